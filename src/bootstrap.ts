@@ -1,0 +1,64 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { NextFunction, Request, Response } from 'express';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './platform/config/config.js';
+import { runMigrations } from './platform/database/migrate.js';
+import { resolveDatabase, type ResolvedDatabase } from './platform/database/resolve-database.js';
+import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
+import { validationPipe } from './platform/http/validation.js';
+import { MetricsService } from './platform/metrics/metrics.service.js';
+
+export interface RunningApp {
+  app: INestApplication;
+  database: ResolvedDatabase;
+  url: string;
+  /** Graceful: stop claiming, finish in-flight handlers, close HTTP, then stop the embedded database. */
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = '256kb';
+
+/** Starts the database (embedded unless DATABASE_URL), migrates, and serves. Used by main.ts and the tests. */
+export async function startApp(config: AppConfig, log: (msg: string) => void = () => {}): Promise<RunningApp> {
+  const database = await resolveDatabase(config, log);
+  try {
+    const applied = await runMigrations(database.url);
+    if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), { bufferLogs: true, bodyParser: false });
+    app.useLogger(app.get(Logger));
+    const metrics = app.get(MetricsService);
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const end = metrics.httpDuration.startTimer();
+      res.once('finish', () => end({ method: req.method, route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
+      next();
+    });
+    app.useBodyParser('json', { limit: BODY_LIMIT });
+    app.use(bodyParserErrorHandler);
+    app.useGlobalPipes(validationPipe());
+    app.useGlobalFilters(new HttpExceptionFilter());
+    app.enableShutdownHooks();
+    const openapi = new DocumentBuilder()
+      .setTitle('pillar-loop')
+      .setDescription('Incident → pattern → recovery → policy → routing, on a transactional outbox.')
+      .addBearerAuth()
+      .build();
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi));
+    await app.listen(config.port, config.host);
+    const address = app.getHttpServer().address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
+    let closing: Promise<void> | null = null;
+    return {
+      app,
+      database,
+      url,
+      close: () => (closing ??= app.close().finally(() => database.stop())),
+    };
+  } catch (err) {
+    await database.stop();
+    throw err;
+  }
+}

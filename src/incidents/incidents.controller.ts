@@ -1,0 +1,61 @@
+import { Body, Controller, Get, Headers, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentPrincipal } from '../platform/auth/auth.decorators.js';
+import type { Principal } from '../platform/auth/principal.js';
+import { decodeCursor, encodeCursor } from '../platform/http/cursor.js';
+import { GetLoopStatus } from '../integration/loop-status/get-loop-status.query.js';
+import { incidentView } from './incident.view.js';
+import { IncidentsRepository } from './incidents.repository.js';
+import { ListIncidentsQuery } from './list-incidents/list-incidents.dto.js';
+import { ReportIncident } from './report-incident/report-incident.command.js';
+import { ReportIncidentDto } from './report-incident/report-incident.dto.js';
+import { BadRequestException } from '@nestjs/common';
+
+@ApiTags('incidents')
+@ApiBearerAuth()
+@Controller('incidents')
+export class IncidentsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly incidents: IncidentsRepository,
+  ) {}
+
+  @Post()
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key + same body → the same incident' })
+  async report(
+    @Body() body: ReportIncidentDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid Idempotency-Key', fields: [{ field: 'Idempotency-Key', errors: ['must be 1-255 visible ASCII characters'] }] });
+    }
+    const { incident, replayed } = await this.commands.execute(new ReportIncident(principal.tenantId, body, idempotencyKey ?? null));
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return incident;
+  }
+
+  @Get()
+  async list(@Query() query: ListIncidentsQuery, @CurrentPrincipal() principal: Principal) {
+    const limit = query.limit ?? 50;
+    const rows = await this.incidents.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(incidentView),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+    };
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    const row = await this.incidents.find(principal.tenantId, id);
+    if (!row) throw new NotFoundException(`incident ${id} not found`);
+    const loop = await this.queries.execute(new GetLoopStatus(principal.tenantId, id));
+    return { ...incidentView(row), loop };
+  }
+}

@@ -1,0 +1,49 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsDateString, IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:\/-]{0,127}$/;
+
+export class ReportIncidentDto {
+  @ApiProperty({ example: 'timeout' })
+  @IsString()
+  @Length(1, 128)
+  errorType!: string;
+
+  @ApiProperty({ example: 'Upstream request to 10.0.3.7:8443 timed out after 30000 ms' })
+  @IsString()
+  @Length(1, 16_384)
+  message!: string;
+
+  @ApiProperty({ required: false, example: 'agent-001' })
+  @IsOptional()
+  @Matches(NAME, { message: 'agentId must be 1-128 letters, digits or ._:/- characters' })
+  agentId?: string;
+
+  @ApiProperty({ required: false, example: 'summarise' })
+  @IsOptional()
+  @Matches(NAME, { message: 'capability must be 1-128 letters, digits or ._:/- characters' })
+  capability?: string;
+
+  @ApiProperty({ required: false, enum: SEVERITIES, default: 'medium' })
+  @IsOptional()
+  @IsIn(SEVERITIES)
+  severity?: Severity;
+
+  @ApiProperty({ required: false })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  title?: string;
+
+  @ApiProperty({ required: false, type: Object, additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  context?: Record<string, unknown>;
+
+  @ApiProperty({ required: false, example: '2026-11-24T05:00:00Z' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  occurredAt?: string;
+}

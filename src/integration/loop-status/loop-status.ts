@@ -1,0 +1,80 @@
+import { LOOP_STAGES, type LoopStage, type LoopTraceRow, type StageStatus } from './loop-stages.js';
+
+export interface LoopStatus {
+  incidentId: string;
+  state: 'running' | 'complete' | 'failed' | 'held';
+  currentStage: LoopStage;
+  stagesCompleted: LoopStage[];
+  totalStages: number;
+  completionPct: number;
+  isComplete: boolean;
+  startedAt: string;
+  completedAt: string | null;
+  durationMs: number | null;
+  details: Partial<Record<LoopStage, Record<string, unknown>>>;
+}
+
+export interface LoopStageDetail {
+  stage: LoopStage;
+  status: StageStatus;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  attempts: number;
+  error: string | null;
+  details: Record<string, unknown>;
+}
+
+/** The LoopStatus of DESIGN.md §5, derived from the stored trace. */
+export function toLoopStatus(trace: LoopTraceRow): LoopStatus {
+  const records = LOOP_STAGES.map((stage) => [stage, trace.stages[stage]] as const);
+  const stagesCompleted = records.filter(([, r]) => r?.status === 'completed').map(([s]) => s);
+  const isComplete = trace.stages.routing_adjusted?.status === 'completed';
+  const state = isComplete
+    ? 'complete'
+    : records.some(([, r]) => r?.status === 'failed')
+      ? 'failed'
+      : records.some(([, r]) => r?.status === 'held')
+        ? 'held'
+        : 'running';
+  const details: LoopStatus['details'] = {};
+  for (const [stage, r] of records) if (r?.status === 'completed') details[stage] = r.details;
+  const completedAt = isComplete ? (trace.completed_at ?? null) : null;
+  return {
+    incidentId: trace.incident_id,
+    state,
+    currentStage: stagesCompleted[stagesCompleted.length - 1] ?? 'incident_created',
+    stagesCompleted,
+    totalStages: LOOP_STAGES.length,
+    completionPct: Math.round((stagesCompleted.length / LOOP_STAGES.length) * 100),
+    isComplete,
+    startedAt: trace.started_at.toISOString(),
+    completedAt: completedAt?.toISOString() ?? null,
+    durationMs: completedAt ? completedAt.getTime() - trace.started_at.getTime() : null,
+    details,
+  };
+}
+
+/** Every stage, in loop order; the first not yet reached is `in_progress` while the loop runs. */
+export function toStageDetails(trace: LoopTraceRow): LoopStageDetail[] {
+  const running = toLoopStatus(trace).state === 'running';
+  let nextMarked = false;
+  return LOOP_STAGES.map((stage) => {
+    const r = trace.stages[stage];
+    let status: StageStatus = r && r.status !== 'pending' ? r.status : 'pending';
+    if (status === 'pending' && running && !nextMarked) {
+      status = 'in_progress';
+      nextMarked = true;
+    }
+    return {
+      stage,
+      status,
+      startedAt: r?.startedAt ?? null,
+      completedAt: r?.completedAt ?? null,
+      durationMs: r?.durationMs ?? null,
+      attempts: r?.attempts ?? 0,
+      error: r?.error ?? null,
+      details: r?.details ?? {},
+    };
+  });
+}

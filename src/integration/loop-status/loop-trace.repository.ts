@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import type { LoopStage, LoopTraceRow, StageRecord } from './loop-stages.js';
+
+@Injectable()
+export class LoopTraceRepository {
+  constructor(private readonly tx: TransactionHost) {}
+
+  async start(tenantId: string, incidentId: string, createdAt: string): Promise<void> {
+    const record: StageRecord = {
+      status: 'completed', startedAt: createdAt, completedAt: createdAt, durationMs: 0, attempts: 1, error: null, details: {},
+    };
+    await this.tx.query(
+      `INSERT INTO loop_traces (incident_id, tenant_id, stages, started_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      [incidentId, tenantId, JSON.stringify({ incident_created: record }), createdAt],
+    );
+  }
+
+  async find(tenantId: string, incidentId: string): Promise<LoopTraceRow | null> {
+    const [row] = await this.tx.query<LoopTraceRow>(
+      `SELECT incident_id, tenant_id, stages, is_complete, started_at, completed_at FROM loop_traces WHERE tenant_id = $1 AND incident_id = $2`,
+      [tenantId, incidentId],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Merges one stage's record into the trace. A completed stage is never downgraded by a late
+   * failure/held report, and the loop's completion time is set once, when routing_adjusted lands.
+   */
+  async recordStage(incidentId: string, stage: LoopStage, record: StageRecord): Promise<LoopTraceRow | null> {
+    const [row] = await this.tx.query<LoopTraceRow>(
+      `UPDATE loop_traces
+          SET stages = CASE WHEN stages -> $2 ->> 'status' = 'completed' AND $4 <> 'completed' THEN stages
+                            ELSE jsonb_set(stages, ARRAY[$2], $3::jsonb) END,
+              is_complete = is_complete OR ($2 = 'routing_adjusted' AND $4 = 'completed'),
+              completed_at = CASE WHEN completed_at IS NULL AND $2 = 'routing_adjusted' AND $4 = 'completed'
+                                  THEN ($3::jsonb ->> 'completedAt')::timestamptz ELSE completed_at END,
+              updated_at = now()
+        WHERE incident_id = $1
+    RETURNING incident_id, tenant_id, stages, is_complete, started_at, completed_at`,
+      [incidentId, stage, JSON.stringify(record), record.status],
+    );
+    return row ?? null;
+  }
+}

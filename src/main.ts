@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { startApp } from './bootstrap.js';
+import { ConfigError, loadConfig } from './platform/config/config.js';
+
+const log = (msg: string) => console.log(JSON.stringify({ level: 30, time: Date.now(), msg }));
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  // A bad variable stops the app with a message naming it.
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(78);
+}
+
+const running = await startApp(config, log).catch((err) => {
+  console.error(`pillar-loop failed to start: ${err instanceof Error ? err.stack : err}`);
+  process.exit(1);
+});
+log(`pillar-loop listening on ${running.url} (database: ${running.database.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`);
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down`);
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  });
+}

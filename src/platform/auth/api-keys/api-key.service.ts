@@ -1,0 +1,124 @@
+import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import type { Principal, Role } from '../principal.js';
+
+export const DEFAULT_TENANT = 'default';
+// Keys are 256 random bits, so a plain SHA-256 is enough; a slow KDF would only slow every request.
+const hash = (key: string) => createHash('sha256').update(key).digest('hex');
+const newKey = () => `plk_${randomBytes(32).toString('base64url')}`;
+// last_used_at is informational; writing it on every request would double the write load.
+const TOUCH_EVERY_MS = 60_000;
+
+interface KeyRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  role: Role;
+  platform_admin: boolean;
+  key_prefix: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface ApiKeyView {
+  id: string;
+  tenantId: string;
+  name: string;
+  role: Role;
+  platformAdmin: boolean;
+  keyPrefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const view = (r: KeyRow): ApiKeyView => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  name: r.name,
+  role: r.role,
+  platformAdmin: r.platform_admin,
+  keyPrefix: r.key_prefix,
+  createdAt: r.created_at.toISOString(),
+  lastUsedAt: r.last_used_at?.toISOString() ?? null,
+  revokedAt: r.revoked_at?.toISOString() ?? null,
+});
+
+@Injectable()
+export class ApiKeyService {
+  private readonly logger = new Logger(ApiKeyService.name);
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly tx: TransactionHost,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async authenticate(key: string): Promise<Principal | null> {
+    const [row] = await this.tx.queryOutside<KeyRow>(
+      `SELECT id, tenant_id, name, role, platform_admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      [hash(key)],
+    );
+    if (!row) return null;
+    const last = this.touched.get(row.id) ?? 0;
+    if (Date.now() - last > TOUCH_EVERY_MS) {
+      this.touched.set(row.id, Date.now());
+      void this.tx.queryOutside(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [row.id]).catch(() => undefined);
+    }
+    return { keyId: row.id, keyName: row.name, tenantId: row.tenant_id, role: row.role, platformAdmin: row.platform_admin };
+  }
+
+  /** Creates a key; the plaintext is returned this once and never stored. */
+  async create(input: { tenantId: string; name: string; role: Role; platformAdmin: boolean }, key = newKey()): Promise<ApiKeyView & { key: string }> {
+    const [row] = await this.tx.query<KeyRow>(
+      `INSERT INTO api_keys (id, tenant_id, name, role, platform_admin, key_hash, key_prefix)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      [randomUUID(), input.tenantId, input.name, input.role, input.platformAdmin, hash(key), key.slice(0, 8)],
+    );
+    return { ...view(row), key };
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    const rows = await this.tx.query<KeyRow>(`SELECT * FROM api_keys ORDER BY created_at, id`);
+    return rows.map(view);
+  }
+
+  async revoke(id: string): Promise<void> {
+    const rows = await this.tx.query(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id`, [id]);
+    if (rows.length === 0) throw new NotFoundException(`API key ${id} not found`);
+  }
+
+  /**
+   * ADMIN_API_KEY set: make sure a platform-admin key with that value exists for tenant
+   * `default`. Unset and no key at all: generate one into $DATA_DIR/admin-api-key (0600).
+   */
+  async bootstrap(): Promise<void> {
+    await this.tx.run(async () => {
+      // Replicas starting together must not both generate a key.
+      await this.tx.query(`SELECT pg_advisory_xact_lock(727002)`);
+      if (this.config.adminApiKey) {
+        const rows = await this.tx.query(
+          `UPDATE api_keys SET revoked_at = NULL, platform_admin = true, role = 'admin' WHERE key_hash = $1 RETURNING id`,
+          [hash(this.config.adminApiKey)],
+        );
+        if (rows.length === 0) {
+          await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (ADMIN_API_KEY)', role: 'admin', platformAdmin: true }, this.config.adminApiKey);
+        }
+        return;
+      }
+      const [{ count }] = await this.tx.query<{ count: number }>(`SELECT count(*)::int AS count FROM api_keys`);
+      if (count > 0) return;
+      const created = await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (generated)', role: 'admin', platformAdmin: true });
+      const file = path.join(this.config.dataDir, 'admin-api-key');
+      await mkdir(this.config.dataDir, { recursive: true });
+      await writeFile(file, `${created.key}\n`, { mode: 0o600 });
+      await chmod(file, 0o600);
+      this.logger.warn(`no API key existed: generated a platform-admin key into ${file}`);
+    });
+  }
+}

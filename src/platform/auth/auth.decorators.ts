@@ -1,0 +1,16 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Principal, Role } from './principal.js';
+
+export const PUBLIC_ROUTE = 'pillar-loop:public';
+export const REQUIRED_ROLE = 'pillar-loop:role';
+export const PLATFORM_ADMIN_ONLY = 'pillar-loop:platform-admin';
+
+/** No API key needed (health probes). */
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+/** Minimum role; without it reads need `viewer` and writes need `operator`. */
+export const RequireRole = (role: Role) => SetMetadata(REQUIRED_ROLE, role);
+export const RequirePlatformAdmin = () => SetMetadata(PLATFORM_ADMIN_ONLY, true);
+
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Principal => ctx.switchToHttp().getRequest().principal,
+);

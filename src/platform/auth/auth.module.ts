@@ -1,0 +1,18 @@
+import { Module, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiKeysController } from './api-keys/api-keys.controller.js';
+import { ApiKeyService } from './api-keys/api-key.service.js';
+
+@Module({
+  controllers: [ApiKeysController],
+  providers: [ApiKeyService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+  exports: [ApiKeyService],
+})
+export class AuthModule implements OnApplicationBootstrap {
+  constructor(private readonly keys: ApiKeyService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.keys.bootstrap();
+  }
+}

@@ -1,0 +1,133 @@
+import path from 'node:path';
+
+/** Validated run-time configuration. Every field comes from one environment variable (see README). */
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Unset: an embedded PostgreSQL is started under `dataDir/pg`. */
+  databaseUrl: string | null;
+  embeddedPgPort: number;
+  dbPoolSize: number;
+  adminApiKey: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  outbox: {
+    concurrency: number;
+    maxAttempts: number;
+    leaseMs: number;
+    pollIntervalMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    retentionHours: number;
+    /** Run the relay in this process (false: this replica only serves HTTP). */
+    relayEnabled: boolean;
+  };
+  flagDefaults: Record<FlagName, boolean>;
+  matchThreshold: number;
+  draftAdjustmentTtlMs: number;
+  sseHeartbeatMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5'] as const;
+export type FlagName = (typeof FLAG_NAMES)[number];
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`Invalid configuration: ${variable} ${detail}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function num(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new ConfigError(name, `must be a number, got "${raw}"`);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function databaseUrl(env: Env): string | null {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'must be a URL like postgres://user:pass@host:5432/db');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `must use the postgres:// scheme, got "${url.protocol}"`);
+  }
+  return raw;
+}
+
+const LOG_LEVELS: AppConfig['logLevel'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const logLevel = (env.LOG_LEVEL ?? 'info').trim().toLowerCase() as AppConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const adminApiKey = env.ADMIN_API_KEY?.trim() || null;
+  if (adminApiKey !== null && adminApiKey.length < 16) {
+    throw new ConfigError('ADMIN_API_KEY', 'must be at least 16 characters');
+  }
+  const retryBaseMs = int(env, 'OUTBOX_RETRY_BASE_MS', 200, 1, 3_600_000);
+  const retryMaxMs = int(env, 'OUTBOX_RETRY_MAX_MS', 60_000, 1, 86_400_000);
+  if (retryMaxMs < retryBaseMs) throw new ConfigError('OUTBOX_RETRY_MAX_MS', 'must not be below OUTBOX_RETRY_BASE_MS');
+  const integrationLoop = bool(env, 'INTEGRATION_LOOP_ENABLED', true);
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    dataDir: path.resolve(env.DATA_DIR?.trim() || '.data'),
+    databaseUrl: databaseUrl(env),
+    embeddedPgPort: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 2, 500),
+    adminApiKey,
+    logLevel,
+    outbox: {
+      concurrency: int(env, 'OUTBOX_CONCURRENCY', 16, 1, 256),
+      maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 5, 1, 100),
+      leaseMs: int(env, 'OUTBOX_LEASE_MS', 30_000, 100, 3_600_000),
+      pollIntervalMs: int(env, 'OUTBOX_POLL_INTERVAL_MS', 1000, 10, 600_000),
+      retryBaseMs,
+      retryMaxMs,
+      retentionHours: num(env, 'OUTBOX_RETENTION_HOURS', 72, 0, 24 * 365),
+      relayEnabled: bool(env, 'OUTBOX_RELAY_ENABLED', true),
+    },
+    flagDefaults: {
+      integration_loop: integrationLoop,
+      bridge_1: bool(env, 'BRIDGE_1_ENABLED', true),
+      bridge_2: bool(env, 'BRIDGE_2_ENABLED', true),
+      bridge_3: bool(env, 'BRIDGE_3_ENABLED', true),
+      bridge_4: bool(env, 'BRIDGE_4_ENABLED', true),
+      bridge_5: bool(env, 'BRIDGE_5_ENABLED', true),
+    },
+    matchThreshold: num(env, 'CATALOG_MATCH_THRESHOLD', 0.8, 0.01, 1),
+    draftAdjustmentTtlMs: int(env, 'DRAFT_ADJUSTMENT_TTL_MS', 24 * 3_600_000, 1000, 365 * 24 * 3_600_000),
+    sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,19 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { dataSourceOptions } from './data-source-options.js';
+import { DATABASE_URL } from './database.tokens.js';
+import { PgNotifications } from './pg-notifications.js';
+import { TransactionHost } from './transaction-host.js';
+
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(url: string, poolSize: number): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize), autoLoadEntities: true })],
+      providers: [{ provide: DATABASE_URL, useValue: url }, TransactionHost, PgNotifications],
+      exports: [DATABASE_URL, TransactionHost, PgNotifications],
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { Body, Controller, ForbiddenException, Get, NotFoundException, Param, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsBoolean, IsIn } from 'class-validator';
+import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators.js';
+import { actorOf, type Principal } from '../auth/principal.js';
+import { FLAG_NAMES, type FlagName } from '../config/config.js';
+import { FlagsService } from './flags.service.js';
+
+export class SetFlagDto {
+  @ApiProperty()
+  @IsBoolean()
+  enabled!: boolean;
+
+  @ApiProperty({ enum: ['global', 'tenant'] })
+  @IsIn(['global', 'tenant'])
+  scope!: 'global' | 'tenant';
+}
+
+@ApiTags('integration')
+@ApiBearerAuth()
+@Controller('integration/flags')
+export class FlagsController {
+  constructor(private readonly flags: FlagsService) {}
+
+  @Get()
+  async list(@CurrentPrincipal() principal: Principal) {
+    return { items: await this.flags.list(principal.tenantId), history: await this.flags.history(principal.tenantId) };
+  }
+
+  /** Global values are for platform admins; a tenant admin overrides for their own tenant. */
+  @Put(':name')
+  @RequireRole('admin')
+  async set(@Param('name') name: string, @Body() body: SetFlagDto, @CurrentPrincipal() principal: Principal) {
+    if (!(FLAG_NAMES as readonly string[]).includes(name)) {
+      throw new NotFoundException(`unknown flag "${name}"; flags are ${FLAG_NAMES.join(', ')}`);
+    }
+    if (body.scope === 'global' && !principal.platformAdmin) {
+      throw new ForbiddenException('global flags need a platform admin key; use scope "tenant"');
+    }
+    await this.flags.set(name as FlagName, body.enabled, body.scope === 'global' ? '' : principal.tenantId, actorOf(principal));
+    const view = (await this.flags.list(principal.tenantId)).find((f) => f.name === name)!;
+    return view;
+  }
+}

@@ -1,0 +1,34 @@
+import { Controller, Get, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../auth/auth.decorators.js';
+
+@ApiTags('ops')
+@Public()
+@Controller('health')
+export class HealthController {
+  private shuttingDown = false;
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+  ) {}
+
+  /** The process is up. */
+  @Get('live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** Ready for traffic: the database answers, and the app is not shutting down. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    if (this.shuttingDown) throw new ServiceUnavailableException({ status: 'shutting_down' });
+    return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
+  }
+
+  onApplicationShutdown(): void {
+    this.shuttingDown = true;
+  }
+}

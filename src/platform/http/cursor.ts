@@ -1,0 +1,22 @@
+import { BadRequestException } from '@nestjs/common';
+
+/** Keyset pagination: the cursor is the (timestamp, id) of the last item, opaque to clients. */
+export interface Cursor {
+  at: string;
+  id: string;
+}
+
+export function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify({ at: at.toISOString(), id })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): Cursor | null {
+  if (!cursor) return null;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
+    if (typeof parsed.at !== 'string' || Number.isNaN(Date.parse(parsed.at)) || typeof parsed.id !== 'string') throw new Error();
+    return parsed;
+  } catch {
+    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid cursor', fields: [{ field: 'cursor', errors: ['cursor is not one this API returned'] }] });
+  }
+}

@@ -1,0 +1,27 @@
+import { Global, Module, OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { EventBus } from '@nestjs/cqrs';
+import { FlagsModule } from '../flags/flags.module.js';
+import { HandlerRegistry } from './handler-registry.js';
+import { OutboxPruner } from './outbox.pruner.js';
+import { OutboxPublisher } from './outbox.publisher.js';
+import { OutboxRelay } from './outbox.relay.js';
+import { OutboxStore } from './outbox.store.js';
+
+@Global()
+@Module({
+  imports: [DiscoveryModule, FlagsModule],
+  providers: [HandlerRegistry, OutboxPublisher, OutboxStore, OutboxRelay, OutboxPruner],
+  exports: [OutboxPublisher, OutboxStore, OutboxRelay, HandlerRegistry],
+})
+export class OutboxModule implements OnModuleInit {
+  constructor(
+    private readonly eventBus: EventBus,
+    private readonly publisher: OutboxPublisher,
+  ) {}
+
+  /** Every `eventBus.publish` goes to the outbox; handlers run only from the relay. */
+  onModuleInit(): void {
+    this.eventBus.publisher = this.publisher;
+  }
+}

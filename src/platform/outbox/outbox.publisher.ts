@@ -1,0 +1,59 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { IEvent, IEventPublisher } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import { TransactionHost } from '../database/transaction-host.js';
+import { eventTypeOf, type DomainEvent } from './domain-event.js';
+import { HandlerRegistry } from './handler-registry.js';
+
+type InTransactionHook = (event: DomainEvent) => Promise<void>;
+
+/**
+ * The EventBus publisher: `eventBus.publish(event)` writes one outbox row per handler of the
+ * event, in the caller's transaction, so an event exists exactly when its cause committed.
+ */
+@Injectable()
+export class OutboxPublisher implements IEventPublisher {
+  private readonly logger = new Logger(OutboxPublisher.name);
+  private readonly hooks = new Map<string, InTransactionHook[]>();
+
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly registry: HandlerRegistry,
+  ) {}
+
+  /**
+   * Work that must commit with the event itself (not after it, like a handler), e.g. the
+   * loop trace that starts with an incident. Kept to bookkeeping; business rules belong in handlers.
+   */
+  onPublishInTransaction(eventType: string, hook: InTransactionHook): void {
+    this.hooks.set(eventType, [...(this.hooks.get(eventType) ?? []), hook]);
+  }
+
+  publish<E extends IEvent>(event: E): Promise<void> {
+    return this.publishAll([event]);
+  }
+
+  async publishAll<E extends IEvent>(published: E[]): Promise<void> {
+    const events = published as unknown as DomainEvent[];
+    if (!this.tx.inTransaction) {
+      throw new Error('events must be published inside a transaction (TransactionHost.run)');
+    }
+    const rows: unknown[][] = [];
+    for (const event of events) {
+      const eventType = eventTypeOf(event);
+      const handlers = this.registry.handlersFor(eventType);
+      if (handlers.length === 0) this.logger.debug(`no handler for ${eventType}; not stored`);
+      const eventId = randomUUID();
+      for (const handler of handlers) {
+        rows.push([eventId, eventType, handler.name, event.tenantId, event.incidentId ?? null, JSON.stringify(event)]);
+      }
+      for (const hook of this.hooks.get(eventType) ?? []) await hook(event);
+    }
+    if (rows.length === 0) return;
+    const values = rows.map((_, i) => `($${i * 6 + 1}, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, $${i * 6 + 5}, $${i * 6 + 6})`);
+    await this.tx.query(
+      `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload) VALUES ${values.join(', ')}`,
+      rows.flat(),
+    );
+  }
+}

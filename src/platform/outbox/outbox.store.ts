@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../database/transaction-host.js';
+
+export const OUTBOX_CHANNEL = 'outbox_events';
+
+export interface DeliveryRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  handler: string;
+  tenant_id: string;
+  incident_id: string | null;
+  payload: Record<string, unknown>;
+  attempts: number;
+  created_at: Date;
+}
+
+export type DeliveryStatus = 'pending' | 'held' | 'done' | 'dead';
+
+/** The SQL of the outbox, in one place. */
+@Injectable()
+export class OutboxStore {
+  constructor(private readonly tx: TransactionHost) {}
+
+  /**
+   * Claims up to `limit` due deliveries. The lease is the new `available_at`: if this worker
+   * dies, the row simply becomes due again when the lease runs out. SKIP LOCKED keeps
+   * concurrent relays (threads or replicas) from ever claiming the same row.
+   */
+  claim(workerId: string, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
+    return this.tx.queryOutside<DeliveryRow>(
+      `UPDATE outbox_events o
+          SET available_at = now() + make_interval(secs => $3::double precision / 1000),
+              locked_until = now() + make_interval(secs => $3::double precision / 1000),
+              locked_by = $1, attempts = o.attempts + 1
+        WHERE o.id IN (SELECT id FROM outbox_events
+                        WHERE status = 'pending' AND available_at <= now()
+                        ORDER BY available_at, id
+                        LIMIT $2 FOR UPDATE SKIP LOCKED)
+    RETURNING o.id, o.event_id, o.event_type, o.handler, o.tenant_id, o.incident_id, o.payload, o.attempts, o.created_at`,
+      [workerId, limit, leaseMs],
+    );
+  }
+
+  /** Inserts the consumption mark; false when this handler already consumed the event. */
+  async markConsumed(eventId: string, handler: string): Promise<boolean> {
+    const rows = await this.tx.query(
+      `INSERT INTO outbox_consumptions (event_id, handler) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+      [eventId, handler],
+    );
+    return rows.length === 1;
+  }
+
+  async markDone(id: string): Promise<void> {
+    await this.tx.query(
+      `UPDATE outbox_events SET status = 'done', processed_at = now(), locked_by = NULL, locked_until = NULL WHERE id = $1`,
+      [id],
+    );
+  }
+
+  async scheduleRetry(id: string, delayMs: number, error: string): Promise<void> {
+    await this.tx.query(
+      `UPDATE outbox_events SET available_at = now() + make_interval(secs => $2::double precision / 1000),
+              locked_by = NULL, locked_until = NULL, last_error = $3 WHERE id = $1`,
+      [id, delayMs, error],
+    );
+  }
+
+  async markDead(id: string, error: string): Promise<void> {
+    await this.tx.query(
+      `UPDATE outbox_events SET status = 'dead', processed_at = now(), locked_by = NULL, locked_until = NULL, last_error = $2 WHERE id = $1`,
+      [id, error],
+    );
+  }
+
+  /** Holding is not an attempt: the claim's increment is given back. */
+  async markHeld(id: string): Promise<void> {
+    await this.tx.query(
+      `UPDATE outbox_events SET status = 'held', attempts = greatest(attempts - 1, 0), available_at = now(),
+              locked_by = NULL, locked_until = NULL WHERE id = $1`,
+      [id],
+    );
+  }
+
+  /** Puts every held delivery back in the queue; the relay holds again whatever is still switched off. */
+  async releaseHeld(): Promise<number> {
+    return this.tx.run(async () => {
+      const rows = await this.tx.query(
+        `UPDATE outbox_events SET status = 'pending', available_at = now() WHERE status = 'held' RETURNING id`,
+      );
+      if (rows.length > 0) await this.tx.query(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+      return rows.length;
+    });
+  }
+
+  /** Re-queues the failed or held deliveries of one handler for one incident, with fresh attempts. */
+  async requeue(tenantId: string, incidentId: string, handler: string): Promise<number> {
+    return this.tx.run(async () => {
+      const rows = await this.tx.query(
+        `UPDATE outbox_events SET status = 'pending', attempts = 0, available_at = now(), last_error = NULL, processed_at = NULL
+          WHERE tenant_id = $1 AND incident_id = $2 AND handler = $3 AND status IN ('dead', 'held') RETURNING id`,
+        [tenantId, incidentId, handler],
+      );
+      if (rows.length > 0) await this.tx.query(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+      return rows.length;
+    });
+  }
+
+  async deliveriesOf(incidentId: string): Promise<Array<{ handler: string; status: DeliveryStatus; attempts: number; last_error: string | null }>> {
+    return this.tx.query(
+      `SELECT handler, status, attempts, last_error FROM outbox_events WHERE incident_id = $1 ORDER BY id`,
+      [incidentId],
+    );
+  }
+
+  /** Deletes processed deliveries (and their consumption marks) older than the retention period. */
+  async prune(retentionHours: number, batch = 5000): Promise<number> {
+    const rows = await this.tx.queryOutside(
+      `WITH gone AS (
+         DELETE FROM outbox_events WHERE id IN (
+           SELECT id FROM outbox_events WHERE status = 'done'
+              AND processed_at < now() - make_interval(secs => $1::double precision * 3600) LIMIT $2)
+         RETURNING event_id, handler)
+       DELETE FROM outbox_consumptions c USING gone WHERE c.event_id = gone.event_id AND c.handler = gone.handler
+       RETURNING 1`,
+      [retentionHours, batch],
+    );
+    return rows.length;
+  }
+
+  async depth(): Promise<{ due: number; pending: number; held: number; dead: number; oldestDueAgeSeconds: number }> {
+    const [row] = await this.tx.queryOutside(
+      `SELECT count(*) FILTER (WHERE status = 'pending' AND available_at <= now())::int AS due,
+              count(*) FILTER (WHERE status = 'pending')::int AS pending,
+              count(*) FILTER (WHERE status = 'held')::int AS held,
+              count(*) FILTER (WHERE status = 'dead')::int AS dead,
+              coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending' AND available_at <= now())), 0)::float AS oldest
+         FROM outbox_events WHERE status <> 'done'`,
+    );
+    return { due: row.due, pending: row.pending, held: row.held, dead: row.dead, oldestDueAgeSeconds: row.oldest };
+  }
+}
