@@ -1,0 +1,261 @@
+import { CelScalar, celEnv, isCelError, mapType, parse, plan, type CelEnv, type CelInput } from '@bufbuild/cel';
+
+/** What a policy condition sees. Only `request` is bound. */
+export interface EvaluationContext {
+  request: {
+    agentId?: string;
+    capability?: string;
+    tenantId?: string;
+    context?: Record<string, unknown>;
+  };
+}
+
+export type ConditionValidation = { ok: true } | { ok: false; error: string };
+export type CompiledCondition = { ok: true; program: CelProgram } | { ok: false; error: string };
+export type CelProgram = ReturnType<typeof plan>;
+type Expr = ReturnType<typeof parse>['expr'];
+
+/** Longest condition we accept; conditions are written by the policy generator or admins, never megabytes. */
+export const MAX_CONDITION_LENGTH = 4096;
+
+// One environment for every condition: a single variable `request`, a map with
+// string keys and dynamic values (agentId, capability, tenantId, context).
+// Typed as the general CelEnv so programs take plain bindings ({ request: CelInput }).
+const env: CelEnv = celEnv({ variables: { request: mapType(CelScalar.STRING, CelScalar.DYN) } });
+const VARIABLES = new Set(['request']);
+// Operators the planner implements itself instead of looking them up in env.funcs.
+const BUILTIN_OPERATORS = new Set([
+  '_&&_',
+  '_||_',
+  '_?_:_',
+  '_[_]',
+  '_[?_]',
+  '_?._',
+  '@not_strictly_false',
+  '__not_strictly_false__',
+]);
+
+/**
+ * Parses, checks and plans a condition. @bufbuild/cel reports unknown variables and
+ * functions only when evaluating (and its type checker is not public), so we walk the
+ * AST ourselves: every free identifier must be `request`, every function must exist.
+ * A trial run against an empty request also rejects conditions that are not boolean
+ * (e.g. `"yes"` or `request.agentId`); evaluation errors in that run are expected
+ * (fields are missing) and ignored.
+ */
+export function compileCondition(expr: string): CompiledCondition {
+  if (typeof expr !== 'string' || expr.trim() === '') return { ok: false, error: 'condition is empty' };
+  if (expr.length > MAX_CONDITION_LENGTH) {
+    return { ok: false, error: `condition is longer than ${MAX_CONDITION_LENGTH} characters` };
+  }
+  let ast: ReturnType<typeof parse>;
+  try {
+    ast = parse(expr);
+  } catch (err) {
+    return { ok: false, error: syntaxMessage(err) };
+  }
+  const problem = checkNames(ast.expr, new Set());
+  if (problem) return { ok: false, error: problem };
+
+  let program: CelProgram;
+  try {
+    program = plan(env, ast);
+  } catch (err) {
+    return { ok: false, error: `invalid condition: ${(err as Error).message}` };
+  }
+  const trial = program({ request: toCelRequest({ request: {} }) });
+  if (!isCelError(trial) && typeof trial !== 'boolean') {
+    return { ok: false, error: `condition must evaluate to a bool, got ${describe(trial)}` };
+  }
+  return { ok: true, program };
+}
+
+/** Is this a condition we would save? Errors are readable ("syntax error at line 1, column 17: …"). */
+export function validateCondition(expr: string): ConditionValidation {
+  const compiled = compileCondition(expr);
+  return compiled.ok ? { ok: true } : { ok: false, error: compiled.error };
+}
+
+/** Compiles each distinct condition text once; failures are cached too so a bad rule is not re-parsed per request. */
+export class CelProgramCache {
+  private readonly entries = new Map<string, CompiledCondition>();
+  /** How many times a condition was actually compiled (cache misses). */
+  compilations = 0;
+
+  constructor(private readonly maxEntries = 1000) {}
+
+  get(expr: string): CompiledCondition {
+    const hit = this.entries.get(expr);
+    if (hit) {
+      // Re-insert so the Map's order is least-recently-used first.
+      this.entries.delete(expr);
+      this.entries.set(expr, hit);
+      return hit;
+    }
+    this.compilations++;
+    const compiled = compileCondition(expr);
+    this.entries.set(expr, compiled);
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    return compiled;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/**
+ * Evaluates a condition; never throws. Invalid conditions, evaluation errors (e.g. a
+ * missing `request.context` key without `has()`) and non-boolean results all give
+ * `matched: false` with the error. Missing agentId/capability/tenantId are bound as
+ * null, so `request.agentId == "a"` is simply false for a request without an agent.
+ */
+export function evaluateCondition(
+  cache: CelProgramCache,
+  expr: string,
+  ctx: EvaluationContext,
+): { matched: boolean; error?: string } {
+  try {
+    const compiled = cache.get(expr);
+    if (!compiled.ok) return { matched: false, error: compiled.error };
+    const result = compiled.program({ request: toCelRequest(ctx) });
+    if (isCelError(result)) return { matched: false, error: result.message };
+    if (typeof result !== 'boolean') return { matched: false, error: `condition returned ${describe(result)}, not a bool` };
+    return { matched: result };
+  } catch (err) {
+    return { matched: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Quotes a string as a CEL string literal that evaluates back to exactly `s` (lone surrogates, which CEL cannot hold, become U+FFFD). */
+export function celString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '"') out += '\\"';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    // CEL strings cannot hold lone surrogates; encode them as UTF-8 would, as U+FFFD.
+    else if (code >= 0xd800 && code <= 0xdfff) out += '\\ufffd';
+    else out += ch; // everything else is safe as raw UTF-8
+  }
+  return out + '"';
+}
+
+// Only the documented fields are bound, defaults filled in, and context converted
+// to plain values CEL accepts (Dates → ISO strings, undefined dropped).
+function toCelRequest(ctx: EvaluationContext): CelInput {
+  const r = ctx?.request ?? {};
+  const request: Record<string, unknown> = {
+    agentId: r.agentId ?? null,
+    capability: r.capability ?? null,
+    tenantId: r.tenantId ?? null,
+    context: isPlainObject(r.context) ? toCelValue(r.context) : {},
+  };
+  // Plain objects, arrays and scalars are valid CEL input (maps, lists, values).
+  return request as CelInput;
+}
+
+function toCelValue(v: unknown, depth = 0): unknown {
+  if (depth > 32) return null; // cyclic or absurdly deep context
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+      return v;
+    case 'number':
+      return v;
+    case 'object':
+      if (v instanceof Date) return v.toISOString();
+      if (Array.isArray(v)) return v.map((x) => toCelValue(x, depth + 1));
+      if (isPlainObject(v)) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toCelValue(x, depth + 1);
+        return out;
+      }
+      return String(v);
+    default:
+      return null; // functions, symbols
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+// Returns a message for the first unknown identifier or function, else null.
+function checkNames(e: Expr | undefined, locals: Set<string>): string | null {
+  if (!e) return null;
+  const k = e.exprKind;
+  switch (k.case) {
+    case 'identExpr':
+      return VARIABLES.has(k.value.name) || locals.has(k.value.name)
+        ? null
+        : `unknown variable "${k.value.name}" (only "request" is available)`;
+    case 'selectExpr':
+      return checkNames(k.value.operand, locals);
+    case 'callExpr': {
+      const fn = k.value.function;
+      if (!BUILTIN_OPERATORS.has(fn) && !env.funcs.find(fn)) return `unknown function "${fn}"`;
+      for (const a of [k.value.target, ...k.value.args]) {
+        const p = checkNames(a, locals);
+        if (p) return p;
+      }
+      return null;
+    }
+    case 'listExpr':
+      for (const el of k.value.elements) {
+        const p = checkNames(el, locals);
+        if (p) return p;
+      }
+      return null;
+    case 'structExpr':
+      if (k.value.messageName) return `message construction (${k.value.messageName}{…}) is not supported`;
+      for (const entry of k.value.entries) {
+        const p = checkNames(entry.keyKind.case === 'mapKey' ? entry.keyKind.value : undefined, locals) ?? checkNames(entry.value, locals);
+        if (p) return p;
+      }
+      return null;
+    case 'comprehensionExpr': {
+      // Macros like exists()/all() bind their iteration and accumulator variables.
+      const c = k.value;
+      const inner = new Set([...locals, c.iterVar, c.iterVar2, c.accuVar].filter(Boolean));
+      return (
+        checkNames(c.iterRange, locals) ??
+        checkNames(c.accuInit, locals) ??
+        checkNames(c.loopCondition, inner) ??
+        checkNames(c.loopStep, inner) ??
+        checkNames(c.result, inner)
+      );
+    }
+    default:
+      return null; // constants
+  }
+}
+
+// The parser says "<input>:1:17: found = but expecting <long list>"; keep the position
+// and what was found, and shorten the list of alternatives.
+function syntaxMessage(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const m = /^<input>:(\d+):(\d+):\s*(.*)$/s.exec(msg);
+  const body = m ? `syntax error at line ${m[1]}, column ${m[2]}: ${m[3]}` : `syntax error: ${msg}`;
+  return body.length > 240 ? `${body.slice(0, 237)}...` : body;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'bigint') return `int ${v}`;
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number') return `double ${v}`;
+  return typeof v;
+}

@@ -1,0 +1,114 @@
+import type { Playbook, PolicyAction, PolicyCategory } from '../../self-healing/recovery/playbook-catalog.js';
+import { celString, validateCondition } from './cel.js';
+
+export type { PolicyAction, PolicyCategory };
+export type PolicyScope = 'global' | 'tenant' | 'agent';
+export type PolicyStatus = 'active' | 'draft';
+
+export interface PolicyGenerationInput {
+  tenantId: string;
+  pattern: {
+    id: string;
+    errorType: string;
+    template: string;
+    occurrenceCount: number;
+    /** Agents named by the pattern's incidents. */
+    affectedAgents: string[];
+    /** Capabilities named by the pattern's incidents. */
+    capabilities: string[];
+  };
+  recovery: { id: string; playbookId: string; confidence: number; status: 'applied' | 'pending_review' };
+  playbook: Pick<Playbook, 'id' | 'name' | 'policy'>;
+}
+
+export interface GeneratedPolicy {
+  name: string;
+  description: string;
+  category: PolicyCategory;
+  action: PolicyAction;
+  scope: PolicyScope;
+  scopeAgentId: string | null;
+  /** CEL over request.agentId / request.capability / request.tenantId. */
+  condition: string;
+  confidence: number;
+  status: PolicyStatus;
+}
+
+/** A policy goes live on its own only above this confidence… */
+export const POLICY_ACTIVE_CONFIDENCE = 0.85;
+/** …and only once the pattern has recurred this often; otherwise it stays a draft for review. */
+export const POLICY_ACTIVE_MIN_OCCURRENCES = 3;
+
+/**
+ * Derives the prevention policy for a pattern from its recovery (bridge 3). Pure and
+ * deterministic: the same pattern state yields the same policy, so the caller can upsert
+ * "one policy per pattern".
+ *
+ * - category/action: copied from the playbook's `policy` block in config/playbooks.json
+ *   (e.g. backoff_and_route_away → routing/route_away, code_patch → safety/block,
+ *   retry_with_backoff → operational/warn); the catalog owns that mapping.
+ * - scope: 'agent' when exactly one agent is affected, else 'tenant'. Generated policies are
+ *   never 'global': one tenant's incidents must not change another tenant's routing.
+ * - condition: the tenant, plus the affected agents and capabilities when there are any.
+ * - confidence: a recovery that was applied is evidence the diagnosis holds, so it closes
+ *   half the gap to 1 (`c + (1 − c) / 2`); a pending one keeps the recovery's confidence.
+ * - status: 'active' iff confidence > 0.85 and occurrenceCount ≥ 3, else 'draft'.
+ */
+export function generatePolicy(input: PolicyGenerationInput): GeneratedPolicy {
+  const { tenantId, pattern, recovery, playbook } = input;
+  const agents = uniqueSorted(pattern.affectedAgents);
+  const capabilities = uniqueSorted(pattern.capabilities);
+
+  const condition = buildCondition(tenantId, agents, capabilities);
+  // Generated text must always be valid; failing here is a bug, not bad input.
+  const valid = validateCondition(condition);
+  if (!valid.ok) throw new Error(`generated an invalid policy condition (${valid.error}): ${condition}`);
+
+  const base = clamp01(recovery.confidence);
+  const confidence = round4(recovery.status === 'applied' ? base + (1 - base) / 2 : base);
+  const status: PolicyStatus =
+    confidence > POLICY_ACTIVE_CONFIDENCE && pattern.occurrenceCount >= POLICY_ACTIVE_MIN_OCCURRENCES ? 'active' : 'draft';
+  const scope: PolicyScope = agents.length === 1 ? 'agent' : 'tenant';
+
+  const who = agents.length ? `agent${agents.length > 1 ? 's' : ''} ${agents.join(', ')}` : 'all agents of the tenant';
+  const what = capabilities.length ? ` for ${capabilities.join(', ')}` : '';
+  return {
+    name: `${playbook.name}: ${pattern.errorType} (pattern ${pattern.id})`,
+    description:
+      `Generated from pattern ${pattern.id} ("${pattern.template}", ${pattern.occurrenceCount} occurrence(s)) ` +
+      `after recovery ${recovery.id} (${playbook.id}, ${recovery.status}). ` +
+      `${playbook.policy.action} requests to ${who}${what}.`,
+    category: playbook.policy.category,
+    action: playbook.policy.action,
+    scope,
+    scopeAgentId: scope === 'agent' ? agents[0]! : null,
+    condition,
+    confidence,
+    status,
+  };
+}
+
+/** `request.tenantId == "t1" && request.agentId in ["a", "b"] && request.capability == "summarise"`. */
+export function buildCondition(tenantId: string, agents: string[], capabilities: string[]): string {
+  const clauses = [`request.tenantId == ${celString(tenantId)}`];
+  const field = (name: string, values: string[]) => {
+    if (values.length === 1) clauses.push(`request.${name} == ${celString(values[0]!)}`);
+    else if (values.length > 1) clauses.push(`request.${name} in [${values.map(celString).join(', ')}]`);
+  };
+  field('agentId', agents);
+  field('capability', capabilities);
+  return clauses.join(' && ');
+}
+
+function uniqueSorted(values: readonly (string | null | undefined)[]): string[] {
+  return [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== ''))].sort();
+}
+
+function clamp01(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}
+
+// Avoids float noise such as 0.7 + 0.3 / 2 = 0.8500000000000001 deciding the 0.85 boundary.
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}

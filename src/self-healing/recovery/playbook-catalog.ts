@@ -1,0 +1,252 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The policy vocabulary a playbook hands to bridge 3 (recovery → policy).
+export const POLICY_CATEGORIES = ['safety', 'privacy', 'operational', 'routing', 'custom'] as const;
+export const POLICY_ACTIONS = ['block', 'warn', 'escalate', 'route_away'] as const;
+export type PolicyCategory = (typeof POLICY_CATEGORIES)[number];
+export type PolicyAction = (typeof POLICY_ACTIONS)[number];
+
+export interface PlaybookMatch {
+  /** Error types this playbook is made for; compared case- and punctuation-insensitively. */
+  errorTypes: string[];
+  /** Lower-case phrases looked for at word starts in the message (and the split-up error type). */
+  keywords: string[];
+}
+
+export interface Playbook {
+  id: string;
+  name: string;
+  description: string;
+  steps: string[];
+  /** Parameters a suggestion starts from; a recovery template's params override them. */
+  defaultParams: Record<string, unknown>;
+  match: PlaybookMatch;
+  policy: { category: PolicyCategory; action: PolicyAction };
+  baseConfidence: number;
+}
+
+export interface PlaybookChoice {
+  playbook: Playbook;
+  /** How well the incident matched, in [0, 1]. See PlaybookCatalog.choose. */
+  strength: number;
+  /** The playbook keywords found in the message (for explanations and tests). */
+  matchedKeywords: string[];
+}
+
+/** Strength given to the fallback playbook when no playbook matches at all. */
+export const FALLBACK_STRENGTH = 0.2;
+// Evidence weights combined in choose(); see there.
+const EXACT_TYPE_EVIDENCE = 0.8;
+const PARTIAL_TYPE_EVIDENCE = 0.5;
+
+export class PlaybookCatalog {
+  private readonly byId = new Map<string, Playbook>();
+
+  constructor(
+    playbooks: Playbook[],
+    private readonly fallbackId: string,
+  ) {
+    for (const p of playbooks) this.byId.set(p.id, p);
+    if (!this.byId.has(fallbackId)) throw new Error(`fallback playbook "${fallbackId}" is not in the catalog`);
+  }
+
+  get(id: string): Playbook | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  all(): Playbook[] {
+    return [...this.byId.values()];
+  }
+
+  get fallback(): Playbook {
+    return this.byId.get(this.fallbackId)!;
+  }
+
+  /**
+   * Picks the playbook that best fits an incident.
+   *
+   * Two independent pieces of evidence are combined as a noisy-OR,
+   * `strength = 1 − (1 − typeEvidence) × (1 − keywordEvidence)`:
+   * - typeEvidence: 0.8 when the error type is one of the playbook's errorTypes,
+   *   0.5 when a keyword appears in the split-up error type ("UpstreamTimeoutError"
+   *   → "upstream timeout error"), else 0;
+   * - keywordEvidence: `1 − 0.5^k` for k distinct keywords found in the message.
+   * So an exact type plus one keyword gives 0.9, a keyword alone 0.5. Ties go to the
+   * playbook listed first in the catalog. With no evidence at all the fallback playbook
+   * is returned with FALLBACK_STRENGTH.
+   */
+  choose(errorType: string, message: string): PlaybookChoice {
+    const type = normaliseType(errorType);
+    const typeWords = humanise(errorType);
+    const text = ` ${String(message ?? '').toLowerCase()} `;
+
+    let best: PlaybookChoice | null = null;
+    for (const playbook of this.byId.values()) {
+      let typeEvidence = 0;
+      if (type && playbook.match.errorTypes.some((t) => normaliseType(t) === type)) typeEvidence = EXACT_TYPE_EVIDENCE;
+      else if (playbook.match.keywords.some((k) => containsWordStart(typeWords, k))) typeEvidence = PARTIAL_TYPE_EVIDENCE;
+
+      const matchedKeywords = playbook.match.keywords.filter((k) => containsWordStart(text, k));
+      const keywordEvidence = 1 - 0.5 ** matchedKeywords.length;
+
+      const strength = 1 - (1 - typeEvidence) * (1 - keywordEvidence);
+      if (strength > 0 && (!best || strength > best.strength)) best = { playbook, strength, matchedKeywords };
+    }
+    return best ?? { playbook: this.fallback, strength: FALLBACK_STRENGTH, matchedKeywords: [] };
+  }
+}
+
+/** "CUDA_OutOfMemory-Error" → "cudaoutofmemoryerror": error types compare on letters and digits only. */
+function normaliseType(s: string): string {
+  return String(s ?? '').toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** "CUDAOutOfMemoryError" / "out_of_memory" → " cuda out of memory error " so keywords can be found in it. */
+function humanise(s: string): string {
+  const spaced = String(s ?? '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/[^A-Za-z0-9]+/g, ' ');
+  return ` ${spaced.toLowerCase()} `;
+}
+
+// A keyword must start a word ("oom" matches "OOM killed", not "room") but may be a
+// prefix ("deserializ" matches "deserialization").
+function containsWordStart(text: string, keyword: string): boolean {
+  const k = keyword.toLowerCase();
+  let i = text.indexOf(k);
+  while (i !== -1) {
+    if (i === 0 || !/[a-z0-9]/.test(text[i - 1]!)) return true;
+    i = text.indexOf(k, i + 1);
+  }
+  return false;
+}
+
+/** Where the shipped catalog lives: the nearest `config/playbooks.json` above this module (works from src/ and dist/), else under the working directory. */
+export function defaultPlaybookCatalogPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'config', 'playbooks.json');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return resolve(process.cwd(), 'config', 'playbooks.json');
+}
+
+/** Reads and validates a catalog file. Throws an Error naming the file, playbook and field at fault. */
+export function loadPlaybookCatalog(path: string = defaultPlaybookCatalogPath()): PlaybookCatalog {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read playbook catalog ${path}: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`playbook catalog ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parsePlaybookCatalog(data);
+  } catch (err) {
+    throw new Error(`playbook catalog ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Validates already-parsed catalog JSON: `{ fallbackPlaybookId?, playbooks: [...] }`. */
+export function parsePlaybookCatalog(data: unknown): PlaybookCatalog {
+  if (!isObject(data)) throw new Error('the catalog must be a JSON object');
+  if (!Array.isArray(data.playbooks) || data.playbooks.length === 0) {
+    throw new Error('field "playbooks" must be a non-empty array');
+  }
+  const playbooks: Playbook[] = [];
+  const seen = new Set<string>();
+  data.playbooks.forEach((raw: unknown, index: number) => {
+    const p = validatePlaybook(raw, index);
+    if (seen.has(p.id)) throw new Error(`playbook "${p.id}" (index ${index}): duplicate id`);
+    seen.add(p.id);
+    playbooks.push(p);
+  });
+
+  const fallbackId = data.fallbackPlaybookId ?? 'investigate';
+  if (typeof fallbackId !== 'string' || !seen.has(fallbackId)) {
+    throw new Error(`field "fallbackPlaybookId" must name a playbook in the catalog (got ${JSON.stringify(fallbackId)})`);
+  }
+  return new PlaybookCatalog(playbooks, fallbackId);
+}
+
+function validatePlaybook(raw: unknown, index: number): Playbook {
+  const id = isObject(raw) && typeof raw.id === 'string' ? raw.id : undefined;
+  const where = id ? `playbook "${id}" (index ${index})` : `playbook at index ${index}`;
+  const fail = (field: string, rule: string): never => {
+    throw new Error(`${where}: field "${field}" ${rule}`);
+  };
+  if (!isObject(raw)) throw new Error(`${where}: must be an object`);
+
+  if (!id || !/^[a-z][a-z0-9_]*$/.test(id)) fail('id', 'must be a snake_case string');
+  const name = nonEmptyString(raw.name) ?? fail('name', 'must be a non-empty string');
+  const description = nonEmptyString(raw.description) ?? fail('description', 'must be a non-empty string');
+
+  const steps = raw.steps;
+  if (!Array.isArray(steps) || steps.length === 0 || !steps.every((s) => nonEmptyString(s))) {
+    fail('steps', 'must be a non-empty array of non-empty strings');
+  }
+
+  const match = raw.match;
+  if (!isObject(match)) fail('match', 'must be an object with errorTypes and keywords');
+  const m = match as Record<string, unknown>;
+  if (!isStringArray(m.errorTypes)) fail('match.errorTypes', 'must be an array of non-empty strings');
+  if (!isStringArray(m.keywords)) fail('match.keywords', 'must be an array of non-empty strings');
+
+  const policy = raw.policy;
+  if (!isObject(policy)) fail('policy', 'must be an object with category and action');
+  const pol = policy as Record<string, unknown>;
+  if (!(POLICY_CATEGORIES as readonly unknown[]).includes(pol.category)) {
+    fail('policy.category', `must be one of ${POLICY_CATEGORIES.join(', ')}`);
+  }
+  if (!(POLICY_ACTIONS as readonly unknown[]).includes(pol.action)) {
+    fail('policy.action', `must be one of ${POLICY_ACTIONS.join(', ')}`);
+  }
+
+  const base = raw.baseConfidence;
+  if (typeof base !== 'number' || !Number.isFinite(base) || base < 0 || base > 1) {
+    fail('baseConfidence', 'must be a number in [0, 1]');
+  }
+  if (raw.defaultParams !== undefined && !isObject(raw.defaultParams)) fail('defaultParams', 'must be an object');
+
+  return {
+    id: id!,
+    name,
+    description,
+    steps: [...(steps as string[])],
+    defaultParams: { ...((raw.defaultParams as Record<string, unknown> | undefined) ?? {}) },
+    match: {
+      errorTypes: [...(m.errorTypes as string[])],
+      // Keywords are matched against lower-cased text.
+      keywords: (m.keywords as string[]).map((k) => k.toLowerCase()),
+    },
+    policy: { category: pol.category as PolicyCategory, action: pol.action as PolicyAction },
+    baseConfidence: base as number,
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function nonEmptyString(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => nonEmptyString(s) !== undefined);
+}
