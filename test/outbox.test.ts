@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { OutboxRelay, type DeliveryOutcome } from '../src/platform/outbox/outbox.relay.js';
+import { probe, ProbeModule, ProbePublisher } from './support/probe.module.js';
+import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
+
+describe('transactional outbox (real PostgreSQL)', () => {
+  let app: TestApp;
+  let publisher: ProbePublisher;
+  const outcomes: DeliveryOutcome[] = [];
+
+  beforeAll(async () => {
+    app = await startTestApp({ OUTBOX_MAX_ATTEMPTS: '4', OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '1000' }, [ProbeModule]);
+    publisher = app.app.get(ProbePublisher);
+    app.app.get(OutboxRelay).onOutcome((o) => void outcomes.push(o));
+  });
+  afterAll(() => app.stop());
+  beforeEach(() => {
+    probe.mode = 'ok';
+    probe.calls.length = 0;
+    outcomes.length = 0;
+  });
+
+  const rows = (key: string) => app.sql(`SELECT status, attempts, last_error FROM outbox_events WHERE payload->>'key' = $1`, [key]);
+  const effects = (key: string) => app.sql(`SELECT pid FROM probe_effects WHERE key = $1`, [key]);
+
+  it('stores an event only if its transaction commits', async () => {
+    await expect(publisher.publish('t1', ['rolled-back'], true)).rejects.toThrow('rolled back on purpose');
+    await publisher.publish('t1', ['committed']);
+    expect(await rows('rolled-back')).toHaveLength(0);
+    await eventually(async () => (await rows('committed'))[0]?.status === 'done', 'the committed event to be handled');
+    expect(probe.calls).toEqual(['committed']);
+    expect(await effects('committed')).toHaveLength(1);
+  });
+
+  it('refuses to publish outside a transaction', async () => {
+    const { EventBus } = await import('@nestjs/cqrs');
+    const { ProbeEvent } = await import('./support/probe.module.js');
+    await expect(app.app.get(EventBus).publish(new ProbeEvent('t1', 'no-tx'))).rejects.toThrow('inside a transaction');
+  });
+
+  it('retries a failing handler with growing delays, then dead-letters it', async () => {
+    probe.mode = 'fail';
+    await publisher.publish('t1', ['always-fails']);
+    const [dead] = await eventually(async () => {
+      const r = await rows('always-fails');
+      return r[0]?.status === 'dead' ? r : null;
+    }, 'the event to be dead-lettered');
+    expect(dead.attempts).toBe(4);
+    expect(dead.last_error).toBe('probe failure for always-fails');
+    expect(probe.calls).toEqual(['always-fails', 'always-fails', 'always-fails', 'always-fails']);
+    // The failed attempts rolled back their effects.
+    expect(await effects('always-fails')).toHaveLength(0);
+    const mine = outcomes.filter((o) => o.delivery.payload.key === 'always-fails');
+    expect(mine.map((o) => o.kind)).toEqual(['retrying', 'retrying', 'retrying', 'dead']);
+    // Equal jitter: attempt n waits between half and all of base·2^(n-1), so each range sits above the last.
+    const delays = mine.flatMap((o) => (o.kind === 'retrying' ? [o.retryInMs] : []));
+    expect(delays[0]).toBeGreaterThanOrEqual(10);
+    expect(delays[0]).toBeLessThanOrEqual(20);
+    expect(delays[1]).toBeGreaterThanOrEqual(20);
+    expect(delays[1]).toBeLessThanOrEqual(40);
+    expect(delays[2]).toBeGreaterThanOrEqual(40);
+    expect(delays[2]).toBeLessThanOrEqual(80);
+    const metrics = await app.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_KEY}`);
+    expect(metrics.text).toMatch(/outbox_events_dead_lettered_total\{event_type="ProbeEvent",handler="test.probe"\} 1/);
+  });
+
+  it('holds events while the flag is off and handles them once it is on', async () => {
+    const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
+    await app.http.put('/integration/flags/bridge_1').set(auth).send({ enabled: false, scope: 'tenant' }).expect(200);
+    await publisher.publish('default', ['held-1', 'held-2']);
+    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'held-%' AND status = 'held'`)).length === 2, 'both events held');
+    expect(probe.calls).toEqual([]);
+    await app.http.put('/integration/flags/bridge_1').set(auth).send({ enabled: true, scope: 'tenant' }).expect(200);
+    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'held-%' AND status = 'done'`)).length === 2, 'held events handled');
+    expect(probe.calls.sort()).toEqual(['held-1', 'held-2']);
+    // Another tenant was never held: the override was the default tenant's only.
+    await publisher.publish('other', ['not-held']);
+    await eventually(async () => (await rows('not-held'))[0]?.status === 'done', 'other tenant handled');
+  });
+
+  it('integration_loop off holds every bridge', async () => {
+    const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
+    await app.http.put('/integration/flags/integration_loop').set(auth).send({ enabled: false, scope: 'global' }).expect(200);
+    await publisher.publish('t9', ['loop-off']);
+    await eventually(async () => (await rows('loop-off'))[0]?.status === 'held', 'held by integration_loop');
+    await app.http.put('/integration/flags/integration_loop').set(auth).send({ enabled: true, scope: 'global' }).expect(200);
+    await eventually(async () => (await rows('loop-off'))[0]?.status === 'done', 'released');
+  });
+
+  it('two relays on one database never handle an event twice', async () => {
+    const second = await startTestApp({ OUTBOX_CONCURRENCY: '8' }, [ProbeModule], new URL(app.database.url).toString());
+    const handledBy = { first: 0, second: 0 };
+    app.app.get(OutboxRelay).onOutcome((o) => void (o.kind === 'handled' && String(o.delivery.payload.key).startsWith('pair-') && handledBy.first++));
+    second.app.get(OutboxRelay).onOutcome((o) => void (o.kind === 'handled' && String(o.delivery.payload.key).startsWith('pair-') && handledBy.second++));
+    try {
+      const keys = Array.from({ length: 300 }, (_, i) => `pair-${i}`);
+      for (let i = 0; i < keys.length; i += 30) {
+        // Alternate publishers so both relays are woken and race for every batch.
+        await (i % 60 === 0 ? publisher : second.app.get(ProbePublisher)).publish('t2', keys.slice(i, i + 30));
+      }
+      await eventually(async () => {
+        const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM outbox_events WHERE payload->>'key' LIKE 'pair-%' AND status = 'done'`);
+        return n === keys.length;
+      }, 'all 300 handled');
+      const perKey = await app.sql(`SELECT key, count(*)::int AS n FROM probe_effects WHERE key LIKE 'pair-%' GROUP BY key`);
+      expect(perKey).toHaveLength(300);
+      expect(perKey.every((r) => r.n === 1)).toBe(true);
+      // Both relays really competed, and together handled each delivery once.
+      expect(handledBy.first).toBeGreaterThan(0);
+      expect(handledBy.second).toBeGreaterThan(0);
+      expect(handledBy.first + handledBy.second).toBe(300);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe('a relay killed with SIGKILL in the middle of a handler', () => {
+  let url: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    url = await createTestDatabase();
+  });
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  });
+
+  function spawnRelay(mode: 'hang' | 'ok') {
+    const child = spawn(process.execPath, ['dist/test/support/relay-child.js'], {
+      env: { ...process.env, DATABASE_URL: url, PROBE_MODE: mode, OUTBOX_LEASE_MS: '1500', OUTBOX_POLL_INTERVAL_MS: '100', ADMIN_API_KEY: ADMIN_KEY },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    const lines = createInterface({ input: child.stdout! });
+    const waitFor = (prefix: string) =>
+      new Promise<string>((resolve, reject) => {
+        lines.on('line', (line) => line.startsWith(prefix) && resolve(line));
+        child.once('exit', (code) => reject(new Error(`relay child exited (${code}) before "${prefix}"`)));
+      });
+    return { child, waitFor };
+  }
+
+  it('leaves the event to be handled exactly once after restart', async () => {
+    const first = spawnRelay('hang');
+    await first.waitFor('READY');
+    // Publish through a test app whose own relay is off, so only the child can claim.
+    const publisherApp = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false' }, [ProbeModule], url);
+    try {
+      const entered = first.waitFor('IN_HANDLER crash-me');
+      await publisherApp.app.get(ProbePublisher).publish('t3', ['crash-me']);
+      await entered;
+      first.child.kill('SIGKILL');
+      await once(first.child, 'exit');
+
+      // Nothing of the interrupted attempt survived, and the event is still owed.
+      expect(await publisherApp.sql(`SELECT * FROM probe_effects WHERE key = 'crash-me'`)).toHaveLength(0);
+      expect(await publisherApp.sql(`SELECT * FROM outbox_consumptions`)).toHaveLength(0);
+      const [pending] = await publisherApp.sql(`SELECT status, attempts FROM outbox_events WHERE payload->>'key' = 'crash-me'`);
+      expect(pending).toEqual({ status: 'pending', attempts: 1 });
+
+      const second = spawnRelay('ok');
+      await second.waitFor('READY');
+      await eventually(async () => (await publisherApp.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' = 'crash-me' AND status = 'done'`)).length === 1, 'the event handled after the lease expired');
+      const effects = await publisherApp.sql(`SELECT pid FROM probe_effects WHERE key = 'crash-me'`);
+      expect(effects).toEqual([{ pid: second.child.pid }]);
+      expect(await publisherApp.sql(`SELECT * FROM outbox_consumptions`)).toHaveLength(1);
+      second.child.kill('SIGTERM');
+      await once(second.child, 'exit');
+    } finally {
+      await publisherApp.stop();
+    }
+  });
+});
