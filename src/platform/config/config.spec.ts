@@ -1,0 +1,40 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has sensible defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.databaseUrl).toBeNull();
+    expect(c.dataDir).toMatch(/\.data$/);
+    expect(c.outbox).toMatchObject({ maxAttempts: 5, concurrency: 16, relayEnabled: true });
+    expect(Object.values(c.flagDefaults).every(Boolean)).toBe(true);
+    expect(c.matchThreshold).toBe(0.8);
+  });
+
+  it.each([
+    ['PORT', 'eighty', /PORT must be an integer/],
+    ['PORT', '70000', /PORT must be between 0 and 65535/],
+    ['OUTBOX_MAX_ATTEMPTS', '0', /OUTBOX_MAX_ATTEMPTS must be between/],
+    ['BRIDGE_2_ENABLED', 'maybe', /BRIDGE_2_ENABLED must be true or false/],
+    ['DATABASE_URL', 'not a url', /DATABASE_URL must be a URL/],
+    ['CATALOG_MATCH_THRESHOLD', '1.5', /CATALOG_MATCH_THRESHOLD must be between/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
+    ['ADMIN_API_KEY', 'short', /ADMIN_API_KEY must be at least 16 characters/],
+  ])('rejects %s=%s naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('reads flags and numbers', () => {
+    const c = loadConfig({ INTEGRATION_LOOP_ENABLED: 'false', BRIDGE_3_ENABLED: '0', OUTBOX_RETENTION_HOURS: '0.5', DATABASE_URL: 'postgres://u:p@h:5432/d' });
+    expect(c.flagDefaults.integration_loop).toBe(false);
+    expect(c.flagDefaults.bridge_3).toBe(false);
+    expect(c.outbox.retentionHours).toBe(0.5);
+    expect(c.databaseUrl).toBe('postgres://u:p@h:5432/d');
+  });
+
+  it('rejects a retry maximum below the base', () => {
+    expect(() => loadConfig({ OUTBOX_RETRY_BASE_MS: '500', OUTBOX_RETRY_MAX_MS: '100' })).toThrow(/OUTBOX_RETRY_MAX_MS/);
+  });
+});

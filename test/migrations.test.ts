@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { migrations } from '../migrations/index.js';
+import { dataSourceOptions } from '../src/platform/database/data-source-options.js';
+import { revertLastMigration, runMigrations } from '../src/platform/database/migrate.js';
+import { createTestDatabase } from './support/test-database.js';
+
+describe('migrations', () => {
+  let url: string;
+  let ds: DataSource;
+  const tables = async () =>
+    (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations' ORDER BY 1`)).map(
+      (r: { table_name: string }) => r.table_name,
+    );
+
+  beforeAll(async () => {
+    url = await createTestDatabase();
+    ds = new DataSource(dataSourceOptions(url, 2));
+    await ds.initialize();
+  });
+  afterAll(() => ds.destroy());
+
+  it('applies every migration, then each down reverts cleanly, then up again', async () => {
+    expect(await runMigrations(url)).toHaveLength(migrations.length);
+    expect(await runMigrations(url)).toEqual([]); // nothing pending the second time
+    expect(await tables()).toEqual(expect.arrayContaining([
+      'agents', 'api_keys', 'decisions', 'failure_patterns', 'feature_flag_changes', 'feature_flags', 'idempotency_keys',
+      'incidents', 'killswitch_state', 'loop_events', 'loop_traces', 'outbox_consumptions', 'outbox_events', 'policy_evaluations',
+      'policy_rules', 'recovery_actions', 'recovery_candidates', 'routing_adjustments', 'routing_decisions',
+    ]));
+    for (let i = 0; i < migrations.length; i++) await revertLastMigration(url);
+    expect(await tables()).toEqual([]);
+    expect(await ds.query(`SELECT proname FROM pg_proc WHERE proname = 'outbox_notify'`)).toEqual([]);
+    expect(await runMigrations(url)).toHaveLength(migrations.length);
+  });
+});

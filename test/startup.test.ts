@@ -1,0 +1,113 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createServer } from 'node:net';
+import { eventually } from './support/test-app.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The built service as `npm start` runs it, on its own embedded PostgreSQL. */
+describe('the service process on its embedded PostgreSQL', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-start-'));
+  const children: ChildProcess[] = [];
+  let port: number;
+  let pgPort: number;
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    // The orphan of the SIGKILL case is stopped by the restart; make sure nothing is left.
+    const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
+    if (existsSync(pidFile)) {
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGINT');
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function start(env: Record<string, string> = {}) {
+    const child = spawn(process.execPath, ['dist/src/main.js'], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    return { child, output: () => output };
+  }
+
+  const base = () => `http://127.0.0.1:${port}`;
+  const ready = () =>
+    eventually(async () => {
+      try {
+        return (await fetch(`${base()}/health/ready`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 'the service to be ready', 60_000);
+
+  it('starts, generates a platform-admin key file (0600), and keeps rows across a restart', async () => {
+    port = await freePort();
+    pgPort = await freePort();
+    const first = start();
+    await ready();
+    const keyFile = path.join(dataDir, 'admin-api-key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const key = readFileSync(keyFile, 'utf8').trim();
+    const created = await fetch(`${base()}/incidents`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ errorType: 'timeout', message: 'kept across restarts' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+
+    first.child.kill('SIGTERM');
+    const [code] = await once(first.child, 'exit');
+    expect(code).toBe(0); // graceful shutdown, embedded database stopped
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+
+    const second = start();
+    await ready();
+    const again = await fetch(`${base()}/incidents/${id}`, { headers: { Authorization: `Bearer ${key}` } });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { message: string }).message).toBe('kept across restarts');
+    second.child.kill('SIGKILL'); // leaves postmaster.pid and an orphaned postgres behind
+    await once(second.child, 'exit');
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(true);
+  });
+
+  it('starts after a crash left a stale lock and an orphaned database server', async () => {
+    const third = start();
+    await ready();
+    const key = readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
+    const list = await fetch(`${base()}/incidents`, { headers: { Authorization: `Bearer ${key}` } });
+    expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(1);
+    third.child.kill('SIGTERM');
+    await once(third.child, 'exit');
+  });
+
+  it('stops with a message naming a bad variable', async () => {
+    const bad = start({ OUTBOX_MAX_ATTEMPTS: 'many' });
+    const [code] = await once(bad.child, 'exit');
+    expect(code).not.toBe(0);
+    expect(bad.output()).toMatch(/OUTBOX_MAX_ATTEMPTS must be an integer/);
+    const badUrl = start({ DATABASE_URL: 'mysql://nope' });
+    await once(badUrl.child, 'exit');
+    expect(badUrl.output()).toMatch(/DATABASE_URL must use the postgres:\/\/ scheme/);
+  });
+});
