@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# One production image: build with dev dependencies, run with production ones only.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+COPY test/support ./test/support
+COPY bench ./bench
+RUN npm run build
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    PORT=3000 \
+    DATA_DIR=/data
+WORKDIR /app
+# The embedded PostgreSQL (used when DATABASE_URL is unset) needs these shared libraries.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libxml2 libicu72 libssl3 curl ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system app && useradd --system --gid app --home /app app \
+ && mkdir -p /data && chown app:app /data
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY config ./config
+USER app
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${PORT}/health/ready" || exit 1
+# SIGTERM triggers the graceful shutdown (stop claiming, drain handlers, stop the database).
+CMD ["node", "dist/src/main.js"]
