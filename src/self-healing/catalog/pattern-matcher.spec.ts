@@ -1,0 +1,166 @@
+import { describe, expect, it } from '@jest/globals';
+import { bestMatch, generalize, PatternIndex, similarity, WILDCARD, type PatternCandidate } from './pattern-matcher.js';
+import { extractSignature, type FailureSignature } from './signature.js';
+
+const words = (text: string) => text.split(' ');
+const signatureOf = (text: string): FailureSignature => ({ errorType: 'e', tokens: words(text), masked: text, shapeKey: 'k' });
+
+describe('similarity', () => {
+  it('is 1 for identical token lists (and for two empty ones)', () => {
+    expect(similarity(words('connect to <IP> refused'), words('connect to <IP> refused'))).toBe(1);
+    expect(similarity([], [])).toBe(1);
+  });
+
+  it('is 0 when the lengths differ', () => {
+    expect(similarity(words('a b c'), words('a b c d'))).toBe(0);
+  });
+
+  it('lets <*> match any token, including literal words', () => {
+    expect(similarity(words(`retry ${WILDCARD} of <NUM>`), words('retry <ID> of <NUM>'))).toBe(1);
+    expect(similarity(words(`user ${WILDCARD} locked`), words('user admin locked'))).toBe(1);
+  });
+
+  it('counts a differing placeholder or digit-bearing token as a soft mismatch', () => {
+    expect(similarity(words('on host <HOST> after <NUM> tries'), words('on host <IP> after <NUM> tries'))).toBeCloseTo(5 / 6);
+    expect(similarity(words('region us-east-1 down now'), words('region eu-west-1 down now'))).toBeCloseTo(3 / 4);
+    expect(similarity(words('user admin not found'), words('user <ID> not found'))).toBeCloseTo(3 / 4);
+  });
+
+  it('is 0 on any hard mismatch: two different literal words at one position', () => {
+    expect(similarity(words('connection refused by <IP> after <NUM> ms x y z'), words('connection reset by <IP> after <NUM> ms x y z'))).toBe(0);
+    expect(similarity(words('state=FAILED for <ID>'), words('state=CANCELLED for <ID>'))).toBe(0);
+  });
+});
+
+describe('hard-mismatch rule on real messages', () => {
+  const pairs: Array<[string, string, string]> = [
+    [
+      'kafka_error',
+      "Kafka consumer group 'orders' rebalance failed for topic 'payments' partition 3: member consumer-1-7f3a timed out after 30000ms",
+      "Kafka consumer group 'billing' commit failed for topic 'ledger' partition 9: member consumer-2-9b1c timed out after 1200ms",
+    ],
+    [
+      'db_connection',
+      'could not connect to server at 10.0.0.1:5432: connection refused (pool pg-1a, attempt 1)',
+      'could not connect to server at 10.9.8.7:6543: connection reset (pool pg-2b, attempt 4)',
+    ],
+  ];
+
+  it.each(pairs)('never matches %s messages that differ in one literal word', (errorType, a, b) => {
+    const first = extractSignature(errorType, a);
+    const second = extractSignature(errorType, b);
+    // Same bucket, almost all tokens shared: only the rule keeps them apart.
+    expect(second.shapeKey).toBe(first.shapeKey);
+    expect(similarity(first.tokens, second.tokens)).toBe(0);
+    expect(bestMatch([{ id: 'p1', templateTokens: first.tokens }], second, 0)).toBeNull();
+    expect(() => generalize(first.tokens, second.tokens)).toThrow(/cannot generalise literal/);
+  });
+});
+
+describe('bestMatch', () => {
+  const candidates: PatternCandidate[] = [
+    { id: 'low', templateTokens: words('disk <PATH> on <HOST> x') }, // 4/5 against the message
+    { id: 'high', templateTokens: words('disk <PATH> on <IP> x') }, // 5/5
+  ];
+
+  it('returns the highest-scoring candidate at or above the threshold', () => {
+    expect(bestMatch(candidates, signatureOf('disk <PATH> on <IP> x'))).toEqual({ id: 'high', score: 1 });
+  });
+
+  it('uses 0.8 as the default threshold, inclusive', () => {
+    const signature = signatureOf('disk <PATH> on <ID> x');
+    expect(bestMatch(candidates, signature)).toEqual({ id: 'high', score: 0.8 });
+    expect(bestMatch(candidates, signature, 0.81)).toBeNull();
+  });
+
+  it('returns null for no candidates or no candidate above the threshold', () => {
+    expect(bestMatch([], signatureOf('a b'))).toBeNull();
+    expect(bestMatch(candidates, signatureOf('disk <NUM> on <ID> x'))).toBeNull();
+  });
+
+  it('breaks ties by fewest wildcards, then smallest id, whatever the input order', () => {
+    const tied: PatternCandidate[] = [
+      { id: 'b', templateTokens: words(`open ${WILDCARD} denied`) },
+      { id: 'c', templateTokens: words('open <PATH> denied') },
+      { id: 'a', templateTokens: words(`open ${WILDCARD} denied`) },
+    ];
+    const signature = signatureOf('open <PATH> denied');
+    expect(bestMatch(tied, signature)).toEqual({ id: 'c', score: 1 });
+    const sameSpecificity = tied.filter((c) => c.id !== 'c');
+    expect(bestMatch(sameSpecificity, signature)?.id).toBe('a');
+    expect(bestMatch([...sameSpecificity].reverse(), signature)?.id).toBe('a');
+  });
+});
+
+describe('generalize', () => {
+  it('turns differing positions into <*> and keeps equal ones', () => {
+    expect(generalize(words('retry <NUM> on <HOST> now'), words('retry <NUM> on <IP> now'))).toEqual(words(`retry <NUM> on ${WILDCARD} now`));
+  });
+
+  it('keeps existing wildcards and lets a literal meet a placeholder', () => {
+    expect(generalize(words(`user ${WILDCARD} admin`), words('user <ID> <ID>'))).toEqual(words(`user ${WILDCARD} ${WILDCARD}`));
+  });
+
+  it('refuses different lengths and hard mismatches', () => {
+    expect(() => generalize(words('a b'), words('a b c'))).toThrow(RangeError);
+    expect(() => generalize(words('connection refused'), words('connection reset'))).toThrow(/position 1/);
+  });
+});
+
+describe('PatternIndex', () => {
+  const ids = () => {
+    let n = 0;
+    return () => `p${++n}`;
+  };
+
+  it('buckets candidates by error type (case-insensitive) and shape key', () => {
+    const index = new PatternIndex();
+    const candidate = { id: 'p1', templateTokens: ['a'] };
+    index.add('Timeout', '1:a', candidate);
+    expect(index.candidates(' timeout ', '1:a')).toEqual([candidate]);
+    expect(index.candidates('timeout', '2:a')).toEqual([]);
+    expect(index.candidates('db_error', '1:a')).toEqual([]);
+    expect(index.size).toBe(1);
+  });
+
+  it('adds a new pattern on a miss, then matches and generalises it', () => {
+    const index = new PatternIndex();
+    const newId = ids();
+    const first = index.matchOrAdd(extractSignature('db_error', 'replica db-1.prod.internal lag 30s'), 0.8, newId);
+    expect(first).toEqual({ id: 'p1', score: 1, isNew: true, templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'] });
+
+    const same = index.matchOrAdd(extractSignature('db_error', 'replica db-7.prod.internal lag 2s'), 0.8, newId);
+    expect(same).toEqual({ id: 'p1', score: 1, isNew: false, templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'] });
+
+    // A slot that held a host now holds an IP: 3 of 4 tokens agree (0.75 < 0.8) → new pattern…
+    expect(index.matchOrAdd(extractSignature('db_error', 'replica 10.0.0.5 lag 9s'), 0.8, newId).isNew).toBe(true);
+    // …but with a lower threshold it joins p1, and p1's template generalises the slot.
+    const index2 = new PatternIndex();
+    const newId2 = ids();
+    index2.matchOrAdd(extractSignature('db_error', 'replica db-1.prod.internal lag 30s'), 0.7, newId2);
+    const merged = index2.matchOrAdd(extractSignature('db_error', 'replica 10.0.0.5 lag 9s'), 0.7, newId2);
+    expect(merged).toEqual({ id: 'p1', score: 0.75, isNew: false, templateTokens: ['replica', WILDCARD, 'lag', '<NUM>'] });
+    expect(index2.candidates('db_error', merged.templateTokens.length + ':replica')[0]?.templateTokens).toEqual(merged.templateTokens);
+    expect(index2.matchOrAdd(extractSignature('db_error', 'replica fd00::1 lag 1s'), 0.7, newId2)).toMatchObject({ id: 'p1', score: 1 });
+  });
+
+  it('keeps the same message under different error types apart', () => {
+    const index = new PatternIndex();
+    const newId = ids();
+    const a = index.matchOrAdd(extractSignature('timeout', 'call to <x> took 5s'), 0.8, newId);
+    const b = index.matchOrAdd(extractSignature('db_error', 'call to <x> took 5s'), 0.8, newId);
+    expect(a.id).not.toBe(b.id);
+    expect(b.isNew).toBe(true);
+  });
+
+  it('keeps confusable templates in separate patterns', () => {
+    const index = new PatternIndex();
+    const newId = ids();
+    const refused = index.matchOrAdd(extractSignature('db', 'connect to 10.0.0.1:5432 failed: connection refused after 3 tries'), 0.8, newId);
+    const reset = index.matchOrAdd(extractSignature('db', 'connect to 10.0.0.2:5432 failed: connection reset after 4 tries'), 0.8, newId);
+    const refusedAgain = index.matchOrAdd(extractSignature('db', 'connect to 10.0.0.3:6432 failed: connection refused after 1 tries'), 0.8, newId);
+    expect(reset.isNew).toBe(true);
+    expect(refusedAgain.id).toBe(refused.id);
+    expect(index.size).toBe(2);
+  });
+});

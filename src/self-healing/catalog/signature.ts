@@ -1,0 +1,210 @@
+import { isIPv6 } from 'node:net';
+
+/**
+ * The normalised form of a failure message that the catalog matches on.
+ * - `masked`: the message with variable parts replaced by typed placeholders.
+ * - `tokens`: `masked` split on whitespace, edge punctuation stripped.
+ * - `shapeKey`: a short index key; see {@link shapeKeyOf}.
+ */
+export interface FailureSignature {
+  errorType: string;
+  tokens: string[];
+  masked: string;
+  shapeKey: string;
+}
+
+export const PLACEHOLDERS = {
+  str: '<STR>',
+  url: '<URL>',
+  email: '<EMAIL>',
+  uuid: '<UUID>',
+  ts: '<TS>',
+  ip: '<IP>',
+  path: '<PATH>',
+  host: '<HOST>',
+  hex: '<HEX>',
+  num: '<NUM>',
+  id: '<ID>',
+} as const;
+
+const P = PLACEHOLDERS;
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const WEEKDAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const TIME = '\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?';
+const ZONE = '(?:\\s?(?:Z|UTC|GMT|[+-]\\d{2}:?\\d{2}))?';
+const FILE_EXT =
+  'json|ya?ml|toml|ini|conf|cfg|env|txt|log|csv|tsv|parquet|avro|xml|html?|sql|db|sqlite|py|ipynb|js|mjs|cjs|ts|go|java|jar|class|rb|rs|cs|c|h|cpp|so|dll|dylib|exe|bin|pt|pth|onnx|safetensors|ckpt|h5|pb|gguf|pkl|npy|npz|tar|gz|tgz|zip|pem|crt|cer|key|p12|sock|pid|lock|tmp|bak';
+const HOST_TLD =
+  'com|net|org|io|dev|ai|app|cloud|co|us|eu|uk|de|internal|local|localdomain|lan|corp|intra|svc|cluster|example|test|invalid';
+
+/**
+ * Structural masks, applied in order. Order matters: quoted values go first because they
+ * may contain spaces (they must collapse to ONE token), URLs before emails/paths/hosts
+ * because they contain all of those, timestamps before IPv6 and numbers.
+ */
+const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) => string)]> = [
+  // 'x', "x", `x` — the opening quote must not follow a word char so "can't" is no quote.
+  [/(?<![\w\\])(?:'[^'\n\r]*'|"[^"\n\r]*"|`[^`\n\r]*`)(?!\w)/g, P.str],
+  [/\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s'"<>`]*[^\s'"<>`.,;:!?)\]}]/g, P.url],
+  [/\barn:[\w-]+:[\w-]*:[\w-]*:\d*:[^\s,;'"]*[^\s,;'".)]/g, P.id],
+  [/(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g, P.email],
+  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, P.uuid],
+  // ISO 8601 / RFC 3339 (date, optional time and zone) and 2024/01/02 dates.
+  [new RegExp(`\\b\\d{4}[-/]\\d{2}[-/]\\d{2}(?:[T ]${TIME})?${ZONE}(?!\\w)`, 'g'), P.ts],
+  // RFC 1123 / 2822: "Tue, 02 Jan 2024 15:04:05 GMT".
+  [new RegExp(`\\b${WEEKDAY},?\\s+\\d{1,2}\\s+${MONTH}\\s+\\d{4}\\s+${TIME}${ZONE}(?!\\w)`, 'g'), P.ts],
+  // syslog / ctime: "Jan  2 15:04:05", "Tue Jan 02 15:04:05 2024".
+  [new RegExp(`\\b(?:${WEEKDAY}\\s+)?${MONTH}\\s+\\d{1,2}\\s+${TIME}(?:\\s+\\d{4})?(?!\\d)`, 'g'), P.ts],
+  [/\b\d{1,2}\/\d{1,2}\/\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b/g, P.ts],
+  [/(?<![\w:.])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\w:])/g, P.ts],
+  // MAC addresses (before IPv6, which they resemble).
+  [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}(?![\w:-])/g, P.id],
+  // IPv6 candidates (optionally [bracketed]:port), validated so "a:b:c" is left alone.
+  [
+    /(?<![\w:.])\[?(?:[0-9A-Fa-f]{0,4}:){2,8}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?:%[\w.]+)?\]?(?::\d{1,5})?(?!\w|\.\d|:[0-9A-Fa-f])/g,
+    maskIPv6,
+  ],
+  // IPv4 with optional CIDR suffix and :port.
+  [/(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?(?::\d{1,5})?(?!\w|\.\d)/g, P.ip],
+  // Windows paths (C:\x\y) and UNC shares (\\server\share).
+  [/\b[A-Za-z]:\\[^\s'"<>|]*[^\s'"<>|.,;:)]/g, P.path],
+  [/(?<!\S)\\\\[\w.$-]+(?:\\[^\s'"<>|\\]+)+/g, P.path],
+  // Absolute or ./ ~/ relative paths, with an optional ?query (URL paths).
+  [/(?<![\w.:/<>\\-])(?:~|\.{1,2})?(?:\/(?:\.{1,2}|[\w@%+=~-](?:[\w.@%+=~-]*[\w@%+=~-])?))+\/?(?:\?[^\s]*[^\s.,;:)])?/g, P.path],
+  // Relative paths with at least two separators (gcr.io/a/b, projects/p/topics/t).
+  [/(?<![\w./<>-])[\w.-]+(?:\/[\w.@-]+){2,}\/?/g, P.path],
+  // Bare file names with a known extension (model-00001.safetensors, app.py).
+  [new RegExp(`(?<![\\w./<>-])[\\w-][\\w.-]*\\.(?:${FILE_EXT})(?![\\w-]|\\.\\w)`, 'gi'), P.path],
+  // Host names: lowercase dotted names with a known suffix, or any dotted name with :port.
+  [
+    new RegExp(
+      `(?<![\\w.@/<>-])(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+(?:${HOST_TLD})(?::\\d{1,5})?|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+[a-z][a-z0-9-]*:\\d{1,5}|localhost(?::\\d{1,5})?)(?![\\w-]|\\.\\w)`,
+      'g',
+    ),
+    P.host,
+  ],
+  // 1,024,000 — thousands separators would otherwise split one number into several.
+  [/(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)/g, P.num],
+];
+
+function maskIPv6(candidate: string): string {
+  let address = candidate;
+  if (address.startsWith('[')) {
+    const end = address.indexOf(']');
+    if (end < 0) return candidate;
+    address = address.slice(1, end);
+  }
+  address = address.replace(/%[\w.]+$/, ''); // zone id (fe80::1%eth0)
+  return isIPv6(address) ? P.ip : candidate;
+}
+
+const UNIT =
+  '(?:ns|us|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|b|kb|mb|gb|tb|pb|kib|mib|gib|tib|ki|mi|gi|ti|k|g|x|rps|qps)';
+const NUMBER_RE = new RegExp(`^[-+]?\\d+(?:\\.\\d+)*(?:e[-+]?\\d+)?${UNIT}?%?$`, 'i');
+// Go-style compound durations: 1m30s, 2h0m0s, 1.5s.
+const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:h|m|s|ms|us|ns))+$/;
+const HEX_PREFIXED_RE = /^0x[0-9a-f]+$/i;
+const HEX_RE = /^[0-9a-f]{7,}$/i;
+const HAS_DIGIT = /\d/;
+const HAS_LETTER = /[A-Za-z]/;
+
+/** Technical terms that contain digits but are constant text, not identifiers. */
+const KEEP_WORDS = new Set([
+  'ipv4', 'ipv6', 'utf8', 'utf-8', 'utf16', 'utf-16', 'sha1', 'sha256', 'sha512', 'md5',
+  'base64', 'x509', 'oauth2', 'http2', 'h2', 's3', 'ec2', 'k8s', 'e2e', 'l4', 'l7',
+  'int32', 'int64', 'uint32', 'uint64', 'float16', 'float32', 'float64', 'fp16', 'fp32', 'bf16',
+  'int8', 'p95', 'p99', '2fa', 'mp4', 'tls1.2', 'tls1.3',
+]);
+
+// A "word run": letters, digits, _ . - (plus a leading sign and trailing %).
+const WORD_RUN_RE = /(?<![\w.-])[-+]?[A-Za-z0-9_][\w.-]*%?/g;
+
+/** Classifies one word run: number, hex, identifier or literal text. */
+function maskWordRun(run: string): string {
+  // Trailing dots/hyphens are punctuation ("took 30s." / "dash-"), not part of the value.
+  const core = run.replace(/[.-]+$/, '');
+  const tail = run.slice(core.length);
+  if (core === '') return run;
+  if (HEX_PREFIXED_RE.test(core)) return P.hex + tail;
+  if (NUMBER_RE.test(core) || DURATION_RE.test(core)) return P.num + tail;
+  if (!HAS_DIGIT.test(core)) return run;
+  if (KEEP_WORDS.has(core.toLowerCase())) return run;
+  if (HEX_RE.test(core) && HAS_LETTER.test(core)) return P.hex + tail;
+  return HAS_LETTER.test(core) ? P.id + tail : P.num + tail;
+}
+
+/** Longer messages (huge stack traces, payload dumps) are cut: bounded work per incident. */
+export const MAX_MESSAGE_LENGTH = 4096;
+
+/** Replaces every variable part of a message with a typed placeholder. */
+export function maskMessage(message: string): string {
+  let masked = message.length > MAX_MESSAGE_LENGTH ? message.slice(0, MAX_MESSAGE_LENGTH) : message;
+  for (const [pattern, replacement] of STRUCTURAL_MASKS) {
+    masked = typeof replacement === 'string' ? masked.replace(pattern, replacement) : masked.replace(pattern, replacement);
+  }
+  masked = masked.replace(WORD_RUN_RE, maskWordRun);
+  return masked.replace(/\s+/g, ' ').trim();
+}
+
+const LEADING_PUNCT = /^[([{]+/;
+const TRAILING_PUNCT = /[,;:.!?)\]}]+$/;
+
+/** Whitespace-splits a masked message and strips edge punctuation; drops empty tokens. */
+export function tokenize(masked: string): string[] {
+  const tokens: string[] = [];
+  for (const raw of masked.split(' ')) {
+    const token = raw.replace(LEADING_PUNCT, '').replace(TRAILING_PUNCT, '');
+    if (token !== '') tokens.push(token);
+  }
+  return tokens;
+}
+
+const PLACEHOLDER_IN_TOKEN = /<(?:[A-Z]+|\*)>/;
+
+/**
+ * Literal text: no digit and no placeholder. The matcher never generalises a position where
+ * two different literal tokens meet, so literal tokens are invariant within a pattern.
+ */
+export function isLiteralToken(token: string): boolean {
+  return !HAS_DIGIT.test(token) && !PLACEHOLDER_IN_TOKEN.test(token);
+}
+
+
+const PLAIN_WORD_RE = /^[A-Za-z]+(?:[-_'.][A-Za-z]+)*$/;
+const GENERIC_WORDS = new Set([
+  'a', 'an', 'the', 'to', 'of', 'for', 'in', 'on', 'at', 'by', 'with', 'from', 'and', 'or',
+  'is', 'was', 'be', 'been', 'has', 'had', 'have', 'not', 'no', 'could', 'cannot', 'unable',
+  'while', 'during', 'error', 'err', 'failed', 'failure', 'fail', 'exception', 'fatal', 'warning',
+]);
+
+/**
+ * shapeKey = `${tokenCount}:${first significant word}` (lower-cased; "-" when none).
+ *
+ * Why this is stable: messages of one template have the same token count (each variable part
+ * masks to exactly one token) and the same literal words in the same places (literal words
+ * are constant text). The key uses nothing else, so substituting values never changes it.
+ * The matcher only compares same-length token lists and never generalises literal words, so
+ * no pattern could match a message outside its bucket: the key loses no matches.
+ * Why it keeps buckets small: "first significant word" skips generic words (failed, error,
+ * to, …) so "Failed to connect …" and "Failed to load …" land in different buckets.
+ */
+export function shapeKeyOf(tokens: readonly string[]): string {
+  let firstWord: string | undefined;
+  for (const token of tokens) {
+    if (!PLAIN_WORD_RE.test(token)) continue;
+    const word = token.toLowerCase();
+    firstWord ??= word;
+    if (!GENERIC_WORDS.has(word)) return `${tokens.length}:${word}`;
+  }
+  return `${tokens.length}:${firstWord ?? '-'}`;
+}
+
+export function normalizeErrorType(errorType: string): string {
+  return errorType.trim().toLowerCase();
+}
+
+export function extractSignature(errorType: string, message: string): FailureSignature {
+  const masked = maskMessage(message);
+  const tokens = tokenize(masked);
+  return { errorType: normalizeErrorType(errorType), tokens, masked, shapeKey: shapeKeyOf(tokens) };
+}
