@@ -69,7 +69,8 @@ export class Platform1764000000000 implements MigrationInterface {
         locked_until timestamptz,
         locked_by text,
         last_error text,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        -- clock time, not transaction start: a stage's queue wait is measured from here
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         processed_at timestamptz,
         UNIQUE (event_id, handler)
       )`);

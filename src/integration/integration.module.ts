@@ -2,14 +2,35 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { IncidentCreated } from '../incidents/events/incident-created.event.js';
 import { eventTypeOf } from '../platform/outbox/domain-event.js';
 import { OutboxPublisher } from '../platform/outbox/outbox.publisher.js';
+import { IncidentToCatalogBridge } from './bridges/incident-to-catalog/incident-to-catalog.bridge.js';
+import { LoopStatusBridge } from './bridges/loop-status/loop-status.bridge.js';
+import { PatternToRecoveryBridge } from './bridges/pattern-to-recovery/pattern-to-recovery.bridge.js';
+import { PolicyToRoutingBridge } from './bridges/policy-to-routing/policy-to-routing.bridge.js';
+import { RecoveryToPolicyBridge } from './bridges/recovery-to-policy/recovery-to-policy.bridge.js';
+import { LoopProgressHub } from './loop-progress/loop-progress.hub.js';
+import { LoopStreamController } from './loop-progress/loop-stream.controller.js';
 import { GetLoopStatusHandler } from './loop-status/get-loop-status.handler.js';
+import { LoopOutcomeRecorder } from './loop-status/loop-outcome.recorder.js';
 import { LoopController } from './loop-status/loop.controller.js';
 import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
+import { IntegrationStatsController } from './stats/integration-stats.controller.js';
+import { IntegrationStatsService } from './stats/integration-stats.service.js';
 
 /** The loop: the five bridges, loop traces, the /integration API and its live stream. */
 @Module({
-  controllers: [LoopController],
-  providers: [LoopTraceRepository, GetLoopStatusHandler],
+  controllers: [LoopController, LoopStreamController, IntegrationStatsController],
+  providers: [
+    IncidentToCatalogBridge,
+    PatternToRecoveryBridge,
+    RecoveryToPolicyBridge,
+    PolicyToRoutingBridge,
+    LoopStatusBridge,
+    LoopTraceRepository,
+    GetLoopStatusHandler,
+    LoopOutcomeRecorder,
+    LoopProgressHub,
+    IntegrationStatsService,
+  ],
 })
 export class IntegrationModule implements OnModuleInit {
   constructor(

@@ -1,5 +1,27 @@
 import { Module } from '@nestjs/common';
+import { CatalogController } from './catalog/catalog.controller.js';
+import { FailurePatternRepository } from './catalog/failure-pattern.repository.js';
+import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js';
+import { GetRecoveryHandler } from './recovery/get-recovery/get-recovery.handler.js';
+import { MatchIncidentToCatalogHandler } from './catalog/match-incident/match-incident.handler.js';
+import { playbookProviders } from './playbooks.provider.js';
+import { RecoveriesController } from './recovery/recoveries.controller.js';
+import { RecoveryRepository } from './recovery/recovery.repository.js';
+import { ReviewRecoveryHandler } from './recovery/review/review-recovery.handler.js';
+import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 
 /** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks. */
-@Module({})
+@Module({
+  controllers: [CatalogController, RecoveriesController],
+  providers: [
+    ...playbookProviders,
+    FailurePatternRepository,
+    RecoveryRepository,
+    MatchIncidentToCatalogHandler,
+    GetPatternHandler,
+    GetRecoveryHandler,
+    SuggestRecoveryHandler,
+    ReviewRecoveryHandler,
+  ],
+})
 export class SelfHealingModule {}

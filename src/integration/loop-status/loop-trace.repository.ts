@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { LoopStage, LoopTraceRow, StageRecord } from './loop-stages.js';
 
@@ -43,4 +44,26 @@ export class LoopTraceRepository {
     );
     return row ?? null;
   }
+
+  /** The loop's history: every event, in order, kept after the outbox is pruned. */
+  async recordEvent(tenantId: string, incidentId: string, stage: LoopStage, eventType: string, details: Record<string, unknown>): Promise<void> {
+    await this.tx.query(
+      `INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [randomUUID(), tenantId, incidentId, stage, eventType, JSON.stringify(details)],
+    );
+  }
+
+  async history(tenantId: string, incidentId: string): Promise<Array<{ stage: string; event_type: string; details: Record<string, unknown>; created_at: Date }>> {
+    return this.tx.query(
+      `SELECT stage, event_type, details, created_at FROM loop_events WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`,
+      [tenantId, incidentId],
+    );
+  }
+
+  /** Delivered on commit to every replica's SSE subscribers (see LoopProgressHub). */
+  async notifyProgress(tenantId: string, incidentId: string): Promise<void> {
+    await this.tx.query(`SELECT pg_notify($1, $2)`, [LOOP_PROGRESS_CHANNEL, JSON.stringify({ tenantId, incidentId })]);
+  }
 }
+
+export const LOOP_PROGRESS_CHANNEL = 'loop_progress';

@@ -1,7 +1,10 @@
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
+import { BadRequestException, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
+import { HandlerRegistry } from '../../platform/outbox/handler-registry.js';
+import { OutboxStore } from '../../platform/outbox/outbox.store.js';
+import { isLoopStage, LOOP_STAGES } from './loop-stages.js';
 import { toLoopStatus, toStageDetails } from './loop-status.js';
 import { LoopTraceRepository } from './loop-trace.repository.js';
 
@@ -9,7 +12,11 @@ import { LoopTraceRepository } from './loop-trace.repository.js';
 @ApiBearerAuth()
 @Controller('integration/loop')
 export class LoopController {
-  constructor(private readonly traces: LoopTraceRepository) {}
+  constructor(
+    private readonly traces: LoopTraceRepository,
+    private readonly registry: HandlerRegistry,
+    private readonly outbox: OutboxStore,
+  ) {}
 
   private async trace(tenantId: string, incidentId: string) {
     const trace = await this.traces.find(tenantId, incidentId);
@@ -25,5 +32,21 @@ export class LoopController {
   @Get(':incidentId/stages')
   async stages(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @CurrentPrincipal() p: Principal) {
     return toStageDetails(await this.trace(p.tenantId, incidentId));
+  }
+
+  /** Re-queues a failed (dead-lettered) or held stage with fresh attempts. */
+  @Post(':incidentId/retry/:stage')
+  @HttpCode(200)
+  async retry(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @Param('stage') stage: string, @CurrentPrincipal() p: Principal) {
+    const retryable = LOOP_STAGES.slice(1);
+    const handler = this.registry.handlers().find((h) => h.loopStage === stage);
+    if (!isLoopStage(stage) || !handler) {
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: stage', fields: [{ field: 'stage', errors: [`stage must be one of ${retryable.join(', ')}`] }] });
+    }
+    await this.trace(p.tenantId, incidentId);
+    const requeued = await this.outbox.requeue(p.tenantId, incidentId, handler.name);
+    if (requeued === 0) throw new ConflictException(`stage ${stage} of incident ${incidentId} is neither failed nor held`);
+    await this.traces.recordStage(incidentId, stage, { status: 'pending', startedAt: null, completedAt: null, durationMs: null, attempts: 0, error: null, details: {} });
+    return toLoopStatus(await this.trace(p.tenantId, incidentId));
   }
 }

@@ -6,6 +6,7 @@ import { PgNotifications } from '../database/pg-notifications.js';
 import { TransactionHost } from '../database/transaction-host.js';
 import { FlagsService } from '../flags/flags.service.js';
 import { backoffDelayMs } from './backoff.js';
+import { runInDelivery } from './delivery-context.js';
 import { HandlerRegistry, type RegisteredHandler } from './handler-registry.js';
 import { OUTBOX_CHANNEL, OutboxStore, type DeliveryRow } from './outbox.store.js';
 
@@ -133,7 +134,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       await this.tx.run(async () => {
         // The mark, the handler's effects, its events and "done" commit together or not at all.
         if (await this.store.markConsumed(delivery.event_id, delivery.handler)) {
-          await handler.instance.handle(event);
+          await runInDelivery(delivery, () => handler.instance.handle(event));
         }
         await this.store.markDone(delivery.id);
       });

@@ -1,0 +1,31 @@
+import { CommandBus, EventBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import { RegisterAgents } from '../../../governance/routing/register-agents/register-agents.command.js';
+import { IncidentCreated } from '../../../incidents/events/incident-created.event.js';
+import { LinkIncidentToPattern } from '../../../incidents/link-pattern/link-incident-to-pattern.command.js';
+import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
+import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
+import { MatchIncidentToCatalog } from '../../../self-healing/catalog/match-incident/match-incident.command.js';
+import { PatternMatched } from '../../../self-healing/events/pattern-matched.event.js';
+import { stageTiming } from '../../events/stage-timing.js';
+
+/** Bridge 1: files the incident under a failure pattern (new or known) and registers its agent. */
+@EventsHandler(IncidentCreated)
+@OutboxHandler({ name: 'bridge_1.incident-to-catalog', flag: 'bridge_1', loopStage: 'pattern_matched' })
+export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  async handle(e: IncidentCreated): Promise<void> {
+    const match = await this.commands.execute(new MatchIncidentToCatalog(e.tenantId, e.incidentId, e.errorType, e.message, e.agentId, e.capability));
+    await this.commands.execute(new LinkIncidentToPattern(e.tenantId, e.incidentId, match.patternId));
+    if (e.agentId) await this.commands.execute(new RegisterAgents(e.tenantId, [e.agentId], e.capability));
+    await this.commands.execute(
+      new RecordDecision(e.tenantId, e.incidentId, 'pattern_match', match.isNew ? 'new failure pattern created' : `matched a known failure pattern (score ${match.score.toFixed(2)})`, match as unknown as Record<string, unknown>),
+    );
+    await this.eventBus.publish(
+      new PatternMatched(e.tenantId, e.incidentId, match.patternId, match.score, match.isNew, match.occurrenceCount, e.message, e.agentId, e.capability, stageTiming()),
+    );
+  }
+}

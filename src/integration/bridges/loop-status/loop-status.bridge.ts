@@ -1,0 +1,65 @@
+import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import { RoutingAdjusted } from '../../../governance/events/routing-adjusted.event.js';
+import { PolicyGenerated } from '../../../governance/events/policy-generated.event.js';
+import { IncidentCreated } from '../../../incidents/events/incident-created.event.js';
+import { eventTypeOf } from '../../../platform/outbox/domain-event.js';
+import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
+import { PatternMatched } from '../../../self-healing/events/pattern-matched.event.js';
+import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
+import { RecoverySuggested } from '../../../self-healing/events/recovery-suggested.event.js';
+import type { StageTiming } from '../../events/stage-timing.js';
+import type { LoopStage, StageRecord } from '../../loop-status/loop-stages.js';
+import { LoopTraceRepository } from '../../loop-status/loop-trace.repository.js';
+
+type LoopEvent = IncidentCreated | PatternMatched | RecoverySuggested | RecoveryApplied | PolicyGenerated | RoutingAdjusted;
+
+/** Which stage an event completes, and what the console shows of it. */
+function stageOf(e: LoopEvent): { stage: LoopStage; details: Record<string, unknown>; timing: StageTiming | null } {
+  if (e instanceof IncidentCreated) {
+    return { stage: 'incident_created', details: { errorType: e.errorType, severity: e.severity, agentId: e.agentId }, timing: { startedAt: e.createdAt, completedAt: e.createdAt, attempts: 1 } };
+  }
+  if (e instanceof PatternMatched) {
+    return { stage: 'pattern_matched', details: { patternId: e.patternId, confidence: e.confidence, isNewPattern: e.isNewPattern, occurrenceCount: e.occurrenceCount }, timing: e.timing };
+  }
+  if (e instanceof RecoverySuggested) {
+    return {
+      stage: 'recovery_suggested',
+      details: { recoveryId: e.recoveryId, playbookId: e.playbookId, suggestionType: e.suggestionType, confidence: e.confidence, autoApplied: e.autoApplied, status: e.autoApplied ? 'applied' : 'pending_review' },
+      timing: e.timing,
+    };
+  }
+  if (e instanceof RecoveryApplied) {
+    // A later approval: history only, the stage itself completed when the recovery was suggested.
+    return { stage: 'recovery_suggested', details: { recoveryId: e.recoveryId, status: 'applied', appliedBy: e.appliedBy }, timing: null };
+  }
+  if (e instanceof PolicyGenerated) {
+    return { stage: 'policy_generated', details: { policyId: e.policyId, category: e.category, action: e.action, status: e.status, confidence: e.confidence, isNewPolicy: e.isNewPolicy }, timing: e.timing };
+  }
+  return { stage: 'routing_adjusted', details: { policyId: e.policyId, affectedAgents: e.affectedAgents, adjustmentCount: e.adjustmentCount }, timing: e.timing };
+}
+
+/** Bridge 5: every loop event updates the incident's loop trace and history and tells live consoles. */
+@EventsHandler(IncidentCreated, PatternMatched, RecoverySuggested, RecoveryApplied, PolicyGenerated, RoutingAdjusted)
+@OutboxHandler({ name: 'bridge_5.loop-status', flag: 'bridge_5' })
+export class LoopStatusBridge implements IEventHandler<LoopEvent> {
+  constructor(private readonly traces: LoopTraceRepository) {}
+
+  async handle(e: LoopEvent): Promise<void> {
+    if (!e.incidentId) return; // e.g. routing adjusted after a manual activation: no incident loop
+    const { stage, details, timing } = stageOf(e);
+    await this.traces.recordEvent(e.tenantId, e.incidentId, stage, eventTypeOf(e), { ...details, ...(timing ? { timing } : {}) });
+    if (timing) {
+      const record: StageRecord = {
+        status: 'completed',
+        startedAt: timing.startedAt,
+        completedAt: timing.completedAt,
+        durationMs: Date.parse(timing.completedAt) - Date.parse(timing.startedAt),
+        attempts: timing.attempts,
+        error: null,
+        details,
+      };
+      await this.traces.recordStage(e.incidentId, stage, record);
+    }
+    await this.traces.notifyProgress(e.tenantId, e.incidentId);
+  }
+}

@@ -1,0 +1,48 @@
+import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
+import { PolicyGenerated } from '../../../governance/events/policy-generated.event.js';
+import { UpsertGeneratedPolicy } from '../../../governance/policies/upsert-generated-policy/upsert-generated-policy.command.js';
+import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
+import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
+import { GetPattern } from '../../../self-healing/catalog/get-pattern/get-pattern.query.js';
+import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
+import { RecoverySuggested } from '../../../self-healing/events/recovery-suggested.event.js';
+import { GetRecovery } from '../../../self-healing/recovery/get-recovery/get-recovery.query.js';
+import { stageTiming } from '../../events/stage-timing.js';
+
+/** Bridge 3: turns the recovery into the pattern's prevention policy (one per pattern, updated later). */
+@EventsHandler(RecoverySuggested, RecoveryApplied)
+@OutboxHandler({ name: 'bridge_3.recovery-to-policy', flag: 'bridge_3', loopStage: 'policy_generated' })
+export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested | RecoveryApplied> {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  async handle(e: RecoverySuggested | RecoveryApplied): Promise<void> {
+    const [recovery, pattern] = await Promise.all([
+      this.queries.execute(new GetRecovery(e.tenantId, e.recoveryId)),
+      this.queries.execute(new GetPattern(e.tenantId, e.patternId)),
+    ]);
+    if (!recovery || !pattern) throw new Error(`recovery ${e.recoveryId} or pattern ${e.patternId} not found`);
+    if (!recovery.playbook) throw new Error(`playbook "${recovery.playbookId}" is no longer in the playbook catalog`);
+    const policy = await this.commands.execute(
+      new UpsertGeneratedPolicy(e.tenantId, {
+        tenantId: e.tenantId,
+        pattern: {
+          id: pattern.id, errorType: pattern.errorType, template: pattern.template, occurrenceCount: pattern.occurrenceCount,
+          affectedAgents: pattern.affectedAgents, capabilities: pattern.capabilities,
+        },
+        // A rejected fix still leaves the failure to prevent; it just earns no extra trust.
+        recovery: { id: recovery.id, playbookId: recovery.playbookId, confidence: recovery.confidence, status: recovery.status === 'applied' ? 'applied' : 'pending_review' },
+        playbook: recovery.playbook,
+      }),
+    );
+    await this.commands.execute(
+      new RecordDecision(e.tenantId, e.incidentId, 'policy', `${policy.isNew ? 'generated' : 'updated'} ${policy.status} policy: ${policy.action} (${policy.category})`, { ...policy }),
+    );
+    await this.eventBus.publish(
+      new PolicyGenerated(e.tenantId, e.incidentId, policy.policyId, pattern.id, recovery.id, policy.category, policy.action, policy.status, policy.confidence, policy.isNew, stageTiming()),
+    );
+  }
+}

@@ -1,0 +1,74 @@
+import { Controller, Get, Inject, NotFoundException, Param, ParseUUIDPipe, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
+import type { Principal } from '../../platform/auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
+import { toLoopStatus, type LoopStatus } from '../loop-status/loop-status.js';
+import { LoopTraceRepository } from '../loop-status/loop-trace.repository.js';
+import { LoopProgressHub } from './loop-progress.hub.js';
+
+/** Server-sent events: `loop_progress` messages carrying LoopStatus, with comment heart-beats. */
+@ApiTags('integration')
+@ApiBearerAuth()
+@Controller('integration')
+export class LoopStreamController {
+  constructor(
+    private readonly hub: LoopProgressHub,
+    private readonly traces: LoopTraceRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** One incident's progress; sends the current status first and closes once the loop is complete. */
+  @Get('loop/:incidentId/stream')
+  @ApiProduces('text/event-stream')
+  async incident(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @CurrentPrincipal() p: Principal, @Req() req: Request, @Res() res: Response) {
+    const trace = await this.traces.find(p.tenantId, incidentId);
+    if (!trace) throw new NotFoundException(`incident ${incidentId} not found`);
+    const stream = this.open(req, res);
+    const send = (status: LoopStatus) => {
+      stream.send(status);
+      if (status.isComplete) stream.close();
+    };
+    stream.onClose(this.hub.subscribeIncident(incidentId, send));
+    // Read again after subscribing, so an update between the first read and the subscription is not missed.
+    const current = await this.traces.find(p.tenantId, incidentId);
+    if (current) send(toLoopStatus(current));
+  }
+
+  /** Every loop update of the caller's tenant. */
+  @Get('stream')
+  @ApiProduces('text/event-stream')
+  tenant(@CurrentPrincipal() p: Principal, @Req() req: Request, @Res() res: Response) {
+    const stream = this.open(req, res);
+    stream.onClose(this.hub.subscribeTenant(p.tenantId, (status) => stream.send(status)));
+  }
+
+  private open(req: Request, res: Response) {
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no', // proxies must not buffer the stream
+    });
+    res.flushHeaders();
+    res.write('retry: 2000\n\n');
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.config.sseHeartbeatMs);
+    const cleanups: Array<() => void> = [() => clearInterval(heartbeat)];
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      for (const cleanup of cleanups) cleanup();
+      res.end();
+    };
+    req.on('close', close);
+    return {
+      send: (status: LoopStatus) => {
+        if (!closed) res.write(`event: loop_progress\ndata: ${JSON.stringify(status)}\n\n`);
+      },
+      onClose: (cleanup: () => void) => (closed ? cleanup() : cleanups.push(cleanup)),
+      close,
+    };
+  }
+}

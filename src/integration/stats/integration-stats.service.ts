@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { LOOP_STAGES } from '../loop-status/loop-stages.js';
+
+export interface StageStats {
+  completed: number;
+  failed: number;
+  held: number;
+  avgMs: number;
+}
+
+export interface IntegrationStats {
+  windowHours: number;
+  totalIncidents: number;
+  patternsMatched: number;
+  patternsCreated: number;
+  recoveriesSuggested: number;
+  recoveriesApplied: number;
+  policiesGenerated: number;
+  routingAdjustments: number;
+  avgLoopCompletionTimeMs: number;
+  p50LoopCompletionTimeMs: number;
+  p95LoopCompletionTimeMs: number;
+  p99LoopCompletionTimeMs: number;
+  loopCompletionRate: number;
+  stages: Record<string, StageStats>;
+}
+
+const round = (x: number | null) => (x === null ? 0 : Math.round(x * 10) / 10);
+
+/** IntegrationStats from the integration module's own records: loop traces and loop events. */
+@Injectable()
+export class IntegrationStatsService {
+  constructor(private readonly tx: TransactionHost) {}
+
+  async compute(tenantId: string, hours: number): Promise<IntegrationStats> {
+    const stageColumns = LOOP_STAGES.slice(1).map((s, i) => `
+      count(*) FILTER (WHERE stages -> '${s}' ->> 'status' = 'completed')::int AS c${i},
+      count(*) FILTER (WHERE stages -> '${s}' ->> 'status' = 'failed')::int AS f${i},
+      count(*) FILTER (WHERE stages -> '${s}' ->> 'status' = 'held')::int AS h${i},
+      avg((stages -> '${s}' ->> 'durationMs')::float) FILTER (WHERE stages -> '${s}' ->> 'status' = 'completed') AS a${i}`);
+    const [loops] = await this.tx.query(
+      `WITH t AS (
+         SELECT *, extract(epoch FROM completed_at - started_at) * 1000 AS ms FROM loop_traces
+          WHERE tenant_id = $1 AND started_at >= now() - make_interval(secs => $2::double precision * 3600))
+       SELECT count(*)::int AS total, count(*) FILTER (WHERE is_complete)::int AS complete,
+              avg(ms) FILTER (WHERE is_complete) AS avg_ms,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE is_complete) AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE is_complete) AS p95,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE is_complete) AS p99,
+              ${stageColumns.join(',')}
+         FROM t`,
+      [tenantId, hours],
+    );
+    const [events] = await this.tx.query(
+      `SELECT count(*) FILTER (WHERE event_type = 'PatternMatched')::int AS matched,
+              count(*) FILTER (WHERE event_type = 'PatternMatched' AND (details ->> 'isNewPattern')::boolean)::int AS created,
+              count(*) FILTER (WHERE event_type = 'RecoverySuggested')::int AS suggested,
+              count(*) FILTER (WHERE (event_type = 'RecoverySuggested' AND (details ->> 'autoApplied')::boolean) OR event_type = 'RecoveryApplied')::int AS applied,
+              count(DISTINCT details ->> 'policyId') FILTER (WHERE event_type = 'PolicyGenerated')::int AS policies,
+              coalesce(sum((details ->> 'adjustmentCount')::int) FILTER (WHERE event_type = 'RoutingAdjusted'), 0)::int AS adjustments
+         FROM loop_events WHERE tenant_id = $1 AND created_at >= now() - make_interval(secs => $2::double precision * 3600)`,
+      [tenantId, hours],
+    );
+    const stages: Record<string, StageStats> = {};
+    LOOP_STAGES.slice(1).forEach((s, i) => {
+      stages[s] = { completed: loops[`c${i}`], failed: loops[`f${i}`], held: loops[`h${i}`], avgMs: round(loops[`a${i}`]) };
+    });
+    return {
+      windowHours: hours,
+      totalIncidents: loops.total,
+      patternsMatched: events.matched,
+      patternsCreated: events.created,
+      recoveriesSuggested: events.suggested,
+      recoveriesApplied: events.applied,
+      policiesGenerated: events.policies,
+      routingAdjustments: events.adjustments,
+      avgLoopCompletionTimeMs: round(loops.avg_ms),
+      p50LoopCompletionTimeMs: round(loops.p50),
+      p95LoopCompletionTimeMs: round(loops.p95),
+      p99LoopCompletionTimeMs: round(loops.p99),
+      // Nothing reported, nothing left incomplete.
+      loopCompletionRate: loops.total === 0 ? 1 : Math.round((loops.complete / loops.total) * 10_000) / 10_000,
+      stages,
+    };
+  }
+}

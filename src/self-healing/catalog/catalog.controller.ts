@@ -1,0 +1,72 @@
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
+import type { Principal } from '../../platform/auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
+import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
+import { ListPatternsQuery, MatchRequestDto, UpdatePatternDto } from './catalog.dto.js';
+import { FailurePatternRepository, patternView } from './failure-pattern.repository.js';
+import { bestMatch } from './pattern-matcher.js';
+import { extractSignature } from './signature.js';
+
+@ApiTags('catalog')
+@ApiBearerAuth()
+@Controller('catalog')
+export class CatalogController {
+  constructor(
+    private readonly patterns: FailurePatternRepository,
+    @Inject(PLAYBOOK_CATALOG) private readonly playbooks: PlaybookCatalog,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('patterns')
+  async list(@Query() query: ListPatternsQuery, @CurrentPrincipal() p: Principal) {
+    const limit = query.limit ?? 50;
+    const rows = await this.patterns.list(p.tenantId, query, decodeCursor(query.cursor), limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page.map(patternView), nextCursor: rows.length > limit && last ? encodeCursor(last.last_seen_at, last.id) : null };
+  }
+
+  @Get('patterns/:id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+    const row = await this.patterns.find(p.tenantId, id);
+    if (!row) throw new NotFoundException(`pattern ${id} not found`);
+    // Every incident of the pattern counted once, so the incident count is the occurrence count.
+    return { ...patternView(row), incidentCount: row.occurrence_count, templateTokens: row.template_tokens };
+  }
+
+  /** Sets the pattern's recovery template and whether its recoveries may be auto-applied. */
+  @Patch('patterns/:id')
+  @RequireRole('admin')
+  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdatePatternDto, @CurrentPrincipal() p: Principal) {
+    if (body.recoveryTemplate && !this.playbooks.has(body.recoveryTemplate.playbookId)) {
+      throw new BadRequestException({
+        statusCode: 400, error: 'Bad Request', message: 'invalid fields: recoveryTemplate.playbookId',
+        fields: [{ field: 'recoveryTemplate.playbookId', errors: [`unknown playbook; known: ${this.playbooks.all().map((pb) => pb.id).join(', ')}`] }],
+      });
+    }
+    const row = await this.patterns.update(p.tenantId, id, { recoveryTemplate: body.recoveryTemplate === undefined ? undefined : body.recoveryTemplate ? { ...body.recoveryTemplate } : null, autoApplyRecovery: body.autoApplyRecovery });
+    if (!row) throw new NotFoundException(`pattern ${id} not found`);
+    return patternView(row);
+  }
+
+  /** Which pattern would this incident join? Creates nothing. */
+  @Post('match')
+  @HttpCode(200)
+  @RequireRole('viewer')
+  async match(@Body() body: MatchRequestDto, @CurrentPrincipal() p: Principal) {
+    const signature = extractSignature(body.errorType, body.message);
+    const candidates = await this.patterns.bucket(p.tenantId, signature.errorType, signature.shapeKey);
+    const match = bestMatch(candidates, signature, this.config.matchThreshold);
+    const pattern = match ? await this.patterns.find(p.tenantId, match.id) : null;
+    return {
+      signature: { errorType: signature.errorType, masked: signature.masked, shapeKey: signature.shapeKey },
+      matched: match !== null,
+      score: match?.score ?? null,
+      pattern: pattern ? patternView(pattern) : null,
+    };
+  }
+}

@@ -1,0 +1,11 @@
+import { Query } from '@nestjs/cqrs';
+import type { PatternView } from '../failure-pattern.repository.js';
+
+export class GetPattern extends Query<PatternView | null> {
+  constructor(
+    readonly tenantId: string,
+    readonly patternId: string,
+  ) {
+    super();
+  }
+}

@@ -1,0 +1,37 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { FailurePatternRepository } from '../failure-pattern.repository.js';
+import { bestMatch, generalize } from '../pattern-matcher.js';
+import { extractSignature } from '../signature.js';
+import { MatchIncidentToCatalog, type CatalogMatch } from './match-incident.command.js';
+
+@CommandHandler(MatchIncidentToCatalog)
+export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncidentToCatalog> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly patterns: FailurePatternRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  execute(c: MatchIncidentToCatalog): Promise<CatalogMatch> {
+    return this.tx.run(async () => {
+      const signature = extractSignature(c.errorType, c.message);
+      await this.patterns.lockBucket(c.tenantId, signature.errorType, signature.shapeKey);
+      const candidates = await this.patterns.bucket(c.tenantId, signature.errorType, signature.shapeKey);
+      const match = bestMatch(candidates, signature, this.config.matchThreshold);
+      if (!match) {
+        const created = await this.patterns.insert({
+          id: randomUUID(), tenantId: c.tenantId, errorType: signature.errorType, shapeKey: signature.shapeKey,
+          tokens: signature.tokens, incidentId: c.incidentId, agentId: c.agentId, capability: c.capability,
+        });
+        return { patternId: created.id, score: 1, isNew: true, occurrenceCount: created.occurrence_count };
+      }
+      const template = candidates.find((p) => p.id === match.id)!.templateTokens;
+      const updated = await this.patterns.recordOccurrence(match.id, generalize(template, signature.tokens), c.agentId, c.capability);
+      return { patternId: match.id, score: match.score, isNew: false, occurrenceCount: updated.occurrence_count };
+    });
+  }
+}

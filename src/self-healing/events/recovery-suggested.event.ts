@@ -1,0 +1,17 @@
+import type { StageTiming } from '../../integration/events/stage-timing.js';
+import type { DomainEvent } from '../../platform/outbox/domain-event.js';
+
+/** Bridge 2's result: a recovery was suggested, and either auto-applied or queued for review. */
+export class RecoverySuggested implements DomainEvent {
+  constructor(
+    readonly tenantId: string,
+    readonly incidentId: string,
+    readonly patternId: string,
+    readonly recoveryId: string,
+    readonly playbookId: string,
+    readonly suggestionType: 'template' | 'generated',
+    readonly confidence: number,
+    readonly autoApplied: boolean,
+    readonly timing: StageTiming,
+  ) {}
+}

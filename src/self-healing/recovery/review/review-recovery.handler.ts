@@ -1,0 +1,33 @@
+import { ConflictException, NotFoundException } from '@nestjs/common';
+import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { RecoveryApplied } from '../../events/recovery-applied.event.js';
+import { RecoveryRepository } from '../recovery.repository.js';
+import { ReviewRecovery } from './review-recovery.command.js';
+
+@CommandHandler(ReviewRecovery)
+export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly recoveries: RecoveryRepository,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  execute(c: ReviewRecovery) {
+    return this.tx.run(async () => {
+      // Locked, so two reviewers deciding at once cannot both win.
+      const recovery = await this.recoveries.find(c.tenantId, c.recoveryId, true);
+      if (!recovery) throw new NotFoundException(`recovery ${c.recoveryId} not found`);
+      if (recovery.status !== 'pending_review') {
+        throw new ConflictException(`recovery ${c.recoveryId} is already ${recovery.status}`);
+      }
+      const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
+      await this.recoveries.recordAction({ id: randomUUID(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });
+      if (c.decision === 'applied') {
+        await this.eventBus.publish(new RecoveryApplied(c.tenantId, recovery.source_incident_id, recovery.source_pattern_id, recovery.id, c.actor));
+      }
+      return decided;
+    });
+  }
+}

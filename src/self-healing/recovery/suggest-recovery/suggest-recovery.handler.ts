@@ -1,0 +1,60 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { FailurePatternRepository } from '../../catalog/failure-pattern.repository.js';
+import { PLAYBOOK_CATALOG, RECOVERY_GENERATOR } from '../../playbooks.provider.js';
+import type { PlaybookCatalog } from '../playbook-catalog.js';
+import { shouldAutoApply, suggestRecovery, type RecoveryGenerator } from '../recovery-generator.js';
+import { RecoveryRepository } from '../recovery.repository.js';
+import { SuggestRecovery, type SuggestedRecovery } from './suggest-recovery.command.js';
+
+@CommandHandler(SuggestRecovery)
+export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly patterns: FailurePatternRepository,
+    private readonly recoveries: RecoveryRepository,
+    @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
+    @Inject(RECOVERY_GENERATOR) private readonly generator: RecoveryGenerator,
+  ) {}
+
+  execute(c: SuggestRecovery): Promise<SuggestedRecovery> {
+    return this.tx.run(async () => {
+      const pattern = await this.patterns.find(c.tenantId, c.patternId);
+      if (!pattern) throw new Error(`pattern ${c.patternId} not found`);
+      const suggestion = await suggestRecovery(
+        this.catalog,
+        this.generator,
+        {
+          id: pattern.id,
+          errorType: pattern.error_type,
+          template: pattern.template,
+          occurrenceCount: pattern.occurrence_count,
+          recoveryTemplate: pattern.recovery_template,
+          recoverySuccessRate: pattern.recovery_template ? await this.recoveries.successRate(pattern.id) : null,
+        },
+        { message: c.message, agentId: c.agentId, capability: c.capability },
+      );
+      const autoApplied = !c.autoApplyPaused && shouldAutoApply(suggestion, pattern.auto_apply_recovery);
+      const recovery = await this.recoveries.insert({
+        id: randomUUID(),
+        tenant_id: c.tenantId,
+        source_incident_id: c.incidentId,
+        source_pattern_id: pattern.id,
+        playbook_id: suggestion.playbookId,
+        action: suggestion.action,
+        steps: suggestion.steps,
+        params: suggestion.params,
+        suggestion_type: suggestion.suggestionType,
+        confidence: suggestion.confidence,
+        status: autoApplied ? 'applied' : 'pending_review',
+        decided_by: autoApplied ? 'auto-apply' : null,
+      });
+      if (autoApplied) {
+        await this.recoveries.recordAction({ id: randomUUID(), tenantId: c.tenantId, recoveryId: recovery.id, action: 'applied', automatic: true, actor: 'auto-apply' });
+      }
+      return { recoveryId: recovery.id, playbookId: suggestion.playbookId, suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied };
+    });
+  }
+}
