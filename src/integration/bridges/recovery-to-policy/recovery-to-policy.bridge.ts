@@ -20,10 +20,9 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
   ) {}
 
   async handle(e: RecoverySuggested | RecoveryApplied): Promise<void> {
-    const [recovery, pattern] = await Promise.all([
-      this.queries.execute(new GetRecovery(e.tenantId, e.recoveryId)),
-      this.queries.execute(new GetPattern(e.tenantId, e.patternId)),
-    ]);
+    // One after the other: both run on the handler's single transaction connection.
+    const recovery = await this.queries.execute(new GetRecovery(e.tenantId, e.recoveryId));
+    const pattern = await this.queries.execute(new GetPattern(e.tenantId, e.patternId));
     if (!recovery || !pattern) throw new Error(`recovery ${e.recoveryId} or pattern ${e.patternId} not found`);
     if (!recovery.playbook) throw new Error(`playbook "${recovery.playbookId}" is no longer in the playbook catalog`);
     const policy = await this.commands.execute(

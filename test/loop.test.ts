@@ -1,0 +1,293 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
+import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+const STAGES = ['incident_created', 'pattern_matched', 'recovery_suggested', 'policy_generated', 'routing_adjusted'];
+
+describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
+  let app: TestApp;
+  let operator: string;
+  let admin: string;
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    app = await startTestApp({ OUTBOX_MAX_ATTEMPTS: '3', OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '200' });
+    operator = await app.keyFor('loop', 'operator');
+    admin = await app.keyFor('loop', 'admin');
+  });
+  afterAll(() => app.stop());
+
+  const report = async (body: Record<string, unknown>, key = operator) => {
+    const res = await app.http.post('/incidents').set(auth(key)).send(body);
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  };
+  const loop = async (id: string, key = operator) => (await app.http.get(`/integration/loop/${id}`).set(auth(key)).expect(200)).body;
+  const untilComplete = (id: string, key = operator) =>
+    eventually(async () => {
+      const status = await loop(id, key);
+      return status.isComplete ? status : null;
+    }, `loop of ${id} to complete`);
+  const untilState = (id: string, state: string) =>
+    eventually(async () => {
+      const status = await loop(id);
+      return status.state === state ? status : null;
+    }, `loop of ${id} to be ${state}`);
+
+  it('carries one incident through all five stages, in order', async () => {
+    const id = await report({ errorType: 'timeout', message: 'Upstream call to payments-api timed out after 30000 ms', agentId: 'agent-001', capability: 'checkout' });
+    const status = await untilComplete(id);
+    expect(status).toMatchObject({ state: 'complete', stagesCompleted: STAGES, currentStage: 'routing_adjusted', completionPct: 100, totalStages: 5 });
+    expect(status.durationMs).toBe(Date.parse(status.completedAt) - Date.parse(status.startedAt));
+    expect(status.details.pattern_matched).toMatchObject({ isNewPattern: true, confidence: 1 });
+    const stages = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(operator)).expect(200)).body;
+    expect(stages.map((s: { stage: string; status: string }) => [s.stage, s.status])).toEqual(STAGES.map((s) => [s, 'completed']));
+    for (let i = 1; i < stages.length; i++) {
+      expect(stages[i].attempts).toBe(1);
+      expect(Date.parse(stages[i].completedAt)).toBeGreaterThanOrEqual(Date.parse(stages[i - 1].completedAt));
+      expect(stages[i].durationMs).toBe(Date.parse(stages[i].completedAt) - Date.parse(stages[i].startedAt));
+    }
+    // The history keeps every event, in loop order.
+    const history = await app.sql(`SELECT event_type FROM loop_events WHERE incident_id = $1 ORDER BY created_at`, [id]);
+    expect(history.map((h) => h.event_type)).toEqual(['IncidentCreated', 'PatternMatched', 'RecoverySuggested', 'PolicyGenerated', 'RoutingAdjusted']);
+    const incident = (await app.http.get(`/incidents/${id}`).set(auth(operator)).expect(200)).body;
+    expect(incident.matchedPatternId).toBe(status.details.pattern_matched.patternId);
+    expect(incident.loop.isComplete).toBe(true);
+  });
+
+  it('files a second similar incident under the same pattern (occurrenceCount 2)', async () => {
+    const first = await report({ errorType: 'rate_limit', message: 'HTTP 429 from api.openai.example: rate limit exceeded for key sk-83kd9', agentId: 'agent-002' });
+    const a = await untilComplete(first);
+    const second = await report({ errorType: 'rate_limit', message: 'HTTP 429 from api.openai.example: rate limit exceeded for key sk-11az7', agentId: 'agent-003' });
+    const b = await untilComplete(second);
+    expect(b.details.pattern_matched.patternId).toBe(a.details.pattern_matched.patternId);
+    expect(b.details.pattern_matched.isNewPattern).toBe(false);
+    const pattern = (await app.http.get(`/catalog/patterns/${a.details.pattern_matched.patternId}`).set(auth(operator)).expect(200)).body;
+    expect(pattern).toMatchObject({ occurrenceCount: 2, incidentCount: 2, errorType: 'rate_limit' });
+    expect(pattern.affectedAgents.sort()).toEqual(['agent-002', 'agent-003']);
+    // One policy per pattern, updated, never duplicated.
+    const policies = await app.sql(`SELECT id FROM policy_rules WHERE source_pattern_id = $1`, [pattern.id]);
+    expect(policies).toHaveLength(1);
+    expect(b.details.policy_generated).toMatchObject({ policyId: policies[0].id, isNewPolicy: false });
+  });
+
+  it('auto-applies a 0.95 template on a pattern that allows it; the policy goes active by the third occurrence', async () => {
+    const message = (n: number) => `Worker pod ingest-${n}x7 OOMKilled: container exceeded memory limit 2048Mi`;
+    const first = await untilComplete(await report({ errorType: 'oom', message: message(1), agentId: 'agent-004', capability: 'ingest' }));
+    const patternId = first.details.pattern_matched.patternId;
+    expect(first.details.recovery_suggested.status).toBe('pending_review');
+    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(operator)).send({ autoApplyRecovery: true }).expect(403);
+    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(admin)).send({ recoveryTemplate: { playbookId: 'no_such_playbook' } }).expect(400);
+    const patched = await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(admin))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95, params: { target: '{{agentId}}' } }, autoApplyRecovery: true }).expect(200);
+    expect(patched.body).toMatchObject({ autoApplyRecovery: true, recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 } });
+
+    const second = await untilComplete(await report({ errorType: 'oom', message: message(2), agentId: 'agent-004', capability: 'ingest' }));
+    expect(second.details.recovery_suggested).toMatchObject({ status: 'applied', autoApplied: true, suggestionType: 'template', confidence: 0.95 });
+    const recovery = (await app.http.get(`/recoveries/${second.details.recovery_suggested.recoveryId}`).set(auth(operator)).expect(200)).body;
+    expect(recovery).toMatchObject({ status: 'applied', playbookId: 'memory_cleanup', params: { target: 'agent-004' } });
+    expect(second.details.policy_generated.status).toBe('draft'); // only two occurrences so far
+
+    const third = await untilComplete(await report({ errorType: 'oom', message: message(3), agentId: 'agent-004', capability: 'ingest' }));
+    expect(third.details.policy_generated).toMatchObject({ status: 'active' });
+    const policy = (await app.http.get(`/policies/${third.details.policy_generated.policyId}`).set(auth(operator)).expect(200)).body;
+    expect(policy).toMatchObject({ sourceType: 'recovery', sourcePatternId: patternId, sourceRecoveryId: third.details.recovery_suggested.recoveryId, status: 'active' });
+    expect(policy.generationConfidence).toBeGreaterThan(0.85);
+    // The active policy's adjustment is lasting.
+    const adjustments = (await app.http.get('/routing/adjustments').query({ policyId: policy.id }).set(auth(operator)).expect(200)).body.items;
+    expect(adjustments).toHaveLength(1);
+    expect(adjustments[0]).toMatchObject({ agentId: 'agent-004', capability: 'ingest', expiresAt: null, isActive: true });
+  });
+
+  it("lowers agent-001's effective confidence below 1.0 after its incident", async () => {
+    const agents = (await app.http.get('/routing/agents').set(auth(operator)).expect(200)).body.items;
+    const agent = agents.find((a: { agentId: string }) => a.agentId === 'agent-001');
+    expect(agent.effectiveConfidence).toBeLessThan(1);
+    expect(agent.effectiveConfidence).toBeGreaterThanOrEqual(0);
+    const adjustments = (await app.http.get('/routing/adjustments').query({ agentId: 'agent-001' }).set(auth(operator)).expect(200)).body.items;
+    expect(adjustments.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('lets a reviewer approve a queued recovery, which strengthens its policy', async () => {
+    const status = await untilComplete(await report({ errorType: 'schema', message: 'Column "order_total" of relation "orders" does not exist', agentId: 'agent-005' }));
+    const recoveryId = status.details.recovery_suggested.recoveryId;
+    const queued = (await app.http.get('/recoveries').query({ status: 'pending_review' }).set(auth(operator)).expect(200)).body.items;
+    expect(queued.map((r: { id: string }) => r.id)).toContain(recoveryId);
+    const before = (await app.http.get(`/policies/${status.details.policy_generated.policyId}`).set(auth(operator))).body.generationConfidence;
+    const approved = await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(operator)).send({ note: 'ran the migration' }).expect(200);
+    expect(approved.body).toMatchObject({ status: 'applied', decidedBy: expect.stringContaining('loop operator') });
+    await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(operator)).send({}).expect(409);
+    await eventually(async () => {
+      const p = (await app.http.get(`/policies/${status.details.policy_generated.policyId}`).set(auth(operator))).body;
+      return p.generationConfidence > before;
+    }, 'the policy to be re-derived from the applied recovery');
+    const history = await app.sql(`SELECT event_type FROM loop_events WHERE incident_id = $1 ORDER BY created_at`, [status.incidentId]);
+    expect(history.map((h) => h.event_type)).toContain('RecoveryApplied');
+    expect(await app.sql(`SELECT 1 FROM policy_rules WHERE source_pattern_id = $1`, [status.details.pattern_matched.patternId])).toHaveLength(1);
+  });
+
+  it('completes 10 concurrent incidents, and concurrent incidents with one new signature share one pattern', async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => report({ errorType: 'connection', message: `connect ECONNREFUSED 10.1.${i}.${i + 5}:5432 while opening pool db-${i}`, agentId: `agent-c${i % 3}` })),
+    );
+    const statuses = await Promise.all(ids.map((id) => untilComplete(id)));
+    expect(statuses.every((s) => s.isComplete)).toBe(true);
+    const patterns = new Set(statuses.map((s) => s.details.pattern_matched.patternId));
+    expect(patterns.size).toBe(1);
+    const [pattern] = await app.sql(`SELECT occurrence_count FROM failure_patterns WHERE id = $1`, [[...patterns][0]]);
+    expect(pattern.occurrence_count).toBe(10);
+    expect(await app.sql(`SELECT 1 FROM policy_rules WHERE source_pattern_id = $1`, [[...patterns][0]])).toHaveLength(1);
+  });
+
+  it('answers POST /catalog/match without creating anything', async () => {
+    const [{ n: before }] = await app.sql(`SELECT count(*)::int AS n FROM failure_patterns`);
+    const known = await app.http.post('/catalog/match').set(auth(operator)).send({ errorType: 'rate_limit', message: 'HTTP 429 from api.openai.example: rate limit exceeded for key sk-99zz1' }).expect(200);
+    expect(known.body).toMatchObject({ matched: true, pattern: { errorType: 'rate_limit', occurrenceCount: 2 } });
+    const unknown = await app.http.post('/catalog/match').set(auth(operator)).send({ errorType: 'tls', message: 'certificate has expired' }).expect(200);
+    expect(unknown.body).toMatchObject({ matched: false, pattern: null });
+    const [{ n: after }] = await app.sql(`SELECT count(*)::int AS n FROM failure_patterns`);
+    expect(after).toBe(before);
+    await app.http.post('/catalog/match').set(auth(operator)).send({ errorType: 'tls' }).expect(400);
+  });
+
+  it('keeps catalogs per tenant', async () => {
+    const other = await app.keyFor('other-tenant', 'operator');
+    const mine = await loop((await app.sql(`SELECT incident_id FROM loop_traces WHERE tenant_id = 'loop' LIMIT 1`))[0].incident_id);
+    await app.http.get(`/catalog/patterns/${mine.details.pattern_matched.patternId}`).set(auth(other)).expect(404);
+    const id = await report({ errorType: 'timeout', message: 'Upstream call to payments-api timed out after 30000 ms', agentId: 'agent-001' }, other);
+    const theirs = await untilComplete(id, other);
+    expect(theirs.details.pattern_matched.isNewPattern).toBe(true);
+  });
+
+  describe('flags', () => {
+    const setFlag = (name: string, enabled: boolean, key = ADMIN_KEY, scope = 'global') =>
+      app.http.put(`/integration/flags/${name}`).set(auth(key)).send({ enabled, scope }).expect(200);
+
+    it('with bridge_2 off, new loops stop after pattern_matched, held; turning it on completes them', async () => {
+      await setFlag('bridge_2', false);
+      const ids = await Promise.all([1, 2, 3].map((i) => report({ errorType: 'dns', message: `getaddrinfo ENOTFOUND svc-${i}.internal`, agentId: 'agent-d' })));
+      for (const id of ids) {
+        const held = await untilState(id, 'held');
+        expect(held.stagesCompleted).toEqual(['incident_created', 'pattern_matched']);
+        const stages = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(operator))).body;
+        expect(stages.find((s: { stage: string }) => s.stage === 'recovery_suggested')).toMatchObject({ status: 'held', error: expect.stringMatching(/bridge_2 is off/) });
+      }
+      await setFlag('bridge_2', true);
+      for (const id of ids) expect((await untilComplete(id)).stagesCompleted).toEqual(STAGES);
+    });
+
+    it('integration_loop off holds every bridge, and a tenant admin can switch its own tenant', async () => {
+      await setFlag('integration_loop', false, admin, 'tenant');
+      const id = await report({ errorType: 'disk', message: 'No space left on device writing /var/lib/data/chunk-0042' });
+      const held = await untilState(id, 'held');
+      expect(held.stagesCompleted).toEqual(['incident_created']);
+      await setFlag('integration_loop', true, admin, 'tenant');
+      await untilComplete(id);
+    });
+  });
+
+  it('retries a failing bridge, shows failed with the error and a dead letter, and completes after the fix and a retry', async () => {
+    const first = await untilComplete(await report({ errorType: 'gpu', message: 'CUDA error: device-side assert triggered on gpu 3' }));
+    const patternId = first.details.pattern_matched.patternId;
+    // A template whose playbook has since left the catalog (PATCH refuses unknown playbooks).
+    await app.sql(`UPDATE failure_patterns SET recovery_template = '{"playbookId": "retired_playbook"}' WHERE id = $1`, [patternId]);
+    const id = await report({ errorType: 'gpu', message: 'CUDA error: device-side assert triggered on gpu 5' });
+    const failed = await untilState(id, 'failed');
+    expect(failed.stagesCompleted).toEqual(['incident_created', 'pattern_matched']);
+    const stage = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(operator))).body.find((s: { stage: string }) => s.stage === 'recovery_suggested');
+    expect(stage).toMatchObject({ status: 'failed', attempts: 3, error: expect.stringContaining('unknown playbook "retired_playbook"') });
+    const [dead] = await app.sql(`SELECT status, attempts FROM outbox_events WHERE incident_id = $1 AND handler = 'bridge_2.pattern-to-recovery'`, [id]);
+    expect(dead).toEqual({ status: 'dead', attempts: 3 });
+    await app.http.post(`/integration/loop/${id}/retry/policy_generated`).set(auth(operator)).expect(409);
+    await app.http.post(`/integration/loop/${id}/retry/incident_created`).set(auth(operator)).expect(400);
+
+    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(admin)).send({ recoveryTemplate: { playbookId: 'code_patch' } }).expect(200);
+    const retried = await app.http.post(`/integration/loop/${id}/retry/recovery_suggested`).set(auth(operator)).expect(200);
+    expect(retried.body.state).toBe('running');
+    const done = await untilComplete(id);
+    expect(done.details.recovery_suggested).toMatchObject({ playbookId: 'code_patch', suggestionType: 'template' });
+  });
+
+  it('streams loop_progress over SSE to a real HTTP client until isComplete', async () => {
+    const received: Array<{ stagesCompleted: string[]; isComplete: boolean }> = [];
+    let id = '';
+    const ended = new Promise<void>((resolve, reject) => {
+      // Open the stream as soon as the incident exists, before its loop can finish.
+      void app.http.post('/incidents').set(auth(operator)).send({ errorType: 'queue', message: 'SQS receive failed: AccessDenied on queue orders-7' }).then((res) => {
+        id = res.body.id;
+        const req = http.get(`${app.url}/integration/loop/${id}/stream`, { headers: auth(operator) }, (res) => {
+          expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let end;
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+              const message = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              const data = message.split('\n').find((l) => l.startsWith('data: '));
+              if (message.includes('event: loop_progress') && data) received.push(JSON.parse(data.slice(6)));
+            }
+          });
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+      }, reject);
+    });
+    await ended; // the server closes the stream once the loop is complete
+    expect(received.length).toBeGreaterThanOrEqual(1);
+    expect(received[received.length - 1]).toMatchObject({ incidentId: id, isComplete: true, stagesCompleted: STAGES });
+    for (let i = 1; i < received.length; i++) {
+      expect(received[i].stagesCompleted.length).toBeGreaterThanOrEqual(received[i - 1].stagesCompleted.length);
+    }
+  });
+
+  it('streams every loop update of the tenant on /integration/stream', async () => {
+    const seen = new Set<string>();
+    let close: () => void = () => {};
+    const gotComplete = new Promise<string>((resolve, reject) => {
+      const req = http.get(`${app.url}/integration/stream`, { headers: auth(operator) }, (res) => {
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const data = buffer.slice(0, end).split('\n').find((l) => l.startsWith('data: '));
+            buffer = buffer.slice(end + 2);
+            if (!data) continue;
+            const status = JSON.parse(data.slice(6));
+            seen.add(status.incidentId);
+            if (status.isComplete) resolve(status.incidentId);
+          }
+        });
+      });
+      req.on('error', reject);
+      close = () => req.destroy();
+    });
+    await new Promise((r) => setTimeout(r, 100)); // let the subscription register
+    const id = await report({ errorType: 'auth', message: 'JWT expired at 2026-11-24T05:00:00Z for client svc-a' });
+    expect(await gotComplete).toBe(id);
+    close();
+  });
+
+  it('computes IntegrationStats from stored data', async () => {
+    const stats = (await app.http.get('/integration/stats').query({ hours: 1 }).set(auth(operator)).expect(200)).body;
+    const [{ total, complete }] = await app.sql(`SELECT count(*)::int AS total, count(*) FILTER (WHERE is_complete)::int AS complete FROM loop_traces WHERE tenant_id = 'loop'`);
+    expect(stats.windowHours).toBe(1);
+    expect(stats.totalIncidents).toBe(total);
+    expect(stats.loopCompletionRate).toBeCloseTo(complete / total, 3);
+    const [{ created }] = await app.sql(`SELECT count(*)::int AS created FROM failure_patterns WHERE tenant_id = 'loop'`);
+    expect(stats.patternsCreated).toBe(created);
+    expect(stats.patternsMatched).toBeGreaterThanOrEqual(total - 1);
+    expect(stats.recoveriesApplied).toBeGreaterThanOrEqual(3); // two auto-applied, one approved
+    expect(stats.policiesGenerated).toBe((await app.sql(`SELECT 1 FROM policy_rules WHERE tenant_id = 'loop'`)).length);
+    expect(stats.routingAdjustments).toBeGreaterThan(0);
+    expect(stats.p50LoopCompletionTimeMs).toBeGreaterThan(0);
+    expect(stats.p95LoopCompletionTimeMs).toBeGreaterThanOrEqual(stats.p50LoopCompletionTimeMs);
+    expect(stats.p99LoopCompletionTimeMs).toBeGreaterThanOrEqual(stats.p95LoopCompletionTimeMs);
+    expect(Object.keys(stats.stages)).toEqual(STAGES.slice(1));
+    expect(stats.stages.pattern_matched.completed).toBe(total);
+    await app.http.get('/integration/stats').query({ hours: -1 }).set(auth(operator)).expect(400);
+  });
+});
