@@ -1,0 +1,31 @@
+import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { PolicyActivated } from '../../events/policy-activated.event.js';
+import { PoliciesRepository } from '../policies.repository.js';
+import { policyView, type PolicyView } from '../policy.view.js';
+import { ActivatePolicy } from './activate-policy.command.js';
+
+/**
+ * Activates the policy and publishes PolicyActivated in the same transaction (bridge 4 then
+ * turns its temporary adjustments into lasting ones). Activating an active policy changes
+ * nothing and publishes nothing.
+ */
+@CommandHandler(ActivatePolicy)
+export class ActivatePolicyHandler implements ICommandHandler<ActivatePolicy> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly policies: PoliciesRepository,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  execute({ tenantId, policyId }: ActivatePolicy): Promise<PolicyView | null> {
+    return this.tx.run(async () => {
+      const current = await this.policies.lock(tenantId, policyId, 'update');
+      if (!current) return null;
+      if (current.status === 'active') return policyView(current);
+      const row = await this.policies.setStatus(tenantId, policyId, 'active');
+      await this.eventBus.publish(new PolicyActivated(tenantId, policyId));
+      return policyView(row);
+    });
+  }
+}

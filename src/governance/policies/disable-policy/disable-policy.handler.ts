@@ -1,0 +1,35 @@
+import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { PolicyDisabled } from '../../events/policy-disabled.event.js';
+import { RoutingRepository } from '../../routing/routing.repository.js';
+import { PoliciesRepository } from '../policies.repository.js';
+import { policyView, type PolicyView } from '../policy.view.js';
+import { DisablePolicy } from './disable-policy.command.js';
+
+/**
+ * Disables the policy, deactivates its routing adjustments and publishes PolicyDisabled, all in
+ * one transaction. The policy row is locked first, as ApplyRoutingAdjustments does, so an
+ * application running concurrently either finishes before (and is deactivated here) or sees
+ * the disabled status.
+ */
+@CommandHandler(DisablePolicy)
+export class DisablePolicyHandler implements ICommandHandler<DisablePolicy> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly policies: PoliciesRepository,
+    private readonly routing: RoutingRepository,
+    private readonly eventBus: EventBus,
+  ) {}
+
+  execute({ tenantId, policyId }: DisablePolicy): Promise<PolicyView | null> {
+    return this.tx.run(async () => {
+      const current = await this.policies.lock(tenantId, policyId, 'update');
+      if (!current) return null;
+      await this.routing.deactivateForPolicy(tenantId, policyId);
+      if (current.status === 'disabled') return policyView(current);
+      const row = await this.policies.setStatus(tenantId, policyId, 'disabled');
+      await this.eventBus.publish(new PolicyDisabled(tenantId, policyId));
+      return policyView(row);
+    });
+  }
+}

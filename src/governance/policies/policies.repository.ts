@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import type { Cursor } from '../../platform/http/cursor.js';
+import type { GeneratedPolicy } from './policy-generator.js';
+import type { PolicyRow } from './policy.view.js';
+
+export interface PolicyFilters {
+  status?: string;
+  sourceType?: string;
+  sourcePatternId?: string;
+}
+
+export type NewPolicyRow = Omit<PolicyRow, 'created_at' | 'updated_at'>;
+
+@Injectable()
+export class PoliciesRepository {
+  constructor(private readonly tx: TransactionHost) {}
+
+  async insert(row: NewPolicyRow): Promise<PolicyRow> {
+    const [created] = await this.tx.query<PolicyRow>(
+      `INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
+                                 source_type, source_pattern_id, source_recovery_id, generation_confidence)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+      [
+        row.id, row.tenant_id, row.name, row.description, row.category, row.action, row.scope, row.scope_agent_id, row.condition,
+        row.status, row.source_type, row.source_pattern_id, row.source_recovery_id, row.generation_confidence,
+      ],
+    );
+    return created;
+  }
+
+  /**
+   * One policy per pattern: inserts, or updates the pattern's existing policy in place. Concurrent
+   * calls for one pattern serialise on the unique index `uq_policy_per_pattern` (the second waits
+   * for the first to commit, then updates its row). The status of an existing policy only moves
+   * up: `disabled` and `active` are kept, a draft takes the generated status.
+   */
+  async upsertGenerated(
+    id: string,
+    tenantId: string,
+    patternId: string,
+    recoveryId: string,
+    policy: GeneratedPolicy,
+  ): Promise<PolicyRow> {
+    const [row] = await this.tx.query<PolicyRow>(
+      `INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
+                                 source_type, source_pattern_id, source_recovery_id, generation_confidence)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'recovery', $11, $12, $13)
+       ON CONFLICT (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL DO UPDATE SET
+         name = EXCLUDED.name,
+         description = EXCLUDED.description,
+         category = EXCLUDED.category,
+         action = EXCLUDED.action,
+         scope = EXCLUDED.scope,
+         scope_agent_id = EXCLUDED.scope_agent_id,
+         condition = EXCLUDED.condition,
+         status = CASE WHEN policy_rules.status IN ('disabled', 'active') THEN policy_rules.status ELSE EXCLUDED.status END,
+         source_recovery_id = EXCLUDED.source_recovery_id,
+         generation_confidence = EXCLUDED.generation_confidence,
+         updated_at = now()
+       RETURNING *`,
+      [
+        id, tenantId, policy.name, policy.description, policy.category, policy.action, policy.scope, policy.scopeAgentId,
+        policy.condition, policy.status, patternId, recoveryId, policy.confidence,
+      ],
+    );
+    return row;
+  }
+
+  async find(tenantId: string, id: string): Promise<PolicyRow | null> {
+    const [row] = await this.tx.query<PolicyRow>(`SELECT * FROM policy_rules WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    return row ?? null;
+  }
+
+  /**
+   * Reads the policy and locks it for the rest of the transaction: `update` for a status
+   * change, `share` for work that depends on the status (writing its routing adjustments),
+   * so a concurrent disable either waits for that work or is seen by it.
+   */
+  async lock(tenantId: string, id: string, mode: 'update' | 'share'): Promise<PolicyRow | null> {
+    const [row] = await this.tx.query<PolicyRow>(
+      `SELECT * FROM policy_rules WHERE tenant_id = $1 AND id = $2 FOR ${mode === 'update' ? 'UPDATE' : 'SHARE'}`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+
+  async setStatus(tenantId: string, id: string, status: PolicyRow['status']): Promise<PolicyRow> {
+    const [row] = await this.tx.query<PolicyRow>(
+      `UPDATE policy_rules SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+      [tenantId, id, status],
+    );
+    return row;
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  async list(tenantId: string, filters: PolicyFilters, cursor: Cursor | null, limit: number): Promise<PolicyRow[]> {
+    const where = ['tenant_id = $1'];
+    const params: unknown[] = [tenantId];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filters.status) add('status = ?', filters.status);
+    if (filters.sourceType) add('source_type = ?', filters.sourceType);
+    if (filters.sourcePatternId) add('source_pattern_id = ?', filters.sourcePatternId);
+    if (cursor) {
+      params.push(cursor.at, cursor.id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit);
+    return this.tx.query<PolicyRow>(
+      `SELECT * FROM policy_rules WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+}

@@ -1,0 +1,27 @@
+import { Command } from '@nestjs/cqrs';
+
+export interface ApplyRoutingAdjustmentsResult {
+  /** Adjustments written (created or updated); 0 for a disabled policy. */
+  adjustmentCount: number;
+  /** The agents adjusted, sorted; empty for a disabled policy. */
+  affectedAgents: string[];
+}
+
+/**
+ * Bridge 4: write the policy's routing adjustments for these agents (× capabilities; none →
+ * the agent as a whole), one row per (policy, agent, capability), updated in place. Draft
+ * policies give temporary, halved adjustments; active ones lasting ones; a disabled policy's
+ * adjustments are deactivated instead. With no agents, the policy's existing (agent,
+ * capability) pairs are refreshed (e.g. made lasting on activation), or, when it has none, its
+ * scope agent is used. Joins the caller's transaction.
+ */
+export class ApplyRoutingAdjustments extends Command<ApplyRoutingAdjustmentsResult> {
+  constructor(
+    readonly tenantId: string,
+    readonly policyId: string,
+    readonly agents: string[],
+    readonly capabilities: string[],
+  ) {
+    super();
+  }
+}

@@ -1,0 +1,69 @@
+import { Inject, NotFoundException } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { PoliciesRepository } from '../../policies/policies.repository.js';
+import { calculateAdjustments, type CalculatedAdjustment } from '../adjustment-calculator.js';
+import { RoutingRepository } from '../routing.repository.js';
+import { ApplyRoutingAdjustments, type ApplyRoutingAdjustmentsResult } from './apply-routing-adjustments.command.js';
+
+/** Confidence of a policy written by an admin (it has no generation confidence). */
+const MANUAL_POLICY_CONFIDENCE = 1;
+
+@CommandHandler(ApplyRoutingAdjustments)
+export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRoutingAdjustments> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly policies: PoliciesRepository,
+    private readonly routing: RoutingRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  execute({ tenantId, policyId, agents, capabilities }: ApplyRoutingAdjustments): Promise<ApplyRoutingAdjustmentsResult> {
+    return this.tx.run(async () => {
+      // Shared lock: a concurrent disable waits for this to commit, then deactivates what it wrote.
+      const policy = await this.policies.lock(tenantId, policyId, 'share');
+      if (!policy) throw new NotFoundException(`policy ${policyId} not found`);
+      await this.routing.registerAgents(tenantId, agents, capabilities);
+      if (policy.status === 'disabled') {
+        await this.routing.deactivateForPolicy(tenantId, policyId);
+        return { adjustmentCount: 0, affectedAgents: [] };
+      }
+
+      const calculate = (forAgents: string[], forCapabilities: string[]): CalculatedAdjustment[] =>
+        calculateAdjustments({
+          policy: {
+            id: policy.id,
+            action: policy.action,
+            status: policy.status === 'active' ? 'active' : 'draft',
+            confidence: policy.generation_confidence ?? MANUAL_POLICY_CONFIDENCE,
+          },
+          agents: forAgents,
+          capabilities: forCapabilities,
+          now: new Date(),
+          draftTtlMs: this.config.draftAdjustmentTtlMs,
+        });
+
+      let adjustments: CalculatedAdjustment[];
+      if (agents.some((a) => typeof a === 'string' && a !== '')) {
+        adjustments = calculate(agents, capabilities);
+      } else {
+        const existing = await this.routing.targetsOfPolicy(tenantId, policyId);
+        if (existing.length > 0) {
+          adjustments = existing.flatMap((t) => calculate([t.agentId], t.capability ? [t.capability] : []));
+        } else if (policy.scope_agent_id) {
+          await this.routing.registerAgents(tenantId, [policy.scope_agent_id], capabilities);
+          adjustments = calculate([policy.scope_agent_id], capabilities);
+        } else {
+          adjustments = [];
+        }
+      }
+
+      await this.routing.upsertAdjustments(tenantId, policyId, adjustments);
+      return {
+        adjustmentCount: adjustments.length,
+        affectedAgents: [...new Set(adjustments.map((a) => a.agentId))].sort(),
+      };
+    });
+  }
+}

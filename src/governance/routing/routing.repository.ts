@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import type { Cursor } from '../../platform/http/cursor.js';
+import type { CalculatedAdjustment } from './adjustment-calculator.js';
+import type { AdjustmentRow, AgentRow } from './routing.view.js';
+
+export interface AdjustmentFilters {
+  agentId?: string;
+  policyId?: string;
+  /** The stored `is_active` flag. */
+  active?: boolean;
+}
+
+@Injectable()
+export class RoutingRepository {
+  constructor(private readonly tx: TransactionHost) {}
+
+  /**
+   * Registers agents (first mention creates them) and merges `capabilities` into theirs.
+   * Rows are written in id order so concurrent registrations never deadlock.
+   */
+  async registerAgents(tenantId: string, agentIds: string[], capabilities: string[]): Promise<void> {
+    const ids = [...new Set(agentIds.filter((a) => typeof a === 'string' && a !== ''))].sort();
+    if (ids.length === 0) return;
+    const caps = [...new Set(capabilities.filter((c) => typeof c === 'string' && c !== ''))].sort();
+    await this.tx.query(
+      `INSERT INTO agents (tenant_id, id, capabilities)
+       SELECT $1, agent_id, $3::text[] FROM unnest($2::text[]) WITH ORDINALITY AS t(agent_id, n) ORDER BY n
+       ON CONFLICT (tenant_id, id) DO UPDATE SET
+         capabilities = ARRAY(SELECT DISTINCT c FROM unnest(agents.capabilities || EXCLUDED.capabilities) AS c ORDER BY c),
+         updated_at = now()
+       WHERE NOT (EXCLUDED.capabilities <@ agents.capabilities)`,
+      [tenantId, ids, caps],
+    );
+  }
+
+  /**
+   * One row per (policy, agent, capability), updated in place and re-activated, never stacked.
+   * A null capability is stored as '' (the unique constraint needs a value). Rows are written in
+   * (agent, capability) order so concurrent applications of one policy never deadlock.
+   */
+  async upsertAdjustments(tenantId: string, policyId: string, adjustments: CalculatedAdjustment[]): Promise<void> {
+    if (adjustments.length === 0) return;
+    const sorted = [...adjustments].sort((a, b) =>
+      a.agentId === b.agentId ? (a.capability ?? '').localeCompare(b.capability ?? '') : a.agentId.localeCompare(b.agentId),
+    );
+    const params: unknown[] = [tenantId, policyId];
+    const values = sorted.map((a) => {
+      params.push(randomUUID(), a.agentId, a.capability ?? '', a.adjustmentType, a.magnitude, a.reason, a.expiresAt);
+      const p = params.length;
+      return `($${p - 6}::uuid, $1, $${p - 5}, $${p - 4}, $${p - 3}, $${p - 2}::double precision, $${p - 1}, $2::uuid, true, $${p}::timestamptz)`;
+    });
+    await this.tx.query(
+      `INSERT INTO routing_adjustments (id, tenant_id, agent_id, capability, adjustment_type, magnitude, reason, source_policy_id, is_active, expires_at)
+       VALUES ${values.join(', ')}
+       ON CONFLICT (source_policy_id, agent_id, capability) DO UPDATE SET
+         adjustment_type = EXCLUDED.adjustment_type,
+         magnitude = EXCLUDED.magnitude,
+         reason = EXCLUDED.reason,
+         is_active = true,
+         expires_at = EXCLUDED.expires_at,
+         updated_at = now()`,
+      params,
+    );
+  }
+
+  /** Takes effect at once: the router only reads active rows. Returns how many were switched off. */
+  async deactivateForPolicy(tenantId: string, policyId: string): Promise<number> {
+    const rows = await this.tx.query(
+      `UPDATE routing_adjustments SET is_active = false, updated_at = now()
+       WHERE tenant_id = $1 AND source_policy_id = $2 AND is_active RETURNING id`,
+      [tenantId, policyId],
+    );
+    return rows.length;
+  }
+
+  /** The (agent, capability) pairs a policy already adjusts; capability null for ''. */
+  async targetsOfPolicy(tenantId: string, policyId: string): Promise<Array<{ agentId: string; capability: string | null }>> {
+    const rows = await this.tx.query<{ agent_id: string; capability: string }>(
+      `SELECT agent_id, capability FROM routing_adjustments WHERE tenant_id = $1 AND source_policy_id = $2 ORDER BY agent_id, capability`,
+      [tenantId, policyId],
+    );
+    return rows.map((r) => ({ agentId: r.agent_id, capability: r.capability === '' ? null : r.capability }));
+  }
+
+  async listAgents(tenantId: string): Promise<AgentRow[]> {
+    return this.tx.query<AgentRow>(`SELECT * FROM agents WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
+  }
+
+  /** Active adjustments of the tenant's agents that have not expired at `now`. */
+  async activeAdjustments(tenantId: string, now: Date): Promise<AdjustmentRow[]> {
+    return this.tx.query<AdjustmentRow>(
+      `SELECT * FROM routing_adjustments WHERE tenant_id = $1 AND is_active AND (expires_at IS NULL OR expires_at > $2)`,
+      [tenantId, now],
+    );
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  async listAdjustments(tenantId: string, filters: AdjustmentFilters, cursor: Cursor | null, limit: number): Promise<AdjustmentRow[]> {
+    const where = ['tenant_id = $1'];
+    const params: unknown[] = [tenantId];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filters.agentId) add('agent_id = ?', filters.agentId);
+    if (filters.policyId) add('source_policy_id = ?', filters.policyId);
+    if (filters.active !== undefined) add('is_active = ?', filters.active);
+    if (cursor) {
+      params.push(cursor.at, cursor.id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit);
+    return this.tx.query<AdjustmentRow>(
+      `SELECT * FROM routing_adjustments WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+}
