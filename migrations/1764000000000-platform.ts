@@ -14,9 +14,9 @@ export class Platform1764000000000 implements MigrationInterface {
         platform_admin boolean NOT NULL DEFAULT false,
         key_hash text NOT NULL UNIQUE,
         key_prefix text NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        last_used_at timestamptz,
-        revoked_at timestamptz
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        last_used_at timestamptz(3),
+        revoked_at timestamptz(3)
       )`);
     await q.query(`CREATE INDEX idx_api_keys_tenant ON api_keys (tenant_id)`);
 
@@ -27,7 +27,7 @@ export class Platform1764000000000 implements MigrationInterface {
         key text NOT NULL,
         request_hash text NOT NULL,
         resource_id uuid NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, scope, key)
       )`);
 
@@ -37,7 +37,7 @@ export class Platform1764000000000 implements MigrationInterface {
         tenant_id text NOT NULL DEFAULT '',
         enabled boolean NOT NULL,
         updated_by text NOT NULL,
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (name, tenant_id)
       )`);
     await q.query(`COMMENT ON COLUMN feature_flags.tenant_id IS 'empty string: the global value'`);
@@ -49,7 +49,7 @@ export class Platform1764000000000 implements MigrationInterface {
         old_enabled boolean,
         new_enabled boolean NOT NULL,
         changed_by text NOT NULL,
-        changed_at timestamptz NOT NULL DEFAULT now()
+        changed_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
 
     // One row per (event, consuming handler): each handler's delivery is claimed, retried,
@@ -65,13 +65,13 @@ export class Platform1764000000000 implements MigrationInterface {
         payload jsonb NOT NULL,
         status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'held', 'done', 'dead')),
         attempts integer NOT NULL DEFAULT 0,
-        available_at timestamptz NOT NULL DEFAULT now(),
-        locked_until timestamptz,
+        available_at timestamptz(3) NOT NULL DEFAULT now(),
+        locked_until timestamptz(3),
         locked_by text,
         last_error text,
         -- clock time, not transaction start: a stage's queue wait is measured from here
-        created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-        processed_at timestamptz,
+        created_at timestamptz(3) NOT NULL DEFAULT clock_timestamp(),
+        processed_at timestamptz(3),
         UNIQUE (event_id, handler)
       )`);
     await q.query(`CREATE INDEX idx_outbox_due ON outbox_events (available_at, id) WHERE status = 'pending'`);
@@ -84,7 +84,7 @@ export class Platform1764000000000 implements MigrationInterface {
       CREATE TABLE outbox_consumptions (
         event_id uuid NOT NULL,
         handler text NOT NULL,
-        consumed_at timestamptz NOT NULL DEFAULT now(),
+        consumed_at timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (event_id, handler)
       )`);
 

@@ -21,8 +21,8 @@ export class Pillars1764000001000 implements MigrationInterface {
         agent_id text,
         capability text,
         context jsonb NOT NULL DEFAULT '{}',
-        occurred_at timestamptz NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        occurred_at timestamptz(3) NOT NULL,
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         matched_pattern_id uuid
       )`);
     await q.query(`CREATE INDEX idx_incidents_tenant_created ON incidents (tenant_id, created_at DESC, id DESC)`);
@@ -36,7 +36,7 @@ export class Pillars1764000001000 implements MigrationInterface {
         kind text NOT NULL,
         summary text NOT NULL,
         details jsonb NOT NULL DEFAULT '{}',
-        created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+        created_at timestamptz(3) NOT NULL DEFAULT clock_timestamp()
       )`);
     await q.query(`CREATE INDEX idx_decisions_incident ON decisions (tenant_id, incident_id, created_at)`);
 
@@ -48,7 +48,7 @@ export class Pillars1764000001000 implements MigrationInterface {
         active boolean NOT NULL,
         reason text NOT NULL,
         changed_by text NOT NULL,
-        changed_at timestamptz NOT NULL DEFAULT now(),
+        changed_at timestamptz(3) NOT NULL DEFAULT now(),
         UNIQUE (tenant_id, agent_id)
       )`);
     await q.query(`COMMENT ON COLUMN killswitch_state.agent_id IS 'empty string: the whole tenant'`);
@@ -63,13 +63,13 @@ export class Pillars1764000001000 implements MigrationInterface {
         template_tokens text[] NOT NULL,
         occurrence_count integer NOT NULL DEFAULT 1,
         first_incident_id uuid,
-        last_seen_at timestamptz NOT NULL DEFAULT now(),
+        last_seen_at timestamptz(3) NOT NULL DEFAULT now(),
         recovery_template jsonb,
         auto_apply_recovery boolean NOT NULL DEFAULT false,
         affected_agents text[] NOT NULL DEFAULT '{}',
         capabilities text[] NOT NULL DEFAULT '{}',
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     // Matching reads one (tenant, error type, shape) bucket, never the whole catalog.
     await q.query(`CREATE INDEX idx_patterns_bucket ON failure_patterns (tenant_id, error_type, shape_key)`);
@@ -89,8 +89,8 @@ export class Pillars1764000001000 implements MigrationInterface {
         confidence double precision NOT NULL,
         status text NOT NULL CHECK (status IN ('pending_review', 'applied', 'rejected')),
         decided_by text,
-        decided_at timestamptz,
-        created_at timestamptz NOT NULL DEFAULT now()
+        decided_at timestamptz(3),
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX idx_recoveries_tenant_status ON recovery_candidates (tenant_id, status, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX idx_recoveries_pattern ON recovery_candidates (source_pattern_id)`);
@@ -104,7 +104,7 @@ export class Pillars1764000001000 implements MigrationInterface {
         automatic boolean NOT NULL,
         actor text NOT NULL,
         note text,
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX idx_recovery_actions_recovery ON recovery_actions (recovery_id)`);
 
@@ -124,8 +124,8 @@ export class Pillars1764000001000 implements MigrationInterface {
         source_pattern_id uuid,
         source_recovery_id uuid,
         generation_confidence double precision,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     // One policy per pattern: later incidents of the pattern update it.
     await q.query(`CREATE UNIQUE INDEX uq_policy_per_pattern ON policy_rules (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL`);
@@ -142,7 +142,7 @@ export class Pillars1764000001000 implements MigrationInterface {
         decision text NOT NULL,
         matched jsonb NOT NULL DEFAULT '[]',
         matched_policy_ids uuid[] NOT NULL DEFAULT '{}',
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX idx_evaluations_tenant_time ON policy_evaluations (tenant_id, created_at DESC)`);
     await q.query(`CREATE INDEX idx_evaluations_agent ON policy_evaluations (tenant_id, agent_id, created_at DESC)`);
@@ -154,8 +154,8 @@ export class Pillars1764000001000 implements MigrationInterface {
         id text NOT NULL,
         capabilities text[] NOT NULL DEFAULT '{}',
         base_confidence double precision NOT NULL DEFAULT 1.0 CHECK (base_confidence BETWEEN 0 AND 1),
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, id)
       )`);
 
@@ -170,9 +170,9 @@ export class Pillars1764000001000 implements MigrationInterface {
         reason text NOT NULL,
         source_policy_id uuid NOT NULL,
         is_active boolean NOT NULL DEFAULT true,
-        expires_at timestamptz,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz(3),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         UNIQUE (source_policy_id, agent_id, capability)
       )`);
     await q.query(`COMMENT ON COLUMN routing_adjustments.capability IS 'empty string: every capability of the agent'`);
@@ -187,7 +187,7 @@ export class Pillars1764000001000 implements MigrationInterface {
         needs_human_checkpoint boolean NOT NULL DEFAULT false,
         reason text,
         candidates jsonb NOT NULL DEFAULT '[]',
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX idx_routing_decisions_tenant ON routing_decisions (tenant_id, created_at DESC)`);
 
@@ -197,9 +197,9 @@ export class Pillars1764000001000 implements MigrationInterface {
         tenant_id text NOT NULL,
         stages jsonb NOT NULL DEFAULT '{}',
         is_complete boolean NOT NULL DEFAULT false,
-        started_at timestamptz NOT NULL,
-        completed_at timestamptz,
-        updated_at timestamptz NOT NULL DEFAULT now()
+        started_at timestamptz(3) NOT NULL,
+        completed_at timestamptz(3),
+        updated_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX idx_loop_traces_tenant ON loop_traces (tenant_id, started_at DESC)`);
 
@@ -211,7 +211,7 @@ export class Pillars1764000001000 implements MigrationInterface {
         stage text NOT NULL,
         event_type text NOT NULL,
         details jsonb NOT NULL DEFAULT '{}',
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX idx_loop_events_incident ON loop_events (incident_id, created_at)`);
     await q.query(`CREATE INDEX idx_loop_events_tenant ON loop_events (tenant_id, created_at DESC)`);

@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../platform/auth/auth.decorators.js';
 import type { Principal } from '../platform/auth/principal.js';
-import { decodeCursor, encodeCursor } from '../platform/http/cursor.js';
+import { decodeCursor, encodeCursor, pageOf } from '../platform/http/cursor.js';
 import { GetLoopStatus } from '../integration/loop-status/get-loop-status.query.js';
 import { incidentView } from './incident.view.js';
 import { IncidentsRepository } from './incidents.repository.js';
@@ -43,12 +43,7 @@ export class IncidentsController {
   async list(@Query() query: ListIncidentsQuery, @CurrentPrincipal() principal: Principal) {
     const limit = query.limit ?? 50;
     const rows = await this.incidents.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(incidentView),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
-    };
+    return pageOf(rows, limit, incidentView, (r) => encodeCursor(r.created_at, r.id));
   }
 
   @Get(':id')

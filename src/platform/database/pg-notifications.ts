@@ -17,6 +17,7 @@ export class PgNotifications implements OnModuleInit, OnApplicationShutdown {
   private client: pg.Client | null = null;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  private commands: Promise<unknown> = Promise.resolve();
 
   constructor(
     @Inject(DATABASE_URL) private readonly url: string,
@@ -32,7 +33,9 @@ export class PgNotifications implements OnModuleInit, OnApplicationShutdown {
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
-      void this.client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
+      const client = this.client;
+      // One command at a time on this connection (pg does not queue them for us).
+      if (client) this.commands = this.commands.then(() => client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)).catch(() => undefined);
     }
     set.add(listener);
     return () => set.delete(listener);

@@ -20,3 +20,13 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
     throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid cursor', fields: [{ field: 'cursor', errors: ['cursor is not one this API returned'] }] });
   }
 }
+
+/**
+ * One page of a keyset-paginated list. The query asks for `limit + 1` rows: the extra row only
+ * tells whether there is a next page.
+ */
+export function pageOf<R, V>(rows: R[], limit: number, view: (row: R) => V, cursorOf: (row: R) => string): { items: V[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(view), nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
+}

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
 import { ListPatternsQuery, MatchRequestDto, UpdatePatternDto } from './catalog.dto.js';
@@ -25,9 +25,7 @@ export class CatalogController {
   async list(@Query() query: ListPatternsQuery, @CurrentPrincipal() p: Principal) {
     const limit = query.limit ?? 50;
     const rows = await this.patterns.list(p.tenantId, query, decodeCursor(query.cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { items: page.map(patternView), nextCursor: rows.length > limit && last ? encodeCursor(last.last_seen_at, last.id) : null };
+    return pageOf(rows, limit, patternView, (r) => encodeCursor(r.last_seen_at, r.id));
   }
 
   @Get('patterns/:id')

@@ -5,7 +5,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { RecoveryRepository, recoveryView } from './recovery.repository.js';
 import { ReviewRecovery } from './review/review-recovery.command.js';
 
@@ -36,9 +36,7 @@ export class RecoveriesController {
   async list(@Query() q: ListRecoveriesQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
     const rows = await this.recoveries.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { items: page.map(recoveryView), nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null };
+    return pageOf(rows, limit, recoveryView, (r) => encodeCursor(r.created_at, r.id));
   }
 
   @Get(':id')
