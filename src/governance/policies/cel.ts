@@ -1,4 +1,4 @@
-import { CelScalar, celEnv, isCelError, mapType, parse, plan, type CelEnv, type CelInput } from '@bufbuild/cel';
+import { CelScalar, celEnv, celList, celMap, isCelError, mapType, parse, plan, type CelEnv, type CelInput } from '@bufbuild/cel';
 
 /** What a policy condition sees. Only `request` is bound. */
 export interface EvaluationContext {
@@ -11,7 +11,19 @@ export interface EvaluationContext {
 }
 
 export type ConditionValidation = { ok: true } | { ok: false; error: string };
-export type CompiledCondition = { ok: true; program: CelProgram } | { ok: false; error: string };
+export type CompiledCondition = { ok: true; program: CelProgram; guards: ConditionGuards } | { ok: false; error: string };
+
+/** Request fields a guard can test. The engine always binds them as a string or null. */
+export const GUARD_FIELDS = ['agentId', 'capability', 'tenantId'] as const;
+export type GuardField = (typeof GUARD_FIELDS)[number];
+/**
+ * Necessary conditions read off a condition's top-level `&&` chain: `request.F == "x"`,
+ * `"x" == request.F` or `request.F in ["x", "y"]` (string literals only). When a request's
+ * field (a string or null) is not in the set, that conjunct is false — not an error — so
+ * the whole condition is false and the program need not run. Lets the engine index policies
+ * by agent and skip most of them without evaluating CEL.
+ */
+export type ConditionGuards = Partial<Record<GuardField, ReadonlySet<string>>>;
 export type CelProgram = ReturnType<typeof plan>;
 type Expr = ReturnType<typeof parse>['expr'];
 
@@ -67,7 +79,7 @@ export function compileCondition(expr: string): CompiledCondition {
   if (!isCelError(trial) && typeof trial !== 'boolean') {
     return { ok: false, error: `condition must evaluate to a bool, got ${describe(trial)}` };
   }
-  return { ok: true, program };
+  return { ok: true, program, guards: extractGuards(ast.expr) };
 }
 
 /** Is this a condition we would save? Errors are readable ("syntax error at line 1, column 17: …"). */
@@ -122,7 +134,37 @@ export function evaluateCondition(
   try {
     const compiled = cache.get(expr);
     if (!compiled.ok) return { matched: false, error: compiled.error };
-    const result = compiled.program({ request: toCelRequest(ctx) });
+    return runProgram(compiled.program, celBindings(ctx));
+  } catch (err) {
+    return { matched: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The variables a program runs against, converted once so many programs can share them. */
+export type CelBindings = { readonly request: CelInput };
+
+/**
+ * Converts an evaluation context into program bindings (see `evaluateCondition` for the
+ * rules). Maps and lists are converted to CEL values here, once: given plain objects, the
+ * library would convert them again on every variable access of every program.
+ */
+export function celBindings(ctx: EvaluationContext): CelBindings {
+  return { request: precompiled(toCelRequest(ctx)) as CelInput };
+}
+
+function precompiled(v: unknown): unknown {
+  if (Array.isArray(v)) return celList(v.map(precompiled) as CelInput[]);
+  if (isPlainObject(v)) return celMap(new Map(Object.entries(v).map(([k, x]) => [k, precompiled(x)])) as never);
+  return v;
+}
+
+/**
+ * Runs a compiled program; never throws. Evaluation errors and non-boolean results give
+ * `matched: false` with the error. The hot path of the policy engine: one call per policy.
+ */
+export function runProgram(program: CelProgram, bindings: CelBindings): { matched: boolean; error?: string } {
+  try {
+    const result = program(bindings);
     if (isCelError(result)) return { matched: false, error: result.message };
     if (typeof result !== 'boolean') return { matched: false, error: `condition returned ${describe(result)}, not a bool` };
     return { matched: result };
@@ -191,6 +233,58 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+function extractGuards(root: Expr | undefined): ConditionGuards {
+  const guards: Partial<Record<GuardField, Set<string>>> = {};
+  const conjuncts: Expr[] = [];
+  const flatten = (e: Expr | undefined) => {
+    if (!e) return;
+    if (e.exprKind.case === 'callExpr' && e.exprKind.value.function === '_&&_' && !e.exprKind.value.target) {
+      for (const a of e.exprKind.value.args) flatten(a);
+    } else conjuncts.push(e);
+  };
+  flatten(root);
+  for (const c of conjuncts) {
+    const guard = guardOf(c);
+    if (!guard) continue;
+    const current = guards[guard.field];
+    guards[guard.field] = current ? new Set([...current].filter((v) => guard.values.includes(v))) : new Set(guard.values);
+  }
+  return guards;
+}
+
+function guardOf(e: Expr): { field: GuardField; values: string[] } | null {
+  if (e.exprKind.case !== 'callExpr' || e.exprKind.value.target) return null;
+  const { function: fn, args } = e.exprKind.value;
+  if (args.length !== 2) return null;
+  if (fn === '_==_') {
+    const [a, b] = args;
+    const field = requestField(a) ?? requestField(b);
+    const value = stringConstant(a) ?? stringConstant(b);
+    return field && value !== null ? { field, values: [value] } : null;
+  }
+  if (fn === '@in') {
+    const field = requestField(args[0]);
+    const list = args[1]?.exprKind;
+    if (!field || list?.case !== 'listExpr' || list.value.optionalIndices.length > 0) return null;
+    const values = list.value.elements.map(stringConstant);
+    return values.every((v): v is string => v !== null) ? { field, values } : null;
+  }
+  return null;
+}
+
+function requestField(e: Expr | undefined): GuardField | null {
+  if (e?.exprKind.case !== 'selectExpr' || e.exprKind.value.testOnly) return null;
+  const operand = e.exprKind.value.operand?.exprKind;
+  if (operand?.case !== 'identExpr' || operand.value.name !== 'request') return null;
+  const field = e.exprKind.value.field;
+  return (GUARD_FIELDS as readonly string[]).includes(field) ? (field as GuardField) : null;
+}
+
+function stringConstant(e: Expr | undefined): string | null {
+  const k = e?.exprKind;
+  return k?.case === 'constExpr' && k.value.constantKind.case === 'stringValue' ? k.value.constantKind.value : null;
 }
 
 // Returns a message for the first unknown identifier or function, else null.

@@ -4,11 +4,18 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { ActivatePolicy } from './activate-policy/activate-policy.command.js';
 import { CreatePolicy } from './create-policy/create-policy.command.js';
 import { CreatePolicyDto } from './create-policy/create-policy.dto.js';
 import { DisablePolicy } from './disable-policy/disable-policy.command.js';
+import { evaluationDetailView, type EvaluationDetailView } from './evaluation.view.js';
+import { EvaluationsRepository } from './evaluations.repository.js';
+import { EvaluatePolicies, type PolicyDecision } from './evaluate/evaluate-policies.command.js';
+import { EvaluatePoliciesDto } from './evaluate/evaluate-policies.dto.js';
+import { FindPolicyForPattern } from './find-policy-for-pattern/find-policy-for-pattern.query.js';
 import { GetPolicy } from './get-policy/get-policy.query.js';
+import { ListEvaluationsQuery } from './list-evaluations/list-evaluations.dto.js';
 import { ListPoliciesQuery } from './list-policies/list-policies.dto.js';
 import { PoliciesRepository } from './policies.repository.js';
 import { policyView, type PolicyView } from './policy.view.js';
@@ -22,6 +29,7 @@ export class PoliciesController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly policies: PoliciesRepository,
+    private readonly evaluations: EvaluationsRepository,
   ) {}
 
   @Get()
@@ -33,6 +41,51 @@ export class PoliciesController {
     return {
       items: page.map(policyView),
       nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+    };
+  }
+
+  /**
+   * Decides a request against the tenant's policies and the kill switch, and records it. A
+   * read-type decision: viewers may ask.
+   */
+  @Post('evaluate')
+  @HttpCode(200)
+  @RequireRole('viewer')
+  evaluate(@Body() body: EvaluatePoliciesDto, @CurrentPrincipal() principal: Principal): Promise<PolicyDecision> {
+    return this.commands.execute(
+      new EvaluatePolicies(principal.tenantId, { agentId: body.agentId, capability: body.capability, context: body.context }),
+    );
+  }
+
+  /** Recorded decisions, newest first. Declared before `:id` so "evaluations" is not taken for an id. */
+  @Get('evaluations')
+  async listEvaluations(
+    @Query() query: ListEvaluationsQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<{ items: EvaluationDetailView[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const policyIds = query.policyId ? [query.policyId] : [];
+    if (query.incidentId) {
+      // The incident's pattern → the policy generated for it → evaluations in which that policy matched.
+      const incident = await this.queries.execute(new GetIncident(principal.tenantId, query.incidentId));
+      if (!incident) throw new NotFoundException(`incident ${query.incidentId} not found`);
+      const policy = incident.matchedPatternId
+        ? await this.queries.execute(new FindPolicyForPattern(principal.tenantId, incident.matchedPatternId))
+        : null;
+      if (!policy || (query.policyId && query.policyId !== policy.id)) return { items: [], nextCursor: null };
+      if (!query.policyId) policyIds.push(policy.id);
+    }
+    const rows = await this.evaluations.list(
+      principal.tenantId,
+      { agentId: query.agentId, policyIds: policyIds.length ? policyIds : undefined, since: query.since, until: query.until },
+      decodeCursor(query.cursor),
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(evaluationDetailView),
+      nextCursor: rows.length > limit && last ? EvaluationsRepository.cursorOf(last) : null,
     };
   }
 

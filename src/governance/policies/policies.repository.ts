@@ -12,6 +12,21 @@ export interface PolicyFilters {
 
 export type NewPolicyRow = Omit<PolicyRow, 'created_at' | 'updated_at'>;
 
+/** NOTIFY channel: payload = the tenant whose policies changed, '*' when a global policy changed. */
+export const POLICIES_CHANGED_CHANNEL = 'policies_changed';
+export const ALL_TENANTS = '*';
+
+/** The columns the policy engine indexes. */
+export interface IndexablePolicyRow {
+  id: string;
+  tenant_id: string;
+  action: PolicyRow['action'];
+  scope: PolicyRow['scope'];
+  scope_agent_id: string | null;
+  condition: string;
+  status: PolicyRow['status'];
+}
+
 @Injectable()
 export class PoliciesRepository {
   constructor(private readonly tx: TransactionHost) {}
@@ -65,6 +80,37 @@ export class PoliciesRepository {
       ],
     );
     return row;
+  }
+
+  /**
+   * Tells every replica (on commit; nothing if the transaction rolls back) that the tenant's
+   * policies changed, and all tenants when a global policy did, so their engine indexes reload.
+   */
+  async notifyChanged(tenantId: string, global: boolean): Promise<void> {
+    await this.tx.query(`SELECT pg_notify($1, $2)`, [POLICIES_CHANGED_CHANNEL, tenantId]);
+    if (global) await this.tx.query(`SELECT pg_notify($1, $2)`, [POLICIES_CHANGED_CHANNEL, ALL_TENANTS]);
+  }
+
+  /**
+   * Everything the engine may apply to the tenant's requests: its own active and draft
+   * policies, and every tenant's global ones. Outside any ambient transaction.
+   */
+  async loadForIndex(tenantId: string): Promise<IndexablePolicyRow[]> {
+    return this.tx.queryOutside<IndexablePolicyRow>(
+      `SELECT id, tenant_id, action, scope, scope_agent_id, condition, status FROM policy_rules
+       WHERE status IN ('active', 'draft') AND (tenant_id = $1 OR scope = 'global')
+       ORDER BY created_at, id`,
+      [tenantId],
+    );
+  }
+
+  /** The policy generated for a pattern (one per pattern), or null. */
+  async findBySourcePattern(tenantId: string, patternId: string): Promise<PolicyRow | null> {
+    const [row] = await this.tx.query<PolicyRow>(
+      `SELECT * FROM policy_rules WHERE tenant_id = $1 AND source_pattern_id = $2`,
+      [tenantId, patternId],
+    );
+    return row ?? null;
   }
 
   async find(tenantId: string, id: string): Promise<PolicyRow | null> {

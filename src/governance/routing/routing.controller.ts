@@ -1,19 +1,27 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
-import { effectiveConfidence } from './adjustment-calculator.js';
+import { NAME_PATTERN, nameMessage } from '../names.js';
 import { ListAdjustmentsQuery } from './list-adjustments/list-adjustments.dto.js';
+import { PutAgent } from './put-agent/put-agent.command.js';
+import { PutAgentDto } from './put-agent/put-agent.dto.js';
 import { RoutingRepository } from './routing.repository.js';
-import { adjustmentView, type AdjustmentRow, type AgentView } from './routing.view.js';
+import { adjustmentView, agentView, type AdjustmentRow, type AgentView } from './routing.view.js';
+import { SelectRoute, type RouteDecision } from './select-route/select-route.command.js';
+import { SelectRouteDto } from './select-route/select-route.dto.js';
 
 /** CARE routing state: agents with their effective confidence, and the adjustments behind it. */
 @ApiTags('routing')
 @ApiBearerAuth()
 @Controller('routing')
 export class RoutingController {
-  constructor(private readonly routing: RoutingRepository) {}
+  constructor(
+    private readonly routing: RoutingRepository,
+    private readonly commands: CommandBus,
+  ) {}
 
   @Get('agents')
   async agents(@CurrentPrincipal() principal: Principal): Promise<{ items: AgentView[] }> {
@@ -24,23 +32,34 @@ export class RoutingController {
     ]);
     const byAgent = new Map<string, AdjustmentRow[]>();
     for (const a of adjustments) byAgent.set(a.agent_id, [...(byAgent.get(a.agent_id) ?? []), a]);
-    return {
-      items: agents.map((agent) => {
-        const own = byAgent.get(agent.id) ?? [];
-        return {
-          agentId: agent.id,
-          capabilities: agent.capabilities,
-          baseConfidence: agent.base_confidence,
-          effectiveConfidence: effectiveConfidence(
-            agent.base_confidence,
-            own.map((a) => ({ adjustmentType: a.adjustment_type, magnitude: a.magnitude, expiresAt: a.expires_at, isActive: a.is_active })),
-            now,
-          ),
-          activeAdjustments: own.length,
-          createdAt: agent.created_at.toISOString(),
-        };
-      }),
-    };
+    return { items: agents.map((agent) => agentView(agent, byAgent.get(agent.id) ?? [], now)) };
+  }
+
+  @Get('agents/:id')
+  async agent(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
+    const agentId = validAgentId(id);
+    const now = new Date();
+    const [agent, adjustments] = await Promise.all([
+      this.routing.findAgent(principal.tenantId, agentId),
+      this.routing.activeAdjustmentsOf(principal.tenantId, [agentId], now),
+    ]);
+    if (!agent) throw new NotFoundException(`agent ${agentId} not found`);
+    return agentView(agent, adjustments, now);
+  }
+
+  /** Registers the agent or updates it (capabilities replaced, base confidence set). Operators may. */
+  @Put('agents/:id')
+  putAgent(@Param('id') id: string, @Body() body: PutAgentDto, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
+    return this.commands.execute(new PutAgent(principal.tenantId, validAgentId(id), body.capabilities, body.baseConfidence));
+  }
+
+  /** CARE route selection for a capability; records the decision. Operators may route. */
+  @Post('route')
+  @HttpCode(200)
+  route(@Body() body: SelectRouteDto, @CurrentPrincipal() principal: Principal): Promise<RouteDecision> {
+    return this.commands.execute(
+      new SelectRoute(principal.tenantId, { capability: body.capability, candidates: body.candidates, context: body.context }),
+    );
   }
 
   @Get('adjustments')
@@ -59,4 +78,11 @@ export class RoutingController {
       nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
     };
   }
+}
+
+function validAgentId(id: string): string {
+  if (!NAME_PATTERN.test(id)) {
+    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: id', fields: [{ field: 'id', errors: [nameMessage('agent id')] }] });
+  }
+  return id;
 }

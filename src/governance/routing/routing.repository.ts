@@ -84,6 +84,66 @@ export class RoutingRepository {
     return rows.map((r) => ({ agentId: r.agent_id, capability: r.capability === '' ? null : r.capability }));
   }
 
+  /**
+   * Registers or updates one agent with exactly these capabilities and base confidence
+   * (PUT semantics: the capabilities are replaced, not merged).
+   */
+  async putAgent(tenantId: string, agentId: string, capabilities: string[], baseConfidence: number): Promise<AgentRow> {
+    const caps = [...new Set(capabilities)].sort();
+    const [row] = await this.tx.query<AgentRow>(
+      `INSERT INTO agents (tenant_id, id, capabilities, base_confidence) VALUES ($1, $2, $3::text[], $4)
+       ON CONFLICT (tenant_id, id) DO UPDATE SET
+         capabilities = EXCLUDED.capabilities, base_confidence = EXCLUDED.base_confidence, updated_at = now()
+       RETURNING *`,
+      [tenantId, agentId, caps, baseConfidence],
+    );
+    return row;
+  }
+
+  async findAgent(tenantId: string, agentId: string): Promise<AgentRow | null> {
+    const [row] = await this.tx.query<AgentRow>(`SELECT * FROM agents WHERE tenant_id = $1 AND id = $2`, [tenantId, agentId]);
+    return row ?? null;
+  }
+
+  /** These agents of the tenant (unknown ids are left out), by id. */
+  async findAgents(tenantId: string, agentIds: string[]): Promise<AgentRow[]> {
+    return this.tx.query<AgentRow>(`SELECT * FROM agents WHERE tenant_id = $1 AND id = ANY($2::text[]) ORDER BY id`, [tenantId, agentIds]);
+  }
+
+  /** The tenant's agents that have this capability, by id. */
+  async agentsWithCapability(tenantId: string, capability: string): Promise<AgentRow[]> {
+    return this.tx.query<AgentRow>(
+      `SELECT * FROM agents WHERE tenant_id = $1 AND capabilities @> ARRAY[$2::text] ORDER BY id`,
+      [tenantId, capability],
+    );
+  }
+
+  /** Active adjustments of these agents that have not expired at `now`. */
+  async activeAdjustmentsOf(tenantId: string, agentIds: string[], now: Date): Promise<AdjustmentRow[]> {
+    if (agentIds.length === 0) return [];
+    return this.tx.query<AdjustmentRow>(
+      `SELECT * FROM routing_adjustments
+       WHERE tenant_id = $1 AND agent_id = ANY($2::text[]) AND is_active AND (expires_at IS NULL OR expires_at > $3)`,
+      [tenantId, agentIds, now],
+    );
+  }
+
+  async insertDecision(row: {
+    id: string;
+    tenantId: string;
+    capability: string;
+    chosenAgentId: string | null;
+    needsHumanCheckpoint: boolean;
+    reason: string | null;
+    candidates: unknown[];
+  }): Promise<void> {
+    await this.tx.query(
+      `INSERT INTO routing_decisions (id, tenant_id, capability, chosen_agent_id, needs_human_checkpoint, reason, candidates)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+      [row.id, row.tenantId, row.capability, row.chosenAgentId, row.needsHumanCheckpoint, row.reason, JSON.stringify(row.candidates)],
+    );
+  }
+
   async listAgents(tenantId: string): Promise<AgentRow[]> {
     return this.tx.query<AgentRow>(`SELECT * FROM agents WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
   }

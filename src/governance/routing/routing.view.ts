@@ -1,4 +1,4 @@
-import type { AdjustmentType } from './adjustment-calculator.js';
+import { effectiveConfidence, type AdjustmentType, type AppliedAdjustment } from './adjustment-calculator.js';
 
 export interface AgentRow {
   tenant_id: string;
@@ -29,7 +29,13 @@ export interface AgentView {
   agentId: string;
   capabilities: string[];
   baseConfidence: number;
+  /** Base + every active, unexpired confidence penalty of the agent (any capability), clamped to [0, 1]. */
   effectiveConfidence: number;
+  /**
+   * Per capability of the agent: base + the penalties for that capability or for every
+   * capability (''), clamped — exactly what POST /routing/route uses for that capability.
+   */
+  effectiveConfidenceByCapability: Record<string, number>;
   /** Active, unexpired adjustments of any type. */
   activeAdjustments: number;
   createdAt: string;
@@ -62,3 +68,37 @@ export const adjustmentView = (r: AdjustmentRow): AdjustmentView => ({
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 });
+
+/** Counts now: active and not expired at `now`. */
+export const inForce = (r: AdjustmentRow, now: Date): boolean => r.is_active && (r.expires_at === null || r.expires_at.getTime() > now.getTime());
+
+/** The adjustment is for this capability, or for every capability (''). */
+export const appliesTo = (r: AdjustmentRow, capability: string): boolean => r.capability === '' || r.capability === capability;
+
+const applied = (r: AdjustmentRow): AppliedAdjustment => ({
+  adjustmentType: r.adjustment_type,
+  magnitude: r.magnitude,
+  expiresAt: r.expires_at,
+  isActive: r.is_active,
+});
+
+/** Effective confidence of an agent for a capability: base + its penalties for the capability or '', clamped to [0, 1]. */
+export function confidenceFor(base: number, adjustments: readonly AdjustmentRow[], capability: string, now: Date): number {
+  return effectiveConfidence(base, adjustments.filter((a) => appliesTo(a, capability)).map(applied), now);
+}
+
+/** `adjustments`: the agent's own rows (any state; expired and inactive ones do not count). */
+export function agentView(agent: AgentRow, adjustments: readonly AdjustmentRow[], now: Date): AgentView {
+  const counting = adjustments.filter((a) => a.agent_id === agent.id && inForce(a, now));
+  const byCapability: Record<string, number> = {};
+  for (const capability of agent.capabilities) byCapability[capability] = confidenceFor(agent.base_confidence, counting, capability, now);
+  return {
+    agentId: agent.id,
+    capabilities: agent.capabilities,
+    baseConfidence: agent.base_confidence,
+    effectiveConfidence: effectiveConfidence(agent.base_confidence, counting.map(applied), now),
+    effectiveConfidenceByCapability: byCapability,
+    activeAdjustments: counting.length,
+    createdAt: agent.created_at.toISOString(),
+  };
+}

@@ -1,6 +1,7 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { PolicyActivated } from '../../events/policy-activated.event.js';
+import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { ActivatePolicy } from './activate-policy.command.js';
@@ -16,16 +17,22 @@ export class ActivatePolicyHandler implements ICommandHandler<ActivatePolicy> {
     private readonly tx: TransactionHost,
     private readonly policies: PoliciesRepository,
     private readonly eventBus: EventBus,
+    private readonly pdp: PolicyDecisionPoint,
   ) {}
 
-  execute({ tenantId, policyId }: ActivatePolicy): Promise<PolicyView | null> {
-    return this.tx.run(async () => {
+  async execute({ tenantId, policyId }: ActivatePolicy): Promise<PolicyView | null> {
+    let changed = false;
+    const view = await this.tx.run(async () => {
       const current = await this.policies.lock(tenantId, policyId, 'update');
       if (!current) return null;
       if (current.status === 'active') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'active');
+      await this.policies.notifyChanged(tenantId, row.scope === 'global');
       await this.eventBus.publish(new PolicyActivated(tenantId, policyId));
+      changed = true;
       return policyView(row);
     });
+    if (changed && view) this.pdp.changed(tenantId, view.scope === 'global');
+    return view;
   }
 }

@@ -3,6 +3,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { validateCondition } from '../cel.js';
+import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { CreatePolicy } from './create-policy.command.js';
@@ -12,9 +13,10 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
   constructor(
     private readonly tx: TransactionHost,
     private readonly policies: PoliciesRepository,
+    private readonly pdp: PolicyDecisionPoint,
   ) {}
 
-  execute({ tenantId, input }: CreatePolicy): Promise<PolicyView> {
+  async execute({ tenantId, input }: CreatePolicy): Promise<PolicyView> {
     // The DTO validates this already; the command can also be sent from code, and nothing
     // unparseable may ever be saved.
     const valid = validateCondition(input.condition);
@@ -26,7 +28,7 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
         fields: [{ field: 'condition', errors: [valid.error] }],
       });
     }
-    return this.tx.run(async () => {
+    const view = await this.tx.run(async () => {
       const row = await this.policies.insert({
         id: randomUUID(),
         tenant_id: tenantId,
@@ -43,7 +45,11 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
         source_recovery_id: null,
         generation_confidence: null,
       });
+      await this.policies.notifyChanged(tenantId, row.scope === 'global');
       return policyView(row);
     });
+    // Committed (or joined to a caller's transaction, whose commit the NOTIFY follows).
+    this.pdp.changed(tenantId, view.scope === 'global');
+    return view;
   }
 }

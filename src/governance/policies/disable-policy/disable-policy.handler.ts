@@ -2,6 +2,7 @@ import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { PolicyDisabled } from '../../events/policy-disabled.event.js';
 import { RoutingRepository } from '../../routing/routing.repository.js';
+import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { DisablePolicy } from './disable-policy.command.js';
@@ -19,17 +20,23 @@ export class DisablePolicyHandler implements ICommandHandler<DisablePolicy> {
     private readonly policies: PoliciesRepository,
     private readonly routing: RoutingRepository,
     private readonly eventBus: EventBus,
+    private readonly pdp: PolicyDecisionPoint,
   ) {}
 
-  execute({ tenantId, policyId }: DisablePolicy): Promise<PolicyView | null> {
-    return this.tx.run(async () => {
+  async execute({ tenantId, policyId }: DisablePolicy): Promise<PolicyView | null> {
+    let changed = false;
+    const view = await this.tx.run(async () => {
       const current = await this.policies.lock(tenantId, policyId, 'update');
       if (!current) return null;
       await this.routing.deactivateForPolicy(tenantId, policyId);
       if (current.status === 'disabled') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'disabled');
+      await this.policies.notifyChanged(tenantId, row.scope === 'global');
       await this.eventBus.publish(new PolicyDisabled(tenantId, policyId));
+      changed = true;
       return policyView(row);
     });
+    if (changed && view) this.pdp.changed(tenantId, view.scope === 'global');
+    return view;
   }
 }

@@ -1,6 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { generatePolicy } from '../policy-generator.js';
 import { UpsertGeneratedPolicy, type UpsertGeneratedPolicyResult } from './upsert-generated-policy.command.js';
@@ -10,14 +11,16 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
   constructor(
     private readonly tx: TransactionHost,
     private readonly policies: PoliciesRepository,
+    private readonly pdp: PolicyDecisionPoint,
   ) {}
 
-  execute({ tenantId, input }: UpsertGeneratedPolicy): Promise<UpsertGeneratedPolicyResult> {
-    return this.tx.run(async () => {
+  async execute({ tenantId, input }: UpsertGeneratedPolicy): Promise<UpsertGeneratedPolicyResult> {
+    const result = await this.tx.run(async () => {
       // The command's tenant is authoritative: a policy never lands in (or names) another tenant.
       const generated = generatePolicy({ ...input, tenantId });
       const id = randomUUID();
       const row = await this.policies.upsertGenerated(id, tenantId, input.pattern.id, input.recovery.id, generated);
+      await this.policies.notifyChanged(tenantId, row.scope === 'global');
       return {
         policyId: row.id,
         isNew: row.id === id,
@@ -28,5 +31,8 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
         confidence: generated.confidence,
       };
     });
+    // Usually inside a bridge's transaction: this drops the index early, the NOTIFY (after commit) again.
+    this.pdp.changed(tenantId, result.scope === 'global');
+    return result;
   }
 }

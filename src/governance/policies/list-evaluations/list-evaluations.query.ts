@@ -1,0 +1,26 @@
+import { Query } from '@nestjs/cqrs';
+import type { EvaluationView } from '../evaluation.view.js';
+
+export type { EvaluationView };
+
+export interface ListEvaluationsFilters {
+  /** Evaluations in which any of these policies matched (active or shadow); `[]` matches nothing. */
+  policyIds?: string[];
+  agentId?: string;
+  /** Inclusive, ISO 8601. */
+  since?: string;
+  /** Exclusive, ISO 8601. */
+  until?: string;
+  /** Default 100, at most 1000. */
+  limit?: number;
+}
+
+/** The tenant's recorded policy decisions, oldest first. */
+export class ListEvaluations extends Query<EvaluationView[]> {
+  constructor(
+    readonly tenantId: string,
+    readonly filters: ListEvaluationsFilters,
+  ) {
+    super();
+  }
+}
