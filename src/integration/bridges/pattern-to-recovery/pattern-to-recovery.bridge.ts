@@ -1,4 +1,5 @@
-import { CommandBus, EventBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
+import { GetKillSwitchState } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { PatternMatched } from '../../../self-healing/events/pattern-matched.event.js';
@@ -12,11 +13,15 @@ import { stageTiming } from '../../events/stage-timing.js';
 export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
   constructor(
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly eventBus: EventBus,
   ) {}
 
   async handle(e: PatternMatched): Promise<void> {
-    const r = await this.commands.execute(new SuggestRecovery(e.tenantId, e.incidentId, e.patternId, e.message, e.agentId, e.capability));
+    // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
+    const killSwitch = await this.queries.execute(new GetKillSwitchState(e.tenantId));
+    const paused = killSwitch.tenantActive || (e.agentId !== null && killSwitch.blockedAgents.includes(e.agentId));
+    const r = await this.commands.execute(new SuggestRecovery(e.tenantId, e.incidentId, e.patternId, e.message, e.agentId, e.capability, paused));
     await this.commands.execute(
       new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${r.autoApplied ? 'auto-applied' : 'queued for review'}: ${r.playbookId} (confidence ${r.confidence.toFixed(2)})`, { ...r }),
     );

@@ -1,0 +1,39 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
+import { ActivateKillSwitchDto, DeactivateKillSwitchQuery } from './killswitch.dto.js';
+import { KillSwitchRepository } from './killswitch.repository.js';
+import { killSwitchListing, type KillSwitchListing } from './killswitch.view.js';
+import { SetKillSwitch, type KillSwitchChange } from './set-killswitch/set-killswitch.command.js';
+
+/** The kill switch of the caller's tenant or of one of its agents. Reads: viewer; changes: admin. */
+@ApiTags('guard')
+@ApiBearerAuth()
+@Controller('guard/killswitch')
+export class KillSwitchController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly switches: KillSwitchRepository,
+  ) {}
+
+  @Get()
+  async state(@CurrentPrincipal() principal: Principal): Promise<KillSwitchListing> {
+    return killSwitchListing(await this.switches.list(principal.tenantId));
+  }
+
+  @Post()
+  @HttpCode(200)
+  @RequireRole('admin')
+  activate(@Body() body: ActivateKillSwitchDto, @CurrentPrincipal() principal: Principal): Promise<KillSwitchChange> {
+    return this.commands.execute(new SetKillSwitch(principal.tenantId, body.agentId ?? null, true, body.reason, actorOf(principal)));
+  }
+
+  @Delete()
+  @HttpCode(200)
+  @RequireRole('admin')
+  deactivate(@Query() query: DeactivateKillSwitchQuery, @CurrentPrincipal() principal: Principal): Promise<KillSwitchChange> {
+    return this.commands.execute(new SetKillSwitch(principal.tenantId, query.agentId ?? null, false, query.reason ?? null, actorOf(principal)));
+  }
+}

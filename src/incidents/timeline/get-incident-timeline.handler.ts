@@ -1,0 +1,87 @@
+import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { FindPolicyForPattern } from '../../governance/policies/find-policy-for-pattern/find-policy-for-pattern.query.js';
+import { ListEvaluations } from '../../governance/policies/list-evaluations/list-evaluations.query.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import type { IncidentRow } from '../incident.view.js';
+import { IncidentsRepository } from '../incidents.repository.js';
+import type { DecisionKind } from '../record-decision/record-decision.command.js';
+import { GetIncidentTimeline } from './get-incident-timeline.query.js';
+import { newestEvaluations } from './newest-evaluations.js';
+import type { IncidentTimeline, TimelineItem } from './timeline.view.js';
+
+/** At most this many policy evaluations (the newest) are listed on one timeline. */
+export const TIMELINE_EVALUATION_LIMIT = 500;
+
+interface DecisionRow {
+  kind: DecisionKind;
+  summary: string;
+  details: Record<string, unknown>;
+  created_at: Date;
+}
+
+/**
+ * The incident's own decisions (the bridges write one per stage) plus the policy evaluations
+ * that matched the policy its pattern produced, from its creation on.
+ */
+@QueryHandler(GetIncidentTimeline)
+export class GetIncidentTimelineHandler implements IQueryHandler<GetIncidentTimeline> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly incidents: IncidentsRepository,
+    private readonly queries: QueryBus,
+  ) {}
+
+  async execute({ tenantId, incidentId }: GetIncidentTimeline): Promise<IncidentTimeline | null> {
+    const incident = await this.incidents.find(tenantId, incidentId);
+    if (!incident) return null;
+    const decisions = await this.tx.query<DecisionRow>(
+      `SELECT kind, summary, details, created_at FROM decisions
+        WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`,
+      [tenantId, incidentId],
+    );
+    const policy = incident.matched_pattern_id
+      ? await this.queries.execute(new FindPolicyForPattern(tenantId, incident.matched_pattern_id))
+      : null;
+    let evaluations: TimelineItem[] = [];
+    let truncated = false;
+    if (policy) {
+      const untilMs = Date.now() + 1;
+      const list = (sinceMs: number, limit: number) =>
+        this.queries.execute(
+          new ListEvaluations(tenantId, { policyIds: [policy.id], since: new Date(sinceMs).toISOString(), until: new Date(untilMs).toISOString(), limit }),
+        );
+      const found = await newestEvaluations(list, incident.created_at.getTime(), untilMs, TIMELINE_EVALUATION_LIMIT);
+      truncated = found.truncated;
+      evaluations = found.items.map((e) => {
+        const match = e.matched.find((m) => m.policyId === policy.id);
+        const who = [e.agentId ?? 'no agent', e.capability ?? 'any capability'].join(' / ');
+        return {
+          at: new Date(e.createdAt).toISOString(),
+          kind: 'evaluation' as const,
+          summary: `evaluation for ${who}: ${e.decision}${match ? ` (policy ${match.action}, ${match.status})` : ''}`,
+          details: {
+            evaluationId: e.id, agentId: e.agentId, capability: e.capability, decision: e.decision,
+            policyId: policy.id, action: match?.action ?? null, status: match?.status ?? null,
+          },
+        };
+      });
+    }
+    const items: TimelineItem[] = [
+      created(incident),
+      ...decisions.map((d) => ({ at: d.created_at.toISOString(), kind: d.kind, summary: d.summary, details: d.details })),
+      ...evaluations,
+    ];
+    // Stable: equal timestamps keep creation, then decision order (the SQL order), then evaluations.
+    items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    return { incidentId, policyId: policy?.id ?? null, items, truncated, evaluationLimit: TIMELINE_EVALUATION_LIMIT };
+  }
+}
+
+function created(r: IncidentRow): TimelineItem {
+  return {
+    at: r.created_at.toISOString(),
+    kind: 'incident_created',
+    summary: `incident reported: ${r.title}`,
+    details: { errorType: r.error_type, severity: r.severity, agentId: r.agent_id, capability: r.capability, occurredAt: r.occurred_at.toISOString() },
+  };
+}

@@ -1,0 +1,22 @@
+import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
+import type { Principal } from '../../platform/auth/principal.js';
+import { GetIncidentTimeline } from './get-incident-timeline.query.js';
+import type { IncidentTimeline } from './timeline.view.js';
+
+@ApiTags('incidents')
+@ApiBearerAuth()
+@Controller('incidents')
+export class TimelineController {
+  constructor(private readonly queries: QueryBus) {}
+
+  /** Every decision that touched the incident, in time order. */
+  @Get(':id/timeline')
+  async timeline(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentTimeline> {
+    const timeline = await this.queries.execute(new GetIncidentTimeline(principal.tenantId, id));
+    if (!timeline) throw new NotFoundException(`incident ${id} not found`);
+    return timeline;
+  }
+}
