@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runSimulation, type SimulationResult } from '../simulation/run-simulation.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+/** A small, deterministic version of `npm run simulate`: the loop must prevent repeats. */
+describe('simulation: the loop prevents repeat incidents', () => {
+  let app: TestApp;
+  let on: SimulationResult;
+  let off: SimulationResult;
+
+  const tenant = async (tenantId: string, loop: boolean) => {
+    const key = await app.keyFor(tenantId, 'admin');
+    await app.http.put('/integration/flags/integration_loop').set('Authorization', `Bearer ${key}`).send({ enabled: loop, scope: 'tenant' }).expect(200);
+    return key;
+  };
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    const options = { baseUrl: app.url, seed: 7, windows: 8, requestsPerWindow: 40 };
+    on = await runSimulation({ ...options, apiKey: await tenant('sim-on', true), approveRecoveries: true });
+    off = await runSimulation({ ...options, apiKey: await tenant('sim-off', false), approveRecoveries: false });
+  }, 180_000);
+  afterAll(() => app.stop());
+
+  it('routes the same traffic in both runs', () => {
+    expect(on.totalRequests).toBe(off.totalRequests);
+    expect(off.totalIncidents).toBeGreaterThan(0);
+  });
+
+  it('has far fewer incidents with the loop on than with integration_loop off', () => {
+    expect(on.totalIncidents).toBeLessThan(off.totalIncidents * 0.5);
+  });
+
+  it('cuts each seeded failure’s repeat rate by at least 90 % once its policy is active', () => {
+    const activated = on.failures.filter((f) => f.policyActiveFromWindow !== null && f.repeatRateAfter !== null);
+    expect(activated.length).toBeGreaterThanOrEqual(2);
+    for (const f of activated) {
+      expect(f.repeatRateBefore).toBeGreaterThan(0);
+      expect(f.drop).toBeGreaterThanOrEqual(0.9);
+    }
+    // With the loop off nothing is ever activated, and the failures keep repeating.
+    expect(off.failures.every((f) => f.policyActiveFromWindow === null)).toBe(true);
+    expect(off.failures.filter((f) => f.repeatRateBefore > 0.2).length).toBeGreaterThanOrEqual(2);
+  });
+});
