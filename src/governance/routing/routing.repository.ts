@@ -18,7 +18,11 @@ export class RoutingRepository {
 
   /**
    * Registers agents (first mention creates them) and merges `capabilities` into theirs.
-   * Rows are written in id order so concurrent registrations never deadlock.
+   * Every incident names an agent, so this runs in nearly every loop: it must not lock rows it
+   * does not change. `ON CONFLICT DO UPDATE … WHERE` would lock the existing row even when the
+   * WHERE is false, serialising all loops of one agent; so it inserts with DO NOTHING, and only an
+   * agent that really gains a capability is updated (and locked). Ids are sorted so concurrent
+   * registrations never deadlock.
    */
   async registerAgents(tenantId: string, agentIds: string[], capabilities: string[]): Promise<void> {
     const ids = [...new Set(agentIds.filter((a) => typeof a === 'string' && a !== ''))].sort();
@@ -27,10 +31,13 @@ export class RoutingRepository {
     await this.tx.query(
       `INSERT INTO agents (tenant_id, id, capabilities)
        SELECT $1, agent_id, $3::text[] FROM unnest($2::text[]) WITH ORDINALITY AS t(agent_id, n) ORDER BY n
-       ON CONFLICT (tenant_id, id) DO UPDATE SET
-         capabilities = ARRAY(SELECT DISTINCT c FROM unnest(agents.capabilities || EXCLUDED.capabilities) AS c ORDER BY c),
-         updated_at = now()
-       WHERE NOT (EXCLUDED.capabilities <@ agents.capabilities)`,
+       ON CONFLICT (tenant_id, id) DO NOTHING`,
+      [tenantId, ids, caps],
+    );
+    if (caps.length === 0) return;
+    await this.tx.query(
+      `UPDATE agents SET capabilities = ARRAY(SELECT DISTINCT c FROM unnest(capabilities || $3::text[]) AS c ORDER BY c), updated_at = now()
+        WHERE tenant_id = $1 AND id = ANY($2::text[]) AND NOT ($3::text[] <@ capabilities)`,
       [tenantId, ids, caps],
     );
   }
@@ -76,6 +83,15 @@ export class RoutingRepository {
   }
 
   /** The (agent, capability) pairs a policy already adjusts; capability null for ''. */
+  /** Whether the policy still has temporary (draft) adjustments in force. */
+  async hasTemporaryAdjustments(tenantId: string, policyId: string): Promise<boolean> {
+    const rows = await this.tx.query(
+      `SELECT 1 FROM routing_adjustments WHERE tenant_id = $1 AND source_policy_id = $2 AND is_active AND expires_at IS NOT NULL LIMIT 1`,
+      [tenantId, policyId],
+    );
+    return rows.length > 0;
+  }
+
   async targetsOfPolicy(tenantId: string, policyId: string): Promise<Array<{ agentId: string; capability: string | null }>> {
     const rows = await this.tx.query<{ agent_id: string; capability: string }>(
       `SELECT agent_id, capability FROM routing_adjustments WHERE tenant_id = $1 AND source_policy_id = $2 ORDER BY agent_id, capability`,
