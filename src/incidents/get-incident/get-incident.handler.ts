@@ -12,6 +12,8 @@ export class GetIncidentHandler implements IQueryHandler<GetIncident> {
     // Not an id this table could hold: no such incident (rather than a uuid cast error).
     if (!UUID.test(incidentId)) return null;
     const row = await this.incidents.find(tenantId, incidentId);
-    return row ? { id: row.id, matchedPatternId: row.matched_pattern_id, createdAt: row.created_at.toISOString() } : null;
+    return row
+      ? { id: row.id, matchedPatternId: row.matched_pattern_id, agentId: row.agent_id, capability: row.capability, createdAt: row.created_at.toISOString() }
+      : null;
   }
 }

@@ -44,18 +44,25 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
           draftTtlMs: this.config.draftAdjustmentTtlMs,
         });
 
+      const recalculateExisting = async () => {
+        const existing = await this.routing.targetsOfPolicy(tenantId, policyId);
+        return existing.flatMap((t) => calculate([t.agentId], t.capability ? [t.capability] : []));
+      };
       let adjustments: CalculatedAdjustment[];
       if (agents.some((a) => typeof a === 'string' && a !== '')) {
+        // Only the named agents' rows are written: rewriting every row of a busy pattern on each
+        // incident grows without bound. The exception is a policy that has just gone active while
+        // temporary rows remain: those all become lasting now.
         adjustments = calculate(agents, capabilities);
+        if (policy.status === 'active' && (await this.routing.hasTemporaryAdjustments(tenantId, policyId))) {
+          const named = new Set(adjustments.map((a) => `${a.agentId}|${a.capability ?? ''}`));
+          adjustments.push(...(await recalculateExisting()).filter((a) => !named.has(`${a.agentId}|${a.capability ?? ''}`)));
+        }
       } else {
-        const existing = await this.routing.targetsOfPolicy(tenantId, policyId);
-        if (existing.length > 0) {
-          adjustments = existing.flatMap((t) => calculate([t.agentId], t.capability ? [t.capability] : []));
-        } else if (policy.scope_agent_id) {
+        adjustments = await recalculateExisting();
+        if (adjustments.length === 0 && policy.scope_agent_id) {
           await this.routing.registerAgents(tenantId, [policy.scope_agent_id], capabilities);
           adjustments = calculate([policy.scope_agent_id], capabilities);
-        } else {
-          adjustments = [];
         }
       }
 
