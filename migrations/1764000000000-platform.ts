@@ -87,22 +87,9 @@ export class Platform1764000000000 implements MigrationInterface {
         consumed_at timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (event_id, handler)
       )`);
-
-    // Wakes relays on commit; NOTIFYs with one payload are folded into one per transaction.
-    await q.query(`
-      CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_notify('outbox_events', '');
-        RETURN NULL;
-      END $$`);
-    await q.query(`
-      CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events
-      FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TRIGGER outbox_events_notify ON outbox_events`);
-    await q.query(`DROP FUNCTION outbox_notify()`);
     await q.query(`DROP TABLE outbox_consumptions`);
     await q.query(`DROP TABLE outbox_events`);
     await q.query(`DROP TABLE feature_flag_changes`);

@@ -167,7 +167,11 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
       await setFlag('bridge_2', false);
       const ids = await Promise.all([1, 2, 3].map((i) => report({ errorType: 'dns', message: `getaddrinfo ENOTFOUND svc-${i}.internal`, agentId: 'agent-d' })));
       for (const id of ids) {
-        const held = await untilState(id, 'held');
+        // Bridge 2's hold and bridge 5's record of pattern_matched commit in either order.
+        const held = await eventually(async () => {
+          const status = await loop(id);
+          return status.state === 'held' && status.stagesCompleted.length === 2 ? status : null;
+        }, `loop of ${id} to be held after pattern_matched`);
         expect(held.stagesCompleted).toEqual(['incident_created', 'pattern_matched']);
         const stages = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(operator))).body;
         expect(stages.find((s: { stage: string }) => s.stage === 'recovery_suggested')).toMatchObject({ status: 'held', error: expect.stringMatching(/bridge_2 is off/) });
@@ -245,6 +249,7 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
   it('streams every loop update of the tenant on /integration/stream', async () => {
     const seen = new Set<string>();
     let close: () => void = () => {};
+    let id = '';
     const gotComplete = new Promise<string>((resolve, reject) => {
       const req = http.get(`${app.url}/integration/stream`, { headers: auth(operator) }, (res) => {
         let buffer = '';
@@ -258,7 +263,8 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
             if (!data) continue;
             const status = JSON.parse(data.slice(6));
             seen.add(status.incidentId);
-            if (status.isComplete) resolve(status.incidentId);
+            // The stream carries every update of the tenant; wait for this test's incident.
+            if (status.isComplete && status.incidentId === id) resolve(status.incidentId);
           }
         });
       });
@@ -266,9 +272,13 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
       close = () => req.destroy();
     });
     await new Promise((r) => setTimeout(r, 100)); // let the subscription register
-    const id = await report({ errorType: 'auth', message: 'JWT expired at 2026-11-24T05:00:00Z for client svc-a' });
-    expect(await gotComplete).toBe(id);
-    close();
+    try {
+      id = await report({ errorType: 'auth', message: 'JWT expired at 2026-11-24T05:00:00Z for client svc-a' });
+      expect(await gotComplete).toBe(id);
+      expect(seen.has(id)).toBe(true);
+    } finally {
+      close();
+    }
   });
 
   it('computes IntegrationStats from stored data', async () => {

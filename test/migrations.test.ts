@@ -30,7 +30,6 @@ describe('migrations', () => {
     ]));
     for (let i = 0; i < migrations.length; i++) await revertLastMigration(url);
     expect(await tables()).toEqual([]);
-    expect(await ds.query(`SELECT proname FROM pg_proc WHERE proname = 'outbox_notify'`)).toEqual([]);
     expect(await runMigrations(url)).toHaveLength(migrations.length);
   });
 });

@@ -91,6 +91,23 @@ describe('transactional outbox (real PostgreSQL)', () => {
     await eventually(async () => (await rows('loop-off'))[0]?.status === 'done', 'released');
   });
 
+  it('prunes processed deliveries after the retention period, and only those', async () => {
+    probe.mode = 'fail';
+    await publisher.publish('t4', ['prune-dead']);
+    await eventually(async () => (await rows('prune-dead'))[0]?.status === 'dead', 'a dead letter');
+    probe.mode = 'ok';
+    await publisher.publish('t4', ['prune-done']);
+    await eventually(async () => (await rows('prune-done'))[0]?.status === 'done', 'handled');
+    const { OutboxStore } = await import('../src/platform/outbox/outbox.store.js');
+    const store = app.app.get(OutboxStore);
+    expect(await store.prune(1)).toBe(0); // nothing is an hour old yet
+    await app.sql(`UPDATE outbox_events SET processed_at = now() - interval '2 hours' WHERE payload->>'key' LIKE 'prune-%'`);
+    expect(await store.prune(1)).toBeGreaterThanOrEqual(1);
+    expect(await rows('prune-done')).toHaveLength(0);
+    expect((await rows('prune-dead'))[0].status).toBe('dead'); // dead letters stay for inspection and retry
+    expect(await app.sql(`SELECT 1 FROM outbox_consumptions c JOIN outbox_events o USING (event_id, handler) WHERE o.payload->>'key' = 'prune-done'`)).toHaveLength(0);
+  });
+
   it('two relays on one database never handle an event twice', async () => {
     const second = await startTestApp({ OUTBOX_CONCURRENCY: '8' }, [ProbeModule], new URL(app.database.url).toString());
     const handledBy = { first: 0, second: 0 };

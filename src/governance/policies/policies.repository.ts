@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import type { GeneratedPolicy } from './policy-generator.js';
@@ -29,7 +30,10 @@ export interface IndexablePolicyRow {
 
 @Injectable()
 export class PoliciesRepository {
-  constructor(private readonly tx: TransactionHost) {}
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly notifier: NotifyBatcher,
+  ) {}
 
   async insert(row: NewPolicyRow): Promise<PolicyRow> {
     const [created] = await this.tx.query<PolicyRow>(
@@ -86,9 +90,9 @@ export class PoliciesRepository {
    * Tells every replica (on commit; nothing if the transaction rolls back) that the tenant's
    * policies changed, and all tenants when a global policy did, so their engine indexes reload.
    */
-  async notifyChanged(tenantId: string, global: boolean): Promise<void> {
-    await this.tx.query(`SELECT pg_notify($1, $2)`, [POLICIES_CHANGED_CHANNEL, tenantId]);
-    if (global) await this.tx.query(`SELECT pg_notify($1, $2)`, [POLICIES_CHANGED_CHANNEL, ALL_TENANTS]);
+  notifyChanged(tenantId: string, global: boolean): void {
+    this.notifier.notifyAfterCommit(POLICIES_CHANGED_CHANNEL, tenantId);
+    if (global) this.notifier.notifyAfterCommit(POLICIES_CHANGED_CHANNEL, ALL_TENANTS);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { KillSwitchRow } from './killswitch.view.js';
 
@@ -8,7 +9,10 @@ export const KILLSWITCH_CHANNEL = 'killswitch_changed';
 
 @Injectable()
 export class KillSwitchRepository {
-  constructor(private readonly tx: TransactionHost) {}
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly notifier: NotifyBatcher,
+  ) {}
 
   /** Serialises changes to one switch (tenant, agent) until the transaction ends, even before its row exists. */
   async lock(tenantId: string, agentId: string): Promise<void> {
@@ -47,8 +51,8 @@ export class KillSwitchRepository {
     );
   }
 
-  /** Delivered on commit to every replica's cache (see KillSwitchCache). */
-  async notifyChanged(tenantId: string): Promise<void> {
-    await this.tx.query(`SELECT pg_notify($1, $2)`, [KILLSWITCH_CHANNEL, tenantId]);
+  /** Delivered after commit to every replica's cache (see KillSwitchCache). */
+  notifyChanged(tenantId: string): void {
+    this.notifier.notifyAfterCommit(KILLSWITCH_CHANNEL, tenantId);
   }
 }

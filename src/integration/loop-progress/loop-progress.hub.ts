@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
 import { PgNotifications } from '../../platform/database/pg-notifications.js';
 import { toLoopStatus, type LoopStatus } from '../loop-status/loop-status.js';
 import { LOOP_PROGRESS_CHANNEL, LoopTraceRepository } from '../loop-status/loop-trace.repository.js';
@@ -11,7 +11,8 @@ export type ProgressListener = (status: LoopStatus) => void;
  * someone here is listening.
  */
 @Injectable()
-export class LoopProgressHub implements OnModuleInit {
+export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly openStreams = new Set<() => void>();
   private readonly byIncident = new Map<string, Set<ProgressListener>>();
   private readonly byTenant = new Map<string, Set<ProgressListener>>();
 
@@ -22,6 +23,16 @@ export class LoopProgressHub implements OnModuleInit {
 
   onModuleInit(): void {
     this.notifications.on(LOOP_PROGRESS_CHANNEL, (payload) => void this.onNotification(payload));
+  }
+
+  /** Streams still open when the app shuts down are ended, or the HTTP server would wait on them forever. */
+  trackStream(close: () => void): () => void {
+    this.openStreams.add(close);
+    return () => this.openStreams.delete(close);
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const close of [...this.openStreams]) close();
   }
 
   subscribeIncident(incidentId: string, listener: ProgressListener): () => void {

@@ -63,6 +63,7 @@ export class LoopStreamController {
       res.end();
     };
     req.on('close', close);
+    cleanups.push(this.hub.trackStream(close));
     return {
       send: (status: LoopStatus) => {
         if (!closed) res.write(`event: loop_progress\ndata: ${JSON.stringify(status)}\n\n`);

@@ -32,6 +32,6 @@ export class LoopOutcomeRecorder implements OnModuleInit {
       details: {},
     };
     await this.traces.recordStage(incidentId, stage, record);
-    await this.traces.notifyProgress(o.delivery.tenant_id, incidentId);
+    this.traces.notifyProgress(o.delivery.tenant_id, incidentId);
   }
 }

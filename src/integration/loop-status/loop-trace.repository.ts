@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { LoopStage, LoopTraceRow, StageRecord } from './loop-stages.js';
 
 @Injectable()
 export class LoopTraceRepository {
-  constructor(private readonly tx: TransactionHost) {}
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly notifier: NotifyBatcher,
+  ) {}
 
   async start(tenantId: string, incidentId: string, createdAt: string): Promise<void> {
     const record: StageRecord = {
@@ -60,9 +64,9 @@ export class LoopTraceRepository {
     );
   }
 
-  /** Delivered on commit to every replica's SSE subscribers (see LoopProgressHub). */
-  async notifyProgress(tenantId: string, incidentId: string): Promise<void> {
-    await this.tx.query(`SELECT pg_notify($1, $2)`, [LOOP_PROGRESS_CHANNEL, JSON.stringify({ tenantId, incidentId })]);
+  /** Tells every replica's SSE subscribers (see LoopProgressHub), once this transaction has committed. */
+  notifyProgress(tenantId: string, incidentId: string): void {
+    this.notifier.notifyAfterCommit(LOOP_PROGRESS_CHANNEL, JSON.stringify({ tenantId, incidentId }));
   }
 }
 

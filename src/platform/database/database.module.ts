@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source-options.js';
 import { DATABASE_URL } from './database.tokens.js';
+import { NotifyBatcher } from './notify-batcher.js';
 import { PgNotifications } from './pg-notifications.js';
 import { TransactionHost } from './transaction-host.js';
 
@@ -12,8 +13,8 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize), autoLoadEntities: true })],
-      providers: [{ provide: DATABASE_URL, useValue: url }, TransactionHost, PgNotifications],
-      exports: [DATABASE_URL, TransactionHost, PgNotifications],
+      providers: [{ provide: DATABASE_URL, useValue: url }, TransactionHost, PgNotifications, NotifyBatcher],
+      exports: [DATABASE_URL, TransactionHost, PgNotifications, NotifyBatcher],
     };
   }
 }

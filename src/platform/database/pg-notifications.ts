@@ -51,12 +51,15 @@ export class PgNotifications implements OnModuleInit, OnApplicationShutdown {
     this.client = client;
   }
 
+  /** NotifyBatcher folds payloads into one NOTIFY, one per line; listeners get them one by one. */
   private dispatch(channel: string, payload: string): void {
     for (const listener of this.listeners.get(channel) ?? []) {
-      try {
-        listener(payload);
-      } catch (err) {
-        this.logger.error(`listener on ${channel} failed: ${String(err)}`);
+      for (const part of payload.split('\n')) {
+        try {
+          listener(part);
+        } catch (err) {
+          this.logger.error(`listener on ${channel} failed: ${String(err)}`);
+        }
       }
     }
   }

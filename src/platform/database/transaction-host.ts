@@ -7,14 +7,19 @@ import { DataSource, EntityManager } from 'typeorm';
  * events it emits, an outbox consumption mark) runs inside `run()`; repositories read
  * `manager`, which is the transaction's while one is open and the plain pool otherwise.
  */
+interface OpenTransaction {
+  manager: EntityManager;
+  afterCommit: Array<() => void>;
+}
+
 @Injectable()
 export class TransactionHost {
-  private readonly storage = new AsyncLocalStorage<EntityManager>();
+  private readonly storage = new AsyncLocalStorage<OpenTransaction>();
 
   constructor(readonly dataSource: DataSource) {}
 
   get manager(): EntityManager {
-    return this.storage.getStore() ?? this.dataSource.manager;
+    return this.storage.getStore()?.manager ?? this.dataSource.manager;
   }
 
   get inTransaction(): boolean {
@@ -22,10 +27,26 @@ export class TransactionHost {
   }
 
   /** Runs `work` in a transaction, joining the current one if there is one. */
-  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const current = this.storage.getStore();
-    if (current) return work(current);
-    return this.dataSource.transaction((manager) => this.storage.run(manager, () => work(manager)));
+    if (current) return work(current.manager);
+    const open: OpenTransaction = { manager: this.dataSource.manager, afterCommit: [] };
+    const result = await this.dataSource.transaction((manager) => {
+      open.manager = manager;
+      return this.storage.run(open, () => work(manager));
+    });
+    for (const callback of open.afterCommit) callback();
+    return result;
+  }
+
+  /**
+   * Runs `callback` once the current transaction has committed (never if it rolls back); at
+   * once when there is no transaction. For signals that must not be sent before the data exists.
+   */
+  afterCommit(callback: () => void): void {
+    const current = this.storage.getStore();
+    if (current) current.afterCommit.push(callback);
+    else callback();
   }
 
   /** Raw SQL on the ambient manager; the rows of a SELECT or a RETURNING clause. */

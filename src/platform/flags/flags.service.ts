@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, FLAG_NAMES, type AppConfig, type FlagName } from '../config/config.js';
+import { NotifyBatcher } from '../database/notify-batcher.js';
 import { PgNotifications } from '../database/pg-notifications.js';
 import { TransactionHost } from '../database/transaction-host.js';
 
@@ -36,6 +37,7 @@ export class FlagsService implements OnModuleInit {
   constructor(
     private readonly tx: TransactionHost,
     private readonly notifications: PgNotifications,
+    private readonly notifier: NotifyBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -110,7 +112,7 @@ export class FlagsService implements OnModuleInit {
         `INSERT INTO feature_flag_changes (name, tenant_id, old_enabled, new_enabled, changed_by) VALUES ($1, $2, $3, $4, $5)`,
         [name, tenantId, old ? old.enabled : null, enabled, actor],
       );
-      await this.tx.query(`SELECT pg_notify($1, $2)`, [FLAGS_CHANNEL, name]);
+      this.notifier.notifyAfterCommit(FLAGS_CHANNEL, name);
     });
     this.cache.clear();
   }

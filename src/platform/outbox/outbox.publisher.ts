@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IEvent, IEventPublisher } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
+import { NotifyBatcher } from '../database/notify-batcher.js';
 import { TransactionHost } from '../database/transaction-host.js';
+import { OUTBOX_CHANNEL } from './outbox.store.js';
 import { eventTypeOf, type DomainEvent } from './domain-event.js';
 import { HandlerRegistry } from './handler-registry.js';
 
@@ -16,9 +18,13 @@ export class OutboxPublisher implements IEventPublisher {
   private readonly logger = new Logger(OutboxPublisher.name);
   private readonly hooks = new Map<string, InTransactionHook[]>();
 
+  /** Set by this replica's relay when it runs. */
+  wakeLocal: (() => void) | null = null;
+
   constructor(
     private readonly tx: TransactionHost,
     private readonly registry: HandlerRegistry,
+    private readonly notifier: NotifyBatcher,
   ) {}
 
   /**
@@ -55,5 +61,8 @@ export class OutboxPublisher implements IEventPublisher {
       `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload) VALUES ${values.join(', ')}`,
       rows.flat(),
     );
+    // Relays wake once the rows are visible: this replica's at once, the others through NOTIFY.
+    this.tx.afterCommit(() => this.wakeLocal?.());
+    this.notifier.notifyAfterCommit(OUTBOX_CHANNEL);
   }
 }

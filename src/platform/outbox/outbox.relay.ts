@@ -8,6 +8,7 @@ import { FlagsService } from '../flags/flags.service.js';
 import { backoffDelayMs } from './backoff.js';
 import { runInDelivery } from './delivery-context.js';
 import { HandlerRegistry, type RegisteredHandler } from './handler-registry.js';
+import { OutboxPublisher } from './outbox.publisher.js';
 import { OUTBOX_CHANNEL, OutboxStore, type DeliveryRow } from './outbox.store.js';
 
 export type DeliveryOutcome =
@@ -42,6 +43,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly tx: TransactionHost,
     private readonly flags: FlagsService,
     private readonly notifications: PgNotifications,
+    private readonly publisher: OutboxPublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -57,6 +59,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (this.running) return;
     this.running = true;
     this.notifications.on(OUTBOX_CHANNEL, () => this.wake());
+    this.publisher.wakeLocal = () => this.wake();
     this.flags.onChange(() => {
       this.store.releaseHeld().catch((err) => this.logger.error(`releasing held events failed: ${String(err)}`));
     });

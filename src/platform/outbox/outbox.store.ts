@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { NotifyBatcher } from '../database/notify-batcher.js';
 import { TransactionHost } from '../database/transaction-host.js';
 
 export const OUTBOX_CHANNEL = 'outbox_events';
@@ -20,7 +21,10 @@ export type DeliveryStatus = 'pending' | 'held' | 'done' | 'dead';
 /** The SQL of the outbox, in one place. */
 @Injectable()
 export class OutboxStore {
-  constructor(private readonly tx: TransactionHost) {}
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly notifier: NotifyBatcher,
+  ) {}
 
   /**
    * Claims up to `limit` due deliveries. The lease is the new `available_at`: if this worker
@@ -88,7 +92,7 @@ export class OutboxStore {
       const rows = await this.tx.query(
         `UPDATE outbox_events SET status = 'pending', available_at = now() WHERE status = 'held' RETURNING id`,
       );
-      if (rows.length > 0) await this.tx.query(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+      if (rows.length > 0) this.notifier.notifyAfterCommit(OUTBOX_CHANNEL);
       return rows.length;
     });
   }
@@ -101,7 +105,7 @@ export class OutboxStore {
           WHERE tenant_id = $1 AND incident_id = $2 AND handler = $3 AND status IN ('dead', 'held') RETURNING id`,
         [tenantId, incidentId, handler],
       );
-      if (rows.length > 0) await this.tx.query(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+      if (rows.length > 0) this.notifier.notifyAfterCommit(OUTBOX_CHANNEL);
       return rows.length;
     });
   }

@@ -27,7 +27,7 @@ export class ActivatePolicyHandler implements ICommandHandler<ActivatePolicy> {
       if (!current) return null;
       if (current.status === 'active') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'active');
-      await this.policies.notifyChanged(tenantId, row.scope === 'global');
+      this.policies.notifyChanged(tenantId, row.scope === 'global');
       await this.eventBus.publish(new PolicyActivated(tenantId, policyId));
       changed = true;
       return policyView(row);

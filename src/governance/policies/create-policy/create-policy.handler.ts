@@ -45,7 +45,7 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
         source_recovery_id: null,
         generation_confidence: null,
       });
-      await this.policies.notifyChanged(tenantId, row.scope === 'global');
+      this.policies.notifyChanged(tenantId, row.scope === 'global');
       return policyView(row);
     });
     // Committed (or joined to a caller's transaction, whose commit the NOTIFY follows).

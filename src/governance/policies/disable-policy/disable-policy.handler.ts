@@ -31,7 +31,7 @@ export class DisablePolicyHandler implements ICommandHandler<DisablePolicy> {
       await this.routing.deactivateForPolicy(tenantId, policyId);
       if (current.status === 'disabled') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'disabled');
-      await this.policies.notifyChanged(tenantId, row.scope === 'global');
+      this.policies.notifyChanged(tenantId, row.scope === 'global');
       await this.eventBus.publish(new PolicyDisabled(tenantId, policyId));
       changed = true;
       return policyView(row);

@@ -20,7 +20,7 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
       const generated = generatePolicy({ ...input, tenantId });
       const id = randomUUID();
       const row = await this.policies.upsertGenerated(id, tenantId, input.pattern.id, input.recovery.id, generated);
-      await this.policies.notifyChanged(tenantId, row.scope === 'global');
+      this.policies.notifyChanged(tenantId, row.scope === 'global');
       return {
         policyId: row.id,
         isNew: row.id === id,

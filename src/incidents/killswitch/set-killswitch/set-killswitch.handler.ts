@@ -44,7 +44,7 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
           previous: before ? { active: before.active, reason: before.reason || null, changedBy: before.changed_by, changedAt: before.changed_at.toISOString() } : null,
         }),
       );
-      await this.switches.notifyChanged(c.tenantId);
+      this.switches.notifyChanged(c.tenantId);
       return change(c.agentId, after, true);
     });
     // This replica drops its entry now rather than when its own NOTIFY comes back; in a

@@ -60,6 +60,6 @@ export class LoopStatusBridge implements IEventHandler<LoopEvent> {
       };
       await this.traces.recordStage(e.incidentId, stage, record);
     }
-    await this.traces.notifyProgress(e.tenantId, e.incidentId);
+    this.traces.notifyProgress(e.tenantId, e.incidentId);
   }
 }
