@@ -1,0 +1,744 @@
+/**
+ * `npm run bench` — the loop benchmark (see docs/BENCHMARKS.md for how to read the output).
+ *
+ * Starts the service in-process on an embedded PostgreSQL in a fresh temporary DATA_DIR (or
+ * targets a running service), creates a fresh tenant, offers incidents on an open-loop
+ * schedule while watching the tenant's SSE stream, then measures the same database's raw
+ * commit rate and the transactions one loop costs, runs the catalog-match micro-bench, and
+ * prints one plain-text report (stdout; progress goes to stderr).
+ *
+ * Environment (all optional):
+ *   BENCH_RATE=50                incidents offered per second
+ *   BENCH_DURATION_S=60          seconds of offering
+ *   BENCH_DRAIN_S=30             after offering, wait at most this long for loops to complete
+ *   BENCH_WARMUP_S=0             first offer BENCH_WARMUP_RATE/s for this long and wait for those loops (left out
+ *   BENCH_WARMUP_RATE=10         of every figure): a warm catalog and JIT instead of a cold start
+ *   BENCH_MAX_INFLIGHT=256       HTTP requests in flight; an offer beyond it is dropped (= failed)
+ *   BENCH_SOCKETS=64             keep-alive sockets of the HTTP agent
+ *   BENCH_AGENTS=20              distinct agentIds (agent-001 …)
+ *   BENCH_CAPABILITIES=8         distinct capabilities (≤ 12)
+ *   BENCH_TEMPLATE_SKEW=0        0: every error-corpus template equally often; s > 0: Zipf(s)
+ *   BENCH_SEED=20261124          seed of the message generator
+ *   BENCH_REQUEST_TIMEOUT_MS=30000  per-request socket timeout
+ *   BENCH_CROSSCHECK_MAX=2000    loops never reported on the stream that are looked up one by one
+ *   BENCH_SAMPLE_DEPTH=true      scrape /metrics once a second for outbox_depth
+ *   BENCH_COMMIT_CONNECTIONS     connections of the raw commit-rate probe (default: the app's DB_POOL_SIZE, 20)
+ *   BENCH_COMMIT_S=5             seconds of the raw commit-rate probe
+ *   BENCH_PG_SAMPLE_HZ=10        sample pg_stat_activity this often while offering (0: off) — where the database's time goes
+ *   BENCH_CATALOG=true           also run the catalog-match micro-bench (10 000 patterns)
+ *   BENCH_JSON=path              also write every figure as JSON to this file
+ *   BENCH_URL                    target this running service instead of starting one
+ *   BENCH_API_KEY                with BENCH_URL (required): a platform-admin key, to create the bench tenant's key
+ *   BENCH_DATABASE_URL           with BENCH_URL (optional): the service's database, for the commit-rate
+ *                                probe and the transaction counts (skipped with a note without it)
+ * In-process runs pass the app's own variables through (DB_POOL_SIZE, OUTBOX_CONCURRENCY, …) except
+ * DATA_DIR, DATABASE_URL, PORT, HOST, LOG_LEVEL, EMBEDDED_PG_PORT and ADMIN_API_KEY, which the bench sets.
+ * They also count the app's SQL round trips (a counting wrapper on pg.Client.prototype.query) and stop
+ * the app's outbox relay at the drain deadline, so the counters and the commit-rate probe that follow
+ * see this run's finished work on an otherwise idle database.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { startApp, type RunningApp } from '../src/bootstrap.js';
+import { loadConfig } from '../src/platform/config/config.js';
+import { OutboxRelay } from '../src/platform/outbox/outbox.relay.js';
+import { runCatalogMatchBench, type CatalogMatchBenchResult } from './catalog-match.bench.js';
+import {
+  dbCounters,
+  measureCommitRate,
+  outboxBacklog,
+  serverSettings,
+  startActivitySampler,
+  tableHealth,
+  tenantFigures,
+  type TableHealth,
+  type ActivityReport,
+  walBytesBetween,
+  type CommitRateResult,
+  type DbCounters,
+  type TenantFigures,
+} from './db-probe.js';
+import type { LoadMessage, LoadParams, LoadProgress, LoadResult } from './loop-load.js';
+import { installQueryCounter, queryCount } from './pg-count.js';
+import { CpuSampler, type CpuSplit } from './sampler.js';
+import { fmt, sleep } from './stats.js';
+
+class BenchConfigError extends Error {}
+
+function intEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new BenchConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  return n;
+}
+
+function numEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) throw new BenchConfigError(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
+  return n;
+}
+
+function boolEnv(name: string, fallback: boolean): boolean {
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new BenchConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+interface Options {
+  rate: number;
+  durationS: number;
+  drainS: number;
+  warmupS: number;
+  warmupRate: number;
+  maxInflight: number;
+  sockets: number;
+  agents: number;
+  capabilities: number;
+  templateSkew: number;
+  seed: number;
+  requestTimeoutMs: number;
+  crosscheckMax: number;
+  sampleDepth: boolean;
+  commitConnections: number | null;
+  commitS: number;
+  catalog: boolean;
+  pgSampleHz: number;
+  json: string | null;
+  url: string | null;
+  apiKey: string | null;
+  databaseUrl: string | null;
+}
+
+function readOptions(): Options {
+  const url = process.env.BENCH_URL?.trim() || null;
+  const apiKey = process.env.BENCH_API_KEY?.trim() || null;
+  if (url && !apiKey) throw new BenchConfigError('BENCH_URL needs BENCH_API_KEY (a platform-admin key of that service)');
+  if (url && !/^https?:\/\//.test(url)) throw new BenchConfigError(`BENCH_URL must be an http(s) URL, got "${url}"`);
+  return {
+    rate: numEnv('BENCH_RATE', 50, 0.1, 100_000),
+    durationS: numEnv('BENCH_DURATION_S', 60, 1, 3600),
+    drainS: numEnv('BENCH_DRAIN_S', 30, 0, 3600),
+    warmupS: numEnv('BENCH_WARMUP_S', 0, 0, 3600),
+    warmupRate: numEnv('BENCH_WARMUP_RATE', 10, 0.1, 100_000),
+    maxInflight: intEnv('BENCH_MAX_INFLIGHT', 256, 1, 100_000),
+    sockets: intEnv('BENCH_SOCKETS', 64, 1, 10_000),
+    agents: intEnv('BENCH_AGENTS', 20, 1, 999),
+    capabilities: intEnv('BENCH_CAPABILITIES', 8, 1, 12),
+    templateSkew: numEnv('BENCH_TEMPLATE_SKEW', 0, 0, 10),
+    seed: intEnv('BENCH_SEED', 20261124, 0, 2 ** 31 - 1),
+    requestTimeoutMs: intEnv('BENCH_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    crosscheckMax: intEnv('BENCH_CROSSCHECK_MAX', 2000, 0, 1_000_000),
+    sampleDepth: boolEnv('BENCH_SAMPLE_DEPTH', true),
+    commitConnections: process.env.BENCH_COMMIT_CONNECTIONS?.trim() ? intEnv('BENCH_COMMIT_CONNECTIONS', 20, 1, 500) : null,
+    commitS: numEnv('BENCH_COMMIT_S', 5, 0.5, 600),
+    catalog: boolEnv('BENCH_CATALOG', true),
+    pgSampleHz: numEnv('BENCH_PG_SAMPLE_HZ', 10, 0, 100),
+    json: process.env.BENCH_JSON?.trim() || null,
+    url,
+    apiKey,
+    databaseUrl: process.env.BENCH_DATABASE_URL?.trim() || null,
+  };
+}
+
+let workerTid: number | null | undefined;
+let workerFailure: string | null = null;
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Synchronous removal of the temporary DATA_DIR for the process 'exit' event: waits for the
+ * embedded PostgreSQL this run started to stop (asking it to, by its pid, if nothing else
+ * does within 5 s), then deletes the directory.
+ */
+function removeDataDirSync(dir: string): void {
+  try {
+    const pidFile = path.join(dir, 'pg', 'postmaster.pid');
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const waitFor = (ms: number) => {
+      const until = Date.now() + ms;
+      while (pid > 0 && isAlive(pid) && Date.now() < until) Atomics.wait(pause, 0, 0, 50);
+    };
+    waitFor(5000);
+    if (pid > 0 && isAlive(pid)) {
+      process.kill(pid, 'SIGINT'); // PostgreSQL's fast shutdown
+      waitFor(10_000);
+    }
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  } catch (err) {
+    process.stderr.write(`bench: could not remove ${dir}: ${String(err)}\n`);
+  }
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function createTenantKey(baseUrl: string, adminKey: string, tenantId: string): Promise<string> {
+  const res = await fetch(new URL('/admin/api-keys', baseUrl), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ tenantId, name: `bench ${tenantId}`, role: 'operator' }),
+  });
+  const body = (await res.json().catch(() => ({}))) as { key?: string };
+  if (res.status !== 201 || !body.key) throw new Error(`creating the bench tenant's key failed: HTTP ${res.status} ${JSON.stringify(body)}`);
+  return body.key;
+}
+
+/** The load generator's worker, started before anything else so its modules load at once. */
+function spawnLoadWorker(): Worker {
+  return new Worker(new URL('./loop-load.js', import.meta.url), { workerData: { kind: 'loop-load' }, name: 'bench-load' });
+}
+
+function runLoad(
+  worker: Worker,
+  params: LoadParams,
+  sampler: CpuSampler,
+  onPhase: (phase: string, at: number) => void,
+  onReady: () => Promise<void>,
+): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    if (workerFailure) return reject(new Error(`load generator: ${workerFailure}`));
+    let last = sampler.snapshot();
+    let settled = false;
+    if (workerTid !== undefined) sampler.setBenchThread(workerTid);
+    worker.on('message', (m: LoadMessage) => {
+      switch (m.type) {
+        case 'tid':
+          sampler.setBenchThread(m.tid);
+          break;
+        case 'phase':
+          onPhase(m.phase, m.at);
+          if (m.phase === 'ready') {
+            onReady().then(
+              () => worker.postMessage({ type: 'go' }),
+              (err: unknown) => {
+                settled = true;
+                reject(err instanceof Error ? err : new Error(String(err)));
+                void worker.terminate();
+              },
+            );
+          }
+          break;
+        case 'progress': {
+          const now = sampler.snapshot();
+          log(progressLine(m.progress, sampler.split(last, now)));
+          last = now;
+          break;
+        }
+        case 'result':
+          settled = true;
+          resolve(m.result);
+          void worker.terminate();
+          break;
+        case 'error':
+          settled = true;
+          reject(new Error(`load generator failed: ${m.message}`));
+          void worker.terminate();
+          break;
+      }
+    });
+    worker.on('error', (err) => {
+      if (!settled) reject(err);
+      settled = true;
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`load generator exited early (code ${code})`));
+      settled = true;
+    });
+    worker.postMessage({ type: 'start', params });
+  });
+}
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${fmt(v)}%`);
+
+function progressLine(p: LoadProgress, cpu: CpuSplit): string {
+  const parts = [
+    `[${p.t.toFixed(0).padStart(4)}s ${p.phase.padEnd(5)}]`,
+    `offered ${String(p.offered).padStart(6)}`,
+    `accepted ${String(p.accepted).padStart(6)}`,
+    `failed ${String(p.failed).padStart(4)}`,
+    `completed ${String(p.completed).padStart(6)}`,
+    `loops in flight ${String(p.inflightLoops).padStart(5)} (http ${String(p.inflightHttp).padStart(3)})`,
+    `p95(5s) ${fmt(p.p95WindowMs).padStart(6)} ms`,
+  ];
+  if (p.outboxDue !== null) parts.push(`outbox due ${p.outboxDue}`);
+  const cpuParts: string[] = [];
+  if (cpu.appMainPct !== null) cpuParts.push(`app ${pct(cpu.appMainPct)}`);
+  if (cpu.benchThreadPct !== null) cpuParts.push(`bench ${pct(cpu.benchThreadPct)}`);
+  if (cpu.nodeOtherPct !== null && cpu.appMainPct !== null) cpuParts.push(`node-other ${pct(cpu.nodeOtherPct)}`);
+  if (cpu.postgresPct !== null) cpuParts.push(`pg ${pct(cpu.postgresPct)}`);
+  if (cpu.machineBusyPct !== null) cpuParts.push(`machine ${pct(cpu.machineBusyPct)}/${(cpu.cores ?? 0) * 100}%`);
+  if (cpu.othersPct !== null && cpu.othersPct >= 5) cpuParts.push(`others ${pct(cpu.othersPct)}`);
+  if (cpu.machineIowaitPct !== null && cpu.machineIowaitPct >= 1) cpuParts.push(`iowait ${pct(cpu.machineIowaitPct)}`);
+  if (cpuParts.length) parts.push(`cpu ${cpuParts.join(' ')}`);
+  return parts.join('  ');
+}
+
+interface Transactions {
+  /** One HTTP create + one handler transaction per outbox delivery, per loop. */
+  perLoopNoClaims: number;
+  /** Measured: transaction ids consumed during the run ÷ loops (every writing transaction, claims included). */
+  perLoopWritesMeasured: number | null;
+  /** perLoopWritesMeasured − perLoopNoClaims: claims (and any other writing transaction). */
+  claimsPerLoopEstimate: number | null;
+  /** Measured: every committed transaction, read-only ones too (auth look-ups, SSE status reads, polls) ÷ loops. */
+  perLoopAllCommits: number | null;
+  deliveriesPerLoop: number;
+  deliveryAttemptsPerLoop: number;
+  walBytesPerLoop: number | null;
+  /** In-process: the app's SQL round trips (pg Client.query calls) from the first offer to the deadline ÷ loops. */
+  appQueriesPerLoop: number | null;
+}
+
+async function main(): Promise<void> {
+  const opts = readOptions();
+  const loadWorker = spawnLoadWorker();
+  loadWorker.on('message', (m: LoadMessage) => {
+    if (m.type === 'tid') workerTid = m.tid;
+  });
+  loadWorker.on('error', (err) => (workerFailure ??= err instanceof Error ? err.message : String(err)));
+  loadWorker.on('exit', (code) => (workerFailure ??= `exited (code ${code})`));
+  const startedAt = new Date();
+  const runId = `${startedAt.toISOString().replace(/\D/g, '').slice(2, 14)}-${randomBytes(2).toString('hex')}`;
+  const tenantId = `bench-${runId}`;
+  let running: RunningApp | null = null;
+  let dataDir: string | null = null;
+  let baseUrl: string;
+  let adminKey: string;
+  let dbUrl: string | null;
+  let dbPoolSize = 20;
+  let appSettings: Record<string, unknown> = {};
+
+  const cleanup = async () => {
+    await loadWorker.terminate().catch(() => undefined);
+    if (running) {
+      const r = running;
+      running = null;
+      await r.close().catch((err: unknown) => log(`closing the app failed: ${String(err)}`));
+    }
+    if (dataDir) {
+      const d = dataDir;
+      // Cleared only once removed: if the process exits meanwhile, the 'exit' handler removes it.
+      await rm(d, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) => log(`removing ${d} failed: ${String(err)}`));
+      dataDir = null;
+    }
+  };
+  // Last resort: on Ctrl-C the embedded PostgreSQL's own exit hook stops the server and calls
+  // process.exit() before an async clean-up can finish; the temporary DATA_DIR still goes.
+  process.on('exit', () => {
+    if (dataDir) removeDataDirSync(dataDir);
+  });
+  let interrupted = false;
+  const onSignal = (signal: string) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`\n${signal}: shutting down`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  // Persistent listeners: the app's shutdown hooks re-raise the signal once they are done, which
+  // must not kill the process before the clean-up below has finished.
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  try {
+    if (opts.url) {
+      baseUrl = opts.url;
+      adminKey = opts.apiKey!;
+      dbUrl = opts.databaseUrl;
+      log(`bench: targeting ${baseUrl}${dbUrl ? '' : ' (no BENCH_DATABASE_URL: raw commit rate and transaction counts are skipped)'}`);
+    } else {
+      dataDir = await mkdtemp(path.join(os.tmpdir(), 'pillar-loop-bench-'));
+      const pgPort = await freePort();
+      adminKey = `bench-admin-${randomBytes(16).toString('hex')}`;
+      const config = loadConfig({
+        ...process.env,
+        DATA_DIR: dataDir,
+        DATABASE_URL: '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        EMBEDDED_PG_PORT: String(pgPort),
+        ADMIN_API_KEY: adminKey,
+      });
+      dbPoolSize = config.dbPoolSize;
+      installQueryCounter();
+      appSettings = { dbPoolSize: config.dbPoolSize, outbox: config.outbox };
+      log(`bench: starting the service in-process (embedded PostgreSQL on 127.0.0.1:${pgPort}, DATA_DIR ${dataDir})`);
+      const t = performance.now();
+      running = await startApp(config, (m) => log(`  app: ${m}`));
+      log(`bench: service up at ${running.url} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      baseUrl = running.url;
+      dbUrl = running.database.url;
+    }
+    const sampler = new CpuSampler({ inProcess: running !== null, pgDataDir: dataDir ? path.join(dataDir, 'pg') : null });
+    const tenantKey = await createTenantKey(baseUrl, adminKey, tenantId);
+    const settings = dbUrl ? await serverSettings(dbUrl) : {};
+    log(
+      `bench: tenant ${tenantId}; offering ${opts.rate}/s for ${opts.durationS} s (drain ≤ ${opts.drainS} s)` +
+        (settings.server_version ? `; PostgreSQL ${settings.server_version}, synchronous_commit=${settings.synchronous_commit}, fsync=${settings.fsync}` : ''),
+    );
+
+    const snap: { before: DbCounters | null } = { before: null };
+    const marks: Record<string, ReturnType<CpuSampler['snapshot']>> = {};
+    let activity: { stop(): Promise<ActivityReport | null> } | null = null;
+    let activityReport: Promise<ActivityReport | null> = Promise.resolve(null);
+    let relayStopped: Promise<void> = Promise.resolve();
+    const queriesAt: Record<string, number> = {};
+    const app = running as RunningApp | null;
+    const load = await runLoad(
+      loadWorker,
+      {
+        baseUrl,
+        apiKey: tenantKey,
+        rate: opts.rate,
+        durationS: opts.durationS,
+        drainS: opts.drainS,
+        warmupS: opts.warmupS,
+        warmupRate: opts.warmupRate,
+        maxInflight: opts.maxInflight,
+        sockets: opts.sockets,
+        agents: opts.agents,
+        capabilities: opts.capabilities,
+        seed: opts.seed,
+        templateSkew: opts.templateSkew,
+        requestTimeoutMs: opts.requestTimeoutMs,
+        crosscheckMax: opts.crosscheckMax,
+        sampleDepth: opts.sampleDepth,
+        runId,
+      },
+      sampler,
+      (phase) => {
+        marks[phase] = sampler.snapshot();
+        queriesAt[phase] = queryCount();
+        if (phase === 'warmup') log(`bench: warming up at ${opts.warmupRate}/s for ${opts.warmupS} s (left out of every figure)`);
+        if (phase === 'offer' && dbUrl && opts.pgSampleHz > 0) activity = startActivitySampler(dbUrl, opts.pgSampleHz);
+        if (phase === 'drain' && activity) activityReport = activity.stop();
+        if (phase === 'crosscheck') {
+          // In-process: freeze the outbox at the deadline, so the counters below and the commit
+          // probe see only this run's finished work on an otherwise idle database.
+          if (app) relayStopped = app.app.get(OutboxRelay, { strict: false }).stop();
+          log(`bench: drain over${app ? '; outbox relay stopped' : ''}; looking up loops the stream did not report complete`);
+        }
+      },
+      async () => {
+        // Right before the measured offering (after any warm-up).
+        if (dbUrl) snap.before = await dbCounters(dbUrl);
+      },
+    );
+    const before = snap.before;
+    if (load.warmup) log(`bench: warm-up: ${load.warmup.completed} of ${load.warmup.accepted} loops completed in ${load.warmup.seconds.toFixed(0)} s`);
+    const pgActivity = await activityReport;
+    await relayStopped;
+    const cpuOffer = marks.offer && marks.drain ? sampler.split(marks.offer, marks.drain) : null;
+    const cpuDrain = marks.drain && marks.crosscheck ? sampler.split(marks.drain, marks.crosscheck) : null;
+
+    // Counters right after the drain (xid and WAL are exact at once; commit counts lag).
+    const afterWrites: DbCounters | null = dbUrl ? await dbCounters(dbUrl) : null;
+    const tenant: TenantFigures | null = dbUrl ? await tenantFigures(dbUrl, tenantId) : null;
+    const tables: TableHealth[] | null = dbUrl ? await tableHealth(dbUrl) : null;
+    let allCommits: bigint | null = null;
+    let walBytes: number | null = null;
+    if (dbUrl && before && afterWrites) {
+      walBytes = await walBytesBetween(dbUrl, before.walLsn, afterWrites.walLsn);
+      // Backends flush their commit counters within ~10 s of going idle.
+      const settleMs = Math.max(0, afterWrites.at + 11_000 - Date.now());
+      if (settleMs > 0) log(`bench: waiting ${(settleMs / 1000).toFixed(0)} s for PostgreSQL's commit counters to settle`);
+      await sleep(settleMs);
+      allCommits = (await dbCounters(dbUrl)).xactCommit - before.xactCommit;
+    }
+
+    let transactions: Transactions | null = null;
+    if (tenant && tenant.incidents > 0 && before && afterWrites) {
+      // One loop = its HTTP create + one handler transaction per delivery. Measured totals are
+      // spread over the create and handler transactions that actually committed, then scaled to
+      // one whole loop, so an overloaded run (many loops half done) is not under-counted.
+      const deliveriesPerLoop = tenant.deliveriesPerCompletedLoop ?? tenant.deliveries / tenant.incidents;
+      const perLoopNoClaims = 1 + deliveriesPerLoop;
+      const committedUnits = tenant.incidents + tenant.doneDeliveries;
+      const perLoop = (total: number) => (total / committedUnits) * perLoopNoClaims;
+      const writes = perLoop(Number(afterWrites.nextXid - before.nextXid));
+      transactions = {
+        perLoopNoClaims,
+        perLoopWritesMeasured: writes,
+        claimsPerLoopEstimate: writes - perLoopNoClaims,
+        perLoopAllCommits: allCommits === null ? null : perLoop(Number(allCommits)),
+        deliveriesPerLoop,
+        deliveryAttemptsPerLoop: tenant.deliveryAttempts / Math.max(1, tenant.deliveries) * deliveriesPerLoop,
+        walBytesPerLoop: walBytes === null ? null : perLoop(walBytes),
+        appQueriesPerLoop: app && queriesAt.offer !== undefined && queriesAt.crosscheck !== undefined ? perLoop(queriesAt.crosscheck - queriesAt.offer) : null,
+      };
+    }
+
+    let commitRate: CommitRateResult | null = null;
+    let backlogAtProbe: number | null = null;
+    const commitConnections = opts.commitConnections ?? dbPoolSize;
+    if (dbUrl) {
+      backlogAtProbe = await outboxBacklog(dbUrl);
+      if (backlogAtProbe > 0 && !app) log(`bench: note: ${backlogAtProbe} outbox deliveries still pending; the service keeps working while the commit rate is probed`);
+      log(`bench: measuring the raw single-row commit rate (${commitConnections} connections, ${opts.commitS} s)`);
+      commitRate = await measureCommitRate(dbUrl, commitConnections, opts.commitS);
+    }
+
+    let catalog: CatalogMatchBenchResult | null = null;
+    if (opts.catalog) {
+      log('bench: catalog-match micro-bench (10 000 patterns)');
+      catalog = runCatalogMatchBench();
+    }
+
+    const loopsPerS = load.sustainedLoopsPerS;
+    const share = (tx: number | null | undefined) =>
+      commitRate && tx && loopsPerS > 0 ? loopsPerS / (commitRate.commitsPerS / tx) : null;
+    const figures = {
+      date: startedAt.toISOString(),
+      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, node: process.version, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+      target: opts.url ? { url: opts.url, inProcess: false } : { url: baseUrl, inProcess: true, app: appSettings },
+      postgres: settings,
+      tenantId,
+      options: { ...opts, apiKey: opts.apiKey ? '(set)' : null, databaseUrl: opts.databaseUrl ? '(set)' : null },
+      load: {
+        warmup: load.warmup,
+        rateOffered: opts.rate,
+        achievedOfferRate: load.achievedOfferRate,
+        durationS: opts.durationS,
+        offered: load.offered,
+        accepted: load.accepted,
+        failed: load.failed,
+        failuresByReason: load.failuresByReason,
+        completed: load.completed,
+        completedViaSse: load.completedViaSse,
+        completedViaLookup: load.completedViaLookup,
+        lost: load.lost,
+        lostButCompletedLate: load.lostButCompletedLate,
+        lostByState: load.lostByState,
+        lostByStage: load.lostByStage,
+        crosscheck: load.crosscheck,
+        completionRatePct: load.offered ? (load.completed / load.offered) * 100 : 0,
+        completionRateOfAcceptedPct: load.accepted ? (load.completed / load.accepted) * 100 : 0,
+        loopMs: load.loopMs,
+        loopMsSecondHalf: load.loopMsSecondHalf,
+        loopClientMs: load.loopClientMs,
+        sustainedLoopsPerS: loopsPerS,
+        timeToLastCompletionS: load.lastCompletionAt ? (load.lastCompletionAt - load.firstOfferAt) / 1000 : null,
+        httpCreateMs: load.httpCreateMs,
+        httpAllMs: load.httpAllMs,
+        sseMessages: load.sseMessages,
+        sseReconnects: load.sseReconnects,
+      },
+      cpu: { offer: cpuOffer, drain: cpuDrain },
+      commitRate,
+      commitProbe: { outboxPendingAtStart: backlogAtProbe, relayStopped: app !== null },
+      transactions,
+      tenant,
+      tables,
+      pgActivity,
+      capacityShare: { noClaims: share(transactions?.perLoopNoClaims), withClaims: share(transactions?.perLoopWritesMeasured) },
+      catalog,
+      progress: load.progress,
+    };
+
+    process.stdout.write(renderReport(figures));
+    if (opts.json) {
+      await writeFile(opts.json, `${JSON.stringify(figures, null, 2)}\n`);
+      log(`bench: figures written to ${opts.json}`);
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+type Figures = {
+  date: string;
+  machine: { cores: number; cpu: string | null; node: string; memoryGiB: number };
+  target: { url: string; inProcess: boolean };
+  postgres: Record<string, string>;
+  tenantId: string;
+  options: Options | Record<string, unknown>;
+  load: {
+    warmup: LoadResult['warmup'];
+    rateOffered: number;
+    achievedOfferRate: number;
+    durationS: number;
+    offered: number;
+    accepted: number;
+    failed: number;
+    failuresByReason: Record<string, number>;
+    completed: number;
+    completedViaSse: number;
+    completedViaLookup: number;
+    lost: number;
+    lostButCompletedLate: number;
+    lostByState: Record<string, number>;
+    lostByStage: Record<string, number>;
+    crosscheck: LoadResult['crosscheck'];
+    completionRatePct: number;
+    completionRateOfAcceptedPct: number;
+    loopMs: LoadResult['loopMs'];
+    loopMsSecondHalf: LoadResult['loopMsSecondHalf'];
+    loopClientMs: LoadResult['loopClientMs'];
+    sustainedLoopsPerS: number;
+    timeToLastCompletionS: number | null;
+    httpCreateMs: LoadResult['httpCreateMs'];
+    httpAllMs: LoadResult['httpAllMs'];
+    sseMessages: number;
+    sseReconnects: number;
+  };
+  cpu: { offer: CpuSplit | null; drain: CpuSplit | null };
+  commitRate: CommitRateResult | null;
+  commitProbe: { outboxPendingAtStart: number | null; relayStopped: boolean };
+  transactions: Transactions | null;
+  tenant: TenantFigures | null;
+  tables: TableHealth[] | null;
+  pgActivity: ActivityReport | null;
+  capacityShare: { noClaims: number | null; withClaims: number | null };
+  catalog: CatalogMatchBenchResult | null;
+};
+
+function renderReport(f: Figures): string {
+  const out: string[] = [];
+  const W = 46;
+  const row = (label: string, value: string) => out.push(`  ${label.padEnd(W)} ${value}`);
+  const head = (title: string) => out.push('', title);
+  const ms = (v: number) => `${fmt(v, v < 10 ? 1 : 0)} ms`;
+  const l = f.load;
+
+  out.push('', '='.repeat(78), `pillar-loop bench — ${f.date}`, '='.repeat(78));
+  row('machine', `${f.machine.cores} cores (${f.machine.cpu ?? '?'}), ${f.machine.memoryGiB} GiB, Node ${f.machine.node}`);
+  row('target', f.target.inProcess ? `in-process app on embedded PostgreSQL ${f.postgres.server_version ?? ''}`.trim() : f.target.url);
+  if (f.postgres.synchronous_commit) {
+    row('postgres settings', `synchronous_commit=${f.postgres.synchronous_commit} fsync=${f.postgres.fsync} wal_sync_method=${f.postgres.wal_sync_method} shared_buffers=${f.postgres.shared_buffers}`);
+  }
+  row('tenant', f.tenantId);
+
+  head('Load');
+  if (l.warmup) row('warm-up (not counted)', `${l.warmup.offered} offered, ${l.warmup.completed} of ${l.warmup.accepted} loops completed before the run (${fmt(l.warmup.seconds)} s)`);
+  row('rate offered', `${fmt(l.rateOffered, 1)} /s (achieved ${fmt(l.achievedOfferRate, 1)} /s)`);
+  row('duration', `${fmt(l.durationS)} s`);
+  row('loops offered / accepted / completed / lost', `${l.offered} / ${l.accepted} / ${l.completed} / ${l.lost}`);
+  if (l.failed) row('offers failed', `${l.failed}  (${Object.entries(l.failuresByReason).map(([k, v]) => `${k}: ${v}`).join(', ')})`);
+  if (l.completedViaLookup) row('completed but missed by the stream', `${l.completedViaLookup} (found by GET /integration/loop/:id)`);
+  if (l.lost) {
+    row('lost loops, by state', Object.entries(l.lostByState).map(([k, v]) => `${k}: ${v}`).join(', ') || '-');
+    row('lost loops, by stage', Object.entries(l.lostByStage).map(([k, v]) => `${k}: ${v}`).join(', ') || '-');
+  }
+  if (l.crosscheck.missing) row('cross-check', `${l.crosscheck.checked} of ${l.crosscheck.missing} unreported loops looked up${l.crosscheck.sampled ? ' (sample)' : ''}`);
+  row('completion rate', `${fmt(l.completionRatePct, 2)} % of offered (${fmt(l.completionRateOfAcceptedPct, 2)} % of accepted)`);
+  row('loop completion (server durationMs) p50/p95/p99', `${ms(l.loopMs.p50)} / ${ms(l.loopMs.p95)} / ${ms(l.loopMs.p99)}`);
+  row('loop completion max', ms(l.loopMs.max));
+  row('  loops offered in the 2nd half: p50/p95/p99', `${ms(l.loopMsSecondHalf.p50)} / ${ms(l.loopMsSecondHalf.p95)} / ${ms(l.loopMsSecondHalf.p99)}  (${l.loopMsSecondHalf.count} loops; lost loops have no time)`);
+  row('loop as seen by the client (POST → SSE) p50/p99', `${ms(l.loopClientMs.p50)} / ${ms(l.loopClientMs.p99)}`);
+  row('sustained loops/s', `${fmt(l.sustainedLoopsPerS, 1)} /s (first offer → last completion ${fmt(l.timeToLastCompletionS, 1)} s)`);
+  row('HTTP create latency p50/p99 (201s)', `${ms(l.httpCreateMs.p50)} / ${ms(l.httpCreateMs.p99)}  (max ${ms(l.httpCreateMs.max)})`);
+  row('SSE', `${l.sseMessages} loop_progress messages, ${l.sseReconnects} reconnects`);
+
+  const cpuRow = (label: string, c: CpuSplit | null) => {
+    if (!c || c.machineBusyPct === null || c.seconds < 1) return;
+    const parts: string[] = [];
+    if (c.appMainPct !== null) parts.push(`app thread ${pct(c.appMainPct)}`);
+    if (c.nodeOtherPct !== null && c.appMainPct !== null) parts.push(`node other ${pct(c.nodeOtherPct)}`);
+    if (c.benchThreadPct !== null) parts.push(`bench thread ${pct(c.benchThreadPct)}`);
+    if (c.postgresPct !== null) parts.push(`postgres ${pct(c.postgresPct)}`);
+    parts.push(`machine ${pct(c.machineBusyPct)} of ${(c.cores ?? 0) * 100}%`);
+    if (c.othersPct !== null) parts.push(`other processes ${pct(c.othersPct)}`);
+    if (c.machineIowaitPct !== null) parts.push(`iowait ${pct(c.machineIowaitPct)}`);
+    row(label, parts.join(', '));
+  };
+  if (f.cpu.offer || f.cpu.drain) {
+    head('CPU (% of one core, averaged)');
+    cpuRow('while offering', f.cpu.offer);
+    cpuRow('while draining', f.cpu.drain);
+  }
+
+  head('Database');
+  if (f.commitRate) {
+    const c = f.commitRate;
+    row('raw commits/s (1-row autocommit INSERT)', `${fmt(c.commitsPerS)} /s  (${c.connections} connections, ${fmt(c.seconds, 1)} s, commit p50 ${ms(c.latencyMs.p50)}, p99 ${ms(c.latencyMs.p99)})`);
+    const backlog = f.commitProbe.outboxPendingAtStart;
+    if (backlog) row('  while probing', `${backlog} outbox deliveries pending, ${f.commitProbe.relayStopped ? 'relay stopped (not competing)' : 'service still working them off (competing with the probe)'}`);
+  } else {
+    row('raw commits/s', 'skipped (no database URL: set BENCH_DATABASE_URL)');
+  }
+  const t = f.transactions;
+  if (t) {
+    row('outbox deliveries per complete loop', `${fmt(t.deliveriesPerLoop, 2)} (attempts ${fmt(t.deliveryAttemptsPerLoop, 2)})`);
+    row('transactions/loop (create + deliveries)', fmt(t.perLoopNoClaims, 2));
+    row('writing transactions/loop, measured (xids)', `${fmt(t.perLoopWritesMeasured, 2)}  (⇒ claims ≈ ${fmt(t.claimsPerLoopEstimate, 2)}/loop)`);
+    row('all commits/loop incl. read-only (pg_stat)', fmt(t.perLoopAllCommits, 2));
+    if (t.appQueriesPerLoop !== null) row('app SQL round trips/loop (in-process count)', fmt(t.appQueriesPerLoop, 1));
+    row('WAL per loop', t.walBytesPerLoop === null ? 'n/a' : `${fmt(t.walBytesPerLoop / 1024, 1)} KiB`);
+  } else {
+    row('transactions/loop', 'n/a (no database URL, or no incident accepted)');
+  }
+  if (f.tables?.length) {
+    row('dead row versions at the deadline', f.tables.filter((x) => x.deadRows > 0).map((x) => `${x.table} ${fmt(x.deadRows)} (live ${fmt(x.liveRows)}, HOT ${fmt(x.updates ? (x.hotUpdates / x.updates) * 100 : 0)}% of ${fmt(x.updates)} updates, ${x.autovacuums} vacuums)`).join('; ') || 'none');
+  }
+  const share = (v: number | null) => (v === null ? 'n/a' : `${fmt(v * 100, 1)} %`);
+  row('loops/s ÷ (commits/s ÷ tx/loop)', `${share(f.capacityShare.noClaims)} of commit capacity (with claims: ${share(f.capacityShare.withClaims)})`);
+
+  if (f.tenant && (f.tenant.stages.length || f.tenant.handlers.length)) {
+    head('Where the time goes (server side, completed work of the bench tenant)');
+    for (const s of f.tenant.stages) row(`stage ${s.stage}`, `avg ${ms(s.avgMs)}, p95 ${ms(s.p95Ms)}  (${s.count})`);
+    for (const h of f.tenant.handlers) {
+      row(`wait ${h.handler}`, `avg ${ms(h.waitAvgMs)}, p95 ${ms(h.waitP95Ms)}  (${h.deliveries} deliveries${h.attempts !== h.deliveries ? `, ${h.attempts} attempts` : ''}${h.notDone ? `, ${h.notDone} not done` : ''})`);
+    }
+    const adj = f.tenant.adjustmentsPerLoop;
+    if (adj.all !== null) row('routing adjustments written per loop', `avg ${fmt(adj.all, 1)} (first tenth of loops ${fmt(adj.firstTenth, 1)}, last tenth ${fmt(adj.lastTenth, 1)})`);
+    out.push('  (stage = trigger event stored → bridge published its result; wait = delivery stored → its handler transaction began)');
+  }
+
+  const a = f.pgActivity;
+  if (a) {
+    head(`PostgreSQL sessions while offering (pg_stat_activity sampled ${a.samples}× at ${a.hz} Hz)`);
+    row('avg sessions by state', Object.entries(a.avgSessionsByState).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', '));
+    row('active sessions: waiting on', a.waitShare.map((w) => `${w.wait} ${fmt(w.share * 100)}%`).join(', '));
+    out.push('  active statements (share of active samples):');
+    for (const q of a.topActive) out.push(`    ${`${fmt(q.share * 100)}%`.padStart(4)}  ${q.query}`);
+    if (a.topIdleInTx.length) {
+      out.push('  idle in transaction after (share of idle-in-transaction samples):');
+      for (const q of a.topIdleInTx) out.push(`    ${`${fmt(q.share * 100)}%`.padStart(4)}  ${q.query}`);
+    }
+  }
+
+  if (f.catalog) {
+    head('Catalog match (in-process micro-bench)');
+    row(`${fmt(f.catalog.patterns)} patterns, median/p95/p99`, `${fmt(f.catalog.medianUs, 1)} / ${fmt(f.catalog.p95Us, 1)} / ${fmt(f.catalog.p99Us, 1)} µs`);
+  }
+  out.push('');
+  return `${out.join('\n')}\n`;
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(err instanceof BenchConfigError ? `bench: ${err.message}` : `bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    process.exit(err instanceof BenchConfigError ? 2 : 1);
+  },
+);
