@@ -8,6 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { bestMatch, PatternIndex } from '../src/self-healing/catalog/pattern-matcher.js';
 import { extractSignature } from '../src/self-healing/catalog/signature.js';
+import { mulberry32 } from '../test/fixtures/error-corpus.js';
 
 export interface CatalogMatchBenchResult {
   patterns: number;
@@ -40,16 +41,6 @@ const SLOTS: readonly Slot[] = ['NUM', 'IP', 'UUID', 'HEX', 'ID', 'PATH', 'STR',
 /** A template: literal words and typed slots, e.g. ['connect', 'to', {slot: 'IP'}]. */
 type Part = string | { slot: Slot };
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Values {
   constructor(readonly next: () => number) {}

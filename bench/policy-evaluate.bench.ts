@@ -12,6 +12,7 @@ import { celString } from '../src/governance/policies/cel.js';
 import { PolicyEngine, type PolicySource } from '../src/governance/policies/evaluate/policy-engine.js';
 import { buildCondition } from '../src/governance/policies/policy-generator.js';
 import type { PolicyAction } from '../src/governance/policies/policy-generator.js';
+import { mulberry32 } from '../test/fixtures/error-corpus.js';
 
 export interface PolicyEvaluateBenchResult {
   policies: number;
@@ -30,16 +31,6 @@ const WARMUP = 2_000;
 const CAPABILITIES = ['summarise', 'translate', 'classify', 'embed', 'search', 'plan', 'code', 'refund'];
 const ACTIONS: PolicyAction[] = ['warn', 'warn', 'route_away', 'block', 'escalate'];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(sortedNs: readonly bigint[], p: number): number {
   const index = Math.min(sortedNs.length - 1, Math.ceil((p / 100) * sortedNs.length) - 1);

@@ -1,3 +1,5 @@
+import { mulberry32 } from '../test/fixtures/error-corpus.js';
+
 /** The seeded fleet: which agents exist, what they can do, and where they secretly fail. */
 
 export interface AgentSpec {
@@ -60,17 +62,6 @@ export const SEEDED_FAILURES: SeededFailure[] = [
 export const BACKGROUND_RATE = 0.02;
 export const backgroundMessage = (n: number) => `upstream feature-store-${n % 7} timed out after ${1000 + n} ms`;
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface PlannedRequest {
   capability: string;
@@ -83,7 +74,7 @@ export interface PlannedRequest {
 
 /** The request stream, fixed by the seed and independent of routing, so both runs get the same traffic. */
 export function planRequests(seed: number, windows: number, perWindow: number): PlannedRequest[][] {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   return Array.from({ length: windows }, () =>
     Array.from({ length: perWindow }, () => {
       const capability = CAPABILITIES[Math.floor(random() * CAPABILITIES.length)];
