@@ -48,6 +48,8 @@ import { startApp, type RunningApp } from '../src/bootstrap.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { OutboxRelay } from '../src/platform/outbox/outbox.relay.js';
 import { runCatalogMatchBench, type CatalogMatchBenchResult } from './catalog-match.bench.js';
+import { runPolicyEvaluateHttp, type PolicyEvaluateHttpResult } from './policy-evaluate-http.js';
+import { runPolicyEvaluateBench } from './policy-evaluate.bench.js';
 import {
   dbCounters,
   measureCommitRate,
@@ -514,6 +516,12 @@ async function main(): Promise<void> {
       catalog = runCatalogMatchBench();
     }
 
+    let policyEvaluate: { inProcess: ReturnType<typeof runPolicyEvaluateBench>; http: PolicyEvaluateHttpResult } | null = null;
+    if (opts.catalog) {
+      log('bench: policy evaluation with 1 000 active policies (in-process engine, then HTTP round trip)');
+      policyEvaluate = { inProcess: runPolicyEvaluateBench(), http: await runPolicyEvaluateHttp(baseUrl, adminKey) };
+    }
+
     const loopsPerS = load.sustainedLoopsPerS;
     const share = (tx: number | null | undefined) =>
       commitRate && tx && loopsPerS > 0 ? loopsPerS / (commitRate.commitsPerS / tx) : null;
@@ -562,6 +570,7 @@ async function main(): Promise<void> {
       pgActivity,
       capacityShare: { noClaims: share(transactions?.perLoopNoClaims), withClaims: share(transactions?.perLoopWritesMeasured) },
       catalog,
+      policyEvaluate,
       progress: load.progress,
     };
 
@@ -620,6 +629,7 @@ type Figures = {
   pgActivity: ActivityReport | null;
   capacityShare: { noClaims: number | null; withClaims: number | null };
   catalog: CatalogMatchBenchResult | null;
+  policyEvaluate: { inProcess: ReturnType<typeof runPolicyEvaluateBench>; http: PolicyEvaluateHttpResult } | null;
 };
 
 function renderReport(f: Figures): string {
@@ -730,6 +740,12 @@ function renderReport(f: Figures): string {
   if (f.catalog) {
     head('Catalog match (in-process micro-bench)');
     row(`${fmt(f.catalog.patterns)} patterns, median/p95/p99`, `${fmt(f.catalog.medianUs, 1)} / ${fmt(f.catalog.p95Us, 1)} / ${fmt(f.catalog.p99Us, 1)} µs`);
+  }
+  if (f.policyEvaluate) {
+    const { inProcess: e, http: h } = f.policyEvaluate;
+    head('Policy evaluation, 1 000 active policies');
+    row(`in-process engine (${fmt(e.policies)} policies), median/p95/p99`, `${fmt(e.medianUs, 1)} / ${fmt(e.p95Us, 1)} / ${fmt(e.p99Us, 1)} µs`);
+    row(`HTTP POST /policies/evaluate (${fmt(h.policies)} policies, ${fmt(h.calls)} calls) p50/p95/p99`, `${fmt(h.p50Ms, 2)} / ${fmt(h.p95Ms, 2)} / ${fmt(h.p99Ms, 2)} ms`);
   }
   out.push('');
   return `${out.join('\n')}\n`;
