@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { ActivatePolicy } from './activate-policy/activate-policy.command.js';
 import { CreatePolicy } from './create-policy/create-policy.command.js';
@@ -36,12 +36,7 @@ export class PoliciesController {
   async list(@Query() query: ListPoliciesQuery, @CurrentPrincipal() principal: Principal) {
     const limit = query.limit ?? 50;
     const rows = await this.policies.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(policyView),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
-    };
+    return pageOf(rows, limit, policyView, (r) => encodeCursor(r.created_at, r.id));
   }
 
   /**
@@ -81,12 +76,7 @@ export class PoliciesController {
       decodeCursor(query.cursor),
       limit + 1,
     );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(evaluationDetailView),
-      nextCursor: rows.length > limit && last ? EvaluationsRepository.cursorOf(last) : null,
-    };
+    return pageOf(rows, limit, evaluationDetailView, (r) => EvaluationsRepository.cursorOf(r));
   }
 
   @Get(':id')

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { NAME_PATTERN, nameMessage } from '../names.js';
 import { ListAdjustmentsQuery } from './list-adjustments/list-adjustments.dto.js';
 import { PutAgent } from './put-agent/put-agent.command.js';
@@ -71,12 +71,7 @@ export class RoutingController {
       active: query.active === undefined ? undefined : query.active === 'true',
     };
     const rows = await this.routing.listAdjustments(principal.tenantId, filters, decodeCursor(query.cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(adjustmentView),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
-    };
+    return pageOf(rows, limit, adjustmentView, (r) => encodeCursor(r.created_at, r.id));
   }
 }
 
