@@ -60,9 +60,10 @@ export class PoliciesRepository {
     patternId: string,
     recoveryId: string,
     policy: GeneratedPolicy,
-  ): Promise<PolicyRow> {
-    const [row] = await this.tx.query<PolicyRow>(
-      `INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
+  ): Promise<PolicyRow & { previous_status: PolicyRow['status'] | null }> {
+    const [row] = await this.tx.query<PolicyRow & { previous_status: PolicyRow['status'] | null }>(
+      `WITH previous AS (SELECT status FROM policy_rules WHERE tenant_id = $2 AND source_pattern_id = $11)
+       INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
                                  source_type, source_pattern_id, source_recovery_id, generation_confidence)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'recovery', $11, $12, $13)
        ON CONFLICT (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL DO UPDATE SET
@@ -77,7 +78,7 @@ export class PoliciesRepository {
          source_recovery_id = EXCLUDED.source_recovery_id,
          generation_confidence = EXCLUDED.generation_confidence,
          updated_at = now()
-       RETURNING *`,
+       RETURNING *, (SELECT status FROM previous) AS previous_status`,
       [
         id, tenantId, policy.name, policy.description, policy.category, policy.action, policy.scope, policy.scopeAgentId,
         policy.condition, policy.status, patternId, recoveryId, policy.confidence,
@@ -124,12 +125,14 @@ export class PoliciesRepository {
 
   /**
    * Reads the policy and locks it for the rest of the transaction: `update` for a status
-   * change, `share` for work that depends on the status (writing its routing adjustments),
-   * so a concurrent disable either waits for that work or is seen by it.
+   * change, `key share` for work that depends on the status (writing its routing adjustments),
+   * so a concurrent disable or activation either waits for that work or is seen by it. A key
+   * share lock does not conflict with the plain update bridge 3 makes on every incident, so
+   * bridges 3 and 4 never wait for each other.
    */
-  async lock(tenantId: string, id: string, mode: 'update' | 'share'): Promise<PolicyRow | null> {
+  async lock(tenantId: string, id: string, mode: 'update' | 'key share'): Promise<PolicyRow | null> {
     const [row] = await this.tx.query<PolicyRow>(
-      `SELECT * FROM policy_rules WHERE tenant_id = $1 AND id = $2 FOR ${mode === 'update' ? 'UPDATE' : 'SHARE'}`,
+      `SELECT * FROM policy_rules WHERE tenant_id = $1 AND id = $2 FOR ${mode === 'update' ? 'UPDATE' : 'KEY SHARE'}`,
       [tenantId, id],
     );
     return row ?? null;

@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     expect(c.port).toBe(3000);
     expect(c.databaseUrl).toBeNull();
     expect(c.dataDir).toMatch(/\.data$/);
-    expect(c.outbox).toMatchObject({ maxAttempts: 5, concurrency: 16, relayEnabled: true });
+    expect(c.outbox).toMatchObject({ maxAttempts: 5, concurrency: 1, batchSize: 64, relayEnabled: true });
     expect(Object.values(c.flagDefaults).every(Boolean)).toBe(true);
     expect(c.matchThreshold).toBe(0.8);
   });

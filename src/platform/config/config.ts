@@ -12,7 +12,10 @@ export interface AppConfig {
   adminApiKey: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   outbox: {
+    /** Batches in flight per handler on this replica. */
     concurrency: number;
+    /** Deliveries claimed and handled in one transaction. */
+    batchSize: number;
     maxAttempts: number;
     leaseMs: number;
     pollIntervalMs: number;
@@ -106,7 +109,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminApiKey,
     logLevel,
     outbox: {
-      concurrency: int(env, 'OUTBOX_CONCURRENCY', 16, 1, 256),
+      concurrency: int(env, 'OUTBOX_CONCURRENCY', 1, 1, 64),
+      batchSize: int(env, 'OUTBOX_BATCH_SIZE', 64, 1, 1000),
       maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 5, 1, 100),
       leaseMs: int(env, 'OUTBOX_LEASE_MS', 30_000, 100, 3_600_000),
       pollIntervalMs: int(env, 'OUTBOX_POLL_INTERVAL_MS', 1000, 10, 600_000),

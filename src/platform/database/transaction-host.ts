@@ -1,25 +1,40 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataSource, EntityManager } from 'typeorm';
+import type { Pool, PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
 
 /**
  * The ambient database transaction. Code that must commit together (a state change, the
- * events it emits, an outbox consumption mark) runs inside `run()`; repositories read
- * `manager`, which is the transaction's while one is open and the plain pool otherwise.
+ * events it emits, an outbox consumption mark) runs inside `run()`; `query()` uses the
+ * transaction's connection while one is open and the pool otherwise.
+ *
+ * It talks to node-postgres directly (TypeORM keeps the pool, the migrations and the config):
+ * every distinct SQL text becomes a named prepared statement, so PostgreSQL parses it once
+ * per connection instead of on every call; the loop runs the same few dozen statements all day.
  */
 interface OpenTransaction {
-  manager: EntityManager;
+  client: PoolClient;
   afterCommit: Array<() => void>;
 }
+
+/** Distinct SQL texts prepared per connection; beyond this (generated SQL gone wild) they run unnamed. */
+const MAX_PREPARED = 1000;
 
 @Injectable()
 export class TransactionHost {
   private readonly storage = new AsyncLocalStorage<OpenTransaction>();
+  private readonly statementNames = new Map<string, string>();
 
   constructor(readonly dataSource: DataSource) {}
 
-  get manager(): EntityManager {
-    return this.storage.getStore()?.manager ?? this.dataSource.manager;
+  /** TypeORM's pg pool (sized by DB_POOL_SIZE). */
+  private get pool(): Pool {
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
+  }
+
+  /** False once the app has shut the pool down. */
+  get isOpen(): boolean {
+    return this.dataSource.isInitialized;
   }
 
   get inTransaction(): boolean {
@@ -27,14 +42,30 @@ export class TransactionHost {
   }
 
   /** Runs `work` in a transaction, joining the current one if there is one. */
-  async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  async run<T>(work: () => Promise<T>): Promise<T> {
     const current = this.storage.getStore();
-    if (current) return work(current.manager);
-    const open: OpenTransaction = { manager: this.dataSource.manager, afterCommit: [] };
-    const result = await this.dataSource.transaction((manager) => {
-      open.manager = manager;
-      return this.storage.run(open, () => work(manager));
-    });
+    if (current) return work();
+    const client = await this.pool.connect();
+    // A connection that dies while checked out (server shutdown, network) emits 'error': the
+    // pending query rejects with it, so it only has to be noticed here, not crash the process.
+    let lost: Error | null = null;
+    const onError = (err: Error) => (lost = err);
+    client.on('error', onError);
+    const open: OpenTransaction = { client, afterCommit: [] };
+    let result: T;
+    try {
+      await client.query('BEGIN');
+      result = await this.storage.run(open, work);
+      await client.query('COMMIT');
+    } catch (err) {
+      // A connection that cannot even roll back is broken: the pool must not hand it out again.
+      const broken = lost !== null || (await client.query('ROLLBACK').then(() => false, () => true));
+      client.off('error', onError);
+      client.release(broken);
+      throw err;
+    }
+    client.off('error', onError);
+    client.release();
     for (const callback of open.afterCommit) callback();
     return result;
   }
@@ -49,21 +80,25 @@ export class TransactionHost {
     else callback();
   }
 
-  /** Raw SQL on the ambient manager; the rows of a SELECT or a RETURNING clause. */
+  /** SQL on the ambient transaction, or on the pool outside one; the rows of a SELECT or a RETURNING clause. */
   async query<R = Record<string, any>>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return rowsOf<R>(await this.manager.query(sql, params));
+    const target = this.storage.getStore()?.client ?? this.pool;
+    const result = await target.query({ name: this.nameOf(sql), text: sql, values: params });
+    return result.rows as R[];
   }
 
-  /** Raw SQL outside any ambient transaction (its own connection from the pool). */
+  /** SQL outside any ambient transaction (its own connection from the pool). */
   async queryOutside<R = Record<string, any>>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return rowsOf<R>(await this.dataSource.query(sql, params));
+    const result = await this.pool.query({ name: this.nameOf(sql), text: sql, values: params });
+    return result.rows as R[];
   }
-}
 
-// TypeORM answers UPDATE/DELETE with [rows, rowCount] and everything else with rows.
-function rowsOf<R>(result: unknown): R[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
-    return result[0] as R[];
+  private nameOf(sql: string): string | undefined {
+    let name = this.statementNames.get(sql);
+    if (name === undefined && this.statementNames.size < MAX_PREPARED) {
+      name = `pl_${this.statementNames.size + 1}`;
+      this.statementNames.set(sql, name);
+    }
+    return name;
   }
-  return result as R[];
 }

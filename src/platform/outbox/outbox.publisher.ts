@@ -19,7 +19,7 @@ export class OutboxPublisher implements IEventPublisher {
   private readonly hooks = new Map<string, InTransactionHook[]>();
 
   /** Set by this replica's relay when it runs. */
-  wakeLocal: (() => void) | null = null;
+  wakeLocal: ((handler: string) => void) | null = null;
 
   constructor(
     private readonly tx: TransactionHost,
@@ -45,6 +45,7 @@ export class OutboxPublisher implements IEventPublisher {
       throw new Error('events must be published inside a transaction (TransactionHost.run)');
     }
     const rows: unknown[][] = [];
+    const handlerNames = new Set<string>();
     for (const event of events) {
       const eventType = eventTypeOf(event);
       const handlers = this.registry.handlersFor(eventType);
@@ -52,17 +53,23 @@ export class OutboxPublisher implements IEventPublisher {
       const eventId = randomUUID();
       for (const handler of handlers) {
         rows.push([eventId, eventType, handler.name, event.tenantId, event.incidentId ?? null, JSON.stringify(event)]);
+        handlerNames.add(handler.name);
       }
       for (const hook of this.hooks.get(eventType) ?? []) await hook(event);
     }
     if (rows.length === 0) return;
-    const values = rows.map((_, i) => `($${i * 6 + 1}, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, $${i * 6 + 5}, $${i * 6 + 6})`);
+    // One statement text for any number of rows, so it is prepared once.
+    const column = (i: number) => rows.map((r) => r[i]);
     await this.tx.query(
-      `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload) VALUES ${values.join(', ')}`,
-      rows.flat(),
+      `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
+      [column(0), column(1), column(2), column(3), column(4), column(5)],
     );
-    // Relays wake once the rows are visible: this replica's at once, the others through NOTIFY.
-    this.tx.afterCommit(() => this.wakeLocal?.());
-    this.notifier.notifyAfterCommit(OUTBOX_CHANNEL);
+    // Relays wake once the rows are visible: this replica's at once, the others through NOTIFY,
+    // and only the lanes of the handlers that have new deliveries.
+    for (const name of handlerNames) {
+      this.tx.afterCommit(() => this.wakeLocal?.(name));
+      this.notifier.notifyAfterCommit(OUTBOX_CHANNEL, name);
+    }
   }
 }

@@ -20,9 +20,20 @@ export type DeliveryOutcome =
 /** Told of every delivery's outcome, inside the transaction that records it ('handled' after commit). */
 export type OutcomeListener = (outcome: DeliveryOutcome) => Promise<void> | void;
 
+/** One stream of batches for one handler; a handler has OUTBOX_CONCURRENCY of them. */
+interface Lane {
+  handler: RegisteredHandler;
+  /** Set when something may have become due for this handler since its last claim. */
+  dirty: boolean;
+  busy: boolean;
+}
+
 /**
- * Claims due outbox deliveries and runs their handlers, at most OUTBOX_CONCURRENCY at a time.
- * Wakes on NOTIFY from any commit that adds deliveries; polls only as a fallback.
+ * Claims due outbox deliveries, a batch of one handler's at a time, and handles each batch in
+ * one transaction: a commit costs a WAL flush, and one flush per batch instead of one per
+ * delivery is what lets the loop keep up under load. When anything in a batch fails, the batch
+ * rolls back and its deliveries are handled one by one, so one bad delivery retries (and
+ * dead-letters) alone. Wakes on NOTIFY from any commit that adds deliveries; polls only as a fallback.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -30,10 +41,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly inflight = new Set<Promise<void>>();
   private readonly listeners: OutcomeListener[] = [];
+  private lanes = new Map<string, Lane[]>();
   private running = false;
-  private pumping = false;
-  /** Set when something may have become due since the last claim. */
-  private dirty = false;
   private pollTimer: NodeJS.Timeout | null = null;
   private retryTimers = new Set<NodeJS.Timeout>();
 
@@ -58,8 +67,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.notifications.on(OUTBOX_CHANNEL, () => this.wake());
-    this.publisher.wakeLocal = () => this.wake();
+    for (const handler of this.registry.handlers()) {
+      const lanes = Array.from({ length: this.config.outbox.concurrency }, () => ({ handler, dirty: false, busy: false }));
+      this.lanes.set(handler.name, lanes);
+    }
+    // A payload names the handler that has new deliveries; an empty one means "look at everything".
+    this.notifications.on(OUTBOX_CHANNEL, (handler) => this.wake(handler || undefined));
+    this.publisher.wakeLocal = (handler) => this.wake(handler);
     this.flags.onChange(() => {
       this.store.releaseHeld().catch((err) => this.logger.error(`releasing held events failed: ${String(err)}`));
     });
@@ -70,7 +84,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     poll();
   }
 
-  /** Stops claiming, then waits (up to SHUTDOWN_TIMEOUT_MS) for handlers already running. */
+  /** Stops claiming, then waits (up to SHUTDOWN_TIMEOUT_MS) for batches already running. */
   async stop(): Promise<void> {
     this.running = false;
     if (this.pollTimer) clearTimeout(this.pollTimer);
@@ -89,68 +103,83 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return this.inflight.size;
   }
 
-  wake(): void {
-    this.dirty = true;
-    void this.pump();
+  /** Wakes the lanes of one handler, or of every handler. */
+  wake(handler?: string): void {
+    const lanes = handler === undefined ? [...this.lanes.values()].flat() : (this.lanes.get(handler) ?? []);
+    for (const lane of lanes) {
+      lane.dirty = true;
+      if (!lane.busy) this.track(this.pump(lane));
+    }
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping || !this.running) return;
-    this.pumping = true;
+  private async pump(lane: Lane): Promise<void> {
+    if (!this.running) return;
+    lane.busy = true;
     try {
-      while (this.running && this.dirty) {
-        const free = this.config.outbox.concurrency - this.inflight.size;
-        if (free <= 0) return; // a finishing handler pumps again
-        this.dirty = false;
-        const claimed = await this.store.claim(this.workerId, free, this.config.outbox.leaseMs);
+      while (this.running && lane.dirty) {
+        lane.dirty = false;
+        const { batchSize, leaseMs } = this.config.outbox;
+        const claimed = await this.store.claim(this.workerId, lane.handler.name, batchSize, leaseMs);
         // A full batch means more may be waiting.
-        if (claimed.length === free) this.dirty = true;
-        for (const delivery of claimed) this.track(this.process(delivery));
+        if (claimed.length === batchSize) lane.dirty = true;
+        if (claimed.length > 0) await this.process(lane.handler, claimed);
       }
     } catch (err) {
       this.logger.error(`claiming outbox events failed: ${String(err)}`);
     } finally {
-      this.pumping = false;
+      lane.busy = false;
     }
   }
 
   private track(work: Promise<void>): void {
     this.inflight.add(work);
-    void work.finally(() => {
-      this.inflight.delete(work);
-      if (this.dirty) void this.pump();
-    });
+    void work.finally(() => this.inflight.delete(work));
   }
 
-  private async process(delivery: DeliveryRow): Promise<void> {
-    const handler = this.registry.handler(delivery.handler);
+  private async process(handler: RegisteredHandler, deliveries: DeliveryRow[]): Promise<void> {
+    let handled: DeliveryRow[];
     try {
-      if (!handler) throw new Error(`no handler named "${delivery.handler}" in this build`);
-      if (handler.flag && !(await this.flags.isBridgeEnabled(delivery.tenant_id, handler.flag))) {
-        await this.tx.run(async () => {
-          await this.store.markHeld(delivery.id);
-          await this.tell({ kind: 'held', delivery, handler });
-        });
+      handled = await this.tx.run(() => this.handleInTransaction(handler, deliveries));
+    } catch (err) {
+      if (deliveries.length === 1) {
+        await this.recordFailure(deliveries[0], handler, err).catch((failure) =>
+          // The lease then expires and the delivery is tried again: nothing is lost.
+          this.logger.error(`recording the failure of delivery ${deliveries[0].id} failed: ${String(failure)}`),
+        );
         return;
       }
-      const event = this.registry.revive(delivery.event_type, delivery.payload);
-      await this.tx.run(async () => {
-        // The mark, the handler's effects, its events and "done" commit together or not at all.
-        if (await this.store.markConsumed(delivery.event_id, delivery.handler)) {
-          await runInDelivery(delivery, () => handler.instance.handle(event));
-        }
-        await this.store.markDone(delivery.id);
-      });
-      await this.tell({ kind: 'handled', delivery, handler }).catch(() => undefined);
-    } catch (err) {
-      await this.recordFailure(delivery, handler, err).catch((failure) =>
-        // The lease then expires and the delivery is tried again: nothing is lost.
-        this.logger.error(`recording the failure of delivery ${delivery.id} failed: ${String(failure)}`),
-      );
+      // Nothing of the batch committed; find the culprit by handling each on its own.
+      for (const delivery of deliveries) await this.process(handler, [delivery]);
+      return;
     }
+    for (const delivery of handled) await this.tell({ kind: 'handled', delivery, handler }).catch(() => undefined);
   }
 
-  private async recordFailure(delivery: DeliveryRow, handler: RegisteredHandler | undefined, err: unknown): Promise<void> {
+  /** Holds what its flag switches off, handles the rest; returns the deliveries handled. */
+  private async handleInTransaction(handler: RegisteredHandler, deliveries: DeliveryRow[]): Promise<DeliveryRow[]> {
+    const held: DeliveryRow[] = [];
+    const toHandle: DeliveryRow[] = [];
+    for (const delivery of deliveries) {
+      const off = handler.flag && !(await this.flags.isBridgeEnabled(delivery.tenant_id, handler.flag));
+      (off ? held : toHandle).push(delivery);
+    }
+    if (held.length > 0) {
+      await this.store.markHeld(held.map((d) => d.id));
+      for (const delivery of held) await this.tell({ kind: 'held', delivery, handler });
+    }
+    if (toHandle.length === 0) return [];
+    // The marks, the handler's effects, its events and "done" commit together or not at all.
+    const fresh = await this.store.markConsumed(handler.name, toHandle.map((d) => d.event_id));
+    for (const delivery of toHandle) {
+      if (!fresh.has(delivery.event_id)) continue; // consumed by an earlier attempt whose "done" was lost
+      const event = this.registry.revive(delivery.event_type, delivery.payload);
+      await runInDelivery(delivery, () => handler.instance.handle(event));
+    }
+    await this.store.markDone(toHandle.map((d) => d.id));
+    return toHandle;
+  }
+
+  private async recordFailure(delivery: DeliveryRow, handler: RegisteredHandler, err: unknown): Promise<void> {
     const error = err instanceof Error ? err.message : String(err);
     const { maxAttempts, retryBaseMs, retryMaxMs } = this.config.outbox;
     const dead = delivery.attempts >= maxAttempts;
@@ -159,18 +188,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     await this.tx.run(async () => {
       if (dead) await this.store.markDead(delivery.id, error);
       else await this.store.scheduleRetry(delivery.id, retryInMs, error);
-      if (handler) {
-        await this.tell(dead ? { kind: 'dead', delivery, handler, error } : { kind: 'retrying', delivery, handler, error, retryInMs });
-      }
+      await this.tell(dead ? { kind: 'dead', delivery, handler, error } : { kind: 'retrying', delivery, handler, error, retryInMs });
     });
-    if (!dead) this.wakeIn(retryInMs);
+    if (!dead) this.wakeIn(handler.name, retryInMs);
   }
 
-  private wakeIn(ms: number): void {
+  private wakeIn(handler: string, ms: number): void {
     if (!this.running) return;
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      this.wake();
+      this.wake(handler);
     }, ms);
     this.retryTimers.add(timer);
   }

@@ -27,38 +27,39 @@ export class OutboxStore {
   ) {}
 
   /**
-   * Claims up to `limit` due deliveries. The lease is the new `available_at`: if this worker
-   * dies, the row simply becomes due again when the lease runs out. SKIP LOCKED keeps
-   * concurrent relays (threads or replicas) from ever claiming the same row.
+   * Claims up to `limit` due deliveries of one handler. The lease is the new `available_at`: if
+   * this worker dies, the rows simply become due again when the lease runs out. SKIP LOCKED
+   * keeps concurrent relays (lanes or replicas) from ever claiming the same row.
    */
-  claim(workerId: string, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
+  claim(workerId: string, handler: string, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
     return this.tx.queryOutside<DeliveryRow>(
       `UPDATE outbox_events o
-          SET available_at = now() + make_interval(secs => $3::double precision / 1000),
-              locked_until = now() + make_interval(secs => $3::double precision / 1000),
+          SET available_at = now() + make_interval(secs => $4::double precision / 1000),
+              locked_until = now() + make_interval(secs => $4::double precision / 1000),
               locked_by = $1, attempts = o.attempts + 1
         WHERE o.id IN (SELECT id FROM outbox_events
-                        WHERE status = 'pending' AND available_at <= now()
+                        WHERE handler = $2 AND status = 'pending' AND available_at <= now()
                         ORDER BY available_at, id
-                        LIMIT $2 FOR UPDATE SKIP LOCKED)
+                        LIMIT $3 FOR UPDATE SKIP LOCKED)
     RETURNING o.id, o.event_id, o.event_type, o.handler, o.tenant_id, o.incident_id, o.payload, o.attempts, o.created_at`,
-      [workerId, limit, leaseMs],
+      [workerId, handler, limit, leaseMs],
     );
   }
 
-  /** Inserts the consumption mark; false when this handler already consumed the event. */
-  async markConsumed(eventId: string, handler: string): Promise<boolean> {
-    const rows = await this.tx.query(
-      `INSERT INTO outbox_consumptions (event_id, handler) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
-      [eventId, handler],
+  /** Inserts the consumption marks; returns the events this handler had not consumed before. */
+  async markConsumed(handler: string, eventIds: string[]): Promise<Set<string>> {
+    const rows = await this.tx.query<{ event_id: string }>(
+      `INSERT INTO outbox_consumptions (event_id, handler) SELECT unnest($2::uuid[]), $1
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [handler, eventIds],
     );
-    return rows.length === 1;
+    return new Set(rows.map((r) => r.event_id));
   }
 
-  async markDone(id: string): Promise<void> {
+  async markDone(ids: string[]): Promise<void> {
     await this.tx.query(
-      `UPDATE outbox_events SET status = 'done', processed_at = now(), locked_by = NULL, locked_until = NULL WHERE id = $1`,
-      [id],
+      `UPDATE outbox_events SET status = 'done', processed_at = now(), locked_by = NULL, locked_until = NULL WHERE id = ANY($1::bigint[])`,
+      [ids],
     );
   }
 
@@ -78,11 +79,11 @@ export class OutboxStore {
   }
 
   /** Holding is not an attempt: the claim's increment is given back. */
-  async markHeld(id: string): Promise<void> {
+  async markHeld(ids: string[]): Promise<void> {
     await this.tx.query(
       `UPDATE outbox_events SET status = 'held', attempts = greatest(attempts - 1, 0), available_at = now(),
-              locked_by = NULL, locked_until = NULL WHERE id = $1`,
-      [id],
+              locked_by = NULL, locked_until = NULL WHERE id = ANY($1::bigint[])`,
+      [ids],
     );
   }
 
@@ -105,7 +106,7 @@ export class OutboxStore {
           WHERE tenant_id = $1 AND incident_id = $2 AND handler = $3 AND status IN ('dead', 'held') RETURNING id`,
         [tenantId, incidentId, handler],
       );
-      if (rows.length > 0) this.notifier.notifyAfterCommit(OUTBOX_CHANNEL);
+      if (rows.length > 0) this.notifier.notifyAfterCommit(OUTBOX_CHANNEL, handler);
       return rows.length;
     });
   }

@@ -20,6 +20,8 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
       const generated = generatePolicy({ ...input, tenantId });
       const id = randomUUID();
       const row = await this.policies.upsertGenerated(id, tenantId, input.pattern.id, input.recovery.id, generated);
+      // Going active, like an admin's activation, waits for routing work that read "draft".
+      if (row.previous_status === 'draft' && row.status === 'active') await this.policies.lock(tenantId, row.id, 'update');
       this.policies.notifyChanged(tenantId, row.scope === 'global');
       return {
         policyId: row.id,

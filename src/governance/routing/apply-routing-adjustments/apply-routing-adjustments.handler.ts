@@ -21,8 +21,8 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
 
   execute({ tenantId, policyId, agents, capabilities }: ApplyRoutingAdjustments): Promise<ApplyRoutingAdjustmentsResult> {
     return this.tx.run(async () => {
-      // Shared lock: a concurrent disable waits for this to commit, then deactivates what it wrote.
-      const policy = await this.policies.lock(tenantId, policyId, 'share');
+      // A concurrent disable or activation waits for this to commit, then sees what it wrote.
+      const policy = await this.policies.lock(tenantId, policyId, 'key share');
       if (!policy) throw new NotFoundException(`policy ${policyId} not found`);
       await this.routing.registerAgents(tenantId, agents, capabilities);
       if (policy.status === 'disabled') {
