@@ -63,6 +63,8 @@ export interface DbCounters {
   nextXid: bigint;
   /** Commits of every transaction in this database, read-only ones too (flushed by backends ≤ ~10 s late). */
   xactCommit: bigint;
+  /** Deadlocks PostgreSQL detected (each costs deadlock_timeout, 1 s by default, and a rolled-back transaction). */
+  deadlocks: number;
   walLsn: string;
 }
 
@@ -73,9 +75,10 @@ export async function dbCounters(url: string): Promise<DbCounters> {
     const { rows } = await c.query(
       `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xid,
               (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())::text AS commits,
+              (SELECT deadlocks FROM pg_stat_database WHERE datname = current_database())::int AS deadlocks,
               pg_current_wal_lsn()::text AS lsn`,
     );
-    return { at: Date.now(), nextXid: BigInt(rows[0].xid), xactCommit: BigInt(rows[0].commits), walLsn: rows[0].lsn };
+    return { at: Date.now(), nextXid: BigInt(rows[0].xid), xactCommit: BigInt(rows[0].commits), deadlocks: rows[0].deadlocks, walLsn: rows[0].lsn };
   } finally {
     await c.end();
   }

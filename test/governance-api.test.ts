@@ -217,7 +217,7 @@ describe('governance API: policies and CARE routing', () => {
     it('deactivates the adjustments of a disabled policy at once, and a disabled policy writes none', async () => {
       const policy = await createPolicy(acmeAdmin, { status: 'active' });
       const applied = await apply('acme', policy.id, ['agent-d1', 'agent-d2'], ['summarise']);
-      expect(applied).toEqual({ adjustmentCount: 2, affectedAgents: ['agent-d1', 'agent-d2'] });
+      expect(applied).toEqual({ adjustmentCount: 2, affectedAgents: ['agent-d1', 'agent-d2'], policyStatus: 'active' });
       expect((await adjustments(acmeViewer, { policyId: policy.id, active: 'true' })).length).toBe(2);
       expect((await agent(acmeViewer, 'agent-d1'))?.effectiveConfidence).toBe(0);
 
@@ -228,7 +228,7 @@ describe('governance API: policies and CARE routing', () => {
       expect(await adjustments(acmeViewer, { policyId: policy.id, active: 'true' })).toEqual([]);
       expect(await agent(acmeViewer, 'agent-d1')).toMatchObject({ effectiveConfidence: 1, activeAdjustments: 0 });
 
-      expect(await apply('acme', policy.id, ['agent-d1', 'agent-d3'], ['summarise'])).toEqual({ adjustmentCount: 0, affectedAgents: [] });
+      expect(await apply('acme', policy.id, ['agent-d1', 'agent-d3'], ['summarise'])).toEqual({ adjustmentCount: 0, affectedAgents: [], policyStatus: 'disabled' });
       const still = await adjustments(acmeViewer, { policyId: policy.id });
       expect(still).toHaveLength(2);
       expect(still.every((a) => !a.isActive)).toBe(true);
@@ -240,7 +240,7 @@ describe('governance API: policies and CARE routing', () => {
       const policy = await createPolicy(acmeAdmin, { action: 'block' });
       const before = Date.now();
       const first = await apply('acme', policy.id, ['agent-r1', 'agent-r2'], []);
-      expect(first).toEqual({ adjustmentCount: 2, affectedAgents: ['agent-r1', 'agent-r2'] });
+      expect(first).toEqual({ adjustmentCount: 2, affectedAgents: ['agent-r1', 'agent-r2'], policyStatus: 'draft' });
       const drafts = await adjustments(acmeViewer, { policyId: policy.id });
       expect(drafts).toHaveLength(2);
       for (const a of drafts) {
@@ -258,7 +258,7 @@ describe('governance API: policies and CARE routing', () => {
 
       await app.http.post(`/policies/${policy.id}/activate`).set(bearer(acmeAdmin)).expect(200);
       // What bridge 4 does on PolicyActivated: re-apply, here to the policy's existing targets.
-      expect(await apply('acme', policy.id, [], [])).toEqual({ adjustmentCount: 2, affectedAgents: ['agent-r1', 'agent-r2'] });
+      expect(await apply('acme', policy.id, [], [])).toEqual({ adjustmentCount: 2, affectedAgents: ['agent-r1', 'agent-r2'], policyStatus: 'active' });
       const lasting = await adjustments(acmeViewer, { policyId: policy.id });
       expect(lasting.map((a) => a.id).sort()).toEqual(drafts.map((a) => a.id).sort());
       for (const a of lasting) expect(a).toMatchObject({ magnitude: -1, expiresAt: null, isActive: true });

@@ -7,14 +7,19 @@ export type ProgressListener = (status: LoopStatus) => void;
 
 /**
  * Fans loop progress out to this replica's SSE clients. Updates arrive by LISTEN/NOTIFY, so a
- * client on any replica sees every update; the status is read once per update, and only when
- * someone here is listening.
+ * client on any replica sees every update. Statuses are read only when someone here is
+ * listening, and updates that arrive together are read together (one query, the latest
+ * status of each loop); reads run one at a time, so a client never gets an older status after
+ * a newer one.
  */
 @Injectable()
 export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly openStreams = new Set<() => void>();
   private readonly byIncident = new Map<string, Set<ProgressListener>>();
   private readonly byTenant = new Map<string, Set<ProgressListener>>();
+  /** Loops with news not yet read: incident id → tenant id. */
+  private readonly unread = new Map<string, string>();
+  private reading = false;
 
   constructor(
     private readonly notifications: PgNotifications,
@@ -43,15 +48,39 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
     return add(this.byTenant, tenantId, listener);
   }
 
-  private async onNotification(payload: string): Promise<void> {
+  private onNotification(payload: string): void {
     if (!payload) return; // a reconnect: clients keep their last status until the next update
     const { tenantId, incidentId } = JSON.parse(payload) as { tenantId: string; incidentId: string };
-    const listeners = [...(this.byIncident.get(incidentId) ?? []), ...(this.byTenant.get(tenantId) ?? [])];
-    if (listeners.length === 0) return;
-    const trace = await this.traces.find(tenantId, incidentId).catch(() => null);
-    if (!trace) return;
-    const status = toLoopStatus(trace);
-    for (const listener of listeners) listener(status);
+    if (!this.byIncident.has(incidentId) && !this.byTenant.has(tenantId)) return;
+    this.unread.set(incidentId, tenantId);
+    if (!this.reading) {
+      this.reading = true;
+      // The lines of one NOTIFY are dispatched in one go: read after all of them.
+      setImmediate(() => void this.readAndSend());
+    }
+  }
+
+  private async readAndSend(): Promise<void> {
+    try {
+      await this.readUnread();
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private async readUnread(): Promise<void> {
+    while (this.unread.size > 0) {
+      const batch = new Map(this.unread);
+      this.unread.clear();
+      const traces = await this.traces.findMany([...batch.keys()]).catch(() => []);
+      const byId = new Map(traces.map((t) => [t.incident_id, t]));
+      for (const [incidentId, tenantId] of batch) {
+        const trace = byId.get(incidentId);
+        if (!trace || trace.tenant_id !== tenantId) continue;
+        const status = toLoopStatus(trace);
+        for (const listener of [...(this.byIncident.get(incidentId) ?? []), ...(this.byTenant.get(tenantId) ?? [])]) listener(status);
+      }
+    }
   }
 }
 

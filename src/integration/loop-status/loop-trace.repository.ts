@@ -29,31 +29,37 @@ export class LoopTraceRepository {
     return row ?? null;
   }
 
+  async findMany(incidentIds: string[]): Promise<LoopTraceRow[]> {
+    return this.tx.query<LoopTraceRow>(
+      `SELECT incident_id, tenant_id, stages, is_complete, started_at, completed_at FROM loop_traces WHERE incident_id = ANY($1::uuid[])`,
+      [incidentIds],
+    );
+  }
+
   /**
    * Merges one stage's record into the trace. A completed stage is never downgraded by a late
    * failure/held report, and the loop's completion time is set once, when routing_adjusted lands.
    */
   async recordStage(incidentId: string, stage: LoopStage, record: StageRecord): Promise<LoopTraceRow | null> {
-    const [row] = await this.tx.query<LoopTraceRow>(
-      `UPDATE loop_traces
-          SET stages = CASE WHEN stages -> $2 ->> 'status' = 'completed' AND $4 <> 'completed' THEN stages
-                            ELSE jsonb_set(stages, ARRAY[$2], $3::jsonb) END,
-              is_complete = is_complete OR ($2 = 'routing_adjusted' AND $4 = 'completed'),
-              completed_at = CASE WHEN completed_at IS NULL AND $2 = 'routing_adjusted' AND $4 = 'completed'
-                                  THEN ($3::jsonb ->> 'completedAt')::timestamptz ELSE completed_at END,
-              updated_at = now()
-        WHERE incident_id = $1
-    RETURNING incident_id, tenant_id, stages, is_complete, started_at, completed_at`,
-      [incidentId, stage, JSON.stringify(record), record.status],
-    );
+    const [row] = await this.tx.query<LoopTraceRow>(MERGE_STAGE, [incidentId, stage, JSON.stringify(record), record.status]);
     return row ?? null;
   }
 
-  /** The loop's history: every event, in order, kept after the outbox is pruned. */
-  async recordEvent(tenantId: string, incidentId: string, stage: LoopStage, eventType: string, details: Record<string, unknown>): Promise<void> {
+  /**
+   * Appends an event to the loop's history (kept after the outbox is pruned) and, when the event
+   * completes a stage, merges that stage's record, in one statement: bridge 5 does this for
+   * every loop event.
+   */
+  async recordEvent(tenantId: string, incidentId: string, stage: LoopStage, eventType: string, details: Record<string, unknown>, record: StageRecord | null = null): Promise<void> {
+    const event = [randomUUID(), tenantId, eventType, JSON.stringify(details)];
+    if (!record) {
+      await this.tx.query(`INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details) VALUES ($1, $2, $5, $6, $3, $4)`, [...event, incidentId, stage]);
+      return;
+    }
     await this.tx.query(
-      `INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [randomUUID(), tenantId, incidentId, stage, eventType, JSON.stringify(details)],
+      `WITH history AS (INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details) VALUES ($5, $6, $1, $2, $7, $8))
+       ${MERGE_STAGE}`,
+      [incidentId, stage, JSON.stringify(record), record.status, ...event],
     );
   }
 
@@ -71,3 +77,14 @@ export class LoopTraceRepository {
 }
 
 export const LOOP_PROGRESS_CHANNEL = 'loop_progress';
+
+/** $1 incident, $2 stage, $3 the stage record (JSON), $4 its status. */
+const MERGE_STAGE = `UPDATE loop_traces
+    SET stages = CASE WHEN stages -> $2 ->> 'status' = 'completed' AND $4 <> 'completed' THEN stages
+                      ELSE jsonb_set(stages, ARRAY[$2], $3::jsonb) END,
+        is_complete = is_complete OR ($2 = 'routing_adjusted' AND $4 = 'completed'),
+        completed_at = CASE WHEN completed_at IS NULL AND $2 = 'routing_adjusted' AND $4 = 'completed'
+                            THEN ($3::jsonb ->> 'completedAt')::timestamptz ELSE completed_at END,
+        updated_at = now()
+  WHERE incident_id = $1
+RETURNING incident_id, tenant_id, stages, is_complete, started_at, completed_at`;

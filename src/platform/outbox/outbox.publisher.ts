@@ -21,6 +21,9 @@ export class OutboxPublisher implements IEventPublisher {
   /** Set by this replica's relay when it runs. */
   wakeLocal: ((handler: string) => void) | null = null;
 
+  /** Marks this replica's NOTIFYs, so its relay, already woken directly, ignores their echo. */
+  readonly origin = randomUUID().slice(0, 8);
+
   constructor(
     private readonly tx: TransactionHost,
     private readonly registry: HandlerRegistry,
@@ -69,7 +72,7 @@ export class OutboxPublisher implements IEventPublisher {
     // and only the lanes of the handlers that have new deliveries.
     for (const name of handlerNames) {
       this.tx.afterCommit(() => this.wakeLocal?.(name));
-      this.notifier.notifyAfterCommit(OUTBOX_CHANNEL, name);
+      this.notifier.notifyAfterCommit(OUTBOX_CHANNEL, `${name} ${this.origin}`);
     }
   }
 }

@@ -71,8 +71,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const lanes = Array.from({ length: this.config.outbox.concurrency }, () => ({ handler, dirty: false, busy: false }));
       this.lanes.set(handler.name, lanes);
     }
-    // A payload names the handler that has new deliveries; an empty one means "look at everything".
-    this.notifications.on(OUTBOX_CHANNEL, (handler) => this.wake(handler || undefined));
+    // A payload names the handler that has new deliveries and the replica that added them; an
+    // empty one means "look at everything".
+    this.notifications.on(OUTBOX_CHANNEL, (payload) => {
+      const [handler, origin] = payload.split(' ');
+      if (origin !== this.publisher.origin) this.wake(handler || undefined);
+    });
     this.publisher.wakeLocal = (handler) => this.wake(handler);
     this.flags.onChange(() => {
       this.store.releaseHeld().catch((err) => this.logger.error(`releasing held events failed: ${String(err)}`));

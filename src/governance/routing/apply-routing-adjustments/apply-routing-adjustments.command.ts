@@ -5,6 +5,8 @@ export interface ApplyRoutingAdjustmentsResult {
   adjustmentCount: number;
   /** The agents adjusted, sorted; empty for a disabled policy. */
   affectedAgents: string[];
+  /** The policy's status the adjustments were written for. */
+  policyStatus: 'draft' | 'active' | 'disabled';
 }
 
 /**
@@ -21,6 +23,8 @@ export class ApplyRoutingAdjustments extends Command<ApplyRoutingAdjustmentsResu
     readonly policyId: string,
     readonly agents: string[],
     readonly capabilities: string[],
+    /** The agents are registered already (bridge 1 registers an incident's agent): skip that write. */
+    readonly agentsRegistered = false,
   ) {
     super();
   }

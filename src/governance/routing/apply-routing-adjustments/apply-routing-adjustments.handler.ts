@@ -19,15 +19,16 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  execute({ tenantId, policyId, agents, capabilities }: ApplyRoutingAdjustments): Promise<ApplyRoutingAdjustmentsResult> {
+  execute({ tenantId, policyId, agents, capabilities, agentsRegistered }: ApplyRoutingAdjustments): Promise<ApplyRoutingAdjustmentsResult> {
     return this.tx.run(async () => {
       // A concurrent disable or activation waits for this to commit, then sees what it wrote.
       const policy = await this.policies.lock(tenantId, policyId, 'key share');
       if (!policy) throw new NotFoundException(`policy ${policyId} not found`);
-      await this.routing.registerAgents(tenantId, agents, capabilities);
+      // Registering writes (and locks) agent rows; bridge 1 already did it for the incident's agent.
+      if (!agentsRegistered) await this.routing.registerAgents(tenantId, agents, capabilities);
       if (policy.status === 'disabled') {
         await this.routing.deactivateForPolicy(tenantId, policyId);
-        return { adjustmentCount: 0, affectedAgents: [] };
+        return { adjustmentCount: 0, affectedAgents: [], policyStatus: policy.status };
       }
 
       const calculate = (forAgents: string[], forCapabilities: string[]): CalculatedAdjustment[] =>
@@ -70,6 +71,7 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
       return {
         adjustmentCount: adjustments.length,
         affectedAgents: [...new Set(adjustments.map((a) => a.agentId))].sort(),
+        policyStatus: policy.status,
       };
     });
   }

@@ -47,19 +47,16 @@ export class LoopStatusBridge implements IEventHandler<LoopEvent> {
   async handle(e: LoopEvent): Promise<void> {
     if (!e.incidentId) return; // e.g. routing adjusted after a manual activation: no incident loop
     const { stage, details, timing } = stageOf(e);
-    await this.traces.recordEvent(e.tenantId, e.incidentId, stage, eventTypeOf(e), { ...details, ...(timing ? { timing } : {}) });
-    if (timing) {
-      const record: StageRecord = {
-        status: 'completed',
-        startedAt: timing.startedAt,
-        completedAt: timing.completedAt,
-        durationMs: Date.parse(timing.completedAt) - Date.parse(timing.startedAt),
-        attempts: timing.attempts,
-        error: null,
-        details,
-      };
-      await this.traces.recordStage(e.incidentId, stage, record);
-    }
+    const record: StageRecord | null = timing && {
+      status: 'completed',
+      startedAt: timing.startedAt,
+      completedAt: timing.completedAt,
+      durationMs: Date.parse(timing.completedAt) - Date.parse(timing.startedAt),
+      attempts: timing.attempts,
+      error: null,
+      details,
+    };
+    await this.traces.recordEvent(e.tenantId, e.incidentId, stage, eventTypeOf(e), { ...details, ...(timing ? { timing } : {}) }, record);
     this.traces.notifyProgress(e.tenantId, e.incidentId);
   }
 }
