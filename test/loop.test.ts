@@ -48,7 +48,7 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
       expect(stages[i].durationMs).toBe(Date.parse(stages[i].completedAt) - Date.parse(stages[i].startedAt));
     }
     // The history keeps every event, in loop order.
-    const history = await app.sql(`SELECT event_type FROM loop_events WHERE incident_id = $1 ORDER BY created_at`, [id]);
+    const history = await app.sql(`SELECT event_type FROM loop_events WHERE incident_id = $1 ORDER BY seq`, [id]);
     expect(history.map((h) => h.event_type)).toEqual(['IncidentCreated', 'PatternMatched', 'RecoverySuggested', 'PolicyGenerated', 'RoutingAdjusted']);
     const incident = (await app.http.get(`/incidents/${id}`).set(auth(operator)).expect(200)).body;
     expect(incident.matchedPatternId).toBe(status.details.pattern_matched.patternId);
@@ -178,6 +178,21 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
       }
       await setFlag('bridge_2', true);
       for (const id of ids) expect((await untilComplete(id)).stagesCompleted).toEqual(STAGES);
+    });
+
+    it('with bridge_5 off the loop runs unrecorded; turned on, its five events are recorded in one batch, in loop order', async () => {
+      await setFlag('bridge_5', false);
+      const id = await report({ errorType: 'tls', message: 'x509: certificate has expired for host edge-7.example.net', agentId: 'agent-e' });
+      await eventually(
+        async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE incident_id = $1 AND handler = 'bridge_5.loop-status' AND status = 'held'`, [id])).length === 5,
+        'all five loop events held for bridge 5',
+      );
+      await setFlag('bridge_5', true);
+      await untilComplete(id);
+      const recorded = await app.sql(`SELECT event_type, created_at FROM loop_events WHERE incident_id = $1 ORDER BY seq`, [id]);
+      // One transaction recorded them all (one start time), yet the history keeps loop order.
+      expect(new Set(recorded.map((r) => r.created_at.getTime())).size).toBe(1);
+      expect(recorded.map((r) => r.event_type)).toEqual(['IncidentCreated', 'PatternMatched', 'RecoverySuggested', 'PolicyGenerated', 'RoutingAdjusted']);
     });
 
     it('integration_loop off holds every bridge, and a tenant admin can switch its own tenant', async () => {

@@ -21,6 +21,7 @@ describe('transactional outbox (real PostgreSQL)', () => {
   beforeEach(() => {
     probe.mode = 'ok';
     probe.calls.length = 0;
+    probe.failKeys.clear();
     outcomes.length = 0;
   });
 
@@ -66,6 +67,34 @@ describe('transactional outbox (real PostgreSQL)', () => {
     expect(delays[2]).toBeLessThanOrEqual(80);
     const metrics = await app.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_KEY}`);
     expect(metrics.text).toMatch(/outbox_events_dead_lettered_total\{event_type="ProbeEvent",handler="test.probe"\} 1/);
+  });
+
+  it('handles the deliveries committed together in one transaction', async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => `batch-${i}`);
+    await publisher.publish('t1', keys);
+    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'batch-%' AND status = 'done'`)).length === 10, 'all handled');
+    // A consumption mark takes its transaction's start time: one batch, one time.
+    const [{ transactions }] = await app.sql(
+      `SELECT count(DISTINCT c.consumed_at)::int AS transactions FROM outbox_consumptions c JOIN outbox_events o USING (event_id, handler) WHERE o.payload->>'key' LIKE 'batch-%'`,
+    );
+    expect(transactions).toBe(1);
+    expect(probe.calls).toEqual(keys);
+  });
+
+  it('one bad delivery in a batch retries and dead-letters alone; the rest of the batch is handled once', async () => {
+    const keys = Array.from({ length: 6 }, (_, i) => `mixed-${i}`);
+    probe.failKeys.add('mixed-3');
+    await publisher.publish('t1', keys);
+    await eventually(async () => (await rows('mixed-3'))[0]?.status === 'dead', 'the bad delivery dead-lettered');
+    for (const key of keys.filter((k) => k !== 'mixed-3')) {
+      expect(await rows(key)).toEqual([{ status: 'done', attempts: 1, last_error: null }]);
+      expect(await effects(key)).toHaveLength(1); // the rolled-back batch left nothing behind
+    }
+    expect(await effects('mixed-3')).toHaveLength(0);
+    const bad = outcomes.filter((o) => o.delivery.payload.key === 'mixed-3').map((o) => o.kind);
+    expect(bad).toEqual(['retrying', 'retrying', 'retrying', 'dead']);
+    const handled = outcomes.filter((o) => o.kind === 'handled' && String(o.delivery.payload.key).startsWith('mixed-'));
+    expect(handled).toHaveLength(5);
   });
 
   it('holds events while the flag is off and handles them once it is on', async () => {

@@ -17,6 +17,8 @@ export class ProbeEvent implements DomainEvent {
 export const probe = {
   mode: (process.env.PROBE_MODE ?? 'ok') as 'ok' | 'fail' | 'hang',
   calls: [] as string[],
+  /** Keys whose handling always fails, whatever the mode. */
+  failKeys: new Set<string>(),
   onEnter: (_key: string): void => {},
 };
 
@@ -30,7 +32,7 @@ export class ProbeHandler implements IEventHandler<ProbeEvent> {
     // The effect is written first, so a crash after it proves the rollback.
     await this.tx.query(`INSERT INTO probe_effects (key, pid) VALUES ($1, $2)`, [event.key, process.pid]);
     probe.onEnter(event.key);
-    if (probe.mode === 'fail') throw new Error(`probe failure for ${event.key}`);
+    if (probe.mode === 'fail' || probe.failKeys.has(event.key)) throw new Error(`probe failure for ${event.key}`);
     if (probe.mode === 'hang') await new Promise((resolve) => setTimeout(resolve, 600_000));
   }
 }

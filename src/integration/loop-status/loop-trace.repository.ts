@@ -63,13 +63,6 @@ export class LoopTraceRepository {
     );
   }
 
-  async history(tenantId: string, incidentId: string): Promise<Array<{ stage: string; event_type: string; details: Record<string, unknown>; created_at: Date }>> {
-    return this.tx.query(
-      `SELECT stage, event_type, details, created_at FROM loop_events WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`,
-      [tenantId, incidentId],
-    );
-  }
-
   /** Tells every replica's SSE subscribers (see LoopProgressHub), once this transaction has committed. */
   notifyProgress(tenantId: string, incidentId: string): void {
     this.notifier.notifyAfterCommit(LOOP_PROGRESS_CHANNEL, JSON.stringify({ tenantId, incidentId }));

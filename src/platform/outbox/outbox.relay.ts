@@ -126,6 +126,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         const claimed = await this.store.claim(this.workerId, lane.handler.name, batchSize, leaseMs);
         // A full batch means more may be waiting.
         if (claimed.length === batchSize) lane.dirty = true;
+        // In the order they were stored (RETURNING does not keep it): one incident's events in causal order.
+        claimed.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
         if (claimed.length > 0) await this.process(lane.handler, claimed);
       }
     } catch (err) {
