@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { OutboxRelay, type DeliveryOutcome } from '../src/platform/outbox/outbox.relay.js';
-import { probe, ProbeModule, ProbePublisher } from './support/probe.module.js';
+import { grouped, probe, ProbeModule, ProbePublisher } from './support/probe.module.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 
@@ -79,6 +79,21 @@ describe('transactional outbox (real PostgreSQL)', () => {
     );
     expect(transactions).toBe(1);
     expect(probe.calls).toEqual(keys);
+  });
+
+  it('runs a batch\'s deliveries of different keys concurrently, and those of one key one after another, in order', async () => {
+    const events: Array<[string, string]> = [['a', 'grp-a0'], ['b', 'grp-b0'], ['a', 'grp-a1'], ['c', 'grp-c0'], ['a', 'grp-a2'], ['b', 'grp-b1']];
+    await publisher.publishGrouped('t1', events);
+    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'grp-%' AND status = 'done'`)).length === 6, 'all handled');
+    expect(grouped.maxInflight).toBeGreaterThan(1);
+    expect(grouped.maxInflightPerGroup.get('a')).toBe(1);
+    expect(grouped.maxInflightPerGroup.get('b')).toBe(1);
+    expect(grouped.calls.filter((k) => k.startsWith('grp-a'))).toEqual(['grp-a0', 'grp-a1', 'grp-a2']);
+    expect(grouped.calls.filter((k) => k.startsWith('grp-b'))).toEqual(['grp-b0', 'grp-b1']);
+    const [{ transactions }] = await app.sql(
+      `SELECT count(DISTINCT c.consumed_at)::int AS transactions FROM outbox_consumptions c JOIN outbox_events o USING (event_id, handler) WHERE o.payload->>'key' LIKE 'grp-%'`,
+    );
+    expect(transactions).toBe(1);
   });
 
   it('one bad delivery in a batch retries and dead-letters alone; the rest of the batch is handled once', async () => {

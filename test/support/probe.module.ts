@@ -37,6 +37,44 @@ export class ProbeHandler implements IEventHandler<ProbeEvent> {
   }
 }
 
+/** An event whose handler may run concurrently with others of a different `group` in one batch. */
+export class GroupedProbeEvent implements DomainEvent {
+  readonly incidentId = null;
+  constructor(
+    readonly tenantId: string,
+    readonly group: string,
+    readonly key: string,
+  ) {}
+}
+
+/** What the grouped handler saw: the order of calls, and how many ran at once (in all and per group). */
+export const grouped = {
+  calls: [] as string[],
+  inflight: new Map<string, number>(),
+  maxInflight: 0,
+  maxInflightPerGroup: new Map<string, number>(),
+};
+
+@EventsHandler(GroupedProbeEvent)
+@OutboxHandler({ name: 'test.grouped-probe', serializeBy: (e: GroupedProbeEvent) => e.group })
+export class GroupedProbeHandler implements IEventHandler<GroupedProbeEvent> {
+  constructor(private readonly tx: TransactionHost) {}
+
+  async handle(event: GroupedProbeEvent): Promise<void> {
+    grouped.calls.push(event.key);
+    const mine = (grouped.inflight.get(event.group) ?? 0) + 1;
+    grouped.inflight.set(event.group, mine);
+    grouped.maxInflightPerGroup.set(event.group, Math.max(mine, grouped.maxInflightPerGroup.get(event.group) ?? 0));
+    grouped.maxInflight = Math.max(grouped.maxInflight, [...grouped.inflight.values()].reduce((a, b) => a + b, 0));
+    try {
+      await this.tx.query(`SELECT pg_sleep(0.02)`);
+      await this.tx.query(`INSERT INTO probe_effects (key, pid) VALUES ($1, $2)`, [event.key, process.pid]);
+    } finally {
+      grouped.inflight.set(event.group, grouped.inflight.get(event.group)! - 1);
+    }
+  }
+}
+
 @Injectable()
 export class ProbePublisher implements OnModuleInit {
   constructor(
@@ -55,7 +93,13 @@ export class ProbePublisher implements OnModuleInit {
       if (thenFail) throw new Error('rolled back on purpose');
     });
   }
+
+  publishGrouped(tenantId: string, events: Array<[group: string, key: string]>): Promise<void> {
+    return this.tx.run(async () => {
+      for (const [group, key] of events) await this.eventBus.publish(new GroupedProbeEvent(tenantId, group, key));
+    });
+  }
 }
 
-@Module({ providers: [ProbeHandler, ProbePublisher] })
+@Module({ providers: [ProbeHandler, GroupedProbeHandler, ProbePublisher] })
 export class ProbeModule {}

@@ -12,7 +12,7 @@ export class DatabaseModule {
   static forRoot(url: string, poolSize: number): DynamicModule {
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize), autoLoadEntities: true })],
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, true), autoLoadEntities: true })],
       providers: [{ provide: DATABASE_URL, useValue: url }, TransactionHost, PgNotifications, NotifyBatcher],
       exports: [DATABASE_URL, TransactionHost, PgNotifications, NotifyBatcher],
     };

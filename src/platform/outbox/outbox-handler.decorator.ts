@@ -10,6 +10,13 @@ export interface OutboxHandlerOptions {
   flag?: FlagName;
   /** The loop stage this handler produces, reported when its delivery fails or is held. */
   loopStage?: string;
+  /**
+   * What must not be handled at the same time. Within a batch, deliveries with different keys
+   * are handled concurrently (their statements pipelined on the batch's connection), those with
+   * the same key one after another, in storage order. Without it, a batch runs one delivery
+   * after another. Choose the key so that concurrent handlers never depend on each other's writes.
+   */
+  serializeBy?: (event: any) => string;
 }
 
 /**

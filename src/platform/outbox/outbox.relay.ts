@@ -176,11 +176,21 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (toHandle.length === 0) return [];
     // The marks, the handler's effects, its events and "done" commit together or not at all.
     const fresh = await this.store.markConsumed(handler.name, toHandle.map((d) => d.event_id));
-    for (const delivery of toHandle) {
-      if (!fresh.has(delivery.event_id)) continue; // consumed by an earlier attempt whose "done" was lost
-      const event = this.registry.revive(delivery.event_type, delivery.payload);
-      await runInDelivery(delivery, () => handler.instance.handle(event));
+    // Consumed already when an earlier attempt's "done" was lost.
+    const work = toHandle.filter((d) => fresh.has(d.event_id)).map((delivery) => ({ delivery, event: this.registry.revive(delivery.event_type, delivery.payload) }));
+    const sequences = new Map<string, typeof work>();
+    for (const item of work) {
+      const key = handler.serializeBy ? handler.serializeBy(item.event) : '';
+      sequences.set(key, [...(sequences.get(key) ?? []), item]);
     }
+    // allSettled, not all: every handler must be done with the connection before the rollback.
+    const results = await Promise.allSettled(
+      [...sequences.values()].map(async (sequence) => {
+        for (const { delivery, event } of sequence) await runInDelivery(delivery, () => handler.instance.handle(event));
+      }),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     await this.store.markDone(toHandle.map((d) => d.id));
     return toHandle;
   }

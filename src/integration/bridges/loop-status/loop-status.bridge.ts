@@ -40,7 +40,7 @@ function stageOf(e: LoopEvent): { stage: LoopStage; details: Record<string, unkn
 
 /** Bridge 5: every loop event updates the incident's loop trace and history and tells live consoles. */
 @EventsHandler(IncidentCreated, PatternMatched, RecoverySuggested, RecoveryApplied, PolicyGenerated, RoutingAdjusted)
-@OutboxHandler({ name: 'bridge_5.loop-status', flag: 'bridge_5' })
+@OutboxHandler({ name: 'bridge_5.loop-status', flag: 'bridge_5', serializeBy: (e: LoopEvent) => e.incidentId ?? '' })
 export class LoopStatusBridge implements IEventHandler<LoopEvent> {
   constructor(private readonly traces: LoopTraceRepository) {}
 

@@ -9,7 +9,7 @@ import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 2: suggests a recovery for the pattern; auto-applied when trusted, else queued for review. */
 @EventsHandler(PatternMatched)
-@OutboxHandler({ name: 'bridge_2.pattern-to-recovery', flag: 'bridge_2', loopStage: 'recovery_suggested' })
+@OutboxHandler({ name: 'bridge_2.pattern-to-recovery', flag: 'bridge_2', loopStage: 'recovery_suggested', serializeBy: (e: PatternMatched) => e.patternId })
 export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
   constructor(
     private readonly commands: CommandBus,

@@ -10,7 +10,7 @@ import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 4: adjusts CARE routing for the agents the policy's pattern affected (each with its incident). */
 @EventsHandler(PolicyGenerated, PolicyActivated)
-@OutboxHandler({ name: 'bridge_4.policy-to-routing', flag: 'bridge_4', loopStage: 'routing_adjusted' })
+@OutboxHandler({ name: 'bridge_4.policy-to-routing', flag: 'bridge_4', loopStage: 'routing_adjusted', serializeBy: (e: PolicyGenerated | PolicyActivated) => e.policyId })
 export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | PolicyActivated> {
   constructor(
     private readonly commands: CommandBus,

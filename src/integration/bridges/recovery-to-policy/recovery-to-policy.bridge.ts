@@ -11,7 +11,8 @@ import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 3: turns the recovery into the pattern's prevention policy (one per pattern, updated later). */
 @EventsHandler(RecoverySuggested, RecoveryApplied)
-@OutboxHandler({ name: 'bridge_3.recovery-to-policy', flag: 'bridge_3', loopStage: 'policy_generated' })
+// One pattern at a time: its policy is upserted and may change status.
+@OutboxHandler({ name: 'bridge_3.recovery-to-policy', flag: 'bridge_3', loopStage: 'policy_generated', serializeBy: (e: RecoverySuggested | RecoveryApplied) => e.patternId })
 export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested | RecoveryApplied> {
   constructor(
     private readonly commands: CommandBus,
