@@ -16,8 +16,6 @@ export interface DeliveryRow {
   created_at: Date;
 }
 
-export type DeliveryStatus = 'pending' | 'held' | 'done' | 'dead';
-
 /** The SQL of the outbox, in one place. */
 @Injectable()
 export class OutboxStore {
@@ -111,13 +109,6 @@ export class OutboxStore {
     });
   }
 
-  async deliveriesOf(incidentId: string): Promise<Array<{ handler: string; status: DeliveryStatus; attempts: number; last_error: string | null }>> {
-    return this.tx.query(
-      `SELECT handler, status, attempts, last_error FROM outbox_events WHERE incident_id = $1 ORDER BY id`,
-      [incidentId],
-    );
-  }
-
   /** Deletes processed deliveries (and their consumption marks) older than the retention period. */
   async prune(retentionHours: number, batch = 5000): Promise<number> {
     const rows = await this.tx.queryOutside(
@@ -133,14 +124,15 @@ export class OutboxStore {
     return rows.length;
   }
 
+  /** Counted through the partial indexes: processed rows (almost all of them) are never read. */
   async depth(): Promise<{ due: number; pending: number; held: number; dead: number; oldestDueAgeSeconds: number }> {
     const [row] = await this.tx.queryOutside(
-      `SELECT count(*) FILTER (WHERE status = 'pending' AND available_at <= now())::int AS due,
-              count(*) FILTER (WHERE status = 'pending')::int AS pending,
-              count(*) FILTER (WHERE status = 'held')::int AS held,
-              count(*) FILTER (WHERE status = 'dead')::int AS dead,
-              coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending' AND available_at <= now())), 0)::float AS oldest
-         FROM outbox_events WHERE status <> 'done'`,
+      `SELECT (SELECT count(*) FROM outbox_events WHERE status = 'pending' AND available_at <= now())::int AS due,
+              (SELECT count(*) FROM outbox_events WHERE status = 'pending')::int AS pending,
+              (SELECT count(*) FROM outbox_events WHERE status = 'held')::int AS held,
+              (SELECT count(*) FROM outbox_events WHERE status = 'dead')::int AS dead,
+              coalesce((SELECT extract(epoch FROM now() - min(created_at)) FROM outbox_events
+                         WHERE status = 'pending' AND available_at <= now()), 0)::float AS oldest`,
     );
     return { due: row.due, pending: row.pending, held: row.held, dead: row.dead, oldestDueAgeSeconds: row.oldest };
   }
