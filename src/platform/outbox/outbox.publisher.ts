@@ -38,6 +38,17 @@ export class OutboxPublisher implements IEventPublisher {
     this.hooks.set(eventType, [...(this.hooks.get(eventType) ?? []), hook]);
   }
 
+  /** Written just before the transaction commits, every delivery of the transaction in one statement. */
+  private readonly insertDeliveries = async (rows: unknown[][]): Promise<void> => {
+    // One statement text for any number of rows, so it is prepared once.
+    const column = (i: number) => rows.map((r) => r[i]);
+    await this.tx.query(
+      `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
+      [column(0), column(1), column(2), column(3), column(4), column(5)],
+    );
+  };
+
   publish<E extends IEvent>(event: E): Promise<void> {
     return this.publishAll([event]);
   }
@@ -47,27 +58,19 @@ export class OutboxPublisher implements IEventPublisher {
     if (!this.tx.inTransaction) {
       throw new Error('events must be published inside a transaction (TransactionHost.run)');
     }
-    const rows: unknown[][] = [];
     const handlerNames = new Set<string>();
     for (const event of events) {
       const eventType = eventTypeOf(event);
       const handlers = this.registry.handlersFor(eventType);
       if (handlers.length === 0) this.logger.debug(`no handler for ${eventType}; not stored`);
       const eventId = randomUUID();
+      const payload = JSON.stringify(event);
       for (const handler of handlers) {
-        rows.push([eventId, eventType, handler.name, event.tenantId, event.incidentId ?? null, JSON.stringify(event)]);
+        await this.tx.deferWrite(this.insertDeliveries, [eventId, eventType, handler.name, event.tenantId, event.incidentId ?? null, payload]);
         handlerNames.add(handler.name);
       }
       for (const hook of this.hooks.get(eventType) ?? []) await hook(event);
     }
-    if (rows.length === 0) return;
-    // One statement text for any number of rows, so it is prepared once.
-    const column = (i: number) => rows.map((r) => r[i]);
-    await this.tx.query(
-      `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
-      [column(0), column(1), column(2), column(3), column(4), column(5)],
-    );
     // Relays wake once the rows are visible: this replica's at once, the others through NOTIFY,
     // and only the lanes of the handlers that have new deliveries.
     for (const name of handlerNames) {
