@@ -180,8 +180,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const work = toHandle.filter((d) => fresh.has(d.event_id)).map((delivery) => ({ delivery, event: this.registry.revive(delivery.event_type, delivery.payload) }));
     const sequences = new Map<string, typeof work>();
     for (const item of work) {
-      const key = handler.serializeBy ? handler.serializeBy(item.event) : '';
-      sequences.set(key, [...(sequences.get(key) ?? []), item]);
+      const key = handler.serializeBy?.(item.event) ?? '';
+      const sequence = sequences.get(key);
+      if (sequence) sequence.push(item);
+      else sequences.set(key, [item]);
     }
     // allSettled, not all: every handler must be done with the connection before the rollback.
     const results = await Promise.allSettled(
