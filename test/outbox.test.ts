@@ -112,6 +112,23 @@ describe('transactional outbox (real PostgreSQL)', () => {
     expect(handled).toHaveLength(5);
   });
 
+  it('a claim does not leave its connection committing without waiting for the WAL flush', async () => {
+    const { OutboxStore } = await import('../src/platform/outbox/outbox.store.js');
+    const { TransactionHost } = await import('../src/platform/database/transaction-host.js');
+    // Two connections, both asked at once afterwards: one of them ran the claim.
+    const small = await startTestApp({ DB_POOL_SIZE: '2', OUTBOX_RELAY_ENABLED: 'false' }, [ProbeModule], new URL(app.database.url).toString());
+    try {
+      // A delivery no relay here handles, so only this claim takes it.
+      await app.sql(`INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, payload) VALUES (gen_random_uuid(), 'ProbeEvent', 'test.unhandled', 't0', '{}')`);
+      expect(await small.app.get(OutboxStore).claim('test-worker', 'test.unhandled', 1, 1000)).toHaveLength(1);
+      const tx = small.app.get(TransactionHost);
+      const settings = await Promise.all([1, 2].map(() => tx.queryOutside(`SELECT current_setting('synchronous_commit') AS s, pg_sleep(0.05)`)));
+      expect(settings.map(([row]) => row.s)).toEqual(['on', 'on']);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('holds events while the flag is off and handles them once it is on', async () => {
     const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
     await app.http.put('/integration/flags/bridge_1').set(auth).send({ enabled: false, scope: 'tenant' }).expect(200);

@@ -28,13 +28,20 @@ export class OutboxStore {
    * Claims up to `limit` due deliveries of one handler. The lease is the new `available_at`: if
    * this worker dies, the rows simply become due again when the lease runs out. SKIP LOCKED
    * keeps concurrent relays (lanes or replicas) from ever claiming the same row.
+   *
+   * The claim commits without waiting for its WAL flush (`synchronous_commit` off for this one
+   * transaction): other sessions see it at once, and the batch's own commit, which does wait,
+   * flushes the WAL up to and past it. A database crash in between loses only the lease, and
+   * the rows are claimed again. That saves one flush wait (~1–3 ms) per batch and stage.
    */
   claim(workerId: string, handler: string, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
     return this.tx.queryOutside<DeliveryRow>(
-      `UPDATE outbox_events o
+      `WITH no_flush_wait AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
+       UPDATE outbox_events o
           SET available_at = now() + make_interval(secs => $4::double precision / 1000),
               locked_until = now() + make_interval(secs => $4::double precision / 1000),
               locked_by = $1, attempts = o.attempts + 1
+         FROM no_flush_wait
         WHERE o.id IN (SELECT id FROM outbox_events
                         WHERE handler = $2 AND status = 'pending' AND available_at <= now()
                         ORDER BY available_at, id
