@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { columnsOf, TransactionHost } from '../../platform/database/transaction-host.js';
 import { RecordDecision } from './record-decision.command.js';
 
 @CommandHandler(RecordDecision)
@@ -9,11 +9,10 @@ export class RecordDecisionHandler implements ICommandHandler<RecordDecision> {
 
   /** Decisions are only read by later requests: written at commit, all of a transaction's in one statement. */
   private readonly insertDecisions = async (rows: unknown[][]): Promise<void> => {
-    const column = (i: number) => rows.map((r) => r[i]);
     await this.tx.query(
       `INSERT INTO decisions (id, tenant_id, incident_id, kind, summary, details)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])`,
-      [column(0), column(1), column(2), column(3), column(4), column(5)],
+      columnsOf(rows),
     );
   };
 

@@ -3,15 +3,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 
-/**
- * The ambient database transaction. Code that must commit together (a state change, the
- * events it emits, an outbox consumption mark) runs inside `run()`; `query()` uses the
- * transaction's connection while one is open and the pool otherwise.
- *
- * It talks to node-postgres directly (TypeORM keeps the pool, the migrations and the config):
- * every distinct SQL text becomes a named prepared statement, so PostgreSQL parses it once
- * per connection instead of on every call; the loop runs the same few dozen statements all day.
- */
 type Writer<R> = (rows: R[]) => Promise<void>;
 
 interface OpenTransaction {
@@ -24,6 +15,15 @@ interface OpenTransaction {
 /** Distinct SQL texts prepared per connection; beyond this (generated SQL gone wild) they run unnamed. */
 const MAX_PREPARED = 1000;
 
+/**
+ * The ambient database transaction. Code that must commit together (a state change, the
+ * events it emits, an outbox consumption mark) runs inside `run()`; `query()` uses the
+ * transaction's connection while one is open and the pool otherwise.
+ *
+ * It talks to node-postgres directly (TypeORM keeps the pool, the migrations and the config):
+ * every distinct SQL text becomes a named prepared statement, so PostgreSQL parses it once
+ * per connection instead of on every call; the loop runs the same few dozen statements all day.
+ */
 @Injectable()
 export class TransactionHost {
   private readonly storage = new AsyncLocalStorage<OpenTransaction>();
@@ -133,4 +133,9 @@ export class TransactionHost {
     }
     return name;
   }
+}
+
+/** Rows of values turned into one array per column, the parameters of `INSERT … SELECT * FROM unnest($1::…[], $2::…[], …)`. */
+export function columnsOf(rows: unknown[][]): unknown[][] {
+  return rows[0].map((_, i) => rows.map((row) => row[i]));
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { IEvent, IEventPublisher } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../database/notify-batcher.js';
-import { TransactionHost } from '../database/transaction-host.js';
+import { columnsOf, TransactionHost } from '../database/transaction-host.js';
 import { OUTBOX_CHANNEL } from './outbox.store.js';
 import { eventTypeOf, type DomainEvent } from './domain-event.js';
 import { HandlerRegistry } from './handler-registry.js';
@@ -41,11 +41,10 @@ export class OutboxPublisher implements IEventPublisher {
   /** Written just before the transaction commits, every delivery of the transaction in one statement. */
   private readonly insertDeliveries = async (rows: unknown[][]): Promise<void> => {
     // One statement text for any number of rows, so it is prepared once.
-    const column = (i: number) => rows.map((r) => r[i]);
     await this.tx.query(
       `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
-      [column(0), column(1), column(2), column(3), column(4), column(5)],
+      columnsOf(rows),
     );
   };
 
