@@ -1,8 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
-import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { columnsOf, TransactionHost } from '../../platform/database/transaction-host.js';
 import type { LoopStage, LoopTraceRow, StageRecord } from './loop-stages.js';
+
+/** One loop event for the history; `completed` when it completes its stage. */
+export interface LoopProgress {
+  tenantId: string;
+  incidentId: string;
+  stage: LoopStage;
+  eventType: string;
+  details: Record<string, unknown>;
+  completed: (StageRecord & { status: 'completed' }) | null;
+}
 
 @Injectable()
 export class LoopTraceRepository {
@@ -47,21 +57,43 @@ export class LoopTraceRepository {
 
   /**
    * Appends an event to the loop's history (kept after the outbox is pruned) and, when the event
-   * completes a stage, merges that stage's record, in one statement: bridge 5 does this for
-   * every loop event.
+   * completes a stage, marks that stage completed. Bridge 5 does this for every loop event, and
+   * a batch carries dozens: the writes are deferred to the commit, one history insert and one
+   * trace update for all of them. Failures and holds go through recordStage instead.
    */
-  async recordEvent(tenantId: string, incidentId: string, stage: LoopStage, eventType: string, details: Record<string, unknown>, record: StageRecord | null = null): Promise<void> {
-    const event = [randomUUID(), tenantId, eventType, JSON.stringify(details)];
-    if (!record) {
-      await this.tx.query(`INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details) VALUES ($1, $2, $5, $6, $3, $4)`, [...event, incidentId, stage]);
-      return;
-    }
-    await this.tx.query(
-      `WITH history AS (INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details) VALUES ($5, $6, $1, $2, $7, $8))
-       ${MERGE_STAGE}`,
-      [incidentId, stage, JSON.stringify(record), record.status, ...event],
-    );
+  recordEvent(progress: LoopProgress): Promise<void> {
+    return this.tx.deferWrite(this.writeProgress, progress);
   }
+
+  private readonly writeProgress = async (events: LoopProgress[]): Promise<void> => {
+    await this.tx.query(
+      `INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])`,
+      columnsOf(events.map((e) => [randomUUID(), e.tenantId, e.incidentId, e.stage, e.eventType, JSON.stringify(e.details)])),
+    );
+    // Per incident, its completed stages (later events win) and, once routing is adjusted, the loop's end.
+    const patches = new Map<string, { stages: Record<string, StageRecord>; completedAt: string | null }>();
+    for (const e of events) {
+      if (!e.completed) continue;
+      const patch = patches.get(e.incidentId) ?? { stages: {}, completedAt: null };
+      patch.stages[e.stage] = e.completed;
+      if (e.stage === 'routing_adjusted') patch.completedAt = e.completed.completedAt;
+      patches.set(e.incidentId, patch);
+    }
+    if (patches.size === 0) return;
+    // In incident order, so two transactions updating the same traces never deadlock.
+    const rows = [...patches].sort(([a], [b]) => a.localeCompare(b)).map(([id, p]) => [id, JSON.stringify(p.stages), p.completedAt]);
+    await this.tx.query(
+      `UPDATE loop_traces t
+          SET stages = t.stages || p.patch,
+              is_complete = t.is_complete OR p.completed_at IS NOT NULL,
+              completed_at = coalesce(t.completed_at, p.completed_at),
+              updated_at = now()
+         FROM unnest($1::uuid[], $2::jsonb[], $3::timestamptz[]) AS p(incident_id, patch, completed_at)
+        WHERE t.incident_id = p.incident_id`,
+      columnsOf(rows),
+    );
+  };
 
   /** Tells every replica's SSE subscribers (see LoopProgressHub), once this transaction has committed. */
   notifyProgress(tenantId: string, incidentId: string): void {

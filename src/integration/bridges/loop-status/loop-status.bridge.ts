@@ -8,7 +8,7 @@ import { PatternMatched } from '../../../self-healing/events/pattern-matched.eve
 import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
 import { RecoverySuggested } from '../../../self-healing/events/recovery-suggested.event.js';
 import type { StageTiming } from '../../events/stage-timing.js';
-import type { LoopStage, StageRecord } from '../../loop-status/loop-stages.js';
+import type { LoopStage } from '../../loop-status/loop-stages.js';
 import { LoopTraceRepository } from '../../loop-status/loop-trace.repository.js';
 
 type LoopEvent = IncidentCreated | PatternMatched | RecoverySuggested | RecoveryApplied | PolicyGenerated | RoutingAdjusted;
@@ -47,8 +47,8 @@ export class LoopStatusBridge implements IEventHandler<LoopEvent> {
   async handle(e: LoopEvent): Promise<void> {
     if (!e.incidentId) return; // e.g. routing adjusted after a manual activation: no incident loop
     const { stage, details, timing } = stageOf(e);
-    const record: StageRecord | null = timing && {
-      status: 'completed',
+    const completed = timing && {
+      status: 'completed' as const,
       startedAt: timing.startedAt,
       completedAt: timing.completedAt,
       durationMs: Date.parse(timing.completedAt) - Date.parse(timing.startedAt),
@@ -56,7 +56,9 @@ export class LoopStatusBridge implements IEventHandler<LoopEvent> {
       error: null,
       details,
     };
-    await this.traces.recordEvent(e.tenantId, e.incidentId, stage, eventTypeOf(e), { ...details, ...(timing ? { timing } : {}) }, record);
+    await this.traces.recordEvent({
+      tenantId: e.tenantId, incidentId: e.incidentId, stage, eventType: eventTypeOf(e), details: { ...details, ...(timing ? { timing } : {}) }, completed,
+    });
     this.traces.notifyProgress(e.tenantId, e.incidentId);
   }
 }
