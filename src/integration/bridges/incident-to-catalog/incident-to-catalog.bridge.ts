@@ -3,16 +3,22 @@ import { RegisterAgents } from '../../../governance/routing/register-agents/regi
 import { IncidentCreated } from '../../../incidents/events/incident-created.event.js';
 import { LinkIncidentToPattern } from '../../../incidents/link-pattern/link-incident-to-pattern.command.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
-import { normalizeErrorType } from '../../../self-healing/catalog/signature.js';
+import { extractSignature } from '../../../self-healing/catalog/signature.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { MatchIncidentToCatalog } from '../../../self-healing/catalog/match-incident/match-incident.command.js';
 import { PatternMatched } from '../../../self-healing/events/pattern-matched.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
+function bucketOf(e: IncidentCreated): string {
+  const signature = extractSignature(e.errorType, e.message);
+  return `${e.tenantId}|${signature.errorType}|${signature.shapeKey}`;
+}
+
 /** Bridge 1: files the incident under a failure pattern (new or known) and registers its agent. */
 @EventsHandler(IncidentCreated)
-// One error type at a time: incidents of one error type may land in the same pattern bucket.
-@OutboxHandler({ name: 'bridge_1.incident-to-catalog', flag: 'bridge_1', loopStage: 'pattern_matched', serializeBy: (e: IncidentCreated) => `${e.tenantId}|${normalizeErrorType(e.errorType)}` })
+// One pattern bucket at a time: an incident is only ever matched against (and added to) the
+// patterns of its own bucket, the catalog's unit of locking.
+@OutboxHandler({ name: 'bridge_1.incident-to-catalog', flag: 'bridge_1', loopStage: 'pattern_matched', serializeBy: (e: IncidentCreated) => bucketOf(e) })
 export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
   constructor(
     private readonly commands: CommandBus,
