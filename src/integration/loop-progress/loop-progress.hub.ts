@@ -62,24 +62,20 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
 
   private async readAndSend(): Promise<void> {
     try {
-      await this.readUnread();
+      while (this.unread.size > 0) {
+        const batch = new Map(this.unread);
+        this.unread.clear();
+        const traces = await this.traces.findMany([...batch.keys()]).catch(() => []);
+        const byId = new Map(traces.map((t) => [t.incident_id, t]));
+        for (const [incidentId, tenantId] of batch) {
+          const trace = byId.get(incidentId);
+          if (!trace || trace.tenant_id !== tenantId) continue;
+          const status = toLoopStatus(trace);
+          for (const listener of [...(this.byIncident.get(incidentId) ?? []), ...(this.byTenant.get(tenantId) ?? [])]) listener(status);
+        }
+      }
     } finally {
       this.reading = false;
-    }
-  }
-
-  private async readUnread(): Promise<void> {
-    while (this.unread.size > 0) {
-      const batch = new Map(this.unread);
-      this.unread.clear();
-      const traces = await this.traces.findMany([...batch.keys()]).catch(() => []);
-      const byId = new Map(traces.map((t) => [t.incident_id, t]));
-      for (const [incidentId, tenantId] of batch) {
-        const trace = byId.get(incidentId);
-        if (!trace || trace.tenant_id !== tenantId) continue;
-        const status = toLoopStatus(trace);
-        for (const listener of [...(this.byIncident.get(incidentId) ?? []), ...(this.byTenant.get(tenantId) ?? [])]) listener(status);
-      }
     }
   }
 }

@@ -51,7 +51,18 @@ export class LoopTraceRepository {
    * failure/held report, and the loop's completion time is set once, when routing_adjusted lands.
    */
   async recordStage(incidentId: string, stage: LoopStage, record: StageRecord): Promise<LoopTraceRow | null> {
-    const [row] = await this.tx.query<LoopTraceRow>(MERGE_STAGE, [incidentId, stage, JSON.stringify(record), record.status]);
+    const [row] = await this.tx.query<LoopTraceRow>(
+      `UPDATE loop_traces
+          SET stages = CASE WHEN stages -> $2 ->> 'status' = 'completed' AND $4 <> 'completed' THEN stages
+                            ELSE jsonb_set(stages, ARRAY[$2], $3::jsonb) END,
+              is_complete = is_complete OR ($2 = 'routing_adjusted' AND $4 = 'completed'),
+              completed_at = CASE WHEN completed_at IS NULL AND $2 = 'routing_adjusted' AND $4 = 'completed'
+                                  THEN ($3::jsonb ->> 'completedAt')::timestamptz ELSE completed_at END,
+              updated_at = now()
+        WHERE incident_id = $1
+    RETURNING incident_id, tenant_id, stages, is_complete, started_at, completed_at`,
+      [incidentId, stage, JSON.stringify(record), record.status],
+    );
     return row ?? null;
   }
 
@@ -102,14 +113,3 @@ export class LoopTraceRepository {
 }
 
 export const LOOP_PROGRESS_CHANNEL = 'loop_progress';
-
-/** $1 incident, $2 stage, $3 the stage record (JSON), $4 its status. */
-const MERGE_STAGE = `UPDATE loop_traces
-    SET stages = CASE WHEN stages -> $2 ->> 'status' = 'completed' AND $4 <> 'completed' THEN stages
-                      ELSE jsonb_set(stages, ARRAY[$2], $3::jsonb) END,
-        is_complete = is_complete OR ($2 = 'routing_adjusted' AND $4 = 'completed'),
-        completed_at = CASE WHEN completed_at IS NULL AND $2 = 'routing_adjusted' AND $4 = 'completed'
-                            THEN ($3::jsonb ->> 'completedAt')::timestamptz ELSE completed_at END,
-        updated_at = now()
-  WHERE incident_id = $1
-RETURNING incident_id, tenant_id, stages, is_complete, started_at, completed_at`;

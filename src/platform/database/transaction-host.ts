@@ -114,14 +114,16 @@ export class TransactionHost {
 
   /** SQL on the ambient transaction, or on the pool outside one; the rows of a SELECT or a RETURNING clause. */
   async query<R = Record<string, any>>(sql: string, params: unknown[] = []): Promise<R[]> {
-    const target = this.storage.getStore()?.client ?? this.pool;
-    const result = await target.query({ name: this.nameOf(sql), text: sql, values: params });
-    return result.rows as R[];
+    return this.send<R>(this.storage.getStore()?.client ?? this.pool, sql, params);
   }
 
   /** SQL outside any ambient transaction (its own connection from the pool). */
   async queryOutside<R = Record<string, any>>(sql: string, params: unknown[] = []): Promise<R[]> {
-    const result = await this.pool.query({ name: this.nameOf(sql), text: sql, values: params });
+    return this.send<R>(this.pool, sql, params);
+  }
+
+  private async send<R>(target: Pool | PoolClient, sql: string, params: unknown[]): Promise<R[]> {
+    const result = await target.query({ name: this.nameOf(sql), text: sql, values: params });
     return result.rows as R[];
   }
 

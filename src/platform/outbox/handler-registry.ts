@@ -44,10 +44,6 @@ export class HandlerRegistry implements OnModuleInit {
     return this.byEventType.get(eventType) ?? [];
   }
 
-  handler(name: string): RegisteredHandler | undefined {
-    return this.byName.get(name);
-  }
-
   handlers(): RegisteredHandler[] {
     return [...this.byName.values()];
   }
