@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { Socket } from 'node:net';
+import { TransactionHost, type Statement } from '../src/platform/database/transaction-host.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 describe('TransactionHost (real PostgreSQL)', () => {
@@ -14,12 +15,31 @@ describe('TransactionHost (real PostgreSQL)', () => {
   afterAll(() => app.stop());
 
   const calls: string[][] = [];
-  const writeRows = async (rows: string[]) => {
-    calls.push(rows);
-    await tx.query(`INSERT INTO deferred_rows (v, written_with) SELECT unnest($1::text[]), $2`, [rows, rows.length]);
+  const writeRows = (rows: Array<string | null>): Statement[] => {
+    calls.push(rows as string[]);
+    return [{ sql: `INSERT INTO deferred_rows (v, written_with) SELECT unnest($1::text[]), $2`, params: [rows, rows.length] }];
   };
   const stored = async (prefix: string) =>
     (await app.sql(`SELECT v, written_with FROM deferred_rows WHERE v LIKE $1 ORDER BY v`, [`${prefix}%`])).map((r) => [r.v, r.written_with]);
+
+  /** How many times the app's sockets write while `work` runs (the relay is off: only `work` talks to the database). */
+  async function socketWrites(work: () => Promise<unknown>): Promise<number> {
+    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    const originals = { _write: proto._write, _writev: proto._writev };
+    let writes = 0;
+    for (const name of ['_write', '_writev'] as const) {
+      proto[name] = function (this: unknown, ...args: unknown[]) {
+        writes++;
+        return originals[name].apply(this, args);
+      };
+    }
+    try {
+      await work();
+    } finally {
+      Object.assign(proto, originals);
+    }
+    return writes;
+  }
 
   it('writes the rows deferred in a transaction once, together, just before it commits', async () => {
     calls.length = 0;
@@ -34,7 +54,7 @@ describe('TransactionHost (real PostgreSQL)', () => {
     expect(await stored('a')).toEqual([['a1', 3], ['a2', 3], ['a3', 3]]);
   });
 
-  it('writes nothing when the transaction rolls back, and fails the commit when the writer fails', async () => {
+  it('writes nothing when the transaction rolls back, or when building the deferred statements fails', async () => {
     calls.length = 0;
     await expect(
       tx.run(async () => {
@@ -44,7 +64,7 @@ describe('TransactionHost (real PostgreSQL)', () => {
     ).rejects.toThrow('rolled back on purpose');
     expect(calls).toEqual([]);
 
-    const failing = async () => {
+    const failing = (): Statement[] => {
       throw new Error('writer failed');
     };
     await expect(
@@ -56,15 +76,36 @@ describe('TransactionHost (real PostgreSQL)', () => {
     expect(await stored('b')).toEqual([]);
   });
 
-  it('flushes rows a writer defers for another writer, and writes at once outside a transaction', async () => {
-    calls.length = 0;
-    const chained = async (rows: string[]) => {
-      for (const row of rows) await tx.deferWrite(writeRows, `${row}-chained`);
-    };
-    await tx.run(() => tx.deferWrite(chained, 'c1'));
-    expect(await stored('c')).toEqual([['c1-chained', 1]]);
+  it('rolls back everything when a deferred statement fails in the database, though the COMMIT was already sent', async () => {
+    await expect(
+      tx.run(async () => {
+        await tx.query(`INSERT INTO deferred_rows (v, written_with) VALUES ('e1', 0)`);
+        await tx.deferWrite(writeRows, 'e2');
+        await tx.deferWrite(writeRows, null); // violates NOT NULL
+      }),
+    ).rejects.toThrow(/null value/);
+    expect(await stored('e')).toEqual([]);
+    // The connection is clean for the next transaction.
+    await tx.run(() => tx.deferWrite(writeRows, 'e3'));
+    expect(await stored('e')).toEqual([['e3', 1]]);
+  });
 
+  it('writes at once outside a transaction', async () => {
     await tx.deferWrite(writeRows, 'd1');
     expect(await stored('d')).toEqual([['d1', 1]]);
+  });
+
+  it('sends BEGIN with the first statements and the deferred writes with the COMMIT: two socket writes in all', async () => {
+    await tx.run(() => tx.query(`SELECT 1`)); // a warm connection, its statements prepared
+    const writes = await socketWrites(() =>
+      tx.run(async () => {
+        // Issued together (concurrent handlers of a batch do this), they leave together with BEGIN.
+        const [[one], [two]] = await Promise.all([tx.query(`SELECT 1 AS n`), tx.query(`SELECT 2 AS n`)]);
+        expect([one.n, two.n]).toEqual([1, 2]);
+        await tx.deferWrite(writeRows, 'f1');
+      }),
+    );
+    expect(writes).toBe(2);
+    expect(await stored('f')).toEqual([['f1', 1]]);
   });
 });

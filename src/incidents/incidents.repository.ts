@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { columnsOf, TransactionHost } from '../platform/database/transaction-host.js';
+import { columnsOf, TransactionHost, type Statement } from '../platform/database/transaction-host.js';
 import type { Cursor } from '../platform/http/cursor.js';
 import type { IncidentRow } from './incident.view.js';
 
@@ -36,14 +36,14 @@ export class IncidentsRepository {
     return this.tx.deferWrite(this.writeMatchedPatterns, [tenantId, id, patternId]);
   }
 
-  private readonly writeMatchedPatterns = async (links: string[][]): Promise<void> => {
-    await this.tx.query(
-      `UPDATE incidents i SET matched_pattern_id = l.pattern_id
-         FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS l(tenant_id, incident_id, pattern_id)
-        WHERE i.tenant_id = l.tenant_id AND i.id = l.incident_id`,
-      columnsOf(links),
-    );
-  };
+  private readonly writeMatchedPatterns = (links: string[][]): Statement[] => [
+    {
+      sql: `UPDATE incidents i SET matched_pattern_id = l.pattern_id
+              FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS l(tenant_id, incident_id, pattern_id)
+             WHERE i.tenant_id = l.tenant_id AND i.id = l.incident_id`,
+      params: columnsOf(links),
+    },
+  ];
 
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(tenantId: string, filters: IncidentFilters, cursor: Cursor | null, limit: number): Promise<IncidentRow[]> {

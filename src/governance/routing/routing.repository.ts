@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import type { CalculatedAdjustment } from './adjustment-calculator.js';
 import type { AdjustmentRow, AgentRow } from './routing.view.js';
@@ -12,6 +12,16 @@ export interface AdjustmentFilters {
   active?: boolean;
 }
 
+type Registration = [tenantId: string, agentId: string, capability: string | null];
+
+/** Every named agent with every capability (or none); blank names are not agents. */
+function registrationRows(tenantId: string, agentIds: string[], capabilities: string[]): Registration[] {
+  const agents = [...new Set(agentIds.filter((a) => typeof a === 'string' && a !== ''))];
+  const caps: Array<string | null> = [...new Set(capabilities.filter((c) => typeof c === 'string' && c !== ''))];
+  if (caps.length === 0) caps.push(null);
+  return agents.flatMap((agent) => caps.map((capability): Registration => [tenantId, agent, capability]));
+}
+
 @Injectable()
 export class RoutingRepository {
   constructor(private readonly tx: TransactionHost) {}
@@ -21,26 +31,41 @@ export class RoutingRepository {
    * Every incident names an agent, so this runs in nearly every loop: it must not lock rows it
    * does not change. `ON CONFLICT DO UPDATE … WHERE` would lock the existing row even when the
    * WHERE is false, serialising all loops of one agent; so it inserts with DO NOTHING, and only an
-   * agent that really gains a capability is updated (and locked). Ids are sorted so concurrent
-   * registrations never deadlock.
+   * agent that really gains a capability is updated (and locked). Agents are inserted in id
+   * order so concurrent registrations never deadlock.
    */
   async registerAgents(tenantId: string, agentIds: string[], capabilities: string[]): Promise<void> {
-    const ids = [...new Set(agentIds.filter((a) => typeof a === 'string' && a !== ''))].sort();
-    if (ids.length === 0) return;
-    const caps = [...new Set(capabilities.filter((c) => typeof c === 'string' && c !== ''))].sort();
-    await this.tx.query(
-      `INSERT INTO agents (tenant_id, id, capabilities)
-       SELECT $1, agent_id, $3::text[] FROM unnest($2::text[]) WITH ORDINALITY AS t(agent_id, n) ORDER BY n
-       ON CONFLICT (tenant_id, id) DO NOTHING`,
-      [tenantId, ids, caps],
-    );
-    if (caps.length === 0) return;
-    await this.tx.query(
-      `UPDATE agents SET capabilities = ARRAY(SELECT DISTINCT c FROM unnest(capabilities || $3::text[]) AS c ORDER BY c), updated_at = now()
-        WHERE tenant_id = $1 AND id = ANY($2::text[]) AND NOT ($3::text[] <@ capabilities)`,
-      [tenantId, ids, caps],
-    );
+    for (const s of this.registrations(registrationRows(tenantId, agentIds, capabilities))) await this.tx.query(s.sql, s.params);
   }
+
+  /** registerAgents, sent with the commit: for callers that do not read the agents back in the transaction (bridge 1). */
+  registerAgentAtCommit(tenantId: string, agentId: string, capability: string | null): Promise<void> {
+    const [row] = registrationRows(tenantId, [agentId], capability ? [capability] : []);
+    return row ? this.tx.deferWrite(this.registrations, row) : Promise.resolve();
+  }
+
+  /** Rows of (tenant, agent, capability or null), any number of agents and tenants. */
+  private readonly registrations = (rows: Registration[]): Statement[] => {
+    if (rows.length === 0) return [];
+    const params = columnsOf(rows);
+    const given = `unnest($1::text[], $2::text[], $3::text[]) AS r(tenant_id, agent_id, capability)`;
+    return [
+      {
+        sql: `INSERT INTO agents (tenant_id, id, capabilities)
+              SELECT tenant_id, agent_id, coalesce(array_agg(DISTINCT capability ORDER BY capability) FILTER (WHERE capability IS NOT NULL), '{}')
+                FROM ${given} GROUP BY tenant_id, agent_id ORDER BY tenant_id, agent_id
+              ON CONFLICT (tenant_id, id) DO NOTHING`,
+        params,
+      },
+      {
+        sql: `UPDATE agents a SET capabilities = ARRAY(SELECT DISTINCT c FROM unnest(a.capabilities || n.caps) AS c ORDER BY c), updated_at = now()
+                FROM (SELECT tenant_id, agent_id, array_agg(capability) AS caps FROM ${given}
+                       WHERE capability IS NOT NULL GROUP BY tenant_id, agent_id) AS n
+               WHERE a.tenant_id = n.tenant_id AND a.id = n.agent_id AND NOT (n.caps <@ a.capabilities)`,
+        params,
+      },
+    ];
+  };
 
   /**
    * One row per (policy, agent, capability), updated in place and re-activated, never stacked.

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
-import { columnsOf, TransactionHost } from '../../platform/database/transaction-host.js';
+import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { LoopStage, LoopTraceRow, StageRecord } from './loop-stages.js';
 
 /** One loop event for the history; `completed` when it completes its stage. */
@@ -21,15 +21,21 @@ export class LoopTraceRepository {
     private readonly notifier: NotifyBatcher,
   ) {}
 
-  async start(tenantId: string, incidentId: string, createdAt: string): Promise<void> {
+  /** Written at commit, with the incident's other deferred writes. */
+  start(tenantId: string, incidentId: string, createdAt: string): Promise<void> {
     const record: StageRecord = {
       status: 'completed', startedAt: createdAt, completedAt: createdAt, durationMs: 0, attempts: 1, error: null, details: {},
     };
-    await this.tx.query(
-      `INSERT INTO loop_traces (incident_id, tenant_id, stages, started_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-      [incidentId, tenantId, JSON.stringify({ incident_created: record }), createdAt],
-    );
+    return this.tx.deferWrite(this.insertTraces, [incidentId, tenantId, JSON.stringify({ incident_created: record }), createdAt]);
   }
+
+  private readonly insertTraces = (rows: string[][]): Statement[] => [
+    {
+      sql: `INSERT INTO loop_traces (incident_id, tenant_id, stages, started_at)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::timestamptz[]) ON CONFLICT DO NOTHING`,
+      params: columnsOf(rows),
+    },
+  ];
 
   async find(tenantId: string, incidentId: string): Promise<LoopTraceRow | null> {
     const [row] = await this.tx.query<LoopTraceRow>(
@@ -76,12 +82,12 @@ export class LoopTraceRepository {
     return this.tx.deferWrite(this.writeProgress, progress);
   }
 
-  private readonly writeProgress = async (events: LoopProgress[]): Promise<void> => {
-    await this.tx.query(
-      `INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])`,
-      columnsOf(events.map((e) => [randomUUID(), e.tenantId, e.incidentId, e.stage, e.eventType, JSON.stringify(e.details)])),
-    );
+  private readonly writeProgress = (events: LoopProgress[]): Statement[] => {
+    const history: Statement = {
+      sql: `INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])`,
+      params: columnsOf(events.map((e) => [randomUUID(), e.tenantId, e.incidentId, e.stage, e.eventType, JSON.stringify(e.details)])),
+    };
     // Per incident, its completed stages (later events win) and, once routing is adjusted, the loop's end.
     const patches = new Map<string, { stages: Record<string, StageRecord>; completedAt: string | null }>();
     for (const e of events) {
@@ -91,19 +97,20 @@ export class LoopTraceRepository {
       if (e.stage === 'routing_adjusted') patch.completedAt = e.completed.completedAt;
       patches.set(e.incidentId, patch);
     }
-    if (patches.size === 0) return;
+    if (patches.size === 0) return [history];
     // In incident order, so two transactions updating the same traces never deadlock.
     const rows = [...patches].sort(([a], [b]) => a.localeCompare(b)).map(([id, p]) => [id, JSON.stringify(p.stages), p.completedAt]);
-    await this.tx.query(
-      `UPDATE loop_traces t
-          SET stages = t.stages || p.patch,
-              is_complete = t.is_complete OR p.completed_at IS NOT NULL,
-              completed_at = coalesce(t.completed_at, p.completed_at),
-              updated_at = now()
-         FROM unnest($1::uuid[], $2::jsonb[], $3::timestamptz[]) AS p(incident_id, patch, completed_at)
-        WHERE t.incident_id = p.incident_id`,
-      columnsOf(rows),
-    );
+    const traces: Statement = {
+      sql: `UPDATE loop_traces t
+               SET stages = t.stages || p.patch,
+                   is_complete = t.is_complete OR p.completed_at IS NOT NULL,
+                   completed_at = coalesce(t.completed_at, p.completed_at),
+                   updated_at = now()
+              FROM unnest($1::uuid[], $2::jsonb[], $3::timestamptz[]) AS p(incident_id, patch, completed_at)
+             WHERE t.incident_id = p.incident_id`,
+      params: columnsOf(rows),
+    };
+    return [history, traces];
   };
 
   /** Tells every replica's SSE subscribers (see LoopProgressHub), once this transaction has committed. */

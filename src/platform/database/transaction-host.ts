@@ -1,16 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Socket } from 'node:net';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 
-type Writer<R> = (rows: R[]) => Promise<void>;
+/** One SQL statement and its parameters. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** Turns the rows deferred in a transaction into the statements that write them (no I/O, no further deferring). */
+export type DeferredWriter<R> = (rows: R[]) => Statement[];
 
 interface OpenTransaction {
   client: PoolClient;
   afterCommit: Array<() => void>;
-  /** Rows waiting for their writer, which runs once just before COMMIT. */
-  deferred: Map<Writer<any>, unknown[]>;
+  /** Rows waiting for their writer, whose statements are sent with the COMMIT. */
+  deferred: Map<DeferredWriter<any>, unknown[]>;
 }
+
+const ignore = () => undefined;
 
 /** Distinct SQL texts prepared per connection; beyond this (generated SQL gone wild) they run unnamed. */
 const MAX_PREPARED = 1000;
@@ -23,11 +33,17 @@ const MAX_PREPARED = 1000;
  * It talks to node-postgres directly (TypeORM keeps the pool, the migrations and the config):
  * every distinct SQL text becomes a named prepared statement, so PostgreSQL parses it once
  * per connection instead of on every call; the loop runs the same few dozen statements all day.
+ *
+ * Round trips, not statements, are what the loop pays for (each one wakes a backend and the
+ * app), so a transaction sends what it can together on its pipelined connection: BEGIN goes out
+ * with the first statement, the deferred writes go out with the COMMIT, and every statement
+ * issued in one burst of synchronous work (concurrent handlers of a batch) leaves in one write.
  */
 @Injectable()
 export class TransactionHost {
   private readonly storage = new AsyncLocalStorage<OpenTransaction>();
   private readonly statementNames = new Map<string, string>();
+  private readonly corked = new WeakSet<Socket>();
 
   constructor(readonly dataSource: DataSource) {}
 
@@ -58,13 +74,12 @@ export class TransactionHost {
     const open: OpenTransaction = { client, afterCommit: [], deferred: new Map() };
     let result: T;
     try {
-      await client.query('BEGIN');
-      result = await this.storage.run(open, async () => {
-        const value = await work();
-        await this.writeDeferred(open);
-        return value;
-      });
-      await client.query('COMMIT');
+      // Not awaited: it leaves with work's first statement (a failed BEGIN fails that one too).
+      const begun = this.send<never>(client, 'BEGIN', []);
+      begun.catch(ignore);
+      result = await this.storage.run(open, work);
+      await begun;
+      await this.commit(open);
     } catch (err) {
       // A connection that cannot even roll back is broken: the pool must not hand it out again.
       const broken = lost !== null || (await client.query('ROLLBACK').then(() => false, () => true));
@@ -79,27 +94,32 @@ export class TransactionHost {
   }
 
   /**
-   * Queues `row` for `writer`, which runs once, just before the current transaction commits,
-   * with every row queued for it: one multi-row statement instead of one per row (an outbox
-   * batch publishes dozens of events). Only for rows nothing reads back inside the
-   * transaction. Outside a transaction the row is written at once. `writer` must be one
-   * stable function: rows are grouped by it.
+   * Sends the deferred writes and the COMMIT together and waits for all of them. A write that
+   * fails aborts the transaction on the server, so the COMMIT behind it rolls back (PostgreSQL
+   * answers a COMMIT of a failed transaction with ROLLBACK), and its error is thrown here.
    */
-  async deferWrite<R>(writer: Writer<R>, row: R): Promise<void> {
+  private async commit(open: OpenTransaction): Promise<void> {
+    const statements = [...open.deferred].flatMap(([writer, rows]) => writer(rows));
+    const sent = statements.map((s) => this.send(open.client, s.sql, s.params));
+    sent.push(this.send(open.client, 'COMMIT', []));
+    const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /**
+   * Queues `row` for `writer`, whose statements are sent with the current transaction's COMMIT,
+   * once, for every row queued for it: one multi-row statement instead of one per row (an outbox
+   * batch publishes dozens of events), and no round trip of its own. Only for rows nothing reads
+   * back inside the transaction. Outside a transaction the row is written in one of its own.
+   * `writer` must be one stable function: rows are grouped by it, and written in the order the
+   * writers were first used.
+   */
+  async deferWrite<R>(writer: DeferredWriter<R>, row: R): Promise<void> {
     const current = this.storage.getStore();
-    if (!current) return writer([row]);
+    if (!current) return this.run(() => this.deferWrite(writer, row));
     const rows = current.deferred.get(writer);
     if (rows) rows.push(row);
     else current.deferred.set(writer, [row]);
-  }
-
-  private async writeDeferred(open: OpenTransaction): Promise<void> {
-    // A writer may queue rows for another (a hook that publishes): loop until nothing is left.
-    while (open.deferred.size > 0) {
-      const batches = [...open.deferred];
-      open.deferred.clear();
-      for (const [writer, rows] of batches) await writer(rows);
-    }
   }
 
   /**
@@ -123,8 +143,27 @@ export class TransactionHost {
   }
 
   private async send<R>(target: Pool | PoolClient, sql: string, params: unknown[]): Promise<R[]> {
+    if (target !== this.pool) this.corkBurst(target as PoolClient);
     const result = await target.query({ name: this.nameOf(sql), text: sql, values: params });
     return result.rows as R[];
+  }
+
+  /**
+   * Holds a transaction connection's outgoing bytes until the current burst of synchronous work
+   * and its microtasks is over, so the statements issued in it leave in one socket write.
+   */
+  private corkBurst(client: PoolClient): void {
+    const stream = (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+    if (!stream?.cork || this.corked.has(stream)) return;
+    this.corked.add(stream);
+    stream.cork();
+    // A tick queued from a microtask runs once the microtask queue is empty.
+    queueMicrotask(() =>
+      process.nextTick(() => {
+        this.corked.delete(stream);
+        stream.uncork();
+      }),
+    );
   }
 
   private nameOf(sql: string): string | undefined {

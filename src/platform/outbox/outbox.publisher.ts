@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { IEvent, IEventPublisher } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../database/notify-batcher.js';
-import { columnsOf, TransactionHost } from '../database/transaction-host.js';
+import { columnsOf, TransactionHost, type Statement } from '../database/transaction-host.js';
 import { OUTBOX_CHANNEL } from './outbox.store.js';
 import { eventTypeOf, type DomainEvent } from './domain-event.js';
 import { HandlerRegistry } from './handler-registry.js';
@@ -39,14 +39,14 @@ export class OutboxPublisher implements IEventPublisher {
   }
 
   /** Written just before the transaction commits, every delivery of the transaction in one statement. */
-  private readonly insertDeliveries = async (rows: unknown[][]): Promise<void> => {
-    // One statement text for any number of rows, so it is prepared once.
-    await this.tx.query(
-      `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
-      columnsOf(rows),
-    );
-  };
+  private readonly insertDeliveries = (rows: unknown[][]): Statement[] => [
+    {
+      // One statement text for any number of rows, so it is prepared once.
+      sql: `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
+      params: columnsOf(rows),
+    },
+  ];
 
   publish<E extends IEvent>(event: E): Promise<void> {
     return this.publishAll([event]);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NotifyBatcher } from '../database/notify-batcher.js';
-import { TransactionHost } from '../database/transaction-host.js';
+import { TransactionHost, type Statement } from '../database/transaction-host.js';
 
 export const OUTBOX_CHANNEL = 'outbox_events';
 
@@ -61,12 +61,17 @@ export class OutboxStore {
     return new Set(rows.map((r) => r.event_id));
   }
 
-  async markDone(ids: string[]): Promise<void> {
-    await this.tx.query(
-      `UPDATE outbox_events SET status = 'done', processed_at = now(), locked_by = NULL, locked_until = NULL WHERE id = ANY($1::bigint[])`,
-      [ids],
-    );
+  /** Sent with the batch's COMMIT. */
+  markDone(ids: string[]): Promise<void> {
+    return this.tx.deferWrite(this.updateDone, ids);
   }
+
+  private readonly updateDone = (batches: string[][]): Statement[] => [
+    {
+      sql: `UPDATE outbox_events SET status = 'done', processed_at = now(), locked_by = NULL, locked_until = NULL WHERE id = ANY($1::bigint[])`,
+      params: [batches.flat()],
+    },
+  ];
 
   async scheduleRetry(id: string, delayMs: number, error: string): Promise<void> {
     await this.tx.query(

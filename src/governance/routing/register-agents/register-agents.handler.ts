@@ -11,6 +11,8 @@ export class RegisterAgentsHandler implements ICommandHandler<RegisterAgents> {
   ) {}
 
   execute({ tenantId, agentIds, capability }: RegisterAgents): Promise<void> {
-    return this.tx.run(() => this.routing.registerAgents(tenantId, agentIds, capability ? [capability] : []));
+    return this.tx.run(async () => {
+      for (const agentId of agentIds) await this.routing.registerAgentAtCommit(tenantId, agentId, capability);
+    });
   }
 }
