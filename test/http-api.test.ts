@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ADMIN_KEY, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 
 describe('HTTP API: auth, tenants, bad input, idempotency', () => {
   let app: TestApp;
@@ -199,6 +200,34 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
     it('echoes a request id', async () => {
       const res = await app.http.get('/health/live').set('X-Request-Id', 'trace-123').expect(200);
       expect(res.headers['x-request-id']).toBe('trace-123');
+    });
+  });
+
+  describe('API keys on two replicas', () => {
+    it('serves known keys from memory, and a revocation on one replica reaches the other through NOTIFY', async () => {
+      // Both replicas cache keys for an hour: only the NOTIFY can make the second one forget.
+      const url = await createTestDatabase();
+      const env = { OUTBOX_RELAY_ENABLED: 'false', API_KEY_CACHE_MS: '3600000' };
+      const a = await startTestApp(env, [], url);
+      const b = await startTestApp(env, [], url);
+      try {
+        const created = await a.http.post('/admin/api-keys').set(bearer(ADMIN_KEY)).send({ tenantId: 'acme', name: 'replicas', role: 'viewer' }).expect(201);
+        const key = created.body.key as string;
+        await a.http.get('/incidents').set(bearer(key)).expect(200);
+        await b.http.get('/incidents').set(bearer(key)).expect(200);
+
+        // Revoked behind the service's back (no NOTIFY): the replicas still know the key.
+        await a.sql(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [created.body.id]);
+        await b.http.get('/incidents').set(bearer(key)).expect(200);
+        await a.sql(`UPDATE api_keys SET revoked_at = NULL WHERE id = $1`, [created.body.id]);
+
+        await a.http.delete(`/admin/api-keys/${created.body.id}`).set(bearer(ADMIN_KEY)).expect(204);
+        await a.http.get('/incidents').set(bearer(key)).expect(401);
+        await eventually(async () => (await b.http.get('/incidents').set(bearer(key))).status === 401, 'the other replica to refuse the revoked key');
+      } finally {
+        await a.stop();
+        await b.stop();
+      }
     });
   });
 });

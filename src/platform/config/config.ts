@@ -10,6 +10,8 @@ export interface AppConfig {
   embeddedPgPort: number;
   dbPoolSize: number;
   adminApiKey: string | null;
+  /** How long a replica serves a known API key from memory before asking the database again. */
+  apiKeyCacheMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   outbox: {
     /** Batches in flight per handler on this replica. */
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     embeddedPgPort: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 2, 500),
     adminApiKey,
+    apiKeyCacheMs: int(env, 'API_KEY_CACHE_MS', 1000, 0, 3_600_000),
     logLevel,
     outbox: {
       concurrency: int(env, 'OUTBOX_CONCURRENCY', 1, 1, 64),

@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { NotifyBatcher } from '../../database/notify-batcher.js';
+import { PgNotifications } from '../../database/pg-notifications.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import type { Principal, Role } from '../principal.js';
 
@@ -12,6 +14,11 @@ const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 const newKey = () => `plk_${randomBytes(32).toString('base64url')}`;
 // last_used_at is informational; writing it on every request would double the write load.
 const TOUCH_EVERY_MS = 60_000;
+
+/** Told on every revocation or change of a key: each replica drops its cache. */
+export const API_KEYS_CHANNEL = 'api_keys_changed';
+/** Keys kept; the least recently loaded is dropped beyond this. */
+const MAX_CACHED_KEYS = 10_000;
 
 interface KeyRow {
   id: string;
@@ -49,21 +56,31 @@ const view = (r: KeyRow): ApiKeyView => ({
   revokedAt: r.revoked_at?.toISOString() ?? null,
 });
 
+/**
+ * API keys. Every request is authenticated, so a known key is looked up once and then served
+ * from memory (the KillSwitchCache approach): a revocation drops the cache on every replica
+ * through NOTIFY, at once on the replica that revoked, and entries expire after API_KEY_CACHE_MS
+ * (1 s) anyway, in case a NOTIFY is missed.
+ */
 @Injectable()
-export class ApiKeyService {
+export class ApiKeyService implements OnModuleInit {
   private readonly logger = new Logger(ApiKeyService.name);
   private readonly touched = new Map<string, number>();
+  private readonly cache = new Map<string, { at: number; row: Promise<KeyRow | undefined> }>();
 
   constructor(
     private readonly tx: TransactionHost,
+    private readonly notifications: PgNotifications,
+    private readonly notifier: NotifyBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  onModuleInit(): void {
+    this.notifications.on(API_KEYS_CHANNEL, () => this.cache.clear());
+  }
+
   async authenticate(key: string): Promise<Principal | null> {
-    const [row] = await this.tx.queryOutside<KeyRow>(
-      `SELECT id, tenant_id, name, role, platform_admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hash(key)],
-    );
+    const row = await this.activeKey(hash(key));
     if (!row) return null;
     const last = this.touched.get(row.id) ?? 0;
     if (Date.now() - last > TOUCH_EVERY_MS) {
@@ -71,6 +88,31 @@ export class ApiKeyService {
       void this.tx.queryOutside(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [row.id]).catch(() => undefined);
     }
     return { keyId: row.id, keyName: row.name, tenantId: row.tenant_id, role: row.role, platformAdmin: row.platform_admin };
+  }
+
+  /** The key's row while it is not revoked. The promise is cached, so concurrent requests share one query. */
+  private activeKey(keyHash: string): Promise<KeyRow | undefined> {
+    const hit = this.cache.get(keyHash);
+    if (hit && Date.now() - hit.at < this.config.apiKeyCacheMs) return hit.row;
+    const row = this.tx
+      .queryOutside<KeyRow>(`SELECT id, tenant_id, name, role, platform_admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [keyHash])
+      .then(([found]) => found);
+    const entry = { at: Date.now(), row };
+    // Only keys that exist are kept: an unknown key (perhaps created a moment later) is asked again.
+    const forget = () => {
+      if (this.cache.get(keyHash) === entry) this.cache.delete(keyHash);
+    };
+    row.then((found) => found ?? forget(), forget);
+    this.cache.delete(keyHash); // re-inserted last: the map stays in load order
+    this.cache.set(keyHash, entry);
+    if (this.cache.size > MAX_CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
+    return row;
+  }
+
+  /** After the change commits: this replica forgets its keys at once, the others on the NOTIFY. */
+  private keysChanged(): void {
+    this.tx.afterCommit(() => this.cache.clear());
+    this.notifier.notifyAfterCommit(API_KEYS_CHANNEL);
   }
 
   /** Creates a key; the plaintext is returned this once and never stored. */
@@ -91,6 +133,7 @@ export class ApiKeyService {
   async revoke(id: string): Promise<void> {
     const rows = await this.tx.query(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id`, [id]);
     if (rows.length === 0) throw new NotFoundException(`API key ${id} not found`);
+    this.keysChanged();
   }
 
   /**
@@ -109,6 +152,7 @@ export class ApiKeyService {
         if (rows.length === 0) {
           await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (ADMIN_API_KEY)', role: 'admin', platformAdmin: true }, this.config.adminApiKey);
         }
+        this.keysChanged(); // its role or revocation may have changed
         return;
       }
       const [{ count }] = await this.tx.query<{ count: number }>(`SELECT count(*)::int AS count FROM api_keys`);
