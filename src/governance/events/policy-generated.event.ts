@@ -1,3 +1,4 @@
+import type { IncidentAgent } from '../../incidents/events/incident-agent.js';
 import type { StageTiming } from '../../integration/events/stage-timing.js';
 import type { DomainEvent } from '../../platform/outbox/domain-event.js';
 
@@ -15,5 +16,6 @@ export class PolicyGenerated implements DomainEvent {
     readonly confidence: number,
     readonly isNewPolicy: boolean,
     readonly timing: StageTiming,
+    readonly incidentAgent?: IncidentAgent,
   ) {}
 }

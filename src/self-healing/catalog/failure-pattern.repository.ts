@@ -61,14 +61,20 @@ export class FailurePatternRepository {
   constructor(private readonly tx: TransactionHost) {}
 
   /**
-   * Serialises matching within one (tenant, error type, shape) bucket until the transaction
-   * ends, so two concurrent incidents with the same new signature create one pattern.
+   * One (tenant, error type, shape) bucket's candidates, read under a lock on the bucket held
+   * until the transaction ends, so two concurrent incidents with the same new signature create
+   * one pattern. Lock and read leave together; PostgreSQL runs the read once the lock is granted,
+   * with a snapshot that sees whatever the lock's previous holder committed.
    */
-  async lockBucket(tenantId: string, errorType: string, shapeKey: string): Promise<void> {
-    await this.tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${tenantId}|${errorType}|${shapeKey}`]);
+  async lockedBucket(tenantId: string, errorType: string, shapeKey: string): Promise<PatternCandidate[]> {
+    const [, candidates] = await Promise.all([
+      this.tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${tenantId}|${errorType}|${shapeKey}`]),
+      this.bucket(tenantId, errorType, shapeKey),
+    ]);
+    return candidates;
   }
 
-  /** One bucket's candidates, through the (tenant_id, error_type, shape_key) index. */
+  /** One bucket's candidates, through the (tenant_id, error_type, shape_key) index; no lock (dry runs). */
   async bucket(tenantId: string, errorType: string, shapeKey: string): Promise<PatternCandidate[]> {
     const rows = await this.tx.query<{ id: string; template_tokens: string[] }>(
       `SELECT id, template_tokens FROM failure_patterns WHERE tenant_id = $1 AND error_type = $2 AND shape_key = $3`,

@@ -1,3 +1,4 @@
+import type { IncidentAgent } from '../../incidents/events/incident-agent.js';
 import type { StageTiming } from '../../integration/events/stage-timing.js';
 import type { DomainEvent } from '../../platform/outbox/domain-event.js';
 
@@ -13,5 +14,6 @@ export class RecoverySuggested implements DomainEvent {
     readonly confidence: number,
     readonly autoApplied: boolean,
     readonly timing: StageTiming,
+    readonly incidentAgent?: IncidentAgent,
   ) {}
 }

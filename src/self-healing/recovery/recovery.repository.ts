@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 
 export type RecoveryStatus = 'pending_review' | 'applied' | 'rejected';
@@ -41,16 +41,25 @@ export const recoveryView = (r: RecoveryRow) => ({
 export class RecoveryRepository {
   constructor(private readonly tx: TransactionHost) {}
 
-  async insert(r: Omit<RecoveryRow, 'created_at' | 'decided_at'>): Promise<RecoveryRow> {
-    const [row] = await this.tx.query<RecoveryRow>(
-      `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params,
-                                        suggestion_type, confidence, status, decided_by, decided_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CASE WHEN $11 = 'pending_review' THEN NULL ELSE now() END) RETURNING *`,
-      [r.id, r.tenant_id, r.source_incident_id, r.source_pattern_id, r.playbook_id, r.action, JSON.stringify(r.steps), JSON.stringify(r.params),
-        r.suggestion_type, r.confidence, r.status, r.decided_by],
-    );
-    return row;
+  /** Written at commit, with the rest of a bridge-2 batch's recoveries; nothing reads it back before. */
+  insertAtCommit(r: Omit<RecoveryRow, 'created_at' | 'decided_at'>): Promise<void> {
+    return this.tx.deferWrite(this.insertRecoveries, [
+      r.id, r.tenant_id, r.source_incident_id, r.source_pattern_id, r.playbook_id, r.action, JSON.stringify(r.steps), JSON.stringify(r.params),
+      r.suggestion_type, r.confidence, r.status, r.decided_by,
+    ]);
   }
+
+  private readonly insertRecoveries = (rows: unknown[][]): Statement[] => [
+    {
+      sql: `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params,
+                                             suggestion_type, confidence, status, decided_by, decided_at)
+            SELECT r.*, CASE WHEN r.status = 'pending_review' THEN NULL ELSE now() END
+              FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
+                          $9::text[], $10::double precision[], $11::text[], $12::text[])
+                AS r(id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params, suggestion_type, confidence, status, decided_by)`,
+      params: columnsOf(rows),
+    },
+  ];
 
   async find(tenantId: string, id: string, forUpdate = false): Promise<RecoveryRow | null> {
     const [row] = await this.tx.query<RecoveryRow>(
@@ -68,12 +77,18 @@ export class RecoveryRepository {
     return row;
   }
 
-  async recordAction(r: { tenantId: string; recoveryId: string; action: 'applied' | 'rejected'; automatic: boolean; actor: string; note?: string | null; id: string }): Promise<void> {
-    await this.tx.query(
-      `INSERT INTO recovery_actions (id, tenant_id, recovery_id, action, automatic, actor, note) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [r.id, r.tenantId, r.recoveryId, r.action, r.automatic, r.actor, r.note ?? null],
-    );
+  /** Written at commit (after the recoveries deferred before it), all of the transaction's in one statement. */
+  recordAction(r: { tenantId: string; recoveryId: string; action: 'applied' | 'rejected'; automatic: boolean; actor: string; note?: string | null; id: string }): Promise<void> {
+    return this.tx.deferWrite(this.insertActions, [r.id, r.tenantId, r.recoveryId, r.action, r.automatic, r.actor, r.note ?? null]);
   }
+
+  private readonly insertActions = (rows: unknown[][]): Statement[] => [
+    {
+      sql: `INSERT INTO recovery_actions (id, tenant_id, recovery_id, action, automatic, actor, note)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::boolean[], $6::text[], $7::text[])`,
+      params: columnsOf(rows),
+    },
+  ];
 
   /** Reviewed outcomes only: automatic applications say nothing about whether a fix worked. */
   async successRate(patternId: string): Promise<number | null> {

@@ -26,7 +26,10 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
       new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${r.autoApplied ? 'auto-applied' : 'queued for review'}: ${r.playbookId} (confidence ${r.confidence.toFixed(2)})`, { ...r }),
     );
     await this.eventBus.publish(
-      new RecoverySuggested(e.tenantId, e.incidentId, e.patternId, r.recoveryId, r.playbookId, r.suggestionType, r.confidence, r.autoApplied, stageTiming()),
+      new RecoverySuggested(e.tenantId, e.incidentId, e.patternId, r.recoveryId, r.playbookId, r.suggestionType, r.confidence, r.autoApplied, stageTiming(), {
+        agentId: e.agentId,
+        capability: e.capability,
+      }),
     );
   }
 }

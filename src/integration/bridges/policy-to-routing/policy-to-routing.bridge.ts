@@ -3,6 +3,7 @@ import { PolicyActivated } from '../../../governance/events/policy-activated.eve
 import { PolicyGenerated } from '../../../governance/events/policy-generated.event.js';
 import { RoutingAdjusted } from '../../../governance/events/routing-adjusted.event.js';
 import { ApplyRoutingAdjustments } from '../../../governance/routing/apply-routing-adjustments/apply-routing-adjustments.command.js';
+import type { IncidentAgent } from '../../../incidents/events/incident-agent.js';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
@@ -22,13 +23,19 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
     // The incident's agent and capability get (or refresh) their adjustment; agents of the pattern's
     // earlier incidents got theirs with those incidents. An activation, with no incident, re-applies
     // every existing adjustment (temporary ones become lasting), or the agent a manual policy names.
-    const incident = e.incidentId ? await this.queries.execute(new GetIncident(e.tenantId, e.incidentId)) : null;
-    const agents = incident?.agentId ? [incident.agentId] : [];
-    const capabilities = incident?.capability ? [incident.capability] : [];
+    const named = await this.incidentAgent(e);
+    const agents = named?.agentId ? [named.agentId] : [];
+    const capabilities = named?.capability ? [named.capability] : [];
     const result = await this.commands.execute(new ApplyRoutingAdjustments(e.tenantId, e.policyId, agents, capabilities, true));
     await this.commands.execute(
       new RecordDecision(e.tenantId, e.incidentId ?? null, 'routing', `${result.adjustmentCount} routing adjustment(s) for ${result.affectedAgents.length} agent(s) from ${result.policyStatus} policy`, { policyId: e.policyId, ...result }),
     );
     await this.eventBus.publish(new RoutingAdjusted(e.tenantId, e.incidentId ?? null, e.policyId, result.affectedAgents, result.adjustmentCount, stageTiming()));
+  }
+
+  /** Carried on the event from bridge 1 on; read from the incident when it is not. */
+  private async incidentAgent(e: PolicyGenerated | PolicyActivated): Promise<IncidentAgent | null> {
+    if (e instanceof PolicyGenerated && e.incidentAgent) return e.incidentAgent;
+    return e.incidentId ? this.queries.execute(new GetIncident(e.tenantId, e.incidentId)) : null;
   }
 }

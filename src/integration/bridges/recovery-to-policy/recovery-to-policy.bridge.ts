@@ -21,9 +21,11 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
   ) {}
 
   async handle(e: RecoverySuggested | RecoveryApplied): Promise<void> {
-    // One after the other: both run on the handler's single transaction connection.
-    const recovery = await this.queries.execute(new GetRecovery(e.tenantId, e.recoveryId));
-    const pattern = await this.queries.execute(new GetPattern(e.tenantId, e.patternId));
+    // Both reads leave together on the batch's pipelined connection.
+    const [recovery, pattern] = await Promise.all([
+      this.queries.execute(new GetRecovery(e.tenantId, e.recoveryId)),
+      this.queries.execute(new GetPattern(e.tenantId, e.patternId)),
+    ]);
     if (!recovery || !pattern) throw new Error(`recovery ${e.recoveryId} or pattern ${e.patternId} not found`);
     if (!recovery.playbook) throw new Error(`playbook "${recovery.playbookId}" is no longer in the playbook catalog`);
     const policy = await this.commands.execute(
@@ -42,7 +44,10 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
       new RecordDecision(e.tenantId, e.incidentId, 'policy', `${policy.isNew ? 'generated' : 'updated'} ${policy.status} policy: ${policy.action} (${policy.category})`, { ...policy }),
     );
     await this.eventBus.publish(
-      new PolicyGenerated(e.tenantId, e.incidentId, policy.policyId, pattern.id, recovery.id, policy.category, policy.action, policy.status, policy.confidence, policy.isNew, stageTiming()),
+      new PolicyGenerated(
+        e.tenantId, e.incidentId, policy.policyId, pattern.id, recovery.id, policy.category, policy.action, policy.status, policy.confidence, policy.isNew, stageTiming(),
+        e instanceof RecoverySuggested ? e.incidentAgent : undefined,
+      ),
     );
   }
 }

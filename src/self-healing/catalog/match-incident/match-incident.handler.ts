@@ -19,8 +19,7 @@ export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncid
   execute(c: MatchIncidentToCatalog): Promise<CatalogMatch> {
     return this.tx.run(async () => {
       const signature = extractSignature(c.errorType, c.message);
-      await this.patterns.lockBucket(c.tenantId, signature.errorType, signature.shapeKey);
-      const candidates = await this.patterns.bucket(c.tenantId, signature.errorType, signature.shapeKey);
+      const candidates = await this.patterns.lockedBucket(c.tenantId, signature.errorType, signature.shapeKey);
       const match = bestMatch(candidates, signature, this.config.matchThreshold);
       if (!match) {
         const created = await this.patterns.insert({

@@ -37,8 +37,9 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         { message: c.message, agentId: c.agentId, capability: c.capability },
       );
       const autoApplied = !c.autoApplyPaused && shouldAutoApply(suggestion, pattern.auto_apply_recovery);
-      const recovery = await this.recoveries.insert({
-        id: randomUUID(),
+      const recoveryId = randomUUID();
+      await this.recoveries.insertAtCommit({
+        id: recoveryId,
         tenant_id: c.tenantId,
         source_incident_id: c.incidentId,
         source_pattern_id: pattern.id,
@@ -52,9 +53,9 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         decided_by: autoApplied ? 'auto-apply' : null,
       });
       if (autoApplied) {
-        await this.recoveries.recordAction({ id: randomUUID(), tenantId: c.tenantId, recoveryId: recovery.id, action: 'applied', automatic: true, actor: 'auto-apply' });
+        await this.recoveries.recordAction({ id: randomUUID(), tenantId: c.tenantId, recoveryId, action: 'applied', automatic: true, actor: 'auto-apply' });
       }
-      return { recoveryId: recovery.id, playbookId: suggestion.playbookId, suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied };
+      return { recoveryId, playbookId: suggestion.playbookId, suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied };
     });
   }
 }
