@@ -1,5 +1,9 @@
 import type { Playbook, PolicyAction, PolicyCategory } from '../../self-healing/recovery/playbook-catalog.js';
-import { celString, validateCondition } from './cel.js';
+import { CelProgramCache, celString } from './cel.js';
+
+// A pattern's condition only changes when it gains an agent or a capability, and checking one
+// (parse, plan, trial run) costs more than the rest of bridge 3's work: each text is checked once.
+const generatedConditions = new CelProgramCache(1000);
 
 export type { PolicyAction, PolicyCategory };
 export type PolicyScope = 'global' | 'tenant' | 'agent';
@@ -61,7 +65,7 @@ export function generatePolicy(input: PolicyGenerationInput): GeneratedPolicy {
 
   const condition = buildCondition(tenantId, agents, capabilities);
   // Generated text must always be valid; failing here is a bug, not bad input.
-  const valid = validateCondition(condition);
+  const valid = generatedConditions.get(condition);
   if (!valid.ok) throw new Error(`generated an invalid policy condition (${valid.error}): ${condition}`);
 
   const base = clamp01(recovery.confidence);
