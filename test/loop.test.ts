@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EventBus } from '@nestjs/cqrs';
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { PolicyGenerated } from '../src/governance/events/policy-generated.event.js';
+import { stageTiming } from '../src/integration/events/stage-timing.js';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 const STAGES = ['incident_created', 'pattern_matched', 'recovery_suggested', 'policy_generated', 'routing_adjusted'];
@@ -124,6 +129,31 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     const history = await app.sql(`SELECT event_type FROM loop_events WHERE incident_id = $1 ORDER BY created_at`, [status.incidentId]);
     expect(history.map((h) => h.event_type)).toContain('RecoveryApplied');
     expect(await app.sql(`SELECT 1 FROM policy_rules WHERE source_pattern_id = $1`, [status.details.pattern_matched.patternId])).toHaveLength(1);
+  });
+
+  it("bridge 4 routes by the agent the event carries, and reads the incident's when an event does not carry it", async () => {
+    const incidentId = await report({ errorType: 'quota', message: 'Quota exceeded for project 8812', agentId: 'agent-read', capability: 'triage' });
+    await untilComplete(incidentId);
+    const policy = (
+      await app.http.post('/policies').set(auth(admin)).send({ name: 'bridge 4 input', category: 'operational', action: 'warn', scope: 'tenant', condition: 'true' }).expect(201)
+    ).body;
+    const publish = (incidentAgent?: { agentId: string; capability: string | null }) =>
+      app.app.get(TransactionHost).run(() =>
+        app.app.get(EventBus).publish(
+          new PolicyGenerated('loop', incidentId, policy.id, randomUUID(), randomUUID(), 'operational', 'warn', 'active', 1, false, stageTiming(), incidentAgent),
+        ),
+      );
+    const adjusted = (agentId: string) =>
+      eventually(async () => {
+        const items = (await app.http.get('/routing/adjustments').query({ policyId: policy.id, agentId }).set(auth(operator)).expect(200)).body.items;
+        return items.length > 0 ? items : null;
+      }, `an adjustment of ${agentId} from the policy`);
+
+    await publish({ agentId: 'agent-carried', capability: 'triage' });
+    expect((await adjusted('agent-carried'))[0]).toMatchObject({ capability: 'triage' });
+    // As stored before events carried it: the incident's own agent is read.
+    await publish();
+    expect((await adjusted('agent-read'))[0]).toMatchObject({ capability: 'triage' });
   });
 
   it('completes 10 concurrent incidents, and concurrent incidents with one new signature share one pattern', async () => {

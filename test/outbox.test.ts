@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { OutboxRelay, type DeliveryOutcome } from '../src/platform/outbox/outbox.relay.js';
+import { OutboxStore } from '../src/platform/outbox/outbox.store.js';
 import { grouped, probe, ProbeModule, ProbePublisher } from './support/probe.module.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
@@ -73,9 +75,9 @@ describe('transactional outbox (real PostgreSQL)', () => {
     const keys = Array.from({ length: 10 }, (_, i) => `batch-${i}`);
     await publisher.publish('t1', keys);
     await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'batch-%' AND status = 'done'`)).length === 10, 'all handled');
-    // A consumption mark takes its transaction's start time: one batch, one time.
+    // processed_at is its transaction's start time: one batch, one time.
     const [{ transactions }] = await app.sql(
-      `SELECT count(DISTINCT c.consumed_at)::int AS transactions FROM outbox_consumptions c JOIN outbox_events o USING (event_id, handler) WHERE o.payload->>'key' LIKE 'batch-%'`,
+      `SELECT count(DISTINCT processed_at)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'batch-%'`,
     );
     expect(transactions).toBe(1);
     expect(probe.calls).toEqual(keys);
@@ -91,7 +93,7 @@ describe('transactional outbox (real PostgreSQL)', () => {
     expect(grouped.calls.filter((k) => k.startsWith('grp-a'))).toEqual(['grp-a0', 'grp-a1', 'grp-a2']);
     expect(grouped.calls.filter((k) => k.startsWith('grp-b'))).toEqual(['grp-b0', 'grp-b1']);
     const [{ transactions }] = await app.sql(
-      `SELECT count(DISTINCT c.consumed_at)::int AS transactions FROM outbox_consumptions c JOIN outbox_events o USING (event_id, handler) WHERE o.payload->>'key' LIKE 'grp-%'`,
+      `SELECT count(DISTINCT processed_at)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'grp-%'`,
     );
     expect(transactions).toBe(1);
   });
@@ -166,7 +168,47 @@ describe('transactional outbox (real PostgreSQL)', () => {
     expect(await store.prune(1)).toBeGreaterThanOrEqual(1);
     expect(await rows('prune-done')).toHaveLength(0);
     expect((await rows('prune-dead'))[0].status).toBe('dead'); // dead letters stay for inspection and retry
-    expect(await app.sql(`SELECT 1 FROM outbox_consumptions c JOIN outbox_events o USING (event_id, handler) WHERE o.payload->>'key' = 'prune-done'`)).toHaveLength(0);
+  });
+
+  it('marks a delivery done in one transaction only: meanwhile nobody claims it, and a second worker waits, then gets it only if the first rolls back', async () => {
+    const store = app.app.get(OutboxStore);
+    const tx = app.app.get(TransactionHost);
+    // A handler nobody registered: the relay leaves the row to this test.
+    const [{ id }] = await app.sql(
+      `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, payload) VALUES (gen_random_uuid(), 'Unhandled', 'test.nobody', 't9', '{}') RETURNING id::text`,
+    );
+    /** Marks the delivery in a transaction that stays open until `finish` is called. */
+    const holdMark = async (outcome: 'commit' | 'rollback') => {
+      let finish!: () => void;
+      const finished = new Promise<void>((resolve) => (finish = resolve));
+      let marked!: (ids: Set<string>) => void;
+      const mine = new Promise<Set<string>>((resolve) => (marked = resolve));
+      const done = tx.run(async () => {
+        marked(await store.markDone([id]));
+        await finished;
+        if (outcome === 'rollback') throw new Error('rolled back on purpose');
+      });
+      return { mine: await mine, finish, done };
+    };
+    const secondWaits = () =>
+      eventually(async () => (await app.sql(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE outbox_events SET status = ''done''%'`)).length > 0, 'the second worker to wait');
+
+    const first = await holdMark('commit');
+    expect([...first.mine]).toEqual([id]);
+    expect(await store.claim('another-worker', 'test.nobody', 10, 1000)).toEqual([]);
+    const second = tx.run(() => store.markDone([id]));
+    await secondWaits();
+    first.finish();
+    await first.done;
+    expect([...(await second)]).toEqual([]);
+
+    await app.sql(`UPDATE outbox_events SET status = 'pending' WHERE id = $1`, [id]);
+    const failing = await holdMark('rollback');
+    const next = tx.run(() => store.markDone([id]));
+    await secondWaits();
+    failing.finish();
+    await expect(failing.done).rejects.toThrow('rolled back on purpose');
+    expect([...(await next)]).toEqual([id]);
   });
 
   it('two relays on one database never handle an event twice', async () => {
@@ -237,7 +279,6 @@ describe('a relay killed with SIGKILL in the middle of a handler', () => {
 
       // Nothing of the interrupted attempt survived, and the event is still owed.
       expect(await publisherApp.sql(`SELECT * FROM probe_effects WHERE key = 'crash-me'`)).toHaveLength(0);
-      expect(await publisherApp.sql(`SELECT * FROM outbox_consumptions`)).toHaveLength(0);
       const [pending] = await publisherApp.sql(`SELECT status, attempts FROM outbox_events WHERE payload->>'key' = 'crash-me'`);
       expect(pending).toEqual({ status: 'pending', attempts: 1 });
 
@@ -246,7 +287,6 @@ describe('a relay killed with SIGKILL in the middle of a handler', () => {
       await eventually(async () => (await publisherApp.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' = 'crash-me' AND status = 'done'`)).length === 1, 'the event handled after the lease expired');
       const effects = await publisherApp.sql(`SELECT pid FROM probe_effects WHERE key = 'crash-me'`);
       expect(effects).toEqual([{ pid: second.child.pid }]);
-      expect(await publisherApp.sql(`SELECT * FROM outbox_consumptions`)).toHaveLength(1);
       second.child.kill('SIGTERM');
       await once(second.child, 'exit');
     } finally {

@@ -174,10 +174,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       for (const delivery of held) await this.tell({ kind: 'held', delivery, handler });
     }
     if (toHandle.length === 0) return [];
-    // The marks, the handler's effects, its events and "done" commit together or not at all.
-    const fresh = await this.store.markConsumed(handler.name, toHandle.map((d) => d.event_id));
-    // Consumed already when an earlier attempt's "done" was lost.
-    const work = toHandle.filter((d) => fresh.has(d.event_id)).map((delivery) => ({ delivery, event: this.registry.revive(delivery.event_type, delivery.payload) }));
+    // "done", the handler's effects and its events commit together or not at all.
+    const mine = await this.store.markDone(toHandle.map((d) => d.id));
+    // Not mine when another worker handled it after this one's lease ran out.
+    const handled = toHandle.filter((d) => mine.has(d.id));
+    const work = handled.map((delivery) => ({ delivery, event: this.registry.revive(delivery.event_type, delivery.payload) }));
     const sequences = new Map<string, typeof work>();
     for (const item of work) {
       const key = handler.serializeBy?.(item.event) ?? '';
@@ -193,8 +194,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    await this.store.markDone(toHandle.map((d) => d.id));
-    return toHandle;
+    return handled;
   }
 
   private async recordFailure(delivery: DeliveryRow, handler: RegisteredHandler, err: unknown): Promise<void> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NotifyBatcher } from '../database/notify-batcher.js';
-import { TransactionHost, type Statement } from '../database/transaction-host.js';
+import { TransactionHost } from '../database/transaction-host.js';
 
 export const OUTBOX_CHANNEL = 'outbox_events';
 
@@ -51,27 +51,20 @@ export class OutboxStore {
     );
   }
 
-  /** Inserts the consumption marks; returns the events this handler had not consumed before. */
-  async markConsumed(handler: string, eventIds: string[]): Promise<Set<string>> {
-    const rows = await this.tx.query<{ event_id: string }>(
-      `INSERT INTO outbox_consumptions (event_id, handler) SELECT unnest($2::uuid[]), $1
-       ON CONFLICT DO NOTHING RETURNING event_id`,
-      [handler, eventIds],
+  /**
+   * Marks deliveries done, first thing in the transaction that handles them: done is their
+   * consumption mark, committed with the handler's effects or not at all. The update row-locks
+   * them until then, so no other worker can claim them meanwhile (SKIP LOCKED), and one whose
+   * lease ran out and that another worker has handled since is not returned. Returns the ids to handle.
+   */
+  async markDone(ids: string[]): Promise<Set<string>> {
+    const rows = await this.tx.query<{ id: string }>(
+      `UPDATE outbox_events SET status = 'done', processed_at = now(), locked_by = NULL, locked_until = NULL
+        WHERE id = ANY($1::bigint[]) AND status = 'pending' RETURNING id`,
+      [ids],
     );
-    return new Set(rows.map((r) => r.event_id));
+    return new Set(rows.map((r) => r.id));
   }
-
-  /** Sent with the batch's COMMIT. */
-  markDone(ids: string[]): Promise<void> {
-    return this.tx.deferWrite(this.updateDone, ids);
-  }
-
-  private readonly updateDone = (batches: string[][]): Statement[] => [
-    {
-      sql: `UPDATE outbox_events SET status = 'done', processed_at = now(), locked_by = NULL, locked_until = NULL WHERE id = ANY($1::bigint[])`,
-      params: [batches.flat()],
-    },
-  ];
 
   async scheduleRetry(id: string, delayMs: number, error: string): Promise<void> {
     await this.tx.query(
@@ -121,15 +114,12 @@ export class OutboxStore {
     });
   }
 
-  /** Deletes processed deliveries (and their consumption marks) older than the retention period. */
+  /** Deletes processed deliveries older than the retention period. */
   async prune(retentionHours: number, batch = 5000): Promise<number> {
     const rows = await this.tx.queryOutside(
-      `WITH gone AS (
-         DELETE FROM outbox_events WHERE id IN (
-           SELECT id FROM outbox_events WHERE status = 'done'
-              AND processed_at < now() - make_interval(secs => $1::double precision * 3600) LIMIT $2)
-         RETURNING event_id, handler)
-       DELETE FROM outbox_consumptions c USING gone WHERE c.event_id = gone.event_id AND c.handler = gone.handler
+      `DELETE FROM outbox_events WHERE id IN (
+         SELECT id FROM outbox_events WHERE status = 'done'
+            AND processed_at < now() - make_interval(secs => $1::double precision * 3600) LIMIT $2)
        RETURNING 1`,
       [retentionHours, batch],
     );
