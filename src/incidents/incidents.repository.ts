@@ -17,14 +17,26 @@ export interface IncidentFilters {
 export class IncidentsRepository {
   constructor(private readonly tx: TransactionHost) {}
 
+  /**
+   * Written at commit, with the incident's event and loop trace, so reporting an incident costs
+   * one round trip; returns the row as it will be stored (`created_at` is this replica's clock).
+   */
   async insert(row: Omit<IncidentRow, 'created_at' | 'matched_pattern_id'>): Promise<IncidentRow> {
-    const [created] = await this.tx.query<IncidentRow>(
-      `INSERT INTO incidents (id, tenant_id, title, error_type, message, severity, agent_id, capability, context, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-      [row.id, row.tenant_id, row.title, row.error_type, row.message, row.severity, row.agent_id, row.capability, JSON.stringify(row.context), row.occurred_at],
-    );
-    return created;
+    const stored: IncidentRow = { ...row, created_at: new Date(), matched_pattern_id: null };
+    await this.tx.deferWrite(this.insertIncidents, stored);
+    return stored;
   }
+
+  private readonly insertIncidents = (rows: IncidentRow[]): Statement[] => [
+    {
+      sql: `INSERT INTO incidents (id, tenant_id, title, error_type, message, severity, agent_id, capability, context, occurred_at, created_at)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                                 $9::jsonb[], $10::timestamptz[], $11::timestamptz[])`,
+      params: columnsOf(
+        rows.map((r) => [r.id, r.tenant_id, r.title, r.error_type, r.message, r.severity, r.agent_id, r.capability, JSON.stringify(r.context), r.occurred_at, r.created_at]),
+      ),
+    },
+  ];
 
   async find(tenantId: string, id: string): Promise<IncidentRow | null> {
     const [row] = await this.tx.query<IncidentRow>(`SELECT * FROM incidents WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
