@@ -94,7 +94,8 @@ export async function startEmbeddedPostgres(
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a `postgres` user.
     createPostgresUser: asRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    // Autovacuum looks every 5 s instead of every minute: the outbox churns (migration 1764000007000).
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'autovacuum_naptime=5'],
     onLog: () => {},
     onError: (err: unknown) => log(`embedded PostgreSQL: ${String(err)}`),
   });
