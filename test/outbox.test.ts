@@ -131,6 +131,17 @@ describe('transactional outbox (real PostgreSQL)', () => {
     }
   });
 
+  it('claims in place: a claim writes no index entry (a HOT update), so claims do not bloat the indexes', async () => {
+    // Claims are the only updates of a healthy delivery that may be HOT: "done" changes the status.
+    const hotUpdates = async () =>
+      (await app.sql(`SELECT n_tup_hot_upd::int AS n FROM pg_stat_user_tables WHERE relname = 'outbox_events'`))[0].n as number;
+    const before = await hotUpdates();
+    await publisher.publish('t5', Array.from({ length: 20 }, (_, i) => `hot-${i}`));
+    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'hot-%' AND status = 'done'`)).length === 20, 'all handled');
+    // Statistics reach the shared counters within seconds of the transactions that made them.
+    await eventually(async () => (await hotUpdates()) > before, 'claims counted as HOT updates');
+  });
+
   it('holds events while the flag is off and handles them once it is on', async () => {
     const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
     await app.http.put('/integration/flags/bridge_1').set(auth).send({ enabled: false, scope: 'tenant' }).expect(200);

@@ -25,9 +25,11 @@ export class OutboxStore {
   ) {}
 
   /**
-   * Claims up to `limit` due deliveries of one handler. The lease is the new `available_at`: if
-   * this worker dies, the rows simply become due again when the lease runs out. SKIP LOCKED
-   * keeps concurrent relays (lanes or replicas) from ever claiming the same row.
+   * Claims up to `limit` due deliveries of one handler, oldest first. The lease is the new
+   * `available_at`: if this worker dies, the rows simply become due again when the lease runs
+   * out. SKIP LOCKED keeps concurrent relays (lanes or replicas) from ever claiming the same row.
+   * No index holds `available_at`, so a claim is usually an in-place (HOT) update that writes no
+   * index entry (migration 1764000008000).
    *
    * The claim commits without waiting for its WAL flush (`synchronous_commit` off for this one
    * transaction): other sessions see it at once, and the batch's own commit, which does wait,
@@ -44,7 +46,7 @@ export class OutboxStore {
          FROM no_flush_wait
         WHERE o.id IN (SELECT id FROM outbox_events
                         WHERE handler = $2 AND status = 'pending' AND available_at <= now()
-                        ORDER BY available_at, id
+                        ORDER BY id
                         LIMIT $3 FOR UPDATE SKIP LOCKED)
     RETURNING o.id, o.event_id, o.event_type, o.handler, o.tenant_id, o.incident_id, o.payload, o.attempts, o.created_at`,
       [workerId, handler, limit, leaseMs],
