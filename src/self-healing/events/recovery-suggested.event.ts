@@ -1,5 +1,6 @@
 import type { IncidentAgent } from '../../incidents/events/incident-agent.js';
 import type { StageTiming } from '../../integration/events/stage-timing.js';
+import type { Playbook } from '../recovery/playbook-catalog.js';
 import type { DomainEvent } from '../../platform/outbox/domain-event.js';
 
 /** Bridge 2's result: a recovery was suggested, and either auto-applied or queued for review. */
@@ -15,5 +16,7 @@ export class RecoverySuggested implements DomainEvent {
     readonly autoApplied: boolean,
     readonly timing: StageTiming,
     readonly incidentAgent?: IncidentAgent,
+    /** Absent on events stored before it was carried: bridge 3 then reads the recovery. */
+    readonly playbook?: Pick<Playbook, 'id' | 'name' | 'policy'>,
   ) {}
 }

@@ -21,15 +21,16 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
     // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
     const killSwitch = await this.queries.execute(new GetKillSwitchState(e.tenantId));
     const paused = killSwitch.tenantActive || (e.agentId !== null && killSwitch.blockedAgents.includes(e.agentId));
-    const r = await this.commands.execute(new SuggestRecovery(e.tenantId, e.incidentId, e.patternId, e.message, e.agentId, e.capability, paused));
+    const { playbook, ...r } = await this.commands.execute(new SuggestRecovery(e.tenantId, e.incidentId, e.patternId, e.message, e.agentId, e.capability, paused));
     await this.commands.execute(
       new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${r.autoApplied ? 'auto-applied' : 'queued for review'}: ${r.playbookId} (confidence ${r.confidence.toFixed(2)})`, { ...r }),
     );
     await this.eventBus.publish(
-      new RecoverySuggested(e.tenantId, e.incidentId, e.patternId, r.recoveryId, r.playbookId, r.suggestionType, r.confidence, r.autoApplied, stageTiming(), {
-        agentId: e.agentId,
-        capability: e.capability,
-      }),
+      new RecoverySuggested(
+        e.tenantId, e.incidentId, e.patternId, r.recoveryId, r.playbookId, r.suggestionType, r.confidence, r.autoApplied, stageTiming(),
+        { agentId: e.agentId, capability: e.capability },
+        playbook,
+      ),
     );
   }
 }

@@ -6,7 +6,7 @@ import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator
 import { GetPattern } from '../../../self-healing/catalog/get-pattern/get-pattern.query.js';
 import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
 import { RecoverySuggested } from '../../../self-healing/events/recovery-suggested.event.js';
-import { GetRecovery } from '../../../self-healing/recovery/get-recovery/get-recovery.query.js';
+import { GetRecovery, type RecoveryWithPlaybook } from '../../../self-healing/recovery/get-recovery/get-recovery.query.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 3: turns the recovery into the pattern's prevention policy (one per pattern, updated later). */
@@ -22,10 +22,7 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
 
   async handle(e: RecoverySuggested | RecoveryApplied): Promise<void> {
     // Both reads leave together on the batch's pipelined connection.
-    const [recovery, pattern] = await Promise.all([
-      this.queries.execute(new GetRecovery(e.tenantId, e.recoveryId)),
-      this.queries.execute(new GetPattern(e.tenantId, e.patternId)),
-    ]);
+    const [recovery, pattern] = await Promise.all([this.recoveryOf(e), this.queries.execute(new GetPattern(e.tenantId, e.patternId))]);
     if (!recovery || !pattern) throw new Error(`recovery ${e.recoveryId} or pattern ${e.patternId} not found`);
     if (!recovery.playbook) throw new Error(`playbook "${recovery.playbookId}" is no longer in the playbook catalog`);
     const policy = await this.commands.execute(
@@ -49,5 +46,17 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
         e instanceof RecoverySuggested ? e.incidentAgent : undefined,
       ),
     );
+  }
+
+  /**
+   * A suggestion's recovery as bridge 2 described it on the event (a later review comes as its own
+   * RecoveryApplied and is handled after it); read when the event does not carry it.
+   */
+  private recoveryOf(e: RecoverySuggested | RecoveryApplied): Promise<RecoveryWithPlaybook | null> {
+    if (e instanceof RecoverySuggested && e.playbook) {
+      const status = e.autoApplied ? 'applied' : 'pending_review';
+      return Promise.resolve({ id: e.recoveryId, patternId: e.patternId, playbookId: e.playbookId, confidence: e.confidence, status, playbook: e.playbook });
+    }
+    return this.queries.execute(new GetRecovery(e.tenantId, e.recoveryId));
   }
 }

@@ -1,8 +1,11 @@
 import { Command } from '@nestjs/cqrs';
+import type { Playbook } from '../playbook-catalog.js';
 
 export interface SuggestedRecovery {
   recoveryId: string;
   playbookId: string;
+  /** What bridge 3 needs of the playbook, so it need not look the recovery up again. */
+  playbook: Pick<Playbook, 'id' | 'name' | 'policy'>;
   suggestionType: 'template' | 'generated';
   confidence: number;
   autoApplied: boolean;

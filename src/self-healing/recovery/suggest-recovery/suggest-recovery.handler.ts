@@ -55,7 +55,12 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       if (autoApplied) {
         await this.recoveries.recordAction({ id: randomUUID(), tenantId: c.tenantId, recoveryId, action: 'applied', automatic: true, actor: 'auto-apply' });
       }
-      return { recoveryId, playbookId: suggestion.playbookId, suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied };
+      // suggestRecovery only suggests playbooks of the catalog.
+      const { id, name, policy } = this.catalog.get(suggestion.playbookId)!;
+      return {
+        recoveryId, playbookId: suggestion.playbookId, playbook: { id, name, policy },
+        suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied,
+      };
     });
   }
 }
