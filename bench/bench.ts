@@ -33,7 +33,7 @@
  *                                probe and the transaction counts (skipped with a note without it)
  * In-process runs pass the app's own variables through (DB_POOL_SIZE, OUTBOX_CONCURRENCY, …) except
  * DATA_DIR, DATABASE_URL, PORT, HOST, LOG_LEVEL, EMBEDDED_PG_PORT and ADMIN_API_KEY, which the bench sets.
- * They also count the app's SQL round trips (a counting wrapper on pg.Client.prototype.query) and stop
+ * They also count the app's SQL statements (a counting wrapper on pg.Client.prototype.query) and stop
  * the app's outbox relay at the drain deadline, so the counters and the commit-rate probe that follow
  * see this run's finished work on an otherwise idle database.
  */
@@ -319,7 +319,7 @@ interface Transactions {
   deliveriesPerLoop: number;
   deliveryAttemptsPerLoop: number;
   walBytesPerLoop: number | null;
-  /** In-process: the app's SQL round trips (pg Client.query calls) from the first offer to the deadline ÷ loops. */
+  /** In-process: the app's SQL statements (pg Client.query calls) from the first offer to the deadline ÷ loops. */
   appQueriesPerLoop: number | null;
 }
 
@@ -702,7 +702,7 @@ function renderReport(f: Figures): string {
     row('writing transactions/loop, measured (xids)', `${fmt(t.perLoopWritesMeasured, 2)}  (HTTP create, claims, delivery batches)`);
     row('deadlocks detected', fmt(t.deadlocks));
     row('all commits/loop incl. read-only (pg_stat)', fmt(t.perLoopAllCommits, 2));
-    if (t.appQueriesPerLoop !== null) row('app SQL round trips/loop (in-process count)', fmt(t.appQueriesPerLoop, 1));
+    if (t.appQueriesPerLoop !== null) row('app SQL statements/loop (in-process count)', fmt(t.appQueriesPerLoop, 1));
     row('WAL per loop', t.walBytesPerLoop === null ? 'n/a' : `${fmt(t.walBytesPerLoop / 1024, 1)} KiB`);
   } else {
     row('transactions/loop', 'n/a (no database URL, or no incident accepted)');

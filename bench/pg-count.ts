@@ -1,5 +1,6 @@
 /**
- * In-process runs only: counts the app's SQL round trips by wrapping `pg.Client.prototype.query`
+ * In-process runs only: counts the app's SQL statements by wrapping `pg.Client.prototype.query`
+ * (statements, not round trips: a transaction sends several together, see ADR 0005)
  * (counting only; behaviour unchanged). The bench's own clients are tagged and not counted.
  */
 import pg from 'pg';

@@ -3,6 +3,7 @@ import { EventBus } from '@nestjs/cqrs';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { PolicyGenerated } from '../src/governance/events/policy-generated.event.js';
+import { RecoverySuggested } from '../src/self-healing/events/recovery-suggested.event.js';
 import { stageTiming } from '../src/integration/events/stage-timing.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -154,6 +155,25 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     // As stored before events carried it: the incident's own agent is read.
     await publish();
     expect((await adjusted('agent-read'))[0]).toMatchObject({ capability: 'triage' });
+  });
+
+  it('bridge 3 reads the recovery when a RecoverySuggested does not carry its playbook (an event stored before it was carried)', async () => {
+    const status = await untilComplete(await report({ errorType: 'disk', message: 'No space left on device: /var/lib/data/shard-12', agentId: 'agent-old' }));
+    const { recoveryId, playbookId } = status.details.recovery_suggested;
+    const policyDecisions = async () =>
+      (await app.sql(`SELECT count(*)::int AS n FROM decisions WHERE incident_id = $1 AND kind = 'policy'`, [status.incidentId]))[0].n as number;
+    const before = await policyDecisions();
+    await app.app.get(TransactionHost).run(() =>
+      app.app.get(EventBus).publish(
+        new RecoverySuggested('loop', status.incidentId, status.details.pattern_matched.patternId, recoveryId, playbookId, 'generated', 0.5, false, stageTiming()),
+      ),
+    );
+    await eventually(async () => (await policyDecisions()) === before + 1, 'bridge 3 to derive the policy again');
+    const [delivery] = await app.sql(
+      `SELECT status FROM outbox_events WHERE incident_id = $1 AND handler = 'bridge_3.recovery-to-policy' ORDER BY id DESC LIMIT 1`,
+      [status.incidentId],
+    );
+    expect(delivery.status).toBe('done');
   });
 
   it('completes 10 concurrent incidents, and concurrent incidents with one new signature share one pattern', async () => {

@@ -108,4 +108,25 @@ describe('TransactionHost (real PostgreSQL)', () => {
     expect(writes).toBe(2);
     expect(await stored('f')).toEqual([['f1', 1]]);
   });
+
+  it('sends a transaction that only defers writes as one statement, without BEGIN and COMMIT, still all or nothing', async () => {
+    const other = (rows: Array<string | null>): Statement[] => [{ sql: `INSERT INTO deferred_rows (v, written_with) SELECT unnest($1::text[]), 0`, params: [rows] }];
+    await tx.run(() => tx.deferWrite(other, 'warm')); // a warm connection
+    const writes = await socketWrites(() =>
+      tx.run(async () => {
+        await tx.deferWrite(writeRows, 'g1');
+        await tx.deferWrite(other, 'g2');
+      }),
+    );
+    expect(writes).toBe(1);
+    expect(await stored('g')).toEqual([['g1', 1], ['g2', 0]]);
+
+    await expect(
+      tx.run(async () => {
+        await tx.deferWrite(writeRows, 'h1');
+        await tx.deferWrite(other, null); // violates NOT NULL
+      }),
+    ).rejects.toThrow(/null value/);
+    expect(await stored('h')).toEqual([]);
+  });
 });

@@ -18,6 +18,8 @@ interface OpenTransaction {
   afterCommit: Array<() => void>;
   /** Rows waiting for their writer, whose statements are sent with the COMMIT. */
   deferred: Map<DeferredWriter<any>, unknown[]>;
+  /** The BEGIN, sent with the transaction's first statement; null while it has sent none. */
+  begun: Promise<unknown> | null;
 }
 
 const ignore = () => undefined;
@@ -38,6 +40,8 @@ const MAX_PREPARED = 1000;
  * app), so a transaction sends what it can together on its pipelined connection: BEGIN goes out
  * with the first statement, the deferred writes go out with the COMMIT, and every statement
  * issued in one burst of synchronous work (concurrent handlers of a batch) leaves in one write.
+ * A transaction that only defers writes (reporting an incident) is sent as one statement, its
+ * writes joined as data-modifying CTEs, with neither BEGIN nor COMMIT.
  */
 @Injectable()
 export class TransactionHost {
@@ -71,18 +75,14 @@ export class TransactionHost {
     let lost: Error | null = null;
     const onError = (err: Error) => (lost = err);
     client.on('error', onError);
-    const open: OpenTransaction = { client, afterCommit: [], deferred: new Map() };
+    const open: OpenTransaction = { client, afterCommit: [], deferred: new Map(), begun: null };
     let result: T;
     try {
-      // Not awaited: it leaves with work's first statement (a failed BEGIN fails that one too).
-      const begun = this.send<never>(client, 'BEGIN', []);
-      begun.catch(ignore);
       result = await this.storage.run(open, work);
-      await begun;
       await this.commit(open);
     } catch (err) {
       // A connection that cannot even roll back is broken: the pool must not hand it out again.
-      const broken = lost !== null || (await client.query('ROLLBACK').then(() => false, () => true));
+      const broken = lost !== null || (open.begun !== null && (await client.query('ROLLBACK').then(() => false, () => true)));
       client.off('error', onError);
       client.release(broken);
       throw err;
@@ -100,6 +100,12 @@ export class TransactionHost {
    */
   private async commit(open: OpenTransaction): Promise<void> {
     const statements = [...open.deferred].flatMap(([writer, rows]) => writer(rows));
+    if (open.begun === null) {
+      // Nothing sent yet: one statement is atomic by itself.
+      if (statements.length > 0) await this.send(open.client, ...asOneStatement(statements));
+      return;
+    }
+    await open.begun;
     const sent = statements.map((s) => this.send(open.client, s.sql, s.params));
     sent.push(this.send(open.client, 'COMMIT', []));
     const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
@@ -134,7 +140,14 @@ export class TransactionHost {
 
   /** SQL on the ambient transaction, or on the pool outside one; the rows of a SELECT or a RETURNING clause. */
   async query<R = Record<string, any>>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return this.send<R>(this.storage.getStore()?.client ?? this.pool, sql, params);
+    const open = this.storage.getStore();
+    if (!open) return this.send<R>(this.pool, sql, params);
+    if (open.begun === null) {
+      // Not awaited: it leaves with this statement (a failed BEGIN fails this one too).
+      open.begun = this.send(open.client, 'BEGIN', []);
+      open.begun.catch(ignore);
+    }
+    return this.send<R>(open.client, sql, params);
   }
 
   /** SQL outside any ambient transaction (its own connection from the pool). */
@@ -179,4 +192,20 @@ export class TransactionHost {
 /** Rows of values turned into one array per column, the parameters of `INSERT … SELECT * FROM unnest($1::…[], $2::…[], …)`. */
 export function columnsOf(rows: unknown[][]): unknown[][] {
   return rows[0].map((_, i) => rows.map((row) => row[i]));
+}
+
+/**
+ * Statements joined into one: all but the last as data-modifying CTEs (PostgreSQL runs each
+ * exactly once, all on one snapshot, atomically), their parameters renumbered. For writes to
+ * different rows only: a CTE does not see the rows another one writes.
+ */
+function asOneStatement(statements: Statement[]): [sql: string, params: unknown[]] {
+  const params: unknown[] = [];
+  const texts = statements.map((s) => {
+    const offset = params.length;
+    params.push(...s.params);
+    return offset === 0 ? s.sql : s.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+  });
+  const last = texts.pop()!;
+  return [texts.length === 0 ? last : `WITH ${texts.map((sql, i) => `w${i} AS (${sql})`).join(', ')} ${last}`, params];
 }
