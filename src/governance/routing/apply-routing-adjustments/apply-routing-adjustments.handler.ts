@@ -21,13 +21,13 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
 
   execute({ tenantId, policyId, agents, capabilities, agentsRegistered }: ApplyRoutingAdjustments): Promise<ApplyRoutingAdjustmentsResult> {
     return this.tx.run(async () => {
-      const named = agents.some((a) => typeof a === 'string' && a !== '');
+      const agentsNamed = agents.some((a) => typeof a === 'string' && a !== '');
       // A concurrent disable or activation waits for this to commit, then sees what it wrote.
       // For named agents, whether temporary rows remain is asked in the same round trip (it is
       // read after the lock is granted), though only an active policy needs the answer.
       const [policy, temporaryRemain] = await Promise.all([
         this.policies.lock(tenantId, policyId, 'key share'),
-        named ? this.routing.hasTemporaryAdjustments(tenantId, policyId) : false,
+        agentsNamed ? this.routing.hasTemporaryAdjustments(tenantId, policyId) : false,
       ]);
       if (!policy) throw new NotFoundException(`policy ${policyId} not found`);
       // Registering writes (and locks) agent rows; bridge 1 already did it for the incident's agent.
@@ -56,7 +56,7 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
         return existing.flatMap((t) => calculate([t.agentId], t.capability ? [t.capability] : []));
       };
       let adjustments: CalculatedAdjustment[];
-      if (named) {
+      if (agentsNamed) {
         // Only the named agents' rows are written: rewriting every row of a busy pattern on each
         // incident grows without bound. The exception is a policy that has just gone active while
         // temporary rows remain: those all become lasting now.
