@@ -1,4 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { PromiseCache } from '../../platform/cache/promise-cache.js';
 import { PgNotifications } from '../../platform/database/pg-notifications.js';
 import type { KillSwitchState } from './get-killswitch-state.query.js';
 import { KILLSWITCH_CHANNEL, KillSwitchRepository } from './killswitch.repository.js';
@@ -17,7 +18,7 @@ const MAX_TENANTS = 10_000;
  */
 @Injectable()
 export class KillSwitchCache implements OnModuleInit {
-  private readonly cache = new Map<string, { at: number; state: Promise<KillSwitchState> }>();
+  private readonly cache = new PromiseCache<KillSwitchState>({ ttlMs: KILLSWITCH_CACHE_TTL_MS, maxEntries: MAX_TENANTS });
 
   constructor(
     private readonly repository: KillSwitchRepository,
@@ -29,20 +30,13 @@ export class KillSwitchCache implements OnModuleInit {
   }
 
   get(tenantId: string): Promise<KillSwitchState> {
-    const hit = this.cache.get(tenantId);
-    if (hit && Date.now() - hit.at < KILLSWITCH_CACHE_TTL_MS) return hit.state;
-    const state = this.repository.activeOutside(tenantId).then((rows) => ({
-      tenantActive: rows.some((r) => r.agent_id === TENANT_WIDE),
-      blockedAgents: rows.filter((r) => r.agent_id !== TENANT_WIDE).map((r) => r.agent_id),
-    }));
-    const entry = { at: Date.now(), state };
-    state.catch(() => {
-      if (this.cache.get(tenantId) === entry) this.cache.delete(tenantId);
+    return this.cache.get(tenantId, async () => {
+      const rows = await this.repository.activeOutside(tenantId);
+      return {
+        tenantActive: rows.some((r) => r.agent_id === TENANT_WIDE),
+        blockedAgents: rows.filter((r) => r.agent_id !== TENANT_WIDE).map((r) => r.agent_id),
+      };
     });
-    this.cache.delete(tenantId); // re-inserted last: the map stays in load order
-    this.cache.set(tenantId, entry);
-    if (this.cache.size > MAX_TENANTS) this.cache.delete(this.cache.keys().next().value!);
-    return state;
   }
 
   /** Drops one tenant's entry (null: every tenant's). */

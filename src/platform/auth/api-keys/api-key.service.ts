@@ -3,6 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { PromiseCache } from '../../cache/promise-cache.js';
 import { NotifyBatcher } from '../../database/notify-batcher.js';
 import { PgNotifications } from '../../database/pg-notifications.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -66,14 +67,17 @@ const view = (r: KeyRow): ApiKeyView => ({
 export class ApiKeyService implements OnModuleInit {
   private readonly logger = new Logger(ApiKeyService.name);
   private readonly touched = new Map<string, number>();
-  private readonly cache = new Map<string, { at: number; row: Promise<KeyRow | undefined> }>();
+  /** Active keys by hash; only keys that exist are kept (an unknown one may be created a moment later). */
+  private readonly cache: PromiseCache<KeyRow | undefined>;
 
   constructor(
     private readonly tx: TransactionHost,
     private readonly notifications: PgNotifications,
     private readonly notifier: NotifyBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.cache = new PromiseCache({ ttlMs: config.apiKeyCacheMs, maxEntries: MAX_CACHED_KEYS, keep: (row) => row !== undefined });
+  }
 
   onModuleInit(): void {
     this.notifications.on(API_KEYS_CHANNEL, () => this.cache.clear());
@@ -90,23 +94,15 @@ export class ApiKeyService implements OnModuleInit {
     return { keyId: row.id, keyName: row.name, tenantId: row.tenant_id, role: row.role, platformAdmin: row.platform_admin };
   }
 
-  /** The key's row while it is not revoked. The promise is cached, so concurrent requests share one query. */
+  /** The key's row while it is not revoked. */
   private activeKey(keyHash: string): Promise<KeyRow | undefined> {
-    const hit = this.cache.get(keyHash);
-    if (hit && Date.now() - hit.at < this.config.apiKeyCacheMs) return hit.row;
-    const row = this.tx
-      .queryOutside<KeyRow>(`SELECT id, tenant_id, name, role, platform_admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [keyHash])
-      .then(([found]) => found);
-    const entry = { at: Date.now(), row };
-    // Only keys that exist are kept: an unknown key (perhaps created a moment later) is asked again.
-    const forget = () => {
-      if (this.cache.get(keyHash) === entry) this.cache.delete(keyHash);
-    };
-    row.then((found) => found ?? forget(), forget);
-    this.cache.delete(keyHash); // re-inserted last: the map stays in load order
-    this.cache.set(keyHash, entry);
-    if (this.cache.size > MAX_CACHED_KEYS) this.cache.delete(this.cache.keys().next().value!);
-    return row;
+    return this.cache.get(keyHash, async () => {
+      const [found] = await this.tx.queryOutside<KeyRow>(
+        `SELECT id, tenant_id, name, role, platform_admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+        [keyHash],
+      );
+      return found;
+    });
   }
 
   /** After the change commits: this replica forgets its keys at once, the others on the NOTIFY. */

@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { PromiseCache } from './promise-cache.js';
+
+describe('PromiseCache', () => {
+  const counting = <V>(value: V) => {
+    const loader = { calls: 0, load: () => (loader.calls++, Promise.resolve(value)) };
+    return loader;
+  };
+
+  it('shares one load between readers until the entry expires', async () => {
+    const loader = counting('v');
+    const kept = new PromiseCache<string>({ ttlMs: 60_000, maxEntries: 10 });
+    expect(await Promise.all([kept.get('k', loader.load), kept.get('k', loader.load)])).toEqual(['v', 'v']);
+    await kept.get('k', loader.load);
+    expect(loader.calls).toBe(1);
+
+    const expired = new PromiseCache<string>({ ttlMs: 0, maxEntries: 10 });
+    await expired.get('k', loader.load);
+    await expired.get('k', loader.load);
+    expect(loader.calls).toBe(3);
+  });
+
+  it('does not keep a failed load, nor a value `keep` refuses', async () => {
+    const cache = new PromiseCache<string | undefined>({ ttlMs: 60_000, maxEntries: 10, keep: (v) => v !== undefined });
+    await expect(cache.get('bad', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect(await cache.get('bad', () => Promise.resolve('up'))).toBe('up');
+    const missing = counting<string | undefined>(undefined);
+    await cache.get('none', missing.load);
+    await cache.get('none', missing.load);
+    expect(missing.calls).toBe(2);
+  });
+
+  it('does not keep a load that was in flight when its entry was dropped', async () => {
+    const cache = new PromiseCache<string>({ ttlMs: 60_000, maxEntries: 10 });
+    let finish!: (v: string) => void;
+    const inFlight = cache.get('k', () => new Promise((resolve) => (finish = resolve)));
+    cache.clear();
+    finish('stale');
+    expect(await inFlight).toBe('stale');
+    expect(await cache.get('k', () => Promise.resolve('fresh'))).toBe('fresh');
+  });
+
+  it('drops the least recently loaded entry beyond maxEntries', async () => {
+    const cache = new PromiseCache<string>({ ttlMs: 60_000, maxEntries: 2 });
+    for (const key of ['a', 'b', 'c']) await cache.get(key, () => Promise.resolve(key));
+    expect(await cache.get('a', () => Promise.resolve('reloaded'))).toBe('reloaded');
+    expect(await cache.get('c', () => Promise.resolve('reloaded'))).toBe('c');
+  });
+});
