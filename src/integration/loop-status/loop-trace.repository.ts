@@ -4,6 +4,9 @@ import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { LoopStage, LoopTraceRow, StageRecord } from './loop-stages.js';
 
+/** The columns of a LoopTraceRow. */
+const TRACE_COLUMNS = 'incident_id, tenant_id, stages, is_complete, started_at, completed_at';
+
 /** One loop event for the history; `completed` when it completes its stage. */
 export interface LoopProgress {
   tenantId: string;
@@ -39,7 +42,7 @@ export class LoopTraceRepository {
 
   async find(tenantId: string, incidentId: string): Promise<LoopTraceRow | null> {
     const [row] = await this.tx.query<LoopTraceRow>(
-      `SELECT incident_id, tenant_id, stages, is_complete, started_at, completed_at FROM loop_traces WHERE tenant_id = $1 AND incident_id = $2`,
+      `SELECT ${TRACE_COLUMNS} FROM loop_traces WHERE tenant_id = $1 AND incident_id = $2`,
       [tenantId, incidentId],
     );
     return row ?? null;
@@ -47,7 +50,7 @@ export class LoopTraceRepository {
 
   async findMany(incidentIds: string[]): Promise<LoopTraceRow[]> {
     return this.tx.query<LoopTraceRow>(
-      `SELECT incident_id, tenant_id, stages, is_complete, started_at, completed_at FROM loop_traces WHERE incident_id = ANY($1::uuid[])`,
+      `SELECT ${TRACE_COLUMNS} FROM loop_traces WHERE incident_id = ANY($1::uuid[])`,
       [incidentIds],
     );
   }
@@ -66,7 +69,7 @@ export class LoopTraceRepository {
                                   THEN ($3::jsonb ->> 'completedAt')::timestamptz ELSE completed_at END,
               updated_at = now()
         WHERE incident_id = $1
-    RETURNING incident_id, tenant_id, stages, is_complete, started_at, completed_at`,
+    RETURNING ${TRACE_COLUMNS}`,
       [incidentId, stage, JSON.stringify(record), record.status],
     );
     return row ?? null;
