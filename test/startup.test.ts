@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:net';
+import pg from 'pg';
 import { eventually } from './support/test-app.js';
 
 function freePort(): Promise<number> {
@@ -75,6 +76,17 @@ describe('the service process on its embedded PostgreSQL', () => {
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
+
+    // The app reaches its embedded server through the Unix socket in the data directory, not loopback TCP.
+    expect(existsSync(path.join(dataDir, 'pg', `.s.PGSQL.${pgPort}`))).toBe(true);
+    const admin = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'pillar-loop', database: 'pillar_loop' });
+    await admin.connect();
+    const { rows } = await admin.query<{ app: number; tcp: number }>(
+      `SELECT count(*)::int AS app, count(*) FILTER (WHERE client_addr IS NOT NULL)::int AS tcp FROM pg_stat_activity WHERE application_name = 'pillar-loop'`,
+    );
+    await admin.end();
+    expect(rows[0].app).toBeGreaterThan(0);
+    expect(rows[0].tcp).toBe(0);
 
     first.child.kill('SIGTERM');
     const [code] = await once(first.child, 'exit');
