@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { APP_CONFIG, type AppConfig } from '../src/platform/config/config.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { OutboxRelay, type DeliveryOutcome } from '../src/platform/outbox/outbox.relay.js';
 import { OutboxStore } from '../src/platform/outbox/outbox.store.js';
@@ -80,6 +81,24 @@ describe('transactional outbox (real PostgreSQL)', () => {
       `SELECT count(DISTINCT processed_at)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'batch-%'`,
     );
     expect(transactions).toBe(1);
+    expect(probe.calls).toEqual(keys);
+  });
+
+  it('a lane that is behind doubles its batches while they come back full, up to 8 times OUTBOX_BATCH_SIZE', async () => {
+    const base = app.app.get<AppConfig>(APP_CONFIG).outbox.batchSize;
+    // 19 × base: batches of 1, 2, 4 and 8 × base, then the 4 × base left (a claim that is not full).
+    const keys = Array.from({ length: 19 * base }, (_, i) => `behind-${i}`);
+    await publisher.publish('t1', keys);
+    await eventually(
+      async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'behind-%' AND status = 'done'`)).length === keys.length,
+      'all handled',
+      60_000,
+    );
+    // processed_at is its transaction's start time: one value per batch.
+    const batches = await app.sql(
+      `SELECT count(*)::int AS n FROM outbox_events WHERE payload->>'key' LIKE 'behind-%' GROUP BY processed_at ORDER BY min(id)`,
+    );
+    expect(batches.map((b) => b.n / base)).toEqual([1, 2, 4, 8, 4]);
     expect(probe.calls).toEqual(keys);
   });
 
