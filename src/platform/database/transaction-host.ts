@@ -10,7 +10,10 @@ export interface Statement {
   params: unknown[];
 }
 
-/** Turns the rows deferred in a transaction into the statements that write them (no I/O, no further deferring). */
+/**
+ * Turns the rows deferred in a transaction into the statements that write them (no I/O, no
+ * further deferring). It runs at commit, so a row changed after it was deferred is written as it is then.
+ */
 export type DeferredWriter<R> = (rows: R[]) => Statement[];
 
 interface OpenTransaction {
@@ -20,6 +23,8 @@ interface OpenTransaction {
   deferred: Map<DeferredWriter<any>, unknown[]>;
   /** The BEGIN, sent with the transaction's first statement; null while it has sent none. */
   begun: Promise<unknown> | null;
+  /** Values that live as long as the transaction (see `scoped`). */
+  scoped: Map<symbol, unknown>;
 }
 
 const ignore = () => undefined;
@@ -75,7 +80,7 @@ export class TransactionHost {
     let lost: Error | null = null;
     const onError = (err: Error) => (lost = err);
     client.on('error', onError);
-    const open: OpenTransaction = { client, afterCommit: [], deferred: new Map(), begun: null };
+    const open: OpenTransaction = { client, afterCommit: [], deferred: new Map(), begun: null, scoped: new Map() };
     let result: T;
     try {
       result = await this.storage.run(open, work);
@@ -126,6 +131,18 @@ export class TransactionHost {
     const rows = current.deferred.get(writer);
     if (rows) rows.push(row);
     else current.deferred.set(writer, [row]);
+  }
+
+  /**
+   * The current transaction's value for `key`, made by `create` on first use and gone with the
+   * transaction (commit or rollback): for state read under a lock the transaction holds, which
+   * later work in it may then use without reading again.
+   */
+  scoped<T>(key: symbol, create: () => T): T {
+    const current = this.storage.getStore();
+    if (!current) throw new Error('TransactionHost.scoped() needs a transaction');
+    if (!current.scoped.has(key)) current.scoped.set(key, create());
+    return current.scoped.get(key) as T;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import type { RecoveryTemplate } from '../recovery/recovery-generator.js';
 import type { PatternCandidate } from './pattern-matcher.js';
@@ -52,26 +52,89 @@ export const patternView = (r: PatternRow): PatternView => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-// Adds a value to a text[] column only if it is new (agents and capabilities seen by a pattern).
-const appendUnique = (column: string, param: string) =>
-  `CASE WHEN ${param}::text IS NULL OR ${param}::text = ANY(${column}) THEN ${column} ELSE array_append(${column}, ${param}::text) END`;
+/**
+ * A pattern of a bucket that the current transaction holds locked: read once, matched and
+ * changed in memory by every incident of the bucket the transaction files, and written once,
+ * with its final state, at commit.
+ */
+export interface HeldPattern extends PatternCandidate {
+  tenantId: string;
+  errorType: string;
+  shapeKey: string;
+  occurrenceCount: number;
+  /** Founded in this transaction (written as an insert). */
+  isNew: boolean;
+  firstIncidentId: string | null;
+  /** As stored, before this transaction. */
+  agents: readonly string[];
+  capabilities: readonly string[];
+  /** What this transaction adds. */
+  added: number;
+  newAgents: string[];
+  newCapabilities: string[];
+}
+
+/** The buckets the current transaction holds, by `tenant|errorType|shapeKey`. */
+const HELD_BUCKETS = Symbol('held pattern buckets');
+
+/** Adds `value` to `added` unless it is null or already stored or added. */
+const addNew = (added: string[], value: string | null, stored: readonly string[]) => {
+  if (value !== null && !stored.includes(value) && !added.includes(value)) added.push(value);
+};
+
+/** One statement per held pattern, with its state at commit. */
+const writeHeldPatterns = (patterns: HeldPattern[]): Statement[] =>
+  patterns.map((p) =>
+    p.isNew
+      ? {
+          sql: `INSERT INTO failure_patterns (id, tenant_id, error_type, shape_key, template, template_tokens, occurrence_count, first_incident_id, affected_agents, capabilities)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          params: [p.id, p.tenantId, p.errorType, p.shapeKey, p.templateTokens.join(' '), p.templateTokens, p.added, p.firstIncidentId, p.newAgents, p.newCapabilities],
+        }
+      : {
+          // The lists only grow, in the order first seen; the bucket lock kept them as read.
+          sql: `UPDATE failure_patterns
+                   SET template_tokens = $2, template = $3, occurrence_count = occurrence_count + $4, last_seen_at = now(), updated_at = now(),
+                       affected_agents = affected_agents || $5::text[], capabilities = capabilities || $6::text[]
+                 WHERE id = $1`,
+          params: [p.id, p.templateTokens, p.templateTokens.join(' '), p.added, p.newAgents, p.newCapabilities],
+        },
+  );
 
 @Injectable()
 export class FailurePatternRepository {
   constructor(private readonly tx: TransactionHost) {}
 
   /**
-   * One (tenant, error type, shape) bucket's candidates, read under a lock on the bucket held
-   * until the transaction ends, so two concurrent incidents with the same new signature create
-   * one pattern. Lock and read leave together; PostgreSQL runs the read once the lock is granted,
-   * with a snapshot that sees whatever the lock's previous holder committed.
+   * One (tenant, error type, shape) bucket's patterns, locked until the transaction ends, so two
+   * concurrent incidents with the same new signature create one pattern. The first call in a
+   * transaction sends the lock and the read together (PostgreSQL runs the read once the lock is
+   * granted, with a snapshot that sees whatever its previous holder committed); later calls for
+   * the bucket return the same patterns, with this transaction's changes, without a round trip.
    */
-  async lockedBucket(tenantId: string, errorType: string, shapeKey: string): Promise<PatternCandidate[]> {
-    const [, candidates] = await Promise.all([
-      this.tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${tenantId}|${errorType}|${shapeKey}`]),
-      this.bucket(tenantId, errorType, shapeKey),
+  lockedBucket(tenantId: string, errorType: string, shapeKey: string): Promise<HeldPattern[]> {
+    const held = this.tx.scoped(HELD_BUCKETS, () => new Map<string, Promise<HeldPattern[]>>());
+    const key = `${tenantId}|${errorType}|${shapeKey}`;
+    let bucket = held.get(key);
+    if (!bucket) {
+      bucket = this.readLocked(tenantId, errorType, shapeKey, key);
+      held.set(key, bucket);
+    }
+    return bucket;
+  }
+
+  private async readLocked(tenantId: string, errorType: string, shapeKey: string, key: string): Promise<HeldPattern[]> {
+    const [, rows] = await Promise.all([
+      this.tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [key]),
+      this.tx.query<{ id: string; template_tokens: string[]; occurrence_count: number; affected_agents: string[]; capabilities: string[] }>(
+        `SELECT id, template_tokens, occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = $1 AND error_type = $2 AND shape_key = $3`,
+        [tenantId, errorType, shapeKey],
+      ),
     ]);
-    return candidates;
+    return rows.map((r) => ({
+      id: r.id, tenantId, errorType, shapeKey, templateTokens: r.template_tokens, occurrenceCount: r.occurrence_count,
+      isNew: false, firstIncidentId: null, agents: r.affected_agents, capabilities: r.capabilities, added: 0, newAgents: [], newCapabilities: [],
+    }));
   }
 
   /** One bucket's candidates, through the (tenant_id, error_type, shape_key) index; no lock (dry runs). */
@@ -83,26 +146,25 @@ export class FailurePatternRepository {
     return rows.map((r) => ({ id: r.id, templateTokens: r.template_tokens }));
   }
 
-  async insert(p: { id: string; tenantId: string; errorType: string; shapeKey: string; tokens: string[]; incidentId: string; agentId: string | null; capability: string | null }): Promise<PatternRow> {
-    const [row] = await this.tx.query<PatternRow>(
-      `INSERT INTO failure_patterns (id, tenant_id, error_type, shape_key, template, template_tokens, first_incident_id, affected_agents, capabilities)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::text IS NULL THEN '{}' ELSE ARRAY[$8::text] END, CASE WHEN $9::text IS NULL THEN '{}' ELSE ARRAY[$9::text] END)
-       RETURNING *`,
-      [p.id, p.tenantId, p.errorType, p.shapeKey, p.tokens.join(' '), p.tokens, p.incidentId, p.agentId, p.capability],
-    );
-    return row;
+  /** Founds a pattern in a bucket the transaction holds; written at commit. */
+  async found(bucket: HeldPattern[], p: { id: string; tenantId: string; errorType: string; shapeKey: string; tokens: string[]; incidentId: string; agentId: string | null; capability: string | null }): Promise<HeldPattern> {
+    const pattern: HeldPattern = {
+      id: p.id, tenantId: p.tenantId, errorType: p.errorType, shapeKey: p.shapeKey, templateTokens: p.tokens, occurrenceCount: 0,
+      isNew: true, firstIncidentId: p.incidentId, agents: [], capabilities: [], added: 0, newAgents: [], newCapabilities: [],
+    };
+    bucket.push(pattern);
+    await this.recordOccurrence(pattern, p.tokens, p.agentId, p.capability);
+    return pattern;
   }
 
-  /** Records one more occurrence, with the generalised template and the incident's agent and capability. */
-  async recordOccurrence(id: string, tokens: string[], agentId: string | null, capability: string | null): Promise<PatternRow> {
-    const [row] = await this.tx.query<PatternRow>(
-      `UPDATE failure_patterns
-          SET template_tokens = $2, template = $3, occurrence_count = occurrence_count + 1, last_seen_at = now(), updated_at = now(),
-              affected_agents = ${appendUnique('affected_agents', '$4')}, capabilities = ${appendUnique('capabilities', '$5')}
-        WHERE id = $1 RETURNING *`,
-      [id, tokens, tokens.join(' '), agentId, capability],
-    );
-    return row;
+  /** Records one more occurrence of a held pattern, with its generalised template; written at commit. */
+  async recordOccurrence(pattern: HeldPattern, tokens: string[], agentId: string | null, capability: string | null): Promise<void> {
+    pattern.templateTokens = tokens;
+    pattern.occurrenceCount += 1;
+    pattern.added += 1;
+    addNew(pattern.newAgents, agentId, pattern.agents);
+    addNew(pattern.newCapabilities, capability, pattern.capabilities);
+    if (pattern.added === 1) await this.tx.deferWrite(writeHeldPatterns, pattern);
   }
 
   async find(tenantId: string, id: string): Promise<PatternRow | null> {

@@ -19,18 +19,20 @@ export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncid
   execute(c: MatchIncidentToCatalog): Promise<CatalogMatch> {
     return this.tx.run(async () => {
       const signature = extractSignature(c.errorType, c.message);
-      const candidates = await this.patterns.lockedBucket(c.tenantId, signature.errorType, signature.shapeKey);
-      const match = bestMatch(candidates, signature, this.config.matchThreshold);
+      // Every incident of this bucket in the transaction (an outbox batch) shares one read; the
+      // patterns are written with the commit.
+      const bucket = await this.patterns.lockedBucket(c.tenantId, signature.errorType, signature.shapeKey);
+      const match = bestMatch(bucket, signature, this.config.matchThreshold);
       if (!match) {
-        const created = await this.patterns.insert({
+        const created = await this.patterns.found(bucket, {
           id: randomUUID(), tenantId: c.tenantId, errorType: signature.errorType, shapeKey: signature.shapeKey,
           tokens: signature.tokens, incidentId: c.incidentId, agentId: c.agentId, capability: c.capability,
         });
-        return { patternId: created.id, score: 1, isNew: true, occurrenceCount: created.occurrence_count };
+        return { patternId: created.id, score: 1, isNew: true, occurrenceCount: created.occurrenceCount };
       }
-      const template = candidates.find((p) => p.id === match.id)!.templateTokens;
-      const updated = await this.patterns.recordOccurrence(match.id, generalize(template, signature.tokens), c.agentId, c.capability);
-      return { patternId: match.id, score: match.score, isNew: false, occurrenceCount: updated.occurrence_count };
+      const pattern = bucket.find((p) => p.id === match.id)!;
+      await this.patterns.recordOccurrence(pattern, generalize(pattern.templateTokens, signature.tokens), c.agentId, c.capability);
+      return { patternId: match.id, score: match.score, isNew: false, occurrenceCount: pattern.occurrenceCount };
     });
   }
 }

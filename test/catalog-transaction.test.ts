@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { CommandBus } from '@nestjs/cqrs';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { MatchIncidentToCatalog, type CatalogMatch } from '../src/self-healing/catalog/match-incident/match-incident.command.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * Bridge 1 files a whole outbox batch in one transaction: each bucket is read once, under its
+ * lock, and each pattern is written once, at commit, with the sum of the batch's changes.
+ */
+describe('filing several incidents in one transaction (real PostgreSQL)', () => {
+  let app: TestApp;
+  let tx: TransactionHost;
+  let commands: CommandBus;
+
+  beforeAll(async () => {
+    app = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false' });
+    tx = app.app.get(TransactionHost);
+    commands = app.app.get(CommandBus);
+  });
+  afterAll(() => app.stop());
+
+  const match = (tenant: string, message: string, agent: string | null, capability: string | null) =>
+    commands.execute(new MatchIncidentToCatalog(tenant, crypto.randomUUID(), 'timeout', message, agent, capability));
+  const sent = (calls: unknown[][], pattern: RegExp) => calls.filter((call) => pattern.test(String(call[0]))).length;
+
+  it('reads a bucket once, counts and generalises in memory, and writes each pattern once at commit', async () => {
+    const spy = jest.spyOn(tx, 'query');
+    try {
+      const results = await tx.run(async () => {
+        const filed: CatalogMatch[] = [];
+        filed.push(await match('cat-a', 'upstream payments timed out after 30 s on host 10.0.0.7 during charge', 'agent-1', 'billing'));
+        filed.push(await match('cat-a', 'upstream payments timed out after 45 s on host 10.0.0.9 during charge', 'agent-2', 'billing'));
+        // A host the masker reads as an id, not an IP: the slot generalises to <*>.
+        filed.push(await match('cat-a', 'upstream payments timed out after 12 s on host 4f3a9c during charge', 'agent-1', 'ledger'));
+        filed.push(await match('cat-a', 'queue consumer lagging behind by 1200 messages', null, null));
+        // No pattern write has been sent yet: they leave with the commit.
+        expect(sent(spy.mock.calls, /(INSERT INTO|UPDATE) failure_patterns/)).toBe(0);
+        return filed;
+      });
+      expect(results.map((r) => [r.isNew, r.occurrenceCount])).toEqual([[true, 1], [false, 2], [false, 3], [true, 1]]);
+      expect(new Set(results.slice(0, 3).map((r) => r.patternId)).size).toBe(1);
+      expect(sent(spy.mock.calls, /FROM failure_patterns WHERE tenant_id = \$1 AND error_type = \$2/)).toBe(2); // two buckets, whatever the number of incidents
+    } finally {
+      spy.mockRestore();
+    }
+    const rows = await app.sql(
+      `SELECT template, occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = 'cat-a' ORDER BY occurrence_count DESC`,
+    );
+    expect(rows).toEqual([
+      { template: 'upstream payments timed out after <NUM> s on host <*> during charge', occurrence_count: 3, affected_agents: ['agent-1', 'agent-2'], capabilities: ['billing', 'ledger'] },
+      { template: 'queue consumer lagging behind by <NUM> messages', occurrence_count: 1, affected_agents: [], capabilities: [] },
+    ]);
+  });
+
+  it('adds to a stored pattern: the count grows, agents and capabilities are appended once each', async () => {
+    await tx.run(() => match('cat-b', 'upstream payments-api timed out after 30 s', 'agent-1', 'billing'));
+    const [again, third] = await tx.run(async () => [
+      await match('cat-b', 'upstream payments-api timed out after 31 s', 'agent-1', 'billing'),
+      await match('cat-b', 'upstream payments-api timed out after 32 s', 'agent-3', 'billing'),
+    ]);
+    expect([again.isNew, again.occurrenceCount, third.occurrenceCount]).toEqual([false, 2, 3]);
+    const [row] = await app.sql(`SELECT occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = 'cat-b'`);
+    expect(row).toEqual({ occurrence_count: 3, affected_agents: ['agent-1', 'agent-3'], capabilities: ['billing'] });
+  });
+
+  it('writes nothing when the transaction rolls back', async () => {
+    await expect(
+      tx.run(async () => {
+        await match('cat-c', 'upstream payments-api timed out after 30 s', 'agent-1', 'billing');
+        throw new Error('rolled back on purpose');
+      }),
+    ).rejects.toThrow('rolled back on purpose');
+    expect(await app.sql(`SELECT 1 FROM failure_patterns WHERE tenant_id = 'cat-c'`)).toHaveLength(0);
+    // The next transaction reads the bucket afresh and founds the pattern.
+    const next = await tx.run(() => match('cat-c', 'upstream payments-api timed out after 30 s', 'agent-1', 'billing'));
+    expect([next.isNew, next.occurrenceCount]).toEqual([true, 1]);
+  });
+});
