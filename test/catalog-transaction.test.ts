@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { GetPattern } from '../src/self-healing/catalog/get-pattern/get-pattern.query.js';
 import { MatchIncidentToCatalog, type CatalogMatch } from '../src/self-healing/catalog/match-incident/match-incident.command.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -75,5 +76,24 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
     // The next transaction reads the bucket afresh and founds the pattern.
     const next = await tx.run(() => match('cat-c', 'upstream payments-api timed out after 30 s', 'agent-1', 'billing'));
     expect([next.isNew, next.occurrenceCount]).toEqual([true, 1]);
+  });
+
+  it('reads a pattern once per transaction, so the deliveries of a batch that name it share one read', async () => {
+    const { patternId } = await tx.run(() => match('cat-d', 'upstream payments timed out after 30 s on host 10.0.0.7 during charge', 'agent-1', 'billing'));
+    const queries = app.app.get(QueryBus);
+    const spy = jest.spyOn(tx, 'query');
+    try {
+      const [first, second] = await tx.run(() => Promise.all([queries.execute(new GetPattern('cat-d', patternId)), queries.execute(new GetPattern('cat-d', patternId))]));
+      expect(first?.id).toBe(patternId);
+      expect(second).toEqual(first);
+      const readsById = () => sent(spy.mock.calls, /FROM failure_patterns WHERE tenant_id = \$1 AND id = \$2/);
+      expect(readsById()).toBe(1);
+      // Outside a transaction every call reads.
+      await queries.execute(new GetPattern('cat-d', patternId));
+      await queries.execute(new GetPattern('cat-d', patternId));
+      expect(readsById()).toBe(3);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -74,6 +74,9 @@ export interface HeldPattern extends PatternCandidate {
   newCapabilities: string[];
 }
 
+/** The patterns the current transaction has read with findOnce, by `tenant|id`. */
+const READ_ONCE = Symbol('patterns read once');
+
 /** The buckets the current transaction holds, by `tenant|errorType|shapeKey`. */
 const HELD_BUCKETS = Symbol('held pattern buckets');
 
@@ -170,6 +173,23 @@ export class FailurePatternRepository {
   async find(tenantId: string, id: string): Promise<PatternRow | null> {
     const [row] = await this.tx.query<PatternRow>(`SELECT * FROM failure_patterns WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     return row ?? null;
+  }
+
+  /**
+   * find, at most once per pattern per transaction: the deliveries of one outbox batch that
+   * name a pattern share one read (and see it as it was then). Only for transactions that do not
+   * change the pattern themselves.
+   */
+  findOnce(tenantId: string, id: string): Promise<PatternRow | null> {
+    if (!this.tx.inTransaction) return this.find(tenantId, id);
+    const read = this.tx.scoped(READ_ONCE, () => new Map<string, Promise<PatternRow | null>>());
+    const key = `${tenantId}|${id}`;
+    let row = read.get(key);
+    if (!row) {
+      row = this.find(tenantId, id);
+      read.set(key, row);
+    }
+    return row;
   }
 
   async list(tenantId: string, filters: { errorType?: string }, cursor: Cursor | null, limit: number): Promise<PatternRow[]> {

@@ -7,7 +7,8 @@ export class GetPatternHandler implements IQueryHandler<GetPattern> {
   constructor(private readonly patterns: FailurePatternRepository) {}
 
   async execute({ tenantId, patternId }: GetPattern) {
-    const row = await this.patterns.find(tenantId, patternId);
+    // Inside a transaction (a bridge-3 batch, an evidence export), each pattern is read once.
+    const row = await this.patterns.findOnce(tenantId, patternId);
     return row ? patternView(row) : null;
   }
 }

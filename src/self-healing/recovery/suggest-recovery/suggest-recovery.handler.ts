@@ -21,7 +21,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
 
   execute(c: SuggestRecovery): Promise<SuggestedRecovery> {
     return this.tx.run(async () => {
-      const pattern = await this.patterns.find(c.tenantId, c.patternId);
+      const pattern = await this.patterns.findOnce(c.tenantId, c.patternId);
       if (!pattern) throw new Error(`pattern ${c.patternId} not found`);
       const suggestion = await suggestRecovery(
         this.catalog,
