@@ -29,6 +29,9 @@ describe('migrations', () => {
       'policy_rules', 'recovery_actions', 'recovery_candidates', 'routing_adjustments', 'routing_decisions',
     ]));
     expect(await tables()).not.toContain('outbox_consumptions'); // a delivery's own row is its mark now
+    // No index keyed by a random event id on the outbox's hot insert path.
+    const outboxIndexes = async () => (await ds.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'outbox_events'`)).map((r: { indexdef: string }) => r.indexdef);
+    expect((await outboxIndexes()).filter((d: string) => d.includes('event_id'))).toEqual([]);
     for (let i = 0; i < migrations.length; i++) await revertLastMigration(url);
     expect(await tables()).toEqual([]);
     expect(await runMigrations(url)).toHaveLength(migrations.length);
