@@ -69,6 +69,8 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
     it('creates an incident with its loop trace and IncidentCreated event in one go', async () => {
       const res = await app.http.post('/incidents').set(bearer(acmeOperator)).send({ ...incident, severity: 'high', context: { region: 'eu-west-1' } }).expect(201);
       expect(res.body).toMatchObject({ errorType: 'timeout', severity: 'high', agentId: 'agent-001', matchedPatternId: null, context: { region: 'eu-west-1' } });
+      // Ids are time-ordered (UUID version 7), so new rows land at the end of their primary key.
+      expect(res.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       const events = await app.sql(`SELECT event_type, tenant_id, incident_id FROM outbox_events WHERE incident_id = $1`, [res.body.id]);
       expect(events.length).toBeGreaterThan(0);
       expect(events.every((e) => e.event_type === 'IncidentCreated' && e.tenant_id === 'acme')).toBe(true);

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import type { CalculatedAdjustment } from './adjustment-calculator.js';
 import type { AdjustmentRow, AgentRow } from './routing.view.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 export interface AdjustmentFilters {
   agentId?: string;
@@ -79,7 +79,7 @@ export class RoutingRepository {
     );
     const params: unknown[] = [tenantId, policyId];
     const values = sorted.map((a) => {
-      params.push(randomUUID(), a.agentId, a.capability ?? '', a.adjustmentType, a.magnitude, a.reason, a.expiresAt);
+      params.push(uuidv7(), a.agentId, a.capability ?? '', a.adjustmentType, a.magnitude, a.reason, a.expiresAt);
       const p = params.length;
       return `($${p - 6}::uuid, $1, $${p - 5}, $${p - 4}, $${p - 3}, $${p - 2}::double precision, $${p - 1}, $2::uuid, true, $${p}::timestamptz)`;
     });

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { KillSwitchRow } from './killswitch.view.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 /** Channel told (payload: the tenant id) on commit of every kill switch change, on every replica. */
 export const KILLSWITCH_CHANNEL = 'killswitch_changed';
@@ -34,7 +34,7 @@ export class KillSwitchRepository {
        ON CONFLICT (tenant_id, agent_id) DO UPDATE
          SET active = EXCLUDED.active, reason = EXCLUDED.reason, changed_by = EXCLUDED.changed_by, changed_at = EXCLUDED.changed_at
        RETURNING *`,
-      [randomUUID(), tenantId, agentId, active, reason, actor],
+      [uuidv7(), tenantId, agentId, active, reason, actor],
     );
     return row;
   }

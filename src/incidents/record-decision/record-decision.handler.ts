@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import { RecordDecision } from './record-decision.command.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 @CommandHandler(RecordDecision)
 export class RecordDecisionHandler implements ICommandHandler<RecordDecision> {
@@ -17,6 +17,6 @@ export class RecordDecisionHandler implements ICommandHandler<RecordDecision> {
   ];
 
   execute(c: RecordDecision): Promise<void> {
-    return this.tx.deferWrite(this.insertDecisions, [randomUUID(), c.tenantId, c.incidentId, c.kind, c.summary, JSON.stringify(c.details)]);
+    return this.tx.deferWrite(this.insertDecisions, [uuidv7(), c.tenantId, c.incidentId, c.kind, c.summary, JSON.stringify(c.details)]);
   }
 }

@@ -1,11 +1,12 @@
 import { UnprocessableEntityException } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { IncidentCreated } from '../events/incident-created.event.js';
 import { incidentView } from '../incident.view.js';
 import { IncidentsRepository } from '../incidents.repository.js';
 import { ReportIncident } from './report-incident.command.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 const SCOPE = 'POST /incidents';
 
@@ -33,7 +34,7 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
 
   execute({ tenantId, input, idempotencyKey }: ReportIncident) {
     return this.tx.run(async () => {
-      const id = randomUUID();
+      const id = uuidv7();
       if (idempotencyKey) {
         const requestHash = createHash('sha256').update(canonical(input)).digest('hex');
         const claimed = await this.tx.query(

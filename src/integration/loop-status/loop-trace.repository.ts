@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { LoopStage, LoopTraceRow, StageRecord } from './loop-stages.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 /** The columns of a LoopTraceRow. */
 const TRACE_COLUMNS = 'incident_id, tenant_id, stages, is_complete, started_at, completed_at';
@@ -89,7 +89,7 @@ export class LoopTraceRepository {
     const history: Statement = {
       sql: `INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details)
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])`,
-      params: columnsOf(events.map((e) => [randomUUID(), e.tenantId, e.incidentId, e.stage, e.eventType, JSON.stringify(e.details)])),
+      params: columnsOf(events.map((e) => [uuidv7(), e.tenantId, e.incidentId, e.stage, e.eventType, JSON.stringify(e.details)])),
     };
     // Per incident, its completed stages (later events win) and, once routing is adjusted, the loop's end.
     const patches = new Map<string, { stages: Record<string, StageRecord>; completedAt: string | null }>();

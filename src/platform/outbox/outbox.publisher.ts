@@ -6,6 +6,7 @@ import { columnsOf, TransactionHost, type Statement } from '../database/transact
 import { OUTBOX_CHANNEL } from './outbox.store.js';
 import { eventTypeOf, type DomainEvent } from './domain-event.js';
 import { HandlerRegistry } from './handler-registry.js';
+import { uuidv7 } from '../ids/uuid-v7.js';
 
 type InTransactionHook = (event: DomainEvent) => Promise<void>;
 
@@ -62,7 +63,7 @@ export class OutboxPublisher implements IEventPublisher {
       const eventType = eventTypeOf(event);
       const handlers = this.registry.handlersFor(eventType);
       if (handlers.length === 0) this.logger.debug(`no handler for ${eventType}; not stored`);
-      const eventId = randomUUID();
+      const eventId = uuidv7();
       const payload = JSON.stringify(event);
       for (const handler of handlers) {
         await this.tx.deferWrite(this.insertDeliveries, [eventId, eventType, handler.name, event.tenantId, event.incidentId ?? null, payload]);

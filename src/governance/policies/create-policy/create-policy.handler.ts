@@ -1,12 +1,12 @@
 import { BadRequestException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { validateCondition } from '../cel.js';
 import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { CreatePolicy } from './create-policy.command.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(CreatePolicy)
 export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
@@ -30,7 +30,7 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
     }
     const view = await this.tx.run(async () => {
       const row = await this.policies.insert({
-        id: randomUUID(),
+        id: uuidv7(),
         tenant_id: tenantId,
         name: input.name,
         description: input.description ?? '',

@@ -1,9 +1,9 @@
 import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { GetKillSwitchState } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { EvaluationsRepository } from '../evaluations.repository.js';
 import { EvaluatePolicies, type PolicyDecision } from './evaluate-policies.command.js';
 import { PolicyDecisionPoint } from './policy-decision-point.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(EvaluatePolicies)
 export class EvaluatePoliciesHandler implements ICommandHandler<EvaluatePolicies> {
@@ -23,7 +23,7 @@ export class EvaluatePoliciesHandler implements ICommandHandler<EvaluatePolicies
     const { decision, matched } = killed
       ? { decision: 'block' as const, matched: [] }
       : await this.pdp.evaluate({ tenantId, agentId, capability, context });
-    const evaluationId = randomUUID();
+    const evaluationId = uuidv7();
     await this.evaluations.insert(tenantId, [
       { id: evaluationId, agent_id: agentId, capability, context, decision, matched, kill_switch: killed },
     ]);

@@ -1,10 +1,10 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { generatePolicy } from '../policy-generator.js';
 import { UpsertGeneratedPolicy, type UpsertGeneratedPolicyResult } from './upsert-generated-policy.command.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(UpsertGeneratedPolicy)
 export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGeneratedPolicy> {
@@ -18,7 +18,7 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
     const result = await this.tx.run(async () => {
       // The command's tenant is authoritative: a policy never lands in (or names) another tenant.
       const generated = generatePolicy({ ...input, tenantId });
-      const id = randomUUID();
+      const id = uuidv7();
       const row = await this.policies.upsertGenerated(id, tenantId, input.pattern.id, input.recovery.id, generated);
       // Going active, like an admin's activation, waits for routing work that read "draft".
       if (row.previous_status === 'draft' && row.status === 'active') await this.policies.lock(tenantId, row.id, 'update');

@@ -1,5 +1,4 @@
 import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { GetKillSwitchState } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { EvaluationsRepository, type NewEvaluationRow } from '../../policies/evaluations.repository.js';
@@ -9,6 +8,7 @@ import { RoutingRepository } from '../routing.repository.js';
 import type { AdjustmentRow, AgentRow } from '../routing.view.js';
 import { assessCandidate, selectRoute } from './route-selector.js';
 import { SelectRoute, type RouteDecision } from './select-route.command.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(SelectRoute)
 export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
@@ -50,7 +50,7 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
         let policy: EngineResult | null = null;
         if (!killed) policy = await this.pdp.evaluate({ tenantId, agentId: agent.id, capability, context });
         records.push({
-          id: randomUUID(),
+          id: uuidv7(),
           agent_id: agent.id,
           capability,
           context,
@@ -68,7 +68,7 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
         );
       }
       const selection = selectRoute(capability, assessed, killSwitch.tenantActive);
-      const decisionId = randomUUID();
+      const decisionId = uuidv7();
       await this.evaluations.insert(tenantId, records);
       await this.routing.insertDecision({
         id: decisionId,

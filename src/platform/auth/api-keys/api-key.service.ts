@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
@@ -8,6 +8,7 @@ import { NotifyBatcher } from '../../database/notify-batcher.js';
 import { PgNotifications } from '../../database/pg-notifications.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import type { Principal, Role } from '../principal.js';
+import { uuidv7 } from '../../ids/uuid-v7.js';
 
 export const DEFAULT_TENANT = 'default';
 // Keys are 256 random bits, so a plain SHA-256 is enough; a slow KDF would only slow every request.
@@ -116,7 +117,7 @@ export class ApiKeyService implements OnModuleInit {
     const [row] = await this.tx.query<KeyRow>(
       `INSERT INTO api_keys (id, tenant_id, name, role, platform_admin, key_hash, key_prefix)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-      [randomUUID(), input.tenantId, input.name, input.role, input.platformAdmin, hash(key), key.slice(0, 8)],
+      [uuidv7(), input.tenantId, input.name, input.role, input.platformAdmin, hash(key), key.slice(0, 8)],
     );
     return { ...view(row), key };
   }

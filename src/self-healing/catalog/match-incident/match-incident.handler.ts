@@ -1,12 +1,12 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { FailurePatternRepository } from '../failure-pattern.repository.js';
 import { bestMatch, generalize } from '../pattern-matcher.js';
 import { extractSignature } from '../signature.js';
 import { MatchIncidentToCatalog, type CatalogMatch } from './match-incident.command.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(MatchIncidentToCatalog)
 export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncidentToCatalog> {
@@ -25,7 +25,7 @@ export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncid
       const match = bestMatch(bucket, signature, this.config.matchThreshold);
       if (!match) {
         const created = await this.patterns.found(bucket, {
-          id: randomUUID(), tenantId: c.tenantId, errorType: signature.errorType, shapeKey: signature.shapeKey,
+          id: uuidv7(), tenantId: c.tenantId, errorType: signature.errorType, shapeKey: signature.shapeKey,
           tokens: signature.tokens, incidentId: c.incidentId, agentId: c.agentId, capability: c.capability,
         });
         return { patternId: created.id, score: 1, isNew: true, occurrenceCount: created.occurrenceCount };

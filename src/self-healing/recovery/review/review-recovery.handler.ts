@@ -1,10 +1,10 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { RecoveryApplied } from '../../events/recovery-applied.event.js';
 import { RecoveryRepository } from '../recovery.repository.js';
 import { ReviewRecovery } from './review-recovery.command.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(ReviewRecovery)
 export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
@@ -23,7 +23,7 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
         throw new ConflictException(`recovery ${c.recoveryId} is already ${recovery.status}`);
       }
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
-      await this.recoveries.recordAction({ id: randomUUID(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });
+      await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });
       if (c.decision === 'applied') {
         await this.eventBus.publish(new RecoveryApplied(c.tenantId, recovery.source_incident_id, recovery.source_pattern_id, recovery.id, c.actor));
       }

@@ -1,6 +1,5 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { FailurePatternRepository } from '../../catalog/failure-pattern.repository.js';
 import { PLAYBOOK_CATALOG, RECOVERY_GENERATOR } from '../../playbooks.provider.js';
@@ -8,6 +7,7 @@ import type { PlaybookCatalog } from '../playbook-catalog.js';
 import { shouldAutoApply, suggestRecovery, type RecoveryGenerator } from '../recovery-generator.js';
 import { RecoveryRepository } from '../recovery.repository.js';
 import { SuggestRecovery, type SuggestedRecovery } from './suggest-recovery.command.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(SuggestRecovery)
 export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> {
@@ -37,7 +37,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         { message: c.message, agentId: c.agentId, capability: c.capability },
       );
       const autoApplied = !c.autoApplyPaused && shouldAutoApply(suggestion, pattern.auto_apply_recovery);
-      const recoveryId = randomUUID();
+      const recoveryId = uuidv7();
       await this.recoveries.insertAtCommit({
         id: recoveryId,
         tenant_id: c.tenantId,
@@ -53,7 +53,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         decided_by: autoApplied ? 'auto-apply' : null,
       });
       if (autoApplied) {
-        await this.recoveries.recordAction({ id: randomUUID(), tenantId: c.tenantId, recoveryId, action: 'applied', automatic: true, actor: 'auto-apply' });
+        await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId, action: 'applied', automatic: true, actor: 'auto-apply' });
       }
       // suggestRecovery only suggests playbooks of the catalog.
       const { id, name, policy } = this.catalog.get(suggestion.playbookId)!;
