@@ -47,7 +47,7 @@ const MAX_SOCKET_PATH = 107;
  * Where the server's Unix socket goes (its data directory), or null to stay on TCP alone: on
  * Windows, or when the path is too long for a socket or cannot be written in the setting. The app
  * talks to its embedded server through the socket: per message the kernel does far less for a
- * Unix socket than for loopback TCP, on both ends (docs/BENCHMARKS.md: 12–18 % more loops/s).
+ * Unix socket than for loopback TCP, on both ends (docs/BENCHMARKS.md: 11–18 % more loops/s).
  */
 export function socketDirFor(dataDir: string, port: number, platform: NodeJS.Platform = process.platform): string | null {
   if (platform === 'win32' || /[",]/.test(dataDir)) return null;

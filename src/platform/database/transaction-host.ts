@@ -135,8 +135,8 @@ export class TransactionHost {
 
   /**
    * The current transaction's value for `key`, made by `create` on first use and gone with the
-   * transaction (commit or rollback): for state read under a lock the transaction holds, which
-   * later work in it may then use without reading again.
+   * transaction (commit or rollback): for what later work in the transaction may use without
+   * reading it again, such as rows read under a lock the transaction holds.
    */
   scoped<T>(key: symbol, create: () => T): T {
     const current = this.storage.getStore();
