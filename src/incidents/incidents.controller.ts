@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Headers, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpException, HttpStatus, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../platform/auth/auth.decorators.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../platform/http/cursor.js';
+import { OutboxBacklog } from '../platform/outbox/outbox-backlog.js';
 import { GetLoopStatus } from '../integration/loop-status/get-loop-status.query.js';
 import { incidentView } from './incident.view.js';
 import { IncidentsRepository } from './incidents.repository.js';
@@ -21,10 +22,12 @@ export class IncidentsController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly incidents: IncidentsRepository,
+    private readonly backlog: OutboxBacklog,
   ) {}
 
   @Post()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key + same body → the same incident' })
+  @ApiTooManyRequestsResponse({ description: 'more than OUTBOX_BACKLOG_LIMIT outbox deliveries are pending; retry after `Retry-After` seconds' })
   async report(
     @Body() body: ReportIncidentDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -33,6 +36,14 @@ export class IncidentsController {
   ) {
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
       throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid Idempotency-Key', fields: [{ field: 'Idempotency-Key', errors: ['must be 1-255 visible ASCII characters'] }] });
+    }
+    const pending = this.backlog.overLimit();
+    if (pending !== null) {
+      res.setHeader('Retry-After', '1');
+      throw new HttpException(
+        { statusCode: 429, error: 'Too Many Requests', message: `the loop is behind (${pending} outbox deliveries pending, limit OUTBOX_BACKLOG_LIMIT); retry later` },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
     }
     const { incident, replayed } = await this.commands.execute(new ReportIncident(principal.tenantId, body, idempotencyKey ?? null));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');

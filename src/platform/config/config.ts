@@ -26,6 +26,8 @@ export interface AppConfig {
     retentionHours: number;
     /** Run the relay in this process (false: this replica only serves HTTP). */
     relayEnabled: boolean;
+    /** POST /incidents answers 429 while more deliveries than this are pending (0: never). */
+    backlogLimit: number;
   };
   flagDefaults: Record<FlagName, boolean>;
   matchThreshold: number;
@@ -121,6 +123,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retryMaxMs,
       retentionHours: num(env, 'OUTBOX_RETENTION_HOURS', 72, 0, 24 * 365),
       relayEnabled: bool(env, 'OUTBOX_RELAY_ENABLED', true),
+      backlogLimit: int(env, 'OUTBOX_BACKLOG_LIMIT', 10_000, 0, 100_000_000),
     },
     flagDefaults: {
       integration_loop: integrationLoop,

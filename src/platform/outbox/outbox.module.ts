@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { EventBus } from '@nestjs/cqrs';
 import { FlagsModule } from '../flags/flags.module.js';
 import { HandlerRegistry } from './handler-registry.js';
+import { OutboxBacklog } from './outbox-backlog.js';
 import { OutboxPruner } from './outbox.pruner.js';
 import { OutboxPublisher } from './outbox.publisher.js';
 import { OutboxRelay } from './outbox.relay.js';
@@ -11,8 +12,8 @@ import { OutboxStore } from './outbox.store.js';
 @Global()
 @Module({
   imports: [DiscoveryModule, FlagsModule],
-  providers: [HandlerRegistry, OutboxPublisher, OutboxStore, OutboxRelay, OutboxPruner],
-  exports: [OutboxPublisher, OutboxStore, OutboxRelay, HandlerRegistry],
+  providers: [HandlerRegistry, OutboxPublisher, OutboxStore, OutboxRelay, OutboxPruner, OutboxBacklog],
+  exports: [OutboxPublisher, OutboxStore, OutboxRelay, HandlerRegistry, OutboxBacklog],
 })
 export class OutboxModule implements OnModuleInit {
   constructor(

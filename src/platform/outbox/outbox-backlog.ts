@@ -1,0 +1,53 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { OutboxStore } from './outbox.store.js';
+
+/** How often the pending count is read again; a request's check only reads the last count. */
+const REFRESH_MS = 500;
+
+/**
+ * Back-pressure for new work. Past its capacity the loop completes fewer loops, not more: taking
+ * every incident in takes the CPU the bridges need, and every loop in flight slows down. So
+ * while more than OUTBOX_BACKLOG_LIMIT deliveries are pending (counted on the shared database,
+ * so every replica sees the same backlog), new incidents are refused with 429 and `Retry-After`
+ * until the bridges catch up.
+ */
+@Injectable()
+export class OutboxBacklog implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxBacklog.name);
+  private pending = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly store: OutboxStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.outbox.backlogLimit > 0) void this.refresh();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** The deliveries pending when that is over OUTBOX_BACKLOG_LIMIT; null while new work is welcome. */
+  overLimit(): number | null {
+    const limit = this.config.outbox.backlogLimit;
+    return limit > 0 && this.pending > limit ? this.pending : null;
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      this.pending = await this.store.pendingCount();
+    } catch (err) {
+      // The last count stands until the database answers again.
+      this.logger.warn(`counting pending outbox deliveries failed: ${String(err)}`);
+    }
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.refresh(), REFRESH_MS);
+    this.timer.unref();
+  }
+}
