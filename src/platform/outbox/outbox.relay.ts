@@ -142,7 +142,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         lane.claimSize = full ? Math.min(lane.claimSize * 2, batchSize * MAX_BATCH_GROWTH) : batchSize;
         // In the order they were stored (RETURNING does not keep it): one incident's events in causal order.
         claimed.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
-        if (claimed.length > 0) await this.process(lane.handler, claimed);
+        // A batch that failed is not grown from: its deliveries were just retried one by one.
+        if (claimed.length > 0 && !(await this.process(lane.handler, claimed))) lane.claimSize = batchSize;
       }
     } catch (err) {
       this.logger.error(`claiming outbox events failed: ${String(err)}`);
@@ -156,7 +157,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     void work.finally(() => this.inflight.delete(work));
   }
 
-  private async process(handler: RegisteredHandler, deliveries: DeliveryRow[]): Promise<void> {
+  /** Handles a batch in one transaction; false when that failed (and each delivery was then handled alone). */
+  private async process(handler: RegisteredHandler, deliveries: DeliveryRow[]): Promise<boolean> {
     let handled: DeliveryRow[];
     try {
       handled = await this.tx.run(() => this.handleInTransaction(handler, deliveries));
@@ -166,13 +168,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           // The lease then expires and the delivery is tried again: nothing is lost.
           this.logger.error(`recording the failure of delivery ${deliveries[0].id} failed: ${String(failure)}`),
         );
-        return;
+        return false;
       }
       // Nothing of the batch committed; find the culprit by handling each on its own.
       for (const delivery of deliveries) await this.process(handler, [delivery]);
-      return;
+      return false;
     }
     for (const delivery of handled) await this.tell({ kind: 'handled', delivery, handler }).catch(() => undefined);
+    return true;
   }
 
   /** Holds what its flag switches off, handles the rest; returns the deliveries handled. */
