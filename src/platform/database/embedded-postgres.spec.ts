@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { socketDirFor } from './embedded-postgres.js';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { clearStaleLock, socketDirFor } from './embedded-postgres.js';
 
 describe('socketDirFor', () => {
   it('puts the socket in the data directory', () => {
@@ -11,11 +14,32 @@ describe('socketDirFor', () => {
     const dir = `/${'d'.repeat(93)}`; // + "/.s.PGSQL.5432" = 108 characters
     expect(socketDirFor(dir, 5432, 'linux')).toBeNull();
     expect(socketDirFor(dir.slice(0, -1), 5432, 'linux')).toBe(dir.slice(0, -1));
+    // macOS allows 4 bytes less, and the limit is in bytes, not characters.
+    expect(socketDirFor(dir.slice(0, -4), 5432, 'darwin')).toBeNull();
+    expect(socketDirFor(dir.slice(0, -5), 5432, 'darwin')).toBe(dir.slice(0, -5));
+    expect(socketDirFor(`/${'é'.repeat(47)}`, 5432, 'linux')).toBeNull(); // 48 characters, 95 bytes + 14
   });
 
   it('stays on TCP on Windows, and for a directory the setting cannot name', () => {
     expect(socketDirFor('C:\\data\\pg', 5432, 'win32')).toBeNull();
     expect(socketDirFor('/data/a,b/pg', 5432, 'linux')).toBeNull();
     expect(socketDirFor('/data/"q"/pg', 5432, 'linux')).toBeNull();
+  });
+});
+
+describe('clearStaleLock', () => {
+  it('removes the lock files of a server that is gone, its socket\'s included', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-lock-'));
+    try {
+      // A pid no process has (above the kernel's pid_max).
+      writeFileSync(path.join(dir, 'postmaster.pid'), '99999999\n/data\n');
+      writeFileSync(path.join(dir, '.s.PGSQL.5432.lock'), '99999999\n');
+      writeFileSync(path.join(dir, 'PG_VERSION'), '18\n');
+      await clearStaleLock(dir);
+      expect(readdirSync(dir)).toEqual(['PG_VERSION']);
+      expect(existsSync(path.join(dir, 'postmaster.pid'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

