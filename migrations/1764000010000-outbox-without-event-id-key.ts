@@ -6,7 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * writes the whole page to the WAL), and every vacuum scans it all. Nothing looks deliveries up
  * by event id, and nothing could store one twice: the publisher mints a fresh id per event and
  * writes one row per handler, in one statement. Exactly-once handling is the done-mark's job
- * (1764000006000), not this constraint's.
+ * (1764000006000), not this constraint's. (Event ids became time-ordered UUIDs in the next commit,
+ * which would have made the index cheaper; nothing needs it either way.)
  */
 export class OutboxWithoutEventIdKey1764000010000 implements MigrationInterface {
   name = 'OutboxWithoutEventIdKey1764000010000';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { FailurePatternRepository } from '../src/self-healing/catalog/failure-pattern.repository.js';
 import { GetPattern } from '../src/self-healing/catalog/get-pattern/get-pattern.query.js';
 import { MatchIncidentToCatalog, type CatalogMatch } from '../src/self-healing/catalog/match-incident/match-incident.command.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -25,7 +26,7 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
     commands.execute(new MatchIncidentToCatalog(tenant, crypto.randomUUID(), 'timeout', message, agent, capability));
   const sent = (calls: unknown[][], pattern: RegExp) => calls.filter((call) => pattern.test(String(call[0]))).length;
 
-  it('reads a bucket once, counts and generalises in memory, and writes each pattern once at commit', async () => {
+  it('reads a bucket once, counts and generalises in memory, and writes the patterns at commit', async () => {
     const spy = jest.spyOn(tx, 'query');
     try {
       const results = await tx.run(async () => {
@@ -95,5 +96,16 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('reads a pattern again after the transaction changes it', async () => {
+    const { patternId } = await tx.run(() => match('cat-e', 'upstream payments timed out after 30 s on host 10.0.0.7 during charge', 'agent-1', 'billing'));
+    const queries = app.app.get(QueryBus);
+    const after = await tx.run(async () => {
+      expect((await queries.execute(new GetPattern('cat-e', patternId)))?.autoApplyRecovery).toBe(false);
+      await app.app.get(FailurePatternRepository).update('cat-e', patternId, { autoApplyRecovery: true });
+      return queries.execute(new GetPattern('cat-e', patternId));
+    });
+    expect(after?.autoApplyRecovery).toBe(true);
   });
 });

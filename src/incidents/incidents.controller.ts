@@ -37,11 +37,11 @@ export class IncidentsController {
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
       throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid Idempotency-Key', fields: [{ field: 'Idempotency-Key', errors: ['must be 1-255 visible ASCII characters'] }] });
     }
-    const pending = this.backlog.overLimit();
-    if (pending !== null) {
+    const behind = this.backlog.overLimit();
+    if (behind !== null) {
       res.setHeader('Retry-After', '1');
       throw new HttpException(
-        { statusCode: 429, error: 'Too Many Requests', message: `the loop is behind (${pending} outbox deliveries pending, limit OUTBOX_BACKLOG_LIMIT); retry later` },
+        { statusCode: 429, error: 'Too Many Requests', message: `the loop is behind (${behind.pending} outbox deliveries pending, over the limit of ${behind.limit}); retry later` },
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { OutboxStore } from './outbox.store.js';
 
@@ -13,7 +13,7 @@ const REFRESH_MS = 500;
  * until the bridges catch up.
  */
 @Injectable()
-export class OutboxBacklog implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxBacklog implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxBacklog.name);
   private pending = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -28,15 +28,16 @@ export class OutboxBacklog implements OnApplicationBootstrap, OnApplicationShutd
     if (this.config.outbox.backlogLimit > 0) void this.refresh();
   }
 
-  onApplicationShutdown(): void {
+  /** Before the pool closes, so no count is attempted on a closed pool. */
+  beforeApplicationShutdown(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
   }
 
-  /** The deliveries pending when that is over OUTBOX_BACKLOG_LIMIT; null while new work is welcome. */
-  overLimit(): number | null {
+  /** The deliveries pending and the limit when they are over OUTBOX_BACKLOG_LIMIT; null while new work is welcome. */
+  overLimit(): { pending: number; limit: number } | null {
     const limit = this.config.outbox.backlogLimit;
-    return limit > 0 && this.pending > limit ? this.pending : null;
+    return limit > 0 && this.pending > limit ? { pending: this.pending, limit } : null;
   }
 
   private async refresh(): Promise<void> {

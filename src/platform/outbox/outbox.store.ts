@@ -128,13 +128,13 @@ export class OutboxStore {
     return rows.length;
   }
 
-  /** Counted through the partial indexes: processed rows (almost all of them) are never read. */
   /** Deliveries not yet handled (due, claimed or waiting for a retry), through the pending index. */
   async pendingCount(): Promise<number> {
     const [row] = await this.tx.queryOutside<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_events WHERE status = 'pending'`);
     return row.n;
   }
 
+  /** Counted through the partial indexes: processed rows (almost all of them) are never read. */
   async depth(): Promise<{ due: number; pending: number; held: number; dead: number; oldestDueAgeSeconds: number }> {
     const [row] = await this.tx.queryOutside(
       `SELECT (SELECT count(*) FROM outbox_events WHERE status = 'pending' AND available_at <= now())::int AS due,

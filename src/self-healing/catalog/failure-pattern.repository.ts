@@ -127,13 +127,7 @@ export class FailurePatternRepository {
   }
 
   private async readLocked(tenantId: string, errorType: string, shapeKey: string, key: string): Promise<HeldPattern[]> {
-    const [, rows] = await Promise.all([
-      this.tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [key]),
-      this.tx.query<{ id: string; template_tokens: string[]; occurrence_count: number; affected_agents: string[]; capabilities: string[] }>(
-        `SELECT id, template_tokens, occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = $1 AND error_type = $2 AND shape_key = $3`,
-        [tenantId, errorType, shapeKey],
-      ),
-    ]);
+    const [, rows] = await Promise.all([this.tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [key]), this.bucketRows(tenantId, errorType, shapeKey)]);
     return rows.map((r) => ({
       id: r.id, tenantId, errorType, shapeKey, templateTokens: r.template_tokens, occurrenceCount: r.occurrence_count,
       isNew: false, firstIncidentId: null, agents: r.affected_agents, capabilities: r.capabilities, added: 0, newAgents: [], newCapabilities: [],
@@ -142,11 +136,15 @@ export class FailurePatternRepository {
 
   /** One bucket's candidates, through the (tenant_id, error_type, shape_key) index; no lock (dry runs). */
   async bucket(tenantId: string, errorType: string, shapeKey: string): Promise<PatternCandidate[]> {
-    const rows = await this.tx.query<{ id: string; template_tokens: string[] }>(
-      `SELECT id, template_tokens FROM failure_patterns WHERE tenant_id = $1 AND error_type = $2 AND shape_key = $3`,
+    const rows = await this.bucketRows(tenantId, errorType, shapeKey);
+    return rows.map((r) => ({ id: r.id, templateTokens: r.template_tokens }));
+  }
+
+  private bucketRows(tenantId: string, errorType: string, shapeKey: string) {
+    return this.tx.query<Pick<PatternRow, 'id' | 'template_tokens' | 'occurrence_count' | 'affected_agents' | 'capabilities'>>(
+      `SELECT id, template_tokens, occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = $1 AND error_type = $2 AND shape_key = $3`,
       [tenantId, errorType, shapeKey],
     );
-    return rows.map((r) => ({ id: r.id, templateTokens: r.template_tokens }));
   }
 
   /** Founds a pattern in a bucket the transaction holds; written at commit. */
@@ -211,6 +209,8 @@ export class FailurePatternRepository {
   }
 
   async update(tenantId: string, id: string, changes: { recoveryTemplate?: RecoveryTemplate | null; autoApplyRecovery?: boolean }): Promise<PatternRow | null> {
+    // A findOnce later in this transaction must not return the row as it was.
+    if (this.tx.inTransaction) this.tx.scoped(READ_ONCE, () => new Map<string, Promise<PatternRow | null>>()).delete(`${tenantId}|${id}`);
     const [row] = await this.tx.query<PatternRow>(
       `UPDATE failure_patterns
           SET recovery_template = CASE WHEN $3 THEN $4::jsonb ELSE recovery_template END,
