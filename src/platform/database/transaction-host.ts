@@ -23,8 +23,8 @@ interface OpenTransaction {
   deferred: Map<DeferredWriter<any>, unknown[]>;
   /** The BEGIN, sent with the transaction's first statement; null while it has sent none. */
   begun: Promise<unknown> | null;
-  /** Values that live as long as the transaction (see `scoped`). */
-  scoped: Map<symbol, unknown>;
+  /** What `once` loaded in this transaction, by slot and key. */
+  kept: Map<symbol, Map<string, Promise<unknown>>>;
 }
 
 const ignore = () => undefined;
@@ -80,7 +80,7 @@ export class TransactionHost {
     let lost: Error | null = null;
     const onError = (err: Error) => (lost = err);
     client.on('error', onError);
-    const open: OpenTransaction = { client, afterCommit: [], deferred: new Map(), begun: null, scoped: new Map() };
+    const open: OpenTransaction = { client, afterCommit: [], deferred: new Map(), begun: null, kept: new Map() };
     let result: T;
     try {
       result = await this.storage.run(open, work);
@@ -134,15 +134,23 @@ export class TransactionHost {
   }
 
   /**
-   * The current transaction's value for `key`, made by `create` on first use and gone with the
-   * transaction (commit or rollback): for what later work in the transaction may use without
-   * reading it again, such as rows read under a lock the transaction holds.
+   * `load()`, run once per `slot` and `key` in the current transaction: later calls get the same
+   * promise, and it is gone with the transaction (commit or rollback). For what later work in the
+   * transaction may use without reading it again, such as rows read under a lock it holds.
    */
-  scoped<T>(key: symbol, create: () => T): T {
+  once<T>(slot: symbol, key: string, load: () => Promise<T>): Promise<T> {
     const current = this.storage.getStore();
-    if (!current) throw new Error('TransactionHost.scoped() needs a transaction');
-    if (!current.scoped.has(key)) current.scoped.set(key, create());
-    return current.scoped.get(key) as T;
+    if (!current) throw new Error('TransactionHost.once() needs a transaction');
+    let kept = current.kept.get(slot);
+    if (!kept) current.kept.set(slot, (kept = new Map()));
+    let value = kept.get(key) as Promise<T> | undefined;
+    if (!value) kept.set(key, (value = load()));
+    return value;
+  }
+
+  /** Makes the next `once` for `slot` and `key` in the current transaction load again (outside one, nothing to do). */
+  forget(slot: symbol, key: string): void {
+    this.storage.getStore()?.kept.get(slot)?.delete(key);
   }
 
   /**

@@ -116,14 +116,8 @@ export class FailurePatternRepository {
    * the bucket return the same patterns, with this transaction's changes, without a round trip.
    */
   lockedBucket(tenantId: string, errorType: string, shapeKey: string): Promise<HeldPattern[]> {
-    const held = this.tx.scoped(HELD_BUCKETS, () => new Map<string, Promise<HeldPattern[]>>());
     const key = `${tenantId}|${errorType}|${shapeKey}`;
-    let bucket = held.get(key);
-    if (!bucket) {
-      bucket = this.readLocked(tenantId, errorType, shapeKey, key);
-      held.set(key, bucket);
-    }
-    return bucket;
+    return this.tx.once(HELD_BUCKETS, key, () => this.readLocked(tenantId, errorType, shapeKey, key));
   }
 
   private async readLocked(tenantId: string, errorType: string, shapeKey: string, key: string): Promise<HeldPattern[]> {
@@ -180,14 +174,7 @@ export class FailurePatternRepository {
    */
   findOnce(tenantId: string, id: string): Promise<PatternRow | null> {
     if (!this.tx.inTransaction) return this.find(tenantId, id);
-    const read = this.tx.scoped(READ_ONCE, () => new Map<string, Promise<PatternRow | null>>());
-    const key = `${tenantId}|${id}`;
-    let row = read.get(key);
-    if (!row) {
-      row = this.find(tenantId, id);
-      read.set(key, row);
-    }
-    return row;
+    return this.tx.once(READ_ONCE, `${tenantId}|${id}`, () => this.find(tenantId, id));
   }
 
   async list(tenantId: string, filters: { errorType?: string }, cursor: Cursor | null, limit: number): Promise<PatternRow[]> {
@@ -210,7 +197,7 @@ export class FailurePatternRepository {
 
   async update(tenantId: string, id: string, changes: { recoveryTemplate?: RecoveryTemplate | null; autoApplyRecovery?: boolean }): Promise<PatternRow | null> {
     // A findOnce later in this transaction must not return the row as it was.
-    if (this.tx.inTransaction) this.tx.scoped(READ_ONCE, () => new Map<string, Promise<PatternRow | null>>()).delete(`${tenantId}|${id}`);
+    this.tx.forget(READ_ONCE, `${tenantId}|${id}`);
     const [row] = await this.tx.query<PatternRow>(
       `UPDATE failure_patterns
           SET recovery_template = CASE WHEN $3 THEN $4::jsonb ELSE recovery_template END,
