@@ -9,6 +9,10 @@ import { KillSwitchCache } from './killswitch/killswitch.cache.js';
 import { KillSwitchController } from './killswitch/killswitch.controller.js';
 import { KillSwitchRepository } from './killswitch/killswitch.repository.js';
 import { SetKillSwitchHandler } from './killswitch/set-killswitch/set-killswitch.handler.js';
+import { AcknowledgeIncidentHandler } from './lifecycle/acknowledge-incident/acknowledge-incident.handler.js';
+import { LifecycleController } from './lifecycle/lifecycle.controller.js';
+import { ResolveIncidentHandler } from './lifecycle/resolve-incident/resolve-incident.handler.js';
+import { SetIncidentMitigationHandler } from './lifecycle/set-mitigation/set-incident-mitigation.handler.js';
 import { LinkIncidentToPatternHandler } from './link-pattern/link-incident-to-pattern.handler.js';
 import { RecordDecisionHandler } from './record-decision/record-decision.handler.js';
 import { ReportIncidentHandler } from './report-incident/report-incident.handler.js';
@@ -17,7 +21,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
 
 /** Pillar 1, the incident console: incidents, decisions timeline, kill switch, evidence export. */
 @Module({
-  controllers: [IncidentsController, TimelineController, EvidenceController, KillSwitchController],
+  controllers: [IncidentsController, LifecycleController, TimelineController, EvidenceController, KillSwitchController],
   providers: [
     IncidentsRepository,
     KillSwitchRepository,
@@ -30,6 +34,9 @@ import { TimelineController } from './timeline/timeline.controller.js';
     GetKillSwitchStateHandler,
     GetIncidentTimelineHandler,
     GetIncidentEvidenceHandler,
+    AcknowledgeIncidentHandler,
+    ResolveIncidentHandler,
+    SetIncidentMitigationHandler,
   ],
   exports: [IncidentsRepository],
 })
