@@ -14,7 +14,7 @@ const validPlaybook = (over: Record<string, unknown> = {}) => ({
   id: 'investigate',
   name: 'Investigate',
   description: 'Look into it',
-  steps: ['look'],
+  steps: [{ id: 'look', kind: 'manual', instruction: 'Look' }],
   match: { errorTypes: [], keywords: [] },
   policy: { category: 'custom', action: 'escalate' },
   baseConfidence: 0.5,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateStepList, type PlaybookStep } from './playbook-steps.js';
 
 // The policy vocabulary a playbook hands to bridge 3 (recovery → policy).
 export const POLICY_CATEGORIES = ['safety', 'privacy', 'operational', 'routing', 'custom'] as const;
@@ -19,7 +20,12 @@ export interface Playbook {
   id: string;
   name: string;
   description: string;
-  steps: string[];
+  /** What a run executes, in order (DESIGN §8). */
+  steps: PlaybookStep[];
+  /** Checks run after the steps; a failed one fails the run. */
+  verify: PlaybookStep[];
+  /** Undo steps, run after a failure or a cancel. */
+  rollback: PlaybookStep[];
   /** Parameters a suggestion starts from; a recovery template's params override them. */
   defaultParams: Record<string, unknown>;
   match: PlaybookMatch;
@@ -196,10 +202,12 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
   const name = nonEmptyString(raw.name) ?? fail('name', 'must be a non-empty string');
   const description = nonEmptyString(raw.description) ?? fail('description', 'must be a non-empty string');
 
-  const steps = raw.steps;
-  if (!Array.isArray(steps) || steps.length === 0 || !steps.every((s) => nonEmptyString(s))) {
-    fail('steps', 'must be a non-empty array of non-empty strings');
-  }
+  if (raw.defaultParams !== undefined && !isObject(raw.defaultParams)) fail('defaultParams', 'must be an object');
+  const paramNames = new Set(Object.keys((raw.defaultParams as Record<string, unknown> | undefined) ?? {}));
+  const stepIds = new Set<string>();
+  const steps = validateStepList(raw.steps, 'steps', paramNames, stepIds, fail);
+  const verify = validateStepList(raw.verify, 'verify', paramNames, stepIds, fail);
+  const rollback = validateStepList(raw.rollback, 'rollback', paramNames, stepIds, fail);
 
   const match = raw.match;
   if (!isObject(match)) fail('match', 'must be an object with errorTypes and keywords');
@@ -221,13 +229,14 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
   if (typeof base !== 'number' || !Number.isFinite(base) || base < 0 || base > 1) {
     fail('baseConfidence', 'must be a number in [0, 1]');
   }
-  if (raw.defaultParams !== undefined && !isObject(raw.defaultParams)) fail('defaultParams', 'must be an object');
 
   return {
     id: id!,
     name,
     description,
-    steps: [...(steps as string[])],
+    steps,
+    verify,
+    rollback,
     defaultParams: { ...((raw.defaultParams as Record<string, unknown> | undefined) ?? {}) },
     match: {
       errorTypes: [...(m.errorTypes as string[])],

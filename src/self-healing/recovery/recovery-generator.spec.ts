@@ -34,7 +34,7 @@ describe('recovery generation', () => {
     const retry = catalog.get('retry_with_backoff')!;
     expect(s.playbookId).toBe('retry_with_backoff');
     expect(s.action).toBe(retry.name);
-    expect(s.steps).toEqual(retry.steps);
+    expect(s.steps).toEqual(retry.steps.map((step) => step.instruction));
     expect(s.params).toEqual(retry.defaultParams);
     expect(s.suggestionType).toBe('generated');
     // exact type (0.8) + one keyword (0.5) → strength 0.9; × 0.95

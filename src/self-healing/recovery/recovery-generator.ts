@@ -27,6 +27,7 @@ export interface RecoverySuggestion {
   playbookId: string;
   /** The playbook's name. */
   action: string;
+  /** The playbook steps' instructions, for a reviewer to read; a run executes the playbook itself. */
   steps: string[];
   params: Record<string, unknown>;
   suggestionType: 'template' | 'generated';
@@ -131,7 +132,7 @@ function fromPlaybook(playbook: Playbook, params: Record<string, unknown>) {
   return {
     playbookId: playbook.id,
     action: playbook.name,
-    steps: [...playbook.steps],
+    steps: playbook.steps.map((s) => s.instruction),
     params: { ...playbook.defaultParams, ...params },
   };
 }
