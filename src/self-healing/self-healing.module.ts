@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ActuatorRepository } from './actuators/actuator.repository.js';
+import { ActuatorsController } from './actuators/actuators.controller.js';
+import { CallActuatorHandler } from './actuators/call-actuator/call-actuator.handler.js';
+import { secretBoxProvider } from './actuators/secret-box.provider.js';
 import { CatalogController } from './catalog/catalog.controller.js';
 import { FailurePatternRepository } from './catalog/failure-pattern.repository.js';
 import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js';
@@ -12,7 +16,7 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
 
 /** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks. */
 @Module({
-  controllers: [CatalogController, RecoveriesController],
+  controllers: [CatalogController, RecoveriesController, ActuatorsController],
   providers: [
     ...playbookProviders,
     FailurePatternRepository,
@@ -22,6 +26,9 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
     GetRecoveryHandler,
     SuggestRecoveryHandler,
     ReviewRecoveryHandler,
+    secretBoxProvider,
+    ActuatorRepository,
+    CallActuatorHandler,
   ],
 })
 export class SelfHealingModule {}

@@ -34,6 +34,8 @@ export interface AppConfig {
   draftAdjustmentTtlMs: number;
   sseHeartbeatMs: number;
   shutdownTimeoutMs: number;
+  /** 32-byte key for secrets at rest (actuator signing secrets); null: one generated into dataDir. */
+  secretsKey: Buffer | null;
 }
 
 export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5'] as const;
@@ -137,7 +139,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
     draftAdjustmentTtlMs: int(env, 'DRAFT_ADJUSTMENT_TTL_MS', 24 * 3_600_000, 1000, 365 * 24 * 3_600_000),
     sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    secretsKey: secretsKey(env),
   };
+}
+
+/** SECRETS_KEY: 64 hex characters or base64 of 32 bytes (AES-256). */
+function secretsKey(env: Env): Buffer | null {
+  const raw = env.SECRETS_KEY?.trim();
+  if (!raw) return null;
+  const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new ConfigError('SECRETS_KEY', 'must be 32 bytes, as 64 hex characters or base64');
+  return key;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+
+export interface ActuatorRow {
+  tenant_id: string;
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  timeout_ms: number;
+  secret_sealed: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Never carries the secret: it is shown once, when it is generated. */
+export const actuatorView = (r: ActuatorRow) => ({
+  name: r.name,
+  url: r.url,
+  headers: r.headers,
+  timeoutMs: r.timeout_ms,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+@Injectable()
+export class ActuatorRepository {
+  constructor(private readonly tx: TransactionHost) {}
+
+  async find(tenantId: string, name: string): Promise<ActuatorRow | null> {
+    const [row] = await this.tx.query<ActuatorRow>(`SELECT * FROM actuators WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
+    return row ?? null;
+  }
+
+  list(tenantId: string): Promise<ActuatorRow[]> {
+    return this.tx.query<ActuatorRow>(`SELECT * FROM actuators WHERE tenant_id = $1 ORDER BY name`, [tenantId]);
+  }
+
+  /** Creates or updates. A new actuator gets `secretSealed`; an existing one keeps its secret unless `rotate`. */
+  async upsert(a: { tenantId: string; name: string; url: string; headers: Record<string, string>; timeoutMs: number; secretSealed: string; rotate: boolean }): Promise<{ row: ActuatorRow; created: boolean }> {
+    const [row] = await this.tx.query<ActuatorRow & { created: boolean }>(
+      `INSERT INTO actuators (tenant_id, name, url, headers, timeout_ms, secret_sealed)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (tenant_id, name) DO UPDATE
+         SET url = EXCLUDED.url, headers = EXCLUDED.headers, timeout_ms = EXCLUDED.timeout_ms,
+             secret_sealed = COALESCE($7, actuators.secret_sealed), updated_at = now()
+       RETURNING *, (xmax = 0) AS created`,
+      [a.tenantId, a.name, a.url, JSON.stringify(a.headers), a.timeoutMs, a.secretSealed, a.rotate ? a.secretSealed : null],
+    );
+    const { created, ...rest } = row;
+    return { row: rest, created };
+  }
+
+  async delete(tenantId: string, name: string): Promise<boolean> {
+    const rows = await this.tx.query(`DELETE FROM actuators WHERE tenant_id = $1 AND name = $2 RETURNING name`, [tenantId, name]);
+    return rows.length > 0;
+  }
+}

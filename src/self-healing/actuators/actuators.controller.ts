@@ -1,0 +1,86 @@
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, IsUrl, Max, MaxLength, Min } from 'class-validator';
+import type { Response } from 'express';
+import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
+import type { Principal } from '../../platform/auth/principal.js';
+import { SecretBox } from '../../platform/crypto/secret-box.js';
+import { ACTUATOR_NAME_PATTERN, DEFAULT_STEP_TIMEOUT_MS } from '../recovery/playbook-steps.js';
+import { ActuatorRepository, actuatorView } from './actuator.repository.js';
+import { generateWebhookSecret } from './webhook-signature.js';
+
+export class PutActuatorDto {
+  @ApiProperty({ example: 'https://ops.example.com/hooks/pillar-loop' })
+  @IsString() @MaxLength(2048) @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'url must be an http or https URL' })
+  url!: string;
+  @ApiProperty({ required: false, description: 'extra request headers (not webhook-*, host or content-*)' })
+  @IsOptional() @IsObject() headers?: Record<string, string>;
+  @ApiProperty({ required: false, default: DEFAULT_STEP_TIMEOUT_MS }) @IsOptional() @IsInt() @Min(100) @Max(600_000) timeoutMs?: number;
+  @ApiProperty({ required: false, description: 'generate a new signing secret (shown once in the answer)' }) @IsOptional() @IsBoolean() rotateSecret?: boolean;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+const RESERVED_HEADER = /^(webhook-|host$|content-|connection$|transfer-encoding$)/i;
+const MAX_HEADERS = 20;
+
+/** A tenant's actuators: the HTTP endpoints recovery runs call, signed per Standard Webhooks. Admin only. */
+@ApiTags('actuators')
+@ApiBearerAuth()
+@RequireRole('admin')
+@Controller('actuators')
+export class ActuatorsController {
+  constructor(
+    private readonly actuators: ActuatorRepository,
+    private readonly box: SecretBox,
+  ) {}
+
+  @Get()
+  async list(@CurrentPrincipal() p: Principal) {
+    return { items: (await this.actuators.list(p.tenantId)).map(actuatorView) };
+  }
+
+  @Get(':name')
+  async get(@Param('name') name: string, @CurrentPrincipal() p: Principal) {
+    const row = await this.actuators.find(p.tenantId, checkName(name));
+    if (!row) throw new NotFoundException(`actuator ${name} not found`);
+    return actuatorView(row);
+  }
+
+  /** 201 with `secret` when created (or rotated: 200 with `secret`); the secret is never shown again. */
+  @Put(':name')
+  async put(@Param('name') name: string, @Body() body: PutActuatorDto, @CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response) {
+    const secret = generateWebhookSecret();
+    const { row, created } = await this.actuators.upsert({
+      tenantId: p.tenantId,
+      name: checkName(name),
+      url: body.url,
+      headers: checkHeaders(body.headers ?? {}),
+      timeoutMs: body.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
+      secretSealed: this.box.seal(secret),
+      rotate: body.rotateSecret === true,
+    });
+    res.status(created ? 201 : 200);
+    return created || body.rotateSecret ? { ...actuatorView(row), secret } : actuatorView(row);
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  async delete(@Param('name') name: string, @CurrentPrincipal() p: Principal): Promise<void> {
+    if (!(await this.actuators.delete(p.tenantId, checkName(name)))) throw new NotFoundException(`actuator ${name} not found`);
+  }
+}
+
+function checkName(name: string): string {
+  if (!ACTUATOR_NAME_PATTERN.test(name)) throw new BadRequestException(`name must match ${ACTUATOR_NAME_PATTERN}`);
+  return name;
+}
+
+function checkHeaders(headers: Record<string, unknown>): Record<string, string> {
+  const entries = Object.entries(headers);
+  if (entries.length > MAX_HEADERS) throw new BadRequestException(`headers: at most ${MAX_HEADERS}`);
+  for (const [k, v] of entries) {
+    if (!HEADER_NAME.test(k) || RESERVED_HEADER.test(k)) throw new BadRequestException(`headers.${k}: not an allowed header name`);
+    if (typeof v !== 'string' || v.length > 4096 || /[\r\n\0]/.test(v)) throw new BadRequestException(`headers.${k}: must be a single-line string`);
+  }
+  return headers as Record<string, string>;
+}

@@ -1,0 +1,38 @@
+import { Command } from '@nestjs/cqrs';
+
+export type ActuatorCallOutcome = 'succeeded' | 'failed' | 'accepted' | 'retryable' | 'not_configured';
+
+export interface ActuatorCallResult {
+  outcome: ActuatorCallOutcome;
+  /** HTTP status; null for network errors, timeouts and a missing actuator. */
+  status: number | null;
+  /** The answer's body: parsed JSON when it is JSON, else the (capped) text; null when none. */
+  body: unknown;
+  error: string | null;
+  /** From Retry-After on a retryable answer; null when not sent. */
+  retryAfterMs: number | null;
+  durationMs: number;
+}
+
+/**
+ * One signed call (Standard Webhooks) to a tenant's actuator. It does not retry: the caller
+ * (the run engine) stores the attempt and schedules the next one, with the same `webhookId`.
+ */
+export class CallActuator extends Command<ActuatorCallResult> {
+  readonly tenantId: string;
+  readonly actuatorName: string;
+  /** Stable across the retries of one step: the receiver's idempotency key. */
+  readonly webhookId: string;
+  readonly payload: unknown;
+  /** Overrides the actuator's own timeout. */
+  readonly timeoutMs: number | null;
+
+  constructor(props: { tenantId: string; actuatorName: string; webhookId: string; payload: unknown; timeoutMs?: number | null }) {
+    super();
+    this.tenantId = props.tenantId;
+    this.actuatorName = props.actuatorName;
+    this.webhookId = props.webhookId;
+    this.payload = props.payload;
+    this.timeoutMs = props.timeoutMs ?? null;
+  }
+}
