@@ -9,6 +9,7 @@ import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js'
 import { GetRecoveryHandler } from './recovery/get-recovery/get-recovery.handler.js';
 import { MatchIncidentToCatalogHandler } from './catalog/match-incident/match-incident.handler.js';
 import { playbookProviders } from './playbooks.provider.js';
+import { ReviewExpiryService } from './recovery/expire-reviews/review-expiry.service.js';
 import { RecoveriesController } from './recovery/recoveries.controller.js';
 import { RecoveryRepository } from './recovery/recovery.repository.js';
 import { ReviewRecoveryHandler } from './recovery/review/review-recovery.handler.js';
@@ -29,6 +30,7 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
     secretBoxProvider,
     ActuatorRepository,
     CallActuatorHandler,
+    ReviewExpiryService,
   ],
 })
 export class SelfHealingModule {}

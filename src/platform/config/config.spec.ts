@@ -38,3 +38,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OUTBOX_RETRY_BASE_MS: '500', OUTBOX_RETRY_MAX_MS: '100' })).toThrow(/OUTBOX_RETRY_MAX_MS/);
   });
 });
+
+describe('secrets key and review expiry', () => {
+  it('reads SECRETS_KEY as hex or base64 of 32 bytes and rejects other lengths, naming it', () => {
+    const hex = 'ab'.repeat(32);
+    expect(loadConfig({ SECRETS_KEY: hex }).secretsKey?.toString('hex')).toBe(hex);
+    expect(loadConfig({ SECRETS_KEY: Buffer.alloc(32, 3).toString('base64') }).secretsKey?.equals(Buffer.alloc(32, 3))).toBe(true);
+    expect(loadConfig({}).secretsKey).toBeNull();
+    expect(() => loadConfig({ SECRETS_KEY: 'short' })).toThrow(/SECRETS_KEY/);
+  });
+
+  it('RECOVERY_REVIEW_TTL_MS defaults to 7 days; 0 turns expiry off', () => {
+    expect(loadConfig({}).recoveryReviewTtlMs).toBe(7 * 24 * 3_600_000);
+    expect(loadConfig({ RECOVERY_REVIEW_TTL_MS: '0' }).recoveryReviewTtlMs).toBe(0);
+    expect(() => loadConfig({ RECOVERY_REVIEW_TTL_MS: '-1' })).toThrow(/RECOVERY_REVIEW_TTL_MS/);
+  });
+});

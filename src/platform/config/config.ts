@@ -36,6 +36,8 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** 32-byte key for secrets at rest (actuator signing secrets); null: one generated into dataDir. */
   secretsKey: Buffer | null;
+  /** Recoveries waiting for review longer than this become `expired`; 0: never. */
+  recoveryReviewTtlMs: number;
 }
 
 export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5'] as const;
@@ -140,6 +142,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     secretsKey: secretsKey(env),
+    recoveryReviewTtlMs: int(env, 'RECOVERY_REVIEW_TTL_MS', 7 * 24 * 3_600_000, 0, 365 * 24 * 3_600_000),
   };
 }
 

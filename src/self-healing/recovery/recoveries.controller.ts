@@ -10,8 +10,8 @@ import { RecoveryRepository, recoveryView } from './recovery.repository.js';
 import { ReviewRecovery } from './review/review-recovery.command.js';
 
 export class ListRecoveriesQuery {
-  @ApiProperty({ required: false, enum: ['pending_review', 'applied', 'rejected'] })
-  @IsOptional() @IsIn(['pending_review', 'applied', 'rejected']) status?: string;
+  @ApiProperty({ required: false, enum: ['pending_review', 'applied', 'rejected', 'expired'] })
+  @IsOptional() @IsIn(['pending_review', 'applied', 'rejected', 'expired']) status?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() patternId?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() incidentId?: string;
   @ApiProperty({ required: false, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 
-export type RecoveryStatus = 'pending_review' | 'applied' | 'rejected';
+export type RecoveryStatus = 'pending_review' | 'applied' | 'rejected' | 'expired';
 
 export interface RecoveryRow {
   id: string;
@@ -89,6 +89,27 @@ export class RecoveryRepository {
       params: columnsOf(rows),
     },
   ];
+
+  /**
+   * Expires what waited for review longer than `ttlMs` and records why, in one statement. Safe
+   * on several replicas at once: a row another sweep just expired no longer matches.
+   */
+  async expireReviews(ttlMs: number, limit = 500): Promise<number> {
+    const rows = await this.tx.query<{ id: string }>(
+      `WITH due AS (
+         SELECT id FROM recovery_candidates
+          WHERE status = 'pending_review' AND created_at < now() - make_interval(secs => $1::double precision / 1000)
+          ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+       expired AS (
+         UPDATE recovery_candidates c SET status = 'expired', decided_by = 'review expiry', decided_at = now()
+           FROM due WHERE c.id = due.id RETURNING c.id, c.tenant_id)
+       INSERT INTO recovery_actions (id, tenant_id, recovery_id, action, automatic, actor, note)
+       SELECT gen_random_uuid(), tenant_id, id, 'expired', true, 'review expiry', $3 FROM expired
+       RETURNING recovery_id AS id`,
+      [ttlMs, limit, `no review within ${ttlMs} ms (RECOVERY_REVIEW_TTL_MS)`],
+    );
+    return rows.length;
+  }
 
   /** Reviewed outcomes only: automatic applications say nothing about whether a fix worked. */
   async successRate(patternId: string): Promise<number | null> {
