@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, qs } from '../api';
-import { Badge, Link, fmtTime, useStream } from '../ui';
+import { Badge, Link, fmtTime, useApi, useStream } from '../ui';
 
 const PAGE = 25;
 
@@ -82,7 +82,7 @@ export function Incidents() {
                     <td><Link to={`/incidents/${i.id}`}>{i.title || i.errorType}</Link><div className="muted small">{i.errorType}</div></td>
                     <td><Badge value={i.severity} /></td>
                     <td><Badge value={i.status} /></td>
-                    <td>{loop ? <><Badge value={loop.state} /> {loop.stagesCompleted.length}/{loop.totalStages}</> : <span className="muted">—</span>}</td>
+                    <td><LoopCell id={i.id} live={loop} /></td>
                     <td>{i.agentId ?? '—'}</td>
                     <td>{fmtTime(i.createdAt)}</td>
                   </tr>
@@ -95,4 +95,12 @@ export function Incidents() {
       {cursor && <button onClick={more}>Load more</button>}
     </section>
   );
+}
+
+/** The row's loop: read once, then replaced by live updates from the tenant stream. */
+function LoopCell({ id, live }: { id: string; live?: any }) {
+  const read = useApi(live ? null : `/integration/loop/${id}`);
+  const loop = live ?? read.data;
+  if (!loop) return <span className="muted">{read.error ? 'no trace' : '…'}</span>;
+  return <><Badge value={loop.state} /> {loop.stagesCompleted.length}/{loop.totalStages}</>;
 }
