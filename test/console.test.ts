@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { launchBrowser } from './support/browser.js';
 
@@ -20,6 +20,18 @@ describe('console in Chromium', () => {
     await app?.stop();
   });
 
+  /** A fresh browser signed in with `key`; closed afterwards whatever happens. */
+  async function signedIn(key: string, use: (page: Page, context: BrowserContext) => Promise<void>) {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await signIn(page, key);
+      await use(page, browser.context);
+    } finally {
+      await browser.close();
+    }
+  }
+
   async function signIn(page: Page, key: string) {
     await page.goto(`${app.url}/`);
     await page.getByLabel('API key').fill(key);
@@ -28,32 +40,24 @@ describe('console in Chromium', () => {
   }
 
   it('signs in with a key into an HttpOnly SameSite=Strict cookie, never storing the key in the page', async () => {
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.context.newPage();
-      await signIn(page, ADMIN_KEY);
+    await signedIn(ADMIN_KEY, async (page, context) => {
       expect(page.url()).toBe(`${app.url}/console/`);
       await page.getByRole('heading', { name: /Overview/ }).waitFor();
       await page.getByText('loop completion').first().waitFor();
-      const [cookie] = await browser.context.cookies();
+      const [cookie] = await context.cookies();
       expect(cookie).toMatchObject({ name: 'pl_session', httpOnly: true, sameSite: 'Strict', secure: false });
       expect(cookie.value).not.toContain(ADMIN_KEY);
-      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie + location.href);
+      const stored = await page.evaluate(() => { const w = globalThis as any; return JSON.stringify({ ...w.localStorage }) + JSON.stringify({ ...w.sessionStorage }) + w.document.cookie + w.location.href; });
       expect(stored).not.toContain(ADMIN_KEY);
-      expect(await page.evaluate(() => document.cookie)).toBe(''); // HttpOnly: scripts cannot read it
-    } finally {
-      await browser.close();
-    }
+      expect(await page.evaluate(() => (globalThis as any).document.cookie)).toBe(''); // HttpOnly: scripts cannot read it
+    });
   });
 
   it('shows a new incident live in the list and its loop reaching 5/5 on its page without a reload', async () => {
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.context.newPage();
-      await signIn(page, ADMIN_KEY);
+    await signedIn(ADMIN_KEY, async (page, context) => {
       await page.getByRole('link', { name: 'Incidents' }).click();
       await page.getByRole('heading', { name: 'Incidents' }).waitFor();
-      await page.evaluate(() => ((window as any).__samePage = true));
+      await page.evaluate(() => ((globalThis as any).__samePage = true));
       const id = await report('TimeoutError');
       // It appears without a reload, through /integration/stream.
       const link = page.locator(`a[href="/console/incidents/${id}"]`);
@@ -61,13 +65,11 @@ describe('console in Chromium', () => {
       await link.click();
       await page.getByTestId('loop-count').filter({ hasText: '5/5' }).waitFor();
       expect(await page.locator('.stage[data-status="completed"]').count()).toBe(5);
-      expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
+      expect(await page.evaluate(() => (globalThis as any).__samePage)).toBe(true);
       // Evidence downloads are plain links to the API (cookie-authenticated).
-      const evidence = await page.evaluate(async (href) => (await fetch(href)).json(), `/incidents/${id}/evidence?format=json`);
+      const evidence = await page.evaluate(async (href): Promise<any> => (await fetch(href)).json(), `/incidents/${id}/evidence?format=json`);
       expect(evidence.incident.id).toBe(id);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('approves a pending recovery from the review queue and shows its new state', async () => {
@@ -76,10 +78,7 @@ describe('console in Chromium', () => {
       const res = await app.http.get('/recoveries').query({ status: 'pending_review', incidentId: id }).set(bearer(ADMIN_KEY));
       return res.body.items?.[0];
     }, 'a pending recovery');
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.context.newPage();
-      await signIn(page, ADMIN_KEY);
+    await signedIn(ADMIN_KEY, async (page, context) => {
       await page.getByRole('link', { name: 'Review' }).click();
       const item = page.locator(`[data-recovery="${recovery.id}"]`);
       await item.getByLabel('Reason').fill('checked the schema diff');
@@ -89,44 +88,37 @@ describe('console in Chromium', () => {
       const after = (await app.http.get(`/recoveries/${recovery.id}`).set(bearer(ADMIN_KEY)).expect(200)).body;
       expect(after.status).toBe('applied');
       expect(after.decidedBy).toMatch(/bootstrap admin/);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('an admin turns bridge_2 off in the admin page: a new incident shows held, then on, and it completes live', async () => {
-    const browser = await launchBrowser();
     try {
-      const page = await browser.context.newPage();
-      await signIn(page, ADMIN_KEY);
-      await page.getByRole('link', { name: 'Admin' }).click();
-      const row = page.locator('tr[data-flag="bridge_2"]');
-      await row.getByRole('button', { name: 'turn bridge_2 off for this tenant' }).click();
-      await row.getByText('off', { exact: true }).first().waitFor();
-      const flags = (await app.http.get('/integration/flags').set(bearer(ADMIN_KEY)).expect(200)).body.items;
-      expect(flags.find((f: { name: string }) => f.name === 'bridge_2').enabled).toBe(false);
+      await signedIn(ADMIN_KEY, async (page, context) => {
+        await page.getByRole('link', { name: 'Admin' }).click();
+        const row = page.locator('tr[data-flag="bridge_2"]');
+        await row.getByRole('button', { name: 'turn bridge_2 off for this tenant' }).click();
+        await row.getByText('off', { exact: true }).first().waitFor();
+        const flags = (await app.http.get('/integration/flags').set(bearer(ADMIN_KEY)).expect(200)).body.items;
+        expect(flags.find((f: { name: string }) => f.name === 'bridge_2').enabled).toBe(false);
 
-      const id = await report('ConnectionRefusedError');
-      await page.goto(`${app.url}/console/incidents/${id}`);
-      await page.locator('.stage[data-stage="recovery_suggested"][data-status="held"]').waitFor();
-      await page.getByTestId('loop-count').filter({ hasText: '2/5' }).waitFor();
-      await page.evaluate(() => ((window as any).__samePage = true));
+        const id = await report('ConnectionRefusedError');
+        await page.goto(`${app.url}/console/incidents/${id}`);
+        await page.locator('.stage[data-stage="recovery_suggested"][data-status="held"]').waitFor();
+        await page.getByTestId('loop-count').filter({ hasText: '2/5' }).waitFor();
+        await page.evaluate(() => ((globalThis as any).__samePage = true));
 
-      await setFlag('bridge_2', true);
-      await page.getByTestId('loop-count').filter({ hasText: '5/5' }).waitFor();
-      expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
+        await setFlag('bridge_2', true);
+        await page.getByTestId('loop-count').filter({ hasText: '5/5' }).waitFor();
+        expect(await page.evaluate(() => (globalThis as any).__samePage)).toBe(true);
+      });
     } finally {
       await setFlag('bridge_2', true);
-      await browser.close();
     }
   });
 
   it('a viewer sees no admin page and the API refuses the admin calls made with their cookie', async () => {
     const viewer = await app.keyFor('default', 'viewer');
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.context.newPage();
-      await signIn(page, viewer);
+    await signedIn(viewer, async (page, context) => {
       expect(await page.getByRole('navigation', { name: 'main' }).getByRole('link').allTextContents()).not.toContain('Admin');
       await page.goto(`${app.url}/console/admin`);
       await page.getByText('No such page.').waitFor();
@@ -138,25 +130,18 @@ describe('console in Chromium', () => {
         return [put.status, kill.status, keys.status];
       });
       expect(statuses).toEqual([403, 403, 403]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('signing out ends the session: the old cookie no longer works', async () => {
-    const browser = await launchBrowser();
-    try {
-      const page = await browser.context.newPage();
-      await signIn(page, ADMIN_KEY);
-      const [cookie] = await browser.context.cookies();
+    await signedIn(ADMIN_KEY, async (page, context) => {
+      const [cookie] = await context.cookies();
       await app.http.get('/auth/session').set('Cookie', `pl_session=${cookie.value}`).expect(200);
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByLabel('API key').waitFor();
-      expect(await browser.context.cookies()).toEqual([]);
+      expect(await context.cookies()).toEqual([]);
       await app.http.get('/auth/session').set('Cookie', `pl_session=${cookie.value}`).expect(401);
       await app.http.get('/incidents').set('Cookie', `pl_session=${cookie.value}`).expect(401);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });
