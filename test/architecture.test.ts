@@ -42,7 +42,7 @@ describe('module boundaries (DESIGN.md §2)', () => {
     });
 
     it('fails on a made-up violating file in a real tree', async () => {
-      const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+      const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = await import('node:fs');
       const { tmpdir } = await import('node:os');
       const root = mkdtempSync(join(tmpdir(), 'arch-'));
       mkdirSync(join(root, 'incidents/evidence'), { recursive: true });
@@ -50,6 +50,7 @@ describe('module boundaries (DESIGN.md §2)', () => {
       writeFileSync(join(root, 'self-healing/catalog/failure-pattern.repository.ts'), 'export interface PatternView { id: string }\n');
       writeFileSync(join(root, 'incidents/evidence/evidence.view.ts'), `import type { PatternView } from '../../self-healing/catalog/failure-pattern.repository.js';\nexport type E = PatternView;\n`);
       const found = violations(importsOf(root));
+      rmSync(root, { recursive: true, force: true });
       expect(found).toEqual([expect.objectContaining({ from: 'incidents/evidence/evidence.view.ts', to: 'self-healing/catalog/failure-pattern.repository.ts' })]);
     });
   });
