@@ -83,18 +83,34 @@ export function useAction() {
   return { busy, run, note };
 }
 
-/** An EventSource on a same-origin path (the cookie goes with it); `onMessage` gets each loop_progress. */
-export function useStream(path: string | null, onMessage: (data: any) => void) {
+/** An EventSource on a same-origin path (the cookie goes with it); `onMessage` gets each event's data. */
+export function useStream(path: string | null, onMessage: (data: any, event: string) => void, events: string[] = ['loop_progress']) {
   const handler = useRef(onMessage);
   handler.current = onMessage;
+  const names = events.join(',');
   useEffect(() => {
     if (!path) return;
     const source = new EventSource(path, { withCredentials: true });
-    const listener = (e: MessageEvent) => handler.current(JSON.parse(e.data));
-    source.addEventListener('loop_progress', listener);
-    source.addEventListener('run_progress', listener);
+    for (const name of names.split(',')) source.addEventListener(name, (e: MessageEvent) => handler.current(JSON.parse(e.data), name));
     return () => source.close();
-  }, [path]);
+  }, [path, names]);
+}
+
+/** Calls `fn` at most once per `ms` (trailing call kept): a busy stream must not refetch per event. */
+export function useThrottled(fn: () => void, ms = 1500) {
+  const latest = useRef(fn);
+  latest.current = fn;
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current);
+  }, []);
+  return useCallback(() => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      latest.current();
+    }, ms);
+  }, [ms]);
 }
 
 export const fmtTime = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');

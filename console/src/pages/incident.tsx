@@ -4,7 +4,7 @@ import { Badge, Link, Show, fmtMs, fmtTime, useAction, useApi, useStream } from 
 import { RunSteps } from './runs';
 
 /** The five-stage loop, live: each SSE loop_progress replaces the status and refreshes the stage details. */
-export function LoopProgress({ incidentId }: { incidentId: string }) {
+export function LoopProgress({ incidentId, onUpdate }: { incidentId: string; onUpdate?: () => void }) {
   const status = useApi(`/integration/loop/${incidentId}`);
   const stages = useApi<any[]>(`/integration/loop/${incidentId}/stages`);
   const [live, setLive] = useState<any>(null);
@@ -12,6 +12,7 @@ export function LoopProgress({ incidentId }: { incidentId: string }) {
   useStream(current?.isComplete ? null : `/integration/loop/${incidentId}/stream`, (s) => {
     setLive(s);
     stages.reload();
+    onUpdate?.();
   });
   const byStage = Object.fromEntries((stages.data ?? []).map((s) => [s.stage, s]));
   return (
@@ -54,11 +55,13 @@ export function IncidentPage({ id, canOperate }: { id: string; canOperate: boole
   const recoveries = useApi(`/recoveries${qs({ incidentId: id })}`);
   const runs = useApi(`/runs${qs({ incidentId: id })}`);
   const act = useAction();
-  useStream(`/integration/loop/${id}/stream`, () => {
+  // One stream per page: the loop progress passes its updates on.
+  const refresh = () => {
     incident.reload();
     recoveries.reload();
     timeline.reload();
-  });
+    runs.reload();
+  };
   const lifecycle = (verb: 'acknowledge' | 'resolve') =>
     act.run(async () => {
       await api(`/incidents/${id}/${verb}`, { method: 'POST', body: {} });
@@ -89,7 +92,7 @@ export function IncidentPage({ id, canOperate }: { id: string; canOperate: boole
           </>
         )}
       </Show>
-      <LoopProgress incidentId={id} />
+      <LoopProgress incidentId={id} onUpdate={refresh} />
       <section className="card" aria-labelledby="rec-h">
         <h2 id="rec-h">Recovery</h2>
         <Show r={recoveries} empty={(d: any) => d.items.length === 0}>

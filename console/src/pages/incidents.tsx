@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, qs } from '../api';
-import { Badge, Link, fmtTime, useApi, useStream } from '../ui';
+import { Badge, Link, fmtTime, useApi, useStream, useThrottled } from '../ui';
 
 const PAGE = 25;
 
@@ -29,9 +29,10 @@ export function Incidents() {
   }, [filters, tick]);
 
   // New incidents appear as their loops start; known ones show their progress.
+  const refetch = useThrottled(() => setTick((t) => t + 1), 1000);
   useStream('/integration/stream', (status) => {
     setLoops((l) => ({ ...l, [status.incidentId]: status }));
-    if (items && !items.some((i) => i.id === status.incidentId)) setTick((t) => t + 1);
+    if (items && !items.some((i) => i.id === status.incidentId)) refetch();
   });
 
   const more = async () => {

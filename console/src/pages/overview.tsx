@@ -1,14 +1,15 @@
 import { BarChart } from '../chart';
-import { Show, Stat, fmtMs, pct, useApi, useStream } from '../ui';
+import { Show, Stat, fmtMs, pct, useApi, useStream, useThrottled } from '../ui';
 
 export function Overview() {
   const stats = useApi('/integration/stats?hours=24');
   const series = useApi<{ buckets: { start: string; incidents: number; avgLoopCompletionTimeMs: number | null }[] }>('/integration/stats/timeseries?hours=24&buckets=24');
   // Fresh figures as loops move (at most as often as updates arrive).
-  useStream('/integration/stream', () => {
+  const refresh = useThrottled(() => {
     stats.reload();
     series.reload();
-  });
+  }, 3000);
+  useStream('/integration/stream', refresh);
   const hour = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   return (
     <section>

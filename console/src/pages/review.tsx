@@ -1,6 +1,9 @@
 import { useState } from 'react';
 import { api } from '../api';
-import { Badge, Link, Show, fmtTime, useAction, useApi, useStream } from '../ui';
+import { Badge, Link, Show, fmtTime, useAction, useApi, useStream, useThrottled } from '../ui';
+
+/** Approval answers with the recovery (status applied) until runs exist, then with its run. */
+const RECOVERY_STATES = ['pending_review', 'applied', 'rejected', 'expired'];
 
 function ReviewItem({ r, onDone, canOperate }: { r: any; onDone: () => void; canOperate: boolean }) {
   const [reason, setReason] = useState('');
@@ -26,7 +29,7 @@ function ReviewItem({ r, onDone, canOperate }: { r: any; onDone: () => void; can
       )}
       {result && (
         <p className="ok" role="status" data-testid="review-result">
-          {result.runId || result.steps?.[0]?.status ? <>Run <Link to={`/runs/${result.runId ?? result.id}`}>{(result.runId ?? result.id).slice(0, 8)}</Link> started</> : <>Now <Badge value={result.status} /></>}
+          {RECOVERY_STATES.includes(result.status) ? <>Now <Badge value={result.status} /></> : <>Run <Link to={`/runs/${result.id}`}>{result.id.slice(0, 8)}</Link> <Badge value={result.status} /></>}
         </p>
       )}
       {act.note}
@@ -36,7 +39,7 @@ function ReviewItem({ r, onDone, canOperate }: { r: any; onDone: () => void; can
 
 export function Review({ canOperate }: { canOperate: boolean }) {
   const pending = useApi('/recoveries?status=pending_review');
-  useStream('/integration/stream', () => pending.reload());
+  useStream('/integration/stream', useThrottled(pending.reload, 2000));
   return (
     <section>
       <h1>Review queue</h1>

@@ -1,12 +1,16 @@
 import { useState } from 'react';
 import { api, qs } from '../api';
-import { Badge, Link, Show, fmtTime, useAction, useApi, useStream } from '../ui';
+import { Badge, Link, Show, fmtTime, useAction, useApi, useStream, useThrottled } from '../ui';
+
+const FINISHED = ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled'];
 
 /** One run with its steps; a manual step waiting for an operator can be marked done or failed. */
 export function RunSteps({ runId, canOperate }: { runId: string; canOperate: boolean }) {
   const run = useApi(`/runs/${runId}`);
   const act = useAction();
   const [note, setNote] = useState('');
+  const refresh = useThrottled(run.reload, 500);
+  useStream(run.data && !FINISHED.includes(run.data.status) ? '/integration/stream' : null, (d) => (d.runId ?? d.id) === runId && refresh(), ['run_progress']);
   const complete = (stepId: string, outcome: 'succeeded' | 'failed') =>
     act.run(async () => {
       await api(`/runs/${runId}/steps/${stepId}/complete`, { method: 'POST', body: { outcome, note: note || undefined } });
@@ -43,7 +47,7 @@ export function RunSteps({ runId, canOperate }: { runId: string; canOperate: boo
 export function Runs({ canOperate, id }: { canOperate: boolean; id?: string }) {
   const [status, setStatus] = useState('');
   const runs = useApi(id ? null : `/runs${qs({ status })}`);
-  useStream('/integration/stream', () => runs.reload());
+  useStream('/integration/stream', useThrottled(runs.reload, 2000), ['loop_progress', 'run_progress']);
   if (id) return <section><h1>Run</h1><RunSteps runId={id} canOperate={canOperate} /></section>;
   return (
     <section>
