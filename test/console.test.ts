@@ -66,9 +66,31 @@ describe('console in Chromium', () => {
       await page.getByTestId('loop-count').filter({ hasText: '5/5' }).waitFor();
       expect(await page.locator('.stage[data-status="completed"]').count()).toBe(5);
       expect(await page.evaluate(() => (globalThis as any).__samePage)).toBe(true);
+      await page.getByRole('link', { name: 'Pattern' }).click();
+      await page.getByRole('heading', { name: /Pattern/ }).waitFor();
+      await page.locator(`a[href="/console/incidents/${id}"]`).first().waitFor();
       // Evidence downloads are plain links to the API (cookie-authenticated).
       const evidence = await page.evaluate(async (href): Promise<any> => (await fetch(href)).json(), `/incidents/${id}/evidence?format=json`);
       expect(evidence.incident.id).toBe(id);
+    });
+  });
+
+  it('checks a policy condition as it is typed, and fits a 390 px screen', async () => {
+    await signedIn(ADMIN_KEY, async (page) => {
+      await page.getByRole('link', { name: 'Policies' }).click();
+      const condition = page.getByLabel('Condition (CEL)');
+      await condition.fill('request.agentId ==');
+      await page.locator('#cel-check.error').waitFor();
+      expect(await page.getByRole('button', { name: 'Create' }).isDisabled()).toBe(true);
+      await condition.fill('request.agentId == "agent-ui"');
+      await page.locator('#cel-check.ok').filter({ hasText: 'Condition parses.' }).waitFor();
+      await page.setViewportSize({ width: 390, height: 844 });
+      for (const to of ['/console/', '/console/incidents', '/console/policies']) {
+        await page.goto(`${app.url}${to}`);
+        await page.getByRole('button', { name: 'Sign out' }).waitFor();
+        const overflow = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth);
+        expect(overflow).toBeLessThanOrEqual(390);
+      }
     });
   });
 

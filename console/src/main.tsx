@@ -10,6 +10,7 @@ import { Runs } from './pages/runs';
 import { WorkOrders } from './pages/work-orders';
 import { Policies, PolicyPage } from './pages/policies';
 import { Routing } from './pages/routing';
+import { PatternPage } from './pages/pattern';
 import { Admin } from './pages/admin';
 import './style.css';
 
@@ -88,6 +89,7 @@ function App() {
   else if (seg[0] === 'policies' && seg[1]) page = <PolicyPage key={seg[1]} id={seg[1]} isAdmin={isAdmin} />;
   else if (seg[0] === 'policies') page = <Policies isAdmin={isAdmin} />;
   else if (seg[0] === 'routing') page = <Routing />;
+  else if (seg[0] === 'patterns' && seg[1]) page = <PatternPage key={seg[1]} id={seg[1]} />;
   // Hidden for non-admins; the API refuses their admin calls anyway.
   else if (seg[0] === 'admin' && isAdmin) page = <Admin platformAdmin={session.platformAdmin} />;
   else page = <p className="error" role="alert">No such page.</p>;

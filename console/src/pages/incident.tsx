@@ -78,7 +78,7 @@ export function IncidentPage({ id, canOperate }: { id: string; canOperate: boole
             </p>
             <p className="message">{i.message}</p>
             <p className="actions">
-              {i.matchedPatternId && <span>Pattern <code>{i.matchedPatternId.slice(0, 8)}</code> · </span>}
+              {i.matchedPatternId && <span><Link to={`/patterns/${i.matchedPatternId}`}>Pattern</Link> · </span>}
               {timeline.data?.policyId && <span><Link to={`/policies/${timeline.data.policyId}`}>Policy</Link> · </span>}
               <a href={`/incidents/${id}/evidence?format=json`} download>Evidence (JSON)</a> · <a href={`/incidents/${id}/evidence?format=md`} download>Evidence (Markdown)</a>
             </p>
