@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, qs } from '../api';
-import { Badge, Link, fmtTime, useApi, useStream, useThrottled } from '../ui';
+import { Badge, FilterSelect, Link, fmtTime, useApi, useStream, useThrottled } from '../ui';
 
 const PAGE = 25;
 
@@ -44,25 +44,21 @@ export function Incidents() {
       setError(e.message);
     }
   };
-  const field = (name: keyof typeof filters, label: string, options?: string[]) => (
+  const field = (name: keyof typeof filters, label: string) => (
     <label>
       {label}
-      {options ? (
-        <select value={filters[name]} onChange={(e) => setFilters({ ...filters, [name]: e.target.value })}>
-          <option value="">any</option>
-          {options.map((o) => <option key={o}>{o}</option>)}
-        </select>
-      ) : (
-        <input value={filters[name]} onChange={(e) => setFilters({ ...filters, [name]: e.target.value })} />
-      )}
+      <input value={filters[name]} onChange={(e) => setFilters({ ...filters, [name]: e.target.value })} />
     </label>
+  );
+  const select = (name: keyof typeof filters, label: string, options: string[]) => (
+    <FilterSelect label={label} value={filters[name]} options={options} onChange={(v) => setFilters({ ...filters, [name]: v })} />
   );
   return (
     <section>
       <h1>Incidents</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="filters">
-        {field('status', 'Status', ['open', 'mitigating', 'resolved'])}
-        {field('severity', 'Severity', ['low', 'medium', 'high', 'critical'])}
+        {select('status', 'Status', ['open', 'mitigating', 'resolved'])}
+        {select('severity', 'Severity', ['low', 'medium', 'high', 'critical'])}
         {field('errorType', 'Error type')}
         {field('agentId', 'Agent')}
       </form>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, qs } from '../api';
-import { Badge, Link, Show, fmtTime, navigate, useAction, useApi } from '../ui';
+import { Badge, Link, Show, fmtTime, navigate, FilterSelect, useAction, useApi } from '../ui';
 
 export function Policies({ isAdmin }: { isAdmin: boolean }) {
   const [status, setStatus] = useState('');
@@ -8,13 +8,7 @@ export function Policies({ isAdmin }: { isAdmin: boolean }) {
   return (
     <section>
       <h1>Policies</h1>
-      <label>
-        Status{' '}
-        <select value={status} onChange={(e) => setStatus(e.target.value)}>
-          <option value="">any</option>
-          {['draft', 'active', 'disabled'].map((s) => <option key={s}>{s}</option>)}
-        </select>
-      </label>
+      <FilterSelect label="Status" value={status} onChange={setStatus} options={['draft', 'active', 'disabled']} />
       <Show r={list} empty={(d: any) => d.items.length === 0}>
         {(d: any) => (
           <div className="table-wrap">

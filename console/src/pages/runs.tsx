@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, qs } from '../api';
-import { Badge, Link, Show, fmtTime, useAction, useApi, useStream, useThrottled } from '../ui';
+import { Badge, Link, Show, fmtTime, FilterSelect, useAction, useApi, useStream, useThrottled } from '../ui';
 
 const FINISHED = ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled'];
 
@@ -52,13 +52,7 @@ export function Runs({ canOperate, id }: { canOperate: boolean; id?: string }) {
   return (
     <section>
       <h1>Runs</h1>
-      <label>
-        Status{' '}
-        <select value={status} onChange={(e) => setStatus(e.target.value)}>
-          <option value="">any</option>
-          {['queued', 'running', 'awaiting_operator', 'awaiting_patch', 'verifying', 'succeeded', 'failed', 'rolled_back', 'canceled'].map((s) => <option key={s}>{s}</option>)}
-        </select>
-      </label>
+      <FilterSelect label="Status" value={status} onChange={setStatus} options={['queued', 'running', 'awaiting_operator', 'awaiting_patch', 'verifying', 'succeeded', 'failed', 'rolled_back', 'canceled']} />
       <Show r={runs} feature="Recovery runs" empty={(d: any) => d.items.length === 0}>
         {(d: any) => (
           <div className="table-wrap">
