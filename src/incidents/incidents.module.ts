@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { EvidenceController } from './evidence/evidence.controller.js';
-import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { IncidentsController } from './incidents.controller.js';
 import { IncidentsRepository } from './incidents.repository.js';
@@ -19,9 +17,9 @@ import { ReportIncidentHandler } from './report-incident/report-incident.handler
 import { GetIncidentTimelineHandler } from './timeline/get-incident-timeline.handler.js';
 import { TimelineController } from './timeline/timeline.controller.js';
 
-/** Pillar 1, the incident console: incidents, decisions timeline, kill switch, evidence export. */
+/** Pillar 1, the incident console: incidents and their lifecycle, decisions timeline, kill switch. */
 @Module({
-  controllers: [IncidentsController, LifecycleController, TimelineController, EvidenceController, KillSwitchController],
+  controllers: [IncidentsController, LifecycleController, TimelineController, KillSwitchController],
   providers: [
     IncidentsRepository,
     KillSwitchRepository,
@@ -33,11 +31,9 @@ import { TimelineController } from './timeline/timeline.controller.js';
     SetKillSwitchHandler,
     GetKillSwitchStateHandler,
     GetIncidentTimelineHandler,
-    GetIncidentEvidenceHandler,
     AcknowledgeIncidentHandler,
     ResolveIncidentHandler,
     SetIncidentMitigationHandler,
   ],
-  exports: [IncidentsRepository],
 })
 export class IncidentsModule {}
