@@ -140,4 +140,11 @@ describe('actuators and the Standard Webhooks caller', () => {
     expect((await app.http.delete('/actuators/closed').set('Authorization', `Bearer ${admin}`)).status).toBe(204);
     expect((await app.http.get('/actuators/closed').set('Authorization', `Bearer ${admin}`)).status).toBe(404);
   });
+
+  it('/metrics shows actuator call latency by outcome', async () => {
+    const text = (await app.http.get('/metrics').set('Authorization', `Bearer ${admin}`).expect(200)).text;
+    expect(text).toMatch(/actuator_call_duration_seconds_count\{outcome="succeeded"\} [1-9]/);
+    expect(text).toMatch(/actuator_call_duration_seconds_count\{outcome="retryable"\} [1-9]/);
+    expect(text).not.toMatch(/outcome="not_configured"/);
+  });
 });

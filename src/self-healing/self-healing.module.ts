@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PlatformModule } from '../platform/platform.module.js';
 import { ActuatorRepository } from './actuators/actuator.repository.js';
 import { ActuatorsController } from './actuators/actuators.controller.js';
 import { CallActuatorHandler } from './actuators/call-actuator/call-actuator.handler.js';
@@ -17,6 +18,7 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
 
 /** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks. */
 @Module({
+  imports: [PlatformModule],
   controllers: [CatalogController, RecoveriesController, ActuatorsController],
   providers: [
     ...playbookProviders,

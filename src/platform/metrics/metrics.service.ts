@@ -14,6 +14,14 @@ export class MetricsService implements OnModuleInit {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  /** Recovery runs' calls to tenants' actuators, by outcome (succeeded, failed, accepted, retryable). */
+  readonly actuatorCallDuration = new Histogram({
+    name: 'actuator_call_duration_seconds',
+    help: 'Actuator webhook call latency',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
   private readonly handled = new Counter({
     name: 'outbox_events_handled_total', help: 'Outbox deliveries handled', labelNames: ['event_type', 'handler'] as const, registers: [this.registry],
   });

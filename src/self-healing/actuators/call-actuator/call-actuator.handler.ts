@@ -1,5 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
+import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
 import { signWebhook } from '../webhook-signature.js';
 import { CallActuator, type ActuatorCallResult } from './call-actuator.command.js';
@@ -10,10 +11,17 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
   constructor(
     private readonly actuators: ActuatorRepository,
     private readonly box: SecretBox,
+    private readonly metrics: MetricsService,
   ) {}
 
   // Runs outside any transaction: the actuator is read, then the call is made with no connection held.
   async execute(c: CallActuator): Promise<ActuatorCallResult> {
+    const result = await this.call(c);
+    if (result.outcome !== 'not_configured') this.metrics.actuatorCallDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
+    return result;
+  }
+
+  private async call(c: CallActuator): Promise<ActuatorCallResult> {
     const started = Date.now();
     const actuator = await this.actuators.find(c.tenantId, c.actuatorName);
     if (!actuator) {
