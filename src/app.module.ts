@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GovernanceModule } from './governance/governance.module.js';
 import { IncidentsModule } from './incidents/incidents.module.js';
+import { IntakeModule } from './intake/intake.module.js';
 import { IntegrationModule } from './integration/integration.module.js';
 import { APP_CONFIG, type AppConfig } from './platform/config/config.js';
 import { DatabaseModule } from './platform/database/database.module.js';
@@ -40,6 +41,7 @@ export class AppModule {
         SelfHealingModule,
         GovernanceModule,
         IntegrationModule,
+        IntakeModule,
         ...extraModules,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],

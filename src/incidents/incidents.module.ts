@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EvidenceController } from './evidence/evidence.controller.js';
 import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.handler.js';
+import { FindUnresolvedIncidentByFingerprintHandler } from './find-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { IncidentsController } from './incidents.controller.js';
 import { IncidentsRepository } from './incidents.repository.js';
@@ -37,6 +38,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     AcknowledgeIncidentHandler,
     ResolveIncidentHandler,
     SetIncidentMitigationHandler,
+    FindUnresolvedIncidentByFingerprintHandler,
   ],
   exports: [IncidentsRepository],
 })

@@ -5,7 +5,7 @@ import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { IncidentCreated } from '../events/incident-created.event.js';
 import { incidentView } from '../incident.view.js';
 import { IncidentsRepository } from '../incidents.repository.js';
-import { ReportIncident } from './report-incident.command.js';
+import { ReportIncident, type ReportIncidentResult } from './report-incident.command.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 const SCOPE = 'POST /incidents';
@@ -32,7 +32,7 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
     private readonly eventBus: EventBus,
   ) {}
 
-  execute({ tenantId, input, idempotencyKey }: ReportIncident) {
+  execute({ tenantId, input, idempotencyKey, origin }: ReportIncident): Promise<ReportIncidentResult> {
     return this.tx.run(async () => {
       const id = uuidv7();
       if (idempotencyKey) {
@@ -51,10 +51,16 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
             throw new UnprocessableEntityException('this Idempotency-Key was already used with a different request body');
           }
           const incident = await this.incidents.find(tenantId, earlier.resource_id);
-          return { incident: incidentView(incident!), replayed: true };
+          return { incident: incidentView(incident!), replayed: true, deduplicated: false };
         }
       }
       const now = new Date();
+      const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
+      const fingerprint = origin.fingerprint ?? null;
+      if (fingerprint) {
+        const open = await this.incidents.findUnresolvedByFingerprint(tenantId, fingerprint);
+        if (open) return { incident: incidentView(await this.incidents.recordRepeat(open, now)), replayed: false, deduplicated: true };
+      }
       const row = await this.incidents.insert({
         id,
         tenant_id: tenantId,
@@ -65,7 +71,9 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
         agent_id: input.agentId ?? null,
         capability: input.capability ?? null,
         context: input.context ?? {},
-        occurred_at: input.occurredAt ? new Date(input.occurredAt) : now,
+        occurred_at: occurredAt,
+        source: origin.source,
+        fingerprint,
       });
       await this.eventBus.publish(
         new IncidentCreated(
@@ -73,7 +81,7 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
           row.occurred_at.toISOString(), row.created_at.toISOString(),
         ),
       );
-      return { incident: incidentView(row), replayed: false };
+      return { incident: incidentView(row), replayed: false, deduplicated: false };
     });
   }
 }
