@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { EvidenceController } from './evidence/evidence.controller.js';
-import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.handler.js';
 import { FindUnresolvedIncidentByFingerprintHandler } from './find-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { IncidentsController } from './incidents.controller.js';
@@ -20,9 +18,9 @@ import { ReportIncidentHandler } from './report-incident/report-incident.handler
 import { GetIncidentTimelineHandler } from './timeline/get-incident-timeline.handler.js';
 import { TimelineController } from './timeline/timeline.controller.js';
 
-/** Pillar 1, the incident console: incidents, decisions timeline, kill switch, evidence export. */
+/** Pillar 1, the incident console: incidents and their lifecycle, decisions timeline, kill switch. */
 @Module({
-  controllers: [IncidentsController, LifecycleController, TimelineController, EvidenceController, KillSwitchController],
+  controllers: [IncidentsController, LifecycleController, TimelineController, KillSwitchController],
   providers: [
     IncidentsRepository,
     KillSwitchRepository,
@@ -34,12 +32,10 @@ import { TimelineController } from './timeline/timeline.controller.js';
     SetKillSwitchHandler,
     GetKillSwitchStateHandler,
     GetIncidentTimelineHandler,
-    GetIncidentEvidenceHandler,
     AcknowledgeIncidentHandler,
     ResolveIncidentHandler,
     SetIncidentMitigationHandler,
     FindUnresolvedIncidentByFingerprintHandler,
   ],
-  exports: [IncidentsRepository],
 })
 export class IncidentsModule {}

@@ -8,6 +8,9 @@ export interface IncidentOrigin {
   fingerprint?: string | null;
 }
 
+/** The fields of an incident report (`POST /incidents`'s body), for other modules that report incidents. */
+export type ReportIncidentInput = ReportIncidentDto;
+
 export interface ReportIncidentResult {
   incident: IncidentView;
   /** The Idempotency-Key was used before: the earlier incident, nothing new written. */

@@ -1,8 +1,7 @@
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
 import { ResolveIncident } from '../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
-import { ReportIncident } from '../../incidents/report-incident/report-incident.command.js';
-import type { ReportIncidentDto } from '../../incidents/report-incident/report-incident.dto.js';
+import { ReportIncident, type ReportIncidentInput } from '../../incidents/report-incident/report-incident.command.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { IntakeSettings } from '../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
@@ -63,7 +62,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
 }
 
 /** DESIGN §10: errorType from alertname, message from summary/description, agent and capability from the tenant's labels. */
-function incidentInput(alert: WebhookAlert, payload: WebhookPayload, settings: IntakeSettings): ReportIncidentDto {
+function incidentInput(alert: WebhookAlert, payload: WebhookPayload, settings: IntakeSettings): ReportIncidentInput {
   const { labels, annotations } = alert;
   const alertname = labels.alertname.trim();
   const summary = annotations.summary?.trim() || payload.commonAnnotations.summary?.trim() || '';
