@@ -33,6 +33,12 @@ describe('parseWebhookPayload', () => {
     expect(problems.map((p) => p.field).sort()).toEqual(['alerts[0].labels.alertname', 'alerts[0].startsAt', 'alerts[1]', 'status', 'version']);
   });
 
+  it('reads only labels the alert has itself: no alertname inherited from Object.prototype', () => {
+    const problems: Problem[] = [];
+    expect(parseWebhookPayload(payload({ alerts: [alert({ labels: JSON.parse('{"__proto__": {"alertname": "x"}}') })] }), problems)).toBeNull();
+    expect(problems.map((p) => p.field)).toContain('alerts[0].labels.alertname');
+  });
+
   it('refuses a payload without alerts and a body that is not an object', () => {
     const a: Problem[] = [];
     expect(parseWebhookPayload(payload({ alerts: [] }), a)).toBeNull();
@@ -58,6 +64,7 @@ describe('severityOf and nameOf', () => {
     expect(severityOf('error')).toBe('high');
     expect(severityOf('sev-whatever')).toBe('medium');
     expect(severityOf(undefined)).toBe('medium');
+    expect(severityOf('constructor')).toBe('medium');
   });
 
   it('makes label values into valid agent names', () => {

@@ -101,7 +101,7 @@ export function parseWebhookPayload(body: unknown, problems: Problem[]): Webhook
       generatorURL: str(`${path}.generatorURL`, raw.generatorURL, false),
       fingerprint: str(`${path}.fingerprint`, raw.fingerprint, false),
     };
-    const name = alert.labels.alertname;
+    const name = labelOf(alert.labels, 'alertname');
     if (typeof name !== 'string' || name.trim() === '') problems.push({ field: `${path}.labels.alertname`, error: 'is required: it becomes the incident\'s errorType' });
     else if (name.length > 128) problems.push({ field: `${path}.labels.alertname`, error: 'must be at most 128 characters' });
     if (alert.fingerprint.length > 256) problems.push({ field: `${path}.fingerprint`, error: 'must be at most 256 characters' });
@@ -109,6 +109,11 @@ export function parseWebhookPayload(body: unknown, problems: Problem[]): Webhook
     payload.alerts.push(alert);
   });
   return problems.length > before ? null : payload;
+}
+
+/** A label's value, only if the alert has that label itself (`constructor` is a valid label name). */
+export function labelOf(labels: Record<string, string>, name: string): string | undefined {
+  return Object.hasOwn(labels, name) ? labels[name] : undefined;
 }
 
 /** A stable fingerprint of a label set (sorted name=value pairs), for senders that send none. */
@@ -126,7 +131,8 @@ const SEVERITY_OF: Record<string, 'low' | 'medium' | 'high' | 'critical'> = {
 
 /** The `severity` label mapped onto the incident severities; missing or unknown values are `medium`. */
 export function severityOf(label: string | undefined): 'low' | 'medium' | 'high' | 'critical' {
-  return (label && SEVERITY_OF[label.trim().toLowerCase()]) || 'medium';
+  const key = label?.trim().toLowerCase();
+  return key && Object.hasOwn(SEVERITY_OF, key) ? SEVERITY_OF[key] : 'medium';
 }
 
 /** A label value made into an agent/capability name (1-128 of [A-Za-z0-9._:/-], starting alphanumeric); null when nothing is left. */

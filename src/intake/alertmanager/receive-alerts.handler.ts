@@ -5,7 +5,7 @@ import { ReportIncident, type ReportIncidentInput } from '../../incidents/report
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { IntakeSettings } from '../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
-import { nameOf, severityOf, type WebhookAlert, type WebhookPayload } from './alertmanager-payload.js';
+import { labelOf, nameOf, severityOf, type WebhookAlert, type WebhookPayload } from './alertmanager-payload.js';
 import { ReceiveAlerts, type ReceiveAlertsResult } from './receive-alerts.command.js';
 
 const MAX_MESSAGE = 16_384;
@@ -65,18 +65,19 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
 function incidentInput(alert: WebhookAlert, payload: WebhookPayload, settings: IntakeSettings): ReportIncidentInput {
   const { labels, annotations } = alert;
   const alertname = labels.alertname.trim();
-  const summary = annotations.summary?.trim() || payload.commonAnnotations.summary?.trim() || '';
-  const description = annotations.description?.trim() || payload.commonAnnotations.description?.trim() || '';
+  const text = (name: string) => labelOf(annotations, name)?.trim() || labelOf(payload.commonAnnotations, name)?.trim() || '';
+  const summary = text('summary');
+  const description = text('description');
   const message = [summary, description].filter(Boolean).join(' — ') || `alert ${alertname} is firing`;
-  const agentLabel = settings.alertmanager.agentLabels.find((l) => labels[l]);
+  const agentLabel = settings.alertmanager.agentLabels.find((l) => labelOf(labels, l));
   const startsAt = Date.parse(alert.startsAt);
   return {
     errorType: alertname,
     message: message.slice(0, MAX_MESSAGE),
     title: `${alertname}: ${summary || message}`.slice(0, 500),
-    agentId: nameOf(agentLabel ? labels[agentLabel] : undefined) ?? undefined,
-    capability: nameOf(labels[settings.alertmanager.capabilityLabel]) ?? undefined,
-    severity: severityOf(labels.severity),
+    agentId: nameOf(agentLabel ? labelOf(labels, agentLabel) : undefined) ?? undefined,
+    capability: nameOf(labelOf(labels, settings.alertmanager.capabilityLabel)) ?? undefined,
+    severity: severityOf(labelOf(labels, 'severity')),
     // Alertmanager's zero time (0001-01-01) and unparsable times fall back to now.
     occurredAt: startsAt > 0 ? new Date(startsAt).toISOString() : undefined,
     context: {

@@ -31,7 +31,7 @@ export function parseSamples(body: unknown, settings: IntakeSettings, now: Date,
     }
     for (const key of Object.keys(raw)) if (!FIELDS.has(key)) problems.push({ field: `${path}.${key}`, error: 'is not a field' });
     const before = problems.length;
-    const rule = typeof raw.metric === 'string' ? settings.metrics[raw.metric] : undefined;
+    const rule = typeof raw.metric === 'string' && Object.hasOwn(settings.metrics, raw.metric) ? settings.metrics[raw.metric] : undefined;
     if (!rule) {
       problems.push({ field: `${path}.metric`, error: `must be one of ${Object.keys(settings.metrics).join(', ')} (define others in PUT /signals/settings)` });
     }
