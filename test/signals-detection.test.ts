@@ -84,6 +84,13 @@ describe('degradation detection: POST /signals/metrics', () => {
 
     const listed = (await app.http.get('/signals/escalations?agentId=agent-1').set(bearer(viewer)).expect(200)).body.items;
     expect(listed.map((e: { id: string }) => e.id)).toEqual([later.escalations[0].id, escalation.id]);
+    // Armed days ago by the samples' clock, so no longer active by the wall clock.
+    expect((await app.http.get('/signals/escalations?agentId=agent-1&active=true').set(bearer(viewer)).expect(200)).body.items).toEqual([]);
+    expect((await app.http.get('/signals/escalations?agentId=agent-1&active=false').set(bearer(viewer)).expect(200)).body.items).toHaveLength(2);
+    await app.http.get('/signals/escalations?active=maybe').set(bearer(viewer)).expect(400);
+    const page = (await app.http.get('/signals/escalations?agentId=agent-1&limit=1').set(bearer(viewer)).expect(200)).body;
+    const next = (await app.http.get(`/signals/escalations?agentId=agent-1&limit=1&cursor=${page.nextCursor}`).set(bearer(viewer)).expect(200)).body;
+    expect([...page.items, ...next.items].map((e: { id: string }) => e.id)).toEqual([later.escalations[0].id, escalation.id]);
     const symptoms = (await app.http.get('/signals/symptoms?agentId=agent-1&metric=latency_ms').set(bearer(viewer)).expect(200)).body.items;
     expect(symptoms.map((s: { value: number }) => s.value)).toEqual([150, 140, 130, 160, 125]);
     const timeline = (await app.http.get(`/incidents/${incident.id}/timeline`).set(bearer(viewer)).expect(200)).body;
