@@ -81,6 +81,14 @@ describe('POST /intake/alertmanager', () => {
     expect(row.repeat_count).toBe(2);
   });
 
+  it('opens one incident when two deliveries of one new alert arrive at once', async () => {
+    const fired = alert();
+    const answers = await Promise.all(Array.from({ length: 4 }, () => post(payload([fired])).expect(200)));
+    expect(answers.map((a) => a.body.created).sort()).toEqual([0, 0, 0, 1]);
+    const rows = await app.sql(`SELECT repeat_count FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fired.fingerprint]);
+    expect(rows).toEqual([{ repeat_count: 4 }]);
+  });
+
   it('resolves the incident of a resolved alert as monitoring; after that the fingerprint opens a new incident', async () => {
     const fired = alert();
     const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId;
