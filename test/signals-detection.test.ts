@@ -41,10 +41,15 @@ describe('degradation detection: POST /signals/metrics', () => {
     expect(await degradationIncidents('fresh-agent')).toEqual([]);
   });
 
-  it('seeds a week: the first 25 samples lack history, the rest match their baseline', async () => {
-    const week = Array.from({ length: 168 }, (_, i) => ({ metric: 'latency_ms', agentId: 'agent-1', capability: 'summarise', value: 100 + ((i * 7) % 5) - 2, at: at(i) }));
+  it('seeds a week: the first 25 samples lack history, three lone spikes are symptoms, the rest match their baseline', async () => {
+    // 98-102 ms with three 5 s spikes: the spikes would lift a mean baseline by ~88 ms; the median stays 100.
+    const spikes = new Set([30, 60, 90]);
+    const week = Array.from({ length: 168 }, (_, i) => ({
+      metric: 'latency_ms', agentId: 'agent-1', capability: 'summarise', value: spikes.has(i) ? 5000 : 100 + ((i * 7) % 5) - 2, at: at(i),
+    }));
     const res = await send(week).expect(200);
-    expect(res.body).toMatchObject({ accepted: 168, evaluated: 143, symptoms: [], escalations: [] });
+    expect(res.body).toMatchObject({ accepted: 168, evaluated: 143, escalations: [] });
+    expect(res.body.symptoms.map((x: { at: string; severity: string }) => [x.at, x.severity])).toEqual([...spikes].map((h) => [at(h), 'critical']));
     expect(res.body.insufficientHistory[0]).toMatchObject({ metric: 'latency_ms', agentId: 'agent-1', samplesNotEvaluated: 25 });
   });
 
@@ -91,7 +96,7 @@ describe('degradation detection: POST /signals/metrics', () => {
     const page = (await app.http.get('/signals/escalations?agentId=agent-1&limit=1').set(bearer(viewer)).expect(200)).body;
     const next = (await app.http.get(`/signals/escalations?agentId=agent-1&limit=1&cursor=${page.nextCursor}`).set(bearer(viewer)).expect(200)).body;
     expect([...page.items, ...next.items].map((e: { id: string }) => e.id)).toEqual([later.escalations[0].id, escalation.id]);
-    const symptoms = (await app.http.get('/signals/symptoms?agentId=agent-1&metric=latency_ms').set(bearer(viewer)).expect(200)).body.items;
+    const symptoms = (await app.http.get(`/signals/symptoms?agentId=agent-1&metric=latency_ms&since=${at(100)}`).set(bearer(viewer)).expect(200)).body.items;
     expect(symptoms.map((s: { value: number }) => s.value)).toEqual([150, 140, 130, 160, 125]);
     const timeline = (await app.http.get(`/incidents/${incident.id}/timeline`).set(bearer(viewer)).expect(200)).body;
     expect(timeline.items[0].details.source).toBe('degradation');

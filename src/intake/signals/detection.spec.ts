@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_SETTINGS } from '../settings/intake-settings.js';
-import { classify, robustBaseline, type Baseline } from './detection.js';
+import { classify, type Baseline } from './detection.js';
 
 const { latency_ms, throughput, pass_rate, oom_events } = DEFAULT_SETTINGS.metrics;
 const base = (median: number, mad = 0): Baseline => ({ samples: 168, spanHours: 167, median, mad });
@@ -35,13 +35,5 @@ describe('classify against DESIGN §10 default thresholds', () => {
     expect(classify(latency_ms, base(100, 10), 140, 3)).toBeNull();
     expect(classify(latency_ms, base(100, 10), 145, 3)?.severity).toBe('warning');
     expect(classify(latency_ms, base(100, 10), 140, 0)?.severity).toBe('warning');
-  });
-});
-
-describe('robustBaseline', () => {
-  it('is not dragged by the outliers a mean would follow', () => {
-    const week = [...Array(160).fill(100), ...Array(8).fill(10_000)];
-    expect(robustBaseline(week)).toEqual({ median: 100, mad: 0 });
-    expect(robustBaseline([1, 2, 3, 4])).toEqual({ median: 2.5, mad: 1 });
   });
 });

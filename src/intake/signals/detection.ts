@@ -34,16 +34,3 @@ export function classify(rule: MetricRule, baseline: Baseline, value: number, no
   if (pct >= rule.warningPct) return { severity: 'warning', deltaPct };
   return null;
 }
-
-/** Robust baseline of plain values (the SQL computes the same; used by specs and the ADR's reasoning). */
-export function robustBaseline(values: number[]): { median: number; mad: number } {
-  const median = medianOf(values);
-  return { median, mad: medianOf(values.map((v) => Math.abs(v - median))) };
-}
-
-function medianOf(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
