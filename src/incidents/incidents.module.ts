@@ -10,6 +10,7 @@ import { KillSwitchController } from './killswitch/killswitch.controller.js';
 import { KillSwitchRepository } from './killswitch/killswitch.repository.js';
 import { SetKillSwitchHandler } from './killswitch/set-killswitch/set-killswitch.handler.js';
 import { LinkIncidentToPatternHandler } from './link-pattern/link-incident-to-pattern.handler.js';
+import { MovePatternIncidentsHandler } from './move-pattern-incidents/move-pattern-incidents.handler.js';
 import { RecordDecisionHandler } from './record-decision/record-decision.handler.js';
 import { ReportIncidentHandler } from './report-incident/report-incident.handler.js';
 import { GetIncidentTimelineHandler } from './timeline/get-incident-timeline.handler.js';
@@ -24,6 +25,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     KillSwitchCache,
     ReportIncidentHandler,
     LinkIncidentToPatternHandler,
+    MovePatternIncidentsHandler,
     RecordDecisionHandler,
     GetIncidentHandler,
     SetKillSwitchHandler,

@@ -1,0 +1,34 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Pattern merges (issue 16). When the matcher learns that a position is a parameter, patterns
+ * that were variants of one template merge into the oldest: the others stay as rows that name
+ * it (`merged_into_id`, out of every bucket), so an old id still resolves, and each merge is a
+ * row of the surviving pattern's history.
+ */
+export class PatternHistory1765600000000 implements MigrationInterface {
+  name = 'PatternHistory1765600000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE failure_patterns ADD COLUMN merged_into_id uuid`);
+    await q.query(`
+      CREATE TABLE failure_pattern_history (
+        id uuid PRIMARY KEY,
+        tenant_id text NOT NULL,
+        pattern_id uuid NOT NULL,
+        event text NOT NULL,
+        merged_pattern_id uuid,
+        template_before text NOT NULL,
+        template_after text NOT NULL,
+        occurrences_moved integer NOT NULL DEFAULT 0,
+        incident_id uuid,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX idx_pattern_history_pattern ON failure_pattern_history (tenant_id, pattern_id, created_at)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE failure_pattern_history`);
+    await q.query(`ALTER TABLE failure_patterns DROP COLUMN merged_into_id`);
+  }
+}
