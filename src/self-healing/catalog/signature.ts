@@ -44,7 +44,12 @@ const HOST_TLD =
  * may contain spaces (they must collapse to ONE token), URLs before emails/paths/hosts
  * because they contain all of those, timestamps before IPv6 and numbers.
  */
-const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) => string)]> = [
+// Guards: a cheap test that must pass before a costly mask is tried at every word.
+const HAS_MONTH = new RegExp(`\\b${'(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)'}`);
+const HAS_WEEKDAY = /day\b/;
+const HAS_UNIT_WORD = /\d\s[A-Za-z]/;
+
+const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) => string), RegExp?]> = [
   // 'x', "x", `x` — the opening quote must not follow a word char so "can't" is no quote.
   [/(?<![\w\\])(?:'[^'\n\r]*'|"[^"\n\r]*"|`[^`\n\r]*`)(?!\w)/g, P.str],
   [/\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s'"<>`]*[^\s'"<>`.,;:!?)\]}]/g, P.url],
@@ -59,13 +64,13 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   [new RegExp(`\\b(?:${WEEKDAY}\\s+)?${MONTH}\\s+\\d{1,2}\\s+${TIME}(?:\\s+\\d{4})?(?!\\d)`, 'g'), P.ts],
   [/\b\d{1,2}\/\d{1,2}\/\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b/g, P.ts],
   // Common Log Format: "03/Mar/2026:14:22:10 +0000".
-  [new RegExp(`\\b\\d{1,2}\\/${MONTH}\\/\\d{4}:${TIME}${ZONE}(?!\\w)`, 'g'), P.ts],
+  [new RegExp(`\\b\\d{1,2}\\/${MONTH}\\/\\d{4}:${TIME}${ZONE}(?!\\w)`, 'g'), P.ts, HAS_MONTH],
   // Written dates: "March 3, 2026", "Mar 3rd 2026", "3 Mar 2026", "Tuesday, 3 March 2026", optional time.
-  [new RegExp(`\\b(?:${WEEKDAY},?\\s+)?${MONTH}\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`, 'g'), P.ts],
-  [new RegExp(`\\b(?:${WEEKDAY},?\\s+)?\\d{1,2}(?:st|nd|rd|th)?\\s+${MONTH}(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`, 'g'), P.ts],
+  [new RegExp(`\\b(?:${WEEKDAY},?\\s+)?${MONTH}\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`, 'g'), P.ts, HAS_MONTH],
+  [new RegExp(`\\b(?:${WEEKDAY},?\\s+)?\\d{1,2}(?:st|nd|rd|th)?\\s+${MONTH}(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`, 'g'), P.ts, HAS_MONTH],
   [/(?<![\w:.])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\w:])/g, P.ts],
   // A bare weekday name ("on Tuesday") is a date too.
-  [new RegExp(`\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b`, 'g'), P.ts],
+  [new RegExp(`\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b`, 'g'), P.ts, HAS_WEEKDAY],
   // MAC addresses (before IPv6, which they resemble).
   [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}(?![\w:-])/g, P.id],
   // IPv6 candidates (optionally [bracketed]:port), validated so "a:b:c" is left alone.
@@ -95,9 +100,10 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   // Durations and clock times without seconds: "01:45", "12:30" (after IPv6, hosts and ports).
   [/(?<![\w:.])\d{1,3}:\d{2}(?![\w:]|\.\d)/g, P.num],
   // A number and its unit as two words ("5.0 KB", "812 bytes", "90 seconds", "1h 30m"): one
-  // value, as "5.0KB" already is, so a change of unit does not look like a change of word.
-  [new RegExp(`(?<![\\w.])\\d+(?:\\.\\d+)?\\s?${TIME_UNIT}(?:\\s\\d+(?:\\.\\d+)?\\s?${TIME_UNIT})+(?![\\w.]|\\.\\w)`, 'g'), P.num],
-  [new RegExp(`(?<![\\w.])[-+]?\\d+(?:\\.\\d+)?\\s(?:${SIZE_UNIT}|${TIME_UNIT})(?![\\w])`, 'g'), P.num],
+  // value, as "5.0KB" already is, so a change of unit does not look like a change of word. Only
+  // descending units make one compound duration ("1h 30m", "2 min 5 s"); "40ms 25ms" are two values.
+  [/(?<![\w.])\d+\s?(?:h|hrs?|hours?)\s\d+\s?(?:m|mins?|minutes?)(?:\s\d+\s?(?:s|secs?|seconds?))?(?![\w.])|(?<![\w.])\d+\s?(?:m|mins?|minutes?)\s\d+\s?(?:s|secs?|seconds?)(?![\w.])/g, P.num, HAS_UNIT_WORD],
+  [new RegExp(`(?<![\\w.])[-+]?\\d+(?:\\.\\d+)?\\s(?:${SIZE_UNIT}|${TIME_UNIT})(?![\\w])`, 'g'), P.num, HAS_UNIT_WORD],
   // 1,024,000 — thousands separators would otherwise split one number into several.
   [/(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)/g, P.num],
 ];
@@ -154,7 +160,8 @@ export const MAX_MESSAGE_LENGTH = 4096;
 /** Replaces every variable part of a message with a typed placeholder. */
 export function maskMessage(message: string): string {
   let masked = message.length > MAX_MESSAGE_LENGTH ? message.slice(0, MAX_MESSAGE_LENGTH) : message;
-  for (const [pattern, replacement] of STRUCTURAL_MASKS) {
+  for (const [pattern, replacement, guard] of STRUCTURAL_MASKS) {
+    if (guard && !guard.test(masked)) continue;
     masked = typeof replacement === 'string' ? masked.replace(pattern, replacement) : masked.replace(pattern, replacement);
   }
   masked = masked.replace(WORD_RUN_RE, maskWordRun);
