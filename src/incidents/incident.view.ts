@@ -1,3 +1,7 @@
+export const INCIDENT_STATUSES = ['open', 'mitigating', 'resolved'] as const;
+/** open → mitigating (a recovery run is active) → resolved; a failed run returns it to open. */
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
 export interface IncidentRow {
   id: string;
   tenant_id: string;
@@ -11,6 +15,11 @@ export interface IncidentRow {
   occurred_at: Date;
   created_at: Date;
   matched_pattern_id: string | null;
+  status: IncidentStatus;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
 }
 
 export interface IncidentView {
@@ -25,6 +34,11 @@ export interface IncidentView {
   occurredAt: string;
   createdAt: string;
   matchedPatternId: string | null;
+  status: IncidentStatus;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
 }
 
 export const incidentView = (r: IncidentRow): IncidentView => ({
@@ -39,4 +53,9 @@ export const incidentView = (r: IncidentRow): IncidentView => ({
   occurredAt: r.occurred_at.toISOString(),
   createdAt: r.created_at.toISOString(),
   matchedPatternId: r.matched_pattern_id,
+  status: r.status,
+  acknowledgedAt: r.acknowledged_at?.toISOString() ?? null,
+  acknowledgedBy: r.acknowledged_by,
+  resolvedAt: r.resolved_at?.toISOString() ?? null,
+  resolvedBy: r.resolved_by,
 });

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { EvidenceController } from './evidence/evidence.controller.js';
-import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { IncidentsController } from './incidents.controller.js';
 import { IncidentsRepository } from './incidents.repository.js';
@@ -9,6 +7,10 @@ import { KillSwitchCache } from './killswitch/killswitch.cache.js';
 import { KillSwitchController } from './killswitch/killswitch.controller.js';
 import { KillSwitchRepository } from './killswitch/killswitch.repository.js';
 import { SetKillSwitchHandler } from './killswitch/set-killswitch/set-killswitch.handler.js';
+import { AcknowledgeIncidentHandler } from './lifecycle/acknowledge-incident/acknowledge-incident.handler.js';
+import { LifecycleController } from './lifecycle/lifecycle.controller.js';
+import { ResolveIncidentHandler } from './lifecycle/resolve-incident/resolve-incident.handler.js';
+import { SetIncidentMitigationHandler } from './lifecycle/set-mitigation/set-incident-mitigation.handler.js';
 import { LinkIncidentToPatternHandler } from './link-pattern/link-incident-to-pattern.handler.js';
 import { MovePatternIncidentsHandler } from './move-pattern-incidents/move-pattern-incidents.handler.js';
 import { RecordDecisionHandler } from './record-decision/record-decision.handler.js';
@@ -16,9 +18,9 @@ import { ReportIncidentHandler } from './report-incident/report-incident.handler
 import { GetIncidentTimelineHandler } from './timeline/get-incident-timeline.handler.js';
 import { TimelineController } from './timeline/timeline.controller.js';
 
-/** Pillar 1, the incident console: incidents, decisions timeline, kill switch, evidence export. */
+/** Pillar 1, the incident console: incidents and their lifecycle, decisions timeline, kill switch. */
 @Module({
-  controllers: [IncidentsController, TimelineController, EvidenceController, KillSwitchController],
+  controllers: [IncidentsController, LifecycleController, TimelineController, KillSwitchController],
   providers: [
     IncidentsRepository,
     KillSwitchRepository,
@@ -31,8 +33,9 @@ import { TimelineController } from './timeline/timeline.controller.js';
     SetKillSwitchHandler,
     GetKillSwitchStateHandler,
     GetIncidentTimelineHandler,
-    GetIncidentEvidenceHandler,
+    AcknowledgeIncidentHandler,
+    ResolveIncidentHandler,
+    SetIncidentMitigationHandler,
   ],
-  exports: [IncidentsRepository],
 })
 export class IncidentsModule {}

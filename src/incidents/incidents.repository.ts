@@ -3,7 +3,10 @@ import { columnsOf, TransactionHost, type Statement } from '../platform/database
 import type { Cursor } from '../platform/http/cursor.js';
 import type { IncidentRow } from './incident.view.js';
 
+type LifecycleColumn = 'status' | 'acknowledged_at' | 'acknowledged_by' | 'resolved_at' | 'resolved_by';
+
 export interface IncidentFilters {
+  status?: string;
   severity?: string;
   errorType?: string;
   agentId?: string;
@@ -30,8 +33,11 @@ export class IncidentsRepository {
    * Written at commit, with the incident's event and loop trace, so reporting an incident costs
    * one round trip; returns the row as it will be stored (`created_at` is this replica's clock).
    */
-  async insert(row: Omit<IncidentRow, 'created_at' | 'matched_pattern_id'>): Promise<IncidentRow> {
-    const stored: IncidentRow = { ...row, created_at: new Date(), matched_pattern_id: null };
+  async insert(row: Omit<IncidentRow, 'created_at' | 'matched_pattern_id' | LifecycleColumn>): Promise<IncidentRow> {
+    const stored: IncidentRow = {
+      ...row, created_at: new Date(), matched_pattern_id: null,
+      status: 'open', acknowledged_at: null, acknowledged_by: null, resolved_at: null, resolved_by: null,
+    };
     await this.tx.deferWrite(this.insertIncidents, stored);
     return stored;
   }
@@ -82,6 +88,36 @@ export class IncidentsRepository {
     ];
   };
 
+  /** Sets the acknowledgement once; null when the incident is missing or already acknowledged. */
+  async acknowledge(tenantId: string, id: string, actor: string): Promise<IncidentRow | null> {
+    const [row] = await this.tx.query<IncidentRow>(
+      `UPDATE incidents SET acknowledged_at = now(), acknowledged_by = $3
+        WHERE tenant_id = $1 AND id = $2 AND acknowledged_at IS NULL RETURNING *`,
+      [tenantId, id, actor],
+    );
+    return row ?? null;
+  }
+
+  /** Resolves once; null when the incident is missing or already resolved (one statement: two resolvers cannot both win). */
+  async resolve(tenantId: string, id: string, resolvedBy: string): Promise<IncidentRow | null> {
+    const [row] = await this.tx.query<IncidentRow>(
+      `UPDATE incidents SET status = 'resolved', resolved_at = now(), resolved_by = $3
+        WHERE tenant_id = $1 AND id = $2 AND status <> 'resolved' RETURNING *`,
+      [tenantId, id, resolvedBy],
+    );
+    return row ?? null;
+  }
+
+  /** open ⇄ mitigating; a resolved incident stays resolved. Null when nothing changed. */
+  async setMitigating(tenantId: string, id: string, mitigating: boolean): Promise<IncidentRow | null> {
+    const [from, to] = mitigating ? ['open', 'mitigating'] : ['mitigating', 'open'];
+    const [row] = await this.tx.query<IncidentRow>(
+      `UPDATE incidents SET status = $4 WHERE tenant_id = $1 AND id = $2 AND status = $3 RETURNING *`,
+      [tenantId, id, from, to],
+    );
+    return row ?? null;
+  }
+
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(tenantId: string, filters: IncidentFilters, cursor: Cursor | null, limit: number): Promise<IncidentRow[]> {
     const where = ['tenant_id = $1'];
@@ -90,6 +126,7 @@ export class IncidentsRepository {
       params.push(value);
       where.push(sql.replace('?', `$${params.length}`));
     };
+    if (filters.status) add('status = ?', filters.status);
     if (filters.severity) add('severity = ?', filters.severity);
     if (filters.errorType) add('error_type = ?', filters.errorType.trim().toLowerCase());
     if (filters.agentId) add('agent_id = ?', filters.agentId);

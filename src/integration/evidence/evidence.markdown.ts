@@ -1,4 +1,4 @@
-import { LOOP_STAGES } from '../../integration/loop-status/loop-stages.js';
+import { LOOP_STAGES } from '../loop-status/loop-stages.js';
 import type { IncidentEvidence } from './evidence.view.js';
 
 /**
