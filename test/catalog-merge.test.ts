@@ -38,6 +38,11 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     const [p2Policy] = await app.sql<{ id: string }>(`SELECT id FROM policy_rules WHERE source_pattern_id = $1`, [p2]);
     await app.sql(`DELETE FROM policy_rules WHERE source_pattern_id = $1`, [p1]);
 
+    // The dry run tells what filing it would do, and does nothing.
+    const dry = await app.http.post('/catalog/match').set(auth(operator)).send({ errorType: 'ssh_auth', message: 'unknown user oracle from gw-west' }).expect(200);
+    expect(dry.body).toMatchObject({ matched: true, pattern: { id: p1 }, wouldMerge: [p2] });
+    expect((await pattern(p2)).mergedIntoId).toBeNull();
+
     const third = await report('unknown user oracle from gw-west', 'agent-c');
     expect((await incident(third)).matchedPatternId).toBe(p1);
     expect((await incident(second)).matchedPatternId).toBe(p1);
@@ -77,5 +82,14 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     expect(closed.size).toBe(1);
     // …and the two never meet: "opened" and "closed" have only ever been two values.
     expect([...opened][0]).not.toBe([...closed][0]);
+    // The survivor had a policy of its own: an absorbed pattern's policy stays with that pattern,
+    // which still resolves (to its survivor), so no policy points at nothing.
+    const absorbed = [...new Set(filed.opened!)].filter((id) => id !== [...opened][0]);
+    expect(absorbed.length).toBeGreaterThan(0);
+    for (const id of absorbed) {
+      expect(await app.sql(`SELECT count(*)::int AS n FROM policy_rules WHERE source_pattern_id = $1`, [id])).toEqual([{ n: 1 }]);
+      expect((await pattern(id)).mergedIntoId).toBe([...opened][0]);
+    }
+    expect(await app.sql(`SELECT count(*)::int AS n FROM policy_rules WHERE source_pattern_id = $1`, [[...opened][0]])).toEqual([{ n: 1 }]);
   });
 });
