@@ -205,9 +205,9 @@ export class FailurePatternRepository {
    * naming the survivor. Incidents and policies belong to other pillars: the caller moves those.
    */
   async absorb(bucket: HeldPattern[], survivor: HeldPattern, absorbed: HeldPattern[], templateTokens: string[], incidentId: string): Promise<void> {
+    const before = survivor.templateTokens.join(' ');
+    survivor.templateTokens = templateTokens;
     for (const p of absorbed) {
-      const before = survivor.templateTokens.join(' ');
-      survivor.templateTokens = templateTokens;
       survivor.occurrenceCount += p.occurrenceCount;
       survivor.added += p.occurrenceCount;
       for (const agent of [...p.agents, ...p.newAgents]) addNew(survivor.newAgents, agent, survivor.agents);
