@@ -21,6 +21,15 @@ export interface IncidentFilters {
   until?: string;
 }
 
+interface PatternMove {
+  tenantId: string;
+  from: string[];
+  to: string;
+}
+
+/** A link [tenantId, incidentId, patternId], or a move of merged patterns' incidents. */
+type PatternLinkRow = string[] | PatternMove;
+
 @Injectable()
 export class IncidentsRepository {
   constructor(private readonly tx: TransactionHost) {}
@@ -99,17 +108,33 @@ export class IncidentsRepository {
 
   /** Read only by later requests: written at commit, every link of the transaction (a bridge-1 batch) in one statement. */
   setMatchedPattern(tenantId: string, id: string, patternId: string): Promise<void> {
-    return this.tx.deferWrite(this.writeMatchedPatterns, [tenantId, id, patternId]);
+    return this.tx.deferWrite(this.writePatternLinks, [tenantId, id, patternId]);
   }
 
-  private readonly writeMatchedPatterns = (links: string[][]): Statement[] => [
-    {
-      sql: `UPDATE incidents i SET matched_pattern_id = l.pattern_id
-              FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS l(tenant_id, incident_id, pattern_id)
-             WHERE i.tenant_id = l.tenant_id AND i.id = l.incident_id`,
-      params: columnsOf(links),
-    },
-  ];
+  /**
+   * Re-files the incidents of merged patterns. Written with the links and after them, so an
+   * incident this transaction linked to a pattern it then merged away is moved too.
+   */
+  moveMatchedPattern(tenantId: string, fromPatternIds: string[], toPatternId: string): Promise<void> {
+    return this.tx.deferWrite(this.writePatternLinks, { tenantId, from: fromPatternIds, to: toPatternId });
+  }
+
+  private readonly writePatternLinks = (rows: PatternLinkRow[]): Statement[] => {
+    const links = rows.filter((r): r is string[] => Array.isArray(r));
+    const moves = rows.filter((r): r is PatternMove => !Array.isArray(r));
+    return [
+      ...(links.length === 0 ? [] : [{
+        sql: `UPDATE incidents i SET matched_pattern_id = l.pattern_id
+                FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS l(tenant_id, incident_id, pattern_id)
+               WHERE i.tenant_id = l.tenant_id AND i.id = l.incident_id`,
+        params: columnsOf(links),
+      }]),
+      ...moves.map((m) => ({
+        sql: `UPDATE incidents SET matched_pattern_id = $2 WHERE tenant_id = $1 AND matched_pattern_id = ANY($3::uuid[])`,
+        params: [m.tenantId, m.to, m.from],
+      })),
+    ];
+  };
 
   /** Sets the acknowledgement once; null when the incident is missing or already acknowledged. */
   async acknowledge(tenantId: string, id: string, actor: string): Promise<IncidentRow | null> {
