@@ -40,6 +40,8 @@ export interface AppConfig {
   secretsKey: Buffer | null;
   /** Recoveries waiting for review longer than this become `expired`; 0: never. */
   recoveryReviewTtlMs: number;
+  /** Most alerts (POST /intake/alertmanager) or samples (POST /signals/metrics) one request may carry; more → 413. */
+  intakeMaxBatch: number;
 }
 
 export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5'] as const;
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     secretsKey: secretsKey(env),
     recoveryReviewTtlMs: int(env, 'RECOVERY_REVIEW_TTL_MS', 7 * 24 * 3_600_000, 0, 365 * 24 * 3_600_000),
+    intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
   };
 }
 
