@@ -30,6 +30,27 @@ type Expr = ReturnType<typeof parse>['expr'];
 /** Longest condition we accept; conditions are written by the policy generator or admins, never megabytes. */
 export const MAX_CONDITION_LENGTH = 4096;
 
+/*
+ * Cost bounds. @bufbuild/cel 0.6 has no cost limit and evaluation is synchronous, so one slow
+ * condition would block the event loop for every tenant. A condition is therefore refused at
+ * creation unless its worst-case cost (estimated from the AST, with every list or map it did not
+ * write itself assumed to hold MAX_CONTEXT_ITEMS entries, which the bindings enforce) is within
+ * MAX_CONDITION_COST; and at evaluation a program that still runs over CEL_EVAL_BUDGET_MS is
+ * skipped from then on, with the reason recorded as its evaluation error.
+ */
+/** Deepest expression nesting a condition may have. */
+export const MAX_CONDITION_NESTING = 32;
+/** Macros (all, exists, exists_one, map, filter) nested inside each other. */
+export const MAX_COMPREHENSION_DEPTH = 2;
+/** Entries of a list or map in `request.context` seen by a condition (the rest is cut off). */
+export const MAX_CONTEXT_ITEMS = 1000;
+/** Estimated steps (AST nodes evaluated, times iterations) a condition may take at worst. */
+export const MAX_CONDITION_COST = 100_000;
+/** A program that takes longer than this once is skipped afterwards. */
+export const CEL_EVAL_BUDGET_MS = 10;
+// Regular expressions run on JavaScript's backtracking engine: charged as this many steps.
+const REGEX_COST = 1000;
+
 // One environment for every condition: a single variable `request`, a map with
 // string keys and dynamic values (agentId, capability, tenantId, context).
 // Typed as the general CelEnv so programs take plain bindings ({ request: CelInput }).
@@ -66,7 +87,7 @@ export function compileCondition(expr: string): CompiledCondition {
   } catch (err) {
     return { ok: false, error: syntaxMessage(err) };
   }
-  const problem = checkNames(ast.expr, new Set());
+  const problem = checkNames(ast.expr, new Set()) ?? costProblem(ast.expr);
   if (problem) return { ok: false, error: problem };
 
   let program: CelProgram;
@@ -158,13 +179,20 @@ function precompiled(v: unknown): unknown {
   return v;
 }
 
+const OVER_BUDGET = `condition skipped: an evaluation took longer than its ${CEL_EVAL_BUDGET_MS} ms budget`;
+/** Programs that ran over CEL_EVAL_BUDGET_MS once; skipped since (until the condition is compiled again). */
+const overBudget = new WeakSet<CelProgram>();
+
 /**
  * Runs a compiled program; never throws. Evaluation errors and non-boolean results give
  * `matched: false` with the error. The hot path of the policy engine: one call per policy.
  */
 export function runProgram(program: CelProgram, bindings: CelBindings): { matched: boolean; error?: string } {
+  if (overBudget.has(program)) return { matched: false, error: OVER_BUDGET };
   try {
+    const started = performance.now();
     const result = program(bindings);
+    if (performance.now() - started > CEL_EVAL_BUDGET_MS) overBudget.add(program);
     if (isCelError(result)) return { matched: false, error: result.message };
     if (typeof result !== 'boolean') return { matched: false, error: `condition returned ${describe(result)}, not a bool` };
     return { matched: result };
@@ -217,10 +245,11 @@ function toCelValue(v: unknown, depth = 0): unknown {
       return v;
     case 'object':
       if (v instanceof Date) return v.toISOString();
-      if (Array.isArray(v)) return v.map((x) => toCelValue(x, depth + 1));
+      // Cut at MAX_CONTEXT_ITEMS: the cost bound of every condition assumes it.
+      if (Array.isArray(v)) return v.slice(0, MAX_CONTEXT_ITEMS).map((x) => toCelValue(x, depth + 1));
       if (isPlainObject(v)) {
         const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toCelValue(x, depth + 1);
+        for (const [k, x] of Object.entries(v).slice(0, MAX_CONTEXT_ITEMS)) if (x !== undefined) out[k] = toCelValue(x, depth + 1);
         return out;
       }
       return String(v);
@@ -285,6 +314,67 @@ function requestField(e: Expr | undefined): GuardField | null {
 function stringConstant(e: Expr | undefined): string | null {
   const k = e?.exprKind;
   return k?.case === 'constExpr' && k.value.constantKind.case === 'stringValue' ? k.value.constantKind.value : null;
+}
+
+/** Worst-case cost and size (entries, for a list or map) of an expression. */
+interface Estimate {
+  cost: number;
+  size: number;
+}
+
+/** Why a condition is too costly to run (see the cost bounds above), or null. */
+function costProblem(root: Expr | undefined): string | null {
+  let problem: string | null = null;
+  const visit = (e: Expr | undefined, nesting: number, comprehensions: number): Estimate => {
+    if (!e || problem) return { cost: 0, size: 0 };
+    if (nesting > MAX_CONDITION_NESTING) {
+      problem = `condition is nested deeper than ${MAX_CONDITION_NESTING} levels`;
+      return { cost: 0, size: 0 };
+    }
+    const sub = (x: Expr | undefined) => visit(x, nesting + 1, comprehensions);
+    const k = e.exprKind;
+    switch (k.case) {
+      case 'constExpr':
+        return { cost: 1, size: 1 };
+      case 'identExpr':
+        return { cost: 1, size: MAX_CONTEXT_ITEMS };
+      case 'selectExpr':
+        return { cost: sub(k.value.operand).cost + 1, size: MAX_CONTEXT_ITEMS };
+      case 'callExpr': {
+        const parts = [k.value.target, ...k.value.args].filter(Boolean).map(sub);
+        const cost = parts.reduce((n, p) => n + p.cost, 1) + (k.value.function === 'matches' ? REGEX_COST : 0);
+        // Concatenation adds sizes; indexing may give any value of the context; the rest give scalars.
+        const size = k.value.function === '_+_' ? parts.reduce((n, p) => n + p.size, 0) : k.value.function === '_[_]' ? MAX_CONTEXT_ITEMS : 1;
+        return { cost, size };
+      }
+      case 'listExpr': {
+        const parts = k.value.elements.map(sub);
+        return { cost: parts.reduce((n, p) => n + p.cost, 1), size: parts.length };
+      }
+      case 'structExpr': {
+        const parts = k.value.entries.flatMap((en) => [en.keyKind.case === 'mapKey' ? en.keyKind.value : undefined, en.value]).map(sub);
+        return { cost: parts.reduce((n, p) => n + p.cost, 1), size: k.value.entries.length };
+      }
+      case 'comprehensionExpr': {
+        const c = k.value;
+        if (comprehensions + 1 > MAX_COMPREHENSION_DEPTH) {
+          problem = `condition nests more than ${MAX_COMPREHENSION_DEPTH} macros (all, exists, map, filter) inside each other`;
+          return { cost: 0, size: 0 };
+        }
+        const range = sub(c.iterRange);
+        const inner = (x: Expr | undefined) => visit(x, nesting + 1, comprehensions + 1);
+        const step = inner(c.loopCondition).cost + inner(c.loopStep).cost;
+        return { cost: range.cost + sub(c.accuInit).cost + range.size * step + inner(c.result).cost, size: range.size };
+      }
+      default:
+        return { cost: 1, size: 1 };
+    }
+  };
+  const { cost } = visit(root, 0, 0);
+  if (problem) return problem;
+  return cost > MAX_CONDITION_COST
+    ? `condition is too costly: it may take ${cost} steps, more than the ${MAX_CONDITION_COST} allowed (lists from request.context count as ${MAX_CONTEXT_ITEMS} items)`
+    : null;
 }
 
 // Returns a message for the first unknown identifier or function, else null.
