@@ -42,7 +42,7 @@ export class ApiKeyGuard implements CanActivate {
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     const principal = match ? await this.keys.authenticate(match[1]) : null;
     if (principal) return principal;
-    await this.throttle.fail(address);
+    this.throttle.fail(address);
     throw new UnauthorizedException(match ? 'unknown or revoked API key' : 'missing API key: send Authorization: Bearer <apiKey>');
   }
 }
