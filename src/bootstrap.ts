@@ -57,7 +57,8 @@ export async function startApp(
       // Swagger's routes are plain Express ones, outside Nest's guards: authenticate them here.
       const guard = app.get(ApiKeyGuard);
       const filter = new HttpExceptionFilter();
-      app.use('/docs', (req: Request, res: Response, next: NextFunction) => {
+      app.use((req: Request, res: Response, next: NextFunction) => {
+        if (!/^\/docs(?:$|\/|-json|-yaml)/.test(req.path)) return next();
         guard.authenticate(req).then(
           () => next(),
           (err: unknown) => filter.catch(err, { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { CelProgramCache, MAX_CONTEXT_ITEMS, celBindings, celString, compileCondition, evaluateCondition, runProgram, validateCondition } from './cel.js';
+import { CEL_EVAL_STRIKES, CelProgramCache, MAX_CONTEXT_ITEMS, celBindings, celString, compileCondition, evaluateCondition, planUnchecked, runProgram, validateCondition } from './cel.js';
 
 const req = (request: Record<string, unknown>) => ({ request }) as never;
 
@@ -168,11 +168,14 @@ describe('condition cost bounds', () => {
   });
 
   it('skips a program, with the reason, once an evaluation ran over its budget', () => {
-    const compiled = compileCondition('request.context.s.matches("^(a+)+$")');
-    if (!compiled.ok) throw new Error(compiled.error);
-    // A backtracking regular expression on a hostile string: slow once, then skipped, never run again.
-    const bindings = celBindings(req({ context: { s: `${'a'.repeat(26)}!` } }));
-    expect(runProgram(compiled.program, bindings)).toEqual({ matched: false });
-    expect(runProgram(compiled.program, bindings)).toEqual({ matched: false, error: expect.stringContaining('budget') });
+    const expr = 'request.context.s.matches("^(a+)+$")';
+    expect(validateCondition(expr)).toEqual({ ok: false, error: expect.stringContaining('nested quantifiers') });
+    // One that slipped through (stored before the checks): slow once, then skipped, never run again.
+    const program = planUnchecked(expr);
+    const harmless = celBindings(req({ context: { s: 'aaa' } }));
+    const hostile = celBindings(req({ context: { s: `${'a'.repeat(24)}!` } }));
+    for (let i = 0; i < CEL_EVAL_STRIKES; i++) expect(runProgram(program, hostile)).toEqual({ matched: false, error: expect.stringContaining('budget') });
+    expect(runProgram(program, harmless)).toEqual({ matched: false, error: expect.stringContaining('budget') });
+    expect(runProgram(planUnchecked(expr), harmless)).toEqual({ matched: false, error: expect.stringContaining('budget') });
   });
 });

@@ -35,8 +35,8 @@ export const MAX_CONDITION_LENGTH = 4096;
  * condition would block the event loop for every tenant. A condition is therefore refused at
  * creation unless its worst-case cost (estimated from the AST, with every list or map it did not
  * write itself assumed to hold MAX_CONTEXT_ITEMS entries, which the bindings enforce) is within
- * MAX_CONDITION_COST; and at evaluation a program that still runs over CEL_EVAL_BUDGET_MS is
- * skipped from then on, with the reason recorded as its evaluation error.
+ * MAX_CONDITION_COST; and at evaluation a condition that still runs over CEL_EVAL_BUDGET_MS
+ * (CEL_EVAL_STRIKES times) is skipped from then on, until the service restarts, with the reason recorded as its evaluation error.
  */
 /** Deepest expression nesting a condition may have. */
 export const MAX_CONDITION_NESTING = 32;
@@ -46,10 +46,14 @@ export const MAX_COMPREHENSION_DEPTH = 2;
 export const MAX_CONTEXT_ITEMS = 1000;
 /** Estimated steps (AST nodes evaluated, times iterations) a condition may take at worst. */
 export const MAX_CONDITION_COST = 100_000;
-/** A program that takes longer than this once is skipped afterwards. */
-export const CEL_EVAL_BUDGET_MS = 10;
-// Regular expressions run on JavaScript's backtracking engine: charged as this many steps.
+/** A condition whose evaluations take longer than this CEL_EVAL_STRIKES times is skipped afterwards. */
+export const CEL_EVAL_BUDGET_MS = 25;
+/** More than one: a GC pause or a cold start must not disable a sound condition. */
+export const CEL_EVAL_STRIKES = 3;
+// Regular expressions run on JavaScript's backtracking engine: charged as this many steps, and
+// a group that is quantified and holds a quantifier (or a backreference) is refused outright.
 const REGEX_COST = 1000;
+const NESTED_QUANTIFIER = /\([^)]*[+*}?][^)]*\)\s*[+*{?]|\\[1-9]/;
 
 // One environment for every condition: a single variable `request`, a map with
 // string keys and dynamic values (agentId, capability, tenantId, context).
@@ -93,6 +97,7 @@ export function compileCondition(expr: string): CompiledCondition {
   let program: CelProgram;
   try {
     program = plan(env, ast);
+    programText.set(program, expr);
   } catch (err) {
     return { ok: false, error: `invalid condition: ${(err as Error).message}` };
   }
@@ -179,20 +184,33 @@ function precompiled(v: unknown): unknown {
   return v;
 }
 
-const OVER_BUDGET = `condition skipped: an evaluation took longer than its ${CEL_EVAL_BUDGET_MS} ms budget`;
-/** Programs that ran over CEL_EVAL_BUDGET_MS once; skipped since (until the condition is compiled again). */
-const overBudget = new WeakSet<CelProgram>();
+const OVER_BUDGET = `condition skipped: its evaluations took longer than the ${CEL_EVAL_BUDGET_MS} ms budget`;
+/** Over-budget evaluations by condition text; at CEL_EVAL_STRIKES it is skipped, however often it is compiled again. */
+const overBudget = new Map<string, number>();
+const programText = new WeakMap<CelProgram, string>();
+
+/** Plans a condition without the name and cost checks: only for conditions stored before the checks existed, and tests. */
+export function planUnchecked(expr: string): CelProgram {
+  const program = plan(env, parse(expr));
+  programText.set(program, expr);
+  return program;
+}
 
 /**
  * Runs a compiled program; never throws. Evaluation errors and non-boolean results give
  * `matched: false` with the error. The hot path of the policy engine: one call per policy.
  */
 export function runProgram(program: CelProgram, bindings: CelBindings): { matched: boolean; error?: string } {
-  if (overBudget.has(program)) return { matched: false, error: OVER_BUDGET };
+  const text = programText.get(program);
+  if (text !== undefined && (overBudget.get(text) ?? 0) >= CEL_EVAL_STRIKES) return { matched: false, error: OVER_BUDGET };
   try {
     const started = performance.now();
     const result = program(bindings);
-    if (performance.now() - started > CEL_EVAL_BUDGET_MS) overBudget.add(program);
+    if (text !== undefined && performance.now() - started > CEL_EVAL_BUDGET_MS) {
+      overBudget.set(text, (overBudget.get(text) ?? 0) + 1);
+      if (overBudget.size > 10_000) overBudget.delete(overBudget.keys().next().value!);
+      return { matched: false, error: OVER_BUDGET };
+    }
     if (isCelError(result)) return { matched: false, error: result.message };
     if (typeof result !== 'boolean') return { matched: false, error: `condition returned ${describe(result)}, not a bool` };
     return { matched: result };
@@ -342,6 +360,13 @@ function costProblem(root: Expr | undefined): string | null {
         return { cost: sub(k.value.operand).cost + 1, size: MAX_CONTEXT_ITEMS };
       case 'callExpr': {
         const parts = [k.value.target, ...k.value.args].filter(Boolean).map(sub);
+        if (k.value.function === 'matches') {
+          const pattern = stringConstant(k.value.args[k.value.args.length - 1]);
+          if (pattern === null || NESTED_QUANTIFIER.test(pattern)) {
+            problem = 'matches() takes a string literal without nested quantifiers such as (a+)+ (they can backtrack for seconds)';
+            return { cost: 0, size: 0 };
+          }
+        }
         const cost = parts.reduce((n, p) => n + p.cost, 1) + (k.value.function === 'matches' ? REGEX_COST : 0);
         // Concatenation adds sizes; indexing may give any value of the context; the rest give scalars.
         const size = k.value.function === '_+_' ? parts.reduce((n, p) => n + p.size, 0) : k.value.function === '_[_]' ? MAX_CONTEXT_ITEMS : 1;
