@@ -170,12 +170,14 @@ describe('condition cost bounds', () => {
   it('skips a program, with the reason, once an evaluation ran over its budget', () => {
     const expr = 'request.context.s.matches("^(a+)+$")';
     expect(validateCondition(expr)).toEqual({ ok: false, error: expect.stringContaining('nested quantifiers') });
-    // One that slipped through (stored before the checks): slow once, then skipped, never run again.
-    const program = planUnchecked(expr);
-    const harmless = celBindings(req({ context: { s: 'aaa' } }));
-    const hostile = celBindings(req({ context: { s: `${'a'.repeat(24)}!` } }));
-    for (let i = 0; i < CEL_EVAL_STRIKES; i++) expect(runProgram(program, hostile)).toEqual({ matched: false, error: expect.stringContaining('budget') });
-    expect(runProgram(program, harmless)).toEqual({ matched: false, error: expect.stringContaining('budget') });
-    expect(runProgram(planUnchecked(expr), harmless)).toEqual({ matched: false, error: expect.stringContaining('budget') });
+    // One that slipped through (stored before the checks): 216 000 iterations, over budget each
+    // time; after CEL_EVAL_STRIKES it is skipped without running, recompiled or not.
+    const l60 = `[${Array.from({ length: 60 }, (_, i) => i).join(', ')}]`;
+    const slow = `${l60}.all(a, ${l60}.all(b, ${l60}.all(c, a + b + c >= 0 || request.agentId == "x")))`;
+    expect(validateCondition(slow)).toMatchObject({ ok: false });
+    const program = planUnchecked(slow);
+    const bindings = celBindings(req({}));
+    for (let i = 0; i < CEL_EVAL_STRIKES; i++) expect(runProgram(program, bindings)).toEqual({ matched: false, error: expect.stringContaining('budget') });
+    expect(runProgram(planUnchecked(slow), bindings)).toEqual({ matched: false, error: expect.stringContaining('budget') });
   });
 });

@@ -43,11 +43,11 @@ export const MAX_CONDITION_NESTING = 32;
 /** Macros (all, exists, exists_one, map, filter) nested inside each other. */
 export const MAX_COMPREHENSION_DEPTH = 2;
 /** Entries of a list or map in `request.context` seen by a condition (the rest is cut off). */
-export const MAX_CONTEXT_ITEMS = 1000;
+export const MAX_CONTEXT_ITEMS = 100;
 /** Estimated steps (AST nodes evaluated, times iterations) a condition may take at worst. */
-export const MAX_CONDITION_COST = 100_000;
+export const MAX_CONDITION_COST = 20_000;
 /** A condition whose evaluations take longer than this CEL_EVAL_STRIKES times is skipped afterwards. */
-export const CEL_EVAL_BUDGET_MS = 25;
+export const CEL_EVAL_BUDGET_MS = 50;
 /** More than one: a GC pause or a cold start must not disable a sound condition. */
 export const CEL_EVAL_STRIKES = 3;
 // Regular expressions run on JavaScript's backtracking engine: charged as this many steps, and
