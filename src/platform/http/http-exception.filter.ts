@@ -12,11 +12,12 @@ const UNAVAILABLE_MESSAGE = /Connection terminated|connection timeout|timeout ex
 
 /** Does this error (a pg error, or TypeORM's wrapper of one) say the database cannot be reached? */
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
-  if (!(err instanceof Error) || depth > 3) return false;
-  const e = err as Error & { code?: unknown; syscall?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown[] };
+  // Duck-typed: socket errors may come from another realm (Node's core), failing instanceof Error.
+  if (typeof err !== 'object' || err === null || depth > 3) return false;
+  const e = err as { message?: unknown; code?: unknown; syscall?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown[] };
   if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATE.test(e.code) || UNAVAILABLE_ERRNO.has(e.code))) return true;
   if (e.code === 'ENOENT' && e.syscall === 'connect') return true;
-  if (UNAVAILABLE_MESSAGE.test(e.message)) return true;
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
   return [e.driverError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])].some((x) => isDatabaseUnavailable(x, depth + 1));
 }
 
@@ -32,18 +33,18 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (response.headersSent) return;
     let status = HttpStatus.INTERNAL_SERVER_ERROR;
     let body: Record<string, unknown> = { statusCode: status, error: 'Internal Server Error', message: 'internal error' };
-    if (isDatabaseUnavailable(exception)) {
-      // The client may retry (with its Idempotency-Key): nothing was committed.
-      status = HttpStatus.SERVICE_UNAVAILABLE;
-      body = { statusCode: status, error: 'Service Unavailable', message: 'the database is unavailable; retry shortly' };
-      response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_S));
-      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
-    } else if (exception instanceof HttpException) {
+    if (exception instanceof HttpException) {
       status = exception.getStatus();
       const res = exception.getResponse();
       body = typeof res === 'string' ? { statusCode: status, error: exception.name, message: res } : { statusCode: status, ...(res as object) };
       const retryAfterS = (exception as { retryAfterS?: unknown }).retryAfterS;
       if (typeof retryAfterS === 'number') response.setHeader('Retry-After', String(retryAfterS));
+    } else if (isDatabaseUnavailable(exception)) {
+      // The client may retry (with its Idempotency-Key): nothing was committed.
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      body = { statusCode: status, error: 'Service Unavailable', message: 'the database is unavailable; retry shortly' };
+      response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_S));
+      this.logger.warn(`database unavailable: ${String((exception as Error).message)}`);
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
