@@ -14,6 +14,7 @@ import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/htt
 import { inputGuard } from './platform/http/input-guard.js';
 import { validationPipe } from './platform/http/validation.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
+import { serveConsole } from './platform/console/serve-console.js';
 
 export interface RunningApp {
   app: INestApplication;
@@ -74,6 +75,7 @@ export async function startApp(
       .setDescription('Incident → pattern → recovery → policy → routing, on a transactional outbox.')
       .addBearerAuth()
       .build();
+    serveConsole(app);
     SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi));
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();

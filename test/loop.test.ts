@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { PolicyGenerated } from '../src/governance/events/policy-generated.event.js';
-import { RecoverySuggested } from '../src/self-healing/events/recovery-suggested.event.js';
+import { PolicyGenerated } from '../src/integration/events/policy-generated.event.js';
+import { RecoverySuggested } from '../src/integration/events/recovery-suggested.event.js';
 import { stageTiming } from '../src/integration/events/stage-timing.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -141,7 +141,10 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     const publish = (incidentAgent?: { agentId: string; capability: string | null }) =>
       app.app.get(TransactionHost).run(() =>
         app.app.get(EventBus).publish(
-          new PolicyGenerated('loop', incidentId, policy.id, randomUUID(), randomUUID(), 'operational', 'warn', 'active', 1, false, stageTiming(), incidentAgent),
+          new PolicyGenerated({
+            tenantId: 'loop', incidentId, policyId: policy.id, patternId: randomUUID(), recoveryId: randomUUID(), category: 'operational', action: 'warn',
+            status: 'active', confidence: 1, isNewPolicy: false, timing: stageTiming(), incidentAgent,
+          }),
         ),
       );
     const adjusted = (agentId: string) =>
@@ -165,7 +168,10 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     const before = await policyDecisions();
     await app.app.get(TransactionHost).run(() =>
       app.app.get(EventBus).publish(
-        new RecoverySuggested('loop', status.incidentId, status.details.pattern_matched.patternId, recoveryId, playbookId, 'generated', 0.5, false, stageTiming()),
+        new RecoverySuggested({
+          tenantId: 'loop', incidentId: status.incidentId, patternId: status.details.pattern_matched.patternId, recoveryId, playbookId,
+          suggestionType: 'generated', confidence: 0.5, autoApplied: false, timing: stageTiming(),
+        }),
       ),
     );
     await eventually(async () => (await policyDecisions()) === before + 1, 'bridge 3 to derive the policy again');

@@ -49,10 +49,6 @@ describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', (
 
   it('adds later policy evaluations that matched the incident policy, and only those', async () => {
     const matching = await app.http.post('/policies/evaluate').set(auth(admin)).send({ agentId: 'agent-tl1', capability: 'reconcile' });
-    if (matching.status === 404) {
-      console.warn('POST /policies/evaluate is not there yet: skipping the evaluation part of the timeline test');
-      return;
-    }
     expect([200, 201]).toContain(matching.status);
     expect(matching.body.matched.map((m: { policyId: string }) => m.policyId)).toContain(loop.details.policy_generated.policyId);
     const other = await app.http.post('/policies/evaluate').set(auth(admin)).send({ agentId: 'agent-unrelated', capability: 'reconcile' });
@@ -144,5 +140,24 @@ describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', (
     expect(badFormat.body.fields.map((f: { field: string }) => f.field)).toEqual(['format']);
     await app.http.get(`/incidents/${incidentId}/evidence`).query({ format: 'MD' }).set(auth(viewer)).expect(400);
     await app.http.get(`/incidents/${incidentId}/timeline`).expect(401);
+  });
+
+  it('lists only the newest 500 matching evaluations and says older ones were left out', async () => {
+    const policyId = loop.details.policy_generated.policyId;
+    const base = Date.now() + 60_000; // after the evaluation of the test before
+    await app.sql(
+      `INSERT INTO policy_evaluations (id, tenant_id, agent_id, decision, matched, matched_policy_ids, created_at)
+       SELECT gen_random_uuid(), 'tl', 'agent-tl1', 'warn', '[]', ARRAY[$1::uuid], to_timestamp(($2::bigint + n * 1000) / 1000.0)
+         FROM generate_series(1, 505) AS n`,
+      [policyId, base],
+    );
+    const timeline = (await app.http.get(`/incidents/${incidentId}/timeline`).set(auth(viewer)).expect(200)).body;
+    expect(timeline.truncated).toBe(true);
+    const evaluations = timeline.items.filter((i: { kind: string }) => i.kind === 'evaluation');
+    expect(evaluations).toHaveLength(500);
+    // The newest 500 in time order: the six oldest of 506 (one from the test before) are left out.
+    expect(evaluations[0].at).toBe(new Date(base + 6 * 1000).toISOString());
+    expect(evaluations[499].at).toBe(new Date(base + 505 * 1000).toISOString());
+    expect(timeline.items.slice(0, 5).map((i: { kind: string }) => i.kind)).toEqual(LOOP_KINDS);
   });
 });

@@ -1,18 +1,17 @@
-import { Body, Controller, Get, Headers, HttpException, HttpStatus, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { Body, Controller, Get, Headers, Post, Query, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../platform/auth/auth.decorators.js';
 import type { Principal } from '../platform/auth/principal.js';
+import { checkIdempotencyKey } from '../platform/idempotency/idempotency-keys.js';
 import { decodeCursor, encodeCursor, pageOf } from '../platform/http/cursor.js';
 import { OutboxBacklog } from '../platform/outbox/outbox-backlog.js';
-import { GetLoopStatus } from '../integration/loop-status/get-loop-status.query.js';
 import { incidentView } from './incident.view.js';
 import { IncidentsRepository } from './incidents.repository.js';
 import { ListIncidentsQuery } from './list-incidents/list-incidents.dto.js';
 import { ReportIncident } from './report-incident/report-incident.command.js';
 import { ReportIncidentDto } from './report-incident/report-incident.dto.js';
-import { BadRequestException } from '@nestjs/common';
 
 @ApiTags('incidents')
 @ApiBearerAuth()
@@ -20,7 +19,6 @@ import { BadRequestException } from '@nestjs/common';
 export class IncidentsController {
   constructor(
     private readonly commands: CommandBus,
-    private readonly queries: QueryBus,
     private readonly incidents: IncidentsRepository,
     private readonly backlog: OutboxBacklog,
   ) {}
@@ -34,18 +32,9 @@ export class IncidentsController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ) {
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid Idempotency-Key', fields: [{ field: 'Idempotency-Key', errors: ['must be 1-255 visible ASCII characters'] }] });
-    }
-    const behind = this.backlog.overLimit();
-    if (behind !== null) {
-      res.setHeader('Retry-After', '1');
-      throw new HttpException(
-        { statusCode: 429, error: 'Too Many Requests', message: `the loop is behind (${behind.pending} outbox deliveries pending, over the limit of ${behind.limit}); retry later` },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
-    const { incident, replayed } = await this.commands.execute(new ReportIncident(principal.tenantId, body, idempotencyKey ?? null));
+    const key = checkIdempotencyKey(idempotencyKey);
+    this.backlog.refuseWhenBehind(res);
+    const { incident, replayed } = await this.commands.execute(new ReportIncident(principal.tenantId, body, key));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return incident;
   }
@@ -55,13 +44,5 @@ export class IncidentsController {
     const limit = query.limit ?? 50;
     const rows = await this.incidents.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
     return pageOf(rows, limit, incidentView, (r) => encodeCursor(r.created_at, r.id));
-  }
-
-  @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
-    const row = await this.incidents.find(principal.tenantId, id);
-    if (!row) throw new NotFoundException(`incident ${id} not found`);
-    const loop = await this.queries.execute(new GetLoopStatus(principal.tenantId, id));
-    return { ...incidentView(row), loop };
   }
 }

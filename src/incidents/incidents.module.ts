@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EvidenceController } from './evidence/evidence.controller.js';
-import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.handler.js';
+import { FindUnresolvedIncidentByFingerprintHandler } from './find-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { IncidentsController } from './incidents.controller.js';
 import { IncidentsRepository } from './incidents.repository.js';
@@ -9,15 +8,19 @@ import { KillSwitchCache } from './killswitch/killswitch.cache.js';
 import { KillSwitchController } from './killswitch/killswitch.controller.js';
 import { KillSwitchRepository } from './killswitch/killswitch.repository.js';
 import { SetKillSwitchHandler } from './killswitch/set-killswitch/set-killswitch.handler.js';
+import { AcknowledgeIncidentHandler } from './lifecycle/acknowledge-incident/acknowledge-incident.handler.js';
+import { LifecycleController } from './lifecycle/lifecycle.controller.js';
+import { ResolveIncidentHandler } from './lifecycle/resolve-incident/resolve-incident.handler.js';
+import { SetIncidentMitigationHandler } from './lifecycle/set-mitigation/set-incident-mitigation.handler.js';
 import { LinkIncidentToPatternHandler } from './link-pattern/link-incident-to-pattern.handler.js';
 import { RecordDecisionHandler } from './record-decision/record-decision.handler.js';
 import { ReportIncidentHandler } from './report-incident/report-incident.handler.js';
 import { GetIncidentTimelineHandler } from './timeline/get-incident-timeline.handler.js';
 import { TimelineController } from './timeline/timeline.controller.js';
 
-/** Pillar 1, the incident console: incidents, decisions timeline, kill switch, evidence export. */
+/** Pillar 1, the incident console: incidents and their lifecycle, decisions timeline, kill switch. */
 @Module({
-  controllers: [IncidentsController, TimelineController, EvidenceController, KillSwitchController],
+  controllers: [IncidentsController, LifecycleController, TimelineController, KillSwitchController],
   providers: [
     IncidentsRepository,
     KillSwitchRepository,
@@ -29,8 +32,10 @@ import { TimelineController } from './timeline/timeline.controller.js';
     SetKillSwitchHandler,
     GetKillSwitchStateHandler,
     GetIncidentTimelineHandler,
-    GetIncidentEvidenceHandler,
+    AcknowledgeIncidentHandler,
+    ResolveIncidentHandler,
+    SetIncidentMitigationHandler,
+    FindUnresolvedIncidentByFingerprintHandler,
   ],
-  exports: [IncidentsRepository],
 })
 export class IncidentsModule {}

@@ -2,6 +2,9 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { IncidentCreated } from '../incidents/events/incident-created.event.js';
 import { eventTypeOf } from '../platform/outbox/domain-event.js';
 import { OutboxPublisher } from '../platform/outbox/outbox.publisher.js';
+import { EvidenceController } from './evidence/evidence.controller.js';
+import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.handler.js';
+import { IncidentDetailController } from './evidence/incident-detail.controller.js';
 import { IncidentToCatalogBridge } from './bridges/incident-to-catalog/incident-to-catalog.bridge.js';
 import { LoopStatusBridge } from './bridges/loop-status/loop-status.bridge.js';
 import { PatternToRecoveryBridge } from './bridges/pattern-to-recovery/pattern-to-recovery.bridge.js';
@@ -16,9 +19,9 @@ import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
 import { IntegrationStatsController } from './stats/integration-stats.controller.js';
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
 
-/** The loop: the five bridges, loop traces, the /integration API and its live stream. */
+/** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
 @Module({
-  controllers: [LoopController, LoopStreamController, IntegrationStatsController],
+  controllers: [IncidentDetailController, EvidenceController, LoopController, LoopStreamController, IntegrationStatsController],
   providers: [
     IncidentToCatalogBridge,
     PatternToRecoveryBridge,
@@ -30,6 +33,7 @@ import { IntegrationStatsService } from './stats/integration-stats.service.js';
     LoopOutcomeRecorder,
     LoopProgressHub,
     IntegrationStatsService,
+    GetIncidentEvidenceHandler,
   ],
 })
 export class IntegrationModule implements OnModuleInit {

@@ -1,12 +1,13 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
-import { loadPlaybookCatalog, type Playbook } from '../../self-healing/recovery/playbook-catalog.js';
+import { describe, expect, it } from '@jest/globals';
 import { CelProgramCache, evaluateCondition, validateCondition } from './cel.js';
 import { generatePolicy, type PolicyGenerationInput } from './policy-generator.js';
 
-let playbooks: Record<string, Playbook>;
-beforeAll(() => {
-  playbooks = Object.fromEntries(loadPlaybookCatalog().all().map((p) => [p.id, p]));
-});
+// Playbooks as bridge 3 hands them over (their policy blocks as config/playbooks.json ships them).
+const playbooks: Record<string, PolicyGenerationInput['playbook']> = {
+  backoff_and_route_away: { id: 'backoff_and_route_away', name: 'Back off and route away', policy: { category: 'routing', action: 'route_away' } },
+  code_patch: { id: 'code_patch', name: 'Code patch', policy: { category: 'safety', action: 'block' } },
+  retry_with_backoff: { id: 'retry_with_backoff', name: 'Retry with exponential backoff', policy: { category: 'operational', action: 'warn' } },
+};
 
 const input = (over: {
   pattern?: Partial<PolicyGenerationInput['pattern']>;

@@ -1,12 +1,11 @@
-import type { Playbook, PolicyAction, PolicyCategory } from '../../self-healing/recovery/playbook-catalog.js';
 import { CelProgramCache, celString } from './cel.js';
+import type { PolicyAction, PolicyCategory, PolicyScope } from './policy.view.js';
 
 // A pattern's condition only changes when it gains an agent or a capability, and checking one
 // (parse, plan, trial run) costs more than the rest of bridge 3's work: each text is checked once.
 const generatedConditions = new CelProgramCache(1000);
 
-export type { PolicyAction, PolicyCategory };
-export type PolicyScope = 'global' | 'tenant' | 'agent';
+export type { PolicyAction, PolicyCategory, PolicyScope };
 export type PolicyStatus = 'active' | 'draft';
 
 export interface PolicyGenerationInput {
@@ -22,7 +21,8 @@ export interface PolicyGenerationInput {
     capabilities: string[];
   };
   recovery: { id: string; playbookId: string; confidence: number; status: 'applied' | 'pending_review' };
-  playbook: Pick<Playbook, 'id' | 'name' | 'policy'>;
+  /** The playbook that recovered it, and the policy it recommends (config/playbooks.json). */
+  playbook: { id: string; name: string; policy: { category: PolicyCategory; action: PolicyAction } };
 }
 
 export interface GeneratedPolicy {

@@ -1,8 +1,10 @@
-import type { PolicyAction, PolicyCategory, PolicyScope } from './policy-generator.js';
-
-export const POLICY_CATEGORIES: readonly PolicyCategory[] = ['safety', 'privacy', 'operational', 'routing', 'custom'];
-export const POLICY_ACTIONS: readonly PolicyAction[] = ['block', 'warn', 'escalate', 'route_away'];
-export const POLICY_SCOPES: readonly PolicyScope[] = ['global', 'tenant', 'agent'];
+// Governance's policy vocabulary; playbooks (self-healing) name their policy hint in it.
+export const POLICY_CATEGORIES = ['safety', 'privacy', 'operational', 'routing', 'custom'] as const;
+export const POLICY_ACTIONS = ['block', 'warn', 'escalate', 'route_away'] as const;
+export const POLICY_SCOPES = ['global', 'tenant', 'agent'] as const;
+export type PolicyCategory = (typeof POLICY_CATEGORIES)[number];
+export type PolicyAction = (typeof POLICY_ACTIONS)[number];
+export type PolicyScope = (typeof POLICY_SCOPES)[number];
 export const POLICY_STATUSES = ['draft', 'active', 'disabled'] as const;
 export type PolicyRuleStatus = (typeof POLICY_STATUSES)[number];
 export const POLICY_SOURCE_TYPES = ['manual', 'recovery', 'pattern'] as const;

@@ -1,4 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { incidentView } from '../incident.view.js';
 import { IncidentsRepository } from '../incidents.repository.js';
 import { GetIncident } from './get-incident.query.js';
 
@@ -12,8 +13,6 @@ export class GetIncidentHandler implements IQueryHandler<GetIncident> {
     // Not an id this table could hold: no such incident (rather than a uuid cast error).
     if (!UUID.test(incidentId)) return null;
     const row = await this.incidents.find(tenantId, incidentId);
-    return row
-      ? { id: row.id, matchedPatternId: row.matched_pattern_id, agentId: row.agent_id, capability: row.capability, createdAt: row.created_at.toISOString() }
-      : null;
+    return row ? incidentView(row) : null;
   }
 }

@@ -1,7 +1,8 @@
 import { Query } from '@nestjs/cqrs';
+import type { IncidentView } from '../incident.view.js';
 
-/** The few facts about an incident other modules need, or null when the tenant has no such incident. */
-export class GetIncident extends Query<{ id: string; matchedPatternId: string | null; agentId: string | null; capability: string | null; createdAt: string } | null> {
+/** One incident as the API shows it, or null when the tenant has no such incident. */
+export class GetIncident extends Query<IncidentView | null> {
   constructor(
     readonly tenantId: string,
     readonly incidentId: string,

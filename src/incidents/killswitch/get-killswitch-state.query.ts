@@ -8,6 +8,11 @@ export interface KillSwitchState {
   blockedAgents: string[];
 }
 
+/** Whether the kill switch stops an action by this agent (null: an action of no agent). The one rule every module applies. */
+export function killSwitchStops(state: KillSwitchState, agentId: string | null): boolean {
+  return state.tenantActive || (agentId !== null && state.blockedAgents.includes(agentId));
+}
+
 /**
  * The tenant's kill switch state, for other modules (policy evaluation, CARE routing, the
  * recovery bridge). Cheap: served from a per-replica cache dropped on every change (NOTIFY)

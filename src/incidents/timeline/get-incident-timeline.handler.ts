@@ -6,7 +6,6 @@ import type { IncidentRow } from '../incident.view.js';
 import { IncidentsRepository } from '../incidents.repository.js';
 import type { DecisionKind } from '../record-decision/record-decision.command.js';
 import { GetIncidentTimeline } from './get-incident-timeline.query.js';
-import { newestEvaluations } from './newest-evaluations.js';
 import type { IncidentTimeline, TimelineItem } from './timeline.view.js';
 
 /** At most this many policy evaluations (the newest) are listed on one timeline. */
@@ -45,14 +44,12 @@ export class GetIncidentTimelineHandler implements IQueryHandler<GetIncidentTime
     let evaluations: TimelineItem[] = [];
     let truncated = false;
     if (policy) {
-      const untilMs = Date.now() + 1;
-      const list = (sinceMs: number, limit: number) =>
-        this.queries.execute(
-          new ListEvaluations(tenantId, { policyIds: [policy.id], since: new Date(sinceMs).toISOString(), until: new Date(untilMs).toISOString(), limit }),
-        );
-      const found = await newestEvaluations(list, incident.created_at.getTime(), untilMs, TIMELINE_EVALUATION_LIMIT);
-      truncated = found.truncated;
-      evaluations = found.items.map((e) => {
+      // The newest ones, one more than listed to know whether older ones were left out.
+      const newest = await this.queries.execute(
+        new ListEvaluations(tenantId, { policyIds: [policy.id], since: incident.created_at.toISOString(), limit: TIMELINE_EVALUATION_LIMIT + 1, order: 'desc' }),
+      );
+      truncated = newest.length > TIMELINE_EVALUATION_LIMIT;
+      evaluations = newest.slice(0, TIMELINE_EVALUATION_LIMIT).reverse().map((e) => {
         const match = e.matched.find((m) => m.policyId === policy.id);
         const who = [e.agentId ?? 'no agent', e.capability ?? 'any capability'].join(' / ');
         return {
@@ -81,7 +78,7 @@ function created(r: IncidentRow): TimelineItem {
   return {
     at: r.created_at.toISOString(),
     kind: 'incident_created',
-    summary: `incident reported: ${r.title}`,
-    details: { errorType: r.error_type, severity: r.severity, agentId: r.agent_id, capability: r.capability, occurredAt: r.occurred_at.toISOString() },
+    summary: `incident reported by ${r.source}: ${r.title}`,
+    details: { source: r.source, fingerprint: r.fingerprint, repeatCount: r.repeat_count, errorType: r.error_type, severity: r.severity, agentId: r.agent_id, capability: r.capability, occurredAt: r.occurred_at.toISOString() },
   };
 }

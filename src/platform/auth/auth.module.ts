@@ -4,10 +4,12 @@ import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeysController } from './api-keys/api-keys.controller.js';
 import { ApiKeyService } from './api-keys/api-key.service.js';
 import { AuthThrottle } from './auth-throttle.js';
+import { SessionController } from './sessions/session.controller.js';
+import { SessionService } from './sessions/session.service.js';
 
 @Module({
-  controllers: [ApiKeysController],
-  providers: [ApiKeyService, AuthThrottle, ApiKeyGuard, { provide: APP_GUARD, useExisting: ApiKeyGuard }],
+  controllers: [ApiKeysController, SessionController],
+  providers: [ApiKeyService, SessionService, AuthThrottle, ApiKeyGuard, { provide: APP_GUARD, useExisting: ApiKeyGuard }],
   exports: [ApiKeyService, ApiKeyGuard],
 })
 export class AuthModule implements OnApplicationBootstrap {

@@ -46,4 +46,28 @@ describe('PromiseCache', () => {
     expect(await cache.get('a', () => Promise.resolve('reloaded'))).toBe('reloaded');
     expect(await cache.get('c', () => Promise.resolve('reloaded'))).toBe('c');
   });
+
+  it('with serveStale, serves an expired value while one reload runs, then the reloaded one', async () => {
+    const cache = new PromiseCache<string>({ ttlMs: 0, maxEntries: 10, serveStale: true });
+    expect(await cache.get('k', () => Promise.resolve('v1'))).toBe('v1');
+    let finish!: (v: string) => void;
+    let reloads = 0;
+    const reload = () => (reloads++, new Promise<string>((resolve) => (finish = resolve)));
+    expect(await cache.get('k', reload)).toBe('v1');
+    expect(await cache.get('k', reload)).toBe('v1'); // one reload in flight, not two
+    expect(reloads).toBe(1);
+    finish('v2');
+    await new Promise((r) => setImmediate(r));
+    expect(await cache.get('k', () => Promise.resolve('v3'))).toBe('v2');
+  });
+
+  it('with serveStale, keeps serving the old value when a reload fails, and retries the reload', async () => {
+    const cache = new PromiseCache<string>({ ttlMs: 0, maxEntries: 10, serveStale: true });
+    await cache.get('k', () => Promise.resolve('v1'));
+    expect(await cache.get('k', () => Promise.reject(new Error('down')))).toBe('v1');
+    await new Promise((r) => setImmediate(r));
+    let reloads = 0;
+    expect(await cache.get('k', () => (reloads++, Promise.resolve('v2')))).toBe('v1');
+    expect(reloads).toBe(1);
+  });
 });

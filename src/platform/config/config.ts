@@ -12,6 +12,8 @@ export interface AppConfig {
   adminApiKey: string | null;
   /** How long a replica serves a known API key from memory before asking the database again. */
   apiKeyCacheMs: number;
+  /** How long a console sign-in session lasts (SESSION_TTL_MS). */
+  sessionTtlMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   outbox: {
     /** Batches in flight per handler on this replica. */
@@ -49,6 +51,8 @@ export interface AppConfig {
     /** The embedded PostgreSQL also listens on 127.0.0.1:EMBEDDED_PG_PORT (for tools); off: Unix socket only. */
     embeddedPgTcp: boolean;
   };
+  /** Most alerts (POST /intake/alertmanager) or samples (POST /signals/metrics) one request may carry; more → 413. */
+  intakeMaxBatch: number;
 }
 
 export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5'] as const;
@@ -127,6 +131,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 2, 500),
     adminApiKey,
     apiKeyCacheMs: int(env, 'API_KEY_CACHE_MS', 1000, 0, 3_600_000),
+    sessionTtlMs: int(env, 'SESSION_TTL_MS', 8 * 3_600_000, 60_000, 30 * 24 * 3_600_000),
     logLevel,
     outbox: {
       concurrency: int(env, 'OUTBOX_CONCURRENCY', 1, 1, 64),
@@ -161,6 +166,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       docsRequireKey: bool(env, 'DOCS_REQUIRE_KEY', env.NODE_ENV?.trim() !== 'development'),
       embeddedPgTcp: bool(env, 'EMBEDDED_PG_TCP', false),
     },
+    intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
   };
 }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { PromiseCache } from '../cache/promise-cache.js';
 import { APP_CONFIG, FLAG_NAMES, type AppConfig, type FlagName } from '../config/config.js';
 import { NotifyBatcher } from '../database/notify-batcher.js';
 import { PgNotifications } from '../database/pg-notifications.js';
@@ -31,7 +32,7 @@ interface FlagRow {
 /** Per-bridge feature flags: env defaults, global overrides, tenant overrides, with history. */
 @Injectable()
 export class FlagsService implements OnModuleInit {
-  private cache = new Map<string, { at: number; rows: Promise<FlagRow[]> }>();
+  private readonly cache = new PromiseCache<FlagRow[]>({ ttlMs: CACHE_TTL_MS, maxEntries: 10_000 });
   private readonly changeListeners = new Set<() => void>();
 
   constructor(
@@ -54,15 +55,9 @@ export class FlagsService implements OnModuleInit {
   }
 
   private rows(tenantId: string): Promise<FlagRow[]> {
-    const hit = this.cache.get(tenantId);
-    if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.rows;
-    const rows = this.tx.queryOutside<FlagRow>(
-      `SELECT name, tenant_id, enabled, updated_by, updated_at FROM feature_flags WHERE tenant_id IN ('', $1)`,
-      [tenantId],
+    return this.cache.get(tenantId, () =>
+      this.tx.queryOutside<FlagRow>(`SELECT name, tenant_id, enabled, updated_by, updated_at FROM feature_flags WHERE tenant_id IN ('', $1)`, [tenantId]),
     );
-    rows.catch(() => this.cache.delete(tenantId));
-    this.cache.set(tenantId, { at: Date.now(), rows });
-    return rows;
   }
 
   async list(tenantId: string): Promise<FlagView[]> {
@@ -82,11 +77,6 @@ export class FlagsService implements OnModuleInit {
         updatedBy: latest ? latest.updated_by : null,
       };
     });
-  }
-
-  async isEnabled(tenantId: string, name: FlagName): Promise<boolean> {
-    const flags = await this.list(tenantId);
-    return flags.find((f) => f.name === name)!.enabled;
   }
 
   /** A bridge runs only when both the whole loop and its own flag are on. */

@@ -2,11 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The policy vocabulary a playbook hands to bridge 3 (recovery → policy).
-export const POLICY_CATEGORIES = ['safety', 'privacy', 'operational', 'routing', 'custom'] as const;
-export const POLICY_ACTIONS = ['block', 'warn', 'escalate', 'route_away'] as const;
-export type PolicyCategory = (typeof POLICY_CATEGORIES)[number];
-export type PolicyAction = (typeof POLICY_ACTIONS)[number];
+// A playbook's policy hint for bridge 3 is written in governance's vocabulary.
+import { POLICY_ACTIONS, POLICY_CATEGORIES, type PolicyAction, type PolicyCategory } from '../../governance/policies/policy.view.js';
 
 export interface PlaybookMatch {
   /** Error types this playbook is made for; compared case- and punctuation-insensitively. */

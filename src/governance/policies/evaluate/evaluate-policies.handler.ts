@@ -1,5 +1,5 @@
 import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { GetKillSwitchState } from '../../../incidents/killswitch/get-killswitch-state.query.js';
+import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { EvaluationsRepository } from '../evaluations.repository.js';
 import { EvaluatePolicies, type PolicyDecision } from './evaluate-policies.command.js';
 import { PolicyDecisionPoint } from './policy-decision-point.js';
@@ -19,7 +19,7 @@ export class EvaluatePoliciesHandler implements ICommandHandler<EvaluatePolicies
     const context = request.context ?? {};
     // Fails closed: if the kill switch cannot be read, no decision is made (the error propagates).
     const killSwitch = await this.queries.execute(new GetKillSwitchState(tenantId));
-    const killed = killSwitch.tenantActive || (agentId !== null && killSwitch.blockedAgents.includes(agentId));
+    const killed = killSwitchStops(killSwitch, agentId);
     const { decision, matched } = killed
       ? { decision: 'block' as const, matched: [] }
       : await this.pdp.evaluate({ tenantId, agentId, capability, context });

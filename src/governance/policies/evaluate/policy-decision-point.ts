@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { PromiseCache } from '../../../platform/cache/promise-cache.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { ALL_TENANTS, PoliciesRepository, POLICIES_CHANGED_CHANNEL } from '../policies.repository.js';
 import { PolicyEngine, type EngineResult, type PolicyIndex, type PolicyRequest } from './policy-engine.js';
@@ -10,12 +11,6 @@ const MAX_TENANTS = 1_000;
 /** One log line per (policy, error) per this period; a broken condition must not flood the log. */
 const ERROR_LOG_INTERVAL_MS = 60_000;
 
-interface Entry {
-  loadedAt: number;
-  index: Promise<PolicyIndex>;
-  refreshing: boolean;
-}
-
 /**
  * The in-process policy decision point: one compiled index per tenant, loaded lazily,
  * dropped on every replica when `policies_changed` is notified (the writers notify in their
@@ -25,7 +20,8 @@ interface Entry {
 @Injectable()
 export class PolicyDecisionPoint implements OnModuleInit {
   private readonly logger = new Logger('PolicyEngine');
-  private readonly entries = new Map<string, Entry>();
+  // Stale but usable after the TTL: served while one refresh runs in the background.
+  private readonly indexes = new PromiseCache<PolicyIndex>({ ttlMs: POLICY_INDEX_TTL_MS, maxEntries: MAX_TENANTS, serveStale: true });
   private readonly lastLogged = new Map<string, { at: number; suppressed: number }>();
   readonly engine = new PolicyEngine();
 
@@ -44,11 +40,11 @@ export class PolicyDecisionPoint implements OnModuleInit {
 
   /** Drops the tenant's index; the next evaluation reloads it. */
   invalidate(tenantId: string): void {
-    this.entries.delete(tenantId);
+    this.indexes.delete(tenantId);
   }
 
   invalidateAll(): void {
-    this.entries.clear();
+    this.indexes.clear();
   }
 
   /** After a policy write committed on this replica (others hear the NOTIFY). */
@@ -58,22 +54,7 @@ export class PolicyDecisionPoint implements OnModuleInit {
   }
 
   indexFor(tenantId: string): Promise<PolicyIndex> {
-    const entry = this.entries.get(tenantId);
-    if (!entry) return this.load(tenantId).index;
-    if (Date.now() - entry.loadedAt >= POLICY_INDEX_TTL_MS && !entry.refreshing) {
-      // Stale but usable: serve it and refresh once in the background.
-      entry.refreshing = true;
-      const next = this.build(tenantId);
-      next.then(
-        () => {
-          if (this.entries.get(tenantId) === entry) this.entries.set(tenantId, { loadedAt: Date.now(), index: next, refreshing: false });
-        },
-        () => {
-          entry.refreshing = false;
-        },
-      );
-    }
-    return entry.index;
+    return this.indexes.get(tenantId, () => this.build(tenantId));
   }
 
   /** Evaluates a request against the tenant's current index; conditions that error are logged and skipped. */
@@ -82,16 +63,6 @@ export class PolicyDecisionPoint implements OnModuleInit {
     const result = this.engine.evaluate(index, request);
     if (result.errors.length > 0) this.logErrors(request.tenantId, result.errors);
     return result;
-  }
-
-  private load(tenantId: string): Entry {
-    const entry: Entry = { loadedAt: Date.now(), index: this.build(tenantId), refreshing: false };
-    entry.index.catch(() => {
-      if (this.entries.get(tenantId) === entry) this.entries.delete(tenantId);
-    });
-    this.entries.set(tenantId, entry);
-    if (this.entries.size > MAX_TENANTS) this.entries.delete(this.entries.keys().next().value!);
-    return entry;
   }
 
   private async build(tenantId: string): Promise<PolicyIndex> {

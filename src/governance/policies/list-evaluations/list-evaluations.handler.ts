@@ -18,7 +18,7 @@ export class ListEvaluationsHandler implements IQueryHandler<ListEvaluations> {
       { agentId: filters.agentId, policyIds: filters.policyIds, since: filters.since, until: filters.until },
       null,
       Math.min(requested, LIST_EVALUATIONS_MAX_LIMIT),
-      'asc',
+      filters.order ?? 'asc',
     );
     return rows.map(evaluationView);
   }

@@ -13,9 +13,11 @@ export interface ListEvaluationsFilters {
   until?: string;
   /** Default 100, at most 1000. */
   limit?: number;
+  /** By creation: 'asc' (default) oldest first, 'desc' newest first. */
+  order?: 'asc' | 'desc';
 }
 
-/** The tenant's recorded policy decisions, oldest first. */
+/** The tenant's recorded policy decisions, in creation order (`filters.order`). */
 export class ListEvaluations extends Query<EvaluationView[]> {
   constructor(
     readonly tenantId: string,

@@ -1,5 +1,5 @@
 import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { GetKillSwitchState } from '../../../incidents/killswitch/get-killswitch-state.query.js';
+import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { EvaluationsRepository, type NewEvaluationRow } from '../../policies/evaluations.repository.js';
 import { PolicyDecisionPoint } from '../../policies/evaluate/policy-decision-point.js';
@@ -25,7 +25,6 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
     const context = input.context ?? {};
     // Fails closed: if the kill switch cannot be read, nothing is routed (the error propagates).
     const killSwitch = await this.queries.execute(new GetKillSwitchState(tenantId));
-    const blockedAgents = new Set(killSwitch.blockedAgents);
 
     return this.tx.run(async () => {
       let agents: AgentRow[];
@@ -46,7 +45,7 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
       const records: NewEvaluationRow[] = [];
       const assessed = [];
       for (const agent of agents) {
-        const killed = killSwitch.tenantActive || blockedAgents.has(agent.id);
+        const killed = killSwitchStops(killSwitch, agent.id);
         let policy: EngineResult | null = null;
         if (!killed) policy = await this.pdp.evaluate({ tenantId, agentId: agent.id, capability, context });
         records.push({
@@ -60,7 +59,7 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
         });
         assessed.push(
           assessCandidate(
-            { agentId: agent.id, baseConfidence: agent.base_confidence, adjustments: byAgent.get(agent.id) ?? [], policy, agentKillSwitch: blockedAgents.has(agent.id) },
+            { agentId: agent.id, baseConfidence: agent.base_confidence, adjustments: byAgent.get(agent.id) ?? [], policy, agentKillSwitch: killSwitch.blockedAgents.includes(agent.id) },
             capability,
             now,
             killSwitch.tenantActive,

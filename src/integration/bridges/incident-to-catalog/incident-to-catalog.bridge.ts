@@ -3,22 +3,16 @@ import { RegisterAgents } from '../../../governance/routing/register-agents/regi
 import { IncidentCreated } from '../../../incidents/events/incident-created.event.js';
 import { LinkIncidentToPattern } from '../../../incidents/link-pattern/link-incident-to-pattern.command.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
-import { extractSignature } from '../../../self-healing/catalog/signature.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
-import { MatchIncidentToCatalog } from '../../../self-healing/catalog/match-incident/match-incident.command.js';
-import { PatternMatched } from '../../../self-healing/events/pattern-matched.event.js';
+import { catalogBucketOf, MatchIncidentToCatalog } from '../../../self-healing/catalog/match-incident/match-incident.command.js';
+import { PatternMatched } from '../../events/pattern-matched.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
-
-function bucketOf(e: IncidentCreated): string {
-  const signature = extractSignature(e.errorType, e.message);
-  return `${e.tenantId}|${signature.errorType}|${signature.shapeKey}`;
-}
 
 /** Bridge 1: files the incident under a failure pattern (new or known) and registers its agent. */
 @EventsHandler(IncidentCreated)
 // One pattern bucket at a time: an incident is only ever matched against (and added to) the
 // patterns of its own bucket, the catalog's unit of locking.
-@OutboxHandler({ name: 'bridge_1.incident-to-catalog', flag: 'bridge_1', loopStage: 'pattern_matched', serializeBy: (e: IncidentCreated) => bucketOf(e) })
+@OutboxHandler({ name: 'bridge_1.incident-to-catalog', flag: 'bridge_1', loopStage: 'pattern_matched', serializeBy: (e: IncidentCreated) => catalogBucketOf(e.tenantId, e.errorType, e.message) })
 export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
   constructor(
     private readonly commands: CommandBus,
@@ -33,7 +27,10 @@ export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
       new RecordDecision(e.tenantId, e.incidentId, 'pattern_match', match.isNew ? 'new failure pattern created' : `matched a known failure pattern (score ${match.score.toFixed(2)})`, match as unknown as Record<string, unknown>),
     );
     await this.eventBus.publish(
-      new PatternMatched(e.tenantId, e.incidentId, match.patternId, match.score, match.isNew, match.occurrenceCount, e.message, e.agentId, e.capability, stageTiming()),
+      new PatternMatched({
+        tenantId: e.tenantId, incidentId: e.incidentId, patternId: match.patternId, confidence: match.score, isNewPattern: match.isNew,
+        occurrenceCount: match.occurrenceCount, message: e.message, agentId: e.agentId, capability: e.capability, timing: stageTiming(),
+      }),
     );
   }
 }

@@ -1,9 +1,9 @@
 import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
-import { GetKillSwitchState } from '../../../incidents/killswitch/get-killswitch-state.query.js';
+import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
-import { PatternMatched } from '../../../self-healing/events/pattern-matched.event.js';
-import { RecoverySuggested } from '../../../self-healing/events/recovery-suggested.event.js';
+import { PatternMatched } from '../../events/pattern-matched.event.js';
+import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { SuggestRecovery } from '../../../self-healing/recovery/suggest-recovery/suggest-recovery.command.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
@@ -20,17 +20,17 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
   async handle(e: PatternMatched): Promise<void> {
     // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
     const killSwitch = await this.queries.execute(new GetKillSwitchState(e.tenantId));
-    const paused = killSwitch.tenantActive || (e.agentId !== null && killSwitch.blockedAgents.includes(e.agentId));
+    const paused = killSwitchStops(killSwitch, e.agentId);
     const { playbook, ...r } = await this.commands.execute(new SuggestRecovery(e.tenantId, e.incidentId, e.patternId, e.message, e.agentId, e.capability, paused));
     await this.commands.execute(
       new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${r.autoApplied ? 'auto-applied' : 'queued for review'}: ${r.playbookId} (confidence ${r.confidence.toFixed(2)})`, { ...r }),
     );
     await this.eventBus.publish(
-      new RecoverySuggested(
-        e.tenantId, e.incidentId, e.patternId, r.recoveryId, r.playbookId, r.suggestionType, r.confidence, r.autoApplied, stageTiming(),
-        { agentId: e.agentId, capability: e.capability },
-        playbook,
-      ),
+      new RecoverySuggested({
+        tenantId: e.tenantId, incidentId: e.incidentId, patternId: e.patternId, recoveryId: r.recoveryId, playbookId: r.playbookId,
+        suggestionType: r.suggestionType, confidence: r.confidence, autoApplied: r.autoApplied, timing: stageTiming(),
+        incidentAgent: { agentId: e.agentId, capability: e.capability }, playbook,
+      }),
     );
   }
 }

@@ -1,9 +1,9 @@
 import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
 import { PolicyActivated } from '../../../governance/events/policy-activated.event.js';
-import { PolicyGenerated } from '../../../governance/events/policy-generated.event.js';
-import { RoutingAdjusted } from '../../../governance/events/routing-adjusted.event.js';
+import { PolicyGenerated } from '../../events/policy-generated.event.js';
+import { RoutingAdjusted } from '../../events/routing-adjusted.event.js';
 import { ApplyRoutingAdjustments } from '../../../governance/routing/apply-routing-adjustments/apply-routing-adjustments.command.js';
-import type { IncidentAgent } from '../../../incidents/events/incident-agent.js';
+import type { IncidentAgent } from '../../events/incident-agent.js';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
@@ -30,7 +30,9 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
     await this.commands.execute(
       new RecordDecision(e.tenantId, e.incidentId ?? null, 'routing', `${result.adjustmentCount} routing adjustment(s) for ${result.affectedAgents.length} agent(s) from ${result.policyStatus} policy`, { policyId: e.policyId, ...result }),
     );
-    await this.eventBus.publish(new RoutingAdjusted(e.tenantId, e.incidentId ?? null, e.policyId, result.affectedAgents, result.adjustmentCount, stageTiming()));
+    await this.eventBus.publish(new RoutingAdjusted({
+      tenantId: e.tenantId, incidentId: e.incidentId ?? null, policyId: e.policyId, affectedAgents: result.affectedAgents, adjustmentCount: result.adjustmentCount, timing: stageTiming(),
+    }));
   }
 
   /** Carried on the event from bridge 1 on; read from the incident when it is not. */

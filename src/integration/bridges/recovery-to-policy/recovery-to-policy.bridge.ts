@@ -1,11 +1,11 @@
 import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
-import { PolicyGenerated } from '../../../governance/events/policy-generated.event.js';
+import { PolicyGenerated } from '../../events/policy-generated.event.js';
 import { UpsertGeneratedPolicy } from '../../../governance/policies/upsert-generated-policy/upsert-generated-policy.command.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { GetPattern } from '../../../self-healing/catalog/get-pattern/get-pattern.query.js';
 import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
-import { RecoverySuggested } from '../../../self-healing/events/recovery-suggested.event.js';
+import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { GetRecovery, type RecoveryWithPlaybook } from '../../../self-healing/recovery/get-recovery/get-recovery.query.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
@@ -41,10 +41,11 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
       new RecordDecision(e.tenantId, e.incidentId, 'policy', `${policy.isNew ? 'generated' : 'updated'} ${policy.status} policy: ${policy.action} (${policy.category})`, { ...policy }),
     );
     await this.eventBus.publish(
-      new PolicyGenerated(
-        e.tenantId, e.incidentId, policy.policyId, pattern.id, recovery.id, policy.category, policy.action, policy.status, policy.confidence, policy.isNew, stageTiming(),
-        e instanceof RecoverySuggested ? e.incidentAgent : undefined,
-      ),
+      new PolicyGenerated({
+        tenantId: e.tenantId, incidentId: e.incidentId, policyId: policy.policyId, patternId: pattern.id, recoveryId: recovery.id, category: policy.category,
+        action: policy.action, status: policy.status, confidence: policy.confidence, isNewPolicy: policy.isNew, timing: stageTiming(),
+        incidentAgent: e instanceof RecoverySuggested ? e.incidentAgent : undefined,
+      }),
     );
   }
 

@@ -1,6 +1,8 @@
 import { Query } from '@nestjs/cqrs';
 import type { PatternView } from '../failure-pattern.repository.js';
 
+export type { PatternView };
+
 export class GetPattern extends Query<PatternView | null> {
   constructor(
     readonly tenantId: string,

@@ -1,4 +1,14 @@
 import { Command } from '@nestjs/cqrs';
+import { extractSignature } from '../signature.js';
+
+/**
+ * The catalog's unit of locking for an incident: it is only ever matched against (and added to)
+ * the patterns of this bucket, so callers that match one bucket at a time never race.
+ */
+export function catalogBucketOf(tenantId: string, errorType: string, message: string): string {
+  const signature = extractSignature(errorType, message);
+  return `${tenantId}|${signature.errorType}|${signature.shapeKey}`;
+}
 
 export interface CatalogMatch {
   patternId: string;

@@ -25,7 +25,7 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
       await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });
       if (c.decision === 'applied') {
-        await this.eventBus.publish(new RecoveryApplied(c.tenantId, recovery.source_incident_id, recovery.source_pattern_id, recovery.id, c.actor));
+        await this.eventBus.publish(new RecoveryApplied({ tenantId: c.tenantId, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id, recoveryId: recovery.id, appliedBy: c.actor }));
       }
       return decided;
     });

@@ -1,11 +1,13 @@
 import { Command } from '@nestjs/cqrs';
 import type { Playbook } from '../playbook-catalog.js';
 
+/** What bridge 3 needs of the playbook, so it need not look the recovery up again. */
+export type SuggestedPlaybook = Pick<Playbook, 'id' | 'name' | 'policy'>;
+
 export interface SuggestedRecovery {
   recoveryId: string;
   playbookId: string;
-  /** What bridge 3 needs of the playbook, so it need not look the recovery up again. */
-  playbook: Pick<Playbook, 'id' | 'name' | 'policy'>;
+  playbook: SuggestedPlaybook;
   suggestionType: 'template' | 'generated';
   confidence: number;
   autoApplied: boolean;

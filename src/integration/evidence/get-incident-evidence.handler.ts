@@ -1,11 +1,10 @@
 import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { FindPolicyForPattern } from '../../governance/policies/find-policy-for-pattern/find-policy-for-pattern.query.js';
-import { GetLoopStatus } from '../../integration/loop-status/get-loop-status.query.js';
+import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
+import { GetIncidentTimeline } from '../../incidents/timeline/get-incident-timeline.query.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { GetPattern } from '../../self-healing/catalog/get-pattern/get-pattern.query.js';
-import { incidentView } from '../incident.view.js';
-import { IncidentsRepository } from '../incidents.repository.js';
-import { GetIncidentTimeline } from '../timeline/get-incident-timeline.query.js';
+import { GetLoopStatus } from '../loop-status/get-loop-status.query.js';
 import type { IncidentEvidence } from './evidence.view.js';
 import { GetIncidentEvidence } from './get-incident-evidence.query.js';
 
@@ -18,7 +17,6 @@ import { GetIncidentEvidence } from './get-incident-evidence.query.js';
 export class GetIncidentEvidenceHandler implements IQueryHandler<GetIncidentEvidence> {
   constructor(
     private readonly tx: TransactionHost,
-    private readonly incidents: IncidentsRepository,
     private readonly queries: QueryBus,
   ) {}
 
@@ -26,16 +24,16 @@ export class GetIncidentEvidenceHandler implements IQueryHandler<GetIncidentEvid
     const joined = this.tx.inTransaction;
     return this.tx.run(async () => {
       if (!joined) await this.tx.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
-      const row = await this.incidents.find(tenantId, incidentId);
-      if (!row) return null;
+      const incident = await this.queries.execute(new GetIncident(tenantId, incidentId));
+      if (!incident) return null;
       const loop = await this.queries.execute(new GetLoopStatus(tenantId, incidentId));
-      const patternId = row.matched_pattern_id;
+      const patternId = incident.matchedPatternId;
       const pattern = patternId ? await this.queries.execute(new GetPattern(tenantId, patternId)) : null;
       const policy = patternId ? await this.queries.execute(new FindPolicyForPattern(tenantId, patternId)) : null;
       const timeline = await this.queries.execute(new GetIncidentTimeline(tenantId, incidentId));
       return {
         generatedAt: new Date().toISOString(),
-        incident: incidentView(row),
+        incident,
         loop,
         pattern,
         policy,

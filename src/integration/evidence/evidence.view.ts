@@ -1,8 +1,8 @@
-import type { PolicyView } from '../../governance/policies/policy.view.js';
-import type { LoopStatus } from '../../integration/loop-status/loop-status.js';
-import type { PatternView } from '../../self-healing/catalog/failure-pattern.repository.js';
-import type { IncidentView } from '../incident.view.js';
-import type { IncidentTimeline } from '../timeline/timeline.view.js';
+import type { PolicyView } from '../../governance/policies/find-policy-for-pattern/find-policy-for-pattern.query.js';
+import type { IncidentView } from '../../incidents/incident.view.js';
+import type { IncidentTimeline } from '../../incidents/timeline/timeline.view.js';
+import type { PatternView } from '../../self-healing/catalog/get-pattern/get-pattern.query.js';
+import type { LoopStatus } from '../loop-status/loop-status.js';
 
 /** `GET /incidents/:id/evidence`: everything a post-incident review needs, in one document. */
 export interface IncidentEvidence {

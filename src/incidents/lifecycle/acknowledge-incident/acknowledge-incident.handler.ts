@@ -1,0 +1,29 @@
+import { ConflictException, NotFoundException } from '@nestjs/common';
+import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { incidentView, type IncidentView } from '../../incident.view.js';
+import { IncidentsRepository } from '../../incidents.repository.js';
+import { RecordDecision } from '../../record-decision/record-decision.command.js';
+import { AcknowledgeIncident } from './acknowledge-incident.command.js';
+
+@CommandHandler(AcknowledgeIncident)
+export class AcknowledgeIncidentHandler implements ICommandHandler<AcknowledgeIncident> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly incidents: IncidentsRepository,
+    private readonly commands: CommandBus,
+  ) {}
+
+  execute(c: AcknowledgeIncident): Promise<IncidentView> {
+    return this.tx.run(async () => {
+      const row = await this.incidents.acknowledge(c.tenantId, c.incidentId, c.actor);
+      if (!row) {
+        const existing = await this.incidents.find(c.tenantId, c.incidentId);
+        if (!existing) throw new NotFoundException(`incident ${c.incidentId} not found`);
+        throw new ConflictException(`incident ${c.incidentId} was already acknowledged by ${existing.acknowledged_by} at ${existing.acknowledged_at!.toISOString()}`);
+      }
+      await this.commands.execute(new RecordDecision(c.tenantId, c.incidentId, 'lifecycle', `acknowledged by ${c.actor}`, { actor: c.actor, action: 'acknowledged' }));
+      return incidentView(row);
+    });
+  }
+}

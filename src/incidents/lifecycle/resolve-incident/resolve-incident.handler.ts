@@ -1,0 +1,34 @@
+import { NotFoundException } from '@nestjs/common';
+import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { incidentView } from '../../incident.view.js';
+import { IncidentsRepository } from '../../incidents.repository.js';
+import { RecordDecision } from '../../record-decision/record-decision.command.js';
+import { ResolveIncident, type ResolveIncidentResult } from './resolve-incident.command.js';
+
+@CommandHandler(ResolveIncident)
+export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly incidents: IncidentsRepository,
+    private readonly commands: CommandBus,
+  ) {}
+
+  execute(c: ResolveIncident): Promise<ResolveIncidentResult> {
+    return this.tx.run(async () => {
+      const row = await this.incidents.resolve(c.tenantId, c.incidentId, c.resolvedBy);
+      if (!row) {
+        const existing = await this.incidents.find(c.tenantId, c.incidentId);
+        if (!existing) throw new NotFoundException(`incident ${c.incidentId} not found`);
+        return { incident: incidentView(existing), changed: false };
+      }
+      const mttrMs = row.resolved_at!.getTime() - row.occurred_at.getTime();
+      await this.commands.execute(
+        new RecordDecision(c.tenantId, c.incidentId, 'lifecycle', `resolved by ${c.resolvedBy}${c.note ? `: ${c.note}` : ''}`, {
+          action: 'resolved', resolvedBy: c.resolvedBy, note: c.note, mttrMs,
+        }),
+      );
+      return { incident: incidentView(row), changed: true };
+    });
+  }
+}

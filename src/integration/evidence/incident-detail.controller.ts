@@ -1,0 +1,28 @@
+import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
+import type { IncidentView } from '../../incidents/incident.view.js';
+import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
+import type { Principal } from '../../platform/auth/principal.js';
+import { GetLoopStatus } from '../loop-status/get-loop-status.query.js';
+import type { LoopStatus } from '../loop-status/loop-status.js';
+
+/**
+ * `GET /incidents/:id`: the incident with its loop status. Composed here, where the loop lives,
+ * so the incidents pillar never depends on the loop.
+ */
+@ApiTags('incidents')
+@ApiBearerAuth()
+@Controller('incidents')
+export class IncidentDetailController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentView & { loop: LoopStatus | null }> {
+    const incident = await this.queries.execute(new GetIncident(principal.tenantId, id));
+    if (!incident) throw new NotFoundException(`incident ${id} not found`);
+    const loop = await this.queries.execute(new GetLoopStatus(principal.tenantId, id));
+    return { ...incident, loop };
+  }
+}

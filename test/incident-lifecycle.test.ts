@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+describe('incident lifecycle: open → mitigating → resolved, acknowledged by an operator', () => {
+  let app: TestApp;
+  let operator: string;
+  let viewer: string;
+  let otherTenant: string;
+  const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+  const report = async () =>
+    (await app.http.post('/incidents').set(bearer(operator)).send({ errorType: 'timeout', message: 'upstream timed out after 30000 ms', agentId: 'agent-7', occurredAt: '2026-01-01T00:00:00Z' }).expect(201)).body;
+
+  beforeAll(async () => {
+    app = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false' });
+    operator = await app.keyFor('acme', 'operator');
+    viewer = await app.keyFor('acme', 'viewer');
+    otherTenant = await app.keyFor('globex', 'operator');
+  });
+  afterAll(() => app.stop());
+
+  it('starts open, unacknowledged and unresolved', async () => {
+    const created = await report();
+    expect(created).toMatchObject({ status: 'open', acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null });
+    const read = await app.http.get(`/incidents/${created.id}`).set(bearer(viewer)).expect(200);
+    expect(read.body.status).toBe('open');
+  });
+
+  it('acknowledges once; a second acknowledgement is a conflict', async () => {
+    const { id } = await report();
+    const acked = await app.http.post(`/incidents/${id}/acknowledge`).set(bearer(operator)).expect(200);
+    expect(acked.body.acknowledgedBy).toMatch(/acme operator/);
+    expect(Date.parse(acked.body.acknowledgedAt)).not.toBeNaN();
+    expect(acked.body.status).toBe('open');
+    const again = await app.http.post(`/incidents/${id}/acknowledge`).set(bearer(operator)).expect(409);
+    expect(again.body.message).toMatch(/already acknowledged/);
+  });
+
+  it('resolves once with the resolver and time; resolving twice answers 409 and changes nothing', async () => {
+    const { id } = await report();
+    const resolved = await app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({ note: 'rolled the pod' }).expect(200);
+    expect(resolved.body).toMatchObject({ status: 'resolved', resolvedBy: expect.stringMatching(/acme operator/) });
+    const again = await app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({}).expect(409);
+    expect(again.body.message).toMatch(/already resolved/);
+    const [row] = await app.sql(`SELECT resolved_at FROM incidents WHERE id = $1`, [id]);
+    expect(row.resolved_at.toISOString()).toBe(resolved.body.resolvedAt);
+    const timeline = await app.http.get(`/incidents/${id}/timeline`).set(bearer(viewer)).expect(200);
+    const lifecycle = timeline.body.items.filter((i: { kind: string }) => i.kind === 'lifecycle');
+    expect(lifecycle).toHaveLength(1);
+    expect(lifecycle[0].summary).toMatch(/resolved by .*rolled the pod/);
+    // MTTR is measured from when it occurred.
+    expect(lifecycle[0].details.mttrMs).toBe(Date.parse(resolved.body.resolvedAt) - Date.parse('2026-01-01T00:00:00Z'));
+  });
+
+  it('two concurrent resolutions: exactly one wins', async () => {
+    const { id } = await report();
+    const answers = await Promise.all([1, 2, 3].map(() => app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({})));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409]);
+  });
+
+  it('filters the list by status', async () => {
+    const open = await report();
+    const done = await report();
+    await app.http.post(`/incidents/${done.id}/resolve`).set(bearer(operator)).send({}).expect(200);
+    const resolved = await app.http.get('/incidents?status=resolved&limit=200').set(bearer(viewer)).expect(200);
+    const ids = resolved.body.items.map((i: { id: string }) => i.id);
+    expect(ids).toContain(done.id);
+    expect(ids).not.toContain(open.id);
+    expect(resolved.body.items.every((i: { status: string }) => i.status === 'resolved')).toBe(true);
+    const bad = await app.http.get('/incidents?status=closed').set(bearer(viewer)).expect(400);
+    expect(JSON.stringify(bad.body)).toContain('status');
+  });
+
+  it('needs the operator role, answers 404 for another tenant or no such incident, and validates the note', async () => {
+    const { id } = await report();
+    await app.http.post(`/incidents/${id}/resolve`).set(bearer(viewer)).send({}).expect(403);
+    await app.http.post(`/incidents/${id}/acknowledge`).set(bearer(viewer)).expect(403);
+    await app.http.post(`/incidents/${id}/resolve`).set(bearer(otherTenant)).send({}).expect(404);
+    await app.http.post(`/incidents/${id}/acknowledge`).set(bearer(otherTenant)).expect(404);
+    await app.http.post(`/incidents/0190a5a0-0000-7000-8000-000000000000/resolve`).set(bearer(operator)).send({}).expect(404);
+    const bad = await app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({ note: 42 }).expect(400);
+    expect(JSON.stringify(bad.body)).toContain('note');
+    const [row] = await app.sql(`SELECT status FROM incidents WHERE id = $1`, [id]);
+    expect(row.status).toBe('open');
+  });
+});
