@@ -34,6 +34,8 @@ export interface AppConfig {
   draftAdjustmentTtlMs: number;
   sseHeartbeatMs: number;
   shutdownTimeoutMs: number;
+  /** How long a coding agent's claim on a work order holds without progress before it returns to the queue. */
+  workOrderClaimMs: number;
 }
 
 export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5'] as const;
@@ -137,6 +139,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     draftAdjustmentTtlMs: int(env, 'DRAFT_ADJUSTMENT_TTL_MS', 24 * 3_600_000, 1000, 365 * 24 * 3_600_000),
     sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    workOrderClaimMs: int(env, 'WORK_ORDER_CLAIM_MS', 3_600_000, 100, 7 * 24 * 3_600_000),
   };
 }
 
