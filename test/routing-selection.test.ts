@@ -65,7 +65,7 @@ describe('CARE route selection', () => {
     const created = await putAgent(operator, 'agent-p1', ['translate', 'summarise', 'summarise'], 0.8);
     expect(created).toEqual({
       agentId: 'agent-p1', capabilities: ['summarise', 'translate'], baseConfidence: 0.8, effectiveConfidence: 0.8,
-      effectiveConfidenceByCapability: { summarise: 0.8, translate: 0.8 }, activeAdjustments: 0, createdAt: expect.any(String),
+      effectiveConfidenceByCapability: { summarise: 0.8, translate: 0.8 }, activeAdjustments: 0, trustByCapability: {}, createdAt: expect.any(String),
     });
     const updated = await putAgent(admin, 'agent-p1', ['embed'], 0.6);
     expect(updated).toMatchObject({ capabilities: ['embed'], baseConfidence: 0.6, createdAt: created.createdAt });
