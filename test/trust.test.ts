@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, EventBus } from '@nestjs/cqrs';
 import { RecordRunOutcomeForTrust, type RecordRunOutcomeForTrustProps } from '../src/governance/routing/trust/record-run-outcome/record-run-outcome-for-trust.command.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 const RUN_1 = '0190a0a0-0000-7000-8000-000000000101';
 const RUN_2 = '0190a0a0-0000-7000-8000-000000000102';
@@ -64,5 +66,19 @@ describe('trust from recovery runs (real HTTP, real PostgreSQL)', () => {
     // Another tenant sees none of it.
     const other = await app.keyFor('trust-other', 'viewer');
     expect((await app.http.get('/routing/agents/steady').set('Authorization', `Bearer ${other}`)).status).toBe(404);
+  });
+
+  it('RecoveryRunFinished, delivered through the outbox, moves the trust of the run\'s agent and capability', async () => {
+    const runId = '0190a0a0-0000-7000-8000-000000000105';
+    const before = (await agent('fixer')).effectiveConfidenceByCapability.ci;
+    await app.app.get(TransactionHost).run(() =>
+      app.app.get(EventBus).publish(new RecoveryRunFinished({
+        tenantId: 'trust', runId, incidentId: '0190a0a0-0000-7000-8000-000000000200', recoveryId: '0190a0a0-0000-7000-8000-000000000201',
+        patternId: '0190a0a0-0000-7000-8000-000000000202', agentId: 'fixer', capability: 'ci', playbook: 'pipeline_timeout_fix',
+        outcome: 'succeeded', automatic: true, reason: 'verified after the patch',
+      })),
+    );
+    const change = await eventually(async () => (await agent('fixer')).trustHistory.find((h: { runId: string }) => h.runId === runId), 'the trust change');
+    expect(change).toMatchObject({ capability: 'ci', previousTrust: before, newTrust: 0.8125, reason: `0.75 → 0.8125 after run ${runId} (succeeded): verified after the patch` });
   });
 });

@@ -20,6 +20,7 @@ import { LoopController } from './loop-status/loop.controller.js';
 import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
 import { IntegrationStatsController } from './stats/integration-stats.controller.js';
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
+import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.js';
 
 /** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
 @Module({
@@ -36,6 +37,7 @@ import { IntegrationStatsService } from './stats/integration-stats.service.js';
     LoopProgressHub,
     IntegrationStatsService,
     GetIncidentEvidenceHandler,
+    RunOutcomeToTrustHandler,
   ],
 })
 export class IntegrationModule implements OnModuleInit {
