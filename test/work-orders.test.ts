@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Module } from '@nestjs/common';
 import { CommandBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
-import http from 'node:http';
 import { OutboxHandler } from '../src/platform/outbox/outbox-handler.decorator.js';
 import { WorkOrderFinished } from '../src/self-healing/events/work-order-finished.event.js';
 import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
 import { estimateComplexity, priorityFromSeverity, type WorkOrderView } from '../src/self-healing/patches/work-order.view.js';
+import { openSse } from './support/sse.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** Stands in for the run engine's side of the contract: what it is told when a work order finishes. */
@@ -77,19 +77,8 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     const incidentId = await incident();
     const order = await create(incidentId, '0190a0a0-0000-7000-8000-0000000000bb');
     const events: Array<{ change: string; workOrderId: string }> = [];
-    const req = http.get(`${app.url}/integration/stream`, { headers: auth(viewer) }, (res) => {
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const lines = buffer.slice(0, end).split('\n');
-          buffer = buffer.slice(end + 2);
-          const data = lines.find((l) => l.startsWith('data: '));
-          if (lines.includes('event: work_order_progress') && data) events.push(JSON.parse(data.slice(6)));
-        }
-      });
+    const close = openSse(`${app.url}/integration/stream`, auth(viewer), (event, data) => {
+      if (event === 'work_order_progress') events.push(data);
     });
     try {
       await new Promise((r) => setTimeout(r, 150)); // let the subscription register
@@ -124,7 +113,7 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
       const evidence = (await app.http.get(`/incidents/${incidentId}/evidence`).set(auth(viewer)).expect(200)).body;
       expect(evidence.timeline.items.filter((i: { kind: string }) => i.kind === 'patch')).toHaveLength(4);
     } finally {
-      req.destroy();
+      close();
     }
   });
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { newestFirst } from '../../platform/database/newest-first.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
@@ -82,23 +83,8 @@ export class WorkOrdersRepository {
 
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(tenantId: string, filters: { status?: string; runId?: string }, cursor: Cursor | null, limit: number): Promise<WorkOrderRow[]> {
-    const where = ['tenant_id = $1'];
-    const params: unknown[] = [tenantId];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filters.status) add('status = ?', filters.status);
-    if (filters.runId) add('run_id = ?', filters.runId);
-    if (cursor) {
-      params.push(cursor.at, cursor.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit);
-    return this.tx.query<WorkOrderRow>(
-      `SELECT * FROM work_orders WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
+    const q = newestFirst('work_orders', tenantId, [['status = ?', filters.status], ['run_id = ?', filters.runId]], cursor, limit);
+    return this.tx.query<WorkOrderRow>(q.sql, q.params);
   }
 
   /** Counts by state, and the mean time from creation to completion of completed orders. */
