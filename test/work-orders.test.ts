@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Module } from '@nestjs/common';
-import { CommandBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import { CommandBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
 import { OutboxHandler } from '../src/platform/outbox/outbox-handler.decorator.js';
 import { WorkOrderFinished } from '../src/self-healing/events/work-order-finished.event.js';
+import { BuildWorkOrderContext } from '../src/self-healing/patches/build-work-order-context/build-work-order-context.query.js';
 import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
 import { estimateComplexity, priorityFromSeverity, type WorkOrderView } from '../src/self-healing/patches/work-order.view.js';
 import { openSse } from './support/sse.js';
@@ -170,5 +171,37 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     expect(stats.workOrders.completed).toBe(1);
     const [{ minutes }] = await app.sql(`SELECT extract(epoch FROM finished_at - created_at) / 60 AS minutes FROM work_orders WHERE tenant_id = 'wo' AND status = 'completed'`);
     expect(stats.averagePatchTimeMinutes).toBeCloseTo(Number(minutes), 2);
+  });
+
+  it('builds a work order\'s context from the incident and its pattern: template, distinct samples, agents, capabilities, last errors, priority', async () => {
+    const ids: string[] = [];
+    for (const [agentId, secs] of [['builder-1', 900], ['builder-2', 901], ['builder-2', 902], ['builder-1', 900]] as const) {
+      const res = await app.http.post('/incidents').set(auth(operator)).send({
+        errorType: 'pipeline_timeout', message: `stage test of pipeline release timed out after ${secs} s`, agentId, capability: 'ci', severity: 'critical',
+      });
+      ids.push(res.body.id);
+    }
+    const last = ids.at(-1)!;
+    await eventually(async () => {
+      const rows = await app.sql(`SELECT count(*)::int AS n FROM incidents WHERE id = ANY($1::uuid[]) AND matched_pattern_id IS NOT NULL`, [ids]);
+      return rows[0].n === ids.length;
+    }, 'the incidents to join their pattern');
+    const lastErrors = ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'];
+    const brief = await app.app.get(QueryBus).execute(new BuildWorkOrderContext({ tenantId: 'wo', incidentId: last, runId: null, lastErrors, filePath: 'ci/stages/test.ts' }));
+    expect(brief).not.toBeNull();
+    const order = await app.app.get(CommandBus).execute(new CreateWorkOrder({ tenantId: 'wo', runId: null, incidentId: last, stepId: null, description: 'Make the test stage fit its timeout', ...brief! }));
+    const detail = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA)).expect(200)).body;
+    expect(detail.priority).toBe('critical');
+    expect(detail.complexity).toBe('small'); // two agents, one capability, a named file
+    expect(detail.context).toMatchObject({
+      incident: { id: last, errorType: 'pipeline_timeout', severity: 'critical' },
+      pattern: { template: expect.stringContaining('timed out after') },
+      affectedAgents: ['builder-1', 'builder-2'], capabilities: ['ci'], lastErrors: ['e2', 'e3', 'e4', 'e5', 'e6'], filePath: 'ci/stages/test.ts',
+    });
+    // Distinct messages, newest first, three at most.
+    expect(detail.context.pattern.samples).toEqual([
+      'stage test of pipeline release timed out after 900 s', 'stage test of pipeline release timed out after 902 s', 'stage test of pipeline release timed out after 901 s',
+    ]);
+    expect(await app.app.get(QueryBus).execute(new BuildWorkOrderContext({ tenantId: 'wo-other', incidentId: last, runId: null }))).toBeNull();
   });
 });

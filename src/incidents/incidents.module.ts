@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
+import { ListPatternSamplesHandler } from './pattern-samples/list-pattern-samples.handler.js';
 import { IncidentsController } from './incidents.controller.js';
 import { IncidentsRepository } from './incidents.repository.js';
 import { GetKillSwitchStateHandler } from './killswitch/get-killswitch-state.handler.js';
@@ -28,6 +29,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     LinkIncidentToPatternHandler,
     RecordDecisionHandler,
     GetIncidentHandler,
+    ListPatternSamplesHandler,
     SetKillSwitchHandler,
     GetKillSwitchStateHandler,
     GetIncidentTimelineHandler,

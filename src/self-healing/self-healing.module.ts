@@ -5,6 +5,7 @@ import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js'
 import { GetRecoveryHandler } from './recovery/get-recovery/get-recovery.handler.js';
 import { MatchIncidentToCatalogHandler } from './catalog/match-incident/match-incident.handler.js';
 import { ActOnWorkOrderHandler } from './patches/act-on-work-order/act-on-work-order.handler.js';
+import { BuildWorkOrderContextHandler } from './patches/build-work-order-context/build-work-order-context.handler.js';
 import { CreateWorkOrderHandler } from './patches/create-work-order/create-work-order.handler.js';
 import { PatchesController } from './patches/patches.controller.js';
 import { WorkOrderJournal } from './patches/work-order.journal.js';
@@ -30,6 +31,7 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
     WorkOrdersRepository,
     WorkOrderJournal,
     CreateWorkOrderHandler,
+    BuildWorkOrderContextHandler,
     ActOnWorkOrderHandler,
   ],
 })
