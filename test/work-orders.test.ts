@@ -76,13 +76,13 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
 
   it('claim → progress → complete: every transition kept, the timeline, evidence and SSE show it, WorkOrderFinished reaches the run engine', async () => {
     const incidentId = await incident();
-    const order = await create(incidentId, '0190a0a0-0000-7000-8000-0000000000bb');
     const events: Array<{ change: string; workOrderId: string }> = [];
-    const close = openSse(`${app.url}/integration/stream`, auth(viewer), (event, data) => {
+    const { opened, close } = openSse(`${app.url}/integration/stream`, auth(viewer), (event, data) => {
       if (event === 'work_order_progress') events.push(data);
     });
     try {
-      await new Promise((r) => setTimeout(r, 150)); // let the subscription register
+      await opened;
+      const order = await create(incidentId, '0190a0a0-0000-7000-8000-0000000000bb');
       expect((await post(order.id, 'claim', agentA)).body).toMatchObject({ status: 'claimed', claimedBy: expect.stringContaining('wo agent') });
       // Progress and completion need the claimant's own key.
       expect((await post(order.id, 'progress', agentB, { note: 'me too' })).status).toBe(409);
@@ -104,7 +104,7 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
         const mine = events.filter((e) => e.workOrderId === order.id).map((e) => e.change);
         return mine.includes('completed') ? mine : null;
       }, 'work order changes on the tenant stream');
-      expect(seen).toEqual(['claimed', 'progress', 'completed']);
+      expect(seen).toEqual(['created', 'claimed', 'progress', 'completed']);
       const got = await eventually(async () => finished.find((f) => f.workOrderId === order.id), 'WorkOrderFinished delivered');
       expect(got).toMatchObject({ runId: order.runId, stepId: 'escalate', testsPassed: true, outcome: 'completed', tenantId: 'wo' });
 
@@ -140,10 +140,9 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     const order = await create();
     await post(order.id, 'claim', agentA).expect(200);
     expect((await post(order.id, 'claim', agentB)).status).toBe(409);
-    const back = await eventually(async () => {
-      const w = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentB)).expect(200)).body;
-      return w.status === 'queued' ? w : null;
-    }, 'the claim to lapse', 4 * CLAIM_MS + 5000);
+    // Nobody reads it meanwhile: the sweeper returns it (reads would too, see the next test).
+    await eventually(async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued', 'the claim to lapse', 4 * CLAIM_MS + 5000);
+    const back = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentB)).expect(200)).body;
     expect(back.claimedBy).toBeNull();
     expect(back.history.at(-1)).toMatchObject({ from: 'claimed', to: 'queued', actor: 'lease', note: null, details: { previousClaimant: expect.stringContaining('wo agent') } });
     // The first agent lost it: its report is refused; the second may claim.
@@ -203,5 +202,26 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
       'stage test of pipeline release timed out after 900 s', 'stage test of pipeline release timed out after 902 s', 'stage test of pipeline release timed out after 901 s',
     ]);
     expect(await app.app.get(QueryBus).execute(new BuildWorkOrderContext({ tenantId: 'wo-other', incidentId: last, runId: null }))).toBeNull();
+  });
+});
+
+describe('work-order leases on a replica without background work', () => {
+  it('a read releases a lapsed claim itself (OUTBOX_RELAY_ENABLED=false: no sweeper)', async () => {
+    const app = await startTestApp({ WORK_ORDER_CLAIM_MS: '300', OUTBOX_RELAY_ENABLED: 'false' });
+    try {
+      const agent = await app.keyFor('wo-lazy', 'agent');
+      const order = await app.app.get(CommandBus).execute(new CreateWorkOrder({
+        tenantId: 'wo-lazy', runId: null, incidentId: null, stepId: null, description: 'd', priority: 'low', complexity: 'small',
+        context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
+      }));
+      await app.http.post(`/patches/work-orders/${order.id}/claim`).set('Authorization', `Bearer ${agent}`).expect(200);
+      const back = await eventually(async () => {
+        const w = (await app.http.get(`/patches/work-orders/${order.id}`).set('Authorization', `Bearer ${agent}`).expect(200)).body;
+        return w.status === 'queued' ? w : null;
+      }, 'a read to release the lapsed claim');
+      expect(back.history.map((h: { to: string }) => h.to)).toEqual(['queued', 'claimed', 'queued']);
+    } finally {
+      await app.stop();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { BuildWorkOrderContextHandler } from './patches/build-work-order-context
 import { CreateWorkOrderHandler } from './patches/create-work-order/create-work-order.handler.js';
 import { PatchesController } from './patches/patches.controller.js';
 import { WorkOrderJournal } from './patches/work-order.journal.js';
+import { WorkOrderLeaseSweeper } from './patches/work-order-lease.sweeper.js';
 import { WorkOrdersRepository } from './patches/work-orders.repository.js';
 import { playbookProviders } from './playbooks.provider.js';
 import { RecoveriesController } from './recovery/recoveries.controller.js';
@@ -30,6 +31,7 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
     ReviewRecoveryHandler,
     WorkOrdersRepository,
     WorkOrderJournal,
+    WorkOrderLeaseSweeper,
     CreateWorkOrderHandler,
     BuildWorkOrderContextHandler,
     ActOnWorkOrderHandler,

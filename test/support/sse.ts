@@ -1,8 +1,14 @@
 import http from 'node:http';
 
-/** Opens a real SSE connection and hands every message (event name, parsed data) to `onMessage`; returns a close function. */
-export function openSse(url: string, headers: Record<string, string>, onMessage: (event: string, data: any) => void): () => void {
+/**
+ * Opens a real SSE connection and hands every message (event name, parsed data) to `onMessage`.
+ * `opened` resolves once the server answered (it subscribes before it answers).
+ */
+export function openSse(url: string, headers: Record<string, string>, onMessage: (event: string, data: any) => void): { opened: Promise<void>; close: () => void } {
+  let answered: () => void = () => {};
+  const opened = new Promise<void>((resolve) => (answered = resolve));
   const req = http.get(url, { headers }, (res) => {
+    answered();
     let buffer = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
@@ -18,5 +24,5 @@ export function openSse(url: string, headers: Record<string, string>, onMessage:
     });
   });
   req.on('error', () => {}); // closing the stream on purpose ends it with an error
-  return () => req.destroy();
+  return { opened, close: () => req.destroy() };
 }
