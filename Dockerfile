@@ -26,6 +26,7 @@ RUN apt-get update \
  && groupadd --system app && useradd --system --gid app --home /app app \
  && mkdir -p /data && chown app:app /data
 COPY --from=deps /app/node_modules ./node_modules
+# dist holds the compiled service and the built console (dist/console, served at /console).
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config

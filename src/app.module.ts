@@ -1,13 +1,12 @@
 import { DynamicModule, Module, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GovernanceModule } from './governance/governance.module.js';
 import { IncidentsModule } from './incidents/incidents.module.js';
 import { IntegrationModule } from './integration/integration.module.js';
 import { APP_CONFIG, type AppConfig } from './platform/config/config.js';
 import { DatabaseModule } from './platform/database/database.module.js';
+import { httpLoggerOptions } from './platform/http/http-logger.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { SelfHealingModule } from './self-healing/self-healing.module.js';
 
@@ -20,18 +19,7 @@ export class AppModule {
       global: true,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            // A caller's X-Request-Id is kept (for tracing across services), else one is made.
-            genReqId: (req: IncomingMessage, res: ServerResponse) => {
-              const given = req.headers['x-request-id'];
-              const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-              res.setHeader('X-Request-Id', id);
-              return id;
-            },
-            redact: ['req.headers.authorization'],
-            autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
-          },
+          pinoHttp: httpLoggerOptions(config.logLevel),
         }),
         CqrsModule.forRoot(),
         DatabaseModule.forRoot(databaseUrl, config.dbPoolSize),

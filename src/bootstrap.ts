@@ -11,6 +11,7 @@ import { resolveDatabase, type ResolvedDatabase } from './platform/database/reso
 import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
 import { validationPipe } from './platform/http/validation.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
+import { serveConsole } from './platform/console/serve-console.js';
 
 export interface RunningApp {
   app: INestApplication;
@@ -51,6 +52,7 @@ export async function startApp(
       .setDescription('Incident → pattern → recovery → policy → routing, on a transactional outbox.')
       .addBearerAuth()
       .build();
+    serveConsole(app);
     SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi));
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();

@@ -20,7 +20,8 @@ describe('role agent: work orders only (real HTTP)', () => {
   afterAll(() => app.stop());
 
   it('is refused (403) on every route outside the work orders, whatever group it is in', async () => {
-    const others = routes.filter((r) => !AGENT_ROUTES.test(r.path) && !r.path.startsWith('/health'));
+    // Public routes need no key at all (health probes, console sign-in/out); an agent's session is checked below.
+    const others = routes.filter((r) => !AGENT_ROUTES.test(r.path) && !r.path.startsWith('/health') && r.path !== '/auth/session');
     const groups = new Set(others.map((r) => r.path.split('/')[1]));
     // The groups of DESIGN §5 and the rest of /patches are all there.
     for (const g of ['incidents', 'catalog', 'recoveries', 'policies', 'routing', 'integration', 'admin', 'patches', 'metrics']) expect(groups).toContain(g);
@@ -32,6 +33,13 @@ describe('role agent: work orders only (real HTTP)', () => {
     }
     expect(answers.filter((a) => !a.endsWith(' 403'))).toEqual([]);
     expect(answers.length).toBeGreaterThan(30);
+  });
+
+  it('an agent key signed into the console is held to the same rule', async () => {
+    const signIn = await app.http.post('/auth/session').send({ apiKey: agent }).expect(201);
+    const cookie = signIn.headers['set-cookie'][0].split(';')[0];
+    expect((await app.http.get('/incidents').set('Cookie', cookie)).status).toBe(403);
+    expect((await app.http.get('/patches/work-orders').set('Cookie', cookie)).status).toBe(200);
   });
 
   it('may use the work-order routes (reads, and claim/progress/complete/fail reach their own checks)', async () => {

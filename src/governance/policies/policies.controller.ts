@@ -17,6 +17,8 @@ import { FindPolicyForPattern } from './find-policy-for-pattern/find-policy-for-
 import { GetPolicy } from './get-policy/get-policy.query.js';
 import { ListEvaluationsQuery } from './list-evaluations/list-evaluations.dto.js';
 import { ListPoliciesQuery } from './list-policies/list-policies.dto.js';
+import { validateCondition, type ConditionValidation } from './cel.js';
+import { ValidateConditionDto } from './validate-condition/validate-condition.dto.js';
 import { PoliciesRepository } from './policies.repository.js';
 import { policyView, type PolicyView } from './policy.view.js';
 
@@ -50,6 +52,14 @@ export class PoliciesController {
     return this.commands.execute(
       new EvaluatePolicies(principal.tenantId, { agentId: body.agentId, capability: body.capability, context: body.context }),
     );
+  }
+
+  /** Parses a CEL condition without saving anything: the console's policy form checks as you type. */
+  @Post('validate')
+  @HttpCode(200)
+  @RequireRole('viewer')
+  validate(@Body() body: ValidateConditionDto): ConditionValidation {
+    return validateCondition(body.condition);
   }
 
   /** Recorded decisions, newest first. Declared before `:id` so "evaluations" is not taken for an id. */

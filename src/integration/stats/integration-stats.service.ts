@@ -26,12 +26,42 @@ export interface IntegrationStats {
   stages: Record<string, StageStats>;
 }
 
+/** One time bucket of the overview's charts. */
+export interface StatsBucket {
+  start: string;
+  incidents: number;
+  completed: number;
+  avgLoopCompletionTimeMs: number | null;
+}
+
 const round = (x: number | null) => (x === null ? 0 : Math.round(x * 10) / 10);
 
 /** IntegrationStats from the integration module's own records: loop traces and loop events. */
 @Injectable()
 export class IntegrationStatsService {
   constructor(private readonly tx: TransactionHost) {}
+
+  /** Loops per time bucket over the window (empty buckets included), for the console's charts. */
+  async timeseries(tenantId: string, hours: number, buckets: number): Promise<{ windowHours: number; bucketMs: number; buckets: StatsBucket[] }> {
+    const bucketMs = Math.max(1000, Math.ceil((hours * 3_600_000) / buckets));
+    const rows = await this.tx.query<{ start: Date; incidents: number; completed: number; avg_ms: number | null }>(
+      `WITH b AS (
+         SELECT to_timestamp(floor(extract(epoch FROM now()) * 1000 / $3) * $3 / 1000.0 - (n * $3) / 1000.0) AS start
+           FROM generate_series(0, $4 - 1) AS n)
+       SELECT b.start, count(t.incident_id)::int AS incidents, count(*) FILTER (WHERE t.is_complete)::int AS completed,
+              avg(extract(epoch FROM t.completed_at - t.started_at) * 1000) FILTER (WHERE t.is_complete) AS avg_ms
+         FROM b LEFT JOIN loop_traces t
+           ON t.tenant_id = $1 AND t.started_at >= b.start AND t.started_at < b.start + make_interval(secs => $3 / 1000.0)
+              AND t.started_at >= now() - make_interval(secs => $2::double precision * 3600)
+        GROUP BY b.start ORDER BY b.start`,
+      [tenantId, hours, bucketMs, buckets],
+    );
+    return {
+      windowHours: hours,
+      bucketMs,
+      buckets: rows.map((r) => ({ start: r.start.toISOString(), incidents: r.incidents, completed: r.completed, avgLoopCompletionTimeMs: r.avg_ms === null ? null : round(r.avg_ms) })),
+    };
+  }
 
   async compute(tenantId: string, hours: number): Promise<IntegrationStats> {
     const stageColumns = LOOP_STAGES.slice(1).map((s, i) => `

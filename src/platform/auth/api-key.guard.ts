@@ -2,28 +2,40 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Unauthor
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiKeyService } from './api-keys/api-key.service.js';
+import { SessionService, sessionTokenOf } from './sessions/session.service.js';
 import { AGENT_ALLOWED, PLATFORM_ADMIN_ONLY, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
 import { AGENT_ROLE, roleAtLeast, type Principal, type Role } from './principal.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Every route needs `Authorization: Bearer <apiKey>` unless it is @Public(). */
+/**
+ * A write made with the session cookie must come from this origin: SameSite=Strict already keeps
+ * the cookie off cross-site requests; this is the second lock (old browsers, same-site subdomains).
+ */
+function sameOrigin(request: Request): boolean {
+  const source = request.headers.origin ?? request.headers.referer;
+  if (!source) return false;
+  try {
+    return new URL(source).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Every route needs `Authorization: Bearer <apiKey>` or the console's session cookie unless it is @Public(). */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeyService,
+    private readonly sessions: SessionService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new UnauthorizedException('missing API key: send Authorization: Bearer <apiKey>');
-    const principal = await this.keys.authenticate(match[1]);
-    if (!principal) throw new UnauthorizedException('unknown or revoked API key');
+    const principal = await this.principalOf(request);
     request.principal = principal;
 
     if (this.reflector.getAllAndOverride<boolean>(PLATFORM_ADMIN_ONLY, targets) && !principal.platformAdmin) {
@@ -39,5 +51,23 @@ export class ApiKeyGuard implements CanActivate {
       throw new ForbiddenException(`this needs the ${required} role; the key has ${principal.role}`);
     }
     return true;
+  }
+
+  private async principalOf(request: Request): Promise<Principal> {
+    const header = request.headers.authorization;
+    const token = header === undefined ? sessionTokenOf(request.headers.cookie) : null;
+    if (token) {
+      const principal = await this.sessions.authenticate(token);
+      if (!principal) throw new UnauthorizedException('session expired or ended: sign in again');
+      if (!READS.has(request.method) && !sameOrigin(request)) {
+        throw new ForbiddenException('a write with the session cookie needs an Origin (or Referer) of this server');
+      }
+      return principal;
+    }
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    if (!match) throw new UnauthorizedException('missing API key: send Authorization: Bearer <apiKey>');
+    const principal = await this.keys.authenticate(match[1]);
+    if (!principal) throw new UnauthorizedException('unknown or revoked API key');
+    return principal;
   }
 }

@@ -3,10 +3,12 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeysController } from './api-keys/api-keys.controller.js';
 import { ApiKeyService } from './api-keys/api-key.service.js';
+import { SessionController } from './sessions/session.controller.js';
+import { SessionService } from './sessions/session.service.js';
 
 @Module({
-  controllers: [ApiKeysController],
-  providers: [ApiKeyService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+  controllers: [ApiKeysController, SessionController],
+  providers: [ApiKeyService, SessionService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
   exports: [ApiKeyService],
 })
 export class AuthModule implements OnApplicationBootstrap {

@@ -12,6 +12,8 @@ export interface AppConfig {
   adminApiKey: string | null;
   /** How long a replica serves a known API key from memory before asking the database again. */
   apiKeyCacheMs: number;
+  /** How long a console sign-in session lasts (SESSION_TTL_MS). */
+  sessionTtlMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   outbox: {
     /** Batches in flight per handler on this replica. */
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 2, 500),
     adminApiKey,
     apiKeyCacheMs: int(env, 'API_KEY_CACHE_MS', 1000, 0, 3_600_000),
+    sessionTtlMs: int(env, 'SESSION_TTL_MS', 8 * 3_600_000, 60_000, 30 * 24 * 3_600_000),
     logLevel,
     outbox: {
       concurrency: int(env, 'OUTBOX_CONCURRENCY', 1, 1, 64),

@@ -130,6 +130,8 @@ export class ApiKeyService implements OnModuleInit {
   async revoke(id: string): Promise<void> {
     const rows = await this.tx.query(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id`, [id]);
     if (rows.length === 0) throw new NotFoundException(`API key ${id} not found`);
+    // Its console sessions die with it (the session lookup also checks revoked_at).
+    await this.tx.query(`DELETE FROM console_sessions WHERE key_id = $1`, [id]);
     this.keysChanged();
   }
 

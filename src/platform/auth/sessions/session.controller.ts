@@ -1,0 +1,49 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, Public } from '../auth.decorators.js';
+import type { Principal } from '../principal.js';
+import { CreateSessionDto } from './session.dto.js';
+import { SESSION_COOKIE, SessionService, sessionTokenOf, viewOf } from './session.service.js';
+
+/** Secure when the request came over HTTPS (directly or through a proxy that says so). */
+const secure = (req: Request) => req.secure || req.headers['x-forwarded-proto'] === 'https';
+
+@ApiTags('auth')
+@Controller('auth/session')
+export class SessionController {
+  constructor(private readonly sessions: SessionService) {}
+
+  /** Sign-in: the key travels in the body only, never in a URL; the cookie is HttpOnly and SameSite=Strict. */
+  @Public()
+  @Post()
+  @HttpCode(201)
+  async create(@Body() body: CreateSessionDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const created = await this.sessions.create(body.apiKey);
+    if (!created) throw new UnauthorizedException('unknown or revoked API key');
+    res.cookie(SESSION_COOKIE, created.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: secure(req),
+      path: '/',
+      expires: new Date(created.session.expiresAt),
+    });
+    return created.session;
+  }
+
+  /** Who is signed in (the console asks this on load). */
+  @Get()
+  current(@CurrentPrincipal() p: Principal & { expiresAt?: string }) {
+    return { ...viewOf(p), expiresAt: p.expiresAt ?? null };
+  }
+
+  /** Sign-out: the session is deleted server-side, so a copied cookie stops working too. */
+  @Public()
+  @Delete()
+  @HttpCode(204)
+  async end(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    const token = sessionTokenOf(req.headers.cookie);
+    if (token) await this.sessions.end(token);
+    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: secure(req), path: '/' });
+  }
+}

@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { ApiKeyService } from '../api-keys/api-key.service.js';
+import type { Principal, Role } from '../principal.js';
+
+export const SESSION_COOKIE = 'pl_session';
+// Tokens are 256 random bits: a plain SHA-256 is enough, as for API keys.
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export interface SessionView {
+  tenantId: string;
+  keyName: string;
+  role: Role;
+  platformAdmin: boolean;
+  expiresAt: string;
+}
+
+/** Console sign-in: an API key exchanged for an opaque session token, stored hashed, expiring. */
+@Injectable()
+export class SessionService {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly keys: ApiKeyService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** null when the key is unknown or revoked. The token is returned this once. */
+  async create(apiKey: string): Promise<{ token: string; session: SessionView } | null> {
+    const principal = await this.keys.authenticate(apiKey);
+    if (!principal) return null;
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.config.sessionTtlMs);
+    await this.tx.query(`DELETE FROM console_sessions WHERE expires_at < now()`);
+    await this.tx.query(`INSERT INTO console_sessions (token_hash, key_id, expires_at) VALUES ($1, $2, $3)`, [hash(token), principal.keyId, expiresAt]);
+    return { token, session: { ...viewOf(principal), expiresAt: expiresAt.toISOString() } };
+  }
+
+  /** The session's principal while the session is unexpired and its key unrevoked. */
+  async authenticate(token: string): Promise<(Principal & { expiresAt: string }) | null> {
+    const [row] = await this.tx.queryOutside<{ id: string; tenant_id: string; name: string; role: Role; platform_admin: boolean; expires_at: Date }>(
+      `SELECT k.id, k.tenant_id, k.name, k.role, k.platform_admin, s.expires_at
+         FROM console_sessions s JOIN api_keys k ON k.id = s.key_id
+        WHERE s.token_hash = $1 AND s.expires_at > now() AND k.revoked_at IS NULL`,
+      [hash(token)],
+    );
+    if (!row) return null;
+    return { keyId: row.id, keyName: row.name, tenantId: row.tenant_id, role: row.role, platformAdmin: row.platform_admin, expiresAt: row.expires_at.toISOString() };
+  }
+
+  async end(token: string): Promise<void> {
+    await this.tx.query(`DELETE FROM console_sessions WHERE token_hash = $1`, [hash(token)]);
+  }
+}
+
+export const viewOf = (p: Principal): Omit<SessionView, 'expiresAt'> => ({ tenantId: p.tenantId, keyName: p.keyName, role: p.role, platformAdmin: p.platformAdmin });
+
+/** The session token from a Cookie header, if any. */
+export function sessionTokenOf(cookieHeader: string | undefined): string | null {
+  for (const part of (cookieHeader ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE && value.length) return decodeURIComponent(value.join('='));
+  }
+  return null;
+}

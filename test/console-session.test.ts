@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ADMIN_KEY, startTestApp, type TestApp } from './support/test-app.js';
+
+/** Session-cookie auth, the console's static serving, and the routes the console added. */
+describe('console sessions and routes', () => {
+  let app: TestApp;
+  const cookieOf = (res: { headers: Record<string, any> }) => String(res.headers['set-cookie']?.[0] ?? '').split(';')[0];
+
+  async function signIn(key: string) {
+    const res = await app.http.post('/auth/session').send({ apiKey: key }).expect(201);
+    return { cookie: cookieOf(res), res };
+  }
+
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('exchanges a key for an HttpOnly SameSite=Strict cookie, storing only its hash', async () => {
+    const { cookie, res } = await signIn(ADMIN_KEY);
+    const header = res.headers['set-cookie'][0] as string;
+    expect(header).toMatch(/^pl_session=[\w-]{43};/);
+    expect(header).toMatch(/HttpOnly/);
+    expect(header).toMatch(/SameSite=Strict/);
+    expect(header).not.toMatch(/Secure/); // plain HTTP here
+    expect(res.body).toMatchObject({ tenantId: 'default', role: 'admin', platformAdmin: true });
+    const token = cookie.split('=')[1];
+    const rows = await app.sql(`SELECT token_hash FROM console_sessions`);
+    expect(rows.map((r) => r.token_hash)).not.toContain(token);
+    expect((await app.http.get('/auth/session').set('Cookie', cookie).expect(200)).body.role).toBe('admin');
+  });
+
+  it('marks the cookie Secure behind HTTPS', async () => {
+    const res = await app.http.post('/auth/session').set('X-Forwarded-Proto', 'https').send({ apiKey: ADMIN_KEY }).expect(201);
+    expect(res.headers['set-cookie'][0]).toMatch(/; Secure/);
+  });
+
+  it('refuses a bad key and a missing one with the field named', async () => {
+    await app.http.post('/auth/session').send({ apiKey: 'nope' }).expect(401);
+    const res = await app.http.post('/auth/session').send({}).expect(400);
+    expect(JSON.stringify(res.body)).toMatch(/apiKey/);
+  });
+
+  it('accepts cookie writes only from this origin (CSRF), while Bearer keeps working', async () => {
+    const { cookie } = await signIn(ADMIN_KEY);
+    const body = { errorType: 'TimeoutError', message: 'csrf probe' };
+    await app.http.post('/incidents').set('Cookie', cookie).send(body).expect(403);
+    await app.http.post('/incidents').set('Cookie', cookie).set('Origin', 'http://evil.example').send(body).expect(403);
+    const host = new URL(app.url).host;
+    await app.http.post('/incidents').set('Cookie', cookie).set('Origin', `http://${host}`).send(body).expect(201);
+    await app.http.post('/incidents').set('Cookie', cookie).set('Referer', `http://${host}/console/incidents`).send(body).expect(201);
+    await app.http.post('/incidents').set('Authorization', `Bearer ${ADMIN_KEY}`).send(body).expect(201);
+  });
+
+  it('ends a session with its key, at expiry, and at sign-out', async () => {
+    const operator = await app.keyFor('default', 'operator');
+    const { cookie } = await signIn(operator);
+    await app.http.get('/incidents').set('Cookie', cookie).expect(200);
+    const [{ id }] = await app.sql(`SELECT k.id FROM api_keys k JOIN console_sessions s ON s.key_id = k.id WHERE k.role = 'operator'`);
+    await app.http.delete(`/admin/api-keys/${id}`).set('Authorization', `Bearer ${ADMIN_KEY}`).expect(204);
+    await app.http.get('/incidents').set('Cookie', cookie).expect(401);
+    expect(await app.sql(`SELECT 1 FROM console_sessions WHERE key_id = $1`, [id])).toHaveLength(0);
+
+    const expiring = await signIn(ADMIN_KEY);
+    await app.sql(`UPDATE console_sessions SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [expiring.cookie.split('=')[1]]);
+    await app.http.get('/incidents').set('Cookie', expiring.cookie).expect(401);
+
+    const ending = await signIn(ADMIN_KEY);
+    const out = await app.http.delete('/auth/session').set('Cookie', ending.cookie).expect(204);
+    expect(out.headers['set-cookie'][0]).toMatch(/pl_session=;/);
+    await app.http.get('/incidents').set('Cookie', ending.cookie).expect(401);
+  });
+
+  it('serves the console at /console with a fallback for client routes; / redirects there', async () => {
+    await app.http.get('/').expect(302).expect('Location', '/console/');
+    const index = await app.http.get('/console/').expect(200);
+    expect(index.text).toMatch(/<div id="root">/);
+    const route = await app.http.get('/console/incidents/some-id').expect(200);
+    expect(route.text).toBe(index.text);
+    const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(index.text)![1];
+    await app.http.get(asset).expect(200).expect('Content-Type', /javascript/);
+    await app.http.get('/console/assets/missing.js').expect(404);
+  });
+
+  it('buckets loops over time for the overview charts', async () => {
+    const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
+    const other = await app.keyFor('other', 'viewer');
+    const res = await app.http.get('/integration/stats/timeseries').query({ hours: 1, buckets: 6 }).set(auth).expect(200);
+    expect(res.body.bucketMs).toBe(600_000);
+    expect(res.body.buckets).toHaveLength(6);
+    const total = res.body.buckets.reduce((n: number, b: { incidents: number }) => n + b.incidents, 0);
+    const [{ count }] = await app.sql(`SELECT count(*)::int AS count FROM loop_traces WHERE tenant_id = 'default' AND started_at >= now() - interval '1 hour'`);
+    expect(total).toBe(count);
+    expect(total).toBeGreaterThan(0);
+    const theirs = await app.http.get('/integration/stats/timeseries').set({ Authorization: `Bearer ${other}` }).expect(200);
+    expect(theirs.body.buckets.every((b: { incidents: number }) => b.incidents === 0)).toBe(true);
+    await app.http.get('/integration/stats/timeseries').query({ buckets: 0 }).set(auth).expect(400);
+  });
+
+  it('validates a CEL condition without saving anything', async () => {
+    const auth = { Authorization: `Bearer ${await app.keyFor('default', 'viewer')}` };
+    expect((await app.http.post('/policies/validate').set(auth).send({ condition: 'request.agentId == "a"' }).expect(200)).body).toEqual({ ok: true });
+    const bad = (await app.http.post('/policies/validate').set(auth).send({ condition: 'request.agentId ==' }).expect(200)).body;
+    expect(bad.ok).toBe(false);
+    expect(bad.error).toEqual(expect.any(String));
+    const res = await app.http.post('/policies/validate').set(auth).send({}).expect(400);
+    expect(JSON.stringify(res.body)).toMatch(/condition/);
+  });
+});
