@@ -25,7 +25,7 @@
  *   BENCH_COMMIT_CONNECTIONS     connections of the raw commit-rate probe (default: the app's DB_POOL_SIZE, 20)
  *   BENCH_COMMIT_S=5             seconds of the raw commit-rate probe
  *   BENCH_PG_SAMPLE_HZ=10        sample pg_stat_activity this often while offering (0: off) — where the database's time goes
- *   BENCH_CATALOG=true           also run the catalog-match micro-bench (10 000 patterns)
+ *   BENCH_CATALOG=true           also run the micro-benches: catalog match (10 000 patterns), policy evaluation, Alertmanager intake (1 000 alerts)
  *   BENCH_JSON=path              also write every figure as JSON to this file
  *   BENCH_URL                    target this running service instead of starting one
  *   BENCH_API_KEY                with BENCH_URL (required): a platform-admin key, to create the bench tenant's key
@@ -47,6 +47,7 @@ import { Worker } from 'node:worker_threads';
 import { startApp, type RunningApp } from '../src/bootstrap.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { OutboxRelay } from '../src/platform/outbox/outbox.relay.js';
+import { runAlertmanagerIntakeBench, type AlertmanagerIntakeResult } from './alertmanager-intake.bench.js';
 import { runCatalogMatchBench, type CatalogMatchBenchResult } from './catalog-match.bench.js';
 import { runPolicyEvaluateHttp, type PolicyEvaluateHttpResult } from './policy-evaluate-http.js';
 import { runPolicyEvaluateBench } from './policy-evaluate.bench.js';
@@ -521,6 +522,12 @@ async function main(): Promise<void> {
       policyEvaluate = { inProcess: runPolicyEvaluateBench(), http: await runPolicyEvaluateHttp(baseUrl, adminKey) };
     }
 
+    let alertmanagerIntake: AlertmanagerIntakeResult | null = null;
+    if (opts.catalog) {
+      log('bench: Alertmanager intake, 1 000 alerts in batches of 100 (400 fingerprints)');
+      alertmanagerIntake = await runAlertmanagerIntakeBench(baseUrl, adminKey);
+    }
+
     const loopsPerS = load.sustainedLoopsPerS;
     const share = (tx: number | null | undefined) =>
       commitRate && tx && loopsPerS > 0 ? loopsPerS / (commitRate.commitsPerS / tx) : null;
@@ -570,6 +577,7 @@ async function main(): Promise<void> {
       capacityShare: share(transactions?.perLoopWritesMeasured),
       catalog,
       policyEvaluate,
+      alertmanagerIntake,
       progress: load.progress,
     };
 
@@ -630,6 +638,7 @@ type Figures = {
   capacityShare: number | null;
   catalog: CatalogMatchBenchResult | null;
   policyEvaluate: { inProcess: ReturnType<typeof runPolicyEvaluateBench>; http: PolicyEvaluateHttpResult } | null;
+  alertmanagerIntake: AlertmanagerIntakeResult | null;
 };
 
 function renderReport(f: Figures): string {
@@ -746,6 +755,13 @@ function renderReport(f: Figures): string {
     head('Policy evaluation, 1 000 active policies');
     row(`in-process engine (${fmt(e.policies)} policies), median/p95/p99`, `${fmt(e.medianUs, 1)} / ${fmt(e.p95Us, 1)} / ${fmt(e.p99Us, 1)} µs`);
     row(`HTTP POST /policies/evaluate (${fmt(h.policies)} policies, ${fmt(h.calls)} calls) p50/p95/p99`, `${fmt(h.p50Ms, 2)} / ${fmt(h.p95Ms, 2)} / ${fmt(h.p99Ms, 2)} ms`);
+  }
+  if (f.alertmanagerIntake) {
+    const a = f.alertmanagerIntake;
+    head(`Alertmanager intake, ${fmt(a.alerts)} alerts in batches of ${a.batchSize}`);
+    row('alerts/s (sequential batches)', `${fmt(a.alertsPerS, 0)} (${fmt(a.seconds, 2)} s; batch p50 ${fmt(a.batchMs.p50, 1)} ms, max ${fmt(a.batchMs.max, 1)} ms)`);
+    row(`created / deduplicated (${fmt(a.fingerprints)} fingerprints)`, `${fmt(a.created)} / ${fmt(a.deduplicated)}`);
+    row('incidents held / sum of repeatCount', `${fmt(a.incidents)} / ${fmt(a.repeatCountSum)} — dedup ${a.dedupCorrect ? 'correct' : 'WRONG'}`);
   }
   out.push('');
   return `${out.join('\n')}\n`;

@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import { GovernanceModule } from './governance/governance.module.js';
 import { IncidentsModule } from './incidents/incidents.module.js';
+import { IntakeModule } from './intake/intake.module.js';
 import { IntegrationModule } from './integration/integration.module.js';
 import { APP_CONFIG, type AppConfig } from './platform/config/config.js';
 import { DatabaseModule } from './platform/database/database.module.js';
@@ -28,6 +29,7 @@ export class AppModule {
         SelfHealingModule,
         GovernanceModule,
         IntegrationModule,
+        IntakeModule,
         ...extraModules,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],

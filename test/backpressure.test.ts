@@ -30,6 +30,15 @@ describe('back-pressure on POST /incidents (real PostgreSQL, real HTTP)', () => 
     expect(await incidents()).toBe(2);
   });
 
+  it('refuses Alertmanager webhooks the same way (Alertmanager retries a 429), writing nothing', async () => {
+    const refused = await app.http.post('/intake/alertmanager').set('Authorization', `Bearer ${operator}`).send({
+      version: '4', groupKey: '{}', status: 'firing', receiver: 'r',
+      alerts: [{ status: 'firing', labels: { alertname: 'Down' }, annotations: {}, startsAt: '2026-12-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: 'f1' }],
+    }).expect(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(await incidents()).toBe(2);
+  });
+
   it('takes incidents again once the bridges have caught up', async () => {
     app.app.get(OutboxRelay).start();
     await eventually(async () => (await report('upstream payments timed out after 33 s')).status === 201, 'an incident to be accepted again', 20_000);

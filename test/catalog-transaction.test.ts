@@ -50,7 +50,7 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
       `SELECT template, occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = 'cat-a' ORDER BY occurrence_count DESC`,
     );
     expect(rows).toEqual([
-      { template: 'upstream payments timed out after <NUM> s on host <*> during charge', occurrence_count: 3, affected_agents: ['agent-1', 'agent-2'], capabilities: ['billing', 'ledger'] },
+      { template: 'upstream payments timed out after <NUM> on host <*> during charge', occurrence_count: 3, affected_agents: ['agent-1', 'agent-2'], capabilities: ['billing', 'ledger'] },
       { template: 'queue consumer lagging behind by <NUM> messages', occurrence_count: 1, affected_agents: [], capabilities: [] },
     ]);
   });

@@ -36,4 +36,20 @@ describe('migrations', () => {
     expect(await tables()).toEqual([]);
     expect(await runMigrations(url)).toHaveLength(migrations.length);
   });
+
+  it('re-keys stored patterns by token count (issue 16), and back on down', async () => {
+    await runMigrations(url);
+    await revertLastMigration(url); // the pattern-history migration is the last one
+    const tokens = ['Failed', 'to', 'connect', 'to', '<IP>', 'after', '<NUM>', 'tries'];
+    await ds.query(
+      `INSERT INTO failure_patterns (id, tenant_id, error_type, shape_key, template, template_tokens) VALUES ($1, 'm', 'db', '8:connect', $2, $3)`,
+      ['01a233e4-0000-7000-8000-000000000001', tokens.join(' '), tokens],
+    );
+    const key = async () => (await ds.query(`SELECT shape_key FROM failure_patterns WHERE tenant_id = 'm'`))[0].shape_key;
+    await runMigrations(url);
+    expect(await key()).toBe('8');
+    await revertLastMigration(url);
+    expect(await key()).toBe('8:connect');
+    await runMigrations(url);
+  });
 });

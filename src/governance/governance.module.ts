@@ -7,6 +7,7 @@ import { PolicyDecisionPoint } from './policies/evaluate/policy-decision-point.j
 import { EvaluationsRepository } from './policies/evaluations.repository.js';
 import { FindPolicyForPatternHandler } from './policies/find-policy-for-pattern/find-policy-for-pattern.handler.js';
 import { GetPolicyHandler } from './policies/get-policy/get-policy.handler.js';
+import { MovePatternPolicyHandler } from './policies/move-pattern-policy/move-pattern-policy.handler.js';
 import { ListEvaluationsHandler } from './policies/list-evaluations/list-evaluations.handler.js';
 import { PoliciesController } from './policies/policies.controller.js';
 import { PoliciesRepository } from './policies/policies.repository.js';
@@ -33,6 +34,7 @@ import { TrustRepository } from './routing/trust/trust.repository.js';
     DisablePolicyHandler,
     UpsertGeneratedPolicyHandler,
     GetPolicyHandler,
+    MovePatternPolicyHandler,
     EvaluatePoliciesHandler,
     ListEvaluationsHandler,
     FindPolicyForPatternHandler,

@@ -2,6 +2,10 @@ export const INCIDENT_STATUSES = ['open', 'mitigating', 'resolved'] as const;
 /** open → mitigating (a recovery run is active) → resolved; a failed run returns it to open. */
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
+/** Where an incident came from: `POST /incidents`, an Alertmanager webhook, or degradation detection. */
+export const INCIDENT_SOURCES = ['api', 'alertmanager', 'degradation'] as const;
+export type IncidentSource = (typeof INCIDENT_SOURCES)[number];
+
 export interface IncidentRow {
   id: string;
   tenant_id: string;
@@ -20,6 +24,12 @@ export interface IncidentRow {
   acknowledged_by: string | null;
   resolved_at: Date | null;
   resolved_by: string | null;
+  source: IncidentSource;
+  /** An alert's fingerprint: at most one unresolved incident per fingerprint. */
+  fingerprint: string | null;
+  /** How many times its alert fired while it was unresolved (1: once). */
+  repeat_count: number;
+  last_seen_at: Date | null;
 }
 
 export interface IncidentView {
@@ -39,6 +49,10 @@ export interface IncidentView {
   acknowledgedBy: string | null;
   resolvedAt: string | null;
   resolvedBy: string | null;
+  source: IncidentSource;
+  fingerprint: string | null;
+  repeatCount: number;
+  lastSeenAt: string | null;
 }
 
 export const incidentView = (r: IncidentRow): IncidentView => ({
@@ -58,4 +72,8 @@ export const incidentView = (r: IncidentRow): IncidentView => ({
   acknowledgedBy: r.acknowledged_by,
   resolvedAt: r.resolved_at?.toISOString() ?? null,
   resolvedBy: r.resolved_by,
+  source: r.source,
+  fingerprint: r.fingerprint,
+  repeatCount: r.repeat_count,
+  lastSeenAt: r.last_seen_at?.toISOString() ?? null,
 });

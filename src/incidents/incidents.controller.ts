@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpException, HttpStatus, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -33,14 +33,7 @@ export class IncidentsController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const key = checkIdempotencyKey(idempotencyKey);
-    const behind = this.backlog.overLimit();
-    if (behind !== null) {
-      res.setHeader('Retry-After', '1');
-      throw new HttpException(
-        { statusCode: 429, error: 'Too Many Requests', message: `the loop is behind (${behind.pending} outbox deliveries pending, over the limit of ${behind.limit}); retry later` },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
+    this.backlog.refuseWhenBehind(res);
     const { incident, replayed } = await this.commands.execute(new ReportIncident(principal.tenantId, body, key));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return incident;

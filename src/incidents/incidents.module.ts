@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FindUnresolvedIncidentByFingerprintHandler } from './find-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { ListPatternSamplesHandler } from './pattern-samples/list-pattern-samples.handler.js';
 import { IncidentsController } from './incidents.controller.js';
@@ -13,6 +14,7 @@ import { LifecycleController } from './lifecycle/lifecycle.controller.js';
 import { ResolveIncidentHandler } from './lifecycle/resolve-incident/resolve-incident.handler.js';
 import { SetIncidentMitigationHandler } from './lifecycle/set-mitigation/set-incident-mitigation.handler.js';
 import { LinkIncidentToPatternHandler } from './link-pattern/link-incident-to-pattern.handler.js';
+import { MovePatternIncidentsHandler } from './move-pattern-incidents/move-pattern-incidents.handler.js';
 import { RecordDecisionHandler } from './record-decision/record-decision.handler.js';
 import { ReportIncidentHandler } from './report-incident/report-incident.handler.js';
 import { GetIncidentTimelineHandler } from './timeline/get-incident-timeline.handler.js';
@@ -27,6 +29,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     KillSwitchCache,
     ReportIncidentHandler,
     LinkIncidentToPatternHandler,
+    MovePatternIncidentsHandler,
     RecordDecisionHandler,
     GetIncidentHandler,
     ListPatternSamplesHandler,
@@ -36,6 +39,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     AcknowledgeIncidentHandler,
     ResolveIncidentHandler,
     SetIncidentMitigationHandler,
+    FindUnresolvedIncidentByFingerprintHandler,
   ],
 })
 export class IncidentsModule {}

@@ -3,10 +3,15 @@ import { columnsOf, TransactionHost, type Statement } from '../platform/database
 import type { Cursor } from '../platform/http/cursor.js';
 import type { IncidentRow } from './incident.view.js';
 
-type LifecycleColumn = 'status' | 'acknowledged_at' | 'acknowledged_by' | 'resolved_at' | 'resolved_by';
+type LifecycleColumn = 'status' | 'acknowledged_at' | 'acknowledged_by' | 'resolved_at' | 'resolved_by' | 'repeat_count' | 'last_seen_at';
+
+/** Per transaction: the unresolved incident of a fingerprint, including one inserted (deferred) in it. */
+const UNRESOLVED_BY_FINGERPRINT = Symbol('unresolved incident by fingerprint');
+interface FingerprintSlot { row: IncidentRow | null; pending: boolean }
 
 export interface IncidentFilters {
   status?: string;
+  source?: string;
   severity?: string;
   errorType?: string;
   agentId?: string;
@@ -15,6 +20,15 @@ export interface IncidentFilters {
   since?: string;
   until?: string;
 }
+
+interface PatternMove {
+  tenantId: string;
+  from: string[];
+  to: string;
+}
+
+/** A link [tenantId, incidentId, patternId], or a move of merged patterns' incidents. */
+type PatternLinkRow = string[] | PatternMove;
 
 @Injectable()
 export class IncidentsRepository {
@@ -28,18 +42,26 @@ export class IncidentsRepository {
     const stored: IncidentRow = {
       ...row, created_at: new Date(), matched_pattern_id: null,
       status: 'open', acknowledged_at: null, acknowledged_by: null, resolved_at: null, resolved_by: null,
+      repeat_count: 1, last_seen_at: row.fingerprint ? row.occurred_at : null,
     };
     await this.tx.deferWrite(this.insertIncidents, stored);
+    if (stored.fingerprint) {
+      const slot = await this.fingerprintSlot(stored.tenant_id, stored.fingerprint);
+      slot.row = stored;
+      slot.pending = true;
+    }
     return stored;
   }
 
   private readonly insertIncidents = (rows: IncidentRow[]): Statement[] => [
     {
-      sql: `INSERT INTO incidents (id, tenant_id, title, error_type, message, severity, agent_id, capability, context, occurred_at, created_at)
+      sql: `INSERT INTO incidents (id, tenant_id, title, error_type, message, severity, agent_id, capability, context, occurred_at, created_at,
+                                   source, fingerprint, repeat_count, last_seen_at)
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                                 $9::jsonb[], $10::timestamptz[], $11::timestamptz[])`,
+                                 $9::jsonb[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::int[], $15::timestamptz[])`,
       params: columnsOf(
-        rows.map((r) => [r.id, r.tenant_id, r.title, r.error_type, r.message, r.severity, r.agent_id, r.capability, JSON.stringify(r.context), r.occurred_at, r.created_at]),
+        rows.map((r) => [r.id, r.tenant_id, r.title, r.error_type, r.message, r.severity, r.agent_id, r.capability, JSON.stringify(r.context), r.occurred_at, r.created_at,
+          r.source, r.fingerprint, r.repeat_count, r.last_seen_at]),
       ),
     },
   ];
@@ -49,19 +71,70 @@ export class IncidentsRepository {
     return row ?? null;
   }
 
-  /** Read only by later requests: written at commit, every link of the transaction (a bridge-1 batch) in one statement. */
-  setMatchedPattern(tenantId: string, id: string, patternId: string): Promise<void> {
-    return this.tx.deferWrite(this.writeMatchedPatterns, [tenantId, id, patternId]);
+  /**
+   * The unresolved incident with this fingerprint, seeing one inserted earlier in the same
+   * transaction too (inserts are deferred to the commit). Needs a transaction.
+   */
+  async findUnresolvedByFingerprint(tenantId: string, fingerprint: string): Promise<IncidentRow | null> {
+    return (await this.fingerprintSlot(tenantId, fingerprint)).row;
   }
 
-  private readonly writeMatchedPatterns = (links: string[][]): Statement[] => [
-    {
-      sql: `UPDATE incidents i SET matched_pattern_id = l.pattern_id
-              FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS l(tenant_id, incident_id, pattern_id)
-             WHERE i.tenant_id = l.tenant_id AND i.id = l.incident_id`,
-      params: columnsOf(links),
-    },
-  ];
+  /** Counts one more firing of an unresolved incident's alert; a row still waiting for the commit is changed in place. */
+  async recordRepeat(row: IncidentRow, seenAt: Date): Promise<IncidentRow> {
+    const slot = await this.fingerprintSlot(row.tenant_id, row.fingerprint!);
+    if (slot.pending) {
+      row.repeat_count += 1;
+      row.last_seen_at = seenAt;
+      return row;
+    }
+    const [updated] = await this.tx.query<IncidentRow>(
+      `UPDATE incidents SET repeat_count = repeat_count + 1, last_seen_at = greatest(coalesce(last_seen_at, $3), $3)
+        WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+      [row.tenant_id, row.id, seenAt],
+    );
+    slot.row = updated;
+    return updated;
+  }
+
+  private fingerprintSlot(tenantId: string, fingerprint: string): Promise<FingerprintSlot> {
+    return this.tx.once(UNRESOLVED_BY_FINGERPRINT, `${tenantId}\u0000${fingerprint}`, async () => {
+      const [row] = await this.tx.query<IncidentRow>(
+        `SELECT * FROM incidents WHERE tenant_id = $1 AND fingerprint = $2 AND status <> 'resolved' FOR UPDATE`,
+        [tenantId, fingerprint],
+      );
+      return { row: row ?? null, pending: false };
+    });
+  }
+
+  /** Read only by later requests: written at commit, every link of the transaction (a bridge-1 batch) in one statement. */
+  setMatchedPattern(tenantId: string, id: string, patternId: string): Promise<void> {
+    return this.tx.deferWrite(this.writePatternLinks, [tenantId, id, patternId]);
+  }
+
+  /**
+   * Re-files the incidents of merged patterns. Written with the links and after them, so an
+   * incident this transaction linked to a pattern it then merged away is moved too.
+   */
+  moveMatchedPattern(tenantId: string, fromPatternIds: string[], toPatternId: string): Promise<void> {
+    return this.tx.deferWrite(this.writePatternLinks, { tenantId, from: fromPatternIds, to: toPatternId });
+  }
+
+  private readonly writePatternLinks = (rows: PatternLinkRow[]): Statement[] => {
+    const links = rows.filter((r): r is string[] => Array.isArray(r));
+    const moves = rows.filter((r): r is PatternMove => !Array.isArray(r));
+    return [
+      ...(links.length === 0 ? [] : [{
+        sql: `UPDATE incidents i SET matched_pattern_id = l.pattern_id
+                FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS l(tenant_id, incident_id, pattern_id)
+               WHERE i.tenant_id = l.tenant_id AND i.id = l.incident_id`,
+        params: columnsOf(links),
+      }]),
+      ...moves.map((m) => ({
+        sql: `UPDATE incidents SET matched_pattern_id = $2 WHERE tenant_id = $1 AND matched_pattern_id = ANY($3::uuid[])`,
+        params: [m.tenantId, m.to, m.from],
+      })),
+    ];
+  };
 
   /** Sets the acknowledgement once; null when the incident is missing or already acknowledged. */
   async acknowledge(tenantId: string, id: string, actor: string): Promise<IncidentRow | null> {
@@ -80,6 +153,8 @@ export class IncidentsRepository {
         WHERE tenant_id = $1 AND id = $2 AND status <> 'resolved' RETURNING *`,
       [tenantId, id, resolvedBy],
     );
+    // A later firing of its alert in this transaction opens a new incident.
+    if (row?.fingerprint) this.tx.forget(UNRESOLVED_BY_FINGERPRINT, `${tenantId}\u0000${row.fingerprint}`);
     return row ?? null;
   }
 
@@ -102,6 +177,7 @@ export class IncidentsRepository {
       where.push(sql.replace('?', `$${params.length}`));
     };
     if (filters.status) add('status = ?', filters.status);
+    if (filters.source) add('source = ?', filters.source);
     if (filters.severity) add('severity = ?', filters.severity);
     if (filters.errorType) add('error_type = ?', filters.errorType.trim().toLowerCase());
     if (filters.agentId) add('agent_id = ?', filters.agentId);

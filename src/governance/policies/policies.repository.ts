@@ -118,6 +118,18 @@ export class PoliciesRepository {
     return row ?? null;
   }
 
+  /** See MovePatternPolicy: the oldest policy of `from` moves to `to` unless `to` has one. */
+  async moveSourcePattern(tenantId: string, from: string[], to: string): Promise<string | null> {
+    const [row] = await this.tx.query<{ id: string }>(
+      `UPDATE policy_rules SET source_pattern_id = $2, updated_at = now()
+        WHERE id = (SELECT id FROM policy_rules WHERE tenant_id = $1 AND source_pattern_id = ANY($3::uuid[]) ORDER BY created_at, id LIMIT 1)
+          AND NOT EXISTS (SELECT 1 FROM policy_rules WHERE tenant_id = $1 AND source_pattern_id = $2)
+        RETURNING id`,
+      [tenantId, to, from],
+    );
+    return row?.id ?? null;
+  }
+
   async find(tenantId: string, id: string): Promise<PolicyRow | null> {
     const [row] = await this.tx.query<PolicyRow>(`SELECT * FROM policy_rules WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     return row ?? null;

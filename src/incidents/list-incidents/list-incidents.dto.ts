@@ -1,11 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
-import { INCIDENT_STATUSES } from '../incident.view.js';
+import { INCIDENT_SOURCES, INCIDENT_STATUSES } from '../incident.view.js';
 import { SEVERITIES } from '../report-incident/report-incident.dto.js';
 
 export class ListIncidentsQuery {
   @ApiProperty({ required: false, enum: INCIDENT_STATUSES }) @IsOptional() @IsIn(INCIDENT_STATUSES) status?: string;
+  @ApiProperty({ required: false, enum: INCIDENT_SOURCES }) @IsOptional() @IsIn(INCIDENT_SOURCES) source?: string;
   @ApiProperty({ required: false, enum: SEVERITIES }) @IsOptional() @IsIn(SEVERITIES) severity?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsString() errorType?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsString() agentId?: string;

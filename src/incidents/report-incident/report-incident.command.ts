@@ -1,12 +1,30 @@
 import { Command } from '@nestjs/cqrs';
 import type { ReportIncidentDto } from './report-incident.dto.js';
-import type { IncidentView } from '../incident.view.js';
+import type { IncidentSource, IncidentView } from '../incident.view.js';
 
-export class ReportIncident extends Command<{ incident: IncidentView; replayed: boolean }> {
+/** Who reported an incident; an alert's fingerprint deduplicates it against an unresolved incident. */
+export interface IncidentOrigin {
+  source: IncidentSource;
+  fingerprint?: string | null;
+}
+
+/** The fields of an incident report (`POST /incidents`'s body), for other modules that report incidents. */
+export type ReportIncidentInput = ReportIncidentDto;
+
+export interface ReportIncidentResult {
+  incident: IncidentView;
+  /** The Idempotency-Key was used before: the earlier incident, nothing new written. */
+  replayed: boolean;
+  /** Its fingerprint has an unresolved incident: that one's repeat count went up, no new incident, no new loop. */
+  deduplicated: boolean;
+}
+
+export class ReportIncident extends Command<ReportIncidentResult> {
   constructor(
     readonly tenantId: string,
     readonly input: ReportIncidentDto,
     readonly idempotencyKey: string | null,
+    readonly origin: IncidentOrigin = { source: 'api' },
   ) {
     super();
   }

@@ -4,7 +4,7 @@ import { IdempotencyKeys } from '../../platform/idempotency/idempotency-keys.js'
 import { IncidentCreated } from '../events/incident-created.event.js';
 import { incidentView } from '../incident.view.js';
 import { IncidentsRepository } from '../incidents.repository.js';
-import { ReportIncident } from './report-incident.command.js';
+import { ReportIncident, type ReportIncidentResult } from './report-incident.command.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 const SCOPE = 'POST /incidents';
@@ -22,14 +22,20 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
     private readonly idempotencyKeys: IdempotencyKeys,
   ) {}
 
-  execute({ tenantId, input, idempotencyKey }: ReportIncident) {
+  execute({ tenantId, input, idempotencyKey, origin }: ReportIncident): Promise<ReportIncidentResult> {
     return this.tx.run(async () => {
       const id = uuidv7();
       if (idempotencyKey) {
         const earlier = await this.idempotencyKeys.claim(tenantId, SCOPE, idempotencyKey, input, id);
-        if (earlier) return { incident: incidentView((await this.incidents.find(tenantId, earlier))!), replayed: true };
+        if (earlier) return { incident: incidentView((await this.incidents.find(tenantId, earlier))!), replayed: true, deduplicated: false };
       }
       const now = new Date();
+      const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
+      const fingerprint = origin.fingerprint ?? null;
+      if (fingerprint) {
+        const open = await this.incidents.findUnresolvedByFingerprint(tenantId, fingerprint);
+        if (open) return { incident: incidentView(await this.incidents.recordRepeat(open, now)), replayed: false, deduplicated: true };
+      }
       const row = await this.incidents.insert({
         id,
         tenant_id: tenantId,
@@ -40,7 +46,9 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
         agent_id: input.agentId ?? null,
         capability: input.capability ?? null,
         context: input.context ?? {},
-        occurred_at: input.occurredAt ? new Date(input.occurredAt) : now,
+        occurred_at: occurredAt,
+        source: origin.source,
+        fingerprint,
       });
       await this.eventBus.publish(
         new IncidentCreated({
@@ -48,7 +56,7 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
           severity: row.severity, occurredAt: row.occurred_at.toISOString(), createdAt: row.created_at.toISOString(),
         }),
       );
-      return { incident: incidentView(row), replayed: false };
+      return { incident: incidentView(row), replayed: false, deduplicated: false };
     });
   }
 }

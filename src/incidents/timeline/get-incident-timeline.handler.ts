@@ -78,7 +78,7 @@ function created(r: IncidentRow): TimelineItem {
   return {
     at: r.created_at.toISOString(),
     kind: 'incident_created',
-    summary: `incident reported: ${r.title}`,
-    details: { errorType: r.error_type, severity: r.severity, agentId: r.agent_id, capability: r.capability, occurredAt: r.occurred_at.toISOString() },
+    summary: `incident reported by ${r.source}: ${r.title}`,
+    details: { source: r.source, fingerprint: r.fingerprint, repeatCount: r.repeat_count, errorType: r.error_type, severity: r.severity, agentId: r.agent_id, capability: r.capability, occurredAt: r.occurred_at.toISOString() },
   };
 }

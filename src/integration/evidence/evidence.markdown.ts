@@ -49,6 +49,7 @@ export function renderEvidenceMarkdown(e: IncidentEvidence): string {
       ['Incident ID', code(i.id)],
       ['Title', cell(i.title)],
       ['Severity', cell(i.severity)],
+      ['Source', cell(i.fingerprint ? `${i.source} (fingerprint ${i.fingerprint}, fired ${i.repeatCount}×, last ${i.lastSeenAt})` : i.source)],
       ['Agent', cell(i.agentId)],
       ['Capability', cell(i.capability)],
       ['Error type', cell(i.errorType)],

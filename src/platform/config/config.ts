@@ -38,6 +38,8 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** How long a coding agent's claim on a work order holds without progress before it returns to the queue. */
   workOrderClaimMs: number;
+  /** Most alerts (POST /intake/alertmanager) or samples (POST /signals/metrics) one request may carry; more → 413. */
+  intakeMaxBatch: number;
 }
 
 export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5'] as const;
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     workOrderClaimMs: int(env, 'WORK_ORDER_CLAIM_MS', 3_600_000, 100, 7 * 24 * 3_600_000),
+    intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
   };
 }
 

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, HttpException, HttpStatus, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { OutboxStore } from './outbox.store.js';
 
@@ -38,6 +38,17 @@ export class OutboxBacklog implements OnApplicationBootstrap, BeforeApplicationS
   overLimit(): { pending: number; limit: number } | null {
     const limit = this.config.outbox.backlogLimit;
     return limit > 0 && this.pending > limit ? { pending: this.pending, limit } : null;
+  }
+
+  /** For routes that take new work: while over the limit, a 429 with `Retry-After: 1` set on `res`. */
+  refuseWhenBehind(res: { setHeader(name: string, value: string): unknown }): void {
+    const behind = this.overLimit();
+    if (behind === null) return;
+    res.setHeader('Retry-After', '1');
+    throw new HttpException(
+      { statusCode: 429, error: 'Too Many Requests', message: `the loop is behind (${behind.pending} outbox deliveries pending, over the limit of ${behind.limit}); retry later` },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
   }
 
   private async refresh(): Promise<void> {

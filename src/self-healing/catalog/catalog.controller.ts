@@ -8,7 +8,7 @@ import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
 import { ListPatternsQuery, MatchRequestDto, UpdatePatternDto } from './catalog.dto.js';
 import { FailurePatternRepository, patternView } from './failure-pattern.repository.js';
-import { bestMatch } from './pattern-matcher.js';
+import { fileSignature } from './pattern-matcher.js';
 import { extractSignature } from './signature.js';
 
 @ApiTags('catalog')
@@ -33,7 +33,7 @@ export class CatalogController {
     const row = await this.patterns.find(p.tenantId, id);
     if (!row) throw new NotFoundException(`pattern ${id} not found`);
     // Every incident of the pattern counted once, so the incident count is the occurrence count.
-    return { ...patternView(row), incidentCount: row.occurrence_count, templateTokens: row.template_tokens };
+    return { ...patternView(row), incidentCount: row.occurrence_count, templateTokens: row.template_tokens, history: await this.patterns.history(p.tenantId, id) };
   }
 
   /** Sets the pattern's recovery template and whether its recoveries may be auto-applied. */
@@ -58,13 +58,15 @@ export class CatalogController {
   async match(@Body() body: MatchRequestDto, @CurrentPrincipal() p: Principal) {
     const signature = extractSignature(body.errorType, body.message);
     const candidates = await this.patterns.bucket(p.tenantId, signature.errorType, signature.shapeKey);
-    const match = bestMatch(candidates, signature, this.config.matchThreshold);
-    const pattern = match ? await this.patterns.find(p.tenantId, match.id) : null;
+    const decision = fileSignature(candidates, signature, this.config.matchThreshold);
+    const pattern = decision.kind === 'new' ? null : await this.patterns.find(p.tenantId, decision.id);
     return {
       signature: { errorType: signature.errorType, masked: signature.masked, shapeKey: signature.shapeKey },
-      matched: match !== null,
-      score: match?.score ?? null,
+      matched: decision.kind !== 'new',
+      score: decision.kind === 'new' ? null : decision.score,
       pattern: pattern ? patternView(pattern) : null,
+      // The patterns this incident would merge into that one (it shows their position is a parameter).
+      wouldMerge: decision.kind === 'merge' ? decision.absorbed : [],
     };
   }
 }

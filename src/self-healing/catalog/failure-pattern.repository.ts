@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import type { RecoveryTemplate } from '../recovery/recovery-generator.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import type { PatternCandidate } from './pattern-matcher.js';
 
 export interface PatternRow {
@@ -18,6 +19,7 @@ export interface PatternRow {
   auto_apply_recovery: boolean;
   affected_agents: string[];
   capabilities: string[];
+  merged_into_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -32,6 +34,8 @@ export interface PatternView {
   recoveryTemplate: RecoveryTemplate | null;
   autoApplyRecovery: boolean;
   firstIncidentId: string | null;
+  /** Set when this pattern was merged into another (which holds its incidents, recoveries and policy now). */
+  mergedIntoId: string | null;
   lastSeenAt: string;
   createdAt: string;
   updatedAt: string;
@@ -47,6 +51,7 @@ export const patternView = (r: PatternRow): PatternView => ({
   recoveryTemplate: r.recovery_template,
   autoApplyRecovery: r.auto_apply_recovery,
   firstIncidentId: r.first_incident_id,
+  mergedIntoId: r.merged_into_id ?? null,
   lastSeenAt: r.last_seen_at.toISOString(),
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
@@ -72,6 +77,20 @@ export interface HeldPattern extends PatternCandidate {
   added: number;
   newAgents: string[];
   newCapabilities: string[];
+  /** Set when this transaction merged the pattern into another. */
+  mergedInto: string | null;
+  /** Its write is queued for the commit. */
+  queued: boolean;
+}
+
+export interface PatternHistoryView {
+  event: 'merged';
+  mergedPatternId: string | null;
+  templateBefore: string;
+  templateAfter: string;
+  occurrencesMoved: number;
+  incidentId: string | null;
+  at: string;
 }
 
 /** The patterns the current transaction has read with findOnce, by `tenant|id`. */
@@ -85,22 +104,31 @@ const addNew = (added: string[], value: string | null, stored: readonly string[]
   if (value !== null && !stored.includes(value) && !added.includes(value)) added.push(value);
 };
 
+/** The merges of a transaction, written with its commit (after the patterns they name). */
+const writeHistory = (rows: unknown[][]): Statement[] =>
+  rows.map((params) => ({
+    sql: `INSERT INTO failure_pattern_history (id, tenant_id, pattern_id, event, merged_pattern_id, template_before, template_after, occurrences_moved, incident_id)
+          VALUES ($1, $2, $3, 'merged', $4, $5, $6, $7, $8)`,
+    params,
+  }));
+
 /** One statement per held pattern, with its state at commit. */
 const writeHeldPatterns = (patterns: HeldPattern[]): Statement[] =>
   patterns.map((p) =>
     p.isNew
       ? {
-          sql: `INSERT INTO failure_patterns (id, tenant_id, error_type, shape_key, template, template_tokens, occurrence_count, first_incident_id, affected_agents, capabilities)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          params: [p.id, p.tenantId, p.errorType, p.shapeKey, p.templateTokens.join(' '), p.templateTokens, p.added, p.firstIncidentId, p.newAgents, p.newCapabilities],
+          sql: `INSERT INTO failure_patterns (id, tenant_id, error_type, shape_key, template, template_tokens, occurrence_count, first_incident_id, affected_agents, capabilities, merged_into_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+          params: [p.id, p.tenantId, p.errorType, p.shapeKey, p.templateTokens.join(' '), p.templateTokens, p.added, p.firstIncidentId, p.newAgents, p.newCapabilities, p.mergedInto],
         }
       : {
           // The lists only grow, in the order first seen; the bucket lock kept them as read.
           sql: `UPDATE failure_patterns
                    SET template_tokens = $2, template = $3, occurrence_count = occurrence_count + $4, last_seen_at = now(), updated_at = now(),
-                       affected_agents = affected_agents || $5::text[], capabilities = capabilities || $6::text[]
+                       affected_agents = affected_agents || $5::text[], capabilities = capabilities || $6::text[],
+                       merged_into_id = coalesce($7, merged_into_id)
                  WHERE id = $1`,
-          params: [p.id, p.templateTokens, p.templateTokens.join(' '), p.added, p.newAgents, p.newCapabilities],
+          params: [p.id, p.templateTokens, p.templateTokens.join(' '), p.added, p.newAgents, p.newCapabilities, p.mergedInto],
         },
   );
 
@@ -125,6 +153,7 @@ export class FailurePatternRepository {
     return rows.map((r) => ({
       id: r.id, tenantId, errorType, shapeKey, templateTokens: r.template_tokens, occurrenceCount: r.occurrence_count,
       isNew: false, firstIncidentId: null, agents: r.affected_agents, capabilities: r.capabilities, added: 0, newAgents: [], newCapabilities: [],
+      mergedInto: null, queued: false,
     }));
   }
 
@@ -136,7 +165,7 @@ export class FailurePatternRepository {
 
   private bucketRows(tenantId: string, errorType: string, shapeKey: string) {
     return this.tx.query<Pick<PatternRow, 'id' | 'template_tokens' | 'occurrence_count' | 'affected_agents' | 'capabilities'>>(
-      `SELECT id, template_tokens, occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = $1 AND error_type = $2 AND shape_key = $3`,
+      `SELECT id, template_tokens, occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = $1 AND error_type = $2 AND shape_key = $3 AND merged_into_id IS NULL`,
       [tenantId, errorType, shapeKey],
     );
   }
@@ -146,6 +175,7 @@ export class FailurePatternRepository {
     const pattern: HeldPattern = {
       id: p.id, tenantId: p.tenantId, errorType: p.errorType, shapeKey: p.shapeKey, templateTokens: p.tokens, occurrenceCount: 0,
       isNew: true, firstIncidentId: p.incidentId, agents: [], capabilities: [], added: 0, newAgents: [], newCapabilities: [],
+      mergedInto: null, queued: false,
     };
     bucket.push(pattern);
     await this.recordOccurrence(pattern, p.tokens, p.agentId, p.capability);
@@ -159,7 +189,59 @@ export class FailurePatternRepository {
     pattern.added += 1;
     addNew(pattern.newAgents, agentId, pattern.agents);
     addNew(pattern.newCapabilities, capability, pattern.capabilities);
-    if (pattern.added === 1) await this.tx.deferWrite(writeHeldPatterns, pattern);
+    await this.queue(pattern);
+  }
+
+  private async queue(pattern: HeldPattern): Promise<void> {
+    if (pattern.queued) return;
+    pattern.queued = true;
+    await this.tx.deferWrite(writeHeldPatterns, pattern);
+  }
+
+  /**
+   * Merges held patterns of a bucket into `survivor` (the oldest): its template becomes
+   * `templateTokens`, it takes over their occurrence counts, agents, capabilities and recoveries,
+   * and each merge is a row of its history. The absorbed patterns leave the bucket and are kept,
+   * naming the survivor. Incidents and policies belong to other pillars: the caller moves those.
+   */
+  async absorb(bucket: HeldPattern[], survivor: HeldPattern, absorbed: HeldPattern[], templateTokens: string[], incidentId: string): Promise<void> {
+    const before = survivor.templateTokens.join(' ');
+    survivor.templateTokens = templateTokens;
+    for (const p of absorbed) {
+      survivor.occurrenceCount += p.occurrenceCount;
+      survivor.added += p.occurrenceCount;
+      for (const agent of [...p.agents, ...p.newAgents]) addNew(survivor.newAgents, agent, survivor.agents);
+      for (const capability of [...p.capabilities, ...p.newCapabilities]) addNew(survivor.newCapabilities, capability, survivor.capabilities);
+      p.mergedInto = survivor.id;
+      bucket.splice(bucket.indexOf(p), 1);
+      await this.queue(p);
+      await this.tx.deferWrite(writeHistory, [uuidv7(), survivor.tenantId, survivor.id, p.id, before, templateTokens.join(' '), p.occurrenceCount, incidentId]);
+    }
+    await this.queue(survivor);
+    // A recovery template set on a merged pattern (PATCH) carries over when the survivor has none.
+    await this.tx.query(
+      `UPDATE failure_patterns s SET recovery_template = a.recovery_template, auto_apply_recovery = a.auto_apply_recovery
+         FROM (SELECT recovery_template, auto_apply_recovery FROM failure_patterns
+                WHERE tenant_id = $1 AND id = ANY($3::uuid[]) AND recovery_template IS NOT NULL ORDER BY id LIMIT 1) a
+        WHERE s.tenant_id = $1 AND s.id = $2 AND s.recovery_template IS NULL`,
+      [survivor.tenantId, survivor.id, absorbed.map((p) => p.id)],
+    );
+    // Recoveries are written by other transactions (bridge 2): this one has none of them deferred.
+    await this.tx.query(`UPDATE recovery_candidates SET source_pattern_id = $2 WHERE tenant_id = $1 AND source_pattern_id = ANY($3::uuid[])`, [
+      survivor.tenantId, survivor.id, absorbed.map((p) => p.id),
+    ]);
+  }
+
+  async history(tenantId: string, patternId: string): Promise<PatternHistoryView[]> {
+    const rows = await this.tx.query<{ event: 'merged'; merged_pattern_id: string | null; template_before: string; template_after: string; occurrences_moved: number; incident_id: string | null; created_at: Date }>(
+      `SELECT event, merged_pattern_id, template_before, template_after, occurrences_moved, incident_id, created_at
+         FROM failure_pattern_history WHERE tenant_id = $1 AND pattern_id = $2 ORDER BY created_at, id`,
+      [tenantId, patternId],
+    );
+    return rows.map((r) => ({
+      event: r.event, mergedPatternId: r.merged_pattern_id, templateBefore: r.template_before, templateAfter: r.template_after,
+      occurrencesMoved: r.occurrences_moved, incidentId: r.incident_id, at: r.created_at.toISOString(),
+    }));
   }
 
   async find(tenantId: string, id: string): Promise<PatternRow | null> {
@@ -179,7 +261,8 @@ export class FailurePatternRepository {
 
   async list(tenantId: string, filters: { errorType?: string }, cursor: Cursor | null, limit: number): Promise<PatternRow[]> {
     const params: unknown[] = [tenantId];
-    const where = ['tenant_id = $1'];
+    // Merged patterns are history: their ids still resolve (GET by id), they are not listed.
+    const where = ['tenant_id = $1', 'merged_into_id IS NULL'];
     if (filters.errorType) {
       params.push(filters.errorType.trim().toLowerCase());
       where.push(`error_type = $${params.length}`);

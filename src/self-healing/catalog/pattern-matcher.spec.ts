@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { bestMatch, generalize, PatternIndex, similarity, WILDCARD, type PatternCandidate } from './pattern-matcher.js';
+import { bestMatch, fileSignature, generalize, PatternIndex, similarity, WILDCARD, type PatternCandidate } from './pattern-matcher.js';
 import { extractSignature, type FailureSignature } from './signature.js';
 
 const words = (text: string) => text.split(' ');
@@ -127,10 +127,10 @@ describe('PatternIndex', () => {
     const index = new PatternIndex();
     const newId = ids();
     const first = index.matchOrAdd(extractSignature('db_error', 'replica db-1.prod.internal lag 30s'), 0.8, newId);
-    expect(first).toEqual({ id: 'p1', score: 1, isNew: true, templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'] });
+    expect(first).toEqual({ id: 'p1', score: 1, isNew: true, templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'], absorbed: [] });
 
     const same = index.matchOrAdd(extractSignature('db_error', 'replica db-7.prod.internal lag 2s'), 0.8, newId);
-    expect(same).toEqual({ id: 'p1', score: 1, isNew: false, templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'] });
+    expect(same).toEqual({ id: 'p1', score: 1, isNew: false, templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'], absorbed: [] });
 
     // A slot that held a host now holds an IP: 3 of 4 tokens agree (0.75 < 0.8) → new pattern…
     expect(index.matchOrAdd(extractSignature('db_error', 'replica 10.0.0.5 lag 9s'), 0.8, newId).isNew).toBe(true);
@@ -139,8 +139,8 @@ describe('PatternIndex', () => {
     const newId2 = ids();
     index2.matchOrAdd(extractSignature('db_error', 'replica db-1.prod.internal lag 30s'), 0.7, newId2);
     const merged = index2.matchOrAdd(extractSignature('db_error', 'replica 10.0.0.5 lag 9s'), 0.7, newId2);
-    expect(merged).toEqual({ id: 'p1', score: 0.75, isNew: false, templateTokens: ['replica', WILDCARD, 'lag', '<NUM>'] });
-    expect(index2.candidates('db_error', merged.templateTokens.length + ':replica')[0]?.templateTokens).toEqual(merged.templateTokens);
+    expect(merged).toEqual({ id: 'p1', score: 0.75, isNew: false, templateTokens: ['replica', WILDCARD, 'lag', '<NUM>'], absorbed: [] });
+    expect(index2.candidates('db_error', String(merged.templateTokens.length))[0]?.templateTokens).toEqual(merged.templateTokens);
     expect(index2.matchOrAdd(extractSignature('db_error', 'replica fd00::1 lag 1s'), 0.7, newId2)).toMatchObject({ id: 'p1', score: 1 });
   });
 
@@ -162,5 +162,57 @@ describe('PatternIndex', () => {
     expect(reset.isNew).toBe(true);
     expect(refusedAgain.id).toBe(refused.id);
     expect(index.size).toBe(2);
+  });
+});
+
+describe('fileSignature: learning variable positions', () => {
+  const file = (index: PatternIndex, message: string, newId: () => string) => index.matchOrAdd(extractSignature('ssh', message), 0.8, newId);
+  const ids = () => {
+    let n = 0;
+    return () => `p${++n}`;
+  };
+
+  it('learns a word position as a parameter once it has shown three values, and keeps the oldest id', () => {
+    const index = new PatternIndex();
+    const newId = ids();
+    expect(file(index, 'unknown user deploy from gw-west', newId)).toMatchObject({ id: 'p1', isNew: true });
+    expect(file(index, 'unknown user maria from gw-west', newId)).toMatchObject({ id: 'p2', isNew: true });
+    const third = file(index, 'unknown user oracle from gw-west', newId);
+    expect(third).toEqual({ id: 'p1', score: 1, isNew: false, templateTokens: ['unknown', 'user', WILDCARD, 'from', 'gw-west'], absorbed: ['p2'] });
+    expect(index.resolve('p2')).toBe('p1');
+    expect(file(index, 'unknown user admin from gw-west', newId)).toMatchObject({ id: 'p1', isNew: false, absorbed: [] });
+    expect(index.size).toBe(1);
+  });
+
+  it('keeps two look-alikes one word apart in two patterns, however often they come', () => {
+    const index = new PatternIndex();
+    const newId = ids();
+    const ofA = new Set<string>();
+    const ofB = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      ofA.add(index.resolve(file(index, `connection to 10.0.0.${i} refused after ${i} tries`, newId).id));
+      ofB.add(index.resolve(file(index, `connection to 10.0.1.${i} reset after ${i} tries`, newId).id));
+    }
+    expect(ofA.size).toBe(1);
+    expect(ofB.size).toBe(1);
+    expect([...ofA][0]).not.toBe([...ofB][0]);
+  });
+
+  it('needs only two values for a key=value value', () => {
+    const index = new PatternIndex();
+    const newId = ids();
+    file(index, 'slow query op= find plan=COLLSCAN', newId);
+    const second = file(index, 'slow query op= find plan=IXSCAN', newId);
+    expect(second).toMatchObject({ id: 'p1', isNew: false, templateTokens: ['slow', 'query', 'op=', 'find', 'plan=', WILDCARD] });
+  });
+
+  it('merges a pattern the generalised template now covers into the oldest one', () => {
+    const candidates: PatternCandidate[] = [
+      { id: 'p1', templateTokens: words('unknown user backup from <*>') },
+      { id: 'p2', templateTokens: words('unknown user alice from edge-north') },
+      { id: 'p3', templateTokens: words('unknown user deploy from <*>') },
+    ];
+    const decision = fileSignature(candidates, signatureOf('unknown user git from mailhub'));
+    expect(decision).toEqual({ kind: 'merge', id: 'p1', score: 1, templateTokens: words(`unknown user ${WILDCARD} from ${WILDCARD}`), absorbed: ['p2', 'p3'] });
   });
 });

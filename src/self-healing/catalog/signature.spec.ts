@@ -48,6 +48,16 @@ describe('maskMessage', () => {
     ['thousands separator', 'read 1,024,000 rows', 'read <NUM> rows'],
     ['key=value number', 'exit status=137 code', 'exit status=<NUM> code'],
     ['version', 'node v20.1.0 and 1.2.3', 'node <ID> and <NUM>'],
+    ['ctime date', 'since Tue Mar 03 14:22:10 2026 now', 'since <TS> now'],
+    ['written date', 'failed on March 3, 2026 at noon', 'failed on <TS> at noon'],
+    ['day-month-year date', 'failed on 3 Mar 2026 again', 'failed on <TS> again'],
+    ['Common Log Format date', '[03/Mar/2026:14:22:10 +0000] denied', '[<TS>] denied'],
+    ['bare weekday', 'last run on Tuesday failed', 'last run on <TS> failed'],
+    ['size with a unit word', 'wrote 5120 bytes (5.0 KB)', 'wrote <NUM> (<NUM>)'],
+    ['size with another unit', 'wrote 5120 bytes (2.3 MB)', 'wrote <NUM> (<NUM>)'],
+    ['duration in words', 'gave up after 90 seconds and 1h 30m', 'gave up after <NUM> and <NUM>'],
+    ['mm:ss duration', 'job ran 01:45 then 112:09', 'job ran <NUM> then <NUM>'],
+    ['bracketed pid', 'sshd[4312]: Invalid user', 'sshd[<NUM>]: Invalid user'],
   ])('masks %s', (_rule, message, masked) => {
     expect(maskMessage(message)).toBe(masked);
   });
@@ -80,14 +90,17 @@ describe('extractSignature', () => {
       errorType: 'db_connection',
       masked: 'could not connect to server at <IP>: connection refused (attempt <NUM>)',
       tokens: ['could', 'not', 'connect', 'to', 'server', 'at', '<IP>', 'connection', 'refused', 'attempt', '<NUM>'],
-      shapeKey: '11:connect',
+      shapeKey: '11',
     });
   });
 
-  it('keys on the token count and the first significant word, skipping generic words', () => {
-    expect(shapeKeyOf(['Failed', 'to', 'load', 'model', '<STR>'])).toBe('5:load');
-    expect(shapeKeyOf(['Error', '<NUM>'])).toBe('2:error');
-    expect(shapeKeyOf(['<NUM>', '<ID>'])).toBe('2:-');
+  it('keys on the token count alone: any word may turn out to be a parameter', () => {
+    expect(shapeKeyOf(['Failed', 'to', 'load', 'model', '<STR>'])).toBe('5');
+    expect(shapeKeyOf(['unknown', 'user', 'maria'])).toBe(shapeKeyOf(['unknown', 'user', 'deploy']));
+  });
+
+  it('splits key=value into the key and the value', () => {
+    expect(tokenize('reset user=maria rhost= code=<NUM>')).toEqual(['reset', 'user=', 'maria', 'rhost=', 'code=', '<NUM>']);
   });
 
   it('treats only digit-free, placeholder-free tokens as literal', () => {

@@ -28,8 +28,10 @@ export const PLACEHOLDERS = {
 } as const;
 
 const P = PLACEHOLDERS;
-const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
-const WEEKDAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)';
+const WEEKDAY = '(?:Mon(?:day)?|Tue(?:sday)?|Wed(?:nesday)?|Thu(?:rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?)';
+const SIZE_UNIT = '(?:bytes?|B|[kKMGTP]i?B|[kKMGTP]i)';
+const TIME_UNIT = '(?:ns|us|µs|ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)';
 const TIME = '\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?';
 const ZONE = '(?:\\s?(?:Z|UTC|GMT|[+-]\\d{2}:?\\d{2}))?';
 const FILE_EXT =
@@ -42,7 +44,12 @@ const HOST_TLD =
  * may contain spaces (they must collapse to ONE token), URLs before emails/paths/hosts
  * because they contain all of those, timestamps before IPv6 and numbers.
  */
-const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) => string)]> = [
+// Guards: a cheap test that must pass before a costly mask is tried at every word.
+const HAS_MONTH = new RegExp(`\\b${'(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)'}`);
+const HAS_WEEKDAY = /day\b/;
+const HAS_UNIT_WORD = /\d\s[A-Za-z]/;
+
+const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) => string), RegExp?]> = [
   // 'x', "x", `x` — the opening quote must not follow a word char so "can't" is no quote.
   [/(?<![\w\\])(?:'[^'\n\r]*'|"[^"\n\r]*"|`[^`\n\r]*`)(?!\w)/g, P.str],
   [/\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s'"<>`]*[^\s'"<>`.,;:!?)\]}]/g, P.url],
@@ -56,7 +63,14 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   // syslog / ctime: "Jan  2 15:04:05", "Tue Jan 02 15:04:05 2024".
   [new RegExp(`\\b(?:${WEEKDAY}\\s+)?${MONTH}\\s+\\d{1,2}\\s+${TIME}(?:\\s+\\d{4})?(?!\\d)`, 'g'), P.ts],
   [/\b\d{1,2}\/\d{1,2}\/\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b/g, P.ts],
+  // Common Log Format: "03/Mar/2026:14:22:10 +0000".
+  [new RegExp(`\\b\\d{1,2}\\/${MONTH}\\/\\d{4}:${TIME}${ZONE}(?!\\w)`, 'g'), P.ts, HAS_MONTH],
+  // Written dates: "March 3, 2026", "Mar 3rd 2026", "3 Mar 2026", "Tuesday, 3 March 2026", optional time.
+  [new RegExp(`\\b(?:${WEEKDAY},?\\s+)?${MONTH}\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`, 'g'), P.ts, HAS_MONTH],
+  [new RegExp(`\\b(?:${WEEKDAY},?\\s+)?\\d{1,2}(?:st|nd|rd|th)?\\s+${MONTH}(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`, 'g'), P.ts, HAS_MONTH],
   [/(?<![\w:.])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\w:])/g, P.ts],
+  // A bare weekday name ("on Tuesday") is a date too.
+  [new RegExp(`\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b`, 'g'), P.ts, HAS_WEEKDAY],
   // MAC addresses (before IPv6, which they resemble).
   [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}(?![\w:-])/g, P.id],
   // IPv6 candidates (optionally [bracketed]:port), validated so "a:b:c" is left alone.
@@ -83,6 +97,13 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
     ),
     P.host,
   ],
+  // Durations and clock times without seconds: "01:45", "12:30" (after IPv6, hosts and ports).
+  [/(?<![\w:.])\d{1,3}:\d{2}(?![\w:]|\.\d)/g, P.num],
+  // A number and its unit as two words ("5.0 KB", "812 bytes", "90 seconds", "1h 30m"): one
+  // value, as "5.0KB" already is, so a change of unit does not look like a change of word. Only
+  // descending units make one compound duration ("1h 30m", "2 min 5 s"); "40ms 25ms" are two values.
+  [/(?<![\w.])\d+\s?(?:h|hrs?|hours?)\s\d+\s?(?:m|mins?|minutes?)(?:\s\d+\s?(?:s|secs?|seconds?))?(?![\w.])|(?<![\w.])\d+\s?(?:m|mins?|minutes?)\s\d+\s?(?:s|secs?|seconds?)(?![\w.])/g, P.num, HAS_UNIT_WORD],
+  [new RegExp(`(?<![\\w.])[-+]?\\d+(?:\\.\\d+)?\\s(?:${SIZE_UNIT}|${TIME_UNIT})(?![\\w])`, 'g'), P.num, HAS_UNIT_WORD],
   // 1,024,000 — thousands separators would otherwise split one number into several.
   [/(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)/g, P.num],
 ];
@@ -99,7 +120,7 @@ function maskIPv6(candidate: string): string {
 }
 
 const UNIT =
-  '(?:ns|us|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|b|kb|mb|gb|tb|pb|kib|mib|gib|tib|ki|mi|gi|ti|k|g|x|rps|qps)';
+  '(?:ns|us|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|b|kb|mb|gb|tb|pb|kib|mib|gib|tib|ki|mi|gi|ti|k|g|x|rps|qps|bytes)';
 const NUMBER_RE = new RegExp(`^[-+]?\\d+(?:\\.\\d+)*(?:e[-+]?\\d+)?${UNIT}?%?$`, 'i');
 // Go-style compound durations: 1m30s, 2h0m0s, 1.5s.
 const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:h|m|s|ms|us|ns))+$/;
@@ -139,7 +160,8 @@ export const MAX_MESSAGE_LENGTH = 4096;
 /** Replaces every variable part of a message with a typed placeholder. */
 export function maskMessage(message: string): string {
   let masked = message.length > MAX_MESSAGE_LENGTH ? message.slice(0, MAX_MESSAGE_LENGTH) : message;
-  for (const [pattern, replacement] of STRUCTURAL_MASKS) {
+  for (const [pattern, replacement, guard] of STRUCTURAL_MASKS) {
+    if (guard && !guard.test(masked)) continue;
     masked = typeof replacement === 'string' ? masked.replace(pattern, replacement) : masked.replace(pattern, replacement);
   }
   masked = masked.replace(WORD_RUN_RE, maskWordRun);
@@ -149,12 +171,22 @@ export function maskMessage(message: string): string {
 const LEADING_PUNCT = /^[([{]+/;
 const TRAILING_PUNCT = /[,;:.!?)\]}]+$/;
 
-/** Whitespace-splits a masked message and strips edge punctuation; drops empty tokens. */
+// key=value: the key is constant text, the value its own position (a word the matcher may learn as a parameter).
+const KEY_VALUE_RE = /^([A-Za-z_][\w.-]*=)(.+)$/;
+
+/**
+ * Whitespace-splits a masked message and strips edge punctuation; drops empty tokens. A
+ * `key=value` token becomes two, `key=` and `value`, so a value that is a word (`user=maria`)
+ * can vary while its key stays.
+ */
 export function tokenize(masked: string): string[] {
   const tokens: string[] = [];
   for (const raw of masked.split(' ')) {
     const token = raw.replace(LEADING_PUNCT, '').replace(TRAILING_PUNCT, '');
-    if (token !== '') tokens.push(token);
+    if (token === '') continue;
+    const keyValue = KEY_VALUE_RE.exec(token);
+    if (keyValue) tokens.push(keyValue[1]!, keyValue[2]!);
+    else tokens.push(token);
   }
   return tokens;
 }
@@ -170,33 +202,15 @@ export function isLiteralToken(token: string): boolean {
 }
 
 
-const PLAIN_WORD_RE = /^[A-Za-z]+(?:[-_'.][A-Za-z]+)*$/;
-const GENERIC_WORDS = new Set([
-  'a', 'an', 'the', 'to', 'of', 'for', 'in', 'on', 'at', 'by', 'with', 'from', 'and', 'or',
-  'is', 'was', 'be', 'been', 'has', 'had', 'have', 'not', 'no', 'could', 'cannot', 'unable',
-  'while', 'during', 'error', 'err', 'failed', 'failure', 'fail', 'exception', 'fatal', 'warning',
-]);
-
 /**
- * shapeKey = `${tokenCount}:${first significant word}` (lower-cased; "-" when none).
- *
- * Why this is stable: messages of one template have the same token count (each variable part
- * masks to exactly one token) and the same literal words in the same places (literal words
- * are constant text). The key uses nothing else, so substituting values never changes it.
- * The matcher only compares same-length token lists and never generalises literal words, so
- * no pattern could match a message outside its bucket: the key loses no matches.
- * Why it keeps buckets small: "first significant word" skips generic words (failed, error,
- * to, …) so "Failed to connect …" and "Failed to load …" land in different buckets.
+ * shapeKey = the token count. Messages of one template have the same token count (each
+ * variable part masks to one token), and the matcher only compares same-length token lists,
+ * so the key loses no match. It uses no word of the message: any word may turn out to be a
+ * parameter (a user or host name), and a key built from it would split one template over
+ * several buckets that are never compared. With the error type it keeps buckets small.
  */
 export function shapeKeyOf(tokens: readonly string[]): string {
-  let firstWord: string | undefined;
-  for (const token of tokens) {
-    if (!PLAIN_WORD_RE.test(token)) continue;
-    const word = token.toLowerCase();
-    firstWord ??= word;
-    if (!GENERIC_WORDS.has(word)) return `${tokens.length}:${word}`;
-  }
-  return `${tokens.length}:${firstWord ?? '-'}`;
+  return String(tokens.length);
 }
 
 export function normalizeErrorType(errorType: string): string {

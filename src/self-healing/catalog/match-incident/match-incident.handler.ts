@@ -1,9 +1,11 @@
 import { Inject } from '@nestjs/common';
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { MovePatternPolicy } from '../../../governance/policies/move-pattern-policy/move-pattern-policy.command.js';
+import { MovePatternIncidents } from '../../../incidents/move-pattern-incidents/move-pattern-incidents.command.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { FailurePatternRepository } from '../failure-pattern.repository.js';
-import { bestMatch, generalize } from '../pattern-matcher.js';
+import { fileSignature } from '../pattern-matcher.js';
 import { extractSignature } from '../signature.js';
 import { MatchIncidentToCatalog, type CatalogMatch } from './match-incident.command.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
@@ -13,6 +15,7 @@ export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncid
   constructor(
     private readonly tx: TransactionHost,
     private readonly patterns: FailurePatternRepository,
+    private readonly commands: CommandBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -22,17 +25,24 @@ export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncid
       // Every incident of this bucket in the transaction (an outbox batch) shares one read; the
       // patterns are written with the commit.
       const bucket = await this.patterns.lockedBucket(c.tenantId, signature.errorType, signature.shapeKey);
-      const match = bestMatch(bucket, signature, this.config.matchThreshold);
-      if (!match) {
+      const decision = fileSignature(bucket, signature, this.config.matchThreshold);
+      if (decision.kind === 'new') {
         const created = await this.patterns.found(bucket, {
           id: uuidv7(), tenantId: c.tenantId, errorType: signature.errorType, shapeKey: signature.shapeKey,
           tokens: signature.tokens, incidentId: c.incidentId, agentId: c.agentId, capability: c.capability,
         });
         return { patternId: created.id, score: 1, isNew: true, occurrenceCount: created.occurrenceCount };
       }
-      const pattern = bucket.find((p) => p.id === match.id)!;
-      await this.patterns.recordOccurrence(pattern, generalize(pattern.templateTokens, signature.tokens), c.agentId, c.capability);
-      return { patternId: match.id, score: match.score, isNew: false, occurrenceCount: pattern.occurrenceCount };
+      const pattern = bucket.find((p) => p.id === decision.id)!;
+      if (decision.kind === 'merge') {
+        // The older pattern keeps its id; the incidents and the policy of the others follow it.
+        const absorbed = bucket.filter((p) => decision.absorbed.includes(p.id));
+        await this.patterns.absorb(bucket, pattern, absorbed, decision.templateTokens, c.incidentId);
+        await this.commands.execute(new MovePatternIncidents(c.tenantId, decision.absorbed, pattern.id));
+        await this.commands.execute(new MovePatternPolicy(c.tenantId, decision.absorbed, pattern.id));
+      }
+      await this.patterns.recordOccurrence(pattern, decision.templateTokens, c.agentId, c.capability);
+      return { patternId: decision.id, score: decision.score, isNew: false, occurrenceCount: pattern.occurrenceCount };
     });
   }
 }

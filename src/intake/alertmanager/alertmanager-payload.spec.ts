@@ -1,0 +1,77 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Problem } from '../invalid-input.js';
+import { fingerprintOf, nameOf, parseWebhookPayload, severityOf } from './alertmanager-payload.js';
+
+const alert = (over: Record<string, unknown> = {}) => ({
+  status: 'firing',
+  labels: { alertname: 'HighLatency', service: 'checkout', severity: 'critical' },
+  annotations: { summary: 'p99 over 2 s' },
+  startsAt: '2026-12-01T10:00:00.000Z',
+  endsAt: '0001-01-01T00:00:00Z',
+  generatorURL: 'http://prometheus:9090/graph',
+  fingerprint: 'a1b2c3d4e5f60718',
+  ...over,
+});
+const payload = (over: Record<string, unknown> = {}) => ({
+  version: '4', groupKey: '{}:{alertname="HighLatency"}', truncatedAlerts: 0, status: 'firing', receiver: 'pillar-loop',
+  groupLabels: { alertname: 'HighLatency' }, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
+  alerts: [alert()], ...over,
+});
+
+describe('parseWebhookPayload', () => {
+  it('takes a version 4 payload as Alertmanager sends it', () => {
+    const problems: Problem[] = [];
+    const parsed = parseWebhookPayload(payload(), problems);
+    expect(problems).toEqual([]);
+    expect(parsed?.alerts[0]).toMatchObject({ status: 'firing', fingerprint: 'a1b2c3d4e5f60718', labels: { alertname: 'HighLatency' } });
+  });
+
+  it('names every offending field', () => {
+    const problems: Problem[] = [];
+    const parsed = parseWebhookPayload(payload({ version: '3', status: 'on fire', alerts: [alert({ labels: { service: 'x' }, startsAt: 'yesterday' }), 7] }), problems);
+    expect(parsed).toBeNull();
+    expect(problems.map((p) => p.field).sort()).toEqual(['alerts[0].labels.alertname', 'alerts[0].startsAt', 'alerts[1]', 'status', 'version']);
+  });
+
+  it('reads only labels the alert has itself: no alertname inherited from Object.prototype', () => {
+    const problems: Problem[] = [];
+    expect(parseWebhookPayload(payload({ alerts: [alert({ labels: JSON.parse('{"__proto__": {"alertname": "x"}}') })] }), problems)).toBeNull();
+    expect(problems.map((p) => p.field)).toContain('alerts[0].labels.alertname');
+  });
+
+  it('refuses a payload without alerts and a body that is not an object', () => {
+    const a: Problem[] = [];
+    expect(parseWebhookPayload(payload({ alerts: [] }), a)).toBeNull();
+    expect(a.map((p) => p.field)).toEqual(['alerts']);
+    const b: Problem[] = [];
+    expect(parseWebhookPayload([1, 2], b)).toBeNull();
+    expect(b.map((p) => p.field)).toEqual(['body']);
+  });
+
+  it('derives a fingerprint from the labels when the sender gives none, independent of label order', () => {
+    const problems: Problem[] = [];
+    const parsed = parseWebhookPayload(payload({ alerts: [alert({ fingerprint: undefined })] }), problems);
+    expect(parsed?.alerts[0].fingerprint).toBe(fingerprintOf({ severity: 'critical', service: 'checkout', alertname: 'HighLatency' }));
+    expect(fingerprintOf({ a: '1' })).not.toBe(fingerprintOf({ a: '2' }));
+  });
+});
+
+describe('severityOf and nameOf', () => {
+  it('maps Prometheus severities, unknown and missing ones to medium', () => {
+    expect(severityOf('critical')).toBe('critical');
+    expect(severityOf('Warning')).toBe('medium');
+    expect(severityOf('info')).toBe('low');
+    expect(severityOf('error')).toBe('high');
+    expect(severityOf('sev-whatever')).toBe('medium');
+    expect(severityOf(undefined)).toBe('medium');
+    expect(severityOf('constructor')).toBe('medium');
+  });
+
+  it('makes label values into valid agent names', () => {
+    expect(nameOf('node-exporter')).toBe('node-exporter');
+    expect(nameOf(' my service ')).toBe('my_service_');
+    expect(nameOf('__')).toBeNull();
+    expect(nameOf(undefined)).toBeNull();
+    expect(nameOf('x'.repeat(300))).toHaveLength(128);
+  });
+});

@@ -1,0 +1,40 @@
+import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiBody, ApiPayloadTooLargeResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
+import type { Principal } from '../../platform/auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
+import { OutboxBacklog } from '../../platform/outbox/outbox-backlog.js';
+import { batchTooLarge, invalidInput, isPlainObject, type Problem } from '../invalid-input.js';
+import { parseWebhookPayload } from './alertmanager-payload.js';
+import { ReceiveAlerts, type ReceiveAlertsResult } from './receive-alerts.command.js';
+
+/** Alertmanager's (or Grafana's) webhook receiver; authenticated by `http_config.authorization` with an operator key. */
+@ApiTags('intake')
+@ApiBearerAuth()
+@Controller('intake')
+export class AlertmanagerController {
+  constructor(
+    private readonly commands: CommandBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly backlog: OutboxBacklog,
+  ) {}
+
+  @Post('alertmanager')
+  @HttpCode(200)
+  @ApiBody({ description: 'Alertmanager webhook payload, version 4', schema: { type: 'object', additionalProperties: true } })
+  @ApiPayloadTooLargeResponse({ description: 'more alerts than INTAKE_MAX_BATCH' })
+  @ApiTooManyRequestsResponse({ description: 'the loop is over OUTBOX_BACKLOG_LIMIT behind; Alertmanager retries the notification' })
+  receive(@Body() body: unknown, @CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response): Promise<ReceiveAlertsResult> {
+    // The same back-pressure as POST /incidents: Alertmanager retries a 429, so nothing is lost.
+    this.backlog.refuseWhenBehind(res);
+    if (isPlainObject(body) && Array.isArray(body.alerts) && body.alerts.length > this.config.intakeMaxBatch) {
+      throw batchTooLarge('alerts', body.alerts.length, this.config.intakeMaxBatch);
+    }
+    const problems: Problem[] = [];
+    const payload = parseWebhookPayload(body, problems);
+    if (!payload) throw invalidInput(problems);
+    return this.commands.execute(new ReceiveAlerts({ tenantId: p.tenantId, payload }));
+  }
+}

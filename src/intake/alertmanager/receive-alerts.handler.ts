@@ -1,0 +1,88 @@
+import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
+import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
+import { ResolveIncident } from '../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
+import { ReportIncident, type ReportIncidentInput } from '../../incidents/report-incident/report-incident.command.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import type { IntakeSettings } from '../settings/intake-settings.js';
+import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
+import { labelOf, nameOf, severityOf, type WebhookAlert, type WebhookPayload } from './alertmanager-payload.js';
+import { ReceiveAlerts, type ReceiveAlertsResult } from './receive-alerts.command.js';
+
+const MAX_MESSAGE = 16_384;
+
+/**
+ * Firing alerts report incidents through the incidents pillar (which deduplicates by fingerprint:
+ * a repeat raises the open incident's repeatCount, no second incident, no second loop);
+ * resolved alerts resolve their incident as `monitoring`. One transaction for the whole payload,
+ * serialised per tenant, so two deliveries of one new alert cannot both create an incident.
+ * Resolutions go first: a payload never carries both states of one fingerprint, and if a sender
+ * did, the firing one (the newer news) leaves an open incident.
+ */
+@CommandHandler(ReceiveAlerts)
+export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly settings: IntakeSettingsRepository,
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  execute({ tenantId, payload }: ReceiveAlerts): Promise<ReceiveAlertsResult> {
+    return this.tx.run(async () => {
+      await this.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`intake:alertmanager:${tenantId}`]);
+      const settings = await this.settings.get(tenantId);
+      const result: ReceiveAlertsResult = { created: 0, deduplicated: 0, resolved: 0, unmatched: 0, alerts: [] };
+      const ordered = [...payload.alerts.filter((a) => a.status === 'resolved'), ...payload.alerts.filter((a) => a.status === 'firing')];
+      for (const alert of ordered) {
+        const alertname = alert.labels.alertname;
+        if (alert.status === 'resolved') {
+          const open = await this.queries.execute(new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint: alert.fingerprint }));
+          if (!open) {
+            result.unmatched++;
+            result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'unmatched', incidentId: null });
+            continue;
+          }
+          await this.commands.execute(
+            new ResolveIncident({ tenantId, incidentId: open.id, resolvedBy: 'monitoring', note: `alert ${alertname} resolved${alert.endsAt ? ` at ${alert.endsAt}` : ''}` }),
+          );
+          result.resolved++;
+          result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'resolved', incidentId: open.id });
+          continue;
+        }
+        const { incident, deduplicated } = await this.commands.execute(
+          new ReportIncident(tenantId, incidentInput(alert, payload, settings), null, { source: 'alertmanager', fingerprint: alert.fingerprint }),
+        );
+        const outcome = deduplicated ? 'deduplicated' : 'created';
+        result[outcome]++;
+        result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome, incidentId: incident.id });
+      }
+      return result;
+    });
+  }
+}
+
+/** DESIGN §10: errorType from alertname, message from summary/description, agent and capability from the tenant's labels. */
+function incidentInput(alert: WebhookAlert, payload: WebhookPayload, settings: IntakeSettings): ReportIncidentInput {
+  const { labels, annotations } = alert;
+  const alertname = labels.alertname.trim();
+  const text = (name: string) => labelOf(annotations, name)?.trim() || labelOf(payload.commonAnnotations, name)?.trim() || '';
+  const summary = text('summary');
+  const description = text('description');
+  const message = [summary, description].filter(Boolean).join(' — ') || `alert ${alertname} is firing`;
+  const agentLabel = settings.alertmanager.agentLabels.find((l) => labelOf(labels, l));
+  const startsAt = Date.parse(alert.startsAt);
+  return {
+    errorType: alertname,
+    message: message.slice(0, MAX_MESSAGE),
+    title: `${alertname}: ${summary || message}`.slice(0, 500),
+    agentId: nameOf(agentLabel ? labelOf(labels, agentLabel) : undefined) ?? undefined,
+    capability: nameOf(labelOf(labels, settings.alertmanager.capabilityLabel)) ?? undefined,
+    severity: severityOf(labelOf(labels, 'severity')),
+    // Alertmanager's zero time (0001-01-01) and unparsable times fall back to now.
+    occurredAt: startsAt > 0 ? new Date(startsAt).toISOString() : undefined,
+    context: {
+      alert: { labels, annotations, startsAt: alert.startsAt, generatorURL: alert.generatorURL || null, fingerprint: alert.fingerprint },
+      alertmanager: { receiver: payload.receiver, groupKey: payload.groupKey, externalURL: payload.externalURL || null },
+    },
+  };
+}

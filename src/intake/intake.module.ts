@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AlertmanagerController } from './alertmanager/alertmanager.controller.js';
+import { ReceiveAlertsHandler } from './alertmanager/receive-alerts.handler.js';
+import { IntakeSettingsController } from './settings/intake-settings.controller.js';
+import { IntakeSettingsRepository } from './settings/intake-settings.repository.js';
+import { RecordSamplesHandler } from './signals/record-samples/record-samples.handler.js';
+import { SignalsController } from './signals/signals.controller.js';
+
+/**
+ * Outside signals into incidents (DESIGN §10): Alertmanager webhooks and degradation detection
+ * over metric samples. Reports and resolves incidents only through the incidents pillar's commands.
+ */
+@Module({
+  controllers: [AlertmanagerController, SignalsController, IntakeSettingsController],
+  providers: [IntakeSettingsRepository, ReceiveAlertsHandler, RecordSamplesHandler],
+})
+export class IntakeModule {}

@@ -1,0 +1,39 @@
+import { Command } from '@nestjs/cqrs';
+import type { Sample } from '../samples.js';
+import type { EscalationView, SymptomView } from '../signal.view.js';
+
+/** A series that raised no symptom because its trailing history is still too short. */
+export interface InsufficientHistory {
+  metric: string;
+  agentId: string | null;
+  capability: string | null;
+  /** Samples of this request not judged for lack of history. */
+  samplesNotEvaluated: number;
+  /** The history the last of them had. */
+  history: { samples: number; spanHours: number };
+  required: { samples: number; spanHours: number };
+}
+
+export interface RecordSamplesResult {
+  accepted: number;
+  /** Samples that had enough history to be compared with their baseline. */
+  evaluated: number;
+  symptoms: SymptomView[];
+  /** Escalations this request armed (each reported an incident). */
+  escalations: EscalationView[];
+  insufficientHistory: InsufficientHistory[];
+  /** Samples and symptoms deleted for being older than the retention. */
+  pruned: { samples: number; symptoms: number };
+}
+
+/** Stores metric samples and judges each against its trailing baseline (DESIGN §10). */
+export class RecordSamples extends Command<RecordSamplesResult> {
+  readonly tenantId: string;
+  readonly samples: Sample[];
+
+  constructor(props: { tenantId: string; samples: Sample[] }) {
+    super();
+    this.tenantId = props.tenantId;
+    this.samples = props.samples;
+  }
+}

@@ -1,0 +1,47 @@
+/** A breach of a sample against its series' baseline (`GET /signals/symptoms`). */
+export interface SymptomView {
+  id: string;
+  metric: string;
+  agentId: string | null;
+  capability: string | null;
+  severity: 'warning' | 'critical';
+  value: number;
+  baseline: { median: number; mad: number; samples: number };
+  deltaPct: number | null;
+  at: string;
+}
+
+/** Armed by enough symptoms of one kind for one agent; reported an incident (`GET /signals/escalations`). */
+export interface EscalationView {
+  id: string;
+  metric: string;
+  agentId: string | null;
+  capability: string | null;
+  armedAt: string;
+  expiresAt: string;
+  /** By the wall clock; detection itself goes by the samples' times. */
+  active: boolean;
+  symptomIds: string[];
+  incidentId: string;
+}
+
+export interface SymptomRow {
+  id: string; tenant_id: string; metric: string; agent_id: string; capability: string; severity: 'warning' | 'critical';
+  value: number; baseline: number; mad: number; delta_pct: number | null; baseline_samples: number; at: Date;
+}
+
+export interface EscalationRow {
+  id: string; tenant_id: string; metric: string; agent_id: string; capability: string;
+  armed_at: Date; expires_at: Date; symptom_ids: string[]; incident_id: string;
+}
+
+export const symptomView = (r: SymptomRow): SymptomView => ({
+  id: r.id, metric: r.metric, agentId: r.agent_id || null, capability: r.capability || null, severity: r.severity, value: r.value,
+  baseline: { median: r.baseline, mad: r.mad, samples: r.baseline_samples }, deltaPct: r.delta_pct, at: r.at.toISOString(),
+});
+
+export const escalationView = (r: EscalationRow): EscalationView => ({
+  id: r.id, metric: r.metric, agentId: r.agent_id || null, capability: r.capability || null,
+  armedAt: r.armed_at.toISOString(), expiresAt: r.expires_at.toISOString(), active: r.expires_at.getTime() > Date.now(),
+  symptomIds: r.symptom_ids, incidentId: r.incident_id,
+});

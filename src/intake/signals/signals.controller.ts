@@ -1,0 +1,88 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiBody, ApiPayloadTooLargeResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
+import type { Principal } from '../../platform/auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { batchTooLarge, invalidInput, isPlainObject, type Problem } from '../invalid-input.js';
+import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
+import { RecordSamples, type RecordSamplesResult } from './record-samples/record-samples.command.js';
+import { parseSamples } from './samples.js';
+import { escalationView, symptomView, type EscalationRow, type SymptomRow } from './signal.view.js';
+
+export class ListSignalsQuery {
+  @ApiProperty({ required: false }) @IsOptional() @IsString() metric?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() agentId?: string;
+  @ApiProperty({ required: false, description: 'at or after (ISO 8601)' }) @IsOptional() @IsDateString() since?: string;
+  @ApiProperty({ required: false, description: 'escalations only: true = still armed by the wall clock' }) @IsOptional() @IsIn(['true', 'false']) active?: string;
+  @ApiProperty({ required: false, default: 50, minimum: 1, maximum: 500 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+  @ApiProperty({ required: false, description: 'nextCursor of the previous page' }) @IsOptional() @IsString() cursor?: string;
+}
+
+/** Metric samples in; symptoms and escalations out (DESIGN §10). */
+@ApiTags('signals')
+@ApiBearerAuth()
+@Controller('signals')
+export class SignalsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly tx: TransactionHost,
+    private readonly settings: IntakeSettingsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('metrics')
+  @HttpCode(200)
+  @ApiBody({ schema: { type: 'object', properties: { samples: { type: 'array', items: { type: 'object' } } } } })
+  @ApiPayloadTooLargeResponse({ description: 'more samples than INTAKE_MAX_BATCH' })
+  async record(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<RecordSamplesResult> {
+    if (isPlainObject(body) && Array.isArray(body.samples) && body.samples.length > this.config.intakeMaxBatch) {
+      throw batchTooLarge('samples', body.samples.length, this.config.intakeMaxBatch);
+    }
+    const problems: Problem[] = [];
+    const samples = parseSamples(body, await this.settings.get(p.tenantId), new Date(), problems);
+    if (problems.length) throw invalidInput(problems);
+    return this.commands.execute(new RecordSamples({ tenantId: p.tenantId, samples }));
+  }
+
+  /** Newest first. */
+  @Get('symptoms')
+  async symptoms(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal) {
+    const limit = q.limit ?? 50;
+    const rows = await this.list<SymptomRow>('signal_symptoms', 'at', p.tenantId, q, limit);
+    return pageOf(rows, limit, symptomView, (r) => encodeCursor(r.at, r.id));
+  }
+
+  /** Newest first. */
+  @Get('escalations')
+  async escalations(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal) {
+    const limit = q.limit ?? 50;
+    const rows = await this.list<EscalationRow>('signal_escalations', 'armed_at', p.tenantId, q, limit);
+    return pageOf(rows, limit, escalationView, (r) => encodeCursor(r.armed_at, r.id));
+  }
+
+  private list<R>(table: 'signal_symptoms' | 'signal_escalations', timeColumn: 'at' | 'armed_at', tenantId: string, q: ListSignalsQuery, limit: number): Promise<R[]> {
+    const cursor = decodeCursor(q.cursor);
+    const where = ['tenant_id = $1'];
+    const params: unknown[] = [tenantId];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replaceAll('?', `$${params.length}`));
+    };
+    if (q.metric) add('metric = ?', q.metric);
+    if (q.agentId) add('agent_id = ?', q.agentId);
+    if (q.since) add(`${timeColumn} >= ?`, q.since);
+    if (table === 'signal_escalations' && q.active !== undefined) where.push(q.active === 'true' ? 'expires_at > now()' : 'expires_at <= now()');
+    if (cursor) {
+      params.push(cursor.at, cursor.id);
+      where.push(`(${timeColumn}, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit + 1);
+    return this.tx.query<R>(`SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY ${timeColumn} DESC, id DESC LIMIT $${params.length}`, params);
+  }
+}

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * When a third user name shows that a position is a parameter, the patterns founded for the
+ * first two merge: the older keeps its id and takes over the counts, incidents, recoveries and
+ * (when it has none) the policy, and the merge is in its history. Real HTTP, real loop.
+ */
+describe('pattern merges keep the older id and move what hangs on the others', () => {
+  let app: TestApp;
+  let operator: string;
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    operator = await app.keyFor('merge', 'operator');
+  });
+  afterAll(() => app.stop());
+
+  const report = async (message: string, agentId: string) => {
+    const res = await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'ssh_auth', message, agentId });
+    expect(res.status).toBe(201);
+    const id = res.body.id as string;
+    await eventually(async () => (await app.http.get(`/integration/loop/${id}`).set(auth(operator)).expect(200)).body.isComplete, `loop of ${id}`);
+    return id;
+  };
+  const incident = async (id: string) => (await app.http.get(`/incidents/${id}`).set(auth(operator)).expect(200)).body;
+  const pattern = async (id: string) => (await app.http.get(`/catalog/patterns/${id}`).set(auth(operator)).expect(200)).body;
+
+  it('merges two variants into the older pattern on the third value, and moves incidents, recoveries and the policy', async () => {
+    const first = await report('unknown user deploy from gw-west', 'agent-a');
+    const second = await report('unknown user maria from gw-west', 'agent-b');
+    const [p1, p2] = [(await incident(first)).matchedPatternId as string, (await incident(second)).matchedPatternId as string];
+    expect(p1).not.toBe(p2); // two values are not yet a parameter
+    expect(p1 < p2).toBe(true); // ids are time-ordered: p1 is the older
+    // Each pattern got a recovery and a policy from the loop. Take p1's policy away so p2's can move.
+    expect(await app.sql(`SELECT source_pattern_id FROM policy_rules WHERE tenant_id = 'merge' ORDER BY source_pattern_id`)).toEqual([{ source_pattern_id: p1 }, { source_pattern_id: p2 }]);
+    const [p2Policy] = await app.sql<{ id: string }>(`SELECT id FROM policy_rules WHERE source_pattern_id = $1`, [p2]);
+    await app.sql(`DELETE FROM policy_rules WHERE source_pattern_id = $1`, [p1]);
+
+    // The dry run tells what filing it would do, and does nothing.
+    const dry = await app.http.post('/catalog/match').set(auth(operator)).send({ errorType: 'ssh_auth', message: 'unknown user oracle from gw-west' }).expect(200);
+    expect(dry.body).toMatchObject({ matched: true, pattern: { id: p1 }, wouldMerge: [p2] });
+    expect((await pattern(p2)).mergedIntoId).toBeNull();
+
+    const third = await report('unknown user oracle from gw-west', 'agent-c');
+    expect((await incident(third)).matchedPatternId).toBe(p1);
+    expect((await incident(second)).matchedPatternId).toBe(p1);
+
+    const survivor = await pattern(p1);
+    expect(survivor).toMatchObject({ template: 'unknown user <*> from gw-west', occurrenceCount: 3, mergedIntoId: null });
+    expect([...survivor.affectedAgents].sort()).toEqual(['agent-a', 'agent-b', 'agent-c']);
+    expect(survivor.history).toEqual([
+      expect.objectContaining({ event: 'merged', mergedPatternId: p2, templateBefore: 'unknown user deploy from gw-west', templateAfter: 'unknown user <*> from gw-west', occurrencesMoved: 1, incidentId: third }),
+    ]);
+    // The merged pattern still resolves, naming its survivor; it is no longer listed.
+    expect(await pattern(p2)).toMatchObject({ mergedIntoId: p1 });
+    const listed = (await app.http.get('/catalog/patterns').set(auth(operator)).expect(200)).body.items.map((p: { id: string }) => p.id);
+    expect(listed).toEqual([p1]);
+
+    expect(await app.sql(`SELECT DISTINCT source_pattern_id FROM recovery_candidates WHERE tenant_id = 'merge'`)).toEqual([{ source_pattern_id: p1 }]);
+    expect(await app.sql(`SELECT id, source_pattern_id FROM policy_rules WHERE tenant_id = 'merge'`)).toEqual([{ id: p2Policy!.id, source_pattern_id: p1 }]);
+
+    // Later users join the merged pattern directly.
+    const fourth = await report('unknown user admin from gw-west', 'agent-a');
+    expect((await incident(fourth)).matchedPatternId).toBe(p1);
+    expect((await pattern(p1)).occurrenceCount).toBe(4);
+  });
+
+  it('keeps look-alikes one word apart in their own patterns', async () => {
+    const filed: Record<string, string[]> = { opened: [], closed: [] };
+    for (const user of ['alice', 'bob', 'carol', 'dave']) {
+      for (const event of ['opened', 'closed'] as const) {
+        const id = await report(`session ${event} for user ${user} by root`, 'agent-a');
+        filed[event]!.push((await incident(id)).matchedPatternId);
+      }
+    }
+    // Each kind of message ends in one pattern (the user is learned as a parameter)…
+    const final = async (ids: string[]) => new Set(await Promise.all(ids.map(async (id) => (await pattern(id)).mergedIntoId ?? id)));
+    const [opened, closed] = [await final(filed.opened!), await final(filed.closed!)];
+    expect(opened.size).toBe(1);
+    expect(closed.size).toBe(1);
+    // …and the two never meet: "opened" and "closed" have only ever been two values.
+    expect([...opened][0]).not.toBe([...closed][0]);
+    // The survivor had a policy of its own: an absorbed pattern's policy stays with that pattern,
+    // which still resolves (to its survivor), so no policy points at nothing.
+    const absorbed = [...new Set(filed.opened!)].filter((id) => id !== [...opened][0]);
+    expect(absorbed.length).toBeGreaterThan(0);
+    for (const id of absorbed) {
+      expect(await app.sql(`SELECT count(*)::int AS n FROM policy_rules WHERE source_pattern_id = $1`, [id])).toEqual([{ n: 1 }]);
+      expect((await pattern(id)).mergedIntoId).toBe([...opened][0]);
+    }
+    expect(await app.sql(`SELECT count(*)::int AS n FROM policy_rules WHERE source_pattern_id = $1`, [[...opened][0]])).toEqual([{ n: 1 }]);
+  });
+});

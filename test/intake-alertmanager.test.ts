@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+/** The receiver over HTTP with hand-built version 4 payloads; test/alertmanager-real.test.ts drives it from a real Alertmanager. */
+describe('POST /intake/alertmanager', () => {
+  let app: TestApp;
+  let operator: string;
+  let viewer: string;
+  let admin: string;
+  let otherTenant: string;
+  const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+  let seq = 0;
+  const alert = (over: { status?: string; labels?: Record<string, string>; annotations?: Record<string, string>; fingerprint?: string; endsAt?: string } = {}) => ({
+    status: over.status ?? 'firing',
+    labels: over.labels ?? { alertname: 'HighLatency', service: 'checkout', capability: 'pay', severity: 'critical' },
+    annotations: over.annotations ?? { summary: 'p99 latency over 2 s', description: 'checkout p99 is 2.4 s for 10 minutes' },
+    startsAt: '2026-12-01T10:00:00.000Z',
+    endsAt: over.endsAt ?? '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus:9090/graph?g0.expr=x',
+    fingerprint: over.fingerprint ?? `fp-${++seq}`,
+  });
+  const payload = (alerts: unknown[], status = 'firing') => ({
+    version: '4', groupKey: '{}:{alertname="HighLatency"}', truncatedAlerts: 0, status, receiver: 'pillar-loop',
+    groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093', alerts,
+  });
+  const post = (body: unknown, key = operator) => app.http.post('/intake/alertmanager').set(bearer(key)).send(body as object);
+  const incidentCount = async (tenant = 'acme') => Number((await app.sql(`SELECT count(*) AS n FROM incidents WHERE tenant_id = $1`, [tenant]))[0].n);
+
+  beforeAll(async () => {
+    app = await startTestApp({ INTAKE_MAX_BATCH: '50' });
+    operator = await app.keyFor('acme', 'operator');
+    viewer = await app.keyFor('acme', 'viewer');
+    admin = await app.keyFor('acme', 'admin');
+    otherTenant = await app.keyFor('globex', 'operator');
+  });
+  afterAll(() => app.stop());
+
+  it('turns a firing alert into an incident from alertmanager, with agent, capability and severity from its labels', async () => {
+    const fired = alert();
+    const res = await post(payload([fired])).expect(200);
+    expect(res.body).toMatchObject({ created: 1, deduplicated: 0, resolved: 0 });
+    const incident = (await app.http.get(`/incidents/${res.body.alerts[0].incidentId}`).set(bearer(viewer)).expect(200)).body;
+    expect(incident).toMatchObject({
+      source: 'alertmanager', fingerprint: fired.fingerprint, repeatCount: 1, errorType: 'highlatency',
+      message: 'p99 latency over 2 s — checkout p99 is 2.4 s for 10 minutes', agentId: 'checkout', capability: 'pay',
+      severity: 'critical', occurredAt: '2026-12-01T10:00:00.000Z', status: 'open',
+    });
+    expect(incident.context.alertmanager).toMatchObject({ receiver: 'pillar-loop', externalURL: 'http://alertmanager:9093' });
+    await eventually(async () => (await app.http.get(`/integration/loop/${incident.id}`).set(bearer(viewer))).body.isComplete, 'the alert\'s loop to complete');
+    const timeline = (await app.http.get(`/incidents/${incident.id}/timeline`).set(bearer(viewer)).expect(200)).body;
+    expect(timeline.items[0]).toMatchObject({ kind: 'incident_created', details: { source: 'alertmanager', fingerprint: fired.fingerprint } });
+    expect(timeline.items[0].summary).toMatch(/reported by alertmanager/);
+    const evidence = await app.http.get(`/incidents/${incident.id}/evidence`).set(bearer(viewer)).expect(200);
+    expect(evidence.body.incident).toMatchObject({ source: 'alertmanager', fingerprint: fired.fingerprint });
+    const markdown = await app.http.get(`/incidents/${incident.id}/evidence?format=md`).set(bearer(viewer)).expect(200);
+    expect(markdown.text).toContain(`alertmanager (fingerprint ${fired.fingerprint}`);
+  });
+
+  it('deduplicates a repeat of an open incident\'s fingerprint: repeatCount and lastSeenAt, no second incident, no second loop', async () => {
+    const fired = alert();
+    const first = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId;
+    const loopStarts = async () => Number((await app.sql(`SELECT count(*) AS n FROM outbox_events WHERE incident_id = $1 AND event_type = 'IncidentCreated'`, [first]))[0].n);
+    const startsBefore = await loopStarts();
+    expect(startsBefore).toBeGreaterThan(0);
+    const again = await post(payload([fired, { ...fired }])).expect(200);
+    expect(again.body).toMatchObject({ created: 0, deduplicated: 2 });
+    expect(again.body.alerts.map((a: { incidentId: string }) => a.incidentId)).toEqual([first, first]);
+    const incident = (await app.http.get(`/incidents/${first}`).set(bearer(viewer)).expect(200)).body;
+    expect(incident.repeatCount).toBe(3);
+    expect(Date.parse(incident.lastSeenAt)).not.toBeNaN();
+    const rows = await app.sql(`SELECT id FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fired.fingerprint]);
+    expect(rows).toHaveLength(1);
+    expect(await loopStarts()).toBe(startsBefore);
+  });
+
+  it('deduplicates within one payload too: one new fingerprint twice is one incident', async () => {
+    const fired = alert();
+    const res = await post(payload([fired, { ...fired }])).expect(200);
+    expect(res.body).toMatchObject({ created: 1, deduplicated: 1 });
+    const [row] = await app.sql(`SELECT repeat_count FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fired.fingerprint]);
+    expect(row.repeat_count).toBe(2);
+  });
+
+  it('opens one incident when two deliveries of one new alert arrive at once', async () => {
+    const fired = alert();
+    const answers = await Promise.all(Array.from({ length: 4 }, () => post(payload([fired])).expect(200)));
+    expect(answers.map((a) => a.body.created).sort()).toEqual([0, 0, 0, 1]);
+    const rows = await app.sql(`SELECT repeat_count FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fired.fingerprint]);
+    expect(rows).toEqual([{ repeat_count: 4 }]);
+  });
+
+  it('resolves the incident of a resolved alert as monitoring; after that the fingerprint opens a new incident', async () => {
+    const fired = alert();
+    const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId;
+    const resolved = await post(payload([{ ...fired, status: 'resolved', endsAt: '2026-12-01T10:30:00.000Z' }], 'resolved')).expect(200);
+    expect(resolved.body).toMatchObject({ created: 0, deduplicated: 0, resolved: 1 });
+    const incident = (await app.http.get(`/incidents/${id}`).set(bearer(viewer)).expect(200)).body;
+    expect(incident).toMatchObject({ status: 'resolved', resolvedBy: 'monitoring' });
+    const timeline = (await app.http.get(`/incidents/${id}/timeline`).set(bearer(viewer)).expect(200)).body;
+    expect(timeline.items.some((i: { kind: string; summary: string }) => i.kind === 'lifecycle' && /resolved by monitoring/.test(i.summary))).toBe(true);
+    const again = await post(payload([{ ...fired, status: 'resolved' }], 'resolved')).expect(200);
+    expect(again.body).toMatchObject({ resolved: 0, unmatched: 1 });
+    const refired = await post(payload([fired])).expect(200);
+    expect(refired.body.created).toBe(1);
+    expect(refired.body.alerts[0].incidentId).not.toBe(id);
+  });
+
+  it('takes all alerts of a payload or none: one bad alert is a 400 naming it, and nothing is written', async () => {
+    const before = await incidentCount();
+    const noName = await post(payload([alert(), alert({ labels: { service: 'checkout' } })])).expect(400);
+    expect(noName.body.fields.map((f: { field: string }) => f.field)).toEqual(['alerts[1].labels.alertname']);
+    const bad = await post({ ...payload([alert()]), version: '3', status: 'burning' }).expect(400);
+    expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['status', 'version']);
+    await post({ alerts: 'none' }).expect(400);
+    await post([]).expect(400);
+    expect(await incidentCount()).toBe(before);
+  });
+
+  it('answers 413 for more alerts than INTAKE_MAX_BATCH, writing nothing', async () => {
+    const before = await incidentCount();
+    const res = await post(payload(Array.from({ length: 51 }, () => alert()))).expect(413);
+    expect(res.body.message).toMatch(/51 alerts .* limit of 50/);
+    expect(await incidentCount()).toBe(before);
+  });
+
+  it('needs an operator key, and keeps tenants apart', async () => {
+    await app.http.post('/intake/alertmanager').send(payload([alert()])).expect(401);
+    await post(payload([alert()]), viewer).expect(403);
+    const shared = alert();
+    const mine = (await post(payload([shared])).expect(200)).body.alerts[0].incidentId;
+    const theirs = await post(payload([shared]), otherTenant).expect(200);
+    expect(theirs.body.created).toBe(1);
+    expect(theirs.body.alerts[0].incidentId).not.toBe(mine);
+    await app.http.get(`/incidents/${mine}`).set(bearer(otherTenant)).expect(404);
+    // Their resolved alert does not resolve my incident.
+    await post(payload([{ ...shared, status: 'resolved' }], 'resolved'), otherTenant).expect(200);
+    expect((await app.http.get(`/incidents/${mine}`).set(bearer(viewer))).body.status).toBe('open');
+  });
+
+  it('reads agent and capability from the labels the tenant configured, and maps unknown severities to medium', async () => {
+    await app.http.put('/signals/settings').set(bearer(admin)).send({ alertmanager: { agentLabels: ['app'], capabilityLabel: 'feature' } }).expect(200);
+    const res = await post(payload([alert({ labels: { alertname: 'Oops', app: 'search-api', service: 'ignored', feature: 'rank', severity: 'sev-9' } })])).expect(200);
+    const incident = (await app.http.get(`/incidents/${res.body.alerts[0].incidentId}`).set(bearer(viewer))).body;
+    expect(incident).toMatchObject({ agentId: 'search-api', capability: 'rank', severity: 'medium' });
+    await app.http.put('/signals/settings').set(bearer(admin)).send({ alertmanager: { agentLabels: ['service', 'job'], capabilityLabel: 'capability' } }).expect(200);
+    const byJob = await post(payload([alert({ labels: { alertname: 'Down', job: 'node' } })])).expect(200);
+    expect((await app.http.get(`/incidents/${byJob.body.alerts[0].incidentId}`).set(bearer(viewer))).body).toMatchObject({ agentId: 'node', capability: null });
+  });
+
+  it('filters incidents by source', async () => {
+    await app.http.post('/incidents').set(bearer(operator)).send({ errorType: 'timeout', message: 'by hand' }).expect(201);
+    const fromAlerts = (await app.http.get('/incidents?source=alertmanager&limit=200').set(bearer(viewer)).expect(200)).body.items;
+    expect(fromAlerts.length).toBeGreaterThan(0);
+    expect(fromAlerts.every((i: { source: string }) => i.source === 'alertmanager')).toBe(true);
+    const fromApi = (await app.http.get('/incidents?source=api').set(bearer(viewer)).expect(200)).body.items;
+    expect(fromApi.map((i: { message: string; source: string }) => [i.source, i.message])).toEqual([['api', 'by hand']]);
+    await app.http.get('/incidents?source=carrier-pigeon').set(bearer(viewer)).expect(400);
+  });
+});
