@@ -10,6 +10,7 @@ import { OutboxClaimWithoutRewritingIndexes1764000008000 } from './1764000008000
 import { OutboxProcessedBrin1764000009000 } from './1764000009000-outbox-processed-brin.js';
 import { OutboxWithoutEventIdKey1764000010000 } from './1764000010000-outbox-without-event-id-key.js';
 import { IncidentLifecycle1765000000000 } from './1765000000000-incident-lifecycle.js';
+import { WorkOrdersAndTrust1765300000000 } from './1765300000000-work-orders-and-trust.js';
 import { Intake1765400000000 } from './1765400000000-intake.js';
 import { ConsoleSessions1765500000000 } from './1765500000000-console-sessions.js';
 import { PatternHistory1765600000000 } from './1765600000000-pattern-history.js';
@@ -18,4 +19,4 @@ import { PatternHistory1765600000000 } from './1765600000000-pattern-history.js'
 export const migrations = [Platform1764000000000, Pillars1764000001000, GovernanceDecisions1764000002000, OutboxClaimByHandler1764000003000, LoopEventOrder1764000004000, OutboxLeanIndexes1764000005000,
   OutboxDoneIsTheMark1764000006000, VacuumChurningTables1764000007000, OutboxClaimWithoutRewritingIndexes1764000008000,
   OutboxProcessedBrin1764000009000, OutboxWithoutEventIdKey1764000010000,
-  IncidentLifecycle1765000000000, Intake1765400000000, ConsoleSessions1765500000000, PatternHistory1765600000000];
+  IncidentLifecycle1765000000000, WorkOrdersAndTrust1765300000000, Intake1765400000000, ConsoleSessions1765500000000, PatternHistory1765600000000];

@@ -40,12 +40,13 @@ export class LoopStreamController {
     if (current) send(toLoopStatus(current));
   }
 
-  /** Every loop update of the caller's tenant. */
+  /** Every loop update of the caller's tenant, and its work orders' changes (`work_order_progress`). */
   @Get('stream')
   @ApiProduces('text/event-stream')
   tenant(@CurrentPrincipal() p: Principal, @Req() req: Request, @Res() res: Response) {
     const stream = this.open(p, req, res);
     stream.onClose(this.hub.subscribeTenant(p.tenantId, (status) => stream.send(status)));
+    stream.onClose(this.hub.subscribeTenantEvents(p.tenantId, (event, data) => stream.send(data, event)));
   }
 
   /** 429 when the key or its tenant already holds its maximum of streams; else counts one more until it closes. */
@@ -95,8 +96,8 @@ export class LoopStreamController {
     req.on('close', close);
     cleanups.push(this.hub.trackStream(close));
     return {
-      send: (status: LoopStatus) => {
-        if (!closed) res.write(`event: loop_progress\ndata: ${JSON.stringify(status)}\n\n`);
+      send: (data: unknown, event = 'loop_progress') => {
+        if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       },
       onClose: (cleanup: () => void) => (closed ? cleanup() : cleanups.push(cleanup)),
       close,

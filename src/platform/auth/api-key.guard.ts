@@ -4,8 +4,8 @@ import type { Request } from 'express';
 import { ApiKeyService } from './api-keys/api-key.service.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { SessionService, sessionTokenOf } from './sessions/session.service.js';
-import { PLATFORM_ADMIN_ONLY, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
-import { roleAtLeast, type Principal, type Role } from './principal.js';
+import { AGENT_ALLOWED, PLATFORM_ADMIN_ONLY, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
+import { AGENT_ROLE, roleAtLeast, type Principal, type Role } from './principal.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -42,6 +42,10 @@ export class ApiKeyGuard implements CanActivate {
 
     if (this.reflector.getAllAndOverride<boolean>(PLATFORM_ADMIN_ONLY, targets) && !principal.platformAdmin) {
       throw new ForbiddenException('this needs a platform admin key');
+    }
+    if (principal.role === AGENT_ROLE) {
+      if (this.reflector.getAllAndOverride<boolean>(AGENT_ALLOWED, targets)) return true;
+      throw new ForbiddenException('an agent key may only use the work-order routes (/patches/work-orders)');
     }
     const required =
       this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ?? (READS.has(request.method) ? 'viewer' : 'operator');

@@ -51,6 +51,8 @@ export interface AppConfig {
     /** The embedded PostgreSQL also listens on 127.0.0.1:EMBEDDED_PG_PORT (for tools); off: Unix socket only. */
     embeddedPgTcp: boolean;
   };
+  /** How long a coding agent's claim on a work order holds without progress before it returns to the queue. */
+  workOrderClaimMs: number;
   /** Most alerts (POST /intake/alertmanager) or samples (POST /signals/metrics) one request may carry; more → 413. */
   intakeMaxBatch: number;
 }
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       docsRequireKey: bool(env, 'DOCS_REQUIRE_KEY', env.NODE_ENV?.trim() !== 'development'),
       embeddedPgTcp: bool(env, 'EMBEDDED_PG_TCP', false),
     },
+    workOrderClaimMs: int(env, 'WORK_ORDER_CLAIM_MS', 3_600_000, 100, 7 * 24 * 3_600_000),
     intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
   };
 }
