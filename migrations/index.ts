@@ -12,6 +12,7 @@ import { OutboxWithoutEventIdKey1764000010000 } from './1764000010000-outbox-wit
 import { IncidentLifecycle1765000000000 } from './1765000000000-incident-lifecycle.js';
 import { Actuators1765200000000 } from './1765200000000-actuators.js';
 import { RecoveryReviewExpiry1765200001000 } from './1765200001000-recovery-review-expiry.js';
+import { WorkOrdersAndTrust1765300000000 } from './1765300000000-work-orders-and-trust.js';
 import { Intake1765400000000 } from './1765400000000-intake.js';
 import { ConsoleSessions1765500000000 } from './1765500000000-console-sessions.js';
 import { PatternHistory1765600000000 } from './1765600000000-pattern-history.js';
@@ -20,5 +21,5 @@ import { PatternHistory1765600000000 } from './1765600000000-pattern-history.js'
 export const migrations = [Platform1764000000000, Pillars1764000001000, GovernanceDecisions1764000002000, OutboxClaimByHandler1764000003000, LoopEventOrder1764000004000, OutboxLeanIndexes1764000005000,
   OutboxDoneIsTheMark1764000006000, VacuumChurningTables1764000007000, OutboxClaimWithoutRewritingIndexes1764000008000,
   OutboxProcessedBrin1764000009000, OutboxWithoutEventIdKey1764000010000,
-  IncidentLifecycle1765000000000, Actuators1765200000000, RecoveryReviewExpiry1765200001000, Intake1765400000000, ConsoleSessions1765500000000,
-  PatternHistory1765600000000];
+  IncidentLifecycle1765000000000, Actuators1765200000000, RecoveryReviewExpiry1765200001000, WorkOrdersAndTrust1765300000000, Intake1765400000000,
+  ConsoleSessions1765500000000, PatternHistory1765600000000];

@@ -2,13 +2,16 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './platform/config/config.js';
 import { runMigrations } from './platform/database/migrate.js';
 import { resolveDatabase, type ResolvedDatabase } from './platform/database/resolve-database.js';
+import { ApiKeyGuard } from './platform/auth/api-key.guard.js';
 import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
+import { inputGuard } from './platform/http/input-guard.js';
 import { validationPipe } from './platform/http/validation.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
 import { serveConsole } from './platform/console/serve-console.js';
@@ -41,8 +44,28 @@ export async function startApp(
       res.once('finish', () => end({ method: req.method, route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
       next();
     });
+    // Security headers (nosniff, frame denial, …); answers carry tenant data, so no cache keeps them.
+    app.use(helmet({ contentSecurityPolicy: { useDefaults: true, directives: { 'script-src': ["'self'", "'unsafe-inline'"] } } }));
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      res.setHeader('Cache-Control', 'no-store');
+      next();
+    });
     app.useBodyParser('json', { limit: BODY_LIMIT });
     app.use(bodyParserErrorHandler);
+    // Depth, size, NUL/surrogate and __proto__ checks before class-transformer sees the body.
+    app.use(inputGuard);
+    if (config.security.docsRequireKey) {
+      // Swagger's routes are plain Express ones, outside Nest's guards: authenticate them here.
+      const guard = app.get(ApiKeyGuard);
+      const filter = new HttpExceptionFilter();
+      app.use((req: Request, res: Response, next: NextFunction) => {
+        if (!/^\/docs(?:$|\/|-json|-yaml)/.test(req.path)) return next();
+        guard.authenticate(req).then(
+          () => next(),
+          (err: unknown) => filter.catch(err, { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never),
+        );
+      });
+    }
     app.useGlobalPipes(validationPipe());
     app.useGlobalFilters(new HttpExceptionFilter());
     // No app.enableShutdownHooks(): main.ts owns SIGTERM/SIGINT and calls close(), which runs the

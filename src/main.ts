@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { startApp } from './bootstrap.js';
 import { ConfigError, loadConfig } from './platform/config/config.js';
+import { StartupError } from './platform/database/embedded-postgres.js';
 
 const log = (msg: string) => console.log(JSON.stringify({ level: 30, time: Date.now(), msg }));
 
@@ -14,7 +15,8 @@ try {
 }
 
 const running = await startApp(config, log).catch((err) => {
-  console.error(`pillar-loop failed to start: ${err instanceof Error ? err.stack : err}`);
+  // A StartupError says what to change in one line; anything else is a bug, with its stack.
+  console.error(`pillar-loop failed to start: ${err instanceof StartupError ? err.message : err instanceof Error ? err.stack : err}`);
   process.exit(1);
 });
 log(`pillar-loop listening on ${running.url} (database: ${running.database.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`);

@@ -65,12 +65,12 @@ describe('CARE route selection', () => {
     const created = await putAgent(operator, 'agent-p1', ['translate', 'summarise', 'summarise'], 0.8);
     expect(created).toEqual({
       agentId: 'agent-p1', capabilities: ['summarise', 'translate'], baseConfidence: 0.8, effectiveConfidence: 0.8,
-      effectiveConfidenceByCapability: { summarise: 0.8, translate: 0.8 }, activeAdjustments: 0, createdAt: expect.any(String),
+      effectiveConfidenceByCapability: { summarise: 0.8, translate: 0.8 }, activeAdjustments: 0, trustByCapability: {}, createdAt: expect.any(String),
     });
     const updated = await putAgent(admin, 'agent-p1', ['embed'], 0.6);
     expect(updated).toMatchObject({ capabilities: ['embed'], baseConfidence: 0.6, createdAt: created.createdAt });
     expect((await agents(viewer)).find((a) => a.agentId === 'agent-p1')).toEqual(updated);
-    expect((await app.http.get('/routing/agents/agent-p1').set(bearer(viewer)).expect(200)).body).toEqual(updated);
+    expect((await app.http.get('/routing/agents/agent-p1').set(bearer(viewer)).expect(200)).body).toEqual({ ...updated, trustHistory: [] });
 
     await app.http.put('/routing/agents/agent-p1').set(bearer(viewer)).send({ capabilities: [], baseConfidence: 1 }).expect(403);
     const bad = await app.http.put('/routing/agents/agent-p1').set(bearer(operator)).send({ capabilities: ['a b'], baseConfidence: 1.5 }).expect(400);

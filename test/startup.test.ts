@@ -4,19 +4,9 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import pg from 'pg';
+import { freePort } from './support/free-port.js';
 import { eventually } from './support/test-app.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The built service as `npm start` runs it, on its own embedded PostgreSQL. */
 describe('the service process on its embedded PostgreSQL', () => {
@@ -79,7 +69,17 @@ describe('the service process on its embedded PostgreSQL', () => {
 
     // The app reaches its embedded server through the Unix socket in the data directory, not loopback TCP.
     expect(existsSync(path.join(dataDir, 'pg', `.s.PGSQL.${pgPort}`))).toBe(true);
-    const admin = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'pillar-loop', database: 'pillar_loop' });
+    // Its password was generated into DATA_DIR (0600), and TCP is closed: other local users cannot log in.
+    const passwordFile = path.join(dataDir, 'pg-password');
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+    const password = readFileSync(passwordFile, 'utf8').trim();
+    expect(password).not.toBe('pillar-loop');
+    expect(password.length).toBeGreaterThanOrEqual(32);
+    const overTcp = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password, database: 'pillar_loop' });
+    await expect(overTcp.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const legacy = new pg.Client({ host: path.join(dataDir, 'pg'), port: pgPort, user: 'postgres', password: 'pillar-loop', database: 'pillar_loop' });
+    await expect(legacy.connect()).rejects.toThrow(/password authentication failed/);
+    const admin = new pg.Client({ host: path.join(dataDir, 'pg'), port: pgPort, user: 'postgres', password, database: 'pillar_loop' });
     await admin.connect();
     const { rows } = await admin.query<{ app: number; tcp: number }>(
       `SELECT count(*)::int AS app, count(*) FILTER (WHERE client_addr IS NOT NULL)::int AS tcp FROM pg_stat_activity WHERE application_name = 'pillar-loop'`,
@@ -111,6 +111,36 @@ describe('the service process on its embedded PostgreSQL', () => {
     expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(1);
     third.child.kill('SIGTERM');
     await once(third.child, 'exit');
+  });
+
+  it('opens TCP for tools only when EMBEDDED_PG_TCP is on', async () => {
+    const withTcp = start({ EMBEDDED_PG_TCP: 'true' });
+    await ready();
+    const password = readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
+    const tool = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password, database: 'pillar_loop' });
+    await tool.connect();
+    expect((await tool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    await tool.end();
+    withTcp.child.kill('SIGTERM');
+    await once(withTcp.child, 'exit');
+  });
+
+  it('as root, stops with one line naming a folder the postgres user cannot enter, not a stack trace', async () => {
+    expect(process.getuid?.()).toBe(0); // the suite runs as root (embedded PostgreSQL then runs as postgres)
+    const closed = mkdtempSync(path.join(tmpdir(), 'pillar-loop-0700-')); // mode 0700, like /root
+    expect(statSync(closed).mode & 0o777).toBe(0o700);
+    try {
+      const blocked = start({ DATA_DIR: path.join(closed, 'clone', '.data') });
+      const [code] = await once(blocked.child, 'exit');
+      expect(code).toBe(1);
+      const lines = blocked.output().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`cannot enter ${closed} (mode 700)`);
+      expect(lines[0]).toMatch(/DATABASE_URL/);
+      expect(blocked.output()).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(closed, { recursive: true, force: true });
+    }
   });
 
   it('stops with a message naming a bad variable', async () => {

@@ -18,8 +18,10 @@ import { RegisterAgentsHandler } from './routing/register-agents/register-agents
 import { RoutingController } from './routing/routing.controller.js';
 import { RoutingRepository } from './routing/routing.repository.js';
 import { SelectRouteHandler } from './routing/select-route/select-route.handler.js';
+import { RecordRunOutcomeForTrustHandler } from './routing/trust/record-run-outcome/record-run-outcome-for-trust.handler.js';
+import { TrustRepository } from './routing/trust/trust.repository.js';
 
-/** Pillar 3, the governance layer: policy rules and engine, CARE routing. */
+/** Pillar 3, the governance layer: policy rules and engine, CARE routing with the trust recovery runs teach it. */
 @Module({
   controllers: [PoliciesController, RoutingController],
   providers: [
@@ -40,6 +42,8 @@ import { SelectRouteHandler } from './routing/select-route/select-route.handler.
     RegisterAgentsHandler,
     PutAgentHandler,
     SelectRouteHandler,
+    TrustRepository,
+    RecordRunOutcomeForTrustHandler,
   ],
 })
 export class GovernanceModule {}

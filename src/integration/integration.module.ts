@@ -10,7 +10,9 @@ import { LoopStatusBridge } from './bridges/loop-status/loop-status.bridge.js';
 import { PatternToRecoveryBridge } from './bridges/pattern-to-recovery/pattern-to-recovery.bridge.js';
 import { PolicyToRoutingBridge } from './bridges/policy-to-routing/policy-to-routing.bridge.js';
 import { RecoveryToPolicyBridge } from './bridges/recovery-to-policy/recovery-to-policy.bridge.js';
-import { LoopProgressHub } from './loop-progress/loop-progress.hub.js';
+import { NotifyBatcher } from '../platform/database/notify-batcher.js';
+import { WorkOrderChanged } from '../self-healing/events/work-order-changed.event.js';
+import { LoopProgressHub, TENANT_EVENTS_CHANNEL } from './loop-progress/loop-progress.hub.js';
 import { LoopStreamController } from './loop-progress/loop-stream.controller.js';
 import { GetLoopStatusHandler } from './loop-status/get-loop-status.handler.js';
 import { LoopOutcomeRecorder } from './loop-status/loop-outcome.recorder.js';
@@ -18,6 +20,7 @@ import { LoopController } from './loop-status/loop.controller.js';
 import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
 import { IntegrationStatsController } from './stats/integration-stats.controller.js';
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
+import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.js';
 
 /** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
 @Module({
@@ -34,12 +37,14 @@ import { IntegrationStatsService } from './stats/integration-stats.service.js';
     LoopProgressHub,
     IntegrationStatsService,
     GetIncidentEvidenceHandler,
+    RunOutcomeToTrustHandler,
   ],
 })
 export class IntegrationModule implements OnModuleInit {
   constructor(
     private readonly publisher: OutboxPublisher,
     private readonly traces: LoopTraceRepository,
+    private readonly notifier: NotifyBatcher,
   ) {}
 
   onModuleInit(): void {
@@ -47,6 +52,11 @@ export class IntegrationModule implements OnModuleInit {
     this.publisher.onPublishInTransaction(eventTypeOf(IncidentCreated), (event) => {
       const e = event as IncidentCreated;
       return this.traces.start(e.tenantId, e.incidentId, e.createdAt);
+    });
+    // Work-order news goes to the tenant's live stream once it has committed.
+    this.publisher.onPublishInTransaction(eventTypeOf(WorkOrderChanged), async (event) => {
+      const { tenantId, ...data } = event as WorkOrderChanged;
+      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'work_order_progress', data }));
     });
   }
 }

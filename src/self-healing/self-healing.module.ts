@@ -9,6 +9,13 @@ import { FailurePatternRepository } from './catalog/failure-pattern.repository.j
 import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js';
 import { GetRecoveryHandler } from './recovery/get-recovery/get-recovery.handler.js';
 import { MatchIncidentToCatalogHandler } from './catalog/match-incident/match-incident.handler.js';
+import { ActOnWorkOrderHandler } from './patches/act-on-work-order/act-on-work-order.handler.js';
+import { BuildWorkOrderContextHandler } from './patches/build-work-order-context/build-work-order-context.handler.js';
+import { CreateWorkOrderHandler } from './patches/create-work-order/create-work-order.handler.js';
+import { PatchesController } from './patches/patches.controller.js';
+import { WorkOrderJournal } from './patches/work-order.journal.js';
+import { WorkOrderLeaseSweeper } from './patches/work-order-lease.sweeper.js';
+import { WorkOrdersRepository } from './patches/work-orders.repository.js';
 import { playbookProviders } from './playbooks.provider.js';
 import { ReviewExpiryService } from './recovery/expire-reviews/review-expiry.service.js';
 import { RecoveriesController } from './recovery/recoveries.controller.js';
@@ -16,10 +23,10 @@ import { RecoveryRepository } from './recovery/recovery.repository.js';
 import { ReviewRecoveryHandler } from './recovery/review/review-recovery.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 
-/** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks. */
+/** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks, work orders for coding agents. */
 @Module({
   imports: [PlatformModule],
-  controllers: [CatalogController, RecoveriesController, ActuatorsController],
+  controllers: [CatalogController, RecoveriesController, ActuatorsController, PatchesController],
   providers: [
     ...playbookProviders,
     FailurePatternRepository,
@@ -33,6 +40,12 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
     ActuatorRepository,
     CallActuatorHandler,
     ReviewExpiryService,
+    WorkOrdersRepository,
+    WorkOrderJournal,
+    WorkOrderLeaseSweeper,
+    CreateWorkOrderHandler,
+    BuildWorkOrderContextHandler,
+    ActOnWorkOrderHandler,
   ],
 })
 export class SelfHealingModule {}

@@ -12,7 +12,7 @@ export interface TestApp extends RunningApp {
   /** A direct connection for assertions on stored rows. */
   sql<R = Record<string, any>>(text: string, params?: unknown[]): Promise<R[]>;
   /** Creates an API key through the real admin endpoint. */
-  keyFor(tenantId: string, role: 'viewer' | 'operator' | 'admin'): Promise<string>;
+  keyFor(tenantId: string, role: 'viewer' | 'operator' | 'admin' | 'agent'): Promise<string>;
   stop(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { CelProgramCache, celString, compileCondition, evaluateCondition, validateCondition } from './cel.js';
+import { CEL_EVAL_STRIKES, CelProgramCache, MAX_CONTEXT_ITEMS, celBindings, celString, compileCondition, evaluateCondition, planUnchecked, runProgram, validateCondition } from './cel.js';
 
 const req = (request: Record<string, unknown>) => ({ request }) as never;
 
@@ -134,5 +134,50 @@ describe('celString', () => {
       fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (s) => roundTrips(s)),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('condition cost bounds', () => {
+  // The attacker's shape: macros nested inside macros over literal lists (10^5 steps and more).
+  const list = `[${Array.from({ length: 10 }, (_, i) => i).join(', ')}]`;
+  const nested = (depth: number): string => (depth === 0 ? 'true' : `${list}.all(x${depth}, ${nested(depth - 1)})`);
+
+  it('refuses macros nested deeper than the limit, naming the reason', () => {
+    const r = validateCondition(nested(5));
+    expect(r).toEqual({ ok: false, error: expect.stringContaining('nests more than 2 macros') });
+  });
+
+  it('refuses a condition whose worst case over request.context lists is too costly', () => {
+    const r = validateCondition('request.context.a.all(x, request.context.b.exists(y, x == y))');
+    expect(r).toEqual({ ok: false, error: expect.stringContaining('too costly') });
+  });
+
+  it('refuses expressions nested too deep', () => {
+    const expr = `size(${'['.repeat(40)}"a"${']'.repeat(40)}) > 0`;
+    expect(validateCondition(expr)).toEqual({ ok: false, error: expect.stringContaining('nested deeper than 32') });
+  });
+
+  it('accepts a single macro over a context list, and cuts the list at MAX_CONTEXT_ITEMS when evaluating', () => {
+    const cache = new CelProgramCache();
+    const expr = 'request.context.tags.exists(t, t == "needle")';
+    expect(validateCondition(expr)).toEqual({ ok: true });
+    const tags = Array.from({ length: MAX_CONTEXT_ITEMS + 5 }, (_, i) => `t${i}`);
+    expect(evaluateCondition(cache, expr, req({ context: { tags: [...tags.slice(0, 10), 'needle'] } }))).toEqual({ matched: true });
+    // Beyond the cut, the needle is not seen: the cost bound holds whatever the context holds.
+    expect(evaluateCondition(cache, expr, req({ context: { tags: [...tags, 'needle'] } }))).toEqual({ matched: false });
+  });
+
+  it('skips a program, with the reason, once an evaluation ran over its budget', () => {
+    const expr = 'request.context.s.matches("^(a+)+$")';
+    expect(validateCondition(expr)).toEqual({ ok: false, error: expect.stringContaining('nested quantifiers') });
+    // One that slipped through (stored before the checks): 216 000 iterations, over budget each
+    // time; after CEL_EVAL_STRIKES it is skipped without running, recompiled or not.
+    const l60 = `[${Array.from({ length: 60 }, (_, i) => i).join(', ')}]`;
+    const slow = `${l60}.all(a, ${l60}.all(b, ${l60}.all(c, a + b + c >= 0 || request.agentId == "x")))`;
+    expect(validateCondition(slow)).toMatchObject({ ok: false });
+    const program = planUnchecked(slow);
+    const bindings = celBindings(req({}));
+    for (let i = 0; i < CEL_EVAL_STRIKES; i++) expect(runProgram(program, bindings)).toEqual({ matched: false, error: expect.stringContaining('budget') });
+    expect(runProgram(planUnchecked(slow), bindings)).toEqual({ matched: false, error: expect.stringContaining('budget') });
   });
 });

@@ -30,6 +30,31 @@ type Expr = ReturnType<typeof parse>['expr'];
 /** Longest condition we accept; conditions are written by the policy generator or admins, never megabytes. */
 export const MAX_CONDITION_LENGTH = 4096;
 
+/*
+ * Cost bounds. @bufbuild/cel 0.6 has no cost limit and evaluation is synchronous, so one slow
+ * condition would block the event loop for every tenant. A condition is therefore refused at
+ * creation unless its worst-case cost (estimated from the AST, with every list or map it did not
+ * write itself assumed to hold MAX_CONTEXT_ITEMS entries, which the bindings enforce) is within
+ * MAX_CONDITION_COST; and at evaluation a condition that still runs over CEL_EVAL_BUDGET_MS
+ * (CEL_EVAL_STRIKES times) is skipped from then on, until the service restarts, with the reason recorded as its evaluation error.
+ */
+/** Deepest expression nesting a condition may have. */
+export const MAX_CONDITION_NESTING = 32;
+/** Macros (all, exists, exists_one, map, filter) nested inside each other. */
+export const MAX_COMPREHENSION_DEPTH = 2;
+/** Entries of a list or map in `request.context` seen by a condition (the rest is cut off). */
+export const MAX_CONTEXT_ITEMS = 100;
+/** Estimated steps (AST nodes evaluated, times iterations) a condition may take at worst. */
+export const MAX_CONDITION_COST = 20_000;
+/** A condition whose evaluations take longer than this CEL_EVAL_STRIKES times is skipped afterwards. */
+export const CEL_EVAL_BUDGET_MS = 50;
+/** More than one: a GC pause or a cold start must not disable a sound condition. */
+export const CEL_EVAL_STRIKES = 3;
+// Regular expressions run on JavaScript's backtracking engine: charged as this many steps, and
+// a group that is quantified and holds a quantifier (or a backreference) is refused outright.
+const REGEX_COST = 1000;
+const NESTED_QUANTIFIER = /\([^)]*[+*}?][^)]*\)\s*[+*{?]|\\[1-9]/;
+
 // One environment for every condition: a single variable `request`, a map with
 // string keys and dynamic values (agentId, capability, tenantId, context).
 // Typed as the general CelEnv so programs take plain bindings ({ request: CelInput }).
@@ -66,12 +91,13 @@ export function compileCondition(expr: string): CompiledCondition {
   } catch (err) {
     return { ok: false, error: syntaxMessage(err) };
   }
-  const problem = checkNames(ast.expr, new Set());
+  const problem = checkNames(ast.expr, new Set()) ?? costProblem(ast.expr);
   if (problem) return { ok: false, error: problem };
 
   let program: CelProgram;
   try {
     program = plan(env, ast);
+    programText.set(program, expr);
   } catch (err) {
     return { ok: false, error: `invalid condition: ${(err as Error).message}` };
   }
@@ -158,13 +184,33 @@ function precompiled(v: unknown): unknown {
   return v;
 }
 
+const OVER_BUDGET = `condition skipped: its evaluations took longer than the ${CEL_EVAL_BUDGET_MS} ms budget`;
+/** Over-budget evaluations by condition text; at CEL_EVAL_STRIKES it is skipped, however often it is compiled again. */
+const overBudget = new Map<string, number>();
+const programText = new WeakMap<CelProgram, string>();
+
+/** Plans a condition without the name and cost checks: only for conditions stored before the checks existed, and tests. */
+export function planUnchecked(expr: string): CelProgram {
+  const program = plan(env, parse(expr));
+  programText.set(program, expr);
+  return program;
+}
+
 /**
  * Runs a compiled program; never throws. Evaluation errors and non-boolean results give
  * `matched: false` with the error. The hot path of the policy engine: one call per policy.
  */
 export function runProgram(program: CelProgram, bindings: CelBindings): { matched: boolean; error?: string } {
+  const text = programText.get(program);
+  if (text !== undefined && (overBudget.get(text) ?? 0) >= CEL_EVAL_STRIKES) return { matched: false, error: OVER_BUDGET };
   try {
+    const started = performance.now();
     const result = program(bindings);
+    if (text !== undefined && performance.now() - started > CEL_EVAL_BUDGET_MS) {
+      overBudget.set(text, (overBudget.get(text) ?? 0) + 1);
+      if (overBudget.size > 10_000) overBudget.delete(overBudget.keys().next().value!);
+      return { matched: false, error: OVER_BUDGET };
+    }
     if (isCelError(result)) return { matched: false, error: result.message };
     if (typeof result !== 'boolean') return { matched: false, error: `condition returned ${describe(result)}, not a bool` };
     return { matched: result };
@@ -217,10 +263,11 @@ function toCelValue(v: unknown, depth = 0): unknown {
       return v;
     case 'object':
       if (v instanceof Date) return v.toISOString();
-      if (Array.isArray(v)) return v.map((x) => toCelValue(x, depth + 1));
+      // Cut at MAX_CONTEXT_ITEMS: the cost bound of every condition assumes it.
+      if (Array.isArray(v)) return v.slice(0, MAX_CONTEXT_ITEMS).map((x) => toCelValue(x, depth + 1));
       if (isPlainObject(v)) {
         const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toCelValue(x, depth + 1);
+        for (const [k, x] of Object.entries(v).slice(0, MAX_CONTEXT_ITEMS)) if (x !== undefined) out[k] = toCelValue(x, depth + 1);
         return out;
       }
       return String(v);
@@ -285,6 +332,74 @@ function requestField(e: Expr | undefined): GuardField | null {
 function stringConstant(e: Expr | undefined): string | null {
   const k = e?.exprKind;
   return k?.case === 'constExpr' && k.value.constantKind.case === 'stringValue' ? k.value.constantKind.value : null;
+}
+
+/** Worst-case cost and size (entries, for a list or map) of an expression. */
+interface Estimate {
+  cost: number;
+  size: number;
+}
+
+/** Why a condition is too costly to run (see the cost bounds above), or null. */
+function costProblem(root: Expr | undefined): string | null {
+  let problem: string | null = null;
+  const visit = (e: Expr | undefined, nesting: number, comprehensions: number): Estimate => {
+    if (!e || problem) return { cost: 0, size: 0 };
+    if (nesting > MAX_CONDITION_NESTING) {
+      problem = `condition is nested deeper than ${MAX_CONDITION_NESTING} levels`;
+      return { cost: 0, size: 0 };
+    }
+    const sub = (x: Expr | undefined) => visit(x, nesting + 1, comprehensions);
+    const k = e.exprKind;
+    switch (k.case) {
+      case 'constExpr':
+        return { cost: 1, size: 1 };
+      case 'identExpr':
+        return { cost: 1, size: MAX_CONTEXT_ITEMS };
+      case 'selectExpr':
+        return { cost: sub(k.value.operand).cost + 1, size: MAX_CONTEXT_ITEMS };
+      case 'callExpr': {
+        const parts = [k.value.target, ...k.value.args].filter(Boolean).map(sub);
+        if (k.value.function === 'matches') {
+          const pattern = stringConstant(k.value.args[k.value.args.length - 1]);
+          if (pattern === null || NESTED_QUANTIFIER.test(pattern)) {
+            problem = 'matches() takes a string literal without nested quantifiers such as (a+)+ (they can backtrack for seconds)';
+            return { cost: 0, size: 0 };
+          }
+        }
+        const cost = parts.reduce((n, p) => n + p.cost, 1) + (k.value.function === 'matches' ? REGEX_COST : 0);
+        // Concatenation adds sizes; indexing may give any value of the context; the rest give scalars.
+        const size = k.value.function === '_+_' ? parts.reduce((n, p) => n + p.size, 0) : k.value.function === '_[_]' ? MAX_CONTEXT_ITEMS : 1;
+        return { cost, size };
+      }
+      case 'listExpr': {
+        const parts = k.value.elements.map(sub);
+        return { cost: parts.reduce((n, p) => n + p.cost, 1), size: parts.length };
+      }
+      case 'structExpr': {
+        const parts = k.value.entries.flatMap((en) => [en.keyKind.case === 'mapKey' ? en.keyKind.value : undefined, en.value]).map(sub);
+        return { cost: parts.reduce((n, p) => n + p.cost, 1), size: k.value.entries.length };
+      }
+      case 'comprehensionExpr': {
+        const c = k.value;
+        if (comprehensions + 1 > MAX_COMPREHENSION_DEPTH) {
+          problem = `condition nests more than ${MAX_COMPREHENSION_DEPTH} macros (all, exists, map, filter) inside each other`;
+          return { cost: 0, size: 0 };
+        }
+        const range = sub(c.iterRange);
+        const inner = (x: Expr | undefined) => visit(x, nesting + 1, comprehensions + 1);
+        const step = inner(c.loopCondition).cost + inner(c.loopStep).cost;
+        return { cost: range.cost + sub(c.accuInit).cost + range.size * step + inner(c.result).cost, size: range.size };
+      }
+      default:
+        return { cost: 1, size: 1 };
+    }
+  };
+  const { cost } = visit(root, 0, 0);
+  if (problem) return problem;
+  return cost > MAX_CONDITION_COST
+    ? `condition is too costly: it may take ${cost} steps, more than the ${MAX_CONDITION_COST} allowed (lists from request.context count as ${MAX_CONTEXT_ITEMS} items)`
+    : null;
 }
 
 // Returns a message for the first unknown identifier or function, else null.

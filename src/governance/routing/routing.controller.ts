@@ -12,6 +12,11 @@ import { RoutingRepository } from './routing.repository.js';
 import { adjustmentView, agentView, type AdjustmentRow, type AgentView } from './routing.view.js';
 import { SelectRoute, type RouteDecision } from './select-route/select-route.command.js';
 import { SelectRouteDto } from './select-route/select-route.dto.js';
+import { TrustRepository } from './trust/trust.repository.js';
+import { trustChangeView, type TrustChangeView } from './trust/trust.view.js';
+
+/** How many trust changes the agent detail lists (newest first). */
+const TRUST_HISTORY_LIMIT = 100;
 
 /** CARE routing state: agents with their effective confidence, and the adjustments behind it. */
 @ApiTags('routing')
@@ -21,6 +26,7 @@ export class RoutingController {
   constructor(
     private readonly routing: RoutingRepository,
     private readonly commands: CommandBus,
+    private readonly trust: TrustRepository,
   ) {}
 
   @Get('agents')
@@ -36,15 +42,17 @@ export class RoutingController {
   }
 
   @Get('agents/:id')
-  async agent(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
+  async agent(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<AgentView & { trustHistory: TrustChangeView[] }> {
     const agentId = validAgentId(id);
     const now = new Date();
-    const [agent, adjustments] = await Promise.all([
+    const [agent, adjustments, history] = await Promise.all([
       this.routing.findAgent(principal.tenantId, agentId),
       this.routing.activeAdjustmentsOf(principal.tenantId, [agentId], now),
+      this.trust.history(principal.tenantId, agentId, TRUST_HISTORY_LIMIT),
     ]);
     if (!agent) throw new NotFoundException(`agent ${agentId} not found`);
-    return agentView(agent, adjustments, now);
+    // Newest first: what each recovery run did to the agent's trust, and why.
+    return { ...agentView(agent, adjustments, now), trustHistory: history.map(trustChangeView) };
   }
 
   /** Registers the agent or updates it (capabilities replaced, base confidence set). Operators may. */

@@ -22,6 +22,11 @@ function registrationRows(tenantId: string, agentIds: string[], capabilities: st
   return agents.flatMap((agent) => caps.map((capability): Registration => [tenantId, agent, capability]));
 }
 
+/** An agent row with its learned trust per capability (see trust/), as routing reads it. */
+const AGENT_WITH_TRUST = `SELECT a.*, coalesce((SELECT jsonb_object_agg(t.capability, t.trust) FROM agent_trust t
+                                        WHERE t.tenant_id = a.tenant_id AND t.agent_id = a.id), '{}') AS trust
+                             FROM agents a`;
+
 @Injectable()
 export class RoutingRepository {
   constructor(private readonly tx: TransactionHost) {}
@@ -142,19 +147,19 @@ export class RoutingRepository {
   }
 
   async findAgent(tenantId: string, agentId: string): Promise<AgentRow | null> {
-    const [row] = await this.tx.query<AgentRow>(`SELECT * FROM agents WHERE tenant_id = $1 AND id = $2`, [tenantId, agentId]);
+    const [row] = await this.tx.query<AgentRow>(`${AGENT_WITH_TRUST} WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, agentId]);
     return row ?? null;
   }
 
   /** These agents of the tenant (unknown ids are left out), by id. */
   async findAgents(tenantId: string, agentIds: string[]): Promise<AgentRow[]> {
-    return this.tx.query<AgentRow>(`SELECT * FROM agents WHERE tenant_id = $1 AND id = ANY($2::text[]) ORDER BY id`, [tenantId, agentIds]);
+    return this.tx.query<AgentRow>(`${AGENT_WITH_TRUST} WHERE a.tenant_id = $1 AND a.id = ANY($2::text[]) ORDER BY a.id`, [tenantId, agentIds]);
   }
 
   /** The tenant's agents that have this capability, by id. */
   async agentsWithCapability(tenantId: string, capability: string): Promise<AgentRow[]> {
     return this.tx.query<AgentRow>(
-      `SELECT * FROM agents WHERE tenant_id = $1 AND capabilities @> ARRAY[$2::text] ORDER BY id`,
+      `${AGENT_WITH_TRUST} WHERE a.tenant_id = $1 AND a.capabilities @> ARRAY[$2::text] ORDER BY a.id`,
       [tenantId, capability],
     );
   }
@@ -186,7 +191,7 @@ export class RoutingRepository {
   }
 
   async listAgents(tenantId: string): Promise<AgentRow[]> {
-    return this.tx.query<AgentRow>(`SELECT * FROM agents WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
+    return this.tx.query<AgentRow>(`${AGENT_WITH_TRUST} WHERE a.tenant_id = $1 ORDER BY a.id`, [tenantId]);
   }
 
   /** Active adjustments of the tenant's agents that have not expired at `now`. */

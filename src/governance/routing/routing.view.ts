@@ -5,8 +5,15 @@ export interface AgentRow {
   id: string;
   capabilities: string[];
   base_confidence: number;
+  /** Learned from recovery runs, per capability; replaces base_confidence for that capability. Absent when not read. */
+  trust?: Record<string, number>;
   created_at: Date;
   updated_at: Date;
+}
+
+/** Where routing starts for a capability: the trust runs taught for it, else the agent's base confidence. */
+export function baseFor(agent: AgentRow, capability: string): number {
+  return agent.trust?.[capability] ?? agent.base_confidence;
 }
 
 export interface AdjustmentRow {
@@ -29,10 +36,12 @@ export interface AgentView {
   agentId: string;
   capabilities: string[];
   baseConfidence: number;
+  /** Trust learned from recovery runs per capability (only capabilities a run has touched); routing starts there. */
+  trustByCapability: Record<string, number>;
   /** Base + every active, unexpired confidence penalty of the agent (any capability), clamped to [0, 1]. */
   effectiveConfidence: number;
   /**
-   * Per capability of the agent: base + the penalties for that capability or for every
+   * Per capability of the agent: its trust (else base) + the penalties for that capability or for every
    * capability (''), clamped — exactly what POST /routing/route uses for that capability.
    */
   effectiveConfidenceByCapability: Record<string, number>;
@@ -91,11 +100,12 @@ export function confidenceFor(base: number, adjustments: readonly AdjustmentRow[
 export function agentView(agent: AgentRow, adjustments: readonly AdjustmentRow[], now: Date): AgentView {
   const counting = adjustments.filter((a) => a.agent_id === agent.id && inForce(a, now));
   const byCapability: Record<string, number> = {};
-  for (const capability of agent.capabilities) byCapability[capability] = confidenceFor(agent.base_confidence, counting, capability, now);
+  for (const capability of agent.capabilities) byCapability[capability] = confidenceFor(baseFor(agent, capability), counting, capability, now);
   return {
     agentId: agent.id,
     capabilities: agent.capabilities,
     baseConfidence: agent.base_confidence,
+    trustByCapability: agent.trust ?? {},
     effectiveConfidence: effectiveConfidence(agent.base_confidence, counting.map(applied), now),
     effectiveConfidenceByCapability: byCapability,
     activeAdjustments: counting.length,

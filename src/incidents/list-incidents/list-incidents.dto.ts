@@ -1,8 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
 import { INCIDENT_SOURCES, INCIDENT_STATUSES } from '../incident.view.js';
 import { SEVERITIES } from '../report-incident/report-incident.dto.js';
+import { IsCalendarDate } from '../../platform/http/validation.js';
 
 export class ListIncidentsQuery {
   @ApiProperty({ required: false, enum: INCIDENT_STATUSES }) @IsOptional() @IsIn(INCIDENT_STATUSES) status?: string;
@@ -12,8 +13,8 @@ export class ListIncidentsQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() agentId?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsString() capability?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() matchedPatternId?: string;
-  @ApiProperty({ required: false, description: 'created at or after (ISO 8601)' }) @IsOptional() @IsDateString() since?: string;
-  @ApiProperty({ required: false, description: 'created before (ISO 8601)' }) @IsOptional() @IsDateString() until?: string;
+  @ApiProperty({ required: false, description: 'created at or after (ISO 8601)' }) @IsOptional() @IsCalendarDate() since?: string;
+  @ApiProperty({ required: false, description: 'created before (ISO 8601)' }) @IsOptional() @IsCalendarDate() until?: string;
   @ApiProperty({ required: false, default: 50, minimum: 1, maximum: 200 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
   @ApiProperty({ required: false, description: 'nextCursor of the previous page' }) @IsOptional() @IsString() cursor?: string;

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsCalendarDate } from '../../platform/http/validation.js';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -44,6 +45,6 @@ export class ReportIncidentDto {
 
   @ApiProperty({ required: false, example: '2026-11-24T05:00:00Z' })
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsCalendarDate()
   occurredAt?: string;
 }

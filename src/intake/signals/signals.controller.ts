@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/co
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiPayloadTooLargeResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
@@ -13,11 +13,12 @@ import { IntakeSettingsRepository } from '../settings/intake-settings.repository
 import { RecordSamples, type RecordSamplesResult } from './record-samples/record-samples.command.js';
 import { parseSamples } from './samples.js';
 import { escalationView, symptomView, type EscalationRow, type SymptomRow } from './signal.view.js';
+import { IsCalendarDate } from '../../platform/http/validation.js';
 
 export class ListSignalsQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() metric?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsString() agentId?: string;
-  @ApiProperty({ required: false, description: 'at or after (ISO 8601)' }) @IsOptional() @IsDateString() since?: string;
+  @ApiProperty({ required: false, description: 'at or after (ISO 8601)' }) @IsOptional() @IsCalendarDate() since?: string;
   @ApiProperty({ required: false, description: 'escalations only: true = still armed by the wall clock' }) @IsOptional() @IsIn(['true', 'false']) active?: string;
   @ApiProperty({ required: false, default: 50, minimum: 1, maximum: 500 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;

@@ -4,6 +4,9 @@ import { toLoopStatus, type LoopStatus } from '../loop-status/loop-status.js';
 import { LOOP_PROGRESS_CHANNEL, LoopTraceRepository } from '../loop-status/loop-trace.repository.js';
 
 export type ProgressListener = (status: LoopStatus) => void;
+/** Tenant-wide news other than loop progress (e.g. work orders): an SSE event name and its data, sent as they come. */
+export type TenantEventListener = (event: string, data: unknown) => void;
+export const TENANT_EVENTS_CHANNEL = 'tenant_events';
 
 /**
  * Fans loop progress out to this replica's SSE clients. Updates arrive by LISTEN/NOTIFY, so a
@@ -17,6 +20,7 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
   private readonly openStreams = new Set<() => void>();
   private readonly byIncident = new Map<string, Set<ProgressListener>>();
   private readonly byTenant = new Map<string, Set<ProgressListener>>();
+  private readonly tenantEvents = new Map<string, Set<TenantEventListener>>();
   /** Loops with news not yet read: incident id → tenant id. */
   private readonly unread = new Map<string, string>();
   private reading = false;
@@ -28,6 +32,11 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
 
   onModuleInit(): void {
     this.notifications.on(LOOP_PROGRESS_CHANNEL, (payload) => void this.onNotification(payload));
+    this.notifications.on(TENANT_EVENTS_CHANNEL, (payload) => {
+      if (!payload) return;
+      const { tenantId, event, data } = JSON.parse(payload) as { tenantId: string; event: string; data: unknown };
+      for (const listener of [...(this.tenantEvents.get(tenantId) ?? [])]) listener(event, data);
+    });
   }
 
   /** Streams still open when the app shuts down are ended, or the HTTP server would wait on them forever. */
@@ -46,6 +55,10 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
 
   subscribeTenant(tenantId: string, listener: ProgressListener): () => void {
     return add(this.byTenant, tenantId, listener);
+  }
+
+  subscribeTenantEvents(tenantId: string, listener: TenantEventListener): () => void {
+    return add(this.tenantEvents, tenantId, listener);
   }
 
   private onNotification(payload: string): void {
@@ -80,7 +93,7 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
   }
 }
 
-function add(map: Map<string, Set<ProgressListener>>, key: string, listener: ProgressListener): () => void {
+function add<L>(map: Map<string, Set<L>>, key: string, listener: L): () => void {
   let set = map.get(key);
   if (!set) map.set(key, (set = new Set()));
   set.add(listener);

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, NotFoundException, Param, ParseUUIDPipe, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpException, HttpStatus, Inject, NotFoundException, Param, ParseUUIDPipe, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
@@ -13,6 +13,10 @@ import { LoopProgressHub } from './loop-progress.hub.js';
 @ApiBearerAuth()
 @Controller('integration')
 export class LoopStreamController {
+  /** Open streams on this replica, by API key and by tenant (SSE_MAX_STREAMS_PER_KEY / _PER_TENANT). */
+  private readonly openByKey = new Map<string, number>();
+  private readonly openByTenant = new Map<string, number>();
+
   constructor(
     private readonly hub: LoopProgressHub,
     private readonly traces: LoopTraceRepository,
@@ -25,7 +29,7 @@ export class LoopStreamController {
   async incident(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @CurrentPrincipal() p: Principal, @Req() req: Request, @Res() res: Response) {
     const trace = await this.traces.find(p.tenantId, incidentId);
     if (!trace) throw new NotFoundException(`incident ${incidentId} not found`);
-    const stream = this.open(req, res);
+    const stream = this.open(p, req, res);
     const send = (status: LoopStatus) => {
       stream.send(status);
       if (status.isComplete) stream.close();
@@ -36,15 +40,42 @@ export class LoopStreamController {
     if (current) send(toLoopStatus(current));
   }
 
-  /** Every loop update of the caller's tenant. */
+  /** Every loop update of the caller's tenant, and its work orders' changes (`work_order_progress`). */
   @Get('stream')
   @ApiProduces('text/event-stream')
   tenant(@CurrentPrincipal() p: Principal, @Req() req: Request, @Res() res: Response) {
-    const stream = this.open(req, res);
+    const stream = this.open(p, req, res);
     stream.onClose(this.hub.subscribeTenant(p.tenantId, (status) => stream.send(status)));
+    stream.onClose(this.hub.subscribeTenantEvents(p.tenantId, (event, data) => stream.send(data, event)));
   }
 
-  private open(req: Request, res: Response) {
+  /** 429 when the key or its tenant already holds its maximum of streams; else counts one more until it closes. */
+  private reserve(p: Principal): () => void {
+    const { sseMaxStreamsPerKey, sseMaxStreamsPerTenant } = this.config.security;
+    const byKey = this.openByKey.get(p.keyId) ?? 0;
+    const byTenant = this.openByTenant.get(p.tenantId) ?? 0;
+    if (byKey >= sseMaxStreamsPerKey || byTenant >= sseMaxStreamsPerTenant) {
+      const which = byKey >= sseMaxStreamsPerKey ? `this API key (${sseMaxStreamsPerKey})` : `this tenant (${sseMaxStreamsPerTenant})`;
+      throw Object.assign(
+        new HttpException({ statusCode: 429, error: 'Too Many Requests', message: `too many open streams for ${which}; close one first` }, HttpStatus.TOO_MANY_REQUESTS),
+        { retryAfterS: 5 },
+      );
+    }
+    const bump = (map: Map<string, number>, key: string, by: number) => {
+      const n = (map.get(key) ?? 0) + by;
+      if (n > 0) map.set(key, n);
+      else map.delete(key);
+    };
+    bump(this.openByKey, p.keyId, 1);
+    bump(this.openByTenant, p.tenantId, 1);
+    return () => {
+      bump(this.openByKey, p.keyId, -1);
+      bump(this.openByTenant, p.tenantId, -1);
+    };
+  }
+
+  private open(p: Principal, req: Request, res: Response) {
+    const release = this.reserve(p);
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -54,7 +85,7 @@ export class LoopStreamController {
     res.flushHeaders();
     res.write('retry: 2000\n\n');
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.config.sseHeartbeatMs);
-    const cleanups: Array<() => void> = [() => clearInterval(heartbeat)];
+    const cleanups: Array<() => void> = [() => clearInterval(heartbeat), release];
     let closed = false;
     const close = () => {
       if (closed) return;
@@ -65,8 +96,8 @@ export class LoopStreamController {
     req.on('close', close);
     cleanups.push(this.hub.trackStream(close));
     return {
-      send: (status: LoopStatus) => {
-        if (!closed) res.write(`event: loop_progress\ndata: ${JSON.stringify(status)}\n\n`);
+      send: (data: unknown, event = 'loop_progress') => {
+        if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       },
       onClose: (cleanup: () => void) => (closed ? cleanup() : cleanups.push(cleanup)),
       close,

@@ -2,9 +2,10 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Unauthor
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiKeyService } from './api-keys/api-key.service.js';
+import { AuthThrottle } from './auth-throttle.js';
 import { SessionService, sessionTokenOf } from './sessions/session.service.js';
-import { PLATFORM_ADMIN_ONLY, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
-import { roleAtLeast, type Principal, type Role } from './principal.js';
+import { AGENT_ALLOWED, PLATFORM_ADMIN_ONLY, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
+import { AGENT_ROLE, roleAtLeast, type Principal, type Role } from './principal.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -28,6 +29,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeyService,
+    private readonly throttle: AuthThrottle,
     private readonly sessions: SessionService,
   ) {}
 
@@ -35,11 +37,15 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const principal = await this.principalOf(request);
+    const principal = await this.authenticate(request);
     request.principal = principal;
 
     if (this.reflector.getAllAndOverride<boolean>(PLATFORM_ADMIN_ONLY, targets) && !principal.platformAdmin) {
       throw new ForbiddenException('this needs a platform admin key');
+    }
+    if (principal.role === AGENT_ROLE) {
+      if (this.reflector.getAllAndOverride<boolean>(AGENT_ALLOWED, targets)) return true;
+      throw new ForbiddenException('an agent key may only use the work-order routes (/patches/work-orders)');
     }
     const required =
       this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ?? (READS.has(request.method) ? 'viewer' : 'operator');
@@ -47,6 +53,18 @@ export class ApiKeyGuard implements CanActivate {
       throw new ForbiddenException(`this needs the ${required} role; the key has ${principal.role}`);
     }
     return true;
+  }
+
+  /** The caller's principal, or 401; failures are counted per client address (429 past the limit). */
+  async authenticate(request: Request): Promise<Principal> {
+    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    this.throttle.check(address);
+    try {
+      return await this.principalOf(request);
+    } catch (err) {
+      if (err instanceof UnauthorizedException) this.throttle.fail(address);
+      throw err;
+    }
   }
 
   private async principalOf(request: Request): Promise<Principal> {

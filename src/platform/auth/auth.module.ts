@@ -3,13 +3,14 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeysController } from './api-keys/api-keys.controller.js';
 import { ApiKeyService } from './api-keys/api-key.service.js';
+import { AuthThrottle } from './auth-throttle.js';
 import { SessionController } from './sessions/session.controller.js';
 import { SessionService } from './sessions/session.service.js';
 
 @Module({
   controllers: [ApiKeysController, SessionController],
-  providers: [ApiKeyService, SessionService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
-  exports: [ApiKeyService],
+  providers: [ApiKeyService, SessionService, AuthThrottle, ApiKeyGuard, { provide: APP_GUARD, useExisting: ApiKeyGuard }],
+  exports: [ApiKeyService, ApiKeyGuard],
 })
 export class AuthModule implements OnApplicationBootstrap {
   constructor(private readonly keys: ApiKeyService) {}

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     expect(c.outbox).toMatchObject({ maxAttempts: 5, concurrency: 1, batchSize: 64, relayEnabled: true });
     expect(Object.values(c.flagDefaults).every(Boolean)).toBe(true);
     expect(c.matchThreshold).toBe(0.8);
+    expect(c.workOrderClaimMs).toBe(3_600_000);
   });
 
   it.each([
@@ -21,6 +22,8 @@ describe('loadConfig', () => {
     ['CATALOG_MATCH_THRESHOLD', '1.5', /CATALOG_MATCH_THRESHOLD must be between/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
     ['ADMIN_API_KEY', 'short', /ADMIN_API_KEY must be at least 16 characters/],
+    ['WORK_ORDER_CLAIM_MS', '50', /WORK_ORDER_CLAIM_MS must be between 100 and/],
+    ['WORK_ORDER_CLAIM_MS', 'an hour', /WORK_ORDER_CLAIM_MS must be an integer/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

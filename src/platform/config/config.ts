@@ -40,6 +40,23 @@ export interface AppConfig {
   secretsKey: Buffer | null;
   /** Recoveries waiting for review longer than this become `expired`; 0: never. */
   recoveryReviewTtlMs: number;
+  /** Hardening (issue 11): abuse limits, security of /docs and of the embedded database. */
+  security: {
+    /** Failed authentications one client address may make per window before 429. */
+    authFailureLimit: number;
+    authFailureWindowMs: number;
+    /** How long an unknown key is answered 401 from memory, without a database query. */
+    unknownKeyCacheMs: number;
+    /** Concurrent SSE streams one API key / one tenant may hold on this replica (429 beyond). */
+    sseMaxStreamsPerKey: number;
+    sseMaxStreamsPerTenant: number;
+    /** GET /docs needs an API key (default: yes unless NODE_ENV=development). */
+    docsRequireKey: boolean;
+    /** The embedded PostgreSQL also listens on 127.0.0.1:EMBEDDED_PG_PORT (for tools); off: Unix socket only. */
+    embeddedPgTcp: boolean;
+  };
+  /** How long a coding agent's claim on a work order holds without progress before it returns to the queue. */
+  workOrderClaimMs: number;
   /** Most alerts (POST /intake/alertmanager) or samples (POST /signals/metrics) one request may carry; more → 413. */
   intakeMaxBatch: number;
 }
@@ -148,6 +165,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     secretsKey: secretsKey(env),
     recoveryReviewTtlMs: int(env, 'RECOVERY_REVIEW_TTL_MS', 7 * 24 * 3_600_000, 0, 365 * 24 * 3_600_000),
+    security: {
+      authFailureLimit: int(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
+      authFailureWindowMs: int(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000),
+      unknownKeyCacheMs: int(env, 'UNKNOWN_KEY_CACHE_MS', 5000, 0, 3_600_000),
+      sseMaxStreamsPerKey: int(env, 'SSE_MAX_STREAMS_PER_KEY', 20, 1, 100_000),
+      sseMaxStreamsPerTenant: int(env, 'SSE_MAX_STREAMS_PER_TENANT', 200, 1, 1_000_000),
+      docsRequireKey: bool(env, 'DOCS_REQUIRE_KEY', env.NODE_ENV?.trim() !== 'development'),
+      embeddedPgTcp: bool(env, 'EMBEDDED_PG_TCP', false),
+    },
+    workOrderClaimMs: int(env, 'WORK_ORDER_CLAIM_MS', 3_600_000, 100, 7 * 24 * 3_600_000),
     intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
   };
 }

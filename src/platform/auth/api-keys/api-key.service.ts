@@ -70,6 +70,8 @@ export class ApiKeyService implements OnModuleInit {
   private readonly touched = new Map<string, number>();
   /** Active keys by hash; only keys that exist are kept (an unknown one may be created a moment later). */
   private readonly cache: PromiseCache<KeyRow | undefined>;
+  /** Unknown key hashes, answered 401 without a query for UNKNOWN_KEY_CACHE_MS (guessing must not load the database). */
+  private readonly unknown = new Map<string, number>();
 
   constructor(
     private readonly tx: TransactionHost,
@@ -81,7 +83,12 @@ export class ApiKeyService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.notifications.on(API_KEYS_CHANNEL, () => this.cache.clear());
+    this.notifications.on(API_KEYS_CHANNEL, () => this.forgetKeys());
+  }
+
+  private forgetKeys(): void {
+    this.cache.clear();
+    this.unknown.clear();
   }
 
   async authenticate(key: string): Promise<Principal | null> {
@@ -96,19 +103,27 @@ export class ApiKeyService implements OnModuleInit {
   }
 
   /** The key's row while it is not revoked. */
-  private activeKey(keyHash: string): Promise<KeyRow | undefined> {
-    return this.cache.get(keyHash, async () => {
+  private async activeKey(keyHash: string): Promise<KeyRow | undefined> {
+    const unknownUntil = this.unknown.get(keyHash);
+    if (unknownUntil !== undefined && unknownUntil > Date.now()) return undefined;
+    const row = await this.cache.get(keyHash, async () => {
       const [found] = await this.tx.queryOutside<KeyRow>(
         `SELECT id, tenant_id, name, role, platform_admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
         [keyHash],
       );
       return found;
     });
+    if (!row && this.config.security.unknownKeyCacheMs > 0) {
+      this.unknown.delete(keyHash); // re-inserted last: the oldest goes first beyond the cap
+      this.unknown.set(keyHash, Date.now() + this.config.security.unknownKeyCacheMs);
+      if (this.unknown.size > MAX_CACHED_KEYS) this.unknown.delete(this.unknown.keys().next().value!);
+    }
+    return row;
   }
 
   /** After the change commits: this replica forgets its keys at once, the others on the NOTIFY. */
   private keysChanged(): void {
-    this.tx.afterCommit(() => this.cache.clear());
+    this.tx.afterCommit(() => this.forgetKeys());
     this.notifier.notifyAfterCommit(API_KEYS_CHANNEL);
   }
 
@@ -119,6 +134,7 @@ export class ApiKeyService implements OnModuleInit {
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
       [uuidv7(), input.tenantId, input.name, input.role, input.platformAdmin, hash(key), key.slice(0, 8)],
     );
+    this.keysChanged(); // a key tried before it existed is in the unknown-key cache
     return { ...view(row), key };
   }
 

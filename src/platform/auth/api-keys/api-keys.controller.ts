@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { RequirePlatformAdmin } from '../auth.decorators.js';
+import { AGENT_ROLE } from '../principal.js';
 import { CreateApiKeyDto } from './api-keys.dto.js';
 import { ApiKeyService } from './api-key.service.js';
 
@@ -14,6 +15,11 @@ export class ApiKeysController {
   /** The response carries the plaintext key; it cannot be shown again. */
   @Post()
   create(@Body() body: CreateApiKeyDto) {
+    if (body.role === AGENT_ROLE && body.platformAdmin) {
+      // An agent key is confined to work orders; platform administration would undo that.
+      const errors = ['an agent key cannot be a platform admin'];
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: platformAdmin', fields: [{ field: 'platformAdmin', errors }] });
+    }
     return this.keys.create({ ...body, platformAdmin: body.platformAdmin ?? false });
   }
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { ROLES, type Role } from '../principal.js';
+import { KEY_ROLES, type Role } from '../principal.js';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'acme' })
@@ -13,8 +13,8 @@ export class CreateApiKeyDto {
   @Length(1, 200)
   name!: string;
 
-  @ApiProperty({ enum: ROLES })
-  @IsIn(ROLES)
+  @ApiProperty({ enum: KEY_ROLES, description: 'viewer < operator < admin; agent: work orders only' })
+  @IsIn(KEY_ROLES)
   role!: Role;
 
   @ApiProperty({ required: false, default: false })

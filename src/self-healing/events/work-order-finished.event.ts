@@ -1,0 +1,23 @@
+import type { DomainEvent } from '../../platform/outbox/domain-event.js';
+
+export interface WorkOrderFinishedProps {
+  tenantId: string;
+  workOrderId: string;
+  incidentId: string | null;
+  runId: string | null;
+  stepId: string | null;
+  /** Only a completion can pass; a failure never does. */
+  testsPassed: boolean;
+  outcome: 'completed' | 'failed';
+}
+
+/**
+ * A coding agent completed or failed a work order. The run engine finishes the waiting
+ * `escalate` step with it (succeeded only when completed with tests passing).
+ */
+export interface WorkOrderFinished extends WorkOrderFinishedProps {}
+export class WorkOrderFinished implements DomainEvent {
+  constructor(props: WorkOrderFinishedProps) {
+    Object.assign(this, props);
+  }
+}

@@ -1,0 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, IsUUID, Length, Max, Min } from 'class-validator';
+import { WORK_ORDER_STATUSES } from './work-order.view.js';
+
+export class ListWorkOrdersQuery {
+  @ApiProperty({ required: false, enum: WORK_ORDER_STATUSES }) @IsOptional() @IsIn(WORK_ORDER_STATUSES) status?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsUUID() runId?: string;
+  @ApiProperty({ required: false, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
+}
+
+export class ProgressDto {
+  @ApiProperty({ example: 'reproduced the timeout; writing the fix' }) @IsString() @Length(1, 2000) note!: string;
+  @ApiProperty({ required: false, minimum: 0, maximum: 100 }) @IsOptional() @IsInt() @Min(0) @Max(100) percent?: number;
+}
+
+export class CompleteDto {
+  @ApiProperty() @IsBoolean() testsPassed!: boolean;
+  @ApiProperty({ type: [String], required: false, example: ['src/pipeline/runner.ts'] })
+  @IsOptional() @IsArray() @ArrayMaxSize(500) @IsString({ each: true }) @Length(1, 500, { each: true }) filesChanged?: string[];
+  @ApiProperty({ required: false, example: 'https://git.example.com/acme/app/pull/42' })
+  @IsOptional() @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'diffUrl must be an http(s) URL' }) @Length(1, 2000) diffUrl?: string;
+  @ApiProperty({ example: 'raised the pipeline stage timeout and batched the slow query' }) @IsString() @Length(1, 4000) summary!: string;
+}
+
+export class ReasonDto {
+  @ApiProperty({ example: 'the failing test needs a schema change I may not make' }) @IsString() @Length(1, 2000) reason!: string;
+}

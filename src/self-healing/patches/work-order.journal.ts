@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { CommandBus, EventBus } from '@nestjs/cqrs';
+import { RecordDecision } from '../../incidents/record-decision/record-decision.command.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { WorkOrderChanged } from '../events/work-order-changed.event.js';
+import type { WorkOrderRow, WorkOrderStatus } from './work-order.view.js';
+import { WorkOrdersRepository } from './work-orders.repository.js';
+
+export const CLAIM_EXPIRED_ACTOR = 'lease';
+
+/**
+ * Every change of a work order is told three ways, in the changing transaction: a row of its
+ * history, an entry on its incident's timeline (so the evidence export has it), and a
+ * WorkOrderChanged event (live consoles).
+ */
+@Injectable()
+export class WorkOrderJournal {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly orders: WorkOrdersRepository,
+    private readonly commands: CommandBus,
+    private readonly events: EventBus,
+  ) {}
+
+  async record(o: { row: WorkOrderRow; from: WorkOrderStatus | null; change: string; actor: string; summary: string; note?: string | null; details?: Record<string, unknown> }): Promise<void> {
+    const { row } = o;
+    await this.orders.recordTransition({ tenantId: row.tenant_id, workOrderId: row.id, from: o.from, to: row.status, actor: o.actor, note: o.note, details: o.details });
+    if (row.incident_id) {
+      await this.commands.execute(
+        new RecordDecision(row.tenant_id, row.incident_id, 'patch', o.summary, { workOrderId: row.id, runId: row.run_id, change: o.change, status: row.status, actor: o.actor, ...(o.details ?? {}) }),
+      );
+    }
+    await this.events.publish(
+      new WorkOrderChanged({
+        tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, change: o.change, status: row.status, actor: o.actor, summary: o.summary, at: row.updated_at.toISOString(),
+      }),
+    );
+  }
+
+  /**
+   * Claims are leases: one whose time ran out without progress goes back to `queued`, saying
+   * so in its history. Checked whenever the tenant's work orders are read or acted on, so
+   * no claim outlives its lease from anyone's point of view.
+   */
+  releaseStaleClaims(tenantId: string): Promise<void> {
+    return this.tx.run(async () => {
+      for (const stale of await this.orders.takeStaleClaims(tenantId, new Date())) {
+        const row = await this.orders.update(stale.id, { status: 'queued', claimed_by: null, claim_key_id: null, claimed_at: null, claim_expires_at: null });
+        await this.record({
+          row, from: stale.status, change: 'claim_expired', actor: CLAIM_EXPIRED_ACTOR,
+          summary: `work order ${row.id}: the claim by ${stale.claimed_by} expired (no progress by ${stale.claim_expires_at!.toISOString()}); back in the queue`,
+          details: { previousClaimant: stale.claimed_by, expiredAt: stale.claim_expires_at!.toISOString() },
+        });
+      }
+    });
+  }
+}

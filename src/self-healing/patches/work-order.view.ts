@@ -1,0 +1,121 @@
+export const WORK_ORDER_STATUSES = ['queued', 'claimed', 'in_progress', 'completed', 'failed', 'canceled'] as const;
+export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
+export const PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type WorkOrderPriority = (typeof PRIORITIES)[number];
+export const COMPLEXITIES = ['small', 'medium', 'large'] as const;
+export type WorkOrderComplexity = (typeof COMPLEXITIES)[number];
+
+/** What a coding agent gets to work from. */
+export interface WorkOrderContext {
+  incident: { id: string; title: string; errorType: string; severity: string; message: string } | null;
+  pattern: { id: string; template: string; samples: string[] } | null;
+  affectedAgents: string[];
+  capabilities: string[];
+  /** The run's last errors, newest last. */
+  lastErrors: string[];
+  runId: string | null;
+  filePath?: string | null;
+}
+
+export interface WorkOrderResult {
+  testsPassed: boolean;
+  filesChanged: string[];
+  diffUrl: string | null;
+  summary: string;
+}
+
+export interface WorkOrderRow {
+  id: string;
+  tenant_id: string;
+  run_id: string | null;
+  step_id: string | null;
+  incident_id: string | null;
+  description: string;
+  context: WorkOrderContext;
+  priority: WorkOrderPriority;
+  complexity: WorkOrderComplexity;
+  status: WorkOrderStatus;
+  claimed_by: string | null;
+  claim_key_id: string | null;
+  claimed_at: Date | null;
+  claim_expires_at: Date | null;
+  result: WorkOrderResult | null;
+  failure_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+export interface TransitionRow {
+  from_status: WorkOrderStatus | null;
+  to_status: WorkOrderStatus;
+  actor: string;
+  note: string | null;
+  details: Record<string, unknown>;
+  created_at: Date;
+}
+
+export interface WorkOrderView {
+  id: string;
+  runId: string | null;
+  stepId: string | null;
+  incidentId: string | null;
+  description: string;
+  context: WorkOrderContext;
+  priority: WorkOrderPriority;
+  complexity: WorkOrderComplexity;
+  status: WorkOrderStatus;
+  claimedBy: string | null;
+  claimedAt: string | null;
+  claimExpiresAt: string | null;
+  result: WorkOrderResult | null;
+  failureReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  /** Every state change (and progress report), oldest first; only on the detail. */
+  history?: Array<{ from: WorkOrderStatus | null; to: WorkOrderStatus; actor: string; note: string | null; details: Record<string, unknown>; at: string }>;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function workOrderView(r: WorkOrderRow, history?: TransitionRow[]): WorkOrderView {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    stepId: r.step_id,
+    incidentId: r.incident_id,
+    description: r.description,
+    context: r.context,
+    priority: r.priority,
+    complexity: r.complexity,
+    status: r.status,
+    claimedBy: r.claimed_by,
+    claimedAt: iso(r.claimed_at),
+    claimExpiresAt: iso(r.claim_expires_at),
+    result: r.result,
+    failureReason: r.failure_reason,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    finishedAt: iso(r.finished_at),
+    ...(history
+      ? { history: history.map((h) => ({ from: h.from_status, to: h.to_status, actor: h.actor, note: h.note, details: h.details, at: h.created_at.toISOString() })) }
+      : {}),
+  };
+}
+
+/** An incident's severity is the work order's priority (both are low … critical). */
+export function priorityFromSeverity(severity: string | null | undefined): WorkOrderPriority {
+  return (PRIORITIES as readonly string[]).includes(severity ?? '') ? (severity as WorkOrderPriority) : 'medium';
+}
+
+/**
+ * A rough size for the change: the more agents and capabilities the failure spans, the wider
+ * the fix; a named file narrows it.
+ */
+export function estimateComplexity(context: Pick<WorkOrderContext, 'affectedAgents' | 'capabilities' | 'filePath'>): WorkOrderComplexity {
+  const spread = new Set(context.affectedAgents).size + new Set(context.capabilities).size;
+  if (spread <= 2 || (context.filePath && spread <= 4)) return 'small';
+  if (spread <= 5) return 'medium';
+  return 'large';
+}

@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { newestFirst } from '../../platform/database/newest-first.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import type { Cursor } from '../../platform/http/cursor.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
+import type { TransitionRow, WorkOrderContext, WorkOrderRow, WorkOrderStatus } from './work-order.view.js';
+
+export interface NewWorkOrder {
+  tenantId: string;
+  runId: string | null;
+  stepId: string | null;
+  incidentId: string | null;
+  description: string;
+  context: WorkOrderContext;
+  priority: string;
+  complexity: string;
+}
+
+export interface StatusCount {
+  status: WorkOrderStatus;
+  count: number;
+}
+
+@Injectable()
+export class WorkOrdersRepository {
+  constructor(private readonly tx: TransactionHost) {}
+
+  async insert(w: NewWorkOrder): Promise<WorkOrderRow> {
+    const [row] = await this.tx.query<WorkOrderRow>(
+      `INSERT INTO work_orders (id, tenant_id, run_id, step_id, incident_id, description, context, priority, complexity, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, 'queued') RETURNING *`,
+      [uuidv7(), w.tenantId, w.runId, w.stepId, w.incidentId, w.description, JSON.stringify(w.context), w.priority, w.complexity],
+    );
+    return row;
+  }
+
+  async find(tenantId: string, id: string, lock = false): Promise<WorkOrderRow | null> {
+    const [row] = await this.tx.query<WorkOrderRow>(
+      `SELECT * FROM work_orders WHERE tenant_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+
+  /** Sets the given columns (and updated_at) and returns the new row. */
+  async update(id: string, set: Partial<Record<keyof WorkOrderRow, unknown>>): Promise<WorkOrderRow> {
+    const entries = Object.entries(set);
+    const assignments = entries.map(([column, value], i) => `${column} = $${i + 2}${value !== null && typeof value === 'object' && !(value instanceof Date) ? '::jsonb' : ''}`);
+    const params = entries.map(([, value]) => (value !== null && typeof value === 'object' && !(value instanceof Date) ? JSON.stringify(value) : value));
+    const [row] = await this.tx.query<WorkOrderRow>(
+      `UPDATE work_orders SET ${[...assignments, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`,
+      [id, ...params],
+    );
+    return row;
+  }
+
+  async recordTransition(t: { tenantId: string; workOrderId: string; from: WorkOrderStatus | null; to: WorkOrderStatus; actor: string; note?: string | null; details?: Record<string, unknown> }): Promise<void> {
+    await this.tx.query(
+      `INSERT INTO work_order_transitions (id, tenant_id, work_order_id, from_status, to_status, actor, note, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+      [uuidv7(), t.tenantId, t.workOrderId, t.from, t.to, t.actor, t.note ?? null, JSON.stringify(t.details ?? {})],
+    );
+  }
+
+  async history(workOrderId: string): Promise<TransitionRow[]> {
+    return this.tx.query<TransitionRow>(
+      `SELECT from_status, to_status, actor, note, details, created_at FROM work_order_transitions WHERE work_order_id = $1 ORDER BY created_at, id`,
+      [workOrderId],
+    );
+  }
+
+  /**
+   * Claims whose lease ran out at `now` go back to the queue (locked, skipping orders another
+   * request is changing right now: that request decides them).
+   */
+  async takeStaleClaims(tenantId: string, now: Date): Promise<WorkOrderRow[]> {
+    return this.tx.query<WorkOrderRow>(
+      `SELECT * FROM work_orders WHERE tenant_id = $1 AND claim_expires_at IS NOT NULL AND claim_expires_at <= $2
+        ORDER BY id FOR UPDATE SKIP LOCKED`,
+      [tenantId, now],
+    );
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  async list(tenantId: string, filters: { status?: string; runId?: string }, cursor: Cursor | null, limit: number): Promise<WorkOrderRow[]> {
+    const q = newestFirst('work_orders', tenantId, [['status = ?', filters.status], ['run_id = ?', filters.runId]], cursor, limit);
+    return this.tx.query<WorkOrderRow>(q.sql, q.params);
+  }
+
+  /** Counts by state, and the mean time from creation to completion of completed orders. */
+  async stats(tenantId: string): Promise<{ byStatus: StatusCount[]; averageCompletedMinutes: number | null; escalatedRuns: number }> {
+    const byStatus = await this.tx.query<StatusCount>(
+      `SELECT status, count(*)::int AS count FROM work_orders WHERE tenant_id = $1 GROUP BY status`,
+      [tenantId],
+    );
+    const [avg] = await this.tx.query<{ minutes: number | null; runs: number }>(
+      `SELECT (avg(extract(epoch FROM finished_at - created_at)) FILTER (WHERE status = 'completed') / 60)::double precision AS minutes,
+              count(DISTINCT run_id)::int AS runs
+         FROM work_orders WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return { byStatus, averageCompletedMinutes: avg.minutes, escalatedRuns: avg.runs };
+  }
+}

@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Module } from '@nestjs/common';
+import { CommandBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
+import { OutboxHandler } from '../src/platform/outbox/outbox-handler.decorator.js';
+import { WorkOrderFinished } from '../src/self-healing/events/work-order-finished.event.js';
+import { BuildWorkOrderContext } from '../src/self-healing/patches/build-work-order-context/build-work-order-context.query.js';
+import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
+import { estimateComplexity, priorityFromSeverity, type WorkOrderView } from '../src/self-healing/patches/work-order.view.js';
+import { openSse } from './support/sse.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+/** Stands in for the run engine's side of the contract: what it is told when a work order finishes. */
+const finished: WorkOrderFinished[] = [];
+@EventsHandler(WorkOrderFinished)
+@OutboxHandler({ name: 'test.work-order-finished' })
+class FinishedRecorder implements IEventHandler<WorkOrderFinished> {
+  handle(e: WorkOrderFinished) {
+    finished.push(e);
+  }
+}
+@Module({ providers: [FinishedRecorder] })
+class FinishedRecorderModule {}
+
+const CLAIM_MS = 1500;
+
+describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
+  let app: TestApp;
+  let operator: string;
+  let viewer: string;
+  let agentA: string;
+  let agentB: string;
+  let otherTenant: string;
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    app = await startTestApp({ WORK_ORDER_CLAIM_MS: String(CLAIM_MS) }, [FinishedRecorderModule]);
+    operator = await app.keyFor('wo', 'operator');
+    viewer = await app.keyFor('wo', 'viewer');
+    agentA = await app.keyFor('wo', 'agent');
+    agentB = await app.keyFor('wo', 'agent');
+    otherTenant = await app.keyFor('wo-other', 'agent');
+  });
+  afterAll(() => app.stop());
+
+  const incident = async () => {
+    const res = await app.http.post('/incidents').set(auth(operator)).send({
+      errorType: 'pipeline_timeout', message: 'stage build of pipeline nightly timed out after 900 s', agentId: 'builder-1', capability: 'ci', severity: 'high',
+    });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  };
+  const create = async (incidentId: string | null = null, runId: string | null = null): Promise<WorkOrderView> => {
+    const context = {
+      incident: incidentId ? { id: incidentId, title: 'pipeline timeout', errorType: 'pipeline_timeout', severity: 'high', message: 'stage build timed out' } : null,
+      pattern: { id: '0190a0a0-0000-7000-8000-000000000001', template: 'stage <*> of pipeline <*> timed out after <NUM> s', samples: ['stage build of pipeline nightly timed out after 900 s'] },
+      affectedAgents: ['builder-1'], capabilities: ['ci'], lastErrors: ['check code_cause: true'], runId,
+    };
+    return app.app.get(CommandBus).execute(new CreateWorkOrder({
+      tenantId: 'wo', runId, incidentId, stepId: runId ? 'escalate' : null, description: 'Fix the slow build stage', context,
+      priority: priorityFromSeverity('high'), complexity: estimateComplexity(context),
+    }));
+  };
+  const post = (id: string, action: string, key: string, body: object = {}) => app.http.post(`/patches/work-orders/${id}/${action}`).set(auth(key)).send(body);
+
+  it('queues a work order with context, priority from severity and a complexity; lists it to an agent by status and run', async () => {
+    const runId = '0190a0a0-0000-7000-8000-0000000000aa';
+    const order = await create(await incident(), runId);
+    expect(order).toMatchObject({ status: 'queued', priority: 'high', complexity: 'small', runId, stepId: 'escalate', description: 'Fix the slow build stage' });
+    expect(order.context.pattern!.samples).toHaveLength(1);
+    const listed = (await app.http.get('/patches/work-orders').query({ status: 'queued', runId }).set(auth(agentA)).expect(200)).body;
+    expect(listed.items.map((w: WorkOrderView) => w.id)).toEqual([order.id]);
+    const detail = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA)).expect(200)).body;
+    expect(detail.history).toEqual([expect.objectContaining({ from: null, to: 'queued', actor: `run ${runId}` })]);
+    expect((await app.http.get('/patches/work-orders').query({ status: 'bogus' }).set(auth(agentA))).body.fields.map((f: { field: string }) => f.field)).toEqual(['status']);
+  });
+
+  it('claim → progress → complete: every transition kept, the timeline, evidence and SSE show it, WorkOrderFinished reaches the run engine', async () => {
+    const incidentId = await incident();
+    const events: Array<{ change: string; workOrderId: string }> = [];
+    const { opened, close } = openSse(`${app.url}/integration/stream`, auth(viewer), (event, data) => {
+      if (event === 'work_order_progress') events.push(data);
+    });
+    try {
+      await opened;
+      const order = await create(incidentId, '0190a0a0-0000-7000-8000-0000000000bb');
+      expect((await post(order.id, 'claim', agentA)).body).toMatchObject({ status: 'claimed', claimedBy: expect.stringContaining('wo agent') });
+      // Progress and completion need the claimant's own key.
+      expect((await post(order.id, 'progress', agentB, { note: 'me too' })).status).toBe(409);
+      expect((await post(order.id, 'progress', agentA, { note: 'reproduced; fixing', percent: 40 })).body.status).toBe('in_progress');
+      expect((await post(order.id, 'complete', agentB, { testsPassed: true, summary: 'not mine' })).status).toBe(409);
+      const bad = await post(order.id, 'complete', agentA, { testsPassed: 'yes', diffUrl: 'ftp://x.example/diff', filesChanged: 'a.ts' });
+      expect(bad.status).toBe(400);
+      expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['diffUrl', 'filesChanged', 'summary', 'testsPassed']);
+      const done = (await post(order.id, 'complete', agentA, {
+        testsPassed: true, filesChanged: ['ci/stages/build.ts'], diffUrl: 'https://git.example.com/acme/ci/pull/7', summary: 'cached the dependency install',
+      }).expect(200)).body;
+      expect(done).toMatchObject({ status: 'completed', result: { testsPassed: true, diffUrl: 'https://git.example.com/acme/ci/pull/7' }, finishedAt: expect.any(String) });
+      expect(done.history.map((h: { to: string }) => h.to)).toEqual(['queued', 'claimed', 'in_progress', 'completed']);
+      // Finished is final.
+      expect((await post(order.id, 'claim', agentB)).status).toBe(409);
+      expect((await post(order.id, 'fail', agentA, { reason: 'late' })).status).toBe(409);
+
+      const seen = await eventually(async () => {
+        const mine = events.filter((e) => e.workOrderId === order.id).map((e) => e.change);
+        return mine.includes('completed') ? mine : null;
+      }, 'work order changes on the tenant stream');
+      expect(seen).toEqual(['created', 'claimed', 'progress', 'completed']);
+      const got = await eventually(async () => finished.find((f) => f.workOrderId === order.id), 'WorkOrderFinished delivered');
+      expect(got).toMatchObject({ runId: order.runId, stepId: 'escalate', testsPassed: true, outcome: 'completed', tenantId: 'wo' });
+
+      const timeline = (await app.http.get(`/incidents/${incidentId}/timeline`).set(auth(viewer)).expect(200)).body;
+      const patchItems = timeline.items.filter((i: { kind: string }) => i.kind === 'patch');
+      expect(patchItems.map((i: { details: { change: string } }) => i.details.change)).toEqual(['created', 'claimed', 'progress', 'completed']);
+      const evidence = (await app.http.get(`/incidents/${incidentId}/evidence`).set(auth(viewer)).expect(200)).body;
+      expect(evidence.timeline.items.filter((i: { kind: string }) => i.kind === 'patch')).toHaveLength(4);
+    } finally {
+      close();
+    }
+  });
+
+  it('a failed work order tells the run engine testsPassed false', async () => {
+    const order = await create(null, '0190a0a0-0000-7000-8000-0000000000cc');
+    expect((await post(order.id, 'fail', agentA, { reason: 'not claimed yet' })).status).toBe(409);
+    await post(order.id, 'claim', agentA).expect(200);
+    expect((await post(order.id, 'fail', agentA, {})).body.fields.map((f: { field: string }) => f.field)).toEqual(['reason']);
+    expect((await post(order.id, 'fail', agentA, { reason: 'needs a schema change' }).expect(200)).body).toMatchObject({ status: 'failed', failureReason: 'needs a schema change' });
+    const got = await eventually(async () => finished.find((f) => f.workOrderId === order.id), 'WorkOrderFinished delivered');
+    expect(got).toMatchObject({ testsPassed: false, outcome: 'failed' });
+  });
+
+  it('two concurrent claims: exactly one wins, the other gets 409', async () => {
+    const order = await create();
+    const answers = await Promise.all([post(order.id, 'claim', agentA), post(order.id, 'claim', agentB)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM work_order_transitions WHERE work_order_id = $1 AND to_status = 'claimed'`, [order.id]);
+    expect(n).toBe(1);
+  });
+
+  it('a stale claim returns to the queue and says so in the history; then another agent may claim it', async () => {
+    const order = await create();
+    await post(order.id, 'claim', agentA).expect(200);
+    expect((await post(order.id, 'claim', agentB)).status).toBe(409);
+    // Nobody reads it meanwhile: the sweeper returns it (reads would too, see the next test).
+    await eventually(async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued', 'the claim to lapse', 4 * CLAIM_MS + 5000);
+    const back = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentB)).expect(200)).body;
+    expect(back.claimedBy).toBeNull();
+    expect(back.history.at(-1)).toMatchObject({ from: 'claimed', to: 'queued', actor: 'lease', note: null, details: { previousClaimant: expect.stringContaining('wo agent') } });
+    // The first agent lost it: its report is refused; the second may claim.
+    expect((await post(order.id, 'progress', agentA, { note: 'still here' })).status).toBe(409);
+    expect((await post(order.id, 'claim', agentB)).body.status).toBe('claimed');
+  });
+
+  it('cancel is an operator\'s; a canceled order cannot be claimed; unknown and other tenants\' orders are 404', async () => {
+    const order = await create();
+    expect((await post(order.id, 'cancel', agentA, { reason: 'x' })).status).toBe(403);
+    expect((await post(order.id, 'cancel', viewer, { reason: 'x' })).status).toBe(403);
+    expect((await post(order.id, 'cancel', operator, { reason: 'duplicate of another order' }).expect(200)).body.status).toBe('canceled');
+    expect((await post(order.id, 'claim', agentA)).status).toBe(409);
+    expect((await app.http.get(`/patches/work-orders/${order.id}`).set(auth(otherTenant))).status).toBe(404);
+    expect((await post(order.id, 'claim', otherTenant)).status).toBe(404);
+    expect((await post('0190a0a0-0000-7000-8000-00000000ffff', 'claim', agentA)).status).toBe(404);
+    expect((await app.http.get('/patches/work-orders/not-a-uuid').set(auth(agentA))).status).toBe(400);
+  });
+
+  it('stats count work orders by state and the mean patch time from stored rows', async () => {
+    const stats = (await app.http.get('/patches/stats').set(auth(viewer)).expect(200)).body;
+    const rows = await app.sql(`SELECT status, count(*)::int AS n FROM work_orders WHERE tenant_id = 'wo' GROUP BY status`);
+    for (const r of rows) expect(stats.workOrders[r.status]).toBe(r.n);
+    expect(stats.workOrders.total).toBe(rows.reduce((a, r) => a + r.n, 0));
+    expect(stats.workOrders.completed).toBe(1);
+    const [{ minutes }] = await app.sql(`SELECT extract(epoch FROM finished_at - created_at) / 60 AS minutes FROM work_orders WHERE tenant_id = 'wo' AND status = 'completed'`);
+    expect(stats.averagePatchTimeMinutes).toBeCloseTo(Number(minutes), 2);
+  });
+
+  it('builds a work order\'s context from the incident and its pattern: template, distinct samples, agents, capabilities, last errors, priority', async () => {
+    const ids: string[] = [];
+    for (const [agentId, secs] of [['builder-1', 900], ['builder-2', 901], ['builder-2', 902], ['builder-1', 900]] as const) {
+      const res = await app.http.post('/incidents').set(auth(operator)).send({
+        errorType: 'pipeline_timeout', message: `stage test of pipeline release timed out after ${secs} s`, agentId, capability: 'ci', severity: 'critical',
+      });
+      ids.push(res.body.id);
+    }
+    const last = ids.at(-1)!;
+    await eventually(async () => {
+      const rows = await app.sql(`SELECT count(*)::int AS n FROM incidents WHERE id = ANY($1::uuid[]) AND matched_pattern_id IS NOT NULL`, [ids]);
+      return rows[0].n === ids.length;
+    }, 'the incidents to join their pattern');
+    const lastErrors = ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'];
+    const brief = await app.app.get(QueryBus).execute(new BuildWorkOrderContext({ tenantId: 'wo', incidentId: last, runId: null, lastErrors, filePath: 'ci/stages/test.ts' }));
+    expect(brief).not.toBeNull();
+    const order = await app.app.get(CommandBus).execute(new CreateWorkOrder({ tenantId: 'wo', runId: null, incidentId: last, stepId: null, description: 'Make the test stage fit its timeout', ...brief! }));
+    const detail = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA)).expect(200)).body;
+    expect(detail.priority).toBe('critical');
+    expect(detail.complexity).toBe('small'); // two agents, one capability, a named file
+    expect(detail.context).toMatchObject({
+      incident: { id: last, errorType: 'pipeline_timeout', severity: 'critical' },
+      pattern: { template: expect.stringContaining('timed out after') },
+      affectedAgents: ['builder-1', 'builder-2'], capabilities: ['ci'], lastErrors: ['e2', 'e3', 'e4', 'e5', 'e6'], filePath: 'ci/stages/test.ts',
+    });
+    // Distinct messages, newest first, three at most.
+    expect(detail.context.pattern.samples).toEqual([
+      'stage test of pipeline release timed out after 900 s', 'stage test of pipeline release timed out after 902 s', 'stage test of pipeline release timed out after 901 s',
+    ]);
+    expect(await app.app.get(QueryBus).execute(new BuildWorkOrderContext({ tenantId: 'wo-other', incidentId: last, runId: null }))).toBeNull();
+  });
+});
+
+describe('work-order leases on a replica without background work', () => {
+  it('a read releases a lapsed claim itself (OUTBOX_RELAY_ENABLED=false: no sweeper)', async () => {
+    const app = await startTestApp({ WORK_ORDER_CLAIM_MS: '300', OUTBOX_RELAY_ENABLED: 'false' });
+    try {
+      const agent = await app.keyFor('wo-lazy', 'agent');
+      const order = await app.app.get(CommandBus).execute(new CreateWorkOrder({
+        tenantId: 'wo-lazy', runId: null, incidentId: null, stepId: null, description: 'd', priority: 'low', complexity: 'small',
+        context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
+      }));
+      await app.http.post(`/patches/work-orders/${order.id}/claim`).set('Authorization', `Bearer ${agent}`).expect(200);
+      const back = await eventually(async () => {
+        const w = (await app.http.get(`/patches/work-orders/${order.id}`).set('Authorization', `Bearer ${agent}`).expect(200)).body;
+        return w.status === 'queued' ? w : null;
+      }, 'a read to release the lapsed claim');
+      expect(back.history.map((h: { to: string }) => h.to)).toEqual(['queued', 'claimed', 'queued']);
+    } finally {
+      await app.stop();
+    }
+  });
+});
