@@ -1,10 +1,12 @@
+import { useState } from 'react';
 import { Badge, Show, fmtTime, useApi } from '../ui';
 
 export function Routing() {
   const agents = useApi('/routing/agents');
   const adjustments = useApi('/routing/adjustments?limit=100');
-  // Trust history (§9) is recorded per agent once coding-agent runs exist.
-  const trust = useApi('/routing/trust-history');
+  // Trust history (§9) is kept per agent: GET /routing/agents/:id of the agent picked below.
+  const [picked, setPicked] = useState<string | null>(null);
+  const trust = useApi(picked === null ? null : `/routing/agents/${encodeURIComponent(picked)}`);
   return (
     <section>
       <h1>Routing</h1>
@@ -17,7 +19,7 @@ export function Routing() {
               <tbody>
                 {d.items.map((a: any) => (
                   <tr key={a.agentId}>
-                    <td>{a.agentId}</td>
+                    <td><button type="button" className="link" onClick={() => setPicked(a.agentId)} aria-label={`trust history of ${a.agentId}`}>{a.agentId}</button></td>
                     <td>{a.baseConfidence.toFixed(2)}</td>
                     <td>{a.effectiveConfidence.toFixed(2)}</td>
                     <td>{Object.entries(a.effectiveConfidenceByCapability ?? {}).map(([c, v]) => <div key={c}>{c}: {(v as number).toFixed(2)}</div>)}</td>
@@ -47,10 +49,14 @@ export function Routing() {
           </div>
         )}
       </Show>
-      <h2>Trust history</h2>
-      <Show r={trust} feature="Trust history" empty={(d: any) => d.items.length === 0}>
-        {(d: any) => <ul>{d.items.map((t: any, i: number) => <li key={i}>{fmtTime(t.at ?? t.createdAt)} {t.agentId} {t.capability}: {t.reason}</li>)}</ul>}
-      </Show>
+      <h2>Trust history{picked === null ? '' : ` of ${picked}`}</h2>
+      {picked === null ? (
+        <p className="muted">Pick an agent above to see how recovery runs moved its trust.</p>
+      ) : (
+        <Show r={trust} feature="Trust history" empty={(d: any) => (d.trustHistory ?? []).length === 0}>
+          {(d: any) => <ul>{d.trustHistory.map((t: any, i: number) => <li key={i}>{fmtTime(t.at)} {t.capability ?? 'all capabilities'}: {t.reason}</li>)}</ul>}
+        </Show>
+      )}
     </section>
   );
 }

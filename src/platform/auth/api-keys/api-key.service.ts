@@ -12,6 +12,7 @@ import { uuidv7 } from '../../ids/uuid-v7.js';
 
 export const DEFAULT_TENANT = 'default';
 // Keys are 256 random bits, so a plain SHA-256 is enough; a slow KDF would only slow every request.
+const KEY_CREATED = 'created';
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 const newKey = () => `plk_${randomBytes(32).toString('base64url')}`;
 // last_used_at is informational; writing it on every request would double the write load.
@@ -83,7 +84,9 @@ export class ApiKeyService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.notifications.on(API_KEYS_CHANNEL, () => this.forgetKeys());
+    // 'created' only drops the unknown-key entries (a key tried before it existed); anything else
+    // (a revocation, '' after a reconnect) drops every cached key.
+    this.notifications.on(API_KEYS_CHANNEL, (payload) => (payload === KEY_CREATED ? this.unknown.clear() : this.forgetKeys()));
   }
 
   private forgetKeys(): void {
@@ -127,6 +130,12 @@ export class ApiKeyService implements OnModuleInit {
     this.notifier.notifyAfterCommit(API_KEYS_CHANNEL);
   }
 
+  /** A new key changes no cached key: only the unknown-key entries go, here and on every replica. */
+  private keyCreated(): void {
+    this.tx.afterCommit(() => this.unknown.clear());
+    this.notifier.notifyAfterCommit(API_KEYS_CHANNEL, KEY_CREATED);
+  }
+
   /** Creates a key; the plaintext is returned this once and never stored. */
   async create(input: { tenantId: string; name: string; role: Role; platformAdmin: boolean }, key = newKey()): Promise<ApiKeyView & { key: string }> {
     const [row] = await this.tx.query<KeyRow>(
@@ -134,7 +143,7 @@ export class ApiKeyService implements OnModuleInit {
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
       [uuidv7(), input.tenantId, input.name, input.role, input.platformAdmin, hash(key), key.slice(0, 8)],
     );
-    this.keysChanged(); // a key tried before it existed is in the unknown-key cache
+    this.keyCreated(); // a key tried before it existed is in the unknown-key cache
     return { ...view(row), key };
   }
 
