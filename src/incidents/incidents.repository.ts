@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { newestFirst } from '../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../platform/database/transaction-host.js';
 import type { Cursor } from '../platform/http/cursor.js';
 import type { IncidentRow } from './incident.view.js';
 
-type LifecycleColumn = 'status' | 'acknowledged_at' | 'acknowledged_by' | 'resolved_at' | 'resolved_by' | 'repeat_count' | 'last_seen_at';
+// Columns the repository itself sets on insert.
+type SetOnInsert = 'status' | 'acknowledged_at' | 'acknowledged_by' | 'resolved_at' | 'resolved_by' | 'repeat_count' | 'last_seen_at';
 
 /** Per transaction: the unresolved incident of a fingerprint, including one inserted (deferred) in it. */
 const UNRESOLVED_BY_FINGERPRINT = Symbol('unresolved incident by fingerprint');
@@ -38,7 +40,7 @@ export class IncidentsRepository {
    * Written at commit, with the incident's event and loop trace, so reporting an incident costs
    * one round trip; returns the row as it will be stored (`created_at` is this replica's clock).
    */
-  async insert(row: Omit<IncidentRow, 'created_at' | 'matched_pattern_id' | LifecycleColumn>): Promise<IncidentRow> {
+  async insert(row: Omit<IncidentRow, 'created_at' | 'matched_pattern_id' | SetOnInsert>): Promise<IncidentRow> {
     const stored: IncidentRow = {
       ...row, created_at: new Date(), matched_pattern_id: null,
       status: 'open', acknowledged_at: null, acknowledged_by: null, resolved_at: null, resolved_by: null,
@@ -170,29 +172,24 @@ export class IncidentsRepository {
 
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(tenantId: string, filters: IncidentFilters, cursor: Cursor | null, limit: number): Promise<IncidentRow[]> {
-    const where = ['tenant_id = $1'];
-    const params: unknown[] = [tenantId];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filters.status) add('status = ?', filters.status);
-    if (filters.source) add('source = ?', filters.source);
-    if (filters.severity) add('severity = ?', filters.severity);
-    if (filters.errorType) add('error_type = ?', filters.errorType.trim().toLowerCase());
-    if (filters.agentId) add('agent_id = ?', filters.agentId);
-    if (filters.capability) add('capability = ?', filters.capability);
-    if (filters.matchedPatternId) add('matched_pattern_id = ?', filters.matchedPatternId);
-    if (filters.since) add('created_at >= ?', filters.since);
-    if (filters.until) add('created_at < ?', filters.until);
-    if (cursor) {
-      params.push(cursor.at, cursor.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit);
-    return this.tx.query<IncidentRow>(
-      `SELECT * FROM incidents WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
+    // An empty filter value filters nothing.
+    const { sql, params } = newestFirst(
+      'incidents',
+      tenantId,
+      [
+        ['status = ?', filters.status || undefined],
+        ['source = ?', filters.source || undefined],
+        ['severity = ?', filters.severity || undefined],
+        ['error_type = ?', filters.errorType ? filters.errorType.trim().toLowerCase() : undefined],
+        ['agent_id = ?', filters.agentId || undefined],
+        ['capability = ?', filters.capability || undefined],
+        ['matched_pattern_id = ?', filters.matchedPatternId || undefined],
+        ['created_at >= ?', filters.since || undefined],
+        ['created_at < ?', filters.until || undefined],
+      ],
+      cursor,
+      limit,
     );
+    return this.tx.query<IncidentRow>(sql, params);
   }
 }

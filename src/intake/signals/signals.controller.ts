@@ -6,6 +6,7 @@ import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
+import { newestFirst } from '../../platform/database/newest-first.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { batchTooLarge, invalidInput, isPlainObject, type Problem } from '../invalid-input.js';
@@ -68,22 +69,20 @@ export class SignalsController {
   }
 
   private list<R>(table: 'signal_symptoms' | 'signal_escalations', timeColumn: 'at' | 'armed_at', tenantId: string, q: ListSignalsQuery, limit: number): Promise<R[]> {
-    const cursor = decodeCursor(q.cursor);
-    const where = ['tenant_id = $1'];
-    const params: unknown[] = [tenantId];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replaceAll('?', `$${params.length}`));
-    };
-    if (q.metric) add('metric = ?', q.metric);
-    if (q.agentId) add('agent_id = ?', q.agentId);
-    if (q.since) add(`${timeColumn} >= ?`, q.since);
-    if (table === 'signal_escalations' && q.active !== undefined) where.push(q.active === 'true' ? 'expires_at > now()' : 'expires_at <= now()');
-    if (cursor) {
-      params.push(cursor.at, cursor.id);
-      where.push(`(${timeColumn}, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit + 1);
-    return this.tx.query<R>(`SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY ${timeColumn} DESC, id DESC LIMIT $${params.length}`, params);
+    const active = table === 'signal_escalations' && q.active !== undefined ? q.active : undefined;
+    const { sql, params } = newestFirst(
+      table,
+      tenantId,
+      [
+        ['metric = ?', q.metric || undefined],
+        ['agent_id = ?', q.agentId || undefined],
+        [`${timeColumn} >= ?`, q.since || undefined],
+        [active === 'true' ? 'expires_at > now()' : 'expires_at <= now()', active],
+      ],
+      decodeCursor(q.cursor),
+      limit + 1,
+      timeColumn,
+    );
+    return this.tx.query<R>(sql, params);
   }
 }
