@@ -11,6 +11,7 @@ import { PatternToRecoveryBridge } from './bridges/pattern-to-recovery/pattern-t
 import { PolicyToRoutingBridge } from './bridges/policy-to-routing/policy-to-routing.bridge.js';
 import { RecoveryToPolicyBridge } from './bridges/recovery-to-policy/recovery-to-policy.bridge.js';
 import { NotifyBatcher } from '../platform/database/notify-batcher.js';
+import { RecoveryRunProgressed } from '../self-healing/events/recovery-run-progressed.event.js';
 import { WorkOrderChanged } from '../self-healing/events/work-order-changed.event.js';
 import { LoopProgressHub, TENANT_EVENTS_CHANNEL } from './loop-progress/loop-progress.hub.js';
 import { LoopStreamController } from './loop-progress/loop-stream.controller.js';
@@ -57,6 +58,11 @@ export class IntegrationModule implements OnModuleInit {
     this.publisher.onPublishInTransaction(eventTypeOf(WorkOrderChanged), async (event) => {
       const { tenantId, ...data } = event as WorkOrderChanged;
       this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'work_order_progress', data }));
+    });
+    // So does every change of a recovery run and its steps.
+    this.publisher.onPublishInTransaction(eventTypeOf(RecoveryRunProgressed), async (event) => {
+      const { tenantId, ...data } = event as RecoveryRunProgressed;
+      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'run_progress', data }));
     });
   }
 }

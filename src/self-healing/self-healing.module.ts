@@ -22,11 +22,23 @@ import { RecoveriesController } from './recovery/recoveries.controller.js';
 import { RecoveryRepository } from './recovery/recovery.repository.js';
 import { ReviewRecoveryHandler } from './recovery/review/review-recovery.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
+import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
+import { RunAdvancer } from './runs/engine/run-advancer.js';
+import { RunEngine } from './runs/engine/run-engine.js';
+import { StepCallbackTokens } from './runs/engine/step-callback-tokens.js';
+import { FinishWaitingStepHandler } from './runs/finish-step/finish-waiting-step.handler.js';
+import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
+import { WorkOrderFinishedHandler } from './runs/resume-after-patch/work-order-finished.handler.js';
+import { RunJournal } from './runs/run.journal.js';
+import { RunWakeups } from './runs/run-wakeups.js';
+import { RunsController } from './runs/runs.controller.js';
+import { RunsRepository } from './runs/runs.repository.js';
+import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.handler.js';
 
-/** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks, work orders for coding agents. */
+/** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks and their runs, work orders for coding agents. */
 @Module({
   imports: [PlatformModule],
-  controllers: [CatalogController, RecoveriesController, ActuatorsController, PatchesController],
+  controllers: [CatalogController, RecoveriesController, ActuatorsController, PatchesController, RunsController],
   providers: [
     ...playbookProviders,
     FailurePatternRepository,
@@ -46,6 +58,17 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
     CreateWorkOrderHandler,
     BuildWorkOrderContextHandler,
     ActOnWorkOrderHandler,
+    RunsRepository,
+    RunJournal,
+    RunWakeups,
+    StepCallbackTokens,
+    RunAdvancer,
+    RunEngine,
+    StartRecoveryRunHandler,
+    FinishWaitingStepHandler,
+    CancelRunHandler,
+    NoteRecurrenceHandler,
+    WorkOrderFinishedHandler,
   ],
 })
 export class SelfHealingModule {}

@@ -40,6 +40,19 @@ export interface AppConfig {
   secretsKey: Buffer | null;
   /** Recoveries waiting for review longer than this become `expired`; 0: never. */
   recoveryReviewTtlMs: number;
+  /** Recovery runs (DESIGN §8). */
+  runs: {
+    /** After its verify checks a run watches this long for a recurrence before it succeeds. */
+    verifyWindowMs: number;
+    /** A run still in its steps or checks this long after it started fails with `timed_out`. */
+    runTimeoutMs: number;
+    /** Runs one replica advances at once (each may be waiting on an actuator). */
+    concurrency: number;
+    /** A worker's lease on a run: the call's timeout plus this. A crashed worker's run is taken over after it. */
+    leaseMarginMs: number;
+    /** Retries of a failed actuator call back off from this (exponential, full jitter, at least Retry-After). */
+    retryBaseMs: number;
+  };
   /** Hardening (issue 11): abuse limits, security of /docs and of the embedded database. */
   security: {
     /** Failed authentications one client address may make per window before 429. */
@@ -165,6 +178,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     secretsKey: secretsKey(env),
     recoveryReviewTtlMs: int(env, 'RECOVERY_REVIEW_TTL_MS', 7 * 24 * 3_600_000, 0, 365 * 24 * 3_600_000),
+    runs: {
+      verifyWindowMs: int(env, 'RECOVERY_VERIFY_WINDOW_MS', 15 * 60_000, 0, 30 * 24 * 3_600_000),
+      runTimeoutMs: int(env, 'RECOVERY_RUN_TIMEOUT_MS', 72 * 3_600_000, 1000, 365 * 24 * 3_600_000),
+      concurrency: int(env, 'RUN_ENGINE_CONCURRENCY', 16, 1, 1000),
+      leaseMarginMs: int(env, 'RUN_LEASE_MARGIN_MS', 10_000, 100, 3_600_000),
+      retryBaseMs: int(env, 'RUN_RETRY_BASE_MS', 500, 1, 3_600_000),
+    },
     security: {
       authFailureLimit: int(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
       authFailureWindowMs: int(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000),

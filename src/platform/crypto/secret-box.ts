@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,6 +26,22 @@ export class SecretBox {
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+  }
+
+  /**
+   * A token bound to `value` for one `purpose` (HMAC-SHA256 under a key derived from the box's
+   * key): it can be given out and checked later without being stored.
+   */
+  tokenFor(purpose: string, value: string): string {
+    const subkey = createHmac('sha256', this.key).update(`pillar-loop token: ${purpose}`).digest();
+    return createHmac('sha256', subkey).update(value).digest('base64url');
+  }
+
+  /** Whether `token` is tokenFor(purpose, value), compared in constant time. */
+  verifyToken(purpose: string, value: string, token: string): boolean {
+    const expected = Buffer.from(this.tokenFor(purpose, value));
+    const given = Buffer.from(String(token));
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 }
 

@@ -22,6 +22,14 @@ export class MetricsService implements OnModuleInit {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  /** Recovery runs entering each state (a run counts once per state it reaches). */
+  readonly recoveryRuns = new Counter({
+    name: 'recovery_runs_total', help: 'Recovery runs by the state they entered', labelNames: ['status'] as const, registers: [this.registry],
+  });
+  /** Recovery steps entering each state, by the kind they ran as. */
+  readonly recoverySteps = new Counter({
+    name: 'recovery_steps_total', help: 'Recovery steps by the state they entered', labelNames: ['kind', 'status'] as const, registers: [this.registry],
+  });
   private readonly handled = new Counter({
     name: 'outbox_events_handled_total', help: 'Outbox deliveries handled', labelNames: ['event_type', 'handler'] as const, registers: [this.registry],
   });

@@ -1,16 +1,11 @@
 import type { DomainEvent } from '../../platform/outbox/domain-event.js';
 
-/**
- * The shape agreed in CONTRACTS.md with the recovery-run engine (branch i12), which publishes it
- * when a run ends. Defined here first so trust can be wired to it; the engine's own file replaces
- * this one when it lands.
- */
 export interface RecoveryRunFinishedProps {
   tenantId: string;
   runId: string;
-  incidentId: string;
-  recoveryId: string;
-  patternId: string;
+  incidentId: string | null;
+  recoveryId: string | null;
+  patternId: string | null;
   agentId: string | null;
   capability: string | null;
   playbook: string;
@@ -19,6 +14,7 @@ export interface RecoveryRunFinishedProps {
   reason: string | null;
 }
 
+/** A run ended (published by the run engine in the finishing transaction); trust learns from it. */
 export interface RecoveryRunFinished extends RecoveryRunFinishedProps {}
 export class RecoveryRunFinished implements DomainEvent {
   constructor(props: RecoveryRunFinishedProps) {

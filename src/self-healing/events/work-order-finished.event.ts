@@ -8,12 +8,12 @@ export interface WorkOrderFinishedProps {
   stepId: string | null;
   /** Only a completion can pass; a failure never does. */
   testsPassed: boolean;
-  outcome: 'completed' | 'failed';
+  outcome: 'completed' | 'failed' | 'canceled';
 }
 
 /**
- * A coding agent completed or failed a work order. The run engine finishes the waiting
- * `escalate` step with it (succeeded only when completed with tests passing).
+ * A coding agent completed or failed a work order, or an operator canceled it. The run engine
+ * finishes the waiting `escalate` step with it (succeeded only when completed with tests passing).
  */
 export interface WorkOrderFinished extends WorkOrderFinishedProps {}
 export class WorkOrderFinished implements DomainEvent {

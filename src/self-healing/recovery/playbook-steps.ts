@@ -3,8 +3,7 @@ import { parse } from '@bufbuild/cel';
 /**
  * Executable playbook steps (DESIGN §8). A playbook has `steps`, then `verify` checks, and
  * `rollback` steps run when a step, check or verification fails. Each kind is run by one
- * executor at run time; `escalate` is accepted here and refused by the run engine until
- * coding-agent work orders exist.
+ * executor at run time (src/self-healing/runs/engine/); `escalate` hands the work to a coding agent.
  */
 export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
@@ -20,6 +19,8 @@ export const ACTUATOR_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 
 /** Default per-step timeout (DESIGN §8: 30 s); a step may set its own. */
 export const DEFAULT_STEP_TIMEOUT_MS = 30_000;
+/** Default for steps that wait on people or a coding agent (manual, escalate, and a webhook run as manual). */
+export const HUMAN_STEP_TIMEOUT_MS = 24 * 3600_000;
 export const DEFAULT_STEP_ATTEMPTS = 3;
 const MAX_STEP_TIMEOUT_MS = 24 * 3600_000;
 const MAX_STEP_ATTEMPTS = 20;
@@ -38,6 +39,11 @@ export interface PlaybookStep {
   durationMs?: number | string;
   /** check: CEL over `response.status` and `response.body`; true passes. */
   condition?: string;
+  /**
+   * Optional CEL over `steps` (each earlier step by id: `{status, output}`): the step runs only
+   * when true, else it is skipped. How a hybrid playbook branches on a check's answer.
+   */
+  when?: string;
   timeoutMs: number;
   /** webhook/check: calls tried for retryable answers (408, 429, 5xx, network). */
   attempts: number;
@@ -95,7 +101,7 @@ function validateStep(
     kind,
     instruction: s.instruction as string,
     params: { ...(params as Record<string, unknown>) },
-    timeoutMs: boundedInt(s.timeoutMs, `${at}.timeoutMs`, 1, MAX_STEP_TIMEOUT_MS, DEFAULT_STEP_TIMEOUT_MS, fail),
+    timeoutMs: boundedInt(s.timeoutMs, `${at}.timeoutMs`, 1, MAX_STEP_TIMEOUT_MS, kind === 'manual' || kind === 'escalate' ? HUMAN_STEP_TIMEOUT_MS : DEFAULT_STEP_TIMEOUT_MS, fail),
     attempts: boundedInt(s.attempts, `${at}.attempts`, 1, MAX_STEP_ATTEMPTS, DEFAULT_STEP_ATTEMPTS, fail),
   };
 
@@ -127,6 +133,13 @@ function validateStep(
     step.condition = s.condition as string;
   } else if (s.condition !== undefined) {
     fail(`${at}.condition`, `is only for check steps, not ${kind}`);
+  }
+
+  if (s.when !== undefined) {
+    if (typeof s.when !== 'string' || s.when.trim() === '') fail(`${at}.when`, 'must be a CEL expression over steps');
+    const error = celSyntaxError(s.when as string);
+    if (error) fail(`${at}.when`, `is not valid CEL: ${error}`);
+    step.when = s.when as string;
   }
   return step;
 }

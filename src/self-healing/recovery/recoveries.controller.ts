@@ -49,12 +49,14 @@ export class RecoveriesController {
   @Post(':id/approve')
   @HttpCode(200)
   async approve(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal) {
-    return recoveryView(await this.commands.execute(new ReviewRecovery(p.tenantId, id, 'applied', actorOf(p), body.note ?? null)));
+    // DESIGN §8: approving answers with the run it started (and the recovery it applied).
+    const { recovery, run } = await this.commands.execute(new ReviewRecovery(p.tenantId, id, 'applied', actorOf(p), body.note ?? null));
+    return { ...run!, recovery: recoveryView(recovery) };
   }
 
   @Post(':id/reject')
   @HttpCode(200)
   async reject(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal) {
-    return recoveryView(await this.commands.execute(new ReviewRecovery(p.tenantId, id, 'rejected', actorOf(p), body.note ?? null)));
+    return recoveryView((await this.commands.execute(new ReviewRecovery(p.tenantId, id, 'rejected', actorOf(p), body.note ?? null))).recovery);
   }
 }

@@ -5,6 +5,7 @@ import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator
 import { PatternMatched } from '../../events/pattern-matched.event.js';
 import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { SuggestRecovery } from '../../../self-healing/recovery/suggest-recovery/suggest-recovery.command.js';
+import { NoteRecurrence } from '../../../self-healing/runs/note-recurrence/note-recurrence.command.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 2: suggests a recovery for the pattern; auto-applied when trusted, else queued for review. */
@@ -18,6 +19,8 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
   ) {}
 
   async handle(e: PatternMatched): Promise<void> {
+    // A run of this pattern that is verifying on the same agent has not fixed it: it learns so first.
+    await this.commands.execute(new NoteRecurrence({ tenantId: e.tenantId, patternId: e.patternId, agentId: e.agentId, capability: e.capability, incidentId: e.incidentId }));
     // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
     const killSwitch = await this.queries.execute(new GetKillSwitchState(e.tenantId));
     const paused = killSwitchStops(killSwitch, e.agentId);

@@ -38,6 +38,7 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
       }
       if (a.kind === 'cancel') {
         const row = await this.orders.update(order.id, { status: 'canceled', claim_key_id: null, claim_expires_at: null, failure_reason: a.reason, finished_at: new Date() });
+        await this.finish(row, false, 'canceled');
         return this.done(row, order, 'canceled', c.actor, `work order ${order.id} canceled by ${c.actor}: ${a.reason}`, a.reason);
       }
       this.assertClaimant(order, c.keyId);
@@ -69,7 +70,7 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
     if (order.claim_key_id !== keyId) throw new ConflictException(`work order ${order.id} is claimed by ${order.claimed_by}, not by this key`);
   }
 
-  private finish(row: WorkOrderRow, testsPassed: boolean, outcome: 'completed' | 'failed'): Promise<void> {
+  private finish(row: WorkOrderRow, testsPassed: boolean, outcome: WorkOrderFinished['outcome']): Promise<void> {
     return this.events.publish(
       new WorkOrderFinished({ tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, stepId: row.step_id, testsPassed, outcome }),
     );

@@ -1,5 +1,6 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
-import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { RecoveryApplied } from '../../events/recovery-applied.event.js';
 import { RecoveryRepository } from '../recovery.repository.js';
@@ -12,6 +13,7 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
     private readonly tx: TransactionHost,
     private readonly recoveries: RecoveryRepository,
     private readonly eventBus: EventBus,
+    private readonly commands: CommandBus,
   ) {}
 
   execute(c: ReviewRecovery) {
@@ -24,10 +26,15 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       }
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
       await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });
-      if (c.decision === 'applied') {
-        await this.eventBus.publish(new RecoveryApplied({ tenantId: c.tenantId, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id, recoveryId: recovery.id, appliedBy: c.actor }));
-      }
-      return decided;
+      if (c.decision === 'rejected') return { recovery: decided, run: null };
+      await this.eventBus.publish(new RecoveryApplied({ tenantId: c.tenantId, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id, recoveryId: recovery.id, appliedBy: c.actor }));
+      const run = await this.commands.execute(
+        new StartRecoveryRun({
+          tenantId: c.tenantId, recoveryId: recovery.id, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id,
+          playbookId: recovery.playbook_id, params: recovery.params, automatic: false, startedBy: c.actor,
+        }),
+      );
+      return { recovery: decided, run };
     });
   }
 }

@@ -11,6 +11,8 @@ export interface SuggestedRecovery {
   suggestionType: 'template' | 'generated';
   confidence: number;
   autoApplied: boolean;
+  /** The run an auto-applied recovery started. */
+  runId: string | null;
 }
 
 /** Suggests a recovery for an incident of a pattern; applies it at once when trusted enough. */

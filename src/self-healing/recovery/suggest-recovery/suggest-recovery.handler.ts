@@ -7,6 +7,9 @@ import type { PlaybookCatalog } from '../playbook-catalog.js';
 import { shouldAutoApply, suggestRecovery, type RecoveryGenerator } from '../recovery-generator.js';
 import { RecoveryRepository } from '../recovery.repository.js';
 import { SuggestRecovery, type SuggestedRecovery } from './suggest-recovery.command.js';
+import { RunsRepository } from '../../runs/runs.repository.js';
+import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
+import { CommandBus } from '@nestjs/cqrs';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(SuggestRecovery)
@@ -15,6 +18,8 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
     private readonly tx: TransactionHost,
     private readonly patterns: FailurePatternRepository,
     private readonly recoveries: RecoveryRepository,
+    private readonly runs: RunsRepository,
+    private readonly commands: CommandBus,
     @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
     @Inject(RECOVERY_GENERATOR) private readonly generator: RecoveryGenerator,
   ) {}
@@ -32,7 +37,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
           template: pattern.template,
           occurrenceCount: pattern.occurrence_count,
           recoveryTemplate: pattern.recovery_template,
-          recoverySuccessRate: pattern.recovery_template ? await this.recoveries.successRate(pattern.id) : null,
+          recoverySuccessRate: pattern.recovery_template ? await this.templateSuccessRate(c.tenantId, pattern.id) : null,
         },
         { message: c.message, agentId: c.agentId, capability: c.capability },
       );
@@ -52,15 +57,31 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         status: autoApplied ? 'applied' : 'pending_review',
         decided_by: autoApplied ? 'auto-apply' : null,
       });
+      let runId: string | null = null;
       if (autoApplied) {
         await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId, action: 'applied', automatic: true, actor: 'auto-apply' });
+        const run = await this.commands.execute(
+          new StartRecoveryRun({
+            tenantId: c.tenantId, recoveryId, incidentId: c.incidentId, patternId: pattern.id, playbookId: suggestion.playbookId, params: suggestion.params,
+            automatic: true, startedBy: 'auto-apply',
+          }),
+        );
+        runId = run.id;
       }
       // suggestRecovery only suggests playbooks of the catalog.
       const { id, name, policy } = this.catalog.get(suggestion.playbookId)!;
       return {
         recoveryId, playbookId: suggestion.playbookId, playbook: { id, name, policy },
-        suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied,
+        suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied, runId,
       };
     });
+  }
+
+  /**
+   * DESIGN §8 "Learning": a template is as good as its runs' verified success rate; before any
+   * run has a verdict, reviewers' approvals stand in for it.
+   */
+  private async templateSuccessRate(tenantId: string, patternId: string): Promise<number | null> {
+    return (await this.runs.verifiedSuccessRate(tenantId, patternId)) ?? this.recoveries.successRate(patternId);
   }
 }

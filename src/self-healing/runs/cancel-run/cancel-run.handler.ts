@@ -1,0 +1,32 @@
+import { ConflictException, NotFoundException } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { RunJournal } from '../run.journal.js';
+import { runView, type RunView } from '../run.view.js';
+import { RunWakeups } from '../run-wakeups.js';
+import { RunsRepository } from '../runs.repository.js';
+import { CancelRun } from './cancel-run.command.js';
+
+@CommandHandler(CancelRun)
+export class CancelRunHandler implements ICommandHandler<CancelRun> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly runs: RunsRepository,
+    private readonly journal: RunJournal,
+    private readonly wakeups: RunWakeups,
+  ) {}
+
+  execute(c: CancelRun): Promise<RunView> {
+    return this.tx.run(async () => {
+      const found = await this.runs.lock(c.tenantId, c.runId);
+      if (!found) throw new NotFoundException(`run ${c.runId} not found`);
+      if (found.phase === 'done' || found.phase === 'rollback') throw new ConflictException(`run ${found.id} is already ${found.status}${found.phase === 'rollback' ? ' and rolling back' : ''}`);
+      if (found.cancel_requested_by) throw new ConflictException(`run ${found.id} is already being canceled by ${found.cancel_requested_by}`);
+      // The engine cancels it at its next turn: at once, or after the call in flight.
+      const run = await this.runs.updateRun(found.id, { cancel_requested_by: c.actor, due_at: new Date() });
+      await this.journal.note(run, `cancel requested by ${c.actor}`);
+      this.wakeups.afterCommit();
+      return runView(run, await this.runs.steps(run.id));
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import { CelScalar, celEnv, celList, celMap, isCelError, mapType, parse, plan, type CelEnv, type CelInput } from '@bufbuild/cel';
+
+/*
+ * The CEL a playbook carries: a check's `condition` over `response` ({status, body}) and a
+ * step's `when` over `steps` (earlier steps by id: {status, output}). Playbooks are the
+ * operator's own configuration, validated at start-up, so no cost bounds as for tenants'
+ * policy conditions; values are converted with a depth cap all the same.
+ */
+const env: CelEnv = celEnv({
+  variables: { response: mapType(CelScalar.STRING, CelScalar.DYN), steps: mapType(CelScalar.STRING, CelScalar.DYN) },
+});
+const programs = new Map<string, ReturnType<typeof plan>>();
+
+/** True, false, or the reason it could not be decided (a missing field, a non-boolean result). */
+export function evaluate(expr: string, bindings: { response?: unknown; steps?: unknown }): { value: boolean } | { error: string } {
+  try {
+    let program = programs.get(expr);
+    if (!program) programs.set(expr, (program = plan(env, parse(expr))));
+    const result = program({
+      response: toCel(bindings.response ?? {}) as CelInput,
+      steps: toCel(bindings.steps ?? {}) as CelInput,
+    });
+    if (isCelError(result)) return { error: result.message };
+    if (typeof result !== 'boolean') return { error: `the expression gave ${typeof result}, not a bool` };
+    return { value: result };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** A check's response: an integral status is a CEL int, so `response.status == 200` holds. */
+export function checkBindings(status: number | null, body: unknown) {
+  return { response: { status: status === null ? null : BigInt(status), body } };
+}
+
+function toCel(v: unknown, depth = 0): unknown {
+  if (depth > 32 || v === null || v === undefined) return null;
+  if (Array.isArray(v)) return celList(v.map((x) => toCel(x, depth + 1)) as CelInput[]);
+  if (typeof v === 'object' && !(v instanceof Date)) {
+    return celMap(new Map(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, toCel(x, depth + 1)])) as never);
+  }
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'function' || typeof v === 'symbol') return null;
+  return v;
+}

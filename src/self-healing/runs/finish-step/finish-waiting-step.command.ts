@@ -1,0 +1,32 @@
+import { Command } from '@nestjs/cqrs';
+import type { RunView } from '../run.view.js';
+
+/** Who finishes a waiting step: an operator (manual step), the actuator (late result after 202), the coding agent (work order). */
+export type WaitingStepSource =
+  | { kind: 'operator'; actor: string }
+  | { kind: 'result'; token: string }
+  | { kind: 'work_order'; workOrderId: string };
+
+export interface FinishWaitingStepProps {
+  tenantId: string | null;
+  runId: string;
+  stepId: string;
+  source: WaitingStepSource;
+  outcome: 'succeeded' | 'failed';
+  note: string | null;
+  /** What the actuator or agent reported. */
+  output?: unknown;
+}
+
+/**
+ * Finishes a step the run is waiting on, once: a second report, or one for a step that is not
+ * waiting for that source, is refused with 409; a wrong callback token with 401; another
+ * tenant's run is 404. The engine moves the run on right after.
+ */
+export class FinishWaitingStep extends Command<RunView> {
+  readonly props: FinishWaitingStepProps;
+  constructor(props: FinishWaitingStepProps) {
+    super();
+    this.props = props;
+  }
+}

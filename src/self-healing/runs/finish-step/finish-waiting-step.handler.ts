@@ -1,0 +1,85 @@
+import { ConflictException, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { StepCallbackTokens } from '../engine/step-callback-tokens.js';
+import { checkBindings, evaluate } from '../engine/step-conditions.js';
+import { RunJournal } from '../run.journal.js';
+import { runView, type RunView, type StepRow } from '../run.view.js';
+import { RunWakeups } from '../run-wakeups.js';
+import { RunsRepository } from '../runs.repository.js';
+import { FinishWaitingStep, type WaitingStepSource } from './finish-waiting-step.command.js';
+
+@CommandHandler(FinishWaitingStep)
+export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingStep> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly runs: RunsRepository,
+    private readonly journal: RunJournal,
+    private readonly tokens: StepCallbackTokens,
+    private readonly wakeups: RunWakeups,
+  ) {}
+
+  execute({ props: p }: FinishWaitingStep): Promise<RunView> {
+    return this.tx.run(async () => {
+      // The result callback carries no API key: its token names the tenant, so look the run up by id alone.
+      const found = p.tenantId ? await this.runs.lock(p.tenantId, p.runId) : await this.lockAny(p.runId);
+      const steps = found ? await this.runs.steps(found.id) : [];
+      const step = steps.find((s) => s.step_id === p.stepId);
+      if (!found || !step) {
+        if (p.source.kind === 'result') throw new UnauthorizedException('unknown run or step, or a wrong callback token');
+        throw new NotFoundException(`run ${p.runId} or its step ${p.stepId} not found`);
+      }
+      if (p.source.kind === 'result' && !this.tokens.verify(step.webhook_id, p.source.token)) {
+        throw new UnauthorizedException('unknown run or step, or a wrong callback token');
+      }
+      if (found.phase === 'done') throw new ConflictException(`run ${found.id} is already ${found.status}`);
+      const refusal = this.refusal(step, p.source);
+      if (refusal) throw new ConflictException(`step ${step.step_id} ${refusal}`);
+
+      let outcome = p.outcome;
+      let error = outcome === 'failed' ? (p.note ?? `reported failed by ${this.who(p.source)}`) : null;
+      // A check's late result is judged by the check's condition, as an immediate answer would be.
+      if (step.runs_as === 'check' && outcome === 'succeeded') {
+        const verdict = evaluate(step.condition!, checkBindings(200, p.output ?? null));
+        if (!('value' in verdict) || !verdict.value) {
+          outcome = 'failed';
+          error = 'value' in verdict ? `check failed: ${step.condition} is false` : `check failed: ${verdict.error}`;
+        }
+      }
+      const from = step.status;
+      const row = await this.runs.updateStep(step.run_id, step.step_id, {
+        status: outcome, waiting_for: null, finished_at: new Date(), deadline_at: null, error,
+        // `body` is what was reported, where a check's `when` readers find an answer: `steps.<id>.output.body`.
+        output: { status: p.source.kind === 'result' ? 200 : null, body: p.output ?? null, by: this.who(p.source), note: p.note },
+      });
+      await this.journal.step(found, row, from, `${outcome} (reported by ${this.who(p.source)})${p.note ? `: ${p.note}` : ''}`);
+      // Due now: the engine (this replica's or another's) takes the run on from here.
+      const run = await this.runs.updateRun(found.id, { due_at: new Date() });
+      this.wakeups.afterCommit();
+      return runView(run, await this.runs.steps(run.id));
+    });
+  }
+
+  private async lockAny(runId: string) {
+    const [row] = await this.tx.query<{ tenant_id: string }>(`SELECT tenant_id FROM recovery_runs WHERE id = $1`, [runId]);
+    return row ? this.runs.lock(row.tenant_id, runId) : null;
+  }
+
+  /** Why this source may not finish the step now; null when it may. */
+  private refusal(step: StepRow, source: WaitingStepSource): string | null {
+    const waits = step.waiting_for;
+    switch (source.kind) {
+      case 'operator':
+        return step.status === 'awaiting_operator' ? null : `is ${step.status}, not waiting for an operator`;
+      case 'result':
+        // `call` too: an actuator may report before its 202 answer has been stored.
+        return step.status === 'running' && (waits === 'result' || waits === 'call') && step.runs_as !== 'manual' ? null : `is ${step.status}, not waiting for a result`;
+      case 'work_order':
+        return step.status === 'running' && (waits === 'patch' || waits === 'notify') && step.work_order_id === source.workOrderId ? null : `is ${step.status}, not waiting for work order ${source.workOrderId}`;
+    }
+  }
+
+  private who(source: WaitingStepSource): string {
+    return source.kind === 'operator' ? source.actor : source.kind === 'result' ? 'the actuator' : `work order ${source.workOrderId}`;
+  }
+}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { CommandBus, EventBus } from '@nestjs/cqrs';
+import { RecordDecision } from '../../incidents/record-decision/record-decision.command.js';
+import { MetricsService } from '../../platform/metrics/metrics.service.js';
+import { RecoveryRunProgressed } from '../events/recovery-run-progressed.event.js';
+import type { RunRow, StepRow } from './run.view.js';
+import { RunsRepository } from './runs.repository.js';
+
+/** Step changes worth a line on the incident's timeline; attempts and retries stay in the run's own history. */
+const TIMELINE_STEP_STATES = new Set(['succeeded', 'failed', 'timed_out', 'awaiting_operator', 'skipped']);
+
+/**
+ * Every change of a run or a step is told, in the changing transaction: a transition row (time,
+ * attempt, output, error), a RecoveryRunProgressed event (the tenant's live stream), a counter,
+ * and for the changes a person cares about a line on the incident's timeline (evidence export).
+ */
+@Injectable()
+export class RunJournal {
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly commands: CommandBus,
+    private readonly events: EventBus,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async run(run: RunRow, from: string | null, note: string, timeline = true): Promise<void> {
+    await this.runs.insertTransition({ tenantId: run.tenant_id, runId: run.id, stepId: null, from, to: run.status, note });
+    if (from !== run.status) this.metrics.recoveryRuns.inc({ status: run.status });
+    if (timeline) await this.timeline(run, `run ${run.id} ${run.status}: ${note}`, { runId: run.id, status: run.status, phase: run.phase, reason: run.reason });
+    await this.progress(run, null, note);
+  }
+
+  async step(run: RunRow, step: StepRow, from: string, note: string | null = null): Promise<void> {
+    await this.runs.insertTransition({
+      tenantId: run.tenant_id, runId: run.id, stepId: step.step_id, from, to: step.status, attempt: step.attempts || null,
+      output: step.output ?? undefined, error: step.error, note,
+    });
+    if (from !== step.status) this.metrics.recoverySteps.inc({ kind: step.runs_as, status: step.status });
+    if (TIMELINE_STEP_STATES.has(step.status) && from !== step.status) {
+      const why = step.error ?? note;
+      await this.timeline(run, `run ${run.id} step ${step.step_id} (${step.runs_as}) ${step.status}${why ? `: ${why}` : ''}`, {
+        runId: run.id, stepId: step.step_id, stepStatus: step.status, attempts: step.attempts,
+      });
+    }
+    await this.progress(run, step, note);
+  }
+
+  /** A line on the timeline only (e.g. a guardrail or a pause), with no state change. */
+  async note(run: RunRow, note: string): Promise<void> {
+    await this.runs.insertTransition({ tenantId: run.tenant_id, runId: run.id, stepId: null, from: run.status, to: run.status, note });
+    await this.timeline(run, `run ${run.id}: ${note}`, { runId: run.id, status: run.status });
+    await this.progress(run, null, note);
+  }
+
+  private async timeline(run: RunRow, summary: string, details: Record<string, unknown>): Promise<void> {
+    if (!run.incident_id) return;
+    await this.commands.execute(new RecordDecision(run.tenant_id, run.incident_id, 'run', summary, details));
+  }
+
+  private progress(run: RunRow, step: StepRow | null, note: string | null): Promise<void> {
+    return this.events.publish(
+      new RecoveryRunProgressed({
+        tenantId: run.tenant_id, runId: run.id, incidentId: run.incident_id, status: run.status, phase: run.phase,
+        stepId: step?.step_id ?? null, stepStatus: step?.status ?? null, attempt: step ? step.attempts : null, error: step?.error ?? null,
+        note, at: new Date().toISOString(),
+      }),
+    );
+  }
+}

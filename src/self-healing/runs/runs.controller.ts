@@ -1,0 +1,77 @@
+import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, UnauthorizedException } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Public } from '../../platform/auth/auth.decorators.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
+import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { CancelRun } from './cancel-run/cancel-run.command.js';
+import { FinishWaitingStep } from './finish-step/finish-waiting-step.command.js';
+import { runView } from './run.view.js';
+import { CompleteStepDto, ListRunsQuery, StepParams, StepResultDto } from './runs.dto.js';
+import { RunsRepository } from './runs.repository.js';
+
+/** Recovery runs (DESIGN §8): read them, cancel one, finish a manual step, and the actuators' late results. */
+@ApiTags('runs')
+@ApiBearerAuth()
+@Controller('runs')
+export class RunsController {
+  constructor(
+    private readonly runs: RunsRepository,
+    private readonly commands: CommandBus,
+  ) {}
+
+  @Get()
+  async list(@Query() q: ListRunsQuery, @CurrentPrincipal() p: Principal) {
+    const limit = q.limit ?? 50;
+    const rows = await this.runs.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
+    const page = rows.slice(0, limit);
+    const steps = await this.runs.stepsOf(page.map((r) => r.id));
+    return pageOf(rows, limit, (r) => runView(r, steps.filter((s) => s.run_id === r.id)), (r) => encodeCursor(r.created_at, r.id));
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+    const run = await this.runs.find(p.tenantId, id);
+    if (!run) throw new NotFoundException(`run ${id} not found`);
+    return runView(run, await this.runs.steps(id), await this.runs.transitions(id));
+  }
+
+  /** Accepted: the run stops between steps (a call in flight finishes first), then rolls back. */
+  @Post(':id/cancel')
+  @HttpCode(202)
+  cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+    return this.commands.execute(new CancelRun({ tenantId: p.tenantId, runId: id, actor: actorOf(p) }));
+  }
+
+  /** An operator marks a manual step (or a webhook run as manual) done or failed. */
+  @Post(':id/steps/:stepId/complete')
+  @HttpCode(200)
+  complete(@Param() params: StepParams, @Body() body: CompleteStepDto, @CurrentPrincipal() p: Principal) {
+    return this.commands.execute(
+      new FinishWaitingStep({
+        tenantId: p.tenantId, runId: params.id, stepId: params.stepId, source: { kind: 'operator', actor: actorOf(p) },
+        outcome: body.outcome, note: body.note ?? null, output: body.output,
+      }),
+    );
+  }
+
+  /**
+   * An actuator's late answer after 202. It authenticates with the step's callback token from
+   * the signed payload (`Authorization: Bearer srt_…`), not an API key.
+   */
+  @Public()
+  @Post(':id/steps/:stepId/result')
+  @HttpCode(200)
+  async result(@Param() params: StepParams, @Body() body: StepResultDto, @Headers('authorization') authorization: string | undefined) {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    if (!token) throw new UnauthorizedException('a step result needs the callback token: Authorization: Bearer <callback.token>');
+    const run = await this.commands.execute(
+      new FinishWaitingStep({
+        tenantId: null, runId: params.id, stepId: params.stepId, source: { kind: 'result', token },
+        outcome: body.outcome, note: body.error ?? null, output: body.output,
+      }),
+    );
+    // The actuator learns only that it was taken, not the rest of the run.
+    return { runId: run.id, stepId: params.stepId, accepted: true };
+  }
+}

@@ -1,0 +1,34 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { RUN_STATUSES } from './run.view.js';
+
+export class ListRunsQuery {
+  @ApiProperty({ required: false, enum: RUN_STATUSES }) @IsOptional() @IsIn(RUN_STATUSES) status?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsUUID() incidentId?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsUUID() patternId?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) agentId?: string;
+  @ApiProperty({ required: false, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
+}
+
+export class CompleteStepDto {
+  @ApiProperty({ enum: ['succeeded', 'failed'] }) @IsIn(['succeeded', 'failed']) outcome!: 'succeeded' | 'failed';
+  @ApiProperty({ required: false, example: 'restarted the worker by hand' }) @IsOptional() @IsString() @Length(1, 2000) note?: string;
+  @ApiProperty({ required: false, description: 'What was found, for later steps to branch on (`steps.<id>.output.body`), e.g. {"cause": "code"}' })
+  @IsOptional() @IsObject() output?: Record<string, unknown>;
+}
+
+export class StepResultDto {
+  @ApiProperty({ enum: ['succeeded', 'failed'] }) @IsIn(['succeeded', 'failed']) outcome!: 'succeeded' | 'failed';
+  @ApiProperty({ required: false, description: 'The result; a check step judges it with its condition as `response.body`' })
+  @IsOptional() @IsObject() output?: Record<string, unknown>;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 2000) error?: string;
+}
+
+/** Step ids are snake_case (playbook validation); anything else names no step. */
+export const STEP_ID = /^[a-z][a-z0-9_]{0,62}$/;
+export class StepParams {
+  @IsUUID() id!: string;
+  @Matches(STEP_ID, { message: 'stepId must be a playbook step id (snake_case)' }) stepId!: string;
+}

@@ -1,0 +1,30 @@
+import { Command } from '@nestjs/cqrs';
+import type { RunView } from '../run.view.js';
+
+export interface StartRecoveryRunProps {
+  tenantId: string;
+  /** The approved or auto-applied recovery (null: `POST /patches/trigger`, a reported problem). */
+  recoveryId: string | null;
+  incidentId: string | null;
+  patternId: string | null;
+  playbookId: string;
+  /** The recovery's parameters (template or suggestion); they fill the steps' `{{param}}` values. */
+  params: Record<string, unknown>;
+  automatic: boolean;
+  startedBy: string;
+  /** Only for runs without an incident (`POST /patches/trigger`). */
+  problem?: { description: string; errorType: string; filePath: string | null };
+}
+
+/**
+ * Starts one run of a playbook, in the caller's transaction: the run and its steps are rows,
+ * the incident turns `mitigating`, and the engine is woken after commit. The run is executed by
+ * the engine, never by the caller, so the loop does not wait for it.
+ */
+export class StartRecoveryRun extends Command<RunView> {
+  readonly props: StartRecoveryRunProps;
+  constructor(props: StartRecoveryRunProps) {
+    super();
+    this.props = props;
+  }
+}

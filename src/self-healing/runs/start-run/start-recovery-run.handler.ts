@@ -1,0 +1,76 @@
+import { Inject } from '@nestjs/common';
+import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
+import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
+import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-mitigation/set-incident-mitigation.command.js';
+import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
+import { GetPattern } from '../../catalog/get-pattern/get-pattern.query.js';
+import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
+import type { PlaybookCatalog } from '../../recovery/playbook-catalog.js';
+import { resolveStepParams, resolveWaitMs, type PlaybookStep, type StepList } from '../../recovery/playbook-steps.js';
+import { RunJournal } from '../run.journal.js';
+import { runView, type RunContext, type RunView, type StepRow } from '../run.view.js';
+import { RunWakeups } from '../run-wakeups.js';
+import { RunsRepository } from '../runs.repository.js';
+import { StartRecoveryRun } from './start-recovery-run.command.js';
+
+@CommandHandler(StartRecoveryRun)
+export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly runs: RunsRepository,
+    private readonly journal: RunJournal,
+    private readonly wakeups: RunWakeups,
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  execute({ props: p }: StartRecoveryRun): Promise<RunView> {
+    return this.tx.run(async () => {
+      const playbook = this.catalog.get(p.playbookId);
+      if (!playbook) throw new Error(`unknown playbook "${p.playbookId}": it is not in the playbook catalog`);
+      const incident = p.incidentId ? await this.queries.execute(new GetIncident(p.tenantId, p.incidentId)) : null;
+      const pattern = p.patternId ? await this.queries.execute(new GetPattern(p.tenantId, p.patternId)) : null;
+      const context: RunContext = {
+        incident: incident && {
+          id: incident.id, title: incident.title, errorType: incident.errorType, severity: incident.severity, message: incident.message,
+          agentId: incident.agentId, capability: incident.capability,
+        },
+        pattern: pattern && { id: pattern.id, template: pattern.template, errorType: pattern.errorType },
+        ...(p.problem ? { problem: p.problem } : {}),
+      };
+      const id = uuidv7();
+      const now = Date.now();
+      const run = await this.runs.insertRun({
+        id, tenant_id: p.tenantId, recovery_id: p.recoveryId, incident_id: p.incidentId, pattern_id: p.patternId, playbook_id: playbook.id,
+        agent_id: incident?.agentId ?? null, capability: incident?.capability ?? null, automatic: p.automatic, started_by: p.startedBy,
+        status: 'queued', phase: 'steps', params: p.params, context,
+        deadline_at: new Date(now + this.config.runs.runTimeoutMs), due_at: new Date(now),
+      });
+      const rows = (['steps', 'verify', 'rollback'] as StepList[]).flatMap((list) =>
+        playbook[list].map((step, position) => this.stepRow(run.id, p.tenantId, list, position, step, p.params)),
+      );
+      const steps = await this.runs.insertSteps(rows);
+      await this.journal.run(run, null, `${p.automatic ? 'auto-applied' : 'started'} by ${p.startedBy}: playbook ${playbook.id}`);
+      if (p.incidentId) {
+        await this.commands.execute(new SetIncidentMitigation({ tenantId: p.tenantId, incidentId: p.incidentId, mitigating: true, reason: `run ${run.id} started` }));
+      }
+      this.wakeups.afterCommit();
+      return runView(run, steps);
+    });
+  }
+
+  private stepRow(runId: string, tenantId: string, list: StepList, position: number, s: PlaybookStep, params: Record<string, unknown>) {
+    return {
+      run_id: runId, step_id: s.id, tenant_id: tenantId, list, position, kind: s.kind, runs_as: s.kind, instruction: s.instruction,
+      actuator: s.actuator ?? null, params: resolveStepParams(s, params), condition: s.condition ?? null, run_if: s.when ?? null,
+      duration_ms: s.kind === 'wait' ? resolveWaitMs(s, params) : null, timeout_ms: s.timeoutMs, max_attempts: s.attempts,
+      status: 'pending' as StepRow['status'],
+      // Fixed for the step's whole life: every attempt, and a repeat after a crash, carries it.
+      webhook_id: `${runId}.${s.id}`,
+    };
+  }
+}
