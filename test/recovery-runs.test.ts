@@ -6,7 +6,6 @@ import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
-const FINISHED = ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled'];
 
 /** Recovery runs (DESIGN §8, issue 12) against a real database, real HTTP and a real local receiver. */
 describe('recovery runs', () => {
@@ -23,7 +22,7 @@ describe('recovery runs', () => {
   const finished = (id: string, what = `run ${id} to finish`) =>
     eventually(async () => {
       const run = await runOf(id);
-      return FINISHED.includes(run.status) ? run : null;
+      return run.phase === 'done' ? run : null;
     }, what);
   const actions = (calls: ReceivedCall[], runId: string) => calls.filter((c) => c.json?.runId === runId).map((c) => c.json.params.action);
 
@@ -83,5 +82,142 @@ describe('recovery runs', () => {
     const timeline = (await get(`/incidents/${incidentId}/timeline`)).items ?? (await get(`/incidents/${incidentId}/timeline`));
     expect(JSON.stringify(timeline)).toContain(`run ${run.id} succeeded`);
     expect(run.transitions.length).toBeGreaterThan(8);
+  });
+
+  it('a failing step runs the rollback (rolled_back); a retry honours Retry-After and keeps its webhook-id', async () => {
+    const seen = new Map<string, number>();
+    receiver.answer((c, res) => {
+      const action = c.json?.params?.action;
+      const n = (seen.get(action) ?? 0) + 1;
+      seen.set(action, n);
+      if (action === 'reduce_batch' && n === 1) {
+        res.writeHead(503, { 'retry-after': '1' });
+        return res.end('busy');
+      }
+      if (action === 'restart_worker') return res.end('{"status":"failed","why":"node drained"}');
+      res.end('{"ok":true}');
+    });
+    const { incidentId, recovery } = await incident();
+    const started = await approve(recovery.id);
+    const run = await finished(started.id);
+    expect(run).toMatchObject({ status: 'rolled_back', reason: expect.stringContaining('restart_worker failed') });
+    expect(actions(receiver.calls, run.id)).toEqual(['clear_cache', 'reduce_batch', 'reduce_batch', 'restart_worker', 'restore_batch']);
+    const calls = receiver.calls.filter((c) => c.json?.runId === run.id);
+    const retries = calls.filter((c) => c.json.params.action === 'reduce_batch');
+    expect(retries[0].headers['webhook-id']).toBe(retries[1].headers['webhook-id']);
+    const gap = Number(retries[1].headers['webhook-timestamp']) - Number(retries[0].headers['webhook-timestamp']);
+    expect(gap).toBeGreaterThanOrEqual(1); // not sooner than Retry-After: 1
+    const steps = Object.fromEntries(run.steps.map((s: { id: string }) => [s.id, s]));
+    expect(steps.reduce_batch).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(steps.restart_worker).toMatchObject({ status: 'failed', error: expect.stringContaining('failed') });
+    expect(steps.memory_ok.status).toBe('skipped');
+    expect(steps.restore_batch.status).toBe('succeeded');
+    expect(run.transitions.some((t: { stepId: string; note: string }) => t.stepId === 'reduce_batch' && /retry in \d+ ms \(Retry-After 1000 ms\)/.test(t.note))).toBe(true);
+    expect((await get(`/incidents/${incidentId}`)).status).toBe('open');
+  });
+
+  it('a 202 waits for the late result, which needs the callback token and counts once', async () => {
+    receiver.answer((c, res) => {
+      if (c.json?.params?.action === 'clear_cache') {
+        res.writeHead(202);
+        return res.end();
+      }
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+    });
+    const { recovery } = await incident();
+    const started = await approve(recovery.id);
+    const waiting = await eventually(async () => {
+      const run = await runOf(started.id);
+      return run.steps[0].waitingFor === 'result' ? run : null;
+    }, 'the 202 to be stored');
+    expect(waiting.status).toBe('running');
+    const call = receiver.calls.find((c) => c.json?.runId === started.id)!;
+    const { path, token } = call.json.callback;
+    expect(path).toBe(`/runs/${started.id}/steps/clear_cache/result`);
+    expect(token).toMatch(/^srt_/);
+    await app.http.post(path).send({ outcome: 'succeeded' }).expect(401);
+    await app.http.post(path).set(auth('srt_forged')).send({ outcome: 'succeeded' }).expect(401);
+    await app.http.post(path).set(auth(operator)).send({ outcome: 'succeeded' }).expect(401); // an API key is not the step's token
+    await app.http.post(`/runs/${started.id}/steps/reduce_batch/result`).set(auth(token)).send({ outcome: 'succeeded' }).expect(401);
+    await app.http.post(path).set(auth(token)).send({ outcome: 'maybe' }).expect(400);
+    expect((await app.http.post(path).set(auth(token)).send({ outcome: 'succeeded', output: { freedMb: 512 } }).expect(200)).body).toEqual({ runId: started.id, stepId: 'clear_cache', accepted: true });
+    expect((await app.http.post(path).set(auth(token)).send({ outcome: 'succeeded' })).status).toBe(409);
+    const run = await finished(started.id);
+    expect(run.status).toBe('succeeded');
+    expect(run.steps[0]).toMatchObject({ status: 'succeeded', output: { body: { freedMb: 512 } } });
+    expect(actions(receiver.calls, run.id).filter((a) => a === 'clear_cache')).toHaveLength(1);
+  });
+
+  it('a hanging actuator times out per attempt, then the step fails with timed_out and the run rolls back', async () => {
+    await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 200 }).expect(200);
+    try {
+      receiver.answer((c, res) => (c.json?.params?.action === 'reduce_batch' ? 'hang' : res.end('{}')));
+      const { recovery } = await incident();
+      const run = await finished((await approve(recovery.id)).id);
+      expect(run.status).toBe('rolled_back');
+      const step = run.steps.find((s: { id: string }) => s.id === 'reduce_batch');
+      expect(step).toMatchObject({ status: 'timed_out', attempts: 3, error: expect.stringContaining('timed out') });
+      expect(actions(receiver.calls, run.id).filter((a) => a === 'reduce_batch')).toHaveLength(3);
+    } finally {
+      await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(200);
+    }
+  });
+
+  it('without an actuator every step is a manual one, completed once through the API; another tenant gets 404', async () => {
+    const manualOperator = await app.keyFor('runs-manual', 'operator');
+    const { incidentId, recovery } = await incident(manualOperator);
+    const started = await approve(recovery.id, manualOperator);
+    const awaiting = (stepId: string) =>
+      eventually(async () => {
+        const run = await get(`/runs/${started.id}`, manualOperator);
+        return run.steps.find((s: { id: string }) => s.id === stepId).status === 'awaiting_operator' ? run : null;
+      }, `step ${stepId} to wait for an operator`);
+    const first = await awaiting('clear_cache');
+    expect(first.status).toBe('awaiting_operator');
+    expect(first.steps[0]).toMatchObject({ kind: 'webhook', runsAs: 'manual', waitingFor: 'operator' });
+    expect((await get(`/incidents/${incidentId}`, manualOperator)).status).toBe('mitigating');
+
+    const complete = (stepId: string, key = manualOperator, body: object = { outcome: 'succeeded', note: 'done by hand' }) =>
+      app.http.post(`/runs/${started.id}/steps/${stepId}/complete`).set(auth(key)).send(body);
+    expect((await complete('clear_cache', otherOperator)).status).toBe(404);
+    expect((await app.http.get(`/runs/${started.id}`).set(auth(otherOperator))).status).toBe(404);
+    expect((await complete('clear_cache', await app.keyFor('runs-manual', 'viewer'))).status).toBe(403);
+    expect((await complete('clear_cache', manualOperator, { outcome: 'done' })).status).toBe(400);
+    expect((await complete('reduce_batch')).status).toBe(409); // not its turn
+    expect((await complete('clear_cache')).status).toBe(200);
+    expect((await complete('clear_cache')).status).toBe(409); // completed twice: one transition
+    for (const stepId of ['reduce_batch', 'restart_worker', 'memory_ok']) {
+      await awaiting(stepId);
+      await complete(stepId).expect(200);
+    }
+    const run = await eventually(async () => {
+      const r = await get(`/runs/${started.id}`, manualOperator);
+      return r.phase === 'done' ? r : null;
+    }, 'the manual run to finish');
+    expect(run.status).toBe('succeeded');
+    expect(run.transitions.filter((t: { stepId: string; to: string }) => t.stepId === 'clear_cache' && t.to === 'succeeded')).toHaveLength(1);
+    expect((await get(`/incidents/${incidentId}`, manualOperator)).status).toBe('resolved');
+  });
+
+  it('cancel stops a run between steps and runs its rollback; a finished run cannot be canceled', async () => {
+    const key = await app.keyFor('runs-cancel', 'operator');
+    const { recovery } = await incident(key);
+    const started = await approve(recovery.id, key);
+    await eventually(async () => (await get(`/runs/${started.id}`, key)).status === 'awaiting_operator', 'the first manual step');
+    expect((await app.http.post(`/runs/${started.id}/cancel`).set(auth(otherOperator))).status).toBe(404);
+    const accepted = await app.http.post(`/runs/${started.id}/cancel`).set(auth(key)).expect(202);
+    expect(accepted.body.cancelRequestedBy).toBeTruthy();
+    const rolling = await eventually(async () => {
+      const r = await get(`/runs/${started.id}`, key);
+      return r.status === 'canceled' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
+    }, 'the cancel and the rollback step');
+    expect(rolling.steps.slice(0, 4).map((s: { status: string }) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
+    await app.http.post(`/runs/${started.id}/steps/restore_batch/complete`).set(auth(key)).send({ outcome: 'succeeded' }).expect(200);
+    const run = await eventually(async () => {
+      const r = await get(`/runs/${started.id}`, key);
+      return r.phase === 'done' ? r : null;
+    }, 'the canceled run to finish');
+    expect(run).toMatchObject({ status: 'canceled', reason: expect.stringContaining('canceled by') });
+    expect((await app.http.post(`/runs/${started.id}/cancel`).set(auth(key))).status).toBe(409);
   });
 });

@@ -2,15 +2,14 @@ import { useState } from 'react';
 import { api, qs } from '../api';
 import { Badge, Link, Show, fmtTime, FilterSelect, useAction, useApi, useStream, useThrottled } from '../ui';
 
-const FINISHED = ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled'];
-
 /** One run with its steps; a manual step waiting for an operator can be marked done or failed. */
 export function RunSteps({ runId, canOperate }: { runId: string; canOperate: boolean }) {
   const run = useApi(`/runs/${runId}`);
   const act = useAction();
   const [note, setNote] = useState('');
   const refresh = useThrottled(run.reload, 500);
-  useStream(run.data && !FINISHED.includes(run.data.status) ? '/integration/stream' : null, (d) => (d.runId ?? d.id) === runId && refresh(), ['run_progress']);
+  // A failed or canceled run still has its rollback to run: it is over when its phase is `done`.
+  useStream(run.data && run.data.phase !== 'done' ? '/integration/stream' : null, (d) => (d.runId ?? d.id) === runId && refresh(), ['run_progress']);
   const complete = (stepId: string, outcome: 'succeeded' | 'failed') =>
     act.run(async () => {
       await api(`/runs/${runId}/steps/${stepId}/complete`, { method: 'POST', body: { outcome, note: note || undefined } });
@@ -52,7 +51,7 @@ export function Runs({ canOperate, id }: { canOperate: boolean; id?: string }) {
   return (
     <section>
       <h1>Runs</h1>
-      <FilterSelect label="Status" value={status} onChange={setStatus} options={['queued', 'running', 'awaiting_operator', 'awaiting_patch', 'verifying', 'succeeded', 'failed', 'rolled_back', 'canceled']} />
+      <FilterSelect label="Status" value={status} onChange={setStatus} options={['queued', 'running', 'awaiting_operator', 'awaiting_patch', 'verifying', 'succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled']} />
       <Show r={runs} feature="Recovery runs" empty={(d: any) => d.items.length === 0}>
         {(d: any) => (
           <div className="table-wrap">
