@@ -18,12 +18,12 @@ describe('recovery runs', () => {
   let seq = 0;
 
   const get = async (path: string, key = operator) => (await app.http.get(path).set(auth(key)).expect(200)).body;
-  const runOf = (id: string) => get(`/runs/${id}`);
-  const finished = (id: string, what = `run ${id} to finish`) =>
+  const runOf = (id: string, key = operator) => get(`/runs/${id}`, key);
+  const finished = (id: string, key = operator) =>
     eventually(async () => {
-      const run = await runOf(id);
+      const run = await runOf(id, key);
       return run.phase === 'done' ? run : null;
-    }, what);
+    }, `run ${id} to finish`);
   const actions = (calls: ReceivedCall[], runId: string) => calls.filter((c) => c.json?.runId === runId).map((c) => c.json.params.action);
 
   /** An incident of a fresh pattern; resolves to the incident and its pending recovery. */
@@ -219,5 +219,127 @@ describe('recovery runs', () => {
     }, 'the canceled run to finish');
     expect(run).toMatchObject({ status: 'canceled', reason: expect.stringContaining('canceled by') });
     expect((await app.http.post(`/runs/${started.id}/cancel`).set(auth(key))).status).toBe(409);
+  });
+
+  it('auto-applied runs teach the template: its confidence is the verified success rate, so a failing fix stops auto-applying', async () => {
+    const key = await app.keyFor('runs-learn', 'admin');
+    const ops = await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201);
+    receiver.setSecret(ops.body.secret);
+    // agent-ok's fixes work, agent-bad's restart fails.
+    receiver.answer((c, res) => {
+      const action = c.json?.params?.action;
+      if (action === 'restart_worker' && c.json.incident.agentId === 'agent-bad') return res.end('{"status":"failed"}');
+      res.end(action === 'memory_check' ? '{"healthy":true}' : '{}');
+    });
+    const first = await incident(key, 'OutOfMemoryError', 'agent-first');
+    const patternId = first.recovery.patternId;
+    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(key))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
+
+    const ok = await incident(key, 'OutOfMemoryError', 'agent-ok');
+    expect(ok.recovery).toMatchObject({ status: 'applied', confidence: 0.95, patternId });
+    const okRun = (await get(`/runs?incidentId=${ok.incidentId}`, key)).items[0];
+    expect(okRun).toMatchObject({ automatic: true, startedBy: 'auto-apply', recoveryId: ok.recovery.id });
+    expect((await finished(okRun.id, key)).status).toBe('succeeded');
+
+    const bad = await incident(key, 'OutOfMemoryError', 'agent-bad');
+    expect(bad.recovery).toMatchObject({ status: 'applied', confidence: 1 }); // 1 of 1 verified
+    const badRun = (await get(`/runs?incidentId=${bad.incidentId}`, key)).items[0];
+    expect((await finished(badRun.id, key)).status).toBe('rolled_back');
+
+    const next = await incident(key, 'OutOfMemoryError', 'agent-next');
+    expect(next.recovery).toMatchObject({ status: 'pending_review', confidence: 0.5 }); // 1 of 2: no longer trusted to run alone
+    expect((await get(`/runs?incidentId=${next.incidentId}`, key)).items).toEqual([]);
+
+    const stats = await get('/integration/stats', key);
+    expect(stats.autoApplySuccessRate).toBe(0.5);
+    expect(stats.runs).toMatchObject({ succeeded: 1, rolled_back: 1, total: 2 });
+    expect(stats.resolveRate).toBe(0.25); // 1 of 4 incidents resolved, by its run
+    const resolved = await get(`/incidents/${ok.incidentId}`, key);
+    const mttr = Date.parse(resolved.resolvedAt) - Date.parse(resolved.occurredAt);
+    expect(stats.mttrMs).toEqual({ avg: mttr, p50: mttr, fastest: mttr, slowest: mttr });
+    const metrics = (await app.http.get('/metrics').set(auth(admin))).text;
+    expect(metrics).toMatch(/recovery_runs_total\{status="rolled_back"\} [1-9]/);
+    expect(metrics).toMatch(/recovery_steps_total\{kind="webhook",status="succeeded"\} [1-9]/);
+    expect(metrics).toMatch(/actuator_call_duration_seconds_count\{outcome="succeeded"\} [1-9]/);
+  });
+
+  it('the kill switch pauses automatic runs between steps, and they go on when it is off', async () => {
+    const key = await app.keyFor('runs-pause', 'admin');
+    const ops = await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201);
+    receiver.setSecret(ops.body.secret);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    receiver.answer((c, res) => {
+      if (c.json?.params?.action === 'clear_cache') return void held.then(() => res.end('{}'));
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+    });
+    const first = await incident(key);
+    await app.http.patch(`/catalog/patterns/${first.recovery.patternId}`).set(auth(key))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
+    const auto = await incident(key);
+    const runId = (await get(`/runs?incidentId=${auto.incidentId}`, key)).items[0].id;
+    await eventually(async () => receiver.calls.some((c) => c.json?.runId === runId), 'the first call to be in flight');
+    await app.http.post('/guard/killswitch').set(auth(key)).send({ reason: 'freeze for the audit' }).expect(200);
+    release();
+    const paused = await eventually(async () => {
+      const r = await get(`/runs/${runId}`, key);
+      return r.pausedReason ? r : null;
+    }, 'the run to pause');
+    expect(paused.steps.map((s: { status: string }) => s.status)).toEqual(['succeeded', 'pending', 'pending', 'pending', 'pending']);
+    expect(actions(receiver.calls, runId)).toEqual(['clear_cache']);
+    await app.http.delete('/guard/killswitch').set(auth(key)).expect(200);
+    const run = await finished(runId, key);
+    expect(run).toMatchObject({ status: 'succeeded', pausedReason: null });
+    expect(run.transitions.map((t: { note: string }) => t.note)).toEqual(expect.arrayContaining(['paused: the kill switch stops automatic runs', 'resumed: the kill switch no longer stops it']));
+  });
+});
+
+describe('recovery runs: the recurrence window', () => {
+  let app: TestApp;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  const dataDir = mkdtempSync(join(tmpdir(), 'runs-recur-'));
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
+    app = await startTestApp({ DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '600000', OUTBOX_POLL_INTERVAL_MS: '200' });
+  });
+  afterAll(async () => {
+    await app.stop();
+    await receiver.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a new incident of the pattern on the same agent inside the window fails the verification and rolls back', async () => {
+    const key = await app.keyFor('recur', 'admin');
+    const ops = await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops` }).expect(201);
+    receiver.setSecret(ops.body.secret);
+    const report = async (n: number) =>
+      (await app.http.post('/incidents').set(auth(key))
+        .send({ errorType: 'OutOfMemoryError', message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`, agentId: 'agent-r', capability: 'ingest' })
+        .expect(201)).body.id as string;
+    const incidentId = await report(1);
+    const recovery = await eventually(async () => (await app.http.get(`/recoveries?incidentId=${incidentId}`).set(auth(key))).body.items[0], 'the recovery');
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
+    const watching = await eventually(async () => {
+      const r = (await app.http.get(`/runs/${started.id}`).set(auth(key))).body;
+      return r.phase === 'watch' ? r : null;
+    }, 'the run to watch for a recurrence');
+    expect(watching).toMatchObject({ status: 'verifying', verifyUntil: expect.any(String) });
+    expect((await app.http.get(`/incidents/${incidentId}`).set(auth(key))).body.status).toBe('mitigating');
+
+    // Another agent's incident of the pattern is not a recurrence here.
+    await report(2).then(async (id) => {
+      const other = await app.http.post('/incidents').set(auth(key)).send({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-3 OOMKilled: container exceeded memory limit 2048Mi', agentId: 'agent-elsewhere', capability: 'ingest' }).expect(201);
+      return [id, other.body.id];
+    });
+    const run = await eventually(async () => {
+      const r = (await app.http.get(`/runs/${started.id}`).set(auth(key))).body;
+      return r.phase === 'done' ? r : null;
+    }, 'the recurrence to fail the run');
+    expect(run.status).toBe('rolled_back');
+    expect(run.reason).toMatch(/^recurrence: incident [0-9a-f-]{36} of the same pattern on the same agent/);
+    expect(receiver.calls.filter((c) => c.json?.runId === run.id).map((c) => c.json.params.action).at(-1)).toBe('restore_batch');
+    expect((await app.http.get(`/incidents/${incidentId}`).set(auth(key))).body.status).toBe('open');
   });
 });

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { FindUnresolvedIncidentByFingerprintHandler } from './find-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { ListPatternSamplesHandler } from './pattern-samples/list-pattern-samples.handler.js';
+import { GetResolutionStatsHandler } from './resolution-stats/get-resolution-stats.handler.js';
 import { IncidentsController } from './incidents.controller.js';
 import { IncidentsRepository } from './incidents.repository.js';
 import { GetKillSwitchStateHandler } from './killswitch/get-killswitch-state.handler.js';
@@ -32,6 +33,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     MovePatternIncidentsHandler,
     RecordDecisionHandler,
     GetIncidentHandler,
+    GetResolutionStatsHandler,
     ListPatternSamplesHandler,
     SetKillSwitchHandler,
     GetKillSwitchStateHandler,

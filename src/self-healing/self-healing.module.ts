@@ -32,6 +32,7 @@ import { WorkOrderFinishedHandler } from './runs/resume-after-patch/work-order-f
 import { RunJournal } from './runs/run.journal.js';
 import { RunWakeups } from './runs/run-wakeups.js';
 import { RunsController } from './runs/runs.controller.js';
+import { GetRunStatsHandler } from './runs/run-stats/get-run-stats.handler.js';
 import { RunsRepository } from './runs/runs.repository.js';
 import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.handler.js';
 
@@ -69,6 +70,7 @@ import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.han
     CancelRunHandler,
     NoteRecurrenceHandler,
     WorkOrderFinishedHandler,
+    GetRunStatsHandler,
   ],
 })
 export class SelfHealingModule {}

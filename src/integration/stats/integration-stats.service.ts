@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { GetResolutionStats, type ResolutionStats } from '../../incidents/resolution-stats/get-resolution-stats.query.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { GetRunStats, type RunStats } from '../../self-healing/runs/run-stats/get-run-stats.query.js';
 import { LOOP_STAGES } from '../loop-status/loop-stages.js';
 
 export interface StageStats {
@@ -24,6 +27,11 @@ export interface IntegrationStats {
   p99LoopCompletionTimeMs: number;
   loopCompletionRate: number;
   stages: Record<string, StageStats>;
+  /** DESIGN §8: how incidents got resolved and how recovery runs went, over the same window. */
+  mttrMs: ResolutionStats['mttrMs'];
+  resolveRate: number;
+  autoApplySuccessRate: number | null;
+  runs: RunStats['runs'];
 }
 
 /** One time bucket of the overview's charts. */
@@ -36,10 +44,13 @@ export interface StatsBucket {
 
 const round = (x: number | null) => (x === null ? 0 : Math.round(x * 10) / 10);
 
-/** IntegrationStats from the integration module's own records: loop traces and loop events. */
+/** IntegrationStats from the loop's own records (loop traces and events), the incidents' resolutions and the recovery runs. */
 @Injectable()
 export class IntegrationStatsService {
-  constructor(private readonly tx: TransactionHost) {}
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly queries: QueryBus,
+  ) {}
 
   /** Loops per time bucket over the window (empty buckets included), for the console's charts. */
   async timeseries(tenantId: string, hours: number, buckets: number): Promise<{ windowHours: number; bucketMs: number; buckets: StatsBucket[] }> {
@@ -92,6 +103,8 @@ export class IntegrationStatsService {
          FROM loop_events WHERE tenant_id = $1 AND created_at >= now() - make_interval(secs => $2::double precision * 3600)`,
       [tenantId, hours],
     );
+    const resolution = await this.queries.execute(new GetResolutionStats(tenantId, hours));
+    const runs = await this.queries.execute(new GetRunStats(tenantId, hours));
     const stages: Record<string, StageStats> = {};
     LOOP_STAGES.slice(1).forEach((s, i) => {
       stages[s] = { completed: loops[`c${i}`], failed: loops[`f${i}`], held: loops[`h${i}`], avgMs: round(loops[`a${i}`]) };
@@ -112,6 +125,10 @@ export class IntegrationStatsService {
       // Nothing reported, nothing left incomplete.
       loopCompletionRate: loops.total === 0 ? 1 : Math.round((loops.complete / loops.total) * 10_000) / 10_000,
       stages,
+      mttrMs: resolution.mttrMs,
+      resolveRate: resolution.resolveRate,
+      autoApplySuccessRate: runs.autoApplySuccessRate,
+      runs: runs.runs,
     };
   }
 }

@@ -30,8 +30,6 @@ export interface PlannedCall {
   timeoutMs: number;
 }
 
-/** How often a run paused by the kill switch looks again. */
-export const PAUSE_RECHECK_MS = 5000;
 /** The actuator told about new work orders (DESIGN §9). */
 export const CODING_AGENT_ACTUATOR = 'coding-agent';
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
@@ -107,7 +105,8 @@ export class RunAdvancer {
           await this.setRun(s, { paused_reason: 'kill switch' });
           await this.journal.note(s.run, 'paused: the kill switch stops automatic runs');
         }
-        return this.schedule(s, new Date(now.getTime() + PAUSE_RECHECK_MS));
+        // Looks again every poll interval (the kill switch state is cached, so this costs little).
+        return this.schedule(s, new Date(now.getTime() + this.config.outbox.pollIntervalMs));
       }
       if (run.paused_reason) {
         await this.setRun(s, { paused_reason: null });

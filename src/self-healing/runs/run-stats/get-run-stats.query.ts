@@ -1,0 +1,22 @@
+import { Query } from '@nestjs/cqrs';
+import type { RunStatus } from '../run.view.js';
+
+export interface RunStats {
+  /** Runs started in the window, by their state now. */
+  runs: Record<RunStatus, number> & { total: number };
+  /** Auto-applied runs that succeeded (so without rollback) ÷ auto-applied runs with a verdict; null with none (DESIGN §8, the blueprint's bar is > 90 %). */
+  autoApplySuccessRate: number | null;
+  /** Runs that escalated to a coding agent (a work order), and those that finished without one. */
+  escalated: number;
+  succeededWithoutEscalation: number;
+}
+
+export class GetRunStats extends Query<RunStats> {
+  constructor(
+    readonly tenantId: string,
+    /** null: every run ever. */
+    readonly hours: number | null,
+  ) {
+    super();
+  }
+}
