@@ -1,11 +1,15 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AllowAgent, CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { ActOnWorkOrder, type WorkOrderAction } from './act-on-work-order/act-on-work-order.command.js';
-import { CompleteDto, ListWorkOrdersQuery, ProgressDto, ReasonDto } from './patches.dto.js';
+import { GetRunStats } from '../runs/run-stats/get-run-stats.query.js';
+import { runView, type RunRow, type StepRow } from '../runs/run.view.js';
+import { RunsRepository } from '../runs/runs.repository.js';
+import { CompleteDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
+import { TriggerPlaybook } from './trigger/trigger-playbook.command.js';
 import { WORK_ORDER_STATUSES, workOrderView, type WorkOrderStatus } from './work-order.view.js';
 import { WorkOrderJournal } from './work-order.journal.js';
 import { WorkOrdersRepository } from './work-orders.repository.js';
@@ -22,6 +26,8 @@ export class PatchesController {
     private readonly orders: WorkOrdersRepository,
     private readonly journal: WorkOrderJournal,
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly runs: RunsRepository,
   ) {}
 
   @Get('work-orders')
@@ -78,19 +84,59 @@ export class PatchesController {
     return this.act(p, id, { kind: 'cancel', reason: body.reason });
   }
 
-  /** Work orders by state and the mean patch time, from the stored work orders. */
+  /**
+   * Escalation figures from stored runs and work orders: escalationRate = runs that escalated ÷
+   * all runs; autoFixRate = runs that succeeded without escalating ÷ runs with a verdict.
+   */
   @Get('stats')
   async stats(@CurrentPrincipal() p: Principal) {
     await this.journal.releaseStaleClaims(p.tenantId);
     const s = await this.orders.stats(p.tenantId);
+    const runs = await this.queries.execute(new GetRunStats(p.tenantId, null));
     const workOrders = Object.fromEntries(WORK_ORDER_STATUSES.map((st) => [st, 0])) as Record<WorkOrderStatus, number>;
     for (const { status, count } of s.byStatus) workOrders[status] = count;
     const total = Object.values(workOrders).reduce((a, b) => a + b, 0);
     const minutes = s.averageCompletedMinutes;
-    return { workOrders: { total, ...workOrders }, averagePatchTimeMinutes: minutes === null ? null : Math.round(minutes * 100) / 100 };
+    const rate = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 10_000) / 10_000);
+    return {
+      totalPlaybookRuns: runs.runs.total,
+      escalatedRuns: runs.escalated,
+      escalationRate: rate(runs.escalated, runs.runs.total),
+      autoFixRate: rate(runs.succeededWithoutEscalation, runs.withVerdict),
+      workOrders: { total, ...workOrders },
+      averagePatchTimeMinutes: minutes === null ? null : Math.round(minutes * 100) / 100,
+    };
+  }
+
+  /** Runs the playbook matching a reported problem; answers once it has escalated, finished or is waiting. */
+  @Post('trigger')
+  @HttpCode(201)
+  trigger(@Body() body: TriggerDto, @CurrentPrincipal() p: Principal) {
+    return this.commands.execute(new TriggerPlaybook({ tenantId: p.tenantId, description: body.description, errorType: body.errorType, filePath: body.filePath ?? null, actor: actorOf(p) }));
+  }
+
+  /** Runs seen from the patch side: each with its work order, if it escalated (`?status=awaiting_patch`: those waiting on one). */
+  @Get('runs')
+  async listRuns(@Query() q: ListPatchRunsQuery, @CurrentPrincipal() p: Principal) {
+    const limit = q.limit ?? 50;
+    const rows = await this.runs.list(p.tenantId, { status: q.status }, decodeCursor(q.cursor), limit + 1);
+    const steps = await this.runs.stepsOf(rows.slice(0, limit).map((r) => r.id));
+    return pageOf(rows, limit, (r) => patchRunView(r, steps.filter((s) => s.run_id === r.id)), (r) => encodeCursor(r.created_at, r.id));
+  }
+
+  @Get('runs/:id')
+  async getRun(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+    const run = await this.runs.find(p.tenantId, id);
+    if (!run) throw new NotFoundException(`run ${id} not found`);
+    return patchRunView(run, await this.runs.steps(id));
   }
 
   private act(p: Principal, workOrderId: string, action: WorkOrderAction) {
     return this.commands.execute(new ActOnWorkOrder({ tenantId: p.tenantId, workOrderId, keyId: p.keyId, actor: actorOf(p), action }));
   }
+}
+
+function patchRunView(run: RunRow, steps: StepRow[]) {
+  const workOrderId = steps.find((s) => s.work_order_id)?.work_order_id ?? null;
+  return { ...runView(run, steps), escalatedToCoding: workOrderId !== null, workOrderId };
 }

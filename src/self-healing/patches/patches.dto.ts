@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, IsUUID, Length, Max, Min } from 'class-validator';
+import { RUN_STATUSES } from '../runs/run.view.js';
 import { WORK_ORDER_STATUSES } from './work-order.view.js';
 
 export class ListWorkOrdersQuery {
@@ -26,4 +27,16 @@ export class CompleteDto {
 
 export class ReasonDto {
   @ApiProperty({ example: 'the failing test needs a schema change I may not make' }) @IsString() @Length(1, 2000) reason!: string;
+}
+
+export class TriggerDto {
+  @ApiProperty({ example: 'nightly pipeline stage build timed out after 900 s' }) @IsString() @Length(1, 4000) description!: string;
+  @ApiProperty({ example: 'pipeline_timeout', description: 'chooses the playbook, as for incidents' }) @IsString() @Length(1, 128) errorType!: string;
+  @ApiProperty({ required: false, example: 'src/pipeline/runner.ts' }) @IsOptional() @IsString() @Length(1, 500) filePath?: string;
+}
+
+export class ListPatchRunsQuery {
+  @ApiProperty({ required: false, enum: RUN_STATUSES }) @IsOptional() @IsIn(RUN_STATUSES) status?: string;
+  @ApiProperty({ required: false, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }

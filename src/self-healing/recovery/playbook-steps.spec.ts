@@ -18,7 +18,7 @@ const withSteps = (steps: unknown[], extra: Record<string, unknown> = {}) => ({ 
 describe('shipped playbooks have executable steps', () => {
   const catalog = loadPlaybookCatalog();
 
-  it.each(['data_fix', 'memory_cleanup', 'reconnect', 'retry_with_backoff', 'backoff_and_route_away', 'pipeline_timeout', 'code_patch', 'investigate'])(
+  it.each(['data_fix', 'memory_cleanup', 'reconnect', 'retry_with_backoff', 'backoff_and_route_away', 'pipeline_timeout_fix', 'code_patch', 'verification_fix', 'database_reconnect', 'investigate'])(
     '%s has steps, and its webhook and check steps call the actuator "ops"',
     (id) => {
       const p = catalog.get(id)!;
@@ -31,13 +31,26 @@ describe('shipped playbooks have executable steps', () => {
   );
 
   it('every fixing playbook verifies and can roll back; the hybrid one checks for a code cause', () => {
-    for (const id of ['data_fix', 'memory_cleanup', 'reconnect', 'retry_with_backoff', 'backoff_and_route_away', 'pipeline_timeout']) {
+    for (const id of ['data_fix', 'memory_cleanup', 'reconnect', 'retry_with_backoff', 'backoff_and_route_away', 'pipeline_timeout_fix', 'database_reconnect', 'verification_fix']) {
       expect(catalog.get(id)!.verify.length).toBeGreaterThan(0);
       expect(catalog.get(id)!.rollback.length).toBeGreaterThan(0);
     }
-    expect(catalog.get('pipeline_timeout')!.steps.map((s) => s.kind)).toEqual(['webhook', 'webhook', 'check']);
+    expect(catalog.get('pipeline_timeout_fix')!.steps.map((s) => s.kind)).toEqual(['check', 'webhook', 'webhook', 'escalate']);
     expect(catalog.get('code_patch')!.steps.map((s) => s.kind)).toContain('escalate');
-    expect(catalog.choose('PipelineTimeoutError', 'pipeline timed out in stage build').playbook.id).toBe('pipeline_timeout');
+    expect(catalog.choose('PipelineTimeoutError', 'pipeline timed out in stage build').playbook.id).toBe('pipeline_timeout_fix');
+    // The seed's /patches/trigger checks.
+    expect(catalog.choose('database_connection', 'could not connect to server: connection pool exhausted').playbook.id).toBe('database_reconnect');
+    expect(catalog.choose('verification_failed', 'output failed verification: 3 tests failed').playbook.id).toBe('verification_fix');
+    expect(catalog.choose('pipeline_timeout', 'stage build timed out').playbook.id).toBe('pipeline_timeout_fix');
+    expect(catalog.get('verification_fix')!.steps[0]!.kind).toBe('escalate');
+    expect(catalog.get('pipeline_timeout_fix')!.steps.filter((s) => s.when).map((s) => s.id)).toEqual(['extend_stage_timeout', 'rerun_stage', 'fix_code']);
+  });
+
+  it('a step may carry a `when` condition, checked as CEL at load', () => {
+    const ok = parsePlaybookCatalog(withSteps([{ id: 'a', kind: 'manual', instruction: 'x', when: 'steps.b.status == "succeeded"' }]));
+    expect(ok.get('investigate')!.steps[0]!.when).toBe('steps.b.status == "succeeded"');
+    expect(() => parsePlaybookCatalog(withSteps([{ id: 'a', kind: 'manual', instruction: 'x', when: 'steps.(' }]))).toThrow(/steps\[0\]\.when" is not valid CEL/);
+    expect(() => parsePlaybookCatalog(withSteps([{ id: 'a', kind: 'manual', instruction: 'x', when: 7 }]))).toThrow(/steps\[0\]\.when" must be a CEL expression/);
   });
 
   it('a wait step takes its duration from the recovery parameters', () => {

@@ -9,6 +9,8 @@ export interface RunStats {
   /** Runs that escalated to a coding agent (a work order), and those that finished without one. */
   escalated: number;
   succeededWithoutEscalation: number;
+  /** Finished runs whose outcome says whether the fix worked (canceled ones do not). */
+  withVerdict: number;
 }
 
 export class GetRunStats extends Query<RunStats> {

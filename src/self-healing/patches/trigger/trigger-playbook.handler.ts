@@ -1,0 +1,48 @@
+import { Inject } from '@nestjs/common';
+import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
+import type { PlaybookCatalog } from '../../recovery/playbook-catalog.js';
+import type { RunRow, StepRow } from '../../runs/run.view.js';
+import { RunsRepository } from '../../runs/runs.repository.js';
+import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
+import { TriggerPlaybook, type TriggeredRun } from './trigger-playbook.command.js';
+
+/** How long the request waits for the run to settle before answering with where it is. */
+const SETTLE_WAIT_MS = 10_000;
+const POLL_MS = 50;
+
+@CommandHandler(TriggerPlaybook)
+export class TriggerPlaybookHandler implements ICommandHandler<TriggerPlaybook> {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly runs: RunsRepository,
+    @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
+  ) {}
+
+  async execute(c: TriggerPlaybook): Promise<TriggeredRun> {
+    const { playbook } = this.catalog.choose(c.errorType, c.description);
+    const started = await this.commands.execute(
+      new StartRecoveryRun({
+        tenantId: c.tenantId, recoveryId: null, incidentId: null, patternId: null, playbookId: playbook.id, params: playbook.defaultParams,
+        automatic: false, startedBy: c.actor, problem: { description: c.description, errorType: c.errorType, filePath: c.filePath },
+      }),
+    );
+    // The engine runs it (maybe on another replica); watch the stored run until it settles.
+    const until = Date.now() + SETTLE_WAIT_MS;
+    let run = (await this.runs.find(c.tenantId, started.id))!;
+    let steps = await this.runs.steps(run.id);
+    while (!settled(run, steps) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      run = (await this.runs.find(c.tenantId, started.id))!;
+      steps = await this.runs.steps(run.id);
+    }
+    const workOrderId = steps.find((s) => s.work_order_id)?.work_order_id ?? null;
+    return { runId: run.id, playbookId: playbook.id, status: run.status, escalatedToCoding: workOrderId !== null, workOrderId };
+  }
+}
+
+function settled(run: RunRow, steps: StepRow[]): boolean {
+  if (run.phase === 'done' || run.phase === 'watch') return true;
+  if (run.status === 'awaiting_patch' && steps.some((s) => s.work_order_id)) return true;
+  return run.status === 'awaiting_operator';
+}
