@@ -22,11 +22,14 @@ import { RecoveriesController } from './recovery/recoveries.controller.js';
 import { RecoveryRepository } from './recovery/recovery.repository.js';
 import { ReviewRecoveryHandler } from './recovery/review/review-recovery.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
+import { GuardrailsController } from './runs/guardrails/guardrails.controller.js';
+import { GuardrailsRepository } from './runs/guardrails/guardrails.repository.js';
+import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
 
 /** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks, work orders for coding agents. */
 @Module({
   imports: [PlatformModule],
-  controllers: [CatalogController, RecoveriesController, ActuatorsController, PatchesController],
+  controllers: [CatalogController, RecoveriesController, ActuatorsController, PatchesController, GuardrailsController],
   providers: [
     ...playbookProviders,
     FailurePatternRepository,
@@ -46,6 +49,8 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
     CreateWorkOrderHandler,
     BuildWorkOrderContextHandler,
     ActOnWorkOrderHandler,
+    GuardrailsRepository,
+    GuardrailsService,
   ],
 })
 export class SelfHealingModule {}
