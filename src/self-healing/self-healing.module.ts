@@ -36,11 +36,14 @@ import { RunsController } from './runs/runs.controller.js';
 import { GetRunStatsHandler } from './runs/run-stats/get-run-stats.handler.js';
 import { RunsRepository } from './runs/runs.repository.js';
 import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.handler.js';
+import { GuardrailsController } from './runs/guardrails/guardrails.controller.js';
+import { GuardrailsRepository } from './runs/guardrails/guardrails.repository.js';
+import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
 
 /** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks and their runs, work orders for coding agents. */
 @Module({
   imports: [PlatformModule],
-  controllers: [CatalogController, RecoveriesController, ActuatorsController, PatchesController, RunsController],
+  controllers: [CatalogController, RecoveriesController, ActuatorsController, PatchesController, RunsController, GuardrailsController],
   providers: [
     ...playbookProviders,
     FailurePatternRepository,
@@ -73,6 +76,8 @@ import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.han
     WorkOrderFinishedHandler,
     GetRunStatsHandler,
     TriggerPlaybookHandler,
+    GuardrailsRepository,
+    GuardrailsService,
   ],
 })
 export class SelfHealingModule {}

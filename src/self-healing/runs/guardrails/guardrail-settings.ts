@@ -1,0 +1,74 @@
+/**
+ * Guardrails for automatic recovery runs (DESIGN §8): one settings document per tenant. The
+ * defaults set no guardrail at all, so a tenant who never set any sees no change.
+ */
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** 'HH:MM' on a 24-hour clock, 00:00 to 23:59. */
+export const CLOCK_PATTERN = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/**
+ * When automatic runs may start: from `start` (inclusive) to `end` (exclusive), local time in
+ * `timeZone`, on the given `days`. An `end` before `start` wraps past midnight; `days` are the
+ * days on which the window starts.
+ */
+export interface MaintenanceWindow {
+  days: Weekday[];
+  start: string;
+  end: string;
+  /** An IANA time zone name (Europe/Berlin, UTC). */
+  timeZone: string;
+}
+
+export interface GuardrailSettings {
+  /** [] = automatic runs are allowed at any time. */
+  maintenanceWindows: MaintenanceWindow[];
+  /** At most this many automatic runs created in any rolling hour; null = no limit. */
+  maxAutomaticRunsPerHour: number | null;
+  /** At most one active automatic run per (agent, capability). */
+  oneActiveRunPerAgentCapability: boolean;
+  /** Between two automatic runs of one (pattern, agent); 0 = none. */
+  cooldownMs: number;
+  /** Run time of the automatic runs created in the last 24 h; null = no budget. */
+  dailyAutomaticRunBudgetMs: number | null;
+}
+
+export const DEFAULT_GUARDRAIL_SETTINGS: Readonly<GuardrailSettings> = Object.freeze({
+  maintenanceWindows: [],
+  maxAutomaticRunsPerHour: null,
+  oneActiveRunPerAgentCapability: false,
+  cooldownMs: 0,
+  dailyAutomaticRunBudgetMs: null,
+});
+
+/** Upper bounds that keep a setting sane (and inside what SQL and timers handle). */
+export const MAX_WINDOWS = 50;
+export const MAX_RUNS_PER_HOUR = 100_000;
+export const MAX_COOLDOWN_MS = 30 * 24 * 3600_000;
+export const MAX_DAILY_BUDGET_MS = 30 * 24 * 3600_000;
+
+/** The stored document over the defaults: a field added later takes its default. */
+export function settingsFrom(stored: Partial<GuardrailSettings> | null | undefined): GuardrailSettings {
+  const s = stored ?? {};
+  return {
+    maintenanceWindows: (s.maintenanceWindows ?? []).map((w) => ({ days: [...w.days], start: w.start, end: w.end, timeZone: w.timeZone })),
+    maxAutomaticRunsPerHour: s.maxAutomaticRunsPerHour ?? DEFAULT_GUARDRAIL_SETTINGS.maxAutomaticRunsPerHour,
+    oneActiveRunPerAgentCapability: s.oneActiveRunPerAgentCapability ?? DEFAULT_GUARDRAIL_SETTINGS.oneActiveRunPerAgentCapability,
+    cooldownMs: s.cooldownMs ?? DEFAULT_GUARDRAIL_SETTINGS.cooldownMs,
+    dailyAutomaticRunBudgetMs: s.dailyAutomaticRunBudgetMs ?? DEFAULT_GUARDRAIL_SETTINGS.dailyAutomaticRunBudgetMs,
+  };
+}
+
+/** A duration for a sentence: 250 ms, 45 s, 12 min 30 s, 3 h 5 min. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms));
+  if (total < 1000) return `${total} ms`;
+  const seconds = Math.floor(total / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return seconds % 60 ? `${minutes} min ${seconds % 60} s` : `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+}

@@ -1,0 +1,45 @@
+import { Body, Controller, Get, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireRole } from '../../../platform/auth/auth.decorators.js';
+import { actorOf, type Principal } from '../../../platform/auth/principal.js';
+import { settingsFrom, type GuardrailSettings } from './guardrail-settings.js';
+import { PutGuardrailsDto } from './guardrails.dto.js';
+import { canonicalTimeZone } from './maintenance-window.js';
+import { GuardrailsRepository, type StoredGuardrails } from './guardrails.repository.js';
+
+export interface GuardrailsView extends GuardrailSettings {
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+const guardrailsView = (g: StoredGuardrails): GuardrailsView => ({
+  ...g.settings,
+  updatedAt: g.updatedAt ? g.updatedAt.toISOString() : null,
+  updatedBy: g.updatedBy,
+});
+
+/** Guardrails for automatic recovery runs (DESIGN §8): read by any role, replaced whole by an admin. */
+@ApiTags('guardrails')
+@ApiBearerAuth()
+@Controller('self-healing/guardrails')
+export class GuardrailsController {
+  constructor(private readonly guardrails: GuardrailsRepository) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'the tenant\'s guardrails (the defaults, no guardrail, until set) with updatedAt and updatedBy (null until set)' })
+  async get(@CurrentPrincipal() p: Principal): Promise<GuardrailsView> {
+    return guardrailsView(await this.guardrails.get(p.tenantId));
+  }
+
+  /** Admins only: replaces the settings whole; a field left out takes its default. Time zone names are stored as the runtime spells them. */
+  @Put()
+  @RequireRole('admin')
+  @ApiOkResponse({ description: 'the stored guardrails' })
+  async put(@Body() body: PutGuardrailsDto, @CurrentPrincipal() p: Principal): Promise<GuardrailsView> {
+    const settings = settingsFrom({
+      ...body,
+      maintenanceWindows: body.maintenanceWindows?.map((w) => ({ days: w.days, start: w.start, end: w.end, timeZone: canonicalTimeZone(w.timeZone) })),
+    });
+    return guardrailsView(await this.guardrails.save(p.tenantId, settings, actorOf(p)));
+  }
+}

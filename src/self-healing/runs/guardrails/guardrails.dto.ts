@@ -1,0 +1,77 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, ArrayNotEmpty, ArrayUnique, buildMessage, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Matches, Max, Min,
+  ValidateBy, ValidateIf, ValidateNested,
+} from 'class-validator';
+import {
+  CLOCK_PATTERN, MAX_COOLDOWN_MS, MAX_DAILY_BUDGET_MS, MAX_RUNS_PER_HOUR, MAX_WINDOWS, WEEKDAYS, type GuardrailSettings, type Weekday,
+} from './guardrail-settings.js';
+import { isTimeZone } from './maintenance-window.js';
+
+/** A time zone the runtime knows (checked with Intl.DateTimeFormat). */
+function IsTimeZone(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isTimeZone',
+    validator: {
+      validate: (value) => isTimeZone(value),
+      defaultMessage: buildMessage((prefix) => `${prefix}$property must be an IANA time zone name such as Europe/Berlin or UTC`),
+    },
+  });
+}
+
+/** Differs from the sibling property `other`. */
+function DiffersFrom(other: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'differsFrom',
+    constraints: [other],
+    validator: {
+      validate: (value, args) => value !== (args?.object as Record<string, unknown>)[other],
+      defaultMessage: buildMessage((prefix) => `${prefix}$property must differ from $constraint1 (an empty window)`),
+    },
+  });
+}
+
+/** Left out = the default; present, it must be valid (null included, unlike @IsOptional). */
+const Given = () => ValidateIf((_o, value) => value !== undefined);
+
+export class MaintenanceWindowDto {
+  @ApiProperty({ type: [String], enum: WEEKDAYS, example: ['sat', 'sun'], description: 'the days on which the window starts (in its time zone)' })
+  @IsArray() @ArrayNotEmpty() @ArrayUnique() @IsIn(WEEKDAYS, { each: true })
+  days!: Weekday[];
+
+  @ApiProperty({ example: '22:00', description: 'HH:MM, local time, inclusive' })
+  @Matches(CLOCK_PATTERN, { message: 'start must be a time HH:MM (00:00 to 23:59)' })
+  start!: string;
+
+  @ApiProperty({ example: '06:00', description: 'HH:MM, local time, exclusive; before start = the window wraps past midnight' })
+  @Matches(CLOCK_PATTERN, { message: 'end must be a time HH:MM (00:00 to 23:59)' }) @DiffersFrom('start')
+  end!: string;
+
+  @ApiProperty({ example: 'Europe/Berlin', description: 'IANA time zone name' })
+  @IsTimeZone()
+  timeZone!: string;
+}
+
+/** The whole guardrail settings of the tenant; a field left out takes its default (no guardrail). */
+export class PutGuardrailsDto implements Partial<GuardrailSettings> {
+  @ApiProperty({ required: false, type: [MaintenanceWindowDto], default: [], description: 'automatic runs only inside one of these; [] = at any time' })
+  @Given() @IsArray() @ArrayMaxSize(MAX_WINDOWS) @ValidateNested({ each: true }) @Type(() => MaintenanceWindowDto)
+  maintenanceWindows?: MaintenanceWindowDto[];
+
+  @ApiProperty({ required: false, nullable: true, type: Number, minimum: 1, maximum: MAX_RUNS_PER_HOUR, default: null, description: 'automatic runs created in any rolling hour; null = no limit' })
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_RUNS_PER_HOUR)
+  maxAutomaticRunsPerHour?: number | null;
+
+  @ApiProperty({ required: false, default: false, description: 'at most one active automatic run per (agent, capability)' })
+  @Given() @IsBoolean()
+  oneActiveRunPerAgentCapability?: boolean;
+
+  @ApiProperty({ required: false, minimum: 0, maximum: MAX_COOLDOWN_MS, default: 0, description: 'between automatic runs of one (pattern, agent); 0 = none' })
+  @Given() @IsInt() @Min(0) @Max(MAX_COOLDOWN_MS)
+  cooldownMs?: number;
+
+  @ApiProperty({ required: false, nullable: true, type: Number, minimum: 1, maximum: MAX_DAILY_BUDGET_MS, default: null, description: 'run time of the automatic runs of the last 24 h; null = no budget' })
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_DAILY_BUDGET_MS)
+  dailyAutomaticRunBudgetMs?: number | null;
+}
