@@ -26,7 +26,11 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
     const paused = killSwitchStops(killSwitch, e.agentId);
     const { playbook, ...r } = await this.commands.execute(new SuggestRecovery(e.tenantId, e.incidentId, e.patternId, e.message, e.agentId, e.capability, paused));
     await this.commands.execute(
-      new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${r.autoApplied ? 'auto-applied' : 'queued for review'}: ${r.playbookId} (confidence ${r.confidence.toFixed(2)})`, { ...r }),
+      new RecordDecision(
+        e.tenantId, e.incidentId, 'recovery',
+        `${r.autoApplied ? 'auto-applied' : 'queued for review'}: ${r.playbookId} (confidence ${r.confidence.toFixed(2)})${r.heldBy ? `, held by ${r.heldBy.reason}` : ''}`,
+        { ...r },
+      ),
     );
     await this.eventBus.publish(
       new RecoverySuggested({

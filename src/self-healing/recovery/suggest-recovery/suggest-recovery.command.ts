@@ -13,6 +13,8 @@ export interface SuggestedRecovery {
   autoApplied: boolean;
   /** The run an auto-applied recovery started. */
   runId: string | null;
+  /** Trusted enough to auto-apply, but a guardrail sent it to review: which and why. */
+  heldBy: { guardrail: string; reason: string } | null;
 }
 
 /** Suggests a recovery for an incident of a pattern; applies it at once when trusted enough. */

@@ -10,6 +10,7 @@ import { SuggestRecovery, type SuggestedRecovery } from './suggest-recovery.comm
 import { RunsRepository } from '../../runs/runs.repository.js';
 import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
 import { CommandBus } from '@nestjs/cqrs';
+import { GuardrailsService } from '../../runs/guardrails/guardrails.service.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(SuggestRecovery)
@@ -20,6 +21,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
     private readonly recoveries: RecoveryRepository,
     private readonly runs: RunsRepository,
     private readonly commands: CommandBus,
+    private readonly guardrails: GuardrailsService,
     @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
     @Inject(RECOVERY_GENERATOR) private readonly generator: RecoveryGenerator,
   ) {}
@@ -41,7 +43,10 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         },
         { message: c.message, agentId: c.agentId, capability: c.capability },
       );
-      const autoApplied = !c.autoApplyPaused && shouldAutoApply(suggestion, pattern.auto_apply_recovery);
+      const trusted = !c.autoApplyPaused && shouldAutoApply(suggestion, pattern.auto_apply_recovery);
+      // A trusted fix still runs alone only inside the tenant's guardrails (checked under a tenant lock, before the run exists).
+      const heldBy = trusted ? await this.guardrails.blockingGuardrail({ tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id }) : null;
+      const autoApplied = trusted && heldBy === null;
       const recoveryId = uuidv7();
       await this.recoveries.insertAtCommit({
         id: recoveryId,
@@ -72,7 +77,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       const { id, name, policy } = this.catalog.get(suggestion.playbookId)!;
       return {
         recoveryId, playbookId: suggestion.playbookId, playbook: { id, name, policy },
-        suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied, runId,
+        suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied, runId, heldBy,
       };
     });
   }

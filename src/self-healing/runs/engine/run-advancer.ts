@@ -118,6 +118,17 @@ export class RunAdvancer {
       if (current) await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
       return this.fail(s, `timed_out: the run did not get through its steps and checks within ${this.config.runs.runTimeoutMs} ms`);
     }
+    // A step failed by its reporter (an operator, a late result, a work order) fails the run here.
+    const failed = active && s.steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'));
+    if (failed) return this.fail(s, `step ${failed.step_id} ${failed.status}: ${failed.error ?? 'reported failed'}`);
+    if (run.phase === 'rollback') {
+      const failedRollback = s.steps.some((x) => x.list === 'rollback' && (x.status === 'failed' || x.status === 'timed_out'));
+      const rest = s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status));
+      if (failedRollback && rest.length > 0) {
+        for (const step of rest) await this.finishStep(s, step, 'skipped', { note: 'not run: an earlier rollback step failed' });
+        return 'again';
+      }
+    }
     if ((run.phase === 'verify' || run.phase === 'watch') && run.recurrence_incident_id) {
       return this.fail(s, `recurrence: incident ${run.recurrence_incident_id} of the same pattern on the same agent inside the verification window`);
     }
@@ -311,11 +322,8 @@ export class RunAdvancer {
 
   /** A step that failed or timed out: in the steps or checks the run fails (and rolls back); in the rollback, the rest of it is skipped. */
   private async stepFailed(s: State, step: StepRow, status: 'failed' | 'timed_out', error: string, output?: unknown): Promise<Next> {
+    // next() fails the run (or, in the rollback, skips the rest of it).
     await this.finishStep(s, step, status, { error, output });
-    if (s.run.phase !== 'rollback') return this.fail(s, `step ${step.step_id} ${status}: ${error}`);
-    for (const rest of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status))) {
-      await this.finishStep(s, rest, 'skipped', { note: 'not run: an earlier rollback step failed' });
-    }
     return 'again';
   }
 
