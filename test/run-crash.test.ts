@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { createTestDatabase } from './support/test-database.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+/**
+ * ADR 0008 §5: the service is SIGKILLed while a step's call is in flight; after a restart the
+ * run completes, the step was called again with the same webhook-id, and no step that had
+ * succeeded ran twice.
+ */
+describe('a recovery run survives a crash mid-call', () => {
+  let url: string;
+  let http: TestApp;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  const children: ChildProcess[] = [];
+  const SECRETS_KEY = randomBytes(32).toString('hex');
+  let crashNow: () => void = () => undefined;
+  let crashed = false;
+
+  function spawnService() {
+    const child = spawn(process.execPath, ['dist/test/support/app-child.js'], {
+      env: { ...process.env, DATABASE_URL: url, SECRETS_KEY, RECOVERY_VERIFY_WINDOW_MS: '100', RUN_LEASE_MARGIN_MS: '500', OUTBOX_POLL_INTERVAL_MS: '100' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    const lines = createInterface({ input: child.stdout! });
+    const ready = new Promise<void>((resolve, reject) => {
+      lines.on('line', (line) => line === 'READY' && resolve());
+      child.once('exit', (code) => reject(new Error(`service child exited (${code}) before READY`)));
+    });
+    return { child, ready };
+  }
+
+  beforeAll(async () => {
+    url = await createTestDatabase();
+    receiver = await startWebhookReceiver((c, res) => {
+      const action = c.json?.params?.action;
+      if (action === 'restart_worker' && !crashed) {
+        crashNow();
+        return 'hang'; // the answer never comes: the service dies first
+      }
+      res.end(action === 'memory_check' ? '{"healthy":true}' : '{}');
+    });
+    // Serves HTTP only: runs and the loop are left to the child processes.
+    http = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false', SECRETS_KEY }, [], url);
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await http.stop();
+    await receiver.close();
+  });
+
+  it('repeats the call in flight with the same webhook-id and runs nothing twice', async () => {
+    const first = spawnService();
+    await first.ready;
+    const operator = await http.keyFor('crash', 'operator');
+    const admin = await http.keyFor('crash', 'admin');
+    const ops = await http.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 1000 }).expect(201);
+    receiver.setSecret(ops.body.secret);
+
+    const inc = await http.http.post('/incidents').set(auth(operator))
+      .send({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-1 OOMKilled: container exceeded memory limit 2048Mi', agentId: 'agent-c', capability: 'ingest' })
+      .expect(201);
+    const recovery = await eventually(async () => (await http.http.get(`/recoveries?incidentId=${inc.body.id}`).set(auth(operator))).body.items[0], 'the recovery');
+    const killed = new Promise<void>((resolve) => {
+      crashNow = () => {
+        crashed = true;
+        first.child.kill('SIGKILL');
+        resolve();
+      };
+    });
+    const run = (await http.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)).body;
+    await killed;
+    await once(first.child, 'exit');
+    const inFlight = (await http.http.get(`/runs/${run.id}`).set(auth(operator))).body;
+    expect(inFlight.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({ status: 'running', waitingFor: 'call', attempts: 1 });
+
+    const second = spawnService();
+    await second.ready;
+    const done = await eventually(async () => {
+      const r = (await http.http.get(`/runs/${run.id}`).set(auth(operator))).body;
+      return r.phase === 'done' ? r : null;
+    }, 'the run to complete after the restart', 30_000);
+    expect(done.status).toBe('succeeded');
+    const calls = receiver.calls.filter((c) => c.json?.runId === run.id);
+    const byStep = (action: string) => calls.filter((c) => c.json.params.action === action);
+    expect(byStep('restart_worker').length).toBeGreaterThanOrEqual(2);
+    expect(new Set(byStep('restart_worker').map((c) => c.headers['webhook-id']))).toEqual(new Set([`${run.id}.restart_worker`]));
+    for (const action of ['clear_cache', 'reduce_batch', 'memory_check']) expect(byStep(action)).toHaveLength(1);
+    expect(calls.every((c) => c.verified)).toBe(true);
+    expect(done.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect((await http.http.get(`/incidents/${inc.body.id}`).set(auth(operator))).body.status).toBe('resolved');
+    second.child.kill('SIGTERM');
+    await once(second.child, 'exit');
+  });
+});
