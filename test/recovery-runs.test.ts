@@ -82,6 +82,12 @@ describe('recovery runs', () => {
     const timeline = (await get(`/incidents/${incidentId}/timeline`)).items ?? (await get(`/incidents/${incidentId}/timeline`));
     expect(JSON.stringify(timeline)).toContain(`run ${run.id} succeeded`);
     expect(run.transitions.length).toBeGreaterThan(8);
+
+    const evidence = await get(`/incidents/${incidentId}/evidence`);
+    expect(evidence.runs).toEqual([expect.objectContaining({ id: run.id, status: 'succeeded', steps: expect.arrayContaining([expect.objectContaining({ id: 'memory_ok', status: 'succeeded' })]) })]);
+    const md = (await app.http.get(`/incidents/${incidentId}/evidence?format=md`).set(auth(operator)).expect(200)).text;
+    expect(md).toContain(`### Run \`${run.id}\`: memory\\_cleanup, succeeded`);
+    expect(md).toMatch(/\| `restart_worker` \| steps \| webhook \| succeeded \| 1 \|/);
   });
 
   it('a failing step runs the rollback (rolled_back); a retry honours Retry-After and keeps its webhook-id', async () => {

@@ -34,6 +34,7 @@ import { RunJournal } from './runs/run.journal.js';
 import { RunWakeups } from './runs/run-wakeups.js';
 import { RunsController } from './runs/runs.controller.js';
 import { GetRunStatsHandler } from './runs/run-stats/get-run-stats.handler.js';
+import { ListIncidentRunsHandler } from './runs/list-incident-runs/list-incident-runs.handler.js';
 import { RunsRepository } from './runs/runs.repository.js';
 import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.handler.js';
 import { GuardrailsController } from './runs/guardrails/guardrails.controller.js';
@@ -75,6 +76,7 @@ import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
     NoteRecurrenceHandler,
     WorkOrderFinishedHandler,
     GetRunStatsHandler,
+    ListIncidentRunsHandler,
     TriggerPlaybookHandler,
     GuardrailsRepository,
     GuardrailsService,

@@ -107,6 +107,21 @@ export function renderEvidenceMarkdown(e: IncidentEvidence): string {
     );
   }
 
+  out.push('## Recovery runs', '');
+  if (e.runs.length === 0) out.push('_No recovery has run for this incident._', '');
+  for (const run of e.runs) {
+    const why = run.reason ? `: ${mdText(run.reason, ' ')}` : '';
+    out.push(`### Run ${code(run.id)}: ${mdText(run.playbookId)}, ${run.status}${why}`, '');
+    out.push(`${run.automatic ? 'Auto-applied' : `Started by ${mdText(run.startedBy)}`}; created ${run.createdAt}, finished ${run.finishedAt ?? '—'}.`, '');
+    out.push(
+      table(
+        ['Step', 'List', 'Kind', 'Status', 'Attempts', 'Error'],
+        (run.steps ?? []).map((s) => [code(s.id), s.list, s.runsAs === s.kind ? s.kind : `${s.kind} → ${s.runsAs}`, s.status, String(s.attempts), cell(s.error)]),
+      ),
+      '',
+    );
+  }
+
   out.push('## Timeline', '');
   out.push(
     table(

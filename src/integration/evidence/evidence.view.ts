@@ -5,6 +5,8 @@ import type { PatternView } from '../../self-healing/catalog/get-pattern/get-pat
 import type { LoopStatus } from '../loop-status/loop-status.js';
 
 /** `GET /incidents/:id/evidence`: everything a post-incident review needs, in one document. */
+import type { RunView } from '../../self-healing/runs/list-incident-runs/list-incident-runs.query.js';
+
 export interface IncidentEvidence {
   generatedAt: string;
   incident: IncidentView;
@@ -14,4 +16,6 @@ export interface IncidentEvidence {
   /** The policy that pattern produced (null: none yet). */
   policy: PolicyView | null;
   timeline: IncidentTimeline;
+  /** The incident's recovery runs, oldest first, with their steps. */
+  runs: RunView[];
 }

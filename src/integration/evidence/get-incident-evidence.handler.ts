@@ -4,12 +4,13 @@ import { GetIncident } from '../../incidents/get-incident/get-incident.query.js'
 import { GetIncidentTimeline } from '../../incidents/timeline/get-incident-timeline.query.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { GetPattern } from '../../self-healing/catalog/get-pattern/get-pattern.query.js';
+import { ListIncidentRuns } from '../../self-healing/runs/list-incident-runs/list-incident-runs.query.js';
 import { GetLoopStatus } from '../loop-status/get-loop-status.query.js';
 import type { IncidentEvidence } from './evidence.view.js';
 import { GetIncidentEvidence } from './get-incident-evidence.query.js';
 
 /**
- * Gathers the incident, its loop status, pattern, policy and timeline from one snapshot
+ * Gathers the incident, its loop status, pattern, policy, timeline and recovery runs from one snapshot
  * (a REPEATABLE READ transaction), so the parts of the document agree with each other even
  * while the loop is still running. The queries run one after the other on its connection.
  */
@@ -31,6 +32,7 @@ export class GetIncidentEvidenceHandler implements IQueryHandler<GetIncidentEvid
       const pattern = patternId ? await this.queries.execute(new GetPattern(tenantId, patternId)) : null;
       const policy = patternId ? await this.queries.execute(new FindPolicyForPattern(tenantId, patternId)) : null;
       const timeline = await this.queries.execute(new GetIncidentTimeline(tenantId, incidentId));
+      const runs = await this.queries.execute(new ListIncidentRuns(tenantId, incidentId));
       return {
         generatedAt: new Date().toISOString(),
         incident,
@@ -38,6 +40,7 @@ export class GetIncidentEvidenceHandler implements IQueryHandler<GetIncidentEvid
         pattern,
         policy,
         timeline: timeline!,
+        runs,
       };
     });
   }
