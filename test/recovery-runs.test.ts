@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { openSse } from './support/sse.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -88,6 +89,47 @@ describe('recovery runs', () => {
     const md = (await app.http.get(`/incidents/${incidentId}/evidence?format=md`).set(auth(operator)).expect(200)).text;
     expect(md).toContain(`### Run \`${run.id}\`: memory\\_cleanup, succeeded`);
     expect(md).toMatch(/\| `restart_worker` \| steps \| webhook \| succeeded \| 1 \|/);
+  });
+
+  it('pushes every run and step change to the tenant\'s live stream as run_progress', async () => {
+    receiver.answer((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
+    const events: Array<{ runId: string; status: string; stepId: string | null; stepStatus: string | null }> = [];
+    const other: unknown[] = [];
+    const stream = openSse(`${app.url}/integration/stream`, auth(operator), (event, data) => event === 'run_progress' && events.push(data));
+    const otherStream = openSse(`${app.url}/integration/stream`, auth(otherOperator), (event, data) => event === 'run_progress' && other.push(data));
+    try {
+      await Promise.all([stream.opened, otherStream.opened]);
+      const { recovery } = await incident();
+      const started = await approve(recovery.id);
+      await finished(started.id);
+      await eventually(async () => events.some((e) => e.runId === started.id && e.status === 'succeeded'), 'run_progress for the verified run');
+      const mine = events.filter((e) => e.runId === started.id);
+      expect(mine.map((e) => e.status)).toEqual(expect.arrayContaining(['queued', 'running', 'verifying', 'succeeded']));
+      expect(mine.filter((e) => e.stepId === 'clear_cache').map((e) => e.stepStatus)).toEqual(['running', 'succeeded']);
+      expect(other).toEqual([]); // another tenant hears nothing of it
+    } finally {
+      stream.close();
+      otherStream.close();
+    }
+  });
+
+  it('a guardrail sends a trusted recovery to review and says which, in the timeline', async () => {
+    const key = await app.keyFor('runs-guard', 'admin');
+    receiver.setSecret((await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops` }).expect(201)).body.secret);
+    receiver.answer((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
+    await app.http.put('/self-healing/guardrails').set(auth(key)).send({ maxAutomaticRunsPerHour: 1 }).expect(200);
+    const first = await incident(key);
+    await app.http.patch(`/catalog/patterns/${first.recovery.patternId}`).set(auth(key))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
+    const allowed = await incident(key);
+    expect(allowed.recovery.status).toBe('applied');
+    const held = await incident(key);
+    expect(held.recovery).toMatchObject({ status: 'pending_review', confidence: 0.95 });
+    expect((await get(`/runs?incidentId=${held.incidentId}`, key)).items).toEqual([]);
+    const timeline = JSON.stringify(await get(`/incidents/${held.incidentId}/timeline`, key));
+    expect(timeline).toContain('queued for review: memory_cleanup (confidence 0.95), held by guardrail runs_per_hour: 1 automatic run in the last hour (limit 1)');
+    // An operator may still run it by hand: guardrails hold back automatic runs only.
+    expect((await approve(held.recovery.id, key)).automatic).toBe(false);
   });
 
   it('a failing step runs the rollback (rolled_back); a retry honours Retry-After and keeps its webhook-id', async () => {
