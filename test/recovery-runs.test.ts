@@ -136,8 +136,9 @@ describe('recovery runs', () => {
     const seen = new Map<string, number>();
     receiver.answer((c, res) => {
       const action = c.json?.params?.action;
-      const n = (seen.get(action) ?? 0) + 1;
-      seen.set(action, n);
+      // Counted per run: runs of earlier tests may still be calling.
+      const n = (seen.get(`${c.json?.runId} ${action}`) ?? 0) + 1;
+      seen.set(`${c.json?.runId} ${action}`, n);
       if (action === 'reduce_batch' && n === 1) {
         res.writeHead(503, { 'retry-after': '1' });
         return res.end('busy');
