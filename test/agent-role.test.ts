@@ -20,8 +20,9 @@ describe('role agent: work orders only (real HTTP)', () => {
   afterAll(() => app.stop());
 
   it('is refused (403) on every route outside the work orders, whatever group it is in', async () => {
-    // Public routes need no key at all (health probes, console sign-in/out); an agent's session is checked below.
-    const others = routes.filter((r) => !AGENT_ROUTES.test(r.path) && !r.path.startsWith('/health') && r.path !== '/auth/session');
+    // Public routes need no key at all (health probes, console sign-in/out, an actuator's late step
+    // result, which carries its step's callback token instead); an agent's session is checked below.
+    const others = routes.filter((r) => !AGENT_ROUTES.test(r.path) && !r.path.startsWith('/health') && r.path !== '/auth/session' && r.path !== '/runs/{id}/steps/{stepId}/result');
     const groups = new Set(others.map((r) => r.path.split('/')[1]));
     // The groups of DESIGN §5 and the rest of /patches are all there.
     for (const g of ['incidents', 'catalog', 'recoveries', 'policies', 'routing', 'integration', 'admin', 'patches', 'metrics']) expect(groups).toContain(g);

@@ -121,7 +121,8 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     expect(queued.map((r: { id: string }) => r.id)).toContain(recoveryId);
     const before = (await app.http.get(`/policies/${status.details.policy_generated.policyId}`).set(auth(operator))).body.generationConfidence;
     const approved = await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(operator)).send({ note: 'ran the migration' }).expect(200);
-    expect(approved.body).toMatchObject({ status: 'applied', decidedBy: expect.stringContaining('loop operator') });
+    // Approving answers with the run it started, and the recovery it applied.
+    expect(approved.body).toMatchObject({ status: 'queued', recoveryId, automatic: false, recovery: { status: 'applied', decidedBy: expect.stringContaining('loop operator') } });
     await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(operator)).send({}).expect(409);
     await eventually(async () => {
       const p = (await app.http.get(`/policies/${status.details.policy_generated.policyId}`).set(auth(operator))).body;
