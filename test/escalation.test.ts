@@ -98,7 +98,7 @@ describe('escalation to a coding agent', () => {
     expect(trust.trustByCapability.ci).toBeGreaterThan(0.75);
 
     const timeline = JSON.stringify(await get(`/incidents/${incidentId}/timeline`));
-    for (const text of ['escalated to a coding agent', `work order ${workOrderId} claimed`, `work order ${workOrderId} completed`, `run ${run.id} succeeded`]) {
+    for (const text of ['escalated to a coding agent', 'resumed: the work order finished', `work order ${workOrderId} claimed`, `work order ${workOrderId} completed`, `run ${run.id} succeeded`]) {
       expect(timeline).toContain(text);
     }
     const stats = await get('/patches/stats');

@@ -392,3 +392,32 @@ describe('recovery runs: the recurrence window', () => {
     expect((await app.http.get(`/incidents/${incidentId}`).set(auth(key))).body.status).toBe('open');
   });
 });
+
+describe('recovery runs: the run timeout', () => {
+  let app: TestApp;
+  const dataDir = mkdtempSync(join(tmpdir(), 'runs-timeout-'));
+
+  beforeAll(async () => {
+    app = await startTestApp({ DATA_DIR: dataDir, RECOVERY_RUN_TIMEOUT_MS: '1000', OUTBOX_POLL_INTERVAL_MS: '200' });
+  });
+  afterAll(async () => {
+    await app.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a run still in its steps after RECOVERY_RUN_TIMEOUT_MS fails with timed_out and starts its rollback', async () => {
+    const key = await app.keyFor('timeout', 'operator');
+    const incidentId = (await app.http.post('/incidents').set(auth(key))
+      .send({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-9 OOMKilled: container exceeded memory limit 2048Mi', agentId: 'agent-t' }).expect(201)).body.id;
+    const recovery = await eventually(async () => (await app.http.get(`/recoveries?incidentId=${incidentId}`).set(auth(key))).body.items[0], 'the recovery');
+    // No actuator: the first step waits for an operator who never comes.
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
+    const run = await eventually(async () => {
+      const r = (await app.http.get(`/runs/${started.id}`).set(auth(key))).body;
+      return r.status === 'failed' ? r : null;
+    }, 'the run to time out');
+    expect(run.reason).toMatch(/^timed_out: the run did not get through its steps and checks within 1000 ms/);
+    expect(run.phase).toBe('rollback');
+    expect(run.steps.map((s: { status: string }) => s.status)).toEqual(['timed_out', 'skipped', 'skipped', 'skipped', 'awaiting_operator']);
+  });
+});

@@ -98,6 +98,14 @@ export class RunAdvancer {
     }
 
     const active = run.phase === 'steps' || run.phase === 'verify';
+    if (active && (run.status === 'awaiting_patch' || run.status === 'awaiting_operator')) {
+      const stillWaiting = s.steps.some((x) => x.status === 'awaiting_operator' || (x.status === 'running' && (x.waiting_for === 'patch' || x.waiting_for === 'notify')));
+      if (!stillWaiting) {
+        const why = run.status === 'awaiting_patch' ? 'resumed: the work order finished' : 'resumed: the operator finished the step';
+        await this.moveRun(s, { status: run.phase === 'steps' ? 'running' : 'verifying' }, why);
+        return 'again';
+      }
+    }
     if (active && run.automatic) {
       const killSwitch = await this.queries.execute(new GetKillSwitchState(run.tenant_id));
       if (killSwitchStops(killSwitch, run.agent_id)) {
@@ -397,7 +405,10 @@ export class RunAdvancer {
 
   /** Releases the lease and sleeps until `at` (null: until something wakes the run). */
   private async schedule(s: State, at: Date | null): Promise<'idle'> {
-    await this.setRun(s, { due_at: s.run.phase === 'done' ? null : at, lease_until: null, lease_token: null });
+    const { phase, deadline_at } = s.run;
+    // In its steps and checks a run also wakes at its own deadline, whatever it waits for.
+    const wake = phase === 'done' ? null : (phase === 'steps' || phase === 'verify') && (at === null || at > deadline_at) ? deadline_at : at;
+    await this.setRun(s, { due_at: wake, lease_until: null, lease_token: null });
     return 'idle';
   }
 
