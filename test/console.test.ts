@@ -94,7 +94,7 @@ describe('console in Chromium', () => {
     });
   });
 
-  it('approves a pending recovery from the review queue and shows its new state', async () => {
+  it('approves a pending recovery from the review queue, follows its run and marks a manual step done', async () => {
     const id = await report('SchemaMismatchError');
     const recovery = await eventually(async () => {
       const res = await app.http.get('/recoveries').query({ status: 'pending_review', incidentId: id }).set(bearer(ADMIN_KEY));
@@ -105,11 +105,20 @@ describe('console in Chromium', () => {
       const item = page.locator(`[data-recovery="${recovery.id}"]`);
       await item.getByLabel('Reason').fill('checked the schema diff');
       await item.getByRole('button', { name: 'Approve' }).click();
-      // Until runs exist on this server, approval answers with the recovery's new status.
-      await item.getByTestId('review-result').filter({ hasText: /applied|Run/ }).waitFor();
+      // Approval answers with the run it started: follow it and do its first (manual: no actuator here) step by hand.
+      await item.getByTestId('review-result').filter({ hasText: /Run/ }).getByRole('link').click();
+      const run = page.getByTestId('run');
+      await run.getByText('awaiting operator').first().waitFor();
+      await run.getByLabel('Note').fill('quarantined by hand');
+      await run.getByRole('button', { name: 'Mark done' }).click();
       const after = (await app.http.get(`/recoveries/${recovery.id}`).set(bearer(ADMIN_KEY)).expect(200)).body;
       expect(after.status).toBe('applied');
       expect(after.decidedBy).toMatch(/bootstrap admin/);
+      const runs = await eventually(async () => {
+        const r = (await app.http.get('/runs').query({ incidentId: id }).set(bearer(ADMIN_KEY)).expect(200)).body.items;
+        return r[0]?.steps[0].status === 'succeeded' ? r : null;
+      }, 'the manual step marked done from the console');
+      expect(runs[0].steps[0].output).toMatchObject({ note: 'quarantined by hand' });
     });
   });
 

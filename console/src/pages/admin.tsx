@@ -120,7 +120,11 @@ function Guardrails() {
   const [text, setText] = useState('');
   const act = useAction();
   useEffect(() => {
-    if (g.data) setText(JSON.stringify(g.data, null, 2));
+    // Only the settings are edited: who changed them last is shown, not sent back.
+    if (g.data) {
+      const { updatedAt: _at, updatedBy: _by, ...settings } = g.data;
+      setText(JSON.stringify(settings, null, 2));
+    }
   }, [g.data]);
   const save = () =>
     act.run(async () => {
@@ -133,6 +137,7 @@ function Guardrails() {
       <Show r={g} feature="Guardrails">
         {() => (
           <>
+            <p className="muted small">Last changed {g.data?.updatedAt ? `${g.data.updatedAt} by ${g.data.updatedBy}` : 'never'}</p>
             <label>Settings (JSON)<textarea rows={10} value={text} onChange={(e) => setText(e.target.value)} /></label>
             <button disabled={act.busy} onClick={save}>Save</button>
           </>

@@ -126,7 +126,10 @@ export class RunsRepository {
 
   /** When the next run falls due (null: none scheduled), so the engine can sleep until then. */
   async nextDue(): Promise<Date | null> {
-    const [row] = await this.tx.query<{ due: Date | null }>(`SELECT min(greatest(due_at, coalesce(lease_until, due_at))) AS due FROM recovery_runs WHERE due_at IS NOT NULL`);
+    // Leased runs are their worker's business; the partial index on due_at serves this.
+    const [row] = await this.tx.query<{ due: Date | null }>(
+      `SELECT min(due_at) AS due FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())`,
+    );
     return row?.due ?? null;
   }
 
