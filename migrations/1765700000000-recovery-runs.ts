@@ -84,6 +84,8 @@ export class RecoveryRuns1765700000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE recovery_run_transitions (
         id uuid PRIMARY KEY,
+        -- The order of a run's history: several changes may share a millisecond.
+        seq bigint GENERATED ALWAYS AS IDENTITY,
         tenant_id text NOT NULL,
         run_id uuid NOT NULL REFERENCES recovery_runs (id) ON DELETE CASCADE,
         step_id text,
@@ -95,7 +97,7 @@ export class RecoveryRuns1765700000000 implements MigrationInterface {
         note text,
         created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX idx_recovery_run_transitions ON recovery_run_transitions (run_id, created_at, id)`);
+    await q.query(`CREATE INDEX idx_recovery_run_transitions ON recovery_run_transitions (run_id, seq)`);
 
     await q.query(`
       CREATE TABLE self_healing_guardrails (

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../../platform/database/newest-first.js';
-import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import type { RunRow, RunTransitionRow, StepRow } from './run.view.js';
@@ -81,7 +81,7 @@ export class RunsRepository {
 
   transitions(runId: string): Promise<RunTransitionRow[]> {
     return this.tx.query<RunTransitionRow>(
-      `SELECT step_id, from_status, to_status, attempt, output, error, note, created_at FROM recovery_run_transitions WHERE run_id = $1 ORDER BY created_at, id`,
+      `SELECT step_id, from_status, to_status, attempt, output, error, note, created_at FROM recovery_run_transitions WHERE run_id = $1 ORDER BY seq`,
       [runId],
     );
   }
@@ -101,24 +101,35 @@ export class RunsRepository {
     return row;
   }
 
-  async insertTransition(t: { tenantId: string; runId: string; stepId: string | null; from: string | null; to: string; attempt?: number | null; output?: unknown; error?: string | null; note?: string | null }): Promise<void> {
-    await this.tx.query(
-      `INSERT INTO recovery_run_transitions (id, tenant_id, run_id, step_id, from_status, to_status, attempt, output, error, note)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)`,
-      [uuidv7(), t.tenantId, t.runId, t.stepId, t.from, t.to, t.attempt ?? null, t.output === undefined ? null : JSON.stringify(t.output), t.error ?? null, t.note ?? null],
-    );
+  /** Written with the transaction's commit, every transition of it in one statement, in the order they happened. */
+  insertTransition(t: { tenantId: string; runId: string; stepId: string | null; from: string | null; to: string; attempt?: number | null; output?: unknown; error?: string | null; note?: string | null }): Promise<void> {
+    return this.tx.deferWrite(this.writeTransitions, [
+      uuidv7(), t.tenantId, t.runId, t.stepId, t.from, t.to, t.attempt ?? null, t.output === undefined ? null : JSON.stringify(t.output), t.error ?? null, t.note ?? null, new Date(),
+    ]);
   }
 
+  private readonly writeTransitions = (rows: unknown[][]): Statement[] => [
+    {
+      sql: `INSERT INTO recovery_run_transitions (id, tenant_id, run_id, step_id, from_status, to_status, attempt, output, error, note, created_at)
+            SELECT id, tenant_id, run_id, step_id, from_status, to_status, attempt, output, error, note, created_at
+              FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::jsonb[], $9::text[], $10::text[], $11::timestamptz[])
+                   WITH ORDINALITY AS t(id, tenant_id, run_id, step_id, from_status, to_status, attempt, output, error, note, created_at, n)
+             ORDER BY n`,
+      params: columnsOf(rows),
+    },
+  ];
+
   /**
-   * Leases up to `limit` runs with work due. The claim commits at once: the work itself runs
-   * outside any transaction and comes back with the token.
+   * Leases up to `limit` runs with work due, runs already under way before new ones (under a
+   * backlog, finishing what was started resolves incidents sooner). The claim commits at once:
+   * the work itself runs outside any transaction and comes back with the token.
    */
   claimDue(limit: number, leaseMs: number): Promise<Array<{ id: string; lease_token: string }>> {
     return this.tx.query(
       `UPDATE recovery_runs r SET lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $2::double precision / 1000)
         WHERE r.id IN (SELECT id FROM recovery_runs
                         WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
-                        ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+                        ORDER BY status = 'queued', due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING r.id, r.lease_token`,
       [limit, leaseMs],
     );
@@ -142,13 +153,15 @@ export class RunsRepository {
 
   /**
    * A new incident of the pattern on the same agent and capability: every run of that pattern
-   * there that is verifying learns of it (the engine fails them). Returns how many.
+   * there that is verifying, and whose window has not ended (a backlogged engine may not have
+   * moved it on yet), learns of it; the engine fails them. Returns how many.
    */
   async noteRecurrence(r: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string }): Promise<number> {
     const rows = await this.tx.query(
       `UPDATE recovery_runs SET recurrence_incident_id = $5, due_at = now(), updated_at = now()
         WHERE tenant_id = $1 AND pattern_id = $2 AND agent_id IS NOT DISTINCT FROM $3 AND capability IS NOT DISTINCT FROM $4
-          AND phase IN ('verify', 'watch') AND recurrence_incident_id IS NULL AND incident_id IS DISTINCT FROM $5
+          AND (phase = 'verify' OR (phase = 'watch' AND verify_until > now()))
+          AND recurrence_incident_id IS NULL AND incident_id IS DISTINCT FROM $5
         RETURNING id`,
       [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId],
     );
@@ -157,10 +170,11 @@ export class RunsRepository {
 
   /** The pattern's verified success rate: succeeded ÷ runs with a verdict (DESIGN §8 "Learning"); null with none. */
   async verifiedSuccessRate(tenantId: string, patternId: string): Promise<number | null> {
+    // A run that failed is a verdict at once, while its rollback still runs (it may wait on a person).
     const [row] = await this.tx.query<{ succeeded: number; finished: number }>(
       `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
               count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back', 'rollback_failed'))::int AS finished
-         FROM recovery_runs WHERE tenant_id = $1 AND pattern_id = $2 AND phase = 'done'`,
+         FROM recovery_runs WHERE tenant_id = $1 AND pattern_id = $2`,
       [tenantId, patternId],
     );
     return row.finished === 0 ? null : row.succeeded / row.finished;

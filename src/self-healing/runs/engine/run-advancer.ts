@@ -211,10 +211,7 @@ export class RunAdvancer {
     switch (step.kind) {
       case 'webhook':
       case 'check':
-        if (!(await this.actuators.find(step.tenant_id, step.actuator!))) {
-          return this.awaitOperator(s, step, `actuator "${step.actuator}" is not configured: a person does it (${step.instruction})`);
-        }
-        return this.planCall(s, step, null);
+        return this.planCall(s, step, null, `actuator "${step.actuator}" is not configured: a person does it (${step.instruction})`);
       case 'manual':
         return this.awaitOperator(s, step, null);
       case 'wait': {
@@ -238,9 +235,9 @@ export class RunAdvancer {
     return this.schedule(s, s.steps.find((x) => x.step_id === step.step_id)!.deadline_at);
   }
 
-  private async planCall(s: State, step: StepRow, note: string | null): Promise<Next> {
+  private async planCall(s: State, step: StepRow, note: string | null, missing = `actuator "${step.actuator}" is no longer configured: a person does it`): Promise<Next> {
     const actuator = await this.actuators.find(step.tenant_id, step.actuator!);
-    if (!actuator) return this.awaitOperator(s, step, `actuator "${step.actuator}" is no longer configured: a person does it`);
+    if (!actuator) return this.awaitOperator(s, step, missing);
     const attempt = step.attempts + 1;
     const timeoutMs = Math.min(step.timeout_ms, actuator.timeout_ms);
     await this.moveStep(s, step, { status: 'running', waiting_for: 'call', attempts: attempt, started_at: step.started_at ?? s.now, deadline_at: null }, note ?? `attempt ${attempt} of ${step.max_attempts}`);

@@ -15,8 +15,8 @@ export class GetRunStatsHandler implements IQueryHandler<GetRunStats> {
     );
     const [r] = await this.tx.query<{ auto_ok: number; auto_done: number; escalated: number; plain_ok: number; verdicts: number }>(
       `SELECT count(*) FILTER (WHERE automatic AND status = 'succeeded')::int AS auto_ok,
-              count(*) FILTER (WHERE automatic AND status IN ('succeeded', 'failed', 'rolled_back', 'rollback_failed') AND phase = 'done')::int AS auto_done,
-              count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back', 'rollback_failed') AND phase = 'done')::int AS verdicts,
+              count(*) FILTER (WHERE automatic AND status IN ('succeeded', 'failed', 'rolled_back', 'rollback_failed'))::int AS auto_done,
+              count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back', 'rollback_failed'))::int AS verdicts,
               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = r.id AND s.work_order_id IS NOT NULL))::int AS escalated,
               count(*) FILTER (WHERE status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = r.id AND s.work_order_id IS NOT NULL))::int AS plain_ok
          FROM recovery_runs r WHERE ${window}`,
