@@ -28,6 +28,9 @@ const FIELD_NAMES = [
   'errorType', 'message', 'agentId', 'capability', 'severity', 'title', 'context', 'occurredAt', 'name', 'category', 'action', 'scope',
   'scopeAgentId', 'condition', 'description', 'enabled', 'tenantId', 'role', 'reason', 'note', 'autoApplyRecovery', 'recoveryTemplate',
   'baseConfidence', 'capabilities', 'candidates', '__proto__', 'constructor', 'prototype',
+  // sessions, Alertmanager, metrics, work orders, actuators (no URL fields: the fuzz registers no endpoint to call)
+  'apiKey', 'alerts', 'version', 'labels', 'annotations', 'samples', 'metric', 'value', 'percent', 'testsPassed', 'filesChanged', 'summary',
+  'headers', 'timeoutMs', 'rotateSecret',
 ];
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   v: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES), hostileString), tie('v'), { maxKeys: 4 })),
@@ -45,7 +48,7 @@ const body = fc.oneof(
   value,
 );
 const query = fc.dictionary(
-  fc.constantFrom('since', 'until', 'cursor', 'limit', 'agentId', 'capability', 'status', 'severity', 'policyId', 'incidentId', 'matchedPatternId', 'errorType', 'hours', 'decision', '__proto__'),
+  fc.constantFrom('since', 'until', 'cursor', 'limit', 'agentId', 'capability', 'status', 'severity', 'policyId', 'incidentId', 'matchedPatternId', 'errorType', 'hours', 'decision', 'runId', '__proto__'),
   fc.oneof(hostileString, cursorLike, fc.array(hostileString, { maxLength: 2 })),
   { maxKeys: 4 },
 );
@@ -66,7 +69,7 @@ const enc = (s: string) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\u0
 describe('fuzz: no input answers 5xx', () => {
   let app: TestApp;
   let keys: Record<'admin' | 'operator' | 'viewer', string>;
-  const ids: { incident: string[]; pattern: string[]; recovery: string[]; policy: string[] } = { incident: [], pattern: [], recovery: [], policy: [] };
+  const ids: { incident: string[]; pattern: string[]; recovery: string[]; policy: string[]; workOrder: string[] } = { incident: [], pattern: [], recovery: [], policy: [], workOrder: [] };
 
   beforeAll(async () => {
     app = await startTestApp({ AUTH_FAILURE_LIMIT: '1000000', OUTBOX_BACKLOG_LIMIT: '0' });
@@ -79,6 +82,7 @@ describe('fuzz: no input answers 5xx', () => {
     ids.pattern = (await app.sql(`SELECT id FROM failure_patterns`).catch(() => [])).map((r) => r.id);
     ids.recovery = (await app.sql(`SELECT id FROM recovery_suggestions`).catch(() => [])).map((r) => r.id);
     ids.policy = (await app.sql(`SELECT id FROM policy_rules`).catch(() => [])).map((r) => r.id);
+    ids.workOrder = (await app.sql(`SELECT id FROM work_orders`).catch(() => [])).map((r) => r.id);
   }, 60_000);
   afterAll(() => app.stop());
 
@@ -87,7 +91,9 @@ describe('fuzz: no input answers 5xx', () => {
   const FLAGS = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5', 'nope'];
   const route = () =>
     fc.oneof(
-      fc.constant(['POST', '/incidents']),
+      // Weighted: with the newer routes in the list, POST /incidents must still come up often enough for
+      // a valid body to reach its handler (the 201 check below).
+      { arbitrary: fc.constant(['POST', '/incidents']), weight: 6 },
       fc.constant(['POST', '/catalog/match']),
       idOf('pattern').map((id) => ['PATCH', `/catalog/patterns/${enc(id)}`]),
       fc.tuple(idOf('recovery'), fc.constantFrom('approve', 'reject')).map(([id, a]) => ['POST', `/recoveries/${enc(id)}/${a}`]),
@@ -100,7 +106,20 @@ describe('fuzz: no input answers 5xx', () => {
       fc.constantFrom(...FLAGS).map((f) => ['PUT', `/integration/flags/${f}`]),
       fc.tuple(idOf('incident'), fc.constantFrom(...STAGES)).map(([id, s]) => ['POST', `/integration/loop/${enc(id)}/retry/${s}`]),
       fc.constantFrom(['POST', '/admin/api-keys'], ['DELETE', '/admin/api-keys/00000000-0000-7000-8000-000000000000']),
-      fc.constantFrom('/incidents', '/catalog/patterns', '/recoveries', '/policies', '/policies/evaluations', '/routing/agents', '/routing/adjustments', '/integration/stats', '/integration/flags', '/admin/api-keys', '/guard/killswitch').map((p) => ['GET', p]),
+      idOf('workOrder').map((id) => ['GET', `/patches/work-orders/${enc(id)}`]),
+      fc.tuple(idOf('workOrder'), fc.constantFrom('claim', 'progress', 'complete', 'fail', 'cancel')).map(([id, a]) => ['POST', `/patches/work-orders/${enc(id)}/${a}`]),
+      fc.tuple(fc.constantFrom('GET', 'PUT', 'DELETE'), fc.oneof(fc.constant('restart-api'), hostileString)).map(([m, name]) => [m, `/actuators/${enc(name || 'restart-api')}`]),
+      fc.constantFrom(['POST', '/auth/session'], ['DELETE', '/auth/session']),
+      fc.constant(['POST', '/intake/alertmanager']),
+      fc.constant(['POST', '/signals/metrics']),
+      fc.constant(['PUT', '/signals/settings']),
+      fc
+        .constantFrom(
+          '/incidents', '/catalog/patterns', '/recoveries', '/policies', '/policies/evaluations', '/routing/agents', '/routing/adjustments', '/integration/stats',
+          '/integration/flags', '/admin/api-keys', '/guard/killswitch', '/patches/work-orders', '/patches/stats', '/actuators', '/auth/session',
+          '/signals/symptoms', '/signals/escalations', '/signals/settings',
+        )
+        .map((p) => ['GET', p]),
       idOf('incident').map((id) => ['GET', `/incidents/${enc(id)}`]),
       idOf('incident').map((id) => ['GET', `/integration/loop/${enc(id)}/stages`]),
     ) as fc.Arbitrary<[string, string]>;

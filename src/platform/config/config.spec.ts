@@ -11,6 +11,8 @@ describe('loadConfig', () => {
     expect(Object.values(c.flagDefaults).every(Boolean)).toBe(true);
     expect(c.matchThreshold).toBe(0.8);
     expect(c.workOrderClaimMs).toBe(3_600_000);
+    expect(c.embeddedPgHome).toBe('/var/lib/pillar-loop');
+    expect(loadConfig({ EMBEDDED_PG_HOME: '/srv/pg/' }).embeddedPgHome).toBe('/srv/pg');
   });
 
   it.each([
@@ -24,6 +26,7 @@ describe('loadConfig', () => {
     ['ADMIN_API_KEY', 'short', /ADMIN_API_KEY must be at least 16 characters/],
     ['WORK_ORDER_CLAIM_MS', '50', /WORK_ORDER_CLAIM_MS must be between 100 and/],
     ['WORK_ORDER_CLAIM_MS', 'an hour', /WORK_ORDER_CLAIM_MS must be an integer/],
+    ['EMBEDDED_PG_HOME', 'var/lib/pl', /EMBEDDED_PG_HOME must be an absolute path/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

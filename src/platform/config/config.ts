@@ -8,6 +8,8 @@ export interface AppConfig {
   /** Unset: an embedded PostgreSQL is started under `dataDir/pg`. */
   databaseUrl: string | null;
   embeddedPgPort: number;
+  /** As root: where the embedded server's binaries and data go when user `postgres` cannot reach the checkout's or DATA_DIR. */
+  embeddedPgHome: string;
   dbPoolSize: number;
   adminApiKey: string | null;
   /** How long a replica serves a known API key from memory before asking the database again. */
@@ -112,6 +114,13 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+function absolutePath(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!path.isAbsolute(raw)) throw new ConfigError(name, `must be an absolute path, got "${raw}"`);
+  return path.resolve(raw);
+}
+
 function databaseUrl(env: Env): string | null {
   const raw = env.DATABASE_URL;
   if (raw === undefined || raw === '') return null;
@@ -147,6 +156,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: path.resolve(env.DATA_DIR?.trim() || '.data'),
     databaseUrl: databaseUrl(env),
     embeddedPgPort: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
+    embeddedPgHome: absolutePath(env, 'EMBEDDED_PG_HOME', '/var/lib/pillar-loop'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 2, 500),
     adminApiKey,
     apiKeyCacheMs: int(env, 'API_KEY_CACHE_MS', 1000, 0, 3_600_000),

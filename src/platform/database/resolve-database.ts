@@ -11,6 +11,9 @@ export interface ResolvedDatabase {
 /** DATABASE_URL when set; otherwise a real embedded PostgreSQL under DATA_DIR/pg. */
 export async function resolveDatabase(config: AppConfig, log: (msg: string) => void): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
-  const db = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, log, { tcp: config.security.embeddedPgTcp });
+  const db = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, log, {
+    tcp: config.security.embeddedPgTcp,
+    home: config.embeddedPgHome,
+  });
   return { url: db.url, embedded: true, stop: db.stop };
 }
