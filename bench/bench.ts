@@ -27,6 +27,11 @@
  *   BENCH_PG_SAMPLE_HZ=10        sample pg_stat_activity this often while offering (0: off) — where the database's time goes
  *   BENCH_CATALOG=true           also run the micro-benches: catalog match (10 000 patterns), policy evaluation, Alertmanager intake (1 000 alerts)
  *   BENCH_JSON=path              also write every figure as JSON to this file
+ *   BENCH_SCENARIO=loop          loop: the five-stage loop alone; runs: the same load with recovery runs enabled
+ *                                (an `ops` actuator on a local signed-webhook receiver, an auto-apply template on
+ *                                every pattern the warm-up founded; in-process only; warm-up defaults to 15 s)
+ *   BENCH_VERIFY_WINDOW_MS=500   runs: the app's RECOVERY_VERIFY_WINDOW_MS
+ *   BENCH_RUNS_DRAIN_S=60        runs: after the loop's drain, wait at most this long for the runs to finish
  *   BENCH_URL                    target this running service instead of starting one
  *   BENCH_API_KEY                with BENCH_URL (required): a platform-admin key, to create the bench tenant's key
  *   BENCH_DATABASE_URL           with BENCH_URL (optional): the service's database, for the commit-rate
@@ -69,6 +74,7 @@ import {
 import type { LoadMessage, LoadParams, LoadProgress, LoadResult } from './loop-load.js';
 import { installQueryCounter, queryCount } from './pg-count.js';
 import { CpuSampler, type CpuSplit } from './sampler.js';
+import { prepareRuns, runsFigures, startReceiverWorker, waitForRuns, type ReceiverWorker, type RunsFigures } from './runs-scenario.js';
 import { fmt, sleep } from './stats.js';
 
 class BenchConfigError extends Error {}
@@ -117,6 +123,9 @@ interface Options {
   catalog: boolean;
   pgSampleHz: number;
   json: string | null;
+  scenario: 'loop' | 'runs';
+  verifyWindowMs: number;
+  runsDrainS: number;
   url: string | null;
   apiKey: string | null;
   databaseUrl: string | null;
@@ -127,11 +136,19 @@ function readOptions(): Options {
   const apiKey = process.env.BENCH_API_KEY?.trim() || null;
   if (url && !apiKey) throw new BenchConfigError('BENCH_URL needs BENCH_API_KEY (a platform-admin key of that service)');
   if (url && !/^https?:\/\//.test(url)) throw new BenchConfigError(`BENCH_URL must be an http(s) URL, got "${url}"`);
+  const scenario = (process.env.BENCH_SCENARIO?.trim() || 'loop') as Options['scenario'];
+  if (!['loop', 'runs'].includes(scenario)) throw new BenchConfigError(`BENCH_SCENARIO must be loop or runs, got "${scenario}"`);
+  // The receiver is local to the bench and the verify window is the app's setting: both need the in-process app.
+  if (scenario === 'runs' && url) throw new BenchConfigError('BENCH_SCENARIO=runs starts the service in-process; it cannot target BENCH_URL');
   return {
+    scenario,
+    verifyWindowMs: intEnv('BENCH_VERIFY_WINDOW_MS', 500, 0, 3_600_000),
+    runsDrainS: numEnv('BENCH_RUNS_DRAIN_S', 60, 0, 3600),
     rate: numEnv('BENCH_RATE', 50, 0.1, 100_000),
     durationS: numEnv('BENCH_DURATION_S', 60, 1, 3600),
     drainS: numEnv('BENCH_DRAIN_S', 30, 0, 3600),
-    warmupS: numEnv('BENCH_WARMUP_S', 0, 0, 3600),
+    // Runs need patterns to put templates on before the measured offering: the warm-up founds them.
+    warmupS: numEnv('BENCH_WARMUP_S', scenario === 'runs' ? 15 : 0, 0, 3600),
     warmupRate: numEnv('BENCH_WARMUP_RATE', 10, 0.1, 100_000),
     maxInflight: intEnv('BENCH_MAX_INFLIGHT', 256, 1, 100_000),
     sockets: intEnv('BENCH_SOCKETS', 64, 1, 10_000),
@@ -342,9 +359,11 @@ async function main(): Promise<void> {
   let dbUrl: string | null;
   let dbPoolSize = 20;
   let appSettings: Record<string, unknown> = {};
+  let receiver: ReceiverWorker | null = null;
 
   const cleanup = async () => {
     await loadWorker.terminate().catch(() => undefined);
+    await receiver?.terminate().catch(() => undefined);
     if (running) {
       const r = running;
       running = null;
@@ -393,10 +412,12 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'silent',
         EMBEDDED_PG_PORT: String(pgPort),
         ADMIN_API_KEY: adminKey,
+        ...(opts.scenario === 'runs' ? { RECOVERY_VERIFY_WINDOW_MS: String(opts.verifyWindowMs) } : {}),
       });
       dbPoolSize = config.dbPoolSize;
       installQueryCounter();
-      appSettings = { dbPoolSize: config.dbPoolSize, outbox: config.outbox };
+      appSettings = { dbPoolSize: config.dbPoolSize, outbox: config.outbox, ...(opts.scenario === 'runs' ? { runs: config.runs } : {}) };
+      if (opts.scenario === 'runs') receiver = await startReceiverWorker();
       log(`bench: starting the service in-process (embedded PostgreSQL on 127.0.0.1:${pgPort}, DATA_DIR ${dataDir})`);
       const t = performance.now();
       running = await startApp(config, (m) => log(`  app: ${m}`));
@@ -419,6 +440,7 @@ async function main(): Promise<void> {
     let relayStopped: Promise<void> = Promise.resolve();
     const queriesAt: Record<string, number> = {};
     const app = running as RunningApp | null;
+    let runsPrepared = { patterns: 0 };
     const load = await runLoad(
       loadWorker,
       {
@@ -456,6 +478,10 @@ async function main(): Promise<void> {
       },
       async () => {
         // Right before the measured offering (after any warm-up).
+        if (receiver) {
+          runsPrepared = await prepareRuns(baseUrl, adminKey, tenantId, receiver);
+          log(`bench: runs: actuator ops → ${receiver.url}; auto-apply templates on ${runsPrepared.patterns} patterns`);
+        }
         if (dbUrl) snap.before = await dbCounters(dbUrl);
       },
     );
@@ -463,6 +489,15 @@ async function main(): Promise<void> {
     if (load.warmup) log(`bench: warm-up: ${load.warmup.completed} of ${load.warmup.accepted} loops completed in ${load.warmup.seconds.toFixed(0)} s`);
     const pgActivity = await activityReport;
     await relayStopped;
+    // Runs outlive their loops (steps, checks, the verify window): wait for them before anything is counted.
+    let runs: RunsFigures | null = null;
+    if (receiver && dbUrl) {
+      const notDone = await waitForRuns(dbUrl, tenantId, opts.runsDrainS, log);
+      runs = await runsFigures(dbUrl, tenantId, {
+        patterns: runsPrepared.patterns, verifyWindowMs: opts.verifyWindowMs, concurrency: (appSettings.runs as { concurrency?: number } | undefined)?.concurrency ?? null,
+        receiver: await receiver.counts(), notDone,
+      });
+    }
     const cpuOffer = marks.offer && marks.drain ? sampler.split(marks.offer, marks.drain) : null;
     const cpuDrain = marks.drain && marks.crosscheck ? sampler.split(marks.drain, marks.crosscheck) : null;
 
@@ -575,6 +610,7 @@ async function main(): Promise<void> {
       tables,
       pgActivity,
       capacityShare: share(transactions?.perLoopWritesMeasured),
+      runs,
       catalog,
       policyEvaluate,
       alertmanagerIntake,
@@ -636,6 +672,7 @@ type Figures = {
   pgActivity: ActivityReport | null;
   /** loops/s ÷ (raw commits/s ÷ measured writing transactions per loop). */
   capacityShare: number | null;
+  runs: RunsFigures | null;
   catalog: CatalogMatchBenchResult | null;
   policyEvaluate: { inProcess: ReturnType<typeof runPolicyEvaluateBench>; http: PolicyEvaluateHttpResult } | null;
   alertmanagerIntake: AlertmanagerIntakeResult | null;
@@ -656,6 +693,7 @@ function renderReport(f: Figures): string {
     row('postgres settings', `synchronous_commit=${f.postgres.synchronous_commit} fsync=${f.postgres.fsync} wal_sync_method=${f.postgres.wal_sync_method} shared_buffers=${f.postgres.shared_buffers}`);
   }
   row('tenant', f.tenantId);
+  row('scenario', (f.options as { scenario?: string }).scenario === 'runs' ? 'runs (recovery runs enabled: auto-apply templates, a local ops receiver)' : 'loop');
 
   head('Load');
   if (l.warmup) row('warm-up (not counted)', `${l.warmup.offered} offered, ${l.warmup.completed} of ${l.warmup.accepted} loops completed before the run (${fmt(l.warmup.seconds)} s)`);
@@ -744,6 +782,21 @@ function renderReport(f: Figures): string {
       out.push('  idle in transaction after (share of idle-in-transaction samples):');
       for (const q of a.topIdleInTx) out.push(`    ${`${fmt(q.share * 100)}%`.padStart(4)}  ${q.query}`);
     }
+  }
+
+  if (f.runs) {
+    const r = f.runs;
+    const sum = (x: { p50: number; p95: number; p99: number }) => `${ms(x.p50)} / ${ms(x.p95)} / ${ms(x.p99)}`;
+    head(`Recovery runs (BENCH_SCENARIO=runs: playbook ${r.playbook}, verify window ${r.verifyWindowMs} ms, RUN_ENGINE_CONCURRENCY ${r.engineConcurrency ?? '?'})`);
+    row('measured incidents: auto-applied / to review', `${r.measuredIncidents}: ${r.autoApplied} / ${r.queuedForReview}  (templates on ${r.patternsWithTemplate} patterns)`);
+    row('runs, by status', `${r.runs}: ${Object.entries(r.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')}${r.notDone ? `  (${r.notDone} not done at the deadline)` : ''}`);
+    if (r.failReasons.length) row('why runs failed (top 5)', r.failReasons.map((x) => `${x.n}× ${x.reason}`).join('; '));
+    row('runs completed/s (incl. drain; while offering)', `${fmt(r.runsPerS, 1)} /s; ${fmt(r.runsPerSWhileOffering, 1)} /s`);
+    row('incident → verified run p50/p95/p99', sum(r.incidentToVerifiedMs));
+    row('  incident → run inserted (loop to bridge 2)', sum(r.incidentToRunMs));
+    row('  run inserted → claimed (engine queue)', sum(r.queuedMs));
+    row('  claimed → checks passed (4 signed calls)', sum(r.stepsMs));
+    if (r.receiver) row('ops receiver', `${r.receiver.verified} calls verified, ${r.receiver.rejected} rejected (401), ${r.receiver.repeats} repeated webhook-ids`);
   }
 
   if (f.catalog) {

@@ -41,7 +41,8 @@ export interface SimulationResult {
   totalIncidents: number;
 }
 
-class Api {
+/** A tenant's API over HTTP; also used by the self-healing half. */
+export class Api {
   constructor(
     private readonly baseUrl: string,
     private readonly key: string,
@@ -58,9 +59,9 @@ class Api {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(check: () => Promise<T | null>, what: string, timeoutMs = 60_000): Promise<T> {
+export async function until<T>(check: () => Promise<T | null>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

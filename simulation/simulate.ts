@@ -1,10 +1,15 @@
-// `npm run simulate`: proof that the loop prevents repeats. Runs the same seeded fleet twice on a
-// fresh embedded PostgreSQL, once with the loop on and once with `integration_loop` off, and prints
-// the incident rate per window of both runs and each seeded failure's repeat rate before and after
-// its policy became active. Writes a chart of incident rate over time (SIM_CHART).
+// `npm run simulate`, on a fresh embedded PostgreSQL, in two halves:
+// 1. proof that the loop prevents repeats: the same seeded fleet twice, once with the loop on and
+//    once with `integration_loop` off; prints the incident rate per window of both runs and each
+//    seeded failure's repeat rate before and after its policy became active, and writes a chart
+//    of incident rate over time (SIM_CHART);
+// 2. self-healing (DESIGN §8): auto-applied recovery runs against a signed-webhook `ops` receiver
+//    whose fixes work with a hidden per-playbook reliability; prints the auto-apply success rate,
+//    MTTR, each template's confidence over time, and auto-applied vs queued-for-review counts.
 //
 // SIM_SEED (default 42), SIM_WINDOWS (24), SIM_REQUESTS_PER_WINDOW (60),
-// SIM_CHART (docs/simulation-incident-rate.svg), SIM_JSON (unset: no JSON file).
+// SIM_CHART (docs/simulation-incident-rate.svg), SIM_JSON (unset: no JSON file),
+// SIM_HALVES (loop,healing), SIM_HEAL_WINDOWS (24), SIM_VERIFY_WINDOW_MS (300).
 import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,12 +19,17 @@ import { startApp } from '../src/bootstrap.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { lineChartSvg } from './chart.js';
 import { runSimulation, type SimulationResult } from './run-simulation.js';
+import { runSelfHealing, type SelfHealingResult } from './self-healing.js';
 
 const env = process.env;
 const seed = Number(env.SIM_SEED ?? 42);
 const windows = Number(env.SIM_WINDOWS ?? 24);
 const perWindow = Number(env.SIM_REQUESTS_PER_WINDOW ?? 60);
 const chartPath = env.SIM_CHART ?? 'docs/simulation-incident-rate.svg';
+const halves = (env.SIM_HALVES ?? 'loop,healing').split(',').map((h) => h.trim());
+const healWindows = Number(env.SIM_HEAL_WINDOWS ?? 24);
+// Short, so a verified run resolves its incident within the window it started in.
+const verifyWindowMs = env.SIM_VERIFY_WINDOW_MS ?? '300';
 const ADMIN = 'simulation-admin-key-0123456789';
 
 const freePort = () =>
@@ -49,6 +59,7 @@ async function tenantKey(url: string, tenantId: string, loop: boolean): Promise<
   return key;
 }
 
+const ms = (x: number | null) => (x === null ? '—' : `${x} ms`);
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)} %`);
 
 function printFailures(label: string, r: SimulationResult) {
@@ -61,12 +72,44 @@ function printFailures(label: string, r: SimulationResult) {
   }
 }
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-sim-'));
-const running = await startApp(
-  loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN }),
-);
-try {
-  console.log(`simulation: seed ${seed}, ${windows} windows × ${perWindow} requests, service ${running.url}`);
+function printSelfHealing(r: SelfHealingResult) {
+  console.log(`\nself-healing: ${r.incidents.total} incidents over ${healWindows} windows (one per failure kind per window, after one founding incident each), verify window ${verifyWindowMs} ms`);
+  console.log(`  auto-apply success rate  ${pct(r.autoApplySuccessRate)} (${r.autoRuns.succeeded} of ${r.autoRuns.finished} auto-applied runs finished succeeded; ${Object.entries(r.autoRuns.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  const m = r.mttrMs;
+  console.log(`  MTTR auto-applied        avg ${ms(m.auto.avg)}, p50 ${ms(m.auto.p50)}, max ${ms(m.auto.max)} (${m.auto.count} incidents resolved by a run)`);
+  console.log(`  MTTR reviewed            avg ${ms(m.reviewed.avg)}, p50 ${ms(m.reviewed.p50)}, max ${ms(m.reviewed.max)} (${m.reviewed.count}; approved at once: no human delay)`);
+  console.log(`  incidents resolved       ${r.incidents.resolved} of ${r.incidents.total} (a failed run leaves its incident open)`);
+  console.log(`  operator                 marked ${r.rollbackStepsDoneByOperator} manual rollback steps done (reconnect's check_dependency)`);
+  console.log(`  ops receiver             ${r.receiver.verified} signed calls verified, ${r.receiver.rejected} rejected (401), ${r.receiver.repeats} repeated webhook-ids; forged calls refused: ${r.receiver.forgedRefused ? 'yes' : 'NO'}`);
+  console.log('\n  per failure kind (reliability is hidden from the service)');
+  console.log('  kind        playbook                reliability  runs ok/finished  auto-applied  queued for review  first queued');
+  for (const k of r.kinds) {
+    console.log(`  ${k.id.padEnd(11)} ${k.playbookId.padEnd(23)} ${k.reliability.toFixed(2).padStart(11)}  ${`${k.runs.succeeded}/${k.runs.finished}`.padStart(16)}  ${String(k.autoApplied).padStart(12)}  ${String(k.queuedForReview).padStart(17)}  ${k.firstReviewWindow === null ? 'never' : `window ${k.firstReviewWindow}`}`);
+  }
+  console.log('\n  template confidence per window (A = auto-applied, R = queued for review; auto-apply needs > 0.9)');
+  console.log(`  window  ${r.kinds.map((k) => k.id.padStart(12)).join('')}`);
+  for (let w = 1; w <= healWindows; w++) {
+    const cells = r.kinds.map((k) => {
+      const t = k.timeline.find((x) => x.window === w);
+      return (t ? `${t.confidence.toFixed(3)} ${t.decision === 'auto' ? 'A' : 'R'}` : '—').padStart(12);
+    });
+    console.log(`  ${String(w).padStart(6)}  ${cells.join('')}`);
+  }
+  console.log('\n  auto-applied / queued for review, by thirds of the run');
+  const thirds = [0, 1, 2].map((i) => [Math.floor((i * healWindows) / 3) + 1, Math.floor(((i + 1) * healWindows) / 3)]);
+  console.log(`  kind        ${thirds.map(([a, b]) => `windows ${a}–${b}`.padStart(16)).join('')}`);
+  for (const k of r.kinds) {
+    const cells = thirds.map(([a, b]) => {
+      const inThird = k.timeline.filter((t) => t.window >= a && t.window <= b);
+      return `${inThird.filter((t) => t.decision === 'auto').length} / ${inThird.filter((t) => t.decision === 'review').length}`.padStart(16);
+    });
+    console.log(`  ${k.id.padEnd(11)} ${cells.join('')}`);
+  }
+}
+
+/** Half 1: the same traffic with the loop on and off. */
+async function loopHalf() {
+  console.log(`\nloop half: ${windows} windows × ${perWindow} requests`);
   const results: Record<'on' | 'off', SimulationResult> = {} as never;
   for (const mode of ['on', 'off'] as const) {
     const apiKey = await tenantKey(running.url, `sim-loop-${mode}`, mode === 'on');
@@ -99,7 +142,29 @@ try {
     ),
   );
   console.log(`\nchart: ${chartPath}`);
-  if (env.SIM_JSON) writeFileSync(env.SIM_JSON, JSON.stringify({ seed, windows, perWindow, results }, null, 2));
+  return { windows, perWindow, results };
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-sim-'));
+const running = await startApp(
+  loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN,
+    RECOVERY_VERIFY_WINDOW_MS: verifyWindowMs, RUN_RETRY_BASE_MS: '50' }),
+);
+try {
+  console.log(`simulation: seed ${seed}, service ${running.url}`);
+  const json: Record<string, unknown> = { seed };
+  if (halves.includes('loop')) json.loop = await loopHalf();
+  if (halves.includes('healing')) {
+    const key = await tenantKey(running.url, 'sim-healing', true);
+    process.stderr.write('self-healing: ');
+    const healing = await runSelfHealing({
+      baseUrl: running.url, apiKey: key, seed, windows: healWindows, approveQueued: true,
+      onWindow: (w) => process.stderr.write(`${w}${w === healWindows ? '\n' : ' '}`),
+    });
+    printSelfHealing(healing);
+    json.healing = healing;
+  }
+  if (env.SIM_JSON) writeFileSync(env.SIM_JSON, JSON.stringify(json, null, 2));
 } finally {
   await running.close();
   rmSync(dataDir, { recursive: true, force: true });

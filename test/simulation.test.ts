@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSimulation, type SimulationResult } from '../simulation/run-simulation.js';
+import { runSelfHealing, type SelfHealingResult } from '../simulation/self-healing.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 /** A small, deterministic version of `npm run simulate`: the loop must prevent repeats. */
@@ -7,6 +8,7 @@ describe('simulation: the loop prevents repeat incidents', () => {
   let app: TestApp;
   let on: SimulationResult;
   let off: SimulationResult;
+  let healing: SelfHealingResult;
 
   const tenant = async (tenantId: string, loop: boolean) => {
     const key = await app.keyFor(tenantId, 'admin');
@@ -15,11 +17,13 @@ describe('simulation: the loop prevents repeat incidents', () => {
   };
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // A short verify window, so the self-healing half's runs resolve their incidents at once.
+    app = await startTestApp({ RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50' });
     const options = { baseUrl: app.url, seed: 7, windows: 8, requestsPerWindow: 40 };
     on = await runSimulation({ ...options, apiKey: await tenant('sim-on', true), approveRecoveries: true });
     off = await runSimulation({ ...options, apiKey: await tenant('sim-off', false), approveRecoveries: false });
-  }, 180_000);
+    healing = await runSelfHealing({ baseUrl: app.url, apiKey: await tenant('sim-healing', true), seed: 7, windows: 8, approveQueued: true });
+  }, 240_000);
   afterAll(() => app.stop());
 
   it('routes the same traffic in both runs', () => {
@@ -41,5 +45,19 @@ describe('simulation: the loop prevents repeat incidents', () => {
     // With the loop off nothing is ever activated, and the failures keep repeating.
     expect(off.failures.every((f) => f.policyActiveFromWindow === null)).toBe(true);
     expect(off.failures.filter((f) => f.repeatRateBefore > 0.2).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('self-healing: every actuator call is signed, reliable fixes keep auto-applying, a failing one goes to review', () => {
+    expect(healing.receiver).toMatchObject({ rejected: 0, forgedRefused: true });
+    expect(healing.receiver.verified).toBeGreaterThan(0);
+    const oom = healing.kinds.find((k) => k.id === 'oom')!;
+    expect(oom).toMatchObject({ autoApplied: 8, queuedForReview: 0 });
+    expect(oom.runs.succeeded).toBe(oom.runs.finished);
+    // Seed 7: retry_with_backoff (0.6) fails in windows 2–6, so its confidence falls under 0.9 and it stops auto-applying.
+    const timeout = healing.kinds.find((k) => k.id === 'timeout')!;
+    expect(timeout.firstReviewWindow).not.toBeNull();
+    expect(timeout.queuedForReview).toBeGreaterThanOrEqual(5);
+    expect(timeout.timeline.filter((t) => t.decision === 'review').every((t) => t.confidence <= 0.9)).toBe(true);
+    expect(healing.mttrMs.auto.count).toBeGreaterThan(0);
   });
 });
