@@ -31,6 +31,9 @@ const FIELD_NAMES = [
   // sessions, Alertmanager, metrics, work orders, actuators (no URL fields: the fuzz registers no endpoint to call)
   'apiKey', 'alerts', 'version', 'labels', 'annotations', 'samples', 'metric', 'value', 'percent', 'testsPassed', 'filesChanged', 'summary',
   'headers', 'timeoutMs', 'rotateSecret',
+  // recovery runs, guardrails, /patches/trigger
+  'outcome', 'output', 'error', 'filePath', 'maintenanceWindows', 'days', 'start', 'end', 'timeZone', 'maxAutomaticRunsPerHour',
+  'oneActiveRunPerAgentCapability', 'cooldownMs', 'dailyAutomaticRunBudgetMs',
 ];
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   v: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES), hostileString), tie('v'), { maxKeys: 4 })),
@@ -48,7 +51,7 @@ const body = fc.oneof(
   value,
 );
 const query = fc.dictionary(
-  fc.constantFrom('since', 'until', 'cursor', 'limit', 'agentId', 'capability', 'status', 'severity', 'policyId', 'incidentId', 'matchedPatternId', 'errorType', 'hours', 'decision', 'runId', '__proto__'),
+  fc.constantFrom('since', 'until', 'cursor', 'limit', 'agentId', 'capability', 'status', 'severity', 'policyId', 'incidentId', 'matchedPatternId', 'errorType', 'hours', 'decision', 'runId', 'patternId', '__proto__'),
   fc.oneof(hostileString, cursorLike, fc.array(hostileString, { maxLength: 2 })),
   { maxKeys: 4 },
 );
@@ -69,7 +72,7 @@ const enc = (s: string) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\u0
 describe('fuzz: no input answers 5xx', () => {
   let app: TestApp;
   let keys: Record<'admin' | 'operator' | 'viewer', string>;
-  const ids: { incident: string[]; pattern: string[]; recovery: string[]; policy: string[]; workOrder: string[] } = { incident: [], pattern: [], recovery: [], policy: [], workOrder: [] };
+  const ids: { incident: string[]; pattern: string[]; recovery: string[]; policy: string[]; workOrder: string[]; run: string[] } = { incident: [], pattern: [], recovery: [], policy: [], workOrder: [], run: [] };
 
   beforeAll(async () => {
     app = await startTestApp({ AUTH_FAILURE_LIMIT: '1000000', OUTBOX_BACKLOG_LIMIT: '0' });
@@ -78,9 +81,12 @@ describe('fuzz: no input answers 5xx', () => {
       const res = await app.http.post('/incidents').set('Authorization', `Bearer ${keys.operator}`).send({ ...validIncident, message: `seed ${i}` }).expect(201);
       ids.incident.push(res.body.id);
     }
-    await eventually(async () => (await app.sql(`SELECT count(*)::int AS n FROM recovery_suggestions`).catch(() => [{ n: 1 }]))[0].n > 0, 'a recovery');
+    const recovery = await eventually(async () => (await app.sql(`SELECT id FROM recovery_candidates WHERE status = 'pending_review' LIMIT 1`))[0], 'a recovery');
+    // One approved recovery, so there is a run (its steps wait for an operator: no actuator here).
+    await app.http.post(`/recoveries/${recovery.id}/approve`).set('Authorization', `Bearer ${keys.operator}`).send({}).expect(200);
     ids.pattern = (await app.sql(`SELECT id FROM failure_patterns`).catch(() => [])).map((r) => r.id);
-    ids.recovery = (await app.sql(`SELECT id FROM recovery_suggestions`).catch(() => [])).map((r) => r.id);
+    ids.recovery = (await app.sql(`SELECT id FROM recovery_candidates`)).map((r) => r.id);
+    ids.run = (await app.sql(`SELECT id FROM recovery_runs`)).map((r) => r.id);
     ids.policy = (await app.sql(`SELECT id FROM policy_rules`).catch(() => [])).map((r) => r.id);
     ids.workOrder = (await app.sql(`SELECT id FROM work_orders`).catch(() => [])).map((r) => r.id);
   }, 60_000);
@@ -113,11 +119,18 @@ describe('fuzz: no input answers 5xx', () => {
       fc.constant(['POST', '/intake/alertmanager']),
       fc.constant(['POST', '/signals/metrics']),
       fc.constant(['PUT', '/signals/settings']),
+      fc.constant(['PUT', '/self-healing/guardrails']),
+      fc.constant(['POST', '/patches/trigger']),
+      idOf('run').map((id) => ['POST', `/runs/${enc(id)}/cancel`]),
+      fc.tuple(idOf('run'), fc.oneof(fc.constantFrom('quarantine_record', 'migrate_record', 'nope'), hostileString), fc.constantFrom('complete', 'result'))
+        .map(([id, step, a]) => ['POST', `/runs/${enc(id)}/steps/${enc(step || 'x')}/${a}`]),
+      idOf('run').map((id) => ['GET', `/runs/${enc(id)}`]),
+      idOf('run').map((id) => ['GET', `/patches/runs/${enc(id)}`]),
       fc
         .constantFrom(
           '/incidents', '/catalog/patterns', '/recoveries', '/policies', '/policies/evaluations', '/routing/agents', '/routing/adjustments', '/integration/stats',
           '/integration/flags', '/admin/api-keys', '/guard/killswitch', '/patches/work-orders', '/patches/stats', '/actuators', '/auth/session',
-          '/signals/symptoms', '/signals/escalations', '/signals/settings',
+          '/signals/symptoms', '/signals/escalations', '/signals/settings', '/runs', '/patches/runs', '/self-healing/guardrails',
         )
         .map((p) => ['GET', p]),
       idOf('incident').map((id) => ['GET', `/incidents/${enc(id)}`]),
