@@ -197,6 +197,28 @@ describe('recovery runs', () => {
     expect(actions(receiver.calls, run.id).filter((a) => a === 'clear_cache')).toHaveLength(1);
   });
 
+  it('a late result still counts while the retry of a timed-out attempt waits for its time', async () => {
+    receiver.answer((c, res) => {
+      if (c.json?.params?.action === 'clear_cache') {
+        res.writeHead(503, { 'retry-after': '30' });
+        return res.end();
+      }
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+    });
+    const { recovery } = await incident();
+    const started = await approve(recovery.id);
+    await eventually(async () => {
+      const r = await runOf(started.id);
+      return r.steps[0].status === 'pending' && r.steps[0].attempts === 1 ? r : null;
+    }, 'the retry to be scheduled');
+    const call = receiver.calls.find((c) => c.json?.runId === started.id)!;
+    // The actuator did the work after all and says so before the retry is due.
+    await app.http.post(call.json.callback.path).set(auth(call.json.callback.token)).send({ outcome: 'succeeded', output: { cleared: true } }).expect(200);
+    const run = await finished(started.id);
+    expect(run.status).toBe('succeeded');
+    expect(actions(receiver.calls, run.id).filter((a) => a === 'clear_cache')).toHaveLength(1);
+  });
+
   it('a hanging actuator times out per attempt, then the step fails with timed_out and the run rolls back', async () => {
     await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 200 }).expect(200);
     try {
@@ -419,5 +441,18 @@ describe('recovery runs: the run timeout', () => {
     expect(run.reason).toMatch(/^timed_out: the run did not get through its steps and checks within 1000 ms/);
     expect(run.phase).toBe('rollback');
     expect(run.steps.map((s: { status: string }) => s.status)).toEqual(['timed_out', 'skipped', 'skipped', 'skipped', 'awaiting_operator']);
+  });
+
+  it('a run that times out waiting for a patch withdraws its work order', async () => {
+    const key = await app.keyFor('timeout', 'operator');
+    const triggered = (await app.http.post('/patches/trigger').set(auth(key)).send({ errorType: 'verification_failed', description: 'output failed verification' }).expect(201)).body;
+    expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
+    const run = await eventually(async () => {
+      const r = (await app.http.get(`/runs/${triggered.runId}`).set(auth(key))).body;
+      return r.status === 'failed' ? r : null;
+    }, 'the escalated run to time out');
+    expect(run.reason).toMatch(/^timed_out/);
+    const order = (await app.http.get(`/patches/work-orders/${triggered.workOrderId}`).set(auth(key)).expect(200)).body;
+    expect(order).toMatchObject({ status: 'canceled', failureReason: expect.stringMatching(/^timed_out/) });
   });
 });

@@ -181,7 +181,7 @@ export function resolveStepParams(step: Pick<PlaybookStep, 'params'>, params: Re
 export function resolveWaitMs(step: Pick<PlaybookStep, 'durationMs'>, params: Record<string, unknown>): number {
   const v = resolveValue(step.durationMs ?? 0, params);
   const n = typeof v === 'number' ? v : Number(v);
-  return Number.isFinite(n) && n > 0 ? Math.min(n, MAX_STEP_TIMEOUT_MS) : 0;
+  return Number.isFinite(n) && n > 0 ? Math.round(Math.min(n, MAX_STEP_TIMEOUT_MS)) : 0;
 }
 
 function resolveValue(value: unknown, params: Record<string, unknown>): unknown {

@@ -112,12 +112,12 @@ export class RecoveryRepository {
   }
 
   /** Reviewed outcomes only: automatic applications say nothing about whether a fix worked. */
-  async successRate(patternId: string): Promise<number | null> {
+  async successRate(tenantId: string, patternId: string): Promise<number | null> {
     const [row] = await this.tx.query<{ applied: number; rejected: number }>(
       `SELECT count(*) FILTER (WHERE a.action = 'applied')::int AS applied, count(*) FILTER (WHERE a.action = 'rejected')::int AS rejected
          FROM recovery_actions a JOIN recovery_candidates c ON c.id = a.recovery_id
-        WHERE c.source_pattern_id = $1 AND NOT a.automatic`,
-      [patternId],
+        WHERE c.tenant_id = $1 AND c.source_pattern_id = $2 AND NOT a.automatic`,
+      [tenantId, patternId],
     );
     const total = row.applied + row.rejected;
     return total === 0 ? null : row.applied / total;

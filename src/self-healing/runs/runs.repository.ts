@@ -59,7 +59,8 @@ export class RunsRepository {
 
   /** Locks the run only if this worker's lease on it still holds: a worker whose lease lapsed changes nothing. */
   async lockLeased(id: string, token: string): Promise<RunRow | null> {
-    const [row] = await this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE`, [id, token]);
+    // With the database's clock, read once the lock is held: the engine's "now".
+    const [row] = await this.tx.query<RunRow>(`SELECT *, clock_timestamp() AS locked_at FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE`, [id, token]);
     return row ?? null;
   }
 
@@ -135,13 +136,42 @@ export class RunsRepository {
     );
   }
 
-  /** When the next run falls due (null: none scheduled), so the engine can sleep until then. */
-  async nextDue(): Promise<Date | null> {
-    // Leased runs are their worker's business; the partial index on due_at serves this.
-    const [row] = await this.tx.query<{ due: Date | null }>(
-      `SELECT min(due_at) AS due FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())`,
+  /**
+   * How long until the next run falls due, by the database's clock (the one `claimDue` compares
+   * with; null: none scheduled), so the engine can sleep until then. Leased runs are their worker's.
+   */
+  async msUntilNextDue(): Promise<number | null> {
+    const [row] = await this.tx.query<{ ms: number | null }>(
+      `SELECT greatest(0, extract(epoch FROM min(due_at) - now()) * 1000)::double precision AS ms
+         FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())`,
     );
-    return row?.due ?? null;
+    return row?.ms ?? null;
+  }
+
+  /** The database's clock: every due time and lease is set and compared by it, whatever the app's clock says. */
+  async now(): Promise<Date> {
+    const [row] = await this.tx.query<{ now: Date }>(`SELECT clock_timestamp() AS now`);
+    return row.now;
+  }
+
+  /** Gives claims back unused. */
+  async release(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.tx.query(`UPDATE recovery_runs SET lease_token = NULL, lease_until = NULL WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+
+  /** Another run of the same incident still under way (its incident stays mitigating). */
+  async otherActiveRun(run: RunRow): Promise<boolean> {
+    const rows = await this.tx.query(
+      `SELECT 1 FROM recovery_runs WHERE tenant_id = $1 AND incident_id = $2 AND id <> $3 AND finished_at IS NULL LIMIT 1`,
+      [run.tenant_id, run.incident_id, run.id],
+    );
+    return rows.length > 0;
+  }
+
+  /** Makes a run due now (by the database's clock): the engine takes it on from here. */
+  async makeDue(id: string): Promise<RunRow> {
+    const [row] = await this.tx.query<RunRow>(`UPDATE recovery_runs SET due_at = now(), updated_at = now() WHERE id = $1 RETURNING *`, [id]);
+    return row;
   }
 
   async list(tenantId: string, f: { status?: string; incidentId?: string; patternId?: string; agentId?: string }, cursor: Cursor | null, limit: number): Promise<RunRow[]> {
@@ -156,14 +186,15 @@ export class RunsRepository {
    * there that is verifying, and whose window has not ended (a backlogged engine may not have
    * moved it on yet), learns of it; the engine fails them. Returns how many.
    */
-  async noteRecurrence(r: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string }): Promise<number> {
+  async noteRecurrence(r: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string; reportedAt: Date }): Promise<number> {
     const rows = await this.tx.query(
       `UPDATE recovery_runs SET recurrence_incident_id = $5, due_at = now(), updated_at = now()
         WHERE tenant_id = $1 AND pattern_id = $2 AND agent_id IS NOT DISTINCT FROM $3 AND capability IS NOT DISTINCT FROM $4
           AND (phase = 'verify' OR (phase = 'watch' AND verify_until > now()))
           AND recurrence_incident_id IS NULL AND incident_id IS DISTINCT FROM $5
+          AND started_at < $6 -- an incident from before the fix (delivered late) is not a recurrence
         RETURNING id`,
-      [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId],
+      [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId, r.reportedAt],
     );
     return rows.length;
   }

@@ -20,7 +20,10 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
 
   async handle(e: PatternMatched): Promise<void> {
     // A run of this pattern that is verifying on the same agent has not fixed it: it learns so first.
-    await this.commands.execute(new NoteRecurrence({ tenantId: e.tenantId, patternId: e.patternId, agentId: e.agentId, capability: e.capability, incidentId: e.incidentId }));
+    // (Bridge 1's input, the incident's event, was stored when the incident was: timing.startedAt.)
+    await this.commands.execute(
+      new NoteRecurrence({ tenantId: e.tenantId, patternId: e.patternId, agentId: e.agentId, capability: e.capability, incidentId: e.incidentId, reportedAt: new Date(e.timing.startedAt) }),
+    );
     // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
     const killSwitch = await this.queries.execute(new GetKillSwitchState(e.tenantId));
     const paused = killSwitchStops(killSwitch, e.agentId);

@@ -87,6 +87,6 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
    * run has a verdict, reviewers' approvals stand in for it.
    */
   private async templateSuccessRate(tenantId: string, patternId: string): Promise<number | null> {
-    return (await this.runs.verifiedSuccessRate(tenantId, patternId)) ?? this.recoveries.successRate(patternId);
+    return (await this.runs.verifiedSuccessRate(tenantId, patternId)) ?? this.recoveries.successRate(tenantId, patternId);
   }
 }

@@ -62,7 +62,7 @@ export class RunAdvancer {
 
   /** Moves the run on as far as it can go now. */
   async advance(run: RunRow, steps: StepRow[]): Promise<PlannedCall | null> {
-    const s: State = { run, steps, now: new Date() };
+    const s: State = { run, steps, now: run.locked_at ?? (await this.runs.now()) };
     // Bounded: every pass finishes a step or changes the run, and a playbook has few of either.
     for (let pass = 0; pass < 500; pass++) {
       const next = await this.next(s);
@@ -72,9 +72,22 @@ export class RunAdvancer {
     throw new Error(`run ${run.id} did not settle`);
   }
 
+  /**
+   * The engine is stopping and will not make `call`: the step goes back to pending with its
+   * attempt returned, and the run is due again at once, for whichever replica runs next.
+   */
+  async unplan(run: RunRow, steps: StepRow[], call: PlannedCall): Promise<void> {
+    const s: State = { run, steps, now: run.locked_at ?? (await this.runs.now()) };
+    const step = steps.find((x) => x.step_id === call.stepId)!;
+    if (call.purpose === 'step' && step.status === 'running' && step.waiting_for === 'call') {
+      await this.moveStep(s, step, { status: 'pending', waiting_for: null, attempts: step.attempts - 1 }, 'not called: the service is shutting down');
+    }
+    await this.schedule(s, s.now);
+  }
+
   /** Stores the answer to a call made for this run, then moves on. */
   async afterCall(run: RunRow, steps: StepRow[], call: PlannedCall, result: ActuatorCallResult): Promise<PlannedCall | null> {
-    const s: State = { run, steps, now: new Date() };
+    const s: State = { run, steps, now: run.locked_at ?? (await this.runs.now()) };
     const step = steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'notify') {
       if (step.status === 'running' && step.waiting_for === 'notify') {
@@ -171,7 +184,8 @@ export class RunAdvancer {
     const rollbackFailed = rollback.some((x) => x.status === 'failed' || x.status === 'timed_out');
     if (run.status === 'canceled') return this.finish(s, 'canceled', rollbackFailed ? `${run.reason}; the rollback failed` : run.reason);
     if (rollbackFailed) return this.finish(s, 'rollback_failed', run.reason);
-    return this.finish(s, rollback.length > 0 ? 'rolled_back' : 'failed', run.reason);
+    const rolledBack = rollback.some((x) => x.status === 'succeeded');
+    return this.finish(s, rolledBack ? 'rolled_back' : 'failed', run.reason);
   }
 
   private async runStep(s: State, step: StepRow): Promise<Next> {
@@ -334,26 +348,32 @@ export class RunAdvancer {
 
   /** The run failed: what is left of its steps and checks is skipped, then its rollback runs. */
   private async fail(s: State, reason: string): Promise<Next> {
-    await this.skipRemaining(s, 'not run: the run failed');
-    await this.moveRun(s, { status: 'failed', reason, phase: 'rollback' }, s.steps.some((x) => x.list === 'rollback') ? `${reason}; rolling back` : reason);
-    return 'again';
+    return this.stop(s, 'failed', reason, 'not run: the run failed');
   }
 
   private async cancelNow(s: State): Promise<Next> {
     const by = s.run.cancel_requested_by!;
-    await this.skipRemaining(s, `canceled by ${by}`);
-    await this.moveRun(s, { status: 'canceled', reason: `canceled by ${by}`, phase: 'rollback' }, `canceled by ${by}${s.steps.some((x) => x.list === 'rollback') ? '; rolling back' : ''}`);
-    return 'again';
+    return this.stop(s, 'canceled', `canceled by ${by}`, `canceled by ${by}`);
   }
 
-  private async skipRemaining(s: State, note: string): Promise<void> {
-    for (const step of s.steps.filter((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status))) {
-      if (step.work_order_id && (step.waiting_for === 'patch' || step.waiting_for === 'notify')) {
-        await this.commands.execute(new ActOnWorkOrder({ tenantId: s.run.tenant_id, workOrderId: step.work_order_id, keyId: '', actor: `run ${s.run.id}`, action: { kind: 'cancel', reason: note } }))
-          .catch(() => undefined); // already finished: nothing to withdraw
-      }
-      await this.finishStep(s, step, 'skipped', { note });
+  /**
+   * Ends the forward part of a run: the rest of its steps and checks is skipped, its open work
+   * orders are withdrawn (a timed-out escalation too), and its rollback runs, unless no step ever
+   * started, in which case there is nothing to undo.
+   */
+  private async stop(s: State, status: 'failed' | 'canceled', reason: string, skipNote: string): Promise<Next> {
+    for (const step of s.steps.filter((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status))) await this.finishStep(s, step, 'skipped', { note: skipNote });
+    for (const step of s.steps.filter((x) => x.work_order_id)) {
+      await this.commands.execute(new ActOnWorkOrder({ tenantId: s.run.tenant_id, workOrderId: step.work_order_id!, keyId: '', actor: `run ${s.run.id}`, action: { kind: 'cancel', reason } }))
+        .catch(() => undefined); // already finished: nothing to withdraw
     }
+    const touched = s.steps.some((x) => x.list !== 'rollback' && x.started_at !== null);
+    if (!touched) {
+      for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status))) await this.finishStep(s, step, 'skipped', { note: 'not run: no step had started, nothing to undo' });
+    }
+    const rollingBack = touched && s.steps.some((x) => x.list === 'rollback');
+    await this.moveRun(s, { status, reason, phase: 'rollback' }, rollingBack ? `${reason}; rolling back` : reason);
+    return 'again';
   }
 
   private async succeed(s: State): Promise<Next> {
@@ -366,8 +386,8 @@ export class RunAdvancer {
 
   private async finish(s: State, status: RunStatus, reason: string | null): Promise<Next> {
     const { run } = s;
-    await this.moveRun(s, { status, reason, phase: 'done', finished_at: s.now, due_at: null, lease_until: null, lease_token: null, verify_until: run.verify_until }, status === 'succeeded' ? 'verified' : (reason ?? status));
-    if (run.incident_id && status !== 'succeeded') {
+    await this.moveRun(s, { status, reason, phase: 'done', finished_at: s.now, due_at: null, lease_until: null, lease_token: null }, status === 'succeeded' ? 'verified' : (reason ?? status));
+    if (run.incident_id && status !== 'succeeded' && !(await this.runs.otherActiveRun(run))) {
       await this.commands.execute(new SetIncidentMitigation({ tenantId: run.tenant_id, incidentId: run.incident_id, mitigating: false, reason: `run ${run.id} ${status}` }));
     }
     await this.events.publish(
@@ -397,7 +417,7 @@ export class RunAdvancer {
 
   /** The lease covers the call about to be made, with a margin. */
   private async holdLease(s: State, callMs: number): Promise<void> {
-    await this.setRun(s, { lease_until: new Date(Date.now() + callMs + this.config.runs.leaseMarginMs) });
+    await this.setRun(s, { lease_until: new Date(s.now.getTime() + callMs + this.config.runs.leaseMarginMs) });
   }
 
   /** Releases the lease and sleeps until `at` (null: until something wakes the run). */

@@ -25,7 +25,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly inFlight = new Set<Promise<void>>();
   private poll: NodeJS.Timeout | null = null;
   private sleeper: NodeJS.Timeout | null = null;
-  private pumping = false;
+  private pumping: Promise<void> | null = null;
   private again = false;
   private stopped = true;
 
@@ -54,7 +54,9 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     this.wakeups.wakeLocal = null;
     if (this.poll) clearInterval(this.poll);
     if (this.sleeper) clearTimeout(this.sleeper);
-    // Calls in flight finish (bounded by their timeouts); a run cut off here is taken over after its lease.
+    // A claim in progress settles; calls in flight finish (bounded by their timeouts) and are
+    // stored; a run cut off here is taken over after its lease.
+    await this.pumping;
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -64,9 +66,8 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
       this.again = true;
       return;
     }
-    this.pumping = true;
-    void this.pump().finally(() => {
-      this.pumping = false;
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null;
       if (this.again) {
         this.again = false;
         this.wake();
@@ -80,6 +81,10 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
       const free = this.config.runs.concurrency - this.inFlight.size;
       if (free <= 0 || !this.tx.isOpen) return;
       const claimed = await this.runs.claimDue(free, CLAIM_LEASE_MS);
+      if (this.stopped) {
+        await this.runs.release(claimed.map((c) => c.id)); // claimed while shutting down: leave them to the next replica
+        return;
+      }
       for (const { id, lease_token } of claimed) {
         const work = this.work(id, lease_token).finally(() => {
           this.inFlight.delete(work);
@@ -94,10 +99,8 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async sleepUntilNextDue(): Promise<void> {
-    const next = await this.runs.nextDue();
-    if (!next) return;
-    const ms = next.getTime() - Date.now();
-    if (ms >= this.config.outbox.pollIntervalMs) return; // the poll comes first
+    const ms = await this.runs.msUntilNextDue();
+    if (ms === null || ms >= this.config.outbox.pollIntervalMs) return; // the poll comes first
     if (this.sleeper) clearTimeout(this.sleeper);
     this.sleeper = setTimeout(() => this.wake(), Math.max(1, ms + 1));
     this.sleeper.unref();
@@ -117,6 +120,14 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
           // A worker whose lease lapsed stores nothing: the run's new holder repeats the call.
           const run = await this.runs.lockLeased(runId, token);
           return run ? this.advancer.afterCall(run, await this.runs.steps(runId), made, result) : null;
+        });
+      }
+      if (call) {
+        // Stopping: the call planned last is not made, and costs the step no attempt.
+        const planned: PlannedCall = call;
+        await this.tx.run(async () => {
+          const run = await this.runs.lockLeased(runId, token);
+          if (run) await this.advancer.unplan(run, await this.runs.steps(runId), planned);
         });
       }
     } catch (err) {

@@ -20,17 +20,18 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
   ) {}
 
   execute({ props: p }: FinishWaitingStep): Promise<RunView> {
+    // The token is bound to `<runId>.<stepId>` (the step's webhook-id): a wrong one is refused before any database work.
+    if (p.source.kind === 'result' && !this.tokens.verify(`${p.runId}.${p.stepId}`, p.source.token)) {
+      throw new UnauthorizedException('unknown run or step, or a wrong callback token');
+    }
     return this.tx.run(async () => {
-      // The result callback carries no API key: its token names the tenant, so look the run up by id alone.
+      // The result callback carries no API key: its token names the run, so look it up by id alone.
       const found = p.tenantId ? await this.runs.lock(p.tenantId, p.runId) : await this.lockAny(p.runId);
       const steps = found ? await this.runs.steps(found.id) : [];
       const step = steps.find((s) => s.step_id === p.stepId);
       if (!found || !step) {
         if (p.source.kind === 'result') throw new UnauthorizedException('unknown run or step, or a wrong callback token');
         throw new NotFoundException(`run ${p.runId} or its step ${p.stepId} not found`);
-      }
-      if (p.source.kind === 'result' && !this.tokens.verify(step.webhook_id, p.source.token)) {
-        throw new UnauthorizedException('unknown run or step, or a wrong callback token');
       }
       if (found.phase === 'done') throw new ConflictException(`run ${found.id} is already ${found.status}`);
       const refusal = this.refusal(step, p.source);
@@ -54,7 +55,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       });
       await this.journal.step(found, row, from, `${outcome} (reported by ${this.who(p.source)})${p.note ? `: ${p.note}` : ''}`);
       // Due now: the engine (this replica's or another's) takes the run on from here.
-      const run = await this.runs.updateRun(found.id, { due_at: new Date() });
+      const run = await this.runs.makeDue(found.id);
       this.wakeups.afterCommit();
       return runView(run, await this.runs.steps(run.id));
     });
@@ -71,9 +72,13 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     switch (source.kind) {
       case 'operator':
         return step.status === 'awaiting_operator' ? null : `is ${step.status}, not waiting for an operator`;
-      case 'result':
-        // `call` too: an actuator may report before its 202 answer has been stored.
-        return step.status === 'running' && (waits === 'result' || waits === 'call') && step.runs_as !== 'manual' ? null : `is ${step.status}, not waiting for a result`;
+      case 'result': {
+        if (step.runs_as !== 'webhook' && step.runs_as !== 'check') return `is a ${step.runs_as} step: it takes no actuator result`;
+        // `call` too: an actuator may report before its 202 answer has been stored; and a retry
+        // waiting for its time: the attempt that timed out here may have done the work after all.
+        const waitingForIt = (step.status === 'running' && (waits === 'result' || waits === 'call')) || (step.status === 'pending' && step.attempts > 0);
+        return waitingForIt ? null : `is ${step.status}, not waiting for a result`;
+      }
       case 'work_order':
         return step.status === 'running' && (waits === 'patch' || waits === 'notify') && step.work_order_id === source.workOrderId ? null : `is ${step.status}, not waiting for work order ${source.workOrderId}`;
     }

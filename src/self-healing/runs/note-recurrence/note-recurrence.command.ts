@@ -10,8 +10,10 @@ export class NoteRecurrence extends Command<number> {
   readonly agentId: string | null;
   readonly capability: string | null;
   readonly incidentId: string;
-  constructor(props: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string }) {
+  /** When the incident was reported: one from before a run started is no recurrence of it. */
+  readonly reportedAt: Date;
+  constructor(props: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string; reportedAt: Date }) {
     super();
-    ({ tenantId: this.tenantId, patternId: this.patternId, agentId: this.agentId, capability: this.capability, incidentId: this.incidentId } = props);
+    ({ tenantId: this.tenantId, patternId: this.patternId, agentId: this.agentId, capability: this.capability, incidentId: this.incidentId, reportedAt: this.reportedAt } = props);
   }
 }

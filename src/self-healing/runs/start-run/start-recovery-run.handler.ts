@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, UnprocessableEntityException } from '@nestjs/common';
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-mitigation/set-incident-mitigation.command.js';
@@ -31,7 +31,8 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
   execute({ props: p }: StartRecoveryRun): Promise<RunView> {
     return this.tx.run(async () => {
       const playbook = this.catalog.get(p.playbookId);
-      if (!playbook) throw new Error(`unknown playbook "${p.playbookId}": it is not in the playbook catalog`);
+      // A recovery suggested before its playbook left config/playbooks.json.
+      if (!playbook) throw new UnprocessableEntityException(`playbook "${p.playbookId}" is no longer in the playbook catalog: this recovery cannot run`);
       const incident = p.incidentId ? await this.queries.execute(new GetIncident(p.tenantId, p.incidentId)) : null;
       const pattern = p.patternId ? await this.queries.execute(new GetPattern(p.tenantId, p.patternId)) : null;
       const context: RunContext = {
