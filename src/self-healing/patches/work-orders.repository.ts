@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../../platform/database/newest-first.js';
+import { setColumns } from '../../platform/database/set-columns.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
@@ -44,13 +45,8 @@ export class WorkOrdersRepository {
 
   /** Sets the given columns (and updated_at) and returns the new row. */
   async update(id: string, set: Partial<Record<keyof WorkOrderRow, unknown>>): Promise<WorkOrderRow> {
-    const entries = Object.entries(set);
-    const assignments = entries.map(([column, value], i) => `${column} = $${i + 2}${value !== null && typeof value === 'object' && !(value instanceof Date) ? '::jsonb' : ''}`);
-    const params = entries.map(([, value]) => (value !== null && typeof value === 'object' && !(value instanceof Date) ? JSON.stringify(value) : value));
-    const [row] = await this.tx.query<WorkOrderRow>(
-      `UPDATE work_orders SET ${[...assignments, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`,
-      [id, ...params],
-    );
+    const a = setColumns(set, 2);
+    const [row] = await this.tx.query<WorkOrderRow>(`UPDATE work_orders SET ${a.sql} WHERE id = $1 RETURNING *`, [id, ...a.params]);
     return row;
   }
 

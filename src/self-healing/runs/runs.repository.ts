@@ -1,21 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../../platform/database/newest-first.js';
+import { setColumns } from '../../platform/database/set-columns.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import type { RunRow, RunTransitionRow, StepRow } from './run.view.js';
 
 type Columns<R> = Partial<Record<keyof R, unknown>>;
-
-/** `SET a = $2, b = $3::jsonb …` for an update by key: objects (not Dates) are stored as JSON. */
-function assignments(set: Record<string, unknown>, first: number): { sql: string; params: unknown[] } {
-  const entries = Object.entries(set);
-  const isJson = (v: unknown) => v !== null && typeof v === 'object' && !(v instanceof Date);
-  return {
-    sql: [...entries.map(([c, v], i) => `${c} = $${i + first}${isJson(v) ? '::jsonb' : ''}`), 'updated_at = now()'].join(', '),
-    params: entries.map(([, v]) => (isJson(v) ? JSON.stringify(v) : v)),
-  };
-}
 
 @Injectable()
 export class RunsRepository {
@@ -88,13 +79,13 @@ export class RunsRepository {
   }
 
   async updateRun(id: string, set: Columns<RunRow>): Promise<RunRow> {
-    const a = assignments(set, 2);
+    const a = setColumns(set, 2);
     const [row] = await this.tx.query<RunRow>(`UPDATE recovery_runs SET ${a.sql} WHERE id = $1 RETURNING *`, [id, ...a.params]);
     return row;
   }
 
   async updateStep(runId: string, stepId: string, set: Columns<StepRow>): Promise<StepRow> {
-    const a = assignments(set, 3);
+    const a = setColumns(set, 3);
     const [row] = await this.tx.query<StepRow>(
       `UPDATE recovery_run_steps SET ${a.sql} WHERE run_id = $1 AND step_id = $2 RETURNING *`,
       [runId, stepId, ...a.params],
