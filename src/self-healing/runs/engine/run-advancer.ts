@@ -16,7 +16,7 @@ import { RunJournal } from '../run.journal.js';
 import { FINISHED_STEP, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { StepCallbackTokens } from './step-callback-tokens.js';
-import { checkBindings, evaluate } from './step-conditions.js';
+import { checkFailure, evaluate } from './step-conditions.js';
 
 /** One HTTP call the engine makes after the deciding transaction has committed. */
 export interface PlannedCall {
@@ -274,11 +274,9 @@ export class RunAdvancer {
     const output = { status: r.status, body: r.body };
     switch (r.outcome) {
       case 'succeeded': {
-        if (step.kind !== 'check') return this.finishStep(s, step, 'succeeded', { output });
-        const verdict = evaluate(step.condition!, checkBindings(r.status, r.body));
-        if ('value' in verdict && verdict.value) return this.finishStep(s, step, 'succeeded', { output });
-        const error = 'value' in verdict ? `check failed: ${step.condition} is false` : `check failed: ${verdict.error}`;
-        await this.stepFailed(s, step, 'failed', error, output);
+        const failure = step.kind === 'check' ? checkFailure(step.condition!, r.status, r.body) : null;
+        if (failure === null) return this.finishStep(s, step, 'succeeded', { output });
+        await this.stepFailed(s, step, 'failed', failure, output);
         return;
       }
       case 'failed':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkBindings, evaluate } from './step-conditions.js';
+import { checkBindings, checkFailure, evaluate } from './step-conditions.js';
 
 describe('playbook conditions', () => {
   it('reads a check response: status as an int, the body as JSON', () => {
@@ -11,6 +11,12 @@ describe('playbook conditions', () => {
   it('says why when it cannot decide', () => {
     expect(evaluate('response.body.healthy == true', checkBindings(200, 'not json'))).toHaveProperty('error');
     expect(evaluate('response.status', checkBindings(200, null))).toEqual({ error: 'the expression gave bigint, not a bool' });
+  });
+
+  it('a check fails with its reason, or passes', () => {
+    expect(checkFailure('response.body.healthy == true', 200, { healthy: true })).toBeNull();
+    expect(checkFailure('response.body.healthy == true', 200, { healthy: false })).toBe('check failed: response.body.healthy == true is false');
+    expect(checkFailure('response.body.healthy == true', 200, 'garbage')).toMatch(/^check failed: /);
   });
 
   it('branches on an earlier step: when over steps', () => {

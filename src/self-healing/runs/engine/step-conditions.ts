@@ -33,6 +33,13 @@ export function checkBindings(status: number | null, body: unknown) {
   return { response: { status: status === null ? null : BigInt(status), body } };
 }
 
+/** A check's verdict on an answer: null when its condition holds, else why the check failed. */
+export function checkFailure(condition: string, status: number | null, body: unknown): string | null {
+  const verdict = evaluate(condition, checkBindings(status, body));
+  if ('value' in verdict) return verdict.value ? null : `check failed: ${condition} is false`;
+  return `check failed: ${verdict.error}`;
+}
+
 function toCel(v: unknown, depth = 0): unknown {
   if (depth > 32 || v === null || v === undefined) return null;
   if (Array.isArray(v)) return celList(v.map((x) => toCel(x, depth + 1)) as CelInput[]);

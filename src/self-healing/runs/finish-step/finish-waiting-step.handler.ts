@@ -2,7 +2,7 @@ import { ConflictException, NotFoundException, UnauthorizedException } from '@ne
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { StepCallbackTokens } from '../engine/step-callback-tokens.js';
-import { checkBindings, evaluate } from '../engine/step-conditions.js';
+import { checkFailure } from '../engine/step-conditions.js';
 import { RunJournal } from '../run.journal.js';
 import { runView, type RunView, type StepRow } from '../run.view.js';
 import { RunWakeups } from '../run-wakeups.js';
@@ -40,12 +40,10 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       let outcome = p.outcome;
       let error = outcome === 'failed' ? (p.note ?? `reported failed by ${this.who(p.source)}`) : null;
       // A check's late result is judged by the check's condition, as an immediate answer would be.
-      if (step.runs_as === 'check' && outcome === 'succeeded') {
-        const verdict = evaluate(step.condition!, checkBindings(200, p.output ?? null));
-        if (!('value' in verdict) || !verdict.value) {
-          outcome = 'failed';
-          error = 'value' in verdict ? `check failed: ${step.condition} is false` : `check failed: ${verdict.error}`;
-        }
+      const failure = step.runs_as === 'check' && outcome === 'succeeded' ? checkFailure(step.condition!, 200, p.output ?? null) : null;
+      if (failure !== null) {
+        outcome = 'failed';
+        error = failure;
       }
       const from = step.status;
       const row = await this.runs.updateStep(step.run_id, step.step_id, {
