@@ -120,8 +120,8 @@ export class PatchesController {
   async listRuns(@Query() q: ListPatchRunsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
     const rows = await this.runs.list(p.tenantId, { status: q.status }, decodeCursor(q.cursor), limit + 1);
-    const steps = await this.runs.stepsOf(rows.slice(0, limit).map((r) => r.id));
-    return pageOf(rows, limit, (r) => patchRunView(r, steps.filter((s) => s.run_id === r.id)), (r) => encodeCursor(r.created_at, r.id));
+    const steps = await this.runs.stepsByRun(rows.slice(0, limit).map((r) => r.id));
+    return pageOf(rows, limit, (r) => patchRunView(r, steps.get(r.id)!), (r) => encodeCursor(r.created_at, r.id));
   }
 
   @Get('runs/:id')

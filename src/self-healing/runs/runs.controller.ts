@@ -24,9 +24,8 @@ export class RunsController {
   async list(@Query() q: ListRunsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
     const rows = await this.runs.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    const steps = await this.runs.stepsOf(page.map((r) => r.id));
-    return pageOf(rows, limit, (r) => runView(r, steps.filter((s) => s.run_id === r.id)), (r) => encodeCursor(r.created_at, r.id));
+    const steps = await this.runs.stepsByRun(rows.slice(0, limit).map((r) => r.id));
+    return pageOf(rows, limit, (r) => runView(r, steps.get(r.id)), (r) => encodeCursor(r.created_at, r.id));
   }
 
   @Get(':id')

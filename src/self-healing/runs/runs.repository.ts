@@ -8,6 +8,9 @@ import type { RunRow, RunTransitionRow, StepRow } from './run.view.js';
 
 type Columns<R> = Partial<Record<keyof R, unknown>>;
 
+/** A run's steps in the order they run: its steps, then its checks, then its rollback. */
+const STEP_ORDER = `CASE list WHEN 'steps' THEN 0 WHEN 'verify' THEN 1 ELSE 2 END, position`;
+
 @Injectable()
 export class RunsRepository {
   constructor(private readonly tx: TransactionHost) {}
@@ -56,19 +59,15 @@ export class RunsRepository {
   }
 
   steps(runId: string): Promise<StepRow[]> {
-    return this.tx.query<StepRow>(
-      `SELECT * FROM recovery_run_steps WHERE run_id = $1
-        ORDER BY CASE list WHEN 'steps' THEN 0 WHEN 'verify' THEN 1 ELSE 2 END, position`,
-      [runId],
-    );
+    return this.tx.query<StepRow>(`SELECT * FROM recovery_run_steps WHERE run_id = $1 ORDER BY ${STEP_ORDER}`, [runId]);
   }
 
-  stepsOf(runIds: string[]): Promise<StepRow[]> {
-    return this.tx.query<StepRow>(
-      `SELECT * FROM recovery_run_steps WHERE run_id = ANY($1::uuid[])
-        ORDER BY run_id, CASE list WHEN 'steps' THEN 0 WHEN 'verify' THEN 1 ELSE 2 END, position`,
-      [runIds],
-    );
+  /** The steps of several runs (a page of a list), by run. */
+  async stepsByRun(runIds: string[]): Promise<Map<string, StepRow[]>> {
+    const rows = await this.tx.query<StepRow>(`SELECT * FROM recovery_run_steps WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, ${STEP_ORDER}`, [runIds]);
+    const byRun = new Map<string, StepRow[]>(runIds.map((id) => [id, []]));
+    for (const row of rows) byRun.get(row.run_id)!.push(row);
+    return byRun;
   }
 
   transitions(runId: string): Promise<RunTransitionRow[]> {

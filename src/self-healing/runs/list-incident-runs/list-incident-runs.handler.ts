@@ -13,7 +13,7 @@ export class ListIncidentRunsHandler implements IQueryHandler<ListIncidentRuns> 
 
   async execute(q: ListIncidentRuns): Promise<RunView[]> {
     const rows = await this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`, [q.tenantId, q.incidentId]);
-    const steps = await this.runs.stepsOf(rows.map((r) => r.id));
-    return rows.map((r) => runView(r, steps.filter((s) => s.run_id === r.id)));
+    const steps = await this.runs.stepsByRun(rows.map((r) => r.id));
+    return rows.map((r) => runView(r, steps.get(r.id)));
   }
 }
