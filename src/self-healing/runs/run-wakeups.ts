@@ -20,8 +20,7 @@ export class RunWakeups {
   ) {}
 
   afterCommit(): void {
-    if (this.tx.inTransaction) this.tx.afterCommit(() => this.wakeLocal?.());
-    else queueMicrotask(() => this.wakeLocal?.());
+    this.tx.afterCommit(() => this.wakeLocal?.());
     this.notifier.notifyAfterCommit(RUN_ENGINE_CHANNEL);
   }
 }

@@ -45,8 +45,11 @@ export interface RunRow {
   started_at: Date | null;
   finished_at: Date | null;
   updated_at: Date;
-  /** Set by the engine's lock (RunsRepository.lockLeased): the database's time then. */
-  locked_at?: Date;
+}
+
+/** A run as the engine holds it (RunsRepository.lockLeased): with the database's time when it was locked, the engine's "now". */
+export interface LeasedRun extends RunRow {
+  locked_at: Date;
 }
 
 /** What the run's webhook payloads say about the incident and pattern, fixed when the run starts. */

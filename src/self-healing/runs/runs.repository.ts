@@ -4,7 +4,7 @@ import { setColumns } from '../../platform/database/set-columns.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
-import type { RunRow, RunTransitionRow, StepRow } from './run.view.js';
+import type { LeasedRun, RunRow, RunTransitionRow, StepRow } from './run.view.js';
 
 type Columns<R> = Partial<Record<keyof R, unknown>>;
 
@@ -45,16 +45,19 @@ export class RunsRepository {
     return row ?? null;
   }
 
-  /** Locks the run: every change of a run and its steps happens under this lock. */
-  async lock(tenantId: string, id: string): Promise<RunRow | null> {
-    const [row] = await this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, id]);
+  /**
+   * Locks the run: every change of a run and its steps happens under this lock. Without a tenant
+   * only for a caller the run's own token authenticated (an actuator's late result).
+   */
+  async lock(tenantId: string | null, id: string): Promise<RunRow | null> {
+    const [row] = await this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE id = $2 AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE`, [tenantId, id]);
     return row ?? null;
   }
 
   /** Locks the run only if this worker's lease on it still holds: a worker whose lease lapsed changes nothing. */
-  async lockLeased(id: string, token: string): Promise<RunRow | null> {
+  async lockLeased(id: string, token: string): Promise<LeasedRun | null> {
     // With the database's clock, read once the lock is held: the engine's "now".
-    const [row] = await this.tx.query<RunRow>(`SELECT *, clock_timestamp() AS locked_at FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE`, [id, token]);
+    const [row] = await this.tx.query<LeasedRun>(`SELECT *, clock_timestamp() AS locked_at FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE`, [id, token]);
     return row ?? null;
   }
 
@@ -136,12 +139,6 @@ export class RunsRepository {
          FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())`,
     );
     return row?.ms ?? null;
-  }
-
-  /** The database's clock: every due time and lease is set and compared by it, whatever the app's clock says. */
-  async now(): Promise<Date> {
-    const [row] = await this.tx.query<{ now: Date }>(`SELECT clock_timestamp() AS now`);
-    return row.now;
   }
 
   /** Gives claims back unused. */

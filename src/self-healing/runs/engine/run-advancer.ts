@@ -13,7 +13,7 @@ import { BuildWorkOrderContext } from '../../patches/build-work-order-context/bu
 import { CreateWorkOrder } from '../../patches/create-work-order/create-work-order.command.js';
 import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
 import { RunJournal } from '../run.journal.js';
-import { FINISHED_STEP, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
+import { FINISHED_STEP, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
@@ -61,23 +61,16 @@ export class RunAdvancer {
   ) {}
 
   /** Moves the run on as far as it can go now. */
-  async advance(run: RunRow, steps: StepRow[]): Promise<PlannedCall | null> {
-    const s: State = { run, steps, now: run.locked_at ?? (await this.runs.now()) };
-    // Bounded: every pass finishes a step or changes the run, and a playbook has few of either.
-    for (let pass = 0; pass < 500; pass++) {
-      const next = await this.next(s);
-      if (next === 'idle') return null;
-      if (next !== 'again') return next;
-    }
-    throw new Error(`run ${run.id} did not settle`);
+  advance(run: LeasedRun, steps: StepRow[]): Promise<PlannedCall | null> {
+    return this.settle({ run, steps, now: run.locked_at });
   }
 
   /**
    * The engine is stopping and will not make `call`: the step goes back to pending with its
    * attempt returned, and the run is due again at once, for whichever replica runs next.
    */
-  async unplan(run: RunRow, steps: StepRow[], call: PlannedCall): Promise<void> {
-    const s: State = { run, steps, now: run.locked_at ?? (await this.runs.now()) };
+  async unplan(run: LeasedRun, steps: StepRow[], call: PlannedCall): Promise<void> {
+    const s: State = { run, steps, now: run.locked_at };
     const step = steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'step' && step.status === 'running' && step.waiting_for === 'call') {
       await this.moveStep(s, step, { status: 'pending', waiting_for: null, attempts: step.attempts - 1 }, 'not called: the service is shutting down');
@@ -86,8 +79,8 @@ export class RunAdvancer {
   }
 
   /** Stores the answer to a call made for this run, then moves on. */
-  async afterCall(run: RunRow, steps: StepRow[], call: PlannedCall, result: ActuatorCallResult): Promise<PlannedCall | null> {
-    const s: State = { run, steps, now: run.locked_at ?? (await this.runs.now()) };
+  async afterCall(run: LeasedRun, steps: StepRow[], call: PlannedCall, result: ActuatorCallResult): Promise<PlannedCall | null> {
+    const s: State = { run, steps, now: run.locked_at };
     const step = steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'notify') {
       if (step.status === 'running' && step.waiting_for === 'notify') {
@@ -97,7 +90,17 @@ export class RunAdvancer {
     } else if (step.status === 'running' && step.waiting_for === 'call') {
       await this.storeAnswer(s, step, result);
     } // else: a late result or a cancel finished the step while the call was out; its answer changes nothing.
-    return this.advance(s.run, s.steps);
+    return this.settle(s);
+  }
+
+  private async settle(s: State): Promise<PlannedCall | null> {
+    // Bounded: every pass finishes a step or changes the run, and a playbook has few of either.
+    for (let pass = 0; pass < 500; pass++) {
+      const next = await this.next(s);
+      if (next === 'idle') return null;
+      if (next !== 'again') return next;
+    }
+    throw new Error(`run ${s.run.id} did not settle`);
   }
 
   private async next(s: State): Promise<Next> {

@@ -26,7 +26,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     }
     return this.tx.run(async () => {
       // The result callback carries no API key: its token names the run, so look it up by id alone.
-      const found = p.tenantId ? await this.runs.lock(p.tenantId, p.runId) : await this.lockAny(p.runId);
+      const found = await this.runs.lock(p.tenantId, p.runId);
       const steps = found ? await this.runs.steps(found.id) : [];
       const step = steps.find((s) => s.step_id === p.stepId);
       if (!found || !step) {
@@ -57,11 +57,6 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       this.wakeups.afterCommit();
       return runView(run, await this.runs.steps(run.id));
     });
-  }
-
-  private async lockAny(runId: string) {
-    const [row] = await this.tx.query<{ tenant_id: string }>(`SELECT tenant_id FROM recovery_runs WHERE id = $1`, [runId]);
-    return row ? this.runs.lock(row.tenant_id, runId) : null;
   }
 
   /** Why this source may not finish the step now; null when it may. */
