@@ -4,7 +4,7 @@ import { setColumns } from '../../platform/database/set-columns.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
-import type { LeasedRun, RunRow, RunTransitionRow, StepRow } from './run.view.js';
+import { VERDICT_STATUSES, type LeasedRun, type RunRow, type RunTransitionRow, type StepRow } from './run.view.js';
 
 type Columns<R> = Partial<Record<keyof R, unknown>>;
 
@@ -190,10 +190,9 @@ export class RunsRepository {
   async verifiedSuccessRate(tenantId: string, patternId: string): Promise<number | null> {
     // A run that failed is a verdict at once, while its rollback still runs (it may wait on a person).
     const [row] = await this.tx.query<{ succeeded: number; finished: number }>(
-      `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-              count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'rolled_back', 'rollback_failed'))::int AS finished
+      `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded, count(*) FILTER (WHERE status = ANY($3::text[]))::int AS finished
          FROM recovery_runs WHERE tenant_id = $1 AND pattern_id = $2`,
-      [tenantId, patternId],
+      [tenantId, patternId, VERDICT_STATUSES],
     );
     return row.finished === 0 ? null : row.succeeded / row.finished;
   }
