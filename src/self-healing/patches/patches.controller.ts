@@ -6,7 +6,7 @@ import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { ActOnWorkOrder, type WorkOrderAction } from './act-on-work-order/act-on-work-order.command.js';
 import { GetRunStats } from '../runs/run-stats/get-run-stats.query.js';
-import { runView, type RunRow, type StepRow } from '../runs/run.view.js';
+import { runView, workOrderOf, type RunRow, type StepRow } from '../runs/run.view.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { CompleteDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
 import { TriggerPlaybook } from './trigger/trigger-playbook.command.js';
@@ -137,6 +137,6 @@ export class PatchesController {
 }
 
 function patchRunView(run: RunRow, steps: StepRow[]) {
-  const workOrderId = steps.find((s) => s.work_order_id)?.work_order_id ?? null;
+  const workOrderId = workOrderOf(steps);
   return { ...runView(run, steps), escalatedToCoding: workOrderId !== null, workOrderId };
 }

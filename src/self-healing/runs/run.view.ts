@@ -103,6 +103,9 @@ export interface RunTransitionRow {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */
+export const workOrderOf = (steps: StepRow[]): string | null => steps.find((s) => s.work_order_id)?.work_order_id ?? null;
+
 export const stepView = (s: StepRow) => ({
   id: s.step_id,
   list: s.list,

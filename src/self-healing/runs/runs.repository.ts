@@ -155,9 +155,10 @@ export class RunsRepository {
     return rows.length > 0;
   }
 
-  /** Makes a run due now (by the database's clock): the engine takes it on from here. */
-  async makeDue(id: string): Promise<RunRow> {
-    const [row] = await this.tx.query<RunRow>(`UPDATE recovery_runs SET due_at = now(), updated_at = now() WHERE id = $1 RETURNING *`, [id]);
+  /** Makes a run due now (by the database's clock), setting `set` with it: the engine takes it on from here. */
+  async makeDue(id: string, set: Columns<RunRow> = {}): Promise<RunRow> {
+    const a = setColumns(set, 2);
+    const [row] = await this.tx.query<RunRow>(`UPDATE recovery_runs SET ${a.sql}, due_at = now() WHERE id = $1 RETURNING *`, [id, ...a.params]);
     return row;
   }
 

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
 import type { PlaybookCatalog } from '../../recovery/playbook-catalog.js';
-import type { RunRow, StepRow } from '../../runs/run.view.js';
+import { workOrderOf, type RunRow, type StepRow } from '../../runs/run.view.js';
 import { RunsRepository } from '../../runs/runs.repository.js';
 import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
 import { TriggerPlaybook, type TriggeredRun } from './trigger-playbook.command.js';
@@ -36,13 +36,13 @@ export class TriggerPlaybookHandler implements ICommandHandler<TriggerPlaybook> 
       run = (await this.runs.find(c.tenantId, started.id))!;
       steps = await this.runs.steps(run.id);
     }
-    const workOrderId = steps.find((s) => s.work_order_id)?.work_order_id ?? null;
+    const workOrderId = workOrderOf(steps);
     return { runId: run.id, playbookId: playbook.id, status: run.status, escalatedToCoding: workOrderId !== null, workOrderId };
   }
 }
 
 function settled(run: RunRow, steps: StepRow[]): boolean {
   if (run.phase === 'done' || run.phase === 'watch') return true;
-  if (run.status === 'awaiting_patch' && steps.some((s) => s.work_order_id)) return true;
+  if (run.status === 'awaiting_patch' && workOrderOf(steps) !== null) return true;
   return run.status === 'awaiting_operator';
 }

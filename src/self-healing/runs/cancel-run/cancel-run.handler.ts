@@ -23,8 +23,7 @@ export class CancelRunHandler implements ICommandHandler<CancelRun> {
       if (found.phase === 'done' || found.phase === 'rollback') throw new ConflictException(`run ${found.id} is already ${found.status}${found.phase === 'rollback' ? ' and rolling back' : ''}`);
       if (found.cancel_requested_by) throw new ConflictException(`run ${found.id} is already being canceled by ${found.cancel_requested_by}`);
       // The engine cancels it at its next turn: at once, or after the call in flight.
-      await this.runs.updateRun(found.id, { cancel_requested_by: c.actor });
-      const run = await this.runs.makeDue(found.id);
+      const run = await this.runs.makeDue(found.id, { cancel_requested_by: c.actor });
       await this.journal.note(run, `cancel requested by ${c.actor}`);
       this.wakeups.afterCommit();
       return runView(run, await this.runs.steps(run.id));
