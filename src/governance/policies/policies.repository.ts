@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { newestFirst } from '../../platform/database/newest-first.js';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
@@ -160,23 +161,9 @@ export class PoliciesRepository {
 
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(tenantId: string, filters: PolicyFilters, cursor: Cursor | null, limit: number): Promise<PolicyRow[]> {
-    const where = ['tenant_id = $1'];
-    const params: unknown[] = [tenantId];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filters.status) add('status = ?', filters.status);
-    if (filters.sourceType) add('source_type = ?', filters.sourceType);
-    if (filters.sourcePatternId) add('source_pattern_id = ?', filters.sourcePatternId);
-    if (cursor) {
-      params.push(cursor.at, cursor.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit);
-    return this.tx.query<PolicyRow>(
-      `SELECT * FROM policy_rules WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
+    const q = newestFirst('policy_rules', tenantId, [
+      ['status = ?', filters.status || undefined], ['source_type = ?', filters.sourceType || undefined], ['source_pattern_id = ?', filters.sourcePatternId || undefined],
+    ], cursor, limit);
+    return this.tx.query<PolicyRow>(q.sql, q.params);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { newestFirst } from '../../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import type { CalculatedAdjustment } from './adjustment-calculator.js';
@@ -204,23 +205,9 @@ export class RoutingRepository {
 
   /** Newest first, keyset-paginated on (created_at, id). */
   async listAdjustments(tenantId: string, filters: AdjustmentFilters, cursor: Cursor | null, limit: number): Promise<AdjustmentRow[]> {
-    const where = ['tenant_id = $1'];
-    const params: unknown[] = [tenantId];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filters.agentId) add('agent_id = ?', filters.agentId);
-    if (filters.policyId) add('source_policy_id = ?', filters.policyId);
-    if (filters.active !== undefined) add('is_active = ?', filters.active);
-    if (cursor) {
-      params.push(cursor.at, cursor.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit);
-    return this.tx.query<AdjustmentRow>(
-      `SELECT * FROM routing_adjustments WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
+    const q = newestFirst('routing_adjustments', tenantId, [
+      ['agent_id = ?', filters.agentId || undefined], ['source_policy_id = ?', filters.policyId || undefined], ['is_active = ?', filters.active],
+    ], cursor, limit);
+    return this.tx.query<AdjustmentRow>(q.sql, q.params);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { newestFirst } from '../../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 
@@ -124,23 +125,9 @@ export class RecoveryRepository {
   }
 
   async list(tenantId: string, f: { status?: string; patternId?: string; incidentId?: string }, cursor: Cursor | null, limit: number): Promise<RecoveryRow[]> {
-    const params: unknown[] = [tenantId];
-    const where = ['tenant_id = $1'];
-    const add = (sql: string, v: unknown) => {
-      params.push(v);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (f.status) add('status = ?', f.status);
-    if (f.patternId) add('source_pattern_id = ?', f.patternId);
-    if (f.incidentId) add('source_incident_id = ?', f.incidentId);
-    if (cursor) {
-      params.push(cursor.at, cursor.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit);
-    return this.tx.query<RecoveryRow>(
-      `SELECT * FROM recovery_candidates WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
+    const q = newestFirst('recovery_candidates', tenantId, [
+      ['status = ?', f.status || undefined], ['source_pattern_id = ?', f.patternId || undefined], ['source_incident_id = ?', f.incidentId || undefined],
+    ], cursor, limit);
+    return this.tx.query<RecoveryRow>(q.sql, q.params);
   }
 }
