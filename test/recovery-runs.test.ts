@@ -280,8 +280,10 @@ describe('recovery runs', () => {
     expect(accepted.body.cancelRequestedBy).toBeTruthy();
     const rolling = await eventually(async () => {
       const r = await get(`/runs/${started.id}`, key);
-      return r.status === 'canceled' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
+      return r.phase === 'rollback' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
     }, 'the cancel and the rollback step');
+    // The rollback waits for a person: listed as such, with no verdict (a cancel says nothing about the fix).
+    expect(rolling).toMatchObject({ status: 'awaiting_operator', verdict: null, reason: expect.stringContaining('canceled by') });
     expect(rolling.steps.slice(0, 4).map((s: { status: string }) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
     await app.http.post(`/runs/${started.id}/steps/restore_batch/complete`).set(auth(key)).send({ outcome: 'succeeded' }).expect(200);
     const run = await eventually(async () => {
@@ -436,10 +438,11 @@ describe('recovery runs: the run timeout', () => {
     const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${started.id}`).set(auth(key))).body;
-      return r.status === 'failed' ? r : null;
+      return r.verdict === 'failed' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
     }, 'the run to time out');
     expect(run.reason).toMatch(/^timed_out: the run did not get through its steps and checks within 1000 ms/);
-    expect(run.phase).toBe('rollback');
+    // Its rollback waits for a person: the run says so (DESIGN §8), its verdict is already failed.
+    expect(run).toMatchObject({ phase: 'rollback', status: 'awaiting_operator' });
     expect(run.steps.map((s: { status: string }) => s.status)).toEqual(['timed_out', 'skipped', 'skipped', 'skipped', 'awaiting_operator']);
   });
 
@@ -449,7 +452,7 @@ describe('recovery runs: the run timeout', () => {
     expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${triggered.runId}`).set(auth(key))).body;
-      return r.status === 'failed' ? r : null;
+      return r.verdict === 'failed' ? r : null;
     }, 'the escalated run to time out');
     expect(run.reason).toMatch(/^timed_out/);
     const order = (await app.http.get(`/patches/work-orders/${triggered.workOrderId}`).set(auth(key)).expect(200)).body;

@@ -16,6 +16,7 @@ import { ResolveIncidentHandler } from './lifecycle/resolve-incident/resolve-inc
 import { SetIncidentMitigationHandler } from './lifecycle/set-mitigation/set-incident-mitigation.handler.js';
 import { LinkIncidentToPatternHandler } from './link-pattern/link-incident-to-pattern.handler.js';
 import { MovePatternIncidentsHandler } from './move-pattern-incidents/move-pattern-incidents.handler.js';
+import { FindRecurrenceHandler } from './recurrence/find-recurrence.handler.js';
 import { RecordDecisionHandler } from './record-decision/record-decision.handler.js';
 import { ReportIncidentHandler } from './report-incident/report-incident.handler.js';
 import { GetIncidentTimelineHandler } from './timeline/get-incident-timeline.handler.js';
@@ -42,6 +43,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     ResolveIncidentHandler,
     SetIncidentMitigationHandler,
     FindUnresolvedIncidentByFingerprintHandler,
+    FindRecurrenceHandler,
   ],
 })
 export class IncidentsModule {}

@@ -28,7 +28,9 @@ import { RunAdvancer } from './runs/engine/run-advancer.js';
 import { RunEngine } from './runs/engine/run-engine.js';
 import { StepCallbackTokens } from './runs/engine/step-callback-tokens.js';
 import { FinishWaitingStepHandler } from './runs/finish-step/finish-waiting-step.handler.js';
+import { AlertRepeatedHandler } from './runs/note-recurrence/alert-repeated.handler.js';
 import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
+import { KillSwitchOffHandler } from './runs/resume-paused/kill-switch-off.handler.js';
 import { WorkOrderFinishedHandler } from './runs/resume-after-patch/work-order-finished.handler.js';
 import { RunJournal } from './runs/run.journal.js';
 import { RunWakeups } from './runs/run-wakeups.js';
@@ -74,6 +76,8 @@ import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
     FinishWaitingStepHandler,
     CancelRunHandler,
     NoteRecurrenceHandler,
+    AlertRepeatedHandler,
+    KillSwitchOffHandler,
     WorkOrderFinishedHandler,
     GetRunStatsHandler,
     ListIncidentRunsHandler,

@@ -14,8 +14,10 @@ export type WaitingFor = 'call' | 'result' | 'timer' | 'operator' | 'notify' | '
 export type StepListName = 'steps' | 'verify' | 'rollback';
 
 export const FINISHED_STEP: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'timed_out'];
-/** A finished run's outcome: these say whether the fix worked (canceled says nothing). */
-export const VERDICT_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'rolled_back', 'rollback_failed'];
+/** Whether the fix worked, stored when it is known (a failed run's rollback may still run, or wait for a person); a canceled run has none. */
+export type RunVerdict = 'succeeded' | 'failed';
+/** Phases of a run still trying to fix: its incident is mitigating, and it is the agent's active run (guardrail one_active_run). */
+export const ACTIVE_PHASES: readonly RunPhase[] = ['steps', 'verify', 'watch'];
 
 export interface RunRow {
   id: string;
@@ -31,13 +33,20 @@ export interface RunRow {
   status: RunStatus;
   phase: RunPhase;
   reason: string | null;
+  verdict: RunVerdict | null;
+  verdict_at: Date | null;
   params: Record<string, unknown>;
   context: RunContext;
   cancel_requested_by: string | null;
   recurrence_incident_id: string | null;
+  recurrence_reason: string | null;
   paused_reason: string | null;
   deadline_at: Date;
+  /** When the steps were through: the recurrence window runs from here to verify_until. */
+  verify_from: Date | null;
   verify_until: Date | null;
+  /** The playbook waits for monitoring to resolve the incident inside the window (an incident from monitoring only). */
+  await_resolution: boolean;
   due_at: Date | null;
   lease_until: Date | null;
   lease_token: string | null;
@@ -80,6 +89,8 @@ export interface StepRow {
   status: StepStatus;
   waiting_for: WaitingFor | null;
   attempts: number;
+  /** Calls whose answer was lost (the service stopped mid-call) and that were repeated: not attempts. */
+  interrupted_calls: number;
   output: unknown;
   error: string | null;
   webhook_id: string;
@@ -117,6 +128,7 @@ export const stepView = (s: StepRow) => ({
   waitingFor: s.waiting_for,
   attempts: s.attempts,
   maxAttempts: s.max_attempts,
+  interruptedCalls: s.interrupted_calls,
   output: s.output ?? null,
   error: s.error,
   workOrderId: s.work_order_id,
@@ -132,6 +144,8 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   status: r.status,
   phase: r.phase,
   reason: r.reason,
+  verdict: r.verdict,
+  verdictAt: iso(r.verdict_at),
   incidentId: r.incident_id,
   recoveryId: r.recovery_id,
   patternId: r.pattern_id,
@@ -142,7 +156,9 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   startedBy: r.started_by,
   pausedReason: r.paused_reason,
   cancelRequestedBy: r.cancel_requested_by,
+  verifyFrom: iso(r.verify_from),
   verifyUntil: iso(r.verify_until),
+  awaitResolution: r.await_resolution,
   deadlineAt: r.deadline_at.toISOString(),
   createdAt: r.created_at.toISOString(),
   startedAt: iso(r.started_at),

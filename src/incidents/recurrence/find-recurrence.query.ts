@@ -1,0 +1,34 @@
+import { Query } from '@nestjs/cqrs';
+
+/** What the incidents say about a fix's watch window: whether the fault came back inside it (DESIGN §8 "recurrence"). */
+export interface RecurrenceEvidence {
+  /** The first new incident of the pattern on the agent and capability that occurred inside the window. */
+  newIncident: { id: string; occurredAt: string } | null;
+  /** When the fixed incident's alert last fired again, if that was at or after the window's start. */
+  refiredAt: string | null;
+  /** Incidents on the agent and capability that occurred inside the window and are not filed under a pattern yet. */
+  unfiled: number;
+  /** When monitoring resolved the fixed incident, if it did. */
+  resolvedByMonitoringAt: string | null;
+}
+
+/**
+ * Judged by when things occurred, not when they were processed: an incident reported with an
+ * `occurredAt` inside [from, until) counts however late bridge 1 or 2 get to it.
+ */
+export class FindRecurrence extends Query<RecurrenceEvidence> {
+  readonly tenantId: string;
+  /** The incident the fix was for (null: a run without one). */
+  readonly incidentId: string | null;
+  /** Null: a run without a pattern, whose fault cannot come back as a new incident of it. */
+  readonly patternId: string | null;
+  readonly agentId: string | null;
+  readonly capability: string | null;
+  readonly from: Date;
+  readonly until: Date;
+
+  constructor(props: { tenantId: string; incidentId: string | null; patternId: string | null; agentId: string | null; capability: string | null; from: Date; until: Date }) {
+    super();
+    ({ tenantId: this.tenantId, incidentId: this.incidentId, patternId: this.patternId, agentId: this.agentId, capability: this.capability, from: this.from, until: this.until } = props);
+  }
+}
