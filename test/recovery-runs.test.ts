@@ -127,7 +127,8 @@ describe('recovery runs', () => {
     expect(held.recovery).toMatchObject({ status: 'pending_review', confidence: 0.95 });
     expect((await get(`/runs?incidentId=${held.incidentId}`, key)).items).toEqual([]);
     const timeline = JSON.stringify(await get(`/incidents/${held.incidentId}/timeline`, key));
-    expect(timeline).toContain('queued for review: memory_cleanup (confidence 0.95), held by guardrail runs_per_hour: 1 automatic run in the last hour (limit 1)');
+    expect(timeline).toContain('memory_cleanup (confidence 0.95) held by guardrail runs_per_hour: 1 automatic run in the last hour (limit 1) (trusted: ');
+    expect((await get(`/recoveries/${held.recovery.id}`, key)).decision).toMatchObject({ autoApplied: false, heldBy: { guardrail: 'runs_per_hour' }, evidence: { trusted: true } });
     // An operator may still run it by hand: guardrails hold back automatic runs only.
     expect((await approve(held.recovery.id, key)).automatic).toBe(false);
   });
@@ -294,7 +295,7 @@ describe('recovery runs', () => {
     expect((await app.http.post(`/runs/${started.id}/cancel`).set(auth(key))).status).toBe(409);
   });
 
-  it('auto-applied runs teach the template: its confidence is the verified success rate, so a failing fix stops auto-applying', async () => {
+  it('auto-applied runs teach the template: a verified run and a failed one move its confidence, and a fresh failure holds it for review', async () => {
     const key = await app.keyFor('runs-learn', 'admin');
     const ops = await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201);
     receiver.setSecret(ops.body.secret);
@@ -316,12 +317,15 @@ describe('recovery runs', () => {
     expect((await finished(okRun.id, key)).status).toBe('succeeded');
 
     const bad = await incident(key, 'OutOfMemoryError', 'agent-bad');
-    expect(bad.recovery).toMatchObject({ status: 'applied', confidence: 1 }); // 1 of 1 verified
+    expect(bad.recovery).toMatchObject({ status: 'applied', decision: { autoApplied: true, reason: expect.stringMatching(/^auto-applied: 1 of the last 1 runs verified/) } });
+    expect(bad.recovery.confidence).toBeGreaterThan(0.95); // a verified run raised it
     const badRun = (await get(`/runs?incidentId=${bad.incidentId}`, key)).items[0];
     expect((await finished(badRun.id, key)).status).toBe('rolled_back');
 
     const next = await incident(key, 'OutOfMemoryError', 'agent-next');
-    expect(next.recovery).toMatchObject({ status: 'pending_review', confidence: 0.5 }); // 1 of 2: no longer trusted to run alone
+    // One success and a fresh failure is not enough evidence to run alone (ADR 0014).
+    expect(next.recovery).toMatchObject({ status: 'pending_review', decision: { autoApplied: false, reason: expect.stringMatching(/^held: 1 of the last 2 runs verified; lower bound 0\.\d\d < 0\.60/) } });
+    expect(next.recovery.confidence).toBeLessThan(0.9);
     expect((await get(`/runs?incidentId=${next.incidentId}`, key)).items).toEqual([]);
 
     const stats = await get('/integration/stats', key);

@@ -7,6 +7,7 @@ import { secretBoxProvider } from './actuators/secret-box.provider.js';
 import { CatalogController } from './catalog/catalog.controller.js';
 import { FailurePatternRepository } from './catalog/failure-pattern.repository.js';
 import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js';
+import { FixEvidenceRepository } from './learning/fix-evidence.repository.js';
 import { GetRecoveryHandler } from './recovery/get-recovery/get-recovery.handler.js';
 import { MatchIncidentToCatalogHandler } from './catalog/match-incident/match-incident.handler.js';
 import { ActOnWorkOrderHandler } from './patches/act-on-work-order/act-on-work-order.handler.js';
@@ -51,6 +52,7 @@ import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
     ...playbookProviders,
     FailurePatternRepository,
     RecoveryRepository,
+    FixEvidenceRepository,
     MatchIncidentToCatalogHandler,
     GetPatternHandler,
     GetRecoveryHandler,

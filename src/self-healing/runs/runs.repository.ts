@@ -203,15 +203,6 @@ export class RunsRepository {
     return rows.length;
   }
 
-  /** The pattern's verified success rate: succeeded ÷ runs with a verdict (DESIGN §8 "Learning"); null with none. */
-  async verifiedSuccessRate(tenantId: string, patternId: string): Promise<number | null> {
-    const [row] = await this.tx.query<{ succeeded: number; finished: number }>(
-      `SELECT count(*) FILTER (WHERE verdict = 'succeeded')::int AS succeeded, count(verdict)::int AS finished FROM recovery_runs WHERE tenant_id = $1 AND pattern_id = $2`,
-      [tenantId, patternId],
-    );
-    return row.finished === 0 ? null : row.succeeded / row.finished;
-  }
-
   /** The kill switch is off for this tenant (or agent): its paused runs are due now. */
   async wakePaused(tenantId: string, agentId: string | null): Promise<number> {
     const rows = await this.tx.query(

@@ -29,12 +29,9 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
     const killSwitch = await this.queries.execute(new GetKillSwitchState(e.tenantId));
     const paused = killSwitchStops(killSwitch, e.agentId);
     const { playbook, ...r } = await this.commands.execute(new SuggestRecovery(e.tenantId, e.incidentId, e.patternId, e.message, e.agentId, e.capability, paused));
+    // The timeline says why: the learning rule's evidence, a guardrail, the kill switch (DESIGN §8).
     await this.commands.execute(
-      new RecordDecision(
-        e.tenantId, e.incidentId, 'recovery',
-        `${r.autoApplied ? 'auto-applied' : 'queued for review'}: ${r.playbookId} (confidence ${r.confidence.toFixed(2)})${r.heldBy ? `, held by ${r.heldBy.reason}` : ''}`,
-        { ...r },
-      ),
+      new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${r.playbookId} (confidence ${r.confidence.toFixed(2)}) ${r.decision.reason}`, { ...r }),
     );
     await this.eventBus.publish(
       new RecoverySuggested({
