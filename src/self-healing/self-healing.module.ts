@@ -31,6 +31,7 @@ import { StepCallbackTokens } from './runs/engine/step-callback-tokens.js';
 import { FinishWaitingStepHandler } from './runs/finish-step/finish-waiting-step.handler.js';
 import { AlertRepeatedHandler } from './runs/note-recurrence/alert-repeated.handler.js';
 import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
+import { MovePatternRunsHandler } from './runs/move-pattern-runs/move-pattern-runs.handler.js';
 import { KillSwitchOffHandler } from './runs/resume-paused/kill-switch-off.handler.js';
 import { WorkOrderFinishedHandler } from './runs/resume-after-patch/work-order-finished.handler.js';
 import { RunJournal } from './runs/run.journal.js';
@@ -80,6 +81,7 @@ import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
     NoteRecurrenceHandler,
     AlertRepeatedHandler,
     KillSwitchOffHandler,
+    MovePatternRunsHandler,
     WorkOrderFinishedHandler,
     GetRunStatsHandler,
     ListIncidentRunsHandler,

@@ -203,6 +203,11 @@ export class RunsRepository {
     return rows.length;
   }
 
+  /** A pattern merge: the survivor takes the merged patterns' runs, so their verdicts, cooldowns and watch windows count for it. */
+  async movePattern(tenantId: string, fromPatternIds: string[], toPatternId: string): Promise<void> {
+    await this.tx.query(`UPDATE recovery_runs SET pattern_id = $2 WHERE tenant_id = $1 AND pattern_id = ANY($3::uuid[])`, [tenantId, toPatternId, fromPatternIds]);
+  }
+
   /** The kill switch is off for this tenant (or agent): its paused runs are due now. */
   async wakePaused(tenantId: string, agentId: string | null): Promise<number> {
     const rows = await this.tx.query(
