@@ -99,7 +99,7 @@ describe('the learning rule (ADR 0014)', () => {
     const bad = 'SFSFFSFFS';
     const back = (n: number) => assessFix(template(), runs(`${bad}F${'S'.repeat(n)}`), NOW);
     expect(back(LEARNING.earnBackRuns - 1)).toMatchObject({ trusted: false });
-    expect(back(LEARNING.earnBackRuns - 1).reason).toMatch(/earns its way back after 5 verified runs in a row \(4 so far\)|lower bound/);
+    expect(back(LEARNING.earnBackRuns - 1).reason).toMatch(/earns its way back after 7 verified runs in a row \(6 so far\)|lower bound/);
     expect(back(LEARNING.earnBackRuns + 3).trusted).toBe(true);
   });
 

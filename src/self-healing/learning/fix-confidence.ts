@@ -12,8 +12,8 @@ import { betaQuantile } from './beta-distribution.js';
  * runs before the first verdict and decaying like the oldest evidence (n₀ · λ^verdicts), and each
  * observation's weight wᵢ = strength × λ^(verdicts newer than it) × ½^(age / half-life).
  * It is trusted to run alone when its lower credible bound (the value p exceeds with probability
- * AUTO_APPLY_THRESHOLD) is at least RELIABILITY_FLOOR, and either that bound already held just
- * after its last failure or it has since had EARN_BACK_RUNS verified runs in a row.
+ * AUTO_APPLY_THRESHOLD) is at least the reliability floor, and either that bound stayed at or above
+ * the hold bound just after its last failure or it has since had earnBackRuns verified runs in a row.
  */
 export const LEARNING = {
   /** n₀: the prior is worth this many verified runs before the first verdict; it then fades like a run that old. */
@@ -28,8 +28,13 @@ export const LEARNING = {
   credibility: AUTO_APPLY_THRESHOLD,
   /** The reliability the fix must have (with that credibility) to run without a person. */
   reliabilityFloor: 0.6,
-  /** A fix whose bound fell under the floor earns its way back with this many verified runs in a row. */
-  earnBackRuns: 5,
+  /**
+   * A failure that leaves the bound under this holds the fix until it earns its way back with
+   * earnBackRuns verified runs in a row; a smaller dip holds it only until the bound is back over
+   * the floor (one unlucky failure of a good fix with a short record).
+   */
+  holdBound: 0.55,
+  earnBackRuns: 7,
   /** Verdicts and reviews read per fix: older ones weigh under 0.85^50 ≈ 0.03 % of a fresh run. */
   horizon: 50,
 } as const;
@@ -70,6 +75,7 @@ export interface FixAssessment {
     lowerBoundAfterLastFailure: number | null;
     credibility: number;
     reliabilityFloor: number;
+    holdBound: number;
     earnBackRuns: number;
   };
 }
@@ -113,7 +119,7 @@ export function assessFix(prior: FixPrior, observations: readonly FixObservation
   const afterFailure = lastFailure === -1 ? null : lowerBound(prior, observations.slice(lastFailure), observations[lastFailure]!.at);
   const floor = LEARNING.reliabilityFloor;
   const earnedBack = streak >= LEARNING.earnBackRuns;
-  const trusted = bound >= floor && (afterFailure === null || afterFailure >= floor || earnedBack);
+  const trusted = bound >= floor && (afterFailure === null || afterFailure >= LEARNING.holdBound || earnedBack);
 
   const verified = runs.filter((o) => o.succeeded).length;
   const b = (x: number) => x.toFixed(2);
@@ -139,6 +145,7 @@ export function assessFix(prior: FixPrior, observations: readonly FixObservation
       lowerBoundAfterLastFailure: afterFailure === null ? null : round(afterFailure),
       credibility: LEARNING.credibility,
       reliabilityFloor: floor,
+      holdBound: LEARNING.holdBound,
       earnBackRuns: LEARNING.earnBackRuns,
     },
   };

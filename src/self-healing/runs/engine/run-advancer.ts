@@ -146,7 +146,7 @@ export class RunAdvancer {
           await this.setRun(s, { paused_reason: 'kill switch' });
           await this.journal.note(s.run, 'paused: the kill switch stops automatic runs');
         }
-        // Sleeps until its deadline; turning the switch off wakes it (ResumePausedRunsHandler).
+        // Sleeps until its deadline; turning the switch off wakes it (KillSwitchOffHandler).
         return this.schedule(s, null);
       case 'unpause':
         await this.setRun(s, { paused_reason: null });
