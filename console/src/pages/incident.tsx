@@ -97,7 +97,7 @@ export function IncidentPage({ id, canOperate }: { id: string; canOperate: boole
         <h2 id="rec-h">Recovery</h2>
         <Show r={recoveries} empty={(d: any) => d.items.length === 0}>
           {(d: any) => d.items.map((r: any) => (
-            <div key={r.id} data-testid="recovery"><Badge value={r.status} /> {r.action} <span className="muted small">{r.suggestionType}</span> <span className="muted small">confidence {r.confidence}</span></div>
+            <div key={r.id} data-testid="recovery"><Badge value={r.status} /> {r.action} <span className="muted small">{r.suggestionType}</span> <span className="muted small">confidence {r.confidence}</span>{r.decision && <div className="small muted">{r.decision.reason}</div>}</div>
           ))}
         </Show>
         <h3>Runs</h3>

@@ -19,6 +19,7 @@ function ReviewItem({ r, onDone, canOperate }: { r: any; onDone: () => void; can
     <li className="card" data-testid="review-item" data-recovery={r.id}>
       <div><strong>{r.action}</strong> <Badge value={r.status} /> <span className="muted small">{r.suggestionType} · confidence {r.confidence} · {fmtTime(r.createdAt)}</span></div>
       <div className="small">Incident <Link to={`/incidents/${r.incidentId}`}>{r.incidentId.slice(0, 8)}</Link></div>
+      {r.decision && <div className="small" data-testid="review-why">Why: {r.decision.reason}</div>}
       {Array.isArray(r.steps) && <ol className="small">{r.steps.map((s: any, i: number) => <li key={i}>{typeof s === 'string' ? s : s.name ?? s.instruction ?? JSON.stringify(s)}</li>)}</ol>}
       {canOperate && !result && (
         <div className="inline">
