@@ -8,6 +8,10 @@ import { ACTIVE_PHASES, type LeasedRun, type RunRow, type RunTransitionRow, type
 
 type Columns<R> = Partial<Record<keyof R, unknown>>;
 
+/** A run whose fix is applied and that has not yet heard of a recurrence, with `$at` inside its window (still open while it verifies). */
+const WATCHING_AT = (at: string) =>
+  `phase IN ('verify', 'watch') AND recurrence_incident_id IS NULL AND coalesce(verify_from, started_at) <= ${at} AND (verify_until IS NULL OR ${at} < verify_until)`;
+
 /** A run's steps in the order they run: its steps, then its checks, then its rollback. */
 const STEP_ORDER = `CASE list WHEN 'steps' THEN 0 WHEN 'verify' THEN 1 ELSE 2 END, position`;
 
@@ -181,8 +185,7 @@ export class RunsRepository {
       `UPDATE recovery_runs SET recurrence_incident_id = $5, due_at = now(), updated_at = now(),
               recurrence_reason = $7
         WHERE tenant_id = $1 AND pattern_id = $2 AND agent_id IS NOT DISTINCT FROM $3 AND capability IS NOT DISTINCT FROM $4
-          AND phase IN ('verify', 'watch') AND recurrence_incident_id IS NULL AND incident_id IS DISTINCT FROM $5
-          AND coalesce(verify_from, started_at) <= $6 AND (verify_until IS NULL OR $6 < verify_until)
+          AND incident_id IS DISTINCT FROM $5 AND ${WATCHING_AT('$6')}
         RETURNING id`,
       [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId, r.occurredAt,
         `recurrence: incident ${r.incidentId} of the same pattern on the same agent occurred at ${r.occurredAt.toISOString()}, inside the verification window`],
@@ -195,8 +198,7 @@ export class RunsRepository {
     const rows = await this.tx.query(
       `UPDATE recovery_runs SET recurrence_incident_id = $2, due_at = now(), updated_at = now(),
               recurrence_reason = $4
-        WHERE tenant_id = $1 AND incident_id = $2 AND phase IN ('verify', 'watch') AND recurrence_incident_id IS NULL
-          AND coalesce(verify_from, started_at) <= $3 AND (verify_until IS NULL OR $3 < verify_until)
+        WHERE tenant_id = $1 AND incident_id = $2 AND ${WATCHING_AT('$3')}
         RETURNING id`,
       [r.tenantId, r.incidentId, r.seenAt, `recurrence: the incident's alert fired again at ${r.seenAt.toISOString()}, after the fix`],
     );
