@@ -22,6 +22,8 @@ import { ReviewExpiryService } from './recovery/expire-reviews/review-expiry.ser
 import { RecoveriesController } from './recovery/recoveries.controller.js';
 import { RecoveryRepository } from './recovery/recovery.repository.js';
 import { ReviewRecoveryHandler } from './recovery/review/review-recovery.handler.js';
+import { RecoveryNamesReader } from './recovery/recovery-names.reader.js';
+import { SupersedeReviewsHandler } from './recovery/supersede-reviews/supersede-reviews.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
 import { RunAdvancer } from './runs/engine/run-advancer.js';
@@ -54,6 +56,8 @@ import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
     GetRecoveryHandler,
     SuggestRecoveryHandler,
     ReviewRecoveryHandler,
+    RecoveryNamesReader,
+    SupersedeReviewsHandler,
     secretBoxProvider,
     ActuatorRepository,
     CallActuatorHandler,

@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
@@ -29,6 +29,7 @@ export class RoutingController {
     private readonly trust: TrustRepository,
   ) {}
 
+  @ApiOperation({ summary: 'List agents with their effective confidence' })
   @Get('agents')
   async agents(@CurrentPrincipal() principal: Principal): Promise<{ items: AgentView[] }> {
     const now = new Date();
@@ -41,6 +42,7 @@ export class RoutingController {
     return { items: agents.map((agent) => agentView(agent, byAgent.get(agent.id) ?? [], now)) };
   }
 
+  @ApiOperation({ summary: 'Get an agent with its trust history' })
   @Get('agents/:id')
   async agent(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<AgentView & { trustHistory: TrustChangeView[] }> {
     const agentId = validAgentId(id);
@@ -56,12 +58,14 @@ export class RoutingController {
   }
 
   /** Registers the agent or updates it (capabilities replaced, base confidence set). Operators may. */
+  @ApiOperation({ summary: 'Register or update an agent' })
   @Put('agents/:id')
   putAgent(@Param('id') id: string, @Body() body: PutAgentDto, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
     return this.commands.execute(new PutAgent(principal.tenantId, validAgentId(id), body.capabilities, body.baseConfidence));
   }
 
   /** CARE route selection for a capability; records the decision. Operators may route. */
+  @ApiOperation({ summary: 'Pick an agent for a request' })
   @Post('route')
   @HttpCode(200)
   route(@Body() body: SelectRouteDto, @CurrentPrincipal() principal: Principal): Promise<RouteDecision> {
@@ -70,6 +74,7 @@ export class RoutingController {
     );
   }
 
+  @ApiOperation({ summary: 'List routing adjustments' })
   @Get('adjustments')
   async adjustments(@Query() query: ListAdjustmentsQuery, @CurrentPrincipal() principal: Principal) {
     const limit = query.limit ?? 50;

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { ActivateKillSwitchDto, DeactivateKillSwitchQuery } from './killswitch.dto.js';
@@ -18,11 +18,13 @@ export class KillSwitchController {
     private readonly switches: KillSwitchRepository,
   ) {}
 
+  @ApiOperation({ summary: 'Kill switch state' })
   @Get()
   async state(@CurrentPrincipal() principal: Principal): Promise<KillSwitchListing> {
     return killSwitchListing(await this.switches.list(principal.tenantId));
   }
 
+  @ApiOperation({ summary: 'Activate the kill switch' })
   @Post()
   @HttpCode(200)
   @RequireRole('admin')
@@ -30,6 +32,7 @@ export class KillSwitchController {
     return this.commands.execute(new SetKillSwitch(principal.tenantId, body.agentId ?? null, true, body.reason, actorOf(principal)));
   }
 
+  @ApiOperation({ summary: 'Deactivate the kill switch' })
   @Delete()
   @HttpCode(200)
   @RequireRole('admin')

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiBody, ApiPayloadTooLargeResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiPayloadTooLargeResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
@@ -21,6 +21,7 @@ export class AlertmanagerController {
     private readonly backlog: OutboxBacklog,
   ) {}
 
+  @ApiOperation({ summary: 'Alertmanager webhook (version 4)' })
   @Post('alertmanager')
   @HttpCode(200)
   @ApiBody({ description: 'Alertmanager webhook payload, version 4', schema: { type: 'object', additionalProperties: true } })

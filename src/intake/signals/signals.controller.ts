@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiBody, ApiPayloadTooLargeResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiPayloadTooLargeResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
@@ -38,6 +38,7 @@ export class SignalsController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  @ApiOperation({ summary: 'Record metric samples' })
   @Post('metrics')
   @HttpCode(200)
   @ApiBody({ schema: { type: 'object', properties: { samples: { type: 'array', items: { type: 'object' } } } } })
@@ -53,6 +54,7 @@ export class SignalsController {
   }
 
   /** Newest first. */
+  @ApiOperation({ summary: 'List detected symptoms' })
   @Get('symptoms')
   async symptoms(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
@@ -61,6 +63,7 @@ export class SignalsController {
   }
 
   /** Newest first. */
+  @ApiOperation({ summary: 'List degradation escalations' })
   @Get('escalations')
   async escalations(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
@@ -22,12 +22,14 @@ export class TimeseriesQuery extends StatsQuery {
 export class IntegrationStatsController {
   constructor(private readonly stats: IntegrationStatsService) {}
 
+  @ApiOperation({ summary: 'Loop statistics over a window' })
   @Get()
   get(@Query() q: StatsQuery, @CurrentPrincipal() p: Principal) {
     return this.stats.compute(p.tenantId, q.hours ?? 24);
   }
 
   /** Incidents, completed loops and mean loop time per bucket: the overview's charts. */
+  @ApiOperation({ summary: 'Loops per time bucket' })
   @Get('timeseries')
   timeseries(@Query() q: TimeseriesQuery, @CurrentPrincipal() p: Principal) {
     return this.stats.timeseries(p.tenantId, q.hours ?? 24, q.buckets ?? 24);

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, Public } from '../auth.decorators.js';
 import type { Principal } from '../principal.js';
@@ -15,6 +15,7 @@ export class SessionController {
   constructor(private readonly sessions: SessionService) {}
 
   /** Sign-in: the key travels in the body only, never in a URL; the cookie is HttpOnly and SameSite=Strict. */
+  @ApiOperation({ summary: 'Sign in: exchange an API key for a session cookie' })
   @Public()
   @Post()
   @HttpCode(201)
@@ -32,12 +33,14 @@ export class SessionController {
   }
 
   /** Who is signed in (the console asks this on load). */
+  @ApiOperation({ summary: 'The current console session' })
   @Get()
   current(@CurrentPrincipal() p: Principal & { expiresAt?: string }) {
     return { ...viewOf(p), expiresAt: p.expiresAt ?? null };
   }
 
   /** Sign-out: the session is deleted server-side, so a copied cookie stops working too. */
+  @ApiOperation({ summary: 'Sign out' })
   @Public()
   @Delete()
   @HttpCode(204)
