@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, Public } from '../auth.decorators.js';
 import type { Principal } from '../principal.js';
 import { CreateSessionDto } from './session.dto.js';
-import { SESSION_COOKIE, SessionService, sessionTokenOf, viewOf } from './session.service.js';
+import { SESSION_COOKIE, SessionService, sessionTokenOf, SessionView, viewOf } from './session.service.js';
 
 /** Secure when the request came over HTTPS (directly or through a proxy that says so). */
 const secure = (req: Request) => req.secure || req.headers['x-forwarded-proto'] === 'https';
@@ -16,6 +16,9 @@ export class SessionController {
 
   /** Sign-in: the key travels in the body only, never in a URL; the cookie is HttpOnly and SameSite=Strict. */
   @ApiOperation({ summary: 'Sign in: exchange an API key for a session cookie' })
+  @ApiCreatedResponse({ type: SessionView, description: 'signed in; the session cookie is set' })
+  @ApiBadRequestResponse({ description: 'no apiKey in the body' })
+  @ApiUnauthorizedResponse({ description: 'unknown or revoked API key' })
   @Public()
   @Post()
   @HttpCode(201)
@@ -27,15 +30,19 @@ export class SessionController {
       sameSite: 'strict',
       secure: secure(req),
       path: '/',
-      expires: new Date(created.session.expiresAt),
+      expires: new Date(created.session.expiresAt!),
     });
     return created.session;
   }
 
   /** Who is signed in (the console asks this on load). */
   @ApiOperation({ summary: 'The current console session' })
+  @ApiOkResponse({ type: SessionView })
+  @ApiUnauthorizedResponse({ description: 'not signed in' })
+  @ApiCookieAuth()
+  @ApiBearerAuth()
   @Get()
-  current(@CurrentPrincipal() p: Principal & { expiresAt?: string }) {
+  current(@CurrentPrincipal() p: Principal & { expiresAt?: string }): SessionView {
     return { ...viewOf(p), expiresAt: p.expiresAt ?? null };
   }
 
