@@ -18,6 +18,14 @@ export type RunTransition = Schemas['RunTransitionView'];
 export type LoopHealth = Schemas['LoopHealth'];
 export type LoopHealthBucket = Schemas['LoopHealthBucket'];
 export type Session = Schemas['SessionView'];
+export type IntegrationStats = Schemas['IntegrationStats'];
+export type Policy = Schemas['PolicyView'];
+export type PolicyPage = Schemas['PolicyPage'];
+export type Agent = Schemas['AgentView'];
+export type AgentDetail = Schemas['AgentDetail'];
+export type AgentList = Schemas['AgentList'];
+export type AdjustmentPage = Schemas['AdjustmentPage'];
+export type KillSwitchState = Schemas['KillSwitchListing'];
 
 /** An answer other than 2xx, with the server's message. */
 export class ApiError extends Error {

@@ -1131,6 +1131,65 @@ export interface components {
             /** @example agent is sending duplicate refunds */
             reason: string;
         };
+        AdjustmentPage: {
+            items: components["schemas"]["AdjustmentView"][];
+            nextCursor: string | null;
+        };
+        AdjustmentView: {
+            /** @enum {string} */
+            adjustmentType: "confidence_penalty" | "route_block" | "escalation_add";
+            agentId: string;
+            capability: string | null;
+            createdAt: string;
+            expiresAt: string | null;
+            id: string;
+            isActive: boolean;
+            magnitude: number;
+            reason: string;
+            sourcePolicyId: string;
+            updatedAt: string;
+        };
+        AgentDetail: {
+            activeAdjustments: number;
+            agentId: string;
+            baseConfidence: number;
+            capabilities: string[];
+            createdAt: string;
+            effectiveConfidence: number;
+            effectiveConfidenceByCapability: {
+                [key: string]: number;
+            };
+            trustByCapability: {
+                [key: string]: number;
+            };
+            /** @description how recovery runs moved its trust, newest first */
+            trustHistory: components["schemas"]["TrustChangeView"][];
+        };
+        AgentKillSwitchView: {
+            active: boolean;
+            agentId: string;
+            /** Format: date-time */
+            changedAt: string;
+            changedBy: string;
+            reason: string | null;
+        };
+        AgentList: {
+            items: components["schemas"]["AgentView"][];
+        };
+        AgentView: {
+            activeAdjustments: number;
+            agentId: string;
+            baseConfidence: number;
+            capabilities: string[];
+            createdAt: string;
+            effectiveConfidence: number;
+            effectiveConfidenceByCapability: {
+                [key: string]: number;
+            };
+            trustByCapability: {
+                [key: string]: number;
+            };
+        };
         ApprovedRun: {
             agentId: string | null;
             automatic: boolean;
@@ -1357,6 +1416,39 @@ export interface components {
             status: "open" | "mitigating" | "resolved";
             title: string;
         };
+        IntegrationStats: {
+            autoApplySuccessRate: number | null;
+            avgLoopCompletionTimeMs: number;
+            loopCompletionRate: number;
+            mttrMs: components["schemas"]["Mttr"] | null;
+            p50LoopCompletionTimeMs: number;
+            p95LoopCompletionTimeMs: number;
+            p99LoopCompletionTimeMs: number;
+            patternsCreated: number;
+            patternsMatched: number;
+            policiesGenerated: number;
+            recoveriesApplied: number;
+            recoveriesSuggested: number;
+            resolveRate: number;
+            routingAdjustments: number;
+            runs: components["schemas"]["RunCounts"];
+            stages: {
+                [key: string]: components["schemas"]["StageStats"];
+            };
+            totalIncidents: number;
+            windowHours: number;
+        };
+        KillSwitchEntryView: {
+            active: boolean;
+            /** Format: date-time */
+            changedAt: string;
+            changedBy: string;
+            reason: string | null;
+        };
+        KillSwitchListing: {
+            agents: components["schemas"]["AgentKillSwitchView"][];
+            tenant: components["schemas"]["KillSwitchEntryView"] | null;
+        };
         LoopHealth: {
             /** @description the blueprint's bar for the auto-apply success rate */
             autoApplySuccessTarget: number;
@@ -1462,6 +1554,12 @@ export interface components {
             /** @example upstream 10.0.0.7 timed out after 30000 ms */
             message: string;
         };
+        Mttr: {
+            avg: number;
+            fastest: number;
+            p50: number;
+            slowest: number;
+        };
         NamedRunView: {
             agentId: string | null;
             automatic: boolean;
@@ -1514,6 +1612,32 @@ export interface components {
              * @description the work order it escalated to
              */
             workOrderId: string | null;
+        };
+        PolicyPage: {
+            items: components["schemas"]["PolicyView"][];
+            nextCursor: string | null;
+        };
+        PolicyView: {
+            /** @enum {string} */
+            action: "block" | "warn" | "escalate" | "route_away";
+            /** @enum {string} */
+            category: "safety" | "privacy" | "operational" | "routing" | "custom";
+            condition: string;
+            createdAt: string;
+            description: string;
+            generationConfidence: number | null;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            scope: "global" | "tenant" | "agent";
+            scopeAgentId: string | null;
+            sourcePatternId: string | null;
+            sourceRecoveryId: string | null;
+            /** @enum {string} */
+            sourceType: "manual" | "recovery" | "pattern";
+            /** @enum {string} */
+            status: "draft" | "active" | "disabled";
+            updatedAt: string;
         };
         ProgressDto: {
             /** @example reproduced the timeout; writing the fix */
@@ -1655,6 +1779,19 @@ export interface components {
         ReviewDto: {
             note?: string;
         };
+        RunCounts: {
+            awaiting_operator: number;
+            awaiting_patch: number;
+            canceled: number;
+            failed: number;
+            queued: number;
+            rollback_failed: number;
+            rolled_back: number;
+            running: number;
+            succeeded: number;
+            total: number;
+            verifying: number;
+        };
         RunPage: {
             items: components["schemas"]["NamedRunView"][];
             nextCursor: string | null;
@@ -1760,6 +1897,12 @@ export interface components {
             /** @enum {string} */
             scope: "global" | "tenant";
         };
+        StageStats: {
+            avgMs: number;
+            completed: number;
+            failed: number;
+            held: number;
+        };
         StepResultDto: {
             error?: string;
             /** @enum {string} */
@@ -1820,6 +1963,17 @@ export interface components {
             errorType: string;
             /** @example src/pipeline/runner.ts */
             filePath?: string;
+        };
+        TrustChangeView: {
+            agentId: string;
+            at: string;
+            capability: string | null;
+            newTrust: number;
+            /** @enum {string} */
+            outcome: "succeeded" | "failed" | "rolled_back" | "rollback_failed" | "canceled";
+            previousTrust: number;
+            reason: string;
+            runId: string;
         };
         UpdatePatternDto: {
             autoApplyRecovery?: boolean;
@@ -2313,7 +2467,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["KillSwitchListing"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -3137,7 +3293,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IntegrationStats"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -3691,7 +3849,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PolicyPage"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -3726,7 +3886,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PolicyView"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -3759,7 +3921,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PolicyView"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -3792,7 +3956,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PolicyView"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -3825,7 +3991,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PolicyView"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -4152,7 +4320,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AdjustmentPage"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -4183,7 +4353,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AgentList"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -4216,7 +4388,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AgentDetail"];
+                };
             };
             /** @description no valid API key or session */
             401: {

@@ -1,28 +1,13 @@
 /**
- * Answers of routes whose OpenAPI operations do not describe a response schema yet (older
- * modules: catalog, policies, routing, work orders, flags, admin). Written from the server's view
- * types; move each to `Schemas[...]` once its controller declares `@ApiOkResponse`.
+ * Answers of routes whose OpenAPI operations do not describe a response schema yet: the catalog,
+ * work orders and actuators (being reworked by issues 23 and 20), flags and guardrails. Written from
+ * the server's view types; move each to `Schemas[...]` once its controller declares `@ApiOkResponse`.
  */
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
-export interface IntegrationStats {
-  totalIncidents: number;
-  patternsMatched: number;
-  patternsCreated: number;
-  recoveriesSuggested: number;
-  recoveriesApplied: number;
-  policiesGenerated: number;
-  routingAdjustments: number;
-  loopCompletionRate: number;
-  p50LoopCompletionTimeMs: number;
-  p95LoopCompletionTimeMs: number;
-  mttrMs: { avg: number; p50: number; fastest: number; slowest: number } | null;
-  resolveRate: number;
-  autoApplySuccessRate: number | null;
-}
 
 export interface Pattern {
   id: string;
@@ -35,44 +20,9 @@ export interface Pattern {
   lastSeenAt: string;
 }
 
-export interface Policy {
-  id: string;
-  name: string;
-  description: string;
-  category: string;
-  action: string;
-  scope: string;
-  scopeAgentId: string | null;
-  condition: string;
-  status: 'draft' | 'active' | 'disabled';
-  sourceType: string;
-  sourcePatternId: string | null;
-  generationConfidence: number | null;
-  updatedAt: string;
-}
 
-export interface Agent {
-  agentId: string;
-  baseConfidence: number;
-  effectiveConfidence: number;
-  effectiveConfidenceByCapability?: Record<string, number>;
-  activeAdjustments: number;
-}
 
-export interface AgentDetail extends Agent {
-  trustHistory?: Array<{ at: string; capability: string | null; reason: string }>;
-}
 
-export interface Adjustment {
-  id: string;
-  agentId: string;
-  capability: string | null;
-  adjustmentType: string;
-  magnitude: number;
-  isActive: boolean;
-  expiresAt: string | null;
-  reason: string;
-}
 
 export type WorkOrderStatus = 'queued' | 'claimed' | 'in_progress' | 'completed' | 'failed' | 'canceled';
 
@@ -117,10 +67,6 @@ export interface Flags {
   history: Array<{ name: string; oldEnabled: boolean; newEnabled: boolean; tenantId: string | null; changedBy: string; changedAt: string }>;
 }
 
-export interface KillSwitchState {
-  tenant: { active: boolean; reason: string; changedBy: string; changedAt: string } | null;
-  agents: Array<{ agentId: string; active: boolean }>;
-}
 
 export interface Actuator {
   name: string;

@@ -15,19 +15,30 @@ export interface Series {
  * A time series chart (uPlot on a canvas) with labelled axes, and the same numbers as a table for
  * screen readers and tests (`data-series`, `data-value`): the canvas alone says nothing to them.
  */
-export function TimeChart({ id, title, times, series, yLabel }: { id: string; title: string; times: string[]; series: Series[]; yLabel: string }) {
+export function TimeChart({ id, title, times, series, yLabel, yRange, empty }: {
+  id: string;
+  title: string;
+  times: string[];
+  series: Series[];
+  yLabel: string;
+  /** A fixed y range (rates: 0–1); otherwise from the data. */
+  yRange?: [number, number];
+  /** What to say when no bucket has a value. */
+  empty: string;
+}) {
+  const hasData = series.some((s) => !s.reference && s.values.some((v) => v !== null));
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
-    if (!el) return;
+    if (!el || !hasData) return;
     const xs = times.map((t) => Date.parse(t) / 1000);
     const fmt = series[0]?.format ?? String;
     const plot = new uPlot(
       {
         width: Math.max(280, el.clientWidth),
         height: 180,
-        legend: { show: true },
-        scales: { x: { time: true } },
+        legend: { show: true, live: false },
+        scales: { x: { time: true }, y: yRange ? { range: yRange } : { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] } },
         axes: [
           { label: 'time', stroke: '#3d4753', grid: { stroke: '#e6e9ee' } },
           { label: yLabel, stroke: '#3d4753', grid: { stroke: '#e6e9ee' }, values: (_u, ticks) => ticks.map((t) => fmt(t)), size: 60 },
@@ -46,12 +57,12 @@ export function TimeChart({ id, title, times, series, yLabel }: { id: string; ti
       removeEventListener('resize', resize);
       plot.destroy();
     };
-  }, [times, series, yLabel]);
+  }, [times, series, yLabel, yRange, hasData]);
   const shown = series.filter((s) => !s.reference);
   return (
     <figure className="chart" aria-labelledby={`${id}-title`} data-chart={id}>
       <figcaption id={`${id}-title`}>{title}</figcaption>
-      <div ref={box} aria-hidden="true" />
+      {hasData ? <div ref={box} aria-hidden="true" /> : <p className="muted small empty-chart">{empty}</p>}
       <details>
         <summary>Values</summary>
         <div className="table-wrap">

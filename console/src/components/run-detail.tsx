@@ -42,7 +42,8 @@ function StepItem({ step, n, transitions, rollback, onComplete, busy }: {
         {rollback && <Badge value="rollback" />} <strong>{step.id.replace(/_/g, ' ')}</strong> <Badge value={step.status} />{' '}
         <span className="muted small">
           {step.runsAs === step.kind ? step.kind : `${step.kind} → run as ${step.runsAs}`}
-          {step.actuator ? ` · actuator ${step.actuator}` : ''} · attempt {step.attempts}/{step.maxAttempts} · {duration(step)}
+          {step.actuator ? ` · actuator ${step.actuator}` : ''}
+          {step.attempts > 0 ? ` · attempt ${step.attempts}/${step.maxAttempts}` : ''} · {duration(step)}
         </span>
       </div>
       <div className="small">{step.instruction}</div>
@@ -144,7 +145,7 @@ export function RunDetail({ runId, canOperate, headingLevel = 2 }: { runId: stri
               )}
               <dt>Started</dt>
               <dd>
-                <Time at={r.startedAt ?? r.createdAt} /> by {r.automatic ? 'auto-apply' : r.startedBy}
+                <Time at={r.startedAt ?? r.createdAt} /> by {r.automatic ? 'auto-apply' : shortenIds(r.startedBy)}
               </dd>
               <dt>Finished</dt>
               <dd>

@@ -13,13 +13,13 @@ export function runHeadline(run: Run, steps: Step[]): string {
     case 'succeeded':
       return 'Verified: every step and check passed and the fault did not come back within the watch window.';
     case 'rolled_back':
-      return `Rolled back${reason ? ` because of ${reason}` : ''}: the rollback steps below undid the fix.`;
+      return `Rolled back${reason ? ` because ${reason}` : ''}. The rollback steps below undid the fix.`;
     case 'rollback_failed':
       return `Failed${reason ? ` (${reason})` : ''}, and its rollback failed too: the system may be half-changed — check the rollback steps.`;
     case 'failed':
       return run.phase === 'rollback' ? `Failed${reason ? ` (${reason})` : ''}; rolling back now.` : `Failed${reason ? `: ${reason}` : ''}.`;
     case 'canceled':
-      return `Canceled${run.cancelRequestedBy ? ` by ${run.cancelRequestedBy}` : ''}${reason ? `: ${reason}` : ''}.`;
+      return `Canceled${run.cancelRequestedBy ? ` by ${shortenIds(run.cancelRequestedBy)}` : ''}${reason ? `: ${reason}` : ''}.`;
     case 'awaiting_operator':
       return `Waiting for an operator${waiting ? ` to do “${waiting.instruction}”` : ''}${run.pausedReason ? ` (${run.pausedReason})` : ''}.`;
     case 'awaiting_patch':

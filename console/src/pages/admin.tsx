@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
-import { api } from '../api/client';
-import type { Actuator, Flags as FlagList, Guardrails as GuardrailSettings, KillSwitchState, Page } from '../api/untyped-routes';
+import { api, type KillSwitchState } from '../api/client';
+import type { Actuator, Flags as FlagList, Guardrails as GuardrailSettings, Page } from '../api/untyped-routes';
 import { Show, useAction, useApi } from '../components/data';
-import { Badge, Time } from '../components/format';
+import { Badge, Time, shortenIds } from '../components/format';
 
 function Flags({ platformAdmin }: { platformAdmin: boolean }) {
   const flags = useApi<FlagList>('/integration/flags');
@@ -29,7 +29,7 @@ function Flags({ platformAdmin }: { platformAdmin: boolean }) {
                       <td>{f.globalEnabled ? 'on' : 'off'} <span className="muted small">{f.globalSource}</span></td>
                       <td>{f.tenantOverride === null ? '—' : f.tenantOverride ? 'on' : 'off'}</td>
                       <td className="inline">
-                        <button disabled={act.busy} aria-label={`turn ${f.name} ${f.enabled ? 'off' : 'on'} for this tenant`} onClick={() => set(f.name, !f.enabled, 'tenant')}>
+                        <button disabled={act.busy} aria-label={`Turn ${f.enabled ? "off" : "on"} ${f.name} for this tenant`} onClick={() => set(f.name, !f.enabled, 'tenant')}>
                           Turn {f.enabled ? 'off' : 'on'}
                         </button>
                         {platformAdmin && <button disabled={act.busy} onClick={() => set(f.name, !f.globalEnabled, 'global')}>Global {f.globalEnabled ? 'off' : 'on'}</button>}
@@ -44,7 +44,7 @@ function Flags({ platformAdmin }: { platformAdmin: boolean }) {
             {d.history.length === 0 ? <p className="muted">No changes yet.</p> : (
               <ol className="timeline small">
                 {d.history.slice(0, 20).map((h, i) => (
-                  <li key={i}><Time at={h.changedAt} /> {h.name} {String(h.oldEnabled)} → {String(h.newEnabled)} {h.tenantId ? '' : '(global)'} by {h.changedBy}</li>
+                  <li key={i}><Time at={h.changedAt} /> {h.name} {String(h.oldEnabled)} → {String(h.newEnabled)} {h.tenantId ? '' : '(global)'} by {shortenIds(h.changedBy)}</li>
                 ))}
               </ol>
             )}

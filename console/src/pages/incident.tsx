@@ -45,7 +45,7 @@ function IncidentBody({ incident: i, canOperate, reload }: { incident: IncidentD
           {i.fingerprint ? ')' : ''}
         </dd>
         <dt>Acknowledged</dt>
-        <dd>{i.acknowledgedAt ? <>by {i.acknowledgedBy} at <Time at={i.acknowledgedAt} /></> : 'no'}</dd>
+        <dd>{i.acknowledgedAt ? <>by {shortenIds(i.acknowledgedBy ?? '')} at <Time at={i.acknowledgedAt} /></> : 'no'}</dd>
         <dt>Resolved</dt>
         <dd>{i.resolvedAt ? <>by {shortenIds(i.resolvedBy ?? '')} at <Time at={i.resolvedAt} /></> : 'no'}</dd>
       </dl>
@@ -81,7 +81,7 @@ function IncidentBody({ incident: i, canOperate, reload }: { incident: IncidentD
                 <Link href={`/recoveries/${r.id}`}>{r.playbookName ?? r.action}</Link> <Badge value={r.status} />{' '}
                 <span className="muted small">
                   {r.suggestionType} · confidence {r.confidence.toFixed(2)}
-                  {r.decidedBy ? ` · ${r.status.replace(/_/g, ' ')} by ${r.decidedBy}` : ''}
+                  {r.decidedBy ? ` · ${r.status.replace(/_/g, ' ')} by ${shortenIds(r.decidedBy)}` : ''}
                 </span>
               </p>
             ))

@@ -1,7 +1,6 @@
 import { useMemo } from 'react';
 import { useSearchParams } from 'wouter';
-import type { LoopHealth, LoopHealthBucket } from '../api/client';
-import type { IntegrationStats } from '../api/untyped-routes';
+import type { IntegrationStats, LoopHealth, LoopHealthBucket } from '../api/client';
 import { TimeChart, type Series } from '../components/chart';
 import { Show, useApi, useStream, useThrottled } from '../components/data';
 import { Stat, fmtMs, pct } from '../components/format';
@@ -14,7 +13,8 @@ const RUN_STATES: Array<[keyof LoopHealthBucket['runs'], string]> = [
   ['awaiting_operator', '#b07d00'],
   ['canceled', '#6c757d'],
 ];
-const count = (v: number) => String(Math.round(v));
+// Axis ticks between whole counts say nothing.
+const count = (v: number) => (Number.isInteger(v) ? String(v) : '');
 const ratio = (v: number) => `${Math.round(v * 100)} %`;
 
 /** The loop-health dashboard: stored data per time bucket (GET /integration/stats/loop-health), over 24 h, 7 d or 30 d. */
@@ -22,11 +22,12 @@ function Dashboard({ h }: { h: LoopHealth }) {
   const times = useMemo(() => h.buckets.map((b) => b.start), [h]);
   const charts = useMemo(() => {
     const col = (k: Exclude<keyof LoopHealthBucket, 'start' | 'runs'>) => h.buckets.map((b) => b[k]);
-    const list: Array<{ id: string; title: string; yLabel: string; series: Series[] }> = [
+    const list: Array<{ id: string; title: string; yLabel: string; series: Series[]; yRange?: [number, number]; empty: string }> = [
       {
         id: 'incidents',
         title: 'Incidents, and repeats after a policy',
         yLabel: 'incidents',
+        empty: 'No incident in this range.',
         series: [
           { label: 'incidents', values: col('incidents'), color: '#0b5cad', format: count },
           { label: 'repeats after an active policy', values: col('repeatIncidentsAfterPolicy'), color: '#d62828', format: count },
@@ -36,6 +37,8 @@ function Dashboard({ h }: { h: LoopHealth }) {
         id: 'auto-apply',
         title: 'Auto-apply success rate (bar: 90 %) and verified precision',
         yLabel: 'rate',
+        yRange: [0, 1],
+        empty: 'No auto-applied run reached a verdict in this range, and no verified run is known yet.',
         series: [
           { label: 'auto-apply success', values: col('autoApplySuccessRate'), color: '#2f9e55', format: ratio },
           { label: 'verified precision', values: col('verifiedPrecision'), color: '#6f42c1', format: ratio },
@@ -46,6 +49,7 @@ function Dashboard({ h }: { h: LoopHealth }) {
         id: 'mttr',
         title: 'Time to resolve (MTTR p50, p90) and detection to fix (p50)',
         yLabel: 'time',
+        empty: 'No incident was resolved in this range.',
         series: [
           { label: 'MTTR p50', values: col('mttrP50Ms'), color: '#0b5cad', format: fmtMs },
           { label: 'MTTR p90', values: col('mttrP90Ms'), color: '#6c9bd2', format: fmtMs },
@@ -56,12 +60,15 @@ function Dashboard({ h }: { h: LoopHealth }) {
         id: 'escalations',
         title: 'Escalations resolved without a person',
         yLabel: 'share',
+        yRange: [0, 1],
+        empty: 'No degradation escalation was resolved in this range.',
         series: [{ label: 'resolved by a run or monitoring', values: col('escalationsWithoutPersonRate'), color: '#6f42c1', format: ratio }],
       },
       {
         id: 'runs',
         title: 'Runs started, by state now',
         yLabel: 'runs',
+        empty: 'No run started in this range.',
         series: RUN_STATES.map(([state, color]) => ({ label: state.replace(/_/g, ' '), values: h.buckets.map((b) => b.runs[state]), color, format: count })),
       },
     ];
@@ -70,7 +77,7 @@ function Dashboard({ h }: { h: LoopHealth }) {
   return (
     <div className="charts">
       {charts.map((c) => (
-        <TimeChart key={c.id} id={c.id} title={c.title} yLabel={c.yLabel} times={times} series={c.series} />
+        <TimeChart key={c.id} id={c.id} title={c.title} yLabel={c.yLabel} yRange={c.yRange} empty={c.empty} times={times} series={c.series} />
       ))}
     </div>
   );

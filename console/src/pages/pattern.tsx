@@ -1,6 +1,6 @@
 import { Link } from 'wouter';
-import { qs, type IncidentPage } from '../api/client';
-import type { Page, Pattern, Policy } from '../api/untyped-routes';
+import { qs, type IncidentPage, type PolicyPage } from '../api/client';
+import type { Pattern } from '../api/untyped-routes';
 import { Show, isNotFound, useApi } from '../components/data';
 import { IdTag, Time } from '../components/format';
 import { NotFound, isUuid } from '../components/not-found';
@@ -10,7 +10,7 @@ export function PatternPage({ id }: { id: string }) {
   const valid = isUuid(id);
   const pattern = useApi<Pattern>(valid ? `/catalog/patterns/${id}` : null);
   const incidents = useApi<IncidentPage>(pattern.data ? `/incidents${qs({ matchedPatternId: id, limit: 20 })}` : null);
-  const policies = useApi<Page<Policy>>(pattern.data ? `/policies${qs({ sourcePatternId: id })}` : null);
+  const policies = useApi<PolicyPage>(pattern.data ? `/policies${qs({ sourcePatternId: id })}` : null);
   if (!valid || isNotFound(pattern.error)) return <NotFound what="pattern" id={id} />;
   return (
     <section>

@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Link, useLocation } from 'wouter';
-import { api, qs } from '../api/client';
-import type { Page, Policy } from '../api/untyped-routes';
+import { api, qs, type Policy, type PolicyPage } from '../api/client';
 import { Show, isNotFound, useAction, useApi } from '../components/data';
 import { FilterSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Time } from '../components/format';
@@ -9,7 +8,7 @@ import { NotFound, isUuid } from '../components/not-found';
 
 export function Policies({ isAdmin }: { isAdmin: boolean }) {
   const { values: f, set } = useUrlFilters(['status'] as const);
-  const list = useApi<Page<Policy>>(`/policies${qs({ status: f.status, limit: 100 })}`);
+  const list = useApi<PolicyPage>(`/policies${qs({ status: f.status, limit: 100 })}`);
   return (
     <section>
       <h1>Policies</h1>

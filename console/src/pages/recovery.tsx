@@ -1,7 +1,7 @@
 import { Link } from 'wouter';
 import { qs, type Recovery, type RunPage } from '../api/client';
 import { Show, isNotFound, useApi } from '../components/data';
-import { Badge, IdTag, Time } from '../components/format';
+import { Badge, IdTag, Time, shortenIds } from '../components/format';
 import { NotFound, isUuid } from '../components/not-found';
 
 /** A recovery: the suggestion, how it was decided, and the run it started. */
@@ -32,7 +32,7 @@ export function RecoveryPage({ id }: { id: string }) {
                 <Time at={r.createdAt} /> · {r.suggestionType} · confidence {r.confidence.toFixed(2)}
               </dd>
               <dt>Decided</dt>
-              <dd>{r.decidedAt ? <>{r.status.replace(/_/g, ' ')} by {r.decidedBy} at <Time at={r.decidedAt} /></> : 'waiting for review'}</dd>
+              <dd>{r.decidedAt ? <>{r.status.replace(/_/g, ' ')} by {shortenIds(r.decidedBy ?? '')} at <Time at={r.decidedAt} /></> : 'waiting for review'}</dd>
             </dl>
             <h2>Steps</h2>
             <ol>

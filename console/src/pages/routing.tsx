@@ -1,5 +1,5 @@
 import { Link } from 'wouter';
-import type { Adjustment, Agent, AgentDetail, Page } from '../api/untyped-routes';
+import type { AdjustmentPage, AgentDetail, AgentList } from '../api/client';
 import { Show, isNotFound, useApi } from '../components/data';
 import { Badge, Time } from '../components/format';
 import { NotFound } from '../components/not-found';
@@ -50,8 +50,8 @@ function AgentPanel({ agentId }: { agentId: string }) {
 }
 
 export function Routing({ agentId }: { agentId?: string }) {
-  const agents = useApi<Page<Agent>>('/routing/agents');
-  const adjustments = useApi<Page<Adjustment>>(`/routing/adjustments?limit=100${agentId ? `&agentId=${encodeURIComponent(agentId)}` : ''}`);
+  const agents = useApi<AgentList>('/routing/agents');
+  const adjustments = useApi<AdjustmentPage>(`/routing/adjustments?limit=100${agentId ? `&agentId=${encodeURIComponent(agentId)}` : ''}`);
   return (
     <section>
       <h1>Routing</h1>

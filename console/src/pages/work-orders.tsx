@@ -146,7 +146,7 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
                 <dd data-testid="wo-claimant">
                   {w.claimedBy ? (
                     <>
-                      {w.claimedBy} at <Time at={w.claimedAt} /> (claim until <Time at={w.claimExpiresAt} />)
+                      {shortenIds(w.claimedBy)} at <Time at={w.claimedAt} /> (claim until <Time at={w.claimExpiresAt} />)
                     </>
                   ) : (
                     'nobody yet'
@@ -190,7 +190,7 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
                 {(w.history ?? []).map((h, i) => (
                   <li key={i}>
                     <Time at={h.at} /> {h.from ? `${h.from.replace(/_/g, ' ')} → ` : ''}
-                    {h.to.replace(/_/g, ' ')} by {h.actor}
+                    {h.to.replace(/_/g, ' ')} by {shortenIds(h.actor)}
                     {h.note ? `: ${shortenIds(h.note)}` : ''}
                   </li>
                 ))}

@@ -1,6 +1,6 @@
 import { Body, Controller, ForbiddenException, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
@@ -20,7 +20,7 @@ import { ListPoliciesQuery } from './list-policies/list-policies.dto.js';
 import { validateCondition, type ConditionValidation } from './cel.js';
 import { ValidateConditionDto } from './validate-condition/validate-condition.dto.js';
 import { PoliciesRepository } from './policies.repository.js';
-import { policyView, type PolicyView } from './policy.view.js';
+import { PolicyPage, policyView, PolicyView } from './policy.view.js';
 
 /** Policy rules. Reads need `viewer`; admins manage policies; `global` scope needs a platform admin. */
 @ApiTags('policies')
@@ -35,8 +35,9 @@ export class PoliciesController {
   ) {}
 
   @ApiOperation({ summary: 'List policies' })
+  @ApiOkResponse({ type: PolicyPage })
   @Get()
-  async list(@Query() query: ListPoliciesQuery, @CurrentPrincipal() principal: Principal) {
+  async list(@Query() query: ListPoliciesQuery, @CurrentPrincipal() principal: Principal): Promise<PolicyPage> {
     const limit = query.limit ?? 50;
     const rows = await this.policies.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
     return pageOf(rows, limit, policyView, (r) => encodeCursor(r.created_at, r.id));
@@ -94,12 +95,14 @@ export class PoliciesController {
   }
 
   @ApiOperation({ summary: 'Get a policy' })
+  @ApiOkResponse({ type: PolicyView })
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
     return found(id, await this.queries.execute(new GetPolicy(principal.tenantId, id)));
   }
 
   @ApiOperation({ summary: 'Create a policy' })
+  @ApiCreatedResponse({ type: PolicyView })
   @Post()
   @RequireRole('admin')
   create(@Body() body: CreatePolicyDto, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
@@ -110,6 +113,7 @@ export class PoliciesController {
   }
 
   @ApiOperation({ summary: 'Activate a policy' })
+  @ApiOkResponse({ type: PolicyView })
   @Post(':id/activate')
   @HttpCode(200)
   @RequireRole('admin')
@@ -118,6 +122,7 @@ export class PoliciesController {
   }
 
   @ApiOperation({ summary: 'Disable a policy' })
+  @ApiOkResponse({ type: PolicyView })
   @Post(':id/disable')
   @HttpCode(200)
   @RequireRole('admin')

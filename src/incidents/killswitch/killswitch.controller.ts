@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { ActivateKillSwitchDto, DeactivateKillSwitchQuery } from './killswitch.dto.js';
 import { KillSwitchRepository } from './killswitch.repository.js';
-import { killSwitchListing, type KillSwitchListing } from './killswitch.view.js';
+import { killSwitchListing, KillSwitchListing } from './killswitch.view.js';
 import { SetKillSwitch, type KillSwitchChange } from './set-killswitch/set-killswitch.command.js';
 
 /** The kill switch of the caller's tenant or of one of its agents. Reads: viewer; changes: admin. */
@@ -19,6 +19,7 @@ export class KillSwitchController {
   ) {}
 
   @ApiOperation({ summary: 'Kill switch state' })
+  @ApiOkResponse({ type: KillSwitchListing })
   @Get()
   async state(@CurrentPrincipal() principal: Principal): Promise<KillSwitchListing> {
     return killSwitchListing(await this.switches.list(principal.tenantId));

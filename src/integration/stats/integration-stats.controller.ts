@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
@@ -7,6 +7,7 @@ import type { Principal } from '../../platform/auth/principal.js';
 import { LoopHealthService } from '../loop-health/loop-health.service.js';
 import { HEALTH_RANGES, LoopHealth, type HealthRange } from '../loop-health/loop-health.view.js';
 import { IntegrationStatsService } from './integration-stats.service.js';
+import { IntegrationStats, StageStats } from './integration-stats.view.js';
 
 export class StatsQuery {
   @ApiProperty({ required: false, default: 24, minimum: 0.01, maximum: 8760 })
@@ -24,6 +25,7 @@ export class LoopHealthQuery {
 }
 
 @ApiTags('integration')
+@ApiExtraModels(StageStats)
 @ApiBearerAuth()
 @Controller('integration/stats')
 export class IntegrationStatsController {
@@ -41,6 +43,7 @@ export class IntegrationStatsController {
   }
 
   @ApiOperation({ summary: 'Loop statistics over a window' })
+  @ApiOkResponse({ type: IntegrationStats })
   @Get()
   get(@Query() q: StatsQuery, @CurrentPrincipal() p: Principal) {
     return this.stats.compute(p.tenantId, q.hours ?? 24);
