@@ -36,7 +36,13 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
             setKey('');
             onSignedIn(session);
           } catch (err) {
-            setError(err instanceof ApiError && err.status === 401 ? 'That API key is unknown or revoked.' : err instanceof Error ? err.message : String(err));
+            setError(
+              err instanceof ApiError && err.status === 401
+                ? 'That API key is unknown or revoked.'
+                : err instanceof Error
+                  ? err.message
+                  : String(err),
+            );
           } finally {
             setBusy(false);
           }
@@ -45,7 +51,14 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         <h1>pillar-loop console</h1>
         <label>
           API key
-          <input type="password" autoComplete="off" required value={key} onChange={(e) => setKey(e.target.value)} autoFocus />
+          <input
+            type="password"
+            autoComplete="off"
+            required
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            autoFocus
+          />
         </label>
         <button type="submit" disabled={busy}>
           Sign in

@@ -72,7 +72,13 @@ export const qs = (params: Record<string, string | number | undefined | null>) =
   return s ? `?${s}` : '';
 };
 
-export const STAGES = ['incident_created', 'pattern_matched', 'recovery_suggested', 'policy_generated', 'routing_adjusted'] as const;
+export const STAGES = [
+  'incident_created',
+  'pattern_matched',
+  'recovery_suggested',
+  'policy_generated',
+  'routing_adjusted',
+] as const;
 export const STAGE_LABELS: Record<(typeof STAGES)[number], string> = {
   incident_created: 'Incident',
   pattern_matched: 'Pattern',

@@ -8,7 +8,6 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-
 export interface Pattern {
   id: string;
   errorType: string;
@@ -20,10 +19,6 @@ export interface Pattern {
   lastSeenAt: string;
 }
 
-
-
-
-
 export type WorkOrderStatus = 'queued' | 'claimed' | 'in_progress' | 'completed' | 'failed' | 'canceled';
 
 export interface WorkOrder {
@@ -31,7 +26,11 @@ export interface WorkOrder {
   runId: string | null;
   incidentId: string | null;
   description: string;
-  context: { incident: { id: string; title: string } | null; pattern: { id: string; template: string } | null; lastErrors: string[] };
+  context: {
+    incident: { id: string; title: string } | null;
+    pattern: { id: string; template: string } | null;
+    lastErrors: string[];
+  };
   priority: string;
   complexity: string;
   status: WorkOrderStatus;
@@ -43,7 +42,14 @@ export interface WorkOrder {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
-  history?: Array<{ from: WorkOrderStatus | null; to: WorkOrderStatus; actor: string; note: string | null; details: Record<string, unknown>; at: string }>;
+  history?: Array<{
+    from: WorkOrderStatus | null;
+    to: WorkOrderStatus;
+    actor: string;
+    note: string | null;
+    details: Record<string, unknown>;
+    at: string;
+  }>;
 }
 
 export interface PatchStats {
@@ -64,9 +70,15 @@ export interface Flag {
 
 export interface Flags {
   items: Flag[];
-  history: Array<{ name: string; oldEnabled: boolean; newEnabled: boolean; tenantId: string | null; changedBy: string; changedAt: string }>;
+  history: Array<{
+    name: string;
+    oldEnabled: boolean;
+    newEnabled: boolean;
+    tenantId: string | null;
+    changedBy: string;
+    changedAt: string;
+  }>;
 }
-
 
 export interface Actuator {
   name: string;

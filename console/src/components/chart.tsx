@@ -15,7 +15,15 @@ export interface Series {
  * A time series chart (uPlot on a canvas) with labelled axes, and the same numbers as a table for
  * screen readers and tests (`data-series`, `data-value`): the canvas alone says nothing to them.
  */
-export function TimeChart({ id, title, times, series, yLabel, yRange, empty }: {
+export function TimeChart({
+  id,
+  title,
+  times,
+  series,
+  yLabel,
+  yRange,
+  empty,
+}: {
   id: string;
   title: string;
   times: string[];
@@ -38,14 +46,30 @@ export function TimeChart({ id, title, times, series, yLabel, yRange, empty }: {
         width: Math.max(280, el.clientWidth),
         height: 180,
         legend: { show: true, live: false },
-        scales: { x: { time: true }, y: yRange ? { range: yRange } : { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] } },
+        scales: {
+          x: { time: true },
+          y: yRange ? { range: yRange } : { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] },
+        },
         axes: [
           { label: 'time', stroke: '#3d4753', grid: { stroke: '#e6e9ee' } },
-          { label: yLabel, stroke: '#3d4753', grid: { stroke: '#e6e9ee' }, values: (_u, ticks) => ticks.map((t) => fmt(t)), size: 60 },
+          {
+            label: yLabel,
+            stroke: '#3d4753',
+            grid: { stroke: '#e6e9ee' },
+            values: (_u, ticks) => ticks.map((t) => fmt(t)),
+            size: 60,
+          },
         ],
         series: [
           {},
-          ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, dash: s.reference ? [6, 4] : undefined, spanGaps: false, points: { show: !s.reference } })),
+          ...series.map((s) => ({
+            label: s.label,
+            stroke: s.color,
+            width: 2,
+            dash: s.reference ? [6, 4] : undefined,
+            spanGaps: false,
+            points: { show: !s.reference },
+          })),
         ],
       },
       [xs, ...series.map((s) => s.values)],

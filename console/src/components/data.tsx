@@ -27,9 +27,27 @@ export function useApi<T>(path: string | null): Loaded<T> {
 }
 
 /** Loading, the error, "nothing here yet", or the content. */
-export function Show<T>({ r, empty, children }: { r: Loaded<T>; empty?: (d: T) => boolean; children: (d: T) => ReactNode }) {
-  if (r.error) return <p className="error" role="alert">{r.error.message}</p>;
-  if (r.data === null) return <p className="muted" aria-busy="true">Loading…</p>;
+export function Show<T>({
+  r,
+  empty,
+  children,
+}: {
+  r: Loaded<T>;
+  empty?: (d: T) => boolean;
+  children: (d: T) => ReactNode;
+}) {
+  if (r.error)
+    return (
+      <p className="error" role="alert">
+        {r.error.message}
+      </p>
+    );
+  if (r.data === null)
+    return (
+      <p className="muted" aria-busy="true">
+        Loading…
+      </p>
+    );
   if (empty?.(r.data)) return <p className="muted">Nothing here yet.</p>;
   return <>{children(r.data)}</>;
 }
@@ -61,7 +79,11 @@ export function useAction() {
 }
 
 /** An EventSource on a same-origin path (the cookie goes with it); `onMessage` gets each event's parsed data. */
-export function useStream(path: string | null, onMessage: (data: unknown, event: string) => void, events: string[] = ['loop_progress']) {
+export function useStream(
+  path: string | null,
+  onMessage: (data: unknown, event: string) => void,
+  events: string[] = ['loop_progress'],
+) {
   const handler = useRef(onMessage);
   handler.current = onMessage;
   const names = events.join(',');

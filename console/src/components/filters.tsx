@@ -21,7 +21,17 @@ export function useUrlFilters<K extends string>(keys: readonly K[]) {
 }
 
 /** A labelled select whose first option, "any", is the empty value. */
-export function FilterSelect({ label, value, options, onChange }: { label: string; value: string; options: readonly string[]; onChange: (v: string) => void }) {
+export function FilterSelect({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  options: readonly string[];
+  onChange: (v: string) => void;
+}) {
   return (
     <label className="filter">
       {label}
@@ -37,7 +47,17 @@ export function FilterSelect({ label, value, options, onChange }: { label: strin
   );
 }
 
-export function FilterText({ label, value, onChange, placeholder }: { label: string; value: string; onChange: (v: string) => void; placeholder?: string }) {
+export function FilterText({
+  label,
+  value,
+  onChange,
+  placeholder,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  placeholder?: string;
+}) {
   return (
     <label className="filter">
       {label}
@@ -48,7 +68,12 @@ export function FilterText({ label, value, onChange, placeholder }: { label: str
 
 /** Time range as `since` (ISO) from a relative choice; the URL keeps the absolute instant so a shared link shows the same rows. */
 export function SinceSelect({ value, onChange }: { value: string; onChange: (v: string) => void }) {
-  const choices: Array<[string, number]> = [['last hour', 3_600_000], ['last 24 h', 86_400_000], ['last 7 d', 7 * 86_400_000], ['last 30 d', 30 * 86_400_000]];
+  const choices: Array<[string, number]> = [
+    ['last hour', 3_600_000],
+    ['last 24 h', 86_400_000],
+    ['last 7 d', 7 * 86_400_000],
+    ['last 30 d', 30 * 86_400_000],
+  ];
   return (
     <label className="filter">
       Since

@@ -1,6 +1,14 @@
 import { useState, type ReactNode } from 'react';
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
 
 /** Every time in the console the same way: local, to the second; the exact UTC instant on hover. */
 export function Time({ at }: { at: string | null | undefined }) {
@@ -13,8 +21,17 @@ export function Time({ at }: { at: string | null | undefined }) {
 }
 
 export const fmtMs = (ms: number | null | undefined) =>
-  ms === null || ms === undefined ? '—' : ms < 1000 ? `${Math.round(ms)} ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 7_200_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 3_600_000).toFixed(1)} h`;
-export const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${Math.round(x * 1000) / 10} %`);
+  ms === null || ms === undefined
+    ? '—'
+    : ms < 1000
+      ? `${Math.round(ms)} ms`
+      : ms < 120_000
+        ? `${(ms / 1000).toFixed(1)} s`
+        : ms < 7_200_000
+          ? `${(ms / 60_000).toFixed(1)} min`
+          : `${(ms / 3_600_000).toFixed(1)} h`;
+export const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? '—' : `${Math.round(x * 1000) / 10} %`;
 
 /** The part of a UUIDv7 people can tell apart: its random tail (the head is a timestamp, shared by ids of the same minute). */
 export const idTail = (id: string) => id.replace(/-/g, '').slice(-6);

@@ -7,7 +7,15 @@ import { Badge, fmtMs } from './format';
  * The five-stage loop, live: each SSE loop_progress replaces the status and refreshes the stage
  * details. The recovery stage shows the recovery as it stands now (the trace keeps it as suggested).
  */
-export function LoopProgress({ incidentId, recovery, onUpdate }: { incidentId: string; recovery?: Recovery | null; onUpdate?: () => void }) {
+export function LoopProgress({
+  incidentId,
+  recovery,
+  onUpdate,
+}: {
+  incidentId: string;
+  recovery?: Recovery | null;
+  onUpdate?: () => void;
+}) {
   const status = useApi<LoopStatus>(`/integration/loop/${incidentId}`);
   const stages = useApi<LoopStageDetail[]>(`/integration/loop/${incidentId}/stages`);
   const [live, setLive] = useState<LoopStatus | null>(null);
@@ -29,7 +37,11 @@ export function LoopProgress({ incidentId, recovery, onUpdate }: { incidentId: s
         )}{' '}
         {current && <Badge value={current.state} />}
       </h2>
-      {status.error && <p className="error" role="alert">{status.error.message}</p>}
+      {status.error && (
+        <p className="error" role="alert">
+          {status.error.message}
+        </p>
+      )}
       <ol className="loop">
         {STAGES.map((stage) => {
           const d = byStage.get(stage);

@@ -12,20 +12,35 @@ const LISTS: Array<{ list: Step['list']; title: string }> = [
   { list: 'rollback', title: 'Rollback' },
 ];
 
-const duration = (s: Step) => (s.startedAt && s.finishedAt ? fmtMs(Date.parse(s.finishedAt) - Date.parse(s.startedAt)) : s.startedAt ? 'running' : '—');
+const duration = (s: Step) =>
+  s.startedAt && s.finishedAt
+    ? fmtMs(Date.parse(s.finishedAt) - Date.parse(s.startedAt))
+    : s.startedAt
+      ? 'running'
+      : '—';
 
 function Countdown({ until }: { until: string }) {
   const now = useNow();
   const left = Date.parse(until) - now;
   return (
     <span data-testid="watch-countdown">
-      {left > 0 ? `${Math.floor(left / 60_000)}:${String(Math.floor((left % 60_000) / 1000)).padStart(2, '0')} left` : 'window closed'} (until <Time at={until} />)
+      {left > 0
+        ? `${Math.floor(left / 60_000)}:${String(Math.floor((left % 60_000) / 1000)).padStart(2, '0')} left`
+        : 'window closed'}{' '}
+      (until <Time at={until} />)
     </span>
   );
 }
 
 /** One step in the timeline: what it is, how it went, its output and error (collapsible), its transitions. */
-function StepItem({ step, n, transitions, rollback, onComplete, busy }: {
+function StepItem({
+  step,
+  n,
+  transitions,
+  rollback,
+  onComplete,
+  busy,
+}: {
   step: Step;
   n: number;
   transitions: RunTransition[];
@@ -36,10 +51,16 @@ function StepItem({ step, n, transitions, rollback, onComplete, busy }: {
   const [note, setNote] = useState('');
   const hasOutput = step.output !== null && step.output !== undefined;
   return (
-    <li className={`step s-${step.status}${rollback ? ' rollback' : ''}`} data-step={step.id} data-list={step.list} data-status={step.status}>
+    <li
+      className={`step s-${step.status}${rollback ? ' rollback' : ''}`}
+      data-step={step.id}
+      data-list={step.list}
+      data-status={step.status}
+    >
       <div className="step-head">
         <span className="step-n">{n}.</span>
-        {rollback && <Badge value="rollback" />} <strong>{step.id.replace(/_/g, ' ')}</strong> <Badge value={step.status} />{' '}
+        {rollback && <Badge value="rollback" />} <strong>{step.id.replace(/_/g, ' ')}</strong>{' '}
+        <Badge value={step.status} />{' '}
         <span className="muted small">
           {step.runsAs === step.kind ? step.kind : `${step.kind} → run as ${step.runsAs}`}
           {step.actuator ? ` · actuator ${step.actuator}` : ''}
@@ -50,7 +71,8 @@ function StepItem({ step, n, transitions, rollback, onComplete, busy }: {
       {step.error && <div className="error small">Error: {shortenIds(step.error)}</div>}
       {step.workOrderId && (
         <div className="small">
-          Work order <Link href={`/work-orders/${step.workOrderId}`}>open</Link> <IdTag id={step.workOrderId} label="work order id" />
+          Work order <Link href={`/work-orders/${step.workOrderId}`}>open</Link>{' '}
+          <IdTag id={step.workOrderId} label="work order id" />
         </div>
       )}
       {(hasOutput || transitions.length > 0) && (
@@ -87,7 +109,15 @@ function StepItem({ step, n, transitions, rollback, onComplete, busy }: {
 }
 
 /** A run an SRE can trust: status, phase and why, the step timeline (rollback apart), the watch window, its links, Cancel; live. */
-export function RunDetail({ runId, canOperate, headingLevel = 2 }: { runId: string; canOperate: boolean; headingLevel?: 1 | 2 }) {
+export function RunDetail({
+  runId,
+  canOperate,
+  headingLevel = 2,
+}: {
+  runId: string;
+  canOperate: boolean;
+  headingLevel?: 1 | 2;
+}) {
   const run = useApi<Run>(`/runs/${runId}`);
   const act = useAction();
   const refresh = useThrottled(run.reload, 400);
@@ -102,7 +132,10 @@ export function RunDetail({ runId, canOperate, headingLevel = 2 }: { runId: stri
   );
   const complete = (stepId: string) => (outcome: 'succeeded' | 'failed', note: string) =>
     act.run(async () => {
-      await api(`/runs/${runId}/steps/${stepId}/complete`, { method: 'POST', body: { outcome, note: note || undefined } });
+      await api(`/runs/${runId}/steps/${stepId}/complete`, {
+        method: 'POST',
+        body: { outcome, note: note || undefined },
+      });
       run.reload();
     }, `step marked ${outcome}`);
   const cancel = () =>
@@ -152,11 +185,21 @@ export function RunDetail({ runId, canOperate, headingLevel = 2 }: { runId: stri
                 <Time at={r.finishedAt} />
               </dd>
               <dt>Incident</dt>
-              <dd>{r.incidentId ? <Link href={`/incidents/${r.incidentId}`}>{r.incidentTitle ?? 'incident'}</Link> : '—'}</dd>
+              <dd>
+                {r.incidentId ? <Link href={`/incidents/${r.incidentId}`}>{r.incidentTitle ?? 'incident'}</Link> : '—'}
+              </dd>
               <dt>Recovery</dt>
-              <dd>{r.recoveryId ? <Link href={`/recoveries/${r.recoveryId}`}>suggestion and review</Link> : 'none (started directly)'}</dd>
+              <dd>
+                {r.recoveryId ? (
+                  <Link href={`/recoveries/${r.recoveryId}`}>suggestion and review</Link>
+                ) : (
+                  'none (started directly)'
+                )}
+              </dd>
               <dt>Pattern</dt>
-              <dd>{r.patternId ? <Link href={`/patterns/${r.patternId}`}>{r.patternTemplate ?? 'pattern'}</Link> : '—'}</dd>
+              <dd>
+                {r.patternId ? <Link href={`/patterns/${r.patternId}`}>{r.patternTemplate ?? 'pattern'}</Link> : '—'}
+              </dd>
               <dt>Agent</dt>
               <dd>
                 {r.agentId ? <Link href={`/routing/${encodeURIComponent(r.agentId)}`}>{r.agentId}</Link> : '—'}

@@ -17,7 +17,9 @@ export function runHeadline(run: Run, steps: Step[]): string {
     case 'rollback_failed':
       return `Failed${reason ? ` (${reason})` : ''}, and its rollback failed too: the system may be half-changed — check the rollback steps.`;
     case 'failed':
-      return run.phase === 'rollback' ? `Failed${reason ? ` (${reason})` : ''}; rolling back now.` : `Failed${reason ? `: ${reason}` : ''}.`;
+      return run.phase === 'rollback'
+        ? `Failed${reason ? ` (${reason})` : ''}; rolling back now.`
+        : `Failed${reason ? `: ${reason}` : ''}.`;
     case 'canceled':
       return `Canceled${run.cancelRequestedBy ? ` by ${shortenIds(run.cancelRequestedBy)}` : ''}${reason ? `: ${reason}` : ''}.`;
     case 'awaiting_operator':
@@ -25,7 +27,9 @@ export function runHeadline(run: Run, steps: Step[]): string {
     case 'awaiting_patch':
       return 'Waiting for a coding agent to deliver a patch (see the work order).';
     case 'verifying':
-      return run.phase === 'watch' ? 'Watching for a recurrence: the fix is verified when the window closes without one.' : 'Running the verification checks.';
+      return run.phase === 'watch'
+        ? 'Watching for a recurrence: the fix is verified when the window closes without one.'
+        : 'Running the verification checks.';
     case 'queued':
       return 'Queued: the engine takes it up shortly.';
     default:

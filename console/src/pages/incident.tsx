@@ -7,7 +7,15 @@ import { NotFound, isUuid } from '../components/not-found';
 import { RunDetail } from '../components/run-detail';
 
 /** Everything else on the page, asked for only once the incident exists. */
-function IncidentBody({ incident: i, canOperate, reload }: { incident: IncidentDetail; canOperate: boolean; reload: () => void }) {
+function IncidentBody({
+  incident: i,
+  canOperate,
+  reload,
+}: {
+  incident: IncidentDetail;
+  canOperate: boolean;
+  reload: () => void;
+}) {
   const timeline = useApi<Timeline>(`/incidents/${i.id}/timeline`);
   const recoveries = useApi<RecoveryPage>(`/recoveries${qs({ incidentId: i.id })}`);
   const runs = useApi<RunPage>(`/runs${qs({ incidentId: i.id })}`);
@@ -20,10 +28,13 @@ function IncidentBody({ incident: i, canOperate, reload }: { incident: IncidentD
     runs.reload();
   };
   const lifecycle = (verb: 'acknowledge' | 'resolve') =>
-    act.run(async () => {
-      await api(`/incidents/${i.id}/${verb}`, { method: 'POST', body: {} });
-      refresh();
-    }, verb === 'acknowledge' ? 'acknowledged' : 'resolved');
+    act.run(
+      async () => {
+        await api(`/incidents/${i.id}/${verb}`, { method: 'POST', body: {} });
+        refresh();
+      },
+      verb === 'acknowledge' ? 'acknowledged' : 'resolved',
+    );
   const resolved = i.status === 'resolved';
   return (
     <>
@@ -33,7 +44,9 @@ function IncidentBody({ incident: i, canOperate, reload }: { incident: IncidentD
       <p>
         <Badge value={i.severity} /> <Badge value={i.status} />{' '}
         <span className="muted">
-          {i.errorType} · agent {i.agentId ? <Link href={`/routing/${encodeURIComponent(i.agentId)}`}>{i.agentId}</Link> : '—'} · capability {i.capability ?? '—'} · occurred <Time at={i.occurredAt} />
+          {i.errorType} · agent{' '}
+          {i.agentId ? <Link href={`/routing/${encodeURIComponent(i.agentId)}`}>{i.agentId}</Link> : '—'} · capability{' '}
+          {i.capability ?? '—'} · occurred <Time at={i.occurredAt} />
         </span>
       </p>
       <dl className="kv small">
@@ -45,9 +58,25 @@ function IncidentBody({ incident: i, canOperate, reload }: { incident: IncidentD
           {i.fingerprint ? ')' : ''}
         </dd>
         <dt>Acknowledged</dt>
-        <dd>{i.acknowledgedAt ? <>by {shortenIds(i.acknowledgedBy ?? '')} at <Time at={i.acknowledgedAt} /></> : 'no'}</dd>
+        <dd>
+          {i.acknowledgedAt ? (
+            <>
+              by {shortenIds(i.acknowledgedBy ?? '')} at <Time at={i.acknowledgedAt} />
+            </>
+          ) : (
+            'no'
+          )}
+        </dd>
         <dt>Resolved</dt>
-        <dd>{i.resolvedAt ? <>by {shortenIds(i.resolvedBy ?? '')} at <Time at={i.resolvedAt} /></> : 'no'}</dd>
+        <dd>
+          {i.resolvedAt ? (
+            <>
+              by {shortenIds(i.resolvedBy ?? '')} at <Time at={i.resolvedAt} />
+            </>
+          ) : (
+            'no'
+          )}
+        </dd>
       </dl>
       <p className="message">{i.message}</p>
       <p className="actions">
@@ -62,7 +91,11 @@ function IncidentBody({ incident: i, canOperate, reload }: { incident: IncidentD
       </p>
       {canOperate && (
         <p className="actions">
-          <button disabled={act.busy || !!i.acknowledgedAt || resolved} title={resolved ? 'resolved: nothing to acknowledge' : undefined} onClick={() => lifecycle('acknowledge')}>
+          <button
+            disabled={act.busy || !!i.acknowledgedAt || resolved}
+            title={resolved ? 'resolved: nothing to acknowledge' : undefined}
+            onClick={() => lifecycle('acknowledge')}
+          >
             Acknowledge
           </button>
           <button disabled={act.busy || resolved} onClick={() => lifecycle('resolve')}>

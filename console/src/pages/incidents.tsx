@@ -6,7 +6,16 @@ import { FilterSelect, FilterText, SinceSelect, useUrlFilters } from '../compone
 import { Badge, IdTag, Time } from '../components/format';
 
 const PAGE = 25;
-const FILTERS = ['status', 'severity', 'source', 'errorType', 'agentId', 'capability', 'matchedPatternId', 'since'] as const;
+const FILTERS = [
+  'status',
+  'severity',
+  'source',
+  'errorType',
+  'agentId',
+  'capability',
+  'matchedPatternId',
+  'since',
+] as const;
 
 /** The row's loop: read once, then replaced by live updates from the tenant stream. */
 function LoopCell({ id, live }: { id: string; live?: LoopStatus }) {
@@ -66,9 +75,24 @@ export function Incidents() {
     <section>
       <h1>Incidents</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="filters">
-        <FilterSelect label="Status" value={f.status} options={['open', 'mitigating', 'resolved']} onChange={(v) => set('status', v)} />
-        <FilterSelect label="Severity" value={f.severity} options={['low', 'medium', 'high', 'critical']} onChange={(v) => set('severity', v)} />
-        <FilterSelect label="Source" value={f.source} options={['api', 'alertmanager', 'degradation']} onChange={(v) => set('source', v)} />
+        <FilterSelect
+          label="Status"
+          value={f.status}
+          options={['open', 'mitigating', 'resolved']}
+          onChange={(v) => set('status', v)}
+        />
+        <FilterSelect
+          label="Severity"
+          value={f.severity}
+          options={['low', 'medium', 'high', 'critical']}
+          onChange={(v) => set('severity', v)}
+        />
+        <FilterSelect
+          label="Source"
+          value={f.source}
+          options={['api', 'alertmanager', 'degradation']}
+          onChange={(v) => set('source', v)}
+        />
         <FilterText label="Error type" value={f.errorType} onChange={(v) => set('errorType', v)} />
         <FilterText label="Agent" value={f.agentId} onChange={(v) => set('agentId', v)} />
         <FilterText label="Capability" value={f.capability} onChange={(v) => set('capability', v)} />

@@ -22,7 +22,14 @@ function Dashboard({ h }: { h: LoopHealth }) {
   const times = useMemo(() => h.buckets.map((b) => b.start), [h]);
   const charts = useMemo(() => {
     const col = (k: Exclude<keyof LoopHealthBucket, 'start' | 'runs'>) => h.buckets.map((b) => b[k]);
-    const list: Array<{ id: string; title: string; yLabel: string; series: Series[]; yRange?: [number, number]; empty: string }> = [
+    const list: Array<{
+      id: string;
+      title: string;
+      yLabel: string;
+      series: Series[];
+      yRange?: [number, number];
+      empty: string;
+    }> = [
       {
         id: 'incidents',
         title: 'Incidents, and repeats after a policy',
@@ -30,7 +37,12 @@ function Dashboard({ h }: { h: LoopHealth }) {
         empty: 'No incident in this range.',
         series: [
           { label: 'incidents', values: col('incidents'), color: '#0b5cad', format: count },
-          { label: 'repeats after an active policy', values: col('repeatIncidentsAfterPolicy'), color: '#d62828', format: count },
+          {
+            label: 'repeats after an active policy',
+            values: col('repeatIncidentsAfterPolicy'),
+            color: '#d62828',
+            format: count,
+          },
         ],
       },
       {
@@ -42,7 +54,13 @@ function Dashboard({ h }: { h: LoopHealth }) {
         series: [
           { label: 'auto-apply success', values: col('autoApplySuccessRate'), color: '#2f9e55', format: ratio },
           { label: 'verified precision', values: col('verifiedPrecision'), color: '#6f42c1', format: ratio },
-          { label: '90 % bar', values: h.buckets.map(() => h.autoApplySuccessTarget), color: '#b07d00', reference: true, format: ratio },
+          {
+            label: '90 % bar',
+            values: h.buckets.map(() => h.autoApplySuccessTarget),
+            color: '#b07d00',
+            reference: true,
+            format: ratio,
+          },
         ],
       },
       {
@@ -62,14 +80,26 @@ function Dashboard({ h }: { h: LoopHealth }) {
         yLabel: 'share',
         yRange: [0, 1],
         empty: 'No degradation escalation was resolved in this range.',
-        series: [{ label: 'resolved by a run or monitoring', values: col('escalationsWithoutPersonRate'), color: '#6f42c1', format: ratio }],
+        series: [
+          {
+            label: 'resolved by a run or monitoring',
+            values: col('escalationsWithoutPersonRate'),
+            color: '#6f42c1',
+            format: ratio,
+          },
+        ],
       },
       {
         id: 'runs',
         title: 'Runs started, by state now',
         yLabel: 'runs',
         empty: 'No run started in this range.',
-        series: RUN_STATES.map(([state, color]) => ({ label: state.replace(/_/g, ' '), values: h.buckets.map((b) => b.runs[state]), color, format: count })),
+        series: RUN_STATES.map(([state, color]) => ({
+          label: state.replace(/_/g, ' '),
+          values: h.buckets.map((b) => b.runs[state]),
+          color,
+          format: count,
+        })),
       },
     ];
     return list;
@@ -77,7 +107,16 @@ function Dashboard({ h }: { h: LoopHealth }) {
   return (
     <div className="charts">
       {charts.map((c) => (
-        <TimeChart key={c.id} id={c.id} title={c.title} yLabel={c.yLabel} yRange={c.yRange} empty={c.empty} times={times} series={c.series} />
+        <TimeChart
+          key={c.id}
+          id={c.id}
+          title={c.title}
+          yLabel={c.yLabel}
+          yRange={c.yRange}
+          empty={c.empty}
+          times={times}
+          series={c.series}
+        />
       ))}
     </div>
   );
@@ -101,7 +140,12 @@ export function Overview() {
       <h1>Overview</h1>
       <div className="inline" role="group" aria-label="time range">
         {RANGES.map((r) => (
-          <button key={r} className={r === range ? '' : 'secondary'} aria-pressed={r === range} onClick={() => setParams({ range: r })}>
+          <button
+            key={r}
+            className={r === range ? '' : 'secondary'}
+            aria-pressed={r === range}
+            onClick={() => setParams({ range: r })}
+          >
             {r}
           </button>
         ))}

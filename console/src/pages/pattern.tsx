@@ -39,7 +39,13 @@ export function PatternPage({ id }: { id: string }) {
                     ))}
               </dd>
               <dt>Recovery template</dt>
-              <dd>{p.recoveryTemplate ? <code>{JSON.stringify(p.recoveryTemplate)}</code> : 'none (generated from the playbooks)'}</dd>
+              <dd>
+                {p.recoveryTemplate ? (
+                  <code>{JSON.stringify(p.recoveryTemplate)}</code>
+                ) : (
+                  'none (generated from the playbooks)'
+                )}
+              </dd>
               <dt>Auto-apply</dt>
               <dd>{p.autoApplyRecovery ? 'yes' : 'no'}</dd>
               <dt>Last seen</dt>
@@ -68,7 +74,8 @@ export function PatternPage({ id }: { id: string }) {
           <ul>
             {d.items.map((i) => (
               <li key={i.id}>
-                <Link href={`/incidents/${i.id}`}>{i.title || i.errorType}</Link> <IdTag id={i.id} label="incident id" /> <Time at={i.createdAt} />
+                <Link href={`/incidents/${i.id}`}>{i.title || i.errorType}</Link>{' '}
+                <IdTag id={i.id} label="incident id" /> <Time at={i.createdAt} />
               </li>
             ))}
           </ul>

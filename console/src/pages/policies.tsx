@@ -13,7 +13,12 @@ export function Policies({ isAdmin }: { isAdmin: boolean }) {
     <section>
       <h1>Policies</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="filters">
-        <FilterSelect label="Status" value={f.status} onChange={(v) => set('status', v)} options={['draft', 'active', 'disabled']} />
+        <FilterSelect
+          label="Status"
+          value={f.status}
+          onChange={(v) => set('status', v)}
+          options={['draft', 'active', 'disabled']}
+        />
       </form>
       <Show r={list} empty={(d) => d.items.length === 0}>
         {(d) => (
@@ -114,7 +119,11 @@ export function PolicyPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
                 <button disabled={act.busy || p.status === 'active'} onClick={() => change('activate')}>
                   Activate
                 </button>
-                <button disabled={act.busy || p.status === 'disabled'} className="secondary" onClick={() => change('disable')}>
+                <button
+                  disabled={act.busy || p.status === 'disabled'}
+                  className="secondary"
+                  onClick={() => change('disable')}
+                >
                   Disable
                 </button>
               </p>
@@ -134,15 +143,24 @@ const SCOPES = ['tenant', 'agent', 'global'];
 /** The condition is parsed by the server as it is typed (POST /policies/validate, debounced). */
 function CreatePolicy({ onCreated }: { onCreated: () => void }) {
   const [, navigate] = useLocation();
-  const [form, setForm] = useState({ name: '', description: '', category: 'operational', action: 'warn', scope: 'tenant', scopeAgentId: '', condition: '' });
+  const [form, setForm] = useState({
+    name: '',
+    description: '',
+    category: 'operational',
+    action: 'warn',
+    scope: 'tenant',
+    scopeAgentId: '',
+    condition: '',
+  });
   const [check, setCheck] = useState<{ ok: boolean; error?: string } | null>(null);
   const act = useAction();
   useEffect(() => {
     if (!form.condition.trim()) return setCheck(null);
     const t = setTimeout(() => {
-      api<{ ok: boolean; error?: string }>('/policies/validate', { method: 'POST', body: { condition: form.condition } }).then(setCheck, (e: Error) =>
-        setCheck({ ok: false, error: e.message }),
-      );
+      api<{ ok: boolean; error?: string }>('/policies/validate', {
+        method: 'POST',
+        body: { condition: form.condition },
+      }).then(setCheck, (e: Error) => setCheck({ ok: false, error: e.message }));
     }, 250);
     return () => clearTimeout(t);
   }, [form.condition]);
@@ -151,7 +169,11 @@ function CreatePolicy({ onCreated }: { onCreated: () => void }) {
     act.run(async () => {
       const created = await api<Policy>('/policies', {
         method: 'POST',
-        body: { ...form, description: form.description || undefined, scopeAgentId: form.scope === 'agent' ? form.scopeAgentId : undefined },
+        body: {
+          ...form,
+          description: form.description || undefined,
+          scopeAgentId: form.scope === 'agent' ? form.scopeAgentId : undefined,
+        },
       });
       onCreated();
       navigate(`/policies/${created.id}`);
@@ -192,10 +214,21 @@ function CreatePolicy({ onCreated }: { onCreated: () => void }) {
       )}
       <label>
         Condition (CEL)
-        <textarea required rows={3} value={form.condition} onChange={set('condition')} aria-describedby="cel-check" placeholder='request.agentId == "agent-7"' />
+        <textarea
+          required
+          rows={3}
+          value={form.condition}
+          onChange={set('condition')}
+          aria-describedby="cel-check"
+          placeholder='request.agentId == "agent-7"'
+        />
       </label>
       <p id="cel-check" role="status" className={check ? (check.ok ? 'ok' : 'error') : 'muted'}>
-        {check ? (check.ok ? 'Condition parses.' : check.error) : 'Over request.agentId, request.capability, request.tenantId, request.context.*'}
+        {check
+          ? check.ok
+            ? 'Condition parses.'
+            : check.error
+          : 'Over request.agentId, request.capability, request.tenantId, request.context.*'}
       </p>
       <button type="submit" disabled={act.busy || check?.ok === false}>
         Create

@@ -21,7 +21,8 @@ export function RecoveryPage({ id }: { id: string }) {
             <dl className="kv">
               <dt>Incident</dt>
               <dd>
-                <Link href={`/incidents/${r.incidentId}`}>{r.incident?.title ?? 'incident'}</Link> {r.incident && <Badge value={r.incident.status} />}
+                <Link href={`/incidents/${r.incidentId}`}>{r.incident?.title ?? 'incident'}</Link>{' '}
+                {r.incident && <Badge value={r.incident.status} />}
               </dd>
               <dt>Pattern</dt>
               <dd>
@@ -32,7 +33,15 @@ export function RecoveryPage({ id }: { id: string }) {
                 <Time at={r.createdAt} /> · {r.suggestionType} · confidence {r.confidence.toFixed(2)}
               </dd>
               <dt>Decided</dt>
-              <dd>{r.decidedAt ? <>{r.status.replace(/_/g, ' ')} by {shortenIds(r.decidedBy ?? '')} at <Time at={r.decidedAt} /></> : 'waiting for review'}</dd>
+              <dd>
+                {r.decidedAt ? (
+                  <>
+                    {r.status.replace(/_/g, ' ')} by {shortenIds(r.decidedBy ?? '')} at <Time at={r.decidedAt} />
+                  </>
+                ) : (
+                  'waiting for review'
+                )}
+              </dd>
             </dl>
             <h2>Steps</h2>
             <ol>
@@ -48,7 +57,8 @@ export function RecoveryPage({ id }: { id: string }) {
                     .filter((run) => run.recoveryId === r.id)
                     .map((run) => (
                       <li key={run.id}>
-                        <Link href={`/runs/${run.id}`}>{run.playbookName ?? run.playbookId}</Link> <Badge value={run.status} /> <Time at={run.createdAt} />
+                        <Link href={`/runs/${run.id}`}>{run.playbookName ?? run.playbookId}</Link>{' '}
+                        <Badge value={run.status} /> <Time at={run.createdAt} />
                       </li>
                     ))}
                 </ul>

@@ -11,17 +11,22 @@ function Waiting({ r, canOperate, onDone }: { r: Recovery; canOperate: boolean; 
   const act = useAction();
   const decide = (verb: 'approve' | 'reject') =>
     act.run(async () => {
-      const answer = await api<ApprovedRun | Recovery>(`/recoveries/${r.id}/${verb}`, { method: 'POST', body: { note: reason || undefined } });
+      const answer = await api<ApprovedRun | Recovery>(`/recoveries/${r.id}/${verb}`, {
+        method: 'POST',
+        body: { note: reason || undefined },
+      });
       if (verb === 'approve') setRun(answer as ApprovedRun);
       else onDone();
     });
   return (
     <li className="waiting" data-testid="review-item" data-recovery={r.id} data-incident={r.incidentId}>
       <div>
-        <Link href={`/incidents/${r.incidentId}`}>{r.incident?.title ?? 'incident'}</Link> <IdTag id={r.incidentId} label="incident id" />{' '}
+        <Link href={`/incidents/${r.incidentId}`}>{r.incident?.title ?? 'incident'}</Link>{' '}
+        <IdTag id={r.incidentId} label="incident id" />{' '}
         <span className="muted small">
           agent {r.agentId ?? '—'}
-          {r.capability ? ` · ${r.capability}` : ''} · confidence {r.confidence.toFixed(2)} · suggested <Time at={r.createdAt} />
+          {r.capability ? ` · ${r.capability}` : ''} · confidence {r.confidence.toFixed(2)} · suggested{' '}
+          <Time at={r.createdAt} />
         </span>
       </div>
       {canOperate && !run && (
@@ -61,18 +66,28 @@ export function Review({ canOperate }: { canOperate: boolean }) {
       <Show r={pending} empty={(d) => d.items.length === 0}>
         {(d) => {
           const groups = new Map<string, Recovery[]>();
-          for (const r of d.items) groups.set(`${r.patternId}|${r.playbookId}`, [...(groups.get(`${r.patternId}|${r.playbookId}`) ?? []), r]);
+          for (const r of d.items)
+            groups.set(`${r.patternId}|${r.playbookId}`, [...(groups.get(`${r.patternId}|${r.playbookId}`) ?? []), r]);
           return (
             <ul className="plain">
               {[...groups.values()].map((rs) => {
                 const first = rs[0];
                 return (
-                  <li key={`${first.patternId}|${first.playbookId}`} className="card" data-testid="review-group" data-pattern={first.patternId}>
+                  <li
+                    key={`${first.patternId}|${first.playbookId}`}
+                    className="card"
+                    data-testid="review-group"
+                    data-pattern={first.patternId}
+                  >
                     <h2>
-                      {first.playbookName ?? first.action} <span className="muted small">· {rs.length === 1 ? '1 incident waits' : `${rs.length} incidents wait`}</span>
+                      {first.playbookName ?? first.action}{' '}
+                      <span className="muted small">
+                        · {rs.length === 1 ? '1 incident waits' : `${rs.length} incidents wait`}
+                      </span>
                     </h2>
                     <p className="small">
-                      Pattern <Link href={`/patterns/${first.patternId}`}>{first.patternTemplate ?? 'pattern'}</Link> · {first.suggestionType}
+                      Pattern <Link href={`/patterns/${first.patternId}`}>{first.patternTemplate ?? 'pattern'}</Link> ·{' '}
+                      {first.suggestionType}
                     </p>
                     {first.steps.length > 0 && (
                       <ol className="small">

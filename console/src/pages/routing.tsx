@@ -27,7 +27,8 @@ function AgentPanel({ agentId }: { agentId: string }) {
               </dd>
               <dt>Incidents</dt>
               <dd>
-                <Link href={`/incidents?agentId=${encodeURIComponent(agentId)}`}>this agent's incidents</Link> · <Link href={`/runs?agentId=${encodeURIComponent(agentId)}`}>its runs</Link>
+                <Link href={`/incidents?agentId=${encodeURIComponent(agentId)}`}>this agent's incidents</Link> ·{' '}
+                <Link href={`/runs?agentId=${encodeURIComponent(agentId)}`}>its runs</Link>
               </dd>
             </dl>
             <h3>Trust history</h3>
@@ -51,7 +52,9 @@ function AgentPanel({ agentId }: { agentId: string }) {
 
 export function Routing({ agentId }: { agentId?: string }) {
   const agents = useApi<AgentList>('/routing/agents');
-  const adjustments = useApi<AdjustmentPage>(`/routing/adjustments?limit=100${agentId ? `&agentId=${encodeURIComponent(agentId)}` : ''}`);
+  const adjustments = useApi<AdjustmentPage>(
+    `/routing/adjustments?limit=100${agentId ? `&agentId=${encodeURIComponent(agentId)}` : ''}`,
+  );
   return (
     <section>
       <h1>Routing</h1>
@@ -74,7 +77,10 @@ export function Routing({ agentId }: { agentId?: string }) {
                 {d.items.map((a) => (
                   <tr key={a.agentId} className={a.agentId === agentId ? 'selected' : undefined}>
                     <td>
-                      <Link href={`/routing/${encodeURIComponent(a.agentId)}`} aria-current={a.agentId === agentId ? 'true' : undefined}>
+                      <Link
+                        href={`/routing/${encodeURIComponent(a.agentId)}`}
+                        aria-current={a.agentId === agentId ? 'true' : undefined}
+                      >
                         {a.agentId}
                       </Link>
                     </td>

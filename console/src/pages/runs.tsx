@@ -6,7 +6,18 @@ import { Badge, IdTag, Time, shortenIds } from '../components/format';
 import { NotFound, isUuid } from '../components/not-found';
 import { RunDetail } from '../components/run-detail';
 
-const STATUSES: Run['status'][] = ['queued', 'running', 'awaiting_operator', 'awaiting_patch', 'verifying', 'succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled'];
+const STATUSES: Run['status'][] = [
+  'queued',
+  'running',
+  'awaiting_operator',
+  'awaiting_patch',
+  'verifying',
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'rollback_failed',
+  'canceled',
+];
 const FILTERS = ['status', 'trigger', 'agentId', 'capability', 'patternId', 'playbookId', 'since'] as const;
 
 export function Runs() {
@@ -18,7 +29,12 @@ export function Runs() {
       <h1>Runs</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="filters">
         <FilterSelect label="Status" value={f.status} onChange={(v) => set('status', v)} options={STATUSES} />
-        <FilterSelect label="Started" value={f.trigger} onChange={(v) => set('trigger', v)} options={['automatic', 'manual']} />
+        <FilterSelect
+          label="Started"
+          value={f.trigger}
+          onChange={(v) => set('trigger', v)}
+          options={['automatic', 'manual']}
+        />
         <FilterText label="Agent" value={f.agentId} onChange={(v) => set('agentId', v)} />
         <FilterText label="Capability" value={f.capability} onChange={(v) => set('capability', v)} />
         <FilterText label="Playbook" value={f.playbookId} onChange={(v) => set('playbookId', v)} />
@@ -42,14 +58,21 @@ export function Runs() {
                 {d.items.map((r) => (
                   <tr key={r.id}>
                     <td>
-                      <Link href={`/runs/${r.id}`}>{r.playbookName ?? r.playbookId}</Link> <IdTag id={r.id} label="run id" />
+                      <Link href={`/runs/${r.id}`}>{r.playbookName ?? r.playbookId}</Link>{' '}
+                      <IdTag id={r.id} label="run id" />
                     </td>
                     <td>
                       <Badge value={r.status} />
                       {r.automatic ? <span className="muted small"> auto</span> : null}
                     </td>
-                    <td className="small">{r.reason ? shortenIds(r.reason) : r.pausedReason ?? '—'}</td>
-                    <td>{r.incidentId ? <Link href={`/incidents/${r.incidentId}`}>{r.incidentTitle ?? 'incident'}</Link> : '—'}</td>
+                    <td className="small">{r.reason ? shortenIds(r.reason) : (r.pausedReason ?? '—')}</td>
+                    <td>
+                      {r.incidentId ? (
+                        <Link href={`/incidents/${r.incidentId}`}>{r.incidentTitle ?? 'incident'}</Link>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
                     <td>{r.agentId ?? '—'}</td>
                     <td>
                       <Time at={r.createdAt} />

@@ -24,7 +24,14 @@ export function WorkOrders() {
       <h1>Work orders</h1>
       <div role="tablist" className="tabs" aria-label="work order views">
         {TABS.map((t) => (
-          <button key={t} role="tab" id={`tab-${t}`} aria-selected={tab === t} aria-controls="wo-panel" onClick={() => setTab(t)}>
+          <button
+            key={t}
+            role="tab"
+            id={`tab-${t}`}
+            aria-selected={tab === t}
+            aria-controls="wo-panel"
+            onClick={() => setTab(t)}
+          >
             {t[0].toUpperCase() + t.slice(1)}
           </button>
         ))}
@@ -52,7 +59,10 @@ export function WorkOrders() {
                       {d.items.map((w) => (
                         <tr key={w.id}>
                           <td>
-                            <Link href={`/work-orders/${w.id}`}>{w.context.incident?.title ?? w.description.slice(0, 80)}</Link> <IdTag id={w.id} label="work order id" />
+                            <Link href={`/work-orders/${w.id}`}>
+                              {w.context.incident?.title ?? w.description.slice(0, 80)}
+                            </Link>{' '}
+                            <IdTag id={w.id} label="work order id" />
                           </td>
                           <td>
                             <Badge value={w.status} />
@@ -112,7 +122,8 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
   useStream(
     valid ? '/integration/stream' : null,
     (d) => {
-      if ((d as { id?: string; workOrderId?: string }).id === id || (d as { workOrderId?: string }).workOrderId === id) order.reload();
+      if ((d as { id?: string; workOrderId?: string }).id === id || (d as { workOrderId?: string }).workOrderId === id)
+        order.reload();
     },
     ['work_order_progress'],
   );
@@ -146,23 +157,37 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
                 <dd data-testid="wo-claimant">
                   {w.claimedBy ? (
                     <>
-                      {shortenIds(w.claimedBy)} at <Time at={w.claimedAt} /> (claim until <Time at={w.claimExpiresAt} />)
+                      {shortenIds(w.claimedBy)} at <Time at={w.claimedAt} /> (claim until <Time at={w.claimExpiresAt} />
+                      )
                     </>
                   ) : (
                     'nobody yet'
                   )}
                 </dd>
                 <dt>Incident</dt>
-                <dd>{w.incidentId ? <Link href={`/incidents/${w.incidentId}`}>{w.context.incident?.title ?? 'incident'}</Link> : '—'}</dd>
+                <dd>
+                  {w.incidentId ? (
+                    <Link href={`/incidents/${w.incidentId}`}>{w.context.incident?.title ?? 'incident'}</Link>
+                  ) : (
+                    '—'
+                  )}
+                </dd>
                 <dt>Run</dt>
                 <dd>{w.runId ? <Link href={`/runs/${w.runId}`}>the run waiting for it</Link> : '—'}</dd>
                 <dt>Pattern</dt>
-                <dd>{w.context.pattern ? <Link href={`/patterns/${w.context.pattern.id}`}>{w.context.pattern.template}</Link> : '—'}</dd>
+                <dd>
+                  {w.context.pattern ? (
+                    <Link href={`/patterns/${w.context.pattern.id}`}>{w.context.pattern.template}</Link>
+                  ) : (
+                    '—'
+                  )}
+                </dd>
                 <dt>Result</dt>
                 <dd>
                   {w.result ? (
                     <>
-                      {w.result.testsPassed ? 'tests passed' : 'tests failed'} · {w.result.filesChanged.join(', ') || 'no files'} · {w.result.summary}
+                      {w.result.testsPassed ? 'tests passed' : 'tests failed'} ·{' '}
+                      {w.result.filesChanged.join(', ') || 'no files'} · {w.result.summary}
                       {diff && (
                         <>
                           {' · '}
@@ -173,7 +198,7 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
                       )}
                     </>
                   ) : (
-                    w.failureReason ?? '—'
+                    (w.failureReason ?? '—')
                   )}
                 </dd>
               </dl>
