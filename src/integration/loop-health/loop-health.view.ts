@@ -1,21 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { RUN_STATUSES, type RunStatus } from '../../self-healing/runs/run.view.js';
+import { RUN_STATUSES, RunsByStatus, type RunStatus } from '../../self-healing/runs/run.view.js';
 
 export const HEALTH_RANGES = { '24h': { bucketMs: 3_600_000, count: 24 }, '7d': { bucketMs: 6 * 3_600_000, count: 28 }, '30d': { bucketMs: 86_400_000, count: 30 } } as const;
 export type HealthRange = keyof typeof HEALTH_RANGES;
-
-class RunsByStatus implements Record<RunStatus, number> {
-  @ApiProperty() queued!: number;
-  @ApiProperty() running!: number;
-  @ApiProperty() awaiting_operator!: number;
-  @ApiProperty() awaiting_patch!: number;
-  @ApiProperty() verifying!: number;
-  @ApiProperty() succeeded!: number;
-  @ApiProperty() failed!: number;
-  @ApiProperty() rolled_back!: number;
-  @ApiProperty() rollback_failed!: number;
-  @ApiProperty() canceled!: number;
-}
 
 /** One bucket of the loop-health dashboard. Rates are 0–1; null where nothing in the bucket says anything. */
 export class LoopHealthBucket {
@@ -52,4 +39,4 @@ export class LoopHealth {
 }
 
 export const runsAt = (byStatus: Record<RunStatus, number[]>, i: number): RunsByStatus =>
-  Object.fromEntries(RUN_STATUSES.map((s) => [s, byStatus[s][i]])) as unknown as RunsByStatus;
+  Object.fromEntries(RUN_STATUSES.map((s) => [s, byStatus[s][i]])) as Record<RunStatus, number>;

@@ -1,6 +1,7 @@
 import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import type { ResolutionStats } from '../../incidents/resolution-stats/get-resolution-stats.query.js';
 import type { RunStats } from '../../self-healing/runs/run-stats/get-run-stats.query.js';
+import { RunsByStatus } from '../../self-healing/runs/run.view.js';
 
 export class StageStats {
   @ApiProperty() completed!: number;
@@ -16,17 +17,7 @@ class Mttr {
   @ApiProperty() slowest!: number;
 }
 
-class RunCounts {
-  @ApiProperty() queued!: number;
-  @ApiProperty() running!: number;
-  @ApiProperty() awaiting_operator!: number;
-  @ApiProperty() awaiting_patch!: number;
-  @ApiProperty() verifying!: number;
-  @ApiProperty() succeeded!: number;
-  @ApiProperty() failed!: number;
-  @ApiProperty() rolled_back!: number;
-  @ApiProperty() rollback_failed!: number;
-  @ApiProperty() canceled!: number;
+class RunCounts extends RunsByStatus {
   @ApiProperty() total!: number;
 }
 

@@ -112,6 +112,20 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 /** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */
 export const workOrderOf = (steps: StepRow[]): string | null => steps.find((s) => s.work_order_id)?.work_order_id ?? null;
 
+/** A count per run status (statistics). */
+export class RunsByStatus implements Record<RunStatus, number> {
+  @ApiProperty() queued!: number;
+  @ApiProperty() running!: number;
+  @ApiProperty() awaiting_operator!: number;
+  @ApiProperty() awaiting_patch!: number;
+  @ApiProperty() verifying!: number;
+  @ApiProperty() succeeded!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() rolled_back!: number;
+  @ApiProperty() rollback_failed!: number;
+  @ApiProperty() canceled!: number;
+}
+
 /** A step of a run's playbook as the API answers it; `list` says whether it is a step, a verify check or a rollback step. */
 export class StepView {
   @ApiProperty() id!: string;
