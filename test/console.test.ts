@@ -92,6 +92,12 @@ describe('console in Chromium', () => {
       expect(await page.getByRole('button', { name: 'Create' }).isDisabled()).toBe(true);
       await condition.fill('request.agentId == "agent-ui"');
       await page.locator('#cel-check.ok').filter({ hasText: 'Condition parses.' }).waitFor();
+      // Status filters keep their natural width (they once stretched across the page).
+      for (const to of ['/console/runs', '/console/policies']) {
+        await page.goto(`${app.url}${to}`);
+        const width = await page.getByLabel('Status').evaluate((el) => (el as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width);
+        expect(width).toBeLessThan(400);
+      }
       await page.setViewportSize({ width: 390, height: 844 });
       for (const to of ['/console/', '/console/incidents', '/console/policies']) {
         await page.goto(`${app.url}${to}`);
@@ -260,6 +266,11 @@ describe('console in Chromium', () => {
       const samePattern = pending.filter((r: { patternId: string; playbookId: string }) => r.patternId === pending.find((x: { incidentId: string }) => x.incidentId === waiting).patternId);
       expect(await group.getByTestId('review-item').count()).toBe(samePattern.length);
       expect(await group.getByRole('heading').textContent()).toMatch(new RegExp(`${samePattern.length} incidents? waits?`));
+      // The resolved incident's page: nothing left to acknowledge.
+      await page.goto(`${app.url}/console/incidents/${resolved}`);
+      await page.getByRole('button', { name: 'Resolve' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Acknowledge' }).isDisabled()).toBe(true);
+      expect(await page.getByTestId('recovery').textContent()).toMatch(/superseded/);
     });
   });
 
