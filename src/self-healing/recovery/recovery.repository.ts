@@ -27,7 +27,6 @@ export interface RecoveryRow {
   created_at: Date;
 }
 
-
 export interface RecoveryFilters {
   status?: string;
   patternId?: string;
