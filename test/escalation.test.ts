@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -30,7 +30,7 @@ describe('escalation to a coding agent', () => {
       res.end('{"healthy":true,"passed":true}');
     });
     codingAgent = await startWebhookReceiver((_c, res) => res.end('{}'));
-    app = await startTestApp({ DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '200', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '200', OUTBOX_POLL_INTERVAL_MS: '200' });
     admin = await app.keyFor('esc', 'admin');
     operator = await app.keyFor('esc', 'operator');
     agentKey = await app.keyFor('esc', 'agent');
