@@ -39,6 +39,8 @@ export async function startApp(
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, extraModules), { bufferLogs: true, bodyParser: false });
     app.useLogger(app.get(Logger));
+    // The client address (auth throttling, logs) is the socket's unless TRUST_PROXY names the proxies in front.
+    app.set('trust proxy', config.trustProxy);
     const metrics = app.get(MetricsService);
     app.use((req: Request, res: Response, next: NextFunction) => {
       const end = metrics.httpDuration.startTimer();
