@@ -1,6 +1,6 @@
 // `npm run migration:run` / `npm run migration:revert`, on DATABASE_URL or the embedded database.
 import { loadConfig } from '../config/config.js';
-import { SecretBox, secretsKeyFrom } from '../crypto/secret-box.js';
+import { secretBoxOf } from '../crypto/secret-box.js';
 import { resolveDatabase } from './resolve-database.js';
 import { revertLastMigration, runMigrations } from './migrate.js';
 
@@ -12,7 +12,7 @@ if (command !== 'run' && command !== 'revert') {
 const config = loadConfig();
 const db = await resolveDatabase(config, (msg) => console.log(msg));
 // Migrations that seal or open stored secrets use the app's key.
-const context = { secretBox: () => new SecretBox(secretsKeyFrom(config.secretsKey, config.dataDir)) };
+const context = { secretBox: () => secretBoxOf(config) };
 try {
   if (command === 'run') {
     const applied = await runMigrations(db.url, context);

@@ -70,6 +70,15 @@ describe('the egress rule at call time (a real local server)', () => {
     expect(requests).toBe(before);
   });
 
+  it('https goes through the same rule: refused by name and by address; a TLS failure says only that', async () => {
+    for (const url of [`https://localhost:${port}/`, `https://127.0.0.1:${port}/`]) {
+      expect(await egress().send(url, request).catch((e: unknown) => e)).toMatchObject({ kind: 'refused' });
+    }
+    // Allowed, but the server speaks plain HTTP: the handshake fails, named by its code only.
+    const tls = await egress('127.0.0.0/8').send(`https://127.0.0.1:${port}/`, request).catch((e: unknown) => e);
+    expect(tls).toMatchObject({ kind: 'network', message: expect.stringMatching(/^TLS failed \([A-Z_]+\)$/) });
+  });
+
   it('the agent refuses other clients too (Node http with agentFor)', async () => {
     const url = new URL(`http://127.0.0.1:${port}/`);
     const err = await new Promise((resolve) => http.get(url, { agent: egress().agentFor(url) }, resolve).on('error', resolve));

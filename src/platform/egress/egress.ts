@@ -180,7 +180,7 @@ async function resolveAll(hostname: string, timeoutMs: number): Promise<string[]
   }
 }
 
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
+const TLS_CODE = /^(EPROTO$|ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
 
 /** What failed, in words that name no host, port or address (see EgressFailure). */
 export function failureOf(err: unknown, signal?: AbortSignal): EgressFailure {
