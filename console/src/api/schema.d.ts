@@ -1245,6 +1245,8 @@ export interface components {
             workOrderId: string | null;
         };
         CompleteDto: {
+            /** @description the claimToken POST …/claim returned; without the current one the answer is 409 */
+            claimToken?: string;
             /** @example https://git.example.com/acme/app/pull/42 */
             diffUrl?: string;
             /**
@@ -1327,6 +1329,12 @@ export interface components {
             context?: {
                 [key: string]: unknown;
             };
+        };
+        FailDto: {
+            /** @description the claimToken POST …/claim returned; without the current one the answer is 409 */
+            claimToken?: string;
+            /** @example the failing test needs a schema change I may not make */
+            reason: string;
         };
         IncidentDetail: {
             /** Format: date-time */
@@ -1640,18 +1648,23 @@ export interface components {
             updatedAt: string;
         };
         ProgressDto: {
+            /** @description the claimToken POST …/claim returned; without the current one the answer is 409 */
+            claimToken?: string;
             /** @example reproduced the timeout; writing the fix */
             note: string;
             percent?: number;
         };
         PutActuatorDto: {
-            /** @description extra request headers (not webhook-*, host or content-*) */
+            /** @description extra request headers (not webhook-*, host or content-*), stored sealed: their values are shown in this answer only, later just their names. Omitted: the stored ones are kept; {} removes them */
             headers?: Record<string, never>;
             /** @description generate a new signing secret (shown once in the answer) */
             rotateSecret?: boolean;
             /** @default 30000 */
             timeoutMs: number;
-            /** @example https://ops.example.com/hooks/pillar-loop */
+            /**
+             * @description http(s), without user:password@; a public address unless the platform operator opened its network with ACTUATOR_ALLOW_NETWORKS
+             * @example https://ops.example.com/hooks/pillar-loop
+             */
             url: string;
         };
         PutAgentDto: {
@@ -3766,7 +3779,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ReasonDto"];
+                "application/json": components["schemas"]["FailDto"];
             };
         };
         responses: {

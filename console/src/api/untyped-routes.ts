@@ -1,7 +1,7 @@
 /**
  * Answers of routes whose OpenAPI operations do not describe a response schema yet: the catalog,
- * work orders and actuators (being reworked by issues 23 and 20), flags and guardrails. Written from
- * the server's view types; move each to `Schemas[...]` once its controller declares `@ApiOkResponse`.
+ * work orders, actuators, flags and guardrails. Written from the server's view types; move each to
+ * `Schemas[...]` once its controller declares `@ApiOkResponse`.
  */
 export interface Page<T> {
   items: T[];
