@@ -244,6 +244,13 @@ export class FailurePatternRepository {
     }));
   }
 
+  /** The templates of these patterns (pages that name patterns show their template). */
+  async templates(tenantId: string, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.tx.query<{ id: string; template: string }>(`SELECT id, template FROM failure_patterns WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, [...new Set(ids)]]);
+    return new Map(rows.map((r) => [r.id, r.template]));
+  }
+
   async find(tenantId: string, id: string): Promise<PatternRow | null> {
     const [row] = await this.tx.query<PatternRow>(`SELECT * FROM failure_patterns WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
     return row ?? null;
