@@ -56,7 +56,7 @@ describe('hard-mismatch rule on real messages', () => {
     // Same bucket, almost all tokens shared: only the rule keeps them apart.
     expect(second.shapeKey).toBe(first.shapeKey);
     expect(similarity(first.tokens, second.tokens)).toBe(0);
-    expect(bestMatch([{ id: 'p1', templateTokens: first.tokens }], second, 0)).toBeNull();
+    expect(bestMatch([{ id: 'p1', templateTokens: first.tokens, occurrenceCount: 1 }], second, 0)).toBeNull();
     expect(() => generalize(first.tokens, second.tokens)).toThrow(/cannot generalise literal/);
   });
 });
