@@ -1,7 +1,6 @@
-import { isLiteralToken, normalizeErrorType, type FailureSignature } from './signature.js';
+import { isLiteralToken, normalizeErrorType, WILDCARD, type FailureSignature } from './signature.js';
 
-/** A template position that has held different variable values. */
-export const WILDCARD = '<*>';
+export { WILDCARD };
 
 export interface PatternCandidate {
   id: string;
@@ -174,6 +173,8 @@ export function fileSignature(candidates: readonly PatternCandidate[], signature
       const r = relation(template[i]!, tokens[i]!, literal[i]!);
       if (r === SAME) same++;
       else if (r === HARD) (differences ??= []).push(i);
+      // Neither a match nor a variant any more: most patterns of a bucket stop here.
+      if (r !== SAME && differences !== null && same + n - i - 1 < VARIANT_SIMILARITY * n) break;
     }
     if (differences === null) {
       const score = n === 0 ? 1 : same / n;

@@ -183,51 +183,69 @@ export function maskMessage(message: string): string {
 // A token: a placeholder, or a run of characters up to whitespace or punctuation that separates
 // words in log lines (a value glued to its name by ':', '(', '[', ',' or a quote is a token of its own).
 const TOKEN_RE = /<(?:[A-Z]+|\*)>|[^\s,;:()[\]{}|"'`!?<>*]+/g;
+const DOT_LEADER = /\.{2,}/;
 const EDGE_DOTS = /^\.+|\.+$/g;
 
 // key=value: the key is constant text, the value its own position (a word the matcher may learn as a parameter).
 const KEY_VALUE_RE = /^([A-Za-z_][\w.-]*=)(.+)$/;
+
+/** A template position that has held different values, or words learned to be a parameter (the matcher's wildcard). */
+export const WILDCARD = '<*>';
 
 /**
  * Splits a masked message into tokens: on whitespace and on word-separating punctuation, which
  * is dropped (`cause: 5)` → `cause`, `5`), dot leaders and sentence dots. A `key=value` token
  * becomes two, `key=` and `value`, so a value that is a word (`user=maria`) can vary while its
  * key stays. A run of adjacent variable tokens is one value of variable length (`1190 bytes
- * (1.16 KB)`, a list of numbers) and becomes one token.
+ * (1.16 KB)`, a list of numbers) and becomes one token: `<*>`, or the placeholder they share.
  */
 export function tokenize(masked: string): string[] {
   const tokens: string[] = [];
   let previousVariable = false;
-  for (const match of masked.matchAll(TOKEN_RE)) {
-    for (const dotted of match[0].split(/\.{2,}/)) {
-      const token = dotted.replace(EDGE_DOTS, '');
+  const add = (token: string) => {
+    const variable = !isLiteralToken(token);
+    if (variable && previousVariable) {
+      if (tokens[tokens.length - 1] !== token) tokens[tokens.length - 1] = WILDCARD;
+      return;
+    }
+    tokens.push(token);
+    previousVariable = variable;
+  };
+  for (const [word] of masked.matchAll(TOKEN_RE)) {
+    for (const piece of word.includes('..') ? word.split(DOT_LEADER) : [word]) {
+      const token = piece.startsWith('.') || piece.endsWith('.') ? piece.replace(EDGE_DOTS, '') : piece;
       if (token === '') continue;
-      const keyValue = KEY_VALUE_RE.exec(token);
-      for (const part of keyValue ? [keyValue[1]!, keyValue[2]!] : [token]) {
-        const variable = !isLiteralToken(part);
-        if (variable && previousVariable) {
-          const last = tokens[tokens.length - 1]!;
-          if (last !== part) tokens[tokens.length - 1] = '<*>';
-          continue;
-        }
-        tokens.push(part);
-        previousVariable = variable;
-      }
+      const keyValue = token.includes('=') ? KEY_VALUE_RE.exec(token) : null;
+      if (keyValue) add(keyValue[1]!), add(keyValue[2]!);
+      else add(token);
     }
   }
   return tokens;
 }
 
-const PLACEHOLDER_IN_TOKEN = /<(?:[A-Z]+|\*)>/;
-
-/**
- * Literal text: no digit and no placeholder. The matcher never generalises a position where
- * two different literal tokens meet, so literal tokens are invariant within a pattern.
- */
-export function isLiteralToken(token: string): boolean {
-  return !PLACEHOLDER_IN_TOKEN.test(token) && (!HAS_DIGIT.test(token) || isNameWithDigit(token));
+/** Whether a placeholder (`<NUM>`, `<*>`) starts at index i of the token. */
+function placeholderAt(token: string, i: number): boolean {
+  let j = i + 1;
+  if (token.charCodeAt(j) === 42 /* * */) return token.charCodeAt(j + 1) === 62 /* > */;
+  while (j < token.length && token.charCodeAt(j) >= 65 && token.charCodeAt(j) <= 90) j++;
+  return j > i + 1 && token.charCodeAt(j) === 62;
 }
 
+/**
+ * Literal text: no placeholder, and no digit unless it is a word that names something (see
+ * {@link isNameWithDigit}). Two different literal tokens at one position are two different
+ * words; the matcher learns only from their counts that such a position is a parameter.
+ * A character scan, not a regular expression: the matcher asks this of every token it compares.
+ */
+export function isLiteralToken(token: string): boolean {
+  let digit = false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c === 60 /* < */ && placeholderAt(token, i)) return false;
+    if (c >= 48 && c <= 57) digit = true;
+  }
+  return !digit || isNameWithDigit(token);
+}
 
 /**
  * shapeKey = the token count. Messages of one template have the same token count (each
