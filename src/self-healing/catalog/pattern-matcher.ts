@@ -116,7 +116,7 @@ export const MIN_EFFECTIVE_VALUES = 2.5;
  * When judging a position, its commonest word counts this many occurrences more than seen: the
  * position must look variable even if the next incidents all repeated that word, so a few early
  * incidents that happen to show three words do not decide (`root` 3, `guest` 1, `test` 1 is 2.6
- * effective words, with the margin 2.2).
+ * effective words, with the margin 2.1).
  */
 export const DOMINANT_MARGIN = 3;
 
@@ -186,22 +186,19 @@ export function fileSignature(candidates: readonly PatternCandidate[], signature
   const matched = best?.candidate;
   const focus = matched ? generalize(matched.templateTokens, tokens) : tokens;
   const focusWeight = matched ? matched.occurrenceCount + 1 : 1;
-  const variants = matched ? near.map((v) => ({ ...v, differences: v.differences.filter((i) => focus[i] !== WILDCARD) })) : near;
+  // Positions where the focus holds <*> already take any word: they are no difference.
+  const variants = matched
+    ? near.map((v) => ({ ...v, differences: v.differences.filter((i) => focus[i] !== WILDCARD) })).filter((v) => v.differences.length > 0)
+    : near;
   const group = learnedGroup(focus, focusWeight, variants);
-
-  if (group.length === 0) {
-    if (!matched) return { kind: 'new' };
-    return withSubsumed(candidates, [matched], focus, best!.score, wildcardCount(focus) > wildcardCount(matched.templateTokens));
+  if (group.length > 0) {
+    const templateTokens = group.reduce((template, candidate) => mergeTokens(template, candidate.templateTokens), focus);
+    if (templateTokens.filter(isLiteralToken).length >= MIN_LITERAL_SHARE * n) {
+      return withSubsumed(candidates, matched ? [matched, ...group] : group, templateTokens, similarity(templateTokens, tokens), true);
+    }
   }
-  let templateTokens = focus;
-  for (const candidate of group) templateTokens = mergeTokens(templateTokens, candidate.templateTokens);
-  let literals = 0;
-  for (const token of templateTokens) if (isLiteralToken(token)) literals++;
-  if (literals < MIN_LITERAL_SHARE * n) {
-    if (!matched) return { kind: 'new' };
-    return withSubsumed(candidates, [matched], focus, best!.score, wildcardCount(focus) > wildcardCount(matched.templateTokens));
-  }
-  return withSubsumed(candidates, matched ? [matched, ...group] : group, templateTokens, similarity(templateTokens, tokens), true);
+  if (!matched) return { kind: 'new' };
+  return withSubsumed(candidates, [matched], focus, best!.score, wildcardCount(focus) > wildcardCount(matched.templateTokens));
 }
 
 /**
