@@ -5,7 +5,7 @@ export { WILDCARD };
 export interface PatternCandidate {
   id: string;
   templateTokens: string[];
-  /** Incidents filed under it: the weight of its words when a position is judged (see {@link fileSignature}). */
+  /** Incidents filed under it (merged ones included): the weight of its words when a position is judged (see {@link fileSignature}). */
   occurrenceCount: number;
 }
 
@@ -235,8 +235,8 @@ function varyIndependently(positions: ReadonlySet<number>, focus: readonly strin
 
 /**
  * Whether the words seen at position i (the focus's and the members', weighted by occurrences)
- * make it a parameter: effectively {@link MIN_EFFECTIVE_VALUES} words or more; or, for the value
- * of a `key=value`, two words that are both common (see {@link MIN_EFFECTIVE_FIELD_VALUES}).
+ * make it a parameter: effectively {@link MIN_EFFECTIVE_VALUES} words or more; or two words, for
+ * the value of a `key=value` in a record of values (see {@link isFieldOfValueRecord}).
  */
 function isParameter(i: number, focus: readonly string[], focusWeight: number, members: readonly Variant[]): boolean {
   const weights = new Map<string, number>([[focus[i]!, focusWeight]]);
