@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './platform/config/config.js';
+import { secretBoxOf } from './platform/crypto/secret-box.js';
 import { runMigrations } from './platform/database/migrate.js';
 import { resolveDatabase, type ResolvedDatabase } from './platform/database/resolve-database.js';
 import { ApiKeyGuard } from './platform/auth/api-key.guard.js';
@@ -34,10 +35,12 @@ export async function startApp(
 ): Promise<RunningApp> {
   const database = await resolveDatabase(config, log);
   try {
-    const applied = await runMigrations(database.url);
+    const applied = await runMigrations(database.url, { secretBox: () => secretBoxOf(config) });
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, extraModules), { bufferLogs: true, bodyParser: false });
     app.useLogger(app.get(Logger));
+    // The client address (auth throttling, logs) is the socket's unless TRUST_PROXY names the proxies in front.
+    app.set('trust proxy', config.trustProxy);
     const metrics = app.get(MetricsService);
     app.use((req: Request, res: Response, next: NextFunction) => {
       const end = metrics.httpDuration.startTimer();

@@ -57,12 +57,23 @@ export class IntegrationModule implements OnModuleInit {
     // Work-order news goes to the tenant's live stream once it has committed.
     this.publisher.onPublishInTransaction(eventTypeOf(WorkOrderChanged), async (event) => {
       const { tenantId, ...data } = event as WorkOrderChanged;
-      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'work_order_progress', data }));
+      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'work_order_progress', data: { ...data, summary: clip(data.summary) } }));
     });
     // So does every change of a recovery run and its steps.
     this.publisher.onPublishInTransaction(eventTypeOf(RecoveryRunProgressed), async (event) => {
       const { tenantId, ...data } = event as RecoveryRunProgressed;
-      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'run_progress', data }));
+      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'run_progress', data: { ...data, error: clip(data.error), note: clip(data.note) } }));
     });
   }
+}
+
+/**
+ * Live messages are notices: a text longer than this is cut (in full in the timeline and the
+ * history), so a message fits the 8000 bytes of a NOTIFY even in 3-byte characters.
+ */
+const LIVE_TEXT_MAX = 500;
+
+function clip<T extends string | null>(text: T): T {
+  if (text === null || text.length <= LIVE_TEXT_MAX) return text;
+  return `${text.slice(0, LIVE_TEXT_MAX).replace(/[\ud800-\udbff]$/, '')}…` as T;
 }

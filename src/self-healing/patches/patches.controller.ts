@@ -8,7 +8,7 @@ import { ActOnWorkOrder, type WorkOrderAction } from './act-on-work-order/act-on
 import { GetRunStats } from '../runs/run-stats/get-run-stats.query.js';
 import { runView, workOrderOf, type RunRow, type StepRow } from '../runs/run.view.js';
 import { RunsRepository } from '../runs/runs.repository.js';
-import { CompleteDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
+import { CompleteDto, FailDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
 import { TriggerPlaybook } from './trigger/trigger-playbook.command.js';
 import { WORK_ORDER_STATUSES, workOrderView, type WorkOrderStatus } from './work-order.view.js';
 import { WorkOrderJournal } from './work-order.journal.js';
@@ -48,6 +48,7 @@ export class PatchesController {
     return workOrderView(row, await this.orders.history(row.id));
   }
 
+  /** The answer carries `claimToken` (this once): progress, complete and fail present it. */
   @Post('work-orders/:id/claim')
   @AllowAgent()
   @HttpCode(200)
@@ -59,7 +60,7 @@ export class PatchesController {
   @AllowAgent()
   @HttpCode(200)
   progress(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ProgressDto, @CurrentPrincipal() p: Principal) {
-    return this.act(p, id, { kind: 'progress', note: body.note, percent: body.percent ?? null });
+    return this.act(p, id, { kind: 'progress', claimToken: body.claimToken ?? null, note: body.note, percent: body.percent ?? null });
   }
 
   @Post('work-orders/:id/complete')
@@ -67,14 +68,14 @@ export class PatchesController {
   @HttpCode(200)
   complete(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: CompleteDto, @CurrentPrincipal() p: Principal) {
     const result = { testsPassed: body.testsPassed, filesChanged: body.filesChanged ?? [], diffUrl: body.diffUrl ?? null, summary: body.summary };
-    return this.act(p, id, { kind: 'complete', result });
+    return this.act(p, id, { kind: 'complete', claimToken: body.claimToken ?? null, result });
   }
 
   @Post('work-orders/:id/fail')
   @AllowAgent()
   @HttpCode(200)
-  fail(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReasonDto, @CurrentPrincipal() p: Principal) {
-    return this.act(p, id, { kind: 'fail', reason: body.reason });
+  fail(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: FailDto, @CurrentPrincipal() p: Principal) {
+    return this.act(p, id, { kind: 'fail', claimToken: body.claimToken ?? null, reason: body.reason });
   }
 
   /** An operator withdraws a work order (not an agent: it fails its own instead). */

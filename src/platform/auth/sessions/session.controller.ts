@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { AuthThrottle, clientAddress } from '../auth-throttle.js';
 import { CurrentPrincipal, Public } from '../auth.decorators.js';
 import type { Principal } from '../principal.js';
 import { CreateSessionDto } from './session.dto.js';
@@ -12,15 +13,22 @@ const secure = (req: Request) => req.secure || req.headers['x-forwarded-proto'] 
 @ApiTags('auth')
 @Controller('auth/session')
 export class SessionController {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly throttle: AuthThrottle,
+  ) {}
 
-  /** Sign-in: the key travels in the body only, never in a URL; the cookie is HttpOnly and SameSite=Strict. */
+  /**
+   * Sign-in: the key travels in the body only, never in a URL; the cookie is HttpOnly and
+   * SameSite=Strict. A wrong key is a failed guess of the client's address (429 past the limit);
+   * a right one signs in whatever the address did before.
+   */
   @Public()
   @Post()
   @HttpCode(201)
   async create(@Body() body: CreateSessionDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const created = await this.sessions.create(body.apiKey);
-    if (!created) throw new UnauthorizedException('unknown or revoked API key');
+    if (!created) throw this.throttle.fail(clientAddress(req)) ?? new UnauthorizedException('unknown or revoked API key');
     res.cookie(SESSION_COOKIE, created.token, {
       httpOnly: true,
       sameSite: 'strict',
@@ -31,7 +39,7 @@ export class SessionController {
     return created.session;
   }
 
-  /** Who is signed in (the console asks this on load). */
+  /** Who is signed in (the console asks this on load: a 401 here is an answer, not a failed sign-in). */
   @Get()
   current(@CurrentPrincipal() p: Principal & { expiresAt?: string }) {
     return { ...viewOf(p), expiresAt: p.expiresAt ?? null };
