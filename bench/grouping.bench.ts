@@ -122,7 +122,7 @@ async function benchSystem(app: RunningApp, db: pg.Pool, adminKey: string, tenan
     const [{ filed }] = (await db.query<{ filed: number }>(`SELECT count(*)::int AS filed FROM incidents WHERE tenant_id = $1 AND matched_pattern_id IS NOT NULL`, [tenantId])).rows as [{ filed: number }];
     if (filed >= entries.length) break;
     if (Date.now() > deadline) throw new Error(`${name}: only ${filed} of ${entries.length} incidents filed after ${timeoutS} s`);
-    await sleep(20);
+    await sleep(50);
   }
   const seconds = (performance.now() - started) / 1000;
   log(`    posted in ${posted.toFixed(1)} s, all filed after ${seconds.toFixed(1)} s`);
