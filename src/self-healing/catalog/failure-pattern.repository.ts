@@ -160,7 +160,7 @@ export class FailurePatternRepository {
   /** One bucket's candidates, through the (tenant_id, error_type, shape_key) index; no lock (dry runs). */
   async bucket(tenantId: string, errorType: string, shapeKey: string): Promise<PatternCandidate[]> {
     const rows = await this.bucketRows(tenantId, errorType, shapeKey);
-    return rows.map((r) => ({ id: r.id, templateTokens: r.template_tokens }));
+    return rows.map((r) => ({ id: r.id, templateTokens: r.template_tokens, occurrenceCount: r.occurrence_count }));
   }
 
   private bucketRows(tenantId: string, errorType: string, shapeKey: string) {
