@@ -412,7 +412,8 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'silent',
         EMBEDDED_PG_PORT: String(pgPort),
         ADMIN_API_KEY: adminKey,
-        ...(opts.scenario === 'runs' ? { RECOVERY_VERIFY_WINDOW_MS: String(opts.verifyWindowMs) } : {}),
+        // The runs scenario's receiver listens on loopback: open it for actuators (ADR 0013).
+        ...(opts.scenario === 'runs' ? { RECOVERY_VERIFY_WINDOW_MS: String(opts.verifyWindowMs), ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8' } : {}),
       });
       dbPoolSize = config.dbPoolSize;
       installQueryCounter();

@@ -143,7 +143,9 @@ async function loopHalf() {
 const dataDir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-sim-'));
 const running = await startApp(
   loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN,
-    RECOVERY_VERIFY_WINDOW_MS: verifyWindowMs, RUN_RETRY_BASE_MS: '50' }),
+    RECOVERY_VERIFY_WINDOW_MS: verifyWindowMs, RUN_RETRY_BASE_MS: '50',
+    // The simulated ops receiver listens on loopback: open it, as an installation with local actuators would (ADR 0013).
+    ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8' }),
 );
 try {
   console.log(`simulation: seed ${seed}, service ${running.url}`);

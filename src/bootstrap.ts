@@ -1,12 +1,13 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './platform/config/config.js';
+import { secretBoxOf } from './platform/crypto/secret-box.js';
 import { runMigrations } from './platform/database/migrate.js';
 import { resolveDatabase, type ResolvedDatabase } from './platform/database/resolve-database.js';
 import { ApiKeyGuard } from './platform/auth/api-key.guard.js';
@@ -15,6 +16,7 @@ import { inputGuard } from './platform/http/input-guard.js';
 import { validationPipe } from './platform/http/validation.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
 import { serveConsole } from './platform/console/serve-console.js';
+import { openApiDocument } from './openapi/openapi-document.js';
 
 export interface RunningApp {
   app: INestApplication;
@@ -34,10 +36,12 @@ export async function startApp(
 ): Promise<RunningApp> {
   const database = await resolveDatabase(config, log);
   try {
-    const applied = await runMigrations(database.url);
+    const applied = await runMigrations(database.url, { secretBox: () => secretBoxOf(config) });
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, extraModules), { bufferLogs: true, bodyParser: false });
     app.useLogger(app.get(Logger));
+    // The client address (auth throttling, logs) is the socket's unless TRUST_PROXY names the proxies in front.
+    app.set('trust proxy', config.trustProxy);
     const metrics = app.get(MetricsService);
     app.use((req: Request, res: Response, next: NextFunction) => {
       const end = metrics.httpDuration.startTimer();
@@ -70,13 +74,8 @@ export async function startApp(
     app.useGlobalFilters(new HttpExceptionFilter());
     // No app.enableShutdownHooks(): main.ts owns SIGTERM/SIGINT and calls close(), which runs the
     // same hooks once, in order (relay drained first). Two owners ran them twice, concurrently.
-    const openapi = new DocumentBuilder()
-      .setTitle('pillar-loop')
-      .setDescription('Incident → pattern → recovery → policy → routing, on a transactional outbox.')
-      .addBearerAuth()
-      .build();
     serveConsole(app);
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi));
+    SwaggerModule.setup('docs', app, () => openApiDocument(app));
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallActuator, type ActuatorCallResult } from '../src/self-healing/actuators/call-actuator/call-actuator.command.js';
 import { MAX_ANSWER_BYTES } from '../src/self-healing/actuators/call-actuator/actuator-answer.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 describe('actuators and the Standard Webhooks caller', () => {
@@ -21,7 +21,7 @@ describe('actuators and the Standard Webhooks caller', () => {
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    app = await startTestApp({ DATA_DIR: dataDir });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, DATA_DIR: dataDir });
     admin = await app.keyFor('acme', 'admin');
     operator = await app.keyFor('acme', 'operator');
     otherAdmin = await app.keyFor('globex', 'admin');
@@ -43,14 +43,21 @@ describe('actuators and the Standard Webhooks caller', () => {
     const get = await app.http.get('/actuators/ops').set('Authorization', `Bearer ${admin}`);
     expect(get.status).toBe(200);
     expect(get.body.secret).toBeUndefined();
-    const [row] = await app.sql(`SELECT secret_sealed FROM actuators WHERE tenant_id = 'acme' AND name = 'ops'`);
+    // Header values are shown once too: afterwards only their names.
+    expect(get.body.headers).toBeUndefined();
+    expect(get.body.headerNames).toEqual(['x-team']);
+    const [row] = await app.sql(`SELECT secret_sealed, headers_sealed FROM actuators WHERE tenant_id = 'acme' AND name = 'ops'`);
     expect(row.secret_sealed).toMatch(/^v1\./);
     expect(row.secret_sealed).not.toContain(secret.slice(6));
+    expect(row.headers_sealed['x-team']).toMatch(/^v1\./);
 
-    const update = await app.http.put('/actuators/ops').set('Authorization', `Bearer ${admin}`).send({ url: `${receiver.url}/hook`, headers: { 'x-team': 'sre' }, timeoutMs: 5000 });
+    // Headers left out of a PUT are kept (their values cannot be read back to send again).
+    const update = await app.http.put('/actuators/ops').set('Authorization', `Bearer ${admin}`).send({ url: `${receiver.url}/hook`, timeoutMs: 5000 });
     expect(update.status).toBe(200);
     expect(update.body.secret).toBeUndefined();
     expect(update.body.timeoutMs).toBe(5000);
+    expect(update.body).toMatchObject({ headerNames: ['x-team'] });
+    expect(update.body.headers).toBeUndefined();
     const list = await app.http.get('/actuators').set('Authorization', `Bearer ${admin}`);
     expect(list.body.items.map((a: { name: string }) => a.name)).toEqual(['ops']);
   });
@@ -135,7 +142,8 @@ describe('actuators and the Standard Webhooks caller', () => {
 
   it('a network error is retryable; an unknown actuator is not_configured; DELETE removes it', async () => {
     await app.http.put('/actuators/closed').set('Authorization', `Bearer ${admin}`).send({ url: 'http://127.0.0.1:1/' }).expect(201);
-    expect(await call('w-9', {}, 2000, 'closed')).toMatchObject({ outcome: 'retryable', status: null });
+    // Said without the address or port.
+    expect(await call('w-9', {}, 2000, 'closed')).toMatchObject({ outcome: 'retryable', status: null, error: 'connection refused' });
     expect((await call('w-10', {}, 2000, 'nobody')).outcome).toBe('not_configured');
     expect((await app.http.delete('/actuators/closed').set('Authorization', `Bearer ${admin}`)).status).toBe(204);
     expect((await app.http.get('/actuators/closed').set('Authorization', `Bearer ${admin}`)).status).toBe(404);

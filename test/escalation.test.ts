@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -30,7 +30,7 @@ describe('escalation to a coding agent', () => {
       res.end('{"healthy":true,"passed":true}');
     });
     codingAgent = await startWebhookReceiver((_c, res) => res.end('{}'));
-    app = await startTestApp({ DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '200', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '200', OUTBOX_POLL_INTERVAL_MS: '200' });
     admin = await app.keyFor('esc', 'admin');
     operator = await app.keyFor('esc', 'operator');
     agentKey = await app.keyFor('esc', 'agent');
@@ -79,10 +79,10 @@ describe('escalation to a coding agent', () => {
     expect(order.context.incident.errorType).toMatch(/^pipeline_?timeout$/i);
     expect((await get(`/patches/runs?status=awaiting_patch`)).items.find((r: { id: string }) => r.id === run.id)).toMatchObject({ escalatedToCoding: true, workOrderId });
 
-    await app.http.post(`/patches/work-orders/${workOrderId}/claim`).set(auth(agentKey)).expect(200);
-    await app.http.post(`/patches/work-orders/${workOrderId}/progress`).set(auth(agentKey)).send({ note: 'found the N+1 query', percent: 50 }).expect(200);
+    const { claimToken } = (await app.http.post(`/patches/work-orders/${workOrderId}/claim`).set(auth(agentKey)).expect(200)).body;
+    await app.http.post(`/patches/work-orders/${workOrderId}/progress`).set(auth(agentKey)).send({ claimToken, note: 'found the N+1 query', percent: 50 }).expect(200);
     await app.http.post(`/patches/work-orders/${workOrderId}/complete`).set(auth(agentKey))
-      .send({ testsPassed: true, filesChanged: ['src/pipeline/build.ts'], diffUrl: 'https://git.example.com/acme/app/pull/7', summary: 'batched the slow query' }).expect(200);
+      .send({ claimToken, testsPassed: true, filesChanged: ['src/pipeline/build.ts'], diffUrl: 'https://git.example.com/acme/app/pull/7', summary: 'batched the slow query' }).expect(200);
 
     const finished = await done(run.id);
     expect(finished.status).toBe('succeeded');
@@ -109,8 +109,8 @@ describe('escalation to a coding agent', () => {
   it('a failed patch fails the run, runs its rollback and lowers trust', async () => {
     cause = 'code';
     const { run, workOrderId } = await pipelineTimeout('builder-2');
-    await app.http.post(`/patches/work-orders/${workOrderId}/claim`).set(auth(agentKey)).expect(200);
-    await app.http.post(`/patches/work-orders/${workOrderId}/complete`).set(auth(agentKey)).send({ testsPassed: false, summary: 'tests still red' }).expect(200);
+    const { claimToken } = (await app.http.post(`/patches/work-orders/${workOrderId}/claim`).set(auth(agentKey)).expect(200)).body;
+    await app.http.post(`/patches/work-orders/${workOrderId}/complete`).set(auth(agentKey)).send({ claimToken, testsPassed: false, summary: 'tests still red' }).expect(200);
     const finished = await done(run.id);
     expect(finished).toMatchObject({ status: 'rolled_back', reason: expect.stringContaining('fix_code failed') });
     expect(ops.calls.filter((c) => c.json?.runId === run.id).map((c) => c.json.params.action).at(-1)).toBe('restore_timeout');

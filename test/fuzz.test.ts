@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { Egress } from '../src/platform/egress/egress.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -12,6 +13,8 @@ const RANDOM_SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2
 const RUNS_PER_SEED = 1100;
 
 const hostileString = fc.oneof(
+  // Addresses an actuator may not reach (ADR 0013) and credentials in a URL.
+  fc.constantFrom('http://127.0.0.1:1/', 'http://[::1]/', 'http://169.254.169.254/latest/meta-data/', 'http://localhost/', 'https://u:p@ops.example.com/', 'http://0x7f000001/', 'gopher://127.0.0.1/'),
   fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\udc00\ud800', '2020-02-30', '0000-01-01', '2020-W01', '2020-W01-1', '__proto__', 'constructor', '', ' ', '9'.repeat(400), '-1', 'NaN', '1e309', 'true', 'null', '{}', '[]', "'; DROP TABLE incidents; --", '%00', '../..'),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ maxLength: 20 }),
@@ -28,9 +31,9 @@ const FIELD_NAMES = [
   'errorType', 'message', 'agentId', 'capability', 'severity', 'title', 'context', 'occurredAt', 'name', 'category', 'action', 'scope',
   'scopeAgentId', 'condition', 'description', 'enabled', 'tenantId', 'role', 'reason', 'note', 'autoApplyRecovery', 'recoveryTemplate',
   'baseConfidence', 'capabilities', 'candidates', '__proto__', 'constructor', 'prototype',
-  // sessions, Alertmanager, metrics, work orders, actuators (no URL fields: the fuzz registers no endpoint to call)
+  // sessions, Alertmanager, metrics, work orders, actuators (URLs: only ones the egress rule refuses, so nothing is called)
   'apiKey', 'alerts', 'version', 'labels', 'annotations', 'samples', 'metric', 'value', 'percent', 'testsPassed', 'filesChanged', 'summary',
-  'headers', 'timeoutMs', 'rotateSecret',
+  'headers', 'timeoutMs', 'rotateSecret', 'url', 'claimToken',
   // recovery runs, guardrails, /patches/trigger
   'outcome', 'output', 'error', 'filePath', 'maintenanceWindows', 'days', 'start', 'end', 'timeZone', 'maxAutomaticRunsPerHour',
   'oneActiveRunPerAgentCapability', 'cooldownMs', 'dailyAutomaticRunBudgetMs',
@@ -41,6 +44,8 @@ const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 const validIncident = { errorType: 'timeout', message: 'upstream timed out after 3000 ms', agentId: 'agent-1', capability: 'summarise' };
 const validPolicy = { name: 'p', category: 'safety', action: 'block', scope: 'tenant', condition: 'request.agentId == "agent-1"' };
 const body = fc.oneof(
+  // Plain valid bodies too, so generated requests reach the handlers often enough (the 201 check below).
+  fc.constantFrom(validIncident, validPolicy),
   fc.dictionary(fc.constantFrom(...FIELD_NAMES), value, { maxKeys: 6 }),
   fc.dictionary(fc.constantFrom(...FIELD_NAMES), value, { maxKeys: 3 }).map((over) => ({ ...validIncident, ...over })),
   fc.dictionary(fc.constantFrom(...FIELD_NAMES), value, { maxKeys: 3 }).map((over) => ({ ...validPolicy, ...over })),
@@ -168,6 +173,9 @@ describe('fuzz: no input answers 5xx', () => {
     expect(total).toBeGreaterThanOrEqual(2000);
     expect([...answered.keys()].filter((s) => s >= 500)).toEqual([]);
     expect(answered.get(201)).toBeGreaterThan(0); // some generated requests were valid: the fuzz reached the handlers
+    // No actuator was stored with an address the egress rule refuses, or with credentials in its URL.
+    const egress = app.app.get(Egress);
+    for (const { url } of await app.sql<{ url: string }>(`SELECT url FROM actuators`)) expect({ url, refusal: await egress.refusal(url) }).toEqual({ url, refusal: null });
 
     // Flags back on, kill switch off: every incident the fuzz created has its loop trace.
     for (const f of FLAGS.slice(0, -1)) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -49,7 +49,7 @@ describe('learning: what runs and reviews teach about a fix', () => {
       if (broken && (action === 'restart_worker' || action === 'retry_with_backoff')) return res.end('{"status":"failed","error":"did not help"}');
       res.end(action?.endsWith('_check') ? '{"healthy":true}' : '{}');
     });
-    app = await startTestApp({ RECOVERY_VERIFY_WINDOW_MS: '100', OUTBOX_POLL_INTERVAL_MS: '100', RUN_RETRY_BASE_MS: '50' });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '100', OUTBOX_POLL_INTERVAL_MS: '100', RUN_RETRY_BASE_MS: '50' });
     key = await app.keyFor('learning', 'admin');
     receiver.setSecret((await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201)).body.secret);
   });

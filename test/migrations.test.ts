@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/index.js';
 import { dataSourceOptions } from '../src/platform/database/data-source-options.js';
+import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import { revertLastMigration, runMigrations } from '../src/platform/database/migrate.js';
 import { createTestDatabase } from './support/test-database.js';
 
@@ -52,6 +53,38 @@ describe('migrations', () => {
     expect(await key()).toBe('8');
     for (let i = 0; i < after; i++) await revertLastMigration(url);
     expect(await key()).toBe('8:connect');
+    await runMigrations(url);
+  });
+
+  it('seals stored actuator headers, moves URL credentials into a sealed Basic header, and opens them again on down (issue 20)', async () => {
+    const box = new SecretBox(Buffer.alloc(32, 7));
+    const secrets = { secretBox: () => box };
+    await runMigrations(url);
+    const after = migrations.length - migrations.findIndex((m) => m.name === 'ActuatorHeadersSealed1765800000000');
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    await ds.query(
+      `INSERT INTO actuators (tenant_id, name, url, headers, timeout_ms, secret_sealed) VALUES
+        ('m', 'ops', 'https://ops.example.com/hook', '{"authorization": "Bearer tok-123", "x-team": "sre"}', 1000, 'v1.x.y.z'),
+        ('m', 'legacy', 'https://svc:p%40ss@ops.example.com/hook', '{}', 1000, 'v1.x.y.z'),
+        ('m', 'plain', 'https://ops.example.com/plain', '{}', 1000, 'v1.x.y.z')`,
+    );
+    // Headers to seal and no key: the migration says what it needs instead of storing them in the clear.
+    await expect(runMigrations(url)).rejects.toThrow(/needs the secrets key/);
+    await runMigrations(url, secrets);
+    const rows = async () => Object.fromEntries((await ds.query(`SELECT * FROM actuators WHERE tenant_id = 'm' ORDER BY name`)).map((r: { name: string }) => [r.name, r]));
+    const up = await rows();
+    expect(JSON.stringify(up)).not.toMatch(/tok-123|p%40ss|p@ss|"sre"/);
+    expect(box.open(up.ops.headers_sealed.authorization)).toBe('Bearer tok-123');
+    expect(box.open(up.ops.headers_sealed['x-team'])).toBe('sre');
+    expect(up.legacy.url).toBe('https://ops.example.com/hook');
+    expect(box.open(up.legacy.headers_sealed.authorization)).toBe(`Basic ${Buffer.from('svc:p@ss').toString('base64')}`);
+    expect(up.plain.headers_sealed).toEqual({});
+    for (let i = 0; i < after; i++) await revertLastMigration(url, secrets);
+    const down = await rows();
+    expect(down.ops.headers).toEqual({ authorization: 'Bearer tok-123', 'x-team': 'sre' });
+    expect(down.legacy.headers).toEqual({ authorization: `Basic ${Buffer.from('svc:p@ss').toString('base64')}` });
+    expect(down.plain.headers).toEqual({});
+    await ds.query(`DELETE FROM actuators WHERE tenant_id = 'm'`);
     await runMigrations(url);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { openSse } from './support/sse.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -43,7 +43,7 @@ describe('recovery runs', () => {
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    app = await startTestApp({ DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50', OUTBOX_POLL_INTERVAL_MS: '200' });
     admin = await app.keyFor('runs', 'admin');
     operator = await app.keyFor('runs', 'operator');
     otherOperator = await app.keyFor('runs-other', 'operator');
@@ -379,7 +379,7 @@ describe('recovery runs: the recurrence window', () => {
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
-    app = await startTestApp({ DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '600000', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '600000', OUTBOX_POLL_INTERVAL_MS: '200' });
   });
   afterAll(async () => {
     await app.stop();
@@ -426,7 +426,7 @@ describe('recovery runs: the run timeout', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runs-timeout-'));
 
   beforeAll(async () => {
-    app = await startTestApp({ DATA_DIR: dataDir, RECOVERY_RUN_TIMEOUT_MS: '1000', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, DATA_DIR: dataDir, RECOVERY_RUN_TIMEOUT_MS: '1000', OUTBOX_POLL_INTERVAL_MS: '200' });
   });
   afterAll(async () => {
     await app.stop();

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { playbookCatalogWith } from './support/playbooks.js';
 import { createTestDatabase } from './support/test-database.js';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -30,13 +30,13 @@ describe('a recovery run survives a crash mid-call', () => {
 
   function spawnService() {
     const child = spawn(process.execPath, ['dist/test/support/app-child.js'], {
-      env: { ...process.env, DATABASE_URL: url, SECRETS_KEY, PLAYBOOK_CATALOG_PATH, RECOVERY_VERIFY_WINDOW_MS: '100', RUN_LEASE_MARGIN_MS: '500', OUTBOX_POLL_INTERVAL_MS: '100' },
+      env: { ...process.env, ...ALLOW_LOOPBACK, DATABASE_URL: url, SECRETS_KEY, PLAYBOOK_CATALOG_PATH, RECOVERY_VERIFY_WINDOW_MS: '100', RUN_LEASE_MARGIN_MS: '500', OUTBOX_POLL_INTERVAL_MS: '100' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
     const lines = createInterface({ input: child.stdout! });
     const ready = new Promise<void>((resolve, reject) => {
-      lines.on('line', (line) => line === 'READY' && resolve());
+      lines.on('line', (line) => line.startsWith('READY') && resolve());
       child.once('exit', (code) => reject(new Error(`service child exited (${code}) before READY`)));
     });
     return { child, ready };
@@ -53,7 +53,7 @@ describe('a recovery run survives a crash mid-call', () => {
       res.end(action === 'memory_check' ? '{"healthy":true}' : '{}');
     });
     // Serves HTTP only: runs and the loop are left to the child processes.
-    http = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false', SECRETS_KEY, PLAYBOOK_CATALOG_PATH }, [], url);
+    http = await startTestApp({ ...ALLOW_LOOPBACK, OUTBOX_RELAY_ENABLED: 'false', SECRETS_KEY, PLAYBOOK_CATALOG_PATH }, [], url);
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

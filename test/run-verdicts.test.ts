@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { playbookCatalogWith } from './support/playbooks.js';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -51,7 +51,7 @@ describe('run verdicts: recurrences judged by when they occurred, monitoring, ro
       p('backoff_and_route_away').defaultParams.backoffMs = 50;
       p('reconnect').defaultParams.reconnectDelayMs = 10;
     });
-    app = await startTestApp({ RECOVERY_VERIFY_WINDOW_MS: String(WINDOW_MS), OUTBOX_POLL_INTERVAL_MS: '100', RUN_RETRY_BASE_MS: '50', PLAYBOOK_CATALOG_PATH: catalog });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: String(WINDOW_MS), OUTBOX_POLL_INTERVAL_MS: '100', RUN_RETRY_BASE_MS: '50', PLAYBOOK_CATALOG_PATH: catalog });
     key = await app.keyFor('verdicts', 'admin');
     receiver.setSecret((await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201)).body.secret);
   });
@@ -172,7 +172,7 @@ describe('run verdicts: the kill switch does not spin, and deadlines fire while 
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver((c, res) => res.end(healthy(c.json?.params?.action)));
-    app = await startTestApp({ OUTBOX_POLL_INTERVAL_MS: '100', RECOVERY_RUN_TIMEOUT_MS: String(RUN_TIMEOUT_MS), RECOVERY_VERIFY_WINDOW_MS: '200' });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, OUTBOX_POLL_INTERVAL_MS: '100', RECOVERY_RUN_TIMEOUT_MS: String(RUN_TIMEOUT_MS), RECOVERY_VERIFY_WINDOW_MS: '200' });
   });
   afterAll(async () => {
     await app.stop();

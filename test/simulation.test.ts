@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runSimulation, type SimulationResult } from '../simulation/run-simulation.js';
 import { runSelfHealing, type SelfHealingResult } from '../simulation/self-healing.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
 
 /** A small, deterministic version of `npm run simulate`: the loop must prevent repeats. */
 describe('simulation: the loop prevents repeat incidents', () => {
@@ -18,7 +18,7 @@ describe('simulation: the loop prevents repeat incidents', () => {
 
   beforeAll(async () => {
     // A short verify window, so the self-healing half's runs resolve their incidents at once.
-    app = await startTestApp({ RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50' });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50' });
     const options = { baseUrl: app.url, seed: 7, windows: 8, requestsPerWindow: 40 };
     on = await runSimulation({ ...options, apiKey: await tenant('sim-on', true), approveRecoveries: true });
     off = await runSimulation({ ...options, apiKey: await tenant('sim-off', false), approveRecoveries: false });

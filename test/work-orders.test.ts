@@ -83,15 +83,21 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     try {
       await opened;
       const order = await create(incidentId, '0190a0a0-0000-7000-8000-0000000000bb');
-      expect((await post(order.id, 'claim', agentA)).body).toMatchObject({ status: 'claimed', claimedBy: expect.stringContaining('wo agent') });
-      // Progress and completion need the claimant's own key.
-      expect((await post(order.id, 'progress', agentB, { note: 'me too' })).status).toBe(409);
-      expect((await post(order.id, 'progress', agentA, { note: 'reproduced; fixing', percent: 40 })).body.status).toBe('in_progress');
-      expect((await post(order.id, 'complete', agentB, { testsPassed: true, summary: 'not mine' })).status).toBe(409);
-      const bad = await post(order.id, 'complete', agentA, { testsPassed: 'yes', diffUrl: 'ftp://x.example/diff', filesChanged: 'a.ts' });
+      const claimed = (await post(order.id, 'claim', agentA).expect(200)).body;
+      expect(claimed).toMatchObject({ status: 'claimed', claimedBy: expect.stringContaining('wo agent'), claimToken: expect.stringMatching(/^woc_/) });
+      const { claimToken } = claimed;
+      // The token is shown to the claimant once: not on reads.
+      expect(JSON.stringify((await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA))).body)).not.toContain(claimToken);
+      // Progress and completion need the claim's token and the claimant's own key.
+      expect((await post(order.id, 'progress', agentB, { claimToken, note: 'me too' })).status).toBe(409);
+      expect((await post(order.id, 'progress', agentA, { note: 'no token' })).status).toBe(409);
+      expect((await post(order.id, 'progress', agentA, { claimToken, note: 'reproduced; fixing', percent: 40 })).body.status).toBe('in_progress');
+      expect((await post(order.id, 'complete', agentB, { claimToken, testsPassed: true, summary: 'not mine' })).status).toBe(409);
+      const bad = await post(order.id, 'complete', agentA, { claimToken, testsPassed: 'yes', diffUrl: 'ftp://x.example/diff', filesChanged: 'a.ts' });
       expect(bad.status).toBe(400);
       expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['diffUrl', 'filesChanged', 'summary', 'testsPassed']);
       const done = (await post(order.id, 'complete', agentA, {
+        claimToken,
         testsPassed: true, filesChanged: ['ci/stages/build.ts'], diffUrl: 'https://git.example.com/acme/ci/pull/7', summary: 'cached the dependency install',
       }).expect(200)).body;
       expect(done).toMatchObject({ status: 'completed', result: { testsPassed: true, diffUrl: 'https://git.example.com/acme/ci/pull/7' }, finishedAt: expect.any(String) });
@@ -121,9 +127,9 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
   it('a failed work order tells the run engine testsPassed false', async () => {
     const order = await create(null, '0190a0a0-0000-7000-8000-0000000000cc');
     expect((await post(order.id, 'fail', agentA, { reason: 'not claimed yet' })).status).toBe(409);
-    await post(order.id, 'claim', agentA).expect(200);
-    expect((await post(order.id, 'fail', agentA, {})).body.fields.map((f: { field: string }) => f.field)).toEqual(['reason']);
-    expect((await post(order.id, 'fail', agentA, { reason: 'needs a schema change' }).expect(200)).body).toMatchObject({ status: 'failed', failureReason: 'needs a schema change' });
+    const { claimToken } = (await post(order.id, 'claim', agentA).expect(200)).body;
+    expect((await post(order.id, 'fail', agentA, { claimToken })).body.fields.map((f: { field: string }) => f.field)).toEqual(['reason']);
+    expect((await post(order.id, 'fail', agentA, { claimToken, reason: 'needs a schema change' }).expect(200)).body).toMatchObject({ status: 'failed', failureReason: 'needs a schema change' });
     const got = await eventually(async () => finished.find((f) => f.workOrderId === order.id), 'WorkOrderFinished delivered');
     expect(got).toMatchObject({ testsPassed: false, outcome: 'failed' });
   });
@@ -138,16 +144,42 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
 
   it('a stale claim returns to the queue and says so in the history; then another agent may claim it', async () => {
     const order = await create();
-    await post(order.id, 'claim', agentA).expect(200);
+    const { claimToken } = (await post(order.id, 'claim', agentA).expect(200)).body;
     expect((await post(order.id, 'claim', agentB)).status).toBe(409);
     // Nobody reads it meanwhile: the sweeper returns it (reads would too, see the next test).
     await eventually(async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued', 'the claim to lapse', 4 * CLAIM_MS + 5000);
     const back = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentB)).expect(200)).body;
     expect(back.claimedBy).toBeNull();
     expect(back.history.at(-1)).toMatchObject({ from: 'claimed', to: 'queued', actor: 'lease', note: null, details: { previousClaimant: expect.stringContaining('wo agent') } });
-    // The first agent lost it: its report is refused; the second may claim.
-    expect((await post(order.id, 'progress', agentA, { note: 'still here' })).status).toBe(409);
+    // The first agent lost it: its report is refused, naming the order's state, and kept in the history; the second may claim.
+    const late = await post(order.id, 'progress', agentA, { claimToken, note: 'still here' });
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ workOrderStatus: 'queued', message: expect.stringMatching(/is no longer current: the work order is queued/) });
     expect((await post(order.id, 'claim', agentB)).body.status).toBe('claimed');
+  });
+
+  it('two workers on one agent key: the one without the claim token gets 409; a lapsed claim\'s late completion is answered 409 naming the new state, and kept', async () => {
+    const order = await create();
+    const first = (await post(order.id, 'claim', agentA).expect(200)).body.claimToken;
+    // The second worker holds the same key but not the claim.
+    const noToken = await post(order.id, 'complete', agentA, { testsPassed: true, summary: 'not my claim' });
+    expect(noToken.status).toBe(409);
+    expect(noToken.body).toMatchObject({ workOrderStatus: 'claimed', message: expect.stringMatching(/needs the claimToken that claim returned/) });
+    expect((await post(order.id, 'complete', agentA, { claimToken: 'woc_guessed', testsPassed: true, summary: 'guessed' })).status).toBe(409);
+    expect((await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA))).body).toMatchObject({ status: 'claimed', result: null });
+
+    // The first worker goes quiet; its claim lapses and the second claims the order.
+    await eventually(async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued', 'the claim to lapse', 4 * CLAIM_MS + 5000);
+    const second = (await post(order.id, 'claim', agentA).expect(200)).body.claimToken;
+    expect(second).not.toBe(first);
+    const late = await post(order.id, 'complete', agentA, { claimToken: first, testsPassed: true, filesChanged: ['ci/build.ts'], summary: 'done, late' });
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ workOrderStatus: 'claimed', message: expect.stringMatching(/no longer current: the work order is claimed by .*Your complete is kept in its history/) });
+    const detail = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA))).body;
+    expect(detail).toMatchObject({ status: 'claimed', result: null });
+    expect(detail.history.at(-1)).toMatchObject({ from: 'claimed', to: 'claimed', note: 'done, late', details: { lateReport: 'complete', testsPassed: true, filesChanged: ['ci/build.ts'], summary: 'done, late' } });
+    // The current claim decides it.
+    expect((await post(order.id, 'fail', agentA, { claimToken: second, reason: 'cannot reproduce' }).expect(200)).body.status).toBe('failed');
   });
 
   it('cancel is an operator\'s; a canceled order cannot be claimed; unknown and other tenants\' orders are 404', async () => {

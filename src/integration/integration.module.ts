@@ -21,6 +21,7 @@ import { LoopController } from './loop-status/loop.controller.js';
 import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
 import { IntegrationStatsController } from './stats/integration-stats.controller.js';
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
+import { LoopHealthService } from './loop-health/loop-health.service.js';
 import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.js';
 
 /** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
@@ -37,6 +38,7 @@ import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.j
     LoopOutcomeRecorder,
     LoopProgressHub,
     IntegrationStatsService,
+    LoopHealthService,
     GetIncidentEvidenceHandler,
     RunOutcomeToTrustHandler,
   ],
@@ -57,12 +59,23 @@ export class IntegrationModule implements OnModuleInit {
     // Work-order news goes to the tenant's live stream once it has committed.
     this.publisher.onPublishInTransaction(eventTypeOf(WorkOrderChanged), async (event) => {
       const { tenantId, ...data } = event as WorkOrderChanged;
-      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'work_order_progress', data }));
+      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'work_order_progress', data: { ...data, summary: clip(data.summary) } }));
     });
     // So does every change of a recovery run and its steps.
     this.publisher.onPublishInTransaction(eventTypeOf(RecoveryRunProgressed), async (event) => {
       const { tenantId, ...data } = event as RecoveryRunProgressed;
-      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'run_progress', data }));
+      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'run_progress', data: { ...data, error: clip(data.error), note: clip(data.note) } }));
     });
   }
+}
+
+/**
+ * Live messages are notices: a text longer than this is cut (in full in the timeline and the
+ * history), so a message fits the 8000 bytes of a NOTIFY even in 3-byte characters.
+ */
+const LIVE_TEXT_MAX = 500;
+
+function clip<T extends string | null>(text: T): T {
+  if (text === null || text.length <= LIVE_TEXT_MAX) return text;
+  return `${text.slice(0, LIVE_TEXT_MAX).replace(/[\ud800-\udbff]$/, '')}…` as T;
 }

@@ -1,17 +1,18 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule } from './auth/auth.module.js';
+import { EgressModule } from './egress/egress.module.js';
 import { FlagsModule } from './flags/flags.module.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { OutboxModule } from './outbox/outbox.module.js';
 
-/** Database, outbox, auth, flags, health and metrics: no business rules. */
+/** Database, outbox, auth, flags, egress, health and metrics: no business rules. */
 @Module({
-  imports: [TerminusModule, AuthModule, FlagsModule, OutboxModule],
+  imports: [TerminusModule, AuthModule, FlagsModule, OutboxModule, EgressModule],
   controllers: [HealthController, MetricsController],
   providers: [MetricsService],
-  exports: [FlagsModule, OutboxModule, MetricsService],
+  exports: [FlagsModule, OutboxModule, EgressModule, MetricsService],
 })
 export class PlatformModule {}

@@ -6,6 +6,11 @@ import { loadConfig } from '../../src/platform/config/config.js';
 import { createTestDatabase } from './test-database.js';
 
 export const ADMIN_KEY = 'test-platform-admin-key-0123456789';
+/**
+ * For tests whose actuators are local receivers: by default actuators reach public addresses only
+ * (ADR 0013), so a test that calls 127.0.0.1 opens loopback, as an installation would.
+ */
+export const ALLOW_LOOPBACK = { ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8,::1' };
 
 export interface TestApp extends RunningApp {
   http: ReturnType<typeof request>;

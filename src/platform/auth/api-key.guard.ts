@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Unauthor
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiKeyService } from './api-keys/api-key.service.js';
-import { AuthThrottle } from './auth-throttle.js';
+import { AuthThrottle, clientAddress } from './auth-throttle.js';
 import { SessionService, sessionTokenOf } from './sessions/session.service.js';
 import { AGENT_ALLOWED, PLATFORM_ADMIN_ONLY, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
 import { AGENT_ROLE, roleAtLeast, type Principal, type Role } from './principal.js';
@@ -55,33 +55,33 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  /** The caller's principal, or 401; failures are counted per client address (429 past the limit). */
+  /**
+   * The caller's principal, or 401. A presented key or session that does not hold counts as a
+   * failed guess of the client's address (429 past the limit, ADR 0007); no credential at all
+   * does not, nor does a stale session when the console asks `GET /auth/session` whether it is
+   * signed in. A credential that holds passes, whatever its address did before.
+   */
   async authenticate(request: Request): Promise<Principal> {
-    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
-    this.throttle.check(address);
-    try {
-      return await this.principalOf(request);
-    } catch (err) {
-      if (err instanceof UnauthorizedException) this.throttle.fail(address);
-      throw err;
-    }
-  }
-
-  private async principalOf(request: Request): Promise<Principal> {
     const header = request.headers.authorization;
     const token = header === undefined ? sessionTokenOf(request.headers.cookie) : null;
     if (token) {
       const principal = await this.sessions.authenticate(token);
-      if (!principal) throw new UnauthorizedException('session expired or ended: sign in again');
+      if (!principal) {
+        const probe = request.method === 'GET' && request.path === SESSION_PATH;
+        throw (probe ? null : this.throttle.fail(clientAddress(request))) ?? new UnauthorizedException('session expired or ended: sign in again');
+      }
       if (!READS.has(request.method) && !sameOrigin(request)) {
         throw new ForbiddenException('a write with the session cookie needs an Origin (or Referer) of this server');
       }
       return principal;
     }
-    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    if (!match) throw new UnauthorizedException('missing API key: send Authorization: Bearer <apiKey>');
-    const principal = await this.keys.authenticate(match[1]);
-    if (!principal) throw new UnauthorizedException('unknown or revoked API key');
+    if (header === undefined) throw new UnauthorizedException('missing API key: send Authorization: Bearer <apiKey>');
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const principal = match ? await this.keys.authenticate(match[1]) : null;
+    if (!principal) throw this.throttle.fail(clientAddress(request)) ?? new UnauthorizedException(match ? 'unknown or revoked API key' : 'malformed Authorization header: send Bearer <apiKey>');
     return principal;
   }
 }
+
+/** The console's "am I signed in?" (SessionController). */
+const SESSION_PATH = '/auth/session';

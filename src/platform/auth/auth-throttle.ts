@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 
 /** Addresses tracked at once; the oldest window goes first beyond this (a flood of addresses cannot grow memory). */
@@ -15,11 +16,15 @@ export class TooManyAuthFailures extends HttpException {
 }
 
 /**
- * Failed authentications per client address: at most AUTH_FAILURE_LIMIT per AUTH_FAILURE_WINDOW_MS,
- * then the address is blocked until its window ends. Only failures count: a client with a valid
- * key is never slowed, but a blocked address waits even with a valid key, or guessing would go
- * on. (Not @nestjs/throttler: its 6.x is CommonJS and requires Nest 12's ESM-only @nestjs/common,
- * which the test runner cannot load; a fixed window per address is all this needs.)
+ * Failed guesses per client address: at most AUTH_FAILURE_LIMIT per AUTH_FAILURE_WINDOW_MS; past
+ * that, every further failure from the address is answered 429 until its window ends. Only a
+ * credential that was presented and did not hold counts, and only failures are throttled: a
+ * request that authenticates is never refused for its address's earlier failures, so a guesser
+ * cannot lock out the people, proxies and Alertmanagers that share its address and hold keys
+ * (keys and session tokens are 256 random bits: guessing is hopeless anyway; this keeps it
+ * cheap and visible). Not @nestjs/throttler: its 6.x is CommonJS and requires Nest 12's
+ * ESM-only @nestjs/common, which the test runner cannot load; a fixed window per address is
+ * all this needs.
  */
 @Injectable()
 export class AuthThrottle {
@@ -27,14 +32,8 @@ export class AuthThrottle {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  /** Throws 429 while `address` is blocked. */
-  check(address: string): void {
-    const w = this.windows.get(address);
-    if (w && w.until > Date.now() && w.failures >= this.config.security.authFailureLimit) throw this.tooMany(w.until);
-  }
-
-  /** Counts one failure; throws 429 when it is one too many. */
-  fail(address: string): void {
+  /** Counts one failed guess from `address`: the 429 to answer once it is over the limit, else null. */
+  fail(address: string): TooManyAuthFailures | null {
     const now = Date.now();
     let w = this.windows.get(address);
     if (!w || w.until <= now) {
@@ -44,10 +43,11 @@ export class AuthThrottle {
       if (this.windows.size > MAX_ADDRESSES) this.windows.delete(this.windows.keys().next().value!);
     }
     w.failures++;
-    if (w.failures > this.config.security.authFailureLimit) throw this.tooMany(w.until);
+    return w.failures > this.config.security.authFailureLimit ? new TooManyAuthFailures(Math.max(1, Math.ceil((w.until - now) / 1000))) : null;
   }
+}
 
-  private tooMany(until: number): TooManyAuthFailures {
-    return new TooManyAuthFailures(Math.max(1, Math.ceil((until - Date.now()) / 1000)));
-  }
+/** The client's address: the socket's, or X-Forwarded-For's through the proxies TRUST_PROXY trusts (Express's `trust proxy`). */
+export function clientAddress(request: Request): string {
+  return request.ip ?? request.socket.remoteAddress ?? 'unknown';
 }

@@ -60,3 +60,22 @@ describe('secrets key and review expiry', () => {
     expect(() => loadConfig({ RECOVERY_REVIEW_TTL_MS: '-1' })).toThrow(/RECOVERY_REVIEW_TTL_MS/);
   });
 });
+
+describe('egress and proxies (issue 20)', () => {
+  it('ACTUATOR_ALLOW_NETWORKS: none by default, CIDRs or addresses, a bad entry named', () => {
+    expect(loadConfig({}).egress.allowNetworks).toEqual([]);
+    expect(loadConfig({ ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8, ::1' }).egress.allowNetworks.map(([a, bits]) => `${a.toString()}/${bits}`)).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(() => loadConfig({ ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8,localhost' })).toThrow(/ACTUATOR_ALLOW_NETWORKS must be comma-separated CIDRs.*"localhost"/);
+  });
+
+  it('TRUST_PROXY: off by default; a hop count or proxies; never true', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY must not be true/);
+    expect(() => loadConfig({ TRUST_PROXY: 'my-proxy' })).toThrow(/TRUST_PROXY must be a hop count/);
+    expect(() => loadConfig({ TRUST_PROXY: '1000' })).toThrow(/TRUST_PROXY must be between 0 and 100/);
+  });
+});

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseNetworks, type Network } from '../egress/networks.js';
 
 /** Validated run-time configuration. Every field comes from one environment variable (see README). */
 export interface AppConfig {
@@ -72,6 +73,14 @@ export interface AppConfig {
     /** The embedded PostgreSQL also listens on 127.0.0.1:EMBEDDED_PG_PORT (for tools); off: Unix socket only. */
     embeddedPgTcp: boolean;
   };
+  /** The egress rule (ADR 0013): outbound calls reach public addresses, and these networks (ACTUATOR_ALLOW_NETWORKS). */
+  egress: { allowNetworks: Network[] };
+  /**
+   * Express's `trust proxy` (TRUST_PROXY): false takes the client address from the socket; a hop
+   * count or a list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal) reads it from
+   * X-Forwarded-For through those proxies.
+   */
+  trustProxy: false | number | string[];
   /** How long a coding agent's claim on a work order holds without progress before it returns to the queue. */
   workOrderClaimMs: number;
   /** Most alerts (POST /intake/alertmanager) or samples (POST /signals/metrics) one request may carry; more → 413. */
@@ -207,9 +216,40 @@ export function loadConfig(env: Env = process.env): AppConfig {
       docsRequireKey: bool(env, 'DOCS_REQUIRE_KEY', env.NODE_ENV?.trim() !== 'development'),
       embeddedPgTcp: bool(env, 'EMBEDDED_PG_TCP', false),
     },
+    egress: { allowNetworks: networks(env, 'ACTUATOR_ALLOW_NETWORKS') },
+    trustProxy: trustProxy(env),
     workOrderClaimMs: int(env, 'WORK_ORDER_CLAIM_MS', 3_600_000, 100, 7 * 24 * 3_600_000),
     intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
   };
+}
+
+function networks(env: Env, name: string): Network[] {
+  try {
+    return parseNetworks(env[name] ?? '');
+  } catch (err) {
+    throw new ConfigError(name, `must be comma-separated CIDRs such as 127.0.0.0/8,10.0.0.0/8: ${(err as Error).message}`);
+  }
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUST_PROXY: unset/false, a hop count, or proxies (CIDRs, addresses, Express's names). Not `true`: every client could name its own address. */
+function trustProxy(env: Env): false | number | string[] {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (raw === '' || raw.toLowerCase() === 'false') return false;
+  if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 0, 100) || false;
+  if (raw.toLowerCase() === 'true') {
+    throw new ConfigError('TRUST_PROXY', 'must not be true (any client could then choose its address): give the hop count or the proxies\' addresses');
+  }
+  const entries = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const entry of entries.filter((e) => !PROXY_NAMES.includes(e))) {
+    try {
+      parseNetworks(entry);
+    } catch (err) {
+      throw new ConfigError('TRUST_PROXY', `must be a hop count, or proxies' addresses/CIDRs (or ${PROXY_NAMES.join(', ')}): ${(err as Error).message}`);
+    }
+  }
+  return entries;
 }
 
 /** SECRETS_KEY: 64 hex characters or base64 of 32 bytes (AES-256). */

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AppConfig } from '../config/config.js';
 
 const VERSION = 'v1';
 
@@ -57,4 +58,9 @@ export function secretsKeyFrom(configured: Buffer | null, dataDir: string): Buff
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
   if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte hex key`);
   return key;
+}
+
+/** The app's SecretBox: SECRETS_KEY, or the key generated into DATA_DIR. */
+export function secretBoxOf(config: Pick<AppConfig, 'secretsKey' | 'dataDir'>): SecretBox {
+  return new SecretBox(secretsKeyFrom(config.secretsKey, config.dataDir));
 }

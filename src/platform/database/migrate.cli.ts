@@ -1,5 +1,6 @@
 // `npm run migration:run` / `npm run migration:revert`, on DATABASE_URL or the embedded database.
 import { loadConfig } from '../config/config.js';
+import { secretBoxOf } from '../crypto/secret-box.js';
 import { resolveDatabase } from './resolve-database.js';
 import { revertLastMigration, runMigrations } from './migrate.js';
 
@@ -8,13 +9,16 @@ if (command !== 'run' && command !== 'revert') {
   console.error('usage: migrate.cli.js run|revert');
   process.exit(2);
 }
-const db = await resolveDatabase(loadConfig(), (msg) => console.log(msg));
+const config = loadConfig();
+const db = await resolveDatabase(config, (msg) => console.log(msg));
+// Migrations that seal or open stored secrets use the app's key.
+const context = { secretBox: () => secretBoxOf(config) };
 try {
   if (command === 'run') {
-    const applied = await runMigrations(db.url);
+    const applied = await runMigrations(db.url, context);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
   } else {
-    await revertLastMigration(db.url);
+    await revertLastMigration(db.url, context);
     console.log('reverted the last migration');
   }
 } finally {

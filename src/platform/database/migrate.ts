@@ -1,5 +1,21 @@
 import { DataSource } from 'typeorm';
+import type { SecretBox } from '../crypto/secret-box.js';
 import { dataSourceOptions } from './data-source-options.js';
+
+/**
+ * What some migrations need beyond SQL: the app's SecretBox, for migrations that seal or open
+ * stored secrets (a function, so the key is only loaded, or generated, when one needs it).
+ */
+export interface MigrationContext {
+  secretBox?: () => SecretBox;
+}
+
+async function dataSource(url: string, context: MigrationContext): Promise<DataSource> {
+  const ds = new DataSource(dataSourceOptions(url, 2));
+  await ds.initialize();
+  for (const migration of ds.migrations) if ('secretBox' in migration) Object.assign(migration, { secretBox: context.secretBox ?? null });
+  return ds;
+}
 
 // Any constant works; it only has to be the same for every replica.
 const MIGRATION_LOCK = 727_001;
@@ -8,9 +24,8 @@ const MIGRATION_LOCK = 727_001;
  * Applies pending migrations. Replicas starting together take an advisory lock so only
  * one of them migrates; the others then find nothing pending.
  */
-export async function runMigrations(url: string): Promise<string[]> {
-  const ds = new DataSource(dataSourceOptions(url, 2));
-  await ds.initialize();
+export async function runMigrations(url: string, context: MigrationContext = {}): Promise<string[]> {
+  const ds = await dataSource(url, context);
   const runner = ds.createQueryRunner();
   try {
     await runner.connect();
@@ -24,9 +39,8 @@ export async function runMigrations(url: string): Promise<string[]> {
   }
 }
 
-export async function revertLastMigration(url: string): Promise<void> {
-  const ds = new DataSource(dataSourceOptions(url, 2));
-  await ds.initialize();
+export async function revertLastMigration(url: string, context: MigrationContext = {}): Promise<void> {
+  const ds = await dataSource(url, context);
   try {
     await ds.undoLastMigration({ transaction: 'each' });
   } finally {

@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { TransactionHost } from './transaction-host.js';
 
-// PostgreSQL limits a NOTIFY payload to 8000 bytes.
-const MAX_PAYLOAD = 7000;
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (bytes, not characters: one CJK character is 3). */
+const MAX_NOTIFY_BYTES = 7999;
 // Long enough to fold a burst of commits into one NOTIFY, short enough not to be noticed.
 const FLUSH_AFTER_MS = 5;
 
@@ -33,28 +33,52 @@ export class NotifyBatcher implements OnApplicationShutdown {
     });
   }
 
-  /** Payloads of one channel are joined with newlines into as few NOTIFYs as fit. */
+  /**
+   * Payloads of one channel are joined with newlines into as few NOTIFYs as fit, measured in
+   * bytes. A payload too big for any NOTIFY is dropped, with a warning, and the rest are sent.
+   */
   async flush(): Promise<void> {
     this.timer = null;
     const batches: Array<[string, string]> = [];
     for (const [channel, payloads] of this.pending) {
-      let current = '';
+      let parts: string[] = [];
+      let bytes = -1; // the first part needs no newline before it
       for (const payload of payloads) {
-        if (current && current.length + payload.length + 1 > MAX_PAYLOAD) {
-          batches.push([channel, current]);
-          current = '';
+        const size = Buffer.byteLength(payload);
+        if (size > MAX_NOTIFY_BYTES) {
+          this.logger.warn(`NOTIFY on ${channel} dropped: its payload is ${size} bytes, PostgreSQL takes at most ${MAX_NOTIFY_BYTES}`);
+          continue;
         }
-        current = current ? `${current}\n${payload}` : payload;
+        if (parts.length > 0 && bytes + 1 + size > MAX_NOTIFY_BYTES) {
+          batches.push([channel, parts.join('\n')]);
+          parts = [];
+          bytes = -1;
+        }
+        parts.push(payload);
+        bytes += 1 + size;
       }
-      batches.push([channel, current]);
+      if (parts.length > 0) batches.push([channel, parts.join('\n')]);
     }
     this.pending.clear();
     // After shutdown there is nobody left to signal on this replica's pool; the others poll.
     if (batches.length === 0 || !this.tx.isOpen) return;
+    if (await this.send(batches)) return;
+    // One NOTIFY the server refused must not take the others with it: each on its own.
+    if (batches.length > 1) for (const batch of batches) await this.send([batch]);
+  }
+
+  /** One statement for all of them; false (logged) when the server refused it. */
+  private async send(batches: Array<[string, string]>): Promise<boolean> {
     const values = batches.map((_, i) => `pg_notify($${i * 2 + 1}, $${i * 2 + 2})`).join(', ');
     // A NOTIFY's transaction writes a commit record; it need not wait for the WAL flush (a
     // signal lost to a database crash costs a poll interval).
-    await this.tx.queryOutside(`SELECT set_config('synchronous_commit', 'off', true), ${values}`, batches.flat()).catch((err) => this.logger.warn(`NOTIFY failed: ${String(err)}`));
+    return this.tx.queryOutside(`SELECT set_config('synchronous_commit', 'off', true), ${values}`, batches.flat()).then(
+      () => true,
+      (err) => {
+        this.logger.warn(`NOTIFY failed: ${String(err)}`);
+        return false;
+      },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -5,18 +5,19 @@ export interface ActuatorRow {
   tenant_id: string;
   name: string;
   url: string;
-  headers: Record<string, string>;
+  /** Header name → its value sealed (AES-256-GCM, SecretBox): only the names are ever shown. */
+  headers_sealed: Record<string, string>;
   timeout_ms: number;
   secret_sealed: string;
   created_at: Date;
   updated_at: Date;
 }
 
-/** Never carries the secret: it is shown once, when it is generated. */
+/** Never carries the secret or the header values: they are shown once, in the answer to the PUT that set them. */
 export const actuatorView = (r: ActuatorRow) => ({
   name: r.name,
   url: r.url,
-  headers: r.headers,
+  headerNames: Object.keys(r.headers_sealed).sort(),
   timeoutMs: r.timeout_ms,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
@@ -35,16 +36,20 @@ export class ActuatorRepository {
     return this.tx.query<ActuatorRow>(`SELECT * FROM actuators WHERE tenant_id = $1 ORDER BY name`, [tenantId]);
   }
 
-  /** Creates or updates. A new actuator gets `secretSealed`; an existing one keeps its secret unless `rotate`. */
-  async upsert(a: { tenantId: string; name: string; url: string; headers: Record<string, string>; timeoutMs: number; secretSealed: string; rotate: boolean }): Promise<{ row: ActuatorRow; created: boolean }> {
+  /**
+   * Creates or updates. A new actuator gets `secretSealed`; an existing one keeps its secret
+   * unless `rotate`, and its headers when `headersSealed` is null (not given).
+   */
+  async upsert(a: { tenantId: string; name: string; url: string; headersSealed: Record<string, string> | null; timeoutMs: number; secretSealed: string; rotate: boolean }): Promise<{ row: ActuatorRow; created: boolean }> {
+    const headers = a.headersSealed === null ? null : JSON.stringify(a.headersSealed);
     const [row] = await this.tx.query<ActuatorRow & { created: boolean }>(
-      `INSERT INTO actuators (tenant_id, name, url, headers, timeout_ms, secret_sealed)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO actuators (tenant_id, name, url, headers_sealed, timeout_ms, secret_sealed)
+       VALUES ($1, $2, $3, COALESCE($4::jsonb, '{}'), $5, $6)
        ON CONFLICT (tenant_id, name) DO UPDATE
-         SET url = EXCLUDED.url, headers = EXCLUDED.headers, timeout_ms = EXCLUDED.timeout_ms,
+         SET url = EXCLUDED.url, headers_sealed = COALESCE($4::jsonb, actuators.headers_sealed), timeout_ms = EXCLUDED.timeout_ms,
              secret_sealed = COALESCE($7, actuators.secret_sealed), updated_at = now()
        RETURNING *, (xmax = 0) AS created`,
-      [a.tenantId, a.name, a.url, JSON.stringify(a.headers), a.timeoutMs, a.secretSealed, a.rotate ? a.secretSealed : null],
+      [a.tenantId, a.name, a.url, headers, a.timeoutMs, a.secretSealed, a.rotate ? a.secretSealed : null],
     );
     const { created, ...rest } = row;
     return { row: rest, created };

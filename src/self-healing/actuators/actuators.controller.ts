@@ -1,19 +1,26 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsObject, IsOptional, IsString, IsUrl, Max, MaxLength, Min } from 'class-validator';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { SecretBox } from '../../platform/crypto/secret-box.js';
+import { Egress } from '../../platform/egress/egress.js';
 import { ACTUATOR_NAME_PATTERN, DEFAULT_STEP_TIMEOUT_MS } from '../recovery/playbook-steps.js';
 import { ActuatorRepository, actuatorView } from './actuator.repository.js';
 import { generateWebhookSecret } from './webhook-signature.js';
 
 export class PutActuatorDto {
-  @ApiProperty({ example: 'https://ops.example.com/hooks/pillar-loop' })
-  @IsString() @MaxLength(2048) @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'url must be an http or https URL' })
+  @ApiProperty({
+    example: 'https://ops.example.com/hooks/pillar-loop',
+    description: 'http(s), without user:password@; a public address unless the platform operator opened its network with ACTUATOR_ALLOW_NETWORKS',
+  })
+  @IsString() @MaxLength(2048)
   url!: string;
-  @ApiProperty({ required: false, description: 'extra request headers (not webhook-*, host or content-*)' })
+  @ApiProperty({
+    required: false,
+    description: 'extra request headers (not webhook-*, host or content-*), stored sealed: their values are shown in this answer only, later just their names. Omitted: the stored ones are kept; {} removes them',
+  })
   @IsOptional() @IsObject() headers?: Record<string, string>;
   @ApiProperty({ required: false, default: DEFAULT_STEP_TIMEOUT_MS }) @IsOptional() @IsInt() @Min(100) @Max(600_000) timeoutMs?: number;
   @ApiProperty({ required: false, description: 'generate a new signing secret (shown once in the answer)' }) @IsOptional() @IsBoolean() rotateSecret?: boolean;
@@ -32,13 +39,16 @@ export class ActuatorsController {
   constructor(
     private readonly actuators: ActuatorRepository,
     private readonly box: SecretBox,
+    private readonly egress: Egress,
   ) {}
 
+  @ApiOperation({ summary: 'List actuators' })
   @Get()
   async list(@CurrentPrincipal() p: Principal) {
     return { items: (await this.actuators.list(p.tenantId)).map(actuatorView) };
   }
 
+  @ApiOperation({ summary: 'Get an actuator' })
   @Get(':name')
   async get(@Param('name') name: string, @CurrentPrincipal() p: Principal) {
     const row = await this.actuators.find(p.tenantId, checkName(name));
@@ -46,23 +56,32 @@ export class ActuatorsController {
     return actuatorView(row);
   }
 
-  /** 201 with `secret` when created (or rotated: 200 with `secret`); the secret is never shown again. */
+  /**
+   * 201 with `secret` when created (or rotated: 200 with `secret`), and `headers` when given: the
+   * secret and the header values are never shown again.
+   */
+  @ApiOperation({ summary: 'Create or replace an actuator' })
   @Put(':name')
   async put(@Param('name') name: string, @Body() body: PutActuatorDto, @CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response) {
+    checkName(name);
+    const headers = body.headers === undefined ? null : checkHeaders(body.headers);
+    const refusal = await this.egress.refusal(body.url);
+    if (refusal) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: url', fields: [{ field: 'url', errors: [`url ${refusal}`] }] });
     const secret = generateWebhookSecret();
     const { row, created } = await this.actuators.upsert({
       tenantId: p.tenantId,
-      name: checkName(name),
+      name,
       url: body.url,
-      headers: checkHeaders(body.headers ?? {}),
+      headersSealed: headers && Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, this.box.seal(v)])),
       timeoutMs: body.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
       secretSealed: this.box.seal(secret),
       rotate: body.rotateSecret === true,
     });
     res.status(created ? 201 : 200);
-    return created || body.rotateSecret ? { ...actuatorView(row), secret } : actuatorView(row);
+    return { ...actuatorView(row), ...(headers ? { headers } : {}), ...(created || body.rotateSecret ? { secret } : {}) };
   }
 
+  @ApiOperation({ summary: 'Delete an actuator' })
   @Delete(':name')
   @HttpCode(204)
   async delete(@Param('name') name: string, @CurrentPrincipal() p: Principal): Promise<void> {

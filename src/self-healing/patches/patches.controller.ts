@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AllowAgent, CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
@@ -8,7 +8,7 @@ import { ActOnWorkOrder, type WorkOrderAction } from './act-on-work-order/act-on
 import { GetRunStats } from '../runs/run-stats/get-run-stats.query.js';
 import { runView, workOrderOf, type RunRow, type StepRow } from '../runs/run.view.js';
 import { RunsRepository } from '../runs/runs.repository.js';
-import { CompleteDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
+import { CompleteDto, FailDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
 import { TriggerPlaybook } from './trigger/trigger-playbook.command.js';
 import { WORK_ORDER_STATUSES, workOrderView, type WorkOrderStatus } from './work-order.view.js';
 import { WorkOrderJournal } from './work-order.journal.js';
@@ -30,6 +30,7 @@ export class PatchesController {
     private readonly runs: RunsRepository,
   ) {}
 
+  @ApiOperation({ summary: 'List work orders' })
   @Get('work-orders')
   @AllowAgent()
   async list(@Query() q: ListWorkOrdersQuery, @CurrentPrincipal() p: Principal) {
@@ -39,6 +40,7 @@ export class PatchesController {
     return pageOf(rows, limit, (r) => workOrderView(r), (r) => encodeCursor(r.created_at, r.id));
   }
 
+  @ApiOperation({ summary: 'Get a work order with its history' })
   @Get('work-orders/:id')
   @AllowAgent()
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
@@ -48,6 +50,8 @@ export class PatchesController {
     return workOrderView(row, await this.orders.history(row.id));
   }
 
+  /** The answer carries `claimToken` (this once): progress, complete and fail present it. */
+  @ApiOperation({ summary: 'Claim a work order (coding agent)' })
   @Post('work-orders/:id/claim')
   @AllowAgent()
   @HttpCode(200)
@@ -55,29 +59,33 @@ export class PatchesController {
     return this.act(p, id, { kind: 'claim' });
   }
 
+  @ApiOperation({ summary: 'Report progress on a claimed work order' })
   @Post('work-orders/:id/progress')
   @AllowAgent()
   @HttpCode(200)
   progress(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ProgressDto, @CurrentPrincipal() p: Principal) {
-    return this.act(p, id, { kind: 'progress', note: body.note, percent: body.percent ?? null });
+    return this.act(p, id, { kind: 'progress', claimToken: body.claimToken ?? null, note: body.note, percent: body.percent ?? null });
   }
 
+  @ApiOperation({ summary: 'Complete a claimed work order with its patch' })
   @Post('work-orders/:id/complete')
   @AllowAgent()
   @HttpCode(200)
   complete(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: CompleteDto, @CurrentPrincipal() p: Principal) {
     const result = { testsPassed: body.testsPassed, filesChanged: body.filesChanged ?? [], diffUrl: body.diffUrl ?? null, summary: body.summary };
-    return this.act(p, id, { kind: 'complete', result });
+    return this.act(p, id, { kind: 'complete', claimToken: body.claimToken ?? null, result });
   }
 
+  @ApiOperation({ summary: 'Fail a claimed work order' })
   @Post('work-orders/:id/fail')
   @AllowAgent()
   @HttpCode(200)
-  fail(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReasonDto, @CurrentPrincipal() p: Principal) {
-    return this.act(p, id, { kind: 'fail', reason: body.reason });
+  fail(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: FailDto, @CurrentPrincipal() p: Principal) {
+    return this.act(p, id, { kind: 'fail', claimToken: body.claimToken ?? null, reason: body.reason });
   }
 
   /** An operator withdraws a work order (not an agent: it fails its own instead). */
+  @ApiOperation({ summary: 'Cancel a work order' })
   @Post('work-orders/:id/cancel')
   @HttpCode(200)
   cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReasonDto, @CurrentPrincipal() p: Principal) {
@@ -88,6 +96,7 @@ export class PatchesController {
    * Escalation figures from stored runs and work orders: escalationRate = runs that escalated ÷
    * all runs; autoFixRate = runs that succeeded without escalating ÷ runs with a verdict.
    */
+  @ApiOperation({ summary: 'Patch workflow figures' })
   @Get('stats')
   async stats(@CurrentPrincipal() p: Principal) {
     await this.journal.releaseStaleClaims(p.tenantId);
@@ -109,6 +118,7 @@ export class PatchesController {
   }
 
   /** Runs the playbook matching a reported problem; answers once it has escalated, finished or is waiting. */
+  @ApiOperation({ summary: 'Run the matching playbook for a reported problem' })
   @Post('trigger')
   @HttpCode(201)
   trigger(@Body() body: TriggerDto, @CurrentPrincipal() p: Principal) {
@@ -116,6 +126,7 @@ export class PatchesController {
   }
 
   /** Runs seen from the patch side: each with its work order, if it escalated (`?status=awaiting_patch`: those waiting on one). */
+  @ApiOperation({ summary: 'List playbook runs (e.g. awaiting a patch)' })
   @Get('runs')
   async listRuns(@Query() q: ListPatchRunsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
@@ -124,6 +135,7 @@ export class PatchesController {
     return pageOf(rows, limit, (r) => patchRunView(r, steps.get(r.id)!), (r) => encodeCursor(r.created_at, r.id));
   }
 
+  @ApiOperation({ summary: 'Get a playbook run' })
   @Get('runs/:id')
   async getRun(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
     const run = await this.runs.find(p.tenantId, id);

@@ -11,12 +11,18 @@ export class ListWorkOrdersQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }
 
-export class ProgressDto {
+/** Progress, complete and fail name the claim they report under: the token their claim returned. */
+class ClaimantDto {
+  @ApiProperty({ required: false, description: 'the claimToken POST …/claim returned; without the current one the answer is 409' })
+  @IsOptional() @IsString() @Length(1, 200) claimToken?: string;
+}
+
+export class ProgressDto extends ClaimantDto {
   @ApiProperty({ example: 'reproduced the timeout; writing the fix' }) @IsString() @Length(1, 2000) note!: string;
   @ApiProperty({ required: false, minimum: 0, maximum: 100 }) @IsOptional() @IsInt() @Min(0) @Max(100) percent?: number;
 }
 
-export class CompleteDto {
+export class CompleteDto extends ClaimantDto {
   @ApiProperty() @IsBoolean() testsPassed!: boolean;
   @ApiProperty({ type: [String], required: false, example: ['src/pipeline/runner.ts'] })
   @IsOptional() @IsArray() @ArrayMaxSize(500) @IsString({ each: true }) @Length(1, 500, { each: true }) filesChanged?: string[];
@@ -26,6 +32,10 @@ export class CompleteDto {
 }
 
 export class ReasonDto {
+  @ApiProperty({ example: 'the failing test needs a schema change I may not make' }) @IsString() @Length(1, 2000) reason!: string;
+}
+
+export class FailDto extends ClaimantDto {
   @ApiProperty({ example: 'the failing test needs a schema change I may not make' }) @IsString() @Length(1, 2000) reason!: string;
 }
 

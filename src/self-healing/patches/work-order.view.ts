@@ -37,6 +37,8 @@ export interface WorkOrderRow {
   status: WorkOrderStatus;
   claimed_by: string | null;
   claim_key_id: string | null;
+  /** SHA-256 of the current claim's token (work_order_claims keeps every claim's). */
+  claim_token_hash: string | null;
   claimed_at: Date | null;
   claim_expires_at: Date | null;
   result: WorkOrderResult | null;
@@ -44,6 +46,15 @@ export interface WorkOrderRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+}
+
+/** One claim of a work order: who, when, and the hash of the token it was given. */
+export interface ClaimRow {
+  token_hash: string;
+  work_order_id: string;
+  key_id: string;
+  claimed_by: string;
+  claimed_at: Date;
 }
 
 export interface TransitionRow {

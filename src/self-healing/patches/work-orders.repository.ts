@@ -4,7 +4,7 @@ import { setColumns } from '../../platform/database/set-columns.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
-import type { TransitionRow, WorkOrderContext, WorkOrderRow, WorkOrderStatus } from './work-order.view.js';
+import type { ClaimRow, TransitionRow, WorkOrderContext, WorkOrderRow, WorkOrderStatus } from './work-order.view.js';
 
 export interface NewWorkOrder {
   tenantId: string;
@@ -48,6 +48,19 @@ export class WorkOrdersRepository {
     const a = setColumns(set, 2);
     const [row] = await this.tx.query<WorkOrderRow>(`UPDATE work_orders SET ${a.sql} WHERE id = $1 RETURNING *`, [id, ...a.params]);
     return row;
+  }
+
+  async insertClaim(c: { tokenHash: string; tenantId: string; workOrderId: string; keyId: string; claimedBy: string; claimedAt: Date }): Promise<void> {
+    await this.tx.query(
+      `INSERT INTO work_order_claims (token_hash, tenant_id, work_order_id, key_id, claimed_by, claimed_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [c.tokenHash, c.tenantId, c.workOrderId, c.keyId, c.claimedBy, c.claimedAt],
+    );
+  }
+
+  /** A claim of this order (current or earlier) by its token's hash. */
+  async findClaim(workOrderId: string, tokenHash: string): Promise<ClaimRow | null> {
+    const [row] = await this.tx.query<ClaimRow>(`SELECT * FROM work_order_claims WHERE work_order_id = $1 AND token_hash = $2`, [workOrderId, tokenHash]);
+    return row ?? null;
   }
 
   async recordTransition(t: { tenantId: string; workOrderId: string; from: WorkOrderStatus | null; to: WorkOrderStatus; actor: string; note?: string | null; details?: Record<string, unknown> }): Promise<void> {

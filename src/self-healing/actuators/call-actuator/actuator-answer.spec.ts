@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { classifyAnswer, parseRetryAfter, retryDelayMs } from './actuator-answer.js';
+import { classifyAnswer, MAX_STORED_DEPTH, parseRetryAfter, retryDelayMs, storable } from './actuator-answer.js';
 
 describe('classifying an actuator answer (DESIGN §8)', () => {
   it.each([
@@ -38,5 +38,17 @@ describe('classifying an actuator answer (DESIGN §8)', () => {
     expect(retryDelayMs(4, null, 100, 10_000, () => 1)).toBe(800);
     expect(retryDelayMs(20, null, 100, 10_000, () => 1)).toBe(10_000);
     expect(retryDelayMs(1, 3000, 100, 10_000, () => 1)).toBe(3000);
+  });
+
+  it('makes every answer storable: U+0000 and lone surrogates become U+FFFD, in values and keys; pairs stay; deep nesting is cut', () => {
+    expect(classifyAnswer(200, null, '{"a\\u0000":"x\\u0000y","b":["\\ud800","\\udc00z","\\ud83d\\ude00"]}').body).toEqual({ 'a\ufffd': 'x\ufffdy', b: ['\ufffd', '\ufffdz', '😀'] });
+    expect(classifyAnswer(200, null, 'plain\u0000text').body).toBe('plain\ufffdtext');
+    const deep = JSON.parse('['.repeat(5000) + ']'.repeat(5000));
+    const cut = storable(deep);
+    let depth = 0;
+    for (let v: unknown = cut; Array.isArray(v); v = v[0]) depth++;
+    expect(depth).toBe(MAX_STORED_DEPTH);
+    expect(() => JSON.stringify(cut)).not.toThrow();
+    expect(storable({ n: 1, t: true, z: null })).toEqual({ n: 1, t: true, z: null });
   });
 });

@@ -4,23 +4,24 @@ import type { ActuatorCallResult } from './call-actuator.command.js';
 export const MAX_ANSWER_BYTES = 64 * 1024;
 const MAX_RETRY_AFTER_MS = 3600_000;
 
-/** Reads at most MAX_ANSWER_BYTES of a response body, then cancels the stream. */
-export async function readCapped(res: Response, cap = MAX_ANSWER_BYTES): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size >= cap) {
-      await reader.cancel().catch(() => {});
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, cap).toString('utf8');
+/** Nesting kept in a stored answer; deeper parts become a note (PostgreSQL and JSON.stringify have limits). */
+export const MAX_STORED_DEPTH = 64;
+/** What replaces U+0000 and unpaired surrogates, which PostgreSQL's text and jsonb refuse. */
+export const REPLACEMENT = '\ufffd';
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The answer as it can be stored: in every string and key, U+0000 and lone UTF-16 surrogates
+ * become U+FFFD (the replacement character); nesting deeper than MAX_STORED_DEPTH becomes a
+ * note. An answer the service accepted must be storable, or the step's transaction fails and
+ * a call that succeeded would be made again.
+ */
+export function storable(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(UNSTORABLE, REPLACEMENT);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_STORED_DEPTH) return `(not stored: nested deeper than ${MAX_STORED_DEPTH} levels)`;
+  if (Array.isArray(value)) return value.map((x) => storable(x, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, x]) => [storable(k), storable(x, depth + 1)]));
 }
 
 /**
@@ -29,7 +30,7 @@ export async function readCapped(res: Response, cap = MAX_ANSWER_BYTES): Promise
  * followed and fail, as do other 4xx.
  */
 export function classifyAnswer(status: number, retryAfter: string | null, text: string, now = Date.now()): Omit<ActuatorCallResult, 'durationMs'> {
-  const body = parseBody(text);
+  const body = storable(parseBody(text));
   const base = { status, body, retryAfterMs: null as number | null, error: null as string | null };
   if (status === 202) return { ...base, outcome: 'accepted' };
   if (status >= 200 && status < 300) {

@@ -1,16 +1,18 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
+import { Egress, EgressFailure } from '../../../platform/egress/egress.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
 import { signWebhook } from '../webhook-signature.js';
 import { CallActuator, type ActuatorCallResult } from './call-actuator.command.js';
-import { classifyAnswer, readCapped } from './actuator-answer.js';
+import { classifyAnswer, MAX_ANSWER_BYTES } from './actuator-answer.js';
 
 @CommandHandler(CallActuator)
 export class CallActuatorHandler implements ICommandHandler<CallActuator> {
   constructor(
     private readonly actuators: ActuatorRepository,
     private readonly box: SecretBox,
+    private readonly egress: Egress,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -30,13 +32,15 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
     const body = JSON.stringify(c.payload);
     const timestamp = Math.floor(Date.now() / 1000);
     const signature = signWebhook(this.box.open(actuator.secret_sealed), c.webhookId, timestamp, body);
+    const headers = Object.fromEntries(Object.entries(actuator.headers_sealed).map(([k, v]) => [k, this.box.open(v)]));
     try {
-      const res = await fetch(actuator.url, {
+      // The egress rule (ADR 0013) applies to the address the connection really goes to.
+      const answer = await this.egress.send(actuator.url, {
         method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(c.timeoutMs ?? actuator.timeout_ms),
+        timeoutMs: c.timeoutMs ?? actuator.timeout_ms,
+        maxAnswerBytes: MAX_ANSWER_BYTES,
         headers: {
-          ...actuator.headers,
+          ...headers,
           'content-type': 'application/json',
           'user-agent': 'pillar-loop-actuator/1',
           'webhook-id': c.webhookId,
@@ -45,12 +49,14 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
         },
         body,
       });
-      const text = await readCapped(res);
-      return { ...classifyAnswer(res.status, res.headers.get('retry-after'), text), durationMs: Date.now() - started };
+      const retryAfter = answer.headers['retry-after'];
+      return { ...classifyAnswer(answer.status, typeof retryAfter === 'string' ? retryAfter : null, answer.body), durationMs: Date.now() - started };
     } catch (err) {
-      const e = err as Error;
-      const error = e.name === 'TimeoutError' ? 'timed out' : `network error: ${(e.cause as Error | undefined)?.message ?? e.message}`;
-      return { outcome: 'retryable', status: null, body: null, error, retryAfterMs: null, durationMs: Date.now() - started };
+      // Worded without host, port or address (EgressFailure), so a stored error is no scanner's oracle.
+      const failure = err instanceof EgressFailure ? err : new EgressFailure('network', 'network error');
+      // Refused by the egress rule: calling again changes nothing, so the step fails at once.
+      const outcome = failure.kind === 'refused' ? 'failed' : 'retryable';
+      return { outcome, status: null, body: null, error: failure.message, retryAfterMs: null, durationMs: Date.now() - started };
     }
   }
 }

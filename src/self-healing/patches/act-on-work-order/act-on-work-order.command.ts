@@ -1,18 +1,19 @@
 import { Command } from '@nestjs/cqrs';
 import type { WorkOrderResult, WorkOrderView } from '../work-order.view.js';
 
-export type WorkOrderAction =
-  | { kind: 'claim' }
-  | { kind: 'progress'; note: string; percent: number | null }
-  | { kind: 'complete'; result: WorkOrderResult }
-  | { kind: 'fail'; reason: string }
-  | { kind: 'cancel'; reason: string };
+/** Progress, complete and fail present the token their claim returned. */
+export type ClaimantAction =
+  | { kind: 'progress'; claimToken: string | null; note: string; percent: number | null }
+  | { kind: 'complete'; claimToken: string | null; result: WorkOrderResult }
+  | { kind: 'fail'; claimToken: string | null; reason: string };
+export type WorkOrderAction = { kind: 'claim' } | ClaimantAction | { kind: 'cancel'; reason: string };
 
 /**
  * One step of a work order's life by its claimant (claim, progress, complete, fail) or by an
- * operator or the run engine (cancel). `keyId` identifies the claimant: the API key.
+ * operator or the run engine (cancel). A claim answers with a claim token (shown once); the
+ * claimant's other actions need it and the same API key (`keyId`).
  */
-export class ActOnWorkOrder extends Command<WorkOrderView> {
+export class ActOnWorkOrder extends Command<WorkOrderView & { claimToken?: string }> {
   readonly tenantId: string;
   readonly workOrderId: string;
   readonly keyId: string;

@@ -1,15 +1,21 @@
 import { ConflictException, Inject, NotFoundException } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { createHash, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { WorkOrderFinished } from '../../events/work-order-finished.event.js';
-import { workOrderView, type WorkOrderRow, type WorkOrderStatus, type WorkOrderView } from '../work-order.view.js';
+import { workOrderView, type ClaimRow, type WorkOrderRow, type WorkOrderStatus, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrderJournal } from '../work-order.journal.js';
 import { WorkOrdersRepository } from '../work-orders.repository.js';
-import { ActOnWorkOrder } from './act-on-work-order.command.js';
+import { ActOnWorkOrder, type ClaimantAction } from './act-on-work-order.command.js';
 
 const FINISHED: readonly WorkOrderStatus[] = ['completed', 'failed', 'canceled'];
 const HELD: readonly WorkOrderStatus[] = ['claimed', 'in_progress'];
+// Claim tokens are 256 random bits: a plain SHA-256 is enough, as for API keys.
+const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** 409 that also says, in a field, what state the work order is in now. */
+const conflict = (message: string, order: WorkOrderRow) => new ConflictException({ statusCode: 409, error: 'Conflict', message, workOrderStatus: order.status });
 
 @CommandHandler(ActOnWorkOrder)
 export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
@@ -21,53 +27,87 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async execute(c: ActOnWorkOrder): Promise<WorkOrderView> {
+  async execute(c: ActOnWorkOrder): Promise<WorkOrderView & { claimToken?: string }> {
     // A lapsed lease is released (and recorded) first, in its own transaction, so it stays released whatever this action does.
     await this.journal.releaseStaleClaims(c.tenantId);
-    return this.tx.run(async () => {
+    const outcome = await this.tx.run(async () => {
       // Locked: of two claims at once, the second sees the first's result and gets 409.
       const order = await this.orders.find(c.tenantId, c.workOrderId, true);
       if (!order) throw new NotFoundException(`work order ${c.workOrderId} not found`);
-      if (FINISHED.includes(order.status)) throw new ConflictException(`work order ${order.id} is already ${order.status}`);
       const a = c.action;
-      if (a.kind === 'claim') {
-        if (order.status !== 'queued') throw new ConflictException(`work order ${order.id} is already claimed by ${order.claimed_by}`);
-        const now = new Date();
-        const row = await this.orders.update(order.id, { status: 'claimed', claimed_by: c.actor, claim_key_id: c.keyId, claimed_at: now, claim_expires_at: this.leaseFrom(now) });
-        return this.done(row, order, 'claimed', c.actor, `work order ${order.id} claimed by ${c.actor}`, null, { claimExpiresAt: row.claim_expires_at!.toISOString() });
-      }
+      if (a.kind === 'claim') return this.claim(order, c);
       if (a.kind === 'cancel') {
-        const row = await this.orders.update(order.id, { status: 'canceled', claim_key_id: null, claim_expires_at: null, failure_reason: a.reason, finished_at: new Date() });
+        if (FINISHED.includes(order.status)) throw conflict(`work order ${order.id} is already ${order.status}`, order);
+        const row = await this.orders.update(order.id, { status: 'canceled', claim_key_id: null, claim_token_hash: null, claim_expires_at: null, failure_reason: a.reason, finished_at: new Date() });
         await this.finish(row, false, 'canceled');
         return this.done(row, order, 'canceled', c.actor, `work order ${order.id} canceled by ${c.actor}: ${a.reason}`, a.reason);
       }
-      this.assertClaimant(order, c.keyId);
-      if (a.kind === 'progress') {
-        // Progress renews the lease: an agent that keeps reporting keeps its claim.
-        const row = await this.orders.update(order.id, { status: 'in_progress', claim_expires_at: this.leaseFrom(new Date()) });
-        const pct = a.percent === null ? '' : ` (${a.percent} %)`;
-        return this.done(row, order, 'progress', c.actor, `work order ${order.id} in progress${pct}: ${a.note}`, a.note, a.percent === null ? {} : { percent: a.percent });
-      }
-      const finished = { claim_key_id: null, claim_expires_at: null, finished_at: new Date() };
-      if (a.kind === 'complete') {
-        const row = await this.orders.update(order.id, { ...finished, status: 'completed', result: a.result });
-        await this.finish(row, a.result.testsPassed, 'completed');
-        const tests = a.result.testsPassed ? 'tests passed' : 'tests failed';
-        return this.done(row, order, 'completed', c.actor, `work order ${order.id} completed by ${c.actor} (${tests}): ${a.result.summary}`, a.result.summary, { testsPassed: a.result.testsPassed, filesChanged: a.result.filesChanged, diffUrl: a.result.diffUrl });
-      }
-      const row = await this.orders.update(order.id, { ...finished, status: 'failed', failure_reason: a.reason });
-      await this.finish(row, false, 'failed');
-      return this.done(row, order, 'failed', c.actor, `work order ${order.id} failed (${c.actor}): ${a.reason}`, a.reason);
+      return this.asClaimant(order, c, a);
     });
+    // A late report was kept (committed) before it is answered 409.
+    if (outcome instanceof ConflictException) throw outcome;
+    return outcome;
+  }
+
+  private async claim(order: WorkOrderRow, c: ActOnWorkOrder): Promise<WorkOrderView & { claimToken: string }> {
+    if (FINISHED.includes(order.status)) throw conflict(`work order ${order.id} is already ${order.status}`, order);
+    if (order.status !== 'queued') throw conflict(`work order ${order.id} is already claimed by ${order.claimed_by}`, order);
+    const now = new Date();
+    const claimToken = `woc_${randomBytes(32).toString('base64url')}`;
+    const tokenHash = hashOf(claimToken);
+    await this.orders.insertClaim({ tokenHash, tenantId: order.tenant_id, workOrderId: order.id, keyId: c.keyId, claimedBy: c.actor, claimedAt: now });
+    const row = await this.orders.update(order.id, { status: 'claimed', claimed_by: c.actor, claim_key_id: c.keyId, claim_token_hash: tokenHash, claimed_at: now, claim_expires_at: this.leaseFrom(now) });
+    const view = await this.done(row, order, 'claimed', c.actor, `work order ${order.id} claimed by ${c.actor}`, null, { claimExpiresAt: row.claim_expires_at!.toISOString() });
+    return { ...view, claimToken };
+  }
+
+  /** Progress, complete, fail: only under the current claim, by its token and its key. */
+  private async asClaimant(order: WorkOrderRow, c: ActOnWorkOrder, a: ClaimantAction): Promise<WorkOrderView | ConflictException> {
+    const tokenHash = a.claimToken ? hashOf(a.claimToken) : null;
+    if (tokenHash === null || tokenHash !== order.claim_token_hash || order.claim_key_id !== c.keyId) {
+      const earlier = tokenHash === null ? null : await this.orders.findClaim(order.id, tokenHash);
+      if (earlier && earlier.key_id === c.keyId && tokenHash !== order.claim_token_hash) return this.lateReport(order, earlier, c, a);
+      if (FINISHED.includes(order.status)) throw conflict(`work order ${order.id} is already ${order.status}`, order);
+      if (!HELD.includes(order.status)) throw conflict(`work order ${order.id} is not claimed: claim it first`, order);
+      throw conflict(`work order ${order.id} is claimed by ${order.claimed_by}: ${a.kind} needs the claimToken that claim returned`, order);
+    }
+    if (a.kind === 'progress') {
+      // Progress renews the lease: an agent that keeps reporting keeps its claim.
+      const row = await this.orders.update(order.id, { status: 'in_progress', claim_expires_at: this.leaseFrom(new Date()) });
+      const pct = a.percent === null ? '' : ` (${a.percent} %)`;
+      return this.done(row, order, 'progress', c.actor, `work order ${order.id} in progress${pct}: ${a.note}`, a.note, a.percent === null ? {} : { percent: a.percent });
+    }
+    const finished = { claim_key_id: null, claim_token_hash: null, claim_expires_at: null, finished_at: new Date() };
+    if (a.kind === 'complete') {
+      const row = await this.orders.update(order.id, { ...finished, status: 'completed', result: a.result });
+      await this.finish(row, a.result.testsPassed, 'completed');
+      const tests = a.result.testsPassed ? 'tests passed' : 'tests failed';
+      return this.done(row, order, 'completed', c.actor, `work order ${order.id} completed by ${c.actor} (${tests}): ${a.result.summary}`, a.result.summary, { testsPassed: a.result.testsPassed, filesChanged: a.result.filesChanged, diffUrl: a.result.diffUrl });
+    }
+    const row = await this.orders.update(order.id, { ...finished, status: 'failed', failure_reason: a.reason });
+    await this.finish(row, false, 'failed');
+    return this.done(row, order, 'failed', c.actor, `work order ${order.id} failed (${c.actor}): ${a.reason}`, a.reason);
+  }
+
+  /**
+   * A report under a claim that is no longer current (it lapsed, or the order moved on): the
+   * order does not change, the report is kept in its history (and timeline), and the claimant is
+   * answered 409 with the order's state now.
+   */
+  private async lateReport(order: WorkOrderRow, claim: ClaimRow, c: ActOnWorkOrder, a: ClaimantAction): Promise<ConflictException> {
+    const now = order.status === 'claimed' || order.status === 'in_progress' ? `${order.status} by ${order.claimed_by}` : order.status;
+    const report = a.kind === 'progress' ? { note: a.note, percent: a.percent } : a.kind === 'complete' ? { ...a.result } : { reason: a.reason };
+    const text = a.kind === 'progress' ? a.note : a.kind === 'complete' ? a.result.summary : a.reason;
+    await this.journal.record({
+      row: order, from: order.status, change: 'late_report', actor: c.actor,
+      summary: `work order ${order.id}: a late ${a.kind} under the claim of ${claim.claimed_at.toISOString()}, which is no longer current (the order is ${now}): ${text}`,
+      note: text, details: { lateReport: a.kind, claimedAt: claim.claimed_at.toISOString(), ...report },
+    });
+    return conflict(`the claim of work order ${order.id} made at ${claim.claimed_at.toISOString()} is no longer current: the work order is ${now}. Your ${a.kind} is kept in its history`, order);
   }
 
   private leaseFrom(now: Date): Date {
     return new Date(now.getTime() + this.config.workOrderClaimMs);
-  }
-
-  private assertClaimant(order: WorkOrderRow, keyId: string): void {
-    if (!HELD.includes(order.status)) throw new ConflictException(`work order ${order.id} is not claimed: claim it first`);
-    if (order.claim_key_id !== keyId) throw new ConflictException(`work order ${order.id} is claimed by ${order.claimed_by}, not by this key`);
   }
 
   private finish(row: WorkOrderRow, testsPassed: boolean, outcome: WorkOrderFinished['outcome']): Promise<void> {

@@ -1,0 +1,205 @@
+import { Inject, Injectable } from '@nestjs/common';
+import dns, { type LookupAddress } from 'node:dns';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { ipLiteral, isReachable, type Network } from './networks.js';
+
+/** The variable that opens non-public networks to outbound calls. */
+export const ALLOW_NETWORKS_VARIABLE = 'ACTUATOR_ALLOW_NETWORKS';
+/** How long a configuration-time check waits for DNS before leaving the decision to the call. */
+const CHECK_LOOKUP_MS = 2000;
+
+/**
+ * Why an outbound call failed, in words safe to store and show to the tenant: never the host,
+ * port, resolved address or the library's message, so stored errors are no port scanner.
+ * `refused`: the egress rule refused the address (not worth a retry); `timed_out` and `network`:
+ * the call did not get an answer.
+ */
+export class EgressFailure extends Error {
+  constructor(
+    readonly kind: 'refused' | 'timed_out' | 'network',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EgressFailure';
+  }
+}
+
+export interface OutboundRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** The whole call: connecting, sending, and reading the answer. */
+  timeoutMs: number;
+  /** The answer is read up to this many bytes; the rest is dropped unread. */
+  maxAnswerBytes: number;
+}
+
+export interface OutboundAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** UTF-8, at most maxAnswerBytes. */
+  body: string;
+}
+
+const NOT_REACHABLE = `the address is neither public nor in ${ALLOW_NETWORKS_VARIABLE}`;
+
+/**
+ * The one egress rule for every outbound call (DESIGN §8 "Actuator reach", §12; ADR 0013):
+ * public addresses only, plus the networks the platform operator lists in
+ * ACTUATOR_ALLOW_NETWORKS. The rule is applied to the address a connection really goes to: names
+ * are resolved by the agents' own `lookup`, which refuses the whole answer if any address in it is
+ * outside, and the socket connects to the address that lookup returned (so a DNS answer that
+ * changes between a check and the connection, DNS rebinding, cannot slip an internal address in).
+ * IP literals, which no lookup sees, are checked as the connection is made.
+ */
+@Injectable()
+export class Egress {
+  private readonly allowed: readonly Network[];
+  private readonly agents: { http: http.Agent; https: https.Agent };
+
+  constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'egress'>) {
+    this.allowed = config.egress.allowNetworks;
+    const guard = (options: http.ClientRequestArgs): EgressFailure | null => {
+      if (options.socketPath) return new EgressFailure('refused', 'refused by the egress rule: Unix sockets are not reachable');
+      const host = options.host ?? options.hostname ?? '';
+      return isIP(host) && !this.allows(host) ? new EgressFailure('refused', `refused by the egress rule: ${NOT_REACHABLE}`) : null;
+    };
+    const options = { keepAlive: true, lookup: this.lookup };
+    this.agents = { http: new (guarded(http.Agent, guard))(options), https: new (guarded(https.Agent, guard))(options) };
+  }
+
+  /** Whether the rule lets a connection reach `address` (an IP literal). */
+  allows(address: string): boolean {
+    return isReachable(address, this.allowed);
+  }
+
+  /**
+   * At configuration time (an actuator, a notification channel): null when `url` may be called,
+   * else why not, as a sentence for a 400 on the URL field. A name is resolved; one that does not
+   * resolve (yet) is accepted, since the rule is applied again to every call.
+   */
+  async refusal(url: string): Promise<string | null> {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return 'must be an http or https URL';
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http or https URL';
+    if (u.username || u.password) return 'must not carry credentials (user:password@): send them in a header, which is stored sealed';
+    const literal = ipLiteral(u.hostname);
+    if (literal) return this.allows(literal) ? null : `${literal} is not a public address; only the networks in ${ALLOW_NETWORKS_VARIABLE} may be reached besides public ones`;
+    const addresses = await resolveAll(u.hostname, CHECK_LOOKUP_MS);
+    return addresses.every((a) => this.allows(a))
+      ? null
+      : `${u.hostname} resolves to an address that is not public; only the networks in ${ALLOW_NETWORKS_VARIABLE} may be reached besides public ones`;
+  }
+
+  /** The agent to use for a request to `url` made by other HTTP clients: it applies the rule when it connects. */
+  agentFor(url: URL): http.Agent {
+    return url.protocol === 'https:' ? this.agents.https : this.agents.http;
+  }
+
+  /**
+   * One HTTP request under the rule. Redirects are not followed (a 3xx is the answer). Throws
+   * EgressFailure when there is no answer.
+   */
+  send(url: string, o: OutboundRequest): Promise<OutboundAnswer> {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return Promise.reject(new EgressFailure('refused', 'not an http or https URL'));
+    }
+    if ((target.protocol !== 'http:' && target.protocol !== 'https:') || target.username || target.password) {
+      return Promise.reject(new EgressFailure('refused', 'not an http or https URL without credentials'));
+    }
+    const signal = AbortSignal.timeout(o.timeoutMs);
+    const client = target.protocol === 'https:' ? https : http;
+    return new Promise<OutboundAnswer>((resolve, reject) => {
+      const fail = (err: unknown) => reject(failureOf(err, signal));
+      const req = client.request(target, { method: o.method, headers: o.headers, agent: this.agentFor(target), signal }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, o.maxAnswerBytes).toString('utf8') });
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size >= o.maxAnswerBytes) {
+            done();
+            res.destroy();
+          }
+        });
+        res.on('end', done);
+        res.on('error', fail);
+      });
+      req.on('error', fail);
+      req.end(o.body);
+    });
+  }
+
+  /** dns.lookup, refusing the whole answer when any of its addresses is outside the rule. */
+  private readonly lookup: LookupFunction = (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      if (addresses.length === 0 || !addresses.every((a) => this.allows(a.address))) {
+        return callback(new EgressFailure('refused', `refused by the egress rule: the host name resolves to an address that is neither public nor in ${ALLOW_NETWORKS_VARIABLE}`), '', 0);
+      }
+      if (options.all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
+}
+
+type AgentClass = typeof http.Agent | typeof https.Agent;
+
+/** An agent class that refuses, before connecting, what `guard` refuses (IP literals never reach `lookup`). */
+function guarded<A extends AgentClass>(Base: A, guard: (options: http.ClientRequestArgs) => EgressFailure | null): A {
+  return class extends (Base as typeof http.Agent) {
+    override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+      const refused = guard(options);
+      if (!refused) return super.createConnection(options, callback);
+      process.nextTick(() => callback?.(refused, undefined as never));
+      return undefined;
+    }
+  } as A;
+}
+
+async function resolveAll(hostname: string, timeoutMs: number): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string[]>((resolve) => (timer = setTimeout(() => resolve([]), timeoutMs)));
+  const lookup = dns.promises.lookup(hostname, { all: true }).then((a) => a.map((x) => x.address), () => []);
+  try {
+    return await Promise.race([lookup, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const TLS_CODE = /^(EPROTO$|ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
+
+/** What failed, in words that name no host, port or address (see EgressFailure). */
+export function failureOf(err: unknown, signal?: AbortSignal): EgressFailure {
+  if (err instanceof EgressFailure) return err;
+  if (signal?.aborted) return new EgressFailure('timed_out', 'timed out');
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = String(e?.code ?? e?.cause?.code ?? '');
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    EPIPE: 'connection reset',
+    ENOTFOUND: 'host name not found',
+    EAI_AGAIN: 'host name lookup failed',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+  };
+  if (code === 'ETIMEDOUT') return new EgressFailure('timed_out', 'timed out');
+  if (known[code]) return new EgressFailure('network', known[code]);
+  if (code.startsWith('HPE_')) return new EgressFailure('network', 'the answer is not valid HTTP');
+  if (TLS_CODE.test(code)) return new EgressFailure('network', `TLS failed (${code})`);
+  return new EgressFailure('network', /^[A-Z0-9_]{2,40}$/.test(code) ? `network error (${code})` : 'network error');
+}
