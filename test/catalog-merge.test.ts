@@ -12,7 +12,7 @@ describe('pattern merges keep the older id and move what hangs on the others', (
   let operator: string;
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
-  const WINDOW_MS = 3000;
+  const WINDOW_MS = 5000;
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
@@ -133,9 +133,10 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     const watchingRun = await runOf(watching, (r) => r.phase === 'watch', 'the second run to watch');
     expect([verifiedRun.patternId, watchingRun.patternId]).toEqual([p2, p2]);
 
-    // A third user: p2 merges into p1, and its runs move with it.
-    const third = await report('oracle', 'agent-z');
-    const merged = await recoveryOf(third);
+    // A third user is a pattern of its own; the fourth makes the position a parameter: p2 merges into p1, and its runs move with it.
+    await recoveryOf(await report('oracle', 'agent-q'));
+    const fourth = await report('admin', 'agent-z');
+    const merged = await recoveryOf(fourth);
     expect(merged.patternId).toBe(p1);
     expect((await get(`/catalog/patterns/${p2}`)).mergedIntoId).toBe(p1);
     expect((await get(`/runs?patternId=${p1}`)).items.map((r: { id: string }) => r.id)).toEqual(expect.arrayContaining([verifiedRun.id, watchingRun.id]));
@@ -143,7 +144,7 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     // The survivor's confidence counts the absorbed verdict (the template came over with the merge).
     expect(merged).toMatchObject({ status: 'applied', decision: { evidence: { runs: { verified: 1, failed: 0, considered: 1 } } } });
     // Its cooldown counts the absorbed run on agent-x.
-    const cooled = await recoveryOf(await report('admin', 'agent-x'));
+    const cooled = await recoveryOf(await report('guest', 'agent-x'));
     expect(cooled).toMatchObject({ patternId: p1, status: 'pending_review', decision: { heldBy: { guardrail: 'cooldown' } } });
     expect(cooled.decision.heldBy.reason).toContain(`pattern ${p1} on agent agent-x`);
     // The run still watching hears a recurrence filed under the survivor.
