@@ -7,9 +7,9 @@ import { betaQuantile } from './beta-distribution.js';
  * read by FixEvidenceRepository, the decision is made here.
  *
  * The reliability p of a fix has a Beta(α, β) posterior:
- *   α = m₀·n₀ + Σ wᵢ·[observation i succeeded],   β = (1 − m₀)·n₀ + Σ wᵢ·[observation i failed]
+ *   α = m₀·n₀·λ^V + Σ wᵢ·[observation i succeeded],   β = (1 − m₀)·n₀·λ^V + Σ wᵢ·[observation i failed]
  * with the prior mean m₀ (the template's or generator's confidence, else the playbook's) worth n₀
- * runs before the first verdict and decaying like the oldest evidence (n₀ · λ^verdicts), and each
+ * runs before the first verdict and fading like the oldest evidence (V: the verdicts so far), and each
  * observation's weight wᵢ = strength × λ^(verdicts newer than it) × ½^(age / half-life).
  * It is trusted to run alone when its lower credible bound (the value p exceeds with probability
  * AUTO_APPLY_THRESHOLD) is at least the reliability floor, and either that bound stayed at or above
@@ -125,6 +125,7 @@ export function assessFix(prior: FixPrior, observations: readonly FixObservation
   const b = (x: number) => x.toFixed(2);
   const record = runs.length === 0
     ? `no verified runs yet; the ${prior.from === 'generator' ? "generator's" : `${prior.from}'s`} confidence ${b(prior.mean)} counts as ${LEARNING.priorRuns} runs`
+    : runs.length === 1 ? `its one run ${verified === 1 ? 'verified' : 'failed'}`
     : `${verified} of the last ${runs.length} runs verified`;
   let reason: string;
   if (bound < floor) reason = `${record}; lower bound ${b(bound)} < ${b(floor)}`;
