@@ -53,7 +53,7 @@ export class PoliciesController {
   @RequireRole('viewer')
   evaluate(@Body() body: EvaluatePoliciesDto, @CurrentPrincipal() principal: Principal): Promise<PolicyDecision> {
     return this.commands.execute(
-      new EvaluatePolicies(principal.tenantId, { agentId: body.agentId, capability: body.capability, context: body.context }),
+      new EvaluatePolicies({ tenantId: principal.tenantId, request: { agentId: body.agentId, capability: body.capability, context: body.context } }),
     );
   }
 
@@ -80,7 +80,7 @@ export class PoliciesController {
       const incident = await this.queries.execute(new GetIncident(principal.tenantId, query.incidentId));
       if (!incident) throw new NotFoundException(`incident ${query.incidentId} not found`);
       const policy = incident.matchedPatternId
-        ? await this.queries.execute(new FindPolicyForPattern(principal.tenantId, incident.matchedPatternId))
+        ? await this.queries.execute(new FindPolicyForPattern({ tenantId: principal.tenantId, patternId: incident.matchedPatternId }))
         : null;
       if (!policy || (query.policyId && query.policyId !== policy.id)) return { items: [], nextCursor: null };
       if (!query.policyId) policyIds.push(policy.id);
@@ -98,7 +98,7 @@ export class PoliciesController {
   @ApiOkResponse({ type: PolicyView })
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.queries.execute(new GetPolicy(principal.tenantId, id)));
+    return found(id, await this.queries.execute(new GetPolicy({ tenantId: principal.tenantId, policyId: id })));
   }
 
   @ApiOperation({ summary: 'Create a policy' })
@@ -109,7 +109,7 @@ export class PoliciesController {
     if (body.scope === 'global' && !principal.platformAdmin) {
       throw new ForbiddenException('global policies need a platform admin key');
     }
-    return this.commands.execute(new CreatePolicy(principal.tenantId, body));
+    return this.commands.execute(new CreatePolicy({ tenantId: principal.tenantId, input: body }));
   }
 
   @ApiOperation({ summary: 'Activate a policy' })
@@ -118,7 +118,7 @@ export class PoliciesController {
   @HttpCode(200)
   @RequireRole('admin')
   async activate(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new ActivatePolicy(principal.tenantId, id)));
+    return found(id, await this.commands.execute(new ActivatePolicy({ tenantId: principal.tenantId, policyId: id })));
   }
 
   @ApiOperation({ summary: 'Disable a policy' })
@@ -127,7 +127,7 @@ export class PoliciesController {
   @HttpCode(200)
   @RequireRole('admin')
   async disable(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new DisablePolicy(principal.tenantId, id)));
+    return found(id, await this.commands.execute(new DisablePolicy({ tenantId: principal.tenantId, policyId: id })));
   }
 }
 

@@ -67,7 +67,9 @@ export class RoutingController {
   @ApiOperation({ summary: 'Register or update an agent' })
   @Put('agents/:id')
   putAgent(@Param('id') id: string, @Body() body: PutAgentDto, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
-    return this.commands.execute(new PutAgent(principal.tenantId, validAgentId(id), body.capabilities, body.baseConfidence));
+    return this.commands.execute(
+      new PutAgent({ tenantId: principal.tenantId, agentId: validAgentId(id), capabilities: body.capabilities, baseConfidence: body.baseConfidence }),
+    );
   }
 
   /** CARE route selection for a capability; records the decision. Operators may route. */
@@ -76,7 +78,7 @@ export class RoutingController {
   @HttpCode(200)
   route(@Body() body: SelectRouteDto, @CurrentPrincipal() principal: Principal): Promise<RouteDecision> {
     return this.commands.execute(
-      new SelectRoute(principal.tenantId, { capability: body.capability, candidates: body.candidates, context: body.context }),
+      new SelectRoute({ tenantId: principal.tenantId, input: { capability: body.capability, candidates: body.candidates, context: body.context } }),
     );
   }
 

@@ -1,14 +1,16 @@
 import { Query } from '@nestjs/cqrs';
 import type { IncidentView } from '../incident.view.js';
 
-/** The open or mitigating incident of an alert's fingerprint (null: none), for the monitoring that resolves it. */
-export class FindUnresolvedIncidentByFingerprint extends Query<IncidentView | null> {
-  readonly tenantId: string;
-  readonly fingerprint: string;
+export interface FindUnresolvedIncidentByFingerprintProps {
+  tenantId: string;
+  fingerprint: string;
+}
 
-  constructor(props: { tenantId: string; fingerprint: string }) {
+/** The open or mitigating incident of an alert's fingerprint (null: none), for the monitoring that resolves it. */
+export interface FindUnresolvedIncidentByFingerprint extends FindUnresolvedIncidentByFingerprintProps {}
+export class FindUnresolvedIncidentByFingerprint extends Query<IncidentView | null> {
+  constructor(props: FindUnresolvedIncidentByFingerprintProps) {
     super();
-    this.tenantId = props.tenantId;
-    this.fingerprint = props.fingerprint;
+    Object.assign(this, props);
   }
 }

@@ -15,11 +15,15 @@ export interface IncidentSeries {
   escalationsResolvedWithoutPerson: number[];
 }
 
+export interface GetIncidentSeriesProps {
+  tenantId: string;
+  frame: TimeBuckets;
+}
+
+export interface GetIncidentSeries extends GetIncidentSeriesProps {}
 export class GetIncidentSeries extends Query<IncidentSeries> {
-  constructor(
-    readonly tenantId: string,
-    readonly frame: TimeBuckets,
-  ) {
+  constructor(props: GetIncidentSeriesProps) {
     super();
+    Object.assign(this, props);
   }
 }

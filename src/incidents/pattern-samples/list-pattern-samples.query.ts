@@ -1,14 +1,16 @@
 import { Query } from '@nestjs/cqrs';
 
+export interface ListPatternSamplesProps {
+  tenantId: string;
+  patternId: string;
+  limit: number;
+}
+
 /** A few distinct messages of a pattern's incidents, newest first (what a coding agent reads as samples). */
+export interface ListPatternSamples extends ListPatternSamplesProps {}
 export class ListPatternSamples extends Query<string[]> {
-  readonly tenantId: string;
-  readonly patternId: string;
-  readonly limit: number;
-  constructor(props: { tenantId: string; patternId: string; limit: number }) {
+  constructor(props: ListPatternSamplesProps) {
     super();
-    this.tenantId = props.tenantId;
-    this.patternId = props.patternId;
-    this.limit = props.limit;
+    Object.assign(this, props);
   }
 }

@@ -9,12 +9,16 @@ export interface ResolutionStats {
   mttrMs: { avg: number; p50: number; fastest: number; slowest: number } | null;
 }
 
+export interface GetResolutionStatsProps {
+  tenantId: string;
+  hours: number;
+}
+
 /** How incidents reported in the last `hours` were resolved (DESIGN §8: MTTR). */
+export interface GetResolutionStats extends GetResolutionStatsProps {}
 export class GetResolutionStats extends Query<ResolutionStats> {
-  constructor(
-    readonly tenantId: string,
-    readonly hours: number,
-  ) {
+  constructor(props: GetResolutionStatsProps) {
     super();
+    Object.assign(this, props);
   }
 }

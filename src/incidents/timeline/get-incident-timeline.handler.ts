@@ -39,14 +39,17 @@ export class GetIncidentTimelineHandler implements IQueryHandler<GetIncidentTime
       [tenantId, incidentId],
     );
     const policy = incident.matched_pattern_id
-      ? await this.queries.execute(new FindPolicyForPattern(tenantId, incident.matched_pattern_id))
+      ? await this.queries.execute(new FindPolicyForPattern({ tenantId, patternId: incident.matched_pattern_id }))
       : null;
     let evaluations: TimelineItem[] = [];
     let truncated = false;
     if (policy) {
       // The newest ones, one more than listed to know whether older ones were left out.
       const newest = await this.queries.execute(
-        new ListEvaluations(tenantId, { policyIds: [policy.id], since: incident.created_at.toISOString(), limit: TIMELINE_EVALUATION_LIMIT + 1, order: 'desc' }),
+        new ListEvaluations({
+          tenantId,
+          filters: { policyIds: [policy.id], since: incident.created_at.toISOString(), limit: TIMELINE_EVALUATION_LIMIT + 1, order: 'desc' },
+        }),
       );
       truncated = newest.length > TIMELINE_EVALUATION_LIMIT;
       evaluations = newest.slice(0, TIMELINE_EVALUATION_LIMIT).reverse().map((e) => {

@@ -19,7 +19,7 @@ export class LoopHealthService {
   async compute(tenantId: string, range: HealthRange, now = new Date()): Promise<LoopHealth> {
     const { bucketMs, count } = HEALTH_RANGES[range];
     const frame = lastBuckets(now, bucketMs, count);
-    const incidents = await this.queries.execute(new GetIncidentSeries(tenantId, frame));
+    const incidents = await this.queries.execute(new GetIncidentSeries({ tenantId, frame }));
     const runs = await this.queries.execute(new GetRunSeries(tenantId, frame));
     // From the loop's own history: an incident matched a pattern whose policy was already active.
     const repeats = await this.tx.query<{ b: number; n: number }>(

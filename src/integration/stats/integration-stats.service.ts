@@ -75,7 +75,7 @@ export class IntegrationStatsService {
          FROM loop_events WHERE tenant_id = $1 AND created_at >= now() - make_interval(secs => $2::double precision * 3600)`,
       [tenantId, hours],
     );
-    const resolution = await this.queries.execute(new GetResolutionStats(tenantId, hours));
+    const resolution = await this.queries.execute(new GetResolutionStats({ tenantId, hours }));
     const runs = await this.queries.execute(new GetRunStats(tenantId, hours));
     const stages: Record<string, StageStats> = {};
     LOOP_STAGES.slice(1).forEach((s, i) => {

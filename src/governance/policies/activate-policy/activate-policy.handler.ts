@@ -28,7 +28,7 @@ export class ActivatePolicyHandler implements ICommandHandler<ActivatePolicy> {
       if (current.status === 'active') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'active');
       this.policies.notifyChanged(tenantId, row.scope === 'global');
-      await this.eventBus.publish(new PolicyActivated({ tenantId, policyId }));
+      await this.eventBus.publish(new PolicyActivated({ tenantId, policyId, incidentId: null }));
       changed = true;
       return policyView(row);
     });

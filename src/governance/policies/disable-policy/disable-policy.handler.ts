@@ -32,7 +32,7 @@ export class DisablePolicyHandler implements ICommandHandler<DisablePolicy> {
       if (current.status === 'disabled') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'disabled');
       this.policies.notifyChanged(tenantId, row.scope === 'global');
-      await this.eventBus.publish(new PolicyDisabled({ tenantId, policyId }));
+      await this.eventBus.publish(new PolicyDisabled({ tenantId, policyId, incidentId: null }));
       changed = true;
       return policyView(row);
     });

@@ -17,15 +17,19 @@ export interface PolicyEvaluationRequest {
   context?: Record<string, unknown> | null;
 }
 
+export interface EvaluatePoliciesProps {
+  tenantId: string;
+  request: PolicyEvaluationRequest;
+}
+
 /**
  * Decides a request against the tenant's policies (global, tenant, and those scoped to the
  * agent) and the kill switch, and records the decision. Joins the caller's transaction.
  */
+export interface EvaluatePolicies extends EvaluatePoliciesProps {}
 export class EvaluatePolicies extends Command<PolicyDecision> {
-  constructor(
-    readonly tenantId: string,
-    readonly request: PolicyEvaluationRequest,
-  ) {
+  constructor(props: EvaluatePoliciesProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -26,7 +26,9 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
     const named = await this.incidentAgent(e);
     const agents = named?.agentId ? [named.agentId] : [];
     const capabilities = named?.capability ? [named.capability] : [];
-    const result = await this.commands.execute(new ApplyRoutingAdjustments(e.tenantId, e.policyId, agents, capabilities, true));
+    const result = await this.commands.execute(
+      new ApplyRoutingAdjustments({ tenantId: e.tenantId, policyId: e.policyId, agents, capabilities, agentsRegistered: true }),
+    );
     await this.commands.execute(
       new RecordDecision(e.tenantId, e.incidentId ?? null, 'routing', `${result.adjustmentCount} routing adjustment(s) for ${result.affectedAgents.length} agent(s) from ${result.policyStatus} policy`, { policyId: e.policyId, ...result }),
     );

@@ -26,15 +26,18 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
     if (!recovery || !pattern) throw new Error(`recovery ${e.recoveryId} or pattern ${e.patternId} not found`);
     if (!recovery.playbook) throw new Error(`playbook "${recovery.playbookId}" is no longer in the playbook catalog`);
     const policy = await this.commands.execute(
-      new UpsertGeneratedPolicy(e.tenantId, {
+      new UpsertGeneratedPolicy({
         tenantId: e.tenantId,
-        pattern: {
-          id: pattern.id, errorType: pattern.errorType, template: pattern.template, occurrenceCount: pattern.occurrenceCount,
-          affectedAgents: pattern.affectedAgents, capabilities: pattern.capabilities,
+        input: {
+          tenantId: e.tenantId,
+          pattern: {
+            id: pattern.id, errorType: pattern.errorType, template: pattern.template, occurrenceCount: pattern.occurrenceCount,
+            affectedAgents: pattern.affectedAgents, capabilities: pattern.capabilities,
+          },
+          // A rejected fix still leaves the failure to prevent; it just earns no extra trust.
+          recovery: { id: recovery.id, playbookId: recovery.playbookId, confidence: recovery.confidence, status: recovery.status === 'applied' ? 'applied' : 'pending_review' },
+          playbook: recovery.playbook,
         },
-        // A rejected fix still leaves the failure to prevent; it just earns no extra trust.
-        recovery: { id: recovery.id, playbookId: recovery.playbookId, confidence: recovery.confidence, status: recovery.status === 'applied' ? 'applied' : 'pending_review' },
-        playbook: recovery.playbook,
       }),
     );
     await this.commands.execute(

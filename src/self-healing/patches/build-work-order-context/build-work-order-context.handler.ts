@@ -25,9 +25,9 @@ export class BuildWorkOrderContextHandler implements IQueryHandler<BuildWorkOrde
       pattern: pattern ? { id: pattern.id, template: pattern.template, samples } : null,
       affectedAgents: union(pattern?.affectedAgents ?? [], incident.agentId),
       capabilities: union(pattern?.capabilities ?? [], incident.capability),
-      lastErrors: q.lastErrors.slice(-LAST_ERRORS),
+      lastErrors: (q.lastErrors ?? []).slice(-LAST_ERRORS),
       runId: q.runId,
-      filePath: q.filePath,
+      filePath: q.filePath ?? null,
     };
     return { context, priority: priorityFromSeverity(incident.severity), complexity: estimateComplexity(context) };
   }

@@ -13,7 +13,7 @@ export class CreateWorkOrderHandler implements ICommandHandler<CreateWorkOrder> 
     private readonly journal: WorkOrderJournal,
   ) {}
 
-  execute({ props: p }: CreateWorkOrder): Promise<WorkOrderView> {
+  execute(p: CreateWorkOrder): Promise<WorkOrderView> {
     return this.tx.run(async () => {
       const row = await this.orders.insert(p);
       const actor = p.actor ?? (p.runId ? `run ${p.runId}` : 'system');

@@ -8,19 +8,23 @@ export interface TriggeredRun {
   workOrderId: string | null;
 }
 
+export interface TriggerPlaybookProps {
+  tenantId: string;
+  description: string;
+  errorType: string;
+  filePath: string | null;
+  actor: string;
+}
+
 /**
  * `POST /patches/trigger`: runs the playbook that matches a reported problem (no incident needed)
  * and answers once the run has settled: escalated to a coding agent, waiting for a person,
  * verifying, or finished (or after a few seconds, whatever it is doing then).
  */
+export interface TriggerPlaybook extends TriggerPlaybookProps {}
 export class TriggerPlaybook extends Command<TriggeredRun> {
-  readonly tenantId: string;
-  readonly description: string;
-  readonly errorType: string;
-  readonly filePath: string | null;
-  readonly actor: string;
-  constructor(props: { tenantId: string; description: string; errorType: string; filePath: string | null; actor: string }) {
+  constructor(props: TriggerPlaybookProps) {
     super();
-    ({ tenantId: this.tenantId, description: this.description, errorType: this.errorType, filePath: this.filePath, actor: this.actor } = props);
+    Object.assign(this, props);
   }
 }

@@ -18,10 +18,10 @@ export interface RecordRunOutcomeForTrustProps {
  * agent's capability moves by the formula of ADR 0009. Once per (run, agent, capability): a
  * repeated delivery changes nothing. Answers the change, or null (canceled, unknown agent, repeat).
  */
+export interface RecordRunOutcomeForTrust extends RecordRunOutcomeForTrustProps {}
 export class RecordRunOutcomeForTrust extends Command<TrustChangeView | null> {
-  readonly props: RecordRunOutcomeForTrustProps;
   constructor(props: RecordRunOutcomeForTrustProps) {
     super();
-    this.props = props;
+    Object.assign(this, props);
   }
 }

@@ -12,7 +12,7 @@ export class RecordRunOutcomeForTrustHandler implements ICommandHandler<RecordRu
     private readonly trust: TrustRepository,
   ) {}
 
-  execute({ props: p }: RecordRunOutcomeForTrust): Promise<TrustChangeView | null> {
+  execute(p: RecordRunOutcomeForTrust): Promise<TrustChangeView | null> {
     return this.tx.run(async () => {
       // The agent row is locked: two runs of one agent finishing at once apply one after the other.
       const previous = await this.trust.lockCurrent(p.tenantId, p.agentId, p.capability);
