@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { HandlerRegistry } from '../../platform/outbox/handler-registry.js';
-import { OutboxStore } from '../../platform/outbox/outbox.store.js';
+import { OutboxRepository } from '../../platform/outbox/outbox.repository.js';
 import { isLoopStage, LOOP_STAGES } from './loop-stages.js';
 import { LoopStageDetail, LoopStatus, toLoopStatus, toStageDetails } from './loop-status.js';
 import { LoopTraceRepository } from './loop-trace.repository.js';
@@ -15,7 +15,7 @@ export class LoopController {
   constructor(
     private readonly traces: LoopTraceRepository,
     private readonly registry: HandlerRegistry,
-    private readonly outbox: OutboxStore,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   private async trace(tenantId: string, incidentId: string) {

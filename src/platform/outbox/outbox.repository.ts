@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { NotifyBatcher } from '../database/notify-batcher.js';
-import { TransactionHost } from '../database/transaction-host.js';
+import { columnsOf, TransactionHost, type Statement } from '../database/transaction-host.js';
 
 export const OUTBOX_CHANNEL = 'outbox_events';
 
@@ -16,9 +16,22 @@ export interface DeliveryRow {
   created_at: Date;
 }
 
+/**
+ * The deliveries of a transaction's published events, written just before it commits, every
+ * delivery in one statement (OutboxPublisher defers it; one statement text for any number of
+ * rows, so it is prepared once). Rows: event_id, event_type, handler, tenant_id, incident_id, payload.
+ */
+export const insertDeliveries = (rows: unknown[][]): Statement[] => [
+  {
+    sql: `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload)
+          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
+    params: columnsOf(rows),
+  },
+];
+
 /** The SQL of the outbox, in one place. */
 @Injectable()
-export class OutboxStore {
+export class OutboxRepository {
   constructor(
     private readonly tx: TransactionHost,
     private readonly notifier: NotifyBatcher,
