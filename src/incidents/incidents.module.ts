@@ -6,6 +6,8 @@ import { GetIncidentSeriesHandler } from './incident-series/get-incident-series.
 import { ListPatternSamplesHandler } from './pattern-samples/list-pattern-samples.handler.js';
 import { GetResolutionStatsHandler } from './resolution-stats/get-resolution-stats.handler.js';
 import { IncidentsController } from './incidents.controller.js';
+import { DecisionsRepository } from './decisions.repository.js';
+import { IncidentStatsReadModel } from './incident-stats.read-model.js';
 import { IncidentsRepository } from './incidents.repository.js';
 import { GetKillSwitchStateHandler } from './killswitch/get-killswitch-state.handler.js';
 import { KillSwitchCache } from './killswitch/killswitch.cache.js';
@@ -28,6 +30,8 @@ import { TimelineController } from './timeline/timeline.controller.js';
   controllers: [IncidentsController, LifecycleController, TimelineController, KillSwitchController],
   providers: [
     IncidentsRepository,
+    DecisionsRepository,
+    IncidentStatsReadModel,
     KillSwitchRepository,
     KillSwitchCache,
     ReportIncidentHandler,

@@ -143,6 +143,18 @@ export class IncidentsRepository {
   };
 
   /** Sets the acknowledgement once; null when the incident is missing, resolved or already acknowledged. */
+  /** A few distinct messages of a pattern's incidents, newest first. */
+  async recentMessagesOfPattern(tenantId: string, patternId: string, limit: number): Promise<string[]> {
+    // Reads at most a page of the newest incidents (idx_incidents_pattern), then keeps the distinct messages.
+    const rows = await this.tx.query<{ message: string }>(
+      `SELECT message FROM (SELECT message, created_at FROM incidents WHERE tenant_id = $1 AND matched_pattern_id = $2
+                              ORDER BY created_at DESC LIMIT 100) recent
+        GROUP BY message ORDER BY max(created_at) DESC LIMIT $3`,
+      [tenantId, patternId, limit],
+    );
+    return rows.map((r) => r.message);
+  }
+
   async acknowledge(tenantId: string, id: string, actor: string): Promise<IncidentRow | null> {
     const [row] = await this.tx.query<IncidentRow>(
       `UPDATE incidents SET acknowledged_at = now(), acknowledged_by = $3

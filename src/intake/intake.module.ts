@@ -5,6 +5,7 @@ import { IntakeSettingsController } from './settings/intake-settings.controller.
 import { IntakeSettingsRepository } from './settings/intake-settings.repository.js';
 import { RecordSamplesHandler } from './signals/record-samples/record-samples.handler.js';
 import { SignalsController } from './signals/signals.controller.js';
+import { SignalsRepository } from './signals/signals.repository.js';
 
 /**
  * Outside signals into incidents (DESIGN §10): Alertmanager webhooks and degradation detection
@@ -12,6 +13,6 @@ import { SignalsController } from './signals/signals.controller.js';
  */
 @Module({
   controllers: [AlertmanagerController, SignalsController, IntakeSettingsController],
-  providers: [IntakeSettingsRepository, ReceiveAlertsHandler, RecordSamplesHandler],
+  providers: [IntakeSettingsRepository, SignalsRepository, ReceiveAlertsHandler, RecordSamplesHandler],
 })
 export class IntakeModule {}

@@ -22,6 +22,7 @@ import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
 import { IntegrationStatsController } from './stats/integration-stats.controller.js';
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
 import { LoopHealthService } from './loop-health/loop-health.service.js';
+import { LoopStatsReadModel } from './loop-stats.read-model.js';
 import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.js';
 
 /** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
@@ -39,6 +40,7 @@ import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.j
     LoopProgressHub,
     IntegrationStatsService,
     LoopHealthService,
+    LoopStatsReadModel,
     GetIncidentEvidenceHandler,
     RunOutcomeToTrustHandler,
   ],

@@ -11,7 +11,6 @@ import { RunsRepository } from '../runs/runs.repository.js';
 import { CompleteDto, FailDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
 import { TriggerPlaybook } from './trigger/trigger-playbook.command.js';
 import { WORK_ORDER_STATUSES, workOrderView, type WorkOrderStatus } from './work-order.view.js';
-import { WorkOrderJournal } from './work-order.journal.js';
 import { WorkOrdersRepository } from './work-orders.repository.js';
 
 /**
@@ -24,7 +23,6 @@ import { WorkOrdersRepository } from './work-orders.repository.js';
 export class PatchesController {
   constructor(
     private readonly orders: WorkOrdersRepository,
-    private readonly journal: WorkOrderJournal,
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly runs: RunsRepository,
@@ -34,7 +32,6 @@ export class PatchesController {
   @Get('work-orders')
   @AllowAgent()
   async list(@Query() q: ListWorkOrdersQuery, @CurrentPrincipal() p: Principal) {
-    await this.journal.releaseStaleClaims(p.tenantId);
     const limit = q.limit ?? 50;
     const rows = await this.orders.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
     return pageOf(rows, limit, (r) => workOrderView(r), (r) => encodeCursor(r.created_at, r.id));
@@ -44,7 +41,6 @@ export class PatchesController {
   @Get('work-orders/:id')
   @AllowAgent()
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
-    await this.journal.releaseStaleClaims(p.tenantId);
     const row = await this.orders.find(p.tenantId, id);
     if (!row) throw new NotFoundException(`work order ${id} not found`);
     return workOrderView(row, await this.orders.history(row.id));
@@ -99,7 +95,6 @@ export class PatchesController {
   @ApiOperation({ summary: 'Patch workflow figures' })
   @Get('stats')
   async stats(@CurrentPrincipal() p: Principal) {
-    await this.journal.releaseStaleClaims(p.tenantId);
     const s = await this.orders.stats(p.tenantId);
     const runs = await this.queries.execute(new GetRunStats(p.tenantId, null));
     const workOrders = Object.fromEntries(WORK_ORDER_STATUSES.map((st) => [st, 0])) as Record<WorkOrderStatus, number>;

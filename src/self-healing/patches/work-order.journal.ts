@@ -39,8 +39,8 @@ export class WorkOrderJournal {
 
   /**
    * Claims are leases: one whose time ran out without progress goes back to `queued`, saying
-   * so in its history. Checked whenever the tenant's work orders are read or acted on, so
-   * no claim outlives its lease from anyone's point of view.
+   * so in its history. Run by the lease sweeper on every replica, and before any action on the
+   * tenant's work orders, so no action is taken on a claim past its lease.
    */
   releaseStaleClaims(tenantId: string): Promise<void> {
     return this.tx.run(async () => {

@@ -82,6 +82,14 @@ export class WorkOrdersRepository {
    * Claims whose lease ran out at `now` go back to the queue (locked, skipping orders another
    * request is changing right now: that request decides them).
    */
+  /** Tenants with a claim past its lease, for the sweeper. */
+  async tenantsWithLapsedClaims(): Promise<string[]> {
+    const rows = await this.tx.query<{ tenant_id: string }>(
+      `SELECT DISTINCT tenant_id FROM work_orders WHERE claim_expires_at IS NOT NULL AND claim_expires_at <= now()`,
+    );
+    return rows.map((r) => r.tenant_id);
+  }
+
   async takeStaleClaims(tenantId: string, now: Date): Promise<WorkOrderRow[]> {
     return this.tx.query<WorkOrderRow>(
       `SELECT * FROM work_orders WHERE tenant_id = $1 AND claim_expires_at IS NOT NULL AND claim_expires_at <= $2
