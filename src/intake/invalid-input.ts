@@ -1,4 +1,5 @@
-import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
+import { type BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
+import { invalidFields } from '../platform/http/validation.js';
 
 /** One problem with a request body: the JSON path of the field and what is wrong with it. */
 export interface Problem {
@@ -6,17 +7,11 @@ export interface Problem {
   error: string;
 }
 
-/** The project's 400 shape (`fields` grouped by path), naming every offending field. */
+/** The project's 400 (`fields` grouped by path), naming every offending field. */
 export function invalidInput(problems: Problem[]): BadRequestException {
   const fields = new Map<string, string[]>();
   for (const p of problems) fields.set(p.field, [...(fields.get(p.field) ?? []), p.error]);
-  const listed = [...fields.keys()];
-  return new BadRequestException({
-    statusCode: 400,
-    error: 'Bad Request',
-    message: `invalid fields: ${listed.slice(0, 10).join(', ')}${listed.length > 10 ? ` and ${listed.length - 10} more` : ''}`,
-    fields: [...fields].map(([field, errors]) => ({ field, errors })),
-  });
+  return invalidFields([...fields].map(([field, errors]) => ({ field, errors })));
 }
 
 /** 413: a batch with more items than one request may carry. */

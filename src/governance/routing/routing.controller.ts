@@ -1,4 +1,5 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
+import { invalidFields } from '../../platform/http/validation.js';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
@@ -99,7 +100,7 @@ export class RoutingController {
 
 function validAgentId(id: string): string {
   if (!NAME_PATTERN.test(id)) {
-    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: id', fields: [{ field: 'id', errors: [nameMessage('agent id')] }] });
+    throw invalidFields([{ field: 'id', errors: [nameMessage('agent id')] }]);
   }
   return id;
 }

@@ -1,4 +1,5 @@
-import { BadRequestException, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { invalidFields } from '../../platform/http/validation.js';
+import { ConflictException, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
@@ -47,7 +48,7 @@ export class LoopController {
     const retryable = LOOP_STAGES.slice(1);
     const handler = this.registry.handlers().find((h) => h.loopStage === stage);
     if (!isLoopStage(stage) || !handler) {
-      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: stage', fields: [{ field: 'stage', errors: [`stage must be one of ${retryable.join(', ')}`] }] });
+      throw invalidFields([{ field: 'stage', errors: [`stage must be one of ${retryable.join(', ')}`] }]);
     }
     await this.trace(p.tenantId, incidentId);
     const requeued = await this.outbox.requeue(p.tenantId, incidentId, handler.name);

@@ -1,3 +1,4 @@
+import { invalidFields } from './validation.js';
 import type { NextFunction, Request, Response } from 'express';
 
 /** Deepest JSON nesting a body may have: every DTO here is a few levels deep; `context` gets the rest. */
@@ -88,11 +89,6 @@ export function requestProblem(req: Request): InputProblem | null {
 export function inputGuard(req: Request & { id?: string }, res: Response, next: NextFunction): void {
   const problem = requestProblem(req);
   if (!problem) return next();
-  res.status(400).json({
-    statusCode: 400,
-    error: 'Bad Request',
-    message: `invalid fields: ${problem.field}`,
-    fields: [{ field: problem.field, errors: [`${problem.field} ${problem.error}`] }],
-    requestId: req.id,
-  });
+  const body = invalidFields([{ field: problem.field, errors: [`${problem.field} ${problem.error}`] }]).getResponse() as object;
+  res.status(400).json({ ...body, requestId: req.id });
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, type ValidationError, ValidationPipe } from '@nestjs/common';
 import { buildMessage, ValidateBy } from 'class-validator';
 
 export interface FieldError {
@@ -14,21 +14,27 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/**
+ * The 400 of invalid input, the one place its body is built: every offending field named, with
+ * its errors (`{statusCode, error, message, fields}`; the message lists the first ten fields).
+ */
+export function invalidFields(fields: FieldError[]): BadRequestException {
+  const listed = fields.map((f) => f.field);
+  return new BadRequestException({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: `invalid fields: ${listed.slice(0, 10).join(', ')}${listed.length > 10 ? ` and ${listed.length - 10} more` : ''}`,
+    fields,
+  });
+}
+
 /** 400 naming every offending field; unknown fields are errors, not silently dropped. */
 export function validationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    exceptionFactory: (errors) => {
-      const fields = flatten(errors);
-      return new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `invalid fields: ${fields.map((f) => f.field).join(', ')}`,
-        fields,
-      });
-    },
+    exceptionFactory: (errors) => invalidFields(flatten(errors)),
   });
 }
 

@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { invalidFields } from '../http/validation.js';
+import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository.js';
 
@@ -9,10 +10,7 @@ const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 export function checkIdempotencyKey(key: string | undefined): string | null {
   if (key === undefined) return null;
   if (!KEY_FORMAT.test(key)) {
-    throw new BadRequestException({
-      statusCode: 400, error: 'Bad Request', message: 'invalid Idempotency-Key',
-      fields: [{ field: 'Idempotency-Key', errors: ['must be 1-255 visible ASCII characters'] }],
-    });
+    throw invalidFields([{ field: 'Idempotency-Key', errors: ['must be 1-255 visible ASCII characters'] }]);
   }
   return key;
 }

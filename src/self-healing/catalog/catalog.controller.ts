@@ -1,4 +1,5 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { invalidFields } from '../../platform/http/validation.js';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
@@ -44,10 +45,8 @@ export class CatalogController {
   @RequireRole('admin')
   async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdatePatternDto, @CurrentPrincipal() p: Principal) {
     if (body.recoveryTemplate && !this.playbooks.has(body.recoveryTemplate.playbookId)) {
-      throw new BadRequestException({
-        statusCode: 400, error: 'Bad Request', message: 'invalid fields: recoveryTemplate.playbookId',
-        fields: [{ field: 'recoveryTemplate.playbookId', errors: [`unknown playbook; known: ${this.playbooks.all().map((pb) => pb.id).join(', ')}`] }],
-      });
+      const known = this.playbooks.all().map((pb) => pb.id);
+      throw invalidFields([{ field: 'recoveryTemplate.playbookId', errors: [`unknown playbook; known: ${known.join(', ')}`] }]);
     }
     const row = await this.patterns.update(p.tenantId, id, { recoveryTemplate: body.recoveryTemplate === undefined ? undefined : body.recoveryTemplate ? { ...body.recoveryTemplate } : null, autoApplyRecovery: body.autoApplyRecovery });
     if (!row) throw new NotFoundException(`pattern ${id} not found`);

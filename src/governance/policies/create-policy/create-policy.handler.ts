@@ -1,4 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
+import { invalidFields } from '../../../platform/http/validation.js';
+
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { validateCondition } from '../cel.js';
@@ -21,12 +22,7 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
     // unparseable may ever be saved.
     const valid = validateCondition(input.condition);
     if (!valid.ok) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'invalid fields: condition',
-        fields: [{ field: 'condition', errors: [valid.error] }],
-      });
+      throw invalidFields([{ field: 'condition', errors: [valid.error] }]);
     }
     const view = await this.tx.run(async () => {
       const row = await this.policies.insert({
