@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ListPoliciesHandler } from './policies/list-policies/list-policies.handler.js';
+import { ListAdjustmentsHandler } from './routing/list-adjustments/list-adjustments.handler.js';
 import { ActivatePolicyHandler } from './policies/activate-policy/activate-policy.handler.js';
 import { CreatePolicyHandler } from './policies/create-policy/create-policy.handler.js';
 import { DisablePolicyHandler } from './policies/disable-policy/disable-policy.handler.js';
@@ -25,6 +27,8 @@ import { TrustRepository } from './routing/trust/trust.repository.js';
 @Module({
   controllers: [PoliciesController, RoutingController],
   providers: [
+    ListPoliciesHandler,
+    ListAdjustmentsHandler,
     PoliciesRepository,
     EvaluationsRepository,
     RoutingRepository,

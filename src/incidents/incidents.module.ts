@@ -9,6 +9,7 @@ import { IncidentsController } from './incidents.controller.js';
 import { DecisionsRepository } from './decisions.repository.js';
 import { IncidentStatsReadModel } from './incident-stats.read-model.js';
 import { IncidentsRepository } from './incidents.repository.js';
+import { ListIncidentsHandler } from './list-incidents/list-incidents.handler.js';
 import { GetKillSwitchStateHandler } from './killswitch/get-killswitch-state.handler.js';
 import { KillSwitchCache } from './killswitch/killswitch.cache.js';
 import { KillSwitchController } from './killswitch/killswitch.controller.js';
@@ -29,6 +30,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
 @Module({
   controllers: [IncidentsController, LifecycleController, TimelineController, KillSwitchController],
   providers: [
+    ListIncidentsHandler,
     IncidentsRepository,
     DecisionsRepository,
     IncidentStatsReadModel,

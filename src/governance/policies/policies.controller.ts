@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
-import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { decodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { ActivatePolicy } from './activate-policy/activate-policy.command.js';
 import { CreatePolicy } from './create-policy/create-policy.command.js';
@@ -17,10 +17,11 @@ import { FindPolicyForPattern } from './find-policy-for-pattern/find-policy-for-
 import { GetPolicy } from './get-policy/get-policy.query.js';
 import { ListEvaluationsQuery } from './list-evaluations/list-evaluations.dto.js';
 import { ListPoliciesQuery } from './list-policies/list-policies.dto.js';
+import { ListPolicies } from './list-policies/list-policies.query.js';
 import { validateCondition, type ConditionValidation } from './cel.js';
 import { ValidateConditionDto } from './validate-condition/validate-condition.dto.js';
 import { PoliciesRepository } from './policies.repository.js';
-import { PolicyPage, policyView, PolicyView } from './policy.view.js';
+import { PolicyPage, PolicyView } from './policy.view.js';
 
 /** Policy rules. Reads need `viewer`; admins manage policies; `global` scope needs a platform admin. */
 @ApiTags('policies')
@@ -37,10 +38,8 @@ export class PoliciesController {
   @ApiOperation({ summary: 'List policies' })
   @ApiOkResponse({ type: PolicyPage })
   @Get()
-  async list(@Query() query: ListPoliciesQuery, @CurrentPrincipal() principal: Principal): Promise<PolicyPage> {
-    const limit = query.limit ?? 50;
-    const rows = await this.policies.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
-    return pageOf(rows, limit, policyView, (r) => encodeCursor(r.created_at, r.id));
+  list(@Query() query: ListPoliciesQuery, @CurrentPrincipal() principal: Principal): Promise<PolicyPage> {
+    return this.queries.execute(new ListPolicies({ tenantId: principal.tenantId, query }));
   }
 
   /**

@@ -1,16 +1,16 @@
 import { invalidFields } from '../../platform/http/validation.js';
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
-import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { NAME_PATTERN, nameMessage } from '../names.js';
 import { ListAdjustmentsQuery } from './list-adjustments/list-adjustments.dto.js';
+import { ListAdjustments } from './list-adjustments/list-adjustments.query.js';
 import { PutAgent } from './put-agent/put-agent.command.js';
 import { PutAgentDto } from './put-agent/put-agent.dto.js';
 import { RoutingRepository } from './routing.repository.js';
-import { AdjustmentPage, adjustmentView, AgentList, agentView, AgentView, type AdjustmentRow } from './routing.view.js';
+import { AdjustmentPage, AgentList, agentView, AgentView, type AdjustmentRow } from './routing.view.js';
 import { SelectRoute, type RouteDecision } from './select-route/select-route.command.js';
 import { SelectRouteDto } from './select-route/select-route.dto.js';
 import { TrustRepository } from './trust/trust.repository.js';
@@ -31,6 +31,7 @@ export class RoutingController {
   constructor(
     private readonly routing: RoutingRepository,
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly trust: TrustRepository,
   ) {}
 
@@ -86,15 +87,8 @@ export class RoutingController {
   @ApiOperation({ summary: 'List routing adjustments' })
   @ApiOkResponse({ type: AdjustmentPage })
   @Get('adjustments')
-  async adjustments(@Query() query: ListAdjustmentsQuery, @CurrentPrincipal() principal: Principal): Promise<AdjustmentPage> {
-    const limit = query.limit ?? 50;
-    const filters = {
-      agentId: query.agentId,
-      policyId: query.policyId,
-      active: query.active === undefined ? undefined : query.active === 'true',
-    };
-    const rows = await this.routing.listAdjustments(principal.tenantId, filters, decodeCursor(query.cursor), limit + 1);
-    return pageOf(rows, limit, adjustmentView, (r) => encodeCursor(r.created_at, r.id));
+  adjustments(@Query() query: ListAdjustmentsQuery, @CurrentPrincipal() principal: Principal): Promise<AdjustmentPage> {
+    return this.queries.execute(new ListAdjustments({ tenantId: principal.tenantId, query }));
   }
 }
 
