@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { FindUnresolvedIncidentByFingerprintHandler } from './find-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
+import { FindUnresolvedIncidentByFingerprintHandler } from './find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { GetIncidentSummariesHandler } from './incident-summaries/get-incident-summaries.handler.js';
-import { GetIncidentSeriesHandler } from './incident-series/get-incident-series.handler.js';
-import { ListPatternSamplesHandler } from './pattern-samples/list-pattern-samples.handler.js';
-import { GetResolutionStatsHandler } from './resolution-stats/get-resolution-stats.handler.js';
+import { GetIncidentSeriesHandler } from './get-incident-series/get-incident-series.handler.js';
+import { ListPatternSamplesHandler } from './list-pattern-samples/list-pattern-samples.handler.js';
+import { GetResolutionStatsHandler } from './get-resolution-stats/get-resolution-stats.handler.js';
 import { IncidentsController } from './incidents.controller.js';
 import { DecisionsRepository } from './decisions.repository.js';
 import { IncidentStatsReadModel } from './incident-stats.read-model.js';

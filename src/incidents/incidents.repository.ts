@@ -2,7 +2,33 @@ import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../platform/database/transaction-host.js';
 import type { Cursor } from '../platform/http/cursor.js';
-import type { IncidentRow } from './incident.view.js';
+import type { IncidentSource, IncidentStatus } from './incident.view.js';
+
+export interface IncidentRow {
+  id: string;
+  tenant_id: string;
+  title: string;
+  error_type: string;
+  message: string;
+  severity: string;
+  agent_id: string | null;
+  capability: string | null;
+  context: Record<string, unknown>;
+  occurred_at: Date;
+  created_at: Date;
+  matched_pattern_id: string | null;
+  status: IncidentStatus;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  source: IncidentSource;
+  /** An alert's fingerprint: at most one unresolved incident per fingerprint. */
+  fingerprint: string | null;
+  /** How many times its alert fired while it was unresolved (1: once). */
+  repeat_count: number;
+  last_seen_at: Date | null;
+}
 
 // Columns the repository itself sets on insert.
 type SetOnInsert = 'status' | 'acknowledged_at' | 'acknowledged_by' | 'resolved_at' | 'resolved_by' | 'repeat_count' | 'last_seen_at';

@@ -23,7 +23,7 @@ import { IntegrationStatsController } from './stats/integration-stats.controller
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
 import { LoopHealthService } from './loop-health/loop-health.service.js';
 import { LoopStatsReadModel } from './loop-stats.read-model.js';
-import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.js';
+import { RunOutcomeToTrustBridge } from './bridges/run-outcome-to-trust/run-outcome-to-trust.bridge.js';
 
 /** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
 @Module({
@@ -42,7 +42,7 @@ import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.j
     LoopHealthService,
     LoopStatsReadModel,
     GetIncidentEvidenceHandler,
-    RunOutcomeToTrustHandler,
+    RunOutcomeToTrustBridge,
   ],
 })
 export class IntegrationModule implements OnModuleInit {

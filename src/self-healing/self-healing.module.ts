@@ -13,7 +13,7 @@ import { ActOnWorkOrderHandler } from './patches/act-on-work-order/act-on-work-o
 import { BuildWorkOrderContextHandler } from './patches/build-work-order-context/build-work-order-context.handler.js';
 import { CreateWorkOrderHandler } from './patches/create-work-order/create-work-order.handler.js';
 import { PatchesController } from './patches/patches.controller.js';
-import { TriggerPlaybookHandler } from './patches/trigger/trigger-playbook.handler.js';
+import { TriggerPlaybookHandler } from './patches/trigger-playbook/trigger-playbook.handler.js';
 import { WorkOrderJournal } from './patches/work-order.journal.js';
 import { WorkOrderLeaseSweeper } from './patches/work-order-lease.sweeper.js';
 import { WorkOrdersRepository } from './patches/work-orders.repository.js';

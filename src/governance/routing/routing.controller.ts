@@ -9,8 +9,8 @@ import { ListAdjustmentsQuery } from './list-adjustments/list-adjustments.dto.js
 import { ListAdjustments } from './list-adjustments/list-adjustments.query.js';
 import { PutAgent } from './put-agent/put-agent.command.js';
 import { PutAgentDto } from './put-agent/put-agent.dto.js';
-import { RoutingRepository } from './routing.repository.js';
-import { AdjustmentPage, AgentList, agentView, AgentView, type AdjustmentRow } from './routing.view.js';
+import { RoutingRepository, type AdjustmentRow } from './routing.repository.js';
+import { AdjustmentPage, AgentList, agentView, AgentView } from './routing.view.js';
 import { SelectRoute, type RouteDecision } from './select-route/select-route.command.js';
 import { SelectRouteDto } from './select-route/select-route.dto.js';
 import { TrustRepository } from './trust/trust.repository.js';

@@ -1,5 +1,5 @@
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
+import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
 import { ResolveIncident } from '../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { ReportIncident, type ReportIncidentInput } from '../../incidents/report-incident/report-incident.command.js';
 import { lockKey } from '../../platform/database/advisory-lock.js';

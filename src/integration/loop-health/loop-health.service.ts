@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { GetIncidentSeries } from '../../incidents/incident-series/get-incident-series.query.js';
+import { GetIncidentSeries } from '../../incidents/get-incident-series/get-incident-series.query.js';
 import { lastBuckets, perBucket } from '../../platform/database/time-buckets.js';
 import { GetRunSeries } from '../../self-healing/runs/run-series/get-run-series.query.js';
 import { LoopStatsReadModel } from '../loop-stats.read-model.js';

@@ -4,23 +4,13 @@ import { APP_CONFIG, FLAG_NAMES, type AppConfig, type FlagName } from '../config
 import { NotifyBatcher } from '../database/notify-batcher.js';
 import { PgNotifications } from '../database/pg-notifications.js';
 import { TransactionHost } from '../database/transaction-host.js';
+import type { FlagView } from './flag.view.js';
 import { FlagsRepository, type FlagRow } from './flags.repository.js';
 
 export const FLAGS_CHANNEL = 'feature_flags';
 const GLOBAL = '';
 // Flags are read on every outbox delivery; this bounds staleness if a NOTIFY is ever missed.
 const CACHE_TTL_MS = 1000;
-
-export interface FlagView {
-  name: FlagName;
-  /** What applies to the caller's tenant: tenant override, else global value, else env default. */
-  enabled: boolean;
-  globalEnabled: boolean;
-  globalSource: 'default' | 'override';
-  tenantOverride: boolean | null;
-  updatedAt: string | null;
-  updatedBy: string | null;
-}
 
 /** Per-bridge feature flags: env defaults, global overrides, tenant overrides, with history. */
 @Injectable()

@@ -13,16 +13,6 @@ export interface ActuatorRow {
   updated_at: Date;
 }
 
-/** Never carries the secret or the header values: they are shown once, in the answer to the PUT that set them. */
-export const actuatorView = (r: ActuatorRow) => ({
-  name: r.name,
-  url: r.url,
-  headerNames: Object.keys(r.headers_sealed).sort(),
-  timeoutMs: r.timeout_ms,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
-
 @Injectable()
 export class ActuatorRepository {
   constructor(private readonly tx: TransactionHost) {}

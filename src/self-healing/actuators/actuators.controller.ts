@@ -8,7 +8,8 @@ import type { Principal } from '../../platform/auth/principal.js';
 import { SecretBox } from '../../platform/crypto/secret-box.js';
 import { Egress } from '../../platform/egress/egress.js';
 import { ACTUATOR_NAME_PATTERN, DEFAULT_STEP_TIMEOUT_MS } from '../recovery/playbook-steps.js';
-import { ActuatorRepository, actuatorView } from './actuator.repository.js';
+import { ActuatorRepository } from './actuator.repository.js';
+import { actuatorView } from './actuator.view.js';
 import { generateWebhookSecret } from './webhook-signature.js';
 
 export class PutActuatorDto {

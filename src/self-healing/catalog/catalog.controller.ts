@@ -8,7 +8,8 @@ import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.j
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
 import { ListPatternsQuery, MatchRequestDto, UpdatePatternDto } from './catalog.dto.js';
-import { FailurePatternRepository, patternView } from './failure-pattern.repository.js';
+import { FailurePatternRepository } from './failure-pattern.repository.js';
+import { patternView } from './pattern.view.js';
 import { fileSignature } from './pattern-matcher.js';
 import { extractSignature } from './signature.js';
 

@@ -4,6 +4,7 @@ import type { Cursor } from '../../platform/http/cursor.js';
 import type { RecoveryTemplate } from '../recovery/recovery-generator.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import type { PatternCandidate } from './pattern-matcher.js';
+import type { PatternHistoryView } from './pattern.view.js';
 
 export interface PatternRow {
   id: string;
@@ -23,39 +24,6 @@ export interface PatternRow {
   created_at: Date;
   updated_at: Date;
 }
-
-export interface PatternView {
-  id: string;
-  errorType: string;
-  template: string;
-  occurrenceCount: number;
-  affectedAgents: string[];
-  capabilities: string[];
-  recoveryTemplate: RecoveryTemplate | null;
-  autoApplyRecovery: boolean;
-  firstIncidentId: string | null;
-  /** Set when this pattern was merged into another (which holds its incidents, recoveries and policy now). */
-  mergedIntoId: string | null;
-  lastSeenAt: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export const patternView = (r: PatternRow): PatternView => ({
-  id: r.id,
-  errorType: r.error_type,
-  template: r.template,
-  occurrenceCount: r.occurrence_count,
-  affectedAgents: r.affected_agents,
-  capabilities: r.capabilities,
-  recoveryTemplate: r.recovery_template,
-  autoApplyRecovery: r.auto_apply_recovery,
-  firstIncidentId: r.first_incident_id,
-  mergedIntoId: r.merged_into_id ?? null,
-  lastSeenAt: r.last_seen_at.toISOString(),
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
 
 /**
  * A pattern of a bucket that the current transaction holds locked: read once, matched and
@@ -81,16 +49,6 @@ export interface HeldPattern extends PatternCandidate {
   mergedInto: string | null;
   /** Its write is queued for the commit. */
   queued: boolean;
-}
-
-export interface PatternHistoryView {
-  event: 'merged';
-  mergedPatternId: string | null;
-  templateBefore: string;
-  templateAfter: string;
-  occurrencesMoved: number;
-  incidentId: string | null;
-  at: string;
 }
 
 /** The patterns the current transaction has read with findOnce, by `tenant|id`. */

@@ -9,7 +9,7 @@ import { GetRunStats } from '../runs/run-stats/get-run-stats.query.js';
 import { runView, workOrderOf, type RunRow, type StepRow } from '../runs/run.view.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { CompleteDto, FailDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
-import { TriggerPlaybook } from './trigger/trigger-playbook.command.js';
+import { TriggerPlaybook } from './trigger-playbook/trigger-playbook.command.js';
 import { WORK_ORDER_STATUSES, workOrderView, type WorkOrderStatus } from './work-order.view.js';
 import { WorkOrdersRepository } from './work-orders.repository.js';
 

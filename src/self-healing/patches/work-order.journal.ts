@@ -3,8 +3,8 @@ import { CommandBus, EventBus } from '@nestjs/cqrs';
 import { RecordDecision } from '../../incidents/record-decision/record-decision.command.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { WorkOrderChanged } from '../events/work-order-changed.event.js';
-import type { WorkOrderRow, WorkOrderStatus } from './work-order.view.js';
-import { WorkOrdersRepository } from './work-orders.repository.js';
+import type { WorkOrderStatus } from './work-order.view.js';
+import { WorkOrdersRepository, type WorkOrderRow } from './work-orders.repository.js';
 
 export const CLAIM_EXPIRED_ACTOR = 'lease';
 

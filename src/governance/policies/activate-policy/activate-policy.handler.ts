@@ -1,7 +1,7 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { PolicyActivated } from '../../events/policy-activated.event.js';
-import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
+import { PolicyDecisionPoint } from '../evaluate-policies/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { ActivatePolicy } from './activate-policy.command.js';

@@ -3,7 +3,7 @@ import { invalidFields } from '../../../platform/http/validation.js';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { validateCondition } from '../cel.js';
-import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
+import { PolicyDecisionPoint } from '../evaluate-policies/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { CreatePolicy } from './create-policy.command.js';

@@ -2,7 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import type { RunOutcome } from './trust-formula.js';
-import type { TrustChangeRow } from './trust.view.js';
+
+export interface TrustChangeRow {
+  id: string;
+  agent_id: string;
+  capability: string;
+  run_id: string;
+  outcome: RunOutcome;
+  previous_trust: number;
+  new_trust: number;
+  reason: string;
+  created_at: Date;
+}
 
 @Injectable()
 export class TrustRepository {

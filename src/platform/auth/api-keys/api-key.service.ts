@@ -8,6 +8,7 @@ import { NotifyBatcher } from '../../database/notify-batcher.js';
 import { PgNotifications } from '../../database/pg-notifications.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import type { Principal, Role } from '../principal.js';
+import { type ApiKeyView, apiKeyView } from './api-key.view.js';
 import { ApiKeysRepository, type KeyRow } from './api-keys.repository.js';
 
 export const DEFAULT_TENANT = 'default';
@@ -22,30 +23,6 @@ const TOUCH_EVERY_MS = 60_000;
 export const API_KEYS_CHANNEL = 'api_keys_changed';
 /** Keys kept; the least recently loaded is dropped beyond this. */
 const MAX_CACHED_KEYS = 10_000;
-
-export interface ApiKeyView {
-  id: string;
-  tenantId: string;
-  name: string;
-  role: Role;
-  platformAdmin: boolean;
-  keyPrefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-const view = (r: KeyRow): ApiKeyView => ({
-  id: r.id,
-  tenantId: r.tenant_id,
-  name: r.name,
-  role: r.role,
-  platformAdmin: r.platform_admin,
-  keyPrefix: r.key_prefix,
-  createdAt: r.created_at.toISOString(),
-  lastUsedAt: r.last_used_at?.toISOString() ?? null,
-  revokedAt: r.revoked_at?.toISOString() ?? null,
-});
 
 /**
  * API keys. Every request is authenticated, so a known key is looked up once and then served
@@ -123,11 +100,11 @@ export class ApiKeyService implements OnModuleInit {
   async create(input: { tenantId: string; name: string; role: Role; platformAdmin: boolean }, key = newKey()): Promise<ApiKeyView & { key: string }> {
     const row = await this.keys.insert({ ...input, keyHash: hash(key), keyPrefix: key.slice(0, 8) });
     this.keyCreated(); // a key tried before it existed is in the unknown-key cache
-    return { ...view(row), key };
+    return { ...apiKeyView(row), key };
   }
 
   async list(): Promise<ApiKeyView[]> {
-    return (await this.keys.list()).map(view);
+    return (await this.keys.list()).map(apiKeyView);
   }
 
   async revoke(id: string): Promise<void> {

@@ -1,22 +1,14 @@
-import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { ApiKeyService } from '../api-keys/api-key.service.js';
-import type { Principal, Role } from '../principal.js';
+import type { Principal } from '../principal.js';
+import { type SessionView, viewOf } from './session.view.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 export const SESSION_COOKIE = 'pl_session';
 // Tokens are 256 random bits: a plain SHA-256 is enough, as for API keys.
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
-
-export class SessionView {
-  @ApiProperty() tenantId!: string;
-  @ApiProperty() keyName!: string;
-  @ApiProperty({ enum: ['viewer', 'operator', 'admin', 'agent'] }) role!: Role;
-  @ApiProperty() platformAdmin!: boolean;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'null: signed in with a Bearer key, not a session' }) expiresAt!: string | null;
-}
 
 /** Console sign-in: an API key exchanged for an opaque session token, stored hashed, expiring. */
 @Injectable()
@@ -49,7 +41,6 @@ export class SessionService {
   }
 }
 
-export const viewOf = (p: Principal): Omit<SessionView, 'expiresAt'> => ({ tenantId: p.tenantId, keyName: p.keyName, role: p.role, platformAdmin: p.platformAdmin });
 
 /** The session token from a Cookie header, if any. */
 export function sessionTokenOf(cookieHeader: string | undefined): string | null {

@@ -1,6 +1,6 @@
 import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
-import { ListPatternSamples } from '../../../incidents/pattern-samples/list-pattern-samples.query.js';
+import { ListPatternSamples } from '../../../incidents/list-pattern-samples/list-pattern-samples.query.js';
 import { GetPattern } from '../../catalog/get-pattern/get-pattern.query.js';
 import { estimateComplexity, priorityFromSeverity, type WorkOrderContext } from '../work-order.view.js';
 import { BuildWorkOrderContext, type WorkOrderBrief } from './build-work-order-context.query.js';
