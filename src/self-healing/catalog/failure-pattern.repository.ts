@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { newestFirst } from '../../platform/database/newest-first.js';
 import { TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import type { RecoveryTemplate } from '../recovery/recovery-generator.js';
@@ -224,24 +225,22 @@ export class FailurePatternRepository {
     return this.tx.once(READ_ONCE, `${tenantId}|${id}`, () => this.find(tenantId, id));
   }
 
-  async list(tenantId: string, filters: { errorType?: string }, cursor: Cursor | null, limit: number): Promise<PatternRow[]> {
-    const params: unknown[] = [tenantId];
-    // Merged patterns are history: their ids still resolve (GET by id), they are not listed.
-    const where = ['tenant_id = $1', 'merged_into_id IS NULL'];
-    if (filters.errorType) {
-      params.push(filters.errorType.trim().toLowerCase());
-      where.push(`error_type = $${params.length}`);
-    }
-    if (cursor) {
-      params.push(cursor.at, cursor.id);
-      where.push(`(last_seen_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit);
-    return this.tx.query<PatternRow>(
-      `SELECT * FROM failure_patterns WHERE ${where.join(' AND ')} ORDER BY last_seen_at DESC, id DESC LIMIT $${params.length}`,
-      params,
+  list(tenantId: string, filters: { errorType?: string }, cursor: Cursor | null, limit: number): Promise<PatternRow[]> {
+    const { sql, params } = newestFirst(
+      'failure_patterns',
+      tenantId,
+      [
+        // Merged patterns are history: their ids still resolve (GET by id), they are not listed.
+        ['merged_into_id IS NULL', true],
+        ['error_type = ?', filters.errorType ? filters.errorType.trim().toLowerCase() : undefined],
+      ],
+      cursor,
+      limit,
+      'last_seen_at',
     );
+    return this.tx.query<PatternRow>(sql, params);
   }
+
 
   async update(tenantId: string, id: string, changes: { recoveryTemplate?: RecoveryTemplate | null; autoApplyRecovery?: boolean }): Promise<PatternRow | null> {
     // A findOnce later in this transaction must not return the row as it was.
