@@ -7,10 +7,10 @@ import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { batchTooLarge, invalidInput, isPlainObject, type Problem } from '../invalid-input.js';
+import { refuseLargeBatch } from '../batch-limit.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
 import { RecordSamples, type RecordSamplesResult } from './record-samples/record-samples.command.js';
-import { parseSamples } from './samples.js';
+import { samplesOf } from './samples.js';
 import { escalationView, symptomView } from './signal.view.js';
 import { SignalsRepository } from './signals.repository.js';
 import { IsCalendarDate } from '../../platform/http/validation.js';
@@ -45,12 +45,9 @@ export class SignalsController {
   @ApiBody({ schema: { type: 'object', properties: { samples: { type: 'array', items: { type: 'object' } } } } })
   @ApiPayloadTooLargeResponse({ description: 'more samples than INTAKE_MAX_BATCH' })
   async record(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<RecordSamplesResult> {
-    if (isPlainObject(body) && Array.isArray(body.samples) && body.samples.length > this.config.intakeMaxBatch) {
-      throw batchTooLarge('samples', body.samples.length, this.config.intakeMaxBatch);
-    }
-    const problems: Problem[] = [];
-    const samples = parseSamples(body, await this.settings.get(p.tenantId), new Date(), problems);
-    if (problems.length) throw invalidInput(problems);
+    refuseLargeBatch(body, 'samples', this.config.intakeMaxBatch);
+    // Checked here, not by the global pipe: which metrics exist and what they take are the tenant's settings.
+    const samples = samplesOf(body, await this.settings.get(p.tenantId), new Date());
     return this.commands.execute(new RecordSamples({ tenantId: p.tenantId, samples }));
   }
 

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { invalidInput, type Problem } from '../../invalid-input.js';
-import { applySettings, type IntakeSettings } from '../intake-settings.js';
+import { invalidFields } from '../../../platform/http/validation.js';
+import { type IntakeSettings, settingsAfter } from '../intake-settings.js';
 import { IntakeSettingsRepository } from '../intake-settings.repository.js';
 import { UpdateIntakeSettings } from './update-intake-settings.command.js';
 
@@ -16,9 +16,8 @@ export class UpdateIntakeSettingsHandler implements ICommandHandler<UpdateIntake
     return this.tx.run(async () => {
       // Two admins changing different fields at once must not undo each other's change.
       await this.settings.lock(tenantId);
-      const problems: Problem[] = [];
-      const next = applySettings(await this.settings.get(tenantId), changes, problems);
-      if (problems.length) throw invalidInput(problems);
+      const { settings: next, errors } = settingsAfter(await this.settings.get(tenantId), changes);
+      if (errors.length) throw invalidFields(errors);
       await this.settings.save(tenantId, next);
       return next;
     });
