@@ -54,8 +54,6 @@ import { loadConfig } from '../src/platform/config/config.js';
 import { OutboxRelay } from '../src/platform/outbox/outbox.relay.js';
 import { runAlertmanagerIntakeBench, type AlertmanagerIntakeResult } from './alertmanager-intake.bench.js';
 import { runCatalogMatchBench, type CatalogMatchBenchResult } from './catalog-match.bench.js';
-import { runPolicyEvaluateHttp, type PolicyEvaluateHttpResult } from './policy-evaluate-http.js';
-import { runPolicyEvaluateBench } from './policy-evaluate.bench.js';
 import {
   dbCounters,
   measureCommitRate,
@@ -73,8 +71,10 @@ import {
 } from './db-probe.js';
 import type { LoadMessage, LoadParams, LoadProgress, LoadResult } from './loop-load.js';
 import { installQueryCounter, queryCount } from './pg-count.js';
-import { CpuSampler, type CpuSplit } from './sampler.js';
+import { runPolicyEvaluateHttp, type PolicyEvaluateHttpResult } from './policy-evaluate-http.js';
+import { runPolicyEvaluateBench } from './policy-evaluate.bench.js';
 import { prepareRuns, runsFigures, startReceiverWorker, waitForRuns, type ReceiverWorker, type RunsFigures } from './runs-scenario.js';
+import { CpuSampler, type CpuSplit } from './sampler.js';
 import { fmt, sleep } from './stats.js';
 
 class BenchConfigError extends Error {}

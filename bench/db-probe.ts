@@ -3,8 +3,8 @@
  * before/after the load (transaction ids, commits, WAL), and the bench tenant's outbox and
  * loop-trace figures.
  */
-import pg from 'pg';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import { tagBenchClient } from './pg-count.js';
 import { summarise, type Summary } from './stats.js';
 

@@ -6,8 +6,8 @@
  * signed calls (memory_cleanup: three webhooks, one check) and a verify window. After the loop's
  * drain the bench waits for those runs and measures them from `recovery_runs`.
  */
-import pg from 'pg';
 import { Worker } from 'node:worker_threads';
+import pg from 'pg';
 import type { OpsReceiverCounts } from '../simulation/ops-receiver.js';
 import { tagBenchClient } from './pg-count.js';
 import { sleep, summarise, type Summary } from './stats.js';

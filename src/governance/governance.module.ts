@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { ListPoliciesHandler } from './policies/list-policies/list-policies.handler.js';
-import { ListAdjustmentsHandler } from './routing/list-adjustments/list-adjustments.handler.js';
 import { ActivatePolicyHandler } from './policies/activate-policy/activate-policy.handler.js';
 import { CreatePolicyHandler } from './policies/create-policy/create-policy.handler.js';
 import { DisablePolicyHandler } from './policies/disable-policy/disable-policy.handler.js';
@@ -9,12 +7,14 @@ import { PolicyDecisionPoint } from './policies/evaluate-policies/policy-decisio
 import { EvaluationsRepository } from './policies/evaluations.repository.js';
 import { FindPolicyForPatternHandler } from './policies/find-policy-for-pattern/find-policy-for-pattern.handler.js';
 import { GetPolicyHandler } from './policies/get-policy/get-policy.handler.js';
-import { MovePatternPolicyHandler } from './policies/move-pattern-policy/move-pattern-policy.handler.js';
 import { ListEvaluationsHandler } from './policies/list-evaluations/list-evaluations.handler.js';
+import { ListPoliciesHandler } from './policies/list-policies/list-policies.handler.js';
+import { MovePatternPolicyHandler } from './policies/move-pattern-policy/move-pattern-policy.handler.js';
 import { PoliciesController } from './policies/policies.controller.js';
 import { PoliciesRepository } from './policies/policies.repository.js';
 import { UpsertGeneratedPolicyHandler } from './policies/upsert-generated-policy/upsert-generated-policy.handler.js';
 import { ApplyRoutingAdjustmentsHandler } from './routing/apply-routing-adjustments/apply-routing-adjustments.handler.js';
+import { ListAdjustmentsHandler } from './routing/list-adjustments/list-adjustments.handler.js';
 import { PutAgentHandler } from './routing/put-agent/put-agent.handler.js';
 import { RegisterAgentsHandler } from './routing/register-agents/register-agents.handler.js';
 import { RoutingController } from './routing/routing.controller.js';

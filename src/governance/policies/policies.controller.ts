@@ -1,27 +1,27 @@
 import { Body, Controller, ForbiddenException, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { ActivatePolicy } from './activate-policy/activate-policy.command.js';
+import { validateCondition, type ConditionValidation } from './cel.js';
 import { CreatePolicy } from './create-policy/create-policy.command.js';
 import { CreatePolicyDto } from './create-policy/create-policy.dto.js';
 import { DisablePolicy } from './disable-policy/disable-policy.command.js';
-import { evaluationDetailView, type EvaluationDetailView } from './evaluation.view.js';
-import { EvaluationsRepository } from './evaluations.repository.js';
 import { EvaluatePolicies, type PolicyDecision } from './evaluate-policies/evaluate-policies.command.js';
 import { EvaluatePoliciesDto } from './evaluate-policies/evaluate-policies.dto.js';
+import { evaluationDetailView, type EvaluationDetailView } from './evaluation.view.js';
+import { EvaluationsRepository } from './evaluations.repository.js';
 import { FindPolicyForPattern } from './find-policy-for-pattern/find-policy-for-pattern.query.js';
 import { GetPolicy } from './get-policy/get-policy.query.js';
 import { ListEvaluationsQuery } from './list-evaluations/list-evaluations.dto.js';
 import { ListPoliciesQuery } from './list-policies/list-policies.dto.js';
 import { ListPolicies } from './list-policies/list-policies.query.js';
-import { validateCondition, type ConditionValidation } from './cel.js';
-import { ValidateConditionDto } from './validate-condition/validate-condition.dto.js';
 import { PoliciesRepository } from './policies.repository.js';
 import { PolicyPage, PolicyView } from './policy.view.js';
+import { ValidateConditionDto } from './validate-condition/validate-condition.dto.js';
 
 /** Policy rules. Reads need `viewer`; admins manage policies; `global` scope needs a platform admin. */
 @ApiTags('policies')

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import type { AdjustmentType, CalculatedAdjustment } from './adjustment-calculator.js';
 
-import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 export interface AdjustmentRow {
   id: string;

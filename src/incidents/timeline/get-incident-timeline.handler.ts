@@ -2,7 +2,6 @@ import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { FindPolicyForPattern } from '../../governance/policies/find-policy-for-pattern/find-policy-for-pattern.query.js';
 import { ListEvaluations } from '../../governance/policies/list-evaluations/list-evaluations.query.js';
 import { DecisionsRepository } from '../decisions.repository.js';
-
 import { IncidentsRepository, type IncidentRow } from '../incidents.repository.js';
 import { GetIncidentTimeline } from './get-incident-timeline.query.js';
 import type { IncidentTimeline, TimelineItem } from './timeline.view.js';

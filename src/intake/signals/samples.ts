@@ -1,6 +1,6 @@
 import { checkBody, type FieldError, invalidFields } from '../../platform/http/validation.js';
-import { RecordSamplesDto } from './record-samples/record-samples.dto.js';
 import type { IntakeSettings } from '../settings/intake-settings.js';
+import { RecordSamplesDto } from './record-samples/record-samples.dto.js';
 
 export interface Sample {
   metric: string;

@@ -7,13 +7,13 @@ import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { IsCalendarDate } from '../../platform/http/validation.js';
 import { refuseLargeBatch } from '../batch-limit.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
 import { RecordSamples, type RecordSamplesResult } from './record-samples/record-samples.command.js';
 import { samplesOf } from './samples.js';
 import { escalationView, symptomView } from './signal.view.js';
 import { SignalsRepository } from './signals.repository.js';
-import { IsCalendarDate } from '../../platform/http/validation.js';
 
 export class ListSignalsQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() metric?: string;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
-import type { LoopStage, StageRecord } from './loop-stages.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
+import type { LoopStage, StageRecord } from './loop-stages.js';
 
 export interface LoopTraceRow {
   incident_id: string;

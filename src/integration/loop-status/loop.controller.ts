@@ -1,8 +1,8 @@
-import { invalidFields } from '../../platform/http/validation.js';
 import { ConflictException, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
+import { invalidFields } from '../../platform/http/validation.js';
 import { HandlerRegistry } from '../../platform/outbox/handler-registry.js';
 import { OutboxRepository } from '../../platform/outbox/outbox.repository.js';
 import { isLoopStage, LOOP_STAGES } from './loop-stages.js';

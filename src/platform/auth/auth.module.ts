@@ -1,8 +1,8 @@
 import { Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './api-key.guard.js';
-import { ApiKeysController } from './api-keys/api-keys.controller.js';
 import { ApiKeyService } from './api-keys/api-key.service.js';
+import { ApiKeysController } from './api-keys/api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys/api-keys.repository.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { SessionController } from './sessions/session.controller.js';

@@ -1,8 +1,8 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { dataSourceOptions } from './data-source-options.js';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys.js';
 import { IdempotencyKeysRepository } from '../idempotency/idempotency-keys.repository.js';
+import { dataSourceOptions } from './data-source-options.js';
 import { DATABASE_URL } from './database.tokens.js';
 import { NotifyBatcher } from './notify-batcher.js';
 import { PgNotifications } from './pg-notifications.js';

@@ -1,5 +1,5 @@
-import { invalidFields } from './validation.js';
 import type { NextFunction, Request, Response } from 'express';
+import { invalidFields } from './validation.js';
 
 /** Deepest JSON nesting a body may have: every DTO here is a few levels deep; `context` gets the rest. */
 export const MAX_BODY_DEPTH = 16;

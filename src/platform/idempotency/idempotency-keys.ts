@@ -1,6 +1,6 @@
-import { invalidFields } from '../http/validation.js';
 import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { invalidFields } from '../http/validation.js';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository.js';
 
 /** What an `Idempotency-Key` header may hold. */

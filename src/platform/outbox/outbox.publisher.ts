@@ -3,10 +3,10 @@ import type { IEvent, IEventPublisher } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../database/notify-batcher.js';
 import { TransactionHost } from '../database/transaction-host.js';
-import { insertDeliveries, OUTBOX_CHANNEL } from './outbox.repository.js';
+import { uuidv7 } from '../ids/uuid-v7.js';
 import { eventTypeOf, type DomainEvent } from './domain-event.js';
 import { HandlerRegistry } from './handler-registry.js';
-import { uuidv7 } from '../ids/uuid-v7.js';
+import { insertDeliveries, OUTBOX_CHANNEL } from './outbox.repository.js';
 
 type InTransactionHook = (event: DomainEvent) => Promise<void>;
 

@@ -1,4 +1,3 @@
-import { invalidFields } from '../../platform/http/validation.js';
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
@@ -7,6 +6,7 @@ import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorato
 import type { Principal } from '../../platform/auth/principal.js';
 import { SecretBox } from '../../platform/crypto/secret-box.js';
 import { Egress } from '../../platform/egress/egress.js';
+import { invalidFields } from '../../platform/http/validation.js';
 import { ACTUATOR_NAME_PATTERN, DEFAULT_STEP_TIMEOUT_MS } from '../recovery/playbook-steps.js';
 import { ActuatorRepository } from './actuator.repository.js';
 import { actuatorView } from './actuator.view.js';

@@ -1,16 +1,16 @@
-import { invalidFields } from '../../platform/http/validation.js';
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { invalidFields } from '../../platform/http/validation.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
 import { ListPatternsQuery, MatchRequestDto, UpdatePatternDto } from './catalog.dto.js';
 import { FailurePatternRepository } from './failure-pattern.repository.js';
-import { patternView } from './pattern.view.js';
 import { fileSignature } from './pattern-matcher.js';
+import { patternView } from './pattern.view.js';
 import { extractSignature } from './signature.js';
 
 @ApiTags('catalog')

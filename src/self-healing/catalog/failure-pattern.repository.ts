@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../../platform/database/newest-first.js';
 import { TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
-import type { RecoveryTemplate } from '../recovery/recovery-generator.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
+import type { RecoveryTemplate } from '../recovery/recovery-generator.js';
 import type { PatternCandidate } from './pattern-matcher.js';
 import type { PatternHistoryView } from './pattern.view.js';
 

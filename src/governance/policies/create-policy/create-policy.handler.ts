@@ -1,13 +1,12 @@
-import { invalidFields } from '../../../platform/http/validation.js';
-
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { invalidFields } from '../../../platform/http/validation.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { validateCondition } from '../cel.js';
 import { PolicyDecisionPoint } from '../evaluate-policies/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { CreatePolicy } from './create-policy.command.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(CreatePolicy)
 export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {

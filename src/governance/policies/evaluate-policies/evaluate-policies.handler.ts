@@ -1,9 +1,9 @@
 import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { EvaluationsRepository } from '../evaluations.repository.js';
 import { EvaluatePolicies, type PolicyDecision } from './evaluate-policies.command.js';
 import { PolicyDecisionPoint } from './policy-decision-point.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(EvaluatePolicies)
 export class EvaluatePoliciesHandler implements ICommandHandler<EvaluatePolicies> {

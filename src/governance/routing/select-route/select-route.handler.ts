@@ -1,14 +1,14 @@
 import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { EvaluationsRepository, type NewEvaluationRow } from '../../policies/evaluations.repository.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { PolicyDecisionPoint } from '../../policies/evaluate-policies/policy-decision-point.js';
 import type { EngineResult } from '../../policies/evaluate-policies/policy-engine.js';
+import { EvaluationsRepository, type NewEvaluationRow } from '../../policies/evaluations.repository.js';
 import { RoutingRepository, type AgentRow, type AdjustmentRow } from '../routing.repository.js';
 import { baseFor } from '../routing.view.js';
 import { assessCandidate, selectRoute } from './route-selector.js';
 import { SelectRoute, type RouteDecision } from './select-route.command.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(SelectRoute)
 export class SelectRouteHandler implements ICommandHandler<SelectRoute> {

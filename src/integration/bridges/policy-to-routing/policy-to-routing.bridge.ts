@@ -1,12 +1,12 @@
 import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
 import { PolicyActivated } from '../../../governance/events/policy-activated.event.js';
-import { PolicyGenerated } from '../../events/policy-generated.event.js';
-import { RoutingAdjusted } from '../../events/routing-adjusted.event.js';
 import { ApplyRoutingAdjustments } from '../../../governance/routing/apply-routing-adjustments/apply-routing-adjustments.command.js';
-import type { IncidentAgent } from '../../events/incident-agent.js';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
+import type { IncidentAgent } from '../../events/incident-agent.js';
+import { PolicyGenerated } from '../../events/policy-generated.event.js';
+import { RoutingAdjusted } from '../../events/routing-adjusted.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 4: adjusts CARE routing for the agents the policy's pattern affected (each with its incident). */

@@ -1,12 +1,12 @@
 import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
-import { PolicyGenerated } from '../../events/policy-generated.event.js';
 import { UpsertGeneratedPolicy } from '../../../governance/policies/upsert-generated-policy/upsert-generated-policy.command.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { GetPattern } from '../../../self-healing/catalog/get-pattern/get-pattern.query.js';
 import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
-import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { GetRecovery, type RecoveryWithPlaybook } from '../../../self-healing/recovery/get-recovery/get-recovery.query.js';
+import { PolicyGenerated } from '../../events/policy-generated.event.js';
+import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 3: turns the recovery into the pattern's prevention policy (one per pattern, updated later). */

@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@ne
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { PromiseCache } from '../../cache/promise-cache.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { NotifyBatcher } from '../../database/notify-batcher.js';
 import { PgNotifications } from '../../database/pg-notifications.js';
 import { TransactionHost } from '../../database/transaction-host.js';

@@ -1,10 +1,10 @@
-import { invalidFields } from '../../http/validation.js';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { invalidFields } from '../../http/validation.js';
 import { RequirePlatformAdmin } from '../auth.decorators.js';
 import { AGENT_ROLE } from '../principal.js';
-import { CreateApiKeyDto } from './api-keys.dto.js';
 import { ApiKeyService } from './api-key.service.js';
+import { CreateApiKeyDto } from './api-keys.dto.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()

@@ -4,8 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { WorkOrderFinished } from '../../events/work-order-finished.event.js';
-import { workOrderView, type WorkOrderStatus, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrderJournal } from '../work-order.journal.js';
+import { workOrderView, type WorkOrderStatus, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrdersRepository, type WorkOrderRow, type ClaimRow } from '../work-orders.repository.js';
 import { ActOnWorkOrder, type ClaimantAction } from './act-on-work-order.command.js';
 

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { workOrderView, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrderJournal } from '../work-order.journal.js';
+import { workOrderView, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrdersRepository } from '../work-orders.repository.js';
 import { CreateWorkOrder } from './create-work-order.command.js';
 
