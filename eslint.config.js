@@ -66,6 +66,12 @@ export default tseslint.config(
     },
   },
   {
+    // The issue's rule is no `any` in the service and the console; tests, benchmarks and the
+    // simulation read untyped JSON answers and browser globals, where `any` is the honest type.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'simulation/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },

@@ -62,7 +62,7 @@ describe('console in Chromium', () => {
   });
 
   it('shows a new incident live in the list and its loop reaching 5/5 on its page without a reload', async () => {
-    await signedIn(ADMIN_KEY, async (page, context) => {
+    await signedIn(ADMIN_KEY, async (page) => {
       await page.getByRole('link', { name: 'Incidents' }).click();
       await page.getByRole('heading', { name: 'Incidents' }).waitFor();
       await page.evaluate(() => ((globalThis as any).__samePage = true));
@@ -114,7 +114,7 @@ describe('console in Chromium', () => {
       const res = await app.http.get('/recoveries').query({ status: 'pending_review', incidentId: id }).set(bearer(ADMIN_KEY));
       return res.body.items?.[0];
     }, 'a pending recovery');
-    await signedIn(ADMIN_KEY, async (page, context) => {
+    await signedIn(ADMIN_KEY, async (page) => {
       await page.getByRole('link', { name: 'Review' }).click();
       const item = page.locator(`[data-recovery="${recovery.id}"]`);
       await item.getByLabel('Reason').fill('checked the schema diff');
@@ -138,7 +138,7 @@ describe('console in Chromium', () => {
 
   it('an admin turns bridge_2 off in the admin page: a new incident shows held, then on, and it completes live', async () => {
     try {
-      await signedIn(ADMIN_KEY, async (page, context) => {
+      await signedIn(ADMIN_KEY, async (page) => {
         await page.getByRole('link', { name: 'Admin' }).click();
         const row = page.locator('tr[data-flag="bridge_2"]');
         await row.getByRole('button', { name: 'Turn off bridge_2 for this tenant' }).click();
@@ -163,7 +163,7 @@ describe('console in Chromium', () => {
 
   it('a viewer sees no admin page and the API refuses the admin calls made with their cookie', async () => {
     const viewer = await app.keyFor('default', 'viewer');
-    await signedIn(viewer, async (page, context) => {
+    await signedIn(viewer, async (page) => {
       expect(await page.getByRole('navigation', { name: 'main' }).getByRole('link').allTextContents()).not.toContain('Admin');
       await page.goto(`${app.url}/console/admin`);
       await page.getByRole('heading', { name: 'Not found' }).waitFor();

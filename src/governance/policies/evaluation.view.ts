@@ -1,5 +1,4 @@
 import type { EvaluationRow } from './evaluations.repository.js';
-import type { PolicyAction } from './policy-generator.js';
 
 /** One recorded policy decision, as other modules read it (ListEvaluations). */
 export interface EvaluationView {

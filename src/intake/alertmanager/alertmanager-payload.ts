@@ -80,6 +80,6 @@ export function severityOf(label: string | undefined): 'low' | 'medium' | 'high'
 /** A label value made into an agent/capability name (1-128 of [A-Za-z0-9._:/-], starting alphanumeric); null when nothing is left. */
 export function nameOf(value: string | undefined): string | null {
   if (!value) return null;
-  const cleaned = value.replace(/[^A-Za-z0-9._:\/-]/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const cleaned = value.replace(/[^A-Za-z0-9._:/-]/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
   return cleaned || null;
 }

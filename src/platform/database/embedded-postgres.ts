@@ -251,7 +251,8 @@ export async function startEmbeddedPostgres(
   try {
     server = await startServer(bin, dataDir, port, flags, ids, locale);
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${err instanceof Error ? err.message : String(err)}`);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${reason}`, { cause: err });
   }
   const stopped = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const connect = async (pw: string) => {

@@ -8,6 +8,7 @@ export const MAX_BODY_ENTRIES = 1000;
 /** Keys that would reach an object's prototype (or be dropped silently by class-transformer). */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 // NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its partner (not valid UTF-8).
+// eslint-disable-next-line no-control-regex -- NUL is the character this looks for
 const BAD_CHARS = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export interface InputProblem {

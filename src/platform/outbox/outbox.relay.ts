@@ -198,7 +198,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const work = handled.map((delivery) => ({ delivery, event: this.registry.revive(delivery.event_type, delivery.payload) }));
     const sequences = new Map<string, typeof work>();
     for (const item of work) {
-      const key = handler.serializeBy?.(item.event) ?? '';
+      const key = handler.serializeBy?.(item.event as never) ?? '';
       const sequence = sequences.get(key);
       if (sequence) sequence.push(item);
       else sequences.set(key, [item]);

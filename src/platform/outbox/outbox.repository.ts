@@ -149,7 +149,7 @@ export class OutboxRepository {
 
   /** Counted through the partial indexes: processed rows (almost all of them) are never read. */
   async depth(): Promise<{ due: number; pending: number; held: number; dead: number; oldestDueAgeSeconds: number }> {
-    const [row] = await this.tx.queryOutside(
+    const [row] = await this.tx.queryOutside<{ due: number; pending: number; held: number; dead: number; oldest: number }>(
       `SELECT (SELECT count(*) FROM outbox_events WHERE status = 'pending' AND available_at <= now())::int AS due,
               (SELECT count(*) FROM outbox_events WHERE status = 'pending')::int AS pending,
               (SELECT count(*) FROM outbox_events WHERE status = 'held')::int AS held,

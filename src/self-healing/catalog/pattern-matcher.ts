@@ -285,7 +285,10 @@ function effectiveNumber(weights: Iterable<number>, top: number, total: number):
   let entropy = 0;
   let topSeen = false;
   for (let weight of weights) {
-    if (weight === top && !topSeen) (weight += DOMINANT_MARGIN), (topSeen = true);
+    if (weight === top && !topSeen) {
+      weight += DOMINANT_MARGIN;
+      topSeen = true;
+    }
     entropy -= (weight / sum) * Math.log(weight / sum);
   }
   return Math.exp(entropy);
