@@ -495,8 +495,11 @@ async function main(): Promise<void> {
     if (receiver && dbUrl) {
       const notDone = await waitForRuns(dbUrl, tenantId, opts.runsDrainS, log);
       runs = await runsFigures(dbUrl, tenantId, {
-        patterns: runsPrepared.patterns, verifyWindowMs: opts.verifyWindowMs, concurrency: (appSettings.runs as { concurrency?: number } | undefined)?.concurrency ?? null,
-        receiver: await receiver.counts(), notDone,
+        patterns: runsPrepared.patterns,
+        verifyWindowMs: opts.verifyWindowMs,
+        concurrency: (appSettings.runs as { concurrency?: number } | undefined)?.concurrency ?? null,
+        receiver: await receiver.counts(),
+        notDone,
       });
     }
     const cpuOffer = marks.offer && marks.drain ? sampler.split(marks.offer, marks.drain) : null;

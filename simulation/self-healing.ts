@@ -100,8 +100,22 @@ export interface Mttr {
 }
 
 interface Recovery { id: string; incidentId: string; patternId: string; confidence: number; status: string; decidedBy: string | null }
-interface Run { id: string; status: string; phase: string; automatic: boolean; incidentId: string; finishedAt: string | null; steps: Array<{ id: string; status: string }> }
-interface Incident { id: string; matchedPatternId: string | null; occurredAt: string; resolvedAt: string | null; status: string }
+interface Run {
+  id: string;
+  status: string;
+  phase: string;
+  automatic: boolean;
+  incidentId: string;
+  finishedAt: string | null;
+  steps: Array<{ id: string; status: string }>;
+}
+interface Incident {
+  id: string;
+  matchedPatternId: string | null;
+  occurredAt: string;
+  resolvedAt: string | null;
+  status: string;
+}
 
 
 function plan(seed: number, windows: number): Planned[][] {

@@ -38,7 +38,10 @@ export async function startApp(
   try {
     const applied = await runMigrations(database.url, { secretBox: () => secretBoxOf(config) });
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, extraModules), { bufferLogs: true, bodyParser: false });
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot(config, database.url, extraModules),
+      { bufferLogs: true, bodyParser: false },
+    );
     app.useLogger(app.get(Logger));
     // The client address (auth throttling, logs) is the socket's unless TRUST_PROXY names the proxies in front.
     app.set('trust proxy', config.trustProxy);

@@ -55,7 +55,15 @@ describe('console in Chromium', () => {
       const [cookie] = await context.cookies();
       expect(cookie).toMatchObject({ name: 'pl_session', httpOnly: true, sameSite: 'Strict', secure: false });
       expect(cookie.value).not.toContain(ADMIN_KEY);
-      const stored = await page.evaluate(() => { const w = globalThis as any; return JSON.stringify({ ...w.localStorage }) + JSON.stringify({ ...w.sessionStorage }) + w.document.cookie + w.location.href; });
+      const stored = await page.evaluate(() => {
+        const w = globalThis as any;
+        return (
+          JSON.stringify({ ...w.localStorage }) +
+          JSON.stringify({ ...w.sessionStorage }) +
+          w.document.cookie +
+          w.location.href
+        );
+      });
       expect(stored).not.toContain(ADMIN_KEY);
       expect(await page.evaluate(() => (globalThis as any).document.cookie)).toBe(''); // HttpOnly: scripts cannot read it
     });
@@ -263,7 +271,10 @@ describe('console in Chromium', () => {
       expect(await page.locator(`[data-testid="review-item"][data-incident="${resolved}"]`).count()).toBe(0);
       const group = page.locator('[data-testid="review-group"]', { has: item });
       const pending = (await app.http.get('/recoveries').query({ status: 'pending_review', limit: 200 }).set(bearer(ADMIN_KEY))).body.items;
-      const samePattern = pending.filter((r: { patternId: string; playbookId: string }) => r.patternId === pending.find((x: { incidentId: string }) => x.incidentId === waiting).patternId);
+      const samePattern = pending.filter(
+        (r: { patternId: string; playbookId: string }) =>
+          r.patternId === pending.find((x: { incidentId: string }) => x.incidentId === waiting).patternId,
+      );
       expect(await group.getByTestId('review-item').count()).toBe(samePattern.length);
       expect(await group.getByRole('heading').textContent()).toMatch(new RegExp(`${samePattern.length} incidents? waits?`));
       // The resolved incident's page: nothing left to acknowledge.
@@ -373,7 +384,16 @@ describe('console in Chromium', () => {
   async function axeSerious(page: Page): Promise<string[]> {
     await page.addScriptTag({ content: AXE_SOURCE });
     const results = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+      const axe = (
+        globalThis as unknown as {
+          axe: {
+            run: (
+              ctx: unknown,
+              opts: unknown,
+            ) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
+          };
+        }
+      ).axe;
       return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
     });
     return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);

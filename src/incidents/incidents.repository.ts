@@ -88,8 +88,10 @@ export class IncidentsRepository {
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                                  $9::jsonb[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::int[], $15::timestamptz[])`,
       params: columnsOf(
-        rows.map((r) => [r.id, r.tenant_id, r.title, r.error_type, r.message, r.severity, r.agent_id, r.capability, JSON.stringify(r.context), r.occurred_at, r.created_at,
-          r.source, r.fingerprint, r.repeat_count, r.last_seen_at]),
+        rows.map((r) => [
+          r.id, r.tenant_id, r.title, r.error_type, r.message, r.severity, r.agent_id, r.capability, JSON.stringify(r.context), r.occurred_at,
+          r.created_at, r.source, r.fingerprint, r.repeat_count, r.last_seen_at,
+        ]),
       ),
     },
   ];

@@ -69,6 +69,15 @@ function created(r: IncidentRow): TimelineItem {
     at: r.created_at.toISOString(),
     kind: 'incident_created',
     summary: `incident reported by ${r.source}: ${r.title}`,
-    details: { source: r.source, fingerprint: r.fingerprint, repeatCount: r.repeat_count, errorType: r.error_type, severity: r.severity, agentId: r.agent_id, capability: r.capability, occurredAt: r.occurred_at.toISOString() },
+    details: {
+      source: r.source,
+      fingerprint: r.fingerprint,
+      repeatCount: r.repeat_count,
+      errorType: r.error_type,
+      severity: r.severity,
+      agentId: r.agent_id,
+      capability: r.capability,
+      occurredAt: r.occurred_at.toISOString(),
+    },
   };
 }

@@ -31,7 +31,12 @@ export class IntegrationStatsService {
     return {
       windowHours: hours,
       bucketMs,
-      buckets: rows.map((r) => ({ start: r.start.toISOString(), incidents: r.incidents, completed: r.completed, avgLoopCompletionTimeMs: r.avg_ms === null ? null : round(r.avg_ms) })),
+      buckets: rows.map((r) => ({
+        start: r.start.toISOString(),
+        incidents: r.incidents,
+        completed: r.completed,
+        avgLoopCompletionTimeMs: r.avg_ms === null ? null : round(r.avg_ms),
+      })),
     };
   }
 

@@ -11,7 +11,15 @@ import { SessionsRepository } from './sessions/sessions.repository.js';
 
 @Module({
   controllers: [ApiKeysController, SessionController],
-  providers: [ApiKeyService, ApiKeysRepository, SessionService, SessionsRepository, AuthThrottle, ApiKeyGuard, { provide: APP_GUARD, useExisting: ApiKeyGuard }],
+  providers: [
+    ApiKeyService,
+    ApiKeysRepository,
+    SessionService,
+    SessionsRepository,
+    AuthThrottle,
+    ApiKeyGuard,
+    { provide: APP_GUARD, useExisting: ApiKeyGuard },
+  ],
   exports: [ApiKeyService, ApiKeyGuard],
 })
 export class AuthModule implements OnApplicationBootstrap {

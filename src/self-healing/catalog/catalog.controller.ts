@@ -37,7 +37,12 @@ export class CatalogController {
     const row = await this.patterns.find(p.tenantId, id);
     if (!row) throw new NotFoundException(`pattern ${id} not found`);
     // Every incident of the pattern counted once, so the incident count is the occurrence count.
-    return { ...patternView(row), incidentCount: row.occurrence_count, templateTokens: row.template_tokens, history: await this.patterns.history(p.tenantId, id) };
+    return {
+      ...patternView(row),
+      incidentCount: row.occurrence_count,
+      templateTokens: row.template_tokens,
+      history: await this.patterns.history(p.tenantId, id),
+    };
   }
 
   /** Sets the pattern's recovery template and whether its recoveries may be auto-applied. */
@@ -49,7 +54,11 @@ export class CatalogController {
       const known = this.playbooks.all().map((pb) => pb.id);
       throw invalidFields([{ field: 'recoveryTemplate.playbookId', errors: [`unknown playbook; known: ${known.join(', ')}`] }]);
     }
-    const row = await this.patterns.update(p.tenantId, id, { recoveryTemplate: body.recoveryTemplate === undefined ? undefined : body.recoveryTemplate ? { ...body.recoveryTemplate } : null, autoApplyRecovery: body.autoApplyRecovery });
+    const row = await this.patterns.update(p.tenantId, id, {
+      recoveryTemplate:
+        body.recoveryTemplate === undefined ? undefined : body.recoveryTemplate ? { ...body.recoveryTemplate } : null,
+      autoApplyRecovery: body.autoApplyRecovery,
+    });
     if (!row) throw new NotFoundException(`pattern ${id} not found`);
     return patternView(row);
   }

@@ -130,7 +130,19 @@ export class FailurePatternRepository {
   }
 
   /** Founds a pattern in a bucket the transaction holds; written at commit. */
-  async found(bucket: HeldPattern[], p: { id: string; tenantId: string; errorType: string; shapeKey: string; tokens: string[]; incidentId: string; agentId: string | null; capability: string | null }): Promise<HeldPattern> {
+  async found(
+    bucket: HeldPattern[],
+    p: {
+      id: string;
+      tenantId: string;
+      errorType: string;
+      shapeKey: string;
+      tokens: string[];
+      incidentId: string;
+      agentId: string | null;
+      capability: string | null;
+    },
+  ): Promise<HeldPattern> {
     const pattern: HeldPattern = {
       id: p.id, tenantId: p.tenantId, errorType: p.errorType, shapeKey: p.shapeKey, templateTokens: p.tokens, occurrenceCount: 0,
       isNew: true, firstIncidentId: p.incidentId, agents: [], capabilities: [], added: 0, newAgents: [], newCapabilities: [],
@@ -250,7 +262,13 @@ export class FailurePatternRepository {
           SET recovery_template = CASE WHEN $3 THEN $4::jsonb ELSE recovery_template END,
               auto_apply_recovery = coalesce($5, auto_apply_recovery), updated_at = now()
         WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-      [tenantId, id, changes.recoveryTemplate !== undefined, changes.recoveryTemplate === undefined ? null : JSON.stringify(changes.recoveryTemplate), changes.autoApplyRecovery ?? null],
+      [
+        tenantId,
+        id,
+        changes.recoveryTemplate !== undefined,
+        changes.recoveryTemplate === undefined ? null : JSON.stringify(changes.recoveryTemplate),
+        changes.autoApplyRecovery ?? null,
+      ],
     );
     return row ?? null;
   }

@@ -300,10 +300,17 @@ function effectiveNumber(weights: Iterable<number>, top: number, total: number):
  * time-ordered) survives. Without this, a pattern founded before a position was learned would
  * live on beside the general one and keep taking its exact repeats.
  */
-function withSubsumed(candidates: readonly PatternCandidate[], group: PatternCandidate[], templateTokens: string[], score: number, generalised: boolean): FilingDecision {
+function withSubsumed(
+  candidates: readonly PatternCandidate[],
+  group: PatternCandidate[],
+  templateTokens: string[],
+  score: number,
+  generalised: boolean,
+): FilingDecision {
   const members = [...group];
   if (generalised) {
-    for (const candidate of candidates) if (!members.includes(candidate) && covers(templateTokens, candidate.templateTokens)) members.push(candidate);
+    for (const candidate of candidates)
+      if (!members.includes(candidate) && covers(templateTokens, candidate.templateTokens)) members.push(candidate);
   }
   if (members.length === 1) return { kind: 'match', id: members[0]!.id, score, templateTokens };
   for (const member of members) templateTokens = mergeTokens(templateTokens, member.templateTokens);

@@ -117,7 +117,15 @@ export class PatchesController {
   @Post('trigger')
   @HttpCode(201)
   trigger(@Body() body: TriggerDto, @CurrentPrincipal() p: Principal) {
-    return this.commands.execute(new TriggerPlaybook({ tenantId: p.tenantId, description: body.description, errorType: body.errorType, filePath: body.filePath ?? null, actor: actorOf(p) }));
+    return this.commands.execute(
+      new TriggerPlaybook({
+        tenantId: p.tenantId,
+        description: body.description,
+        errorType: body.errorType,
+        filePath: body.filePath ?? null,
+        actor: actorOf(p),
+      }),
+    );
   }
 
   /** Runs seen from the patch side: each with its work order, if it escalated (`?status=awaiting_patch`: those waiting on one). */

@@ -22,9 +22,19 @@ export class WorkOrderJournal {
     private readonly events: EventBus,
   ) {}
 
-  async record(o: { row: WorkOrderRow; from: WorkOrderStatus | null; change: string; actor: string; summary: string; note?: string | null; details?: Record<string, unknown> }): Promise<void> {
+  async record(o: {
+    row: WorkOrderRow;
+    from: WorkOrderStatus | null;
+    change: string;
+    actor: string;
+    summary: string;
+    note?: string | null;
+    details?: Record<string, unknown>;
+  }): Promise<void> {
     const { row } = o;
-    await this.orders.recordTransition({ tenantId: row.tenant_id, workOrderId: row.id, from: o.from, to: row.status, actor: o.actor, note: o.note, details: o.details });
+    await this.orders.recordTransition({
+      tenantId: row.tenant_id, workOrderId: row.id, from: o.from, to: row.status, actor: o.actor, note: o.note, details: o.details,
+    });
     if (row.incident_id) {
       await this.commands.execute(
         new RecordDecision(row.tenant_id, row.incident_id, 'patch', o.summary, { workOrderId: row.id, runId: row.run_id, change: o.change, status: row.status, actor: o.actor, ...(o.details ?? {}) }),
@@ -32,7 +42,8 @@ export class WorkOrderJournal {
     }
     await this.events.publish(
       new WorkOrderChanged({
-        tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, change: o.change, status: row.status, actor: o.actor, summary: o.summary, at: row.updated_at.toISOString(),
+        tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, change: o.change, status: row.status,
+        actor: o.actor, summary: o.summary, at: row.updated_at.toISOString(),
       }),
     );
   }

@@ -70,7 +70,16 @@ export function workOrderView(r: WorkOrderRow, history?: TransitionRow[]): WorkO
     updatedAt: r.updated_at.toISOString(),
     finishedAt: iso(r.finished_at),
     ...(history
-      ? { history: history.map((h) => ({ from: h.from_status, to: h.to_status, actor: h.actor, note: h.note, details: h.details, at: h.created_at.toISOString() })) }
+      ? {
+          history: history.map((h) => ({
+            from: h.from_status,
+            to: h.to_status,
+            actor: h.actor,
+            note: h.note,
+            details: h.details,
+            at: h.created_at.toISOString(),
+          })),
+        }
       : {}),
   };
 }

@@ -105,7 +105,15 @@ export class WorkOrdersRepository {
     return row ?? null;
   }
 
-  async recordTransition(t: { tenantId: string; workOrderId: string; from: WorkOrderStatus | null; to: WorkOrderStatus; actor: string; note?: string | null; details?: Record<string, unknown> }): Promise<void> {
+  async recordTransition(t: {
+    tenantId: string;
+    workOrderId: string;
+    from: WorkOrderStatus | null;
+    to: WorkOrderStatus;
+    actor: string;
+    note?: string | null;
+    details?: Record<string, unknown>;
+  }): Promise<void> {
     await this.tx.query(
       `INSERT INTO work_order_transitions (id, tenant_id, work_order_id, from_status, to_status, actor, note, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,

@@ -59,7 +59,13 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
         });
         assessed.push(
           assessCandidate(
-            { agentId: agent.id, baseConfidence: baseFor(agent, capability), adjustments: byAgent.get(agent.id) ?? [], policy, agentKillSwitch: killSwitch.blockedAgents.includes(agent.id) },
+            {
+              agentId: agent.id,
+              baseConfidence: baseFor(agent, capability),
+              adjustments: byAgent.get(agent.id) ?? [],
+              policy,
+              agentKillSwitch: killSwitch.blockedAgents.includes(agent.id),
+            },
             capability,
             now,
             killSwitch.tenantActive,

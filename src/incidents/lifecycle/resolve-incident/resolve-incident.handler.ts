@@ -31,7 +31,14 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
         }),
       );
       // Recoveries still waiting for review on it are superseded (self-healing), durably, after this commits.
-      await this.events.publish(new IncidentResolved({ tenantId: c.tenantId, incidentId: c.incidentId, resolvedBy: c.resolvedBy, resolvedAt: row.resolved_at!.toISOString() }));
+      await this.events.publish(
+        new IncidentResolved({
+          tenantId: c.tenantId,
+          incidentId: c.incidentId,
+          resolvedBy: c.resolvedBy,
+          resolvedAt: row.resolved_at!.toISOString(),
+        }),
+      );
       return { incident: incidentView(row), changed: true };
     });
   }

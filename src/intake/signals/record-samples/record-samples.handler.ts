@@ -97,7 +97,9 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
         context: {
           degradation: {
             metric: symptom.metric,
-            symptoms: recent.map((s) => ({ id: s.id, at: s.at.toISOString(), value: s.value, baseline: s.baseline, deltaPct: s.delta_pct, severity: s.severity })),
+            symptoms: recent.map((s) => ({
+              id: s.id, at: s.at.toISOString(), value: s.value, baseline: s.baseline, deltaPct: s.delta_pct, severity: s.severity,
+            })),
           },
         },
       }, null, { source: 'degradation' }),

@@ -32,9 +32,16 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
     await this.commands.execute(
       new RecordDecision(e.tenantId, e.incidentId ?? null, 'routing', `${result.adjustmentCount} routing adjustment(s) for ${result.affectedAgents.length} agent(s) from ${result.policyStatus} policy`, { policyId: e.policyId, ...result }),
     );
-    await this.eventBus.publish(new RoutingAdjusted({
-      tenantId: e.tenantId, incidentId: e.incidentId ?? null, policyId: e.policyId, affectedAgents: result.affectedAgents, adjustmentCount: result.adjustmentCount, timing: stageTiming(),
-    }));
+    await this.eventBus.publish(
+      new RoutingAdjusted({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId ?? null,
+        policyId: e.policyId,
+        affectedAgents: result.affectedAgents,
+        adjustmentCount: result.adjustmentCount,
+        timing: stageTiming(),
+      }),
+    );
   }
 
   /** Carried on the event from bridge 1 on; read from the incident when it is not. */

@@ -12,7 +12,14 @@ export class RunOutcomeToTrustBridge implements IEventHandler<RecoveryRunFinishe
   async handle(e: RecoveryRunFinished): Promise<void> {
     if (!e.agentId) return; // an incident without an agent: nobody to trust more or less
     await this.commands.execute(
-      new RecordRunOutcomeForTrust({ tenantId: e.tenantId, runId: e.runId, agentId: e.agentId, capability: e.capability, outcome: e.outcome, reason: e.reason }),
+      new RecordRunOutcomeForTrust({
+        tenantId: e.tenantId,
+        runId: e.runId,
+        agentId: e.agentId,
+        capability: e.capability,
+        outcome: e.outcome,
+        reason: e.reason,
+      }),
     );
   }
 }

@@ -33,7 +33,14 @@ export class SessionService {
   async authenticate(token: string): Promise<(Principal & { expiresAt: string }) | null> {
     const row = await this.sessions.findLive(hash(token));
     if (!row) return null;
-    return { keyId: row.id, keyName: row.name, tenantId: row.tenant_id, role: row.role, platformAdmin: row.platform_admin, expiresAt: row.expires_at.toISOString() };
+    return {
+      keyId: row.id,
+      keyName: row.name,
+      tenantId: row.tenant_id,
+      role: row.role,
+      platformAdmin: row.platform_admin,
+      expiresAt: row.expires_at.toISOString(),
+    };
   }
 
   async end(token: string): Promise<void> {

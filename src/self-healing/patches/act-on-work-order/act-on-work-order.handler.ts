@@ -112,11 +112,21 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
 
   private finish(row: WorkOrderRow, testsPassed: boolean, outcome: WorkOrderFinished['outcome']): Promise<void> {
     return this.events.publish(
-      new WorkOrderFinished({ tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, stepId: row.step_id, testsPassed, outcome }),
+      new WorkOrderFinished({
+        tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, stepId: row.step_id, testsPassed, outcome,
+      }),
     );
   }
 
-  private async done(row: WorkOrderRow, before: WorkOrderRow, change: string, actor: string, summary: string, note: string | null, details: Record<string, unknown> = {}): Promise<WorkOrderView> {
+  private async done(
+    row: WorkOrderRow,
+    before: WorkOrderRow,
+    change: string,
+    actor: string,
+    summary: string,
+    note: string | null,
+    details: Record<string, unknown> = {},
+  ): Promise<WorkOrderView> {
     await this.journal.record({ row, from: before.status, change, actor, summary, note, details });
     return workOrderView(row, await this.orders.history(row.id));
   }

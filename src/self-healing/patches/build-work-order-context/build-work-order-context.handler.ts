@@ -18,7 +18,11 @@ export class BuildWorkOrderContextHandler implements IQueryHandler<BuildWorkOrde
     if (!incident) return null;
     const patternId = incident.matchedPatternId;
     const pattern = patternId ? await this.queries.execute(new GetPattern(q.tenantId, patternId)) : null;
-    const samples = pattern ? await this.queries.execute(new ListPatternSamples({ tenantId: q.tenantId, patternId: pattern.id, limit: SAMPLE_MESSAGES })) : [incident.message];
+    const samples = pattern
+      ? await this.queries.execute(
+          new ListPatternSamples({ tenantId: q.tenantId, patternId: pattern.id, limit: SAMPLE_MESSAGES }),
+        )
+      : [incident.message];
     const union = (a: string[], b: string | null) => [...new Set([...a, ...(b ? [b] : [])])].sort();
     const context: WorkOrderContext = {
       incident: { id: incident.id, title: incident.title, errorType: incident.errorType, severity: incident.severity, message: incident.message },
