@@ -14,6 +14,7 @@ import {
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
+import { IsParsableTime } from '../../platform/http/validation.js';
 import { labelOf } from './alertmanager-payload.js';
 
 const STATUSES = ['firing', 'resolved'];
@@ -49,17 +50,6 @@ function HasAlertname(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-/** An RFC 3339 time, as Alertmanager writes them. */
-function IsAlertTime(): PropertyDecorator {
-  return ValidateBy({
-    name: 'isAlertTime',
-    validator: {
-      validate: (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
-      defaultMessage: buildMessage(() => 'must be an RFC 3339 time'),
-    },
-  });
-}
-
 const status = { message: 'must be "firing" or "resolved"' };
 
 /** One alert of Alertmanager's webhook payload (version 4; Grafana's compatible contact point sends the same). */
@@ -67,8 +57,8 @@ export class WebhookAlertDto {
   @IsIn(STATUSES, status) status!: 'firing' | 'resolved';
   @IsLabelSet() @HasAlertname() labels!: Record<string, string>;
   @IsOptional() @IsLabelSet() annotations?: Record<string, string>;
-  @IsAlertTime() startsAt!: string;
-  @IsOptional() @IsAlertTime() endsAt?: string;
+  @IsParsableTime('an RFC 3339 time') startsAt!: string;
+  @IsOptional() @IsParsableTime('an RFC 3339 time') endsAt?: string;
   @IsOptional() @IsString() generatorURL?: string;
   /** Absent (a hand-written sender): derived from the labels, as Alertmanager computes its own. */
   @IsOptional() @IsString() @MaxLength(256) fingerprint?: string;

@@ -104,3 +104,14 @@ export function IsCalendarDate(): PropertyDecorator {
     },
   });
 }
+
+/** Any time `Date.parse` reads (what intake has always taken from monitoring); `meaning` names it in the error. */
+export function IsParsableTime(meaning: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'isParsableTime',
+    validator: {
+      validate: (value) => typeof value === 'string' && !Number.isNaN(Date.parse(value)),
+      defaultMessage: buildMessage(() => `must be ${meaning}`),
+    },
+  });
+}

@@ -1,18 +1,9 @@
 import { Type } from 'class-transformer';
-import { ArrayNotEmpty, buildMessage, IsArray, IsNumber, IsOptional, IsString, Matches, ValidateBy, ValidateNested } from 'class-validator';
+import { ArrayNotEmpty, IsArray, IsNumber, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { IsParsableTime } from '../../../platform/http/validation.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const name = { message: 'must be 1-128 letters, digits or ._:/- characters' };
-
-function IsTime(): PropertyDecorator {
-  return ValidateBy({
-    name: 'isTime',
-    validator: {
-      validate: (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
-      defaultMessage: buildMessage(() => 'must be an ISO 8601 time'),
-    },
-  });
-}
 
 /** One metric sample. Whether its metric exists and its value fits it is the tenant's settings' to say (samplesOf). */
 export class SampleDto {
@@ -21,7 +12,7 @@ export class SampleDto {
   @IsOptional() @Matches(NAME, name) capability?: string;
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a finite number' }) value!: number;
   /** Absent: now. */
-  @IsOptional() @IsTime() at?: string;
+  @IsOptional() @IsParsableTime('an ISO 8601 time') at?: string;
 }
 
 /** `POST /signals/metrics`'s body. */
