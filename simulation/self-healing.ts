@@ -1,7 +1,7 @@
-import { mulberry32 } from '../test/fixtures/error-corpus.js';
-import { Api, until } from './run-simulation.js';
-import { checkBody, startOpsReceiver, type OpsCall } from './ops-receiver.js';
 import { signWebhook, generateWebhookSecret } from '../src/self-healing/actuators/webhook-signature.js';
+import { mulberry32 } from '../test/fixtures/error-corpus.js';
+import { checkBody, startOpsReceiver, type OpsCall } from './ops-receiver.js';
+import { Api, until } from './run-simulation.js';
 
 /**
  * The self-healing half of `npm run simulate` (DESIGN §8): a seeded fleet whose failures each
@@ -100,8 +100,22 @@ export interface Mttr {
 }
 
 interface Recovery { id: string; incidentId: string; patternId: string; confidence: number; status: string; decidedBy: string | null }
-interface Run { id: string; status: string; phase: string; automatic: boolean; incidentId: string; finishedAt: string | null; steps: Array<{ id: string; status: string }> }
-interface Incident { id: string; matchedPatternId: string | null; occurredAt: string; resolvedAt: string | null; status: string }
+interface Run {
+  id: string;
+  status: string;
+  phase: string;
+  automatic: boolean;
+  incidentId: string;
+  finishedAt: string | null;
+  steps: Array<{ id: string; status: string }>;
+}
+interface Incident {
+  id: string;
+  matchedPatternId: string | null;
+  occurredAt: string;
+  resolvedAt: string | null;
+  status: string;
+}
 
 
 function plan(seed: number, windows: number): Planned[][] {
