@@ -28,7 +28,13 @@ async function call(baseUrl: string, key: string, method: string, path: string, 
   return res.json();
 }
 
-export async function runAlertmanagerIntakeBench(baseUrl: string, adminKey: string, alerts = 1000, batchSize = 100, fingerprints = 400): Promise<AlertmanagerIntakeResult> {
+export async function runAlertmanagerIntakeBench(
+  baseUrl: string,
+  adminKey: string,
+  alerts = 1000,
+  batchSize = 100,
+  fingerprints = 400,
+): Promise<AlertmanagerIntakeResult> {
   const tenantId = `bench-intake-${Date.now().toString(36)}`;
   const { key } = await call(baseUrl, adminKey, 'POST', '/admin/api-keys', { tenantId, name: 'bench intake', role: 'operator' });
   const alert = (i: number) => {

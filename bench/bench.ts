@@ -54,8 +54,6 @@ import { loadConfig } from '../src/platform/config/config.js';
 import { OutboxRelay } from '../src/platform/outbox/outbox.relay.js';
 import { runAlertmanagerIntakeBench, type AlertmanagerIntakeResult } from './alertmanager-intake.bench.js';
 import { runCatalogMatchBench, type CatalogMatchBenchResult } from './catalog-match.bench.js';
-import { runPolicyEvaluateHttp, type PolicyEvaluateHttpResult } from './policy-evaluate-http.js';
-import { runPolicyEvaluateBench } from './policy-evaluate.bench.js';
 import {
   dbCounters,
   measureCommitRate,
@@ -73,8 +71,10 @@ import {
 } from './db-probe.js';
 import type { LoadMessage, LoadParams, LoadProgress, LoadResult } from './loop-load.js';
 import { installQueryCounter, queryCount } from './pg-count.js';
-import { CpuSampler, type CpuSplit } from './sampler.js';
+import { runPolicyEvaluateHttp, type PolicyEvaluateHttpResult } from './policy-evaluate-http.js';
+import { runPolicyEvaluateBench } from './policy-evaluate.bench.js';
 import { prepareRuns, runsFigures, startReceiverWorker, waitForRuns, type ReceiverWorker, type RunsFigures } from './runs-scenario.js';
+import { CpuSampler, type CpuSplit } from './sampler.js';
 import { fmt, sleep } from './stats.js';
 
 class BenchConfigError extends Error {}
@@ -495,8 +495,11 @@ async function main(): Promise<void> {
     if (receiver && dbUrl) {
       const notDone = await waitForRuns(dbUrl, tenantId, opts.runsDrainS, log);
       runs = await runsFigures(dbUrl, tenantId, {
-        patterns: runsPrepared.patterns, verifyWindowMs: opts.verifyWindowMs, concurrency: (appSettings.runs as { concurrency?: number } | undefined)?.concurrency ?? null,
-        receiver: await receiver.counts(), notDone,
+        patterns: runsPrepared.patterns,
+        verifyWindowMs: opts.verifyWindowMs,
+        concurrency: (appSettings.runs as { concurrency?: number } | undefined)?.concurrency ?? null,
+        receiver: await receiver.counts(),
+        notDone,
       });
     }
     const cpuOffer = marks.offer && marks.drain ? sampler.split(marks.offer, marks.drain) : null;

@@ -3,8 +3,8 @@
  * before/after the load (transaction ids, commits, WAL), and the bench tenant's outbox and
  * loop-trace figures.
  */
-import pg from 'pg';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import { tagBenchClient } from './pg-count.js';
 import { summarise, type Summary } from './stats.js';
 
@@ -213,7 +213,14 @@ export async function tenantFigures(url: string, tenantId: string): Promise<Tena
            FROM outbox_events WHERE tenant_id = $1 AND (incident_id IS NULL OR incident_id NOT IN (${W})) GROUP BY handler ORDER BY handler`,
         [tenantId],
       )
-    ).rows.map((r) => ({ handler: r.handler, deliveries: r.deliveries, attempts: r.attempts, notDone: r.not_done, waitAvgMs: r.wait_avg, waitP95Ms: r.wait_p95 }));
+    ).rows.map((r) => ({
+      handler: r.handler,
+      deliveries: r.deliveries,
+      attempts: r.attempts,
+      notDone: r.not_done,
+      waitAvgMs: r.wait_avg,
+      waitP95Ms: r.wait_p95,
+    }));
     const stages = (
       await c.query(
         `SELECT s.stage, count(*)::int AS n,

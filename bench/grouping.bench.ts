@@ -106,9 +106,22 @@ async function patternsOf(api: Api): Promise<Map<string, string | null>> {
   return patterns;
 }
 
-async function benchSystem(app: RunningApp, db: pg.Pool, adminKey: string, tenantId: string, name: string, entries: readonly CorpusEntry[], concurrency: number, timeoutS: number): Promise<SystemFigures> {
+async function benchSystem(
+  app: RunningApp,
+  db: pg.Pool,
+  adminKey: string,
+  tenantId: string,
+  name: string,
+  entries: readonly CorpusEntry[],
+  concurrency: number,
+  timeoutS: number,
+): Promise<SystemFigures> {
   const admin = new Api(app.url, adminKey);
-  const created = await admin.call('POST', '/admin/api-keys', { tenantId, name: `bench:grouping ${name}`, role: 'admin' });
+  const created = await admin.call('POST', '/admin/api-keys', {
+    tenantId,
+    name: `bench:grouping ${name}`,
+    role: 'admin',
+  });
   if (created.status !== 201) throw new Error(`creating the ${tenantId} key failed: ${created.status}`);
   const api = new Api(app.url, created.body.key);
   const flag = await api.call('PUT', '/integration/flags/bridge_2', { enabled: false, scope: 'tenant' });
@@ -119,9 +132,15 @@ async function benchSystem(app: RunningApp, db: pg.Pool, adminKey: string, tenan
   const posted = (performance.now() - started) / 1000;
   const deadline = Date.now() + timeoutS * 1000;
   for (;;) {
-    const [{ filed }] = (await db.query<{ filed: number }>(`SELECT count(*)::int AS filed FROM incidents WHERE tenant_id = $1 AND matched_pattern_id IS NOT NULL`, [tenantId])).rows as [{ filed: number }];
+    const [{ filed }] = (
+      await db.query<{ filed: number }>(
+        `SELECT count(*)::int AS filed FROM incidents WHERE tenant_id = $1 AND matched_pattern_id IS NOT NULL`,
+        [tenantId],
+      )
+    ).rows as [{ filed: number }];
     if (filed >= entries.length) break;
-    if (Date.now() > deadline) throw new Error(`${name}: only ${filed} of ${entries.length} incidents filed after ${timeoutS} s`);
+    if (Date.now() > deadline)
+      throw new Error(`${name}: only ${filed} of ${entries.length} incidents filed after ${timeoutS} s`);
     await sleep(50);
   }
   const seconds = (performance.now() - started) / 1000;

@@ -12,9 +12,9 @@
  *
  * The parent thread gets `progress` messages once a second and one `result`.
  */
+import { readlinkSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ERROR_TEMPLATES, Rand, generateErrorCorpus, mulberry32, seededShuffle } from '../test/fixtures/error-corpus.js';

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { celString } from '../src/governance/policies/cel.js';
-import { PolicyEngine, type PolicySource } from '../src/governance/policies/evaluate/policy-engine.js';
+import { PolicyEngine, type PolicySource } from '../src/governance/policies/evaluate-policies/policy-engine.js';
 import { buildCondition } from '../src/governance/policies/policy-generator.js';
 import type { PolicyAction } from '../src/governance/policies/policy-generator.js';
 import { mulberry32 } from '../test/fixtures/error-corpus.js';

@@ -6,8 +6,8 @@
  * signed calls (memory_cleanup: three webhooks, one check) and a verify window. After the loop's
  * drain the bench waits for those runs and measures them from `recovery_runs`.
  */
-import pg from 'pg';
 import { Worker } from 'node:worker_threads';
+import pg from 'pg';
 import type { OpsReceiverCounts } from '../simulation/ops-receiver.js';
 import { tagBenchClient } from './pg-count.js';
 import { sleep, summarise, type Summary } from './stats.js';
@@ -118,7 +118,11 @@ export interface RunsFigures {
   failReasons: Array<{ reason: string; n: number }>;
 }
 
-export async function runsFigures(dbUrl: string, tenantId: string, extra: { patterns: number; verifyWindowMs: number | null; concurrency: number | null; receiver: OpsReceiverCounts | null; notDone: number }): Promise<RunsFigures> {
+export async function runsFigures(
+  dbUrl: string,
+  tenantId: string,
+  extra: { patterns: number; verifyWindowMs: number | null; concurrency: number | null; receiver: OpsReceiverCounts | null; notDone: number },
+): Promise<RunsFigures> {
   const c = tagBenchClient(new pg.Client({ connectionString: dbUrl }));
   await c.connect();
   try {
@@ -137,7 +141,10 @@ export async function runsFigures(dbUrl: string, tenantId: string, extra: { patt
            FROM recovery_runs r JOIN incidents i ON i.id = r.incident_id WHERE r.tenant_id = $1 AND ${MEASURED}`,
         [tenantId],
       )
-    ).rows as Array<{ status: string; phase: string; reason: string | null; incident_at: Date; created_at: Date; started_at: Date | null; finished_at: Date | null; verify_until: Date | null }>;
+    ).rows as Array<{
+      status: string; phase: string; reason: string | null; incident_at: Date; created_at: Date;
+      started_at: Date | null; finished_at: Date | null; verify_until: Date | null;
+    }>;
     const byStatus: Record<string, number> = {};
     const reasons = new Map<string, number>();
     for (const r of runs) {

@@ -1,5 +1,5 @@
-import { defineConfig } from 'vite';
 import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
 
 // Built into dist/console and served by the service at /console (src/platform/console).
 // JSX goes through Vite 8's own oxc transform (React's automatic runtime); see ADR 0011 for why

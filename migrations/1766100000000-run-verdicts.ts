@@ -31,16 +31,22 @@ export class RunVerdicts1766100000000 implements MigrationInterface {
       UPDATE recovery_runs SET verdict = CASE WHEN status = 'succeeded' THEN 'succeeded' ELSE 'failed' END,
                                verdict_at = coalesce(finished_at, updated_at)
        WHERE status IN ('succeeded', 'failed', 'rolled_back', 'rollback_failed')`);
-    await q.query(`CREATE INDEX idx_recovery_runs_verdicts ON recovery_runs (tenant_id, pattern_id, playbook_id, verdict_at DESC) WHERE verdict IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX idx_recovery_runs_verdicts ON recovery_runs (tenant_id, pattern_id, playbook_id, verdict_at DESC) WHERE verdict IS NOT NULL`,
+    );
     await q.query(`DROP INDEX idx_recovery_runs_active`);
-    await q.query(`CREATE INDEX idx_recovery_runs_active ON recovery_runs (tenant_id, agent_id, capability) WHERE phase IN ('steps', 'verify', 'watch')`);
+    await q.query(
+      `CREATE INDEX idx_recovery_runs_active ON recovery_runs (tenant_id, agent_id, capability) WHERE phase IN ('steps', 'verify', 'watch')`,
+    );
     await q.query(`ALTER TABLE recovery_run_steps ADD COLUMN interrupted_calls int NOT NULL DEFAULT 0`);
     await q.query(`ALTER TABLE recovery_candidates ADD COLUMN decision jsonb`);
     // Reviewers' decisions are the learning rule's weak evidence, read per (pattern, playbook).
     await q.query(`CREATE INDEX idx_recoveries_reviewed ON recovery_candidates (tenant_id, source_pattern_id, playbook_id, decided_at DESC)
                     WHERE status IN ('applied', 'rejected') AND decided_by <> 'auto-apply'`);
     // The end of a watch reads the incidents of the run's agent and capability inside its window.
-    await q.query(`CREATE INDEX idx_incidents_agent_occurred ON incidents (tenant_id, agent_id, capability, occurred_at)`);
+    await q.query(
+      `CREATE INDEX idx_incidents_agent_occurred ON incidents (tenant_id, agent_id, capability, occurred_at)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
@@ -49,7 +55,9 @@ export class RunVerdicts1766100000000 implements MigrationInterface {
     await q.query(`ALTER TABLE recovery_candidates DROP COLUMN decision`);
     await q.query(`ALTER TABLE recovery_run_steps DROP COLUMN interrupted_calls`);
     await q.query(`DROP INDEX idx_recovery_runs_active`);
-    await q.query(`CREATE INDEX idx_recovery_runs_active ON recovery_runs (tenant_id, agent_id, capability) WHERE finished_at IS NULL`);
+    await q.query(
+      `CREATE INDEX idx_recovery_runs_active ON recovery_runs (tenant_id, agent_id, capability) WHERE finished_at IS NULL`,
+    );
     await q.query(`DROP INDEX idx_recovery_runs_verdicts`);
     await q.query(`
       ALTER TABLE recovery_runs

@@ -23,7 +23,8 @@ import { ConsoleReviewQueue1766025000000 } from './1766025000000-console-review-
 import { RunVerdicts1766100000000 } from './1766100000000-run-verdicts.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
-export const migrations = [Platform1764000000000, Pillars1764000001000, GovernanceDecisions1764000002000, OutboxClaimByHandler1764000003000, LoopEventOrder1764000004000, OutboxLeanIndexes1764000005000,
+export const migrations = [Platform1764000000000, Pillars1764000001000, GovernanceDecisions1764000002000,
+  OutboxClaimByHandler1764000003000, LoopEventOrder1764000004000, OutboxLeanIndexes1764000005000,
   OutboxDoneIsTheMark1764000006000, VacuumChurningTables1764000007000, OutboxClaimWithoutRewritingIndexes1764000008000,
   OutboxProcessedBrin1764000009000, OutboxWithoutEventIdKey1764000010000,
   IncidentLifecycle1765000000000, Actuators1765200000000, RecoveryReviewExpiry1765200001000, WorkOrdersAndTrust1765300000000, Intake1765400000000,

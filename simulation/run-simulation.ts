@@ -88,7 +88,17 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const plan = planRequests(o.seed, o.windows, o.requestsPerWindow);
   const windows: WindowResult[] = [];
   // Per seeded failure: repeats and capability requests per window, and its policy's pattern.
-  const perFailure = new Map(SEEDED_FAILURES.map((f) => [f.id, { repeats: [] as number[], requests: [] as number[], patternId: null as string | null, activeFrom: null as number | null }]));
+  const perFailure = new Map(
+    SEEDED_FAILURES.map((f) => [
+      f.id,
+      {
+        repeats: [] as number[],
+        requests: [] as number[],
+        patternId: null as string | null,
+        activeFrom: null as number | null,
+      },
+    ]),
+  );
 
   for (let w = 0; w < plan.length; w++) {
     const reports: Array<{ request: PlannedRequest; agentId: string; errorType: string; message: string; failureId: string | null }> = [];
@@ -100,7 +110,14 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
         continue;
       }
       const result = outcome(route.agentId, request);
-      if (result) reports.push({ request, agentId: route.agentId, errorType: result.errorType, message: result.message, failureId: result.failure?.id ?? null });
+      if (result)
+        reports.push({
+          request,
+          agentId: route.agentId,
+          errorType: result.errorType,
+          message: result.message,
+          failureId: result.failure?.id ?? null,
+        });
     }
     // Incidents are reported at the end of the window, so routing within a window does not depend on timing.
     const incidentIds: Array<{ id: string; failureId: string | null }> = [];

@@ -1,7 +1,7 @@
-import { mulberry32 } from '../test/fixtures/error-corpus.js';
-import { Api, until } from './run-simulation.js';
-import { checkBody, startOpsReceiver, type OpsCall } from './ops-receiver.js';
 import { signWebhook, generateWebhookSecret } from '../src/self-healing/actuators/webhook-signature.js';
+import { mulberry32 } from '../test/fixtures/error-corpus.js';
+import { checkBody, startOpsReceiver, type OpsCall } from './ops-receiver.js';
+import { Api, until } from './run-simulation.js';
 
 /**
  * The self-healing half of `npm run simulate` (DESIGN §8, issue 22): the simulation judges the
@@ -40,35 +40,68 @@ export interface FaultKind {
 export const FAULT_KINDS: FaultKind[] = [
   {
     // No template: the generator suggests a memory cleanup, and the pattern allows auto-apply.
-    id: 'oom', alertname: 'OutOfMemoryError', capability: 'summarise', playbookId: 'memory_cleanup', fix: { generated: true }, params: {},
+    id: 'oom',
+    alertname: 'OutOfMemoryError',
+    capability: 'summarise',
+    playbookId: 'memory_cleanup',
+    fix: { generated: true },
+    params: {},
     summary: (n) => `Worker pod summarise-${n} OOMKilled: container exceeded memory limit 2048Mi`,
     causes: [{ cause: 'cache growth', share: 1, fixes: 0.98 }],
   },
   {
-    id: 'rate-limit', alertname: 'RateLimitError', capability: 'translate', playbookId: 'backoff_and_route_away', fix: { template: { confidence: 0.95 } }, params: { backoffMs: 50 },
+    id: 'rate-limit',
+    alertname: 'RateLimitError',
+    capability: 'translate',
+    playbookId: 'backoff_and_route_away',
+    fix: { template: { confidence: 0.95 } },
+    params: { backoffMs: 50 },
     summary: (n) => `HTTP 429 from translate-upstream: rate limit exceeded for key tk-${n}`,
     causes: [{ cause: 'quota burst', share: 1, fixes: 0.98 }],
   },
   {
     // The same playbook as the 0.6 timeout below, for another fault: learning is per (pattern, playbook).
-    id: 'gateway-timeout', alertname: 'GatewayTimeout', capability: 'search', playbookId: 'retry_with_backoff', fix: { template: { confidence: 0.95 } }, params: {},
+    id: 'gateway-timeout',
+    alertname: 'GatewayTimeout',
+    capability: 'search',
+    playbookId: 'retry_with_backoff',
+    fix: { template: { confidence: 0.95 } },
+    params: {},
     summary: (n) => `gateway timeout from search-upstream-${n % 4} after 30 s`,
     causes: [{ cause: 'transient upstream stall', share: 1, fixes: 0.98 }],
   },
   {
-    id: 'conn-reset', alertname: 'ConnectionResetError', capability: 'extract', playbookId: 'reconnect', fix: { template: { confidence: 0.95 } }, params: { reconnectDelayMs: 20 },
+    id: 'conn-reset',
+    alertname: 'ConnectionResetError',
+    capability: 'extract',
+    playbookId: 'reconnect',
+    fix: { template: { confidence: 0.95 } },
+    params: { reconnectDelayMs: 20 },
     summary: (n) => `ECONNRESET: connection to feature-db-${n % 5}:5432 reset by peer after ${1000 + n} ms`,
     causes: [{ cause: 'network blip', share: 1, fixes: 0.9 }],
   },
   {
     // Retrying fixes a slow dependency, never a dead one: 0.6 overall.
-    id: 'timeout', alertname: 'TimeoutError', capability: 'classify', playbookId: 'retry_with_backoff', fix: { template: { confidence: 0.95 } }, params: {},
+    id: 'timeout',
+    alertname: 'TimeoutError',
+    capability: 'classify',
+    playbookId: 'retry_with_backoff',
+    fix: { template: { confidence: 0.95 } },
+    params: {},
     summary: (n) => `upstream label-store-${n % 7} timed out after ${1000 + n} ms`,
-    causes: [{ cause: 'slow dependency', share: 0.6, fixes: 1 }, { cause: 'dependency down', share: 0.4, fixes: 0 }],
+    causes: [
+      { cause: 'slow dependency', share: 0.6, fixes: 1 },
+      { cause: 'dependency down', share: 0.4, fixes: 0 },
+    ],
   },
   {
     // A driver bug: reconnecting rarely helps until the driver patch lands mid-run.
-    id: 'db-driver', alertname: 'DatabaseConnectionError', capability: 'report', playbookId: 'database_reconnect', fix: { template: { confidence: 0.95 } }, params: { reconnectDelayMs: 20 },
+    id: 'db-driver',
+    alertname: 'DatabaseConnectionError',
+    capability: 'report',
+    playbookId: 'database_reconnect',
+    fix: { template: { confidence: 0.95 } },
+    params: { reconnectDelayMs: 20 },
     summary: (n) => `could not connect to server: connection pool exhausted on reports-db (${n % 3})`,
     causes: [{ cause: 'driver bug', share: 1, fixes: 0.4, fixesAfterPatch: 0.97 }],
   },
@@ -113,7 +146,13 @@ export interface KindResult {
   reliability: string;
   patternId: string;
   /** Per fault: the recovery's confidence and lower bound as the service saw them, and its decision. */
-  timeline: Array<{ window: number; confidence: number; lowerBound: number | null; decision: 'auto' | 'review'; fixed: boolean }>;
+  timeline: Array<{
+    window: number;
+    confidence: number;
+    lowerBound: number | null;
+    decision: 'auto' | 'review';
+    fixed: boolean;
+  }>;
   autoApplied: number;
   heldForReview: number;
   /** 1-based indexes of the kind's faults whose recovery was auto-applied. */
@@ -152,9 +191,31 @@ export interface SelfHealingResult {
   targets: Array<{ target: string; value: string; met: boolean }>;
 }
 
-interface Recovery { id: string; incidentId: string; patternId: string; confidence: number; status: string; decidedBy: string | null; decision: { evidence?: { lowerBound?: number } } | null }
-interface Run { id: string; status: string; phase: string; verdict: string | null; automatic: boolean; incidentId: string; steps: Array<{ id: string; status: string }> }
-interface Incident { id: string; occurredAt: string; resolvedAt: string | null; resolvedBy: string | null; status: string }
+interface Recovery {
+  id: string;
+  incidentId: string;
+  patternId: string;
+  confidence: number;
+  status: string;
+  decidedBy: string | null;
+  decision: { evidence?: { lowerBound?: number } } | null;
+}
+interface Run {
+  id: string;
+  status: string;
+  phase: string;
+  verdict: string | null;
+  automatic: boolean;
+  incidentId: string;
+  steps: Array<{ id: string; status: string }>;
+}
+interface Incident {
+  id: string;
+  occurredAt: string;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  status: string;
+}
 
 function plan(seed: number, windows: number, patchWindow: number): Fault[][] {
   const random = mulberry32(seed ^ 0x2f6b);
@@ -172,7 +233,18 @@ function plan(seed: number, windows: number, patchWindow: number): Fault[][] {
       const agentId = AGENTS[(w + k) % AGENTS.length]!;
       const index = counts.get(kind.id) ?? 0;
       counts.set(kind.id, index + 1);
-      return { window: w + 1, kind, index, cause: cause.cause, reliability, fixed, shape, n, agentId, fingerprint: `${kind.id}-${w + 1}-${agentId}` };
+      return {
+        window: w + 1,
+        kind,
+        index,
+        cause: cause.cause,
+        reliability,
+        fixed,
+        shape,
+        n,
+        agentId,
+        fingerprint: `${kind.id}-${w + 1}-${agentId}`,
+      };
     }),
   );
 }
@@ -180,11 +252,26 @@ function plan(seed: number, windows: number, patchWindow: number): Fault[][] {
 /** The Alertmanager webhook (version 4) for one fault's alert. */
 function alertPayload(f: Fault, status: 'firing' | 'resolved') {
   const alert = {
-    status, labels: { alertname: f.kind.alertname, service: f.agentId, capability: f.kind.capability, severity: 'critical' },
-    annotations: { summary: f.kind.summary(f.n) }, startsAt: new Date().toISOString(), endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
-    generatorURL: 'http://prometheus:9090/graph', fingerprint: f.fingerprint,
+    status,
+    labels: { alertname: f.kind.alertname, service: f.agentId, capability: f.kind.capability, severity: 'critical' },
+    annotations: { summary: f.kind.summary(f.n) },
+    startsAt: new Date().toISOString(),
+    endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus:9090/graph',
+    fingerprint: f.fingerprint,
   };
-  return { version: '4', groupKey: `{}:{alertname="${f.kind.alertname}"}`, truncatedAlerts: 0, status, receiver: 'pillar-loop', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093', alerts: [alert] };
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="${f.kind.alertname}"}`,
+    truncatedAlerts: 0,
+    status,
+    receiver: 'pillar-loop',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    alerts: [alert],
+  };
 }
 
 export async function runSelfHealing(o: SelfHealingOptions): Promise<SelfHealingResult> {
@@ -198,7 +285,11 @@ export async function runSelfHealing(o: SelfHealingOptions): Promise<SelfHealing
 
   // The truth lives only here: in the actuator's answers and in what monitoring sends.
   const receiver = await startOpsReceiver(async (call: OpsCall) => {
-    const f = await until(async () => byIncident.get(call.incident?.id ?? '') ?? null, `the fault of incident ${call.incident?.id}`, 5000);
+    const f = await until(
+      async () => byIncident.get(call.incident?.id ?? '') ?? null,
+      `the fault of incident ${call.incident?.id}`,
+      5000,
+    );
     const first = !firstCallOfRun.has(call.runId);
     firstCallOfRun.add(call.runId);
     if (call.kind === 'check') {
@@ -206,17 +297,23 @@ export async function runSelfHealing(o: SelfHealingOptions): Promise<SelfHealing
       if (!monitored.has(call.runId)) {
         monitored.add(call.runId);
         pendingMonitoring.push(
-          new Promise((r) => setTimeout(r, 20)).then(() => api.call('POST', '/intake/alertmanager', alertPayload(f, f.fixed ? 'resolved' : 'firing'))).then(() => monitoring[f.fixed ? 'resolved' : 'refired']++),
+          new Promise((r) => setTimeout(r, 20))
+            .then(() => api.call('POST', '/intake/alertmanager', alertPayload(f, f.fixed ? 'resolved' : 'firing')))
+            .then(() => monitoring[f.fixed ? 'resolved' : 'refired']++),
         );
       }
       return { status: 200, body: checkBody(f.fixed || f.shape === 'silent') };
     }
     // Only the run's first call fails, so a failed run's rollback steps succeed.
-    if (!f.fixed && f.shape === 'step' && first) return { status: 200, body: { status: 'failed', error: `${call.params.action} did not help` } };
+    if (!f.fixed && f.shape === 'step' && first)
+      return { status: 200, body: { status: 'failed', error: `${call.params.action} did not help` } };
     return { status: 200, body: { ok: true } };
   });
   try {
-    const { secret } = await api.call<{ secret: string }>('PUT', '/actuators/ops', { url: `${receiver.url}/ops`, timeoutMs: 2000 });
+    const { secret } = await api.call<{ secret: string }>('PUT', '/actuators/ops', {
+      url: `${receiver.url}/ops`,
+      timeoutMs: 2000,
+    });
     receiver.setSecret(secret);
     const forgedRefused = await refusesForgedCalls(receiver.url);
     const rejectedBefore = receiver.counts.rejected;
@@ -226,17 +323,32 @@ export async function runSelfHealing(o: SelfHealingOptions): Promise<SelfHealing
     for (const window of planned) {
       const incidentIds: string[] = [];
       for (const f of window) {
-        const answer = await api.call<{ alerts: Array<{ incidentId: string; outcome: string }> }>('POST', '/intake/alertmanager', alertPayload(f, 'firing'));
+        const answer = await api.call<{ alerts: Array<{ incidentId: string; outcome: string }> }>(
+          'POST',
+          '/intake/alertmanager',
+          alertPayload(f, 'firing'),
+        );
         const incidentId = answer.alerts[0]!.incidentId;
         byIncident.set(incidentId, f);
         incidentIds.push(incidentId);
       }
-      const recoveries = await Promise.all(incidentIds.map((id) => until(async () => (await api.call<{ items: Recovery[] }>('GET', `/recoveries?incidentId=${id}`)).items[0] ?? null, `a recovery for ${id}`)));
+      const recoveries = await Promise.all(
+        incidentIds.map((id) =>
+          until(
+            async () => (await api.call<{ items: Recovery[] }>('GET', `/recoveries?incidentId=${id}`)).items[0] ?? null,
+            `a recovery for ${id}`,
+          ),
+        ),
+      );
       for (const [i, r] of recoveries.entries()) {
         const kind = window[i]!.kind;
-        if (patternOf.get(kind.id) !== r.patternId) throw new Error(`simulation: incident ${r.incidentId} of ${kind.id} matched pattern ${r.patternId}, not ${patternOf.get(kind.id)}`);
+        if (patternOf.get(kind.id) !== r.patternId)
+          throw new Error(
+            `simulation: incident ${r.incidentId} of ${kind.id} matched pattern ${r.patternId}, not ${patternOf.get(kind.id)}`,
+          );
         // A reviewer approves what waits (their runs teach the fix's confidence too).
-        if (r.status === 'pending_review') await api.call('POST', `/recoveries/${r.id}/approve`, { note: 'simulation reviewer' });
+        if (r.status === 'pending_review')
+          await api.call('POST', `/recoveries/${r.id}/approve`, { note: 'simulation reviewer' });
       }
       // Lock-step: the window's runs are done before the next window, so each suggestion sees every earlier verdict.
       await Promise.all(incidentIds.map((id) => until(() => settle(api, id), `the run of incident ${id}`)));
@@ -244,12 +356,16 @@ export async function runSelfHealing(o: SelfHealingOptions): Promise<SelfHealing
       // An operator resolves what the runs did not fix (by hand, at the end of the window).
       for (const id of incidentIds) {
         const incident = await api.call<Incident>('GET', `/incidents/${id}`);
-        if (incident.status !== 'resolved') await api.call('POST', `/incidents/${id}/resolve`, { note: 'simulation operator' });
+        if (incident.status !== 'resolved')
+          await api.call('POST', `/incidents/${id}/resolve`, { note: 'simulation operator' });
       }
       o.onWindow?.(window[0]!.window);
     }
     return await collect(api, o, patchWindow, byIncident, patternOf, monitoring, {
-      verified: receiver.counts.verified, rejected: receiver.counts.rejected - rejectedBefore, repeats: receiver.counts.repeats, forgedRefused,
+      verified: receiver.counts.verified,
+      rejected: receiver.counts.rejected - rejectedBefore,
+      repeats: receiver.counts.repeats,
+      forgedRefused,
     });
   } finally {
     await receiver.close();
@@ -264,10 +380,34 @@ export async function runSelfHealing(o: SelfHealingOptions): Promise<SelfHealing
 async function foundPatterns(api: Api): Promise<Map<string, string>> {
   const patternOf = new Map<string, string>();
   for (const kind of FAULT_KINDS) {
-    const founding: Fault = { window: 0, kind, index: -1, cause: 'founding', reliability: 1, fixed: true, shape: 'step', n: 424242, agentId: 'agent-h0', fingerprint: `${kind.id}-founding` };
-    const incidentId = (await api.call<{ alerts: Array<{ incidentId: string }> }>('POST', '/intake/alertmanager', alertPayload(founding, 'firing'))).alerts[0]!.incidentId;
-    const recovery = await until(async () => (await api.call<{ items: Recovery[] }>('GET', `/recoveries?incidentId=${incidentId}`)).items[0] ?? null, `a recovery for ${incidentId}`);
-    const recoveryTemplate = 'template' in kind.fix ? { playbookId: kind.playbookId, confidence: kind.fix.template.confidence, params: kind.params } : null;
+    const founding: Fault = {
+      window: 0,
+      kind,
+      index: -1,
+      cause: 'founding',
+      reliability: 1,
+      fixed: true,
+      shape: 'step',
+      n: 424242,
+      agentId: 'agent-h0',
+      fingerprint: `${kind.id}-founding`,
+    };
+    const incidentId = (
+      await api.call<{ alerts: Array<{ incidentId: string }> }>(
+        'POST',
+        '/intake/alertmanager',
+        alertPayload(founding, 'firing'),
+      )
+    ).alerts[0]!.incidentId;
+    const recovery = await until(
+      async () =>
+        (await api.call<{ items: Recovery[] }>('GET', `/recoveries?incidentId=${incidentId}`)).items[0] ?? null,
+      `a recovery for ${incidentId}`,
+    );
+    const recoveryTemplate =
+      'template' in kind.fix
+        ? { playbookId: kind.playbookId, confidence: kind.fix.template.confidence, params: kind.params }
+        : null;
     await api.call('PATCH', `/catalog/patterns/${recovery.patternId}`, { recoveryTemplate, autoApplyRecovery: true });
     await api.call('POST', `/incidents/${incidentId}/resolve`, { note: 'founding incident of the simulation' });
     patternOf.set(kind.id, recovery.patternId);
@@ -281,7 +421,11 @@ async function settle(api: Api, incidentId: string): Promise<Run | null> {
   if (!run) return null;
   if (run.phase === 'done') return run;
   const waiting = run.phase === 'rollback' ? run.steps.find((s) => s.status === 'awaiting_operator') : undefined;
-  if (waiting) await api.call('POST', `/runs/${run.id}/steps/${waiting.id}/complete`, { outcome: 'succeeded', note: 'simulation operator: checked by hand' });
+  if (waiting)
+    await api.call('POST', `/runs/${run.id}/steps/${waiting.id}/complete`, {
+      outcome: 'succeeded',
+      note: 'simulation operator: checked by hand',
+    });
   return null;
 }
 
@@ -291,8 +435,14 @@ async function refusesForgedCalls(url: string): Promise<boolean> {
   const ts = Math.floor(Date.now() / 1000);
   const unsigned = await fetch(`${url}/ops`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
   const wrong = await fetch(`${url}/ops`, {
-    method: 'POST', body,
-    headers: { 'Content-Type': 'application/json', 'webhook-id': 'forged', 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(generateWebhookSecret(), 'forged', ts, body) },
+    method: 'POST',
+    body,
+    headers: {
+      'Content-Type': 'application/json',
+      'webhook-id': 'forged',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signWebhook(generateWebhookSecret(), 'forged', ts, body),
+    },
   });
   return unsigned.status === 401 && wrong.status === 401;
 }
@@ -301,7 +451,10 @@ async function listAll<T>(api: Api, path: string): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: T[]; nextCursor: string | null } = await api.call('GET', `${path}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const page: { items: T[]; nextCursor: string | null } = await api.call(
+      'GET',
+      `${path}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     items.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
@@ -311,7 +464,13 @@ async function listAll<T>(api: Api, path: string): Promise<T[]> {
 const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
 
 async function collect(
-  api: Api, o: SelfHealingOptions, patchWindow: number, faults: Map<string, Fault>, patternOf: Map<string, string>, monitoring: SelfHealingResult['monitoring'], receiver: SelfHealingResult['receiver'],
+  api: Api,
+  o: SelfHealingOptions,
+  patchWindow: number,
+  faults: Map<string, Fault>,
+  patternOf: Map<string, string>,
+  monitoring: SelfHealingResult['monitoring'],
+  receiver: SelfHealingResult['receiver'],
 ): Promise<SelfHealingResult> {
   const kinds: KindResult[] = [];
   const runs: Array<Run & { fault: Fault }> = [];
@@ -325,7 +484,13 @@ async function collect(
       const fault = faults.get(r.incidentId);
       if (!fault) continue; // the founding incident
       const decision = r.decidedBy === 'auto-apply' ? 'auto' : 'review';
-      timeline.push({ window: fault.window, confidence: r.confidence, lowerBound: r.decision?.evidence?.lowerBound ?? null, decision, fixed: fault.fixed });
+      timeline.push({
+        window: fault.window,
+        confidence: r.confidence,
+        lowerBound: r.decision?.evidence?.lowerBound ?? null,
+        decision,
+        fixed: fault.fixed,
+      });
       if (fault.reliability >= 0.9) {
         good.of++;
         if (decision === 'review') good.held++;
@@ -335,19 +500,35 @@ async function collect(
       incidents.push(await api.call<Incident>('GET', `/incidents/${r.incidentId}`));
     }
     timeline.sort((a, b) => a.window - b.window);
-    const reliability = (patched: boolean) => Math.round(kind.causes.reduce((sum, c) => sum + c.share * (patched ? c.fixesAfterPatch ?? c.fixes : c.fixes), 0) * 100) / 100;
+    const reliability = (patched: boolean) =>
+      Math.round(
+        kind.causes.reduce((sum, c) => sum + c.share * (patched ? (c.fixesAfterPatch ?? c.fixes) : c.fixes), 0) * 100,
+      ) / 100;
     kinds.push({
-      id: kind.id, playbookId: kind.playbookId, reliability: reliability(false) === reliability(true) ? `${reliability(false)}` : `${reliability(false)} → ${reliability(true)}`,
-      patternId, timeline, autoApplied: timeline.filter((t) => t.decision === 'auto').length, heldForReview: timeline.filter((t) => t.decision === 'review').length,
+      id: kind.id,
+      playbookId: kind.playbookId,
+      reliability:
+        reliability(false) === reliability(true)
+          ? `${reliability(false)}`
+          : `${reliability(false)} → ${reliability(true)}`,
+      patternId,
+      timeline,
+      autoApplied: timeline.filter((t) => t.decision === 'auto').length,
+      heldForReview: timeline.filter((t) => t.decision === 'review').length,
       autoAt: timeline.flatMap((t, i) => (t.decision === 'auto' ? [i + 1] : [])),
     });
   }
   const auto = runs.filter((r) => r.automatic && r.verdict);
   const succeeded = runs.filter((r) => r.verdict === 'succeeded');
-  const resolvedBy = (i: Incident) => (i.resolvedBy?.startsWith('run ') ? 'run' : i.resolvedBy === 'monitoring' ? 'monitoring' : 'operator');
-  const mttr = (xs: Incident[]) => summary(xs.filter((i) => i.resolvedAt).map((i) => Date.parse(i.resolvedAt!) - Date.parse(i.occurredAt)));
+  const resolvedBy = (i: Incident) =>
+    i.resolvedBy?.startsWith('run ') ? 'run' : i.resolvedBy === 'monitoring' ? 'monitoring' : 'operator';
+  const mttr = (xs: Incident[]) =>
+    summary(xs.filter((i) => i.resolvedAt).map((i) => Date.parse(i.resolvedAt!) - Date.parse(i.occurredAt)));
   const result: SelfHealingResult = {
-    seed: o.seed, windows: o.windows, patchWindow, kinds,
+    seed: o.seed,
+    windows: o.windows,
+    patchWindow,
+    kinds,
     autoApplySuccessRate: ratio(auto.filter((r) => r.verdict === 'succeeded').length, auto.length),
     autoApplyTrueSuccessRate: ratio(auto.filter((r) => r.fault.fixed).length, auto.length),
     autoRuns: { succeeded: auto.filter((r) => r.verdict === 'succeeded').length, withVerdict: auto.length },
@@ -355,12 +536,19 @@ async function collect(
     verified: { succeeded: succeeded.length, reallyFixed: succeeded.filter((r) => r.fault.fixed).length },
     failedButFixed: runs.filter((r) => r.verdict === 'failed' && r.fault.fixed).length,
     missedFixes: good,
-    mttrMs: { byRuns: mttr(incidents.filter((i) => resolvedBy(i) !== 'operator')), byOperator: mttr(incidents.filter((i) => resolvedBy(i) === 'operator')) },
-    incidents: {
-      total: incidents.length, resolvedByRun: incidents.filter((i) => resolvedBy(i) === 'run').length,
-      resolvedByMonitoring: incidents.filter((i) => resolvedBy(i) === 'monitoring').length, resolvedByOperator: incidents.filter((i) => resolvedBy(i) === 'operator').length,
+    mttrMs: {
+      byRuns: mttr(incidents.filter((i) => resolvedBy(i) !== 'operator')),
+      byOperator: mttr(incidents.filter((i) => resolvedBy(i) === 'operator')),
     },
-    monitoring, receiver, targets: [],
+    incidents: {
+      total: incidents.length,
+      resolvedByRun: incidents.filter((i) => resolvedBy(i) === 'run').length,
+      resolvedByMonitoring: incidents.filter((i) => resolvedBy(i) === 'monitoring').length,
+      resolvedByOperator: incidents.filter((i) => resolvedBy(i) === 'operator').length,
+    },
+    monitoring,
+    receiver,
+    targets: [],
   };
   result.targets = judge(result, patchWindow);
   return result;
@@ -374,22 +562,45 @@ function judge(r: SelfHealingResult, patchWindow: number): SelfHealingResult['ta
   const kind = (id: string) => r.kinds.find((k) => k.id === id)!;
   const afterWarmUp = (k: KindResult) => k.timeline.slice(WARM_UP);
   const reliable = ['oom', 'rate-limit', 'gateway-timeout'].map(kind);
-  const reliableAuto = reliable.reduce((a, k) => a + afterWarmUp(k).filter((t) => t.decision === 'auto').length, 0) / reliable.reduce((a, k) => a + afterWarmUp(k).length, 0);
+  const reliableAuto =
+    reliable.reduce((a, k) => a + afterWarmUp(k).filter((t) => t.decision === 'auto').length, 0) /
+    reliable.reduce((a, k) => a + afterWarmUp(k).length, 0);
   const flaky = kind('timeout');
   const improving = kind('db-driver').timeline.filter((t) => t.window >= patchWindow);
   const back = improving.findIndex((t) => t.decision === 'auto');
   const pct = (x: number | null) => (x === null ? '—' : x.toFixed(3));
   return [
-    { target: 'auto-apply success ≥ 0.93', value: pct(r.autoApplySuccessRate), met: (r.autoApplySuccessRate ?? 0) >= 0.93 },
+    {
+      target: 'auto-apply success ≥ 0.93',
+      value: pct(r.autoApplySuccessRate),
+      met: (r.autoApplySuccessRate ?? 0) >= 0.93,
+    },
     { target: 'verified precision ≥ 0.98', value: pct(r.verifiedPrecision), met: (r.verifiedPrecision ?? 0) >= 0.98 },
-    { target: `0.98 fixes auto-applied on ≥ 90 % of their faults after the first ${WARM_UP}`, value: pct(reliableAuto), met: reliableAuto >= 0.9 },
-    { target: `0.6 fix auto-applied on no more than its first ${FEW} faults`, value: `at faults ${flaky.autoAt.join(', ') || 'none'}`, met: flaky.autoAt.every((i) => i <= FEW) },
-    { target: 'improving fix back to auto-apply within 10 faults of the patch', value: back === -1 ? 'never' : `at fault ${back + 1} after the patch`, met: back !== -1 && back + 1 <= 10 },
+    {
+      target: `0.98 fixes auto-applied on ≥ 90 % of their faults after the first ${WARM_UP}`,
+      value: pct(reliableAuto),
+      met: reliableAuto >= 0.9,
+    },
+    {
+      target: `0.6 fix auto-applied on no more than its first ${FEW} faults`,
+      value: `at faults ${flaky.autoAt.join(', ') || 'none'}`,
+      met: flaky.autoAt.every((i) => i <= FEW),
+    },
+    {
+      target: 'improving fix back to auto-apply within 10 faults of the patch',
+      value: back === -1 ? 'never' : `at fault ${back + 1} after the patch`,
+      met: back !== -1 && back + 1 <= 10,
+    },
   ];
 }
 
 function summary(xs: number[]): Mttr {
   if (xs.length === 0) return { count: 0, avg: null, p50: null, max: null };
   const s = [...xs].sort((a, b) => a - b);
-  return { count: s.length, avg: Math.round(s.reduce((a, b) => a + b, 0) / s.length), p50: s[Math.floor((s.length - 1) / 2)]!, max: s[s.length - 1]! };
+  return {
+    count: s.length,
+    avg: Math.round(s.reduce((a, b) => a + b, 0) / s.length),
+    p50: s[Math.floor((s.length - 1) / 2)]!,
+    max: s[s.length - 1]!,
+  };
 }

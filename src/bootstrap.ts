@@ -2,21 +2,21 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
+import { openApiDocument } from './openapi/openapi-document.js';
+import { ApiKeyGuard } from './platform/auth/api-key.guard.js';
 import type { AppConfig } from './platform/config/config.js';
+import { serveConsole } from './platform/console/serve-console.js';
 import { secretBoxOf } from './platform/crypto/secret-box.js';
 import { runMigrations } from './platform/database/migrate.js';
 import { resolveDatabase, type ResolvedDatabase } from './platform/database/resolve-database.js';
-import { ApiKeyGuard } from './platform/auth/api-key.guard.js';
 import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
 import { inputGuard } from './platform/http/input-guard.js';
 import { validationPipe } from './platform/http/validation.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
-import { serveConsole } from './platform/console/serve-console.js';
-import { openApiDocument } from './openapi/openapi-document.js';
 
 export interface RunningApp {
   app: INestApplication;
@@ -38,7 +38,10 @@ export async function startApp(
   try {
     const applied = await runMigrations(database.url, { secretBox: () => secretBoxOf(config) });
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, database.url, extraModules), { bufferLogs: true, bodyParser: false });
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot(config, database.url, extraModules),
+      { bufferLogs: true, bodyParser: false },
+    );
     app.useLogger(app.get(Logger));
     // The client address (auth throttling, logs) is the socket's unless TRUST_PROXY names the proxies in front.
     app.set('trust proxy', config.trustProxy);

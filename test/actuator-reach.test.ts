@@ -9,8 +9,8 @@ import request from 'supertest';
 import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import { generateWebhookSecret } from '../src/self-healing/actuators/webhook-signature.js';
 import { openSse } from './support/sse.js';
-import { createTestDatabase } from './support/test-database.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
 /**

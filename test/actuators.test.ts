@@ -3,8 +3,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CallActuator, type ActuatorCallResult } from '../src/self-healing/actuators/call-actuator/call-actuator.command.js';
 import { MAX_ANSWER_BYTES } from '../src/self-healing/actuators/call-actuator/actuator-answer.js';
+import { CallActuator, type ActuatorCallResult } from '../src/self-healing/actuators/call-actuator/call-actuator.command.js';
 import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 

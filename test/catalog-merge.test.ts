@@ -74,8 +74,15 @@ describe('pattern merges keep the older id and move what hangs on the others', (
 
     expect(await app.sql(`SELECT DISTINCT source_pattern_id FROM recovery_candidates WHERE tenant_id = 'merge'`)).toEqual([{ source_pattern_id: p1 }]);
     // The oldest of the others' policies moves to the survivor; the other stays with its (resolvable) pattern.
-    expect(await app.sql(`SELECT id, source_pattern_id FROM policy_rules WHERE tenant_id = 'merge' ORDER BY source_pattern_id`)).toEqual(
-      [{ id: p2Policy!.id, source_pattern_id: p1 }, { id: p3Policy!.id, source_pattern_id: p3 }].sort((a, b) => a.source_pattern_id!.localeCompare(b.source_pattern_id!)),
+    expect(
+      await app.sql(
+        `SELECT id, source_pattern_id FROM policy_rules WHERE tenant_id = 'merge' ORDER BY source_pattern_id`,
+      ),
+    ).toEqual(
+      [
+        { id: p2Policy!.id, source_pattern_id: p1 },
+        { id: p3Policy!.id, source_pattern_id: p3 },
+      ].sort((a, b) => a.source_pattern_id!.localeCompare(b.source_pattern_id!)),
     );
 
     // Later users join the merged pattern directly.

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { BrowserContext, Page } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from './support/browser.js';
+import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** axe-core's browser build, injected into each page. */
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -55,14 +55,22 @@ describe('console in Chromium', () => {
       const [cookie] = await context.cookies();
       expect(cookie).toMatchObject({ name: 'pl_session', httpOnly: true, sameSite: 'Strict', secure: false });
       expect(cookie.value).not.toContain(ADMIN_KEY);
-      const stored = await page.evaluate(() => { const w = globalThis as any; return JSON.stringify({ ...w.localStorage }) + JSON.stringify({ ...w.sessionStorage }) + w.document.cookie + w.location.href; });
+      const stored = await page.evaluate(() => {
+        const w = globalThis as any;
+        return (
+          JSON.stringify({ ...w.localStorage }) +
+          JSON.stringify({ ...w.sessionStorage }) +
+          w.document.cookie +
+          w.location.href
+        );
+      });
       expect(stored).not.toContain(ADMIN_KEY);
       expect(await page.evaluate(() => (globalThis as any).document.cookie)).toBe(''); // HttpOnly: scripts cannot read it
     });
   });
 
   it('shows a new incident live in the list and its loop reaching 5/5 on its page without a reload', async () => {
-    await signedIn(ADMIN_KEY, async (page, context) => {
+    await signedIn(ADMIN_KEY, async (page) => {
       await page.getByRole('link', { name: 'Incidents' }).click();
       await page.getByRole('heading', { name: 'Incidents' }).waitFor();
       await page.evaluate(() => ((globalThis as any).__samePage = true));
@@ -114,7 +122,7 @@ describe('console in Chromium', () => {
       const res = await app.http.get('/recoveries').query({ status: 'pending_review', incidentId: id }).set(bearer(ADMIN_KEY));
       return res.body.items?.[0];
     }, 'a pending recovery');
-    await signedIn(ADMIN_KEY, async (page, context) => {
+    await signedIn(ADMIN_KEY, async (page) => {
       await page.getByRole('link', { name: 'Review' }).click();
       const item = page.locator(`[data-recovery="${recovery.id}"]`);
       await item.getByLabel('Reason').fill('checked the schema diff');
@@ -138,7 +146,7 @@ describe('console in Chromium', () => {
 
   it('an admin turns bridge_2 off in the admin page: a new incident shows held, then on, and it completes live', async () => {
     try {
-      await signedIn(ADMIN_KEY, async (page, context) => {
+      await signedIn(ADMIN_KEY, async (page) => {
         await page.getByRole('link', { name: 'Admin' }).click();
         const row = page.locator('tr[data-flag="bridge_2"]');
         await row.getByRole('button', { name: 'Turn off bridge_2 for this tenant' }).click();
@@ -163,7 +171,7 @@ describe('console in Chromium', () => {
 
   it('a viewer sees no admin page and the API refuses the admin calls made with their cookie', async () => {
     const viewer = await app.keyFor('default', 'viewer');
-    await signedIn(viewer, async (page, context) => {
+    await signedIn(viewer, async (page) => {
       expect(await page.getByRole('navigation', { name: 'main' }).getByRole('link').allTextContents()).not.toContain('Admin');
       await page.goto(`${app.url}/console/admin`);
       await page.getByRole('heading', { name: 'Not found' }).waitFor();
@@ -263,7 +271,10 @@ describe('console in Chromium', () => {
       expect(await page.locator(`[data-testid="review-item"][data-incident="${resolved}"]`).count()).toBe(0);
       const group = page.locator('[data-testid="review-group"]', { has: item });
       const pending = (await app.http.get('/recoveries').query({ status: 'pending_review', limit: 200 }).set(bearer(ADMIN_KEY))).body.items;
-      const samePattern = pending.filter((r: { patternId: string; playbookId: string }) => r.patternId === pending.find((x: { incidentId: string }) => x.incidentId === waiting).patternId);
+      const samePattern = pending.filter(
+        (r: { patternId: string; playbookId: string }) =>
+          r.patternId === pending.find((x: { incidentId: string }) => x.incidentId === waiting).patternId,
+      );
       expect(await group.getByTestId('review-item').count()).toBe(samePattern.length);
       expect(await group.getByRole('heading').textContent()).toMatch(new RegExp(`${samePattern.length} incidents? waits?`));
       // The resolved incident's page: nothing left to acknowledge.
@@ -373,7 +384,16 @@ describe('console in Chromium', () => {
   async function axeSerious(page: Page): Promise<string[]> {
     await page.addScriptTag({ content: AXE_SOURCE });
     const results = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+      const axe = (
+        globalThis as unknown as {
+          axe: {
+            run: (
+              ctx: unknown,
+              opts: unknown,
+            ) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
+          };
+        }
+      ).axe;
       return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
     });
     return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);

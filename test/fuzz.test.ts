@@ -77,7 +77,14 @@ const enc = (s: string) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\u0
 describe('fuzz: no input answers 5xx', () => {
   let app: TestApp;
   let keys: Record<'admin' | 'operator' | 'viewer', string>;
-  const ids: { incident: string[]; pattern: string[]; recovery: string[]; policy: string[]; workOrder: string[]; run: string[] } = { incident: [], pattern: [], recovery: [], policy: [], workOrder: [], run: [] };
+  const ids: {
+    incident: string[];
+    pattern: string[];
+    recovery: string[];
+    policy: string[];
+    workOrder: string[];
+    run: string[];
+  } = { incident: [], pattern: [], recovery: [], policy: [], workOrder: [], run: [] };
 
   beforeAll(async () => {
     app = await startTestApp({ AUTH_FAILURE_LIMIT: '1000000', OUTBOX_BACKLOG_LIMIT: '0' });

@@ -57,7 +57,7 @@ describe('governance API: policies and CARE routing', () => {
   const execute = <R>(command: { tenantId: string } & object): Promise<R> =>
     app.app.get(TransactionHost).run(() => app.app.get(CommandBus).execute(command as never) as Promise<R>);
   const apply = (tenantId: string, policyId: string, agents: string[], capabilities: string[] = []) =>
-    execute<{ adjustmentCount: number; affectedAgents: string[] }>(new ApplyRoutingAdjustments(tenantId, policyId, agents, capabilities));
+    execute<{ adjustmentCount: number; affectedAgents: string[] }>(new ApplyRoutingAdjustments({ tenantId, policyId, agents, capabilities }));
   const createPolicy = async (key: string, over: Record<string, unknown> = {}): Promise<PolicyBody> =>
     (await app.http.post('/policies').set(bearer(key)).send(manual(over)).expect(201)).body;
   const adjustments = async (key: string, query: Record<string, string>): Promise<AdjustmentBody[]> =>
@@ -328,7 +328,7 @@ describe('governance API: policies and CARE routing', () => {
   describe('generated policies (bridge 3)', () => {
     const upsert = (input: PolicyGenerationInput) =>
       execute<{ policyId: string; isNew: boolean; status: string; action: string; category: string; scope: string; confidence: number }>(
-        new UpsertGeneratedPolicy('acme', input),
+        new UpsertGeneratedPolicy({ tenantId: 'acme', input }),
       );
 
     it('keeps one policy per pattern: a later incident updates it', async () => {
@@ -372,7 +372,7 @@ describe('governance API: policies and CARE routing', () => {
     it('keeps tenants apart: the same pattern id in another tenant is another policy', async () => {
       const patternId = randomUUID();
       const mine = await upsert(generation(patternId));
-      const theirs = await execute<{ policyId: string; isNew: boolean }>(new UpsertGeneratedPolicy('globex', generation(patternId)));
+      const theirs = await execute<{ policyId: string; isNew: boolean }>(new UpsertGeneratedPolicy({ tenantId: 'globex', input: generation(patternId) }));
       expect(theirs.isNew).toBe(true);
       expect(theirs.policyId).not.toBe(mine.policyId);
       await app.http.get(`/policies/${theirs.policyId}`).set(bearer(acmeViewer)).expect(404);

@@ -6,7 +6,13 @@ import { GuardrailsRepository } from '../src/self-healing/runs/guardrails/guardr
 import { GuardrailsService, type GuardrailCheck } from '../src/self-healing/runs/guardrails/guardrails.service.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
-const DEFAULTS = { maintenanceWindows: [], maxAutomaticRunsPerHour: null, oneActiveRunPerAgentCapability: false, cooldownMs: 0, dailyAutomaticRunBudgetMs: null };
+const DEFAULTS = {
+  maintenanceWindows: [],
+  maxAutomaticRunsPerHour: null,
+  oneActiveRunPerAgentCapability: false,
+  cooldownMs: 0,
+  dailyAutomaticRunBudgetMs: null,
+};
 /** A Monday, 13:00 in Berlin. */
 const NOW = new Date('2026-01-05T12:00:00.000Z');
 const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000);
@@ -279,7 +285,14 @@ describe('guardrails for automatic runs', () => {
         dailyAutomaticRunBudgetMs: 60_000,
       };
       const seen: Array<string | null> = [];
-      for (const relax of [{}, { maintenanceWindows: [] }, { maxAutomaticRunsPerHour: null }, { oneActiveRunPerAgentCapability: false }, { cooldownMs: 0 }, { dailyAutomaticRunBudgetMs: null }]) {
+      for (const relax of [
+        {},
+        { maintenanceWindows: [] },
+        { maxAutomaticRunsPerHour: null },
+        { oneActiveRunPerAgentCapability: false },
+        { cooldownMs: 0 },
+        { dailyAutomaticRunBudgetMs: null },
+      ]) {
         Object.assign(all, relax);
         await configure(tenantId, all);
         seen.push((await check({ tenantId }))?.guardrail ?? null);

@@ -12,10 +12,21 @@ describe('POST /intake/alertmanager', () => {
   let seq = 0;
   /** When the alerts started: an hour ago (an incident's occurredAt must be recent, DESIGN §8). */
   const startsAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000).toISOString();
-  const alert = (over: { status?: string; labels?: Record<string, string>; annotations?: Record<string, string>; fingerprint?: string; endsAt?: string } = {}) => ({
+  const alert = (
+    over: {
+      status?: string;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+      fingerprint?: string;
+      endsAt?: string;
+    } = {},
+  ) => ({
     status: over.status ?? 'firing',
     labels: over.labels ?? { alertname: 'HighLatency', service: 'checkout', capability: 'pay', severity: 'critical' },
-    annotations: over.annotations ?? { summary: 'p99 latency over 2 s', description: 'checkout p99 is 2.4 s for 10 minutes' },
+    annotations: over.annotations ?? {
+      summary: 'p99 latency over 2 s',
+      description: 'checkout p99 is 2.4 s for 10 minutes',
+    },
     startsAt,
     endsAt: over.endsAt ?? '0001-01-01T00:00:00Z',
     generatorURL: 'http://prometheus:9090/graph?g0.expr=x',

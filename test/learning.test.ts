@@ -18,27 +18,57 @@ describe('learning: what runs and reviews teach about a fix', () => {
   let seq = 0;
 
   const get = async (path: string, k = key) => (await app.http.get(path).set(auth(k)).expect(200)).body;
-  const recoveryOf = (incidentId: string, k = key) => eventually(async () => (await get(`/recoveries?incidentId=${incidentId}`, k)).items[0], `a recovery for ${incidentId}`);
-  const report = async (body: object, k = key) => (await app.http.post('/incidents').set(auth(k)).send(body).expect(201)).body.id as string;
+  const recoveryOf = (incidentId: string, k = key) =>
+    eventually(
+      async () => (await get(`/recoveries?incidentId=${incidentId}`, k)).items[0],
+      `a recovery for ${incidentId}`,
+    );
+  const report = async (body: object, k = key) =>
+    (await app.http.post('/incidents').set(auth(k)).send(body).expect(201)).body.id as string;
   const oom = (agentId: string, k = key) =>
-    report({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-7 OOMKilled: container exceeded memory limit 2048Mi', agentId, capability: 'ingest' }, k);
+    report(
+      {
+        errorType: 'OutOfMemoryError',
+        message: 'Worker pod ingest-7 OOMKilled: container exceeded memory limit 2048Mi',
+        agentId,
+        capability: 'ingest',
+      },
+      k,
+    );
   const timeout = (agentId: string) =>
-    report({ errorType: 'TimeoutError', message: 'upstream deadline exceeded: request to label-store timed out after 3000 ms', agentId, capability: 'classify' });
+    report({
+      errorType: 'TimeoutError',
+      message: 'upstream deadline exceeded: request to label-store timed out after 3000 ms',
+      agentId,
+      capability: 'classify',
+    });
   /** The recovery of a new incident, once its run (if it has one) has a verdict and has finished. */
   async function decided(incidentId: string) {
     const recovery = await recoveryOf(incidentId);
     if (recovery.status === 'applied') {
-      await eventually(async () => (await get(`/runs?incidentId=${incidentId}`)).items.find((r: { phase: string }) => r.phase === 'done'), `the run of ${incidentId}`);
+      await eventually(
+        async () =>
+          (await get(`/runs?incidentId=${incidentId}`)).items.find((r: { phase: string }) => r.phase === 'done'),
+        `the run of ${incidentId}`,
+      );
     }
     return recovery;
   }
   const approveAndSettle = async (recoveryId: string, incidentId: string) => {
     await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(key)).send({ note: 'looks right' }).expect(200);
-    return eventually(async () => (await get(`/runs?incidentId=${incidentId}`)).items.find((r: { phase: string }) => r.phase === 'done'), `the approved run of ${incidentId}`);
+    return eventually(
+      async () =>
+        (await get(`/runs?incidentId=${incidentId}`)).items.find((r: { phase: string }) => r.phase === 'done'),
+      `the approved run of ${incidentId}`,
+    );
   };
   const automaticTemplate = async (incidentId: string, recoveryTemplate: object | null) => {
     const { patternId } = await recoveryOf(incidentId);
-    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(key)).send({ recoveryTemplate, autoApplyRecovery: true }).expect(200);
+    await app.http
+      .patch(`/catalog/patterns/${patternId}`)
+      .set(auth(key))
+      .send({ recoveryTemplate, autoApplyRecovery: true })
+      .expect(200);
     return patternId as string;
   };
 
@@ -46,12 +76,26 @@ describe('learning: what runs and reviews teach about a fix', () => {
     receiver = await startWebhookReceiver((c, res) => {
       const action = c.json?.params?.action as string | undefined;
       const broken = failing.has(c.json?.incident?.agentId);
-      if (broken && (action === 'restart_worker' || action === 'retry_with_backoff')) return res.end('{"status":"failed","error":"did not help"}');
+      if (broken && (action === 'restart_worker' || action === 'retry_with_backoff'))
+        return res.end('{"status":"failed","error":"did not help"}');
       res.end(action?.endsWith('_check') ? '{"healthy":true}' : '{}');
     });
-    app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '100', OUTBOX_POLL_INTERVAL_MS: '100', RUN_RETRY_BASE_MS: '50' });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: '100',
+      OUTBOX_POLL_INTERVAL_MS: '100',
+      RUN_RETRY_BASE_MS: '50',
+    });
     key = await app.keyFor('learning', 'admin');
-    receiver.setSecret((await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201)).body.secret);
+    receiver.setSecret(
+      (
+        await app.http
+          .put('/actuators/ops')
+          .set(auth(key))
+          .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
+          .expect(201)
+      ).body.secret,
+    );
   });
   afterAll(async () => {
     await app.stop();
@@ -59,7 +103,10 @@ describe('learning: what runs and reviews teach about a fix', () => {
   });
 
   it('a template: one failure among ten verified runs still auto-applies, failures in a row stop it within three, and it earns its way back', async () => {
-    const patternId = await automaticTemplate(await oom(`agent-${++seq}`), { playbookId: 'memory_cleanup', confidence: 0.95 });
+    const patternId = await automaticTemplate(await oom(`agent-${++seq}`), {
+      playbookId: 'memory_cleanup',
+      confidence: 0.95,
+    });
     // Ten runs, the last of which fails.
     for (let i = 0; i < 10; i++) {
       const agent = `agent-${++seq}`;
@@ -67,13 +114,21 @@ describe('learning: what runs and reviews teach about a fix', () => {
       expect((await decided(await oom(agent))).status).toBe('applied');
     }
     const runs = (await get(`/runs?patternId=${patternId}&limit=200`)).items;
-    expect(runs.map((r: { status: string }) => r.status).sort()).toEqual([...Array(9).fill('succeeded'), 'rolled_back'].sort());
+    expect(runs.map((r: { status: string }) => r.status).sort()).toEqual(
+      [...Array(9).fill('succeeded'), 'rolled_back'].sort(),
+    );
 
     // One failure among ten verified runs: still auto-applied, and it says why.
     const agent = `agent-${++seq}`;
     failing.add(agent);
     const stillTrusted = await decided(await oom(agent));
-    expect(stillTrusted).toMatchObject({ status: 'applied', decision: { autoApplied: true, reason: expect.stringMatching(/^auto-applied: 9 of the last 10 runs verified; lower bound 0\.\d\d ≥ 0\.60$/) } });
+    expect(stillTrusted).toMatchObject({
+      status: 'applied',
+      decision: {
+        autoApplied: true,
+        reason: expect.stringMatching(/^auto-applied: 9 of the last 10 runs verified; lower bound 0\.\d\d ≥ 0\.60$/),
+      },
+    });
     // It failed again (two in a row); it keeps failing until it is held: at most three failures in a row.
     let straight = 2;
     let held = null;
@@ -85,10 +140,20 @@ describe('learning: what runs and reviews teach about a fix', () => {
       else held = r;
       expect(straight).toBeLessThanOrEqual(3);
     }
-    expect(held).toMatchObject({ status: 'pending_review', decision: { autoApplied: false, reason: expect.stringMatching(/^held: \d+ of the last \d+ runs verified; lower bound 0\.\d\d < 0\.60$/) } });
+    expect(held).toMatchObject({
+      status: 'pending_review',
+      decision: {
+        autoApplied: false,
+        reason: expect.stringMatching(/^held: \d+ of the last \d+ runs verified; lower bound 0\.\d\d < 0\.60$/),
+      },
+    });
     const detail = await get(`/recoveries/${held.id}`);
     expect(detail.decision.evidence).toMatchObject({
-      trusted: false, prior: { mean: 0.95, from: 'template', worthRuns: 5 }, runs: { verified: 9, failed: straight, considered: 9 + straight }, credibility: 0.9, reliabilityFloor: 0.6,
+      trusted: false,
+      prior: { mean: 0.95, from: 'template', worthRuns: 5 },
+      runs: { verified: 9, failed: straight, considered: 9 + straight },
+      credibility: 0.9,
+      reliabilityFloor: 0.6,
     });
     expect(detail.confidence).toBeLessThan(0.8);
     const timeline = JSON.stringify(await get(`/incidents/${held.incidentId}/timeline`));
@@ -107,7 +172,9 @@ describe('learning: what runs and reviews teach about a fix', () => {
         expect(next.decision.reason).toMatch(/^auto-applied: /);
         break;
       }
-      expect(next.decision.reason).toMatch(/^held: .*(lower bound|earns its way back after 7 verified runs in a row \(\d so far\))/);
+      expect(next.decision.reason).toMatch(
+        /^held: .*(lower bound|earns its way back after 7 verified runs in a row \(\d so far\))/,
+      );
       pending = next;
       expect(approvedRuns).toBeLessThan(10);
     }
@@ -132,12 +199,16 @@ describe('learning: what runs and reviews teach about a fix', () => {
     expect(outcomes[3]!.decision.evidence.prior.from).toBe('generator');
   });
 
-  it('before any run, a review is weak evidence: the owner\'s confidence shows, a rejection does not make it 0, an approval not 1', async () => {
+  it("before any run, a review is weak evidence: the owner's confidence shows, a rejection does not make it 0, an approval not 1", async () => {
     // Another tenant, without an actuator: an approved run waits for a person and has no verdict, so only reviews count.
     const other = await app.keyFor('learning-reviews', 'admin');
     const founding = await oom('agent-r0', other);
     const { patternId } = await recoveryOf(founding, other);
-    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(other)).send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 } }).expect(200);
+    await app.http
+      .patch(`/catalog/patterns/${patternId}`)
+      .set(auth(other))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 } })
+      .expect(200);
     const first = await recoveryOf(await oom('agent-r1', other), other);
     expect(first).toMatchObject({ status: 'pending_review', confidence: 0.95 });
     await app.http.post(`/recoveries/${first.id}/reject`).set(auth(other)).send({ note: 'not this one' }).expect(200);
@@ -149,7 +220,9 @@ describe('learning: what runs and reviews teach about a fix', () => {
     expect(afterApproval.confidence).toBeGreaterThan(afterRejection.confidence);
     expect(afterApproval.confidence).toBeLessThan(0.95);
     // Each says why.
-    expect(first.decision.reason).toMatch(/^queued for review: the pattern does not auto-apply its recoveries \(trusted: no verified runs yet; the template's confidence 0\.95 counts as 5 runs/);
+    expect(first.decision.reason).toMatch(
+      /^queued for review: the pattern does not auto-apply its recoveries \(trusted: no verified runs yet; the template's confidence 0\.95 counts as 5 runs/,
+    );
     expect(afterRejection.decision.evidence.reviews).toEqual({ approved: 0, rejected: 1 });
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
-import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { PolicyGenerated } from '../src/integration/events/policy-generated.event.js';
 import { RecoverySuggested } from '../src/integration/events/recovery-suggested.event.js';
 import { stageTiming } from '../src/integration/events/stage-timing.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/index.js';
-import { dataSourceOptions } from '../src/platform/database/data-source-options.js';
 import { SecretBox } from '../src/platform/crypto/secret-box.js';
+import { dataSourceOptions } from '../src/platform/database/data-source-options.js';
 import { revertLastMigration, runMigrations } from '../src/platform/database/migrate.js';
 import { createTestDatabase } from './support/test-database.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { OpenAPIObject } from '@nestjs/swagger';
 import { CONSOLE_API_TYPES_FILE, consoleApiTypes, documentText, OPENAPI_FILE } from '../src/openapi/openapi.cli.js';
 
 /**

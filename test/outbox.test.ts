@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { APP_CONFIG, type AppConfig } from '../src/platform/config/config.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { OutboxRelay, type DeliveryOutcome } from '../src/platform/outbox/outbox.relay.js';
-import { OutboxStore } from '../src/platform/outbox/outbox.store.js';
+import { OutboxRepository } from '../src/platform/outbox/outbox.repository.js';
 import { grouped, probe, ProbeModule, ProbePublisher } from './support/probe.module.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
@@ -164,14 +164,14 @@ describe('transactional outbox (real PostgreSQL)', () => {
   });
 
   it('a claim does not leave its connection committing without waiting for the WAL flush', async () => {
-    const { OutboxStore } = await import('../src/platform/outbox/outbox.store.js');
+    const { OutboxRepository } = await import('../src/platform/outbox/outbox.repository.js');
     const { TransactionHost } = await import('../src/platform/database/transaction-host.js');
     // Two connections, both asked at once afterwards: one of them ran the claim.
     const small = await startTestApp({ DB_POOL_SIZE: '2', OUTBOX_RELAY_ENABLED: 'false' }, [ProbeModule], new URL(app.database.url).toString());
     try {
       // A delivery no relay here handles, so only this claim takes it.
       await app.sql(`INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, payload) VALUES (gen_random_uuid(), 'ProbeEvent', 'test.unhandled', 't0', '{}')`);
-      expect(await small.app.get(OutboxStore).claim('test-worker', 'test.unhandled', 1, 1000)).toHaveLength(1);
+      expect(await small.app.get(OutboxRepository).claim('test-worker', 'test.unhandled', 1, 1000)).toHaveLength(1);
       const tx = small.app.get(TransactionHost);
       const settings = await Promise.all([1, 2].map(() => tx.queryOutside(`SELECT current_setting('synchronous_commit') AS s, pg_sleep(0.05)`)));
       expect(settings.map(([row]) => row.s)).toEqual(['on', 'on']);
@@ -221,8 +221,8 @@ describe('transactional outbox (real PostgreSQL)', () => {
     probe.mode = 'ok';
     await publisher.publish('t4', ['prune-done']);
     await eventually(async () => (await rows('prune-done'))[0]?.status === 'done', 'handled');
-    const { OutboxStore } = await import('../src/platform/outbox/outbox.store.js');
-    const store = app.app.get(OutboxStore);
+    const { OutboxRepository } = await import('../src/platform/outbox/outbox.repository.js');
+    const store = app.app.get(OutboxRepository);
     expect(await store.prune(1)).toBe(0); // nothing is an hour old yet
     await app.sql(`UPDATE outbox_events SET processed_at = now() - interval '2 hours' WHERE payload->>'key' LIKE 'prune-%'`);
     expect(await store.prune(1)).toBeGreaterThanOrEqual(1);
@@ -231,7 +231,7 @@ describe('transactional outbox (real PostgreSQL)', () => {
   });
 
   it('marks a delivery done in one transaction only: meanwhile nobody claims it, and a second worker waits, then gets it only if the first rolls back', async () => {
-    const store = app.app.get(OutboxStore);
+    const store = app.app.get(OutboxRepository);
     const tx = app.app.get(TransactionHost);
     // A handler nobody registered: the relay leaves the row to this test.
     const [{ id }] = await app.sql(

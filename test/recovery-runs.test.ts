@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { openSse } from './support/sse.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });

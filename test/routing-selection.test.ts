@@ -53,7 +53,9 @@ describe('CARE route selection', () => {
     ).body as { id: string };
   /** What bridge 4 does, run as a bridge does: in a transaction of its own. */
   const apply = (tenantId: string, policyId: string, agentIds: string[], capabilities: string[] = []) =>
-    app.app.get(TransactionHost).run(() => app.app.get(CommandBus).execute(new ApplyRoutingAdjustments(tenantId, policyId, agentIds, capabilities)));
+    app.app
+      .get(TransactionHost)
+      .run(() => app.app.get(CommandBus).execute(new ApplyRoutingAdjustments({ tenantId, policyId, agents: agentIds, capabilities })));
 
   beforeAll(async () => {
     app = await startTestApp();

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { playbookCatalogWith } from './support/playbooks.js';
-import { createTestDatabase } from './support/test-database.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });

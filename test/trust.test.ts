@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
-import { RecordRunOutcomeForTrust, type RecordRunOutcomeForTrustProps } from '../src/governance/routing/trust/record-run-outcome/record-run-outcome-for-trust.command.js';
+import { RecordRunOutcomeForTrust, type RecordRunOutcomeForTrustProps } from '../src/governance/routing/trust/record-run-outcome-for-trust/record-run-outcome-for-trust.command.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';

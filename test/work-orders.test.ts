@@ -237,8 +237,8 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
   });
 });
 
-describe('work-order leases on a replica without background work', () => {
-  it('a read releases a lapsed claim itself (OUTBOX_RELAY_ENABLED=false: no sweeper)', async () => {
+describe('work-order leases on a replica without the relay', () => {
+  it('the lease sweeper runs there too (OUTBOX_RELAY_ENABLED=false): a lapsed claim is back in the queue, seen by a read', async () => {
     const app = await startTestApp({ WORK_ORDER_CLAIM_MS: '300', OUTBOX_RELAY_ENABLED: 'false' });
     try {
       const agent = await app.keyFor('wo-lazy', 'agent');
@@ -250,7 +250,7 @@ describe('work-order leases on a replica without background work', () => {
       const back = await eventually(async () => {
         const w = (await app.http.get(`/patches/work-orders/${order.id}`).set('Authorization', `Bearer ${agent}`).expect(200)).body;
         return w.status === 'queued' ? w : null;
-      }, 'a read to release the lapsed claim');
+      }, 'the sweeper to release the lapsed claim');
       expect(back.history.map((h: { to: string }) => h.to)).toEqual(['queued', 'claimed', 'queued']);
     } finally {
       await app.stop();

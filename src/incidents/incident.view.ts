@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { IncidentRow } from './incidents.repository.js';
 
 export const INCIDENT_STATUSES = ['open', 'mitigating', 'resolved'] as const;
 /** open → mitigating (a recovery run is active) → resolved; a failed run returns it to open. */
@@ -7,32 +8,6 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 /** Where an incident came from: `POST /incidents`, an Alertmanager webhook, or degradation detection. */
 export const INCIDENT_SOURCES = ['api', 'alertmanager', 'degradation'] as const;
 export type IncidentSource = (typeof INCIDENT_SOURCES)[number];
-
-export interface IncidentRow {
-  id: string;
-  tenant_id: string;
-  title: string;
-  error_type: string;
-  message: string;
-  severity: string;
-  agent_id: string | null;
-  capability: string | null;
-  context: Record<string, unknown>;
-  occurred_at: Date;
-  created_at: Date;
-  matched_pattern_id: string | null;
-  status: IncidentStatus;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
-  resolved_at: Date | null;
-  resolved_by: string | null;
-  source: IncidentSource;
-  /** An alert's fingerprint: at most one unresolved incident per fingerprint. */
-  fingerprint: string | null;
-  /** How many times its alert fired while it was unresolved (1: once). */
-  repeat_count: number;
-  last_seen_at: Date | null;
-}
 
 export class IncidentView {
   @ApiProperty({ format: 'uuid' }) id!: string;

@@ -1,15 +1,14 @@
 import { Body, Controller, Get, Headers, Post, Query, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../platform/auth/auth.decorators.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { checkIdempotencyKey } from '../platform/idempotency/idempotency-keys.js';
-import { decodeCursor, encodeCursor, pageOf } from '../platform/http/cursor.js';
 import { OutboxBacklog } from '../platform/outbox/outbox-backlog.js';
-import { IncidentPage, IncidentView, incidentView } from './incident.view.js';
-import { IncidentsRepository } from './incidents.repository.js';
+import { IncidentPage, IncidentView } from './incident.view.js';
 import { ListIncidentsQuery } from './list-incidents/list-incidents.dto.js';
+import { ListIncidents } from './list-incidents/list-incidents.query.js';
 import { ReportIncident } from './report-incident/report-incident.command.js';
 import { ReportIncidentDto } from './report-incident/report-incident.dto.js';
 
@@ -19,7 +18,7 @@ import { ReportIncidentDto } from './report-incident/report-incident.dto.js';
 export class IncidentsController {
   constructor(
     private readonly commands: CommandBus,
-    private readonly incidents: IncidentsRepository,
+    private readonly queries: QueryBus,
     private readonly backlog: OutboxBacklog,
   ) {}
 
@@ -44,9 +43,7 @@ export class IncidentsController {
   @ApiOperation({ summary: 'List incidents (filters, cursor pagination)' })
   @ApiOkResponse({ type: IncidentPage })
   @Get()
-  async list(@Query() query: ListIncidentsQuery, @CurrentPrincipal() principal: Principal): Promise<IncidentPage> {
-    const limit = query.limit ?? 50;
-    const rows = await this.incidents.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
-    return pageOf(rows, limit, incidentView, (r) => encodeCursor(r.created_at, r.id));
+  list(@Query() query: ListIncidentsQuery, @CurrentPrincipal() principal: Principal): Promise<IncidentPage> {
+    return this.queries.execute(new ListIncidents({ tenantId: principal.tenantId, query }));
   }
 }

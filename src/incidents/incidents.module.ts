@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { FindUnresolvedIncidentByFingerprintHandler } from './find-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
+import { DecisionsRepository } from './decisions.repository.js';
+import { FindUnresolvedIncidentByFingerprintHandler } from './find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
+import { GetIncidentSeriesHandler } from './get-incident-series/get-incident-series.handler.js';
+import { GetResolutionStatsHandler } from './get-resolution-stats/get-resolution-stats.handler.js';
+import { IncidentStatsReadModel } from './incident-stats.read-model.js';
 import { GetIncidentSummariesHandler } from './incident-summaries/get-incident-summaries.handler.js';
-import { GetIncidentSeriesHandler } from './incident-series/get-incident-series.handler.js';
-import { ListPatternSamplesHandler } from './pattern-samples/list-pattern-samples.handler.js';
-import { GetResolutionStatsHandler } from './resolution-stats/get-resolution-stats.handler.js';
 import { IncidentsController } from './incidents.controller.js';
 import { IncidentsRepository } from './incidents.repository.js';
 import { GetKillSwitchStateHandler } from './killswitch/get-killswitch-state.handler.js';
@@ -17,9 +18,11 @@ import { LifecycleController } from './lifecycle/lifecycle.controller.js';
 import { ResolveIncidentHandler } from './lifecycle/resolve-incident/resolve-incident.handler.js';
 import { SetIncidentMitigationHandler } from './lifecycle/set-mitigation/set-incident-mitigation.handler.js';
 import { LinkIncidentToPatternHandler } from './link-pattern/link-incident-to-pattern.handler.js';
+import { ListIncidentsHandler } from './list-incidents/list-incidents.handler.js';
+import { ListPatternSamplesHandler } from './list-pattern-samples/list-pattern-samples.handler.js';
 import { MovePatternIncidentsHandler } from './move-pattern-incidents/move-pattern-incidents.handler.js';
-import { FindRecurrenceHandler } from './recurrence/find-recurrence.handler.js';
 import { RecordDecisionHandler } from './record-decision/record-decision.handler.js';
+import { FindRecurrenceHandler } from './recurrence/find-recurrence.handler.js';
 import { ReportIncidentHandler } from './report-incident/report-incident.handler.js';
 import { GetIncidentTimelineHandler } from './timeline/get-incident-timeline.handler.js';
 import { TimelineController } from './timeline/timeline.controller.js';
@@ -28,7 +31,10 @@ import { TimelineController } from './timeline/timeline.controller.js';
 @Module({
   controllers: [IncidentsController, LifecycleController, TimelineController, KillSwitchController],
   providers: [
+    ListIncidentsHandler,
     IncidentsRepository,
+    DecisionsRepository,
+    IncidentStatsReadModel,
     KillSwitchRepository,
     KillSwitchCache,
     ReportIncidentHandler,

@@ -2,7 +2,34 @@ import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../platform/database/transaction-host.js';
 import type { Cursor } from '../platform/http/cursor.js';
-import type { IncidentRow } from './incident.view.js';
+import type { IncidentSource, IncidentStatus } from './incident.view.js';
+import type { FindRecurrenceProps, RecurrenceEvidence } from './recurrence/find-recurrence.query.js';
+
+export interface IncidentRow {
+  id: string;
+  tenant_id: string;
+  title: string;
+  error_type: string;
+  message: string;
+  severity: string;
+  agent_id: string | null;
+  capability: string | null;
+  context: Record<string, unknown>;
+  occurred_at: Date;
+  created_at: Date;
+  matched_pattern_id: string | null;
+  status: IncidentStatus;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  source: IncidentSource;
+  /** An alert's fingerprint: at most one unresolved incident per fingerprint. */
+  fingerprint: string | null;
+  /** How many times its alert fired while it was unresolved (1: once). */
+  repeat_count: number;
+  last_seen_at: Date | null;
+}
 
 // Columns the repository itself sets on insert.
 type SetOnInsert = 'status' | 'acknowledged_at' | 'acknowledged_by' | 'resolved_at' | 'resolved_by' | 'repeat_count' | 'last_seen_at';
@@ -62,8 +89,10 @@ export class IncidentsRepository {
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                                  $9::jsonb[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::int[], $15::timestamptz[])`,
       params: columnsOf(
-        rows.map((r) => [r.id, r.tenant_id, r.title, r.error_type, r.message, r.severity, r.agent_id, r.capability, JSON.stringify(r.context), r.occurred_at, r.created_at,
-          r.source, r.fingerprint, r.repeat_count, r.last_seen_at]),
+        rows.map((r) => [
+          r.id, r.tenant_id, r.title, r.error_type, r.message, r.severity, r.agent_id, r.capability, JSON.stringify(r.context), r.occurred_at,
+          r.created_at, r.source, r.fingerprint, r.repeat_count, r.last_seen_at,
+        ]),
       ),
     },
   ];
@@ -143,6 +172,18 @@ export class IncidentsRepository {
   };
 
   /** Sets the acknowledgement once; null when the incident is missing, resolved or already acknowledged. */
+  /** A few distinct messages of a pattern's incidents, newest first. */
+  async recentMessagesOfPattern(tenantId: string, patternId: string, limit: number): Promise<string[]> {
+    // Reads at most a page of the newest incidents (idx_incidents_pattern), then keeps the distinct messages.
+    const rows = await this.tx.query<{ message: string }>(
+      `SELECT message FROM (SELECT message, created_at FROM incidents WHERE tenant_id = $1 AND matched_pattern_id = $2
+                              ORDER BY created_at DESC LIMIT 100) recent
+        GROUP BY message ORDER BY max(created_at) DESC LIMIT $3`,
+      [tenantId, patternId, limit],
+    );
+    return rows.map((r) => r.message);
+  }
+
   async acknowledge(tenantId: string, id: string, actor: string): Promise<IncidentRow | null> {
     const [row] = await this.tx.query<IncidentRow>(
       `UPDATE incidents SET acknowledged_at = now(), acknowledged_by = $3
@@ -175,8 +216,9 @@ export class IncidentsRepository {
   }
 
   /** One round trip: see FindRecurrence. Served by idx_incidents_agent_occurred and the primary key. */
-  async recurrenceEvidence(q: { tenantId: string; incidentId: string | null; patternId: string | null; agentId: string | null; capability: string | null; from: Date; until: Date }) {
-    const [row] = await this.tx.query<{ new_id: string | null; new_occurred_at: Date | null; unfiled: number; refired_at: Date | null; resolved_at: Date | null }>(
+  async recurrenceEvidence(q: FindRecurrenceProps): Promise<RecurrenceEvidence> {
+    type Row = { new_id: string | null; new_occurred_at: Date | null; unfiled: number; refired_at: Date | null; resolved_at: Date | null };
+    const [row] = await this.tx.query<Row>(
       `WITH inside AS (
          SELECT id, matched_pattern_id, occurred_at FROM incidents
           WHERE tenant_id = $1 AND agent_id IS NOT DISTINCT FROM $3 AND capability IS NOT DISTINCT FROM $4

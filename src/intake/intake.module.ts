@@ -3,8 +3,10 @@ import { AlertmanagerController } from './alertmanager/alertmanager.controller.j
 import { ReceiveAlertsHandler } from './alertmanager/receive-alerts.handler.js';
 import { IntakeSettingsController } from './settings/intake-settings.controller.js';
 import { IntakeSettingsRepository } from './settings/intake-settings.repository.js';
+import { UpdateIntakeSettingsHandler } from './settings/update-settings/update-intake-settings.handler.js';
 import { RecordSamplesHandler } from './signals/record-samples/record-samples.handler.js';
 import { SignalsController } from './signals/signals.controller.js';
+import { SignalsRepository } from './signals/signals.repository.js';
 
 /**
  * Outside signals into incidents (DESIGN §10): Alertmanager webhooks and degradation detection
@@ -12,6 +14,6 @@ import { SignalsController } from './signals/signals.controller.js';
  */
 @Module({
   controllers: [AlertmanagerController, SignalsController, IntakeSettingsController],
-  providers: [IntakeSettingsRepository, ReceiveAlertsHandler, RecordSamplesHandler],
+  providers: [IntakeSettingsRepository, SignalsRepository, ReceiveAlertsHandler, RecordSamplesHandler, UpdateIntakeSettingsHandler],
 })
 export class IntakeModule {}

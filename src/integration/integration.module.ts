@@ -1,28 +1,29 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { IncidentCreated } from '../incidents/events/incident-created.event.js';
+import { NotifyBatcher } from '../platform/database/notify-batcher.js';
 import { eventTypeOf } from '../platform/outbox/domain-event.js';
 import { OutboxPublisher } from '../platform/outbox/outbox.publisher.js';
-import { EvidenceController } from './evidence/evidence.controller.js';
-import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.handler.js';
-import { IncidentDetailController } from './evidence/incident-detail.controller.js';
+import { RecoveryRunProgressed } from '../self-healing/events/recovery-run-progressed.event.js';
+import { WorkOrderChanged } from '../self-healing/events/work-order-changed.event.js';
 import { IncidentToCatalogBridge } from './bridges/incident-to-catalog/incident-to-catalog.bridge.js';
 import { LoopStatusBridge } from './bridges/loop-status/loop-status.bridge.js';
 import { PatternToRecoveryBridge } from './bridges/pattern-to-recovery/pattern-to-recovery.bridge.js';
 import { PolicyToRoutingBridge } from './bridges/policy-to-routing/policy-to-routing.bridge.js';
 import { RecoveryToPolicyBridge } from './bridges/recovery-to-policy/recovery-to-policy.bridge.js';
-import { NotifyBatcher } from '../platform/database/notify-batcher.js';
-import { RecoveryRunProgressed } from '../self-healing/events/recovery-run-progressed.event.js';
-import { WorkOrderChanged } from '../self-healing/events/work-order-changed.event.js';
+import { RunOutcomeToTrustBridge } from './bridges/run-outcome-to-trust/run-outcome-to-trust.bridge.js';
+import { EvidenceController } from './evidence/evidence.controller.js';
+import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.handler.js';
+import { IncidentDetailController } from './evidence/incident-detail.controller.js';
+import { LoopHealthService } from './loop-health/loop-health.service.js';
 import { LoopProgressHub, TENANT_EVENTS_CHANNEL } from './loop-progress/loop-progress.hub.js';
 import { LoopStreamController } from './loop-progress/loop-stream.controller.js';
+import { LoopStatsReadModel } from './loop-stats.read-model.js';
 import { GetLoopStatusHandler } from './loop-status/get-loop-status.handler.js';
 import { LoopOutcomeRecorder } from './loop-status/loop-outcome.recorder.js';
-import { LoopController } from './loop-status/loop.controller.js';
 import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
+import { LoopController } from './loop-status/loop.controller.js';
 import { IntegrationStatsController } from './stats/integration-stats.controller.js';
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
-import { LoopHealthService } from './loop-health/loop-health.service.js';
-import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.js';
 
 /** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
 @Module({
@@ -39,8 +40,9 @@ import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.j
     LoopProgressHub,
     IntegrationStatsService,
     LoopHealthService,
+    LoopStatsReadModel,
     GetIncidentEvidenceHandler,
-    RunOutcomeToTrustHandler,
+    RunOutcomeToTrustBridge,
   ],
 })
 export class IntegrationModule implements OnModuleInit {

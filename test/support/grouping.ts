@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { CommandBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
 import { TransactionHost } from '../../src/platform/database/transaction-host.js';
 import { catalogBucketOf, MatchIncidentToCatalog } from '../../src/self-healing/catalog/match-incident/match-incident.command.js';
 import { PatternIndex } from '../../src/self-healing/catalog/pattern-matcher.js';

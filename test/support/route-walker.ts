@@ -24,7 +24,10 @@ export interface TenantKeys {
 
 export interface WalkOptions {
   baseUrl: string;
-  doc: { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> } }>>; components?: { schemas?: Record<string, Schema> } };
+  doc: {
+    paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> } }>>;
+    components?: { schemas?: Record<string, Schema> };
+  };
   intruder: TenantKeys;
   /** The owner's objects, by the path segment before the parameter (`incidents/{id}` → incidents). */
   objects: Record<string, string>;
@@ -82,8 +85,24 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function walkRoutes(o: WalkOptions): Promise<{ findings: Finding[]; figures: WalkFigures }> {
   const findings: Finding[] = [];
-  const figures: WalkFigures = { routes: 0, requests: 0, publicRoutes: 0, platformRoutes: 0, roleChecked: 0, objectRoutes: 0, upserts: 0, scanned: 0, streams: 0 };
-  const hit = async (method: string, path: string, key: string | null, body: unknown, stream: 'skip' | 'read' = 'skip') => {
+  const figures: WalkFigures = {
+    routes: 0,
+    requests: 0,
+    publicRoutes: 0,
+    platformRoutes: 0,
+    roleChecked: 0,
+    objectRoutes: 0,
+    upserts: 0,
+    scanned: 0,
+    streams: 0,
+  };
+  const hit = async (
+    method: string,
+    path: string,
+    key: string | null,
+    body: unknown,
+    stream: 'skip' | 'read' = 'skip',
+  ) => {
     figures.requests++;
     return send(o.baseUrl, method, path, key, body, stream === 'read' ? o.whileStreaming : null);
   };

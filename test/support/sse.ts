@@ -4,7 +4,11 @@ import http from 'node:http';
  * Opens a real SSE connection and hands every message (event name, parsed data) to `onMessage`.
  * `opened` resolves once the server answered (it subscribes before it answers).
  */
-export function openSse(url: string, headers: Record<string, string>, onMessage: (event: string, data: any) => void): { opened: Promise<void>; close: () => void } {
+export function openSse(
+  url: string,
+  headers: Record<string, string>,
+  onMessage: (event: string, data: any) => void,
+): { opened: Promise<void>; close: () => void } {
   let answered: () => void = () => {};
   const opened = new Promise<void>((resolve) => (answered = resolve));
   const req = http.get(url, { headers }, (res) => {

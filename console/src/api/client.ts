@@ -54,7 +54,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   });
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let data: unknown = null;
+  let data: unknown;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {

@@ -2,8 +2,8 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Run, type RunTransition, type Step } from '../api/client';
 import { Show, isNotFound, useAction, useApi, useNow, useStream, useThrottled } from './data';
-import { NotFound } from './not-found';
 import { Badge, IdTag, Time, fmtMs, shortenIds } from './format';
+import { NotFound } from './not-found';
 import { PHASE_LABELS, runHeadline } from './run-explain';
 
 const LISTS: Array<{ list: Step['list']; title: string }> = [

@@ -1,17 +1,4 @@
-import type { PolicyAction } from './policy-generator.js';
-
-export interface EvaluationRow {
-  id: string;
-  tenant_id: string;
-  agent_id: string | null;
-  capability: string | null;
-  context: Record<string, unknown>;
-  decision: string;
-  matched: Array<{ policyId: string; action: PolicyAction; status: string }>;
-  matched_policy_ids: string[];
-  kill_switch: boolean;
-  created_at: Date;
-}
+import type { EvaluationRow } from './evaluations.repository.js';
 
 /** One recorded policy decision, as other modules read it (ListEvaluations). */
 export interface EvaluationView {

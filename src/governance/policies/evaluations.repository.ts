@@ -1,7 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
-import type { EvaluationRow } from './evaluation.view.js';
+import type { PolicyAction } from './policy-generator.js';
+
+export interface EvaluationRow {
+  id: string;
+  tenant_id: string;
+  agent_id: string | null;
+  capability: string | null;
+  context: Record<string, unknown>;
+  decision: string;
+  matched: Array<{ policyId: string; action: PolicyAction; status: string }>;
+  matched_policy_ids: string[];
+  kill_switch: boolean;
+  created_at: Date;
+}
 
 export type NewEvaluationRow = Omit<EvaluationRow, 'created_at' | 'tenant_id' | 'matched_policy_ids'>;
 

@@ -1,26 +1,27 @@
 import { Body, Controller, ForbiddenException, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
-import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
+import { decodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { ActivatePolicy } from './activate-policy/activate-policy.command.js';
+import { validateCondition, type ConditionValidation } from './cel.js';
 import { CreatePolicy } from './create-policy/create-policy.command.js';
 import { CreatePolicyDto } from './create-policy/create-policy.dto.js';
 import { DisablePolicy } from './disable-policy/disable-policy.command.js';
+import { EvaluatePolicies, type PolicyDecision } from './evaluate-policies/evaluate-policies.command.js';
+import { EvaluatePoliciesDto } from './evaluate-policies/evaluate-policies.dto.js';
 import { evaluationDetailView, type EvaluationDetailView } from './evaluation.view.js';
 import { EvaluationsRepository } from './evaluations.repository.js';
-import { EvaluatePolicies, type PolicyDecision } from './evaluate/evaluate-policies.command.js';
-import { EvaluatePoliciesDto } from './evaluate/evaluate-policies.dto.js';
 import { FindPolicyForPattern } from './find-policy-for-pattern/find-policy-for-pattern.query.js';
 import { GetPolicy } from './get-policy/get-policy.query.js';
 import { ListEvaluationsQuery } from './list-evaluations/list-evaluations.dto.js';
 import { ListPoliciesQuery } from './list-policies/list-policies.dto.js';
-import { validateCondition, type ConditionValidation } from './cel.js';
-import { ValidateConditionDto } from './validate-condition/validate-condition.dto.js';
+import { ListPolicies } from './list-policies/list-policies.query.js';
 import { PoliciesRepository } from './policies.repository.js';
-import { PolicyPage, policyView, PolicyView } from './policy.view.js';
+import { PolicyPage, PolicyView } from './policy.view.js';
+import { ValidateConditionDto } from './validate-condition/validate-condition.dto.js';
 
 /** Policy rules. Reads need `viewer`; admins manage policies; `global` scope needs a platform admin. */
 @ApiTags('policies')
@@ -37,10 +38,8 @@ export class PoliciesController {
   @ApiOperation({ summary: 'List policies' })
   @ApiOkResponse({ type: PolicyPage })
   @Get()
-  async list(@Query() query: ListPoliciesQuery, @CurrentPrincipal() principal: Principal): Promise<PolicyPage> {
-    const limit = query.limit ?? 50;
-    const rows = await this.policies.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
-    return pageOf(rows, limit, policyView, (r) => encodeCursor(r.created_at, r.id));
+  list(@Query() query: ListPoliciesQuery, @CurrentPrincipal() principal: Principal): Promise<PolicyPage> {
+    return this.queries.execute(new ListPolicies({ tenantId: principal.tenantId, query }));
   }
 
   /**
@@ -53,7 +52,7 @@ export class PoliciesController {
   @RequireRole('viewer')
   evaluate(@Body() body: EvaluatePoliciesDto, @CurrentPrincipal() principal: Principal): Promise<PolicyDecision> {
     return this.commands.execute(
-      new EvaluatePolicies(principal.tenantId, { agentId: body.agentId, capability: body.capability, context: body.context }),
+      new EvaluatePolicies({ tenantId: principal.tenantId, request: { agentId: body.agentId, capability: body.capability, context: body.context } }),
     );
   }
 
@@ -80,7 +79,7 @@ export class PoliciesController {
       const incident = await this.queries.execute(new GetIncident(principal.tenantId, query.incidentId));
       if (!incident) throw new NotFoundException(`incident ${query.incidentId} not found`);
       const policy = incident.matchedPatternId
-        ? await this.queries.execute(new FindPolicyForPattern(principal.tenantId, incident.matchedPatternId))
+        ? await this.queries.execute(new FindPolicyForPattern({ tenantId: principal.tenantId, patternId: incident.matchedPatternId }))
         : null;
       if (!policy || (query.policyId && query.policyId !== policy.id)) return { items: [], nextCursor: null };
       if (!query.policyId) policyIds.push(policy.id);
@@ -98,7 +97,7 @@ export class PoliciesController {
   @ApiOkResponse({ type: PolicyView })
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.queries.execute(new GetPolicy(principal.tenantId, id)));
+    return found(id, await this.queries.execute(new GetPolicy({ tenantId: principal.tenantId, policyId: id })));
   }
 
   @ApiOperation({ summary: 'Create a policy' })
@@ -109,7 +108,7 @@ export class PoliciesController {
     if (body.scope === 'global' && !principal.platformAdmin) {
       throw new ForbiddenException('global policies need a platform admin key');
     }
-    return this.commands.execute(new CreatePolicy(principal.tenantId, body));
+    return this.commands.execute(new CreatePolicy({ tenantId: principal.tenantId, input: body }));
   }
 
   @ApiOperation({ summary: 'Activate a policy' })
@@ -118,7 +117,7 @@ export class PoliciesController {
   @HttpCode(200)
   @RequireRole('admin')
   async activate(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new ActivatePolicy(principal.tenantId, id)));
+    return found(id, await this.commands.execute(new ActivatePolicy({ tenantId: principal.tenantId, policyId: id })));
   }
 
   @ApiOperation({ summary: 'Disable a policy' })
@@ -127,7 +126,7 @@ export class PoliciesController {
   @HttpCode(200)
   @RequireRole('admin')
   async disable(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new DisablePolicy(principal.tenantId, id)));
+    return found(id, await this.commands.execute(new DisablePolicy({ tenantId: principal.tenantId, policyId: id })));
   }
 }
 

@@ -4,7 +4,26 @@ import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import type { GeneratedPolicy } from './policy-generator.js';
-import type { PolicyRow } from './policy.view.js';
+import type { PolicyAction, PolicyCategory, PolicyRuleStatus, PolicyScope, PolicySourceType } from './policy.view.js';
+
+export interface PolicyRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string;
+  category: PolicyCategory;
+  action: PolicyAction;
+  scope: PolicyScope;
+  scope_agent_id: string | null;
+  condition: string;
+  status: PolicyRuleStatus;
+  source_type: PolicySourceType;
+  source_pattern_id: string | null;
+  source_recovery_id: string | null;
+  generation_confidence: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
 
 export interface PolicyFilters {
   status?: string;

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { PolicyRow } from './policies.repository.js';
 // Governance's policy vocabulary; playbooks (self-healing) name their policy hint in it.
 export const POLICY_CATEGORIES = ['safety', 'privacy', 'operational', 'routing', 'custom'] as const;
 export const POLICY_ACTIONS = ['block', 'warn', 'escalate', 'route_away'] as const;
@@ -10,25 +11,6 @@ export const POLICY_STATUSES = ['draft', 'active', 'disabled'] as const;
 export type PolicyRuleStatus = (typeof POLICY_STATUSES)[number];
 export const POLICY_SOURCE_TYPES = ['manual', 'recovery', 'pattern'] as const;
 export type PolicySourceType = (typeof POLICY_SOURCE_TYPES)[number];
-
-export interface PolicyRow {
-  id: string;
-  tenant_id: string;
-  name: string;
-  description: string;
-  category: PolicyCategory;
-  action: PolicyAction;
-  scope: PolicyScope;
-  scope_agent_id: string | null;
-  condition: string;
-  status: PolicyRuleStatus;
-  source_type: PolicySourceType;
-  source_pattern_id: string | null;
-  source_recovery_id: string | null;
-  generation_confidence: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
 
 export class PolicyView {
   @ApiProperty() id!: string;

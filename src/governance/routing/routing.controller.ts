@@ -1,15 +1,16 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
-import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { invalidFields } from '../../platform/http/validation.js';
 import { NAME_PATTERN, nameMessage } from '../names.js';
 import { ListAdjustmentsQuery } from './list-adjustments/list-adjustments.dto.js';
+import { ListAdjustments } from './list-adjustments/list-adjustments.query.js';
 import { PutAgent } from './put-agent/put-agent.command.js';
 import { PutAgentDto } from './put-agent/put-agent.dto.js';
-import { RoutingRepository } from './routing.repository.js';
-import { AdjustmentPage, adjustmentView, AgentList, agentView, AgentView, type AdjustmentRow } from './routing.view.js';
+import { RoutingRepository, type AdjustmentRow } from './routing.repository.js';
+import { AdjustmentPage, AgentList, agentView, AgentView } from './routing.view.js';
 import { SelectRoute, type RouteDecision } from './select-route/select-route.command.js';
 import { SelectRouteDto } from './select-route/select-route.dto.js';
 import { TrustRepository } from './trust/trust.repository.js';
@@ -30,6 +31,7 @@ export class RoutingController {
   constructor(
     private readonly routing: RoutingRepository,
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly trust: TrustRepository,
   ) {}
 
@@ -67,7 +69,9 @@ export class RoutingController {
   @ApiOperation({ summary: 'Register or update an agent' })
   @Put('agents/:id')
   putAgent(@Param('id') id: string, @Body() body: PutAgentDto, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
-    return this.commands.execute(new PutAgent(principal.tenantId, validAgentId(id), body.capabilities, body.baseConfidence));
+    return this.commands.execute(
+      new PutAgent({ tenantId: principal.tenantId, agentId: validAgentId(id), capabilities: body.capabilities, baseConfidence: body.baseConfidence }),
+    );
   }
 
   /** CARE route selection for a capability; records the decision. Operators may route. */
@@ -76,28 +80,21 @@ export class RoutingController {
   @HttpCode(200)
   route(@Body() body: SelectRouteDto, @CurrentPrincipal() principal: Principal): Promise<RouteDecision> {
     return this.commands.execute(
-      new SelectRoute(principal.tenantId, { capability: body.capability, candidates: body.candidates, context: body.context }),
+      new SelectRoute({ tenantId: principal.tenantId, input: { capability: body.capability, candidates: body.candidates, context: body.context } }),
     );
   }
 
   @ApiOperation({ summary: 'List routing adjustments' })
   @ApiOkResponse({ type: AdjustmentPage })
   @Get('adjustments')
-  async adjustments(@Query() query: ListAdjustmentsQuery, @CurrentPrincipal() principal: Principal): Promise<AdjustmentPage> {
-    const limit = query.limit ?? 50;
-    const filters = {
-      agentId: query.agentId,
-      policyId: query.policyId,
-      active: query.active === undefined ? undefined : query.active === 'true',
-    };
-    const rows = await this.routing.listAdjustments(principal.tenantId, filters, decodeCursor(query.cursor), limit + 1);
-    return pageOf(rows, limit, adjustmentView, (r) => encodeCursor(r.created_at, r.id));
+  adjustments(@Query() query: ListAdjustmentsQuery, @CurrentPrincipal() principal: Principal): Promise<AdjustmentPage> {
+    return this.queries.execute(new ListAdjustments({ tenantId: principal.tenantId, query }));
   }
 }
 
 function validAgentId(id: string): string {
   if (!NAME_PATTERN.test(id)) {
-    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: id', fields: [{ field: 'id', errors: [nameMessage('agent id')] }] });
+    throw invalidFields([{ field: 'id', errors: [nameMessage('agent id')] }]);
   }
   return id;
 }

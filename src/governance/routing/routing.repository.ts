@@ -2,9 +2,36 @@ import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
-import type { CalculatedAdjustment } from './adjustment-calculator.js';
-import type { AdjustmentRow, AgentRow } from './routing.view.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
+import type { AdjustmentType, CalculatedAdjustment } from './adjustment-calculator.js';
+
+
+export interface AdjustmentRow {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  /** '' stands for "every capability of the agent". */
+  capability: string;
+  adjustment_type: AdjustmentType;
+  magnitude: number;
+  reason: string;
+  source_policy_id: string;
+  is_active: boolean;
+  expires_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AgentRow {
+  tenant_id: string;
+  id: string;
+  capabilities: string[];
+  base_confidence: number;
+  /** Learned from recovery runs, per capability; replaces base_confidence for that capability. Absent when not read. */
+  trust?: Record<string, number>;
+  created_at: Date;
+  updated_at: Date;
+}
 
 export interface AdjustmentFilters {
   agentId?: string;

@@ -1,36 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { effectiveConfidence, type AdjustmentType, type AppliedAdjustment } from './adjustment-calculator.js';
-
-export interface AgentRow {
-  tenant_id: string;
-  id: string;
-  capabilities: string[];
-  base_confidence: number;
-  /** Learned from recovery runs, per capability; replaces base_confidence for that capability. Absent when not read. */
-  trust?: Record<string, number>;
-  created_at: Date;
-  updated_at: Date;
-}
+import type { AdjustmentRow, AgentRow } from './routing.repository.js';
 
 /** Where routing starts for a capability: the trust runs taught for it, else the agent's base confidence. */
 export function baseFor(agent: AgentRow, capability: string): number {
   return agent.trust?.[capability] ?? agent.base_confidence;
-}
-
-export interface AdjustmentRow {
-  id: string;
-  tenant_id: string;
-  agent_id: string;
-  /** '' stands for "every capability of the agent". */
-  capability: string;
-  adjustment_type: AdjustmentType;
-  magnitude: number;
-  reason: string;
-  source_policy_id: string;
-  is_active: boolean;
-  expires_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
 }
 
 export class AgentView {

@@ -1,9 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsCalendarDate } from '../../platform/http/validation.js';
 import { INCIDENT_SOURCES, INCIDENT_STATUSES } from '../incident.view.js';
 import { SEVERITIES } from '../report-incident/report-incident.dto.js';
-import { IsCalendarDate } from '../../platform/http/validation.js';
 
 export class ListIncidentsQuery {
   @ApiProperty({ required: false, enum: INCIDENT_STATUSES }) @IsOptional() @IsIn(INCIDENT_STATUSES) status?: string;

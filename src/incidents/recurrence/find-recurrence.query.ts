@@ -12,23 +12,26 @@ export interface RecurrenceEvidence {
   resolvedByMonitoringAt: string | null;
 }
 
+export interface FindRecurrenceProps {
+  tenantId: string;
+  /** The incident the fix was for (null: a run without one). */
+  incidentId: string | null;
+  /** Null: a run without a pattern, whose fault cannot come back as a new incident of it. */
+  patternId: string | null;
+  agentId: string | null;
+  capability: string | null;
+  from: Date;
+  until: Date;
+}
+
 /**
  * Judged by when things occurred, not when they were processed: an incident reported with an
  * `occurredAt` inside [from, until) counts however late bridge 1 or 2 get to it.
  */
+export interface FindRecurrence extends FindRecurrenceProps {}
 export class FindRecurrence extends Query<RecurrenceEvidence> {
-  readonly tenantId: string;
-  /** The incident the fix was for (null: a run without one). */
-  readonly incidentId: string | null;
-  /** Null: a run without a pattern, whose fault cannot come back as a new incident of it. */
-  readonly patternId: string | null;
-  readonly agentId: string | null;
-  readonly capability: string | null;
-  readonly from: Date;
-  readonly until: Date;
-
-  constructor(props: { tenantId: string; incidentId: string | null; patternId: string | null; agentId: string | null; capability: string | null; from: Date; until: Date }) {
+  constructor(props: FindRecurrenceProps) {
     super();
-    ({ tenantId: this.tenantId, incidentId: this.incidentId, patternId: this.patternId, agentId: this.agentId, capability: this.capability, from: this.from, until: this.until } = props);
+    Object.assign(this, props);
   }
 }

@@ -21,8 +21,10 @@ export function occurredAtProblem(value: unknown, now: number): string | null {
     return 'must be an ISO 8601 date-time with an offset, such as 2026-12-01T10:00:00Z or 2026-12-01T11:00:00+01:00';
   }
   const at = Date.parse(value);
-  if (at > now + MAX_CLOCK_SKEW_MS) return `must not be more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future (clock skew)`;
-  if (at < now - MAX_INCIDENT_AGE_MS) return `must not be more than ${MAX_INCIDENT_AGE_MS / 86_400_000} days in the past`;
+  if (at > now + MAX_CLOCK_SKEW_MS)
+    return `must not be more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future (clock skew)`;
+  if (at < now - MAX_INCIDENT_AGE_MS)
+    return `must not be more than ${MAX_INCIDENT_AGE_MS / 86_400_000} days in the past`;
   return null;
 }
 
@@ -32,7 +34,9 @@ export function IsOccurredAt(): PropertyDecorator {
     name: 'isOccurredAt',
     validator: {
       validate: (value) => occurredAtProblem(value, Date.now()) === null,
-      defaultMessage: buildMessage((prefix, args) => `${prefix}$property ${occurredAtProblem(args?.value, Date.now()) ?? 'is invalid'}`),
+      defaultMessage: buildMessage(
+        (prefix, args) => `${prefix}$property ${occurredAtProblem(args?.value, Date.now()) ?? 'is invalid'}`,
+      ),
     },
   });
 }

@@ -1,22 +1,13 @@
 import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { FindPolicyForPattern } from '../../governance/policies/find-policy-for-pattern/find-policy-for-pattern.query.js';
 import { ListEvaluations } from '../../governance/policies/list-evaluations/list-evaluations.query.js';
-import { TransactionHost } from '../../platform/database/transaction-host.js';
-import type { IncidentRow } from '../incident.view.js';
-import { IncidentsRepository } from '../incidents.repository.js';
-import type { DecisionKind } from '../record-decision/record-decision.command.js';
+import { DecisionsRepository } from '../decisions.repository.js';
+import { IncidentsRepository, type IncidentRow } from '../incidents.repository.js';
 import { GetIncidentTimeline } from './get-incident-timeline.query.js';
 import type { IncidentTimeline, TimelineItem } from './timeline.view.js';
 
 /** At most this many policy evaluations (the newest) are listed on one timeline. */
 export const TIMELINE_EVALUATION_LIMIT = 500;
-
-interface DecisionRow {
-  kind: DecisionKind;
-  summary: string;
-  details: Record<string, unknown>;
-  created_at: Date;
-}
 
 /**
  * The incident's own decisions (the bridges write one per stage) plus the policy evaluations
@@ -25,7 +16,7 @@ interface DecisionRow {
 @QueryHandler(GetIncidentTimeline)
 export class GetIncidentTimelineHandler implements IQueryHandler<GetIncidentTimeline> {
   constructor(
-    private readonly tx: TransactionHost,
+    private readonly decisions: DecisionsRepository,
     private readonly incidents: IncidentsRepository,
     private readonly queries: QueryBus,
   ) {}
@@ -33,20 +24,19 @@ export class GetIncidentTimelineHandler implements IQueryHandler<GetIncidentTime
   async execute({ tenantId, incidentId }: GetIncidentTimeline): Promise<IncidentTimeline | null> {
     const incident = await this.incidents.find(tenantId, incidentId);
     if (!incident) return null;
-    const decisions = await this.tx.query<DecisionRow>(
-      `SELECT kind, summary, details, created_at FROM decisions
-        WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`,
-      [tenantId, incidentId],
-    );
+    const decisions = await this.decisions.listOf(tenantId, incidentId);
     const policy = incident.matched_pattern_id
-      ? await this.queries.execute(new FindPolicyForPattern(tenantId, incident.matched_pattern_id))
+      ? await this.queries.execute(new FindPolicyForPattern({ tenantId, patternId: incident.matched_pattern_id }))
       : null;
     let evaluations: TimelineItem[] = [];
     let truncated = false;
     if (policy) {
       // The newest ones, one more than listed to know whether older ones were left out.
       const newest = await this.queries.execute(
-        new ListEvaluations(tenantId, { policyIds: [policy.id], since: incident.created_at.toISOString(), limit: TIMELINE_EVALUATION_LIMIT + 1, order: 'desc' }),
+        new ListEvaluations({
+          tenantId,
+          filters: { policyIds: [policy.id], since: incident.created_at.toISOString(), limit: TIMELINE_EVALUATION_LIMIT + 1, order: 'desc' },
+        }),
       );
       truncated = newest.length > TIMELINE_EVALUATION_LIMIT;
       evaluations = newest.slice(0, TIMELINE_EVALUATION_LIMIT).reverse().map((e) => {
@@ -79,6 +69,15 @@ function created(r: IncidentRow): TimelineItem {
     at: r.created_at.toISOString(),
     kind: 'incident_created',
     summary: `incident reported by ${r.source}: ${r.title}`,
-    details: { source: r.source, fingerprint: r.fingerprint, repeatCount: r.repeat_count, errorType: r.error_type, severity: r.severity, agentId: r.agent_id, capability: r.capability, occurredAt: r.occurred_at.toISOString() },
+    details: {
+      source: r.source,
+      fingerprint: r.fingerprint,
+      repeatCount: r.repeat_count,
+      errorType: r.error_type,
+      severity: r.severity,
+      agentId: r.agent_id,
+      capability: r.capability,
+      occurredAt: r.occurred_at.toISOString(),
+    },
   };
 }

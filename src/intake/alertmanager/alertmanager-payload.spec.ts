@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Problem } from '../invalid-input.js';
-import { fingerprintOf, nameOf, parseWebhookPayload, severityOf } from './alertmanager-payload.js';
+import { checkBody } from '../../platform/http/validation.js';
+import { fingerprintOf, nameOf, severityOf, webhookPayloadOf } from './alertmanager-payload.js';
+import { WebhookPayloadDto } from './receive-alerts.dto.js';
 
 const alert = (over: Record<string, unknown> = {}) => ({
   status: 'firing',
@@ -18,39 +19,42 @@ const payload = (over: Record<string, unknown> = {}) => ({
   alerts: [alert()], ...over,
 });
 
-describe('parseWebhookPayload', () => {
-  it('takes a version 4 payload as Alertmanager sends it', () => {
-    const problems: Problem[] = [];
-    const parsed = parseWebhookPayload(payload(), problems);
+/** What POST /intake/alertmanager makes of a body: the payload, or the fields its 400 names. */
+function parseWebhookPayload(body: unknown) {
+  const { value, errors } = checkBody(WebhookPayloadDto, body, { unknownFields: 'ignore' });
+  return { parsed: value && webhookPayloadOf(value), problems: errors };
+}
+
+describe('WebhookPayloadDto and webhookPayloadOf', () => {
+  it('takes a version 4 payload as Alertmanager sends it (and ignores fields only Grafana sends)', () => {
+    const { parsed, problems } = parseWebhookPayload({ ...payload(), orgId: 1 });
     expect(problems).toEqual([]);
     expect(parsed?.alerts[0]).toMatchObject({ status: 'firing', fingerprint: 'a1b2c3d4e5f60718', labels: { alertname: 'HighLatency' } });
   });
 
   it('names every offending field', () => {
-    const problems: Problem[] = [];
-    const parsed = parseWebhookPayload(payload({ version: '3', status: 'on fire', alerts: [alert({ labels: { service: 'x' }, startsAt: 'yesterday' }), 7] }), problems);
+    const { parsed, problems } = parseWebhookPayload(payload({ version: '3', status: 'on fire', alerts: [alert({ labels: { service: 'x' }, startsAt: 'yesterday' }), 7] }));
     expect(parsed).toBeNull();
     expect(problems.map((p) => p.field).sort()).toEqual(['alerts[0].labels.alertname', 'alerts[0].startsAt', 'alerts[1]', 'status', 'version']);
   });
 
   it('reads only labels the alert has itself: no alertname inherited from Object.prototype', () => {
-    const problems: Problem[] = [];
-    expect(parseWebhookPayload(payload({ alerts: [alert({ labels: JSON.parse('{"__proto__": {"alertname": "x"}}') })] }), problems)).toBeNull();
+    const { parsed, problems } = parseWebhookPayload(payload({ alerts: [alert({ labels: JSON.parse('{"__proto__": {"alertname": "x"}}') })] }));
+    expect(parsed).toBeNull();
     expect(problems.map((p) => p.field)).toContain('alerts[0].labels.alertname');
   });
 
   it('refuses a payload without alerts and a body that is not an object', () => {
-    const a: Problem[] = [];
-    expect(parseWebhookPayload(payload({ alerts: [] }), a)).toBeNull();
-    expect(a.map((p) => p.field)).toEqual(['alerts']);
-    const b: Problem[] = [];
-    expect(parseWebhookPayload([1, 2], b)).toBeNull();
-    expect(b.map((p) => p.field)).toEqual(['body']);
+    const a = parseWebhookPayload(payload({ alerts: [] }));
+    expect(a.parsed).toBeNull();
+    expect(a.problems.map((p) => p.field)).toEqual(['alerts']);
+    const b = parseWebhookPayload([1, 2]);
+    expect(b.parsed).toBeNull();
+    expect(b.problems.map((p) => p.field)).toEqual(['body']);
   });
 
   it('derives a fingerprint from the labels when the sender gives none, independent of label order', () => {
-    const problems: Problem[] = [];
-    const parsed = parseWebhookPayload(payload({ alerts: [alert({ fingerprint: undefined })] }), problems);
+    const { parsed } = parseWebhookPayload(payload({ alerts: [alert({ fingerprint: undefined })] }));
     expect(parsed?.alerts[0].fingerprint).toBe(fingerprintOf({ severity: 'critical', service: 'checkout', alertname: 'HighLatency' }));
     expect(fingerprintOf({ a: '1' })).not.toBe(fingerprintOf({ a: '2' }));
   });

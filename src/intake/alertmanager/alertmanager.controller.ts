@@ -5,10 +5,12 @@ import type { Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
+import { validBody } from '../../platform/http/validation.js';
 import { OutboxBacklog } from '../../platform/outbox/outbox-backlog.js';
-import { batchTooLarge, invalidInput, isPlainObject, type Problem } from '../invalid-input.js';
-import { parseWebhookPayload } from './alertmanager-payload.js';
+import { refuseLargeBatch } from '../batch-limit.js';
+import { webhookPayloadOf } from './alertmanager-payload.js';
 import { ReceiveAlerts, type ReceiveAlertsResult } from './receive-alerts.command.js';
+import { WebhookPayloadDto } from './receive-alerts.dto.js';
 
 /** Alertmanager's (or Grafana's) webhook receiver; authenticated by `http_config.authorization` with an operator key. */
 @ApiTags('intake')
@@ -32,12 +34,9 @@ export class AlertmanagerController {
   receive(@Body() body: unknown, @CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response): Promise<ReceiveAlertsResult> {
     // The same back-pressure as POST /incidents: Alertmanager retries a 429, so nothing is lost.
     this.backlog.refuseWhenBehind(res);
-    if (isPlainObject(body) && Array.isArray(body.alerts) && body.alerts.length > this.config.intakeMaxBatch) {
-      throw batchTooLarge('alerts', body.alerts.length, this.config.intakeMaxBatch);
-    }
-    const problems: Problem[] = [];
-    const payload = parseWebhookPayload(body, problems);
-    if (!payload) throw invalidInput(problems);
+    refuseLargeBatch(body, 'alerts', this.config.intakeMaxBatch);
+    // Validated here, not by the global pipe: fields only Grafana sends are ignored, not refused.
+    const payload = webhookPayloadOf(validBody(WebhookPayloadDto, body, { unknownFields: 'ignore' }));
     return this.commands.execute(new ReceiveAlerts({ tenantId: p.tenantId, payload }));
   }
 }

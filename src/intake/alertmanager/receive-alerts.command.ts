@@ -13,14 +13,16 @@ export interface ReceiveAlertsResult {
   alerts: Array<{ fingerprint: string; alertname: string; outcome: AlertOutcome; incidentId: string | null }>;
 }
 
-/** Turns one webhook payload into incidents, repeats and resolutions, all in one transaction. */
-export class ReceiveAlerts extends Command<ReceiveAlertsResult> {
-  readonly tenantId: string;
-  readonly payload: WebhookPayload;
+export interface ReceiveAlertsProps {
+  tenantId: string;
+  payload: WebhookPayload;
+}
 
-  constructor(props: { tenantId: string; payload: WebhookPayload }) {
+/** Turns one webhook payload into incidents, repeats and resolutions, all in one transaction. */
+export interface ReceiveAlerts extends ReceiveAlertsProps {}
+export class ReceiveAlerts extends Command<ReceiveAlertsResult> {
+  constructor(props: ReceiveAlertsProps) {
     super();
-    this.tenantId = props.tenantId;
-    this.payload = props.payload;
+    Object.assign(this, props);
   }
 }

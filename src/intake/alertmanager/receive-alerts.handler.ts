@@ -1,7 +1,8 @@
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
+import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
 import { ResolveIncident } from '../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { ReportIncident, type ReportIncidentInput } from '../../incidents/report-incident/report-incident.command.js';
+import { lockKey } from '../../platform/database/advisory-lock.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { IntakeSettings } from '../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
@@ -29,7 +30,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
 
   execute({ tenantId, payload }: ReceiveAlerts): Promise<ReceiveAlertsResult> {
     return this.tx.run(async () => {
-      await this.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`intake:alertmanager:${tenantId}`]);
+      await lockKey(this.tx, `intake:alertmanager:${tenantId}`);
       const settings = await this.settings.get(tenantId);
       const result: ReceiveAlertsResult = { created: 0, deduplicated: 0, resolved: 0, unmatched: 0, alerts: [] };
       const ordered = [...payload.alerts.filter((a) => a.status === 'resolved'), ...payload.alerts.filter((a) => a.status === 'firing')];

@@ -1,11 +1,11 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
-import { TransactionHost } from '../../platform/database/transaction-host.js';
-import { invalidInput, type Problem } from '../invalid-input.js';
-import { applySettings, type IntakeSettings } from './intake-settings.js';
+import type { IntakeSettings } from './intake-settings.js';
 import { IntakeSettingsRepository } from './intake-settings.repository.js';
+import { UpdateIntakeSettings } from './update-settings/update-intake-settings.command.js';
 
 /** Thresholds, windows, history, retention and Alertmanager label names, per tenant. */
 @ApiTags('signals')
@@ -13,7 +13,7 @@ import { IntakeSettingsRepository } from './intake-settings.repository.js';
 @Controller('signals/settings')
 export class IntakeSettingsController {
   constructor(
-    private readonly tx: TransactionHost,
+    private readonly commands: CommandBus,
     private readonly settings: IntakeSettingsRepository,
   ) {}
 
@@ -29,13 +29,6 @@ export class IntakeSettingsController {
   @RequireRole('admin')
   @ApiBody({ schema: { type: 'object', additionalProperties: true } })
   put(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<IntakeSettings> {
-    return this.tx.run(async () => {
-      await this.tx.query(`SELECT 1 FROM intake_settings WHERE tenant_id = $1 FOR UPDATE`, [p.tenantId]);
-      const problems: Problem[] = [];
-      const next = applySettings(await this.settings.get(p.tenantId), body, problems);
-      if (problems.length) throw invalidInput(problems);
-      await this.settings.save(p.tenantId, next);
-      return next;
-    });
+    return this.commands.execute(new UpdateIntakeSettings({ tenantId: p.tenantId, changes: body }));
   }
 }

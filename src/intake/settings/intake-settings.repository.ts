@@ -19,6 +19,11 @@ export class IntakeSettingsRepository {
     };
   }
 
+  /** Locks the tenant's settings row (when there is one) until the transaction ends. */
+  async lock(tenantId: string): Promise<void> {
+    await this.tx.query(`SELECT 1 FROM intake_settings WHERE tenant_id = $1 FOR UPDATE`, [tenantId]);
+  }
+
   async save(tenantId: string, settings: IntakeSettings): Promise<void> {
     await this.tx.query(
       `INSERT INTO intake_settings (tenant_id, settings) VALUES ($1, $2)

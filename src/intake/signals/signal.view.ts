@@ -1,3 +1,5 @@
+import type { EscalationRow, SymptomRow } from './signals.repository.js';
+
 /** A breach of a sample against its series' baseline (`GET /signals/symptoms`). */
 export interface SymptomView {
   id: string;
@@ -23,16 +25,6 @@ export interface EscalationView {
   active: boolean;
   symptomIds: string[];
   incidentId: string;
-}
-
-export interface SymptomRow {
-  id: string; tenant_id: string; metric: string; agent_id: string; capability: string; severity: 'warning' | 'critical';
-  value: number; baseline: number; mad: number; delta_pct: number | null; baseline_samples: number; at: Date;
-}
-
-export interface EscalationRow {
-  id: string; tenant_id: string; metric: string; agent_id: string; capability: string;
-  armed_at: Date; expires_at: Date; symptom_ids: string[]; incident_id: string;
 }
 
 export const symptomView = (r: SymptomRow): SymptomView => ({

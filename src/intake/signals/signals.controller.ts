@@ -6,15 +6,14 @@ import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
-import { newestFirst } from '../../platform/database/newest-first.js';
-import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { batchTooLarge, invalidInput, isPlainObject, type Problem } from '../invalid-input.js';
+import { IsCalendarDate } from '../../platform/http/validation.js';
+import { refuseLargeBatch } from '../batch-limit.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
 import { RecordSamples, type RecordSamplesResult } from './record-samples/record-samples.command.js';
-import { parseSamples } from './samples.js';
-import { escalationView, symptomView, type EscalationRow, type SymptomRow } from './signal.view.js';
-import { IsCalendarDate } from '../../platform/http/validation.js';
+import { samplesOf } from './samples.js';
+import { escalationView, symptomView } from './signal.view.js';
+import { SignalsRepository } from './signals.repository.js';
 
 export class ListSignalsQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() metric?: string;
@@ -33,7 +32,7 @@ export class ListSignalsQuery {
 export class SignalsController {
   constructor(
     private readonly commands: CommandBus,
-    private readonly tx: TransactionHost,
+    private readonly signals: SignalsRepository,
     private readonly settings: IntakeSettingsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -46,12 +45,9 @@ export class SignalsController {
   @ApiBody({ schema: { type: 'object', properties: { samples: { type: 'array', items: { type: 'object' } } } } })
   @ApiPayloadTooLargeResponse({ description: 'more samples than INTAKE_MAX_BATCH' })
   async record(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<RecordSamplesResult> {
-    if (isPlainObject(body) && Array.isArray(body.samples) && body.samples.length > this.config.intakeMaxBatch) {
-      throw batchTooLarge('samples', body.samples.length, this.config.intakeMaxBatch);
-    }
-    const problems: Problem[] = [];
-    const samples = parseSamples(body, await this.settings.get(p.tenantId), new Date(), problems);
-    if (problems.length) throw invalidInput(problems);
+    refuseLargeBatch(body, 'samples', this.config.intakeMaxBatch);
+    // Checked here, not by the global pipe: which metrics exist and what they take are the tenant's settings.
+    const samples = samplesOf(body, await this.settings.get(p.tenantId), new Date());
     return this.commands.execute(new RecordSamples({ tenantId: p.tenantId, samples }));
   }
 
@@ -60,7 +56,7 @@ export class SignalsController {
   @Get('symptoms')
   async symptoms(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
-    const rows = await this.list<SymptomRow>('signal_symptoms', 'at', p.tenantId, q, limit);
+    const rows = await this.signals.listSymptoms(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
     return pageOf(rows, limit, symptomView, (r) => encodeCursor(r.at, r.id));
   }
 
@@ -69,25 +65,7 @@ export class SignalsController {
   @Get('escalations')
   async escalations(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
-    const rows = await this.list<EscalationRow>('signal_escalations', 'armed_at', p.tenantId, q, limit);
+    const rows = await this.signals.listEscalations(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
     return pageOf(rows, limit, escalationView, (r) => encodeCursor(r.armed_at, r.id));
-  }
-
-  private list<R>(table: 'signal_symptoms' | 'signal_escalations', timeColumn: 'at' | 'armed_at', tenantId: string, q: ListSignalsQuery, limit: number): Promise<R[]> {
-    const active = table === 'signal_escalations' && q.active !== undefined ? q.active : undefined;
-    const { sql, params } = newestFirst(
-      table,
-      tenantId,
-      [
-        ['metric = ?', q.metric || undefined],
-        ['agent_id = ?', q.agentId || undefined],
-        [`${timeColumn} >= ?`, q.since || undefined],
-        [active === 'true' ? 'expires_at > now()' : 'expires_at <= now()', active],
-      ],
-      decodeCursor(q.cursor),
-      limit + 1,
-      timeColumn,
-    );
-    return this.tx.query<R>(sql, params);
   }
 }

@@ -25,7 +25,7 @@ export class EvidenceController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<IncidentEvidence | string> {
-    const evidence = await this.queries.execute(new GetIncidentEvidence(principal.tenantId, id));
+    const evidence = await this.queries.execute(new GetIncidentEvidence({ tenantId: principal.tenantId, incidentId: id }));
     if (!evidence) throw new NotFoundException(`incident ${id} not found`);
     if (query.format !== 'md') return evidence;
     res.setHeader('Content-Type', 'text/markdown; charset=utf-8');

@@ -2,11 +2,9 @@ import type { PolicyView } from '../../governance/policies/find-policy-for-patte
 import type { IncidentStatus, IncidentView } from '../../incidents/incident.view.js';
 import type { IncidentTimeline } from '../../incidents/timeline/timeline.view.js';
 import type { PatternView } from '../../self-healing/catalog/get-pattern/get-pattern.query.js';
-import type { LoopStatus } from '../loop-status/loop-status.js';
-
-/** `GET /incidents/:id/evidence`: everything a post-incident review needs, in one document. */
 import type { IncidentRecovery } from '../../self-healing/recovery/list-incident-recoveries/list-incident-recoveries.query.js';
 import type { RunView } from '../../self-healing/runs/list-incident-runs/list-incident-runs.query.js';
+import type { LoopStatus } from '../loop-status/loop-status.js';
 
 /** Where the incident stands: its lifecycle, and how long it took to resolve (MTTR = resolvedAt − occurredAt). */
 export interface IncidentLifecycle {
@@ -18,6 +16,7 @@ export interface IncidentLifecycle {
   timeToResolveMs: number | null;
 }
 
+/** `GET /incidents/:id/evidence`: everything a post-incident review needs, in one document. */
 export interface IncidentEvidence {
   generatedAt: string;
   incident: IncidentView;

@@ -28,7 +28,7 @@ export class IncidentDetailController {
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentDetail> {
     const incident = await this.queries.execute(new GetIncident(principal.tenantId, id));
     if (!incident) throw new NotFoundException(`incident ${id} not found`);
-    const loop = await this.queries.execute(new GetLoopStatus(principal.tenantId, id));
+    const loop = await this.queries.execute(new GetLoopStatus({ tenantId: principal.tenantId, incidentId: id }));
     return { ...incident, loop };
   }
 }

@@ -15,11 +15,3 @@ export interface StageRecord {
   details: Record<string, unknown>;
 }
 
-export interface LoopTraceRow {
-  incident_id: string;
-  tenant_id: string;
-  stages: Partial<Record<LoopStage, StageRecord>>;
-  is_complete: boolean;
-  started_at: Date;
-  completed_at: Date | null;
-}

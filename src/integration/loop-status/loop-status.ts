@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { LOOP_STAGES, type LoopStage, type LoopTraceRow, type StageStatus } from './loop-stages.js';
+import { LOOP_STAGES, type LoopStage, type StageStatus } from './loop-stages.js';
+import type { LoopTraceRow } from './loop-trace.repository.js';
 
 export class LoopStatus {
   @ApiProperty({ format: 'uuid' }) incidentId!: string;

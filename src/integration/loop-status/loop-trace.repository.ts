@@ -1,8 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
-import type { LoopStage, LoopTraceRow, StageRecord } from './loop-stages.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
+import type { LoopStage, StageRecord } from './loop-stages.js';
+
+export interface LoopTraceRow {
+  incident_id: string;
+  tenant_id: string;
+  stages: Partial<Record<LoopStage, StageRecord>>;
+  is_complete: boolean;
+  started_at: Date;
+  completed_at: Date | null;
+}
 
 /** The columns of a LoopTraceRow. */
 const TRACE_COLUMNS = 'incident_id, tenant_id, stages, is_complete, started_at, completed_at';

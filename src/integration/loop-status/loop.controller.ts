@@ -1,9 +1,10 @@
-import { BadRequestException, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ConflictException, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
+import { invalidFields } from '../../platform/http/validation.js';
 import { HandlerRegistry } from '../../platform/outbox/handler-registry.js';
-import { OutboxStore } from '../../platform/outbox/outbox.store.js';
+import { OutboxRepository } from '../../platform/outbox/outbox.repository.js';
 import { isLoopStage, LOOP_STAGES } from './loop-stages.js';
 import { LoopStageDetail, LoopStatus, toLoopStatus, toStageDetails } from './loop-status.js';
 import { LoopTraceRepository } from './loop-trace.repository.js';
@@ -15,7 +16,7 @@ export class LoopController {
   constructor(
     private readonly traces: LoopTraceRepository,
     private readonly registry: HandlerRegistry,
-    private readonly outbox: OutboxStore,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   private async trace(tenantId: string, incidentId: string) {
@@ -47,7 +48,7 @@ export class LoopController {
     const retryable = LOOP_STAGES.slice(1);
     const handler = this.registry.handlers().find((h) => h.loopStage === stage);
     if (!isLoopStage(stage) || !handler) {
-      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: stage', fields: [{ field: 'stage', errors: [`stage must be one of ${retryable.join(', ')}`] }] });
+      throw invalidFields([{ field: 'stage', errors: [`stage must be one of ${retryable.join(', ')}`] }]);
     }
     await this.trace(p.tenantId, incidentId);
     const requeued = await this.outbox.requeue(p.tenantId, incidentId, handler.name);

@@ -3,9 +3,9 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiKeyService } from './api-keys/api-key.service.js';
 import { AuthThrottle, clientAddress } from './auth-throttle.js';
-import { SessionService, sessionTokenOf } from './sessions/session.service.js';
 import { AGENT_ALLOWED, PLATFORM_ADMIN_ONLY, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
 import { AGENT_ROLE, roleAtLeast, type Principal, type Role } from './principal.js';
+import { SessionService, sessionTokenOf } from './sessions/session.service.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

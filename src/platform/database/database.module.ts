@@ -1,7 +1,8 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { dataSourceOptions } from './data-source-options.js';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys.js';
+import { IdempotencyKeysRepository } from '../idempotency/idempotency-keys.repository.js';
+import { dataSourceOptions } from './data-source-options.js';
 import { DATABASE_URL } from './database.tokens.js';
 import { NotifyBatcher } from './notify-batcher.js';
 import { PgNotifications } from './pg-notifications.js';
@@ -14,7 +15,7 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, true), autoLoadEntities: true })],
-      providers: [{ provide: DATABASE_URL, useValue: url }, TransactionHost, PgNotifications, NotifyBatcher, IdempotencyKeys],
+      providers: [{ provide: DATABASE_URL, useValue: url }, TransactionHost, PgNotifications, NotifyBatcher, IdempotencyKeys, IdempotencyKeysRepository],
       exports: [DATABASE_URL, TransactionHost, PgNotifications, NotifyBatcher, IdempotencyKeys],
     };
   }

@@ -1,10 +1,10 @@
-import pgClient from 'pg';
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pgClient from 'pg';
 import {
   closedFolder,
   packagedPostgres,
@@ -251,7 +251,8 @@ export async function startEmbeddedPostgres(
   try {
     server = await startServer(bin, dataDir, port, flags, ids, locale);
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${err instanceof Error ? err.message : String(err)}`);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${reason}`, { cause: err });
   }
   const stopped = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const connect = async (pw: string) => {

@@ -1,8 +1,8 @@
 // `npm run migration:run` / `npm run migration:revert`, on DATABASE_URL or the embedded database.
 import { loadConfig } from '../config/config.js';
 import { secretBoxOf } from '../crypto/secret-box.js';
-import { resolveDatabase } from './resolve-database.js';
 import { revertLastMigration, runMigrations } from './migrate.js';
+import { resolveDatabase } from './resolve-database.js';
 
 const command = process.argv[2];
 if (command !== 'run' && command !== 'revert') {

@@ -20,7 +20,8 @@ interface OpenTransaction {
   client: PoolClient;
   afterCommit: Array<() => void>;
   /** Rows waiting for their writer, whose statements are sent with the COMMIT. */
-  deferred: Map<DeferredWriter<any>, unknown[]>;
+  /** Each writer with the rows queued for it (a writer and its rows share their row type). */
+  deferred: Map<DeferredWriter<unknown>, unknown[]>;
   /** The BEGIN, sent with the transaction's first statement; null while it has sent none. */
   begun: Promise<unknown> | null;
   /** What `once` loaded in this transaction, by slot and key. */
@@ -128,9 +129,11 @@ export class TransactionHost {
   async deferWrite<R>(writer: DeferredWriter<R>, row: R): Promise<void> {
     const current = this.storage.getStore();
     if (!current) return this.run(() => this.deferWrite(writer, row));
-    const rows = current.deferred.get(writer);
+    // The map forgets R; a writer only ever gets back the rows queued for it, which are R.
+    const key = writer as DeferredWriter<unknown>;
+    const rows = current.deferred.get(key);
     if (rows) rows.push(row);
-    else current.deferred.set(writer, [row]);
+    else current.deferred.set(key, [row]);
   }
 
   /**
@@ -164,7 +167,7 @@ export class TransactionHost {
   }
 
   /** SQL on the ambient transaction, or on the pool outside one; the rows of a SELECT or a RETURNING clause. */
-  async query<R = Record<string, any>>(sql: string, params: unknown[] = []): Promise<R[]> {
+  async query<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
     const open = this.storage.getStore();
     if (!open) return this.send<R>(this.pool, sql, params);
     if (open.begun === null) {
@@ -176,7 +179,7 @@ export class TransactionHost {
   }
 
   /** SQL outside any ambient transaction (its own connection from the pool). */
-  async queryOutside<R = Record<string, any>>(sql: string, params: unknown[] = []): Promise<R[]> {
+  async queryOutside<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
     return this.send<R>(this.pool, sql, params);
   }
 

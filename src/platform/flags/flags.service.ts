@@ -4,30 +4,13 @@ import { APP_CONFIG, FLAG_NAMES, type AppConfig, type FlagName } from '../config
 import { NotifyBatcher } from '../database/notify-batcher.js';
 import { PgNotifications } from '../database/pg-notifications.js';
 import { TransactionHost } from '../database/transaction-host.js';
+import type { FlagView } from './flag.view.js';
+import { FlagsRepository, type FlagRow } from './flags.repository.js';
 
 export const FLAGS_CHANNEL = 'feature_flags';
 const GLOBAL = '';
 // Flags are read on every outbox delivery; this bounds staleness if a NOTIFY is ever missed.
 const CACHE_TTL_MS = 1000;
-
-export interface FlagView {
-  name: FlagName;
-  /** What applies to the caller's tenant: tenant override, else global value, else env default. */
-  enabled: boolean;
-  globalEnabled: boolean;
-  globalSource: 'default' | 'override';
-  tenantOverride: boolean | null;
-  updatedAt: string | null;
-  updatedBy: string | null;
-}
-
-interface FlagRow {
-  name: FlagName;
-  tenant_id: string;
-  enabled: boolean;
-  updated_by: string;
-  updated_at: Date;
-}
 
 /** Per-bridge feature flags: env defaults, global overrides, tenant overrides, with history. */
 @Injectable()
@@ -37,6 +20,7 @@ export class FlagsService implements OnModuleInit {
 
   constructor(
     private readonly tx: TransactionHost,
+    private readonly flags: FlagsRepository,
     private readonly notifications: PgNotifications,
     private readonly notifier: NotifyBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -55,9 +39,7 @@ export class FlagsService implements OnModuleInit {
   }
 
   private rows(tenantId: string): Promise<FlagRow[]> {
-    return this.cache.get(tenantId, () =>
-      this.tx.queryOutside<FlagRow>(`SELECT name, tenant_id, enabled, updated_by, updated_at FROM feature_flags WHERE tenant_id IN ('', $1)`, [tenantId]),
-    );
+    return this.cache.get(tenantId, () => this.flags.rowsOf(tenantId));
   }
 
   async list(tenantId: string): Promise<FlagView[]> {
@@ -89,32 +71,14 @@ export class FlagsService implements OnModuleInit {
   /** Sets a flag (tenantId '' = global) and records the change; tells every replica on commit. */
   async set(name: FlagName, enabled: boolean, tenantId: string, actor: string): Promise<void> {
     await this.tx.run(async () => {
-      const [old] = await this.tx.query<{ enabled: boolean }>(
-        `SELECT enabled FROM feature_flags WHERE name = $1 AND tenant_id = $2 FOR UPDATE`,
-        [name, tenantId],
-      );
-      await this.tx.query(
-        `INSERT INTO feature_flags (name, tenant_id, enabled, updated_by, updated_at) VALUES ($1, $2, $3, $4, now())
-         ON CONFLICT (name, tenant_id) DO UPDATE SET enabled = EXCLUDED.enabled, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-        [name, tenantId, enabled, actor],
-      );
-      await this.tx.query(
-        `INSERT INTO feature_flag_changes (name, tenant_id, old_enabled, new_enabled, changed_by) VALUES ($1, $2, $3, $4, $5)`,
-        [name, tenantId, old ? old.enabled : null, enabled, actor],
-      );
+      await this.flags.set(name, enabled, tenantId, actor);
       this.notifier.notifyAfterCommit(FLAGS_CHANNEL, name);
     });
     this.cache.clear();
   }
 
   async history(tenantId: string, limit = 50): Promise<Array<Record<string, unknown>>> {
-    const rows = await this.tx.query<{
-      name: string; tenant_id: string; old_enabled: boolean | null; new_enabled: boolean; changed_by: string; changed_at: Date;
-    }>(
-      `SELECT name, tenant_id, old_enabled, new_enabled, changed_by, changed_at FROM feature_flag_changes
-       WHERE tenant_id IN ('', $1) ORDER BY id DESC LIMIT $2`,
-      [tenantId, limit],
-    );
+    const rows = await this.flags.history(tenantId, limit);
     return rows.map((r) => ({
       name: r.name,
       scope: r.tenant_id === GLOBAL ? 'global' : 'tenant',

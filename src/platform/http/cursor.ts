@@ -1,6 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
 import { isUUID } from 'class-validator';
-import { isCalendarDate } from './validation.js';
+import { invalidFields, isCalendarDate } from './validation.js';
 
 /** Keyset pagination: the cursor is the (timestamp, id) of the last item, opaque to clients. */
 export interface Cursor {
@@ -20,7 +19,7 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
     if (typeof parsed !== 'object' || parsed === null || !isCalendarDate(parsed.at) || !isUUID(parsed.id)) throw new Error();
     return { at: parsed.at, id: parsed.id };
   } catch {
-    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid cursor', fields: [{ field: 'cursor', errors: ['cursor is not one this API returned'] }] });
+    throw invalidFields([{ field: 'cursor', errors: ['cursor is not one this API returned'] }]);
   }
 }
 

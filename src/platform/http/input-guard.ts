@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { invalidFields } from './validation.js';
 
 /** Deepest JSON nesting a body may have: every DTO here is a few levels deep; `context` gets the rest. */
 export const MAX_BODY_DEPTH = 16;
@@ -7,6 +8,7 @@ export const MAX_BODY_ENTRIES = 1000;
 /** Keys that would reach an object's prototype (or be dropped silently by class-transformer). */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 // NUL (PostgreSQL text cannot hold it) or a UTF-16 surrogate without its partner (not valid UTF-8).
+// eslint-disable-next-line no-control-regex -- NUL is the character this looks for
 const BAD_CHARS = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export interface InputProblem {
@@ -88,11 +90,6 @@ export function requestProblem(req: Request): InputProblem | null {
 export function inputGuard(req: Request & { id?: string }, res: Response, next: NextFunction): void {
   const problem = requestProblem(req);
   if (!problem) return next();
-  res.status(400).json({
-    statusCode: 400,
-    error: 'Bad Request',
-    message: `invalid fields: ${problem.field}`,
-    fields: [{ field: problem.field, errors: [`${problem.field} ${problem.error}`] }],
-    requestId: req.id,
-  });
+  const body = invalidFields([{ field: problem.field, errors: [`${problem.field} ${problem.error}`] }]).getResponse() as object;
+  res.status(400).json({ ...body, requestId: req.id });
 }

@@ -1,6 +1,7 @@
-import { BadRequestException, Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { TransactionHost } from '../database/transaction-host.js';
+import { invalidFields } from '../http/validation.js';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository.js';
 
 /** What an `Idempotency-Key` header may hold. */
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
@@ -9,10 +10,7 @@ const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 export function checkIdempotencyKey(key: string | undefined): string | null {
   if (key === undefined) return null;
   if (!KEY_FORMAT.test(key)) {
-    throw new BadRequestException({
-      statusCode: 400, error: 'Bad Request', message: 'invalid Idempotency-Key',
-      fields: [{ field: 'Idempotency-Key', errors: ['must be 1-255 visible ASCII characters'] }],
-    });
+    throw invalidFields([{ field: 'Idempotency-Key', errors: ['must be 1-255 visible ASCII characters'] }]);
   }
   return key;
 }
@@ -34,21 +32,13 @@ function canonical(value: unknown): string {
  */
 @Injectable()
 export class IdempotencyKeys {
-  constructor(private readonly tx: TransactionHost) {}
+  constructor(private readonly keys: IdempotencyKeysRepository) {}
 
   /** null: claimed for `resourceId` now; else the id the key was claimed for earlier. */
   async claim(tenantId: string, scope: string, key: string, request: unknown, resourceId: string): Promise<string | null> {
     const requestHash = createHash('sha256').update(canonical(request)).digest('hex');
-    const claimed = await this.tx.query(
-      `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash, resource_id) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT DO NOTHING RETURNING key`,
-      [tenantId, scope, key, requestHash, resourceId],
-    );
-    if (claimed.length > 0) return null;
-    const [earlier] = await this.tx.query<{ request_hash: string; resource_id: string }>(
-      `SELECT request_hash, resource_id FROM idempotency_keys WHERE tenant_id = $1 AND scope = $2 AND key = $3`,
-      [tenantId, scope, key],
-    );
+    if (await this.keys.insert(tenantId, scope, key, requestHash, resourceId)) return null;
+    const earlier = await this.keys.find(tenantId, scope, key);
     if (earlier.request_hash !== requestHash) {
       throw new UnprocessableEntityException('this Idempotency-Key was already used with a different request body');
     }

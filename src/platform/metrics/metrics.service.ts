@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
-import { OutboxStore } from '../outbox/outbox.store.js';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
 
 /** Prometheus metrics: HTTP latency, outbox depth and age, deliveries by outcome. */
 @Injectable()
@@ -45,7 +45,7 @@ export class MetricsService implements OnModuleInit {
 
   constructor(
     private readonly relay: OutboxRelay,
-    private readonly store: OutboxStore,
+    private readonly store: OutboxRepository,
   ) {
     collectDefaultMetrics({ register: this.registry });
     const outbox = this.store;

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DeliveryRow } from './outbox.store.js';
+import type { DeliveryRow } from './outbox.repository.js';
 
 const storage = new AsyncLocalStorage<DeliveryRow>();
 

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, HttpException, HttpStatus, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { OutboxStore } from './outbox.store.js';
+import { OutboxRepository } from './outbox.repository.js';
 
 /** How often the pending count is read again; a request's check only reads the last count. */
 const REFRESH_MS = 500;
@@ -20,7 +20,7 @@ export class OutboxBacklog implements OnApplicationBootstrap, BeforeApplicationS
   private stopped = false;
 
   constructor(
-    private readonly store: OutboxStore,
+    private readonly store: OutboxRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

@@ -16,7 +16,7 @@ export interface OutboxHandlerOptions {
    * the same key one after another, in storage order. Without it, a batch runs one delivery
    * after another. Choose the key so that concurrent handlers never depend on each other's writes.
    */
-  serializeBy?: (event: any) => string;
+  serializeBy?: (event: never) => string;
 }
 
 /**

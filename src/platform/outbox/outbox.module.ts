@@ -7,13 +7,13 @@ import { OutboxBacklog } from './outbox-backlog.js';
 import { OutboxPruner } from './outbox.pruner.js';
 import { OutboxPublisher } from './outbox.publisher.js';
 import { OutboxRelay } from './outbox.relay.js';
-import { OutboxStore } from './outbox.store.js';
+import { OutboxRepository } from './outbox.repository.js';
 
 @Global()
 @Module({
   imports: [DiscoveryModule, FlagsModule],
-  providers: [HandlerRegistry, OutboxPublisher, OutboxStore, OutboxRelay, OutboxPruner, OutboxBacklog],
-  exports: [OutboxPublisher, OutboxStore, OutboxRelay, HandlerRegistry, OutboxBacklog],
+  providers: [HandlerRegistry, OutboxPublisher, OutboxRepository, OutboxRelay, OutboxPruner, OutboxBacklog],
+  exports: [OutboxPublisher, OutboxRepository, OutboxRelay, HandlerRegistry, OutboxBacklog],
 })
 export class OutboxModule implements OnModuleInit {
   constructor(

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { OutboxStore } from './outbox.store.js';
+import { OutboxRepository } from './outbox.repository.js';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
 
@@ -11,7 +11,7 @@ export class OutboxPruner implements OnApplicationBootstrap, OnApplicationShutdo
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly store: OutboxStore,
+    private readonly store: OutboxRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { IEvent, IEventPublisher } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../database/notify-batcher.js';
-import { columnsOf, TransactionHost, type Statement } from '../database/transaction-host.js';
-import { OUTBOX_CHANNEL } from './outbox.store.js';
+import { TransactionHost } from '../database/transaction-host.js';
+import { uuidv7 } from '../ids/uuid-v7.js';
 import { eventTypeOf, type DomainEvent } from './domain-event.js';
 import { HandlerRegistry } from './handler-registry.js';
-import { uuidv7 } from '../ids/uuid-v7.js';
+import { insertDeliveries, OUTBOX_CHANNEL } from './outbox.repository.js';
 
 type InTransactionHook = (event: DomainEvent) => Promise<void>;
 
@@ -39,16 +39,6 @@ export class OutboxPublisher implements IEventPublisher {
     this.hooks.set(eventType, [...(this.hooks.get(eventType) ?? []), hook]);
   }
 
-  /** Written just before the transaction commits, every delivery of the transaction in one statement. */
-  private readonly insertDeliveries = (rows: unknown[][]): Statement[] => [
-    {
-      // One statement text for any number of rows, so it is prepared once.
-      sql: `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload)
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
-      params: columnsOf(rows),
-    },
-  ];
-
   publish<E extends IEvent>(event: E): Promise<void> {
     return this.publishAll([event]);
   }
@@ -66,7 +56,7 @@ export class OutboxPublisher implements IEventPublisher {
       const eventId = uuidv7();
       const payload = JSON.stringify(event);
       for (const handler of handlers) {
-        await this.tx.deferWrite(this.insertDeliveries, [eventId, eventType, handler.name, event.tenantId, event.incidentId ?? null, payload]);
+        await this.tx.deferWrite(insertDeliveries, [eventId, eventType, handler.name, event.tenantId, event.incidentId ?? null, payload]);
         handlerNames.add(handler.name);
       }
       for (const hook of this.hooks.get(eventType) ?? []) await hook(event);

@@ -9,7 +9,7 @@ import { backoffDelayMs } from './backoff.js';
 import { runInDelivery } from './delivery-context.js';
 import { HandlerRegistry, type RegisteredHandler } from './handler-registry.js';
 import { OutboxPublisher } from './outbox.publisher.js';
-import { OUTBOX_CHANNEL, OutboxStore, type DeliveryRow } from './outbox.store.js';
+import { OUTBOX_CHANNEL, OutboxRepository, type DeliveryRow } from './outbox.repository.js';
 
 export type DeliveryOutcome =
   | { kind: 'handled'; delivery: DeliveryRow; handler: RegisteredHandler }
@@ -57,7 +57,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private retryTimers = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly store: OutboxStore,
+    private readonly store: OutboxRepository,
     private readonly registry: HandlerRegistry,
     private readonly tx: TransactionHost,
     private readonly flags: FlagsService,
@@ -198,7 +198,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const work = handled.map((delivery) => ({ delivery, event: this.registry.revive(delivery.event_type, delivery.payload) }));
     const sequences = new Map<string, typeof work>();
     for (const item of work) {
-      const key = handler.serializeBy?.(item.event) ?? '';
+      const key = handler.serializeBy?.(item.event as never) ?? '';
       const sequence = sequences.get(key);
       if (sequence) sequence.push(item);
       else sequences.set(key, [item]);

@@ -13,22 +13,15 @@ export interface ActuatorRow {
   updated_at: Date;
 }
 
-/** Never carries the secret or the header values: they are shown once, in the answer to the PUT that set them. */
-export const actuatorView = (r: ActuatorRow) => ({
-  name: r.name,
-  url: r.url,
-  headerNames: Object.keys(r.headers_sealed).sort(),
-  timeoutMs: r.timeout_ms,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
-
 @Injectable()
 export class ActuatorRepository {
   constructor(private readonly tx: TransactionHost) {}
 
   async find(tenantId: string, name: string): Promise<ActuatorRow | null> {
-    const [row] = await this.tx.query<ActuatorRow>(`SELECT * FROM actuators WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
+    const [row] = await this.tx.query<ActuatorRow>(`SELECT * FROM actuators WHERE tenant_id = $1 AND name = $2`, [
+      tenantId,
+      name,
+    ]);
     return row ?? null;
   }
 
@@ -40,7 +33,15 @@ export class ActuatorRepository {
    * Creates or updates. A new actuator gets `secretSealed`; an existing one keeps its secret
    * unless `rotate`, and its headers when `headersSealed` is null (not given).
    */
-  async upsert(a: { tenantId: string; name: string; url: string; headersSealed: Record<string, string> | null; timeoutMs: number; secretSealed: string; rotate: boolean }): Promise<{ row: ActuatorRow; created: boolean }> {
+  async upsert(a: {
+    tenantId: string;
+    name: string;
+    url: string;
+    headersSealed: Record<string, string> | null;
+    timeoutMs: number;
+    secretSealed: string;
+    rotate: boolean;
+  }): Promise<{ row: ActuatorRow; created: boolean }> {
     const headers = a.headersSealed === null ? null : JSON.stringify(a.headersSealed);
     const [row] = await this.tx.query<ActuatorRow & { created: boolean }>(
       `INSERT INTO actuators (tenant_id, name, url, headers_sealed, timeout_ms, secret_sealed)
@@ -56,7 +57,10 @@ export class ActuatorRepository {
   }
 
   async delete(tenantId: string, name: string): Promise<boolean> {
-    const rows = await this.tx.query(`DELETE FROM actuators WHERE tenant_id = $1 AND name = $2 RETURNING name`, [tenantId, name]);
+    const rows = await this.tx.query(`DELETE FROM actuators WHERE tenant_id = $1 AND name = $2 RETURNING name`, [
+      tenantId,
+      name,
+    ]);
     return rows.length > 0;
   }
 }

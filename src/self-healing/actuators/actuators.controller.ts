@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { Response } from 'express';
@@ -6,8 +6,10 @@ import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorato
 import type { Principal } from '../../platform/auth/principal.js';
 import { SecretBox } from '../../platform/crypto/secret-box.js';
 import { Egress } from '../../platform/egress/egress.js';
+import { invalidFields } from '../../platform/http/validation.js';
 import { ACTUATOR_NAME_PATTERN, DEFAULT_STEP_TIMEOUT_MS } from '../recovery/playbook-steps.js';
-import { ActuatorRepository, actuatorView } from './actuator.repository.js';
+import { ActuatorRepository } from './actuator.repository.js';
+import { actuatorView } from './actuator.view.js';
 import { generateWebhookSecret } from './webhook-signature.js';
 
 export class PutActuatorDto {
@@ -66,7 +68,7 @@ export class ActuatorsController {
     checkName(name);
     const headers = body.headers === undefined ? null : checkHeaders(body.headers);
     const refusal = await this.egress.refusal(body.url);
-    if (refusal) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: url', fields: [{ field: 'url', errors: [`url ${refusal}`] }] });
+    if (refusal) throw invalidFields([{ field: 'url', errors: [`url ${refusal}`] }]);
     const secret = generateWebhookSecret();
     const { row, created } = await this.actuators.upsert({
       tenantId: p.tenantId,
@@ -90,16 +92,16 @@ export class ActuatorsController {
 }
 
 function checkName(name: string): string {
-  if (!ACTUATOR_NAME_PATTERN.test(name)) throw new BadRequestException(`name must match ${ACTUATOR_NAME_PATTERN}`);
+  if (!ACTUATOR_NAME_PATTERN.test(name)) throw invalidFields([{ field: 'name', errors: [`name must match ${ACTUATOR_NAME_PATTERN}`] }]);
   return name;
 }
 
 function checkHeaders(headers: Record<string, unknown>): Record<string, string> {
   const entries = Object.entries(headers);
-  if (entries.length > MAX_HEADERS) throw new BadRequestException(`headers: at most ${MAX_HEADERS}`);
+  if (entries.length > MAX_HEADERS) throw invalidFields([{ field: 'headers', errors: [`headers: at most ${MAX_HEADERS}`] }]);
   for (const [k, v] of entries) {
-    if (!HEADER_NAME.test(k) || RESERVED_HEADER.test(k)) throw new BadRequestException(`headers.${k}: not an allowed header name`);
-    if (typeof v !== 'string' || v.length > 4096 || /[\r\n\0]/.test(v)) throw new BadRequestException(`headers.${k}: must be a single-line string`);
+    if (!HEADER_NAME.test(k) || RESERVED_HEADER.test(k)) throw invalidFields([{ field: `headers.${k}`, errors: ['not an allowed header name'] }]);
+    if (typeof v !== 'string' || v.length > 4096 || /[\r\n\0]/.test(v)) throw invalidFields([{ field: `headers.${k}`, errors: ['must be a single-line string'] }]);
   }
   return headers as Record<string, string>;
 }

@@ -21,7 +21,13 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
 }
 
 /** What a receiver does; used by the tests' receivers and the simulation. */
-export function verifyWebhook(secret: string, headers: Record<string, string | string[] | undefined>, body: string, toleranceS = 300, nowS = Math.floor(Date.now() / 1000)): boolean {
+export function verifyWebhook(
+  secret: string,
+  headers: Record<string, string | string[] | undefined>,
+  body: string,
+  toleranceS = 300,
+  nowS = Math.floor(Date.now() / 1000),
+): boolean {
   const id = String(headers['webhook-id'] ?? '');
   const ts = Number(headers['webhook-timestamp']);
   if (!id || !Number.isInteger(ts) || Math.abs(nowS - ts) > toleranceS) return false;

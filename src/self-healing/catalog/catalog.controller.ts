@@ -1,14 +1,16 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { invalidFields } from '../../platform/http/validation.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
 import { ListPatternsQuery, MatchRequestDto, UpdatePatternDto } from './catalog.dto.js';
-import { FailurePatternRepository, patternView } from './failure-pattern.repository.js';
+import { FailurePatternRepository } from './failure-pattern.repository.js';
 import { fileSignature } from './pattern-matcher.js';
+import { patternView } from './pattern.view.js';
 import { extractSignature } from './signature.js';
 
 @ApiTags('catalog')
@@ -35,7 +37,12 @@ export class CatalogController {
     const row = await this.patterns.find(p.tenantId, id);
     if (!row) throw new NotFoundException(`pattern ${id} not found`);
     // Every incident of the pattern counted once, so the incident count is the occurrence count.
-    return { ...patternView(row), incidentCount: row.occurrence_count, templateTokens: row.template_tokens, history: await this.patterns.history(p.tenantId, id) };
+    return {
+      ...patternView(row),
+      incidentCount: row.occurrence_count,
+      templateTokens: row.template_tokens,
+      history: await this.patterns.history(p.tenantId, id),
+    };
   }
 
   /** Sets the pattern's recovery template and whether its recoveries may be auto-applied. */
@@ -44,12 +51,14 @@ export class CatalogController {
   @RequireRole('admin')
   async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdatePatternDto, @CurrentPrincipal() p: Principal) {
     if (body.recoveryTemplate && !this.playbooks.has(body.recoveryTemplate.playbookId)) {
-      throw new BadRequestException({
-        statusCode: 400, error: 'Bad Request', message: 'invalid fields: recoveryTemplate.playbookId',
-        fields: [{ field: 'recoveryTemplate.playbookId', errors: [`unknown playbook; known: ${this.playbooks.all().map((pb) => pb.id).join(', ')}`] }],
-      });
+      const known = this.playbooks.all().map((pb) => pb.id);
+      throw invalidFields([{ field: 'recoveryTemplate.playbookId', errors: [`unknown playbook; known: ${known.join(', ')}`] }]);
     }
-    const row = await this.patterns.update(p.tenantId, id, { recoveryTemplate: body.recoveryTemplate === undefined ? undefined : body.recoveryTemplate ? { ...body.recoveryTemplate } : null, autoApplyRecovery: body.autoApplyRecovery });
+    const row = await this.patterns.update(p.tenantId, id, {
+      recoveryTemplate:
+        body.recoveryTemplate === undefined ? undefined : body.recoveryTemplate ? { ...body.recoveryTemplate } : null,
+      autoApplyRecovery: body.autoApplyRecovery,
+    });
     if (!row) throw new NotFoundException(`pattern ${id} not found`);
     return patternView(row);
   }

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { newestFirst } from '../../platform/database/newest-first.js';
 import { TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
-import type { RecoveryTemplate } from '../recovery/recovery-generator.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
+import type { RecoveryTemplate } from '../recovery/recovery-generator.js';
 import type { PatternCandidate } from './pattern-matcher.js';
+import type { PatternHistoryView } from './pattern.view.js';
 
 export interface PatternRow {
   id: string;
@@ -23,39 +25,6 @@ export interface PatternRow {
   created_at: Date;
   updated_at: Date;
 }
-
-export interface PatternView {
-  id: string;
-  errorType: string;
-  template: string;
-  occurrenceCount: number;
-  affectedAgents: string[];
-  capabilities: string[];
-  recoveryTemplate: RecoveryTemplate | null;
-  autoApplyRecovery: boolean;
-  firstIncidentId: string | null;
-  /** Set when this pattern was merged into another (which holds its incidents, recoveries and policy now). */
-  mergedIntoId: string | null;
-  lastSeenAt: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export const patternView = (r: PatternRow): PatternView => ({
-  id: r.id,
-  errorType: r.error_type,
-  template: r.template,
-  occurrenceCount: r.occurrence_count,
-  affectedAgents: r.affected_agents,
-  capabilities: r.capabilities,
-  recoveryTemplate: r.recovery_template,
-  autoApplyRecovery: r.auto_apply_recovery,
-  firstIncidentId: r.first_incident_id,
-  mergedIntoId: r.merged_into_id ?? null,
-  lastSeenAt: r.last_seen_at.toISOString(),
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
 
 /**
  * A pattern of a bucket that the current transaction holds locked: read once, matched and
@@ -81,16 +50,6 @@ export interface HeldPattern extends PatternCandidate {
   mergedInto: string | null;
   /** Its write is queued for the commit. */
   queued: boolean;
-}
-
-export interface PatternHistoryView {
-  event: 'merged';
-  mergedPatternId: string | null;
-  templateBefore: string;
-  templateAfter: string;
-  occurrencesMoved: number;
-  incidentId: string | null;
-  at: string;
 }
 
 /** The patterns the current transaction has read with findOnce, by `tenant|id`. */
@@ -171,7 +130,19 @@ export class FailurePatternRepository {
   }
 
   /** Founds a pattern in a bucket the transaction holds; written at commit. */
-  async found(bucket: HeldPattern[], p: { id: string; tenantId: string; errorType: string; shapeKey: string; tokens: string[]; incidentId: string; agentId: string | null; capability: string | null }): Promise<HeldPattern> {
+  async found(
+    bucket: HeldPattern[],
+    p: {
+      id: string;
+      tenantId: string;
+      errorType: string;
+      shapeKey: string;
+      tokens: string[];
+      incidentId: string;
+      agentId: string | null;
+      capability: string | null;
+    },
+  ): Promise<HeldPattern> {
     const pattern: HeldPattern = {
       id: p.id, tenantId: p.tenantId, errorType: p.errorType, shapeKey: p.shapeKey, templateTokens: p.tokens, occurrenceCount: 0,
       isNew: true, firstIncidentId: p.incidentId, agents: [], capabilities: [], added: 0, newAgents: [], newCapabilities: [],
@@ -266,24 +237,22 @@ export class FailurePatternRepository {
     return this.tx.once(READ_ONCE, `${tenantId}|${id}`, () => this.find(tenantId, id));
   }
 
-  async list(tenantId: string, filters: { errorType?: string }, cursor: Cursor | null, limit: number): Promise<PatternRow[]> {
-    const params: unknown[] = [tenantId];
-    // Merged patterns are history: their ids still resolve (GET by id), they are not listed.
-    const where = ['tenant_id = $1', 'merged_into_id IS NULL'];
-    if (filters.errorType) {
-      params.push(filters.errorType.trim().toLowerCase());
-      where.push(`error_type = $${params.length}`);
-    }
-    if (cursor) {
-      params.push(cursor.at, cursor.id);
-      where.push(`(last_seen_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit);
-    return this.tx.query<PatternRow>(
-      `SELECT * FROM failure_patterns WHERE ${where.join(' AND ')} ORDER BY last_seen_at DESC, id DESC LIMIT $${params.length}`,
-      params,
+  list(tenantId: string, filters: { errorType?: string }, cursor: Cursor | null, limit: number): Promise<PatternRow[]> {
+    const { sql, params } = newestFirst(
+      'failure_patterns',
+      tenantId,
+      [
+        // Merged patterns are history: their ids still resolve (GET by id), they are not listed.
+        ['merged_into_id IS NULL', true],
+        ['error_type = ?', filters.errorType ? filters.errorType.trim().toLowerCase() : undefined],
+      ],
+      cursor,
+      limit,
+      'last_seen_at',
     );
+    return this.tx.query<PatternRow>(sql, params);
   }
+
 
   async update(tenantId: string, id: string, changes: { recoveryTemplate?: RecoveryTemplate | null; autoApplyRecovery?: boolean }): Promise<PatternRow | null> {
     // A findOnce later in this transaction must not return the row as it was.
@@ -293,7 +262,13 @@ export class FailurePatternRepository {
           SET recovery_template = CASE WHEN $3 THEN $4::jsonb ELSE recovery_template END,
               auto_apply_recovery = coalesce($5, auto_apply_recovery), updated_at = now()
         WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-      [tenantId, id, changes.recoveryTemplate !== undefined, changes.recoveryTemplate === undefined ? null : JSON.stringify(changes.recoveryTemplate), changes.autoApplyRecovery ?? null],
+      [
+        tenantId,
+        id,
+        changes.recoveryTemplate !== undefined,
+        changes.recoveryTemplate === undefined ? null : JSON.stringify(changes.recoveryTemplate),
+        changes.autoApplyRecovery ?? null,
+      ],
     );
     return row ?? null;
   }

@@ -211,7 +211,10 @@ describe('fileSignature: learning variable positions', () => {
     const index = new PatternIndex();
     const newId = ids();
     // Three users, the first two often before the third shows: 10, 10, then 1 — not yet.
-    for (let i = 0; i < 10; i++) file(index, 'session closed for user cyrus', newId), file(index, 'session closed for user news', newId);
+    for (let i = 0; i < 10; i++) {
+      file(index, 'session closed for user cyrus', newId);
+      file(index, 'session closed for user news', newId);
+    }
     expect(file(index, 'session closed for user test', newId).isNew).toBe(true);
     // The third user's next incidents match its own pattern; as its count grows the position is learned.
     const filed = Array.from({ length: 10 }, () => file(index, 'session closed for user test', newId));

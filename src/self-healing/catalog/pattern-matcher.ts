@@ -285,7 +285,10 @@ function effectiveNumber(weights: Iterable<number>, top: number, total: number):
   let entropy = 0;
   let topSeen = false;
   for (let weight of weights) {
-    if (weight === top && !topSeen) (weight += DOMINANT_MARGIN), (topSeen = true);
+    if (weight === top && !topSeen) {
+      weight += DOMINANT_MARGIN;
+      topSeen = true;
+    }
     entropy -= (weight / sum) * Math.log(weight / sum);
   }
   return Math.exp(entropy);
@@ -297,10 +300,17 @@ function effectiveNumber(weights: Iterable<number>, top: number, total: number):
  * time-ordered) survives. Without this, a pattern founded before a position was learned would
  * live on beside the general one and keep taking its exact repeats.
  */
-function withSubsumed(candidates: readonly PatternCandidate[], group: PatternCandidate[], templateTokens: string[], score: number, generalised: boolean): FilingDecision {
+function withSubsumed(
+  candidates: readonly PatternCandidate[],
+  group: PatternCandidate[],
+  templateTokens: string[],
+  score: number,
+  generalised: boolean,
+): FilingDecision {
   const members = [...group];
   if (generalised) {
-    for (const candidate of candidates) if (!members.includes(candidate) && covers(templateTokens, candidate.templateTokens)) members.push(candidate);
+    for (const candidate of candidates)
+      if (!members.includes(candidate) && covers(templateTokens, candidate.templateTokens)) members.push(candidate);
   }
   if (members.length === 1) return { kind: 'match', id: members[0]!.id, score, templateTokens };
   for (const member of members) templateTokens = mergeTokens(templateTokens, member.templateTokens);

@@ -216,8 +216,10 @@ export function tokenize(masked: string): string[] {
       const token = piece.startsWith('.') || piece.endsWith('.') ? piece.replace(EDGE_DOTS, '') : piece;
       if (token === '') continue;
       const keyValue = token.includes('=') ? KEY_VALUE_RE.exec(token) : null;
-      if (keyValue) add(keyValue[1]!), add(keyValue[2]!);
-      else add(token);
+      if (keyValue) {
+        add(keyValue[1]!);
+        add(keyValue[2]!);
+      } else add(token);
     }
   }
   return tokens;

@@ -4,8 +4,10 @@
  * Numerical Recipes §6.4; accurate to ~1e-10 for the small shapes used here (a, b ≤ a few hundred).
  */
 
-const LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7). */
 export function logGamma(x: number): number {
@@ -53,7 +55,9 @@ export function betaCdf(x: number, a: number, b: number): number {
   if (x >= 1) return 1;
   const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
   // The fraction converges fast on the side of the mean; use the symmetry I_x(a, b) = 1 − I_{1−x}(b, a) on the other.
-  return x < (a + 1) / (a + b + 2) ? (front * continuedFraction(a, b, x)) / a : 1 - (front * continuedFraction(b, a, 1 - x)) / b;
+  return x < (a + 1) / (a + b + 2)
+    ? (front * continuedFraction(a, b, x)) / a
+    : 1 - (front * continuedFraction(b, a, 1 - x)) / b;
 }
 
 /** The p-quantile of Beta(a, b): the x with P(X ≤ x) = p (bisection: monotone, 50 halvings ≈ 1e-15). */

@@ -83,14 +83,21 @@ export interface FixAssessment {
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** α and β from the prior and the observations (newest first) as of `now`. */
-export function posterior(prior: FixPrior, observations: readonly FixObservation[], now: Date): { alpha: number; beta: number; successes: number; failures: number } {
+export function posterior(
+  prior: FixPrior,
+  observations: readonly FixObservation[],
+  now: Date,
+): { alpha: number; beta: number; successes: number; failures: number } {
   const m = Math.min(1, Math.max(0, prior.mean));
   let successes = 0;
   let failures = 0;
   let newerVerdicts = 0;
   for (const o of observations) {
     const age = Math.max(0, now.getTime() - o.at.getTime());
-    const w = (o.kind === 'run' ? 1 : LEARNING.reviewWeight) * LEARNING.decayPerVerdict ** newerVerdicts * 0.5 ** (age / LEARNING.halfLifeMs);
+    const w =
+      (o.kind === 'run' ? 1 : LEARNING.reviewWeight) *
+      LEARNING.decayPerVerdict ** newerVerdicts *
+      0.5 ** (age / LEARNING.halfLifeMs);
     if (o.succeeded) successes += w;
     else failures += w;
     if (o.kind === 'run') newerVerdicts++;
@@ -116,20 +123,24 @@ export function assessFix(prior: FixPrior, observations: readonly FixObservation
   const lastFailure = observations.findIndex((o) => o.kind === 'run' && !o.succeeded);
   const streak = lastFailure === -1 ? runs.length : runs.indexOf(observations[lastFailure]!);
   // As it stood just after its last failed run, judged at that time.
-  const afterFailure = lastFailure === -1 ? null : lowerBound(prior, observations.slice(lastFailure), observations[lastFailure]!.at);
+  const afterFailure =
+    lastFailure === -1 ? null : lowerBound(prior, observations.slice(lastFailure), observations[lastFailure]!.at);
   const floor = LEARNING.reliabilityFloor;
   const earnedBack = streak >= LEARNING.earnBackRuns;
   const trusted = bound >= floor && (afterFailure === null || afterFailure >= LEARNING.holdBound || earnedBack);
 
   const verified = runs.filter((o) => o.succeeded).length;
   const b = (x: number) => x.toFixed(2);
-  const record = runs.length === 0
-    ? `no verified runs yet; the ${prior.from === 'generator' ? "generator's" : `${prior.from}'s`} confidence ${b(prior.mean)} counts as ${LEARNING.priorRuns} runs`
-    : runs.length === 1 ? `its one run ${verified === 1 ? 'verified' : 'failed'}`
-    : `${verified} of the last ${runs.length} runs verified`;
+  const record =
+    runs.length === 0
+      ? `no verified runs yet; the ${prior.from === 'generator' ? "generator's" : `${prior.from}'s`} confidence ${b(prior.mean)} counts as ${LEARNING.priorRuns} runs`
+      : runs.length === 1
+        ? `its one run ${verified === 1 ? 'verified' : 'failed'}`
+        : `${verified} of the last ${runs.length} runs verified`;
   let reason: string;
   if (bound < floor) reason = `${record}; lower bound ${b(bound)} < ${b(floor)}`;
-  else if (!trusted) reason = `${record}; lower bound ${b(bound)} ≥ ${b(floor)}, but it fell to ${b(afterFailure!)} at its last failure: it earns its way back after ${LEARNING.earnBackRuns} verified runs in a row (${streak} so far)`;
+  else if (!trusted)
+    reason = `${record}; lower bound ${b(bound)} ≥ ${b(floor)}, but it fell to ${b(afterFailure!)} at its last failure: it earns its way back after ${LEARNING.earnBackRuns} verified runs in a row (${streak} so far)`;
   else reason = `${record}; lower bound ${b(bound)} ≥ ${b(floor)}`;
 
   return {
@@ -140,7 +151,10 @@ export function assessFix(prior: FixPrior, observations: readonly FixObservation
     evidence: {
       prior: { mean: prior.mean, from: prior.from, worthRuns: LEARNING.priorRuns },
       runs: { verified, failed: runs.length - verified, considered: runs.length },
-      reviews: { approved: reviews.filter((o) => o.succeeded).length, rejected: reviews.filter((o) => !o.succeeded).length },
+      reviews: {
+        approved: reviews.filter((o) => o.succeeded).length,
+        rejected: reviews.filter((o) => !o.succeeded).length,
+      },
       weighted: { successes: round(post.successes), failures: round(post.failures) },
       streak,
       lowerBoundAfterLastFailure: afterFailure === null ? null : round(afterFailure),

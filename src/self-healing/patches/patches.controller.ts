@@ -4,14 +4,13 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AllowAgent, CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { ActOnWorkOrder, type WorkOrderAction } from './act-on-work-order/act-on-work-order.command.js';
 import { GetRunStats } from '../runs/run-stats/get-run-stats.query.js';
 import { runView, workOrderOf, type RunRow, type StepRow } from '../runs/run.view.js';
 import { RunsRepository } from '../runs/runs.repository.js';
+import { ActOnWorkOrder, type WorkOrderAction } from './act-on-work-order/act-on-work-order.command.js';
 import { CompleteDto, FailDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
-import { TriggerPlaybook } from './trigger/trigger-playbook.command.js';
+import { TriggerPlaybook } from './trigger-playbook/trigger-playbook.command.js';
 import { WORK_ORDER_STATUSES, workOrderView, type WorkOrderStatus } from './work-order.view.js';
-import { WorkOrderJournal } from './work-order.journal.js';
 import { WorkOrdersRepository } from './work-orders.repository.js';
 
 /**
@@ -24,7 +23,6 @@ import { WorkOrdersRepository } from './work-orders.repository.js';
 export class PatchesController {
   constructor(
     private readonly orders: WorkOrdersRepository,
-    private readonly journal: WorkOrderJournal,
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly runs: RunsRepository,
@@ -34,7 +32,6 @@ export class PatchesController {
   @Get('work-orders')
   @AllowAgent()
   async list(@Query() q: ListWorkOrdersQuery, @CurrentPrincipal() p: Principal) {
-    await this.journal.releaseStaleClaims(p.tenantId);
     const limit = q.limit ?? 50;
     const rows = await this.orders.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
     return pageOf(rows, limit, (r) => workOrderView(r), (r) => encodeCursor(r.created_at, r.id));
@@ -44,7 +41,6 @@ export class PatchesController {
   @Get('work-orders/:id')
   @AllowAgent()
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
-    await this.journal.releaseStaleClaims(p.tenantId);
     const row = await this.orders.find(p.tenantId, id);
     if (!row) throw new NotFoundException(`work order ${id} not found`);
     return workOrderView(row, await this.orders.history(row.id));
@@ -99,7 +95,6 @@ export class PatchesController {
   @ApiOperation({ summary: 'Patch workflow figures' })
   @Get('stats')
   async stats(@CurrentPrincipal() p: Principal) {
-    await this.journal.releaseStaleClaims(p.tenantId);
     const s = await this.orders.stats(p.tenantId);
     const runs = await this.queries.execute(new GetRunStats(p.tenantId, null));
     const workOrders = Object.fromEntries(WORK_ORDER_STATUSES.map((st) => [st, 0])) as Record<WorkOrderStatus, number>;
@@ -122,7 +117,15 @@ export class PatchesController {
   @Post('trigger')
   @HttpCode(201)
   trigger(@Body() body: TriggerDto, @CurrentPrincipal() p: Principal) {
-    return this.commands.execute(new TriggerPlaybook({ tenantId: p.tenantId, description: body.description, errorType: body.errorType, filePath: body.filePath ?? null, actor: actorOf(p) }));
+    return this.commands.execute(
+      new TriggerPlaybook({
+        tenantId: p.tenantId,
+        description: body.description,
+        errorType: body.errorType,
+        filePath: body.filePath ?? null,
+        actor: actorOf(p),
+      }),
+    );
   }
 
   /** Runs seen from the patch side: each with its work order, if it escalated (`?status=awaiting_patch`: those waiting on one). */

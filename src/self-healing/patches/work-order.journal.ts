@@ -3,8 +3,8 @@ import { CommandBus, EventBus } from '@nestjs/cqrs';
 import { RecordDecision } from '../../incidents/record-decision/record-decision.command.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { WorkOrderChanged } from '../events/work-order-changed.event.js';
-import type { WorkOrderRow, WorkOrderStatus } from './work-order.view.js';
-import { WorkOrdersRepository } from './work-orders.repository.js';
+import type { WorkOrderStatus } from './work-order.view.js';
+import { WorkOrdersRepository, type WorkOrderRow } from './work-orders.repository.js';
 
 export const CLAIM_EXPIRED_ACTOR = 'lease';
 
@@ -22,9 +22,19 @@ export class WorkOrderJournal {
     private readonly events: EventBus,
   ) {}
 
-  async record(o: { row: WorkOrderRow; from: WorkOrderStatus | null; change: string; actor: string; summary: string; note?: string | null; details?: Record<string, unknown> }): Promise<void> {
+  async record(o: {
+    row: WorkOrderRow;
+    from: WorkOrderStatus | null;
+    change: string;
+    actor: string;
+    summary: string;
+    note?: string | null;
+    details?: Record<string, unknown>;
+  }): Promise<void> {
     const { row } = o;
-    await this.orders.recordTransition({ tenantId: row.tenant_id, workOrderId: row.id, from: o.from, to: row.status, actor: o.actor, note: o.note, details: o.details });
+    await this.orders.recordTransition({
+      tenantId: row.tenant_id, workOrderId: row.id, from: o.from, to: row.status, actor: o.actor, note: o.note, details: o.details,
+    });
     if (row.incident_id) {
       await this.commands.execute(
         new RecordDecision(row.tenant_id, row.incident_id, 'patch', o.summary, { workOrderId: row.id, runId: row.run_id, change: o.change, status: row.status, actor: o.actor, ...(o.details ?? {}) }),
@@ -32,15 +42,16 @@ export class WorkOrderJournal {
     }
     await this.events.publish(
       new WorkOrderChanged({
-        tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, change: o.change, status: row.status, actor: o.actor, summary: o.summary, at: row.updated_at.toISOString(),
+        tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, change: o.change, status: row.status,
+        actor: o.actor, summary: o.summary, at: row.updated_at.toISOString(),
       }),
     );
   }
 
   /**
    * Claims are leases: one whose time ran out without progress goes back to `queued`, saying
-   * so in its history. Checked whenever the tenant's work orders are read or acted on, so
-   * no claim outlives its lease from anyone's point of view.
+   * so in its history. Run by the lease sweeper on every replica, and before any action on the
+   * tenant's work orders, so no action is taken on a claim past its lease.
    */
   releaseStaleClaims(tenantId: string): Promise<void> {
     return this.tx.run(async () => {

@@ -1,3 +1,5 @@
+import type { TransitionRow, WorkOrderRow } from './work-orders.repository.js';
+
 export const WORK_ORDER_STATUSES = ['queued', 'claimed', 'in_progress', 'completed', 'failed', 'canceled'] as const;
 export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
 export const PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
@@ -22,48 +24,6 @@ export interface WorkOrderResult {
   filesChanged: string[];
   diffUrl: string | null;
   summary: string;
-}
-
-export interface WorkOrderRow {
-  id: string;
-  tenant_id: string;
-  run_id: string | null;
-  step_id: string | null;
-  incident_id: string | null;
-  description: string;
-  context: WorkOrderContext;
-  priority: WorkOrderPriority;
-  complexity: WorkOrderComplexity;
-  status: WorkOrderStatus;
-  claimed_by: string | null;
-  claim_key_id: string | null;
-  /** SHA-256 of the current claim's token (work_order_claims keeps every claim's). */
-  claim_token_hash: string | null;
-  claimed_at: Date | null;
-  claim_expires_at: Date | null;
-  result: WorkOrderResult | null;
-  failure_reason: string | null;
-  created_at: Date;
-  updated_at: Date;
-  finished_at: Date | null;
-}
-
-/** One claim of a work order: who, when, and the hash of the token it was given. */
-export interface ClaimRow {
-  token_hash: string;
-  work_order_id: string;
-  key_id: string;
-  claimed_by: string;
-  claimed_at: Date;
-}
-
-export interface TransitionRow {
-  from_status: WorkOrderStatus | null;
-  to_status: WorkOrderStatus;
-  actor: string;
-  note: string | null;
-  details: Record<string, unknown>;
-  created_at: Date;
 }
 
 export interface WorkOrderView {
@@ -110,7 +70,16 @@ export function workOrderView(r: WorkOrderRow, history?: TransitionRow[]): WorkO
     updatedAt: r.updated_at.toISOString(),
     finishedAt: iso(r.finished_at),
     ...(history
-      ? { history: history.map((h) => ({ from: h.from_status, to: h.to_status, actor: h.actor, note: h.note, details: h.details, at: h.created_at.toISOString() })) }
+      ? {
+          history: history.map((h) => ({
+            from: h.from_status,
+            to: h.to_status,
+            actor: h.actor,
+            note: h.note,
+            details: h.details,
+            at: h.created_at.toISOString(),
+          })),
+        }
       : {}),
   };
 }

@@ -4,7 +4,49 @@ import { setColumns } from '../../platform/database/set-columns.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
-import type { ClaimRow, TransitionRow, WorkOrderContext, WorkOrderRow, WorkOrderStatus } from './work-order.view.js';
+import type { WorkOrderComplexity, WorkOrderContext, WorkOrderPriority, WorkOrderResult, WorkOrderStatus } from './work-order.view.js';
+
+export interface TransitionRow {
+  from_status: WorkOrderStatus | null;
+  to_status: WorkOrderStatus;
+  actor: string;
+  note: string | null;
+  details: Record<string, unknown>;
+  created_at: Date;
+}
+
+/** One claim of a work order: who, when, and the hash of the token it was given. */
+export interface ClaimRow {
+  token_hash: string;
+  work_order_id: string;
+  key_id: string;
+  claimed_by: string;
+  claimed_at: Date;
+}
+
+export interface WorkOrderRow {
+  id: string;
+  tenant_id: string;
+  run_id: string | null;
+  step_id: string | null;
+  incident_id: string | null;
+  description: string;
+  context: WorkOrderContext;
+  priority: WorkOrderPriority;
+  complexity: WorkOrderComplexity;
+  status: WorkOrderStatus;
+  claimed_by: string | null;
+  claim_key_id: string | null;
+  /** SHA-256 of the current claim's token (work_order_claims keeps every claim's). */
+  claim_token_hash: string | null;
+  claimed_at: Date | null;
+  claim_expires_at: Date | null;
+  result: WorkOrderResult | null;
+  failure_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
 
 export interface NewWorkOrder {
   tenantId: string;
@@ -63,7 +105,15 @@ export class WorkOrdersRepository {
     return row ?? null;
   }
 
-  async recordTransition(t: { tenantId: string; workOrderId: string; from: WorkOrderStatus | null; to: WorkOrderStatus; actor: string; note?: string | null; details?: Record<string, unknown> }): Promise<void> {
+  async recordTransition(t: {
+    tenantId: string;
+    workOrderId: string;
+    from: WorkOrderStatus | null;
+    to: WorkOrderStatus;
+    actor: string;
+    note?: string | null;
+    details?: Record<string, unknown>;
+  }): Promise<void> {
     await this.tx.query(
       `INSERT INTO work_order_transitions (id, tenant_id, work_order_id, from_status, to_status, actor, note, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
@@ -82,6 +132,14 @@ export class WorkOrdersRepository {
    * Claims whose lease ran out at `now` go back to the queue (locked, skipping orders another
    * request is changing right now: that request decides them).
    */
+  /** Tenants with a claim past its lease, for the sweeper. */
+  async tenantsWithLapsedClaims(): Promise<string[]> {
+    const rows = await this.tx.query<{ tenant_id: string }>(
+      `SELECT DISTINCT tenant_id FROM work_orders WHERE claim_expires_at IS NOT NULL AND claim_expires_at <= now()`,
+    );
+    return rows.map((r) => r.tenant_id);
+  }
+
   async takeStaleClaims(tenantId: string, now: Date): Promise<WorkOrderRow[]> {
     return this.tx.query<WorkOrderRow>(
       `SELECT * FROM work_orders WHERE tenant_id = $1 AND claim_expires_at IS NOT NULL AND claim_expires_at <= $2

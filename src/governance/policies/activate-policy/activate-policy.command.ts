@@ -1,12 +1,16 @@
 import { Command } from '@nestjs/cqrs';
 import type { PolicyView } from '../policy.view.js';
 
+export interface ActivatePolicyProps {
+  tenantId: string;
+  policyId: string;
+}
+
 /** Status → active (idempotent; a disabled policy can be re-activated). Null when the tenant has no such policy. */
+export interface ActivatePolicy extends ActivatePolicyProps {}
 export class ActivatePolicy extends Command<PolicyView | null> {
-  constructor(
-    readonly tenantId: string,
-    readonly policyId: string,
-  ) {
+  constructor(props: ActivatePolicyProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -1,7 +1,7 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { PolicyActivated } from '../../events/policy-activated.event.js';
-import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
+import { PolicyDecisionPoint } from '../evaluate-policies/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { ActivatePolicy } from './activate-policy.command.js';
@@ -28,7 +28,7 @@ export class ActivatePolicyHandler implements ICommandHandler<ActivatePolicy> {
       if (current.status === 'active') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'active');
       this.policies.notifyChanged(tenantId, row.scope === 'global');
-      await this.eventBus.publish(new PolicyActivated({ tenantId, policyId }));
+      await this.eventBus.publish(new PolicyActivated({ tenantId, policyId, incidentId: null }));
       changed = true;
       return policyView(row);
     });

@@ -2,12 +2,16 @@ import { Command } from '@nestjs/cqrs';
 import type { PolicyView } from '../policy.view.js';
 import type { CreatePolicyDto } from './create-policy.dto.js';
 
+export interface CreatePolicyProps {
+  tenantId: string;
+  input: CreatePolicyDto;
+}
+
 /** A policy written by an admin (`source_type = 'manual'`). Authorisation (global scope) is the caller's job. */
+export interface CreatePolicy extends CreatePolicyProps {}
 export class CreatePolicy extends Command<PolicyView> {
-  constructor(
-    readonly tenantId: string,
-    readonly input: CreatePolicyDto,
-  ) {
+  constructor(props: CreatePolicyProps) {
     super();
+    Object.assign(this, props);
   }
 }

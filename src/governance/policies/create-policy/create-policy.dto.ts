@@ -4,7 +4,7 @@ import { validateCondition } from '../cel.js';
 import type { PolicyAction, PolicyCategory, PolicyScope } from '../policy-generator.js';
 import { POLICY_ACTIONS, POLICY_CATEGORIES, POLICY_SCOPES } from '../policy.view.js';
 
-const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:\/-]{0,127}$/;
+const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 export const MANUAL_POLICY_STATUSES = ['draft', 'active'] as const;
 
 /** A CEL condition that parses and type-checks (see cel.ts); the error is the parser's message. */

@@ -1,12 +1,12 @@
-import { BadRequestException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { invalidFields } from '../../../platform/http/validation.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { validateCondition } from '../cel.js';
-import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
+import { PolicyDecisionPoint } from '../evaluate-policies/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { CreatePolicy } from './create-policy.command.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(CreatePolicy)
 export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
@@ -21,12 +21,7 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
     // unparseable may ever be saved.
     const valid = validateCondition(input.condition);
     if (!valid.ok) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'invalid fields: condition',
-        fields: [{ field: 'condition', errors: [valid.error] }],
-      });
+      throw invalidFields([{ field: 'condition', errors: [valid.error] }]);
     }
     const view = await this.tx.run(async () => {
       const row = await this.policies.insert({

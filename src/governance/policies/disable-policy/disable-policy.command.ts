@@ -1,12 +1,16 @@
 import { Command } from '@nestjs/cqrs';
 import type { PolicyView } from '../policy.view.js';
 
+export interface DisablePolicyProps {
+  tenantId: string;
+  policyId: string;
+}
+
 /** Status → disabled and its routing adjustments deactivated at once (idempotent). Null when the tenant has no such policy. */
+export interface DisablePolicy extends DisablePolicyProps {}
 export class DisablePolicy extends Command<PolicyView | null> {
-  constructor(
-    readonly tenantId: string,
-    readonly policyId: string,
-  ) {
+  constructor(props: DisablePolicyProps) {
     super();
+    Object.assign(this, props);
   }
 }

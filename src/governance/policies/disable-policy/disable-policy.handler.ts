@@ -2,7 +2,7 @@ import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { PolicyDisabled } from '../../events/policy-disabled.event.js';
 import { RoutingRepository } from '../../routing/routing.repository.js';
-import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
+import { PolicyDecisionPoint } from '../evaluate-policies/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { policyView, type PolicyView } from '../policy.view.js';
 import { DisablePolicy } from './disable-policy.command.js';
@@ -32,7 +32,7 @@ export class DisablePolicyHandler implements ICommandHandler<DisablePolicy> {
       if (current.status === 'disabled') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'disabled');
       this.policies.notifyChanged(tenantId, row.scope === 'global');
-      await this.eventBus.publish(new PolicyDisabled({ tenantId, policyId }));
+      await this.eventBus.publish(new PolicyDisabled({ tenantId, policyId, incidentId: null }));
       changed = true;
       return policyView(row);
     });

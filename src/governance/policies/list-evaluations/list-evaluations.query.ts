@@ -17,12 +17,16 @@ export interface ListEvaluationsFilters {
   order?: 'asc' | 'desc';
 }
 
+export interface ListEvaluationsProps {
+  tenantId: string;
+  filters: ListEvaluationsFilters;
+}
+
 /** The tenant's recorded policy decisions, in creation order (`filters.order`). */
+export interface ListEvaluations extends ListEvaluationsProps {}
 export class ListEvaluations extends Query<EvaluationView[]> {
-  constructor(
-    readonly tenantId: string,
-    readonly filters: ListEvaluationsFilters,
-  ) {
+  constructor(props: ListEvaluationsProps) {
     super();
+    Object.assign(this, props);
   }
 }

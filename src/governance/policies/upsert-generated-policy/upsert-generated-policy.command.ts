@@ -15,15 +15,19 @@ export interface UpsertGeneratedPolicyResult {
   confidence: number;
 }
 
+export interface UpsertGeneratedPolicyProps {
+  tenantId: string;
+  input: PolicyGenerationInput;
+}
+
 /**
  * Bridge 3: derive the pattern's prevention policy from its recovery and store it, one
  * policy per (tenant, pattern). Joins the caller's transaction.
  */
+export interface UpsertGeneratedPolicy extends UpsertGeneratedPolicyProps {}
 export class UpsertGeneratedPolicy extends Command<UpsertGeneratedPolicyResult> {
-  constructor(
-    readonly tenantId: string,
-    readonly input: PolicyGenerationInput,
-  ) {
+  constructor(props: UpsertGeneratedPolicyProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -1,10 +1,10 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
+import { PolicyDecisionPoint } from '../evaluate-policies/policy-decision-point.js';
 import { PoliciesRepository } from '../policies.repository.js';
 import { generatePolicy } from '../policy-generator.js';
 import { UpsertGeneratedPolicy, type UpsertGeneratedPolicyResult } from './upsert-generated-policy.command.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(UpsertGeneratedPolicy)
 export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGeneratedPolicy> {

@@ -9,6 +9,15 @@ export interface ApplyRoutingAdjustmentsResult {
   policyStatus: 'draft' | 'active' | 'disabled';
 }
 
+export interface ApplyRoutingAdjustmentsProps {
+  tenantId: string;
+  policyId: string;
+  agents: string[];
+  capabilities: string[];
+  /** The agents are registered already (bridge 1 registers an incident's agent): skip that write. Default false. */
+  agentsRegistered?: boolean;
+}
+
 /**
  * Bridge 4: write the policy's routing adjustments for these agents (× capabilities; none →
  * the agent as a whole), one row per (policy, agent, capability), updated in place. Draft
@@ -17,15 +26,10 @@ export interface ApplyRoutingAdjustmentsResult {
  * capability) pairs are refreshed (e.g. made lasting on activation), or, when it has none, its
  * scope agent is used. Joins the caller's transaction.
  */
+export interface ApplyRoutingAdjustments extends ApplyRoutingAdjustmentsProps {}
 export class ApplyRoutingAdjustments extends Command<ApplyRoutingAdjustmentsResult> {
-  constructor(
-    readonly tenantId: string,
-    readonly policyId: string,
-    readonly agents: string[],
-    readonly capabilities: string[],
-    /** The agents are registered already (bridge 1 registers an incident's agent): skip that write. */
-    readonly agentsRegistered = false,
-  ) {
+  constructor(props: ApplyRoutingAdjustmentsProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -1,14 +1,18 @@
 import { Command } from '@nestjs/cqrs';
 import type { AgentView } from '../routing.view.js';
 
+export interface PutAgentProps {
+  tenantId: string;
+  agentId: string;
+  capabilities: string[];
+  baseConfidence: number;
+}
+
 /** Registers an agent or updates it: its capabilities are replaced, its base confidence set. */
+export interface PutAgent extends PutAgentProps {}
 export class PutAgent extends Command<AgentView> {
-  constructor(
-    readonly tenantId: string,
-    readonly agentId: string,
-    readonly capabilities: string[],
-    readonly baseConfidence: number,
-  ) {
+  constructor(props: PutAgentProps) {
     super();
+    Object.assign(this, props);
   }
 }

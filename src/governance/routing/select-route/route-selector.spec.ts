@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import type { AdjustmentRow } from '../routing.view.js';
+import type { AdjustmentRow } from '../routing.repository.js';
 import { assessCandidate, selectRoute, TENANT_KILL_SWITCH_REASON, type CandidateFacts } from './route-selector.js';
 
 const now = new Date('2026-01-01T00:00:00Z');

@@ -1,5 +1,6 @@
-import type { MatchedPolicy, PolicyDecisionValue } from '../../policies/evaluate/policy-engine.js';
-import { appliesTo, confidenceFor, inForce, type AdjustmentRow } from '../routing.view.js';
+import type { MatchedPolicy, PolicyDecisionValue } from '../../policies/evaluate-policies/policy-engine.js';
+import type { AdjustmentRow } from '../routing.repository.js';
+import { appliesTo, confidenceFor, inForce } from '../routing.view.js';
 
 /** Everything known about one candidate agent for one routing request. */
 export interface CandidateFacts {

@@ -19,16 +19,20 @@ export interface SelectRouteInput {
   context?: Record<string, unknown>;
 }
 
+export interface SelectRouteProps {
+  tenantId: string;
+  input: SelectRouteInput;
+}
+
 /**
  * CARE route selection: picks the agent for a capability from the candidates, honouring the
  * kill switch, routing adjustments in force and the policy decision for each candidate, and
  * records the decision (and each candidate's policy evaluation). Joins the caller's transaction.
  */
+export interface SelectRoute extends SelectRouteProps {}
 export class SelectRoute extends Command<RouteDecision> {
-  constructor(
-    readonly tenantId: string,
-    readonly input: SelectRouteInput,
-  ) {
+  constructor(props: SelectRouteProps) {
     super();
+    Object.assign(this, props);
   }
 }

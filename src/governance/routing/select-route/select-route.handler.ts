@@ -1,14 +1,14 @@
 import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
+import { PolicyDecisionPoint } from '../../policies/evaluate-policies/policy-decision-point.js';
+import type { EngineResult } from '../../policies/evaluate-policies/policy-engine.js';
 import { EvaluationsRepository, type NewEvaluationRow } from '../../policies/evaluations.repository.js';
-import { PolicyDecisionPoint } from '../../policies/evaluate/policy-decision-point.js';
-import type { EngineResult } from '../../policies/evaluate/policy-engine.js';
-import { RoutingRepository } from '../routing.repository.js';
-import { baseFor, type AdjustmentRow, type AgentRow } from '../routing.view.js';
+import { RoutingRepository, type AgentRow, type AdjustmentRow } from '../routing.repository.js';
+import { baseFor } from '../routing.view.js';
 import { assessCandidate, selectRoute } from './route-selector.js';
 import { SelectRoute, type RouteDecision } from './select-route.command.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(SelectRoute)
 export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
@@ -59,7 +59,13 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
         });
         assessed.push(
           assessCandidate(
-            { agentId: agent.id, baseConfidence: baseFor(agent, capability), adjustments: byAgent.get(agent.id) ?? [], policy, agentKillSwitch: killSwitch.blockedAgents.includes(agent.id) },
+            {
+              agentId: agent.id,
+              baseConfidence: baseFor(agent, capability),
+              adjustments: byAgent.get(agent.id) ?? [],
+              policy,
+              agentKillSwitch: killSwitch.blockedAgents.includes(agent.id),
+            },
             capability,
             now,
             killSwitch.tenantActive,

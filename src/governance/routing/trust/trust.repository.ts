@@ -2,7 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import type { RunOutcome } from './trust-formula.js';
-import type { TrustChangeRow } from './trust.view.js';
+
+export interface TrustChangeRow {
+  id: string;
+  agent_id: string;
+  capability: string;
+  run_id: string;
+  outcome: RunOutcome;
+  previous_trust: number;
+  new_trust: number;
+  reason: string;
+  created_at: Date;
+}
 
 @Injectable()
 export class TrustRepository {
@@ -24,7 +35,16 @@ export class TrustRepository {
   }
 
   /** False when this run already changed this agent's capability (a repeated delivery). */
-  async recordChange(c: { tenantId: string; agentId: string; capability: string | null; runId: string; outcome: RunOutcome; previous: number; next: number; reason: string }): Promise<TrustChangeRow | null> {
+  async recordChange(c: {
+    tenantId: string;
+    agentId: string;
+    capability: string | null;
+    runId: string;
+    outcome: RunOutcome;
+    previous: number;
+    next: number;
+    reason: string;
+  }): Promise<TrustChangeRow | null> {
     const [row] = await this.tx.query<TrustChangeRow>(
       `INSERT INTO agent_trust_changes (id, tenant_id, agent_id, capability, run_id, outcome, previous_trust, new_trust, reason)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -36,7 +56,10 @@ export class TrustRepository {
 
   async setTrust(tenantId: string, agentId: string, capability: string | null, trust: number): Promise<void> {
     if (capability === null) {
-      await this.tx.query(`UPDATE agents SET base_confidence = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, agentId, trust]);
+      await this.tx.query(
+        `UPDATE agents SET base_confidence = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, agentId, trust],
+      );
       return;
     }
     await this.tx.query(

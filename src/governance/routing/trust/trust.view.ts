@@ -1,17 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { RunOutcome } from './trust-formula.js';
-
-export interface TrustChangeRow {
-  id: string;
-  agent_id: string;
-  capability: string;
-  run_id: string;
-  outcome: RunOutcome;
-  previous_trust: number;
-  new_trust: number;
-  reason: string;
-  created_at: Date;
-}
+import type { TrustChangeRow } from './trust.repository.js';
 
 /** One change of an agent's trust, with the run that caused it. */
 export class TrustChangeView {

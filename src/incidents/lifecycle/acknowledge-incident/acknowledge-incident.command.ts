@@ -1,15 +1,18 @@
 import { Command } from '@nestjs/cqrs';
 import type { IncidentView } from '../../incident.view.js';
 
-/** An operator says "I am on it": set once; acknowledging again is a conflict. */
-export class AcknowledgeIncident extends Command<IncidentView> {
-  readonly tenantId: string;
-  readonly incidentId: string;
+export interface AcknowledgeIncidentProps {
+  tenantId: string;
+  incidentId: string;
   /** Who acknowledged (see actorOf). */
-  readonly actor: string;
+  actor: string;
+}
 
-  constructor(props: { tenantId: string; incidentId: string; actor: string }) {
+/** An operator says "I am on it": set once; acknowledging again is a conflict. */
+export interface AcknowledgeIncident extends AcknowledgeIncidentProps {}
+export class AcknowledgeIncident extends Command<IncidentView> {
+  constructor(props: AcknowledgeIncidentProps) {
     super();
-    ({ tenantId: this.tenantId, incidentId: this.incidentId, actor: this.actor } = props);
+    Object.assign(this, props);
   }
 }

@@ -7,22 +7,23 @@ export interface ResolveIncidentResult {
   changed: boolean;
 }
 
+export interface ResolveIncidentProps {
+  tenantId: string;
+  incidentId: string;
+  /** An operator's actor string, `run <id>`, or `monitoring`. */
+  resolvedBy: string;
+  /** Absent: none. */
+  note?: string | null;
+}
+
 /**
  * Resolves an incident: by an operator, by a verified recovery run, or by the monitoring that
  * reported it. Resolving twice changes nothing the second time (the HTTP route answers 409).
  */
+export interface ResolveIncident extends ResolveIncidentProps {}
 export class ResolveIncident extends Command<ResolveIncidentResult> {
-  readonly tenantId: string;
-  readonly incidentId: string;
-  /** An operator's actor string, `run <id>`, or `monitoring`. */
-  readonly resolvedBy: string;
-  readonly note: string | null;
-
-  constructor(props: { tenantId: string; incidentId: string; resolvedBy: string; note?: string | null }) {
+  constructor(props: ResolveIncidentProps) {
     super();
-    this.tenantId = props.tenantId;
-    this.incidentId = props.incidentId;
-    this.resolvedBy = props.resolvedBy;
-    this.note = props.note ?? null;
+    Object.assign(this, props);
   }
 }

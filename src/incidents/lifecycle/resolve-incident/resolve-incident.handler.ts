@@ -27,11 +27,18 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
       const mttrMs = row.resolved_at!.getTime() - row.occurred_at.getTime();
       await this.commands.execute(
         new RecordDecision(c.tenantId, c.incidentId, 'lifecycle', `resolved by ${c.resolvedBy}${c.note ? `: ${c.note}` : ''}`, {
-          action: 'resolved', resolvedBy: c.resolvedBy, note: c.note, mttrMs,
+          action: 'resolved', resolvedBy: c.resolvedBy, note: c.note ?? null, mttrMs,
         }),
       );
       // Recoveries still waiting for review on it are superseded (self-healing), durably, after this commits.
-      await this.events.publish(new IncidentResolved({ tenantId: c.tenantId, incidentId: c.incidentId, resolvedBy: c.resolvedBy, resolvedAt: row.resolved_at!.toISOString() }));
+      await this.events.publish(
+        new IncidentResolved({
+          tenantId: c.tenantId,
+          incidentId: c.incidentId,
+          resolvedBy: c.resolvedBy,
+          resolvedAt: row.resolved_at!.toISOString(),
+        }),
+      );
       return { incident: incidentView(row), changed: true };
     });
   }

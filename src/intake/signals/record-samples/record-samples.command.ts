@@ -26,14 +26,16 @@ export interface RecordSamplesResult {
   pruned: { samples: number; symptoms: number };
 }
 
-/** Stores metric samples and judges each against its trailing baseline (DESIGN §10). */
-export class RecordSamples extends Command<RecordSamplesResult> {
-  readonly tenantId: string;
-  readonly samples: Sample[];
+export interface RecordSamplesProps {
+  tenantId: string;
+  samples: Sample[];
+}
 
-  constructor(props: { tenantId: string; samples: Sample[] }) {
+/** Stores metric samples and judges each against its trailing baseline (DESIGN §10). */
+export interface RecordSamples extends RecordSamplesProps {}
+export class RecordSamples extends Command<RecordSamplesResult> {
+  constructor(props: RecordSamplesProps) {
     super();
-    this.tenantId = props.tenantId;
-    this.samples = props.samples;
+    Object.assign(this, props);
   }
 }

@@ -1,12 +1,12 @@
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
-import { RoutingAdjusted } from '../../events/routing-adjusted.event.js';
-import { PolicyGenerated } from '../../events/policy-generated.event.js';
 import { IncidentCreated } from '../../../incidents/events/incident-created.event.js';
 import { eventTypeOf } from '../../../platform/outbox/domain-event.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
-import { PatternMatched } from '../../events/pattern-matched.event.js';
 import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
+import { PatternMatched } from '../../events/pattern-matched.event.js';
+import { PolicyGenerated } from '../../events/policy-generated.event.js';
 import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
+import { RoutingAdjusted } from '../../events/routing-adjusted.event.js';
 import type { StageTiming } from '../../events/stage-timing.js';
 import type { LoopStage } from '../../loop-status/loop-stages.js';
 import { LoopTraceRepository } from '../../loop-status/loop-trace.repository.js';

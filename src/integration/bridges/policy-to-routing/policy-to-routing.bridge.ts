@@ -1,12 +1,12 @@
 import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
 import { PolicyActivated } from '../../../governance/events/policy-activated.event.js';
-import { PolicyGenerated } from '../../events/policy-generated.event.js';
-import { RoutingAdjusted } from '../../events/routing-adjusted.event.js';
 import { ApplyRoutingAdjustments } from '../../../governance/routing/apply-routing-adjustments/apply-routing-adjustments.command.js';
-import type { IncidentAgent } from '../../events/incident-agent.js';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
+import type { IncidentAgent } from '../../events/incident-agent.js';
+import { PolicyGenerated } from '../../events/policy-generated.event.js';
+import { RoutingAdjusted } from '../../events/routing-adjusted.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 4: adjusts CARE routing for the agents the policy's pattern affected (each with its incident). */
@@ -26,13 +26,22 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
     const named = await this.incidentAgent(e);
     const agents = named?.agentId ? [named.agentId] : [];
     const capabilities = named?.capability ? [named.capability] : [];
-    const result = await this.commands.execute(new ApplyRoutingAdjustments(e.tenantId, e.policyId, agents, capabilities, true));
+    const result = await this.commands.execute(
+      new ApplyRoutingAdjustments({ tenantId: e.tenantId, policyId: e.policyId, agents, capabilities, agentsRegistered: true }),
+    );
     await this.commands.execute(
       new RecordDecision(e.tenantId, e.incidentId ?? null, 'routing', `${result.adjustmentCount} routing adjustment(s) for ${result.affectedAgents.length} agent(s) from ${result.policyStatus} policy`, { policyId: e.policyId, ...result }),
     );
-    await this.eventBus.publish(new RoutingAdjusted({
-      tenantId: e.tenantId, incidentId: e.incidentId ?? null, policyId: e.policyId, affectedAgents: result.affectedAgents, adjustmentCount: result.adjustmentCount, timing: stageTiming(),
-    }));
+    await this.eventBus.publish(
+      new RoutingAdjusted({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId ?? null,
+        policyId: e.policyId,
+        affectedAgents: result.affectedAgents,
+        adjustmentCount: result.adjustmentCount,
+        timing: stageTiming(),
+      }),
+    );
   }
 
   /** Carried on the event from bridge 1 on; read from the incident when it is not. */

@@ -1,12 +1,12 @@
 import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
-import { PolicyGenerated } from '../../events/policy-generated.event.js';
 import { UpsertGeneratedPolicy } from '../../../governance/policies/upsert-generated-policy/upsert-generated-policy.command.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { GetPattern } from '../../../self-healing/catalog/get-pattern/get-pattern.query.js';
 import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
-import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { GetRecovery, type RecoveryWithPlaybook } from '../../../self-healing/recovery/get-recovery/get-recovery.query.js';
+import { PolicyGenerated } from '../../events/policy-generated.event.js';
+import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 3: turns the recovery into the pattern's prevention policy (one per pattern, updated later). */
@@ -26,15 +26,18 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
     if (!recovery || !pattern) throw new Error(`recovery ${e.recoveryId} or pattern ${e.patternId} not found`);
     if (!recovery.playbook) throw new Error(`playbook "${recovery.playbookId}" is no longer in the playbook catalog`);
     const policy = await this.commands.execute(
-      new UpsertGeneratedPolicy(e.tenantId, {
+      new UpsertGeneratedPolicy({
         tenantId: e.tenantId,
-        pattern: {
-          id: pattern.id, errorType: pattern.errorType, template: pattern.template, occurrenceCount: pattern.occurrenceCount,
-          affectedAgents: pattern.affectedAgents, capabilities: pattern.capabilities,
+        input: {
+          tenantId: e.tenantId,
+          pattern: {
+            id: pattern.id, errorType: pattern.errorType, template: pattern.template, occurrenceCount: pattern.occurrenceCount,
+            affectedAgents: pattern.affectedAgents, capabilities: pattern.capabilities,
+          },
+          // A rejected fix still leaves the failure to prevent; it just earns no extra trust.
+          recovery: { id: recovery.id, playbookId: recovery.playbookId, confidence: recovery.confidence, status: recovery.status === 'applied' ? 'applied' : 'pending_review' },
+          playbook: recovery.playbook,
         },
-        // A rejected fix still leaves the failure to prevent; it just earns no extra trust.
-        recovery: { id: recovery.id, playbookId: recovery.playbookId, confidence: recovery.confidence, status: recovery.status === 'applied' ? 'applied' : 'pending_review' },
-        playbook: recovery.playbook,
       }),
     );
     await this.commands.execute(

@@ -2,13 +2,14 @@ import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@ne
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { PromiseCache } from '../../cache/promise-cache.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { NotifyBatcher } from '../../database/notify-batcher.js';
 import { PgNotifications } from '../../database/pg-notifications.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import type { Principal, Role } from '../principal.js';
-import { uuidv7 } from '../../ids/uuid-v7.js';
+import { type ApiKeyView, apiKeyView } from './api-key.view.js';
+import { ApiKeysRepository, type KeyRow } from './api-keys.repository.js';
 
 export const DEFAULT_TENANT = 'default';
 // Keys are 256 random bits, so a plain SHA-256 is enough; a slow KDF would only slow every request.
@@ -22,42 +23,6 @@ const TOUCH_EVERY_MS = 60_000;
 export const API_KEYS_CHANNEL = 'api_keys_changed';
 /** Keys kept; the least recently loaded is dropped beyond this. */
 const MAX_CACHED_KEYS = 10_000;
-
-interface KeyRow {
-  id: string;
-  tenant_id: string;
-  name: string;
-  role: Role;
-  platform_admin: boolean;
-  key_prefix: string;
-  created_at: Date;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-}
-
-export interface ApiKeyView {
-  id: string;
-  tenantId: string;
-  name: string;
-  role: Role;
-  platformAdmin: boolean;
-  keyPrefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-const view = (r: KeyRow): ApiKeyView => ({
-  id: r.id,
-  tenantId: r.tenant_id,
-  name: r.name,
-  role: r.role,
-  platformAdmin: r.platform_admin,
-  keyPrefix: r.key_prefix,
-  createdAt: r.created_at.toISOString(),
-  lastUsedAt: r.last_used_at?.toISOString() ?? null,
-  revokedAt: r.revoked_at?.toISOString() ?? null,
-});
 
 /**
  * API keys. Every request is authenticated, so a known key is looked up once and then served
@@ -76,6 +41,7 @@ export class ApiKeyService implements OnModuleInit {
 
   constructor(
     private readonly tx: TransactionHost,
+    private readonly keys: ApiKeysRepository,
     private readonly notifications: PgNotifications,
     private readonly notifier: NotifyBatcher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -100,7 +66,7 @@ export class ApiKeyService implements OnModuleInit {
     const last = this.touched.get(row.id) ?? 0;
     if (Date.now() - last > TOUCH_EVERY_MS) {
       this.touched.set(row.id, Date.now());
-      void this.tx.queryOutside(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [row.id]).catch(() => undefined);
+      void this.keys.touch(row.id).catch(() => undefined); // informational: a failed write loses nothing
     }
     return { keyId: row.id, keyName: row.name, tenantId: row.tenant_id, role: row.role, platformAdmin: row.platform_admin };
   }
@@ -109,13 +75,7 @@ export class ApiKeyService implements OnModuleInit {
   private async activeKey(keyHash: string): Promise<KeyRow | undefined> {
     const unknownUntil = this.unknown.get(keyHash);
     if (unknownUntil !== undefined && unknownUntil > Date.now()) return undefined;
-    const row = await this.cache.get(keyHash, async () => {
-      const [found] = await this.tx.queryOutside<KeyRow>(
-        `SELECT id, tenant_id, name, role, platform_admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-        [keyHash],
-      );
-      return found;
-    });
+    const row = await this.cache.get(keyHash, () => this.keys.findActive(keyHash));
     if (!row && this.config.security.unknownKeyCacheMs > 0) {
       this.unknown.delete(keyHash); // re-inserted last: the oldest goes first beyond the cap
       this.unknown.set(keyHash, Date.now() + this.config.security.unknownKeyCacheMs);
@@ -138,25 +98,18 @@ export class ApiKeyService implements OnModuleInit {
 
   /** Creates a key; the plaintext is returned this once and never stored. */
   async create(input: { tenantId: string; name: string; role: Role; platformAdmin: boolean }, key = newKey()): Promise<ApiKeyView & { key: string }> {
-    const [row] = await this.tx.query<KeyRow>(
-      `INSERT INTO api_keys (id, tenant_id, name, role, platform_admin, key_hash, key_prefix)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-      [uuidv7(), input.tenantId, input.name, input.role, input.platformAdmin, hash(key), key.slice(0, 8)],
-    );
+    const row = await this.keys.insert({ ...input, keyHash: hash(key), keyPrefix: key.slice(0, 8) });
     this.keyCreated(); // a key tried before it existed is in the unknown-key cache
-    return { ...view(row), key };
+    return { ...apiKeyView(row), key };
   }
 
   async list(): Promise<ApiKeyView[]> {
-    const rows = await this.tx.query<KeyRow>(`SELECT * FROM api_keys ORDER BY created_at, id`);
-    return rows.map(view);
+    return (await this.keys.list()).map(apiKeyView);
   }
 
   async revoke(id: string): Promise<void> {
-    const rows = await this.tx.query(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id`, [id]);
-    if (rows.length === 0) throw new NotFoundException(`API key ${id} not found`);
     // Its console sessions die with it (the session lookup also checks revoked_at).
-    await this.tx.query(`DELETE FROM console_sessions WHERE key_id = $1`, [id]);
+    if (!(await this.keys.revoke(id))) throw new NotFoundException(`API key ${id} not found`);
     this.keysChanged();
   }
 
@@ -167,20 +120,15 @@ export class ApiKeyService implements OnModuleInit {
   async bootstrap(): Promise<void> {
     await this.tx.run(async () => {
       // Replicas starting together must not both generate a key.
-      await this.tx.query(`SELECT pg_advisory_xact_lock(727002)`);
+      await this.keys.lockBootstrap();
       if (this.config.adminApiKey) {
-        const rows = await this.tx.query(
-          `UPDATE api_keys SET revoked_at = NULL, platform_admin = true, role = 'admin' WHERE key_hash = $1 RETURNING id`,
-          [hash(this.config.adminApiKey)],
-        );
-        if (rows.length === 0) {
+        if (!(await this.keys.restoreAdmin(hash(this.config.adminApiKey)))) {
           await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (ADMIN_API_KEY)', role: 'admin', platformAdmin: true }, this.config.adminApiKey);
         }
         this.keysChanged(); // its role or revocation may have changed
         return;
       }
-      const [{ count }] = await this.tx.query<{ count: number }>(`SELECT count(*)::int AS count FROM api_keys`);
-      if (count > 0) return;
+      if ((await this.keys.count()) > 0) return;
       const created = await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (generated)', role: 'admin', platformAdmin: true });
       const file = path.join(this.config.dataDir, 'admin-api-key');
       await mkdir(this.config.dataDir, { recursive: true });

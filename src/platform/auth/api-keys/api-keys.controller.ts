@@ -1,9 +1,10 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { invalidFields } from '../../http/validation.js';
 import { RequirePlatformAdmin } from '../auth.decorators.js';
 import { AGENT_ROLE } from '../principal.js';
-import { CreateApiKeyDto } from './api-keys.dto.js';
 import { ApiKeyService } from './api-key.service.js';
+import { CreateApiKeyDto } from './api-keys.dto.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -19,7 +20,7 @@ export class ApiKeysController {
     if (body.role === AGENT_ROLE && body.platformAdmin) {
       // An agent key is confined to work orders; platform administration would undo that.
       const errors = ['an agent key cannot be a platform admin'];
-      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: platformAdmin', fields: [{ field: 'platformAdmin', errors }] });
+      throw invalidFields([{ field: 'platformAdmin', errors }]);
     }
     return this.keys.create({ ...body, platformAdmin: body.platformAdmin ?? false });
   }

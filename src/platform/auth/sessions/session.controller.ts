@@ -5,7 +5,8 @@ import { AuthThrottle, clientAddress } from '../auth-throttle.js';
 import { CurrentPrincipal, Public } from '../auth.decorators.js';
 import type { Principal } from '../principal.js';
 import { CreateSessionDto } from './session.dto.js';
-import { SESSION_COOKIE, SessionService, sessionTokenOf, SessionView, viewOf } from './session.service.js';
+import { SESSION_COOKIE, SessionService, sessionTokenOf } from './session.service.js';
+import { SessionView, viewOf } from './session.view.js';
 
 /** Secure when the request came over HTTPS (directly or through a proxy that says so). */
 const secure = (req: Request) => req.secure || req.headers['x-forwarded-proto'] === 'https';

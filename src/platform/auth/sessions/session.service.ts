@@ -1,28 +1,20 @@
-import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { TransactionHost } from '../../database/transaction-host.js';
 import { ApiKeyService } from '../api-keys/api-key.service.js';
-import type { Principal, Role } from '../principal.js';
+import type { Principal } from '../principal.js';
+import { type SessionView, viewOf } from './session.view.js';
+import { SessionsRepository } from './sessions.repository.js';
 
 export const SESSION_COOKIE = 'pl_session';
 // Tokens are 256 random bits: a plain SHA-256 is enough, as for API keys.
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export class SessionView {
-  @ApiProperty() tenantId!: string;
-  @ApiProperty() keyName!: string;
-  @ApiProperty({ enum: ['viewer', 'operator', 'admin', 'agent'] }) role!: Role;
-  @ApiProperty() platformAdmin!: boolean;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'null: signed in with a Bearer key, not a session' }) expiresAt!: string | null;
-}
-
 /** Console sign-in: an API key exchanged for an opaque session token, stored hashed, expiring. */
 @Injectable()
 export class SessionService {
   constructor(
-    private readonly tx: TransactionHost,
+    private readonly sessions: SessionsRepository,
     private readonly keys: ApiKeyService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -33,29 +25,29 @@ export class SessionService {
     if (!principal) return null;
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.sessionTtlMs);
-    await this.tx.query(`DELETE FROM console_sessions WHERE expires_at < now()`);
-    await this.tx.query(`INSERT INTO console_sessions (token_hash, key_id, expires_at) VALUES ($1, $2, $3)`, [hash(token), principal.keyId, expiresAt]);
+    await this.sessions.insert(hash(token), principal.keyId, expiresAt);
     return { token, session: { ...viewOf(principal), expiresAt: expiresAt.toISOString() } };
   }
 
   /** The session's principal while the session is unexpired and its key unrevoked. */
   async authenticate(token: string): Promise<(Principal & { expiresAt: string }) | null> {
-    const [row] = await this.tx.queryOutside<{ id: string; tenant_id: string; name: string; role: Role; platform_admin: boolean; expires_at: Date }>(
-      `SELECT k.id, k.tenant_id, k.name, k.role, k.platform_admin, s.expires_at
-         FROM console_sessions s JOIN api_keys k ON k.id = s.key_id
-        WHERE s.token_hash = $1 AND s.expires_at > now() AND k.revoked_at IS NULL`,
-      [hash(token)],
-    );
+    const row = await this.sessions.findLive(hash(token));
     if (!row) return null;
-    return { keyId: row.id, keyName: row.name, tenantId: row.tenant_id, role: row.role, platformAdmin: row.platform_admin, expiresAt: row.expires_at.toISOString() };
+    return {
+      keyId: row.id,
+      keyName: row.name,
+      tenantId: row.tenant_id,
+      role: row.role,
+      platformAdmin: row.platform_admin,
+      expiresAt: row.expires_at.toISOString(),
+    };
   }
 
   async end(token: string): Promise<void> {
-    await this.tx.query(`DELETE FROM console_sessions WHERE token_hash = $1`, [hash(token)]);
+    await this.sessions.delete(hash(token));
   }
 }
 
-export const viewOf = (p: Principal): Omit<SessionView, 'expiresAt'> => ({ tenantId: p.tenantId, keyName: p.keyName, role: p.role, platformAdmin: p.platformAdmin });
 
 /** The session token from a Cookie header, if any. */
 export function sessionTokenOf(cookieHeader: string | undefined): string | null {

@@ -8,6 +8,7 @@ const MAX_RETRY_AFTER_MS = 3600_000;
 export const MAX_STORED_DEPTH = 64;
 /** What replaces U+0000 and unpaired surrogates, which PostgreSQL's text and jsonb refuse. */
 export const REPLACEMENT = '\ufffd';
+// eslint-disable-next-line no-control-regex -- NUL is the character this replaces
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**

@@ -14,25 +14,24 @@ export interface ActuatorCallResult {
   durationMs: number;
 }
 
+export interface CallActuatorProps {
+  tenantId: string;
+  actuatorName: string;
+  /** Stable across the retries of one step: the receiver's idempotency key. */
+  webhookId: string;
+  payload: unknown;
+  /** Overrides the actuator's own timeout (absent or null: the actuator's). */
+  timeoutMs?: number | null;
+}
+
 /**
  * One signed call (Standard Webhooks) to a tenant's actuator. It does not retry: the caller
  * (the run engine) stores the attempt and schedules the next one, with the same `webhookId`.
  */
+export interface CallActuator extends CallActuatorProps {}
 export class CallActuator extends Command<ActuatorCallResult> {
-  readonly tenantId: string;
-  readonly actuatorName: string;
-  /** Stable across the retries of one step: the receiver's idempotency key. */
-  readonly webhookId: string;
-  readonly payload: unknown;
-  /** Overrides the actuator's own timeout. */
-  readonly timeoutMs: number | null;
-
-  constructor(props: { tenantId: string; actuatorName: string; webhookId: string; payload: unknown; timeoutMs?: number | null }) {
+  constructor(props: CallActuatorProps) {
     super();
-    this.tenantId = props.tenantId;
-    this.actuatorName = props.actuatorName;
-    this.webhookId = props.webhookId;
-    this.payload = props.payload;
-    this.timeoutMs = props.timeoutMs ?? null;
+    Object.assign(this, props);
   }
 }

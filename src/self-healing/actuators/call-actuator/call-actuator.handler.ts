@@ -4,8 +4,8 @@ import { Egress, EgressFailure } from '../../../platform/egress/egress.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
 import { signWebhook } from '../webhook-signature.js';
-import { CallActuator, type ActuatorCallResult } from './call-actuator.command.js';
 import { classifyAnswer, MAX_ANSWER_BYTES } from './actuator-answer.js';
+import { CallActuator, type ActuatorCallResult } from './call-actuator.command.js';
 
 @CommandHandler(CallActuator)
 export class CallActuatorHandler implements ICommandHandler<CallActuator> {

@@ -1,5 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { FailurePatternRepository, patternView } from '../failure-pattern.repository.js';
+import { FailurePatternRepository } from '../failure-pattern.repository.js';
+import { patternView } from '../pattern.view.js';
 import { GetPattern } from './get-pattern.query.js';
 
 @QueryHandler(GetPattern)

@@ -1,5 +1,5 @@
 import { Query } from '@nestjs/cqrs';
-import type { PatternView } from '../failure-pattern.repository.js';
+import type { PatternView } from '../pattern.view.js';
 
 export type { PatternView };
 

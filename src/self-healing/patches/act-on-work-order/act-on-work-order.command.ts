@@ -8,23 +8,23 @@ export type ClaimantAction =
   | { kind: 'fail'; claimToken: string | null; reason: string };
 export type WorkOrderAction = { kind: 'claim' } | ClaimantAction | { kind: 'cancel'; reason: string };
 
+export interface ActOnWorkOrderProps {
+  tenantId: string;
+  workOrderId: string;
+  keyId: string;
+  actor: string;
+  action: WorkOrderAction;
+}
+
 /**
  * One step of a work order's life by its claimant (claim, progress, complete, fail) or by an
  * operator or the run engine (cancel). A claim answers with a claim token (shown once); the
  * claimant's other actions need it and the same API key (`keyId`).
  */
+export interface ActOnWorkOrder extends ActOnWorkOrderProps {}
 export class ActOnWorkOrder extends Command<WorkOrderView & { claimToken?: string }> {
-  readonly tenantId: string;
-  readonly workOrderId: string;
-  readonly keyId: string;
-  readonly actor: string;
-  readonly action: WorkOrderAction;
-  constructor(props: { tenantId: string; workOrderId: string; keyId: string; actor: string; action: WorkOrderAction }) {
+  constructor(props: ActOnWorkOrderProps) {
     super();
-    this.tenantId = props.tenantId;
-    this.workOrderId = props.workOrderId;
-    this.keyId = props.keyId;
-    this.actor = props.actor;
-    this.action = props.action;
+    Object.assign(this, props);
   }
 }

@@ -4,9 +4,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { WorkOrderFinished } from '../../events/work-order-finished.event.js';
-import { workOrderView, type ClaimRow, type WorkOrderRow, type WorkOrderStatus, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrderJournal } from '../work-order.journal.js';
-import { WorkOrdersRepository } from '../work-orders.repository.js';
+import { workOrderView, type WorkOrderStatus, type WorkOrderView } from '../work-order.view.js';
+import { WorkOrdersRepository, type WorkOrderRow, type ClaimRow } from '../work-orders.repository.js';
 import { ActOnWorkOrder, type ClaimantAction } from './act-on-work-order.command.js';
 
 const FINISHED: readonly WorkOrderStatus[] = ['completed', 'failed', 'canceled'];
@@ -112,11 +112,21 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
 
   private finish(row: WorkOrderRow, testsPassed: boolean, outcome: WorkOrderFinished['outcome']): Promise<void> {
     return this.events.publish(
-      new WorkOrderFinished({ tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, stepId: row.step_id, testsPassed, outcome }),
+      new WorkOrderFinished({
+        tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, stepId: row.step_id, testsPassed, outcome,
+      }),
     );
   }
 
-  private async done(row: WorkOrderRow, before: WorkOrderRow, change: string, actor: string, summary: string, note: string | null, details: Record<string, unknown> = {}): Promise<WorkOrderView> {
+  private async done(
+    row: WorkOrderRow,
+    before: WorkOrderRow,
+    change: string,
+    actor: string,
+    summary: string,
+    note: string | null,
+    details: Record<string, unknown> = {},
+  ): Promise<WorkOrderView> {
     await this.journal.record({ row, from: before.status, change, actor, summary, note, details });
     return workOrderView(row, await this.orders.history(row.id));
   }

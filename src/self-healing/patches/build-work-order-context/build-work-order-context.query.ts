@@ -7,24 +7,26 @@ export interface WorkOrderBrief {
   complexity: WorkOrderComplexity;
 }
 
+export interface BuildWorkOrderContextProps {
+  tenantId: string;
+  incidentId: string;
+  runId: string | null;
+  /** Absent: none. */
+  lastErrors?: string[];
+  /** Absent: none. */
+  filePath?: string | null;
+}
+
 /**
  * What a work order for this incident should carry: the incident, its pattern's template and a
  * few sample messages, the affected agents and capabilities, the run's last errors; its priority
  * (from the severity) and estimated complexity. Null: no such incident. For the `escalate`
  * executor and `POST /patches/trigger`, which pass the result to CreateWorkOrder.
  */
+export interface BuildWorkOrderContext extends BuildWorkOrderContextProps {}
 export class BuildWorkOrderContext extends Query<WorkOrderBrief | null> {
-  readonly tenantId: string;
-  readonly incidentId: string;
-  readonly runId: string | null;
-  readonly lastErrors: string[];
-  readonly filePath: string | null;
-  constructor(props: { tenantId: string; incidentId: string; runId: string | null; lastErrors?: string[]; filePath?: string | null }) {
+  constructor(props: BuildWorkOrderContextProps) {
     super();
-    this.tenantId = props.tenantId;
-    this.incidentId = props.incidentId;
-    this.runId = props.runId;
-    this.lastErrors = props.lastErrors ?? [];
-    this.filePath = props.filePath ?? null;
+    Object.assign(this, props);
   }
 }

@@ -16,10 +16,10 @@ export interface CreateWorkOrderProps {
 }
 
 /** Queues a work order for a coding agent (the run engine's `escalate` executor). */
+export interface CreateWorkOrder extends CreateWorkOrderProps {}
 export class CreateWorkOrder extends Command<WorkOrderView> {
-  readonly props: CreateWorkOrderProps;
   constructor(props: CreateWorkOrderProps) {
     super();
-    this.props = props;
+    Object.assign(this, props);
   }
 }

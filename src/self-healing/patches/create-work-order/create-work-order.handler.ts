@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { workOrderView, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrderJournal } from '../work-order.journal.js';
+import { workOrderView, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrdersRepository } from '../work-orders.repository.js';
 import { CreateWorkOrder } from './create-work-order.command.js';
 
@@ -13,7 +13,7 @@ export class CreateWorkOrderHandler implements ICommandHandler<CreateWorkOrder> 
     private readonly journal: WorkOrderJournal,
   ) {}
 
-  execute({ props: p }: CreateWorkOrder): Promise<WorkOrderView> {
+  execute(p: CreateWorkOrder): Promise<WorkOrderView> {
     return this.tx.run(async () => {
       const row = await this.orders.insert(p);
       const actor = p.actor ?? (p.runId ? `run ${p.runId}` : 'system');

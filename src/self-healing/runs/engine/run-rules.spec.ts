@@ -3,11 +3,36 @@ import { RUN_STATUSES, type RunPhase } from '../run.view.js';
 import { judgeWatch, MOVES, nextMove, RUN_RULES, STEP_STATES, type Move, type RunFacts } from './run-rules.js';
 
 const PHASES: RunPhase[] = ['steps', 'verify', 'watch', 'rollback', 'done'];
-const FLAGS = ['cancelRequested', 'pastDeadline', 'failedStep', 'failedRollbackStep', 'recurrence', 'waitingOnSomeone', 'killSwitch', 'paused', 'watchOver', 'stepDue', 'repeatsLeft'] as const;
+const FLAGS = [
+  'cancelRequested',
+  'pastDeadline',
+  'failedStep',
+  'failedRollbackStep',
+  'recurrence',
+  'waitingOnSomeone',
+  'killSwitch',
+  'paused',
+  'watchOver',
+  'stepDue',
+  'repeatsLeft',
+] as const;
 
 const facts = (over: Partial<RunFacts> = {}): RunFacts => ({
-  phase: 'steps', status: 'running', step: 'pending', cancelRequested: false, pastDeadline: false, failedStep: false, failedRollbackStep: false,
-  recurrence: false, waitingOnSomeone: false, killSwitch: false, paused: false, watchOver: false, stepDue: true, repeatsLeft: true, ...over,
+  phase: 'steps',
+  status: 'running',
+  step: 'pending',
+  cancelRequested: false,
+  pastDeadline: false,
+  failedStep: false,
+  failedRollbackStep: false,
+  recurrence: false,
+  waitingOnSomeone: false,
+  killSwitch: false,
+  paused: false,
+  watchOver: false,
+  stepDue: true,
+  repeatsLeft: true,
+  ...over,
 });
 
 /** Every combination of phase × status × step state × the flags: 5 × 10 × 8 × 2^11. */
@@ -35,7 +60,8 @@ describe('the run rules (a transition table)', () => {
       used.add(move);
       states++;
       if (f.phase === 'done' && move !== 'sleep') wrong.push(`done → ${move}`);
-      if (f.phase !== 'done' && f.phase !== 'rollback' && f.cancelRequested && move !== 'cancel') wrong.push(`${f.phase} with a cancel → ${move}`);
+      if (f.phase !== 'done' && f.phase !== 'rollback' && f.cancelRequested && move !== 'cancel')
+        wrong.push(`${f.phase} with a cancel → ${move}`);
     }
     expect(states).toBe(5 * 10 * 8 * 2048);
     expect(wrong.slice(0, 5)).toEqual([]);
@@ -56,23 +82,51 @@ describe('the run rules (a transition table)', () => {
     expect(nextMove(facts({ ...paused, step: 'running/notify' }))).toBe('pause');
     expect(nextMove(facts({ ...paused, pastDeadline: true }))).toBe('time_out');
     // A step waiting for its time or a person goes on; its deadline fires.
-    expect(nextMove(facts({ ...paused, step: 'awaiting_operator/operator', status: 'awaiting_operator', waitingOnSomeone: true, stepDue: true }))).toBe('step_deadline');
+    expect(
+      nextMove(
+        facts({
+          ...paused,
+          step: 'awaiting_operator/operator',
+          status: 'awaiting_operator',
+          waitingOnSomeone: true,
+          stepDue: true,
+        }),
+      ),
+    ).toBe('step_deadline');
     expect(nextMove(facts({ ...paused, step: 'running/timer', stepDue: false }))).toBe('await_step');
     // Off again: the run goes on.
     expect(nextMove(facts({ paused: true }))).toBe('unpause');
     // A rollback is not held.
-    expect(nextMove(facts({ phase: 'rollback', status: 'failed', killSwitch: true, step: 'pending' }))).toBe('begin_step');
+    expect(nextMove(facts({ phase: 'rollback', status: 'failed', killSwitch: true, step: 'pending' }))).toBe(
+      'begin_step',
+    );
   });
 
   it('a rollback waiting for a person is awaited like any step, and resumes once the person answered', () => {
-    expect(nextMove(facts({ phase: 'rollback', status: 'awaiting_operator', step: 'awaiting_operator/operator', waitingOnSomeone: true, stepDue: false }))).toBe('await_step');
-    expect(nextMove(facts({ phase: 'rollback', status: 'awaiting_operator', step: 'pending', waitingOnSomeone: false }))).toBe('resume');
+    expect(
+      nextMove(
+        facts({
+          phase: 'rollback',
+          status: 'awaiting_operator',
+          step: 'awaiting_operator/operator',
+          waitingOnSomeone: true,
+          stepDue: false,
+        }),
+      ),
+    ).toBe('await_step');
+    expect(
+      nextMove(facts({ phase: 'rollback', status: 'awaiting_operator', step: 'pending', waitingOnSomeone: false })),
+    ).toBe('resume');
     expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'none' }))).toBe('end_of_list');
-    expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'pending', failedRollbackStep: true }))).toBe('skip_rest_of_rollback');
+    expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'pending', failedRollbackStep: true }))).toBe(
+      'skip_rest_of_rollback',
+    );
   });
 
   it('the watch: a recurrence fails it at once, its end is judged, until then it sleeps', () => {
-    expect(nextMove(facts({ phase: 'watch', status: 'verifying', step: 'none', recurrence: true }))).toBe('fail_on_recurrence');
+    expect(nextMove(facts({ phase: 'watch', status: 'verifying', step: 'none', recurrence: true }))).toBe(
+      'fail_on_recurrence',
+    );
     expect(nextMove(facts({ phase: 'watch', status: 'verifying', step: 'none', watchOver: true }))).toBe('judge_watch');
     expect(nextMove(facts({ phase: 'watch', status: 'verifying', step: 'none' }))).toBe('watch');
     // A recurrence during the steps is no recurrence: the fix is not applied yet.
@@ -87,19 +141,35 @@ describe('judging the end of a watch', () => {
 
   it('succeeds without evidence of the fault, fails on a recurrence or a re-fired alert', () => {
     expect(judgeWatch(none, o)).toMatchObject({ verdict: 'succeeded' });
-    expect(judgeWatch({ ...none, newIncident: { id: 'i2', occurredAt: '2026-12-01T10:05:00.000Z' } }, o)).toMatchObject({ verdict: 'failed', reason: expect.stringMatching(/^recurrence: incident i2 .* occurred at 2026-12-01T10:05/) });
-    expect(judgeWatch({ ...none, refiredAt: '2026-12-01T10:07:00.000Z' }, o)).toMatchObject({ verdict: 'failed', reason: expect.stringMatching(/alert fired again at 2026-12-01T10:07/) });
+    expect(judgeWatch({ ...none, newIncident: { id: 'i2', occurredAt: '2026-12-01T10:05:00.000Z' } }, o)).toMatchObject(
+      { verdict: 'failed', reason: expect.stringMatching(/^recurrence: incident i2 .* occurred at 2026-12-01T10:05/) },
+    );
+    expect(judgeWatch({ ...none, refiredAt: '2026-12-01T10:07:00.000Z' }, o)).toMatchObject({
+      verdict: 'failed',
+      reason: expect.stringMatching(/alert fired again at 2026-12-01T10:07/),
+    });
   });
 
   it('waits for incidents not yet filed under a pattern, at most so long', () => {
     expect(judgeWatch({ ...none, unfiled: 2 }, o)).toMatchObject({ verdict: 'wait' });
-    expect(judgeWatch({ ...none, unfiled: 2 }, { ...o, maxWaitOver: true })).toMatchObject({ verdict: 'succeeded', note: expect.stringContaining('2 incident(s) still unfiled') });
+    expect(judgeWatch({ ...none, unfiled: 2 }, { ...o, maxWaitOver: true })).toMatchObject({
+      verdict: 'succeeded',
+      note: expect.stringContaining('2 incident(s) still unfiled'),
+    });
   });
 
   it('a run that waits for monitoring fails without its resolution inside the window', () => {
     const awaiting = { ...o, awaitResolution: true };
-    expect(judgeWatch(none, awaiting)).toMatchObject({ verdict: 'failed', reason: expect.stringMatching(/^not resolved by monitoring/) });
-    expect(judgeWatch({ ...none, resolvedByMonitoringAt: '2026-12-01T10:16:00.000Z' }, awaiting)).toMatchObject({ verdict: 'failed' });
-    expect(judgeWatch({ ...none, resolvedByMonitoringAt: '2026-12-01T10:09:00.000Z' }, awaiting)).toMatchObject({ verdict: 'succeeded', note: expect.stringContaining('monitoring resolved') });
+    expect(judgeWatch(none, awaiting)).toMatchObject({
+      verdict: 'failed',
+      reason: expect.stringMatching(/^not resolved by monitoring/),
+    });
+    expect(judgeWatch({ ...none, resolvedByMonitoringAt: '2026-12-01T10:16:00.000Z' }, awaiting)).toMatchObject({
+      verdict: 'failed',
+    });
+    expect(judgeWatch({ ...none, resolvedByMonitoringAt: '2026-12-01T10:09:00.000Z' }, awaiting)).toMatchObject({
+      verdict: 'succeeded',
+      note: expect.stringContaining('monitoring resolved'),
+    });
   });
 });

@@ -33,8 +33,25 @@ export const MOVES = [
 export type Move = (typeof MOVES)[number];
 
 /** The current step as the table reads it: its status, and what it waits for while running or awaiting. */
-export type StepState = 'none' | 'pending' | 'running/call' | 'running/result' | 'running/timer' | 'running/notify' | 'running/patch' | 'awaiting_operator/operator';
-export const STEP_STATES: readonly StepState[] = ['none', 'pending', 'running/call', 'running/result', 'running/timer', 'running/notify', 'running/patch', 'awaiting_operator/operator'];
+export type StepState =
+  | 'none'
+  | 'pending'
+  | 'running/call'
+  | 'running/result'
+  | 'running/timer'
+  | 'running/notify'
+  | 'running/patch'
+  | 'awaiting_operator/operator';
+export const STEP_STATES: readonly StepState[] = [
+  'none',
+  'pending',
+  'running/call',
+  'running/result',
+  'running/timer',
+  'running/notify',
+  'running/patch',
+  'awaiting_operator/operator',
+];
 
 export const stepState = (step: Pick<StepRow, 'status' | 'waiting_for'> | undefined): StepState =>
   step ? ((step.waiting_for ? `${step.status}/${step.waiting_for}` : step.status) as StepState) : 'none';
@@ -70,7 +87,12 @@ export interface RunFacts {
 const FORWARD: readonly RunPhase[] = ['steps', 'verify', 'watch'];
 const WORKING: readonly RunPhase[] = ['steps', 'verify'];
 /** Steps waiting for something that reports back or for their time. */
-const WAITING: readonly StepState[] = ['running/result', 'running/timer', 'running/patch', 'awaiting_operator/operator'];
+const WAITING: readonly StepState[] = [
+  'running/result',
+  'running/timer',
+  'running/patch',
+  'awaiting_operator/operator',
+];
 /** Steps whose next move is an automatic action: the kill switch holds these. */
 const ACTING: readonly StepState[] = ['pending', 'running/call', 'running/notify'];
 
@@ -90,7 +112,12 @@ export const RUN_RULES: readonly RunRule[] = [
   { phase: WORKING, when: (f) => f.pastDeadline, move: 'time_out' },
   { phase: FORWARD, when: (f) => f.failedStep, move: 'fail_on_step' },
   { phase: ['verify', 'watch'], when: (f) => f.recurrence, move: 'fail_on_recurrence' },
-  { phase: ['rollback'], step: STEP_STATES.filter((s) => s !== 'none'), when: (f) => f.failedRollbackStep, move: 'skip_rest_of_rollback' },
+  {
+    phase: ['rollback'],
+    step: STEP_STATES.filter((s) => s !== 'none'),
+    when: (f) => f.failedRollbackStep,
+    move: 'skip_rest_of_rollback',
+  },
   { status: ['queued'], move: 'start' },
   { status: ['awaiting_operator', 'awaiting_patch'], when: (f) => !f.waitingOnSomeone, move: 'resume' },
   // The kill switch holds automatic actions of the steps and checks; a step waiting for a person or its time goes on, and so does a rollback.
@@ -109,7 +136,10 @@ export const RUN_RULES: readonly RunRule[] = [
 ];
 
 const matches = (rule: RunRule, f: RunFacts) =>
-  (!rule.phase || rule.phase.includes(f.phase)) && (!rule.status || rule.status.includes(f.status)) && (!rule.step || rule.step.includes(f.step)) && (!rule.when || rule.when(f));
+  (!rule.phase || rule.phase.includes(f.phase)) &&
+  (!rule.status || rule.status.includes(f.status)) &&
+  (!rule.step || rule.step.includes(f.step)) &&
+  (!rule.when || rule.when(f));
 
 /** The move for these facts: the first rule that matches. Total: every state has one (run-rules.spec.ts enumerates them). */
 export function nextMove(f: RunFacts): Move {
@@ -133,23 +163,48 @@ export interface WatchEvidence {
   resolvedByMonitoringAt: string | null;
 }
 
-export type WatchVerdict = { verdict: 'succeeded'; note: string } | { verdict: 'failed'; reason: string } | { verdict: 'wait'; note: string };
+export type WatchVerdict =
+  { verdict: 'succeeded'; note: string } | { verdict: 'failed'; reason: string } | { verdict: 'wait'; note: string };
 
 /**
  * The end of a watch. A recurrence or a re-fired alert fails the run; an incident not yet filed
  * could be one, so the verdict waits for the catalog (at most `maxWaitOver`); a run that waits
  * for monitoring's resolution fails without it.
  */
-export function judgeWatch(e: WatchEvidence, o: { awaitResolution: boolean; windowEnd: Date; maxWaitOver: boolean }): WatchVerdict {
+export function judgeWatch(
+  e: WatchEvidence,
+  o: { awaitResolution: boolean; windowEnd: Date; maxWaitOver: boolean },
+): WatchVerdict {
   if (e.newIncident) {
-    return { verdict: 'failed', reason: `recurrence: incident ${e.newIncident.id} of the same pattern on the same agent occurred at ${e.newIncident.occurredAt}, inside the verification window` };
+    return {
+      verdict: 'failed',
+      reason: `recurrence: incident ${e.newIncident.id} of the same pattern on the same agent occurred at ${e.newIncident.occurredAt}, inside the verification window`,
+    };
   }
-  if (e.refiredAt) return { verdict: 'failed', reason: `recurrence: the incident's alert fired again at ${e.refiredAt}, after the fix` };
-  if (e.unfiled > 0 && !o.maxWaitOver) return { verdict: 'wait', note: `${e.unfiled} incident(s) on this agent from inside the window are not yet filed under a pattern: the verdict waits for them` };
-  const resolvedInTime = e.resolvedByMonitoringAt !== null && Date.parse(e.resolvedByMonitoringAt) <= o.windowEnd.getTime();
+  if (e.refiredAt)
+    return {
+      verdict: 'failed',
+      reason: `recurrence: the incident's alert fired again at ${e.refiredAt}, after the fix`,
+    };
+  if (e.unfiled > 0 && !o.maxWaitOver)
+    return {
+      verdict: 'wait',
+      note: `${e.unfiled} incident(s) on this agent from inside the window are not yet filed under a pattern: the verdict waits for them`,
+    };
+  const resolvedInTime =
+    e.resolvedByMonitoringAt !== null && Date.parse(e.resolvedByMonitoringAt) <= o.windowEnd.getTime();
   if (o.awaitResolution && !resolvedInTime) {
-    return { verdict: 'failed', reason: `not resolved by monitoring: the playbook waits for the alert's resolution, which did not come by ${o.windowEnd.toISOString()}` };
+    return {
+      verdict: 'failed',
+      reason: `not resolved by monitoring: the playbook waits for the alert's resolution, which did not come by ${o.windowEnd.toISOString()}`,
+    };
   }
   const unfiled = e.unfiled > 0 ? `; ${e.unfiled} incident(s) still unfiled after waiting, not counted` : '';
-  return { verdict: 'succeeded', note: (resolvedInTime ? `monitoring resolved the incident at ${e.resolvedByMonitoringAt}` : 'no recurrence inside the window') + unfiled };
+  return {
+    verdict: 'succeeded',
+    note:
+      (resolvedInTime
+        ? `monitoring resolved the incident at ${e.resolvedByMonitoringAt}`
+        : 'no recurrence inside the window') + unfiled,
+  };
 }

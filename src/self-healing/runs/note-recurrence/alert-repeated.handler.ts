@@ -18,7 +18,11 @@ export class AlertRepeatedHandler implements IEventHandler<IncidentRepeated> {
   ) {}
 
   async handle(e: IncidentRepeated): Promise<void> {
-    const n = await this.runs.noteAlertRepeat({ tenantId: e.tenantId, incidentId: e.incidentId, seenAt: new Date(e.seenAt) });
+    const n = await this.runs.noteAlertRepeat({
+      tenantId: e.tenantId,
+      incidentId: e.incidentId,
+      seenAt: new Date(e.seenAt),
+    });
     if (n > 0) this.wakeups.afterCommit();
   }
 }

@@ -1,0 +1,114 @@
+// `npm run lint` (part of `npm test`): the conventions of CONTRIBUTING.md that a machine can check.
+// Formatting is Prettier's (`npm run format`); until the whole tree has been formatted once,
+// max-len stands in for its print width.
+import js from '@eslint/js';
+import importX from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+import local from './eslint-rules/message-constructor.js';
+
+/**
+ * Issue 21 converts these once issue 22's branch (i22-verdicts), which is rewriting them, has
+ * landed: the run engine and recoveries, incident reporting and the kill switch, catalog matching,
+ * bridges 1 and 2, and the messages those files construct. Until then these rules are off for
+ * them alone; the list only shrinks (test/sql-home.test.ts keeps the same list for SQL).
+ */
+const AWAITING_ISSUE_22 = [
+  'src/self-healing/runs/**',
+  'src/self-healing/recovery/**',
+  'src/incidents/report-incident/**',
+  'src/incidents/killswitch/**',
+  'src/self-healing/catalog/match-incident/**',
+  'src/integration/bridges/incident-to-catalog/**',
+  'src/integration/bridges/pattern-to-recovery/**',
+  // Defined elsewhere, constructed in the files above.
+  'src/governance/policies/move-pattern-policy/move-pattern-policy.command.ts',
+  'src/governance/routing/register-agents/register-agents.command.ts',
+  'src/incidents/get-incident/get-incident.query.ts',
+  'src/incidents/incident-summaries/get-incident-summaries.query.ts',
+  'src/incidents/link-pattern/link-incident-to-pattern.command.ts',
+  'src/incidents/move-pattern-incidents/move-pattern-incidents.command.ts',
+  'src/incidents/record-decision/record-decision.command.ts',
+  'src/self-healing/catalog/get-pattern/get-pattern.query.ts',
+];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'console/src/api/schema.d.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['console/vite.config.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    plugins: { 'import-x': importX, local },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
+      ],
+      // One block of imports: packages (node: built-ins among them), then relative paths, each alphabetically.
+      'import-x/order': [
+        'error',
+        {
+          groups: [
+            ['builtin', 'external'],
+            ['parent', 'sibling', 'index'],
+          ],
+          'newlines-between': 'never',
+          alphabetize: { order: 'asc' },
+        },
+      ],
+      'max-len': [
+        'error',
+        {
+          code: 160,
+          ignoreStrings: true,
+          ignoreTemplateLiterals: true,
+          ignoreRegExpLiterals: true,
+          ignoreUrls: true,
+          ignoreComments: true,
+        },
+      ],
+      // Unused arguments and caught errors named with a leading underscore say so on purpose.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // A message's field list is its props interface, merged into the class (see the rule).
+    files: ['src/**/*.command.ts', 'src/**/*.query.ts', 'src/**/*.event.ts'],
+    rules: {
+      'local/message-constructor': 'error',
+      '@typescript-eslint/no-empty-object-type': ['error', { allowInterfaces: 'with-single-extends' }],
+      '@typescript-eslint/no-unsafe-declaration-merging': 'off',
+    },
+  },
+  {
+    files: AWAITING_ISSUE_22,
+    rules: {
+      'local/message-constructor': 'off',
+      'max-len': 'off',
+      'import-x/order': 'off',
+      'no-useless-escape': 'off',
+      'preserve-caught-error': 'off',
+      '@typescript-eslint/consistent-type-imports': 'off',
+    },
+  },
+  {
+    // The issue's rule is no `any` in the service and the console; tests, benchmarks and the
+    // simulation read untyped JSON answers and browser globals, where `any` is the honest type.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'simulation/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+);

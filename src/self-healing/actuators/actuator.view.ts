@@ -1,0 +1,11 @@
+import type { ActuatorRow } from './actuator.repository.js';
+
+/** Never carries the secret or the header values: they are shown once, in the answer to the PUT that set them. */
+export const actuatorView = (r: ActuatorRow) => ({
+  name: r.name,
+  url: r.url,
+  headerNames: Object.keys(r.headers_sealed).sort(),
+  timeoutMs: r.timeout_ms,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
