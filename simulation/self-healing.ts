@@ -1,7 +1,7 @@
 import { mulberry32 } from '../test/fixtures/error-corpus.js';
 import { Api, until } from './run-simulation.js';
 import { checkBody, startOpsReceiver, type OpsCall } from './ops-receiver.js';
-import { signWebhook, generateWebhookSecret } from '../src/self-healing/actuators/webhook-signature.js';
+import { signWebhook, generateWebhookSecret } from '../src/platform/crypto/webhook-signature.js';
 
 /**
  * The self-healing half of `npm run simulate` (DESIGN §8): a seeded fleet whose failures each

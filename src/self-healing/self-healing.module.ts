@@ -3,7 +3,6 @@ import { PlatformModule } from '../platform/platform.module.js';
 import { ActuatorRepository } from './actuators/actuator.repository.js';
 import { ActuatorsController } from './actuators/actuators.controller.js';
 import { CallActuatorHandler } from './actuators/call-actuator/call-actuator.handler.js';
-import { secretBoxProvider } from './actuators/secret-box.provider.js';
 import { CatalogController } from './catalog/catalog.controller.js';
 import { FailurePatternRepository } from './catalog/failure-pattern.repository.js';
 import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js';
@@ -54,7 +53,6 @@ import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
     GetRecoveryHandler,
     SuggestRecoveryHandler,
     ReviewRecoveryHandler,
-    secretBoxProvider,
     ActuatorRepository,
     CallActuatorHandler,
     ReviewExpiryService,

@@ -20,15 +20,17 @@ export function validationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    exceptionFactory: (errors) => {
-      const fields = flatten(errors);
-      return new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `invalid fields: ${fields.map((f) => f.field).join(', ')}`,
-        fields,
-      });
-    },
+    exceptionFactory: (errors) => invalidFields(flatten(errors)),
+  });
+}
+
+/** The project's 400, naming every offending field: `{statusCode, error, message, fields}`. */
+export function invalidFields(fields: FieldError[]): BadRequestException {
+  return new BadRequestException({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: `invalid fields: ${fields.map((f) => f.field).join(', ')}`,
+    fields,
   });
 }
 

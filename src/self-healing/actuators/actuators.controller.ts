@@ -8,7 +8,7 @@ import { SecretBox } from '../../platform/crypto/secret-box.js';
 import { Egress } from '../../platform/egress/egress.js';
 import { ACTUATOR_NAME_PATTERN, DEFAULT_STEP_TIMEOUT_MS } from '../recovery/playbook-steps.js';
 import { ActuatorRepository, actuatorView } from './actuator.repository.js';
-import { generateWebhookSecret } from './webhook-signature.js';
+import { generateWebhookSecret } from '../../platform/crypto/webhook-signature.js';
 
 export class PutActuatorDto {
   @ApiProperty({

@@ -1,8 +1,8 @@
+import { parseRetryAfter } from '../../../platform/egress/retry-after.js';
 import type { ActuatorCallResult } from './call-actuator.command.js';
 
 /** An actuator's answer is read up to this many bytes; the rest is dropped unread. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
-const MAX_RETRY_AFTER_MS = 3600_000;
 
 /** Nesting kept in a stored answer; deeper parts become a note (PostgreSQL and JSON.stringify have limits). */
 export const MAX_STORED_DEPTH = 64;
@@ -51,22 +51,4 @@ function parseBody(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-/** Retry-After as delta-seconds or an HTTP date; capped at an hour; null when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
-  if (!value) return null;
-  const v = value.trim();
-  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v) - now;
-  return Number.isFinite(ms) ? Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS) : null;
-}
-
-/**
- * Delay before retry `attempt` (1 = the first retry): exponential with full jitter, never
- * shorter than Retry-After when the actuator sent one.
- */
-export function retryDelayMs(attempt: number, retryAfterMs: number | null, baseMs = 500, maxMs = 30_000, random = Math.random): number {
-  const backoff = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  const jittered = Math.round(backoff / 2 + random() * (backoff / 2));
-  return retryAfterMs === null ? jittered : Math.max(retryAfterMs, jittered);
 }

@@ -3,7 +3,7 @@ import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { Egress, EgressFailure } from '../../../platform/egress/egress.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
-import { signWebhook } from '../webhook-signature.js';
+import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { CallActuator, type ActuatorCallResult } from './call-actuator.command.js';
 import { classifyAnswer, MAX_ANSWER_BYTES } from './actuator-answer.js';
 

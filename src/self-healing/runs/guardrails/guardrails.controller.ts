@@ -4,7 +4,7 @@ import { CurrentPrincipal, RequireRole } from '../../../platform/auth/auth.decor
 import { actorOf, type Principal } from '../../../platform/auth/principal.js';
 import { settingsFrom, type GuardrailSettings } from './guardrail-settings.js';
 import { PutGuardrailsDto } from './guardrails.dto.js';
-import { canonicalTimeZone } from './maintenance-window.js';
+import { canonicalTimeZone } from '../../../platform/time/weekly-window.js';
 import { GuardrailsRepository, type StoredGuardrails } from './guardrails.repository.js';
 
 export interface GuardrailsView extends GuardrailSettings {

@@ -4,10 +4,8 @@ import {
   ArrayMaxSize, ArrayNotEmpty, ArrayUnique, buildMessage, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Matches, Max, Min,
   ValidateBy, ValidateIf, ValidateNested,
 } from 'class-validator';
-import {
-  CLOCK_PATTERN, MAX_COOLDOWN_MS, MAX_DAILY_BUDGET_MS, MAX_RUNS_PER_HOUR, MAX_WINDOWS, WEEKDAYS, type GuardrailSettings, type Weekday,
-} from './guardrail-settings.js';
-import { isTimeZone } from './maintenance-window.js';
+import { CLOCK_PATTERN, isTimeZone, WEEKDAYS, type Weekday } from '../../../platform/time/weekly-window.js';
+import { MAX_COOLDOWN_MS, MAX_DAILY_BUDGET_MS, MAX_RUNS_PER_HOUR, MAX_WINDOWS, type GuardrailSettings } from './guardrail-settings.js';
 
 /** A time zone the runtime knows (checked with Intl.DateTimeFormat). */
 function IsTimeZone(): PropertyDecorator {

@@ -1,19 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { WEEKDAYS, type MaintenanceWindow, type Weekday } from './guardrail-settings.js';
-import { canonicalTimeZone, describeWindow, isInsideWindow, isTimeZone, localTime, openWindow } from './maintenance-window.js';
+import { canonicalTimeZone, describeWindow, isInsideWindow, isTimeZone, localTime, openWindow, WEEKDAYS, windowEnd, type Weekday, type WeeklyWindow } from './weekly-window.js';
 
 const at = (iso: string) => new Date(iso);
-const win = (days: Weekday[], start: string, end: string, timeZone = 'UTC'): MaintenanceWindow => ({ days, start, end, timeZone });
+const win = (days: Weekday[], start: string, end: string, timeZone = 'UTC'): WeeklyWindow => ({ days, start, end, timeZone });
 
 /** The minutes in [from, to) at which `window` is open. */
-function openMinutes(window: MaintenanceWindow, from: string, to: string): number {
+function openMinutes(window: WeeklyWindow, from: string, to: string): number {
   let open = 0;
   for (let t = at(from).getTime(); t < at(to).getTime(); t += 60_000) if (isInsideWindow(window, new Date(t))) open++;
   return open;
 }
 
-describe('maintenance windows', () => {
+describe('weekly windows', () => {
   it('reads the wall clock and weekday of the time zone', () => {
     expect(localTime(at('2026-01-05T08:30:00Z'), 'Europe/Berlin')).toEqual({ day: 'mon', minute: 9 * 60 + 30 });
     expect(localTime(at('2026-07-06T08:30:00Z'), 'Europe/Berlin')).toEqual({ day: 'mon', minute: 10 * 60 + 30 });
@@ -113,5 +112,39 @@ describe('maintenance windows', () => {
     for (const tz of ['Mars/Olympus_Mons', 'Europe/Nowhere', '', 'not a zone', 42, null]) expect(isTimeZone(tz)).toBe(false);
     expect(canonicalTimeZone('europe/berlin')).toBe('Europe/Berlin');
     expect(canonicalTimeZone('America/New_York')).toBe('America/New_York');
+  });
+
+  it('windowEnd says when a window next closes, across midnight and clock changes', () => {
+    const iso = (d: Date) => d.toISOString();
+    expect(iso(windowEnd(win(['mon'], '09:00', '17:00'), at('2026-01-05T10:30:15Z')))).toBe('2026-01-05T17:00:00.000Z');
+    expect(iso(windowEnd(win(['mon'], '09:00', '17:00'), at('2026-01-05T18:00:00Z')))).toBe('2026-01-05T18:00:00.000Z'); // already outside
+    expect(iso(windowEnd(win(['fri'], '22:00', '06:00'), at('2026-01-09T23:00:00Z')))).toBe('2026-01-10T06:00:00.000Z');
+    expect(iso(windowEnd(win([...WEEKDAYS], '00:00', '23:59'), at('2026-01-05T12:00:00Z')))).toBe('2026-01-05T23:59:00.000Z');
+    // Berlin springs forward on 2026-03-29 (02:00 → 03:00): a 01:00–05:00 window closes at 05:00 CEST = 03:00Z.
+    expect(iso(windowEnd(win(['sun'], '01:00', '05:00', 'Europe/Berlin'), at('2026-03-29T00:30:00Z')))).toBe('2026-03-29T03:00:00.000Z');
+    // …and falls back on 2026-10-25 (03:00 → 02:00): 05:00 CET = 04:00Z.
+    expect(iso(windowEnd(win(['sun'], '01:00', '05:00', 'Europe/Berlin'), at('2026-10-24T23:30:00Z')))).toBe('2026-10-25T04:00:00.000Z');
+  });
+
+  it('windowEnd is the first minute outside the window (property, UTC)', () => {
+    const clock = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.constantFrom(...WEEKDAYS), { minLength: 1, maxLength: 7 }),
+        clock,
+        clock,
+        fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }),
+        (days, start, end, t) => {
+          fc.pre(start !== end);
+          const w = win(days, start, end);
+          const from = new Date(t);
+          const closes = windowEnd(w, from);
+          expect(isInsideWindow(w, closes)).toBe(false);
+          expect(closes.getTime()).toBeGreaterThanOrEqual(t);
+          if (closes.getTime() > t) expect(isInsideWindow(w, new Date(closes.getTime() - 60_000))).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
