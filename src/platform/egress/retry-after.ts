@@ -15,7 +15,13 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
  * Delay before retry `attempt` (1 = the first retry): exponential with equal jitter, never
  * shorter than Retry-After when the receiver sent one. Actuator calls and notification deliveries use it.
  */
-export function retryDelayMs(attempt: number, retryAfterMs: number | null, baseMs = 500, maxMs = 30_000, random = Math.random): number {
+export function retryDelayMs(
+  attempt: number,
+  retryAfterMs: number | null,
+  baseMs = 500,
+  maxMs = 30_000,
+  random = Math.random,
+): number {
   const jittered = backoffDelayMs(attempt, baseMs, maxMs, random);
   return retryAfterMs === null ? jittered : Math.max(retryAfterMs, jittered);
 }

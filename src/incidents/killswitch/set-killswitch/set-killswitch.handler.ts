@@ -1,5 +1,6 @@
-import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { KillSwitchChanged } from '../../events/kill-switch-changed.event.js';
 import { RecordDecision } from '../../record-decision/record-decision.command.js';
 import { KillSwitchCache } from '../killswitch.cache.js';
 import { KillSwitchRepository } from '../killswitch.repository.js';
@@ -7,8 +8,8 @@ import { TENANT_WIDE, type KillSwitchRow } from '../killswitch.view.js';
 import { SetKillSwitch, type KillSwitchChange } from './set-killswitch.command.js';
 
 /**
- * Upserts the switch, records the change on the decisions timeline and tells every replica
- * (NOTIFY, delivered on commit) in one transaction. Asking for the state a switch is already
+ * Upserts the switch, records the change on the decisions timeline, publishes KillSwitchChanged
+ * and tells every replica (NOTIFY, delivered on commit) in one transaction. Asking for the state a switch is already
  * in changes nothing and records nothing.
  */
 @CommandHandler(SetKillSwitch)
@@ -18,6 +19,7 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
     private readonly switches: KillSwitchRepository,
     private readonly cache: KillSwitchCache,
     private readonly commands: CommandBus,
+    private readonly events: EventBus,
   ) {}
 
   async execute(c: SetKillSwitch): Promise<KillSwitchChange> {
@@ -45,6 +47,9 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
         }),
       );
       this.switches.notifyChanged(c.tenantId);
+      await this.events.publish(
+        new KillSwitchChanged({ tenantId: c.tenantId, agentId: c.agentId, active: c.active, reason: reason || null, actor: c.actor, changedAt: after.changed_at.toISOString() }),
+      );
       return change(c.agentId, after, true);
     });
     // This replica drops its entry now rather than when its own NOTIFY comes back; in a

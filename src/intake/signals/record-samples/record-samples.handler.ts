@@ -1,7 +1,8 @@
-import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { ReportIncident } from '../../../incidents/report-incident/report-incident.command.js';
 import { columnsOf, TransactionHost } from '../../../platform/database/transaction-host.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
+import { DegradationDetected } from '../../events/degradation-detected.event.js';
 import type { IntakeSettings } from '../../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../../settings/intake-settings.repository.js';
 import { classify, type Baseline, type Breach } from '../detection.js';
@@ -23,6 +24,7 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
     private readonly tx: TransactionHost,
     private readonly settingsRepository: IntakeSettingsRepository,
     private readonly commands: CommandBus,
+    private readonly events: EventBus,
   ) {}
 
   execute({ tenantId, samples }: RecordSamples): Promise<RecordSamplesResult> {
@@ -97,7 +99,8 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
   /**
    * `symptomCount` symptoms of this kind for this agent within `symptomWindowHours` up to this
    * one arm an escalation, unless one already covers this time (one per kind and agent while
-   * armed; a later one may follow once the TTL has passed). Arming reports the incident.
+   * armed; a later one may follow once the TTL has passed). Arming reports the incident and
+   * publishes DegradationDetected.
    */
   private async maybeEscalate(tenantId: string, symptom: SymptomRow, settings: IntakeSettings): Promise<EscalationRow | null> {
     const at = symptom.at.getTime();
@@ -132,6 +135,13 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
       `INSERT INTO signal_escalations (id, tenant_id, metric, agent_id, capability, armed_at, expires_at, symptom_ids, incident_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
       [uuidv7(), tenantId, symptom.metric, symptom.agent_id, symptom.capability, symptom.at, new Date(at + ttlMs), recent.map((s) => s.id), incident.id],
+    );
+    await this.events.publish(
+      new DegradationDetected({
+        tenantId, incidentId: incident.id, escalationId: row.id, metric: row.metric, agentId: row.agent_id || null, capability: row.capability || null,
+        severity: recent.some((s) => s.severity === 'critical') ? 'critical' : 'warning', message: incident.message,
+        armedAt: row.armed_at.toISOString(), expiresAt: row.expires_at.toISOString(),
+      }),
     );
     return row;
   }
