@@ -1,5 +1,6 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { buildMessage, ValidateBy } from 'class-validator';
+import { isTimeZone } from '../time/weekly-window.js';
 
 export interface FieldError {
   field: string;
@@ -57,6 +58,29 @@ export function IsCalendarDate(): PropertyDecorator {
     validator: {
       validate: (value) => isCalendarDate(value),
       defaultMessage: buildMessage((prefix) => `${prefix}$property must be an existing ISO 8601 date such as 2026-12-01 or 2026-12-01T10:00:00Z`),
+    },
+  });
+}
+
+/** A time zone the runtime knows (checked with Intl.DateTimeFormat). */
+export function IsTimeZone(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isTimeZone',
+    validator: {
+      validate: (value) => isTimeZone(value),
+      defaultMessage: buildMessage((prefix) => `${prefix}$property must be an IANA time zone name such as Europe/Berlin or UTC`),
+    },
+  });
+}
+
+/** Differs from the sibling property `other` (a window's end from its start). */
+export function DiffersFrom(other: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'differsFrom',
+    constraints: [other],
+    validator: {
+      validate: (value, args) => value !== (args?.object as Record<string, unknown>)[other],
+      defaultMessage: buildMessage((prefix) => `${prefix}$property must differ from $constraint1 (an empty window)`),
     },
   });
 }

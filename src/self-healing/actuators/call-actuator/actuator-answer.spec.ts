@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { classifyAnswer, MAX_STORED_DEPTH, storable } from './actuator-answer.js';
+import { classifyAnswer } from './actuator-answer.js';
 
 describe('classifying an actuator answer (DESIGN §8)', () => {
   it.each([
@@ -27,15 +27,8 @@ describe('classifying an actuator answer (DESIGN §8)', () => {
     expect(classifyAnswer(429, '2', '', Date.parse('2026-01-01T00:00:00Z')).retryAfterMs).toBe(2000);
   });
 
-  it('makes every answer storable: U+0000 and lone surrogates become U+FFFD, in values and keys; pairs stay; deep nesting is cut', () => {
+  it('makes every answer storable (platform/database/storable)', () => {
     expect(classifyAnswer(200, null, '{"a\\u0000":"x\\u0000y","b":["\\ud800","\\udc00z","\\ud83d\\ude00"]}').body).toEqual({ 'a\ufffd': 'x\ufffdy', b: ['\ufffd', '\ufffdz', '😀'] });
     expect(classifyAnswer(200, null, 'plain\u0000text').body).toBe('plain\ufffdtext');
-    const deep = JSON.parse('['.repeat(5000) + ']'.repeat(5000));
-    const cut = storable(deep);
-    let depth = 0;
-    for (let v: unknown = cut; Array.isArray(v); v = v[0]) depth++;
-    expect(depth).toBe(MAX_STORED_DEPTH);
-    expect(() => JSON.stringify(cut)).not.toThrow();
-    expect(storable({ n: 1, t: true, z: null })).toEqual({ n: 1, t: true, z: null });
   });
 });
