@@ -7,6 +7,7 @@ import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.han
 import { IncidentDetailController } from './evidence/incident-detail.controller.js';
 import { IncidentToCatalogBridge } from './bridges/incident-to-catalog/incident-to-catalog.bridge.js';
 import { LoopStatusBridge } from './bridges/loop-status/loop-status.bridge.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { PatternToRecoveryBridge } from './bridges/pattern-to-recovery/pattern-to-recovery.bridge.js';
 import { PolicyToRoutingBridge } from './bridges/policy-to-routing/policy-to-routing.bridge.js';
 import { RecoveryToPolicyBridge } from './bridges/recovery-to-policy/recovery-to-policy.bridge.js';
@@ -23,8 +24,12 @@ import { IntegrationStatsController } from './stats/integration-stats.controller
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
 import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.js';
 
-/** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
+/**
+ * The loop: the five bridges, loop traces, the /integration API and its live stream, the
+ * loop-enriched incident reads (detail, evidence), and notifications.
+ */
 @Module({
+  imports: [NotificationsModule],
   controllers: [IncidentDetailController, EvidenceController, LoopController, LoopStreamController, IntegrationStatsController],
   providers: [
     IncidentToCatalogBridge,

@@ -1,0 +1,46 @@
+export const CHANNEL_TYPES = ['slack', 'webhook'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+export interface ChannelRow {
+  tenant_id: string;
+  name: string;
+  type: ChannelType;
+  /** The URL sealed with the secrets key (a Slack incoming-webhook URL is itself a secret). */
+  url_sealed: string;
+  /** What is shown: a webhook's URL, or a Slack URL with its secret path cut. */
+  url_shown: string;
+  /** webhook: the Standard Webhooks signing secret, sealed; slack: null. */
+  secret_sealed: string | null;
+  timeout_ms: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ChannelView {
+  name: string;
+  type: ChannelType;
+  url: string;
+  timeoutMs: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Never carries a secret: the signing secret is shown once, in the answer to the PUT that made it. */
+export const channelView = (r: ChannelRow): ChannelView => ({
+  name: r.name,
+  type: r.type,
+  url: r.url_shown,
+  timeoutMs: r.timeout_ms,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+/**
+ * A Slack incoming-webhook URL's path is its credential: only the origin and the path's last four
+ * characters are shown (`https://hooks.slack.com/…/Xy9Z`), enough to tell two apart.
+ */
+export function maskedUrl(url: string): string {
+  const u = new URL(url);
+  const path = u.pathname + u.search;
+  return `${u.origin}/…${path.length > 8 ? path.slice(-4) : ''}`;
+}

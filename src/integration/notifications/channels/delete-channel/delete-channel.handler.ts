@@ -1,0 +1,29 @@
+import { ConflictException, NotFoundException } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { TransactionHost } from '../../../../platform/database/transaction-host.js';
+import { DeliveryRepository } from '../../deliveries/delivery.repository.js';
+import { RuleRepository } from '../../rules/rule.repository.js';
+import { ChannelRepository } from '../channel.repository.js';
+import { DeleteChannel } from './delete-channel.command.js';
+
+@CommandHandler(DeleteChannel)
+export class DeleteChannelHandler implements ICommandHandler<DeleteChannel> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly channels: ChannelRepository,
+    private readonly rules: RuleRepository,
+    private readonly deliveries: DeliveryRepository,
+  ) {}
+
+  execute({ tenantId, name }: DeleteChannel): Promise<void> {
+    return this.tx.run(async () => {
+      if (!(await this.channels.find(tenantId, name)))
+        throw new NotFoundException(`notification channel ${name} not found`);
+      const using = await this.rules.namesUsing(tenantId, name);
+      if (using.length > 0)
+        throw new ConflictException(`rules ${using.join(', ')} send to channel ${name}: change or delete them first`);
+      await this.deliveries.abandonChannel(tenantId, name, 'the channel was deleted');
+      await this.channels.delete(tenantId, name);
+    });
+  }
+}

@@ -1,0 +1,50 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { TransactionHost } from '../../../../platform/database/transaction-host.js';
+import { invalidFields } from '../../../../platform/http/validation.js';
+import { canonicalTimeZone } from '../../../../platform/time/weekly-window.js';
+import { ChannelRepository } from '../../channels/channel.repository.js';
+import { RuleRepository } from '../rule.repository.js';
+import { ruleView, type RuleView } from '../rule.view.js';
+import { PutRule } from './put-rule.command.js';
+
+@CommandHandler(PutRule)
+export class PutRuleHandler implements ICommandHandler<PutRule> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly rules: RuleRepository,
+    private readonly channels: ChannelRepository,
+  ) {}
+
+  execute({ tenantId, name, rule }: PutRule): Promise<{ rule: RuleView; created: boolean }> {
+    if (rule.afterMs !== undefined && !rule.events.includes('review.waiting')) {
+      throw invalidFields([
+        { field: 'afterMs', errors: ['afterMs applies to review.waiting only: add it to events or leave afterMs out'] },
+      ]);
+    }
+    return this.tx.run(async () => {
+      if (!(await this.channels.find(tenantId, rule.channel))) {
+        throw invalidFields([
+          {
+            field: 'channel',
+            errors: [`channel ${rule.channel} does not exist: PUT /notifications/channels/${rule.channel} first`],
+          },
+        ]);
+      }
+      const { row, created } = await this.rules.upsert({
+        tenantId,
+        name,
+        channel: rule.channel,
+        events: rule.events,
+        minSeverity: rule.minSeverity ?? 'low',
+        agents: rule.agents ?? null,
+        capabilities: rule.capabilities ?? null,
+        quietHours: rule.quietHours
+          ? { ...rule.quietHours, timeZone: canonicalTimeZone(rule.quietHours.timeZone) }
+          : null,
+        repeatIntervalMs: rule.repeatIntervalMs,
+        afterMs: rule.afterMs ?? null,
+      });
+      return { rule: ruleView(row), created };
+    });
+  }
+}
