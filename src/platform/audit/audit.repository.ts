@@ -130,12 +130,34 @@ export class AuditRepository {
     );
   }
 
-  /** Entries after `afterSeq` in chain order, a page at a time (verification, export). */
-  async entriesAfter(tenantId: string, afterSeq: number, limit: number): Promise<AuditEntryRow[]> {
+  /** Entries after `afterSeq` up to `throughSeq`, in chain order, a page at a time (verification, export). */
+  async entriesAfter(tenantId: string, afterSeq: number, throughSeq: number, limit: number): Promise<AuditEntryRow[]> {
     return this.tx.query<AuditEntryRow>(
-      `SELECT * FROM audit_entries WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-      [tenantId, afterSeq, limit],
+      `SELECT * FROM audit_entries WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
+      [tenantId, afterSeq, throughSeq, limit],
     );
+  }
+
+  /** Makes the current transaction read one snapshot (its first statement): a consistent read of a whole chain. */
+  async snapshot(): Promise<void> {
+    await this.tx.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
+  }
+
+  /**
+   * Serialises checkpoints and retention cuts of one tenant (not appends) until the transaction
+   * ends. `wait` false: answers false at once when another replica holds it.
+   */
+  async lockCheckpoints(tenantId: string, wait: boolean): Promise<boolean> {
+    const key = `audit-checkpoints ${tenantId}`;
+    if (wait) {
+      await this.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [key]);
+      return true;
+    }
+    const [row] = await this.tx.query<{ locked: boolean }>(
+      `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`,
+      [key],
+    );
+    return row.locked;
   }
 
   async head(tenantId: string): Promise<AuditHeadRow | null> {
@@ -143,23 +165,6 @@ export class AuditRepository {
       `SELECT tenant_id, seq, hash FROM audit_heads WHERE tenant_id = $1`,
       [tenantId],
     );
-    return row ?? null;
-  }
-
-  /** The head, locked until the transaction ends: no entry is appended meanwhile. */
-  async lockHead(tenantId: string): Promise<AuditHeadRow | null> {
-    const [row] = await this.tx.query<AuditHeadRow>(
-      `SELECT tenant_id, seq, hash FROM audit_heads WHERE tenant_id = $1 FOR UPDATE`,
-      [tenantId],
-    );
-    return row ?? null;
-  }
-
-  async entryAt(tenantId: string, seq: number): Promise<AuditEntryRow | null> {
-    const [row] = await this.tx.query<AuditEntryRow>(`SELECT * FROM audit_entries WHERE tenant_id = $1 AND seq = $2`, [
-      tenantId,
-      seq,
-    ]);
     return row ?? null;
   }
 
@@ -219,13 +224,14 @@ export class AuditRepository {
     return row.now;
   }
 
-  /** Tenants whose chain moved past their latest checkpoint (the periodic checkpoint's work). */
-  async tenantsAheadOfCheckpoint(limit: number): Promise<string[]> {
+  /** Tenants (after `afterTenant`, in order) whose chain moved past their latest checkpoint. */
+  async tenantsAheadOfCheckpoint(afterTenant: string, limit: number): Promise<string[]> {
     const rows = await this.tx.query<{ tenant_id: string }>(
       `SELECT h.tenant_id FROM audit_heads h
-        WHERE h.seq > coalesce((SELECT max(c.seq) FROM audit_checkpoints c WHERE c.tenant_id = h.tenant_id), 0)
-        ORDER BY h.tenant_id LIMIT $1`,
-      [limit],
+        WHERE h.tenant_id > $1
+          AND h.seq > coalesce((SELECT max(c.seq) FROM audit_checkpoints c WHERE c.tenant_id = h.tenant_id), 0)
+        ORDER BY h.tenant_id LIMIT $2`,
+      [afterTenant, limit],
     );
     return rows.map((r) => r.tenant_id);
   }
