@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseSigningKey } from '../audit/signing/audit-signing-key.js';
 import { parseNetworks, type Network } from '../egress/networks.js';
 
 /** Validated run-time configuration. Every field comes from one environment variable (see README). */
@@ -83,6 +84,15 @@ export interface AppConfig {
   workOrderClaimMs: number;
   /** Most alerts (POST /intake/alertmanager) or samples (POST /signals/metrics) one request may carry; more → 413. */
   intakeMaxBatch: number;
+  /** The audit log (DESIGN §12, ADR 0016). */
+  audit: {
+    /** AUDIT_SIGNING_KEY (Ed25519, PEM or 32-byte seed); null: one generated into dataDir/audit-signing-key. */
+    signingKey: string | null;
+    /** How often each tenant's chain head is signed when it moved (0: only on demand). */
+    checkpointIntervalMs: number;
+    /** A retention cut may remove only entries older than this many days. */
+    retentionMinDays: number;
+  };
   /** Where people reach the service (PUBLIC_URL, e.g. https://pillar-loop.example.com): the base of console links in messages; null: paths only. */
   publicUrl: string | null;
   /** Notification deliveries (DESIGN §12). */
@@ -240,6 +250,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: trustProxy(env),
     workOrderClaimMs: int(env, 'WORK_ORDER_CLAIM_MS', 3_600_000, 100, 7 * 24 * 3_600_000),
     intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
+    audit: {
+      signingKey: auditSigningKey(env),
+      checkpointIntervalMs: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
+      retentionMinDays: num(env, 'AUDIT_RETENTION_MIN_DAYS', 365, 0, 100 * 365),
+    },
     publicUrl: publicUrl(env),
     notifications: {
       maxAttempts: int(env, 'NOTIFICATION_MAX_ATTEMPTS', 8, 1, 100),
@@ -306,6 +321,19 @@ function secretsKey(env: Env): Buffer | null {
   const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
   if (key.length !== 32) throw new ConfigError('SECRETS_KEY', 'must be 32 bytes, as 64 hex characters or base64');
   return key;
+}
+
+/** AUDIT_SIGNING_KEY: checked here, so a bad key stops the start naming the variable. */
+function auditSigningKey(env: Env): string | null {
+  const raw = env.AUDIT_SIGNING_KEY?.trim();
+  if (!raw) return null;
+  try {
+    parseSigningKey(raw);
+  } catch (err) {
+    const forms = 'an Ed25519 private key (PKCS#8 PEM, or its 32-byte seed as 64 hex digits or base64)';
+    throw new ConfigError('AUDIT_SIGNING_KEY', `must be ${forms}: ${(err as Error).message}`);
+  }
+  return raw;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -15,6 +15,16 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/** The 400 of invalid input: every offending field named, with its errors. */
+export function invalidFields(fields: FieldError[]): BadRequestException {
+  return new BadRequestException({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: `invalid fields: ${fields.map((f) => f.field).join(', ')}`,
+    fields,
+  });
+}
+
 /** 400 naming every offending field; unknown fields are errors, not silently dropped. */
 export function validationPipe(): ValidationPipe {
   return new ValidationPipe({
@@ -22,16 +32,6 @@ export function validationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     exceptionFactory: (errors) => invalidFields(flatten(errors)),
-  });
-}
-
-/** The project's 400, naming every offending field: `{statusCode, error, message, fields}`. */
-export function invalidFields(fields: FieldError[]): BadRequestException {
-  return new BadRequestException({
-    statusCode: 400,
-    error: 'Bad Request',
-    message: `invalid fields: ${fields.map((f) => f.field).join(', ')}`,
-    fields,
   });
 }
 
