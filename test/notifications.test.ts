@@ -250,6 +250,26 @@ describe('notifications', () => {
       await app.http.delete('/notifications/channels/spare').set(auth(admin)).expect(204);
       await app.http.delete('/notifications/rules/keeps-spare').set(auth(admin)).expect(404);
     });
+
+    it('every change of a rule or channel is in the audit log, without a secret', async () => {
+      const rules = (await get('/audit?subjectType=notification_rule&subjectId=keeps-spare', admin)).items;
+      expect(rules.map((e: { action: string }) => e.action)).toEqual(
+        expect.arrayContaining(['notification_rule.created', 'notification_rule.deleted']),
+      );
+      expect(rules.every((e: { actor: string }) => e.actor !== 'system')).toBe(true);
+      const channels = (await get('/audit?subjectType=notification_channel', admin)).items;
+      expect(channels.map((e: { action: string; subject: { id: string } }) => `${e.action} ${e.subject.id}`)).toEqual(
+        expect.arrayContaining([
+          'notification_channel.created hook',
+          'notification_channel.created oncall-slack',
+          'notification_channel.deleted spare',
+        ]),
+      );
+      const text = JSON.stringify(channels);
+      expect(text).toContain('"secretRotated":true');
+      expect(text).not.toContain(hookSecret.slice(6));
+      expect(text).not.toContain('XXXXsecretpath');
+    });
   });
 
   describe('a failed run', () => {

@@ -1,9 +1,11 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
+import { AuditTrail } from '../../../../platform/audit/audit-trail.js';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../../platform/database/transaction-host.js';
 import { DeliveryRepository } from '../../deliveries/delivery.repository.js';
 import { RuleRepository } from '../../rules/rule.repository.js';
 import { ChannelRepository } from '../channel.repository.js';
+import { channelView } from '../channel.view.js';
 import { DeleteChannel } from './delete-channel.command.js';
 
 @CommandHandler(DeleteChannel)
@@ -13,17 +15,26 @@ export class DeleteChannelHandler implements ICommandHandler<DeleteChannel> {
     private readonly channels: ChannelRepository,
     private readonly rules: RuleRepository,
     private readonly deliveries: DeliveryRepository,
+    private readonly audit: AuditTrail,
   ) {}
 
-  execute({ tenantId, name }: DeleteChannel): Promise<void> {
+  execute({ tenantId, name, actor }: DeleteChannel): Promise<void> {
     return this.tx.run(async () => {
-      if (!(await this.channels.find(tenantId, name)))
-        throw new NotFoundException(`notification channel ${name} not found`);
+      const before = await this.channels.find(tenantId, name);
+      if (!before) throw new NotFoundException(`notification channel ${name} not found`);
       const using = await this.rules.namesUsing(tenantId, name);
       if (using.length > 0)
         throw new ConflictException(`rules ${using.join(', ')} send to channel ${name}: change or delete them first`);
       await this.deliveries.abandonChannel(tenantId, name, 'the channel was deleted');
       await this.channels.delete(tenantId, name);
+      const subject = { type: 'notification_channel', id: name };
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: 'notification_channel.deleted',
+        subject,
+        before: channelView(before),
+      });
     });
   }
 }

@@ -1,3 +1,4 @@
+import { AuditTrail } from '../../../../platform/audit/audit-trail.js';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SecretBox } from '../../../../platform/crypto/secret-box.js';
 import { generateWebhookSecret } from '../../../../platform/crypto/webhook-signature.js';
@@ -16,9 +17,10 @@ export class PutChannelHandler implements ICommandHandler<PutChannel> {
     private readonly channels: ChannelRepository,
     private readonly box: SecretBox,
     private readonly egress: Egress,
+    private readonly audit: AuditTrail,
   ) {}
 
-  async execute({ tenantId, name, channel }: PutChannel): Promise<PutChannelResult> {
+  async execute({ tenantId, name, channel, actor }: PutChannel): Promise<PutChannelResult> {
     // The one egress rule (ADR 0013), checked before anything is stored; every send checks it again.
     const refusal = await this.egress.refusal(channel.url);
     if (refusal) throw invalidFields([{ field: 'url', errors: [`url ${refusal}`] }]);
@@ -37,7 +39,17 @@ export class PutChannelHandler implements ICommandHandler<PutChannel> {
         replaceSecret: newSecret !== null || !webhook,
         timeoutMs: channel.timeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
       });
-      return { channel: channelView(row), created, secret: newSecret };
+      const view = channelView(row);
+      // Never the secret or a Slack URL: the views carry neither.
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: created ? 'notification_channel.created' : 'notification_channel.updated',
+        subject: { type: 'notification_channel', id: name },
+        before: before && channelView(before),
+        after: { ...view, secretRotated: !created && newSecret !== null },
+      });
+      return { channel: view, created, secret: newSecret };
     });
   }
 }

@@ -1,3 +1,4 @@
+import { AuditTrail } from '../../../../platform/audit/audit-trail.js';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../../platform/database/transaction-host.js';
 import { invalidFields } from '../../../../platform/http/validation.js';
@@ -13,9 +14,10 @@ export class PutRuleHandler implements ICommandHandler<PutRule> {
     private readonly tx: TransactionHost,
     private readonly rules: RuleRepository,
     private readonly channels: ChannelRepository,
+    private readonly audit: AuditTrail,
   ) {}
 
-  execute({ tenantId, name, rule }: PutRule): Promise<{ rule: RuleView; created: boolean }> {
+  execute({ tenantId, name, rule, actor }: PutRule): Promise<{ rule: RuleView; created: boolean }> {
     if (rule.afterMs !== undefined && !rule.events.includes('review.waiting')) {
       throw invalidFields([
         { field: 'afterMs', errors: ['afterMs applies to review.waiting only: add it to events or leave afterMs out'] },
@@ -30,6 +32,7 @@ export class PutRuleHandler implements ICommandHandler<PutRule> {
           },
         ]);
       }
+      const before = await this.rules.find(tenantId, name);
       const { row, created } = await this.rules.upsert({
         tenantId,
         name,
@@ -44,7 +47,16 @@ export class PutRuleHandler implements ICommandHandler<PutRule> {
         repeatIntervalMs: rule.repeatIntervalMs,
         afterMs: rule.afterMs ?? null,
       });
-      return { rule: ruleView(row), created };
+      const view = ruleView(row);
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: created ? 'notification_rule.created' : 'notification_rule.updated',
+        subject: { type: 'notification_rule', id: name },
+        before: before && ruleView(before),
+        after: view,
+      });
+      return { rule: view, created };
     });
   }
 }
