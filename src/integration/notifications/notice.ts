@@ -13,15 +13,7 @@ export const NOTIFICATION_EVENTS = [
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
-/** Ordered, lowest first: the incidents' own severities, so a rule's minSeverity reads like an incident's. */
-export const NOTICE_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type NoticeSeverity = (typeof NOTICE_SEVERITIES)[number];
-
-export const severityRank = (s: string): number => NOTICE_SEVERITIES.indexOf(s as NoticeSeverity);
-
-/** A severity from anywhere (an incident's, a work order's priority), as a notice severity; unknown reads as medium. */
-export const noticeSeverity = (s: string | null | undefined): NoticeSeverity =>
-  severityRank(s ?? '') >= 0 ? (s as NoticeSeverity) : 'medium';
+import type { Severity } from '../severities.js';
 
 /**
  * One thing worth telling people, in words independent of the channel: the Slack and webhook
@@ -30,7 +22,7 @@ export const noticeSeverity = (s: string | null | undefined): NoticeSeverity =>
  */
 export interface Notice {
   event: NotificationEvent | 'test';
-  severity: NoticeSeverity;
+  severity: Severity;
   /** One line: "Recovery run failed". */
   title: string;
   /** What happened, in a sentence or two of plain text. */

@@ -1,4 +1,5 @@
-import type { Notice, NoticeSeverity } from '../notice.js';
+import type { Severity } from '../../severities.js';
+import type { Notice } from '../notice.js';
 
 /** A console link as a message carries it: absolute with PUBLIC_URL, else only its path. */
 export interface MessageLink {
@@ -10,7 +11,7 @@ export interface MessageLink {
 export const linksOf = (n: Notice, publicUrl: string | null): MessageLink[] =>
   n.links.map((l) => ({ ...l, url: publicUrl === null ? null : `${publicUrl}${l.path}` }));
 
-const MARK: Record<NoticeSeverity, string> = {
+const MARK: Record<Severity, string> = {
   critical: ':red_circle:',
   high: ':large_orange_circle:',
   medium: ':large_yellow_circle:',

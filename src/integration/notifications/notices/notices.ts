@@ -3,7 +3,8 @@ import type { KillSwitchChanged } from '../../../incidents/events/kill-switch-ch
 import type { DegradationDetected } from '../../../intake/events/degradation-detected.event.js';
 import type { RecoveryRunFinished } from '../../../self-healing/events/recovery-run-finished.event.js';
 import type { WorkOrderChanged } from '../../../self-healing/events/work-order-changed.event.js';
-import { noticeSeverity, severityRank, type Notice, type NotificationEvent, type NoticeSeverity } from '../notice.js';
+import { asSeverity, atLeast } from '../../severities.js';
+import type { Notice, NotificationEvent } from '../notice.js';
 
 /**
  * Other pillars' events in notification words: which notification event each is (or none), and
@@ -13,8 +14,6 @@ import { noticeSeverity, severityRank, type Notice, type NotificationEvent, type
 
 const TEXT_MAX = 1000;
 const clip = (text: string) => (text.length <= TEXT_MAX ? text : `${text.slice(0, TEXT_MAX - 1)}…`);
-const atLeast = (s: NoticeSeverity, floor: NoticeSeverity): NoticeSeverity =>
-  severityRank(s) >= severityRank(floor) ? s : floor;
 
 /**
  * The fault an event is about, for repeat intervals: the pattern (else the incident) on the
@@ -47,7 +46,7 @@ export function runNotice(
   incident: IncidentView | null,
   at: string,
 ): Notice {
-  const severity = noticeSeverity(incident?.severity);
+  const severity = asSeverity(incident?.severity);
   const who = [e.agentId, e.capability].filter(Boolean).join(' / ');
   return {
     event,
@@ -83,7 +82,7 @@ export function workOrderNotice(e: WorkOrderChanged, event: NotificationEvent, i
   const created = event === 'escalation.created';
   return {
     event,
-    severity: noticeSeverity(incident?.severity),
+    severity: asSeverity(incident?.severity),
     title: created ? 'Escalated to a coding agent' : 'Work order failed',
     summary: clip(e.summary),
     subjectKey: faultKey(

@@ -1,5 +1,6 @@
 import { isInsideWindow, windowEnd, type WeeklyWindow } from '../../../platform/time/weekly-window.js';
-import { severityRank, type Notice } from '../notice.js';
+import { severityRank } from '../../severities.js';
+import type { Notice } from '../notice.js';
 import { DEFAULT_REVIEW_AFTER_MS, type QuietHours, type RuleView } from './rule.view.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { WeeklyWindow } from '../../../platform/time/weekly-window.js';
-import type { NotificationEvent, NoticeSeverity } from '../notice.js';
+import type { Severity } from '../../severities.js';
+import type { NotificationEvent } from '../notice.js';
 
 /** Quiet hours as rules state them (DESIGN §12): `from` inclusive, `to` exclusive, local time in `timeZone`. */
 export interface QuietHours {
@@ -14,7 +15,7 @@ export interface RuleRow {
   name: string;
   channel: string;
   events: NotificationEvent[];
-  min_severity: NoticeSeverity;
+  min_severity: Severity;
   agents: string[] | null;
   capabilities: string[] | null;
   quiet_hours: QuietHours | null;
@@ -32,7 +33,7 @@ export interface RuleView {
   name: string;
   channel: string;
   events: NotificationEvent[];
-  minSeverity: NoticeSeverity;
+  minSeverity: Severity;
   agents: string[] | null;
   capabilities: string[] | null;
   quietHours: QuietHours | null;

@@ -19,7 +19,8 @@ import {
 import { DiffersFrom, IsTimeZone } from '../../../../platform/http/validation.js';
 import { CLOCK_PATTERN, WEEKDAYS, type Weekday } from '../../../../platform/time/weekly-window.js';
 import { NAME_MESSAGE, NAME_PATTERN } from '../../names.js';
-import { NOTICE_SEVERITIES, NOTIFICATION_EVENTS, type NotificationEvent, type NoticeSeverity } from '../../notice.js';
+import { SEVERITIES, type Severity } from '../../../severities.js';
+import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../notice.js';
 
 const MAX_INTERVAL_MS = 30 * 24 * 3_600_000;
 const MAX_FILTER_ENTRIES = 100;
@@ -66,13 +67,13 @@ export class PutRuleDto {
 
   @ApiProperty({
     required: false,
-    enum: NOTICE_SEVERITIES,
+    enum: SEVERITIES,
     default: 'low',
     description: 'the least severe notice sent',
   })
   @IsOptional()
-  @IsIn(NOTICE_SEVERITIES)
-  minSeverity?: NoticeSeverity;
+  @IsIn(SEVERITIES)
+  minSeverity?: Severity;
 
   @ApiProperty({
     required: false,
