@@ -21,9 +21,14 @@ export class Inbox1765900101000 implements MigrationInterface {
         PRIMARY KEY (tenant_id, item_id)
       )`);
     await q.query(`ALTER TABLE recovery_candidates ADD COLUMN held_by text`);
+    // What the inbox reads per tenant: steps waiting for an operator, work orders by state.
+    await q.query(`CREATE INDEX idx_recovery_run_steps_awaiting ON recovery_run_steps (tenant_id) WHERE status = 'awaiting_operator'`);
+    await q.query(`CREATE INDEX idx_work_orders_tenant_status ON work_orders (tenant_id, status)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX idx_work_orders_tenant_status`);
+    await q.query(`DROP INDEX idx_recovery_run_steps_awaiting`);
     await q.query(`ALTER TABLE recovery_candidates DROP COLUMN held_by`);
     await q.query(`DROP TABLE inbox_marks`);
   }

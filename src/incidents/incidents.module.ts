@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { FindUnresolvedIncidentByFingerprintHandler } from './find-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
+import { FindResolvedIncidentsHandler } from './find-resolved/find-resolved-incidents.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { ListPatternSamplesHandler } from './pattern-samples/list-pattern-samples.handler.js';
 import { GetResolutionStatsHandler } from './resolution-stats/get-resolution-stats.handler.js';
@@ -42,6 +43,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     ResolveIncidentHandler,
     SetIncidentMitigationHandler,
     FindUnresolvedIncidentByFingerprintHandler,
+    FindResolvedIncidentsHandler,
   ],
 })
 export class IncidentsModule {}

@@ -3,6 +3,8 @@ import { AlertmanagerController } from './alertmanager/alertmanager.controller.j
 import { ReceiveAlertsHandler } from './alertmanager/receive-alerts.handler.js';
 import { IntakeSettingsController } from './settings/intake-settings.controller.js';
 import { IntakeSettingsRepository } from './settings/intake-settings.repository.js';
+import { EscalationsRepository } from './signals/escalations.repository.js';
+import { ListArmedEscalationsHandler } from './signals/list-armed-escalations/list-armed-escalations.handler.js';
 import { RecordSamplesHandler } from './signals/record-samples/record-samples.handler.js';
 import { SignalsController } from './signals/signals.controller.js';
 
@@ -12,6 +14,6 @@ import { SignalsController } from './signals/signals.controller.js';
  */
 @Module({
   controllers: [AlertmanagerController, SignalsController, IntakeSettingsController],
-  providers: [IntakeSettingsRepository, ReceiveAlertsHandler, RecordSamplesHandler],
+  providers: [IntakeSettingsRepository, ReceiveAlertsHandler, RecordSamplesHandler, EscalationsRepository, ListArmedEscalationsHandler],
 })
 export class IntakeModule {}

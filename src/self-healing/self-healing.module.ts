@@ -39,6 +39,8 @@ import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.han
 import { GuardrailsController } from './runs/guardrails/guardrails.controller.js';
 import { GuardrailsRepository } from './runs/guardrails/guardrails.repository.js';
 import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
+import { ListWaitingWorkHandler } from './waiting/list-waiting-work/list-waiting-work.handler.js';
+import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
 
 /** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks and their runs, work orders for coding agents. */
 @Module({
@@ -78,6 +80,8 @@ import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
     TriggerPlaybookHandler,
     GuardrailsRepository,
     GuardrailsService,
+    WaitingWorkReadModel,
+    ListWaitingWorkHandler,
   ],
 })
 export class SelfHealingModule {}

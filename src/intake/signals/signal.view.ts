@@ -25,6 +25,11 @@ export interface EscalationView {
   incidentId: string;
 }
 
+/** An escalation still armed, with the worst severity among its symptoms. */
+export interface ArmedEscalationView extends EscalationView {
+  severity: 'warning' | 'critical';
+}
+
 export interface SymptomRow {
   id: string; tenant_id: string; metric: string; agent_id: string; capability: string; severity: 'warning' | 'critical';
   value: number; baseline: number; mad: number; delta_pct: number | null; baseline_samples: number; at: Date;

@@ -19,6 +19,8 @@ export interface RecoveryRow {
   status: RecoveryStatus;
   decided_by: string | null;
   decided_at: Date | null;
+  /** Why a trusted recovery waits for review instead of running: the guardrail that held it (null: not held). */
+  held_by: string | null;
   created_at: Date;
 }
 
@@ -35,6 +37,7 @@ export const recoveryView = (r: RecoveryRow) => ({
   status: r.status,
   decidedBy: r.decided_by,
   decidedAt: r.decided_at?.toISOString() ?? null,
+  heldBy: r.held_by,
   createdAt: r.created_at.toISOString(),
 });
 
@@ -46,18 +49,18 @@ export class RecoveryRepository {
   insertAtCommit(r: Omit<RecoveryRow, 'created_at' | 'decided_at'>): Promise<void> {
     return this.tx.deferWrite(this.insertRecoveries, [
       r.id, r.tenant_id, r.source_incident_id, r.source_pattern_id, r.playbook_id, r.action, JSON.stringify(r.steps), JSON.stringify(r.params),
-      r.suggestion_type, r.confidence, r.status, r.decided_by,
+      r.suggestion_type, r.confidence, r.status, r.decided_by, r.held_by,
     ]);
   }
 
   private readonly insertRecoveries = (rows: unknown[][]): Statement[] => [
     {
       sql: `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params,
-                                             suggestion_type, confidence, status, decided_by, decided_at)
+                                             suggestion_type, confidence, status, decided_by, held_by, decided_at)
             SELECT r.*, CASE WHEN r.status = 'pending_review' THEN NULL ELSE now() END
               FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
-                          $9::text[], $10::double precision[], $11::text[], $12::text[])
-                AS r(id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params, suggestion_type, confidence, status, decided_by)`,
+                          $9::text[], $10::double precision[], $11::text[], $12::text[], $13::text[])
+                AS r(id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params, suggestion_type, confidence, status, decided_by, held_by)`,
       params: columnsOf(rows),
     },
   ];

@@ -61,6 +61,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         confidence: suggestion.confidence,
         status: autoApplied ? 'applied' : 'pending_review',
         decided_by: autoApplied ? 'auto-apply' : null,
+        held_by: heldBy?.reason ?? null,
       });
       let runId: string | null = null;
       if (autoApplied) {
