@@ -8,6 +8,18 @@ import { IncidentDetailController } from './evidence/incident-detail.controller.
 import { IncidentToCatalogBridge } from './bridges/incident-to-catalog/incident-to-catalog.bridge.js';
 import { LoopStatusBridge } from './bridges/loop-status/loop-status.bridge.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
+import { AssignInboxItemHandler } from './inbox/assign-item/assign-inbox-item.handler.js';
+import { Inbox } from './inbox/inbox.js';
+import { InboxChanges } from './inbox/inbox-changes.js';
+import { InboxController } from './inbox/inbox.controller.js';
+import { InboxMarksRepository } from './inbox/inbox-marks.repository.js';
+import { GetInboxSummaryHandler } from './inbox/inbox-summary/get-inbox-summary.handler.js';
+import { ListInboxHandler } from './inbox/list-inbox/list-inbox.handler.js';
+import { SnoozeInboxItemHandler } from './inbox/snooze-item/snooze-inbox-item.handler.js';
+import { WaitingItems } from './inbox/waiting-items.js';
+import { PolicyActivated } from '../governance/events/policy-activated.event.js';
+import { PolicyDisabled } from '../governance/events/policy-disabled.event.js';
+import { KillSwitchChanged } from '../incidents/events/kill-switch-changed.event.js';
 import { PatternToRecoveryBridge } from './bridges/pattern-to-recovery/pattern-to-recovery.bridge.js';
 import { PolicyToRoutingBridge } from './bridges/policy-to-routing/policy-to-routing.bridge.js';
 import { RecoveryToPolicyBridge } from './bridges/recovery-to-policy/recovery-to-policy.bridge.js';
@@ -26,11 +38,11 @@ import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.j
 
 /**
  * The loop: the five bridges, loop traces, the /integration API and its live stream, the
- * loop-enriched incident reads (detail, evidence), and notifications.
+ * loop-enriched incident reads (detail, evidence), the inbox, and notifications.
  */
 @Module({
   imports: [NotificationsModule],
-  controllers: [IncidentDetailController, EvidenceController, LoopController, LoopStreamController, IntegrationStatsController],
+  controllers: [IncidentDetailController, EvidenceController, LoopController, LoopStreamController, IntegrationStatsController, InboxController],
   providers: [
     IncidentToCatalogBridge,
     PatternToRecoveryBridge,
@@ -44,6 +56,14 @@ import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.j
     IntegrationStatsService,
     GetIncidentEvidenceHandler,
     RunOutcomeToTrustHandler,
+    WaitingItems,
+    InboxMarksRepository,
+    Inbox,
+    InboxChanges,
+    ListInboxHandler,
+    GetInboxSummaryHandler,
+    AssignInboxItemHandler,
+    SnoozeInboxItemHandler,
   ],
 })
 export class IntegrationModule implements OnModuleInit {
@@ -51,6 +71,7 @@ export class IntegrationModule implements OnModuleInit {
     private readonly publisher: OutboxPublisher,
     private readonly traces: LoopTraceRepository,
     private readonly notifier: NotifyBatcher,
+    private readonly inbox: Inbox,
   ) {}
 
   onModuleInit(): void {
@@ -69,6 +90,10 @@ export class IntegrationModule implements OnModuleInit {
       const { tenantId, ...data } = event as RecoveryRunProgressed;
       this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'run_progress', data: { ...data, error: clip(data.error), note: clip(data.note) } }));
     });
+    // Changes that move a tenant's inbox without loop, run or work-order news: its live count reads again.
+    for (const event of [PolicyActivated, PolicyDisabled, KillSwitchChanged]) {
+      this.publisher.onPublishInTransaction(eventTypeOf(event), async (e) => this.inbox.changed(e.tenantId));
+    }
   }
 }
 
