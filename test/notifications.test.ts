@@ -75,6 +75,8 @@ describe('notifications', () => {
       NOTIFICATION_RETRY_MAX_MS: '200',
       NOTIFICATION_MAX_ATTEMPTS: '3',
       SLACK_MIN_INTERVAL_MS: '0',
+      NOTIFICATION_SWEEP_MS: '200',
+      AUDIT_CHECKPOINT_INTERVAL_MS: '300',
     });
     admin = await app.keyFor('notify', 'admin');
     operator = await app.keyFor('notify', 'operator');
@@ -541,6 +543,79 @@ describe('notifications', () => {
       'the kill switch message',
     );
     expect(call.json.blocks[1].text.text).toContain('duplicate refunds');
+  });
+
+  it('tells once of a review that has waited longer than the rule says (review.waiting)', async () => {
+    await app.http
+      .put('/notifications/rules/reviews')
+      .set(auth(admin))
+      .send({ channel: 'hook', events: ['review.waiting'], afterMs: 0, repeatIntervalMs: 0 })
+      .expect(201);
+    const told = (patternId: string) =>
+      hook.calls.filter((c) => c.json?.type === 'review.waiting' && c.json.data.subject.id === patternId);
+    const incident = async (errorType: string) => {
+      const res = await app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({ errorType, message: `sprocket ${++seq} slipped`, agentId: 'agent-r' })
+        .expect(201);
+      return eventually(async () => (await get(`/recoveries?incidentId=${res.body.id}`)).items[0], 'a recovery');
+    };
+    const first = await incident('SprocketSlip');
+    const message = await eventually(async () => told(first.patternId)[0], 'the review.waiting message');
+    expect(message.verified).toBe(true);
+    expect(message.json.data).toMatchObject({
+      title: expect.stringMatching(/^Waiting for review: Review 1 recovery for sprocketslip/),
+      subject: { type: 'pattern' },
+    });
+    expect(message.json.data.links[0].url).toBe(`${PUBLIC_URL}/console/patterns/${first.patternId}`);
+    // The sweep that tells of a second review sees the first still waiting, and says nothing more of it.
+    const second = await incident('CogSlip');
+    await eventually(async () => told(second.patternId).length === 1, 'the second review.waiting message');
+    expect(told(first.patternId)).toHaveLength(1);
+    expect(await deliveries('&rule=reviews')).toHaveLength(2);
+    await app.http.delete('/notifications/rules/reviews').set(auth(admin)).expect(204);
+  });
+
+  it('tells of an audit log that no longer verifies (audit.verify_failed), found by a checkpoint or by GET /audit/verify', async () => {
+    const rule = { channel: 'oncall-slack', events: ['audit.verify_failed'], repeatIntervalMs: 3_600_000 };
+    await app.http.put('/notifications/rules/audit').set(auth(admin)).send(rule).expect(201);
+    // The newest entry rewritten behind the append-only trigger; then the chain moves on.
+    const [head] = await app.sql<{ seq: string }>(
+      `SELECT max(seq) AS seq FROM audit_entries WHERE tenant_id = 'notify'`,
+    );
+    await app
+      .sql(`ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only`)
+      .then(() =>
+        app.sql(`UPDATE audit_entries SET reason = 'rewritten' WHERE tenant_id = 'notify' AND seq = $1`, [head.seq]),
+      )
+      .finally(() => app.sql(`ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only`));
+    await app.http
+      .put('/notifications/rules/audit')
+      .set(auth(admin))
+      .send({ ...rule, minSeverity: 'high' })
+      .expect(200);
+
+    // The periodic checkpoint refuses to sign over it, and says so.
+    const foundBy = async (who: string) =>
+      (
+        await app.sql(`SELECT 1 FROM notification_deliveries WHERE rule = 'audit' AND notice -> 'facts' @> $1::jsonb`, [
+          JSON.stringify([{ label: 'Found by', value: who }]),
+        ])
+      ).length > 0;
+    await eventually(() => foundBy('checkpoint'), 'the refused checkpoint to be told');
+    const call = await eventually(
+      async () => slack.calls.find((c) => c.json?.text?.includes('Audit log does not verify')),
+      'the audit message',
+    );
+    expect(call.json.blocks[0].text.text).toBe(`Audit log does not verify from entry ${head.seq}`);
+    expect(call.json.blocks[2].fields[0].text).toContain('critical');
+
+    // GET /audit/verify finds the same break: the same subject within the repeat interval, so no second message.
+    expect(await get('/audit/verify', viewer)).toMatchObject({ ok: false, firstBrokenSeq: Number(head.seq) });
+    await eventually(() => foundBy('verify'), 'the verification to be routed');
+    expect(slack.calls.filter((c) => c.json?.text?.includes('Audit log does not verify'))).toHaveLength(1);
+    expect(new Set((await deliveries('&rule=audit')).map((d) => d.status))).toEqual(new Set(['sent', 'suppressed']));
   });
 
   it("another tenant sees none of this tenant's channels, rules or deliveries", async () => {

@@ -8,15 +8,9 @@ import { IncidentDetailController } from './evidence/incident-detail.controller.
 import { IncidentToCatalogBridge } from './bridges/incident-to-catalog/incident-to-catalog.bridge.js';
 import { LoopStatusBridge } from './bridges/loop-status/loop-status.bridge.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
-import { AssignInboxItemHandler } from './inbox/assign-item/assign-inbox-item.handler.js';
 import { Inbox } from './inbox/inbox.js';
 import { InboxChanges } from './inbox/inbox-changes.js';
-import { InboxController } from './inbox/inbox.controller.js';
-import { InboxMarksRepository } from './inbox/inbox-marks.repository.js';
-import { GetInboxSummaryHandler } from './inbox/inbox-summary/get-inbox-summary.handler.js';
-import { ListInboxHandler } from './inbox/list-inbox/list-inbox.handler.js';
-import { SnoozeInboxItemHandler } from './inbox/snooze-item/snooze-inbox-item.handler.js';
-import { WaitingItems } from './inbox/waiting-items.js';
+import { InboxModule } from './inbox/inbox.module.js';
 import { PolicyActivated } from '../governance/events/policy-activated.event.js';
 import { PolicyDisabled } from '../governance/events/policy-disabled.event.js';
 import { KillSwitchChanged } from '../incidents/events/kill-switch-changed.event.js';
@@ -41,8 +35,8 @@ import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.j
  * loop-enriched incident reads (detail, evidence), the inbox, and notifications.
  */
 @Module({
-  imports: [NotificationsModule],
-  controllers: [IncidentDetailController, EvidenceController, LoopController, LoopStreamController, IntegrationStatsController, InboxController],
+  imports: [InboxModule, NotificationsModule],
+  controllers: [IncidentDetailController, EvidenceController, LoopController, LoopStreamController, IntegrationStatsController],
   providers: [
     IncidentToCatalogBridge,
     PatternToRecoveryBridge,
@@ -56,14 +50,7 @@ import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.j
     IntegrationStatsService,
     GetIncidentEvidenceHandler,
     RunOutcomeToTrustHandler,
-    WaitingItems,
-    InboxMarksRepository,
-    Inbox,
     InboxChanges,
-    ListInboxHandler,
-    GetInboxSummaryHandler,
-    AssignInboxItemHandler,
-    SnoozeInboxItemHandler,
   ],
 })
 export class IntegrationModule implements OnModuleInit {

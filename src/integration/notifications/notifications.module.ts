@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PlatformModule } from '../../platform/platform.module.js';
+import { InboxModule } from '../inbox/inbox.module.js';
 import { ChannelRepository } from './channels/channel.repository.js';
 import { ChannelsController } from './channels/channels.controller.js';
 import { DeleteChannelHandler } from './channels/delete-channel/delete-channel.handler.js';
@@ -15,6 +16,7 @@ import { DeliveryWakeups } from './dispatch/delivery-wakeups.js';
 import { NotificationDispatcher } from './dispatch/notification-dispatcher.js';
 import { NotificationRouter } from './route-events/notification-router.js';
 import { NotifyOnEventsHandler } from './route-events/notify-on-events.handler.js';
+import { ReviewWaitingSweeper } from './route-events/review-waiting.sweeper.js';
 import { DeleteRuleHandler } from './rules/delete-rule/delete-rule.handler.js';
 import { ListRulesHandler } from './rules/list-rules/list-rules.handler.js';
 import { PutRuleHandler } from './rules/put-rule/put-rule.handler.js';
@@ -26,7 +28,7 @@ import { RulesController } from './rules/rules.controller.js';
  * by the dispatcher. They react to every pillar's events, so they live in integration/.
  */
 @Module({
-  imports: [PlatformModule],
+  imports: [PlatformModule, InboxModule],
   controllers: [ChannelsController, RulesController, DeliveriesController],
   providers: [
     ChannelRepository,
@@ -36,6 +38,7 @@ import { RulesController } from './rules/rules.controller.js';
     NotificationRouter,
     NotificationDispatcher,
     NotifyOnEventsHandler,
+    ReviewWaitingSweeper,
     PutChannelHandler,
     DeleteChannelHandler,
     ListChannelsHandler,

@@ -182,7 +182,10 @@ export class DeliveryRepository {
     return row.ms === null ? null : Math.max(0, row.ms);
   }
 
-  /** Deletes finished deliveries older than `retentionDays`, and repeat marks older than their rule's interval. */
+  /**
+   * Deletes finished deliveries older than `retentionDays`, and repeat marks older than their
+   * rule's interval and a month (review.waiting's say a review was told; reviews expire sooner).
+   */
   async prune(retentionDays: number): Promise<number> {
     const deleted = await this.tx.queryOutside(
       `DELETE FROM notification_deliveries WHERE status IN ('sent', 'dead', 'suppressed')
@@ -191,7 +194,8 @@ export class DeliveryRepository {
     );
     await this.tx.queryOutside(
       `DELETE FROM notification_repeats r USING notification_rules u
-        WHERE u.tenant_id = r.tenant_id AND u.name = r.rule AND r.last_at < now() - make_interval(secs => u.repeat_interval_ms / 1000.0)`,
+        WHERE u.tenant_id = r.tenant_id AND u.name = r.rule
+          AND r.last_at < now() - greatest(make_interval(secs => u.repeat_interval_ms / 1000.0), interval '30 days')`,
     );
     return deleted.length;
   }

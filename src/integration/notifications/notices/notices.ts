@@ -1,5 +1,7 @@
 import type { IncidentView } from '../../../incidents/incident.view.js';
 import type { KillSwitchChanged } from '../../../incidents/events/kill-switch-changed.event.js';
+import type { AuditVerificationFailed } from '../../../platform/audit/audit-verification-failed.event.js';
+import type { WaitingItem } from '../../inbox/inbox-items.js';
 import type { DegradationDetected } from '../../../intake/events/degradation-detected.event.js';
 import type { RecoveryRunFinished } from '../../../self-healing/events/recovery-run-finished.event.js';
 import type { WorkOrderChanged } from '../../../self-healing/events/work-order-changed.event.js';
@@ -148,5 +150,49 @@ export function killSwitchNotice(e: KillSwitchChanged): Notice {
     ],
     links: [],
     occurredAt: e.changedAt,
+  };
+}
+
+export function auditNotice(e: AuditVerificationFailed, at: string): Notice {
+  return {
+    event: 'audit.verify_failed',
+    severity: 'critical',
+    title: `Audit log does not verify from entry ${e.firstBrokenSeq}`,
+    summary: clip(
+      `The audit chain of tenant ${e.tenantId} is broken at seq ${e.firstBrokenSeq}: ${e.problem}. Found by ${e.foundBy === 'verify' ? 'GET /audit/verify' : 'a checkpoint that refused to sign'}; check GET /audit/verify and the export.`,
+    ),
+    subjectKey: `audit:${e.firstBrokenSeq}`,
+    subject: { type: 'audit_entry', id: String(e.firstBrokenSeq) },
+    agentId: null,
+    capability: null,
+    facts: [
+      { label: 'First broken seq', value: String(e.firstBrokenSeq) },
+      { label: 'Found by', value: e.foundBy },
+    ],
+    links: [],
+    occurredAt: at,
+  };
+}
+
+/** A review (or a held recovery) that waits: told once it has waited a rule's afterMs, then every repeat interval. */
+export function reviewNotice(item: WaitingItem, at: string): Notice {
+  return {
+    event: 'review.waiting',
+    severity: item.priority,
+    title: clip(`Waiting for review: ${item.title}`),
+    summary: clip(
+      `${item.title}. Waiting since ${item.createdAt}${item.deadline ? `; it expires unreviewed at ${item.deadline}` : ''}.`,
+    ),
+    subjectKey: item.id,
+    subject: item.subject,
+    agentId: null,
+    capability: null,
+    facts: [
+      { label: 'Waiting since', value: item.createdAt },
+      ...(item.deadline ? [{ label: 'Expires', value: item.deadline }] : []),
+    ],
+    links: [{ label: 'Review it', path: item.link }],
+    occurredAt: at,
+    waitingSince: item.createdAt,
   };
 }

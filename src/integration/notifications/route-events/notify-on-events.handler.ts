@@ -3,12 +3,14 @@ import { KillSwitchChanged } from '../../../incidents/events/kill-switch-changed
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import type { IncidentView } from '../../../incidents/incident.view.js';
 import { DegradationDetected } from '../../../intake/events/degradation-detected.event.js';
+import { AuditVerificationFailed } from '../../../platform/audit/audit-verification-failed.event.js';
 import { currentDelivery } from '../../../platform/outbox/delivery-context.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { RecoveryRunFinished } from '../../../self-healing/events/recovery-run-finished.event.js';
 import { WorkOrderChanged } from '../../../self-healing/events/work-order-changed.event.js';
 import type { Notice, NotificationEvent } from '../notice.js';
 import {
+  auditNotice,
   degradationNotice,
   killSwitchNotice,
   runEventOf,
@@ -18,14 +20,15 @@ import {
 } from '../notices/notices.js';
 import { NotificationRouter } from './notification-router.js';
 
-type Notified = RecoveryRunFinished | WorkOrderChanged | DegradationDetected | KillSwitchChanged;
+type Notified =
+  RecoveryRunFinished | WorkOrderChanged | DegradationDetected | KillSwitchChanged | AuditVerificationFailed;
 
 /**
  * Every pillar's news that notification rules can subscribe to, as durable outbox deliveries: a
  * notice's messages are queued in the transaction that consumes its event, so each event makes
  * them exactly once (DESIGN §3). Events no rule of the tenant wants cost one indexed read.
  */
-@EventsHandler(RecoveryRunFinished, WorkOrderChanged, DegradationDetected, KillSwitchChanged)
+@EventsHandler(RecoveryRunFinished, WorkOrderChanged, DegradationDetected, KillSwitchChanged, AuditVerificationFailed)
 @OutboxHandler({ name: 'integration.notifications' })
 export class NotifyOnEventsHandler implements IEventHandler<Notified> {
   constructor(
@@ -42,10 +45,10 @@ export class NotifyOnEventsHandler implements IEventHandler<Notified> {
   }
 
   private async noticeOf(e: Notified, event: NotificationEvent): Promise<Notice> {
-    if (e instanceof RecoveryRunFinished) {
-      const at = (currentDelivery()?.created_at ?? new Date()).toISOString();
-      return runNotice(e, event, await this.incident(e.tenantId, e.incidentId), at);
-    }
+    // When the event was stored: none of these carries its own time.
+    const at = (currentDelivery()?.created_at ?? new Date()).toISOString();
+    if (e instanceof RecoveryRunFinished) return runNotice(e, event, await this.incident(e.tenantId, e.incidentId), at);
+    if (e instanceof AuditVerificationFailed) return auditNotice(e, at);
     if (e instanceof WorkOrderChanged) return workOrderNotice(e, event, await this.incident(e.tenantId, e.incidentId));
     if (e instanceof DegradationDetected) return degradationNotice(e);
     return killSwitchNotice(e);
@@ -60,5 +63,6 @@ function eventOf(e: Notified): NotificationEvent | null {
   if (e instanceof RecoveryRunFinished) return runEventOf(e);
   if (e instanceof WorkOrderChanged) return workOrderEventOf(e);
   if (e instanceof DegradationDetected) return 'degradation.detected';
+  if (e instanceof AuditVerificationFailed) return 'audit.verify_failed';
   return 'killswitch.changed';
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, EventBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+import { AuditVerificationFailed } from '../audit-verification-failed.event.js';
 import { AuditRepository } from '../audit.repository.js';
 import { CreateAuditCheckpoint } from './create-audit-checkpoint.command.js';
 
@@ -24,6 +25,7 @@ export class AuditCheckpointScheduler implements OnApplicationBootstrap, OnAppli
     private readonly tx: TransactionHost,
     private readonly repository: AuditRepository,
     private readonly commands: CommandBus,
+    private readonly events: EventBus,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -55,6 +57,7 @@ export class AuditCheckpointScheduler implements OnApplicationBootstrap, OnAppli
           } catch (err) {
             // A broken chain is not signed over; it is said loudly, every round, until someone looks.
             this.logger.error(`audit checkpoint of tenant ${tenantId} refused: ${(err as Error).message}`);
+            await this.tellBroken(tenantId, err);
           }
         }
         after = tenants[tenants.length - 1];
@@ -63,5 +66,21 @@ export class AuditCheckpointScheduler implements OnApplicationBootstrap, OnAppli
       this.logger.warn(`audit checkpoint round stopped: ${(err as Error).message}`);
       return signed;
     }
+  }
+
+  /** A refusal over a broken chain (chainBroken's 409) becomes an AuditVerificationFailed event. */
+  private async tellBroken(tenantId: string, err: unknown): Promise<void> {
+    const answer = (err as { getResponse?: () => unknown }).getResponse?.() as
+      { firstBrokenSeq?: number; message?: string } | undefined;
+    if (answer?.firstBrokenSeq === undefined) return;
+    const event = new AuditVerificationFailed({
+      tenantId,
+      firstBrokenSeq: answer.firstBrokenSeq,
+      problem: answer.message ?? 'the chain does not verify',
+      foundBy: 'checkpoint',
+    });
+    await this.tx
+      .run(() => this.events.publish(event))
+      .catch((e: unknown) => this.logger.warn(`telling of the broken audit chain failed: ${String(e)}`));
   }
 }
