@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../../platform/auth/principal.js';
 import { settingsFrom, type GuardrailSettings } from './guardrail-settings.js';
@@ -25,6 +25,7 @@ const guardrailsView = (g: StoredGuardrails): GuardrailsView => ({
 export class GuardrailsController {
   constructor(private readonly guardrails: GuardrailsRepository) {}
 
+  @ApiOperation({ summary: 'Guardrails for automatic runs' })
   @Get()
   @ApiOkResponse({ description: 'the tenant\'s guardrails (the defaults, no guardrail, until set) with updatedAt and updatedBy (null until set)' })
   async get(@CurrentPrincipal() p: Principal): Promise<GuardrailsView> {
@@ -32,6 +33,7 @@ export class GuardrailsController {
   }
 
   /** Admins only: replaces the settings whole; a field left out takes its default. Time zone names are stored as the runtime spells them. */
+  @ApiOperation({ summary: 'Replace the guardrails for automatic runs' })
   @Put()
   @RequireRole('admin')
   @ApiOkResponse({ description: 'the stored guardrails' })

@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * snooze, is kept here by item id. A recovery held by a guardrail now says which one (`held_by`),
  * so the inbox can tell a guardrail hold from a plain review.
  */
-export class Inbox1765900101000 implements MigrationInterface {
-  name = 'Inbox1765900101000';
+export class Inbox1766200001000 implements MigrationInterface {
+  name = 'Inbox1766200001000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`

@@ -8,8 +8,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * about one message a second per channel; a 429's Retry-After pauses the channel). Repeats keep,
  * per rule and subject, when the last message went out.
  */
-export class Notifications1765900100000 implements MigrationInterface {
-  name = 'Notifications1765900100000';
+export class Notifications1766200000000 implements MigrationInterface {
+  name = 'Notifications1766200000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
