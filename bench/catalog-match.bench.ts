@@ -110,7 +110,7 @@ export function runCatalogMatchBench(): CatalogMatchBenchResult {
     if (seen.has(key)) continue;
     seen.add(key);
     const id = `p${templates.length + 1}`;
-    index.add(signature.errorType, signature.shapeKey, { id, templateTokens: signature.tokens });
+    index.add(signature.errorType, signature.shapeKey, { id, templateTokens: signature.tokens, occurrenceCount: 1 });
     templates.push({ errorType, template, id });
   }
 

@@ -12,6 +12,7 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),
     emptyOutDir: true,
     reportCompressedSize: true,
-    chunkSizeWarningLimit: 300,
+    // React ~190 kB, uPlot ~50 kB, the app ~90 kB (min); see ADR 0011.
+    chunkSizeWarningLimit: 360,
   },
 });

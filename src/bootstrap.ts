@@ -1,7 +1,7 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
@@ -16,6 +16,7 @@ import { inputGuard } from './platform/http/input-guard.js';
 import { validationPipe } from './platform/http/validation.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
 import { serveConsole } from './platform/console/serve-console.js';
+import { openApiDocument } from './openapi/openapi-document.js';
 
 export interface RunningApp {
   app: INestApplication;
@@ -73,13 +74,8 @@ export async function startApp(
     app.useGlobalFilters(new HttpExceptionFilter());
     // No app.enableShutdownHooks(): main.ts owns SIGTERM/SIGINT and calls close(), which runs the
     // same hooks once, in order (relay drained first). Two owners ran them twice, concurrently.
-    const openapi = new DocumentBuilder()
-      .setTitle('pillar-loop')
-      .setDescription('Incident → pattern → recovery → policy → routing, on a transactional outbox.')
-      .addBearerAuth()
-      .build();
     serveConsole(app);
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi));
+    SwaggerModule.setup('docs', app, () => openApiDocument(app));
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;

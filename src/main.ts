@@ -20,6 +20,8 @@ const running = await startApp(config, log).catch((err) => {
   process.exit(1);
 });
 log(`pillar-loop listening on ${running.url} (database: ${running.database.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`);
+// Ready: the one line a person looks for (plain, not JSON), with where to sign in.
+console.log(`\n  pillar-loop is ready. Console: ${running.url}/console/  (sign in with an API key; API reference: ${running.url}/docs)\n`);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

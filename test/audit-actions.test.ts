@@ -164,6 +164,13 @@ describe('every decision is in the audit log', () => {
     const other = await eventually(async () => (await get(`/recoveries?incidentId=${timeout}`)).items[0], 'the timeout recovery');
     await app.http.post(`/recoveries/${other.id}/reject`).set(auth(keys.operator)).send({ note: 'not this one' }).expect(200);
     expect(await entryOf('recovery.rejected', other.id)).toMatchObject({ actor: keyIds.operator, after: { status: 'rejected' }, reason: 'not this one' });
+
+    const limited = (await app.http.post('/incidents').set(auth(keys.operator)).send({ errorType: 'RateLimitError', message: 'rate limit exceeded: 429 from billing-api', agentId: 'agent-w5' }).expect(201)).body.id;
+    const pending = await eventually(async () => (await get(`/recoveries?incidentId=${limited}`)).items[0], 'the rate-limit recovery');
+    await app.http.post(`/incidents/${limited}/resolve`).set(auth(keys.operator)).send({ note: 'went away' }).expect(200);
+    expect(await entryOf('recovery.superseded', pending.id)).toMatchObject({
+      actor: 'system', before: { status: 'pending_review' }, after: { status: 'superseded' }, reason: expect.stringMatching(/incident resolved by/),
+    });
   });
 
   it('policies created, activated and disabled by an admin', async () => {
@@ -218,7 +225,7 @@ describe('every decision is in the audit log', () => {
 
   it('walked every action the issue lists, and the chain verifies', async () => {
     const issue26 = [
-      'recovery.suggested', 'recovery.applied', 'recovery.approved', 'recovery.rejected', 'recovery.expired', 'run.succeeded', 'run.failed',
+      'recovery.suggested', 'recovery.applied', 'recovery.approved', 'recovery.rejected', 'recovery.expired', 'recovery.superseded', 'run.succeeded', 'run.failed',
       'run.rolled_back', 'run.canceled', 'trust.changed', 'pattern.updated', 'policy.generated', 'policy.created', 'policy.activated', 'policy.disabled',
       'routing.adjusted', 'killswitch.activated', 'killswitch.deactivated', 'flag.changed', 'guardrails.changed', 'actuator.created', 'actuator.updated',
       'actuator.deleted', 'api_key.created', 'api_key.revoked', 'session.created', 'session.ended', 'work_order.created', 'work_order.claimed',

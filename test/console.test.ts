@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { BrowserContext, Page } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { launchBrowser } from './support/browser.js';
+
+/** axe-core's browser build, injected into each page. */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** `npm run screenshots` sets it: the accessibility walk then saves each page it checks there (docs/console). */
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS_DIR;
 
 /** The console in a real headless Chromium against the real service (npm test builds it first). */
 describe('console in Chromium', () => {
@@ -84,6 +92,12 @@ describe('console in Chromium', () => {
       expect(await page.getByRole('button', { name: 'Create' }).isDisabled()).toBe(true);
       await condition.fill('request.agentId == "agent-ui"');
       await page.locator('#cel-check.ok').filter({ hasText: 'Condition parses.' }).waitFor();
+      // Status filters keep their natural width (they once stretched across the page).
+      for (const to of ['/console/runs', '/console/policies']) {
+        await page.goto(`${app.url}${to}`);
+        const width = await page.getByLabel('Status').evaluate((el) => (el as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width);
+        expect(width).toBeLessThan(400);
+      }
       await page.setViewportSize({ width: 390, height: 844 });
       for (const to of ['/console/', '/console/incidents', '/console/policies']) {
         await page.goto(`${app.url}${to}`);
@@ -127,7 +141,7 @@ describe('console in Chromium', () => {
       await signedIn(ADMIN_KEY, async (page, context) => {
         await page.getByRole('link', { name: 'Admin' }).click();
         const row = page.locator('tr[data-flag="bridge_2"]');
-        await row.getByRole('button', { name: 'turn bridge_2 off for this tenant' }).click();
+        await row.getByRole('button', { name: 'Turn off bridge_2 for this tenant' }).click();
         await row.getByText('off', { exact: true }).first().waitFor();
         const flags = (await app.http.get('/integration/flags').set(bearer(ADMIN_KEY)).expect(200)).body.items;
         expect(flags.find((f: { name: string }) => f.name === 'bridge_2').enabled).toBe(false);
@@ -152,7 +166,7 @@ describe('console in Chromium', () => {
     await signedIn(viewer, async (page, context) => {
       expect(await page.getByRole('navigation', { name: 'main' }).getByRole('link').allTextContents()).not.toContain('Admin');
       await page.goto(`${app.url}/console/admin`);
-      await page.getByText('No such page.').waitFor();
+      await page.getByRole('heading', { name: 'Not found' }).waitFor();
       expect(await page.getByRole('heading', { name: 'Flags per bridge' }).count()).toBe(0);
       const statuses = await page.evaluate(async () => {
         const put = await fetch('/integration/flags/bridge_2', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ enabled: false, scope: 'tenant' }) });
@@ -175,4 +189,193 @@ describe('console in Chromium', () => {
       await app.http.get('/incidents').set('Cookie', `pl_session=${cookie.value}`).expect(401);
     });
   });
+
+  /** A run that failed on a manual step and rolled back (no actuator: every step is a guided manual one). */
+  async function rolledBackRun(): Promise<{ runId: string; incidentId: string }> {
+    const incidentId = await report('SchemaMismatchError');
+    const recovery = await eventually(async () => (await app.http.get('/recoveries').query({ incidentId }).set(bearer(ADMIN_KEY))).body.items?.[0], 'a recovery');
+    const run = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(bearer(ADMIN_KEY)).send({}).expect(200)).body;
+    const step = (id: string, outcome: 'succeeded' | 'failed', note: string) =>
+      eventually(async () => {
+        const res = await app.http.post(`/runs/${run.id}/steps/${id}/complete`).set(bearer(ADMIN_KEY)).send({ outcome, note });
+        return res.status === 200;
+      }, `step ${id} waiting for an operator`);
+    await step('quarantine_record', 'failed', 'the record is locked by another job');
+    await step('release_quarantine', 'succeeded', 'released by hand');
+    await eventually(async () => (await app.http.get(`/runs/${run.id}`).set(bearer(ADMIN_KEY))).body.status === 'rolled_back', 'the run rolled back');
+    return { runId: run.id, incidentId };
+  }
+
+  it('a rolled-back run page says why in words and shows its rollback steps as rollback, not as next steps', async () => {
+    const { runId } = await rolledBackRun();
+    const stored = (await app.http.get(`/runs/${runId}`).set(bearer(ADMIN_KEY)).expect(200)).body;
+    await signedIn(ADMIN_KEY, async (page) => {
+      await page.goto(`${app.url}/console/runs/${runId}`);
+      const run = page.getByTestId('run');
+      await run.getByTestId('run-why').filter({ hasText: /Rolled back because step quarantine_record failed: the record is locked by another job/ }).waitFor();
+      expect(await run.getByTestId('run-reason').textContent()).toBe(stored.reason.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id: string) => `…${id.replace(/-/g, '').slice(-6)}`));
+      expect(stored.reason).toMatch(/quarantine_record/);
+      const rollback = run.locator('section[data-list="rollback"]');
+      expect(await rollback.getByRole('heading').textContent()).toMatch(/Rollback/);
+      const step = rollback.locator('li[data-step="release_quarantine"]');
+      expect(await step.getAttribute('data-status')).toBe('succeeded');
+      expect(await step.locator('.badge.b-rollback').textContent()).toBe('rollback');
+      // The failed step is where the steps are, with its error.
+      const failed = run.locator('section[data-list="steps"] li[data-step="quarantine_record"]');
+      expect(await failed.getAttribute('data-status')).toBe('failed');
+      expect(await run.locator('section[data-list="steps"] li[data-step="release_quarantine"]').count()).toBe(0);
+      // Links to the incident, the recovery and the pattern; no Cancel on a finished run.
+      await run.getByRole('link', { name: 'suggestion and review' }).waitFor();
+      expect(await run.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+    });
+  });
+
+  it('two incidents reported in the same minute show different labels', async () => {
+    const [a, b] = await Promise.all([report('DuplicateLabelError'), report('DuplicateLabelError')]);
+    await signedIn(ADMIN_KEY, async (page) => {
+      await page.goto(`${app.url}/console/incidents?errorType=DuplicateLabelError`);
+      const label = async (id: string) => {
+        const row = page.locator(`tr[data-incident="${id}"]`);
+        await row.waitFor();
+        return `${await row.getByTestId('incident-label').textContent()} ${await row.locator('.id-tag code').textContent()}`;
+      };
+      const [la, lb] = [await label(a), await label(b)];
+      expect(a.slice(0, 8)).toBe(b.slice(0, 8)); // what the old console showed: the same timestamp head
+      expect(la).not.toBe(lb);
+      // The filter is in the URL and was applied by the server: only those two rows.
+      expect(await page.locator('tr[data-incident]').count()).toBe(2);
+    });
+  });
+
+  it("a resolved incident's recovery is not in the review queue; waiting ones are grouped by pattern with the incident title and agent", async () => {
+    const waiting = await report('SchemaMismatchError');
+    const resolved = await report('SchemaMismatchError');
+    for (const id of [waiting, resolved]) {
+      await eventually(async () => (await app.http.get('/recoveries').query({ incidentId: id, status: 'pending_review' }).set(bearer(ADMIN_KEY))).body.items?.[0], 'a pending recovery');
+    }
+    await app.http.post(`/incidents/${resolved}/resolve`).set(bearer(ADMIN_KEY)).send({ note: 'monitoring says fine' }).expect(200);
+    await eventually(async () => (await app.http.get('/recoveries').query({ incidentId: resolved }).set(bearer(ADMIN_KEY))).body.items?.[0]?.status === 'superseded', 'superseded');
+    await signedIn(ADMIN_KEY, async (page) => {
+      await page.getByRole('link', { name: 'Review' }).click();
+      const item = page.locator(`[data-testid="review-item"][data-incident="${waiting}"]`);
+      await item.waitFor();
+      expect(await item.textContent()).toContain('agent agent-ui');
+      expect(await page.locator(`[data-testid="review-item"][data-incident="${resolved}"]`).count()).toBe(0);
+      const group = page.locator('[data-testid="review-group"]', { has: item });
+      const pending = (await app.http.get('/recoveries').query({ status: 'pending_review', limit: 200 }).set(bearer(ADMIN_KEY))).body.items;
+      const samePattern = pending.filter((r: { patternId: string; playbookId: string }) => r.patternId === pending.find((x: { incidentId: string }) => x.incidentId === waiting).patternId);
+      expect(await group.getByTestId('review-item').count()).toBe(samePattern.length);
+      expect(await group.getByRole('heading').textContent()).toMatch(new RegExp(`${samePattern.length} incidents? waits?`));
+      // The resolved incident's page: nothing left to acknowledge.
+      await page.goto(`${app.url}/console/incidents/${resolved}`);
+      await page.getByRole('button', { name: 'Resolve' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Acknowledge' }).isDisabled()).toBe(true);
+      expect(await page.getByTestId('recovery').textContent()).toMatch(/superseded/);
+    });
+  });
+
+  it('a missing incident shows one "not found" after at most two requests; a malformed id too', async () => {
+    await signedIn(ADMIN_KEY, async (page) => {
+      for (const id of ['01900000-0000-7000-8000-000000000000', 'not-an-incident']) {
+        const requests: string[] = [];
+        page.on('request', (r) => {
+          const url = new URL(r.url());
+          if (!url.pathname.startsWith('/console/')) requests.push(url.pathname);
+        });
+        await page.goto(`${app.url}/console/incidents/${id}`);
+        await page.getByTestId('not-found').waitFor();
+        await page.waitForLoadState('networkidle');
+        expect(await page.getByTestId('not-found').count()).toBe(1);
+        expect(await page.getByRole('alert').count()).toBe(0);
+        expect(requests.length).toBeLessThanOrEqual(2);
+        page.removeAllListeners('request');
+      }
+    });
+  });
+
+  it('a deep link to an agent opens it', async () => {
+    await report('TimeoutError');
+    await signedIn(ADMIN_KEY, async (page) => {
+      await page.goto(`${app.url}/console/routing/agent-ui`);
+      const panel = page.locator('[data-testid="agent-panel"][data-agent="agent-ui"]');
+      await panel.getByRole('heading', { name: 'Agent agent-ui' }).waitFor();
+      const agent = (await app.http.get('/routing/agents/agent-ui').set(bearer(ADMIN_KEY)).expect(200)).body;
+      await panel.getByTestId('agent-effective').filter({ hasText: agent.effectiveConfidence.toFixed(2) }).waitFor();
+    });
+  });
+
+  it('the dashboard renders its series from stored data', async () => {
+    // Two incidents placed 6 h back, one of them resolved 10 minutes after it occurred.
+    const hour = 3_600_000;
+    const bucket = new Date(Math.floor((Date.now() - 6 * hour) / hour) * hour);
+    const [a, b] = [await report('DashboardError'), await report('DashboardError')];
+    const at = new Date(bucket.getTime() + 120_000);
+    await app.sql(`UPDATE incidents SET created_at = $2, occurred_at = $2 WHERE id = ANY($1::uuid[])`, [[a, b], at]);
+    await app.sql(`UPDATE incidents SET status = 'resolved', resolved_at = $2::timestamptz + interval '10 minutes', resolved_by = 'monitoring' WHERE id = $1`, [a, at]);
+    const [stored] = await app.sql<{ n: number }>(`SELECT count(*)::int AS n FROM incidents WHERE created_at >= $1 AND created_at < $1::timestamptz + interval '1 hour'`, [bucket]);
+    await signedIn(ADMIN_KEY, async (page) => {
+      await page.goto(`${app.url}/console/?range=24h`);
+      const cell = (series: string) => page.locator(`td[data-series="${series}"][data-bucket="${bucket.toISOString()}"]`);
+      await cell('incidents').waitFor({ state: 'attached' });
+      expect(Number(await cell('incidents').getAttribute('data-value'))).toBe(stored.n);
+      expect(Number(await cell('MTTR p50').getAttribute('data-value'))).toBe(600_000);
+      expect(await page.locator('[data-chart="auto-apply"] figcaption').textContent()).toMatch(/90 %/);
+      for (const chart of ['incidents', 'mttr']) expect(await page.locator(`[data-chart="${chart}"] canvas`).count()).toBeGreaterThan(0);
+      await page.getByRole('button', { name: '7d' }).click();
+      expect(page.url()).toContain('range=7d');
+      await page.getByRole('heading', { name: 'Loop health over 7d' }).waitFor();
+    });
+  });
+
+  it('axe-core finds no serious or critical violation on any page', async () => {
+    const { runId, incidentId } = await rolledBackRun();
+    const recovery = (await app.http.get('/recoveries').query({ incidentId }).set(bearer(ADMIN_KEY))).body.items[0];
+    const incident = (await app.http.get(`/incidents/${incidentId}`).set(bearer(ADMIN_KEY))).body;
+    await report('SchemaMismatchError'); // something waits in the review queue
+    const pages: Array<[string, string]> = [
+      ['overview', '/console/'],
+      ['incidents', '/console/incidents'],
+      ['incident', `/console/incidents/${incidentId}`],
+      ['review', '/console/review'],
+      ['recovery', `/console/recoveries/${recovery.id}`],
+      ['runs', '/console/runs'],
+      ['run', `/console/runs/${runId}`],
+      ['work-orders', '/console/work-orders'],
+      ['policies', '/console/policies'],
+      ['routing', '/console/routing/agent-ui'],
+      ['pattern', `/console/patterns/${incident.matchedPatternId}`],
+      ['admin', '/console/admin'],
+      ['not-found', '/console/incidents/01900000-0000-7000-8000-000000000000'],
+    ];
+    if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${app.url}/`);
+      expect(await axeSerious(page)).toEqual([]); // the sign-in page
+      if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'sign-in.png') });
+      await signIn(page, ADMIN_KEY);
+      for (const [name, to] of pages) {
+        await page.goto(`${app.url}${to}`);
+        await page.getByRole('heading', { level: 1 }).first().waitFor();
+        await page.waitForLoadState('networkidle');
+        await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' }).catch(() => undefined);
+        const found = await axeSerious(page);
+        expect({ page: name, violations: found }).toEqual({ page: name, violations: [] });
+        if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+
+  /** axe-core's serious and critical findings on the page as it is now (WCAG 2.x A and AA rules and best practices). */
+  async function axeSerious(page: Page): Promise<string[]> {
+    await page.addScriptTag({ content: AXE_SOURCE });
+    const results = await page.evaluate(async () => {
+      const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+      return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
+    });
+    return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }
 });

@@ -56,6 +56,7 @@ describe('the service process on its embedded PostgreSQL', () => {
     pgPort = await freePort();
     const first = start();
     await ready();
+    await eventually(async () => first.output().includes(`pillar-loop is ready. Console: ${base()}/console/`), 'the console URL printed when ready');
     const keyFile = path.join(dataDir, 'admin-api-key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const key = readFileSync(keyFile, 'utf8').trim();

@@ -1,31 +1,22 @@
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ApiError, api, type Session } from './api';
-import { Link, navigate } from './ui';
-import { Overview } from './pages/overview';
-import { Incidents } from './pages/incidents';
-import { IncidentPage } from './pages/incident';
-import { Review } from './pages/review';
-import { Runs } from './pages/runs';
-import { WorkOrders } from './pages/work-orders';
-import { Policies, PolicyPage } from './pages/policies';
-import { Routing } from './pages/routing';
-import { PatternPage } from './pages/pattern';
+import { Link, Route, Router, Switch, useLocation } from 'wouter';
+import { ApiError, api, type Session } from './api/client';
+import { NotFound } from './components/not-found';
 import { Admin } from './pages/admin';
+import { IncidentPage } from './pages/incident';
+import { Incidents } from './pages/incidents';
+import { Overview } from './pages/overview';
+import { PatternPage } from './pages/pattern';
+import { Policies, PolicyPage } from './pages/policies';
+import { RecoveryPage } from './pages/recovery';
+import { Review } from './pages/review';
+import { Routing } from './pages/routing';
+import { RunPage, Runs } from './pages/runs';
+import { WorkOrderPage, WorkOrders } from './pages/work-orders';
 import './style.css';
 
-const rank = { viewer: 0, operator: 1, admin: 2 };
-
-function usePath() {
-  const read = () => location.pathname.replace(/^\/console/, '') || '/';
-  const [path, setPath] = useState(read);
-  useEffect(() => {
-    const on = () => setPath(read());
-    addEventListener('popstate', on);
-    return () => removeEventListener('popstate', on);
-  }, []);
-  return path;
-}
+const rank: Record<Session['role'], number> = { agent: -1, viewer: 0, operator: 1, admin: 2 };
 
 /** The key goes to POST /auth/session in the body and is forgotten; the server answers with an HttpOnly cookie. */
 function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
@@ -33,7 +24,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   return (
-    <main className="signin">
+    <main className="signin" id="main">
       <form
         className="card form"
         onSubmit={async (e) => {
@@ -45,7 +36,13 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
             setKey('');
             onSignedIn(session);
           } catch (err) {
-            setError(err instanceof ApiError && err.status === 401 ? 'That API key is unknown or revoked.' : (err as Error).message);
+            setError(
+              err instanceof ApiError && err.status === 401
+                ? 'That API key is unknown or revoked.'
+                : err instanceof Error
+                  ? err.message
+                  : String(err),
+            );
           } finally {
             setBusy(false);
           }
@@ -54,75 +51,114 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         <h1>pillar-loop console</h1>
         <label>
           API key
-          <input type="password" autoComplete="off" required value={key} onChange={(e) => setKey(e.target.value)} autoFocus />
+          <input
+            type="password"
+            autoComplete="off"
+            required
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            autoFocus
+          />
         </label>
-        <button type="submit" disabled={busy}>Sign in</button>
-        {error && <p className="error" role="alert">{error}</p>}
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
       </form>
     </main>
   );
 }
 
-function App() {
-  const [session, setSession] = useState<Session | null | undefined>(undefined);
-  const path = usePath();
-  useEffect(() => {
-    api<Session>('/auth/session').then(setSession, () => setSession(null));
-  }, []);
-  if (session === undefined) return <p className="muted">Loading…</p>;
-  if (session === null) return <SignIn onSignedIn={setSession} />;
+const NAV: Array<[string, string, 'viewer' | 'admin']> = [
+  ['/', 'Overview', 'viewer'],
+  ['/incidents', 'Incidents', 'viewer'],
+  ['/review', 'Review', 'viewer'],
+  ['/runs', 'Runs', 'viewer'],
+  ['/work-orders', 'Work orders', 'viewer'],
+  ['/policies', 'Policies', 'viewer'],
+  ['/routing', 'Routing', 'viewer'],
+  ['/admin', 'Admin', 'admin'],
+];
 
+function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+  const [location, navigate] = useLocation();
   const canOperate = rank[session.role] >= rank.operator;
   const isAdmin = rank[session.role] >= rank.admin;
-  const nav: [string, string][] = [
-    ['/', 'Overview'], ['/incidents', 'Incidents'], ['/review', 'Review'], ['/runs', 'Runs'], ['/work-orders', 'Work orders'],
-    ['/policies', 'Policies'], ['/routing', 'Routing'], ...(isAdmin ? ([['/admin', 'Admin']] as [string, string][]) : []),
-  ];
-  const seg = path.split('/').filter(Boolean);
-  let page;
-  if (seg.length === 0) page = <Overview />;
-  else if (seg[0] === 'incidents' && seg[1]) page = <IncidentPage key={seg[1]} id={seg[1]} canOperate={canOperate} />;
-  else if (seg[0] === 'incidents') page = <Incidents />;
-  else if (seg[0] === 'review') page = <Review canOperate={canOperate} />;
-  else if (seg[0] === 'runs') page = <Runs key={seg[1] ?? ''} id={seg[1]} canOperate={canOperate} />;
-  else if (seg[0] === 'work-orders') page = <WorkOrders />;
-  else if (seg[0] === 'policies' && seg[1]) page = <PolicyPage key={seg[1]} id={seg[1]} isAdmin={isAdmin} />;
-  else if (seg[0] === 'policies') page = <Policies isAdmin={isAdmin} />;
-  else if (seg[0] === 'routing') page = <Routing />;
-  else if (seg[0] === 'patterns' && seg[1]) page = <PatternPage key={seg[1]} id={seg[1]} />;
-  // Hidden for non-admins; the API refuses their admin calls anyway.
-  else if (seg[0] === 'admin' && isAdmin) page = <Admin platformAdmin={session.platformAdmin} />;
-  else page = <p className="error" role="alert">No such page.</p>;
-
   return (
     <>
-      <a className="skip" href="#main">Skip to content</a>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
       <header className="top">
         <strong className="brand">pillar-loop</strong>
         <nav aria-label="main">
-          {nav.map(([to, label]) => (
-            <Link key={to} to={to} className={(to === '/' ? path === '/' : path.startsWith(to)) ? 'active' : ''}>{label}</Link>
-          ))}
+          {NAV.filter(([, , need]) => need === 'viewer' || isAdmin).map(([to, label]) => {
+            const active = to === '/' ? location === '/' : location.startsWith(to);
+            return (
+              <Link key={to} href={to} className={active ? 'active' : ''} aria-current={active ? 'page' : undefined}>
+                {label}
+              </Link>
+            );
+          })}
         </nav>
-        <span className="who small">{session.keyName} · {session.role}{session.platformAdmin ? ' (platform)' : ''}</span>
+        <span className="who small">
+          {session.keyName} · {session.role}
+          {session.platformAdmin ? ' (platform)' : ''}
+        </span>
         <button
           className="signout"
           onClick={async () => {
             await api('/auth/session', { method: 'DELETE' }).catch(() => undefined);
-            setSession(null);
+            onSignedOut();
             navigate('/');
           }}
         >
           Sign out
         </button>
       </header>
-      <main id="main" tabIndex={-1}>{page}</main>
+      <main id="main" tabIndex={-1}>
+        <Switch>
+          <Route path="/">{() => <Overview />}</Route>
+          <Route path="/incidents">{() => <Incidents />}</Route>
+          <Route path="/incidents/:id">{(p) => <IncidentPage key={p.id} id={p.id} canOperate={canOperate} />}</Route>
+          <Route path="/review">{() => <Review canOperate={canOperate} />}</Route>
+          <Route path="/recoveries/:id">{(p) => <RecoveryPage key={p.id} id={p.id} />}</Route>
+          <Route path="/runs">{() => <Runs />}</Route>
+          <Route path="/runs/:id">{(p) => <RunPage key={p.id} id={p.id} canOperate={canOperate} />}</Route>
+          <Route path="/work-orders">{() => <WorkOrders />}</Route>
+          <Route path="/work-orders/:id">{(p) => <WorkOrderPage key={p.id} id={p.id} canOperate={canOperate} />}</Route>
+          <Route path="/policies">{() => <Policies isAdmin={isAdmin} />}</Route>
+          <Route path="/policies/:id">{(p) => <PolicyPage key={p.id} id={p.id} isAdmin={isAdmin} />}</Route>
+          <Route path="/routing">{() => <Routing />}</Route>
+          <Route path="/routing/:agentId">{(p) => <Routing agentId={decodeURIComponent(p.agentId)} />}</Route>
+          <Route path="/patterns/:id">{(p) => <PatternPage key={p.id} id={p.id} />}</Route>
+          {/* Hidden for non-admins; the API refuses their admin calls anyway. */}
+          {isAdmin && <Route path="/admin">{() => <Admin platformAdmin={session.platformAdmin} />}</Route>}
+          <Route>{() => <NotFound what="page" />}</Route>
+        </Switch>
+      </main>
     </>
   );
 }
 
+function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  useEffect(() => {
+    api<Session>('/auth/session').then(setSession, () => setSession(null));
+  }, []);
+  if (session === undefined) return <p className="muted">Loading…</p>;
+  if (session === null) return <SignIn onSignedIn={setSession} />;
+  return <Shell session={session} onSignedOut={() => setSession(null)} />;
+}
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <Router base="/console">
+      <App />
+    </Router>
   </StrictMode>,
 );

@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+
 export const INCIDENT_STATUSES = ['open', 'mitigating', 'resolved'] as const;
 /** open → mitigating (a recovery run is active) → resolved; a failed run returns it to open. */
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -32,27 +34,32 @@ export interface IncidentRow {
   last_seen_at: Date | null;
 }
 
-export interface IncidentView {
-  id: string;
-  title: string;
-  errorType: string;
-  message: string;
-  severity: string;
-  agentId: string | null;
-  capability: string | null;
-  context: Record<string, unknown>;
-  occurredAt: string;
-  createdAt: string;
-  matchedPatternId: string | null;
-  status: IncidentStatus;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  source: IncidentSource;
-  fingerprint: string | null;
-  repeatCount: number;
-  lastSeenAt: string | null;
+export class IncidentView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty() errorType!: string;
+  @ApiProperty() message!: string;
+  @ApiProperty({ enum: ['low', 'medium', 'high', 'critical'] }) severity!: string;
+  @ApiProperty({ type: String, nullable: true }) agentId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) capability!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) context!: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time' }) occurredAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) matchedPatternId!: string | null;
+  @ApiProperty({ enum: INCIDENT_STATUSES }) status!: IncidentStatus;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) acknowledgedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) acknowledgedBy!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) resolvedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'an operator, `run <id>` or `monitoring`' }) resolvedBy!: string | null;
+  @ApiProperty({ enum: INCIDENT_SOURCES }) source!: IncidentSource;
+  @ApiProperty({ type: String, nullable: true, description: "the alert's fingerprint (Alertmanager)" }) fingerprint!: string | null;
+  @ApiProperty({ description: 'how many times its alert fired while it was unresolved' }) repeatCount!: number;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) lastSeenAt!: string | null;
+}
+
+export class IncidentPage {
+  @ApiProperty({ type: [IncidentView] }) items!: IncidentView[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
 export const incidentView = (r: IncidentRow): IncidentView => ({

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Headers, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiHeader, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../platform/auth/auth.decorators.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { checkIdempotencyKey } from '../platform/idempotency/idempotency-keys.js';
 import { decodeCursor, encodeCursor, pageOf } from '../platform/http/cursor.js';
 import { OutboxBacklog } from '../platform/outbox/outbox-backlog.js';
-import { incidentView } from './incident.view.js';
+import { IncidentPage, IncidentView, incidentView } from './incident.view.js';
 import { IncidentsRepository } from './incidents.repository.js';
 import { ListIncidentsQuery } from './list-incidents/list-incidents.dto.js';
 import { ReportIncident } from './report-incident/report-incident.command.js';
@@ -23,6 +23,8 @@ export class IncidentsController {
     private readonly backlog: OutboxBacklog,
   ) {}
 
+  @ApiOperation({ summary: 'Report an incident' })
+  @ApiCreatedResponse({ type: IncidentView })
   @Post()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key + same body → the same incident' })
   @ApiTooManyRequestsResponse({ description: 'more than OUTBOX_BACKLOG_LIMIT outbox deliveries are pending; retry after `Retry-After` seconds' })
@@ -39,8 +41,10 @@ export class IncidentsController {
     return incident;
   }
 
+  @ApiOperation({ summary: 'List incidents (filters, cursor pagination)' })
+  @ApiOkResponse({ type: IncidentPage })
   @Get()
-  async list(@Query() query: ListIncidentsQuery, @CurrentPrincipal() principal: Principal) {
+  async list(@Query() query: ListIncidentsQuery, @CurrentPrincipal() principal: Principal): Promise<IncidentPage> {
     const limit = query.limit ?? 50;
     const rows = await this.incidents.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
     return pageOf(rows, limit, incidentView, (r) => encodeCursor(r.created_at, r.id));

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { FindUnresolvedIncidentByFingerprintHandler } from './find-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
+import { GetIncidentSummariesHandler } from './incident-summaries/get-incident-summaries.handler.js';
+import { GetIncidentSeriesHandler } from './incident-series/get-incident-series.handler.js';
 import { ListPatternSamplesHandler } from './pattern-samples/list-pattern-samples.handler.js';
 import { GetResolutionStatsHandler } from './resolution-stats/get-resolution-stats.handler.js';
 import { IncidentsController } from './incidents.controller.js';
@@ -33,6 +35,8 @@ import { TimelineController } from './timeline/timeline.controller.js';
     MovePatternIncidentsHandler,
     RecordDecisionHandler,
     GetIncidentHandler,
+    GetIncidentSummariesHandler,
+    GetIncidentSeriesHandler,
     GetResolutionStatsHandler,
     ListPatternSamplesHandler,
     SetKillSwitchHandler,

@@ -73,6 +73,10 @@ export class IncidentsRepository {
     return row ?? null;
   }
 
+  async findMany(tenantId: string, ids: string[]): Promise<IncidentRow[]> {
+    return this.tx.query<IncidentRow>(`SELECT * FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, ids]);
+  }
+
   /**
    * The unresolved incident with this fingerprint, seeing one inserted earlier in the same
    * transaction too (inserts are deferred to the commit). Needs a transaction.
@@ -138,11 +142,11 @@ export class IncidentsRepository {
     ];
   };
 
-  /** Sets the acknowledgement once; null when the incident is missing or already acknowledged. */
+  /** Sets the acknowledgement once; null when the incident is missing, resolved or already acknowledged. */
   async acknowledge(tenantId: string, id: string, actor: string): Promise<IncidentRow | null> {
     const [row] = await this.tx.query<IncidentRow>(
       `UPDATE incidents SET acknowledged_at = now(), acknowledged_by = $3
-        WHERE tenant_id = $1 AND id = $2 AND acknowledged_at IS NULL RETURNING *`,
+        WHERE tenant_id = $1 AND id = $2 AND acknowledged_at IS NULL AND status <> 'resolved' RETURNING *`,
       [tenantId, id, actor],
     );
     return row ?? null;

@@ -21,6 +21,7 @@ import { LoopController } from './loop-status/loop.controller.js';
 import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
 import { IntegrationStatsController } from './stats/integration-stats.controller.js';
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
+import { LoopHealthService } from './loop-health/loop-health.service.js';
 import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.js';
 
 /** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
@@ -37,6 +38,7 @@ import { RunOutcomeToTrustHandler } from './trust/run-outcome-to-trust.handler.j
     LoopOutcomeRecorder,
     LoopProgressHub,
     IntegrationStatsService,
+    LoopHealthService,
     GetIncidentEvidenceHandler,
     RunOutcomeToTrustHandler,
   ],

@@ -22,6 +22,9 @@ import { ReviewExpiryService } from './recovery/expire-reviews/review-expiry.ser
 import { RecoveriesController } from './recovery/recoveries.controller.js';
 import { RecoveryRepository } from './recovery/recovery.repository.js';
 import { ReviewRecoveryHandler } from './recovery/review/review-recovery.handler.js';
+import { RecoveryNamesReader } from './recovery/recovery-names.reader.js';
+import { ListIncidentRecoveriesHandler } from './recovery/list-incident-recoveries/list-incident-recoveries.handler.js';
+import { SupersedeReviewsHandler } from './recovery/supersede-reviews/supersede-reviews.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
 import { RunAdvancer } from './runs/engine/run-advancer.js';
@@ -34,6 +37,7 @@ import { RunJournal } from './runs/run.journal.js';
 import { RunWakeups } from './runs/run-wakeups.js';
 import { RunsController } from './runs/runs.controller.js';
 import { GetRunStatsHandler } from './runs/run-stats/get-run-stats.handler.js';
+import { GetRunSeriesHandler } from './runs/run-series/get-run-series.handler.js';
 import { ListIncidentRunsHandler } from './runs/list-incident-runs/list-incident-runs.handler.js';
 import { RunsRepository } from './runs/runs.repository.js';
 import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.handler.js';
@@ -54,6 +58,9 @@ import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
     GetRecoveryHandler,
     SuggestRecoveryHandler,
     ReviewRecoveryHandler,
+    RecoveryNamesReader,
+    ListIncidentRecoveriesHandler,
+    SupersedeReviewsHandler,
     secretBoxProvider,
     ActuatorRepository,
     CallActuatorHandler,
@@ -76,6 +83,7 @@ import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
     NoteRecurrenceHandler,
     WorkOrderFinishedHandler,
     GetRunStatsHandler,
+    GetRunSeriesHandler,
     ListIncidentRunsHandler,
     TriggerPlaybookHandler,
     GuardrailsRepository,

@@ -1,90 +1,158 @@
 import { useEffect, useState } from 'react';
-import { api, qs } from '../api';
-import { Badge, FilterSelect, Link, fmtTime, useApi, useStream, useThrottled } from '../ui';
+import { Link } from 'wouter';
+import { api, qs, type Incident, type IncidentPage, type LoopStatus } from '../api/client';
+import { useApi, useStream, useThrottled } from '../components/data';
+import { FilterSelect, FilterText, SinceSelect, useUrlFilters } from '../components/filters';
+import { Badge, IdTag, Time } from '../components/format';
 
 const PAGE = 25;
+const FILTERS = [
+  'status',
+  'severity',
+  'source',
+  'errorType',
+  'agentId',
+  'capability',
+  'matchedPatternId',
+  'since',
+] as const;
+
+/** The row's loop: read once, then replaced by live updates from the tenant stream. */
+function LoopCell({ id, live }: { id: string; live?: LoopStatus }) {
+  const read = useApi<LoopStatus>(live ? null : `/integration/loop/${id}`);
+  const loop = live ?? read.data;
+  if (!loop) return <span className="muted">{read.error ? 'no trace' : '…'}</span>;
+  return (
+    <>
+      <Badge value={loop.state} /> {loop.stagesCompleted.length}/{loop.totalStages}
+    </>
+  );
+}
 
 export function Incidents() {
-  const [filters, setFilters] = useState({ status: '', severity: '', errorType: '', agentId: '' });
-  const [items, setItems] = useState<any[] | null>(null);
+  const { values: f, set } = useUrlFilters(FILTERS);
+  const query = qs({ ...f, limit: PAGE });
+  const [items, setItems] = useState<Incident[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [loops, setLoops] = useState<Record<string, any>>({});
+  const [loops, setLoops] = useState<Record<string, LoopStatus>>({});
   const [tick, setTick] = useState(0);
 
   useEffect(() => {
     let live = true;
-    api(`/incidents${qs({ ...filters, limit: PAGE })}`).then(
+    api<IncidentPage>(`/incidents${query}`).then(
       (page) => {
         if (!live) return;
         setItems(page.items);
         setCursor(page.nextCursor);
         setError(null);
       },
-      (e) => live && setError(e.message),
+      (e: Error) => live && setError(e.message),
     );
     return () => {
       live = false;
     };
-  }, [filters, tick]);
+  }, [query, tick]);
 
   // New incidents appear as their loops start; known ones show their progress.
   const refetch = useThrottled(() => setTick((t) => t + 1), 1000);
-  useStream('/integration/stream', (status) => {
+  useStream('/integration/stream', (data) => {
+    const status = data as LoopStatus;
     setLoops((l) => ({ ...l, [status.incidentId]: status }));
     if (items && !items.some((i) => i.id === status.incidentId)) refetch();
   });
 
   const more = async () => {
     try {
-      const page = await api(`/incidents${qs({ ...filters, limit: PAGE, cursor })}`);
+      const page = await api<IncidentPage>(`/incidents${qs({ ...f, limit: PAGE, cursor })}`);
       setItems((i) => [...(i ?? []), ...page.items]);
       setCursor(page.nextCursor);
-    } catch (e: any) {
-      setError(e.message);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
     }
   };
-  const field = (name: keyof typeof filters, label: string) => (
-    <label>
-      {label}
-      <input value={filters[name]} onChange={(e) => setFilters({ ...filters, [name]: e.target.value })} />
-    </label>
-  );
-  const select = (name: keyof typeof filters, label: string, options: string[]) => (
-    <FilterSelect label={label} value={filters[name]} options={options} onChange={(v) => setFilters({ ...filters, [name]: v })} />
-  );
   return (
     <section>
       <h1>Incidents</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="filters">
-        {select('status', 'Status', ['open', 'mitigating', 'resolved'])}
-        {select('severity', 'Severity', ['low', 'medium', 'high', 'critical'])}
-        {field('errorType', 'Error type')}
-        {field('agentId', 'Agent')}
+        <FilterSelect
+          label="Status"
+          value={f.status}
+          options={['open', 'mitigating', 'resolved']}
+          onChange={(v) => set('status', v)}
+        />
+        <FilterSelect
+          label="Severity"
+          value={f.severity}
+          options={['low', 'medium', 'high', 'critical']}
+          onChange={(v) => set('severity', v)}
+        />
+        <FilterSelect
+          label="Source"
+          value={f.source}
+          options={['api', 'alertmanager', 'degradation']}
+          onChange={(v) => set('source', v)}
+        />
+        <FilterText label="Error type" value={f.errorType} onChange={(v) => set('errorType', v)} />
+        <FilterText label="Agent" value={f.agentId} onChange={(v) => set('agentId', v)} />
+        <FilterText label="Capability" value={f.capability} onChange={(v) => set('capability', v)} />
+        <SinceSelect value={f.since} onChange={(v) => set('since', v)} />
+        {f.matchedPatternId && (
+          <button type="button" className="secondary" onClick={() => set('matchedPatternId', '')}>
+            Pattern …{f.matchedPatternId.slice(-6)} ✕
+          </button>
+        )}
       </form>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       {items === null && !error && <p className="muted">Loading…</p>}
       {items?.length === 0 && <p className="muted">No incidents match.</p>}
       {items && items.length > 0 && (
         <div className="table-wrap">
           <table>
             <thead>
-              <tr><th>Incident</th><th>Severity</th><th>Status</th><th>Loop</th><th>Agent</th><th>Created</th></tr>
+              <tr>
+                <th scope="col">Incident</th>
+                <th scope="col">Severity</th>
+                <th scope="col">Status</th>
+                <th scope="col">Loop</th>
+                <th scope="col">Agent</th>
+                <th scope="col">Source</th>
+                <th scope="col">Reported</th>
+              </tr>
             </thead>
             <tbody>
-              {items.map((i) => {
-                const loop = loops[i.id];
-                return (
-                  <tr key={i.id}>
-                    <td><Link to={`/incidents/${i.id}`}>{i.title || i.errorType}</Link><div className="muted small">{i.errorType}</div></td>
-                    <td><Badge value={i.severity} /></td>
-                    <td><Badge value={i.status} /></td>
-                    <td><LoopCell id={i.id} live={loop} /></td>
-                    <td>{i.agentId ?? '—'}</td>
-                    <td>{fmtTime(i.createdAt)}</td>
-                  </tr>
-                );
-              })}
+              {items.map((i) => (
+                <tr key={i.id} data-incident={i.id}>
+                  <td>
+                    <Link href={`/incidents/${i.id}`} data-testid="incident-label">
+                      {i.title || i.errorType}
+                    </Link>{' '}
+                    <IdTag id={i.id} label="incident id" />
+                    <div className="muted small">{i.errorType}</div>
+                  </td>
+                  <td>
+                    <Badge value={i.severity} />
+                  </td>
+                  <td>
+                    <Badge value={i.status} />
+                  </td>
+                  <td>
+                    <LoopCell id={i.id} live={loops[i.id]} />
+                  </td>
+                  <td>{i.agentId ?? '—'}</td>
+                  <td>
+                    {i.source}
+                    {i.repeatCount > 1 ? <span className="muted small"> · fired {i.repeatCount}×</span> : null}
+                  </td>
+                  <td>
+                    <Time at={i.createdAt} />
+                  </td>
+                </tr>
+              ))}
             </tbody>
           </table>
         </div>
@@ -92,12 +160,4 @@ export function Incidents() {
       {cursor && <button onClick={more}>Load more</button>}
     </section>
   );
-}
-
-/** The row's loop: read once, then replaced by live updates from the tenant stream. */
-function LoopCell({ id, live }: { id: string; live?: any }) {
-  const read = useApi(live ? null : `/integration/loop/${id}`);
-  const loop = live ?? read.data;
-  if (!loop) return <span className="muted">{read.error ? 'no trace' : '…'}</span>;
-  return <><Badge value={loop.state} /> {loop.stagesCompleted.length}/{loop.totalStages}</>;
 }

@@ -1,35 +1,50 @@
 import { useState } from 'react';
-import { api } from '../api';
-import { Badge, Link, Show, fmtTime, useAction, useApi, useStream, useThrottled } from '../ui';
+import { Link } from 'wouter';
+import { api, type ApprovedRun, type Recovery, type RecoveryPage } from '../api/client';
+import { Show, useAction, useApi, useStream, useThrottled } from '../components/data';
+import { Badge, IdTag, Time } from '../components/format';
 
-/** Approval answers with the recovery (status applied) until runs exist, then with its run. */
-const RECOVERY_STATES = ['pending_review', 'applied', 'rejected', 'expired'];
-
-function ReviewItem({ r, onDone, canOperate }: { r: any; onDone: () => void; canOperate: boolean }) {
+/** One incident waiting on a recovery: approve (starts its run) or reject, with a reason. */
+function Waiting({ r, canOperate, onDone }: { r: Recovery; canOperate: boolean; onDone: () => void }) {
   const [reason, setReason] = useState('');
-  const [result, setResult] = useState<any>(null);
+  const [run, setRun] = useState<ApprovedRun | null>(null);
   const act = useAction();
   const decide = (verb: 'approve' | 'reject') =>
     act.run(async () => {
-      // Approving answers with the recovery (or, with runs on the server, its run).
-      setResult(await api(`/recoveries/${r.id}/${verb}`, { method: 'POST', body: { note: reason || undefined } }));
-      onDone();
+      const answer = await api<ApprovedRun | Recovery>(`/recoveries/${r.id}/${verb}`, {
+        method: 'POST',
+        body: { note: reason || undefined },
+      });
+      if (verb === 'approve') setRun(answer as ApprovedRun);
+      else onDone();
     });
   return (
-    <li className="card" data-testid="review-item" data-recovery={r.id}>
-      <div><strong>{r.action}</strong> <Badge value={r.status} /> <span className="muted small">{r.suggestionType} · confidence {r.confidence} · {fmtTime(r.createdAt)}</span></div>
-      <div className="small">Incident <Link to={`/incidents/${r.incidentId}`}>{r.incidentId.slice(0, 8)}</Link></div>
-      {Array.isArray(r.steps) && <ol className="small">{r.steps.map((s: any, i: number) => <li key={i}>{typeof s === 'string' ? s : s.name ?? s.instruction ?? JSON.stringify(s)}</li>)}</ol>}
-      {canOperate && !result && (
+    <li className="waiting" data-testid="review-item" data-recovery={r.id} data-incident={r.incidentId}>
+      <div>
+        <Link href={`/incidents/${r.incidentId}`}>{r.incident?.title ?? 'incident'}</Link>{' '}
+        <IdTag id={r.incidentId} label="incident id" />{' '}
+        <span className="muted small">
+          agent {r.agentId ?? '—'}
+          {r.capability ? ` · ${r.capability}` : ''} · confidence {r.confidence.toFixed(2)} · suggested{' '}
+          <Time at={r.createdAt} />
+        </span>
+      </div>
+      {canOperate && !run && (
         <div className="inline">
-          <label>Reason <input value={reason} onChange={(e) => setReason(e.target.value)} /></label>
-          <button disabled={act.busy} onClick={() => decide('approve')}>Approve</button>
-          <button disabled={act.busy} onClick={() => decide('reject')}>Reject</button>
+          <label>
+            Reason <input value={reason} onChange={(e) => setReason(e.target.value)} />
+          </label>
+          <button disabled={act.busy} onClick={() => decide('approve')}>
+            Approve
+          </button>
+          <button disabled={act.busy} className="secondary" onClick={() => decide('reject')}>
+            Reject
+          </button>
         </div>
       )}
-      {result && (
+      {run && (
         <p className="ok" role="status" data-testid="review-result">
-          {RECOVERY_STATES.includes(result.status) ? <>Now <Badge value={result.status} /></> : <>Run <Link to={`/runs/${result.id}`}>{result.id.slice(0, 8)}</Link> <Badge value={result.status} /></>}
+          Run <Link href={`/runs/${run.id}`}>{run.playbookName ?? run.playbookId}</Link> <Badge value={run.status} />
         </p>
       )}
       {act.note}
@@ -37,14 +52,61 @@ function ReviewItem({ r, onDone, canOperate }: { r: any; onDone: () => void; can
   );
 }
 
+/**
+ * What waits for review, one card per pattern and playbook (not one per incident): the fix, the
+ * pattern it answers, and every incident waiting on it. Recoveries of resolved incidents are not
+ * here: the server supersedes them.
+ */
 export function Review({ canOperate }: { canOperate: boolean }) {
-  const pending = useApi('/recoveries?status=pending_review');
+  const pending = useApi<RecoveryPage>('/recoveries?status=pending_review&limit=200');
   useStream('/integration/stream', useThrottled(pending.reload, 2000));
   return (
     <section>
       <h1>Review queue</h1>
-      <Show r={pending} empty={(d: any) => d.items.length === 0}>
-        {(d: any) => <ul className="plain">{d.items.map((r: any) => <ReviewItem key={r.id} r={r} canOperate={canOperate} onDone={() => {}} />)}</ul>}
+      <Show r={pending} empty={(d) => d.items.length === 0}>
+        {(d) => {
+          const groups = new Map<string, Recovery[]>();
+          for (const r of d.items)
+            groups.set(`${r.patternId}|${r.playbookId}`, [...(groups.get(`${r.patternId}|${r.playbookId}`) ?? []), r]);
+          return (
+            <ul className="plain">
+              {[...groups.values()].map((rs) => {
+                const first = rs[0];
+                return (
+                  <li
+                    key={`${first.patternId}|${first.playbookId}`}
+                    className="card"
+                    data-testid="review-group"
+                    data-pattern={first.patternId}
+                  >
+                    <h2>
+                      {first.playbookName ?? first.action}{' '}
+                      <span className="muted small">
+                        · {rs.length === 1 ? '1 incident waits' : `${rs.length} incidents wait`}
+                      </span>
+                    </h2>
+                    <p className="small">
+                      Pattern <Link href={`/patterns/${first.patternId}`}>{first.patternTemplate ?? 'pattern'}</Link> ·{' '}
+                      {first.suggestionType}
+                    </p>
+                    {first.steps.length > 0 && (
+                      <ol className="small">
+                        {first.steps.map((s, i) => (
+                          <li key={i}>{s}</li>
+                        ))}
+                      </ol>
+                    )}
+                    <ul className="plain">
+                      {rs.map((r) => (
+                        <Waiting key={r.id} r={r} canOperate={canOperate} onDone={pending.reload} />
+                      ))}
+                    </ul>
+                  </li>
+                );
+              })}
+            </ul>
+          );
+        }}
       </Show>
     </section>
   );

@@ -1,69 +1,82 @@
-import { useState } from 'react';
-import { api, qs } from '../api';
-import { Badge, Link, Show, fmtTime, FilterSelect, useAction, useApi, useStream, useThrottled } from '../ui';
+import { Link } from 'wouter';
+import { qs, type Run, type RunPage } from '../api/client';
+import { Show, useApi, useStream, useThrottled } from '../components/data';
+import { FilterSelect, FilterText, SinceSelect, useUrlFilters } from '../components/filters';
+import { Badge, IdTag, Time, shortenIds } from '../components/format';
+import { NotFound, isUuid } from '../components/not-found';
+import { RunDetail } from '../components/run-detail';
 
-/** One run with its steps; a manual step waiting for an operator can be marked done or failed. */
-export function RunSteps({ runId, canOperate }: { runId: string; canOperate: boolean }) {
-  const run = useApi(`/runs/${runId}`);
-  const act = useAction();
-  const [note, setNote] = useState('');
-  const refresh = useThrottled(run.reload, 500);
-  // A failed or canceled run still has its rollback to run: it is over when its phase is `done`.
-  useStream(run.data && run.data.phase !== 'done' ? '/integration/stream' : null, (d) => (d.runId ?? d.id) === runId && refresh(), ['run_progress']);
-  const complete = (stepId: string, outcome: 'succeeded' | 'failed') =>
-    act.run(async () => {
-      await api(`/runs/${runId}/steps/${stepId}/complete`, { method: 'POST', body: { outcome, note: note || undefined } });
-      run.reload();
-    }, `step marked ${outcome}`);
-  return (
-    <Show r={run} feature="Recovery runs">
-      {(r: any) => (
-        <div className="run" data-testid="run">
-          <div><Link to={`/runs/${r.id}`}>Run {r.id.slice(0, 8)}</Link> <Badge value={r.status} /> <span className="muted small">{fmtTime(r.createdAt)}</span></div>
-          <ol className="steps">
-            {(r.steps ?? []).map((s: any) => (
-              <li key={s.id ?? s.stepId}>
-                <Badge value={s.status ?? s.state} /> <strong>{s.name ?? s.stepId ?? s.id}</strong> <span className="muted small">{s.kind}</span>
-                {s.instruction && <div className="small">{s.instruction}</div>}
-                {s.error && <div className="error small">{s.error}</div>}
-                {canOperate && (s.status ?? s.state) === 'awaiting_operator' && (
-                  <div className="inline">
-                    <label>Note <input value={note} onChange={(e) => setNote(e.target.value)} /></label>
-                    <button disabled={act.busy} onClick={() => complete(s.id ?? s.stepId, 'succeeded')}>Mark done</button>
-                    <button disabled={act.busy} onClick={() => complete(s.id ?? s.stepId, 'failed')}>Mark failed</button>
-                  </div>
-                )}
-              </li>
-            ))}
-          </ol>
-          {act.note}
-        </div>
-      )}
-    </Show>
-  );
-}
+const STATUSES: Run['status'][] = [
+  'queued',
+  'running',
+  'awaiting_operator',
+  'awaiting_patch',
+  'verifying',
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'rollback_failed',
+  'canceled',
+];
+const FILTERS = ['status', 'trigger', 'agentId', 'capability', 'patternId', 'playbookId', 'since'] as const;
 
-export function Runs({ canOperate, id }: { canOperate: boolean; id?: string }) {
-  const [status, setStatus] = useState('');
-  const runs = useApi(id ? null : `/runs${qs({ status })}`);
-  useStream('/integration/stream', useThrottled(runs.reload, 2000), ['loop_progress', 'run_progress']);
-  if (id) return <section><h1>Run</h1><RunSteps runId={id} canOperate={canOperate} /></section>;
+export function Runs() {
+  const { values: f, set } = useUrlFilters(FILTERS);
+  const runs = useApi<RunPage>(`/runs${qs({ ...f, limit: 100 })}`);
+  useStream('/integration/stream', useThrottled(runs.reload, 2000), ['run_progress']);
   return (
     <section>
       <h1>Runs</h1>
-      <FilterSelect label="Status" value={status} onChange={setStatus} options={['queued', 'running', 'awaiting_operator', 'awaiting_patch', 'verifying', 'succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled']} />
-      <Show r={runs} feature="Recovery runs" empty={(d: any) => d.items.length === 0}>
-        {(d: any) => (
+      <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="filters">
+        <FilterSelect label="Status" value={f.status} onChange={(v) => set('status', v)} options={STATUSES} />
+        <FilterSelect
+          label="Started"
+          value={f.trigger}
+          onChange={(v) => set('trigger', v)}
+          options={['automatic', 'manual']}
+        />
+        <FilterText label="Agent" value={f.agentId} onChange={(v) => set('agentId', v)} />
+        <FilterText label="Capability" value={f.capability} onChange={(v) => set('capability', v)} />
+        <FilterText label="Playbook" value={f.playbookId} onChange={(v) => set('playbookId', v)} />
+        <SinceSelect value={f.since} onChange={(v) => set('since', v)} />
+      </form>
+      <Show r={runs} empty={(d) => d.items.length === 0}>
+        {(d) => (
           <div className="table-wrap">
             <table>
-              <thead><tr><th>Run</th><th>Status</th><th>Incident</th><th>Created</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Run</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Why</th>
+                  <th scope="col">Incident</th>
+                  <th scope="col">Agent</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
               <tbody>
-                {d.items.map((r: any) => (
+                {d.items.map((r) => (
                   <tr key={r.id}>
-                    <td><Link to={`/runs/${r.id}`}>{r.id.slice(0, 8)}</Link></td>
-                    <td><Badge value={r.status} /></td>
-                    <td>{r.incidentId ? <Link to={`/incidents/${r.incidentId}`}>{r.incidentId.slice(0, 8)}</Link> : '—'}</td>
-                    <td>{fmtTime(r.createdAt)}</td>
+                    <td>
+                      <Link href={`/runs/${r.id}`}>{r.playbookName ?? r.playbookId}</Link>{' '}
+                      <IdTag id={r.id} label="run id" />
+                    </td>
+                    <td>
+                      <Badge value={r.status} />
+                      {r.automatic ? <span className="muted small"> auto</span> : null}
+                    </td>
+                    <td className="small">{r.reason ? shortenIds(r.reason) : (r.pausedReason ?? '—')}</td>
+                    <td>
+                      {r.incidentId ? (
+                        <Link href={`/incidents/${r.incidentId}`}>{r.incidentTitle ?? 'incident'}</Link>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                    <td>{r.agentId ?? '—'}</td>
+                    <td>
+                      <Time at={r.createdAt} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -71,6 +84,19 @@ export function Runs({ canOperate, id }: { canOperate: boolean; id?: string }) {
           </div>
         )}
       </Show>
+    </section>
+  );
+}
+
+export function RunPage({ id, canOperate }: { id: string; canOperate: boolean }) {
+  // A malformed id makes no request at all; RunDetail shows the one "not found" of a missing run.
+  if (!isUuid(id)) return <NotFound what="run" id={id} />;
+  return (
+    <section>
+      <p className="muted small">
+        <Link href="/runs">Runs</Link> /
+      </p>
+      <RunDetail runId={id} canOperate={canOperate} headingLevel={1} />
     </section>
   );
 }

@@ -1,64 +1,239 @@
 import { useState } from 'react';
-import { Badge, Link, Show, Stat, fmtTime, pct, useApi } from '../ui';
+import { Link } from 'wouter';
+import { api, qs, type RunPage } from '../api/client';
+import type { Page, PatchStats, WorkOrder } from '../api/untyped-routes';
+import { Show, isNotFound, useAction, useApi, useStream, useThrottled } from '../components/data';
+import { FilterSelect, useUrlFilters } from '../components/filters';
+import { Badge, IdTag, Stat, Time, pct, shortenIds } from '../components/format';
+import { NotFound, isUuid } from '../components/not-found';
 
-const TABS = ['workflow', 'runs', 'patches'] as const;
+const TABS = ['patches', 'runs', 'workflow'] as const;
+const STATUSES = ['queued', 'claimed', 'in_progress', 'completed', 'failed', 'canceled'];
+const safeUrl = (url: string) => (/^https?:\/\//i.test(url) ? url : null);
 
-/** The seed's patch-tracking panel: the workflow in figures, runs waiting for a patch, the work orders. */
+/** The seed's patch-tracking panel: the work orders, runs waiting for a patch, the workflow in figures. */
 export function WorkOrders() {
-  const [tab, setTab] = useState<(typeof TABS)[number]>('workflow');
-  const stats = useApi(tab === 'workflow' ? '/patches/stats' : null);
-  const runs = useApi(tab === 'runs' ? '/patches/runs?status=awaiting_patch' : null);
-  const orders = useApi(tab === 'patches' ? '/patches/work-orders' : null);
+  const [tab, setTab] = useState<(typeof TABS)[number]>('patches');
+  const { values: f, set } = useUrlFilters(['status'] as const);
+  const stats = useApi<PatchStats>(tab === 'workflow' ? '/patches/stats' : null);
+  const runs = useApi<RunPage>(tab === 'runs' ? '/patches/runs?status=awaiting_patch' : null);
+  const orders = useApi<Page<WorkOrder>>(tab === 'patches' ? `/patches/work-orders${qs({ status: f.status })}` : null);
+  useStream('/integration/stream', useThrottled(orders.reload, 2000), ['work_order_progress']);
   return (
     <section>
       <h1>Work orders</h1>
-      <div role="tablist" className="tabs">
+      <div role="tablist" className="tabs" aria-label="work order views">
         {TABS.map((t) => (
-          <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>{t[0].toUpperCase() + t.slice(1)}</button>
+          <button
+            key={t}
+            role="tab"
+            id={`tab-${t}`}
+            aria-selected={tab === t}
+            aria-controls="wo-panel"
+            onClick={() => setTab(t)}
+          >
+            {t[0].toUpperCase() + t.slice(1)}
+          </button>
         ))}
       </div>
-      <div role="tabpanel">
+      <div role="tabpanel" id="wo-panel" aria-labelledby={`tab-${tab}`}>
+        {tab === 'patches' && (
+          <>
+            <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="filters">
+              <FilterSelect label="Status" value={f.status} options={STATUSES} onChange={(v) => set('status', v)} />
+            </form>
+            <Show r={orders} empty={(d) => d.items.length === 0}>
+              {(d) => (
+                <div className="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Work order</th>
+                        <th scope="col">State</th>
+                        <th scope="col">Priority</th>
+                        <th scope="col">Claimed by</th>
+                        <th scope="col">Created</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {d.items.map((w) => (
+                        <tr key={w.id}>
+                          <td>
+                            <Link href={`/work-orders/${w.id}`}>
+                              {w.context.incident?.title ?? w.description.slice(0, 80)}
+                            </Link>{' '}
+                            <IdTag id={w.id} label="work order id" />
+                          </td>
+                          <td>
+                            <Badge value={w.status} />
+                          </td>
+                          <td>{w.priority}</td>
+                          <td>{w.claimedBy ?? '—'}</td>
+                          <td>
+                            <Time at={w.createdAt} />
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </Show>
+          </>
+        )}
+        {tab === 'runs' && (
+          <Show r={runs} empty={(d) => d.items.length === 0}>
+            {(d) => (
+              <ul className="plain">
+                {d.items.map((r) => (
+                  <li key={r.id}>
+                    <Link href={`/runs/${r.id}`}>{r.incidentTitle ?? r.playbookId}</Link> <Badge value={r.status} />
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Show>
+        )}
         {tab === 'workflow' && (
-          <Show r={stats} feature="Coding-agent work orders">
-            {(s: any) => (
+          <Show r={stats}>
+            {(s) => (
               <div className="stats">
                 <Stat label="playbook runs" value={s.totalPlaybookRuns} />
                 <Stat label="escalation rate" value={pct(s.escalationRate)} />
                 <Stat label="auto-fix rate" value={pct(s.autoFixRate)} />
                 <Stat label="avg patch time" value={`${s.averagePatchTimeMinutes ?? '—'} min`} />
-                {Object.entries(s.workOrders ?? s.workOrdersByState ?? {}).map(([k, v]) => <Stat key={k} label={k.replace(/_/g, ' ')} value={String(v)} />)}
-              </div>
-            )}
-          </Show>
-        )}
-        {tab === 'runs' && (
-          <Show r={runs} feature="Coding-agent work orders" empty={(d: any) => d.items.length === 0}>
-            {(d: any) => <ul className="plain">{d.items.map((r: any) => <li key={r.id}><Link to={`/runs/${r.id}`}>{r.id.slice(0, 8)}</Link> <Badge value={r.status} /></li>)}</ul>}
-          </Show>
-        )}
-        {tab === 'patches' && (
-          <Show r={orders} feature="Coding-agent work orders" empty={(d: any) => d.items.length === 0}>
-            {(d: any) => (
-              <div className="table-wrap">
-                <table>
-                  <thead><tr><th>Work order</th><th>State</th><th>Priority</th><th>Run</th><th>Created</th></tr></thead>
-                  <tbody>
-                    {d.items.map((w: any) => (
-                      <tr key={w.id}>
-                        <td>{w.description}</td>
-                        <td><Badge value={w.status} /></td>
-                        <td>{w.priority}</td>
-                        <td>{w.runId ? <Link to={`/runs/${w.runId}`}>{w.runId.slice(0, 8)}</Link> : '—'}</td>
-                        <td>{fmtTime(w.createdAt)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                {Object.entries(s.workOrders ?? {}).map(([k, v]) => (
+                  <Stat key={k} label={k.replace(/_/g, ' ')} value={String(v)} />
+                ))}
               </div>
             )}
           </Show>
         )}
       </div>
+    </section>
+  );
+}
+
+/** One work order: who has it, how far it got, its history, the patch (diff link), and Cancel while it is open. */
+export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: boolean }) {
+  const valid = isUuid(id);
+  const order = useApi<WorkOrder>(valid ? `/patches/work-orders/${id}` : null);
+  const act = useAction();
+  useStream(
+    valid ? '/integration/stream' : null,
+    (d) => {
+      if ((d as { id?: string; workOrderId?: string }).id === id || (d as { workOrderId?: string }).workOrderId === id)
+        order.reload();
+    },
+    ['work_order_progress'],
+  );
+  if (!valid || isNotFound(order.error)) return <NotFound what="work order" id={id} />;
+  const cancel = () =>
+    act.run(async () => {
+      await api(`/patches/work-orders/${id}/cancel`, { method: 'POST', body: {} });
+      order.reload();
+    }, 'canceled');
+  return (
+    <section>
+      <p className="muted small">
+        <Link href="/work-orders">Work orders</Link> /
+      </p>
+      <Show r={order}>
+        {(w) => {
+          const open = ['queued', 'claimed', 'in_progress'].includes(w.status);
+          const diff = w.result?.diffUrl ? safeUrl(w.result.diffUrl) : null;
+          return (
+            <>
+              <h1>
+                Work order <Badge value={w.status} /> <IdTag id={w.id} label="work order id" />
+              </h1>
+              <p className="message">{w.description}</p>
+              <dl className="kv">
+                <dt>Priority</dt>
+                <dd>
+                  {w.priority} · {w.complexity}
+                </dd>
+                <dt>Claimed by</dt>
+                <dd data-testid="wo-claimant">
+                  {w.claimedBy ? (
+                    <>
+                      {shortenIds(w.claimedBy)} at <Time at={w.claimedAt} /> (claim until <Time at={w.claimExpiresAt} />
+                      )
+                    </>
+                  ) : (
+                    'nobody yet'
+                  )}
+                </dd>
+                <dt>Incident</dt>
+                <dd>
+                  {w.incidentId ? (
+                    <Link href={`/incidents/${w.incidentId}`}>{w.context.incident?.title ?? 'incident'}</Link>
+                  ) : (
+                    '—'
+                  )}
+                </dd>
+                <dt>Run</dt>
+                <dd>{w.runId ? <Link href={`/runs/${w.runId}`}>the run waiting for it</Link> : '—'}</dd>
+                <dt>Pattern</dt>
+                <dd>
+                  {w.context.pattern ? (
+                    <Link href={`/patterns/${w.context.pattern.id}`}>{w.context.pattern.template}</Link>
+                  ) : (
+                    '—'
+                  )}
+                </dd>
+                <dt>Result</dt>
+                <dd>
+                  {w.result ? (
+                    <>
+                      {w.result.testsPassed ? 'tests passed' : 'tests failed'} ·{' '}
+                      {w.result.filesChanged.join(', ') || 'no files'} · {w.result.summary}
+                      {diff && (
+                        <>
+                          {' · '}
+                          <a href={diff} rel="noreferrer noopener" target="_blank">
+                            diff
+                          </a>
+                        </>
+                      )}
+                    </>
+                  ) : (
+                    (w.failureReason ?? '—')
+                  )}
+                </dd>
+              </dl>
+              {canOperate && open && (
+                <p>
+                  <button className="danger" disabled={act.busy} onClick={cancel}>
+                    Cancel work order
+                  </button>
+                </p>
+              )}
+              {act.note}
+              <h2>History and progress</h2>
+              <ol className="timeline" data-testid="wo-history">
+                {(w.history ?? []).map((h, i) => (
+                  <li key={i}>
+                    <Time at={h.at} /> {h.from ? `${h.from.replace(/_/g, ' ')} → ` : ''}
+                    {h.to.replace(/_/g, ' ')} by {shortenIds(h.actor)}
+                    {h.note ? `: ${shortenIds(h.note)}` : ''}
+                  </li>
+                ))}
+              </ol>
+              {w.context.lastErrors.length > 0 && (
+                <>
+                  <h2>Last errors</h2>
+                  <ul className="small">
+                    {w.context.lastErrors.map((e, i) => (
+                      <li key={i}>{shortenIds(e)}</li>
+                    ))}
+                  </ul>
+                </>
+              )}
+            </>
+          );
+        }}
+      </Show>
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, ForbiddenException, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
@@ -20,7 +20,7 @@ import { ListPoliciesQuery } from './list-policies/list-policies.dto.js';
 import { validateCondition, type ConditionValidation } from './cel.js';
 import { ValidateConditionDto } from './validate-condition/validate-condition.dto.js';
 import { PoliciesRepository } from './policies.repository.js';
-import { policyView, type PolicyView } from './policy.view.js';
+import { PolicyPage, policyView, PolicyView } from './policy.view.js';
 
 /** Policy rules. Reads need `viewer`; admins manage policies; `global` scope needs a platform admin. */
 @ApiTags('policies')
@@ -34,8 +34,10 @@ export class PoliciesController {
     private readonly evaluations: EvaluationsRepository,
   ) {}
 
+  @ApiOperation({ summary: 'List policies' })
+  @ApiOkResponse({ type: PolicyPage })
   @Get()
-  async list(@Query() query: ListPoliciesQuery, @CurrentPrincipal() principal: Principal) {
+  async list(@Query() query: ListPoliciesQuery, @CurrentPrincipal() principal: Principal): Promise<PolicyPage> {
     const limit = query.limit ?? 50;
     const rows = await this.policies.list(principal.tenantId, query, decodeCursor(query.cursor), limit + 1);
     return pageOf(rows, limit, policyView, (r) => encodeCursor(r.created_at, r.id));
@@ -45,6 +47,7 @@ export class PoliciesController {
    * Decides a request against the tenant's policies and the kill switch, and records it. A
    * read-type decision: viewers may ask.
    */
+  @ApiOperation({ summary: 'Evaluate the policies for a request' })
   @Post('evaluate')
   @HttpCode(200)
   @RequireRole('viewer')
@@ -55,6 +58,7 @@ export class PoliciesController {
   }
 
   /** Parses a CEL condition without saving anything: the console's policy form checks as you type. */
+  @ApiOperation({ summary: 'Check a CEL condition' })
   @Post('validate')
   @HttpCode(200)
   @RequireRole('viewer')
@@ -63,6 +67,7 @@ export class PoliciesController {
   }
 
   /** Recorded decisions, newest first. Declared before `:id` so "evaluations" is not taken for an id. */
+  @ApiOperation({ summary: 'List policy evaluations' })
   @Get('evaluations')
   async listEvaluations(
     @Query() query: ListEvaluationsQuery,
@@ -89,11 +94,15 @@ export class PoliciesController {
     return pageOf(rows, limit, evaluationDetailView, (r) => EvaluationsRepository.cursorOf(r));
   }
 
+  @ApiOperation({ summary: 'Get a policy' })
+  @ApiOkResponse({ type: PolicyView })
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
     return found(id, await this.queries.execute(new GetPolicy(principal.tenantId, id)));
   }
 
+  @ApiOperation({ summary: 'Create a policy' })
+  @ApiCreatedResponse({ type: PolicyView })
   @Post()
   @RequireRole('admin')
   create(@Body() body: CreatePolicyDto, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
@@ -103,6 +112,8 @@ export class PoliciesController {
     return this.commands.execute(new CreatePolicy(principal.tenantId, body, actorOf(principal)));
   }
 
+  @ApiOperation({ summary: 'Activate a policy' })
+  @ApiOkResponse({ type: PolicyView })
   @Post(':id/activate')
   @HttpCode(200)
   @RequireRole('admin')
@@ -110,6 +121,8 @@ export class PoliciesController {
     return found(id, await this.commands.execute(new ActivatePolicy(principal.tenantId, id, actorOf(principal))));
   }
 
+  @ApiOperation({ summary: 'Disable a policy' })
+  @ApiOkResponse({ type: PolicyView })
   @Post(':id/disable')
   @HttpCode(200)
   @RequireRole('admin')

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 // Governance's policy vocabulary; playbooks (self-healing) name their policy hint in it.
 export const POLICY_CATEGORIES = ['safety', 'privacy', 'operational', 'routing', 'custom'] as const;
 export const POLICY_ACTIONS = ['block', 'warn', 'escalate', 'route_away'] as const;
@@ -29,22 +30,27 @@ export interface PolicyRow {
   updated_at: Date;
 }
 
-export interface PolicyView {
-  id: string;
-  name: string;
-  description: string;
-  category: PolicyCategory;
-  action: PolicyAction;
-  scope: PolicyScope;
-  scopeAgentId: string | null;
-  condition: string;
-  status: PolicyRuleStatus;
-  sourceType: PolicySourceType;
-  sourcePatternId: string | null;
-  sourceRecoveryId: string | null;
-  generationConfidence: number | null;
-  createdAt: string;
-  updatedAt: string;
+export class PolicyView {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ enum: POLICY_CATEGORIES }) category!: PolicyCategory;
+  @ApiProperty({ enum: POLICY_ACTIONS }) action!: PolicyAction;
+  @ApiProperty({ enum: POLICY_SCOPES }) scope!: PolicyScope;
+  @ApiProperty({ type: String, nullable: true }) scopeAgentId!: string | null;
+  @ApiProperty() condition!: string;
+  @ApiProperty({ enum: POLICY_STATUSES }) status!: PolicyRuleStatus;
+  @ApiProperty({ enum: POLICY_SOURCE_TYPES }) sourceType!: PolicySourceType;
+  @ApiProperty({ type: String, nullable: true }) sourcePatternId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) sourceRecoveryId!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) generationConfidence!: number | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class PolicyPage {
+  @ApiProperty({ type: [PolicyView] }) items!: PolicyView[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
 export const policyView = (r: PolicyRow): PolicyView => ({

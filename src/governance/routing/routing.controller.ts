@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
@@ -9,11 +9,15 @@ import { ListAdjustmentsQuery } from './list-adjustments/list-adjustments.dto.js
 import { PutAgent } from './put-agent/put-agent.command.js';
 import { PutAgentDto } from './put-agent/put-agent.dto.js';
 import { RoutingRepository } from './routing.repository.js';
-import { adjustmentView, agentView, type AdjustmentRow, type AgentView } from './routing.view.js';
+import { AdjustmentPage, adjustmentView, AgentList, agentView, AgentView, type AdjustmentRow } from './routing.view.js';
 import { SelectRoute, type RouteDecision } from './select-route/select-route.command.js';
 import { SelectRouteDto } from './select-route/select-route.dto.js';
 import { TrustRepository } from './trust/trust.repository.js';
-import { trustChangeView, type TrustChangeView } from './trust/trust.view.js';
+import { trustChangeView, TrustChangeView } from './trust/trust.view.js';
+
+export class AgentDetail extends AgentView {
+  @ApiProperty({ type: [TrustChangeView], description: 'how recovery runs moved its trust, newest first' }) trustHistory!: TrustChangeView[];
+}
 
 /** How many trust changes the agent detail lists (newest first). */
 const TRUST_HISTORY_LIMIT = 100;
@@ -29,8 +33,10 @@ export class RoutingController {
     private readonly trust: TrustRepository,
   ) {}
 
+  @ApiOperation({ summary: 'List agents with their effective confidence' })
+  @ApiOkResponse({ type: AgentList })
   @Get('agents')
-  async agents(@CurrentPrincipal() principal: Principal): Promise<{ items: AgentView[] }> {
+  async agents(@CurrentPrincipal() principal: Principal): Promise<AgentList> {
     const now = new Date();
     const [agents, adjustments] = await Promise.all([
       this.routing.listAgents(principal.tenantId),
@@ -41,8 +47,10 @@ export class RoutingController {
     return { items: agents.map((agent) => agentView(agent, byAgent.get(agent.id) ?? [], now)) };
   }
 
+  @ApiOperation({ summary: 'Get an agent with its trust history' })
+  @ApiOkResponse({ type: AgentDetail })
   @Get('agents/:id')
-  async agent(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<AgentView & { trustHistory: TrustChangeView[] }> {
+  async agent(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<AgentDetail> {
     const agentId = validAgentId(id);
     const now = new Date();
     const [agent, adjustments, history] = await Promise.all([
@@ -56,12 +64,14 @@ export class RoutingController {
   }
 
   /** Registers the agent or updates it (capabilities replaced, base confidence set). Operators may. */
+  @ApiOperation({ summary: 'Register or update an agent' })
   @Put('agents/:id')
   putAgent(@Param('id') id: string, @Body() body: PutAgentDto, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
     return this.commands.execute(new PutAgent(principal.tenantId, validAgentId(id), body.capabilities, body.baseConfidence, actorOf(principal)));
   }
 
   /** CARE route selection for a capability; records the decision. Operators may route. */
+  @ApiOperation({ summary: 'Pick an agent for a request' })
   @Post('route')
   @HttpCode(200)
   route(@Body() body: SelectRouteDto, @CurrentPrincipal() principal: Principal): Promise<RouteDecision> {
@@ -70,8 +80,10 @@ export class RoutingController {
     );
   }
 
+  @ApiOperation({ summary: 'List routing adjustments' })
+  @ApiOkResponse({ type: AdjustmentPage })
   @Get('adjustments')
-  async adjustments(@Query() query: ListAdjustmentsQuery, @CurrentPrincipal() principal: Principal) {
+  async adjustments(@Query() query: ListAdjustmentsQuery, @CurrentPrincipal() principal: Principal): Promise<AdjustmentPage> {
     const limit = query.limit ?? 50;
     const filters = {
       agentId: query.agentId,

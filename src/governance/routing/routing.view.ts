@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { effectiveConfidence, type AdjustmentType, type AppliedAdjustment } from './adjustment-calculator.js';
 
 export interface AgentRow {
@@ -32,36 +33,36 @@ export interface AdjustmentRow {
   updated_at: Date;
 }
 
-export interface AgentView {
-  agentId: string;
-  capabilities: string[];
-  baseConfidence: number;
+export class AgentView {
+  @ApiProperty() agentId!: string;
+  @ApiProperty({ type: [String] }) capabilities!: string[];
+  @ApiProperty() baseConfidence!: number;
   /** Trust learned from recovery runs per capability (only capabilities a run has touched); routing starts there. */
-  trustByCapability: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } }) trustByCapability!: Record<string, number>;
   /** Base + every active, unexpired confidence penalty of the agent (any capability), clamped to [0, 1]. */
-  effectiveConfidence: number;
+  @ApiProperty() effectiveConfidence!: number;
   /**
    * Per capability of the agent: its trust (else base) + the penalties for that capability or for every
    * capability (''), clamped — exactly what POST /routing/route uses for that capability.
    */
-  effectiveConfidenceByCapability: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } }) effectiveConfidenceByCapability!: Record<string, number>;
   /** Active, unexpired adjustments of any type. */
-  activeAdjustments: number;
-  createdAt: string;
+  @ApiProperty() activeAdjustments!: number;
+  @ApiProperty() createdAt!: string;
 }
 
-export interface AdjustmentView {
-  id: string;
-  agentId: string;
-  capability: string | null;
-  adjustmentType: AdjustmentType;
-  magnitude: number;
-  reason: string;
-  sourcePolicyId: string;
-  isActive: boolean;
-  expiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
+export class AdjustmentView {
+  @ApiProperty() id!: string;
+  @ApiProperty() agentId!: string;
+  @ApiProperty({ type: String, nullable: true }) capability!: string | null;
+  @ApiProperty({ enum: ['confidence_penalty', 'route_block', 'escalation_add'] }) adjustmentType!: AdjustmentType;
+  @ApiProperty() magnitude!: number;
+  @ApiProperty() reason!: string;
+  @ApiProperty() sourcePolicyId!: string;
+  @ApiProperty() isActive!: boolean;
+  @ApiProperty({ type: String, nullable: true }) expiresAt!: string | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
 }
 
 export const adjustmentView = (r: AdjustmentRow): AdjustmentView => ({
@@ -111,4 +112,13 @@ export function agentView(agent: AgentRow, adjustments: readonly AdjustmentRow[]
     activeAdjustments: counting.length,
     createdAt: agent.created_at.toISOString(),
   };
+}
+
+export class AgentList {
+  @ApiProperty({ type: [AgentView] }) items!: AgentView[];
+}
+
+export class AdjustmentPage {
+  @ApiProperty({ type: [AdjustmentView] }) items!: AdjustmentView[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { ActivateKillSwitchDto, DeactivateKillSwitchQuery } from './killswitch.dto.js';
 import { KillSwitchRepository } from './killswitch.repository.js';
-import { killSwitchListing, type KillSwitchListing } from './killswitch.view.js';
+import { killSwitchListing, KillSwitchListing } from './killswitch.view.js';
 import { SetKillSwitch, type KillSwitchChange } from './set-killswitch/set-killswitch.command.js';
 
 /** The kill switch of the caller's tenant or of one of its agents. Reads: viewer; changes: admin. */
@@ -18,11 +18,14 @@ export class KillSwitchController {
     private readonly switches: KillSwitchRepository,
   ) {}
 
+  @ApiOperation({ summary: 'Kill switch state' })
+  @ApiOkResponse({ type: KillSwitchListing })
   @Get()
   async state(@CurrentPrincipal() principal: Principal): Promise<KillSwitchListing> {
     return killSwitchListing(await this.switches.list(principal.tenantId));
   }
 
+  @ApiOperation({ summary: 'Activate the kill switch' })
   @Post()
   @HttpCode(200)
   @RequireRole('admin')
@@ -30,6 +33,7 @@ export class KillSwitchController {
     return this.commands.execute(new SetKillSwitch(principal.tenantId, body.agentId ?? null, true, body.reason, actorOf(principal)));
   }
 
+  @ApiOperation({ summary: 'Deactivate the kill switch' })
   @Delete()
   @HttpCode(200)
   @RequireRole('admin')

@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+
 /** One row of `killswitch_state`: agent_id '' is the whole tenant. */
 export interface KillSwitchRow {
   id: string;
@@ -9,22 +11,22 @@ export interface KillSwitchRow {
   changed_at: Date;
 }
 
-export interface KillSwitchEntryView {
-  active: boolean;
+export class KillSwitchEntryView {
+  @ApiProperty() active!: boolean;
   /** The reason given with the latest change (null when a deactivation gave none). */
-  reason: string | null;
-  changedBy: string;
-  changedAt: string;
+  @ApiProperty({ type: String, nullable: true }) reason!: string | null;
+  @ApiProperty() changedBy!: string;
+  @ApiProperty({ format: 'date-time' }) changedAt!: string;
 }
 
-export interface AgentKillSwitchView extends KillSwitchEntryView {
-  agentId: string;
+export class AgentKillSwitchView extends KillSwitchEntryView {
+  @ApiProperty() agentId!: string;
 }
 
 /** `GET /guard/killswitch`: the tenant switch (null: never set) and every agent switch ever set. */
-export interface KillSwitchListing {
-  tenant: KillSwitchEntryView | null;
-  agents: AgentKillSwitchView[];
+export class KillSwitchListing {
+  @ApiProperty({ type: KillSwitchEntryView, nullable: true }) tenant!: KillSwitchEntryView | null;
+  @ApiProperty({ type: [AgentKillSwitchView] }) agents!: AgentKillSwitchView[];
 }
 
 export const TENANT_WIDE = '';

@@ -1,10 +1,10 @@
 import { Body, ConflictException, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiConflictResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
-import type { IncidentView } from '../incident.view.js';
+import { IncidentView } from '../incident.view.js';
 import { AcknowledgeIncident } from './acknowledge-incident/acknowledge-incident.command.js';
 import { ResolveIncident } from './resolve-incident/resolve-incident.command.js';
 
@@ -20,13 +20,17 @@ export class ResolveIncidentDto {
 export class LifecycleController {
   constructor(private readonly commands: CommandBus) {}
 
+  @ApiOperation({ summary: 'Acknowledge an incident' })
+  @ApiOkResponse({ type: IncidentView })
   @Post(':id/acknowledge')
   @HttpCode(200)
-  @ApiConflictResponse({ description: 'already acknowledged' })
+  @ApiConflictResponse({ description: 'already acknowledged, or resolved' })
   acknowledge(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
     return this.commands.execute(new AcknowledgeIncident({ tenantId: p.tenantId, incidentId: id, actor: actorOf(p) }));
   }
 
+  @ApiOperation({ summary: 'Resolve an incident by hand' })
+  @ApiOkResponse({ type: IncidentView })
   @Post(':id/resolve')
   @HttpCode(200)
   @ApiConflictResponse({ description: 'already resolved' })

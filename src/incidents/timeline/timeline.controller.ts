@@ -1,10 +1,10 @@
 import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { GetIncidentTimeline } from './get-incident-timeline.query.js';
-import type { IncidentTimeline } from './timeline.view.js';
+import { IncidentTimeline } from './timeline.view.js';
 
 @ApiTags('incidents')
 @ApiBearerAuth()
@@ -13,6 +13,8 @@ export class TimelineController {
   constructor(private readonly queries: QueryBus) {}
 
   /** Every decision that touched the incident, in time order. */
+  @ApiOkResponse({ type: IncidentTimeline })
+  @ApiOperation({ summary: "An incident's decision timeline" })
   @Get(':id/timeline')
   async timeline(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentTimeline> {
     const timeline = await this.queries.execute(new GetIncidentTimeline(principal.tenantId, id));

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiBody, ApiPayloadTooLargeResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
@@ -21,8 +21,11 @@ export class AlertmanagerController {
     private readonly backlog: OutboxBacklog,
   ) {}
 
+  @ApiOperation({ summary: 'Alertmanager webhook (version 4)' })
   @Post('alertmanager')
   @HttpCode(200)
+  @ApiOkResponse({ description: 'what each alert did (incident reported, repeat counted, resolved)' })
+  @ApiBadRequestResponse({ description: 'invalid entries, each named' })
   @ApiBody({ description: 'Alertmanager webhook payload, version 4', schema: { type: 'object', additionalProperties: true } })
   @ApiPayloadTooLargeResponse({ description: 'more alerts than INTAKE_MAX_BATCH' })
   @ApiTooManyRequestsResponse({ description: 'the loop is over OUTBOX_BACKLOG_LIMIT behind; Alertmanager retries the notification' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
@@ -19,12 +19,14 @@ export class IntakeSettingsController {
     private readonly audit: AuditTrail,
   ) {}
 
+  @ApiOperation({ summary: 'Intake and detection settings' })
   @Get()
   get(@CurrentPrincipal() p: Principal): Promise<IntakeSettings> {
     return this.settings.get(p.tenantId);
   }
 
   /** Admins only: a partial body; fields left out keep their value. */
+  @ApiOperation({ summary: 'Replace the intake and detection settings' })
   @Put()
   @RequireRole('admin')
   @ApiBody({ schema: { type: 'object', additionalProperties: true } })

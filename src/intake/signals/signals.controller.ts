@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiBody, ApiPayloadTooLargeResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
@@ -38,8 +38,11 @@ export class SignalsController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  @ApiOperation({ summary: 'Record metric samples' })
   @Post('metrics')
   @HttpCode(200)
+  @ApiOkResponse({ description: 'what each sample did (recorded, symptom, escalation)' })
+  @ApiBadRequestResponse({ description: 'invalid entries, each named' })
   @ApiBody({ schema: { type: 'object', properties: { samples: { type: 'array', items: { type: 'object' } } } } })
   @ApiPayloadTooLargeResponse({ description: 'more samples than INTAKE_MAX_BATCH' })
   async record(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<RecordSamplesResult> {
@@ -53,6 +56,7 @@ export class SignalsController {
   }
 
   /** Newest first. */
+  @ApiOperation({ summary: 'List detected symptoms' })
   @Get('symptoms')
   async symptoms(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
@@ -61,6 +65,7 @@ export class SignalsController {
   }
 
   /** Newest first. */
+  @ApiOperation({ summary: 'List degradation escalations' })
   @Get('escalations')
   async escalations(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;

@@ -1,6 +1,6 @@
 import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
@@ -16,6 +16,7 @@ export class EvidenceController {
   constructor(private readonly queries: QueryBus) {}
 
   /** JSON by default; `?format=md` answers a Markdown attachment for a post-incident review. */
+  @ApiOperation({ summary: "Export an incident's evidence (JSON or Markdown)" })
   @Get(':id/evidence')
   @ApiProduces('application/json', 'text/markdown')
   async evidence(

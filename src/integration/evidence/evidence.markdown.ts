@@ -36,7 +36,7 @@ function details(d: Record<string, unknown> | undefined): string {
 
 /** The evidence as a Markdown document fit to attach to a post-incident review. */
 export function renderEvidenceMarkdown(e: IncidentEvidence): string {
-  const { incident: i, loop, pattern, policy, timeline } = e;
+  const { incident: i, lifecycle: life, loop, pattern, policy, timeline } = e;
   const out: string[] = [];
   out.push(`# Incident report: ${mdText(i.title, ' ')}`, '');
   out.push(`_Evidence exported ${e.generatedAt} by pillar-loop for incident ${code(i.id)}._`, '');
@@ -56,6 +56,11 @@ export function renderEvidenceMarkdown(e: IncidentEvidence): string {
       ['Message', cell(i.message)],
       ['Occurred at', cell(i.occurredAt)],
       ['Created at', cell(i.createdAt)],
+      ['Status', cell(life.status)],
+      ['Acknowledged', life.acknowledgedAt ? `${mdText(life.acknowledgedAt)} by ${mdText(life.acknowledgedBy)}` : '—'],
+      ['Resolved at', cell(life.resolvedAt)],
+      ['Resolved by', cell(life.resolvedBy)],
+      ['Time to resolve', life.timeToResolveMs === null ? '—' : `${life.timeToResolveMs} ms (${(life.timeToResolveMs / 60_000).toFixed(1)} min)`],
       ['Pattern', pattern ? `${code(pattern.id)} ${mdText(pattern.template)}` : i.matchedPatternId ? code(i.matchedPatternId) : 'not matched'],
       ['Pattern occurrences', pattern ? String(pattern.occurrenceCount) : '—'],
       ['Loop state', mdText(loopState)],
@@ -103,6 +108,16 @@ export function renderEvidenceMarkdown(e: IncidentEvidence): string {
       'Condition (CEL):',
       '',
       mdCodeBlock(policy.condition, 'cel'),
+      '',
+    );
+  }
+
+  out.push('## Recoveries', '');
+  if (e.recoveries.length === 0) out.push('_No recovery was suggested for this incident._', '');
+  else {
+    out.push(
+      table(['Recovery', 'Playbook', 'Status now', 'Decided by', 'Decided at'],
+        e.recoveries.map((r) => [code(r.id), cell(r.playbookName ?? r.playbookId), r.status, cell(r.decidedBy), cell(r.decidedAt)])),
       '',
     );
   }

@@ -4,6 +4,7 @@ import { GetIncident } from '../../incidents/get-incident/get-incident.query.js'
 import { GetIncidentTimeline } from '../../incidents/timeline/get-incident-timeline.query.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { GetPattern } from '../../self-healing/catalog/get-pattern/get-pattern.query.js';
+import { ListIncidentRecoveries } from '../../self-healing/recovery/list-incident-recoveries/list-incident-recoveries.query.js';
 import { ListIncidentRuns } from '../../self-healing/runs/list-incident-runs/list-incident-runs.query.js';
 import { GetLoopStatus } from '../loop-status/get-loop-status.query.js';
 import type { IncidentEvidence } from './evidence.view.js';
@@ -33,10 +34,24 @@ export class GetIncidentEvidenceHandler implements IQueryHandler<GetIncidentEvid
       const policy = patternId ? await this.queries.execute(new FindPolicyForPattern(tenantId, patternId)) : null;
       const timeline = await this.queries.execute(new GetIncidentTimeline(tenantId, incidentId));
       const runs = await this.queries.execute(new ListIncidentRuns(tenantId, incidentId));
+      const recoveries = await this.queries.execute(new ListIncidentRecoveries(tenantId, incidentId));
+      // The loop trace keeps the recovery's status as suggested; the evidence says where it stands now.
+      const suggested = loop?.details.recovery_suggested;
+      const current = suggested && recoveries.find((r) => r.id === suggested.recoveryId);
+      if (suggested && current) suggested.status = current.status;
       return {
         generatedAt: new Date().toISOString(),
         incident,
+        lifecycle: {
+          status: incident.status,
+          acknowledgedAt: incident.acknowledgedAt,
+          acknowledgedBy: incident.acknowledgedBy,
+          resolvedAt: incident.resolvedAt,
+          resolvedBy: incident.resolvedBy,
+          timeToResolveMs: incident.resolvedAt ? Date.parse(incident.resolvedAt) - Date.parse(incident.occurredAt) : null,
+        },
         loop,
+        recoveries,
         pattern,
         policy,
         timeline: timeline!,

@@ -1,12 +1,16 @@
 import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
-import type { IncidentView } from '../../incidents/incident.view.js';
+import { IncidentView } from '../../incidents/incident.view.js';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { GetLoopStatus } from '../loop-status/get-loop-status.query.js';
-import type { LoopStatus } from '../loop-status/loop-status.js';
+import { LoopStatus } from '../loop-status/loop-status.js';
+
+export class IncidentDetail extends IncidentView {
+  @ApiProperty({ type: LoopStatus, nullable: true }) loop!: LoopStatus | null;
+}
 
 /**
  * `GET /incidents/:id`: the incident with its loop status. Composed here, where the loop lives,
@@ -18,8 +22,10 @@ import type { LoopStatus } from '../loop-status/loop-status.js';
 export class IncidentDetailController {
   constructor(private readonly queries: QueryBus) {}
 
+  @ApiOperation({ summary: 'Get an incident with its loop status' })
+  @ApiOkResponse({ type: IncidentDetail })
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentView & { loop: LoopStatus | null }> {
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentDetail> {
     const incident = await this.queries.execute(new GetIncident(principal.tenantId, id));
     if (!incident) throw new NotFoundException(`incident ${id} not found`);
     const loop = await this.queries.execute(new GetLoopStatus(principal.tenantId, id));

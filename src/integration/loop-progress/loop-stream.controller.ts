@@ -1,5 +1,5 @@
 import { Controller, Get, HttpException, HttpStatus, Inject, NotFoundException, Param, ParseUUIDPipe, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
@@ -24,6 +24,7 @@ export class LoopStreamController {
   ) {}
 
   /** One incident's progress; sends the current status first and closes once the loop is complete. */
+  @ApiOperation({ summary: 'Live loop progress of one incident (SSE)' })
   @Get('loop/:incidentId/stream')
   @ApiProduces('text/event-stream')
   async incident(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @CurrentPrincipal() p: Principal, @Req() req: Request, @Res() res: Response) {
@@ -41,6 +42,7 @@ export class LoopStreamController {
   }
 
   /** Every loop update of the caller's tenant, and its work orders' changes (`work_order_progress`). */
+  @ApiOperation({ summary: 'Live loop, run and work-order updates of the tenant (SSE)' })
   @Get('stream')
   @ApiProduces('text/event-stream')
   tenant(@CurrentPrincipal() p: Principal, @Req() req: Request, @Res() res: Response) {

@@ -1,28 +1,33 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { LOOP_STAGES, type LoopStage, type LoopTraceRow, type StageStatus } from './loop-stages.js';
 
-export interface LoopStatus {
-  incidentId: string;
-  state: 'running' | 'complete' | 'failed' | 'held';
-  currentStage: LoopStage;
-  stagesCompleted: LoopStage[];
-  totalStages: number;
-  completionPct: number;
-  isComplete: boolean;
-  startedAt: string;
-  completedAt: string | null;
-  durationMs: number | null;
-  details: Partial<Record<LoopStage, Record<string, unknown>>>;
+export class LoopStatus {
+  @ApiProperty({ format: 'uuid' }) incidentId!: string;
+  @ApiProperty({ enum: ['running', 'complete', 'failed', 'held'] }) state!: 'running' | 'complete' | 'failed' | 'held';
+  @ApiProperty({ enum: LOOP_STAGES }) currentStage!: LoopStage;
+  @ApiProperty({ enum: LOOP_STAGES, isArray: true }) stagesCompleted!: LoopStage[];
+  @ApiProperty() totalStages!: number;
+  @ApiProperty() completionPct!: number;
+  @ApiProperty() isComplete!: boolean;
+  @ApiProperty({ format: 'date-time' }) startedAt!: string;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) completedAt!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) durationMs!: number | null;
+  @ApiProperty({
+    type: 'object', additionalProperties: { type: 'object', additionalProperties: true },
+    description: "per completed stage, what it recorded when it completed (e.g. the recovery's status when it was suggested)",
+  })
+  details!: Partial<Record<LoopStage, Record<string, unknown>>>;
 }
 
-export interface LoopStageDetail {
-  stage: LoopStage;
-  status: StageStatus;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
-  attempts: number;
-  error: string | null;
-  details: Record<string, unknown>;
+export class LoopStageDetail {
+  @ApiProperty({ enum: LOOP_STAGES }) stage!: LoopStage;
+  @ApiProperty({ enum: ['completed', 'in_progress', 'pending', 'failed', 'held'] }) status!: StageStatus;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) completedAt!: string | null;
+  @ApiProperty({ type: Number, nullable: true }) durationMs!: number | null;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) details!: Record<string, unknown>;
 }
 
 /** The LoopStatus of DESIGN.md §5, derived from the stored trace. */

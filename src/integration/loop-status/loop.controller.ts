@@ -1,11 +1,11 @@
 import { BadRequestException, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { HandlerRegistry } from '../../platform/outbox/handler-registry.js';
 import { OutboxStore } from '../../platform/outbox/outbox.store.js';
 import { isLoopStage, LOOP_STAGES } from './loop-stages.js';
-import { toLoopStatus, toStageDetails } from './loop-status.js';
+import { LoopStageDetail, LoopStatus, toLoopStatus, toStageDetails } from './loop-status.js';
 import { LoopTraceRepository } from './loop-trace.repository.js';
 
 @ApiTags('integration')
@@ -24,17 +24,23 @@ export class LoopController {
     return trace;
   }
 
+  @ApiOkResponse({ type: LoopStatus })
+  @ApiOperation({ summary: "An incident's loop status" })
   @Get(':incidentId')
   async status(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @CurrentPrincipal() p: Principal) {
     return toLoopStatus(await this.trace(p.tenantId, incidentId));
   }
 
+  @ApiOkResponse({ type: [LoopStageDetail] })
+  @ApiOperation({ summary: "An incident's loop stages in detail" })
   @Get(':incidentId/stages')
   async stages(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @CurrentPrincipal() p: Principal) {
     return toStageDetails(await this.trace(p.tenantId, incidentId));
   }
 
   /** Re-queues a failed (dead-lettered) or held stage with fresh attempts. */
+  @ApiOkResponse({ type: LoopStatus })
+  @ApiOperation({ summary: 'Re-queue a failed or held loop stage' })
   @Post(':incidentId/retry/:stage')
   @HttpCode(200)
   async retry(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @Param('stage') stage: string, @CurrentPrincipal() p: Principal) {

@@ -4,35 +4,7 @@ import { GetResolutionStats, type ResolutionStats } from '../../incidents/resolu
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { GetRunStats, type RunStats } from '../../self-healing/runs/run-stats/get-run-stats.query.js';
 import { LOOP_STAGES } from '../loop-status/loop-stages.js';
-
-export interface StageStats {
-  completed: number;
-  failed: number;
-  held: number;
-  avgMs: number;
-}
-
-export interface IntegrationStats {
-  windowHours: number;
-  totalIncidents: number;
-  patternsMatched: number;
-  patternsCreated: number;
-  recoveriesSuggested: number;
-  recoveriesApplied: number;
-  policiesGenerated: number;
-  routingAdjustments: number;
-  avgLoopCompletionTimeMs: number;
-  p50LoopCompletionTimeMs: number;
-  p95LoopCompletionTimeMs: number;
-  p99LoopCompletionTimeMs: number;
-  loopCompletionRate: number;
-  stages: Record<string, StageStats>;
-  /** DESIGN §8: how incidents got resolved and how recovery runs went, over the same window. */
-  mttrMs: ResolutionStats['mttrMs'];
-  resolveRate: number;
-  autoApplySuccessRate: number | null;
-  runs: RunStats['runs'];
-}
+import type { IntegrationStats, StageStats } from './integration-stats.view.js';
 
 /** One time bucket of the overview's charts. */
 export interface StatsBucket {

@@ -1,4 +1,5 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 import type { Principal, Role } from './principal.js';
 
 export const PUBLIC_ROUTE = 'pillar-loop:public';
@@ -6,8 +7,8 @@ export const REQUIRED_ROLE = 'pillar-loop:role';
 export const PLATFORM_ADMIN_ONLY = 'pillar-loop:platform-admin';
 export const AGENT_ALLOWED = 'pillar-loop:agent-allowed';
 
-/** No API key needed (health probes). */
-export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+/** No API key needed (health probes); the OpenAPI document says so (`security: [{}]`, anonymous allowed). */
+export const Public = () => applyDecorators(SetMetadata(PUBLIC_ROUTE, true), ApiSecurity({}));
 /** Minimum role; without it reads need `viewer` and writes need `operator`. */
 export const RequireRole = (role: Role) => SetMetadata(REQUIRED_ROLE, role);
 export const RequirePlatformAdmin = () => SetMetadata(PLATFORM_ADMIN_ONLY, true);

@@ -1,5 +1,5 @@
 import { Body, Controller, ForbiddenException, Get, NotFoundException, Param, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsIn } from 'class-validator';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators.js';
 import { actorOf, type Principal } from '../auth/principal.js';
@@ -22,12 +22,14 @@ export class SetFlagDto {
 export class FlagsController {
   constructor(private readonly flags: FlagsService) {}
 
+  @ApiOperation({ summary: 'List feature flags with their history' })
   @Get()
   async list(@CurrentPrincipal() principal: Principal) {
     return { items: await this.flags.list(principal.tenantId), history: await this.flags.history(principal.tenantId) };
   }
 
   /** Global values are for platform admins; a tenant admin overrides for their own tenant. */
+  @ApiOperation({ summary: 'Turn a flag on or off (tenant or global)' })
   @Put(':name')
   @RequireRole('admin')
   async set(@Param('name') name: string, @Body() body: SetFlagDto, @CurrentPrincipal() principal: Principal) {

@@ -1,5 +1,5 @@
 import { Controller, Get, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators.js';
 
@@ -15,12 +15,14 @@ export class HealthController {
   ) {}
 
   /** The process is up. */
+  @ApiOperation({ summary: 'Liveness probe' })
   @Get('live')
   live() {
     return { status: 'ok' };
   }
 
   /** Ready for traffic: the database answers, and the app is not shutting down. */
+  @ApiOperation({ summary: 'Readiness probe (database reachable, migrations applied)' })
   @Get('ready')
   @HealthCheck()
   ready() {

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -47,11 +47,13 @@ export class ActuatorsController {
     private readonly audit: AuditTrail,
   ) {}
 
+  @ApiOperation({ summary: 'List actuators' })
   @Get()
   async list(@CurrentPrincipal() p: Principal) {
     return { items: (await this.actuators.list(p.tenantId)).map(actuatorView) };
   }
 
+  @ApiOperation({ summary: 'Get an actuator' })
   @Get(':name')
   async get(@Param('name') name: string, @CurrentPrincipal() p: Principal) {
     const row = await this.actuators.find(p.tenantId, checkName(name));
@@ -63,6 +65,7 @@ export class ActuatorsController {
    * 201 with `secret` when created (or rotated: 200 with `secret`), and `headers` when given: the
    * secret and the header values are never shown again.
    */
+  @ApiOperation({ summary: 'Create or replace an actuator' })
   @Put(':name')
   async put(@Param('name') name: string, @Body() body: PutActuatorDto, @CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response) {
     checkName(name);
@@ -92,6 +95,7 @@ export class ActuatorsController {
     return { ...actuatorView(row), ...(headers ? { headers } : {}), ...(created || body.rotateSecret ? { secret } : {}) };
   }
 
+  @ApiOperation({ summary: 'Delete an actuator' })
   @Delete(':name')
   @HttpCode(204)
   async delete(@Param('name') name: string, @CurrentPrincipal() p: Principal): Promise<void> {

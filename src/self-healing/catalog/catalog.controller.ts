@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
@@ -25,6 +25,7 @@ export class CatalogController {
     private readonly audit: AuditTrail,
   ) {}
 
+  @ApiOperation({ summary: 'List failure patterns' })
   @Get('patterns')
   async list(@Query() query: ListPatternsQuery, @CurrentPrincipal() p: Principal) {
     const limit = query.limit ?? 50;
@@ -32,6 +33,7 @@ export class CatalogController {
     return pageOf(rows, limit, patternView, (r) => encodeCursor(r.last_seen_at, r.id));
   }
 
+  @ApiOperation({ summary: 'Get a failure pattern' })
   @Get('patterns/:id')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
     const row = await this.patterns.find(p.tenantId, id);
@@ -41,6 +43,7 @@ export class CatalogController {
   }
 
   /** Sets the pattern's recovery template and whether its recoveries may be auto-applied. */
+  @ApiOperation({ summary: 'Update a failure pattern (template, auto-apply)' })
   @Patch('patterns/:id')
   @RequireRole('admin')
   async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdatePatternDto, @CurrentPrincipal() p: Principal) {
@@ -63,6 +66,7 @@ export class CatalogController {
   }
 
   /** Which pattern would this incident join? Creates nothing. */
+  @ApiOperation({ summary: 'Which pattern would this incident match (creates nothing)' })
   @Post('match')
   @HttpCode(200)
   @RequireRole('viewer')

@@ -160,7 +160,7 @@ export class FailurePatternRepository {
   /** One bucket's candidates, through the (tenant_id, error_type, shape_key) index; no lock (dry runs). */
   async bucket(tenantId: string, errorType: string, shapeKey: string): Promise<PatternCandidate[]> {
     const rows = await this.bucketRows(tenantId, errorType, shapeKey);
-    return rows.map((r) => ({ id: r.id, templateTokens: r.template_tokens }));
+    return rows.map((r) => ({ id: r.id, templateTokens: r.template_tokens, occurrenceCount: r.occurrence_count }));
   }
 
   private bucketRows(tenantId: string, errorType: string, shapeKey: string) {
@@ -242,6 +242,13 @@ export class FailurePatternRepository {
       event: r.event, mergedPatternId: r.merged_pattern_id, templateBefore: r.template_before, templateAfter: r.template_after,
       occurrencesMoved: r.occurrences_moved, incidentId: r.incident_id, at: r.created_at.toISOString(),
     }));
+  }
+
+  /** The templates of these patterns (pages that name patterns show their template). */
+  async templates(tenantId: string, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.tx.query<{ id: string; template: string }>(`SELECT id, template FROM failure_patterns WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, [...new Set(ids)]]);
+    return new Map(rows.map((r) => [r.id, r.template]));
   }
 
   async find(tenantId: string, id: string): Promise<PatternRow | null> {

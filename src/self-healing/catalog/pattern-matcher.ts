@@ -1,11 +1,12 @@
-import { isLiteralToken, normalizeErrorType, type FailureSignature } from './signature.js';
+import { isLiteralToken, normalizeErrorType, WILDCARD, type FailureSignature } from './signature.js';
 
-/** A template position that has held different variable values. */
-export const WILDCARD = '<*>';
+export { WILDCARD };
 
 export interface PatternCandidate {
   id: string;
   templateTokens: string[];
+  /** Incidents filed under it (merged ones included): the weight of its words when a position is judged (see {@link fileSignature}). */
+  occurrenceCount: number;
 }
 
 export interface PatternMatch {
@@ -13,25 +14,33 @@ export interface PatternMatch {
   score: number;
 }
 
-/**
- * The merge rule. Two tokens at the same position are:
- * - compatible: equal, or the template holds `<*>`;
- * - a soft mismatch: different, and at least one side is variable-looking (a placeholder
- *   such as `<NUM>`, or a token containing a digit). A value the masker classified
- *   differently (`<NUM>` vs `<HEX>`, `cache:<NUM>` vs `<HOST>`) is still the same slot,
- *   so it lowers the score but may be generalised to `<*>`;
- * - a hard mismatch: two different literal tokens (no digit, no placeholder), e.g.
- *   "refused" vs "reset" or "rebalance" vs "commit". Literal words are what distinguishes
- *   one failure from another, so no score can make up for one: similarity is 0.
- */
-function isHardMismatch(templateToken: string, token: string): boolean {
-  return templateToken !== token && templateToken !== WILDCARD && isLiteralToken(templateToken) && isLiteralToken(token);
-}
+const SAME = 0;
+const SOFT = 1;
+const HARD = 2;
 
 /**
- * Drain-style positional similarity in [0, 1]: the share of positions where the template
- * token equals the message token or is `<*>`. Sequences of different lengths never match
- * (each variable part masks to one token, so one template has one length), and any hard
+ * How a template token and a message token at one position relate:
+ * - the same: equal, the template holds `<*>`, or both are values (placeholders or tokens with
+ *   a digit: `<NUM>` and `<HEX>` are one slot whose value the masker classified differently);
+ * - a soft mismatch: a value on one side, a literal word on the other (`chdir(<PATH>)` and
+ *   `chdir(pwd)`); it lowers the score but may be generalised to `<*>`;
+ * - a hard mismatch: two different literal words ("refused" / "reset"). Literal words are what
+ *   tells one failure from another, so no score makes up for one; only {@link fileSignature}
+ *   learns, from the words a position has shown, that it is a parameter.
+ */
+function relation(templateToken: string, token: string, tokenIsLiteral: boolean): number {
+  if (templateToken === token || templateToken === WILDCARD) return SAME;
+  const templateIsLiteral = isLiteralToken(templateToken);
+  if (templateIsLiteral && tokenIsLiteral) return HARD;
+  return templateIsLiteral || tokenIsLiteral ? SOFT : SAME;
+}
+
+const isHardMismatch = (templateToken: string, token: string) => relation(templateToken, token, isLiteralToken(token)) === HARD;
+
+/**
+ * Drain-style positional similarity in [0, 1]: the share of positions where the template and
+ * the message are the same (see {@link relation}). Sequences of different lengths never match
+ * (a run of variable tokens masks to one token, so one template has one length), and any hard
  * mismatch gives 0.
  */
 export function similarity(templateTokens: readonly string[], tokens: readonly string[]): number {
@@ -39,10 +48,9 @@ export function similarity(templateTokens: readonly string[], tokens: readonly s
   if (tokens.length === 0) return 1;
   let same = 0;
   for (let i = 0; i < tokens.length; i++) {
-    const templateToken = templateTokens[i]!;
-    const token = tokens[i]!;
-    if (templateToken === token || templateToken === WILDCARD) same++;
-    else if (isHardMismatch(templateToken, token)) return 0;
+    const r = relation(templateTokens[i]!, tokens[i]!, isLiteralToken(tokens[i]!));
+    if (r === SAME) same++;
+    else if (r === HARD) return 0;
   }
   return same / tokens.length;
 }
@@ -53,36 +61,28 @@ function wildcardCount(tokens: readonly string[]): number {
   return count;
 }
 
+/** Whether `a` is a better plain match than the best so far: higher score, then fewer `<*>`, then smaller id. */
+function better(a: PatternCandidate, score: number, best: { candidate: PatternCandidate; score: number; wildcards: number } | null): boolean {
+  if (best === null || score > best.score) return true;
+  if (score < best.score) return false;
+  const wildcards = wildcardCount(a.templateTokens);
+  return wildcards < best.wildcards || (wildcards === best.wildcards && a.id < best.candidate.id);
+}
+
 /**
  * The candidate with the highest similarity ≥ threshold (and > 0), or null. Ties go to the most
  * specific template (fewest `<*>`), then to the smallest id, so the answer never depends on
  * the order the candidates were loaded in.
  */
-export function bestMatch(
-  candidates: readonly PatternCandidate[],
-  signature: FailureSignature,
-  threshold = 0.8,
-): PatternMatch | null {
-  let best: PatternCandidate | undefined;
-  let bestScore = -1;
-  let bestWildcards = 0;
+export function bestMatch(candidates: readonly PatternCandidate[], signature: FailureSignature, threshold = 0.8): PatternMatch | null {
+  let best: { candidate: PatternCandidate; score: number; wildcards: number } | null = null;
   for (const candidate of candidates) {
     const score = similarity(candidate.templateTokens, signature.tokens);
     // 0 never matches, whatever the threshold: it is a hard mismatch or nothing in common.
-    if (score === 0 || score < threshold || score < bestScore) continue;
-    const wildcards = wildcardCount(candidate.templateTokens);
-    const better =
-      best === undefined ||
-      score > bestScore ||
-      wildcards < bestWildcards ||
-      (wildcards === bestWildcards && candidate.id < best.id);
-    if (better) {
-      best = candidate;
-      bestScore = score;
-      bestWildcards = wildcards;
-    }
+    if (score === 0 || score < threshold) continue;
+    if (better(candidate, score, best)) best = { candidate, score, wildcards: wildcardCount(candidate.templateTokens) };
   }
-  return best === undefined ? null : { id: best.id, score: bestScore };
+  return best === null ? null : { id: best.candidate.id, score: best.score };
 }
 
 /**
@@ -103,33 +103,28 @@ export function generalize(templateTokens: readonly string[], tokens: readonly s
   });
 }
 
-/** Distinct literal values a position must have shown before it is learned as a parameter. */
-export const MIN_DISTINCT_VALUES = 3;
-
-/** …and a key=value value (the token after `key=`): the syntax already says it is a field. */
-export const MIN_DISTINCT_FIELD_VALUES = 2;
-
-const minDistinct = (tokens: readonly string[], i: number) => (i > 0 && tokens[i - 1]!.endsWith('=') ? MIN_DISTINCT_FIELD_VALUES : MIN_DISTINCT_VALUES);
-
-/** A pattern that differs from a message only in literal words must still share this share of positions. */
-export const VARIANT_SIMILARITY = 0.5;
+/**
+ * The effective number of words a position must have shown (the exponential of the entropy of
+ * their frequencies, a Hill number) before it is learned as a parameter. Two words never reach
+ * it (their effective number is at most 2), so look-alikes one word apart stay apart however
+ * often they come; three words do when none of them dominates; a frequent word with a couple
+ * of rare ones (`user=root` 351 times, `guest` 17, `test` 4: 1.3) does not.
+ */
+export const MIN_EFFECTIVE_VALUES = 2.5;
 
 /**
- * Positions where the template holds a different literal word than the message (hard
- * mismatches), or null when the two are not variants of one template: different lengths, or
- * fewer than {@link VARIANT_SIMILARITY} of the positions agree.
+ * When judging a position, its commonest word counts this many occurrences more than seen: the
+ * position must look variable even if the next incidents all repeated that word, so a few early
+ * incidents that happen to show three words do not decide (`root` 3, `guest` 1, `test` 1 is 2.6
+ * effective words, with the margin 2.1).
  */
-function literalDifferences(templateTokens: readonly string[], tokens: readonly string[]): number[] | null {
-  if (templateTokens.length !== tokens.length) return null;
-  const differences: number[] = [];
-  let same = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const templateToken = templateTokens[i]!;
-    if (templateToken === tokens[i] || templateToken === WILDCARD) same++;
-    else if (isHardMismatch(templateToken, tokens[i]!)) differences.push(i);
-  }
-  return same >= VARIANT_SIMILARITY * tokens.length ? differences : null;
-}
+export const DOMINANT_MARGIN = 3;
+
+/** A pattern that differs from a message in literal words must still share this share of positions. */
+export const VARIANT_SIMILARITY = 0.5;
+
+/** A template learned from variants keeps at least this share of its positions literal. */
+export const MIN_LITERAL_SHARE = 0.5;
 
 /** How a signature is filed in one bucket. */
 export type FilingDecision =
@@ -138,47 +133,162 @@ export type FilingDecision =
   | { kind: 'merge'; id: string; score: number; templateTokens: string[]; absorbed: string[] }
   | { kind: 'new' };
 
+interface Variant {
+  candidate: PatternCandidate;
+  /** Positions where it holds a different literal word than the message (or its matched template). */
+  differences: number[];
+}
+
 /**
- * Files a signature among one bucket's patterns. First a plain match (similarity ≥ threshold,
- * no literal word differs, see {@link bestMatch}). Failing that, the message may show that a
- * position is a parameter: among the bucket's patterns that are variants of the message (they
- * differ from it only in literal words, see {@link literalDifferences}), a position where at
- * least {@link MIN_DISTINCT_VALUES} different literal words have been seen (2 for the value of a
- * `key=value`), while everything
- * else stayed the same, is learned as variable. The variants that differ from the message only
- * at learned positions merge, with the message, into the oldest of them (smallest id: ids are
- * time-ordered), whose template gets `<*>` there. A word seen with only one other value stays
- * literal, so two look-alike failures one word apart never merge. Pure: the caller applies it.
+ * Files a signature among one bucket's patterns, in one pass over them:
+ *
+ * 1. A plain match: similarity ≥ threshold and no literal word differs ({@link bestMatch}). The
+ *    message joins it; its template generalises where they differ.
+ * 2. Learning, on every message, matched or not: the bucket's *variants* of the message (or of
+ *    the pattern it joined) are the patterns that differ from it only in literal words, at a few
+ *    positions, and agree on at least {@link VARIANT_SIMILARITY} of them. A differing position is
+ *    a parameter when the words seen there, weighted by how often each pattern occurred, number
+ *    at least {@link MIN_EFFECTIVE_VALUES} effectively. Positions that fail are dropped, and with
+ *    them the variants that differ there, until what is left agrees (Brain's "a column whose
+ *    values keep changing is a variable", decided online on the patterns themselves). The
+ *    message's pattern and the remaining variants merge into the oldest (smallest id: ids are
+ *    time-ordered), whose template gets `<*>` at those positions, provided it keeps at least
+ *    {@link MIN_LITERAL_SHARE} of its positions literal.
+ *
+ * Judging on every message (not only on a new word) makes the outcome depend on the counts, not on
+ * the moment the third word arrived. Pure: the caller applies the decision.
  */
 export function fileSignature(candidates: readonly PatternCandidate[], signature: FailureSignature, threshold = 0.8): FilingDecision {
-  const match = bestMatch(candidates, signature, threshold);
-  if (match) {
-    const matched = candidates.find((c) => c.id === match.id)!;
-    const templateTokens = generalize(matched.templateTokens, signature.tokens);
-    return withSubsumed(candidates, [matched], templateTokens, match.score, wildcardCount(templateTokens) > wildcardCount(matched.templateTokens));
-  }
   const tokens = signature.tokens;
-  const variants: Array<{ candidate: PatternCandidate; differences: number[] }> = [];
+  const n = tokens.length;
+  const literal = tokens.map(isLiteralToken);
+  let best: { candidate: PatternCandidate; score: number; wildcards: number } | null = null;
+  const near: Variant[] = [];
   for (const candidate of candidates) {
-    const differences = literalDifferences(candidate.templateTokens, tokens);
-    if (differences && differences.length > 0) variants.push({ candidate, differences });
+    const template = candidate.templateTokens;
+    if (template.length !== n) continue;
+    let same = 0;
+    let differences: number[] | null = null;
+    for (let i = 0; i < n; i++) {
+      const r = relation(template[i]!, tokens[i]!, literal[i]!);
+      if (r === SAME) same++;
+      else if (r === HARD) (differences ??= []).push(i);
+      // Neither a match nor a variant any more: most patterns of a bucket stop here.
+      if (r !== SAME && differences !== null && same + n - i - 1 < VARIANT_SIMILARITY * n) break;
+    }
+    if (differences === null) {
+      const score = n === 0 ? 1 : same / n;
+      if (score > 0 && score >= threshold && better(candidate, score, best)) best = { candidate, score, wildcards: wildcardCount(template) };
+    } else if (same >= VARIANT_SIMILARITY * n) near.push({ candidate, differences });
   }
-  if (variants.length === 0) return { kind: 'new' };
 
-  // Distinct literal words seen at each differing position, the message's included.
-  const seen = new Map<number, Set<string>>();
-  for (const { candidate, differences } of variants) {
-    for (const i of differences) {
-      let values = seen.get(i);
-      if (!values) seen.set(i, (values = new Set([tokens[i]!])));
-      values.add(candidate.templateTokens[i]!);
+  // The pattern the message is part of: the one it joined, generalised, or the message alone.
+  const matched = best?.candidate;
+  const focus = matched ? generalize(matched.templateTokens, tokens) : tokens;
+  const focusWeight = matched ? matched.occurrenceCount + 1 : 1;
+  // Positions where the focus holds <*> already take any word: they are no difference.
+  const variants = matched
+    ? near.map((v) => ({ ...v, differences: v.differences.filter((i) => focus[i] !== WILDCARD) })).filter((v) => v.differences.length > 0)
+    : near;
+  const group = learnedGroup(focus, focusWeight, variants);
+  if (group.length > 0) {
+    const templateTokens = group.reduce((template, candidate) => mergeTokens(template, candidate.templateTokens), focus);
+    if (templateTokens.filter(isLiteralToken).length >= MIN_LITERAL_SHARE * n) {
+      return withSubsumed(candidates, matched ? [matched, ...group] : group, templateTokens, similarity(templateTokens, tokens), true);
     }
   }
-  const group = variants.filter(({ differences }) => differences.every((i) => seen.get(i)!.size >= minDistinct(tokens, i))).map((v) => v.candidate);
-  if (group.length === 0) return { kind: 'new' };
-  let templateTokens = [...tokens];
-  for (const candidate of group) templateTokens = mergeTokens(templateTokens, candidate.templateTokens);
-  return withSubsumed(candidates, group, templateTokens, similarity(templateTokens, tokens), true);
+  if (!matched) return { kind: 'new' };
+  return withSubsumed(candidates, [matched], focus, best!.score, wildcardCount(focus) > wildcardCount(matched.templateTokens));
+}
+
+/**
+ * The variants that merge with the focus: the positions where they differ are narrowed to those
+ * that prove variable, the variants to those differing only there, until both stop changing.
+ */
+function learnedGroup(focus: readonly string[], focusWeight: number, variants: readonly Variant[]): PatternCandidate[] {
+  if (variants.length === 0) return [];
+  let positions = new Set<number>();
+  for (const { differences } of variants) for (const i of differences) positions.add(i);
+  for (;;) {
+    const members = variants.filter(({ differences }) => differences.every((i) => positions.has(i)));
+    if (members.length === 0) return [];
+    const kept = new Set([...positions].filter((i) => isParameter(i, focus, focusWeight, members)));
+    if (kept.size === positions.size) return kept.size < 2 || varyIndependently(kept, focus, members) ? members.map((m) => m.candidate) : [];
+    positions = kept;
+  }
+}
+
+/**
+ * Whether the positions' words vary independently, as parameters do: some word of the position
+ * with the most words goes with two different words elsewhere, so their combinations outnumber
+ * its words. Words that change together, each word of one position going with one word of the
+ * other (`from NEW to UNASSIGNED`, `from UNASSIGNED to ASSIGNED`), are a choice among a few fixed
+ * messages (state transitions), not parameters.
+ */
+function varyIndependently(positions: ReadonlySet<number>, focus: readonly string[], members: readonly Variant[]): boolean {
+  const at = [...positions];
+  const rows = [focus, ...members.map((m) => m.candidate.templateTokens)];
+  const combinations = new Set(rows.map((tokens) => at.map((i) => tokens[i]).join(' ')));
+  const widest = Math.max(...at.map((i) => new Set(rows.map((tokens) => tokens[i])).size));
+  return combinations.size > widest;
+}
+
+/**
+ * Whether the words seen at position i (the focus's and the members', weighted by occurrences)
+ * make it a parameter: effectively {@link MIN_EFFECTIVE_VALUES} words or more; or two words, for
+ * the value of a `key=value` in a record of values (see {@link isFieldOfValueRecord}).
+ */
+function isParameter(i: number, focus: readonly string[], focusWeight: number, members: readonly Variant[]): boolean {
+  const weights = new Map<string, number>([[focus[i]!, focusWeight]]);
+  let total = focusWeight;
+  for (const { candidate } of members) {
+    const word = candidate.templateTokens[i]!;
+    if (word === WILDCARD || !isLiteralToken(word)) continue;
+    const weight = Math.max(1, candidate.occurrenceCount);
+    weights.set(word, (weights.get(word) ?? 0) + weight);
+    total += weight;
+  }
+  if (weights.size < 2) return false;
+  let top = 0;
+  for (const weight of weights.values()) top = Math.max(top, weight);
+  const effective = effectiveNumber(weights.values(), top, total);
+  if (effective >= MIN_EFFECTIVE_VALUES) return true;
+  return isFieldOfValueRecord(focus, i);
+}
+
+/** Other fields a record must have, every one holding a value, for a field's second word to make it a parameter. */
+export const MIN_RECORD_FIELDS = 2;
+
+/**
+ * Whether position i is the value of a `key=value` field in a record whose other field values
+ * are all values already (placeholders or `<*>`): `ns=<*> op=<*> durationMillis=<NUM>
+ * planSummary=COLLSCAN`. There the last literal field is one more parameter. A record that keeps
+ * literal field values (`tty=NODEVssh ruser= rhost=<*> user=root`) keeps this one literal too.
+ */
+function isFieldOfValueRecord(tokens: readonly string[], i: number): boolean {
+  if (i === 0 || !tokens[i - 1]!.endsWith('=')) return false;
+  let fields = 0;
+  for (let j = 1; j < tokens.length; j++) {
+    if (j === i || !tokens[j - 1]!.endsWith('=') || tokens[j]!.endsWith('=')) continue;
+    if (isLiteralToken(tokens[j]!)) return false;
+    fields++;
+  }
+  return fields >= MIN_RECORD_FIELDS;
+}
+
+/**
+ * exp(entropy) of the words' frequencies (a Hill number: n equally common words give n), with the
+ * commonest word counted {@link DOMINANT_MARGIN} more so that a handful of early incidents cannot decide.
+ */
+function effectiveNumber(weights: Iterable<number>, top: number, total: number): number {
+  const sum = total + DOMINANT_MARGIN;
+  let entropy = 0;
+  let topSeen = false;
+  for (let weight of weights) {
+    if (weight === top && !topSeen) (weight += DOMINANT_MARGIN), (topSeen = true);
+    entropy -= (weight / sum) * Math.log(weight / sum);
+  }
+  return Math.exp(entropy);
 }
 
 /**
@@ -258,7 +368,7 @@ export class PatternIndex {
     const bucket = this.buckets.get(key) ?? [];
     const decision = fileSignature(bucket, signature, threshold);
     if (decision.kind === 'new') {
-      const candidate: PatternCandidate = { id: newId(), templateTokens: [...signature.tokens] };
+      const candidate: PatternCandidate = { id: newId(), templateTokens: [...signature.tokens], occurrenceCount: 1 };
       this.add(signature.errorType, signature.shapeKey, candidate);
       return { id: candidate.id, score: 1, isNew: true, templateTokens: candidate.templateTokens, absorbed: [] };
     }
@@ -266,7 +376,8 @@ export class PatternIndex {
     for (const id of absorbed) this.mergedInto.set(id, decision.id);
     const kept = bucket.filter((c) => !absorbed.includes(c.id));
     const index = kept.findIndex((c) => c.id === decision.id);
-    kept[index] = { id: decision.id, templateTokens: decision.templateTokens };
+    const occurrenceCount = bucket.reduce((sum, c) => (c.id === decision.id || absorbed.includes(c.id) ? sum + c.occurrenceCount : sum), 1);
+    kept[index] = { id: decision.id, templateTokens: decision.templateTokens, occurrenceCount };
     this.buckets.set(key, kept);
     this.count -= absorbed.length;
     return { id: decision.id, score: decision.score, isNew: false, templateTokens: decision.templateTokens, absorbed };

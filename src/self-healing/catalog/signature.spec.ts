@@ -58,6 +58,13 @@ describe('maskMessage', () => {
     ['duration in words', 'gave up after 90 seconds and 1h 30m', 'gave up after <NUM> and <NUM>'],
     ['mm:ss duration', 'job ran 01:45 then 112:09', 'job ran <NUM> then <NUM>'],
     ['bracketed pid', 'sshd[4312]: Invalid user', 'sshd[<NUM>]: Invalid user'],
+    ['host under a country code', 'rhost=csnsu.nsuok.edu user=root', 'rhost=<HOST> user=root'],
+    ['host under a two-letter domain', 'from www.example.hk now', 'from <HOST> now'],
+    ['IPv4 digits inside a host name', 'from dsl-static-059.45.101.203.touchtel.net now', 'from <HOST> now'],
+    ['long colon-separated hex', 'chip FF:F2:9F:15:7E:6E:00:0D:60:EA:81:91 changed', 'chip <ID> changed'],
+    ['path with double slashes', 'load /home/yates//bandwidth.rts failed', 'load <PATH> failed'],
+    ['path with a dotted directory', 'load /bgl/apps/WORK/1498./hpl_DD failed', 'load <PATH> failed'],
+    ['path after a colon', 'source path:/var/log/CoreCapture/x.y now', 'source path:<PATH> now'],
   ])('masks %s', (_rule, message, masked) => {
     expect(maskMessage(message)).toBe(masked);
   });
@@ -68,6 +75,8 @@ describe('maskMessage', () => {
 
   it('leaves literal words, dotted class names and MAC-like text classified consistently', () => {
     expect(maskMessage('java.lang.OutOfMemoryError: Java heap space')).toBe('java.lang.OutOfMemoryError: Java heap space');
+    expect(maskMessage('mach-lookup com.apple.networking.captivenetworksupport denied')).toBe('mach-lookup com.apple.networking.captivenetworksupport denied');
+    expect(maskMessage('process python3 and eth0')).toBe('process python3 and eth0');
     expect(maskMessage('iface 00:1a:2b:3c:4d:5e down')).toBe('iface <ID> down');
     expect(maskMessage('std::vector and Pub/Sub and 5/20')).toBe('std::vector and Pub/Sub and <NUM>/<NUM>');
   });
@@ -103,12 +112,35 @@ describe('extractSignature', () => {
     expect(tokenize('reset user=maria rhost= code=<NUM>')).toEqual(['reset', 'user=', 'maria', 'rhost=', 'code=', '<NUM>']);
   });
 
-  it('treats only digit-free, placeholder-free tokens as literal', () => {
+  it('treats words as literal, names ending in one digit included, and values as not', () => {
     expect(isLiteralToken('refused')).toBe(true);
     expect(isLiteralToken('state=FAILED')).toBe(true);
+    expect(isLiteralToken('ec2')).toBe(true);
+    expect(isLiteralToken('python3')).toBe(true);
     expect(isLiteralToken('<NUM>')).toBe(false);
     expect(isLiteralToken('cache:<NUM>')).toBe(false);
-    expect(isLiteralToken('ec2')).toBe(false);
+    expect(isLiteralToken('node12')).toBe(false);
+  });
+});
+
+describe('tokenize: punctuation, dot leaders and values of variable length', () => {
+  const tokensOf = (message: string) => extractSignature('e', message).tokens;
+
+  it.each([
+    ['a value glued to its name by punctuation', 'Previous sleep cause: 5', ['Previous', 'sleep', 'cause', '<NUM>']],
+    ['a bracketed or parenthesised value', 'LOGIN chdir(pwd) failed: No such file', ['LOGIN', 'chdir', 'pwd', 'failed', 'No', 'such', 'file']],
+    ['dot leaders', 'store operation.............1', ['store', 'operation', '<NUM>']],
+    ['a masked run of asterisks', 'llFriendUIN = ******2341.', ['llFriendUIN', '=', '<NUM>']],
+    ['a number and its unit in parentheses (one value)', '1190 bytes (1.16 KB) sent', ['<NUM>', 'sent']],
+    ['a list of numbers (one value)', 'Supported channels 1 2 3 36 40 44', ['Supported', 'channels', '<NUM>']],
+    ['values of different kinds side by side (one value)', 'connection from 10.0.0.1 (host-1.example.net) at 07:07:00', ['connection', 'from', '<*>', 'at', '<TS>']],
+    ['an empty pair of parentheses', 'connection from 10.0.0.1 () at 07:07:00', ['connection', 'from', '<IP>', 'at', '<TS>']],
+  ])('splits %s', (_case, message, tokens) => {
+    expect(tokensOf(message)).toEqual(tokens);
+  });
+
+  it('keeps the length of a template whatever its values are', () => {
+    expect(tokensOf('close, 0 bytes sent, 0 bytes received, lifetime 00:01')).toEqual(tokensOf('close, 1190 bytes (1.16 KB) sent, 815 bytes received, lifetime <1 sec'));
   });
 });
 

@@ -36,8 +36,11 @@ const TIME = '\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?';
 const ZONE = '(?:\\s?(?:Z|UTC|GMT|[+-]\\d{2}:?\\d{2}))?';
 const FILE_EXT =
   'json|ya?ml|toml|ini|conf|cfg|env|txt|log|csv|tsv|parquet|avro|xml|html?|sql|db|sqlite|py|ipynb|js|mjs|cjs|ts|go|java|jar|class|rb|rs|cs|c|h|cpp|so|dll|dylib|exe|bin|pt|pth|onnx|safetensors|ckpt|h5|pb|gguf|pkl|npy|npz|tar|gz|tgz|zip|pem|crt|cer|key|p12|sock|pid|lock|tmp|bak';
+// Generic top-level domains, the private suffixes of internal networks, and (below) any two-letter country code.
 const HOST_TLD =
-  'com|net|org|io|dev|ai|app|cloud|co|us|eu|uk|de|internal|local|localdomain|lan|corp|intra|svc|cluster|example|test|invalid';
+  'com|net|org|edu|gov|mil|int|info|biz|name|pro|io|dev|ai|app|cloud|internal|local|localdomain|lan|corp|intra|home|svc|cluster|example|test|invalid|[a-z]{2}';
+// Reverse-DNS names (com.apple.foo, org.example.Bar) are identifiers of code, not hosts.
+const REVERSE_DNS = '(?!(?:com|org|net|edu|gov|io)\\.)';
 
 /**
  * Structural masks, applied in order. Order matters: quoted values go first because they
@@ -72,19 +75,19 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   // A bare weekday name ("on Tuesday") is a date too.
   [new RegExp(`\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b`, 'g'), P.ts, HAS_WEEKDAY],
   // MAC addresses (before IPv6, which they resemble).
-  [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}(?![\w:-])/g, P.id],
+  [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5,}[0-9A-Fa-f]{2}(?![\w:-])/g, P.id],
   // IPv6 candidates (optionally [bracketed]:port), validated so "a:b:c" is left alone.
   [
     /(?<![\w:.])\[?(?:[0-9A-Fa-f]{0,4}:){2,8}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?:%[\w.]+)?\]?(?::\d{1,5})?(?!\w|\.\d|:[0-9A-Fa-f])/g,
     maskIPv6,
   ],
   // IPv4 with optional CIDR suffix and :port.
-  [/(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?(?::\d{1,5})?(?!\w|\.\d)/g, P.ip],
+  [/(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?(?::\d{1,5})?(?![\w-]|\.[\w-])/g, P.ip],
   // Windows paths (C:\x\y) and UNC shares (\\server\share).
   [/\b[A-Za-z]:\\[^\s'"<>|]*[^\s'"<>|.,;:)]/g, P.path],
   [/(?<!\S)\\\\[\w.$-]+(?:\\[^\s'"<>|\\]+)+/g, P.path],
   // Absolute or ./ ~/ relative paths, with an optional ?query (URL paths).
-  [/(?<![\w.:/<>\\-])(?:~|\.{1,2})?(?:\/(?:\.{1,2}|[\w@%+=~-](?:[\w.@%+=~-]*[\w@%+=~-])?))+\/?(?:\?[^\s]*[^\s.,;:)])?/g, P.path],
+  [/(?<![\w./<>\\-]|(?:^|\W):)(?:~|\.{1,2})?(?:\/+(?:\.{1,2}|[\w@%+=~-](?:[\w.@%+=~-]*[\w@%+=~-])?(?:\.(?=\/))?))+\/?(?:\?[^\s]*[^\s.,;:)])?/g, P.path],
   // Relative paths with at least two separators (gcr.io/a/b, projects/p/topics/t).
   [/(?<![\w./<>-])[\w.-]+(?:\/[\w.@-]+){2,}\/?/g, P.path],
   // Bare file names with a known extension (model-00001.safetensors, app.py).
@@ -92,7 +95,7 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   // Host names: lowercase dotted names with a known suffix, or any dotted name with :port.
   [
     new RegExp(
-      `(?<![\\w.@/<>-])(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+(?:${HOST_TLD})(?::\\d{1,5})?|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+[a-z][a-z0-9-]*:\\d{1,5}|localhost(?::\\d{1,5})?)(?![\\w-]|\\.\\w)`,
+      `(?<![\\w.@/<>-])${REVERSE_DNS}(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+(?:${HOST_TLD})(?::\\d{1,5})?|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+[a-z][a-z0-9-]*:\\d{1,5}|localhost(?::\\d{1,5})?)(?![\\w-]|\\.\\w)`,
       'g',
     ),
     P.host,
@@ -103,7 +106,7 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   // value, as "5.0KB" already is, so a change of unit does not look like a change of word. Only
   // descending units make one compound duration ("1h 30m", "2 min 5 s"); "40ms 25ms" are two values.
   [/(?<![\w.])\d+\s?(?:h|hrs?|hours?)\s\d+\s?(?:m|mins?|minutes?)(?:\s\d+\s?(?:s|secs?|seconds?))?(?![\w.])|(?<![\w.])\d+\s?(?:m|mins?|minutes?)\s\d+\s?(?:s|secs?|seconds?)(?![\w.])/g, P.num, HAS_UNIT_WORD],
-  [new RegExp(`(?<![\\w.])[-+]?\\d+(?:\\.\\d+)?\\s(?:${SIZE_UNIT}|${TIME_UNIT})(?![\\w])`, 'g'), P.num, HAS_UNIT_WORD],
+  [new RegExp(`(?<![\\w.])[-+]?\\d+(?:\\.\\d+)?\\s(?:${SIZE_UNIT}|${TIME_UNIT})(?![\\w=])`, 'g'), P.num, HAS_UNIT_WORD],
   // 1,024,000 — thousands separators would otherwise split one number into several.
   [/(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)/g, P.num],
 ];
@@ -137,11 +140,20 @@ const KEEP_WORDS = new Set([
   'int8', 'p95', 'p99', '2fa', 'mp4', 'tls1.2', 'tls1.3',
 ]);
 
+// A word with one trailing digit names a thing (python3, eth0, ssh2, ipv6): a word, not an identifier.
+const NAME_WITH_DIGIT = /^[A-Za-z]{2,}\d$/;
+
+/** A word that holds digits and is still text: a known technical term, or a name ending in one digit. */
+function isNameWithDigit(word: string): boolean {
+  return KEEP_WORDS.has(word.toLowerCase()) || NAME_WITH_DIGIT.test(word);
+}
+
 // A "word run": letters, digits, _ . - (plus a leading sign and trailing %).
 const WORD_RUN_RE = /(?<![\w.-])[-+]?[A-Za-z0-9_][\w.-]*%?/g;
 
-/** Classifies one word run: number, hex, identifier or literal text. */
+/** Classifies one word run: number, hex, identifier or literal text. Dot leaders ("operation......0") separate words. */
 function maskWordRun(run: string): string {
+  if (run.includes('..')) return run.split(/(\.{2,})/).map((part, i) => (i % 2 === 1 || part === '' ? part : maskWordRun(part))).join('');
   // Trailing dots/hyphens are punctuation ("took 30s." / "dash-"), not part of the value.
   const core = run.replace(/[.-]+$/, '');
   const tail = run.slice(core.length);
@@ -149,7 +161,7 @@ function maskWordRun(run: string): string {
   if (HEX_PREFIXED_RE.test(core)) return P.hex + tail;
   if (NUMBER_RE.test(core) || DURATION_RE.test(core)) return P.num + tail;
   if (!HAS_DIGIT.test(core)) return run;
-  if (KEEP_WORDS.has(core.toLowerCase())) return run;
+  if (isNameWithDigit(core)) return run;
   if (HEX_RE.test(core) && HAS_LETTER.test(core)) return P.hex + tail;
   return HAS_LETTER.test(core) ? P.id + tail : P.num + tail;
 }
@@ -168,39 +180,72 @@ export function maskMessage(message: string): string {
   return masked.replace(/\s+/g, ' ').trim();
 }
 
-const LEADING_PUNCT = /^[([{]+/;
-const TRAILING_PUNCT = /[,;:.!?)\]}]+$/;
+// A token: a placeholder, or a run of characters up to whitespace or punctuation that separates
+// words in log lines (a value glued to its name by ':', '(', '[', ',' or a quote is a token of its own).
+const TOKEN_RE = /<(?:[A-Z]+|\*)>|[^\s,;:()[\]{}|"'`!?<>*]+/g;
+const DOT_LEADER = /\.{2,}/;
+const EDGE_DOTS = /^\.+|\.+$/g;
 
 // key=value: the key is constant text, the value its own position (a word the matcher may learn as a parameter).
 const KEY_VALUE_RE = /^([A-Za-z_][\w.-]*=)(.+)$/;
 
+/** A template position that has held different values, or words learned to be a parameter (the matcher's wildcard). */
+export const WILDCARD = '<*>';
+
 /**
- * Whitespace-splits a masked message and strips edge punctuation; drops empty tokens. A
- * `key=value` token becomes two, `key=` and `value`, so a value that is a word (`user=maria`)
- * can vary while its key stays.
+ * Splits a masked message into tokens: on whitespace and on word-separating punctuation, which
+ * is dropped (`cause: 5)` → `cause`, `5`), dot leaders and sentence dots. A `key=value` token
+ * becomes two, `key=` and `value`, so a value that is a word (`user=maria`) can vary while its
+ * key stays. A run of adjacent variable tokens is one value of variable length (`1190 bytes
+ * (1.16 KB)`, a list of numbers) and becomes one token: `<*>`, or the placeholder they share.
  */
 export function tokenize(masked: string): string[] {
   const tokens: string[] = [];
-  for (const raw of masked.split(' ')) {
-    const token = raw.replace(LEADING_PUNCT, '').replace(TRAILING_PUNCT, '');
-    if (token === '') continue;
-    const keyValue = KEY_VALUE_RE.exec(token);
-    if (keyValue) tokens.push(keyValue[1]!, keyValue[2]!);
-    else tokens.push(token);
+  let previousVariable = false;
+  const add = (token: string) => {
+    const variable = !isLiteralToken(token);
+    if (variable && previousVariable) {
+      if (tokens[tokens.length - 1] !== token) tokens[tokens.length - 1] = WILDCARD;
+      return;
+    }
+    tokens.push(token);
+    previousVariable = variable;
+  };
+  for (const [word] of masked.matchAll(TOKEN_RE)) {
+    for (const piece of word.includes('..') ? word.split(DOT_LEADER) : [word]) {
+      const token = piece.startsWith('.') || piece.endsWith('.') ? piece.replace(EDGE_DOTS, '') : piece;
+      if (token === '') continue;
+      const keyValue = token.includes('=') ? KEY_VALUE_RE.exec(token) : null;
+      if (keyValue) add(keyValue[1]!), add(keyValue[2]!);
+      else add(token);
+    }
   }
   return tokens;
 }
 
-const PLACEHOLDER_IN_TOKEN = /<(?:[A-Z]+|\*)>/;
-
-/**
- * Literal text: no digit and no placeholder. The matcher never generalises a position where
- * two different literal tokens meet, so literal tokens are invariant within a pattern.
- */
-export function isLiteralToken(token: string): boolean {
-  return !HAS_DIGIT.test(token) && !PLACEHOLDER_IN_TOKEN.test(token);
+/** Whether a placeholder (`<NUM>`, `<*>`) starts at index i of the token. */
+function placeholderAt(token: string, i: number): boolean {
+  let j = i + 1;
+  if (token.charCodeAt(j) === 42 /* * */) return token.charCodeAt(j + 1) === 62 /* > */;
+  while (j < token.length && token.charCodeAt(j) >= 65 && token.charCodeAt(j) <= 90) j++;
+  return j > i + 1 && token.charCodeAt(j) === 62;
 }
 
+/**
+ * Literal text: no placeholder, and no digit unless it is a word that names something (see
+ * {@link isNameWithDigit}). Two different literal tokens at one position are two different
+ * words; the matcher learns only from their counts that such a position is a parameter.
+ * A character scan, not a regular expression: the matcher asks this of every token it compares.
+ */
+export function isLiteralToken(token: string): boolean {
+  let digit = false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c === 60 /* < */ && placeholderAt(token, i)) return false;
+    if (c >= 48 && c <= 57) digit = true;
+  }
+  return !digit || isNameWithDigit(token);
+}
 
 /**
  * shapeKey = the token count. Messages of one template have the same token count (each

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AllowAgent, CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
@@ -30,6 +30,7 @@ export class PatchesController {
     private readonly runs: RunsRepository,
   ) {}
 
+  @ApiOperation({ summary: 'List work orders' })
   @Get('work-orders')
   @AllowAgent()
   async list(@Query() q: ListWorkOrdersQuery, @CurrentPrincipal() p: Principal) {
@@ -39,6 +40,7 @@ export class PatchesController {
     return pageOf(rows, limit, (r) => workOrderView(r), (r) => encodeCursor(r.created_at, r.id));
   }
 
+  @ApiOperation({ summary: 'Get a work order with its history' })
   @Get('work-orders/:id')
   @AllowAgent()
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
@@ -49,6 +51,7 @@ export class PatchesController {
   }
 
   /** The answer carries `claimToken` (this once): progress, complete and fail present it. */
+  @ApiOperation({ summary: 'Claim a work order (coding agent)' })
   @Post('work-orders/:id/claim')
   @AllowAgent()
   @HttpCode(200)
@@ -56,6 +59,7 @@ export class PatchesController {
     return this.act(p, id, { kind: 'claim' });
   }
 
+  @ApiOperation({ summary: 'Report progress on a claimed work order' })
   @Post('work-orders/:id/progress')
   @AllowAgent()
   @HttpCode(200)
@@ -63,6 +67,7 @@ export class PatchesController {
     return this.act(p, id, { kind: 'progress', claimToken: body.claimToken ?? null, note: body.note, percent: body.percent ?? null });
   }
 
+  @ApiOperation({ summary: 'Complete a claimed work order with its patch' })
   @Post('work-orders/:id/complete')
   @AllowAgent()
   @HttpCode(200)
@@ -71,6 +76,7 @@ export class PatchesController {
     return this.act(p, id, { kind: 'complete', claimToken: body.claimToken ?? null, result });
   }
 
+  @ApiOperation({ summary: 'Fail a claimed work order' })
   @Post('work-orders/:id/fail')
   @AllowAgent()
   @HttpCode(200)
@@ -79,6 +85,7 @@ export class PatchesController {
   }
 
   /** An operator withdraws a work order (not an agent: it fails its own instead). */
+  @ApiOperation({ summary: 'Cancel a work order' })
   @Post('work-orders/:id/cancel')
   @HttpCode(200)
   cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReasonDto, @CurrentPrincipal() p: Principal) {
@@ -89,6 +96,7 @@ export class PatchesController {
    * Escalation figures from stored runs and work orders: escalationRate = runs that escalated ÷
    * all runs; autoFixRate = runs that succeeded without escalating ÷ runs with a verdict.
    */
+  @ApiOperation({ summary: 'Patch workflow figures' })
   @Get('stats')
   async stats(@CurrentPrincipal() p: Principal) {
     await this.journal.releaseStaleClaims(p.tenantId);
@@ -110,6 +118,7 @@ export class PatchesController {
   }
 
   /** Runs the playbook matching a reported problem; answers once it has escalated, finished or is waiting. */
+  @ApiOperation({ summary: 'Run the matching playbook for a reported problem' })
   @Post('trigger')
   @HttpCode(201)
   trigger(@Body() body: TriggerDto, @CurrentPrincipal() p: Principal) {
@@ -117,6 +126,7 @@ export class PatchesController {
   }
 
   /** Runs seen from the patch side: each with its work order, if it escalated (`?status=awaiting_patch`: those waiting on one). */
+  @ApiOperation({ summary: 'List playbook runs (e.g. awaiting a patch)' })
   @Get('runs')
   async listRuns(@Query() q: ListPatchRunsQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
@@ -125,6 +135,7 @@ export class PatchesController {
     return pageOf(rows, limit, (r) => patchRunView(r, steps.get(r.id)!), (r) => encodeCursor(r.created_at, r.id));
   }
 
+  @ApiOperation({ summary: 'Get a playbook run' })
   @Get('runs/:id')
   async getRun(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
     const run = await this.runs.find(p.tenantId, id);

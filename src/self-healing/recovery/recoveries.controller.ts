@@ -1,25 +1,37 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { RecoveryRepository, recoveryView } from './recovery.repository.js';
+import { IsCalendarDate } from '../../platform/http/validation.js';
+import { NamedRunView } from '../runs/run.view.js';
+import { RecoveryNamesReader } from './recovery-names.reader.js';
+import { RECOVERY_STATUSES, RecoveryRepository } from './recovery.repository.js';
+import { RecoveryPage, recoveryView, RecoveryView } from './recovery.view.js';
 import { ReviewRecovery } from './review/review-recovery.command.js';
 
 export class ListRecoveriesQuery {
-  @ApiProperty({ required: false, enum: ['pending_review', 'applied', 'rejected', 'expired'] })
-  @IsOptional() @IsIn(['pending_review', 'applied', 'rejected', 'expired']) status?: string;
+  @ApiProperty({ required: false, enum: RECOVERY_STATUSES }) @IsOptional() @IsIn(RECOVERY_STATUSES) status?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() patternId?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() incidentId?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) agentId?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) capability?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) playbookId?: string;
+  @ApiProperty({ required: false, description: 'suggested at or after (ISO 8601)' }) @IsOptional() @IsCalendarDate() since?: string;
+  @ApiProperty({ required: false, description: 'suggested before (ISO 8601)' }) @IsOptional() @IsCalendarDate() until?: string;
   @ApiProperty({ required: false, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
   @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }
 
 export class ReviewDto {
   @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 2000) note?: string;
+}
+
+export class ApprovedRun extends NamedRunView {
+  @ApiProperty({ type: RecoveryView }) recovery!: RecoveryView;
 }
 
 /** The review queue of the recovery engine. */
@@ -29,34 +41,48 @@ export class ReviewDto {
 export class RecoveriesController {
   constructor(
     private readonly recoveries: RecoveryRepository,
+    private readonly names: RecoveryNamesReader,
     private readonly commands: CommandBus,
   ) {}
 
+  @ApiOperation({ summary: 'List recoveries (the review queue with status=pending_review)' })
+  @ApiOkResponse({ type: RecoveryPage })
   @Get()
-  async list(@Query() q: ListRecoveriesQuery, @CurrentPrincipal() p: Principal) {
+  async list(@Query() q: ListRecoveriesQuery, @CurrentPrincipal() p: Principal): Promise<RecoveryPage> {
     const limit = q.limit ?? 50;
     const rows = await this.recoveries.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
-    return pageOf(rows, limit, recoveryView, (r) => encodeCursor(r.created_at, r.id));
+    const names = await this.names.read(p.tenantId, rows.slice(0, limit));
+    return pageOf(rows, limit, (r) => recoveryView(r, names), (r) => encodeCursor(r.created_at, r.id));
   }
 
+  @ApiOperation({ summary: 'Get a recovery' })
+  @ApiOkResponse({ type: RecoveryView })
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<RecoveryView> {
     const row = await this.recoveries.find(p.tenantId, id);
     if (!row) throw new NotFoundException(`recovery ${id} not found`);
-    return recoveryView(row);
+    return recoveryView(row, await this.names.read(p.tenantId, [row]));
   }
 
+  @ApiOperation({ summary: 'Approve a recovery and start its run' })
+  @ApiOkResponse({ type: ApprovedRun })
+  @ApiConflictResponse({ description: 'already decided, or its incident is resolved (the recovery is superseded)' })
   @Post(':id/approve')
   @HttpCode(200)
-  async approve(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal) {
+  async approve(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal): Promise<ApprovedRun> {
     // DESIGN §8: approving answers with the run it started (and the recovery it applied).
     const { recovery, run } = await this.commands.execute(new ReviewRecovery(p.tenantId, id, 'applied', actorOf(p), body.note ?? null));
-    return { ...run!, recovery: recoveryView(recovery) };
+    const names = await this.names.read(p.tenantId, [recovery]);
+    return { ...run!, playbookName: names.playbooks(run!.playbookId), recovery: recoveryView(recovery, names) };
   }
 
+  @ApiOperation({ summary: 'Reject a recovery' })
+  @ApiOkResponse({ type: RecoveryView })
+  @ApiConflictResponse({ description: 'already decided' })
   @Post(':id/reject')
   @HttpCode(200)
-  async reject(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal) {
-    return recoveryView((await this.commands.execute(new ReviewRecovery(p.tenantId, id, 'rejected', actorOf(p), body.note ?? null))).recovery);
+  async reject(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal): Promise<RecoveryView> {
+    const { recovery } = await this.commands.execute(new ReviewRecovery(p.tenantId, id, 'rejected', actorOf(p), body.note ?? null));
+    return recoveryView(recovery, await this.names.read(p.tenantId, [recovery]));
   }
 }

@@ -3,13 +3,18 @@ import { newestFirst } from '../../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 
-export type RecoveryStatus = 'pending_review' | 'applied' | 'rejected' | 'expired';
+export const RECOVERY_STATUSES = ['pending_review', 'applied', 'rejected', 'expired', 'superseded'] as const;
+/** `expired`: nobody reviewed it in time; `superseded`: its incident was resolved while it waited. Neither is a rejection. */
+export type RecoveryStatus = (typeof RECOVERY_STATUSES)[number];
 
 export interface RecoveryRow {
   id: string;
   tenant_id: string;
   source_incident_id: string;
   source_pattern_id: string;
+  /** The incident's agent and capability, copied when suggested (filters). */
+  agent_id: string | null;
+  capability: string | null;
   playbook_id: string;
   action: string;
   steps: string[];
@@ -22,21 +27,16 @@ export interface RecoveryRow {
   created_at: Date;
 }
 
-export const recoveryView = (r: RecoveryRow) => ({
-  id: r.id,
-  incidentId: r.source_incident_id,
-  patternId: r.source_pattern_id,
-  playbookId: r.playbook_id,
-  action: r.action,
-  steps: r.steps,
-  params: r.params,
-  suggestionType: r.suggestion_type,
-  confidence: r.confidence,
-  status: r.status,
-  decidedBy: r.decided_by,
-  decidedAt: r.decided_at?.toISOString() ?? null,
-  createdAt: r.created_at.toISOString(),
-});
+export interface RecoveryFilters {
+  status?: string;
+  patternId?: string;
+  incidentId?: string;
+  agentId?: string;
+  capability?: string;
+  playbookId?: string;
+  since?: string;
+  until?: string;
+}
 
 /** Why a recovery expired, as its action and its audit entry say. */
 export const expiryNote = (ttlMs: number) => `no review within ${ttlMs} ms (RECOVERY_REVIEW_TTL_MS)`;
@@ -49,18 +49,19 @@ export class RecoveryRepository {
   insertAtCommit(r: Omit<RecoveryRow, 'created_at' | 'decided_at'>): Promise<void> {
     return this.tx.deferWrite(this.insertRecoveries, [
       r.id, r.tenant_id, r.source_incident_id, r.source_pattern_id, r.playbook_id, r.action, JSON.stringify(r.steps), JSON.stringify(r.params),
-      r.suggestion_type, r.confidence, r.status, r.decided_by,
+      r.suggestion_type, r.confidence, r.status, r.decided_by, r.agent_id, r.capability,
     ]);
   }
 
   private readonly insertRecoveries = (rows: unknown[][]): Statement[] => [
     {
       sql: `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params,
-                                             suggestion_type, confidence, status, decided_by, decided_at)
+                                             suggestion_type, confidence, status, decided_by, agent_id, capability, decided_at)
             SELECT r.*, CASE WHEN r.status = 'pending_review' THEN NULL ELSE now() END
               FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
-                          $9::text[], $10::double precision[], $11::text[], $12::text[])
-                AS r(id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params, suggestion_type, confidence, status, decided_by)`,
+                          $9::text[], $10::double precision[], $11::text[], $12::text[], $13::text[], $14::text[])
+                AS r(id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params, suggestion_type, confidence, status, decided_by,
+                     agent_id, capability)`,
       params: columnsOf(rows),
     },
   ];
@@ -114,6 +115,23 @@ export class RecoveryRepository {
     );
   }
 
+  /**
+   * Supersedes what still waits for review on a resolved incident, recording why, in one
+   * statement; returns the ids. A recovery decided meanwhile is left as it is.
+   */
+  async supersedeForIncident(tenantId: string, incidentId: string, why: string): Promise<string[]> {
+    const rows = await this.tx.query<{ id: string }>(
+      `WITH superseded AS (
+         UPDATE recovery_candidates SET status = 'superseded', decided_by = 'incident resolved', decided_at = now()
+          WHERE tenant_id = $1 AND source_incident_id = $2 AND status = 'pending_review' RETURNING id, tenant_id)
+       INSERT INTO recovery_actions (id, tenant_id, recovery_id, action, automatic, actor, note)
+       SELECT gen_random_uuid(), tenant_id, id, 'superseded', true, 'incident resolved', $3 FROM superseded
+       RETURNING recovery_id AS id`,
+      [tenantId, incidentId, why],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Reviewed outcomes only: automatic applications say nothing about whether a fix worked. */
   async successRate(tenantId: string, patternId: string): Promise<number | null> {
     const [row] = await this.tx.query<{ applied: number; rejected: number }>(
@@ -126,9 +144,11 @@ export class RecoveryRepository {
     return total === 0 ? null : row.applied / total;
   }
 
-  async list(tenantId: string, f: { status?: string; patternId?: string; incidentId?: string }, cursor: Cursor | null, limit: number): Promise<RecoveryRow[]> {
+  async list(tenantId: string, f: RecoveryFilters, cursor: Cursor | null, limit: number): Promise<RecoveryRow[]> {
     const q = newestFirst('recovery_candidates', tenantId, [
       ['status = ?', f.status || undefined], ['source_pattern_id = ?', f.patternId || undefined], ['source_incident_id = ?', f.incidentId || undefined],
+      ['agent_id = ?', f.agentId || undefined], ['capability = ?', f.capability || undefined], ['playbook_id = ?', f.playbookId || undefined],
+      ['created_at >= ?', f.since || undefined], ['created_at < ?', f.until || undefined],
     ], cursor, limit);
     return this.tx.query<RecoveryRow>(q.sql, q.params);
   }

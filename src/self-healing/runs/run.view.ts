@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+
 /** Recovery runs (DESIGN §8): what the API answers and other modules may read. */
 
 export const RUN_STATUSES = [
@@ -6,12 +8,16 @@ export const RUN_STATUSES = [
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** Where a run is in its playbook: the steps, the verify checks, the recurrence watch, the rollback. */
-export type RunPhase = 'steps' | 'verify' | 'watch' | 'rollback' | 'done';
+export const RUN_PHASES = ['steps', 'verify', 'watch', 'rollback', 'done'] as const;
+export type RunPhase = (typeof RUN_PHASES)[number];
 export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'awaiting_operator', 'timed_out'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 /** What a running step waits for: its actuator's answer, a late result, a timer, a person, the coding agent. */
-export type WaitingFor = 'call' | 'result' | 'timer' | 'operator' | 'notify' | 'patch';
+export const WAITING_FOR = ['call', 'result', 'timer', 'operator', 'notify', 'patch'] as const;
+export type WaitingFor = (typeof WAITING_FOR)[number];
 export type StepListName = 'steps' | 'verify' | 'rollback';
+export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
 
 export const FINISHED_STEP: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'timed_out'];
 /** A finished run's outcome: these say whether the fix worked (canceled says nothing). */
@@ -66,7 +72,7 @@ export interface StepRow {
   tenant_id: string;
   list: StepListName;
   position: number;
-  kind: 'webhook' | 'manual' | 'wait' | 'check' | 'escalate';
+  kind: StepKind;
   /** The kind actually run: a webhook or check whose actuator is not configured runs as `manual`. */
   runs_as: StepRow['kind'];
   instruction: string;
@@ -106,7 +112,93 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 /** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */
 export const workOrderOf = (steps: StepRow[]): string | null => steps.find((s) => s.work_order_id)?.work_order_id ?? null;
 
-export const stepView = (s: StepRow) => ({
+/** A count per run status (statistics). */
+export class RunsByStatus implements Record<RunStatus, number> {
+  @ApiProperty() queued!: number;
+  @ApiProperty() running!: number;
+  @ApiProperty() awaiting_operator!: number;
+  @ApiProperty() awaiting_patch!: number;
+  @ApiProperty() verifying!: number;
+  @ApiProperty() succeeded!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() rolled_back!: number;
+  @ApiProperty() rollback_failed!: number;
+  @ApiProperty() canceled!: number;
+}
+
+/** A step of a run's playbook as the API answers it; `list` says whether it is a step, a verify check or a rollback step. */
+export class StepView {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['steps', 'verify', 'rollback'] }) list!: StepListName;
+  @ApiProperty({ enum: STEP_KINDS }) kind!: StepKind;
+  @ApiProperty({ enum: STEP_KINDS, description: 'the kind actually run (a webhook without its actuator runs as manual)' }) runsAs!: StepKind;
+  @ApiProperty() instruction!: string;
+  @ApiProperty({ type: String, nullable: true }) actuator!: string | null;
+  @ApiProperty({ enum: STEP_STATUSES }) status!: StepStatus;
+  @ApiProperty({ type: String, nullable: true, enum: WAITING_FOR }) waitingFor!: WaitingFor | null;
+  @ApiProperty() attempts!: number;
+  @ApiProperty() maxAttempts!: number;
+  @ApiProperty({ nullable: true, description: 'what the step produced (an actuator answer, a note)' }) output!: unknown;
+  @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) workOrderId!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) deadlineAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) finishedAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+/** One stored transition of a run (stepId null) or of one of its steps. */
+export class RunTransitionView {
+  @ApiProperty({ type: String, nullable: true }) stepId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) from!: string | null;
+  @ApiProperty() to!: string;
+  @ApiProperty({ type: Number, nullable: true }) attempt!: number | null;
+  @ApiProperty({ nullable: true }) output!: unknown;
+  @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ type: String, nullable: true }) note!: string | null;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class RunView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: RUN_STATUSES }) status!: RunStatus;
+  @ApiProperty({ enum: RUN_PHASES }) phase!: RunPhase;
+  @ApiProperty({ type: String, nullable: true, description: 'why it ended as it did (or is stopping), in words' }) reason!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) incidentId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "the incident's title when the run started" }) incidentTitle!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) recoveryId!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) patternId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "the pattern's template when the run started" }) patternTemplate!: string | null;
+  @ApiProperty() playbookId!: string;
+  @ApiProperty({ type: String, nullable: true }) agentId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) capability!: string | null;
+  @ApiProperty() automatic!: boolean;
+  @ApiProperty() startedBy!: string;
+  @ApiProperty({ type: String, nullable: true }) pausedReason!: string | null;
+  @ApiProperty({ type: String, nullable: true }) cancelRequestedBy!: string | null;
+  @ApiProperty({ description: 'POST /runs/:id/cancel would be accepted now' }) cancelable!: boolean;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'the work order it escalated to' }) workOrderId!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'end of the recurrence watch window' }) verifyUntil!: string | null;
+  @ApiProperty({ format: 'date-time' }) deadlineAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) finishedAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: [StepView], required: false }) steps?: StepView[];
+  @ApiProperty({ type: [RunTransitionView], required: false }) transitions?: RunTransitionView[];
+}
+
+/** A run with the name of its playbook (the controllers add it from the catalog). */
+export class NamedRunView extends RunView {
+  @ApiProperty({ type: String, nullable: true, description: 'null: the playbook left the catalog' }) playbookName!: string | null;
+}
+
+export class RunPage {
+  @ApiProperty({ type: [NamedRunView] }) items!: NamedRunView[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+}
+
+export const stepView = (s: StepRow): StepView => ({
   id: s.step_id,
   list: s.list,
   kind: s.kind,
@@ -125,16 +217,17 @@ export const stepView = (s: StepRow) => ({
   finishedAt: iso(s.finished_at),
   updatedAt: s.updated_at.toISOString(),
 });
-export type StepView = ReturnType<typeof stepView>;
 
-export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitionRow[]) => ({
+export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitionRow[]): RunView => ({
   id: r.id,
   status: r.status,
   phase: r.phase,
   reason: r.reason,
   incidentId: r.incident_id,
+  incidentTitle: r.context.incident?.title ?? null,
   recoveryId: r.recovery_id,
   patternId: r.pattern_id,
+  patternTemplate: r.context.pattern?.template ?? null,
   playbookId: r.playbook_id,
   agentId: r.agent_id,
   capability: r.capability,
@@ -142,6 +235,9 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   startedBy: r.started_by,
   pausedReason: r.paused_reason,
   cancelRequestedBy: r.cancel_requested_by,
+  // What CancelRun accepts.
+  cancelable: r.phase !== 'done' && r.phase !== 'rollback' && r.cancel_requested_by === null,
+  workOrderId: steps ? workOrderOf(steps) : null,
   verifyUntil: iso(r.verify_until),
   deadlineAt: r.deadline_at.toISOString(),
   createdAt: r.created_at.toISOString(),
@@ -157,4 +253,3 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
       }
     : {}),
 });
-export type RunView = ReturnType<typeof runView>;

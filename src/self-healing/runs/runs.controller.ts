@@ -1,12 +1,14 @@
-import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, UnauthorizedException } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Query, UnauthorizedException } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Public } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { CancelRun } from './cancel-run/cancel-run.command.js';
 import { FinishWaitingStep } from './finish-step/finish-waiting-step.command.js';
-import { runView } from './run.view.js';
+import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
+import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
+import { NamedRunView, RunPage, runView, RunView } from './run.view.js';
 import { CompleteStepDto, ListRunsQuery, StepParams, StepResultDto } from './runs.dto.js';
 import { RunsRepository } from './runs.repository.js';
 
@@ -18,24 +20,36 @@ export class RunsController {
   constructor(
     private readonly runs: RunsRepository,
     private readonly commands: CommandBus,
+    @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
   ) {}
 
+  private named(run: RunView): NamedRunView {
+    return { ...run, playbookName: this.catalog.get(run.playbookId)?.name ?? null };
+  }
+
+  @ApiOperation({ summary: 'List recovery runs (filters, cursor pagination)' })
+  @ApiOkResponse({ type: RunPage })
   @Get()
-  async list(@Query() q: ListRunsQuery, @CurrentPrincipal() p: Principal) {
+  async list(@Query() q: ListRunsQuery, @CurrentPrincipal() p: Principal): Promise<RunPage> {
     const limit = q.limit ?? 50;
     const rows = await this.runs.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
     const steps = await this.runs.stepsByRun(rows.slice(0, limit).map((r) => r.id));
-    return pageOf(rows, limit, (r) => runView(r, steps.get(r.id)), (r) => encodeCursor(r.created_at, r.id));
+    return pageOf(rows, limit, (r) => this.named(runView(r, steps.get(r.id))), (r) => encodeCursor(r.created_at, r.id));
   }
 
+  @ApiOperation({ summary: 'Get a recovery run with its steps and transitions' })
+  @ApiOkResponse({ type: NamedRunView })
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<NamedRunView> {
     const run = await this.runs.find(p.tenantId, id);
     if (!run) throw new NotFoundException(`run ${id} not found`);
-    return runView(run, await this.runs.steps(id), await this.runs.transitions(id));
+    return this.named(runView(run, await this.runs.steps(id), await this.runs.transitions(id)));
   }
 
   /** Accepted: the run stops between steps (a call in flight finishes first), then rolls back. */
+  @ApiOperation({ summary: 'Cancel a recovery run' })
+  @ApiAcceptedResponse({ type: RunView })
+  @ApiConflictResponse({ description: 'already finished, rolling back or being canceled' })
   @Post(':id/cancel')
   @HttpCode(202)
   cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
@@ -43,6 +57,9 @@ export class RunsController {
   }
 
   /** An operator marks a manual step (or a webhook run as manual) done or failed. */
+  @ApiOperation({ summary: 'Mark a manual step done or failed' })
+  @ApiOkResponse({ type: RunView })
+  @ApiConflictResponse({ description: 'the step is not waiting for an operator' })
   @Post(':id/steps/:stepId/complete')
   @HttpCode(200)
   complete(@Param() params: StepParams, @Body() body: CompleteStepDto, @CurrentPrincipal() p: Principal) {
@@ -58,6 +75,7 @@ export class RunsController {
    * An actuator's late answer after 202. It authenticates with the step's callback token from
    * the signed payload (`Authorization: Bearer srt_…`), not an API key.
    */
+  @ApiOperation({ summary: "An actuator's late result for a step (callback token)" })
   @Public()
   @Post(':id/steps/:stepId/result')
   @HttpCode(200)

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { IsCalendarDate } from '../../platform/http/validation.js';
 import { RUN_STATUSES } from './run.view.js';
 
 export class ListRunsQuery {
@@ -8,6 +9,12 @@ export class ListRunsQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() incidentId?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() patternId?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) agentId?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) capability?: string;
+  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) playbookId?: string;
+  @ApiProperty({ required: false, enum: ['automatic', 'manual'], description: 'automatic: auto-applied; manual: started by a person' })
+  @IsOptional() @IsIn(['automatic', 'manual']) trigger?: 'automatic' | 'manual';
+  @ApiProperty({ required: false, description: 'created at or after (ISO 8601)' }) @IsOptional() @IsCalendarDate() since?: string;
+  @ApiProperty({ required: false, description: 'created before (ISO 8601)' }) @IsOptional() @IsCalendarDate() until?: string;
   @ApiProperty({ required: false, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
   @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }
@@ -29,6 +36,7 @@ export class StepResultDto {
 /** Step ids are snake_case (playbook validation); anything else names no step. */
 export const STEP_ID = /^[a-z][a-z0-9_]{0,62}$/;
 export class StepParams {
-  @IsUUID() id!: string;
+  @ApiProperty({ format: 'uuid', description: 'the run' }) @IsUUID() id!: string;
+  @ApiProperty({ pattern: STEP_ID.source, description: 'a step id of the run\'s playbook' })
   @Matches(STEP_ID, { message: 'stepId must be a playbook step id (snake_case)' }) stepId!: string;
 }

@@ -11,6 +11,18 @@ type Columns<R> = Partial<Record<keyof R, unknown>>;
 /** A run's steps in the order they run: its steps, then its checks, then its rollback. */
 const STEP_ORDER = `CASE list WHEN 'steps' THEN 0 WHEN 'verify' THEN 1 ELSE 2 END, position`;
 
+export interface RunFilters {
+  status?: string;
+  incidentId?: string;
+  patternId?: string;
+  agentId?: string;
+  capability?: string;
+  playbookId?: string;
+  trigger?: 'automatic' | 'manual';
+  since?: string;
+  until?: string;
+}
+
 @Injectable()
 export class RunsRepository {
   constructor(private readonly tx: TransactionHost) {}
@@ -162,9 +174,11 @@ export class RunsRepository {
     return row;
   }
 
-  async list(tenantId: string, f: { status?: string; incidentId?: string; patternId?: string; agentId?: string }, cursor: Cursor | null, limit: number): Promise<RunRow[]> {
+  async list(tenantId: string, f: RunFilters, cursor: Cursor | null, limit: number): Promise<RunRow[]> {
     const q = newestFirst('recovery_runs', tenantId, [
       ['status = ?', f.status], ['incident_id = ?', f.incidentId], ['pattern_id = ?', f.patternId], ['agent_id = ?', f.agentId],
+      ['capability = ?', f.capability], ['playbook_id = ?', f.playbookId], ['automatic = ?', f.trigger ? f.trigger === 'automatic' : undefined],
+      ['created_at >= ?', f.since], ['created_at < ?', f.until],
     ], cursor, limit);
     return this.tx.query<RunRow>(q.sql, q.params);
   }

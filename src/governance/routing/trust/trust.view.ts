@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { RunOutcome } from './trust-formula.js';
 
 export interface TrustChangeRow {
@@ -13,17 +14,17 @@ export interface TrustChangeRow {
 }
 
 /** One change of an agent's trust, with the run that caused it. */
-export interface TrustChangeView {
-  agentId: string;
+export class TrustChangeView {
+  @ApiProperty() agentId!: string;
   /** null: the agent as a whole (a run without a capability moves its base confidence). */
-  capability: string | null;
-  previousTrust: number;
-  newTrust: number;
-  runId: string;
-  outcome: RunOutcome;
+  @ApiProperty({ type: String, nullable: true }) capability!: string | null;
+  @ApiProperty() previousTrust!: number;
+  @ApiProperty() newTrust!: number;
+  @ApiProperty() runId!: string;
+  @ApiProperty({ enum: ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled'] }) outcome!: RunOutcome;
   /** `0.75 → 0.8125 after run … (succeeded)`, plus the run's own reason when it gave one. */
-  reason: string;
-  at: string;
+  @ApiProperty() reason!: string;
+  @ApiProperty() at!: string;
 }
 
 export const trustChangeView = (r: TrustChangeRow): TrustChangeView => ({

@@ -20,6 +20,9 @@ export class AcknowledgeIncidentHandler implements ICommandHandler<AcknowledgeIn
       if (!row) {
         const existing = await this.incidents.find(c.tenantId, c.incidentId);
         if (!existing) throw new NotFoundException(`incident ${c.incidentId} not found`);
+        if (existing.status === 'resolved') {
+          throw new ConflictException(`incident ${c.incidentId} is resolved (by ${existing.resolved_by} at ${existing.resolved_at!.toISOString()}): nothing to acknowledge`);
+        }
         throw new ConflictException(`incident ${c.incidentId} was already acknowledged by ${existing.acknowledged_by} at ${existing.acknowledged_at!.toISOString()}`);
       }
       await this.commands.execute(new RecordDecision(c.tenantId, c.incidentId, 'lifecycle', `acknowledged by ${c.actor}`, { actor: c.actor, action: 'acknowledged' }));

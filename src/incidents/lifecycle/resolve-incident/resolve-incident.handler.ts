@@ -1,6 +1,7 @@
 import { NotFoundException } from '@nestjs/common';
-import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { IncidentResolved } from '../../events/incident-resolved.event.js';
 import { incidentView } from '../../incident.view.js';
 import { IncidentsRepository } from '../../incidents.repository.js';
 import { RecordDecision } from '../../record-decision/record-decision.command.js';
@@ -12,6 +13,7 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
     private readonly tx: TransactionHost,
     private readonly incidents: IncidentsRepository,
     private readonly commands: CommandBus,
+    private readonly events: EventBus,
   ) {}
 
   execute(c: ResolveIncident): Promise<ResolveIncidentResult> {
@@ -28,6 +30,8 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
           action: 'resolved', resolvedBy: c.resolvedBy, note: c.note, mttrMs,
         }),
       );
+      // Recoveries still waiting for review on it are superseded (self-healing), durably, after this commits.
+      await this.events.publish(new IncidentResolved({ tenantId: c.tenantId, incidentId: c.incidentId, resolvedBy: c.resolvedBy, resolvedAt: row.resolved_at!.toISOString() }));
       return { incident: incidentView(row), changed: true };
     });
   }

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePlatformAdmin } from '../auth.decorators.js';
 import { actorOf, AGENT_ROLE, type Principal } from '../principal.js';
 import { CreateApiKeyDto } from './api-keys.dto.js';
@@ -13,6 +13,7 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeyService) {}
 
   /** The response carries the plaintext key; it cannot be shown again. */
+  @ApiOperation({ summary: 'Create an API key (shown once)' })
   @Post()
   create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() principal: Principal) {
     if (body.role === AGENT_ROLE && body.platformAdmin) {
@@ -23,11 +24,13 @@ export class ApiKeysController {
     return this.keys.create({ ...body, platformAdmin: body.platformAdmin ?? false }, actorOf(principal));
   }
 
+  @ApiOperation({ summary: 'List API keys' })
   @Get()
   async list() {
     return { items: await this.keys.list() };
   }
 
+  @ApiOperation({ summary: 'Revoke an API key' })
   @Delete(':id')
   @HttpCode(204)
   async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {

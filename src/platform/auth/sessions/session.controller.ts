@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthThrottle, clientAddress } from '../auth-throttle.js';
 import { CurrentPrincipal, Public } from '../auth.decorators.js';
 import type { Principal } from '../principal.js';
 import { CreateSessionDto } from './session.dto.js';
-import { SESSION_COOKIE, SessionService, sessionTokenOf, viewOf } from './session.service.js';
+import { SESSION_COOKIE, SessionService, sessionTokenOf, SessionView, viewOf } from './session.service.js';
 
 /** Secure when the request came over HTTPS (directly or through a proxy that says so). */
 const secure = (req: Request) => req.secure || req.headers['x-forwarded-proto'] === 'https';
@@ -23,6 +23,10 @@ export class SessionController {
    * SameSite=Strict. A wrong key is a failed guess of the client's address (429 past the limit);
    * a right one signs in whatever the address did before.
    */
+  @ApiOperation({ summary: 'Sign in: exchange an API key for a session cookie' })
+  @ApiCreatedResponse({ type: SessionView, description: 'signed in; the session cookie is set' })
+  @ApiBadRequestResponse({ description: 'no apiKey in the body' })
+  @ApiUnauthorizedResponse({ description: 'unknown or revoked API key' })
   @Public()
   @Post()
   @HttpCode(201)
@@ -34,18 +38,24 @@ export class SessionController {
       sameSite: 'strict',
       secure: secure(req),
       path: '/',
-      expires: new Date(created.session.expiresAt),
+      expires: new Date(created.session.expiresAt!),
     });
     return created.session;
   }
 
   /** Who is signed in (the console asks this on load: a 401 here is an answer, not a failed sign-in). */
+  @ApiOperation({ summary: 'The current console session' })
+  @ApiOkResponse({ type: SessionView })
+  @ApiUnauthorizedResponse({ description: 'not signed in' })
+  @ApiCookieAuth()
+  @ApiBearerAuth()
   @Get()
-  current(@CurrentPrincipal() p: Principal & { expiresAt?: string }) {
+  current(@CurrentPrincipal() p: Principal & { expiresAt?: string }): SessionView {
     return { ...viewOf(p), expiresAt: p.expiresAt ?? null };
   }
 
   /** Sign-out: the session is deleted server-side, so a copied cookie stops working too. */
+  @ApiOperation({ summary: 'Sign out' })
   @Public()
   @Delete()
   @HttpCode(204)

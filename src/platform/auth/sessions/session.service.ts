@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { AuditTrail } from '../../audit/audit-trail.js';
@@ -10,12 +11,12 @@ export const SESSION_COOKIE = 'pl_session';
 // Tokens are 256 random bits: a plain SHA-256 is enough, as for API keys.
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export interface SessionView {
-  tenantId: string;
-  keyName: string;
-  role: Role;
-  platformAdmin: boolean;
-  expiresAt: string;
+export class SessionView {
+  @ApiProperty() tenantId!: string;
+  @ApiProperty() keyName!: string;
+  @ApiProperty({ enum: ['viewer', 'operator', 'admin', 'agent'] }) role!: Role;
+  @ApiProperty() platformAdmin!: boolean;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'null: signed in with a Bearer key, not a session' }) expiresAt!: string | null;
 }
 
 /** Console sign-in: an API key exchanged for an opaque session token, stored hashed, expiring. */

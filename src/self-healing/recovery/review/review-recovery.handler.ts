@@ -1,5 +1,6 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
-import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, EventBus, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
+import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
@@ -15,6 +16,7 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
     private readonly recoveries: RecoveryRepository,
     private readonly eventBus: EventBus,
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly audit: AuditTrail,
   ) {}
 
@@ -25,6 +27,11 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       if (!recovery) throw new NotFoundException(`recovery ${c.recoveryId} not found`);
       if (recovery.status !== 'pending_review') {
         throw new ConflictException(`recovery ${c.recoveryId} is already ${recovery.status}`);
+      }
+      // Its incident resolved before anyone reviewed it (the supersede that follows may not have run yet): a run would wait for nothing.
+      const incident = c.decision === 'applied' ? await this.queries.execute(new GetIncident(c.tenantId, recovery.source_incident_id)) : null;
+      if (incident?.status === 'resolved') {
+        throw new ConflictException(`incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${c.recoveryId} is superseded, nothing to run`);
       }
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
       await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });

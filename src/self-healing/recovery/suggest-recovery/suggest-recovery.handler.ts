@@ -55,6 +55,8 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         tenant_id: c.tenantId,
         source_incident_id: c.incidentId,
         source_pattern_id: pattern.id,
+        agent_id: c.agentId,
+        capability: c.capability,
         playbook_id: suggestion.playbookId,
         action: suggestion.action,
         steps: suggestion.steps,

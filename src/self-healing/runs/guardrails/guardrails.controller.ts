@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { CurrentPrincipal, RequireRole } from '../../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../../platform/auth/principal.js';
@@ -31,6 +31,7 @@ export class GuardrailsController {
     private readonly audit: AuditTrail,
   ) {}
 
+  @ApiOperation({ summary: 'Guardrails for automatic runs' })
   @Get()
   @ApiOkResponse({ description: 'the tenant\'s guardrails (the defaults, no guardrail, until set) with updatedAt and updatedBy (null until set)' })
   async get(@CurrentPrincipal() p: Principal): Promise<GuardrailsView> {
@@ -38,6 +39,7 @@ export class GuardrailsController {
   }
 
   /** Admins only: replaces the settings whole; a field left out takes its default. Time zone names are stored as the runtime spells them. */
+  @ApiOperation({ summary: 'Replace the guardrails for automatic runs' })
   @Put()
   @RequireRole('admin')
   @ApiOkResponse({ description: 'the stored guardrails' })

@@ -1,0 +1,23 @@
+import { Query } from '@nestjs/cqrs';
+import type { RecoveryStatus } from '../recovery.repository.js';
+
+/** A recovery of an incident as it stands now (not as it was suggested). */
+export interface IncidentRecovery {
+  id: string;
+  playbookId: string;
+  playbookName: string | null;
+  status: RecoveryStatus;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  createdAt: string;
+}
+
+/** The incident's recoveries, oldest first. */
+export class ListIncidentRecoveries extends Query<IncidentRecovery[]> {
+  constructor(
+    readonly tenantId: string,
+    readonly incidentId: string,
+  ) {
+    super();
+  }
+}
