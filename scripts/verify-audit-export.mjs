@@ -1,18 +1,19 @@
 // Verifies an audit export (GET /audit/export) offline, with nothing but Node (ADR 0016):
-//   node scripts/verify-audit-export.mjs audit.jsonl public-key.pem   (the key from GET /audit/public-key)
+//   node scripts/verify-audit-export.mjs audit.jsonl public-key.pem [earlier-key.pem …]   (GET /audit/public-key's publicKeyPem)
 import { createHash, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 const canon = (v) => (v === null || typeof v !== 'object' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(canon).join(',')}]`
   : `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`).join(',')}}`);
 const fail = (seq, why) => { console.log(`BROKEN at seq ${seq}: ${why}`); process.exit(1); };
-const [file, keyFile] = process.argv.slice(2);
+const [file, ...keyFiles] = process.argv.slice(2);
 const [header, ...lines] = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-const key = keyFile ? readFileSync(keyFile, 'utf8') : header.publicKey.pem; // without a key file: the export's own (weaker)
+const keys = keyFiles.length ? keyFiles.map((f) => readFileSync(f, 'utf8')) : [header.publicKey.pem]; // none given: the export's own (weaker)
 const checkpoints = lines.filter((l) => l.type === 'checkpoint').map(({ type, ...c }) => c);
 for (const { signature, ...c } of checkpoints) {
   const statement = Buffer.from(canon({ type: 'pillar-loop.audit-checkpoint', ...c }));
-  if (c.tenantId !== header.tenantId || !verify(null, statement, key, Buffer.from(signature, 'base64'))) fail(c.seq, 'bad checkpoint signature');
+  const signed = keys.some((key) => verify(null, statement, key, Buffer.from(signature, 'base64')));
+  if (c.tenantId !== header.tenantId || !signed) fail(c.seq, 'bad checkpoint signature');
 }
 const cut = checkpoints.filter((c) => c.kind === 'retention').sort((a, b) => b.seq - a.seq)[0]; // where the kept chain starts
 let prev = cut ? { seq: cut.seq, hash: cut.hash } : { seq: 0, hash: '0'.repeat(64) };

@@ -12,12 +12,12 @@ const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 const run = promisify(execFile);
 
 /** The offline verifier, as a user runs it: its exit code and what it prints. */
-async function offline(exportText: string, pem: string | null): Promise<{ code: number; out: string }> {
+async function offline(exportText: string, ...pems: string[]): Promise<{ code: number; out: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'audit-export-'));
   try {
     writeFileSync(join(dir, 'audit.jsonl'), exportText);
-    writeFileSync(join(dir, 'key.pem'), pem ?? '');
-    const args = ['scripts/verify-audit-export.mjs', join(dir, 'audit.jsonl'), ...(pem ? [join(dir, 'key.pem')] : [])];
+    pems.forEach((pem, i) => writeFileSync(join(dir, `key-${i}.pem`), pem));
+    const args = ['scripts/verify-audit-export.mjs', join(dir, 'audit.jsonl'), ...pems.map((_, i) => join(dir, `key-${i}.pem`))];
     const { stdout } = await run(process.execPath, args);
     return { code: 0, out: stdout.trim() };
   } catch (err) {
@@ -275,6 +275,8 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
       .filter((l) => !/"type":"entry"/.test(l) || JSON.parse(l).seq <= 2)
       .join('\n');
     expect((await offline(withoutCheckpointed, pem)).out).toMatch(/^BROKEN at seq \d+: differs from the checkpoint/);
+    // The README shows the script as it is.
+    expect(readFileSync('README.md', 'utf8')).toContain(`\`\`\`js\n${readFileSync('scripts/verify-audit-export.mjs', 'utf8')}\`\`\``);
     // A checkpoint signed by another key.
     const { generateKeyPairSync } = await import('node:crypto');
     const stranger = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -346,5 +348,42 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
     // Entries gone without a retention checkpoint are found.
     await behindTheTrigger(`DELETE FROM audit_entries WHERE tenant_id = $1 AND seq = $2`, [t.id, lastCut + 1]);
     expect(await verify(t.viewer)).toMatchObject({ ok: false, firstBrokenSeq: lastCut + 1 });
+  });
+});
+
+describe('rotating the audit signing key', () => {
+  it('keeps earlier checkpoints verifiable when the old public key is trusted (AUDIT_PREVIOUS_PUBLIC_KEYS), online and offline', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const oldKey = randomBytes(32).toString('hex');
+    const first = await startTestApp({ AUDIT_SIGNING_KEY: oldKey, AUDIT_CHECKPOINT_INTERVAL_MS: '0' });
+    const url = first.database.url;
+    const admin = await first.keyFor('rotate', 'admin');
+    await first.http.post('/audit/checkpoints').set(auth(admin)).expect(201);
+    const old = (await first.http.get('/audit/public-key').set(auth(admin)).expect(200)).body;
+    await first.stop();
+
+    const newKey = { AUDIT_SIGNING_KEY: randomBytes(32).toString('hex'), AUDIT_CHECKPOINT_INTERVAL_MS: '0' };
+    const forgetful = await startTestApp(newKey, [], url);
+    try {
+      expect((await forgetful.http.get('/audit/verify').set(auth(admin)).expect(200)).body).toMatchObject({ ok: false, problem: expect.stringMatching(/no valid signature/) });
+    } finally {
+      await forgetful.stop();
+    }
+    const rotated = await startTestApp({ ...newKey, AUDIT_PREVIOUS_PUBLIC_KEYS: old.publicKey }, [], url);
+    try {
+      await rotated.http.post('/audit/checkpoints').set(auth(admin)).expect(201);
+      expect((await rotated.http.get('/audit/verify').set(auth(admin)).expect(200)).body).toMatchObject({ ok: true, checkpoints: 2 });
+      const current = (await rotated.http.get('/audit/public-key').set(auth(admin)).expect(200)).body;
+      expect(current.keyId).not.toBe(old.keyId);
+      const text = (await rotated.http.get('/audit/export').set(auth(admin)).buffer(true).parse((r, cb) => {
+        let s = '';
+        r.on('data', (c: Buffer) => (s += c.toString('utf8')));
+        r.on('end', () => cb(null, s));
+      }).expect(200)).body as string;
+      expect((await offline(text, current.publicKeyPem)).out).toMatch(/BROKEN at seq \d+: bad checkpoint signature/);
+      expect((await offline(text, current.publicKeyPem, old.publicKeyPem)).out).toMatch(/^OK: \d+ entries, 2 signed checkpoints/);
+    } finally {
+      await rotated.stop();
+    }
   });
 });

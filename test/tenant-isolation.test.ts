@@ -109,7 +109,7 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
           'POST /policies/validate': 'parses a condition',
           'POST /catalog/match': 'says which pattern would match, creating nothing',
         },
-        adminOnly: [/^PUT \/integration\/flags\//, /^POST \/policies(\/\{id\}\/(activate|disable))?$/, /^(POST|DELETE) \/guard\/killswitch$/, /\/actuators/, /^PUT \/self-healing\/guardrails$/, /^PUT \/signals\/settings$/, /^PATCH \/catalog\/patterns\//,
+        adminOnly: [/^PUT \/integration\/flags\//, /^POST \/policies(\/\{id\}\/(activate|disable))?$/, /^(POST|DELETE) \/guard\/killswitch$/, /\/actuators/, /^PUT \/self-healing\/guardrails$/, /^PUT \/signals\/settings$/, /^PATCH \/catalog\/patterns\//, /^POST \/audit\//,
           /\/notifications\/channels/, /^(PUT|DELETE) \/notifications\/rules\//],
         whileStreaming: async () => {
           const res = await app.http.post('/incidents').set(auth(owner.operator)).send({ errorType: 'timeout', message: `stream poke ${MARK} ${++pokes}` }).expect(201);

@@ -2,7 +2,7 @@ import { Body, Controller, ForbiddenException, Get, HttpCode, NotFoundException,
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../platform/auth/principal.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { ActivatePolicy } from './activate-policy/activate-policy.command.js';
@@ -109,7 +109,7 @@ export class PoliciesController {
     if (body.scope === 'global' && !principal.platformAdmin) {
       throw new ForbiddenException('global policies need a platform admin key');
     }
-    return this.commands.execute(new CreatePolicy(principal.tenantId, body));
+    return this.commands.execute(new CreatePolicy(principal.tenantId, body, actorOf(principal)));
   }
 
   @ApiOperation({ summary: 'Activate a policy' })
@@ -118,7 +118,7 @@ export class PoliciesController {
   @HttpCode(200)
   @RequireRole('admin')
   async activate(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new ActivatePolicy(principal.tenantId, id)));
+    return found(id, await this.commands.execute(new ActivatePolicy(principal.tenantId, id, actorOf(principal))));
   }
 
   @ApiOperation({ summary: 'Disable a policy' })
@@ -127,7 +127,7 @@ export class PoliciesController {
   @HttpCode(200)
   @RequireRole('admin')
   async disable(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new DisablePolicy(principal.tenantId, id)));
+    return found(id, await this.commands.execute(new DisablePolicy(principal.tenantId, id, actorOf(principal))));
   }
 }
 

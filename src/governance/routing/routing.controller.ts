@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../platform/auth/principal.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { NAME_PATTERN, nameMessage } from '../names.js';
 import { ListAdjustmentsQuery } from './list-adjustments/list-adjustments.dto.js';
@@ -67,7 +67,7 @@ export class RoutingController {
   @ApiOperation({ summary: 'Register or update an agent' })
   @Put('agents/:id')
   putAgent(@Param('id') id: string, @Body() body: PutAgentDto, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
-    return this.commands.execute(new PutAgent(principal.tenantId, validAgentId(id), body.capabilities, body.baseConfidence));
+    return this.commands.execute(new PutAgent(principal.tenantId, validAgentId(id), body.capabilities, body.baseConfidence, actorOf(principal)));
   }
 
   /** CARE route selection for a capability; records the decision. Operators may route. */

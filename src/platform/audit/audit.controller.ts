@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators.js';
 import { actorOf, type Principal } from '../auth/principal.js';
@@ -39,6 +39,7 @@ export class AuditController {
     private readonly key: AuditSigningKey,
   ) {}
 
+  @ApiOperation({ summary: 'The audit log, newest first' })
   @Get()
   list(@Query() q: ListAuditEntriesQueryDto, @CurrentPrincipal() p: Principal): Promise<AuditEntryPage> {
     const { cursor, limit, ...filter } = q;
@@ -48,12 +49,14 @@ export class AuditController {
   }
 
   /** Recomputes the chain and checks the checkpoints: `{ok, entries, checkpoints, firstBrokenSeq?, problem?}`. */
+  @ApiOperation({ summary: 'Verify the audit chain and its checkpoints' })
   @Get('verify')
   verify(@CurrentPrincipal() p: Principal): Promise<ChainVerdict> {
     return this.queries.execute(new VerifyAuditLog({ tenantId: p.tenantId }));
   }
 
   /** JSON lines: a header, the checkpoints, the entries; scripts/verify-audit-export.mjs checks it offline. */
+  @ApiOperation({ summary: 'Export the audit log as JSON lines' })
   @Get('export')
   @ApiProduces('application/x-ndjson')
   async export(@CurrentPrincipal() p: Principal, @Res() res: Response): Promise<void> {
@@ -68,6 +71,7 @@ export class AuditController {
     }
   }
 
+  @ApiOperation({ summary: 'The public key that signs audit checkpoints' })
   @Get('public-key')
   publicKey(): AuditPublicKeyView {
     return {
@@ -79,6 +83,7 @@ export class AuditController {
   }
 
   /** Signs the chain head now (409 if the chain does not hold up to it, or the log is empty). */
+  @ApiOperation({ summary: 'Sign the audit chain head now' })
   @Post('checkpoints')
   @RequireRole('admin')
   async checkpoint(@CurrentPrincipal() p: Principal): Promise<AuditCheckpoint> {
@@ -86,6 +91,7 @@ export class AuditController {
   }
 
   /** Cuts entries older than `before`, with a signed checkpoint of what was cut; recorded in the log itself. */
+  @ApiOperation({ summary: 'Cut old audit entries, with a signed checkpoint of the cut' })
   @Post('retention')
   @HttpCode(200)
   @RequireRole('admin')

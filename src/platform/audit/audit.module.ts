@@ -9,7 +9,7 @@ import { CreateAuditCheckpointHandler } from './checkpoints/create-audit-checkpo
 import { ExportAuditLogHandler } from './export/export-audit-log.handler.js';
 import { ListAuditEntriesHandler } from './list-entries/list-audit-entries.handler.js';
 import { ApplyAuditRetentionHandler } from './retention/apply-audit-retention.handler.js';
-import { AuditSigningKey, auditSigningKeyFrom } from './signing/audit-signing-key.js';
+import { AuditSigningKey, auditSigningKeyFrom, AuditTrustedKeys, parsePublicKey } from './signing/audit-signing-key.js';
 import { AuditVerifier } from './verify/audit-verifier.js';
 import { VerifyAuditLogHandler } from './verify/verify-audit-log.handler.js';
 
@@ -32,6 +32,12 @@ import { VerifyAuditLogHandler } from './verify/verify-audit-log.handler.js';
       provide: AuditSigningKey,
       useFactory: (config: AppConfig) => auditSigningKeyFrom(config.audit.signingKey, config.dataDir),
       inject: [APP_CONFIG],
+    },
+    {
+      provide: AuditTrustedKeys,
+      useFactory: (key: AuditSigningKey, config: AppConfig) =>
+        new AuditTrustedKeys([key, ...config.audit.previousPublicKeys.map(parsePublicKey)]),
+      inject: [AuditSigningKey, APP_CONFIG],
     },
   ],
   exports: [AuditTrail],

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseSigningKey } from '../audit/signing/audit-signing-key.js';
+import { parsePublicKey, parseSigningKey } from '../audit/signing/audit-signing-key.js';
 import { parseNetworks, type Network } from '../egress/networks.js';
 
 /** Validated run-time configuration. Every field comes from one environment variable (see README). */
@@ -88,6 +88,8 @@ export interface AppConfig {
   audit: {
     /** AUDIT_SIGNING_KEY (Ed25519, PEM or 32-byte seed); null: one generated into dataDir/audit-signing-key. */
     signingKey: string | null;
+    /** Raw Ed25519 public keys (base64) of earlier signing keys: their checkpoints still verify after a rotation. */
+    previousPublicKeys: string[];
     /** How often each tenant's chain head is signed when it moved (0: only on demand). */
     checkpointIntervalMs: number;
     /** A retention cut may remove only entries older than this many days. */
@@ -252,6 +254,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
     audit: {
       signingKey: auditSigningKey(env),
+      previousPublicKeys: previousPublicKeys(env),
       checkpointIntervalMs: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
       retentionMinDays: num(env, 'AUDIT_RETENTION_MIN_DAYS', 365, 0, 100 * 365),
     },
@@ -334,6 +337,19 @@ function auditSigningKey(env: Env): string | null {
     throw new ConfigError('AUDIT_SIGNING_KEY', `must be ${forms}: ${(err as Error).message}`);
   }
   return raw;
+}
+
+/** AUDIT_PREVIOUS_PUBLIC_KEYS: comma-separated raw Ed25519 public keys, base64 (GET /audit/public-key's `publicKey`). */
+function previousPublicKeys(env: Env): string[] {
+  const keys = (env.AUDIT_PREVIOUS_PUBLIC_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  for (const key of keys) {
+    try {
+      parsePublicKey(key);
+    } catch (err) {
+      throw new ConfigError('AUDIT_PREVIOUS_PUBLIC_KEYS', `must be comma-separated base64 Ed25519 public keys: ${(err as Error).message}`);
+    }
+  }
+  return keys;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

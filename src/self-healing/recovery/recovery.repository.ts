@@ -40,6 +40,9 @@ export interface RecoveryFilters {
   until?: string;
 }
 
+/** Why a recovery expired, as its action and its audit entry say. */
+export const expiryNote = (ttlMs: number) => `no review within ${ttlMs} ms (RECOVERY_REVIEW_TTL_MS)`;
+
 @Injectable()
 export class RecoveryRepository {
   constructor(private readonly tx: TransactionHost) {}
@@ -98,8 +101,8 @@ export class RecoveryRepository {
    * Expires what waited for review longer than `ttlMs` and records why, in one statement. Safe
    * on several replicas at once: a row another sweep just expired no longer matches.
    */
-  async expireReviews(ttlMs: number, limit = 500): Promise<number> {
-    const rows = await this.tx.query<{ id: string }>(
+  async expireReviews(ttlMs: number, limit = 500): Promise<Array<{ id: string; tenant_id: string }>> {
+    return this.tx.query<{ id: string; tenant_id: string }>(
       `WITH due AS (
          SELECT id FROM recovery_candidates
           WHERE status = 'pending_review' AND created_at < now() - make_interval(secs => $1::double precision / 1000)
@@ -109,10 +112,9 @@ export class RecoveryRepository {
            FROM due WHERE c.id = due.id RETURNING c.id, c.tenant_id)
        INSERT INTO recovery_actions (id, tenant_id, recovery_id, action, automatic, actor, note)
        SELECT gen_random_uuid(), tenant_id, id, 'expired', true, 'review expiry', $3 FROM expired
-       RETURNING recovery_id AS id`,
-      [ttlMs, limit, `no review within ${ttlMs} ms (RECOVERY_REVIEW_TTL_MS)`],
+       RETURNING recovery_id AS id, tenant_id`,
+      [ttlMs, limit, expiryNote(ttlMs)],
     );
-    return rows.length;
   }
 
   /**

@@ -6,6 +6,8 @@ export class ActivatePolicy extends Command<PolicyView | null> {
   constructor(
     readonly tenantId: string,
     readonly policyId: string,
+    /** Who asked (see actorOf); recorded in the audit log. */
+    readonly actor = 'system',
   ) {
     super();
   }

@@ -7,6 +7,8 @@ export class CreatePolicy extends Command<PolicyView> {
   constructor(
     readonly tenantId: string,
     readonly input: CreatePolicyDto,
+    /** Who wrote it (see actorOf); recorded in the audit log. */
+    readonly actor = 'system',
   ) {
     super();
   }

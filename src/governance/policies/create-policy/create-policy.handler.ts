@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { validateCondition } from '../cel.js';
 import { PolicyDecisionPoint } from '../evaluate/policy-decision-point.js';
@@ -14,9 +15,10 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
     private readonly tx: TransactionHost,
     private readonly policies: PoliciesRepository,
     private readonly pdp: PolicyDecisionPoint,
+    private readonly audit: AuditTrail,
   ) {}
 
-  async execute({ tenantId, input }: CreatePolicy): Promise<PolicyView> {
+  async execute({ tenantId, input, actor }: CreatePolicy): Promise<PolicyView> {
     // The DTO validates this already; the command can also be sent from code, and nothing
     // unparseable may ever be saved.
     const valid = validateCondition(input.condition);
@@ -46,7 +48,9 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
         generation_confidence: null,
       });
       this.policies.notifyChanged(tenantId, row.scope === 'global');
-      return policyView(row);
+      const view = policyView(row);
+      await this.audit.record({ tenantId, actor, action: 'policy.created', subject: { type: 'policy', id: row.id }, after: view });
+      return view;
     });
     // Committed (or joined to a caller's transaction, whose commit the NOTIFY follows).
     this.pdp.changed(tenantId, view.scope === 'global');

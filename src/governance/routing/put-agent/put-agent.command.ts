@@ -8,6 +8,8 @@ export class PutAgent extends Command<AgentView> {
     readonly agentId: string,
     readonly capabilities: string[],
     readonly baseConfidence: number,
+    /** Who asked (see actorOf); recorded in the audit log. */
+    readonly actor = 'system',
   ) {
     super();
   }

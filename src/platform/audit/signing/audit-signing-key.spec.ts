@@ -3,7 +3,7 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditSigningKey, auditSigningKeyFrom, parseSigningKey } from './audit-signing-key.js';
+import { AuditSigningKey, auditSigningKeyFrom, AuditTrustedKeys, parsePublicKey, parseSigningKey } from './audit-signing-key.js';
 
 describe('the audit signing key (Ed25519)', () => {
   const seedHex = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'; // RFC 8032 test 1
@@ -35,6 +35,19 @@ describe('the audit signing key (Ed25519)', () => {
     expect(key.verify('{"seq":1}', signature)).toBe(true);
     expect(key.verify('{"seq":2}', signature)).toBe(false);
     expect(verify(null, Buffer.from('{"seq":1}'), key.publicKeyPem, Buffer.from(signature, 'base64'))).toBe(true);
+  });
+
+  it('trusts the signing key and earlier ones given by their raw public key, each under its own keyId', () => {
+    const current = new AuditSigningKey(parseSigningKey(seedHex));
+    const earlier = new AuditSigningKey(generateKeyPairSync('ed25519').privateKey);
+    const restored = parsePublicKey(earlier.publicKeyRaw);
+    expect(restored.keyId).toBe(earlier.keyId);
+    const trusted = new AuditTrustedKeys([current, restored]);
+    expect(trusted.signed('s', earlier.sign('s'), earlier.keyId)).toBe(true);
+    expect(trusted.signed('s', current.sign('s'), current.keyId)).toBe(true);
+    expect(trusted.signed('s', earlier.sign('s'), current.keyId)).toBe(false); // named as another key
+    expect(new AuditTrustedKeys([current]).signed('s', earlier.sign('s'), earlier.keyId)).toBe(false);
+    expect(() => parsePublicKey('c2hvcnQ=')).toThrow(/32 bytes/);
   });
 
   it('generates a key into DATA_DIR (mode 0600) once, and uses it again', () => {

@@ -13,23 +13,14 @@ import { join } from 'node:path';
 // PKCS#8 DER of an Ed25519 private key is this prefix followed by the 32-byte seed (RFC 8410).
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-/**
- * The Ed25519 key that signs audit checkpoints: the private half stays in the process, the
- * public half is served (GET /audit/public-key) so anyone can check a checkpoint offline.
- */
-export class AuditSigningKey {
-  readonly publicKey: KeyObject;
+/** An Ed25519 public key that checkpoints may be signed with, named by its keyId. */
+export class AuditPublicKey {
   /** First 16 hex digits of SHA-256 over the raw public key: names the key in each checkpoint. */
   readonly keyId: string;
 
-  constructor(private readonly privateKey: KeyObject) {
-    if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('the audit signing key must be an Ed25519 key');
-    this.publicKey = createPublicKey(privateKey);
-    this.keyId = createHash('sha256').update(rawPublicKey(this.publicKey)).digest('hex').slice(0, 16);
-  }
-
-  sign(statement: string): string {
-    return sign(null, Buffer.from(statement, 'utf8'), this.privateKey).toString('base64');
+  constructor(readonly publicKey: KeyObject) {
+    if (publicKey.asymmetricKeyType !== 'ed25519') throw new Error(`it is a ${publicKey.asymmetricKeyType} key`);
+    this.keyId = createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
   }
 
   /** Whether `signature` is this key's over `statement`. */
@@ -44,6 +35,40 @@ export class AuditSigningKey {
   get publicKeyRaw(): string {
     return rawPublicKey(this.publicKey).toString('base64');
   }
+}
+
+/**
+ * The Ed25519 key that signs audit checkpoints: the private half stays in the process, the
+ * public half is served (GET /audit/public-key) so anyone can check a checkpoint offline.
+ */
+export class AuditSigningKey extends AuditPublicKey {
+  constructor(private readonly privateKey: KeyObject) {
+    super(createPublicKey(privateKey));
+  }
+
+  sign(statement: string): string {
+    return sign(null, Buffer.from(statement, 'utf8'), this.privateKey).toString('base64');
+  }
+}
+
+/** The keys checkpoints are checked with: the signing key, and earlier ones (AUDIT_PREVIOUS_PUBLIC_KEYS) after a rotation. */
+export class AuditTrustedKeys {
+  constructor(readonly keys: AuditPublicKey[]) {}
+
+  /** Whether the key named `keyId` is trusted and signed `statement`. */
+  signed(statement: string, signature: string, keyId: string): boolean {
+    return this.keys.some((k) => k.keyId === keyId && k.verify(statement, signature));
+  }
+}
+
+// SPKI DER of an Ed25519 public key is this prefix followed by the raw 32 bytes (RFC 8410).
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** A raw Ed25519 public key, base64 (as GET /audit/public-key's `publicKey`). */
+export function parsePublicKey(base64: string): AuditPublicKey {
+  const raw = Buffer.from(base64.trim(), 'base64');
+  if (raw.length !== 32) throw new Error(`a public key is 32 bytes, this is ${raw.length}`);
+  return new AuditPublicKey(createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' }));
 }
 
 const rawPublicKey = (key: KeyObject) => Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../database/transaction-host.js';
-import { AuditSigningKey } from '../signing/audit-signing-key.js';
+import { AuditTrustedKeys } from '../signing/audit-signing-key.js';
 import { checkpointOf, entryOf, AuditRepository, type AuditHeadRow } from '../audit.repository.js';
 import { firstBrokenEntry, GENESIS, type AuditEntry, type ChainAnchor } from '../chain/audit-chain.js';
 import { checkpointStatement, type AuditCheckpoint } from '../chain/checkpoint.js';
@@ -20,12 +20,11 @@ export class AuditVerifier {
   constructor(
     private readonly tx: TransactionHost,
     private readonly repository: AuditRepository,
-    private readonly key: AuditSigningKey,
+    private readonly trusted: AuditTrustedKeys,
   ) {}
 
-  /** Whether a checkpoint was signed by this service's key. */
-  readonly signedBy = (statement: string, signature: string, keyId: string): boolean =>
-    keyId === this.key.keyId && this.key.verify(statement, signature);
+  /** Whether a checkpoint was signed by a trusted key (this service's, or an earlier one). */
+  readonly signedBy = (statement: string, signature: string, keyId: string): boolean => this.trusted.signed(statement, signature, keyId);
 
   /** The whole chain, every checkpoint and the head, read in one snapshot (blind to appends and cuts meanwhile). */
   verify(tenantId: string): Promise<ChainVerdict> {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@ne
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { AuditTrail } from '../../audit/audit-trail.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { PromiseCache } from '../../cache/promise-cache.js';
 import { NotifyBatcher } from '../../database/notify-batcher.js';
@@ -47,6 +48,9 @@ export interface ApiKeyView {
   revokedAt: string | null;
 }
 
+/** What the audit log keeps of a key: never its hash or prefix. */
+const auditedKey = (r: KeyRow) => ({ name: r.name, role: r.role, platformAdmin: r.platform_admin, revoked: r.revoked_at !== null });
+
 const view = (r: KeyRow): ApiKeyView => ({
   id: r.id,
   tenantId: r.tenant_id,
@@ -78,6 +82,7 @@ export class ApiKeyService implements OnModuleInit {
     private readonly tx: TransactionHost,
     private readonly notifications: PgNotifications,
     private readonly notifier: NotifyBatcher,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.cache = new PromiseCache({ ttlMs: config.apiKeyCacheMs, maxEntries: MAX_CACHED_KEYS, keep: (row) => row !== undefined });
@@ -136,15 +141,27 @@ export class ApiKeyService implements OnModuleInit {
     this.notifier.notifyAfterCommit(API_KEYS_CHANNEL, KEY_CREATED);
   }
 
-  /** Creates a key; the plaintext is returned this once and never stored. */
-  async create(input: { tenantId: string; name: string; role: Role; platformAdmin: boolean }, key = newKey()): Promise<ApiKeyView & { key: string }> {
-    const [row] = await this.tx.query<KeyRow>(
-      `INSERT INTO api_keys (id, tenant_id, name, role, platform_admin, key_hash, key_prefix)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-      [uuidv7(), input.tenantId, input.name, input.role, input.platformAdmin, hash(key), key.slice(0, 8)],
-    );
-    this.keyCreated(); // a key tried before it existed is in the unknown-key cache
-    return { ...view(row), key };
+  /**
+   * Creates a key; the plaintext is returned this once and never stored. Recorded in the audit
+   * log of the key's tenant (`actor`: who created it).
+   */
+  async create(
+    input: { tenantId: string; name: string; role: Role; platformAdmin: boolean },
+    actor: string,
+    key = newKey(),
+  ): Promise<ApiKeyView & { key: string }> {
+    return this.tx.run(async () => {
+      const [row] = await this.tx.query<KeyRow>(
+        `INSERT INTO api_keys (id, tenant_id, name, role, platform_admin, key_hash, key_prefix)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        [uuidv7(), input.tenantId, input.name, input.role, input.platformAdmin, hash(key), key.slice(0, 8)],
+      );
+      await this.audit.record({
+        tenantId: row.tenant_id, actor, action: 'api_key.created', subject: { type: 'api_key', id: row.id }, after: auditedKey(row),
+      });
+      this.keyCreated(); // a key tried before it existed is in the unknown-key cache
+      return { ...view(row), key };
+    });
   }
 
   async list(): Promise<ApiKeyView[]> {
@@ -152,12 +169,21 @@ export class ApiKeyService implements OnModuleInit {
     return rows.map(view);
   }
 
-  async revoke(id: string): Promise<void> {
-    const rows = await this.tx.query(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id`, [id]);
-    if (rows.length === 0) throw new NotFoundException(`API key ${id} not found`);
-    // Its console sessions die with it (the session lookup also checks revoked_at).
-    await this.tx.query(`DELETE FROM console_sessions WHERE key_id = $1`, [id]);
-    this.keysChanged();
+  /** Revokes a key (again: nothing changes); recorded in the audit log of the key's tenant. */
+  async revoke(id: string, actor: string): Promise<void> {
+    await this.tx.run(async () => {
+      const [before] = await this.tx.query<KeyRow>(`SELECT * FROM api_keys WHERE id = $1 FOR UPDATE`, [id]);
+      if (!before) throw new NotFoundException(`API key ${id} not found`);
+      if (before.revoked_at === null) {
+        const [row] = await this.tx.query<KeyRow>(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING *`, [id]);
+        await this.audit.record({
+          tenantId: row.tenant_id, actor, action: 'api_key.revoked', subject: { type: 'api_key', id }, before: auditedKey(before), after: auditedKey(row),
+        });
+      }
+      // Its console sessions die with it (the session lookup also checks revoked_at).
+      await this.tx.query(`DELETE FROM console_sessions WHERE key_id = $1`, [id]);
+      this.keysChanged();
+    });
   }
 
   /**
@@ -174,14 +200,14 @@ export class ApiKeyService implements OnModuleInit {
           [hash(this.config.adminApiKey)],
         );
         if (rows.length === 0) {
-          await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (ADMIN_API_KEY)', role: 'admin', platformAdmin: true }, this.config.adminApiKey);
+          await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (ADMIN_API_KEY)', role: 'admin', platformAdmin: true }, 'system', this.config.adminApiKey);
         }
         this.keysChanged(); // its role or revocation may have changed
         return;
       }
       const [{ count }] = await this.tx.query<{ count: number }>(`SELECT count(*)::int AS count FROM api_keys`);
       if (count > 0) return;
-      const created = await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (generated)', role: 'admin', platformAdmin: true });
+      const created = await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (generated)', role: 'admin', platformAdmin: true }, 'system');
       const file = path.join(this.config.dataDir, 'admin-api-key');
       await mkdir(this.config.dataDir, { recursive: true });
       await writeFile(file, `${created.key}\n`, { mode: 0o600 });

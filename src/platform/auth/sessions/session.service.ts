@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
+import { AuditTrail } from '../../audit/audit-trail.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { ApiKeyService } from '../api-keys/api-key.service.js';
@@ -24,6 +25,7 @@ export class SessionService {
   constructor(
     private readonly tx: TransactionHost,
     private readonly keys: ApiKeyService,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -33,8 +35,14 @@ export class SessionService {
     if (!principal) return null;
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.sessionTtlMs);
-    await this.tx.query(`DELETE FROM console_sessions WHERE expires_at < now()`);
-    await this.tx.query(`INSERT INTO console_sessions (token_hash, key_id, expires_at) VALUES ($1, $2, $3)`, [hash(token), principal.keyId, expiresAt]);
+    await this.tx.run(async () => {
+      await this.tx.query(`DELETE FROM console_sessions WHERE expires_at < now()`);
+      await this.tx.query(`INSERT INTO console_sessions (token_hash, key_id, expires_at) VALUES ($1, $2, $3)`, [hash(token), principal.keyId, expiresAt]);
+      await this.audit.record({
+        tenantId: principal.tenantId, actor: principal.keyId, action: 'session.created', subject: sessionSubject(token),
+        after: { keyName: principal.keyName, expiresAt: expiresAt.toISOString() },
+      });
+    });
     return { token, session: { ...viewOf(principal), expiresAt: expiresAt.toISOString() } };
   }
 
@@ -51,9 +59,21 @@ export class SessionService {
   }
 
   async end(token: string): Promise<void> {
-    await this.tx.query(`DELETE FROM console_sessions WHERE token_hash = $1`, [hash(token)]);
+    await this.tx.run(async () => {
+      const [ended] = await this.tx.query<{ key_id: string; tenant_id: string; name: string }>(
+        `DELETE FROM console_sessions s USING api_keys k WHERE s.token_hash = $1 AND k.id = s.key_id RETURNING s.key_id, k.tenant_id, k.name`,
+        [hash(token)],
+      );
+      if (!ended) return;
+      await this.audit.record({
+        tenantId: ended.tenant_id, actor: ended.key_id, action: 'session.ended', subject: sessionSubject(token), before: { keyName: ended.name },
+      });
+    });
   }
 }
+
+/** How the audit log names a session: a fingerprint of its token (the first 16 hex digits of its stored SHA-256), never the token. */
+const sessionSubject = (token: string) => ({ type: 'session', id: hash(token).slice(0, 16) });
 
 export const viewOf = (p: Principal): Omit<SessionView, 'expiresAt'> => ({ tenantId: p.tenantId, keyName: p.keyName, role: p.role, platformAdmin: p.platformAdmin });
 

@@ -12,8 +12,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   into fragments by the app, see entryFragments); locks each tenant's head in tenant order,
  *   numbers the entries, stamps them with the database clock, hashes them and returns them to insert.
  */
-export class AuditLog1765900000000 implements MigrationInterface {
-  name = 'AuditLog1765900000000';
+export class AuditLog1766100000000 implements MigrationInterface {
+  name = 'AuditLog1766100000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
