@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { AssignInboxItem } from './assign-item/assign-inbox-item.command.js';
 import { AssignInboxItemDto } from './assign-item/assign-inbox-item.dto.js';
-import type { InboxItem, InboxSummary } from './inbox-item.view.js';
+import { InboxItem, InboxPage, InboxSummary } from './inbox-item.view.js';
 import { GetInboxSummary } from './inbox-summary/get-inbox-summary.query.js';
 import { ListInboxQuery } from './list-inbox/list-inbox.dto.js';
 import { ListInbox } from './list-inbox/list-inbox.query.js';
@@ -22,20 +22,24 @@ export class InboxController {
     private readonly queries: QueryBus,
   ) {}
 
+  @ApiOperation({ summary: 'Everything that waits for a person' })
+  @ApiOkResponse({ type: InboxPage })
   @Get()
-  list(
-    @Query() q: ListInboxQuery,
-    @CurrentPrincipal() p: Principal,
-  ): Promise<{ items: InboxItem[]; nextCursor: string | null }> {
+  list(@Query() q: ListInboxQuery, @CurrentPrincipal() p: Principal): Promise<InboxPage> {
     return this.queries.execute(new ListInbox({ tenantId: p.tenantId, filter: q }));
   }
 
   /** How many items wait, by kind, snoozed ones apart: the navigation's count (live: `inbox_changed` on /integration/stream). */
+  @ApiOperation({ summary: 'How many items wait, by kind' })
+  @ApiOkResponse({ type: InboxSummary })
   @Get('summary')
   summary(@CurrentPrincipal() p: Principal): Promise<InboxSummary> {
     return this.queries.execute(new GetInboxSummary({ tenantId: p.tenantId }));
   }
 
+  @ApiOperation({ summary: 'Assign an item to a person' })
+  @ApiOkResponse({ type: InboxItem })
+  @ApiNotFoundResponse({ description: 'nothing by that id waits' })
   @Post(':id/assign')
   @HttpCode(200)
   assign(
@@ -48,6 +52,9 @@ export class InboxController {
     );
   }
 
+  @ApiOperation({ summary: 'Snooze an item until a time' })
+  @ApiOkResponse({ type: InboxItem })
+  @ApiNotFoundResponse({ description: 'nothing by that id waits' })
   @Post(':id/snooze')
   @HttpCode(200)
   snooze(

@@ -1,7 +1,7 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { invalidFields, isCalendarDate } from '../../../platform/http/validation.js';
 import { SEVERITIES, severityRank } from '../../severities.js';
-import { INBOX_KINDS, kindOfItemId, type InboxItem } from '../inbox-item.view.js';
+import { INBOX_KINDS, kindOfItemId, type InboxItem, type InboxPage } from '../inbox-item.view.js';
 import { Inbox } from '../inbox.js';
 import { ListInbox } from './list-inbox.query.js';
 
@@ -22,7 +22,7 @@ const compare = (a: InboxCursor, b: InboxCursor): number =>
 export class ListInboxHandler implements IQueryHandler<ListInbox> {
   constructor(private readonly inbox: Inbox) {}
 
-  async execute({ tenantId, filter }: ListInbox): Promise<{ items: InboxItem[]; nextCursor: string | null }> {
+  async execute({ tenantId, filter }: ListInbox): Promise<InboxPage> {
     const cursor = decode(filter.cursor);
     const limit = filter.limit ?? 50;
     const snoozed = filter.snoozed ?? 'exclude';

@@ -1,5 +1,5 @@
 import { Query } from '@nestjs/cqrs';
-import type { InboxItem } from '../inbox-item.view.js';
+import type { InboxPage } from '../inbox-item.view.js';
 import type { ListInboxQuery } from './list-inbox.dto.js';
 
 export interface ListInboxProps {
@@ -9,7 +9,7 @@ export interface ListInboxProps {
 
 /** One page of a tenant's inbox: the most urgent first, then the longest waiting. */
 export interface ListInbox extends ListInboxProps {}
-export class ListInbox extends Query<{ items: InboxItem[]; nextCursor: string | null }> {
+export class ListInbox extends Query<InboxPage> {
   constructor(props: ListInboxProps) {
     super();
     Object.assign(this, props);

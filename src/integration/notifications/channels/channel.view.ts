@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+
 export const CHANNEL_TYPES = ['slack', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
@@ -16,13 +18,27 @@ export interface ChannelRow {
   updated_at: Date;
 }
 
-export interface ChannelView {
-  name: string;
-  type: ChannelType;
-  url: string;
-  timeoutMs: number;
-  createdAt: string;
-  updatedAt: string;
+export class ChannelView {
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: CHANNEL_TYPES }) type!: ChannelType;
+  @ApiProperty({ description: "a webhook's URL; a Slack URL masked (its path is its secret)" }) url!: string;
+  @ApiProperty() timeoutMs!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class ChannelList {
+  @ApiProperty({ type: [ChannelView] }) items!: ChannelView[];
+}
+
+/** The answer to a PUT: a webhook channel's new signing secret, this once. */
+export class ChannelWithSecret extends ChannelView {
+  @ApiProperty({
+    required: false,
+    example: 'whsec_…',
+    description: "a webhook channel's new signing secret: shown this once",
+  })
+  secret?: string;
 }
 
 /** Never carries a secret: the signing secret is shown once, in the answer to the PUT that made it. */

@@ -1,9 +1,9 @@
 import { Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../../platform/auth/principal.js';
-import type { DeliveryView } from './delivery.view.js';
+import { DeliveryPage, DeliveryView } from './delivery.view.js';
 import { GetDelivery } from './get-delivery/get-delivery.query.js';
 import { ListDeliveriesQuery } from './list-deliveries/list-deliveries.dto.js';
 import { ListDeliveries } from './list-deliveries/list-deliveries.query.js';
@@ -19,14 +19,15 @@ export class DeliveriesController {
     private readonly queries: QueryBus,
   ) {}
 
+  @ApiOperation({ summary: 'Notification deliveries, newest first' })
+  @ApiOkResponse({ type: DeliveryPage })
   @Get()
-  list(
-    @Query() q: ListDeliveriesQuery,
-    @CurrentPrincipal() p: Principal,
-  ): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
+  list(@Query() q: ListDeliveriesQuery, @CurrentPrincipal() p: Principal): Promise<DeliveryPage> {
     return this.queries.execute(new ListDeliveries({ tenantId: p.tenantId, filter: q }));
   }
 
+  @ApiOperation({ summary: 'One notification delivery' })
+  @ApiOkResponse({ type: DeliveryView })
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<DeliveryView> {
     const delivery = await this.queries.execute(new GetDelivery({ tenantId: p.tenantId, id }));
@@ -35,6 +36,9 @@ export class DeliveriesController {
   }
 
   /** A dead letter back in the queue with fresh attempts. */
+  @ApiOperation({ summary: 'Retry a dead-lettered delivery' })
+  @ApiOkResponse({ type: DeliveryView })
+  @ApiConflictResponse({ description: 'it is not dead, or its channel is gone' })
   @Post(':id/retry')
   @HttpCode(200)
   retry(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<DeliveryView> {

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { Notice } from '../notice.js';
 
 /**
@@ -27,25 +28,39 @@ export interface DeliveryRow {
   sent_at: Date | null;
 }
 
-export interface DeliveryView {
-  id: string;
-  channel: string;
-  /** null: a test message. */
-  rule: string | null;
-  event: string;
-  severity: string;
-  title: string;
-  subject: { type: string; id: string };
-  status: DeliveryStatus;
-  attempts: number;
-  /** The last attempt's error (or why it was suppressed); null when none. */
-  error: string | null;
-  /** The channel's HTTP status on the last attempt; null before one, or when there was no answer. */
-  lastStatusCode: number | null;
-  /** pending or held: when it is next tried. */
-  nextAttemptAt: string | null;
-  createdAt: string;
-  sentAt: string | null;
+export class DeliverySubject {
+  @ApiProperty({ example: 'run' }) type!: string;
+  @ApiProperty() id!: string;
+}
+
+export class DeliveryView {
+  @ApiProperty({ format: 'uuid', description: 'also the webhook-id a webhook channel receives' }) id!: string;
+  @ApiProperty() channel!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'null: a test message' }) rule!: string | null;
+  @ApiProperty({ example: 'run.failed' }) event!: string;
+  @ApiProperty() severity!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty({ type: DeliverySubject }) subject!: DeliverySubject;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status!: DeliveryStatus;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ type: String, nullable: true, description: "the last attempt's error (or why it was suppressed)" })
+  error!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: "the channel's HTTP status on the last attempt" })
+  lastStatusCode!: number | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description: 'pending or held: when it is next tried',
+  })
+  nextAttemptAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) sentAt!: string | null;
+}
+
+export class DeliveryPage {
+  @ApiProperty({ type: [DeliveryView] }) items!: DeliveryView[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
 export const deliveryView = (r: DeliveryRow): DeliveryView => ({

@@ -1,13 +1,14 @@
-import type { WeeklyWindow } from '../../../platform/time/weekly-window.js';
-import type { Severity } from '../../severities.js';
-import type { NotificationEvent } from '../notice.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { WEEKDAYS, type WeeklyWindow } from '../../../platform/time/weekly-window.js';
+import { SEVERITIES, type Severity } from '../../severities.js';
+import { NOTIFICATION_EVENTS, type NotificationEvent } from '../notice.js';
 
 /** Quiet hours as rules state them (DESIGN §12): `from` inclusive, `to` exclusive, local time in `timeZone`. */
-export interface QuietHours {
-  days: WeeklyWindow['days'];
-  from: string;
-  to: string;
-  timeZone: string;
+export class QuietHours {
+  @ApiProperty({ type: [String], enum: WEEKDAYS }) days!: WeeklyWindow['days'];
+  @ApiProperty({ example: '22:00' }) from!: string;
+  @ApiProperty({ example: '07:00' }) to!: string;
+  @ApiProperty({ example: 'Europe/Berlin' }) timeZone!: string;
 }
 
 export interface RuleRow {
@@ -29,19 +30,27 @@ export interface RuleRow {
 /** A review waits this long before `review.waiting` tells anyone, unless the rule says otherwise. */
 export const DEFAULT_REVIEW_AFTER_MS = 30 * 60_000;
 
-export interface RuleView {
-  name: string;
-  channel: string;
-  events: NotificationEvent[];
-  minSeverity: Severity;
-  agents: string[] | null;
-  capabilities: string[] | null;
-  quietHours: QuietHours | null;
-  repeatIntervalMs: number;
-  /** review.waiting only: how long a review waits before it is told (default 30 minutes). */
-  afterMs: number | null;
-  createdAt: string;
-  updatedAt: string;
+export class RuleView {
+  @ApiProperty() name!: string;
+  @ApiProperty() channel!: string;
+  @ApiProperty({ type: [String], enum: NOTIFICATION_EVENTS }) events!: NotificationEvent[];
+  @ApiProperty({ enum: SEVERITIES }) minSeverity!: Severity;
+  @ApiProperty({ type: [String], nullable: true }) agents!: string[] | null;
+  @ApiProperty({ type: [String], nullable: true }) capabilities!: string[] | null;
+  @ApiProperty({ type: QuietHours, nullable: true }) quietHours!: QuietHours | null;
+  @ApiProperty() repeatIntervalMs!: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'review.waiting: how long a review waits before it is told (null: 30 minutes)',
+  })
+  afterMs!: number | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class RuleList {
+  @ApiProperty({ type: [RuleView] }) items!: RuleView[];
 }
 
 export const ruleView = (r: RuleRow): RuleView => ({

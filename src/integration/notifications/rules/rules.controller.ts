@@ -1,6 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole } from '../../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../../platform/auth/principal.js';
@@ -9,7 +16,7 @@ import { DeleteRule } from './delete-rule/delete-rule.command.js';
 import { ListRules } from './list-rules/list-rules.query.js';
 import { PutRule } from './put-rule/put-rule.command.js';
 import { PutRuleDto } from './put-rule/put-rule.dto.js';
-import type { RuleView } from './rule.view.js';
+import { RuleList, RuleView } from './rule.view.js';
 
 /** Which events go to which channel (DESIGN §12). Reads: viewer; changes: admin. */
 @ApiTags('notifications')
@@ -21,11 +28,15 @@ export class RulesController {
     private readonly queries: QueryBus,
   ) {}
 
+  @ApiOperation({ summary: 'Notification rules' })
+  @ApiOkResponse({ type: RuleList })
   @Get()
-  async list(@CurrentPrincipal() p: Principal): Promise<{ items: RuleView[] }> {
+  async list(@CurrentPrincipal() p: Principal): Promise<RuleList> {
     return { items: await this.queries.execute(new ListRules({ tenantId: p.tenantId })) };
   }
 
+  @ApiOperation({ summary: 'One notification rule' })
+  @ApiOkResponse({ type: RuleView })
   @Get(':name')
   async get(@Param('name') name: string, @CurrentPrincipal() p: Principal): Promise<RuleView> {
     const [rule] = await this.queries.execute(new ListRules({ tenantId: p.tenantId, name: checkName(name) }));
@@ -34,6 +45,9 @@ export class RulesController {
   }
 
   /** 201 when created, 200 when replaced. */
+  @ApiOperation({ summary: 'Create or replace a notification rule' })
+  @ApiCreatedResponse({ type: RuleView, description: 'created' })
+  @ApiOkResponse({ type: RuleView, description: 'replaced' })
   @Put(':name')
   @RequireRole('admin')
   async put(
@@ -49,6 +63,8 @@ export class RulesController {
     return rule;
   }
 
+  @ApiOperation({ summary: 'Delete a notification rule' })
+  @ApiNoContentResponse({ description: 'deleted' })
   @Delete(':name')
   @HttpCode(204)
   @RequireRole('admin')

@@ -1,5 +1,5 @@
 import { Query } from '@nestjs/cqrs';
-import type { DeliveryView } from '../delivery.view.js';
+import type { DeliveryPage } from '../delivery.view.js';
 import type { ListDeliveriesQuery } from './list-deliveries.dto.js';
 
 export interface ListDeliveriesProps {
@@ -9,7 +9,7 @@ export interface ListDeliveriesProps {
 
 /** A tenant's notification deliveries, newest first, one page. */
 export interface ListDeliveries extends ListDeliveriesProps {}
-export class ListDeliveries extends Query<{ items: DeliveryView[]; nextCursor: string | null }> {
+export class ListDeliveries extends Query<DeliveryPage> {
   constructor(props: ListDeliveriesProps) {
     super();
     Object.assign(this, props);
