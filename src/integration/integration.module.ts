@@ -13,6 +13,7 @@ import { InboxChanges } from './inbox/inbox-changes.js';
 import { InboxModule } from './inbox/inbox.module.js';
 import { PolicyActivated } from '../governance/events/policy-activated.event.js';
 import { PolicyDisabled } from '../governance/events/policy-disabled.event.js';
+import { IncidentResolved } from '../incidents/events/incident-resolved.event.js';
 import { KillSwitchChanged } from '../incidents/events/kill-switch-changed.event.js';
 import { PatternToRecoveryBridge } from './bridges/pattern-to-recovery/pattern-to-recovery.bridge.js';
 import { PolicyToRoutingBridge } from './bridges/policy-to-routing/policy-to-routing.bridge.js';
@@ -80,7 +81,7 @@ export class IntegrationModule implements OnModuleInit {
       this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'run_progress', data: { ...data, error: clip(data.error), note: clip(data.note) } }));
     });
     // Changes that move a tenant's inbox without loop, run or work-order news: its live count reads again.
-    for (const event of [PolicyActivated, PolicyDisabled, KillSwitchChanged]) {
+    for (const event of [PolicyActivated, PolicyDisabled, KillSwitchChanged, IncidentResolved]) {
       this.publisher.onPublishInTransaction(eventTypeOf(event), async (e) => this.inbox.changed(e.tenantId));
     }
   }
