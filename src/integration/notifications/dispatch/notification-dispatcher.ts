@@ -7,10 +7,11 @@ import { TransactionHost } from '../../../platform/database/transaction-host.js'
 import { Egress, EgressFailure, type OutboundRequest } from '../../../platform/egress/egress.js';
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
+import { DuePump } from '../../../platform/workers/due-pump.js';
 import { DeliveryRepository, type ClaimedDelivery } from '../deliveries/delivery.repository.js';
 import { slackMessage, webhookMessage } from './channel-messages.js';
 import { attemptOutcome, type AttemptOutcome } from './delivery-outcome.js';
-import { DELIVERIES_CHANNEL, DeliveryWakeups } from './delivery-wakeups.js';
+import { DeliveryWakeups } from './delivery-wakeups.js';
 
 /** A claim's lease beyond the channel's own timeout: then a crashed worker's delivery is sent again. */
 const LEASE_MARGIN_MS = 10_000;
@@ -29,12 +30,7 @@ const MAX_ANSWER_BYTES = 4096;
 @Injectable()
 export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationDispatcher.name);
-  private readonly inFlight = new Set<Promise<void>>();
-  private poll: NodeJS.Timeout | null = null;
-  private sleeper: NodeJS.Timeout | null = null;
-  private pumping: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
+  private readonly pump: DuePump<ClaimedDelivery>;
 
   constructor(
     private readonly tx: TransactionHost,
@@ -45,67 +41,30 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     private readonly egress: Egress,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (!this.config.outbox.relayEnabled) return; // an HTTP-only replica leaves sending to the others
-    this.stopped = false;
-    this.wakeups.wakeLocal = () => this.wake();
-    this.notifications.on(DELIVERIES_CHANNEL, () => this.wake());
-    this.poll = setInterval(() => this.wake(), this.config.outbox.pollIntervalMs);
-    this.poll.unref();
-    this.wake();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.wakeups.wakeLocal = null;
-    if (this.poll) clearInterval(this.poll);
-    if (this.sleeper) clearTimeout(this.sleeper);
-    // Calls in flight finish (bounded by their channels' timeouts) and are recorded.
-    await this.pumping;
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  wake(): void {
-    if (this.stopped) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = this.pump().finally(() => {
-      this.pumping = null;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
+  ) {
+    const { concurrency } = config.notifications;
+    const options = {
+      what: 'notification deliveries',
+      concurrency,
+      pollMs: config.outbox.pollIntervalMs,
+      isOpen: () => tx.isOpen,
+      logger: this.logger,
+    };
+    this.pump = new DuePump(options, {
+      claim: (limit) => this.deliveries.claim(limit, LEASE_MARGIN_MS),
+      work: (delivery) => this.deliver(delivery),
+      msUntilNextDue: () => this.deliveries.msUntilNextDue(),
     });
   }
 
-  private async pump(): Promise<void> {
-    try {
-      const free = this.config.notifications.concurrency - this.inFlight.size;
-      if (free <= 0 || !this.tx.isOpen) return;
-      const claimed = await this.deliveries.claim(free, LEASE_MARGIN_MS);
-      for (const delivery of claimed) {
-        const work = this.deliver(delivery).finally(() => {
-          this.inFlight.delete(work);
-          this.wake();
-        });
-        this.inFlight.add(work);
-      }
-      if (claimed.length === 0) await this.sleepUntilNextDue();
-    } catch (err) {
-      if (!this.stopped) this.logger.warn(`claiming notification deliveries failed: ${String(err)}`);
-    }
+  onApplicationBootstrap(): void {
+    if (!this.config.outbox.relayEnabled) return; // an HTTP-only replica leaves sending to the others
+    this.pump.start(this.wakeups, this.notifications);
   }
 
-  private async sleepUntilNextDue(): Promise<void> {
-    const ms = await this.deliveries.msUntilNextDue();
-    if (ms === null || ms >= this.config.outbox.pollIntervalMs) return; // the poll comes first
-    if (this.sleeper) clearTimeout(this.sleeper);
-    this.sleeper = setTimeout(() => this.wake(), Math.max(1, ms + 1));
-    this.sleeper.unref();
+  /** Calls in flight finish (bounded by their channels' timeouts) and are recorded. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.pump.stop(this.wakeups);
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
