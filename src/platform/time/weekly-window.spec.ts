@@ -5,6 +5,11 @@ import { canonicalTimeZone, describeWindow, isInsideWindow, isTimeZone, localTim
 const at = (iso: string) => new Date(iso);
 const win = (days: Weekday[], start: string, end: string, timeZone = 'UTC'): WeeklyWindow => ({ days, start, end, timeZone });
 
+/** Arbitrary windows and instants for the property tests. */
+const clock = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+const weekdaySets = fc.uniqueArray(fc.constantFrom(...WEEKDAYS), { minLength: 1, maxLength: 7 });
+const instant = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) });
+
 /** The minutes in [from, to) at which `window` is open. */
 function openMinutes(window: WeeklyWindow, from: string, to: string): number {
   let open = 0;
@@ -76,13 +81,12 @@ describe('weekly windows', () => {
   });
 
   it('in UTC it agrees with a plain reading of the UTC clock (property)', () => {
-    const clock = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.constantFrom(...WEEKDAYS), { minLength: 1, maxLength: 7 }),
+        weekdaySets,
         clock,
         clock,
-        fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }),
+        instant,
         (days, start, end, t) => {
           fc.pre(start !== end);
           const d = new Date(t);
@@ -127,13 +131,12 @@ describe('weekly windows', () => {
   });
 
   it('windowEnd is the first minute outside the window (property, UTC)', () => {
-    const clock = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.constantFrom(...WEEKDAYS), { minLength: 1, maxLength: 7 }),
+        weekdaySets,
         clock,
         clock,
-        fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }),
+        instant,
         (days, start, end, t) => {
           fc.pre(start !== end);
           const w = win(days, start, end);
