@@ -6,7 +6,12 @@ import { FilterSelect, FilterText, useUrlFilters } from '../components/filters';
 import { Badge, Time } from '../components/format';
 
 const KINDS = ['operator_step', 'guardrail_hold', 'review', 'escalation', 'work_order', 'draft_policy'];
-const SNOOZED = ['exclude', 'include', 'only'];
+/** The `snoozed` filter: left out (the API's default), listed too, or only them. */
+const SNOOZED: Array<[string, string]> = [
+  ['', 'hidden'],
+  ['include', 'listed too'],
+  ['only', 'only snoozed'],
+];
 const SNOOZE_FOR: Array<[string, number]> = [
   ['1 hour', 3_600_000],
   ['4 hours', 4 * 3_600_000],
@@ -24,7 +29,9 @@ const inConsole = (link: string) => link.replace(/^\/console(?=\/)/, '');
 export function Inbox({ canOperate }: { canOperate: boolean }) {
   const { values: f, set } = useUrlFilters(['kind', 'assignee', 'snoozed'] as const);
   const [cursor, setCursor] = useState<string | null>(null);
-  const page = useApi<InboxPage>(`/inbox${qs({ kind: f.kind, assignee: f.assignee, snoozed: f.snoozed, cursor, limit: 50 })}`);
+  const page = useApi<InboxPage>(
+    `/inbox${qs({ kind: f.kind, assignee: f.assignee, snoozed: f.snoozed, cursor, limit: 50 })}`,
+  );
   useStream('/integration/stream', useThrottled(page.reload, 1000), ['inbox_changed']);
   return (
     <section>
@@ -37,7 +44,16 @@ export function Inbox({ canOperate }: { canOperate: boolean }) {
           placeholder="none = unassigned"
           onChange={(v) => (setCursor(null), set('assignee', v))}
         />
-        <FilterSelect label="Snoozed" value={f.snoozed} options={SNOOZED} onChange={(v) => (setCursor(null), set('snoozed', v))} />
+        <label className="filter">
+          Snoozed
+          <select value={f.snoozed} onChange={(e) => (setCursor(null), set('snoozed', e.target.value))}>
+            {SNOOZED.map(([value, name]) => (
+              <option key={name} value={value}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
       </form>
       <Show r={page} empty={(d) => d.items.length === 0 && cursor === null}>
         {(d) => (
@@ -64,7 +80,10 @@ function Item({ item, canOperate, onChanged }: { item: InboxItem; canOperate: bo
   const { busy, run, note } = useAction();
   const post = (what: 'assign' | 'snooze', body: unknown) =>
     run(async () => {
-      await api(`/inbox/${encodeURIComponent(item.id)}/${what}`, { method: 'POST', body });
+      await api(`/inbox/${encodeURIComponent(item.id)}/${what}`, {
+        method: 'POST',
+        body,
+      });
       onChanged();
     });
   return (
@@ -110,7 +129,9 @@ function Item({ item, canOperate, onChanged }: { item: InboxItem; canOperate: bo
             disabled={busy}
             onClick={() => {
               const ms = SNOOZE_FOR.find(([name]) => name === snoozeFor)![1];
-              void post('snooze', { until: new Date(Date.now() + ms).toISOString() });
+              void post('snooze', {
+                until: new Date(Date.now() + ms).toISOString(),
+              });
             }}
           >
             Snooze
