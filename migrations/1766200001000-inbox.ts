@@ -22,7 +22,10 @@ export class Inbox1766200001000 implements MigrationInterface {
       )`);
     await q.query(`ALTER TABLE recovery_candidates ADD COLUMN held_by text`);
     // What the inbox reads per tenant: steps waiting for an operator, work orders by state.
-    await q.query(`CREATE INDEX idx_recovery_run_steps_awaiting ON recovery_run_steps (tenant_id) WHERE status = 'awaiting_operator'`);
+    await q.query(
+      `CREATE INDEX idx_recovery_run_steps_awaiting ON recovery_run_steps (tenant_id)
+        WHERE status = 'awaiting_operator'`,
+    );
     await q.query(`CREATE INDEX idx_work_orders_tenant_status ON work_orders (tenant_id, status)`);
   }
 

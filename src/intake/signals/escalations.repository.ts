@@ -12,7 +12,9 @@ export class EscalationsRepository {
   /** Escalations still armed by the wall clock, newest first, at most `limit`. */
   armed(tenantId: string, limit: number): Promise<ArmedEscalationRow[]> {
     return this.tx.query<ArmedEscalationRow>(
-      `SELECT e.*, EXISTS (SELECT 1 FROM signal_symptoms s WHERE s.id = ANY(e.symptom_ids) AND s.severity = 'critical') AS critical,
+      `SELECT e.*,
+              EXISTS (SELECT 1 FROM signal_symptoms s
+                       WHERE s.id = ANY(e.symptom_ids) AND s.severity = 'critical') AS critical,
               (count(*) OVER ())::int AS total
          FROM signal_escalations e
         WHERE e.tenant_id = $1 AND e.expires_at > now()

@@ -26,7 +26,8 @@ export class InboxMarksRepository {
   /** Locks the item's marks (creating them) so changes to one item queue; the row before the change. */
   async lock(tenantId: string, itemId: string, actor: string): Promise<InboxMarkRow> {
     await this.tx.query(
-      `INSERT INTO inbox_marks (tenant_id, item_id, updated_by) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, item_id) DO NOTHING`,
+      `INSERT INTO inbox_marks (tenant_id, item_id, updated_by) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant_id, item_id) DO NOTHING`,
       [tenantId, itemId, actor],
     );
     const [row] = await this.tx.query<InboxMarkRow>(
@@ -45,7 +46,8 @@ export class InboxMarksRepository {
     const [column, value] =
       'assignee' in change ? ['assignee', change.assignee] : ['snoozed_until', change.snoozedUntil];
     const [row] = await this.tx.query<InboxMarkRow>(
-      `UPDATE inbox_marks SET ${column} = $3, updated_by = $4, updated_at = now() WHERE tenant_id = $1 AND item_id = $2 RETURNING *`,
+      `UPDATE inbox_marks SET ${column} = $3, updated_by = $4, updated_at = now()
+        WHERE tenant_id = $1 AND item_id = $2 RETURNING *`,
       [tenantId, itemId, value, actor],
     );
     return row;

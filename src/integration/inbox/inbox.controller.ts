@@ -29,7 +29,7 @@ export class InboxController {
     return this.queries.execute(new ListInbox({ tenantId: p.tenantId, filter: q }));
   }
 
-  /** How many items wait, by kind, snoozed ones apart: the navigation's count (live: `inbox_changed` on /integration/stream). */
+  /** How many items wait, by kind, snoozed ones apart: the navigation's count (live: `inbox_changed`). */
   @ApiOperation({ summary: 'How many items wait, by kind' })
   @ApiOkResponse({ type: InboxSummary })
   @Get('summary')

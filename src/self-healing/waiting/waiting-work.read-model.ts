@@ -56,13 +56,15 @@ const BY_KIND: Record<WaitingWorkKind, string> = {
   guardrail_hold: `
     SELECT *, (count(*) OVER ())::int AS total FROM (
       SELECT 'guardrail_hold' AS kind, 'recovery' AS subject_type, r.id::text AS subject_id, NULL AS step_id,
-             r.created_at AS since, NULL::timestamptz AS deadline, NULL AS severity, ARRAY[r.source_incident_id::text] AS incident_ids,
-             NULL AS agent_id, NULL AS capability, r.playbook_id AS playbook, r.held_by AS text, 'guardrail' AS detail, 1 AS count
+             r.created_at AS since, NULL::timestamptz AS deadline, NULL AS severity,
+             ARRAY[r.source_incident_id::text] AS incident_ids, NULL AS agent_id, NULL AS capability,
+             r.playbook_id AS playbook, r.held_by AS text, 'guardrail' AS detail, 1 AS count
         FROM recovery_candidates r
        WHERE r.tenant_id = $1 AND r.status = 'pending_review' AND r.held_by IS NOT NULL
       UNION ALL
       SELECT 'guardrail_hold', 'run', run.id::text, NULL, run.updated_at, run.deadline_at, ${runSeverity},
-             ${incidentOf('run.incident_id')}, run.agent_id, run.capability, run.playbook_id, run.paused_reason, 'kill_switch', 1
+             ${incidentOf('run.incident_id')}, run.agent_id, run.capability, run.playbook_id, run.paused_reason,
+             'kill_switch', 1
         FROM recovery_runs run
        WHERE run.tenant_id = $1 AND run.finished_at IS NULL AND run.paused_reason IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = run.id AND s.status = 'awaiting_operator')
@@ -72,17 +74,21 @@ const BY_KIND: Record<WaitingWorkKind, string> = {
   work_order: `
     SELECT *, (count(*) OVER ())::int AS total FROM (
       SELECT 'work_order' AS kind, 'work_order' AS subject_type, w.id::text AS subject_id, NULL AS step_id,
-             CASE WHEN w.status = 'failed' THEN coalesce(w.finished_at, w.updated_at) ELSE coalesce(w.claim_expires_at, lapse.at, w.updated_at) END AS since,
+             CASE WHEN w.status = 'failed' THEN coalesce(w.finished_at, w.updated_at)
+                  ELSE coalesce(w.claim_expires_at, lapse.at, w.updated_at) END AS since,
              NULL::timestamptz AS deadline, w.priority AS severity, ${incidentOf('w.incident_id')} AS incident_ids,
-             w.context -> 'affectedAgents' ->> 0 AS agent_id, w.context -> 'capabilities' ->> 0 AS capability, NULL AS playbook,
+             w.context -> 'affectedAgents' ->> 0 AS agent_id, w.context -> 'capabilities' ->> 0 AS capability,
+             NULL AS playbook,
              w.description AS text, CASE WHEN w.status = 'failed' THEN 'failed' ELSE 'stuck' END AS detail, 1 AS count
         FROM work_orders w
         LEFT JOIN LATERAL (
           SELECT max(t.created_at) AS at FROM work_order_transitions t
-           WHERE t.work_order_id = w.id AND t.to_status = 'queued' AND t.from_status IN ('claimed', 'in_progress')) lapse
+           WHERE t.work_order_id = w.id AND t.to_status = 'queued'
+             AND t.from_status IN ('claimed', 'in_progress')) lapse
           ON w.status = 'queued'
        WHERE w.tenant_id = $1 AND w.status IN ('failed', 'queued', 'claimed', 'in_progress')
-         AND (w.status = 'failed' OR (w.status <> 'queued' AND w.claim_expires_at <= now()) OR (w.status = 'queued' AND lapse.at IS NOT NULL))
+         AND (w.status = 'failed' OR (w.status <> 'queued' AND w.claim_expires_at <= now())
+              OR (w.status = 'queued' AND lapse.at IS NOT NULL))
     ) orders ORDER BY since DESC LIMIT $2`,
 };
 

@@ -38,8 +38,9 @@ export class ChannelRepository {
       `INSERT INTO notification_channels (tenant_id, name, type, url_sealed, url_shown, secret_sealed, timeout_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (tenant_id, name) DO UPDATE
-         SET type = EXCLUDED.type, url_sealed = EXCLUDED.url_sealed, url_shown = EXCLUDED.url_shown, timeout_ms = EXCLUDED.timeout_ms,
-             secret_sealed = CASE WHEN $8 THEN EXCLUDED.secret_sealed ELSE notification_channels.secret_sealed END, updated_at = now()
+         SET type = EXCLUDED.type, url_sealed = EXCLUDED.url_sealed, url_shown = EXCLUDED.url_shown,
+             timeout_ms = EXCLUDED.timeout_ms, updated_at = now(),
+             secret_sealed = CASE WHEN $8 THEN EXCLUDED.secret_sealed ELSE notification_channels.secret_sealed END
        RETURNING *, (xmax = 0) AS created`,
       [c.tenantId, c.name, c.type, c.urlSealed, c.urlShown, c.secretSealed, c.timeoutMs, c.replaceSecret],
     );

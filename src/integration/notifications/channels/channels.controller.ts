@@ -22,7 +22,7 @@ import { PutChannel } from './put-channel/put-channel.command.js';
 import { PutChannelDto } from './put-channel/put-channel.dto.js';
 import { TestChannel } from './test-channel/test-channel.command.js';
 
-/** A tenant's notification channels: Slack incoming webhooks and signed webhooks (DESIGN §12). Admin only, like actuators. */
+/** A tenant's notification channels: Slack incoming webhooks, signed webhooks (DESIGN §12). Admin only. */
 @ApiTags('notifications')
 @ApiBearerAuth()
 @RequireRole('admin')
@@ -77,7 +77,7 @@ export class ChannelsController {
     await this.commands.execute(new DeleteChannel({ tenantId: p.tenantId, name: checkName(name), actor: actorOf(p) }));
   }
 
-  /** 202: the test message is queued like any other; its delivery (`GET /notifications/deliveries/:id`) tells how it went. */
+  /** 202: the test message is queued like any other; its delivery (GET …/deliveries/:id) tells how it went. */
   @ApiOperation({ summary: 'Send a test message' })
   @ApiAcceptedResponse({ type: DeliveryView })
   @Post(':name/test')

@@ -9,7 +9,7 @@ import { ListDeliveriesQuery } from './list-deliveries/list-deliveries.dto.js';
 import { ListDeliveries } from './list-deliveries/list-deliveries.query.js';
 import { RetryDelivery } from './retry-delivery/retry-delivery.command.js';
 
-/** Every notification delivery, as it went: queued, held, sent, dead-lettered or suppressed. Reads: viewer; retry: operator. */
+/** Every notification delivery: queued, held, sent, dead-lettered or suppressed. Reads: viewer; retry: operator. */
 @ApiTags('notifications')
 @ApiBearerAuth()
 @Controller('notifications/deliveries')

@@ -34,7 +34,8 @@ export class DeliveryRepository {
 
   async insert(d: NewDelivery): Promise<DeliveryRow> {
     const [row] = await this.tx.query<DeliveryRow>(
-      `INSERT INTO notification_deliveries (id, tenant_id, channel, rule, event, subject_key, severity, notice, status, available_at, last_error)
+      `INSERT INTO notification_deliveries
+         (id, tenant_id, channel, rule, event, subject_key, severity, notice, status, available_at, last_error)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, coalesce($10, now()), $11) RETURNING *`,
       [
         d.id,
@@ -110,7 +111,8 @@ export class DeliveryRepository {
               AND d.status IN ('pending', 'held', 'sending') AND d.available_at <= now()
             ORDER BY d.available_at, d.id LIMIT 1 FOR UPDATE SKIP LOCKED) next),
        leased AS (
-         UPDATE notification_channels c SET next_send_at = now() + make_interval(secs => (c.timeout_ms + $2)::double precision / 1000)
+         UPDATE notification_channels c
+            SET next_send_at = now() + make_interval(secs => (c.timeout_ms + $2)::double precision / 1000)
            FROM picked WHERE c.tenant_id = picked.tenant_id AND c.name = picked.name)
        UPDATE notification_deliveries d
           SET status = 'sending', attempts = d.attempts + 1, updated_at = now(),

@@ -96,7 +96,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     this.metrics.notificationDeliveries.inc({ channel_type: d.type, outcome: status === 'pending' ? 'retry' : status });
     if (status === 'dead')
       this.logger.warn(
-        `notification delivery ${d.id} to channel ${d.channel} dead-lettered after ${d.attempts} attempt(s), ${Date.now() - started} ms: ${outcome.error}`,
+        `notification delivery ${d.id} to channel ${d.channel} dead-lettered after ${d.attempts} attempt(s), ` +
+          `${Date.now() - started} ms: ${outcome.error}`,
       );
   }
 

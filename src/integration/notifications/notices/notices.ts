@@ -56,7 +56,9 @@ export function runNotice(
     severity: event === 'run.rollback_failed' ? atLeast(severity, 'high') : severity,
     title: `${RUN_TITLES[event]}: ${e.playbook}`,
     summary: clip(
-      `${e.automatic ? 'An automatic' : 'A'} run of playbook ${e.playbook}${incident ? ` for “${incident.title}”` : ''}${who ? ` on ${who}` : ''} ended ${e.outcome}${e.reason ? `: ${e.reason}` : ''}.`,
+      `${e.automatic ? 'An automatic' : 'A'} run of playbook ${e.playbook}` +
+        `${incident ? ` for “${incident.title}”` : ''}${who ? ` on ${who}` : ''}` +
+        ` ended ${e.outcome}${e.reason ? `: ${e.reason}` : ''}.`,
     ),
     subjectKey: faultKey(e.patternId ?? e.incidentId, e.agentId, e.capability),
     subject: { type: 'run', id: e.runId },
@@ -159,7 +161,9 @@ export function auditNotice(e: AuditVerificationFailed, at: string): Notice {
     severity: 'critical',
     title: `Audit log does not verify from entry ${e.firstBrokenSeq}`,
     summary: clip(
-      `The audit chain of tenant ${e.tenantId} is broken at seq ${e.firstBrokenSeq}: ${e.problem}. Found by ${e.foundBy === 'verify' ? 'GET /audit/verify' : 'a checkpoint that refused to sign'}; check GET /audit/verify and the export.`,
+      `The audit chain of tenant ${e.tenantId} is broken at seq ${e.firstBrokenSeq}: ${e.problem}. ` +
+        `Found by ${e.foundBy === 'verify' ? 'GET /audit/verify' : 'a checkpoint that refused to sign'}; ` +
+        'check GET /audit/verify and the export.',
     ),
     subjectKey: `audit:${e.firstBrokenSeq}`,
     subject: { type: 'audit_entry', id: String(e.firstBrokenSeq) },
@@ -181,7 +185,8 @@ export function reviewNotice(item: WaitingItem, at: string): Notice {
     severity: item.priority,
     title: clip(`Waiting for review: ${item.title}`),
     summary: clip(
-      `${item.title}. Waiting since ${item.createdAt}${item.deadline ? `; it expires unreviewed at ${item.deadline}` : ''}.`,
+      `${item.title}. Waiting since ${item.createdAt}` +
+        `${item.deadline ? `; it expires unreviewed at ${item.deadline}` : ''}.`,
     ),
     subjectKey: item.id,
     subject: item.subject,

@@ -27,7 +27,7 @@ export class NotificationRouter {
     return (await this.rules.forEvent(tenantId, event)).map(ruleView);
   }
 
-  /** Queues `notice` for those of `rules` (the tenant's, from rulesFor) that take it; the number of messages queued (held ones included). */
+  /** Queues `notice` for those of `rules` (the tenant's) that take it; the number queued (held ones included). */
   async route(tenantId: string, notice: Notice, rules: RuleView[], o = { recordSuppressed: true }): Promise<number> {
     const now = new Date();
     let queued = 0;

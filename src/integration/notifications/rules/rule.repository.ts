@@ -58,12 +58,14 @@ export class RuleRepository {
 
   async upsert(r: RuleFields): Promise<{ row: RuleRow; created: boolean }> {
     const [row] = await this.tx.query<RuleRow & { created: boolean }>(
-      `INSERT INTO notification_rules (tenant_id, name, channel, events, min_severity, agents, capabilities, quiet_hours, repeat_interval_ms, after_ms)
+      `INSERT INTO notification_rules
+         (tenant_id, name, channel, events, min_severity, agents, capabilities, quiet_hours,
+          repeat_interval_ms, after_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
        ON CONFLICT (tenant_id, name) DO UPDATE
-         SET channel = EXCLUDED.channel, events = EXCLUDED.events, min_severity = EXCLUDED.min_severity, agents = EXCLUDED.agents,
-             capabilities = EXCLUDED.capabilities, quiet_hours = EXCLUDED.quiet_hours, repeat_interval_ms = EXCLUDED.repeat_interval_ms,
-             after_ms = EXCLUDED.after_ms, updated_at = now()
+         SET channel = EXCLUDED.channel, events = EXCLUDED.events, min_severity = EXCLUDED.min_severity,
+             agents = EXCLUDED.agents, capabilities = EXCLUDED.capabilities, quiet_hours = EXCLUDED.quiet_hours,
+             repeat_interval_ms = EXCLUDED.repeat_interval_ms, after_ms = EXCLUDED.after_ms, updated_at = now()
        RETURNING *, (xmax = 0) AS created`,
       [
         r.tenantId,

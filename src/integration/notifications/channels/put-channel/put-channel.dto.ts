@@ -17,7 +17,8 @@ export class PutChannelDto {
   @ApiProperty({
     example: 'https://ops.example.com/hooks/pillar-loop',
     description:
-      'http(s), without user:password@; a public address unless the platform operator opened its network with ACTUATOR_ALLOW_NETWORKS. A Slack URL is a secret: stored sealed, shown masked',
+      'http(s), without user:password@; a public address unless the platform operator opened its network with ' +
+      'ACTUATOR_ALLOW_NETWORKS. A Slack URL is a secret: stored sealed, shown masked',
   })
   @IsString()
   @MaxLength(2048)
