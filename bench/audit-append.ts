@@ -26,7 +26,11 @@ export interface AuditAppendResult {
  * inserting one row (and recording one entry), for `seconds` per variant. The scratch table is
  * dropped afterwards; the entries stay in their `bench-audit-*` tenants of the bench's database.
  */
-export async function runAuditAppendBench(app: INestApplication, workers: number, seconds: number): Promise<AuditAppendResult> {
+export async function runAuditAppendBench(
+  app: INestApplication,
+  workers: number,
+  seconds: number,
+): Promise<AuditAppendResult> {
   const tx = app.get(TransactionHost);
   const audit = app.get(AuditTrail);
   await tx.queryOutside('DROP TABLE IF EXISTS bench_audit_probe');
@@ -42,7 +46,13 @@ export async function runAuditAppendBench(app: INestApplication, workers: number
           await tx.run(async () => {
             await tx.query('INSERT INTO bench_audit_probe (v) VALUES ($1)', [n]);
             if (tenantOf) {
-              await audit.record({ tenantId: tenantOf(w), actor: 'system', action: 'bench.probed', subject: { type: 'probe', id: String(w) }, after: { n } });
+              await audit.record({
+                tenantId: tenantOf(w),
+                actor: 'system',
+                action: 'bench.probed',
+                subject: { type: 'probe', id: String(w) },
+                after: { n },
+              });
             }
           });
           latencies.push(performance.now() - t);

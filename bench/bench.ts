@@ -553,7 +553,7 @@ async function main(): Promise<void> {
     const auditPerIncident = dbUrl ? await auditEntriesPerIncident(dbUrl, tenantId) : null;
     let auditAppend: AuditAppendResult | null = null;
     if (app) {
-      log(`bench: audit append probe (${commitConnections} workers, ${opts.commitS} s each: no entry, one tenant, a tenant each)`);
+      log(`bench: audit append probe (${commitConnections} workers, ${opts.commitS} s each)`);
       auditAppend = await runAuditAppendBench(app.app, commitConnections, opts.commitS);
     }
 
@@ -768,10 +768,13 @@ function renderReport(f: Figures): string {
   } else {
     row('transactions/loop', 'n/a (no database URL, or no incident accepted)');
   }
-  if (f.audit.entriesPerIncident !== null) row('audit entries per incident (ADR 0016)', fmt(f.audit.entriesPerIncident, 2));
+  if (f.audit.entriesPerIncident !== null) {
+    row('audit entries per incident (ADR 0016)', fmt(f.audit.entriesPerIncident, 2));
+  }
   const appended = f.audit.append;
   if (appended) {
-    const v = (x: AuditAppendResult['plain']) => `${fmt(x.commitsPerS)} /s (p50 ${ms(x.latencyMs.p50)}, p99 ${ms(x.latencyMs.p99)})`;
+    const v = (x: AuditAppendResult['plain']) =>
+      `${fmt(x.commitsPerS)} /s (p50 ${ms(x.latencyMs.p50)}, p99 ${ms(x.latencyMs.p99)})`;
     row(`1-row transactions, ${appended.workers} workers: no entry`, v(appended.plain));
     row('  + an audit entry, all in one tenant', `${v(appended.oneTenant)}  (its chain head serialises the commits)`);
     row('  + an audit entry, a tenant each', v(appended.ownTenants));

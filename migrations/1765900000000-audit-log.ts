@@ -96,7 +96,8 @@ export class AuditLog1765900000000 implements MigrationInterface {
           SELECT seq, hash INTO head_seq, head_hash FROM audit_heads WHERE tenant_id = t FOR UPDATE;
           IF NOT FOUND THEN
             -- The tenant's first entry: create its head (a concurrent first writer's insert is waited for).
-            INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (t, 0, repeat('0', 64)) ON CONFLICT (tenant_id) DO NOTHING;
+            INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (t, 0, repeat('0', 64))
+              ON CONFLICT (tenant_id) DO NOTHING;
             SELECT seq, hash INTO head_seq, head_hash FROM audit_heads WHERE tenant_id = t FOR UPDATE;
           END IF;
           FOR i IN 1 .. array_length(p_tenant, 1) LOOP
