@@ -90,7 +90,7 @@ describe('TransactionHost (real PostgreSQL)', () => {
     expect(await stored('e')).toEqual([['e3', 1]]);
   });
 
-  it('sends the statements of a writer marked last after every other writer\'s, whatever order they were used in', async () => {
+  it('sends a writer marked last after every other writer, whatever the order they were used in', async () => {
     const order: string[] = [];
     const first = Object.assign((rows: string[]): Statement[] => (order.push('last'), writeRows(rows)), { last: true });
     const second = (rows: string[]): Statement[] => (order.push('plain'), writeRows(rows));

@@ -67,7 +67,9 @@ export class RoutingController {
   @ApiOperation({ summary: 'Register or update an agent' })
   @Put('agents/:id')
   putAgent(@Param('id') id: string, @Body() body: PutAgentDto, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
-    return this.commands.execute(new PutAgent(principal.tenantId, validAgentId(id), body.capabilities, body.baseConfidence, actorOf(principal)));
+    const agent = validAgentId(id);
+    const actor = actorOf(principal);
+    return this.commands.execute(new PutAgent(principal.tenantId, agent, body.capabilities, body.baseConfidence, actor));
   }
 
   /** CARE route selection for a capability; records the decision. Operators may route. */

@@ -39,7 +39,12 @@ export class IntakeSettingsController {
       if (problems.length) throw invalidInput(problems);
       await this.settings.save(p.tenantId, next);
       await this.audit.record({
-        tenantId: p.tenantId, actor: actorOf(p), action: 'signal_settings.changed', subject: { type: 'signal_settings', id: p.tenantId }, before, after: next,
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'signal_settings.changed',
+        subject: { type: 'signal_settings', id: p.tenantId },
+        before,
+        after: next,
       });
       return next;
     });

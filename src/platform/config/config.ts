@@ -339,14 +339,15 @@ function auditSigningKey(env: Env): string | null {
   return raw;
 }
 
-/** AUDIT_PREVIOUS_PUBLIC_KEYS: comma-separated raw Ed25519 public keys, base64 (GET /audit/public-key's `publicKey`). */
+/** AUDIT_PREVIOUS_PUBLIC_KEYS: comma-separated raw Ed25519 public keys, base64 (as GET /audit/public-key's). */
 function previousPublicKeys(env: Env): string[] {
   const keys = (env.AUDIT_PREVIOUS_PUBLIC_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
   for (const key of keys) {
     try {
       parsePublicKey(key);
     } catch (err) {
-      throw new ConfigError('AUDIT_PREVIOUS_PUBLIC_KEYS', `must be comma-separated base64 Ed25519 public keys: ${(err as Error).message}`);
+      const detail = `must be comma-separated base64 Ed25519 public keys: ${(err as Error).message}`;
+      throw new ConfigError('AUDIT_PREVIOUS_PUBLIC_KEYS', detail);
     }
   }
   return keys;

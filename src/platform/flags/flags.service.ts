@@ -93,7 +93,13 @@ export class FlagsService implements OnModuleInit {
    * `auditTenantId`: the flag's tenant, or for a global flag the platform admin's own); tells every
    * replica on commit.
    */
-  async set(name: FlagName, enabled: boolean, tenantId: string, actor: string, auditTenantId = tenantId): Promise<void> {
+  async set(
+    name: FlagName,
+    enabled: boolean,
+    tenantId: string,
+    actor: string,
+    auditTenantId = tenantId,
+  ): Promise<void> {
     await this.tx.run(async () => {
       const [old] = await this.tx.query<{ enabled: boolean }>(
         `SELECT enabled FROM feature_flags WHERE name = $1 AND tenant_id = $2 FOR UPDATE`,
@@ -111,8 +117,12 @@ export class FlagsService implements OnModuleInit {
       if (old?.enabled !== enabled) {
         const scope = tenantId === GLOBAL ? 'global' : 'tenant';
         await this.audit.record({
-          tenantId: auditTenantId, actor, action: 'flag.changed', subject: { type: 'flag', id: name },
-          before: { scope, enabled: old ? old.enabled : null }, after: { scope, enabled },
+          tenantId: auditTenantId,
+          actor,
+          action: 'flag.changed',
+          subject: { type: 'flag', id: name },
+          before: { scope, enabled: old ? old.enabled : null },
+          after: { scope, enabled },
         });
       }
       this.notifier.notifyAfterCommit(FLAGS_CHANNEL, name);

@@ -84,10 +84,18 @@ export class ActuatorsController {
         secretSealed: this.box.seal(secret),
         rotate: body.rotateSecret === true,
       });
-      const after = { ...audited(upserted.row), secretRotated: upserted.created || body.rotateSecret === true, headersReplaced: headers !== null };
+      const after = {
+        ...audited(upserted.row),
+        secretRotated: upserted.created || body.rotateSecret === true,
+        headersReplaced: headers !== null,
+      };
       await this.audit.record({
-        tenantId: p.tenantId, actor: actorOf(p), action: upserted.created ? 'actuator.created' : 'actuator.updated', subject: { type: 'actuator', id: name },
-        before: before && audited(before), after,
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: upserted.created ? 'actuator.created' : 'actuator.updated',
+        subject: { type: 'actuator', id: name },
+        before: before && audited(before),
+        after,
       });
       return upserted;
     });
@@ -101,8 +109,16 @@ export class ActuatorsController {
   async delete(@Param('name') name: string, @CurrentPrincipal() p: Principal): Promise<void> {
     await this.tx.run(async () => {
       const before = await this.actuators.find(p.tenantId, checkName(name));
-      if (!before || !(await this.actuators.delete(p.tenantId, name))) throw new NotFoundException(`actuator ${name} not found`);
-      await this.audit.record({ tenantId: p.tenantId, actor: actorOf(p), action: 'actuator.deleted', subject: { type: 'actuator', id: name }, before: audited(before) });
+      if (!before || !(await this.actuators.delete(p.tenantId, name))) {
+        throw new NotFoundException(`actuator ${name} not found`);
+      }
+      await this.audit.record({
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'actuator.deleted',
+        subject: { type: 'actuator', id: name },
+        before: audited(before),
+      });
     });
   }
 }

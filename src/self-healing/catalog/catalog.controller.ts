@@ -55,11 +55,22 @@ export class CatalogController {
     }
     return this.tx.run(async () => {
       const before = await this.patterns.find(p.tenantId, id);
-      const row = before && await this.patterns.update(p.tenantId, id, { recoveryTemplate: body.recoveryTemplate === undefined ? undefined : body.recoveryTemplate ? { ...body.recoveryTemplate } : null, autoApplyRecovery: body.autoApplyRecovery });
+      const { recoveryTemplate: given } = body;
+      const recoveryTemplate = given === undefined ? undefined : given && { ...given };
+      const changes = { recoveryTemplate, autoApplyRecovery: body.autoApplyRecovery };
+      const row = before && (await this.patterns.update(p.tenantId, id, changes));
       if (!before || !row) throw new NotFoundException(`pattern ${id} not found`);
-      const decided = (r: typeof row) => ({ autoApplyRecovery: r.auto_apply_recovery, recoveryTemplate: r.recovery_template });
+      const decided = (r: typeof row) => ({
+        autoApplyRecovery: r.auto_apply_recovery,
+        recoveryTemplate: r.recovery_template,
+      });
       await this.audit.record({
-        tenantId: p.tenantId, actor: actorOf(p), action: 'pattern.updated', subject: { type: 'pattern', id }, before: decided(before), after: decided(row),
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'pattern.updated',
+        subject: { type: 'pattern', id },
+        before: decided(before),
+        after: decided(row),
       });
       return patternView(row);
     });

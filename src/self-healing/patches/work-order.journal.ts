@@ -36,8 +36,13 @@ export class WorkOrderJournal {
     }
     if (AUDITED_CHANGES.has(o.change)) {
       await this.audit.record({
-        tenantId: row.tenant_id, actor: o.actor, action: `work_order.${o.change}`, subject: { type: 'work_order', id: row.id },
-        before: o.from && { status: o.from }, after: { status: row.status, runId: row.run_id, claimedBy: row.claimed_by, ...(o.details ?? {}) }, reason: o.summary,
+        tenantId: row.tenant_id,
+        actor: o.actor,
+        action: `work_order.${o.change}`,
+        subject: { type: 'work_order', id: row.id },
+        before: o.from && { status: o.from },
+        after: { status: row.status, runId: row.run_id, claimedBy: row.claimed_by, ...(o.details ?? {}) },
+        reason: o.summary,
       });
     }
     await this.events.publish(

@@ -32,11 +32,21 @@ export class RunJournal {
     if (from !== run.status) this.metrics.recoveryRuns.inc({ status: run.status });
     if (from !== run.status && AUDITED_RUN_STATES.has(run.status)) {
       await this.audit.record({
-        tenantId: run.tenant_id, actor: run.status === 'canceled' ? (run.cancel_requested_by ?? 'system') : 'system', action: `run.${run.status}`,
-        subject: { type: 'run', id: run.id }, before: { status: from },
+        tenantId: run.tenant_id,
+        actor: run.status === 'canceled' ? (run.cancel_requested_by ?? 'system') : 'system',
+        action: `run.${run.status}`,
+        subject: { type: 'run', id: run.id },
+        before: { status: from },
         after: {
-          status: run.status, reason: run.reason, recoveryId: run.recovery_id, incidentId: run.incident_id, patternId: run.pattern_id,
-          playbookId: run.playbook_id, agentId: run.agent_id, capability: run.capability, automatic: run.automatic,
+          status: run.status,
+          reason: run.reason,
+          recoveryId: run.recovery_id,
+          incidentId: run.incident_id,
+          patternId: run.pattern_id,
+          playbookId: run.playbook_id,
+          agentId: run.agent_id,
+          capability: run.capability,
+          automatic: run.automatic,
         },
         reason: note,
       });

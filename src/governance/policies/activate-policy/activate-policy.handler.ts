@@ -30,7 +30,12 @@ export class ActivatePolicyHandler implements ICommandHandler<ActivatePolicy> {
       if (current.status === 'active') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'active');
       await this.audit.record({
-        tenantId, actor, action: 'policy.activated', subject: { type: 'policy', id: policyId }, before: { status: current.status }, after: { status: row.status },
+        tenantId,
+        actor,
+        action: 'policy.activated',
+        subject: { type: 'policy', id: policyId },
+        before: { status: current.status },
+        after: { status: row.status },
       });
       this.policies.notifyChanged(tenantId, row.scope === 'global');
       await this.eventBus.publish(new PolicyActivated({ tenantId, policyId }));

@@ -49,7 +49,13 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
       });
       this.policies.notifyChanged(tenantId, row.scope === 'global');
       const view = policyView(row);
-      await this.audit.record({ tenantId, actor, action: 'policy.created', subject: { type: 'policy', id: row.id }, after: view });
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: 'policy.created',
+        subject: { type: 'policy', id: row.id },
+        after: view,
+      });
       return view;
     });
     // Committed (or joined to a caller's transaction, whose commit the NOTIFY follows).

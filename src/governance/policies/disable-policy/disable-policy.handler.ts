@@ -34,8 +34,12 @@ export class DisablePolicyHandler implements ICommandHandler<DisablePolicy> {
       if (current.status === 'disabled') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'disabled');
       await this.audit.record({
-        tenantId, actor, action: 'policy.disabled', subject: { type: 'policy', id: policyId },
-        before: { status: current.status }, after: { status: row.status, routingAdjustmentsDeactivated: deactivated },
+        tenantId,
+        actor,
+        action: 'policy.disabled',
+        subject: { type: 'policy', id: policyId },
+        before: { status: current.status },
+        after: { status: row.status, routingAdjustmentsDeactivated: deactivated },
       });
       this.policies.notifyChanged(tenantId, row.scope === 'global');
       await this.eventBus.publish(new PolicyDisabled({ tenantId, policyId }));

@@ -26,13 +26,23 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
       if (row.previous_status === 'draft' && row.status === 'active') await this.policies.lock(tenantId, row.id, 'update');
       this.policies.notifyChanged(tenantId, row.scope === 'global');
       const isNew = row.id === id;
+      // The only status an update changes: draft → active, once the pattern is confident and frequent enough.
+      const activated = !isNew && row.previous_status !== row.status;
       await this.audit.record({
-        tenantId, actor: 'system', subject: { type: 'policy', id: row.id },
-        // The only status an update changes: draft → active, once the pattern is confident and frequent enough.
-        action: isNew ? 'policy.generated' : row.previous_status !== row.status ? 'policy.activated' : 'policy.regenerated',
+        tenantId,
+        actor: 'system',
+        subject: { type: 'policy', id: row.id },
+        action: isNew ? 'policy.generated' : activated ? 'policy.activated' : 'policy.regenerated',
         before: isNew ? null : { status: row.previous_status },
-        after: { status: row.status, action: row.action, category: row.category, scope: row.scope, condition: row.condition, confidence: generated.confidence },
-        reason: `from recovery ${input.recovery.id} of pattern ${input.pattern.id} (confidence ${generated.confidence.toFixed(3)})`,
+        after: {
+          status: row.status,
+          action: row.action,
+          category: row.category,
+          scope: row.scope,
+          condition: row.condition,
+          confidence: generated.confidence,
+        },
+        reason: `from recovery ${input.recovery.id} of pattern ${input.pattern.id}`,
       });
       return {
         policyId: row.id,

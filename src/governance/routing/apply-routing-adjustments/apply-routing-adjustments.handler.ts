@@ -78,10 +78,19 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
       await this.routing.upsertAdjustments(tenantId, policyId, adjustments);
       if (adjustments.length > 0) {
         await this.audit.record({
-          tenantId, actor: 'system', action: 'routing.adjusted', subject: { type: 'policy', id: policyId },
+          tenantId,
+          actor: 'system',
+          action: 'routing.adjusted',
+          subject: { type: 'policy', id: policyId },
           after: {
             policyStatus: policy.status,
-            adjustments: adjustments.map((a) => ({ agentId: a.agentId, capability: a.capability, type: a.adjustmentType, magnitude: a.magnitude, expiresAt: a.expiresAt })),
+            adjustments: adjustments.map((a) => ({
+              agentId: a.agentId,
+              capability: a.capability,
+              type: a.adjustmentType,
+              magnitude: a.magnitude,
+              expiresAt: a.expiresAt,
+            })),
           },
           reason: adjustments[0].reason,
         });

@@ -18,7 +18,10 @@ export class PutAgentHandler implements ICommandHandler<PutAgent> {
       const before = await this.routing.findAgent(tenantId, agentId);
       const put = await this.routing.putAgent(tenantId, agentId, capabilities, baseConfidence);
       await this.audit.record({
-        tenantId, actor, action: before ? 'agent.updated' : 'agent.registered', subject: { type: 'agent', id: agentId },
+        tenantId,
+        actor,
+        action: before ? 'agent.updated' : 'agent.registered',
+        subject: { type: 'agent', id: agentId },
         before: before && { capabilities: before.capabilities, baseConfidence: before.base_confidence },
         after: { capabilities: put.capabilities, baseConfidence: put.base_confidence },
       });

@@ -49,8 +49,13 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
         }),
       );
       await this.audit.record({
-        tenantId: c.tenantId, actor: c.actor, action: `killswitch.${verb.replace(' ', '_')}`, subject: { type: 'killswitch', id: c.agentId ?? 'tenant' },
-        before: before && { active: before.active, reason: before.reason || null }, after: { active: c.active, reason: reason || null }, reason: reason || null,
+        tenantId: c.tenantId,
+        actor: c.actor,
+        action: `killswitch.${verb.replace(' ', '_')}`,
+        subject: { type: 'killswitch', id: c.agentId ?? 'tenant' },
+        before: before && { active: before.active, reason: before.reason || null },
+        after: { active: c.active, reason: reason || null },
+        reason: reason || null,
       });
       this.switches.notifyChanged(c.tenantId);
       await this.events.publish(

@@ -3,7 +3,13 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditSigningKey, auditSigningKeyFrom, AuditTrustedKeys, parsePublicKey, parseSigningKey } from './audit-signing-key.js';
+import {
+  AuditSigningKey,
+  auditSigningKeyFrom,
+  AuditTrustedKeys,
+  parsePublicKey,
+  parseSigningKey,
+} from './audit-signing-key.js';
 
 describe('the audit signing key (Ed25519)', () => {
   const seedHex = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'; // RFC 8032 test 1

@@ -51,7 +51,7 @@ export class AuditSigningKey extends AuditPublicKey {
   }
 }
 
-/** The keys checkpoints are checked with: the signing key, and earlier ones (AUDIT_PREVIOUS_PUBLIC_KEYS) after a rotation. */
+/** The keys checkpoints are checked with: the signing key, and after a rotation earlier ones. */
 export class AuditTrustedKeys {
   constructor(readonly keys: AuditPublicKey[]) {}
 
@@ -68,7 +68,9 @@ const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 export function parsePublicKey(base64: string): AuditPublicKey {
   const raw = Buffer.from(base64.trim(), 'base64');
   if (raw.length !== 32) throw new Error(`a public key is 32 bytes, this is ${raw.length}`);
-  return new AuditPublicKey(createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' }));
+  return new AuditPublicKey(
+    createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' }),
+  );
 }
 
 const rawPublicKey = (key: KeyObject) => Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url');

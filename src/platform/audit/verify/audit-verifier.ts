@@ -24,7 +24,8 @@ export class AuditVerifier {
   ) {}
 
   /** Whether a checkpoint was signed by a trusted key (this service's, or an earlier one). */
-  readonly signedBy = (statement: string, signature: string, keyId: string): boolean => this.trusted.signed(statement, signature, keyId);
+  readonly signedBy = (statement: string, signature: string, keyId: string): boolean =>
+    this.trusted.signed(statement, signature, keyId);
 
   /** The whole chain, every checkpoint and the head, read in one snapshot (blind to appends and cuts meanwhile). */
   verify(tenantId: string): Promise<ChainVerdict> {

@@ -49,7 +49,12 @@ export interface ApiKeyView {
 }
 
 /** What the audit log keeps of a key: never its hash or prefix. */
-const auditedKey = (r: KeyRow) => ({ name: r.name, role: r.role, platformAdmin: r.platform_admin, revoked: r.revoked_at !== null });
+const auditedKey = (r: KeyRow) => ({
+  name: r.name,
+  role: r.role,
+  platformAdmin: r.platform_admin,
+  revoked: r.revoked_at !== null,
+});
 
 const view = (r: KeyRow): ApiKeyView => ({
   id: r.id,
@@ -157,7 +162,11 @@ export class ApiKeyService implements OnModuleInit {
         [uuidv7(), input.tenantId, input.name, input.role, input.platformAdmin, hash(key), key.slice(0, 8)],
       );
       await this.audit.record({
-        tenantId: row.tenant_id, actor, action: 'api_key.created', subject: { type: 'api_key', id: row.id }, after: auditedKey(row),
+        tenantId: row.tenant_id,
+        actor,
+        action: 'api_key.created',
+        subject: { type: 'api_key', id: row.id },
+        after: auditedKey(row),
       });
       this.keyCreated(); // a key tried before it existed is in the unknown-key cache
       return { ...view(row), key };
@@ -175,9 +184,16 @@ export class ApiKeyService implements OnModuleInit {
       const [before] = await this.tx.query<KeyRow>(`SELECT * FROM api_keys WHERE id = $1 FOR UPDATE`, [id]);
       if (!before) throw new NotFoundException(`API key ${id} not found`);
       if (before.revoked_at === null) {
-        const [row] = await this.tx.query<KeyRow>(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING *`, [id]);
+        const [row] = await this.tx.query<KeyRow>(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING *`, [
+          id,
+        ]);
         await this.audit.record({
-          tenantId: row.tenant_id, actor, action: 'api_key.revoked', subject: { type: 'api_key', id }, before: auditedKey(before), after: auditedKey(row),
+          tenantId: row.tenant_id,
+          actor,
+          action: 'api_key.revoked',
+          subject: { type: 'api_key', id },
+          before: auditedKey(before),
+          after: auditedKey(row),
         });
       }
       // Its console sessions die with it (the session lookup also checks revoked_at).
@@ -200,14 +216,21 @@ export class ApiKeyService implements OnModuleInit {
           [hash(this.config.adminApiKey)],
         );
         if (rows.length === 0) {
-          await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (ADMIN_API_KEY)', role: 'admin', platformAdmin: true }, 'system', this.config.adminApiKey);
+          await this.create(
+            { tenantId: DEFAULT_TENANT, name: 'bootstrap admin (ADMIN_API_KEY)', role: 'admin', platformAdmin: true },
+            'system',
+            this.config.adminApiKey,
+          );
         }
         this.keysChanged(); // its role or revocation may have changed
         return;
       }
       const [{ count }] = await this.tx.query<{ count: number }>(`SELECT count(*)::int AS count FROM api_keys`);
       if (count > 0) return;
-      const created = await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (generated)', role: 'admin', platformAdmin: true }, 'system');
+      const created = await this.create(
+        { tenantId: DEFAULT_TENANT, name: 'bootstrap admin (generated)', role: 'admin', platformAdmin: true },
+        'system',
+      );
       const file = path.join(this.config.dataDir, 'admin-api-key');
       await mkdir(this.config.dataDir, { recursive: true });
       await writeFile(file, `${created.key}\n`, { mode: 0o600 });

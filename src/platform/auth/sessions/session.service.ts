@@ -37,9 +37,16 @@ export class SessionService {
     const expiresAt = new Date(Date.now() + this.config.sessionTtlMs);
     await this.tx.run(async () => {
       await this.tx.query(`DELETE FROM console_sessions WHERE expires_at < now()`);
-      await this.tx.query(`INSERT INTO console_sessions (token_hash, key_id, expires_at) VALUES ($1, $2, $3)`, [hash(token), principal.keyId, expiresAt]);
+      await this.tx.query(`INSERT INTO console_sessions (token_hash, key_id, expires_at) VALUES ($1, $2, $3)`, [
+        hash(token),
+        principal.keyId,
+        expiresAt,
+      ]);
       await this.audit.record({
-        tenantId: principal.tenantId, actor: principal.keyId, action: 'session.created', subject: sessionSubject(token),
+        tenantId: principal.tenantId,
+        actor: principal.keyId,
+        action: 'session.created',
+        subject: sessionSubject(token),
         after: { keyName: principal.keyName, expiresAt: expiresAt.toISOString() },
       });
     });
@@ -61,18 +68,23 @@ export class SessionService {
   async end(token: string): Promise<void> {
     await this.tx.run(async () => {
       const [ended] = await this.tx.query<{ key_id: string; tenant_id: string; name: string }>(
-        `DELETE FROM console_sessions s USING api_keys k WHERE s.token_hash = $1 AND k.id = s.key_id RETURNING s.key_id, k.tenant_id, k.name`,
+        `DELETE FROM console_sessions s USING api_keys k WHERE s.token_hash = $1 AND k.id = s.key_id
+         RETURNING s.key_id, k.tenant_id, k.name`,
         [hash(token)],
       );
       if (!ended) return;
       await this.audit.record({
-        tenantId: ended.tenant_id, actor: ended.key_id, action: 'session.ended', subject: sessionSubject(token), before: { keyName: ended.name },
+        tenantId: ended.tenant_id,
+        actor: ended.key_id,
+        action: 'session.ended',
+        subject: sessionSubject(token),
+        before: { keyName: ended.name },
       });
     });
   }
 }
 
-/** How the audit log names a session: a fingerprint of its token (the first 16 hex digits of its stored SHA-256), never the token. */
+/** How the audit log names a session: the first 16 hex digits of its token's stored SHA-256, never the token. */
 const sessionSubject = (token: string) => ({ type: 'session', id: hash(token).slice(0, 16) });
 
 export const viewOf = (p: Principal): Omit<SessionView, 'expiresAt'> => ({ tenantId: p.tenantId, keyName: p.keyName, role: p.role, platformAdmin: p.platformAdmin });

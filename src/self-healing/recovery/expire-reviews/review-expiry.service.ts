@@ -43,8 +43,13 @@ export class ReviewExpiryService implements OnApplicationBootstrap, OnApplicatio
         const expired = await this.recoveries.expireReviews(ttl);
         for (const r of expired) {
           await this.audit.record({
-            tenantId: r.tenant_id, actor: 'system', action: 'recovery.expired', subject: { type: 'recovery', id: r.id },
-            before: { status: 'pending_review' }, after: { status: 'expired' }, reason: expiryNote(ttl),
+            tenantId: r.tenant_id,
+            actor: 'system',
+            action: 'recovery.expired',
+            subject: { type: 'recovery', id: r.id },
+            before: { status: 'pending_review' },
+            after: { status: 'expired' },
+            reason: expiryNote(ttl),
           });
         }
         return expired.length;

@@ -36,7 +36,14 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
       await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });
       const action = c.decision === 'applied' ? 'recovery.approved' : 'recovery.rejected';
-      const audited = { tenantId: c.tenantId, actor: c.actor, action, subject: { type: 'recovery', id: recovery.id }, before: { status: recovery.status }, reason: c.note };
+      const audited = {
+        tenantId: c.tenantId,
+        actor: c.actor,
+        action,
+        subject: { type: 'recovery', id: recovery.id },
+        before: { status: recovery.status },
+        reason: c.note,
+      };
       if (c.decision === 'rejected') {
         await this.audit.record({ ...audited, after: { status: decided.status } });
         return { recovery: decided, run: null };

@@ -4,7 +4,12 @@ import { TransactionHost } from '../../../platform/database/transaction-host.js'
 import { FailurePatternRepository } from '../../catalog/failure-pattern.repository.js';
 import { PLAYBOOK_CATALOG, RECOVERY_GENERATOR } from '../../playbooks.provider.js';
 import type { PlaybookCatalog } from '../playbook-catalog.js';
-import { AUTO_APPLY_THRESHOLD, shouldAutoApply, suggestRecovery, type RecoveryGenerator } from '../recovery-generator.js';
+import {
+  AUTO_APPLY_THRESHOLD,
+  shouldAutoApply,
+  suggestRecovery,
+  type RecoveryGenerator,
+} from '../recovery-generator.js';
 import { RecoveryRepository } from '../recovery.repository.js';
 import { SuggestRecovery, type SuggestedRecovery } from './suggest-recovery.command.js';
 import { RunsRepository } from '../../runs/runs.repository.js';
@@ -73,12 +78,21 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
           ? `trusted, but held for review by the ${heldBy.guardrail} guardrail: ${heldBy.reason}`
           : c.autoApplyPaused
             ? 'queued for review: the kill switch pauses auto-apply'
-            : `queued for review: confidence ${suggestion.confidence.toFixed(3)}${pattern.auto_apply_recovery ? '' : ', auto-apply is off for the pattern'}`;
+            : `queued for review: confidence ${suggestion.confidence.toFixed(3)}` +
+              (pattern.auto_apply_recovery ? '' : ', auto-apply is off for the pattern');
       await this.audit.record({
-        tenantId: c.tenantId, actor: 'system', action: 'recovery.suggested', subject: { type: 'recovery', id: recoveryId },
+        tenantId: c.tenantId,
+        actor: 'system',
+        action: 'recovery.suggested',
+        subject: { type: 'recovery', id: recoveryId },
         after: {
-          incidentId: c.incidentId, patternId: pattern.id, playbookId: suggestion.playbookId, suggestionType: suggestion.suggestionType,
-          confidence: suggestion.confidence, status: autoApplied ? 'applied' : 'pending_review', heldBy,
+          incidentId: c.incidentId,
+          patternId: pattern.id,
+          playbookId: suggestion.playbookId,
+          suggestionType: suggestion.suggestionType,
+          confidence: suggestion.confidence,
+          status: autoApplied ? 'applied' : 'pending_review',
+          heldBy,
         },
         reason: why,
       });
@@ -93,8 +107,12 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         );
         runId = run.id;
         await this.audit.record({
-          tenantId: c.tenantId, actor: 'auto-apply', action: 'recovery.applied', subject: { type: 'recovery', id: recoveryId },
-          after: { status: 'applied', runId }, reason: why,
+          tenantId: c.tenantId,
+          actor: 'auto-apply',
+          action: 'recovery.applied',
+          subject: { type: 'recovery', id: recoveryId },
+          after: { status: 'applied', runId },
+          reason: why,
         });
       }
       // suggestRecovery only suggests playbooks of the catalog.

@@ -27,8 +27,13 @@ export class SupersedeReviewsHandler implements IEventHandler<IncidentResolved> 
     if (ids.length === 0) return;
     for (const id of ids) {
       await this.audit.record({
-        tenantId: e.tenantId, actor: 'system', action: 'recovery.superseded', subject: { type: 'recovery', id },
-        before: { status: 'pending_review' }, after: { status: 'superseded' }, reason: why,
+        tenantId: e.tenantId,
+        actor: 'system',
+        action: 'recovery.superseded',
+        subject: { type: 'recovery', id },
+        before: { status: 'pending_review' },
+        after: { status: 'superseded' },
+        reason: why,
       });
     }
     await this.commands.execute(new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${ids.length === 1 ? 'recovery' : `${ids.length} recoveries`} left the review queue: ${why}`, { action: 'superseded', recoveryIds: ids }));

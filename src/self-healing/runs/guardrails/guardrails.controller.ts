@@ -52,8 +52,12 @@ export class GuardrailsController {
       const before = await this.guardrails.get(p.tenantId);
       const saved = await this.guardrails.save(p.tenantId, settings, actorOf(p));
       await this.audit.record({
-        tenantId: p.tenantId, actor: actorOf(p), action: 'guardrails.changed', subject: { type: 'guardrails', id: p.tenantId },
-        before: before.updatedAt ? before.settings : null, after: saved.settings,
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'guardrails.changed',
+        subject: { type: 'guardrails', id: p.tenantId },
+        before: before.updatedAt ? before.settings : null,
+        after: saved.settings,
       });
       return guardrailsView(saved);
     });

@@ -27,9 +27,13 @@ export class RecordRunOutcomeForTrustHandler implements ICommandHandler<RecordRu
       await this.trust.setTrust(p.tenantId, p.agentId, p.capability, next);
       const view = trustChangeView(change);
       await this.audit.record({
-        tenantId: p.tenantId, actor: 'system', action: 'trust.changed', subject: { type: 'agent', id: p.agentId },
+        tenantId: p.tenantId,
+        actor: 'system',
+        action: 'trust.changed',
+        subject: { type: 'agent', id: p.agentId },
         before: { capability: view.capability, trust: previous },
-        after: { capability: view.capability, trust: next, evidence: { runId: p.runId, outcome: p.outcome } }, reason,
+        after: { capability: view.capability, trust: next, evidence: { runId: p.runId, outcome: p.outcome } },
+        reason,
       });
       return view;
     });

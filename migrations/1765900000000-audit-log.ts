@@ -12,8 +12,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   into fragments by the app, see entryFragments); locks each tenant's head in tenant order,
  *   numbers the entries, stamps them with the database clock, hashes them and returns them to insert.
  */
-export class AuditLog1766100000000 implements MigrationInterface {
-  name = 'AuditLog1766100000000';
+export class AuditLog1765900000000 implements MigrationInterface {
+  name = 'AuditLog1765900000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
@@ -93,9 +93,13 @@ export class AuditLog1766100000000 implements MigrationInterface {
       BEGIN
         -- Heads are locked in one order (tenant id), so two transactions writing to the same tenants never deadlock.
         FOR t IN SELECT DISTINCT x FROM unnest(p_tenant) AS x ORDER BY 1 LOOP
-          INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (t, 0, repeat('0', 64))
-            ON CONFLICT (tenant_id) DO NOTHING;
           SELECT seq, hash INTO head_seq, head_hash FROM audit_heads WHERE tenant_id = t FOR UPDATE;
+          IF NOT FOUND THEN
+            -- The tenant's first entry: create its head (a concurrent first writer's insert is waited for).
+            INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (t, 0, repeat('0', 64))
+              ON CONFLICT (tenant_id) DO NOTHING;
+            SELECT seq, hash INTO head_seq, head_hash FROM audit_heads WHERE tenant_id = t FOR UPDATE;
+          END IF;
           FOR i IN 1 .. array_length(p_tenant, 1) LOOP
             CONTINUE WHEN p_tenant[i] <> t;
             head_seq := head_seq + 1;
