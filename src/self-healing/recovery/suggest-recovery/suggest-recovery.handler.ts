@@ -4,7 +4,12 @@ import { TransactionHost } from '../../../platform/database/transaction-host.js'
 import { FailurePatternRepository } from '../../catalog/failure-pattern.repository.js';
 import { PLAYBOOK_CATALOG, RECOVERY_GENERATOR } from '../../playbooks.provider.js';
 import type { PlaybookCatalog } from '../playbook-catalog.js';
-import { shouldAutoApply, suggestRecovery, type RecoveryGenerator } from '../recovery-generator.js';
+import {
+  AUTO_APPLY_THRESHOLD,
+  shouldAutoApply,
+  suggestRecovery,
+  type RecoveryGenerator,
+} from '../recovery-generator.js';
 import { RecoveryRepository } from '../recovery.repository.js';
 import { SuggestRecovery, type SuggestedRecovery } from './suggest-recovery.command.js';
 import { RunsRepository } from '../../runs/runs.repository.js';
@@ -12,6 +17,7 @@ import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.comman
 import { CommandBus } from '@nestjs/cqrs';
 import { GuardrailsService } from '../../runs/guardrails/guardrails.service.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 
 @CommandHandler(SuggestRecovery)
 export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> {
@@ -22,6 +28,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
     private readonly runs: RunsRepository,
     private readonly commands: CommandBus,
     private readonly guardrails: GuardrailsService,
+    private readonly audit: AuditTrail,
     @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
     @Inject(RECOVERY_GENERATOR) private readonly generator: RecoveryGenerator,
   ) {}
@@ -63,6 +70,31 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         confidence: suggestion.confidence,
         status: autoApplied ? 'applied' : 'pending_review',
         decided_by: autoApplied ? 'auto-apply' : null,
+        held_by: heldBy?.reason ?? null,
+      });
+      const why = autoApplied
+        ? `confidence ${suggestion.confidence.toFixed(3)} > ${AUTO_APPLY_THRESHOLD} and the pattern allows auto-apply`
+        : heldBy
+          ? `trusted, but held for review by the ${heldBy.guardrail} guardrail: ${heldBy.reason}`
+          : c.autoApplyPaused
+            ? 'queued for review: the kill switch pauses auto-apply'
+            : `queued for review: confidence ${suggestion.confidence.toFixed(3)}` +
+              (pattern.auto_apply_recovery ? '' : ', auto-apply is off for the pattern');
+      await this.audit.record({
+        tenantId: c.tenantId,
+        actor: 'system',
+        action: 'recovery.suggested',
+        subject: { type: 'recovery', id: recoveryId },
+        after: {
+          incidentId: c.incidentId,
+          patternId: pattern.id,
+          playbookId: suggestion.playbookId,
+          suggestionType: suggestion.suggestionType,
+          confidence: suggestion.confidence,
+          status: autoApplied ? 'applied' : 'pending_review',
+          heldBy,
+        },
+        reason: why,
       });
       let runId: string | null = null;
       if (autoApplied) {
@@ -74,6 +106,14 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
           }),
         );
         runId = run.id;
+        await this.audit.record({
+          tenantId: c.tenantId,
+          actor: 'auto-apply',
+          action: 'recovery.applied',
+          subject: { type: 'recovery', id: recoveryId },
+          after: { status: 'applied', runId },
+          reason: why,
+        });
       }
       // suggestRecovery only suggests playbooks of the catalog.
       const { id, name, policy } = this.catalog.get(suggestion.playbookId)!;

@@ -6,7 +6,7 @@ import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-mitigati
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
-import { retryDelayMs } from '../../actuators/call-actuator/actuator-answer.js';
+import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { RecoveryRunFinished } from '../../events/recovery-run-finished.event.js';
 import { ActOnWorkOrder } from '../../patches/act-on-work-order/act-on-work-order.command.js';
 import { BuildWorkOrderContext } from '../../patches/build-work-order-context/build-work-order-context.query.js';
