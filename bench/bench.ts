@@ -4,7 +4,8 @@
  * Starts the service in-process on an embedded PostgreSQL in a fresh temporary DATA_DIR (or
  * targets a running service), creates a fresh tenant, offers incidents on an open-loop
  * schedule while watching the tenant's SSE stream, then measures the same database's raw
- * commit rate and the transactions one loop costs, runs the catalog-match micro-bench, and
+ * commit rate, the transactions one loop costs and what an audit entry costs a transaction
+ * (in-process: no entry / one tenant's chain / a chain per worker), runs the catalog-match micro-bench, and
  * prints one plain-text report (stdout; progress goes to stderr).
  *
  * Environment (all optional):
@@ -53,8 +54,10 @@ import { startApp, type RunningApp } from '../src/bootstrap.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { OutboxRelay } from '../src/platform/outbox/outbox.relay.js';
 import { runAlertmanagerIntakeBench, type AlertmanagerIntakeResult } from './alertmanager-intake.bench.js';
+import { runAuditAppendBench, type AuditAppendResult } from './audit-append.js';
 import { runCatalogMatchBench, type CatalogMatchBenchResult } from './catalog-match.bench.js';
 import {
+  auditEntriesPerIncident,
   dbCounters,
   measureCommitRate,
   outboxBacklog,
@@ -549,6 +552,14 @@ async function main(): Promise<void> {
       commitRate = await measureCommitRate(dbUrl, commitConnections, opts.commitS);
     }
 
+    // The audit log (ADR 0016): entries the bench tenant's loops wrote, and what an entry costs a transaction.
+    const auditPerIncident = dbUrl ? await auditEntriesPerIncident(dbUrl, tenantId) : null;
+    let auditAppend: AuditAppendResult | null = null;
+    if (app) {
+      log(`bench: audit append probe (${commitConnections} workers, ${opts.commitS} s each)`);
+      auditAppend = await runAuditAppendBench(app.app, commitConnections, opts.commitS);
+    }
+
     let catalog: CatalogMatchBenchResult | null = null;
     if (opts.catalog) {
       log('bench: catalog-match micro-bench (10 000 patterns)');
@@ -609,6 +620,7 @@ async function main(): Promise<void> {
       cpu: { offer: cpuOffer, drain: cpuDrain },
       commitRate,
       commitProbe: { outboxPendingAtStart: backlogAtProbe, relayStopped: app !== null },
+      audit: { entriesPerIncident: auditPerIncident, append: auditAppend },
       transactions,
       tenant,
       tables,
@@ -670,6 +682,7 @@ type Figures = {
   cpu: { offer: CpuSplit | null; drain: CpuSplit | null };
   commitRate: CommitRateResult | null;
   commitProbe: { outboxPendingAtStart: number | null; relayStopped: boolean };
+  audit: { entriesPerIncident: number | null; append: AuditAppendResult | null };
   transactions: Transactions | null;
   tenant: TenantFigures | null;
   tables: TableHealth[] | null;
@@ -757,6 +770,17 @@ function renderReport(f: Figures): string {
     row('WAL per loop', t.walBytesPerLoop === null ? 'n/a' : `${fmt(t.walBytesPerLoop / 1024, 1)} KiB`);
   } else {
     row('transactions/loop', 'n/a (no database URL, or no incident accepted)');
+  }
+  if (f.audit.entriesPerIncident !== null) {
+    row('audit entries per incident (ADR 0016)', fmt(f.audit.entriesPerIncident, 2));
+  }
+  const appended = f.audit.append;
+  if (appended) {
+    const v = (x: AuditAppendResult['plain']) =>
+      `${fmt(x.commitsPerS)} /s (p50 ${ms(x.latencyMs.p50)}, p99 ${ms(x.latencyMs.p99)})`;
+    row(`1-row transactions, ${appended.workers} workers: no entry`, v(appended.plain));
+    row('  + an audit entry, all in one tenant', `${v(appended.oneTenant)}  (its chain head serialises the commits)`);
+    row('  + an audit entry, a tenant each', v(appended.ownTenants));
   }
   if (f.tables?.length) {
     row('dead row versions at the deadline', f.tables.filter((x) => x.deadRows > 0).map((x) => `${x.table} ${fmt(x.deadRows)} (live ${fmt(x.liveRows)}, HOT ${fmt(x.updates ? (x.hotUpdates / x.updates) * 100 : 0)}% of ${fmt(x.updates)} updates, ${x.autovacuums} vacuums)`).join('; ') || 'none');

@@ -330,3 +330,21 @@ export function startActivitySampler(url: string, hz: number): { stop(): Promise
     },
   };
 }
+
+/** Audit entries the tenant's work wrote, per incident it filed (warm-up included on both sides). */
+export async function auditEntriesPerIncident(url: string, tenantId: string): Promise<number | null> {
+  const c = tagBenchClient(new pg.Client({ connectionString: url }));
+  await c.connect();
+  try {
+    const [row] = (
+      await c.query<{ entries: number; incidents: number }>(
+        `SELECT (SELECT count(*)::int FROM audit_entries WHERE tenant_id = $1) AS entries,
+                (SELECT count(*)::int FROM incidents WHERE tenant_id = $1) AS incidents`,
+        [tenantId],
+      )
+    ).rows;
+    return row.incidents > 0 ? row.entries / row.incidents : null;
+  } finally {
+    await c.end();
+  }
+}

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyWebhook } from '../src/self-healing/actuators/webhook-signature.js';
+import { verifyWebhook } from '../src/platform/crypto/webhook-signature.js';
 
 /** What the engine POSTs to a webhook or check step (DESIGN §8). */
 export interface OpsCall {

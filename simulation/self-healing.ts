@@ -1,4 +1,4 @@
-import { signWebhook, generateWebhookSecret } from '../src/self-healing/actuators/webhook-signature.js';
+import { generateWebhookSecret, signWebhook } from '../src/platform/crypto/webhook-signature.js';
 import { mulberry32 } from '../test/fixtures/error-corpus.js';
 import { checkBody, startOpsReceiver, type OpsCall } from './ops-receiver.js';
 import { Api, until } from './run-simulation.js';

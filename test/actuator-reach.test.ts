@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import request from 'supertest';
 import { SecretBox } from '../src/platform/crypto/secret-box.js';
-import { generateWebhookSecret } from '../src/self-healing/actuators/webhook-signature.js';
+import { generateWebhookSecret } from '../src/platform/crypto/webhook-signature.js';
 import { openSse } from './support/sse.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';

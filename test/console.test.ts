@@ -144,6 +144,38 @@ describe('console in Chromium', () => {
     });
   });
 
+  it('the inbox: its count in the navigation moves live; an item is assigned and snoozed from its page', async () => {
+    const summary = async () => (await app.http.get('/inbox/summary').set(bearer(ADMIN_KEY)).expect(200)).body;
+    await signedIn(ADMIN_KEY, async (page) => {
+      const count = page.getByTestId('inbox-count');
+      const before = (await summary()).total;
+      if (before > 0) await count.filter({ hasText: new RegExp(`^${before}$`) }).waitFor();
+      // A new incident waits for review: the count goes up without a reload (inbox_changed on the stream).
+      const id = await report('InboxJamError');
+      const recovery = await eventually(async () => (await app.http.get('/recoveries').query({ incidentId: id }).set(bearer(ADMIN_KEY))).body.items?.[0], 'a recovery');
+      const grown = await eventually(async () => ((await summary()).total > before ? (await summary()).total : null), 'the inbox to grow');
+      await count.filter({ hasText: new RegExp(`^${grown}$`) }).waitFor();
+
+      await page.getByRole('link', { name: /^Inbox/ }).click();
+      await page.getByRole('heading', { name: 'Inbox' }).waitFor();
+      const item = page.locator(`[data-item="review:${recovery.patternId}"]`);
+      await item.getByRole('link', { name: /^Review 1 recovery/ }).waitFor();
+      await item.getByLabel('Assignee').fill('dana');
+      await item.getByRole('button', { name: 'Assign' }).click();
+      await item.getByText('assigned to dana').waitFor();
+      await item.getByRole('button', { name: 'Snooze' }).click();
+      // Snoozed: it leaves the list and the count, live.
+      await item.waitFor({ state: 'detached' });
+      await count.filter({ hasText: new RegExp(`^${grown - 1}$`) }).waitFor();
+      const listed = (await app.http.get('/inbox?snoozed=only').set(bearer(ADMIN_KEY)).expect(200)).body.items;
+      expect(listed.find((i: { id: string }) => i.id === `review:${recovery.patternId}`)).toMatchObject({ assignee: 'dana', snoozedUntil: expect.any(String) });
+      // The item's link opens the page where it is dealt with.
+      await page.goto(`${app.url}/console/inbox?snoozed=only`);
+      await page.locator(`[data-item="review:${recovery.patternId}"]`).getByRole('link').first().click();
+      await page.getByRole('heading', { name: /Pattern/ }).waitFor();
+    });
+  });
+
   it('an admin turns bridge_2 off in the admin page: a new incident shows held, then on, and it completes live', async () => {
     try {
       await signedIn(ADMIN_KEY, async (page) => {
@@ -291,7 +323,9 @@ describe('console in Chromium', () => {
         const requests: string[] = [];
         page.on('request', (r) => {
           const url = new URL(r.url());
-          if (!url.pathname.startsWith('/console/')) requests.push(url.pathname);
+          // The navigation's inbox count (its summary and live stream) is not the page's.
+          const navigation = url.pathname === '/inbox/summary' || url.pathname === '/integration/stream';
+          if (!url.pathname.startsWith('/console/') && !navigation) requests.push(url.pathname);
         });
         await page.goto(`${app.url}/console/incidents/${id}`);
         await page.getByTestId('not-found').waitFor();
@@ -345,6 +379,7 @@ describe('console in Chromium', () => {
     await report('SchemaMismatchError'); // something waits in the review queue
     const pages: Array<[string, string]> = [
       ['overview', '/console/'],
+      ['inbox', '/console/inbox'],
       ['incidents', '/console/incidents'],
       ['incident', `/console/incidents/${incidentId}`],
       ['review', '/console/review'],

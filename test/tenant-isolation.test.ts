@@ -45,6 +45,14 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
     ids.policy = (await app.http.post('/policies').set(auth(owner.admin))
       .send({ name: `policy ${MARK}`, category: 'safety', action: 'warn', scope: 'tenant', condition: 'request.capability == "iso-cap"' }).expect(201)).body.id;
     await app.http.put('/actuators/iso-act').set(auth(owner.admin)).send({ url: `https://${MARK}.example.com/hook` }).expect(201);
+    await app.http.put('/notifications/channels/iso-chan').set(auth(owner.admin)).send({ type: 'webhook', url: `https://${MARK}.example.com/notify` }).expect(201);
+    await app.http.put('/notifications/rules/iso-rule').set(auth(owner.admin)).send({ channel: 'iso-chan', events: ['run.failed'], repeatIntervalMs: 0 }).expect(201);
+    ids.delivery = (await app.http.post('/notifications/channels/iso-chan/test').set(auth(owner.admin)).expect(202)).body.id;
+    // The intruder's own channel, under another name: its PUT of a rule names it.
+    await app.http.put('/notifications/channels/iso-b-chan').set(auth(intruder.admin)).send({ type: 'webhook', url: 'https://iso-b.example.com/notify' }).expect(201);
+    // The run waits for its operator at its first step: an item of the owner's inbox.
+    ids.inboxItem = `operator_step:${ids.run}:${ids.step}`;
+    await eventually(async () => (await app.http.get('/inbox').set(auth(owner.viewer))).body.items?.some((i: { id: string }) => i.id === ids.inboxItem), 'the owner\'s inbox item');
     ids.workOrder = (await app.app.get(CommandBus).execute(new CreateWorkOrder({
       tenantId: 'iso-a', runId: ids.run, incidentId: ids.incident, stepId: null, description: `fix ${MARK}`, priority: 'low', complexity: 'small',
       context: { incident: null, pattern: null, affectedAgents: [`agent-${MARK}`], capabilities: ['iso-cap'], lastErrors: [], runId: ids.run },
@@ -64,15 +72,18 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
         objects: {
           incidents: ids.incident, loop: ids.incident, patterns: ids.pattern, recoveries: ids.recovery, policies: ids.policy, runs: ids.run, steps: ids.step,
           actuators: 'iso-act', 'work-orders': ids.workOrder, agents: `agent-${MARK}`,
+          channels: 'iso-chan', rules: 'iso-rule', deliveries: ids.delivery, inbox: ids.inboxItem,
         },
         vocabulary: { flags: 'bridge_1', retry: 'pattern_matched', 'api-keys': '0190a0a0-0000-7000-8000-0000000000ee' },
-        markers: [ids.incident, ids.pattern, ids.recovery, ids.policy, ids.run, ids.workOrder, MARK],
+        markers: [ids.incident, ids.pattern, ids.recovery, ids.policy, ids.run, ids.workOrder, ids.delivery, MARK],
         bodies: {
           'POST /policies': { name: 'intruder policy', category: 'safety', action: 'warn', scope: 'tenant', condition: 'request.agentId == "agent-b"' },
           'PUT /integration/flags/{name}': { enabled: true, scope: 'tenant' },
           // The owner's capability: the owner's policy (request.capability == "iso-cap") would match, were it seen.
           'POST /policies/evaluate': { agentId: 'agent-b', capability: 'iso-cap' },
           'POST /routing/route': { capability: 'iso-cap' },
+          'PUT /notifications/rules/{name}': { channel: 'iso-b-chan', events: ['run.failed'], repeatIntervalMs: 0 },
+          'POST /inbox/{id}/snooze': { until: new Date(Date.now() + 3_600_000).toISOString() },
           'POST /catalog/match': { errorType: 'OutOfMemoryError', message: 'Worker pod ingest-9 OOMKilled: container exceeded memory limit 4096Mi' },
           'POST /signals/metrics': { samples: [{ metric: 'latency_ms', agentId: 'agent-b', value: 120 }] },
           'POST /intake/alertmanager': {
@@ -90,13 +101,16 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
         upserts: {
           'PUT /actuators/{name}': 'actuator names are per tenant: the PUT creates the caller\'s own',
           'PUT /routing/agents/{id}': 'agent ids are per tenant: the PUT registers the caller\'s own',
+          'PUT /notifications/channels/{name}': 'channel names are per tenant: the PUT creates the caller\'s own',
+          'PUT /notifications/rules/{name}': 'rule names are per tenant: the PUT creates the caller\'s own',
         },
         readLikeWrites: {
           'POST /policies/evaluate': 'evaluates a request against the policies; stores the evaluation for the audit of reads',
           'POST /policies/validate': 'parses a condition',
           'POST /catalog/match': 'says which pattern would match, creating nothing',
         },
-        adminOnly: [/^PUT \/integration\/flags\//, /^POST \/policies(\/\{id\}\/(activate|disable))?$/, /^(POST|DELETE) \/guard\/killswitch$/, /\/actuators/, /^PUT \/self-healing\/guardrails$/, /^PUT \/signals\/settings$/, /^PATCH \/catalog\/patterns\//],
+        adminOnly: [/^PUT \/integration\/flags\//, /^POST \/policies(\/\{id\}\/(activate|disable))?$/, /^(POST|DELETE) \/guard\/killswitch$/, /\/actuators/, /^PUT \/self-healing\/guardrails$/, /^PUT \/signals\/settings$/, /^PATCH \/catalog\/patterns\//, /^POST \/audit\//,
+          /\/notifications\/channels/, /^(PUT|DELETE) \/notifications\/rules\//],
         whileStreaming: async () => {
           const res = await app.http.post('/incidents').set(auth(owner.operator)).send({ errorType: 'timeout', message: `stream poke ${MARK} ${++pokes}` }).expect(201);
           await eventually(async () => heard.some((h) => h.includes(res.body.id)), 'the owner to hear its own update');
@@ -133,5 +147,9 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
     expect(await get(`/policies/${ids.policy}`)).toMatchObject({ status: 'draft', name: `policy ${MARK}` });
     expect(await get('/actuators/iso-act')).toMatchObject({ url: `https://${MARK}.example.com/hook` });
     expect((await get(`/catalog/patterns/${ids.pattern}`)).autoApplyRecovery).toBe(false);
+    expect(await get('/notifications/channels/iso-chan')).toMatchObject({ url: `https://${MARK}.example.com/notify` });
+    expect(await get('/notifications/rules/iso-rule')).toMatchObject({ channel: 'iso-chan', events: ['run.failed'] });
+    const item = (await get('/inbox?snoozed=include')).items.find((i: { id: string }) => i.id === ids.inboxItem);
+    expect(item).toMatchObject({ assignee: null, snoozedUntil: null });
   });
 });

@@ -90,6 +90,18 @@ describe('TransactionHost (real PostgreSQL)', () => {
     expect(await stored('e')).toEqual([['e3', 1]]);
   });
 
+  it('sends a writer marked last after every other writer, whatever the order they were used in', async () => {
+    const order: string[] = [];
+    const first = Object.assign((rows: string[]): Statement[] => (order.push('last'), writeRows(rows)), { last: true });
+    const second = (rows: string[]): Statement[] => (order.push('plain'), writeRows(rows));
+    await tx.run(async () => {
+      await tx.deferWrite(first, 'l1');
+      await tx.deferWrite(second, 'l2');
+    });
+    expect(order).toEqual(['plain', 'last']);
+    expect(await stored('l')).toEqual([['l1', 1], ['l2', 1]]);
+  });
+
   it('writes at once outside a transaction', async () => {
     await tx.deferWrite(writeRows, 'd1');
     expect(await stored('d')).toEqual([['d1', 1]]);

@@ -2,8 +2,10 @@ import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Link, Route, Router, Switch, useLocation } from 'wouter';
 import { ApiError, api, type Session } from './api/client';
+import { InboxCount } from './components/inbox-count';
 import { NotFound } from './components/not-found';
 import { Admin } from './pages/admin';
+import { Inbox } from './pages/inbox';
 import { IncidentPage } from './pages/incident';
 import { Incidents } from './pages/incidents';
 import { Overview } from './pages/overview';
@@ -75,6 +77,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
 
 const NAV: Array<[string, string, 'viewer' | 'admin']> = [
   ['/', 'Overview', 'viewer'],
+  ['/inbox', 'Inbox', 'viewer'],
   ['/incidents', 'Incidents', 'viewer'],
   ['/review', 'Review', 'viewer'],
   ['/runs', 'Runs', 'viewer'],
@@ -101,6 +104,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
             return (
               <Link key={to} href={to} className={active ? 'active' : ''} aria-current={active ? 'page' : undefined}>
                 {label}
+                {to === '/inbox' && <InboxCount />}
               </Link>
             );
           })}
@@ -123,6 +127,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       <main id="main" tabIndex={-1}>
         <Switch>
           <Route path="/">{() => <Overview />}</Route>
+          <Route path="/inbox">{() => <Inbox canOperate={canOperate} />}</Route>
           <Route path="/incidents">{() => <Incidents />}</Route>
           <Route path="/incidents/:id">{(p) => <IncidentPage key={p.id} id={p.id} canOperate={canOperate} />}</Route>
           <Route path="/review">{() => <Review canOperate={canOperate} />}</Route>

@@ -261,4 +261,13 @@ export class IncidentsRepository {
     );
     return this.tx.query<IncidentRow>(sql, params);
   }
+
+  /** The resolved ones among `ids`. */
+  async resolvedAmong(tenantId: string, ids: string[]): Promise<string[]> {
+    const rows = await this.tx.query<{ id: string }>(
+      `SELECT id FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'resolved'`,
+      [tenantId, ids],
+    );
+    return rows.map((r) => r.id);
+  }
 }

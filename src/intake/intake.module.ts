@@ -4,6 +4,7 @@ import { ReceiveAlertsHandler } from './alertmanager/receive-alerts.handler.js';
 import { IntakeSettingsController } from './settings/intake-settings.controller.js';
 import { IntakeSettingsRepository } from './settings/intake-settings.repository.js';
 import { UpdateIntakeSettingsHandler } from './settings/update-settings/update-intake-settings.handler.js';
+import { ListArmedEscalationsHandler } from './signals/list-armed-escalations/list-armed-escalations.handler.js';
 import { RecordSamplesHandler } from './signals/record-samples/record-samples.handler.js';
 import { SignalsController } from './signals/signals.controller.js';
 import { SignalsRepository } from './signals/signals.repository.js';
@@ -14,6 +15,13 @@ import { SignalsRepository } from './signals/signals.repository.js';
  */
 @Module({
   controllers: [AlertmanagerController, SignalsController, IntakeSettingsController],
-  providers: [IntakeSettingsRepository, SignalsRepository, ReceiveAlertsHandler, RecordSamplesHandler, UpdateIntakeSettingsHandler],
+  providers: [
+    IntakeSettingsRepository,
+    SignalsRepository,
+    ReceiveAlertsHandler,
+    RecordSamplesHandler,
+    UpdateIntakeSettingsHandler,
+    ListArmedEscalationsHandler,
+  ],
 })
 export class IntakeModule {}

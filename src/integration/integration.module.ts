@@ -1,5 +1,9 @@
 import { Module, OnModuleInit } from '@nestjs/common';
+import { PolicyActivated } from '../governance/events/policy-activated.event.js';
+import { PolicyDisabled } from '../governance/events/policy-disabled.event.js';
 import { IncidentCreated } from '../incidents/events/incident-created.event.js';
+import { IncidentResolved } from '../incidents/events/incident-resolved.event.js';
+import { KillSwitchChanged } from '../incidents/events/kill-switch-changed.event.js';
 import { NotifyBatcher } from '../platform/database/notify-batcher.js';
 import { eventTypeOf } from '../platform/outbox/domain-event.js';
 import { OutboxPublisher } from '../platform/outbox/outbox.publisher.js';
@@ -14,6 +18,9 @@ import { RunOutcomeToTrustBridge } from './bridges/run-outcome-to-trust/run-outc
 import { EvidenceController } from './evidence/evidence.controller.js';
 import { GetIncidentEvidenceHandler } from './evidence/get-incident-evidence.handler.js';
 import { IncidentDetailController } from './evidence/incident-detail.controller.js';
+import { InboxChanges } from './inbox/inbox-changes.js';
+import { Inbox } from './inbox/inbox.js';
+import { InboxModule } from './inbox/inbox.module.js';
 import { LoopHealthService } from './loop-health/loop-health.service.js';
 import { LoopProgressHub, TENANT_EVENTS_CHANNEL } from './loop-progress/loop-progress.hub.js';
 import { LoopStreamController } from './loop-progress/loop-stream.controller.js';
@@ -22,11 +29,16 @@ import { GetLoopStatusHandler } from './loop-status/get-loop-status.handler.js';
 import { LoopOutcomeRecorder } from './loop-status/loop-outcome.recorder.js';
 import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
 import { LoopController } from './loop-status/loop.controller.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { IntegrationStatsController } from './stats/integration-stats.controller.js';
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
 
-/** The loop: the five bridges, loop traces, the /integration API and its live stream, and the loop-enriched incident reads (detail, evidence). */
+/**
+ * The loop: the five bridges, loop traces, the /integration API and its live stream, the
+ * loop-enriched incident reads (detail, evidence), the inbox, and notifications.
+ */
 @Module({
+  imports: [InboxModule, NotificationsModule],
   controllers: [IncidentDetailController, EvidenceController, LoopController, LoopStreamController, IntegrationStatsController],
   providers: [
     IncidentToCatalogBridge,
@@ -43,6 +55,7 @@ import { IntegrationStatsService } from './stats/integration-stats.service.js';
     LoopStatsReadModel,
     GetIncidentEvidenceHandler,
     RunOutcomeToTrustBridge,
+    InboxChanges,
   ],
 })
 export class IntegrationModule implements OnModuleInit {
@@ -50,6 +63,7 @@ export class IntegrationModule implements OnModuleInit {
     private readonly publisher: OutboxPublisher,
     private readonly traces: LoopTraceRepository,
     private readonly notifier: NotifyBatcher,
+    private readonly inbox: Inbox,
   ) {}
 
   onModuleInit(): void {
@@ -68,6 +82,10 @@ export class IntegrationModule implements OnModuleInit {
       const { tenantId, ...data } = event as RecoveryRunProgressed;
       this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'run_progress', data: { ...data, error: clip(data.error), note: clip(data.note) } }));
     });
+    // Changes that move a tenant's inbox without loop, run or work-order news: its live count reads again.
+    for (const event of [PolicyActivated, PolicyDisabled, KillSwitchChanged, IncidentResolved]) {
+      this.publisher.onPublishInTransaction(eventTypeOf(event), async (e) => this.inbox.changed(e.tenantId));
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { CryptoModule } from './crypto/crypto.module.js';
 import { EgressModule } from './egress/egress.module.js';
 import { FlagsModule } from './flags/flags.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -8,11 +10,11 @@ import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { OutboxModule } from './outbox/outbox.module.js';
 
-/** Database, outbox, auth, flags, egress, health and metrics: no business rules. */
+/** Database, outbox, audit log, auth, flags, egress, secrets, health and metrics: no business rules. */
 @Module({
-  imports: [TerminusModule, AuthModule, FlagsModule, OutboxModule, EgressModule],
+  imports: [TerminusModule, AuditModule, AuthModule, FlagsModule, OutboxModule, EgressModule, CryptoModule],
   controllers: [HealthController, MetricsController],
   providers: [MetricsService],
-  exports: [FlagsModule, OutboxModule, EgressModule, MetricsService],
+  exports: [AuditModule, FlagsModule, OutboxModule, EgressModule, CryptoModule, MetricsService],
 })
 export class PlatformModule {}

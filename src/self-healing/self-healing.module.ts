@@ -3,7 +3,6 @@ import { PlatformModule } from '../platform/platform.module.js';
 import { ActuatorRepository } from './actuators/actuator.repository.js';
 import { ActuatorsController } from './actuators/actuators.controller.js';
 import { CallActuatorHandler } from './actuators/call-actuator/call-actuator.handler.js';
-import { secretBoxProvider } from './actuators/secret-box.provider.js';
 import { CatalogController } from './catalog/catalog.controller.js';
 import { FailurePatternRepository } from './catalog/failure-pattern.repository.js';
 import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js';
@@ -48,6 +47,8 @@ import { RunJournal } from './runs/run.journal.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsRepository } from './runs/runs.repository.js';
 import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.handler.js';
+import { ListWaitingWorkHandler } from './waiting/list-waiting-work/list-waiting-work.handler.js';
+import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
 
 /** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks and their runs, work orders for coding agents. */
 @Module({
@@ -66,7 +67,6 @@ import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.han
     RecoveryNamesReader,
     ListIncidentRecoveriesHandler,
     SupersedeReviewsHandler,
-    secretBoxProvider,
     ActuatorRepository,
     CallActuatorHandler,
     ReviewExpiryService,
@@ -96,6 +96,8 @@ import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.han
     TriggerPlaybookHandler,
     GuardrailsRepository,
     GuardrailsService,
+    WaitingWorkReadModel,
+    ListWaitingWorkHandler,
   ],
 })
 export class SelfHealingModule {}

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyWebhook } from '../../src/self-healing/actuators/webhook-signature.js';
+import { verifyWebhook } from '../../src/platform/crypto/webhook-signature.js';
 
 export interface ReceivedCall {
   path: string;

@@ -26,6 +26,9 @@ export type AgentDetail = Schemas['AgentDetail'];
 export type AgentList = Schemas['AgentList'];
 export type AdjustmentPage = Schemas['AdjustmentPage'];
 export type KillSwitchState = Schemas['KillSwitchListing'];
+export type InboxItem = Schemas['InboxItem'];
+export type InboxPage = Schemas['InboxPage'];
+export type InboxSummary = Schemas['InboxSummary'];
 
 /** An answer other than 2xx, with the server's message. */
 export class ApiError extends Error {

@@ -71,6 +71,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log, newest first */
+        get: operations["AuditController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign the audit chain head now */
+        post: operations["AuditController_checkpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the audit log as JSON lines */
+        get: operations["AuditController_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public key that signs audit checkpoints */
+        get: operations["AuditController_publicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cut old audit entries, with a signed checkpoint of the cut */
+        post: operations["AuditController_retention"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Verify the audit chain and its checkpoints */
+        get: operations["AuditController_verify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/session": {
         parameters: {
             query?: never;
@@ -187,6 +289,74 @@ export interface paths {
         };
         /** Readiness probe (database reachable, migrations applied) */
         get: operations["HealthController_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything that waits for a person */
+        get: operations["InboxController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inbox/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Assign an item to a person */
+        post: operations["InboxController_assign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inbox/{id}/snooze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Snooze an item until a time */
+        post: operations["InboxController_snooze"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inbox/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many items wait, by kind */
+        get: operations["InboxController_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -497,6 +667,146 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notification channels */
+        get: operations["ChannelsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/channels/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One notification channel */
+        get: operations["ChannelsController_get"];
+        /** Create or replace a notification channel */
+        put: operations["ChannelsController_put"];
+        post?: never;
+        /** Delete a notification channel */
+        delete: operations["ChannelsController_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/channels/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test message */
+        post: operations["ChannelsController_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notification deliveries, newest first */
+        get: operations["DeliveriesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One notification delivery */
+        get: operations["DeliveriesController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/deliveries/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry a dead-lettered delivery */
+        post: operations["DeliveriesController_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notification rules */
+        get: operations["RulesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/rules/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One notification rule */
+        get: operations["RulesController_get"];
+        /** Create or replace a notification rule */
+        put: operations["RulesController_put"];
+        post?: never;
+        /** Delete a notification rule */
+        delete: operations["RulesController_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1190,6 +1500,15 @@ export interface components {
                 [key: string]: number;
             };
         };
+        ApplyAuditRetentionDto: {
+            /**
+             * @description entries older than this go (at least AUDIT_RETENTION_MIN_DAYS ago)
+             * @example 2020-01-01T00:00:00Z
+             */
+            before: string;
+            /** @example retention policy: 7 years */
+            reason: string;
+        };
         ApprovedRun: {
             agentId: string | null;
             automatic: boolean;
@@ -1257,6 +1576,45 @@ export interface components {
              * @description the work order it escalated to
              */
             workOrderId: string | null;
+        };
+        AssignInboxItemDto: {
+            /**
+             * @description who takes it; null: nobody
+             * @example dana@example.com
+             */
+            assignee: string | null;
+        };
+        ChannelList: {
+            items: components["schemas"]["ChannelView"][];
+        };
+        ChannelView: {
+            /** Format: date-time */
+            createdAt: string;
+            name: string;
+            timeoutMs: number;
+            /** @enum {string} */
+            type: "slack" | "webhook";
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description a webhook's URL; a Slack URL masked (its path is its secret) */
+            url: string;
+        };
+        ChannelWithSecret: {
+            /** Format: date-time */
+            createdAt: string;
+            name: string;
+            /**
+             * @description a webhook channel's new signing secret: shown this once
+             * @example whsec_…
+             */
+            secret?: string;
+            timeoutMs: number;
+            /** @enum {string} */
+            type: "slack" | "webhook";
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description a webhook's URL; a Slack URL masked (its path is its secret) */
+            url: string;
         };
         CompleteDto: {
             /** @description the claimToken POST …/claim returned; without the current one the answer is 409 */
@@ -1328,6 +1686,46 @@ export interface components {
             /** @description an API key; exchanged for an HttpOnly session cookie */
             apiKey: string;
         };
+        DeliveryPage: {
+            items: components["schemas"]["DeliveryView"][];
+            nextCursor: string | null;
+        };
+        DeliverySubject: {
+            id: string;
+            /** @example run */
+            type: string;
+        };
+        DeliveryView: {
+            attempts: number;
+            channel: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description the last attempt's error (or why it was suppressed) */
+            error: string | null;
+            /** @example run.failed */
+            event: string;
+            /**
+             * Format: uuid
+             * @description also the webhook-id a webhook channel receives
+             */
+            id: string;
+            /** @description the channel's HTTP status on the last attempt */
+            lastStatusCode: number | null;
+            /**
+             * Format: date-time
+             * @description pending or held: when it is next tried
+             */
+            nextAttemptAt: string | null;
+            /** @description null: a test message */
+            rule: string | null;
+            /** Format: date-time */
+            sentAt: string | null;
+            severity: string;
+            /** @enum {string} */
+            status: "pending" | "held" | "sending" | "sent" | "dead" | "suppressed";
+            subject: components["schemas"]["DeliverySubject"];
+            title: string;
+        };
         EvaluatePoliciesDto: {
             /**
              * @description selects the agent-scoped policies; request.agentId
@@ -1349,6 +1747,66 @@ export interface components {
             claimToken?: string;
             /** @example the failing test needs a schema change I may not make */
             reason: string;
+        };
+        InboxCounts: {
+            draft_policy: number;
+            escalation: number;
+            guardrail_hold: number;
+            operator_step: number;
+            review: number;
+            work_order: number;
+        };
+        InboxItem: {
+            assignee: string | null;
+            /**
+             * Format: date-time
+             * @description since when it waits
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description when it stops waiting by itself (a review expires, a step times out, an escalation disarms)
+             */
+            deadline: string | null;
+            /**
+             * @description `<kind>:<what waits>`
+             * @example operator_step:0190a0a0-0000-7000-8000-000000000001:restart
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "operator_step" | "guardrail_hold" | "review" | "escalation" | "work_order" | "draft_policy";
+            /**
+             * @description the console page where it is dealt with
+             * @example /console/runs/0190a0a0-0000-7000-8000-000000000001
+             */
+            link: string;
+            /** @enum {string} */
+            priority: "low" | "medium" | "high" | "critical";
+            /**
+             * Format: date-time
+             * @description hidden from the inbox until then
+             */
+            snoozedUntil: string | null;
+            subject: components["schemas"]["InboxSubject"];
+            title: string;
+        };
+        InboxPage: {
+            items: components["schemas"]["InboxItem"][];
+            nextCursor: string | null;
+        };
+        InboxSubject: {
+            id: string;
+            /**
+             * @description pattern, run, recovery, work_order, policy or escalation
+             * @example run
+             */
+            type: string;
+        };
+        InboxSummary: {
+            byKind: components["schemas"]["InboxCounts"];
+            /** @description snoozed items, counted apart */
+            snoozed: number;
+            total: number;
         };
         IncidentDetail: {
             /** Format: date-time */
@@ -1707,6 +2165,23 @@ export interface components {
              */
             capabilities: string[];
         };
+        PutChannelDto: {
+            /** @description webhook: generate a new signing secret (shown once in the answer) */
+            rotateSecret?: boolean;
+            /** @default 10000 */
+            timeoutMs: number;
+            /**
+             * @description slack: an incoming webhook (Block Kit); webhook: a JSON POST signed per Standard Webhooks
+             * @example webhook
+             * @enum {string}
+             */
+            type: "slack" | "webhook";
+            /**
+             * @description http(s), without user:password@; a public address unless the platform operator opened its network with ACTUATOR_ALLOW_NETWORKS. A Slack URL is a secret: stored sealed, shown masked
+             * @example https://ops.example.com/hooks/pillar-loop
+             */
+            url: string;
+        };
         PutGuardrailsDto: {
             /**
              * @description between automatic runs of one (pattern, agent); 0 = none
@@ -1733,6 +2208,76 @@ export interface components {
              * @default false
              */
             oneActiveRunPerAgentCapability: boolean;
+        };
+        PutRuleDto: {
+            /** @description review.waiting: a review waits this long before it is told (default 30 minutes) */
+            afterMs?: number;
+            /** @description only notices about these agents; left out = any */
+            agents?: string[] | null;
+            /** @description only notices about these capabilities; left out = any */
+            capabilities?: string[] | null;
+            /**
+             * @description the channel the rule sends to (it must exist)
+             * @example oncall-slack
+             */
+            channel: string;
+            /**
+             * @example [
+             *       "run.failed",
+             *       "run.rollback_failed"
+             *     ]
+             */
+            events: ("run.failed" | "run.rolled_back" | "run.rollback_failed" | "run.timed_out" | "escalation.created" | "work_order.failed" | "review.waiting" | "degradation.detected" | "killswitch.changed" | "audit.verify_failed")[];
+            /**
+             * @description the least severe notice sent
+             * @default low
+             * @enum {string}
+             */
+            minSeverity: "low" | "medium" | "high" | "critical";
+            /** @description messages due in these hours are held until they end */
+            quietHours?: components["schemas"]["QuietHoursDto"] | null;
+            /**
+             * @description one message per subject (the same fault) within this; 0 = every time
+             * @example 3600000
+             */
+            repeatIntervalMs: number;
+        };
+        QuietHours: {
+            days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+            /** @example 22:00 */
+            from: string;
+            /** @example Europe/Berlin */
+            timeZone: string;
+            /** @example 07:00 */
+            to: string;
+        };
+        QuietHoursDto: {
+            /**
+             * @description the days on which quiet hours start
+             * @example [
+             *       "mon",
+             *       "tue",
+             *       "wed",
+             *       "thu",
+             *       "fri"
+             *     ]
+             */
+            days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+            /**
+             * @description HH:MM, local time, inclusive
+             * @example 22:00
+             */
+            from: string;
+            /**
+             * @description IANA time zone name
+             * @example Europe/Berlin
+             */
+            timeZone: string;
+            /**
+             * @description HH:MM, local time, exclusive; before `from` = past midnight
+             * @example 07:00
+             */
+            to: string;
         };
         ReasonDto: {
             /** @example the failing test needs a schema change I may not make */
@@ -1788,6 +2333,8 @@ export interface components {
             decidedBy: string | null;
             /** @description why it was auto-applied or held (null: suggested before decisions were recorded) */
             decision: components["schemas"]["RecoveryDecisionView"] | null;
+            /** @description the guardrail that sent a trusted recovery to review instead of running it */
+            heldBy: string | null;
             /** Format: uuid */
             id: string;
             incident: components["schemas"]["RecoveryIncident"] | null;
@@ -1839,6 +2386,26 @@ export interface components {
         };
         ReviewDto: {
             note?: string;
+        };
+        RuleList: {
+            items: components["schemas"]["RuleView"][];
+        };
+        RuleView: {
+            /** @description review.waiting: how long a review waits before it is told (null: 30 minutes) */
+            afterMs: number | null;
+            agents: string[] | null;
+            capabilities: string[] | null;
+            channel: string;
+            /** Format: date-time */
+            createdAt: string;
+            events: ("run.failed" | "run.rolled_back" | "run.rollback_failed" | "run.timed_out" | "escalation.created" | "work_order.failed" | "review.waiting" | "degradation.detected" | "killswitch.changed" | "audit.verify_failed")[];
+            /** @enum {string} */
+            minSeverity: "low" | "medium" | "high" | "critical";
+            name: string;
+            quietHours: components["schemas"]["QuietHours"] | null;
+            repeatIntervalMs: number;
+            /** Format: date-time */
+            updatedAt: string;
         };
         RunCounts: {
             awaiting_operator: number;
@@ -1971,6 +2538,13 @@ export interface components {
             enabled: boolean;
             /** @enum {string} */
             scope: "global" | "tenant";
+        };
+        SnoozeInboxItemDto: {
+            /**
+             * @description hidden until then (at most 90 days ahead); null: back now
+             * @example 2026-12-01T09:00:00Z
+             */
+            until: string | null;
         };
         StageStats: {
             avgMs: number;
@@ -2282,6 +2856,209 @@ export interface operations {
         requestBody?: never;
         responses: {
             204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuditController_list: {
+        parameters: {
+            query?: {
+                action?: string;
+                /** @description an API key id, system or auto-apply */
+                actor?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+                /** @description at or after (ISO 8601) */
+                since?: string;
+                subjectId?: string;
+                subjectType?: string;
+                /** @description before (ISO 8601) */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuditController_checkpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuditController_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuditController_publicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuditController_retention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyAuditRetentionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuditController_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2796,6 +3573,173 @@ export interface operations {
                         status?: "error" | "shutting_down";
                     };
                 };
+            };
+        };
+    };
+    InboxController_list: {
+        parameters: {
+            query?: {
+                /** @description only items assigned to this person; `none`: only unassigned ones */
+                assignee?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                kind?: "operator_step" | "guardrail_hold" | "review" | "escalation" | "work_order" | "draft_policy";
+                limit?: number;
+                /** @description snoozed items: left out, listed too, or only them */
+                snoozed?: "exclude" | "include" | "only";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxPage"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    InboxController_assign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignInboxItemDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxItem"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description nothing by that id waits */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    InboxController_snooze: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SnoozeInboxItemDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxItem"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description nothing by that id waits */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    InboxController_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxSummary"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3501,6 +4445,468 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ChannelsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelList"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ChannelsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ChannelsController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutChannelDto"];
+            };
+        };
+        responses: {
+            /** @description replaced (with the new secret when rotated) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelWithSecret"];
+                };
+            };
+            /** @description created (a webhook channel: with its signing secret) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelWithSecret"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ChannelsController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description rules send to it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ChannelsController_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    DeliveriesController_list: {
+        parameters: {
+            query?: {
+                channel?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                event?: "run.failed" | "run.rolled_back" | "run.rollback_failed" | "run.timed_out" | "escalation.created" | "work_order.failed" | "review.waiting" | "degradation.detected" | "killswitch.changed" | "audit.verify_failed" | "test";
+                limit?: number;
+                rule?: string;
+                status?: "pending" | "held" | "sending" | "sent" | "dead" | "suppressed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    DeliveriesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    DeliveriesController_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description it is not dead, or its channel is gone */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RulesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RulesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RulesController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutRuleDto"];
+            };
+        };
+        responses: {
+            /** @description replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            /** @description created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RulesController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../platform/auth/principal.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { ActivatePolicy } from './activate-policy/activate-policy.command.js';
 import { validateCondition, type ConditionValidation } from './cel.js';
@@ -108,7 +108,7 @@ export class PoliciesController {
     if (body.scope === 'global' && !principal.platformAdmin) {
       throw new ForbiddenException('global policies need a platform admin key');
     }
-    return this.commands.execute(new CreatePolicy({ tenantId: principal.tenantId, input: body }));
+    return this.commands.execute(new CreatePolicy({ tenantId: principal.tenantId, input: body, actor: actorOf(principal) }));
   }
 
   @ApiOperation({ summary: 'Activate a policy' })
@@ -117,7 +117,7 @@ export class PoliciesController {
   @HttpCode(200)
   @RequireRole('admin')
   async activate(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new ActivatePolicy({ tenantId: principal.tenantId, policyId: id })));
+    return found(id, await this.commands.execute(new ActivatePolicy({ tenantId: principal.tenantId, policyId: id, actor: actorOf(principal) })));
   }
 
   @ApiOperation({ summary: 'Disable a policy' })
@@ -126,7 +126,7 @@ export class PoliciesController {
   @HttpCode(200)
   @RequireRole('admin')
   async disable(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new DisablePolicy({ tenantId: principal.tenantId, policyId: id })));
+    return found(id, await this.commands.execute(new DisablePolicy({ tenantId: principal.tenantId, policyId: id, actor: actorOf(principal) })));
   }
 }
 

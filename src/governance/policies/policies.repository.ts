@@ -185,4 +185,13 @@ export class PoliciesRepository {
     ], cursor, limit);
     return this.tx.query<PolicyRow>(q.sql, q.params);
   }
+
+  /** The tenant's own policies in one status (through idx_policies_tenant_status). */
+  async countWithStatus(tenantId: string, status: PolicyRow['status']): Promise<number> {
+    const [row] = await this.tx.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM policy_rules WHERE tenant_id = $1 AND status = $2`,
+      [tenantId, status],
+    );
+    return row.n;
+  }
 }

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Put, Q
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../platform/auth/principal.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { NAME_PATTERN, nameMessage } from '../names.js';
 import { ListAdjustmentsQuery } from './list-adjustments/list-adjustments.dto.js';
@@ -70,7 +70,13 @@ export class RoutingController {
   @Put('agents/:id')
   putAgent(@Param('id') id: string, @Body() body: PutAgentDto, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
     return this.commands.execute(
-      new PutAgent({ tenantId: principal.tenantId, agentId: validAgentId(id), capabilities: body.capabilities, baseConfidence: body.baseConfidence }),
+      new PutAgent({
+        tenantId: principal.tenantId,
+        agentId: validAgentId(id),
+        capabilities: body.capabilities,
+        baseConfidence: body.baseConfidence,
+        actor: actorOf(principal),
+      }),
     );
   }
 

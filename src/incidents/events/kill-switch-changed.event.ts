@@ -2,12 +2,17 @@ import type { DomainEvent } from '../../platform/outbox/domain-event.js';
 
 export interface KillSwitchChangedProps {
   tenantId: string;
-  /** Null: the tenant-wide switch. */
+  /** null: the whole tenant. */
   agentId: string | null;
   active: boolean;
+  reason: string | null;
+  actor: string;
+  changedAt: string;
+  /** Not about one incident (the outbox keys loop events by incident). */
+  incidentId: null;
 }
 
-/** A kill switch was turned on or off (written with the change): paused automatic runs resume when it goes off. */
+/** A kill switch was turned on or off (or its reason changed), published in the changing transaction. */
 export interface KillSwitchChanged extends KillSwitchChangedProps {}
 export class KillSwitchChanged implements DomainEvent {
   constructor(props: KillSwitchChangedProps) {

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Put } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../platform/auth/principal.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import type { IntakeSettings } from './intake-settings.js';
 import { IntakeSettingsRepository } from './intake-settings.repository.js';
 import { UpdateIntakeSettings } from './update-settings/update-intake-settings.command.js';
@@ -29,6 +29,6 @@ export class IntakeSettingsController {
   @RequireRole('admin')
   @ApiBody({ schema: { type: 'object', additionalProperties: true } })
   put(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<IntakeSettings> {
-    return this.commands.execute(new UpdateIntakeSettings({ tenantId: p.tenantId, changes: body }));
+    return this.commands.execute(new UpdateIntakeSettings({ tenantId: p.tenantId, changes: body, actor: actorOf(p) }));
   }
 }

@@ -27,6 +27,11 @@ export interface EscalationView {
   incidentId: string;
 }
 
+/** An escalation still armed, with the worst severity among its symptoms. */
+export interface ArmedEscalationView extends EscalationView {
+  severity: 'warning' | 'critical';
+}
+
 export const symptomView = (r: SymptomRow): SymptomView => ({
   id: r.id, metric: r.metric, agentId: r.agent_id || null, capability: r.capability || null, severity: r.severity, value: r.value,
   baseline: { median: r.baseline, mad: r.mad, samples: r.baseline_samples }, deltaPct: r.delta_pct, at: r.at.toISOString(),

@@ -34,6 +34,9 @@ export interface SignalFilters {
 }
 
 /** The SQL of metric samples, symptoms and degradation escalations. */
+/** An armed escalation with how bad its symptoms were, and how many are armed. */
+export type ArmedEscalationRow = EscalationRow & { critical: boolean; total: number };
+
 @Injectable()
 export class SignalsRepository {
   constructor(private readonly tx: TransactionHost) {}
@@ -93,6 +96,20 @@ export class SignalsRepository {
       [uuidv7(), tenantId, symptom.metric, symptom.agent_id, symptom.capability, symptom.at, expiresAt, symptomIds, incidentId],
     );
     return row;
+  }
+
+  /** Escalations still armed by the wall clock, newest first, at most `limit`, with how bad their symptoms were and how many are armed. */
+  armedEscalations(tenantId: string, limit: number): Promise<ArmedEscalationRow[]> {
+    return this.tx.query<ArmedEscalationRow>(
+      `SELECT e.*,
+              EXISTS (SELECT 1 FROM signal_symptoms s
+                       WHERE s.id = ANY(e.symptom_ids) AND s.severity = 'critical') AS critical,
+              (count(*) OVER ())::int AS total
+         FROM signal_escalations e
+        WHERE e.tenant_id = $1 AND e.expires_at > now()
+        ORDER BY e.armed_at DESC, e.id DESC LIMIT $2`,
+      [tenantId, limit],
+    );
   }
 
   /** Deletes samples and symptoms older than `cutoff`; answers how many of each. */

@@ -35,8 +35,18 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
     this.notifications.on(TENANT_EVENTS_CHANNEL, (payload) => {
       if (!payload) return;
       const { tenantId, event, data } = JSON.parse(payload) as { tenantId: string; event: string; data: unknown };
-      for (const listener of [...(this.tenantEvents.get(tenantId) ?? [])]) listener(event, data);
+      this.emitTenantEvent(tenantId, event, data);
     });
+  }
+
+  /** Tells this replica's subscribers of the tenant's stream (the callers fan out across replicas themselves). */
+  emitTenantEvent(tenantId: string, event: string, data: unknown): void {
+    for (const listener of [...(this.tenantEvents.get(tenantId) ?? [])]) listener(event, data);
+  }
+
+  /** The tenants with a stream open on this replica. */
+  tenantsStreaming(): string[] {
+    return [...this.tenantEvents.keys()];
   }
 
   /** Streams still open when the app shuts down are ended, or the HTTP server would wait on them forever. */

@@ -24,3 +24,12 @@ export function roleAtLeast(role: Role, minimum: Role): boolean {
 export function actorOf(p: Principal): string {
   return `${p.keyName} (${p.keyId})`;
 }
+
+const KEY_ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const KEY_ID_LABEL = new RegExp(`^(?:${KEY_ID}|.*\\((${KEY_ID})\\))$`);
+
+/** The API key id an actor names: the actor itself when it is one, the id in an actorOf label; else null. */
+export function keyIdOfActor(actor: string): string | null {
+  const match = KEY_ID_LABEL.exec(actor);
+  return match ? (match[1] ?? actor) : null;
+}

@@ -13,6 +13,9 @@ describe('loadConfig', () => {
     expect(c.workOrderClaimMs).toBe(3_600_000);
     expect(c.embeddedPgHome).toBe('/var/lib/pillar-loop');
     expect(loadConfig({ EMBEDDED_PG_HOME: '/srv/pg/' }).embeddedPgHome).toBe('/srv/pg');
+    expect(c.publicUrl).toBeNull();
+    expect(loadConfig({ PUBLIC_URL: 'https://ops.example.com/pillar/' }).publicUrl).toBe('https://ops.example.com/pillar');
+    expect(c.notifications).toMatchObject({ maxAttempts: 8, slackIntervalMs: 1000 });
   });
 
   it.each([
@@ -27,6 +30,10 @@ describe('loadConfig', () => {
     ['WORK_ORDER_CLAIM_MS', '50', /WORK_ORDER_CLAIM_MS must be between 100 and/],
     ['WORK_ORDER_CLAIM_MS', 'an hour', /WORK_ORDER_CLAIM_MS must be an integer/],
     ['EMBEDDED_PG_HOME', 'var/lib/pl', /EMBEDDED_PG_HOME must be an absolute path/],
+    ['PUBLIC_URL', 'pillar-loop.example.com', /PUBLIC_URL must be an absolute URL/],
+    ['PUBLIC_URL', 'ftp://pillar-loop.example.com', /PUBLIC_URL must be an http\(s\) URL/],
+    ['PUBLIC_URL', 'https://pillar-loop.example.com/?next=x', /PUBLIC_URL must be an http\(s\) URL/],
+    ['NOTIFICATION_RETRY_MAX_MS', '10', /NOTIFICATION_RETRY_MAX_MS must not be below NOTIFICATION_RETRY_BASE_MS/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

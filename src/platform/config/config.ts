@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parsePublicKey, parseSigningKey } from '../audit/signing/audit-signing-key.js';
 import { parseNetworks, type Network } from '../egress/networks.js';
 
 /** Validated run-time configuration. Every field comes from one environment variable (see README). */
@@ -85,6 +86,37 @@ export interface AppConfig {
   workOrderClaimMs: number;
   /** Most alerts (POST /intake/alertmanager) or samples (POST /signals/metrics) one request may carry; more → 413. */
   intakeMaxBatch: number;
+  /** The audit log (DESIGN §12, ADR 0016). */
+  audit: {
+    /** AUDIT_SIGNING_KEY (Ed25519, PEM or 32-byte seed); null: one generated into dataDir/audit-signing-key. */
+    signingKey: string | null;
+    /** Raw Ed25519 public keys (base64) of earlier signing keys: their checkpoints still verify after a rotation. */
+    previousPublicKeys: string[];
+    /** How often each tenant's chain head is signed when it moved (0: only on demand). */
+    checkpointIntervalMs: number;
+    /** A retention cut may remove only entries older than this many days. */
+    retentionMinDays: number;
+  };
+  /** Where people reach the service (PUBLIC_URL, e.g. https://pillar-loop.example.com): the base of console links in messages; null: paths only. */
+  publicUrl: string | null;
+  /** Notification deliveries (DESIGN §12). */
+  notifications: {
+    /** Attempts of one delivery before it is dead-lettered. */
+    maxAttempts: number;
+    /** Retries back off exponentially from this (with jitter), never sooner than a Retry-After. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** At most one message per this interval to one Slack channel (Slack allows about one a second). */
+    slackIntervalMs: number;
+    /** Channels one replica sends to at once (one message at a time per channel). */
+    concurrency: number;
+    /** How often `review.waiting` is looked for, and old deliveries pruned. */
+    sweepMs: number;
+    /** Finished deliveries (sent, dead, suppressed) are kept this long. */
+    retentionDays: number;
+  };
+  /** How often the live inbox count is recomputed for open streams, for changes no event announces (a snooze ending, a lease lapsing). */
+  inboxRefreshMs: number;
 }
 
 export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5'] as const;
@@ -161,6 +193,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const retryMaxMs = int(env, 'OUTBOX_RETRY_MAX_MS', 60_000, 1, 86_400_000);
   if (retryMaxMs < retryBaseMs) throw new ConfigError('OUTBOX_RETRY_MAX_MS', 'must not be below OUTBOX_RETRY_BASE_MS');
   const integrationLoop = bool(env, 'INTEGRATION_LOOP_ENABLED', true);
+  const notificationRetryBase = int(env, 'NOTIFICATION_RETRY_BASE_MS', 2000, 1, 3_600_000);
+  const notificationRetryMax = int(env, 'NOTIFICATION_RETRY_MAX_MS', 15 * 60_000, 1, 86_400_000);
+  if (notificationRetryMax < notificationRetryBase) throw new ConfigError('NOTIFICATION_RETRY_MAX_MS', 'must not be below NOTIFICATION_RETRY_BASE_MS');
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
@@ -220,7 +255,40 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: trustProxy(env),
     workOrderClaimMs: int(env, 'WORK_ORDER_CLAIM_MS', 3_600_000, 100, 7 * 24 * 3_600_000),
     intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
+    audit: {
+      signingKey: auditSigningKey(env),
+      previousPublicKeys: previousPublicKeys(env),
+      checkpointIntervalMs: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
+      retentionMinDays: num(env, 'AUDIT_RETENTION_MIN_DAYS', 365, 0, 100 * 365),
+    },
+    publicUrl: publicUrl(env),
+    notifications: {
+      maxAttempts: int(env, 'NOTIFICATION_MAX_ATTEMPTS', 8, 1, 100),
+      retryBaseMs: notificationRetryBase,
+      retryMaxMs: notificationRetryMax,
+      slackIntervalMs: int(env, 'SLACK_MIN_INTERVAL_MS', 1000, 0, 3_600_000),
+      concurrency: int(env, 'NOTIFICATION_CONCURRENCY', 4, 1, 256),
+      sweepMs: int(env, 'NOTIFICATION_SWEEP_MS', 30_000, 100, 3_600_000),
+      retentionDays: int(env, 'NOTIFICATION_RETENTION_DAYS', 30, 1, 3650),
+    },
+    inboxRefreshMs: int(env, 'INBOX_REFRESH_MS', 10_000, 100, 3_600_000),
   };
+}
+
+/** PUBLIC_URL: an absolute http(s) URL without query or fragment; kept without a trailing slash. */
+function publicUrl(env: Env): string | null {
+  const raw = env.PUBLIC_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `must be an absolute URL such as https://pillar-loop.example.com, got "${raw}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError('PUBLIC_URL', 'must be an http(s) URL without credentials, query or fragment');
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function networks(env: Env, name: string): Network[] {
@@ -259,6 +327,33 @@ function secretsKey(env: Env): Buffer | null {
   const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
   if (key.length !== 32) throw new ConfigError('SECRETS_KEY', 'must be 32 bytes, as 64 hex characters or base64');
   return key;
+}
+
+/** AUDIT_SIGNING_KEY: checked here, so a bad key stops the start naming the variable. */
+function auditSigningKey(env: Env): string | null {
+  const raw = env.AUDIT_SIGNING_KEY?.trim();
+  if (!raw) return null;
+  try {
+    parseSigningKey(raw);
+  } catch (err) {
+    const forms = 'an Ed25519 private key (PKCS#8 PEM, or its 32-byte seed as 64 hex digits or base64)';
+    throw new ConfigError('AUDIT_SIGNING_KEY', `must be ${forms}: ${(err as Error).message}`);
+  }
+  return raw;
+}
+
+/** AUDIT_PREVIOUS_PUBLIC_KEYS: comma-separated raw Ed25519 public keys, base64 (as GET /audit/public-key's). */
+function previousPublicKeys(env: Env): string[] {
+  const keys = (env.AUDIT_PREVIOUS_PUBLIC_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  for (const key of keys) {
+    try {
+      parsePublicKey(key);
+    } catch (err) {
+      const detail = `must be comma-separated base64 Ed25519 public keys: ${(err as Error).message}`;
+      throw new ConfigError('AUDIT_PREVIOUS_PUBLIC_KEYS', detail);
+    }
+  }
+  return keys;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -13,8 +13,13 @@ export interface Statement {
 /**
  * Turns the rows deferred in a transaction into the statements that write them (no I/O, no
  * further deferring). It runs at commit, so a row changed after it was deferred is written as it is then.
+ * `last`: its statements go after every other writer's, just before the COMMIT (a writer that
+ * takes a lock other transactions wait on, such as the audit chain's head, holds it the least).
  */
-export type DeferredWriter<R> = (rows: R[]) => Statement[];
+export interface DeferredWriter<R> {
+  (rows: R[]): Statement[];
+  last?: boolean;
+}
 
 interface OpenTransaction {
   client: PoolClient;
@@ -105,7 +110,8 @@ export class TransactionHost {
    * answers a COMMIT of a failed transaction with ROLLBACK), and its error is thrown here.
    */
   private async commit(open: OpenTransaction): Promise<void> {
-    const statements = [...open.deferred].flatMap(([writer, rows]) => writer(rows));
+    const writers = [...open.deferred].sort(([a], [b]) => Number(a.last ?? false) - Number(b.last ?? false));
+    const statements = writers.flatMap(([writer, rows]) => writer(rows));
     if (open.begun === null) {
       // Nothing sent yet: one statement is atomic by itself.
       if (statements.length > 0) await this.send(open.client, ...asOneStatement(statements));

@@ -39,7 +39,8 @@ export class FlagsController {
     if (body.scope === 'global' && !principal.platformAdmin) {
       throw new ForbiddenException('global flags need a platform admin key; use scope "tenant"');
     }
-    await this.flags.set(name as FlagName, body.enabled, body.scope === 'global' ? '' : principal.tenantId, actorOf(principal));
+    const scopeTenant = body.scope === 'global' ? '' : principal.tenantId;
+    await this.flags.set(name as FlagName, body.enabled, scopeTenant, actorOf(principal), principal.tenantId);
     const view = (await this.flags.list(principal.tenantId)).find((f) => f.name === name)!;
     return view;
   }

@@ -33,7 +33,8 @@ export class FlagsRepository {
   }
 
   /** Sets a flag and records the change, in the caller's transaction. */
-  async set(name: FlagName, enabled: boolean, tenantId: string, actor: string): Promise<void> {
+  /** Sets the flag and keeps the change in its history; answers what it was before (null: never set). */
+  async set(name: FlagName, enabled: boolean, tenantId: string, actor: string): Promise<boolean | null> {
     const [old] = await this.tx.query<{ enabled: boolean }>(
       `SELECT enabled FROM feature_flags WHERE name = $1 AND tenant_id = $2 FOR UPDATE`,
       [name, tenantId],
@@ -47,6 +48,7 @@ export class FlagsRepository {
       `INSERT INTO feature_flag_changes (name, tenant_id, old_enabled, new_enabled, changed_by) VALUES ($1, $2, $3, $4, $5)`,
       [name, tenantId, old ? old.enabled : null, enabled, actor],
     );
+    return old ? old.enabled : null;
   }
 
   /** The latest changes of the global flags and the tenant's, newest first. */

@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail.js';
 import { PromiseCache } from '../cache/promise-cache.js';
 import { APP_CONFIG, FLAG_NAMES, type AppConfig, type FlagName } from '../config/config.js';
 import { NotifyBatcher } from '../database/notify-batcher.js';
@@ -23,6 +24,7 @@ export class FlagsService implements OnModuleInit {
     private readonly flags: FlagsRepository,
     private readonly notifications: PgNotifications,
     private readonly notifier: NotifyBatcher,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -68,10 +70,31 @@ export class FlagsService implements OnModuleInit {
     return on('integration_loop') && on(name);
   }
 
-  /** Sets a flag (tenantId '' = global) and records the change; tells every replica on commit. */
-  async set(name: FlagName, enabled: boolean, tenantId: string, actor: string): Promise<void> {
+  /**
+   * Sets a flag (tenantId '' = global) and records the change (its history, and the audit log of
+   * `auditTenantId`: the flag's tenant, or for a global flag the platform admin's own); tells every
+   * replica on commit.
+   */
+  async set(
+    name: FlagName,
+    enabled: boolean,
+    tenantId: string,
+    actor: string,
+    auditTenantId = tenantId,
+  ): Promise<void> {
     await this.tx.run(async () => {
-      await this.flags.set(name, enabled, tenantId, actor);
+      const old = await this.flags.set(name, enabled, tenantId, actor);
+      if (old !== enabled) {
+        const scope = tenantId === GLOBAL ? 'global' : 'tenant';
+        await this.audit.record({
+          tenantId: auditTenantId,
+          actor,
+          action: 'flag.changed',
+          subject: { type: 'flag', id: name },
+          before: { scope, enabled: old },
+          after: { scope, enabled },
+        });
+      }
       this.notifier.notifyAfterCommit(FLAGS_CHANNEL, name);
     });
     this.cache.clear();

@@ -1,6 +1,7 @@
 import { BadRequestException, type ValidationError, ValidationPipe } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { buildMessage, ValidateBy, validateSync } from 'class-validator';
+import { isTimeZone } from '../time/weekly-window.js';
 
 export interface FieldError {
   field: string;
@@ -112,6 +113,29 @@ export function IsParsableTime(meaning: string): PropertyDecorator {
     validator: {
       validate: (value) => typeof value === 'string' && !Number.isNaN(Date.parse(value)),
       defaultMessage: buildMessage(() => `must be ${meaning}`),
+    },
+  });
+}
+
+/** A time zone the runtime knows (checked with Intl.DateTimeFormat). */
+export function IsTimeZone(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isTimeZone',
+    validator: {
+      validate: (value) => isTimeZone(value),
+      defaultMessage: buildMessage((prefix) => `${prefix}$property must be an IANA time zone name such as Europe/Berlin or UTC`),
+    },
+  });
+}
+
+/** Differs from the sibling property `other` (a window's end from its start). */
+export function DiffersFrom(other: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'differsFrom',
+    constraints: [other],
+    validator: {
+      validate: (value, args) => value !== (args?.object as Record<string, unknown>)[other],
+      defaultMessage: buildMessage((prefix) => `${prefix}$property must differ from $constraint1 (an empty window)`),
     },
   });
 }

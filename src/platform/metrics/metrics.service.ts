@@ -30,6 +30,13 @@ export class MetricsService implements OnModuleInit {
   readonly recoverySteps = new Counter({
     name: 'recovery_steps_total', help: 'Recovery steps by the state they entered', labelNames: ['kind', 'status'] as const, registers: [this.registry],
   });
+  /** Notification delivery attempts, by channel type and outcome (sent, retry, dead). */
+  readonly notificationDeliveries = new Counter({
+    name: 'notification_deliveries_total',
+    help: 'Notification delivery attempts by outcome',
+    labelNames: ['channel_type', 'outcome'] as const,
+    registers: [this.registry],
+  });
   private readonly handled = new Counter({
     name: 'outbox_events_handled_total', help: 'Outbox deliveries handled', labelNames: ['event_type', 'handler'] as const, registers: [this.registry],
   });

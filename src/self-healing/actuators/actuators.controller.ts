@@ -2,15 +2,18 @@ import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put,
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { Response } from 'express';
+import { createHash } from 'node:crypto';
+import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../platform/auth/principal.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { SecretBox } from '../../platform/crypto/secret-box.js';
+import { generateWebhookSecret } from '../../platform/crypto/webhook-signature.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { Egress } from '../../platform/egress/egress.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { ACTUATOR_NAME_PATTERN, DEFAULT_STEP_TIMEOUT_MS } from '../recovery/playbook-steps.js';
-import { ActuatorRepository } from './actuator.repository.js';
+import { ActuatorRepository, type ActuatorRow } from './actuator.repository.js';
 import { actuatorView } from './actuator.view.js';
-import { generateWebhookSecret } from './webhook-signature.js';
 
 export class PutActuatorDto {
   @ApiProperty({
@@ -42,6 +45,8 @@ export class ActuatorsController {
     private readonly actuators: ActuatorRepository,
     private readonly box: SecretBox,
     private readonly egress: Egress,
+    private readonly tx: TransactionHost,
+    private readonly audit: AuditTrail,
   ) {}
 
   @ApiOperation({ summary: 'List actuators' })
@@ -70,14 +75,31 @@ export class ActuatorsController {
     const refusal = await this.egress.refusal(body.url);
     if (refusal) throw invalidFields([{ field: 'url', errors: [`url ${refusal}`] }]);
     const secret = generateWebhookSecret();
-    const { row, created } = await this.actuators.upsert({
-      tenantId: p.tenantId,
-      name,
-      url: body.url,
-      headersSealed: headers && Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, this.box.seal(v)])),
-      timeoutMs: body.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
-      secretSealed: this.box.seal(secret),
-      rotate: body.rotateSecret === true,
+    const { row, created } = await this.tx.run(async () => {
+      const before = await this.actuators.find(p.tenantId, name);
+      const upserted = await this.actuators.upsert({
+        tenantId: p.tenantId,
+        name,
+        url: body.url,
+        headersSealed: headers && Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, this.box.seal(v)])),
+        timeoutMs: body.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
+        secretSealed: this.box.seal(secret),
+        rotate: body.rotateSecret === true,
+      });
+      const after = {
+        ...audited(upserted.row),
+        secretRotated: upserted.created || body.rotateSecret === true,
+        headersReplaced: headers !== null,
+      };
+      await this.audit.record({
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: upserted.created ? 'actuator.created' : 'actuator.updated',
+        subject: { type: 'actuator', id: name },
+        before: before && audited(before),
+        after,
+      });
+      return upserted;
     });
     res.status(created ? 201 : 200);
     return { ...actuatorView(row), ...(headers ? { headers } : {}), ...(created || body.rotateSecret ? { secret } : {}) };
@@ -87,9 +109,32 @@ export class ActuatorsController {
   @Delete(':name')
   @HttpCode(204)
   async delete(@Param('name') name: string, @CurrentPrincipal() p: Principal): Promise<void> {
-    if (!(await this.actuators.delete(p.tenantId, checkName(name)))) throw new NotFoundException(`actuator ${name} not found`);
+    await this.tx.run(async () => {
+      const before = await this.actuators.find(p.tenantId, checkName(name));
+      if (!before || !(await this.actuators.delete(p.tenantId, name))) {
+        throw new NotFoundException(`actuator ${name} not found`);
+      }
+      await this.audit.record({
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'actuator.deleted',
+        subject: { type: 'actuator', id: name },
+        before: audited(before),
+      });
+    });
   }
 }
+
+/**
+ * What the audit log (which viewers read) keeps of an actuator: never its secret or header values,
+ * only their names; of its URL the origin and a fingerprint, as a path or query may hold a token.
+ */
+const audited = (r: ActuatorRow) => ({
+  urlOrigin: new URL(r.url).origin,
+  urlSha256: createHash('sha256').update(r.url).digest('hex'),
+  headerNames: Object.keys(r.headers_sealed).sort(),
+  timeoutMs: r.timeout_ms,
+});
 
 function checkName(name: string): string {
   if (!ACTUATOR_NAME_PATTERN.test(name)) throw invalidFields([{ field: 'name', errors: [`name must match ${ACTUATOR_NAME_PATTERN}`] }]);

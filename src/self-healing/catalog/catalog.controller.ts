@@ -1,8 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../platform/auth/principal.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
@@ -21,6 +23,8 @@ export class CatalogController {
     private readonly patterns: FailurePatternRepository,
     @Inject(PLAYBOOK_CATALOG) private readonly playbooks: PlaybookCatalog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tx: TransactionHost,
+    private readonly audit: AuditTrail,
   ) {}
 
   @ApiOperation({ summary: 'List failure patterns' })
@@ -54,13 +58,27 @@ export class CatalogController {
       const known = this.playbooks.all().map((pb) => pb.id);
       throw invalidFields([{ field: 'recoveryTemplate.playbookId', errors: [`unknown playbook; known: ${known.join(', ')}`] }]);
     }
-    const row = await this.patterns.update(p.tenantId, id, {
-      recoveryTemplate:
-        body.recoveryTemplate === undefined ? undefined : body.recoveryTemplate ? { ...body.recoveryTemplate } : null,
-      autoApplyRecovery: body.autoApplyRecovery,
+    return this.tx.run(async () => {
+      const before = await this.patterns.find(p.tenantId, id);
+      const { recoveryTemplate: given } = body;
+      const recoveryTemplate = given === undefined ? undefined : given && { ...given };
+      const changes = { recoveryTemplate, autoApplyRecovery: body.autoApplyRecovery };
+      const row = before && (await this.patterns.update(p.tenantId, id, changes));
+      if (!before || !row) throw new NotFoundException(`pattern ${id} not found`);
+      const decided = (r: typeof row) => ({
+        autoApplyRecovery: r.auto_apply_recovery,
+        recoveryTemplate: r.recovery_template,
+      });
+      await this.audit.record({
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'pattern.updated',
+        subject: { type: 'pattern', id },
+        before: decided(before),
+        after: decided(row),
+      });
+      return patternView(row);
     });
-    if (!row) throw new NotFoundException(`pattern ${id} not found`);
-    return patternView(row);
   }
 
   /** Which pattern would this incident join? Creates nothing. */

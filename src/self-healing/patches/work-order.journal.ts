@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
 import { RecordDecision } from '../../incidents/record-decision/record-decision.command.js';
+import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { WorkOrderChanged } from '../events/work-order-changed.event.js';
 import type { WorkOrderStatus } from './work-order.view.js';
 import { WorkOrdersRepository, type WorkOrderRow } from './work-orders.repository.js';
 
 export const CLAIM_EXPIRED_ACTOR = 'lease';
+/** Changes of a work order that are decisions (progress notes and late reports are not): each is an audit entry. */
+const AUDITED_CHANGES = new Set(['created', 'claimed', 'completed', 'failed', 'canceled', 'claim_expired']);
 
 /**
  * Every change of a work order is told three ways, in the changing transaction: a row of its
@@ -20,6 +23,7 @@ export class WorkOrderJournal {
     private readonly orders: WorkOrdersRepository,
     private readonly commands: CommandBus,
     private readonly events: EventBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   async record(o: {
@@ -39,6 +43,17 @@ export class WorkOrderJournal {
       await this.commands.execute(
         new RecordDecision(row.tenant_id, row.incident_id, 'patch', o.summary, { workOrderId: row.id, runId: row.run_id, change: o.change, status: row.status, actor: o.actor, ...(o.details ?? {}) }),
       );
+    }
+    if (AUDITED_CHANGES.has(o.change)) {
+      await this.audit.record({
+        tenantId: row.tenant_id,
+        actor: o.actor,
+        action: `work_order.${o.change}`,
+        subject: { type: 'work_order', id: row.id },
+        before: o.from && { status: o.from },
+        after: { status: row.status, runId: row.run_id, claimedBy: row.claimed_by, ...(o.details ?? {}) },
+        reason: o.summary,
+      });
     }
     await this.events.publish(
       new WorkOrderChanged({

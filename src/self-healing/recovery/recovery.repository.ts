@@ -36,6 +36,8 @@ export interface RecoveryRow {
   status: RecoveryStatus;
   decided_by: string | null;
   decided_at: Date | null;
+  /** Why a trusted recovery waits for review instead of running: the guardrail that held it (null: not held). */
+  held_by: string | null;
   /** Null for recoveries suggested before decisions were recorded. */
   decision: RecoveryDecision | null;
   created_at: Date;
@@ -52,6 +54,9 @@ export interface RecoveryFilters {
   until?: string;
 }
 
+/** Why a recovery expired, as its action and its audit entry say. */
+export const expiryNote = (ttlMs: number) => `no review within ${ttlMs} ms (RECOVERY_REVIEW_TTL_MS)`;
+
 @Injectable()
 export class RecoveryRepository {
   constructor(private readonly tx: TransactionHost) {}
@@ -60,19 +65,19 @@ export class RecoveryRepository {
   insertAtCommit(r: Omit<RecoveryRow, 'created_at' | 'decided_at'>): Promise<void> {
     return this.tx.deferWrite(this.insertRecoveries, [
       r.id, r.tenant_id, r.source_incident_id, r.source_pattern_id, r.playbook_id, r.action, JSON.stringify(r.steps), JSON.stringify(r.params),
-      r.suggestion_type, r.confidence, r.status, r.decided_by, r.agent_id, r.capability, r.decision === null ? null : JSON.stringify(r.decision),
+      r.suggestion_type, r.confidence, r.status, r.decided_by, r.agent_id, r.capability, r.held_by, r.decision === null ? null : JSON.stringify(r.decision),
     ]);
   }
 
   private readonly insertRecoveries = (rows: unknown[][]): Statement[] => [
     {
       sql: `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params,
-                                             suggestion_type, confidence, status, decided_by, agent_id, capability, decision, decided_at)
+                                             suggestion_type, confidence, status, decided_by, agent_id, capability, held_by, decision, decided_at)
             SELECT r.*, CASE WHEN r.status = 'pending_review' THEN NULL ELSE now() END
               FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
-                          $9::text[], $10::double precision[], $11::text[], $12::text[], $13::text[], $14::text[], $15::jsonb[])
+                          $9::text[], $10::double precision[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::jsonb[])
                 AS r(id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params, suggestion_type, confidence, status, decided_by,
-                     agent_id, capability, decision)`,
+                     agent_id, capability, held_by, decision)`,
       params: columnsOf(rows),
     },
   ];
@@ -110,8 +115,8 @@ export class RecoveryRepository {
    * Expires what waited for review longer than `ttlMs` and records why, in one statement. Safe
    * on several replicas at once: a row another sweep just expired no longer matches.
    */
-  async expireReviews(ttlMs: number, limit = 500): Promise<number> {
-    const rows = await this.tx.query<{ id: string }>(
+  async expireReviews(ttlMs: number, limit = 500): Promise<Array<{ id: string; tenant_id: string }>> {
+    return this.tx.query<{ id: string; tenant_id: string }>(
       `WITH due AS (
          SELECT id FROM recovery_candidates
           WHERE status = 'pending_review' AND created_at < now() - make_interval(secs => $1::double precision / 1000)
@@ -121,10 +126,9 @@ export class RecoveryRepository {
            FROM due WHERE c.id = due.id RETURNING c.id, c.tenant_id)
        INSERT INTO recovery_actions (id, tenant_id, recovery_id, action, automatic, actor, note)
        SELECT gen_random_uuid(), tenant_id, id, 'expired', true, 'review expiry', $3 FROM expired
-       RETURNING recovery_id AS id`,
-      [ttlMs, limit, `no review within ${ttlMs} ms (RECOVERY_REVIEW_TTL_MS)`],
+       RETURNING recovery_id AS id, tenant_id`,
+      [ttlMs, limit, expiryNote(ttlMs)],
     );
-    return rows.length;
   }
 
   /**

@@ -47,6 +47,8 @@ export class RecoveryView {
   @ApiProperty({ enum: RECOVERY_STATUSES }) status!: RecoveryStatus;
   @ApiProperty({ type: String, nullable: true }) decidedBy!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) decidedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'the guardrail that sent a trusted recovery to review instead of running it' })
+  heldBy!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
@@ -83,6 +85,7 @@ export const recoveryView = (r: RecoveryRow, names: RecoveryNames): RecoveryView
     status: r.status,
     decidedBy: r.decided_by,
     decidedAt: r.decided_at?.toISOString() ?? null,
+    heldBy: r.held_by,
     createdAt: r.created_at.toISOString(),
   };
 };

@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
 import { RecordDecision } from '../../incidents/record-decision/record-decision.command.js';
+import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { MetricsService } from '../../platform/metrics/metrics.service.js';
 import { RecoveryRunProgressed } from '../events/recovery-run-progressed.event.js';
-import type { RunRow, StepRow } from './run.view.js';
+import type { RunRow, RunStatus, StepRow } from './run.view.js';
 import { RunsRepository } from './runs.repository.js';
 
 /** Step changes worth a line on the incident's timeline; attempts and retries stay in the run's own history. */
 const TIMELINE_STEP_STATES = new Set(['succeeded', 'failed', 'timed_out', 'awaiting_operator', 'skipped']);
+/** Run states that are a verdict on the fix, a person's stop, or how its rollback ended: each is an audit entry. */
+const AUDITED_RUN_STATES = new Set<RunStatus>(['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled']);
 
 /**
  * Every change of a run or a step is told, in the changing transaction: a transition row (time,
@@ -21,11 +24,34 @@ export class RunJournal {
     private readonly commands: CommandBus,
     private readonly events: EventBus,
     private readonly metrics: MetricsService,
+    private readonly audit: AuditTrail,
   ) {}
 
-  async run(run: RunRow, from: string | null, note: string, timeline = true): Promise<void> {
+  /** `audited: false` for a rollback going back to `failed`/`canceled` after a person answered: already audited when it got there. */
+  async run(run: RunRow, from: string | null, note: string, timeline = true, audited = true): Promise<void> {
     await this.runs.insertTransition({ tenantId: run.tenant_id, runId: run.id, stepId: null, from, to: run.status, note });
     if (from !== run.status) this.metrics.recoveryRuns.inc({ status: run.status });
+    if (audited && from !== run.status && AUDITED_RUN_STATES.has(run.status)) {
+      await this.audit.record({
+        tenantId: run.tenant_id,
+        actor: run.status === 'canceled' ? (run.cancel_requested_by ?? 'system') : 'system',
+        action: `run.${run.status}`,
+        subject: { type: 'run', id: run.id },
+        before: { status: from },
+        after: {
+          status: run.status,
+          reason: run.reason,
+          recoveryId: run.recovery_id,
+          incidentId: run.incident_id,
+          patternId: run.pattern_id,
+          playbookId: run.playbook_id,
+          agentId: run.agent_id,
+          capability: run.capability,
+          automatic: run.automatic,
+        },
+        reason: note,
+      });
+    }
     if (timeline) await this.timeline(run, `run ${run.id} ${run.status}: ${note}`, { runId: run.id, status: run.status, phase: run.phase, reason: run.reason });
     await this.progress(run, null, note);
   }

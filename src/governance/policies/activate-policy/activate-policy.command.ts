@@ -4,6 +4,8 @@ import type { PolicyView } from '../policy.view.js';
 export interface ActivatePolicyProps {
   tenantId: string;
   policyId: string;
+  /** Who asked (see actorOf); recorded in the audit log. Default: `system`. */
+  actor?: string;
 }
 
 /** Status → active (idempotent; a disabled policy can be re-activated). Null when the tenant has no such policy. */

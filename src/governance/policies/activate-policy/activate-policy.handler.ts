@@ -1,4 +1,5 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { PolicyActivated } from '../../events/policy-activated.event.js';
 import { PolicyDecisionPoint } from '../evaluate-policies/policy-decision-point.js';
@@ -18,15 +19,24 @@ export class ActivatePolicyHandler implements ICommandHandler<ActivatePolicy> {
     private readonly policies: PoliciesRepository,
     private readonly eventBus: EventBus,
     private readonly pdp: PolicyDecisionPoint,
+    private readonly audit: AuditTrail,
   ) {}
 
-  async execute({ tenantId, policyId }: ActivatePolicy): Promise<PolicyView | null> {
+  async execute({ tenantId, policyId, actor = 'system' }: ActivatePolicy): Promise<PolicyView | null> {
     let changed = false;
     const view = await this.tx.run(async () => {
       const current = await this.policies.lock(tenantId, policyId, 'update');
       if (!current) return null;
       if (current.status === 'active') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'active');
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: 'policy.activated',
+        subject: { type: 'policy', id: policyId },
+        before: { status: current.status },
+        after: { status: row.status },
+      });
       this.policies.notifyChanged(tenantId, row.scope === 'global');
       await this.eventBus.publish(new PolicyActivated({ tenantId, policyId, incidentId: null }));
       changed = true;

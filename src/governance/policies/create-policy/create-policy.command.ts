@@ -5,6 +5,8 @@ import type { CreatePolicyDto } from './create-policy.dto.js';
 export interface CreatePolicyProps {
   tenantId: string;
   input: CreatePolicyDto;
+  /** Who asked (see actorOf); recorded in the audit log. Default: `system`. */
+  actor?: string;
 }
 
 /** A policy written by an admin (`source_type = 'manual'`). Authorisation (global scope) is the caller's job. */

@@ -1,4 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { invalidFields } from '../../../platform/http/validation.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
@@ -14,9 +15,10 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
     private readonly tx: TransactionHost,
     private readonly policies: PoliciesRepository,
     private readonly pdp: PolicyDecisionPoint,
+    private readonly audit: AuditTrail,
   ) {}
 
-  async execute({ tenantId, input }: CreatePolicy): Promise<PolicyView> {
+  async execute({ tenantId, input, actor = 'system' }: CreatePolicy): Promise<PolicyView> {
     // The DTO validates this already; the command can also be sent from code, and nothing
     // unparseable may ever be saved.
     const valid = validateCondition(input.condition);
@@ -41,7 +43,15 @@ export class CreatePolicyHandler implements ICommandHandler<CreatePolicy> {
         generation_confidence: null,
       });
       this.policies.notifyChanged(tenantId, row.scope === 'global');
-      return policyView(row);
+      const view = policyView(row);
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: 'policy.created',
+        subject: { type: 'policy', id: row.id },
+        after: view,
+      });
+      return view;
     });
     // Committed (or joined to a caller's transaction, whose commit the NOTIFY follows).
     this.pdp.changed(tenantId, view.scope === 'global');

@@ -4,6 +4,8 @@ import type { PolicyView } from '../policy.view.js';
 export interface DisablePolicyProps {
   tenantId: string;
   policyId: string;
+  /** Who asked (see actorOf); recorded in the audit log. Default: `system`. */
+  actor?: string;
 }
 
 /** Status → disabled and its routing adjustments deactivated at once (idempotent). Null when the tenant has no such policy. */

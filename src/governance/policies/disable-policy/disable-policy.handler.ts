@@ -1,4 +1,5 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { PolicyDisabled } from '../../events/policy-disabled.event.js';
 import { RoutingRepository } from '../../routing/routing.repository.js';
@@ -21,16 +22,25 @@ export class DisablePolicyHandler implements ICommandHandler<DisablePolicy> {
     private readonly routing: RoutingRepository,
     private readonly eventBus: EventBus,
     private readonly pdp: PolicyDecisionPoint,
+    private readonly audit: AuditTrail,
   ) {}
 
-  async execute({ tenantId, policyId }: DisablePolicy): Promise<PolicyView | null> {
+  async execute({ tenantId, policyId, actor = 'system' }: DisablePolicy): Promise<PolicyView | null> {
     let changed = false;
     const view = await this.tx.run(async () => {
       const current = await this.policies.lock(tenantId, policyId, 'update');
       if (!current) return null;
-      await this.routing.deactivateForPolicy(tenantId, policyId);
+      const deactivated = await this.routing.deactivateForPolicy(tenantId, policyId);
       if (current.status === 'disabled') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'disabled');
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: 'policy.disabled',
+        subject: { type: 'policy', id: policyId },
+        before: { status: current.status },
+        after: { status: row.status, routingAdjustmentsDeactivated: deactivated },
+      });
       this.policies.notifyChanged(tenantId, row.scope === 'global');
       await this.eventBus.publish(new PolicyDisabled({ tenantId, policyId, incidentId: null }));
       changed = true;

@@ -1,5 +1,6 @@
 import { Inject, NotFoundException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { PoliciesRepository } from '../../policies/policies.repository.js';
@@ -16,6 +17,7 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
     private readonly tx: TransactionHost,
     private readonly policies: PoliciesRepository,
     private readonly routing: RoutingRepository,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -74,6 +76,25 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
       }
 
       await this.routing.upsertAdjustments(tenantId, policyId, adjustments);
+      if (adjustments.length > 0) {
+        await this.audit.record({
+          tenantId,
+          actor: 'system',
+          action: 'routing.adjusted',
+          subject: { type: 'policy', id: policyId },
+          after: {
+            policyStatus: policy.status,
+            adjustments: adjustments.map((a) => ({
+              agentId: a.agentId,
+              capability: a.capability,
+              type: a.adjustmentType,
+              magnitude: a.magnitude,
+              expiresAt: a.expiresAt,
+            })),
+          },
+          reason: adjustments[0].reason,
+        });
+      }
       return {
         adjustmentCount: adjustments.length,
         affectedAgents: [...new Set(adjustments.map((a) => a.agentId))].sort(),

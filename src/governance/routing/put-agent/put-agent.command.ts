@@ -6,6 +6,8 @@ export interface PutAgentProps {
   agentId: string;
   capabilities: string[];
   baseConfidence: number;
+  /** Who asked (see actorOf); recorded in the audit log. Default: `system`. */
+  actor?: string;
 }
 
 /** Registers an agent or updates it: its capabilities are replaced, its base confidence set. */

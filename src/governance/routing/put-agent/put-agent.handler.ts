@@ -1,4 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { RoutingRepository } from '../routing.repository.js';
 import { agentView, type AgentView } from '../routing.view.js';
@@ -9,11 +10,21 @@ export class PutAgentHandler implements ICommandHandler<PutAgent> {
   constructor(
     private readonly tx: TransactionHost,
     private readonly routing: RoutingRepository,
+    private readonly audit: AuditTrail,
   ) {}
 
-  execute({ tenantId, agentId, capabilities, baseConfidence }: PutAgent): Promise<AgentView> {
+  execute({ tenantId, agentId, capabilities, baseConfidence, actor = 'system' }: PutAgent): Promise<AgentView> {
     return this.tx.run(async () => {
-      await this.routing.putAgent(tenantId, agentId, capabilities, baseConfidence);
+      const before = await this.routing.findAgent(tenantId, agentId);
+      const put = await this.routing.putAgent(tenantId, agentId, capabilities, baseConfidence);
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: before ? 'agent.updated' : 'agent.registered',
+        subject: { type: 'agent', id: agentId },
+        before: before && { capabilities: before.capabilities, baseConfidence: before.base_confidence },
+        after: { capabilities: put.capabilities, baseConfidence: put.base_confidence },
+      });
       const row = (await this.routing.findAgent(tenantId, agentId))!; // with its learned trust
       const now = new Date();
       return agentView(row, await this.routing.activeAdjustmentsOf(tenantId, [agentId], now), now);

@@ -1,4 +1,5 @@
 import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { KillSwitchChanged } from '../../events/kill-switch-changed.event.js';
 import { RecordDecision } from '../../record-decision/record-decision.command.js';
@@ -8,8 +9,8 @@ import { TENANT_WIDE, type KillSwitchRow } from '../killswitch.view.js';
 import { SetKillSwitch, type KillSwitchChange } from './set-killswitch.command.js';
 
 /**
- * Upserts the switch, records the change on the decisions timeline and tells every replica
- * (NOTIFY, delivered on commit) in one transaction. Asking for the state a switch is already
+ * Upserts the switch, records the change on the decisions timeline, publishes KillSwitchChanged
+ * and tells every replica (NOTIFY, delivered on commit) in one transaction. Asking for the state a switch is already
  * in changes nothing and records nothing.
  */
 @CommandHandler(SetKillSwitch)
@@ -20,6 +21,7 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
     private readonly cache: KillSwitchCache,
     private readonly commands: CommandBus,
     private readonly events: EventBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   async execute(c: SetKillSwitch): Promise<KillSwitchChange> {
@@ -46,8 +48,19 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
           previous: before ? { active: before.active, reason: before.reason || null, changedBy: before.changed_by, changedAt: before.changed_at.toISOString() } : null,
         }),
       );
+      await this.audit.record({
+        tenantId: c.tenantId,
+        actor: c.actor,
+        action: `killswitch.${verb.replace(' ', '_')}`,
+        subject: { type: 'killswitch', id: c.agentId ?? 'tenant' },
+        before: before && { active: before.active, reason: before.reason || null },
+        after: { active: c.active, reason: reason || null },
+        reason: reason || null,
+      });
       this.switches.notifyChanged(c.tenantId);
-      if (before?.active !== c.active) await this.events.publish(new KillSwitchChanged({ tenantId: c.tenantId, agentId: c.agentId, active: c.active }));
+      await this.events.publish(
+        new KillSwitchChanged({ tenantId: c.tenantId, agentId: c.agentId, active: c.active, reason: reason || null, actor: c.actor, changedAt: after.changed_at.toISOString(), incidentId: null }),
+      );
       return change(c.agentId, after, true);
     });
     // This replica drops its entry now rather than when its own NOTIFY comes back; in a

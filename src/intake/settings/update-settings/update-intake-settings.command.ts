@@ -5,6 +5,8 @@ export interface UpdateIntakeSettingsProps {
   tenantId: string;
   /** A partial body: fields left out keep their value. */
   changes: unknown;
+  /** Who asked (see actorOf); recorded in the audit log. */
+  actor: string;
 }
 
 /** Replaces the tenant's intake and detection settings (admins); a 400 names every bad field, and nothing is written. */

@@ -1,7 +1,8 @@
-import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { ReportIncident } from '../../../incidents/report-incident/report-incident.command.js';
 import { lockKey } from '../../../platform/database/advisory-lock.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { DegradationDetected } from '../../events/degradation-detected.event.js';
 import type { IntakeSettings } from '../../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../../settings/intake-settings.repository.js';
 import { type Baseline, classify } from '../detection.js';
@@ -25,6 +26,7 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
     private readonly signals: SignalsRepository,
     private readonly settingsRepository: IntakeSettingsRepository,
     private readonly commands: CommandBus,
+    private readonly events: EventBus,
   ) {}
 
   execute({ tenantId, samples }: RecordSamples): Promise<RecordSamplesResult> {
@@ -78,7 +80,8 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
   /**
    * `symptomCount` symptoms of this kind for this agent within `symptomWindowHours` up to this
    * one arm an escalation, unless one already covers this time (one per kind and agent while
-   * armed; a later one may follow once the TTL has passed). Arming reports the incident.
+   * armed; a later one may follow once the TTL has passed). Arming reports the incident and
+   * publishes DegradationDetected.
    */
   private async maybeEscalate(tenantId: string, symptom: SymptomRow, settings: IntakeSettings): Promise<EscalationRow | null> {
     const at = symptom.at.getTime();
@@ -104,7 +107,22 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
         },
       }, null, { source: 'degradation' }),
     );
-    return this.signals.insertEscalation(tenantId, symptom, new Date(at + ttlMs), recent.map((s) => s.id), incident.id);
+    const row = await this.signals.insertEscalation(tenantId, symptom, new Date(at + ttlMs), recent.map((s) => s.id), incident.id);
+    await this.events.publish(
+      new DegradationDetected({
+        tenantId,
+        incidentId: incident.id,
+        escalationId: row.id,
+        metric: row.metric,
+        agentId: row.agent_id || null,
+        capability: row.capability || null,
+        severity: recent.some((s) => s.severity === 'critical') ? 'critical' : 'warning',
+        message: incident.message,
+        armedAt: row.armed_at.toISOString(),
+        expiresAt: row.expires_at.toISOString(),
+      }),
+    );
+    return row;
   }
 
   private prune(tenantId: string, settings: IntakeSettings): Promise<{ samples: number; symptoms: number }> {

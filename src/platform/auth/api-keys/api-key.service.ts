@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@ne
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { AuditTrail } from '../../audit/audit-trail.js';
 import { PromiseCache } from '../../cache/promise-cache.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { NotifyBatcher } from '../../database/notify-batcher.js';
@@ -24,6 +25,14 @@ export const API_KEYS_CHANNEL = 'api_keys_changed';
 /** Keys kept; the least recently loaded is dropped beyond this. */
 const MAX_CACHED_KEYS = 10_000;
 
+/** What the audit log keeps of a key: never its hash or prefix. */
+const auditedKey = (r: KeyRow) => ({
+  name: r.name,
+  role: r.role,
+  platformAdmin: r.platform_admin,
+  revoked: r.revoked_at !== null,
+});
+
 /**
  * API keys. Every request is authenticated, so a known key is looked up once and then served
  * from memory (the KillSwitchCache approach): a revocation drops the cache on every replica
@@ -44,6 +53,7 @@ export class ApiKeyService implements OnModuleInit {
     private readonly keys: ApiKeysRepository,
     private readonly notifications: PgNotifications,
     private readonly notifier: NotifyBatcher,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.cache = new PromiseCache({ ttlMs: config.apiKeyCacheMs, maxEntries: MAX_CACHED_KEYS, keep: (row) => row !== undefined });
@@ -96,21 +106,51 @@ export class ApiKeyService implements OnModuleInit {
     this.notifier.notifyAfterCommit(API_KEYS_CHANNEL, KEY_CREATED);
   }
 
-  /** Creates a key; the plaintext is returned this once and never stored. */
-  async create(input: { tenantId: string; name: string; role: Role; platformAdmin: boolean }, key = newKey()): Promise<ApiKeyView & { key: string }> {
-    const row = await this.keys.insert({ ...input, keyHash: hash(key), keyPrefix: key.slice(0, 8) });
-    this.keyCreated(); // a key tried before it existed is in the unknown-key cache
-    return { ...apiKeyView(row), key };
+  /**
+   * Creates a key; the plaintext is returned this once and never stored. Recorded in the audit
+   * log of the key's tenant (`actor`: who created it).
+   */
+  async create(
+    input: { tenantId: string; name: string; role: Role; platformAdmin: boolean },
+    actor: string,
+    key = newKey(),
+  ): Promise<ApiKeyView & { key: string }> {
+    return this.tx.run(async () => {
+      const row = await this.keys.insert({ ...input, keyHash: hash(key), keyPrefix: key.slice(0, 8) });
+      await this.audit.record({
+        tenantId: row.tenant_id,
+        actor,
+        action: 'api_key.created',
+        subject: { type: 'api_key', id: row.id },
+        after: auditedKey(row),
+      });
+      this.keyCreated(); // a key tried before it existed is in the unknown-key cache
+      return { ...apiKeyView(row), key };
+    });
   }
 
   async list(): Promise<ApiKeyView[]> {
     return (await this.keys.list()).map(apiKeyView);
   }
 
-  async revoke(id: string): Promise<void> {
-    // Its console sessions die with it (the session lookup also checks revoked_at).
-    if (!(await this.keys.revoke(id))) throw new NotFoundException(`API key ${id} not found`);
-    this.keysChanged();
+  /** Revokes a key (again: nothing changes); recorded in the audit log of the key's tenant. */
+  async revoke(id: string, actor: string): Promise<void> {
+    await this.tx.run(async () => {
+      const before = await this.keys.lock(id);
+      if (!before) throw new NotFoundException(`API key ${id} not found`);
+      const after = (await this.keys.revoke(id))!;
+      if (before.revoked_at === null) {
+        await this.audit.record({
+          tenantId: after.tenant_id,
+          actor,
+          action: 'api_key.revoked',
+          subject: { type: 'api_key', id },
+          before: auditedKey(before),
+          after: auditedKey(after),
+        });
+      }
+      this.keysChanged();
+    });
   }
 
   /**
@@ -123,13 +163,20 @@ export class ApiKeyService implements OnModuleInit {
       await this.keys.lockBootstrap();
       if (this.config.adminApiKey) {
         if (!(await this.keys.restoreAdmin(hash(this.config.adminApiKey)))) {
-          await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (ADMIN_API_KEY)', role: 'admin', platformAdmin: true }, this.config.adminApiKey);
+          await this.create(
+            { tenantId: DEFAULT_TENANT, name: 'bootstrap admin (ADMIN_API_KEY)', role: 'admin', platformAdmin: true },
+            'system',
+            this.config.adminApiKey,
+          );
         }
         this.keysChanged(); // its role or revocation may have changed
         return;
       }
       if ((await this.keys.count()) > 0) return;
-      const created = await this.create({ tenantId: DEFAULT_TENANT, name: 'bootstrap admin (generated)', role: 'admin', platformAdmin: true });
+      const created = await this.create(
+        { tenantId: DEFAULT_TENANT, name: 'bootstrap admin (generated)', role: 'admin', platformAdmin: true },
+        'system',
+      );
       const file = path.join(this.config.dataDir, 'admin-api-key');
       await mkdir(this.config.dataDir, { recursive: true });
       await writeFile(file, `${created.key}\n`, { mode: 0o600 });

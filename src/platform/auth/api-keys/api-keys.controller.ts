@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { invalidFields } from '../../http/validation.js';
-import { RequirePlatformAdmin } from '../auth.decorators.js';
-import { AGENT_ROLE } from '../principal.js';
+import { CurrentPrincipal, RequirePlatformAdmin } from '../auth.decorators.js';
+import { actorOf, AGENT_ROLE, type Principal } from '../principal.js';
 import { ApiKeyService } from './api-key.service.js';
 import { CreateApiKeyDto } from './api-keys.dto.js';
 
@@ -16,13 +16,13 @@ export class ApiKeysController {
   /** The response carries the plaintext key; it cannot be shown again. */
   @ApiOperation({ summary: 'Create an API key (shown once)' })
   @Post()
-  create(@Body() body: CreateApiKeyDto) {
+  create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() principal: Principal) {
     if (body.role === AGENT_ROLE && body.platformAdmin) {
       // An agent key is confined to work orders; platform administration would undo that.
       const errors = ['an agent key cannot be a platform admin'];
       throw invalidFields([{ field: 'platformAdmin', errors }]);
     }
-    return this.keys.create({ ...body, platformAdmin: body.platformAdmin ?? false });
+    return this.keys.create({ ...body, platformAdmin: body.platformAdmin ?? false }, actorOf(principal));
   }
 
   @ApiOperation({ summary: 'List API keys' })
@@ -34,7 +34,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke an API key' })
   @Delete(':id')
   @HttpCode(204)
-  async revoke(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    await this.keys.revoke(id);
+  async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.keys.revoke(id, actorOf(principal));
   }
 }

@@ -60,13 +60,19 @@ export class ApiKeysRepository {
     return this.tx.query<{ count: number }>(`SELECT count(*)::int AS count FROM api_keys`).then(([r]) => r.count);
   }
 
-  /** Revokes the key (once; a second revocation keeps the first time) and ends its console sessions. False: no such key. */
-  async revoke(id: string): Promise<boolean> {
-    const rows = await this.tx.query(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id`, [id]);
-    if (rows.length === 0) return false;
+  /** The key, locked until the transaction ends; undefined: no such key. */
+  async lock(id: string): Promise<KeyRow | undefined> {
+    const [row] = await this.tx.query<KeyRow>(`SELECT * FROM api_keys WHERE id = $1 FOR UPDATE`, [id]);
+    return row;
+  }
+
+  /** Revokes the key (once; a second revocation keeps the first time) and ends its console sessions. Undefined: no such key. */
+  async revoke(id: string): Promise<KeyRow | undefined> {
+    const [row] = await this.tx.query<KeyRow>(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *`, [id]);
+    if (!row) return undefined;
     // The session lookup also checks revoked_at; this just leaves no dead sessions behind.
     await this.tx.query(`DELETE FROM console_sessions WHERE key_id = $1`, [id]);
-    return true;
+    return row;
   }
 
   /** Makes the key with this hash an unrevoked platform admin. False: no such key. */

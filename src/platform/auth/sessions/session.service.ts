@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
+import { AuditTrail } from '../../audit/audit-trail.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { TransactionHost } from '../../database/transaction-host.js';
 import { ApiKeyService } from '../api-keys/api-key.service.js';
 import type { Principal } from '../principal.js';
 import { type SessionView, viewOf } from './session.view.js';
@@ -14,8 +16,10 @@ const hash = (token: string) => createHash('sha256').update(token).digest('hex')
 @Injectable()
 export class SessionService {
   constructor(
+    private readonly tx: TransactionHost,
     private readonly sessions: SessionsRepository,
     private readonly keys: ApiKeyService,
+    private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -25,7 +29,16 @@ export class SessionService {
     if (!principal) return null;
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.sessionTtlMs);
-    await this.sessions.insert(hash(token), principal.keyId, expiresAt);
+    await this.tx.run(async () => {
+      await this.sessions.insert(hash(token), principal.keyId, expiresAt);
+      await this.audit.record({
+        tenantId: principal.tenantId,
+        actor: principal.keyId,
+        action: 'session.created',
+        subject: sessionSubject(token),
+        after: { keyName: principal.keyName, expiresAt: expiresAt.toISOString() },
+      });
+    });
     return { token, session: { ...viewOf(principal), expiresAt: expiresAt.toISOString() } };
   }
 
@@ -44,10 +57,22 @@ export class SessionService {
   }
 
   async end(token: string): Promise<void> {
-    await this.sessions.delete(hash(token));
+    await this.tx.run(async () => {
+      const ended = await this.sessions.delete(hash(token));
+      if (!ended) return;
+      await this.audit.record({
+        tenantId: ended.tenant_id,
+        actor: ended.key_id,
+        action: 'session.ended',
+        subject: sessionSubject(token),
+        before: { keyName: ended.name },
+      });
+    });
   }
 }
 
+/** How the audit log names a session: the first 16 hex digits of its token's stored SHA-256, never the token. */
+const sessionSubject = (token: string) => ({ type: 'session', id: hash(token).slice(0, 16) });
 
 /** The session token from a Cookie header, if any. */
 export function sessionTokenOf(cookieHeader: string | undefined): string | null {

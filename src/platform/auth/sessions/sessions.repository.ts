@@ -38,8 +38,14 @@ export class SessionsRepository {
     return row ?? null;
   }
 
-  async delete(tokenHash: string): Promise<void> {
-    await this.tx.query(`DELETE FROM console_sessions WHERE token_hash = $1`, [tokenHash]);
+  /** Ends the session; answers whose it was (undefined: no such session). */
+  async delete(tokenHash: string): Promise<{ key_id: string; tenant_id: string; name: string } | undefined> {
+    const [ended] = await this.tx.query<{ key_id: string; tenant_id: string; name: string }>(
+      `DELETE FROM console_sessions s USING api_keys k WHERE s.token_hash = $1 AND k.id = s.key_id
+       RETURNING s.key_id, k.tenant_id, k.name`,
+      [tokenHash],
+    );
+    return ended;
   }
 
   /** A revoked key's sessions die with it. */

@@ -1,29 +1,9 @@
+import { storable } from '../../../platform/database/storable.js';
+import { parseRetryAfter } from '../../../platform/egress/retry-after.js';
 import type { ActuatorCallResult } from './call-actuator.command.js';
 
 /** An actuator's answer is read up to this many bytes; the rest is dropped unread. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
-const MAX_RETRY_AFTER_MS = 3600_000;
-
-/** Nesting kept in a stored answer; deeper parts become a note (PostgreSQL and JSON.stringify have limits). */
-export const MAX_STORED_DEPTH = 64;
-/** What replaces U+0000 and unpaired surrogates, which PostgreSQL's text and jsonb refuse. */
-export const REPLACEMENT = '\ufffd';
-// eslint-disable-next-line no-control-regex -- NUL is the character this replaces
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-/**
- * The answer as it can be stored: in every string and key, U+0000 and lone UTF-16 surrogates
- * become U+FFFD (the replacement character); nesting deeper than MAX_STORED_DEPTH becomes a
- * note. An answer the service accepted must be storable, or the step's transaction fails and
- * a call that succeeded would be made again.
- */
-export function storable(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(UNSTORABLE, REPLACEMENT);
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= MAX_STORED_DEPTH) return `(not stored: nested deeper than ${MAX_STORED_DEPTH} levels)`;
-  if (Array.isArray(value)) return value.map((x) => storable(x, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([k, x]) => [storable(k), storable(x, depth + 1)]));
-}
 
 /**
  * DESIGN §8: 202 accepted (result later); other 2xx succeed unless the body says
@@ -52,22 +32,4 @@ function parseBody(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-/** Retry-After as delta-seconds or an HTTP date; capped at an hour; null when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
-  if (!value) return null;
-  const v = value.trim();
-  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v) - now;
-  return Number.isFinite(ms) ? Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS) : null;
-}
-
-/**
- * Delay before retry `attempt` (1 = the first retry): exponential with full jitter, never
- * shorter than Retry-After when the actuator sent one.
- */
-export function retryDelayMs(attempt: number, retryAfterMs: number | null, baseMs = 500, maxMs = 30_000, random = Math.random): number {
-  const backoff = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  const jittered = Math.round(backoff / 2 + random() * (backoff / 2));
-  return retryAfterMs === null ? jittered : Math.max(retryAfterMs, jittered);
 }

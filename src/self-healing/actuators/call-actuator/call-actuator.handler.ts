@@ -1,9 +1,9 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
+import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { Egress, EgressFailure } from '../../../platform/egress/egress.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
-import { signWebhook } from '../webhook-signature.js';
 import { classifyAnswer, MAX_ANSWER_BYTES } from './actuator-answer.js';
 import { CallActuator, type ActuatorCallResult } from './call-actuator.command.js';
 

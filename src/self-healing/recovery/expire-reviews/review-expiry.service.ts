@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { RecoveryRepository } from '../recovery.repository.js';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
+import { expiryNote, RecoveryRepository } from '../recovery.repository.js';
 
 /** How often the sweep runs: a quarter of the TTL, between 100 ms and a minute. */
 export function sweepIntervalMs(ttlMs: number): number {
@@ -19,6 +20,7 @@ export class ReviewExpiryService implements OnApplicationBootstrap, OnApplicatio
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tx: TransactionHost,
     private readonly recoveries: RecoveryRepository,
+    private readonly audit: AuditTrail,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -37,7 +39,21 @@ export class ReviewExpiryService implements OnApplicationBootstrap, OnApplicatio
 
   private async sweep(ttl: number): Promise<void> {
     try {
-      const n = await this.tx.run(() => this.recoveries.expireReviews(ttl));
+      const n = await this.tx.run(async () => {
+        const expired = await this.recoveries.expireReviews(ttl);
+        for (const r of expired) {
+          await this.audit.record({
+            tenantId: r.tenant_id,
+            actor: 'system',
+            action: 'recovery.expired',
+            subject: { type: 'recovery', id: r.id },
+            before: { status: 'pending_review' },
+            after: { status: 'expired' },
+            reason: expiryNote(ttl),
+          });
+        }
+        return expired.length;
+      });
       if (n > 0) this.logger.log(`${n} recoveries expired in review`);
     } catch (err) {
       this.logger.warn(`review expiry sweep failed: ${(err as Error).message}`);

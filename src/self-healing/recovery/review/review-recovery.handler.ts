@@ -2,6 +2,7 @@ import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandBus, CommandHandler, EventBus, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { RecoveryApplied } from '../../events/recovery-applied.event.js';
 import { RecoveryRepository } from '../recovery.repository.js';
@@ -16,6 +17,7 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
     private readonly eventBus: EventBus,
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   execute(c: ReviewRecovery) {
@@ -33,7 +35,19 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       }
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
       await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });
-      if (c.decision === 'rejected') return { recovery: decided, run: null };
+      const action = c.decision === 'applied' ? 'recovery.approved' : 'recovery.rejected';
+      const audited = {
+        tenantId: c.tenantId,
+        actor: c.actor,
+        action,
+        subject: { type: 'recovery', id: recovery.id },
+        before: { status: recovery.status },
+        reason: c.note,
+      };
+      if (c.decision === 'rejected') {
+        await this.audit.record({ ...audited, after: { status: decided.status } });
+        return { recovery: decided, run: null };
+      }
       await this.eventBus.publish(new RecoveryApplied({ tenantId: c.tenantId, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id, recoveryId: recovery.id, appliedBy: c.actor }));
       const run = await this.commands.execute(
         new StartRecoveryRun({
@@ -41,6 +55,7 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
           playbookId: recovery.playbook_id, params: recovery.params, automatic: false, startedBy: c.actor,
         }),
       );
+      await this.audit.record({ ...audited, after: { status: decided.status, runId: run.id } });
       return { recovery: decided, run };
     });
   }

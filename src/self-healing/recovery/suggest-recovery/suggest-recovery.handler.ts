@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { FailurePatternRepository } from '../../catalog/failure-pattern.repository.js';
@@ -22,6 +23,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
     private readonly evidence: FixEvidenceRepository,
     private readonly commands: CommandBus,
     private readonly guardrails: GuardrailsService,
+    private readonly audit: AuditTrail,
     @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
     @Inject(RECOVERY_GENERATOR) private readonly generator: RecoveryGenerator,
   ) {}
@@ -60,7 +62,25 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         confidence: fix.confidence,
         status: autoApplied ? 'applied' : 'pending_review',
         decided_by: autoApplied ? 'auto-apply' : null,
+        held_by: heldBy?.reason ?? null,
         decision,
+      });
+      await this.audit.record({
+        tenantId: c.tenantId,
+        actor: 'system',
+        action: 'recovery.suggested',
+        subject: { type: 'recovery', id: recoveryId },
+        after: {
+          incidentId: c.incidentId,
+          patternId: pattern.id,
+          playbookId: suggestion.playbookId,
+          suggestionType: suggestion.suggestionType,
+          confidence: fix.confidence,
+          lowerBound: fix.lowerBound,
+          status: autoApplied ? 'applied' : 'pending_review',
+          heldBy,
+        },
+        reason: decision.reason,
       });
       let runId: string | null = null;
       if (autoApplied) {
@@ -72,6 +92,14 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
           }),
         );
         runId = run.id;
+        await this.audit.record({
+          tenantId: c.tenantId,
+          actor: 'auto-apply',
+          action: 'recovery.applied',
+          subject: { type: 'recovery', id: recoveryId },
+          after: { status: 'applied', runId },
+          reason: decision.reason,
+        });
       }
       // suggestRecovery only suggests playbooks of the catalog.
       const { id, name, policy } = this.catalog.get(suggestion.playbookId)!;

@@ -7,7 +7,7 @@ import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-mitigati
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
-import { retryDelayMs } from '../../actuators/call-actuator/actuator-answer.js';
+import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { RecoveryRunFinished } from '../../events/recovery-run-finished.event.js';
 import { ActOnWorkOrder } from '../../patches/act-on-work-order/act-on-work-order.command.js';
 import { BuildWorkOrderContext } from '../../patches/build-work-order-context/build-work-order-context.query.js';
@@ -138,9 +138,12 @@ export class RunAdvancer {
       case 'start':
         await this.moveRun(s, { status: 'running', started_at: now }, 'running its steps');
         return 'again';
-      case 'resume':
-        await this.moveRun(s, { status: this.workingStatus(s) }, run.status === 'awaiting_patch' ? 'resumed: the work order finished' : 'resumed: the operator finished the step');
+      case 'resume': {
+        const why = run.status === 'awaiting_patch' ? 'resumed: the work order finished' : 'resumed: the operator finished the step';
+        // Back in the rollback, the run is again what stopped it: no new verdict to audit.
+        await this.moveRun(s, { status: this.workingStatus(s) }, why, run.phase !== 'rollback');
         return 'again';
+      }
       case 'pause':
         if (!run.paused_reason) {
           await this.setRun(s, { paused_reason: 'kill switch' });
@@ -509,10 +512,10 @@ export class RunAdvancer {
     s.run = await this.runs.updateRun(s.run.id, set);
   }
 
-  private async moveRun(s: State, set: Partial<Record<keyof RunRow, unknown>>, note: string): Promise<void> {
+  private async moveRun(s: State, set: Partial<Record<keyof RunRow, unknown>>, note: string, audited = true): Promise<void> {
     const from = s.run.status;
     await this.setRun(s, set);
-    await this.journal.run(s.run, from, note, from !== s.run.status);
+    await this.journal.run(s.run, from, note, from !== s.run.status, audited);
   }
 
   private async moveStep(s: State, step: StepRow, set: Partial<Record<keyof StepRow, unknown>>, note: string | null): Promise<void> {

@@ -3,8 +3,9 @@ import { CommandBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { DuePump } from '../../../platform/workers/due-pump.js';
 import { CallActuator, type ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
-import { RUN_ENGINE_CHANNEL, RunWakeups } from '../run-wakeups.js';
+import { RunWakeups } from '../run-wakeups.js';
 import { RunsRepository } from '../runs.repository.js';
 import { RunAdvancer, type PlannedCall } from './run-advancer.js';
 
@@ -22,12 +23,7 @@ const CLAIM_LEASE_MS = 30_000;
 @Injectable()
 export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RunEngine.name);
-  private readonly inFlight = new Set<Promise<void>>();
-  private poll: NodeJS.Timeout | null = null;
-  private sleeper: NodeJS.Timeout | null = null;
-  private pumping: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
+  private readonly pump: DuePump<{ id: string; lease_token: string }>;
 
   constructor(
     private readonly tx: TransactionHost,
@@ -37,73 +33,27 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly wakeups: RunWakeups,
     private readonly notifications: PgNotifications,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (!this.config.outbox.relayEnabled) return; // an HTTP-only replica leaves runs to the others
-    this.stopped = false;
-    this.wakeups.wakeLocal = () => this.wake();
-    this.notifications.on(RUN_ENGINE_CHANNEL, () => this.wake());
-    this.poll = setInterval(() => this.wake(), this.config.outbox.pollIntervalMs);
-    this.poll.unref();
-    this.wake();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.wakeups.wakeLocal = null;
-    if (this.poll) clearInterval(this.poll);
-    if (this.sleeper) clearTimeout(this.sleeper);
-    // A claim in progress settles; calls in flight finish (bounded by their timeouts) and are
-    // stored; a run cut off here is taken over after its lease.
-    await this.pumping;
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  wake(): void {
-    if (this.stopped) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = this.pump().finally(() => {
-      this.pumping = null;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
+  ) {
+    const [concurrency, pollMs] = [config.runs.concurrency, config.outbox.pollIntervalMs];
+    const options = { what: 'recovery runs', concurrency, pollMs, isOpen: () => tx.isOpen, logger: this.logger };
+    this.pump = new DuePump(options, {
+      claim: (limit) => this.runs.claimDue(limit, CLAIM_LEASE_MS),
+      work: (claimed) => this.work(claimed.id, claimed.lease_token),
+      msUntilNextDue: () => this.runs.msUntilNextDue(),
+      // Claimed while shutting down: leave them to the next replica.
+      release: (claimed) => this.runs.release(claimed.map((c) => c.id)),
     });
   }
 
-  /** Claims as many due runs as there are free slots, starts them, and sleeps until the next one is due. */
-  private async pump(): Promise<void> {
-    try {
-      const free = this.config.runs.concurrency - this.inFlight.size;
-      if (free <= 0 || !this.tx.isOpen) return;
-      const claimed = await this.runs.claimDue(free, CLAIM_LEASE_MS);
-      if (this.stopped) {
-        await this.runs.release(claimed.map((c) => c.id)); // claimed while shutting down: leave them to the next replica
-        return;
-      }
-      for (const { id, lease_token } of claimed) {
-        const work = this.work(id, lease_token).finally(() => {
-          this.inFlight.delete(work);
-          this.wake();
-        });
-        this.inFlight.add(work);
-      }
-      if (claimed.length === 0) await this.sleepUntilNextDue();
-    } catch (err) {
-      if (!this.stopped) this.logger.warn(`claiming due recovery runs failed: ${String(err)}`);
-    }
+  onApplicationBootstrap(): void {
+    if (!this.config.outbox.relayEnabled) return; // an HTTP-only replica leaves runs to the others
+    this.pump.start(this.wakeups, this.notifications);
   }
 
-  private async sleepUntilNextDue(): Promise<void> {
-    const ms = await this.runs.msUntilNextDue();
-    if (ms === null || ms >= this.config.outbox.pollIntervalMs) return; // the poll comes first
-    if (this.sleeper) clearTimeout(this.sleeper);
-    this.sleeper = setTimeout(() => this.wake(), Math.max(1, ms + 1));
-    this.sleeper.unref();
+  async beforeApplicationShutdown(): Promise<void> {
+    // A claim in progress settles; calls in flight finish (bounded by their timeouts) and are
+    // stored; a run cut off here is taken over after its lease.
+    await this.pump.stop(this.wakeups);
   }
 
   /** Moves one claimed run on; loops while it keeps asking for calls. */
@@ -113,7 +63,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         const run = await this.runs.lockLeased(runId, token);
         return run ? this.advancer.advance(run, await this.runs.steps(runId)) : null;
       });
-      while (call && !this.stopped) {
+      while (call && !this.pump.stopping) {
         const result = await this.call(call);
         const made: PlannedCall = call;
         call = await this.tx.run(async () => {

@@ -1,26 +1,12 @@
+import type { WeeklyWindow } from '../../../platform/time/weekly-window.js';
+
 /**
  * Guardrails for automatic recovery runs (DESIGN §8): one settings document per tenant. The
  * defaults set no guardrail at all, so a tenant who never set any sees no change.
  */
 
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-/** 'HH:MM' on a 24-hour clock, 00:00 to 23:59. */
-export const CLOCK_PATTERN = /^([01]\d|2[0-3]):[0-5]\d$/;
-
-/**
- * When automatic runs may start: from `start` (inclusive) to `end` (exclusive), local time in
- * `timeZone`, on the given `days`. An `end` before `start` wraps past midnight; `days` are the
- * days on which the window starts.
- */
-export interface MaintenanceWindow {
-  days: Weekday[];
-  start: string;
-  end: string;
-  /** An IANA time zone name (Europe/Berlin, UTC). */
-  timeZone: string;
-}
+/** When automatic runs may start: a weekly window on the wall clock of its time zone. */
+export type MaintenanceWindow = WeeklyWindow;
 
 export interface GuardrailSettings {
   /** [] = automatic runs are allowed at any time. */

@@ -1,10 +1,12 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { CurrentPrincipal, RequireRole } from '../../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../../platform/auth/principal.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { settingsFrom, type GuardrailSettings } from './guardrail-settings.js';
 import { PutGuardrailsDto } from './guardrails.dto.js';
-import { canonicalTimeZone } from './maintenance-window.js';
+import { canonicalTimeZone } from '../../../platform/time/weekly-window.js';
 import { GuardrailsRepository, type StoredGuardrails } from './guardrails.repository.js';
 
 export interface GuardrailsView extends GuardrailSettings {
@@ -23,7 +25,11 @@ const guardrailsView = (g: StoredGuardrails): GuardrailsView => ({
 @ApiBearerAuth()
 @Controller('self-healing/guardrails')
 export class GuardrailsController {
-  constructor(private readonly guardrails: GuardrailsRepository) {}
+  constructor(
+    private readonly guardrails: GuardrailsRepository,
+    private readonly tx: TransactionHost,
+    private readonly audit: AuditTrail,
+  ) {}
 
   @ApiOperation({ summary: 'Guardrails for automatic runs' })
   @Get()
@@ -42,6 +48,18 @@ export class GuardrailsController {
       ...body,
       maintenanceWindows: body.maintenanceWindows?.map((w) => ({ days: w.days, start: w.start, end: w.end, timeZone: canonicalTimeZone(w.timeZone) })),
     });
-    return guardrailsView(await this.guardrails.save(p.tenantId, settings, actorOf(p)));
+    return this.tx.run(async () => {
+      const before = await this.guardrails.get(p.tenantId);
+      const saved = await this.guardrails.save(p.tenantId, settings, actorOf(p));
+      await this.audit.record({
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'guardrails.changed',
+        subject: { type: 'guardrails', id: p.tenantId },
+        before: before.updatedAt ? before.settings : null,
+        after: saved.settings,
+      });
+      return guardrailsView(saved);
+    });
   }
 }

@@ -1,36 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayNotEmpty, ArrayUnique, buildMessage, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Matches, Max, Min,
-  ValidateBy, ValidateIf, ValidateNested,
+  ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
-import {
-  CLOCK_PATTERN, MAX_COOLDOWN_MS, MAX_DAILY_BUDGET_MS, MAX_RUNS_PER_HOUR, MAX_WINDOWS, WEEKDAYS, type GuardrailSettings, type Weekday,
-} from './guardrail-settings.js';
-import { isTimeZone } from './maintenance-window.js';
-
-/** A time zone the runtime knows (checked with Intl.DateTimeFormat). */
-function IsTimeZone(): PropertyDecorator {
-  return ValidateBy({
-    name: 'isTimeZone',
-    validator: {
-      validate: (value) => isTimeZone(value),
-      defaultMessage: buildMessage((prefix) => `${prefix}$property must be an IANA time zone name such as Europe/Berlin or UTC`),
-    },
-  });
-}
-
-/** Differs from the sibling property `other`. */
-function DiffersFrom(other: string): PropertyDecorator {
-  return ValidateBy({
-    name: 'differsFrom',
-    constraints: [other],
-    validator: {
-      validate: (value, args) => value !== (args?.object as Record<string, unknown>)[other],
-      defaultMessage: buildMessage((prefix) => `${prefix}$property must differ from $constraint1 (an empty window)`),
-    },
-  });
-}
+import { DiffersFrom, IsTimeZone } from '../../../platform/http/validation.js';
+import { CLOCK_PATTERN, WEEKDAYS, type Weekday } from '../../../platform/time/weekly-window.js';
+import { MAX_COOLDOWN_MS, MAX_DAILY_BUDGET_MS, MAX_RUNS_PER_HOUR, MAX_WINDOWS, type GuardrailSettings } from './guardrail-settings.js';
 
 /** Left out = the default; present, it must be valid (null included, unlike @IsOptional). */
 const Given = () => ValidateIf((_o, value) => value !== undefined);

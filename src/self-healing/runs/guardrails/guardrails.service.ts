@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { formatDuration, settingsFrom, type GuardrailSettings } from './guardrail-settings.js';
-import { describeWindow, openWindow } from './maintenance-window.js';
+import { describeWindow, openWindow } from '../../../platform/time/weekly-window.js';
 
 export type GuardrailName = 'maintenance_window' | 'runs_per_hour' | 'one_active_run' | 'cooldown' | 'daily_budget';
 

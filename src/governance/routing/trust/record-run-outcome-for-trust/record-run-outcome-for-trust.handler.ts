@@ -1,4 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../../platform/database/transaction-host.js';
 import { describeChange, nextTrust } from '../trust-formula.js';
 import { TrustRepository } from '../trust.repository.js';
@@ -10,6 +11,7 @@ export class RecordRunOutcomeForTrustHandler implements ICommandHandler<RecordRu
   constructor(
     private readonly tx: TransactionHost,
     private readonly trust: TrustRepository,
+    private readonly audit: AuditTrail,
   ) {}
 
   execute(p: RecordRunOutcomeForTrust): Promise<TrustChangeView | null> {
@@ -23,7 +25,17 @@ export class RecordRunOutcomeForTrustHandler implements ICommandHandler<RecordRu
       const change = await this.trust.recordChange({ ...p, previous, next, reason });
       if (!change) return null; // this run was counted already
       await this.trust.setTrust(p.tenantId, p.agentId, p.capability, next);
-      return trustChangeView(change);
+      const view = trustChangeView(change);
+      await this.audit.record({
+        tenantId: p.tenantId,
+        actor: 'system',
+        action: 'trust.changed',
+        subject: { type: 'agent', id: p.agentId },
+        before: { capability: view.capability, trust: previous },
+        after: { capability: view.capability, trust: next, evidence: { runId: p.runId, outcome: p.outcome } },
+        reason,
+      });
+      return view;
     });
   }
 }

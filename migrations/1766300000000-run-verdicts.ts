@@ -16,8 +16,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * "Active" runs (one active run per agent and capability, the incident's mitigation) are the ones
  * still trying to fix: steps, checks and the watch, not a rollback.
  */
-export class RunVerdicts1766100000000 implements MigrationInterface {
-  name = 'RunVerdicts1766100000000';
+export class RunVerdicts1766300000000 implements MigrationInterface {
+  name = 'RunVerdicts1766300000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`

@@ -1,9 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Standard Webhooks signing: the secret is `whsec_` + base64 of random bytes; the HMAC-SHA256
- * key is those decoded bytes; the signed content is `${id}.${timestamp}.${body}` and the header
- * `webhook-signature` carries `v1,<base64 signature>` (space-separated when several).
+ * Standard Webhooks signing, for actuator calls and notification webhooks alike: the secret is
+ * `whsec_` + base64 of random bytes; the HMAC-SHA256 key is those decoded bytes; the signed
+ * content is `${id}.${timestamp}.${body}` and the header `webhook-signature` carries
+ * `v1,<base64 signature>` (space-separated when several).
  */
 const PREFIX = 'whsec_';
 

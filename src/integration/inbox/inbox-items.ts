@@ -1,0 +1,114 @@
+import type { PolicyView } from '../../governance/policies/policy.view.js';
+import type { ArmedEscalationView } from '../../intake/signals/signal.view.js';
+import type { WaitingWorkView } from '../../self-healing/waiting/waiting-work.view.js';
+import { asSeverity, atLeast } from '../severities.js';
+import type { InboxItem } from './inbox-item.view.js';
+
+/**
+ * Each pillar's waiting things as inbox items: ids, titles, priorities and console links. The
+ * pillars say what waits; this file says how the inbox shows it.
+ */
+
+/** An item before its marks (assignee, snooze) are added. */
+export type WaitingItem = Omit<InboxItem, 'assignee' | 'snoozedUntil'> & {
+  /** The incidents it is about: once all are resolved, it no longer waits (resolved elsewhere counts). */
+  incidentIds: string[];
+};
+
+const TITLE_MAX = 200;
+const cut = (text: string) => (text.length <= TITLE_MAX ? text : `${text.slice(0, TITLE_MAX - 1)}…`);
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+export function fromWaitingWork(w: WaitingWorkView): WaitingItem {
+  const base = { createdAt: w.since, deadline: w.deadline, incidentIds: w.incidentIds };
+  switch (w.kind) {
+    case 'review':
+      return {
+        ...base,
+        id: `review:${w.subject.id}`,
+        kind: 'review',
+        title: cut(`Review ${plural(w.count, 'recovery', 'recoveries')} for ${w.detail}: ${w.text}`),
+        subject: w.subject,
+        priority: 'medium',
+        link: `/console/patterns/${w.subject.id}`,
+      };
+    case 'operator_step': {
+      const rollback = w.detail === 'rollback';
+      const severity = asSeverity(w.severity);
+      return {
+        ...base,
+        id: `operator_step:${w.subject.id}:${w.stepId}`,
+        kind: 'operator_step',
+        title: cut(`${rollback ? 'Rollback step' : 'Manual step'} ${w.stepId} of ${w.playbook}: ${w.text}`),
+        subject: w.subject,
+        // A run half rolled back is worse off than one waiting to go on.
+        priority: rollback ? atLeast(severity, 'high') : severity,
+        link: `/console/runs/${w.subject.id}`,
+      };
+    }
+    case 'guardrail_hold':
+      return {
+        ...base,
+        id: `guardrail_hold:${w.subject.id}`,
+        kind: 'guardrail_hold',
+        title: cut(
+          w.detail === 'kill_switch'
+            ? `Automatic run of ${w.playbook} paused by the kill switch`
+            : `Automatic run of ${w.playbook} held: ${w.text}`,
+        ),
+        subject: w.subject,
+        priority: asSeverity(w.severity),
+        link: w.subject.type === 'run' ? `/console/runs/${w.subject.id}` : `/console/recoveries/${w.subject.id}`,
+      };
+    case 'work_order':
+      return {
+        ...base,
+        id: `work_order:${w.subject.id}`,
+        kind: 'work_order',
+        title: cut(`${w.detail === 'failed' ? 'Work order failed' : 'Work order stuck (its claim lapsed)'}: ${w.text}`),
+        subject: w.subject,
+        priority: asSeverity(w.severity),
+        link: `/console/work-orders/${w.subject.id}`,
+      };
+  }
+}
+
+export function fromDraftPolicy(p: PolicyView): WaitingItem {
+  return {
+    id: `draft_policy:${p.id}`,
+    kind: 'draft_policy',
+    title: cut(`Draft policy waits for activation: ${p.name}`),
+    subject: { type: 'policy', id: p.id },
+    priority: 'low',
+    createdAt: p.createdAt,
+    deadline: null,
+    link: `/console/policies/${p.id}`,
+    incidentIds: [],
+  };
+}
+
+export function fromEscalation(e: ArmedEscalationView): WaitingItem {
+  const who = [e.agentId ?? 'no agent', e.capability].filter(Boolean).join(' / ');
+  return {
+    id: `escalation:${e.id}`,
+    kind: 'escalation',
+    title: cut(`Degradation of ${e.metric} on ${who} (${plural(e.symptomIds.length, 'symptom', 'symptoms')})`),
+    subject: { type: 'escalation', id: e.id },
+    priority: e.severity === 'critical' ? 'high' : 'medium',
+    createdAt: e.armedAt,
+    deadline: e.expiresAt,
+    link: `/console/incidents/${e.incidentId}`,
+    incidentIds: [e.incidentId],
+  };
+}
+
+/** The item as listed: with its assignee, and its snooze while it lasts. */
+export function withMarks(
+  item: WaitingItem,
+  mark: { assignee: string | null; snoozed_until: Date | null } | undefined,
+  now: Date,
+): InboxItem {
+  const { incidentIds: _about, ...shown } = item;
+  const snoozed = mark?.snoozed_until && mark.snoozed_until > now ? mark.snoozed_until.toISOString() : null;
+  return { ...shown, assignee: mark?.assignee ?? null, snoozedUntil: snoozed };
+}

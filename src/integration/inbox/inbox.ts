@@ -1,0 +1,83 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { AuditTrail } from '../../platform/audit/audit-trail.js';
+import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { INBOX_KINDS, kindOfItemId, type InboxItem, type InboxKind, type InboxSummary } from './inbox-item.view.js';
+import { withMarks } from './inbox-items.js';
+import { InboxMarksRepository, type InboxMarkRow } from './inbox-marks.repository.js';
+import { WaitingItems } from './waiting-items.js';
+
+/** NOTIFY channel on which a tenant id says "this tenant's inbox may have changed". */
+export const INBOX_CHANNEL = 'inbox_changes';
+
+/** The inbox of a tenant: what waits, with what people added to it. */
+@Injectable()
+export class Inbox {
+  constructor(
+    private readonly waiting: WaitingItems,
+    private readonly marks: InboxMarksRepository,
+    private readonly notifier: NotifyBatcher,
+    private readonly tx: TransactionHost,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  /** Every item of `kinds`, snoozed ones included, and how many more of each kind wait unlisted. */
+  async items(
+    tenantId: string,
+    kinds: readonly InboxKind[] = INBOX_KINDS,
+  ): Promise<{ items: InboxItem[]; unlisted: Record<InboxKind, number> }> {
+    const [{ items, unlisted }, marks] = await Promise.all([this.waiting.of(tenantId, kinds), this.marks.of(tenantId)]);
+    const now = new Date();
+    return { items: items.map((i) => withMarks(i, marks.get(i.id), now)), unlisted };
+  }
+
+  /**
+   * Gives an item that waits to someone, or snoozes it, with its audit entry, in one transaction;
+   * 404 when the item does not wait (any more). Live streams hear of it after commit.
+   */
+  async mark(
+    tenantId: string,
+    itemId: string,
+    change: { assignee: string | null } | { snoozedUntil: Date | null },
+    actor: string,
+  ): Promise<InboxItem> {
+    const kind = kindOfItemId(itemId);
+    const item = kind && (await this.items(tenantId, [kind])).items.find((i) => i.id === itemId);
+    if (!item) throw new NotFoundException(`inbox item ${itemId} not found: nothing by that id waits`);
+    return this.tx.run(async () => {
+      const before = await this.marks.lock(tenantId, itemId, actor);
+      const after = await this.marks.set(tenantId, itemId, change, actor);
+      const assigning = 'assignee' in change;
+      const shown = (m: InboxMarkRow) =>
+        assigning ? { assignee: m.assignee } : { snoozedUntil: m.snoozed_until?.toISOString() ?? null };
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: assigning ? 'inbox_item.assigned' : 'inbox_item.snoozed',
+        subject: { type: 'inbox_item', id: itemId },
+        before: shown(before),
+        after: shown(after),
+        reason: item.title,
+      });
+      this.changed(tenantId);
+      const { assignee: _a, snoozedUntil: _s, ...waiting } = item;
+      return withMarks({ ...waiting, incidentIds: [] }, after, new Date());
+    });
+  }
+
+  async summary(tenantId: string): Promise<InboxSummary> {
+    const { items, unlisted } = await this.items(tenantId);
+    const byKind = { ...unlisted };
+    let snoozed = 0;
+    for (const item of items) {
+      if (item.snoozedUntil) snoozed++;
+      else byKind[item.kind]++;
+    }
+    return { total: Object.values(byKind).reduce((a, b) => a + b, 0), byKind, snoozed };
+  }
+
+  /** Tells every replica's live streams, once the current transaction commits, that the tenant's inbox moved. */
+  changed(tenantId: string): void {
+    this.notifier.notifyAfterCommit(INBOX_CHANNEL, tenantId);
+  }
+}

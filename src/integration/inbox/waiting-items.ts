@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ListDraftPolicies } from '../../governance/policies/list-draft-policies/list-draft-policies.query.js';
+import { FindResolvedIncidents } from '../../incidents/find-resolved/find-resolved-incidents.query.js';
+import { ListArmedEscalations } from '../../intake/signals/list-armed-escalations/list-armed-escalations.query.js';
+import { ListWaitingWork } from '../../self-healing/waiting/list-waiting-work/list-waiting-work.query.js';
+import { WAITING_WORK_KINDS, type WaitingWorkKind } from '../../self-healing/waiting/waiting-work.view.js';
+import { INBOX_KINDS, type InboxKind } from './inbox-item.view.js';
+import { fromDraftPolicy, fromEscalation, fromWaitingWork, type WaitingItem } from './inbox-items.js';
+
+/** Each kind's newest this many are read; the inbox counts the rest without listing them. */
+export const LIMIT_PER_KIND = 500;
+
+/**
+ * What waits for a person right now, asked of each pillar (nothing is copied, so an item leaves
+ * the moment its cause stops waiting): self-healing's reviews, operator steps, holds and work
+ * orders, governance's draft policies, intake's armed escalations. What waits only on incidents
+ * that have since been resolved no longer waits (a step waiting for its operator still does: the
+ * run waits until someone finishes or cancels it).
+ */
+@Injectable()
+export class WaitingItems {
+  constructor(private readonly queries: QueryBus) {}
+
+  async of(
+    tenantId: string,
+    kinds: readonly InboxKind[] = INBOX_KINDS,
+  ): Promise<{ items: WaitingItem[]; unlisted: Record<InboxKind, number> }> {
+    const wanted = new Set<InboxKind>(kinds);
+    const work = WAITING_WORK_KINDS.filter((k: WaitingWorkKind) => wanted.has(k));
+    const limit = LIMIT_PER_KIND;
+    const [selfHealing, drafts, escalations] = await Promise.all([
+      work.length > 0
+        ? this.queries.execute(new ListWaitingWork({ tenantId, kinds: work, limitPerKind: limit }))
+        : null,
+      wanted.has('draft_policy') ? this.queries.execute(new ListDraftPolicies({ tenantId, limit })) : null,
+      wanted.has('escalation') ? this.queries.execute(new ListArmedEscalations({ tenantId, limit })) : null,
+    ]);
+    const listed = [
+      ...(selfHealing?.items.map(fromWaitingWork) ?? []),
+      ...(drafts?.items.map(fromDraftPolicy) ?? []),
+      ...(escalations?.items.map(fromEscalation) ?? []),
+    ];
+    const totals: Partial<Record<InboxKind, number>> = {
+      ...selfHealing?.totals,
+      draft_policy: drafts?.total,
+      escalation: escalations?.total,
+    };
+    const unlisted = Object.fromEntries(INBOX_KINDS.map((k) => [k, 0])) as Record<InboxKind, number>;
+    for (const kind of kinds)
+      unlisted[kind] = Math.max(0, (totals[kind] ?? 0) - listed.filter((i) => i.kind === kind).length);
+
+    const about = [...new Set(listed.filter((i) => i.kind !== 'operator_step').flatMap((i) => i.incidentIds))];
+    const resolved = new Set(
+      about.length > 0 ? await this.queries.execute(new FindResolvedIncidents({ tenantId, incidentIds: about })) : [],
+    );
+    const stillWaiting = (i: WaitingItem) =>
+      i.kind === 'operator_step' || i.incidentIds.length === 0 || !i.incidentIds.every((id) => resolved.has(id));
+    return { items: listed.filter(stillWaiting), unlisted };
+  }
+}

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import type { ChannelRow, ChannelType } from './channel.view.js';
+
+export interface ChannelFields {
+  tenantId: string;
+  name: string;
+  type: ChannelType;
+  urlSealed: string;
+  urlShown: string;
+  /** null: keep the stored one (an update that neither rotates nor changes the type). */
+  secretSealed: string | null;
+  /** Whether `secretSealed` replaces the stored secret (null included: a Slack channel has none). */
+  replaceSecret: boolean;
+  timeoutMs: number;
+}
+
+@Injectable()
+export class ChannelRepository {
+  constructor(private readonly tx: TransactionHost) {}
+
+  list(tenantId: string): Promise<ChannelRow[]> {
+    return this.tx.query<ChannelRow>(`SELECT * FROM notification_channels WHERE tenant_id = $1 ORDER BY name`, [
+      tenantId,
+    ]);
+  }
+
+  async find(tenantId: string, name: string): Promise<ChannelRow | null> {
+    const [row] = await this.tx.query<ChannelRow>(
+      `SELECT * FROM notification_channels WHERE tenant_id = $1 AND name = $2`,
+      [tenantId, name],
+    );
+    return row ?? null;
+  }
+
+  async upsert(c: ChannelFields): Promise<{ row: ChannelRow; created: boolean }> {
+    const [row] = await this.tx.query<ChannelRow & { created: boolean }>(
+      `INSERT INTO notification_channels (tenant_id, name, type, url_sealed, url_shown, secret_sealed, timeout_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (tenant_id, name) DO UPDATE
+         SET type = EXCLUDED.type, url_sealed = EXCLUDED.url_sealed, url_shown = EXCLUDED.url_shown,
+             timeout_ms = EXCLUDED.timeout_ms, updated_at = now(),
+             secret_sealed = CASE WHEN $8 THEN EXCLUDED.secret_sealed ELSE notification_channels.secret_sealed END
+       RETURNING *, (xmax = 0) AS created`,
+      [c.tenantId, c.name, c.type, c.urlSealed, c.urlShown, c.secretSealed, c.timeoutMs, c.replaceSecret],
+    );
+    const { created, ...rest } = row;
+    return { row: rest, created };
+  }
+
+  async delete(tenantId: string, name: string): Promise<boolean> {
+    const rows = await this.tx.query(
+      `DELETE FROM notification_channels WHERE tenant_id = $1 AND name = $2 RETURNING name`,
+      [tenantId, name],
+    );
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,55 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../../platform/audit/audit-trail.js';
+import { SecretBox } from '../../../../platform/crypto/secret-box.js';
+import { generateWebhookSecret } from '../../../../platform/crypto/webhook-signature.js';
+import { TransactionHost } from '../../../../platform/database/transaction-host.js';
+import { Egress } from '../../../../platform/egress/egress.js';
+import { invalidFields } from '../../../../platform/http/validation.js';
+import { ChannelRepository } from '../channel.repository.js';
+import { channelView, maskedUrl } from '../channel.view.js';
+import { PutChannel, type PutChannelResult } from './put-channel.command.js';
+import { DEFAULT_CHANNEL_TIMEOUT_MS } from './put-channel.dto.js';
+
+@CommandHandler(PutChannel)
+export class PutChannelHandler implements ICommandHandler<PutChannel> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly channels: ChannelRepository,
+    private readonly box: SecretBox,
+    private readonly egress: Egress,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  async execute({ tenantId, name, channel, actor }: PutChannel): Promise<PutChannelResult> {
+    // The one egress rule (ADR 0013), checked before anything is stored; every send checks it again.
+    const refusal = await this.egress.refusal(channel.url);
+    if (refusal) throw invalidFields([{ field: 'url', errors: [`url ${refusal}`] }]);
+    return this.tx.run(async () => {
+      const before = await this.channels.find(tenantId, name);
+      const webhook = channel.type === 'webhook';
+      const newSecret =
+        webhook && (before?.type !== 'webhook' || channel.rotateSecret === true) ? generateWebhookSecret() : null;
+      const { row, created } = await this.channels.upsert({
+        tenantId,
+        name,
+        type: channel.type,
+        urlSealed: this.box.seal(channel.url),
+        urlShown: webhook ? channel.url : maskedUrl(channel.url),
+        secretSealed: newSecret === null ? null : this.box.seal(newSecret),
+        replaceSecret: newSecret !== null || !webhook,
+        timeoutMs: channel.timeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
+      });
+      const view = channelView(row);
+      // Never the secret or a Slack URL: the views carry neither.
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: created ? 'notification_channel.created' : 'notification_channel.updated',
+        subject: { type: 'notification_channel', id: name },
+        before: before && channelView(before),
+        after: { ...view, secretRotated: !created && newSecret !== null },
+      });
+      return { channel: view, created, secret: newSecret };
+    });
+  }
+}

@@ -1,0 +1,204 @@
+import { Injectable } from '@nestjs/common';
+import { newestFirst, type Condition } from '../../../platform/database/newest-first.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import type { Cursor } from '../../../platform/http/cursor.js';
+import type { ChannelRow } from '../channels/channel.view.js';
+import type { Notice } from '../notice.js';
+import type { DeliveryRow, DeliveryStatus } from './delivery.view.js';
+
+export interface NewDelivery {
+  id: string;
+  tenantId: string;
+  channel: string;
+  rule: string | null;
+  notice: Notice;
+  status: Extract<DeliveryStatus, 'pending' | 'held' | 'suppressed'>;
+  availableAt: Date | null;
+  note: string | null;
+}
+
+/** A claimed delivery with what sending it needs from its channel. */
+export type ClaimedDelivery = DeliveryRow & Pick<ChannelRow, 'type' | 'url_sealed' | 'secret_sealed' | 'timeout_ms'>;
+
+export interface DeliveryListFilter {
+  status?: DeliveryStatus;
+  channel?: string;
+  rule?: string;
+  event?: string;
+}
+
+/** The SQL of deliveries and repeats, in one place. */
+@Injectable()
+export class DeliveryRepository {
+  constructor(private readonly tx: TransactionHost) {}
+
+  async insert(d: NewDelivery): Promise<DeliveryRow> {
+    const [row] = await this.tx.query<DeliveryRow>(
+      `INSERT INTO notification_deliveries
+         (id, tenant_id, channel, rule, event, subject_key, severity, notice, status, available_at, last_error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, coalesce($10, now()), $11) RETURNING *`,
+      [
+        d.id,
+        d.tenantId,
+        d.channel,
+        d.rule,
+        d.notice.event,
+        d.notice.subjectKey,
+        d.notice.severity,
+        JSON.stringify(d.notice),
+        d.status,
+        d.availableAt,
+        d.note,
+      ],
+    );
+    return row;
+  }
+
+  async find(tenantId: string, id: string): Promise<DeliveryRow | null> {
+    const [row] = await this.tx.query<DeliveryRow>(
+      `SELECT * FROM notification_deliveries WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+
+  list(tenantId: string, f: DeliveryListFilter, cursor: Cursor | null, limit: number): Promise<DeliveryRow[]> {
+    const conditions: Condition[] = [
+      ['status = ?', f.status],
+      ['channel = ?', f.channel],
+      ['rule = ?', f.rule],
+      ['event = ?', f.event],
+    ];
+    const { sql, params } = newestFirst('notification_deliveries', tenantId, conditions, cursor, limit);
+    return this.tx.query<DeliveryRow>(sql, params);
+  }
+
+  /**
+   * The repeat gate: true when `subjectKey` has had no message from `rule` within `intervalMs`,
+   * and then marks one now. Concurrent callers for one subject queue on its row, so exactly one
+   * of them passes.
+   */
+  async passesRepeatGate(tenantId: string, rule: string, subjectKey: string, intervalMs: number): Promise<boolean> {
+    const rows = await this.tx.query(
+      `INSERT INTO notification_repeats (tenant_id, rule, subject_key, last_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (tenant_id, rule, subject_key) DO UPDATE SET last_at = now()
+        WHERE notification_repeats.last_at <= now() - make_interval(secs => $4::double precision / 1000)
+       RETURNING 1`,
+      [tenantId, rule, subjectKey, intervalMs],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Claims the next due delivery of up to `limit` channels, one per channel, and leases the
+   * channel and the delivery for the channel's timeout plus `marginMs`: a channel sends one
+   * message at a time across replicas, and at its pace (`next_send_at`). Commits at once; the call
+   * is made outside any transaction. A delivery whose worker died is due again when its lease runs out.
+   */
+  claim(limit: number, marginMs: number): Promise<ClaimedDelivery[]> {
+    return this.tx.queryOutside<ClaimedDelivery>(
+      `WITH ready AS (
+         SELECT c.tenant_id, c.name FROM notification_channels c
+          WHERE c.next_send_at <= now()
+            AND EXISTS (SELECT 1 FROM notification_deliveries d
+                         WHERE d.tenant_id = c.tenant_id AND d.channel = c.name
+                           AND d.status IN ('pending', 'held', 'sending') AND d.available_at <= now())
+          ORDER BY c.next_send_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+       picked AS (
+         SELECT next.id, ready.tenant_id, ready.name FROM ready CROSS JOIN LATERAL (
+           SELECT d.id FROM notification_deliveries d
+            WHERE d.tenant_id = ready.tenant_id AND d.channel = ready.name
+              AND d.status IN ('pending', 'held', 'sending') AND d.available_at <= now()
+            ORDER BY d.available_at, d.id LIMIT 1 FOR UPDATE SKIP LOCKED) next),
+       leased AS (
+         UPDATE notification_channels c
+            SET next_send_at = now() + make_interval(secs => (c.timeout_ms + $2)::double precision / 1000)
+           FROM picked WHERE c.tenant_id = picked.tenant_id AND c.name = picked.name)
+       UPDATE notification_deliveries d
+          SET status = 'sending', attempts = d.attempts + 1, updated_at = now(),
+              available_at = now() + make_interval(secs => (c.timeout_ms + $2)::double precision / 1000)
+         FROM picked, notification_channels c
+        WHERE d.id = picked.id AND c.tenant_id = d.tenant_id AND c.name = d.channel
+    RETURNING d.*, c.type, c.url_sealed, c.secret_sealed, c.timeout_ms`,
+      [limit, marginMs],
+    );
+  }
+
+  /**
+   * Stores how an attempt went, if the claim that made it still holds (`attempts` unchanged: no
+   * other worker took the delivery over), and paces the channel: its next message goes no sooner
+   * than `channelPauseMs` from now. False when the claim had lapsed.
+   */
+  async settle(
+    d: { id: string; tenantId: string; channel: string; attempts: number },
+    outcome: {
+      status: 'sent' | 'pending' | 'dead';
+      retryInMs: number;
+      error: string | null;
+      httpStatus: number | null;
+    },
+    channelPauseMs: number,
+  ): Promise<boolean> {
+    const rows = await this.tx.query(
+      `UPDATE notification_deliveries
+          SET status = $3, last_error = $4, last_status = $5, updated_at = now(),
+              sent_at = CASE WHEN $3 = 'sent' THEN now() END,
+              available_at = now() + make_interval(secs => $6::double precision / 1000)
+        WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING 1`,
+      [d.id, d.attempts, outcome.status, outcome.error, outcome.httpStatus, outcome.retryInMs],
+    );
+    await this.tx.query(
+      `UPDATE notification_channels SET next_send_at = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE tenant_id = $1 AND name = $2`,
+      [d.tenantId, d.channel, channelPauseMs],
+    );
+    return rows.length > 0;
+  }
+
+  /** A dead delivery back in the queue with fresh attempts; null when it is not dead. */
+  async requeueDead(tenantId: string, id: string): Promise<DeliveryRow | null> {
+    const [row] = await this.tx.query<DeliveryRow>(
+      `UPDATE notification_deliveries SET status = 'pending', attempts = 0, available_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND id = $2 AND status = 'dead' RETURNING *`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+
+  /** The channel's deliveries not yet sent become dead, with `error`. */
+  async abandonChannel(tenantId: string, channel: string, error: string): Promise<void> {
+    await this.tx.query(
+      `UPDATE notification_deliveries SET status = 'dead', last_error = $3, updated_at = now()
+        WHERE tenant_id = $1 AND channel = $2 AND status IN ('pending', 'held', 'sending')`,
+      [tenantId, channel, error],
+    );
+  }
+
+  /** Milliseconds until a delivery may become claimable (its own time or its channel's pace); null when none waits. */
+  async msUntilNextDue(): Promise<number | null> {
+    const [row] = await this.tx.queryOutside<{ ms: number | null }>(
+      `SELECT (extract(epoch FROM min(greatest(d.available_at, c.next_send_at)) - now()) * 1000)::float8 AS ms
+         FROM notification_deliveries d JOIN notification_channels c ON c.tenant_id = d.tenant_id AND c.name = d.channel
+        WHERE d.status IN ('pending', 'held', 'sending')`,
+    );
+    return row.ms === null ? null : Math.max(0, row.ms);
+  }
+
+  /**
+   * Deletes finished deliveries older than `retentionDays`, and repeat marks older than their
+   * rule's interval and a month (review.waiting's say a review was told; reviews expire sooner).
+   */
+  async prune(retentionDays: number): Promise<number> {
+    const deleted = await this.tx.queryOutside(
+      `DELETE FROM notification_deliveries WHERE status IN ('sent', 'dead', 'suppressed')
+          AND updated_at < now() - make_interval(days => $1) RETURNING 1`,
+      [retentionDays],
+    );
+    await this.tx.queryOutside(
+      `DELETE FROM notification_repeats r USING notification_rules u
+        WHERE u.tenant_id = r.tenant_id AND u.name = r.rule
+          AND r.last_at < now() - greatest(make_interval(secs => u.repeat_interval_ms / 1000.0), interval '30 days')`,
+    );
+    return deleted.length;
+  }
+}

@@ -1,0 +1,158 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
+import { SecretBox } from '../../../platform/crypto/secret-box.js';
+import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
+import { PgNotifications } from '../../../platform/database/pg-notifications.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { Egress, EgressFailure, type OutboundRequest } from '../../../platform/egress/egress.js';
+import { retryDelayMs } from '../../../platform/egress/retry-after.js';
+import { MetricsService } from '../../../platform/metrics/metrics.service.js';
+import { DuePump } from '../../../platform/workers/due-pump.js';
+import { DeliveryRepository, type ClaimedDelivery } from '../deliveries/delivery.repository.js';
+import { slackMessage, webhookMessage } from './channel-messages.js';
+import { attemptOutcome, type AttemptOutcome } from './delivery-outcome.js';
+import { DeliveryWakeups } from './delivery-wakeups.js';
+
+/** A claim's lease beyond the channel's own timeout: then a crashed worker's delivery is sent again. */
+const LEASE_MARGIN_MS = 10_000;
+/** A channel's answer is read up to this many bytes (only its first words are kept, in an error). */
+const MAX_ANSWER_BYTES = 4096;
+
+/**
+ * Sends queued notification deliveries (DESIGN §12). Due deliveries are claimed one per channel
+ * in a short transaction of their own (`FOR UPDATE SKIP LOCKED`, so replicas share the work and
+ * a channel sends one message at a time); the HTTP call is made through the egress rule with no
+ * connection or transaction held; a second short transaction records how it went, if the claim
+ * still holds. Retries back off exponentially, never sooner than a Retry-After, which also pauses
+ * the whole channel; after NOTIFICATION_MAX_ATTEMPTS, or at once when retrying cannot help, the
+ * delivery is dead-lettered. A crash mid-call repeats the call with the same `webhook-id`.
+ */
+@Injectable()
+export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(NotificationDispatcher.name);
+  private readonly pump: DuePump<ClaimedDelivery>;
+
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly deliveries: DeliveryRepository,
+    private readonly wakeups: DeliveryWakeups,
+    private readonly notifications: PgNotifications,
+    private readonly box: SecretBox,
+    private readonly egress: Egress,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    const { concurrency } = config.notifications;
+    const options = {
+      what: 'notification deliveries',
+      concurrency,
+      pollMs: config.outbox.pollIntervalMs,
+      isOpen: () => tx.isOpen,
+      logger: this.logger,
+    };
+    this.pump = new DuePump(options, {
+      claim: (limit) => this.deliveries.claim(limit, LEASE_MARGIN_MS),
+      work: (delivery) => this.deliver(delivery),
+      msUntilNextDue: () => this.deliveries.msUntilNextDue(),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.outbox.relayEnabled) return; // an HTTP-only replica leaves sending to the others
+    this.pump.start(this.wakeups, this.notifications);
+  }
+
+  /** Calls in flight finish (bounded by their channels' timeouts) and are recorded. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.pump.stop(this.wakeups);
+  }
+
+  private async deliver(d: ClaimedDelivery): Promise<void> {
+    const started = Date.now();
+    const outcome = await this.attempt(d);
+    const { maxAttempts, retryBaseMs, retryMaxMs, slackIntervalMs } = this.config.notifications;
+    const status =
+      outcome.kind === 'sent' ? 'sent' : outcome.kind === 'retry' && d.attempts < maxAttempts ? 'pending' : 'dead';
+    const retryInMs =
+      status === 'pending' ? retryDelayMs(d.attempts, outcome.retryAfterMs, retryBaseMs, retryMaxMs) : 0;
+    // A Retry-After is about the channel, not the message: nothing goes to it before then.
+    const channelPauseMs = outcome.retryAfterMs ?? (d.type === 'slack' ? slackIntervalMs : 0);
+    try {
+      const kept = await this.tx.run(() =>
+        this.deliveries.settle(
+          { id: d.id, tenantId: d.tenant_id, channel: d.channel, attempts: d.attempts },
+          { status, retryInMs, error: outcome.error, httpStatus: outcome.httpStatus },
+          channelPauseMs,
+        ),
+      );
+      if (!kept)
+        this.logger.warn(
+          `notification delivery ${d.id}: the claim lapsed during the call; its new holder sends it again`,
+        );
+    } catch (err) {
+      // Not recorded: the lease lapses and the delivery is sent again, with the same webhook-id.
+      this.logger.error(`recording notification delivery ${d.id} failed: ${String(err)}`);
+    }
+    this.metrics.notificationDeliveries.inc({ channel_type: d.type, outcome: status === 'pending' ? 'retry' : status });
+    if (status === 'dead')
+      this.logger.warn(
+        `notification delivery ${d.id} to channel ${d.channel} dead-lettered after ${d.attempts} attempt(s), ` +
+          `${Date.now() - started} ms: ${outcome.error}`,
+      );
+  }
+
+  /** One call to the channel; never throws. */
+  private async attempt(d: ClaimedDelivery): Promise<AttemptOutcome & { httpStatus: number | null }> {
+    let url: string;
+    let request: OutboundRequest;
+    try {
+      url = this.box.open(d.url_sealed);
+      request = this.request(d);
+    } catch {
+      return {
+        kind: 'dead',
+        retryAfterMs: null,
+        httpStatus: null,
+        error: "the channel's sealed URL or secret cannot be opened (was SECRETS_KEY changed?): PUT the channel again",
+      };
+    }
+    try {
+      const answer = await this.egress.send(url, request);
+      const retryAfter = answer.headers['retry-after'];
+      return {
+        ...attemptOutcome(answer.status, typeof retryAfter === 'string' ? retryAfter : null, answer.body),
+        httpStatus: answer.status,
+      };
+    } catch (err) {
+      // Worded without host, port or address (ADR 0013); refused by the egress rule: a retry changes nothing.
+      const failure = err instanceof EgressFailure ? err : new EgressFailure('network', 'network error');
+      return {
+        kind: failure.kind === 'refused' ? 'dead' : 'retry',
+        retryAfterMs: null,
+        httpStatus: null,
+        error: failure.message,
+      };
+    }
+  }
+
+  private request(d: ClaimedDelivery): OutboundRequest {
+    const base = { method: 'POST', timeoutMs: d.timeout_ms, maxAnswerBytes: MAX_ANSWER_BYTES };
+    const headers = { 'content-type': 'application/json', 'user-agent': 'pillar-loop-notifications/1' };
+    if (d.type === 'slack')
+      return { ...base, headers, body: JSON.stringify(slackMessage(d.notice, this.config.publicUrl)) };
+    // Standard Webhooks, signed as actuator calls are; the delivery id is the receiver's idempotency key.
+    const body = JSON.stringify(webhookMessage(d.notice, d.id, this.config.publicUrl));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = signWebhook(this.box.open(d.secret_sealed!), d.id, timestamp, body);
+    return {
+      ...base,
+      body,
+      headers: {
+        ...headers,
+        'webhook-id': d.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signature,
+      },
+    };
+  }
+}

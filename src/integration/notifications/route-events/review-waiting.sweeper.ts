@@ -1,0 +1,74 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { WaitingItems } from '../../inbox/waiting-items.js';
+import { DeliveryRepository } from '../deliveries/delivery.repository.js';
+import { reviewNotice } from '../notices/notices.js';
+import { RuleRepository } from '../rules/rule.repository.js';
+import { ruleView, type RuleView } from '../rules/rule.view.js';
+import { NotificationRouter } from './notification-router.js';
+
+/** A repeat interval of 0 on review.waiting: told once per review (a sweep would otherwise tell it every time). */
+const ONCE_MS = 100 * 365 * 24 * 3_600_000;
+
+/**
+ * review.waiting has no event: a review simply keeps waiting. Every NOTIFICATION_SWEEP_MS, for
+ * the tenants with a rule on it, this looks at the recoveries awaiting review (and those a
+ * guardrail held), as the inbox shows them, and queues a message for each that has waited the
+ * rule's afterMs; the repeat gate makes that once per review per repeat interval. Repeats found
+ * again by the next sweep are not recorded. The same sweep prunes old deliveries. Safe on
+ * several replicas: the repeat gate lets one message per review through.
+ */
+@Injectable()
+export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ReviewWaitingSweeper.name);
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly rules: RuleRepository,
+    private readonly waiting: WaitingItems,
+    private readonly router: NotificationRouter,
+    private readonly deliveries: DeliveryRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.outbox.relayEnabled) return;
+    this.timer = setInterval(() => {
+      this.running ??= this.sweep().finally(() => (this.running = null));
+    }, this.config.notifications.sweepMs);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One sweep; the number of messages queued. Never throws. */
+  async sweep(): Promise<number> {
+    let queued = 0;
+    try {
+      const byTenant = new Map<string, RuleView[]>();
+      for (const row of await this.rules.everyForEvent('review.waiting')) {
+        const rule = { ...ruleView(row), repeatIntervalMs: Number(row.repeat_interval_ms) || ONCE_MS };
+        byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), rule]);
+      }
+      for (const [tenantId, rules] of byTenant) {
+        const { items } = await this.waiting.of(tenantId, ['review', 'guardrail_hold']);
+        const reviews = items.filter((i) => i.subject.type !== 'run'); // a paused run is no review
+        const at = new Date().toISOString();
+        await this.tx.run(async () => {
+          for (const item of reviews)
+            queued += await this.router.route(tenantId, reviewNotice(item, at), rules, { recordSuppressed: false });
+        });
+      }
+      await this.deliveries.prune(this.config.notifications.retentionDays);
+    } catch (err) {
+      this.logger.warn(`looking for reviews that wait failed: ${String(err)}`);
+    }
+    return queued;
+  }
+}

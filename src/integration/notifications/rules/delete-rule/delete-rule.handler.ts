@@ -1,0 +1,31 @@
+import { NotFoundException } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../../platform/audit/audit-trail.js';
+import { TransactionHost } from '../../../../platform/database/transaction-host.js';
+import { RuleRepository } from '../rule.repository.js';
+import { ruleView } from '../rule.view.js';
+import { DeleteRule } from './delete-rule.command.js';
+
+@CommandHandler(DeleteRule)
+export class DeleteRuleHandler implements ICommandHandler<DeleteRule> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly rules: RuleRepository,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  execute({ tenantId, name, actor }: DeleteRule): Promise<void> {
+    return this.tx.run(async () => {
+      const deleted = await this.rules.delete(tenantId, name);
+      if (!deleted) throw new NotFoundException(`notification rule ${name} not found`);
+      const subject = { type: 'notification_rule', id: name };
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: 'notification_rule.deleted',
+        subject,
+        before: ruleView(deleted),
+      });
+    });
+  }
+}

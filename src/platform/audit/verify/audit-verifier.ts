@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { checkpointOf, entryOf, AuditRepository, type AuditHeadRow } from '../audit.repository.js';
+import { firstBrokenEntry, GENESIS, type AuditEntry, type ChainAnchor } from '../chain/audit-chain.js';
+import { checkpointStatement, type AuditCheckpoint } from '../chain/checkpoint.js';
+import { verifyChain, type ChainVerdict } from '../chain/verify-chain.js';
+import { AuditTrustedKeys } from '../signing/audit-signing-key.js';
+
+const PAGE = 1000;
+
+/** A stretch of a chain that does not hold: where, and why. */
+export interface ChainBreak {
+  seq: number;
+  problem: string;
+}
+
+/** Reads a tenant's chain back and checks it (verifyChain), in pages. */
+@Injectable()
+export class AuditVerifier {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly repository: AuditRepository,
+    private readonly trusted: AuditTrustedKeys,
+  ) {}
+
+  /** Whether a checkpoint was signed by a trusted key (this service's, or an earlier one). */
+  readonly signedBy = (statement: string, signature: string, keyId: string): boolean =>
+    this.trusted.signed(statement, signature, keyId);
+
+  /** The whole chain, every checkpoint and the head, read in one snapshot (blind to appends and cuts meanwhile). */
+  verify(tenantId: string): Promise<ChainVerdict> {
+    return this.tx.run(async () => {
+      await this.repository.snapshot();
+      const checkpoints = (await this.repository.checkpoints(tenantId)).map(checkpointOf);
+      const head = await this.repository.head(tenantId);
+      const through = head ? Number(head.seq) : 0;
+      return verifyChain({
+        tenantId,
+        checkpoints,
+        pages: this.pages(tenantId, 0, through),
+        head: anchorOf(head),
+        signedBy: this.signedBy,
+      });
+    });
+  }
+
+  /**
+   * The chain up to `throughSeq` only (what a retention cut is about to remove), with the
+   * checkpoints that vouch for it; the entry at throughSeq ends it.
+   */
+  async verifyThrough(tenantId: string, last: AuditEntry): Promise<ChainVerdict> {
+    const checkpoints = (await this.repository.checkpoints(tenantId))
+      .map(checkpointOf)
+      .filter((c) => c.seq <= last.seq);
+    const head = { seq: last.seq, hash: last.hash };
+    return verifyChain({
+      tenantId,
+      checkpoints,
+      pages: this.pages(tenantId, 0, last.seq),
+      head,
+      signedBy: this.signedBy,
+    });
+  }
+
+  /**
+   * What a new checkpoint would vouch for: the entries since the latest checkpoint link from its
+   * (signed) hash up to the head. Null when they do; else where they break.
+   */
+  async checkSince(tenantId: string, latest: AuditCheckpoint | null, head: AuditHeadRow): Promise<ChainBreak | null> {
+    if (latest && !this.signedBy(checkpointStatement(latest), latest.signature, latest.keyId)) {
+      return { seq: latest.seq, problem: `the checkpoint at seq ${latest.seq} has no valid signature` };
+    }
+    let anchor: ChainAnchor = latest ? { seq: latest.seq, hash: latest.hash } : GENESIS;
+    for await (const page of this.pages(tenantId, anchor.seq, Number(head.seq))) {
+      const checked = firstBrokenEntry(page, anchor);
+      if (checked.broken !== null)
+        return {
+          seq: checked.broken,
+          problem: `entry ${checked.broken} is missing or does not match its hash or link`,
+        };
+      anchor = checked.anchor;
+    }
+    if (anchor.seq !== Number(head.seq) || anchor.hash !== head.hash) {
+      return { seq: anchor.seq + 1, problem: `the entries end at seq ${anchor.seq}, the chain head is ${head.seq}` };
+    }
+    return null;
+  }
+
+  /** Entries after `afterSeq` up to `throughSeq`, in seq order, a page at a time. */
+  async *pages(tenantId: string, afterSeq: number, throughSeq: number): AsyncGenerator<AuditEntry[]> {
+    let after = afterSeq;
+    while (after < throughSeq) {
+      const rows = await this.repository.entriesAfter(tenantId, after, throughSeq, PAGE);
+      if (rows.length === 0) return;
+      yield rows.map(entryOf);
+      after = Number(rows[rows.length - 1].seq);
+    }
+  }
+}
+
+const anchorOf = (head: AuditHeadRow | null): ChainAnchor | null =>
+  head ? { seq: Number(head.seq), hash: head.hash } : null;

@@ -1,0 +1,121 @@
+import type { Logger } from '@nestjs/common';
+import type { PgNotifications } from '../database/pg-notifications.js';
+import type { Wakeups } from './wakeups.js';
+
+/** What a DuePump works through: leased claims of due items, each worked on outside the claim's transaction. */
+export interface DueWork<T> {
+  /** Claims up to `limit` due items; the claim commits at once. */
+  claim(limit: number): Promise<T[]>;
+  /** Works on one claimed item; what goes wrong is its own to record (a rejection is only logged). */
+  work(item: T): Promise<void>;
+  /** Milliseconds until the next item falls due; null when none waits. */
+  msUntilNextDue(): Promise<number | null>;
+  /** Hands back items claimed while stopping, for another replica. */
+  release?(items: T[]): Promise<void>;
+}
+
+export interface DuePumpOptions {
+  /** For log lines: "recovery runs". */
+  what: string;
+  /** Items in flight on this replica at most. */
+  concurrency: number;
+  /** The fallback poll. */
+  pollMs: number;
+  /** False once the database pool is closed. */
+  isOpen: () => boolean;
+  logger: Logger;
+}
+
+/**
+ * Works through due items with at most `concurrency` in flight: claims as many as there are free
+ * slots, claims again as each finishes, and otherwise sleeps until the next one falls due, a
+ * wake-up (this replica's, or another's through NOTIFY), or the fallback poll. Claims run one at a
+ * time; a wake-up during one makes another follow it.
+ */
+export class DuePump<T> {
+  private readonly inFlight = new Set<Promise<void>>();
+  private poll: NodeJS.Timeout | null = null;
+  private sleeper: NodeJS.Timeout | null = null;
+  private pumping: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly o: DuePumpOptions,
+    private readonly source: DueWork<T>,
+  ) {}
+
+  /** Starts pumping, woken by `wakeups` (locally and through NOTIFY on its channel). */
+  start(wakeups: Wakeups, notifications: PgNotifications): void {
+    this.stopped = false;
+    wakeups.wakeLocal = () => this.wake();
+    notifications.on(wakeups.channel, () => this.wake());
+    this.poll = setInterval(() => this.wake(), this.o.pollMs);
+    this.poll.unref();
+    this.wake();
+  }
+
+  /** Stops claiming; a claim in progress settles and work in flight finishes (bounded by its own timeouts). */
+  async stop(wakeups: Wakeups): Promise<void> {
+    this.stopped = true;
+    wakeups.wakeLocal = null;
+    if (this.poll) clearInterval(this.poll);
+    if (this.sleeper) clearTimeout(this.sleeper);
+    await this.pumping;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      const free = this.o.concurrency - this.inFlight.size;
+      if (free <= 0 || !this.o.isOpen()) return;
+      const claimed = await this.source.claim(free);
+      if (this.stopped) {
+        await this.source.release?.(claimed);
+        return;
+      }
+      for (const item of claimed) {
+        const work = this.source
+          .work(item)
+          .catch((err: unknown) =>
+            this.o.logger.error(`${this.o.what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+          )
+          .finally(() => {
+            this.inFlight.delete(work);
+            this.wake();
+          });
+        this.inFlight.add(work);
+      }
+      if (claimed.length === 0) await this.sleepUntilNextDue();
+    } catch (err) {
+      if (!this.stopped) this.o.logger.warn(`claiming due ${this.o.what} failed: ${String(err)}`);
+    }
+  }
+
+  private async sleepUntilNextDue(): Promise<void> {
+    const ms = await this.source.msUntilNextDue();
+    if (ms === null || ms >= this.o.pollMs) return; // the poll comes first
+    if (this.sleeper) clearTimeout(this.sleeper);
+    this.sleeper = setTimeout(() => this.wake(), Math.max(1, ms + 1));
+    this.sleeper.unref();
+  }
+}

@@ -1,0 +1,47 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
+import { WaitingWorkReadModel, type WaitingRow } from '../waiting-work.read-model.js';
+import type { WaitingWorkPage, WaitingWorkView } from '../waiting-work.view.js';
+import { ListWaitingWork } from './list-waiting-work.query.js';
+
+@QueryHandler(ListWaitingWork)
+export class ListWaitingWorkHandler implements IQueryHandler<ListWaitingWork> {
+  constructor(
+    private readonly readModel: WaitingWorkReadModel,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async execute({ tenantId, kinds, limitPerKind }: ListWaitingWork): Promise<WaitingWorkPage> {
+    const rows = await this.readModel.list(tenantId, kinds, limitPerKind);
+    const totals: WaitingWorkPage['totals'] = Object.fromEntries(kinds.map((k) => [k, 0]));
+    for (const row of rows) totals[row.kind] = row.total;
+    return { items: rows.map((r) => this.view(r)), totals };
+  }
+
+  private view(r: WaitingRow): WaitingWorkView {
+    // A recovery awaiting review expires RECOVERY_REVIEW_TTL_MS after it was suggested (0: never).
+    const ttl = this.config.recoveryReviewTtlMs;
+    const expires =
+      r.subject_type === 'pattern' || r.subject_type === 'recovery'
+        ? ttl > 0
+          ? new Date(r.since.getTime() + ttl)
+          : null
+        : r.deadline;
+    return {
+      kind: r.kind,
+      subject: { type: r.subject_type, id: r.subject_id },
+      stepId: r.step_id,
+      since: r.since.toISOString(),
+      deadline: expires?.toISOString() ?? null,
+      severity: r.severity,
+      incidentIds: r.incident_ids,
+      agentId: r.agent_id,
+      capability: r.capability,
+      playbook: r.playbook,
+      text: r.text ?? '',
+      detail: r.detail,
+      count: r.count,
+    };
+  }
+}

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
+import type { WaitingWorkKind } from './waiting-work.view.js';
+
+/** One waiting thing as the queries below read it (their columns, in this order). */
+export interface WaitingRow {
+  kind: WaitingWorkKind;
+  subject_type: 'pattern' | 'run' | 'recovery' | 'work_order';
+  subject_id: string;
+  step_id: string | null;
+  since: Date;
+  deadline: Date | null;
+  severity: string | null;
+  incident_ids: string[];
+  agent_id: string | null;
+  capability: string | null;
+  playbook: string | null;
+  text: string;
+  detail: string;
+  count: number;
+  /** How many of this kind wait (the same on every row of a kind). */
+  total: number;
+}
+
+const incidentOf = (column: string) => `CASE WHEN ${column} IS NULL THEN '{}'::text[] ELSE ARRAY[${column}::text] END`;
+const runSeverity = `run.context -> 'incident' ->> 'severity'`;
+
+/**
+ * The SQL of each kind, newest first, `$1` the tenant and `$2` the limit. What "waiting" means is
+ * said here and only here: statuses and phases change with the run engine (issue 22), and this
+ * file with them.
+ */
+const BY_KIND: Record<WaitingWorkKind, string> = {
+  // Recoveries awaiting review, one item per pattern; those a guardrail held are guardrail_hold.
+  review: `
+    SELECT 'review' AS kind, 'pattern' AS subject_type, r.source_pattern_id::text AS subject_id, NULL AS step_id,
+           min(r.created_at) AS since, NULL::timestamptz AS deadline, NULL AS severity,
+           array_agg(DISTINCT r.source_incident_id::text) AS incident_ids, NULL AS agent_id, NULL AS capability,
+           (array_agg(r.playbook_id ORDER BY r.created_at))[1] AS playbook, p.template AS text, p.error_type AS detail,
+           count(*)::int AS count, (count(*) OVER ())::int AS total
+      FROM recovery_candidates r JOIN failure_patterns p ON p.id = r.source_pattern_id
+     WHERE r.tenant_id = $1 AND r.status = 'pending_review' AND r.held_by IS NULL
+     GROUP BY r.source_pattern_id, p.template, p.error_type
+     ORDER BY since DESC LIMIT $2`,
+  // Steps waiting for a person, in any list (a rollback's too).
+  operator_step: `
+    SELECT 'operator_step' AS kind, 'run' AS subject_type, run.id::text AS subject_id, s.step_id,
+           coalesce(s.started_at, s.updated_at) AS since, s.deadline_at AS deadline, ${runSeverity} AS severity,
+           ${incidentOf('run.incident_id')} AS incident_ids, run.agent_id, run.capability, run.playbook_id AS playbook,
+           s.instruction AS text, s.list AS detail, 1 AS count, (count(*) OVER ())::int AS total
+      FROM recovery_run_steps s JOIN recovery_runs run ON run.id = s.run_id
+     WHERE s.tenant_id = $1 AND s.status = 'awaiting_operator'
+     ORDER BY since DESC LIMIT $2`,
+  // A trusted recovery a guardrail sent to review; an automatic run the kill switch paused (and
+  // that waits for nobody else: one waiting for its operator is an operator_step already).
+  guardrail_hold: `
+    SELECT *, (count(*) OVER ())::int AS total FROM (
+      SELECT 'guardrail_hold' AS kind, 'recovery' AS subject_type, r.id::text AS subject_id, NULL AS step_id,
+             r.created_at AS since, NULL::timestamptz AS deadline, NULL AS severity,
+             ARRAY[r.source_incident_id::text] AS incident_ids, NULL AS agent_id, NULL AS capability,
+             r.playbook_id AS playbook, r.held_by AS text, 'guardrail' AS detail, 1 AS count
+        FROM recovery_candidates r
+       WHERE r.tenant_id = $1 AND r.status = 'pending_review' AND r.held_by IS NOT NULL
+      UNION ALL
+      SELECT 'guardrail_hold', 'run', run.id::text, NULL, run.updated_at, run.deadline_at, ${runSeverity},
+             ${incidentOf('run.incident_id')}, run.agent_id, run.capability, run.playbook_id, run.paused_reason,
+             'kill_switch', 1
+        FROM recovery_runs run
+       WHERE run.tenant_id = $1 AND run.finished_at IS NULL AND run.paused_reason IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = run.id AND s.status = 'awaiting_operator')
+    ) held ORDER BY since DESC LIMIT $2`,
+  // Failed work orders, and those whose claim lapsed (the sweeper returns them to the queue:
+  // they wait for a coding agent that already dropped them once).
+  work_order: `
+    SELECT *, (count(*) OVER ())::int AS total FROM (
+      SELECT 'work_order' AS kind, 'work_order' AS subject_type, w.id::text AS subject_id, NULL AS step_id,
+             CASE WHEN w.status = 'failed' THEN coalesce(w.finished_at, w.updated_at)
+                  ELSE coalesce(w.claim_expires_at, lapse.at, w.updated_at) END AS since,
+             NULL::timestamptz AS deadline, w.priority AS severity, ${incidentOf('w.incident_id')} AS incident_ids,
+             w.context -> 'affectedAgents' ->> 0 AS agent_id, w.context -> 'capabilities' ->> 0 AS capability,
+             NULL AS playbook,
+             w.description AS text, CASE WHEN w.status = 'failed' THEN 'failed' ELSE 'stuck' END AS detail, 1 AS count
+        FROM work_orders w
+        LEFT JOIN LATERAL (
+          SELECT max(t.created_at) AS at FROM work_order_transitions t
+           WHERE t.work_order_id = w.id AND t.to_status = 'queued'
+             AND t.from_status IN ('claimed', 'in_progress')) lapse
+          ON w.status = 'queued'
+       WHERE w.tenant_id = $1 AND w.status IN ('failed', 'queued', 'claimed', 'in_progress')
+         AND (w.status = 'failed' OR (w.status <> 'queued' AND w.claim_expires_at <= now())
+              OR (w.status = 'queued' AND lapse.at IS NOT NULL))
+    ) orders ORDER BY since DESC LIMIT $2`,
+};
+
+/** Cross-table reads of self-healing's own tables: what waits for a person. */
+@Injectable()
+export class WaitingWorkReadModel {
+  constructor(private readonly tx: TransactionHost) {}
+
+  async list(tenantId: string, kinds: readonly WaitingWorkKind[], limitPerKind: number): Promise<WaitingRow[]> {
+    const perKind = await Promise.all(
+      kinds.map((kind) => this.tx.query<WaitingRow>(BY_KIND[kind], [tenantId, limitPerKind])),
+    );
+    return perKind.flat();
+  }
+}

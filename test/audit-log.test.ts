@@ -1,0 +1,378 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AuditTrail } from '../src/platform/audit/audit-trail.js';
+import { entryOf, type AuditEntryRow } from '../src/platform/audit/audit.repository.js';
+import { entryHash } from '../src/platform/audit/chain/audit-chain.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+const run = promisify(execFile);
+
+/** The offline verifier, as a user runs it: its exit code and what it prints. */
+async function offline(exportText: string, ...pems: string[]): Promise<{ code: number; out: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'audit-export-'));
+  try {
+    writeFileSync(join(dir, 'audit.jsonl'), exportText);
+    pems.forEach((pem, i) => writeFileSync(join(dir, `key-${i}.pem`), pem));
+    const args = [
+      'scripts/verify-audit-export.mjs',
+      join(dir, 'audit.jsonl'),
+      ...pems.map((_, i) => join(dir, `key-${i}.pem`)),
+    ];
+    const { stdout } = await run(process.execPath, args);
+    return { code: 0, out: stdout.trim() };
+  } catch (err) {
+    const e = err as { code: number; stdout: string };
+    return { code: e.code, out: e.stdout.trim() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** GET /audit/export as a client downloads it: the status, the content type and the text. */
+async function exportOf(baseUrl: string, key: string): Promise<{ status: number; type: string; text: string }> {
+  const res = await fetch(`${baseUrl}/audit/export`, { headers: auth(key) });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+}
+
+/** Issue 26 §1: the audit routes, tampering found by /audit/verify and by the offline script, retention. */
+describe('the audit log (real HTTP, real PostgreSQL)', () => {
+  let app: TestApp;
+  let audit: AuditTrail;
+  let pem: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ AUDIT_RETENTION_MIN_DAYS: '0', AUDIT_CHECKPOINT_INTERVAL_MS: '0' });
+    audit = app.app.get(AuditTrail);
+    pem = (
+      await app.http
+        .get('/audit/public-key')
+        .set(auth(await app.keyFor('keys', 'viewer')))
+        .expect(200)
+    ).body.publicKeyPem;
+  });
+  afterAll(() => app.stop());
+
+  /** A tenant with a key of each role, and its log after key creation (keys are audited too). */
+  async function tenant(id: string) {
+    return {
+      id,
+      viewer: await app.keyFor(id, 'viewer'),
+      operator: await app.keyFor(id, 'operator'),
+      admin: await app.keyFor(id, 'admin'),
+    };
+  }
+  async function record(tenantId: string, n: number, from = 1): Promise<void> {
+    for (let i = from; i < from + n; i++) {
+      await audit.record({
+        tenantId,
+        actor: 'system',
+        action: 'thing.changed',
+        subject: { type: 'thing', id: `t${i}` },
+        before: { v: i - 1 },
+        after: { v: i },
+      });
+    }
+  }
+  const verify = async (key: string) => (await app.http.get('/audit/verify').set(auth(key)).expect(200)).body;
+  const head = async (tenantId: string) =>
+    Number((await app.sql(`SELECT seq FROM audit_heads WHERE tenant_id = $1`, [tenantId]))[0].seq);
+  /** What an attacker with the database's owner rights does: the append-only trigger off for one statement. */
+  const behindTheTrigger = (sql: string, params: unknown[] = []) =>
+    app
+      .sql(`ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only`)
+      .then(() => app.sql(sql, params))
+      .finally(() => app.sql(`ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only`));
+
+  it('lists newest first, filtered, page by page; a viewer may read it, another tenant sees none', async () => {
+    const t = await tenant('audit-list');
+    const other = await tenant('audit-list-other');
+    await record(t.id, 5);
+    await audit.record({
+      tenantId: t.id,
+      actor: 'auto-apply',
+      action: 'recovery.applied',
+      subject: { type: 'recovery', id: 'r1' },
+      reason: 'trusted',
+    });
+    const page1 = (await app.http.get('/audit?limit=3').set(auth(t.viewer)).expect(200)).body;
+    expect(page1.items.map((e: { action: string }) => e.action)[0]).toBe('recovery.applied');
+    expect(page1.items[0]).toMatchObject({
+      actor: 'auto-apply',
+      subject: { type: 'recovery', id: 'r1' },
+      before: null,
+      after: null,
+      reason: 'trusted',
+    });
+    expect(page1.items[0].hash).toMatch(/^[0-9a-f]{64}$/);
+    const page2 = (await app.http.get(`/audit?limit=3&cursor=${page1.nextCursor}`).set(auth(t.viewer)).expect(200))
+      .body;
+    const seqs = [...page1.items, ...page2.items].map((e: { seq: number }) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+    expect(new Set(seqs).size).toBe(6);
+
+    const things = (
+      await app.http.get('/audit?action=thing.changed&subjectType=thing&subjectId=t3').set(auth(t.viewer)).expect(200)
+    ).body.items;
+    expect(things.map((e: { after: unknown }) => e.after)).toEqual([{ v: 3 }]);
+    expect((await app.http.get('/audit?actor=auto-apply').set(auth(t.viewer)).expect(200)).body.items).toHaveLength(1);
+    const at = Date.parse(page1.items[0].at);
+    const since = new Date(at).toISOString();
+    expect(
+      (await app.http.get(`/audit?since=${since}&action=recovery.applied`).set(auth(t.viewer)).expect(200)).body.items,
+    ).toHaveLength(1);
+    expect(
+      (await app.http.get(`/audit?until=${since}&action=recovery.applied`).set(auth(t.viewer)).expect(200)).body.items,
+    ).toHaveLength(0);
+
+    const theirs = (await app.http.get('/audit?limit=500').set(auth(other.admin)).expect(200)).body.items;
+    expect(JSON.stringify(theirs)).not.toMatch(/recovery\.applied|"t3"/);
+    await app.http.get('/audit').expect(401);
+    const bad = (await app.http.get('/audit?cursor=bm9wZQ&since=yesterday&limit=0').set(auth(t.viewer)).expect(400))
+      .body;
+    expect(bad.fields.map((f: { field: string }) => f.field).sort()).toEqual(['limit', 'since']);
+    expect((await app.http.get('/audit?cursor=bm9wZQ').set(auth(t.viewer)).expect(400)).body.fields[0].field).toBe(
+      'cursor',
+    );
+  });
+
+  it('verifies an intact chain; an admin signs a checkpoint on demand, the served key verifies it', async () => {
+    const t = await tenant('audit-ok');
+    await record(t.id, 4);
+    expect(await verify(t.viewer)).toEqual({ ok: true, entries: await head(t.id), checkpoints: 0 });
+    await app.http.post('/audit/checkpoints').set(auth(t.operator)).expect(403);
+    const checkpoint = (await app.http.post('/audit/checkpoints').set(auth(t.admin)).expect(201)).body;
+    expect(checkpoint).toMatchObject({ tenantId: t.id, seq: await head(t.id), kind: 'on_demand', cut: null });
+    const key = (await app.http.get('/audit/public-key').set(auth(t.viewer)).expect(200)).body;
+    expect(key).toMatchObject({ algorithm: 'Ed25519', keyId: checkpoint.keyId });
+    const { createPublicKey, verify: verifySignature } = await import('node:crypto');
+    const { signature, ...unsigned } = checkpoint;
+    const { checkpointStatement } = await import('../src/platform/audit/chain/checkpoint.js');
+    expect(
+      verifySignature(
+        null,
+        Buffer.from(checkpointStatement(unsigned)),
+        createPublicKey(key.publicKeyPem),
+        Buffer.from(signature, 'base64'),
+      ),
+    ).toBe(true);
+    expect(await verify(t.viewer)).toEqual({ ok: true, entries: await head(t.id), checkpoints: 1 });
+    // Checkpoints are append-only too.
+    await expect(app.sql(`UPDATE audit_checkpoints SET seq = 1 WHERE tenant_id = $1`, [t.id])).rejects.toThrow(
+      /append-only/,
+    );
+  });
+
+  it('names the sequence number whose stored JSON was changed with the trigger disabled', async () => {
+    const t = await tenant('audit-edit');
+    await record(t.id, 6);
+    const target = (await head(t.id)) - 3;
+    await expect(
+      app.sql(`UPDATE audit_entries SET after = '{"v": 999}' WHERE tenant_id = $1 AND seq = $2`, [t.id, target]),
+    ).rejects.toThrow(/append-only/);
+    await behindTheTrigger(`UPDATE audit_entries SET after = '{"v": 999}' WHERE tenant_id = $1 AND seq = $2`, [
+      t.id,
+      target,
+    ]);
+    expect(await verify(t.viewer)).toMatchObject({ ok: false, firstBrokenSeq: target, entries: target - 1 });
+    // No checkpoint is signed over it.
+    const refused = (await app.http.post('/audit/checkpoints').set(auth(t.admin)).expect(409)).body;
+    expect(refused.firstBrokenSeq).toBe(target);
+  });
+
+  it('detects a tail deleted after a checkpoint, even with the head row rewound to match', async () => {
+    const t = await tenant('audit-cut');
+    await record(t.id, 5);
+    await app.http.post('/audit/checkpoints').set(auth(t.admin)).expect(201);
+    const signed = await head(t.id);
+    const keep = signed - 3;
+    const [kept] = await app.sql(`SELECT hash FROM audit_entries WHERE tenant_id = $1 AND seq = $2`, [t.id, keep]);
+    await behindTheTrigger(`DELETE FROM audit_entries WHERE tenant_id = $1 AND seq > $2`, [t.id, keep]);
+    await app.sql(`UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1`, [t.id, keep, kept.hash]);
+    expect(await verify(t.viewer)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: keep + 1,
+      problem: expect.stringMatching(/checkpoint vouches for seq/),
+    });
+  });
+
+  it('detects a stretch rewritten with recomputed hashes before a checkpoint', async () => {
+    const t = await tenant('audit-rewrite');
+    await record(t.id, 4);
+    const first = (await app.http.post('/audit/checkpoints').set(auth(t.admin)).expect(201)).body.seq;
+    await record(t.id, 4, 5);
+    const second = (await app.http.post('/audit/checkpoints').set(auth(t.admin)).expect(201)).body.seq;
+    // Rewrite every entry after the first checkpoint, each hash recomputed and linked: only the signature can tell.
+    const rows = await app.sql(`SELECT * FROM audit_entries WHERE tenant_id = $1 AND seq > $2 ORDER BY seq`, [
+      t.id,
+      first,
+    ]);
+    let prevHash: string = rows[0].prev_hash;
+    for (const r of rows) {
+      const { hash: _stored, ...entry } = entryOf(r as AuditEntryRow);
+      const rest = { ...entry, reason: 'rewritten', prevHash };
+      const hash = entryHash(rest);
+      await behindTheTrigger(
+        `UPDATE audit_entries SET reason = 'rewritten', prev_hash = $3, hash = $4 WHERE tenant_id = $1 AND seq = $2`,
+        [t.id, r.seq, prevHash, hash],
+      );
+      prevHash = hash;
+    }
+    await app.sql(`UPDATE audit_heads SET hash = $2 WHERE tenant_id = $1`, [t.id, prevHash]);
+    expect(await verify(t.viewer)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: first + 1,
+      problem: expect.stringContaining(`entry ${second} differs`),
+    });
+  });
+
+  it('exports JSON lines the offline script verifies, checkpoints included; it finds an edited export', async () => {
+    const t = await tenant('audit-export');
+    await record(t.id, 3);
+    await app.http.post('/audit/checkpoints').set(auth(t.admin)).expect(201);
+    await record(t.id, 2, 4);
+    const res = await exportOf(app.url, t.viewer);
+    expect(res.status).toBe(200);
+    expect(res.type).toMatch(/application\/x-ndjson/);
+    const text = res.text;
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({
+      type: 'header',
+      format: 'pillar-loop.audit-export/1',
+      tenantId: t.id,
+      head: { seq: await head(t.id) },
+    });
+    expect(lines.filter((l) => l.type === 'checkpoint')).toHaveLength(1);
+    expect(lines.filter((l) => l.type === 'entry')).toHaveLength(await head(t.id));
+
+    const good = await offline(text, pem);
+    expect(good).toEqual({
+      code: 0,
+      out: `OK: ${await head(t.id)} entries, 1 signed checkpoints, head seq ${await head(t.id)}`,
+    });
+
+    const edited = text.replace('"after":{"v":2}', '"after":{"v":20}');
+    expect(edited).not.toBe(text);
+    const broken = await offline(edited, pem);
+    expect(broken.code).toBe(1);
+    expect(broken.out).toMatch(/^BROKEN at seq \d+: hash does not match the entry$/);
+
+    const withoutCheckpointed = text
+      .split('\n')
+      .filter((l) => !/"type":"entry"/.test(l) || JSON.parse(l).seq <= 2)
+      .join('\n');
+    expect((await offline(withoutCheckpointed, pem)).out).toMatch(/^BROKEN at seq \d+: differs from the checkpoint/);
+    // The README shows the script as it is.
+    expect(readFileSync('README.md', 'utf8')).toContain(
+      `\`\`\`js\n${readFileSync('scripts/verify-audit-export.mjs', 'utf8')}\`\`\``,
+    );
+    // A checkpoint signed by another key.
+    const { generateKeyPairSync } = await import('node:crypto');
+    const stranger = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect((await offline(text, stranger)).out).toMatch(/^BROKEN at seq \d+: bad checkpoint signature$/);
+  });
+
+  it('cuts old entries with a signed retention checkpoint, recorded; the rest verifies (online, offline)', async () => {
+    const t = await tenant('audit-retention');
+    await record(t.id, 5);
+    const cutAt = (await app.sql(`SELECT max(at) AS at FROM audit_entries WHERE tenant_id = $1`, [t.id]))[0].at as Date;
+    const before = new Date(cutAt.getTime() + 1).toISOString();
+    await new Promise((r) => setTimeout(r, 5));
+    await record(t.id, 2, 6);
+    const lastCut = Number(
+      (await app.sql(`SELECT max(seq) AS seq FROM audit_entries WHERE tenant_id = $1 AND at < $2`, [t.id, before]))[0]
+        .seq,
+    );
+
+    await app.http.post('/audit/retention').set(auth(t.operator)).send({ before, reason: 'test' }).expect(403);
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const tooRecent = (
+      await app.http.post('/audit/retention').set(auth(t.admin)).send({ before: future, reason: 'test' }).expect(400)
+    ).body;
+    expect(tooRecent.fields[0]).toEqual({
+      field: 'before',
+      errors: [expect.stringMatching(/AUDIT_RETENTION_MIN_DAYS/)],
+    });
+    expect(
+      (await app.http.post('/audit/retention').set(auth(t.admin)).send({ before: 'soon' }).expect(400)).body.fields
+        .map((f: { field: string }) => f.field)
+        .sort(),
+    ).toEqual(['before', 'reason']);
+
+    const result = (
+      await app.http.post('/audit/retention').set(auth(t.admin)).send({ before, reason: 'keep one year' }).expect(200)
+    ).body;
+    expect(result).toMatchObject({
+      entriesCut: lastCut,
+      checkpoint: { kind: 'retention', seq: lastCut, cut: { fromSeq: 1, throughSeq: lastCut, entries: lastCut } },
+    });
+    expect(
+      Number((await app.sql(`SELECT min(seq) AS seq FROM audit_entries WHERE tenant_id = $1`, [t.id]))[0].seq),
+    ).toBe(lastCut + 1);
+    const [recorded] = (await app.http.get('/audit?action=audit.retention_applied').set(auth(t.viewer)).expect(200))
+      .body.items;
+    expect(recorded).toMatchObject({
+      reason: 'keep one year',
+      before: { firstSeq: 1 },
+      after: { firstSeq: lastCut + 1 },
+    });
+    expect(await verify(t.viewer)).toEqual({ ok: true, entries: (await head(t.id)) - lastCut, checkpoints: 1 });
+    const { text } = await exportOf(app.url, t.viewer);
+    expect((await offline(text, pem)).out).toMatch(/^OK: \d+ entries, 1 signed checkpoints/);
+    // Nothing older left: a second cut to the same time cuts nothing.
+    expect(
+      (await app.http.post('/audit/retention').set(auth(t.admin)).send({ before, reason: 'again' }).expect(200)).body,
+    ).toEqual({ entriesCut: 0, checkpoint: null });
+    // Entries gone without a retention checkpoint are found.
+    await behindTheTrigger(`DELETE FROM audit_entries WHERE tenant_id = $1 AND seq = $2`, [t.id, lastCut + 1]);
+    expect(await verify(t.viewer)).toMatchObject({ ok: false, firstBrokenSeq: lastCut + 1 });
+  });
+});
+
+describe('rotating the audit signing key', () => {
+  it('keeps old checkpoints verifiable while the old key is trusted, online and offline', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const oldKey = randomBytes(32).toString('hex');
+    const first = await startTestApp({ AUDIT_SIGNING_KEY: oldKey, AUDIT_CHECKPOINT_INTERVAL_MS: '0' });
+    const url = first.database.url;
+    const admin = await first.keyFor('rotate', 'admin');
+    await first.http.post('/audit/checkpoints').set(auth(admin)).expect(201);
+    const old = (await first.http.get('/audit/public-key').set(auth(admin)).expect(200)).body;
+    await first.stop();
+
+    const newKey = { AUDIT_SIGNING_KEY: randomBytes(32).toString('hex'), AUDIT_CHECKPOINT_INTERVAL_MS: '0' };
+    const forgetful = await startTestApp(newKey, [], url);
+    try {
+      expect((await forgetful.http.get('/audit/verify').set(auth(admin)).expect(200)).body).toMatchObject({
+        ok: false,
+        problem: expect.stringMatching(/no valid signature/),
+      });
+    } finally {
+      await forgetful.stop();
+    }
+    const rotated = await startTestApp({ ...newKey, AUDIT_PREVIOUS_PUBLIC_KEYS: old.publicKey }, [], url);
+    try {
+      await rotated.http.post('/audit/checkpoints').set(auth(admin)).expect(201);
+      expect((await rotated.http.get('/audit/verify').set(auth(admin)).expect(200)).body).toMatchObject({
+        ok: true,
+        checkpoints: 2,
+      });
+      const current = (await rotated.http.get('/audit/public-key').set(auth(admin)).expect(200)).body;
+      expect(current.keyId).not.toBe(old.keyId);
+      const { text } = await exportOf(rotated.url, admin);
+      expect((await offline(text, current.publicKeyPem)).out).toMatch(/BROKEN at seq \d+: bad checkpoint signature/);
+      expect((await offline(text, current.publicKeyPem, old.publicKeyPem)).out).toMatch(
+        /^OK: \d+ entries, 2 signed checkpoints/,
+      );
+    } finally {
+      await rotated.stop();
+    }
+  });
+});

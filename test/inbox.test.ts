@@ -1,0 +1,506 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CommandBus } from '@nestjs/cqrs';
+import type { ServerResponse } from 'node:http';
+import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
+import { openSse } from './support/sse.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+const HOUR = 3_600_000;
+
+type Item = Record<string, any>;
+
+/**
+ * The inbox (DESIGN §12, issue 26 §2) through the real app and a real PostgreSQL: each kind of
+ * item appears with its cause and leaves when the cause stops waiting (resolved elsewhere
+ * included), assignments and snoozes are kept and audited, the live count moves, and another
+ * tenant sees none of it.
+ */
+describe('inbox', () => {
+  let app: TestApp;
+  let operator: string;
+  let admin: string;
+  let viewer: string;
+  let agent: string;
+  let otherOperator: string;
+  let seq = 0;
+
+  const get = async (path: string, key = operator) => (await app.http.get(path).set(auth(key)).expect(200)).body;
+  /** Every item of the tenant's inbox (snoozed ones too), all pages. */
+  async function everything(key = operator, query = 'snoozed=include'): Promise<Item[]> {
+    const items: Item[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(`/inbox?${query}&limit=200${cursor ? `&cursor=${cursor}` : ''}`, key);
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
+  const find = async (id: string, key = operator) => (await everything(key)).find((i) => i.id === id) ?? null;
+  const appears = (id: string) => eventually(() => find(id), `inbox item ${id} to appear`);
+  const leaves = (id: string) => eventually(async () => (await find(id)) === null, `inbox item ${id} to leave`);
+
+  async function report(errorType: string, message: string, more: Record<string, unknown> = {}, key = operator) {
+    const res = await app.http
+      .post('/incidents')
+      .set(auth(key))
+      .send({ errorType, message, ...more })
+      .expect(201);
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${res.body.id}`, key)).items[0],
+      'a recovery',
+    );
+    return { incidentId: res.body.id as string, recovery };
+  }
+  const complete = (runId: string, stepId: string, outcome: 'succeeded' | 'failed') =>
+    app.http
+      .post(`/runs/${runId}/steps/${stepId}/complete`)
+      .set(auth(operator))
+      .send({ outcome, note: 'done by hand' })
+      .expect(200);
+  const waitingStep = (runId: string, stepId: string) =>
+    eventually(
+      async () =>
+        (await get(`/runs/${runId}`)).steps.find((s: Item) => s.id === stepId)?.status === 'awaiting_operator',
+      `step ${stepId} to wait`,
+    );
+
+  beforeAll(async () => {
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      WORK_ORDER_CLAIM_MS: '1500',
+      INBOX_REFRESH_MS: '60000',
+    });
+    operator = await app.keyFor('inbox', 'operator');
+    admin = await app.keyFor('inbox', 'admin');
+    viewer = await app.keyFor('inbox', 'viewer');
+    agent = await app.keyFor('inbox', 'agent');
+    otherOperator = await app.keyFor('inbox-other', 'operator');
+  }, 60_000);
+  afterAll(() => app.stop());
+
+  it('review: the recoveries of one pattern awaiting review are one item, which leaves once they are decided', async () => {
+    const first = await report('GizmoJam', 'gizmo 1 jammed in the feeder');
+    const id = `review:${first.recovery.patternId}`;
+    const item = await appears(id);
+    expect(item).toMatchObject({
+      kind: 'review',
+      subject: { type: 'pattern', id: first.recovery.patternId },
+      priority: 'medium',
+      link: `/console/patterns/${first.recovery.patternId}`,
+      assignee: null,
+      snoozedUntil: null,
+    });
+    expect(item.title).toBe('Review 1 recovery for gizmojam: gizmo <NUM> jammed in the feeder');
+    // A recovery awaiting review expires after RECOVERY_REVIEW_TTL_MS (7 days by default).
+    expect(Date.parse(item.deadline) - Date.parse(item.createdAt)).toBe(7 * 24 * HOUR);
+
+    const second = await report('GizmoJam', 'gizmo 2 jammed in the feeder');
+    expect(second.recovery.patternId).toBe(first.recovery.patternId);
+    await eventually(async () => (await find(id))?.title.startsWith('Review 2 recoveries'), 'the group to count two');
+
+    await app.http.post(`/recoveries/${first.recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
+    await eventually(async () => (await find(id))?.title.startsWith('Review 1 recovery'), 'the group to count one');
+    await app.http.post(`/recoveries/${second.recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
+    await leaves(id);
+  });
+
+  it('operator_step: each manual step waiting for its operator is an item, a rollback step too (more urgent), and leaves when done', async () => {
+    // No actuator named ops in this tenant: every step of the playbook waits for a person.
+    const { recovery } = await report(
+      'OutOfMemoryError',
+      'Worker pod ingest-7 OOMKilled: container exceeded memory limit 2048Mi',
+      { severity: 'low' },
+    );
+    expect(recovery.playbookId).toBe('memory_cleanup');
+    const run = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
+    await leaves(`review:${recovery.patternId}`);
+
+    const first = await appears(`operator_step:${run.id}:clear_cache`);
+    expect(first).toMatchObject({
+      kind: 'operator_step',
+      subject: { type: 'run', id: run.id },
+      priority: 'low',
+      link: `/console/runs/${run.id}`,
+    });
+    expect(first.title).toMatch(/^Manual step clear_cache of memory_cleanup: /);
+
+    await complete(run.id, 'clear_cache', 'succeeded');
+    await leaves(`operator_step:${run.id}:clear_cache`);
+    await waitingStep(run.id, 'reduce_batch');
+    await appears(`operator_step:${run.id}:reduce_batch`);
+
+    // The step fails: the run rolls back, and its rollback step waits for the operator too.
+    await complete(run.id, 'reduce_batch', 'failed');
+    const rollback = await appears(`operator_step:${run.id}:restore_batch`);
+    expect(rollback.title).toMatch(/^Rollback step restore_batch of memory_cleanup: /);
+    expect(rollback.priority).toBe('high');
+    expect(await find(`operator_step:${run.id}:reduce_batch`)).toBeNull();
+
+    await complete(run.id, 'restore_batch', 'succeeded');
+    await eventually(async () => (await get(`/runs/${run.id}`)).status === 'rolled_back', 'the run to be rolled back');
+    expect((await everything()).filter((i) => i.subject.id === run.id)).toEqual([]);
+  });
+
+  it('guardrail_hold: a trusted recovery a guardrail sent to review is held (not a plain review), and leaves once decided', async () => {
+    await app.http.put('/self-healing/guardrails').set(auth(admin)).send({ maxAutomaticRunsPerHour: 1 }).expect(200);
+    const seed = await report('HeapExhausted', 'heap of cache node 1 exhausted', { agentId: 'cache-1' });
+    await app.http
+      .patch(`/catalog/patterns/${seed.recovery.patternId}`)
+      .set(auth(admin))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
+    const allowed = await report('HeapExhausted', 'heap of cache node 2 exhausted', { agentId: 'cache-2' });
+    expect(allowed.recovery.status).toBe('applied');
+    const held = await report('HeapExhausted', 'heap of cache node 3 exhausted', { agentId: 'cache-3' });
+    expect(held.recovery.status).toBe('pending_review');
+
+    const item = await appears(`guardrail_hold:${held.recovery.id}`);
+    expect(item).toMatchObject({
+      kind: 'guardrail_hold',
+      subject: { type: 'recovery', id: held.recovery.id },
+      link: `/console/recoveries/${held.recovery.id}`,
+    });
+    expect(item.title).toContain('runs_per_hour');
+    // The pattern's plain review is the seed's alone: a held recovery is not counted twice.
+    expect((await find(`review:${held.recovery.patternId}`))?.title).toMatch(/^Review 1 recovery /);
+
+    await app.http.post(`/recoveries/${held.recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
+    await leaves(item.id);
+    await app.http.post(`/recoveries/${seed.recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
+    await app.http.put('/self-healing/guardrails').set(auth(admin)).send({}).expect(200);
+  });
+
+  it('guardrail_hold: an automatic run the kill switch paused, until it is switched off', async () => {
+    const tenantAdmin = await app.keyFor('inbox-ks', 'admin');
+    const tenantOperator = await app.keyFor('inbox-ks', 'operator');
+    const held: ServerResponse[] = [];
+    const receiver = await startWebhookReceiver((call, res) => {
+      if (call.json?.params?.action === 'drop_connection') held.push(res);
+      else res.end('{"healthy":true}');
+    });
+    try {
+      await app.http
+        .put('/actuators/ops')
+        .set(auth(tenantAdmin))
+        .send({ url: `${receiver.url}/ops` })
+        .expect(201);
+      const seed = await report('LinkReset', 'link to broker 1 reset by peer', { agentId: 'broker-1' }, tenantOperator);
+      await app.http
+        .patch(`/catalog/patterns/${seed.recovery.patternId}`)
+        .set(auth(tenantAdmin))
+        .send({ recoveryTemplate: { playbookId: 'reconnect', confidence: 0.95 }, autoApplyRecovery: true })
+        .expect(200);
+      const auto = await report('LinkReset', 'link to broker 2 reset by peer', { agentId: 'broker-2' }, tenantOperator);
+      expect(auto.recovery.status).toBe('applied');
+      const [run] = (await get(`/runs?incidentId=${auto.incidentId}`, tenantOperator)).items;
+      // While its first call is out, the kill switch goes on; when the call returns, the run pauses.
+      await eventually(async () => held.length === 1, 'the run to call its actuator');
+      await app.http.post('/guard/killswitch').set(auth(tenantAdmin)).send({ reason: 'maintenance' }).expect(200);
+      held[0].end('{}');
+      const item = await eventually(
+        () => find(`guardrail_hold:${run.id}`, tenantOperator),
+        'the paused run in the inbox',
+      );
+      expect(item).toMatchObject({
+        kind: 'guardrail_hold',
+        subject: { type: 'run', id: run.id },
+        link: `/console/runs/${run.id}`,
+      });
+      expect(item.title).toBe('Automatic run of reconnect paused by the kill switch');
+
+      await app.http.delete('/guard/killswitch').set(auth(tenantAdmin)).expect(200);
+      await eventually(
+        async () => (await find(`guardrail_hold:${run.id}`, tenantOperator)) === null,
+        'the run to leave the inbox once it goes on',
+      );
+    } finally {
+      for (const res of held) if (!res.writableEnded) res.end('{}');
+      await receiver.close();
+    }
+  });
+
+  it('work_order: stuck once a claim lapsed, failed once it failed, gone once its incident is resolved', async () => {
+    const incident = (
+      await app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({ errorType: 'CodeBug', message: `null deref in parser ${++seq}` })
+        .expect(201)
+    ).body;
+    const order = await app.app.get(CommandBus).execute(
+      new CreateWorkOrder({
+        tenantId: 'inbox',
+        runId: null,
+        incidentId: incident.id,
+        stepId: null,
+        description: 'fix the parser',
+        priority: 'high',
+        complexity: 'small',
+        context: {
+          incident: null,
+          pattern: null,
+          affectedAgents: ['parser-agent'],
+          capabilities: ['parse'],
+          lastErrors: [],
+          runId: null,
+        },
+      }),
+    );
+    const id = `work_order:${order.id}`;
+    // Queued for a coding agent: nobody's to do yet.
+    expect(await find(id)).toBeNull();
+    await app.http.post(`/patches/work-orders/${order.id}/claim`).set(auth(agent)).send({}).expect(200);
+    // No progress within WORK_ORDER_CLAIM_MS: the claim lapses and the order is back in the queue, stuck.
+    const stuck = await eventually(() => find(id), 'the lapsed claim to show as stuck');
+    expect(stuck).toMatchObject({
+      kind: 'work_order',
+      priority: 'high',
+      subject: { type: 'work_order', id: order.id },
+      link: `/console/work-orders/${order.id}`,
+    });
+    expect(stuck.title).toBe('Work order stuck (its claim lapsed): fix the parser');
+
+    const { claimToken } = (
+      await app.http.post(`/patches/work-orders/${order.id}/claim`).set(auth(agent)).send({}).expect(200)
+    ).body;
+    expect(await find(id)).toBeNull(); // claimed again: an agent has it
+    await app.http
+      .post(`/patches/work-orders/${order.id}/fail`)
+      .set(auth(agent))
+      .send({ claimToken, reason: 'needs a schema change' })
+      .expect(200);
+    const failed = await appears(id);
+    expect(failed.title).toBe('Work order failed: fix the parser');
+
+    await app.http
+      .post(`/incidents/${incident.id}/resolve`)
+      .set(auth(operator))
+      .send({ note: 'fixed by hand' })
+      .expect(200);
+    await leaves(id);
+  });
+
+  it('draft_policy: a draft waits for activation, and leaves once activated', async () => {
+    const policy = (
+      await app.http
+        .post('/policies')
+        .set(auth(admin))
+        .send({
+          name: 'block flaky agent',
+          category: 'safety',
+          action: 'warn',
+          scope: 'tenant',
+          condition: 'request.agentId == "flaky"',
+        })
+        .expect(201)
+    ).body;
+    const item = await appears(`draft_policy:${policy.id}`);
+    expect(item).toMatchObject({
+      kind: 'draft_policy',
+      priority: 'low',
+      subject: { type: 'policy', id: policy.id },
+      link: `/console/policies/${policy.id}`,
+      deadline: null,
+    });
+    expect(item.title).toBe('Draft policy waits for activation: block flaky agent');
+    await app.http.post(`/policies/${policy.id}/activate`).set(auth(admin)).send({}).expect(200);
+    await leaves(item.id);
+  });
+
+  it('escalation: an armed degradation escalation waits until its incident is resolved', async () => {
+    const t0 = Date.now() - 171 * HOUR;
+    const at = (h: number) => new Date(t0 + h * HOUR).toISOString();
+    const week = Array.from({ length: 168 }, (_, i) => ({
+      metric: 'latency_ms',
+      agentId: 'esc-agent',
+      capability: 'summarise',
+      value: 100 + ((i * 7) % 5) - 2,
+      at: at(i),
+    }));
+    await app.http.post('/signals/metrics').set(auth(operator)).send({ samples: week }).expect(200);
+    const spikes = [168, 169, 170].map((h) => ({
+      metric: 'latency_ms',
+      agentId: 'esc-agent',
+      capability: 'summarise',
+      value: 160,
+      at: at(h),
+    }));
+    const res = (await app.http.post('/signals/metrics').set(auth(operator)).send({ samples: spikes }).expect(200))
+      .body;
+    expect(res.escalations).toHaveLength(1);
+    const escalation = res.escalations[0];
+    const item = await appears(`escalation:${escalation.id}`);
+    expect(item).toMatchObject({
+      kind: 'escalation',
+      priority: 'high',
+      deadline: escalation.expiresAt,
+      link: `/console/incidents/${escalation.incidentId}`,
+      title: 'Degradation of latency_ms on esc-agent / summarise (3 symptoms)',
+    });
+    await app.http.post(`/incidents/${escalation.incidentId}/resolve`).set(auth(operator)).send({}).expect(200);
+    await leaves(item.id);
+  });
+
+  describe('assign and snooze', () => {
+    let itemId: string;
+    beforeAll(async () => {
+      const policy = (
+        await app.http
+          .post('/policies')
+          .set(auth(admin))
+          .send({
+            name: 'assign me',
+            category: 'operational',
+            action: 'warn',
+            scope: 'tenant',
+            condition: 'request.agentId == "x"',
+          })
+          .expect(201)
+      ).body;
+      itemId = `draft_policy:${policy.id}`;
+      await appears(itemId);
+    });
+
+    it('an item is given to a person, listed by assignee, and back to nobody', async () => {
+      const assigned = await app.http
+        .post(`/inbox/${itemId}/assign`)
+        .set(auth(operator))
+        .send({ assignee: 'dana@example.com' })
+        .expect(200);
+      expect(assigned.body).toMatchObject({ id: itemId, assignee: 'dana@example.com' });
+      expect((await everything(operator, 'assignee=dana%40example.com')).map((i) => i.id)).toEqual([itemId]);
+      expect((await everything(operator, 'assignee=none')).map((i) => i.id)).not.toContain(itemId);
+      await app.http.post(`/inbox/${itemId}/assign`).set(auth(viewer)).send({ assignee: 'eve' }).expect(403);
+      await app.http.post(`/inbox/${itemId}/assign`).set(auth(operator)).send({}).expect(400);
+    });
+
+    it('a snoozed item is hidden until then, listed on asking, and counted apart', async () => {
+      const before = await get('/inbox/summary');
+      const until = new Date(Date.now() + HOUR).toISOString();
+      const snoozed = await app.http.post(`/inbox/${itemId}/snooze`).set(auth(operator)).send({ until }).expect(200);
+      expect(snoozed.body).toMatchObject({ id: itemId, snoozedUntil: until, assignee: 'dana@example.com' });
+      expect((await everything(operator, 'kind=draft_policy')).map((i) => i.id)).not.toContain(itemId);
+      expect((await everything(operator, 'snoozed=only')).map((i) => i.id)).toEqual([itemId]);
+      const after = await get('/inbox/summary');
+      expect(after.snoozed).toBe(before.snoozed + 1);
+      expect(after.byKind.draft_policy).toBe(before.byKind.draft_policy - 1);
+
+      for (const bad of [
+        new Date(Date.now() - 1000).toISOString(),
+        new Date(Date.now() + 100 * 24 * HOUR).toISOString(),
+        'tomorrow',
+      ]) {
+        const res = await app.http.post(`/inbox/${itemId}/snooze`).set(auth(operator)).send({ until: bad }).expect(400);
+        expect(res.body.fields.map((f: { field: string }) => f.field)).toEqual(['until']);
+      }
+      await app.http.post(`/inbox/${itemId}/snooze`).set(auth(operator)).send({ until: null }).expect(200);
+      expect((await everything(operator, 'kind=draft_policy')).map((i) => i.id)).toContain(itemId);
+    });
+
+    it('what does not wait cannot be assigned or snoozed (404)', async () => {
+      for (const id of ['review:0190a0a0-0000-7000-8000-0000000000ff', 'nonsense', 'draft_policy:../../etc']) {
+        await app.http
+          .post(`/inbox/${encodeURIComponent(id)}/assign`)
+          .set(auth(operator))
+          .send({ assignee: 'dana' })
+          .expect(404);
+      }
+    });
+
+    it('assignments and snoozes are in the audit log, by whom', async () => {
+      const entries = (await get('/audit?subjectType=inbox_item', admin)).items.filter(
+        (e: Item) => e.subject.id === itemId,
+      );
+      expect(entries.map((e: Item) => e.action).sort()).toEqual([
+        'inbox_item.assigned',
+        'inbox_item.snoozed',
+        'inbox_item.snoozed',
+      ]);
+      expect(entries.every((e: Item) => e.actor !== 'system')).toBe(true);
+      const assigned = entries.find((e: Item) => e.action === 'inbox_item.assigned');
+      expect(assigned).toMatchObject({ before: { assignee: null }, after: { assignee: 'dana@example.com' } });
+    });
+  });
+
+  it('the tenant stream says inbox_changed, with the new count, when the inbox moves; another tenant hears none of it', async () => {
+    const heard: Item[] = [];
+    const otherHeard: Item[] = [];
+    const stream = openSse(
+      `${app.url}/integration/stream`,
+      auth(viewer),
+      (event, data) => event === 'inbox_changed' && heard.push(data),
+    );
+    const otherStream = openSse(
+      `${app.url}/integration/stream`,
+      auth(otherOperator),
+      (event, data) => event === 'inbox_changed' && otherHeard.push(data),
+    );
+    try {
+      await Promise.all([stream.opened, otherStream.opened]);
+      // A new review (the loop's news): the count goes up.
+      const { recovery } = await report('WidgetStall', 'widget 9 stalled on belt');
+      const grown = await eventually(
+        async () => heard.find((s) => s.byKind.review >= 1),
+        'inbox_changed with the new review',
+      );
+      // A snooze (an explicit signal, no loop news): the count goes down and the snoozed count up.
+      await app.http
+        .post(`/inbox/review:${recovery.patternId}/snooze`)
+        .set(auth(operator))
+        .send({ until: new Date(Date.now() + HOUR).toISOString() })
+        .expect(200);
+      await eventually(
+        async () => heard.some((s) => s.snoozed === grown.snoozed + 1 && s.total === grown.total - 1),
+        'inbox_changed after the snooze',
+      );
+      expect(otherHeard.every((s) => s.total === 0)).toBe(true);
+    } finally {
+      stream.close();
+      otherStream.close();
+    }
+  });
+
+  it('pages with a cursor: the most urgent first, then the longest waiting', async () => {
+    const all = await everything();
+    const pages: Item[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: Item[]; nextCursor: string | null } = await get(
+        `/inbox?snoozed=include&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      pages.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(pages.map((i) => i.id)).toEqual(all.map((i) => i.id));
+    const rank = ['low', 'medium', 'high', 'critical'];
+    for (let i = 1; i < pages.length; i++) {
+      const [a, b] = [pages[i - 1], pages[i]];
+      expect(
+        rank.indexOf(a.priority) > rank.indexOf(b.priority) ||
+          (a.priority === b.priority && a.createdAt <= b.createdAt),
+      ).toBe(true);
+    }
+    const bad = await app.http.get('/inbox?cursor=bm9wZQ').set(auth(operator)).expect(400);
+    expect(bad.body.fields[0].field).toBe('cursor');
+  });
+
+  it("another tenant's items are never listed, and cannot be assigned", async () => {
+    const mine = await everything();
+    expect(mine.length).toBeGreaterThan(0);
+    const theirs = await everything(otherOperator);
+    const ids = new Set(mine.map((i) => i.subject.id));
+    expect(theirs.filter((i) => ids.has(i.subject.id))).toEqual([]);
+    await app.http
+      .post(`/inbox/${mine[0].id}/assign`)
+      .set(auth(otherOperator))
+      .send({ assignee: 'mallory' })
+      .expect(404);
+    expect((await get('/inbox/summary', otherOperator)).total).toBe(0);
+  });
+});

@@ -1,0 +1,632 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+const PUBLIC_URL = 'https://pillar-loop.example.com';
+
+type Receiver = Awaited<ReturnType<typeof startWebhookReceiver>>;
+
+/**
+ * Notifications (DESIGN §12, issue 26 §3) through the real app, a real PostgreSQL and real local
+ * receivers: one imitating a Slack incoming webhook (answers `ok`, or 429 with Retry-After when
+ * rate-limited), one checking Standard Webhooks signatures. Runs fail the way they do in
+ * production: an operator fails the manual step of an `investigate` run (no rollback).
+ */
+describe('notifications', () => {
+  let app: TestApp;
+  let slack: Receiver;
+  let hook: Receiver;
+  let admin: string;
+  let operator: string;
+  let viewer: string;
+  let hookSecret: string;
+  let seq = 0;
+  const slackTimes: number[] = [];
+
+  const get = async (path: string, key = operator) => (await app.http.get(path).set(auth(key)).expect(200)).body;
+  const deliveries = async (query = '') =>
+    (await get(`/notifications/deliveries?limit=200${query}`)).items as Array<Record<string, any>>;
+  const callsAbout = (calls: ReceivedCall[], runId: string) => calls.filter((c) => c.body.includes(runId));
+
+  /** A run of the `investigate` playbook (manual steps, no rollback) that the operator fails; resolves to the finished run. */
+  async function failedRun(
+    agentId: string,
+    severity = 'high',
+    errorType = 'QuarkDrift',
+  ): Promise<{ id: string; incidentId: string }> {
+    const incident = await app.http
+      .post('/incidents')
+      .set(auth(operator))
+      .send({ errorType, message: `flux capacitor of unit ${++seq} drifted`, agentId, capability: 'warp', severity })
+      .expect(201);
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${incident.body.id}`)).items[0],
+      'a recovery',
+    );
+    expect(recovery.playbookId).toBe('investigate');
+    const run = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
+    await eventually(
+      async () => (await get(`/runs/${run.id}`)).status === 'awaiting_operator',
+      'the run to wait for its operator',
+    );
+    await app.http
+      .post(`/runs/${run.id}/steps/collect/complete`)
+      .set(auth(operator))
+      .send({ outcome: 'failed', note: 'cannot reproduce' })
+      .expect(200);
+    await eventually(async () => (await get(`/runs/${run.id}`)).status === 'failed', 'the run to fail');
+    return { id: run.id, incidentId: incident.body.id };
+  }
+
+  beforeAll(async () => {
+    slack = await startWebhookReceiver((_c, res) => {
+      slackTimes.push(Date.now());
+      res.setHeader('content-type', 'text/plain');
+      res.end('ok');
+    });
+    hook = await startWebhookReceiver();
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      PUBLIC_URL,
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      NOTIFICATION_RETRY_BASE_MS: '50',
+      NOTIFICATION_RETRY_MAX_MS: '200',
+      NOTIFICATION_MAX_ATTEMPTS: '3',
+      SLACK_MIN_INTERVAL_MS: '0',
+      NOTIFICATION_SWEEP_MS: '200',
+      AUDIT_CHECKPOINT_INTERVAL_MS: '300',
+    });
+    admin = await app.keyFor('notify', 'admin');
+    operator = await app.keyFor('notify', 'operator');
+    viewer = await app.keyFor('notify', 'viewer');
+  }, 60_000);
+  afterAll(async () => {
+    await app.stop();
+    await slack.close();
+    await hook.close();
+  });
+
+  describe('channels', () => {
+    it('a webhook channel gets a signing secret shown once, sealed at rest; a Slack URL is a secret, shown masked', async () => {
+      const created = await app.http
+        .put('/notifications/channels/hook')
+        .set(auth(admin))
+        .send({ type: 'webhook', url: `${hook.url}/events` })
+        .expect(201);
+      expect(created.body).toMatchObject({
+        name: 'hook',
+        type: 'webhook',
+        url: `${hook.url}/events`,
+        timeoutMs: 10_000,
+      });
+      hookSecret = created.body.secret;
+      expect(hookSecret).toMatch(/^whsec_/);
+      hook.setSecret(hookSecret);
+
+      const slackUrl = `${slack.url}/services/T0000/B0000/XXXXsecretpath`;
+      const put = await app.http
+        .put('/notifications/channels/oncall-slack')
+        .set(auth(admin))
+        .send({ type: 'slack', url: slackUrl, timeoutMs: 5000 })
+        .expect(201);
+      expect(put.body.secret).toBeUndefined();
+      expect(put.body.url).toBe(`${slack.url}/…path`);
+      expect(JSON.stringify(await get('/notifications/channels', admin))).not.toContain('XXXXsecretpath');
+
+      const [hookRow, slackRow] = await app.sql(
+        `SELECT * FROM notification_channels WHERE tenant_id = 'notify' ORDER BY name`,
+      );
+      expect(hookRow.secret_sealed).toMatch(/^v1\./);
+      expect(JSON.stringify(hookRow)).not.toContain(hookSecret.slice(6));
+      expect(JSON.stringify(slackRow)).not.toContain('XXXXsecretpath'.slice(4));
+
+      // Put again: the secret is kept and not shown; rotated: a new one, shown.
+      const again = await app.http
+        .put('/notifications/channels/hook')
+        .set(auth(admin))
+        .send({ type: 'webhook', url: `${hook.url}/events` })
+        .expect(200);
+      expect(again.body.secret).toBeUndefined();
+      const rotated = await app.http
+        .put('/notifications/channels/spare')
+        .set(auth(admin))
+        .send({ type: 'webhook', url: `${hook.url}/spare` })
+        .expect(201);
+      const rotatedAgain = await app.http
+        .put('/notifications/channels/spare')
+        .set(auth(admin))
+        .send({ type: 'webhook', url: `${hook.url}/spare`, rotateSecret: true })
+        .expect(200);
+      expect(rotatedAgain.body.secret).toMatch(/^whsec_/);
+      expect(rotatedAgain.body.secret).not.toBe(rotated.body.secret);
+    });
+
+    it('obeys the one egress rule: a URL outside it, or with credentials, is a 400 on url naming ACTUATOR_ALLOW_NETWORKS', async () => {
+      for (const url of ['http://10.1.2.3/hook', 'http://169.254.169.254/latest', 'http://[fd00::1]/x']) {
+        const res = await app.http
+          .put('/notifications/channels/inside')
+          .set(auth(admin))
+          .send({ type: 'webhook', url })
+          .expect(400);
+        expect(res.body.fields).toEqual([
+          { field: 'url', errors: [expect.stringContaining('ACTUATOR_ALLOW_NETWORKS')] },
+        ]);
+      }
+      const creds = await app.http
+        .put('/notifications/channels/inside')
+        .set(auth(admin))
+        .send({ type: 'slack', url: 'https://user:pw@hooks.example.com/x' })
+        .expect(400);
+      expect(creds.body.fields[0].field).toBe('url');
+      const bad = await app.http
+        .put('/notifications/channels/inside')
+        .set(auth(admin))
+        .send({ type: 'pager', url: 'https://x.example.com' })
+        .expect(400);
+      expect(bad.body.fields.map((f: { field: string }) => f.field)).toEqual(['type']);
+      await app.http.get('/notifications/channels/inside').set(auth(admin)).expect(404);
+      await app.http
+        .put('/notifications/channels/Bad Name')
+        .set(auth(admin))
+        .send({ type: 'webhook', url: `${hook.url}/x` })
+        .expect(400);
+    });
+
+    it('only admins see and change channels', async () => {
+      await app.http.get('/notifications/channels').set(auth(operator)).expect(403);
+      await app.http
+        .put('/notifications/channels/x')
+        .set(auth(operator))
+        .send({ type: 'webhook', url: `${hook.url}/x` })
+        .expect(403);
+    });
+
+    it('a test message goes out like any other and its delivery says so', async () => {
+      const queued = await app.http.post('/notifications/channels/oncall-slack/test').set(auth(admin)).expect(202);
+      expect(queued.body).toMatchObject({ channel: 'oncall-slack', rule: null, event: 'test', status: 'pending' });
+      const sent = await eventually(async () => {
+        const d = await get(`/notifications/deliveries/${queued.body.id}`);
+        return d.status === 'sent' ? d : null;
+      }, 'the test message to be sent');
+      expect(sent).toMatchObject({ attempts: 1, lastStatusCode: 200, error: null });
+      const call = slack.calls.find((c) => c.json?.text?.includes('Test message'))!;
+      expect(call.path).toBe('/services/T0000/B0000/XXXXsecretpath');
+      expect(call.json.blocks[0]).toMatchObject({ type: 'header', text: { text: 'Test message from pillar-loop' } });
+      await app.http.post('/notifications/channels/nowhere/test').set(auth(admin)).expect(404);
+    });
+  });
+
+  describe('rules', () => {
+    it('are validated: the channel must exist, events are known, afterMs goes with review.waiting', async () => {
+      const res = await app.http
+        .put('/notifications/rules/r1')
+        .set(auth(admin))
+        .send({ channel: 'nope', events: ['run.failed'], repeatIntervalMs: 0 })
+        .expect(400);
+      expect(res.body.fields).toEqual([{ field: 'channel', errors: [expect.stringContaining('does not exist')] }]);
+      const events = await app.http
+        .put('/notifications/rules/r1')
+        .set(auth(admin))
+        .send({ channel: 'hook', events: ['run.exploded'], repeatIntervalMs: 0 })
+        .expect(400);
+      expect(events.body.fields.map((f: { field: string }) => f.field)).toEqual(['events']);
+      const after = await app.http
+        .put('/notifications/rules/r1')
+        .set(auth(admin))
+        .send({ channel: 'hook', events: ['run.failed'], repeatIntervalMs: 0, afterMs: 1000 })
+        .expect(400);
+      expect(after.body.fields.map((f: { field: string }) => f.field)).toEqual(['afterMs']);
+      const quiet = await app.http
+        .put('/notifications/rules/r1')
+        .set(auth(admin))
+        .send({
+          channel: 'hook',
+          events: ['run.failed'],
+          repeatIntervalMs: 0,
+          quietHours: { days: ['mon'], from: '25:00', to: '25:00', timeZone: 'Mars/Base' },
+        })
+        .expect(400);
+      expect(quiet.body.fields.map((f: { field: string }) => f.field).sort()).toEqual([
+        'quietHours.from',
+        'quietHours.timeZone',
+        'quietHours.to',
+      ]);
+      await app.http
+        .put('/notifications/rules/r1')
+        .set(auth(operator))
+        .send({ channel: 'hook', events: ['run.failed'], repeatIntervalMs: 0 })
+        .expect(403);
+    });
+
+    it('a channel a rule sends to cannot be deleted', async () => {
+      await app.http
+        .put('/notifications/rules/keeps-spare')
+        .set(auth(admin))
+        .send({ channel: 'spare', events: ['killswitch.changed'], repeatIntervalMs: 0 })
+        .expect(201);
+      const res = await app.http.delete('/notifications/channels/spare').set(auth(admin)).expect(409);
+      expect(res.body.message).toContain('keeps-spare');
+      await app.http.delete('/notifications/rules/keeps-spare').set(auth(admin)).expect(204);
+      await app.http.delete('/notifications/channels/spare').set(auth(admin)).expect(204);
+      await app.http.delete('/notifications/rules/keeps-spare').set(auth(admin)).expect(404);
+    });
+
+    it('every change of a rule or channel is in the audit log, without a secret', async () => {
+      const rules = (await get('/audit?subjectType=notification_rule&subjectId=keeps-spare', admin)).items;
+      expect(rules.map((e: { action: string }) => e.action)).toEqual(
+        expect.arrayContaining(['notification_rule.created', 'notification_rule.deleted']),
+      );
+      expect(rules.every((e: { actor: string }) => e.actor !== 'system')).toBe(true);
+      const channels = (await get('/audit?subjectType=notification_channel', admin)).items;
+      expect(channels.map((e: { action: string; subject: { id: string } }) => `${e.action} ${e.subject.id}`)).toEqual(
+        expect.arrayContaining([
+          'notification_channel.created hook',
+          'notification_channel.created oncall-slack',
+          'notification_channel.deleted spare',
+        ]),
+      );
+      const text = JSON.stringify(channels);
+      expect(text).toContain('"secretRotated":true');
+      expect(text).not.toContain(hookSecret.slice(6));
+      expect(text).not.toContain('XXXXsecretpath');
+    });
+  });
+
+  describe('a failed run', () => {
+    beforeAll(async () => {
+      const hour = 3_600_000;
+      await app.http
+        .put('/notifications/rules/oncall')
+        .set(auth(admin))
+        .send({ channel: 'oncall-slack', events: ['run.failed', 'run.rollback_failed'], repeatIntervalMs: hour })
+        .expect(201);
+      const audit = await app.http
+        .put('/notifications/rules/audit-hook')
+        .set(auth(admin))
+        .send({
+          channel: 'hook',
+          events: ['run.failed'],
+          minSeverity: 'medium',
+          capabilities: ['warp'],
+          repeatIntervalMs: hour,
+        })
+        .expect(201);
+      expect(audit.body).toMatchObject({
+        name: 'audit-hook',
+        channel: 'hook',
+        minSeverity: 'medium',
+        capabilities: ['warp'],
+        agents: null,
+        quietHours: null,
+        repeatIntervalMs: hour,
+      });
+      // Rules that must stay silent: another event, a higher minimum severity, another agent.
+      await app.http
+        .put('/notifications/rules/rollbacks')
+        .set(auth(admin))
+        .send({ channel: 'hook', events: ['run.rolled_back'], repeatIntervalMs: 0 })
+        .expect(201);
+      await app.http
+        .put('/notifications/rules/critical-only')
+        .set(auth(admin))
+        .send({ channel: 'hook', events: ['run.failed'], minSeverity: 'critical', repeatIntervalMs: 0 })
+        .expect(201);
+      await app.http
+        .put('/notifications/rules/other-agent')
+        .set(auth(admin))
+        .send({ channel: 'hook', events: ['run.failed'], agents: ['agent-elsewhere'], repeatIntervalMs: 0 })
+        .expect(201);
+    });
+
+    it('produces exactly one message per rule that takes it: a Block Kit message on Slack, a signed webhook', async () => {
+      const run = await failedRun('agent-1');
+      const slackCalls = await eventually(
+        async () => (callsAbout(slack.calls, run.id).length >= 1 ? callsAbout(slack.calls, run.id) : null),
+        'the Slack message',
+      );
+      const hookCalls = await eventually(
+        async () => (callsAbout(hook.calls, run.id).length >= 1 ? callsAbout(hook.calls, run.id) : null),
+        'the webhook',
+      );
+      // Every delivery of the run settled: nothing more is on its way.
+      await eventually(
+        async () => (await deliveries()).filter((d) => d.subject.id === run.id).every((d) => d.status === 'sent'),
+        'its deliveries to be sent',
+      );
+      expect(slackCalls).toHaveLength(1);
+      expect(hookCalls).toHaveLength(1);
+
+      const message = slackCalls[0].json;
+      expect(message.text).toContain('Recovery run failed');
+      expect(message.blocks[0]).toEqual({
+        type: 'header',
+        text: { type: 'plain_text', text: 'Recovery run failed: investigate', emoji: true },
+      });
+      expect(message.blocks[1].text.text).toContain('cannot reproduce');
+      expect(message.blocks[2].fields.map((f: { text: string }) => f.text)).toEqual(
+        expect.arrayContaining(['*Severity*\n:large_orange_circle: high', '*Event*\n`run.failed`']),
+      );
+      const buttons = message.blocks
+        .find((b: { type: string }) => b.type === 'actions')
+        .elements.map((e: { url: string }) => e.url);
+      expect(buttons).toEqual([
+        `${PUBLIC_URL}/console/runs/${run.id}`,
+        `${PUBLIC_URL}/console/incidents/${run.incidentId}`,
+      ]);
+
+      const signed = hookCalls[0];
+      expect(signed.verified).toBe(true);
+      expect(signed.json).toMatchObject({
+        type: 'run.failed',
+        data: { severity: 'high', subject: { type: 'run', id: run.id }, agentId: 'agent-1', capability: 'warp' },
+      });
+      expect(signed.headers['webhook-id']).toBe(signed.json.data.deliveryId);
+
+      const mine = (await deliveries()).filter((d) => d.subject.id === run.id);
+      expect(mine.map((d) => d.rule).sort()).toEqual(['audit-hook', 'oncall']);
+      expect(mine.every((d) => d.status === 'sent' && d.attempts === 1 && d.sentAt !== null)).toBe(true);
+    });
+
+    it('a repeat of the same fault within the repeat interval sends nothing, and is recorded as suppressed', async () => {
+      const before = { slack: slack.calls.length, hook: hook.calls.length };
+      const run = await failedRun('agent-1');
+      const suppressed = await eventually(async () => {
+        const mine = (await deliveries()).filter((d) => d.subject.id === run.id);
+        return mine.length === 2 ? mine : null;
+      }, 'the repeat to be routed');
+      expect(suppressed.map((d) => [d.rule, d.status]).sort()).toEqual([
+        ['audit-hook', 'suppressed'],
+        ['oncall', 'suppressed'],
+      ]);
+      expect(suppressed[0].error).toContain('repeat');
+      // The same pattern on another agent is another fault: it is told.
+      const other = await failedRun('agent-2');
+      await eventually(
+        async () => callsAbout(slack.calls, other.id).length === 1 && callsAbout(hook.calls, other.id).length === 1,
+        'the other fault to be told',
+      );
+      expect(callsAbout(slack.calls, run.id)).toEqual([]);
+      expect(callsAbout(hook.calls, run.id)).toEqual([]);
+      expect(slack.calls.length - before.slack).toBe(1);
+      expect(hook.calls.length - before.hook).toBe(1);
+    });
+
+    it('Slack answering 429 with Retry-After: the message waits that long and then goes, once', async () => {
+      let limited = 0;
+      slack.answer((_c, res) => {
+        slackTimes.push(Date.now());
+        if (limited++ === 0) {
+          res.statusCode = 429;
+          res.setHeader('retry-after', '1');
+          res.end('rate_limited');
+        } else res.end('ok');
+      });
+      try {
+        const start = slackTimes.length;
+        const run = await failedRun('agent-3');
+        const delivery = await eventually(async () => {
+          const d = (await deliveries('&rule=oncall')).find((x) => x.subject.id === run.id);
+          return d?.status === 'sent' ? d : null;
+        }, 'the rate-limited message to be sent');
+        expect(delivery).toMatchObject({ attempts: 2, lastStatusCode: 200, error: null });
+        expect(callsAbout(slack.calls, run.id)).toHaveLength(2);
+        const [first, second] = slackTimes.slice(start);
+        // Retry-After is a lower bound the service must honour, not a speed measurement.
+        expect(second - first).toBeGreaterThanOrEqual(950);
+      } finally {
+        slack.answer((_c, res) => res.end('ok'));
+      }
+    });
+
+    it('is sent with no database transaction open during the call', async () => {
+      let release: () => void = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      let arrived = false;
+      hook.answer((_c, res) => {
+        arrived = true;
+        void held.then(() => res.end('{}'));
+        return undefined;
+      });
+      try {
+        const run = await failedRun('agent-4');
+        await eventually(async () => arrived, 'the webhook call to arrive');
+        // The call hangs on: a transaction held across it would sit idle all that time (others are brief).
+        await new Promise((r) => setTimeout(r, 1000));
+        const open = await app.sql<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND state LIKE 'idle in transaction%' AND state_change < now() - interval '700 milliseconds'`,
+        );
+        expect(open[0].n).toBe(0);
+        release();
+        await eventually(
+          async () => (await deliveries('&rule=audit-hook')).find((d) => d.subject.id === run.id)?.status === 'sent',
+          'the held call to be recorded',
+        );
+      } finally {
+        release();
+        hook.answer((_c, res) => res.end('{}'));
+      }
+    });
+
+    it('quiet hours hold the message until they end, then it goes', async () => {
+      const now = new Date();
+      const clock = (d: Date) => d.toISOString().slice(11, 16);
+      const quietHours = {
+        days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+        from: clock(new Date(now.getTime() - 3_600_000)),
+        to: clock(new Date(now.getTime() + 3_600_000)),
+        timeZone: 'UTC',
+      };
+      await app.http
+        .put('/notifications/rules/night')
+        .set(auth(admin))
+        .send({ channel: 'hook', events: ['run.failed'], agents: ['agent-5'], quietHours, repeatIntervalMs: 0 })
+        .expect(201);
+      const run = await failedRun('agent-5');
+      // audit-hook, without quiet hours, is sent; night, to the same receiver, is held.
+      await eventually(
+        async () => callsAbout(hook.calls, run.id).length === 1,
+        'the message of the rule without quiet hours',
+      );
+      const held = await eventually(
+        async () => (await deliveries('&rule=night')).find((d) => d.subject.id === run.id),
+        'the held delivery',
+      );
+      expect(held.status).toBe('held');
+      const endsAt = Date.parse(held.nextAttemptAt);
+      expect(endsAt).toBeGreaterThan(Date.now() + 3_000_000);
+      expect(new Date(endsAt).toISOString().slice(11, 16)).toBe(quietHours.to);
+      expect(callsAbout(hook.calls, run.id)).toHaveLength(1);
+
+      // The hours end (the clock moved on by SQL): the dispatcher sends it.
+      await app.sql(`UPDATE notification_deliveries SET available_at = now() WHERE id = $1`, [held.id]);
+      await eventually(
+        async () => (await get(`/notifications/deliveries/${held.id}`)).status === 'sent',
+        'the held message to go out',
+      );
+      expect(callsAbout(hook.calls, run.id)).toHaveLength(2);
+      await app.http.delete('/notifications/rules/night').set(auth(admin)).expect(204);
+    });
+
+    it('a dead letter is visible with its error and can be retried', async () => {
+      hook.answer((_c, res) => {
+        res.statusCode = 500;
+        res.end('database down');
+      });
+      let run: { id: string };
+      try {
+        run = await failedRun('agent-6');
+        const dead = await eventually(async () => {
+          const d = (await deliveries('&status=dead')).find((x) => x.subject.id === run.id);
+          return d ?? null;
+        }, 'the delivery to be dead-lettered');
+        expect(dead).toMatchObject({
+          rule: 'audit-hook',
+          attempts: 3,
+          lastStatusCode: 500,
+          error: 'HTTP 500: database down',
+          nextAttemptAt: null,
+        });
+        expect(callsAbout(hook.calls, run.id)).toHaveLength(3);
+        await app.http.post(`/notifications/deliveries/${dead.id}/retry`).set(auth(viewer)).expect(403);
+      } finally {
+        hook.answer((_c, res) => res.end('{}'));
+      }
+      const dead = (await deliveries('&status=dead')).find((x) => x.subject.id === run.id)!;
+      const retried = await app.http.post(`/notifications/deliveries/${dead.id}/retry`).set(auth(operator)).expect(200);
+      expect(retried.body).toMatchObject({ status: 'pending', attempts: 0 });
+      await eventually(
+        async () => (await get(`/notifications/deliveries/${dead.id}`)).status === 'sent',
+        'the retried delivery to be sent',
+      );
+      expect(callsAbout(hook.calls, run.id)).toHaveLength(4);
+      expect(callsAbout(hook.calls, run.id).every((c) => c.headers['webhook-id'] === dead.id && c.verified)).toBe(true);
+      await app.http.post(`/notifications/deliveries/${dead.id}/retry`).set(auth(operator)).expect(409);
+    });
+  });
+
+  it('tells of a kill switch turned on', async () => {
+    await app.http
+      .put('/notifications/rules/switches')
+      .set(auth(admin))
+      .send({ channel: 'oncall-slack', events: ['killswitch.changed'], repeatIntervalMs: 0 })
+      .expect(201);
+    await app.http
+      .post('/guard/killswitch')
+      .set(auth(admin))
+      .send({ agentId: 'agent-k', reason: 'duplicate refunds' })
+      .expect(200);
+    const call = await eventually(
+      async () => slack.calls.find((c) => c.json?.text?.includes('Kill switch on for agent agent-k')),
+      'the kill switch message',
+    );
+    expect(call.json.blocks[1].text.text).toContain('duplicate refunds');
+  });
+
+  it('tells once of a review that has waited longer than the rule says (review.waiting)', async () => {
+    await app.http
+      .put('/notifications/rules/reviews')
+      .set(auth(admin))
+      .send({ channel: 'hook', events: ['review.waiting'], afterMs: 0, repeatIntervalMs: 0 })
+      .expect(201);
+    const told = (patternId: string) =>
+      hook.calls.filter((c) => c.json?.type === 'review.waiting' && c.json.data.subject.id === patternId);
+    const incident = async (errorType: string) => {
+      const res = await app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({ errorType, message: `sprocket ${++seq} slipped`, agentId: 'agent-r' })
+        .expect(201);
+      return eventually(async () => (await get(`/recoveries?incidentId=${res.body.id}`)).items[0], 'a recovery');
+    };
+    const first = await incident('SprocketSlip');
+    const message = await eventually(async () => told(first.patternId)[0], 'the review.waiting message');
+    expect(message.verified).toBe(true);
+    expect(message.json.data).toMatchObject({
+      title: expect.stringMatching(/^Waiting for review: Review 1 recovery for sprocketslip/),
+      subject: { type: 'pattern' },
+    });
+    expect(message.json.data.links[0].url).toBe(`${PUBLIC_URL}/console/patterns/${first.patternId}`);
+    // The sweep that tells of a second review sees the first still waiting, and says nothing more of it.
+    const second = await incident('CogSlip');
+    await eventually(async () => told(second.patternId).length === 1, 'the second review.waiting message');
+    expect(told(first.patternId)).toHaveLength(1);
+    expect(await deliveries('&rule=reviews')).toHaveLength(2);
+    await app.http.delete('/notifications/rules/reviews').set(auth(admin)).expect(204);
+  });
+
+  it('tells of an audit log that no longer verifies (audit.verify_failed), found by a checkpoint or by GET /audit/verify', async () => {
+    const rule = { channel: 'oncall-slack', events: ['audit.verify_failed'], repeatIntervalMs: 3_600_000 };
+    await app.http.put('/notifications/rules/audit').set(auth(admin)).send(rule).expect(201);
+    // The newest entry rewritten behind the append-only trigger; then the chain moves on.
+    const [head] = await app.sql<{ seq: string }>(
+      `SELECT max(seq) AS seq FROM audit_entries WHERE tenant_id = 'notify'`,
+    );
+    await app
+      .sql(`ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only`)
+      .then(() =>
+        app.sql(`UPDATE audit_entries SET reason = 'rewritten' WHERE tenant_id = 'notify' AND seq = $1`, [head.seq]),
+      )
+      .finally(() => app.sql(`ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only`));
+    await app.http
+      .put('/notifications/rules/audit')
+      .set(auth(admin))
+      .send({ ...rule, minSeverity: 'high' })
+      .expect(200);
+
+    // The periodic checkpoint refuses to sign over it, and says so.
+    const foundBy = async (who: string) =>
+      (
+        await app.sql(`SELECT 1 FROM notification_deliveries WHERE rule = 'audit' AND notice -> 'facts' @> $1::jsonb`, [
+          JSON.stringify([{ label: 'Found by', value: who }]),
+        ])
+      ).length > 0;
+    await eventually(() => foundBy('checkpoint'), 'the refused checkpoint to be told');
+    const call = await eventually(
+      async () => slack.calls.find((c) => c.json?.text?.includes('Audit log does not verify')),
+      'the audit message',
+    );
+    expect(call.json.blocks[0].text.text).toBe(`Audit log does not verify from entry ${head.seq}`);
+    expect(call.json.blocks[2].fields[0].text).toContain('critical');
+
+    // GET /audit/verify finds the same break: the same subject within the repeat interval, so no second message.
+    expect(await get('/audit/verify', viewer)).toMatchObject({ ok: false, firstBrokenSeq: Number(head.seq) });
+    await eventually(() => foundBy('verify'), 'the verification to be routed');
+    expect(slack.calls.filter((c) => c.json?.text?.includes('Audit log does not verify'))).toHaveLength(1);
+    expect(new Set((await deliveries('&rule=audit')).map((d) => d.status))).toEqual(new Set(['sent', 'suppressed']));
+  });
+
+  it("another tenant sees none of this tenant's channels, rules or deliveries", async () => {
+    const other = await app.keyFor('notify-other', 'admin');
+    expect((await get('/notifications/channels', other)).items).toEqual([]);
+    expect((await get('/notifications/rules', other)).items).toEqual([]);
+    expect((await get('/notifications/deliveries', other)).items).toEqual([]);
+    const [mine] = await deliveries();
+    await app.http.get(`/notifications/deliveries/${mine.id}`).set(auth(other)).expect(404);
+    await app.http.post(`/notifications/deliveries/${mine.id}/retry`).set(auth(other)).expect(404);
+    await app.http.get('/notifications/rules/oncall').set(auth(other)).expect(404);
+    await app.http.post('/notifications/channels/hook/test').set(auth(other)).expect(404);
+  });
+});
