@@ -16,7 +16,7 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 export const WAITING_FOR = ['call', 'result', 'timer', 'operator', 'notify', 'patch'] as const;
 export type WaitingFor = (typeof WAITING_FOR)[number];
 export type StepListName = 'steps' | 'verify' | 'rollback';
-export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate'] as const;
+export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate', 'canary'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 export const FINISHED_STEP: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'timed_out'];

@@ -298,6 +298,9 @@ export class RunAdvancer {
       }
       case 'escalate':
         return this.escalate(s, step);
+      case 'canary':
+        // Until the engine runs canaries (issue 27), a playbook with one fails its step with the reason.
+        return this.stepFailed(s, step, 'failed', 'canary steps are not run by this version of the engine');
     }
   }
 
