@@ -43,6 +43,9 @@ export interface Playbook {
 export const ON_FAILURE = ['pause', 'rollback'] as const;
 export type OnFailure = (typeof ON_FAILURE)[number];
 
+/** What a failed step of this run does: the playbook's choice, else a person's run pauses and an automatic one rolls back. */
+export const onFailureOf = (playbook: Playbook, automatic: boolean): OnFailure => playbook.onFailure ?? (automatic ? 'rollback' : 'pause');
+
 export interface PlaybookChoice {
   playbook: Playbook;
   /** How well the incident matched, in [0, 1]. See PlaybookCatalog.choose. */
