@@ -17,8 +17,8 @@ const HOME = /(\.repository|\.read-model)\.ts$|^platform\/database\//;
 const PENDING: string[] = [
   'self-healing/runs/guardrails/guardrails.service.ts',
   'self-healing/runs/list-incident-runs/list-incident-runs.handler.ts',
-  'self-healing/runs/run-stats/get-run-stats.handler.ts',
-  'self-healing/runs/run-series/get-run-series.handler.ts',
+  'self-healing/runs/get-run-stats/get-run-stats.handler.ts',
+  'self-healing/runs/get-run-series/get-run-series.handler.ts',
 ];
 
 function* sources(dir: string): Generator<string> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { GetIncidentSeries } from '../../incidents/get-incident-series/get-incident-series.query.js';
 import { lastBuckets, perBucket } from '../../platform/database/time-buckets.js';
-import { GetRunSeries } from '../../self-healing/runs/run-series/get-run-series.query.js';
+import { GetRunSeries } from '../../self-healing/runs/get-run-series/get-run-series.query.js';
 import { LoopStatsReadModel } from '../loop-stats.read-model.js';
 import { HEALTH_RANGES, runsAt, type HealthRange, type LoopHealth } from './loop-health.view.js';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { GetResolutionStats } from '../../incidents/get-resolution-stats/get-resolution-stats.query.js';
-import { GetRunStats } from '../../self-healing/runs/run-stats/get-run-stats.query.js';
+import { GetRunStats } from '../../self-healing/runs/get-run-stats/get-run-stats.query.js';
 import { LoopStatsReadModel } from '../loop-stats.read-model.js';
 import { LOOP_STAGES } from '../loop-status/loop-stages.js';
 import type { IntegrationStats, StageStats } from './integration-stats.view.js';

@@ -11,7 +11,7 @@ import { NamedRunView } from '../runs/run.view.js';
 import { RecoveryNamesReader } from './recovery-names.reader.js';
 import { RECOVERY_STATUSES, RecoveryRepository } from './recovery.repository.js';
 import { RecoveryPage, recoveryView, RecoveryView } from './recovery.view.js';
-import { ReviewRecovery } from './review/review-recovery.command.js';
+import { ReviewRecovery } from './review-recovery/review-recovery.command.js';
 
 export class ListRecoveriesQuery {
   @ApiProperty({ required: false, enum: RECOVERY_STATUSES }) @IsOptional() @IsIn(RECOVERY_STATUSES) status?: string;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { GetIncidentSummaries } from '../../incidents/incident-summaries/get-incident-summaries.query.js';
+import { GetIncidentSummaries } from '../../incidents/get-incident-summaries/get-incident-summaries.query.js';
 import { FailurePatternRepository } from '../catalog/failure-pattern.repository.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from './playbook-catalog.js';

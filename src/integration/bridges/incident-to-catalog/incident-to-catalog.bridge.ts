@@ -1,7 +1,7 @@
 import { CommandBus, EventBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { RegisterAgents } from '../../../governance/routing/register-agents/register-agents.command.js';
 import { IncidentCreated } from '../../../incidents/events/incident-created.event.js';
-import { LinkIncidentToPattern } from '../../../incidents/link-pattern/link-incident-to-pattern.command.js';
+import { LinkIncidentToPattern } from '../../../incidents/link-incident-to-pattern/link-incident-to-pattern.command.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { catalogBucketOf, MatchIncidentToCatalog } from '../../../self-healing/catalog/match-incident/match-incident.command.js';

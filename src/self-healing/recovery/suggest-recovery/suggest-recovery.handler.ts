@@ -8,7 +8,7 @@ import { assessFix } from '../../learning/fix-confidence.js';
 import { FixEvidenceRepository } from '../../learning/fix-evidence.repository.js';
 import { PLAYBOOK_CATALOG, RECOVERY_GENERATOR } from '../../playbooks.provider.js';
 import { GuardrailsService } from '../../runs/guardrails/guardrails.service.js';
-import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
+import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
 import type { PlaybookCatalog } from '../playbook-catalog.js';
 import { suggestRecovery, type RecoveryGenerator } from '../recovery-generator.js';
 import { RecoveryRepository, type RecoveryDecision } from '../recovery.repository.js';

@@ -3,7 +3,7 @@ import { CommandBus, EventBus, QueryBus } from '@nestjs/cqrs';
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { ResolveIncident } from '../../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { FindRecurrence } from '../../../incidents/recurrence/find-recurrence.query.js';
-import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-mitigation/set-incident-mitigation.command.js';
+import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-incident-mitigation/set-incident-mitigation.command.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';

@@ -1,7 +1,7 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandBus, CommandHandler, EventBus, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
-import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
+import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { RecoveryApplied } from '../../events/recovery-applied.event.js';
