@@ -19,13 +19,18 @@ export interface ReportIncidentResult {
   deduplicated: boolean;
 }
 
+export interface ReportIncidentProps {
+  tenantId: string;
+  input: ReportIncidentDto;
+  idempotencyKey: string | null;
+  /** Default: `{ source: 'api' }`. */
+  origin?: IncidentOrigin;
+}
+
+export interface ReportIncident extends ReportIncidentProps {}
 export class ReportIncident extends Command<ReportIncidentResult> {
-  constructor(
-    readonly tenantId: string,
-    readonly input: ReportIncidentDto,
-    readonly idempotencyKey: string | null,
-    readonly origin: IncidentOrigin = { source: 'api' },
-  ) {
+  constructor(props: ReportIncidentProps) {
     super();
+    Object.assign(this, props);
   }
 }

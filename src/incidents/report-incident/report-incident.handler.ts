@@ -34,7 +34,7 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
       const now = new Date();
       // POST /incidents has validated it (400 otherwise); other reporters' odd clocks fall back to now.
       const occurredAt = boundedOccurredAt(input.occurredAt, now);
-      const fingerprint = origin.fingerprint ?? null;
+      const fingerprint = origin?.fingerprint ?? null;
       if (fingerprint) {
         const open = await this.incidents.findUnresolvedByFingerprint(tenantId, fingerprint);
         if (open) {
@@ -55,7 +55,7 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
         capability: input.capability ?? null,
         context: input.context ?? {},
         occurred_at: occurredAt,
-        source: origin.source,
+        source: origin?.source ?? 'api',
         fingerprint,
       });
       await this.eventBus.publish(

@@ -20,7 +20,7 @@ export class LoopHealthService {
     const { bucketMs, count } = HEALTH_RANGES[range];
     const frame = lastBuckets(now, bucketMs, count);
     const incidents = await this.queries.execute(new GetIncidentSeries({ tenantId, frame }));
-    const runs = await this.queries.execute(new GetRunSeries(tenantId, frame));
+    const runs = await this.queries.execute(new GetRunSeries({ tenantId, frame }));
     // From the loop's own history: an incident matched a pattern whose policy was already active.
     const repeats = await this.loops.repeatsAfterPolicy(tenantId, frame);
     const repeatCounts = perBucket(frame, repeats, (r) => r.n, 0);

@@ -44,7 +44,7 @@ export class IntegrationStatsService {
     const loops = await this.loops.loopTotals(tenantId, hours);
     const events = await this.loops.eventTotals(tenantId, hours);
     const resolution = await this.queries.execute(new GetResolutionStats({ tenantId, hours }));
-    const runs = await this.queries.execute(new GetRunStats(tenantId, hours));
+    const runs = await this.queries.execute(new GetRunStats({ tenantId, hours }));
     const stages: Record<string, StageStats> = {};
     LOOP_STAGES.slice(1).forEach((s, i) => {
       stages[s] = { completed: Number(loops[`c${i}`]), failed: Number(loops[`f${i}`]), held: Number(loops[`h${i}`]), avgMs: round(loops[`a${i}`]) };

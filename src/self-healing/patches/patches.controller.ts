@@ -96,7 +96,7 @@ export class PatchesController {
   @Get('stats')
   async stats(@CurrentPrincipal() p: Principal) {
     const s = await this.orders.stats(p.tenantId);
-    const runs = await this.queries.execute(new GetRunStats(p.tenantId, null));
+    const runs = await this.queries.execute(new GetRunStats({ tenantId: p.tenantId, hours: null }));
     const workOrders = Object.fromEntries(WORK_ORDER_STATUSES.map((st) => [st, 0])) as Record<WorkOrderStatus, number>;
     for (const { status, count } of s.byStatus) workOrders[status] = count;
     const total = Object.values(workOrders).reduce((a, b) => a + b, 0);

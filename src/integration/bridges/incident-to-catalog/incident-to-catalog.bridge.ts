@@ -20,11 +20,28 @@ export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
   ) {}
 
   async handle(e: IncidentCreated): Promise<void> {
-    const match = await this.commands.execute(new MatchIncidentToCatalog(e.tenantId, e.incidentId, e.errorType, e.message, e.agentId, e.capability));
-    await this.commands.execute(new LinkIncidentToPattern(e.tenantId, e.incidentId, match.patternId));
-    if (e.agentId) await this.commands.execute(new RegisterAgents(e.tenantId, [e.agentId], e.capability));
+    const match = await this.commands.execute(
+      new MatchIncidentToCatalog({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        errorType: e.errorType,
+        message: e.message,
+        agentId: e.agentId,
+        capability: e.capability,
+      }),
+    );
+    await this.commands.execute(new LinkIncidentToPattern({ tenantId: e.tenantId, incidentId: e.incidentId, patternId: match.patternId }));
+    if (e.agentId) await this.commands.execute(new RegisterAgents({ tenantId: e.tenantId, agentIds: [e.agentId], capability: e.capability }));
     await this.commands.execute(
-      new RecordDecision(e.tenantId, e.incidentId, 'pattern_match', match.isNew ? 'new failure pattern created' : `matched a known failure pattern (score ${match.score.toFixed(2)})`, match as unknown as Record<string, unknown>),
+      new RecordDecision({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        kind: 'pattern_match',
+        summary: match.isNew
+          ? 'new failure pattern created'
+          : `matched a known failure pattern (score ${match.score.toFixed(2)})`,
+        details: match as unknown as Record<string, unknown>,
+      }),
     );
     await this.eventBus.publish(
       new PatternMatched({

@@ -29,7 +29,10 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
         throw new ConflictException(`recovery ${c.recoveryId} is already ${recovery.status}`);
       }
       // Its incident resolved before anyone reviewed it (the supersede that follows may not have run yet): a run would wait for nothing.
-      const incident = c.decision === 'applied' ? await this.queries.execute(new GetIncident(c.tenantId, recovery.source_incident_id)) : null;
+      const incident =
+        c.decision === 'applied'
+          ? await this.queries.execute(new GetIncident({ tenantId: c.tenantId, incidentId: recovery.source_incident_id }))
+          : null;
       if (incident?.status === 'resolved') {
         throw new ConflictException(`incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${c.recoveryId} is superseded, nothing to run`);
       }

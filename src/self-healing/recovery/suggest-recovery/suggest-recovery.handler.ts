@@ -45,7 +45,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       // A trusted fix still runs alone only inside the tenant's guardrails (checked under a tenant lock, before the run exists).
       const heldBy = allowed ? await this.guardrails.blockingGuardrail({ tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id }) : null;
       const autoApplied = allowed && heldBy === null;
-      const decision = explain(fix, { autoApplied, heldBy, paused: c.autoApplyPaused, patternAllows: pattern.auto_apply_recovery });
+      const decision = explain(fix, { autoApplied, heldBy, paused: c.autoApplyPaused ?? false, patternAllows: pattern.auto_apply_recovery });
       const recoveryId = uuidv7();
       await this.recoveries.insertAtCommit({
         id: recoveryId,

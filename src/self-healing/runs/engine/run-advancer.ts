@@ -188,7 +188,10 @@ export class RunAdvancer {
   private async facts(s: State, current: StepRow | undefined): Promise<RunFacts> {
     const { run, steps, now } = s;
     const working = run.phase === 'steps' || run.phase === 'verify';
-    const killSwitch = working && run.automatic && killSwitchStops(await this.queries.execute(new GetKillSwitchState(run.tenant_id)), run.agent_id);
+    const killSwitch =
+      working &&
+      run.automatic &&
+      killSwitchStops(await this.queries.execute(new GetKillSwitchState({ tenantId: run.tenant_id })), run.agent_id);
     const broken = (x: StepRow) => x.status === 'failed' || x.status === 'timed_out';
     return {
       phase: run.phase,

@@ -19,7 +19,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     private readonly wakeups: RunWakeups,
   ) {}
 
-  execute({ props: p }: FinishWaitingStep): Promise<RunView> {
+  execute(p: FinishWaitingStep): Promise<RunView> {
     // The token is bound to `<runId>.<stepId>` (the step's webhook-id): a wrong one is refused before any database work.
     if (p.source.kind === 'result' && !this.tokens.verify(`${p.runId}.${p.stepId}`, p.source.token)) {
       throw new UnauthorizedException('unknown run or step, or a wrong callback token');

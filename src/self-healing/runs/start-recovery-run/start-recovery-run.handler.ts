@@ -28,13 +28,13 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  execute({ props: p }: StartRecoveryRun): Promise<RunView> {
+  execute(p: StartRecoveryRun): Promise<RunView> {
     return this.tx.run(async () => {
       const playbook = this.catalog.get(p.playbookId);
       // A recovery suggested before its playbook left config/playbooks.json.
       if (!playbook) throw new UnprocessableEntityException(`playbook "${p.playbookId}" is no longer in the playbook catalog: this recovery cannot run`);
-      const incident = p.incidentId ? await this.queries.execute(new GetIncident(p.tenantId, p.incidentId)) : null;
-      const pattern = p.patternId ? await this.queries.execute(new GetPattern(p.tenantId, p.patternId)) : null;
+      const incident = p.incidentId ? await this.queries.execute(new GetIncident({ tenantId: p.tenantId, incidentId: p.incidentId })) : null;
+      const pattern = p.patternId ? await this.queries.execute(new GetPattern({ tenantId: p.tenantId, patternId: p.patternId })) : null;
       const context: RunContext = {
         incident: incident && {
           id: incident.id, title: incident.title, errorType: incident.errorType, severity: incident.severity, message: incident.message,
