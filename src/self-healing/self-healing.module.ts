@@ -34,6 +34,7 @@ import { FinishWaitingStepHandler } from './runs/finish-waiting-step/finish-wait
 import { WorkOrderFinishedHandler } from './runs/finish-waiting-step/work-order-finished.handler.js';
 import { GetRunSeriesHandler } from './runs/get-run-series/get-run-series.handler.js';
 import { GetRunStatsHandler } from './runs/get-run-stats/get-run-stats.handler.js';
+import { GuardrailUsageReadModel } from './runs/guardrails/guardrail-usage.read-model.js';
 import { GuardrailsController } from './runs/guardrails/guardrails.controller.js';
 import { GuardrailsRepository } from './runs/guardrails/guardrails.repository.js';
 import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
@@ -42,6 +43,7 @@ import { MovePatternRunsHandler } from './runs/move-pattern-runs/move-pattern-ru
 import { AlertRepeatedHandler } from './runs/note-recurrence/alert-repeated.handler.js';
 import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
 import { KillSwitchOffHandler } from './runs/resume-paused/kill-switch-off.handler.js';
+import { RunStatsReadModel } from './runs/run-stats.read-model.js';
 import { RunWakeups } from './runs/run-wakeups.js';
 import { RunJournal } from './runs/run.journal.js';
 import { RunsController } from './runs/runs.controller.js';
@@ -96,6 +98,8 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     TriggerPlaybookHandler,
     GuardrailsRepository,
     GuardrailsService,
+    GuardrailUsageReadModel,
+    RunStatsReadModel,
     WaitingWorkReadModel,
     ListWaitingWorkHandler,
   ],

@@ -62,6 +62,11 @@ export class RunsRepository {
     return row ?? null;
   }
 
+  /** The incident's runs, oldest first. */
+  listOfIncident(tenantId: string, incidentId: string): Promise<RunRow[]> {
+    return this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`, [tenantId, incidentId]);
+  }
+
   /**
    * Locks the run: every change of a run and its steps happens under this lock. Without a tenant
    * only for a caller the run's own token authenticated (an actuator's late result).
