@@ -185,11 +185,17 @@ export class RunsRepository {
   }
 
   async list(tenantId: string, f: RunFilters, cursor: Cursor | null, limit: number): Promise<RunRow[]> {
-    const q = newestFirst('recovery_runs', tenantId, [
-      ['status = ?', f.status], ['incident_id = ?', f.incidentId], ['pattern_id = ?', f.patternId], ['agent_id = ?', f.agentId],
-      ['capability = ?', f.capability], ['playbook_id = ?', f.playbookId], ['automatic = ?', f.trigger ? f.trigger === 'automatic' : undefined],
-      ['created_at >= ?', f.since], ['created_at < ?', f.until],
-    ], cursor, limit);
+    const q = newestFirst({
+      table: 'recovery_runs',
+      tenantId,
+      conditions: [
+        ['status = ?', f.status], ['incident_id = ?', f.incidentId], ['pattern_id = ?', f.patternId], ['agent_id = ?', f.agentId],
+        ['capability = ?', f.capability], ['playbook_id = ?', f.playbookId], ['automatic = ?', f.trigger ? f.trigger === 'automatic' : undefined],
+        ['created_at >= ?', f.since], ['created_at < ?', f.until],
+      ],
+      cursor,
+      limit,
+    });
     return this.tx.query<RunRow>(q.sql, q.params);
   }
 
