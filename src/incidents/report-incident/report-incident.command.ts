@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
-import type { ReportIncidentDto } from './report-incident.dto.js';
 import type { IncidentSource, IncidentView } from '../incident.view.js';
+import type { ReportIncidentDto } from './report-incident.dto.js';
 
 /** Who reported an incident; an alert's fingerprint deduplicates it against an unresolved incident. */
 export interface IncidentOrigin {

@@ -1,13 +1,13 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { IdempotencyKeys } from '../../platform/idempotency/idempotency-keys.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import { IncidentCreated } from '../events/incident-created.event.js';
 import { IncidentRepeated } from '../events/incident-repeated.event.js';
 import { incidentView } from '../incident.view.js';
 import { IncidentsRepository } from '../incidents.repository.js';
 import { boundedOccurredAt } from './occurred-at.js';
 import { ReportIncident, type ReportIncidentResult } from './report-incident.command.js';
-import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 const SCOPE = 'POST /incidents';
 

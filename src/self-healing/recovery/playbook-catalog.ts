@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateStepList, type PlaybookStep } from './playbook-steps.js';
-
 // A playbook's policy hint for bridge 3 is written in governance's vocabulary.
 import { POLICY_ACTIONS, POLICY_CATEGORIES, type PolicyAction, type PolicyCategory } from '../../governance/policies/policy.view.js';
+import { validateStepList, type PlaybookStep } from './playbook-steps.js';
 
 export interface PlaybookMatch {
   /** Error types this playbook is made for; compared case- and punctuation-insensitively. */

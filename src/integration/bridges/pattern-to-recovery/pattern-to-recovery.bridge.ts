@@ -2,10 +2,10 @@ import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } fro
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
-import { PatternMatched } from '../../events/pattern-matched.event.js';
-import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { SuggestRecovery } from '../../../self-healing/recovery/suggest-recovery/suggest-recovery.command.js';
 import { NoteRecurrence } from '../../../self-healing/runs/note-recurrence/note-recurrence.command.js';
+import { PatternMatched } from '../../events/pattern-matched.event.js';
+import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 2: suggests a recovery for the pattern; auto-applied when trusted, else queued for review. */

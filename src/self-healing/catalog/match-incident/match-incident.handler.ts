@@ -4,12 +4,12 @@ import { MovePatternPolicy } from '../../../governance/policies/move-pattern-pol
 import { MovePatternIncidents } from '../../../incidents/move-pattern-incidents/move-pattern-incidents.command.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { MovePatternRuns } from '../../runs/move-pattern-runs/move-pattern-runs.command.js';
 import { FailurePatternRepository } from '../failure-pattern.repository.js';
 import { fileSignature } from '../pattern-matcher.js';
 import { extractSignature } from '../signature.js';
 import { MatchIncidentToCatalog, type CatalogMatch } from './match-incident.command.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(MatchIncidentToCatalog)
 export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncidentToCatalog> {

@@ -1,13 +1,13 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandBus, CommandHandler, EventBus, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
-import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { RecoveryApplied } from '../../events/recovery-applied.event.js';
+import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
 import { RecoveryRepository } from '../recovery.repository.js';
 import { ReviewRecovery } from './review-recovery.command.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(ReviewRecovery)
 export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {

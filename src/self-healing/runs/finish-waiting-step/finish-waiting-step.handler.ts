@@ -3,9 +3,9 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { StepCallbackTokens } from '../engine/step-callback-tokens.js';
 import { checkFailure } from '../engine/step-conditions.js';
+import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import { runView, type RunView, type StepRow } from '../run.view.js';
-import { RunWakeups } from '../run-wakeups.js';
 import { RunsRepository } from '../runs.repository.js';
 import { FinishWaitingStep, type WaitingStepSource } from './finish-waiting-step.command.js';
 

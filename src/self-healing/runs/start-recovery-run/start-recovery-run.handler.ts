@@ -9,9 +9,9 @@ import { GetPattern } from '../../catalog/get-pattern/get-pattern.query.js';
 import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
 import type { PlaybookCatalog } from '../../recovery/playbook-catalog.js';
 import { resolveStepParams, resolveWaitMs, type PlaybookStep, type StepList } from '../../recovery/playbook-steps.js';
+import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import { runView, type RunContext, type RunView, type StepRow } from '../run.view.js';
-import { RunWakeups } from '../run-wakeups.js';
 import { RunsRepository } from '../runs.repository.js';
 import { StartRecoveryRun } from './start-recovery-run.command.js';
 
