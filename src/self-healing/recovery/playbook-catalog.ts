@@ -154,18 +154,18 @@ export function loadPlaybookCatalog(path: string = defaultPlaybookCatalogPath())
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read playbook catalog ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read playbook catalog ${path}: ${(err as Error).message}`, { cause: err });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new Error(`playbook catalog ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`playbook catalog ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   try {
     return parsePlaybookCatalog(data);
   } catch (err) {
-    throw new Error(`playbook catalog ${path}: ${(err as Error).message}`);
+    throw new Error(`playbook catalog ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
