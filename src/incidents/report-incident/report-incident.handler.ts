@@ -40,7 +40,14 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
         if (open) {
           const repeated = await this.incidents.recordRepeat(open, now);
           // The fault is still there: a run watching this incident must hear it (DESIGN §8 "recurrence").
-          await this.eventBus.publish(new IncidentRepeated({ tenantId, incidentId: repeated.id, seenAt: now.toISOString(), repeatCount: repeated.repeat_count }));
+          await this.eventBus.publish(
+            new IncidentRepeated({
+              tenantId,
+              incidentId: repeated.id,
+              seenAt: now.toISOString(),
+              repeatCount: repeated.repeat_count,
+            }),
+          );
           return { incident: incidentView(repeated), replayed: false, deduplicated: true };
         }
       }

@@ -118,9 +118,20 @@ export class RunsRepository {
   }
 
   /** Written with the transaction's commit, every transition of it in one statement, in the order they happened. */
-  insertTransition(t: { tenantId: string; runId: string; stepId: string | null; from: string | null; to: string; attempt?: number | null; output?: unknown; error?: string | null; note?: string | null }): Promise<void> {
+  insertTransition(t: {
+    tenantId: string;
+    runId: string;
+    stepId: string | null;
+    from: string | null;
+    to: string;
+    attempt?: number | null;
+    output?: unknown;
+    error?: string | null;
+    note?: string | null;
+  }): Promise<void> {
     return this.tx.deferWrite(this.writeTransitions, [
-      uuidv7(), t.tenantId, t.runId, t.stepId, t.from, t.to, t.attempt ?? null, t.output === undefined ? null : JSON.stringify(t.output), t.error ?? null, t.note ?? null, new Date(),
+      uuidv7(), t.tenantId, t.runId, t.stepId, t.from, t.to, t.attempt ?? null, t.output === undefined ? null : JSON.stringify(t.output), t.error ?? null,
+      t.note ?? null, new Date(),
     ]);
   }
 
@@ -205,7 +216,14 @@ export class RunsRepository {
    * the run learns of it, however late this is processed, and the engine fails it. Judged by
    * `occurredAt`, so an incident from before the fix (delivered late) is no recurrence. Returns how many.
    */
-  async noteRecurrence(r: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string; occurredAt: Date }): Promise<number> {
+  async noteRecurrence(r: {
+    tenantId: string;
+    patternId: string;
+    agentId: string | null;
+    capability: string | null;
+    incidentId: string;
+    occurredAt: Date;
+  }): Promise<number> {
     const rows = await this.tx.query(
       `UPDATE recovery_runs SET recurrence_incident_id = $5, due_at = now(), updated_at = now(),
               recurrence_reason = $7

@@ -67,7 +67,15 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
       });
       this.switches.notifyChanged(c.tenantId);
       await this.events.publish(
-        new KillSwitchChanged({ tenantId: c.tenantId, agentId: c.agentId, active: c.active, reason: reason || null, actor: c.actor, changedAt: after.changed_at.toISOString(), incidentId: null }),
+        new KillSwitchChanged({
+          tenantId: c.tenantId,
+          agentId: c.agentId,
+          active: c.active,
+          reason: reason || null,
+          actor: c.actor,
+          changedAt: after.changed_at.toISOString(),
+          incidentId: null,
+        }),
       );
       return change(c.agentId, after, true);
     });

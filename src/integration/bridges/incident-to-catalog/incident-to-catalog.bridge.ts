@@ -46,7 +46,8 @@ export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
     await this.eventBus.publish(
       new PatternMatched({
         tenantId: e.tenantId, incidentId: e.incidentId, patternId: match.patternId, confidence: match.score, isNewPattern: match.isNew,
-        occurrenceCount: match.occurrenceCount, message: e.message, agentId: e.agentId, capability: e.capability, occurredAt: e.occurredAt, timing: stageTiming(),
+        occurrenceCount: match.occurrenceCount, message: e.message, agentId: e.agentId, capability: e.capability, occurredAt: e.occurredAt,
+        timing: stageTiming(),
       }),
     );
   }

@@ -37,7 +37,15 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
         throw new ConflictException(`incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${c.recoveryId} is superseded, nothing to run`);
       }
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
-      await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });
+      await this.recoveries.recordAction({
+        id: uuidv7(),
+        tenantId: c.tenantId,
+        recoveryId: recovery.id,
+        action: c.decision,
+        automatic: false,
+        actor: c.actor,
+        note: c.note,
+      });
       const action = c.decision === 'applied' ? 'recovery.approved' : 'recovery.rejected';
       const audited = {
         tenantId: c.tenantId,
@@ -51,7 +59,15 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
         await this.audit.record({ ...audited, after: { status: decided.status } });
         return { recovery: decided, run: null };
       }
-      await this.eventBus.publish(new RecoveryApplied({ tenantId: c.tenantId, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id, recoveryId: recovery.id, appliedBy: c.actor }));
+      await this.eventBus.publish(
+        new RecoveryApplied({
+          tenantId: c.tenantId,
+          incidentId: recovery.source_incident_id,
+          patternId: recovery.source_pattern_id,
+          recoveryId: recovery.id,
+          appliedBy: c.actor,
+        }),
+      );
       const run = await this.commands.execute(
         new StartRecoveryRun({
           tenantId: c.tenantId, recoveryId: recovery.id, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id,

@@ -35,7 +35,13 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       const suggestion = await suggestRecovery(
         this.catalog,
         this.generator,
-        { id: pattern.id, errorType: pattern.error_type, template: pattern.template, occurrenceCount: pattern.occurrence_count, recoveryTemplate: pattern.recovery_template },
+        {
+          id: pattern.id,
+          errorType: pattern.error_type,
+          template: pattern.template,
+          occurrenceCount: pattern.occurrence_count,
+          recoveryTemplate: pattern.recovery_template,
+        },
         { message: c.message, agentId: c.agentId, capability: c.capability },
       );
       // DESIGN §8 "Learning": the suggestion's confidence is the prior; this fix's runs and reviews move it (ADR 0014).
@@ -43,7 +49,9 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       const fix = assessFix({ mean: suggestion.confidence, from: suggestion.confidenceFrom }, observations, new Date());
       const allowed = !c.autoApplyPaused && pattern.auto_apply_recovery && fix.trusted;
       // A trusted fix still runs alone only inside the tenant's guardrails (checked under a tenant lock, before the run exists).
-      const heldBy = allowed ? await this.guardrails.blockingGuardrail({ tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id }) : null;
+      const heldBy = allowed
+        ? await this.guardrails.blockingGuardrail({ tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id })
+        : null;
       const autoApplied = allowed && heldBy === null;
       const decision = explain(fix, { autoApplied, heldBy, paused: c.autoApplyPaused ?? false, patternAllows: pattern.auto_apply_recovery });
       const recoveryId = uuidv7();
@@ -122,5 +130,10 @@ function explain(
     : !o.patternAllows ? `queued for review: the pattern does not auto-apply its recoveries (${trust})`
     : !fix.trusted ? `held: ${fix.reason}`
     : `held by ${o.heldBy!.reason} (${trust})`;
-  return { autoApplied: o.autoApplied, reason, heldBy: o.heldBy, evidence: { ...fix.evidence, trusted: fix.trusted, confidence: fix.confidence, lowerBound: fix.lowerBound } };
+  return {
+    autoApplied: o.autoApplied,
+    reason,
+    heldBy: o.heldBy,
+    evidence: { ...fix.evidence, trusted: fix.trusted, confidence: fix.confidence, lowerBound: fix.lowerBound },
+  };
 }

@@ -263,7 +263,17 @@ export class RunAdvancer {
     const from = run.verify_from ?? run.started_at!;
     const until = run.verify_until!;
     const evidence = run.pattern_id || run.incident_id
-      ? await this.queries.execute(new FindRecurrence({ tenantId: run.tenant_id, incidentId: run.incident_id, patternId: run.pattern_id, agentId: run.agent_id, capability: run.capability, from, until }))
+      ? await this.queries.execute(
+          new FindRecurrence({
+            tenantId: run.tenant_id,
+            incidentId: run.incident_id,
+            patternId: run.pattern_id,
+            agentId: run.agent_id,
+            capability: run.capability,
+            from,
+            until,
+          }),
+        )
       : { newIncident: null, refiredAt: null, unfiled: 0, resolvedByMonitoringAt: null };
     const windowMs = until.getTime() - from.getTime();
     const maxWaitOver = now.getTime() - until.getTime() >= Math.max(windowMs, VERDICT_MAX_WAIT_MS);
@@ -380,13 +390,18 @@ export class RunAdvancer {
     const { run, now } = s;
     const lastErrors = s.steps.filter((x) => x.error).map((x) => `${x.step_id}: ${x.error}`);
     const problem = run.context.problem;
-    const brief = run.incident_id ? await this.queries.execute(new BuildWorkOrderContext({ tenantId: run.tenant_id, incidentId: run.incident_id, runId: run.id, lastErrors })) : null;
+    const brief = run.incident_id
+      ? await this.queries.execute(
+          new BuildWorkOrderContext({ tenantId: run.tenant_id, incidentId: run.incident_id, runId: run.id, lastErrors }),
+        )
+      : null;
     const order = await this.commands.execute(
       new CreateWorkOrder({
         tenantId: run.tenant_id, runId: run.id, incidentId: run.incident_id, stepId: step.step_id,
         description: problem ? `${step.instruction} Reported problem (${problem.errorType}): ${problem.description}` : `${step.instruction} (playbook ${run.playbook_id})`,
         context: brief?.context ?? {
-          incident: null, pattern: null, affectedAgents: run.agent_id ? [run.agent_id] : [], capabilities: run.capability ? [run.capability] : [], lastErrors, runId: run.id, filePath: problem?.filePath ?? null,
+          incident: null, pattern: null, affectedAgents: run.agent_id ? [run.agent_id] : [], capabilities: run.capability ? [run.capability] : [], lastErrors,
+          runId: run.id, filePath: problem?.filePath ?? null,
         },
         priority: brief?.priority ?? 'medium', complexity: brief?.complexity ?? 'medium',
       }),
