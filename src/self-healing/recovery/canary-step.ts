@@ -17,6 +17,8 @@ export type OnNoCandidate = (typeof ON_NO_CANDIDATE)[number];
 export interface CanarySpec {
   /** The parameter sets to try, in order (a `{param, values | range}` generator is expanded at load). */
   candidates: Array<Record<string, unknown>>;
+  /** The candidates' parameter names in the playbook's order, for sentences (stored as jsonb, objects lose it). */
+  paramOrder: string[];
   /** Sent to apply one candidate to the isolated canary, e.g. `{action: "canary_apply"}`. */
   apply: Record<string, unknown>;
   /** CEL over `response` (`status`, `body`) and `candidate`: true passes. */
@@ -97,6 +99,7 @@ export function validateCanary(
 
   return {
     candidates,
+    paramOrder: [...new Set(candidates.flatMap((c) => Object.keys(c)))],
     apply: action('apply'),
     check: cel('check'),
     score: cel('score'),

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { CanarySpec } from '../recovery/canary-step.js';
 
 /** Recovery runs (DESIGN §8): what the API answers and other modules may read. */
 
@@ -12,8 +13,8 @@ export const RUN_PHASES = ['steps', 'verify', 'watch', 'rollback', 'done'] as co
 export type RunPhase = (typeof RUN_PHASES)[number];
 export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'awaiting_operator', 'timed_out'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
-/** What a running step waits for: its actuator's answer, a late result, a timer, a person, the coding agent. */
-export const WAITING_FOR = ['call', 'result', 'timer', 'operator', 'notify', 'patch'] as const;
+/** What a running step waits for: an answer, a late result, a timer, a person, a coding agent, its next canary call. */
+export const WAITING_FOR = ['call', 'result', 'timer', 'operator', 'notify', 'patch', 'next'] as const;
 export type WaitingFor = (typeof WAITING_FOR)[number];
 export type StepListName = 'steps' | 'verify' | 'rollback';
 export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate', 'canary'] as const;
@@ -89,6 +90,8 @@ export interface StepRow {
   params: Record<string, unknown>;
   condition: string | null;
   run_if: string | null;
+  /** A canary step's definition with its parameters filled (null for other kinds); its trial is the output. */
+  canary: CanarySpec | null;
   duration_ms: number | null;
   timeout_ms: number;
   max_attempts: number;

@@ -1,10 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
 import type { CanarySpec } from '../../recovery/canary-step.js';
-import { finishTrial, judgeCandidate, nextCall, startTrial, type CanaryOutput } from './canary-trial.js';
+import {
+  describeParams,
+  finishTrial,
+  judgeCandidate,
+  nextCall,
+  startTrial,
+  type CanaryOutput,
+} from './canary-trial.js';
 
 const spec = (over: Partial<CanarySpec> = {}): CanarySpec => ({
   candidates: [{ timeoutMs: 1000 }, { timeoutMs: 2000 }, { timeoutMs: 4000 }],
+  paramOrder: ['timeoutMs'],
   apply: { action: 'canary_apply' },
   check: 'response.body.p95_ms < 250.0 && response.body.error_rate < 0.01',
   score: '1000.0 - response.body.p95_ms - candidate.timeoutMs / 100.0',
@@ -41,7 +49,7 @@ function trial(
     calls.push(next.call.idSuffix);
     if (next.call.stage === 'apply')
       t = judgeCandidate(s, t, next.call.candidate!.index, answer(next.call.candidate!.index), at(n));
-    else t = finishTrial(t, at(n + 1));
+    else t = finishTrial(s, t, at(n + 1));
   }
   throw new Error('the trial did not end');
 }
@@ -138,5 +146,13 @@ describe('a canary trial', () => {
       result: 'passed',
       answer: { status: 200, body: '(left out: larger than 4 KiB)' },
     });
+  });
+
+  it("says a candidate's parameters in the playbook's order, whatever order the database gives them back in", () => {
+    const order = { paramOrder: ['timeoutMs', 'concurrency', 'cacheMb'] };
+    expect(describeParams(order, { cacheMb: 512, timeoutMs: 5000, concurrency: 8 })).toBe(
+      '{"timeoutMs":5000,"concurrency":8,"cacheMb":512}',
+    );
+    expect(describeParams(order, { extra: true, cacheMb: 1 })).toBe('{"cacheMb":1,"extra":true}');
   });
 });

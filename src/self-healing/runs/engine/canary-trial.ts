@@ -173,8 +173,17 @@ function decide(spec: CanarySpec, trial: CanaryOutput, now: Date): CanaryOutput 
   };
 }
 
+/** A candidate's parameters as JSON in the playbook's order (the stored ones come back in the database's order). */
+export function describeParams(spec: Pick<CanarySpec, 'paramOrder'>, params: Record<string, unknown>): string {
+  const keys = [
+    ...spec.paramOrder.filter((k) => k in params),
+    ...Object.keys(params).filter((k) => !spec.paramOrder.includes(k)),
+  ];
+  return JSON.stringify(Object.fromEntries(keys.map((k) => [k, params[k]])));
+}
+
 /** The promote or restore call succeeded: the trial is done, and says how it went. */
-export function finishTrial(trial: CanaryOutput, now: Date): CanaryOutput {
+export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): CanaryOutput {
   const tried = trial.candidates.filter((c) => c.result === 'passed' || c.result === 'failed').length;
   const passed = trial.candidates.filter((c) => c.result === 'passed').length;
   const notTried = trial.candidates.length - tried;
@@ -185,7 +194,7 @@ export function finishTrial(trial: CanaryOutput, now: Date): CanaryOutput {
       ...trial,
       stage: 'done',
       outcome: 'promoted',
-      summary: `promoted candidate ${w.index} ${JSON.stringify(w.params)} (score ${w.score}; ${counts})`,
+      summary: `promoted candidate ${w.index} ${describeParams(spec, w.params)} (score ${w.score}; ${counts})`,
     };
   }
   const ms = now.getTime() - Date.parse(trial.restore!.startedAt);
