@@ -133,6 +133,14 @@ describe('canary and promote', () => {
     const order = await get(`/patches/work-orders/${step.workOrderId}`, operator);
     expect(order).toMatchObject({ status: 'queued', runId: run.id });
     expect(JSON.stringify(order.context.lastErrors)).toContain('no candidate passed');
+
+    // The work order's end finishes the step, which keeps its candidates' results beside the report.
+    await app.http.post(`/patches/work-orders/${step.workOrderId}/cancel`).set(auth(operator)).send({ reason: 'tuned by hand' }).expect(200);
+    const ended = await runWhere(run.id, operator, (r) => r.phase === 'done', 'the run to end');
+    const after = ended.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+    expect(after.status).toBe('failed');
+    expect(after.output).toMatchObject({ outcome: 'no_candidate', winner: null, restore: { withinSla: true } });
+    expect(after.output.candidates).toHaveLength(6);
   });
 
   it('the canary guardrails stop a second automatic canary run and say which: runs per 24 h, then the budget', async () => {

@@ -131,7 +131,7 @@ describe('a canary trial', () => {
     expect(calls).toEqual(['candidate-0', 'candidate-1', 'promote']);
     expect(t.candidates.map((c) => c.result)).toEqual(['passed', 'passed', 'not_tried']);
     expect(t.candidates[2]!.reason).toBe("not tried: the step's budget of 5000 ms was spent");
-    expect(t.summary).toContain('2 of 2 tried passed, 1 not tried');
+    expect(t.summary).toContain("2 of 2 tried passed, 1 not tried (the step's budget of 5000 ms was spent)");
   });
 
   it('leaves a large answer body out of what it stores', () => {

@@ -187,7 +187,9 @@ export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): C
   const tried = trial.candidates.filter((c) => c.result === 'passed' || c.result === 'failed').length;
   const passed = trial.candidates.filter((c) => c.result === 'passed').length;
   const notTried = trial.candidates.length - tried;
-  const counts = `${passed} of ${tried} tried passed${notTried > 0 ? `, ${notTried} not tried` : ''}`;
+  // Only the step's budget leaves candidates untried: say so, it is what stopped the trial.
+  const budget = `, ${notTried} not tried (the step's budget of ${spec.budgetMs} ms was spent)`;
+  const counts = `${passed} of ${tried} tried passed${notTried > 0 ? budget : ''}`;
   if (trial.stage === 'promote') {
     const w = trial.winner!;
     return {
