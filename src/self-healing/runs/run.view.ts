@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { CanarySpec } from '../recovery/canary-step.js';
+import { CanaryView, canaryView } from './canary.view.js';
 
 /** Recovery runs (DESIGN §8): what the API answers and other modules may read. */
 
@@ -155,6 +156,8 @@ export class StepView {
   @ApiProperty({ description: 'calls repeated because their answer was lost (the service stopped mid-call): not attempts' }) interruptedCalls!: number;
   @ApiProperty({ nullable: true, description: 'what the step produced (an actuator answer, a note)' }) output!: unknown;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ type: CanaryView, nullable: true, description: "a canary step's candidates and their results (null for other kinds)" })
+  canary!: CanaryView | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) workOrderId!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) deadlineAt!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
@@ -231,6 +234,7 @@ export const stepView = (s: StepRow): StepView => ({
   interruptedCalls: s.interrupted_calls,
   output: s.output ?? null,
   error: s.error,
+  canary: s.kind === 'canary' && s.canary ? canaryView(s.output, s.canary) : null,
   workOrderId: s.work_order_id,
   deadlineAt: iso(s.deadline_at),
   startedAt: iso(s.started_at),

@@ -173,14 +173,17 @@ function decide(spec: CanarySpec, trial: CanaryOutput, now: Date): CanaryOutput 
   };
 }
 
-/** A candidate's parameters as JSON in the playbook's order (the stored ones come back in the database's order). */
-export function describeParams(spec: Pick<CanarySpec, 'paramOrder'>, params: Record<string, unknown>): string {
+/** A candidate's parameters in the playbook's order (the stored ones come back in the database's order). */
+export function orderParams(spec: Pick<CanarySpec, 'paramOrder'>, params: Record<string, unknown>) {
   const keys = [
     ...spec.paramOrder.filter((k) => k in params),
     ...Object.keys(params).filter((k) => !spec.paramOrder.includes(k)),
   ];
-  return JSON.stringify(Object.fromEntries(keys.map((k) => [k, params[k]])));
+  return Object.fromEntries(keys.map((k) => [k, params[k]]));
 }
+
+export const describeParams = (spec: Pick<CanarySpec, 'paramOrder'>, params: Record<string, unknown>): string =>
+  JSON.stringify(orderParams(spec, params));
 
 /** The promote or restore call succeeded: the trial is done, and says how it went. */
 export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): CanaryOutput {
