@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { launchBrowser } from './support/browser.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -101,6 +102,9 @@ describe('canary and promote', () => {
     expect(step.output.candidates[4].reason).toMatch(/^check failed: /);
     expect(step.output.candidates[1].answer).toEqual({ status: 200, body: MIXED['2000/8/512'] });
     expect(step.output).toMatchObject({ outcome: 'promoted', winner: { index: 2, score: -160, params: { timeoutMs: 5000, concurrency: 8, cacheMb: 512 } }, restore: null });
+    // The typed view of the same trial, parameters in the playbook's order.
+    expect(step.canary).toMatchObject({ outcome: 'promoted', winner: { index: 2, score: -160 } });
+    expect(Object.keys(step.canary.candidates[0].params)).toEqual(['timeoutMs', 'concurrency', 'cacheMb']);
     expect(step.output.summary).toBe('promoted candidate 2 {"timeoutMs":5000,"concurrency":8,"cacheMb":512} (score -160; 3 of 6 tried passed)');
 
     const audit = await get(`/audit?action=canary.promoted&subjectId=${run.id}`, admin);
@@ -111,6 +115,30 @@ describe('canary and promote', () => {
       }),
     ]);
     expect((await get(`/incidents/${incidentId}`, operator)).status).toBe('resolved');
+
+    // The console's run page shows the trial as a table: candidate, check result, score, the winner.
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${app.url}/`);
+      await page.getByLabel('API key').fill(operator);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await page.goto(`${app.url}/console/runs/${run.id}`);
+      const table = page.locator('li[data-step="tune_on_canary"] [data-testid="canary"]');
+      await table.waitFor();
+      const rows = await table.locator('tbody tr').evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.firstChild?.textContent ?? '').trim())),
+      );
+      expect(rows.map((r) => [r[0], r[2], r[3], r[4]])).toEqual([
+        ['0', 'failed', '—', ''], ['1', 'passed', '-250', ''], ['2', 'passed', '-160', 'promoted'],
+        ['3', 'passed', '-170', ''], ['4', 'failed', '—', ''], ['5', 'failed', '—', ''],
+      ]);
+      expect(rows[2]![1]).toBe('{"timeoutMs":5000,"concurrency":8,"cacheMb":512}');
+      expect(await table.locator('tr[data-winner="true"]').count()).toBe(1);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('with no candidate passing, restores the canary within its SLA, says so, and escalates to a coding agent', async () => {
