@@ -123,6 +123,7 @@ interface Run {
   status: string;
   phase: string;
   verdict: string | null;
+  cancelable: boolean;
   incidentId: string;
   steps: Array<{ id: string; kind: string; status: string; output: any }>;
 }
@@ -222,7 +223,8 @@ async function settle(api: Api, incidentId: string): Promise<Run | null> {
   const run = (await api.call<{ items: Run[] }>('GET', `/runs?incidentId=${incidentId}`)).items[0];
   if (!run) return null;
   if (run.phase === 'done') return run;
-  if (run.status === 'awaiting_patch') await api.call('POST', `/runs/${run.id}/cancel`, {});
+  // Once: the cancel is asked for, the engine carries it out a moment later.
+  if (run.status === 'awaiting_patch' && run.cancelable) await api.call('POST', `/runs/${run.id}/cancel`, {});
   return null;
 }
 
