@@ -92,7 +92,7 @@ describe('canary and promote', () => {
     expect(calls.every((c: ReceivedCall) => c.verified)).toBe(true);
     expect(calls.slice(0, 6).map((c) => c.headers['webhook-id'])).toEqual([0, 1, 2, 3, 4, 5].map((i) => `${run.id}.tune_on_canary.candidate-${i}`));
     expect(calls.slice(0, 6).map((c) => c.json.candidate.index)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(calls[6]).toMatchObject({ headers: { 'webhook-id': `${run.id}.tune_on_canary.promote` }, json: { kind: 'canary', candidate: { index: 2, params: { timeoutMs: 5000, concurrency: 8, cacheMb: 512 } } } });
+    expect(calls[6]).toMatchObject({ headers: { 'webhook-id': `${run.id}.tune_on_canary.promote` }, json: { kind: 'canary', attempt: 1, candidate: { index: 2, params: { timeoutMs: 5000, concurrency: 8, cacheMb: 512 } } } });
 
     const step = run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
     expect(step).toMatchObject({ kind: 'canary', status: 'succeeded' });

@@ -394,8 +394,8 @@ export class RunAdvancer {
       await this.moveStep(s, step, { interrupted_calls: step.interrupted_calls + 1, output: trial },
         `the call ${what} has no stored answer (the service stopped mid-call): calling again with the same webhook-id`);
     } else {
-      // Promote and restore may be retried up to the step's attempts; every apply is its candidate's first.
-      const attempt = call.stage === 'apply' ? 1 : step.attempts + 1;
+      // Promote and restore may be retried up to the step's attempts; an apply is never retried.
+      const attempt = step.attempts + 1;
       await this.moveStep(s, step, { waiting_for: 'call', attempts: attempt, output: trial, deadline_at: null },
         call.stage === 'apply' ? what : `${what} (attempt ${attempt} of ${step.max_attempts})`);
     }
@@ -425,7 +425,8 @@ export class RunAdvancer {
       const c = judged.candidates[index]!;
       const score = c.score !== null ? ` (score ${c.score})` : '';
       const note = `candidate ${index} ${c.result}${score}${c.reason ? `: ${c.reason}` : ''}`;
-      await this.moveStep(s, step, { waiting_for: 'next', output: judged }, note);
+      // attempts back to 0: the promote or restore that may come next counts its own.
+      await this.moveStep(s, step, { waiting_for: 'next', attempts: 0, output: judged }, note);
       return;
     }
     const what = trial.stage === 'promote' ? 'promote' : 'restore';
