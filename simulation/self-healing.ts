@@ -4,46 +4,113 @@ import { checkBody, startOpsReceiver, type OpsCall } from './ops-receiver.js';
 import { Api, until } from './run-simulation.js';
 
 /**
- * The self-healing half of `npm run simulate` (DESIGN §8): a seeded fleet whose failures each
- * have a pattern with an auto-apply template, an `ops` actuator that is a real signed-webhook
- * receiver, and a hidden per-playbook reliability deciding whether a fix works. It shows the
- * loop learning: a template's confidence follows its runs' verified success rate, and a fix that
- * keeps failing drops to review.
+ * The self-healing half of `npm run simulate` (DESIGN §8, issue 22): the simulation judges the
+ * judge. A seeded fleet's faults arrive through the real Alertmanager intake; each has a hidden
+ * true cause, and each playbook a hidden reliability per cause (0.98, 0.9, 0.6, and one that
+ * turns from 0.4 to 0.97 when a patch lands mid-run). The `ops` actuator is a real signed-webhook
+ * receiver that knows the truth: a fix that does not work fails a step, fails its check, or fools
+ * the check, and then monitoring fires the alert again; a fix that works gets its alert resolved.
+ * Nothing of this is visible to the service; afterwards the simulation compares what the service
+ * concluded (auto-apply, verdicts) with what really happened.
  */
 
-export interface HealingKind {
-  id: string;
-  errorType: string;
-  capability: string;
-  playbookId: string;
-  /** Hidden from the service: the probability that this playbook's fix works. */
-  reliability: number;
-  /** Template params: short waits, so a run takes well under a second. */
-  params: Record<string, unknown>;
-  message: (n: number) => string;
+export interface FaultCause {
+  cause: string;
+  /** Share of this kind's faults with this cause. */
+  share: number;
+  /** Hidden: the probability that the playbook fixes a fault of this cause. */
+  fixes: number;
+  /** After the patch lands (the improving fix). */
+  fixesAfterPatch?: number;
 }
 
-export const HEALING_KINDS: HealingKind[] = [
+export interface FaultKind {
+  id: string;
+  alertname: string;
+  capability: string;
+  playbookId: string;
+  /** How the pattern gets its fix: a template with its owner's confidence, or the generator's suggestion. */
+  fix: { template: { confidence: number } } | { generated: true };
+  /** Short waits, so a run takes well under a second. */
+  params: Record<string, unknown>;
+  summary: (n: number) => string;
+  causes: FaultCause[];
+}
+
+export const FAULT_KINDS: FaultKind[] = [
   {
-    id: 'oom', errorType: 'OutOfMemoryError', capability: 'summarise', playbookId: 'memory_cleanup', reliability: 0.97, params: {},
-    message: (n) => `Worker pod summarise-${n} OOMKilled: container exceeded memory limit 2048Mi`,
+    // No template: the generator suggests a memory cleanup, and the pattern allows auto-apply.
+    id: 'oom',
+    alertname: 'OutOfMemoryError',
+    capability: 'summarise',
+    playbookId: 'memory_cleanup',
+    fix: { generated: true },
+    params: {},
+    summary: (n) => `Worker pod summarise-${n} OOMKilled: container exceeded memory limit 2048Mi`,
+    causes: [{ cause: 'cache growth', share: 1, fixes: 0.98 }],
   },
   {
-    id: 'rate-limit', errorType: 'RateLimitError', capability: 'translate', playbookId: 'backoff_and_route_away', reliability: 0.95, params: { backoffMs: 50 },
-    message: (n) => `HTTP 429 from translate-upstream: rate limit exceeded for key tk-${n}`,
+    id: 'rate-limit',
+    alertname: 'RateLimitError',
+    capability: 'translate',
+    playbookId: 'backoff_and_route_away',
+    fix: { template: { confidence: 0.95 } },
+    params: { backoffMs: 50 },
+    summary: (n) => `HTTP 429 from translate-upstream: rate limit exceeded for key tk-${n}`,
+    causes: [{ cause: 'quota burst', share: 1, fixes: 0.98 }],
   },
   {
-    id: 'conn-reset', errorType: 'ConnectionResetError', capability: 'extract', playbookId: 'reconnect', reliability: 0.9, params: { reconnectDelayMs: 50 },
-    message: (n) => `ECONNRESET: connection to feature-db-${n % 5}:5432 reset by peer after ${1000 + n} ms`,
+    // The same playbook as the 0.6 timeout below, for another fault: learning is per (pattern, playbook).
+    id: 'gateway-timeout',
+    alertname: 'GatewayTimeout',
+    capability: 'search',
+    playbookId: 'retry_with_backoff',
+    fix: { template: { confidence: 0.95 } },
+    params: {},
+    summary: (n) => `gateway timeout from search-upstream-${n % 4} after 30 s`,
+    causes: [{ cause: 'transient upstream stall', share: 1, fixes: 0.98 }],
   },
   {
-    id: 'timeout', errorType: 'TimeoutError', capability: 'classify', playbookId: 'retry_with_backoff', reliability: 0.6, params: {},
-    message: (n) => `upstream label-store-${n % 7} timed out after ${1000 + n} ms`,
+    id: 'conn-reset',
+    alertname: 'ConnectionResetError',
+    capability: 'extract',
+    playbookId: 'reconnect',
+    fix: { template: { confidence: 0.95 } },
+    params: { reconnectDelayMs: 20 },
+    summary: (n) => `ECONNRESET: connection to feature-db-${n % 5}:5432 reset by peer after ${1000 + n} ms`,
+    causes: [{ cause: 'network blip', share: 1, fixes: 0.9 }],
+  },
+  {
+    // Retrying fixes a slow dependency, never a dead one: 0.6 overall.
+    id: 'timeout',
+    alertname: 'TimeoutError',
+    capability: 'classify',
+    playbookId: 'retry_with_backoff',
+    fix: { template: { confidence: 0.95 } },
+    params: {},
+    summary: (n) => `upstream label-store-${n % 7} timed out after ${1000 + n} ms`,
+    causes: [
+      { cause: 'slow dependency', share: 0.6, fixes: 1 },
+      { cause: 'dependency down', share: 0.4, fixes: 0 },
+    ],
+  },
+  {
+    // A driver bug: reconnecting rarely helps until the driver patch lands mid-run.
+    id: 'db-driver',
+    alertname: 'DatabaseConnectionError',
+    capability: 'report',
+    playbookId: 'database_reconnect',
+    fix: { template: { confidence: 0.95 } },
+    params: { reconnectDelayMs: 20 },
+    summary: (n) => `could not connect to server: connection pool exhausted on reports-db (${n % 3})`,
+    causes: [{ cause: 'driver bug', share: 1, fixes: 0.4, fixesAfterPatch: 0.97 }],
   },
 ];
 
-/** Agents take turns, so two incidents of one pattern never land on one agent while a run watches for a recurrence. */
+/** Agents take turns, so two faults of one kind never land on one agent while a run watches for a recurrence. */
 const AGENTS = ['agent-h1', 'agent-h2', 'agent-h3', 'agent-h4', 'agent-h5'];
+/** How a fix that does not work shows: its first step fails, its check reads unhealthy, or it fools the check and only monitoring knows. */
+const FAILURE_SHAPES = ['step', 'check', 'silent'] as const;
 
 export interface SelfHealingOptions {
   baseUrl: string;
@@ -51,45 +118,45 @@ export interface SelfHealingOptions {
   apiKey: string;
   seed: number;
   windows: number;
-  /** A reviewer approves queued recoveries at the end of each window (their runs count toward the template's confidence too). */
-  approveQueued: boolean;
+  /** The window (1-based) from which the improving fix's patch is in place; default: the middle. */
+  patchWindow?: number;
   onWindow?: (window: number) => void;
 }
 
-interface Planned {
+/** One fault, with the truth the service never sees. */
+interface Fault {
   window: number;
-  kind: HealingKind;
-  /** The fix works when luck < the playbook's reliability. */
-  luck: number;
-  /** How a failing fix shows: the first step answers {"status":"failed"}, or the verify check reads unhealthy. */
-  failsAt: 'step' | 'check';
+  kind: FaultKind;
+  /** Its index among the kind's faults (0-based). */
+  index: number;
+  cause: string;
+  /** The playbook's hidden chance of fixing a fault of this kind (all causes, the patch if it has landed), and whether it fixes this one. */
+  reliability: number;
+  fixed: boolean;
+  shape: (typeof FAILURE_SHAPES)[number];
   n: number;
+  agentId: string;
+  fingerprint: string;
 }
 
 export interface KindResult {
   id: string;
   playbookId: string;
-  reliability: number;
+  /** The hidden reliability, before and (the improving fix) after the patch. */
+  reliability: string;
   patternId: string;
-  /** Per window: the recovery's confidence and whether it was auto-applied ('auto') or queued for review ('review'). */
-  timeline: Array<{ window: number; confidence: number; decision: 'auto' | 'review' }>;
+  /** Per fault: the recovery's confidence and lower bound as the service saw them, and its decision. */
+  timeline: Array<{
+    window: number;
+    confidence: number;
+    lowerBound: number | null;
+    decision: 'auto' | 'review';
+    fixed: boolean;
+  }>;
   autoApplied: number;
-  queuedForReview: number;
-  /** First window (1-based) whose recovery went to review; null: always auto-applied. */
-  firstReviewWindow: number | null;
-  runs: { succeeded: number; finished: number; automaticSucceeded: number; automaticFinished: number };
-}
-
-export interface SelfHealingResult {
-  kinds: KindResult[];
-  /** Auto-applied runs that succeeded ÷ auto-applied runs finished (DESIGN §8's autoApplySuccessRate). */
-  autoApplySuccessRate: number | null;
-  autoRuns: { succeeded: number; finished: number; byStatus: Record<string, number> };
-  mttrMs: { auto: Mttr; reviewed: Mttr };
-  incidents: { total: number; resolved: number };
-  receiver: { verified: number; rejected: number; repeats: number; forgedRefused: boolean };
-  /** Manual rollback steps the simulated operator marked done (a failed run is not done before). */
-  rollbackStepsDoneByOperator: number;
+  heldForReview: number;
+  /** 1-based indexes of the kind's faults whose recovery was auto-applied. */
+  autoAt: number[];
 }
 
 export interface Mttr {
@@ -99,123 +166,266 @@ export interface Mttr {
   max: number | null;
 }
 
-interface Recovery { id: string; incidentId: string; patternId: string; confidence: number; status: string; decidedBy: string | null }
+export interface SelfHealingResult {
+  seed: number;
+  windows: number;
+  patchWindow: number;
+  kinds: KindResult[];
+  /** Auto-applied runs whose verdict is succeeded ÷ auto-applied runs with a verdict (the service's own figure). */
+  autoApplySuccessRate: number | null;
+  /** The same by the truth: auto-applied runs whose fault really was fixed. */
+  autoApplyTrueSuccessRate: number | null;
+  autoRuns: { succeeded: number; withVerdict: number };
+  /** Runs marked succeeded whose fault really was fixed ÷ runs marked succeeded. */
+  verifiedPrecision: number | null;
+  verified: { succeeded: number; reallyFixed: number };
+  /** Runs marked failed whose fault was in fact fixed (the judge too strict). */
+  failedButFixed: number;
+  /** Faults whose fix works ≥ 90 % of the time (hidden) that were held for review, of all such faults. */
+  missedFixes: { held: number; of: number };
+  mttrMs: { byRuns: Mttr; byOperator: Mttr };
+  incidents: { total: number; resolvedByRun: number; resolvedByMonitoring: number; resolvedByOperator: number };
+  monitoring: { refired: number; resolved: number };
+  receiver: { verified: number; rejected: number; repeats: number; forgedRefused: boolean };
+  /** The issue's targets, judged on this run. */
+  targets: Array<{ target: string; value: string; met: boolean }>;
+}
+
+interface Recovery {
+  id: string;
+  incidentId: string;
+  patternId: string;
+  confidence: number;
+  status: string;
+  decidedBy: string | null;
+  decision: { evidence?: { lowerBound?: number } } | null;
+}
 interface Run {
   id: string;
   status: string;
   phase: string;
+  verdict: string | null;
   automatic: boolean;
   incidentId: string;
-  finishedAt: string | null;
   steps: Array<{ id: string; status: string }>;
 }
 interface Incident {
   id: string;
-  matchedPatternId: string | null;
   occurredAt: string;
   resolvedAt: string | null;
+  resolvedBy: string | null;
   status: string;
 }
 
-
-function plan(seed: number, windows: number): Planned[][] {
+function plan(seed: number, windows: number, patchWindow: number): Fault[][] {
   const random = mulberry32(seed ^ 0x2f6b);
+  const counts = new Map<string, number>();
   return Array.from({ length: windows }, (_, w) =>
-    HEALING_KINDS.map((kind) => ({ window: w, kind, luck: random(), failsAt: random() < 0.5 ? 'step' : 'check', n: Math.floor(random() * 100_000) }) as Planned),
+    FAULT_KINDS.map((kind, k) => {
+      let pick = random();
+      const cause = kind.causes.find((c) => (pick -= c.share) < 0) ?? kind.causes.at(-1)!;
+      const patched = w + 1 >= patchWindow;
+      const fixes = (c: FaultCause) => (patched && c.fixesAfterPatch !== undefined ? c.fixesAfterPatch : c.fixes);
+      const fixed = random() < fixes(cause);
+      const reliability = kind.causes.reduce((sum, c) => sum + c.share * fixes(c), 0);
+      const shape = FAILURE_SHAPES[Math.floor(random() * FAILURE_SHAPES.length)]!;
+      const n = Math.floor(random() * 100_000);
+      const agentId = AGENTS[(w + k) % AGENTS.length]!;
+      const index = counts.get(kind.id) ?? 0;
+      counts.set(kind.id, index + 1);
+      return {
+        window: w + 1,
+        kind,
+        index,
+        cause: cause.cause,
+        reliability,
+        fixed,
+        shape,
+        n,
+        agentId,
+        fingerprint: `${kind.id}-${w + 1}-${agentId}`,
+      };
+    }),
   );
+}
+
+/** The Alertmanager webhook (version 4) for one fault's alert. */
+function alertPayload(f: Fault, status: 'firing' | 'resolved') {
+  const alert = {
+    status,
+    labels: { alertname: f.kind.alertname, service: f.agentId, capability: f.kind.capability, severity: 'critical' },
+    annotations: { summary: f.kind.summary(f.n) },
+    startsAt: new Date().toISOString(),
+    endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus:9090/graph',
+    fingerprint: f.fingerprint,
+  };
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="${f.kind.alertname}"}`,
+    truncatedAlerts: 0,
+    status,
+    receiver: 'pillar-loop',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    alerts: [alert],
+  };
 }
 
 export async function runSelfHealing(o: SelfHealingOptions): Promise<SelfHealingResult> {
   const api = new Api(o.baseUrl, o.apiKey);
-  const byIncident = new Map<string, Planned>();
+  const patchWindow = o.patchWindow ?? Math.floor(o.windows / 2) + 1;
+  const byIncident = new Map<string, Fault>();
   const firstCallOfRun = new Set<string>();
+  const monitored = new Set<string>();
+  const monitoring = { refired: 0, resolved: 0 };
+  const pendingMonitoring: Array<Promise<unknown>> = [];
 
-  // The hidden reliability lives only here, in the actuator's answers.
+  // The truth lives only here: in the actuator's answers and in what monitoring sends.
   const receiver = await startOpsReceiver(async (call: OpsCall) => {
-    const incidentId = call.incident?.id ?? '';
-    // The run can start before POST /incidents has answered the simulation: wait for the id.
-    const p = await until(async () => byIncident.get(incidentId) ?? null, `the plan of incident ${incidentId}`, 5000);
-    const works = p.luck < p.kind.reliability;
+    const f = await until(
+      async () => byIncident.get(call.incident?.id ?? '') ?? null,
+      `the fault of incident ${call.incident?.id}`,
+      5000,
+    );
     const first = !firstCallOfRun.has(call.runId);
     firstCallOfRun.add(call.runId);
-    if (call.kind === 'check') return { status: 200, body: checkBody(works || p.failsAt !== 'check') };
+    if (call.kind === 'check') {
+      // The fix is in place: monitoring sees whether the fault is gone (once per run).
+      if (!monitored.has(call.runId)) {
+        monitored.add(call.runId);
+        pendingMonitoring.push(
+          new Promise((r) => setTimeout(r, 20))
+            .then(() => api.call('POST', '/intake/alertmanager', alertPayload(f, f.fixed ? 'resolved' : 'firing')))
+            .then(() => monitoring[f.fixed ? 'resolved' : 'refired']++),
+        );
+      }
+      return { status: 200, body: checkBody(f.fixed || f.shape === 'silent') };
+    }
     // Only the run's first call fails, so a failed run's rollback steps succeed.
-    if (!works && p.failsAt === 'step' && first) return { status: 200, body: { status: 'failed', error: `${call.params.action} did not help` } };
+    if (!f.fixed && f.shape === 'step' && first)
+      return { status: 200, body: { status: 'failed', error: `${call.params.action} did not help` } };
     return { status: 200, body: { ok: true } };
   });
   try {
-    const { secret } = await api.call<{ secret: string }>('PUT', '/actuators/ops', { url: `${receiver.url}/ops`, timeoutMs: 2000 });
+    const { secret } = await api.call<{ secret: string }>('PUT', '/actuators/ops', {
+      url: `${receiver.url}/ops`,
+      timeoutMs: 2000,
+    });
     receiver.setSecret(secret);
     const forgedRefused = await refusesForgedCalls(receiver.url);
     const rejectedBefore = receiver.counts.rejected;
 
-    const planned = plan(o.seed, o.windows);
+    const planned = plan(o.seed, o.windows, patchWindow);
     const patternOf = await foundPatterns(api);
-    const operator = { rollbackStepsDone: 0 };
-
     for (const window of planned) {
-      const ids: string[] = [];
-      for (const p of window) {
-        const agentId = AGENTS[(p.window + HEALING_KINDS.indexOf(p.kind)) % AGENTS.length];
-        const incident = await api.call<{ id: string }>('POST', '/incidents', { errorType: p.kind.errorType, message: p.kind.message(p.n), agentId, capability: p.kind.capability });
-        byIncident.set(incident.id, p);
-        ids.push(incident.id);
+      const incidentIds: string[] = [];
+      for (const f of window) {
+        const answer = await api.call<{ alerts: Array<{ incidentId: string; outcome: string }> }>(
+          'POST',
+          '/intake/alertmanager',
+          alertPayload(f, 'firing'),
+        );
+        const incidentId = answer.alerts[0]!.incidentId;
+        byIncident.set(incidentId, f);
+        incidentIds.push(incidentId);
       }
-      const recoveries = await Promise.all(ids.map((id) => until(async () => (await api.call<{ items: Recovery[] }>('GET', `/recoveries?incidentId=${id}`)).items[0] ?? null, `a recovery for incident ${id}`)));
-      const withRun: string[] = [];
+      const recoveries = await Promise.all(
+        incidentIds.map((id) =>
+          until(
+            async () => (await api.call<{ items: Recovery[] }>('GET', `/recoveries?incidentId=${id}`)).items[0] ?? null,
+            `a recovery for ${id}`,
+          ),
+        ),
+      );
       for (const [i, r] of recoveries.entries()) {
-        const kind = window[i].kind;
-        if (patternOf.get(kind.id) !== r.patternId) throw new Error(`simulation: incident ${r.incidentId} of ${kind.id} matched pattern ${r.patternId}, not ${patternOf.get(kind.id)}`);
-        if (r.status === 'applied') withRun.push(r.incidentId);
-        else if (r.status === 'pending_review' && o.approveQueued) {
+        const kind = window[i]!.kind;
+        if (patternOf.get(kind.id) !== r.patternId)
+          throw new Error(
+            `simulation: incident ${r.incidentId} of ${kind.id} matched pattern ${r.patternId}, not ${patternOf.get(kind.id)}`,
+          );
+        // A reviewer approves what waits (their runs teach the fix's confidence too).
+        if (r.status === 'pending_review')
           await api.call('POST', `/recoveries/${r.id}/approve`, { note: 'simulation reviewer' });
-          withRun.push(r.incidentId);
-        }
       }
       // Lock-step: the window's runs are done before the next window, so each suggestion sees every earlier verdict.
-      await Promise.all(withRun.map((id) => until(() => settle(api, id, operator), `the run of incident ${id}`)));
-      o.onWindow?.(planned.indexOf(window) + 1);
+      await Promise.all(incidentIds.map((id) => until(() => settle(api, id), `the run of incident ${id}`)));
+      await Promise.all(pendingMonitoring.splice(0));
+      // An operator resolves what the runs did not fix (by hand, at the end of the window).
+      for (const id of incidentIds) {
+        const incident = await api.call<Incident>('GET', `/incidents/${id}`);
+        if (incident.status !== 'resolved')
+          await api.call('POST', `/incidents/${id}/resolve`, { note: 'simulation operator' });
+      }
+      o.onWindow?.(window[0]!.window);
     }
-
-    return await collect(api, planned, patternOf, byIncident, {
-      verified: receiver.counts.verified, rejected: receiver.counts.rejected - rejectedBefore, repeats: receiver.counts.repeats, forgedRefused,
-    }, operator.rollbackStepsDone);
+    return await collect(api, o, patchWindow, byIncident, patternOf, monitoring, {
+      verified: receiver.counts.verified,
+      rejected: receiver.counts.rejected - rejectedBefore,
+      repeats: receiver.counts.repeats,
+      forgedRefused,
+    });
   } finally {
     await receiver.close();
   }
 }
 
 /**
- * One founding incident per kind creates its pattern; an admin then gives the pattern an
- * auto-apply template, and an operator resolves the founding incident (it is left out of every
- * figure: its recovery was suggested before there was a template, with the catalog's long waits).
+ * One founding fault per kind creates its pattern; an admin then gives the pattern its template
+ * (or, for a generated fix, just allows auto-apply), and an operator resolves the founding
+ * incident (left out of every figure: it came before the pattern had its fix).
  */
 async function foundPatterns(api: Api): Promise<Map<string, string>> {
   const patternOf = new Map<string, string>();
-  for (const kind of HEALING_KINDS) {
-    const incident = await api.call<{ id: string }>('POST', '/incidents', { errorType: kind.errorType, message: kind.message(424242), agentId: 'agent-h0', capability: kind.capability });
-    const recovery = await until(async () => (await api.call<{ items: Recovery[] }>('GET', `/recoveries?incidentId=${incident.id}`)).items[0] ?? null, `a recovery for incident ${incident.id}`);
-    await api.call('PATCH', `/catalog/patterns/${recovery.patternId}`, { recoveryTemplate: { playbookId: kind.playbookId, confidence: 0.95, params: kind.params }, autoApplyRecovery: true });
-    await api.call('POST', `/incidents/${incident.id}/resolve`, { note: 'founding incident of the simulation' });
+  for (const kind of FAULT_KINDS) {
+    const founding: Fault = {
+      window: 0,
+      kind,
+      index: -1,
+      cause: 'founding',
+      reliability: 1,
+      fixed: true,
+      shape: 'step',
+      n: 424242,
+      agentId: 'agent-h0',
+      fingerprint: `${kind.id}-founding`,
+    };
+    const incidentId = (
+      await api.call<{ alerts: Array<{ incidentId: string }> }>(
+        'POST',
+        '/intake/alertmanager',
+        alertPayload(founding, 'firing'),
+      )
+    ).alerts[0]!.incidentId;
+    const recovery = await until(
+      async () =>
+        (await api.call<{ items: Recovery[] }>('GET', `/recoveries?incidentId=${incidentId}`)).items[0] ?? null,
+      `a recovery for ${incidentId}`,
+    );
+    const recoveryTemplate =
+      'template' in kind.fix
+        ? { playbookId: kind.playbookId, confidence: kind.fix.template.confidence, params: kind.params }
+        : null;
+    await api.call('PATCH', `/catalog/patterns/${recovery.patternId}`, { recoveryTemplate, autoApplyRecovery: true });
+    await api.call('POST', `/incidents/${incidentId}/resolve`, { note: 'founding incident of the simulation' });
     patternOf.set(kind.id, recovery.patternId);
   }
   return patternOf;
 }
 
-/**
- * The incident's run once it is done (phase `done`), else null. A failed run whose rollback has a
- * manual step (reconnect's check_dependency) waits for an operator: the simulated one marks it done.
- * Until then the run reads `failed` but has no verdict, and the template's confidence ignores it.
- */
-async function settle(api: Api, incidentId: string, operator: { rollbackStepsDone: number }): Promise<Run | null> {
+/** The incident's run once it is done, else null; a rollback step waiting for a person is done by the simulated operator. */
+async function settle(api: Api, incidentId: string): Promise<Run | null> {
   const run = (await api.call<{ items: Run[] }>('GET', `/runs?incidentId=${incidentId}`)).items[0];
   if (!run) return null;
   if (run.phase === 'done') return run;
   const waiting = run.phase === 'rollback' ? run.steps.find((s) => s.status === 'awaiting_operator') : undefined;
-  if (waiting) {
-    await api.call('POST', `/runs/${run.id}/steps/${waiting.id}/complete`, { outcome: 'succeeded', note: 'simulation operator: dependency checked' });
-    operator.rollbackStepsDone++;
-  }
+  if (waiting)
+    await api.call('POST', `/runs/${run.id}/steps/${waiting.id}/complete`, {
+      outcome: 'succeeded',
+      note: 'simulation operator: checked by hand',
+    });
   return null;
 }
 
@@ -225,8 +435,14 @@ async function refusesForgedCalls(url: string): Promise<boolean> {
   const ts = Math.floor(Date.now() / 1000);
   const unsigned = await fetch(`${url}/ops`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
   const wrong = await fetch(`${url}/ops`, {
-    method: 'POST', body,
-    headers: { 'Content-Type': 'application/json', 'webhook-id': 'forged', 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(generateWebhookSecret(), 'forged', ts, body) },
+    method: 'POST',
+    body,
+    headers: {
+      'Content-Type': 'application/json',
+      'webhook-id': 'forged',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signWebhook(generateWebhookSecret(), 'forged', ts, body),
+    },
   });
   return unsigned.status === 401 && wrong.status === 401;
 }
@@ -235,61 +451,156 @@ async function listAll<T>(api: Api, path: string): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: T[]; nextCursor: string | null } = await api.call('GET', `${path}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const page: { items: T[]; nextCursor: string | null } = await api.call(
+      'GET',
+      `${path}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     items.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
   return items;
 }
 
+const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
+
 async function collect(
-  api: Api, planned: Planned[][], patternOf: Map<string, string>, byIncident: Map<string, Planned>, receiver: SelfHealingResult['receiver'], rollbackStepsDone: number,
+  api: Api,
+  o: SelfHealingOptions,
+  patchWindow: number,
+  faults: Map<string, Fault>,
+  patternOf: Map<string, string>,
+  monitoring: SelfHealingResult['monitoring'],
+  receiver: SelfHealingResult['receiver'],
 ): Promise<SelfHealingResult> {
   const kinds: KindResult[] = [];
-  const autoByStatus: Record<string, number> = {};
-  const mttr = { auto: [] as number[], reviewed: [] as number[] };
-  let resolved = 0;
-  for (const kind of HEALING_KINDS) {
+  const runs: Array<Run & { fault: Fault }> = [];
+  const incidents: Incident[] = [];
+  const good = { held: 0, of: 0 };
+  for (const kind of FAULT_KINDS) {
     const patternId = patternOf.get(kind.id)!;
-    // The template's confidence as the service saw it at each suggestion: the recoveries' confidence.
-    const recoveries = (await listAll<Recovery>(api, `/recoveries?patternId=${patternId}`)).filter((r) => byIncident.has(r.incidentId));
-    const timeline = recoveries
-      .map((r) => ({ window: byIncident.get(r.incidentId)!.window + 1, confidence: r.confidence, decision: (r.decidedBy === 'auto-apply' ? 'auto' : 'review') as 'auto' | 'review' }))
-      .sort((a, b) => a.window - b.window);
-    const runs = await listAll<Run>(api, `/runs?patternId=${patternId}`);
-    const verdict = runs.filter((r) => r.phase === 'done' && r.status !== 'canceled');
-    for (const r of runs.filter((x) => x.automatic)) autoByStatus[r.status] = (autoByStatus[r.status] ?? 0) + 1;
-    for (const r of runs) {
-      const incident = await api.call<Incident>('GET', `/incidents/${r.incidentId}`);
-      if (!incident.resolvedAt) continue;
-      resolved++;
-      (r.automatic ? mttr.auto : mttr.reviewed).push(Date.parse(incident.resolvedAt) - Date.parse(incident.occurredAt));
+    const kindRuns = new Map((await listAll<Run>(api, `/runs?patternId=${patternId}`)).map((r) => [r.incidentId, r]));
+    const timeline: KindResult['timeline'] = [];
+    for (const r of await listAll<Recovery>(api, `/recoveries?patternId=${patternId}`)) {
+      const fault = faults.get(r.incidentId);
+      if (!fault) continue; // the founding incident
+      const decision = r.decidedBy === 'auto-apply' ? 'auto' : 'review';
+      timeline.push({
+        window: fault.window,
+        confidence: r.confidence,
+        lowerBound: r.decision?.evidence?.lowerBound ?? null,
+        decision,
+        fixed: fault.fixed,
+      });
+      if (fault.reliability >= 0.9) {
+        good.of++;
+        if (decision === 'review') good.held++;
+      }
+      const run = kindRuns.get(r.incidentId);
+      if (run) runs.push({ ...run, fault });
+      incidents.push(await api.call<Incident>('GET', `/incidents/${r.incidentId}`));
     }
-    const review = timeline.filter((t) => t.decision === 'review');
+    timeline.sort((a, b) => a.window - b.window);
+    const reliability = (patched: boolean) =>
+      Math.round(
+        kind.causes.reduce((sum, c) => sum + c.share * (patched ? (c.fixesAfterPatch ?? c.fixes) : c.fixes), 0) * 100,
+      ) / 100;
     kinds.push({
-      id: kind.id, playbookId: kind.playbookId, reliability: kind.reliability, patternId, timeline,
-      autoApplied: timeline.length - review.length, queuedForReview: review.length, firstReviewWindow: review[0]?.window ?? null,
-      runs: {
-        succeeded: verdict.filter((r) => r.status === 'succeeded').length, finished: verdict.length,
-        automaticSucceeded: verdict.filter((r) => r.automatic && r.status === 'succeeded').length, automaticFinished: verdict.filter((r) => r.automatic).length,
-      },
+      id: kind.id,
+      playbookId: kind.playbookId,
+      reliability:
+        reliability(false) === reliability(true)
+          ? `${reliability(false)}`
+          : `${reliability(false)} → ${reliability(true)}`,
+      patternId,
+      timeline,
+      autoApplied: timeline.filter((t) => t.decision === 'auto').length,
+      heldForReview: timeline.filter((t) => t.decision === 'review').length,
+      autoAt: timeline.flatMap((t, i) => (t.decision === 'auto' ? [i + 1] : [])),
     });
   }
-  const autoSucceeded = kinds.reduce((a, k) => a + k.runs.automaticSucceeded, 0);
-  const autoFinished = kinds.reduce((a, k) => a + k.runs.automaticFinished, 0);
-  return {
+  const auto = runs.filter((r) => r.automatic && r.verdict);
+  const succeeded = runs.filter((r) => r.verdict === 'succeeded');
+  const resolvedBy = (i: Incident) =>
+    i.resolvedBy?.startsWith('run ') ? 'run' : i.resolvedBy === 'monitoring' ? 'monitoring' : 'operator';
+  const mttr = (xs: Incident[]) =>
+    summary(xs.filter((i) => i.resolvedAt).map((i) => Date.parse(i.resolvedAt!) - Date.parse(i.occurredAt)));
+  const result: SelfHealingResult = {
+    seed: o.seed,
+    windows: o.windows,
+    patchWindow,
     kinds,
-    autoApplySuccessRate: autoFinished === 0 ? null : autoSucceeded / autoFinished,
-    autoRuns: { succeeded: autoSucceeded, finished: autoFinished, byStatus: autoByStatus },
-    mttrMs: { auto: summary(mttr.auto), reviewed: summary(mttr.reviewed) },
-    incidents: { total: planned.flat().length, resolved },
+    autoApplySuccessRate: ratio(auto.filter((r) => r.verdict === 'succeeded').length, auto.length),
+    autoApplyTrueSuccessRate: ratio(auto.filter((r) => r.fault.fixed).length, auto.length),
+    autoRuns: { succeeded: auto.filter((r) => r.verdict === 'succeeded').length, withVerdict: auto.length },
+    verifiedPrecision: ratio(succeeded.filter((r) => r.fault.fixed).length, succeeded.length),
+    verified: { succeeded: succeeded.length, reallyFixed: succeeded.filter((r) => r.fault.fixed).length },
+    failedButFixed: runs.filter((r) => r.verdict === 'failed' && r.fault.fixed).length,
+    missedFixes: good,
+    mttrMs: {
+      byRuns: mttr(incidents.filter((i) => resolvedBy(i) !== 'operator')),
+      byOperator: mttr(incidents.filter((i) => resolvedBy(i) === 'operator')),
+    },
+    incidents: {
+      total: incidents.length,
+      resolvedByRun: incidents.filter((i) => resolvedBy(i) === 'run').length,
+      resolvedByMonitoring: incidents.filter((i) => resolvedBy(i) === 'monitoring').length,
+      resolvedByOperator: incidents.filter((i) => resolvedBy(i) === 'operator').length,
+    },
+    monitoring,
     receiver,
-    rollbackStepsDoneByOperator: rollbackStepsDone,
+    targets: [],
   };
+  result.targets = judge(result, patchWindow);
+  return result;
+}
+
+const WARM_UP = 4;
+const FEW = 5;
+
+/** The issue's targets (issue 22, "the simulation judges the judge"). */
+function judge(r: SelfHealingResult, patchWindow: number): SelfHealingResult['targets'] {
+  const kind = (id: string) => r.kinds.find((k) => k.id === id)!;
+  const afterWarmUp = (k: KindResult) => k.timeline.slice(WARM_UP);
+  const reliable = ['oom', 'rate-limit', 'gateway-timeout'].map(kind);
+  const reliableAuto =
+    reliable.reduce((a, k) => a + afterWarmUp(k).filter((t) => t.decision === 'auto').length, 0) /
+    reliable.reduce((a, k) => a + afterWarmUp(k).length, 0);
+  const flaky = kind('timeout');
+  const improving = kind('db-driver').timeline.filter((t) => t.window >= patchWindow);
+  const back = improving.findIndex((t) => t.decision === 'auto');
+  const pct = (x: number | null) => (x === null ? '—' : x.toFixed(3));
+  return [
+    {
+      target: 'auto-apply success ≥ 0.93',
+      value: pct(r.autoApplySuccessRate),
+      met: (r.autoApplySuccessRate ?? 0) >= 0.93,
+    },
+    { target: 'verified precision ≥ 0.98', value: pct(r.verifiedPrecision), met: (r.verifiedPrecision ?? 0) >= 0.98 },
+    {
+      target: `0.98 fixes auto-applied on ≥ 90 % of their faults after the first ${WARM_UP}`,
+      value: pct(reliableAuto),
+      met: reliableAuto >= 0.9,
+    },
+    {
+      target: `0.6 fix auto-applied on no more than its first ${FEW} faults`,
+      value: `at faults ${flaky.autoAt.join(', ') || 'none'}`,
+      met: flaky.autoAt.every((i) => i <= FEW),
+    },
+    {
+      target: 'improving fix back to auto-apply within 10 faults of the patch',
+      value: back === -1 ? 'never' : `at fault ${back + 1} after the patch`,
+      met: back !== -1 && back + 1 <= 10,
+    },
+  ];
 }
 
 function summary(xs: number[]): Mttr {
   if (xs.length === 0) return { count: 0, avg: null, p50: null, max: null };
   const s = [...xs].sort((a, b) => a - b);
-  return { count: s.length, avg: Math.round(s.reduce((a, b) => a + b, 0) / s.length), p50: s[Math.floor((s.length - 1) / 2)], max: s[s.length - 1] };
+  return {
+    count: s.length,
+    avg: Math.round(s.reduce((a, b) => a + b, 0) / s.length),
+    p50: s[Math.floor((s.length - 1) / 2)]!,
+    max: s[s.length - 1]!,
+  };
 }

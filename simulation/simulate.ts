@@ -3,9 +3,10 @@
 //    once with `integration_loop` off; prints the incident rate per window of both runs and each
 //    seeded failure's repeat rate before and after its policy became active, and writes a chart
 //    of incident rate over time (SIM_CHART);
-// 2. self-healing (DESIGN §8): auto-applied recovery runs against a signed-webhook `ops` receiver
-//    whose fixes work with a hidden per-playbook reliability; prints the auto-apply success rate,
-//    MTTR, each template's confidence over time, and auto-applied vs queued-for-review counts.
+// 2. self-healing (DESIGN §8, issue 22): faults through the Alertmanager intake with a hidden true
+//    cause, fixes with a hidden reliability per cause, monitoring that re-fires what was not fixed;
+//    prints how the service's conclusions compare with the truth (auto-apply success, verified
+//    precision, missed fixes, MTTR), the issue's targets, and each fix's confidence per window.
 //
 // SIM_SEED (default 42), SIM_WINDOWS (24), SIM_REQUESTS_PER_WINDOW (60),
 // SIM_CHART (docs/simulation-incident-rate.svg), SIM_JSON (unset: no JSON file),
@@ -73,37 +74,31 @@ function printFailures(label: string, r: SimulationResult) {
 }
 
 function printSelfHealing(r: SelfHealingResult) {
-  console.log(`\nself-healing: ${r.incidents.total} incidents over ${healWindows} windows (one per failure kind per window, after one founding incident each), verify window ${verifyWindowMs} ms`);
-  console.log(`  auto-apply success rate  ${pct(r.autoApplySuccessRate)} (${r.autoRuns.succeeded} of ${r.autoRuns.finished} auto-applied runs finished succeeded; ${Object.entries(r.autoRuns.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  const n3 = (x: number | null) => (x === null ? '—' : x.toFixed(3));
+  console.log(`\nself-healing: seed ${r.seed}, ${r.incidents.total} faults over ${r.windows} windows (one per kind per window, through the Alertmanager intake), the driver patch lands at window ${r.patchWindow}, verify window ${verifyWindowMs} ms`);
+  console.log('  judgement: what the service concluded, against the hidden truth');
+  console.log(`  auto-apply success rate  ${n3(r.autoApplySuccessRate)} (${r.autoRuns.succeeded} of ${r.autoRuns.withVerdict} auto-applied runs verified; by the truth ${n3(r.autoApplyTrueSuccessRate)})`);
+  console.log(`  verified precision       ${n3(r.verifiedPrecision)} (${r.verified.reallyFixed} of ${r.verified.succeeded} runs marked succeeded really fixed their fault); failed though it was fixed: ${r.failedButFixed}`);
+  console.log(`  missed fixes             ${r.missedFixes.held} of ${r.missedFixes.of} faults whose fix works ≥ 90 % of the time were held for review`);
   const m = r.mttrMs;
-  console.log(`  MTTR auto-applied        avg ${ms(m.auto.avg)}, p50 ${ms(m.auto.p50)}, max ${ms(m.auto.max)} (${m.auto.count} incidents resolved by a run)`);
-  console.log(`  MTTR reviewed            avg ${ms(m.reviewed.avg)}, p50 ${ms(m.reviewed.p50)}, max ${ms(m.reviewed.max)} (${m.reviewed.count}; approved at once: no human delay)`);
-  console.log(`  incidents resolved       ${r.incidents.resolved} of ${r.incidents.total} (a failed run leaves its incident open)`);
-  console.log(`  operator                 marked ${r.rollbackStepsDoneByOperator} manual rollback steps done (reconnect's check_dependency)`);
+  console.log(`  MTTR                     resolved by a run or monitoring: avg ${ms(m.byRuns.avg)}, p50 ${ms(m.byRuns.p50)} (${m.byRuns.count}); by the operator at the window's end: avg ${ms(m.byOperator.avg)} (${m.byOperator.count})`);
+  console.log(`  incidents resolved       by a run ${r.incidents.resolvedByRun}, by monitoring ${r.incidents.resolvedByMonitoring}, by the operator ${r.incidents.resolvedByOperator}; monitoring re-fired ${r.monitoring.refired} alerts, resolved ${r.monitoring.resolved}`);
   console.log(`  ops receiver             ${r.receiver.verified} signed calls verified, ${r.receiver.rejected} rejected (401), ${r.receiver.repeats} repeated webhook-ids; forged calls refused: ${r.receiver.forgedRefused ? 'yes' : 'NO'}`);
-  console.log('\n  per failure kind (reliability is hidden from the service)');
-  console.log('  kind        playbook                reliability  runs ok/finished  auto-applied  queued for review  first queued');
+  console.log('\n  targets (issue 22)');
+  for (const t of r.targets) console.log(`  ${t.met ? 'met    ' : 'MISSED '} ${t.target.padEnd(70)} ${t.value}`);
+  console.log('\n  per fault kind (the reliability is hidden from the service)');
+  console.log('  kind        playbook                reliability   auto  held  auto-applied at its faults');
   for (const k of r.kinds) {
-    console.log(`  ${k.id.padEnd(11)} ${k.playbookId.padEnd(23)} ${k.reliability.toFixed(2).padStart(11)}  ${`${k.runs.succeeded}/${k.runs.finished}`.padStart(16)}  ${String(k.autoApplied).padStart(12)}  ${String(k.queuedForReview).padStart(17)}  ${k.firstReviewWindow === null ? 'never' : `window ${k.firstReviewWindow}`}`);
+    console.log(`  ${k.id.padEnd(11)} ${k.playbookId.padEnd(23)} ${k.reliability.padEnd(12)} ${String(k.autoApplied).padStart(5)} ${String(k.heldForReview).padStart(5)}  ${k.autoAt.join(' ')}`);
   }
-  console.log('\n  template confidence per window (A = auto-applied, R = queued for review; auto-apply needs > 0.9)');
-  console.log(`  window  ${r.kinds.map((k) => k.id.padStart(12)).join('')}`);
-  for (let w = 1; w <= healWindows; w++) {
+  console.log('\n  confidence (posterior mean) / lower bound per window: A auto-applied, R held for review, x the fault was not really fixed');
+  console.log(`  window  ${r.kinds.map((k) => k.id.padStart(17)).join('')}`);
+  for (let w = 1; w <= r.windows; w++) {
     const cells = r.kinds.map((k) => {
       const t = k.timeline.find((x) => x.window === w);
-      return (t ? `${t.confidence.toFixed(3)} ${t.decision === 'auto' ? 'A' : 'R'}` : '—').padStart(12);
+      return (t ? `${t.confidence.toFixed(2)}/${t.lowerBound === null ? '—' : t.lowerBound.toFixed(2)} ${t.decision === 'auto' ? 'A' : 'R'}${t.fixed ? ' ' : 'x'}` : '—').padStart(17);
     });
-    console.log(`  ${String(w).padStart(6)}  ${cells.join('')}`);
-  }
-  console.log('\n  auto-applied / queued for review, by thirds of the run');
-  const thirds = [0, 1, 2].map((i) => [Math.floor((i * healWindows) / 3) + 1, Math.floor(((i + 1) * healWindows) / 3)]);
-  console.log(`  kind        ${thirds.map(([a, b]) => `windows ${a}–${b}`.padStart(16)).join('')}`);
-  for (const k of r.kinds) {
-    const cells = thirds.map(([a, b]) => {
-      const inThird = k.timeline.filter((t) => t.window >= a && t.window <= b);
-      return `${inThird.filter((t) => t.decision === 'auto').length} / ${inThird.filter((t) => t.decision === 'review').length}`.padStart(16);
-    });
-    console.log(`  ${k.id.padEnd(11)} ${cells.join('')}`);
+    console.log(`  ${String(w).padStart(6)}  ${cells.join('')}${w === r.patchWindow ? '   ← patch' : ''}`);
   }
 }
 
@@ -160,7 +155,7 @@ try {
     const key = await tenantKey(running.url, 'sim-healing', true);
     process.stderr.write('self-healing: ');
     const healing = await runSelfHealing({
-      baseUrl: running.url, apiKey: key, seed, windows: healWindows, approveQueued: true,
+      baseUrl: running.url, apiKey: key, seed, windows: healWindows,
       onWindow: (w) => process.stderr.write(`${w}${w === healWindows ? '\n' : ' '}`),
     });
     printSelfHealing(healing);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 /**
  * When a fourth user name shows that a position is a parameter, the patterns founded for the
@@ -9,13 +10,19 @@ import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 describe('pattern merges keep the older id and move what hangs on the others', () => {
   let app: TestApp;
   let operator: string;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+  const WINDOW_MS = 5000;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    receiver = await startWebhookReceiver((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
+    app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: String(WINDOW_MS), OUTBOX_POLL_INTERVAL_MS: '100' });
     operator = await app.keyFor('merge', 'operator');
   });
-  afterAll(() => app.stop());
+  afterAll(async () => {
+    await app.stop();
+    await receiver.close();
+  });
 
   const report = async (message: string, agentId: string) => {
     const res = await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'ssh_auth', message, agentId });
@@ -108,5 +115,51 @@ describe('pattern merges keep the older id and move what hangs on the others', (
       expect((await pattern(id)).mergedIntoId).toBe([...opened][0]);
     }
     expect(await app.sql(`SELECT count(*)::int AS n FROM policy_rules WHERE source_pattern_id = $1`, [[...opened][0]])).toEqual([{ n: 1 }]);
+  });
+
+  it('moves the merged pattern\'s runs in the same transaction: the survivor learns from their verdicts, cools down on them, and hears recurrences for a run still watching', async () => {
+    const admin = await app.keyFor('merge-runs', 'admin');
+    receiver.setSecret((await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops` }).expect(201)).body.secret);
+    await app.http.put('/self-healing/guardrails').set(auth(admin)).send({ cooldownMs: 3600_000 }).expect(200);
+    const get = async (path: string) => (await app.http.get(path).set(auth(admin)).expect(200)).body;
+    const report = async (user: string, agentId: string) =>
+      (await app.http.post('/incidents').set(auth(admin)).send({ errorType: 'ssh_auth', message: `unknown user ${user} from gw-east`, agentId, capability: 'login' }).expect(201)).body.id as string;
+    const recoveryOf = (incidentId: string) => eventually(async () => (await get(`/recoveries?incidentId=${incidentId}`)).items[0], `a recovery for ${incidentId}`);
+    const runOf = (incidentId: string, ok: (r: any) => boolean, what: string) =>
+      eventually(async () => (await get(`/runs?incidentId=${incidentId}`)).items.find(ok), what);
+
+    const p1 = (await recoveryOf(await report('deploy', 'agent-a'))).patternId as string;
+    const second = await report('maria', 'agent-b');
+    const p2 = (await recoveryOf(second)).patternId as string;
+    expect(p1 < p2).toBe(true);
+    await app.http.patch(`/catalog/patterns/${p2}`).set(auth(admin)).send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
+    // p2's fix runs twice: once to a verdict, once still watching when the merge comes.
+    const verified = await report('maria', 'agent-x');
+    const verifiedRun = await runOf(verified, (r) => r.verdict === 'succeeded', 'the first run\'s verdict');
+    const watching = await report('maria', 'agent-y');
+    const watchingRun = await runOf(watching, (r) => r.phase === 'watch', 'the second run to watch');
+    expect([verifiedRun.patternId, watchingRun.patternId]).toEqual([p2, p2]);
+
+    // A third user is a pattern of its own; the fourth makes the position a parameter: p2 merges into p1, and its runs move with it.
+    await recoveryOf(await report('oracle', 'agent-q'));
+    const fourth = await report('admin', 'agent-z');
+    const merged = await recoveryOf(fourth);
+    expect(merged.patternId).toBe(p1);
+    expect((await get(`/catalog/patterns/${p2}`)).mergedIntoId).toBe(p1);
+    expect((await get(`/runs?patternId=${p1}`)).items.map((r: { id: string }) => r.id)).toEqual(expect.arrayContaining([verifiedRun.id, watchingRun.id]));
+    expect((await get(`/runs?patternId=${p2}`)).items).toEqual([]);
+    // The survivor's confidence counts the absorbed verdict (the template came over with the merge).
+    expect(merged).toMatchObject({ status: 'applied', decision: { evidence: { runs: { verified: 1, failed: 0, considered: 1 } } } });
+    // Its cooldown counts the absorbed run on agent-x.
+    const cooled = await recoveryOf(await report('guest', 'agent-x'));
+    expect(cooled).toMatchObject({ patternId: p1, status: 'pending_review', decision: { heldBy: { guardrail: 'cooldown' } } });
+    expect(cooled.decision.heldBy.reason).toContain(`pattern ${p1} on agent agent-x`);
+    // The run still watching hears a recurrence filed under the survivor.
+    const recurrence = await report('root', 'agent-y');
+    const failed = await eventually(async () => {
+      const r = await get(`/runs/${watchingRun.id}`);
+      return r.phase === 'done' ? r : null;
+    }, 'the watching run\'s verdict');
+    expect(failed).toMatchObject({ patternId: p1, verdict: 'failed', reason: expect.stringContaining(`recurrence: incident ${recurrence}`) });
   });
 });

@@ -101,7 +101,7 @@ describe('console API (issue 25)', () => {
     await app.sql(`UPDATE incidents SET status = 'resolved', resolved_at = $2::timestamptz + interval '10 minutes', resolved_by = 'monitoring' WHERE id = $1`, [a.id, t5]);
     const run = (await app.http.get('/runs').query({ limit: 1 }).set(auth).expect(200)).body.items[0];
     const t3 = new Date(bucketStart(3).getTime() + 60_000);
-    await app.sql(`UPDATE recovery_runs SET automatic = true, status = 'rolled_back', phase = 'done', created_at = $2, finished_at = $2 WHERE id = $1`, [run.id, t3]);
+    await app.sql(`UPDATE recovery_runs SET automatic = true, status = 'rolled_back', verdict = 'failed', verdict_at = $2, phase = 'done', created_at = $2, finished_at = $2 WHERE id = $1`, [run.id, t3]);
 
     const health = (await app.http.get('/integration/stats/loop-health').query({ range: '24h' }).set(auth).expect(200)).body;
     expect(health.buckets).toHaveLength(24);

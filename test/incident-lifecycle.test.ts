@@ -7,8 +7,10 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
   let viewer: string;
   let otherTenant: string;
   const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+  /** An hour ago, to the second, as a reporter would send it. */
+  const occurredAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000).toISOString();
   const report = async () =>
-    (await app.http.post('/incidents').set(bearer(operator)).send({ errorType: 'timeout', message: 'upstream timed out after 30000 ms', agentId: 'agent-7', occurredAt: '2026-01-01T00:00:00Z' }).expect(201)).body;
+    (await app.http.post('/incidents').set(bearer(operator)).send({ errorType: 'timeout', message: 'upstream timed out after 30000 ms', agentId: 'agent-7', occurredAt }).expect(201)).body;
 
   beforeAll(async () => {
     app = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false' });
@@ -48,7 +50,28 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
     expect(lifecycle).toHaveLength(1);
     expect(lifecycle[0].summary).toMatch(/resolved by .*rolled the pod/);
     // MTTR is measured from when it occurred.
-    expect(lifecycle[0].details.mttrMs).toBe(Date.parse(resolved.body.resolvedAt) - Date.parse('2026-01-01T00:00:00Z'));
+    expect(lifecycle[0].details.mttrMs).toBe(Date.parse(resolved.body.resolvedAt) - Date.parse(occurredAt));
+  });
+
+  it('takes occurredAt only as an instant with an offset, at most 5 min ahead of our clock and 30 days old (MTTR stays meaningful)', async () => {
+    const post = (when: string) => app.http.post('/incidents').set(bearer(operator)).send({ errorType: 'timeout', message: 'upstream timed out', occurredAt: when });
+    const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+    const refused: Array<[string, RegExp]> = [
+      [iso(3600_000), /in the future/], // an hour ahead: fastest MTTR would be negative
+      ['0001-01-01T00:00:00Z', /days in the past/], // year 1 would wreck the average
+      [iso(-31 * 86_400_000), /days in the past/],
+      [iso(-3600_000).replace('Z', ''), /with an offset/], // read in the server's zone otherwise
+      [iso(-3600_000).slice(0, 10), /with an offset/], // a date alone is no instant
+    ];
+    for (const [when, why] of refused) {
+      const res = await post(when).expect(400);
+      expect({ when, fields: res.body.fields }).toEqual({ when, fields: [{ field: 'occurredAt', errors: [expect.stringMatching(why)] }] });
+    }
+    // Inside the bounds: a reporter's clock a little ahead, another zone, a month-old incident.
+    for (const when of [iso(60_000), iso(-7200_000).replace('Z', '+00:00'), iso(-29 * 86_400_000)]) {
+      const res = await post(when).expect(201);
+      expect(res.body.occurredAt).toBe(new Date(when).toISOString());
+    }
   });
 
   it('two concurrent resolutions: exactly one wins', async () => {

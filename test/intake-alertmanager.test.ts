@@ -10,6 +10,8 @@ describe('POST /intake/alertmanager', () => {
   let otherTenant: string;
   const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
   let seq = 0;
+  /** When the alerts started: an hour ago (an incident's occurredAt must be recent, DESIGN §8). */
+  const startsAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000).toISOString();
   const alert = (
     over: {
       status?: string;
@@ -25,7 +27,7 @@ describe('POST /intake/alertmanager', () => {
       summary: 'p99 latency over 2 s',
       description: 'checkout p99 is 2.4 s for 10 minutes',
     },
-    startsAt: '2026-12-01T10:00:00.000Z',
+    startsAt,
     endsAt: over.endsAt ?? '0001-01-01T00:00:00Z',
     generatorURL: 'http://prometheus:9090/graph?g0.expr=x',
     fingerprint: over.fingerprint ?? `fp-${++seq}`,
@@ -54,7 +56,7 @@ describe('POST /intake/alertmanager', () => {
     expect(incident).toMatchObject({
       source: 'alertmanager', fingerprint: fired.fingerprint, repeatCount: 1, errorType: 'highlatency',
       message: 'p99 latency over 2 s — checkout p99 is 2.4 s for 10 minutes', agentId: 'checkout', capability: 'pay',
-      severity: 'critical', occurredAt: '2026-12-01T10:00:00.000Z', status: 'open',
+      severity: 'critical', occurredAt: startsAt, status: 'open',
     });
     expect(incident.context.alertmanager).toMatchObject({ receiver: 'pillar-loop', externalURL: 'http://alertmanager:9093' });
     await eventually(async () => (await app.http.get(`/integration/loop/${incident.id}`).set(bearer(viewer))).body.isComplete, 'the alert\'s loop to complete');

@@ -127,7 +127,8 @@ describe('recovery runs', () => {
     expect(held.recovery).toMatchObject({ status: 'pending_review', confidence: 0.95 });
     expect((await get(`/runs?incidentId=${held.incidentId}`, key)).items).toEqual([]);
     const timeline = JSON.stringify(await get(`/incidents/${held.incidentId}/timeline`, key));
-    expect(timeline).toContain('queued for review: memory_cleanup (confidence 0.95), held by guardrail runs_per_hour: 1 automatic run in the last hour (limit 1)');
+    expect(timeline).toContain('memory_cleanup (confidence 0.95) held by guardrail runs_per_hour: 1 automatic run in the last hour (limit 1) (trusted: ');
+    expect((await get(`/recoveries/${held.recovery.id}`, key)).decision).toMatchObject({ autoApplied: false, heldBy: { guardrail: 'runs_per_hour' }, evidence: { trusted: true } });
     // An operator may still run it by hand: guardrails hold back automatic runs only.
     expect((await approve(held.recovery.id, key)).automatic).toBe(false);
   });
@@ -280,8 +281,10 @@ describe('recovery runs', () => {
     expect(accepted.body.cancelRequestedBy).toBeTruthy();
     const rolling = await eventually(async () => {
       const r = await get(`/runs/${started.id}`, key);
-      return r.status === 'canceled' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
+      return r.phase === 'rollback' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
     }, 'the cancel and the rollback step');
+    // The rollback waits for a person: listed as such, with no verdict (a cancel says nothing about the fix).
+    expect(rolling).toMatchObject({ status: 'awaiting_operator', verdict: null, reason: expect.stringContaining('canceled by') });
     expect(rolling.steps.slice(0, 4).map((s: { status: string }) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
     await app.http.post(`/runs/${started.id}/steps/restore_batch/complete`).set(auth(key)).send({ outcome: 'succeeded' }).expect(200);
     const run = await eventually(async () => {
@@ -292,7 +295,7 @@ describe('recovery runs', () => {
     expect((await app.http.post(`/runs/${started.id}/cancel`).set(auth(key))).status).toBe(409);
   });
 
-  it('auto-applied runs teach the template: its confidence is the verified success rate, so a failing fix stops auto-applying', async () => {
+  it('auto-applied runs teach the template: a verified run and a failed one move its confidence, and a fresh failure holds it for review', async () => {
     const key = await app.keyFor('runs-learn', 'admin');
     const ops = await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201);
     receiver.setSecret(ops.body.secret);
@@ -314,12 +317,15 @@ describe('recovery runs', () => {
     expect((await finished(okRun.id, key)).status).toBe('succeeded');
 
     const bad = await incident(key, 'OutOfMemoryError', 'agent-bad');
-    expect(bad.recovery).toMatchObject({ status: 'applied', confidence: 1 }); // 1 of 1 verified
+    expect(bad.recovery).toMatchObject({ status: 'applied', decision: { autoApplied: true, reason: expect.stringMatching(/^auto-applied: its one run verified; lower bound/) } });
+    expect(bad.recovery.confidence).toBeGreaterThan(0.95); // a verified run raised it
     const badRun = (await get(`/runs?incidentId=${bad.incidentId}`, key)).items[0];
     expect((await finished(badRun.id, key)).status).toBe('rolled_back');
 
     const next = await incident(key, 'OutOfMemoryError', 'agent-next');
-    expect(next.recovery).toMatchObject({ status: 'pending_review', confidence: 0.5 }); // 1 of 2: no longer trusted to run alone
+    // One success and a fresh failure is not enough evidence to run alone (ADR 0014).
+    expect(next.recovery).toMatchObject({ status: 'pending_review', decision: { autoApplied: false, reason: expect.stringMatching(/^held: 1 of the last 2 runs verified; lower bound 0\.\d\d < 0\.60/) } });
+    expect(next.recovery.confidence).toBeLessThan(0.9);
     expect((await get(`/runs?incidentId=${next.incidentId}`, key)).items).toEqual([]);
 
     const stats = await get('/integration/stats', key);
@@ -436,10 +442,11 @@ describe('recovery runs: the run timeout', () => {
     const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${started.id}`).set(auth(key))).body;
-      return r.status === 'failed' ? r : null;
+      return r.verdict === 'failed' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
     }, 'the run to time out');
     expect(run.reason).toMatch(/^timed_out: the run did not get through its steps and checks within 1000 ms/);
-    expect(run.phase).toBe('rollback');
+    // Its rollback waits for a person: the run says so (DESIGN §8), its verdict is already failed.
+    expect(run).toMatchObject({ phase: 'rollback', status: 'awaiting_operator' });
     expect(run.steps.map((s: { status: string }) => s.status)).toEqual(['timed_out', 'skipped', 'skipped', 'skipped', 'awaiting_operator']);
   });
 
@@ -449,7 +456,7 @@ describe('recovery runs: the run timeout', () => {
     expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${triggered.runId}`).set(auth(key))).body;
-      return r.status === 'failed' ? r : null;
+      return r.verdict === 'failed' ? r : null;
     }, 'the escalated run to time out');
     expect(run.reason).toMatch(/^timed_out/);
     const order = (await app.http.get(`/patches/work-orders/${triggered.workOrderId}`).set(auth(key)).expect(200)).body;

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { playbookCatalogWith } from './support/playbooks.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
@@ -12,7 +13,7 @@ const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 /**
  * ADR 0008 §5: the service is SIGKILLed while a step's call is in flight; after a restart the
  * run completes, the step was called again with the same webhook-id, and no step that had
- * succeeded ran twice.
+ * succeeded ran twice. The step allows a single attempt: a crash is not an attempt (issue 22).
  */
 describe('a recovery run survives a crash mid-call', () => {
   let url: string;
@@ -20,12 +21,16 @@ describe('a recovery run survives a crash mid-call', () => {
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const children: ChildProcess[] = [];
   const SECRETS_KEY = randomBytes(32).toString('hex');
+  // Restarting a worker is tried once: a crash mid-call must not use up that one attempt.
+  const PLAYBOOK_CATALOG_PATH = playbookCatalogWith((p) => {
+    p('memory_cleanup').steps.find((s: { id: string }) => s.id === 'restart_worker').attempts = 1;
+  });
   let crashNow: () => void = () => undefined;
   let crashed = false;
 
   function spawnService() {
     const child = spawn(process.execPath, ['dist/test/support/app-child.js'], {
-      env: { ...process.env, ...ALLOW_LOOPBACK, DATABASE_URL: url, SECRETS_KEY, RECOVERY_VERIFY_WINDOW_MS: '100', RUN_LEASE_MARGIN_MS: '500', OUTBOX_POLL_INTERVAL_MS: '100' },
+      env: { ...process.env, ...ALLOW_LOOPBACK, DATABASE_URL: url, SECRETS_KEY, PLAYBOOK_CATALOG_PATH, RECOVERY_VERIFY_WINDOW_MS: '100', RUN_LEASE_MARGIN_MS: '500', OUTBOX_POLL_INTERVAL_MS: '100' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
@@ -48,7 +53,7 @@ describe('a recovery run survives a crash mid-call', () => {
       res.end(action === 'memory_check' ? '{"healthy":true}' : '{}');
     });
     // Serves HTTP only: runs and the loop are left to the child processes.
-    http = await startTestApp({ ...ALLOW_LOOPBACK, OUTBOX_RELAY_ENABLED: 'false', SECRETS_KEY }, [], url);
+    http = await startTestApp({ ...ALLOW_LOOPBACK, OUTBOX_RELAY_ENABLED: 'false', SECRETS_KEY, PLAYBOOK_CATALOG_PATH }, [], url);
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -56,7 +61,7 @@ describe('a recovery run survives a crash mid-call', () => {
     await receiver.close();
   });
 
-  it('repeats the call in flight with the same webhook-id and runs nothing twice', async () => {
+  it('repeats the call in flight once with the same webhook-id, not counted as an attempt, and runs nothing twice', async () => {
     const first = spawnService();
     await first.ready;
     const operator = await http.keyFor('crash', 'operator');
@@ -79,7 +84,7 @@ describe('a recovery run survives a crash mid-call', () => {
     await killed;
     await once(first.child, 'exit');
     const inFlight = (await http.http.get(`/runs/${run.id}`).set(auth(operator))).body;
-    expect(inFlight.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({ status: 'running', waitingFor: 'call', attempts: 1 });
+    expect(inFlight.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({ status: 'running', waitingFor: 'call', attempts: 1, maxAttempts: 1 });
 
     const second = spawnService();
     await second.ready;
@@ -90,11 +95,12 @@ describe('a recovery run survives a crash mid-call', () => {
     expect(done.status).toBe('succeeded');
     const calls = receiver.calls.filter((c) => c.json?.runId === run.id);
     const byStep = (action: string) => calls.filter((c) => c.json.params.action === action);
-    expect(byStep('restart_worker').length).toBeGreaterThanOrEqual(2);
+    expect(byStep('restart_worker')).toHaveLength(2);
     expect(new Set(byStep('restart_worker').map((c) => c.headers['webhook-id']))).toEqual(new Set([`${run.id}.restart_worker`]));
     for (const action of ['clear_cache', 'reduce_batch', 'memory_check']) expect(byStep(action)).toHaveLength(1);
     expect(calls.every((c) => c.verified)).toBe(true);
-    expect(done.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(done.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({ status: 'succeeded', attempts: 1, interruptedCalls: 1 });
+    expect(done.transitions.some((t: { stepId: string; note: string }) => t.stepId === 'restart_worker' && /not counted as an attempt/.test(t.note))).toBe(true);
     expect((await http.http.get(`/incidents/${inc.body.id}`).set(auth(operator))).body.status).toBe('resolved');
     second.child.kill('SIGTERM');
     await once(second.child, 'exit');

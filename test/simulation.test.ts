@@ -22,7 +22,8 @@ describe('simulation: the loop prevents repeat incidents', () => {
     const options = { baseUrl: app.url, seed: 7, windows: 8, requestsPerWindow: 40 };
     on = await runSimulation({ ...options, apiKey: await tenant('sim-on', true), approveRecoveries: true });
     off = await runSimulation({ ...options, apiKey: await tenant('sim-off', false), approveRecoveries: false });
-    healing = await runSelfHealing({ baseUrl: app.url, apiKey: await tenant('sim-healing', true), seed: 7, windows: 8, approveQueued: true });
+    // The default seed's first 12 windows, the driver patch landing at the 4th: 72 faults with their hidden truth.
+    healing = await runSelfHealing({ baseUrl: app.url, apiKey: await tenant('sim-healing', true), seed: 42, windows: 12, patchWindow: 4 });
   }, 240_000);
   afterAll(() => app.stop());
 
@@ -47,17 +48,25 @@ describe('simulation: the loop prevents repeat incidents', () => {
     expect(off.failures.filter((f) => f.repeatRateBefore > 0.2).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('self-healing: every actuator call is signed, reliable fixes keep auto-applying, a failing one goes to review', () => {
+  it('self-healing: every call is signed, and the verdicts match the hidden truth (the simulation judges the judge)', () => {
     expect(healing.receiver).toMatchObject({ rejected: 0, forgedRefused: true });
     expect(healing.receiver.verified).toBeGreaterThan(0);
-    const oom = healing.kinds.find((k) => k.id === 'oom')!;
-    expect(oom).toMatchObject({ autoApplied: 8, queuedForReview: 0 });
-    expect(oom.runs.succeeded).toBe(oom.runs.finished);
-    // Seed 7: retry_with_backoff (0.6) fails in windows 2–6, so its confidence falls under 0.9 and it stops auto-applying.
-    const timeout = healing.kinds.find((k) => k.id === 'timeout')!;
-    expect(timeout.firstReviewWindow).not.toBeNull();
-    expect(timeout.queuedForReview).toBeGreaterThanOrEqual(5);
-    expect(timeout.timeline.filter((t) => t.decision === 'review').every((t) => t.confidence <= 0.9)).toBe(true);
-    expect(healing.mttrMs.auto.count).toBeGreaterThan(0);
+    // Fixes that fooled their check were caught by monitoring firing the alert again.
+    expect(healing.monitoring.refired).toBeGreaterThan(0);
+    expect(healing.verifiedPrecision).toBeGreaterThanOrEqual(0.98);
+    expect(healing.failedButFixed).toBe(0);
+    expect(healing.autoApplySuccessRate).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('self-healing: reliable fixes keep auto-applying, the 0.6 fix goes to review, the patched one earns its way back', () => {
+    const target = (start: string) => healing.targets.find((t) => t.target.startsWith(start))!;
+    expect(target('0.98 fixes').met).toBe(true);
+    expect(target('improving fix').met).toBe(true);
+    expect(target('0.6 fix').met).toBe(true);
+    const flaky = healing.kinds.find((k) => k.id === 'timeout')!;
+    expect(flaky.heldForReview).toBeGreaterThan(flaky.autoApplied);
+    // Every held decision says why, with a bound under the floor or a streak still to earn.
+    expect(flaky.timeline.filter((t) => t.decision === 'review').every((t) => t.lowerBound !== null)).toBe(true);
+    expect(healing.mttrMs.byRuns.count).toBeGreaterThan(0);
   });
 });

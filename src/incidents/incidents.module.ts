@@ -23,6 +23,7 @@ import { ListIncidentsHandler } from './list-incidents/list-incidents.handler.js
 import { ListPatternSamplesHandler } from './list-pattern-samples/list-pattern-samples.handler.js';
 import { MovePatternIncidentsHandler } from './move-pattern-incidents/move-pattern-incidents.handler.js';
 import { RecordDecisionHandler } from './record-decision/record-decision.handler.js';
+import { FindRecurrenceHandler } from './recurrence/find-recurrence.handler.js';
 import { ReportIncidentHandler } from './report-incident/report-incident.handler.js';
 import { GetIncidentTimelineHandler } from './timeline/get-incident-timeline.handler.js';
 import { TimelineController } from './timeline/timeline.controller.js';
@@ -54,6 +55,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     SetIncidentMitigationHandler,
     FindUnresolvedIncidentByFingerprintHandler,
     FindResolvedIncidentsHandler,
+    FindRecurrenceHandler,
   ],
 })
 export class IncidentsModule {}

@@ -3,6 +3,7 @@ import { newestFirst } from '../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../platform/database/transaction-host.js';
 import type { Cursor } from '../platform/http/cursor.js';
 import type { IncidentSource, IncidentStatus } from './incident.view.js';
+import type { FindRecurrenceProps, RecurrenceEvidence } from './recurrence/find-recurrence.query.js';
 
 export interface IncidentRow {
   id: string;
@@ -212,6 +213,30 @@ export class IncidentsRepository {
       [tenantId, id, from, to],
     );
     return row ?? null;
+  }
+
+  /** One round trip: see FindRecurrence. Served by idx_incidents_agent_occurred and the primary key. */
+  async recurrenceEvidence(q: FindRecurrenceProps): Promise<RecurrenceEvidence> {
+    type Row = { new_id: string | null; new_occurred_at: Date | null; unfiled: number; refired_at: Date | null; resolved_at: Date | null };
+    const [row] = await this.tx.query<Row>(
+      `WITH inside AS (
+         SELECT id, matched_pattern_id, occurred_at FROM incidents
+          WHERE tenant_id = $1 AND agent_id IS NOT DISTINCT FROM $3 AND capability IS NOT DISTINCT FROM $4
+            AND occurred_at >= $6 AND occurred_at < $7 AND id IS DISTINCT FROM $5::uuid),
+       first_new AS (SELECT id, occurred_at FROM inside WHERE matched_pattern_id = $2::uuid ORDER BY occurred_at LIMIT 1),
+       own AS (SELECT repeat_count, last_seen_at, resolved_at, resolved_by FROM incidents WHERE tenant_id = $1 AND id = $5::uuid)
+       SELECT (SELECT id FROM first_new) AS new_id, (SELECT occurred_at FROM first_new) AS new_occurred_at,
+              (SELECT count(*)::int FROM inside WHERE $2::uuid IS NOT NULL AND matched_pattern_id IS NULL) AS unfiled,
+              (SELECT last_seen_at FROM own WHERE repeat_count > 1 AND last_seen_at >= $6) AS refired_at,
+              (SELECT resolved_at FROM own WHERE resolved_by = 'monitoring') AS resolved_at`,
+      [q.tenantId, q.patternId, q.agentId, q.capability, q.incidentId, q.from, q.until],
+    );
+    return {
+      newIncident: row.new_id ? { id: row.new_id, occurredAt: row.new_occurred_at!.toISOString() } : null,
+      refiredAt: row.refired_at?.toISOString() ?? null,
+      unfiled: row.unfiled,
+      resolvedByMonitoringAt: row.resolved_at?.toISOString() ?? null,
+    };
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */

@@ -7,6 +7,7 @@ import { CatalogController } from './catalog/catalog.controller.js';
 import { FailurePatternRepository } from './catalog/failure-pattern.repository.js';
 import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js';
 import { MatchIncidentToCatalogHandler } from './catalog/match-incident/match-incident.handler.js';
+import { FixEvidenceRepository } from './learning/fix-evidence.repository.js';
 import { ActOnWorkOrderHandler } from './patches/act-on-work-order/act-on-work-order.handler.js';
 import { BuildWorkOrderContextHandler } from './patches/build-work-order-context/build-work-order-context.handler.js';
 import { CreateWorkOrderHandler } from './patches/create-work-order/create-work-order.handler.js';
@@ -34,8 +35,11 @@ import { GuardrailsController } from './runs/guardrails/guardrails.controller.js
 import { GuardrailsRepository } from './runs/guardrails/guardrails.repository.js';
 import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
 import { ListIncidentRunsHandler } from './runs/list-incident-runs/list-incident-runs.handler.js';
+import { MovePatternRunsHandler } from './runs/move-pattern-runs/move-pattern-runs.handler.js';
+import { AlertRepeatedHandler } from './runs/note-recurrence/alert-repeated.handler.js';
 import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
 import { WorkOrderFinishedHandler } from './runs/resume-after-patch/work-order-finished.handler.js';
+import { KillSwitchOffHandler } from './runs/resume-paused/kill-switch-off.handler.js';
 import { GetRunSeriesHandler } from './runs/run-series/get-run-series.handler.js';
 import { GetRunStatsHandler } from './runs/run-stats/get-run-stats.handler.js';
 import { RunWakeups } from './runs/run-wakeups.js';
@@ -54,6 +58,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     ...playbookProviders,
     FailurePatternRepository,
     RecoveryRepository,
+    FixEvidenceRepository,
     MatchIncidentToCatalogHandler,
     GetPatternHandler,
     GetRecoveryHandler,
@@ -81,6 +86,9 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     FinishWaitingStepHandler,
     CancelRunHandler,
     NoteRecurrenceHandler,
+    AlertRepeatedHandler,
+    KillSwitchOffHandler,
+    MovePatternRunsHandler,
     WorkOrderFinishedHandler,
     GetRunStatsHandler,
     GetRunSeriesHandler,

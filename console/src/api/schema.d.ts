@@ -1512,6 +1512,8 @@ export interface components {
         ApprovedRun: {
             agentId: string | null;
             automatic: boolean;
+            /** @description the watch also waits for monitoring's resolution of its incident */
+            awaitResolution: boolean;
             /** @description POST /runs/:id/cancel would be accepted now */
             cancelable: boolean;
             cancelRequestedBy: string | null;
@@ -1552,6 +1554,18 @@ export interface components {
             transitions?: components["schemas"]["RunTransitionView"][];
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * @description whether the fix worked, once known (a failed run may still roll back); null when canceled
+             * @enum {string|null}
+             */
+            verdict: "succeeded" | "failed" | null;
+            /** Format: date-time */
+            verdictAt: string | null;
+            /**
+             * Format: date-time
+             * @description start of the recurrence watch window: when its steps were through
+             */
+            verifyFrom: string | null;
             /**
              * Format: date-time
              * @description end of the recurrence watch window
@@ -2029,6 +2043,8 @@ export interface components {
         NamedRunView: {
             agentId: string | null;
             automatic: boolean;
+            /** @description the watch also waits for monitoring's resolution of its incident */
+            awaitResolution: boolean;
             /** @description POST /runs/:id/cancel would be accepted now */
             cancelable: boolean;
             cancelRequestedBy: string | null;
@@ -2068,6 +2084,18 @@ export interface components {
             transitions?: components["schemas"]["RunTransitionView"][];
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * @description whether the fix worked, once known (a failed run may still roll back); null when canceled
+             * @enum {string|null}
+             */
+            verdict: "succeeded" | "failed" | null;
+            /** Format: date-time */
+            verdictAt: string | null;
+            /**
+             * Format: date-time
+             * @description start of the recurrence watch window: when its steps were through
+             */
+            verifyFrom: string | null;
             /**
              * Format: date-time
              * @description end of the recurrence watch window
@@ -2255,6 +2283,20 @@ export interface components {
             /** @example the failing test needs a schema change I may not make */
             reason: string;
         };
+        RecoveryDecisionView: {
+            autoApplied: boolean;
+            /** @description the learning rule's evidence: prior, runs and reviews considered, weighted counts, streak, confidence, lowerBound, trusted and the parameters */
+            evidence: {
+                [key: string]: unknown;
+            };
+            heldBy: components["schemas"]["RecoveryHold"] | null;
+            /** @example auto-applied: 17 of the last 18 runs verified; lower bound 0.87 ≥ 0.60 */
+            reason: string;
+        };
+        RecoveryHold: {
+            guardrail: string;
+            reason: string;
+        };
         RecoveryIncident: {
             /** @enum {string} */
             source: "api" | "alertmanager" | "degradation";
@@ -2282,12 +2324,15 @@ export interface components {
             action: string;
             agentId: string | null;
             capability: string | null;
+            /** @description the learned confidence: the posterior mean of how often this fix works (ADR 0014) */
             confidence: number;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             decidedAt: string | null;
             decidedBy: string | null;
+            /** @description why it was auto-applied or held (null: suggested before decisions were recorded) */
+            decision: components["schemas"]["RecoveryDecisionView"] | null;
             /** @description the guardrail that sent a trusted recovery to review instead of running it */
             heldBy: string | null;
             /** Format: uuid */
@@ -2323,7 +2368,10 @@ export interface components {
             errorType: string;
             /** @example Upstream request to 10.0.3.7:8443 timed out after 30000 ms */
             message: string;
-            /** @example 2026-11-24T05:00:00Z */
+            /**
+             * @description When it happened (MTTR starts here): a date-time with an offset, at most 5 min in the future and 30 days in the past; default: now
+             * @example 2026-11-24T05:00:00Z
+             */
             occurredAt?: string;
             /**
              * @default medium
@@ -2402,6 +2450,8 @@ export interface components {
         RunView: {
             agentId: string | null;
             automatic: boolean;
+            /** @description the watch also waits for monitoring's resolution of its incident */
+            awaitResolution: boolean;
             /** @description POST /runs/:id/cancel would be accepted now */
             cancelable: boolean;
             cancelRequestedBy: string | null;
@@ -2439,6 +2489,18 @@ export interface components {
             transitions?: components["schemas"]["RunTransitionView"][];
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * @description whether the fix worked, once known (a failed run may still roll back); null when canceled
+             * @enum {string|null}
+             */
+            verdict: "succeeded" | "failed" | null;
+            /** Format: date-time */
+            verdictAt: string | null;
+            /**
+             * Format: date-time
+             * @description start of the recurrence watch window: when its steps were through
+             */
+            verifyFrom: string | null;
             /**
              * Format: date-time
              * @description end of the recurrence watch window
@@ -2507,6 +2569,8 @@ export interface components {
             finishedAt: string | null;
             id: string;
             instruction: string;
+            /** @description calls repeated because their answer was lost (the service stopped mid-call): not attempts */
+            interruptedCalls: number;
             /** @enum {string} */
             kind: "webhook" | "manual" | "wait" | "check" | "escalate";
             /** @enum {string} */

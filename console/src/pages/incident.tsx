@@ -116,6 +116,7 @@ function IncidentBody({
                   {r.suggestionType} · confidence {r.confidence.toFixed(2)}
                   {r.decidedBy ? ` · ${r.status.replace(/_/g, ' ')} by ${shortenIds(r.decidedBy)}` : ''}
                 </span>
+                {r.decision && <span className="small"> — {r.decision.reason}</span>}
               </p>
             ))
           }

@@ -32,6 +32,12 @@ export function RecoveryPage({ id }: { id: string }) {
               <dd>
                 <Time at={r.createdAt} /> · {r.suggestionType} · confidence {r.confidence.toFixed(2)}
               </dd>
+              {r.decision && (
+                <>
+                  <dt>Why</dt>
+                  <dd data-testid="recovery-why">{r.decision.reason}</dd>
+                </>
+              )}
               <dt>Decided</dt>
               <dd>
                 {r.decidedAt ? (

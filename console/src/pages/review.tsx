@@ -29,6 +29,11 @@ function Waiting({ r, canOperate, onDone }: { r: Recovery; canOperate: boolean; 
           <Time at={r.createdAt} />
         </span>
       </div>
+      {r.decision && (
+        <div className="small" data-testid="review-why">
+          {r.decision.reason}
+        </div>
+      )}
       {canOperate && !run && (
         <div className="inline">
           <label>

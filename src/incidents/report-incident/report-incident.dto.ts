@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { IsCalendarDate } from '../../platform/http/validation.js';
+import { IsOccurredAt, MAX_CLOCK_SKEW_MS, MAX_INCIDENT_AGE_MS } from './occurred-at.js';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -43,8 +43,11 @@ export class ReportIncidentDto {
   @IsObject()
   context?: Record<string, unknown>;
 
-  @ApiProperty({ required: false, example: '2026-11-24T05:00:00Z' })
+  @ApiProperty({
+    required: false, example: '2026-11-24T05:00:00Z',
+    description: `When it happened (MTTR starts here): a date-time with an offset, at most ${MAX_CLOCK_SKEW_MS / 60_000} min in the future and ${MAX_INCIDENT_AGE_MS / 86_400_000} days in the past; default: now`,
+  })
   @IsOptional()
-  @IsCalendarDate()
+  @IsOccurredAt()
   occurredAt?: string;
 }

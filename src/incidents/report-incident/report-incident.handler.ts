@@ -2,8 +2,10 @@ import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { IdempotencyKeys } from '../../platform/idempotency/idempotency-keys.js';
 import { IncidentCreated } from '../events/incident-created.event.js';
+import { IncidentRepeated } from '../events/incident-repeated.event.js';
 import { incidentView } from '../incident.view.js';
 import { IncidentsRepository } from '../incidents.repository.js';
+import { boundedOccurredAt } from './occurred-at.js';
 import { ReportIncident, type ReportIncidentResult } from './report-incident.command.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
@@ -30,11 +32,17 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
         if (earlier) return { incident: incidentView((await this.incidents.find(tenantId, earlier))!), replayed: true, deduplicated: false };
       }
       const now = new Date();
-      const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
+      // POST /incidents has validated it (400 otherwise); other reporters' odd clocks fall back to now.
+      const occurredAt = boundedOccurredAt(input.occurredAt, now);
       const fingerprint = origin.fingerprint ?? null;
       if (fingerprint) {
         const open = await this.incidents.findUnresolvedByFingerprint(tenantId, fingerprint);
-        if (open) return { incident: incidentView(await this.incidents.recordRepeat(open, now)), replayed: false, deduplicated: true };
+        if (open) {
+          const repeated = await this.incidents.recordRepeat(open, now);
+          // The fault is still there: a run watching this incident must hear it (DESIGN §8 "recurrence").
+          await this.eventBus.publish(new IncidentRepeated({ tenantId, incidentId: repeated.id, seenAt: now.toISOString(), repeatCount: repeated.repeat_count }));
+          return { incident: incidentView(repeated), replayed: false, deduplicated: true };
+        }
       }
       const row = await this.incidents.insert({
         id,

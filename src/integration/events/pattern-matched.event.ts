@@ -12,6 +12,8 @@ export interface PatternMatchedProps {
   message: string;
   agentId: string | null;
   capability: string | null;
+  /** When the incident occurred (its `occurredAt`): recurrences are judged by it. Absent in events stored before it was carried. */
+  occurredAt?: string;
   timing: StageTiming;
 }
 

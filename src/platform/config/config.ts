@@ -43,6 +43,8 @@ export interface AppConfig {
   /** 32-byte key for secrets at rest (actuator signing secrets); null: one generated into dataDir. */
   secretsKey: Buffer | null;
   /** Recoveries waiting for review longer than this become `expired`; 0: never. */
+  /** PLAYBOOK_CATALOG_PATH: a catalog to use instead of the shipped config/playbooks.json (null: the shipped one). */
+  playbookCatalogPath: string | null;
   recoveryReviewTtlMs: number;
   /** Recovery runs (DESIGN §8). */
   runs: {
@@ -231,6 +233,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sseHeartbeatMs: int(env, 'SSE_HEARTBEAT_MS', 15_000, 100, 600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     secretsKey: secretsKey(env),
+    playbookCatalogPath: env.PLAYBOOK_CATALOG_PATH?.trim() ? absolutePath(env, 'PLAYBOOK_CATALOG_PATH', '') : null,
     recoveryReviewTtlMs: int(env, 'RECOVERY_REVIEW_TTL_MS', 7 * 24 * 3_600_000, 0, 365 * 24 * 3_600_000),
     runs: {
       verifyWindowMs: int(env, 'RECOVERY_VERIFY_WINDOW_MS', 15 * 60_000, 0, 30 * 24 * 3_600_000),

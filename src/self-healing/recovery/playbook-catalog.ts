@@ -28,6 +28,11 @@ export interface Playbook {
   match: PlaybookMatch;
   policy: { category: PolicyCategory; action: PolicyAction };
   baseConfidence: number;
+  /**
+   * For an incident reported by monitoring (Alertmanager): the run's watch also waits for
+   * monitoring to resolve it, and fails when the resolution does not come inside the window.
+   */
+  awaitResolution: boolean;
 }
 
 export interface PlaybookChoice {
@@ -226,6 +231,7 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
   if (typeof base !== 'number' || !Number.isFinite(base) || base < 0 || base > 1) {
     fail('baseConfidence', 'must be a number in [0, 1]');
   }
+  if (raw.awaitResolution !== undefined && typeof raw.awaitResolution !== 'boolean') fail('awaitResolution', 'must be true or false');
 
   return {
     id: id!,
@@ -242,6 +248,7 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
     },
     policy: { category: pol.category as PolicyCategory, action: pol.action as PolicyAction },
     baseConfidence: base as number,
+    awaitResolution: raw.awaitResolution === true,
   };
 }
 

@@ -4,7 +4,6 @@ import {
   PlaybookRecoveryGenerator,
   UnknownPlaybookError,
   instantiateTemplate,
-  shouldAutoApply,
   suggestRecovery,
   type RecoveryGenerator,
   type RecoveryPatternInput,
@@ -16,7 +15,6 @@ const pattern = (over: Partial<RecoveryPatternInput> = {}): RecoveryPatternInput
   template: 'request to <*> timed out after <*>ms',
   occurrenceCount: 4,
   recoveryTemplate: null,
-  recoverySuccessRate: null,
   ...over,
 });
 const incident = { message: 'request to billing timed out after 3000ms', agentId: 'agent-a', capability: 'invoice' };
@@ -47,32 +45,24 @@ describe('recovery generation', () => {
     expect(s.confidence).toBeLessThan(0.2);
   });
 
-  it('instantiates a template with the past success rate as confidence', () => {
+  it('instantiates a template with its own confidence (the prior runs move it later)', () => {
     const s = instantiateTemplate(
       catalog,
-      pattern({
-        recoveryTemplate: { playbookId: 'reconnect', params: { host: 'db-{{agentId}}', maxReconnectAttempts: 9 }, confidence: 0.5 },
-        recoverySuccessRate: 0.97,
-      }),
+      pattern({ recoveryTemplate: { playbookId: 'reconnect', params: { host: 'db-{{agentId}}', maxReconnectAttempts: 9 }, confidence: 0.5 } }),
       incident,
     );
-    expect(s).toMatchObject({ playbookId: 'reconnect', suggestionType: 'template', confidence: 0.97 });
+    expect(s).toMatchObject({ playbookId: 'reconnect', suggestionType: 'template', confidence: 0.5, confidenceFrom: 'template' });
     // Template params override the playbook defaults; placeholders are filled from the incident.
     expect(s.params).toEqual({ maxReconnectAttempts: 9, reconnectDelayMs: 1000, host: 'db-agent-a' });
   });
 
-  it('uses template confidence, then playbook baseConfidence, when there is no success rate', () => {
+  it('uses template confidence, then playbook baseConfidence', () => {
     const withConf = instantiateTemplate(catalog, pattern({ recoveryTemplate: { playbookId: 'data_fix', confidence: 0.42 } }), incident);
     expect(withConf.confidence).toBe(0.42);
+    // A confidence of 0 is what the owner said, not missing.
+    expect(instantiateTemplate(catalog, pattern({ recoveryTemplate: { playbookId: 'data_fix', confidence: 0 } }), incident).confidence).toBe(0);
     const bare = instantiateTemplate(catalog, pattern({ recoveryTemplate: { playbookId: 'data_fix' } }), incident);
-    expect(bare.confidence).toBe(catalog.get('data_fix')!.baseConfidence);
-    // A success rate of 0 is known (all rejected), not missing.
-    const failed = instantiateTemplate(
-      catalog,
-      pattern({ recoveryTemplate: { playbookId: 'data_fix', confidence: 0.9 }, recoverySuccessRate: 0 }),
-      incident,
-    );
-    expect(failed.confidence).toBe(0);
+    expect(bare).toMatchObject({ confidence: catalog.get('data_fix')!.baseConfidence, confidenceFrom: 'playbook' });
   });
 
   it('throws UnknownPlaybookError naming the playbook', () => {
@@ -92,14 +82,14 @@ describe('recovery generation', () => {
     const fromTemplate = await suggestRecovery(
       catalog,
       counting,
-      pattern({ recoveryTemplate: { playbookId: 'memory_cleanup' }, recoverySuccessRate: 0.5 }),
+      pattern({ recoveryTemplate: { playbookId: 'memory_cleanup' } }),
       incident,
     );
     expect(fromTemplate.suggestionType).toBe('template');
     expect(calls).toBe(0);
 
     const generated = await suggestRecovery(catalog, counting, pattern(), incident);
-    expect(generated.suggestionType).toBe('generated');
+    expect(generated).toMatchObject({ suggestionType: 'generated', confidenceFrom: 'generator' });
     expect(generated.playbookId).toBe('retry_with_backoff');
     expect(calls).toBe(1);
   });
@@ -112,12 +102,5 @@ describe('recovery generation', () => {
       generate: () => ({ playbookId: 'reboot_universe', action: 'x', steps: [], params: {}, suggestionType: 'generated', confidence: 2 }),
     };
     await expect(suggestRecovery(catalog, inventive, pattern(), incident)).rejects.toThrow(/reboot_universe/);
-  });
-
-  it('auto-applies only above 0.9 and only when the pattern allows it', () => {
-    expect(shouldAutoApply({ confidence: 0.9 }, true)).toBe(false);
-    expect(shouldAutoApply({ confidence: 0.9000001 }, true)).toBe(true);
-    expect(shouldAutoApply({ confidence: 1 }, false)).toBe(false);
-    expect(shouldAutoApply({ confidence: 0.5 }, true)).toBe(false);
   });
 });

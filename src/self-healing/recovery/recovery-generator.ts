@@ -13,8 +13,6 @@ export interface RecoveryPatternInput {
   template: string;
   occurrenceCount: number;
   recoveryTemplate: RecoveryTemplate | null;
-  /** applied ÷ (applied + rejected) of this pattern's past recoveries; null when there are none. */
-  recoverySuccessRate: number | null;
 }
 
 export interface RecoveryIncidentInput {
@@ -31,12 +29,19 @@ export interface RecoverySuggestion {
   steps: string[];
   params: Record<string, unknown>;
   suggestionType: 'template' | 'generated';
+  /**
+   * What is known before any run (the prior of the learning rule, ADR 0014): the template's
+   * confidence, else the playbook's baseConfidence; for a generated one, match strength ×
+   * baseConfidence. Runs and reviews then move it (src/self-healing/learning/).
+   */
   confidence: number;
+  /** Where that confidence came from. */
+  confidenceFrom: 'template' | 'playbook' | 'generator';
 }
 
 /** Produces a suggestion for a pattern without a template. An LLM-backed generator may implement this later. */
 export interface RecoveryGenerator {
-  generate(pattern: RecoveryPatternInput, incident: RecoveryIncidentInput): Promise<RecoverySuggestion> | RecoverySuggestion;
+  generate(pattern: RecoveryPatternInput, incident: RecoveryIncidentInput): Promise<Omit<RecoverySuggestion, 'confidenceFrom'>> | Omit<RecoverySuggestion, 'confidenceFrom'>;
 }
 
 /** A template or generator named a playbook the catalog does not have. */
@@ -47,7 +52,10 @@ export class UnknownPlaybookError extends Error {
   }
 }
 
-/** Suggestions at or below this confidence always go to human review. */
+/**
+ * The certainty auto-apply needs: the learning rule (ADR 0014) auto-applies a fix only when it is
+ * this sure that the fix works at least RELIABILITY_FLOOR of the time.
+ */
 export const AUTO_APPLY_THRESHOLD = 0.9;
 
 /**
@@ -59,7 +67,7 @@ export const AUTO_APPLY_THRESHOLD = 0.9;
 export class PlaybookRecoveryGenerator implements RecoveryGenerator {
   constructor(private readonly catalog: PlaybookCatalog) {}
 
-  generate(pattern: RecoveryPatternInput, incident: RecoveryIncidentInput): RecoverySuggestion {
+  generate(pattern: RecoveryPatternInput, incident: RecoveryIncidentInput): Omit<RecoverySuggestion, 'confidenceFrom'> {
     const { playbook, strength } = this.catalog.choose(pattern.errorType, incident.message || pattern.template);
     return {
       ...fromPlaybook(playbook, {}),
@@ -71,8 +79,8 @@ export class PlaybookRecoveryGenerator implements RecoveryGenerator {
 
 /**
  * Builds a suggestion from the pattern's recovery template.
- * confidence = the pattern's past recovery success rate when known, else the template's
- * own confidence, else the playbook's baseConfidence.
+ * confidence = the template's own confidence (what its owner set), else the playbook's
+ * baseConfidence: the prior; the pattern's runs move it (ADR 0014).
  * String params may use {{patternId}}, {{errorType}}, {{agentId}} and {{capability}}.
  */
 export function instantiateTemplate(
@@ -85,8 +93,8 @@ export function instantiateTemplate(
   const playbook = catalog.get(template.playbookId);
   if (!playbook) throw new UnknownPlaybookError(template.playbookId);
 
-  const confidence =
-    pattern.recoverySuccessRate ?? (typeof template.confidence === 'number' ? template.confidence : playbook.baseConfidence);
+  const own = typeof template.confidence === 'number';
+  const confidence = own ? template.confidence! : playbook.baseConfidence;
   const vars: Record<string, string> = {
     patternId: pattern.id,
     errorType: pattern.errorType,
@@ -103,6 +111,7 @@ export function instantiateTemplate(
     ...fromPlaybook(playbook, params),
     suggestionType: 'template',
     confidence: clamp01(confidence),
+    confidenceFrom: own ? 'template' : 'playbook',
   };
 }
 
@@ -120,12 +129,7 @@ export async function suggestRecovery(
   if (pattern.recoveryTemplate) return instantiateTemplate(catalog, pattern, incident);
   const suggestion = await generator.generate(pattern, incident);
   if (!catalog.has(suggestion.playbookId)) throw new UnknownPlaybookError(suggestion.playbookId);
-  return { ...suggestion, confidence: clamp01(suggestion.confidence) };
-}
-
-/** Auto-apply only when strictly above 0.9 and the pattern allows it; 0.9 itself goes to review. */
-export function shouldAutoApply(suggestion: Pick<RecoverySuggestion, 'confidence'>, autoApplyRecovery: boolean): boolean {
-  return autoApplyRecovery && suggestion.confidence > AUTO_APPLY_THRESHOLD;
+  return { ...suggestion, confidence: clamp01(suggestion.confidence), confidenceFrom: 'generator' };
 }
 
 function fromPlaybook(playbook: Playbook, params: Record<string, unknown>) {

@@ -2,10 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
+import type { FixAssessment } from '../learning/fix-confidence.js';
 
 export const RECOVERY_STATUSES = ['pending_review', 'applied', 'rejected', 'expired', 'superseded'] as const;
 /** `expired`: nobody reviewed it in time; `superseded`: its incident was resolved while it waited. Neither is a rejection. */
 export type RecoveryStatus = (typeof RECOVERY_STATUSES)[number];
+
+/** Why bridge 2 applied a suggestion or sent it to review (DESIGN §8: every decision carries its explanation). */
+export interface RecoveryDecision {
+  autoApplied: boolean;
+  /** One sentence: `auto-applied: 17 of the last 18 runs verified; lower bound 0.86 ≥ 0.60`, `held: …`. */
+  reason: string;
+  /** Trusted, but a guardrail sent it to review. */
+  heldBy: { guardrail: string; reason: string } | null;
+  /** The learning rule's evidence (ADR 0014): prior, runs, reviews, weighted counts, bound. */
+  evidence: FixAssessment['evidence'] & { trusted: boolean; confidence: number; lowerBound: number };
+}
 
 export interface RecoveryRow {
   id: string;
@@ -26,6 +38,8 @@ export interface RecoveryRow {
   decided_at: Date | null;
   /** Why a trusted recovery waits for review instead of running: the guardrail that held it (null: not held). */
   held_by: string | null;
+  /** Null for recoveries suggested before decisions were recorded. */
+  decision: RecoveryDecision | null;
   created_at: Date;
 }
 
@@ -51,19 +65,19 @@ export class RecoveryRepository {
   insertAtCommit(r: Omit<RecoveryRow, 'created_at' | 'decided_at'>): Promise<void> {
     return this.tx.deferWrite(this.insertRecoveries, [
       r.id, r.tenant_id, r.source_incident_id, r.source_pattern_id, r.playbook_id, r.action, JSON.stringify(r.steps), JSON.stringify(r.params),
-      r.suggestion_type, r.confidence, r.status, r.decided_by, r.agent_id, r.capability, r.held_by,
+      r.suggestion_type, r.confidence, r.status, r.decided_by, r.agent_id, r.capability, r.held_by, r.decision === null ? null : JSON.stringify(r.decision),
     ]);
   }
 
   private readonly insertRecoveries = (rows: unknown[][]): Statement[] => [
     {
       sql: `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params,
-                                             suggestion_type, confidence, status, decided_by, agent_id, capability, held_by, decided_at)
+                                             suggestion_type, confidence, status, decided_by, agent_id, capability, held_by, decision, decided_at)
             SELECT r.*, CASE WHEN r.status = 'pending_review' THEN NULL ELSE now() END
               FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
-                          $9::text[], $10::double precision[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+                          $9::text[], $10::double precision[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::jsonb[])
                 AS r(id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params, suggestion_type, confidence, status, decided_by,
-                     agent_id, capability, held_by)`,
+                     agent_id, capability, held_by, decision)`,
       params: columnsOf(rows),
     },
   ];
@@ -132,18 +146,6 @@ export class RecoveryRepository {
       [tenantId, incidentId, why],
     );
     return rows.map((r) => r.id);
-  }
-
-  /** Reviewed outcomes only: automatic applications say nothing about whether a fix worked. */
-  async successRate(tenantId: string, patternId: string): Promise<number | null> {
-    const [row] = await this.tx.query<{ applied: number; rejected: number }>(
-      `SELECT count(*) FILTER (WHERE a.action = 'applied')::int AS applied, count(*) FILTER (WHERE a.action = 'rejected')::int AS rejected
-         FROM recovery_actions a JOIN recovery_candidates c ON c.id = a.recovery_id
-        WHERE c.tenant_id = $1 AND c.source_pattern_id = $2 AND NOT a.automatic`,
-      [tenantId, patternId],
-    );
-    const total = row.applied + row.rejected;
-    return total === 0 ? null : row.applied / total;
   }
 
   async list(tenantId: string, f: RecoveryFilters, cursor: Cursor | null, limit: number): Promise<RecoveryRow[]> {

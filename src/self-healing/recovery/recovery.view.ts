@@ -1,12 +1,30 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { IncidentSummary } from '../../incidents/incident-summaries/get-incident-summaries.query.js';
-import { RECOVERY_STATUSES, type RecoveryRow, type RecoveryStatus } from './recovery.repository.js';
+import { RECOVERY_STATUSES, type RecoveryDecision, type RecoveryRow, type RecoveryStatus } from './recovery.repository.js';
 
 /** The incident a recovery was suggested for, as far as a reviewer needs it. */
 export class RecoveryIncident {
   @ApiProperty() title!: string;
   @ApiProperty({ enum: ['open', 'mitigating', 'resolved'] }) status!: IncidentSummary['status'];
   @ApiProperty({ enum: ['api', 'alertmanager', 'degradation'] }) source!: IncidentSummary['source'];
+}
+
+/** The guardrail that sent a trusted fix to review. */
+export class RecoveryHold {
+  @ApiProperty() guardrail!: string;
+  @ApiProperty() reason!: string;
+}
+
+/** Why bridge 2 auto-applied a suggestion or held it for review (ADR 0014). */
+export class RecoveryDecisionView {
+  @ApiProperty() autoApplied!: boolean;
+  @ApiProperty({ example: 'auto-applied: 17 of the last 18 runs verified; lower bound 0.87 ≥ 0.60' }) reason!: string;
+  @ApiProperty({ type: RecoveryHold, nullable: true }) heldBy!: RecoveryHold | null;
+  @ApiProperty({
+    type: 'object', additionalProperties: true,
+    description: 'the learning rule\'s evidence: prior, runs and reviews considered, weighted counts, streak, confidence, lowerBound, trusted and the parameters',
+  })
+  evidence!: RecoveryDecision['evidence'];
 }
 
 /** A recovery as the API answers it: ids, and the names people read (playbook, pattern, incident). */
@@ -24,7 +42,8 @@ export class RecoveryView {
   @ApiProperty({ type: [String] }) steps!: string[];
   @ApiProperty({ type: 'object', additionalProperties: true }) params!: Record<string, unknown>;
   @ApiProperty({ enum: ['template', 'generated'] }) suggestionType!: 'template' | 'generated';
-  @ApiProperty() confidence!: number;
+  @ApiProperty({ description: 'the learned confidence: the posterior mean of how often this fix works (ADR 0014)' }) confidence!: number;
+  @ApiProperty({ type: RecoveryDecisionView, nullable: true, description: 'why it was auto-applied or held (null: suggested before decisions were recorded)' }) decision!: RecoveryDecisionView | null;
   @ApiProperty({ enum: RECOVERY_STATUSES }) status!: RecoveryStatus;
   @ApiProperty({ type: String, nullable: true }) decidedBy!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) decidedAt!: string | null;
@@ -62,6 +81,7 @@ export const recoveryView = (r: RecoveryRow, names: RecoveryNames): RecoveryView
     params: r.params,
     suggestionType: r.suggestion_type,
     confidence: r.confidence,
+    decision: r.decision ?? null,
     status: r.status,
     decidedBy: r.decided_by,
     decidedAt: r.decided_at?.toISOString() ?? null,

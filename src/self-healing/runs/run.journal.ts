@@ -4,13 +4,13 @@ import { RecordDecision } from '../../incidents/record-decision/record-decision.
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { MetricsService } from '../../platform/metrics/metrics.service.js';
 import { RecoveryRunProgressed } from '../events/recovery-run-progressed.event.js';
-import { VERDICT_STATUSES, type RunRow, type StepRow } from './run.view.js';
+import type { RunRow, RunStatus, StepRow } from './run.view.js';
 import { RunsRepository } from './runs.repository.js';
 
 /** Step changes worth a line on the incident's timeline; attempts and retries stay in the run's own history. */
 const TIMELINE_STEP_STATES = new Set(['succeeded', 'failed', 'timed_out', 'awaiting_operator', 'skipped']);
-/** Run states that are a verdict on the fix (or a person's stop): each is an audit entry. */
-const AUDITED_RUN_STATES = new Set([...VERDICT_STATUSES, 'canceled']);
+/** Run states that are a verdict on the fix, a person's stop, or how its rollback ended: each is an audit entry. */
+const AUDITED_RUN_STATES = new Set<RunStatus>(['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled']);
 
 /**
  * Every change of a run or a step is told, in the changing transaction: a transition row (time,
@@ -27,10 +27,11 @@ export class RunJournal {
     private readonly audit: AuditTrail,
   ) {}
 
-  async run(run: RunRow, from: string | null, note: string, timeline = true): Promise<void> {
+  /** `audited: false` for a rollback going back to `failed`/`canceled` after a person answered: already audited when it got there. */
+  async run(run: RunRow, from: string | null, note: string, timeline = true, audited = true): Promise<void> {
     await this.runs.insertTransition({ tenantId: run.tenant_id, runId: run.id, stepId: null, from, to: run.status, note });
     if (from !== run.status) this.metrics.recoveryRuns.inc({ status: run.status });
-    if (from !== run.status && AUDITED_RUN_STATES.has(run.status)) {
+    if (audited && from !== run.status && AUDITED_RUN_STATES.has(run.status)) {
       await this.audit.record({
         tenantId: run.tenant_id,
         actor: run.status === 'canceled' ? (run.cancel_requested_by ?? 'system') : 'system',

@@ -20,8 +20,10 @@ export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate'] as 
 export type StepKind = (typeof STEP_KINDS)[number];
 
 export const FINISHED_STEP: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'timed_out'];
-/** A finished run's outcome: these say whether the fix worked (canceled says nothing). */
-export const VERDICT_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'rolled_back', 'rollback_failed'];
+/** Whether the fix worked, stored when it is known (a failed run's rollback may still run, or wait for a person); a canceled run has none. */
+export type RunVerdict = 'succeeded' | 'failed';
+/** Phases of a run still trying to fix: its incident is mitigating, and it is the agent's active run (guardrail one_active_run). */
+export const ACTIVE_PHASES: readonly RunPhase[] = ['steps', 'verify', 'watch'];
 
 export interface RunRow {
   id: string;
@@ -37,13 +39,20 @@ export interface RunRow {
   status: RunStatus;
   phase: RunPhase;
   reason: string | null;
+  verdict: RunVerdict | null;
+  verdict_at: Date | null;
   params: Record<string, unknown>;
   context: RunContext;
   cancel_requested_by: string | null;
   recurrence_incident_id: string | null;
+  recurrence_reason: string | null;
   paused_reason: string | null;
   deadline_at: Date;
+  /** When the steps were through: the recurrence window runs from here to verify_until. */
+  verify_from: Date | null;
   verify_until: Date | null;
+  /** The playbook waits for monitoring to resolve the incident inside the window (an incident from monitoring only). */
+  await_resolution: boolean;
   due_at: Date | null;
   lease_until: Date | null;
   lease_token: string | null;
@@ -86,6 +95,8 @@ export interface StepRow {
   status: StepStatus;
   waiting_for: WaitingFor | null;
   attempts: number;
+  /** Calls whose answer was lost (the service stopped mid-call) and that were repeated: not attempts. */
+  interrupted_calls: number;
   output: unknown;
   error: string | null;
   webhook_id: string;
@@ -138,6 +149,7 @@ export class StepView {
   @ApiProperty({ type: String, nullable: true, enum: WAITING_FOR }) waitingFor!: WaitingFor | null;
   @ApiProperty() attempts!: number;
   @ApiProperty() maxAttempts!: number;
+  @ApiProperty({ description: 'calls repeated because their answer was lost (the service stopped mid-call): not attempts' }) interruptedCalls!: number;
   @ApiProperty({ nullable: true, description: 'what the step produced (an actuator answer, a note)' }) output!: unknown;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) workOrderId!: string | null;
@@ -164,6 +176,8 @@ export class RunView {
   @ApiProperty({ enum: RUN_STATUSES }) status!: RunStatus;
   @ApiProperty({ enum: RUN_PHASES }) phase!: RunPhase;
   @ApiProperty({ type: String, nullable: true, description: 'why it ended as it did (or is stopping), in words' }) reason!: string | null;
+  @ApiProperty({ type: String, nullable: true, enum: ['succeeded', 'failed'], description: 'whether the fix worked, once known (a failed run may still roll back); null when canceled' }) verdict!: RunVerdict | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) verdictAt!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) incidentId!: string | null;
   @ApiProperty({ type: String, nullable: true, description: "the incident's title when the run started" }) incidentTitle!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) recoveryId!: string | null;
@@ -178,7 +192,9 @@ export class RunView {
   @ApiProperty({ type: String, nullable: true }) cancelRequestedBy!: string | null;
   @ApiProperty({ description: 'POST /runs/:id/cancel would be accepted now' }) cancelable!: boolean;
   @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'the work order it escalated to' }) workOrderId!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'start of the recurrence watch window: when its steps were through' }) verifyFrom!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'end of the recurrence watch window' }) verifyUntil!: string | null;
+  @ApiProperty({ description: "the watch also waits for monitoring's resolution of its incident" }) awaitResolution!: boolean;
   @ApiProperty({ format: 'date-time' }) deadlineAt!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
@@ -209,6 +225,7 @@ export const stepView = (s: StepRow): StepView => ({
   waitingFor: s.waiting_for,
   attempts: s.attempts,
   maxAttempts: s.max_attempts,
+  interruptedCalls: s.interrupted_calls,
   output: s.output ?? null,
   error: s.error,
   workOrderId: s.work_order_id,
@@ -223,6 +240,8 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   status: r.status,
   phase: r.phase,
   reason: r.reason,
+  verdict: r.verdict,
+  verdictAt: iso(r.verdict_at),
   incidentId: r.incident_id,
   incidentTitle: r.context.incident?.title ?? null,
   recoveryId: r.recovery_id,
@@ -238,7 +257,9 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   // What CancelRun accepts.
   cancelable: r.phase !== 'done' && r.phase !== 'rollback' && r.cancel_requested_by === null,
   workOrderId: steps ? workOrderOf(steps) : null,
+  verifyFrom: iso(r.verify_from),
   verifyUntil: iso(r.verify_until),
+  awaitResolution: r.await_resolution,
   deadlineAt: r.deadline_at.toISOString(),
   createdAt: r.created_at.toISOString(),
   startedAt: iso(r.started_at),

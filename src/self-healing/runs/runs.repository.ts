@@ -4,9 +4,13 @@ import { setColumns } from '../../platform/database/set-columns.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
-import { VERDICT_STATUSES, type LeasedRun, type RunRow, type RunTransitionRow, type StepRow } from './run.view.js';
+import { ACTIVE_PHASES, type LeasedRun, type RunRow, type RunTransitionRow, type StepRow } from './run.view.js';
 
 type Columns<R> = Partial<Record<keyof R, unknown>>;
+
+/** A run whose fix is applied and that has not yet heard of a recurrence, with `$at` inside its window (still open while it verifies). */
+const WATCHING_AT = (at: string) =>
+  `phase IN ('verify', 'watch') AND recurrence_incident_id IS NULL AND coalesce(verify_from, started_at) <= ${at} AND (verify_until IS NULL OR ${at} < verify_until)`;
 
 /** A run's steps in the order they run: its steps, then its checks, then its rollback. */
 const STEP_ORDER = `CASE list WHEN 'steps' THEN 0 WHEN 'verify' THEN 1 ELSE 2 END, position`;
@@ -27,18 +31,19 @@ export interface RunFilters {
 export class RunsRepository {
   constructor(private readonly tx: TransactionHost) {}
 
-  async insertRun(r: Omit<RunRow, 'created_at' | 'updated_at' | 'started_at' | 'finished_at' | 'lease_until' | 'lease_token' | 'verify_until' | 'cancel_requested_by' | 'recurrence_incident_id' | 'paused_reason' | 'reason'>): Promise<RunRow> {
+  async insertRun(r: Pick<RunRow, 'id' | 'tenant_id' | 'recovery_id' | 'incident_id' | 'pattern_id' | 'playbook_id' | 'agent_id' | 'capability' | 'automatic' | 'started_by'
+    | 'status' | 'phase' | 'params' | 'context' | 'deadline_at' | 'due_at' | 'await_resolution'>): Promise<RunRow> {
     const [row] = await this.tx.query<RunRow>(
       `INSERT INTO recovery_runs (id, tenant_id, recovery_id, incident_id, pattern_id, playbook_id, agent_id, capability, automatic, started_by,
-                                  status, phase, params, context, deadline_at, due_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16) RETURNING *`,
+                                  status, phase, params, context, deadline_at, due_at, await_resolution)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17) RETURNING *`,
       [r.id, r.tenant_id, r.recovery_id, r.incident_id, r.pattern_id, r.playbook_id, r.agent_id, r.capability, r.automatic, r.started_by,
-        r.status, r.phase, JSON.stringify(r.params), JSON.stringify(r.context), r.deadline_at, r.due_at],
+        r.status, r.phase, JSON.stringify(r.params), JSON.stringify(r.context), r.deadline_at, r.due_at, r.await_resolution],
     );
     return row;
   }
 
-  async insertSteps(steps: Array<Omit<StepRow, 'updated_at' | 'started_at' | 'finished_at' | 'deadline_at' | 'attempts' | 'output' | 'error' | 'work_order_id' | 'waiting_for'>>): Promise<StepRow[]> {
+  async insertSteps(steps: Array<Omit<StepRow, 'updated_at' | 'started_at' | 'finished_at' | 'deadline_at' | 'attempts' | 'interrupted_calls' | 'output' | 'error' | 'work_order_id' | 'waiting_for'>>): Promise<StepRow[]> {
     if (steps.length === 0) return [];
     const col = <K extends keyof (typeof steps)[number]>(k: K) => steps.map((s) => s[k]);
     return this.tx.query<StepRow>(
@@ -158,11 +163,11 @@ export class RunsRepository {
     if (ids.length > 0) await this.tx.query(`UPDATE recovery_runs SET lease_token = NULL, lease_until = NULL WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
-  /** Another run of the same incident still under way (its incident stays mitigating). */
+  /** Another run of the same incident still trying to fix it (its incident stays mitigating); a rollback is not trying. */
   async otherActiveRun(run: RunRow): Promise<boolean> {
     const rows = await this.tx.query(
-      `SELECT 1 FROM recovery_runs WHERE tenant_id = $1 AND incident_id = $2 AND id <> $3 AND finished_at IS NULL LIMIT 1`,
-      [run.tenant_id, run.incident_id, run.id],
+      `SELECT 1 FROM recovery_runs WHERE tenant_id = $1 AND incident_id = $2 AND id <> $3 AND phase = ANY($4::text[]) LIMIT 1`,
+      [run.tenant_id, run.incident_id, run.id, ACTIVE_PHASES],
     );
     return rows.length > 0;
   }
@@ -184,31 +189,47 @@ export class RunsRepository {
   }
 
   /**
-   * A new incident of the pattern on the same agent and capability: every run of that pattern
-   * there that is verifying, and whose window has not ended (a backlogged engine may not have
-   * moved it on yet), learns of it; the engine fails them. Returns how many.
+   * A new incident of the pattern on the same agent and capability that occurred inside a run's
+   * window (from when its steps were through to `verify_until`; still open while it verifies):
+   * the run learns of it, however late this is processed, and the engine fails it. Judged by
+   * `occurredAt`, so an incident from before the fix (delivered late) is no recurrence. Returns how many.
    */
-  async noteRecurrence(r: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string; reportedAt: Date }): Promise<number> {
+  async noteRecurrence(r: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string; occurredAt: Date }): Promise<number> {
     const rows = await this.tx.query(
-      `UPDATE recovery_runs SET recurrence_incident_id = $5, due_at = now(), updated_at = now()
+      `UPDATE recovery_runs SET recurrence_incident_id = $5, due_at = now(), updated_at = now(),
+              recurrence_reason = $7
         WHERE tenant_id = $1 AND pattern_id = $2 AND agent_id IS NOT DISTINCT FROM $3 AND capability IS NOT DISTINCT FROM $4
-          AND (phase = 'verify' OR (phase = 'watch' AND verify_until > now()))
-          AND recurrence_incident_id IS NULL AND incident_id IS DISTINCT FROM $5
-          AND started_at < $6 -- an incident from before the fix (delivered late) is not a recurrence
+          AND incident_id IS DISTINCT FROM $5 AND ${WATCHING_AT('$6')}
         RETURNING id`,
-      [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId, r.reportedAt],
+      [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId, r.occurredAt,
+        `recurrence: incident ${r.incidentId} of the same pattern on the same agent occurred at ${r.occurredAt.toISOString()}, inside the verification window`],
     );
     return rows.length;
   }
 
-  /** The pattern's verified success rate: succeeded ÷ runs with a verdict (DESIGN §8 "Learning"); null with none. */
-  async verifiedSuccessRate(tenantId: string, patternId: string): Promise<number | null> {
-    // A run that failed is a verdict at once, while its rollback still runs (it may wait on a person).
-    const [row] = await this.tx.query<{ succeeded: number; finished: number }>(
-      `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded, count(*) FILTER (WHERE status = ANY($3::text[]))::int AS finished
-         FROM recovery_runs WHERE tenant_id = $1 AND pattern_id = $2`,
-      [tenantId, patternId, VERDICT_STATUSES],
+  /** The incident's alert fired again (an Alertmanager repeat) after a run's fix was applied and before its window ended: that run fails. */
+  async noteAlertRepeat(r: { tenantId: string; incidentId: string; seenAt: Date }): Promise<number> {
+    const rows = await this.tx.query(
+      `UPDATE recovery_runs SET recurrence_incident_id = $2, due_at = now(), updated_at = now(),
+              recurrence_reason = $4
+        WHERE tenant_id = $1 AND incident_id = $2 AND ${WATCHING_AT('$3')}
+        RETURNING id`,
+      [r.tenantId, r.incidentId, r.seenAt, `recurrence: the incident's alert fired again at ${r.seenAt.toISOString()}, after the fix`],
     );
-    return row.finished === 0 ? null : row.succeeded / row.finished;
+    return rows.length;
+  }
+
+  /** A pattern merge: the survivor takes the merged patterns' runs, so their verdicts, cooldowns and watch windows count for it. */
+  async movePattern(tenantId: string, fromPatternIds: string[], toPatternId: string): Promise<void> {
+    await this.tx.query(`UPDATE recovery_runs SET pattern_id = $2 WHERE tenant_id = $1 AND pattern_id = ANY($3::uuid[])`, [tenantId, toPatternId, fromPatternIds]);
+  }
+
+  /** The kill switch is off for this tenant (or agent): its paused runs are due now. */
+  async wakePaused(tenantId: string, agentId: string | null): Promise<number> {
+    const rows = await this.tx.query(
+      `UPDATE recovery_runs SET due_at = now() WHERE tenant_id = $1 AND paused_reason IS NOT NULL AND phase <> 'done' AND ($2::text IS NULL OR agent_id = $2) RETURNING id`,
+      [tenantId, agentId],
+    );
+    return rows.length;
   }
 }

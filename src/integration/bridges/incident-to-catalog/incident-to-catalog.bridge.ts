@@ -29,7 +29,7 @@ export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
     await this.eventBus.publish(
       new PatternMatched({
         tenantId: e.tenantId, incidentId: e.incidentId, patternId: match.patternId, confidence: match.score, isNewPattern: match.isNew,
-        occurrenceCount: match.occurrenceCount, message: e.message, agentId: e.agentId, capability: e.capability, timing: stageTiming(),
+        occurrenceCount: match.occurrenceCount, message: e.message, agentId: e.agentId, capability: e.capability, occurredAt: e.occurredAt, timing: stageTiming(),
       }),
     );
   }

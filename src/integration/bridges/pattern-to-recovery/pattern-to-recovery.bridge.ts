@@ -19,21 +19,19 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
   ) {}
 
   async handle(e: PatternMatched): Promise<void> {
-    // A run of this pattern that is verifying on the same agent has not fixed it: it learns so first.
-    // (Bridge 1's input, the incident's event, was stored when the incident was: timing.startedAt.)
+    // A run of this pattern on the same agent whose window this incident occurred in has not fixed it: it learns so first.
+    // (An event stored before PatternMatched carried occurredAt: bridge 1's input was stored when the incident was, timing.startedAt.)
+    const occurredAt = new Date(e.occurredAt ?? e.timing.startedAt);
     await this.commands.execute(
-      new NoteRecurrence({ tenantId: e.tenantId, patternId: e.patternId, agentId: e.agentId, capability: e.capability, incidentId: e.incidentId, reportedAt: new Date(e.timing.startedAt) }),
+      new NoteRecurrence({ tenantId: e.tenantId, patternId: e.patternId, agentId: e.agentId, capability: e.capability, incidentId: e.incidentId, occurredAt }),
     );
     // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
     const killSwitch = await this.queries.execute(new GetKillSwitchState(e.tenantId));
     const paused = killSwitchStops(killSwitch, e.agentId);
     const { playbook, ...r } = await this.commands.execute(new SuggestRecovery(e.tenantId, e.incidentId, e.patternId, e.message, e.agentId, e.capability, paused));
+    // The timeline says why: the learning rule's evidence, a guardrail, the kill switch (DESIGN §8).
     await this.commands.execute(
-      new RecordDecision(
-        e.tenantId, e.incidentId, 'recovery',
-        `${r.autoApplied ? 'auto-applied' : 'queued for review'}: ${r.playbookId} (confidence ${r.confidence.toFixed(2)})${r.heldBy ? `, held by ${r.heldBy.reason}` : ''}`,
-        { ...r },
-      ),
+      new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${r.playbookId} (confidence ${r.confidence.toFixed(2)}) ${r.decision.reason}`, { ...r }),
     );
     await this.eventBus.publish(
       new RecoverySuggested({

@@ -4,6 +4,7 @@ import { MovePatternPolicy } from '../../../governance/policies/move-pattern-pol
 import { MovePatternIncidents } from '../../../incidents/move-pattern-incidents/move-pattern-incidents.command.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { MovePatternRuns } from '../../runs/move-pattern-runs/move-pattern-runs.command.js';
 import { FailurePatternRepository } from '../failure-pattern.repository.js';
 import { fileSignature } from '../pattern-matcher.js';
 import { extractSignature } from '../signature.js';
@@ -35,9 +36,10 @@ export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncid
       }
       const pattern = bucket.find((p) => p.id === decision.id)!;
       if (decision.kind === 'merge') {
-        // The older pattern keeps its id; the incidents and the policy of the others follow it.
+        // The older pattern keeps its id; the runs, incidents and the policy of the others follow it.
         const absorbed = bucket.filter((p) => decision.absorbed.includes(p.id));
         await this.patterns.absorb(bucket, pattern, absorbed, decision.templateTokens, c.incidentId);
+        await this.commands.execute(new MovePatternRuns(c.tenantId, decision.absorbed, pattern.id));
         await this.commands.execute(new MovePatternIncidents(c.tenantId, decision.absorbed, pattern.id));
         await this.commands.execute(new MovePatternPolicy(c.tenantId, decision.absorbed, pattern.id));
       }

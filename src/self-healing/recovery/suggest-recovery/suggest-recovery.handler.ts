@@ -1,23 +1,18 @@
 import { Inject } from '@nestjs/common';
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { FailurePatternRepository } from '../../catalog/failure-pattern.repository.js';
-import { PLAYBOOK_CATALOG, RECOVERY_GENERATOR } from '../../playbooks.provider.js';
-import type { PlaybookCatalog } from '../playbook-catalog.js';
-import {
-  AUTO_APPLY_THRESHOLD,
-  shouldAutoApply,
-  suggestRecovery,
-  type RecoveryGenerator,
-} from '../recovery-generator.js';
-import { RecoveryRepository } from '../recovery.repository.js';
-import { SuggestRecovery, type SuggestedRecovery } from './suggest-recovery.command.js';
-import { RunsRepository } from '../../runs/runs.repository.js';
-import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
-import { CommandBus } from '@nestjs/cqrs';
-import { GuardrailsService } from '../../runs/guardrails/guardrails.service.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
+import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
+import { FailurePatternRepository } from '../../catalog/failure-pattern.repository.js';
+import { assessFix } from '../../learning/fix-confidence.js';
+import { FixEvidenceRepository } from '../../learning/fix-evidence.repository.js';
+import { PLAYBOOK_CATALOG, RECOVERY_GENERATOR } from '../../playbooks.provider.js';
+import { GuardrailsService } from '../../runs/guardrails/guardrails.service.js';
+import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
+import type { PlaybookCatalog } from '../playbook-catalog.js';
+import { suggestRecovery, type RecoveryGenerator } from '../recovery-generator.js';
+import { RecoveryRepository, type RecoveryDecision } from '../recovery.repository.js';
+import { SuggestRecovery, type SuggestedRecovery } from './suggest-recovery.command.js';
 
 @CommandHandler(SuggestRecovery)
 export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> {
@@ -25,7 +20,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
     private readonly tx: TransactionHost,
     private readonly patterns: FailurePatternRepository,
     private readonly recoveries: RecoveryRepository,
-    private readonly runs: RunsRepository,
+    private readonly evidence: FixEvidenceRepository,
     private readonly commands: CommandBus,
     private readonly guardrails: GuardrailsService,
     private readonly audit: AuditTrail,
@@ -40,20 +35,17 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       const suggestion = await suggestRecovery(
         this.catalog,
         this.generator,
-        {
-          id: pattern.id,
-          errorType: pattern.error_type,
-          template: pattern.template,
-          occurrenceCount: pattern.occurrence_count,
-          recoveryTemplate: pattern.recovery_template,
-          recoverySuccessRate: pattern.recovery_template ? await this.templateSuccessRate(c.tenantId, pattern.id) : null,
-        },
+        { id: pattern.id, errorType: pattern.error_type, template: pattern.template, occurrenceCount: pattern.occurrence_count, recoveryTemplate: pattern.recovery_template },
         { message: c.message, agentId: c.agentId, capability: c.capability },
       );
-      const trusted = !c.autoApplyPaused && shouldAutoApply(suggestion, pattern.auto_apply_recovery);
+      // DESIGN §8 "Learning": the suggestion's confidence is the prior; this fix's runs and reviews move it (ADR 0014).
+      const observations = await this.evidence.observations(c.tenantId, pattern.id, suggestion.playbookId);
+      const fix = assessFix({ mean: suggestion.confidence, from: suggestion.confidenceFrom }, observations, new Date());
+      const allowed = !c.autoApplyPaused && pattern.auto_apply_recovery && fix.trusted;
       // A trusted fix still runs alone only inside the tenant's guardrails (checked under a tenant lock, before the run exists).
-      const heldBy = trusted ? await this.guardrails.blockingGuardrail({ tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id }) : null;
-      const autoApplied = trusted && heldBy === null;
+      const heldBy = allowed ? await this.guardrails.blockingGuardrail({ tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id }) : null;
+      const autoApplied = allowed && heldBy === null;
+      const decision = explain(fix, { autoApplied, heldBy, paused: c.autoApplyPaused, patternAllows: pattern.auto_apply_recovery });
       const recoveryId = uuidv7();
       await this.recoveries.insertAtCommit({
         id: recoveryId,
@@ -67,19 +59,12 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         steps: suggestion.steps,
         params: suggestion.params,
         suggestion_type: suggestion.suggestionType,
-        confidence: suggestion.confidence,
+        confidence: fix.confidence,
         status: autoApplied ? 'applied' : 'pending_review',
         decided_by: autoApplied ? 'auto-apply' : null,
         held_by: heldBy?.reason ?? null,
+        decision,
       });
-      const why = autoApplied
-        ? `confidence ${suggestion.confidence.toFixed(3)} > ${AUTO_APPLY_THRESHOLD} and the pattern allows auto-apply`
-        : heldBy
-          ? `trusted, but held for review by the ${heldBy.guardrail} guardrail: ${heldBy.reason}`
-          : c.autoApplyPaused
-            ? 'queued for review: the kill switch pauses auto-apply'
-            : `queued for review: confidence ${suggestion.confidence.toFixed(3)}` +
-              (pattern.auto_apply_recovery ? '' : ', auto-apply is off for the pattern');
       await this.audit.record({
         tenantId: c.tenantId,
         actor: 'system',
@@ -90,15 +75,16 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
           patternId: pattern.id,
           playbookId: suggestion.playbookId,
           suggestionType: suggestion.suggestionType,
-          confidence: suggestion.confidence,
+          confidence: fix.confidence,
+          lowerBound: fix.lowerBound,
           status: autoApplied ? 'applied' : 'pending_review',
           heldBy,
         },
-        reason: why,
+        reason: decision.reason,
       });
       let runId: string | null = null;
       if (autoApplied) {
-        await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId, action: 'applied', automatic: true, actor: 'auto-apply' });
+        await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId, action: 'applied', automatic: true, actor: 'auto-apply', note: decision.reason });
         const run = await this.commands.execute(
           new StartRecoveryRun({
             tenantId: c.tenantId, recoveryId, incidentId: c.incidentId, patternId: pattern.id, playbookId: suggestion.playbookId, params: suggestion.params,
@@ -112,23 +98,29 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
           action: 'recovery.applied',
           subject: { type: 'recovery', id: recoveryId },
           after: { status: 'applied', runId },
-          reason: why,
+          reason: decision.reason,
         });
       }
       // suggestRecovery only suggests playbooks of the catalog.
       const { id, name, policy } = this.catalog.get(suggestion.playbookId)!;
       return {
         recoveryId, playbookId: suggestion.playbookId, playbook: { id, name, policy },
-        suggestionType: suggestion.suggestionType, confidence: suggestion.confidence, autoApplied, runId, heldBy,
+        suggestionType: suggestion.suggestionType, confidence: fix.confidence, autoApplied, runId, heldBy, decision,
       };
     });
   }
+}
 
-  /**
-   * DESIGN §8 "Learning": a template is as good as its runs' verified success rate; before any
-   * run has a verdict, reviewers' approvals stand in for it.
-   */
-  private async templateSuccessRate(tenantId: string, patternId: string): Promise<number | null> {
-    return (await this.runs.verifiedSuccessRate(tenantId, patternId)) ?? this.recoveries.successRate(tenantId, patternId);
-  }
+/** Why the suggestion was applied or held, in one sentence, with the evidence behind it. */
+function explain(
+  fix: ReturnType<typeof assessFix>,
+  o: { autoApplied: boolean; heldBy: SuggestedRecovery['heldBy']; paused: boolean; patternAllows: boolean },
+): RecoveryDecision {
+  const trust = `${fix.trusted ? 'trusted' : 'not trusted'}: ${fix.reason}`;
+  const reason = o.autoApplied ? `auto-applied: ${fix.reason}`
+    : o.paused ? `held: the kill switch pauses auto-apply (${trust})`
+    : !o.patternAllows ? `queued for review: the pattern does not auto-apply its recoveries (${trust})`
+    : !fix.trusted ? `held: ${fix.reason}`
+    : `held by ${o.heldBy!.reason} (${trust})`;
+  return { autoApplied: o.autoApplied, reason, heldBy: o.heldBy, evidence: { ...fix.evidence, trusted: fix.trusted, confidence: fix.confidence, lowerBound: fix.lowerBound } };
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus, EventBus, QueryBus } from '@nestjs/cqrs';
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { ResolveIncident } from '../../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
+import { FindRecurrence } from '../../../incidents/recurrence/find-recurrence.query.js';
 import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-mitigation/set-incident-mitigation.command.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
@@ -15,6 +16,7 @@ import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
 import { RunJournal } from '../run.journal.js';
 import { FINISHED_STEP, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
+import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
 
@@ -28,11 +30,15 @@ export interface PlannedCall {
   webhookId: string;
   payload: unknown;
   timeoutMs: number;
+  /** A repeat of a call whose answer was lost: it cost no attempt. */
+  repeat?: boolean;
 }
 
 /** The actuator told about new work orders (DESIGN §9). */
 export const CODING_AGENT_ACTUATOR = 'coding-agent';
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
+/** How long past its window a verdict waits, at least, for incidents from inside the window to be filed under a pattern. */
+const VERDICT_MAX_WAIT_MS = 60_000;
 
 type Next = 'again' | 'idle' | PlannedCall;
 interface State {
@@ -73,7 +79,9 @@ export class RunAdvancer {
     const s: State = { run, steps, now: run.locked_at };
     const step = steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'step' && step.status === 'running' && step.waiting_for === 'call') {
-      await this.moveStep(s, step, { status: 'pending', waiting_for: null, attempts: step.attempts - 1 }, 'not called: the service is shutting down');
+      // A repeat stays a call without an answer, to be repeated by the next holder; a first call goes back to pending.
+      const refund = call.repeat ? { interrupted_calls: step.interrupted_calls - 1 } : { status: 'pending', waiting_for: null, attempts: step.attempts - 1 };
+      await this.moveStep(s, step, refund, 'not called: the service is shutting down');
     }
     await this.schedule(s, s.now);
   }
@@ -103,116 +111,167 @@ export class RunAdvancer {
     throw new Error(`run ${s.run.id} did not settle`);
   }
 
+  /** One pass: the facts, the move the table gives for them (run-rules.ts), and its effects. */
   private async next(s: State): Promise<Next> {
     const { run, now } = s;
-    if (run.phase === 'done') return this.schedule(s, null);
-
-    if (run.cancel_requested_by && run.status !== 'canceled' && run.phase !== 'rollback') return this.cancelNow(s);
-    if (run.status === 'queued') {
-      await this.moveRun(s, { status: 'running', started_at: now }, 'running its steps');
-      return 'again';
-    }
-
-    const active = run.phase === 'steps' || run.phase === 'verify';
-    if (active && (run.status === 'awaiting_patch' || run.status === 'awaiting_operator')) {
-      const stillWaiting = s.steps.some((x) => x.status === 'awaiting_operator' || (x.status === 'running' && (x.waiting_for === 'patch' || x.waiting_for === 'notify')));
-      if (!stillWaiting) {
+    const current = this.current(s);
+    const move = nextMove(await this.facts(s, current));
+    switch (move) {
+      case 'sleep':
+        return this.schedule(s, null);
+      case 'cancel':
+        return this.cancelNow(s);
+      case 'time_out':
+        if (current) await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
+        return this.fail(s, `timed_out: the run did not get through its steps and checks within ${this.config.runs.runTimeoutMs} ms`);
+      case 'fail_on_step': {
+        const failed = s.steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'))!;
+        return this.fail(s, `step ${failed.step_id} ${failed.status}: ${failed.error ?? 'reported failed'}`);
+      }
+      case 'fail_on_recurrence':
+        return this.fail(s, run.recurrence_reason ?? `recurrence: incident ${run.recurrence_incident_id} of the same pattern on the same agent inside the verification window`);
+      case 'skip_rest_of_rollback':
+        for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status))) {
+          await this.finishStep(s, step, 'skipped', { note: 'not run: an earlier rollback step failed or was not confirmed' });
+        }
+        return 'again';
+      case 'start':
+        await this.moveRun(s, { status: 'running', started_at: now }, 'running its steps');
+        return 'again';
+      case 'resume': {
         const why = run.status === 'awaiting_patch' ? 'resumed: the work order finished' : 'resumed: the operator finished the step';
-        await this.moveRun(s, { status: run.phase === 'steps' ? 'running' : 'verifying' }, why);
+        // Back in the rollback, the run is again what stopped it: no new verdict to audit.
+        await this.moveRun(s, { status: this.workingStatus(s) }, why, run.phase !== 'rollback');
         return 'again';
       }
-    }
-    if (active && run.automatic) {
-      const killSwitch = await this.queries.execute(new GetKillSwitchState(run.tenant_id));
-      if (killSwitchStops(killSwitch, run.agent_id)) {
+      case 'pause':
         if (!run.paused_reason) {
           await this.setRun(s, { paused_reason: 'kill switch' });
           await this.journal.note(s.run, 'paused: the kill switch stops automatic runs');
         }
-        // Looks again every poll interval (the kill switch state is cached, so this costs little).
-        return this.schedule(s, new Date(now.getTime() + this.config.outbox.pollIntervalMs));
-      }
-      if (run.paused_reason) {
+        // Sleeps until its deadline; turning the switch off wakes it (KillSwitchOffHandler).
+        return this.schedule(s, null);
+      case 'unpause':
         await this.setRun(s, { paused_reason: null });
         await this.journal.note(s.run, 'resumed: the kill switch no longer stops it');
-      }
-    }
-    if (active && now >= run.deadline_at) {
-      const current = this.current(s);
-      if (current) await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
-      return this.fail(s, `timed_out: the run did not get through its steps and checks within ${this.config.runs.runTimeoutMs} ms`);
-    }
-    // A step failed by its reporter (an operator, a late result, a work order) fails the run here.
-    const failed = active && s.steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'));
-    if (failed) return this.fail(s, `step ${failed.step_id} ${failed.status}: ${failed.error ?? 'reported failed'}`);
-    if (run.phase === 'rollback') {
-      const failedRollback = s.steps.some((x) => x.list === 'rollback' && (x.status === 'failed' || x.status === 'timed_out'));
-      const rest = s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status));
-      if (failedRollback && rest.length > 0) {
-        for (const step of rest) await this.finishStep(s, step, 'skipped', { note: 'not run: an earlier rollback step failed' });
         return 'again';
+      case 'judge_watch':
+        return this.judgeWatch(s);
+      case 'watch':
+        return this.schedule(s, run.verify_until);
+      case 'end_of_list':
+        return this.endOfList(s);
+      case 'await_retry':
+      case 'await_step':
+        return this.schedule(s, current!.deadline_at);
+      case 'begin_step':
+        return this.begin(s, current!);
+      case 'repeat_call':
+        return this.planCall(s, current!, { repeat: true });
+      case 'fail_interrupted':
+        return this.stepFailed(s, current!, 'failed', `no stored answer after ${current!.interrupted_calls} interrupted calls (the service stopped mid-call each time)`);
+      case 'notify':
+        return this.planNotify(s, current!);
+      case 'step_deadline': {
+        const step = current!;
+        if (step.waiting_for === 'timer') {
+          await this.finishStep(s, step, 'succeeded', { note: `waited ${step.duration_ms} ms` });
+          return 'again';
+        }
+        const what = { result: 'the actuator reported no result', operator: 'no operator marked it done', patch: 'the work order did not finish' }[step.waiting_for as 'result'] ?? 'no answer';
+        return this.stepFailed(s, step, 'timed_out', `timed_out: ${what} within ${this.waitMs(step)} ms`);
       }
     }
-    if ((run.phase === 'verify' || run.phase === 'watch') && run.recurrence_incident_id) {
-      return this.fail(s, `recurrence: incident ${run.recurrence_incident_id} of the same pattern on the same agent inside the verification window`);
-    }
-    if (run.phase === 'watch') {
-      if (now >= run.verify_until!) return this.succeed(s);
-      return this.schedule(s, run.verify_until);
-    }
-    const current = this.current(s);
-    return current ? this.runStep(s, current) : this.endOfList(s);
   }
 
+  /** What the rule table reads. The kill switch is looked up only for automatic runs that could act. */
+  private async facts(s: State, current: StepRow | undefined): Promise<RunFacts> {
+    const { run, steps, now } = s;
+    const working = run.phase === 'steps' || run.phase === 'verify';
+    const killSwitch = working && run.automatic && killSwitchStops(await this.queries.execute(new GetKillSwitchState(run.tenant_id)), run.agent_id);
+    const broken = (x: StepRow) => x.status === 'failed' || x.status === 'timed_out';
+    return {
+      phase: run.phase,
+      status: run.status,
+      step: stepState(current),
+      cancelRequested: run.cancel_requested_by !== null && run.status !== 'canceled',
+      pastDeadline: now >= run.deadline_at,
+      failedStep: steps.some((x) => x.list !== 'rollback' && broken(x)),
+      failedRollbackStep: steps.some((x) => x.list === 'rollback' && broken(x)),
+      recurrence: run.recurrence_incident_id !== null,
+      waitingOnSomeone: steps.some((x) => x.status === 'awaiting_operator' || (x.status === 'running' && (x.waiting_for === 'patch' || x.waiting_for === 'notify'))),
+      killSwitch,
+      paused: run.paused_reason !== null,
+      watchOver: run.verify_until !== null && now >= run.verify_until,
+      stepDue: !current?.deadline_at || now >= current.deadline_at,
+      repeatsLeft: (current?.interrupted_calls ?? 0) < MAX_INTERRUPTED_CALLS,
+    };
+  }
+
+  /** The first unfinished step of the phase's list (none in the watch). */
   private current(s: State): StepRow | undefined {
-    const list = s.run.phase === 'rollback' ? 'rollback' : s.run.phase;
+    const list = s.run.phase === 'watch' || s.run.phase === 'done' ? null : s.run.phase;
     return s.steps.find((x) => x.list === list && !FINISHED_STEP.includes(x.status));
+  }
+
+  /** The run's status while it works in its phase: running, verifying, or in the rollback what stopped it. */
+  private workingStatus(s: State): RunStatus {
+    const { phase, verdict } = s.run;
+    if (phase === 'steps') return 'running';
+    if (phase === 'rollback') return verdict === 'failed' ? 'failed' : 'canceled';
+    return 'verifying';
   }
 
   private async endOfList(s: State): Promise<Next> {
     const { run, now } = s;
     if (run.phase === 'steps') {
-      await this.moveRun(s, { phase: 'verify', status: 'verifying' }, 'steps done; verifying');
+      // The fix is applied: from here on, its fault coming back is a recurrence.
+      await this.moveRun(s, { phase: 'verify', status: 'verifying', verify_from: now }, 'steps done; verifying');
       return 'again';
     }
     if (run.phase === 'verify') {
-      // Without a pattern (a reported problem) there is no recurrence to watch for.
-      const windowMs = run.pattern_id ? this.config.runs.verifyWindowMs : 0;
+      // Without a pattern (a reported problem) there is no recurrence to watch for, unless the playbook waits for monitoring.
+      const windowMs = run.pattern_id || run.await_resolution ? this.config.runs.verifyWindowMs : 0;
       await this.setRun(s, { phase: 'watch', verify_until: new Date(now.getTime() + windowMs) });
-      if (windowMs > 0) await this.journal.note(s.run, `checks passed; watching for a recurrence until ${s.run.verify_until!.toISOString()}`);
+      if (windowMs > 0) {
+        const what = run.await_resolution ? "for monitoring's resolution and for a recurrence" : 'for a recurrence';
+        await this.journal.note(s.run, `checks passed; watching ${what} until ${s.run.verify_until!.toISOString()}`);
+      }
       return 'again';
     }
-    // The rollback list is through.
+    // The rollback list is through. A manual rollback step nobody confirmed in time did not fail: nobody knows.
     const rollback = s.steps.filter((x) => x.list === 'rollback');
-    const rollbackFailed = rollback.some((x) => x.status === 'failed' || x.status === 'timed_out');
-    if (run.status === 'canceled') return this.finish(s, 'canceled', rollbackFailed ? `${run.reason}; the rollback failed` : run.reason);
+    const rollbackFailed = rollback.some((x) => x.status === 'failed' || (x.status === 'timed_out' && x.runs_as !== 'manual'));
+    const unconfirmed = rollback.filter((x) => x.status === 'timed_out' && x.runs_as === 'manual').map((x) => x.step_id);
+    const why = rollbackFailed ? '; the rollback failed' : unconfirmed.length > 0 ? `; rollback step ${unconfirmed.join(', ')} not confirmed by an operator in time` : '';
+    if (run.verdict === null) return this.finish(s, 'canceled', `${run.reason}${why}`);
     if (rollbackFailed) return this.finish(s, 'rollback_failed', run.reason);
-    const rolledBack = rollback.some((x) => x.status === 'succeeded');
-    return this.finish(s, rolledBack ? 'rolled_back' : 'failed', run.reason);
+    if (unconfirmed.length > 0) return this.finish(s, 'failed', `${run.reason}${why}`);
+    return this.finish(s, rollback.some((x) => x.status === 'succeeded') ? 'rolled_back' : 'failed', run.reason);
   }
 
-  private async runStep(s: State, step: StepRow): Promise<Next> {
-    const { now } = s;
-    if (step.status === 'pending') {
-      // A pending step with a deadline is a retry waiting for its time.
-      if (step.deadline_at && now < step.deadline_at) return this.schedule(s, step.deadline_at);
-      return this.begin(s, step);
+  /**
+   * The watch is over: what occurred inside the window decides (not when it was processed). An
+   * incident there that is not yet filed under a pattern could be a recurrence: the verdict waits
+   * for the catalog, re-checking, at most one more window.
+   */
+  private async judgeWatch(s: State): Promise<Next> {
+    const { run, now } = s;
+    const from = run.verify_from ?? run.started_at!;
+    const until = run.verify_until!;
+    const evidence = run.pattern_id || run.incident_id
+      ? await this.queries.execute(new FindRecurrence({ tenantId: run.tenant_id, incidentId: run.incident_id, patternId: run.pattern_id, agentId: run.agent_id, capability: run.capability, from, until }))
+      : { newIncident: null, refiredAt: null, unfiled: 0, resolvedByMonitoringAt: null };
+    const windowMs = until.getTime() - from.getTime();
+    const maxWaitOver = now.getTime() - until.getTime() >= Math.max(windowMs, VERDICT_MAX_WAIT_MS);
+    const judged = judgeWatch(evidence, { awaitResolution: run.await_resolution, windowEnd: until, maxWaitOver });
+    if (judged.verdict === 'failed') return this.fail(s, judged.reason);
+    if (judged.verdict === 'succeeded') return this.succeed(s, judged.note);
+    if (run.reason !== judged.note) {
+      await this.setRun(s, { reason: judged.note });
+      await this.journal.note(s.run, judged.note);
     }
-    if (step.status === 'running' && step.waiting_for === 'call') {
-      // Marked as calling, yet this worker holds the lease: the call's answer was never stored
-      // (the service stopped mid-call, or a worker lost its lease). Call again, same webhook-id.
-      if (step.attempts >= step.max_attempts) {
-        return this.stepFailed(s, step, 'failed', `no stored answer after ${step.attempts} attempts (the service stopped or lost its lease mid-call)`);
-      }
-      return this.planCall(s, step, 'the previous attempt has no stored answer (the service stopped mid-call); calling again with the same webhook-id');
-    }
-    if (step.status === 'running' && step.waiting_for === 'notify') return this.planNotify(s, step);
-    if (step.deadline_at && now >= step.deadline_at) {
-      if (step.waiting_for === 'timer') return this.finishStep(s, step, 'succeeded', { note: `waited ${step.duration_ms} ms` }).then(() => 'again' as const);
-      const what = { result: 'the actuator reported no result', operator: 'no operator marked it done', patch: 'the work order did not finish' }[step.waiting_for as 'result'] ?? 'no answer';
-      return this.stepFailed(s, step, 'timed_out', `timed_out: ${what} within ${this.waitMs(step)} ms`);
-    }
-    return this.schedule(s, step.deadline_at);
+    return this.schedule(s, new Date(now.getTime() + this.config.outbox.pollIntervalMs * 5));
   }
 
   private async begin(s: State, step: StepRow): Promise<Next> {
@@ -228,13 +287,13 @@ export class RunAdvancer {
     switch (step.kind) {
       case 'webhook':
       case 'check':
-        return this.planCall(s, step, null, `actuator "${step.actuator}" is not configured: a person does it (${step.instruction})`);
+        return this.planCall(s, step, { missing: `actuator "${step.actuator}" is not configured: a person does it (${step.instruction})` });
       case 'manual':
         return this.awaitOperator(s, step, null);
       case 'wait': {
         const until = new Date(now.getTime() + (step.duration_ms ?? 0));
         await this.moveStep(s, step, { status: 'running', waiting_for: 'timer', started_at: now, deadline_at: until }, `waiting ${step.duration_ms} ms`);
-        await this.runStatus(s, s.run.phase === 'steps' ? 'running' : 'verifying');
+        await this.runStatus(s, this.workingStatus(s));
         return 'again';
       }
       case 'escalate':
@@ -252,18 +311,28 @@ export class RunAdvancer {
     return this.schedule(s, s.steps.find((x) => x.step_id === step.step_id)!.deadline_at);
   }
 
-  private async planCall(s: State, step: StepRow, note: string | null, missing = `actuator "${step.actuator}" is no longer configured: a person does it`): Promise<Next> {
+  /**
+   * Marks the step as calling and returns the call to make once this commits. A repeat is the
+   * same call again after its answer was lost (the service stopped mid-call, DESIGN §8): same
+   * webhook-id, not counted as an attempt.
+   */
+  private async planCall(s: State, step: StepRow, o: { repeat?: boolean; missing?: string } = {}): Promise<Next> {
     const actuator = await this.actuators.find(step.tenant_id, step.actuator!);
-    if (!actuator) return this.awaitOperator(s, step, missing);
-    const attempt = step.attempts + 1;
+    if (!actuator) return this.awaitOperator(s, step, o.missing ?? `actuator "${step.actuator}" is no longer configured: a person does it`);
     const timeoutMs = Math.min(step.timeout_ms, actuator.timeout_ms);
-    await this.moveStep(s, step, { status: 'running', waiting_for: 'call', attempts: attempt, started_at: step.started_at ?? s.now, deadline_at: null }, note ?? `attempt ${attempt} of ${step.max_attempts}`);
-    await this.runStatus(s, s.run.phase === 'steps' ? 'running' : s.run.phase === 'verify' ? 'verifying' : s.run.status);
+    if (o.repeat) {
+      await this.moveStep(s, step, { interrupted_calls: step.interrupted_calls + 1 },
+        `the call of attempt ${step.attempts} has no stored answer (the service stopped mid-call): calling again with the same webhook-id, not counted as an attempt`);
+    } else {
+      const attempt = step.attempts + 1;
+      await this.moveStep(s, step, { status: 'running', waiting_for: 'call', attempts: attempt, started_at: step.started_at ?? s.now, deadline_at: null }, `attempt ${attempt} of ${step.max_attempts}`);
+    }
+    await this.runStatus(s, this.workingStatus(s));
     await this.holdLease(s, timeoutMs);
     const { run } = s;
     const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
-      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator: actuator.name, webhookId: step.webhook_id, timeoutMs,
+      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator: actuator.name, webhookId: step.webhook_id, timeoutMs, repeat: o.repeat ?? false,
       payload: {
         runId: run.id, stepId: step.step_id, kind: step.kind, attempt: current.attempts, instruction: step.instruction,
         incident: run.context.incident, pattern: run.context.pattern, ...(run.context.problem ? { problem: run.context.problem } : {}), params: step.params,
@@ -323,7 +392,7 @@ export class RunAdvancer {
     await this.moveStep(s, step, {
       status: 'running', waiting_for: notify ? 'notify' : 'patch', work_order_id: order.id, started_at: now, deadline_at: new Date(now.getTime() + step.timeout_ms),
     }, `escalated to a coding agent: work order ${order.id}`);
-    if (run.phase !== 'rollback') await this.moveRun(s, { status: 'awaiting_patch' }, `escalated to a coding agent: waiting for work order ${order.id}`);
+    await this.moveRun(s, { status: 'awaiting_patch' }, `escalated to a coding agent: waiting for work order ${order.id}`);
     return 'again';
   }
 
@@ -360,7 +429,8 @@ export class RunAdvancer {
   /**
    * Ends the forward part of a run: the rest of its steps and checks is skipped, its open work
    * orders are withdrawn (a timed-out escalation too), and its rollback runs, unless no step ever
-   * started, in which case there is nothing to undo.
+   * started, in which case there is nothing to undo. A failure is the run's verdict from here on,
+   * and its incident is no longer being mitigated (it is open again) whatever the rollback does.
    */
   private async stop(s: State, status: 'failed' | 'canceled', reason: string, skipNote: string): Promise<Next> {
     for (const step of s.steps.filter((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status))) await this.finishStep(s, step, 'skipped', { note: skipNote });
@@ -373,24 +443,24 @@ export class RunAdvancer {
       for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status))) await this.finishStep(s, step, 'skipped', { note: 'not run: no step had started, nothing to undo' });
     }
     const rollingBack = touched && s.steps.some((x) => x.list === 'rollback');
-    await this.moveRun(s, { status, reason, phase: 'rollback' }, rollingBack ? `${reason}; rolling back` : reason);
+    const verdict = status === 'failed' ? { verdict: 'failed', verdict_at: s.now } : {};
+    await this.moveRun(s, { status, reason, phase: 'rollback', paused_reason: null, ...verdict }, rollingBack ? `${reason}; rolling back` : reason);
+    await this.stopMitigating(s, `run ${s.run.id} ${status}`);
     return 'again';
   }
 
-  private async succeed(s: State): Promise<Next> {
-    const next = await this.finish(s, 'succeeded', null);
+  private async succeed(s: State, note: string): Promise<Next> {
+    const next = await this.finish(s, 'succeeded', null, `verified: ${note}`);
     if (s.run.incident_id) {
       await this.commands.execute(new ResolveIncident({ tenantId: s.run.tenant_id, incidentId: s.run.incident_id, resolvedBy: `run ${s.run.id}`, note: `verified by run ${s.run.id} (playbook ${s.run.playbook_id})` }));
     }
     return next;
   }
 
-  private async finish(s: State, status: RunStatus, reason: string | null): Promise<Next> {
+  private async finish(s: State, status: RunStatus, reason: string | null, note = reason ?? status): Promise<Next> {
     const { run } = s;
-    await this.moveRun(s, { status, reason, phase: 'done', finished_at: s.now, due_at: null, lease_until: null, lease_token: null }, status === 'succeeded' ? 'verified' : (reason ?? status));
-    if (run.incident_id && status !== 'succeeded' && !(await this.runs.otherActiveRun(run))) {
-      await this.commands.execute(new SetIncidentMitigation({ tenantId: run.tenant_id, incidentId: run.incident_id, mitigating: false, reason: `run ${run.id} ${status}` }));
-    }
+    const verdict = status === 'succeeded' ? { verdict: 'succeeded', verdict_at: s.now } : {};
+    await this.moveRun(s, { status, reason, phase: 'done', finished_at: s.now, due_at: null, lease_until: null, lease_token: null, paused_reason: null, ...verdict }, note);
     await this.events.publish(
       new RecoveryRunFinished({
         tenantId: run.tenant_id, runId: run.id, incidentId: run.incident_id, recoveryId: run.recovery_id, patternId: run.pattern_id, agentId: run.agent_id,
@@ -398,6 +468,14 @@ export class RunAdvancer {
       }),
     );
     return 'idle';
+  }
+
+  /** The incident goes back to open, unless another run of it is still trying. */
+  private async stopMitigating(s: State, why: string): Promise<void> {
+    const { run } = s;
+    if (run.incident_id && !(await this.runs.otherActiveRun(run))) {
+      await this.commands.execute(new SetIncidentMitigation({ tenantId: run.tenant_id, incidentId: run.incident_id, mitigating: false, reason: why }));
+    }
   }
 
   private async finishStep(s: State, step: StepRow, status: 'succeeded' | 'failed' | 'timed_out' | 'skipped', o: { output?: unknown; error?: string | null; note?: string }): Promise<void> {
@@ -410,9 +488,9 @@ export class RunAdvancer {
     return step.deadline_at && step.started_at ? step.deadline_at.getTime() - step.started_at.getTime() : step.timeout_ms;
   }
 
-  /** The run's status while it works: running or verifying, or waiting on someone. Only outside the rollback. */
+  /** The run's status while it works (workingStatus), or waiting on someone: in the rollback too, so a rollback waiting for a person is listed as such. */
   private async runStatus(s: State, status: RunStatus): Promise<void> {
-    if (s.run.phase === 'rollback' || s.run.status === status) return;
+    if (s.run.status === status) return;
     await this.moveRun(s, { status }, status === 'awaiting_operator' ? 'waiting for an operator' : 'working');
   }
 
@@ -434,10 +512,10 @@ export class RunAdvancer {
     s.run = await this.runs.updateRun(s.run.id, set);
   }
 
-  private async moveRun(s: State, set: Partial<Record<keyof RunRow, unknown>>, note: string): Promise<void> {
+  private async moveRun(s: State, set: Partial<Record<keyof RunRow, unknown>>, note: string, audited = true): Promise<void> {
     const from = s.run.status;
     await this.setRun(s, set);
-    await this.journal.run(s.run, from, note, from !== s.run.status);
+    await this.journal.run(s.run, from, note, from !== s.run.status, audited);
   }
 
   private async moveStep(s: State, step: StepRow, set: Partial<Record<keyof StepRow, unknown>>, note: string | null): Promise<void> {

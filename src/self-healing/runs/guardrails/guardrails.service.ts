@@ -60,6 +60,7 @@ export class GuardrailsService {
       };
     }
 
+    // Active: still trying to fix (steps, checks, watch); a run rolling back, even one waiting for a person, holds nothing.
     const checkActive = s.oneActiveRunPerAgentCapability && a.agentId !== null;
     const cooldown = s.cooldownMs > 0 ? s.cooldownMs : null;
     if (s.maxAutomaticRunsPerHour === null && !checkActive && cooldown === null && s.dailyAutomaticRunBudgetMs === null) return null;
@@ -73,7 +74,7 @@ export class GuardrailsService {
          ) END AS runs_last_hour,
          CASE WHEN $4::boolean THEN (
            SELECT id FROM recovery_runs
-            WHERE tenant_id = $1 AND automatic AND finished_at IS NULL AND agent_id = $5 AND capability IS NOT DISTINCT FROM $6::text
+            WHERE tenant_id = $1 AND automatic AND phase IN ('steps', 'verify', 'watch') AND agent_id = $5 AND capability IS NOT DISTINCT FROM $6::text
             ORDER BY created_at LIMIT 1
          ) END AS active_run_id,
          CASE WHEN $8::bigint IS NOT NULL THEN (

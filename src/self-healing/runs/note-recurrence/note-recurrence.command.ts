@@ -2,7 +2,7 @@ import { Command } from '@nestjs/cqrs';
 
 /**
  * A new incident matched a pattern (bridge 2 says so): runs of that pattern on the same agent
- * and capability that are verifying fail their verification (DESIGN §8). Resolves to how many.
+ * and capability whose window it occurred in fail their verification (DESIGN §8). Resolves to how many.
  */
 export class NoteRecurrence extends Command<number> {
   readonly tenantId: string;
@@ -10,10 +10,10 @@ export class NoteRecurrence extends Command<number> {
   readonly agentId: string | null;
   readonly capability: string | null;
   readonly incidentId: string;
-  /** When the incident was reported: one from before a run started is no recurrence of it. */
-  readonly reportedAt: Date;
-  constructor(props: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string; reportedAt: Date }) {
+  /** When the incident occurred: judged against each run's window, however late it is processed. */
+  readonly occurredAt: Date;
+  constructor(props: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string; occurredAt: Date }) {
     super();
-    ({ tenantId: this.tenantId, patternId: this.patternId, agentId: this.agentId, capability: this.capability, incidentId: this.incidentId, reportedAt: this.reportedAt } = props);
+    ({ tenantId: this.tenantId, patternId: this.patternId, agentId: this.agentId, capability: this.capability, incidentId: this.incidentId, occurredAt: this.occurredAt } = props);
   }
 }

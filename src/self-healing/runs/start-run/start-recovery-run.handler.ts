@@ -50,6 +50,8 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
         agent_id: incident?.agentId ?? null, capability: incident?.capability ?? null, automatic: p.automatic, started_by: p.startedBy,
         status: 'queued', phase: 'steps', params: p.params, context,
         deadline_at: new Date(now + this.config.runs.runTimeoutMs), due_at: new Date(now),
+        // Only monitoring sends resolutions: an incident reported otherwise has none to wait for.
+        await_resolution: playbook.awaitResolution && incident?.source === 'alertmanager',
       });
       const rows = (['steps', 'verify', 'rollback'] as StepList[]).flatMap((list) =>
         playbook[list].map((step, position) => this.stepRow(run.id, p.tenantId, list, position, step, p.params)),

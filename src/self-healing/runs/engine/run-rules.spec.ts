@@ -1,0 +1,175 @@
+import { describe, expect, it } from '@jest/globals';
+import { RUN_STATUSES, type RunPhase } from '../run.view.js';
+import { judgeWatch, MOVES, nextMove, RUN_RULES, STEP_STATES, type Move, type RunFacts } from './run-rules.js';
+
+const PHASES: RunPhase[] = ['steps', 'verify', 'watch', 'rollback', 'done'];
+const FLAGS = [
+  'cancelRequested',
+  'pastDeadline',
+  'failedStep',
+  'failedRollbackStep',
+  'recurrence',
+  'waitingOnSomeone',
+  'killSwitch',
+  'paused',
+  'watchOver',
+  'stepDue',
+  'repeatsLeft',
+] as const;
+
+const facts = (over: Partial<RunFacts> = {}): RunFacts => ({
+  phase: 'steps',
+  status: 'running',
+  step: 'pending',
+  cancelRequested: false,
+  pastDeadline: false,
+  failedStep: false,
+  failedRollbackStep: false,
+  recurrence: false,
+  waitingOnSomeone: false,
+  killSwitch: false,
+  paused: false,
+  watchOver: false,
+  stepDue: true,
+  repeatsLeft: true,
+  ...over,
+});
+
+/** Every combination of phase × status × step state × the flags: 5 × 10 × 8 × 2^11. */
+function* everyState(): Generator<RunFacts> {
+  for (const phase of PHASES) {
+    for (const status of RUN_STATUSES) {
+      for (const step of STEP_STATES) {
+        for (let bits = 0; bits < 1 << FLAGS.length; bits++) {
+          const f = facts({ phase, status, step });
+          FLAGS.forEach((flag, i) => (f[flag] = (bits & (1 << i)) !== 0));
+          yield f;
+        }
+      }
+    }
+  }
+}
+
+describe('the run rules (a transition table)', () => {
+  it('give exactly one move for every combination of phase, status, step state and flags; every rule is reachable; a finished run is left alone; a cancel wins while the run still tries', () => {
+    const used = new Set<Move>();
+    const wrong: string[] = [];
+    let states = 0;
+    for (const f of everyState()) {
+      const move = nextMove(f); // throws when no rule matches
+      used.add(move);
+      states++;
+      if (f.phase === 'done' && move !== 'sleep') wrong.push(`done → ${move}`);
+      if (f.phase !== 'done' && f.phase !== 'rollback' && f.cancelRequested && move !== 'cancel')
+        wrong.push(`${f.phase} with a cancel → ${move}`);
+    }
+    expect(states).toBe(5 * 10 * 8 * 2048);
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect([...used].sort()).toEqual([...new Set(RUN_RULES.map((r) => r.move))].sort());
+    expect([...used].every((m) => MOVES.includes(m))).toBe(true);
+  });
+
+  it('a crash is not an attempt: a call without a stored answer is repeated while repeats are left, then fails the step', () => {
+    expect(nextMove(facts({ step: 'running/call' }))).toBe('repeat_call');
+    expect(nextMove(facts({ step: 'running/call', repeatsLeft: false }))).toBe('fail_interrupted');
+    expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'running/call' }))).toBe('repeat_call');
+  });
+
+  it('the kill switch pauses only what would act, and deadlines still fire while paused', () => {
+    const paused = { killSwitch: true, paused: true };
+    expect(nextMove(facts({ ...paused, step: 'pending' }))).toBe('pause');
+    expect(nextMove(facts({ ...paused, step: 'running/call' }))).toBe('pause');
+    expect(nextMove(facts({ ...paused, step: 'running/notify' }))).toBe('pause');
+    expect(nextMove(facts({ ...paused, pastDeadline: true }))).toBe('time_out');
+    // A step waiting for its time or a person goes on; its deadline fires.
+    expect(
+      nextMove(
+        facts({
+          ...paused,
+          step: 'awaiting_operator/operator',
+          status: 'awaiting_operator',
+          waitingOnSomeone: true,
+          stepDue: true,
+        }),
+      ),
+    ).toBe('step_deadline');
+    expect(nextMove(facts({ ...paused, step: 'running/timer', stepDue: false }))).toBe('await_step');
+    // Off again: the run goes on.
+    expect(nextMove(facts({ paused: true }))).toBe('unpause');
+    // A rollback is not held.
+    expect(nextMove(facts({ phase: 'rollback', status: 'failed', killSwitch: true, step: 'pending' }))).toBe(
+      'begin_step',
+    );
+  });
+
+  it('a rollback waiting for a person is awaited like any step, and resumes once the person answered', () => {
+    expect(
+      nextMove(
+        facts({
+          phase: 'rollback',
+          status: 'awaiting_operator',
+          step: 'awaiting_operator/operator',
+          waitingOnSomeone: true,
+          stepDue: false,
+        }),
+      ),
+    ).toBe('await_step');
+    expect(
+      nextMove(facts({ phase: 'rollback', status: 'awaiting_operator', step: 'pending', waitingOnSomeone: false })),
+    ).toBe('resume');
+    expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'none' }))).toBe('end_of_list');
+    expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'pending', failedRollbackStep: true }))).toBe(
+      'skip_rest_of_rollback',
+    );
+  });
+
+  it('the watch: a recurrence fails it at once, its end is judged, until then it sleeps', () => {
+    expect(nextMove(facts({ phase: 'watch', status: 'verifying', step: 'none', recurrence: true }))).toBe(
+      'fail_on_recurrence',
+    );
+    expect(nextMove(facts({ phase: 'watch', status: 'verifying', step: 'none', watchOver: true }))).toBe('judge_watch');
+    expect(nextMove(facts({ phase: 'watch', status: 'verifying', step: 'none' }))).toBe('watch');
+    // A recurrence during the steps is no recurrence: the fix is not applied yet.
+    expect(nextMove(facts({ recurrence: true }))).toBe('begin_step');
+  });
+});
+
+describe('judging the end of a watch', () => {
+  const none = { newIncident: null, refiredAt: null, unfiled: 0, resolvedByMonitoringAt: null };
+  const windowEnd = new Date('2026-12-01T10:15:00Z');
+  const o = { awaitResolution: false, windowEnd, maxWaitOver: false };
+
+  it('succeeds without evidence of the fault, fails on a recurrence or a re-fired alert', () => {
+    expect(judgeWatch(none, o)).toMatchObject({ verdict: 'succeeded' });
+    expect(judgeWatch({ ...none, newIncident: { id: 'i2', occurredAt: '2026-12-01T10:05:00.000Z' } }, o)).toMatchObject(
+      { verdict: 'failed', reason: expect.stringMatching(/^recurrence: incident i2 .* occurred at 2026-12-01T10:05/) },
+    );
+    expect(judgeWatch({ ...none, refiredAt: '2026-12-01T10:07:00.000Z' }, o)).toMatchObject({
+      verdict: 'failed',
+      reason: expect.stringMatching(/alert fired again at 2026-12-01T10:07/),
+    });
+  });
+
+  it('waits for incidents not yet filed under a pattern, at most so long', () => {
+    expect(judgeWatch({ ...none, unfiled: 2 }, o)).toMatchObject({ verdict: 'wait' });
+    expect(judgeWatch({ ...none, unfiled: 2 }, { ...o, maxWaitOver: true })).toMatchObject({
+      verdict: 'succeeded',
+      note: expect.stringContaining('2 incident(s) still unfiled'),
+    });
+  });
+
+  it('a run that waits for monitoring fails without its resolution inside the window', () => {
+    const awaiting = { ...o, awaitResolution: true };
+    expect(judgeWatch(none, awaiting)).toMatchObject({
+      verdict: 'failed',
+      reason: expect.stringMatching(/^not resolved by monitoring/),
+    });
+    expect(judgeWatch({ ...none, resolvedByMonitoringAt: '2026-12-01T10:16:00.000Z' }, awaiting)).toMatchObject({
+      verdict: 'failed',
+    });
+    expect(judgeWatch({ ...none, resolvedByMonitoringAt: '2026-12-01T10:09:00.000Z' }, awaiting)).toMatchObject({
+      verdict: 'succeeded',
+      note: expect.stringContaining('monitoring resolved'),
+    });
+  });
+});

@@ -1,0 +1,423 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { playbookCatalogWith } from './support/playbooks.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+const healthy = (action: string | undefined) =>
+  action === 'quota_check' ? '{"limited":false}' : action?.endsWith('_check') ? '{"healthy":true}' : '{}';
+
+/**
+ * Issue 22: a run's verdict follows what happened to the fault (items 1, 2, 7, 8 and monitoring's
+ * resolution), against a real database, real HTTP, a real local actuator and the real intake.
+ */
+describe('run verdicts: recurrences judged by when they occurred, monitoring, rollbacks waiting for people', () => {
+  let app: TestApp;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let key: string;
+  let seq = 0;
+  const WINDOW_MS = 2000;
+
+  const get = async (path: string) => (await app.http.get(path).set(auth(key)).expect(200)).body;
+  const run = (id: string) => get(`/runs/${id}`);
+  const runWhen = (id: string, ok: (r: any) => boolean, what: string) =>
+    eventually(
+      async () => {
+        const r = await run(id);
+        return ok(r) ? r : null;
+      },
+      what,
+      30_000,
+    );
+  const recoveryOf = (incidentId: string) =>
+    eventually(
+      async () => (await get(`/recoveries?incidentId=${incidentId}`)).items[0],
+      `a recovery for ${incidentId}`,
+    );
+  const approve = async (incidentId: string) =>
+    (
+      await app.http
+        .post(`/recoveries/${(await recoveryOf(incidentId)).id}/approve`)
+        .set(auth(key))
+        .send({})
+        .expect(200)
+    ).body.id as string;
+  const report = async (agentId: string, errorType = 'OutOfMemoryError') =>
+    (
+      await app.http
+        .post('/incidents')
+        .set(auth(key))
+        .send({
+          errorType,
+          message: `Worker pod ingest-${++seq} OOMKilled: container exceeded memory limit 2048Mi`,
+          agentId,
+          capability: 'ingest',
+        })
+        .expect(201)
+    ).body.id as string;
+
+  /** A monitoring alert, through the real intake (Alertmanager webhook v4). */
+  const alert = (alertname: string, agent: string, status: 'firing' | 'resolved' = 'firing') => ({
+    status,
+    labels: { alertname, service: agent, capability: 'ingest', severity: 'critical' },
+    annotations: { summary: `${alertname} on ${agent}` },
+    startsAt: new Date(Date.now() - 60_000).toISOString(),
+    endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus:9090/graph',
+    fingerprint: `fp-${alertname}-${agent}`,
+  });
+  const sendAlert = async (a: ReturnType<typeof alert>) =>
+    (
+      await app.http
+        .post('/intake/alertmanager')
+        .set(auth(key))
+        .send({
+          version: '4',
+          groupKey: '{}:{}',
+          truncatedAlerts: 0,
+          status: a.status,
+          receiver: 'pillar-loop',
+          groupLabels: {},
+          commonLabels: {},
+          commonAnnotations: {},
+          externalURL: 'http://alertmanager:9093',
+          alerts: [a],
+        })
+        .expect(200)
+    ).body;
+  const setFlag = (name: string, enabled: boolean) =>
+    app.http.put(`/integration/flags/${name}`).set(auth(key)).send({ enabled, scope: 'tenant' }).expect(200);
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver((c, res) => res.end(healthy(c.json?.params?.action)));
+    // Back-off waits 50 ms here, and the rate-limit playbook waits for monitoring's resolution.
+    const catalog = playbookCatalogWith((p) => {
+      Object.assign(p('backoff_and_route_away'), { awaitResolution: true });
+      p('backoff_and_route_away').defaultParams.backoffMs = 50;
+      p('reconnect').defaultParams.reconnectDelayMs = 10;
+    });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: String(WINDOW_MS),
+      OUTBOX_POLL_INTERVAL_MS: '100',
+      RUN_RETRY_BASE_MS: '50',
+      PLAYBOOK_CATALOG_PATH: catalog,
+    });
+    key = await app.keyFor('verdicts', 'admin');
+    receiver.setSecret(
+      (
+        await app.http
+          .put('/actuators/ops')
+          .set(auth(key))
+          .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
+          .expect(201)
+      ).body.secret,
+    );
+  });
+  afterAll(async () => {
+    await app.stop();
+    await receiver.close();
+  });
+
+  it('item 1: the alert firing again during the watch fails the run (it was deduplicated onto the mitigating incident)', async () => {
+    const fired = alert('OutOfMemoryError', 'agent-refire');
+    const incidentId = (await sendAlert(fired)).alerts[0].incidentId as string;
+    const runId = await approve(incidentId);
+    await runWhen(runId, (r) => r.phase === 'watch', 'the watch');
+    expect((await get(`/incidents/${incidentId}`)).status).toBe('mitigating');
+    const again = await sendAlert(fired);
+    expect(again).toMatchObject({ deduplicated: 1, alerts: [{ incidentId }] });
+    const done = await runWhen(runId, (r) => r.phase === 'done', 'the verdict');
+    expect(done).toMatchObject({
+      status: 'rolled_back',
+      verdict: 'failed',
+      reason: expect.stringMatching(/^recurrence: the incident's alert fired again at .*, after the fix/),
+    });
+    expect(await get(`/incidents/${incidentId}`)).toMatchObject({ status: 'open', repeatCount: 2 });
+  });
+
+  it('item 2: a recurrence that occurred inside the window fails the run though bridge 2 handles it only after the window', async () => {
+    const first = await report('agent-late');
+    const runId = await approve(first);
+    await runWhen(runId, (r) => r.phase === 'watch', 'the watch');
+    await setFlag('bridge_2', false);
+    try {
+      const recurrence = await report('agent-late'); // occurs now, inside the window; bridge 2 holds it
+      await eventually(
+        async () => (await get(`/incidents/${recurrence}`)).matchedPatternId,
+        'bridge 1 to file the recurrence',
+      );
+      const done = await runWhen(runId, (r) => r.phase === 'done', 'the verdict');
+      expect(done).toMatchObject({
+        status: 'rolled_back',
+        verdict: 'failed',
+        reason: expect.stringMatching(
+          new RegExp(`^recurrence: incident ${recurrence} of the same pattern on the same agent occurred at`),
+        ),
+      });
+      expect(Date.parse(done.verdictAt)).toBeGreaterThanOrEqual(Date.parse(done.verifyUntil)); // judged after the window, by when it occurred
+    } finally {
+      await setFlag('bridge_2', true);
+    }
+  });
+
+  it('item 2: an incident inside the window not yet filed under a pattern (bridge 1 held) makes the verdict wait for it', async () => {
+    const first = await report('agent-unfiled');
+    const runId = await approve(first);
+    await runWhen(runId, (r) => r.phase === 'watch', 'the watch');
+    await setFlag('bridge_1', false);
+    const recurrence = await report('agent-unfiled').catch(async (err: unknown) => {
+      await setFlag('bridge_1', true);
+      throw err;
+    });
+    try {
+      const waiting = await runWhen(runId, (r) => r.reason !== null, 'the verdict to wait');
+      expect(waiting).toMatchObject({
+        phase: 'watch',
+        verdict: null,
+        reason: expect.stringMatching(/not yet filed under a pattern: the verdict waits/),
+      });
+      expect(Date.now()).toBeGreaterThan(Date.parse(waiting.verifyUntil));
+    } finally {
+      await setFlag('bridge_1', true);
+    }
+    const done = await runWhen(runId, (r) => r.phase === 'done', 'the verdict');
+    expect(done).toMatchObject({
+      verdict: 'failed',
+      reason: expect.stringContaining(`recurrence: incident ${recurrence}`),
+    });
+  });
+
+  it('a playbook that waits for monitoring: no resolution inside the window fails the run; a resolution lets it succeed', async () => {
+    const silent = (await sendAlert(alert('RateLimitError', 'agent-silent'))).alerts[0].incidentId as string;
+    const silentRun = await approve(silent);
+    const watching = await runWhen(silentRun, (r) => r.phase === 'watch', 'the watch');
+    expect(watching).toMatchObject({ awaitResolution: true, playbookId: 'backoff_and_route_away' });
+    const failed = await runWhen(silentRun, (r) => r.phase === 'done', 'the verdict');
+    expect(failed).toMatchObject({
+      status: 'rolled_back',
+      verdict: 'failed',
+      reason: expect.stringMatching(/^not resolved by monitoring/),
+    });
+
+    const fired = alert('RateLimitError', 'agent-resolves');
+    const resolves = (await sendAlert(fired)).alerts[0].incidentId as string;
+    const resolvesRun = await approve(resolves);
+    await runWhen(resolvesRun, (r) => r.phase === 'watch', 'the watch');
+    expect((await sendAlert({ ...fired, status: 'resolved', endsAt: new Date().toISOString() })).resolved).toBe(1);
+    const succeeded = await runWhen(resolvesRun, (r) => r.phase === 'done', 'the verdict');
+    expect(succeeded).toMatchObject({ status: 'succeeded', verdict: 'succeeded' });
+    expect(succeeded.transitions.at(-1).note).toMatch(/^verified: monitoring resolved the incident at/);
+    expect(await get(`/incidents/${resolves}`)).toMatchObject({ status: 'resolved', resolvedBy: 'monitoring' });
+    // An incident reported through the API has no monitoring to wait for.
+    const viaApi = await app.http
+      .post('/incidents')
+      .set(auth(key))
+      .send({
+        errorType: 'RateLimitError',
+        message: 'HTTP 429 rate limit exceeded',
+        agentId: 'agent-api',
+        capability: 'ingest',
+      })
+      .expect(201);
+    const apiRun = await approve(viaApi.body.id);
+    expect(await runWhen(apiRun, (r) => r.phase === 'done', 'the verdict')).toMatchObject({
+      awaitResolution: false,
+      status: 'succeeded',
+    });
+  });
+
+  it("item 7: a rollback waiting for a person is awaiting_operator and listed, its incident is open again, and it does not hold the agent's automatic runs", async () => {
+    await app.http
+      .put('/self-healing/guardrails')
+      .set(auth(key))
+      .send({ oneActiveRunPerAgentCapability: true })
+      .expect(200);
+    try {
+      receiver.answer((c, res) =>
+        res.end(
+          c.json?.params?.action === 'reconnect' && c.json.incident?.agentId === 'agent-r7'
+            ? '{"status":"failed"}'
+            : healthy(c.json?.params?.action),
+        ),
+      );
+      const connReset = (agent: string) =>
+        app.http
+          .post('/incidents')
+          .set(auth(key))
+          .send({
+            errorType: 'ConnectionResetError',
+            message: 'ECONNRESET: connection to feature-db:5432 reset by peer',
+            agentId: agent,
+            capability: 'extract',
+          })
+          .expect(201);
+      const oom = (agent: string) =>
+        app.http
+          .post('/incidents')
+          .set(auth(key))
+          .send({
+            errorType: 'MemoryError',
+            message: 'extractor heap exhausted while parsing a batch',
+            agentId: agent,
+            capability: 'extract',
+          })
+          .expect(201);
+      // Both patterns auto-apply their fix.
+      for (const founding of [await connReset('agent-founding'), await oom('agent-founding')]) {
+        const { patternId } = await recoveryOf(founding.body.id);
+        const playbookId = founding.body.errorType === 'memoryerror' ? 'memory_cleanup' : 'reconnect';
+        await app.http
+          .patch(`/catalog/patterns/${patternId}`)
+          .set(auth(key))
+          .send({ recoveryTemplate: { playbookId, confidence: 0.95 }, autoApplyRecovery: true })
+          .expect(200);
+      }
+      const failing = (await connReset('agent-r7')).body.id as string;
+      const failingRun = await runWhen(
+        (await eventually(async () => (await get(`/runs?incidentId=${failing}`)).items[0], 'the automatic run')).id,
+        (r) => r.status === 'awaiting_operator',
+        'the rollback to wait for a person',
+      );
+      expect(failingRun).toMatchObject({
+        automatic: true,
+        phase: 'rollback',
+        verdict: 'failed',
+        reason: expect.stringContaining('step reconnect failed'),
+      });
+      expect(failingRun.steps.at(-1)).toMatchObject({
+        id: 'check_dependency',
+        status: 'awaiting_operator',
+        runsAs: 'manual',
+      });
+      expect((await get('/runs?status=awaiting_operator')).items.map((r: { id: string }) => r.id)).toContain(
+        failingRun.id,
+      );
+      expect((await get(`/incidents/${failing}`)).status).toBe('open');
+
+      // The same agent and capability's next automatic run is not held by a rollback waiting for a person.
+      const next = (await oom('agent-r7')).body.id as string;
+      expect((await recoveryOf(next)).status).toBe('applied');
+
+      await app.http
+        .post(`/runs/${failingRun.id}/steps/check_dependency/complete`)
+        .set(auth(key))
+        .send({ outcome: 'succeeded', note: 'checked by hand' })
+        .expect(200);
+      expect(await runWhen(failingRun.id, (r) => r.phase === 'done', 'the rollback to finish')).toMatchObject({
+        status: 'rolled_back',
+        verdict: 'failed',
+      });
+    } finally {
+      receiver.answer((c, res) => res.end(healthy(c.json?.params?.action)));
+      await app.http.put('/self-healing/guardrails').set(auth(key)).send({}).expect(200);
+    }
+  });
+});
+
+describe('run verdicts: the kill switch does not spin, and deadlines fire while paused (item 8)', () => {
+  let app: TestApp;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  const RUN_TIMEOUT_MS = 12_000;
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver((c, res) => res.end(healthy(c.json?.params?.action)));
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      OUTBOX_POLL_INTERVAL_MS: '100',
+      RECOVERY_RUN_TIMEOUT_MS: String(RUN_TIMEOUT_MS),
+      RECOVERY_VERIFY_WINDOW_MS: '200',
+    });
+  });
+  afterAll(async () => {
+    await app.stop();
+    await receiver.close();
+  });
+
+  it('a paused automatic run is not claimed every poll while the switch stays on, and still times out', async () => {
+    const key = await app.keyFor('paused', 'admin');
+    receiver.setSecret(
+      (
+        await app.http
+          .put('/actuators/ops')
+          .set(auth(key))
+          .send({ url: `${receiver.url}/ops` })
+          .expect(201)
+      ).body.secret,
+    );
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    receiver.answer((c, res) =>
+      c.json?.params?.action === 'clear_cache'
+        ? void held.then(() => res.end('{}'))
+        : res.end(healthy(c.json?.params?.action)),
+    );
+    const report = () =>
+      app.http
+        .post('/incidents')
+        .set(auth(key))
+        .send({
+          errorType: 'OutOfMemoryError',
+          message: 'Worker pod ingest-1 OOMKilled: container exceeded memory limit 2048Mi',
+          agentId: 'agent-p',
+          capability: 'ingest',
+        })
+        .expect(201);
+    const founding = (await report()).body.id;
+    const { patternId } = await eventually(
+      async () => (await app.http.get(`/recoveries?incidentId=${founding}`).set(auth(key))).body.items[0],
+      'the recovery',
+    );
+    await app.http
+      .patch(`/catalog/patterns/${patternId}`)
+      .set(auth(key))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
+    const incidentId = (await report()).body.id;
+    const runId = (
+      await eventually(
+        async () => (await app.http.get(`/runs?incidentId=${incidentId}`).set(auth(key))).body.items[0],
+        'the automatic run',
+      )
+    ).id;
+    await eventually(async () => receiver.calls.some((c) => c.json?.runId === runId), 'the first call in flight');
+    await app.http.post('/guard/killswitch').set(auth(key)).send({ reason: 'freeze' }).expect(200);
+    release();
+    const paused = await eventually(async () => {
+      const r = (await app.http.get(`/runs/${runId}`).set(auth(key))).body;
+      return r.pausedReason ? r : null;
+    }, 'the run to pause');
+    expect(paused.steps.map((s: { status: string }) => s.status)).toEqual([
+      'succeeded',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
+
+    // Every claim and every reschedule rewrites the run's row (a new row version, a new xmin): count them for 8 s (80 polls).
+    const versions = new Set<string>();
+    const until = Date.now() + 8000;
+    while (Date.now() < until) {
+      const [row] = await app.sql<{ xmin: string }>(`SELECT xmin::text FROM recovery_runs WHERE id = $1`, [runId]);
+      versions.add(row!.xmin);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(versions.size).toBeLessThanOrEqual(3);
+
+    // The switch is still on; the run's own deadline fires anyway.
+    const timedOut = await eventually(
+      async () => {
+        const r = (await app.http.get(`/runs/${runId}`).set(auth(key))).body;
+        return r.verdict ? r : null;
+      },
+      'the paused run to time out',
+      RUN_TIMEOUT_MS + 10_000,
+    );
+    expect(timedOut).toMatchObject({
+      verdict: 'failed',
+      reason: expect.stringMatching(/^timed_out: the run did not get through its steps/),
+    });
+    expect((await app.http.get('/guard/killswitch').set(auth(key))).body).toMatchObject({ tenant: { active: true } });
+  });
+});
