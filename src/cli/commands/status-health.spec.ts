@@ -4,7 +4,15 @@ import { judge, verdictOf } from './status-health.js';
 
 const escalation = (id: string, incidentId: string) => ({ id, incidentId, metric: 'latency_ms' }) as Escalation;
 const run = (id: string, status: Run['status'], incidentId: string | null, createdAt = '2026-12-05T10:00:00.000Z') =>
-  ({ id, status, incidentId, createdAt, playbookId: 'restart', agentId: 'a1' }) as Run;
+  ({
+    id,
+    status,
+    verdict: status === 'succeeded' ? 'succeeded' : status === 'canceled' || status === 'queued' ? null : 'failed',
+    incidentId,
+    createdAt,
+    playbookId: 'restart',
+    agentId: 'a1',
+  }) as Run;
 const none = { armedEscalations: [], failedRuns: [], succeededRuns: [], resolvedIncidents: new Set<string>() };
 
 describe('judge', () => {
@@ -18,11 +26,21 @@ describe('judge', () => {
     expect(judge({ ...none, armedEscalations: [e], resolvedIncidents: new Set(['i1']) }).health).toBe('healthy');
   });
 
-  it('counts a failed, rolled-back or rollback-failed run as failing until its incident is resolved', () => {
-    const failed = [run('r1', 'failed', 'i1'), run('r2', 'rolled_back', 'i2'), run('r3', 'rollback_failed', 'i3')];
+  it('counts a run whose verdict is failed as failing until its incident is resolved, whatever its rollback does', () => {
+    const failed = [
+      run('r1', 'failed', 'i1'),
+      run('r2', 'rolled_back', 'i2'),
+      run('r3', 'rollback_failed', 'i3'),
+      run('r4', 'awaiting_operator', 'i4'), // a rollback step waits for a person
+    ];
     expect(judge({ ...none, failedRuns: failed }).failingRuns).toEqual(failed);
-    const judged = judge({ ...none, failedRuns: failed, resolvedIncidents: new Set(['i1', 'i3']) });
+    const judged = judge({ ...none, failedRuns: failed, resolvedIncidents: new Set(['i1', 'i3', 'i4']) });
     expect(judged).toMatchObject({ health: 'degraded', failingRuns: [failed[1]] });
+  });
+
+  it('does not count a run without a failed verdict: a manual step waiting, a canceled run', () => {
+    const waiting = { ...run('r1', 'awaiting_operator', 'i1'), verdict: null } as Run;
+    expect(judge({ ...none, failedRuns: [waiting, run('r2', 'canceled', 'i2')] }).health).toBe('healthy');
   });
 
   it('counts a run without an incident until a later run of its playbook for its agent succeeded', () => {

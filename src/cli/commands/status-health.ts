@@ -2,13 +2,21 @@ import type { Escalation, Run, RunStatus } from '../api-types.js';
 import { EXIT } from '../exit-codes.js';
 import type { Health, LastCheck } from '../status-memory.js';
 
-/** Runs that ended without fixing their fault. */
-export const FAILED_RUN_STATUSES: readonly RunStatus[] = ['failed', 'rolled_back', 'rollback_failed'];
+/**
+ * Where a run whose verdict is `failed` can be: failed (its rollback running, or none to run),
+ * rolled back, rollback failed, or waiting for a person to confirm a rollback step.
+ */
+export const FAILED_VERDICT_STATUSES: readonly RunStatus[] = [
+  'failed',
+  'rolled_back',
+  'rollback_failed',
+  'awaiting_operator',
+];
 
 export interface Evidence {
   /** Escalations still armed by the wall clock (`GET /signals/escalations?active=true`). */
   armedEscalations: Escalation[];
-  /** Runs started in the window that ended in FAILED_RUN_STATUSES. */
+  /** Runs started in the window in FAILED_VERDICT_STATUSES (judge keeps those whose verdict is `failed`). */
   failedRuns: Run[];
   /** Runs started in the window that succeeded (they fix earlier failures of runs without an incident). */
   succeededRuns: Run[];
@@ -27,24 +35,25 @@ export interface Judgement {
  * fixed"):
  * - an **open escalation**: a degradation escalation still armed (its time to live not over)
  *   whose incident is not resolved;
- * - a **failing run**: a run started in the window that ended failed, rolled back or with its
- *   rollback failed, whose incident is not resolved now; a run without an incident (a patch
- *   trigger's) until a later run of the same playbook for the same agent succeeded.
+ * - a **failing run**: a run started in the window whose verdict is `failed` (it failed, rolled
+ *   back or its rollback failed, or it is still rolling back) and whose incident is not resolved
+ *   now; a run without an incident (a patch trigger's) until a later run of the same playbook for
+ *   the same agent succeeded.
  * Anything else is healthy. Waiting work (reviews, operator steps) is the inbox's, not a failure.
  */
 export function judge(e: Evidence): Judgement {
   const unresolved = (incidentId: string | null) => incidentId !== null && !e.resolvedIncidents.has(incidentId);
   const openEscalations = e.armedEscalations.filter((x) => unresolved(x.incidentId));
-  const failingRuns = e.failedRuns.filter((run) =>
-    run.incidentId !== null
-      ? unresolved(run.incidentId)
-      : !e.succeededRuns.some(
-          (later) =>
-            later.incidentId === null &&
-            later.playbookId === run.playbookId &&
-            later.agentId === run.agentId &&
-            later.createdAt > run.createdAt,
-        ),
+  const fixedLater = (run: Run) =>
+    e.succeededRuns.some(
+      (later) =>
+        later.incidentId === null &&
+        later.playbookId === run.playbookId &&
+        later.agentId === run.agentId &&
+        later.createdAt > run.createdAt,
+    );
+  const failingRuns = e.failedRuns.filter(
+    (run) => run.verdict === 'failed' && (run.incidentId !== null ? unresolved(run.incidentId) : !fixedLater(run)),
   );
   const health = openEscalations.length > 0 || failingRuns.length > 0 ? 'degraded' : 'healthy';
   return { health, openEscalations, failingRuns };

@@ -12,7 +12,7 @@ import {
 import type { CliContext } from '../context.js';
 import { ago, cut, fmtMs, idTail, pct } from '../format.js';
 import { StatusMemory, statePath, type LastCheck } from '../status-memory.js';
-import { FAILED_RUN_STATUSES, judge, verdictOf, type Judgement, type Verdict } from './status-health.js';
+import { FAILED_VERDICT_STATUSES, judge, verdictOf, type Judgement, type Verdict } from './status-health.js';
 
 type Range = (typeof HEALTH_RANGES)[number];
 const RANGE_HOURS: Record<Range, number> = { '24h': 24, '7d': 168, '30d': 720 };
@@ -34,9 +34,9 @@ export function statusCommand(program: Command, ctx: CliContext): void {
       'after',
       `
 Degraded (exit 1): an open escalation (a degradation escalation still armed whose incident is not
-resolved), or a failing run (started in the window, ended failed, rolled back or rollback failed,
-and its incident not resolved; a run without an incident until a later run of its playbook for
-its agent succeeded). Fixed (exit 2): healthy now, degraded at the last check of this service
+resolved), or a failing run (started in the window, its verdict failed: failed, rolled back,
+rollback failed or still rolling back; and its incident not resolved; a run without an incident
+until a later run of its playbook for its agent succeeded). Fixed (exit 2): healthy now, degraded at the last check of this service
 with this key; the last verdict is kept in $XDG_STATE_HOME/pillar-loop/status.json
 (~/.local/state/pillar-loop/status.json). Healthy: exit 0.`,
     )
@@ -72,7 +72,7 @@ async function check(api: ApiClient, range: Range, now: number): Promise<Report>
     api.get<LoopHealth>('/integration/stats/loop-health', { range }),
     api.get<InboxSummary>('/inbox/summary'),
     api.all<Escalation>('/signals/escalations', { active: true }, MOST),
-    ...FAILED_RUN_STATUSES.map((status) => api.all<Run>('/runs', { status, since }, MOST)),
+    ...FAILED_VERDICT_STATUSES.map((status) => api.all<Run>('/runs', { status, since }, MOST)),
   ]);
   const failedRuns = failed.flat();
   const succeededRuns = failedRuns.some((r) => r.incidentId === null)
