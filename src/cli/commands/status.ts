@@ -36,9 +36,10 @@ export function statusCommand(program: Command, ctx: CliContext): void {
 Degraded (exit 1): an open escalation (a degradation escalation still armed whose incident is not
 resolved), or a failing run (started in the window, its verdict failed: failed, rolled back,
 rollback failed or still rolling back; and its incident not resolved; a run without an incident
-until a later run of its playbook for its agent succeeded). Fixed (exit 2): healthy now, degraded at the last check of this service
-with this key; the last verdict is kept in $XDG_STATE_HOME/pillar-loop/status.json
-(~/.local/state/pillar-loop/status.json). Healthy: exit 0.`,
+until a later run of its playbook for its agent succeeded).
+Fixed (exit 2): healthy now, degraded at the last check of this service with this key; the last
+verdict is kept in $XDG_STATE_HOME/pillar-loop/status.json (~/.local/state/pillar-loop/status.json).
+Healthy: exit 0.`,
     )
     .action(async (o: { range: Range; json?: boolean }) => {
       const target = ctx.service();

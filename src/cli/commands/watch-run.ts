@@ -34,7 +34,6 @@ interface Output {
 export async function watchRun(ctx: CliContext, runId: string, json: boolean | undefined): Promise<number> {
   const api = ctx.api();
   const out = json ? jsonLines(ctx) : textLines(ctx);
-  const stop = new AbortController();
   const finish = async () => {
     const run = await api.get<Run>(`/runs/${runId}`);
     out.finished(run);
@@ -42,34 +41,35 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
   };
   let followed = false;
   let tries = 0;
-  try {
-    for (;;) {
-      try {
-        const messages = await api.stream('/integration/stream', stop.signal);
-        const run = await api.get<Run>(`/runs/${runId}`);
-        if (followed) out.reread(run);
-        else out.began(run);
-        followed = true;
-        if (run.phase === 'done') return await finish();
-        for await (const message of messages) {
-          if (message.event !== 'run_progress') continue;
-          const progress = JSON.parse(message.data) as RunProgress;
-          if (progress.runId !== runId) continue;
-          tries = 0;
-          out.progress(progress);
-          if (progress.phase === 'done') return await finish();
-        }
-      } catch (error) {
-        // A refusal (the key, the run, too many streams) is final; a lost connection is not.
-        if (error instanceof ApiError || !(error instanceof CliError)) throw error;
+  for (;;) {
+    // One connection at a time: closed when it is done with, whichever way.
+    const connection = new AbortController();
+    try {
+      const messages = await api.stream('/integration/stream', connection.signal);
+      const run = await api.get<Run>(`/runs/${runId}`);
+      if (followed) out.reread(run);
+      else out.began(run);
+      followed = true;
+      if (run.phase === 'done') return await finish();
+      for await (const message of messages) {
+        if (message.event !== 'run_progress') continue;
+        const progress = JSON.parse(message.data) as RunProgress;
+        if (progress.runId !== runId) continue;
+        tries = 0;
+        out.progress(progress);
+        if (progress.phase === 'done') return await finish();
       }
-      if (++tries > RECONNECT_TRIES)
-        throw new CliError(`lost the live stream of ${ctx.service().url} ${RECONNECT_TRIES} times in a row`);
-      out.note('the live stream ended; opening it again');
-      await sleep(RECONNECT_MS);
+    } catch (error) {
+      // A refusal (the key, the run, too many streams) is final; a lost connection is not.
+      if (error instanceof ApiError || !(error instanceof CliError)) throw error;
+    } finally {
+      connection.abort();
     }
-  } finally {
-    stop.abort();
+    if (++tries > RECONNECT_TRIES) {
+      throw new CliError(`lost the live stream of ${ctx.service().url} ${RECONNECT_TRIES} times in a row`);
+    }
+    out.note('the live stream ended; opening it again');
+    await sleep(RECONNECT_MS);
   }
 }
 
