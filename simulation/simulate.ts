@@ -6,11 +6,14 @@
 // 2. self-healing (DESIGN §8, issue 22): faults through the Alertmanager intake with a hidden true
 //    cause, fixes with a hidden reliability per cause, monitoring that re-fires what was not fixed;
 //    prints how the service's conclusions compare with the truth (auto-apply success, verified
-//    precision, missed fixes, MTTR), the issue's targets, and each fix's confidence per window.
+//    precision, missed fixes, MTTR), the issue's targets, and each fix's confidence per window;
+// 3. canary and promote (DESIGN §13, issue 27): latency regressions tuned by tune_config's canary
+//    step on a canary whose candidates have a hidden true quality; prints how often the promoted
+//    setting was really acceptable and really the best of those tried, and how the restores went.
 //
 // SIM_SEED (default 42), SIM_WINDOWS (24), SIM_REQUESTS_PER_WINDOW (60),
 // SIM_CHART (docs/simulation-incident-rate.svg), SIM_JSON (unset: no JSON file),
-// SIM_HALVES (loop,healing), SIM_HEAL_WINDOWS (24), SIM_VERIFY_WINDOW_MS (300).
+// SIM_HALVES (loop,healing,canary), SIM_HEAL_WINDOWS (24), SIM_VERIFY_WINDOW_MS (300), SIM_CANARY_FAULTS (24).
 import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -18,6 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startApp } from '../src/bootstrap.js';
 import { loadConfig } from '../src/platform/config/config.js';
+import { runCanaryTuning, type CanaryResult } from './canary-tuning.js';
 import { lineChartSvg } from './chart.js';
 import { runSimulation, type SimulationResult } from './run-simulation.js';
 import { runSelfHealing, type SelfHealingResult } from './self-healing.js';
@@ -27,7 +31,8 @@ const seed = Number(env.SIM_SEED ?? 42);
 const windows = Number(env.SIM_WINDOWS ?? 24);
 const perWindow = Number(env.SIM_REQUESTS_PER_WINDOW ?? 60);
 const chartPath = env.SIM_CHART ?? 'docs/simulation-incident-rate.svg';
-const halves = (env.SIM_HALVES ?? 'loop,healing').split(',').map((h) => h.trim());
+const halves = (env.SIM_HALVES ?? 'loop,healing,canary').split(',').map((h) => h.trim());
+const canaryFaults = Number(env.SIM_CANARY_FAULTS ?? 24);
 const healWindows = Number(env.SIM_HEAL_WINDOWS ?? 24);
 // Short, so a verified run resolves its incident within the window it started in.
 const verifyWindowMs = env.SIM_VERIFY_WINDOW_MS ?? '300';
@@ -102,6 +107,20 @@ function printSelfHealing(r: SelfHealingResult) {
   }
 }
 
+function printCanary(r: CanaryResult) {
+  const of = (n: number, d: number) => `${n} of ${d}${d > 0 ? ` (${((n / d) * 100).toFixed(0)} %)` : ''}`;
+  console.log(`\ncanary and promote: seed ${r.seed}, ${r.faults} latency regressions through the Alertmanager intake, tune_config's six candidates each; the canary measures with noise (p95 ±8 %, errors ±0.2 points)`);
+  console.log('  judgement: what the canary step promoted, against the hidden true quality of the settings it tried');
+  console.log(`  faults some setting really fixes   ${r.fixable} of ${r.faults}`);
+  console.log(`  promoted                           ${r.promoted.total}`);
+  console.log(`    really acceptable (meets targets) ${of(r.promoted.reallyPassing, r.promoted.total)}`);
+  console.log(`    truly the best of those tried     ${of(r.promoted.trulyBest, r.promoted.total)}`);
+  console.log(`  no candidate passed                ${r.noCandidate.total}; really unfixable by any setting: ${of(r.noCandidate.reallyUnfixable, r.noCandidate.total)}`);
+  console.log(`    canary restored within its SLA    ${of(r.noCandidate.restoredWithinSla, r.noCandidate.total)}; slowest restore ${ms(r.noCandidate.maxRestoreMs)}`);
+  console.log(`  verdicts                           ${r.verdicts.succeeded} succeeded (${r.verdicts.succeededReallyFixed} really fixed), ${r.verdicts.failed} failed`);
+  console.log(`  ops receiver                       ${r.receiver.verified} signed calls verified, ${r.receiver.rejected} rejected`);
+}
+
 /** Half 1: the same traffic with the loop on and off. */
 async function loopHalf() {
   console.log(`\nloop half: ${windows} windows × ${perWindow} requests`);
@@ -160,6 +179,16 @@ try {
     });
     printSelfHealing(healing);
     json.healing = healing;
+  }
+  if (halves.includes('canary')) {
+    const key = await tenantKey(running.url, 'sim-canary', true);
+    process.stderr.write('canary: ');
+    const canary = await runCanaryTuning({
+      baseUrl: running.url, apiKey: key, seed, faults: canaryFaults,
+      onFault: (n) => process.stderr.write(`${n}${n === canaryFaults ? '\n' : ' '}`),
+    });
+    printCanary(canary);
+    json.canary = canary;
   }
   if (env.SIM_JSON) writeFileSync(env.SIM_JSON, JSON.stringify(json, null, 2));
 } finally {

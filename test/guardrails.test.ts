@@ -12,6 +12,9 @@ const DEFAULTS = {
   oneActiveRunPerAgentCapability: false,
   cooldownMs: 0,
   dailyAutomaticRunBudgetMs: null,
+  canaryRunsPer24h: 3,
+  canaryCooldownMs: 6 * 3600_000,
+  canaryDailyBudgetMs: 60_000,
 };
 /** A Monday, 13:00 in Berlin. */
 const NOW = new Date('2026-01-05T12:00:00.000Z');
@@ -88,6 +91,9 @@ describe('guardrails for automatic runs', () => {
         oneActiveRunPerAgentCapability: true,
         cooldownMs: 600_000,
         dailyAutomaticRunBudgetMs: 7_200_000,
+        canaryRunsPer24h: 5,
+        canaryCooldownMs: 3_600_000,
+        canaryDailyBudgetMs: null,
       };
       const res = await put(admin, body);
       expect(res.status).toBe(200);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runCanaryTuning, type CanaryResult } from '../simulation/canary-tuning.js';
 import { runSimulation, type SimulationResult } from '../simulation/run-simulation.js';
 import { runSelfHealing, type SelfHealingResult } from '../simulation/self-healing.js';
 import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
@@ -9,6 +10,7 @@ describe('simulation: the loop prevents repeat incidents', () => {
   let on: SimulationResult;
   let off: SimulationResult;
   let healing: SelfHealingResult;
+  let canary: CanaryResult;
 
   const tenant = async (tenantId: string, loop: boolean) => {
     const key = await app.keyFor(tenantId, 'admin');
@@ -24,6 +26,8 @@ describe('simulation: the loop prevents repeat incidents', () => {
     off = await runSimulation({ ...options, apiKey: await tenant('sim-off', false), approveRecoveries: false });
     // The default seed's first 12 windows, the driver patch landing at the 4th: 72 faults with their hidden truth.
     healing = await runSelfHealing({ baseUrl: app.url, apiKey: await tenant('sim-healing', true), seed: 42, windows: 12, patchWindow: 4 });
+    // The canary half's first 10 faults of the default seed, each with the hidden true quality of every setting.
+    canary = await runCanaryTuning({ baseUrl: app.url, apiKey: await tenant('sim-canary', true), seed: 42, faults: 10 });
   }, 240_000);
   afterAll(() => app.stop());
 
@@ -46,6 +50,19 @@ describe('simulation: the loop prevents repeat incidents', () => {
     // With the loop off nothing is ever activated, and the failures keep repeating.
     expect(off.failures.every((f) => f.policyActiveFromWindow === null)).toBe(true);
     expect(off.failures.filter((f) => f.repeatRateBefore > 0.2).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('canary: the promoted setting really meets the targets, the best one tried is promoted, and only unfixable faults restore', () => {
+    expect(canary.receiver).toMatchObject({ rejected: 0 });
+    expect(canary.promoted.total).toBe(canary.fixable);
+    expect(canary.promoted.total).toBeGreaterThan(0);
+    expect(canary.promoted.reallyPassing).toBe(canary.promoted.total);
+    expect(canary.promoted.trulyBest).toBeGreaterThanOrEqual(canary.promoted.total - 1);
+    expect(canary.noCandidate.total).toBe(canary.faults - canary.fixable);
+    expect(canary.noCandidate.total).toBeGreaterThan(0);
+    expect(canary.noCandidate.reallyUnfixable).toBe(canary.noCandidate.total);
+    expect(canary.noCandidate.restoredWithinSla).toBe(canary.noCandidate.total);
+    expect(canary.verdicts).toMatchObject({ succeeded: canary.promoted.total, failed: 0 });
   });
 
   it('self-healing: every call is signed, and the verdicts match the hidden truth (the simulation judges the judge)', () => {

@@ -1584,6 +1584,57 @@ export interface components {
              */
             assignee: string | null;
         };
+        CanaryCandidateView: {
+            /** @description the canary's answer: {status, body} */
+            answer: Record<string, never> | null;
+            /**
+             * Format: date-time
+             * @description when it was judged
+             */
+            at: string | null;
+            index: number;
+            /** @description the parameter set tried */
+            params: {
+                [key: string]: unknown;
+            };
+            /** @description why it failed or was not tried */
+            reason: string | null;
+            /**
+             * @description its check: passed or failed; not_tried when the budget ran out first
+             * @enum {string}
+             */
+            result: "untried" | "passed" | "failed" | "not_tried";
+            /** @description its score when it passed; higher wins */
+            score: number | null;
+        };
+        CanaryRestoreView: {
+            /** @description how long the restore took, once done */
+            ms: number | null;
+            /** @description restoreWithinMs: the SLA */
+            slaMs: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** @description whether the SLA was met, once done */
+            withinSla: boolean | null;
+        };
+        CanaryView: {
+            candidates: components["schemas"]["CanaryCandidateView"][];
+            /** @enum {string|null} */
+            outcome: "promoted" | "no_candidate" | null;
+            restore: components["schemas"]["CanaryRestoreView"] | null;
+            /** @enum {string} */
+            stage: "apply" | "promote" | "restore" | "done";
+            /** @description what was tried and what came of it */
+            summary: string | null;
+            winner: components["schemas"]["CanaryWinnerView"] | null;
+        };
+        CanaryWinnerView: {
+            index: number;
+            params: {
+                [key: string]: unknown;
+            };
+            score: number;
+        };
         ChannelList: {
             items: components["schemas"]["ChannelView"][];
         };
@@ -2184,6 +2235,21 @@ export interface components {
         };
         PutGuardrailsDto: {
             /**
+             * @description between runs with a canary step of one (pattern, agent); 0 = none
+             * @default 21600000
+             */
+            canaryCooldownMs: number;
+            /**
+             * @description time the tenant's canary steps of the last 24 h took; null = no budget
+             * @default 60000
+             */
+            canaryDailyBudgetMs: number | null;
+            /**
+             * @description runs with a canary step (automatic or not) per (pattern, agent) in any rolling 24 h; null = no limit
+             * @default 3
+             */
+            canaryRunsPer24h: number | null;
+            /**
              * @description between automatic runs of one (pattern, agent); 0 = none
              * @default 0
              */
@@ -2562,6 +2628,8 @@ export interface components {
         StepView: {
             actuator: string | null;
             attempts: number;
+            /** @description a canary step's candidates and their results (null for other kinds) */
+            canary: components["schemas"]["CanaryView"] | null;
             /** Format: date-time */
             deadlineAt: string | null;
             error: string | null;
@@ -2572,7 +2640,7 @@ export interface components {
             /** @description calls repeated because their answer was lost (the service stopped mid-call): not attempts */
             interruptedCalls: number;
             /** @enum {string} */
-            kind: "webhook" | "manual" | "wait" | "check" | "escalate";
+            kind: "webhook" | "manual" | "wait" | "check" | "escalate" | "canary";
             /** @enum {string} */
             list: "steps" | "verify" | "rollback";
             maxAttempts: number;
@@ -2582,7 +2650,7 @@ export interface components {
              * @description the kind actually run (a webhook without its actuator runs as manual)
              * @enum {string}
              */
-            runsAs: "webhook" | "manual" | "wait" | "check" | "escalate";
+            runsAs: "webhook" | "manual" | "wait" | "check" | "escalate" | "canary";
             /** Format: date-time */
             startedAt: string | null;
             /** @enum {string} */
@@ -2590,7 +2658,7 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             /** @enum {string|null} */
-            waitingFor: "call" | "result" | "timer" | "operator" | "notify" | "patch" | null;
+            waitingFor: "call" | "result" | "timer" | "operator" | "notify" | "patch" | "next" | null;
             /** Format: uuid */
             workOrderId: string | null;
         };

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Run, type RunTransition, type Step } from '../api/client';
+import { CanaryTable } from './canary-table';
 import { Show, isNotFound, useAction, useApi, useNow, useStream, useThrottled } from './data';
 import { Badge, IdTag, Time, fmtMs, shortenIds } from './format';
 import { NotFound } from './not-found';
@@ -69,6 +70,7 @@ function StepItem({
       </div>
       <div className="small">{step.instruction}</div>
       {step.error && <div className="error small">Error: {shortenIds(step.error)}</div>}
+      {step.canary && <CanaryTable canary={step.canary} />}
       {step.workOrderId && (
         <div className="small">
           Work order <Link href={`/work-orders/${step.workOrderId}`}>open</Link>{' '}

@@ -32,7 +32,18 @@ export interface Playbook {
    * monitoring to resolve it, and fails when the resolution does not come inside the window.
    */
   awaitResolution: boolean;
+  /**
+   * What a failed step does (DESIGN §13): `pause` waits for an operator to retry, skip or roll
+   * back; `rollback` rolls back at once. Null: runs started by a person pause, automatic ones roll back.
+   */
+  onFailure: OnFailure | null;
 }
+
+export const ON_FAILURE = ['pause', 'rollback'] as const;
+export type OnFailure = (typeof ON_FAILURE)[number];
+
+/** What a failed step of this run does: the playbook's choice, else a person's run pauses and an automatic one rolls back. */
+export const onFailureOf = (playbook: Playbook, automatic: boolean): OnFailure => playbook.onFailure ?? (automatic ? 'rollback' : 'pause');
 
 export interface PlaybookChoice {
   playbook: Playbook;
@@ -231,6 +242,7 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
     fail('baseConfidence', 'must be a number in [0, 1]');
   }
   if (raw.awaitResolution !== undefined && typeof raw.awaitResolution !== 'boolean') fail('awaitResolution', 'must be true or false');
+  if (raw.onFailure !== undefined && !(ON_FAILURE as readonly unknown[]).includes(raw.onFailure)) fail('onFailure', `must be one of ${ON_FAILURE.join(', ')}`);
 
   return {
     id: id!,
@@ -248,6 +260,7 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
     policy: { category: pol.category as PolicyCategory, action: pol.action as PolicyAction },
     baseConfidence: base as number,
     awaitResolution: raw.awaitResolution === true,
+    onFailure: (raw.onFailure as OnFailure | undefined) ?? null,
   };
 }
 

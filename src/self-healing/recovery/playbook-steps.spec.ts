@@ -74,9 +74,9 @@ describe('step validation names the bad entry', () => {
   });
 
   it.each([
-    ['unknown kind', withSteps([{ id: 'a', kind: 'teleport', instruction: 'x' }]), /playbook "investigate" \(index 0\): field "steps\[0\]\.kind" must be one of webhook, manual, wait, check, escalate \(got "teleport"\)/],
+    ['unknown kind', withSteps([{ id: 'a', kind: 'teleport', instruction: 'x' }]), /playbook "investigate" \(index 0\): field "steps\[0\]\.kind" must be one of webhook, manual, wait, check, escalate, canary \(got "teleport"\)/],
     ['bad actuator reference', withSteps([{ id: 'a', kind: 'webhook', instruction: 'x', actuator: 'http://ops' }]), /field "steps\[0\]\.actuator" must be an actuator name/],
-    ['actuator on a manual step', withSteps([{ id: 'a', kind: 'manual', instruction: 'x', actuator: 'ops' }]), /"steps\[0\]\.actuator" is only for webhook and check steps/],
+    ['actuator on a manual step', withSteps([{ id: 'a', kind: 'manual', instruction: 'x', actuator: 'ops' }]), /"steps\[0\]\.actuator" is only for webhook, check and canary steps/],
     ['missing instruction', withSteps([{ id: 'a', kind: 'manual' }]), /"steps\[0\]\.instruction"/],
     ['duplicate step id', withSteps([{ id: 'a', kind: 'manual', instruction: 'x' }], { rollback: [{ id: 'a', kind: 'manual', instruction: 'y' }] }), /"rollback\[0\]\.id" "a" is used twice/],
     ['unknown parameter', withSteps([{ id: 'a', kind: 'webhook', instruction: 'x', params: { n: '{{nope}}' } }]), /"steps\[0\]\.params\.n" references unknown parameter "nope"/],

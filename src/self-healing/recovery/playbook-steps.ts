@@ -1,15 +1,17 @@
 import { parse } from '@bufbuild/cel';
+import { CANARY_FIELDS, validateCanary, type CanarySpec } from './canary-step.js';
 
 /**
  * Executable playbook steps (DESIGN §8). A playbook has `steps`, then `verify` checks, and
  * `rollback` steps run when a step, check or verification fails. Each kind is run by one
- * executor at run time (src/self-healing/runs/engine/); `escalate` hands the work to a coding agent.
+ * executor at run time (src/self-healing/runs/engine/); `escalate` hands the work to a coding agent;
+ * `canary` tries candidate parameters on an isolated canary and promotes the best (canary-step.ts).
  */
-export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate'] as const;
+export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate', 'canary'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** Kinds that call an actuator; without a configured actuator they become manual steps. */
-export const ACTUATOR_STEP_KINDS: readonly StepKind[] = ['webhook', 'check'];
+export const ACTUATOR_STEP_KINDS: readonly StepKind[] = ['webhook', 'check', 'canary'];
 
 /** Shipped playbooks call the tenant's actuator of this name unless a step names another. */
 export const DEFAULT_ACTUATOR = 'ops';
@@ -45,8 +47,10 @@ export interface PlaybookStep {
    */
   when?: string;
   timeoutMs: number;
-  /** webhook/check: calls tried for retryable answers (408, 429, 5xx, network). */
+  /** webhook/check: calls tried for retryable answers (408, 429, 5xx, network); canary: for its promote and restore calls. */
   attempts: number;
+  /** canary: its candidates, check, score, promote and restore. `timeoutMs` is the time each candidate has. */
+  canary?: CanarySpec;
 }
 
 export type StepList = 'steps' | 'verify' | 'rollback';
@@ -112,7 +116,7 @@ function validateStep(
     }
     step.actuator = actuator as string;
   } else if (s.actuator !== undefined) {
-    fail(`${at}.actuator`, `is only for webhook and check steps, not ${kind}`);
+    fail(`${at}.actuator`, `is only for webhook, check and canary steps, not ${kind}`);
   }
 
   if (kind === 'wait') {
@@ -133,6 +137,13 @@ function validateStep(
     step.condition = s.condition as string;
   } else if (s.condition !== undefined) {
     fail(`${at}.condition`, `is only for check steps, not ${kind}`);
+  }
+
+  if (kind === 'canary') {
+    step.canary = validateCanary(s, at, fail, celSyntaxError, (value, field) => checkRef(value, field, paramNames, fail));
+  } else {
+    const stray = CANARY_FIELDS.find((f) => s[f] !== undefined);
+    if (stray) fail(`${at}.${stray}`, `is only for canary steps, not ${kind}`);
   }
 
   if (s.when !== undefined) {
@@ -182,6 +193,12 @@ export function resolveWaitMs(step: Pick<PlaybookStep, 'durationMs'>, params: Re
   const v = resolveValue(step.durationMs ?? 0, params);
   const n = typeof v === 'number' ? v : Number(v);
   return Number.isFinite(n) && n > 0 ? Math.round(Math.min(n, MAX_STEP_TIMEOUT_MS)) : 0;
+}
+
+/** A canary step's candidates and actions with their `{{param}}` values filled. */
+export function resolveCanary(spec: CanarySpec, params: Record<string, unknown>): CanarySpec {
+  const fill = (o: Record<string, unknown>) => resolveStepParams({ params: o }, params);
+  return { ...spec, candidates: spec.candidates.map(fill), apply: fill(spec.apply), promote: fill(spec.promote), restore: fill(spec.restore) };
 }
 
 function resolveValue(value: unknown, params: Record<string, unknown>): unknown {

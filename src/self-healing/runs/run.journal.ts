@@ -4,6 +4,7 @@ import { RecordDecision } from '../../incidents/record-decision/record-decision.
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { MetricsService } from '../../platform/metrics/metrics.service.js';
 import { RecoveryRunProgressed } from '../events/recovery-run-progressed.event.js';
+import type { CanaryOutput } from './engine/canary-trial.js';
 import type { RunRow, RunStatus, StepRow } from './run.view.js';
 import { RunsRepository } from './runs.repository.js';
 
@@ -69,6 +70,28 @@ export class RunJournal {
       });
     }
     await this.progress(run, step, note);
+  }
+
+  /** A canary step promoted its winner (DESIGN §13): an audit entry, as a setting changed in production. */
+  async canaryPromoted(run: RunRow, stepId: string, trial: CanaryOutput): Promise<void> {
+    const w = trial.winner!;
+    await this.audit.record({
+      tenantId: run.tenant_id,
+      actor: 'system',
+      action: 'canary.promoted',
+      subject: { type: 'run', id: run.id },
+      after: {
+        stepId,
+        candidate: { index: w.index, params: w.params },
+        score: w.score,
+        candidates: trial.candidates.map((c) => ({ index: c.index, result: c.result, score: c.score })),
+        playbookId: run.playbook_id,
+        patternId: run.pattern_id,
+        agentId: run.agent_id,
+        automatic: run.automatic,
+      },
+      reason: trial.summary,
+    });
   }
 
   /** A line on the timeline only (e.g. a guardrail or a pause), with no state change. */

@@ -1,4 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { CanarySpec } from '../recovery/canary-step.js';
+import { CanaryView, canaryView } from './canary.view.js';
 
 /** Recovery runs (DESIGN §8): what the API answers and other modules may read. */
 
@@ -12,11 +14,11 @@ export const RUN_PHASES = ['steps', 'verify', 'watch', 'rollback', 'done'] as co
 export type RunPhase = (typeof RUN_PHASES)[number];
 export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'awaiting_operator', 'timed_out'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
-/** What a running step waits for: its actuator's answer, a late result, a timer, a person, the coding agent. */
-export const WAITING_FOR = ['call', 'result', 'timer', 'operator', 'notify', 'patch'] as const;
+/** What a running step waits for: an answer, a late result, a timer, a person, a coding agent, its next canary call. */
+export const WAITING_FOR = ['call', 'result', 'timer', 'operator', 'notify', 'patch', 'next'] as const;
 export type WaitingFor = (typeof WAITING_FOR)[number];
 export type StepListName = 'steps' | 'verify' | 'rollback';
-export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate'] as const;
+export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate', 'canary'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 export const FINISHED_STEP: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'timed_out'];
@@ -89,6 +91,8 @@ export interface StepRow {
   params: Record<string, unknown>;
   condition: string | null;
   run_if: string | null;
+  /** A canary step's definition with its parameters filled (null for other kinds); its trial is the output. */
+  canary: CanarySpec | null;
   duration_ms: number | null;
   timeout_ms: number;
   max_attempts: number;
@@ -152,6 +156,8 @@ export class StepView {
   @ApiProperty({ description: 'calls repeated because their answer was lost (the service stopped mid-call): not attempts' }) interruptedCalls!: number;
   @ApiProperty({ nullable: true, description: 'what the step produced (an actuator answer, a note)' }) output!: unknown;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ type: CanaryView, nullable: true, description: "a canary step's candidates and their results (null for other kinds)" })
+  canary!: CanaryView | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) workOrderId!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) deadlineAt!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
@@ -228,6 +234,7 @@ export const stepView = (s: StepRow): StepView => ({
   interruptedCalls: s.interrupted_calls,
   output: s.output ?? null,
   error: s.error,
+  canary: s.kind === 'canary' && s.canary ? canaryView(s.output, s.canary) : null,
   workOrderId: s.work_order_id,
   deadlineAt: iso(s.deadline_at),
   startedAt: iso(s.started_at),

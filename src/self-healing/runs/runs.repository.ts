@@ -48,12 +48,14 @@ export class RunsRepository {
     const col = <K extends keyof (typeof steps)[number]>(k: K) => steps.map((s) => s[k]);
     return this.tx.query<StepRow>(
       `INSERT INTO recovery_run_steps (run_id, step_id, tenant_id, list, position, kind, runs_as, instruction, actuator, params, condition, run_if,
-                                       duration_ms, timeout_ms, max_attempts, status, webhook_id)
+                                       duration_ms, timeout_ms, max_attempts, status, webhook_id, canary)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[],
-                            $11::text[], $12::text[], $13::int[], $14::int[], $15::int[], $16::text[], $17::text[])
+                            $11::text[], $12::text[], $13::int[], $14::int[], $15::int[], $16::text[], $17::text[],
+                            $18::jsonb[])
        RETURNING *`,
       [col('run_id'), col('step_id'), col('tenant_id'), col('list'), col('position'), col('kind'), col('runs_as'), col('instruction'), col('actuator'),
-        steps.map((s) => JSON.stringify(s.params)), col('condition'), col('run_if'), col('duration_ms'), col('timeout_ms'), col('max_attempts'), col('status'), col('webhook_id')],
+        steps.map((s) => JSON.stringify(s.params)), col('condition'), col('run_if'), col('duration_ms'), col('timeout_ms'), col('max_attempts'),
+        col('status'), col('webhook_id'), steps.map((s) => (s.canary ? JSON.stringify(s.canary) : null))],
     );
   }
 

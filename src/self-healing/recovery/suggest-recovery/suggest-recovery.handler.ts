@@ -28,6 +28,12 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
     @Inject(RECOVERY_GENERATOR) private readonly generator: RecoveryGenerator,
   ) {}
 
+  /** A playbook with a canary step is also bounded by the canary guardrails. */
+  private hasCanary(playbookId: string): boolean {
+    const p = this.catalog.get(playbookId);
+    return p !== undefined && [...p.steps, ...p.verify, ...p.rollback].some((step) => step.kind === 'canary');
+  }
+
   execute(c: SuggestRecovery): Promise<SuggestedRecovery> {
     return this.tx.run(async () => {
       const pattern = await this.patterns.findOnce(c.tenantId, c.patternId);
@@ -50,7 +56,10 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       const allowed = !c.autoApplyPaused && pattern.auto_apply_recovery && fix.trusted;
       // A trusted fix still runs alone only inside the tenant's guardrails (checked under a tenant lock, before the run exists).
       const heldBy = allowed
-        ? await this.guardrails.blockingGuardrail({ tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id })
+        ? await this.guardrails.blockingGuardrail({
+            tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id,
+            canary: this.hasCanary(suggestion.playbookId),
+          })
         : null;
       const autoApplied = allowed && heldBy === null;
       const decision = explain(fix, { autoApplied, heldBy, paused: c.autoApplyPaused ?? false, patternAllows: pattern.auto_apply_recovery });

@@ -16,6 +16,7 @@ import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
 import { RunJournal } from '../run.journal.js';
 import { FINISHED_STEP, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
+import { finishTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
@@ -80,7 +81,11 @@ export class RunAdvancer {
     const step = steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'step' && step.status === 'running' && step.waiting_for === 'call') {
       // A repeat stays a call without an answer, to be repeated by the next holder; a first call goes back to pending.
-      const refund = call.repeat ? { interrupted_calls: step.interrupted_calls - 1 } : { status: 'pending', waiting_for: null, attempts: step.attempts - 1 };
+      // A canary's first call goes back to waiting for its next call, keeping its trial.
+      const back = step.kind === 'canary' ? { waiting_for: 'next' } : { status: 'pending', waiting_for: null };
+      const refund = call.repeat
+        ? { interrupted_calls: step.interrupted_calls - 1 }
+        : { ...back, attempts: step.attempts - 1 };
       await this.moveStep(s, step, refund, 'not called: the service is shutting down');
     }
     await this.schedule(s, s.now);
@@ -93,7 +98,10 @@ export class RunAdvancer {
     if (call.purpose === 'notify') {
       if (step.status === 'running' && step.waiting_for === 'notify') {
         const notification = { outcome: result.outcome, status: result.status, error: result.error };
-        await this.moveStep(s, step, { waiting_for: 'patch', output: { notification } }, `coding agent notified: ${result.outcome}${result.error ? ` (${result.error})` : ''}`);
+        // A canary step that escalated keeps its trial beside the notification.
+        const output = step.kind === 'canary' ? { ...(step.output as object), notification } : { notification };
+        await this.moveStep(s, step, { waiting_for: 'patch', output },
+          `coding agent notified: ${result.outcome}${result.error ? ` (${result.error})` : ''}`);
       }
     } else if (step.status === 'running' && step.waiting_for === 'call') {
       await this.storeAnswer(s, step, result);
@@ -172,6 +180,8 @@ export class RunAdvancer {
         return this.stepFailed(s, current!, 'failed', `no stored answer after ${current!.interrupted_calls} interrupted calls (the service stopped mid-call each time)`);
       case 'notify':
         return this.planNotify(s, current!);
+      case 'canary_call':
+        return this.planCall(s, current!);
       case 'step_deadline': {
         const step = current!;
         if (step.waiting_for === 'timer') {
@@ -311,6 +321,14 @@ export class RunAdvancer {
       }
       case 'escalate':
         return this.escalate(s, step);
+      case 'canary': {
+        const n = step.canary!.candidates.length;
+        const trial = startTrial(step.canary!);
+        await this.moveStep(s, step, { status: 'running', waiting_for: 'next', started_at: now, output: trial },
+          `trying ${n} candidate${n === 1 ? '' : 's'} on the canary`);
+        await this.runStatus(s, this.workingStatus(s));
+        return 'again';
+      }
     }
   }
 
@@ -333,6 +351,7 @@ export class RunAdvancer {
     const actuator = await this.actuators.find(step.tenant_id, step.actuator!);
     if (!actuator) return this.awaitOperator(s, step, o.missing ?? `actuator "${step.actuator}" is no longer configured: a person does it`);
     const timeoutMs = Math.min(step.timeout_ms, actuator.timeout_ms);
+    if (step.kind === 'canary') return this.planCanaryCall(s, step, actuator.name, timeoutMs, o.repeat ?? false);
     if (o.repeat) {
       await this.moveStep(s, step, { interrupted_calls: step.interrupted_calls + 1 },
         `the call of attempt ${step.attempts} has no stored answer (the service stopped mid-call): calling again with the same webhook-id, not counted as an attempt`);
@@ -355,7 +374,104 @@ export class RunAdvancer {
     };
   }
 
+  /**
+   * A canary step's next call (canary-trial.ts decides which from its stored trial): apply the next
+   * candidate (its own webhook-id; the step's timeout is the candidate's), promote the winner, or
+   * restore the canary. A repeat after a crash recomputes the same call from the same trial.
+   */
+  private async planCanaryCall(
+    s: State, step: StepRow, actuator: string, timeoutMs: number, repeat: boolean,
+  ): Promise<Next> {
+    const spec = step.canary!;
+    const elapsedMs = s.now.getTime() - (step.started_at ?? s.now).getTime();
+    const { trial, call } = nextCall(spec, trialOf(spec, step.output), elapsedMs, s.now, step.params);
+    // A trial is done once its promote or restore answered, which finishes the step: there is always a call here.
+    if (!call) throw new Error(`canary step ${step.step_id} of run ${s.run.id} has no call left but is not finished`);
+    const what = call.stage === 'apply' ? `applying candidate ${call.candidate!.index}`
+      : call.stage === 'promote' ? `promoting candidate ${call.candidate!.index}`
+      : 'restoring the canary';
+    if (repeat) {
+      await this.moveStep(s, step, { interrupted_calls: step.interrupted_calls + 1, output: trial },
+        `the call ${what} has no stored answer (the service stopped mid-call): calling again with the same webhook-id`);
+    } else {
+      // Promote and restore may be retried up to the step's attempts; an apply is never retried.
+      const attempt = step.attempts + 1;
+      await this.moveStep(s, step, { waiting_for: 'call', attempts: attempt, output: trial, deadline_at: null },
+        call.stage === 'apply' ? what : `${what} (attempt ${attempt} of ${step.max_attempts})`);
+    }
+    await this.holdLease(s, timeoutMs);
+    const { run } = s;
+    const current = s.steps.find((x) => x.step_id === step.step_id)!;
+    return {
+      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator, timeoutMs, repeat,
+      // Each candidate, the promote and the restore are calls of their own, each with its own idempotency key.
+      webhookId: `${step.webhook_id}.${call.idSuffix}`,
+      payload: {
+        runId: run.id, stepId: step.step_id, kind: step.kind, stage: call.stage, attempt: current.attempts,
+        instruction: step.instruction, incident: run.context.incident, pattern: run.context.pattern,
+        ...(run.context.problem ? { problem: run.context.problem } : {}),
+        params: call.params, candidate: call.candidate,
+      },
+    };
+  }
+
+  /** A canary call's answer: a candidate judged, or the promote or restore done (the step finishes or escalates). */
+  private async storeCanaryAnswer(s: State, step: StepRow, r: ActuatorCallResult): Promise<void> {
+    const spec = step.canary!;
+    const trial = trialOf(spec, step.output);
+    if (trial.stage === 'apply') {
+      const index = trial.candidates.find((c) => c.result === 'untried')!.index;
+      const judged = judgeCandidate(spec, trial, index, r, s.now);
+      const c = judged.candidates[index]!;
+      const score = c.score !== null ? ` (score ${c.score})` : '';
+      const note = `candidate ${index} ${c.result}${score}${c.reason ? `: ${c.reason}` : ''}`;
+      // attempts back to 0: the promote or restore that may come next counts its own.
+      await this.moveStep(s, step, { waiting_for: 'next', attempts: 0, output: judged }, note);
+      return;
+    }
+    const what = trial.stage === 'promote' ? 'promote' : 'restore';
+    switch (r.outcome) {
+      case 'succeeded':
+        break;
+      case 'not_configured':
+        await this.awaitOperator(s, step, `actuator "${step.actuator}" is no longer configured: a person does it`);
+        return;
+      case 'retryable':
+        if (step.attempts < step.max_attempts) {
+          const delay = retryDelayMs(step.attempts, r.retryAfterMs, this.config.runs.retryBaseMs, MAX_RETRY_DELAY_MS);
+          const retryAt = new Date(s.now.getTime() + delay);
+          await this.moveStep(s, step, { waiting_for: 'next', error: r.error, deadline_at: retryAt },
+            `${what}: ${r.error}: retry in ${delay} ms`);
+          return;
+        }
+        await this.stepFailed(s, step, r.error === 'timed out' ? 'timed_out' : 'failed',
+          `${what}: ${r.error} (attempt ${step.attempts} of ${step.max_attempts})`, trial);
+        return;
+      default: {
+        const why = r.outcome === 'accepted'
+          ? 'answered 202: a canary step needs the answer, not a later result'
+          : (r.error ?? 'the actuator reported a failure');
+        await this.stepFailed(s, step, 'failed', `${what}: ${why}`, trial);
+        return;
+      }
+    }
+    const done = finishTrial(spec, trial, s.now);
+    if (done.outcome === 'promoted') {
+      await this.finishStep(s, step, 'succeeded', { output: done, note: done.summary! });
+      await this.journal.canaryPromoted(s.run, step.step_id, done);
+      return;
+    }
+    if (spec.onNoCandidate === 'fail') {
+      await this.stepFailed(s, step, 'failed', done.summary!, done);
+      return;
+    }
+    // onNoCandidate: escalate: the step hands the tuning to a coding agent, its trial kept as its output.
+    await this.moveStep(s, step, { output: done, error: done.summary }, done.summary);
+    await this.escalate(s, s.steps.find((x) => x.step_id === step.step_id)!, HUMAN_STEP_TIMEOUT_MS);
+  }
+
   private async storeAnswer(s: State, step: StepRow, r: ActuatorCallResult): Promise<void> {
+    if (step.kind === 'canary') return this.storeCanaryAnswer(s, step, r);
     const output = { status: r.status, body: r.body };
     switch (r.outcome) {
       case 'succeeded': {
@@ -386,7 +502,7 @@ export class RunAdvancer {
   }
 
   /** Hands the step to a coding agent: a work order, then (if configured) a signed notice to the `coding-agent` actuator. */
-  private async escalate(s: State, step: StepRow): Promise<Next> {
+  private async escalate(s: State, step: StepRow, timeoutMs = step.timeout_ms): Promise<Next> {
     const { run, now } = s;
     const lastErrors = s.steps.filter((x) => x.error).map((x) => `${x.step_id}: ${x.error}`);
     const problem = run.context.problem;
@@ -408,7 +524,8 @@ export class RunAdvancer {
     );
     const notify = (await this.actuators.find(run.tenant_id, CODING_AGENT_ACTUATOR)) !== null;
     await this.moveStep(s, step, {
-      status: 'running', waiting_for: notify ? 'notify' : 'patch', work_order_id: order.id, started_at: now, deadline_at: new Date(now.getTime() + step.timeout_ms),
+      status: 'running', waiting_for: notify ? 'notify' : 'patch', work_order_id: order.id,
+      started_at: step.started_at ?? now, deadline_at: new Date(now.getTime() + timeoutMs),
     }, `escalated to a coding agent: work order ${order.id}`);
     await this.moveRun(s, { status: 'awaiting_patch' }, `escalated to a coding agent: waiting for work order ${order.id}`);
     return 'again';

@@ -35,7 +35,7 @@ const facts = (over: Partial<RunFacts> = {}): RunFacts => ({
   ...over,
 });
 
-/** Every combination of phase × status × step state × the flags: 5 × 10 × 8 × 2^11. */
+/** Every combination of phase × status × step state × the flags: 5 × 10 × 9 × 2^11. */
 function* everyState(): Generator<RunFacts> {
   for (const phase of PHASES) {
     for (const status of RUN_STATUSES) {
@@ -63,7 +63,7 @@ describe('the run rules (a transition table)', () => {
       if (f.phase !== 'done' && f.phase !== 'rollback' && f.cancelRequested && move !== 'cancel')
         wrong.push(`${f.phase} with a cancel → ${move}`);
     }
-    expect(states).toBe(5 * 10 * 8 * 2048);
+    expect(states).toBe(5 * 10 * 9 * 2048);
     expect(wrong.slice(0, 5)).toEqual([]);
     expect([...used].sort()).toEqual([...new Set(RUN_RULES.map((r) => r.move))].sort());
     expect([...used].every((m) => MOVES.includes(m))).toBe(true);
@@ -73,6 +73,12 @@ describe('the run rules (a transition table)', () => {
     expect(nextMove(facts({ step: 'running/call' }))).toBe('repeat_call');
     expect(nextMove(facts({ step: 'running/call', repeatsLeft: false }))).toBe('fail_interrupted');
     expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'running/call' }))).toBe('repeat_call');
+  });
+
+  it('a canary step between its calls makes the next one when due, and the kill switch holds it', () => {
+    expect(nextMove(facts({ step: 'running/next' }))).toBe('canary_call');
+    expect(nextMove(facts({ step: 'running/next', stepDue: false }))).toBe('await_retry');
+    expect(nextMove(facts({ step: 'running/next', killSwitch: true }))).toBe('pause');
   });
 
   it('the kill switch pauses only what would act, and deadlines still fire while paused', () => {

@@ -29,6 +29,7 @@ export const MOVES = [
   'notify', // tell the coding agent about the work order
   'step_deadline', // a waiting step's time is up: a timer is done, anything else timed out
   'await_step', // sleep until the step's deadline (its reporter wakes it earlier)
+  'canary_call', // a canary step between its calls: make the next one (apply a candidate, promote or restore)
 ] as const;
 export type Move = (typeof MOVES)[number];
 
@@ -41,6 +42,7 @@ export type StepState =
   | 'running/timer'
   | 'running/notify'
   | 'running/patch'
+  | 'running/next'
   | 'awaiting_operator/operator';
 export const STEP_STATES: readonly StepState[] = [
   'none',
@@ -50,6 +52,7 @@ export const STEP_STATES: readonly StepState[] = [
   'running/timer',
   'running/notify',
   'running/patch',
+  'running/next',
   'awaiting_operator/operator',
 ];
 
@@ -94,7 +97,7 @@ const WAITING: readonly StepState[] = [
   'awaiting_operator/operator',
 ];
 /** Steps whose next move is an automatic action: the kill switch holds these. */
-const ACTING: readonly StepState[] = ['pending', 'running/call', 'running/notify'];
+const ACTING: readonly StepState[] = ['pending', 'running/call', 'running/notify', 'running/next'];
 
 export interface RunRule {
   phase?: readonly RunPhase[];
@@ -128,6 +131,8 @@ export const RUN_RULES: readonly RunRule[] = [
   { step: ['none'], move: 'end_of_list' },
   { step: ['pending'], when: (f) => !f.stepDue, move: 'await_retry' },
   { step: ['pending'], move: 'begin_step' },
+  { step: ['running/next'], when: (f) => !f.stepDue, move: 'await_retry' },
+  { step: ['running/next'], move: 'canary_call' },
   { step: ['running/call'], when: (f) => f.repeatsLeft, move: 'repeat_call' },
   { step: ['running/call'], move: 'fail_interrupted' },
   { step: ['running/notify'], move: 'notify' },

@@ -1,31 +1,57 @@
 import { CelScalar, celEnv, celList, celMap, isCelError, mapType, parse, plan, type CelEnv, type CelInput } from '@bufbuild/cel';
 
 /*
- * The CEL a playbook carries: a check's `condition` over `response` ({status, body}) and a
- * step's `when` over `steps` (earlier steps by id: {status, output}). Playbooks are the
+ * The CEL a playbook carries: a check's `condition` over `response` ({status, body}), a step's
+ * `when` over `steps` (earlier steps by id: {status, output}), and a canary's `check` and `score`
+ * over `response` and `candidate` (the parameters tried). Playbooks are the
  * operator's own configuration, validated at start-up, so no cost bounds as for tenants'
  * policy conditions; values are converted with a depth cap all the same.
  */
 const env: CelEnv = celEnv({
-  variables: { response: mapType(CelScalar.STRING, CelScalar.DYN), steps: mapType(CelScalar.STRING, CelScalar.DYN) },
+  variables: {
+    response: mapType(CelScalar.STRING, CelScalar.DYN),
+    steps: mapType(CelScalar.STRING, CelScalar.DYN),
+    candidate: mapType(CelScalar.STRING, CelScalar.DYN),
+  },
 });
 const programs = new Map<string, ReturnType<typeof plan>>();
 
-/** True, false, or the reason it could not be decided (a missing field, a non-boolean result). */
-export function evaluate(expr: string, bindings: { response?: unknown; steps?: unknown }): { value: boolean } | { error: string } {
+interface Bindings {
+  response?: unknown;
+  steps?: unknown;
+  candidate?: unknown;
+}
+
+function run(expr: string, bindings: Bindings): { result: unknown } | { error: string } {
   try {
     let program = programs.get(expr);
     if (!program) programs.set(expr, (program = plan(env, parse(expr))));
     const result = program({
       response: toCel(bindings.response ?? {}) as CelInput,
       steps: toCel(bindings.steps ?? {}) as CelInput,
+      candidate: toCel(bindings.candidate ?? {}) as CelInput,
     });
-    if (isCelError(result)) return { error: result.message };
-    if (typeof result !== 'boolean') return { error: `the expression gave ${typeof result}, not a bool` };
-    return { value: result };
+    return isCelError(result) ? { error: result.message } : { result };
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** True, false, or the reason it could not be decided (a missing field, a non-boolean result). */
+export function evaluate(expr: string, bindings: Bindings): { value: boolean } | { error: string } {
+  const r = run(expr, bindings);
+  if ('error' in r) return r;
+  if (typeof r.result !== 'boolean') return { error: `the expression gave ${typeof r.result}, not a bool` };
+  return { value: r.result };
+}
+
+/** A number (a canary's score), or why there is none. CEL's int and uint come back as bigint. */
+export function evaluateNumber(expr: string, bindings: Bindings): { value: number } | { error: string } {
+  const r = run(expr, bindings);
+  if ('error' in r) return r;
+  const n = typeof r.result === 'bigint' ? Number(r.result) : r.result;
+  if (typeof n !== 'number' || !Number.isFinite(n)) return { error: `the expression gave ${typeof r.result === 'number' ? String(n) : typeof r.result}, not a finite number` };
+  return { value: n };
 }
 
 /** A check's response: an integral status is a CEL int, so `response.status == 200` holds. */
@@ -34,8 +60,8 @@ export function checkBindings(status: number | null, body: unknown) {
 }
 
 /** A check's verdict on an answer: null when its condition holds, else why the check failed. */
-export function checkFailure(condition: string, status: number | null, body: unknown): string | null {
-  const verdict = evaluate(condition, checkBindings(status, body));
+export function checkFailure(condition: string, status: number | null, body: unknown, candidate?: Record<string, unknown>): string | null {
+  const verdict = evaluate(condition, { ...checkBindings(status, body), candidate });
   if ('value' in verdict) return verdict.value ? null : `check failed: ${condition} is false`;
   return `check failed: ${verdict.error}`;
 }

@@ -46,10 +46,12 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
         error = failure;
       }
       const from = step.status;
+      // `body` is what was reported, where a check's `when` readers find an answer: `steps.<id>.output.body`.
+      const report = { status: p.source.kind === 'result' ? 200 : null, body: p.output ?? null, by: this.who(p.source), note: p.note };
       const row = await this.runs.updateStep(step.run_id, step.step_id, {
         status: outcome, waiting_for: null, finished_at: new Date(), deadline_at: null, error,
-        // `body` is what was reported, where a check's `when` readers find an answer: `steps.<id>.output.body`.
-        output: { status: p.source.kind === 'result' ? 200 : null, body: p.output ?? null, by: this.who(p.source), note: p.note },
+        // A canary step (escalated, or done by a person) keeps its candidates' results beside the report.
+        output: step.kind === 'canary' ? { ...(step.output as object), ...report } : report,
       });
       await this.journal.step(found, row, from, `${outcome} (reported by ${this.who(p.source)})${p.note ? `: ${p.note}` : ''}`);
       // Due now: the engine (this replica's or another's) takes the run on from here.

@@ -2,15 +2,24 @@ import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_GUARDRAIL_SETTINGS, formatDuration, settingsFrom } from './guardrail-settings.js';
 
 describe('guardrail settings', () => {
-  it('defaults to no guardrail at all', () => {
+  it('defaults to no guardrail at all on ordinary runs, and to seed 004\'s bounds on canary runs', () => {
     expect(settingsFrom(null)).toEqual({
       maintenanceWindows: [],
       maxAutomaticRunsPerHour: null,
       oneActiveRunPerAgentCapability: false,
       cooldownMs: 0,
       dailyAutomaticRunBudgetMs: null,
+      canaryRunsPer24h: 3,
+      canaryCooldownMs: 6 * 3600_000,
+      canaryDailyBudgetMs: 60_000,
     });
     expect(settingsFrom({})).toEqual(DEFAULT_GUARDRAIL_SETTINGS);
+  });
+
+  it('an explicit null turns a canary limit off; only a missing field takes the default', () => {
+    const s = settingsFrom({ canaryRunsPer24h: null, canaryDailyBudgetMs: null });
+    expect(s).toMatchObject({ canaryRunsPer24h: null, canaryDailyBudgetMs: null, canaryCooldownMs: 6 * 3600_000 });
+    expect(settingsFrom({ canaryCooldownMs: 0 }).canaryCooldownMs).toBe(0);
   });
 
   it('a stored document keeps its values; a field it lacks takes its default', () => {

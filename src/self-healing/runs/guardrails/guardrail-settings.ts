@@ -2,7 +2,8 @@ import type { WeeklyWindow } from '../../../platform/time/weekly-window.js';
 
 /**
  * Guardrails for automatic recovery runs (DESIGN §8): one settings document per tenant. The
- * defaults set no guardrail at all, so a tenant who never set any sees no change.
+ * defaults set no guardrail at all on ordinary runs, so a tenant who never set any sees no change;
+ * runs with a canary step (DESIGN §13) are bounded by default as seed 004 bounds its config tuning.
  */
 
 /** When automatic runs may start: a weekly window on the wall clock of its time zone. */
@@ -19,6 +20,12 @@ export interface GuardrailSettings {
   cooldownMs: number;
   /** Run time of the automatic runs created in the last 24 h; null = no budget. */
   dailyAutomaticRunBudgetMs: number | null;
+  /** At most this many runs with a canary step per (pattern, agent) in any rolling 24 h; null = no limit. */
+  canaryRunsPer24h: number | null;
+  /** Between two runs with a canary step of one (pattern, agent); 0 = none. */
+  canaryCooldownMs: number;
+  /** Time the tenant's canary steps of the last 24 h took; null = no budget. */
+  canaryDailyBudgetMs: number | null;
 }
 
 export const DEFAULT_GUARDRAIL_SETTINGS: Readonly<GuardrailSettings> = Object.freeze({
@@ -27,6 +34,10 @@ export const DEFAULT_GUARDRAIL_SETTINGS: Readonly<GuardrailSettings> = Object.fr
   oneActiveRunPerAgentCapability: false,
   cooldownMs: 0,
   dailyAutomaticRunBudgetMs: null,
+  // Seed 004's config tuning runner: 3 runs per 24 h, a 6 h cooldown, 60 s of canary time a night.
+  canaryRunsPer24h: 3,
+  canaryCooldownMs: 6 * 3600_000,
+  canaryDailyBudgetMs: 60_000,
 });
 
 /** Upper bounds that keep a setting sane (and inside what SQL and timers handle). */
@@ -34,6 +45,7 @@ export const MAX_WINDOWS = 50;
 export const MAX_RUNS_PER_HOUR = 100_000;
 export const MAX_COOLDOWN_MS = 30 * 24 * 3600_000;
 export const MAX_DAILY_BUDGET_MS = 30 * 24 * 3600_000;
+export const MAX_CANARY_RUNS_PER_24H = 10_000;
 
 /** The stored document over the defaults: a field added later takes its default. */
 export function settingsFrom(stored: Partial<GuardrailSettings> | null | undefined): GuardrailSettings {
@@ -44,6 +56,12 @@ export function settingsFrom(stored: Partial<GuardrailSettings> | null | undefin
     oneActiveRunPerAgentCapability: s.oneActiveRunPerAgentCapability ?? DEFAULT_GUARDRAIL_SETTINGS.oneActiveRunPerAgentCapability,
     cooldownMs: s.cooldownMs ?? DEFAULT_GUARDRAIL_SETTINGS.cooldownMs,
     dailyAutomaticRunBudgetMs: s.dailyAutomaticRunBudgetMs ?? DEFAULT_GUARDRAIL_SETTINGS.dailyAutomaticRunBudgetMs,
+    // These default to a limit, so an explicit null (no limit) must survive: only a missing field takes the default.
+    canaryRunsPer24h:
+      s.canaryRunsPer24h === undefined ? DEFAULT_GUARDRAIL_SETTINGS.canaryRunsPer24h : s.canaryRunsPer24h,
+    canaryCooldownMs: s.canaryCooldownMs ?? DEFAULT_GUARDRAIL_SETTINGS.canaryCooldownMs,
+    canaryDailyBudgetMs:
+      s.canaryDailyBudgetMs === undefined ? DEFAULT_GUARDRAIL_SETTINGS.canaryDailyBudgetMs : s.canaryDailyBudgetMs,
   };
 }
 

@@ -16,6 +16,12 @@ export interface UsageQuery {
   cooldownMs: number | null;
   /** Sum how long the automatic runs of the last 24 hours took. */
   budgetUsed: boolean;
+  /** Count the runs with a canary step of the pattern on the agent created in the last 24 hours. */
+  canaryRuns: boolean;
+  /** The canary cooldown: the last run with a canary step of the pattern on the agent within it; null: not asked. */
+  canaryCooldownMs: number | null;
+  /** Sum how long the tenant's canary steps started in the last 24 hours took. */
+  canaryBudgetUsed: boolean;
 }
 
 /** Null where the query did not ask for it. */
@@ -24,9 +30,12 @@ export interface UsageRow {
   active_run_id: string | null;
   last_run_at: Date | null;
   budget_used_ms: string | null;
+  canary_runs: number | null;
+  last_canary_run_at: Date | null;
+  canary_used_ms: string | null;
 }
 
-/** The guardrails' reads of the tenant's automatic runs (GuardrailsService). */
+/** The guardrails' reads of the tenant's automatic runs, and of all its canary runs (GuardrailsService). */
 @Injectable()
 export class GuardrailUsageReadModel {
   constructor(private readonly tx: TransactionHost) {}
@@ -54,8 +63,31 @@ export class GuardrailUsageReadModel {
            SELECT coalesce(sum(greatest(extract(epoch FROM coalesce(finished_at, $2::timestamptz) - coalesce(started_at, created_at)), 0)) * 1000, 0)::bigint
              FROM recovery_runs
             WHERE tenant_id = $1 AND automatic AND created_at > $2::timestamptz - interval '24 hours' AND created_at <= $2::timestamptz
-         ) END AS budget_used_ms`,
-      [q.tenantId, q.now, q.runsLastHour, q.activeRun, q.agentId, q.capability, q.patternId, q.cooldownMs, q.budgetUsed],
+         ) END AS budget_used_ms,
+         CASE WHEN $10::boolean THEN (
+           SELECT count(*)::int FROM recovery_runs r
+            WHERE r.tenant_id = $1 AND r.pattern_id = $7::uuid AND r.agent_id IS NOT DISTINCT FROM $5::text
+              AND r.created_at > $2::timestamptz - interval '24 hours' AND r.created_at <= $2::timestamptz
+              AND EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = r.id AND s.kind = 'canary')
+         ) END AS canary_runs,
+         CASE WHEN $11::bigint IS NOT NULL THEN (
+           SELECT max(r.created_at) FROM recovery_runs r
+            WHERE r.tenant_id = $1 AND r.pattern_id = $7::uuid AND r.agent_id IS NOT DISTINCT FROM $5::text
+              AND r.created_at > $2::timestamptz - $11::bigint * interval '1 millisecond'
+              AND r.created_at <= $2::timestamptz
+              AND EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = r.id AND s.kind = 'canary')
+         ) END AS last_canary_run_at,
+         CASE WHEN $12::boolean THEN (
+           SELECT (coalesce(sum(greatest(extract(epoch FROM coalesce(finished_at, $2::timestamptz) - started_at), 0)),
+                            0) * 1000)::bigint
+             FROM recovery_run_steps
+            WHERE tenant_id = $1 AND kind = 'canary'
+              AND started_at > $2::timestamptz - interval '24 hours' AND started_at <= $2::timestamptz
+         ) END AS canary_used_ms`,
+      [
+        q.tenantId, q.now, q.runsLastHour, q.activeRun, q.agentId, q.capability, q.patternId, q.cooldownMs,
+        q.budgetUsed, q.canaryRuns, q.canaryCooldownMs, q.canaryBudgetUsed,
+      ],
     );
     return usage;
   }

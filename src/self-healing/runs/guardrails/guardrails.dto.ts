@@ -5,7 +5,10 @@ import {
 } from 'class-validator';
 import { DiffersFrom, IsTimeZone } from '../../../platform/http/validation.js';
 import { CLOCK_PATTERN, WEEKDAYS, type Weekday } from '../../../platform/time/weekly-window.js';
-import { MAX_COOLDOWN_MS, MAX_DAILY_BUDGET_MS, MAX_RUNS_PER_HOUR, MAX_WINDOWS, type GuardrailSettings } from './guardrail-settings.js';
+import {
+  DEFAULT_GUARDRAIL_SETTINGS, MAX_CANARY_RUNS_PER_24H, MAX_COOLDOWN_MS, MAX_DAILY_BUDGET_MS, MAX_RUNS_PER_HOUR,
+  MAX_WINDOWS, type GuardrailSettings,
+} from './guardrail-settings.js';
 
 /** Left out = the default; present, it must be valid (null included, unlike @IsOptional). */
 const Given = () => ValidateIf((_o, value) => value !== undefined);
@@ -49,4 +52,27 @@ export class PutGuardrailsDto implements Partial<GuardrailSettings> {
   @ApiProperty({ required: false, nullable: true, type: Number, minimum: 1, maximum: MAX_DAILY_BUDGET_MS, default: null, description: 'run time of the automatic runs of the last 24 h; null = no budget' })
   @IsOptional() @IsInt() @Min(1) @Max(MAX_DAILY_BUDGET_MS)
   dailyAutomaticRunBudgetMs?: number | null;
+
+  @ApiProperty({
+    required: false, nullable: true, type: Number, minimum: 1, maximum: MAX_CANARY_RUNS_PER_24H,
+    default: DEFAULT_GUARDRAIL_SETTINGS.canaryRunsPer24h,
+    description: 'runs with a canary step (automatic or not) per (pattern, agent) in any rolling 24 h; null = no limit',
+  })
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_CANARY_RUNS_PER_24H)
+  canaryRunsPer24h?: number | null;
+
+  @ApiProperty({
+    required: false, minimum: 0, maximum: MAX_COOLDOWN_MS, default: DEFAULT_GUARDRAIL_SETTINGS.canaryCooldownMs,
+    description: 'between runs with a canary step of one (pattern, agent); 0 = none',
+  })
+  @Given() @IsInt() @Min(0) @Max(MAX_COOLDOWN_MS)
+  canaryCooldownMs?: number;
+
+  @ApiProperty({
+    required: false, nullable: true, type: Number, minimum: 1, maximum: MAX_DAILY_BUDGET_MS,
+    default: DEFAULT_GUARDRAIL_SETTINGS.canaryDailyBudgetMs,
+    description: "time the tenant's canary steps of the last 24 h took; null = no budget",
+  })
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_DAILY_BUDGET_MS)
+  canaryDailyBudgetMs?: number | null;
 }

@@ -1,11 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { describeWindow, openWindow } from '../../../platform/time/weekly-window.js';
-import { formatDuration } from './guardrail-settings.js';
-import { GuardrailUsageReadModel } from './guardrail-usage.read-model.js';
+import { formatDuration, type GuardrailSettings } from './guardrail-settings.js';
+import { GuardrailUsageReadModel, type UsageRow } from './guardrail-usage.read-model.js';
 import { GuardrailsRepository } from './guardrails.repository.js';
 
-export type GuardrailName = 'maintenance_window' | 'runs_per_hour' | 'one_active_run' | 'cooldown' | 'daily_budget';
+export type GuardrailName =
+  | 'maintenance_window'
+  | 'runs_per_hour'
+  | 'one_active_run'
+  | 'cooldown'
+  | 'daily_budget'
+  | 'canary_runs_per_day'
+  | 'canary_cooldown'
+  | 'canary_budget';
 
 /** Why an automatic run may not start: the guardrail and a sentence with its numbers. */
 export interface GuardrailBlock {
@@ -18,6 +26,8 @@ export interface GuardrailCheck {
   agentId: string | null;
   capability: string | null;
   patternId: string;
+  /** The playbook has a canary step: the canary guardrails apply too (DESIGN §13). Default false. */
+  canary?: boolean;
   /** Defaults to the database's clock (read once the lock is held). */
   now?: Date;
 }
@@ -55,7 +65,14 @@ export class GuardrailsService {
 
     const checkActive = s.oneActiveRunPerAgentCapability && a.agentId !== null;
     const cooldown = s.cooldownMs > 0 ? s.cooldownMs : null;
-    if (s.maxAutomaticRunsPerHour === null && !checkActive && cooldown === null && s.dailyAutomaticRunBudgetMs === null) return null;
+    const canary = a.canary ?? false;
+    const canaryRuns = canary && s.canaryRunsPer24h !== null;
+    const canaryCooldown = canary && s.canaryCooldownMs > 0 ? s.canaryCooldownMs : null;
+    const canaryBudget = canary && s.canaryDailyBudgetMs !== null;
+    const anyCanary = canaryRuns || canaryCooldown !== null || canaryBudget;
+    const anyPlain =
+      s.maxAutomaticRunsPerHour !== null || checkActive || cooldown !== null || s.dailyAutomaticRunBudgetMs !== null;
+    if (!anyPlain && !anyCanary) return null;
 
     const usage = await this.runs.usage({
       tenantId: a.tenantId,
@@ -67,6 +84,9 @@ export class GuardrailsService {
       activeRun: checkActive,
       cooldownMs: cooldown,
       budgetUsed: s.dailyAutomaticRunBudgetMs !== null,
+      canaryRuns,
+      canaryCooldownMs: canaryCooldown,
+      canaryBudgetUsed: canaryBudget,
     });
 
     if (s.maxAutomaticRunsPerHour !== null && usage.runs_last_hour! >= s.maxAutomaticRunsPerHour) {
@@ -97,6 +117,43 @@ export class GuardrailsService {
         };
       }
     }
-    return null;
+    return canaryBlock(a, s, now, usage);
   }
+}
+
+/** The canary guardrails (DESIGN §13, seed 004's bounds), after the others, for a playbook with a canary step. */
+function canaryBlock(a: GuardrailCheck, s: GuardrailSettings, now: Date, usage: UsageRow): GuardrailBlock | null {
+  if (!a.canary) return null;
+  const on = a.agentId === null ? 'no agent' : `agent ${a.agentId}`;
+  if (s.canaryRunsPer24h !== null && usage.canary_runs! >= s.canaryRunsPer24h) {
+    const n = usage.canary_runs!;
+    return {
+      guardrail: 'canary_runs_per_day',
+      reason:
+        `guardrail canary_runs_per_day: ${n} canary run${n === 1 ? '' : 's'} of pattern ${a.patternId} on ${on}` +
+        ` in the last 24 h (limit ${s.canaryRunsPer24h})`,
+    };
+  }
+  if (s.canaryCooldownMs > 0 && usage.last_canary_run_at !== null) {
+    const ago = now.getTime() - usage.last_canary_run_at.getTime();
+    const cooldown = s.canaryCooldownMs;
+    return {
+      guardrail: 'canary_cooldown',
+      reason:
+        `guardrail canary_cooldown: the last canary run of pattern ${a.patternId} on ${on} was created` +
+        ` ${formatDuration(ago)} ago (cooldown ${formatDuration(cooldown)}, ${formatDuration(cooldown - ago)} left)`,
+    };
+  }
+  if (s.canaryDailyBudgetMs !== null) {
+    const used = Number(usage.canary_used_ms);
+    if (used >= s.canaryDailyBudgetMs) {
+      return {
+        guardrail: 'canary_budget',
+        reason:
+          `guardrail canary_budget: canary steps of the last 24 h took ${used} ms` +
+          ` (budget ${s.canaryDailyBudgetMs} ms)`,
+      };
+    }
+  }
+  return null;
 }

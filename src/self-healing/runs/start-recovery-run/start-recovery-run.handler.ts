@@ -8,7 +8,9 @@ import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { GetPattern } from '../../catalog/get-pattern/get-pattern.query.js';
 import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
 import type { PlaybookCatalog } from '../../recovery/playbook-catalog.js';
-import { resolveStepParams, resolveWaitMs, type PlaybookStep, type StepList } from '../../recovery/playbook-steps.js';
+import {
+  resolveCanary, resolveStepParams, resolveWaitMs, type PlaybookStep, type StepList,
+} from '../../recovery/playbook-steps.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import { runView, type RunContext, type RunView, type StepRow } from '../run.view.js';
@@ -71,6 +73,7 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
       run_id: runId, step_id: s.id, tenant_id: tenantId, list, position, kind: s.kind, runs_as: s.kind, instruction: s.instruction,
       actuator: s.actuator ?? null, params: resolveStepParams(s, params), condition: s.condition ?? null, run_if: s.when ?? null,
       duration_ms: s.kind === 'wait' ? resolveWaitMs(s, params) : null, timeout_ms: s.timeoutMs, max_attempts: s.attempts,
+      canary: s.canary ? resolveCanary(s.canary, params) : null,
       status: 'pending' as StepRow['status'],
       // Fixed for the step's whole life: every attempt, and a repeat after a crash, carries it.
       webhook_id: `${runId}.${s.id}`,

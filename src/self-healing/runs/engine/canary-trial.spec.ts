@@ -1,0 +1,158 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
+import type { CanarySpec } from '../../recovery/canary-step.js';
+import {
+  describeParams,
+  finishTrial,
+  judgeCandidate,
+  nextCall,
+  startTrial,
+  type CanaryOutput,
+} from './canary-trial.js';
+
+const spec = (over: Partial<CanarySpec> = {}): CanarySpec => ({
+  candidates: [{ timeoutMs: 1000 }, { timeoutMs: 2000 }, { timeoutMs: 4000 }],
+  paramOrder: ['timeoutMs'],
+  apply: { action: 'canary_apply' },
+  check: 'response.body.p95_ms < 250.0 && response.body.error_rate < 0.01',
+  score: '1000.0 - response.body.p95_ms - candidate.timeoutMs / 100.0',
+  promote: { action: 'promote_config' },
+  restore: { action: 'canary_restore' },
+  restoreWithinMs: 15_000,
+  onNoCandidate: 'fail',
+  budgetMs: null,
+  ...over,
+});
+const ok = (body: unknown): ActuatorCallResult => ({
+  outcome: 'succeeded',
+  status: 200,
+  body,
+  error: null,
+  retryAfterMs: null,
+  durationMs: 5,
+});
+const t0 = new Date('2026-12-01T03:00:00Z');
+const at = (s: number) => new Date(t0.getTime() + s * 1000);
+
+/** Runs a whole trial against answers by candidate index; returns the output and the calls made. */
+function trial(
+  s: CanarySpec,
+  answer: (index: number) => ActuatorCallResult,
+  elapsed: (callNo: number) => number = () => 0,
+) {
+  let t: CanaryOutput = startTrial(s);
+  const calls: string[] = [];
+  for (let n = 0; n < 20; n++) {
+    const next = nextCall(s, t, elapsed(n), at(n), { service: 'search' });
+    t = next.trial;
+    if (!next.call) return { t, calls };
+    calls.push(next.call.idSuffix);
+    if (next.call.stage === 'apply')
+      t = judgeCandidate(s, t, next.call.candidate!.index, answer(next.call.candidate!.index), at(n));
+    else t = finishTrial(s, t, at(n + 1));
+  }
+  throw new Error('the trial did not end');
+}
+
+describe('a canary trial', () => {
+  it('judges every candidate, promotes the best passing one by score, and keeps each result', () => {
+    const measured = [
+      { p95_ms: 240, error_rate: 0 },
+      { p95_ms: 180, error_rate: 0.002 },
+      { p95_ms: 120, error_rate: 0.05 },
+    ];
+    const { t, calls } = trial(spec(), (i) => ok(measured[i]));
+    expect(calls).toEqual(['candidate-0', 'candidate-1', 'candidate-2', 'promote']);
+    expect(t.candidates.map((c) => [c.result, c.score])).toEqual([
+      ['passed', 750],
+      ['passed', 800],
+      ['failed', null],
+    ]);
+    expect(t.candidates[2]!.reason).toMatch(/^check failed: /);
+    expect(t).toMatchObject({
+      stage: 'done',
+      outcome: 'promoted',
+      winner: { index: 1, params: { timeoutMs: 2000 }, score: 800 },
+      restore: null,
+    });
+    expect(t.summary).toBe('promoted candidate 1 {"timeoutMs":2000} (score 800; 2 of 3 tried passed)');
+  });
+
+  it('sends the step parameters with each action, and the candidate apart', () => {
+    const next = nextCall(spec(), startTrial(spec()), 0, t0, { service: 'search', action: 'overridden' });
+    expect(next.call).toEqual({
+      stage: 'apply',
+      candidate: { index: 0, params: { timeoutMs: 1000 } },
+      params: { service: 'search', action: 'canary_apply' },
+      idSuffix: 'candidate-0',
+    });
+  });
+
+  it('with none passing, restores the canary and holds the time it took against the SLA', () => {
+    const { t, calls } = trial(spec({ restoreWithinMs: 1 }), () => ok({ p95_ms: 900, error_rate: 0 }));
+    expect(calls).toEqual(['candidate-0', 'candidate-1', 'candidate-2', 'restore']);
+    expect(t).toMatchObject({
+      stage: 'done',
+      outcome: 'no_candidate',
+      winner: null,
+      restore: { slaMs: 1, ms: 2000, withinSla: false },
+    });
+    expect(t.summary).toBe(
+      'no candidate passed (0 of 3 tried passed); the canary was restored in 2000 ms (SLA 1 ms missed)',
+    );
+  });
+
+  it('a candidate that errs, times out, answers 202 or has no score fails; it does not stop the trial', () => {
+    const answers: ActuatorCallResult[] = [
+      { outcome: 'retryable', status: null, body: null, error: 'timed out', retryAfterMs: null, durationMs: 30_000 },
+      { outcome: 'accepted', status: 202, body: null, error: null, retryAfterMs: null, durationMs: 5 },
+      ok({ p95_ms: 100, error_rate: 0 }),
+    ];
+    const { t } = trial(spec({ score: 'response.body.missing' }), (i) => answers[i]!);
+    expect(t.candidates.map((c) => c.reason)).toEqual([
+      'timed out',
+      'answered 202: a canary must answer with what it measured',
+      expect.stringMatching(/^no score: /),
+    ]);
+    expect(t.outcome).toBe('no_candidate');
+  });
+
+  it('ties go to the earlier candidate', () => {
+    const { t } = trial(spec({ score: '1.0' }), () => ok({ p95_ms: 100, error_rate: 0 }));
+    expect(t.winner).toMatchObject({ index: 0, score: 1 });
+  });
+
+  it('stops trying when its budget is spent: the rest are not tried, the best of those tried wins', () => {
+    const { t, calls } = trial(
+      spec({ budgetMs: 5000 }),
+      () => ok({ p95_ms: 100, error_rate: 0 }),
+      (n) => (n < 2 ? 1000 : 6000),
+    );
+    expect(calls).toEqual(['candidate-0', 'candidate-1', 'promote']);
+    expect(t.candidates.map((c) => c.result)).toEqual(['passed', 'passed', 'not_tried']);
+    expect(t.candidates[2]!.reason).toBe("not tried: the step's budget of 5000 ms was spent");
+    expect(t.summary).toContain("2 of 2 tried passed, 1 not tried (the step's budget of 5000 ms was spent)");
+  });
+
+  it('leaves a large answer body out of what it stores', () => {
+    const t = judgeCandidate(
+      spec(),
+      startTrial(spec()),
+      0,
+      ok({ p95_ms: 100, error_rate: 0, blob: 'x'.repeat(5000) }),
+      t0,
+    );
+    expect(t.candidates[0]).toMatchObject({
+      result: 'passed',
+      answer: { status: 200, body: '(left out: larger than 4 KiB)' },
+    });
+  });
+
+  it("says a candidate's parameters in the playbook's order, whatever order the database gives them back in", () => {
+    const order = { paramOrder: ['timeoutMs', 'concurrency', 'cacheMb'] };
+    expect(describeParams(order, { cacheMb: 512, timeoutMs: 5000, concurrency: 8 })).toBe(
+      '{"timeoutMs":5000,"concurrency":8,"cacheMb":512}',
+    );
+    expect(describeParams(order, { extra: true, cacheMb: 1 })).toBe('{"cacheMb":1,"extra":true}');
+  });
+});

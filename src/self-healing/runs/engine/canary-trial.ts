@@ -1,0 +1,215 @@
+import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
+import type { CanarySpec } from '../../recovery/canary-step.js';
+import { checkBindings, checkFailure, evaluateNumber } from './step-conditions.js';
+
+/*
+ * How a canary step goes (DESIGN §13), as pure functions over its stored output: the RunAdvancer
+ * makes one call at a time and stores the answer here, so a crash repeats one call, never the trial.
+ * Each candidate is applied to the canary and judged by the step's `check`; a passing one gets its
+ * `score`. When every candidate is judged (or the step's budget is spent), the best passing one is
+ * promoted; when none passes, the canary is restored and the time it took is held against the SLA.
+ */
+
+export type CandidateResult = 'untried' | 'passed' | 'failed' | 'not_tried';
+export const CANARY_STAGES = ['apply', 'promote', 'restore', 'done'] as const;
+export type CanaryStage = (typeof CANARY_STAGES)[number];
+
+export interface CanaryCandidate {
+  index: number;
+  params: Record<string, unknown>;
+  result: CandidateResult;
+  /** Why it failed or was not tried; null when it passed (or is untried). */
+  reason: string | null;
+  score: number | null;
+  /** The canary's answer (its body left out when larger than ANSWER_BODY_MAX characters of JSON). */
+  answer: { status: number | null; body: unknown } | null;
+  /** When it was judged. */
+  at: string | null;
+}
+
+/** A canary step's output: every candidate with its check result and score, the winner, the restore and its SLA. */
+export interface CanaryOutput {
+  stage: CanaryStage;
+  candidates: CanaryCandidate[];
+  winner: { index: number; params: Record<string, unknown>; score: number } | null;
+  outcome: 'promoted' | 'no_candidate' | null;
+  restore: { slaMs: number; startedAt: string; ms: number | null; withinSla: boolean | null } | null;
+  /** A sentence: what was tried and what came of it. */
+  summary: string | null;
+}
+
+/** One call of the trial: its stage, the candidate it carries (apply and promote), what it sends, and its webhook-id's suffix. */
+export interface CanaryCall {
+  stage: Exclude<CanaryStage, 'done'>;
+  candidate: { index: number; params: Record<string, unknown> } | null;
+  params: Record<string, unknown>;
+  idSuffix: string;
+}
+
+const ANSWER_BODY_MAX = 4096;
+
+export function startTrial(spec: CanarySpec): CanaryOutput {
+  return {
+    stage: 'apply',
+    candidates: spec.candidates.map((params, index) => ({
+      index,
+      params,
+      result: 'untried',
+      reason: null,
+      score: null,
+      answer: null,
+      at: null,
+    })),
+    winner: null,
+    outcome: null,
+    restore: null,
+    summary: null,
+  };
+}
+
+/** A stored output, or a fresh trial for a step that has none yet (or a retried one). */
+export function trialOf(spec: CanarySpec, output: unknown): CanaryOutput {
+  const o = output as Partial<CanaryOutput> | null;
+  return o && Array.isArray(o.candidates) && typeof o.stage === 'string' ? (o as CanaryOutput) : startTrial(spec);
+}
+
+/**
+ * The trial's next call, with the output as it is once the budget is looked at: `elapsedMs` since
+ * the step started; a candidate not reached within `budgetMs` is not tried. Null when it is done.
+ */
+export function nextCall(
+  spec: CanarySpec,
+  trial: CanaryOutput,
+  elapsedMs: number,
+  now: Date,
+  stepParams: Record<string, unknown>,
+): { trial: CanaryOutput; call: CanaryCall | null } {
+  let t = trial;
+  if (t.stage === 'apply' && spec.budgetMs !== null && elapsedMs >= spec.budgetMs) {
+    const reason = `not tried: the step's budget of ${spec.budgetMs} ms was spent`;
+    t = decide(
+      spec,
+      {
+        ...t,
+        candidates: t.candidates.map((c) =>
+          c.result === 'untried' ? { ...c, result: 'not_tried', reason, at: now.toISOString() } : c,
+        ),
+      },
+      now,
+    );
+  }
+  switch (t.stage) {
+    case 'apply': {
+      const c = t.candidates.find((x) => x.result === 'untried')!;
+      const candidate = { index: c.index, params: c.params };
+      return {
+        trial: t,
+        call: { stage: 'apply', candidate, params: { ...stepParams, ...spec.apply }, idSuffix: `candidate-${c.index}` },
+      };
+    }
+    case 'promote': {
+      const w = t.winner!;
+      const candidate = { index: w.index, params: w.params };
+      return {
+        trial: t,
+        call: { stage: 'promote', candidate, params: { ...stepParams, ...spec.promote }, idSuffix: 'promote' },
+      };
+    }
+    case 'restore':
+      return {
+        trial: t,
+        call: { stage: 'restore', candidate: null, params: { ...stepParams, ...spec.restore }, idSuffix: 'restore' },
+      };
+    case 'done':
+      return { trial: t, call: null };
+  }
+}
+
+/** Judges a candidate's answer: its check, then its score. Any answer but a 2xx with a result fails the candidate. */
+export function judgeCandidate(
+  spec: CanarySpec,
+  trial: CanaryOutput,
+  index: number,
+  r: ActuatorCallResult,
+  now: Date,
+): CanaryOutput {
+  const c = trial.candidates[index]!;
+  const answer = {
+    status: r.status,
+    body: JSON.stringify(r.body ?? null).length <= ANSWER_BODY_MAX ? r.body : '(left out: larger than 4 KiB)',
+  };
+  let judged: Pick<CanaryCandidate, 'result' | 'reason' | 'score'>;
+  if (r.outcome === 'succeeded') {
+    const failure = checkFailure(spec.check, r.status, r.body, c.params);
+    const score =
+      failure === null ? evaluateNumber(spec.score, { ...checkBindings(r.status, r.body), candidate: c.params }) : null;
+    if (failure !== null) judged = { result: 'failed', reason: failure, score: null };
+    else if (score && 'error' in score) judged = { result: 'failed', reason: `no score: ${score.error}`, score: null };
+    else judged = { result: 'passed', reason: null, score: (score as { value: number }).value };
+  } else {
+    const why =
+      r.outcome === 'accepted'
+        ? 'answered 202: a canary must answer with what it measured'
+        : (r.error ?? `the canary answered ${r.outcome}`);
+    judged = { result: 'failed', reason: why, score: null };
+  }
+  const candidates = trial.candidates.map((x) =>
+    x.index === index ? { ...x, ...judged, answer, at: now.toISOString() } : x,
+  );
+  const next = { ...trial, candidates };
+  return candidates.some((x) => x.result === 'untried') ? next : decide(spec, next, now);
+}
+
+/** Every candidate is judged: the best passing one is promoted (ties: the earlier one); with none, the canary is restored. */
+function decide(spec: CanarySpec, trial: CanaryOutput, now: Date): CanaryOutput {
+  let best: CanaryCandidate | null = null;
+  for (const c of trial.candidates) if (c.result === 'passed' && (best === null || c.score! > best.score!)) best = c;
+  if (best)
+    return { ...trial, stage: 'promote', winner: { index: best.index, params: best.params, score: best.score! } };
+  return {
+    ...trial,
+    stage: 'restore',
+    restore: { slaMs: spec.restoreWithinMs, startedAt: now.toISOString(), ms: null, withinSla: null },
+  };
+}
+
+/** A candidate's parameters in the playbook's order (the stored ones come back in the database's order). */
+export function orderParams(spec: Pick<CanarySpec, 'paramOrder'>, params: Record<string, unknown>) {
+  const keys = [
+    ...spec.paramOrder.filter((k) => k in params),
+    ...Object.keys(params).filter((k) => !spec.paramOrder.includes(k)),
+  ];
+  return Object.fromEntries(keys.map((k) => [k, params[k]]));
+}
+
+export const describeParams = (spec: Pick<CanarySpec, 'paramOrder'>, params: Record<string, unknown>): string =>
+  JSON.stringify(orderParams(spec, params));
+
+/** The promote or restore call succeeded: the trial is done, and says how it went. */
+export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): CanaryOutput {
+  const tried = trial.candidates.filter((c) => c.result === 'passed' || c.result === 'failed').length;
+  const passed = trial.candidates.filter((c) => c.result === 'passed').length;
+  const notTried = trial.candidates.length - tried;
+  // Only the step's budget leaves candidates untried: say so, it is what stopped the trial.
+  const budget = `, ${notTried} not tried (the step's budget of ${spec.budgetMs} ms was spent)`;
+  const counts = `${passed} of ${tried} tried passed${notTried > 0 ? budget : ''}`;
+  if (trial.stage === 'promote') {
+    const w = trial.winner!;
+    return {
+      ...trial,
+      stage: 'done',
+      outcome: 'promoted',
+      summary: `promoted candidate ${w.index} ${describeParams(spec, w.params)} (score ${w.score}; ${counts})`,
+    };
+  }
+  const ms = now.getTime() - Date.parse(trial.restore!.startedAt);
+  const withinSla = ms <= trial.restore!.slaMs;
+  const sla = `SLA ${trial.restore!.slaMs} ms ${withinSla ? 'met' : 'missed'}`;
+  return {
+    ...trial,
+    stage: 'done',
+    outcome: 'no_candidate',
+    restore: { ...trial.restore!, ms, withinSla },
+    summary: `no candidate passed (${counts}); the canary was restored in ${ms} ms (${sla})`,
+  };
+}
