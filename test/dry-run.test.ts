@@ -19,9 +19,9 @@ describe('dry run', () => {
   const get = async (path: string, k = operator) => (await app.http.get(path).set(auth(k)).expect(200)).body;
   /** Every table of the schema with its row count. */
   async function rowCounts(): Promise<Record<string, number>> {
-    const tables = await app.sql(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`);
-    const counts = await app.sql(tables.map((t: { table_name: string }) => `SELECT '${t.table_name}' AS t, count(*)::int AS n FROM "${t.table_name}"`).join(' UNION ALL '));
-    return Object.fromEntries(counts.map((r: { t: string; n: number }) => [r.t, r.n]));
+    const tables = await app.sql<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`);
+    const counts = await app.sql<{ t: string; n: number }>(tables.map((t) => `SELECT '${t.table_name}' AS t, count(*)::int AS n FROM "${t.table_name}"`).join(' UNION ALL '));
+    return Object.fromEntries(counts.map((r) => [r.t, r.n]));
   }
   /** Waits until the outbox has nothing left to deliver, so counts are taken at rest. */
   const quiet = () => eventually(async () => (await app.sql(`SELECT count(*)::int AS n FROM outbox_events WHERE processed_at IS NULL`))[0].n === 0, 'the outbox to drain');
