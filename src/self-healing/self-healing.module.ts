@@ -26,6 +26,7 @@ import { ReviewExpiryService } from './recovery/review-expiry/review-expiry.serv
 import { ReviewRecoveryHandler } from './recovery/review-recovery/review-recovery.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 import { SupersedeReviewsHandler } from './recovery/supersede-reviews/supersede-reviews.handler.js';
+import { ActOnPausedRunHandler } from './runs/act-on-paused-run/act-on-paused-run.handler.js';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
 import { RunAdvancer } from './runs/engine/run-advancer.js';
 import { RunEngine } from './runs/engine/run-engine.js';
@@ -87,6 +88,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     StartRecoveryRunHandler,
     FinishWaitingStepHandler,
     CancelRunHandler,
+    ActOnPausedRunHandler,
     NoteRecurrenceHandler,
     AlertRepeatedHandler,
     KillSwitchOffHandler,

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ON_FAILURE, type OnFailure } from '../recovery/playbook-catalog.js';
 
 /** Recovery runs (DESIGN §8): what the API answers and other modules may read. */
 
@@ -44,6 +45,10 @@ export interface RunRow {
   params: Record<string, unknown>;
   context: RunContext;
   cancel_requested_by: string | null;
+  /** What a failed step of its steps or checks does, fixed when it starts (DESIGN §13): wait for an operator, or roll back. */
+  on_failure: OnFailure;
+  /** The operator who chose to roll back a run paused on a failed step. */
+  rollback_requested_by: string | null;
   recurrence_incident_id: string | null;
   recurrence_reason: string | null;
   paused_reason: string | null;
@@ -120,6 +125,20 @@ export interface RunTransitionRow {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/**
+ * The failed step a run waits on an operator for (retry, skip or roll back, DESIGN §13); null
+ * when it waits for none: not paused on a failure, or already being canceled or rolled back.
+ */
+export function pausedOn(run: RunRow, steps: StepRow[]): StepRow | null {
+  const paused =
+    run.status === 'awaiting_operator' &&
+    (run.phase === 'steps' || run.phase === 'verify') &&
+    run.on_failure === 'pause' &&
+    run.rollback_requested_by === null &&
+    run.cancel_requested_by === null;
+  return paused ? (steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out')) ?? null) : null;
+}
+
 /** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */
 export const workOrderOf = (steps: StepRow[]): string | null => steps.find((s) => s.work_order_id)?.work_order_id ?? null;
 
@@ -191,6 +210,15 @@ export class RunView {
   @ApiProperty({ type: String, nullable: true }) pausedReason!: string | null;
   @ApiProperty({ type: String, nullable: true }) cancelRequestedBy!: string | null;
   @ApiProperty({ description: 'POST /runs/:id/cancel would be accepted now' }) cancelable!: boolean;
+  @ApiProperty({ enum: ON_FAILURE, description: 'what a failed step does: pause for an operator, or roll back at once' })
+  onFailure!: OnFailure;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'the failed step the run waits on: POST …/steps/:stepId/retry or …/skip, or POST /runs/:id/rollback',
+  })
+  pausedOnStep!: string | null;
+  @ApiProperty({ type: String, nullable: true }) rollbackRequestedBy!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'the work order it escalated to' }) workOrderId!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'start of the recurrence watch window: when its steps were through' }) verifyFrom!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'end of the recurrence watch window' }) verifyUntil!: string | null;
@@ -256,6 +284,9 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   cancelRequestedBy: r.cancel_requested_by,
   // What CancelRun accepts.
   cancelable: r.phase !== 'done' && r.phase !== 'rollback' && r.cancel_requested_by === null,
+  onFailure: r.on_failure,
+  pausedOnStep: steps ? (pausedOn(r, steps)?.step_id ?? null) : null,
+  rollbackRequestedBy: r.rollback_requested_by,
   workOrderId: steps ? workOrderOf(steps) : null,
   verifyFrom: iso(r.verify_from),
   verifyUntil: iso(r.verify_until),
