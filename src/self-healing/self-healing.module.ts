@@ -43,6 +43,7 @@ import { ListIncidentRunsHandler } from './runs/list-incident-runs/list-incident
 import { MovePatternRunsHandler } from './runs/move-pattern-runs/move-pattern-runs.handler.js';
 import { AlertRepeatedHandler } from './runs/note-recurrence/alert-repeated.handler.js';
 import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
+import { PlanRunHandler } from './runs/plan-run/plan-run.handler.js';
 import { KillSwitchOffHandler } from './runs/resume-paused/kill-switch-off.handler.js';
 import { RunStatsReadModel } from './runs/run-stats.read-model.js';
 import { RunWakeups } from './runs/run-wakeups.js';
@@ -89,6 +90,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     FinishWaitingStepHandler,
     CancelRunHandler,
     ActOnPausedRunHandler,
+    PlanRunHandler,
     NoteRecurrenceHandler,
     AlertRepeatedHandler,
     KillSwitchOffHandler,

@@ -1,12 +1,14 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
-import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
+import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { IsCalendarDate } from '../../platform/http/validation.js';
+import { PlanRun } from '../runs/plan-run/plan-run.query.js';
+import { RunPlan } from '../runs/plan-run/run-plan.view.js';
 import { NamedRunView } from '../runs/run.view.js';
 import { RecoveryNamesReader } from './recovery-names.reader.js';
 import { RECOVERY_STATUSES, RecoveryRepository } from './recovery.repository.js';
@@ -43,6 +45,7 @@ export class RecoveriesController {
     private readonly recoveries: RecoveryRepository,
     private readonly names: RecoveryNamesReader,
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
   ) {}
 
   @ApiOperation({ summary: 'List recoveries (the review queue with status=pending_review)' })
@@ -82,6 +85,16 @@ export class RecoveriesController {
     );
     const names = await this.names.read(p.tenantId, [recovery]);
     return { ...run!, playbookName: names.playbooks(run!.playbookId), recovery: recoveryView(recovery, names) };
+  }
+
+  /** Reads only (a viewer may ask): nothing is called, nothing changes. */
+  @ApiOperation({ summary: 'Dry run: the plan of the run approving this recovery would start' })
+  @ApiOkResponse({ type: RunPlan })
+  @RequireRole('viewer')
+  @Post(':id/dry-run')
+  @HttpCode(200)
+  dryRun(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<RunPlan> {
+    return this.queries.execute(new PlanRun({ tenantId: p.tenantId, source: { kind: 'recovery', recoveryId: id } }));
   }
 
   @ApiOperation({ summary: 'Reject a recovery' })

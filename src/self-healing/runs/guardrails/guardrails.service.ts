@@ -41,21 +41,30 @@ export class GuardrailsService {
   /** The first guardrail, in the order of the settings, that blocks the run; null when none does. */
   async blockingGuardrail(a: GuardrailCheck): Promise<GuardrailBlock | null> {
     if (!this.tx.inTransaction) throw new Error('GuardrailsService.blockingGuardrail must run in the transaction that creates the run');
+    return (await this.holdingGuardrails(a))[0] ?? null;
+  }
+
+  /**
+   * Every guardrail that blocks the run now, in the order of the settings (a dry run lists them
+   * all, DESIGN §13). Reads only; in a transaction, under the tenant's lock like blockingGuardrail.
+   */
+  async holdingGuardrails(a: GuardrailCheck): Promise<GuardrailBlock[]> {
+    const holds: GuardrailBlock[] = [];
     // The settings and the clock are read under the lock.
     const locked = await this.guardrails.lockAndRead(a.tenantId);
     const s = locked.settings;
     const now = a.now ?? locked.now;
 
     if (s.maintenanceWindows.length > 0 && !openWindow(s.maintenanceWindows, now)) {
-      return {
+      holds.push({
         guardrail: 'maintenance_window',
         reason: `guardrail maintenance_window: no maintenance window is open at ${now.toISOString()} (windows: ${s.maintenanceWindows.map(describeWindow).join('; ')})`,
-      };
+      });
     }
 
     const checkActive = s.oneActiveRunPerAgentCapability && a.agentId !== null;
     const cooldown = s.cooldownMs > 0 ? s.cooldownMs : null;
-    if (s.maxAutomaticRunsPerHour === null && !checkActive && cooldown === null && s.dailyAutomaticRunBudgetMs === null) return null;
+    if (s.maxAutomaticRunsPerHour === null && !checkActive && cooldown === null && s.dailyAutomaticRunBudgetMs === null) return holds;
 
     const usage = await this.runs.usage({
       tenantId: a.tenantId,
@@ -70,33 +79,33 @@ export class GuardrailsService {
     });
 
     if (s.maxAutomaticRunsPerHour !== null && usage.runs_last_hour! >= s.maxAutomaticRunsPerHour) {
-      return {
+      holds.push({
         guardrail: 'runs_per_hour',
         reason: `guardrail runs_per_hour: ${usage.runs_last_hour} automatic run${usage.runs_last_hour === 1 ? '' : 's'} in the last hour (limit ${s.maxAutomaticRunsPerHour})`,
-      };
+      });
     }
     if (usage.active_run_id !== null) {
-      return {
+      holds.push({
         guardrail: 'one_active_run',
         reason: `guardrail one_active_run: automatic run ${usage.active_run_id} is still active on agent ${a.agentId}${a.capability === null ? '' : ` (capability ${a.capability})`} (at most 1 at a time)`,
-      };
+      });
     }
     if (cooldown !== null && usage.last_run_at !== null) {
       const ago = now.getTime() - usage.last_run_at.getTime();
-      return {
+      holds.push({
         guardrail: 'cooldown',
         reason: `guardrail cooldown: the last automatic run of pattern ${a.patternId} on ${a.agentId === null ? 'no agent' : `agent ${a.agentId}`} was created ${formatDuration(ago)} ago (cooldown ${formatDuration(cooldown)}, ${formatDuration(cooldown - ago)} left)`,
-      };
+      });
     }
     if (s.dailyAutomaticRunBudgetMs !== null) {
       const used = Number(usage.budget_used_ms);
       if (used >= s.dailyAutomaticRunBudgetMs) {
-        return {
+        holds.push({
           guardrail: 'daily_budget',
           reason: `guardrail daily_budget: automatic runs of the last 24 h took ${formatDuration(used)} (${used} ms; budget ${formatDuration(s.dailyAutomaticRunBudgetMs)}, ${s.dailyAutomaticRunBudgetMs} ms)`,
-        };
+        });
       }
     }
-    return null;
+    return holds;
   }
 }
