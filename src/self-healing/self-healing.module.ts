@@ -24,6 +24,7 @@ import { RecoveryNamesReader } from './recovery/recovery-names.reader.js';
 import { RecoveryRepository } from './recovery/recovery.repository.js';
 import { ReviewExpiryService } from './recovery/review-expiry/review-expiry.service.js';
 import { ReviewRecoveryHandler } from './recovery/review-recovery/review-recovery.handler.js';
+import { SetRecoveryExpiryHandler } from './recovery/set-recovery-expiry/set-recovery-expiry.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 import { SupersedeReviewsHandler } from './recovery/supersede-reviews/supersede-reviews.handler.js';
 import { ActOnPausedRunHandler } from './runs/act-on-paused-run/act-on-paused-run.handler.js';
@@ -91,6 +92,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     CancelRunHandler,
     ActOnPausedRunHandler,
     PlanRunHandler,
+    SetRecoveryExpiryHandler,
     NoteRecurrenceHandler,
     AlertRepeatedHandler,
     KillSwitchOffHandler,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -6,7 +6,7 @@ import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'cla
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { IsCalendarDate } from '../../platform/http/validation.js';
+import { invalidFields, IsCalendarDate } from '../../platform/http/validation.js';
 import { PlanRun } from '../runs/plan-run/plan-run.query.js';
 import { RunPlan } from '../runs/plan-run/run-plan.view.js';
 import { NamedRunView } from '../runs/run.view.js';
@@ -14,6 +14,8 @@ import { RecoveryNamesReader } from './recovery-names.reader.js';
 import { RECOVERY_STATUSES, RecoveryRepository } from './recovery.repository.js';
 import { RecoveryPage, recoveryView, RecoveryView } from './recovery.view.js';
 import { ReviewRecovery } from './review-recovery/review-recovery.command.js';
+import { SetRecoveryExpiry } from './set-recovery-expiry/set-recovery-expiry.command.js';
+import { SetRecoveryExpiryDto } from './set-recovery-expiry/set-recovery-expiry.dto.js';
 
 export class ListRecoveriesQuery {
   @ApiProperty({ required: false, enum: RECOVERY_STATUSES }) @IsOptional() @IsIn(RECOVERY_STATUSES) status?: string;
@@ -85,6 +87,23 @@ export class RecoveriesController {
     );
     const names = await this.names.read(p.tenantId, [recovery]);
     return { ...run!, playbookName: names.playbooks(run!.playbookId), recovery: recoveryView(recovery, names) };
+  }
+
+  @ApiOperation({ summary: 'Set when a recovery waiting for review expires (expiresAt)' })
+  @ApiOkResponse({ type: RecoveryView })
+  @ApiConflictResponse({ description: 'it no longer waits for review' })
+  @Patch(':id')
+  async setExpiry(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: SetRecoveryExpiryDto,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<RecoveryView> {
+    const expiresAt = new Date(body.expiresAt);
+    if (expiresAt.getTime() <= Date.now()) throw invalidFields([{ field: 'expiresAt', errors: ['expiresAt must be in the future'] }]);
+    const recovery = await this.commands.execute(
+      new SetRecoveryExpiry({ tenantId: p.tenantId, recoveryId: id, expiresAt, actor: actorOf(p) }),
+    );
+    return recoveryView(recovery, await this.names.read(p.tenantId, [recovery]));
   }
 
   /** Reads only (a viewer may ask): nothing is called, nothing changes. */
