@@ -136,7 +136,9 @@ export function pausedOn(run: RunRow, steps: StepRow[]): StepRow | null {
     run.on_failure === 'pause' &&
     run.rollback_requested_by === null &&
     run.cancel_requested_by === null;
-  return paused ? (steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out')) ?? null) : null;
+  const failed = steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'));
+  // A person's own (manual) step that failed does not pause the run: their answer was the failure.
+  return paused && failed && failed.runs_as !== 'manual' ? failed : null;
 }
 
 /** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */

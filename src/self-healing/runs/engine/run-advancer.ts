@@ -202,7 +202,11 @@ export class RunAdvancer {
       cancelRequested: run.cancel_requested_by !== null && run.status !== 'canceled',
       pastDeadline: now >= run.deadline_at,
       failedStep: steps.some((x) => x.list !== 'rollback' && broken(x)),
-      pauseOnFailure: run.on_failure === 'pause' && run.rollback_requested_by === null,
+      // A person's own step that failed (marked failed, or not confirmed in time) was their answer already.
+      pauseOnFailure:
+        run.on_failure === 'pause' &&
+        run.rollback_requested_by === null &&
+        steps.some((x) => x.list !== 'rollback' && broken(x) && x.runs_as !== 'manual'),
       failedRollbackStep: steps.some((x) => x.list === 'rollback' && broken(x)),
       recurrence: run.recurrence_incident_id !== null,
       waitingOnSomeone: steps.some((x) => x.status === 'awaiting_operator' || (x.status === 'running' && (x.waiting_for === 'patch' || x.waiting_for === 'notify'))),

@@ -68,7 +68,10 @@ export interface RunFacts {
   pastDeadline: boolean;
   /** A step of the steps or checks failed or timed out (possibly reported by a person, an actuator or a work order). */
   failedStep: boolean;
-  /** A failed step waits for an operator (the run's onFailure is pause) and nobody has asked for the rollback yet. */
+  /**
+   * The failed step waits for an operator: the run's onFailure is pause, nobody has asked for the
+   * rollback yet, and the step is not a person's own (their marking it failed was the answer).
+   */
   pauseOnFailure: boolean;
   /** A rollback step failed or timed out. */
   failedRollbackStep: boolean;
