@@ -126,6 +126,13 @@ export interface RunTransitionRow {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /**
+ * Whether a failed step can pause its run for an operator. A step handed to a person (manual) or
+ * to a coding agent (escalate) that failed was their answer already: the run fails as before.
+ */
+export const pausesOnFailure = (step: Pick<StepRow, 'runs_as'>): boolean =>
+  step.runs_as !== 'manual' && step.runs_as !== 'escalate';
+
+/**
  * The failed step a run waits on an operator for (retry, skip or roll back, DESIGN §13); null
  * when it waits for none: not paused on a failure, or already being canceled or rolled back.
  */
@@ -137,8 +144,7 @@ export function pausedOn(run: RunRow, steps: StepRow[]): StepRow | null {
     run.rollback_requested_by === null &&
     run.cancel_requested_by === null;
   const failed = steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'));
-  // A person's own (manual) step that failed does not pause the run: their answer was the failure.
-  return paused && failed && failed.runs_as !== 'manual' ? failed : null;
+  return paused && failed && pausesOnFailure(failed) ? failed : null;
 }
 
 /** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */

@@ -53,7 +53,7 @@ const BY_KIND: Record<WaitingWorkKind, string> = {
       FROM recovery_run_steps s JOIN recovery_runs run ON run.id = s.run_id
      WHERE s.tenant_id = $1
        AND (s.status = 'awaiting_operator'
-            OR (s.status IN ('failed', 'timed_out') AND s.list <> 'rollback' AND s.runs_as <> 'manual'
+            OR (s.status IN ('failed', 'timed_out') AND s.list <> 'rollback' AND s.runs_as NOT IN ('manual', 'escalate')
                 AND run.status = 'awaiting_operator'
                 AND run.phase IN ('steps', 'verify') AND run.on_failure = 'pause'
                 AND run.rollback_requested_by IS NULL AND run.cancel_requested_by IS NULL))

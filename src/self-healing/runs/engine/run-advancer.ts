@@ -14,7 +14,7 @@ import { BuildWorkOrderContext } from '../../patches/build-work-order-context/bu
 import { CreateWorkOrder } from '../../patches/create-work-order/create-work-order.command.js';
 import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
 import { RunJournal } from '../run.journal.js';
-import { FINISHED_STEP, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
+import { FINISHED_STEP, pausesOnFailure, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { StepCallbackTokens } from './step-callback-tokens.js';
@@ -202,11 +202,10 @@ export class RunAdvancer {
       cancelRequested: run.cancel_requested_by !== null && run.status !== 'canceled',
       pastDeadline: now >= run.deadline_at,
       failedStep: steps.some((x) => x.list !== 'rollback' && broken(x)),
-      // A person's own step that failed (marked failed, or not confirmed in time) was their answer already.
       pauseOnFailure:
         run.on_failure === 'pause' &&
         run.rollback_requested_by === null &&
-        steps.some((x) => x.list !== 'rollback' && broken(x) && x.runs_as !== 'manual'),
+        steps.some((x) => x.list !== 'rollback' && broken(x) && pausesOnFailure(x)),
       failedRollbackStep: steps.some((x) => x.list === 'rollback' && broken(x)),
       recurrence: run.recurrence_incident_id !== null,
       waitingOnSomeone: steps.some((x) => x.status === 'awaiting_operator' || (x.status === 'running' && (x.waiting_for === 'patch' || x.waiting_for === 'notify'))),

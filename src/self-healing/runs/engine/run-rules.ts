@@ -70,7 +70,7 @@ export interface RunFacts {
   failedStep: boolean;
   /**
    * The failed step waits for an operator: the run's onFailure is pause, nobody has asked for the
-   * rollback yet, and the step is not a person's own (their marking it failed was the answer).
+   * rollback yet, and the step was not handed to a person or a coding agent (run.view's pausesOnFailure).
    */
   pauseOnFailure: boolean;
   /** A rollback step failed or timed out. */
