@@ -172,6 +172,8 @@ export class StepView {
   @ApiProperty({ enum: STEP_KINDS, description: 'the kind actually run (a webhook without its actuator runs as manual)' }) runsAs!: StepKind;
   @ApiProperty() instruction!: string;
   @ApiProperty({ type: String, nullable: true }) actuator!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'what it sends, {{param}} values filled (a retry may correct them)' })
+  params!: Record<string, unknown>;
   @ApiProperty({ enum: STEP_STATUSES }) status!: StepStatus;
   @ApiProperty({ type: String, nullable: true, enum: WAITING_FOR }) waitingFor!: WaitingFor | null;
   @ApiProperty() attempts!: number;
@@ -257,6 +259,7 @@ export const stepView = (s: StepRow): StepView => ({
   runsAs: s.runs_as,
   instruction: s.instruction,
   actuator: s.actuator,
+  params: s.params,
   status: s.status,
   waitingFor: s.waiting_for,
   attempts: s.attempts,
