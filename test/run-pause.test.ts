@@ -72,7 +72,8 @@ describe('pause, retry, skip and roll back a run', () => {
     expect(actions(run.id)).toEqual(['clear_cache', 'reduce_batch']);
     expect((await get(`/incidents/${incidentId}`)).status).toBe('mitigating');
     expect((await get(`/runs?status=awaiting_operator`)).items.map((r: any) => r.id)).toContain(run.id);
-    expect((await get('/inbox')).items.map((i: any) => i.id)).toContain(`operator_step:${run.id}:reduce_batch`);
+    const item = (await get('/inbox')).items.find((i: any) => i.id === `operator_step:${run.id}:reduce_batch`);
+    expect(item.title).toBe('Step reduce_batch of memory_cleanup failed, the run is paused: factor 0.5 starves the consumers');
   });
 
   it('retry with corrected parameters calls the step again under a new webhook-id, succeeds and verifies; the choice is recorded and audited', async () => {

@@ -48,8 +48,8 @@ const BY_KIND: Record<WaitingWorkKind, string> = {
     SELECT 'operator_step' AS kind, 'run' AS subject_type, run.id::text AS subject_id, s.step_id,
            coalesce(s.finished_at, s.started_at, s.updated_at) AS since, s.deadline_at AS deadline, ${runSeverity} AS severity,
            ${incidentOf('run.incident_id')} AS incident_ids, run.agent_id, run.capability, run.playbook_id AS playbook,
-           CASE WHEN s.status = 'awaiting_operator' THEN s.instruction ELSE 'failed: ' || coalesce(s.error, s.status) END AS text,
-           s.list AS detail, 1 AS count, (count(*) OVER ())::int AS total
+           CASE WHEN s.status = 'awaiting_operator' THEN s.instruction ELSE coalesce(s.error, s.status) END AS text,
+           CASE WHEN s.status = 'awaiting_operator' THEN s.list ELSE 'paused' END AS detail, 1 AS count, (count(*) OVER ())::int AS total
       FROM recovery_run_steps s JOIN recovery_runs run ON run.id = s.run_id
      WHERE s.tenant_id = $1
        AND (s.status = 'awaiting_operator'
