@@ -82,6 +82,8 @@ describe('pause, retry, skip and roll back a run', () => {
     expect((await retry({ params: { factor: 0.75 } }, viewer)).status).toBe(403);
     expect((await retry({ params: { factor: 0.75 } }, otherOperator)).status).toBe(404);
     expect((await retry({ params: 'half' })).status).toBe(400);
+    // Only the step's own parameters may be corrected: another name, or its action, is a 400 naming it.
+    expect((await retry({ params: { factr: 0.75, action: 'restart_worker' } })).body.fields.map((f: any) => f.field)).toEqual(['params.factr', 'params.action']);
     expect((await retry({}, operator, 'restart_worker')).status).toBe(409); // not the step that failed
     const answered = await retry({ params: { factor: 0.75 } }).expect(200);
     expect(answered.body.steps.find((s: any) => s.id === 'reduce_batch')).toMatchObject({ status: 'pending', attempts: 0, error: null });
