@@ -4,20 +4,16 @@ import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 describe('review expiry (RECOVERY_REVIEW_TTL_MS)', () => {
   let app: TestApp;
   let operator: string;
-  let viewer: string;
-  let admin: string;
   const auth = (k: string) => ({ Authorization: `Bearer ${k}` });
 
   beforeAll(async () => {
     app = await startTestApp({ RECOVERY_REVIEW_TTL_MS: '400' });
     operator = await app.keyFor('acme', 'operator');
-    viewer = await app.keyFor('acme', 'viewer');
-    admin = await app.keyFor('acme', 'admin');
   });
   afterAll(() => app.stop());
 
-  const queuedRecovery = async (message: string, agentId = 'agent-x') => {
-    const incident = (await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'schema', message, agentId }).expect(201)).body;
+  const queuedRecovery = async (message: string) => {
+    const incident = (await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'schema', message, agentId: 'agent-x' }).expect(201)).body;
     return eventually(async () => {
       const items = (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(auth(operator))).body.items;
       return items?.[0];
@@ -55,6 +51,31 @@ describe('review expiry (RECOVERY_REVIEW_TTL_MS)', () => {
     expect(after).toHaveLength(1);
     if (approved.status === 200) expect(actions[0].action).toBe('applied');
   });
+});
+
+describe('approval requests with an expiresAt (DESIGN §13)', () => {
+  let app: TestApp;
+  let operator: string;
+  let viewer: string;
+  let admin: string;
+  const auth = (k: string) => ({ Authorization: `Bearer ${k}` });
+
+  // A TTL long enough for the test to move an expiry before it passes, even on a busy machine.
+  beforeAll(async () => {
+    app = await startTestApp({ RECOVERY_REVIEW_TTL_MS: '6000' });
+    operator = await app.keyFor('acme', 'operator');
+    viewer = await app.keyFor('acme', 'viewer');
+    admin = await app.keyFor('acme', 'admin');
+  });
+  afterAll(() => app.stop());
+
+  const queuedRecovery = async (message: string, agentId: string) => {
+    const incident = (await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'schema', message, agentId }).expect(201)).body;
+    return eventually(async () => {
+      const items = (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(auth(operator))).body.items;
+      return items?.[0];
+    }, 'the recovery to be suggested');
+  };
 
   it('an approval request carries expiresAt, which an operator may move; past it the recovery is expired (audited), never a rejection', async () => {
     const message = 'Column "ledger_ref" of relation "payments" does not exist';
@@ -62,11 +83,11 @@ describe('review expiry (RECOVERY_REVIEW_TTL_MS)', () => {
     expect(Date.parse(kept.expiresAt)).toBeGreaterThan(Date.parse(kept.createdAt)); // RECOVERY_REVIEW_TTL_MS from its suggestion
     const patch = (body: object, k = operator) => app.http.patch(`/recoveries/${kept.id}`).set(auth(k)).send(body);
     const later = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await patch({ expiresAt: later }).expect(200)).body.expiresAt).toBe(later);
     expect((await patch({ expiresAt: later }, viewer)).status).toBe(403);
     expect((await patch({ expiresAt: later }, await app.keyFor('acme-other', 'operator'))).status).toBe(404);
     expect((await patch({ expiresAt: 'tomorrow' })).body.fields.map((f: { field: string }) => f.field)).toEqual(['expiresAt']);
     expect((await patch({ expiresAt: '2020-01-01T00:00:00Z' })).body).toMatchObject({ statusCode: 400, fields: [{ field: 'expiresAt' }] });
-    expect((await patch({ expiresAt: later }).expect(200)).body.expiresAt).toBe(later);
 
     // Another request of the same fault, left at the TTL, expires; the one given an hour waits on.
     const other = await queuedRecovery(message, 'agent-other');
