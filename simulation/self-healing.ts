@@ -207,6 +207,8 @@ interface Run {
   verdict: string | null;
   automatic: boolean;
   incidentId: string;
+  /** An approved run waits on its failed step for an operator (DESIGN §13). */
+  pausedOnStep: string | null;
   steps: Array<{ id: string; status: string }>;
 }
 interface Incident {
@@ -415,11 +417,19 @@ async function foundPatterns(api: Api): Promise<Map<string, string>> {
   return patternOf;
 }
 
-/** The incident's run once it is done, else null; a rollback step waiting for a person is done by the simulated operator. */
+/**
+ * The incident's run once it is done, else null. The simulated operator rolls back an approved run
+ * paused on its failed step (as an automatic one does at once) and does a rollback step waiting
+ * for a person.
+ */
 async function settle(api: Api, incidentId: string): Promise<Run | null> {
   const run = (await api.call<{ items: Run[] }>('GET', `/runs?incidentId=${incidentId}`)).items[0];
   if (!run) return null;
   if (run.phase === 'done') return run;
+  if (run.pausedOnStep) {
+    await api.call('POST', `/runs/${run.id}/rollback`, {});
+    return null;
+  }
   const waiting = run.phase === 'rollback' ? run.steps.find((s) => s.status === 'awaiting_operator') : undefined;
   if (waiting)
     await api.call('POST', `/runs/${run.id}/steps/${waiting.id}/complete`, {

@@ -79,6 +79,9 @@ describe('actuators reach public addresses only (ACTUATOR_ALLOW_NETWORKS unset)'
     const box = app.app.get(SecretBox);
     await app.sql(`INSERT INTO actuators (tenant_id, name, url, timeout_ms, secret_sealed) VALUES ('reach', 'ops', $1, 2000, $2)`, [`http://localhost:${port}/ops`, box.seal(generateWebhookSecret())]);
     const { runId } = await startRun(app.http, admin, 'dns');
+    // A run a person started pauses on its failed step (DESIGN §13): the failure shows there already; then it is rolled back.
+    await eventually(async () => (await app.http.get(`/runs/${runId}`).set(auth(admin))).body.pausedOnStep === 'clear_cache', 'the run to pause');
+    await app.http.post(`/runs/${runId}/rollback`).set(auth(admin)).send({}).expect(202);
     const run = await finished(app.http, admin, runId);
     const first = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
     expect(first).toMatchObject({ status: 'failed', attempts: 1 });

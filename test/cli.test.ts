@@ -124,9 +124,12 @@ describe('pillar-loop, the command line', () => {
         held.set(agent, [...(held.get(agent) ?? []), res]);
         return 'hang';
       }
-      // bad-* agents' restarts fail, and their runs roll back.
+      // bad-* agents' restarts fail: their runs pause for an operator.
       if (agent.startsWith('bad-') && action === 'restart_worker')
         return res.end('{"status":"failed","why":"node drained"}');
+      // half-* agents refuse the batch factor the playbook starts with: a retry with another one passes.
+      if (agent.startsWith('half-') && action === 'reduce_batch' && call.json.params.factor === 0.5)
+        return res.end('{"status":"failed","error":"factor 0.5 starves the consumers"}');
       res.end(action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}');
     });
     app = await startTestApp({
@@ -275,13 +278,18 @@ describe('pillar-loop, the command line', () => {
     );
     expect((await status()).code).toBe(0);
 
-    // A run whose restart fails rolls back: a failing run until its incident is resolved.
+    // A run whose restart fails pauses; rolled back, it is a failing run until its incident is resolved.
     const { incidentId, recoveryId } = await incident(operator, 'bad-1');
     const approved = await cli(['approve', tail(recoveryId)], operator);
     expect(approved.code).toBe(0);
     const runId = /runs --watch (\S+)/.exec(approved.stdout)![1];
     expect(approved.stdout).toContain(`approved recovery …${tail(recoveryId)}: `);
-    const watched = await cli(['runs', '--watch', runId], operator);
+    const watch = start(['runs', '--watch', runId], operator);
+    await eventually(async () => (await runOf(operator, runId)).pausedOnStep === 'restart_worker', 'the run to pause');
+    const rolledBack = await cli(['rollback', tail(runId)], operator);
+    expect({ code: rolledBack.code, stderr: rolledBack.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(rolledBack.stdout).toMatch(new RegExp(`^rollback requested; run …${tail(runId)} is awaiting operator`));
+    const watched = await watch.done;
     expect(watched.code).toBe(1);
     expect(watched.stdout).toMatch(/restart_worker +failed/);
     expect(watched.stdout).toMatch(new RegExp(`^run …${tail(runId)} rolled back: .*restart_worker failed`, 'm'));
@@ -412,6 +420,64 @@ describe('pillar-loop, the command line', () => {
     const done = await watch.done;
     expect(done.code).toBe(2);
     expect(done.stdout).toMatch(new RegExp(`^run …${tail(started.id)} canceled: .*canceled by`, 'm'));
+  });
+
+  it('dry-run prints the plan and changes nothing; retry with a corrected parameter and skip answer a paused run', async () => {
+    const { operator, viewer } = await tenant('cli-pause');
+    const half = await incident(operator, 'half-1');
+    const plan = await json(['dry-run', tail(half.recoveryId)], viewer);
+    expect(plan).toMatchObject({
+      dryRun: true,
+      playbookId: 'memory_cleanup',
+      recoveryId: half.recoveryId,
+      onFailure: 'pause',
+    });
+    const planned = plan.calls.filter((c: { onlyIf: string | null }) => c.onlyIf === null);
+    expect(planned.map((c: { stepId: string }) => c.stepId)).toEqual([
+      'clear_cache',
+      'reduce_batch',
+      'restart_worker',
+      'memory_ok',
+    ]);
+    const text = await cli(['dry-run', half.recoveryId], viewer);
+    expect({ code: text.code, stderr: text.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(text.stdout).toMatch(
+      new RegExp(`^DRY RUN of recovery …${tail(half.recoveryId)} on half-1 / ingest: playbook `),
+    );
+    expect(text.stdout).toContain('  2. reduce_batch → ops {"action":"reduce_batch","factor":0.5}\n');
+    expect(text.stdout).toMatch(/nothing was called or changed\n$/);
+    expect((await app.http.get(`/recoveries/${half.recoveryId}`).set(auth(viewer)).expect(200)).body.status).toBe(
+      'pending_review',
+    );
+    expect(receiver.calls.filter((c) => c.json?.incident?.agentId === 'half-1')).toEqual([]);
+
+    // Approved, its reduce_batch fails and the run waits; a retry with another factor carries it through.
+    const run = (await json(['approve', half.recoveryId], operator)).id as string;
+    await eventually(async () => (await runOf(operator, run)).pausedOnStep === 'reduce_batch', 'the run to pause');
+    expect(refused(await cli(['retry', run, 'reduce_batch', '--param', 'factr=0.75'], operator))).toMatch(
+      /^pillar-loop: 400: step reduce_batch has no parameter factr \(it has: factor\)$/m,
+    );
+    expect(refused(await cli(['skip', run, 'clear_cache'], operator))).toMatch(
+      /^pillar-loop: 409: step clear_cache did not fail/,
+    );
+    const retried = await cli(['retry', tail(run), 'reduce_batch', '--param', 'factor=0.75'], operator);
+    expect({ code: retried.code, stderr: retried.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(retried.stdout).toMatch(
+      /^step reduce_batch retried with \{"factor":0\.75\}; run …\w+ is running; follow it/,
+    );
+    expect((await cli(['runs', '--watch', run], operator)).code).toBe(0);
+    const factors = receiver.calls.filter((c) => c.json?.runId === run && c.json.params.action === 'reduce_batch');
+    expect(factors.map((c) => c.json.params.factor)).toEqual([0.5, 0.75]);
+
+    // A restart that keeps failing is skipped: the run goes on to its check and holds.
+    const bad = await incident(operator, 'bad-2');
+    const second = (await json(['approve', bad.recoveryId], operator)).id as string;
+    await eventually(async () => (await runOf(operator, second)).pausedOnStep === 'restart_worker', 'the run to pause');
+    expect(refused(await cli(['skip', second, 'restart_worker'], viewer))).toMatch(/^pillar-loop: 403: /);
+    const skipped = await json(['skip', second, 'restart_worker'], operator);
+    expect(skipped.steps.find((x: { id: string }) => x.id === 'restart_worker').status).toBe('skipped');
+    expect(refused(await cli(['skip', second, 'restart_worker'], operator))).toMatch(/^pillar-loop: 409: /);
+    expect((await cli(['runs', '--watch', second], operator)).code).toBe(0);
   });
 
   it('recoveries lists the review queue; approve takes an id or its tail, and refuses one naming nothing, or decided', async () => {

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from './support/browser.js';
-import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 /** axe-core's browser build, injected into each page. */
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -22,7 +23,8 @@ describe('console in Chromium', () => {
     app.http.put(`/integration/flags/${name}`).set(bearer(ADMIN_KEY)).send({ enabled, scope: 'tenant' }).expect(200);
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // Loopback actuators are allowed for the one tenant that configures one (the paused-run test).
+    app = await startTestApp(ALLOW_LOOPBACK);
   });
   afterAll(async () => {
     await app?.stop();
@@ -268,6 +270,46 @@ describe('console in Chromium', () => {
       await run.getByRole('link', { name: 'suggestion and review' }).waitFor();
       expect(await run.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
     });
+  });
+
+  it('a run paused on a failed step shows the failure with Retry, Skip and Roll back; a retry with a corrected parameter passes its steps and checks', async () => {
+    // The receiver refuses the batch factor the playbook starts with.
+    const receiver = await startWebhookReceiver((c, res) => {
+      const p = c.json?.params ?? {};
+      if (p.action === 'reduce_batch' && p.factor === 0.5) return res.end('{"status":"failed","error":"factor 0.5 starves the consumers"}');
+      res.end(p.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}');
+    });
+    try {
+      const admin = await app.keyFor('ui-pause', 'admin');
+      receiver.setSecret((await app.http.put('/actuators/ops').set(bearer(admin)).send({ url: `${receiver.url}/ops` }).expect(201)).body.secret);
+      const incident = (await app.http.post('/incidents').set(bearer(admin))
+        .send({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-3 OOMKilled: container exceeded memory limit 2048Mi', agentId: 'agent-ui', capability: 'ingest' })
+        .expect(201)).body;
+      const recovery = await eventually(async () => (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(bearer(admin))).body.items?.[0], 'a recovery');
+      const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(bearer(admin)).send({}).expect(200)).body;
+      await eventually(async () => (await app.http.get(`/runs/${started.id}`).set(bearer(admin))).body.pausedOnStep === 'reduce_batch', 'the run to pause');
+      await signedIn(admin, async (page) => {
+        await page.goto(`${app.url}/console/runs/${started.id}`);
+        const run = page.getByTestId('run');
+        await run.getByTestId('run-why').filter({ hasText: /Paused: step “reduce_batch” failed and nothing has been undone yet/ }).waitFor();
+        const choice = run.getByTestId('paused-choice');
+        await choice.getByText('factor 0.5 starves the consumers').waitFor();
+        for (const name of ['Retry step', 'Skip step', 'Roll back']) expect(await choice.getByRole('button', { name }).count()).toBe(1);
+        await choice.getByTestId('retry-params').fill('{"factor": 0.75}');
+        await choice.getByRole('button', { name: 'Retry step' }).click();
+        await run.getByText('step retried').waitFor();
+      });
+      // Its steps and checks pass; the run watches for a recurrence (RECOVERY_VERIFY_WINDOW_MS) from here.
+      const watching = await eventually(async () => {
+        const r = (await app.http.get(`/runs/${started.id}`).set(bearer(admin))).body;
+        return r.phase === 'watch' ? r : null;
+      }, 'the retried run to pass its steps and checks');
+      expect(watching.steps.filter((s: { list: string }) => s.list !== 'rollback').map((s: { status: string }) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+      const batches = receiver.calls.filter((c) => c.json?.runId === started.id && c.json.params.action === 'reduce_batch');
+      expect(batches.map((c) => c.json.params.factor)).toEqual([0.5, 0.75]);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('two incidents reported in the same minute show different labels', async () => {

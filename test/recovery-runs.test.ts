@@ -25,6 +25,12 @@ describe('recovery runs', () => {
       const run = await runOf(id, key);
       return run.phase === 'done' ? run : null;
     }, `run ${id} to finish`);
+  /** A run a person started pauses on its failed step (DESIGN §13): the operator rolls it back, and it finishes. */
+  const rolledBackByOperator = async (id: string) => {
+    await eventually(async () => (await runOf(id)).pausedOnStep !== null, `run ${id} to pause on its failed step`);
+    await app.http.post(`/runs/${id}/rollback`).set(auth(operator)).send({}).expect(202);
+    return finished(id);
+  };
   const actions = (calls: ReceivedCall[], runId: string) => calls.filter((c) => c.json?.runId === runId).map((c) => c.json.params.action);
 
   /** An incident of a fresh pattern; resolves to the incident and its pending recovery. */
@@ -149,7 +155,7 @@ describe('recovery runs', () => {
     });
     const { incidentId, recovery } = await incident();
     const started = await approve(recovery.id);
-    const run = await finished(started.id);
+    const run = await rolledBackByOperator(started.id);
     expect(run).toMatchObject({ status: 'rolled_back', reason: expect.stringContaining('restart_worker failed') });
     expect(actions(receiver.calls, run.id)).toEqual(['clear_cache', 'reduce_batch', 'reduce_batch', 'restart_worker', 'restore_batch']);
     const calls = receiver.calls.filter((c) => c.json?.runId === run.id);
@@ -225,7 +231,7 @@ describe('recovery runs', () => {
     try {
       receiver.answer((c, res) => (c.json?.params?.action === 'reduce_batch' ? 'hang' : res.end('{}')));
       const { recovery } = await incident();
-      const run = await finished((await approve(recovery.id)).id);
+      const run = await rolledBackByOperator((await approve(recovery.id)).id);
       expect(run.status).toBe('rolled_back');
       const step = run.steps.find((s: { id: string }) => s.id === 'reduce_batch');
       expect(step).toMatchObject({ status: 'timed_out', attempts: 3, error: expect.stringContaining('timed out') });

@@ -29,7 +29,8 @@ describe('review expiry (RECOVERY_REVIEW_TTL_MS)', () => {
     }, 'the recovery to expire');
     expect(expired).toMatchObject({ status: 'expired', decidedBy: 'review expiry' });
     const actions = await app.sql(`SELECT action, automatic, note FROM recovery_actions WHERE recovery_id = $1`, [recovery.id]);
-    expect(actions).toEqual([{ action: 'expired', automatic: true, note: expect.stringContaining('RECOVERY_REVIEW_TTL_MS') }]);
+    // Its expiresAt was RECOVERY_REVIEW_TTL_MS from its suggestion.
+    expect(actions).toEqual([{ action: 'expired', automatic: true, note: `no review by ${recovery.expiresAt} (expiresAt)` }]);
     const approve = await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({});
     expect(approve.status).toBe(409);
     expect(approve.body.message).toMatch(/already expired/);
@@ -49,5 +50,65 @@ describe('review expiry (RECOVERY_REVIEW_TTL_MS)', () => {
     const after = await app.sql(`SELECT action FROM recovery_actions WHERE recovery_id = $1`, [recovery.id]);
     expect(after).toHaveLength(1);
     if (approved.status === 200) expect(actions[0].action).toBe('applied');
+  });
+});
+
+describe('approval requests with an expiresAt (DESIGN §13)', () => {
+  let app: TestApp;
+  let operator: string;
+  let viewer: string;
+  let admin: string;
+  const auth = (k: string) => ({ Authorization: `Bearer ${k}` });
+
+  // A TTL long enough for the test to move an expiry before it passes, even on a busy machine.
+  beforeAll(async () => {
+    app = await startTestApp({ RECOVERY_REVIEW_TTL_MS: '6000' });
+    operator = await app.keyFor('acme', 'operator');
+    viewer = await app.keyFor('acme', 'viewer');
+    admin = await app.keyFor('acme', 'admin');
+  });
+  afterAll(() => app.stop());
+
+  const queuedRecovery = async (message: string, agentId: string) => {
+    const incident = (await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'schema', message, agentId }).expect(201)).body;
+    return eventually(async () => {
+      const items = (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(auth(operator))).body.items;
+      return items?.[0];
+    }, 'the recovery to be suggested');
+  };
+
+  it('an approval request carries expiresAt, which an operator may move; past it the recovery is expired (audited), never a rejection', async () => {
+    const message = 'Column "ledger_ref" of relation "payments" does not exist';
+    const kept = await queuedRecovery(message, 'agent-kept');
+    expect(Date.parse(kept.expiresAt)).toBeGreaterThan(Date.parse(kept.createdAt)); // RECOVERY_REVIEW_TTL_MS from its suggestion
+    const patch = (body: object, k = operator) => app.http.patch(`/recoveries/${kept.id}`).set(auth(k)).send(body);
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await patch({ expiresAt: later }).expect(200)).body.expiresAt).toBe(later);
+    expect((await patch({ expiresAt: later }, viewer)).status).toBe(403);
+    expect((await patch({ expiresAt: later }, await app.keyFor('acme-other', 'operator'))).status).toBe(404);
+    expect((await patch({ expiresAt: 'tomorrow' })).body.fields.map((f: { field: string }) => f.field)).toEqual(['expiresAt']);
+    expect((await patch({ expiresAt: '2020-01-01T00:00:00Z' })).body).toMatchObject({ statusCode: 400, fields: [{ field: 'expiresAt' }] });
+
+    // Another request of the same fault, left at the TTL, expires; the one given an hour waits on.
+    const other = await queuedRecovery(message, 'agent-other');
+    await eventually(async () => (await app.http.get(`/recoveries/${other.id}`).set(auth(operator))).body.status === 'expired', 'the other to expire');
+    expect((await app.http.get(`/recoveries/${kept.id}`).set(auth(operator)).expect(200)).body.status).toBe('pending_review');
+
+    // Brought forward, it expires by its own expiresAt.
+    const soon = new Date(Date.now() + 300).toISOString();
+    await patch({ expiresAt: soon }).expect(200);
+    await eventually(async () => (await app.http.get(`/recoveries/${kept.id}`).set(auth(operator))).body.status === 'expired', 'the kept one to expire');
+    const [action] = await app.sql(`SELECT action, note FROM recovery_actions WHERE recovery_id = $1`, [kept.id]);
+    expect(action).toEqual({ action: 'expired', note: `no review by ${soon} (expiresAt)` });
+    expect((await patch({ expiresAt: later })).status).toBe(409);
+    const audit = async (action: string) =>
+      (await app.http.get('/audit').query({ action, subjectId: kept.id }).set(auth(admin)).expect(200)).body.items;
+    expect((await audit('recovery.expiry_set')).map((e: { after: unknown }) => e.after)).toEqual([{ expiresAt: soon }, { expiresAt: later }]);
+    expect(await audit('recovery.expired')).toEqual([expect.objectContaining({ actor: 'system', reason: `no review by ${soon} (expiresAt)` })]);
+
+    // The learning rule counts approvals and rejections only: the two expired requests are neither.
+    const next = await queuedRecovery(message, 'agent-next');
+    expect(next.patternId).toBe(kept.patternId);
+    expect(next.decision.evidence.reviews).toEqual(kept.decision.evidence.reviews);
   });
 });

@@ -72,7 +72,8 @@ describe('pause, retry, skip and roll back a run', () => {
     expect(actions(run.id)).toEqual(['clear_cache', 'reduce_batch']);
     expect((await get(`/incidents/${incidentId}`)).status).toBe('mitigating');
     expect((await get(`/runs?status=awaiting_operator`)).items.map((r: any) => r.id)).toContain(run.id);
-    expect((await get('/inbox')).items.map((i: any) => i.id)).toContain(`operator_step:${run.id}:reduce_batch`);
+    const item = (await get('/inbox')).items.find((i: any) => i.id === `operator_step:${run.id}:reduce_batch`);
+    expect(item.title).toBe('Step reduce_batch of memory_cleanup failed, the run is paused: factor 0.5 starves the consumers');
   });
 
   it('retry with corrected parameters calls the step again under a new webhook-id, succeeds and verifies; the choice is recorded and audited', async () => {
@@ -81,6 +82,8 @@ describe('pause, retry, skip and roll back a run', () => {
     expect((await retry({ params: { factor: 0.75 } }, viewer)).status).toBe(403);
     expect((await retry({ params: { factor: 0.75 } }, otherOperator)).status).toBe(404);
     expect((await retry({ params: 'half' })).status).toBe(400);
+    // Only the step's own parameters may be corrected: another name, or its action, is a 400 naming it.
+    expect((await retry({ params: { factr: 0.75, action: 'restart_worker' } })).body.fields.map((f: any) => f.field)).toEqual(['params.factr', 'params.action']);
     expect((await retry({}, operator, 'restart_worker')).status).toBe(409); // not the step that failed
     const answered = await retry({ params: { factor: 0.75 } }).expect(200);
     expect(answered.body.steps.find((s: any) => s.id === 'reduce_batch')).toMatchObject({ status: 'pending', attempts: 0, error: null });

@@ -108,6 +108,7 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
           'POST /policies/evaluate': 'evaluates a request against the policies; stores the evaluation for the audit of reads',
           'POST /policies/validate': 'parses a condition',
           'POST /catalog/match': 'says which pattern would match, creating nothing',
+          'POST /recoveries/{id}/dry-run': 'answers the plan of the run approving it would start, starting and calling nothing (test/dry-run.test.ts)',
         },
         adminOnly: [/^PUT \/integration\/flags\//, /^POST \/policies(\/\{id\}\/(activate|disable))?$/, /^(POST|DELETE) \/guard\/killswitch$/, /\/actuators/, /^PUT \/self-healing\/guardrails$/, /^PUT \/signals\/settings$/, /^PATCH \/catalog\/patterns\//, /^POST \/audit\//,
           /\/notifications\/channels/, /^(PUT|DELETE) \/notifications\/rules\//],

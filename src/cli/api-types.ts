@@ -23,6 +23,7 @@ export type RunPage = Schemas['RunPage'];
 export type RunStatus = Run['status'];
 export type IntegrationStats = Schemas['IntegrationStats'];
 export type LoopHealth = Schemas['LoopHealth'];
+export type RunPlan = Schemas['RunPlan'];
 export type InboxItem = Schemas['InboxItem'];
 export type InboxPage = Schemas['InboxPage'];
 export type InboxSummary = Schemas['InboxSummary'];

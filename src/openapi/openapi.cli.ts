@@ -35,11 +35,12 @@ export async function consoleApiTypes(doc: object): Promise<string> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const doc = await buildOpenApiDocument();
   // --print: the document on stdout, as the built service serves it at /docs-json (test/openapi.test.ts reads it).
+  // No process.exit here: on a pipe it would cut the document at the first 64 KiB not yet flushed.
   if (process.argv[2] === '--print') {
     process.stdout.write(documentText(doc));
-    process.exit(0);
+  } else {
+    writeFileSync(OPENAPI_FILE, documentText(doc));
+    writeFileSync(CONSOLE_API_TYPES_FILE, await consoleApiTypes(doc));
+    console.log(`wrote ${OPENAPI_FILE} and ${CONSOLE_API_TYPES_FILE}`);
   }
-  writeFileSync(OPENAPI_FILE, documentText(doc));
-  writeFileSync(CONSOLE_API_TYPES_FILE, await consoleApiTypes(doc));
-  console.log(`wrote ${OPENAPI_FILE} and ${CONSOLE_API_TYPES_FILE}`);
 }

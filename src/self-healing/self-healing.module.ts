@@ -24,8 +24,10 @@ import { RecoveryNamesReader } from './recovery/recovery-names.reader.js';
 import { RecoveryRepository } from './recovery/recovery.repository.js';
 import { ReviewExpiryService } from './recovery/review-expiry/review-expiry.service.js';
 import { ReviewRecoveryHandler } from './recovery/review-recovery/review-recovery.handler.js';
+import { SetRecoveryExpiryHandler } from './recovery/set-recovery-expiry/set-recovery-expiry.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 import { SupersedeReviewsHandler } from './recovery/supersede-reviews/supersede-reviews.handler.js';
+import { ActOnPausedRunHandler } from './runs/act-on-paused-run/act-on-paused-run.handler.js';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
 import { RunAdvancer } from './runs/engine/run-advancer.js';
 import { RunEngine } from './runs/engine/run-engine.js';
@@ -42,6 +44,7 @@ import { ListIncidentRunsHandler } from './runs/list-incident-runs/list-incident
 import { MovePatternRunsHandler } from './runs/move-pattern-runs/move-pattern-runs.handler.js';
 import { AlertRepeatedHandler } from './runs/note-recurrence/alert-repeated.handler.js';
 import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
+import { PlanRunHandler } from './runs/plan-run/plan-run.handler.js';
 import { KillSwitchOffHandler } from './runs/resume-paused/kill-switch-off.handler.js';
 import { RunStatsReadModel } from './runs/run-stats.read-model.js';
 import { RunWakeups } from './runs/run-wakeups.js';
@@ -87,6 +90,9 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     StartRecoveryRunHandler,
     FinishWaitingStepHandler,
     CancelRunHandler,
+    ActOnPausedRunHandler,
+    PlanRunHandler,
+    SetRecoveryExpiryHandler,
     NoteRecurrenceHandler,
     AlertRepeatedHandler,
     KillSwitchOffHandler,

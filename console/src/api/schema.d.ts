@@ -872,7 +872,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run the matching playbook for a reported problem */
+        /** Run the matching playbook for a reported problem (or, dryRun, answer its plan) */
         post: operations["PatchesController_trigger"];
         delete?: never;
         options?: never;
@@ -1150,7 +1150,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Set when a recovery waiting for review expires (expiresAt) */
+        patch: operations["RecoveriesController_setExpiry"];
         trace?: never;
     };
     "/recoveries/{id}/approve": {
@@ -1164,6 +1165,23 @@ export interface paths {
         put?: never;
         /** Approve a recovery and start its run */
         post: operations["RecoveriesController_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recoveries/{id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dry run: the plan of the run approving this recovery would start */
+        post: operations["RecoveriesController_dryRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1307,6 +1325,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll back a run paused on a failed step */
+        post: operations["RunsController_rollback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{id}/steps/{stepId}/complete": {
         parameters: {
             query?: never;
@@ -1335,6 +1370,40 @@ export interface paths {
         put?: never;
         /** An actuator's late result for a step (callback token) */
         post: operations["RunsController_result"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{id}/steps/{stepId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry the failed step a run is paused on (optionally with corrected params) */
+        post: operations["RunsController_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{id}/steps/{stepId}/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Skip the failed step a run is paused on; the run goes on */
+        post: operations["RunsController_skip"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1530,10 +1599,17 @@ export interface components {
             incidentId: string | null;
             /** @description the incident's title when the run started */
             incidentTitle: string | null;
+            /**
+             * @description what a failed step does: pause for an operator, or roll back at once
+             * @enum {string}
+             */
+            onFailure: "pause" | "rollback";
             /** Format: uuid */
             patternId: string | null;
             /** @description the pattern's template when the run started */
             patternTemplate: string | null;
+            /** @description the failed step the run waits on: POST …/steps/:stepId/retry or …/skip, or POST /runs/:id/rollback */
+            pausedOnStep: string | null;
             pausedReason: string | null;
             /** @enum {string} */
             phase: "steps" | "verify" | "watch" | "rollback" | "done";
@@ -1545,6 +1621,7 @@ export interface components {
             recovery: components["schemas"]["RecoveryView"];
             /** Format: uuid */
             recoveryId: string | null;
+            rollbackRequestedBy: string | null;
             /** Format: date-time */
             startedAt: string | null;
             startedBy: string;
@@ -1797,6 +1874,10 @@ export interface components {
             /** @description the claimToken POST …/claim returned; without the current one the answer is 409 */
             claimToken?: string;
             /** @example the failing test needs a schema change I may not make */
+            reason: string;
+        };
+        GuardrailHold: {
+            guardrail: string;
             reason: string;
         };
         InboxCounts: {
@@ -2112,10 +2193,17 @@ export interface components {
             incidentId: string | null;
             /** @description the incident's title when the run started */
             incidentTitle: string | null;
+            /**
+             * @description what a failed step does: pause for an operator, or roll back at once
+             * @enum {string}
+             */
+            onFailure: "pause" | "rollback";
             /** Format: uuid */
             patternId: string | null;
             /** @description the pattern's template when the run started */
             patternTemplate: string | null;
+            /** @description the failed step the run waits on: POST …/steps/:stepId/retry or …/skip, or POST /runs/:id/rollback */
+            pausedOnStep: string | null;
             pausedReason: string | null;
             /** @enum {string} */
             phase: "steps" | "verify" | "watch" | "rollback" | "done";
@@ -2126,6 +2214,7 @@ export interface components {
             reason: string | null;
             /** Format: uuid */
             recoveryId: string | null;
+            rollbackRequestedBy: string | null;
             /** Format: date-time */
             startedAt: string | null;
             startedBy: string;
@@ -2157,6 +2246,75 @@ export interface components {
              * @description the work order it escalated to
              */
             workOrderId: string | null;
+        };
+        PlannedCall: {
+            actuator: string;
+            /** @description a canary candidate */
+            candidate: {
+                [key: string]: unknown;
+            } | null;
+            /** @enum {string} */
+            list: "steps" | "verify" | "rollback";
+            /** @description when it is made only in some cases (a condition, a failure, no passing candidate); null: always */
+            onlyIf: string | null;
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description call: a webhook or check; apply/promote/restore: a canary; notify: the coding agent
+             * @enum {string}
+             */
+            purpose: "call" | "apply" | "promote" | "restore" | "notify";
+            stepId: string;
+        };
+        PlannedCanary: {
+            budgetMs: number | null;
+            /** @description the parameter sets it would try, in order */
+            candidates: {
+                [key: string]: unknown;
+            }[];
+            check: string;
+            /** @enum {string} */
+            onNoCandidate: "fail" | "escalate";
+            restoreWithinMs: number;
+            score: string;
+        };
+        PlannedCondition: {
+            expression: string;
+            reason: string;
+            /**
+             * @description unknown: it reads what earlier steps answer, known when the run gets there
+             * @enum {string}
+             */
+            result: "runs" | "skipped" | "unknown";
+        };
+        PlannedStep: {
+            actuator: string | null;
+            /** @description whether the tenant has configured its actuator (null: it calls none) */
+            actuatorConfigured: boolean | null;
+            attempts: number;
+            canary: components["schemas"]["PlannedCanary"] | null;
+            /** @description a check step: the CEL condition over the actuator's answer */
+            condition: string | null;
+            /** @description a wait step: how long */
+            durationMs: number | null;
+            id: string;
+            instruction: string;
+            /** @enum {string} */
+            kind: "webhook" | "manual" | "wait" | "check" | "escalate" | "canary";
+            /** @enum {string} */
+            list: "steps" | "verify" | "rollback";
+            /** @description the parameters it sends, {{param}} values filled */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description manual when its actuator is not configured: a person does it
+             * @enum {string}
+             */
+            runsAs: "webhook" | "manual" | "wait" | "check" | "escalate" | "canary";
+            timeoutMs: number;
+            when: components["schemas"]["PlannedCondition"] | null;
         };
         PolicyPage: {
             items: components["schemas"]["PolicyView"][];
@@ -2399,6 +2557,11 @@ export interface components {
             decidedBy: string | null;
             /** @description why it was auto-applied or held (null: suggested before decisions were recorded) */
             decision: components["schemas"]["RecoveryDecisionView"] | null;
+            /**
+             * Format: date-time
+             * @description when it expires unreviewed (then `expired`, which is no rejection); null: never
+             */
+            expiresAt: string | null;
             /** @description the guardrail that sent a trusted recovery to review instead of running it */
             heldBy: string | null;
             /** Format: uuid */
@@ -2450,6 +2613,15 @@ export interface components {
             /** @description why it is resolved, for the timeline */
             note?: string;
         };
+        RetryStepDto: {
+            /**
+             * @description corrected values of the step's own parameters, merged over them; other names are refused
+             * @example {
+             *       "factor": 0.75
+             *     }
+             */
+            params?: Record<string, never>;
+        };
         ReviewDto: {
             note?: string;
         };
@@ -2489,6 +2661,38 @@ export interface components {
         RunPage: {
             items: components["schemas"]["NamedRunView"][];
             nextCursor: string | null;
+        };
+        RunPlan: {
+            agentId: string | null;
+            /** @description the calls it would make, in order (rollback calls only after a failure) */
+            calls: components["schemas"]["PlannedCall"][];
+            capability: string | null;
+            /** @enum {boolean} */
+            dryRun: true;
+            /** @description the guardrails that would hold it now as an automatic run (a person may still run it) */
+            guardrails: components["schemas"]["GuardrailHold"][];
+            /** Format: uuid */
+            incidentId: string | null;
+            /** @description the kill switch would pause it now as an automatic run */
+            killSwitch: boolean;
+            notes: string[];
+            /**
+             * @description what a failed step would do in a run a person starts (approve, trigger)
+             * @enum {string}
+             */
+            onFailure: "pause" | "rollback";
+            /** @description the parameters its steps are filled from */
+            params: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            patternId: string | null;
+            playbookId: string;
+            playbookName: string;
+            /** Format: uuid */
+            recoveryId: string | null;
+            /** @description every step, verify check and rollback step, in order */
+            steps: components["schemas"]["PlannedStep"][];
         };
         RunsByStatus: {
             awaiting_operator: number;
@@ -2534,10 +2738,17 @@ export interface components {
             incidentId: string | null;
             /** @description the incident's title when the run started */
             incidentTitle: string | null;
+            /**
+             * @description what a failed step does: pause for an operator, or roll back at once
+             * @enum {string}
+             */
+            onFailure: "pause" | "rollback";
             /** Format: uuid */
             patternId: string | null;
             /** @description the pattern's template when the run started */
             patternTemplate: string | null;
+            /** @description the failed step the run waits on: POST …/steps/:stepId/retry or …/skip, or POST /runs/:id/rollback */
+            pausedOnStep: string | null;
             pausedReason: string | null;
             /** @enum {string} */
             phase: "steps" | "verify" | "watch" | "rollback" | "done";
@@ -2546,6 +2757,7 @@ export interface components {
             reason: string | null;
             /** Format: uuid */
             recoveryId: string | null;
+            rollbackRequestedBy: string | null;
             /** Format: date-time */
             startedAt: string | null;
             startedBy: string;
@@ -2605,6 +2817,14 @@ export interface components {
             /** @enum {string} */
             scope: "global" | "tenant";
         };
+        SetRecoveryExpiryDto: {
+            /**
+             * Format: date-time
+             * @description when the recovery expires unreviewed (then `expired`, not rejected); in the future
+             * @example 2026-12-06T09:00:00Z
+             */
+            expiresAt: string;
+        };
         SnoozeInboxItemDto: {
             /**
              * @description hidden until then (at most 90 days ahead); null: back now
@@ -2646,6 +2866,10 @@ export interface components {
             maxAttempts: number;
             /** @description what the step produced (an actuator answer, a note) */
             output: Record<string, never> | null;
+            /** @description what it sends, {{param}} values filled (a retry may correct them) */
+            params: {
+                [key: string]: unknown;
+            };
             /**
              * @description the kind actually run (a webhook without its actuator runs as manual)
              * @enum {string}
@@ -2675,6 +2899,11 @@ export interface components {
         TriggerDto: {
             /** @example nightly pipeline stage build timed out after 900 s */
             description: string;
+            /**
+             * @description answer the plan (200) without starting or calling anything
+             * @default false
+             */
+            dryRun: boolean;
             /**
              * @description chooses the playbook, as for incidents
              * @example pipeline_timeout
@@ -5108,11 +5337,14 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            /** @description dryRun: the plan; nothing started, called or changed */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["RunPlan"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -5757,6 +5989,52 @@ export interface operations {
             };
         };
     };
+    RecoveriesController_setExpiry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetRecoveryExpiryDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description it no longer waits for review */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     RecoveriesController_approve: {
         parameters: {
             query?: never;
@@ -5796,6 +6074,41 @@ export interface operations {
             };
             /** @description already decided, or its incident is resolved (the recovery is superseded) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RecoveriesController_dryRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPlan"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6156,6 +6469,48 @@ export interface operations {
             };
         };
     };
+    RunsController_rollback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the run is not paused on a failed step */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     RunsController_complete: {
         parameters: {
             query?: never;
@@ -6238,6 +6593,100 @@ export interface operations {
             };
             /** @description the key's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RunsController_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the run */
+                id: string;
+                /** @description a step id of the run's playbook */
+                stepId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetryStepDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the run is not paused on a failed step, or on another step */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RunsController_skip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the run */
+                id: string;
+                /** @description a step id of the run's playbook */
+                stepId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the run is not paused on a failed step, or on another step */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

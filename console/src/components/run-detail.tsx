@@ -110,6 +110,66 @@ function StepItem({
   );
 }
 
+/** A run paused on a failed step (DESIGN §13): retry it (corrected parameters optional), skip it, or roll back. */
+function PausedChoice({
+  step,
+  busy,
+  onRetry,
+  onSkip,
+  onRollback,
+}: {
+  step: Step;
+  busy: boolean;
+  onRetry: (params: Record<string, unknown> | null) => void;
+  onSkip: () => void;
+  onRollback: () => void;
+}) {
+  const corrigible = Object.fromEntries(Object.entries(step.params).filter(([k]) => k !== 'action'));
+  const [text, setText] = useState(JSON.stringify(corrigible, null, 2));
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const retry = () => {
+    try {
+      const parsed: unknown = JSON.parse(text || '{}');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('a JSON object');
+      const changed = Object.fromEntries(
+        Object.entries(parsed).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(corrigible[k])),
+      );
+      setInvalid(null);
+      onRetry(Object.keys(changed).length > 0 ? changed : null);
+    } catch {
+      setInvalid('The parameters must be a JSON object.');
+    }
+  };
+  return (
+    <section className="card paused" data-testid="paused-choice" aria-label="Paused on a failed step">
+      <p>
+        <strong>Step “{step.id.replace(/_/g, ' ')}” failed</strong>
+        {step.error ? `: ${shortenIds(step.error)}` : ''}. Nothing has been undone yet.
+      </p>
+      <label className="block">
+        Parameters for a retry (change what was wrong)
+        <textarea rows={4} value={text} onChange={(e) => setText(e.target.value)} data-testid="retry-params" />
+      </label>
+      {invalid && (
+        <p className="error" role="alert">
+          {invalid}
+        </p>
+      )}
+      <div className="inline">
+        <button disabled={busy} onClick={retry}>
+          Retry step
+        </button>
+        <button disabled={busy} className="secondary" onClick={onSkip}>
+          Skip step
+        </button>
+        <button disabled={busy} className="danger" onClick={onRollback}>
+          Roll back
+        </button>
+      </div>
+    </section>
+  );
+}
+
 /** A run an SRE can trust: status, phase and why, the step timeline (rollback apart), the watch window, its links, Cancel; live. */
 export function RunDetail({
   runId,
@@ -140,6 +200,11 @@ export function RunDetail({
       });
       run.reload();
     }, `step marked ${outcome}`);
+  const choose = (path: string, body: object, done: string) =>
+    act.run(async () => {
+      await api(path, { method: 'POST', body });
+      run.reload();
+    }, done);
   const cancel = () =>
     act.run(async () => {
       await api(`/runs/${runId}/cancel`, { method: 'POST', body: {} });
@@ -216,6 +281,18 @@ export function RunDetail({
                 </>
               )}
             </dl>
+            {canOperate && r.pausedOnStep && steps.some((s) => s.id === r.pausedOnStep) && (
+              <PausedChoice
+                key={r.pausedOnStep}
+                step={steps.find((s) => s.id === r.pausedOnStep)!}
+                busy={act.busy}
+                onRetry={(params) =>
+                  choose(`/runs/${runId}/steps/${r.pausedOnStep}/retry`, params ? { params } : {}, 'step retried')
+                }
+                onSkip={() => choose(`/runs/${runId}/steps/${r.pausedOnStep}/skip`, {}, 'step skipped')}
+                onRollback={() => choose(`/runs/${runId}/rollback`, {}, 'rollback requested')}
+              />
+            )}
             {canOperate && r.cancelable && (
               <p>
                 <button className="danger" disabled={act.busy} onClick={cancel}>

@@ -23,6 +23,10 @@ export function runHeadline(run: Run, steps: Step[]): string {
     case 'canceled':
       return `Canceled${run.cancelRequestedBy ? ` by ${shortenIds(run.cancelRequestedBy)}` : ''}${reason ? `: ${reason}` : ''}.`;
     case 'awaiting_operator':
+      if (run.pausedOnStep) {
+        const what = `Paused: step “${run.pausedOnStep}” failed and nothing has been undone yet.`;
+        return `${what} Retry it (with corrected parameters), skip it, or roll the run back.`;
+      }
       return `Waiting for an operator${waiting ? ` to do “${waiting.instruction}”` : ''}${run.pausedReason ? ` (${run.pausedReason})` : ''}.`;
     case 'awaiting_patch':
       return 'Waiting for a coding agent to deliver a patch (see the work order).';

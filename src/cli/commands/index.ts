@@ -3,8 +3,10 @@ import type { CliContext } from '../context.js';
 import { approveCommand } from './approve.js';
 import { auditCommand } from './audit.js';
 import { cancelCommand } from './cancel.js';
+import { dryRunCommand } from './dry-run.js';
 import { inboxCommand } from './inbox.js';
 import { incidentsCommand } from './incidents.js';
+import { pausedRunCommands } from './paused-run.js';
 import { recoveriesCommand } from './recoveries.js';
 import { runsCommand } from './runs.js';
 import { statusCommand } from './status.js';
@@ -12,8 +14,7 @@ import { statusCommand } from './status.js';
 /**
  * Every command, in the order `--help` lists them. A command is one file here that adds itself
  * to the program (`program.command(…)`, so it inherits the program's error handling) and talks
- * to the service through `ctx.api()`; a new one (`dry-run <recovery>`, `retry <run> <step>`,
- * `skip <run> <step>` once their routes exist) is a file and a line in this list.
+ * to the service through `ctx.api()`; a new one is a file and a line in this list.
  */
 export const COMMANDS: ReadonlyArray<(program: Command, ctx: CliContext) => void> = [
   statusCommand,
@@ -21,7 +22,9 @@ export const COMMANDS: ReadonlyArray<(program: Command, ctx: CliContext) => void
   runsCommand,
   recoveriesCommand,
   approveCommand,
+  dryRunCommand,
   cancelCommand,
+  pausedRunCommands,
   auditCommand,
   inboxCommand,
 ];

@@ -39,7 +39,12 @@ export function fromWaitingWork(w: WaitingWorkView): WaitingItem {
         ...base,
         id: `operator_step:${w.subject.id}:${w.stepId}`,
         kind: 'operator_step',
-        title: cut(`${rollback ? 'Rollback step' : 'Manual step'} ${w.stepId} of ${w.playbook}: ${w.text}`),
+        // `paused`: a failed step its run waits on (retry, skip or roll back); else a step for a person to do.
+        title: cut(
+          w.detail === 'paused'
+            ? `Step ${w.stepId} of ${w.playbook} failed, the run is paused: ${w.text}`
+            : `${rollback ? 'Rollback step' : 'Manual step'} ${w.stepId} of ${w.playbook}: ${w.text}`,
+        ),
         subject: w.subject,
         // A run half rolled back is worse off than one waiting to go on.
         priority: rollback ? atLeast(severity, 'high') : severity,

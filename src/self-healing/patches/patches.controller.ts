@@ -1,10 +1,13 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { AllowAgent, CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { GetRunStats } from '../runs/get-run-stats/get-run-stats.query.js';
+import { PlanRun } from '../runs/plan-run/plan-run.query.js';
+import { RunPlan } from '../runs/plan-run/run-plan.view.js';
 import { runView, workOrderOf, type RunRow, type StepRow } from '../runs/run.view.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { ActOnWorkOrder, type WorkOrderAction } from './act-on-work-order/act-on-work-order.command.js';
@@ -112,11 +115,20 @@ export class PatchesController {
     };
   }
 
-  /** Runs the playbook matching a reported problem; answers once it has escalated, finished or is waiting. */
-  @ApiOperation({ summary: 'Run the matching playbook for a reported problem' })
+  /**
+   * Runs the playbook matching a reported problem; answers (201) once it has escalated, finished
+   * or is waiting. With `dryRun: true`, answers (200) the plan of that run and starts nothing.
+   */
+  @ApiOperation({ summary: 'Run the matching playbook for a reported problem (or, dryRun, answer its plan)' })
+  @ApiOkResponse({ type: RunPlan, description: 'dryRun: the plan; nothing started, called or changed' })
   @Post('trigger')
   @HttpCode(201)
-  trigger(@Body() body: TriggerDto, @CurrentPrincipal() p: Principal) {
+  trigger(@Body() body: TriggerDto, @CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response) {
+    if (body.dryRun) {
+      res.status(200);
+      const source = { kind: 'problem' as const, description: body.description, errorType: body.errorType };
+      return this.queries.execute(new PlanRun({ tenantId: p.tenantId, source }));
+    }
     return this.commands.execute(
       new TriggerPlaybook({
         tenantId: p.tenantId,

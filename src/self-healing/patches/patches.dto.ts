@@ -43,6 +43,8 @@ export class TriggerDto {
   @ApiProperty({ example: 'nightly pipeline stage build timed out after 900 s' }) @IsString() @Length(1, 4000) description!: string;
   @ApiProperty({ example: 'pipeline_timeout', description: 'chooses the playbook, as for incidents' }) @IsString() @Length(1, 128) errorType!: string;
   @ApiProperty({ required: false, example: 'src/pipeline/runner.ts' }) @IsOptional() @IsString() @Length(1, 500) filePath?: string;
+  @ApiProperty({ required: false, default: false, description: 'answer the plan (200) without starting or calling anything' })
+  @IsOptional() @IsBoolean() dryRun?: boolean;
 }
 
 export class ListPatchRunsQuery {

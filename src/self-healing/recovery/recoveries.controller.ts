@@ -1,17 +1,21 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
-import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
+import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { IsCalendarDate } from '../../platform/http/validation.js';
+import { invalidFields, IsCalendarDate } from '../../platform/http/validation.js';
+import { PlanRun } from '../runs/plan-run/plan-run.query.js';
+import { RunPlan } from '../runs/plan-run/run-plan.view.js';
 import { NamedRunView } from '../runs/run.view.js';
 import { RecoveryNamesReader } from './recovery-names.reader.js';
 import { RECOVERY_STATUSES, RecoveryRepository } from './recovery.repository.js';
 import { RecoveryPage, recoveryView, RecoveryView } from './recovery.view.js';
 import { ReviewRecovery } from './review-recovery/review-recovery.command.js';
+import { SetRecoveryExpiry } from './set-recovery-expiry/set-recovery-expiry.command.js';
+import { SetRecoveryExpiryDto } from './set-recovery-expiry/set-recovery-expiry.dto.js';
 
 export class ListRecoveriesQuery {
   @ApiProperty({ required: false, enum: RECOVERY_STATUSES }) @IsOptional() @IsIn(RECOVERY_STATUSES) status?: string;
@@ -43,6 +47,7 @@ export class RecoveriesController {
     private readonly recoveries: RecoveryRepository,
     private readonly names: RecoveryNamesReader,
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
   ) {}
 
   @ApiOperation({ summary: 'List recoveries (the review queue with status=pending_review)' })
@@ -82,6 +87,33 @@ export class RecoveriesController {
     );
     const names = await this.names.read(p.tenantId, [recovery]);
     return { ...run!, playbookName: names.playbooks(run!.playbookId), recovery: recoveryView(recovery, names) };
+  }
+
+  @ApiOperation({ summary: 'Set when a recovery waiting for review expires (expiresAt)' })
+  @ApiOkResponse({ type: RecoveryView })
+  @ApiConflictResponse({ description: 'it no longer waits for review' })
+  @Patch(':id')
+  async setExpiry(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: SetRecoveryExpiryDto,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<RecoveryView> {
+    const expiresAt = new Date(body.expiresAt);
+    if (expiresAt.getTime() <= Date.now()) throw invalidFields([{ field: 'expiresAt', errors: ['expiresAt must be in the future'] }]);
+    const recovery = await this.commands.execute(
+      new SetRecoveryExpiry({ tenantId: p.tenantId, recoveryId: id, expiresAt, actor: actorOf(p) }),
+    );
+    return recoveryView(recovery, await this.names.read(p.tenantId, [recovery]));
+  }
+
+  /** Reads only (a viewer may ask): nothing is called, nothing changes. */
+  @ApiOperation({ summary: 'Dry run: the plan of the run approving this recovery would start' })
+  @ApiOkResponse({ type: RunPlan })
+  @RequireRole('viewer')
+  @Post(':id/dry-run')
+  @HttpCode(200)
+  dryRun(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<RunPlan> {
+    return this.queries.execute(new PlanRun({ tenantId: p.tenantId, source: { kind: 'recovery', recoveryId: id } }));
   }
 
   @ApiOperation({ summary: 'Reject a recovery' })

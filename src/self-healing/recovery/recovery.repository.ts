@@ -38,6 +38,12 @@ export interface RecoveryRow {
   decided_at: Date | null;
   /** Why a trusted recovery waits for review instead of running: the guardrail that held it (null: not held). */
   held_by: string | null;
+  /**
+   * When it expires unreviewed (an approval request's `expiresAt`, DESIGN §13): set at suggestion
+   * from RECOVERY_REVIEW_TTL_MS, changed by an operator; null: none (a recovery from before it
+   * waits RECOVERY_REVIEW_TTL_MS from its creation).
+   */
+  expires_at: Date | null;
   /** Null for recoveries suggested before decisions were recorded. */
   decision: RecoveryDecision | null;
   created_at: Date;
@@ -66,18 +72,20 @@ export class RecoveryRepository {
     return this.tx.deferWrite(this.insertRecoveries, [
       r.id, r.tenant_id, r.source_incident_id, r.source_pattern_id, r.playbook_id, r.action, JSON.stringify(r.steps), JSON.stringify(r.params),
       r.suggestion_type, r.confidence, r.status, r.decided_by, r.agent_id, r.capability, r.held_by, r.decision === null ? null : JSON.stringify(r.decision),
+      r.expires_at,
     ]);
   }
 
   private readonly insertRecoveries = (rows: unknown[][]): Statement[] => [
     {
       sql: `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params,
-                                             suggestion_type, confidence, status, decided_by, agent_id, capability, held_by, decision, decided_at)
+                                             suggestion_type, confidence, status, decided_by, agent_id, capability, held_by, decision, expires_at, decided_at)
             SELECT r.*, CASE WHEN r.status = 'pending_review' THEN NULL ELSE now() END
               FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
-                          $9::text[], $10::double precision[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::jsonb[])
+                          $9::text[], $10::double precision[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::jsonb[],
+                          $17::timestamptz[])
                 AS r(id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params, suggestion_type, confidence, status, decided_by,
-                     agent_id, capability, held_by, decision)`,
+                     agent_id, capability, held_by, decision, expires_at)`,
       params: columnsOf(rows),
     },
   ];
@@ -112,23 +120,38 @@ export class RecoveryRepository {
   ];
 
   /**
-   * Expires what waited for review longer than `ttlMs` and records why, in one statement. Safe
-   * on several replicas at once: a row another sweep just expired no longer matches.
+   * Expires what waits for review past its `expires_at` (or, without one, longer than `ttlMs`;
+   * 0: never) and records why, in one statement. Safe on several replicas at once: a row another
+   * sweep just expired no longer matches.
    */
-  async expireReviews(ttlMs: number, limit = 500): Promise<Array<{ id: string; tenant_id: string }>> {
-    return this.tx.query<{ id: string; tenant_id: string }>(
+  async expireReviews(ttlMs: number, limit = 500): Promise<Array<{ id: string; tenant_id: string; note: string }>> {
+    return this.tx.query<{ id: string; tenant_id: string; note: string }>(
       `WITH due AS (
          SELECT id FROM recovery_candidates
-          WHERE status = 'pending_review' AND created_at < now() - make_interval(secs => $1::double precision / 1000)
-          ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+          WHERE status = 'pending_review'
+            AND (expires_at <= now()
+                 OR (expires_at IS NULL AND $1::double precision > 0 AND created_at < now() - make_interval(secs => $1::double precision / 1000)))
+          ORDER BY coalesce(expires_at, created_at) LIMIT $2 FOR UPDATE SKIP LOCKED),
        expired AS (
          UPDATE recovery_candidates c SET status = 'expired', decided_by = 'review expiry', decided_at = now()
-           FROM due WHERE c.id = due.id RETURNING c.id, c.tenant_id)
+           FROM due WHERE c.id = due.id
+         RETURNING c.id, c.tenant_id,
+                   CASE WHEN c.expires_at IS NULL THEN $3
+                        ELSE 'no review by ' || to_char(c.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ' (expiresAt)' END AS note)
        INSERT INTO recovery_actions (id, tenant_id, recovery_id, action, automatic, actor, note)
-       SELECT gen_random_uuid(), tenant_id, id, 'expired', true, 'review expiry', $3 FROM expired
-       RETURNING recovery_id AS id, tenant_id`,
+       SELECT gen_random_uuid(), tenant_id, id, 'expired', true, 'review expiry', note FROM expired
+       RETURNING recovery_id AS id, tenant_id, note`,
       [ttlMs, limit, expiryNote(ttlMs)],
     );
+  }
+
+  /** Sets when a recovery waiting for review expires; null when it no longer waits for review. */
+  async setExpiry(tenantId: string, id: string, expiresAt: Date): Promise<RecoveryRow | null> {
+    const [row] = await this.tx.query<RecoveryRow>(
+      `UPDATE recovery_candidates SET expires_at = $3 WHERE tenant_id = $1 AND id = $2 AND status = 'pending_review' RETURNING *`,
+      [tenantId, id, expiresAt],
+    );
+    return row ?? null;
   }
 
   /**

@@ -49,6 +49,13 @@ export class RecoveryView {
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) decidedAt!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'the guardrail that sent a trusted recovery to review instead of running it' })
   heldBy!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description: 'when it expires unreviewed (then `expired`, which is no rejection); null: never',
+  })
+  expiresAt!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
@@ -86,6 +93,7 @@ export const recoveryView = (r: RecoveryRow, names: RecoveryNames): RecoveryView
     decidedBy: r.decided_by,
     decidedAt: r.decided_at?.toISOString() ?? null,
     heldBy: r.held_by,
+    expiresAt: r.expires_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
   };
 };

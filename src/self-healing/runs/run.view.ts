@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { CanarySpec } from '../recovery/canary-step.js';
+import { ON_FAILURE, type OnFailure } from '../recovery/playbook-catalog.js';
 import { CanaryView, canaryView } from './canary.view.js';
 
 /** Recovery runs (DESIGN §8): what the API answers and other modules may read. */
@@ -46,6 +47,10 @@ export interface RunRow {
   params: Record<string, unknown>;
   context: RunContext;
   cancel_requested_by: string | null;
+  /** What a failed step of its steps or checks does, fixed when it starts (DESIGN §13): wait for an operator, or roll back. */
+  on_failure: OnFailure;
+  /** The operator who chose to roll back a run paused on a failed step. */
+  rollback_requested_by: string | null;
   recurrence_incident_id: string | null;
   recurrence_reason: string | null;
   paused_reason: string | null;
@@ -124,6 +129,30 @@ export interface RunTransitionRow {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/**
+ * Whether a failed step can pause its run for an operator. A step handed to a person (manual) or
+ * to a coding agent (escalate, or a canary step that escalated) that failed was their answer
+ * already, and a canary step fails only after its whole trial and the canary's restore, which a
+ * retry could not repeat: the run fails as before.
+ */
+export const pausesOnFailure = (step: Pick<StepRow, 'runs_as' | 'kind' | 'work_order_id'>): boolean =>
+  step.runs_as !== 'manual' && step.runs_as !== 'escalate' && step.kind !== 'canary' && step.work_order_id === null;
+
+/**
+ * The failed step a run waits on an operator for (retry, skip or roll back, DESIGN §13); null
+ * when it waits for none: not paused on a failure, or already being canceled or rolled back.
+ */
+export function pausedOn(run: RunRow, steps: StepRow[]): StepRow | null {
+  const paused =
+    run.status === 'awaiting_operator' &&
+    (run.phase === 'steps' || run.phase === 'verify') &&
+    run.on_failure === 'pause' &&
+    run.rollback_requested_by === null &&
+    run.cancel_requested_by === null;
+  const failed = steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'));
+  return paused && failed && pausesOnFailure(failed) ? failed : null;
+}
+
 /** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */
 export const workOrderOf = (steps: StepRow[]): string | null => steps.find((s) => s.work_order_id)?.work_order_id ?? null;
 
@@ -149,6 +178,8 @@ export class StepView {
   @ApiProperty({ enum: STEP_KINDS, description: 'the kind actually run (a webhook without its actuator runs as manual)' }) runsAs!: StepKind;
   @ApiProperty() instruction!: string;
   @ApiProperty({ type: String, nullable: true }) actuator!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'what it sends, {{param}} values filled (a retry may correct them)' })
+  params!: Record<string, unknown>;
   @ApiProperty({ enum: STEP_STATUSES }) status!: StepStatus;
   @ApiProperty({ type: String, nullable: true, enum: WAITING_FOR }) waitingFor!: WaitingFor | null;
   @ApiProperty() attempts!: number;
@@ -197,6 +228,15 @@ export class RunView {
   @ApiProperty({ type: String, nullable: true }) pausedReason!: string | null;
   @ApiProperty({ type: String, nullable: true }) cancelRequestedBy!: string | null;
   @ApiProperty({ description: 'POST /runs/:id/cancel would be accepted now' }) cancelable!: boolean;
+  @ApiProperty({ enum: ON_FAILURE, description: 'what a failed step does: pause for an operator, or roll back at once' })
+  onFailure!: OnFailure;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'the failed step the run waits on: POST …/steps/:stepId/retry or …/skip, or POST /runs/:id/rollback',
+  })
+  pausedOnStep!: string | null;
+  @ApiProperty({ type: String, nullable: true }) rollbackRequestedBy!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'the work order it escalated to' }) workOrderId!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'start of the recurrence watch window: when its steps were through' }) verifyFrom!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'end of the recurrence watch window' }) verifyUntil!: string | null;
@@ -227,6 +267,7 @@ export const stepView = (s: StepRow): StepView => ({
   runsAs: s.runs_as,
   instruction: s.instruction,
   actuator: s.actuator,
+  params: s.params,
   status: s.status,
   waitingFor: s.waiting_for,
   attempts: s.attempts,
@@ -263,6 +304,9 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   cancelRequestedBy: r.cancel_requested_by,
   // What CancelRun accepts.
   cancelable: r.phase !== 'done' && r.phase !== 'rollback' && r.cancel_requested_by === null,
+  onFailure: r.on_failure,
+  pausedOnStep: steps ? (pausedOn(r, steps)?.step_id ?? null) : null,
+  rollbackRequestedBy: r.rollback_requested_by,
   workOrderId: steps ? workOrderOf(steps) : null,
   verifyFrom: iso(r.verify_from),
   verifyUntil: iso(r.verify_until),

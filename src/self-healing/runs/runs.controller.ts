@@ -6,6 +6,8 @@ import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
+import { ActOnPausedRun, type PausedRunChoice } from './act-on-paused-run/act-on-paused-run.command.js';
+import { RetryStepDto } from './act-on-paused-run/act-on-paused-run.dto.js';
 import { CancelRun } from './cancel-run/cancel-run.command.js';
 import { FinishWaitingStep } from './finish-waiting-step/finish-waiting-step.command.js';
 import { NamedRunView, RunPage, runView, RunView } from './run.view.js';
@@ -54,6 +56,38 @@ export class RunsController {
   @HttpCode(202)
   cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
     return this.commands.execute(new CancelRun({ tenantId: p.tenantId, runId: id, actor: actorOf(p) }));
+  }
+
+  @ApiOperation({ summary: 'Retry the failed step a run is paused on (optionally with corrected params)' })
+  @ApiOkResponse({ type: RunView })
+  @ApiConflictResponse({ description: 'the run is not paused on a failed step, or on another step' })
+  @Post(':id/steps/:stepId/retry')
+  @HttpCode(200)
+  retry(@Param() params: StepParams, @Body() body: RetryStepDto, @CurrentPrincipal() p: Principal) {
+    return this.actOnPaused(p, params.id, { kind: 'retry', stepId: params.stepId, params: body.params ?? null });
+  }
+
+  @ApiOperation({ summary: 'Skip the failed step a run is paused on; the run goes on' })
+  @ApiOkResponse({ type: RunView })
+  @ApiConflictResponse({ description: 'the run is not paused on a failed step, or on another step' })
+  @Post(':id/steps/:stepId/skip')
+  @HttpCode(200)
+  skip(@Param() params: StepParams, @CurrentPrincipal() p: Principal) {
+    return this.actOnPaused(p, params.id, { kind: 'skip', stepId: params.stepId });
+  }
+
+  /** Accepted: the run fails with its step's failure and its rollback steps run. */
+  @ApiOperation({ summary: 'Roll back a run paused on a failed step' })
+  @ApiAcceptedResponse({ type: RunView })
+  @ApiConflictResponse({ description: 'the run is not paused on a failed step' })
+  @Post(':id/rollback')
+  @HttpCode(202)
+  rollback(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+    return this.actOnPaused(p, id, { kind: 'rollback' });
+  }
+
+  private actOnPaused(p: Principal, runId: string, choice: PausedRunChoice) {
+    return this.commands.execute(new ActOnPausedRun({ tenantId: p.tenantId, runId, actor: actorOf(p), choice }));
   }
 
   /** An operator marks a manual step (or a webhook run as manual) done or failed. */

@@ -32,13 +32,13 @@ export class RunsRepository {
   constructor(private readonly tx: TransactionHost) {}
 
   async insertRun(r: Pick<RunRow, 'id' | 'tenant_id' | 'recovery_id' | 'incident_id' | 'pattern_id' | 'playbook_id' | 'agent_id' | 'capability' | 'automatic' | 'started_by'
-    | 'status' | 'phase' | 'params' | 'context' | 'deadline_at' | 'due_at' | 'await_resolution'>): Promise<RunRow> {
+    | 'status' | 'phase' | 'params' | 'context' | 'deadline_at' | 'due_at' | 'await_resolution' | 'on_failure'>): Promise<RunRow> {
     const [row] = await this.tx.query<RunRow>(
       `INSERT INTO recovery_runs (id, tenant_id, recovery_id, incident_id, pattern_id, playbook_id, agent_id, capability, automatic, started_by,
-                                  status, phase, params, context, deadline_at, due_at, await_resolution)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17) RETURNING *`,
+                                  status, phase, params, context, deadline_at, due_at, await_resolution, on_failure)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17, $18) RETURNING *`,
       [r.id, r.tenant_id, r.recovery_id, r.incident_id, r.pattern_id, r.playbook_id, r.agent_id, r.capability, r.automatic, r.started_by,
-        r.status, r.phase, JSON.stringify(r.params), JSON.stringify(r.context), r.deadline_at, r.due_at, r.await_resolution],
+        r.status, r.phase, JSON.stringify(r.params), JSON.stringify(r.context), r.deadline_at, r.due_at, r.await_resolution, r.on_failure],
     );
     return row;
   }

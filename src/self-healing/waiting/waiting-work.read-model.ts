@@ -42,14 +42,21 @@ const BY_KIND: Record<WaitingWorkKind, string> = {
      WHERE r.tenant_id = $1 AND r.status = 'pending_review' AND r.held_by IS NULL
      GROUP BY r.source_pattern_id, p.template, p.error_type
      ORDER BY since DESC LIMIT $2`,
-  // Steps waiting for a person, in any list (a rollback's too).
+  // Steps waiting for a person, in any list (a rollback's too), and the failed step a run is
+  // paused on (retry, skip or roll back: DESIGN §13; the same condition as run.view's pausedOn).
   operator_step: `
     SELECT 'operator_step' AS kind, 'run' AS subject_type, run.id::text AS subject_id, s.step_id,
-           coalesce(s.started_at, s.updated_at) AS since, s.deadline_at AS deadline, ${runSeverity} AS severity,
+           coalesce(s.finished_at, s.started_at, s.updated_at) AS since, s.deadline_at AS deadline, ${runSeverity} AS severity,
            ${incidentOf('run.incident_id')} AS incident_ids, run.agent_id, run.capability, run.playbook_id AS playbook,
-           s.instruction AS text, s.list AS detail, 1 AS count, (count(*) OVER ())::int AS total
+           CASE WHEN s.status = 'awaiting_operator' THEN s.instruction ELSE coalesce(s.error, s.status) END AS text,
+           CASE WHEN s.status = 'awaiting_operator' THEN s.list ELSE 'paused' END AS detail, 1 AS count, (count(*) OVER ())::int AS total
       FROM recovery_run_steps s JOIN recovery_runs run ON run.id = s.run_id
-     WHERE s.tenant_id = $1 AND s.status = 'awaiting_operator'
+     WHERE s.tenant_id = $1
+       AND (s.status = 'awaiting_operator'
+            OR (s.status IN ('failed', 'timed_out') AND s.list <> 'rollback' AND s.runs_as NOT IN ('manual', 'escalate')
+                AND run.status = 'awaiting_operator'
+                AND run.phase IN ('steps', 'verify') AND run.on_failure = 'pause'
+                AND run.rollback_requested_by IS NULL AND run.cancel_requested_by IS NULL))
      ORDER BY since DESC LIMIT $2`,
   // A trusted recovery a guardrail sent to review; an automatic run the kill switch paused (and
   // that waits for nobody else: one waiting for its operator is an operator_step already).

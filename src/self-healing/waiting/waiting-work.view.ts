@@ -27,12 +27,12 @@ export interface WaitingWorkView {
   capability: string | null;
   playbook: string | null;
   /**
-   * In words: the pattern's template (review), the step's instruction (operator_step), the
+   * In words: the pattern's template (review), the step's instruction or, paused, its error (operator_step), the
    * guardrail's reason (guardrail_hold), the work order's description (work_order).
    */
   text: string;
   /**
-   * review: the pattern's error type; operator_step: `steps`, `verify` or `rollback`;
+   * review: the pattern's error type; operator_step: `steps`, `verify` or `rollback` (`paused`: its run waits on it);
    * guardrail_hold: `guardrail` or `kill_switch`; work_order: `failed` or `stuck`.
    */
   detail: string;

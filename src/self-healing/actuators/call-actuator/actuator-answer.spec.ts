@@ -23,6 +23,15 @@ describe('classifying an actuator answer (DESIGN §8)', () => {
     expect(classifyAnswer(301, null, '').error).toMatch(/redirects are not followed/);
   });
 
+  it("takes a failed answer's own error as the step's error", () => {
+    expect(classifyAnswer(200, null, '{"status":"failed","error":"factor 0.5 starves the consumers"}').error).toBe(
+      'factor 0.5 starves the consumers',
+    );
+    expect(classifyAnswer(200, null, '{"status":"failed","error":42}').error).toBe(
+      'the actuator answered {"status":"failed"}',
+    );
+  });
+
   it('passes Retry-After on a retryable answer', () => {
     expect(classifyAnswer(429, '2', '', Date.parse('2026-01-01T00:00:00Z')).retryAfterMs).toBe(2000);
   });

@@ -2,14 +2,21 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { expiryNote, RecoveryRepository } from '../recovery.repository.js';
+import { RecoveryRepository } from '../recovery.repository.js';
 
 /** How often the sweep runs: a quarter of the TTL, between 100 ms and a minute. */
 export function sweepIntervalMs(ttlMs: number): number {
   return Math.min(60_000, Math.max(100, Math.floor(ttlMs / 4)));
 }
 
-/** Expires recoveries that waited for review longer than RECOVERY_REVIEW_TTL_MS (DESIGN §8). */
+/** Without a TTL, the sweep still expires recoveries given an `expiresAt`, this often. */
+const SWEEP_WITHOUT_TTL_MS = 30_000;
+
+/**
+ * Expires recoveries that waited for review past their `expiresAt` (DESIGN §13), or longer than
+ * RECOVERY_REVIEW_TTL_MS when they have none (DESIGN §8). Expired is not rejected: learning
+ * counts only approvals and rejections.
+ */
 @Injectable()
 export class ReviewExpiryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReviewExpiryService.name);
@@ -25,10 +32,12 @@ export class ReviewExpiryService implements OnApplicationBootstrap, OnApplicatio
 
   onApplicationBootstrap(): void {
     const ttl = this.config.recoveryReviewTtlMs;
-    if (ttl === 0) return;
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep(ttl).finally(() => (this.sweeping = null));
-    }, sweepIntervalMs(ttl));
+    this.timer = setInterval(
+      () => {
+        this.sweeping ??= this.sweep(ttl).finally(() => (this.sweeping = null));
+      },
+      ttl === 0 ? SWEEP_WITHOUT_TTL_MS : sweepIntervalMs(ttl),
+    );
     this.timer.unref();
   }
 
@@ -49,7 +58,7 @@ export class ReviewExpiryService implements OnApplicationBootstrap, OnApplicatio
             subject: { type: 'recovery', id: r.id },
             before: { status: 'pending_review' },
             after: { status: 'expired' },
-            reason: expiryNote(ttl),
+            reason: r.note,
           });
         }
         return expired.length;

@@ -28,6 +28,10 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       if (recovery.status !== 'pending_review') {
         throw new ConflictException(`recovery ${c.recoveryId} is already ${recovery.status}`);
       }
+      // Past its expiresAt, before the sweep marked it: expired all the same.
+      if (recovery.expires_at !== null && recovery.expires_at.getTime() <= Date.now()) {
+        throw new ConflictException(`recovery ${c.recoveryId} is already expired (expiresAt ${recovery.expires_at.toISOString()})`);
+      }
       // Its incident resolved before anyone reviewed it (the supersede that follows may not have run yet): a run would wait for nothing.
       const incident =
         c.decision === 'applied'

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
+import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { FailurePatternRepository } from '../../catalog/failure-pattern.repository.js';
@@ -26,6 +27,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
     private readonly audit: AuditTrail,
     @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
     @Inject(RECOVERY_GENERATOR) private readonly generator: RecoveryGenerator,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** A playbook with a canary step is also bounded by the canary guardrails. */
@@ -64,6 +66,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       const autoApplied = allowed && heldBy === null;
       const decision = explain(fix, { autoApplied, heldBy, paused: c.autoApplyPaused ?? false, patternAllows: pattern.auto_apply_recovery });
       const recoveryId = uuidv7();
+      const ttl = this.config.recoveryReviewTtlMs;
       await this.recoveries.insertAtCommit({
         id: recoveryId,
         tenant_id: c.tenantId,
@@ -81,6 +84,8 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         decided_by: autoApplied ? 'auto-apply' : null,
         held_by: heldBy?.reason ?? null,
         decision,
+        // The approval request's expiry (DESIGN §13); an operator may move it (PATCH /recoveries/:id).
+        expires_at: !autoApplied && ttl > 0 ? new Date(Date.now() + ttl) : null,
       });
       await this.audit.record({
         tenantId: c.tenantId,

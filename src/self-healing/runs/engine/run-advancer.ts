@@ -14,7 +14,7 @@ import { BuildWorkOrderContext } from '../../patches/build-work-order-context/bu
 import { CreateWorkOrder } from '../../patches/create-work-order/create-work-order.command.js';
 import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
 import { RunJournal } from '../run.journal.js';
-import { FINISHED_STEP, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
+import { FINISHED_STEP, pausesOnFailure, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { finishTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
@@ -132,9 +132,11 @@ export class RunAdvancer {
       case 'time_out':
         if (current) await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
         return this.fail(s, `timed_out: the run did not get through its steps and checks within ${this.config.runs.runTimeoutMs} ms`);
+      case 'pause_on_failure':
+        return this.pauseOnFailure(s);
       case 'fail_on_step': {
-        const failed = s.steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'))!;
-        return this.fail(s, `step ${failed.step_id} ${failed.status}: ${failed.error ?? 'reported failed'}`);
+        const by = run.rollback_requested_by;
+        return this.fail(s, `${this.stepFailure(s)}${by ? `; rolled back at the request of ${by}` : ''}`);
       }
       case 'fail_on_recurrence':
         return this.fail(s, run.recurrence_reason ?? `recurrence: incident ${run.recurrence_incident_id} of the same pattern on the same agent inside the verification window`);
@@ -210,6 +212,10 @@ export class RunAdvancer {
       cancelRequested: run.cancel_requested_by !== null && run.status !== 'canceled',
       pastDeadline: now >= run.deadline_at,
       failedStep: steps.some((x) => x.list !== 'rollback' && broken(x)),
+      pauseOnFailure:
+        run.on_failure === 'pause' &&
+        run.rollback_requested_by === null &&
+        steps.some((x) => x.list !== 'rollback' && broken(x) && pausesOnFailure(x)),
       failedRollbackStep: steps.some((x) => x.list === 'rollback' && broken(x)),
       recurrence: run.recurrence_incident_id !== null,
       waitingOnSomeone: steps.some((x) => x.status === 'awaiting_operator' || (x.status === 'running' && (x.waiting_for === 'patch' || x.waiting_for === 'notify'))),
@@ -225,6 +231,25 @@ export class RunAdvancer {
   private current(s: State): StepRow | undefined {
     const list = s.run.phase === 'watch' || s.run.phase === 'done' ? null : s.run.phase;
     return s.steps.find((x) => x.list === list && !FINISHED_STEP.includes(x.status));
+  }
+
+  /** What went wrong with the failed step of the steps or checks, in words. */
+  private stepFailure(s: State): string {
+    const failed = s.steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'))!;
+    return `step ${failed.step_id} ${failed.status}: ${failed.error ?? 'reported failed'}`;
+  }
+
+  /**
+   * A failed step of a run that waits for an operator (DESIGN §13): nothing is undone yet and the
+   * incident is still being fixed. The run sleeps until the operator retries the step, skips it or
+   * asks for the rollback (ActOnPausedRun makes it due), or until its own deadline.
+   */
+  private async pauseOnFailure(s: State): Promise<Next> {
+    if (s.run.status !== 'awaiting_operator') {
+      const reason = `${this.stepFailure(s)}; waiting for an operator to retry, skip or roll back`;
+      await this.moveRun(s, { status: 'awaiting_operator', reason }, reason);
+    }
+    return this.schedule(s, null);
   }
 
   /** The run's status while it works in its phase: running, verifying, or in the rollback what stopped it. */
@@ -369,7 +394,8 @@ export class RunAdvancer {
         runId: run.id, stepId: step.step_id, kind: step.kind, attempt: current.attempts, instruction: step.instruction,
         incident: run.context.incident, pattern: run.context.pattern, ...(run.context.problem ? { problem: run.context.problem } : {}), params: step.params,
         // Where and how to report a late result after answering 202.
-        callback: { path: `/runs/${run.id}/steps/${step.step_id}/result`, token: this.tokens.tokenFor(step.webhook_id) },
+        // Bound to the step, not the webhook-id: a retried step's id changes, its result route does not.
+        callback: { path: `/runs/${run.id}/steps/${step.step_id}/result`, token: this.tokens.tokenFor(`${run.id}.${step.step_id}`) },
       },
     };
   }

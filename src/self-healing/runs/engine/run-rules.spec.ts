@@ -7,6 +7,7 @@ const FLAGS = [
   'cancelRequested',
   'pastDeadline',
   'failedStep',
+  'pauseOnFailure',
   'failedRollbackStep',
   'recurrence',
   'waitingOnSomeone',
@@ -24,6 +25,7 @@ const facts = (over: Partial<RunFacts> = {}): RunFacts => ({
   cancelRequested: false,
   pastDeadline: false,
   failedStep: false,
+  pauseOnFailure: false,
   failedRollbackStep: false,
   recurrence: false,
   waitingOnSomeone: false,
@@ -35,7 +37,7 @@ const facts = (over: Partial<RunFacts> = {}): RunFacts => ({
   ...over,
 });
 
-/** Every combination of phase × status × step state × the flags: 5 × 10 × 9 × 2^11. */
+/** Every combination of phase × status × step state × the flags: 5 × 10 × 9 × 2^12. */
 function* everyState(): Generator<RunFacts> {
   for (const phase of PHASES) {
     for (const status of RUN_STATUSES) {
@@ -63,7 +65,7 @@ describe('the run rules (a transition table)', () => {
       if (f.phase !== 'done' && f.phase !== 'rollback' && f.cancelRequested && move !== 'cancel')
         wrong.push(`${f.phase} with a cancel → ${move}`);
     }
-    expect(states).toBe(5 * 10 * 9 * 2048);
+    expect(states).toBe(5 * 10 * 9 * 4096);
     expect(wrong.slice(0, 5)).toEqual([]);
     expect([...used].sort()).toEqual([...new Set(RUN_RULES.map((r) => r.move))].sort());
     expect([...used].every((m) => MOVES.includes(m))).toBe(true);
@@ -126,6 +128,21 @@ describe('the run rules (a transition table)', () => {
     expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'none' }))).toBe('end_of_list');
     expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'pending', failedRollbackStep: true }))).toBe(
       'skip_rest_of_rollback',
+    );
+  });
+
+  it('a failed step pauses a run that waits for an operator, until the operator asks for the rollback; a cancel and the deadline still win', () => {
+    const failed = { failedStep: true, step: 'pending' as const };
+    expect(nextMove(facts({ ...failed, pauseOnFailure: true }))).toBe('pause_on_failure');
+    expect(nextMove(facts({ ...failed, phase: 'verify', status: 'verifying', pauseOnFailure: true }))).toBe(
+      'pause_on_failure',
+    );
+    expect(nextMove(facts({ ...failed, pauseOnFailure: false }))).toBe('fail_on_step');
+    expect(nextMove(facts({ ...failed, pauseOnFailure: true, cancelRequested: true }))).toBe('cancel');
+    expect(nextMove(facts({ ...failed, pauseOnFailure: true, pastDeadline: true }))).toBe('time_out');
+    // The fix is applied and watched: a recurrence is no step to retry.
+    expect(nextMove(facts({ ...failed, phase: 'watch', status: 'verifying', pauseOnFailure: true }))).toBe(
+      'fail_on_step',
     );
   });
 

@@ -12,6 +12,7 @@ export const MOVES = [
   'sleep', // a finished run: nothing left to do
   'cancel', // an operator asked: skip the rest, roll back
   'time_out', // the run is past its deadline: the current step times out, the run fails
+  'pause_on_failure', // a step or check failed in a run that waits for an operator: retry, skip or roll back (DESIGN §13)
   'fail_on_step', // a step or check failed (or its reporter said so): the run fails
   'fail_on_recurrence', // the fault came back inside the window: the run fails
   'skip_rest_of_rollback', // a rollback step failed: the rest of the rollback is not run
@@ -70,6 +71,11 @@ export interface RunFacts {
   pastDeadline: boolean;
   /** A step of the steps or checks failed or timed out (possibly reported by a person, an actuator or a work order). */
   failedStep: boolean;
+  /**
+   * The failed step waits for an operator: the run's onFailure is pause, nobody has asked for the
+   * rollback yet, and the step was not handed to a person or a coding agent (run.view's pausesOnFailure).
+   */
+  pauseOnFailure: boolean;
   /** A rollback step failed or timed out. */
   failedRollbackStep: boolean;
   /** A recurrence was noted for this run (a new incident of its pattern, or its alert firing again). */
@@ -113,6 +119,8 @@ export const RUN_RULES: readonly RunRule[] = [
   { phase: FORWARD, when: (f) => f.cancelRequested, move: 'cancel' },
   // Deadlines come before the kill switch: a paused run still times out.
   { phase: WORKING, when: (f) => f.pastDeadline, move: 'time_out' },
+  // A cancel still wins over a paused run; so does its deadline.
+  { phase: WORKING, when: (f) => f.failedStep && f.pauseOnFailure, move: 'pause_on_failure' },
   { phase: FORWARD, when: (f) => f.failedStep, move: 'fail_on_step' },
   { phase: ['verify', 'watch'], when: (f) => f.recurrence, move: 'fail_on_recurrence' },
   {

@@ -51,16 +51,25 @@ export class GuardrailsService {
   /** The first guardrail, in the order of the settings, that blocks the run; null when none does. */
   async blockingGuardrail(a: GuardrailCheck): Promise<GuardrailBlock | null> {
     if (!this.tx.inTransaction) throw new Error('GuardrailsService.blockingGuardrail must run in the transaction that creates the run');
+    return (await this.holdingGuardrails(a))[0] ?? null;
+  }
+
+  /**
+   * Every guardrail that blocks the run now, in the order of the settings (a dry run lists them
+   * all, DESIGN §13). Reads only; in a transaction, under the tenant's lock like blockingGuardrail.
+   */
+  async holdingGuardrails(a: GuardrailCheck): Promise<GuardrailBlock[]> {
+    const holds: GuardrailBlock[] = [];
     // The settings and the clock are read under the lock.
     const locked = await this.guardrails.lockAndRead(a.tenantId);
     const s = locked.settings;
     const now = a.now ?? locked.now;
 
     if (s.maintenanceWindows.length > 0 && !openWindow(s.maintenanceWindows, now)) {
-      return {
+      holds.push({
         guardrail: 'maintenance_window',
         reason: `guardrail maintenance_window: no maintenance window is open at ${now.toISOString()} (windows: ${s.maintenanceWindows.map(describeWindow).join('; ')})`,
-      };
+      });
     }
 
     const checkActive = s.oneActiveRunPerAgentCapability && a.agentId !== null;
@@ -72,7 +81,7 @@ export class GuardrailsService {
     const anyCanary = canaryRuns || canaryCooldown !== null || canaryBudget;
     const anyPlain =
       s.maxAutomaticRunsPerHour !== null || checkActive || cooldown !== null || s.dailyAutomaticRunBudgetMs !== null;
-    if (!anyPlain && !anyCanary) return null;
+    if (!anyPlain && !anyCanary) return holds;
 
     const usage = await this.runs.usage({
       tenantId: a.tenantId,
@@ -90,70 +99,72 @@ export class GuardrailsService {
     });
 
     if (s.maxAutomaticRunsPerHour !== null && usage.runs_last_hour! >= s.maxAutomaticRunsPerHour) {
-      return {
+      holds.push({
         guardrail: 'runs_per_hour',
         reason: `guardrail runs_per_hour: ${usage.runs_last_hour} automatic run${usage.runs_last_hour === 1 ? '' : 's'} in the last hour (limit ${s.maxAutomaticRunsPerHour})`,
-      };
+      });
     }
     if (usage.active_run_id !== null) {
-      return {
+      holds.push({
         guardrail: 'one_active_run',
         reason: `guardrail one_active_run: automatic run ${usage.active_run_id} is still active on agent ${a.agentId}${a.capability === null ? '' : ` (capability ${a.capability})`} (at most 1 at a time)`,
-      };
+      });
     }
     if (cooldown !== null && usage.last_run_at !== null) {
       const ago = now.getTime() - usage.last_run_at.getTime();
-      return {
+      holds.push({
         guardrail: 'cooldown',
         reason: `guardrail cooldown: the last automatic run of pattern ${a.patternId} on ${a.agentId === null ? 'no agent' : `agent ${a.agentId}`} was created ${formatDuration(ago)} ago (cooldown ${formatDuration(cooldown)}, ${formatDuration(cooldown - ago)} left)`,
-      };
+      });
     }
     if (s.dailyAutomaticRunBudgetMs !== null) {
       const used = Number(usage.budget_used_ms);
       if (used >= s.dailyAutomaticRunBudgetMs) {
-        return {
+        holds.push({
           guardrail: 'daily_budget',
           reason: `guardrail daily_budget: automatic runs of the last 24 h took ${formatDuration(used)} (${used} ms; budget ${formatDuration(s.dailyAutomaticRunBudgetMs)}, ${s.dailyAutomaticRunBudgetMs} ms)`,
-        };
+        });
       }
     }
-    return canaryBlock(a, s, now, usage);
+    holds.push(...canaryHolds(a, s, now, usage));
+    return holds;
   }
 }
 
-/** The canary guardrails (DESIGN §13, seed 004's bounds), after the others, for a playbook with a canary step. */
-function canaryBlock(a: GuardrailCheck, s: GuardrailSettings, now: Date, usage: UsageRow): GuardrailBlock | null {
-  if (!a.canary) return null;
+/** The canary guardrails that hold the run (DESIGN §13, seed 004's bounds), after the others, for a playbook with a canary step. */
+function canaryHolds(a: GuardrailCheck, s: GuardrailSettings, now: Date, usage: UsageRow): GuardrailBlock[] {
+  const holds: GuardrailBlock[] = [];
+  if (!a.canary) return holds;
   const on = a.agentId === null ? 'no agent' : `agent ${a.agentId}`;
   if (s.canaryRunsPer24h !== null && usage.canary_runs! >= s.canaryRunsPer24h) {
     const n = usage.canary_runs!;
-    return {
+    holds.push({
       guardrail: 'canary_runs_per_day',
       reason:
         `guardrail canary_runs_per_day: ${n} canary run${n === 1 ? '' : 's'} of pattern ${a.patternId} on ${on}` +
         ` in the last 24 h (limit ${s.canaryRunsPer24h})`,
-    };
+    });
   }
   if (s.canaryCooldownMs > 0 && usage.last_canary_run_at !== null) {
     const ago = now.getTime() - usage.last_canary_run_at.getTime();
     const cooldown = s.canaryCooldownMs;
-    return {
+    holds.push({
       guardrail: 'canary_cooldown',
       reason:
         `guardrail canary_cooldown: the last canary run of pattern ${a.patternId} on ${on} was created` +
         ` ${formatDuration(ago)} ago (cooldown ${formatDuration(cooldown)}, ${formatDuration(cooldown - ago)} left)`,
-    };
+    });
   }
   if (s.canaryDailyBudgetMs !== null) {
     const used = Number(usage.canary_used_ms);
     if (used >= s.canaryDailyBudgetMs) {
-      return {
+      holds.push({
         guardrail: 'canary_budget',
         reason:
           `guardrail canary_budget: canary steps of the last 24 h took ${used} ms` +
           ` (budget ${s.canaryDailyBudgetMs} ms)`,
-      };
+      });
     }
   }
-  return null;
+  return holds;
 }

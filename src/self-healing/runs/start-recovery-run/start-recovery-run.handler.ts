@@ -7,9 +7,13 @@ import { TransactionHost } from '../../../platform/database/transaction-host.js'
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { GetPattern } from '../../catalog/get-pattern/get-pattern.query.js';
 import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
-import type { PlaybookCatalog } from '../../recovery/playbook-catalog.js';
+import { onFailureOf, type PlaybookCatalog } from '../../recovery/playbook-catalog.js';
 import {
-  resolveCanary, resolveStepParams, resolveWaitMs, type PlaybookStep, type StepList,
+  resolveCanary,
+  resolveStepParams,
+  resolveWaitMs,
+  type PlaybookStep,
+  type StepList,
 } from '../../recovery/playbook-steps.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
@@ -54,6 +58,7 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
         deadline_at: new Date(now + this.config.runs.runTimeoutMs), due_at: new Date(now),
         // Only monitoring sends resolutions: an incident reported otherwise has none to wait for.
         await_resolution: playbook.awaitResolution && incident?.source === 'alertmanager',
+        on_failure: onFailureOf(playbook, p.automatic),
       });
       const rows = (['steps', 'verify', 'rollback'] as StepList[]).flatMap((list) =>
         playbook[list].map((step, position) => this.stepRow(run.id, p.tenantId, list, position, step, p.params)),

@@ -1,0 +1,37 @@
+import { ConflictException, NotFoundException } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { RecoveryRepository, type RecoveryRow } from '../recovery.repository.js';
+import { SetRecoveryExpiry } from './set-recovery-expiry.command.js';
+
+@CommandHandler(SetRecoveryExpiry)
+export class SetRecoveryExpiryHandler implements ICommandHandler<SetRecoveryExpiry> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly recoveries: RecoveryRepository,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  execute(c: SetRecoveryExpiry): Promise<RecoveryRow> {
+    return this.tx.run(async () => {
+      // Locked, so a review or the sweep deciding at once either wins before or sees the new expiry.
+      const before = await this.recoveries.find(c.tenantId, c.recoveryId, true);
+      if (!before) throw new NotFoundException(`recovery ${c.recoveryId} not found`);
+      const after = await this.recoveries.setExpiry(c.tenantId, c.recoveryId, c.expiresAt);
+      if (!after)
+        throw new ConflictException(
+          `recovery ${c.recoveryId} is already ${before.status}: it no longer waits for review`,
+        );
+      await this.audit.record({
+        tenantId: c.tenantId,
+        actor: c.actor,
+        action: 'recovery.expiry_set',
+        subject: { type: 'recovery', id: c.recoveryId },
+        before: { expiresAt: before.expires_at?.toISOString() ?? null },
+        after: { expiresAt: c.expiresAt.toISOString() },
+      });
+      return after;
+    });
+  }
+}

@@ -1,0 +1,104 @@
+import { Inject, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { ActuatorRepository } from '../../actuators/actuator.repository.js';
+import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
+import type { Playbook, PlaybookCatalog } from '../../recovery/playbook-catalog.js';
+import { RecoveryRepository } from '../../recovery/recovery.repository.js';
+import { GuardrailsService } from '../guardrails/guardrails.service.js';
+import { PlanRun } from './plan-run.query.js';
+import { planSteps } from './run-plan.js';
+import type { GuardrailHold, RunPlan } from './run-plan.view.js';
+
+@QueryHandler(PlanRun)
+export class PlanRunHandler implements IQueryHandler<PlanRun> {
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly recoveries: RecoveryRepository,
+    private readonly actuators: ActuatorRepository,
+    private readonly guardrails: GuardrailsService,
+    private readonly queries: QueryBus,
+    @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
+  ) {}
+
+  execute(q: PlanRun): Promise<RunPlan> {
+    // One transaction for consistent reads and the guardrails' tenant lock; it writes nothing.
+    return this.tx.run(async () => {
+      const notes: string[] = [];
+      let subject: Pick<RunPlan, 'recoveryId' | 'incidentId' | 'patternId' | 'agentId' | 'capability' | 'params'>;
+      let playbook: Playbook;
+      let guardrails: GuardrailHold[] = [];
+      if (q.source.kind === 'recovery') {
+        const recovery = await this.recoveries.find(q.tenantId, q.source.recoveryId);
+        if (!recovery) throw new NotFoundException(`recovery ${q.source.recoveryId} not found`);
+        const found = this.catalog.get(recovery.playbook_id);
+        if (!found) {
+          throw new UnprocessableEntityException(
+            `playbook "${recovery.playbook_id}" is no longer in the playbook catalog: this recovery cannot run`,
+          );
+        }
+        playbook = found;
+        subject = {
+          recoveryId: recovery.id,
+          incidentId: recovery.source_incident_id,
+          patternId: recovery.source_pattern_id,
+          agentId: recovery.agent_id,
+          capability: recovery.capability,
+          params: recovery.params,
+        };
+        if (recovery.status !== 'pending_review')
+          notes.push(`recovery ${recovery.id} is ${recovery.status}: it can no longer be approved`);
+        guardrails = await this.guardrails.holdingGuardrails({
+          tenantId: q.tenantId,
+          agentId: recovery.agent_id,
+          capability: recovery.capability,
+          patternId: recovery.source_pattern_id,
+        });
+        if (guardrails.length > 0) {
+          const names = guardrails.map((g) => g.guardrail).join(', ');
+          const what = `${names} would send it to review if it were auto-applied`;
+          notes.push(`guardrails hold automatic runs only: ${what}; approving it runs it now`);
+        }
+      } else {
+        playbook = this.catalog.choose(q.source.errorType, q.source.description).playbook;
+        subject = {
+          recoveryId: null,
+          incidentId: null,
+          patternId: null,
+          agentId: null,
+          capability: null,
+          params: playbook.defaultParams,
+        };
+        notes.push('a reported problem has no pattern: no guardrail applies, and there is no recurrence to watch for');
+      }
+      const actuators = new Set((await this.actuators.list(q.tenantId)).map((a) => a.name));
+      // A person starts the run a dry run describes (approve, trigger).
+      const planned = planSteps(playbook, subject.params, { actuators, automatic: false });
+      const killSwitch = killSwitchStops(
+        await this.queries.execute(new GetKillSwitchState({ tenantId: q.tenantId })),
+        subject.agentId,
+      );
+      if (killSwitch)
+        notes.push(
+          'the kill switch is on: it would pause this run if it were automatic; a run a person starts goes on',
+        );
+      const manual = planned.steps
+        .filter((s) => s.actuatorConfigured === false)
+        .map((s) => `${s.id} (actuator ${s.actuator})`);
+      if (manual.length > 0) notes.push(`not configured, so a person does these steps: ${manual.join(', ')}`);
+      if (planned.onFailure === 'pause')
+        notes.push('a failed step pauses the run for an operator: retry, skip or roll back');
+      return {
+        dryRun: true,
+        playbookId: playbook.id,
+        playbookName: playbook.name,
+        ...subject,
+        ...planned,
+        guardrails,
+        killSwitch,
+        notes,
+      };
+    });
+  }
+}
