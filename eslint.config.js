@@ -6,31 +6,6 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 import local from './eslint-rules/message-constructor.js';
 
-/**
- * Issue 21 converts these once issue 22's branch (i22-verdicts), which is rewriting them, has
- * landed: the run engine and recoveries, incident reporting and the kill switch, catalog matching,
- * bridges 1 and 2, and the messages those files construct. Until then these rules are off for
- * them alone; the list only shrinks (test/sql-home.test.ts keeps the same list for SQL).
- */
-const AWAITING_ISSUE_22 = [
-  'src/self-healing/runs/**',
-  'src/self-healing/recovery/**',
-  'src/incidents/report-incident/**',
-  'src/incidents/killswitch/**',
-  'src/self-healing/catalog/match-incident/**',
-  'src/integration/bridges/incident-to-catalog/**',
-  'src/integration/bridges/pattern-to-recovery/**',
-  // Defined elsewhere, constructed in the files above.
-  'src/governance/policies/move-pattern-policy/move-pattern-policy.command.ts',
-  'src/governance/routing/register-agents/register-agents.command.ts',
-  'src/incidents/get-incident/get-incident.query.ts',
-  'src/incidents/incident-summaries/get-incident-summaries.query.ts',
-  'src/incidents/link-pattern/link-incident-to-pattern.command.ts',
-  'src/incidents/move-pattern-incidents/move-pattern-incidents.command.ts',
-  'src/incidents/record-decision/record-decision.command.ts',
-  'src/self-healing/catalog/get-pattern/get-pattern.query.ts',
-];
-
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'console/src/api/schema.d.ts'] },
   js.configs.recommended,
@@ -89,17 +64,6 @@ export default tseslint.config(
       'local/message-constructor': 'error',
       '@typescript-eslint/no-empty-object-type': ['error', { allowInterfaces: 'with-single-extends' }],
       '@typescript-eslint/no-unsafe-declaration-merging': 'off',
-    },
-  },
-  {
-    files: AWAITING_ISSUE_22,
-    rules: {
-      'local/message-constructor': 'off',
-      'max-len': 'off',
-      'import-x/order': 'off',
-      'no-useless-escape': 'off',
-      'preserve-caught-error': 'off',
-      '@typescript-eslint/consistent-type-imports': 'off',
     },
   },
   {

@@ -23,7 +23,16 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
   afterAll(() => app.stop());
 
   const match = (tenant: string, message: string, agent: string | null, capability: string | null) =>
-    commands.execute(new MatchIncidentToCatalog(tenant, crypto.randomUUID(), 'timeout', message, agent, capability));
+    commands.execute(
+      new MatchIncidentToCatalog({
+        tenantId: tenant,
+        incidentId: crypto.randomUUID(),
+        errorType: 'timeout',
+        message,
+        agentId: agent,
+        capability,
+      }),
+    );
   const sent = (calls: unknown[][], pattern: RegExp) => calls.filter((call) => pattern.test(String(call[0]))).length;
 
   it('reads a bucket once, counts and generalises in memory, and writes the patterns at commit', async () => {
@@ -84,14 +93,19 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
     const queries = app.app.get(QueryBus);
     const spy = jest.spyOn(tx, 'query');
     try {
-      const [first, second] = await tx.run(() => Promise.all([queries.execute(new GetPattern('cat-d', patternId)), queries.execute(new GetPattern('cat-d', patternId))]));
+      const [first, second] = await tx.run(() =>
+        Promise.all([
+          queries.execute(new GetPattern({ tenantId: 'cat-d', patternId })),
+          queries.execute(new GetPattern({ tenantId: 'cat-d', patternId })),
+        ]),
+      );
       expect(first?.id).toBe(patternId);
       expect(second).toEqual(first);
       const readsById = () => sent(spy.mock.calls, /FROM failure_patterns WHERE tenant_id = \$1 AND id = \$2/);
       expect(readsById()).toBe(1);
       // Outside a transaction every call reads.
-      await queries.execute(new GetPattern('cat-d', patternId));
-      await queries.execute(new GetPattern('cat-d', patternId));
+      await queries.execute(new GetPattern({ tenantId: 'cat-d', patternId }));
+      await queries.execute(new GetPattern({ tenantId: 'cat-d', patternId }));
       expect(readsById()).toBe(3);
     } finally {
       spy.mockRestore();
@@ -102,9 +116,9 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
     const { patternId } = await tx.run(() => match('cat-e', 'upstream payments timed out after 30 s on host 10.0.0.7 during charge', 'agent-1', 'billing'));
     const queries = app.app.get(QueryBus);
     const after = await tx.run(async () => {
-      expect((await queries.execute(new GetPattern('cat-e', patternId)))?.autoApplyRecovery).toBe(false);
+      expect((await queries.execute(new GetPattern({ tenantId: 'cat-e', patternId })))?.autoApplyRecovery).toBe(false);
       await app.app.get(FailurePatternRepository).update('cat-e', patternId, { autoApplyRecovery: true });
-      return queries.execute(new GetPattern('cat-e', patternId));
+      return queries.execute(new GetPattern({ tenantId: 'cat-e', patternId }));
     });
     expect(after?.autoApplyRecovery).toBe(true);
   });

@@ -282,8 +282,8 @@ describe('governance API: policies and CARE routing', () => {
       expect((await adjustments(acmeViewer, { policyId: escalate.id }))[0]).toMatchObject({ adjustmentType: 'escalation_add', capability: 'embed' });
       expect((await agent(acmeViewer, 'agent-c1'))?.capabilities).toEqual(['embed', 'summarise', 'translate']);
 
-      await execute(new RegisterAgents('acme', ['agent-c1', 'agent-c9'], 'classify'));
-      await execute(new RegisterAgents('acme', ['agent-c9'], null));
+      await execute(new RegisterAgents({ tenantId: 'acme', agentIds: ['agent-c1', 'agent-c9'], capability: 'classify' }));
+      await execute(new RegisterAgents({ tenantId: 'acme', agentIds: ['agent-c9'], capability: null }));
       expect((await agent(acmeViewer, 'agent-c1'))?.capabilities).toEqual(['classify', 'embed', 'summarise', 'translate']);
       expect(await agent(acmeViewer, 'agent-c9')).toMatchObject({ capabilities: ['classify'], effectiveConfidence: 1, activeAdjustments: 0 });
       expect(await agent(globexAdmin, 'agent-c1')).toBeUndefined();
@@ -300,7 +300,7 @@ describe('governance API: policies and CARE routing', () => {
       // 1 − 1 − 0.1 clamps to 0.
       expect(await agent(acmeViewer, 'agent-e1')).toMatchObject({ effectiveConfidence: 0, activeAdjustments: 2 });
 
-      await execute(new RegisterAgents('acme', ['agent-e2'], null));
+      await execute(new RegisterAgents({ tenantId: 'acme', agentIds: ['agent-e2'], capability: null }));
       await app.sql(`UPDATE agents SET base_confidence = 0.9 WHERE tenant_id = 'acme' AND id = 'agent-e2'`);
       await app.sql(
         `INSERT INTO routing_adjustments (id, tenant_id, agent_id, adjustment_type, magnitude, reason, source_policy_id)

@@ -10,7 +10,7 @@ describe('kill switch (real HTTP, real PostgreSQL)', () => {
   let viewer: string;
   let otherAdmin: string;
   const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
-  const state = (tenantId: string): Promise<KillSwitchState> => app.app.get(QueryBus).execute(new GetKillSwitchState(tenantId));
+  const state = (tenantId: string): Promise<KillSwitchState> => app.app.get(QueryBus).execute(new GetKillSwitchState({ tenantId }));
   const killswitchDecisions = (tenantId: string) =>
     app.sql(`SELECT incident_id, summary, details FROM decisions WHERE tenant_id = $1 AND kind = 'killswitch' ORDER BY created_at`, [tenantId]);
 

@@ -35,7 +35,7 @@ export class IncidentsController {
   ) {
     const key = checkIdempotencyKey(idempotencyKey);
     this.backlog.refuseWhenBehind(res);
-    const { incident, replayed } = await this.commands.execute(new ReportIncident(principal.tenantId, body, key));
+    const { incident, replayed } = await this.commands.execute(new ReportIncident({ tenantId: principal.tenantId, input: body, idempotencyKey: key }));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return incident;
   }

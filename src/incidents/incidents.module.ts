@@ -4,9 +4,9 @@ import { FindResolvedIncidentsHandler } from './find-resolved/find-resolved-inci
 import { FindUnresolvedIncidentByFingerprintHandler } from './find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { GetIncidentSeriesHandler } from './get-incident-series/get-incident-series.handler.js';
+import { GetIncidentSummariesHandler } from './get-incident-summaries/get-incident-summaries.handler.js';
 import { GetResolutionStatsHandler } from './get-resolution-stats/get-resolution-stats.handler.js';
 import { IncidentStatsReadModel } from './incident-stats.read-model.js';
-import { GetIncidentSummariesHandler } from './incident-summaries/get-incident-summaries.handler.js';
 import { IncidentsController } from './incidents.controller.js';
 import { IncidentsRepository } from './incidents.repository.js';
 import { GetKillSwitchStateHandler } from './killswitch/get-killswitch-state.handler.js';
@@ -17,8 +17,8 @@ import { SetKillSwitchHandler } from './killswitch/set-killswitch/set-killswitch
 import { AcknowledgeIncidentHandler } from './lifecycle/acknowledge-incident/acknowledge-incident.handler.js';
 import { LifecycleController } from './lifecycle/lifecycle.controller.js';
 import { ResolveIncidentHandler } from './lifecycle/resolve-incident/resolve-incident.handler.js';
-import { SetIncidentMitigationHandler } from './lifecycle/set-mitigation/set-incident-mitigation.handler.js';
-import { LinkIncidentToPatternHandler } from './link-pattern/link-incident-to-pattern.handler.js';
+import { SetIncidentMitigationHandler } from './lifecycle/set-incident-mitigation/set-incident-mitigation.handler.js';
+import { LinkIncidentToPatternHandler } from './link-incident-to-pattern/link-incident-to-pattern.handler.js';
 import { ListIncidentsHandler } from './list-incidents/list-incidents.handler.js';
 import { ListPatternSamplesHandler } from './list-pattern-samples/list-pattern-samples.handler.js';
 import { MovePatternIncidentsHandler } from './move-pattern-incidents/move-pattern-incidents.handler.js';

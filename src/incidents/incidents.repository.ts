@@ -242,10 +242,10 @@ export class IncidentsRepository {
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(tenantId: string, filters: IncidentFilters, cursor: Cursor | null, limit: number): Promise<IncidentRow[]> {
     // An empty filter value filters nothing.
-    const { sql, params } = newestFirst(
-      'incidents',
+    const { sql, params } = newestFirst({
+      table: 'incidents',
       tenantId,
-      [
+      conditions: [
         ['status = ?', filters.status || undefined],
         ['source = ?', filters.source || undefined],
         ['severity = ?', filters.severity || undefined],
@@ -258,7 +258,7 @@ export class IncidentsRepository {
       ],
       cursor,
       limit,
-    );
+    });
     return this.tx.query<IncidentRow>(sql, params);
   }
 

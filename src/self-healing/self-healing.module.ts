@@ -17,20 +17,24 @@ import { WorkOrderLeaseSweeper } from './patches/work-order-lease.sweeper.js';
 import { WorkOrderJournal } from './patches/work-order.journal.js';
 import { WorkOrdersRepository } from './patches/work-orders.repository.js';
 import { playbookProviders } from './playbooks.provider.js';
-import { ReviewExpiryService } from './recovery/expire-reviews/review-expiry.service.js';
 import { GetRecoveryHandler } from './recovery/get-recovery/get-recovery.handler.js';
 import { ListIncidentRecoveriesHandler } from './recovery/list-incident-recoveries/list-incident-recoveries.handler.js';
 import { RecoveriesController } from './recovery/recoveries.controller.js';
 import { RecoveryNamesReader } from './recovery/recovery-names.reader.js';
 import { RecoveryRepository } from './recovery/recovery.repository.js';
-import { ReviewRecoveryHandler } from './recovery/review/review-recovery.handler.js';
+import { ReviewExpiryService } from './recovery/review-expiry/review-expiry.service.js';
+import { ReviewRecoveryHandler } from './recovery/review-recovery/review-recovery.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 import { SupersedeReviewsHandler } from './recovery/supersede-reviews/supersede-reviews.handler.js';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
 import { RunAdvancer } from './runs/engine/run-advancer.js';
 import { RunEngine } from './runs/engine/run-engine.js';
 import { StepCallbackTokens } from './runs/engine/step-callback-tokens.js';
-import { FinishWaitingStepHandler } from './runs/finish-step/finish-waiting-step.handler.js';
+import { FinishWaitingStepHandler } from './runs/finish-waiting-step/finish-waiting-step.handler.js';
+import { WorkOrderFinishedHandler } from './runs/finish-waiting-step/work-order-finished.handler.js';
+import { GetRunSeriesHandler } from './runs/get-run-series/get-run-series.handler.js';
+import { GetRunStatsHandler } from './runs/get-run-stats/get-run-stats.handler.js';
+import { GuardrailUsageReadModel } from './runs/guardrails/guardrail-usage.read-model.js';
 import { GuardrailsController } from './runs/guardrails/guardrails.controller.js';
 import { GuardrailsRepository } from './runs/guardrails/guardrails.repository.js';
 import { GuardrailsService } from './runs/guardrails/guardrails.service.js';
@@ -38,15 +42,13 @@ import { ListIncidentRunsHandler } from './runs/list-incident-runs/list-incident
 import { MovePatternRunsHandler } from './runs/move-pattern-runs/move-pattern-runs.handler.js';
 import { AlertRepeatedHandler } from './runs/note-recurrence/alert-repeated.handler.js';
 import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
-import { WorkOrderFinishedHandler } from './runs/resume-after-patch/work-order-finished.handler.js';
 import { KillSwitchOffHandler } from './runs/resume-paused/kill-switch-off.handler.js';
-import { GetRunSeriesHandler } from './runs/run-series/get-run-series.handler.js';
-import { GetRunStatsHandler } from './runs/run-stats/get-run-stats.handler.js';
+import { RunStatsReadModel } from './runs/run-stats.read-model.js';
 import { RunWakeups } from './runs/run-wakeups.js';
 import { RunJournal } from './runs/run.journal.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsRepository } from './runs/runs.repository.js';
-import { StartRecoveryRunHandler } from './runs/start-run/start-recovery-run.handler.js';
+import { StartRecoveryRunHandler } from './runs/start-recovery-run/start-recovery-run.handler.js';
 import { ListWaitingWorkHandler } from './waiting/list-waiting-work/list-waiting-work.handler.js';
 import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
 
@@ -96,6 +98,8 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     TriggerPlaybookHandler,
     GuardrailsRepository,
     GuardrailsService,
+    GuardrailUsageReadModel,
+    RunStatsReadModel,
     WaitingWorkReadModel,
     ListWaitingWorkHandler,
   ],

@@ -76,7 +76,18 @@ export async function groupThroughCatalog(app: TestApp, tenantId: string, entrie
         [...sequences.values()].map(async (sequence) => {
           for (const i of sequence) {
             const { errorType, message } = entries[i]!;
-            filed[i] = (await commands.execute(new MatchIncidentToCatalog(tenantId, randomUUID(), errorType, message, null, null))).patternId;
+            filed[i] = (
+              await commands.execute(
+                new MatchIncidentToCatalog({
+                  tenantId,
+                  incidentId: randomUUID(),
+                  errorType,
+                  message,
+                  agentId: null,
+                  capability: null,
+                }),
+              )
+            ).patternId;
           }
         }),
       ),

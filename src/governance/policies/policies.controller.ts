@@ -76,7 +76,7 @@ export class PoliciesController {
     const policyIds = query.policyId ? [query.policyId] : [];
     if (query.incidentId) {
       // The incident's pattern → the policy generated for it → evaluations in which that policy matched.
-      const incident = await this.queries.execute(new GetIncident(principal.tenantId, query.incidentId));
+      const incident = await this.queries.execute(new GetIncident({ tenantId: principal.tenantId, incidentId: query.incidentId }));
       if (!incident) throw new NotFoundException(`incident ${query.incidentId} not found`);
       const policy = incident.matchedPatternId
         ? await this.queries.execute(new FindPolicyForPattern({ tenantId: principal.tenantId, patternId: incident.matchedPatternId }))

@@ -180,9 +180,15 @@ export class PoliciesRepository {
 
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(tenantId: string, filters: PolicyFilters, cursor: Cursor | null, limit: number): Promise<PolicyRow[]> {
-    const q = newestFirst('policy_rules', tenantId, [
-      ['status = ?', filters.status || undefined], ['source_type = ?', filters.sourceType || undefined], ['source_pattern_id = ?', filters.sourcePatternId || undefined],
-    ], cursor, limit);
+    const q = newestFirst({
+      table: 'policy_rules',
+      tenantId,
+      conditions: [
+        ['status = ?', filters.status || undefined], ['source_type = ?', filters.sourceType || undefined], ['source_pattern_id = ?', filters.sourcePatternId || undefined],
+      ],
+      cursor,
+      limit,
+    });
     return this.tx.query<PolicyRow>(q.sql, q.params);
   }
 

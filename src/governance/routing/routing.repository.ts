@@ -232,9 +232,15 @@ export class RoutingRepository {
 
   /** Newest first, keyset-paginated on (created_at, id). */
   async listAdjustments(tenantId: string, filters: AdjustmentFilters, cursor: Cursor | null, limit: number): Promise<AdjustmentRow[]> {
-    const q = newestFirst('routing_adjustments', tenantId, [
-      ['agent_id = ?', filters.agentId || undefined], ['source_policy_id = ?', filters.policyId || undefined], ['is_active = ?', filters.active],
-    ], cursor, limit);
+    const q = newestFirst({
+      table: 'routing_adjustments',
+      tenantId,
+      conditions: [
+        ['agent_id = ?', filters.agentId || undefined], ['source_policy_id = ?', filters.policyId || undefined], ['is_active = ?', filters.active],
+      ],
+      cursor,
+      limit,
+    });
     return this.tx.query<AdjustmentRow>(q.sql, q.params);
   }
 }

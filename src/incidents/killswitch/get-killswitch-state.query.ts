@@ -13,13 +13,19 @@ export function killSwitchStops(state: KillSwitchState, agentId: string | null):
   return state.tenantActive || (agentId !== null && state.blockedAgents.includes(agentId));
 }
 
+export interface GetKillSwitchStateProps {
+  tenantId: string;
+}
+
 /**
  * The tenant's kill switch state, for other modules (policy evaluation, CARE routing, the
  * recovery bridge). Cheap: served from a per-replica cache dropped on every change (NOTIFY)
  * and at most 1 s old otherwise.
  */
+export interface GetKillSwitchState extends GetKillSwitchStateProps {}
 export class GetKillSwitchState extends Query<KillSwitchState> {
-  constructor(readonly tenantId: string) {
+  constructor(props: GetKillSwitchStateProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -30,7 +30,15 @@ export class KillSwitchController {
   @HttpCode(200)
   @RequireRole('admin')
   activate(@Body() body: ActivateKillSwitchDto, @CurrentPrincipal() principal: Principal): Promise<KillSwitchChange> {
-    return this.commands.execute(new SetKillSwitch(principal.tenantId, body.agentId ?? null, true, body.reason, actorOf(principal)));
+    return this.commands.execute(
+      new SetKillSwitch({
+        tenantId: principal.tenantId,
+        agentId: body.agentId ?? null,
+        active: true,
+        reason: body.reason,
+        actor: actorOf(principal),
+      }),
+    );
   }
 
   @ApiOperation({ summary: 'Deactivate the kill switch' })
@@ -38,6 +46,14 @@ export class KillSwitchController {
   @HttpCode(200)
   @RequireRole('admin')
   deactivate(@Query() query: DeactivateKillSwitchQuery, @CurrentPrincipal() principal: Principal): Promise<KillSwitchChange> {
-    return this.commands.execute(new SetKillSwitch(principal.tenantId, query.agentId ?? null, false, query.reason ?? null, actorOf(principal)));
+    return this.commands.execute(
+      new SetKillSwitch({
+        tenantId: principal.tenantId,
+        agentId: query.agentId ?? null,
+        active: false,
+        reason: query.reason ?? null,
+        actor: actorOf(principal),
+      }),
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._:\/-]{0,127}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const AGENT_MESSAGE = 'agentId must be 1-128 letters, digits or ._:/- characters';
 const NOT_BLANK = /\S/;
 

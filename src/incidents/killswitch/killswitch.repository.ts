@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
-import type { KillSwitchRow } from './killswitch.view.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
+import type { KillSwitchRow } from './killswitch.view.js';
 
 /** Channel told (payload: the tenant id) on commit of every kill switch change, on every replica. */
 export const KILLSWITCH_CHANNEL = 'killswitch_changed';

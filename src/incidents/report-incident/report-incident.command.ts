@@ -1,6 +1,6 @@
 import { Command } from '@nestjs/cqrs';
-import type { ReportIncidentDto } from './report-incident.dto.js';
 import type { IncidentSource, IncidentView } from '../incident.view.js';
+import type { ReportIncidentDto } from './report-incident.dto.js';
 
 /** Who reported an incident; an alert's fingerprint deduplicates it against an unresolved incident. */
 export interface IncidentOrigin {
@@ -19,13 +19,18 @@ export interface ReportIncidentResult {
   deduplicated: boolean;
 }
 
+export interface ReportIncidentProps {
+  tenantId: string;
+  input: ReportIncidentDto;
+  idempotencyKey: string | null;
+  /** Default: `{ source: 'api' }`. */
+  origin?: IncidentOrigin;
+}
+
+export interface ReportIncident extends ReportIncidentProps {}
 export class ReportIncident extends Command<ReportIncidentResult> {
-  constructor(
-    readonly tenantId: string,
-    readonly input: ReportIncidentDto,
-    readonly idempotencyKey: string | null,
-    readonly origin: IncidentOrigin = { source: 'api' },
-  ) {
+  constructor(props: ReportIncidentProps) {
     super();
+    Object.assign(this, props);
   }
 }

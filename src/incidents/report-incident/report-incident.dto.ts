@@ -4,7 +4,7 @@ import { IsOccurredAt, MAX_CLOCK_SKEW_MS, MAX_INCIDENT_AGE_MS } from './occurred
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._:\/-]{0,127}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
 export class ReportIncidentDto {
   @ApiProperty({ example: 'timeout' })

@@ -1,13 +1,13 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { IdempotencyKeys } from '../../platform/idempotency/idempotency-keys.js';
+import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import { IncidentCreated } from '../events/incident-created.event.js';
 import { IncidentRepeated } from '../events/incident-repeated.event.js';
 import { incidentView } from '../incident.view.js';
 import { IncidentsRepository } from '../incidents.repository.js';
 import { boundedOccurredAt } from './occurred-at.js';
 import { ReportIncident, type ReportIncidentResult } from './report-incident.command.js';
-import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 
 const SCOPE = 'POST /incidents';
 
@@ -34,13 +34,20 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
       const now = new Date();
       // POST /incidents has validated it (400 otherwise); other reporters' odd clocks fall back to now.
       const occurredAt = boundedOccurredAt(input.occurredAt, now);
-      const fingerprint = origin.fingerprint ?? null;
+      const fingerprint = origin?.fingerprint ?? null;
       if (fingerprint) {
         const open = await this.incidents.findUnresolvedByFingerprint(tenantId, fingerprint);
         if (open) {
           const repeated = await this.incidents.recordRepeat(open, now);
           // The fault is still there: a run watching this incident must hear it (DESIGN §8 "recurrence").
-          await this.eventBus.publish(new IncidentRepeated({ tenantId, incidentId: repeated.id, seenAt: now.toISOString(), repeatCount: repeated.repeat_count }));
+          await this.eventBus.publish(
+            new IncidentRepeated({
+              tenantId,
+              incidentId: repeated.id,
+              seenAt: now.toISOString(),
+              repeatCount: repeated.repeat_count,
+            }),
+          );
           return { incident: incidentView(repeated), replayed: false, deduplicated: true };
         }
       }
@@ -55,7 +62,7 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
         capability: input.capability ?? null,
         context: input.context ?? {},
         occurred_at: occurredAt,
-        source: origin.source,
+        source: origin?.source ?? 'api',
         fingerprint,
       });
       await this.eventBus.publish(

@@ -51,7 +51,12 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
           continue;
         }
         const { incident, deduplicated } = await this.commands.execute(
-          new ReportIncident(tenantId, incidentInput(alert, payload, settings), null, { source: 'alertmanager', fingerprint: alert.fingerprint }),
+          new ReportIncident({
+            tenantId,
+            input: incidentInput(alert, payload, settings),
+            idempotencyKey: null,
+            origin: { source: 'alertmanager', fingerprint: alert.fingerprint },
+          }),
         );
         const outcome = deduplicated ? 'deduplicated' : 'created';
         result[outcome]++;

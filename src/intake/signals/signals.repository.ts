@@ -138,10 +138,10 @@ export class SignalsRepository {
     limit: number,
   ): Promise<R[]> {
     const active = table === 'signal_escalations' && f.active !== undefined ? f.active : undefined;
-    const { sql, params } = newestFirst(
+    const { sql, params } = newestFirst({
       table,
       tenantId,
-      [
+      conditions: [
         ['metric = ?', f.metric || undefined],
         ['agent_id = ?', f.agentId || undefined],
         [`${timeColumn} >= ?`, f.since || undefined],
@@ -150,7 +150,7 @@ export class SignalsRepository {
       cursor,
       limit,
       timeColumn,
-    );
+    });
     return this.tx.query<R>(sql, params);
   }
 }

@@ -26,15 +26,15 @@ export class GetIncidentEvidenceHandler implements IQueryHandler<GetIncidentEvid
     const joined = this.tx.inTransaction;
     return this.tx.run(async () => {
       if (!joined) await this.tx.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
-      const incident = await this.queries.execute(new GetIncident(tenantId, incidentId));
+      const incident = await this.queries.execute(new GetIncident({ tenantId, incidentId }));
       if (!incident) return null;
       const loop = await this.queries.execute(new GetLoopStatus({ tenantId, incidentId }));
       const patternId = incident.matchedPatternId;
-      const pattern = patternId ? await this.queries.execute(new GetPattern(tenantId, patternId)) : null;
+      const pattern = patternId ? await this.queries.execute(new GetPattern({ tenantId, patternId })) : null;
       const policy = patternId ? await this.queries.execute(new FindPolicyForPattern({ tenantId, patternId })) : null;
       const timeline = await this.queries.execute(new GetIncidentTimeline({ tenantId, incidentId }));
-      const runs = await this.queries.execute(new ListIncidentRuns(tenantId, incidentId));
-      const recoveries = await this.queries.execute(new ListIncidentRecoveries(tenantId, incidentId));
+      const runs = await this.queries.execute(new ListIncidentRuns({ tenantId, incidentId }));
+      const recoveries = await this.queries.execute(new ListIncidentRecoveries({ tenantId, incidentId }));
       // The loop trace keeps the recovery's status as suggested; the evidence says where it stands now.
       const suggested = loop?.details.recovery_suggested;
       const current = suggested && recoveries.find((r) => r.id === suggested.recoveryId);

@@ -26,7 +26,7 @@ export class IncidentDetailController {
   @ApiOkResponse({ type: IncidentDetail })
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentDetail> {
-    const incident = await this.queries.execute(new GetIncident(principal.tenantId, id));
+    const incident = await this.queries.execute(new GetIncident({ tenantId: principal.tenantId, incidentId: id }));
     if (!incident) throw new NotFoundException(`incident ${id} not found`);
     const loop = await this.queries.execute(new GetLoopStatus({ tenantId: principal.tenantId, incidentId: id }));
     return { ...incident, loop };

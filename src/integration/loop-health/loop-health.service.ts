@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { GetIncidentSeries } from '../../incidents/get-incident-series/get-incident-series.query.js';
 import { lastBuckets, perBucket } from '../../platform/database/time-buckets.js';
-import { GetRunSeries } from '../../self-healing/runs/run-series/get-run-series.query.js';
+import { GetRunSeries } from '../../self-healing/runs/get-run-series/get-run-series.query.js';
 import { LoopStatsReadModel } from '../loop-stats.read-model.js';
 import { HEALTH_RANGES, runsAt, type HealthRange, type LoopHealth } from './loop-health.view.js';
 
@@ -20,7 +20,7 @@ export class LoopHealthService {
     const { bucketMs, count } = HEALTH_RANGES[range];
     const frame = lastBuckets(now, bucketMs, count);
     const incidents = await this.queries.execute(new GetIncidentSeries({ tenantId, frame }));
-    const runs = await this.queries.execute(new GetRunSeries(tenantId, frame));
+    const runs = await this.queries.execute(new GetRunSeries({ tenantId, frame }));
     // From the loop's own history: an incident matched a pattern whose policy was already active.
     const repeats = await this.loops.repeatsAfterPolicy(tenantId, frame);
     const repeatCounts = perBucket(frame, repeats, (r) => r.n, 0);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { GetResolutionStats } from '../../incidents/get-resolution-stats/get-resolution-stats.query.js';
-import { GetRunStats } from '../../self-healing/runs/run-stats/get-run-stats.query.js';
+import { GetRunStats } from '../../self-healing/runs/get-run-stats/get-run-stats.query.js';
 import { LoopStatsReadModel } from '../loop-stats.read-model.js';
 import { LOOP_STAGES } from '../loop-status/loop-stages.js';
 import type { IntegrationStats, StageStats } from './integration-stats.view.js';
@@ -44,7 +44,7 @@ export class IntegrationStatsService {
     const loops = await this.loops.loopTotals(tenantId, hours);
     const events = await this.loops.eventTotals(tenantId, hours);
     const resolution = await this.queries.execute(new GetResolutionStats({ tenantId, hours }));
-    const runs = await this.queries.execute(new GetRunStats(tenantId, hours));
+    const runs = await this.queries.execute(new GetRunStats({ tenantId, hours }));
     const stages: Record<string, StageStats> = {};
     LOOP_STAGES.slice(1).forEach((s, i) => {
       stages[s] = { completed: Number(loops[`c${i}`]), failed: Number(loops[`f${i}`]), held: Number(loops[`h${i}`]), avgMs: round(loops[`a${i}`]) };

@@ -1,6 +1,6 @@
 import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import type { ResolutionStats } from '../../incidents/get-resolution-stats/get-resolution-stats.query.js';
-import type { RunStats } from '../../self-healing/runs/run-stats/get-run-stats.query.js';
+import type { RunStats } from '../../self-healing/runs/get-run-stats/get-run-stats.query.js';
 import { RunsByStatus } from '../../self-healing/runs/run.view.js';
 
 export class StageStats {

@@ -3,18 +3,29 @@ import type { Cursor } from '../http/cursor.js';
 /** A `column = ?`-style condition and its value; left out when the value is undefined. SQL without `?` takes no parameter. */
 export type Condition = [sql: string, value: unknown];
 
+export interface NewestFirstProps {
+  table: string;
+  tenantId: string;
+  conditions: Condition[];
+  /** The previous page's last row; null: the first page. */
+  cursor: Cursor | null;
+  limit: number;
+  /** The column the rows are ordered and paginated on. Default: `created_at`. */
+  timeColumn?: string;
+}
+
 /**
  * `SELECT *` of one tenant's rows, newest first, keyset-paginated on (timeColumn, id) — the
  * cursor's `at` is that column's value.
  */
-export function newestFirst(
-  table: string,
-  tenantId: string,
-  conditions: Condition[],
-  cursor: Cursor | null,
-  limit: number,
+export function newestFirst({
+  table,
+  tenantId,
+  conditions,
+  cursor,
+  limit,
   timeColumn = 'created_at',
-): { sql: string; params: unknown[] } {
+}: NewestFirstProps): { sql: string; params: unknown[] } {
   const where = ['tenant_id = $1'];
   const params: unknown[] = [tenantId];
   for (const [sql, value] of conditions) {

@@ -238,18 +238,18 @@ export class FailurePatternRepository {
   }
 
   list(tenantId: string, filters: { errorType?: string }, cursor: Cursor | null, limit: number): Promise<PatternRow[]> {
-    const { sql, params } = newestFirst(
-      'failure_patterns',
+    const { sql, params } = newestFirst({
+      table: 'failure_patterns',
       tenantId,
-      [
+      conditions: [
         // Merged patterns are history: their ids still resolve (GET by id), they are not listed.
         ['merged_into_id IS NULL', true],
         ['error_type = ?', filters.errorType ? filters.errorType.trim().toLowerCase() : undefined],
       ],
       cursor,
       limit,
-      'last_seen_at',
-    );
+      timeColumn: 'last_seen_at',
+    });
     return this.tx.query<PatternRow>(sql, params);
   }
 

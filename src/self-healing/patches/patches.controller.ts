@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AllowAgent, CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { GetRunStats } from '../runs/run-stats/get-run-stats.query.js';
+import { GetRunStats } from '../runs/get-run-stats/get-run-stats.query.js';
 import { runView, workOrderOf, type RunRow, type StepRow } from '../runs/run.view.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { ActOnWorkOrder, type WorkOrderAction } from './act-on-work-order/act-on-work-order.command.js';
@@ -96,7 +96,7 @@ export class PatchesController {
   @Get('stats')
   async stats(@CurrentPrincipal() p: Principal) {
     const s = await this.orders.stats(p.tenantId);
-    const runs = await this.queries.execute(new GetRunStats(p.tenantId, null));
+    const runs = await this.queries.execute(new GetRunStats({ tenantId: p.tenantId, hours: null }));
     const workOrders = Object.fromEntries(WORK_ORDER_STATUSES.map((st) => [st, 0])) as Record<WorkOrderStatus, number>;
     for (const { status, count } of s.byStatus) workOrders[status] = count;
     const total = Object.values(workOrders).reduce((a, b) => a + b, 0);

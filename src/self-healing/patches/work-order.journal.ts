@@ -41,7 +41,20 @@ export class WorkOrderJournal {
     });
     if (row.incident_id) {
       await this.commands.execute(
-        new RecordDecision(row.tenant_id, row.incident_id, 'patch', o.summary, { workOrderId: row.id, runId: row.run_id, change: o.change, status: row.status, actor: o.actor, ...(o.details ?? {}) }),
+        new RecordDecision({
+          tenantId: row.tenant_id,
+          incidentId: row.incident_id,
+          kind: 'patch',
+          summary: o.summary,
+          details: {
+            workOrderId: row.id,
+            runId: row.run_id,
+            change: o.change,
+            status: row.status,
+            actor: o.actor,
+            ...(o.details ?? {}),
+          },
+        }),
       );
     }
     if (AUDITED_CHANGES.has(o.change)) {

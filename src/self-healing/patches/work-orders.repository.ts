@@ -150,7 +150,13 @@ export class WorkOrdersRepository {
 
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(tenantId: string, filters: { status?: string; runId?: string }, cursor: Cursor | null, limit: number): Promise<WorkOrderRow[]> {
-    const q = newestFirst('work_orders', tenantId, [['status = ?', filters.status], ['run_id = ?', filters.runId]], cursor, limit);
+    const q = newestFirst({
+      table: 'work_orders',
+      tenantId,
+      conditions: [['status = ?', filters.status], ['run_id = ?', filters.runId]],
+      cursor,
+      limit,
+    });
     return this.tx.query<WorkOrderRow>(q.sql, q.params);
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FALLBACK_STRENGTH,
-  PlaybookCatalog,
+  type PlaybookCatalog,
   defaultPlaybookCatalogPath,
   loadPlaybookCatalog,
   parsePlaybookCatalog,

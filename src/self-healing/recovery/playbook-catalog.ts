@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateStepList, type PlaybookStep } from './playbook-steps.js';
-
 // A playbook's policy hint for bridge 3 is written in governance's vocabulary.
 import { POLICY_ACTIONS, POLICY_CATEGORIES, type PolicyAction, type PolicyCategory } from '../../governance/policies/policy.view.js';
+import { validateStepList, type PlaybookStep } from './playbook-steps.js';
 
 export interface PlaybookMatch {
   /** Error types this playbook is made for; compared case- and punctuation-insensitively. */
@@ -155,18 +154,18 @@ export function loadPlaybookCatalog(path: string = defaultPlaybookCatalogPath())
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read playbook catalog ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read playbook catalog ${path}: ${(err as Error).message}`, { cause: err });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new Error(`playbook catalog ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`playbook catalog ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   try {
     return parsePlaybookCatalog(data);
   } catch (err) {
-    throw new Error(`playbook catalog ${path}: ${(err as Error).message}`);
+    throw new Error(`playbook catalog ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -11,7 +11,7 @@ import { NamedRunView } from '../runs/run.view.js';
 import { RecoveryNamesReader } from './recovery-names.reader.js';
 import { RECOVERY_STATUSES, RecoveryRepository } from './recovery.repository.js';
 import { RecoveryPage, recoveryView, RecoveryView } from './recovery.view.js';
-import { ReviewRecovery } from './review/review-recovery.command.js';
+import { ReviewRecovery } from './review-recovery/review-recovery.command.js';
 
 export class ListRecoveriesQuery {
   @ApiProperty({ required: false, enum: RECOVERY_STATUSES }) @IsOptional() @IsIn(RECOVERY_STATUSES) status?: string;
@@ -71,7 +71,15 @@ export class RecoveriesController {
   @HttpCode(200)
   async approve(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal): Promise<ApprovedRun> {
     // DESIGN §8: approving answers with the run it started (and the recovery it applied).
-    const { recovery, run } = await this.commands.execute(new ReviewRecovery(p.tenantId, id, 'applied', actorOf(p), body.note ?? null));
+    const { recovery, run } = await this.commands.execute(
+      new ReviewRecovery({
+        tenantId: p.tenantId,
+        recoveryId: id,
+        decision: 'applied',
+        actor: actorOf(p),
+        note: body.note ?? null,
+      }),
+    );
     const names = await this.names.read(p.tenantId, [recovery]);
     return { ...run!, playbookName: names.playbooks(run!.playbookId), recovery: recoveryView(recovery, names) };
   }
@@ -82,7 +90,15 @@ export class RecoveriesController {
   @Post(':id/reject')
   @HttpCode(200)
   async reject(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal): Promise<RecoveryView> {
-    const { recovery } = await this.commands.execute(new ReviewRecovery(p.tenantId, id, 'rejected', actorOf(p), body.note ?? null));
+    const { recovery } = await this.commands.execute(
+      new ReviewRecovery({
+        tenantId: p.tenantId,
+        recoveryId: id,
+        decision: 'rejected',
+        actor: actorOf(p),
+        note: body.note ?? null,
+      }),
+    );
     return recoveryView(recovery, await this.names.read(p.tenantId, [recovery]));
   }
 }

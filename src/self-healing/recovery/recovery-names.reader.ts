@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { GetIncidentSummaries } from '../../incidents/incident-summaries/get-incident-summaries.query.js';
+import { GetIncidentSummaries } from '../../incidents/get-incident-summaries/get-incident-summaries.query.js';
 import { FailurePatternRepository } from '../catalog/failure-pattern.repository.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from './playbook-catalog.js';
@@ -17,7 +17,7 @@ export class RecoveryNamesReader {
   ) {}
 
   async read(tenantId: string, rows: RecoveryRow[]): Promise<RecoveryNames> {
-    const summaries = await this.queries.execute(new GetIncidentSummaries(tenantId, rows.map((r) => r.source_incident_id)));
+    const summaries = await this.queries.execute(new GetIncidentSummaries({ tenantId, incidentIds: rows.map((r) => r.source_incident_id) }));
     return {
       playbooks: (id) => this.catalog.get(id)?.name ?? null,
       templates: await this.patterns.templates(tenantId, rows.map((r) => r.source_pattern_id)),

@@ -149,11 +149,17 @@ export class RecoveryRepository {
   }
 
   async list(tenantId: string, f: RecoveryFilters, cursor: Cursor | null, limit: number): Promise<RecoveryRow[]> {
-    const q = newestFirst('recovery_candidates', tenantId, [
-      ['status = ?', f.status || undefined], ['source_pattern_id = ?', f.patternId || undefined], ['source_incident_id = ?', f.incidentId || undefined],
-      ['agent_id = ?', f.agentId || undefined], ['capability = ?', f.capability || undefined], ['playbook_id = ?', f.playbookId || undefined],
-      ['created_at >= ?', f.since || undefined], ['created_at < ?', f.until || undefined],
-    ], cursor, limit);
+    const q = newestFirst({
+      table: 'recovery_candidates',
+      tenantId,
+      conditions: [
+        ['status = ?', f.status || undefined], ['source_pattern_id = ?', f.patternId || undefined], ['source_incident_id = ?', f.incidentId || undefined],
+        ['agent_id = ?', f.agentId || undefined], ['capability = ?', f.capability || undefined], ['playbook_id = ?', f.playbookId || undefined],
+        ['created_at >= ?', f.since || undefined], ['created_at < ?', f.until || undefined],
+      ],
+      cursor,
+      limit,
+    });
     return this.tx.query<RecoveryRow>(q.sql, q.params);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { IncidentSummary } from '../../incidents/incident-summaries/get-incident-summaries.query.js';
+import type { IncidentSummary } from '../../incidents/get-incident-summaries/get-incident-summaries.query.js';
 import { RECOVERY_STATUSES, type RecoveryDecision, type RecoveryRow, type RecoveryStatus } from './recovery.repository.js';
 
 /** The incident a recovery was suggested for, as far as a reviewer needs it. */

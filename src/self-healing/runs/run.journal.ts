@@ -80,7 +80,7 @@ export class RunJournal {
 
   private async timeline(run: RunRow, summary: string, details: Record<string, unknown>): Promise<void> {
     if (!run.incident_id) return;
-    await this.commands.execute(new RecordDecision(run.tenant_id, run.incident_id, 'run', summary, details));
+    await this.commands.execute(new RecordDecision({ tenantId: run.tenant_id, incidentId: run.incident_id, kind: 'run', summary, details }));
   }
 
   private progress(run: RunRow, step: StepRow | null, note: string | null): Promise<void> {

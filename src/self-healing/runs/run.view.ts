@@ -269,7 +269,8 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   ...(transitions
     ? {
         transitions: transitions.map((t) => ({
-          stepId: t.step_id, from: t.from_status, to: t.to_status, attempt: t.attempt, output: t.output ?? null, error: t.error, note: t.note, at: t.created_at.toISOString(),
+          stepId: t.step_id, from: t.from_status, to: t.to_status, attempt: t.attempt, output: t.output ?? null, error: t.error, note: t.note,
+          at: t.created_at.toISOString(),
         })),
       }
     : {}),

@@ -4,10 +4,10 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiOkResponse,
 import { CurrentPrincipal, Public } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { CancelRun } from './cancel-run/cancel-run.command.js';
-import { FinishWaitingStep } from './finish-step/finish-waiting-step.command.js';
-import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
+import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
+import { CancelRun } from './cancel-run/cancel-run.command.js';
+import { FinishWaitingStep } from './finish-waiting-step/finish-waiting-step.command.js';
 import { NamedRunView, RunPage, runView, RunView } from './run.view.js';
 import { CompleteStepDto, ListRunsQuery, StepParams, StepResultDto } from './runs.dto.js';
 import { RunsRepository } from './runs.repository.js';

@@ -70,6 +70,11 @@ export class RunsRepository {
     return row ?? null;
   }
 
+  /** The incident's runs, oldest first. */
+  listOfIncident(tenantId: string, incidentId: string): Promise<RunRow[]> {
+    return this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`, [tenantId, incidentId]);
+  }
+
   /**
    * Locks the run: every change of a run and its steps happens under this lock. Without a tenant
    * only for a caller the run's own token authenticated (an actuator's late result).
@@ -121,9 +126,20 @@ export class RunsRepository {
   }
 
   /** Written with the transaction's commit, every transition of it in one statement, in the order they happened. */
-  insertTransition(t: { tenantId: string; runId: string; stepId: string | null; from: string | null; to: string; attempt?: number | null; output?: unknown; error?: string | null; note?: string | null }): Promise<void> {
+  insertTransition(t: {
+    tenantId: string;
+    runId: string;
+    stepId: string | null;
+    from: string | null;
+    to: string;
+    attempt?: number | null;
+    output?: unknown;
+    error?: string | null;
+    note?: string | null;
+  }): Promise<void> {
     return this.tx.deferWrite(this.writeTransitions, [
-      uuidv7(), t.tenantId, t.runId, t.stepId, t.from, t.to, t.attempt ?? null, t.output === undefined ? null : JSON.stringify(t.output), t.error ?? null, t.note ?? null, new Date(),
+      uuidv7(), t.tenantId, t.runId, t.stepId, t.from, t.to, t.attempt ?? null, t.output === undefined ? null : JSON.stringify(t.output), t.error ?? null,
+      t.note ?? null, new Date(),
     ]);
   }
 
@@ -212,11 +228,17 @@ export class RunsRepository {
   }
 
   async list(tenantId: string, f: RunFilters, cursor: Cursor | null, limit: number): Promise<RunRow[]> {
-    const q = newestFirst('recovery_runs', tenantId, [
-      ['status = ?', f.status], ['incident_id = ?', f.incidentId], ['pattern_id = ?', f.patternId], ['agent_id = ?', f.agentId],
-      ['capability = ?', f.capability], ['playbook_id = ?', f.playbookId], ['automatic = ?', f.trigger ? f.trigger === 'automatic' : undefined],
-      ['created_at >= ?', f.since], ['created_at < ?', f.until],
-    ], cursor, limit);
+    const q = newestFirst({
+      table: 'recovery_runs',
+      tenantId,
+      conditions: [
+        ['status = ?', f.status], ['incident_id = ?', f.incidentId], ['pattern_id = ?', f.patternId], ['agent_id = ?', f.agentId],
+        ['capability = ?', f.capability], ['playbook_id = ?', f.playbookId], ['automatic = ?', f.trigger ? f.trigger === 'automatic' : undefined],
+        ['created_at >= ?', f.since], ['created_at < ?', f.until],
+      ],
+      cursor,
+      limit,
+    });
     return this.tx.query<RunRow>(q.sql, q.params);
   }
 

@@ -18,7 +18,7 @@ export class EvaluatePoliciesHandler implements ICommandHandler<EvaluatePolicies
     const capability = request.capability || null;
     const context = request.context ?? {};
     // Fails closed: if the kill switch cannot be read, no decision is made (the error propagates).
-    const killSwitch = await this.queries.execute(new GetKillSwitchState(tenantId));
+    const killSwitch = await this.queries.execute(new GetKillSwitchState({ tenantId }));
     const killed = killSwitchStops(killSwitch, agentId);
     const { decision, matched } = killed
       ? { decision: 'block' as const, matched: [] }

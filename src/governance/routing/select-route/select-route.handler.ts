@@ -24,7 +24,7 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
     const { capability } = input;
     const context = input.context ?? {};
     // Fails closed: if the kill switch cannot be read, nothing is routed (the error propagates).
-    const killSwitch = await this.queries.execute(new GetKillSwitchState(tenantId));
+    const killSwitch = await this.queries.execute(new GetKillSwitchState({ tenantId }));
 
     return this.tx.run(async () => {
       let agents: AgentRow[];

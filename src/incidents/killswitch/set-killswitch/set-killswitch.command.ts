@@ -11,17 +11,21 @@ export interface KillSwitchChange {
   changed: boolean;
 }
 
+export interface SetKillSwitchProps {
+  tenantId: string;
+  agentId: string | null;
+  active: boolean;
+  /** Required to activate; optional to deactivate. */
+  reason: string | null;
+  /** Who asked (see actorOf). */
+  actor: string;
+}
+
 /** Turns the kill switch of a tenant (agentId null) or of one of its agents on or off. */
+export interface SetKillSwitch extends SetKillSwitchProps {}
 export class SetKillSwitch extends Command<KillSwitchChange> {
-  constructor(
-    readonly tenantId: string,
-    readonly agentId: string | null,
-    readonly active: boolean,
-    /** Required to activate; optional to deactivate. */
-    readonly reason: string | null,
-    /** Who asked (see actorOf). */
-    readonly actor: string,
-  ) {
+  constructor(props: SetKillSwitchProps) {
     super();
+    Object.assign(this, props);
   }
 }

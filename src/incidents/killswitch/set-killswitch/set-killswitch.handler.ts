@@ -39,13 +39,21 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
       const target = c.agentId === null ? 'the tenant' : `agent ${c.agentId}`;
       const verb = !c.active ? 'deactivated' : before?.active ? 'reason changed' : 'activated';
       await this.commands.execute(
-        new RecordDecision(c.tenantId, null, 'killswitch', `kill switch ${verb} for ${target}${reason ? `: ${reason}` : ''}`, {
-          actor: c.actor,
-          scope: c.agentId === null ? 'tenant' : 'agent',
-          agentId: c.agentId,
-          active: c.active,
-          reason: reason || null,
-          previous: before ? { active: before.active, reason: before.reason || null, changedBy: before.changed_by, changedAt: before.changed_at.toISOString() } : null,
+        new RecordDecision({
+          tenantId: c.tenantId,
+          incidentId: null,
+          kind: 'killswitch',
+          summary: `kill switch ${verb} for ${target}${reason ? `: ${reason}` : ''}`,
+          details: {
+            actor: c.actor,
+            scope: c.agentId === null ? 'tenant' : 'agent',
+            agentId: c.agentId,
+            active: c.active,
+            reason: reason || null,
+            previous: before
+              ? { active: before.active, reason: before.reason || null, changedBy: before.changed_by, changedAt: before.changed_at.toISOString() }
+              : null,
+          },
         }),
       );
       await this.audit.record({
@@ -59,7 +67,15 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
       });
       this.switches.notifyChanged(c.tenantId);
       await this.events.publish(
-        new KillSwitchChanged({ tenantId: c.tenantId, agentId: c.agentId, active: c.active, reason: reason || null, actor: c.actor, changedAt: after.changed_at.toISOString(), incidentId: null }),
+        new KillSwitchChanged({
+          tenantId: c.tenantId,
+          agentId: c.agentId,
+          active: c.active,
+          reason: reason || null,
+          actor: c.actor,
+          changedAt: after.changed_at.toISOString(),
+          incidentId: null,
+        }),
       );
       return change(c.agentId, after, true);
     });

@@ -25,7 +25,15 @@ export class AcknowledgeIncidentHandler implements ICommandHandler<AcknowledgeIn
         }
         throw new ConflictException(`incident ${c.incidentId} was already acknowledged by ${existing.acknowledged_by} at ${existing.acknowledged_at!.toISOString()}`);
       }
-      await this.commands.execute(new RecordDecision(c.tenantId, c.incidentId, 'lifecycle', `acknowledged by ${c.actor}`, { actor: c.actor, action: 'acknowledged' }));
+      await this.commands.execute(
+        new RecordDecision({
+          tenantId: c.tenantId,
+          incidentId: c.incidentId,
+          kind: 'lifecycle',
+          summary: `acknowledged by ${c.actor}`,
+          details: { actor: c.actor, action: 'acknowledged' },
+        }),
+      );
       return incidentView(row);
     });
   }

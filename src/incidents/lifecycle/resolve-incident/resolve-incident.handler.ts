@@ -26,8 +26,12 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
       }
       const mttrMs = row.resolved_at!.getTime() - row.occurred_at.getTime();
       await this.commands.execute(
-        new RecordDecision(c.tenantId, c.incidentId, 'lifecycle', `resolved by ${c.resolvedBy}${c.note ? `: ${c.note}` : ''}`, {
-          action: 'resolved', resolvedBy: c.resolvedBy, note: c.note ?? null, mttrMs,
+        new RecordDecision({
+          tenantId: c.tenantId,
+          incidentId: c.incidentId,
+          kind: 'lifecycle',
+          summary: `resolved by ${c.resolvedBy}${c.note ? `: ${c.note}` : ''}`,
+          details: { action: 'resolved', resolvedBy: c.resolvedBy, note: c.note ?? null, mttrMs },
         }),
       );
       // Recoveries still waiting for review on it are superseded (self-healing), durably, after this commits.

@@ -90,7 +90,9 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
     if (recent.length < settings.symptomCount) return null;
     if (await this.signals.escalationArmed(tenantId, symptom, new Date(at + ttlMs))) return null;
     const { incident } = await this.commands.execute(
-      new ReportIncident(tenantId, {
+      new ReportIncident({
+        tenantId,
+        input: {
         errorType: `degradation.${symptom.metric}`,
         message: degradationMessage(symptom, recent, settings),
         agentId: symptom.agent_id || undefined,
@@ -105,7 +107,10 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
             })),
           },
         },
-      }, null, { source: 'degradation' }),
+      },
+        idempotencyKey: null,
+        origin: { source: 'degradation' },
+      }),
     );
     const row = await this.signals.insertEscalation(tenantId, symptom, new Date(at + ttlMs), recent.map((s) => s.id), incident.id);
     await this.events.publish(

@@ -1,7 +1,7 @@
 import { CommandBus, EventBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { RegisterAgents } from '../../../governance/routing/register-agents/register-agents.command.js';
 import { IncidentCreated } from '../../../incidents/events/incident-created.event.js';
-import { LinkIncidentToPattern } from '../../../incidents/link-pattern/link-incident-to-pattern.command.js';
+import { LinkIncidentToPattern } from '../../../incidents/link-incident-to-pattern/link-incident-to-pattern.command.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { catalogBucketOf, MatchIncidentToCatalog } from '../../../self-healing/catalog/match-incident/match-incident.command.js';
@@ -20,16 +20,34 @@ export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
   ) {}
 
   async handle(e: IncidentCreated): Promise<void> {
-    const match = await this.commands.execute(new MatchIncidentToCatalog(e.tenantId, e.incidentId, e.errorType, e.message, e.agentId, e.capability));
-    await this.commands.execute(new LinkIncidentToPattern(e.tenantId, e.incidentId, match.patternId));
-    if (e.agentId) await this.commands.execute(new RegisterAgents(e.tenantId, [e.agentId], e.capability));
+    const match = await this.commands.execute(
+      new MatchIncidentToCatalog({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        errorType: e.errorType,
+        message: e.message,
+        agentId: e.agentId,
+        capability: e.capability,
+      }),
+    );
+    await this.commands.execute(new LinkIncidentToPattern({ tenantId: e.tenantId, incidentId: e.incidentId, patternId: match.patternId }));
+    if (e.agentId) await this.commands.execute(new RegisterAgents({ tenantId: e.tenantId, agentIds: [e.agentId], capability: e.capability }));
     await this.commands.execute(
-      new RecordDecision(e.tenantId, e.incidentId, 'pattern_match', match.isNew ? 'new failure pattern created' : `matched a known failure pattern (score ${match.score.toFixed(2)})`, match as unknown as Record<string, unknown>),
+      new RecordDecision({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        kind: 'pattern_match',
+        summary: match.isNew
+          ? 'new failure pattern created'
+          : `matched a known failure pattern (score ${match.score.toFixed(2)})`,
+        details: match as unknown as Record<string, unknown>,
+      }),
     );
     await this.eventBus.publish(
       new PatternMatched({
         tenantId: e.tenantId, incidentId: e.incidentId, patternId: match.patternId, confidence: match.score, isNewPattern: match.isNew,
-        occurrenceCount: match.occurrenceCount, message: e.message, agentId: e.agentId, capability: e.capability, occurredAt: e.occurredAt, timing: stageTiming(),
+        occurrenceCount: match.occurrenceCount, message: e.message, agentId: e.agentId, capability: e.capability, occurredAt: e.occurredAt,
+        timing: stageTiming(),
       }),
     );
   }

@@ -2,10 +2,10 @@ import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } fro
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
-import { PatternMatched } from '../../events/pattern-matched.event.js';
-import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { SuggestRecovery } from '../../../self-healing/recovery/suggest-recovery/suggest-recovery.command.js';
 import { NoteRecurrence } from '../../../self-healing/runs/note-recurrence/note-recurrence.command.js';
+import { PatternMatched } from '../../events/pattern-matched.event.js';
+import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 2: suggests a recovery for the pattern; auto-applied when trusted, else queued for review. */
@@ -26,12 +26,28 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
       new NoteRecurrence({ tenantId: e.tenantId, patternId: e.patternId, agentId: e.agentId, capability: e.capability, incidentId: e.incidentId, occurredAt }),
     );
     // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
-    const killSwitch = await this.queries.execute(new GetKillSwitchState(e.tenantId));
+    const killSwitch = await this.queries.execute(new GetKillSwitchState({ tenantId: e.tenantId }));
     const paused = killSwitchStops(killSwitch, e.agentId);
-    const { playbook, ...r } = await this.commands.execute(new SuggestRecovery(e.tenantId, e.incidentId, e.patternId, e.message, e.agentId, e.capability, paused));
+    const { playbook, ...r } = await this.commands.execute(
+      new SuggestRecovery({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        patternId: e.patternId,
+        message: e.message,
+        agentId: e.agentId,
+        capability: e.capability,
+        autoApplyPaused: paused,
+      }),
+    );
     // The timeline says why: the learning rule's evidence, a guardrail, the kill switch (DESIGN §8).
     await this.commands.execute(
-      new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${r.playbookId} (confidence ${r.confidence.toFixed(2)}) ${r.decision.reason}`, { ...r }),
+      new RecordDecision({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        kind: 'recovery',
+        summary: `${r.playbookId} (confidence ${r.confidence.toFixed(2)}) ${r.decision.reason}`,
+        details: { ...r },
+      }),
     );
     await this.eventBus.publish(
       new RecoverySuggested({

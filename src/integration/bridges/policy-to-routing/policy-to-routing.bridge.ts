@@ -30,7 +30,13 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
       new ApplyRoutingAdjustments({ tenantId: e.tenantId, policyId: e.policyId, agents, capabilities, agentsRegistered: true }),
     );
     await this.commands.execute(
-      new RecordDecision(e.tenantId, e.incidentId ?? null, 'routing', `${result.adjustmentCount} routing adjustment(s) for ${result.affectedAgents.length} agent(s) from ${result.policyStatus} policy`, { policyId: e.policyId, ...result }),
+      new RecordDecision({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId ?? null,
+        kind: 'routing',
+        summary: `${result.adjustmentCount} routing adjustment(s) for ${result.affectedAgents.length} agent(s) from ${result.policyStatus} policy`,
+        details: { policyId: e.policyId, ...result },
+      }),
     );
     await this.eventBus.publish(
       new RoutingAdjusted({
@@ -47,6 +53,6 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
   /** Carried on the event from bridge 1 on; read from the incident when it is not. */
   private async incidentAgent(e: PolicyGenerated | PolicyActivated): Promise<IncidentAgent | null> {
     if (e instanceof PolicyGenerated && e.incidentAgent) return e.incidentAgent;
-    return e.incidentId ? this.queries.execute(new GetIncident(e.tenantId, e.incidentId)) : null;
+    return e.incidentId ? this.queries.execute(new GetIncident({ tenantId: e.tenantId, incidentId: e.incidentId })) : null;
   }
 }

@@ -22,7 +22,7 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
 
   async handle(e: RecoverySuggested | RecoveryApplied): Promise<void> {
     // Both reads leave together on the batch's pipelined connection.
-    const [recovery, pattern] = await Promise.all([this.recoveryOf(e), this.queries.execute(new GetPattern(e.tenantId, e.patternId))]);
+    const [recovery, pattern] = await Promise.all([this.recoveryOf(e), this.queries.execute(new GetPattern({ tenantId: e.tenantId, patternId: e.patternId }))]);
     if (!recovery || !pattern) throw new Error(`recovery ${e.recoveryId} or pattern ${e.patternId} not found`);
     if (!recovery.playbook) throw new Error(`playbook "${recovery.playbookId}" is no longer in the playbook catalog`);
     const policy = await this.commands.execute(
@@ -41,7 +41,13 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
       }),
     );
     await this.commands.execute(
-      new RecordDecision(e.tenantId, e.incidentId, 'policy', `${policy.isNew ? 'generated' : 'updated'} ${policy.status} policy: ${policy.action} (${policy.category})`, { ...policy }),
+      new RecordDecision({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        kind: 'policy',
+        summary: `${policy.isNew ? 'generated' : 'updated'} ${policy.status} policy: ${policy.action} (${policy.category})`,
+        details: { ...policy },
+      }),
     );
     await this.eventBus.publish(
       new PolicyGenerated({
@@ -61,6 +67,6 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
       const status = e.autoApplied ? 'applied' : 'pending_review';
       return Promise.resolve({ id: e.recoveryId, patternId: e.patternId, playbookId: e.playbookId, confidence: e.confidence, status, playbook: e.playbook });
     }
-    return this.queries.execute(new GetRecovery(e.tenantId, e.recoveryId));
+    return this.queries.execute(new GetRecovery({ tenantId: e.tenantId, recoveryId: e.recoveryId }));
   }
 }

@@ -69,7 +69,7 @@ export class DeliveryRepository {
       ['rule = ?', f.rule],
       ['event = ?', f.event],
     ];
-    const { sql, params } = newestFirst('notification_deliveries', tenantId, conditions, cursor, limit);
+    const { sql, params } = newestFirst({ table: 'notification_deliveries', tenantId, conditions, cursor, limit });
     return this.tx.query<DeliveryRow>(sql, params);
   }
 

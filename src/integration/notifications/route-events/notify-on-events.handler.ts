@@ -55,7 +55,7 @@ export class NotifyOnEventsHandler implements IEventHandler<Notified> {
   }
 
   private incident(tenantId: string, incidentId: string | null): Promise<IncidentView | null> {
-    return incidentId ? this.queries.execute(new GetIncident(tenantId, incidentId)) : Promise.resolve(null);
+    return incidentId ? this.queries.execute(new GetIncident({ tenantId, incidentId })) : Promise.resolve(null);
   }
 }
 

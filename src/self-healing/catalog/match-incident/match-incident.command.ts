@@ -18,16 +18,20 @@ export interface CatalogMatch {
   occurrenceCount: number;
 }
 
+export interface MatchIncidentToCatalogProps {
+  tenantId: string;
+  incidentId: string;
+  errorType: string;
+  message: string;
+  agentId: string | null;
+  capability: string | null;
+}
+
 /** Files an incident under the tenant's failure catalog: joins a pattern or founds one. */
+export interface MatchIncidentToCatalog extends MatchIncidentToCatalogProps {}
 export class MatchIncidentToCatalog extends Command<CatalogMatch> {
-  constructor(
-    readonly tenantId: string,
-    readonly incidentId: string,
-    readonly errorType: string,
-    readonly message: string,
-    readonly agentId: string | null,
-    readonly capability: string | null,
-  ) {
+  constructor(props: MatchIncidentToCatalogProps) {
     super();
+    Object.assign(this, props);
   }
 }

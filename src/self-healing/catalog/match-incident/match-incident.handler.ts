@@ -4,12 +4,12 @@ import { MovePatternPolicy } from '../../../governance/policies/move-pattern-pol
 import { MovePatternIncidents } from '../../../incidents/move-pattern-incidents/move-pattern-incidents.command.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { MovePatternRuns } from '../../runs/move-pattern-runs/move-pattern-runs.command.js';
 import { FailurePatternRepository } from '../failure-pattern.repository.js';
 import { fileSignature } from '../pattern-matcher.js';
 import { extractSignature } from '../signature.js';
 import { MatchIncidentToCatalog, type CatalogMatch } from './match-incident.command.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(MatchIncidentToCatalog)
 export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncidentToCatalog> {
@@ -39,9 +39,9 @@ export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncid
         // The older pattern keeps its id; the runs, incidents and the policy of the others follow it.
         const absorbed = bucket.filter((p) => decision.absorbed.includes(p.id));
         await this.patterns.absorb(bucket, pattern, absorbed, decision.templateTokens, c.incidentId);
-        await this.commands.execute(new MovePatternRuns(c.tenantId, decision.absorbed, pattern.id));
-        await this.commands.execute(new MovePatternIncidents(c.tenantId, decision.absorbed, pattern.id));
-        await this.commands.execute(new MovePatternPolicy(c.tenantId, decision.absorbed, pattern.id));
+        await this.commands.execute(new MovePatternRuns({ tenantId: c.tenantId, fromPatternIds: decision.absorbed, toPatternId: pattern.id }));
+        await this.commands.execute(new MovePatternIncidents({ tenantId: c.tenantId, fromPatternIds: decision.absorbed, toPatternId: pattern.id }));
+        await this.commands.execute(new MovePatternPolicy({ tenantId: c.tenantId, fromPatternIds: decision.absorbed, toPatternId: pattern.id }));
       }
       await this.patterns.recordOccurrence(pattern, decision.templateTokens, c.agentId, c.capability);
       return { patternId: decision.id, score: decision.score, isNew: false, occurrenceCount: pattern.occurrenceCount };

@@ -14,10 +14,10 @@ export class BuildWorkOrderContextHandler implements IQueryHandler<BuildWorkOrde
   constructor(private readonly queries: QueryBus) {}
 
   async execute(q: BuildWorkOrderContext): Promise<WorkOrderBrief | null> {
-    const incident = await this.queries.execute(new GetIncident(q.tenantId, q.incidentId));
+    const incident = await this.queries.execute(new GetIncident({ tenantId: q.tenantId, incidentId: q.incidentId }));
     if (!incident) return null;
     const patternId = incident.matchedPatternId;
-    const pattern = patternId ? await this.queries.execute(new GetPattern(q.tenantId, patternId)) : null;
+    const pattern = patternId ? await this.queries.execute(new GetPattern({ tenantId: q.tenantId, patternId })) : null;
     const samples = pattern
       ? await this.queries.execute(
           new ListPatternSamples({ tenantId: q.tenantId, patternId: pattern.id, limit: SAMPLE_MESSAGES }),

@@ -4,7 +4,7 @@ import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
 import type { PlaybookCatalog } from '../../recovery/playbook-catalog.js';
 import { workOrderOf, type RunRow, type StepRow } from '../../runs/run.view.js';
 import { RunsRepository } from '../../runs/runs.repository.js';
-import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
+import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
 import { TriggerPlaybook, type TriggeredRun } from './trigger-playbook.command.js';
 
 /** How long the request waits for the run to settle before answering with where it is. */

@@ -12,11 +12,15 @@ export interface RecoveryWithPlaybook {
   playbook: Pick<Playbook, 'id' | 'name' | 'policy'> | null;
 }
 
+export interface GetRecoveryProps {
+  tenantId: string;
+  recoveryId: string;
+}
+
+export interface GetRecovery extends GetRecoveryProps {}
 export class GetRecovery extends Query<RecoveryWithPlaybook | null> {
-  constructor(
-    readonly tenantId: string,
-    readonly recoveryId: string,
-  ) {
+  constructor(props: GetRecoveryProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -12,12 +12,16 @@ export interface IncidentRecovery {
   createdAt: string;
 }
 
+export interface ListIncidentRecoveriesProps {
+  tenantId: string;
+  incidentId: string;
+}
+
 /** The incident's recoveries, oldest first. */
+export interface ListIncidentRecoveries extends ListIncidentRecoveriesProps {}
 export class ListIncidentRecoveries extends Query<IncidentRecovery[]> {
-  constructor(
-    readonly tenantId: string,
-    readonly incidentId: string,
-  ) {
+  constructor(props: ListIncidentRecoveriesProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -21,18 +21,22 @@ export interface SuggestedRecovery {
   decision: RecoveryDecision;
 }
 
+export interface SuggestRecoveryProps {
+  tenantId: string;
+  incidentId: string;
+  patternId: string;
+  message: string;
+  agentId: string | null;
+  capability: string | null;
+  /** The kill switch pauses auto-apply: everything goes to review. Default: `false`. */
+  autoApplyPaused?: boolean;
+}
+
 /** Suggests a recovery for an incident of a pattern; applies it at once when trusted enough. */
+export interface SuggestRecovery extends SuggestRecoveryProps {}
 export class SuggestRecovery extends Command<SuggestedRecovery> {
-  constructor(
-    readonly tenantId: string,
-    readonly incidentId: string,
-    readonly patternId: string,
-    readonly message: string,
-    readonly agentId: string | null,
-    readonly capability: string | null,
-    /** The kill switch pauses auto-apply: everything goes to review. */
-    readonly autoApplyPaused = false,
-  ) {
+  constructor(props: SuggestRecoveryProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -8,7 +8,7 @@ import { assessFix } from '../../learning/fix-confidence.js';
 import { FixEvidenceRepository } from '../../learning/fix-evidence.repository.js';
 import { PLAYBOOK_CATALOG, RECOVERY_GENERATOR } from '../../playbooks.provider.js';
 import { GuardrailsService } from '../../runs/guardrails/guardrails.service.js';
-import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
+import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
 import type { PlaybookCatalog } from '../playbook-catalog.js';
 import { suggestRecovery, type RecoveryGenerator } from '../recovery-generator.js';
 import { RecoveryRepository, type RecoveryDecision } from '../recovery.repository.js';
@@ -35,7 +35,13 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       const suggestion = await suggestRecovery(
         this.catalog,
         this.generator,
-        { id: pattern.id, errorType: pattern.error_type, template: pattern.template, occurrenceCount: pattern.occurrence_count, recoveryTemplate: pattern.recovery_template },
+        {
+          id: pattern.id,
+          errorType: pattern.error_type,
+          template: pattern.template,
+          occurrenceCount: pattern.occurrence_count,
+          recoveryTemplate: pattern.recovery_template,
+        },
         { message: c.message, agentId: c.agentId, capability: c.capability },
       );
       // DESIGN §8 "Learning": the suggestion's confidence is the prior; this fix's runs and reviews move it (ADR 0014).
@@ -43,9 +49,11 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       const fix = assessFix({ mean: suggestion.confidence, from: suggestion.confidenceFrom }, observations, new Date());
       const allowed = !c.autoApplyPaused && pattern.auto_apply_recovery && fix.trusted;
       // A trusted fix still runs alone only inside the tenant's guardrails (checked under a tenant lock, before the run exists).
-      const heldBy = allowed ? await this.guardrails.blockingGuardrail({ tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id }) : null;
+      const heldBy = allowed
+        ? await this.guardrails.blockingGuardrail({ tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id })
+        : null;
       const autoApplied = allowed && heldBy === null;
-      const decision = explain(fix, { autoApplied, heldBy, paused: c.autoApplyPaused, patternAllows: pattern.auto_apply_recovery });
+      const decision = explain(fix, { autoApplied, heldBy, paused: c.autoApplyPaused ?? false, patternAllows: pattern.auto_apply_recovery });
       const recoveryId = uuidv7();
       await this.recoveries.insertAtCommit({
         id: recoveryId,
@@ -122,5 +130,10 @@ function explain(
     : !o.patternAllows ? `queued for review: the pattern does not auto-apply its recoveries (${trust})`
     : !fix.trusted ? `held: ${fix.reason}`
     : `held by ${o.heldBy!.reason} (${trust})`;
-  return { autoApplied: o.autoApplied, reason, heldBy: o.heldBy, evidence: { ...fix.evidence, trusted: fix.trusted, confidence: fix.confidence, lowerBound: fix.lowerBound } };
+  return {
+    autoApplied: o.autoApplied,
+    reason,
+    heldBy: o.heldBy,
+    evidence: { ...fix.evidence, trusted: fix.trusted, confidence: fix.confidence, lowerBound: fix.lowerBound },
+  };
 }

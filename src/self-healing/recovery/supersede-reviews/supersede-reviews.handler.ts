@@ -36,7 +36,15 @@ export class SupersedeReviewsHandler implements IEventHandler<IncidentResolved> 
         reason: why,
       });
     }
-    await this.commands.execute(new RecordDecision(e.tenantId, e.incidentId, 'recovery', `${ids.length === 1 ? 'recovery' : `${ids.length} recoveries`} left the review queue: ${why}`, { action: 'superseded', recoveryIds: ids }));
+    await this.commands.execute(
+      new RecordDecision({
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        kind: 'recovery',
+        summary: `${ids.length === 1 ? 'recovery' : `${ids.length} recoveries`} left the review queue: ${why}`,
+        details: { action: 'superseded', recoveryIds: ids },
+      }),
+    );
     this.logger.log(`incident ${e.incidentId} resolved: ${ids.length} recoveries superseded`);
   }
 }

@@ -1,13 +1,17 @@
 import { Command } from '@nestjs/cqrs';
 import type { RunView } from '../run.view.js';
 
+export interface CancelRunProps {
+  tenantId: string;
+  runId: string;
+  actor: string;
+}
+
 /** An operator stops a run: it stops between steps (a call in flight finishes first), then its rollback runs. */
+export interface CancelRun extends CancelRunProps {}
 export class CancelRun extends Command<RunView> {
-  readonly tenantId: string;
-  readonly runId: string;
-  readonly actor: string;
-  constructor(props: { tenantId: string; runId: string; actor: string }) {
+  constructor(props: CancelRunProps) {
     super();
-    ({ tenantId: this.tenantId, runId: this.runId, actor: this.actor } = props);
+    Object.assign(this, props);
   }
 }

@@ -1,9 +1,9 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import { runView, type RunView } from '../run.view.js';
-import { RunWakeups } from '../run-wakeups.js';
 import { RunsRepository } from '../runs.repository.js';
 import { CancelRun } from './cancel-run.command.js';
 

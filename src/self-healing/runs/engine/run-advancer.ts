@@ -2,12 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus, EventBus, QueryBus } from '@nestjs/cqrs';
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { ResolveIncident } from '../../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
+import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-incident-mitigation/set-incident-mitigation.command.js';
 import { FindRecurrence } from '../../../incidents/recurrence/find-recurrence.query.js';
-import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-mitigation/set-incident-mitigation.command.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
+import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
-import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { RecoveryRunFinished } from '../../events/recovery-run-finished.event.js';
 import { ActOnWorkOrder } from '../../patches/act-on-work-order/act-on-work-order.command.js';
 import { BuildWorkOrderContext } from '../../patches/build-work-order-context/build-work-order-context.query.js';
@@ -188,7 +188,10 @@ export class RunAdvancer {
   private async facts(s: State, current: StepRow | undefined): Promise<RunFacts> {
     const { run, steps, now } = s;
     const working = run.phase === 'steps' || run.phase === 'verify';
-    const killSwitch = working && run.automatic && killSwitchStops(await this.queries.execute(new GetKillSwitchState(run.tenant_id)), run.agent_id);
+    const killSwitch =
+      working &&
+      run.automatic &&
+      killSwitchStops(await this.queries.execute(new GetKillSwitchState({ tenantId: run.tenant_id })), run.agent_id);
     const broken = (x: StepRow) => x.status === 'failed' || x.status === 'timed_out';
     return {
       phase: run.phase,
@@ -260,7 +263,17 @@ export class RunAdvancer {
     const from = run.verify_from ?? run.started_at!;
     const until = run.verify_until!;
     const evidence = run.pattern_id || run.incident_id
-      ? await this.queries.execute(new FindRecurrence({ tenantId: run.tenant_id, incidentId: run.incident_id, patternId: run.pattern_id, agentId: run.agent_id, capability: run.capability, from, until }))
+      ? await this.queries.execute(
+          new FindRecurrence({
+            tenantId: run.tenant_id,
+            incidentId: run.incident_id,
+            patternId: run.pattern_id,
+            agentId: run.agent_id,
+            capability: run.capability,
+            from,
+            until,
+          }),
+        )
       : { newIncident: null, refiredAt: null, unfiled: 0, resolvedByMonitoringAt: null };
     const windowMs = until.getTime() - from.getTime();
     const maxWaitOver = now.getTime() - until.getTime() >= Math.max(windowMs, VERDICT_MAX_WAIT_MS);
@@ -377,13 +390,18 @@ export class RunAdvancer {
     const { run, now } = s;
     const lastErrors = s.steps.filter((x) => x.error).map((x) => `${x.step_id}: ${x.error}`);
     const problem = run.context.problem;
-    const brief = run.incident_id ? await this.queries.execute(new BuildWorkOrderContext({ tenantId: run.tenant_id, incidentId: run.incident_id, runId: run.id, lastErrors })) : null;
+    const brief = run.incident_id
+      ? await this.queries.execute(
+          new BuildWorkOrderContext({ tenantId: run.tenant_id, incidentId: run.incident_id, runId: run.id, lastErrors }),
+        )
+      : null;
     const order = await this.commands.execute(
       new CreateWorkOrder({
         tenantId: run.tenant_id, runId: run.id, incidentId: run.incident_id, stepId: step.step_id,
         description: problem ? `${step.instruction} Reported problem (${problem.errorType}): ${problem.description}` : `${step.instruction} (playbook ${run.playbook_id})`,
         context: brief?.context ?? {
-          incident: null, pattern: null, affectedAgents: run.agent_id ? [run.agent_id] : [], capabilities: run.capability ? [run.capability] : [], lastErrors, runId: run.id, filePath: problem?.filePath ?? null,
+          incident: null, pattern: null, affectedAgents: run.agent_id ? [run.agent_id] : [], capabilities: run.capability ? [run.capability] : [], lastErrors,
+          runId: run.id, filePath: problem?.filePath ?? null,
         },
         priority: brief?.priority ?? 'medium', complexity: brief?.complexity ?? 'medium',
       }),

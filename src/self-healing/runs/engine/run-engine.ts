@@ -87,6 +87,14 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private call(c: PlannedCall): Promise<ActuatorCallResult> {
-    return this.commands.execute(new CallActuator({ tenantId: c.tenantId, actuatorName: c.actuator, webhookId: c.webhookId, payload: c.payload, timeoutMs: c.timeoutMs }));
+    return this.commands.execute(
+      new CallActuator({
+        tenantId: c.tenantId,
+        actuatorName: c.actuator,
+        webhookId: c.webhookId,
+        payload: c.payload,
+        timeoutMs: c.timeoutMs,
+      }),
+    );
   }
 }

@@ -4,9 +4,9 @@ import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { CurrentPrincipal, RequireRole } from '../../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../../platform/auth/principal.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { canonicalTimeZone } from '../../../platform/time/weekly-window.js';
 import { settingsFrom, type GuardrailSettings } from './guardrail-settings.js';
 import { PutGuardrailsDto } from './guardrails.dto.js';
-import { canonicalTimeZone } from '../../../platform/time/weekly-window.js';
 import { GuardrailsRepository, type StoredGuardrails } from './guardrails.repository.js';
 
 export interface GuardrailsView extends GuardrailSettings {

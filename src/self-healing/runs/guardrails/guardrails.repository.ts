@@ -25,6 +25,22 @@ export class GuardrailsRepository {
     return { settings: settingsFrom(row?.settings), updatedAt: row?.updated_at ?? null, updatedBy: row?.updated_by ?? null };
   }
 
+  /**
+   * Takes the tenant's guardrail lock (an advisory lock held until the transaction ends) and reads,
+   * under it, the tenant's settings and the database's clock. Sent together (one round trip), run
+   * in this order.
+   */
+  async lockAndRead(tenantId: string): Promise<{ now: Date; settings: GuardrailSettings }> {
+    const [, [row]] = await Promise.all([
+      this.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`self-healing:guardrails:${tenantId}`]),
+      this.tx.query<{ now: Date; settings: Partial<GuardrailSettings> | null }>(
+        `SELECT clock_timestamp() AS now, (SELECT settings FROM self_healing_guardrails WHERE tenant_id = $1) AS settings`,
+        [tenantId],
+      ),
+    ]);
+    return { now: row.now, settings: settingsFrom(row.settings) };
+  }
+
   /** Replaces the tenant's settings whole. */
   async save(tenantId: string, settings: GuardrailSettings, actor: string): Promise<StoredGuardrails> {
     const [row] = await this.tx.query<GuardrailsRow>(

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { formatDuration, settingsFrom, type GuardrailSettings } from './guardrail-settings.js';
 import { describeWindow, openWindow } from '../../../platform/time/weekly-window.js';
+import { formatDuration } from './guardrail-settings.js';
+import { GuardrailUsageReadModel } from './guardrail-usage.read-model.js';
+import { GuardrailsRepository } from './guardrails.repository.js';
 
 export type GuardrailName = 'maintenance_window' | 'runs_per_hour' | 'one_active_run' | 'cooldown' | 'daily_budget';
 
@@ -20,13 +22,6 @@ export interface GuardrailCheck {
   now?: Date;
 }
 
-interface Usage {
-  runs_last_hour: number | null;
-  active_run_id: string | null;
-  last_run_at: Date | null;
-  budget_used_ms: string | null;
-}
-
 /**
  * Decides whether an automatic recovery run may start now (DESIGN §8). Called inside the
  * transaction that would create the run, before it inserts it: the tenant's advisory lock
@@ -37,21 +32,19 @@ interface Usage {
  */
 @Injectable()
 export class GuardrailsService {
-  constructor(private readonly tx: TransactionHost) {}
+  constructor(
+    private readonly tx: TransactionHost,
+    private readonly guardrails: GuardrailsRepository,
+    private readonly runs: GuardrailUsageReadModel,
+  ) {}
 
   /** The first guardrail, in the order of the settings, that blocks the run; null when none does. */
   async blockingGuardrail(a: GuardrailCheck): Promise<GuardrailBlock | null> {
     if (!this.tx.inTransaction) throw new Error('GuardrailsService.blockingGuardrail must run in the transaction that creates the run');
-    // Sent together (one round trip), run in this order: the settings and the clock are read under the lock.
-    const [, [row]] = await Promise.all([
-      this.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`self-healing:guardrails:${a.tenantId}`]),
-      this.tx.query<{ now: Date; settings: Partial<GuardrailSettings> | null }>(
-        `SELECT clock_timestamp() AS now, (SELECT settings FROM self_healing_guardrails WHERE tenant_id = $1) AS settings`,
-        [a.tenantId],
-      ),
-    ]);
-    const s = settingsFrom(row.settings);
-    const now = a.now ?? row.now;
+    // The settings and the clock are read under the lock.
+    const locked = await this.guardrails.lockAndRead(a.tenantId);
+    const s = locked.settings;
+    const now = a.now ?? locked.now;
 
     if (s.maintenanceWindows.length > 0 && !openWindow(s.maintenanceWindows, now)) {
       return {
@@ -60,35 +53,21 @@ export class GuardrailsService {
       };
     }
 
-    // Active: still trying to fix (steps, checks, watch); a run rolling back, even one waiting for a person, holds nothing.
     const checkActive = s.oneActiveRunPerAgentCapability && a.agentId !== null;
     const cooldown = s.cooldownMs > 0 ? s.cooldownMs : null;
     if (s.maxAutomaticRunsPerHour === null && !checkActive && cooldown === null && s.dailyAutomaticRunBudgetMs === null) return null;
 
-    // One statement; a guardrail that is not set costs nothing (the CASE never runs its subquery).
-    const [usage] = await this.tx.query<Usage>(
-      `SELECT
-         CASE WHEN $3::boolean THEN (
-           SELECT count(*)::int FROM recovery_runs
-            WHERE tenant_id = $1 AND automatic AND created_at > $2::timestamptz - interval '1 hour' AND created_at <= $2::timestamptz
-         ) END AS runs_last_hour,
-         CASE WHEN $4::boolean THEN (
-           SELECT id FROM recovery_runs
-            WHERE tenant_id = $1 AND automatic AND phase IN ('steps', 'verify', 'watch') AND agent_id = $5 AND capability IS NOT DISTINCT FROM $6::text
-            ORDER BY created_at LIMIT 1
-         ) END AS active_run_id,
-         CASE WHEN $8::bigint IS NOT NULL THEN (
-           SELECT max(created_at) FROM recovery_runs
-            WHERE tenant_id = $1 AND automatic AND pattern_id = $7::uuid AND agent_id IS NOT DISTINCT FROM $5::text
-              AND created_at > $2::timestamptz - $8::bigint * interval '1 millisecond' AND created_at <= $2::timestamptz
-         ) END AS last_run_at,
-         CASE WHEN $9::boolean THEN (
-           SELECT coalesce(sum(greatest(extract(epoch FROM coalesce(finished_at, $2::timestamptz) - coalesce(started_at, created_at)), 0)) * 1000, 0)::bigint
-             FROM recovery_runs
-            WHERE tenant_id = $1 AND automatic AND created_at > $2::timestamptz - interval '24 hours' AND created_at <= $2::timestamptz
-         ) END AS budget_used_ms`,
-      [a.tenantId, now, s.maxAutomaticRunsPerHour !== null, checkActive, a.agentId, a.capability, a.patternId, cooldown, s.dailyAutomaticRunBudgetMs !== null],
-    );
+    const usage = await this.runs.usage({
+      tenantId: a.tenantId,
+      now,
+      agentId: a.agentId,
+      capability: a.capability,
+      patternId: a.patternId,
+      runsLastHour: s.maxAutomaticRunsPerHour !== null,
+      activeRun: checkActive,
+      cooldownMs: cooldown,
+      budgetUsed: s.dailyAutomaticRunBudgetMs !== null,
+    });
 
     if (s.maxAutomaticRunsPerHour !== null && usage.runs_last_hour! >= s.maxAutomaticRunsPerHour) {
       return {

@@ -1,13 +1,13 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandBus, CommandHandler, EventBus, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
-import { StartRecoveryRun } from '../../runs/start-run/start-recovery-run.command.js';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { RecoveryApplied } from '../../events/recovery-applied.event.js';
+import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
 import { RecoveryRepository } from '../recovery.repository.js';
 import { ReviewRecovery } from './review-recovery.command.js';
-import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 
 @CommandHandler(ReviewRecovery)
 export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
@@ -29,12 +29,23 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
         throw new ConflictException(`recovery ${c.recoveryId} is already ${recovery.status}`);
       }
       // Its incident resolved before anyone reviewed it (the supersede that follows may not have run yet): a run would wait for nothing.
-      const incident = c.decision === 'applied' ? await this.queries.execute(new GetIncident(c.tenantId, recovery.source_incident_id)) : null;
+      const incident =
+        c.decision === 'applied'
+          ? await this.queries.execute(new GetIncident({ tenantId: c.tenantId, incidentId: recovery.source_incident_id }))
+          : null;
       if (incident?.status === 'resolved') {
         throw new ConflictException(`incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${c.recoveryId} is superseded, nothing to run`);
       }
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
-      await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId: recovery.id, action: c.decision, automatic: false, actor: c.actor, note: c.note });
+      await this.recoveries.recordAction({
+        id: uuidv7(),
+        tenantId: c.tenantId,
+        recoveryId: recovery.id,
+        action: c.decision,
+        automatic: false,
+        actor: c.actor,
+        note: c.note,
+      });
       const action = c.decision === 'applied' ? 'recovery.approved' : 'recovery.rejected';
       const audited = {
         tenantId: c.tenantId,
@@ -48,7 +59,15 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
         await this.audit.record({ ...audited, after: { status: decided.status } });
         return { recovery: decided, run: null };
       }
-      await this.eventBus.publish(new RecoveryApplied({ tenantId: c.tenantId, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id, recoveryId: recovery.id, appliedBy: c.actor }));
+      await this.eventBus.publish(
+        new RecoveryApplied({
+          tenantId: c.tenantId,
+          incidentId: recovery.source_incident_id,
+          patternId: recovery.source_pattern_id,
+          recoveryId: recovery.id,
+          appliedBy: c.actor,
+        }),
+      );
       const run = await this.commands.execute(
         new StartRecoveryRun({
           tenantId: c.tenantId, recoveryId: recovery.id, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id,

@@ -1,7 +1,7 @@
 import { Inject, UnprocessableEntityException } from '@nestjs/common';
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
-import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-mitigation/set-incident-mitigation.command.js';
+import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-incident-mitigation/set-incident-mitigation.command.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
@@ -9,9 +9,9 @@ import { GetPattern } from '../../catalog/get-pattern/get-pattern.query.js';
 import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
 import type { PlaybookCatalog } from '../../recovery/playbook-catalog.js';
 import { resolveStepParams, resolveWaitMs, type PlaybookStep, type StepList } from '../../recovery/playbook-steps.js';
+import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import { runView, type RunContext, type RunView, type StepRow } from '../run.view.js';
-import { RunWakeups } from '../run-wakeups.js';
 import { RunsRepository } from '../runs.repository.js';
 import { StartRecoveryRun } from './start-recovery-run.command.js';
 
@@ -28,13 +28,13 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  execute({ props: p }: StartRecoveryRun): Promise<RunView> {
+  execute(p: StartRecoveryRun): Promise<RunView> {
     return this.tx.run(async () => {
       const playbook = this.catalog.get(p.playbookId);
       // A recovery suggested before its playbook left config/playbooks.json.
       if (!playbook) throw new UnprocessableEntityException(`playbook "${p.playbookId}" is no longer in the playbook catalog: this recovery cannot run`);
-      const incident = p.incidentId ? await this.queries.execute(new GetIncident(p.tenantId, p.incidentId)) : null;
-      const pattern = p.patternId ? await this.queries.execute(new GetPattern(p.tenantId, p.patternId)) : null;
+      const incident = p.incidentId ? await this.queries.execute(new GetIncident({ tenantId: p.tenantId, incidentId: p.incidentId })) : null;
+      const pattern = p.patternId ? await this.queries.execute(new GetPattern({ tenantId: p.tenantId, patternId: p.patternId })) : null;
       const context: RunContext = {
         incident: incident && {
           id: incident.id, title: incident.title, errorType: incident.errorType, severity: incident.severity, message: incident.message,

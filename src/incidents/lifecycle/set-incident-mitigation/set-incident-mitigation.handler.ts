@@ -17,7 +17,15 @@ export class SetIncidentMitigationHandler implements ICommandHandler<SetIncident
       const row = await this.incidents.setMitigating(c.tenantId, c.incidentId, c.mitigating);
       if (!row) return false;
       const status = c.mitigating ? 'mitigating' : 'open';
-      await this.commands.execute(new RecordDecision(c.tenantId, c.incidentId, 'lifecycle', `${status}: ${c.reason}`, { action: status, reason: c.reason }));
+      await this.commands.execute(
+        new RecordDecision({
+          tenantId: c.tenantId,
+          incidentId: c.incidentId,
+          kind: 'lifecycle',
+          summary: `${status}: ${c.reason}`,
+          details: { action: status, reason: c.reason },
+        }),
+      );
       return true;
     });
   }

@@ -3,9 +3,9 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { StepCallbackTokens } from '../engine/step-callback-tokens.js';
 import { checkFailure } from '../engine/step-conditions.js';
+import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import { runView, type RunView, type StepRow } from '../run.view.js';
-import { RunWakeups } from '../run-wakeups.js';
 import { RunsRepository } from '../runs.repository.js';
 import { FinishWaitingStep, type WaitingStepSource } from './finish-waiting-step.command.js';
 
@@ -19,7 +19,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     private readonly wakeups: RunWakeups,
   ) {}
 
-  execute({ props: p }: FinishWaitingStep): Promise<RunView> {
+  execute(p: FinishWaitingStep): Promise<RunView> {
     // The token is bound to `<runId>.<stepId>` (the step's webhook-id): a wrong one is refused before any database work.
     if (p.source.kind === 'result' && !this.tokens.verify(`${p.runId}.${p.stepId}`, p.source.token)) {
       throw new UnauthorizedException('unknown run or step, or a wrong callback token');

@@ -23,10 +23,10 @@ export interface FinishWaitingStepProps {
  * waiting for that source, is refused with 409; a wrong callback token with 401; another
  * tenant's run is 404. The engine moves the run on right after.
  */
+export interface FinishWaitingStep extends FinishWaitingStepProps {}
 export class FinishWaitingStep extends Command<RunView> {
-  readonly props: FinishWaitingStepProps;
   constructor(props: FinishWaitingStepProps) {
     super();
-    this.props = props;
+    Object.assign(this, props);
   }
 }

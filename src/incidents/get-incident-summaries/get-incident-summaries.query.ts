@@ -12,12 +12,16 @@ export interface IncidentSummary {
   createdAt: string;
 }
 
+export interface GetIncidentSummariesProps {
+  tenantId: string;
+  incidentIds: string[];
+}
+
 /** The tenant's incidents among `incidentIds` (missing ones are left out). */
+export interface GetIncidentSummaries extends GetIncidentSummariesProps {}
 export class GetIncidentSummaries extends Query<IncidentSummary[]> {
-  constructor(
-    readonly tenantId: string,
-    readonly incidentIds: string[],
-  ) {
+  constructor(props: GetIncidentSummariesProps) {
     super();
+    Object.assign(this, props);
   }
 }

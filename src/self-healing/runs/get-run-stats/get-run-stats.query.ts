@@ -13,12 +13,16 @@ export interface RunStats {
   withVerdict: number;
 }
 
+export interface GetRunStatsProps {
+  tenantId: string;
+  /** null: every run ever. */
+  hours: number | null;
+}
+
+export interface GetRunStats extends GetRunStatsProps {}
 export class GetRunStats extends Query<RunStats> {
-  constructor(
-    readonly tenantId: string,
-    /** null: every run ever. */
-    readonly hours: number | null,
-  ) {
+  constructor(props: GetRunStatsProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { expiryNote, RecoveryRepository } from '../recovery.repository.js';
 
 /** How often the sweep runs: a quarter of the TTL, between 100 ms and a minute. */

@@ -2,7 +2,7 @@ import { ConflictException, Logger } from '@nestjs/common';
 import { CommandBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { WorkOrderFinished } from '../../events/work-order-finished.event.js';
-import { FinishWaitingStep } from '../finish-step/finish-waiting-step.command.js';
+import { FinishWaitingStep } from './finish-waiting-step.command.js';
 
 /**
  * A coding agent finished a work order: the run's `escalate` step succeeds when the patch was

@@ -21,10 +21,10 @@ export interface StartRecoveryRunProps {
  * the incident turns `mitigating`, and the engine is woken after commit. The run is executed by
  * the engine, never by the caller, so the loop does not wait for it.
  */
+export interface StartRecoveryRun extends StartRecoveryRunProps {}
 export class StartRecoveryRun extends Command<RunView> {
-  readonly props: StartRecoveryRunProps;
   constructor(props: StartRecoveryRunProps) {
     super();
-    this.props = props;
+    Object.assign(this, props);
   }
 }

@@ -21,11 +21,15 @@ export interface RunSeries {
 /** How long after a verified run a new incident of its pattern on its agent and capability still says the fix did not hold. */
 export const RECURRENCE_FOLLOW_UP_MS = 24 * 3_600_000;
 
+export interface GetRunSeriesProps {
+  tenantId: string;
+  frame: TimeBuckets;
+}
+
+export interface GetRunSeries extends GetRunSeriesProps {}
 export class GetRunSeries extends Query<RunSeries> {
-  constructor(
-    readonly tenantId: string,
-    readonly frame: TimeBuckets,
-  ) {
+  constructor(props: GetRunSeriesProps) {
     super();
+    Object.assign(this, props);
   }
 }

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '../../../platform/database/transaction-host.js';
+
+/** What the guardrails that are set need to know of a tenant's automatic runs at `now`. */
+export interface UsageQuery {
+  tenantId: string;
+  now: Date;
+  agentId: string | null;
+  capability: string | null;
+  patternId: string;
+  /** Count the automatic runs created in the last hour. */
+  runsLastHour: boolean;
+  /** Look for an active automatic run on the agent and capability. */
+  activeRun: boolean;
+  /** The cooldown: the last automatic run of the pattern on the agent within it; null: not asked. */
+  cooldownMs: number | null;
+  /** Sum how long the automatic runs of the last 24 hours took. */
+  budgetUsed: boolean;
+}
+
+/** Null where the query did not ask for it. */
+export interface UsageRow {
+  runs_last_hour: number | null;
+  active_run_id: string | null;
+  last_run_at: Date | null;
+  budget_used_ms: string | null;
+}
+
+/** The guardrails' reads of the tenant's automatic runs (GuardrailsService). */
+@Injectable()
+export class GuardrailUsageReadModel {
+  constructor(private readonly tx: TransactionHost) {}
+
+  /** One statement; a guardrail that is not set costs nothing (the CASE never runs its subquery). */
+  async usage(q: UsageQuery): Promise<UsageRow> {
+    // Active: still trying to fix (steps, checks, watch); a run rolling back, even one waiting for a person, holds nothing.
+    const [usage] = await this.tx.query<UsageRow>(
+      `SELECT
+         CASE WHEN $3::boolean THEN (
+           SELECT count(*)::int FROM recovery_runs
+            WHERE tenant_id = $1 AND automatic AND created_at > $2::timestamptz - interval '1 hour' AND created_at <= $2::timestamptz
+         ) END AS runs_last_hour,
+         CASE WHEN $4::boolean THEN (
+           SELECT id FROM recovery_runs
+            WHERE tenant_id = $1 AND automatic AND phase IN ('steps', 'verify', 'watch') AND agent_id = $5 AND capability IS NOT DISTINCT FROM $6::text
+            ORDER BY created_at LIMIT 1
+         ) END AS active_run_id,
+         CASE WHEN $8::bigint IS NOT NULL THEN (
+           SELECT max(created_at) FROM recovery_runs
+            WHERE tenant_id = $1 AND automatic AND pattern_id = $7::uuid AND agent_id IS NOT DISTINCT FROM $5::text
+              AND created_at > $2::timestamptz - $8::bigint * interval '1 millisecond' AND created_at <= $2::timestamptz
+         ) END AS last_run_at,
+         CASE WHEN $9::boolean THEN (
+           SELECT coalesce(sum(greatest(extract(epoch FROM coalesce(finished_at, $2::timestamptz) - coalesce(started_at, created_at)), 0)) * 1000, 0)::bigint
+             FROM recovery_runs
+            WHERE tenant_id = $1 AND automatic AND created_at > $2::timestamptz - interval '24 hours' AND created_at <= $2::timestamptz
+         ) END AS budget_used_ms`,
+      [q.tenantId, q.now, q.runsLastHour, q.activeRun, q.agentId, q.capability, q.patternId, q.cooldownMs, q.budgetUsed],
+    );
+    return usage;
+  }
+}
