@@ -27,6 +27,7 @@ import { ReviewRecoveryHandler } from './recovery/review-recovery/review-recover
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 import { SupersedeReviewsHandler } from './recovery/supersede-reviews/supersede-reviews.handler.js';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
+import { CallSlots } from './runs/engine/call-slots.js';
 import { RunAdvancer } from './runs/engine/run-advancer.js';
 import { RunEngine } from './runs/engine/run-engine.js';
 import { StepCallbackTokens } from './runs/engine/step-callback-tokens.js';
@@ -42,6 +43,7 @@ import { ListIncidentRunsHandler } from './runs/list-incident-runs/list-incident
 import { MovePatternRunsHandler } from './runs/move-pattern-runs/move-pattern-runs.handler.js';
 import { AlertRepeatedHandler } from './runs/note-recurrence/alert-repeated.handler.js';
 import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
+import { RunHistoryPruner } from './runs/prune-history/run-history.pruner.js';
 import { KillSwitchOffHandler } from './runs/resume-paused/kill-switch-off.handler.js';
 import { RunStatsReadModel } from './runs/run-stats.read-model.js';
 import { RunWakeups } from './runs/run-wakeups.js';
@@ -82,8 +84,10 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     RunJournal,
     RunWakeups,
     StepCallbackTokens,
+    CallSlots,
     RunAdvancer,
     RunEngine,
+    RunHistoryPruner,
     StartRecoveryRunHandler,
     FinishWaitingStepHandler,
     CancelRunHandler,

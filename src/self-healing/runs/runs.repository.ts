@@ -196,12 +196,14 @@ export class RunsRepository {
 
   /**
    * How long until the next run falls due, by the database's clock (the one `claimDue` compares
-   * with; null: none scheduled), so the engine can sleep until then. Leased runs are their worker's.
+   * with; null: none scheduled), so the engine can sleep until then. Leased runs are their worker's, and
+   * `exceptTenants`' runs are left out: the engine cannot claim them now (they are at its cap).
    */
-  async msUntilNextDue(): Promise<number | null> {
+  async msUntilNextDue(exceptTenants: string[] = []): Promise<number | null> {
     const [row] = await this.tx.query<{ ms: number | null }>(
       `SELECT greatest(0, extract(epoch FROM min(due_at) - now()) * 1000)::double precision AS ms
-         FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())`,
+         FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now()) AND tenant_id <> ALL($1::text[])`,
+      [exceptTenants],
     );
     return row?.ms ?? null;
   }
@@ -253,9 +255,19 @@ export class RunsRepository {
    * watching, so an incident whose pattern has none costs next to nothing. A run it marks wakes
    * the engines (a NOTIFY, rare: only a recurrence sends one).
    */
-  noteRecurrenceAtCommit(r: { tenantId: string; patternId: string; agentId: string | null; capability: string | null; incidentId: string; occurredAt: Date }): Promise<void> {
-    const reason = `recurrence: incident ${r.incidentId} of the same pattern on the same agent occurred at ${r.occurredAt.toISOString()}, inside the verification window`;
-    return this.tx.deferWrite(this.writeRecurrences, [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId, r.occurredAt, reason]);
+  noteRecurrenceAtCommit(r: {
+    tenantId: string;
+    patternId: string;
+    agentId: string | null;
+    capability: string | null;
+    incidentId: string;
+    occurredAt: Date;
+  }): Promise<void> {
+    const reason =
+      `recurrence: incident ${r.incidentId} of the same pattern on the same agent occurred at ` +
+      `${r.occurredAt.toISOString()}, inside the verification window`;
+    const row = [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId, r.occurredAt, reason];
+    return this.tx.deferWrite(this.writeRecurrences, row);
   }
 
   private readonly writeRecurrences = (rows: unknown[][]): Statement[] => [

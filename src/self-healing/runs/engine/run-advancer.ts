@@ -16,6 +16,7 @@ import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
 import { RunJournal } from '../run.journal.js';
 import { FINISHED_STEP, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
+import { CallSlots } from './call-slots.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
@@ -60,6 +61,7 @@ export class RunAdvancer {
     private readonly journal: RunJournal,
     private readonly actuators: ActuatorRepository,
     private readonly tokens: StepCallbackTokens,
+    private readonly slots: CallSlots,
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly events: EventBus,
@@ -341,7 +343,7 @@ export class RunAdvancer {
       await this.moveStep(s, step, { status: 'running', waiting_for: 'call', attempts: attempt, started_at: step.started_at ?? s.now, deadline_at: null }, `attempt ${attempt} of ${step.max_attempts}`);
     }
     await this.runStatus(s, this.workingStatus(s));
-    await this.holdLease(s, timeoutMs);
+    await this.holdLease(s, actuator.name, timeoutMs);
     const { run } = s;
     const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
@@ -420,7 +422,7 @@ export class RunAdvancer {
       await this.moveStep(s, step, { waiting_for: 'patch' }, 'the coding-agent actuator is gone: not notified');
       return 'again';
     }
-    await this.holdLease(s, actuator.timeout_ms);
+    await this.holdLease(s, actuator.name, actuator.timeout_ms);
     return {
       purpose: 'notify', runId: s.run.id, tenantId: s.run.tenant_id, stepId: step.step_id, actuator: actuator.name, webhookId: `${step.webhook_id}.work-order`, timeoutMs: actuator.timeout_ms,
       payload: { type: 'work_order.created', workOrderId: step.work_order_id, runId: s.run.id, stepId: step.step_id, incidentId: s.run.incident_id, path: `/patches/work-orders/${step.work_order_id}` },
@@ -512,9 +514,10 @@ export class RunAdvancer {
     await this.moveRun(s, { status }, status === 'awaiting_operator' ? 'waiting for an operator' : 'working');
   }
 
-  /** The lease covers the call about to be made, with a margin. */
-  private async holdLease(s: State, callMs: number): Promise<void> {
-    await this.setRun(s, { lease_until: new Date(s.now.getTime() + callMs + this.config.runs.leaseMarginMs) });
+  /** The lease covers the call about to be made, and its wait for a slot on the actuator (CallSlots), with a margin. */
+  private async holdLease(s: State, actuator: string, callMs: number): Promise<void> {
+    const slotWaitMs = this.slots.plan(s.run.id, s.run.tenant_id, actuator, callMs);
+    await this.setRun(s, { lease_until: new Date(s.now.getTime() + slotWaitMs + callMs + this.config.runs.leaseMarginMs) });
   }
 
   /** Releases the lease and sleeps until `at` (null: until something wakes the run). */
