@@ -29,7 +29,12 @@ export class RunHistoryPruner implements OnApplicationBootstrap, OnApplicationSh
   async pruneAll(): Promise<number> {
     let total = 0;
     try {
-      for (let n = -1; n !== 0; total += n) n = await this.runs.pruneTransitions(this.config.runs.historyRetentionDays);
+      // In batches, each its own short statement, until one finds nothing left to delete.
+      let deleted: number;
+      do {
+        deleted = await this.runs.pruneTransitions(this.config.runs.historyRetentionDays);
+        total += deleted;
+      } while (deleted > 0);
       if (total > 0) this.logger.log(`pruned ${total} transitions of finished recovery runs`);
     } catch (err) {
       this.logger.error(`pruning recovery run transitions failed: ${String(err)}`);
