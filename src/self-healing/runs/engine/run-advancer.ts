@@ -6,7 +6,7 @@ import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-incident
 import { FindRecurrence } from '../../../incidents/recurrence/find-recurrence.query.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
-import { ActuatorRepository } from '../../actuators/actuator.repository.js';
+import { ActuatorRepository, type ActuatorRow } from '../../actuators/actuator.repository.js';
 import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
 import { RecoveryRunFinished } from '../../events/recovery-run-finished.event.js';
 import { ActOnWorkOrder } from '../../patches/act-on-work-order/act-on-work-order.command.js';
@@ -31,6 +31,8 @@ export interface PlannedCall {
   webhookId: string;
   payload: unknown;
   timeoutMs: number;
+  /** The actuator as read in the turn that planned the call: the call does not read it again. */
+  actuatorRow: ActuatorRow;
   /** A repeat of a call whose answer was lost: it cost no attempt. */
   repeat?: boolean;
 }
@@ -347,7 +349,8 @@ export class RunAdvancer {
     const { run } = s;
     const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
-      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator: actuator.name, webhookId: step.webhook_id, timeoutMs, repeat: o.repeat ?? false,
+      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator: actuator.name, actuatorRow: actuator, webhookId: step.webhook_id, timeoutMs,
+      repeat: o.repeat ?? false,
       payload: {
         runId: run.id, stepId: step.step_id, kind: step.kind, attempt: current.attempts, instruction: step.instruction,
         incident: run.context.incident, pattern: run.context.pattern, ...(run.context.problem ? { problem: run.context.problem } : {}), params: step.params,
@@ -424,7 +427,8 @@ export class RunAdvancer {
     }
     await this.holdLease(s, actuator.name, actuator.timeout_ms);
     return {
-      purpose: 'notify', runId: s.run.id, tenantId: s.run.tenant_id, stepId: step.step_id, actuator: actuator.name, webhookId: `${step.webhook_id}.work-order`, timeoutMs: actuator.timeout_ms,
+      purpose: 'notify', runId: s.run.id, tenantId: s.run.tenant_id, stepId: step.step_id, actuator: actuator.name, actuatorRow: actuator,
+      webhookId: `${step.webhook_id}.work-order`, timeoutMs: actuator.timeout_ms,
       payload: { type: 'work_order.created', workOrderId: step.work_order_id, runId: s.run.id, stepId: step.step_id, incidentId: s.run.incident_id, path: `/patches/work-orders/${step.work_order_id}` },
     };
   }
