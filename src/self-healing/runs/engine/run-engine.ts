@@ -61,8 +61,9 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
       msUntilNextDue: () => this.runs.msUntilNextDue(this.tenantsAtCap()),
       // Claimed while shutting down: leave them to the next replica.
       release: (claimed) => this.giveBack(claimed),
-      // No more claims than can take their first turn now: the others wait in the database, in fair order.
-      room: () => this.config.runs.concurrency - this.turning - this.waitingToTurn.length,
+      // Claims in batches, but no more runs waiting for their first turn here than one round of
+      // turns: the others wait in the database, in fair order.
+      room: () => 2 * this.config.runs.concurrency - this.turning - this.waitingToTurn.length,
     });
   }
 
@@ -173,6 +174,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         webhookId: c.webhookId,
         payload: c.payload,
         timeoutMs: c.timeoutMs,
+        actuator: c.actuatorRow,
       }),
     );
   }
