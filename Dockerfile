@@ -30,6 +30,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
+# The command line (`docker exec <container> node bin/pillar-loop.js status`, with PILLAR_LOOP_URL/KEY).
+COPY bin ./bin
 USER app
 VOLUME ["/data"]
 EXPOSE 3000

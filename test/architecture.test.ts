@@ -1,8 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importsOf, specifiersOf, violationOf, violations } from './support/module-boundaries.js';
 
 const SRC = join(process.cwd(), 'src');
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => join(e.parentPath, e.name));
 
 describe('module boundaries (DESIGN.md §2)', () => {
   it('no import in src/ crosses a module boundary', () => {
@@ -10,6 +15,17 @@ describe('module boundaries (DESIGN.md §2)', () => {
     expect(edges.length).toBeGreaterThan(300); // the whole tree was read
     const found = violations(edges).map((v) => `${v.from} imports ${v.specifier}: ${v.rule}`);
     expect(found).toEqual([]);
+  });
+
+  it('the command line loads no package but commander and node: built-ins (an installed CLI needs nothing of the service)', () => {
+    const cli = join(SRC, 'cli');
+    const packages = new Set<string>();
+    for (const file of filesUnder(cli)) {
+      if (file.endsWith('.spec.ts')) continue;
+      for (const s of specifiersOf(file, readFileSync(file, 'utf8'))) if (!s.startsWith('.')) packages.add(s);
+    }
+    expect(packages.size).toBeGreaterThan(3); // the files were read
+    expect([...packages].filter((p) => p !== 'commander' && !p.startsWith('node:'))).toEqual([]);
   });
 
   describe('the checker itself', () => {
@@ -27,6 +43,15 @@ describe('module boundaries (DESIGN.md §2)', () => {
         expect(violationOf({ from: 'incidents/a.ts', to: `governance/${file}`, specifier: '…' })).toBeNull();
       }
       expect(violationOf({ from: 'app.module.ts', to: 'incidents/incidents.module.ts', specifier: '…' })).toBeNull();
+    });
+
+    it('keeps the command line to HTTP: src/cli/ imports nothing of the service, and the service nothing of it', () => {
+      expect(violationOf({ from: 'cli/commands/runs.ts', to: 'self-healing/runs/run.view.ts', specifier: '…' })?.rule).toMatch(/talks HTTP only/);
+      expect(violationOf({ from: 'cli/program.ts', to: 'platform/config/config.ts', specifier: '…' })?.rule).toMatch(/talks HTTP only/);
+      expect(violationOf({ from: 'cli/api-types.ts', to: '../console/src/api/client.ts', specifier: '…' })?.rule).toMatch(/talks HTTP only/);
+      expect(violationOf({ from: 'main.ts', to: 'cli/program.ts', specifier: '…' })?.rule).toMatch(/imports the command line/);
+      expect(violationOf({ from: 'cli/api-types.ts', to: '../console/src/api/schema.ts', specifier: '…' })).toBeNull();
+      expect(violationOf({ from: 'cli/commands/runs.ts', to: 'cli/format.ts', specifier: '…' })).toBeNull();
     });
 
     it('reads type-only, re-exported and dynamic imports from source text', () => {

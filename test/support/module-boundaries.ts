@@ -9,7 +9,11 @@ import ts from 'typescript';
  * - a pillar (every top-level folder of src/ but platform and integration) imports another
  *   pillar only through its public surface, and never `integration/`;
  * - `integration/` reaches pillars through their public surface too.
- * Files directly under src/ (main, bootstrap, app.module) compose the modules and are exempt.
+ * - `cli/` (the `pillar-loop` command line) talks to the service over HTTP only: it imports nothing
+ *   of src/ outside itself but the console's types generated from the OpenAPI document, and
+ *   nothing imports it.
+ * Files directly under src/ (main, bootstrap, app.module) compose the modules and are exempt
+ * (from all but the command line's rule).
  */
 export const PUBLIC_SURFACE = /(\.command|\.query|\.event|\.view)\.ts$|(^|\/)index\.ts$/;
 
@@ -33,9 +37,16 @@ export interface AllowedEdge {
 // Files directly under src/ and outside it (migrations/) belong to no module.
 const moduleOf = (path: string): string | null => (path.includes('/') && !path.startsWith('../') ? path.split('/')[0] : null);
 
+/** What the command line may import from outside src/cli/: the API's types, generated from the OpenAPI document. */
+export const CLI_MAY_IMPORT = ['../console/src/api/schema.ts'];
+
 export function violationOf(edge: ImportEdge): Violation | null {
   const from = moduleOf(edge.from);
   const to = moduleOf(edge.to);
+  if (from === 'cli' && to !== 'cli' && !CLI_MAY_IMPORT.includes(edge.to)) {
+    return { ...edge, rule: 'the command line talks HTTP only: src/cli/ imports nothing of the service (only the generated API types)' };
+  }
+  if (to === 'cli' && from !== 'cli') return { ...edge, rule: 'nothing of the service imports the command line (src/cli/)' };
   if (from === null || to === null || from === to) return null;
   if (from === 'platform') return { ...edge, rule: 'platform/ imports no pillar and not integration/' };
   if (to === 'platform') return null;

@@ -1,0 +1,163 @@
+import type { Target } from './config.js';
+import { CliError } from './exit-codes.js';
+import { SseParser, type SseMessage } from './sse.js';
+
+/** How long a request may take before the command gives up on it (a stream: until its answer starts). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+/** An answer other than 2xx, said in one line with the server's own message. */
+export class ApiError extends CliError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The public HTTP API, with the key in the Authorization header and nowhere else. Every failure
+ * becomes one line: the status and the server's message, or why the service could not be reached.
+ */
+export class ApiClient {
+  constructor(private readonly target: Target) {}
+
+  get<T>(path: string, query: Query = {}): Promise<T> {
+    return this.request<T>('GET', path + queryString(query));
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  /** Every item of a newest-first list, page by page, up to `max` items. */
+  async all<T>(path: string, query: Query, max: number): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: T[]; nextCursor: string | null } = await this.get(path, {
+        ...query,
+        limit: Math.min(200, max - items.length),
+        cursor,
+      });
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor && items.length < max);
+    return items;
+  }
+
+  /**
+   * Opens a server-sent event stream; resolves once the service has answered (it subscribes the
+   * stream before answering, so whatever is read after this is not missed), with its messages
+   * until the service ends the stream or `signal` aborts it.
+   */
+  async stream(path: string, signal: AbortSignal): Promise<AsyncGenerator<SseMessage>> {
+    // The timeout bounds the wait for the answer to start, not the stream.
+    const late = new AbortController();
+    const timer = setTimeout(() => late.abort(new DOMException('timed out', 'TimeoutError')), REQUEST_TIMEOUT_MS);
+    let res: Response;
+    try {
+      res = await this.fetch(path, {
+        headers: { ...this.auth(), Accept: 'text/event-stream' },
+        signal: AbortSignal.any([signal, late.signal]),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!res.ok) throw await this.failure(res);
+    return this.messages(res, path, signal);
+  }
+
+  private async *messages(res: Response, path: string, signal: AbortSignal): AsyncGenerator<SseMessage> {
+    if (!res.body) return;
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body) {
+        for (const message of parser.push(decoder.decode(chunk as Uint8Array, { stream: true }))) yield message;
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw this.unreachable(error, path);
+    }
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.fetch(path, {
+      method,
+      headers: body === undefined ? this.auth() : { ...this.auth(), 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    if (!res.ok) throw await this.failure(res);
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    try {
+      // The generated types are the contract of the route called.
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CliError(`${method} ${path} answered ${res.status} with something other than JSON`);
+    }
+  }
+
+  private auth() {
+    return { Authorization: `Bearer ${this.target.key}` };
+  }
+
+  private async fetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.target.url}${path}`, { ...init, redirect: 'error' });
+    } catch (error) {
+      throw this.unreachable(error, path);
+    }
+  }
+
+  private unreachable(error: unknown, path: string): CliError {
+    const e = error as { name?: string; cause?: { code?: string; message?: string } };
+    if (e.name === 'TimeoutError')
+      return new CliError(`no answer from ${this.target.url}${path} within ${REQUEST_TIMEOUT_MS / 1000} s`);
+    const why = e.cause?.code ?? e.cause?.message ?? (error instanceof Error ? error.message : String(error));
+    return new CliError(`cannot reach ${this.target.url} (${why})`);
+  }
+
+  private async failure(res: Response): Promise<ApiError> {
+    let data: unknown;
+    const text = await res.text().catch(() => '');
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = text.slice(0, 200);
+    }
+    const said = messageOf(data) ?? res.statusText;
+    if (res.status === 401) {
+      return new ApiError(401, `the service refused the API key from ${this.target.keySource} (401: ${said})`);
+    }
+    const retry = res.status === 429 && res.headers.get('retry-after');
+    return new ApiError(res.status, `${res.status}: ${said}${retry ? ` (retry after ${retry} s)` : ''}`);
+  }
+}
+
+/** The server's message: a 400's fields with their errors, else `message`, else `error`. */
+export function messageOf(data: unknown): string | null {
+  if (typeof data === 'string') return data.trim() || null;
+  if (!data || typeof data !== 'object') return null;
+  const { message, error, fields } = data as { message?: unknown; error?: unknown; fields?: unknown };
+  if (Array.isArray(fields) && fields.length > 0) {
+    return fields
+      .map((f: { field?: unknown; errors?: unknown }) =>
+        Array.isArray(f.errors) ? f.errors.join(', ') : String(f.field),
+      )
+      .join('; ');
+  }
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : typeof error === 'string' ? error : null;
+}
+
+export function queryString(query: Query): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}

@@ -1,0 +1,58 @@
+import { Option, type Command } from 'commander';
+import { INBOX_KINDS, SNOOZED_MODES, type InboxPage, type QueryOf } from '../api-types.js';
+import type { CliContext } from '../context.js';
+import { ago, cut, idTail, limitOption, table } from '../format.js';
+import { morePages } from './options.js';
+
+interface InboxOptions {
+  kind?: string;
+  assignee?: string;
+  snoozed?: string;
+  limit: number;
+  cursor?: string;
+  json?: boolean;
+}
+
+/** `pillar-loop inbox`: `GET /inbox`, what waits for a person, most urgent first. */
+export function inboxCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('inbox')
+    .description(
+      'What waits for a person: reviews, operator steps, holds, work orders, draft policies, escalations (GET /inbox)',
+    )
+    .addOption(new Option('--kind <kind>', 'only this kind').choices(INBOX_KINDS))
+    .option('--assignee <who>', 'only items assigned to this person (none: only unassigned ones)')
+    .addOption(
+      new Option('--snoozed <mode>', 'snoozed items: left out, listed too, or only them').choices(SNOOZED_MODES),
+    )
+    .option('--limit <n>', 'at most this many (1–200)', limitOption(200), 50)
+    .option('--cursor <cursor>', 'the next page, as printed under a full one')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (o: InboxOptions) => {
+      const now = ctx.now();
+      const query: QueryOf<'/inbox'> = {
+        kind: o.kind as QueryOf<'/inbox'>['kind'],
+        assignee: o.assignee,
+        snoozed: o.snoozed as QueryOf<'/inbox'>['snoozed'],
+        limit: o.limit,
+        cursor: o.cursor,
+      };
+      const page = await ctx.api().get<InboxPage>('/inbox', { ...query });
+      ctx.print(o.json, page, () => {
+        if (page.items.length === 0) return 'nothing waits';
+        const rows = page.items.map((i) => [
+          i.priority,
+          i.kind,
+          cut(i.title, 64),
+          `${i.subject.type} …${idTail(i.subject.id)}`,
+          ago(i.createdAt, now).replace(/ ago$/, ''),
+          i.deadline ? ago(i.deadline, now) : '—',
+          i.assignee ?? '—',
+        ]);
+        return (
+          table(['PRIORITY', 'KIND', 'TITLE', 'SUBJECT', 'WAITING', 'DEADLINE', 'ASSIGNEE'], rows) +
+          morePages(page.nextCursor)
+        );
+      });
+    });
+}

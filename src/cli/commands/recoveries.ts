@@ -1,0 +1,71 @@
+import { Option, type Command } from 'commander';
+import { RECOVERY_STATUSES, type QueryOf, type RecoveryPage } from '../api-types.js';
+import type { CliContext } from '../context.js';
+import { ago, cut, idTail, instantOption, limitOption, pct, table } from '../format.js';
+import { SINCE_HELP, morePages } from './options.js';
+
+interface RecoveriesOptions {
+  status?: string;
+  incident?: string;
+  pattern?: string;
+  agent?: string;
+  capability?: string;
+  playbook?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: string;
+  json?: boolean;
+}
+
+/** `pillar-loop recoveries`: `GET /recoveries`, the review queue and its history (what `approve` takes). */
+export function recoveriesCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('recoveries')
+    .description(
+      'List suggested recoveries, newest first (GET /recoveries); --status pending_review is the review queue',
+    )
+    .addOption(new Option('--status <status>', 'only recoveries in this state').choices(RECOVERY_STATUSES))
+    .option('--incident <id>', 'only recoveries for this incident')
+    .option('--pattern <id>', 'only recoveries for this failure pattern')
+    .option('--agent <id>', 'only recoveries for this agent')
+    .option('--capability <name>', 'only recoveries for this capability')
+    .option('--playbook <id>', 'only recoveries of this playbook')
+    .option('--since <when>', `suggested at or after: ${SINCE_HELP}`)
+    .option('--until <when>', `suggested before: ${SINCE_HELP}`)
+    .option('--limit <n>', 'at most this many (1–200)', limitOption(200), 50)
+    .option('--cursor <cursor>', 'the next page, as printed under a full one')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (o: RecoveriesOptions) => {
+      const now = ctx.now();
+      const query: QueryOf<'/recoveries'> = {
+        status: o.status as QueryOf<'/recoveries'>['status'],
+        incidentId: o.incident,
+        patternId: o.pattern,
+        agentId: o.agent,
+        capability: o.capability,
+        playbookId: o.playbook,
+        since: o.since && instantOption(o.since, now),
+        until: o.until && instantOption(o.until, now),
+        limit: o.limit,
+        cursor: o.cursor,
+      };
+      const page = await ctx.api().get<RecoveryPage>('/recoveries', { ...query });
+      ctx.print(o.json, page, () => {
+        if (page.items.length === 0) return 'no recovery matches';
+        const rows = page.items.map((r) => [
+          `…${idTail(r.id)}`,
+          r.status,
+          cut(r.playbookName ?? r.playbookId, 32),
+          pct(r.confidence),
+          cut(r.incident?.title ?? '—', 48),
+          r.agentId ?? '—',
+          ago(r.createdAt, now),
+        ]);
+        return (
+          table(['ID', 'STATUS', 'PLAYBOOK', 'CONFIDENCE', 'INCIDENT', 'AGENT', 'SUGGESTED'], rows) +
+          morePages(page.nextCursor)
+        );
+      });
+    });
+}

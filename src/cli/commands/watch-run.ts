@@ -1,0 +1,116 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError } from '../api-client.js';
+import type { Run, RunProgress, RunStatus } from '../api-types.js';
+import type { CliContext } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { clock, idTail, shortenIds } from '../format.js';
+
+/** After the live stream drops (a restart of the service), wait this long and open it again, this many times in a row. */
+const RECONNECT_MS = 2000;
+const RECONNECT_TRIES = 5;
+
+/** `runs --watch`'s exit code: whether the run fixed its fault. */
+export function exitOfRun(status: RunStatus): number {
+  if (status === 'succeeded') return EXIT.ok;
+  if (status === 'canceled') return EXIT.changed;
+  return EXIT.no;
+}
+
+interface Output {
+  began(run: Run): void;
+  reread(run: Run): void;
+  progress(p: RunProgress): void;
+  note(line: string): void;
+  finished(run: Run): void;
+}
+
+/**
+ * Follows one run live, as the console's run page does: the tenant's stream
+ * (`GET /integration/stream`), its `run_progress` messages for this run, until the run's phase is
+ * `done` (its rollback included); then reads the run once more for its outcome. The stream is
+ * opened before the run is read, so no change between the two is missed; a dropped stream is
+ * opened again and the run re-read.
+ */
+export async function watchRun(ctx: CliContext, runId: string, json: boolean | undefined): Promise<number> {
+  const api = ctx.api();
+  const out = json ? jsonLines(ctx) : textLines(ctx);
+  const finish = async () => {
+    const run = await api.get<Run>(`/runs/${runId}`);
+    out.finished(run);
+    return exitOfRun(run.status);
+  };
+  let followed = false;
+  let tries = 0;
+  for (;;) {
+    // One connection at a time: closed when it is done with, whichever way.
+    const connection = new AbortController();
+    try {
+      const messages = await api.stream('/integration/stream', connection.signal);
+      const run = await api.get<Run>(`/runs/${runId}`);
+      if (followed) out.reread(run);
+      else out.began(run);
+      followed = true;
+      if (run.phase === 'done') return await finish();
+      for await (const message of messages) {
+        if (message.event !== 'run_progress') continue;
+        const progress = JSON.parse(message.data) as RunProgress;
+        if (progress.runId !== runId) continue;
+        tries = 0;
+        out.progress(progress);
+        if (progress.phase === 'done') return await finish();
+      }
+    } catch (error) {
+      // A refusal (the key, the run, too many streams) is final; a lost connection is not.
+      if (error instanceof ApiError || !(error instanceof CliError)) throw error;
+    } finally {
+      connection.abort();
+    }
+    if (++tries > RECONNECT_TRIES) {
+      throw new CliError(`lost the live stream of ${ctx.service().url} ${RECONNECT_TRIES} times in a row`);
+    }
+    out.note('the live stream ended; opening it again');
+    await sleep(RECONNECT_MS);
+  }
+}
+
+function textLines(ctx: CliContext): Output {
+  const line = (at: string, what: string, text: string) => ctx.io.out(`  ${clock(at)}  ${what.padEnd(18)}  ${text}\n`);
+  const runState = (run: Pick<Run, 'status' | 'phase'>) => `${run.status.replace(/_/g, ' ')} (${run.phase})`;
+  return {
+    began: (run) => {
+      const incident = run.incidentId
+        ? ` for "${run.incidentTitle ?? 'incident'}" (incident …${idTail(run.incidentId)})`
+        : '';
+      const by = run.automatic ? 'auto-apply' : shortenIds(run.startedBy);
+      ctx.io.out(`run …${idTail(run.id)}: ${run.playbookName ?? run.playbookId}${incident}, started by ${by}\n`);
+      line(run.updatedAt, 'run', runState(run));
+      for (const step of run.steps ?? []) {
+        if (step.status !== 'pending') line(step.updatedAt, step.id, step.status.replace(/_/g, ' '));
+      }
+    },
+    reread: (run) => line(run.updatedAt, 'run', `${runState(run)}, read again`),
+    progress: (p) => {
+      const said = p.error ?? p.note;
+      const attempt = p.attempt !== null && p.attempt > 1 ? ` (attempt ${p.attempt})` : '';
+      const state = p.stepId ? `${(p.stepStatus ?? '').replace(/_/g, ' ')}${attempt}` : runState(p);
+      line(p.at, p.stepId ?? 'run', `${state}${said ? ` — ${shortenIds(said)}` : ''}`);
+    },
+    note: (text) => ctx.io.err(`pillar-loop: ${text}\n`),
+    finished: (run) =>
+      ctx.io.out(
+        `run …${idTail(run.id)} ${run.status.replace(/_/g, ' ')}${run.reason ? `: ${shortenIds(run.reason)}` : ''}\n`,
+      ),
+  };
+}
+
+/** One JSON object a line: the run as first read, each change, the run as it ended. */
+function jsonLines(ctx: CliContext): Output {
+  const line = (value: unknown) => ctx.io.out(`${JSON.stringify(value)}\n`);
+  return {
+    began: (run) => line({ event: 'run', run }),
+    reread: (run) => line({ event: 'run', run }),
+    progress: (data) => line({ event: 'run_progress', data }),
+    note: (text) => ctx.io.err(`pillar-loop: ${text}\n`),
+    finished: (run) => line({ event: 'finished', run }),
+  };
+}

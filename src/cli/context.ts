@@ -1,0 +1,48 @@
+import { ApiClient } from './api-client.js';
+import { loadTarget, type Target } from './config.js';
+import { EXIT } from './exit-codes.js';
+
+export type Env = Record<string, string | undefined>;
+
+/** Where a command writes: its result to stdout, one-line notes and errors to stderr. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * What every command is given: the environment, its output, the service (read from the
+ * configuration only when a command needs it, so `--help` works without one), the clock, and the
+ * exit code it decides on.
+ */
+export class CliContext {
+  exitCode: number = EXIT.ok;
+  private target?: Target;
+  private client?: ApiClient;
+
+  constructor(
+    readonly env: Env,
+    readonly io: Io,
+    readonly now: () => number = Date.now,
+  ) {}
+
+  service(): Target {
+    this.target ??= loadTarget(this.env, (line) => this.io.err(`pillar-loop: ${line}\n`));
+    return this.target;
+  }
+
+  /** The key, once known: messages are scrubbed of it before they are printed. */
+  knownKey(): string | undefined {
+    return this.target?.key ?? this.env.PILLAR_LOOP_KEY;
+  }
+
+  api(): ApiClient {
+    this.client ??= new ApiClient(this.service());
+    return this.client;
+  }
+
+  /** A command's answer: one JSON document for scripts, or text for people. */
+  print(json: boolean | undefined, value: unknown, text: () => string): void {
+    this.io.out(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+  }
+}
