@@ -33,6 +33,9 @@
  *                                every pattern the warm-up founded; in-process only; warm-up defaults to 15 s)
  *   BENCH_VERIFY_WINDOW_MS=500   runs: the app's RECOVERY_VERIFY_WINDOW_MS
  *   BENCH_RUNS_DRAIN_S=60        runs: after the loop's drain, wait at most this long for the runs to finish
+ *   BENCH_NOISY_RUNS=48          runs: runs of a second, noisy tenant whose actuator never answers, started with the
+ *                                measured offering (0: none)
+ *   BENCH_NOISY_TIMEOUT_MS=8000  runs: the noisy tenant's actuator timeout (each of its calls lasts this long)
  *   BENCH_URL                    target this running service instead of starting one
  *   BENCH_API_KEY                with BENCH_URL (required): a platform-admin key, to create the bench tenant's key
  *   BENCH_DATABASE_URL           with BENCH_URL (optional): the service's database, for the commit-rate
@@ -76,7 +79,20 @@ import type { LoadMessage, LoadParams, LoadProgress, LoadResult } from './loop-l
 import { installQueryCounter, queryCount } from './pg-count.js';
 import { runPolicyEvaluateHttp, type PolicyEvaluateHttpResult } from './policy-evaluate-http.js';
 import { runPolicyEvaluateBench } from './policy-evaluate.bench.js';
-import { prepareRuns, runsFigures, startReceiverWorker, waitForRuns, type ReceiverWorker, type RunsFigures } from './runs-scenario.js';
+import {
+  costCentres,
+  instrumentRunEngine,
+  prepareNoisyTenant,
+  prepareRuns,
+  runCost,
+  runsFigures,
+  startReceiverWorker,
+  waitForRuns,
+  type Cost,
+  type NoisyTenant,
+  type ReceiverWorker,
+  type RunsFigures,
+} from './runs-scenario.js';
 import { CpuSampler, type CpuSplit } from './sampler.js';
 import { fmt, sleep } from './stats.js';
 
@@ -129,6 +145,8 @@ interface Options {
   scenario: 'loop' | 'runs';
   verifyWindowMs: number;
   runsDrainS: number;
+  noisyRuns: number;
+  noisyTimeoutMs: number;
   url: string | null;
   apiKey: string | null;
   databaseUrl: string | null;
@@ -147,6 +165,8 @@ function readOptions(): Options {
     scenario,
     verifyWindowMs: intEnv('BENCH_VERIFY_WINDOW_MS', 500, 0, 3_600_000),
     runsDrainS: numEnv('BENCH_RUNS_DRAIN_S', 60, 0, 3600),
+    noisyRuns: scenario === 'runs' ? intEnv('BENCH_NOISY_RUNS', 48, 0, 10_000) : 0,
+    noisyTimeoutMs: intEnv('BENCH_NOISY_TIMEOUT_MS', 8000, 100, 600_000),
     rate: numEnv('BENCH_RATE', 50, 0.1, 100_000),
     durationS: numEnv('BENCH_DURATION_S', 60, 1, 3600),
     drainS: numEnv('BENCH_DRAIN_S', 30, 0, 3600),
@@ -355,6 +375,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/\D/g, '').slice(2, 14)}-${randomBytes(2).toString('hex')}`;
   const tenantId = `bench-${runId}`;
+  const noisyRunIds = new Set<string>();
   let running: RunningApp | null = null;
   let dataDir: string | null = null;
   let baseUrl: string;
@@ -363,10 +384,12 @@ async function main(): Promise<void> {
   let dbPoolSize = 20;
   let appSettings: Record<string, unknown> = {};
   let receiver: ReceiverWorker | null = null;
+  let hangingReceiver: ReceiverWorker | null = null;
 
   const cleanup = async () => {
     await loadWorker.terminate().catch(() => undefined);
     await receiver?.terminate().catch(() => undefined);
+    await hangingReceiver?.terminate().catch(() => undefined);
     if (running) {
       const r = running;
       running = null;
@@ -422,12 +445,14 @@ async function main(): Promise<void> {
       installQueryCounter();
       appSettings = { dbPoolSize: config.dbPoolSize, outbox: config.outbox, ...(opts.scenario === 'runs' ? { runs: config.runs } : {}) };
       if (opts.scenario === 'runs') receiver = await startReceiverWorker();
+      if (opts.noisyRuns > 0) hangingReceiver = await startReceiverWorker(true);
       log(`bench: starting the service in-process (embedded PostgreSQL on 127.0.0.1:${pgPort}, DATA_DIR ${dataDir})`);
       const t = performance.now();
       running = await startApp(config, (m) => log(`  app: ${m}`));
       log(`bench: service up at ${running.url} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       baseUrl = running.url;
       dbUrl = running.database.url;
+      if (receiver) instrumentRunEngine(running.app, noisyRunIds);
     }
     const sampler = new CpuSampler({ inProcess: running !== null, pgDataDir: dataDir ? path.join(dataDir, 'pg') : null });
     const tenantKey = await createTenantKey(baseUrl, adminKey, tenantId);
@@ -445,6 +470,8 @@ async function main(): Promise<void> {
     const queriesAt: Record<string, number> = {};
     const app = running as RunningApp | null;
     let runsPrepared = { patterns: 0 };
+    // Set right before the measured offering (in the load's callback).
+    const atOffer: { noisy: NoisyTenant | null; centres: ReturnType<typeof costCentres> | null } = { noisy: null, centres: null };
     const load = await runLoad(
       loadWorker,
       {
@@ -486,7 +513,15 @@ async function main(): Promise<void> {
           runsPrepared = await prepareRuns(baseUrl, adminKey, tenantId, receiver);
           log(`bench: runs: actuator ops → ${receiver.url}; auto-apply templates on ${runsPrepared.patterns} patterns`);
         }
+        if (hangingReceiver) {
+          atOffer.noisy = await prepareNoisyTenant(baseUrl, adminKey, `${tenantId}-noisy`, hangingReceiver, opts.noisyRuns, opts.noisyTimeoutMs);
+        }
         if (dbUrl) snap.before = await dbCounters(dbUrl);
+        atOffer.centres = costCentres();
+        if (atOffer.noisy) {
+          for (const id of await atOffer.noisy.start()) noisyRunIds.add(id);
+          log(`bench: runs: noisy tenant ${atOffer.noisy.tenantId}: ${noisyRunIds.size} runs started on an actuator that hangs for ${opts.noisyTimeoutMs} ms`);
+        }
       },
     );
     const before = snap.before;
@@ -497,13 +532,18 @@ async function main(): Promise<void> {
     let runs: RunsFigures | null = null;
     if (receiver && dbUrl) {
       const notDone = await waitForRuns(dbUrl, tenantId, opts.runsDrainS, log);
+      const centresAfter = costCentres();
+      const n = atOffer.noisy;
       runs = await runsFigures(dbUrl, tenantId, {
+        noisy: n && hangingReceiver ? { tenantId: n.tenantId, timeoutMs: n.timeoutMs, receiver: await hangingReceiver.counts() } : null,
+        cost: null,
         patterns: runsPrepared.patterns,
         verifyWindowMs: opts.verifyWindowMs,
         concurrency: (appSettings.runs as { concurrency?: number } | undefined)?.concurrency ?? null,
         receiver: await receiver.counts(),
         notDone,
       });
+      if (atOffer.centres) runs.cost = runCost(atOffer.centres, centresAfter, runs.runs, noisyRunIds.size);
     }
     const cpuOffer = marks.offer && marks.drain ? sampler.split(marks.offer, marks.drain) : null;
     const cpuDrain = marks.drain && marks.crosscheck ? sampler.split(marks.drain, marks.crosscheck) : null;
@@ -823,8 +863,24 @@ function renderReport(f: Figures): string {
     row('incident → verified run p50/p95/p99', sum(r.incidentToVerifiedMs));
     row('  incident → run inserted (loop to bridge 2)', sum(r.incidentToRunMs));
     row('  run inserted → claimed (engine queue)', sum(r.queuedMs));
+    row('  run inserted → first call made', sum(r.firstCallMs));
     row('  claimed → checks passed (4 signed calls)', sum(r.stepsMs));
     if (r.receiver) row('ops receiver', `${r.receiver.verified} calls verified, ${r.receiver.rejected} rejected (401), ${r.receiver.repeats} repeated webhook-ids`);
+    if (r.noisy) {
+      const n = r.noisy;
+      row(`noisy tenant (actuator hangs ${fmt(n.timeoutMs)} ms)`, `${n.runs} runs: ${Object.entries(n.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')}; ${n.calls} calls received`);
+      row('  its run inserted → claimed / → first call p50/p95', `${ms(n.queuedMs.p50)} / ${ms(n.queuedMs.p95)}; ${ms(n.firstCallMs.p50)} / ${ms(n.firstCallMs.p95)}`);
+    }
+    if (r.cost) {
+      const c = r.cost;
+      const per = (x: Cost) => `${fmt(x.transactions, 2)} transactions (${fmt(x.writingTransactions, 2)} writing), ${fmt(x.statements, 1)} statements`;
+      row('run engine per measured run (in-process count)', per(c.total));
+      row('  its turns (decide, call, store the answer)', per(c.turns));
+      row('  claims and next-due look-ups (per run)', per(c.claims));
+      if (c.noisyTurns) row('  a noisy run\'s turns', per(c.noisyTurns));
+      out.push('  statements per measured run, by SQL text:');
+      for (const q of c.topStatements) out.push(`    ${fmt(q.perRun, 2).padStart(5)}  ${q.sql}`);
+    }
   }
 
   if (f.catalog) {

@@ -5,11 +5,18 @@
  * every pattern gets an auto-apply template, so most measured incidents start a run of four
  * signed calls (memory_cleanup: three webhooks, one check) and a verify window. After the loop's
  * drain the bench waits for those runs and measures them from `recovery_runs`.
+ *
+ * Beside it, a noisy tenant (`BENCH_NOISY_RUNS`, issue 24): its `ops` actuator never answers, so
+ * every call it gets lasts the actuator's whole timeout. Its runs (approved reviews of its own
+ * incidents) start when the measured offering does; the measured tenant's engine queue is
+ * reported apart from the noisy tenant's.
  */
+import type { INestApplicationContext } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import type { OpsReceiverCounts } from '../simulation/ops-receiver.js';
-import { tagBenchClient } from './pg-count.js';
+import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
+import { centresBetween, costCentres, inCostCentre, tagBenchClient, type CentreCounts } from './pg-count.js';
 import { sleep, summarise, type Summary } from './stats.js';
 
 /** Every pattern gets the same playbook: four actuator calls, no waits (the shipped waits are seconds long). */
@@ -22,8 +29,9 @@ export interface ReceiverWorker {
   terminate(): Promise<void>;
 }
 
-export async function startReceiverWorker(): Promise<ReceiverWorker> {
-  const worker = new Worker(new URL('./ops-receiver.worker.js', import.meta.url), { name: 'bench-ops-receiver' });
+/** `hang`: the receiver never answers (the noisy tenant's actuator). */
+export async function startReceiverWorker(hang = false): Promise<ReceiverWorker> {
+  const worker = new Worker(new URL('./ops-receiver.worker.js', import.meta.url), { name: hang ? 'bench-hanging-receiver' : 'bench-ops-receiver', workerData: { hang } });
   const url = await new Promise<string>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', (m: { type: string; url: string }) => resolve(m.url));
@@ -72,6 +80,119 @@ export async function prepareRuns(baseUrl: string, platformAdminKey: string, ten
 
 const MEASURED = `NOT i.context ? 'benchWarmup'`;
 
+/** The noisy tenant: its keys, and the recoveries waiting for review that `start` approves. */
+export interface NoisyTenant {
+  tenantId: string;
+  timeoutMs: number;
+  /** Approves every recovery at once: their runs start, and every call they make hangs. Returns the run ids. */
+  start(): Promise<string[]>;
+}
+
+/**
+ * A tenant whose `ops` actuator hangs: `runs` incidents of one memory pattern on as many agents,
+ * each with a recovery waiting for review (no template, no auto-apply), approved together by `start`.
+ */
+export async function prepareNoisyTenant(
+  baseUrl: string, platformAdminKey: string, tenantId: string, receiver: ReceiverWorker, runs: number, timeoutMs: number,
+): Promise<NoisyTenant> {
+  const keyOf = async (role: string) => (await call<{ key: string }>(baseUrl, platformAdminKey, 'POST', '/admin/api-keys', { tenantId, name: `bench noisy ${role}`, role })).key;
+  const [admin, operator] = [await keyOf('admin'), await keyOf('operator')];
+  const { secret } = await call<{ secret: string }>(baseUrl, admin, 'PUT', '/actuators/ops', { url: `${receiver.url}/ops`, timeoutMs });
+  receiver.setSecret(secret);
+  const incidents: string[] = [];
+  for (let i = 0; i < runs; i++) {
+    const body = { errorType: 'OutOfMemoryError', message: `Worker pod noisy-${i} OOMKilled: container exceeded memory limit 2048Mi`, agentId: `noisy-agent-${i}`, capability: 'ingest', severity: 'high' };
+    incidents.push((await call<{ id: string }>(baseUrl, operator, 'POST', '/incidents', body)).id);
+  }
+  const recoveries: string[] = [];
+  const deadline = Date.now() + 60_000;
+  for (const incidentId of incidents) {
+    for (;;) {
+      const page = await call<{ items: Array<{ id: string; status: string }> }>(baseUrl, operator, 'GET', `/recoveries?incidentId=${incidentId}`);
+      const pending = page.items.find((r) => r.status === 'pending_review');
+      if (pending) {
+        recoveries.push(pending.id);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`noisy tenant: no recovery to review for incident ${incidentId} within 60 s`);
+      await sleep(100);
+    }
+  }
+  return {
+    tenantId,
+    timeoutMs,
+    start: async () => {
+      const started = await Promise.all(recoveries.map((id) => call<{ id: string }>(baseUrl, operator, 'POST', `/recoveries/${id}/approve`, { note: 'bench: noisy tenant' })));
+      return started.map((r) => r.id);
+    },
+  };
+}
+
+/**
+ * Counts the run engine's SQL apart (pg-count.ts cost centres): its claims, its turns (a claimed
+ * run moved on: the deciding transaction, the call, the transaction that stores the answer, …; the
+ * noisy tenant's runs apart) and its look-ups of the next due time.
+ */
+export function instrumentRunEngine(app: INestApplicationContext, noisyRunIds: Set<string>): void {
+  const engine = app.get(RunEngine, { strict: false }) as unknown as { pump: { source: Record<string, (...args: unknown[]) => unknown> } };
+  const source = engine.pump.source;
+  const wrap = (key: string, centreOf: (args: unknown[]) => string) => {
+    const original = source[key];
+    if (original) source[key] = (...args: unknown[]) => inCostCentre(centreOf(args), () => original(...args));
+  };
+  wrap('claim', () => 'engine: claims');
+  wrap('release', () => 'engine: claims');
+  wrap('msUntilNextDue', () => 'engine: next due');
+  wrap('work', ([item]) => (noisyRunIds.has((item as { id: string }).id) ? 'engine: turns (noisy tenant)' : 'engine: turns'));
+}
+
+export { costCentres };
+
+export interface Cost {
+  statements: number;
+  transactions: number;
+  writingTransactions: number;
+}
+
+/** The engine's cost per measured run, from the cost centres counted between two moments. */
+export interface RunCost {
+  runs: number;
+  noisyRuns: number;
+  /** Turns and claims, per measured run. */
+  total: Cost;
+  /** The measured tenant's turns, per measured run. */
+  turns: Cost;
+  /** Claims and next-due look-ups, per run of either tenant. */
+  claims: Cost;
+  /** The noisy tenant's turns, per noisy run. */
+  noisyTurns: Cost | null;
+  /** The measured tenant's turns: statements per run by SQL text, most first. */
+  topStatements: Array<{ sql: string; perRun: number }>;
+}
+
+export function runCost(before: Map<string, CentreCounts>, after: Map<string, CentreCounts>, runs: number, noisyRuns: number): RunCost {
+  const d = centresBetween(before, after);
+  const none: CentreCounts = { statements: 0, transactions: 0, writingTransactions: 0, byText: new Map() };
+  const per = (c: Cost, n: number): Cost =>
+    ({ statements: c.statements / n, transactions: c.transactions / n, writingTransactions: c.writingTransactions / n });
+  const add = (a: Cost, b: Cost): Cost => ({
+    statements: a.statements + b.statements, transactions: a.transactions + b.transactions, writingTransactions: a.writingTransactions + b.writingTransactions,
+  });
+  const turns = d.get('engine: turns') ?? none;
+  const noisy = d.get('engine: turns (noisy tenant)') ?? none;
+  const n = Math.max(1, runs);
+  const claims = per(add(d.get('engine: claims') ?? none, d.get('engine: next due') ?? none), Math.max(1, runs + noisyRuns));
+  return {
+    runs,
+    noisyRuns,
+    total: add(per(turns, n), claims),
+    turns: per(turns, n),
+    claims,
+    noisyTurns: noisyRuns > 0 ? per(noisy, noisyRuns) : null,
+    topStatements: [...turns.byText].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([sql, k]) => ({ sql, perRun: k / n })),
+  };
+}
+
 /** Waits until every run of the tenant's measured incidents is done, or the deadline passes; returns how many are not. */
 export async function waitForRuns(dbUrl: string, tenantId: string, timeoutS: number, log: (line: string) => void): Promise<number> {
   const c = tagBenchClient(new pg.Client({ connectionString: dbUrl }));
@@ -113,15 +234,54 @@ export interface RunsFigures {
   /** The parts: incident → run inserted (loop up to bridge 2), run inserted → first claimed, steps and checks, checks passed → verified (the window). */
   incidentToRunMs: Summary;
   queuedMs: Summary;
+  /** Run inserted → its first actuator call made (the call planned: the engine's queue, including any wait for a call slot). */
+  firstCallMs: Summary;
   stepsMs: Summary;
   receiver: OpsReceiverCounts | null;
+  noisy: NoisyFigures | null;
+  cost: RunCost | null;
   failReasons: Array<{ reason: string; n: number }>;
+}
+
+/** The noisy tenant's runs when the measured ones were done. */
+export interface NoisyFigures {
+  tenantId: string;
+  timeoutMs: number;
+  runs: number;
+  byStatus: Record<string, number>;
+  /** Calls its hanging actuator received (each lasted the timeout, or is still open). */
+  calls: number;
+  queuedMs: Summary;
+  firstCallMs: Summary;
+}
+
+/** Each run's insert → first claim and insert → first call, from its transitions. */
+async function queueTimes(
+  c: pg.Client, tenantId: string, measuredOnly: boolean,
+): Promise<{ queuedMs: number[]; firstCallMs: number[]; byStatus: Record<string, number>; runs: number }> {
+  const rows = (
+    await c.query(
+      `SELECT r.status, extract(epoch FROM r.started_at - r.created_at) * 1000 AS queued_ms,
+              extract(epoch FROM (SELECT min(t.created_at) FROM recovery_run_transitions t
+                                   WHERE t.run_id = r.id AND t.step_id IS NOT NULL AND t.to_status = 'running') - r.created_at) * 1000 AS first_call_ms
+         FROM recovery_runs r ${measuredOnly ? 'JOIN incidents i ON i.id = r.incident_id' : ''}
+        WHERE r.tenant_id = $1 ${measuredOnly ? `AND ${MEASURED}` : ''}`,
+      [tenantId],
+    )
+  ).rows as Array<{ status: string; queued_ms: number | null; first_call_ms: number | null }>;
+  const byStatus: Record<string, number> = {};
+  for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+  const nums = (xs: Array<number | null>) => xs.filter((x): x is number => x !== null).map(Number);
+  return { queuedMs: nums(rows.map((r) => r.queued_ms)), firstCallMs: nums(rows.map((r) => r.first_call_ms)), byStatus, runs: rows.length };
 }
 
 export async function runsFigures(
   dbUrl: string,
   tenantId: string,
-  extra: { patterns: number; verifyWindowMs: number | null; concurrency: number | null; receiver: OpsReceiverCounts | null; notDone: number },
+  extra: {
+    patterns: number; verifyWindowMs: number | null; concurrency: number | null; receiver: OpsReceiverCounts | null; notDone: number;
+    noisy: { tenantId: string; timeoutMs: number; receiver: OpsReceiverCounts } | null; cost: RunCost | null;
+  },
 ): Promise<RunsFigures> {
   const c = tagBenchClient(new pg.Client({ connectionString: dbUrl }));
   await c.connect();
@@ -162,6 +322,15 @@ export async function runsFigures(
     const first = inc.first ? (inc.first as Date).getTime() : null;
     const last = inc.last ? (inc.last as Date).getTime() : null;
     const windowMs = extra.verifyWindowMs ?? 0;
+    const measuredQueue = await queueTimes(c, tenantId, true);
+    let noisy: NoisyFigures | null = null;
+    if (extra.noisy) {
+      const q = await queueTimes(c, extra.noisy.tenantId, false);
+      noisy = {
+        tenantId: extra.noisy.tenantId, timeoutMs: extra.noisy.timeoutMs, runs: q.runs, byStatus: q.byStatus, calls: extra.noisy.receiver.verified,
+        queuedMs: summarise(q.queuedMs), firstCallMs: summarise(q.firstCallMs),
+      };
+    }
     return {
       playbook: RUNS_PLAYBOOK,
       patternsWithTemplate: extra.patterns,
@@ -178,9 +347,12 @@ export async function runsFigures(
       incidentToVerifiedMs: summarise(vals((r) => ms(r.incident_at, r.finished_at), ok)),
       incidentToRunMs: summarise(vals((r) => ms(r.incident_at, r.created_at))),
       queuedMs: summarise(vals((r) => ms(r.created_at, r.started_at))),
+      firstCallMs: summarise(measuredQueue.firstCallMs),
       // Started → checks passed: the watch began verify window before verify_until.
       stepsMs: summarise(vals((r) => (r.started_at && r.verify_until ? r.verify_until.getTime() - windowMs - r.started_at.getTime() : null), ok)),
       receiver: extra.receiver,
+      noisy,
+      cost: extra.cost,
       failReasons: [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([reason, n]) => ({ reason, n })),
     };
   } finally {

@@ -25,6 +25,7 @@ import { Notifications1766200000000 } from './1766200000000-notifications.js';
 import { Inbox1766200001000 } from './1766200001000-inbox.js';
 import { RunVerdicts1766300000000 } from './1766300000000-run-verdicts.js';
 import { CanaryPauseExpiry1766400000000 } from './1766400000000-canary-pause-expiry.js';
+import { FairRuns1766450000000 } from './1766450000000-fair-runs.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [Platform1764000000000, Pillars1764000001000, GovernanceDecisions1764000002000,
@@ -34,4 +35,4 @@ export const migrations = [Platform1764000000000, Pillars1764000001000, Governan
   IncidentLifecycle1765000000000, Actuators1765200000000, RecoveryReviewExpiry1765200001000, WorkOrdersAndTrust1765300000000, Intake1765400000000,
   ConsoleSessions1765500000000, PatternHistory1765600000000, RecoveryRuns1765700000000, ActuatorHeadersSealed1765800000000,
   WorkOrderClaimTokens1765800001000, AuditLog1765900000000, ConsoleReviewQueue1766025000000, Notifications1766200000000, Inbox1766200001000,
-  RunVerdicts1766300000000, CanaryPauseExpiry1766400000000];
+  RunVerdicts1766300000000, CanaryPauseExpiry1766400000000, FairRuns1766450000000];

@@ -29,6 +29,7 @@ import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-reco
 import { SupersedeReviewsHandler } from './recovery/supersede-reviews/supersede-reviews.handler.js';
 import { ActOnPausedRunHandler } from './runs/act-on-paused-run/act-on-paused-run.handler.js';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
+import { CallSlots } from './runs/engine/call-slots.js';
 import { RunAdvancer } from './runs/engine/run-advancer.js';
 import { RunEngine } from './runs/engine/run-engine.js';
 import { StepCallbackTokens } from './runs/engine/step-callback-tokens.js';
@@ -45,6 +46,7 @@ import { MovePatternRunsHandler } from './runs/move-pattern-runs/move-pattern-ru
 import { AlertRepeatedHandler } from './runs/note-recurrence/alert-repeated.handler.js';
 import { NoteRecurrenceHandler } from './runs/note-recurrence/note-recurrence.handler.js';
 import { PlanRunHandler } from './runs/plan-run/plan-run.handler.js';
+import { RunHistoryPruner } from './runs/prune-history/run-history.pruner.js';
 import { KillSwitchOffHandler } from './runs/resume-paused/kill-switch-off.handler.js';
 import { RunStatsReadModel } from './runs/run-stats.read-model.js';
 import { RunWakeups } from './runs/run-wakeups.js';
@@ -85,8 +87,10 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     RunJournal,
     RunWakeups,
     StepCallbackTokens,
+    CallSlots,
     RunAdvancer,
     RunEngine,
+    RunHistoryPruner,
     StartRecoveryRunHandler,
     FinishWaitingStepHandler,
     CancelRunHandler,

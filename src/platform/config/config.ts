@@ -52,8 +52,16 @@ export interface AppConfig {
     verifyWindowMs: number;
     /** A run still in its steps or checks this long after it started fails with `timed_out`. */
     runTimeoutMs: number;
-    /** Runs one replica advances at once (each may be waiting on an actuator). */
+    /** Runs one replica moves on at once: their transactions, the database-bound part (a run waiting on its call does not count). */
     concurrency: number;
+    /** Runs one replica holds at once, each making or waiting for one actuator call at most. */
+    calls: number;
+    /** Of those, at most this many of one tenant: a tenant whose actuators hang slows only itself. */
+    tenantCalls: number;
+    /** Calls to one actuator of a tenant in flight at once on a replica; more wait for a slot. */
+    actuatorCalls: number;
+    /** A finished run's transitions (its step-by-step history) are deleted this long after it finished. */
+    historyRetentionDays: number;
     /** A worker's lease on a run: the call's timeout plus this. A crashed worker's run is taken over after it. */
     leaseMarginMs: number;
     /** Retries of a failed actuator call back off from this (exponential, full jitter, at least Retry-After). */
@@ -238,7 +246,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     runs: {
       verifyWindowMs: int(env, 'RECOVERY_VERIFY_WINDOW_MS', 15 * 60_000, 0, 30 * 24 * 3_600_000),
       runTimeoutMs: int(env, 'RECOVERY_RUN_TIMEOUT_MS', 72 * 3_600_000, 1000, 365 * 24 * 3_600_000),
-      concurrency: int(env, 'RUN_ENGINE_CONCURRENCY', 16, 1, 1000),
+      concurrency: int(env, 'RUN_ENGINE_CONCURRENCY', 8, 1, 1000),
+      calls: int(env, 'RUN_ENGINE_CALLS', 256, 1, 100_000),
+      tenantCalls: int(env, 'RUN_ENGINE_TENANT_CALLS', 64, 1, 100_000),
+      actuatorCalls: int(env, 'RUN_ENGINE_ACTUATOR_CALLS', 32, 1, 100_000),
+      historyRetentionDays: int(env, 'RUN_HISTORY_RETENTION_DAYS', 30, 1, 36_500),
       leaseMarginMs: int(env, 'RUN_LEASE_MARGIN_MS', 10_000, 100, 3_600_000),
       retryBaseMs: int(env, 'RUN_RETRY_BASE_MS', 500, 1, 3_600_000),
     },

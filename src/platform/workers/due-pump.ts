@@ -12,6 +12,11 @@ export interface DueWork<T> {
   msUntilNextDue(): Promise<number | null>;
   /** Hands back items claimed while stopping, for another replica. */
   release?(items: T[]): Promise<void>;
+  /**
+   * How many more items may be claimed now besides the free slots (default: as many as those);
+   * a source that says 0 wakes the pump (`wake()`) once it has room again.
+   */
+  room?(): number;
 }
 
 export interface DuePumpOptions {
@@ -86,7 +91,7 @@ export class DuePump<T> {
 
   private async pump(): Promise<void> {
     try {
-      const free = this.o.concurrency - this.inFlight.size;
+      const free = Math.min(this.o.concurrency - this.inFlight.size, this.source.room?.() ?? Infinity);
       if (free <= 0 || !this.o.isOpen()) return;
       const claimed = await this.source.claim(free);
       if (this.stopped) {

@@ -4,6 +4,7 @@ import { setColumns } from '../../platform/database/set-columns.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
+import { RUN_ENGINE_CHANNEL } from './run-wakeups.js';
 import { ACTIVE_PHASES, type LeasedRun, type RunRow, type RunTransitionRow, type StepRow } from './run.view.js';
 
 type Columns<R> = Partial<Record<keyof R, unknown>>;
@@ -14,6 +15,13 @@ const WATCHING_AT = (at: string) =>
 
 /** A run's steps in the order they run: its steps, then its checks, then its rollback. */
 const STEP_ORDER = `CASE list WHEN 'steps' THEN 0 WHEN 'verify' THEN 1 ELSE 2 END, position`;
+
+/** A run the engine leased: its token proves the lease in every later transaction. */
+export interface ClaimedRun {
+  id: string;
+  tenant_id: string;
+  lease_token: string;
+}
 
 export interface RunFilters {
   status?: string;
@@ -149,29 +157,55 @@ export class RunsRepository {
   ];
 
   /**
-   * Leases up to `limit` runs with work due, runs already under way before new ones (under a
-   * backlog, finishing what was started resolves incidents sooner). The claim commits at once:
-   * the work itself runs outside any transaction and comes back with the token.
+   * Leases up to `limit` runs with work due, fairly between tenants (ADR 0008 §12): every tenant
+   * with work due gets its first run before any gets a second, and so on (within a tenant, runs
+   * under way before new ones, then by due time: under a backlog, finishing what was started
+   * resolves incidents sooner). A tenant gets at most `room` runs here, or what `held` leaves it:
+   * the runs this replica already holds for it. The claim commits at once: the work itself runs
+   * outside any transaction and comes back with the token.
    */
-  claimDue(limit: number, leaseMs: number): Promise<Array<{ id: string; lease_token: string }>> {
-    return this.tx.query(
-      `UPDATE recovery_runs r SET lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $2::double precision / 1000)
+  claimDue(limit: number, leaseMs: number, room: number, held: ReadonlyMap<string, number>): Promise<ClaimedRun[]> {
+    // The tenants with work due, one index probe each (a loose index scan), then each one's first runs.
+    return this.tx.query<ClaimedRun>(
+      `WITH RECURSIVE due_tenants AS (
+         (SELECT tenant_id FROM recovery_runs WHERE due_at <= now() ORDER BY tenant_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT r.tenant_id FROM recovery_runs r WHERE r.due_at <= now() AND r.tenant_id > d.tenant_id ORDER BY r.tenant_id LIMIT 1)
+           FROM due_tenants d WHERE d.tenant_id IS NOT NULL
+       ), held AS (
+         SELECT * FROM unnest($4::text[], $5::int[]) AS h(tenant_id, runs)
+       ), candidates AS (
+         SELECT c.id FROM due_tenants d
+          CROSS JOIN LATERAL (
+            SELECT r.id, r.due_at, row_number() OVER (ORDER BY r.status = 'queued', r.due_at) AS turn
+              FROM recovery_runs r
+             WHERE r.tenant_id = d.tenant_id AND r.due_at <= now() AND (r.lease_until IS NULL OR r.lease_until < now())
+             ORDER BY r.status = 'queued', r.due_at
+             LIMIT greatest(0, $3 - coalesce((SELECT h.runs FROM held h WHERE h.tenant_id = d.tenant_id), 0))
+          ) c
+          WHERE d.tenant_id IS NOT NULL
+          ORDER BY c.turn, c.due_at
+          LIMIT $1
+       )
+       UPDATE recovery_runs r SET lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $2::double precision / 1000)
         WHERE r.id IN (SELECT id FROM recovery_runs
-                        WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
-                        ORDER BY status = 'queued', due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING r.id, r.lease_token`,
-      [limit, leaseMs],
+                        WHERE id IN (SELECT id FROM candidates) AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
+                        FOR UPDATE SKIP LOCKED)
+        RETURNING r.id, r.tenant_id, r.lease_token`,
+      [limit, leaseMs, room, [...held.keys()], [...held.values()]],
     );
   }
 
   /**
    * How long until the next run falls due, by the database's clock (the one `claimDue` compares
-   * with; null: none scheduled), so the engine can sleep until then. Leased runs are their worker's.
+   * with; null: none scheduled), so the engine can sleep until then. Leased runs are their worker's, and
+   * `exceptTenants`' runs are left out: the engine cannot claim them now (they are at its cap).
    */
-  async msUntilNextDue(): Promise<number | null> {
+  async msUntilNextDue(exceptTenants: string[] = []): Promise<number | null> {
     const [row] = await this.tx.query<{ ms: number | null }>(
       `SELECT greatest(0, extract(epoch FROM min(due_at) - now()) * 1000)::double precision AS ms
-         FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())`,
+         FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now()) AND tenant_id <> ALL($1::text[])`,
+      [exceptTenants],
     );
     return row?.ms ?? null;
   }
@@ -216,27 +250,41 @@ export class RunsRepository {
    * A new incident of the pattern on the same agent and capability that occurred inside a run's
    * window (from when its steps were through to `verify_until`; still open while it verifies):
    * the run learns of it, however late this is processed, and the engine fails it. Judged by
-   * `occurredAt`, so an incident from before the fix (delivered late) is no recurrence. Returns how many.
+   * `occurredAt`, so an incident from before the fix (delivered late) is no recurrence.
+   *
+   * Written with the transaction's commit, for all of its incidents in one statement (bridge 2
+   * handles a batch of them): no round trip of its own, and through an index of the runs that are
+   * watching, so an incident whose pattern has none costs next to nothing. A run it marks wakes
+   * the engines (a NOTIFY, rare: only a recurrence sends one).
    */
-  async noteRecurrence(r: {
+  noteRecurrenceAtCommit(r: {
     tenantId: string;
     patternId: string;
     agentId: string | null;
     capability: string | null;
     incidentId: string;
     occurredAt: Date;
-  }): Promise<number> {
-    const rows = await this.tx.query(
-      `UPDATE recovery_runs SET recurrence_incident_id = $5, due_at = now(), updated_at = now(),
-              recurrence_reason = $7
-        WHERE tenant_id = $1 AND pattern_id = $2 AND agent_id IS NOT DISTINCT FROM $3 AND capability IS NOT DISTINCT FROM $4
-          AND incident_id IS DISTINCT FROM $5 AND ${WATCHING_AT('$6')}
-        RETURNING id`,
-      [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId, r.occurredAt,
-        `recurrence: incident ${r.incidentId} of the same pattern on the same agent occurred at ${r.occurredAt.toISOString()}, inside the verification window`],
-    );
-    return rows.length;
+  }): Promise<void> {
+    const reason =
+      `recurrence: incident ${r.incidentId} of the same pattern on the same agent occurred at ` +
+      `${r.occurredAt.toISOString()}, inside the verification window`;
+    const row = [r.tenantId, r.patternId, r.agentId, r.capability, r.incidentId, r.occurredAt, reason];
+    return this.tx.deferWrite(this.writeRecurrences, row);
   }
+
+  private readonly writeRecurrences = (rows: unknown[][]): Statement[] => [
+    {
+      // A run two of them recur in takes either: any recurrence fails it.
+      sql: `UPDATE recovery_runs SET recurrence_incident_id = n.incident_id, recurrence_reason = n.reason, due_at = now(), updated_at = now()
+              FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[], $7::text[])
+                   AS n(tenant_id, pattern_id, agent_id, capability, incident_id, occurred_at, reason)
+             WHERE recovery_runs.tenant_id = n.tenant_id AND recovery_runs.pattern_id = n.pattern_id
+               AND recovery_runs.agent_id IS NOT DISTINCT FROM n.agent_id AND recovery_runs.capability IS NOT DISTINCT FROM n.capability
+               AND recovery_runs.incident_id IS DISTINCT FROM n.incident_id AND ${WATCHING_AT('n.occurred_at')}
+            RETURNING pg_notify('${RUN_ENGINE_CHANNEL}', '')`,
+      params: columnsOf(rows),
+    },
+  ];
 
   /** The incident's alert fired again (an Alertmanager repeat) after a run's fix was applied and before its window ended: that run fails. */
   async noteAlertRepeat(r: { tenantId: string; incidentId: string; seenAt: Date }): Promise<number> {
@@ -246,6 +294,24 @@ export class RunsRepository {
         WHERE tenant_id = $1 AND incident_id = $2 AND ${WATCHING_AT('$3')}
         RETURNING id`,
       [r.tenantId, r.incidentId, r.seenAt, `recurrence: the incident's alert fired again at ${r.seenAt.toISOString()}, after the fix`],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Deletes up to `batch` transitions of runs that finished more than `days` ago. Transition ids
+   * are time-ordered (UUID v7): the primary key is walked from the oldest up to the cut-off.
+   */
+  async pruneTransitions(days: number, batch = 5000): Promise<number> {
+    const rows = await this.tx.queryOutside(
+      `DELETE FROM recovery_run_transitions WHERE id IN (
+         SELECT t.id FROM recovery_run_transitions t JOIN recovery_runs r ON r.id = t.run_id
+          WHERE t.id < (SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7000-8000-000000000000')::uuid
+                          FROM lpad(to_hex((extract(epoch FROM now() - make_interval(days => $1)) * 1000)::bigint), 12, '0') AS h)
+            AND r.finished_at < now() - make_interval(days => $1)
+          ORDER BY t.id LIMIT $2)
+       RETURNING 1`,
+      [days, batch],
     );
     return rows.length;
   }

@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { ActuatorRow } from '../actuator.repository.js';
 
 export type ActuatorCallOutcome = 'succeeded' | 'failed' | 'accepted' | 'retryable' | 'not_configured';
 
@@ -22,6 +23,8 @@ export interface CallActuatorProps {
   payload: unknown;
   /** Overrides the actuator's own timeout (absent or null: the actuator's). */
   timeoutMs?: number | null;
+  /** The actuator as the caller read it just before (the run engine, in the turn that planned the call): not read again. */
+  actuator?: ActuatorRow;
 }
 
 /**

@@ -25,7 +25,7 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
 
   private async call(c: CallActuator): Promise<ActuatorCallResult> {
     const started = Date.now();
-    const actuator = await this.actuators.find(c.tenantId, c.actuatorName);
+    const actuator = c.actuator ?? (await this.actuators.find(c.tenantId, c.actuatorName));
     if (!actuator) {
       return { outcome: 'not_configured', status: null, body: null, error: `actuator "${c.actuatorName}" is not configured`, retryAfterMs: null, durationMs: 0 };
     }

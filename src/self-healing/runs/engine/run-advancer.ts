@@ -6,7 +6,7 @@ import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-incident
 import { FindRecurrence } from '../../../incidents/recurrence/find-recurrence.query.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
-import { ActuatorRepository } from '../../actuators/actuator.repository.js';
+import { ActuatorRepository, type ActuatorRow } from '../../actuators/actuator.repository.js';
 import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
 import { RecoveryRunFinished } from '../../events/recovery-run-finished.event.js';
 import { ActOnWorkOrder } from '../../patches/act-on-work-order/act-on-work-order.command.js';
@@ -16,6 +16,7 @@ import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
 import { RunJournal } from '../run.journal.js';
 import { FINISHED_STEP, pausesOnFailure, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
+import { CallSlots } from './call-slots.js';
 import { finishTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { StepCallbackTokens } from './step-callback-tokens.js';
@@ -31,6 +32,8 @@ export interface PlannedCall {
   webhookId: string;
   payload: unknown;
   timeoutMs: number;
+  /** The actuator as read in the turn that planned the call: the call does not read it again. */
+  actuatorRow: ActuatorRow;
   /** A repeat of a call whose answer was lost: it cost no attempt. */
   repeat?: boolean;
 }
@@ -61,6 +64,7 @@ export class RunAdvancer {
     private readonly journal: RunJournal,
     private readonly actuators: ActuatorRepository,
     private readonly tokens: StepCallbackTokens,
+    private readonly slots: CallSlots,
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly events: EventBus,
@@ -376,7 +380,7 @@ export class RunAdvancer {
     const actuator = await this.actuators.find(step.tenant_id, step.actuator!);
     if (!actuator) return this.awaitOperator(s, step, o.missing ?? `actuator "${step.actuator}" is no longer configured: a person does it`);
     const timeoutMs = Math.min(step.timeout_ms, actuator.timeout_ms);
-    if (step.kind === 'canary') return this.planCanaryCall(s, step, actuator.name, timeoutMs, o.repeat ?? false);
+    if (step.kind === 'canary') return this.planCanaryCall(s, step, actuator, timeoutMs, o.repeat ?? false);
     if (o.repeat) {
       await this.moveStep(s, step, { interrupted_calls: step.interrupted_calls + 1 },
         `the call of attempt ${step.attempts} has no stored answer (the service stopped mid-call): calling again with the same webhook-id, not counted as an attempt`);
@@ -385,11 +389,12 @@ export class RunAdvancer {
       await this.moveStep(s, step, { status: 'running', waiting_for: 'call', attempts: attempt, started_at: step.started_at ?? s.now, deadline_at: null }, `attempt ${attempt} of ${step.max_attempts}`);
     }
     await this.runStatus(s, this.workingStatus(s));
-    await this.holdLease(s, timeoutMs);
+    await this.holdLease(s, actuator.name, timeoutMs);
     const { run } = s;
     const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
-      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator: actuator.name, webhookId: step.webhook_id, timeoutMs, repeat: o.repeat ?? false,
+      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator: actuator.name, actuatorRow: actuator, webhookId: step.webhook_id, timeoutMs,
+      repeat: o.repeat ?? false,
       payload: {
         runId: run.id, stepId: step.step_id, kind: step.kind, attempt: current.attempts, instruction: step.instruction,
         incident: run.context.incident, pattern: run.context.pattern, ...(run.context.problem ? { problem: run.context.problem } : {}), params: step.params,
@@ -406,7 +411,7 @@ export class RunAdvancer {
    * restore the canary. A repeat after a crash recomputes the same call from the same trial.
    */
   private async planCanaryCall(
-    s: State, step: StepRow, actuator: string, timeoutMs: number, repeat: boolean,
+    s: State, step: StepRow, actuator: ActuatorRow, timeoutMs: number, repeat: boolean,
   ): Promise<Next> {
     const spec = step.canary!;
     const elapsedMs = s.now.getTime() - (step.started_at ?? s.now).getTime();
@@ -425,11 +430,11 @@ export class RunAdvancer {
       await this.moveStep(s, step, { waiting_for: 'call', attempts: attempt, output: trial, deadline_at: null },
         call.stage === 'apply' ? what : `${what} (attempt ${attempt} of ${step.max_attempts})`);
     }
-    await this.holdLease(s, timeoutMs);
+    await this.holdLease(s, actuator.name, timeoutMs);
     const { run } = s;
     const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
-      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator, timeoutMs, repeat,
+      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator: actuator.name, actuatorRow: actuator, timeoutMs, repeat,
       // Each candidate, the promote and the restore are calls of their own, each with its own idempotency key.
       webhookId: `${step.webhook_id}.${call.idSuffix}`,
       payload: {
@@ -563,9 +568,10 @@ export class RunAdvancer {
       await this.moveStep(s, step, { waiting_for: 'patch' }, 'the coding-agent actuator is gone: not notified');
       return 'again';
     }
-    await this.holdLease(s, actuator.timeout_ms);
+    await this.holdLease(s, actuator.name, actuator.timeout_ms);
     return {
-      purpose: 'notify', runId: s.run.id, tenantId: s.run.tenant_id, stepId: step.step_id, actuator: actuator.name, webhookId: `${step.webhook_id}.work-order`, timeoutMs: actuator.timeout_ms,
+      purpose: 'notify', runId: s.run.id, tenantId: s.run.tenant_id, stepId: step.step_id, actuator: actuator.name, actuatorRow: actuator,
+      webhookId: `${step.webhook_id}.work-order`, timeoutMs: actuator.timeout_ms,
       payload: { type: 'work_order.created', workOrderId: step.work_order_id, runId: s.run.id, stepId: step.step_id, incidentId: s.run.incident_id, path: `/patches/work-orders/${step.work_order_id}` },
     };
   }
@@ -655,9 +661,10 @@ export class RunAdvancer {
     await this.moveRun(s, { status }, status === 'awaiting_operator' ? 'waiting for an operator' : 'working');
   }
 
-  /** The lease covers the call about to be made, with a margin. */
-  private async holdLease(s: State, callMs: number): Promise<void> {
-    await this.setRun(s, { lease_until: new Date(s.now.getTime() + callMs + this.config.runs.leaseMarginMs) });
+  /** The lease covers the call about to be made, and its wait for a slot on the actuator (CallSlots), with a margin. */
+  private async holdLease(s: State, actuator: string, callMs: number): Promise<void> {
+    const slotWaitMs = this.slots.plan(s.run.id, s.run.tenant_id, actuator, callMs);
+    await this.setRun(s, { lease_until: new Date(s.now.getTime() + slotWaitMs + callMs + this.config.runs.leaseMarginMs) });
   }
 
   /** Releases the lease and sleeps until `at` (null: until something wakes the run). */

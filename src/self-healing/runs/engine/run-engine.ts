@@ -6,24 +6,36 @@ import { TransactionHost } from '../../../platform/database/transaction-host.js'
 import { DuePump } from '../../../platform/workers/due-pump.js';
 import { CallActuator, type ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
 import { RunWakeups } from '../run-wakeups.js';
-import { RunsRepository } from '../runs.repository.js';
+import type { LeasedRun, StepRow } from '../run.view.js';
+import { RunsRepository, type ClaimedRun } from '../runs.repository.js';
+import { CallSlots } from './call-slots.js';
 import { RunAdvancer, type PlannedCall } from './run-advancer.js';
 
 /** A claim's first lease, before the worker knows which call it will make. */
 const CLAIM_LEASE_MS = 30_000;
 
 /**
- * Executes recovery runs (ADR 0008). Runs with work due are claimed with a lease in one short
- * transaction (`FOR UPDATE SKIP LOCKED`, so replicas share the work); each claimed run is moved
- * on by the RunAdvancer under its row lock, and when that needs an actuator call the transaction
- * commits first, the call is made with no connection held, and a second transaction stores the
- * answer, but only if this worker's lease still holds. Woken by NOTIFY, polls as a fallback,
- * and sleeps until the next run falls due.
+ * Executes recovery runs (ADR 0008 §4 and §12). Runs with work due are claimed with a lease in
+ * one short transaction (`FOR UPDATE SKIP LOCKED`, so replicas share the work), tenant by tenant
+ * (`claimDue`). A claimed run is moved on in *turns*: a transaction that locks it, lets the
+ * RunAdvancer decide, and commits, either scheduling the run's next wake-up or planning one
+ * actuator call. The call is made after the commit with no connection held and no turn taken; a
+ * further turn stores the answer, but only if this worker's lease still holds.
+ *
+ * Turns are the database-bound part: `RUN_ENGINE_CONCURRENCY` at once. Calls are waiting:
+ * `RUN_ENGINE_CALLS` runs may be held at once, `RUN_ENGINE_TENANT_CALLS` of one tenant, and
+ * `RUN_ENGINE_ACTUATOR_CALLS` calls to one actuator (CallSlots), so a tenant whose actuator hangs
+ * holds its own share and nobody else's. Woken by NOTIFY, polls as a fallback, and sleeps until
+ * the next run falls due.
  */
 @Injectable()
 export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RunEngine.name);
-  private readonly pump: DuePump<{ id: string; lease_token: string }>;
+  private readonly pump: DuePump<ClaimedRun>;
+  /** Runs this replica holds, by tenant. */
+  private readonly held = new Map<string, number>();
+  private turning = 0;
+  private readonly waitingToTurn: Array<() => void> = [];
 
   constructor(
     private readonly tx: TransactionHost,
@@ -32,16 +44,26 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly commands: CommandBus,
     private readonly wakeups: RunWakeups,
     private readonly notifications: PgNotifications,
+    private readonly slots: CallSlots,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    const [concurrency, pollMs] = [config.runs.concurrency, config.outbox.pollIntervalMs];
-    const options = { what: 'recovery runs', concurrency, pollMs, isOpen: () => tx.isOpen, logger: this.logger };
+    const options = {
+      what: 'recovery runs',
+      concurrency: config.runs.calls,
+      pollMs: config.outbox.pollIntervalMs,
+      isOpen: () => tx.isOpen,
+      logger: this.logger,
+    };
     this.pump = new DuePump(options, {
-      claim: (limit) => this.runs.claimDue(limit, CLAIM_LEASE_MS),
-      work: (claimed) => this.work(claimed.id, claimed.lease_token),
-      msUntilNextDue: () => this.runs.msUntilNextDue(),
+      claim: (limit) => this.claim(limit),
+      work: (run) => this.work(run),
+      // A tenant at its cap here has no run this replica can claim: not waited for (or the pump would spin on it).
+      msUntilNextDue: () => this.runs.msUntilNextDue(this.tenantsAtCap()),
       // Claimed while shutting down: leave them to the next replica.
-      release: (claimed) => this.runs.release(claimed.map((c) => c.id)),
+      release: (claimed) => this.giveBack(claimed),
+      // Claims in batches, but no more runs waiting for their first turn here than one round of
+      // turns: the others wait in the database, in fair order.
+      room: () => 2 * this.config.runs.concurrency - this.turning - this.waitingToTurn.length,
     });
   }
 
@@ -52,38 +74,96 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
 
   async beforeApplicationShutdown(): Promise<void> {
     // A claim in progress settles; calls in flight finish (bounded by their timeouts) and are
-    // stored; a run cut off here is taken over after its lease.
-    await this.pump.stop(this.wakeups);
+    // stored; calls still waiting for a slot are not made; a run cut off here is taken over after its lease.
+    const stopped = this.pump.stop(this.wakeups);
+    this.slots.close();
+    await stopped;
+  }
+
+  private async claim(limit: number): Promise<ClaimedRun[]> {
+    const claimed = await this.runs.claimDue(limit, CLAIM_LEASE_MS, this.config.runs.tenantCalls, this.held);
+    for (const run of claimed) this.held.set(run.tenant_id, (this.held.get(run.tenant_id) ?? 0) + 1);
+    return claimed;
+  }
+
+  private async giveBack(claimed: ClaimedRun[]): Promise<void> {
+    for (const run of claimed) this.unhold(run.tenant_id);
+    await this.runs.release(claimed.map((c) => c.id));
   }
 
   /** Moves one claimed run on; loops while it keeps asking for calls. */
-  private async work(runId: string, token: string): Promise<void> {
+  private async work(c: ClaimedRun): Promise<void> {
     try {
-      let call = await this.tx.run(async () => {
-        const run = await this.runs.lockLeased(runId, token);
-        return run ? this.advancer.advance(run, await this.runs.steps(runId)) : null;
-      });
+      let call = await this.turn(c, (run, steps) => this.advancer.advance(run, steps));
       while (call && !this.pump.stopping) {
-        const result = await this.call(call);
         const made: PlannedCall = call;
-        call = await this.tx.run(async () => {
-          // A worker whose lease lapsed stores nothing: the run's new holder repeats the call.
-          const run = await this.runs.lockLeased(runId, token);
-          return run ? this.advancer.afterCall(run, await this.runs.steps(runId), made, result) : null;
-        });
+        // Waits for a slot on the actuator (CallSlots), holding no connection and no turn.
+        if (!(await this.slots.acquire(c.id))) break;
+        const result = await this.call(made);
+        this.slots.release(c.id);
+        // A worker whose lease lapsed stores nothing: the run's new holder repeats the call.
+        call = await this.turn(c, (run, steps) => this.advancer.afterCall(run, steps, made, result));
       }
       if (call) {
         // Stopping: the call planned last is not made, and costs the step no attempt.
         const planned: PlannedCall = call;
-        await this.tx.run(async () => {
-          const run = await this.runs.lockLeased(runId, token);
-          if (run) await this.advancer.unplan(run, await this.runs.steps(runId), planned);
-        });
+        await this.turn(c, (run, steps) => this.advancer.unplan(run, steps, planned).then(() => null));
       }
     } catch (err) {
       // The lease lapses and another claim retries; say why meanwhile.
-      this.logger.error(`recovery run ${runId}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      this.logger.error(`recovery run ${c.id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    } finally {
+      this.slots.release(c.id);
+      this.unhold(c.tenant_id);
     }
+  }
+
+  /** One transaction on the run, under its lock and this worker's lease, in one of the engine's turns. */
+  private async turn(
+    c: ClaimedRun,
+    move: (run: LeasedRun, steps: StepRow[]) => Promise<PlannedCall | null>,
+  ): Promise<PlannedCall | null> {
+    await this.takeTurn();
+    let call: PlannedCall | null = null;
+    try {
+      call = await this.tx.run(async () => {
+        // Sent together, one round trip: the steps are read once the lock is held.
+        const locked = this.runs.lockLeased(c.id, c.lease_token);
+        const steps = this.runs.steps(c.id);
+        steps.catch(() => undefined); // fails only with the lock, whose error is the one thrown
+        const run = await locked;
+        return run ? move(run, await steps) : null;
+      });
+      return call;
+    } finally {
+      if (!call) this.slots.release(c.id); // a call planned by a turn that did not commit is not made
+      this.endTurn();
+    }
+  }
+
+  private takeTurn(): Promise<void> {
+    if (this.turning < this.config.runs.concurrency) {
+      this.turning++;
+      return Promise.resolve();
+    }
+    return new Promise((go) => this.waitingToTurn.push(go));
+  }
+
+  private endTurn(): void {
+    const next = this.waitingToTurn.shift();
+    if (next) return next(); // the turn passes on
+    this.turning--;
+    this.pump.wake(); // room to claim again
+  }
+
+  private tenantsAtCap(): string[] {
+    return [...this.held].filter(([, n]) => n >= this.config.runs.tenantCalls).map(([tenantId]) => tenantId);
+  }
+
+  private unhold(tenantId: string): void {
+    const n = (this.held.get(tenantId) ?? 1) - 1;
+    if (n > 0) this.held.set(tenantId, n);
+    else this.held.delete(tenantId);
   }
 
   private call(c: PlannedCall): Promise<ActuatorCallResult> {
@@ -94,6 +174,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         webhookId: c.webhookId,
         payload: c.payload,
         timeoutMs: c.timeoutMs,
+        actuator: c.actuatorRow,
       }),
     );
   }

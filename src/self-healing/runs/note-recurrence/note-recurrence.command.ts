@@ -12,10 +12,10 @@ export interface NoteRecurrenceProps {
 
 /**
  * A new incident matched a pattern (bridge 2 says so): runs of that pattern on the same agent
- * and capability whose window it occurred in fail their verification (DESIGN §8). Resolves to how many.
+ * and capability whose window it occurred in fail their verification (DESIGN §8). Written with the transaction's commit.
  */
 export interface NoteRecurrence extends NoteRecurrenceProps {}
-export class NoteRecurrence extends Command<number> {
+export class NoteRecurrence extends Command<void> {
   constructor(props: NoteRecurrenceProps) {
     super();
     Object.assign(this, props);

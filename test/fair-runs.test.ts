@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ServerResponse } from 'node:http';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+const BAD_RUNS = 4;
+
+/**
+ * Issue 24, ADR 0008 "Fair scheduling": one tenant's actuator hangs (it holds every call open);
+ * another tenant's run starts, makes its calls and is verified while those calls are still in
+ * flight. The engine has two turns only (RUN_ENGINE_CONCURRENCY=2): were a turn held for a whole
+ * call, as before, the two hanging calls would stop every other run until they time out.
+ */
+describe('a tenant whose actuator hangs slows only itself', () => {
+  let app: TestApp;
+  let bad: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let good: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  const open = new Set<ServerResponse>();
+  /** What happened, in order: calls to the hanging actuator opening and ending, the healthy run verified. */
+  const events: string[] = [];
+  let seq = 0;
+
+  const get = async (path: string, key: string) => (await app.http.get(path).set(auth(key)).expect(200)).body;
+
+  async function startRun(key: string) {
+    const n = ++seq;
+    const inc = await app.http
+      .post('/incidents')
+      .set(auth(key))
+      .send({
+        errorType: 'OutOfMemoryError',
+        message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`,
+        agentId: `agent-${n}`,
+        capability: 'ingest',
+      })
+      .expect(201);
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${inc.body.id}`, key)).items[0],
+      `a recovery for ${inc.body.id}`,
+    );
+    return (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body as {
+      id: string;
+    };
+  }
+
+  beforeAll(async () => {
+    bad = await startWebhookReceiver((_call, res) => {
+      open.add(res);
+      events.push('hanging call opened');
+      res.on('close', () => {
+        open.delete(res);
+        events.push('hanging call ended');
+      });
+      return 'hang';
+    });
+    good = await startWebhookReceiver((c, res) =>
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
+    );
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: '200',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      RUN_ENGINE_CONCURRENCY: '2',
+      RUN_ENGINE_TENANT_CALLS: '3',
+      RUN_ENGINE_ACTUATOR_CALLS: '2',
+    });
+    for (const [tenant, receiver, timeoutMs] of [
+      ['hangs', bad, 120_000],
+      ['healthy', good, 5_000],
+    ] as const) {
+      const admin = await app.keyFor(tenant, 'admin');
+      const res = await app.http
+        .put('/actuators/ops')
+        .set(auth(admin))
+        .send({ url: `${receiver.url}/ops`, timeoutMs })
+        .expect(201);
+      receiver.setSecret(res.body.secret);
+    }
+  });
+  afterAll(async () => {
+    await bad.close(); // the hanging calls end now, so the engine's shutdown need not wait for their timeout
+    await app.stop();
+    await good.close();
+  });
+
+  it('runs another tenant from start to verified while the hanging calls are still open', async () => {
+    const hangs = await app.keyFor('hangs', 'operator');
+    const healthy = await app.keyFor('healthy', 'operator');
+    const badRuns: Array<{ id: string }> = [];
+    for (let i = 0; i < BAD_RUNS; i++) badRuns.push(await startRun(hangs));
+    // Two calls to the hanging actuator at once (its cap), as many as the engine has turns.
+    await eventually(async () => open.size === 2, 'two hanging calls in flight');
+
+    const run = await startRun(healthy);
+    const done = await eventually(
+      async () => {
+        const r = await get(`/runs/${run.id}`, healthy);
+        return r.phase === 'done' ? r : null;
+      },
+      'the healthy run to finish',
+      45_000,
+    );
+    events.push('healthy run verified');
+
+    expect(done.status).toBe('succeeded');
+    expect(good.calls.filter((c) => c.json?.runId === run.id).map((c) => c.json.params.action)).toEqual([
+      'clear_cache',
+      'reduce_batch',
+      'restart_worker',
+      'memory_check',
+    ]);
+    // Order of events, not durations: no hanging call ended (answered or timed out) before the healthy run was verified.
+    expect(events).toEqual(['hanging call opened', 'hanging call opened', 'healthy run verified']);
+    expect(open.size).toBe(2);
+
+    // The hanging tenant holds its own share: two calls in flight (the actuator's cap), a third run
+    // waiting for a slot, and a fourth left queued in the database (the tenant's cap of three).
+    const badStates = await Promise.all(badRuns.map(async (r) => (await get(`/runs/${r.id}`, hangs)).status as string));
+    expect(badStates.sort()).toEqual(['queued', 'running', 'running', 'running']);
+    expect(bad.calls).toHaveLength(2);
+    expect(bad.calls.every((c) => c.verified)).toBe(true);
+  });
+});
