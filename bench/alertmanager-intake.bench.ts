@@ -36,12 +36,21 @@ export async function runAlertmanagerIntakeBench(
   fingerprints = 400,
 ): Promise<AlertmanagerIntakeResult> {
   const tenantId = `bench-intake-${Date.now().toString(36)}`;
-  const { key } = await call(baseUrl, adminKey, 'POST', '/admin/api-keys', { tenantId, name: 'bench intake', role: 'operator' });
+  const { key } = await call(baseUrl, adminKey, 'POST', '/admin/api-keys', {
+    tenantId,
+    name: 'bench intake',
+    role: 'operator',
+  });
   const alert = (i: number) => {
     const n = i % fingerprints;
     return {
       status: 'firing',
-      labels: { alertname: `BenchAlert${n % 20}`, service: `svc-${n % 50}`, instance: `10.0.${n >> 8}.${n & 255}:9100`, severity: n % 3 ? 'warning' : 'critical' },
+      labels: {
+        alertname: `BenchAlert${n % 20}`,
+        service: `svc-${n % 50}`,
+        instance: `10.0.${n >> 8}.${n & 255}:9100`,
+        severity: n % 3 ? 'warning' : 'critical',
+      },
       annotations: { summary: `bench alert ${n} over threshold`, description: `value ${i} for 5 minutes` },
       startsAt: new Date().toISOString(),
       endsAt: '0001-01-01T00:00:00Z',
@@ -57,7 +66,16 @@ export async function runAlertmanagerIntakeBench(
     const batch = Array.from({ length: Math.min(batchSize, alerts - from) }, (_, j) => alert(from + j));
     const t = performance.now();
     const res = await call(baseUrl, key, 'POST', '/intake/alertmanager', {
-      version: '4', groupKey: '{}:{}', truncatedAlerts: 0, status: 'firing', receiver: 'bench', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093', alerts: batch,
+      version: '4',
+      groupKey: '{}:{}',
+      truncatedAlerts: 0,
+      status: 'firing',
+      receiver: 'bench',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://am:9093',
+      alerts: batch,
     });
     batchMs.push(performance.now() - t);
     created += res.created;
@@ -66,9 +84,13 @@ export async function runAlertmanagerIntakeBench(
   const seconds = (performance.now() - started) / 1000;
   let incidents = 0;
   let repeatCountSum = 0;
-  for (let cursor: string | null = null; ; ) {
-    const page: { items: Array<{ repeatCount: number }>; nextCursor: string | null } =
-      await call(baseUrl, key, 'GET', `/incidents?source=alertmanager&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  for (let cursor: string | null = null; ;) {
+    const page: { items: Array<{ repeatCount: number }>; nextCursor: string | null } = await call(
+      baseUrl,
+      key,
+      'GET',
+      `/incidents?source=alertmanager&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     incidents += page.items.length;
     repeatCountSum += page.items.reduce((s, i) => s + i.repeatCount, 0);
     if (!page.nextCursor) break;
@@ -76,9 +98,20 @@ export async function runAlertmanagerIntakeBench(
   }
   batchMs.sort((a, b) => a - b);
   return {
-    alerts, batchSize, fingerprints, seconds, alertsPerS: alerts / seconds,
+    alerts,
+    batchSize,
+    fingerprints,
+    seconds,
+    alertsPerS: alerts / seconds,
     batchMs: { p50: batchMs[Math.floor(batchMs.length / 2)]!, max: batchMs[batchMs.length - 1]! },
-    created, deduplicated, incidents, repeatCountSum,
-    dedupCorrect: created === fingerprints && deduplicated === alerts - fingerprints && incidents === fingerprints && repeatCountSum === alerts,
+    created,
+    deduplicated,
+    incidents,
+    repeatCountSum,
+    dedupCorrect:
+      created === fingerprints &&
+      deduplicated === alerts - fingerprints &&
+      incidents === fingerprints &&
+      repeatCountSum === alerts,
   };
 }

@@ -102,7 +102,8 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
   const raw = process.env[name]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new BenchConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new BenchConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   return n;
 }
 
@@ -110,7 +111,8 @@ function numEnv(name: string, fallback: number, min: number, max: number): numbe
   const raw = process.env[name]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) throw new BenchConfigError(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new BenchConfigError(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
   return n;
 }
 
@@ -155,12 +157,15 @@ interface Options {
 function readOptions(): Options {
   const url = process.env.BENCH_URL?.trim() || null;
   const apiKey = process.env.BENCH_API_KEY?.trim() || null;
-  if (url && !apiKey) throw new BenchConfigError('BENCH_URL needs BENCH_API_KEY (a platform-admin key of that service)');
+  if (url && !apiKey)
+    throw new BenchConfigError('BENCH_URL needs BENCH_API_KEY (a platform-admin key of that service)');
   if (url && !/^https?:\/\//.test(url)) throw new BenchConfigError(`BENCH_URL must be an http(s) URL, got "${url}"`);
   const scenario = (process.env.BENCH_SCENARIO?.trim() || 'loop') as Options['scenario'];
-  if (!['loop', 'runs'].includes(scenario)) throw new BenchConfigError(`BENCH_SCENARIO must be loop or runs, got "${scenario}"`);
+  if (!['loop', 'runs'].includes(scenario))
+    throw new BenchConfigError(`BENCH_SCENARIO must be loop or runs, got "${scenario}"`);
   // The receiver is local to the bench and the verify window is the app's setting: both need the in-process app.
-  if (scenario === 'runs' && url) throw new BenchConfigError('BENCH_SCENARIO=runs starts the service in-process; it cannot target BENCH_URL');
+  if (scenario === 'runs' && url)
+    throw new BenchConfigError('BENCH_SCENARIO=runs starts the service in-process; it cannot target BENCH_URL');
   return {
     scenario,
     verifyWindowMs: intEnv('BENCH_VERIFY_WINDOW_MS', 500, 0, 3_600_000),
@@ -182,7 +187,9 @@ function readOptions(): Options {
     requestTimeoutMs: intEnv('BENCH_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     crosscheckMax: intEnv('BENCH_CROSSCHECK_MAX', 2000, 0, 1_000_000),
     sampleDepth: boolEnv('BENCH_SAMPLE_DEPTH', true),
-    commitConnections: process.env.BENCH_COMMIT_CONNECTIONS?.trim() ? intEnv('BENCH_COMMIT_CONNECTIONS', 20, 1, 500) : null,
+    commitConnections: process.env.BENCH_COMMIT_CONNECTIONS?.trim()
+      ? intEnv('BENCH_COMMIT_CONNECTIONS', 20, 1, 500)
+      : null,
     commitS: numEnv('BENCH_COMMIT_S', 5, 0.5, 600),
     catalog: boolEnv('BENCH_CATALOG', true),
     pgSampleHz: numEnv('BENCH_PG_SAMPLE_HZ', 10, 0, 100),
@@ -252,13 +259,17 @@ async function createTenantKey(baseUrl: string, adminKey: string, tenantId: stri
     body: JSON.stringify({ tenantId, name: `bench ${tenantId}`, role: 'operator' }),
   });
   const body = (await res.json().catch(() => ({}))) as { key?: string };
-  if (res.status !== 201 || !body.key) throw new Error(`creating the bench tenant's key failed: HTTP ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 201 || !body.key)
+    throw new Error(`creating the bench tenant's key failed: HTTP ${res.status} ${JSON.stringify(body)}`);
   return body.key;
 }
 
 /** The load generator's worker, started before anything else so its modules load at once. */
 function spawnLoadWorker(): Worker {
-  return new Worker(new URL('./loop-load.js', import.meta.url), { workerData: { kind: 'loop-load' }, name: 'bench-load' });
+  return new Worker(new URL('./loop-load.js', import.meta.url), {
+    workerData: { kind: 'loop-load' },
+    name: 'bench-load',
+  });
 }
 
 function runLoad(
@@ -398,7 +409,9 @@ async function main(): Promise<void> {
     if (dataDir) {
       const d = dataDir;
       // Cleared only once removed: if the process exits meanwhile, the 'exit' handler removes it.
-      await rm(d, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) => log(`removing ${d} failed: ${String(err)}`));
+      await rm(d, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) =>
+        log(`removing ${d} failed: ${String(err)}`),
+      );
       dataDir = null;
     }
   };
@@ -424,7 +437,9 @@ async function main(): Promise<void> {
       baseUrl = opts.url;
       adminKey = opts.apiKey!;
       dbUrl = opts.databaseUrl;
-      log(`bench: targeting ${baseUrl}${dbUrl ? '' : ' (no BENCH_DATABASE_URL: raw commit rate and transaction counts are skipped)'}`);
+      log(
+        `bench: targeting ${baseUrl}${dbUrl ? '' : ' (no BENCH_DATABASE_URL: raw commit rate and transaction counts are skipped)'}`,
+      );
     } else {
       dataDir = await mkdtemp(path.join(os.tmpdir(), 'pillar-loop-bench-'));
       const pgPort = await freePort();
@@ -439,11 +454,17 @@ async function main(): Promise<void> {
         EMBEDDED_PG_PORT: String(pgPort),
         ADMIN_API_KEY: adminKey,
         // The runs scenario's receiver listens on loopback: open it for actuators (ADR 0013).
-        ...(opts.scenario === 'runs' ? { RECOVERY_VERIFY_WINDOW_MS: String(opts.verifyWindowMs), ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8' } : {}),
+        ...(opts.scenario === 'runs'
+          ? { RECOVERY_VERIFY_WINDOW_MS: String(opts.verifyWindowMs), ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8' }
+          : {}),
       });
       dbPoolSize = config.dbPoolSize;
       installQueryCounter();
-      appSettings = { dbPoolSize: config.dbPoolSize, outbox: config.outbox, ...(opts.scenario === 'runs' ? { runs: config.runs } : {}) };
+      appSettings = {
+        dbPoolSize: config.dbPoolSize,
+        outbox: config.outbox,
+        ...(opts.scenario === 'runs' ? { runs: config.runs } : {}),
+      };
       if (opts.scenario === 'runs') receiver = await startReceiverWorker();
       if (opts.noisyRuns > 0) hangingReceiver = await startReceiverWorker(true);
       log(`bench: starting the service in-process (embedded PostgreSQL on 127.0.0.1:${pgPort}, DATA_DIR ${dataDir})`);
@@ -454,12 +475,17 @@ async function main(): Promise<void> {
       dbUrl = running.database.url;
       if (receiver) instrumentRunEngine(running.app, noisyRunIds);
     }
-    const sampler = new CpuSampler({ inProcess: running !== null, pgDataDir: dataDir ? path.join(dataDir, 'pg') : null });
+    const sampler = new CpuSampler({
+      inProcess: running !== null,
+      pgDataDir: dataDir ? path.join(dataDir, 'pg') : null,
+    });
     const tenantKey = await createTenantKey(baseUrl, adminKey, tenantId);
     const settings = dbUrl ? await serverSettings(dbUrl) : {};
     log(
       `bench: tenant ${tenantId}; offering ${opts.rate}/s for ${opts.durationS} s (drain ≤ ${opts.drainS} s)` +
-        (settings.server_version ? `; PostgreSQL ${settings.server_version}, synchronous_commit=${settings.synchronous_commit}, fsync=${settings.fsync}` : ''),
+        (settings.server_version
+          ? `; PostgreSQL ${settings.server_version}, synchronous_commit=${settings.synchronous_commit}, fsync=${settings.fsync}`
+          : ''),
     );
 
     const snap: { before: DbCounters | null } = { before: null };
@@ -471,7 +497,10 @@ async function main(): Promise<void> {
     const app = running as RunningApp | null;
     let runsPrepared = { patterns: 0 };
     // Set right before the measured offering (in the load's callback).
-    const atOffer: { noisy: NoisyTenant | null; centres: ReturnType<typeof costCentres> | null } = { noisy: null, centres: null };
+    const atOffer: { noisy: NoisyTenant | null; centres: ReturnType<typeof costCentres> | null } = {
+      noisy: null,
+      centres: null,
+    };
     const load = await runLoad(
       loadWorker,
       {
@@ -497,14 +526,17 @@ async function main(): Promise<void> {
       (phase) => {
         marks[phase] = sampler.snapshot();
         queriesAt[phase] = queryCount();
-        if (phase === 'warmup') log(`bench: warming up at ${opts.warmupRate}/s for ${opts.warmupS} s (left out of every figure)`);
+        if (phase === 'warmup')
+          log(`bench: warming up at ${opts.warmupRate}/s for ${opts.warmupS} s (left out of every figure)`);
         if (phase === 'offer' && dbUrl && opts.pgSampleHz > 0) activity = startActivitySampler(dbUrl, opts.pgSampleHz);
         if (phase === 'drain' && activity) activityReport = activity.stop();
         if (phase === 'crosscheck') {
           // In-process: freeze the outbox at the deadline, so the counters below and the commit
           // probe see only this run's finished work on an otherwise idle database.
           if (app) relayStopped = app.app.get(OutboxRelay, { strict: false }).stop();
-          log(`bench: drain over${app ? '; outbox relay stopped' : ''}; looking up loops the stream did not report complete`);
+          log(
+            `bench: drain over${app ? '; outbox relay stopped' : ''}; looking up loops the stream did not report complete`,
+          );
         }
       },
       async () => {
@@ -514,18 +546,30 @@ async function main(): Promise<void> {
           log(`bench: runs: actuator ops → ${receiver.url}; auto-apply templates on ${runsPrepared.patterns} patterns`);
         }
         if (hangingReceiver) {
-          atOffer.noisy = await prepareNoisyTenant(baseUrl, adminKey, `${tenantId}-noisy`, hangingReceiver, opts.noisyRuns, opts.noisyTimeoutMs);
+          atOffer.noisy = await prepareNoisyTenant(
+            baseUrl,
+            adminKey,
+            `${tenantId}-noisy`,
+            hangingReceiver,
+            opts.noisyRuns,
+            opts.noisyTimeoutMs,
+          );
         }
         if (dbUrl) snap.before = await dbCounters(dbUrl);
         atOffer.centres = costCentres();
         if (atOffer.noisy) {
           for (const id of await atOffer.noisy.start()) noisyRunIds.add(id);
-          log(`bench: runs: noisy tenant ${atOffer.noisy.tenantId}: ${noisyRunIds.size} runs started on an actuator that hangs for ${opts.noisyTimeoutMs} ms`);
+          log(
+            `bench: runs: noisy tenant ${atOffer.noisy.tenantId}: ${noisyRunIds.size} runs started on an actuator that hangs for ${opts.noisyTimeoutMs} ms`,
+          );
         }
       },
     );
     const before = snap.before;
-    if (load.warmup) log(`bench: warm-up: ${load.warmup.completed} of ${load.warmup.accepted} loops completed in ${load.warmup.seconds.toFixed(0)} s`);
+    if (load.warmup)
+      log(
+        `bench: warm-up: ${load.warmup.completed} of ${load.warmup.accepted} loops completed in ${load.warmup.seconds.toFixed(0)} s`,
+      );
     const pgActivity = await activityReport;
     await relayStopped;
     // Runs outlive their loops (steps, checks, the verify window): wait for them before anything is counted.
@@ -535,7 +579,10 @@ async function main(): Promise<void> {
       const centresAfter = costCentres();
       const n = atOffer.noisy;
       runs = await runsFigures(dbUrl, tenantId, {
-        noisy: n && hangingReceiver ? { tenantId: n.tenantId, timeoutMs: n.timeoutMs, receiver: await hangingReceiver.counts() } : null,
+        noisy:
+          n && hangingReceiver
+            ? { tenantId: n.tenantId, timeoutMs: n.timeoutMs, receiver: await hangingReceiver.counts() }
+            : null,
         cost: null,
         patterns: runsPrepared.patterns,
         verifyWindowMs: opts.verifyWindowMs,
@@ -558,7 +605,8 @@ async function main(): Promise<void> {
       walBytes = await walBytesBetween(dbUrl, before.walLsn, afterWrites.walLsn);
       // Backends flush their commit counters within ~10 s of going idle.
       const settleMs = Math.max(0, afterWrites.at + 11_000 - Date.now());
-      if (settleMs > 0) log(`bench: waiting ${(settleMs / 1000).toFixed(0)} s for PostgreSQL's commit counters to settle`);
+      if (settleMs > 0)
+        log(`bench: waiting ${(settleMs / 1000).toFixed(0)} s for PostgreSQL's commit counters to settle`);
       await sleep(settleMs);
       allCommits = (await dbCounters(dbUrl)).xactCommit - before.xactCommit;
     }
@@ -576,9 +624,12 @@ async function main(): Promise<void> {
         deadlocks: afterWrites.deadlocks - before.deadlocks,
         perLoopAllCommits: allCommits === null ? null : perLoop(Number(allCommits)),
         deliveriesPerLoop,
-        deliveryAttemptsPerLoop: tenant.deliveryAttempts / Math.max(1, tenant.deliveries) * deliveriesPerLoop,
+        deliveryAttemptsPerLoop: (tenant.deliveryAttempts / Math.max(1, tenant.deliveries)) * deliveriesPerLoop,
         walBytesPerLoop: walBytes === null ? null : perLoop(walBytes),
-        appQueriesPerLoop: app && queriesAt.offer !== undefined && queriesAt.crosscheck !== undefined ? perLoop(queriesAt.crosscheck - queriesAt.offer) : null,
+        appQueriesPerLoop:
+          app && queriesAt.offer !== undefined && queriesAt.crosscheck !== undefined
+            ? perLoop(queriesAt.crosscheck - queriesAt.offer)
+            : null,
       };
     }
 
@@ -587,7 +638,10 @@ async function main(): Promise<void> {
     const commitConnections = opts.commitConnections ?? dbPoolSize;
     if (dbUrl) {
       backlogAtProbe = await outboxBacklog(dbUrl);
-      if (backlogAtProbe > 0 && !app) log(`bench: note: ${backlogAtProbe} outbox deliveries still pending; the service keeps working while the commit rate is probed`);
+      if (backlogAtProbe > 0 && !app)
+        log(
+          `bench: note: ${backlogAtProbe} outbox deliveries still pending; the service keeps working while the commit rate is probed`,
+        );
       log(`bench: measuring the raw single-row commit rate (${commitConnections} connections, ${opts.commitS} s)`);
       commitRate = await measureCommitRate(dbUrl, commitConnections, opts.commitS);
     }
@@ -606,7 +660,10 @@ async function main(): Promise<void> {
       catalog = runCatalogMatchBench();
     }
 
-    let policyEvaluate: { inProcess: ReturnType<typeof runPolicyEvaluateBench>; http: PolicyEvaluateHttpResult } | null = null;
+    let policyEvaluate: {
+      inProcess: ReturnType<typeof runPolicyEvaluateBench>;
+      http: PolicyEvaluateHttpResult;
+    } | null = null;
     if (opts.catalog) {
       log('bench: policy evaluation with 1 000 active policies (in-process engine, then HTTP round trip)');
       policyEvaluate = { inProcess: runPolicyEvaluateBench(), http: await runPolicyEvaluateHttp(baseUrl, adminKey) };
@@ -623,7 +680,12 @@ async function main(): Promise<void> {
       commitRate && tx && loopsPerS > 0 ? loopsPerS / (commitRate.commitsPerS / tx) : null;
     const figures = {
       date: startedAt.toISOString(),
-      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, node: process.version, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+      machine: {
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model ?? null,
+        node: process.version,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      },
       target: opts.url ? { url: opts.url, inProcess: false } : { url: baseUrl, inProcess: true, app: appSettings },
       postgres: settings,
       tenantId,
@@ -744,33 +806,89 @@ function renderReport(f: Figures): string {
   const l = f.load;
 
   out.push('', '='.repeat(78), `pillar-loop bench — ${f.date}`, '='.repeat(78));
-  row('machine', `${f.machine.cores} cores (${f.machine.cpu ?? '?'}), ${f.machine.memoryGiB} GiB, Node ${f.machine.node}`);
-  row('target', f.target.inProcess ? `in-process app on embedded PostgreSQL ${f.postgres.server_version ?? ''}`.trim() : f.target.url);
+  row(
+    'machine',
+    `${f.machine.cores} cores (${f.machine.cpu ?? '?'}), ${f.machine.memoryGiB} GiB, Node ${f.machine.node}`,
+  );
+  row(
+    'target',
+    f.target.inProcess
+      ? `in-process app on embedded PostgreSQL ${f.postgres.server_version ?? ''}`.trim()
+      : f.target.url,
+  );
   if (f.postgres.synchronous_commit) {
-    row('postgres settings', `synchronous_commit=${f.postgres.synchronous_commit} fsync=${f.postgres.fsync} wal_sync_method=${f.postgres.wal_sync_method} shared_buffers=${f.postgres.shared_buffers}`);
+    row(
+      'postgres settings',
+      `synchronous_commit=${f.postgres.synchronous_commit} fsync=${f.postgres.fsync} wal_sync_method=${f.postgres.wal_sync_method} shared_buffers=${f.postgres.shared_buffers}`,
+    );
   }
   row('tenant', f.tenantId);
-  row('scenario', (f.options as { scenario?: string }).scenario === 'runs' ? 'runs (recovery runs enabled: auto-apply templates, a local ops receiver)' : 'loop');
+  row(
+    'scenario',
+    (f.options as { scenario?: string }).scenario === 'runs'
+      ? 'runs (recovery runs enabled: auto-apply templates, a local ops receiver)'
+      : 'loop',
+  );
 
   head('Load');
-  if (l.warmup) row('warm-up (not counted)', `${l.warmup.offered} offered, ${l.warmup.completed} of ${l.warmup.accepted} loops completed before the run (${fmt(l.warmup.seconds)} s)`);
+  if (l.warmup)
+    row(
+      'warm-up (not counted)',
+      `${l.warmup.offered} offered, ${l.warmup.completed} of ${l.warmup.accepted} loops completed before the run (${fmt(l.warmup.seconds)} s)`,
+    );
   row('rate offered', `${fmt(l.rateOffered, 1)} /s (achieved ${fmt(l.achievedOfferRate, 1)} /s)`);
   row('duration', `${fmt(l.durationS)} s`);
   row('loops offered / accepted / completed / lost', `${l.offered} / ${l.accepted} / ${l.completed} / ${l.lost}`);
-  if (l.failed) row('offers failed', `${l.failed}  (${Object.entries(l.failuresByReason).map(([k, v]) => `${k}: ${v}`).join(', ')})`);
-  if (l.completedViaLookup) row('completed but missed by the stream', `${l.completedViaLookup} (found by GET /integration/loop/:id)`);
+  if (l.failed)
+    row(
+      'offers failed',
+      `${l.failed}  (${Object.entries(l.failuresByReason)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')})`,
+    );
+  if (l.completedViaLookup)
+    row('completed but missed by the stream', `${l.completedViaLookup} (found by GET /integration/loop/:id)`);
   if (l.lost) {
-    row('lost loops, by state', Object.entries(l.lostByState).map(([k, v]) => `${k}: ${v}`).join(', ') || '-');
-    row('lost loops, by stage', Object.entries(l.lostByStage).map(([k, v]) => `${k}: ${v}`).join(', ') || '-');
+    row(
+      'lost loops, by state',
+      Object.entries(l.lostByState)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || '-',
+    );
+    row(
+      'lost loops, by stage',
+      Object.entries(l.lostByStage)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || '-',
+    );
   }
-  if (l.crosscheck.missing) row('cross-check', `${l.crosscheck.checked} of ${l.crosscheck.missing} unreported loops looked up${l.crosscheck.sampled ? ' (sample)' : ''}`);
-  row('completion rate', `${fmt(l.completionRatePct, 2)} % of offered (${fmt(l.completionRateOfAcceptedPct, 2)} % of accepted)`);
-  row('loop completion (server durationMs) p50/p95/p99', `${ms(l.loopMs.p50)} / ${ms(l.loopMs.p95)} / ${ms(l.loopMs.p99)}`);
+  if (l.crosscheck.missing)
+    row(
+      'cross-check',
+      `${l.crosscheck.checked} of ${l.crosscheck.missing} unreported loops looked up${l.crosscheck.sampled ? ' (sample)' : ''}`,
+    );
+  row(
+    'completion rate',
+    `${fmt(l.completionRatePct, 2)} % of offered (${fmt(l.completionRateOfAcceptedPct, 2)} % of accepted)`,
+  );
+  row(
+    'loop completion (server durationMs) p50/p95/p99',
+    `${ms(l.loopMs.p50)} / ${ms(l.loopMs.p95)} / ${ms(l.loopMs.p99)}`,
+  );
   row('loop completion max', ms(l.loopMs.max));
-  row('  loops offered in the 2nd half: p50/p95/p99', `${ms(l.loopMsSecondHalf.p50)} / ${ms(l.loopMsSecondHalf.p95)} / ${ms(l.loopMsSecondHalf.p99)}  (${l.loopMsSecondHalf.count} loops; lost loops have no time)`);
+  row(
+    '  loops offered in the 2nd half: p50/p95/p99',
+    `${ms(l.loopMsSecondHalf.p50)} / ${ms(l.loopMsSecondHalf.p95)} / ${ms(l.loopMsSecondHalf.p99)}  (${l.loopMsSecondHalf.count} loops; lost loops have no time)`,
+  );
   row('loop as seen by the client (POST → SSE) p50/p99', `${ms(l.loopClientMs.p50)} / ${ms(l.loopClientMs.p99)}`);
-  row('sustained loops/s', `${fmt(l.sustainedLoopsPerS, 1)} /s (first offer → last completion ${fmt(l.timeToLastCompletionS, 1)} s)`);
-  row('HTTP create latency p50/p99 (201s)', `${ms(l.httpCreateMs.p50)} / ${ms(l.httpCreateMs.p99)}  (max ${ms(l.httpCreateMs.max)})`);
+  row(
+    'sustained loops/s',
+    `${fmt(l.sustainedLoopsPerS, 1)} /s (first offer → last completion ${fmt(l.timeToLastCompletionS, 1)} s)`,
+  );
+  row(
+    'HTTP create latency p50/p99 (201s)',
+    `${ms(l.httpCreateMs.p50)} / ${ms(l.httpCreateMs.p99)}  (max ${ms(l.httpCreateMs.max)})`,
+  );
   row('SSE', `${l.sseMessages} loop_progress messages, ${l.sseReconnects} reconnects`);
 
   const cpuRow = (label: string, c: CpuSplit | null) => {
@@ -794,16 +912,29 @@ function renderReport(f: Figures): string {
   head('Database');
   if (f.commitRate) {
     const c = f.commitRate;
-    row('raw commits/s (1-row autocommit INSERT)', `${fmt(c.commitsPerS)} /s  (${c.connections} connections, ${fmt(c.seconds, 1)} s, commit p50 ${ms(c.latencyMs.p50)}, p99 ${ms(c.latencyMs.p99)})`);
+    row(
+      'raw commits/s (1-row autocommit INSERT)',
+      `${fmt(c.commitsPerS)} /s  (${c.connections} connections, ${fmt(c.seconds, 1)} s, commit p50 ${ms(c.latencyMs.p50)}, p99 ${ms(c.latencyMs.p99)})`,
+    );
     const backlog = f.commitProbe.outboxPendingAtStart;
-    if (backlog) row('  while probing', `${backlog} outbox deliveries pending, ${f.commitProbe.relayStopped ? 'relay stopped (not competing)' : 'service still working them off (competing with the probe)'}`);
+    if (backlog)
+      row(
+        '  while probing',
+        `${backlog} outbox deliveries pending, ${f.commitProbe.relayStopped ? 'relay stopped (not competing)' : 'service still working them off (competing with the probe)'}`,
+      );
   } else {
     row('raw commits/s', 'skipped (no database URL: set BENCH_DATABASE_URL)');
   }
   const t = f.transactions;
   if (t) {
-    row('outbox deliveries per complete loop', `${fmt(t.deliveriesPerLoop, 2)} (attempts ${fmt(t.deliveryAttemptsPerLoop, 2)})`);
-    row('writing transactions/loop, measured (xids)', `${fmt(t.perLoopWritesMeasured, 2)}  (HTTP create, claims, delivery batches)`);
+    row(
+      'outbox deliveries per complete loop',
+      `${fmt(t.deliveriesPerLoop, 2)} (attempts ${fmt(t.deliveryAttemptsPerLoop, 2)})`,
+    );
+    row(
+      'writing transactions/loop, measured (xids)',
+      `${fmt(t.perLoopWritesMeasured, 2)}  (HTTP create, claims, delivery batches)`,
+    );
     row('deadlocks detected', fmt(t.deadlocks));
     row('all commits/loop incl. read-only (pg_stat)', fmt(t.perLoopAllCommits, 2));
     if (t.appQueriesPerLoop !== null) row('app SQL statements/loop (in-process count)', fmt(t.appQueriesPerLoop, 1));
@@ -823,26 +954,53 @@ function renderReport(f: Figures): string {
     row('  + an audit entry, a tenant each', v(appended.ownTenants));
   }
   if (f.tables?.length) {
-    row('dead row versions at the deadline', f.tables.filter((x) => x.deadRows > 0).map((x) => `${x.table} ${fmt(x.deadRows)} (live ${fmt(x.liveRows)}, HOT ${fmt(x.updates ? (x.hotUpdates / x.updates) * 100 : 0)}% of ${fmt(x.updates)} updates, ${x.autovacuums} vacuums)`).join('; ') || 'none');
+    row(
+      'dead row versions at the deadline',
+      f.tables
+        .filter((x) => x.deadRows > 0)
+        .map(
+          (x) =>
+            `${x.table} ${fmt(x.deadRows)} (live ${fmt(x.liveRows)}, HOT ${fmt(x.updates ? (x.hotUpdates / x.updates) * 100 : 0)}% of ${fmt(x.updates)} updates, ${x.autovacuums} vacuums)`,
+        )
+        .join('; ') || 'none',
+    );
   }
   const share = (v: number | null) => (v === null ? 'n/a' : `${fmt(v * 100, 1)} %`);
-  row('loops/s ÷ (commits/s ÷ tx/loop)', `${share(f.capacityShare)} of commit capacity (tx/loop: the measured writing transactions)`);
+  row(
+    'loops/s ÷ (commits/s ÷ tx/loop)',
+    `${share(f.capacityShare)} of commit capacity (tx/loop: the measured writing transactions)`,
+  );
 
   if (f.tenant && (f.tenant.stages.length || f.tenant.handlers.length)) {
     head('Where the time goes (server side, completed work of the bench tenant)');
     for (const s of f.tenant.stages) row(`stage ${s.stage}`, `avg ${ms(s.avgMs)}, p95 ${ms(s.p95Ms)}  (${s.count})`);
     for (const h of f.tenant.handlers) {
-      row(`wait ${h.handler}`, `avg ${ms(h.waitAvgMs)}, p95 ${ms(h.waitP95Ms)}  (${h.deliveries} deliveries${h.attempts !== h.deliveries ? `, ${h.attempts} attempts` : ''}${h.notDone ? `, ${h.notDone} not done` : ''})`);
+      row(
+        `wait ${h.handler}`,
+        `avg ${ms(h.waitAvgMs)}, p95 ${ms(h.waitP95Ms)}  (${h.deliveries} deliveries${h.attempts !== h.deliveries ? `, ${h.attempts} attempts` : ''}${h.notDone ? `, ${h.notDone} not done` : ''})`,
+      );
     }
     const adj = f.tenant.adjustmentsPerLoop;
-    if (adj.all !== null) row('routing adjustments written per loop', `avg ${fmt(adj.all, 1)} (first tenth of loops ${fmt(adj.firstTenth, 1)}, last tenth ${fmt(adj.lastTenth, 1)})`);
-    out.push('  (stage = trigger event stored → bridge published its result; wait = delivery stored → its handler transaction began)');
+    if (adj.all !== null)
+      row(
+        'routing adjustments written per loop',
+        `avg ${fmt(adj.all, 1)} (first tenth of loops ${fmt(adj.firstTenth, 1)}, last tenth ${fmt(adj.lastTenth, 1)})`,
+      );
+    out.push(
+      '  (stage = trigger event stored → bridge published its result; wait = delivery stored → its handler transaction began)',
+    );
   }
 
   const a = f.pgActivity;
   if (a) {
     head(`PostgreSQL sessions while offering (pg_stat_activity sampled ${a.samples}× at ${a.hz} Hz)`);
-    row('avg sessions by state', Object.entries(a.avgSessionsByState).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', '));
+    row(
+      'avg sessions by state',
+      Object.entries(a.avgSessionsByState)
+        .sort((x, y) => y[1] - x[1])
+        .map(([k, v]) => `${k} ${fmt(v, 1)}`)
+        .join(', '),
+    );
     row('active sessions: waiting on', a.waitShare.map((w) => `${w.wait} ${fmt(w.share * 100)}%`).join(', '));
     out.push('  active statements (share of active samples):');
     for (const q of a.topActive) out.push(`    ${`${fmt(q.share * 100)}%`.padStart(4)}  ${q.query}`);
@@ -855,29 +1013,56 @@ function renderReport(f: Figures): string {
   if (f.runs) {
     const r = f.runs;
     const sum = (x: { p50: number; p95: number; p99: number }) => `${ms(x.p50)} / ${ms(x.p95)} / ${ms(x.p99)}`;
-    head(`Recovery runs (BENCH_SCENARIO=runs: playbook ${r.playbook}, verify window ${r.verifyWindowMs} ms, RUN_ENGINE_CONCURRENCY ${r.engineConcurrency ?? '?'})`);
-    row('measured incidents: auto-applied / to review', `${r.measuredIncidents}: ${r.autoApplied} / ${r.queuedForReview}  (templates on ${r.patternsWithTemplate} patterns)`);
-    row('runs, by status', `${r.runs}: ${Object.entries(r.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')}${r.notDone ? `  (${r.notDone} not done at the deadline)` : ''}`);
-    if (r.failReasons.length) row('why runs failed (top 5)', r.failReasons.map((x) => `${x.n}× ${x.reason}`).join('; '));
-    row('runs completed/s (incl. drain; while offering)', `${fmt(r.runsPerS, 1)} /s; ${fmt(r.runsPerSWhileOffering, 1)} /s`);
+    head(
+      `Recovery runs (BENCH_SCENARIO=runs: playbook ${r.playbook}, verify window ${r.verifyWindowMs} ms, RUN_ENGINE_CONCURRENCY ${r.engineConcurrency ?? '?'})`,
+    );
+    row(
+      'measured incidents: auto-applied / to review',
+      `${r.measuredIncidents}: ${r.autoApplied} / ${r.queuedForReview}  (templates on ${r.patternsWithTemplate} patterns)`,
+    );
+    row(
+      'runs, by status',
+      `${r.runs}: ${Object.entries(r.byStatus)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}${r.notDone ? `  (${r.notDone} not done at the deadline)` : ''}`,
+    );
+    if (r.failReasons.length)
+      row('why runs failed (top 5)', r.failReasons.map((x) => `${x.n}× ${x.reason}`).join('; '));
+    row(
+      'runs completed/s (incl. drain; while offering)',
+      `${fmt(r.runsPerS, 1)} /s; ${fmt(r.runsPerSWhileOffering, 1)} /s`,
+    );
     row('incident → verified run p50/p95/p99', sum(r.incidentToVerifiedMs));
     row('  incident → run inserted (loop to bridge 2)', sum(r.incidentToRunMs));
     row('  run inserted → claimed (engine queue)', sum(r.queuedMs));
     row('  run inserted → first call made', sum(r.firstCallMs));
     row('  claimed → checks passed (4 signed calls)', sum(r.stepsMs));
-    if (r.receiver) row('ops receiver', `${r.receiver.verified} calls verified, ${r.receiver.rejected} rejected (401), ${r.receiver.repeats} repeated webhook-ids`);
+    if (r.receiver)
+      row(
+        'ops receiver',
+        `${r.receiver.verified} calls verified, ${r.receiver.rejected} rejected (401), ${r.receiver.repeats} repeated webhook-ids`,
+      );
     if (r.noisy) {
       const n = r.noisy;
-      row(`noisy tenant (actuator hangs ${fmt(n.timeoutMs)} ms)`, `${n.runs} runs: ${Object.entries(n.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')}; ${n.calls} calls received`);
-      row('  its run inserted → claimed / → first call p50/p95', `${ms(n.queuedMs.p50)} / ${ms(n.queuedMs.p95)}; ${ms(n.firstCallMs.p50)} / ${ms(n.firstCallMs.p95)}`);
+      row(
+        `noisy tenant (actuator hangs ${fmt(n.timeoutMs)} ms)`,
+        `${n.runs} runs: ${Object.entries(n.byStatus)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}; ${n.calls} calls received`,
+      );
+      row(
+        '  its run inserted → claimed / → first call p50/p95',
+        `${ms(n.queuedMs.p50)} / ${ms(n.queuedMs.p95)}; ${ms(n.firstCallMs.p50)} / ${ms(n.firstCallMs.p95)}`,
+      );
     }
     if (r.cost) {
       const c = r.cost;
-      const per = (x: Cost) => `${fmt(x.transactions, 2)} transactions (${fmt(x.writingTransactions, 2)} writing), ${fmt(x.statements, 1)} statements`;
+      const per = (x: Cost) =>
+        `${fmt(x.transactions, 2)} transactions (${fmt(x.writingTransactions, 2)} writing), ${fmt(x.statements, 1)} statements`;
       row('run engine per measured run (in-process count)', per(c.total));
       row('  its turns (decide, call, store the answer)', per(c.turns));
       row('  claims and next-due look-ups (per run)', per(c.claims));
-      if (c.noisyTurns) row('  a noisy run\'s turns', per(c.noisyTurns));
+      if (c.noisyTurns) row("  a noisy run's turns", per(c.noisyTurns));
       out.push('  statements per measured run, by SQL text:');
       for (const q of c.topStatements) out.push(`    ${fmt(q.perRun, 2).padStart(5)}  ${q.sql}`);
     }
@@ -885,20 +1070,35 @@ function renderReport(f: Figures): string {
 
   if (f.catalog) {
     head('Catalog match (in-process micro-bench)');
-    row(`${fmt(f.catalog.patterns)} patterns, median/p95/p99`, `${fmt(f.catalog.medianUs, 1)} / ${fmt(f.catalog.p95Us, 1)} / ${fmt(f.catalog.p99Us, 1)} µs`);
+    row(
+      `${fmt(f.catalog.patterns)} patterns, median/p95/p99`,
+      `${fmt(f.catalog.medianUs, 1)} / ${fmt(f.catalog.p95Us, 1)} / ${fmt(f.catalog.p99Us, 1)} µs`,
+    );
   }
   if (f.policyEvaluate) {
     const { inProcess: e, http: h } = f.policyEvaluate;
     head('Policy evaluation, 1 000 active policies');
-    row(`in-process engine (${fmt(e.policies)} policies), median/p95/p99`, `${fmt(e.medianUs, 1)} / ${fmt(e.p95Us, 1)} / ${fmt(e.p99Us, 1)} µs`);
-    row(`HTTP POST /policies/evaluate (${fmt(h.policies)} policies, ${fmt(h.calls)} calls) p50/p95/p99`, `${fmt(h.p50Ms, 2)} / ${fmt(h.p95Ms, 2)} / ${fmt(h.p99Ms, 2)} ms`);
+    row(
+      `in-process engine (${fmt(e.policies)} policies), median/p95/p99`,
+      `${fmt(e.medianUs, 1)} / ${fmt(e.p95Us, 1)} / ${fmt(e.p99Us, 1)} µs`,
+    );
+    row(
+      `HTTP POST /policies/evaluate (${fmt(h.policies)} policies, ${fmt(h.calls)} calls) p50/p95/p99`,
+      `${fmt(h.p50Ms, 2)} / ${fmt(h.p95Ms, 2)} / ${fmt(h.p99Ms, 2)} ms`,
+    );
   }
   if (f.alertmanagerIntake) {
     const a = f.alertmanagerIntake;
     head(`Alertmanager intake, ${fmt(a.alerts)} alerts in batches of ${a.batchSize}`);
-    row('alerts/s (sequential batches)', `${fmt(a.alertsPerS, 0)} (${fmt(a.seconds, 2)} s; batch p50 ${fmt(a.batchMs.p50, 1)} ms, max ${fmt(a.batchMs.max, 1)} ms)`);
+    row(
+      'alerts/s (sequential batches)',
+      `${fmt(a.alertsPerS, 0)} (${fmt(a.seconds, 2)} s; batch p50 ${fmt(a.batchMs.p50, 1)} ms, max ${fmt(a.batchMs.max, 1)} ms)`,
+    );
     row(`created / deduplicated (${fmt(a.fingerprints)} fingerprints)`, `${fmt(a.created)} / ${fmt(a.deduplicated)}`);
-    row('incidents held / sum of repeatCount', `${fmt(a.incidents)} / ${fmt(a.repeatCountSum)} — dedup ${a.dedupCorrect ? 'correct' : 'WRONG'}`);
+    row(
+      'incidents held / sum of repeatCount',
+      `${fmt(a.incidents)} / ${fmt(a.repeatCountSum)} — dedup ${a.dedupCorrect ? 'correct' : 'WRONG'}`,
+    );
   }
   out.push('');
   return `${out.join('\n')}\n`;
@@ -907,7 +1107,11 @@ function renderReport(f: Figures): string {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    log(err instanceof BenchConfigError ? `bench: ${err.message}` : `bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    log(
+      err instanceof BenchConfigError
+        ? `bench: ${err.message}`
+        : `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     process.exit(err instanceof BenchConfigError ? 2 : 1);
   },
 );

@@ -42,7 +42,6 @@ const SLOTS: readonly Slot[] = ['NUM', 'IP', 'UUID', 'HEX', 'ID', 'PATH', 'STR',
 /** A template: literal words and typed slots, e.g. ['connect', 'to', {slot: 'IP'}]. */
 type Part = string | { slot: Slot };
 
-
 class Values {
   constructor(readonly next: () => number) {}
 
@@ -63,17 +62,28 @@ class Values {
   /** A concrete value the masker turns back into the slot's placeholder. */
   render(slot: Slot): string {
     switch (slot) {
-      case 'NUM': return this.pick([`${this.int(100_000)}`, `${this.int(5000)}ms`, `${(this.next() * 100).toFixed(2)}%`]);
-      case 'IP': return `10.${this.int(256)}.${this.int(256)}.${this.int(256)}:${1024 + this.int(60_000)}`;
-      case 'UUID': return `${this.hex(8)}-${this.hex(4)}-4${this.hex(3)}-a${this.hex(3)}-${this.hex(12)}`;
-      case 'HEX': return this.hex(40);
-      case 'ID': return `req-${this.hex(6)}${this.int(10)}`;
-      case 'PATH': return `/var/${this.pick(VOCABULARY)}/${this.int(1000)}/data.bin`;
-      case 'STR': return `'${this.pick(VOCABULARY)} ${this.int(100)}'`;
-      case 'TS': return new Date(1_700_000_000_000 + this.int(1e10)).toISOString();
-      case 'HOST': return `${this.pick(VOCABULARY)}-${this.int(50)}.prod.internal`;
-      case 'EMAIL': return `user${this.int(10_000)}@example.com`;
-      case 'URL': return `https://api.example.com/v1/${this.pick(VOCABULARY)}/${this.int(10_000)}`;
+      case 'NUM':
+        return this.pick([`${this.int(100_000)}`, `${this.int(5000)}ms`, `${(this.next() * 100).toFixed(2)}%`]);
+      case 'IP':
+        return `10.${this.int(256)}.${this.int(256)}.${this.int(256)}:${1024 + this.int(60_000)}`;
+      case 'UUID':
+        return `${this.hex(8)}-${this.hex(4)}-4${this.hex(3)}-a${this.hex(3)}-${this.hex(12)}`;
+      case 'HEX':
+        return this.hex(40);
+      case 'ID':
+        return `req-${this.hex(6)}${this.int(10)}`;
+      case 'PATH':
+        return `/var/${this.pick(VOCABULARY)}/${this.int(1000)}/data.bin`;
+      case 'STR':
+        return `'${this.pick(VOCABULARY)} ${this.int(100)}'`;
+      case 'TS':
+        return new Date(1_700_000_000_000 + this.int(1e10)).toISOString();
+      case 'HOST':
+        return `${this.pick(VOCABULARY)}-${this.int(50)}.prod.internal`;
+      case 'EMAIL':
+        return `user${this.int(10_000)}@example.com`;
+      case 'URL':
+        return `https://api.example.com/v1/${this.pick(VOCABULARY)}/${this.int(10_000)}`;
     }
   }
 }
@@ -118,7 +128,9 @@ export function runCatalogMatchBench(): CatalogMatchBenchResult {
   const total = WARMUP + LOOKUPS;
   const lookups = Array.from({ length: total }, () => {
     const novel = v.next() < 0.1;
-    const { errorType, template, id } = novel ? { ...v.pick(templates), template: randomTemplate(v), id: null } : v.pick(templates);
+    const { errorType, template, id } = novel
+      ? { ...v.pick(templates), template: randomTemplate(v), id: null }
+      : v.pick(templates);
     return { errorType, message: renderMessage(template, v), expectedId: id };
   });
 

@@ -78,7 +78,13 @@ export async function dbCounters(url: string): Promise<DbCounters> {
               (SELECT deadlocks FROM pg_stat_database WHERE datname = current_database())::int AS deadlocks,
               pg_current_wal_lsn()::text AS lsn`,
     );
-    return { at: Date.now(), nextXid: BigInt(rows[0].xid), xactCommit: BigInt(rows[0].commits), deadlocks: rows[0].deadlocks, walLsn: rows[0].lsn };
+    return {
+      at: Date.now(),
+      nextXid: BigInt(rows[0].xid),
+      xactCommit: BigInt(rows[0].commits),
+      deadlocks: rows[0].deadlocks,
+      walLsn: rows[0].lsn,
+    };
   } finally {
     await c.end();
   }
@@ -115,7 +121,14 @@ export async function tableHealth(url: string, limit = 6): Promise<TableHealth[]
          FROM pg_stat_user_tables ORDER BY n_dead_tup DESC LIMIT $1`,
       [limit],
     );
-    return rows.map((r) => ({ table: r.relname, liveRows: r.live, deadRows: r.dead, updates: r.upd, hotUpdates: r.hot, autovacuums: r.vac }));
+    return rows.map((r) => ({
+      table: r.relname,
+      liveRows: r.live,
+      deadRows: r.dead,
+      updates: r.upd,
+      hotUpdates: r.hot,
+      autovacuums: r.vac,
+    }));
   } finally {
     await c.end();
   }
@@ -137,8 +150,19 @@ export async function serverSettings(url: string): Promise<Record<string, string
   const c = tagBenchClient(new pg.Client({ connectionString: url }));
   await c.connect();
   try {
-    const names = ['server_version', 'fsync', 'synchronous_commit', 'wal_sync_method', 'commit_delay', 'shared_buffers', 'max_connections', 'max_wal_size'];
-    const { rows } = await c.query('SELECT n AS name, current_setting(n) AS value FROM unnest($1::text[]) AS n', [names]);
+    const names = [
+      'server_version',
+      'fsync',
+      'synchronous_commit',
+      'wal_sync_method',
+      'commit_delay',
+      'shared_buffers',
+      'max_connections',
+      'max_wal_size',
+    ];
+    const { rows } = await c.query('SELECT n AS name, current_setting(n) AS value FROM unnest($1::text[]) AS n', [
+      names,
+    ]);
     return Object.fromEntries(rows.map((r) => [r.name, r.value]));
   } finally {
     await c.end();
@@ -185,7 +209,11 @@ export async function tenantFigures(url: string, tenantId: string): Promise<Tena
   try {
     // Warm-up incidents (context.benchWarmup) and their loops are left out of every figure.
     const W = `SELECT id FROM incidents WHERE tenant_id = $1 AND context ? 'benchWarmup'`;
-    const [inc] = (await c.query(`SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1 AND NOT context ? 'benchWarmup'`, [tenantId])).rows;
+    const [inc] = (
+      await c.query(`SELECT count(*)::int AS n FROM incidents WHERE tenant_id = $1 AND NOT context ? 'benchWarmup'`, [
+        tenantId,
+      ])
+    ).rows;
     const [out] = (
       await c.query(
         `SELECT count(*)::int AS deliveries, coalesce(sum(attempts), 0)::int AS attempts, count(DISTINCT event_id)::int AS events,
@@ -249,7 +277,12 @@ export async function tenantFigures(url: string, tenantId: string): Promise<Tena
       completedLoops: complete.loops,
       doneDeliveries: out.done,
       deliveriesPerCompletedLoop: complete.loops ? complete.deliveries / complete.loops : null,
-      deliveries: out.deliveries, deliveryAttempts: out.attempts, distinctEvents: out.events, handlers, stages };
+      deliveries: out.deliveries,
+      deliveryAttempts: out.attempts,
+      distinctEvents: out.events,
+      handlers,
+      stages,
+    };
   } finally {
     await c.end();
   }
@@ -312,7 +345,10 @@ export function startActivitySampler(url: string, hz: number): { stop(): Promise
     failed = true;
   });
   const top = (m: Map<string, number>, total: number, n: number) =>
-    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => ({ query: k, share: total ? v / total : 0 }));
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => ({ query: k, share: total ? v / total : 0 }));
   return {
     stop: async () => {
       running = false;

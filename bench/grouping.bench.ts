@@ -51,14 +51,25 @@ class Api {
     readonly key: string,
   ) {}
 
-  async call(method: string, route: string, body?: unknown): Promise<{ status: number; body: any; retryAfterS: number }> {
+  async call(
+    method: string,
+    route: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any; retryAfterS: number }> {
     const res = await fetch(new URL(route, this.baseUrl), {
       method,
-      headers: { authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null, retryAfterS: Number(res.headers.get('retry-after') ?? 1) };
+    return {
+      status: res.status,
+      body: text ? JSON.parse(text) : null,
+      retryAfterS: Number(res.headers.get('retry-after') ?? 1),
+    };
   }
 }
 
@@ -69,7 +80,10 @@ async function postAll(api: Api, entries: readonly CorpusEntry[], concurrency: n
   const worker = async () => {
     for (let i = next++; i < entries.length; i = next++) {
       for (;;) {
-        const res = await api.call('POST', '/incidents', { errorType: entries[i]!.errorType, message: entries[i]!.message });
+        const res = await api.call('POST', '/incidents', {
+          errorType: entries[i]!.errorType,
+          message: entries[i]!.message,
+        });
         if (res.status === 201) {
           ids[i] = res.body.id;
           break;
@@ -86,7 +100,10 @@ async function postAll(api: Api, entries: readonly CorpusEntry[], concurrency: n
 /** Runs {@link postAll} in a worker thread; resolves with the incidents' ids. */
 function postFromWorker(api: Api, entries: readonly CorpusEntry[], concurrency: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { baseUrl: api.baseUrl, key: api.key, entries, concurrency }, name: 'grouping-poster' });
+    const worker = new Worker(new URL(import.meta.url), {
+      workerData: { baseUrl: api.baseUrl, key: api.key, entries, concurrency },
+      name: 'grouping-poster',
+    });
     worker.once('message', (ids: string[]) => resolve(ids));
     worker.once('error', reject);
     worker.once('exit', (code) => code !== 0 && reject(new Error(`the posting worker exited with ${code}`)));
@@ -165,9 +182,12 @@ async function benchSystem(
 
 async function main(): Promise<void> {
   const dir = loghubDevDir();
-  const wanted = process.env.BENCH_GROUPING_SYSTEMS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = process.env.BENCH_GROUPING_SYSTEMS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const systems = loghubSystemNames(dir).filter((name) => !wanted || wanted.includes(name));
-  if (systems.length === 0) throw new Error(`no system of ${dir} matches BENCH_GROUPING_SYSTEMS=${process.env.BENCH_GROUPING_SYSTEMS}`);
+  if (systems.length === 0)
+    throw new Error(`no system of ${dir} matches BENCH_GROUPING_SYSTEMS=${process.env.BENCH_GROUPING_SYSTEMS}`);
   const concurrency = Number(process.env.BENCH_GROUPING_CONCURRENCY ?? 32);
   const timeoutS = Number(process.env.BENCH_GROUPING_TIMEOUT_S ?? 300);
   const runId = randomBytes(3).toString('hex');
@@ -179,18 +199,44 @@ async function main(): Promise<void> {
   try {
     const config = loadConfig({
       ...process.env,
-      DATA_DIR: dataDir, DATABASE_URL: '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', EMBEDDED_PG_PORT: String(await freePort()), ADMIN_API_KEY: adminKey,
+      DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      EMBEDDED_PG_PORT: String(await freePort()),
+      ADMIN_API_KEY: adminKey,
     });
     log(`bench:grouping: starting the service in-process (DATA_DIR ${dataDir}); data from ${dir}`);
     app = await startApp(config, () => {});
     db = new pg.Pool({ connectionString: app.database.url, max: 2 });
     // A warm-up tenant first (left out of every figure): a warm JIT and database, not a cold start.
     log(`  warm-up (${WARMUP_LINES} lines)…`);
-    await benchSystem(app, db, adminKey, `grouping-warmup-${runId}`, 'warm-up', loadLoghubSystem(systems[0]!, dir).entries.slice(0, WARMUP_LINES), concurrency, timeoutS);
+    await benchSystem(
+      app,
+      db,
+      adminKey,
+      `grouping-warmup-${runId}`,
+      'warm-up',
+      loadLoghubSystem(systems[0]!, dir).entries.slice(0, WARMUP_LINES),
+      concurrency,
+      timeoutS,
+    );
     const figures: SystemFigures[] = [];
     for (const name of systems) {
       log(`  ${name}…`);
-      figures.push(await benchSystem(app, db, adminKey, `grouping-${name.toLowerCase()}-${runId}`, name, loadLoghubSystem(name, dir).entries, concurrency, timeoutS));
+      figures.push(
+        await benchSystem(
+          app,
+          db,
+          adminKey,
+          `grouping-${name.toLowerCase()}-${runId}`,
+          name,
+          loadLoghubSystem(name, dir).entries,
+          concurrency,
+          timeoutS,
+        ),
+      );
     }
     report(dir, figures, concurrency);
   } finally {
@@ -205,18 +251,30 @@ function report(dir: string, figures: readonly SystemFigures[], concurrency: num
   const lines = [
     `Grouping accuracy, Loghub-2k development set (${dir}), through POST /incidents (${concurrency} in flight), bridge 1 only`,
     `${'system'.padEnd(11)}${'GA'.padStart(7)}${'patterns'.padStart(10)}${'true'.padStart(6)}${'incidents/s'.padStart(13)}`,
-    ...figures.map((f) => `${f.name.padEnd(11)}${f.accuracy.toFixed(3).padStart(7)}${String(f.patterns).padStart(10)}${String(f.templates).padStart(6)}${f.incidentsPerSecond.toFixed(0).padStart(13)}`),
-    `${'average'.padEnd(11)}${average((f) => f.accuracy).toFixed(3).padStart(7)}${''.padStart(16)}${average((f) => f.incidentsPerSecond).toFixed(0).padStart(13)}`,
+    ...figures.map(
+      (f) =>
+        `${f.name.padEnd(11)}${f.accuracy.toFixed(3).padStart(7)}${String(f.patterns).padStart(10)}${String(f.templates).padStart(6)}${f.incidentsPerSecond.toFixed(0).padStart(13)}`,
+    ),
+    `${'average'.padEnd(11)}${average((f) => f.accuracy)
+      .toFixed(3)
+      .padStart(7)}${''.padStart(16)}${average((f) => f.incidentsPerSecond)
+      .toFixed(0)
+      .padStart(13)}`,
   ];
   console.log(lines.join('\n'));
 }
 
 if (isMainThread) {
   main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     process.exit(1);
   });
 } else {
-  const { baseUrl, key, entries, concurrency } = workerData as { baseUrl: string; key: string; entries: CorpusEntry[]; concurrency: number };
+  const { baseUrl, key, entries, concurrency } = workerData as {
+    baseUrl: string;
+    key: string;
+    entries: CorpusEntry[];
+    concurrency: number;
+  };
   void postAll(new Api(baseUrl, key), entries, concurrency).then((ids) => parentPort!.postMessage(ids));
 }

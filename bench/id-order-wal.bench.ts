@@ -38,10 +38,16 @@ async function walPerRow(client: pg.Client, newId: () => string): Promise<{ byte
   const [{ lsn }] = (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows;
   const started = performance.now();
   for (let i = 0; i < INSERTS; i++) {
-    await client.query(`INSERT INTO id_order SELECT unnest($1::uuid[]), 0`, [Array.from({ length: ROWS_PER_INSERT }, newId)]);
+    await client.query(`INSERT INTO id_order SELECT unnest($1::uuid[]), 0`, [
+      Array.from({ length: ROWS_PER_INSERT }, newId),
+    ]);
   }
   const ms = performance.now() - started;
-  const [{ bytes }] = (await client.query<{ bytes: number }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float AS bytes`, [lsn])).rows;
+  const [{ bytes }] = (
+    await client.query<{ bytes: number }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float AS bytes`, [
+      lsn,
+    ])
+  ).rows;
   return { bytesPerRow: bytes / (INSERTS * ROWS_PER_INSERT), ms };
 }
 
@@ -50,9 +56,14 @@ const db = await startEmbeddedPostgres(path.join(dir, 'pg'), await freePort());
 const client = new pg.Client({ connectionString: db.url });
 try {
   await client.connect();
-  for (const [name, newId] of [['random (v4)', randomUUID], ['time-ordered (v7)', () => uuidv7()]] as const) {
+  for (const [name, newId] of [
+    ['random (v4)', randomUUID],
+    ['time-ordered (v7)', () => uuidv7()],
+  ] as const) {
     const { bytesPerRow, ms } = await walPerRow(client, newId);
-    console.log(`${name.padEnd(18)} ${INSERTS * ROWS_PER_INSERT} inserts after a checkpoint: ${bytesPerRow.toFixed(0)} bytes of WAL per row, ${ms.toFixed(0)} ms`);
+    console.log(
+      `${name.padEnd(18)} ${INSERTS * ROWS_PER_INSERT} inserts after a checkpoint: ${bytesPerRow.toFixed(0)} bytes of WAL per row, ${ms.toFixed(0)} ms`,
+    );
   }
 } finally {
   await client.end();

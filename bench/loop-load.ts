@@ -17,7 +17,13 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ERROR_TEMPLATES, Rand, generateErrorCorpus, mulberry32, seededShuffle } from '../test/fixtures/error-corpus.js';
+import {
+  ERROR_TEMPLATES,
+  Rand,
+  generateErrorCorpus,
+  mulberry32,
+  seededShuffle,
+} from '../test/fixtures/error-corpus.js';
 import { percentile, sleep, summarise, type Summary } from './stats.js';
 
 export interface LoadParams {
@@ -105,7 +111,20 @@ export type LoadMessage =
   | { type: 'result'; result: LoadResult }
   | { type: 'error'; message: string };
 
-const CAPABILITIES = ['summarise', 'classify', 'translate', 'retrieve', 'plan', 'code-review', 'extract', 'route', 'search', 'answer', 'transcribe', 'rank'];
+const CAPABILITIES = [
+  'summarise',
+  'classify',
+  'translate',
+  'retrieve',
+  'plan',
+  'code-review',
+  'extract',
+  'route',
+  'search',
+  'answer',
+  'transcribe',
+  'rank',
+];
 const SEVERITIES = [
   ['low', 0.3],
   ['medium', 0.4],
@@ -133,10 +152,16 @@ class BodySource {
   private readonly templateOrder: number[];
   private next = 0;
 
-  constructor(private readonly p: LoadParams, total: number) {
+  constructor(
+    private readonly p: LoadParams,
+    total: number,
+  ) {
     this.pick = mulberry32(p.seed ^ 0x5bd1e995);
     this.rand = new Rand(p.seed + 1);
-    this.templateOrder = seededShuffle(ERROR_TEMPLATES.map((_, i) => i), p.seed);
+    this.templateOrder = seededShuffle(
+      ERROR_TEMPLATES.map((_, i) => i),
+      p.seed,
+    );
     if (p.templateSkew > 0) {
       let acc = 0;
       const weights = ERROR_TEMPLATES.map((_, rank) => 1 / Math.pow(rank + 1, p.templateSkew));
@@ -177,7 +202,13 @@ class BodySource {
       capability,
       severity,
       ...(this.pick() < 0.5 ? { title: `${entry.errorType} in ${capability}` } : {}),
-      context: { bench: this.p.runId, seq, region: this.rand.region(), requestId: this.rand.requestId(), ...(warmup ? { benchWarmup: true } : {}) },
+      context: {
+        bench: this.p.runId,
+        seq,
+        region: this.rand.region(),
+        requestId: this.rand.requestId(),
+        ...(warmup ? { benchWarmup: true } : {}),
+      },
       occurredAt: new Date().toISOString(),
     };
   }
@@ -205,7 +236,10 @@ function requester(baseUrl: string, apiKey: string, sockets: number, timeoutMs: 
         settled = true;
         resolve({ ...r, ms: performance.now() - start });
       };
-      const headers: Record<string, string | number> = { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' };
+      const headers: Record<string, string | number> = {
+        Authorization: `Bearer ${apiKey}`,
+        Accept: 'application/json',
+      };
       if (payload !== undefined) {
         headers['Content-Type'] = 'application/json';
         headers['Content-Length'] = Buffer.byteLength(payload);
@@ -214,10 +248,14 @@ function requester(baseUrl: string, apiKey: string, sockets: number, timeoutMs: 
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (err) => done({ status: 0, body: '', error: (err as NodeJS.ErrnoException).code ?? err.message }));
+        res.on('error', (err) =>
+          done({ status: 0, body: '', error: (err as NodeJS.ErrnoException).code ?? err.message }),
+        );
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-      req.on('error', (err) => done({ status: 0, body: '', error: (err as NodeJS.ErrnoException).code ?? err.message }));
+      req.on('error', (err) =>
+        done({ status: 0, body: '', error: (err as NodeJS.ErrnoException).code ?? err.message }),
+      );
       req.end(payload);
     });
   return { send, close: () => agent.destroy() };
@@ -246,53 +284,57 @@ function openStream(baseUrl: string, apiKey: string, onStatus: (s: LoopStatusLik
   });
 
   const connect = () => {
-    const req = mod.get(new URL('/integration/stream', base), { headers: { Authorization: `Bearer ${apiKey}`, Accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        firstOpen?.(false, `GET /integration/stream answered ${res.statusCode}`);
+    const req = mod.get(
+      new URL('/integration/stream', base),
+      { headers: { Authorization: `Bearer ${apiKey}`, Accept: 'text/event-stream' } },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          firstOpen?.(false, `GET /integration/stream answered ${res.statusCode}`);
+          firstOpen = null;
+          return;
+        }
+        firstOpen?.(true);
         firstOpen = null;
-        return;
-      }
-      firstOpen?.(true);
-      firstOpen = null;
-      res.setEncoding('utf8');
-      let buffer = '';
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        for (;;) {
-          const m = /\r?\n\r?\n/.exec(buffer);
-          if (!m) break;
-          const block = buffer.slice(0, m.index);
-          buffer = buffer.slice(m.index + m[0].length);
-          let event = 'message';
-          const data: string[] = [];
-          for (const line of block.split(/\r?\n/)) {
-            if (line.startsWith(':')) continue;
-            const colon = line.indexOf(':');
-            const field = colon < 0 ? line : line.slice(0, colon);
-            const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-            if (field === 'event') event = value;
-            else if (field === 'data') data.push(value);
-          }
-          if (event === 'loop_progress' && data.length) {
-            messages++;
-            try {
-              onStatus(JSON.parse(data.join('\n')) as LoopStatusLike);
-            } catch {
-              /* a malformed message is simply not counted as a completion */
+        res.setEncoding('utf8');
+        let buffer = '';
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          for (;;) {
+            const m = /\r?\n\r?\n/.exec(buffer);
+            if (!m) break;
+            const block = buffer.slice(0, m.index);
+            buffer = buffer.slice(m.index + m[0].length);
+            let event = 'message';
+            const data: string[] = [];
+            for (const line of block.split(/\r?\n/)) {
+              if (line.startsWith(':')) continue;
+              const colon = line.indexOf(':');
+              const field = colon < 0 ? line : line.slice(0, colon);
+              const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+              if (field === 'event') event = value;
+              else if (field === 'data') data.push(value);
+            }
+            if (event === 'loop_progress' && data.length) {
+              messages++;
+              try {
+                onStatus(JSON.parse(data.join('\n')) as LoopStatusLike);
+              } catch {
+                /* a malformed message is simply not counted as a completion */
+              }
             }
           }
-        }
-      });
-      const again = () => {
-        if (closed) return;
-        reconnects++;
-        setTimeout(connect, 200);
-      };
-      res.on('end', again);
-      res.on('error', () => undefined);
-      res.on('close', () => undefined);
-    });
+        });
+        const again = () => {
+          if (closed) return;
+          reconnects++;
+          setTimeout(connect, 200);
+        };
+        res.on('end', again);
+        res.on('error', () => undefined);
+        res.on('close', () => undefined);
+      },
+    );
     req.on('error', (err) => {
       if (firstOpen) {
         firstOpen(false, `SSE connection failed: ${err.message}`);
@@ -335,7 +377,11 @@ function schedule(rate: number, total: number, send: (i: number) => void): Promi
  * `go`: resolves when the parent is ready for the measured run (it reads its "before" counters
  * in between), so warm-up work stays out of them.
  */
-export async function runLoopLoad(p: LoadParams, emit: (m: LoadMessage) => void, go: () => Promise<void> = async () => {}): Promise<LoadResult> {
+export async function runLoopLoad(
+  p: LoadParams,
+  emit: (m: LoadMessage) => void,
+  go: () => Promise<void> = async () => {},
+): Promise<LoadResult> {
   const total = Math.max(1, Math.round(p.rate * p.durationS));
   const bodies = new BodySource(p, total);
   const api = requester(p.baseUrl, p.apiKey, p.sockets, p.requestTimeoutMs);
@@ -351,7 +397,13 @@ export async function runLoopLoad(p: LoadParams, emit: (m: LoadMessage) => void,
   const recent: Array<{ at: number; ms: number }> = [];
 
   const stream = openStream(p.baseUrl, p.apiKey, (s) => {
-    if (!s?.isComplete || typeof s.incidentId !== 'string' || completions.has(s.incidentId) || lateCompletions.has(s.incidentId)) return;
+    if (
+      !s?.isComplete ||
+      typeof s.incidentId !== 'string' ||
+      completions.has(s.incidentId) ||
+      lateCompletions.has(s.incidentId)
+    )
+      return;
     if (deadlinePassed) {
       lateCompletions.add(s.incidentId);
       return;
@@ -468,7 +520,10 @@ export async function runLoopLoad(p: LoadParams, emit: (m: LoadMessage) => void,
   const report = () => {
     const now = Date.now();
     while (recent.length && recent[0]!.at < now - 5000) recent.shift();
-    const window = recent.map((r) => r.ms).filter(Number.isFinite).sort((a, b) => a - b);
+    const window = recent
+      .map((r) => r.ms)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     const progress: LoadProgress = {
       t: Math.round((now - firstOfferAt) / 100) / 10,
       phase,
@@ -526,7 +581,8 @@ export async function runLoopLoad(p: LoadParams, emit: (m: LoadMessage) => void,
         const r = await api.send('GET', `/integration/loop/${id}`);
         if (r.status !== 200) {
           lookupErrors++;
-          lostByState[`lookup HTTP ${r.status || r.error}`] = (lostByState[`lookup HTTP ${r.status || r.error}`] ?? 0) + 1;
+          lostByState[`lookup HTTP ${r.status || r.error}`] =
+            (lostByState[`lookup HTTP ${r.status || r.error}`] ?? 0) + 1;
           continue;
         }
         const s = JSON.parse(r.body) as LoopStatusLike;
@@ -622,6 +678,11 @@ if (!isMainThread && parentPort && (workerData as { kind?: string } | null)?.kin
   port.once('message', (m: { type: 'start'; params: LoadParams }) => {
     runLoopLoad(m.params, (msg) => port.postMessage(msg), go)
       .then((result) => port.postMessage({ type: 'result', result } satisfies LoadMessage))
-      .catch((err: unknown) => port.postMessage({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies LoadMessage));
+      .catch((err: unknown) =>
+        port.postMessage({
+          type: 'error',
+          message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        } satisfies LoadMessage),
+      );
   });
 }

@@ -14,7 +14,9 @@ import { checkBody, startOpsReceiver } from '../simulation/ops-receiver.js';
 
 const hang = (workerData as { hang?: boolean } | null)?.hang === true;
 const never = new Promise<never>(() => undefined);
-const receiver = await startOpsReceiver((call) => (hang ? never : { status: 200, body: call.kind === 'check' ? checkBody(true) : { ok: true } }));
+const receiver = await startOpsReceiver((call) =>
+  hang ? never : { status: 200, body: call.kind === 'check' ? checkBody(true) : { ok: true } },
+);
 parentPort!.on('message', (m: { type: 'secret'; secret: string } | { type: 'counts' }) => {
   if (m.type === 'secret') receiver.setSecret(m.secret);
   else parentPort!.postMessage({ type: 'counts', counts: { ...receiver.counts } });

@@ -87,7 +87,12 @@ export function installQueryCounter(): void {
     if (!this[BENCH_CLIENT]) {
       count++;
       const q = args[0];
-      const text = typeof q === 'string' ? q : typeof q === 'object' && q !== null && 'text' in q ? String((q as { text: unknown }).text) : '';
+      const text =
+        typeof q === 'string'
+          ? q
+          : typeof q === 'object' && q !== null && 'text' in q
+            ? String((q as { text: unknown }).text)
+            : '';
       tally(this, text);
     }
     return original.apply(this, args);
@@ -110,11 +115,18 @@ export function costCentres(): Map<string, CentreCounts> {
 }
 
 /** `after − before`, centre by centre. */
-export function centresBetween(before: Map<string, CentreCounts>, after: Map<string, CentreCounts>): Map<string, CentreCounts> {
+export function centresBetween(
+  before: Map<string, CentreCounts>,
+  after: Map<string, CentreCounts>,
+): Map<string, CentreCounts> {
   const out = new Map<string, CentreCounts>();
   for (const [name, a] of after) {
     const b = before.get(name);
-    const byText = new Map([...a.byText].map(([k, n]) => [k, n - (b?.byText.get(k) ?? 0)]).filter(([, n]) => (n as number) > 0) as Array<[string, number]>);
+    const byText = new Map(
+      [...a.byText].map(([k, n]) => [k, n - (b?.byText.get(k) ?? 0)]).filter(([, n]) => (n as number) > 0) as Array<
+        [string, number]
+      >,
+    );
     out.set(name, {
       statements: a.statements - (b?.statements ?? 0),
       transactions: a.transactions - (b?.transactions ?? 0),

@@ -24,7 +24,12 @@ async function call(baseUrl: string, key: string, path: string, body: unknown): 
 }
 
 /** Creates `policies` agent-scoped active policies in a fresh tenant, then times `calls` sequential evaluations. */
-export async function runPolicyEvaluateHttp(baseUrl: string, adminKey: string, policies = 1000, calls = 2000): Promise<PolicyEvaluateHttpResult> {
+export async function runPolicyEvaluateHttp(
+  baseUrl: string,
+  adminKey: string,
+  policies = 1000,
+  calls = 2000,
+): Promise<PolicyEvaluateHttpResult> {
   const tenantId = `bench-policies-${Date.now().toString(36)}`;
   const created = await call(baseUrl, adminKey, '/admin/api-keys', { tenantId, name: 'bench policies', role: 'admin' });
   const { key } = (await created.json()) as { key: string };
@@ -45,7 +50,11 @@ export async function runPolicyEvaluateHttp(baseUrl: string, adminKey: string, p
   }
   const times: number[] = [];
   for (let i = 0; i < calls; i++) {
-    const body = { agentId: agent(Math.floor(next() * 400)), capability: `cap-${Math.floor(next() * 8)}`, context: { attempt: i } };
+    const body = {
+      agentId: agent(Math.floor(next() * 400)),
+      capability: `cap-${Math.floor(next() * 8)}`,
+      context: { attempt: i },
+    };
     const start = performance.now();
     const res = await call(baseUrl, key, '/policies/evaluate', body);
     await res.arrayBuffer();

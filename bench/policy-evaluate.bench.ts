@@ -31,7 +31,6 @@ const WARMUP = 2_000;
 const CAPABILITIES = ['summarise', 'translate', 'classify', 'embed', 'search', 'plan', 'code', 'refund'];
 const ACTIONS: PolicyAction[] = ['warn', 'warn', 'route_away', 'block', 'escalate'];
 
-
 function percentile(sortedNs: readonly bigint[], p: number): number {
   const index = Math.min(sortedNs.length - 1, Math.ceil((p / 100) * sortedNs.length) - 1);
   return Number(sortedNs[index]!) / 1000;
@@ -43,7 +42,15 @@ export function benchPolicies(next: () => number = mulberry32(20241124)): Policy
   const agent = (i: number) => `agent-${String(i).padStart(4, '0')}`;
   const policies: PolicySource[] = [];
   const add = (scope: PolicySource['scope'], scopeAgentId: string | null, condition: string, tenantId = TENANT) =>
-    policies.push({ id: randomUUID(), tenantId, action: pick(ACTIONS), scope, scopeAgentId, condition, status: 'active' });
+    policies.push({
+      id: randomUUID(),
+      tenantId,
+      action: pick(ACTIONS),
+      scope,
+      scopeAgentId,
+      condition,
+      status: 'active',
+    });
 
   for (let i = 0; i < AGENT_POLICIES; i++) {
     const a = agent(Math.floor(next() * AGENTS));
@@ -59,7 +66,12 @@ export function benchPolicies(next: () => number = mulberry32(20241124)): Policy
     add('tenant', null, buildCondition(TENANT, agents, next() < 0.5 ? [pick(CAPABILITIES)] : []));
   }
   for (let i = 0; i < GLOBAL_POLICIES; i++) {
-    add('global', null, `request.capability == ${celString(pick(CAPABILITIES))} && has(request.context.region) && request.context.region == "embargoed-${i}"`, 'platform');
+    add(
+      'global',
+      null,
+      `request.capability == ${celString(pick(CAPABILITIES))} && has(request.context.region) && request.context.region == "embargoed-${i}"`,
+      'platform',
+    );
   }
   return policies;
 }
@@ -68,16 +80,25 @@ export function runPolicyEvaluateBench(): PolicyEvaluateBenchResult {
   const next = mulberry32(20241124);
   const engine = new PolicyEngine();
   const index = engine.buildIndex(TENANT, benchPolicies(next));
-  if (index.size !== AGENT_POLICIES + TENANT_POLICIES + GLOBAL_POLICIES) throw new Error(`indexed ${index.size} policies`);
-  if (index.invalid.length > 0) throw new Error(`${index.invalid.length} conditions did not compile: ${index.invalid[0]!.error}`);
+  if (index.size !== AGENT_POLICIES + TENANT_POLICIES + GLOBAL_POLICIES)
+    throw new Error(`indexed ${index.size} policies`);
+  if (index.invalid.length > 0)
+    throw new Error(`${index.invalid.length} conditions did not compile: ${index.invalid[0]!.error}`);
 
   // Requests are built up front so only evaluation is timed: 90 % known agents, 10 % unknown.
   const total = WARMUP + EVALUATIONS;
   const requests = Array.from({ length: total }, () => ({
     tenantId: TENANT,
-    agentId: next() < 0.9 ? `agent-${String(Math.floor(next() * AGENTS)).padStart(4, '0')}` : `unknown-${Math.floor(next() * 1000)}`,
+    agentId:
+      next() < 0.9
+        ? `agent-${String(Math.floor(next() * AGENTS)).padStart(4, '0')}`
+        : `unknown-${Math.floor(next() * 1000)}`,
     capability: CAPABILITIES[Math.floor(next() * CAPABILITIES.length)]!,
-    context: { retries: Math.floor(next() * 8), region: next() < 0.05 ? 'embargoed-3' : 'eu-west-1', requestId: randomUUID() },
+    context: {
+      retries: Math.floor(next() * 8),
+      region: next() < 0.05 ? 'embargoed-3' : 'eu-west-1',
+      requestId: randomUUID(),
+    },
   }));
 
   const durations: bigint[] = [];

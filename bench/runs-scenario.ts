@@ -31,7 +31,10 @@ export interface ReceiverWorker {
 
 /** `hang`: the receiver never answers (the noisy tenant's actuator). */
 export async function startReceiverWorker(hang = false): Promise<ReceiverWorker> {
-  const worker = new Worker(new URL('./ops-receiver.worker.js', import.meta.url), { name: hang ? 'bench-hanging-receiver' : 'bench-ops-receiver', workerData: { hang } });
+  const worker = new Worker(new URL('./ops-receiver.worker.js', import.meta.url), {
+    name: hang ? 'bench-hanging-receiver' : 'bench-ops-receiver',
+    workerData: { hang },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', (m: { type: string; url: string }) => resolve(m.url));
@@ -61,16 +64,36 @@ async function call<T>(baseUrl: string, key: string, method: string, path: strin
 }
 
 /** The tenant's actuator and templates: an admin key of its own (the load's key is an operator's). */
-export async function prepareRuns(baseUrl: string, platformAdminKey: string, tenantId: string, receiver: ReceiverWorker): Promise<{ patterns: number }> {
-  const { key } = await call<{ key: string }>(baseUrl, platformAdminKey, 'POST', '/admin/api-keys', { tenantId, name: `bench runs ${tenantId}`, role: 'admin' });
-  const { secret } = await call<{ secret: string }>(baseUrl, key, 'PUT', '/actuators/ops', { url: `${receiver.url}/ops`, timeoutMs: 5000 });
+export async function prepareRuns(
+  baseUrl: string,
+  platformAdminKey: string,
+  tenantId: string,
+  receiver: ReceiverWorker,
+): Promise<{ patterns: number }> {
+  const { key } = await call<{ key: string }>(baseUrl, platformAdminKey, 'POST', '/admin/api-keys', {
+    tenantId,
+    name: `bench runs ${tenantId}`,
+    role: 'admin',
+  });
+  const { secret } = await call<{ secret: string }>(baseUrl, key, 'PUT', '/actuators/ops', {
+    url: `${receiver.url}/ops`,
+    timeoutMs: 5000,
+  });
   receiver.setSecret(secret);
   let patterns = 0;
   let cursor: string | null = null;
   do {
-    const page: { items: Array<{ id: string }>; nextCursor: string | null } = await call(baseUrl, key, 'GET', `/catalog/patterns?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const page: { items: Array<{ id: string }>; nextCursor: string | null } = await call(
+      baseUrl,
+      key,
+      'GET',
+      `/catalog/patterns?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     for (const p of page.items) {
-      await call(baseUrl, key, 'PATCH', `/catalog/patterns/${p.id}`, { recoveryTemplate: { playbookId: RUNS_PLAYBOOK, confidence: 0.99, params: {} }, autoApplyRecovery: true });
+      await call(baseUrl, key, 'PATCH', `/catalog/patterns/${p.id}`, {
+        recoveryTemplate: { playbookId: RUNS_PLAYBOOK, confidence: 0.99, params: {} },
+        autoApplyRecovery: true,
+      });
       patterns++;
     }
     cursor = page.nextCursor;
@@ -93,28 +116,55 @@ export interface NoisyTenant {
  * each with a recovery waiting for review (no template, no auto-apply), approved together by `start`.
  */
 export async function prepareNoisyTenant(
-  baseUrl: string, platformAdminKey: string, tenantId: string, receiver: ReceiverWorker, runs: number, timeoutMs: number,
+  baseUrl: string,
+  platformAdminKey: string,
+  tenantId: string,
+  receiver: ReceiverWorker,
+  runs: number,
+  timeoutMs: number,
 ): Promise<NoisyTenant> {
-  const keyOf = async (role: string) => (await call<{ key: string }>(baseUrl, platformAdminKey, 'POST', '/admin/api-keys', { tenantId, name: `bench noisy ${role}`, role })).key;
+  const keyOf = async (role: string) =>
+    (
+      await call<{ key: string }>(baseUrl, platformAdminKey, 'POST', '/admin/api-keys', {
+        tenantId,
+        name: `bench noisy ${role}`,
+        role,
+      })
+    ).key;
   const [admin, operator] = [await keyOf('admin'), await keyOf('operator')];
-  const { secret } = await call<{ secret: string }>(baseUrl, admin, 'PUT', '/actuators/ops', { url: `${receiver.url}/ops`, timeoutMs });
+  const { secret } = await call<{ secret: string }>(baseUrl, admin, 'PUT', '/actuators/ops', {
+    url: `${receiver.url}/ops`,
+    timeoutMs,
+  });
   receiver.setSecret(secret);
   const incidents: string[] = [];
   for (let i = 0; i < runs; i++) {
-    const body = { errorType: 'OutOfMemoryError', message: `Worker pod noisy-${i} OOMKilled: container exceeded memory limit 2048Mi`, agentId: `noisy-agent-${i}`, capability: 'ingest', severity: 'high' };
+    const body = {
+      errorType: 'OutOfMemoryError',
+      message: `Worker pod noisy-${i} OOMKilled: container exceeded memory limit 2048Mi`,
+      agentId: `noisy-agent-${i}`,
+      capability: 'ingest',
+      severity: 'high',
+    };
     incidents.push((await call<{ id: string }>(baseUrl, operator, 'POST', '/incidents', body)).id);
   }
   const recoveries: string[] = [];
   const deadline = Date.now() + 60_000;
   for (const incidentId of incidents) {
     for (;;) {
-      const page = await call<{ items: Array<{ id: string; status: string }> }>(baseUrl, operator, 'GET', `/recoveries?incidentId=${incidentId}`);
+      const page = await call<{ items: Array<{ id: string; status: string }> }>(
+        baseUrl,
+        operator,
+        'GET',
+        `/recoveries?incidentId=${incidentId}`,
+      );
       const pending = page.items.find((r) => r.status === 'pending_review');
       if (pending) {
         recoveries.push(pending.id);
         break;
       }
-      if (Date.now() > deadline) throw new Error(`noisy tenant: no recovery to review for incident ${incidentId} within 60 s`);
+      if (Date.now() > deadline)
+        throw new Error(`noisy tenant: no recovery to review for incident ${incidentId} within 60 s`);
       await sleep(100);
     }
   }
@@ -122,7 +172,11 @@ export async function prepareNoisyTenant(
     tenantId,
     timeoutMs,
     start: async () => {
-      const started = await Promise.all(recoveries.map((id) => call<{ id: string }>(baseUrl, operator, 'POST', `/recoveries/${id}/approve`, { note: 'bench: noisy tenant' })));
+      const started = await Promise.all(
+        recoveries.map((id) =>
+          call<{ id: string }>(baseUrl, operator, 'POST', `/recoveries/${id}/approve`, { note: 'bench: noisy tenant' }),
+        ),
+      );
       return started.map((r) => r.id);
     },
   };
@@ -134,7 +188,9 @@ export async function prepareNoisyTenant(
  * noisy tenant's runs apart) and its look-ups of the next due time.
  */
 export function instrumentRunEngine(app: INestApplicationContext, noisyRunIds: Set<string>): void {
-  const engine = app.get(RunEngine, { strict: false }) as unknown as { pump: { source: Record<string, (...args: unknown[]) => unknown> } };
+  const engine = app.get(RunEngine, { strict: false }) as unknown as {
+    pump: { source: Record<string, (...args: unknown[]) => unknown> };
+  };
   const source = engine.pump.source;
   const wrap = (key: string, centreOf: (args: unknown[]) => string) => {
     const original = source[key];
@@ -143,7 +199,9 @@ export function instrumentRunEngine(app: INestApplicationContext, noisyRunIds: S
   wrap('claim', () => 'engine: claims');
   wrap('release', () => 'engine: claims');
   wrap('msUntilNextDue', () => 'engine: next due');
-  wrap('work', ([item]) => (noisyRunIds.has((item as { id: string }).id) ? 'engine: turns (noisy tenant)' : 'engine: turns'));
+  wrap('work', ([item]) =>
+    noisyRunIds.has((item as { id: string }).id) ? 'engine: turns (noisy tenant)' : 'engine: turns',
+  );
 }
 
 export { costCentres };
@@ -170,18 +228,31 @@ export interface RunCost {
   topStatements: Array<{ sql: string; perRun: number }>;
 }
 
-export function runCost(before: Map<string, CentreCounts>, after: Map<string, CentreCounts>, runs: number, noisyRuns: number): RunCost {
+export function runCost(
+  before: Map<string, CentreCounts>,
+  after: Map<string, CentreCounts>,
+  runs: number,
+  noisyRuns: number,
+): RunCost {
   const d = centresBetween(before, after);
   const none: CentreCounts = { statements: 0, transactions: 0, writingTransactions: 0, byText: new Map() };
-  const per = (c: Cost, n: number): Cost =>
-    ({ statements: c.statements / n, transactions: c.transactions / n, writingTransactions: c.writingTransactions / n });
+  const per = (c: Cost, n: number): Cost => ({
+    statements: c.statements / n,
+    transactions: c.transactions / n,
+    writingTransactions: c.writingTransactions / n,
+  });
   const add = (a: Cost, b: Cost): Cost => ({
-    statements: a.statements + b.statements, transactions: a.transactions + b.transactions, writingTransactions: a.writingTransactions + b.writingTransactions,
+    statements: a.statements + b.statements,
+    transactions: a.transactions + b.transactions,
+    writingTransactions: a.writingTransactions + b.writingTransactions,
   });
   const turns = d.get('engine: turns') ?? none;
   const noisy = d.get('engine: turns (noisy tenant)') ?? none;
   const n = Math.max(1, runs);
-  const claims = per(add(d.get('engine: claims') ?? none, d.get('engine: next due') ?? none), Math.max(1, runs + noisyRuns));
+  const claims = per(
+    add(d.get('engine: claims') ?? none, d.get('engine: next due') ?? none),
+    Math.max(1, runs + noisyRuns),
+  );
   return {
     runs,
     noisyRuns,
@@ -189,19 +260,32 @@ export function runCost(before: Map<string, CentreCounts>, after: Map<string, Ce
     turns: per(turns, n),
     claims,
     noisyTurns: noisyRuns > 0 ? per(noisy, noisyRuns) : null,
-    topStatements: [...turns.byText].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([sql, k]) => ({ sql, perRun: k / n })),
+    topStatements: [...turns.byText]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([sql, k]) => ({ sql, perRun: k / n })),
   };
 }
 
 /** Waits until every run of the tenant's measured incidents is done, or the deadline passes; returns how many are not. */
-export async function waitForRuns(dbUrl: string, tenantId: string, timeoutS: number, log: (line: string) => void): Promise<number> {
+export async function waitForRuns(
+  dbUrl: string,
+  tenantId: string,
+  timeoutS: number,
+  log: (line: string) => void,
+): Promise<number> {
   const c = tagBenchClient(new pg.Client({ connectionString: dbUrl }));
   await c.connect();
   try {
     const deadline = Date.now() + timeoutS * 1000;
     let lastLog = 0;
     for (;;) {
-      const [row] = (await c.query(`SELECT count(*)::int AS n FROM recovery_runs r JOIN incidents i ON i.id = r.incident_id WHERE r.tenant_id = $1 AND r.phase <> 'done' AND ${MEASURED}`, [tenantId])).rows;
+      const [row] = (
+        await c.query(
+          `SELECT count(*)::int AS n FROM recovery_runs r JOIN incidents i ON i.id = r.incident_id WHERE r.tenant_id = $1 AND r.phase <> 'done' AND ${MEASURED}`,
+          [tenantId],
+        )
+      ).rows;
       if (row.n === 0 || Date.now() > deadline) return row.n;
       if (Date.now() - lastLog > 5000) {
         log(`bench: waiting for ${row.n} recovery runs to finish`);
@@ -257,7 +341,9 @@ export interface NoisyFigures {
 
 /** Each run's insert → first claim and insert → first call, from its transitions. */
 async function queueTimes(
-  c: pg.Client, tenantId: string, measuredOnly: boolean,
+  c: pg.Client,
+  tenantId: string,
+  measuredOnly: boolean,
 ): Promise<{ queuedMs: number[]; firstCallMs: number[]; byStatus: Record<string, number>; runs: number }> {
   const rows = (
     await c.query(
@@ -272,21 +358,36 @@ async function queueTimes(
   const byStatus: Record<string, number> = {};
   for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   const nums = (xs: Array<number | null>) => xs.filter((x): x is number => x !== null).map(Number);
-  return { queuedMs: nums(rows.map((r) => r.queued_ms)), firstCallMs: nums(rows.map((r) => r.first_call_ms)), byStatus, runs: rows.length };
+  return {
+    queuedMs: nums(rows.map((r) => r.queued_ms)),
+    firstCallMs: nums(rows.map((r) => r.first_call_ms)),
+    byStatus,
+    runs: rows.length,
+  };
 }
 
 export async function runsFigures(
   dbUrl: string,
   tenantId: string,
   extra: {
-    patterns: number; verifyWindowMs: number | null; concurrency: number | null; receiver: OpsReceiverCounts | null; notDone: number;
-    noisy: { tenantId: string; timeoutMs: number; receiver: OpsReceiverCounts } | null; cost: RunCost | null;
+    patterns: number;
+    verifyWindowMs: number | null;
+    concurrency: number | null;
+    receiver: OpsReceiverCounts | null;
+    notDone: number;
+    noisy: { tenantId: string; timeoutMs: number; receiver: OpsReceiverCounts } | null;
+    cost: RunCost | null;
   },
 ): Promise<RunsFigures> {
   const c = tagBenchClient(new pg.Client({ connectionString: dbUrl }));
   await c.connect();
   try {
-    const [inc] = (await c.query(`SELECT count(*)::int AS n, min(created_at) AS first, max(created_at) AS last FROM incidents i WHERE i.tenant_id = $1 AND ${MEASURED}`, [tenantId])).rows;
+    const [inc] = (
+      await c.query(
+        `SELECT count(*)::int AS n, min(created_at) AS first, max(created_at) AS last FROM incidents i WHERE i.tenant_id = $1 AND ${MEASURED}`,
+        [tenantId],
+      )
+    ).rows;
     const [rec] = (
       await c.query(
         `SELECT count(*) FILTER (WHERE c.decided_by = 'auto-apply')::int AS auto, count(*) FILTER (WHERE c.status = 'pending_review')::int AS review
@@ -302,8 +403,14 @@ export async function runsFigures(
         [tenantId],
       )
     ).rows as Array<{
-      status: string; phase: string; reason: string | null; incident_at: Date; created_at: Date;
-      started_at: Date | null; finished_at: Date | null; verify_until: Date | null;
+      status: string;
+      phase: string;
+      reason: string | null;
+      incident_at: Date;
+      created_at: Date;
+      started_at: Date | null;
+      finished_at: Date | null;
+      verify_until: Date | null;
     }>;
     const byStatus: Record<string, number> = {};
     const reasons = new Map<string, number>();
@@ -317,7 +424,8 @@ export async function runsFigures(
     const done = runs.filter((r) => r.phase === 'done' && r.finished_at);
     const ok = done.filter((r) => r.status === 'succeeded');
     const ms = (a: Date | null, b: Date | null) => (a && b ? b.getTime() - a.getTime() : null);
-    const vals = (f: (r: (typeof runs)[number]) => number | null, rows = runs) => rows.map(f).filter((x): x is number => x !== null);
+    const vals = (f: (r: (typeof runs)[number]) => number | null, rows = runs) =>
+      rows.map(f).filter((x): x is number => x !== null);
     const lastFinished = done.reduce((m, r) => Math.max(m, r.finished_at!.getTime()), 0);
     const first = inc.first ? (inc.first as Date).getTime() : null;
     const last = inc.last ? (inc.last as Date).getTime() : null;
@@ -327,8 +435,13 @@ export async function runsFigures(
     if (extra.noisy) {
       const q = await queueTimes(c, extra.noisy.tenantId, false);
       noisy = {
-        tenantId: extra.noisy.tenantId, timeoutMs: extra.noisy.timeoutMs, runs: q.runs, byStatus: q.byStatus, calls: extra.noisy.receiver.verified,
-        queuedMs: summarise(q.queuedMs), firstCallMs: summarise(q.firstCallMs),
+        tenantId: extra.noisy.tenantId,
+        timeoutMs: extra.noisy.timeoutMs,
+        runs: q.runs,
+        byStatus: q.byStatus,
+        calls: extra.noisy.receiver.verified,
+        queuedMs: summarise(q.queuedMs),
+        firstCallMs: summarise(q.firstCallMs),
       };
     }
     return {
@@ -343,17 +456,28 @@ export async function runsFigures(
       byStatus,
       notDone: extra.notDone,
       runsPerS: first && lastFinished > first ? done.length / ((lastFinished - first) / 1000) : null,
-      runsPerSWhileOffering: first && last && last > first ? done.filter((r) => r.finished_at!.getTime() <= last).length / ((last - first) / 1000) : null,
+      runsPerSWhileOffering:
+        first && last && last > first
+          ? done.filter((r) => r.finished_at!.getTime() <= last).length / ((last - first) / 1000)
+          : null,
       incidentToVerifiedMs: summarise(vals((r) => ms(r.incident_at, r.finished_at), ok)),
       incidentToRunMs: summarise(vals((r) => ms(r.incident_at, r.created_at))),
       queuedMs: summarise(vals((r) => ms(r.created_at, r.started_at))),
       firstCallMs: summarise(measuredQueue.firstCallMs),
       // Started → checks passed: the watch began verify window before verify_until.
-      stepsMs: summarise(vals((r) => (r.started_at && r.verify_until ? r.verify_until.getTime() - windowMs - r.started_at.getTime() : null), ok)),
+      stepsMs: summarise(
+        vals(
+          (r) => (r.started_at && r.verify_until ? r.verify_until.getTime() - windowMs - r.started_at.getTime() : null),
+          ok,
+        ),
+      ),
       receiver: extra.receiver,
       noisy,
       cost: extra.cost,
-      failReasons: [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([reason, n]) => ({ reason, n })),
+      failReasons: [...reasons.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([reason, n]) => ({ reason, n })),
     };
   } finally {
     await c.end();

@@ -71,7 +71,11 @@ export class CpuSampler {
 
   private readCores(): number | null {
     try {
-      return readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length || null;
+      return (
+        readFileSync('/proc/stat', 'utf8')
+          .split('\n')
+          .filter((l) => /^cpu\d+ /.test(l)).length || null
+      );
     } catch {
       return null;
     }
@@ -112,7 +116,16 @@ export class CpuSampler {
     let sysTotal: number | null = null;
     try {
       const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-      const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu as [number, number, number, number, number, number, number, number];
+      const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       sysBusy = user + nice + system + irq + softirq + steal;
       sysIowait = iowait;
       sysTotal = sysBusy + idle + iowait;
@@ -133,12 +146,18 @@ export class CpuSampler {
 
   split(a: Ticks, b: Ticks): CpuSplit {
     const seconds = (b.at - a.at) / 1000;
-    const pct = (x: number | null, y: number | null) => (x === null || y === null || seconds <= 0 ? null : ((y - x) / HZ / seconds) * 100);
+    const pct = (x: number | null, y: number | null) =>
+      x === null || y === null || seconds <= 0 ? null : ((y - x) / HZ / seconds) * 100;
     const nodeTotalPct = pct(a.nodeTotal, b.nodeTotal);
     const appMainPct = pct(a.nodeMain, b.nodeMain);
     const benchThreadPct = pct(a.benchThread, b.benchThread);
     const machine = (x: number | null, y: number | null) =>
-      x === null || y === null || a.sysTotal === null || b.sysTotal === null || b.sysTotal === a.sysTotal || this.cores === null
+      x === null ||
+      y === null ||
+      a.sysTotal === null ||
+      b.sysTotal === null ||
+      b.sysTotal === a.sysTotal ||
+      this.cores === null
         ? null
         : ((y - x) / (b.sysTotal - a.sysTotal)) * this.cores * 100;
     const postgresPct = pct(a.pg, b.pg);
@@ -149,11 +168,15 @@ export class CpuSampler {
       appMainPct,
       benchThreadPct,
       // Per-thread and per-process ticks are sampled a moment apart: clamp the rounding noise.
-      nodeOtherPct: nodeTotalPct === null ? null : Math.max(0, nodeTotalPct - (appMainPct ?? 0) - (benchThreadPct ?? 0)),
+      nodeOtherPct:
+        nodeTotalPct === null ? null : Math.max(0, nodeTotalPct - (appMainPct ?? 0) - (benchThreadPct ?? 0)),
       postgresPct,
       machineBusyPct,
       machineIowaitPct: machine(a.sysIowait, b.sysIowait),
-      othersPct: machineBusyPct === null || nodeTotalPct === null || postgresPct === null ? null : Math.max(0, machineBusyPct - nodeTotalPct - postgresPct),
+      othersPct:
+        machineBusyPct === null || nodeTotalPct === null || postgresPct === null
+          ? null
+          : Math.max(0, machineBusyPct - nodeTotalPct - postgresPct),
       cores: this.cores,
     };
   }

@@ -92,7 +92,9 @@ export class Pillars1764000001000 implements MigrationInterface {
         decided_at timestamptz(3),
         created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX idx_recoveries_tenant_status ON recovery_candidates (tenant_id, status, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX idx_recoveries_tenant_status ON recovery_candidates (tenant_id, status, created_at DESC, id DESC)`,
+    );
     await q.query(`CREATE INDEX idx_recoveries_pattern ON recovery_candidates (source_pattern_id)`);
     await q.query(`CREATE INDEX idx_recoveries_incident ON recovery_candidates (source_incident_id)`);
     await q.query(`
@@ -128,7 +130,9 @@ export class Pillars1764000001000 implements MigrationInterface {
         updated_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     // One policy per pattern: later incidents of the pattern update it.
-    await q.query(`CREATE UNIQUE INDEX uq_policy_per_pattern ON policy_rules (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX uq_policy_per_pattern ON policy_rules (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX idx_policies_tenant_status ON policy_rules (tenant_id, status, scope)`);
     await q.query(`CREATE INDEX idx_policies_global ON policy_rules (status) WHERE scope = 'global'`);
 
@@ -219,9 +223,19 @@ export class Pillars1764000001000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     for (const table of [
-      'loop_events', 'loop_traces', 'routing_decisions', 'routing_adjustments', 'agents',
-      'policy_evaluations', 'policy_rules', 'recovery_actions', 'recovery_candidates',
-      'failure_patterns', 'killswitch_state', 'decisions', 'incidents',
+      'loop_events',
+      'loop_traces',
+      'routing_decisions',
+      'routing_adjustments',
+      'agents',
+      'policy_evaluations',
+      'policy_rules',
+      'recovery_actions',
+      'recovery_candidates',
+      'failure_patterns',
+      'killswitch_state',
+      'decisions',
+      'incidents',
     ]) {
       await q.query(`DROP TABLE ${table}`);
     }

@@ -10,7 +10,9 @@ export class GovernanceDecisions1764000002000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE policy_evaluations ADD COLUMN kill_switch boolean NOT NULL DEFAULT false`);
-    await q.query(`CREATE INDEX idx_evaluations_tenant_time_id ON policy_evaluations (tenant_id, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX idx_evaluations_tenant_time_id ON policy_evaluations (tenant_id, created_at DESC, id DESC)`,
+    );
     await q.query(`DROP INDEX idx_evaluations_tenant_time`);
   }
 

@@ -8,7 +8,9 @@ export class OutboxClaimByHandler1764000003000 implements MigrationInterface {
   name = 'OutboxClaimByHandler1764000003000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX idx_outbox_due_by_handler ON outbox_events (handler, available_at, id) WHERE status = 'pending'`);
+    await q.query(
+      `CREATE INDEX idx_outbox_due_by_handler ON outbox_events (handler, available_at, id) WHERE status = 'pending'`,
+    );
     await q.query(`DROP INDEX idx_outbox_due`);
   }
 

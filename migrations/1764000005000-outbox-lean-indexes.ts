@@ -10,7 +10,9 @@ export class OutboxLeanIndexes1764000005000 implements MigrationInterface {
   name = 'OutboxLeanIndexes1764000005000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX idx_outbox_incident_stuck ON outbox_events (incident_id, handler) WHERE status IN ('dead', 'held')`);
+    await q.query(
+      `CREATE INDEX idx_outbox_incident_stuck ON outbox_events (incident_id, handler) WHERE status IN ('dead', 'held')`,
+    );
     await q.query(`DROP INDEX idx_outbox_incident`);
   }
 

@@ -15,13 +15,17 @@ export class VacuumChurningTables1764000007000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     for (const table of CHURNING) {
-      await q.query(`ALTER TABLE ${table} SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01, autovacuum_vacuum_cost_limit = 2000)`);
+      await q.query(
+        `ALTER TABLE ${table} SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01, autovacuum_vacuum_cost_limit = 2000)`,
+      );
     }
   }
 
   async down(q: QueryRunner): Promise<void> {
     for (const table of CHURNING) {
-      await q.query(`ALTER TABLE ${table} RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_insert_scale_factor, autovacuum_vacuum_cost_limit)`);
+      await q.query(
+        `ALTER TABLE ${table} RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_insert_scale_factor, autovacuum_vacuum_cost_limit)`,
+      );
     }
   }
 }

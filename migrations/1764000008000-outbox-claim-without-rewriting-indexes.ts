@@ -20,7 +20,9 @@ export class OutboxClaimWithoutRewritingIndexes1764000008000 implements Migratio
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE outbox_events RESET (fillfactor)`);
-    await q.query(`CREATE INDEX idx_outbox_due_by_handler ON outbox_events (handler, available_at, id) WHERE status = 'pending'`);
+    await q.query(
+      `CREATE INDEX idx_outbox_due_by_handler ON outbox_events (handler, available_at, id) WHERE status = 'pending'`,
+    );
     await q.query(`DROP INDEX idx_outbox_pending_by_handler`);
   }
 }

@@ -10,7 +10,9 @@ export class OutboxProcessedBrin1764000009000 implements MigrationInterface {
   name = 'OutboxProcessedBrin1764000009000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX idx_outbox_processed_brin ON outbox_events USING brin (processed_at) WITH (autosummarize = on)`);
+    await q.query(
+      `CREATE INDEX idx_outbox_processed_brin ON outbox_events USING brin (processed_at) WITH (autosummarize = on)`,
+    );
     await q.query(`DROP INDEX idx_outbox_processed`);
   }
 

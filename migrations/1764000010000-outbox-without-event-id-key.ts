@@ -17,6 +17,8 @@ export class OutboxWithoutEventIdKey1764000010000 implements MigrationInterface 
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE outbox_events ADD CONSTRAINT outbox_events_event_id_handler_key UNIQUE (event_id, handler)`);
+    await q.query(
+      `ALTER TABLE outbox_events ADD CONSTRAINT outbox_events_event_id_handler_key UNIQUE (event_id, handler)`,
+    );
   }
 }

@@ -15,11 +15,15 @@ export class IncidentLifecycle1765000000000 implements MigrationInterface {
         ADD COLUMN acknowledged_by text,
         ADD COLUMN resolved_at timestamptz(3),
         ADD COLUMN resolved_by text`);
-    await q.query(`CREATE INDEX idx_incidents_tenant_status ON incidents (tenant_id, status, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX idx_incidents_tenant_status ON incidents (tenant_id, status, created_at DESC, id DESC)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX idx_incidents_tenant_status`);
-    await q.query(`ALTER TABLE incidents DROP COLUMN status, DROP COLUMN acknowledged_at, DROP COLUMN acknowledged_by, DROP COLUMN resolved_at, DROP COLUMN resolved_by`);
+    await q.query(
+      `ALTER TABLE incidents DROP COLUMN status, DROP COLUMN acknowledged_at, DROP COLUMN acknowledged_by, DROP COLUMN resolved_at, DROP COLUMN resolved_by`,
+    );
   }
 }

@@ -10,7 +10,9 @@ export class WorkOrdersAndTrust1765300000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE api_keys DROP CONSTRAINT api_keys_role_check`);
-    await q.query(`ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check CHECK (role IN ('viewer', 'operator', 'admin', 'agent'))`);
+    await q.query(
+      `ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check CHECK (role IN ('viewer', 'operator', 'admin', 'agent'))`,
+    );
 
     await q.query(`
       CREATE TABLE work_orders (
@@ -38,7 +40,9 @@ export class WorkOrdersAndTrust1765300000000 implements MigrationInterface {
     await q.query(`CREATE INDEX idx_work_orders_tenant_created ON work_orders (tenant_id, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX idx_work_orders_run ON work_orders (tenant_id, run_id)`);
     // The lease sweep reads only the held orders.
-    await q.query(`CREATE INDEX idx_work_orders_leases ON work_orders (tenant_id, claim_expires_at) WHERE claim_expires_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX idx_work_orders_leases ON work_orders (tenant_id, claim_expires_at) WHERE claim_expires_at IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE work_order_transitions (
@@ -78,7 +82,9 @@ export class WorkOrdersAndTrust1765300000000 implements MigrationInterface {
         created_at timestamptz(3) NOT NULL DEFAULT now(),
         UNIQUE (tenant_id, run_id, agent_id, capability)
       )`);
-    await q.query(`CREATE INDEX idx_agent_trust_changes_agent ON agent_trust_changes (tenant_id, agent_id, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX idx_agent_trust_changes_agent ON agent_trust_changes (tenant_id, agent_id, created_at DESC, id DESC)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
@@ -88,6 +94,8 @@ export class WorkOrdersAndTrust1765300000000 implements MigrationInterface {
     await q.query(`DROP TABLE work_orders`);
     await q.query(`DELETE FROM api_keys WHERE role = 'agent'`);
     await q.query(`ALTER TABLE api_keys DROP CONSTRAINT api_keys_role_check`);
-    await q.query(`ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check CHECK (role IN ('viewer', 'operator', 'admin'))`);
+    await q.query(
+      `ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check CHECK (role IN ('viewer', 'operator', 'admin'))`,
+    );
   }
 }

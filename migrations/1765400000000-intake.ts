@@ -19,7 +19,9 @@ export class Intake1765400000000 implements MigrationInterface {
         ADD COLUMN last_seen_at timestamptz(3)`);
     await q.query(`CREATE UNIQUE INDEX uq_incidents_open_fingerprint ON incidents (tenant_id, fingerprint)
                     WHERE fingerprint IS NOT NULL AND status <> 'resolved'`);
-    await q.query(`CREATE INDEX idx_incidents_tenant_source ON incidents (tenant_id, source, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX idx_incidents_tenant_source ON incidents (tenant_id, source, created_at DESC, id DESC)`,
+    );
     await q.query(`
       CREATE TABLE signal_samples (
         id uuid PRIMARY KEY,
@@ -30,7 +32,9 @@ export class Intake1765400000000 implements MigrationInterface {
         value double precision NOT NULL,
         at timestamptz(3) NOT NULL
       )`);
-    await q.query(`CREATE INDEX idx_signal_samples_series ON signal_samples (tenant_id, metric, agent_id, capability, at)`);
+    await q.query(
+      `CREATE INDEX idx_signal_samples_series ON signal_samples (tenant_id, metric, agent_id, capability, at)`,
+    );
     await q.query(`CREATE INDEX idx_signal_samples_age ON signal_samples (tenant_id, at)`);
     await q.query(`
       CREATE TABLE signal_symptoms (
@@ -62,7 +66,9 @@ export class Intake1765400000000 implements MigrationInterface {
         incident_id uuid NOT NULL,
         created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX idx_signal_escalations_kind ON signal_escalations (tenant_id, metric, agent_id, expires_at DESC)`);
+    await q.query(
+      `CREATE INDEX idx_signal_escalations_kind ON signal_escalations (tenant_id, metric, agent_id, expires_at DESC)`,
+    );
     await q.query(`
       CREATE TABLE intake_settings (
         tenant_id text PRIMARY KEY,
@@ -78,6 +84,8 @@ export class Intake1765400000000 implements MigrationInterface {
     await q.query(`DROP TABLE signal_samples`);
     await q.query(`DROP INDEX idx_incidents_tenant_source`);
     await q.query(`DROP INDEX uq_incidents_open_fingerprint`);
-    await q.query(`ALTER TABLE incidents DROP COLUMN source, DROP COLUMN fingerprint, DROP COLUMN repeat_count, DROP COLUMN last_seen_at`);
+    await q.query(
+      `ALTER TABLE incidents DROP COLUMN source, DROP COLUMN fingerprint, DROP COLUMN repeat_count, DROP COLUMN last_seen_at`,
+    );
   }
 }

@@ -27,7 +27,9 @@ export class PatternHistory1765600000000 implements MigrationInterface {
         incident_id uuid,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX idx_pattern_history_pattern ON failure_pattern_history (tenant_id, pattern_id, created_at)`);
+    await q.query(
+      `CREATE INDEX idx_pattern_history_pattern ON failure_pattern_history (tenant_id, pattern_id, created_at)`,
+    );
     await q.query(`UPDATE failure_patterns SET shape_key = cardinality(template_tokens)::text`);
   }
 

@@ -43,11 +43,17 @@ export class RecoveryRuns1765700000000 implements MigrationInterface {
         updated_at timestamptz(3) NOT NULL DEFAULT now(),
         CHECK ((phase = 'done') = (finished_at IS NOT NULL))
       )`);
-    await q.query(`CREATE INDEX idx_recovery_runs_tenant_created ON recovery_runs (tenant_id, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX idx_recovery_runs_tenant_created ON recovery_runs (tenant_id, created_at DESC, id DESC)`,
+    );
     // The engine's claim reads only runs with work due.
     await q.query(`CREATE INDEX idx_recovery_runs_due ON recovery_runs (due_at) WHERE due_at IS NOT NULL`);
-    await q.query(`CREATE INDEX idx_recovery_runs_pattern ON recovery_runs (tenant_id, pattern_id, agent_id, created_at DESC)`);
-    await q.query(`CREATE INDEX idx_recovery_runs_active ON recovery_runs (tenant_id, agent_id, capability) WHERE finished_at IS NULL`);
+    await q.query(
+      `CREATE INDEX idx_recovery_runs_pattern ON recovery_runs (tenant_id, pattern_id, agent_id, created_at DESC)`,
+    );
+    await q.query(
+      `CREATE INDEX idx_recovery_runs_active ON recovery_runs (tenant_id, agent_id, capability) WHERE finished_at IS NULL`,
+    );
     await q.query(`CREATE INDEX idx_recovery_runs_incident ON recovery_runs (tenant_id, incident_id)`);
 
     await q.query(`

@@ -21,7 +21,9 @@ export class ConsoleReviewQueue1766025000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE recovery_candidates DROP COLUMN agent_id, DROP COLUMN capability`);
     await q.query(`DELETE FROM recovery_actions WHERE action = 'superseded'`);
-    await q.query(`UPDATE recovery_candidates SET status = 'pending_review', decided_by = NULL, decided_at = NULL WHERE status = 'superseded'`);
+    await q.query(
+      `UPDATE recovery_candidates SET status = 'pending_review', decided_by = NULL, decided_at = NULL WHERE status = 'superseded'`,
+    );
     await q.query(`ALTER TABLE recovery_actions DROP CONSTRAINT recovery_actions_action_check,
       ADD CONSTRAINT recovery_actions_action_check CHECK (action IN ('applied', 'rejected', 'expired'))`);
     await q.query(`ALTER TABLE recovery_candidates DROP CONSTRAINT recovery_candidates_status_check,

@@ -4,10 +4,16 @@ export interface Series {
   points: number[];
 }
 
-const escapeXml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+const escapeXml = (s: string) =>
+  s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 
 /** A plain SVG line chart: one line per series over numbered windows, y from 0. */
-export function lineChartSvg(title: string, yLabel: string, series: Series[], markers: Array<{ x: number; label: string }> = []): string {
+export function lineChartSvg(
+  title: string,
+  yLabel: string,
+  series: Series[],
+  markers: Array<{ x: number; label: string }> = [],
+): string {
   const width = 760;
   const height = 360;
   const pad = { left: 60, right: 20, top: 40, bottom: 70 };
@@ -31,10 +37,16 @@ export function lineChartSvg(title: string, yLabel: string, series: Series[], ma
     }
   }
   parts.push(`<text x="${width / 2}" y="${height - pad.bottom + 34}" text-anchor="middle">window</text>`);
-  parts.push(`<text transform="translate(16 ${(height - pad.bottom + pad.top) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(16 ${(height - pad.bottom + pad.top) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
+  );
   for (const m of markers) {
-    parts.push(`<line x1="${x(m.x - 1)}" x2="${x(m.x - 1)}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="#999" stroke-dasharray="4 3"/>`);
-    parts.push(`<text x="${x(m.x - 1) + 3}" y="${pad.top + 10}" fill="#666" font-size="10">${escapeXml(m.label)}</text>`);
+    parts.push(
+      `<line x1="${x(m.x - 1)}" x2="${x(m.x - 1)}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="#999" stroke-dasharray="4 3"/>`,
+    );
+    parts.push(
+      `<text x="${x(m.x - 1) + 3}" y="${pad.top + 10}" fill="#666" font-size="10">${escapeXml(m.label)}</text>`,
+    );
   }
   series.forEach((s, k) => {
     const d = s.points.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');

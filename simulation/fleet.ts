@@ -62,7 +62,6 @@ export const SEEDED_FAILURES: SeededFailure[] = [
 export const BACKGROUND_RATE = 0.02;
 export const backgroundMessage = (n: number) => `upstream feature-store-${n % 7} timed out after ${1000 + n} ms`;
 
-
 export interface PlannedRequest {
   capability: string;
   /** The agents available for this request (a subset, as availability varies). */
@@ -86,16 +85,26 @@ export function planRequests(seed: number, windows: number, perWindow: number): 
         const j = Math.floor(random() * (i + 1));
         [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
       }
-      return { capability, candidates: shuffled.slice(0, size).sort(), luck: random(), n: Math.floor(random() * 100_000) };
+      return {
+        capability,
+        candidates: shuffled.slice(0, size).sort(),
+        luck: random(),
+        n: Math.floor(random() * 100_000),
+      };
     }),
   );
 }
 
 /** What happens when `agentId` serves the request: the failure it hits, if any. */
-export function outcome(agentId: string, request: PlannedRequest): { errorType: string; message: string; failure: SeededFailure | null } | null {
+export function outcome(
+  agentId: string,
+  request: PlannedRequest,
+): { errorType: string; message: string; failure: SeededFailure | null } | null {
   const seeded = SEEDED_FAILURES.find((f) => f.agentId === agentId && f.capability === request.capability);
-  if (seeded && request.luck < seeded.rate) return { errorType: seeded.errorType, message: seeded.message(request.n), failure: seeded };
+  if (seeded && request.luck < seeded.rate)
+    return { errorType: seeded.errorType, message: seeded.message(request.n), failure: seeded };
   // The background draw uses the top of the luck range, so it never overlaps a seeded failure's draw.
-  if (request.luck > 1 - BACKGROUND_RATE) return { errorType: 'timeout', message: backgroundMessage(request.n), failure: null };
+  if (request.luck > 1 - BACKGROUND_RATE)
+    return { errorType: 'timeout', message: backgroundMessage(request.n), failure: null };
   return null;
 }

@@ -13,7 +13,9 @@ export interface OpsCall {
 }
 
 /** How the actuator answers one verified call: the HTTP status and JSON body it sends back. */
-export type OpsAnswer = (call: OpsCall) => Promise<{ status: number; body: unknown }> | { status: number; body: unknown };
+export type OpsAnswer = (
+  call: OpsCall,
+) => Promise<{ status: number; body: unknown }> | { status: number; body: unknown };
 
 export interface OpsReceiverCounts {
   /** Calls that verified and were answered. */

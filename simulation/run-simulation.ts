@@ -51,7 +51,10 @@ export class Api {
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: { Authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      headers: {
+        Authorization: `Bearer ${this.key}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
@@ -71,8 +74,14 @@ export async function until<T>(check: () => Promise<T | null>, what: string, tim
   }
 }
 
-interface LoopStatus { state: string; isComplete: boolean }
-interface StageDetail { stage: string; completedAt: string | null }
+interface LoopStatus {
+  state: string;
+  isComplete: boolean;
+}
+interface StageDetail {
+  stage: string;
+  completedAt: string | null;
+}
 
 /**
  * Runs the seeded fleet against a live service: every request is routed through
@@ -83,7 +92,10 @@ interface StageDetail { stage: string; completedAt: string | null }
 export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
   const api = new Api(o.baseUrl, o.apiKey);
   for (const agent of AGENTS) {
-    await api.call('PUT', `/routing/agents/${agent.id}`, { capabilities: agent.capabilities, baseConfidence: agent.baseConfidence });
+    await api.call('PUT', `/routing/agents/${agent.id}`, {
+      capabilities: agent.capabilities,
+      baseConfidence: agent.baseConfidence,
+    });
   }
   const plan = planRequests(o.seed, o.windows, o.requestsPerWindow);
   const windows: WindowResult[] = [];
@@ -101,10 +113,19 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   );
 
   for (let w = 0; w < plan.length; w++) {
-    const reports: Array<{ request: PlannedRequest; agentId: string; errorType: string; message: string; failureId: string | null }> = [];
+    const reports: Array<{
+      request: PlannedRequest;
+      agentId: string;
+      errorType: string;
+      message: string;
+      failureId: string | null;
+    }> = [];
     let unrouted = 0;
     for (const request of plan[w]) {
-      const route = await api.call<{ agentId: string | null }>('POST', '/routing/route', { capability: request.capability, candidates: request.candidates });
+      const route = await api.call<{ agentId: string | null }>('POST', '/routing/route', {
+        capability: request.capability,
+        candidates: request.candidates,
+      });
       if (!route.agentId) {
         unrouted++;
         continue;
@@ -122,7 +143,12 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     // Incidents are reported at the end of the window, so routing within a window does not depend on timing.
     const incidentIds: Array<{ id: string; failureId: string | null }> = [];
     for (const r of reports) {
-      const incident = await api.call<{ id: string }>('POST', '/incidents', { errorType: r.errorType, message: r.message, agentId: r.agentId, capability: r.request.capability });
+      const incident = await api.call<{ id: string }>('POST', '/incidents', {
+        errorType: r.errorType,
+        message: r.message,
+        agentId: r.agentId,
+        capability: r.request.capability,
+      });
       incidentIds.push({ id: incident.id, failureId: r.failureId });
     }
     // Settle: each loop completes (loop on) or stops held (loop off).
@@ -139,9 +165,15 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       stats.requests.push(plan[w].filter((r) => r.capability === f.capability).length);
       stats.repeats.push(reports.filter((r) => r.failureId === f.id).length);
       const mine = incidentIds.find((i) => i.failureId === f.id);
-      if (!stats.patternId && mine) stats.patternId = (await api.call<{ matchedPatternId: string | null }>('GET', `/incidents/${mine.id}`)).matchedPatternId;
+      if (!stats.patternId && mine)
+        stats.patternId = (
+          await api.call<{ matchedPatternId: string | null }>('GET', `/incidents/${mine.id}`)
+        ).matchedPatternId;
       if (stats.patternId && stats.activeFrom === null) {
-        const policies = await api.call<{ items: Array<{ status: string }> }>('GET', `/policies?sourcePatternId=${stats.patternId}`);
+        const policies = await api.call<{ items: Array<{ status: string }> }>(
+          'GET',
+          `/policies?sourcePatternId=${stats.patternId}`,
+        );
         if (policies.items.some((p) => p.status === 'active')) stats.activeFrom = w;
       }
     }
@@ -189,7 +221,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
  * then wait for routing to follow (the re-derived policy, then lasting adjustments).
  */
 async function approveQueued(api: Api): Promise<void> {
-  const queued = await api.call<{ items: Array<{ id: string; incidentId: string; patternId: string }> }>('GET', '/recoveries?status=pending_review&limit=200');
+  const queued = await api.call<{ items: Array<{ id: string; incidentId: string; patternId: string }> }>(
+    'GET',
+    '/recoveries?status=pending_review&limit=200',
+  );
   for (const r of queued.items) {
     const approvedAt = Date.now();
     await api.call('POST', `/recoveries/${r.id}/approve`, {});
@@ -198,11 +233,17 @@ async function approveQueued(api: Api): Promise<void> {
       const routed = stages.find((s) => s.stage === 'routing_adjusted')?.completedAt;
       return routed && Date.parse(routed) >= approvedAt - 5 ? true : null;
     }, `routing after approving recovery ${r.id}`);
-    const policies = await api.call<{ items: Array<{ id: string; status: string }> }>('GET', `/policies?sourcePatternId=${r.patternId}`);
+    const policies = await api.call<{ items: Array<{ id: string; status: string }> }>(
+      'GET',
+      `/policies?sourcePatternId=${r.patternId}`,
+    );
     for (const policy of policies.items.filter((p) => p.status === 'draft')) {
       await api.call('POST', `/policies/${policy.id}/activate`, {});
       await until(async () => {
-        const adjustments = await api.call<{ items: Array<{ expiresAt: string | null }> }>('GET', `/routing/adjustments?policyId=${policy.id}`);
+        const adjustments = await api.call<{ items: Array<{ expiresAt: string | null }> }>(
+          'GET',
+          `/routing/adjustments?policyId=${policy.id}`,
+        );
         return adjustments.items.every((a) => a.expiresAt === null) ? true : null;
       }, `lasting adjustments of policy ${policy.id}`);
     }

@@ -48,14 +48,22 @@ const freePort = () =>
   });
 
 async function adminCall(url: string, method: string, p: string, body: unknown) {
-  const res = await fetch(`${url}${p}`, { method, headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${await res.text()}`);
   return res.json() as Promise<{ key: string }>;
 }
 
 /** A tenant of its own for each run, with the loop switched on or off for that tenant only. */
 async function tenantKey(url: string, tenantId: string, loop: boolean): Promise<string> {
-  const { key } = await adminCall(url, 'POST', '/admin/api-keys', { tenantId, name: `simulation ${tenantId}`, role: 'admin' });
+  const { key } = await adminCall(url, 'POST', '/admin/api-keys', {
+    tenantId,
+    name: `simulation ${tenantId}`,
+    role: 'admin',
+  });
   const res = await fetch(`${url}/integration/flags/integration_loop`, {
     method: 'PUT',
     headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
@@ -80,28 +88,50 @@ function printFailures(label: string, r: SimulationResult) {
 
 function printSelfHealing(r: SelfHealingResult) {
   const n3 = (x: number | null) => (x === null ? '—' : x.toFixed(3));
-  console.log(`\nself-healing: seed ${r.seed}, ${r.incidents.total} faults over ${r.windows} windows (one per kind per window, through the Alertmanager intake), the driver patch lands at window ${r.patchWindow}, verify window ${verifyWindowMs} ms`);
+  console.log(
+    `\nself-healing: seed ${r.seed}, ${r.incidents.total} faults over ${r.windows} windows (one per kind per window, through the Alertmanager intake), the driver patch lands at window ${r.patchWindow}, verify window ${verifyWindowMs} ms`,
+  );
   console.log('  judgement: what the service concluded, against the hidden truth');
-  console.log(`  auto-apply success rate  ${n3(r.autoApplySuccessRate)} (${r.autoRuns.succeeded} of ${r.autoRuns.withVerdict} auto-applied runs verified; by the truth ${n3(r.autoApplyTrueSuccessRate)})`);
-  console.log(`  verified precision       ${n3(r.verifiedPrecision)} (${r.verified.reallyFixed} of ${r.verified.succeeded} runs marked succeeded really fixed their fault); failed though it was fixed: ${r.failedButFixed}`);
-  console.log(`  missed fixes             ${r.missedFixes.held} of ${r.missedFixes.of} faults whose fix works ≥ 90 % of the time were held for review`);
+  console.log(
+    `  auto-apply success rate  ${n3(r.autoApplySuccessRate)} (${r.autoRuns.succeeded} of ${r.autoRuns.withVerdict} auto-applied runs verified; by the truth ${n3(r.autoApplyTrueSuccessRate)})`,
+  );
+  console.log(
+    `  verified precision       ${n3(r.verifiedPrecision)} (${r.verified.reallyFixed} of ${r.verified.succeeded} runs marked succeeded really fixed their fault); failed though it was fixed: ${r.failedButFixed}`,
+  );
+  console.log(
+    `  missed fixes             ${r.missedFixes.held} of ${r.missedFixes.of} faults whose fix works ≥ 90 % of the time were held for review`,
+  );
   const m = r.mttrMs;
-  console.log(`  MTTR                     resolved by a run or monitoring: avg ${ms(m.byRuns.avg)}, p50 ${ms(m.byRuns.p50)} (${m.byRuns.count}); by the operator at the window's end: avg ${ms(m.byOperator.avg)} (${m.byOperator.count})`);
-  console.log(`  incidents resolved       by a run ${r.incidents.resolvedByRun}, by monitoring ${r.incidents.resolvedByMonitoring}, by the operator ${r.incidents.resolvedByOperator}; monitoring re-fired ${r.monitoring.refired} alerts, resolved ${r.monitoring.resolved}`);
-  console.log(`  ops receiver             ${r.receiver.verified} signed calls verified, ${r.receiver.rejected} rejected (401), ${r.receiver.repeats} repeated webhook-ids; forged calls refused: ${r.receiver.forgedRefused ? 'yes' : 'NO'}`);
+  console.log(
+    `  MTTR                     resolved by a run or monitoring: avg ${ms(m.byRuns.avg)}, p50 ${ms(m.byRuns.p50)} (${m.byRuns.count}); by the operator at the window's end: avg ${ms(m.byOperator.avg)} (${m.byOperator.count})`,
+  );
+  console.log(
+    `  incidents resolved       by a run ${r.incidents.resolvedByRun}, by monitoring ${r.incidents.resolvedByMonitoring}, by the operator ${r.incidents.resolvedByOperator}; monitoring re-fired ${r.monitoring.refired} alerts, resolved ${r.monitoring.resolved}`,
+  );
+  console.log(
+    `  ops receiver             ${r.receiver.verified} signed calls verified, ${r.receiver.rejected} rejected (401), ${r.receiver.repeats} repeated webhook-ids; forged calls refused: ${r.receiver.forgedRefused ? 'yes' : 'NO'}`,
+  );
   console.log('\n  targets (issue 22)');
   for (const t of r.targets) console.log(`  ${t.met ? 'met    ' : 'MISSED '} ${t.target.padEnd(70)} ${t.value}`);
   console.log('\n  per fault kind (the reliability is hidden from the service)');
   console.log('  kind        playbook                reliability   auto  held  auto-applied at its faults');
   for (const k of r.kinds) {
-    console.log(`  ${k.id.padEnd(11)} ${k.playbookId.padEnd(23)} ${k.reliability.padEnd(12)} ${String(k.autoApplied).padStart(5)} ${String(k.heldForReview).padStart(5)}  ${k.autoAt.join(' ')}`);
+    console.log(
+      `  ${k.id.padEnd(11)} ${k.playbookId.padEnd(23)} ${k.reliability.padEnd(12)} ${String(k.autoApplied).padStart(5)} ${String(k.heldForReview).padStart(5)}  ${k.autoAt.join(' ')}`,
+    );
   }
-  console.log('\n  confidence (posterior mean) / lower bound per window: A auto-applied, R held for review, x the fault was not really fixed');
+  console.log(
+    '\n  confidence (posterior mean) / lower bound per window: A auto-applied, R held for review, x the fault was not really fixed',
+  );
   console.log(`  window  ${r.kinds.map((k) => k.id.padStart(17)).join('')}`);
   for (let w = 1; w <= r.windows; w++) {
     const cells = r.kinds.map((k) => {
       const t = k.timeline.find((x) => x.window === w);
-      return (t ? `${t.confidence.toFixed(2)}/${t.lowerBound === null ? '—' : t.lowerBound.toFixed(2)} ${t.decision === 'auto' ? 'A' : 'R'}${t.fixed ? ' ' : 'x'}` : '—').padStart(17);
+      return (
+        t
+          ? `${t.confidence.toFixed(2)}/${t.lowerBound === null ? '—' : t.lowerBound.toFixed(2)} ${t.decision === 'auto' ? 'A' : 'R'}${t.fixed ? ' ' : 'x'}`
+          : '—'
+      ).padStart(17);
     });
     console.log(`  ${String(w).padStart(6)}  ${cells.join('')}${w === r.patchWindow ? '   ← patch' : ''}`);
   }
@@ -109,16 +139,26 @@ function printSelfHealing(r: SelfHealingResult) {
 
 function printCanary(r: CanaryResult) {
   const of = (n: number, d: number) => `${n} of ${d}${d > 0 ? ` (${((n / d) * 100).toFixed(0)} %)` : ''}`;
-  console.log(`\ncanary and promote: seed ${r.seed}, ${r.faults} latency regressions through the Alertmanager intake, tune_config's six candidates each; the canary measures with noise (p95 ±8 %, errors ±0.2 points)`);
+  console.log(
+    `\ncanary and promote: seed ${r.seed}, ${r.faults} latency regressions through the Alertmanager intake, tune_config's six candidates each; the canary measures with noise (p95 ±8 %, errors ±0.2 points)`,
+  );
   console.log('  judgement: what the canary step promoted, against the hidden true quality of the settings it tried');
   console.log(`  faults some setting really fixes   ${r.fixable} of ${r.faults}`);
   console.log(`  promoted                           ${r.promoted.total}`);
   console.log(`    really acceptable (meets targets) ${of(r.promoted.reallyPassing, r.promoted.total)}`);
   console.log(`    truly the best of those tried     ${of(r.promoted.trulyBest, r.promoted.total)}`);
-  console.log(`  no candidate passed                ${r.noCandidate.total}; really unfixable by any setting: ${of(r.noCandidate.reallyUnfixable, r.noCandidate.total)}`);
-  console.log(`    canary restored within its SLA    ${of(r.noCandidate.restoredWithinSla, r.noCandidate.total)}; slowest restore ${ms(r.noCandidate.maxRestoreMs)}`);
-  console.log(`  verdicts                           ${r.verdicts.succeeded} succeeded (${r.verdicts.succeededReallyFixed} really fixed), ${r.verdicts.failed} failed`);
-  console.log(`  ops receiver                       ${r.receiver.verified} signed calls verified, ${r.receiver.rejected} rejected`);
+  console.log(
+    `  no candidate passed                ${r.noCandidate.total}; really unfixable by any setting: ${of(r.noCandidate.reallyUnfixable, r.noCandidate.total)}`,
+  );
+  console.log(
+    `    canary restored within its SLA    ${of(r.noCandidate.restoredWithinSla, r.noCandidate.total)}; slowest restore ${ms(r.noCandidate.maxRestoreMs)}`,
+  );
+  console.log(
+    `  verdicts                           ${r.verdicts.succeeded} succeeded (${r.verdicts.succeededReallyFixed} really fixed), ${r.verdicts.failed} failed`,
+  );
+  console.log(
+    `  ops receiver                       ${r.receiver.verified} signed calls verified, ${r.receiver.rejected} rejected`,
+  );
 }
 
 /** Half 1: the same traffic with the loop on and off. */
@@ -129,16 +169,25 @@ async function loopHalf() {
     const apiKey = await tenantKey(running.url, `sim-loop-${mode}`, mode === 'on');
     process.stderr.write(`loop ${mode}: `);
     results[mode] = await runSimulation({
-      baseUrl: running.url, apiKey, seed, windows, requestsPerWindow: perWindow, approveRecoveries: mode === 'on',
+      baseUrl: running.url,
+      apiKey,
+      seed,
+      windows,
+      requestsPerWindow: perWindow,
+      approveRecoveries: mode === 'on',
       onWindow: (w) => process.stderr.write(`${w.window}${w.window === windows ? '\n' : ' '}`),
     });
   }
   console.log('\nincident rate per window (incidents per 100 requests)');
   console.log('  window  loop on  loop off');
   for (let i = 0; i < windows; i++) {
-    console.log(`  ${String(i + 1).padStart(6)}  ${results.on.windows[i].incidentRate.toFixed(1).padStart(7)}  ${results.off.windows[i].incidentRate.toFixed(1).padStart(8)}`);
+    console.log(
+      `  ${String(i + 1).padStart(6)}  ${results.on.windows[i].incidentRate.toFixed(1).padStart(7)}  ${results.off.windows[i].incidentRate.toFixed(1).padStart(8)}`,
+    );
   }
-  console.log(`\ntotal incidents: loop on ${results.on.totalIncidents}, loop off ${results.off.totalIncidents} (${results.on.totalRequests} requests each)`);
+  console.log(
+    `\ntotal incidents: loop on ${results.on.totalIncidents}, loop off ${results.off.totalIncidents} (${results.on.totalRequests} requests each)`,
+  );
   printFailures('loop on', results.on);
   printFailures('loop off', results.off);
 
@@ -149,10 +198,20 @@ async function loopHalf() {
       `Incident rate per window, seed ${seed} (${perWindow} requests per window)`,
       'incidents per 100 requests',
       [
-        { label: `loop on (${results.on.totalIncidents} incidents)`, colour: '#1b7f3b', points: results.on.windows.map((w) => w.incidentRate) },
-        { label: `integration_loop off (${results.off.totalIncidents} incidents)`, colour: '#c0392b', points: results.off.windows.map((w) => w.incidentRate) },
+        {
+          label: `loop on (${results.on.totalIncidents} incidents)`,
+          colour: '#1b7f3b',
+          points: results.on.windows.map((w) => w.incidentRate),
+        },
+        {
+          label: `integration_loop off (${results.off.totalIncidents} incidents)`,
+          colour: '#c0392b',
+          points: results.off.windows.map((w) => w.incidentRate),
+        },
       ],
-      results.on.failures.filter((f) => f.policyActiveFromWindow !== null).map((f) => ({ x: f.policyActiveFromWindow!, label: `${f.id} active` })),
+      results.on.failures
+        .filter((f) => f.policyActiveFromWindow !== null)
+        .map((f) => ({ x: f.policyActiveFromWindow!, label: `${f.id} active` })),
     ),
   );
   console.log(`\nchart: ${chartPath}`);
@@ -161,10 +220,18 @@ async function loopHalf() {
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-sim-'));
 const running = await startApp(
-  loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN,
-    RECOVERY_VERIFY_WINDOW_MS: verifyWindowMs, RUN_RETRY_BASE_MS: '50',
+  loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    EMBEDDED_PG_PORT: String(await freePort()),
+    LOG_LEVEL: 'silent',
+    ADMIN_API_KEY: ADMIN,
+    RECOVERY_VERIFY_WINDOW_MS: verifyWindowMs,
+    RUN_RETRY_BASE_MS: '50',
     // The simulated ops receiver listens on loopback: open it, as an installation with local actuators would (ADR 0013).
-    ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8' }),
+    ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8',
+  }),
 );
 try {
   console.log(`simulation: seed ${seed}, service ${running.url}`);
@@ -174,7 +241,10 @@ try {
     const key = await tenantKey(running.url, 'sim-healing', true);
     process.stderr.write('self-healing: ');
     const healing = await runSelfHealing({
-      baseUrl: running.url, apiKey: key, seed, windows: healWindows,
+      baseUrl: running.url,
+      apiKey: key,
+      seed,
+      windows: healWindows,
       onWindow: (w) => process.stderr.write(`${w}${w === healWindows ? '\n' : ' '}`),
     });
     printSelfHealing(healing);
@@ -184,7 +254,10 @@ try {
     const key = await tenantKey(running.url, 'sim-canary', true);
     process.stderr.write('canary: ');
     const canary = await runCanaryTuning({
-      baseUrl: running.url, apiKey: key, seed, faults: canaryFaults,
+      baseUrl: running.url,
+      apiKey: key,
+      seed,
+      faults: canaryFaults,
       onFault: (n) => process.stderr.write(`${n}${n === canaryFaults ? '\n' : ' '}`),
     });
     printCanary(canary);

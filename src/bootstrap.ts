@@ -48,11 +48,17 @@ export async function startApp(
     const metrics = app.get(MetricsService);
     app.use((req: Request, res: Response, next: NextFunction) => {
       const end = metrics.httpDuration.startTimer();
-      res.once('finish', () => end({ method: req.method, route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
+      res.once('finish', () =>
+        end({ method: req.method, route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }),
+      );
       next();
     });
     // Security headers (nosniff, frame denial, …); answers carry tenant data, so no cache keeps them.
-    app.use(helmet({ contentSecurityPolicy: { useDefaults: true, directives: { 'script-src': ["'self'", "'unsafe-inline'"] } } }));
+    app.use(
+      helmet({
+        contentSecurityPolicy: { useDefaults: true, directives: { 'script-src': ["'self'", "'unsafe-inline'"] } },
+      }),
+    );
     app.use((_req: Request, res: Response, next: NextFunction) => {
       res.setHeader('Cache-Control', 'no-store');
       next();
@@ -69,7 +75,8 @@ export async function startApp(
         if (!/^\/docs(?:$|\/|-json|-yaml)/.test(req.path)) return next();
         guard.authenticate(req).then(
           () => next(),
-          (err: unknown) => filter.catch(err, { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never),
+          (err: unknown) =>
+            filter.catch(err, { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never),
         );
       });
     }

@@ -16,12 +16,18 @@ try {
 
 const running = await startApp(config, log).catch((err) => {
   // A StartupError says what to change in one line; anything else is a bug, with its stack.
-  console.error(`pillar-loop failed to start: ${err instanceof StartupError ? err.message : err instanceof Error ? err.stack : err}`);
+  console.error(
+    `pillar-loop failed to start: ${err instanceof StartupError ? err.message : err instanceof Error ? err.stack : err}`,
+  );
   process.exit(1);
 });
-log(`pillar-loop listening on ${running.url} (database: ${running.database.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`);
+log(
+  `pillar-loop listening on ${running.url} (database: ${running.database.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`,
+);
 // Ready: the one line a person looks for (plain, not JSON), with where to sign in.
-console.log(`\n  pillar-loop is ready. Console: ${running.url}/console/  (sign in with an API key; API reference: ${running.url}/docs)\n`);
+console.log(
+  `\n  pillar-loop is ready. Console: ${running.url}/console/  (sign in with an API key; API reference: ${running.url}/docs)\n`,
+);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

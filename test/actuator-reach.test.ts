@@ -21,12 +21,20 @@ import { startWebhookReceiver, type ReceivedCall } from './support/webhook-recei
  */
 type Http = ReturnType<typeof request>;
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
-const OOM = (n: string) => ({ errorType: 'OutOfMemoryError', message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`, agentId: `agent-${n}`, capability: 'ingest' });
+const OOM = (n: string) => ({
+  errorType: 'OutOfMemoryError',
+  message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`,
+  agentId: `agent-${n}`,
+  capability: 'ingest',
+});
 
 /** An incident, its recovery approved: the run it started. */
 async function startRun(http: Http, key: string, n: string) {
   const inc = await http.post('/incidents').set(auth(key)).send(OOM(n)).expect(201);
-  const recovery = await eventually(async () => (await http.get(`/recoveries?incidentId=${inc.body.id}`).set(auth(key))).body.items?.[0], 'a recovery');
+  const recovery = await eventually(
+    async () => (await http.get(`/recoveries?incidentId=${inc.body.id}`).set(auth(key))).body.items?.[0],
+    'a recovery',
+  );
   const run = (await http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
   return { incidentId: inc.body.id as string, runId: run.id as string };
 }
@@ -35,7 +43,8 @@ const finished = (http: Http, key: string, runId: string) =>
     const run = (await http.get(`/runs/${runId}`).set(auth(key)).expect(200)).body;
     return run.phase === 'done' ? run : null;
   }, `run ${runId} to finish`);
-const byAction = (calls: ReceivedCall[], runId: string, action: string) => calls.filter((c) => c.json?.runId === runId && c.json.params?.action === action);
+const byAction = (calls: ReceivedCall[], runId: string, action: string) =>
+  calls.filter((c) => c.json?.runId === runId && c.json.params?.action === action);
 
 describe('actuators reach public addresses only (ACTUATOR_ALLOW_NETWORKS unset)', () => {
   let app: TestApp;
@@ -45,7 +54,12 @@ describe('actuators reach public addresses only (ACTUATOR_ALLOW_NETWORKS unset)'
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver((_c, res) => res.end('{"healthy":true}'));
-    app = await startTestApp({ DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({
+      DATA_DIR: dataDir,
+      RECOVERY_VERIFY_WINDOW_MS: '300',
+      RUN_RETRY_BASE_MS: '50',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+    });
     admin = await app.keyFor('reach', 'admin');
   });
   afterAll(async () => {
@@ -57,15 +71,27 @@ describe('actuators reach public addresses only (ACTUATOR_ALLOW_NETWORKS unset)'
   it('PUT refuses loopback, IPv6 loopback, the metadata service, private networks, names that resolve to loopback, and credentials in the URL', async () => {
     const port = new URL(receiver.url).port;
     const cases: Array<[string, RegExp]> = [
-      [`http://127.0.0.1:${port}/ops`, /url 127\.0\.0\.1 is not a public address; only the networks in ACTUATOR_ALLOW_NETWORKS/],
+      [
+        `http://127.0.0.1:${port}/ops`,
+        /url 127\.0\.0\.1 is not a public address; only the networks in ACTUATOR_ALLOW_NETWORKS/,
+      ],
       [`http://[::1]:${port}/ops`, /url ::1 is not a public address; only the networks in ACTUATOR_ALLOW_NETWORKS/],
-      ['http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is not a public address.*ACTUATOR_ALLOW_NETWORKS/],
+      [
+        'http://169.254.169.254/latest/meta-data/',
+        /169\.254\.169\.254 is not a public address.*ACTUATOR_ALLOW_NETWORKS/,
+      ],
       ['http://10.0.0.1/ops', /10\.0\.0\.1 is not a public address.*ACTUATOR_ALLOW_NETWORKS/],
-      [`http://localhost:${port}/ops`, /url localhost resolves to an address that is not public; only the networks in ACTUATOR_ALLOW_NETWORKS/],
+      [
+        `http://localhost:${port}/ops`,
+        /url localhost resolves to an address that is not public; only the networks in ACTUATOR_ALLOW_NETWORKS/,
+      ],
       ['https://ops:hunter2-pass@ops.example.com/hook', /url must not carry credentials/],
     ];
     for (const [url, why] of cases) {
-      const res = await app.http.put('/actuators/ops').set(auth(admin)).send({ url, headers: { authorization: 'Bearer never-stored' } });
+      const res = await app.http
+        .put('/actuators/ops')
+        .set(auth(admin))
+        .send({ url, headers: { authorization: 'Bearer never-stored' } });
       expect({ url, status: res.status }).toEqual({ url, status: 400 });
       expect(res.body.fields).toEqual([{ field: 'url', errors: [expect.stringMatching(why)] }]);
       expect(JSON.stringify(res.body)).not.toMatch(/hunter2|never-stored/);
@@ -77,15 +103,23 @@ describe('actuators reach public addresses only (ACTUATOR_ALLOW_NETWORKS unset)'
     // As if the name had resolved to a public address when it was configured (DNS changes; rebinding).
     const port = new URL(receiver.url).port;
     const box = app.app.get(SecretBox);
-    await app.sql(`INSERT INTO actuators (tenant_id, name, url, timeout_ms, secret_sealed) VALUES ('reach', 'ops', $1, 2000, $2)`, [`http://localhost:${port}/ops`, box.seal(generateWebhookSecret())]);
+    await app.sql(
+      `INSERT INTO actuators (tenant_id, name, url, timeout_ms, secret_sealed) VALUES ('reach', 'ops', $1, 2000, $2)`,
+      [`http://localhost:${port}/ops`, box.seal(generateWebhookSecret())],
+    );
     const { runId } = await startRun(app.http, admin, 'dns');
     // A run a person started pauses on its failed step (DESIGN §13): the failure shows there already; then it is rolled back.
-    await eventually(async () => (await app.http.get(`/runs/${runId}`).set(auth(admin))).body.pausedOnStep === 'clear_cache', 'the run to pause');
+    await eventually(
+      async () => (await app.http.get(`/runs/${runId}`).set(auth(admin))).body.pausedOnStep === 'clear_cache',
+      'the run to pause',
+    );
     await app.http.post(`/runs/${runId}/rollback`).set(auth(admin)).send({}).expect(202);
     const run = await finished(app.http, admin, runId);
     const first = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
     expect(first).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(first.error).toBe('refused by the egress rule: the host name resolves to an address that is neither public nor in ACTUATOR_ALLOW_NETWORKS');
+    expect(first.error).toBe(
+      'refused by the egress rule: the host name resolves to an address that is neither public nor in ACTUATOR_ALLOW_NETWORKS',
+    );
     expect(run.status).toMatch(/^(failed|rollback_failed)$/);
     expect(JSON.stringify(run)).not.toMatch(new RegExp(`localhost|127\\.0\\.0\\.1|:${port}`));
     expect(receiver.calls).toEqual([]);
@@ -108,8 +142,15 @@ describe('with ACTUATOR_ALLOW_NETWORKS covering loopback (the service in its own
     receiver = await startWebhookReceiver();
     child = spawn(process.execPath, ['dist/test/support/app-child.js'], {
       env: {
-        ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, ADMIN_API_KEY: ADMIN_KEY, ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8,::1', CHILD_LOG_LEVEL: 'trace',
-        RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50', OUTBOX_POLL_INTERVAL_MS: '200',
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: dataDir,
+        ADMIN_API_KEY: ADMIN_KEY,
+        ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8,::1',
+        CHILD_LOG_LEVEL: 'trace',
+        RECOVERY_VERIFY_WINDOW_MS: '300',
+        RUN_RETRY_BASE_MS: '50',
+        OUTBOX_POLL_INTERVAL_MS: '200',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -123,7 +164,11 @@ describe('with ACTUATOR_ALLOW_NETWORKS covering loopback (the service in its own
     });
     http = request(baseUrl);
     pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    const created = await http.post('/admin/api-keys').set(auth(ADMIN_KEY)).send({ tenantId: 'open', name: 'open admin', role: 'admin' }).expect(201);
+    const created = await http
+      .post('/admin/api-keys')
+      .set(auth(ADMIN_KEY))
+      .send({ tenantId: 'open', name: 'open admin', role: 'admin' })
+      .expect(201);
     admin = created.body.key;
   });
   afterAll(async () => {
@@ -138,14 +183,30 @@ describe('with ACTUATOR_ALLOW_NETWORKS covering loopback (the service in its own
 
   it('the same local receiver is reached, by address and by name; a header value is shown once, then only its name', async () => {
     expect((await http.put('/actuators/v6').set(auth(admin)).send({ url: 'http://[::1]:9/' })).status).toBe(201);
-    expect((await http.put('/actuators/named').set(auth(admin)).send({ url: `${receiver.url.replace('127.0.0.1', 'localhost')}/ops` })).status).toBe(201);
-    const put = await http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000, headers: { authorization: `Bearer ${TOKEN}` } }).expect(201);
-    expect(put.body).toMatchObject({ headers: { authorization: `Bearer ${TOKEN}` }, headerNames: ['authorization'], secret: expect.stringMatching(/^whsec_/) });
+    expect(
+      (
+        await http
+          .put('/actuators/named')
+          .set(auth(admin))
+          .send({ url: `${receiver.url.replace('127.0.0.1', 'localhost')}/ops` })
+      ).status,
+    ).toBe(201);
+    const put = await http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({ url: `${receiver.url}/ops`, timeoutMs: 2000, headers: { authorization: `Bearer ${TOKEN}` } })
+      .expect(201);
+    expect(put.body).toMatchObject({
+      headers: { authorization: `Bearer ${TOKEN}` },
+      headerNames: ['authorization'],
+      secret: expect.stringMatching(/^whsec_/),
+    });
     receiver.setSecret(put.body.secret);
     const read = (await http.get('/actuators/ops').set(auth(admin)).expect(200)).body;
     expect(read).toEqual(expect.objectContaining({ headerNames: ['authorization'] }));
     expect(JSON.stringify(read)).not.toContain(TOKEN);
-    const [row] = (await pool.query(`SELECT headers_sealed FROM actuators WHERE tenant_id = 'open' AND name = 'ops'`)).rows;
+    const [row] = (await pool.query(`SELECT headers_sealed FROM actuators WHERE tenant_id = 'open' AND name = 'ops'`))
+      .rows;
     expect(JSON.stringify(row)).not.toContain(TOKEN);
   });
 
@@ -161,14 +222,22 @@ describe('with ACTUATOR_ALLOW_NETWORKS covering loopback (the service in its own
       res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}');
     });
     const messages: string[] = [];
-    const stream = openSse(`${baseUrl}/integration/stream`, auth(admin), (event, data) => messages.push(`${event} ${JSON.stringify(data)}`));
+    const stream = openSse(`${baseUrl}/integration/stream`, auth(admin), (event, data) =>
+      messages.push(`${event} ${JSON.stringify(data)}`),
+    );
     try {
       await stream.opened;
       const { incidentId, runId } = await startRun(http, admin, 'hdr');
       const run = await finished(http, admin, runId);
       expect(run.status).toBe('succeeded');
-      expect(run.steps.find((s: { id: string }) => s.id === 'reduce_batch')).toMatchObject({ status: 'succeeded', attempts: 2 });
-      await eventually(async () => messages.some((m) => m.includes(runId) && m.includes('"succeeded"')), 'the run on the live stream');
+      expect(run.steps.find((s: { id: string }) => s.id === 'reduce_batch')).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+      });
+      await eventually(
+        async () => messages.some((m) => m.includes(runId) && m.includes('"succeeded"')),
+        'the run on the live stream',
+      );
       // The receiver got the header on every call (the value was used, not lost).
       const calls = receiver.calls.filter((c) => c.json?.runId === runId);
       expect(calls.length).toBeGreaterThanOrEqual(5);
@@ -198,7 +267,10 @@ describe('with ACTUATOR_ALLOW_NETWORKS covering loopback (the service in its own
   it('an answer holding \\u0000 and lone surrogates is stored; the step succeeds once and the receiver saw one call', async () => {
     receiver.answer((c, res) => {
       const action = c.json?.params?.action;
-      if (action === 'clear_cache') return void res.end('{"note":"freed\\u0000 2 GiB","odd":"\\ud800x","pair":"\\ud83d\\ude00","k\\u0000ey":["\\udfff"]}');
+      if (action === 'clear_cache')
+        return void res.end(
+          '{"note":"freed\\u0000 2 GiB","odd":"\\ud800x","pair":"\\ud83d\\ude00","k\\u0000ey":["\\udfff"]}',
+        );
       res.end(action === 'memory_check' ? '{"healthy":true}' : '{}');
     });
     const { runId } = await startRun(http, admin, 'nul');
@@ -207,7 +279,12 @@ describe('with ACTUATOR_ALLOW_NETWORKS covering loopback (the service in its own
     const step = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
     expect(step).toMatchObject({ status: 'succeeded', attempts: 1 });
     // U+0000 and unpaired surrogates became U+FFFD; a proper pair (an emoji) is kept.
-    expect(step.output.body).toEqual({ note: 'freed\ufffd 2 GiB', odd: '\ufffdx', pair: '😀', 'k\ufffdey': ['\ufffd'] });
+    expect(step.output.body).toEqual({
+      note: 'freed\ufffd 2 GiB',
+      odd: '\ufffdx',
+      pair: '😀',
+      'k\ufffdey': ['\ufffd'],
+    });
     expect(byAction(receiver.calls, runId, 'clear_cache')).toHaveLength(1);
   });
 });

@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_ANSWER_BYTES } from '../src/self-healing/actuators/call-actuator/actuator-answer.js';
-import { CallActuator, type ActuatorCallResult } from '../src/self-healing/actuators/call-actuator/call-actuator.command.js';
+import {
+  CallActuator,
+  type ActuatorCallResult,
+} from '../src/self-healing/actuators/call-actuator/call-actuator.command.js';
 import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -17,7 +20,11 @@ describe('actuators and the Standard Webhooks caller', () => {
   let secret: string;
   const dataDir = mkdtempSync(join(tmpdir(), 'actuators-'));
   const call = (webhookId: string, payload: unknown = { hello: 'world' }, timeoutMs?: number, actuatorName = 'ops') =>
-    app.app.get(CommandBus).execute(new CallActuator({ tenantId: 'acme', actuatorName, webhookId, payload, timeoutMs })) as Promise<ActuatorCallResult>;
+    app.app
+      .get(CommandBus)
+      .execute(
+        new CallActuator({ tenantId: 'acme', actuatorName, webhookId, payload, timeoutMs }),
+      ) as Promise<ActuatorCallResult>;
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
@@ -33,9 +40,17 @@ describe('actuators and the Standard Webhooks caller', () => {
   });
 
   it('PUT creates an actuator and shows its whsec_ secret once; it is stored sealed', async () => {
-    const res = await app.http.put('/actuators/ops').set('Authorization', `Bearer ${admin}`).send({ url: `${receiver.url}/hook`, headers: { 'x-team': 'sre' } });
+    const res = await app.http
+      .put('/actuators/ops')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ url: `${receiver.url}/hook`, headers: { 'x-team': 'sre' } });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ name: 'ops', url: `${receiver.url}/hook`, headers: { 'x-team': 'sre' }, timeoutMs: 30_000 });
+    expect(res.body).toMatchObject({
+      name: 'ops',
+      url: `${receiver.url}/hook`,
+      headers: { 'x-team': 'sre' },
+      timeoutMs: 30_000,
+    });
     secret = res.body.secret;
     expect(secret).toMatch(/^whsec_/);
     receiver.setSecret(secret);
@@ -46,13 +61,18 @@ describe('actuators and the Standard Webhooks caller', () => {
     // Header values are shown once too: afterwards only their names.
     expect(get.body.headers).toBeUndefined();
     expect(get.body.headerNames).toEqual(['x-team']);
-    const [row] = await app.sql(`SELECT secret_sealed, headers_sealed FROM actuators WHERE tenant_id = 'acme' AND name = 'ops'`);
+    const [row] = await app.sql(
+      `SELECT secret_sealed, headers_sealed FROM actuators WHERE tenant_id = 'acme' AND name = 'ops'`,
+    );
     expect(row.secret_sealed).toMatch(/^v1\./);
     expect(row.secret_sealed).not.toContain(secret.slice(6));
     expect(row.headers_sealed['x-team']).toMatch(/^v1\./);
 
     // Headers left out of a PUT are kept (their values cannot be read back to send again).
-    const update = await app.http.put('/actuators/ops').set('Authorization', `Bearer ${admin}`).send({ url: `${receiver.url}/hook`, timeoutMs: 5000 });
+    const update = await app.http
+      .put('/actuators/ops')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ url: `${receiver.url}/hook`, timeoutMs: 5000 });
     expect(update.status).toBe(200);
     expect(update.body.secret).toBeUndefined();
     expect(update.body.timeoutMs).toBe(5000);
@@ -71,10 +91,16 @@ describe('actuators and the Standard Webhooks caller', () => {
       expect(bad.status).toBe(400);
       expect(JSON.stringify(bad.body)).toMatch(/url/);
     }
-    const badName = await app.http.put('/actuators/Bad%20Name').set('Authorization', `Bearer ${admin}`).send({ url: receiver.url });
+    const badName = await app.http
+      .put('/actuators/Bad%20Name')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ url: receiver.url });
     expect(badName.status).toBe(400);
     expect(JSON.stringify(badName.body)).toMatch(/name/);
-    const badHeader = await app.http.put('/actuators/x').set('Authorization', `Bearer ${admin}`).send({ url: receiver.url, headers: { 'webhook-id': 'forged' } });
+    const badHeader = await app.http
+      .put('/actuators/x')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ url: receiver.url, headers: { 'webhook-id': 'forged' } });
     expect(badHeader.status).toBe(400);
     expect(JSON.stringify(badHeader.body)).toMatch(/headers\.webhook-id/);
   });
@@ -141,9 +167,17 @@ describe('actuators and the Standard Webhooks caller', () => {
   });
 
   it('a network error is retryable; an unknown actuator is not_configured; DELETE removes it', async () => {
-    await app.http.put('/actuators/closed').set('Authorization', `Bearer ${admin}`).send({ url: 'http://127.0.0.1:1/' }).expect(201);
+    await app.http
+      .put('/actuators/closed')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ url: 'http://127.0.0.1:1/' })
+      .expect(201);
     // Said without the address or port.
-    expect(await call('w-9', {}, 2000, 'closed')).toMatchObject({ outcome: 'retryable', status: null, error: 'connection refused' });
+    expect(await call('w-9', {}, 2000, 'closed')).toMatchObject({
+      outcome: 'retryable',
+      status: null,
+      error: 'connection refused',
+    });
     expect((await call('w-10', {}, 2000, 'nobody')).outcome).toBe('not_configured');
     expect((await app.http.delete('/actuators/closed').set('Authorization', `Bearer ${admin}`)).status).toBe(204);
     expect((await app.http.get('/actuators/closed').set('Authorization', `Bearer ${admin}`)).status).toBe(404);

@@ -14,7 +14,9 @@ describe('role agent: work orders only (real HTTP)', () => {
     app = await startTestApp();
     agent = await app.keyFor('agents', 'agent');
     // Every route the app serves, from its own OpenAPI document, so a new route group is covered without editing this test.
-    const doc = (await app.http.get('/docs-json').set('Authorization', `Bearer ${ADMIN_KEY}`).expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await app.http.get('/docs-json').set('Authorization', `Bearer ${ADMIN_KEY}`).expect(200)).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method, path })));
   });
   afterAll(() => app.stop());
@@ -22,10 +24,27 @@ describe('role agent: work orders only (real HTTP)', () => {
   it('is refused (403) on every route outside the work orders, whatever group it is in', async () => {
     // Public routes need no key at all (health probes, console sign-in/out, an actuator's late step
     // result, which carries its step's callback token instead); an agent's session is checked below.
-    const others = routes.filter((r) => !AGENT_ROUTES.test(r.path) && !r.path.startsWith('/health') && r.path !== '/auth/session' && r.path !== '/runs/{id}/steps/{stepId}/result');
+    const others = routes.filter(
+      (r) =>
+        !AGENT_ROUTES.test(r.path) &&
+        !r.path.startsWith('/health') &&
+        r.path !== '/auth/session' &&
+        r.path !== '/runs/{id}/steps/{stepId}/result',
+    );
     const groups = new Set(others.map((r) => r.path.split('/')[1]));
     // The groups of DESIGN §5 and the rest of /patches are all there.
-    for (const g of ['incidents', 'catalog', 'recoveries', 'policies', 'routing', 'integration', 'admin', 'patches', 'metrics']) expect(groups).toContain(g);
+    for (const g of [
+      'incidents',
+      'catalog',
+      'recoveries',
+      'policies',
+      'routing',
+      'integration',
+      'admin',
+      'patches',
+      'metrics',
+    ])
+      expect(groups).toContain(g);
     const answers = [];
     for (const { method, path } of others) {
       const url = path.replace(/\{[^}]+\}/g, SOME_ID);
@@ -45,9 +64,13 @@ describe('role agent: work orders only (real HTTP)', () => {
 
   it('may use the work-order routes (reads, and claim/progress/complete/fail reach their own checks)', async () => {
     expect((await app.http.get('/patches/work-orders').set('Authorization', `Bearer ${agent}`)).status).toBe(200);
-    expect((await app.http.get(`/patches/work-orders/${SOME_ID}`).set('Authorization', `Bearer ${agent}`)).status).toBe(404);
+    expect((await app.http.get(`/patches/work-orders/${SOME_ID}`).set('Authorization', `Bearer ${agent}`)).status).toBe(
+      404,
+    );
     for (const action of ['claim', 'progress', 'complete', 'fail']) {
-      const res = await app.http.post(`/patches/work-orders/${SOME_ID}/${action}`).set('Authorization', `Bearer ${agent}`)
+      const res = await app.http
+        .post(`/patches/work-orders/${SOME_ID}/${action}`)
+        .set('Authorization', `Bearer ${agent}`)
         .send(action === 'claim' ? {} : pick(action));
       expect(res.status).toBe(404);
     }
@@ -57,17 +80,41 @@ describe('role agent: work orders only (real HTTP)', () => {
     const viewer = await app.keyFor('agents', 'viewer');
     const operator = await app.keyFor('agents', 'operator');
     expect((await app.http.get('/incidents').set('Authorization', `Bearer ${viewer}`)).status).toBe(200);
-    expect((await app.http.post('/incidents').set('Authorization', `Bearer ${viewer}`).send({ errorType: 'x', message: 'y' })).status).toBe(403);
-    expect((await app.http.post('/incidents').set('Authorization', `Bearer ${operator}`).send({ errorType: 'x', message: 'y' })).status).toBe(201);
+    expect(
+      (
+        await app.http
+          .post('/incidents')
+          .set('Authorization', `Bearer ${viewer}`)
+          .send({ errorType: 'x', message: 'y' })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await app.http
+          .post('/incidents')
+          .set('Authorization', `Bearer ${operator}`)
+          .send({ errorType: 'x', message: 'y' })
+      ).status,
+    ).toBe(201);
     expect((await app.http.post('/policies').set('Authorization', `Bearer ${operator}`).send({})).status).toBe(403);
     // People read work orders as viewers and act on them as operators.
     expect((await app.http.get('/patches/work-orders').set('Authorization', `Bearer ${viewer}`)).status).toBe(200);
-    expect((await app.http.post(`/patches/work-orders/${SOME_ID}/claim`).set('Authorization', `Bearer ${viewer}`)).status).toBe(403);
-    expect((await app.http.post(`/patches/work-orders/${SOME_ID}/claim`).set('Authorization', `Bearer ${operator}`)).status).toBe(404);
-    const refused = await app.http.post('/admin/api-keys').set('Authorization', `Bearer ${ADMIN_KEY}`).send({ tenantId: 'agents', name: 'rogue', role: 'agent', platformAdmin: true });
+    expect(
+      (await app.http.post(`/patches/work-orders/${SOME_ID}/claim`).set('Authorization', `Bearer ${viewer}`)).status,
+    ).toBe(403);
+    expect(
+      (await app.http.post(`/patches/work-orders/${SOME_ID}/claim`).set('Authorization', `Bearer ${operator}`)).status,
+    ).toBe(404);
+    const refused = await app.http
+      .post('/admin/api-keys')
+      .set('Authorization', `Bearer ${ADMIN_KEY}`)
+      .send({ tenantId: 'agents', name: 'rogue', role: 'agent', platformAdmin: true });
     expect(refused.status).toBe(400);
     expect(refused.body.fields.map((f: { field: string }) => f.field)).toEqual(['platformAdmin']);
-    const badRole = await app.http.post('/admin/api-keys').set('Authorization', `Bearer ${ADMIN_KEY}`).send({ tenantId: 'agents', name: 'x', role: 'robot' });
+    const badRole = await app.http
+      .post('/admin/api-keys')
+      .set('Authorization', `Bearer ${ADMIN_KEY}`)
+      .send({ tenantId: 'agents', name: 'x', role: 'robot' });
     expect(badRole.body.fields.map((f: { field: string }) => f.field)).toEqual(['role']);
   });
 });

@@ -35,7 +35,9 @@ describe('with the real Alertmanager', () => {
 
   beforeAll(async () => {
     if (!existsSync(ALERTMANAGER)) {
-      throw new Error(`${ALERTMANAGER} is missing: install the Debian package prometheus-alertmanager (apt-get install -y prometheus-alertmanager; .ci/run does this)`);
+      throw new Error(
+        `${ALERTMANAGER} is missing: install the Debian package prometheus-alertmanager (apt-get install -y prometheus-alertmanager; .ci/run does this)`,
+      );
     }
     app = await startTestApp();
     const operator = await app.keyFor('acme', 'operator');
@@ -43,31 +45,38 @@ describe('with the real Alertmanager', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'alertmanager-'));
     const port = await freePort();
     amUrl = `http://127.0.0.1:${port}`;
-    writeFileSync(path.join(dir, 'alertmanager.yml'), [
-      'route:',
-      '  receiver: pillar-loop',
-      "  group_by: ['...']", // every alert its own group: one notification per fingerprint
-      '  group_wait: 100ms',
-      '  group_interval: 300ms',
-      '  repeat_interval: 1s', // repeats arrive while the test runs: they must deduplicate
-      'receivers:',
-      '  - name: pillar-loop',
-      '    webhook_configs:',
-      `      - url: ${app.url}/intake/alertmanager`,
-      '        send_resolved: true',
-      '        http_config:',
-      '          authorization:',
-      '            type: Bearer',
-      `            credentials: ${operator}`,
-      '',
-    ].join('\n'));
-    alertmanager = spawn(ALERTMANAGER, [
-      `--config.file=${path.join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=', // no gossip port: a single instance
-      '--log.level=warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      path.join(dir, 'alertmanager.yml'),
+      [
+        'route:',
+        '  receiver: pillar-loop',
+        "  group_by: ['...']", // every alert its own group: one notification per fingerprint
+        '  group_wait: 100ms',
+        '  group_interval: 300ms',
+        '  repeat_interval: 1s', // repeats arrive while the test runs: they must deduplicate
+        'receivers:',
+        '  - name: pillar-loop',
+        '    webhook_configs:',
+        `      - url: ${app.url}/intake/alertmanager`,
+        '        send_resolved: true',
+        '        http_config:',
+        '          authorization:',
+        '            type: Bearer',
+        `            credentials: ${operator}`,
+        '',
+      ].join('\n'),
+    );
+    alertmanager = spawn(
+      ALERTMANAGER,
+      [
+        `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=', // no gossip port: a single instance
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     alertmanager.stdout!.on('data', (d) => (amLog += d));
     alertmanager.stderr!.on('data', (d) => (amLog += d));
     await eventually(async () => {
@@ -87,7 +96,11 @@ describe('with the real Alertmanager', () => {
   });
 
   const postAlerts = async (alerts: unknown[]) => {
-    const res = await fetch(`${amUrl}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+    const res = await fetch(`${amUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alerts),
+    });
     if (!res.ok) throw new Error(`Alertmanager refused the alerts: ${res.status} ${await res.text()}`);
   };
   const alert = (service: string, extra: Record<string, string> = {}) => ({
@@ -96,7 +109,8 @@ describe('with the real Alertmanager', () => {
     generatorURL: 'http://prometheus.example:9090/graph',
   });
   const incidents = async () =>
-    (await app.http.get('/incidents?source=alertmanager&limit=200').set(bearer(viewer)).expect(200)).body.items as Array<Record<string, any>>;
+    (await app.http.get('/incidents?source=alertmanager&limit=200').set(bearer(viewer)).expect(200)).body
+      .items as Array<Record<string, any>>;
 
   it('turns each fingerprint into one incident, deduplicates repeats, completes the loops and resolves on resolution', async () => {
     const startsAt = new Date().toISOString();
@@ -105,35 +119,57 @@ describe('with the real Alertmanager', () => {
 
     // Alertmanager's own fingerprints are the incidents' fingerprints.
     const amAlerts = await eventually(async () => {
-      const list = (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as Array<{ fingerprint: string; labels: Record<string, string> }>;
+      const list = (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as Array<{
+        fingerprint: string;
+        labels: Record<string, string>;
+      }>;
       return list.length === 3 && list;
     }, 'Alertmanager to hold the three alerts');
     const fingerprintOf = new Map(amAlerts.map((a) => [a.labels.service, a.fingerprint]));
 
     // Repeats (repeat_interval 1 s) go to the same incidents: repeatCount rises, no new incident.
-    const repeated = await eventually(async () => {
-      const list = await incidents();
-      return list.length === 3 && list.every((i) => i.repeatCount >= 2) && list;
-    }, 'three incidents, each notified more than once', 30_000);
+    const repeated = await eventually(
+      async () => {
+        const list = await incidents();
+        return list.length === 3 && list.every((i) => i.repeatCount >= 2) && list;
+      },
+      'three incidents, each notified more than once',
+      30_000,
+    );
     expect(repeated.map((i) => i.agentId).sort()).toEqual(['cart', 'payments', 'search']);
     for (const i of repeated) {
-      expect(i).toMatchObject({ source: 'alertmanager', errorType: 'higherrorrate', capability: 'checkout', severity: 'medium', status: 'open' });
+      expect(i).toMatchObject({
+        source: 'alertmanager',
+        errorType: 'higherrorrate',
+        capability: 'checkout',
+        severity: 'medium',
+        status: 'open',
+      });
       expect(i.fingerprint).toBe(fingerprintOf.get(i.agentId));
     }
-    const rows = await app.sql(`SELECT fingerprint, count(*)::int AS n FROM incidents WHERE tenant_id = 'acme' GROUP BY fingerprint`);
+    const rows = await app.sql(
+      `SELECT fingerprint, count(*)::int AS n FROM incidents WHERE tenant_id = 'acme' GROUP BY fingerprint`,
+    );
     expect(rows.every((r) => r.n === 1)).toBe(true);
 
     for (const i of repeated) {
-      await eventually(async () => (await app.http.get(`/integration/loop/${i.id}`).set(bearer(viewer))).body.isComplete, `the loop of ${i.agentId}`);
+      await eventually(
+        async () => (await app.http.get(`/integration/loop/${i.id}`).set(bearer(viewer))).body.isComplete,
+        `the loop of ${i.agentId}`,
+      );
     }
 
     // Resolving one alert (endsAt in the past) resolves its incident, and only that one.
     await postAlerts([{ ...alert('payments'), startsAt, endsAt: new Date(Date.now() - 1000).toISOString() }]);
     const payments = repeated.find((i) => i.agentId === 'payments')!;
-    const resolved = await eventually(async () => {
-      const read = (await app.http.get(`/incidents/${payments.id}`).set(bearer(viewer))).body;
-      return read.status === 'resolved' && read;
-    }, 'the payments incident to be resolved by monitoring', 30_000);
+    const resolved = await eventually(
+      async () => {
+        const read = (await app.http.get(`/incidents/${payments.id}`).set(bearer(viewer))).body;
+        return read.status === 'resolved' && read;
+      },
+      'the payments incident to be resolved by monitoring',
+      30_000,
+    );
     expect(resolved.resolvedBy).toBe('monitoring');
     const after = await incidents();
     expect(after).toHaveLength(3);

@@ -30,15 +30,37 @@ describe('module boundaries (DESIGN.md §2)', () => {
 
   describe('the checker itself', () => {
     it('flags a pillar reaching into another pillar’s repository, and platform importing a pillar', () => {
-      expect(violationOf({ from: 'incidents/x/y.handler.ts', to: 'self-healing/catalog/failure-pattern.repository.ts', specifier: '…' })?.rule).toMatch(/only through/);
-      expect(violationOf({ from: 'platform/outbox/outbox.relay.ts', to: 'incidents/get-incident/get-incident.query.ts', specifier: '…' })?.rule).toMatch(/platform/);
-      expect(violationOf({ from: 'governance/a.ts', to: 'integration/events/pattern-matched.event.ts', specifier: '…' })?.rule).toMatch(/integration/);
-      expect(violationOf({ from: 'integration/bridges/b.ts', to: 'self-healing/catalog/signature.ts', specifier: '…' })?.rule).toMatch(/only through/);
+      expect(
+        violationOf({
+          from: 'incidents/x/y.handler.ts',
+          to: 'self-healing/catalog/failure-pattern.repository.ts',
+          specifier: '…',
+        })?.rule,
+      ).toMatch(/only through/);
+      expect(
+        violationOf({
+          from: 'platform/outbox/outbox.relay.ts',
+          to: 'incidents/get-incident/get-incident.query.ts',
+          specifier: '…',
+        })?.rule,
+      ).toMatch(/platform/);
+      expect(
+        violationOf({ from: 'governance/a.ts', to: 'integration/events/pattern-matched.event.ts', specifier: '…' })
+          ?.rule,
+      ).toMatch(/integration/);
+      expect(
+        violationOf({ from: 'integration/bridges/b.ts', to: 'self-healing/catalog/signature.ts', specifier: '…' })
+          ?.rule,
+      ).toMatch(/only through/);
     });
 
     it('lets a module use its own files, the platform, and another module’s public surface', () => {
-      expect(violationOf({ from: 'incidents/a/b.handler.ts', to: 'incidents/incidents.repository.ts', specifier: '…' })).toBeNull();
-      expect(violationOf({ from: 'incidents/a/b.handler.ts', to: 'platform/database/transaction-host.ts', specifier: '…' })).toBeNull();
+      expect(
+        violationOf({ from: 'incidents/a/b.handler.ts', to: 'incidents/incidents.repository.ts', specifier: '…' }),
+      ).toBeNull();
+      expect(
+        violationOf({ from: 'incidents/a/b.handler.ts', to: 'platform/database/transaction-host.ts', specifier: '…' }),
+      ).toBeNull();
       for (const file of ['x/y.command.ts', 'x/y.query.ts', 'x/y.event.ts', 'x/y.view.ts']) {
         expect(violationOf({ from: 'incidents/a.ts', to: `governance/${file}`, specifier: '…' })).toBeNull();
       }
@@ -46,10 +68,18 @@ describe('module boundaries (DESIGN.md §2)', () => {
     });
 
     it('keeps the command line to HTTP: src/cli/ imports nothing of the service, and the service nothing of it', () => {
-      expect(violationOf({ from: 'cli/commands/runs.ts', to: 'self-healing/runs/run.view.ts', specifier: '…' })?.rule).toMatch(/talks HTTP only/);
-      expect(violationOf({ from: 'cli/program.ts', to: 'platform/config/config.ts', specifier: '…' })?.rule).toMatch(/talks HTTP only/);
-      expect(violationOf({ from: 'cli/api-types.ts', to: '../console/src/api/client.ts', specifier: '…' })?.rule).toMatch(/talks HTTP only/);
-      expect(violationOf({ from: 'main.ts', to: 'cli/program.ts', specifier: '…' })?.rule).toMatch(/imports the command line/);
+      expect(
+        violationOf({ from: 'cli/commands/runs.ts', to: 'self-healing/runs/run.view.ts', specifier: '…' })?.rule,
+      ).toMatch(/talks HTTP only/);
+      expect(violationOf({ from: 'cli/program.ts', to: 'platform/config/config.ts', specifier: '…' })?.rule).toMatch(
+        /talks HTTP only/,
+      );
+      expect(
+        violationOf({ from: 'cli/api-types.ts', to: '../console/src/api/client.ts', specifier: '…' })?.rule,
+      ).toMatch(/talks HTTP only/);
+      expect(violationOf({ from: 'main.ts', to: 'cli/program.ts', specifier: '…' })?.rule).toMatch(
+        /imports the command line/,
+      );
       expect(violationOf({ from: 'cli/api-types.ts', to: '../console/src/api/schema.ts', specifier: '…' })).toBeNull();
       expect(violationOf({ from: 'cli/commands/runs.ts', to: 'cli/format.ts', specifier: '…' })).toBeNull();
     });
@@ -62,7 +92,10 @@ describe('module boundaries (DESIGN.md §2)', () => {
         `let t: import('../../governance/policies/cel.js').X;`,
       ].join('\n');
       expect(specifiersOf('src/incidents/evidence/e.ts', text)).toEqual([
-        '../../self-healing/catalog/failure-pattern.repository.js', './local.js', '../../integration/loop-status/loop-stages.js', '../../governance/policies/cel.js',
+        '../../self-healing/catalog/failure-pattern.repository.js',
+        './local.js',
+        '../../integration/loop-status/loop-stages.js',
+        '../../governance/policies/cel.js',
       ]);
     });
 
@@ -72,11 +105,22 @@ describe('module boundaries (DESIGN.md §2)', () => {
       const root = mkdtempSync(join(tmpdir(), 'arch-'));
       mkdirSync(join(root, 'incidents/evidence'), { recursive: true });
       mkdirSync(join(root, 'self-healing/catalog'), { recursive: true });
-      writeFileSync(join(root, 'self-healing/catalog/failure-pattern.repository.ts'), 'export interface PatternView { id: string }\n');
-      writeFileSync(join(root, 'incidents/evidence/evidence.view.ts'), `import type { PatternView } from '../../self-healing/catalog/failure-pattern.repository.js';\nexport type E = PatternView;\n`);
+      writeFileSync(
+        join(root, 'self-healing/catalog/failure-pattern.repository.ts'),
+        'export interface PatternView { id: string }\n',
+      );
+      writeFileSync(
+        join(root, 'incidents/evidence/evidence.view.ts'),
+        `import type { PatternView } from '../../self-healing/catalog/failure-pattern.repository.js';\nexport type E = PatternView;\n`,
+      );
       const found = violations(importsOf(root));
       rmSync(root, { recursive: true, force: true });
-      expect(found).toEqual([expect.objectContaining({ from: 'incidents/evidence/evidence.view.ts', to: 'self-healing/catalog/failure-pattern.repository.ts' })]);
+      expect(found).toEqual([
+        expect.objectContaining({
+          from: 'incidents/evidence/evidence.view.ts',
+          to: 'self-healing/catalog/failure-pattern.repository.ts',
+        }),
+      ]);
     });
   });
 });

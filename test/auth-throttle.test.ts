@@ -40,18 +40,34 @@ describe('failed-authentication throttling (one client address, default AUTH_FAI
     expect((await app.http.get('/auth/session').set('Cookie', cookie)).status).toBe(200);
     // Alertmanager's intake, authenticated with a key, from the same address.
     const webhook = {
-      version: '4', groupKey: '{}:{alertname="HighLatency"}', truncatedAlerts: 0, status: 'resolved', receiver: 'pillar-loop',
-      groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093',
-      alerts: [{
-        status: 'resolved', labels: { alertname: 'HighLatency', service: 'checkout', severity: 'critical' }, annotations: { summary: 'p99 latency over 2 s' },
-        startsAt: '2026-12-01T10:00:00.000Z', endsAt: '2026-12-01T10:05:00.000Z', generatorURL: 'http://prometheus:9090/graph', fingerprint: 'fp-throttle',
-      }],
+      version: '4',
+      groupKey: '{}:{alertname="HighLatency"}',
+      truncatedAlerts: 0,
+      status: 'resolved',
+      receiver: 'pillar-loop',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager:9093',
+      alerts: [
+        {
+          status: 'resolved',
+          labels: { alertname: 'HighLatency', service: 'checkout', severity: 'critical' },
+          annotations: { summary: 'p99 latency over 2 s' },
+          startsAt: '2026-12-01T10:00:00.000Z',
+          endsAt: '2026-12-01T10:05:00.000Z',
+          generatorURL: 'http://prometheus:9090/graph',
+          fingerprint: 'fp-throttle',
+        },
+      ],
     };
     expect((await app.http.post('/intake/alertmanager').set(bearer(ADMIN_KEY)).send(webhook)).status).toBe(200);
   });
 
   it('ignores X-Forwarded-For without TRUST_PROXY: a blocked client cannot name another address', async () => {
-    expect((await app.http.get('/incidents').set(bearer('plk_wrong-forged')).set('X-Forwarded-For', '198.51.100.77')).status).toBe(429);
+    expect(
+      (await app.http.get('/incidents').set(bearer('plk_wrong-forged')).set('X-Forwarded-For', '198.51.100.77')).status,
+    ).toBe(429);
   });
 });
 
@@ -63,7 +79,11 @@ describe('TRUST_PROXY=loopback: the client address is read from X-Forwarded-For 
   });
   afterAll(() => app.stop());
 
-  const guess = (client: string, i: number) => app.http.get('/incidents').set(bearer(`plk_wrong-${i}`)).set('X-Forwarded-For', client);
+  const guess = (client: string, i: number) =>
+    app.http
+      .get('/incidents')
+      .set(bearer(`plk_wrong-${i}`))
+      .set('X-Forwarded-For', client);
 
   it('counts each client behind the proxy on its own, sign-in guesses included', async () => {
     const blocked = [];
@@ -72,7 +92,15 @@ describe('TRUST_PROXY=loopback: the client address is read from X-Forwarded-For 
     // A colleague behind the same proxy is not held to another client's failures.
     expect((await guess('203.0.113.6', 0)).status).toBe(401);
     const signIns = [];
-    for (let i = 0; i < 4; i++) signIns.push((await app.http.post('/auth/session').set('X-Forwarded-For', '203.0.113.7').send({ apiKey: `plk_wrong-${i}` })).status);
+    for (let i = 0; i < 4; i++)
+      signIns.push(
+        (
+          await app.http
+            .post('/auth/session')
+            .set('X-Forwarded-For', '203.0.113.7')
+            .send({ apiKey: `plk_wrong-${i}` })
+        ).status,
+      );
     expect(signIns).toEqual([401, 401, 401, 429]);
   });
 });

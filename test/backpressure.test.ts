@@ -16,32 +16,60 @@ describe('back-pressure on POST /incidents (real PostgreSQL, real HTTP)', () => 
   afterAll(() => app.stop());
 
   const report = (message: string) =>
-    app.http.post('/incidents').set('Authorization', `Bearer ${operator}`).send({ errorType: 'timeout', message, agentId: 'agent-001' });
+    app.http
+      .post('/incidents')
+      .set('Authorization', `Bearer ${operator}`)
+      .send({ errorType: 'timeout', message, agentId: 'agent-001' });
   const incidents = async () => (await app.sql(`SELECT count(*)::int AS n FROM incidents WHERE tenant_id = 'bp'`))[0].n;
 
   it('answers 429 with Retry-After while more deliveries than OUTBOX_BACKLOG_LIMIT are pending, writing nothing', async () => {
     await report('upstream payments timed out after 30 s').expect(201);
     await report('upstream payments timed out after 31 s').expect(201);
-    await eventually(async () => app.app.get(OutboxBacklog).overLimit() !== null, 'the backlog count to pass the limit');
+    await eventually(
+      async () => app.app.get(OutboxBacklog).overLimit() !== null,
+      'the backlog count to pass the limit',
+    );
     const refused = await report('upstream payments timed out after 32 s').expect(429);
     expect(refused.headers['retry-after']).toBe('1');
     expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
-    expect(refused.body.message).toBe('the loop is behind (4 outbox deliveries pending, over the limit of 3); retry later');
+    expect(refused.body.message).toBe(
+      'the loop is behind (4 outbox deliveries pending, over the limit of 3); retry later',
+    );
     expect(await incidents()).toBe(2);
   });
 
   it('refuses Alertmanager webhooks the same way (Alertmanager retries a 429), writing nothing', async () => {
-    const refused = await app.http.post('/intake/alertmanager').set('Authorization', `Bearer ${operator}`).send({
-      version: '4', groupKey: '{}', status: 'firing', receiver: 'r',
-      alerts: [{ status: 'firing', labels: { alertname: 'Down' }, annotations: {}, startsAt: '2026-12-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', fingerprint: 'f1' }],
-    }).expect(429);
+    const refused = await app.http
+      .post('/intake/alertmanager')
+      .set('Authorization', `Bearer ${operator}`)
+      .send({
+        version: '4',
+        groupKey: '{}',
+        status: 'firing',
+        receiver: 'r',
+        alerts: [
+          {
+            status: 'firing',
+            labels: { alertname: 'Down' },
+            annotations: {},
+            startsAt: '2026-12-01T00:00:00Z',
+            endsAt: '0001-01-01T00:00:00Z',
+            fingerprint: 'f1',
+          },
+        ],
+      })
+      .expect(429);
     expect(refused.headers['retry-after']).toBe('1');
     expect(await incidents()).toBe(2);
   });
 
   it('takes incidents again once the bridges have caught up', async () => {
     app.app.get(OutboxRelay).start();
-    await eventually(async () => (await report('upstream payments timed out after 33 s')).status === 201, 'an incident to be accepted again', 20_000);
+    await eventually(
+      async () => (await report('upstream payments timed out after 33 s')).status === 201,
+      'an incident to be accepted again',
+      20_000,
+    );
     expect(await incidents()).toBe(3);
   });
 });

@@ -7,7 +7,8 @@ const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 /** What the canary measures for each of tune_config's candidates (by timeoutMs/concurrency/cacheMb). */
 type Quality = Record<string, { p95_ms: number; error_rate: number }>;
-const key = (c: { timeoutMs: number; concurrency: number; cacheMb: number }) => `${c.timeoutMs}/${c.concurrency}/${c.cacheMb}`;
+const key = (c: { timeoutMs: number; concurrency: number; cacheMb: number }) =>
+  `${c.timeoutMs}/${c.concurrency}/${c.cacheMb}`;
 /** Passing: p95 < 250 ms and errors < 1 %. The best passing one by score (−p95 − 10000·errors) is 5000/8/512. */
 const MIXED: Quality = {
   '2000/4/256': { p95_ms: 400, error_rate: 0 }, // too slow
@@ -39,10 +40,20 @@ describe('canary and promote', () => {
   /** An incident of a latency regression on `agentId`; resolves to it and its recovery (tune_config). */
   async function incident(k: string, agentId: string) {
     const n = ++seq;
-    const res = await app.http.post('/incidents').set(auth(k))
-      .send({ errorType: 'LatencyRegression', message: `p95 latency of search-api-${n} regressed to ${800 + n} ms after a traffic shift`, agentId, capability: 'search' })
+    const res = await app.http
+      .post('/incidents')
+      .set(auth(k))
+      .send({
+        errorType: 'LatencyRegression',
+        message: `p95 latency of search-api-${n} regressed to ${800 + n} ms after a traffic shift`,
+        agentId,
+        capability: 'search',
+      })
       .expect(201);
-    const recovery = await eventually(async () => (await get(`/recoveries?incidentId=${res.body.id}`, k)).items[0], `a recovery for ${res.body.id}`);
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${res.body.id}`, k)).items[0],
+      `a recovery for ${res.body.id}`,
+    );
     expect(recovery.playbookId).toBe('tune_config');
     return { incidentId: res.body.id as string, recovery };
   }
@@ -56,7 +67,11 @@ describe('canary and promote', () => {
   async function tenant(name: string, q: Quality) {
     const admin = await app.keyFor(name, 'admin');
     const operator = await app.keyFor(name, 'operator');
-    const res = await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops/${name}`, timeoutMs: 2000 }).expect(201);
+    const res = await app.http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({ url: `${receiver.url}/ops/${name}`, timeoutMs: 2000 })
+      .expect(201);
     receiver.setSecret(res.body.secret);
     quality.set(name, q);
     return { admin, operator };
@@ -68,11 +83,17 @@ describe('canary and promote', () => {
       const action = c.json?.params?.action;
       const send = (body: unknown) => res.end(JSON.stringify(body));
       if (action === 'canary_apply') return send(quality.get(tenantName)![key(c.json.candidate.params)]);
-      if (action === 'canary_restore') return setTimeout(() => send({ restored: true }), restoreDelayMs.get(tenantName) ?? 0);
+      if (action === 'canary_restore')
+        return setTimeout(() => send({ restored: true }), restoreDelayMs.get(tenantName) ?? 0);
       if (action === 'latency_check') return send({ healthy: true });
       send({ ok: true });
     });
-    app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: '300',
+      RUN_RETRY_BASE_MS: '50',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+    });
   });
   afterAll(async () => {
     await app.stop();
@@ -82,7 +103,8 @@ describe('canary and promote', () => {
   it('tries every candidate on the canary, promotes the best passing one, stores each result, audits the promotion, and verifies', async () => {
     const { operator, admin } = await tenant('canary-best', MIXED);
     const { incidentId, recovery } = await incident(operator, 'agent-c1');
-    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)).body;
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
     const run = await runWhere(started.id, operator, (r) => r.phase === 'done', 'the canary run to finish');
     expect(run.status).toBe('succeeded');
 
@@ -90,28 +112,53 @@ describe('canary and promote', () => {
     expect(actions(run.id)).toEqual([...Array(6).fill('canary_apply'), 'promote_config', 'latency_check']);
     const calls = ofRun(run.id);
     expect(calls.every((c: ReceivedCall) => c.verified)).toBe(true);
-    expect(calls.slice(0, 6).map((c) => c.headers['webhook-id'])).toEqual([0, 1, 2, 3, 4, 5].map((i) => `${run.id}.tune_on_canary.candidate-${i}`));
+    expect(calls.slice(0, 6).map((c) => c.headers['webhook-id'])).toEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => `${run.id}.tune_on_canary.candidate-${i}`),
+    );
     expect(calls.slice(0, 6).map((c) => c.json.candidate.index)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(calls[6]).toMatchObject({ headers: { 'webhook-id': `${run.id}.tune_on_canary.promote` }, json: { kind: 'canary', attempt: 1, candidate: { index: 2, params: { timeoutMs: 5000, concurrency: 8, cacheMb: 512 } } } });
+    expect(calls[6]).toMatchObject({
+      headers: { 'webhook-id': `${run.id}.tune_on_canary.promote` },
+      json: {
+        kind: 'canary',
+        attempt: 1,
+        candidate: { index: 2, params: { timeoutMs: 5000, concurrency: 8, cacheMb: 512 } },
+      },
+    });
 
     const step = run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
     expect(step).toMatchObject({ kind: 'canary', status: 'succeeded' });
     expect(step.output.candidates.map((c: any) => [c.index, c.result, c.score])).toEqual([
-      [0, 'failed', null], [1, 'passed', -250], [2, 'passed', -160], [3, 'passed', -170], [4, 'failed', null], [5, 'failed', null],
+      [0, 'failed', null],
+      [1, 'passed', -250],
+      [2, 'passed', -160],
+      [3, 'passed', -170],
+      [4, 'failed', null],
+      [5, 'failed', null],
     ]);
     expect(step.output.candidates[4].reason).toMatch(/^check failed: /);
     expect(step.output.candidates[1].answer).toEqual({ status: 200, body: MIXED['2000/8/512'] });
-    expect(step.output).toMatchObject({ outcome: 'promoted', winner: { index: 2, score: -160, params: { timeoutMs: 5000, concurrency: 8, cacheMb: 512 } }, restore: null });
+    expect(step.output).toMatchObject({
+      outcome: 'promoted',
+      winner: { index: 2, score: -160, params: { timeoutMs: 5000, concurrency: 8, cacheMb: 512 } },
+      restore: null,
+    });
     // The typed view of the same trial, parameters in the playbook's order.
     expect(step.canary).toMatchObject({ outcome: 'promoted', winner: { index: 2, score: -160 } });
     expect(Object.keys(step.canary.candidates[0].params)).toEqual(['timeoutMs', 'concurrency', 'cacheMb']);
-    expect(step.output.summary).toBe('promoted candidate 2 {"timeoutMs":5000,"concurrency":8,"cacheMb":512} (score -160; 3 of 6 tried passed)');
+    expect(step.output.summary).toBe(
+      'promoted candidate 2 {"timeoutMs":5000,"concurrency":8,"cacheMb":512} (score -160; 3 of 6 tried passed)',
+    );
 
     const audit = await get(`/audit?action=canary.promoted&subjectId=${run.id}`, admin);
     expect(audit.items).toEqual([
       expect.objectContaining({
-        action: 'canary.promoted', subject: { type: 'run', id: run.id },
-        after: expect.objectContaining({ stepId: 'tune_on_canary', candidate: { index: 2, params: { timeoutMs: 5000, concurrency: 8, cacheMb: 512 } }, score: -160 }),
+        action: 'canary.promoted',
+        subject: { type: 'run', id: run.id },
+        after: expect.objectContaining({
+          stepId: 'tune_on_canary',
+          candidate: { index: 2, params: { timeoutMs: 5000, concurrency: 8, cacheMb: 512 } },
+          score: -160,
+        }),
       }),
     ]);
     expect((await get(`/incidents/${incidentId}`, operator)).status).toBe('resolved');
@@ -127,12 +174,18 @@ describe('canary and promote', () => {
       await page.goto(`${app.url}/console/runs/${run.id}`);
       const table = page.locator('li[data-step="tune_on_canary"] [data-testid="canary"]');
       await table.waitFor();
-      const rows = await table.locator('tbody tr').evaluateAll((trs) =>
-        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.firstChild?.textContent ?? '').trim())),
-      );
+      const rows = await table
+        .locator('tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.firstChild?.textContent ?? '').trim())),
+        );
       expect(rows.map((r) => [r[0], r[2], r[3], r[4]])).toEqual([
-        ['0', 'failed', '—', ''], ['1', 'passed', '-250', ''], ['2', 'passed', '-160', 'promoted'],
-        ['3', 'passed', '-170', ''], ['4', 'failed', '—', ''], ['5', 'failed', '—', ''],
+        ['0', 'failed', '—', ''],
+        ['1', 'passed', '-250', ''],
+        ['2', 'passed', '-160', 'promoted'],
+        ['3', 'passed', '-170', ''],
+        ['4', 'failed', '—', ''],
+        ['5', 'failed', '—', ''],
       ]);
       expect(rows[2]![1]).toBe('{"timeoutMs":5000,"concurrency":8,"cacheMb":512}');
       expect(await table.locator('tr[data-winner="true"]').count()).toBe(1);
@@ -145,25 +198,40 @@ describe('canary and promote', () => {
     const { operator } = await tenant('canary-none', NONE_PASS);
     restoreDelayMs.set('canary-none', 30);
     const { recovery } = await incident(operator, 'agent-c2');
-    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)).body;
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
     const run = await runWhere(started.id, operator, (r) => r.status === 'awaiting_patch', 'the run to escalate');
     expect(actions(run.id)).toEqual([...Array(6).fill('canary_apply'), 'canary_restore']);
 
     const step = run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
     expect(step).toMatchObject({ status: 'running', waitingFor: 'patch', workOrderId: expect.any(String) });
     expect(step.output.candidates.every((c: any) => c.result === 'failed')).toBe(true);
-    expect(step.output).toMatchObject({ outcome: 'no_candidate', winner: null, restore: { slaMs: 15_000, withinSla: true } });
+    expect(step.output).toMatchObject({
+      outcome: 'no_candidate',
+      winner: null,
+      restore: { slaMs: 15_000, withinSla: true },
+    });
     expect(step.output.restore.ms).toBeGreaterThanOrEqual(30);
     expect(step.output.restore.ms).toBeLessThanOrEqual(15_000);
-    expect(step.output.summary).toMatch(/^no candidate passed \(0 of 6 tried passed\); the canary was restored in \d+ ms \(SLA 15000 ms met\)$/);
-    expect(run.transitions.some((t: any) => t.stepId === 'tune_on_canary' && /restored in \d+ ms \(SLA 15000 ms met\)/.test(t.note ?? ''))).toBe(true);
+    expect(step.output.summary).toMatch(
+      /^no candidate passed \(0 of 6 tried passed\); the canary was restored in \d+ ms \(SLA 15000 ms met\)$/,
+    );
+    expect(
+      run.transitions.some(
+        (t: any) => t.stepId === 'tune_on_canary' && /restored in \d+ ms \(SLA 15000 ms met\)/.test(t.note ?? ''),
+      ),
+    ).toBe(true);
 
     const order = await get(`/patches/work-orders/${step.workOrderId}`, operator);
     expect(order).toMatchObject({ status: 'queued', runId: run.id });
     expect(JSON.stringify(order.context.lastErrors)).toContain('no candidate passed');
 
     // The work order's end finishes the step, which keeps its candidates' results beside the report.
-    await app.http.post(`/patches/work-orders/${step.workOrderId}/cancel`).set(auth(operator)).send({ reason: 'tuned by hand' }).expect(200);
+    await app.http
+      .post(`/patches/work-orders/${step.workOrderId}/cancel`)
+      .set(auth(operator))
+      .send({ reason: 'tuned by hand' })
+      .expect(200);
     const ended = await runWhere(run.id, operator, (r) => r.phase === 'done', 'the run to end');
     const after = ended.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
     expect(after.status).toBe('failed');
@@ -177,9 +245,16 @@ describe('canary and promote', () => {
       const keys = await tenant(name, MIXED);
       await app.http.put('/self-healing/guardrails').set(auth(keys.admin)).send(guardrails).expect(200);
       const founding = await incident(keys.operator, `agent-${name}`);
-      await app.http.patch(`/catalog/patterns/${founding.recovery.patternId}`).set(auth(keys.admin))
-        .send({ recoveryTemplate: { playbookId: 'tune_config', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
-      await app.http.post(`/incidents/${founding.incidentId}/resolve`).set(auth(keys.operator)).send({ note: 'founding' }).expect(200);
+      await app.http
+        .patch(`/catalog/patterns/${founding.recovery.patternId}`)
+        .set(auth(keys.admin))
+        .send({ recoveryTemplate: { playbookId: 'tune_config', confidence: 0.95 }, autoApplyRecovery: true })
+        .expect(200);
+      await app.http
+        .post(`/incidents/${founding.incidentId}/resolve`)
+        .set(auth(keys.operator))
+        .send({ note: 'founding' })
+        .expect(200);
       return { ...keys, next: () => incident(keys.operator, `agent-${name}`) };
     }
     const firstRunOf = async (t: { operator: string; next: () => ReturnType<typeof incident> }) => {
@@ -190,17 +265,35 @@ describe('canary and promote', () => {
       return runWhere(runs[0].id, t.operator, (r) => r.phase === 'done', 'the first canary run to finish');
     };
 
-    const rate = await autoApplying('canary-rate', { canaryRunsPer24h: 1, canaryCooldownMs: 0, canaryDailyBudgetMs: null });
+    const rate = await autoApplying('canary-rate', {
+      canaryRunsPer24h: 1,
+      canaryCooldownMs: 0,
+      canaryDailyBudgetMs: null,
+    });
     expect((await firstRunOf(rate)).status).toBe('succeeded');
     const held = await rate.next();
-    expect(held.recovery).toMatchObject({ status: 'pending_review', decision: { autoApplied: false, heldBy: { guardrail: 'canary_runs_per_day' } } });
-    expect(held.recovery.decision.heldBy.reason).toBe(`guardrail canary_runs_per_day: 1 canary run of pattern ${held.recovery.patternId} on agent agent-canary-rate in the last 24 h (limit 1)`);
+    expect(held.recovery).toMatchObject({
+      status: 'pending_review',
+      decision: { autoApplied: false, heldBy: { guardrail: 'canary_runs_per_day' } },
+    });
+    expect(held.recovery.decision.heldBy.reason).toBe(
+      `guardrail canary_runs_per_day: 1 canary run of pattern ${held.recovery.patternId} on agent agent-canary-rate in the last 24 h (limit 1)`,
+    );
     expect((await get(`/runs?incidentId=${held.incidentId}`, rate.operator)).items).toEqual([]);
 
-    const budget = await autoApplying('canary-budget', { canaryRunsPer24h: null, canaryCooldownMs: 0, canaryDailyBudgetMs: 1 });
+    const budget = await autoApplying('canary-budget', {
+      canaryRunsPer24h: null,
+      canaryCooldownMs: 0,
+      canaryDailyBudgetMs: 1,
+    });
     expect((await firstRunOf(budget)).status).toBe('succeeded');
     const over = await budget.next();
-    expect(over.recovery.decision.heldBy).toMatchObject({ guardrail: 'canary_budget', reason: expect.stringMatching(/^guardrail canary_budget: canary steps of the last 24 h took \d+ ms \(budget 1 ms\)$/) });
+    expect(over.recovery.decision.heldBy).toMatchObject({
+      guardrail: 'canary_budget',
+      reason: expect.stringMatching(
+        /^guardrail canary_budget: canary steps of the last 24 h took \d+ ms \(budget 1 ms\)$/,
+      ),
+    });
     const timeline = JSON.stringify(await get(`/incidents/${over.incidentId}/timeline`, budget.operator));
     expect(timeline).toContain('held by guardrail canary_budget');
 
@@ -208,6 +301,9 @@ describe('canary and promote', () => {
     const cool = await autoApplying('canary-cool', { canaryRunsPer24h: null, canaryDailyBudgetMs: null });
     expect((await get('/self-healing/guardrails', cool.admin)).canaryCooldownMs).toBe(6 * 3600_000);
     expect((await firstRunOf(cool)).status).toBe('succeeded');
-    expect((await cool.next()).recovery.decision.heldBy).toMatchObject({ guardrail: 'canary_cooldown', reason: expect.stringContaining('(cooldown 6 h, ') });
+    expect((await cool.next()).recovery.decision.heldBy).toMatchObject({
+      guardrail: 'canary_cooldown',
+      reason: expect.stringContaining('(cooldown 6 h, '),
+    });
   });
 });

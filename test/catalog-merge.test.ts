@@ -15,8 +15,14 @@ describe('pattern merges keep the older id and move what hangs on the others', (
   const WINDOW_MS = 5000;
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
-    app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: String(WINDOW_MS), OUTBOX_POLL_INTERVAL_MS: '100' });
+    receiver = await startWebhookReceiver((c, res) =>
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
+    );
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: String(WINDOW_MS),
+      OUTBOX_POLL_INTERVAL_MS: '100',
+    });
     operator = await app.keyFor('merge', 'operator');
   });
   afterAll(async () => {
@@ -28,28 +34,40 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     const res = await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'ssh_auth', message, agentId });
     expect(res.status).toBe(201);
     const id = res.body.id as string;
-    await eventually(async () => (await app.http.get(`/integration/loop/${id}`).set(auth(operator)).expect(200)).body.isComplete, `loop of ${id}`);
+    await eventually(
+      async () => (await app.http.get(`/integration/loop/${id}`).set(auth(operator)).expect(200)).body.isComplete,
+      `loop of ${id}`,
+    );
     return id;
   };
   const incident = async (id: string) => (await app.http.get(`/incidents/${id}`).set(auth(operator)).expect(200)).body;
-  const pattern = async (id: string) => (await app.http.get(`/catalog/patterns/${id}`).set(auth(operator)).expect(200)).body;
+  const pattern = async (id: string) =>
+    (await app.http.get(`/catalog/patterns/${id}`).set(auth(operator)).expect(200)).body;
 
   it('merges the variants into the oldest pattern once a position has shown enough words, and moves incidents, recoveries and the policy', async () => {
     const first = await report('unknown user deploy from gw-west', 'agent-a');
     const second = await report('unknown user maria from gw-west', 'agent-b');
     const third = await report('unknown user oracle from gw-west', 'agent-c');
-    const [p1, p2, p3] = await Promise.all([first, second, third].map(async (id) => (await incident(id)).matchedPatternId as string));
+    const [p1, p2, p3] = await Promise.all(
+      [first, second, third].map(async (id) => (await incident(id)).matchedPatternId as string),
+    );
     // Three words seen once each are not yet a parameter (2.2 effective words with the margin for the commonest).
     expect(new Set([p1, p2, p3]).size).toBe(3);
     expect(p1! < p2! && p2! < p3!).toBe(true); // ids are time-ordered: p1 is the oldest
     // Each pattern got a recovery and a policy from the loop. Take p1's policy away so one of the others' can move.
-    expect(await app.sql(`SELECT source_pattern_id FROM policy_rules WHERE tenant_id = 'merge' ORDER BY source_pattern_id`)).toEqual([p1, p2, p3].map((id) => ({ source_pattern_id: id })));
+    expect(
+      await app.sql(`SELECT source_pattern_id FROM policy_rules WHERE tenant_id = 'merge' ORDER BY source_pattern_id`),
+    ).toEqual([p1, p2, p3].map((id) => ({ source_pattern_id: id })));
     const [p2Policy] = await app.sql<{ id: string }>(`SELECT id FROM policy_rules WHERE source_pattern_id = $1`, [p2]);
     const [p3Policy] = await app.sql<{ id: string }>(`SELECT id FROM policy_rules WHERE source_pattern_id = $1`, [p3]);
     await app.sql(`DELETE FROM policy_rules WHERE source_pattern_id = $1`, [p1]);
 
     // The dry run tells what filing it would do, and does nothing.
-    const dry = await app.http.post('/catalog/match').set(auth(operator)).send({ errorType: 'ssh_auth', message: 'unknown user admin from gw-west' }).expect(200);
+    const dry = await app.http
+      .post('/catalog/match')
+      .set(auth(operator))
+      .send({ errorType: 'ssh_auth', message: 'unknown user admin from gw-west' })
+      .expect(200);
     expect(dry.body).toMatchObject({ matched: true, pattern: { id: p1 }, wouldMerge: [p2, p3] });
     expect((await pattern(p2!)).mergedIntoId).toBeNull();
 
@@ -59,20 +77,35 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     expect((await incident(third)).matchedPatternId).toBe(p1);
 
     const survivor = await pattern(p1!);
-    expect(survivor).toMatchObject({ template: 'unknown user <*> from gw-west', occurrenceCount: 4, mergedIntoId: null });
+    expect(survivor).toMatchObject({
+      template: 'unknown user <*> from gw-west',
+      occurrenceCount: 4,
+      mergedIntoId: null,
+    });
     expect([...survivor.affectedAgents].sort()).toEqual(['agent-a', 'agent-b', 'agent-c', 'agent-d']);
     const merged = (absorbed: string) =>
-      expect.objectContaining({ event: 'merged', mergedPatternId: absorbed, templateBefore: 'unknown user deploy from gw-west', templateAfter: 'unknown user <*> from gw-west', occurrencesMoved: 1, incidentId: fourth });
+      expect.objectContaining({
+        event: 'merged',
+        mergedPatternId: absorbed,
+        templateBefore: 'unknown user deploy from gw-west',
+        templateAfter: 'unknown user <*> from gw-west',
+        occurrencesMoved: 1,
+        incidentId: fourth,
+      });
     // One history row per absorbed pattern (same transaction, so in no particular order).
     expect(survivor.history).toHaveLength(2);
     expect(survivor.history).toEqual(expect.arrayContaining([merged(p2!), merged(p3!)]));
     // The merged patterns still resolve, naming their survivor; they are no longer listed.
     expect(await pattern(p2!)).toMatchObject({ mergedIntoId: p1 });
     expect(await pattern(p3!)).toMatchObject({ mergedIntoId: p1 });
-    const listed = (await app.http.get('/catalog/patterns').set(auth(operator)).expect(200)).body.items.map((p: { id: string }) => p.id);
+    const listed = (await app.http.get('/catalog/patterns').set(auth(operator)).expect(200)).body.items.map(
+      (p: { id: string }) => p.id,
+    );
     expect(listed).toEqual([p1]);
 
-    expect(await app.sql(`SELECT DISTINCT source_pattern_id FROM recovery_candidates WHERE tenant_id = 'merge'`)).toEqual([{ source_pattern_id: p1 }]);
+    expect(
+      await app.sql(`SELECT DISTINCT source_pattern_id FROM recovery_candidates WHERE tenant_id = 'merge'`),
+    ).toEqual([{ source_pattern_id: p1 }]);
     // The oldest of the others' policies moves to the survivor; the other stays with its (resolvable) pattern.
     expect(
       await app.sql(
@@ -100,7 +133,8 @@ describe('pattern merges keep the older id and move what hangs on the others', (
       }
     }
     // Each kind of message ends in one pattern (the user is learned as a parameter)…
-    const final = async (ids: string[]) => new Set(await Promise.all(ids.map(async (id) => (await pattern(id)).mergedIntoId ?? id)));
+    const final = async (ids: string[]) =>
+      new Set(await Promise.all(ids.map(async (id) => (await pattern(id)).mergedIntoId ?? id)));
     const [opened, closed] = [await final(filed.opened!), await final(filed.closed!)];
     expect(opened.size).toBe(1);
     expect(closed.size).toBe(1);
@@ -111,20 +145,42 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     const absorbed = [...new Set(filed.opened!)].filter((id) => id !== [...opened][0]);
     expect(absorbed.length).toBeGreaterThan(0);
     for (const id of absorbed) {
-      expect(await app.sql(`SELECT count(*)::int AS n FROM policy_rules WHERE source_pattern_id = $1`, [id])).toEqual([{ n: 1 }]);
+      expect(await app.sql(`SELECT count(*)::int AS n FROM policy_rules WHERE source_pattern_id = $1`, [id])).toEqual([
+        { n: 1 },
+      ]);
       expect((await pattern(id)).mergedIntoId).toBe([...opened][0]);
     }
-    expect(await app.sql(`SELECT count(*)::int AS n FROM policy_rules WHERE source_pattern_id = $1`, [[...opened][0]])).toEqual([{ n: 1 }]);
+    expect(
+      await app.sql(`SELECT count(*)::int AS n FROM policy_rules WHERE source_pattern_id = $1`, [[...opened][0]]),
+    ).toEqual([{ n: 1 }]);
   });
 
-  it('moves the merged pattern\'s runs in the same transaction: the survivor learns from their verdicts, cools down on them, and hears recurrences for a run still watching', async () => {
+  it("moves the merged pattern's runs in the same transaction: the survivor learns from their verdicts, cools down on them, and hears recurrences for a run still watching", async () => {
     const admin = await app.keyFor('merge-runs', 'admin');
-    receiver.setSecret((await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops` }).expect(201)).body.secret);
+    receiver.setSecret(
+      (
+        await app.http
+          .put('/actuators/ops')
+          .set(auth(admin))
+          .send({ url: `${receiver.url}/ops` })
+          .expect(201)
+      ).body.secret,
+    );
     await app.http.put('/self-healing/guardrails').set(auth(admin)).send({ cooldownMs: 3600_000 }).expect(200);
     const get = async (path: string) => (await app.http.get(path).set(auth(admin)).expect(200)).body;
     const report = async (user: string, agentId: string) =>
-      (await app.http.post('/incidents').set(auth(admin)).send({ errorType: 'ssh_auth', message: `unknown user ${user} from gw-east`, agentId, capability: 'login' }).expect(201)).body.id as string;
-    const recoveryOf = (incidentId: string) => eventually(async () => (await get(`/recoveries?incidentId=${incidentId}`)).items[0], `a recovery for ${incidentId}`);
+      (
+        await app.http
+          .post('/incidents')
+          .set(auth(admin))
+          .send({ errorType: 'ssh_auth', message: `unknown user ${user} from gw-east`, agentId, capability: 'login' })
+          .expect(201)
+      ).body.id as string;
+    const recoveryOf = (incidentId: string) =>
+      eventually(
+        async () => (await get(`/recoveries?incidentId=${incidentId}`)).items[0],
+        `a recovery for ${incidentId}`,
+      );
     const runOf = (incidentId: string, ok: (r: any) => boolean, what: string) =>
       eventually(async () => (await get(`/runs?incidentId=${incidentId}`)).items.find(ok), what);
 
@@ -132,10 +188,14 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     const second = await report('maria', 'agent-b');
     const p2 = (await recoveryOf(second)).patternId as string;
     expect(p1 < p2).toBe(true);
-    await app.http.patch(`/catalog/patterns/${p2}`).set(auth(admin)).send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
+    await app.http
+      .patch(`/catalog/patterns/${p2}`)
+      .set(auth(admin))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
     // p2's fix runs twice: once to a verdict, once still watching when the merge comes.
     const verified = await report('maria', 'agent-x');
-    const verifiedRun = await runOf(verified, (r) => r.verdict === 'succeeded', 'the first run\'s verdict');
+    const verifiedRun = await runOf(verified, (r) => r.verdict === 'succeeded', "the first run's verdict");
     const watching = await report('maria', 'agent-y');
     const watchingRun = await runOf(watching, (r) => r.phase === 'watch', 'the second run to watch');
     expect([verifiedRun.patternId, watchingRun.patternId]).toEqual([p2, p2]);
@@ -146,20 +206,33 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     const merged = await recoveryOf(fourth);
     expect(merged.patternId).toBe(p1);
     expect((await get(`/catalog/patterns/${p2}`)).mergedIntoId).toBe(p1);
-    expect((await get(`/runs?patternId=${p1}`)).items.map((r: { id: string }) => r.id)).toEqual(expect.arrayContaining([verifiedRun.id, watchingRun.id]));
+    expect((await get(`/runs?patternId=${p1}`)).items.map((r: { id: string }) => r.id)).toEqual(
+      expect.arrayContaining([verifiedRun.id, watchingRun.id]),
+    );
     expect((await get(`/runs?patternId=${p2}`)).items).toEqual([]);
     // The survivor's confidence counts the absorbed verdict (the template came over with the merge).
-    expect(merged).toMatchObject({ status: 'applied', decision: { evidence: { runs: { verified: 1, failed: 0, considered: 1 } } } });
+    expect(merged).toMatchObject({
+      status: 'applied',
+      decision: { evidence: { runs: { verified: 1, failed: 0, considered: 1 } } },
+    });
     // Its cooldown counts the absorbed run on agent-x.
     const cooled = await recoveryOf(await report('guest', 'agent-x'));
-    expect(cooled).toMatchObject({ patternId: p1, status: 'pending_review', decision: { heldBy: { guardrail: 'cooldown' } } });
+    expect(cooled).toMatchObject({
+      patternId: p1,
+      status: 'pending_review',
+      decision: { heldBy: { guardrail: 'cooldown' } },
+    });
     expect(cooled.decision.heldBy.reason).toContain(`pattern ${p1} on agent agent-x`);
     // The run still watching hears a recurrence filed under the survivor.
     const recurrence = await report('root', 'agent-y');
     const failed = await eventually(async () => {
       const r = await get(`/runs/${watchingRun.id}`);
       return r.phase === 'done' ? r : null;
-    }, 'the watching run\'s verdict');
-    expect(failed).toMatchObject({ patternId: p1, verdict: 'failed', reason: expect.stringContaining(`recurrence: incident ${recurrence}`) });
+    }, "the watching run's verdict");
+    expect(failed).toMatchObject({
+      patternId: p1,
+      verdict: 'failed',
+      reason: expect.stringContaining(`recurrence: incident ${recurrence}`),
+    });
   });
 });

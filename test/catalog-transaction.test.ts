@@ -3,7 +3,10 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { FailurePatternRepository } from '../src/self-healing/catalog/failure-pattern.repository.js';
 import { GetPattern } from '../src/self-healing/catalog/get-pattern/get-pattern.query.js';
-import { MatchIncidentToCatalog, type CatalogMatch } from '../src/self-healing/catalog/match-incident/match-incident.command.js';
+import {
+  MatchIncidentToCatalog,
+  type CatalogMatch,
+} from '../src/self-healing/catalog/match-incident/match-incident.command.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -40,16 +43,42 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
     try {
       const results = await tx.run(async () => {
         const filed: CatalogMatch[] = [];
-        filed.push(await match('cat-a', 'upstream payments timed out after 30 s on host 10.0.0.7 during charge', 'agent-1', 'billing'));
-        filed.push(await match('cat-a', 'upstream payments timed out after 45 s on host 10.0.0.9 during charge', 'agent-2', 'billing'));
+        filed.push(
+          await match(
+            'cat-a',
+            'upstream payments timed out after 30 s on host 10.0.0.7 during charge',
+            'agent-1',
+            'billing',
+          ),
+        );
+        filed.push(
+          await match(
+            'cat-a',
+            'upstream payments timed out after 45 s on host 10.0.0.9 during charge',
+            'agent-2',
+            'billing',
+          ),
+        );
         // A host the masker reads as an id, not an IP: the slot generalises to <*>.
-        filed.push(await match('cat-a', 'upstream payments timed out after 12 s on host 4f3a9c during charge', 'agent-1', 'ledger'));
+        filed.push(
+          await match(
+            'cat-a',
+            'upstream payments timed out after 12 s on host 4f3a9c during charge',
+            'agent-1',
+            'ledger',
+          ),
+        );
         filed.push(await match('cat-a', 'queue consumer lagging behind by 1200 messages', null, null));
         // No pattern write has been sent yet: they leave with the commit.
         expect(sent(spy.mock.calls, /(INSERT INTO|UPDATE) failure_patterns/)).toBe(0);
         return filed;
       });
-      expect(results.map((r) => [r.isNew, r.occurrenceCount])).toEqual([[true, 1], [false, 2], [false, 3], [true, 1]]);
+      expect(results.map((r) => [r.isNew, r.occurrenceCount])).toEqual([
+        [true, 1],
+        [false, 2],
+        [false, 3],
+        [true, 1],
+      ]);
       expect(new Set(results.slice(0, 3).map((r) => r.patternId)).size).toBe(1);
       expect(sent(spy.mock.calls, /FROM failure_patterns WHERE tenant_id = \$1 AND error_type = \$2/)).toBe(2); // two buckets, whatever the number of incidents
     } finally {
@@ -59,8 +88,18 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
       `SELECT template, occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = 'cat-a' ORDER BY occurrence_count DESC`,
     );
     expect(rows).toEqual([
-      { template: 'upstream payments timed out after <NUM> on host <*> during charge', occurrence_count: 3, affected_agents: ['agent-1', 'agent-2'], capabilities: ['billing', 'ledger'] },
-      { template: 'queue consumer lagging behind by <NUM> messages', occurrence_count: 1, affected_agents: [], capabilities: [] },
+      {
+        template: 'upstream payments timed out after <NUM> on host <*> during charge',
+        occurrence_count: 3,
+        affected_agents: ['agent-1', 'agent-2'],
+        capabilities: ['billing', 'ledger'],
+      },
+      {
+        template: 'queue consumer lagging behind by <NUM> messages',
+        occurrence_count: 1,
+        affected_agents: [],
+        capabilities: [],
+      },
     ]);
   });
 
@@ -71,7 +110,9 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
       await match('cat-b', 'upstream payments-api timed out after 32 s', 'agent-3', 'billing'),
     ]);
     expect([again.isNew, again.occurrenceCount, third.occurrenceCount]).toEqual([false, 2, 3]);
-    const [row] = await app.sql(`SELECT occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = 'cat-b'`);
+    const [row] = await app.sql(
+      `SELECT occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = 'cat-b'`,
+    );
     expect(row).toEqual({ occurrence_count: 3, affected_agents: ['agent-1', 'agent-3'], capabilities: ['billing'] });
   });
 
@@ -89,7 +130,9 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
   });
 
   it('reads a pattern once per transaction, so the deliveries of a batch that name it share one read', async () => {
-    const { patternId } = await tx.run(() => match('cat-d', 'upstream payments timed out after 30 s on host 10.0.0.7 during charge', 'agent-1', 'billing'));
+    const { patternId } = await tx.run(() =>
+      match('cat-d', 'upstream payments timed out after 30 s on host 10.0.0.7 during charge', 'agent-1', 'billing'),
+    );
     const queries = app.app.get(QueryBus);
     const spy = jest.spyOn(tx, 'query');
     try {
@@ -113,7 +156,9 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
   });
 
   it('reads a pattern again after the transaction changes it', async () => {
-    const { patternId } = await tx.run(() => match('cat-e', 'upstream payments timed out after 30 s on host 10.0.0.7 during charge', 'agent-1', 'billing'));
+    const { patternId } = await tx.run(() =>
+      match('cat-e', 'upstream payments timed out after 30 s on host 10.0.0.7 during charge', 'agent-1', 'billing'),
+    );
     const queries = app.app.get(QueryBus);
     const after = await tx.run(async () => {
       expect((await queries.execute(new GetPattern({ tenantId: 'cat-e', patternId })))?.autoApplyRecovery).toBe(false);

@@ -5,9 +5,13 @@ import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/tes
 describe('console API (issue 25)', () => {
   let app: TestApp;
   const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
-  const report = async (body: Record<string, unknown>) => (await app.http.post('/incidents').set(auth).send(body).expect(201)).body as { id: string; createdAt: string };
+  const report = async (body: Record<string, unknown>) =>
+    (await app.http.post('/incidents').set(auth).send(body).expect(201)).body as { id: string; createdAt: string };
   const pendingRecovery = (incidentId: string) =>
-    eventually(async () => (await app.http.get('/recoveries').query({ incidentId }).set(auth).expect(200)).body.items[0], `a recovery for ${incidentId}`);
+    eventually(
+      async () => (await app.http.get('/recoveries').query({ incidentId }).set(auth).expect(200)).body.items[0],
+      `a recovery for ${incidentId}`,
+    );
 
   beforeAll(async () => {
     app = await startTestApp();
@@ -17,9 +21,20 @@ describe('console API (issue 25)', () => {
   });
 
   it('a recovery waiting for review on an incident that gets resolved is superseded, recorded, and cannot be approved', async () => {
-    const { id } = await report({ errorType: 'SchemaMismatchError', message: 'schema mismatch on orders', agentId: 'agent-q', capability: 'orders' });
+    const { id } = await report({
+      errorType: 'SchemaMismatchError',
+      message: 'schema mismatch on orders',
+      agentId: 'agent-q',
+      capability: 'orders',
+    });
     const recovery = await pendingRecovery(id);
-    expect(recovery).toMatchObject({ status: 'pending_review', agentId: 'agent-q', capability: 'orders', playbookName: 'Data fix', incident: { title: expect.any(String), status: 'open' } });
+    expect(recovery).toMatchObject({
+      status: 'pending_review',
+      agentId: 'agent-q',
+      capability: 'orders',
+      playbookName: 'Data fix',
+      incident: { title: expect.any(String), status: 'open' },
+    });
     expect(recovery.patternTemplate).toContain('schema');
 
     await app.http.post(`/incidents/${id}/resolve`).set(auth).send({ note: 'fixed upstream' }).expect(200);
@@ -28,9 +43,13 @@ describe('console API (issue 25)', () => {
       return r.status === 'superseded' ? r : null;
     }, 'the recovery superseded');
     expect(superseded.decidedBy).toBe('incident resolved');
-    const [action] = await app.sql(`SELECT action, actor, note FROM recovery_actions WHERE recovery_id = $1 AND action = 'superseded'`, [recovery.id]);
+    const [action] = await app.sql(
+      `SELECT action, actor, note FROM recovery_actions WHERE recovery_id = $1 AND action = 'superseded'`,
+      [recovery.id],
+    );
     expect(action.note).toMatch(/incident resolved by .* at /);
-    const queue = (await app.http.get('/recoveries').query({ status: 'pending_review' }).set(auth).expect(200)).body.items;
+    const queue = (await app.http.get('/recoveries').query({ status: 'pending_review' }).set(auth).expect(200)).body
+      .items;
     expect(queue.map((r: { id: string }) => r.id)).not.toContain(recovery.id);
     await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth).send({}).expect(409);
     const timeline = (await app.http.get(`/incidents/${id}/timeline`).set(auth).expect(200)).body.items;
@@ -38,10 +57,17 @@ describe('console API (issue 25)', () => {
   });
 
   it('approving a recovery whose incident was just resolved (before the supersede ran) is a 409 naming why', async () => {
-    const { id } = await report({ errorType: 'SchemaMismatchError', message: 'schema mismatch on invoices', agentId: 'agent-q' });
+    const { id } = await report({
+      errorType: 'SchemaMismatchError',
+      message: 'schema mismatch on invoices',
+      agentId: 'agent-q',
+    });
     const recovery = await pendingRecovery(id);
     // Resolved in the database directly, so the outbox has not superseded it yet.
-    await app.sql(`UPDATE incidents SET status = 'resolved', resolved_at = now(), resolved_by = 'monitoring' WHERE id = $1`, [id]);
+    await app.sql(
+      `UPDATE incidents SET status = 'resolved', resolved_at = now(), resolved_by = 'monitoring' WHERE id = $1`,
+      [id],
+    );
     const answer = await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth).send({}).expect(409);
     expect(answer.body.message).toMatch(/resolved by monitoring/);
   });
@@ -54,33 +80,67 @@ describe('console API (issue 25)', () => {
   });
 
   it('filters recoveries and runs server-side by agent, capability, status and time', async () => {
-    await report({ errorType: 'SchemaMismatchError', message: 'schema mismatch on carts', agentId: 'agent-f', capability: 'carts' });
+    await report({
+      errorType: 'SchemaMismatchError',
+      message: 'schema mismatch on carts',
+      agentId: 'agent-f',
+      capability: 'carts',
+    });
     const mine = await eventually(async () => {
-      const items = (await app.http.get('/recoveries').query({ agentId: 'agent-f', capability: 'carts' }).set(auth).expect(200)).body.items;
+      const items = (
+        await app.http.get('/recoveries').query({ agentId: 'agent-f', capability: 'carts' }).set(auth).expect(200)
+      ).body.items;
       return items.length === 1 ? items : null;
     }, 'the recovery of agent-f');
     expect(mine[0].agentId).toBe('agent-f');
-    expect((await app.http.get('/recoveries').query({ agentId: 'agent-f', capability: 'other' }).set(auth).expect(200)).body.items).toEqual([]);
-    expect((await app.http.get('/recoveries').query({ since: new Date(Date.now() + 60_000).toISOString() }).set(auth).expect(200)).body.items).toEqual([]);
+    expect(
+      (await app.http.get('/recoveries').query({ agentId: 'agent-f', capability: 'other' }).set(auth).expect(200)).body
+        .items,
+    ).toEqual([]);
+    expect(
+      (
+        await app.http
+          .get('/recoveries')
+          .query({ since: new Date(Date.now() + 60_000).toISOString() })
+          .set(auth)
+          .expect(200)
+      ).body.items,
+    ).toEqual([]);
     const approved = (await app.http.post(`/recoveries/${mine[0].id}/approve`).set(auth).send({}).expect(200)).body;
     expect(approved.playbookName).toBe('Data fix');
-    const runs = (await app.http.get('/runs').query({ capability: 'carts', trigger: 'manual' }).set(auth).expect(200)).body.items;
+    const runs = (await app.http.get('/runs').query({ capability: 'carts', trigger: 'manual' }).set(auth).expect(200))
+      .body.items;
     expect(runs.map((r: { id: string }) => r.id)).toEqual([approved.id]);
     expect(runs[0]).toMatchObject({ playbookName: 'Data fix', cancelable: true, incidentTitle: expect.any(String) });
-    expect((await app.http.get('/runs').query({ capability: 'carts', trigger: 'automatic' }).set(auth).expect(200)).body.items).toEqual([]);
+    expect(
+      (await app.http.get('/runs').query({ capability: 'carts', trigger: 'automatic' }).set(auth).expect(200)).body
+        .items,
+    ).toEqual([]);
     await app.http.get('/runs').query({ trigger: 'sometimes' }).set(auth).expect(400);
   });
 
   it('the evidence says where the incident and its recovery stand now: lifecycle, time to resolve, the recovery applied', async () => {
-    const { id } = await report({ errorType: 'SchemaMismatchError', message: 'schema mismatch on payments', agentId: 'agent-e' });
+    const { id } = await report({
+      errorType: 'SchemaMismatchError',
+      message: 'schema mismatch on payments',
+      agentId: 'agent-e',
+    });
     const recovery = await pendingRecovery(id);
     await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth).send({}).expect(200);
     await app.http.post(`/incidents/${id}/resolve`).set(auth).send({}).expect(200);
     const evidence = (await app.http.get(`/incidents/${id}/evidence`).set(auth).expect(200)).body;
-    expect(evidence.lifecycle).toMatchObject({ status: 'resolved', resolvedBy: expect.stringMatching(/bootstrap admin/) });
+    expect(evidence.lifecycle).toMatchObject({
+      status: 'resolved',
+      resolvedBy: expect.stringMatching(/bootstrap admin/),
+    });
     expect(evidence.lifecycle.timeToResolveMs).toBeGreaterThanOrEqual(0);
-    expect(evidence.recoveries).toEqual([expect.objectContaining({ id: recovery.id, status: 'applied', playbookName: 'Data fix' })]);
-    await eventually(async () => (await app.http.get(`/integration/loop/${id}`).set(auth)).body.details?.recovery_suggested, 'the recovery stage recorded');
+    expect(evidence.recoveries).toEqual([
+      expect.objectContaining({ id: recovery.id, status: 'applied', playbookName: 'Data fix' }),
+    ]);
+    await eventually(
+      async () => (await app.http.get(`/integration/loop/${id}`).set(auth)).body.details?.recovery_suggested,
+      'the recovery stage recorded',
+    );
     const again = (await app.http.get(`/incidents/${id}/evidence`).set(auth).expect(200)).body;
     expect(again.loop.details.recovery_suggested.status).toBe('applied');
     const md = (await app.http.get(`/incidents/${id}/evidence?format=md`).set(auth).expect(200)).text;
@@ -95,19 +155,41 @@ describe('console API (issue 25)', () => {
     const hour = 3_600_000;
     const bucketStart = (hoursAgo: number) => new Date(Math.floor((Date.now() - hoursAgo * hour) / hour) * hour);
     const t5 = new Date(bucketStart(5).getTime() + 60_000);
-    const a = await report({ errorType: 'OutOfMemoryError', message: 'heap out of memory in ranker', agentId: 'agent-h' });
-    const b = await report({ errorType: 'OutOfMemoryError', message: 'heap out of memory in ranker', agentId: 'agent-h' });
-    await app.sql(`UPDATE incidents SET created_at = $2, occurred_at = $2 WHERE id = ANY($1::uuid[])`, [[a.id, b.id], t5]);
-    await app.sql(`UPDATE incidents SET status = 'resolved', resolved_at = $2::timestamptz + interval '10 minutes', resolved_by = 'monitoring' WHERE id = $1`, [a.id, t5]);
+    const a = await report({
+      errorType: 'OutOfMemoryError',
+      message: 'heap out of memory in ranker',
+      agentId: 'agent-h',
+    });
+    const b = await report({
+      errorType: 'OutOfMemoryError',
+      message: 'heap out of memory in ranker',
+      agentId: 'agent-h',
+    });
+    await app.sql(`UPDATE incidents SET created_at = $2, occurred_at = $2 WHERE id = ANY($1::uuid[])`, [
+      [a.id, b.id],
+      t5,
+    ]);
+    await app.sql(
+      `UPDATE incidents SET status = 'resolved', resolved_at = $2::timestamptz + interval '10 minutes', resolved_by = 'monitoring' WHERE id = $1`,
+      [a.id, t5],
+    );
     const run = (await app.http.get('/runs').query({ limit: 1 }).set(auth).expect(200)).body.items[0];
     const t3 = new Date(bucketStart(3).getTime() + 60_000);
-    await app.sql(`UPDATE recovery_runs SET automatic = true, status = 'rolled_back', verdict = 'failed', verdict_at = $2, phase = 'done', created_at = $2, finished_at = $2 WHERE id = $1`, [run.id, t3]);
+    await app.sql(
+      `UPDATE recovery_runs SET automatic = true, status = 'rolled_back', verdict = 'failed', verdict_at = $2, phase = 'done', created_at = $2, finished_at = $2 WHERE id = $1`,
+      [run.id, t3],
+    );
 
-    const health = (await app.http.get('/integration/stats/loop-health').query({ range: '24h' }).set(auth).expect(200)).body;
+    const health = (await app.http.get('/integration/stats/loop-health').query({ range: '24h' }).set(auth).expect(200))
+      .body;
     expect(health.buckets).toHaveLength(24);
     const at = (d: Date) => health.buckets.find((x: { start: string }) => x.start === d.toISOString());
     expect(at(bucketStart(5))).toMatchObject({ incidents: 2, mttrP50Ms: 600_000, mttrP90Ms: 600_000 });
-    expect(at(bucketStart(3))).toMatchObject({ autoApplySuccessRate: 0, autoApplyVerdicts: 1, runs: expect.objectContaining({ rolled_back: 1 }) });
+    expect(at(bucketStart(3))).toMatchObject({
+      autoApplySuccessRate: 0,
+      autoApplyVerdicts: 1,
+      runs: expect.objectContaining({ rolled_back: 1 }),
+    });
     expect(at(bucketStart(4))).toMatchObject({ incidents: 0, mttrP50Ms: null, autoApplySuccessRate: null });
     expect(health.autoApplySuccessTarget).toBe(0.9);
     await app.http.get('/integration/stats/loop-health').query({ range: '1y' }).set(auth).expect(400);

@@ -4,7 +4,8 @@ import { ADMIN_KEY, startTestApp, type TestApp } from './support/test-app.js';
 /** Session-cookie auth, the console's static serving, and the routes the console added. */
 describe('console sessions and routes', () => {
   let app: TestApp;
-  const cookieOf = (res: { headers: Record<string, any> }) => String(res.headers['set-cookie']?.[0] ?? '').split(';')[0];
+  const cookieOf = (res: { headers: Record<string, any> }) =>
+    String(res.headers['set-cookie']?.[0] ?? '').split(';')[0];
 
   async function signIn(key: string) {
     const res = await app.http.post('/auth/session').send({ apiKey: key }).expect(201);
@@ -33,7 +34,11 @@ describe('console sessions and routes', () => {
   });
 
   it('marks the cookie Secure behind HTTPS', async () => {
-    const res = await app.http.post('/auth/session').set('X-Forwarded-Proto', 'https').send({ apiKey: ADMIN_KEY }).expect(201);
+    const res = await app.http
+      .post('/auth/session')
+      .set('X-Forwarded-Proto', 'https')
+      .send({ apiKey: ADMIN_KEY })
+      .expect(201);
     expect(res.headers['set-cookie'][0]).toMatch(/; Secure/);
   });
 
@@ -50,7 +55,12 @@ describe('console sessions and routes', () => {
     await app.http.post('/incidents').set('Cookie', cookie).set('Origin', 'http://evil.example').send(body).expect(403);
     const host = new URL(app.url).host;
     await app.http.post('/incidents').set('Cookie', cookie).set('Origin', `http://${host}`).send(body).expect(201);
-    await app.http.post('/incidents').set('Cookie', cookie).set('Referer', `http://${host}/console/incidents`).send(body).expect(201);
+    await app.http
+      .post('/incidents')
+      .set('Cookie', cookie)
+      .set('Referer', `http://${host}/console/incidents`)
+      .send(body)
+      .expect(201);
     await app.http.post('/incidents').set('Authorization', `Bearer ${ADMIN_KEY}`).send(body).expect(201);
   });
 
@@ -58,13 +68,18 @@ describe('console sessions and routes', () => {
     const operator = await app.keyFor('default', 'operator');
     const { cookie } = await signIn(operator);
     await app.http.get('/incidents').set('Cookie', cookie).expect(200);
-    const [{ id }] = await app.sql(`SELECT k.id FROM api_keys k JOIN console_sessions s ON s.key_id = k.id WHERE k.role = 'operator'`);
+    const [{ id }] = await app.sql(
+      `SELECT k.id FROM api_keys k JOIN console_sessions s ON s.key_id = k.id WHERE k.role = 'operator'`,
+    );
     await app.http.delete(`/admin/api-keys/${id}`).set('Authorization', `Bearer ${ADMIN_KEY}`).expect(204);
     await app.http.get('/incidents').set('Cookie', cookie).expect(401);
     expect(await app.sql(`SELECT 1 FROM console_sessions WHERE key_id = $1`, [id])).toHaveLength(0);
 
     const expiring = await signIn(ADMIN_KEY);
-    await app.sql(`UPDATE console_sessions SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [expiring.cookie.split('=')[1]]);
+    await app.sql(
+      `UPDATE console_sessions SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256($1::bytea), 'hex')`,
+      [expiring.cookie.split('=')[1]],
+    );
     await app.http.get('/incidents').set('Cookie', expiring.cookie).expect(401);
 
     const ending = await signIn(ADMIN_KEY);
@@ -80,29 +95,46 @@ describe('console sessions and routes', () => {
     const route = await app.http.get('/console/incidents/some-id').expect(200);
     expect(route.text).toBe(index.text);
     const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(index.text)![1];
-    await app.http.get(asset).expect(200).expect('Content-Type', /javascript/);
+    await app.http
+      .get(asset)
+      .expect(200)
+      .expect('Content-Type', /javascript/);
     await app.http.get('/console/assets/missing.js').expect(404);
   });
 
   it('buckets loops over time for the overview charts', async () => {
     const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
     const other = await app.keyFor('other', 'viewer');
-    const res = await app.http.get('/integration/stats/timeseries').query({ hours: 1, buckets: 6 }).set(auth).expect(200);
+    const res = await app.http
+      .get('/integration/stats/timeseries')
+      .query({ hours: 1, buckets: 6 })
+      .set(auth)
+      .expect(200);
     expect(res.body.bucketMs).toBe(600_000);
     expect(res.body.buckets).toHaveLength(6);
     const total = res.body.buckets.reduce((n: number, b: { incidents: number }) => n + b.incidents, 0);
-    const [{ count }] = await app.sql(`SELECT count(*)::int AS count FROM loop_traces WHERE tenant_id = 'default' AND started_at >= now() - interval '1 hour'`);
+    const [{ count }] = await app.sql(
+      `SELECT count(*)::int AS count FROM loop_traces WHERE tenant_id = 'default' AND started_at >= now() - interval '1 hour'`,
+    );
     expect(total).toBe(count);
     expect(total).toBeGreaterThan(0);
-    const theirs = await app.http.get('/integration/stats/timeseries').set({ Authorization: `Bearer ${other}` }).expect(200);
+    const theirs = await app.http
+      .get('/integration/stats/timeseries')
+      .set({ Authorization: `Bearer ${other}` })
+      .expect(200);
     expect(theirs.body.buckets.every((b: { incidents: number }) => b.incidents === 0)).toBe(true);
     await app.http.get('/integration/stats/timeseries').query({ buckets: 0 }).set(auth).expect(400);
   });
 
   it('validates a CEL condition without saving anything', async () => {
     const auth = { Authorization: `Bearer ${await app.keyFor('default', 'viewer')}` };
-    expect((await app.http.post('/policies/validate').set(auth).send({ condition: 'request.agentId == "a"' }).expect(200)).body).toEqual({ ok: true });
-    const bad = (await app.http.post('/policies/validate').set(auth).send({ condition: 'request.agentId ==' }).expect(200)).body;
+    expect(
+      (await app.http.post('/policies/validate').set(auth).send({ condition: 'request.agentId == "a"' }).expect(200))
+        .body,
+    ).toEqual({ ok: true });
+    const bad = (
+      await app.http.post('/policies/validate').set(auth).send({ condition: 'request.agentId ==' }).expect(200)
+    ).body;
     expect(bad.ok).toBe(false);
     expect(bad.error).toEqual(expect.any(String));
     const res = await app.http.post('/policies/validate').set(auth).send({}).expect(400);

@@ -17,8 +17,13 @@ describe('console in Chromium', () => {
   let app: TestApp;
   const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
   const report = async (errorType: string) =>
-    (await app.http.post('/incidents').set(bearer(ADMIN_KEY)).send({ errorType, message: `${errorType} while calling upstream`, agentId: 'agent-ui', capability: 'search' }).expect(201)).body
-      .id as string;
+    (
+      await app.http
+        .post('/incidents')
+        .set(bearer(ADMIN_KEY))
+        .send({ errorType, message: `${errorType} while calling upstream`, agentId: 'agent-ui', capability: 'search' })
+        .expect(201)
+    ).body.id as string;
   const setFlag = (name: string, enabled: boolean) =>
     app.http.put(`/integration/flags/${name}`).set(bearer(ADMIN_KEY)).send({ enabled, scope: 'tenant' }).expect(200);
 
@@ -88,7 +93,10 @@ describe('console in Chromium', () => {
       await page.getByRole('heading', { name: /Pattern/ }).waitFor();
       await page.locator(`a[href="/console/incidents/${id}"]`).first().waitFor();
       // Evidence downloads are plain links to the API (cookie-authenticated).
-      const evidence = await page.evaluate(async (href): Promise<any> => (await fetch(href)).json(), `/incidents/${id}/evidence?format=json`);
+      const evidence = await page.evaluate(
+        async (href): Promise<any> => (await fetch(href)).json(),
+        `/incidents/${id}/evidence?format=json`,
+      );
       expect(evidence.incident.id).toBe(id);
     });
   });
@@ -105,7 +113,11 @@ describe('console in Chromium', () => {
       // Status filters keep their natural width (they once stretched across the page).
       for (const to of ['/console/runs', '/console/policies']) {
         await page.goto(`${app.url}${to}`);
-        const width = await page.getByLabel('Status').evaluate((el) => (el as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width);
+        const width = await page
+          .getByLabel('Status')
+          .evaluate(
+            (el) => (el as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width,
+          );
         expect(width).toBeLessThan(400);
       }
       await page.setViewportSize({ width: 390, height: 844 });
@@ -121,7 +133,10 @@ describe('console in Chromium', () => {
   it('approves a pending recovery from the review queue, follows its run and marks a manual step done', async () => {
     const id = await report('SchemaMismatchError');
     const recovery = await eventually(async () => {
-      const res = await app.http.get('/recoveries').query({ status: 'pending_review', incidentId: id }).set(bearer(ADMIN_KEY));
+      const res = await app.http
+        .get('/recoveries')
+        .query({ status: 'pending_review', incidentId: id })
+        .set(bearer(ADMIN_KEY));
       return res.body.items?.[0];
     }, 'a pending recovery');
     await signedIn(ADMIN_KEY, async (page) => {
@@ -154,8 +169,15 @@ describe('console in Chromium', () => {
       if (before > 0) await count.filter({ hasText: new RegExp(`^${before}$`) }).waitFor();
       // A new incident waits for review: the count goes up without a reload (inbox_changed on the stream).
       const id = await report('InboxJamError');
-      const recovery = await eventually(async () => (await app.http.get('/recoveries').query({ incidentId: id }).set(bearer(ADMIN_KEY))).body.items?.[0], 'a recovery');
-      const grown = await eventually(async () => ((await summary()).total > before ? (await summary()).total : null), 'the inbox to grow');
+      const recovery = await eventually(
+        async () =>
+          (await app.http.get('/recoveries').query({ incidentId: id }).set(bearer(ADMIN_KEY))).body.items?.[0],
+        'a recovery',
+      );
+      const grown = await eventually(
+        async () => ((await summary()).total > before ? (await summary()).total : null),
+        'the inbox to grow',
+      );
       await count.filter({ hasText: new RegExp(`^${grown}$`) }).waitFor();
 
       await page.getByRole('link', { name: /^Inbox/ }).click();
@@ -170,7 +192,10 @@ describe('console in Chromium', () => {
       await item.waitFor({ state: 'detached' });
       await count.filter({ hasText: new RegExp(`^${grown - 1}$`) }).waitFor();
       const listed = (await app.http.get('/inbox?snoozed=only').set(bearer(ADMIN_KEY)).expect(200)).body.items;
-      expect(listed.find((i: { id: string }) => i.id === `review:${recovery.patternId}`)).toMatchObject({ assignee: 'dana', snoozedUntil: expect.any(String) });
+      expect(listed.find((i: { id: string }) => i.id === `review:${recovery.patternId}`)).toMatchObject({
+        assignee: 'dana',
+        snoozedUntil: expect.any(String),
+      });
       // The item's link opens the page where it is dealt with.
       await page.goto(`${app.url}/console/inbox?snoozed=only`);
       await page.locator(`[data-item="review:${recovery.patternId}"]`).getByRole('link').first().click();
@@ -206,13 +231,23 @@ describe('console in Chromium', () => {
   it('a viewer sees no admin page and the API refuses the admin calls made with their cookie', async () => {
     const viewer = await app.keyFor('default', 'viewer');
     await signedIn(viewer, async (page) => {
-      expect(await page.getByRole('navigation', { name: 'main' }).getByRole('link').allTextContents()).not.toContain('Admin');
+      expect(await page.getByRole('navigation', { name: 'main' }).getByRole('link').allTextContents()).not.toContain(
+        'Admin',
+      );
       await page.goto(`${app.url}/console/admin`);
       await page.getByRole('heading', { name: 'Not found' }).waitFor();
       expect(await page.getByRole('heading', { name: 'Flags per bridge' }).count()).toBe(0);
       const statuses = await page.evaluate(async () => {
-        const put = await fetch('/integration/flags/bridge_2', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ enabled: false, scope: 'tenant' }) });
-        const kill = await fetch('/guard/killswitch', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ reason: 'x' }) });
+        const put = await fetch('/integration/flags/bridge_2', {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ enabled: false, scope: 'tenant' }),
+        });
+        const kill = await fetch('/guard/killswitch', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ reason: 'x' }),
+        });
         const keys = await fetch('/admin/api-keys');
         return [put.status, kill.status, keys.status];
       });
@@ -235,16 +270,26 @@ describe('console in Chromium', () => {
   /** A run that failed on a manual step and rolled back (no actuator: every step is a guided manual one). */
   async function rolledBackRun(): Promise<{ runId: string; incidentId: string }> {
     const incidentId = await report('SchemaMismatchError');
-    const recovery = await eventually(async () => (await app.http.get('/recoveries').query({ incidentId }).set(bearer(ADMIN_KEY))).body.items?.[0], 'a recovery');
-    const run = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(bearer(ADMIN_KEY)).send({}).expect(200)).body;
+    const recovery = await eventually(
+      async () => (await app.http.get('/recoveries').query({ incidentId }).set(bearer(ADMIN_KEY))).body.items?.[0],
+      'a recovery',
+    );
+    const run = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(bearer(ADMIN_KEY)).send({}).expect(200))
+      .body;
     const step = (id: string, outcome: 'succeeded' | 'failed', note: string) =>
       eventually(async () => {
-        const res = await app.http.post(`/runs/${run.id}/steps/${id}/complete`).set(bearer(ADMIN_KEY)).send({ outcome, note });
+        const res = await app.http
+          .post(`/runs/${run.id}/steps/${id}/complete`)
+          .set(bearer(ADMIN_KEY))
+          .send({ outcome, note });
         return res.status === 200;
       }, `step ${id} waiting for an operator`);
     await step('quarantine_record', 'failed', 'the record is locked by another job');
     await step('release_quarantine', 'succeeded', 'released by hand');
-    await eventually(async () => (await app.http.get(`/runs/${run.id}`).set(bearer(ADMIN_KEY))).body.status === 'rolled_back', 'the run rolled back');
+    await eventually(
+      async () => (await app.http.get(`/runs/${run.id}`).set(bearer(ADMIN_KEY))).body.status === 'rolled_back',
+      'the run rolled back',
+    );
     return { runId: run.id, incidentId };
   }
 
@@ -254,8 +299,16 @@ describe('console in Chromium', () => {
     await signedIn(ADMIN_KEY, async (page) => {
       await page.goto(`${app.url}/console/runs/${runId}`);
       const run = page.getByTestId('run');
-      await run.getByTestId('run-why').filter({ hasText: /Rolled back because step quarantine_record failed: the record is locked by another job/ }).waitFor();
-      expect(await run.getByTestId('run-reason').textContent()).toBe(stored.reason.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id: string) => `…${id.replace(/-/g, '').slice(-6)}`));
+      await run
+        .getByTestId('run-why')
+        .filter({ hasText: /Rolled back because step quarantine_record failed: the record is locked by another job/ })
+        .waitFor();
+      expect(await run.getByTestId('run-reason').textContent()).toBe(
+        stored.reason.replace(
+          /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
+          (id: string) => `…${id.replace(/-/g, '').slice(-6)}`,
+        ),
+      );
       expect(stored.reason).toMatch(/quarantine_record/);
       const rollback = run.locator('section[data-list="rollback"]');
       expect(await rollback.getByRole('heading').textContent()).toMatch(/Rollback/);
@@ -276,25 +329,56 @@ describe('console in Chromium', () => {
     // The receiver refuses the batch factor the playbook starts with.
     const receiver = await startWebhookReceiver((c, res) => {
       const p = c.json?.params ?? {};
-      if (p.action === 'reduce_batch' && p.factor === 0.5) return res.end('{"status":"failed","error":"factor 0.5 starves the consumers"}');
+      if (p.action === 'reduce_batch' && p.factor === 0.5)
+        return res.end('{"status":"failed","error":"factor 0.5 starves the consumers"}');
       res.end(p.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}');
     });
     try {
       const admin = await app.keyFor('ui-pause', 'admin');
-      receiver.setSecret((await app.http.put('/actuators/ops').set(bearer(admin)).send({ url: `${receiver.url}/ops` }).expect(201)).body.secret);
-      const incident = (await app.http.post('/incidents').set(bearer(admin))
-        .send({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-3 OOMKilled: container exceeded memory limit 2048Mi', agentId: 'agent-ui', capability: 'ingest' })
-        .expect(201)).body;
-      const recovery = await eventually(async () => (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(bearer(admin))).body.items?.[0], 'a recovery');
-      const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(bearer(admin)).send({}).expect(200)).body;
-      await eventually(async () => (await app.http.get(`/runs/${started.id}`).set(bearer(admin))).body.pausedOnStep === 'reduce_batch', 'the run to pause');
+      receiver.setSecret(
+        (
+          await app.http
+            .put('/actuators/ops')
+            .set(bearer(admin))
+            .send({ url: `${receiver.url}/ops` })
+            .expect(201)
+        ).body.secret,
+      );
+      const incident = (
+        await app.http
+          .post('/incidents')
+          .set(bearer(admin))
+          .send({
+            errorType: 'OutOfMemoryError',
+            message: 'Worker pod ingest-3 OOMKilled: container exceeded memory limit 2048Mi',
+            agentId: 'agent-ui',
+            capability: 'ingest',
+          })
+          .expect(201)
+      ).body;
+      const recovery = await eventually(
+        async () =>
+          (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(bearer(admin))).body.items?.[0],
+        'a recovery',
+      );
+      const started = (
+        await app.http.post(`/recoveries/${recovery.id}/approve`).set(bearer(admin)).send({}).expect(200)
+      ).body;
+      await eventually(
+        async () => (await app.http.get(`/runs/${started.id}`).set(bearer(admin))).body.pausedOnStep === 'reduce_batch',
+        'the run to pause',
+      );
       await signedIn(admin, async (page) => {
         await page.goto(`${app.url}/console/runs/${started.id}`);
         const run = page.getByTestId('run');
-        await run.getByTestId('run-why').filter({ hasText: /Paused: step “reduce_batch” failed and nothing has been undone yet/ }).waitFor();
+        await run
+          .getByTestId('run-why')
+          .filter({ hasText: /Paused: step “reduce_batch” failed and nothing has been undone yet/ })
+          .waitFor();
         const choice = run.getByTestId('paused-choice');
         await choice.getByText('factor 0.5 starves the consumers').waitFor();
-        for (const name of ['Retry step', 'Skip step', 'Roll back']) expect(await choice.getByRole('button', { name }).count()).toBe(1);
+        for (const name of ['Retry step', 'Skip step', 'Roll back'])
+          expect(await choice.getByRole('button', { name }).count()).toBe(1);
         await choice.getByTestId('retry-params').fill('{"factor": 0.75}');
         await choice.getByRole('button', { name: 'Retry step' }).click();
         await run.getByText('step retried').waitFor();
@@ -304,8 +388,12 @@ describe('console in Chromium', () => {
         const r = (await app.http.get(`/runs/${started.id}`).set(bearer(admin))).body;
         return r.phase === 'watch' ? r : null;
       }, 'the retried run to pass its steps and checks');
-      expect(watching.steps.filter((s: { list: string }) => s.list !== 'rollback').map((s: { status: string }) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
-      const batches = receiver.calls.filter((c) => c.json?.runId === started.id && c.json.params.action === 'reduce_batch');
+      expect(
+        watching.steps.filter((s: { list: string }) => s.list !== 'rollback').map((s: { status: string }) => s.status),
+      ).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+      const batches = receiver.calls.filter(
+        (c) => c.json?.runId === started.id && c.json.params.action === 'reduce_batch',
+      );
       expect(batches.map((c) => c.json.params.factor)).toEqual([0.5, 0.75]);
     } finally {
       await receiver.close();
@@ -333,10 +421,24 @@ describe('console in Chromium', () => {
     const waiting = await report('SchemaMismatchError');
     const resolved = await report('SchemaMismatchError');
     for (const id of [waiting, resolved]) {
-      await eventually(async () => (await app.http.get('/recoveries').query({ incidentId: id, status: 'pending_review' }).set(bearer(ADMIN_KEY))).body.items?.[0], 'a pending recovery');
+      await eventually(
+        async () =>
+          (await app.http.get('/recoveries').query({ incidentId: id, status: 'pending_review' }).set(bearer(ADMIN_KEY)))
+            .body.items?.[0],
+        'a pending recovery',
+      );
     }
-    await app.http.post(`/incidents/${resolved}/resolve`).set(bearer(ADMIN_KEY)).send({ note: 'monitoring says fine' }).expect(200);
-    await eventually(async () => (await app.http.get('/recoveries').query({ incidentId: resolved }).set(bearer(ADMIN_KEY))).body.items?.[0]?.status === 'superseded', 'superseded');
+    await app.http
+      .post(`/incidents/${resolved}/resolve`)
+      .set(bearer(ADMIN_KEY))
+      .send({ note: 'monitoring says fine' })
+      .expect(200);
+    await eventually(
+      async () =>
+        (await app.http.get('/recoveries').query({ incidentId: resolved }).set(bearer(ADMIN_KEY))).body.items?.[0]
+          ?.status === 'superseded',
+      'superseded',
+    );
     await signedIn(ADMIN_KEY, async (page) => {
       await page.getByRole('link', { name: 'Review' }).click();
       const item = page.locator(`[data-testid="review-item"][data-incident="${waiting}"]`);
@@ -344,13 +446,17 @@ describe('console in Chromium', () => {
       expect(await item.textContent()).toContain('agent agent-ui');
       expect(await page.locator(`[data-testid="review-item"][data-incident="${resolved}"]`).count()).toBe(0);
       const group = page.locator('[data-testid="review-group"]', { has: item });
-      const pending = (await app.http.get('/recoveries').query({ status: 'pending_review', limit: 200 }).set(bearer(ADMIN_KEY))).body.items;
+      const pending = (
+        await app.http.get('/recoveries').query({ status: 'pending_review', limit: 200 }).set(bearer(ADMIN_KEY))
+      ).body.items;
       const samePattern = pending.filter(
         (r: { patternId: string; playbookId: string }) =>
           r.patternId === pending.find((x: { incidentId: string }) => x.incidentId === waiting).patternId,
       );
       expect(await group.getByTestId('review-item').count()).toBe(samePattern.length);
-      expect(await group.getByRole('heading').textContent()).toMatch(new RegExp(`${samePattern.length} incidents? waits?`));
+      expect(await group.getByRole('heading').textContent()).toMatch(
+        new RegExp(`${samePattern.length} incidents? waits?`),
+      );
       // The resolved incident's page: nothing left to acknowledge.
       await page.goto(`${app.url}/console/incidents/${resolved}`);
       await page.getByRole('button', { name: 'Resolve' }).waitFor();
@@ -387,7 +493,10 @@ describe('console in Chromium', () => {
       const panel = page.locator('[data-testid="agent-panel"][data-agent="agent-ui"]');
       await panel.getByRole('heading', { name: 'Agent agent-ui' }).waitFor();
       const agent = (await app.http.get('/routing/agents/agent-ui').set(bearer(ADMIN_KEY)).expect(200)).body;
-      await panel.getByTestId('agent-effective').filter({ hasText: agent.effectiveConfidence.toFixed(2) }).waitFor();
+      await panel
+        .getByTestId('agent-effective')
+        .filter({ hasText: agent.effectiveConfidence.toFixed(2) })
+        .waitFor();
     });
   });
 
@@ -398,16 +507,24 @@ describe('console in Chromium', () => {
     const [a, b] = [await report('DashboardError'), await report('DashboardError')];
     const at = new Date(bucket.getTime() + 120_000);
     await app.sql(`UPDATE incidents SET created_at = $2, occurred_at = $2 WHERE id = ANY($1::uuid[])`, [[a, b], at]);
-    await app.sql(`UPDATE incidents SET status = 'resolved', resolved_at = $2::timestamptz + interval '10 minutes', resolved_by = 'monitoring' WHERE id = $1`, [a, at]);
-    const [stored] = await app.sql<{ n: number }>(`SELECT count(*)::int AS n FROM incidents WHERE created_at >= $1 AND created_at < $1::timestamptz + interval '1 hour'`, [bucket]);
+    await app.sql(
+      `UPDATE incidents SET status = 'resolved', resolved_at = $2::timestamptz + interval '10 minutes', resolved_by = 'monitoring' WHERE id = $1`,
+      [a, at],
+    );
+    const [stored] = await app.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM incidents WHERE created_at >= $1 AND created_at < $1::timestamptz + interval '1 hour'`,
+      [bucket],
+    );
     await signedIn(ADMIN_KEY, async (page) => {
       await page.goto(`${app.url}/console/?range=24h`);
-      const cell = (series: string) => page.locator(`td[data-series="${series}"][data-bucket="${bucket.toISOString()}"]`);
+      const cell = (series: string) =>
+        page.locator(`td[data-series="${series}"][data-bucket="${bucket.toISOString()}"]`);
       await cell('incidents').waitFor({ state: 'attached' });
       expect(Number(await cell('incidents').getAttribute('data-value'))).toBe(stored.n);
       expect(Number(await cell('MTTR p50').getAttribute('data-value'))).toBe(600_000);
       expect(await page.locator('[data-chart="auto-apply"] figcaption').textContent()).toMatch(/90 %/);
-      for (const chart of ['incidents', 'mttr']) expect(await page.locator(`[data-chart="${chart}"] canvas`).count()).toBeGreaterThan(0);
+      for (const chart of ['incidents', 'mttr'])
+        expect(await page.locator(`[data-chart="${chart}"] canvas`).count()).toBeGreaterThan(0);
       await page.getByRole('button', { name: '7d' }).click();
       expect(page.url()).toContain('range=7d');
       await page.getByRole('heading', { name: 'Loop health over 7d' }).waitFor();
@@ -447,7 +564,11 @@ describe('console in Chromium', () => {
         await page.goto(`${app.url}${to}`);
         await page.getByRole('heading', { level: 1 }).first().waitFor();
         await page.waitForLoadState('networkidle');
-        await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' }).catch(() => undefined);
+        await page
+          .locator('[aria-busy="true"]')
+          .first()
+          .waitFor({ state: 'detached' })
+          .catch(() => undefined);
         const found = await axeSerious(page);
         expect({ page: name, violations: found }).toEqual({ page: name, violations: [] });
         if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -473,6 +594,8 @@ describe('console in Chromium', () => {
       ).axe;
       return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
     });
-    return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    return results.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   }
 });

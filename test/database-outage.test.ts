@@ -28,12 +28,20 @@ describe('a database outage under the running app', () => {
 
   it('answers 503 with Retry-After while the database is away, and recovers alone when it returns', async () => {
     const auth = { Authorization: `Bearer ${key}` };
-    await app.http.post('/incidents').set(auth).send({ errorType: 'timeout', message: 'before the outage' }).expect(201);
+    await app.http
+      .post('/incidents')
+      .set(auth)
+      .send({ errorType: 'timeout', message: 'before the outage' })
+      .expect(201);
 
     await db.stop();
     for (const res of [
       await app.http.get('/incidents').set(auth),
-      await app.http.post('/incidents').set(auth).set('Idempotency-Key', 'during-outage').send({ errorType: 'timeout', message: 'during the outage' }),
+      await app.http
+        .post('/incidents')
+        .set(auth)
+        .set('Idempotency-Key', 'during-outage')
+        .send({ errorType: 'timeout', message: 'during the outage' }),
     ]) {
       expect(res.status).toBe(503);
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
@@ -43,13 +51,24 @@ describe('a database outage under the running app', () => {
 
     db = await startEmbeddedPostgres(path.join(dir, 'pg'), port);
     // No restart of the app: its pool reconnects, and the client's retry with its key succeeds once.
-    const retried = await eventually(async () => {
-      const res = await app.http.post('/incidents').set(auth).set('Idempotency-Key', 'during-outage').send({ errorType: 'timeout', message: 'during the outage' });
-      return res.status === 201 || res.status === 200 ? res : null;
-    }, 'the app to answer again after the database returned', 60_000);
+    const retried = await eventually(
+      async () => {
+        const res = await app.http
+          .post('/incidents')
+          .set(auth)
+          .set('Idempotency-Key', 'during-outage')
+          .send({ errorType: 'timeout', message: 'during the outage' });
+        return res.status === 201 || res.status === 200 ? res : null;
+      },
+      'the app to answer again after the database returned',
+      60_000,
+    );
     expect(retried.body.message).toBe('during the outage');
     const list = await app.http.get('/incidents').set(auth).expect(200);
-    expect(list.body.items.map((i: { message: string }) => i.message).sort()).toEqual(['before the outage', 'during the outage']);
+    expect(list.body.items.map((i: { message: string }) => i.message).sort()).toEqual([
+      'before the outage',
+      'during the outage',
+    ]);
     await eventually(async () => (await app.http.get('/health/ready')).status === 200, 'readiness to return');
   });
 });

@@ -19,51 +19,106 @@ describe('dry run', () => {
   const get = async (path: string, k = operator) => (await app.http.get(path).set(auth(k)).expect(200)).body;
   /** Every table of the schema with its row count. */
   async function rowCounts(): Promise<Record<string, number>> {
-    const tables = await app.sql<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`);
-    const counts = await app.sql<{ t: string; n: number }>(tables.map((t) => `SELECT '${t.table_name}' AS t, count(*)::int AS n FROM "${t.table_name}"`).join(' UNION ALL '));
+    const tables = await app.sql<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
+    );
+    const counts = await app.sql<{ t: string; n: number }>(
+      tables.map((t) => `SELECT '${t.table_name}' AS t, count(*)::int AS n FROM "${t.table_name}"`).join(' UNION ALL '),
+    );
     return Object.fromEntries(counts.map((r) => [r.t, r.n]));
   }
   /** Waits until the outbox has nothing left to deliver, so counts are taken at rest. */
-  const quiet = () => eventually(async () => (await app.sql(`SELECT count(*)::int AS n FROM outbox_events WHERE processed_at IS NULL`))[0].n === 0, 'the outbox to drain');
+  const quiet = () =>
+    eventually(
+      async () => (await app.sql(`SELECT count(*)::int AS n FROM outbox_events WHERE processed_at IS NULL`))[0].n === 0,
+      'the outbox to drain',
+    );
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}'));
+    receiver = await startWebhookReceiver((c, res) =>
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}'),
+    );
     app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '300', OUTBOX_POLL_INTERVAL_MS: '200' });
     admin = await app.keyFor('dry', 'admin');
     operator = await app.keyFor('dry', 'operator');
     viewer = await app.keyFor('dry', 'viewer');
-    receiver.setSecret((await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201)).body.secret);
+    receiver.setSecret(
+      (
+        await app.http
+          .put('/actuators/ops')
+          .set(auth(admin))
+          .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
+          .expect(201)
+      ).body.secret,
+    );
   });
   afterAll(async () => {
     await app.stop();
     await receiver.close();
   });
 
-  it('a recovery\'s dry run answers the plan, changes no table, calls nothing, and lists the calls the run then makes', async () => {
-    const incident = (await app.http.post('/incidents').set(auth(operator))
-      .send({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-7 OOMKilled: container exceeded memory limit 2048Mi', agentId: 'agent-d1', capability: 'ingest' })
-      .expect(201)).body;
-    const recovery = await eventually(async () => (await get(`/recoveries?incidentId=${incident.id}`)).items[0], 'a recovery');
+  it("a recovery's dry run answers the plan, changes no table, calls nothing, and lists the calls the run then makes", async () => {
+    const incident = (
+      await app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({
+          errorType: 'OutOfMemoryError',
+          message: 'Worker pod ingest-7 OOMKilled: container exceeded memory limit 2048Mi',
+          agentId: 'agent-d1',
+          capability: 'ingest',
+        })
+        .expect(201)
+    ).body;
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${incident.id}`)).items[0],
+      'a recovery',
+    );
     // A guardrail that would hold it as an automatic run: a maintenance window that is never open now.
     const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date().getUTCDay() + 3) % 7];
-    await app.http.put('/self-healing/guardrails').set(auth(admin)).send({ maintenanceWindows: [{ days: [day], start: '00:00', end: '00:01', timeZone: 'UTC' }] }).expect(200);
+    await app.http
+      .put('/self-healing/guardrails')
+      .set(auth(admin))
+      .send({ maintenanceWindows: [{ days: [day], start: '00:00', end: '00:01', timeZone: 'UTC' }] })
+      .expect(200);
     await quiet();
     const before = await rowCounts();
     const heard = receiver.calls.length;
 
-    const plan = (await app.http.post(`/recoveries/${recovery.id}/dry-run`).set(auth(viewer)).send({}).expect(200)).body;
+    const plan = (await app.http.post(`/recoveries/${recovery.id}/dry-run`).set(auth(viewer)).send({}).expect(200))
+      .body;
     expect(plan).toMatchObject({
-      dryRun: true, playbookId: 'memory_cleanup', recoveryId: recovery.id, incidentId: incident.id, agentId: 'agent-d1', capability: 'ingest', onFailure: 'pause', killSwitch: false,
-      guardrails: [{ guardrail: 'maintenance_window', reason: expect.stringContaining('no maintenance window is open') }],
+      dryRun: true,
+      playbookId: 'memory_cleanup',
+      recoveryId: recovery.id,
+      incidentId: incident.id,
+      agentId: 'agent-d1',
+      capability: 'ingest',
+      onFailure: 'pause',
+      killSwitch: false,
+      guardrails: [
+        { guardrail: 'maintenance_window', reason: expect.stringContaining('no maintenance window is open') },
+      ],
     });
     expect(plan.steps.map((s: any) => [s.id, s.list, s.runsAs, s.actuator, s.actuatorConfigured])).toEqual([
-      ['clear_cache', 'steps', 'webhook', 'ops', true], ['reduce_batch', 'steps', 'webhook', 'ops', true], ['restart_worker', 'steps', 'webhook', 'ops', true],
-      ['memory_ok', 'verify', 'check', 'ops', true], ['restore_batch', 'rollback', 'webhook', 'ops', true],
+      ['clear_cache', 'steps', 'webhook', 'ops', true],
+      ['reduce_batch', 'steps', 'webhook', 'ops', true],
+      ['restart_worker', 'steps', 'webhook', 'ops', true],
+      ['memory_ok', 'verify', 'check', 'ops', true],
+      ['restore_batch', 'rollback', 'webhook', 'ops', true],
     ]);
     expect(plan.steps[1].params).toEqual({ action: 'reduce_batch', factor: 0.5 });
     expect(plan.notes.join(' ')).toMatch(/guardrails hold automatic runs only/);
 
-    await app.http.post('/patches/trigger').set(auth(operator)).send({ description: 'nightly pipeline stage build timed out after 900 s', errorType: 'pipeline_timeout', dryRun: true }).expect(200);
+    await app.http
+      .post('/patches/trigger')
+      .set(auth(operator))
+      .send({
+        description: 'nightly pipeline stage build timed out after 900 s',
+        errorType: 'pipeline_timeout',
+        dryRun: true,
+      })
+      .expect(200);
     await quiet();
     expect(await rowCounts()).toEqual(before);
     expect(receiver.calls.length).toBe(heard);
@@ -71,7 +126,8 @@ describe('dry run', () => {
 
     // The run the plan described makes the calls it listed, in its order.
     await app.http.put('/self-healing/guardrails').set(auth(admin)).send({}).expect(200);
-    const run = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)).body;
+    const run = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
     await eventually(async () => (await get(`/runs/${run.id}`)).phase === 'done', 'the run to finish');
     const made = receiver.calls.filter((c) => c.json?.runId === run.id).map((c) => [c.json.stepId, c.json.params]);
     const planned = plan.calls.filter((c: any) => c.onlyIf === null).map((c: any) => [c.stepId, c.params]);
@@ -81,19 +137,41 @@ describe('dry run', () => {
   it('POST /patches/trigger with dryRun answers the plan for the problem: when conditions left to the run, the escalation, and no run', async () => {
     await quiet();
     const before = await rowCounts();
-    const res = await app.http.post('/patches/trigger').set(auth(operator))
-      .send({ description: 'nightly pipeline stage build timed out after 900 s', errorType: 'pipeline_timeout', dryRun: true }).expect(200);
-    expect(res.body).toMatchObject({ dryRun: true, playbookId: 'pipeline_timeout_fix', recoveryId: null, incidentId: null, onFailure: 'pause' });
+    const res = await app.http
+      .post('/patches/trigger')
+      .set(auth(operator))
+      .send({
+        description: 'nightly pipeline stage build timed out after 900 s',
+        errorType: 'pipeline_timeout',
+        dryRun: true,
+      })
+      .expect(200);
+    expect(res.body).toMatchObject({
+      dryRun: true,
+      playbookId: 'pipeline_timeout_fix',
+      recoveryId: null,
+      incidentId: null,
+      onFailure: 'pause',
+    });
     expect(res.body.steps.find((s: any) => s.id === 'fix_code')).toMatchObject({
-      kind: 'escalate', when: { result: 'unknown', reason: 'decided when the run gets there: it reads what step diagnose answers' },
+      kind: 'escalate',
+      when: { result: 'unknown', reason: 'decided when the run gets there: it reads what step diagnose answers' },
     });
     expect(res.body.calls.map((c: any) => [c.stepId, c.params.action ?? null])).toEqual([
-      ['diagnose', 'diagnose_pipeline'], ['extend_stage_timeout', 'extend_timeout'], ['rerun_stage', 'rerun_stage'], ['pipeline_healthy', 'pipeline_check'], ['restore_stage_timeout', 'restore_timeout'],
+      ['diagnose', 'diagnose_pipeline'],
+      ['extend_stage_timeout', 'extend_timeout'],
+      ['rerun_stage', 'rerun_stage'],
+      ['pipeline_healthy', 'pipeline_check'],
+      ['restore_stage_timeout', 'restore_timeout'],
     ]);
     await quiet();
     expect(await rowCounts()).toEqual(before);
     // A viewer may not trigger (dry or not); another tenant's recovery is not found.
-    await app.http.post('/patches/trigger').set(auth(viewer)).send({ description: 'x', errorType: 'y', dryRun: true }).expect(403);
+    await app.http
+      .post('/patches/trigger')
+      .set(auth(viewer))
+      .send({ description: 'x', errorType: 'y', dryRun: true })
+      .expect(403);
     const stranger = await app.keyFor('dry-other', 'operator');
     const mine = (await get('/recoveries')).items[0];
     await app.http.post(`/recoveries/${mine.id}/dry-run`).set(auth(stranger)).send({}).expect(404);
@@ -103,7 +181,8 @@ describe('dry run', () => {
     const recovery = (await get('/recoveries')).items[0];
     await app.http.post('/guard/killswitch').set(auth(admin)).send({ reason: 'dry run test' }).expect(200);
     try {
-      const plan = (await app.http.post(`/recoveries/${recovery.id}/dry-run`).set(auth(operator)).send({}).expect(200)).body;
+      const plan = (await app.http.post(`/recoveries/${recovery.id}/dry-run`).set(auth(operator)).send({}).expect(200))
+        .body;
       expect(plan.killSwitch).toBe(true);
       expect(plan.notes.join(' ')).toMatch(/kill switch/);
     } finally {

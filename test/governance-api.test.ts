@@ -57,16 +57,23 @@ describe('governance API: policies and CARE routing', () => {
   const execute = <R>(command: { tenantId: string } & object): Promise<R> =>
     app.app.get(TransactionHost).run(() => app.app.get(CommandBus).execute(command as never) as Promise<R>);
   const apply = (tenantId: string, policyId: string, agents: string[], capabilities: string[] = []) =>
-    execute<{ adjustmentCount: number; affectedAgents: string[] }>(new ApplyRoutingAdjustments({ tenantId, policyId, agents, capabilities }));
+    execute<{ adjustmentCount: number; affectedAgents: string[] }>(
+      new ApplyRoutingAdjustments({ tenantId, policyId, agents, capabilities }),
+    );
   const createPolicy = async (key: string, over: Record<string, unknown> = {}): Promise<PolicyBody> =>
     (await app.http.post('/policies').set(bearer(key)).send(manual(over)).expect(201)).body;
   const adjustments = async (key: string, query: Record<string, string>): Promise<AdjustmentBody[]> =>
     (await app.http.get('/routing/adjustments').query(query).set(bearer(key)).expect(200)).body.items;
   const agent = async (key: string, agentId: string): Promise<AgentBody | undefined> =>
-    (await app.http.get('/routing/agents').set(bearer(key)).expect(200)).body.items.find((a: AgentBody) => a.agentId === agentId);
+    (await app.http.get('/routing/agents').set(bearer(key)).expect(200)).body.items.find(
+      (a: AgentBody) => a.agentId === agentId,
+    );
   const policyCount = async () => (await app.sql(`SELECT count(*)::int AS n FROM policy_rules`))[0].n as number;
 
-  const generation = (patternId: string, over: { occurrenceCount?: number; confidence?: number; agents?: string[] } = {}): PolicyGenerationInput => ({
+  const generation = (
+    patternId: string,
+    over: { occurrenceCount?: number; confidence?: number; agents?: string[] } = {},
+  ): PolicyGenerationInput => ({
     tenantId: 'acme',
     pattern: {
       id: patternId,
@@ -76,8 +83,17 @@ describe('governance API: policies and CARE routing', () => {
       affectedAgents: over.agents ?? ['agent-001'],
       capabilities: ['summarise'],
     },
-    recovery: { id: randomUUID(), playbookId: 'retry_with_backoff', confidence: over.confidence ?? 0.6, status: 'pending_review' },
-    playbook: { id: 'retry_with_backoff', name: 'Retry with backoff', policy: { category: 'operational', action: 'warn' } },
+    recovery: {
+      id: randomUUID(),
+      playbookId: 'retry_with_backoff',
+      confidence: over.confidence ?? 0.6,
+      status: 'pending_review',
+    },
+    playbook: {
+      id: 'retry_with_backoff',
+      name: 'Retry with backoff',
+      policy: { category: 'operational', action: 'warn' },
+    },
   });
 
   beforeAll(async () => {
@@ -94,13 +110,35 @@ describe('governance API: policies and CARE routing', () => {
     it('creates a draft manual policy and reads it back', async () => {
       const created = await createPolicy(acmeAdmin, { description: 'too many timeouts' });
       expect(created).toMatchObject({
-        name: 'block flaky summariser', description: 'too many timeouts', category: 'safety', action: 'block', scope: 'tenant',
-        scopeAgentId: null, condition: 'request.capability == "summarise"', status: 'draft', sourceType: 'manual',
-        sourcePatternId: null, sourceRecoveryId: null, generationConfidence: null,
+        name: 'block flaky summariser',
+        description: 'too many timeouts',
+        category: 'safety',
+        action: 'block',
+        scope: 'tenant',
+        scopeAgentId: null,
+        condition: 'request.capability == "summarise"',
+        status: 'draft',
+        sourceType: 'manual',
+        sourcePatternId: null,
+        sourceRecoveryId: null,
+        generationConfidence: null,
       });
       expect(Object.keys(created).sort()).toEqual([
-        'action', 'category', 'condition', 'createdAt', 'description', 'generationConfidence', 'id', 'name', 'scope', 'scopeAgentId',
-        'sourcePatternId', 'sourceRecoveryId', 'sourceType', 'status', 'updatedAt',
+        'action',
+        'category',
+        'condition',
+        'createdAt',
+        'description',
+        'generationConfidence',
+        'id',
+        'name',
+        'scope',
+        'scopeAgentId',
+        'sourcePatternId',
+        'sourceRecoveryId',
+        'sourceType',
+        'status',
+        'updatedAt',
       ]);
       const got = await app.http.get(`/policies/${created.id}`).set(bearer(acmeViewer)).expect(200);
       expect(got.body).toEqual(created);
@@ -116,7 +154,10 @@ describe('governance API: policies and CARE routing', () => {
       let cursor: string | null = null;
       do {
         const page: { body: { items: PolicyBody[]; nextCursor: string | null } } = await app.http
-          .get('/policies').query({ status: 'draft', sourceType: 'manual', limit: 2, ...(cursor ? { cursor } : {}) }).set(bearer(globexAdmin)).expect(200);
+          .get('/policies')
+          .query({ status: 'draft', sourceType: 'manual', limit: 2, ...(cursor ? { cursor } : {}) })
+          .set(bearer(globexAdmin))
+          .expect(200);
         expect(page.body.items.length).toBeLessThanOrEqual(2);
         expect(page.body.items.every((p) => p.status === 'draft')).toBe(true);
         seen.push(...page.body.items.map((p) => p.name));
@@ -132,35 +173,79 @@ describe('governance API: policies and CARE routing', () => {
 
     it('rejects an invalid CEL condition with the parse error and writes nothing', async () => {
       const before = await policyCount();
-      const res = await app.http.post('/policies').set(bearer(acmeAdmin)).send(manual({ condition: 'request.agentId == ' })).expect(400);
+      const res = await app.http
+        .post('/policies')
+        .set(bearer(acmeAdmin))
+        .send(manual({ condition: 'request.agentId == ' }))
+        .expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: 'invalid fields: condition' });
       expect(res.body.fields).toHaveLength(1);
       expect(res.body.fields[0].field).toBe('condition');
       expect(res.body.fields[0].errors).toHaveLength(1);
       expect(res.body.fields[0].errors[0]).toMatch(/^syntax error at line 1, column \d+/);
-      const unknown = await app.http.post('/policies').set(bearer(acmeAdmin)).send(manual({ condition: 'agent == "x"' })).expect(400);
-      expect(unknown.body.fields).toEqual([{ field: 'condition', errors: ['unknown variable "agent" (only "request" is available)'] }]);
-      await app.http.post('/policies').set(bearer(acmeAdmin)).send(manual({ condition: '"yes"' })).expect(400);
+      const unknown = await app.http
+        .post('/policies')
+        .set(bearer(acmeAdmin))
+        .send(manual({ condition: 'agent == "x"' }))
+        .expect(400);
+      expect(unknown.body.fields).toEqual([
+        { field: 'condition', errors: ['unknown variable "agent" (only "request" is available)'] },
+      ]);
+      await app.http
+        .post('/policies')
+        .set(bearer(acmeAdmin))
+        .send(manual({ condition: '"yes"' }))
+        .expect(400);
       expect(await policyCount()).toBe(before);
     });
 
     it('requires scopeAgentId exactly when scope is agent', async () => {
       const before = await policyCount();
-      const missing = await app.http.post('/policies').set(bearer(acmeAdmin)).send(manual({ scope: 'agent' })).expect(400);
-      expect(missing.body.fields).toEqual([{ field: 'scopeAgentId', errors: ['scopeAgentId is required when scope is agent'] }]);
-      const extra = await app.http.post('/policies').set(bearer(acmeAdmin)).send(manual({ scope: 'tenant', scopeAgentId: 'agent-1' })).expect(400);
+      const missing = await app.http
+        .post('/policies')
+        .set(bearer(acmeAdmin))
+        .send(manual({ scope: 'agent' }))
+        .expect(400);
+      expect(missing.body.fields).toEqual([
+        { field: 'scopeAgentId', errors: ['scopeAgentId is required when scope is agent'] },
+      ]);
+      const extra = await app.http
+        .post('/policies')
+        .set(bearer(acmeAdmin))
+        .send(manual({ scope: 'tenant', scopeAgentId: 'agent-1' }))
+        .expect(400);
       expect(extra.body.fields.map((f: { field: string }) => f.field)).toEqual(['scopeAgentId']);
-      const bad = await app.http.post('/policies').set(bearer(acmeAdmin)).send(manual({ scope: 'agent', scopeAgentId: 'no spaces' })).expect(400);
+      const bad = await app.http
+        .post('/policies')
+        .set(bearer(acmeAdmin))
+        .send(manual({ scope: 'agent', scopeAgentId: 'no spaces' }))
+        .expect(400);
       expect(bad.body.fields.map((f: { field: string }) => f.field)).toEqual(['scopeAgentId']);
-      const several = await app.http.post('/policies').set(bearer(acmeAdmin))
-        .send({ ...manual({ action: 'explode', status: 'disabled', colour: 'red' }), name: undefined }).expect(400);
-      expect(several.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['action', 'colour', 'name', 'status']);
+      const several = await app.http
+        .post('/policies')
+        .set(bearer(acmeAdmin))
+        .send({ ...manual({ action: 'explode', status: 'disabled', colour: 'red' }), name: undefined })
+        .expect(400);
+      expect(several.body.fields.map((f: { field: string }) => f.field).sort()).toEqual([
+        'action',
+        'colour',
+        'name',
+        'status',
+      ]);
       expect(await policyCount()).toBe(before);
     });
 
     it('allows global scope only with a platform admin key', async () => {
-      await app.http.post('/policies').set(bearer(acmeAdmin)).send(manual({ scope: 'global' })).expect(403);
-      const global = await app.http.post('/policies').set(bearer(ADMIN_KEY)).send(manual({ scope: 'global' })).expect(201);
+      await app.http
+        .post('/policies')
+        .set(bearer(acmeAdmin))
+        .send(manual({ scope: 'global' }))
+        .expect(403);
+      const global = await app.http
+        .post('/policies')
+        .set(bearer(ADMIN_KEY))
+        .send(manual({ scope: 'global' }))
+        .expect(201);
       expect(global.body.scope).toBe('global');
     });
 
@@ -179,9 +264,16 @@ describe('governance API: policies and CARE routing', () => {
 
     it('documents the governance routes in OpenAPI', async () => {
       const docs = await app.http.get('/docs-json').set(bearer(acmeViewer)).expect(200);
-      expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining([
-        '/policies', '/policies/{id}', '/policies/{id}/activate', '/policies/{id}/disable', '/routing/agents', '/routing/adjustments',
-      ]));
+      expect(Object.keys(docs.body.paths)).toEqual(
+        expect.arrayContaining([
+          '/policies',
+          '/policies/{id}',
+          '/policies/{id}/activate',
+          '/policies/{id}/disable',
+          '/routing/agents',
+          '/routing/adjustments',
+        ]),
+      );
     });
 
     it("answers 404 for another tenant's policy and 400 for a bad id", async () => {
@@ -211,7 +303,9 @@ describe('governance API: policies and CARE routing', () => {
       await app.http.post(`/policies/${policy.id}/disable`).set(bearer(acmeAdmin)).expect(200);
       const back = await app.http.post(`/policies/${policy.id}/activate`).set(bearer(acmeAdmin)).expect(200);
       expect(back.body.status).toBe('active');
-      expect((await app.http.get(`/policies/${policy.id}`).set(bearer(acmeViewer)).expect(200)).body.status).toBe('active');
+      expect((await app.http.get(`/policies/${policy.id}`).set(bearer(acmeViewer)).expect(200)).body.status).toBe(
+        'active',
+      );
     });
 
     it('deactivates the adjustments of a disabled policy at once, and a disabled policy writes none', async () => {
@@ -228,7 +322,11 @@ describe('governance API: policies and CARE routing', () => {
       expect(await adjustments(acmeViewer, { policyId: policy.id, active: 'true' })).toEqual([]);
       expect(await agent(acmeViewer, 'agent-d1')).toMatchObject({ effectiveConfidence: 1, activeAdjustments: 0 });
 
-      expect(await apply('acme', policy.id, ['agent-d1', 'agent-d3'], ['summarise'])).toEqual({ adjustmentCount: 0, affectedAgents: [], policyStatus: 'disabled' });
+      expect(await apply('acme', policy.id, ['agent-d1', 'agent-d3'], ['summarise'])).toEqual({
+        adjustmentCount: 0,
+        affectedAgents: [],
+        policyStatus: 'disabled',
+      });
       const still = await adjustments(acmeViewer, { policyId: policy.id });
       expect(still).toHaveLength(2);
       expect(still.every((a) => !a.isActive)).toBe(true);
@@ -244,10 +342,18 @@ describe('governance API: policies and CARE routing', () => {
       const drafts = await adjustments(acmeViewer, { policyId: policy.id });
       expect(drafts).toHaveLength(2);
       for (const a of drafts) {
-        expect(a).toMatchObject({ capability: null, adjustmentType: 'confidence_penalty', magnitude: -0.5, isActive: true, sourcePolicyId: policy.id });
+        expect(a).toMatchObject({
+          capability: null,
+          adjustmentType: 'confidence_penalty',
+          magnitude: -0.5,
+          isActive: true,
+          sourcePolicyId: policy.id,
+        });
         expect(Date.parse(a.expiresAt!)).toBeGreaterThan(before + 23 * 3_600_000);
       }
-      const [stored] = await app.sql(`SELECT capability FROM routing_adjustments WHERE source_policy_id = $1 LIMIT 1`, [policy.id]);
+      const [stored] = await app.sql(`SELECT capability FROM routing_adjustments WHERE source_policy_id = $1 LIMIT 1`, [
+        policy.id,
+      ]);
       expect(stored.capability).toBe('');
 
       await apply('acme', policy.id, ['agent-r1', 'agent-r2'], []);
@@ -258,11 +364,17 @@ describe('governance API: policies and CARE routing', () => {
 
       await app.http.post(`/policies/${policy.id}/activate`).set(bearer(acmeAdmin)).expect(200);
       // What bridge 4 does on PolicyActivated: re-apply, here to the policy's existing targets.
-      expect(await apply('acme', policy.id, [], [])).toEqual({ adjustmentCount: 2, affectedAgents: ['agent-r1', 'agent-r2'], policyStatus: 'active' });
+      expect(await apply('acme', policy.id, [], [])).toEqual({
+        adjustmentCount: 2,
+        affectedAgents: ['agent-r1', 'agent-r2'],
+        policyStatus: 'active',
+      });
       const lasting = await adjustments(acmeViewer, { policyId: policy.id });
       expect(lasting.map((a) => a.id).sort()).toEqual(drafts.map((a) => a.id).sort());
       for (const a of lasting) expect(a).toMatchObject({ magnitude: -1, expiresAt: null, isActive: true });
-      const [count] = await app.sql(`SELECT count(*)::int AS n FROM routing_adjustments WHERE source_policy_id = $1`, [policy.id]);
+      const [count] = await app.sql(`SELECT count(*)::int AS n FROM routing_adjustments WHERE source_policy_id = $1`, [
+        policy.id,
+      ]);
       expect(count.n).toBe(2);
     });
 
@@ -272,20 +384,39 @@ describe('governance API: policies and CARE routing', () => {
       expect(res.adjustmentCount).toBe(2);
       const rows = await adjustments(acmeViewer, { policyId: routeAway.id });
       expect(rows.map((a) => a.capability).sort()).toEqual(['summarise', 'translate']);
-      expect(rows.every((a) => a.adjustmentType === 'route_block' && a.magnitude === 1 && a.expiresAt === null)).toBe(true);
+      expect(rows.every((a) => a.adjustmentType === 'route_block' && a.magnitude === 1 && a.expiresAt === null)).toBe(
+        true,
+      );
       // route_block does not change confidence.
       expect(await agent(acmeViewer, 'agent-c1')).toMatchObject({
-        capabilities: ['summarise', 'translate'], baseConfidence: 1, effectiveConfidence: 1, activeAdjustments: 2,
+        capabilities: ['summarise', 'translate'],
+        baseConfidence: 1,
+        effectiveConfidence: 1,
+        activeAdjustments: 2,
       });
       const escalate = await createPolicy(acmeAdmin, { action: 'escalate', status: 'active' });
       await apply('acme', escalate.id, ['agent-c1'], ['embed']);
-      expect((await adjustments(acmeViewer, { policyId: escalate.id }))[0]).toMatchObject({ adjustmentType: 'escalation_add', capability: 'embed' });
+      expect((await adjustments(acmeViewer, { policyId: escalate.id }))[0]).toMatchObject({
+        adjustmentType: 'escalation_add',
+        capability: 'embed',
+      });
       expect((await agent(acmeViewer, 'agent-c1'))?.capabilities).toEqual(['embed', 'summarise', 'translate']);
 
-      await execute(new RegisterAgents({ tenantId: 'acme', agentIds: ['agent-c1', 'agent-c9'], capability: 'classify' }));
+      await execute(
+        new RegisterAgents({ tenantId: 'acme', agentIds: ['agent-c1', 'agent-c9'], capability: 'classify' }),
+      );
       await execute(new RegisterAgents({ tenantId: 'acme', agentIds: ['agent-c9'], capability: null }));
-      expect((await agent(acmeViewer, 'agent-c1'))?.capabilities).toEqual(['classify', 'embed', 'summarise', 'translate']);
-      expect(await agent(acmeViewer, 'agent-c9')).toMatchObject({ capabilities: ['classify'], effectiveConfidence: 1, activeAdjustments: 0 });
+      expect((await agent(acmeViewer, 'agent-c1'))?.capabilities).toEqual([
+        'classify',
+        'embed',
+        'summarise',
+        'translate',
+      ]);
+      expect(await agent(acmeViewer, 'agent-c9')).toMatchObject({
+        capabilities: ['classify'],
+        effectiveConfidence: 1,
+        activeAdjustments: 0,
+      });
       expect(await agent(globexAdmin, 'agent-c1')).toBeUndefined();
       expect(await adjustments(globexAdmin, { agentId: 'agent-c1' })).toEqual([]);
       await app.http.get('/routing/adjustments').query({ active: 'maybe' }).set(bearer(acmeViewer)).expect(400);
@@ -308,39 +439,76 @@ describe('governance API: policies and CARE routing', () => {
         [randomUUID(), block.id],
       );
       // 0.9 + 0.5 clamps to 1.
-      expect(await agent(acmeViewer, 'agent-e2')).toMatchObject({ baseConfidence: 0.9, effectiveConfidence: 1, activeAdjustments: 1 });
+      expect(await agent(acmeViewer, 'agent-e2')).toMatchObject({
+        baseConfidence: 0.9,
+        effectiveConfidence: 1,
+        activeAdjustments: 1,
+      });
 
       const draft = await createPolicy(acmeAdmin, { action: 'block' });
       await apply('acme', draft.id, ['agent-e3'], []);
       expect(await agent(acmeViewer, 'agent-e3')).toMatchObject({ effectiveConfidence: 0.5, activeAdjustments: 1 });
-      await app.sql(`UPDATE routing_adjustments SET expires_at = now() - interval '1 minute' WHERE source_policy_id = $1`, [draft.id]);
+      await app.sql(
+        `UPDATE routing_adjustments SET expires_at = now() - interval '1 minute' WHERE source_policy_id = $1`,
+        [draft.id],
+      );
       expect(await agent(acmeViewer, 'agent-e3')).toMatchObject({ effectiveConfidence: 1, activeAdjustments: 0 });
     });
 
     it('rejects adjustments for a policy the tenant does not have', async () => {
       const theirs = await createPolicy(globexAdmin);
       await expect(apply('acme', theirs.id, ['agent-x'], [])).rejects.toThrow(/not found/);
-      const [n] = await app.sql(`SELECT count(*)::int AS n FROM routing_adjustments WHERE source_policy_id = $1`, [theirs.id]);
+      const [n] = await app.sql(`SELECT count(*)::int AS n FROM routing_adjustments WHERE source_policy_id = $1`, [
+        theirs.id,
+      ]);
       expect(n.n).toBe(0);
     });
   });
 
   describe('generated policies (bridge 3)', () => {
     const upsert = (input: PolicyGenerationInput) =>
-      execute<{ policyId: string; isNew: boolean; status: string; action: string; category: string; scope: string; confidence: number }>(
-        new UpsertGeneratedPolicy({ tenantId: 'acme', input }),
-      );
+      execute<{
+        policyId: string;
+        isNew: boolean;
+        status: string;
+        action: string;
+        category: string;
+        scope: string;
+        confidence: number;
+      }>(new UpsertGeneratedPolicy({ tenantId: 'acme', input }));
 
     it('keeps one policy per pattern: a later incident updates it', async () => {
       const patternId = randomUUID();
       const first = await upsert(generation(patternId));
-      expect(first).toMatchObject({ isNew: true, status: 'draft', action: 'warn', category: 'operational', scope: 'agent', confidence: 0.6 });
+      expect(first).toMatchObject({
+        isNew: true,
+        status: 'draft',
+        action: 'warn',
+        category: 'operational',
+        scope: 'agent',
+        confidence: 0.6,
+      });
       const second = await upsert(generation(patternId, { agents: ['agent-001', 'agent-002'], confidence: 0.7 }));
-      expect(second).toMatchObject({ policyId: first.policyId, isNew: false, status: 'draft', scope: 'tenant', confidence: 0.7 });
-      const list = await app.http.get('/policies').query({ sourcePatternId: patternId }).set(bearer(acmeViewer)).expect(200);
+      expect(second).toMatchObject({
+        policyId: first.policyId,
+        isNew: false,
+        status: 'draft',
+        scope: 'tenant',
+        confidence: 0.7,
+      });
+      const list = await app.http
+        .get('/policies')
+        .query({ sourcePatternId: patternId })
+        .set(bearer(acmeViewer))
+        .expect(200);
       expect(list.body.items).toHaveLength(1);
       expect(list.body.items[0]).toMatchObject({
-        id: first.policyId, sourceType: 'recovery', sourcePatternId: patternId, generationConfidence: 0.7, scope: 'tenant', scopeAgentId: null,
+        id: first.policyId,
+        sourceType: 'recovery',
+        sourcePatternId: patternId,
+        generationConfidence: 0.7,
+        scope: 'tenant',
+        scopeAgentId: null,
       });
       expect(list.body.items[0].condition).toContain('request.agentId in ["agent-001", "agent-002"]');
 
@@ -353,10 +521,15 @@ describe('governance API: policies and CARE routing', () => {
 
     it('yields one policy when two transactions upsert one pattern concurrently', async () => {
       const patternId = randomUUID();
-      const results = await Promise.all([upsert(generation(patternId)), upsert(generation(patternId, { confidence: 0.7 }))]);
+      const results = await Promise.all([
+        upsert(generation(patternId)),
+        upsert(generation(patternId, { confidence: 0.7 })),
+      ]);
       expect(results[0].policyId).toBe(results[1].policyId);
       expect(results.filter((r) => r.isNew)).toHaveLength(1);
-      const rows = await app.sql(`SELECT id FROM policy_rules WHERE tenant_id = 'acme' AND source_pattern_id = $1`, [patternId]);
+      const rows = await app.sql(`SELECT id FROM policy_rules WHERE tenant_id = 'acme' AND source_pattern_id = $1`, [
+        patternId,
+      ]);
       expect(rows).toHaveLength(1);
     });
 
@@ -366,13 +539,17 @@ describe('governance API: policies and CARE routing', () => {
       await app.http.post(`/policies/${first.policyId}/disable`).set(bearer(acmeAdmin)).expect(200);
       const again = await upsert(generation(patternId, { occurrenceCount: 10, confidence: 0.99 }));
       expect(again).toMatchObject({ policyId: first.policyId, isNew: false, status: 'disabled' });
-      expect((await app.http.get(`/policies/${first.policyId}`).set(bearer(acmeViewer)).expect(200)).body.status).toBe('disabled');
+      expect((await app.http.get(`/policies/${first.policyId}`).set(bearer(acmeViewer)).expect(200)).body.status).toBe(
+        'disabled',
+      );
     });
 
     it('keeps tenants apart: the same pattern id in another tenant is another policy', async () => {
       const patternId = randomUUID();
       const mine = await upsert(generation(patternId));
-      const theirs = await execute<{ policyId: string; isNew: boolean }>(new UpsertGeneratedPolicy({ tenantId: 'globex', input: generation(patternId) }));
+      const theirs = await execute<{ policyId: string; isNew: boolean }>(
+        new UpsertGeneratedPolicy({ tenantId: 'globex', input: generation(patternId) }),
+      );
       expect(theirs.isNew).toBe(true);
       expect(theirs.policyId).not.toBe(mine.policyId);
       await app.http.get(`/policies/${theirs.policyId}`).set(bearer(acmeViewer)).expect(404);

@@ -30,11 +30,18 @@ describe('guardrails for automatic runs', () => {
   let otherAdmin: string;
   const tx = () => app.app.get(TransactionHost);
   const service = () => app.app.get(GuardrailsService);
-  const configure = (tenantId: string, settings: Partial<GuardrailSettings>) => app.app.get(GuardrailsRepository).save(tenantId, settingsFrom(settings), 'test');
+  const configure = (tenantId: string, settings: Partial<GuardrailSettings>) =>
+    app.app.get(GuardrailsRepository).save(tenantId, settingsFrom(settings), 'test');
   /** The check as the run engine makes it: inside a transaction. */
   const check = (c: Partial<GuardrailCheck> & { tenantId: string }) =>
-    tx().run(() => service().blockingGuardrail({ agentId: 'agent-1', capability: 'summarise', patternId: PATTERN, now: NOW, ...c }));
-  const put = (key: string, body: unknown) => app.http.put('/self-healing/guardrails').set('Authorization', `Bearer ${key}`).send(body as object);
+    tx().run(() =>
+      service().blockingGuardrail({ agentId: 'agent-1', capability: 'summarise', patternId: PATTERN, now: NOW, ...c }),
+    );
+  const put = (key: string, body: unknown) =>
+    app.http
+      .put('/self-healing/guardrails')
+      .set('Authorization', `Bearer ${key}`)
+      .send(body as object);
   const get = (key: string) => app.http.get('/self-healing/guardrails').set('Authorization', `Bearer ${key}`);
 
   interface RunRow {
@@ -52,9 +59,17 @@ describe('guardrails for automatic runs', () => {
   const runParams = (r: RunRow, id: string) => {
     const finished = r.finishedAt ?? null;
     return [
-      id, r.tenantId, r.patternId === undefined ? PATTERN : r.patternId, r.agentId === undefined ? 'agent-1' : r.agentId,
-      r.capability === undefined ? 'summarise' : r.capability, r.automatic ?? true, finished ? 'succeeded' : 'running', finished ? 'done' : 'steps',
-      r.createdAt ?? null, r.startedAt === undefined ? (r.createdAt ?? null) : r.startedAt, finished,
+      id,
+      r.tenantId,
+      r.patternId === undefined ? PATTERN : r.patternId,
+      r.agentId === undefined ? 'agent-1' : r.agentId,
+      r.capability === undefined ? 'summarise' : r.capability,
+      r.automatic ?? true,
+      finished ? 'succeeded' : 'running',
+      finished ? 'done' : 'steps',
+      r.createdAt ?? null,
+      r.startedAt === undefined ? (r.createdAt ?? null) : r.startedAt,
+      finished,
     ];
   };
   /** A run row written directly (the run engine is not part of this branch). */
@@ -67,7 +82,10 @@ describe('guardrails for automatic runs', () => {
   beforeAll(async () => {
     app = await startTestApp();
     [admin, operator, viewer, otherAdmin] = await Promise.all([
-      app.keyFor('acme', 'admin'), app.keyFor('acme', 'operator'), app.keyFor('acme', 'viewer'), app.keyFor('globex', 'admin'),
+      app.keyFor('acme', 'admin'),
+      app.keyFor('acme', 'operator'),
+      app.keyFor('acme', 'viewer'),
+      app.keyFor('globex', 'admin'),
     ]);
   });
   afterAll(async () => {
@@ -113,8 +131,12 @@ describe('guardrails for automatic runs', () => {
       expect(replaced.status).toBe(200);
       expect(replaced.body).toMatchObject({ ...DEFAULTS, maxAutomaticRunsPerHour: 3 });
       expect((await get(viewer)).body).toEqual(replaced.body);
-      const spelled = await put(admin, { maintenanceWindows: [{ days: ['mon'], start: '01:00', end: '02:00', timeZone: 'europe/berlin' }] });
-      expect(spelled.body.maintenanceWindows).toEqual([{ days: ['mon'], start: '01:00', end: '02:00', timeZone: 'Europe/Berlin' }]);
+      const spelled = await put(admin, {
+        maintenanceWindows: [{ days: ['mon'], start: '01:00', end: '02:00', timeZone: 'europe/berlin' }],
+      });
+      expect(spelled.body.maintenanceWindows).toEqual([
+        { days: ['mon'], start: '01:00', end: '02:00', timeZone: 'Europe/Berlin' },
+      ]);
       const cleared = await put(admin, { ...DEFAULTS });
       expect(cleared.body).toMatchObject(DEFAULTS);
       expect(cleared.body.updatedAt).not.toBeNull();
@@ -133,7 +155,10 @@ describe('guardrails for automatic runs', () => {
         [{ maintenanceWindows: [{ ...window, days: ['mon', 'mon'] }] }, ['maintenanceWindows.0.days']],
         [{ maintenanceWindows: [{ ...window, days: ['monday'] }] }, ['maintenanceWindows.0.days']],
         [{ maintenanceWindows: [{ ...window, note: 'x' }] }, ['maintenanceWindows.0.note']],
-        [{ maintenanceWindows: [{ days: ['mon'] }] }, ['maintenanceWindows.0.start', 'maintenanceWindows.0.end', 'maintenanceWindows.0.timeZone']],
+        [
+          { maintenanceWindows: [{ days: ['mon'] }] },
+          ['maintenanceWindows.0.start', 'maintenanceWindows.0.end', 'maintenanceWindows.0.timeZone'],
+        ],
         [{ maintenanceWindows: window }, ['maintenanceWindows']],
         [{ maintenanceWindows: null }, ['maintenanceWindows']],
         [{ cooldownMs: -1 }, ['cooldownMs']],
@@ -149,8 +174,13 @@ describe('guardrails for automatic runs', () => {
       for (const [body, fields] of cases) {
         const res = await put(admin, body);
         expect({ body, status: res.status }).toEqual({ body, status: 400 });
-        expect({ body, fields: res.body.fields.map((f: { field: string }) => f.field).sort() }).toEqual({ body, fields: [...fields].sort() });
-        expect(res.body.message).toBe(`invalid fields: ${res.body.fields.map((f: { field: string }) => f.field).join(', ')}`);
+        expect({ body, fields: res.body.fields.map((f: { field: string }) => f.field).sort() }).toEqual({
+          body,
+          fields: [...fields].sort(),
+        });
+        expect(res.body.message).toBe(
+          `invalid fields: ${res.body.fields.map((f: { field: string }) => f.field).join(', ')}`,
+        );
       }
       expect((await get(admin)).body).toEqual(before);
     });
@@ -184,25 +214,35 @@ describe('guardrails for automatic runs', () => {
     });
 
     it('must run inside the transaction that creates the run', async () => {
-      await expect(service().blockingGuardrail({ tenantId: 'free', agentId: null, capability: null, patternId: PATTERN })).rejects.toThrow(/transaction/);
+      await expect(
+        service().blockingGuardrail({ tenantId: 'free', agentId: null, capability: null, patternId: PATTERN }),
+      ).rejects.toThrow(/transaction/);
     });
 
     it('maintenance_window: only inside a window, read in its time zone', async () => {
       const tenantId = 'windows';
-      await configure(tenantId, { maintenanceWindows: [{ days: ['mon'], start: '09:00', end: '14:00', timeZone: 'Europe/Berlin' }] });
+      await configure(tenantId, {
+        maintenanceWindows: [{ days: ['mon'], start: '09:00', end: '14:00', timeZone: 'Europe/Berlin' }],
+      });
       expect(await check({ tenantId, now: new Date('2026-01-05T12:59:00Z') })).toBeNull(); // 13:59 CET
       const after = await check({ tenantId, now: new Date('2026-01-05T13:00:00Z') }); // 14:00 CET
-      expect(after).toEqual({ guardrail: 'maintenance_window', reason: expect.stringMatching(/^guardrail maintenance_window: .*mon 09:00–14:00 Europe\/Berlin/) });
+      expect(after).toEqual({
+        guardrail: 'maintenance_window',
+        reason: expect.stringMatching(/^guardrail maintenance_window: .*mon 09:00–14:00 Europe\/Berlin/),
+      });
       expect(after!.reason).toContain('2026-01-05T13:00:00.000Z');
       expect((await check({ tenantId, now: new Date('2026-01-06T10:00:00Z') }))?.guardrail).toBe('maintenance_window'); // tuesday
       // A second window that is open lets it through.
       await configure(tenantId, {
-        maintenanceWindows: [{ days: ['mon'], start: '09:00', end: '14:00', timeZone: 'Europe/Berlin' }, { days: ['mon'], start: '23:00', end: '02:00', timeZone: 'UTC' }],
+        maintenanceWindows: [
+          { days: ['mon'], start: '09:00', end: '14:00', timeZone: 'Europe/Berlin' },
+          { days: ['mon'], start: '23:00', end: '02:00', timeZone: 'UTC' },
+        ],
       });
       expect(await check({ tenantId, now: new Date('2026-01-06T01:30:00Z') })).toBeNull();
     });
 
-    it('runs_per_hour: counts the tenant\'s automatic runs created in the last hour', async () => {
+    it("runs_per_hour: counts the tenant's automatic runs created in the last hour", async () => {
       const tenantId = 'rate';
       await configure(tenantId, { maxAutomaticRunsPerHour: 2 });
       await insertRun({ tenantId, createdAt: ago(10), finishedAt: ago(5) });
@@ -212,7 +252,10 @@ describe('guardrails for automatic runs', () => {
       await insertRun({ tenantId, createdAt: new Date(NOW.getTime() + 60_000) }); // after `now`
       expect(await check({ tenantId })).toBeNull();
       await insertRun({ tenantId, createdAt: ago(59), agentId: 'agent-9', patternId: OTHER_PATTERN });
-      expect(await check({ tenantId })).toEqual({ guardrail: 'runs_per_hour', reason: 'guardrail runs_per_hour: 2 automatic runs in the last hour (limit 2)' });
+      expect(await check({ tenantId })).toEqual({
+        guardrail: 'runs_per_hour',
+        reason: 'guardrail runs_per_hour: 2 automatic runs in the last hour (limit 2)',
+      });
       expect(await check({ tenantId: 'rate-other' })).toBeNull();
     });
 
@@ -314,7 +357,7 @@ describe('guardrails for automatic runs', () => {
       expect(await check({ tenantId: 'acme' })).toBeNull();
     });
 
-    it('the tenant lock makes concurrent checks decide one after another: the second sees the first one\'s run', async () => {
+    it("the tenant lock makes concurrent checks decide one after another: the second sees the first one's run", async () => {
       const tenantId = 'serial';
       await configure(tenantId, { maxAutomaticRunsPerHour: 1 });
       const waitingForLock = async () => {
@@ -331,7 +374,12 @@ describe('guardrails for automatic runs', () => {
 
       // The first auto-apply: checks (taking the lock), creates its run, and commits only when told.
       const first = tx().run(async () => {
-        const verdict = await service().blockingGuardrail({ tenantId, agentId: 'agent-1', capability: 'summarise', patternId: PATTERN });
+        const verdict = await service().blockingGuardrail({
+          tenantId,
+          agentId: 'agent-1',
+          capability: 'summarise',
+          patternId: PATTERN,
+        });
         await tx().query(RUN_SQL, runParams({ tenantId }, randomUUID()));
         firstChecked();
         await released;
@@ -341,12 +389,21 @@ describe('guardrails for automatic runs', () => {
       await firstHasChecked;
       // The second one, concurrently: it must wait for the first's lock.
       const second = tx().run(async () => {
-        const verdict = await service().blockingGuardrail({ tenantId, agentId: 'agent-2', capability: 'summarise', patternId: OTHER_PATTERN });
+        const verdict = await service().blockingGuardrail({
+          tenantId,
+          agentId: 'agent-2',
+          capability: 'summarise',
+          patternId: OTHER_PATTERN,
+        });
         order.push('second decided');
         return verdict;
       });
       try {
-        await eventually(async () => (await waitingForLock()) === 1, 'the second check to wait on the tenant lock', 10_000);
+        await eventually(
+          async () => (await waitingForLock()) === 1,
+          'the second check to wait on the tenant lock',
+          10_000,
+        );
         // Another tenant is not held up by this tenant's lock.
         expect(await check({ tenantId: 'serial-other', now: undefined })).toBeNull();
         expect(order).toEqual([]);
@@ -354,7 +411,10 @@ describe('guardrails for automatic runs', () => {
         release();
       }
       expect(await first).toBeNull();
-      expect(await second).toEqual({ guardrail: 'runs_per_hour', reason: 'guardrail runs_per_hour: 1 automatic run in the last hour (limit 1)' });
+      expect(await second).toEqual({
+        guardrail: 'runs_per_hour',
+        reason: 'guardrail runs_per_hour: 1 automatic run in the last hour (limit 1)',
+      });
       expect(order).toEqual(['first commits', 'second decided']);
       expect(await waitingForLock()).toBe(0);
     });

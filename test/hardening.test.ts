@@ -10,7 +10,11 @@ const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString
 function openStream(url: string, key: string): Promise<{ status: number; retryAfter?: string; close: () => void }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers: bearer(key) }, (res) => {
-      resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined, close: () => req.destroy() });
+      resolve({
+        status: res.statusCode!,
+        retryAfter: res.headers['retry-after'] as string | undefined,
+        close: () => req.destroy(),
+      });
       res.resume();
     });
     req.on('error', (err) => (err.message === 'socket hang up' ? undefined : reject(err)));
@@ -36,7 +40,11 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
   });
   afterAll(() => app.stop());
 
-  const incident = (over: Record<string, unknown>) => ({ errorType: 'timeout', message: 'upstream timed out', ...over });
+  const incident = (over: Record<string, unknown>) => ({
+    errorType: 'timeout',
+    message: 'upstream timed out',
+    ...over,
+  });
   const fieldsOf = (body: { fields?: Array<{ field: string }> }) => (body.fields ?? []).map((f) => f.field);
 
   it('answers 400, not 500, to JSON nested thousands of levels deep, on every JSON route', async () => {
@@ -47,16 +55,25 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
       expect(res.body.message).toMatch(/invalid fields: context(\.a)+/);
       expect(res.body.fields[0].errors[0]).toMatch(/nested deeper than 16 levels/);
     }
-    const wide = await app.http.post('/incidents').set(bearer(admin)).send(incident({ context: { list: Array.from({ length: 1001 }, () => 1) } }));
+    const wide = await app.http
+      .post('/incidents')
+      .set(bearer(admin))
+      .send(incident({ context: { list: Array.from({ length: 1001 }, () => 1) } }));
     expect(wide.status).toBe(400);
     expect(fieldsOf(wide.body)).toEqual(['context.list']);
   });
 
   it('rejects NUL and lone surrogates with 400 naming the field (body, query, header)', async () => {
-    const nul = await app.http.post('/incidents').set(bearer(admin)).send(incident({ message: 'a\u0000b' }));
+    const nul = await app.http
+      .post('/incidents')
+      .set(bearer(admin))
+      .send(incident({ message: 'a\u0000b' }));
     expect(nul.status).toBe(400);
     expect(nul.body.fields).toEqual([{ field: 'message', errors: ['message must not contain a NUL character'] }]);
-    const surrogate = await app.http.post('/incidents').set(bearer(admin)).send(incident({ context: { note: 'x\ud800' } }));
+    const surrogate = await app.http
+      .post('/incidents')
+      .set(bearer(admin))
+      .send(incident({ context: { note: 'x\ud800' } }));
     expect(surrogate.status).toBe(400);
     expect(fieldsOf(surrogate.body)).toEqual(['context.note']);
     const query = await app.http.get('/incidents').query({ agentId: 'a\u0000' }).set(bearer(viewer));
@@ -66,13 +83,23 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
   });
 
   it('rejects bodies carrying __proto__ or constructor keys instead of dropping them', async () => {
-    const proto = await app.http.post('/guard/killswitch').set(bearer(admin)).set('Content-Type', 'application/json').send('{"__proto__":{"agentId":"a1"},"reason":"x"}');
+    const proto = await app.http
+      .post('/guard/killswitch')
+      .set(bearer(admin))
+      .set('Content-Type', 'application/json')
+      .send('{"__proto__":{"agentId":"a1"},"reason":"x"}');
     expect(proto.status).toBe(400);
     expect(fieldsOf(proto.body)).toEqual(['__proto__']);
-    const ctor = await app.http.post('/incidents').set(bearer(admin)).send(incident({ context: { constructor: { prototype: 1 } } }));
+    const ctor = await app.http
+      .post('/incidents')
+      .set(bearer(admin))
+      .send(incident({ context: { constructor: { prototype: 1 } } }));
     expect(ctor.status).toBe(400);
     expect(fieldsOf(ctor.body)).toEqual(['context.constructor']);
-    expect((await app.http.get('/guard/killswitch').set(bearer(admin))).body).toMatchObject({ tenant: null, agents: [] }); // nothing was switched off
+    expect((await app.http.get('/guard/killswitch').set(bearer(admin))).body).toMatchObject({
+      tenant: null,
+      agents: [],
+    }); // nothing was switched off
   });
 
   it('rejects impossible dates and week dates in filters and bodies, and cursors that decode to a bad id or time', async () => {
@@ -81,10 +108,20 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
       expect(res.status).toBe(400);
       expect(fieldsOf(res.body)).toEqual(['since']);
     }
-    expect((await app.http.get('/incidents').query({ since: '2020-02-29', until: '2999-12-31T23:59:59.999Z' }).set(bearer(viewer))).status).toBe(200);
+    expect(
+      (
+        await app.http
+          .get('/incidents')
+          .query({ since: '2020-02-29', until: '2999-12-31T23:59:59.999Z' })
+          .set(bearer(viewer))
+      ).status,
+    ).toBe(200);
     const until = await app.http.get('/policies/evaluations').query({ until: '0000-01-01' }).set(bearer(viewer));
     expect(fieldsOf(until.body)).toEqual(['until']);
-    const week = await app.http.post('/incidents').set(bearer(admin)).send(incident({ occurredAt: '2020-W01-1' }));
+    const week = await app.http
+      .post('/incidents')
+      .set(bearer(admin))
+      .send(incident({ occurredAt: '2020-W01-1' }));
     expect(week.status).toBe(400);
     expect(fieldsOf(week.body)).toEqual(['occurredAt']);
     for (const cursor of [
@@ -93,7 +130,14 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
       cursorOf({ at: '2020-02-30T00:00:00Z', id: '0192f7a0-0000-7000-8000-000000000000' }),
       cursorOf(null),
     ]) {
-      for (const path of ['/incidents', '/policies', '/catalog/patterns', '/recoveries', '/routing/adjustments', '/policies/evaluations']) {
+      for (const path of [
+        '/incidents',
+        '/policies',
+        '/catalog/patterns',
+        '/recoveries',
+        '/routing/adjustments',
+        '/policies/evaluations',
+      ]) {
         const res = await app.http.get(path).query({ cursor }).set(bearer(viewer));
         expect([path, res.status]).toEqual([path, 400]);
         expect(fieldsOf(res.body)).toEqual(['cursor']);
@@ -104,13 +148,21 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
   it('refuses a hostile CEL condition at creation with the reason', async () => {
     const list = '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]';
     const hostile = `${list}.all(a, ${list}.all(b, ${list}.all(c, ${list}.all(d, ${list}.all(e, a + b + c + d + e >= 0)))))`;
-    const res = await app.http.post('/policies').set(bearer(admin)).send({ name: 'slow', category: 'custom', action: 'warn', scope: 'tenant', condition: hostile });
-    expect(res.status).toBe(400);
-    expect(res.body.fields).toEqual([{ field: 'condition', errors: [expect.stringContaining('nests more than 2 macros')] }]);
-    const costly = await app.http
+    const res = await app.http
       .post('/policies')
       .set(bearer(admin))
-      .send({ name: 'slow', category: 'custom', action: 'warn', scope: 'tenant', condition: 'request.context.a.all(x, request.context.b.all(y, x != y))' });
+      .send({ name: 'slow', category: 'custom', action: 'warn', scope: 'tenant', condition: hostile });
+    expect(res.status).toBe(400);
+    expect(res.body.fields).toEqual([
+      { field: 'condition', errors: [expect.stringContaining('nests more than 2 macros')] },
+    ]);
+    const costly = await app.http.post('/policies').set(bearer(admin)).send({
+      name: 'slow',
+      category: 'custom',
+      action: 'warn',
+      scope: 'tenant',
+      condition: 'request.context.a.all(x, request.context.b.all(y, x != y))',
+    });
     expect(costly.status).toBe(400);
     expect(costly.body.fields[0].errors[0]).toMatch(/too costly/);
   });
@@ -119,7 +171,13 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
     const created = await app.http
       .post('/policies')
       .set(bearer(admin))
-      .send({ name: 'backtracking', category: 'custom', action: 'block', scope: 'tenant', condition: 'request.context.s == "x"' })
+      .send({
+        name: 'backtracking',
+        category: 'custom',
+        action: 'block',
+        scope: 'tenant',
+        condition: 'request.context.s == "x"',
+      })
       .expect(201);
     await app.http.post(`/policies/${created.body.id}/activate`).set(bearer(admin)).expect(200);
     // As a row written before the bounds existed: the attacker's nested macros (10^5 iterations).
@@ -129,8 +187,13 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
     await app.http.post(`/policies/${created.body.id}/disable`).set(bearer(admin)).expect(200);
     await app.http.post(`/policies/${created.body.id}/activate`).set(bearer(admin)).expect(200); // drops the cached index
     const hostile = { context: { s: 'x' } };
-    const burst = Array.from({ length: 10 }, () => app.http.post('/policies/evaluate').set(bearer(viewer)).send(hostile));
-    const other = app.http.post('/policies/evaluate').set(bearer(otherAdmin)).send({ context: { s: 'x' } });
+    const burst = Array.from({ length: 10 }, () =>
+      app.http.post('/policies/evaluate').set(bearer(viewer)).send(hostile),
+    );
+    const other = app.http
+      .post('/policies/evaluate')
+      .set(bearer(otherAdmin))
+      .send({ context: { s: 'x' } });
     const [otherRes, ...burstRes] = await Promise.all([other, ...burst]);
     expect(otherRes.status).toBe(200);
     expect(burstRes.map((r) => [r.status, r.body.decision])).toEqual(burstRes.map(() => [200, 'allow']));

@@ -9,7 +9,11 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
   let acmeAdmin: string;
   let globexOperator: string;
   const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
-  const incident = { errorType: 'timeout', message: 'upstream 10.0.0.7:8443 timed out after 30000 ms', agentId: 'agent-001' };
+  const incident = {
+    errorType: 'timeout',
+    message: 'upstream 10.0.0.7:8443 timed out after 30000 ms',
+    agentId: 'agent-001',
+  };
 
   beforeAll(async () => {
     // The relay is off: these tests are about what the HTTP layer writes.
@@ -22,7 +26,8 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
   afterAll(() => app.stop());
 
   const counts = async () => {
-    const [row] = await app.sql(`SELECT (SELECT count(*) FROM incidents)::int AS incidents, (SELECT count(*) FROM outbox_events)::int AS events,
+    const [row] =
+      await app.sql(`SELECT (SELECT count(*) FROM incidents)::int AS incidents, (SELECT count(*) FROM outbox_events)::int AS events,
       (SELECT count(*) FROM loop_traces)::int AS traces, (SELECT count(*) FROM idempotency_keys)::int AS keys`);
     return row;
   };
@@ -45,39 +50,75 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
       const res = await app.http.post('/incidents').set(bearer(acmeViewer)).send(incident).expect(403);
       expect(res.body.message).toMatch(/operator role/);
       await app.http.get('/incidents').set(bearer(acmeViewer)).expect(200);
-      await app.http.put('/integration/flags/bridge_2').set(bearer(acmeOperator)).send({ enabled: false, scope: 'tenant' }).expect(403);
+      await app.http
+        .put('/integration/flags/bridge_2')
+        .set(bearer(acmeOperator))
+        .send({ enabled: false, scope: 'tenant' })
+        .expect(403);
       await app.http.get('/admin/api-keys').set(bearer(acmeAdmin)).expect(403);
     });
 
     it('lets a platform admin create, list and revoke keys; keys are stored hashed', async () => {
-      const created = await app.http.post('/admin/api-keys').set(bearer(ADMIN_KEY)).send({ tenantId: 'initech', name: 'ci', role: 'viewer' }).expect(201);
+      const created = await app.http
+        .post('/admin/api-keys')
+        .set(bearer(ADMIN_KEY))
+        .send({ tenantId: 'initech', name: 'ci', role: 'viewer' })
+        .expect(201);
       expect(created.body.key).toMatch(/^plk_/);
       const stored = await app.sql(`SELECT key_hash FROM api_keys WHERE id = $1`, [created.body.id]);
       expect(stored[0].key_hash).not.toContain(created.body.key);
       const list = await app.http.get('/admin/api-keys').set(bearer(ADMIN_KEY)).expect(200);
-      expect(list.body.items.find((k: { id: string }) => k.id === created.body.id)).toMatchObject({ tenantId: 'initech', role: 'viewer', revokedAt: null });
+      expect(list.body.items.find((k: { id: string }) => k.id === created.body.id)).toMatchObject({
+        tenantId: 'initech',
+        role: 'viewer',
+        revokedAt: null,
+      });
       expect(JSON.stringify(list.body)).not.toContain(created.body.key);
       await app.http.get('/incidents').set(bearer(created.body.key)).expect(200);
       await app.http.delete(`/admin/api-keys/${created.body.id}`).set(bearer(ADMIN_KEY)).expect(204);
       await app.http.get('/incidents').set(bearer(created.body.key)).expect(401);
       await app.http.delete('/admin/api-keys/00000000-0000-4000-8000-000000000000').set(bearer(ADMIN_KEY)).expect(404);
-      await app.http.post('/admin/api-keys').set(bearer(ADMIN_KEY)).send({ tenantId: 'Bad Tenant', name: '', role: 'root' }).expect(400);
+      await app.http
+        .post('/admin/api-keys')
+        .set(bearer(ADMIN_KEY))
+        .send({ tenantId: 'Bad Tenant', name: '', role: 'root' })
+        .expect(400);
     });
   });
 
   describe('incidents and tenants', () => {
     it('creates an incident with its loop trace and IncidentCreated event in one go', async () => {
-      const res = await app.http.post('/incidents').set(bearer(acmeOperator)).send({ ...incident, severity: 'high', context: { region: 'eu-west-1' } }).expect(201);
-      expect(res.body).toMatchObject({ errorType: 'timeout', severity: 'high', agentId: 'agent-001', matchedPatternId: null, context: { region: 'eu-west-1' } });
+      const res = await app.http
+        .post('/incidents')
+        .set(bearer(acmeOperator))
+        .send({ ...incident, severity: 'high', context: { region: 'eu-west-1' } })
+        .expect(201);
+      expect(res.body).toMatchObject({
+        errorType: 'timeout',
+        severity: 'high',
+        agentId: 'agent-001',
+        matchedPatternId: null,
+        context: { region: 'eu-west-1' },
+      });
       // Ids are time-ordered (UUID version 7), so new rows land at the end of their primary key.
       expect(res.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      const events = await app.sql(`SELECT event_type, tenant_id, incident_id FROM outbox_events WHERE incident_id = $1`, [res.body.id]);
+      const events = await app.sql(
+        `SELECT event_type, tenant_id, incident_id FROM outbox_events WHERE incident_id = $1`,
+        [res.body.id],
+      );
       expect(events.length).toBeGreaterThan(0);
       expect(events.every((e) => e.event_type === 'IncidentCreated' && e.tenant_id === 'acme')).toBe(true);
       const loop = await app.http.get(`/integration/loop/${res.body.id}`).set(bearer(acmeViewer)).expect(200);
       expect(loop.body).toMatchObject({
-        incidentId: res.body.id, state: 'running', currentStage: 'incident_created', stagesCompleted: ['incident_created'],
-        totalStages: 5, completionPct: 20, isComplete: false, completedAt: null, durationMs: null,
+        incidentId: res.body.id,
+        state: 'running',
+        currentStage: 'incident_created',
+        stagesCompleted: ['incident_created'],
+        totalStages: 5,
+        completionPct: 20,
+        isComplete: false,
+        completedAt: null,
+        durationMs: null,
       });
       const detail = await app.http.get(`/incidents/${res.body.id}`).set(bearer(acmeViewer)).expect(200);
       expect(detail.body.loop.stagesCompleted).toEqual(['incident_created']);
@@ -94,14 +135,27 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
 
     it('lists with filters and cursor pagination, newest first', async () => {
       for (let i = 0; i < 5; i++) {
-        await app.http.post('/incidents').set(bearer(globexOperator)).send({ errorType: 'oom', message: `worker ${i} ran out of memory`, capability: 'embed' }).expect(201);
+        await app.http
+          .post('/incidents')
+          .set(bearer(globexOperator))
+          .send({ errorType: 'oom', message: `worker ${i} ran out of memory`, capability: 'embed' })
+          .expect(201);
       }
-      await app.http.post('/incidents').set(bearer(globexOperator)).send({ errorType: 'dns', message: 'lookup failed', severity: 'low' }).expect(201);
+      await app.http
+        .post('/incidents')
+        .set(bearer(globexOperator))
+        .send({ errorType: 'dns', message: 'lookup failed', severity: 'low' })
+        .expect(201);
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { body: { items: Array<{ id: string; errorType: string; message: string }>; nextCursor: string | null } } = await app.http
-          .get('/incidents').query({ errorType: 'oom', limit: 2, ...(cursor ? { cursor } : {}) }).set(bearer(globexOperator)).expect(200);
+        const page: {
+          body: { items: Array<{ id: string; errorType: string; message: string }>; nextCursor: string | null };
+        } = await app.http
+          .get('/incidents')
+          .query({ errorType: 'oom', limit: 2, ...(cursor ? { cursor } : {}) })
+          .set(bearer(globexOperator))
+          .expect(200);
         expect(page.body.items.length).toBeLessThanOrEqual(2);
         expect(page.body.items.every((i) => i.errorType === 'oom')).toBe(true);
         seen.push(...page.body.items.map((i) => i.message));
@@ -133,9 +187,18 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
 
     it('answers 400 to malformed JSON and 413 to a body over 256 KiB', async () => {
       const before = await counts();
-      const bad = await app.http.post('/incidents').set(bearer(acmeOperator)).set('Content-Type', 'application/json').send('{"errorType": "timeout",').expect(400);
+      const bad = await app.http
+        .post('/incidents')
+        .set(bearer(acmeOperator))
+        .set('Content-Type', 'application/json')
+        .send('{"errorType": "timeout",')
+        .expect(400);
       expect(bad.body.message).toMatch(/malformed JSON/);
-      const big = await app.http.post('/incidents').set(bearer(acmeOperator)).send({ errorType: 'timeout', message: 'x', context: { blob: 'a'.repeat(300 * 1024) } }).expect(413);
+      const big = await app.http
+        .post('/incidents')
+        .set(bearer(acmeOperator))
+        .send({ errorType: 'timeout', message: 'x', context: { blob: 'a'.repeat(300 * 1024) } })
+        .expect(413);
       expect(big.body.statusCode).toBe(413);
       expect(await counts()).toEqual(before);
     });
@@ -145,7 +208,9 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
     it('returns the same incident to concurrent identical requests, and creates one', async () => {
       const before = await counts();
       const responses = await Promise.all(
-        Array.from({ length: 12 }, () => app.http.post('/incidents').set(bearer(acmeOperator)).set('Idempotency-Key', 'order-42').send(incident)),
+        Array.from({ length: 12 }, () =>
+          app.http.post('/incidents').set(bearer(acmeOperator)).set('Idempotency-Key', 'order-42').send(incident),
+        ),
       );
       expect(responses.map((r) => r.status)).toEqual(Array(12).fill(201));
       const ids = new Set(responses.map((r) => r.body.id));
@@ -155,35 +220,88 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
       expect(after.incidents - before.incidents).toBe(1);
       expect(after.traces - before.traces).toBe(1);
       expect(after.keys - before.keys).toBe(1);
-      const [{ n }] = await app.sql(`SELECT count(DISTINCT event_id)::int AS n FROM outbox_events WHERE incident_id = $1`, [[...ids][0]]);
+      const [{ n }] = await app.sql(
+        `SELECT count(DISTINCT event_id)::int AS n FROM outbox_events WHERE incident_id = $1`,
+        [[...ids][0]],
+      );
       expect(n).toBe(1);
     });
 
     it('refuses the same key with a different body (422), and scopes keys per tenant', async () => {
-      await app.http.post('/incidents').set(bearer(acmeOperator)).set('Idempotency-Key', 'k-1').send(incident).expect(201);
-      const res = await app.http.post('/incidents').set(bearer(acmeOperator)).set('Idempotency-Key', 'k-1').send({ ...incident, message: 'other' }).expect(422);
+      await app.http
+        .post('/incidents')
+        .set(bearer(acmeOperator))
+        .set('Idempotency-Key', 'k-1')
+        .send(incident)
+        .expect(201);
+      const res = await app.http
+        .post('/incidents')
+        .set(bearer(acmeOperator))
+        .set('Idempotency-Key', 'k-1')
+        .send({ ...incident, message: 'other' })
+        .expect(422);
       expect(res.body.message).toMatch(/different request body/);
-      const other = await app.http.post('/incidents').set(bearer(globexOperator)).set('Idempotency-Key', 'k-1').send(incident).expect(201);
+      const other = await app.http
+        .post('/incidents')
+        .set(bearer(globexOperator))
+        .set('Idempotency-Key', 'k-1')
+        .send(incident)
+        .expect(201);
       expect(other.headers['idempotent-replayed']).toBeUndefined();
     });
   });
 
   describe('flags', () => {
     it('lets a tenant admin override for its tenant only, platform admins set global values, and records every change', async () => {
-      const res = await app.http.put('/integration/flags/bridge_3').set(bearer(acmeAdmin)).send({ enabled: false, scope: 'tenant' }).expect(200);
+      const res = await app.http
+        .put('/integration/flags/bridge_3')
+        .set(bearer(acmeAdmin))
+        .send({ enabled: false, scope: 'tenant' })
+        .expect(200);
       expect(res.body).toMatchObject({ name: 'bridge_3', enabled: false, tenantOverride: false, globalEnabled: true });
-      await app.http.put('/integration/flags/bridge_3').set(bearer(acmeAdmin)).send({ enabled: false, scope: 'global' }).expect(403);
-      await app.http.put('/integration/flags/bridge_9').set(bearer(acmeAdmin)).send({ enabled: false, scope: 'tenant' }).expect(404);
-      await app.http.put('/integration/flags/bridge_3').set(bearer(acmeAdmin)).send({ enabled: 'no', scope: 'tenant' }).expect(400);
+      await app.http
+        .put('/integration/flags/bridge_3')
+        .set(bearer(acmeAdmin))
+        .send({ enabled: false, scope: 'global' })
+        .expect(403);
+      await app.http
+        .put('/integration/flags/bridge_9')
+        .set(bearer(acmeAdmin))
+        .send({ enabled: false, scope: 'tenant' })
+        .expect(404);
+      await app.http
+        .put('/integration/flags/bridge_3')
+        .set(bearer(acmeAdmin))
+        .send({ enabled: 'no', scope: 'tenant' })
+        .expect(400);
       const globex = await app.http.get('/integration/flags').set(bearer(globexOperator)).expect(200);
       expect(globex.body.items.find((f: { name: string }) => f.name === 'bridge_3').enabled).toBe(true);
-      await app.http.put('/integration/flags/bridge_4').set(bearer(ADMIN_KEY)).send({ enabled: false, scope: 'global' }).expect(200);
+      await app.http
+        .put('/integration/flags/bridge_4')
+        .set(bearer(ADMIN_KEY))
+        .send({ enabled: false, scope: 'global' })
+        .expect(200);
       const acme = await app.http.get('/integration/flags').set(bearer(acmeViewer)).expect(200);
       expect(acme.body.items.map((f: { name: string; enabled: boolean }) => [f.name, f.enabled])).toEqual([
-        ['integration_loop', true], ['bridge_1', true], ['bridge_2', true], ['bridge_3', false], ['bridge_4', false], ['bridge_5', true],
+        ['integration_loop', true],
+        ['bridge_1', true],
+        ['bridge_2', true],
+        ['bridge_3', false],
+        ['bridge_4', false],
+        ['bridge_5', true],
       ]);
-      expect(acme.body.history[0]).toMatchObject({ name: 'bridge_4', scope: 'global', oldEnabled: null, newEnabled: false });
-      expect(acme.body.history[1]).toMatchObject({ name: 'bridge_3', scope: 'tenant', oldEnabled: null, newEnabled: false });
+      expect(acme.body.history[0]).toMatchObject({
+        name: 'bridge_4',
+        scope: 'global',
+        oldEnabled: null,
+        newEnabled: false,
+      });
+      expect(acme.body.history[1]).toMatchObject({
+        name: 'bridge_3',
+        scope: 'tenant',
+        oldEnabled: null,
+        newEnabled: false,
+      });
       expect(acme.body.history[1].changedBy).toMatch(/acme admin/);
     });
   });
@@ -196,7 +314,9 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
       expect(metrics.text).toMatch(/outbox_depth\{status="pending"\} \d+/);
       expect(metrics.text).toMatch(/outbox_oldest_due_age_seconds \d/);
       const docs = await app.http.get('/docs-json').set(bearer(acmeViewer)).expect(200);
-      expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/incidents', '/integration/loop/{incidentId}', '/admin/api-keys']));
+      expect(Object.keys(docs.body.paths)).toEqual(
+        expect.arrayContaining(['/incidents', '/integration/loop/{incidentId}', '/admin/api-keys']),
+      );
     });
 
     it('echoes a request id', async () => {
@@ -213,7 +333,11 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
       const a = await startTestApp(env, [], url);
       const b = await startTestApp(env, [], url);
       try {
-        const created = await a.http.post('/admin/api-keys').set(bearer(ADMIN_KEY)).send({ tenantId: 'acme', name: 'replicas', role: 'viewer' }).expect(201);
+        const created = await a.http
+          .post('/admin/api-keys')
+          .set(bearer(ADMIN_KEY))
+          .send({ tenantId: 'acme', name: 'replicas', role: 'viewer' })
+          .expect(201);
         const key = created.body.key as string;
         await a.http.get('/incidents').set(bearer(key)).expect(200);
         await b.http.get('/incidents').set(bearer(key)).expect(200);
@@ -225,7 +349,10 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
 
         await a.http.delete(`/admin/api-keys/${created.body.id}`).set(bearer(ADMIN_KEY)).expect(204);
         await a.http.get('/incidents').set(bearer(key)).expect(401);
-        await eventually(async () => (await b.http.get('/incidents').set(bearer(key))).status === 401, 'the other replica to refuse the revoked key');
+        await eventually(
+          async () => (await b.http.get('/incidents').set(bearer(key))).status === 401,
+          'the other replica to refuse the revoked key',
+        );
       } finally {
         await a.stop();
         await b.stop();

@@ -10,7 +10,13 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
   /** An hour ago, to the second, as a reporter would send it. */
   const occurredAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000).toISOString();
   const report = async () =>
-    (await app.http.post('/incidents').set(bearer(operator)).send({ errorType: 'timeout', message: 'upstream timed out after 30000 ms', agentId: 'agent-7', occurredAt }).expect(201)).body;
+    (
+      await app.http
+        .post('/incidents')
+        .set(bearer(operator))
+        .send({ errorType: 'timeout', message: 'upstream timed out after 30000 ms', agentId: 'agent-7', occurredAt })
+        .expect(201)
+    ).body;
 
   beforeAll(async () => {
     app = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false' });
@@ -22,7 +28,13 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
 
   it('starts open, unacknowledged and unresolved', async () => {
     const created = await report();
-    expect(created).toMatchObject({ status: 'open', acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null });
+    expect(created).toMatchObject({
+      status: 'open',
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+    });
     const read = await app.http.get(`/incidents/${created.id}`).set(bearer(viewer)).expect(200);
     expect(read.body.status).toBe('open');
   });
@@ -39,7 +51,11 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
 
   it('resolves once with the resolver and time; resolving twice answers 409 and changes nothing', async () => {
     const { id } = await report();
-    const resolved = await app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({ note: 'rolled the pod' }).expect(200);
+    const resolved = await app.http
+      .post(`/incidents/${id}/resolve`)
+      .set(bearer(operator))
+      .send({ note: 'rolled the pod' })
+      .expect(200);
     expect(resolved.body).toMatchObject({ status: 'resolved', resolvedBy: expect.stringMatching(/acme operator/) });
     const again = await app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({}).expect(409);
     expect(again.body.message).toMatch(/already resolved/);
@@ -54,7 +70,11 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
   });
 
   it('takes occurredAt only as an instant with an offset, at most 5 min ahead of our clock and 30 days old (MTTR stays meaningful)', async () => {
-    const post = (when: string) => app.http.post('/incidents').set(bearer(operator)).send({ errorType: 'timeout', message: 'upstream timed out', occurredAt: when });
+    const post = (when: string) =>
+      app.http
+        .post('/incidents')
+        .set(bearer(operator))
+        .send({ errorType: 'timeout', message: 'upstream timed out', occurredAt: when });
     const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
     const refused: Array<[string, RegExp]> = [
       [iso(3600_000), /in the future/], // an hour ahead: fastest MTTR would be negative
@@ -65,7 +85,10 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
     ];
     for (const [when, why] of refused) {
       const res = await post(when).expect(400);
-      expect({ when, fields: res.body.fields }).toEqual({ when, fields: [{ field: 'occurredAt', errors: [expect.stringMatching(why)] }] });
+      expect({ when, fields: res.body.fields }).toEqual({
+        when,
+        fields: [{ field: 'occurredAt', errors: [expect.stringMatching(why)] }],
+      });
     }
     // Inside the bounds: a reporter's clock a little ahead, another zone, a month-old incident.
     for (const when of [iso(60_000), iso(-7200_000).replace('Z', '+00:00'), iso(-29 * 86_400_000)]) {
@@ -76,7 +99,9 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
 
   it('two concurrent resolutions: exactly one wins', async () => {
     const { id } = await report();
-    const answers = await Promise.all([1, 2, 3].map(() => app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({})));
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({})),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409]);
   });
 
@@ -99,7 +124,11 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
     await app.http.post(`/incidents/${id}/acknowledge`).set(bearer(viewer)).expect(403);
     await app.http.post(`/incidents/${id}/resolve`).set(bearer(otherTenant)).send({}).expect(404);
     await app.http.post(`/incidents/${id}/acknowledge`).set(bearer(otherTenant)).expect(404);
-    await app.http.post(`/incidents/0190a5a0-0000-7000-8000-000000000000/resolve`).set(bearer(operator)).send({}).expect(404);
+    await app.http
+      .post(`/incidents/0190a5a0-0000-7000-8000-000000000000/resolve`)
+      .set(bearer(operator))
+      .send({})
+      .expect(404);
     const bad = await app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({ note: 42 }).expect(400);
     expect(JSON.stringify(bad.body)).toContain('note');
     const [row] = await app.sql(`SELECT status FROM incidents WHERE id = $1`, [id]);

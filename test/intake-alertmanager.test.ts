@@ -33,11 +33,24 @@ describe('POST /intake/alertmanager', () => {
     fingerprint: over.fingerprint ?? `fp-${++seq}`,
   });
   const payload = (alerts: unknown[], status = 'firing') => ({
-    version: '4', groupKey: '{}:{alertname="HighLatency"}', truncatedAlerts: 0, status, receiver: 'pillar-loop',
-    groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093', alerts,
+    version: '4',
+    groupKey: '{}:{alertname="HighLatency"}',
+    truncatedAlerts: 0,
+    status,
+    receiver: 'pillar-loop',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    alerts,
   });
-  const post = (body: unknown, key = operator) => app.http.post('/intake/alertmanager').set(bearer(key)).send(body as object);
-  const incidentCount = async (tenant = 'acme') => Number((await app.sql(`SELECT count(*) AS n FROM incidents WHERE tenant_id = $1`, [tenant]))[0].n);
+  const post = (body: unknown, key = operator) =>
+    app.http
+      .post('/intake/alertmanager')
+      .set(bearer(key))
+      .send(body as object);
+  const incidentCount = async (tenant = 'acme') =>
+    Number((await app.sql(`SELECT count(*) AS n FROM incidents WHERE tenant_id = $1`, [tenant]))[0].n);
 
   beforeAll(async () => {
     app = await startTestApp({ INTAKE_MAX_BATCH: '50' });
@@ -52,16 +65,33 @@ describe('POST /intake/alertmanager', () => {
     const fired = alert();
     const res = await post(payload([fired])).expect(200);
     expect(res.body).toMatchObject({ created: 1, deduplicated: 0, resolved: 0 });
-    const incident = (await app.http.get(`/incidents/${res.body.alerts[0].incidentId}`).set(bearer(viewer)).expect(200)).body;
+    const incident = (await app.http.get(`/incidents/${res.body.alerts[0].incidentId}`).set(bearer(viewer)).expect(200))
+      .body;
     expect(incident).toMatchObject({
-      source: 'alertmanager', fingerprint: fired.fingerprint, repeatCount: 1, errorType: 'highlatency',
-      message: 'p99 latency over 2 s — checkout p99 is 2.4 s for 10 minutes', agentId: 'checkout', capability: 'pay',
-      severity: 'critical', occurredAt: startsAt, status: 'open',
+      source: 'alertmanager',
+      fingerprint: fired.fingerprint,
+      repeatCount: 1,
+      errorType: 'highlatency',
+      message: 'p99 latency over 2 s — checkout p99 is 2.4 s for 10 minutes',
+      agentId: 'checkout',
+      capability: 'pay',
+      severity: 'critical',
+      occurredAt: startsAt,
+      status: 'open',
     });
-    expect(incident.context.alertmanager).toMatchObject({ receiver: 'pillar-loop', externalURL: 'http://alertmanager:9093' });
-    await eventually(async () => (await app.http.get(`/integration/loop/${incident.id}`).set(bearer(viewer))).body.isComplete, 'the alert\'s loop to complete');
+    expect(incident.context.alertmanager).toMatchObject({
+      receiver: 'pillar-loop',
+      externalURL: 'http://alertmanager:9093',
+    });
+    await eventually(
+      async () => (await app.http.get(`/integration/loop/${incident.id}`).set(bearer(viewer))).body.isComplete,
+      "the alert's loop to complete",
+    );
     const timeline = (await app.http.get(`/incidents/${incident.id}/timeline`).set(bearer(viewer)).expect(200)).body;
-    expect(timeline.items[0]).toMatchObject({ kind: 'incident_created', details: { source: 'alertmanager', fingerprint: fired.fingerprint } });
+    expect(timeline.items[0]).toMatchObject({
+      kind: 'incident_created',
+      details: { source: 'alertmanager', fingerprint: fired.fingerprint },
+    });
     expect(timeline.items[0].summary).toMatch(/reported by alertmanager/);
     const evidence = await app.http.get(`/incidents/${incident.id}/evidence`).set(bearer(viewer)).expect(200);
     expect(evidence.body.incident).toMatchObject({ source: 'alertmanager', fingerprint: fired.fingerprint });
@@ -69,10 +99,18 @@ describe('POST /intake/alertmanager', () => {
     expect(markdown.text).toContain(`alertmanager (fingerprint ${fired.fingerprint}`);
   });
 
-  it('deduplicates a repeat of an open incident\'s fingerprint: repeatCount and lastSeenAt, no second incident, no second loop', async () => {
+  it("deduplicates a repeat of an open incident's fingerprint: repeatCount and lastSeenAt, no second incident, no second loop", async () => {
     const fired = alert();
     const first = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId;
-    const loopStarts = async () => Number((await app.sql(`SELECT count(*) AS n FROM outbox_events WHERE incident_id = $1 AND event_type = 'IncidentCreated'`, [first]))[0].n);
+    const loopStarts = async () =>
+      Number(
+        (
+          await app.sql(
+            `SELECT count(*) AS n FROM outbox_events WHERE incident_id = $1 AND event_type = 'IncidentCreated'`,
+            [first],
+          )
+        )[0].n,
+      );
     const startsBefore = await loopStarts();
     expect(startsBefore).toBeGreaterThan(0);
     const again = await post(payload([fired, { ...fired }])).expect(200);
@@ -81,7 +119,9 @@ describe('POST /intake/alertmanager', () => {
     const incident = (await app.http.get(`/incidents/${first}`).set(bearer(viewer)).expect(200)).body;
     expect(incident.repeatCount).toBe(3);
     expect(Date.parse(incident.lastSeenAt)).not.toBeNaN();
-    const rows = await app.sql(`SELECT id FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fired.fingerprint]);
+    const rows = await app.sql(`SELECT id FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [
+      fired.fingerprint,
+    ]);
     expect(rows).toHaveLength(1);
     expect(await loopStarts()).toBe(startsBefore);
   });
@@ -90,7 +130,9 @@ describe('POST /intake/alertmanager', () => {
     const fired = alert();
     const res = await post(payload([fired, { ...fired }])).expect(200);
     expect(res.body).toMatchObject({ created: 1, deduplicated: 1 });
-    const [row] = await app.sql(`SELECT repeat_count FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fired.fingerprint]);
+    const [row] = await app.sql(`SELECT repeat_count FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [
+      fired.fingerprint,
+    ]);
     expect(row.repeat_count).toBe(2);
   });
 
@@ -98,19 +140,27 @@ describe('POST /intake/alertmanager', () => {
     const fired = alert();
     const answers = await Promise.all(Array.from({ length: 4 }, () => post(payload([fired])).expect(200)));
     expect(answers.map((a) => a.body.created).sort()).toEqual([0, 0, 0, 1]);
-    const rows = await app.sql(`SELECT repeat_count FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fired.fingerprint]);
+    const rows = await app.sql(`SELECT repeat_count FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [
+      fired.fingerprint,
+    ]);
     expect(rows).toEqual([{ repeat_count: 4 }]);
   });
 
   it('resolves the incident of a resolved alert as monitoring; after that the fingerprint opens a new incident', async () => {
     const fired = alert();
     const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId;
-    const resolved = await post(payload([{ ...fired, status: 'resolved', endsAt: '2026-12-01T10:30:00.000Z' }], 'resolved')).expect(200);
+    const resolved = await post(
+      payload([{ ...fired, status: 'resolved', endsAt: '2026-12-01T10:30:00.000Z' }], 'resolved'),
+    ).expect(200);
     expect(resolved.body).toMatchObject({ created: 0, deduplicated: 0, resolved: 1 });
     const incident = (await app.http.get(`/incidents/${id}`).set(bearer(viewer)).expect(200)).body;
     expect(incident).toMatchObject({ status: 'resolved', resolvedBy: 'monitoring' });
     const timeline = (await app.http.get(`/incidents/${id}/timeline`).set(bearer(viewer)).expect(200)).body;
-    expect(timeline.items.some((i: { kind: string; summary: string }) => i.kind === 'lifecycle' && /resolved by monitoring/.test(i.summary))).toBe(true);
+    expect(
+      timeline.items.some(
+        (i: { kind: string; summary: string }) => i.kind === 'lifecycle' && /resolved by monitoring/.test(i.summary),
+      ),
+    ).toBe(true);
     const again = await post(payload([{ ...fired, status: 'resolved' }], 'resolved')).expect(200);
     expect(again.body).toMatchObject({ resolved: 0, unmatched: 1 });
     const refired = await post(payload([fired])).expect(200);
@@ -137,7 +187,10 @@ describe('POST /intake/alertmanager', () => {
   });
 
   it('needs an operator key, and keeps tenants apart', async () => {
-    await app.http.post('/intake/alertmanager').send(payload([alert()])).expect(401);
+    await app.http
+      .post('/intake/alertmanager')
+      .send(payload([alert()]))
+      .expect(401);
     await post(payload([alert()]), viewer).expect(403);
     const shared = alert();
     const mine = (await post(payload([shared])).expect(200)).body.alerts[0].incidentId;
@@ -151,22 +204,45 @@ describe('POST /intake/alertmanager', () => {
   });
 
   it('reads agent and capability from the labels the tenant configured, and maps unknown severities to medium', async () => {
-    await app.http.put('/signals/settings').set(bearer(admin)).send({ alertmanager: { agentLabels: ['app'], capabilityLabel: 'feature' } }).expect(200);
-    const res = await post(payload([alert({ labels: { alertname: 'Oops', app: 'search-api', service: 'ignored', feature: 'rank', severity: 'sev-9' } })])).expect(200);
+    await app.http
+      .put('/signals/settings')
+      .set(bearer(admin))
+      .send({ alertmanager: { agentLabels: ['app'], capabilityLabel: 'feature' } })
+      .expect(200);
+    const res = await post(
+      payload([
+        alert({
+          labels: { alertname: 'Oops', app: 'search-api', service: 'ignored', feature: 'rank', severity: 'sev-9' },
+        }),
+      ]),
+    ).expect(200);
     const incident = (await app.http.get(`/incidents/${res.body.alerts[0].incidentId}`).set(bearer(viewer))).body;
     expect(incident).toMatchObject({ agentId: 'search-api', capability: 'rank', severity: 'medium' });
-    await app.http.put('/signals/settings').set(bearer(admin)).send({ alertmanager: { agentLabels: ['service', 'job'], capabilityLabel: 'capability' } }).expect(200);
+    await app.http
+      .put('/signals/settings')
+      .set(bearer(admin))
+      .send({ alertmanager: { agentLabels: ['service', 'job'], capabilityLabel: 'capability' } })
+      .expect(200);
     const byJob = await post(payload([alert({ labels: { alertname: 'Down', job: 'node' } })])).expect(200);
-    expect((await app.http.get(`/incidents/${byJob.body.alerts[0].incidentId}`).set(bearer(viewer))).body).toMatchObject({ agentId: 'node', capability: null });
+    expect(
+      (await app.http.get(`/incidents/${byJob.body.alerts[0].incidentId}`).set(bearer(viewer))).body,
+    ).toMatchObject({ agentId: 'node', capability: null });
   });
 
   it('filters incidents by source', async () => {
-    await app.http.post('/incidents').set(bearer(operator)).send({ errorType: 'timeout', message: 'by hand' }).expect(201);
-    const fromAlerts = (await app.http.get('/incidents?source=alertmanager&limit=200').set(bearer(viewer)).expect(200)).body.items;
+    await app.http
+      .post('/incidents')
+      .set(bearer(operator))
+      .send({ errorType: 'timeout', message: 'by hand' })
+      .expect(201);
+    const fromAlerts = (await app.http.get('/incidents?source=alertmanager&limit=200').set(bearer(viewer)).expect(200))
+      .body.items;
     expect(fromAlerts.length).toBeGreaterThan(0);
     expect(fromAlerts.every((i: { source: string }) => i.source === 'alertmanager')).toBe(true);
     const fromApi = (await app.http.get('/incidents?source=api').set(bearer(viewer)).expect(200)).body.items;
-    expect(fromApi.map((i: { message: string; source: string }) => [i.source, i.message])).toEqual([['api', 'by hand']]);
+    expect(fromApi.map((i: { message: string; source: string }) => [i.source, i.message])).toEqual([
+      ['api', 'by hand'],
+    ]);
     await app.http.get('/incidents?source=carrier-pigeon').set(bearer(viewer)).expect(400);
   });
 });

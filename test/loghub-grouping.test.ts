@@ -38,11 +38,16 @@ describe('grouping accuracy on the Loghub-2k development set (real matching comm
   afterAll(() => app.stop());
 
   it('fails loudly, naming every path tried, when the data is missing', () => {
-    expect(() => loghubDevDir(['/nonexistent/loghub-a', '/nonexistent/loghub-b'])).toThrow('tried: /nonexistent/loghub-a, /nonexistent/loghub-b');
+    expect(() => loghubDevDir(['/nonexistent/loghub-a', '/nonexistent/loghub-b'])).toThrow(
+      'tried: /nonexistent/loghub-a, /nonexistent/loghub-b',
+    );
   });
 
   it('reads CSV fields with quoted commas, quotes and line breaks', () => {
-    expect(parseCsv('a,b\n"x, ""y""","two\nlines"\n')).toEqual([['a', 'b'], ['x, "y"', 'two\nlines']]);
+    expect(parseCsv('a,b\n"x, ""y""","two\nlines"\n')).toEqual([
+      ['a', 'b'],
+      ['x, "y"', 'two\nlines'],
+    ]);
   });
 
   it('has the eight development systems, 2 000 lines each', () => {
@@ -55,7 +60,9 @@ describe('grouping accuracy on the Loghub-2k development set (real matching comm
     const predicted = await groupThroughCatalog(app, `loghub-${name.toLowerCase()}`, entries);
     const result = groupingAccuracy(entries, predicted);
     accuracy.set(name, result.accuracy);
-    console.log(`${name}: grouping accuracy ${result.accuracy.toFixed(4)}, ${new Set(predicted).size} patterns for ${new Set(entries.map((e) => e.templateId)).size} templates`);
+    console.log(
+      `${name}: grouping accuracy ${result.accuracy.toFixed(4)}, ${new Set(predicted).size} patterns for ${new Set(entries.map((e) => e.templateId)).size} templates`,
+    );
     expect(result.accuracy).toBeGreaterThanOrEqual(FLOORS[name]!);
   });
 
@@ -71,7 +78,9 @@ describe('grouping accuracy on the Loghub-2k development set (real matching comm
     const results = [];
     for (const seed of [1, 2, 3]) {
       const shuffled = seededShuffle(entries, seed);
-      results.push(groupingAccuracy(shuffled, await groupThroughCatalog(app, `loghub-mac-shuffle-${seed}`, shuffled)).accuracy);
+      results.push(
+        groupingAccuracy(shuffled, await groupThroughCatalog(app, `loghub-mac-shuffle-${seed}`, shuffled)).accuracy,
+      );
     }
     console.log(`Mac shuffled: ${results.map((a) => a.toFixed(3)).join(', ')}`);
     expect(Math.max(...results) - Math.min(...results)).toBeLessThanOrEqual(0.01);

@@ -28,7 +28,8 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     expect(res.status).toBe(201);
     return res.body.id as string;
   };
-  const loop = async (id: string, key = operator) => (await app.http.get(`/integration/loop/${id}`).set(auth(key)).expect(200)).body;
+  const loop = async (id: string, key = operator) =>
+    (await app.http.get(`/integration/loop/${id}`).set(auth(key)).expect(200)).body;
   const untilComplete = (id: string, key = operator) =>
     eventually(async () => {
       const status = await loop(id, key);
@@ -41,13 +42,26 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     }, `loop of ${id} to be ${state}`);
 
   it('carries one incident through all five stages, in order', async () => {
-    const id = await report({ errorType: 'timeout', message: 'Upstream call to payments-api timed out after 30000 ms', agentId: 'agent-001', capability: 'checkout' });
+    const id = await report({
+      errorType: 'timeout',
+      message: 'Upstream call to payments-api timed out after 30000 ms',
+      agentId: 'agent-001',
+      capability: 'checkout',
+    });
     const status = await untilComplete(id);
-    expect(status).toMatchObject({ state: 'complete', stagesCompleted: STAGES, currentStage: 'routing_adjusted', completionPct: 100, totalStages: 5 });
+    expect(status).toMatchObject({
+      state: 'complete',
+      stagesCompleted: STAGES,
+      currentStage: 'routing_adjusted',
+      completionPct: 100,
+      totalStages: 5,
+    });
     expect(status.durationMs).toBe(Date.parse(status.completedAt) - Date.parse(status.startedAt));
     expect(status.details.pattern_matched).toMatchObject({ isNewPattern: true, confidence: 1 });
     const stages = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(operator)).expect(200)).body;
-    expect(stages.map((s: { stage: string; status: string }) => [s.stage, s.status])).toEqual(STAGES.map((s) => [s, 'completed']));
+    expect(stages.map((s: { stage: string; status: string }) => [s.stage, s.status])).toEqual(
+      STAGES.map((s) => [s, 'completed']),
+    );
     for (let i = 1; i < stages.length; i++) {
       expect(stages[i].attempts).toBe(1);
       expect(Date.parse(stages[i].completedAt)).toBeGreaterThanOrEqual(Date.parse(stages[i - 1].completedAt));
@@ -55,20 +69,36 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     }
     // The history keeps every event, in loop order.
     const history = await app.sql(`SELECT event_type FROM loop_events WHERE incident_id = $1 ORDER BY seq`, [id]);
-    expect(history.map((h) => h.event_type)).toEqual(['IncidentCreated', 'PatternMatched', 'RecoverySuggested', 'PolicyGenerated', 'RoutingAdjusted']);
+    expect(history.map((h) => h.event_type)).toEqual([
+      'IncidentCreated',
+      'PatternMatched',
+      'RecoverySuggested',
+      'PolicyGenerated',
+      'RoutingAdjusted',
+    ]);
     const incident = (await app.http.get(`/incidents/${id}`).set(auth(operator)).expect(200)).body;
     expect(incident.matchedPatternId).toBe(status.details.pattern_matched.patternId);
     expect(incident.loop.isComplete).toBe(true);
   });
 
   it('files a second similar incident under the same pattern (occurrenceCount 2)', async () => {
-    const first = await report({ errorType: 'rate_limit', message: 'HTTP 429 from api.openai.example: rate limit exceeded for key sk-83kd9', agentId: 'agent-002' });
+    const first = await report({
+      errorType: 'rate_limit',
+      message: 'HTTP 429 from api.openai.example: rate limit exceeded for key sk-83kd9',
+      agentId: 'agent-002',
+    });
     const a = await untilComplete(first);
-    const second = await report({ errorType: 'rate_limit', message: 'HTTP 429 from api.openai.example: rate limit exceeded for key sk-11az7', agentId: 'agent-003' });
+    const second = await report({
+      errorType: 'rate_limit',
+      message: 'HTTP 429 from api.openai.example: rate limit exceeded for key sk-11az7',
+      agentId: 'agent-003',
+    });
     const b = await untilComplete(second);
     expect(b.details.pattern_matched.patternId).toBe(a.details.pattern_matched.patternId);
     expect(b.details.pattern_matched.isNewPattern).toBe(false);
-    const pattern = (await app.http.get(`/catalog/patterns/${a.details.pattern_matched.patternId}`).set(auth(operator)).expect(200)).body;
+    const pattern = (
+      await app.http.get(`/catalog/patterns/${a.details.pattern_matched.patternId}`).set(auth(operator)).expect(200)
+    ).body;
     expect(pattern).toMatchObject({ occurrenceCount: 2, incidentCount: 2, errorType: 'rate_limit' });
     expect(pattern.affectedAgents.sort()).toEqual(['agent-002', 'agent-003']);
     // One policy per pattern, updated, never duplicated.
@@ -79,30 +109,78 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
 
   it('auto-applies a 0.95 template on a pattern that allows it; the policy goes active by the third occurrence', async () => {
     const message = (n: number) => `Worker pod ingest-${n}x7 OOMKilled: container exceeded memory limit 2048Mi`;
-    const first = await untilComplete(await report({ errorType: 'oom', message: message(1), agentId: 'agent-004', capability: 'ingest' }));
+    const first = await untilComplete(
+      await report({ errorType: 'oom', message: message(1), agentId: 'agent-004', capability: 'ingest' }),
+    );
     const patternId = first.details.pattern_matched.patternId;
     expect(first.details.recovery_suggested.status).toBe('pending_review');
-    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(operator)).send({ autoApplyRecovery: true }).expect(403);
-    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(admin)).send({ recoveryTemplate: { playbookId: 'no_such_playbook' } }).expect(400);
-    const patched = await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(admin))
-      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95, params: { target: '{{agentId}}' } }, autoApplyRecovery: true }).expect(200);
-    expect(patched.body).toMatchObject({ autoApplyRecovery: true, recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 } });
+    await app.http
+      .patch(`/catalog/patterns/${patternId}`)
+      .set(auth(operator))
+      .send({ autoApplyRecovery: true })
+      .expect(403);
+    await app.http
+      .patch(`/catalog/patterns/${patternId}`)
+      .set(auth(admin))
+      .send({ recoveryTemplate: { playbookId: 'no_such_playbook' } })
+      .expect(400);
+    const patched = await app.http
+      .patch(`/catalog/patterns/${patternId}`)
+      .set(auth(admin))
+      .send({
+        recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95, params: { target: '{{agentId}}' } },
+        autoApplyRecovery: true,
+      })
+      .expect(200);
+    expect(patched.body).toMatchObject({
+      autoApplyRecovery: true,
+      recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 },
+    });
 
-    const second = await untilComplete(await report({ errorType: 'oom', message: message(2), agentId: 'agent-004', capability: 'ingest' }));
-    expect(second.details.recovery_suggested).toMatchObject({ status: 'applied', autoApplied: true, suggestionType: 'template', confidence: 0.95 });
-    const recovery = (await app.http.get(`/recoveries/${second.details.recovery_suggested.recoveryId}`).set(auth(operator)).expect(200)).body;
-    expect(recovery).toMatchObject({ status: 'applied', playbookId: 'memory_cleanup', params: { target: 'agent-004' } });
+    const second = await untilComplete(
+      await report({ errorType: 'oom', message: message(2), agentId: 'agent-004', capability: 'ingest' }),
+    );
+    expect(second.details.recovery_suggested).toMatchObject({
+      status: 'applied',
+      autoApplied: true,
+      suggestionType: 'template',
+      confidence: 0.95,
+    });
+    const recovery = (
+      await app.http.get(`/recoveries/${second.details.recovery_suggested.recoveryId}`).set(auth(operator)).expect(200)
+    ).body;
+    expect(recovery).toMatchObject({
+      status: 'applied',
+      playbookId: 'memory_cleanup',
+      params: { target: 'agent-004' },
+    });
     expect(second.details.policy_generated.status).toBe('draft'); // only two occurrences so far
 
-    const third = await untilComplete(await report({ errorType: 'oom', message: message(3), agentId: 'agent-004', capability: 'ingest' }));
+    const third = await untilComplete(
+      await report({ errorType: 'oom', message: message(3), agentId: 'agent-004', capability: 'ingest' }),
+    );
     expect(third.details.policy_generated).toMatchObject({ status: 'active' });
-    const policy = (await app.http.get(`/policies/${third.details.policy_generated.policyId}`).set(auth(operator)).expect(200)).body;
-    expect(policy).toMatchObject({ sourceType: 'recovery', sourcePatternId: patternId, sourceRecoveryId: third.details.recovery_suggested.recoveryId, status: 'active' });
+    const policy = (
+      await app.http.get(`/policies/${third.details.policy_generated.policyId}`).set(auth(operator)).expect(200)
+    ).body;
+    expect(policy).toMatchObject({
+      sourceType: 'recovery',
+      sourcePatternId: patternId,
+      sourceRecoveryId: third.details.recovery_suggested.recoveryId,
+      status: 'active',
+    });
     expect(policy.generationConfidence).toBeGreaterThan(0.85);
     // The active policy's adjustment is lasting.
-    const adjustments = (await app.http.get('/routing/adjustments').query({ policyId: policy.id }).set(auth(operator)).expect(200)).body.items;
+    const adjustments = (
+      await app.http.get('/routing/adjustments').query({ policyId: policy.id }).set(auth(operator)).expect(200)
+    ).body.items;
     expect(adjustments).toHaveLength(1);
-    expect(adjustments[0]).toMatchObject({ agentId: 'agent-004', capability: 'ingest', expiresAt: null, isActive: true });
+    expect(adjustments[0]).toMatchObject({
+      agentId: 'agent-004',
+      capability: 'ingest',
+      expiresAt: null,
+      isActive: true,
+    });
   });
 
   it("lowers agent-001's effective confidence below 1.0 after its incident", async () => {
@@ -110,47 +188,98 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     const agent = agents.find((a: { agentId: string }) => a.agentId === 'agent-001');
     expect(agent.effectiveConfidence).toBeLessThan(1);
     expect(agent.effectiveConfidence).toBeGreaterThanOrEqual(0);
-    const adjustments = (await app.http.get('/routing/adjustments').query({ agentId: 'agent-001' }).set(auth(operator)).expect(200)).body.items;
+    const adjustments = (
+      await app.http.get('/routing/adjustments').query({ agentId: 'agent-001' }).set(auth(operator)).expect(200)
+    ).body.items;
     expect(adjustments.length).toBeGreaterThanOrEqual(1);
   });
 
   it('lets a reviewer approve a queued recovery, which strengthens its policy', async () => {
-    const status = await untilComplete(await report({ errorType: 'schema', message: 'Column "order_total" of relation "orders" does not exist', agentId: 'agent-005' }));
+    const status = await untilComplete(
+      await report({
+        errorType: 'schema',
+        message: 'Column "order_total" of relation "orders" does not exist',
+        agentId: 'agent-005',
+      }),
+    );
     const recoveryId = status.details.recovery_suggested.recoveryId;
-    const queued = (await app.http.get('/recoveries').query({ status: 'pending_review' }).set(auth(operator)).expect(200)).body.items;
+    const queued = (
+      await app.http.get('/recoveries').query({ status: 'pending_review' }).set(auth(operator)).expect(200)
+    ).body.items;
     expect(queued.map((r: { id: string }) => r.id)).toContain(recoveryId);
-    const before = (await app.http.get(`/policies/${status.details.policy_generated.policyId}`).set(auth(operator))).body.generationConfidence;
-    const approved = await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(operator)).send({ note: 'ran the migration' }).expect(200);
+    const before = (await app.http.get(`/policies/${status.details.policy_generated.policyId}`).set(auth(operator)))
+      .body.generationConfidence;
+    const approved = await app.http
+      .post(`/recoveries/${recoveryId}/approve`)
+      .set(auth(operator))
+      .send({ note: 'ran the migration' })
+      .expect(200);
     // Approving answers with the run it started, and the recovery it applied.
-    expect(approved.body).toMatchObject({ status: 'queued', recoveryId, automatic: false, recovery: { status: 'applied', decidedBy: expect.stringContaining('loop operator') } });
+    expect(approved.body).toMatchObject({
+      status: 'queued',
+      recoveryId,
+      automatic: false,
+      recovery: { status: 'applied', decidedBy: expect.stringContaining('loop operator') },
+    });
     await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(operator)).send({}).expect(409);
     await eventually(async () => {
       const p = (await app.http.get(`/policies/${status.details.policy_generated.policyId}`).set(auth(operator))).body;
       return p.generationConfidence > before;
     }, 'the policy to be re-derived from the applied recovery');
-    const history = await app.sql(`SELECT event_type FROM loop_events WHERE incident_id = $1 ORDER BY created_at`, [status.incidentId]);
+    const history = await app.sql(`SELECT event_type FROM loop_events WHERE incident_id = $1 ORDER BY created_at`, [
+      status.incidentId,
+    ]);
     expect(history.map((h) => h.event_type)).toContain('RecoveryApplied');
-    expect(await app.sql(`SELECT 1 FROM policy_rules WHERE source_pattern_id = $1`, [status.details.pattern_matched.patternId])).toHaveLength(1);
+    expect(
+      await app.sql(`SELECT 1 FROM policy_rules WHERE source_pattern_id = $1`, [
+        status.details.pattern_matched.patternId,
+      ]),
+    ).toHaveLength(1);
   });
 
   it("bridge 4 routes by the agent the event carries, and reads the incident's when an event does not carry it", async () => {
-    const incidentId = await report({ errorType: 'quota', message: 'Quota exceeded for project 8812', agentId: 'agent-read', capability: 'triage' });
+    const incidentId = await report({
+      errorType: 'quota',
+      message: 'Quota exceeded for project 8812',
+      agentId: 'agent-read',
+      capability: 'triage',
+    });
     await untilComplete(incidentId);
     const policy = (
-      await app.http.post('/policies').set(auth(admin)).send({ name: 'bridge 4 input', category: 'operational', action: 'warn', scope: 'tenant', condition: 'true' }).expect(201)
+      await app.http
+        .post('/policies')
+        .set(auth(admin))
+        .send({ name: 'bridge 4 input', category: 'operational', action: 'warn', scope: 'tenant', condition: 'true' })
+        .expect(201)
     ).body;
     const publish = (incidentAgent?: { agentId: string; capability: string | null }) =>
       app.app.get(TransactionHost).run(() =>
         app.app.get(EventBus).publish(
           new PolicyGenerated({
-            tenantId: 'loop', incidentId, policyId: policy.id, patternId: randomUUID(), recoveryId: randomUUID(), category: 'operational', action: 'warn',
-            status: 'active', confidence: 1, isNewPolicy: false, timing: stageTiming(), incidentAgent,
+            tenantId: 'loop',
+            incidentId,
+            policyId: policy.id,
+            patternId: randomUUID(),
+            recoveryId: randomUUID(),
+            category: 'operational',
+            action: 'warn',
+            status: 'active',
+            confidence: 1,
+            isNewPolicy: false,
+            timing: stageTiming(),
+            incidentAgent,
           }),
         ),
       );
     const adjusted = (agentId: string) =>
       eventually(async () => {
-        const items = (await app.http.get('/routing/adjustments').query({ policyId: policy.id, agentId }).set(auth(operator)).expect(200)).body.items;
+        const items = (
+          await app.http
+            .get('/routing/adjustments')
+            .query({ policyId: policy.id, agentId })
+            .set(auth(operator))
+            .expect(200)
+        ).body.items;
         return items.length > 0 ? items : null;
       }, `an adjustment of ${agentId} from the policy`);
 
@@ -162,16 +291,33 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
   });
 
   it('bridge 3 reads the recovery when a RecoverySuggested does not carry its playbook (an event stored before it was carried)', async () => {
-    const status = await untilComplete(await report({ errorType: 'disk', message: 'No space left on device: /var/lib/data/shard-12', agentId: 'agent-old' }));
+    const status = await untilComplete(
+      await report({
+        errorType: 'disk',
+        message: 'No space left on device: /var/lib/data/shard-12',
+        agentId: 'agent-old',
+      }),
+    );
     const { recoveryId, playbookId } = status.details.recovery_suggested;
     const policyDecisions = async () =>
-      (await app.sql(`SELECT count(*)::int AS n FROM decisions WHERE incident_id = $1 AND kind = 'policy'`, [status.incidentId]))[0].n as number;
+      (
+        await app.sql(`SELECT count(*)::int AS n FROM decisions WHERE incident_id = $1 AND kind = 'policy'`, [
+          status.incidentId,
+        ])
+      )[0].n as number;
     const before = await policyDecisions();
     await app.app.get(TransactionHost).run(() =>
       app.app.get(EventBus).publish(
         new RecoverySuggested({
-          tenantId: 'loop', incidentId: status.incidentId, patternId: status.details.pattern_matched.patternId, recoveryId, playbookId,
-          suggestionType: 'generated', confidence: 0.5, autoApplied: false, timing: stageTiming(),
+          tenantId: 'loop',
+          incidentId: status.incidentId,
+          patternId: status.details.pattern_matched.patternId,
+          recoveryId,
+          playbookId,
+          suggestionType: 'generated',
+          confidence: 0.5,
+          autoApplied: false,
+          timing: stageTiming(),
         }),
       ),
     );
@@ -185,7 +331,13 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
 
   it('completes 10 concurrent incidents, and concurrent incidents with one new signature share one pattern', async () => {
     const ids = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => report({ errorType: 'connection', message: `connect ECONNREFUSED 10.1.${i}.${i + 5}:5432 while opening pool db-${i}`, agentId: `agent-c${i % 3}` })),
+      Array.from({ length: 10 }, (_, i) =>
+        report({
+          errorType: 'connection',
+          message: `connect ECONNREFUSED 10.1.${i}.${i + 5}:5432 while opening pool db-${i}`,
+          agentId: `agent-c${i % 3}`,
+        }),
+      ),
     );
     const statuses = await Promise.all(ids.map((id) => untilComplete(id)));
     expect(statuses.every((s) => s.isComplete)).toBe(true);
@@ -193,14 +345,27 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     expect(patterns.size).toBe(1);
     const [pattern] = await app.sql(`SELECT occurrence_count FROM failure_patterns WHERE id = $1`, [[...patterns][0]]);
     expect(pattern.occurrence_count).toBe(10);
-    expect(await app.sql(`SELECT 1 FROM policy_rules WHERE source_pattern_id = $1`, [[...patterns][0]])).toHaveLength(1);
+    expect(await app.sql(`SELECT 1 FROM policy_rules WHERE source_pattern_id = $1`, [[...patterns][0]])).toHaveLength(
+      1,
+    );
   });
 
   it('answers POST /catalog/match without creating anything', async () => {
     const [{ n: before }] = await app.sql(`SELECT count(*)::int AS n FROM failure_patterns`);
-    const known = await app.http.post('/catalog/match').set(auth(operator)).send({ errorType: 'rate_limit', message: 'HTTP 429 from api.openai.example: rate limit exceeded for key sk-99zz1' }).expect(200);
+    const known = await app.http
+      .post('/catalog/match')
+      .set(auth(operator))
+      .send({
+        errorType: 'rate_limit',
+        message: 'HTTP 429 from api.openai.example: rate limit exceeded for key sk-99zz1',
+      })
+      .expect(200);
     expect(known.body).toMatchObject({ matched: true, pattern: { errorType: 'rate_limit', occurrenceCount: 2 } });
-    const unknown = await app.http.post('/catalog/match').set(auth(operator)).send({ errorType: 'tls', message: 'certificate has expired' }).expect(200);
+    const unknown = await app.http
+      .post('/catalog/match')
+      .set(auth(operator))
+      .send({ errorType: 'tls', message: 'certificate has expired' })
+      .expect(200);
     expect(unknown.body).toMatchObject({ matched: false, pattern: null });
     const [{ n: after }] = await app.sql(`SELECT count(*)::int AS n FROM failure_patterns`);
     expect(after).toBe(before);
@@ -209,9 +374,14 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
 
   it('keeps catalogs per tenant', async () => {
     const other = await app.keyFor('other-tenant', 'operator');
-    const mine = await loop((await app.sql(`SELECT incident_id FROM loop_traces WHERE tenant_id = 'loop' LIMIT 1`))[0].incident_id);
+    const mine = await loop(
+      (await app.sql(`SELECT incident_id FROM loop_traces WHERE tenant_id = 'loop' LIMIT 1`))[0].incident_id,
+    );
     await app.http.get(`/catalog/patterns/${mine.details.pattern_matched.patternId}`).set(auth(other)).expect(404);
-    const id = await report({ errorType: 'timeout', message: 'Upstream call to payments-api timed out after 30000 ms', agentId: 'agent-001' }, other);
+    const id = await report(
+      { errorType: 'timeout', message: 'Upstream call to payments-api timed out after 30000 ms', agentId: 'agent-001' },
+      other,
+    );
     const theirs = await untilComplete(id, other);
     expect(theirs.details.pattern_matched.isNewPattern).toBe(true);
   });
@@ -222,7 +392,11 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
 
     it('with bridge_2 off, new loops stop after pattern_matched, held; turning it on completes them', async () => {
       await setFlag('bridge_2', false);
-      const ids = await Promise.all([1, 2, 3].map((i) => report({ errorType: 'dns', message: `getaddrinfo ENOTFOUND svc-${i}.internal`, agentId: 'agent-d' })));
+      const ids = await Promise.all(
+        [1, 2, 3].map((i) =>
+          report({ errorType: 'dns', message: `getaddrinfo ENOTFOUND svc-${i}.internal`, agentId: 'agent-d' }),
+        ),
+      );
       for (const id of ids) {
         // Bridge 2's hold and bridge 5's record of pattern_matched commit in either order.
         const held = await eventually(async () => {
@@ -231,7 +405,10 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
         }, `loop of ${id} to be held after pattern_matched`);
         expect(held.stagesCompleted).toEqual(['incident_created', 'pattern_matched']);
         const stages = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(operator))).body;
-        expect(stages.find((s: { stage: string }) => s.stage === 'recovery_suggested')).toMatchObject({ status: 'held', error: expect.stringMatching(/bridge_2 is off/) });
+        expect(stages.find((s: { stage: string }) => s.stage === 'recovery_suggested')).toMatchObject({
+          status: 'held',
+          error: expect.stringMatching(/bridge_2 is off/),
+        });
       }
       await setFlag('bridge_2', true);
       for (const id of ids) expect((await untilComplete(id)).stagesCompleted).toEqual(STAGES);
@@ -239,22 +416,44 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
 
     it('with bridge_5 off the loop runs unrecorded; turned on, its five events are recorded in one batch, in loop order', async () => {
       await setFlag('bridge_5', false);
-      const id = await report({ errorType: 'tls', message: 'x509: certificate has expired for host edge-7.example.net', agentId: 'agent-e' });
+      const id = await report({
+        errorType: 'tls',
+        message: 'x509: certificate has expired for host edge-7.example.net',
+        agentId: 'agent-e',
+      });
       await eventually(
-        async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE incident_id = $1 AND handler = 'bridge_5.loop-status' AND status = 'held'`, [id])).length === 5,
+        async () =>
+          (
+            await app.sql(
+              `SELECT 1 FROM outbox_events WHERE incident_id = $1 AND handler = 'bridge_5.loop-status' AND status = 'held'`,
+              [id],
+            )
+          ).length === 5,
         'all five loop events held for bridge 5',
       );
       await setFlag('bridge_5', true);
       await untilComplete(id);
-      const recorded = await app.sql(`SELECT event_type, created_at FROM loop_events WHERE incident_id = $1 ORDER BY seq`, [id]);
+      const recorded = await app.sql(
+        `SELECT event_type, created_at FROM loop_events WHERE incident_id = $1 ORDER BY seq`,
+        [id],
+      );
       // One transaction recorded them all (one start time), yet the history keeps loop order.
       expect(new Set(recorded.map((r) => r.created_at.getTime())).size).toBe(1);
-      expect(recorded.map((r) => r.event_type)).toEqual(['IncidentCreated', 'PatternMatched', 'RecoverySuggested', 'PolicyGenerated', 'RoutingAdjusted']);
+      expect(recorded.map((r) => r.event_type)).toEqual([
+        'IncidentCreated',
+        'PatternMatched',
+        'RecoverySuggested',
+        'PolicyGenerated',
+        'RoutingAdjusted',
+      ]);
     });
 
     it('integration_loop off holds every bridge, and a tenant admin can switch its own tenant', async () => {
       await setFlag('integration_loop', false, admin, 'tenant');
-      const id = await report({ errorType: 'disk', message: 'No space left on device writing /var/lib/data/chunk-0042' });
+      const id = await report({
+        errorType: 'disk',
+        message: 'No space left on device writing /var/lib/data/chunk-0042',
+      });
       const held = await untilState(id, 'held');
       expect(held.stagesCompleted).toEqual(['incident_created']);
       await setFlag('integration_loop', true, admin, 'tenant');
@@ -263,22 +462,43 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
   });
 
   it('retries a failing bridge, shows failed with the error and a dead letter, and completes after the fix and a retry', async () => {
-    const first = await untilComplete(await report({ errorType: 'gpu', message: 'CUDA error: device-side assert triggered on gpu 3' }));
+    const first = await untilComplete(
+      await report({ errorType: 'gpu', message: 'CUDA error: device-side assert triggered on gpu 3' }),
+    );
     const patternId = first.details.pattern_matched.patternId;
     // A template whose playbook has since left the catalog (PATCH refuses unknown playbooks).
-    await app.sql(`UPDATE failure_patterns SET recovery_template = '{"playbookId": "retired_playbook"}' WHERE id = $1`, [patternId]);
+    await app.sql(
+      `UPDATE failure_patterns SET recovery_template = '{"playbookId": "retired_playbook"}' WHERE id = $1`,
+      [patternId],
+    );
     const id = await report({ errorType: 'gpu', message: 'CUDA error: device-side assert triggered on gpu 5' });
     const failed = await untilState(id, 'failed');
     expect(failed.stagesCompleted).toEqual(['incident_created', 'pattern_matched']);
-    const stage = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(operator))).body.find((s: { stage: string }) => s.stage === 'recovery_suggested');
-    expect(stage).toMatchObject({ status: 'failed', attempts: 3, error: expect.stringContaining('unknown playbook "retired_playbook"') });
-    const [dead] = await app.sql(`SELECT status, attempts FROM outbox_events WHERE incident_id = $1 AND handler = 'bridge_2.pattern-to-recovery'`, [id]);
+    const stage = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(operator))).body.find(
+      (s: { stage: string }) => s.stage === 'recovery_suggested',
+    );
+    expect(stage).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      error: expect.stringContaining('unknown playbook "retired_playbook"'),
+    });
+    const [dead] = await app.sql(
+      `SELECT status, attempts FROM outbox_events WHERE incident_id = $1 AND handler = 'bridge_2.pattern-to-recovery'`,
+      [id],
+    );
     expect(dead).toEqual({ status: 'dead', attempts: 3 });
     await app.http.post(`/integration/loop/${id}/retry/policy_generated`).set(auth(operator)).expect(409);
     await app.http.post(`/integration/loop/${id}/retry/incident_created`).set(auth(operator)).expect(400);
 
-    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(admin)).send({ recoveryTemplate: { playbookId: 'code_patch' } }).expect(200);
-    const retried = await app.http.post(`/integration/loop/${id}/retry/recovery_suggested`).set(auth(operator)).expect(200);
+    await app.http
+      .patch(`/catalog/patterns/${patternId}`)
+      .set(auth(admin))
+      .send({ recoveryTemplate: { playbookId: 'code_patch' } })
+      .expect(200);
+    const retried = await app.http
+      .post(`/integration/loop/${id}/retry/recovery_suggested`)
+      .set(auth(operator))
+      .expect(200);
     expect(retried.body.state).toBe('running');
     const done = await untilComplete(id);
     expect(done.details.recovery_suggested).toMatchObject({ playbookId: 'code_patch', suggestionType: 'template' });
@@ -289,26 +509,30 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     let id = '';
     const ended = new Promise<void>((resolve, reject) => {
       // Open the stream as soon as the incident exists, before its loop can finish.
-      void app.http.post('/incidents').set(auth(operator)).send({ errorType: 'queue', message: 'SQS receive failed: AccessDenied on queue orders-7' }).then((res) => {
-        id = res.body.id;
-        const req = http.get(`${app.url}/integration/loop/${id}/stream`, { headers: auth(operator) }, (res) => {
-          expect(res.headers['content-type']).toMatch(/text\/event-stream/);
-          let buffer = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            buffer += chunk;
-            let end;
-            while ((end = buffer.indexOf('\n\n')) >= 0) {
-              const message = buffer.slice(0, end);
-              buffer = buffer.slice(end + 2);
-              const data = message.split('\n').find((l) => l.startsWith('data: '));
-              if (message.includes('event: loop_progress') && data) received.push(JSON.parse(data.slice(6)));
-            }
+      void app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({ errorType: 'queue', message: 'SQS receive failed: AccessDenied on queue orders-7' })
+        .then((res) => {
+          id = res.body.id;
+          const req = http.get(`${app.url}/integration/loop/${id}/stream`, { headers: auth(operator) }, (res) => {
+            expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+            let buffer = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              buffer += chunk;
+              let end;
+              while ((end = buffer.indexOf('\n\n')) >= 0) {
+                const message = buffer.slice(0, end);
+                buffer = buffer.slice(end + 2);
+                const data = message.split('\n').find((l) => l.startsWith('data: '));
+                if (message.includes('event: loop_progress') && data) received.push(JSON.parse(data.slice(6)));
+              }
+            });
+            res.on('end', resolve);
           });
-          res.on('end', resolve);
-        });
-        req.on('error', reject);
-      }, reject);
+          req.on('error', reject);
+        }, reject);
     });
     await ended; // the server closes the stream once the loop is complete
     expect(received.length).toBeGreaterThanOrEqual(1);
@@ -330,7 +554,10 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
           buffer += chunk;
           let end;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const data = buffer.slice(0, end).split('\n').find((l) => l.startsWith('data: '));
+            const data = buffer
+              .slice(0, end)
+              .split('\n')
+              .find((l) => l.startsWith('data: '));
             buffer = buffer.slice(end + 2);
             if (!data) continue;
             const status = JSON.parse(data.slice(6));
@@ -355,11 +582,15 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
 
   it('computes IntegrationStats from stored data', async () => {
     const stats = (await app.http.get('/integration/stats').query({ hours: 1 }).set(auth(operator)).expect(200)).body;
-    const [{ total, complete }] = await app.sql(`SELECT count(*)::int AS total, count(*) FILTER (WHERE is_complete)::int AS complete FROM loop_traces WHERE tenant_id = 'loop'`);
+    const [{ total, complete }] = await app.sql(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE is_complete)::int AS complete FROM loop_traces WHERE tenant_id = 'loop'`,
+    );
     expect(stats.windowHours).toBe(1);
     expect(stats.totalIncidents).toBe(total);
     expect(stats.loopCompletionRate).toBeCloseTo(complete / total, 3);
-    const [{ created }] = await app.sql(`SELECT count(*)::int AS created FROM failure_patterns WHERE tenant_id = 'loop'`);
+    const [{ created }] = await app.sql(
+      `SELECT count(*)::int AS created FROM failure_patterns WHERE tenant_id = 'loop'`,
+    );
     expect(stats.patternsCreated).toBe(created);
     expect(stats.patternsMatched).toBeGreaterThanOrEqual(total - 1);
     expect(stats.recoveriesApplied).toBeGreaterThanOrEqual(3); // two auto-applied, one approved

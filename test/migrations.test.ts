@@ -10,9 +10,11 @@ describe('migrations', () => {
   let url: string;
   let ds: DataSource;
   const tables = async () =>
-    (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations' ORDER BY 1`)).map(
-      (r: { table_name: string }) => r.table_name,
-    );
+    (
+      await ds.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations' ORDER BY 1`,
+      )
+    ).map((r: { table_name: string }) => r.table_name);
 
   beforeAll(async () => {
     url = await createTestDatabase();
@@ -24,14 +26,34 @@ describe('migrations', () => {
   it('applies every migration, then each down reverts cleanly, then up again', async () => {
     expect(await runMigrations(url)).toHaveLength(migrations.length);
     expect(await runMigrations(url)).toEqual([]); // nothing pending the second time
-    expect(await tables()).toEqual(expect.arrayContaining([
-      'agents', 'api_keys', 'decisions', 'failure_patterns', 'feature_flag_changes', 'feature_flags', 'idempotency_keys',
-      'incidents', 'killswitch_state', 'loop_events', 'loop_traces', 'outbox_events', 'policy_evaluations',
-      'policy_rules', 'recovery_actions', 'recovery_candidates', 'routing_adjustments', 'routing_decisions',
-    ]));
+    expect(await tables()).toEqual(
+      expect.arrayContaining([
+        'agents',
+        'api_keys',
+        'decisions',
+        'failure_patterns',
+        'feature_flag_changes',
+        'feature_flags',
+        'idempotency_keys',
+        'incidents',
+        'killswitch_state',
+        'loop_events',
+        'loop_traces',
+        'outbox_events',
+        'policy_evaluations',
+        'policy_rules',
+        'recovery_actions',
+        'recovery_candidates',
+        'routing_adjustments',
+        'routing_decisions',
+      ]),
+    );
     expect(await tables()).not.toContain('outbox_consumptions'); // a delivery's own row is its mark now
     // No index keyed by a random event id on the outbox's hot insert path.
-    const outboxIndexes = async () => (await ds.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'outbox_events'`)).map((r: { indexdef: string }) => r.indexdef);
+    const outboxIndexes = async () =>
+      (await ds.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'outbox_events'`)).map(
+        (r: { indexdef: string }) => r.indexdef,
+      );
     expect((await outboxIndexes()).filter((d: string) => d.includes('event_id'))).toEqual([]);
     for (let i = 0; i < migrations.length; i++) await revertLastMigration(url);
     expect(await tables()).toEqual([]);
@@ -48,7 +70,8 @@ describe('migrations', () => {
       `INSERT INTO failure_patterns (id, tenant_id, error_type, shape_key, template, template_tokens) VALUES ($1, 'm', 'db', '8:connect', $2, $3)`,
       ['01a233e4-0000-7000-8000-000000000001', tokens.join(' '), tokens],
     );
-    const key = async () => (await ds.query(`SELECT shape_key FROM failure_patterns WHERE tenant_id = 'm'`))[0].shape_key;
+    const key = async () =>
+      (await ds.query(`SELECT shape_key FROM failure_patterns WHERE tenant_id = 'm'`))[0].shape_key;
     await runMigrations(url);
     expect(await key()).toBe('8');
     for (let i = 0; i < after; i++) await revertLastMigration(url);
@@ -71,13 +94,21 @@ describe('migrations', () => {
     // Headers to seal and no key: the migration says what it needs instead of storing them in the clear.
     await expect(runMigrations(url)).rejects.toThrow(/needs the secrets key/);
     await runMigrations(url, secrets);
-    const rows = async () => Object.fromEntries((await ds.query(`SELECT * FROM actuators WHERE tenant_id = 'm' ORDER BY name`)).map((r: { name: string }) => [r.name, r]));
+    const rows = async () =>
+      Object.fromEntries(
+        (await ds.query(`SELECT * FROM actuators WHERE tenant_id = 'm' ORDER BY name`)).map((r: { name: string }) => [
+          r.name,
+          r,
+        ]),
+      );
     const up = await rows();
     expect(JSON.stringify(up)).not.toMatch(/tok-123|p%40ss|p@ss|"sre"/);
     expect(box.open(up.ops.headers_sealed.authorization)).toBe('Bearer tok-123');
     expect(box.open(up.ops.headers_sealed['x-team'])).toBe('sre');
     expect(up.legacy.url).toBe('https://ops.example.com/hook');
-    expect(box.open(up.legacy.headers_sealed.authorization)).toBe(`Basic ${Buffer.from('svc:p@ss').toString('base64')}`);
+    expect(box.open(up.legacy.headers_sealed.authorization)).toBe(
+      `Basic ${Buffer.from('svc:p@ss').toString('base64')}`,
+    );
     expect(up.plain.headers_sealed).toEqual({});
     for (let i = 0; i < after; i++) await revertLastMigration(url, secrets);
     const down = await rows();

@@ -41,38 +41,84 @@ describe('NOTIFY payloads (real PostgreSQL LISTEN/NOTIFY, real SSE)', () => {
     batcher.notifyAfterCommit('i20_probe_b', 'x'.repeat(7999));
     batcher.notifyAfterCommit('i20_probe_b', 'y'.repeat(8000));
     await batcher.flush();
-    await eventually(async () => got.includes('a:small-a') && got.includes('b:small-b') && got.includes(`b:${'x'.repeat(7999)}`), 'the payloads that fit');
+    await eventually(
+      async () => got.includes('a:small-a') && got.includes('b:small-b') && got.includes(`b:${'x'.repeat(7999)}`),
+      'the payloads that fit',
+    );
     await batcher.flush(); // and a later flush does not bring the dropped ones back
     expect(got.filter((p) => p.includes('修') || p.includes('yyy'))).toEqual([]);
   });
 
-  it('a 12 KB multi-byte work-order summary: another tenant\'s message of the same moment still arrives, and its own arrives cut', async () => {
+  it("a 12 KB multi-byte work-order summary: another tenant's message of the same moment still arrives, and its own arrives cut", async () => {
     const tenants = ['np-a', 'np-b'];
-    const keys = Object.fromEntries(await Promise.all(tenants.map(async (t) => [t, { viewer: await app.keyFor(t, 'viewer'), agent: await app.keyFor(t, 'agent') }] as const)));
+    const keys = Object.fromEntries(
+      await Promise.all(
+        tenants.map(
+          async (t) => [t, { viewer: await app.keyFor(t, 'viewer'), agent: await app.keyFor(t, 'agent') }] as const,
+        ),
+      ),
+    );
     const heard: Record<string, Array<{ change: string; summary: string }>> = { 'np-a': [], 'np-b': [] };
-    const streams = tenants.map((t) => openSse(`${app.url}/integration/stream`, auth(keys[t].viewer), (event, data) => event === 'work_order_progress' && heard[t].push(data)));
+    const streams = tenants.map((t) =>
+      openSse(
+        `${app.url}/integration/stream`,
+        auth(keys[t].viewer),
+        (event, data) => event === 'work_order_progress' && heard[t].push(data),
+      ),
+    );
     try {
       await Promise.all(streams.map((s) => s.opened));
       const claimed: Record<string, { id: string; claimToken: string }> = {};
       for (const t of tenants) {
-        const order = await app.app.get(CommandBus).execute(new CreateWorkOrder({
-          tenantId: t, runId: null, incidentId: null, stepId: null, description: 'fix the build', priority: 'low', complexity: 'small',
-          context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
-        }));
+        const order = await app.app.get(CommandBus).execute(
+          new CreateWorkOrder({
+            tenantId: t,
+            runId: null,
+            incidentId: null,
+            stepId: null,
+            description: 'fix the build',
+            priority: 'low',
+            complexity: 'small',
+            context: {
+              incident: null,
+              pattern: null,
+              affectedAgents: [],
+              capabilities: [],
+              lastErrors: [],
+              runId: null,
+            },
+          }),
+        );
         const res = await app.http.post(`/patches/work-orders/${order.id}/claim`).set(auth(keys[t].agent)).expect(200);
         claimed[t] = { id: order.id, claimToken: res.body.claimToken };
       }
       await Promise.all([
-        app.http.post(`/patches/work-orders/${claimed['np-a'].id}/complete`).set(auth(keys['np-a'].agent)).send({ claimToken: claimed['np-a'].claimToken, testsPassed: true, summary: CJK_12KB }).expect(200),
-        app.http.post(`/patches/work-orders/${claimed['np-b'].id}/progress`).set(auth(keys['np-b'].agent)).send({ claimToken: claimed['np-b'].claimToken, note: 'reproduced' }).expect(200),
+        app.http
+          .post(`/patches/work-orders/${claimed['np-a'].id}/complete`)
+          .set(auth(keys['np-a'].agent))
+          .send({ claimToken: claimed['np-a'].claimToken, testsPassed: true, summary: CJK_12KB })
+          .expect(200),
+        app.http
+          .post(`/patches/work-orders/${claimed['np-b'].id}/progress`)
+          .set(auth(keys['np-b'].agent))
+          .send({ claimToken: claimed['np-b'].claimToken, note: 'reproduced' })
+          .expect(200),
       ]);
-      const b = await eventually(async () => heard['np-b'].find((m) => m.change === 'progress'), 'the other tenant\'s progress message');
+      const b = await eventually(
+        async () => heard['np-b'].find((m) => m.change === 'progress'),
+        "the other tenant's progress message",
+      );
       expect(b.summary).toContain('reproduced');
-      const a = await eventually(async () => heard['np-a'].find((m) => m.change === 'completed'), 'the completion, cut to fit');
+      const a = await eventually(
+        async () => heard['np-a'].find((m) => m.change === 'completed'),
+        'the completion, cut to fit',
+      );
       expect(a.summary.endsWith('…')).toBe(true);
       expect(a.summary.length).toBeLessThanOrEqual(501);
       // The whole summary is kept where it is read in full.
-      const detail = (await app.http.get(`/patches/work-orders/${claimed['np-a'].id}`).set(auth(keys['np-a'].viewer)).expect(200)).body;
+      const detail = (
+        await app.http.get(`/patches/work-orders/${claimed['np-a'].id}`).set(auth(keys['np-a'].viewer)).expect(200)
+      ).body;
       expect(detail.result.summary).toBe(CJK_12KB);
     } finally {
       for (const s of streams) s.close();

@@ -28,11 +28,18 @@ describe('OpenAPI document', () => {
     try {
       const file = path.join(dir, 'openapi.json');
       writeFileSync(file, documentText(doc));
-      const lint = spawnSync(process.execPath, ['node_modules/@redocly/cli/bin/cli.js', 'lint', file, '--config', 'redocly.yaml', '--format', 'json'], {
-        encoding: 'utf8',
-        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
-      });
-      const report = JSON.parse(lint.stdout.slice(lint.stdout.indexOf('{'))) as { totals: { errors: number }; problems: Array<{ ruleId: string; severity: string; message: string }> };
+      const lint = spawnSync(
+        process.execPath,
+        ['node_modules/@redocly/cli/bin/cli.js', 'lint', file, '--config', 'redocly.yaml', '--format', 'json'],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
+        },
+      );
+      const report = JSON.parse(lint.stdout.slice(lint.stdout.indexOf('{'))) as {
+        totals: { errors: number };
+        problems: Array<{ ruleId: string; severity: string; message: string }>;
+      };
       const errors = report.problems.filter((p) => p.severity === 'error').map((p) => `${p.ruleId}: ${p.message}`);
       expect(errors).toEqual([]);
       expect(report.totals.errors).toBe(0);
@@ -45,9 +52,17 @@ describe('OpenAPI document', () => {
   it('every operation has a summary and declares its path parameters', () => {
     for (const [route, operations] of Object.entries(doc.paths)) {
       const names = [...route.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-      for (const op of Object.values(operations) as Array<{ summary?: string; parameters?: Array<{ in: string; name: string }> }>) {
+      for (const op of Object.values(operations) as Array<{
+        summary?: string;
+        parameters?: Array<{ in: string; name: string }>;
+      }>) {
         expect(op.summary).toBeTruthy();
-        expect((op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort()).toEqual(names);
+        expect(
+          (op.parameters ?? [])
+            .filter((p) => p.in === 'path')
+            .map((p) => p.name)
+            .sort(),
+        ).toEqual(names);
       }
     }
   });

@@ -16,7 +16,9 @@ describe('transactional outbox (real PostgreSQL)', () => {
   const outcomes: DeliveryOutcome[] = [];
 
   beforeAll(async () => {
-    app = await startTestApp({ OUTBOX_MAX_ATTEMPTS: '4', OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '1000' }, [ProbeModule]);
+    app = await startTestApp({ OUTBOX_MAX_ATTEMPTS: '4', OUTBOX_RETRY_BASE_MS: '20', OUTBOX_RETRY_MAX_MS: '1000' }, [
+      ProbeModule,
+    ]);
     publisher = app.app.get(ProbePublisher);
     app.app.get(OutboxRelay).onOutcome((o) => void outcomes.push(o));
   });
@@ -28,7 +30,8 @@ describe('transactional outbox (real PostgreSQL)', () => {
     outcomes.length = 0;
   });
 
-  const rows = (key: string) => app.sql(`SELECT status, attempts, last_error FROM outbox_events WHERE payload->>'key' = $1`, [key]);
+  const rows = (key: string) =>
+    app.sql(`SELECT status, attempts, last_error FROM outbox_events WHERE payload->>'key' = $1`, [key]);
   const effects = (key: string) => app.sql(`SELECT pid FROM probe_effects WHERE key = $1`, [key]);
 
   it('stores an event only if its transaction commits', async () => {
@@ -75,7 +78,12 @@ describe('transactional outbox (real PostgreSQL)', () => {
   it('handles the deliveries committed together in one transaction', async () => {
     const keys = Array.from({ length: 10 }, (_, i) => `batch-${i}`);
     await publisher.publish('t1', keys);
-    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'batch-%' AND status = 'done'`)).length === 10, 'all handled');
+    await eventually(
+      async () =>
+        (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'batch-%' AND status = 'done'`))
+          .length === 10,
+      'all handled',
+    );
     // processed_at is its transaction's start time: one batch, one time.
     const [{ transactions }] = await app.sql(
       `SELECT count(DISTINCT processed_at)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'batch-%'`,
@@ -90,7 +98,9 @@ describe('transactional outbox (real PostgreSQL)', () => {
     const keys = Array.from({ length: 19 * base }, (_, i) => `behind-${i}`);
     await publisher.publish('t1', keys);
     await eventually(
-      async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'behind-%' AND status = 'done'`)).length === keys.length,
+      async () =>
+        (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'behind-%' AND status = 'done'`))
+          .length === keys.length,
       'all handled',
       60_000,
     );
@@ -116,7 +126,9 @@ describe('transactional outbox (real PostgreSQL)', () => {
     try {
       await publisher.publish('t1', keys);
       await eventually(
-        async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'regrow-%' AND status = 'done'`)).length === keys.length,
+        async () =>
+          (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'regrow-%' AND status = 'done'`))
+            .length === keys.length,
         'all handled',
         60_000,
       );
@@ -132,10 +144,22 @@ describe('transactional outbox (real PostgreSQL)', () => {
     expect(batches.map((b) => b.n).find((n) => n > 10)).toBe(base);
   });
 
-  it('runs a batch\'s deliveries of different keys concurrently, and those of one key one after another, in order', async () => {
-    const events: Array<[string, string]> = [['a', 'grp-a0'], ['b', 'grp-b0'], ['a', 'grp-a1'], ['c', 'grp-c0'], ['a', 'grp-a2'], ['b', 'grp-b1']];
+  it("runs a batch's deliveries of different keys concurrently, and those of one key one after another, in order", async () => {
+    const events: Array<[string, string]> = [
+      ['a', 'grp-a0'],
+      ['b', 'grp-b0'],
+      ['a', 'grp-a1'],
+      ['c', 'grp-c0'],
+      ['a', 'grp-a2'],
+      ['b', 'grp-b1'],
+    ];
     await publisher.publishGrouped('t1', events);
-    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'grp-%' AND status = 'done'`)).length === 6, 'all handled');
+    await eventually(
+      async () =>
+        (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'grp-%' AND status = 'done'`)).length ===
+        6,
+      'all handled',
+    );
     expect(grouped.maxInflight).toBeGreaterThan(1);
     expect(grouped.maxInflightPerGroup.get('a')).toBe(1);
     expect(grouped.maxInflightPerGroup.get('b')).toBe(1);
@@ -167,13 +191,21 @@ describe('transactional outbox (real PostgreSQL)', () => {
     const { OutboxRepository } = await import('../src/platform/outbox/outbox.repository.js');
     const { TransactionHost } = await import('../src/platform/database/transaction-host.js');
     // Two connections, both asked at once afterwards: one of them ran the claim.
-    const small = await startTestApp({ DB_POOL_SIZE: '2', OUTBOX_RELAY_ENABLED: 'false' }, [ProbeModule], new URL(app.database.url).toString());
+    const small = await startTestApp(
+      { DB_POOL_SIZE: '2', OUTBOX_RELAY_ENABLED: 'false' },
+      [ProbeModule],
+      new URL(app.database.url).toString(),
+    );
     try {
       // A delivery no relay here handles, so only this claim takes it.
-      await app.sql(`INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, payload) VALUES (gen_random_uuid(), 'ProbeEvent', 'test.unhandled', 't0', '{}')`);
+      await app.sql(
+        `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, payload) VALUES (gen_random_uuid(), 'ProbeEvent', 'test.unhandled', 't0', '{}')`,
+      );
       expect(await small.app.get(OutboxRepository).claim('test-worker', 'test.unhandled', 1, 1000)).toHaveLength(1);
       const tx = small.app.get(TransactionHost);
-      const settings = await Promise.all([1, 2].map(() => tx.queryOutside(`SELECT current_setting('synchronous_commit') AS s, pg_sleep(0.05)`)));
+      const settings = await Promise.all(
+        [1, 2].map(() => tx.queryOutside(`SELECT current_setting('synchronous_commit') AS s, pg_sleep(0.05)`)),
+      );
       expect(settings.map(([row]) => row.s)).toEqual(['on', 'on']);
     } finally {
       await small.stop();
@@ -183,10 +215,19 @@ describe('transactional outbox (real PostgreSQL)', () => {
   it('claims in place: a claim writes no index entry (a HOT update), so claims do not bloat the indexes', async () => {
     // Claims are the only updates of a healthy delivery that may be HOT: "done" changes the status.
     const hotUpdates = async () =>
-      (await app.sql(`SELECT n_tup_hot_upd::int AS n FROM pg_stat_user_tables WHERE relname = 'outbox_events'`))[0].n as number;
+      (await app.sql(`SELECT n_tup_hot_upd::int AS n FROM pg_stat_user_tables WHERE relname = 'outbox_events'`))[0]
+        .n as number;
     const before = await hotUpdates();
-    await publisher.publish('t5', Array.from({ length: 20 }, (_, i) => `hot-${i}`));
-    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'hot-%' AND status = 'done'`)).length === 20, 'all handled');
+    await publisher.publish(
+      't5',
+      Array.from({ length: 20 }, (_, i) => `hot-${i}`),
+    );
+    await eventually(
+      async () =>
+        (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'hot-%' AND status = 'done'`)).length ===
+        20,
+      'all handled',
+    );
     // Statistics reach the shared counters within seconds of the transactions that made them.
     await eventually(async () => (await hotUpdates()) > before, 'claims counted as HOT updates');
   });
@@ -195,10 +236,20 @@ describe('transactional outbox (real PostgreSQL)', () => {
     const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
     await app.http.put('/integration/flags/bridge_1').set(auth).send({ enabled: false, scope: 'tenant' }).expect(200);
     await publisher.publish('default', ['held-1', 'held-2']);
-    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'held-%' AND status = 'held'`)).length === 2, 'both events held');
+    await eventually(
+      async () =>
+        (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'held-%' AND status = 'held'`))
+          .length === 2,
+      'both events held',
+    );
     expect(probe.calls).toEqual([]);
     await app.http.put('/integration/flags/bridge_1').set(auth).send({ enabled: true, scope: 'tenant' }).expect(200);
-    await eventually(async () => (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'held-%' AND status = 'done'`)).length === 2, 'held events handled');
+    await eventually(
+      async () =>
+        (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'held-%' AND status = 'done'`))
+          .length === 2,
+      'held events handled',
+    );
     expect(probe.calls.sort()).toEqual(['held-1', 'held-2']);
     // Another tenant was never held: the override was the default tenant's only.
     await publisher.publish('other', ['not-held']);
@@ -207,10 +258,18 @@ describe('transactional outbox (real PostgreSQL)', () => {
 
   it('integration_loop off holds every bridge', async () => {
     const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
-    await app.http.put('/integration/flags/integration_loop').set(auth).send({ enabled: false, scope: 'global' }).expect(200);
+    await app.http
+      .put('/integration/flags/integration_loop')
+      .set(auth)
+      .send({ enabled: false, scope: 'global' })
+      .expect(200);
     await publisher.publish('t9', ['loop-off']);
     await eventually(async () => (await rows('loop-off'))[0]?.status === 'held', 'held by integration_loop');
-    await app.http.put('/integration/flags/integration_loop').set(auth).send({ enabled: true, scope: 'global' }).expect(200);
+    await app.http
+      .put('/integration/flags/integration_loop')
+      .set(auth)
+      .send({ enabled: true, scope: 'global' })
+      .expect(200);
     await eventually(async () => (await rows('loop-off'))[0]?.status === 'done', 'released');
   });
 
@@ -224,7 +283,9 @@ describe('transactional outbox (real PostgreSQL)', () => {
     const { OutboxRepository } = await import('../src/platform/outbox/outbox.repository.js');
     const store = app.app.get(OutboxRepository);
     expect(await store.prune(1)).toBe(0); // nothing is an hour old yet
-    await app.sql(`UPDATE outbox_events SET processed_at = now() - interval '2 hours' WHERE payload->>'key' LIKE 'prune-%'`);
+    await app.sql(
+      `UPDATE outbox_events SET processed_at = now() - interval '2 hours' WHERE payload->>'key' LIKE 'prune-%'`,
+    );
     expect(await store.prune(1)).toBeGreaterThanOrEqual(1);
     expect(await rows('prune-done')).toHaveLength(0);
     expect((await rows('prune-dead'))[0].status).toBe('dead'); // dead letters stay for inspection and retry
@@ -251,7 +312,15 @@ describe('transactional outbox (real PostgreSQL)', () => {
       return { mine: await mine, finish, done };
     };
     const secondWaits = () =>
-      eventually(async () => (await app.sql(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE outbox_events SET status = ''done''%'`)).length > 0, 'the second worker to wait');
+      eventually(
+        async () =>
+          (
+            await app.sql(
+              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE outbox_events SET status = ''done''%'`,
+            )
+          ).length > 0,
+        'the second worker to wait',
+      );
 
     const first = await holdMark('commit');
     expect([...first.mine]).toEqual([id]);
@@ -274,8 +343,16 @@ describe('transactional outbox (real PostgreSQL)', () => {
   it('two relays on one database never handle an event twice', async () => {
     const second = await startTestApp({ OUTBOX_CONCURRENCY: '8' }, [ProbeModule], new URL(app.database.url).toString());
     const handledBy = { first: 0, second: 0 };
-    app.app.get(OutboxRelay).onOutcome((o) => void (o.kind === 'handled' && String(o.delivery.payload.key).startsWith('pair-') && handledBy.first++));
-    second.app.get(OutboxRelay).onOutcome((o) => void (o.kind === 'handled' && String(o.delivery.payload.key).startsWith('pair-') && handledBy.second++));
+    app.app
+      .get(OutboxRelay)
+      .onOutcome(
+        (o) => void (o.kind === 'handled' && String(o.delivery.payload.key).startsWith('pair-') && handledBy.first++),
+      );
+    second.app
+      .get(OutboxRelay)
+      .onOutcome(
+        (o) => void (o.kind === 'handled' && String(o.delivery.payload.key).startsWith('pair-') && handledBy.second++),
+      );
     try {
       const keys = Array.from({ length: 300 }, (_, i) => `pair-${i}`);
       for (let i = 0; i < keys.length; i += 30) {
@@ -283,10 +360,14 @@ describe('transactional outbox (real PostgreSQL)', () => {
         await (i % 60 === 0 ? publisher : second.app.get(ProbePublisher)).publish('t2', keys.slice(i, i + 30));
       }
       await eventually(async () => {
-        const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM outbox_events WHERE payload->>'key' LIKE 'pair-%' AND status = 'done'`);
+        const [{ n }] = await app.sql(
+          `SELECT count(*)::int AS n FROM outbox_events WHERE payload->>'key' LIKE 'pair-%' AND status = 'done'`,
+        );
         return n === keys.length;
       }, 'all 300 handled');
-      const perKey = await app.sql(`SELECT key, count(*)::int AS n FROM probe_effects WHERE key LIKE 'pair-%' GROUP BY key`);
+      const perKey = await app.sql(
+        `SELECT key, count(*)::int AS n FROM probe_effects WHERE key LIKE 'pair-%' GROUP BY key`,
+      );
       expect(perKey).toHaveLength(300);
       expect(perKey.every((r) => r.n === 1)).toBe(true);
       // Both relays really competed, and together handled each delivery once.
@@ -312,7 +393,14 @@ describe('a relay killed with SIGKILL in the middle of a handler', () => {
 
   function spawnRelay(mode: 'hang' | 'ok') {
     const child = spawn(process.execPath, ['dist/test/support/relay-child.js'], {
-      env: { ...process.env, DATABASE_URL: url, PROBE_MODE: mode, OUTBOX_LEASE_MS: '1500', OUTBOX_POLL_INTERVAL_MS: '100', ADMIN_API_KEY: ADMIN_KEY },
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        PROBE_MODE: mode,
+        OUTBOX_LEASE_MS: '1500',
+        OUTBOX_POLL_INTERVAL_MS: '100',
+        ADMIN_API_KEY: ADMIN_KEY,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
@@ -339,12 +427,19 @@ describe('a relay killed with SIGKILL in the middle of a handler', () => {
 
       // Nothing of the interrupted attempt survived, and the event is still owed.
       expect(await publisherApp.sql(`SELECT * FROM probe_effects WHERE key = 'crash-me'`)).toHaveLength(0);
-      const [pending] = await publisherApp.sql(`SELECT status, attempts FROM outbox_events WHERE payload->>'key' = 'crash-me'`);
+      const [pending] = await publisherApp.sql(
+        `SELECT status, attempts FROM outbox_events WHERE payload->>'key' = 'crash-me'`,
+      );
       expect(pending).toEqual({ status: 'pending', attempts: 1 });
 
       const second = spawnRelay('ok');
       await second.waitFor('READY');
-      await eventually(async () => (await publisherApp.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' = 'crash-me' AND status = 'done'`)).length === 1, 'the event handled after the lease expired');
+      await eventually(
+        async () =>
+          (await publisherApp.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' = 'crash-me' AND status = 'done'`))
+            .length === 1,
+        'the event handled after the lease expired',
+      );
       const effects = await publisherApp.sql(`SELECT pid FROM probe_effects WHERE key = 'crash-me'`);
       expect(effects).toEqual([{ pid: second.child.pid }]);
       second.child.kill('SIGTERM');

@@ -36,7 +36,15 @@ describe('policy decisions', () => {
       await app.http
         .post('/policies')
         .set(bearer(key))
-        .send({ name: 'rule', category: 'safety', action: 'block', scope: 'tenant', condition: 'true', status: 'active', ...over })
+        .send({
+          name: 'rule',
+          category: 'safety',
+          action: 'block',
+          scope: 'tenant',
+          condition: 'true',
+          status: 'active',
+          ...over,
+        })
         .expect(201)
     ).body as { id: string };
   const evaluate = async (key: string, body: Record<string, unknown>): Promise<Decision> =>
@@ -55,8 +63,18 @@ describe('policy decisions', () => {
   it('decides by precedence: block beats route_away beats escalate beats warn beats allow', async () => {
     const { admin, viewer } = await tenant('prec');
     const ids: Record<string, string> = {};
-    for (const [level, action] of [[1, 'warn'], [2, 'escalate'], [3, 'route_away'], [4, 'block']] as const) {
-      ids[action] = (await createPolicy(admin, { action, condition: `has(request.context.level) && request.context.level >= ${level}` })).id;
+    for (const [level, action] of [
+      [1, 'warn'],
+      [2, 'escalate'],
+      [3, 'route_away'],
+      [4, 'block'],
+    ] as const) {
+      ids[action] = (
+        await createPolicy(admin, {
+          action,
+          condition: `has(request.context.level) && request.context.level >= ${level}`,
+        })
+      ).id;
     }
     const expected = ['allow', 'warn', 'escalate', 'route_away', 'block'];
     for (let level = 0; level <= 4; level++) {
@@ -65,7 +83,10 @@ describe('policy decisions', () => {
       expect(res.killSwitch).toBe(false);
       // Most severe first.
       expect(res.matched).toEqual(
-        expected.slice(1, level + 1).reverse().map((action) => ({ policyId: ids[action], action, status: 'active' })),
+        expected
+          .slice(1, level + 1)
+          .reverse()
+          .map((action) => ({ policyId: ids[action], action, status: 'active' })),
       );
     }
     const res = await evaluate(viewer, { agentId: 'agent-1', capability: 'summarise', context: { level: 4 } });
@@ -74,7 +95,11 @@ describe('policy decisions', () => {
 
   it('evaluates drafts in shadow: reported in matched, never deciding; ignores disabled policies at once', async () => {
     const { admin, viewer } = await tenant('shadow');
-    const draft = await createPolicy(admin, { action: 'block', status: 'draft', condition: 'request.capability == "refund"' });
+    const draft = await createPolicy(admin, {
+      action: 'block',
+      status: 'draft',
+      condition: 'request.capability == "refund"',
+    });
     const warn = await createPolicy(admin, { action: 'warn', condition: 'request.capability == "refund"' });
     const res = await evaluate(viewer, { agentId: 'agent-1', capability: 'refund' });
     expect(res.decision).toBe('warn');
@@ -96,23 +121,47 @@ describe('policy decisions', () => {
     const b = await tenant('scope-b');
     const capability = `nuke-${randomUUID().slice(0, 8)}`;
     const global = (
-      await app.http.post('/policies').set(bearer(ADMIN_KEY))
-        .send({ name: 'no nukes', category: 'safety', action: 'block', scope: 'global', condition: `request.capability == "${capability}"`, status: 'active' })
+      await app.http
+        .post('/policies')
+        .set(bearer(ADMIN_KEY))
+        .send({
+          name: 'no nukes',
+          category: 'safety',
+          action: 'block',
+          scope: 'global',
+          condition: `request.capability == "${capability}"`,
+          status: 'active',
+        })
         .expect(201)
     ).body;
     try {
       for (const { viewer } of [a, b]) {
         const res = await evaluate(viewer, { agentId: 'agent-1', capability });
-        expect(res).toMatchObject({ decision: 'block', matched: [{ policyId: global.id, action: 'block', status: 'active' }] });
+        expect(res).toMatchObject({
+          decision: 'block',
+          matched: [{ policyId: global.id, action: 'block', status: 'active' }],
+        });
       }
-      const agentPolicy = await createPolicy(a.admin, { action: 'route_away', scope: 'agent', scopeAgentId: 'agent-7', condition: 'true' });
-      expect(await evaluate(a.viewer, { agentId: 'agent-7', capability: 'summarise' })).toMatchObject({
-        decision: 'route_away', matched: [{ policyId: agentPolicy.id }],
+      const agentPolicy = await createPolicy(a.admin, {
+        action: 'route_away',
+        scope: 'agent',
+        scopeAgentId: 'agent-7',
+        condition: 'true',
       });
-      expect(await evaluate(a.viewer, { agentId: 'agent-8', capability: 'summarise' })).toMatchObject({ decision: 'allow', matched: [] });
+      expect(await evaluate(a.viewer, { agentId: 'agent-7', capability: 'summarise' })).toMatchObject({
+        decision: 'route_away',
+        matched: [{ policyId: agentPolicy.id }],
+      });
+      expect(await evaluate(a.viewer, { agentId: 'agent-8', capability: 'summarise' })).toMatchObject({
+        decision: 'allow',
+        matched: [],
+      });
       expect(await evaluate(a.viewer, { capability: 'summarise' })).toMatchObject({ decision: 'allow', matched: [] });
       // Another tenant's agent of the same name is not affected.
-      expect(await evaluate(b.viewer, { agentId: 'agent-7', capability: 'summarise' })).toMatchObject({ decision: 'allow', matched: [] });
+      expect(await evaluate(b.viewer, { agentId: 'agent-7', capability: 'summarise' })).toMatchObject({
+        decision: 'allow',
+        matched: [],
+      });
       // Nor by another tenant's tenant-scoped policy.
       await createPolicy(a.admin, { action: 'block', condition: 'request.capability == "translate"' });
       expect((await evaluate(b.viewer, { agentId: 'agent-7', capability: 'translate' })).decision).toBe('allow');
@@ -136,30 +185,76 @@ describe('policy decisions', () => {
     const hit = await evaluate(viewer, { agentId: 'agent-1', capability: 'summarise', context: { retries: 5 } });
     expect(hit).toMatchObject({ decision: 'block', matched: [{ policyId: risky.id }] });
     const recorded = await evaluations(viewer, { agentId: 'agent-1' });
-    expect(recorded.items.map((e) => e.id)).toEqual([hit.evaluationId, noContext.evaluationId, missing.evaluationId, typed.evaluationId]);
-    expect(recorded.items[3]).toMatchObject({ decision: 'allow', matched: [], context: { retries: 'x' }, capability: 'summarise', killSwitch: false });
+    expect(recorded.items.map((e) => e.id)).toEqual([
+      hit.evaluationId,
+      noContext.evaluationId,
+      missing.evaluationId,
+      typed.evaluationId,
+    ]);
+    expect(recorded.items[3]).toMatchObject({
+      decision: 'allow',
+      matched: [],
+      context: { retries: 'x' },
+      capability: 'summarise',
+      killSwitch: false,
+    });
   });
 
   it('records every decision and lists them by agent, policy and time, newest first, with cursor pagination', async () => {
     const { admin, viewer } = await tenant('list');
-    const onA = await createPolicy(admin, { action: 'warn', scope: 'agent', scopeAgentId: 'agent-a', condition: 'true' });
-    const shadow = await createPolicy(admin, { action: 'block', status: 'draft', condition: 'request.capability == "x"' });
+    const onA = await createPolicy(admin, {
+      action: 'warn',
+      scope: 'agent',
+      scopeAgentId: 'agent-a',
+      condition: 'true',
+    });
+    const shadow = await createPolicy(admin, {
+      action: 'block',
+      status: 'draft',
+      condition: 'request.capability == "x"',
+    });
     const made: Decision[] = [];
-    for (const [agentId, capability] of [['agent-a', 'x'], ['agent-b', 'x'], ['agent-a', 'y'], ['agent-b', 'y'], ['agent-a', 'x']]) {
+    for (const [agentId, capability] of [
+      ['agent-a', 'x'],
+      ['agent-b', 'x'],
+      ['agent-a', 'y'],
+      ['agent-b', 'y'],
+      ['agent-a', 'x'],
+    ]) {
       made.push(await evaluate(viewer, { agentId, capability, context: { n: made.length } }));
     }
-    const [row] = await app.sql(`SELECT decision, matched_policy_ids, kill_switch FROM policy_evaluations WHERE id = $1`, [made[0]!.evaluationId]);
-    expect(row).toEqual({ decision: 'warn', matched_policy_ids: expect.arrayContaining([onA.id, shadow.id]), kill_switch: false });
+    const [row] = await app.sql(
+      `SELECT decision, matched_policy_ids, kill_switch FROM policy_evaluations WHERE id = $1`,
+      [made[0]!.evaluationId],
+    );
+    expect(row).toEqual({
+      decision: 'warn',
+      matched_policy_ids: expect.arrayContaining([onA.id, shadow.id]),
+      kill_switch: false,
+    });
 
     const all = await evaluations(viewer);
     expect(all.items.map((e) => e.id)).toEqual(made.map((d) => d.evaluationId).reverse());
     expect(all.nextCursor).toBeNull();
-    expect(Object.keys(all.items[0]!).sort()).toEqual(['agentId', 'capability', 'context', 'createdAt', 'decision', 'id', 'killSwitch', 'matched']);
+    expect(Object.keys(all.items[0]!).sort()).toEqual([
+      'agentId',
+      'capability',
+      'context',
+      'createdAt',
+      'decision',
+      'id',
+      'killSwitch',
+      'matched',
+    ]);
 
     const byAgent = await evaluations(viewer, { agentId: 'agent-b' });
     expect(byAgent.items.map((e) => e.id)).toEqual([made[3]!.evaluationId, made[1]!.evaluationId]);
     const byPolicy = await evaluations(viewer, { policyId: onA.id });
-    expect(byPolicy.items.map((e) => e.id)).toEqual([made[4]!.evaluationId, made[2]!.evaluationId, made[0]!.evaluationId]);
+    expect(byPolicy.items.map((e) => e.id)).toEqual([
+      made[4]!.evaluationId,
+      made[2]!.evaluationId,
+      made[0]!.evaluationId,
+    ]);
     const byShadow = await evaluations(viewer, { policyId: shadow.id, agentId: 'agent-b' });
     expect(byShadow.items.map((e) => e.id)).toEqual([made[1]!.evaluationId]);
     expect(byShadow.items[0]).toMatchObject({ decision: 'allow', matched: [{ policyId: shadow.id, status: 'draft' }] });
@@ -167,7 +262,10 @@ describe('policy decisions', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: EvaluationItem[]; nextCursor: string | null } = await evaluations(viewer, { limit: 2, ...(cursor ? { cursor } : {}) });
+      const page: { items: EvaluationItem[]; nextCursor: string | null } = await evaluations(viewer, {
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((e) => e.id));
       cursor = page.nextCursor;
@@ -184,7 +282,14 @@ describe('policy decisions', () => {
     expect((await evaluations(other.viewer, { policyId: onA.id })).items).toEqual([]);
     expect((await evaluations(other.viewer)).items).toEqual([]);
 
-    for (const query of [{ since: 'yesterday' }, { policyId: 'nope' }, { incidentId: 'nope' }, { limit: 0 }, { cursor: 'garbage' }, { colour: 'red' }]) {
+    for (const query of [
+      { since: 'yesterday' },
+      { policyId: 'nope' },
+      { incidentId: 'nope' },
+      { limit: 0 },
+      { cursor: 'garbage' },
+      { colour: 'red' },
+    ]) {
       await app.http.get('/policies/evaluations').query(query).set(bearer(viewer)).expect(400);
     }
     await app.http.get('/policies/evaluations').expect(401);
@@ -196,14 +301,25 @@ describe('policy decisions', () => {
     const { t, admin, viewer } = await tenant('incident');
     const operator = await app.keyFor(t, 'operator');
     const incident = (
-      await app.http.post('/incidents').set(bearer(operator))
-        .send({ errorType: 'timeout', message: 'Upstream call to ledger-api timed out after 30000 ms', agentId: 'agent-9', capability: 'settle' })
+      await app.http
+        .post('/incidents')
+        .set(bearer(operator))
+        .send({
+          errorType: 'timeout',
+          message: 'Upstream call to ledger-api timed out after 30000 ms',
+          agentId: 'agent-9',
+          capability: 'settle',
+        })
         .expect(201)
     ).body;
     const policy = await eventually(async () => {
       const detail = (await app.http.get(`/incidents/${incident.id}`).set(bearer(viewer)).expect(200)).body;
       if (!detail.matchedPatternId) return null;
-      const list = await app.http.get('/policies').query({ sourcePatternId: detail.matchedPatternId }).set(bearer(viewer)).expect(200);
+      const list = await app.http
+        .get('/policies')
+        .query({ sourcePatternId: detail.matchedPatternId })
+        .set(bearer(viewer))
+        .expect(200);
       return list.body.items[0] as { id: string; status: string; condition: string } | undefined;
     }, 'the policy generated from the incident');
     expect(policy.condition).toContain('request.agentId == "agent-9"');
@@ -217,7 +333,11 @@ describe('policy decisions', () => {
 
     // An incident of another tenant, or none, is not found.
     const other = await tenant('incident-other');
-    await app.http.get('/policies/evaluations').query({ incidentId: incident.id }).set(bearer(other.viewer)).expect(404);
+    await app.http
+      .get('/policies/evaluations')
+      .query({ incidentId: incident.id })
+      .set(bearer(other.viewer))
+      .expect(404);
     await app.http.get('/policies/evaluations').query({ incidentId: randomUUID() }).set(bearer(admin)).expect(404);
   });
 
@@ -226,7 +346,11 @@ describe('policy decisions', () => {
     await createPolicy(admin, { action: 'warn', condition: 'true' });
     expect((await evaluate(viewer, { agentId: 'agent-1' })).decision).toBe('warn');
 
-    await app.http.post('/guard/killswitch').set(bearer(admin)).send({ agentId: 'agent-1', reason: 'runaway refunds' }).expect(200);
+    await app.http
+      .post('/guard/killswitch')
+      .set(bearer(admin))
+      .send({ agentId: 'agent-1', reason: 'runaway refunds' })
+      .expect(200);
     const blocked = await eventually(async () => {
       const res = await evaluate(viewer, { agentId: 'agent-1', capability: 'refund' });
       return res.killSwitch ? res : null;
@@ -240,20 +364,32 @@ describe('policy decisions', () => {
       return res.killSwitch ? res : null;
     }, 'the tenant kill switch to apply');
     expect(tenantWide).toMatchObject({ decision: 'block', matched: [], killSwitch: true });
-    const [row] = await app.sql(`SELECT decision, matched, kill_switch FROM policy_evaluations WHERE id = $1`, [tenantWide.evaluationId]);
+    const [row] = await app.sql(`SELECT decision, matched, kill_switch FROM policy_evaluations WHERE id = $1`, [
+      tenantWide.evaluationId,
+    ]);
     expect(row).toEqual({ decision: 'block', matched: [], kill_switch: true });
-    expect((await evaluations(viewer, { agentId: 'agent-2' })).items[0]).toMatchObject({ decision: 'block', killSwitch: true });
+    expect((await evaluations(viewer, { agentId: 'agent-2' })).items[0]).toMatchObject({
+      decision: 'block',
+      killSwitch: true,
+    });
 
     await app.http.delete('/guard/killswitch').set(bearer(admin)).expect(200);
     await app.http.delete('/guard/killswitch').query({ agentId: 'agent-1' }).set(bearer(admin)).expect(200);
-    await eventually(async () => !(await evaluate(viewer, { agentId: 'agent-1' })).killSwitch, 'the kill switches to clear');
+    await eventually(
+      async () => !(await evaluate(viewer, { agentId: 'agent-1' })).killSwitch,
+      'the kill switches to clear',
+    );
     expect(await evaluate(viewer, { agentId: 'agent-1' })).toMatchObject({ decision: 'warn', killSwitch: false });
   });
 
   it('lets viewers evaluate, validates the request and needs a key', async () => {
     const { viewer } = await tenant('input');
     await app.http.post('/policies/evaluate').send({ agentId: 'a' }).expect(401);
-    const bad = await app.http.post('/policies/evaluate').set(bearer(viewer)).send({ agentId: 'no spaces', context: 'x', colour: 'red' }).expect(400);
+    const bad = await app.http
+      .post('/policies/evaluate')
+      .set(bearer(viewer))
+      .send({ agentId: 'no spaces', context: 'x', colour: 'red' })
+      .expect(400);
     expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['agentId', 'colour', 'context']);
     expect(await evaluate(viewer, {})).toMatchObject({ decision: 'allow', matched: [], killSwitch: false });
   });
@@ -263,15 +399,29 @@ describe('policy decisions', () => {
     const other = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false' }, [], app.database.url);
     try {
       const onOther = async () =>
-        (await other.http.post('/policies/evaluate').set(bearer(viewer)).send({ agentId: 'agent-1', capability: 'summarise' }).expect(200)).body as Decision;
+        (
+          await other.http
+            .post('/policies/evaluate')
+            .set(bearer(viewer))
+            .send({ agentId: 'agent-1', capability: 'summarise' })
+            .expect(200)
+        ).body as Decision;
       expect((await onOther()).decision).toBe('allow'); // the other replica has now cached the (empty) index
       const started = Date.now();
       const policy = await createPolicy(admin, { action: 'escalate', condition: 'request.capability == "summarise"' });
       // Well inside the 5 s TTL: only the notification can have told the other replica.
-      await eventually(async () => (await onOther()).decision === 'escalate', 'the other replica to see the new policy', 3_000);
+      await eventually(
+        async () => (await onOther()).decision === 'escalate',
+        'the other replica to see the new policy',
+        3_000,
+      );
       expect(Date.now() - started).toBeLessThan(3_000);
       await app.http.post(`/policies/${policy.id}/disable`).set(bearer(admin)).expect(200);
-      await eventually(async () => (await onOther()).decision === 'allow', 'the other replica to see the disable', 3_000);
+      await eventually(
+        async () => (await onOther()).decision === 'allow',
+        'the other replica to see the disable',
+        3_000,
+      );
     } finally {
       await other.stop();
     }

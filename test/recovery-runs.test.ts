@@ -31,29 +31,54 @@ describe('recovery runs', () => {
     await app.http.post(`/runs/${id}/rollback`).set(auth(operator)).send({}).expect(202);
     return finished(id);
   };
-  const actions = (calls: ReceivedCall[], runId: string) => calls.filter((c) => c.json?.runId === runId).map((c) => c.json.params.action);
+  const actions = (calls: ReceivedCall[], runId: string) =>
+    calls.filter((c) => c.json?.runId === runId).map((c) => c.json.params.action);
 
   /** An incident of a fresh pattern; resolves to the incident and its pending recovery. */
   async function incident(tenantKey = operator, errorType = 'OutOfMemoryError', agentId = `agent-${++seq}`) {
-    const res = await app.http.post('/incidents').set(auth(tenantKey))
-      .send({ errorType, message: `Worker pod ingest-${seq} OOMKilled: container exceeded memory limit 2048Mi (case ${seq}z)`, agentId, capability: 'ingest' })
+    const res = await app.http
+      .post('/incidents')
+      .set(auth(tenantKey))
+      .send({
+        errorType,
+        message: `Worker pod ingest-${seq} OOMKilled: container exceeded memory limit 2048Mi (case ${seq}z)`,
+        agentId,
+        capability: 'ingest',
+      })
       .expect(201);
-    const recovery = await eventually(async () => (await get(`/recoveries?incidentId=${res.body.id}`, tenantKey)).items[0], `a recovery for ${res.body.id}`);
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${res.body.id}`, tenantKey)).items[0],
+      `a recovery for ${res.body.id}`,
+    );
     return { incidentId: res.body.id as string, recovery, agentId };
   }
 
   async function approve(recoveryId: string, key = operator) {
-    const res = await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(key)).send({ note: 'go' }).expect(200);
+    const res = await app.http
+      .post(`/recoveries/${recoveryId}/approve`)
+      .set(auth(key))
+      .send({ note: 'go' })
+      .expect(200);
     return res.body;
   }
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    app = await startTestApp({ ...ALLOW_LOOPBACK, DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      DATA_DIR: dataDir,
+      RECOVERY_VERIFY_WINDOW_MS: '300',
+      RUN_RETRY_BASE_MS: '50',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+    });
     admin = await app.keyFor('runs', 'admin');
     operator = await app.keyFor('runs', 'operator');
     otherOperator = await app.keyFor('runs-other', 'operator');
-    const res = await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201);
+    const res = await app.http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
+      .expect(201);
     receiver.setSecret(res.body.secret);
   });
   afterAll(async () => {
@@ -70,47 +95,85 @@ describe('recovery runs', () => {
     const { incidentId, recovery } = await incident();
     expect(recovery.playbookId).toBe('memory_cleanup');
     const started = await approve(recovery.id);
-    expect(started).toMatchObject({ recoveryId: recovery.id, incidentId, playbookId: 'memory_cleanup', automatic: false, recovery: { id: recovery.id, status: 'applied' } });
-    expect(started.steps.map((s: { id: string }) => s.id)).toEqual(['clear_cache', 'reduce_batch', 'restart_worker', 'memory_ok', 'restore_batch']);
+    expect(started).toMatchObject({
+      recoveryId: recovery.id,
+      incidentId,
+      playbookId: 'memory_cleanup',
+      automatic: false,
+      recovery: { id: recovery.id, status: 'applied' },
+    });
+    expect(started.steps.map((s: { id: string }) => s.id)).toEqual([
+      'clear_cache',
+      'reduce_batch',
+      'restart_worker',
+      'memory_ok',
+      'restore_batch',
+    ]);
 
     const run = await finished(started.id);
     expect(run.status).toBe('succeeded');
     expect(run.steps.map((s: { id: string; status: string }) => [s.id, s.status])).toEqual([
-      ['clear_cache', 'succeeded'], ['reduce_batch', 'succeeded'], ['restart_worker', 'succeeded'], ['memory_ok', 'succeeded'], ['restore_batch', 'pending'],
+      ['clear_cache', 'succeeded'],
+      ['reduce_batch', 'succeeded'],
+      ['restart_worker', 'succeeded'],
+      ['memory_ok', 'succeeded'],
+      ['restore_batch', 'pending'],
     ]);
     expect(actions(receiver.calls, run.id)).toEqual(['clear_cache', 'reduce_batch', 'restart_worker', 'memory_check']);
     const calls = receiver.calls.filter((c) => c.json?.runId === run.id);
     expect(calls.every((c) => c.verified)).toBe(true);
-    expect(calls.map((c) => c.headers['webhook-id'])).toEqual(run.steps.slice(0, 4).map((s: { id: string }) => `${run.id}.${s.id}`));
+    expect(calls.map((c) => c.headers['webhook-id'])).toEqual(
+      run.steps.slice(0, 4).map((s: { id: string }) => `${run.id}.${s.id}`),
+    );
     expect(calls[1].json.params).toMatchObject({ action: 'reduce_batch', factor: 0.5 });
 
     const inc = await get(`/incidents/${incidentId}`);
     expect(inc).toMatchObject({ status: 'resolved', resolvedBy: `run ${run.id}` });
-    const timeline = (await get(`/incidents/${incidentId}/timeline`)).items ?? (await get(`/incidents/${incidentId}/timeline`));
+    const timeline =
+      (await get(`/incidents/${incidentId}/timeline`)).items ?? (await get(`/incidents/${incidentId}/timeline`));
     expect(JSON.stringify(timeline)).toContain(`run ${run.id} succeeded`);
     expect(run.transitions.length).toBeGreaterThan(8);
 
     const evidence = await get(`/incidents/${incidentId}/evidence`);
-    expect(evidence.runs).toEqual([expect.objectContaining({ id: run.id, status: 'succeeded', steps: expect.arrayContaining([expect.objectContaining({ id: 'memory_ok', status: 'succeeded' })]) })]);
+    expect(evidence.runs).toEqual([
+      expect.objectContaining({
+        id: run.id,
+        status: 'succeeded',
+        steps: expect.arrayContaining([expect.objectContaining({ id: 'memory_ok', status: 'succeeded' })]),
+      }),
+    ]);
     const md = (await app.http.get(`/incidents/${incidentId}/evidence?format=md`).set(auth(operator)).expect(200)).text;
     expect(md).toContain(`### Run \`${run.id}\`: memory\\_cleanup, succeeded`);
     expect(md).toMatch(/\| `restart_worker` \| steps \| webhook \| succeeded \| 1 \|/);
   });
 
-  it('pushes every run and step change to the tenant\'s live stream as run_progress', async () => {
+  it("pushes every run and step change to the tenant's live stream as run_progress", async () => {
     receiver.answer((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
     const events: Array<{ runId: string; status: string; stepId: string | null; stepStatus: string | null }> = [];
     const other: unknown[] = [];
-    const stream = openSse(`${app.url}/integration/stream`, auth(operator), (event, data) => event === 'run_progress' && events.push(data));
-    const otherStream = openSse(`${app.url}/integration/stream`, auth(otherOperator), (event, data) => event === 'run_progress' && other.push(data));
+    const stream = openSse(
+      `${app.url}/integration/stream`,
+      auth(operator),
+      (event, data) => event === 'run_progress' && events.push(data),
+    );
+    const otherStream = openSse(
+      `${app.url}/integration/stream`,
+      auth(otherOperator),
+      (event, data) => event === 'run_progress' && other.push(data),
+    );
     try {
       await Promise.all([stream.opened, otherStream.opened]);
       const { recovery } = await incident();
       const started = await approve(recovery.id);
       await finished(started.id);
-      await eventually(async () => events.some((e) => e.runId === started.id && e.status === 'succeeded'), 'run_progress for the verified run');
+      await eventually(
+        async () => events.some((e) => e.runId === started.id && e.status === 'succeeded'),
+        'run_progress for the verified run',
+      );
       const mine = events.filter((e) => e.runId === started.id);
-      expect(mine.map((e) => e.status)).toEqual(expect.arrayContaining(['queued', 'running', 'verifying', 'succeeded']));
+      expect(mine.map((e) => e.status)).toEqual(
+        expect.arrayContaining(['queued', 'running', 'verifying', 'succeeded']),
+      );
       expect(mine.filter((e) => e.stepId === 'clear_cache').map((e) => e.stepStatus)).toEqual(['running', 'succeeded']);
       expect(other).toEqual([]); // another tenant hears nothing of it
     } finally {
@@ -121,20 +184,37 @@ describe('recovery runs', () => {
 
   it('a guardrail sends a trusted recovery to review and says which, in the timeline', async () => {
     const key = await app.keyFor('runs-guard', 'admin');
-    receiver.setSecret((await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops` }).expect(201)).body.secret);
+    receiver.setSecret(
+      (
+        await app.http
+          .put('/actuators/ops')
+          .set(auth(key))
+          .send({ url: `${receiver.url}/ops` })
+          .expect(201)
+      ).body.secret,
+    );
     receiver.answer((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
     await app.http.put('/self-healing/guardrails').set(auth(key)).send({ maxAutomaticRunsPerHour: 1 }).expect(200);
     const first = await incident(key);
-    await app.http.patch(`/catalog/patterns/${first.recovery.patternId}`).set(auth(key))
-      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
+    await app.http
+      .patch(`/catalog/patterns/${first.recovery.patternId}`)
+      .set(auth(key))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
     const allowed = await incident(key);
     expect(allowed.recovery.status).toBe('applied');
     const held = await incident(key);
     expect(held.recovery).toMatchObject({ status: 'pending_review', confidence: 0.95 });
     expect((await get(`/runs?incidentId=${held.incidentId}`, key)).items).toEqual([]);
     const timeline = JSON.stringify(await get(`/incidents/${held.incidentId}/timeline`, key));
-    expect(timeline).toContain('memory_cleanup (confidence 0.95) held by guardrail runs_per_hour: 1 automatic run in the last hour (limit 1) (trusted: ');
-    expect((await get(`/recoveries/${held.recovery.id}`, key)).decision).toMatchObject({ autoApplied: false, heldBy: { guardrail: 'runs_per_hour' }, evidence: { trusted: true } });
+    expect(timeline).toContain(
+      'memory_cleanup (confidence 0.95) held by guardrail runs_per_hour: 1 automatic run in the last hour (limit 1) (trusted: ',
+    );
+    expect((await get(`/recoveries/${held.recovery.id}`, key)).decision).toMatchObject({
+      autoApplied: false,
+      heldBy: { guardrail: 'runs_per_hour' },
+      evidence: { trusted: true },
+    });
     // An operator may still run it by hand: guardrails hold back automatic runs only.
     expect((await approve(held.recovery.id, key)).automatic).toBe(false);
   });
@@ -157,7 +237,13 @@ describe('recovery runs', () => {
     const started = await approve(recovery.id);
     const run = await rolledBackByOperator(started.id);
     expect(run).toMatchObject({ status: 'rolled_back', reason: expect.stringContaining('restart_worker failed') });
-    expect(actions(receiver.calls, run.id)).toEqual(['clear_cache', 'reduce_batch', 'reduce_batch', 'restart_worker', 'restore_batch']);
+    expect(actions(receiver.calls, run.id)).toEqual([
+      'clear_cache',
+      'reduce_batch',
+      'reduce_batch',
+      'restart_worker',
+      'restore_batch',
+    ]);
     const calls = receiver.calls.filter((c) => c.json?.runId === run.id);
     const retries = calls.filter((c) => c.json.params.action === 'reduce_batch');
     expect(retries[0].headers['webhook-id']).toBe(retries[1].headers['webhook-id']);
@@ -168,7 +254,12 @@ describe('recovery runs', () => {
     expect(steps.restart_worker).toMatchObject({ status: 'failed', error: expect.stringContaining('failed') });
     expect(steps.memory_ok.status).toBe('skipped');
     expect(steps.restore_batch.status).toBe('succeeded');
-    expect(run.transitions.some((t: { stepId: string; note: string }) => t.stepId === 'reduce_batch' && /retry in \d+ ms \(Retry-After 1000 ms\)/.test(t.note))).toBe(true);
+    expect(
+      run.transitions.some(
+        (t: { stepId: string; note: string }) =>
+          t.stepId === 'reduce_batch' && /retry in \d+ ms \(Retry-After 1000 ms\)/.test(t.note),
+      ),
+    ).toBe(true);
     expect((await get(`/incidents/${incidentId}`)).status).toBe('open');
   });
 
@@ -194,9 +285,21 @@ describe('recovery runs', () => {
     await app.http.post(path).send({ outcome: 'succeeded' }).expect(401);
     await app.http.post(path).set(auth('srt_forged')).send({ outcome: 'succeeded' }).expect(401);
     await app.http.post(path).set(auth(operator)).send({ outcome: 'succeeded' }).expect(401); // an API key is not the step's token
-    await app.http.post(`/runs/${started.id}/steps/reduce_batch/result`).set(auth(token)).send({ outcome: 'succeeded' }).expect(401);
+    await app.http
+      .post(`/runs/${started.id}/steps/reduce_batch/result`)
+      .set(auth(token))
+      .send({ outcome: 'succeeded' })
+      .expect(401);
     await app.http.post(path).set(auth(token)).send({ outcome: 'maybe' }).expect(400);
-    expect((await app.http.post(path).set(auth(token)).send({ outcome: 'succeeded', output: { freedMb: 512 } }).expect(200)).body).toEqual({ runId: started.id, stepId: 'clear_cache', accepted: true });
+    expect(
+      (
+        await app.http
+          .post(path)
+          .set(auth(token))
+          .send({ outcome: 'succeeded', output: { freedMb: 512 } })
+          .expect(200)
+      ).body,
+    ).toEqual({ runId: started.id, stepId: 'clear_cache', accepted: true });
     expect((await app.http.post(path).set(auth(token)).send({ outcome: 'succeeded' })).status).toBe(409);
     const run = await finished(started.id);
     expect(run.status).toBe('succeeded');
@@ -220,14 +323,22 @@ describe('recovery runs', () => {
     }, 'the retry to be scheduled');
     const call = receiver.calls.find((c) => c.json?.runId === started.id)!;
     // The actuator did the work after all and says so before the retry is due.
-    await app.http.post(call.json.callback.path).set(auth(call.json.callback.token)).send({ outcome: 'succeeded', output: { cleared: true } }).expect(200);
+    await app.http
+      .post(call.json.callback.path)
+      .set(auth(call.json.callback.token))
+      .send({ outcome: 'succeeded', output: { cleared: true } })
+      .expect(200);
     const run = await finished(started.id);
     expect(run.status).toBe('succeeded');
     expect(actions(receiver.calls, run.id).filter((a) => a === 'clear_cache')).toHaveLength(1);
   });
 
   it('a hanging actuator times out per attempt, then the step fails with timed_out and the run rolls back', async () => {
-    await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 200 }).expect(200);
+    await app.http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({ url: `${receiver.url}/ops`, timeoutMs: 200 })
+      .expect(200);
     try {
       receiver.answer((c, res) => (c.json?.params?.action === 'reduce_batch' ? 'hang' : res.end('{}')));
       const { recovery } = await incident();
@@ -237,7 +348,11 @@ describe('recovery runs', () => {
       expect(step).toMatchObject({ status: 'timed_out', attempts: 3, error: expect.stringContaining('timed out') });
       expect(actions(receiver.calls, run.id).filter((a) => a === 'reduce_batch')).toHaveLength(3);
     } finally {
-      await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(200);
+      await app.http
+        .put('/actuators/ops')
+        .set(auth(admin))
+        .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
+        .expect(200);
     }
   });
 
@@ -255,8 +370,11 @@ describe('recovery runs', () => {
     expect(first.steps[0]).toMatchObject({ kind: 'webhook', runsAs: 'manual', waitingFor: 'operator' });
     expect((await get(`/incidents/${incidentId}`, manualOperator)).status).toBe('mitigating');
 
-    const complete = (stepId: string, key = manualOperator, body: object = { outcome: 'succeeded', note: 'done by hand' }) =>
-      app.http.post(`/runs/${started.id}/steps/${stepId}/complete`).set(auth(key)).send(body);
+    const complete = (
+      stepId: string,
+      key = manualOperator,
+      body: object = { outcome: 'succeeded', note: 'done by hand' },
+    ) => app.http.post(`/runs/${started.id}/steps/${stepId}/complete`).set(auth(key)).send(body);
     expect((await complete('clear_cache', otherOperator)).status).toBe(404);
     expect((await app.http.get(`/runs/${started.id}`).set(auth(otherOperator))).status).toBe(404);
     expect((await complete('clear_cache', await app.keyFor('runs-manual', 'viewer'))).status).toBe(403);
@@ -273,7 +391,9 @@ describe('recovery runs', () => {
       return r.phase === 'done' ? r : null;
     }, 'the manual run to finish');
     expect(run.status).toBe('succeeded');
-    expect(run.transitions.filter((t: { stepId: string; to: string }) => t.stepId === 'clear_cache' && t.to === 'succeeded')).toHaveLength(1);
+    expect(
+      run.transitions.filter((t: { stepId: string; to: string }) => t.stepId === 'clear_cache' && t.to === 'succeeded'),
+    ).toHaveLength(1);
     expect((await get(`/incidents/${incidentId}`, manualOperator)).status).toBe('resolved');
   });
 
@@ -281,7 +401,10 @@ describe('recovery runs', () => {
     const key = await app.keyFor('runs-cancel', 'operator');
     const { recovery } = await incident(key);
     const started = await approve(recovery.id, key);
-    await eventually(async () => (await get(`/runs/${started.id}`, key)).status === 'awaiting_operator', 'the first manual step');
+    await eventually(
+      async () => (await get(`/runs/${started.id}`, key)).status === 'awaiting_operator',
+      'the first manual step',
+    );
     expect((await app.http.post(`/runs/${started.id}/cancel`).set(auth(otherOperator))).status).toBe(404);
     const accepted = await app.http.post(`/runs/${started.id}/cancel`).set(auth(key)).expect(202);
     expect(accepted.body.cancelRequestedBy).toBeTruthy();
@@ -290,9 +413,22 @@ describe('recovery runs', () => {
       return r.phase === 'rollback' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
     }, 'the cancel and the rollback step');
     // The rollback waits for a person: listed as such, with no verdict (a cancel says nothing about the fix).
-    expect(rolling).toMatchObject({ status: 'awaiting_operator', verdict: null, reason: expect.stringContaining('canceled by') });
-    expect(rolling.steps.slice(0, 4).map((s: { status: string }) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
-    await app.http.post(`/runs/${started.id}/steps/restore_batch/complete`).set(auth(key)).send({ outcome: 'succeeded' }).expect(200);
+    expect(rolling).toMatchObject({
+      status: 'awaiting_operator',
+      verdict: null,
+      reason: expect.stringContaining('canceled by'),
+    });
+    expect(rolling.steps.slice(0, 4).map((s: { status: string }) => s.status)).toEqual([
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
+    await app.http
+      .post(`/runs/${started.id}/steps/restore_batch/complete`)
+      .set(auth(key))
+      .send({ outcome: 'succeeded' })
+      .expect(200);
     const run = await eventually(async () => {
       const r = await get(`/runs/${started.id}`, key);
       return r.phase === 'done' ? r : null;
@@ -303,7 +439,11 @@ describe('recovery runs', () => {
 
   it('auto-applied runs teach the template: a verified run and a failed one move its confidence, and a fresh failure holds it for review', async () => {
     const key = await app.keyFor('runs-learn', 'admin');
-    const ops = await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201);
+    const ops = await app.http
+      .put('/actuators/ops')
+      .set(auth(key))
+      .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
+      .expect(201);
     receiver.setSecret(ops.body.secret);
     // agent-ok's fixes work, agent-bad's restart fails.
     receiver.answer((c, res) => {
@@ -313,8 +453,11 @@ describe('recovery runs', () => {
     });
     const first = await incident(key, 'OutOfMemoryError', 'agent-first');
     const patternId = first.recovery.patternId;
-    await app.http.patch(`/catalog/patterns/${patternId}`).set(auth(key))
-      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
+    await app.http
+      .patch(`/catalog/patterns/${patternId}`)
+      .set(auth(key))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
 
     const ok = await incident(key, 'OutOfMemoryError', 'agent-ok');
     expect(ok.recovery).toMatchObject({ status: 'applied', confidence: 0.95, patternId });
@@ -323,14 +466,26 @@ describe('recovery runs', () => {
     expect((await finished(okRun.id, key)).status).toBe('succeeded');
 
     const bad = await incident(key, 'OutOfMemoryError', 'agent-bad');
-    expect(bad.recovery).toMatchObject({ status: 'applied', decision: { autoApplied: true, reason: expect.stringMatching(/^auto-applied: its one run verified; lower bound/) } });
+    expect(bad.recovery).toMatchObject({
+      status: 'applied',
+      decision: {
+        autoApplied: true,
+        reason: expect.stringMatching(/^auto-applied: its one run verified; lower bound/),
+      },
+    });
     expect(bad.recovery.confidence).toBeGreaterThan(0.95); // a verified run raised it
     const badRun = (await get(`/runs?incidentId=${bad.incidentId}`, key)).items[0];
     expect((await finished(badRun.id, key)).status).toBe('rolled_back');
 
     const next = await incident(key, 'OutOfMemoryError', 'agent-next');
     // One success and a fresh failure is not enough evidence to run alone (ADR 0014).
-    expect(next.recovery).toMatchObject({ status: 'pending_review', decision: { autoApplied: false, reason: expect.stringMatching(/^held: 1 of the last 2 runs verified; lower bound 0\.\d\d < 0\.60/) } });
+    expect(next.recovery).toMatchObject({
+      status: 'pending_review',
+      decision: {
+        autoApplied: false,
+        reason: expect.stringMatching(/^held: 1 of the last 2 runs verified; lower bound 0\.\d\d < 0\.60/),
+      },
+    });
     expect(next.recovery.confidence).toBeLessThan(0.9);
     expect((await get(`/runs?incidentId=${next.incidentId}`, key)).items).toEqual([]);
 
@@ -349,7 +504,11 @@ describe('recovery runs', () => {
 
   it('the kill switch pauses automatic runs between steps, and they go on when it is off', async () => {
     const key = await app.keyFor('runs-pause', 'admin');
-    const ops = await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201);
+    const ops = await app.http
+      .put('/actuators/ops')
+      .set(auth(key))
+      .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
+      .expect(201);
     receiver.setSecret(ops.body.secret);
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
@@ -358,8 +517,11 @@ describe('recovery runs', () => {
       res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
     });
     const first = await incident(key);
-    await app.http.patch(`/catalog/patterns/${first.recovery.patternId}`).set(auth(key))
-      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
+    await app.http
+      .patch(`/catalog/patterns/${first.recovery.patternId}`)
+      .set(auth(key))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
     const auto = await incident(key);
     const runId = (await get(`/runs?incidentId=${auto.incidentId}`, key)).items[0].id;
     await eventually(async () => receiver.calls.some((c) => c.json?.runId === runId), 'the first call to be in flight');
@@ -369,12 +531,23 @@ describe('recovery runs', () => {
       const r = await get(`/runs/${runId}`, key);
       return r.pausedReason ? r : null;
     }, 'the run to pause');
-    expect(paused.steps.map((s: { status: string }) => s.status)).toEqual(['succeeded', 'pending', 'pending', 'pending', 'pending']);
+    expect(paused.steps.map((s: { status: string }) => s.status)).toEqual([
+      'succeeded',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
     expect(actions(receiver.calls, runId)).toEqual(['clear_cache']);
     await app.http.delete('/guard/killswitch').set(auth(key)).expect(200);
     const run = await finished(runId, key);
     expect(run).toMatchObject({ status: 'succeeded', pausedReason: null });
-    expect(run.transitions.map((t: { note: string }) => t.note)).toEqual(expect.arrayContaining(['paused: the kill switch stops automatic runs', 'resumed: the kill switch no longer stops it']));
+    expect(run.transitions.map((t: { note: string }) => t.note)).toEqual(
+      expect.arrayContaining([
+        'paused: the kill switch stops automatic runs',
+        'resumed: the kill switch no longer stops it',
+      ]),
+    );
   });
 });
 
@@ -384,8 +557,15 @@ describe('recovery runs: the recurrence window', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runs-recur-'));
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
-    app = await startTestApp({ ...ALLOW_LOOPBACK, DATA_DIR: dataDir, RECOVERY_VERIFY_WINDOW_MS: '600000', OUTBOX_POLL_INTERVAL_MS: '200' });
+    receiver = await startWebhookReceiver((c, res) =>
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
+    );
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      DATA_DIR: dataDir,
+      RECOVERY_VERIFY_WINDOW_MS: '600000',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+    });
   });
   afterAll(async () => {
     await app.stop();
@@ -395,15 +575,32 @@ describe('recovery runs: the recurrence window', () => {
 
   it('a new incident of the pattern on the same agent inside the window fails the verification and rolls back', async () => {
     const key = await app.keyFor('recur', 'admin');
-    const ops = await app.http.put('/actuators/ops').set(auth(key)).send({ url: `${receiver.url}/ops` }).expect(201);
+    const ops = await app.http
+      .put('/actuators/ops')
+      .set(auth(key))
+      .send({ url: `${receiver.url}/ops` })
+      .expect(201);
     receiver.setSecret(ops.body.secret);
     const report = async (n: number) =>
-      (await app.http.post('/incidents').set(auth(key))
-        .send({ errorType: 'OutOfMemoryError', message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`, agentId: 'agent-r', capability: 'ingest' })
-        .expect(201)).body.id as string;
+      (
+        await app.http
+          .post('/incidents')
+          .set(auth(key))
+          .send({
+            errorType: 'OutOfMemoryError',
+            message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`,
+            agentId: 'agent-r',
+            capability: 'ingest',
+          })
+          .expect(201)
+      ).body.id as string;
     const incidentId = await report(1);
-    const recovery = await eventually(async () => (await app.http.get(`/recoveries?incidentId=${incidentId}`).set(auth(key))).body.items[0], 'the recovery');
-    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
+    const recovery = await eventually(
+      async () => (await app.http.get(`/recoveries?incidentId=${incidentId}`).set(auth(key))).body.items[0],
+      'the recovery',
+    );
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200))
+      .body;
     const watching = await eventually(async () => {
       const r = (await app.http.get(`/runs/${started.id}`).set(auth(key))).body;
       return r.phase === 'watch' ? r : null;
@@ -413,7 +610,16 @@ describe('recovery runs: the recurrence window', () => {
 
     // Another agent's incident of the pattern is not a recurrence here.
     await report(2).then(async (id) => {
-      const other = await app.http.post('/incidents').set(auth(key)).send({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-3 OOMKilled: container exceeded memory limit 2048Mi', agentId: 'agent-elsewhere', capability: 'ingest' }).expect(201);
+      const other = await app.http
+        .post('/incidents')
+        .set(auth(key))
+        .send({
+          errorType: 'OutOfMemoryError',
+          message: 'Worker pod ingest-3 OOMKilled: container exceeded memory limit 2048Mi',
+          agentId: 'agent-elsewhere',
+          capability: 'ingest',
+        })
+        .expect(201);
       return [id, other.body.id];
     });
     const run = await eventually(async () => {
@@ -422,7 +628,12 @@ describe('recovery runs: the recurrence window', () => {
     }, 'the recurrence to fail the run');
     expect(run.status).toBe('rolled_back');
     expect(run.reason).toMatch(/^recurrence: incident [0-9a-f-]{36} of the same pattern on the same agent/);
-    expect(receiver.calls.filter((c) => c.json?.runId === run.id).map((c) => c.json.params.action).at(-1)).toBe('restore_batch');
+    expect(
+      receiver.calls
+        .filter((c) => c.json?.runId === run.id)
+        .map((c) => c.json.params.action)
+        .at(-1),
+    ).toBe('restore_batch');
     expect((await app.http.get(`/incidents/${incidentId}`).set(auth(key))).body.status).toBe('open');
   });
 });
@@ -432,7 +643,12 @@ describe('recovery runs: the run timeout', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runs-timeout-'));
 
   beforeAll(async () => {
-    app = await startTestApp({ ...ALLOW_LOOPBACK, DATA_DIR: dataDir, RECOVERY_RUN_TIMEOUT_MS: '1000', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      DATA_DIR: dataDir,
+      RECOVERY_RUN_TIMEOUT_MS: '1000',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+    });
   });
   afterAll(async () => {
     await app.stop();
@@ -441,11 +657,24 @@ describe('recovery runs: the run timeout', () => {
 
   it('a run still in its steps after RECOVERY_RUN_TIMEOUT_MS fails with timed_out and starts its rollback', async () => {
     const key = await app.keyFor('timeout', 'operator');
-    const incidentId = (await app.http.post('/incidents').set(auth(key))
-      .send({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-9 OOMKilled: container exceeded memory limit 2048Mi', agentId: 'agent-t' }).expect(201)).body.id;
-    const recovery = await eventually(async () => (await app.http.get(`/recoveries?incidentId=${incidentId}`).set(auth(key))).body.items[0], 'the recovery');
+    const incidentId = (
+      await app.http
+        .post('/incidents')
+        .set(auth(key))
+        .send({
+          errorType: 'OutOfMemoryError',
+          message: 'Worker pod ingest-9 OOMKilled: container exceeded memory limit 2048Mi',
+          agentId: 'agent-t',
+        })
+        .expect(201)
+    ).body.id;
+    const recovery = await eventually(
+      async () => (await app.http.get(`/recoveries?incidentId=${incidentId}`).set(auth(key))).body.items[0],
+      'the recovery',
+    );
     // No actuator: the first step waits for an operator who never comes.
-    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200))
+      .body;
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${started.id}`).set(auth(key))).body;
       return r.verdict === 'failed' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
@@ -453,12 +682,24 @@ describe('recovery runs: the run timeout', () => {
     expect(run.reason).toMatch(/^timed_out: the run did not get through its steps and checks within 1000 ms/);
     // Its rollback waits for a person: the run says so (DESIGN §8), its verdict is already failed.
     expect(run).toMatchObject({ phase: 'rollback', status: 'awaiting_operator' });
-    expect(run.steps.map((s: { status: string }) => s.status)).toEqual(['timed_out', 'skipped', 'skipped', 'skipped', 'awaiting_operator']);
+    expect(run.steps.map((s: { status: string }) => s.status)).toEqual([
+      'timed_out',
+      'skipped',
+      'skipped',
+      'skipped',
+      'awaiting_operator',
+    ]);
   });
 
   it('a run that times out waiting for a patch withdraws its work order', async () => {
     const key = await app.keyFor('timeout', 'operator');
-    const triggered = (await app.http.post('/patches/trigger').set(auth(key)).send({ errorType: 'verification_failed', description: 'output failed verification' }).expect(201)).body;
+    const triggered = (
+      await app.http
+        .post('/patches/trigger')
+        .set(auth(key))
+        .send({ errorType: 'verification_failed', description: 'output failed verification' })
+        .expect(201)
+    ).body;
     expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${triggered.runId}`).set(auth(key))).body;

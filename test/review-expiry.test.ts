@@ -13,9 +13,16 @@ describe('review expiry (RECOVERY_REVIEW_TTL_MS)', () => {
   afterAll(() => app.stop());
 
   const queuedRecovery = async (message: string) => {
-    const incident = (await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'schema', message, agentId: 'agent-x' }).expect(201)).body;
+    const incident = (
+      await app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({ errorType: 'schema', message, agentId: 'agent-x' })
+        .expect(201)
+    ).body;
     return eventually(async () => {
-      const items = (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(auth(operator))).body.items;
+      const items = (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(auth(operator))).body
+        .items;
       return items?.[0];
     }, 'the recovery to be suggested');
   };
@@ -28,13 +35,18 @@ describe('review expiry (RECOVERY_REVIEW_TTL_MS)', () => {
       return r.status === 'expired' ? r : null;
     }, 'the recovery to expire');
     expect(expired).toMatchObject({ status: 'expired', decidedBy: 'review expiry' });
-    const actions = await app.sql(`SELECT action, automatic, note FROM recovery_actions WHERE recovery_id = $1`, [recovery.id]);
+    const actions = await app.sql(`SELECT action, automatic, note FROM recovery_actions WHERE recovery_id = $1`, [
+      recovery.id,
+    ]);
     // Its expiresAt was RECOVERY_REVIEW_TTL_MS from its suggestion.
-    expect(actions).toEqual([{ action: 'expired', automatic: true, note: `no review by ${recovery.expiresAt} (expiresAt)` }]);
+    expect(actions).toEqual([
+      { action: 'expired', automatic: true, note: `no review by ${recovery.expiresAt} (expiresAt)` },
+    ]);
     const approve = await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({});
     expect(approve.status).toBe(409);
     expect(approve.body.message).toMatch(/already expired/);
-    const listed = (await app.http.get('/recoveries').query({ status: 'expired' }).set(auth(operator)).expect(200)).body.items;
+    const listed = (await app.http.get('/recoveries').query({ status: 'expired' }).set(auth(operator)).expect(200)).body
+      .items;
     expect(listed.map((r: { id: string }) => r.id)).toContain(recovery.id);
   });
 
@@ -70,9 +82,12 @@ describe('approval requests with an expiresAt (DESIGN §13)', () => {
   afterAll(() => app.stop());
 
   const queuedRecovery = async (message: string, agentId: string) => {
-    const incident = (await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'schema', message, agentId }).expect(201)).body;
+    const incident = (
+      await app.http.post('/incidents').set(auth(operator)).send({ errorType: 'schema', message, agentId }).expect(201)
+    ).body;
     return eventually(async () => {
-      const items = (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(auth(operator))).body.items;
+      const items = (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(auth(operator))).body
+        .items;
       return items?.[0];
     }, 'the recovery to be suggested');
   };
@@ -86,25 +101,43 @@ describe('approval requests with an expiresAt (DESIGN §13)', () => {
     expect((await patch({ expiresAt: later }).expect(200)).body.expiresAt).toBe(later);
     expect((await patch({ expiresAt: later }, viewer)).status).toBe(403);
     expect((await patch({ expiresAt: later }, await app.keyFor('acme-other', 'operator'))).status).toBe(404);
-    expect((await patch({ expiresAt: 'tomorrow' })).body.fields.map((f: { field: string }) => f.field)).toEqual(['expiresAt']);
-    expect((await patch({ expiresAt: '2020-01-01T00:00:00Z' })).body).toMatchObject({ statusCode: 400, fields: [{ field: 'expiresAt' }] });
+    expect((await patch({ expiresAt: 'tomorrow' })).body.fields.map((f: { field: string }) => f.field)).toEqual([
+      'expiresAt',
+    ]);
+    expect((await patch({ expiresAt: '2020-01-01T00:00:00Z' })).body).toMatchObject({
+      statusCode: 400,
+      fields: [{ field: 'expiresAt' }],
+    });
 
     // Another request of the same fault, left at the TTL, expires; the one given an hour waits on.
     const other = await queuedRecovery(message, 'agent-other');
-    await eventually(async () => (await app.http.get(`/recoveries/${other.id}`).set(auth(operator))).body.status === 'expired', 'the other to expire');
-    expect((await app.http.get(`/recoveries/${kept.id}`).set(auth(operator)).expect(200)).body.status).toBe('pending_review');
+    await eventually(
+      async () => (await app.http.get(`/recoveries/${other.id}`).set(auth(operator))).body.status === 'expired',
+      'the other to expire',
+    );
+    expect((await app.http.get(`/recoveries/${kept.id}`).set(auth(operator)).expect(200)).body.status).toBe(
+      'pending_review',
+    );
 
     // Brought forward, it expires by its own expiresAt.
     const soon = new Date(Date.now() + 300).toISOString();
     await patch({ expiresAt: soon }).expect(200);
-    await eventually(async () => (await app.http.get(`/recoveries/${kept.id}`).set(auth(operator))).body.status === 'expired', 'the kept one to expire');
+    await eventually(
+      async () => (await app.http.get(`/recoveries/${kept.id}`).set(auth(operator))).body.status === 'expired',
+      'the kept one to expire',
+    );
     const [action] = await app.sql(`SELECT action, note FROM recovery_actions WHERE recovery_id = $1`, [kept.id]);
     expect(action).toEqual({ action: 'expired', note: `no review by ${soon} (expiresAt)` });
     expect((await patch({ expiresAt: later })).status).toBe(409);
     const audit = async (action: string) =>
       (await app.http.get('/audit').query({ action, subjectId: kept.id }).set(auth(admin)).expect(200)).body.items;
-    expect((await audit('recovery.expiry_set')).map((e: { after: unknown }) => e.after)).toEqual([{ expiresAt: soon }, { expiresAt: later }]);
-    expect(await audit('recovery.expired')).toEqual([expect.objectContaining({ actor: 'system', reason: `no review by ${soon} (expiresAt)` })]);
+    expect((await audit('recovery.expiry_set')).map((e: { after: unknown }) => e.after)).toEqual([
+      { expiresAt: soon },
+      { expiresAt: later },
+    ]);
+    expect(await audit('recovery.expired')).toEqual([
+      expect.objectContaining({ actor: 'system', reason: `no review by ${soon} (expiresAt)` }),
+    ]);
 
     // The learning rule counts approvals and rejections only: the two expired requests are neither.
     const next = await queuedRecovery(message, 'agent-next');

@@ -1,7 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './support/free-port.js';
@@ -31,7 +44,8 @@ describe('the two commands from a checkout in a 0700 folder', () => {
     } catch {
       execFileSync('cp', ['-a', 'node_modules', path.join(clone, 'node_modules')]); // another file system
     }
-    for (const p of ['dist', 'test/support', 'jest.config.js', 'tsconfig.json', 'package.json']) cpSync(p, path.join(clone, p), { recursive: true });
+    for (const p of ['dist', 'test/support', 'jest.config.js', 'tsconfig.json', 'package.json'])
+      cpSync(p, path.join(clone, p), { recursive: true });
   }, 120_000);
 
   afterAll(() => {
@@ -39,7 +53,8 @@ describe('the two commands from a checkout in a 0700 folder', () => {
     // A cluster placed under /var/lib/pillar-loop/clusters outlives the folder: remove it too.
     for (const data of [dataDir, path.join(clone, '.data-blocked')]) {
       const link = path.join(data, 'pg');
-      if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() && existsSync(link)) rmSync(realpathSync(link), { recursive: true, force: true });
+      if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() && existsSync(link))
+        rmSync(realpathSync(link), { recursive: true, force: true });
     }
     rmSync(closed, { recursive: true, force: true });
   });
@@ -68,16 +83,25 @@ describe('the two commands from a checkout in a 0700 folder', () => {
     const port = await freePort();
     const pgPort = await freePort();
     // `npm start` is `npm run build && node dist/src/main.js`; the build is the suite's own (pretest).
-    const start = () => run([process.execPath, 'dist/src/main.js'], { DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort) });
+    const start = () =>
+      run([process.execPath, 'dist/src/main.js'], {
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        EMBEDDED_PG_PORT: String(pgPort),
+      });
     const ready = (what: ReturnType<typeof start>) =>
-      eventually(async () => {
-        if (what.child.exitCode !== null) throw new Error(`the service exited: ${what.output()}`);
-        try {
-          return (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200;
-        } catch {
-          return false;
-        }
-      }, 'the service to be ready', 90_000);
+      eventually(
+        async () => {
+          if (what.child.exitCode !== null) throw new Error(`the service exited: ${what.output()}`);
+          try {
+            return (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200;
+          } catch {
+            return false;
+          }
+        },
+        'the service to be ready',
+        90_000,
+      );
 
     const first = start();
     await ready(first);
@@ -125,7 +149,9 @@ describe('the two commands from a checkout in a 0700 folder', () => {
     // The same DATA_DIR finds the same cluster again.
     const second = start();
     await ready(second);
-    const again = await fetch(`http://127.0.0.1:${port}/incidents/${id}`, { headers: { Authorization: `Bearer ${key}` } });
+    const again = await fetch(`http://127.0.0.1:${port}/incidents/${id}`, {
+      headers: { Authorization: `Bearer ${key}` },
+    });
     expect(again.status).toBe(200);
     second.child.kill('SIGTERM');
     expect((await once(second.child, 'exit'))[0]).toBe(0);
@@ -176,7 +202,10 @@ it('gets a fresh database', async () => {
       const locked = path.join(closed, 'locked');
       mkdirSync(locked);
       chmodSync(locked, 0o500);
-      blocked = run([process.execPath, 'dist/src/main.js'], { DATA_DIR: path.join(locked, 'data'), PORT: String(await freePort()) });
+      blocked = run([process.execPath, 'dist/src/main.js'], {
+        DATA_DIR: path.join(locked, 'data'),
+        PORT: String(await freePort()),
+      });
     }
     const [code] = await once(blocked.child, 'exit');
     expect(code).toBe(1);
@@ -185,7 +214,9 @@ it('gets a fresh database', async () => {
     expect(blocked.output()).not.toMatch(/\n\s+at /);
     expect(lines[0]).toMatch(/DATABASE_URL/);
     if (asRoot) {
-      expect(lines[0]).toContain(`cannot enter ${closed} (mode 700), nor ${closed}, above ${path.join(closed, 'pg-home')}`);
+      expect(lines[0]).toContain(
+        `cannot enter ${closed} (mode 700), nor ${closed}, above ${path.join(closed, 'pg-home')}`,
+      );
       expect(lines[0]).toContain('EMBEDDED_PG_HOME');
     } else {
       expect(lines[0]).toContain(`cannot create the data folder ${path.join(closed, 'locked', 'data')} (EACCES)`);

@@ -30,7 +30,16 @@ describe('a recovery run survives a crash mid-call', () => {
 
   function spawnService() {
     const child = spawn(process.execPath, ['dist/test/support/app-child.js'], {
-      env: { ...process.env, ...ALLOW_LOOPBACK, DATABASE_URL: url, SECRETS_KEY, PLAYBOOK_CATALOG_PATH, RECOVERY_VERIFY_WINDOW_MS: '100', RUN_LEASE_MARGIN_MS: '500', OUTBOX_POLL_INTERVAL_MS: '100' },
+      env: {
+        ...process.env,
+        ...ALLOW_LOOPBACK,
+        DATABASE_URL: url,
+        SECRETS_KEY,
+        PLAYBOOK_CATALOG_PATH,
+        RECOVERY_VERIFY_WINDOW_MS: '100',
+        RUN_LEASE_MARGIN_MS: '500',
+        OUTBOX_POLL_INTERVAL_MS: '100',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
@@ -53,7 +62,11 @@ describe('a recovery run survives a crash mid-call', () => {
       res.end(action === 'memory_check' ? '{"healthy":true}' : '{}');
     });
     // Serves HTTP only: runs and the loop are left to the child processes.
-    http = await startTestApp({ ...ALLOW_LOOPBACK, OUTBOX_RELAY_ENABLED: 'false', SECRETS_KEY, PLAYBOOK_CATALOG_PATH }, [], url);
+    http = await startTestApp(
+      { ...ALLOW_LOOPBACK, OUTBOX_RELAY_ENABLED: 'false', SECRETS_KEY, PLAYBOOK_CATALOG_PATH },
+      [],
+      url,
+    );
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -66,13 +79,27 @@ describe('a recovery run survives a crash mid-call', () => {
     await first.ready;
     const operator = await http.keyFor('crash', 'operator');
     const admin = await http.keyFor('crash', 'admin');
-    const ops = await http.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 1000 }).expect(201);
+    const ops = await http.http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({ url: `${receiver.url}/ops`, timeoutMs: 1000 })
+      .expect(201);
     receiver.setSecret(ops.body.secret);
 
-    const inc = await http.http.post('/incidents').set(auth(operator))
-      .send({ errorType: 'OutOfMemoryError', message: 'Worker pod ingest-1 OOMKilled: container exceeded memory limit 2048Mi', agentId: 'agent-c', capability: 'ingest' })
+    const inc = await http.http
+      .post('/incidents')
+      .set(auth(operator))
+      .send({
+        errorType: 'OutOfMemoryError',
+        message: 'Worker pod ingest-1 OOMKilled: container exceeded memory limit 2048Mi',
+        agentId: 'agent-c',
+        capability: 'ingest',
+      })
       .expect(201);
-    const recovery = await eventually(async () => (await http.http.get(`/recoveries?incidentId=${inc.body.id}`).set(auth(operator))).body.items[0], 'the recovery');
+    const recovery = await eventually(
+      async () => (await http.http.get(`/recoveries?incidentId=${inc.body.id}`).set(auth(operator))).body.items[0],
+      'the recovery',
+    );
     const killed = new Promise<void>((resolve) => {
       crashNow = () => {
         crashed = true;
@@ -80,27 +107,48 @@ describe('a recovery run survives a crash mid-call', () => {
         resolve();
       };
     });
-    const run = (await http.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)).body;
+    const run = (await http.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
     await killed;
     await once(first.child, 'exit');
     const inFlight = (await http.http.get(`/runs/${run.id}`).set(auth(operator))).body;
-    expect(inFlight.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({ status: 'running', waitingFor: 'call', attempts: 1, maxAttempts: 1 });
+    expect(inFlight.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({
+      status: 'running',
+      waitingFor: 'call',
+      attempts: 1,
+      maxAttempts: 1,
+    });
 
     const second = spawnService();
     await second.ready;
-    const done = await eventually(async () => {
-      const r = (await http.http.get(`/runs/${run.id}`).set(auth(operator))).body;
-      return r.phase === 'done' ? r : null;
-    }, 'the run to complete after the restart', 30_000);
+    const done = await eventually(
+      async () => {
+        const r = (await http.http.get(`/runs/${run.id}`).set(auth(operator))).body;
+        return r.phase === 'done' ? r : null;
+      },
+      'the run to complete after the restart',
+      30_000,
+    );
     expect(done.status).toBe('succeeded');
     const calls = receiver.calls.filter((c) => c.json?.runId === run.id);
     const byStep = (action: string) => calls.filter((c) => c.json.params.action === action);
     expect(byStep('restart_worker')).toHaveLength(2);
-    expect(new Set(byStep('restart_worker').map((c) => c.headers['webhook-id']))).toEqual(new Set([`${run.id}.restart_worker`]));
+    expect(new Set(byStep('restart_worker').map((c) => c.headers['webhook-id']))).toEqual(
+      new Set([`${run.id}.restart_worker`]),
+    );
     for (const action of ['clear_cache', 'reduce_batch', 'memory_check']) expect(byStep(action)).toHaveLength(1);
     expect(calls.every((c) => c.verified)).toBe(true);
-    expect(done.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({ status: 'succeeded', attempts: 1, interruptedCalls: 1 });
-    expect(done.transitions.some((t: { stepId: string; note: string }) => t.stepId === 'restart_worker' && /not counted as an attempt/.test(t.note))).toBe(true);
+    expect(done.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      interruptedCalls: 1,
+    });
+    expect(
+      done.transitions.some(
+        (t: { stepId: string; note: string }) =>
+          t.stepId === 'restart_worker' && /not counted as an attempt/.test(t.note),
+      ),
+    ).toBe(true);
     expect((await http.http.get(`/incidents/${inc.body.id}`).set(auth(operator))).body.status).toBe('resolved');
     second.child.kill('SIGTERM');
     await once(second.child, 'exit');

@@ -19,40 +19,71 @@ describe('pause, retry, skip and roll back a run', () => {
   let seq = 0;
 
   const get = async (path: string, k = operator) => (await app.http.get(path).set(auth(k)).expect(200)).body;
-  const actions = (runId: string) => receiver.calls.filter((c) => c.json?.runId === runId).map((c) => c.json.params.action);
+  const actions = (runId: string) =>
+    receiver.calls.filter((c) => c.json?.runId === runId).map((c) => c.json.params.action);
   const runWhere = (runId: string, ok: (run: any) => boolean, what: string, k = operator) =>
     eventually(async () => {
       const run = await get(`/runs/${runId}`, k);
       return ok(run) ? run : null;
     }, what);
-  const paused = (runId: string) => runWhere(runId, (r) => r.status === 'awaiting_operator' && r.steps.some((s: any) => s.status === 'failed'), 'the run to pause on its failed step');
+  const paused = (runId: string) =>
+    runWhere(
+      runId,
+      (r) => r.status === 'awaiting_operator' && r.steps.some((s: any) => s.status === 'failed'),
+      'the run to pause on its failed step',
+    );
 
   async function incident(k = operator, agentId = `agent-p${++seq}`) {
-    const res = await app.http.post('/incidents').set(auth(k))
-      .send({ errorType: 'OutOfMemoryError', message: `Worker pod ingest-${seq} OOMKilled: container exceeded memory limit 2048Mi (case ${seq}p)`, agentId, capability: 'ingest' })
+    const res = await app.http
+      .post('/incidents')
+      .set(auth(k))
+      .send({
+        errorType: 'OutOfMemoryError',
+        message: `Worker pod ingest-${seq} OOMKilled: container exceeded memory limit 2048Mi (case ${seq}p)`,
+        agentId,
+        capability: 'ingest',
+      })
       .expect(201);
-    const recovery = await eventually(async () => (await get(`/recoveries?incidentId=${res.body.id}`, k)).items[0], `a recovery for ${res.body.id}`);
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${res.body.id}`, k)).items[0],
+      `a recovery for ${res.body.id}`,
+    );
     return { incidentId: res.body.id as string, recovery };
   }
   /** An approved memory_cleanup run whose reduce_batch step fails (the receiver refuses factor 0.5), paused. */
   async function pausedRun() {
     const { incidentId, recovery } = await incident();
-    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)).body;
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
     return { incidentId, run: await paused(started.id) };
   }
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver((c, res) => {
       const p = c.json?.params ?? {};
-      if (p.action === 'reduce_batch' && p.factor === 0.5) return res.end('{"status":"failed","error":"factor 0.5 starves the consumers"}');
+      if (p.action === 'reduce_batch' && p.factor === 0.5)
+        return res.end('{"status":"failed","error":"factor 0.5 starves the consumers"}');
       res.end(p.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}');
     });
-    app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '300', RUN_RETRY_BASE_MS: '50', OUTBOX_POLL_INTERVAL_MS: '200' });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: '300',
+      RUN_RETRY_BASE_MS: '50',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+    });
     admin = await app.keyFor('pause', 'admin');
     operator = await app.keyFor('pause', 'operator');
     viewer = await app.keyFor('pause', 'viewer');
     otherOperator = await app.keyFor('pause-other', 'operator');
-    receiver.setSecret((await app.http.put('/actuators/ops').set(auth(admin)).send({ url: `${receiver.url}/ops`, timeoutMs: 2000 }).expect(201)).body.secret);
+    receiver.setSecret(
+      (
+        await app.http
+          .put('/actuators/ops')
+          .set(auth(admin))
+          .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
+          .expect(201)
+      ).body.secret,
+    );
   });
   afterAll(async () => {
     await app.stop();
@@ -61,7 +92,11 @@ describe('pause, retry, skip and roll back a run', () => {
 
   it('an approved run whose step fails waits for an operator, showing the failure, and undoes nothing yet', async () => {
     const { incidentId, run } = await pausedRun();
-    expect(run).toMatchObject({ phase: 'steps', verdict: null, reason: expect.stringContaining('step reduce_batch failed: factor 0.5 starves the consumers') });
+    expect(run).toMatchObject({
+      phase: 'steps',
+      verdict: null,
+      reason: expect.stringContaining('step reduce_batch failed: factor 0.5 starves the consumers'),
+    });
     expect(run.reason).toContain('retry, skip or roll back');
     const steps = Object.fromEntries(run.steps.map((s: any) => [s.id, s]));
     expect(steps.reduce_batch).toMatchObject({ status: 'failed', error: 'factor 0.5 starves the consumers' });
@@ -73,20 +108,29 @@ describe('pause, retry, skip and roll back a run', () => {
     expect((await get(`/incidents/${incidentId}`)).status).toBe('mitigating');
     expect((await get(`/runs?status=awaiting_operator`)).items.map((r: any) => r.id)).toContain(run.id);
     const item = (await get('/inbox')).items.find((i: any) => i.id === `operator_step:${run.id}:reduce_batch`);
-    expect(item.title).toBe('Step reduce_batch of memory_cleanup failed, the run is paused: factor 0.5 starves the consumers');
+    expect(item.title).toBe(
+      'Step reduce_batch of memory_cleanup failed, the run is paused: factor 0.5 starves the consumers',
+    );
   });
 
   it('retry with corrected parameters calls the step again under a new webhook-id, succeeds and verifies; the choice is recorded and audited', async () => {
     const { incidentId, run } = await pausedRun();
-    const retry = (body: object, k = operator, step = 'reduce_batch') => app.http.post(`/runs/${run.id}/steps/${step}/retry`).set(auth(k)).send(body);
+    const retry = (body: object, k = operator, step = 'reduce_batch') =>
+      app.http.post(`/runs/${run.id}/steps/${step}/retry`).set(auth(k)).send(body);
     expect((await retry({ params: { factor: 0.75 } }, viewer)).status).toBe(403);
     expect((await retry({ params: { factor: 0.75 } }, otherOperator)).status).toBe(404);
     expect((await retry({ params: 'half' })).status).toBe(400);
     // Only the step's own parameters may be corrected: another name, or its action, is a 400 naming it.
-    expect((await retry({ params: { factr: 0.75, action: 'restart_worker' } })).body.fields.map((f: any) => f.field)).toEqual(['params.factr', 'params.action']);
+    expect(
+      (await retry({ params: { factr: 0.75, action: 'restart_worker' } })).body.fields.map((f: any) => f.field),
+    ).toEqual(['params.factr', 'params.action']);
     expect((await retry({}, operator, 'restart_worker')).status).toBe(409); // not the step that failed
     const answered = await retry({ params: { factor: 0.75 } }).expect(200);
-    expect(answered.body.steps.find((s: any) => s.id === 'reduce_batch')).toMatchObject({ status: 'pending', attempts: 0, error: null });
+    expect(answered.body.steps.find((s: any) => s.id === 'reduce_batch')).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      error: null,
+    });
     expect((await retry({})).status).toBe(409); // no longer paused
 
     const done = await runWhere(run.id, (r) => r.phase === 'done', 'the retried run to finish');
@@ -98,10 +142,17 @@ describe('pause, retry, skip and roll back a run', () => {
     expect(calls[1].headers['webhook-id']).toBe(`${run.id}.reduce_batch.retry-1`);
     expect((await get(`/incidents/${incidentId}`)).status).toBe('resolved');
 
-    const note = done.transitions.find((t: any) => t.stepId === 'reduce_batch' && t.from === 'failed' && t.to === 'pending');
+    const note = done.transitions.find(
+      (t: any) => t.stepId === 'reduce_batch' && t.from === 'failed' && t.to === 'pending',
+    );
     expect(note.note).toMatch(/^retried by .*\(.*\) with params \{"factor":0\.75\}$/);
     const audit = await get(`/audit?action=run.step_retried&subjectId=${run.id}`, admin);
-    expect(audit.items).toEqual([expect.objectContaining({ actor: expect.any(String), after: expect.objectContaining({ stepId: 'reduce_batch', params: { factor: 0.75 } }) })]);
+    expect(audit.items).toEqual([
+      expect.objectContaining({
+        actor: expect.any(String),
+        after: expect.objectContaining({ stepId: 'reduce_batch', params: { factor: 0.75 } }),
+      }),
+    ]);
   });
 
   it('skip passes over the failed step and the run goes on to verify', async () => {
@@ -111,16 +162,26 @@ describe('pause, retry, skip and roll back a run', () => {
     expect(done.status).toBe('succeeded');
     expect(done.steps.find((s: any) => s.id === 'reduce_batch')).toMatchObject({ status: 'skipped' });
     expect(actions(run.id)).toEqual(['clear_cache', 'reduce_batch', 'restart_worker', 'memory_check']);
-    expect(done.transitions.some((t: any) => t.stepId === 'reduce_batch' && t.to === 'skipped' && /^skipped by /.test(t.note))).toBe(true);
+    expect(
+      done.transitions.some(
+        (t: any) => t.stepId === 'reduce_batch' && t.to === 'skipped' && /^skipped by /.test(t.note),
+      ),
+    ).toBe(true);
     expect((await get(`/audit?action=run.step_skipped&subjectId=${run.id}`, admin)).items).toHaveLength(1);
   });
 
-  it('rollback fails the run with the step\'s failure and runs its rollback steps', async () => {
+  it("rollback fails the run with the step's failure and runs its rollback steps", async () => {
     const { incidentId, run } = await pausedRun();
     await app.http.post(`/runs/${run.id}/rollback`).set(auth(viewer)).send({}).expect(403);
     await app.http.post(`/runs/${run.id}/rollback`).set(auth(operator)).send({}).expect(202);
     const done = await runWhere(run.id, (r) => r.phase === 'done', 'the run to roll back');
-    expect(done).toMatchObject({ status: 'rolled_back', verdict: 'failed', reason: expect.stringMatching(/^step reduce_batch failed: factor 0\.5 starves the consumers; rolled back at the request of /) });
+    expect(done).toMatchObject({
+      status: 'rolled_back',
+      verdict: 'failed',
+      reason: expect.stringMatching(
+        /^step reduce_batch failed: factor 0\.5 starves the consumers; rolled back at the request of /,
+      ),
+    });
     expect(actions(run.id)).toEqual(['clear_cache', 'reduce_batch', 'restore_batch']);
     expect(done.steps.find((s: any) => s.id === 'restart_worker').status).toBe('skipped');
     expect((await get(`/incidents/${incidentId}`)).status).toBe('open');
@@ -139,9 +200,16 @@ describe('pause, retry, skip and roll back a run', () => {
 
   it('an automatic run still rolls back at once', async () => {
     const first = await incident(operator, 'agent-auto');
-    await app.http.patch(`/catalog/patterns/${first.recovery.patternId}`).set(auth(admin))
-      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true }).expect(200);
-    await app.http.post(`/incidents/${first.incidentId}/resolve`).set(auth(operator)).send({ note: 'founding' }).expect(200);
+    await app.http
+      .patch(`/catalog/patterns/${first.recovery.patternId}`)
+      .set(auth(admin))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
+    await app.http
+      .post(`/incidents/${first.incidentId}/resolve`)
+      .set(auth(operator))
+      .send({ note: 'founding' })
+      .expect(200);
     const auto = await incident(operator, 'agent-auto-2');
     expect(auto.recovery.status).toBe('applied');
     const runId = (await get(`/runs?incidentId=${auto.incidentId}`)).items[0].id;

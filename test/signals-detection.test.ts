@@ -16,9 +16,11 @@ describe('degradation detection: POST /signals/metrics', () => {
   const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
   const t0 = Math.floor((Date.now() - 10 * 24 * HOUR) / HOUR) * HOUR;
   const at = (hours: number) => new Date(t0 + hours * HOUR).toISOString();
-  const send = (samples: unknown[], key = operator) => app.http.post('/signals/metrics').set(bearer(key)).send({ samples });
+  const send = (samples: unknown[], key = operator) =>
+    app.http.post('/signals/metrics').set(bearer(key)).send({ samples });
   const degradationIncidents = async (agentId: string) =>
-    (await app.http.get(`/incidents?source=degradation&agentId=${agentId}`).set(bearer(viewer)).expect(200)).body.items as Array<Record<string, any>>;
+    (await app.http.get(`/incidents?source=degradation&agentId=${agentId}`).set(bearer(viewer)).expect(200)).body
+      .items as Array<Record<string, any>>;
 
   beforeAll(async () => {
     app = await startTestApp({ INTAKE_MAX_BATCH: '300' });
@@ -30,14 +32,25 @@ describe('degradation detection: POST /signals/metrics', () => {
   afterAll(() => app.stop());
 
   it('judges nothing before enough history (24 samples over 24 h), and says so', async () => {
-    const few = Array.from({ length: 10 }, (_, i) => ({ metric: 'latency_ms', agentId: 'fresh-agent', value: 100, at: at(i) }));
+    const few = Array.from({ length: 10 }, (_, i) => ({
+      metric: 'latency_ms',
+      agentId: 'fresh-agent',
+      value: 100,
+      at: at(i),
+    }));
     await send(few).expect(200);
     const spike = await send([{ metric: 'latency_ms', agentId: 'fresh-agent', value: 10_000, at: at(10) }]).expect(200);
     expect(spike.body).toMatchObject({ accepted: 1, evaluated: 0, symptoms: [], escalations: [] });
-    expect(spike.body.insufficientHistory).toEqual([{
-      metric: 'latency_ms', agentId: 'fresh-agent', capability: null, samplesNotEvaluated: 1,
-      history: { samples: 10, spanHours: 9 }, required: { samples: 24, spanHours: 24 },
-    }]);
+    expect(spike.body.insufficientHistory).toEqual([
+      {
+        metric: 'latency_ms',
+        agentId: 'fresh-agent',
+        capability: null,
+        samplesNotEvaluated: 1,
+        history: { samples: 10, spanHours: 9 },
+        required: { samples: 24, spanHours: 24 },
+      },
+    ]);
     expect(await degradationIncidents('fresh-agent')).toEqual([]);
   });
 
@@ -45,20 +58,37 @@ describe('degradation detection: POST /signals/metrics', () => {
     // 98-102 ms with three 5 s spikes: the spikes would lift a mean baseline by ~88 ms; the median stays 100.
     const spikes = new Set([30, 60, 90]);
     const week = Array.from({ length: 168 }, (_, i) => ({
-      metric: 'latency_ms', agentId: 'agent-1', capability: 'summarise', value: spikes.has(i) ? 5000 : 100 + ((i * 7) % 5) - 2, at: at(i),
+      metric: 'latency_ms',
+      agentId: 'agent-1',
+      capability: 'summarise',
+      value: spikes.has(i) ? 5000 : 100 + ((i * 7) % 5) - 2,
+      at: at(i),
     }));
     const res = await send(week).expect(200);
     expect(res.body).toMatchObject({ accepted: 168, evaluated: 143, escalations: [] });
-    expect(res.body.symptoms.map((x: { at: string; severity: string }) => [x.at, x.severity])).toEqual([...spikes].map((h) => [at(h), 'critical']));
-    expect(res.body.insufficientHistory[0]).toMatchObject({ metric: 'latency_ms', agentId: 'agent-1', samplesNotEvaluated: 25 });
+    expect(res.body.symptoms.map((x: { at: string; severity: string }) => [x.at, x.severity])).toEqual(
+      [...spikes].map((h) => [at(h), 'critical']),
+    );
+    expect(res.body.insufficientHistory[0]).toMatchObject({
+      metric: 'latency_ms',
+      agentId: 'agent-1',
+      samplesNotEvaluated: 25,
+    });
   });
 
   it('raises symptoms at the thresholds, arms one escalation on the third in 24 h, one incident while armed, a new one after the TTL', async () => {
-    const latency = (value: number, hours: number) => send([{ metric: 'latency_ms', agentId: 'agent-1', capability: 'summarise', value, at: at(hours) }]).expect(200);
+    const latency = (value: number, hours: number) =>
+      send([{ metric: 'latency_ms', agentId: 'agent-1', capability: 'summarise', value, at: at(hours) }]).expect(200);
     expect((await latency(115, 168)).body.symptoms).toEqual([]); // +15 %: under the 20 % warning
     const warn = (await latency(125, 169)).body;
     expect(warn.symptoms).toHaveLength(1);
-    expect(warn.symptoms[0]).toMatchObject({ metric: 'latency_ms', agentId: 'agent-1', severity: 'warning', value: 125, baseline: { median: 100 } });
+    expect(warn.symptoms[0]).toMatchObject({
+      metric: 'latency_ms',
+      agentId: 'agent-1',
+      severity: 'warning',
+      value: 125,
+      baseline: { median: 100 },
+    });
     expect(warn.symptoms[0].deltaPct).toBeCloseTo(25, 5);
     const crit = (await latency(160, 170)).body;
     expect(crit.symptoms[0]).toMatchObject({ severity: 'critical' });
@@ -68,12 +98,30 @@ describe('degradation detection: POST /signals/metrics', () => {
     const third = (await latency(130, 171)).body;
     expect(third.escalations).toHaveLength(1);
     const escalation = third.escalations[0];
-    expect(escalation).toMatchObject({ metric: 'latency_ms', agentId: 'agent-1', armedAt: at(171), expiresAt: at(175), symptomIds: expect.any(Array) });
+    expect(escalation).toMatchObject({
+      metric: 'latency_ms',
+      agentId: 'agent-1',
+      armedAt: at(171),
+      expiresAt: at(175),
+      symptomIds: expect.any(Array),
+    });
     expect(escalation.symptomIds).toHaveLength(3);
     const [incident] = await degradationIncidents('agent-1');
-    expect(incident).toMatchObject({ id: escalation.incidentId, source: 'degradation', errorType: 'degradation.latency_ms', capability: 'summarise', severity: 'high', occurredAt: at(171) });
-    expect(incident.message).toMatch(/^latency_ms of agent-1 \/ summarise degraded against its 7-day baseline: 3 symptoms in 24 h: \+25\.0 % \(125 vs 100, warning\).*\+60\.0 % \(160 vs 100, critical\).*\+30\.0 % \(130 vs 100, warning\)/);
-    await eventually(async () => (await app.http.get(`/integration/loop/${incident.id}`).set(bearer(viewer))).body.isComplete, 'the degradation incident\'s loop');
+    expect(incident).toMatchObject({
+      id: escalation.incidentId,
+      source: 'degradation',
+      errorType: 'degradation.latency_ms',
+      capability: 'summarise',
+      severity: 'high',
+      occurredAt: at(171),
+    });
+    expect(incident.message).toMatch(
+      /^latency_ms of agent-1 \/ summarise degraded against its 7-day baseline: 3 symptoms in 24 h: \+25\.0 % \(125 vs 100, warning\).*\+60\.0 % \(160 vs 100, critical\).*\+30\.0 % \(130 vs 100, warning\)/,
+    );
+    await eventually(
+      async () => (await app.http.get(`/integration/loop/${incident.id}`).set(bearer(viewer))).body.isComplete,
+      "the degradation incident's loop",
+    );
 
     // Armed: a fourth symptom is recorded, but no second escalation or incident.
     const fourth = (await latency(140, 172)).body;
@@ -87,16 +135,37 @@ describe('degradation detection: POST /signals/metrics', () => {
     expect(later.escalations[0].incidentId).not.toBe(incident.id);
     expect(await degradationIncidents('agent-1')).toHaveLength(2);
 
-    const listed = (await app.http.get('/signals/escalations?agentId=agent-1').set(bearer(viewer)).expect(200)).body.items;
+    const listed = (await app.http.get('/signals/escalations?agentId=agent-1').set(bearer(viewer)).expect(200)).body
+      .items;
     expect(listed.map((e: { id: string }) => e.id)).toEqual([later.escalations[0].id, escalation.id]);
     // Armed days ago by the samples' clock, so no longer active by the wall clock.
-    expect((await app.http.get('/signals/escalations?agentId=agent-1&active=true').set(bearer(viewer)).expect(200)).body.items).toEqual([]);
-    expect((await app.http.get('/signals/escalations?agentId=agent-1&active=false').set(bearer(viewer)).expect(200)).body.items).toHaveLength(2);
+    expect(
+      (await app.http.get('/signals/escalations?agentId=agent-1&active=true').set(bearer(viewer)).expect(200)).body
+        .items,
+    ).toEqual([]);
+    expect(
+      (await app.http.get('/signals/escalations?agentId=agent-1&active=false').set(bearer(viewer)).expect(200)).body
+        .items,
+    ).toHaveLength(2);
     await app.http.get('/signals/escalations?active=maybe').set(bearer(viewer)).expect(400);
-    const page = (await app.http.get('/signals/escalations?agentId=agent-1&limit=1').set(bearer(viewer)).expect(200)).body;
-    const next = (await app.http.get(`/signals/escalations?agentId=agent-1&limit=1&cursor=${page.nextCursor}`).set(bearer(viewer)).expect(200)).body;
-    expect([...page.items, ...next.items].map((e: { id: string }) => e.id)).toEqual([later.escalations[0].id, escalation.id]);
-    const symptoms = (await app.http.get(`/signals/symptoms?agentId=agent-1&metric=latency_ms&since=${at(100)}`).set(bearer(viewer)).expect(200)).body.items;
+    const page = (await app.http.get('/signals/escalations?agentId=agent-1&limit=1').set(bearer(viewer)).expect(200))
+      .body;
+    const next = (
+      await app.http
+        .get(`/signals/escalations?agentId=agent-1&limit=1&cursor=${page.nextCursor}`)
+        .set(bearer(viewer))
+        .expect(200)
+    ).body;
+    expect([...page.items, ...next.items].map((e: { id: string }) => e.id)).toEqual([
+      later.escalations[0].id,
+      escalation.id,
+    ]);
+    const symptoms = (
+      await app.http
+        .get(`/signals/symptoms?agentId=agent-1&metric=latency_ms&since=${at(100)}`)
+        .set(bearer(viewer))
+        .expect(200)
+    ).body.items;
     expect(symptoms.map((s: { value: number }) => s.value)).toEqual([150, 140, 130, 160, 125]);
     const timeline = (await app.http.get(`/incidents/${incident.id}/timeline`).set(bearer(viewer)).expect(200)).body;
     expect(timeline.items[0].details.source).toBe('degradation');
@@ -104,7 +173,12 @@ describe('degradation detection: POST /signals/metrics', () => {
 
   it('applies the other default thresholds: throughput and pass rate down, OOM events over a zero baseline', async () => {
     const seed = ['throughput', 'pass_rate', 'oom_events'].flatMap((metric) =>
-      Array.from({ length: 48 }, (_, i) => ({ metric, agentId: 'agent-2', value: { throughput: 200, pass_rate: 0.95, oom_events: 0 }[metric], at: at(i) })),
+      Array.from({ length: 48 }, (_, i) => ({
+        metric,
+        agentId: 'agent-2',
+        value: { throughput: 200, pass_rate: 0.95, oom_events: 0 }[metric],
+        at: at(i),
+      })),
     );
     await send(seed).expect(200);
     const res = await send([
@@ -115,18 +189,33 @@ describe('degradation detection: POST /signals/metrics', () => {
       { metric: 'pass_rate', agentId: 'agent-2', value: 0.8, at: at(49) }, // -15.8 % warning
       { metric: 'oom_events', agentId: 'agent-2', value: 1, at: at(48) }, // first one: critical
     ]).expect(200);
-    const got = res.body.symptoms.map((s: { metric: string; value: number; severity: string }) => `${s.metric} ${s.value} ${s.severity}`).sort();
-    expect(got).toEqual(['oom_events 1 critical', 'pass_rate 0.8 warning', 'throughput 130 critical', 'throughput 165 warning']);
+    const got = res.body.symptoms
+      .map((s: { metric: string; value: number; severity: string }) => `${s.metric} ${s.value} ${s.severity}`)
+      .sort();
+    expect(got).toEqual([
+      'oom_events 1 critical',
+      'pass_rate 0.8 warning',
+      'throughput 130 critical',
+      'throughput 165 warning',
+    ]);
     expect(res.body.escalations).toEqual([]);
   });
 
   it('takes tenant-defined metrics with a direction, and thresholds from the settings', async () => {
     await app.http.put('/signals/settings').set(bearer(operator)).send({ symptomCount: 2 }).expect(403);
-    const settings = await app.http.put('/signals/settings').set(bearer(admin))
-      .send({ metrics: { queue_depth: { direction: 'up', warningPct: 30, criticalPct: 100 } }, symptomCount: 2 }).expect(200);
-    expect(settings.body).toMatchObject({ symptomCount: 2, metrics: { queue_depth: { direction: 'up', warningPct: 30 }, latency_ms: { warningPct: 20 } } });
+    const settings = await app.http
+      .put('/signals/settings')
+      .set(bearer(admin))
+      .send({ metrics: { queue_depth: { direction: 'up', warningPct: 30, criticalPct: 100 } }, symptomCount: 2 })
+      .expect(200);
+    expect(settings.body).toMatchObject({
+      symptomCount: 2,
+      metrics: { queue_depth: { direction: 'up', warningPct: 30 }, latency_ms: { warningPct: 20 } },
+    });
     expect((await app.http.get('/signals/settings').set(bearer(viewer)).expect(200)).body.symptomCount).toBe(2);
-    await send(Array.from({ length: 30 }, (_, i) => ({ metric: 'queue_depth', agentId: 'agent-3', value: 10, at: at(i) }))).expect(200);
+    await send(
+      Array.from({ length: 30 }, (_, i) => ({ metric: 'queue_depth', agentId: 'agent-3', value: 10, at: at(i) })),
+    ).expect(200);
     const res = await send([
       { metric: 'queue_depth', agentId: 'agent-3', value: 12, at: at(30) },
       { metric: 'queue_depth', agentId: 'agent-3', value: 14, at: at(31) },
@@ -134,9 +223,22 @@ describe('degradation detection: POST /signals/metrics', () => {
     ]).expect(200);
     expect(res.body.symptoms.map((s: { severity: string }) => s.severity)).toEqual(['warning', 'critical']);
     expect(res.body.escalations).toHaveLength(1); // two symptoms arm it now
-    const bad = await app.http.put('/signals/settings').set(bearer(admin))
-      .send({ metrics: { latency_ms: null, depth: { direction: 'sideways', warningPct: -1 } }, retentionDays: 0, colour: 'red' }).expect(400);
-    expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['colour', 'metrics.depth.direction', 'metrics.depth.warningPct', 'metrics.latency_ms', 'retentionDays']);
+    const bad = await app.http
+      .put('/signals/settings')
+      .set(bearer(admin))
+      .send({
+        metrics: { latency_ms: null, depth: { direction: 'sideways', warningPct: -1 } },
+        retentionDays: 0,
+        colour: 'red',
+      })
+      .expect(400);
+    expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual([
+      'colour',
+      'metrics.depth.direction',
+      'metrics.depth.warningPct',
+      'metrics.latency_ms',
+      'retentionDays',
+    ]);
     await app.http.put('/signals/settings').set(bearer(admin)).send({ symptomCount: 3 }).expect(200);
   });
 
@@ -152,10 +254,19 @@ describe('degradation detection: POST /signals/metrics', () => {
       { metric: 'throughput', value: 1, at: 'tuesday', colour: 'red' },
     ]).expect(400);
     expect(bad.body.fields.map((f: { field: string }) => f.field)).toEqual([
-      'samples[1].value', 'samples[2].value', 'samples[3].metric', 'samples[4].value', 'samples[5].colour', 'samples[5].at',
+      'samples[1].value',
+      'samples[2].value',
+      'samples[3].metric',
+      'samples[4].value',
+      'samples[5].colour',
+      'samples[5].at',
     ]);
-    const infinite = await app.http.post('/signals/metrics').set(bearer(operator)).set('Content-Type', 'application/json')
-      .send('{"samples":[{"metric":"latency_ms","value":1e400}]}').expect(400);
+    const infinite = await app.http
+      .post('/signals/metrics')
+      .set(bearer(operator))
+      .set('Content-Type', 'application/json')
+      .send('{"samples":[{"metric":"latency_ms","value":1e400}]}')
+      .expect(400);
     expect(infinite.body.fields[0]).toEqual({ field: 'samples[0].value', errors: ['must be a finite number'] });
     await app.http.post('/signals/metrics').set(bearer(operator)).send({ sample: [] }).expect(400);
     const tooMany = await send(Array.from({ length: 301 }, () => ({ metric: 'latency_ms', value: 1 }))).expect(413);

@@ -14,7 +14,11 @@ describe('simulation: the loop prevents repeat incidents', () => {
 
   const tenant = async (tenantId: string, loop: boolean) => {
     const key = await app.keyFor(tenantId, 'admin');
-    await app.http.put('/integration/flags/integration_loop').set('Authorization', `Bearer ${key}`).send({ enabled: loop, scope: 'tenant' }).expect(200);
+    await app.http
+      .put('/integration/flags/integration_loop')
+      .set('Authorization', `Bearer ${key}`)
+      .send({ enabled: loop, scope: 'tenant' })
+      .expect(200);
     return key;
   };
 
@@ -25,9 +29,20 @@ describe('simulation: the loop prevents repeat incidents', () => {
     on = await runSimulation({ ...options, apiKey: await tenant('sim-on', true), approveRecoveries: true });
     off = await runSimulation({ ...options, apiKey: await tenant('sim-off', false), approveRecoveries: false });
     // The default seed's first 12 windows, the driver patch landing at the 4th: 72 faults with their hidden truth.
-    healing = await runSelfHealing({ baseUrl: app.url, apiKey: await tenant('sim-healing', true), seed: 42, windows: 12, patchWindow: 4 });
+    healing = await runSelfHealing({
+      baseUrl: app.url,
+      apiKey: await tenant('sim-healing', true),
+      seed: 42,
+      windows: 12,
+      patchWindow: 4,
+    });
     // The canary half's first 10 faults of the default seed, each with the hidden true quality of every setting.
-    canary = await runCanaryTuning({ baseUrl: app.url, apiKey: await tenant('sim-canary', true), seed: 42, faults: 10 });
+    canary = await runCanaryTuning({
+      baseUrl: app.url,
+      apiKey: await tenant('sim-canary', true),
+      seed: 42,
+      faults: 10,
+    });
   }, 240_000);
   afterAll(() => app.stop());
 

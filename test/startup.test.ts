@@ -31,7 +31,14 @@ describe('the service process on its embedded PostgreSQL', () => {
 
   function start(env: Record<string, string> = {}) {
     const child = spawn(process.execPath, ['dist/src/main.js'], {
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'warn', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        EMBEDDED_PG_PORT: String(pgPort),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
@@ -43,20 +50,27 @@ describe('the service process on its embedded PostgreSQL', () => {
 
   const base = () => `http://127.0.0.1:${port}`;
   const ready = () =>
-    eventually(async () => {
-      try {
-        return (await fetch(`${base()}/health/ready`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 'the service to be ready', 60_000);
+    eventually(
+      async () => {
+        try {
+          return (await fetch(`${base()}/health/ready`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      'the service to be ready',
+      60_000,
+    );
 
   it('starts, generates a platform-admin key file (0600), and keeps rows across a restart', async () => {
     port = await freePort();
     pgPort = await freePort();
     const first = start();
     await ready();
-    await eventually(async () => first.output().includes(`pillar-loop is ready. Console: ${base()}/console/`), 'the console URL printed when ready');
+    await eventually(
+      async () => first.output().includes(`pillar-loop is ready. Console: ${base()}/console/`),
+      'the console URL printed when ready',
+    );
     const keyFile = path.join(dataDir, 'admin-api-key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const key = readFileSync(keyFile, 'utf8').trim();
@@ -76,11 +90,29 @@ describe('the service process on its embedded PostgreSQL', () => {
     const password = readFileSync(passwordFile, 'utf8').trim();
     expect(password).not.toBe('pillar-loop');
     expect(password.length).toBeGreaterThanOrEqual(32);
-    const overTcp = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password, database: 'pillar_loop' });
+    const overTcp = new pg.Client({
+      host: '127.0.0.1',
+      port: pgPort,
+      user: 'postgres',
+      password,
+      database: 'pillar_loop',
+    });
     await expect(overTcp.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    const legacy = new pg.Client({ host: path.join(dataDir, 'pg'), port: pgPort, user: 'postgres', password: 'pillar-loop', database: 'pillar_loop' });
+    const legacy = new pg.Client({
+      host: path.join(dataDir, 'pg'),
+      port: pgPort,
+      user: 'postgres',
+      password: 'pillar-loop',
+      database: 'pillar_loop',
+    });
     await expect(legacy.connect()).rejects.toThrow(/password authentication failed/);
-    const admin = new pg.Client({ host: path.join(dataDir, 'pg'), port: pgPort, user: 'postgres', password, database: 'pillar_loop' });
+    const admin = new pg.Client({
+      host: path.join(dataDir, 'pg'),
+      port: pgPort,
+      user: 'postgres',
+      password,
+      database: 'pillar_loop',
+    });
     await admin.connect();
     const { rows } = await admin.query<{ app: number; tcp: number }>(
       `SELECT count(*)::int AS app, count(*) FILTER (WHERE client_addr IS NOT NULL)::int AS tcp FROM pg_stat_activity WHERE application_name = 'pillar-loop'`,
@@ -118,7 +150,13 @@ describe('the service process on its embedded PostgreSQL', () => {
     const withTcp = start({ EMBEDDED_PG_TCP: 'true' });
     await ready();
     const password = readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim();
-    const tool = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password, database: 'pillar_loop' });
+    const tool = new pg.Client({
+      host: '127.0.0.1',
+      port: pgPort,
+      user: 'postgres',
+      password,
+      database: 'pillar_loop',
+    });
     await tool.connect();
     expect((await tool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
     await tool.end();

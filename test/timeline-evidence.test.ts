@@ -5,7 +5,11 @@ const LOOP_KINDS = ['incident_created', 'pattern_match', 'recovery', 'policy', '
 const MESSAGE = 'Upstream call to ledger | svc `v2` timed out after 30000 ms *again*';
 
 /** The cells of a Markdown table row, split on pipes that are not backslash-escaped. */
-const cells = (line: string) => line.replace(/^\|\s?|\s?\|$/g, '').split(/(?<!\\)\|/).map((c) => c.trim());
+const cells = (line: string) =>
+  line
+    .replace(/^\|\s?|\s?\|$/g, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim());
 
 describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', () => {
   let app: TestApp;
@@ -23,8 +27,17 @@ describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', (
     viewer = await app.keyFor('tl', 'viewer');
     admin = await app.keyFor('tl', 'admin');
     stranger = await app.keyFor('tl-other', 'admin');
-    const res = await app.http.post('/incidents').set(auth(operator))
-      .send({ errorType: 'timeout', message: MESSAGE, agentId: 'agent-tl1', capability: 'reconcile', severity: 'high', context: { region: 'eu-west-1' } })
+    const res = await app.http
+      .post('/incidents')
+      .set(auth(operator))
+      .send({
+        errorType: 'timeout',
+        message: MESSAGE,
+        agentId: 'agent-tl1',
+        capability: 'reconcile',
+        severity: 'high',
+        context: { region: 'eu-west-1' },
+      })
       .expect(201);
     incidentId = res.body.id;
     loop = await eventually(async () => {
@@ -36,11 +49,25 @@ describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', (
 
   it('lists creation, pattern match, recovery, policy and routing, in time order', async () => {
     const res = await app.http.get(`/incidents/${incidentId}/timeline`).set(auth(viewer)).expect(200);
-    expect(res.body).toMatchObject({ incidentId, policyId: loop.details.policy_generated.policyId, truncated: false, evaluationLimit: 500 });
-    const items = res.body.items as Array<{ at: string; kind: string; summary: string; details: Record<string, unknown> }>;
+    expect(res.body).toMatchObject({
+      incidentId,
+      policyId: loop.details.policy_generated.policyId,
+      truncated: false,
+      evaluationLimit: 500,
+    });
+    const items = res.body.items as Array<{
+      at: string;
+      kind: string;
+      summary: string;
+      details: Record<string, unknown>;
+    }>;
     expect(items.map((i) => i.kind)).toEqual(LOOP_KINDS);
-    for (let n = 1; n < items.length; n++) expect(Date.parse(items[n].at)).toBeGreaterThanOrEqual(Date.parse(items[n - 1].at));
-    expect(items[0]).toMatchObject({ summary: expect.stringContaining('incident reported'), details: { errorType: 'timeout', agentId: 'agent-tl1', capability: 'reconcile' } });
+    for (let n = 1; n < items.length; n++)
+      expect(Date.parse(items[n].at)).toBeGreaterThanOrEqual(Date.parse(items[n - 1].at));
+    expect(items[0]).toMatchObject({
+      summary: expect.stringContaining('incident reported'),
+      details: { errorType: 'timeout', agentId: 'agent-tl1', capability: 'reconcile' },
+    });
     expect(items[1].details).toMatchObject({ patternId: loop.details.pattern_matched.patternId });
     expect(items[2].details).toMatchObject({ recoveryId: loop.details.recovery_suggested.recoveryId });
     expect(items[3].details).toMatchObject({ policyId: loop.details.policy_generated.policyId });
@@ -48,17 +75,32 @@ describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', (
   });
 
   it('adds later policy evaluations that matched the incident policy, and only those', async () => {
-    const matching = await app.http.post('/policies/evaluate').set(auth(admin)).send({ agentId: 'agent-tl1', capability: 'reconcile' });
+    const matching = await app.http
+      .post('/policies/evaluate')
+      .set(auth(admin))
+      .send({ agentId: 'agent-tl1', capability: 'reconcile' });
     expect([200, 201]).toContain(matching.status);
-    expect(matching.body.matched.map((m: { policyId: string }) => m.policyId)).toContain(loop.details.policy_generated.policyId);
-    const other = await app.http.post('/policies/evaluate').set(auth(admin)).send({ agentId: 'agent-unrelated', capability: 'reconcile' });
-    expect(other.body.matched.map((m: { policyId: string }) => m.policyId)).not.toContain(loop.details.policy_generated.policyId);
+    expect(matching.body.matched.map((m: { policyId: string }) => m.policyId)).toContain(
+      loop.details.policy_generated.policyId,
+    );
+    const other = await app.http
+      .post('/policies/evaluate')
+      .set(auth(admin))
+      .send({ agentId: 'agent-unrelated', capability: 'reconcile' });
+    expect(other.body.matched.map((m: { policyId: string }) => m.policyId)).not.toContain(
+      loop.details.policy_generated.policyId,
+    );
 
     const items = (await app.http.get(`/incidents/${incidentId}/timeline`).set(auth(viewer)).expect(200)).body.items;
     const evaluations = items.filter((i: { kind: string }) => i.kind === 'evaluation');
     expect(evaluations).toHaveLength(1);
     expect(evaluations[0]).toMatchObject({
-      details: { evaluationId: matching.body.evaluationId, agentId: 'agent-tl1', capability: 'reconcile', policyId: loop.details.policy_generated.policyId },
+      details: {
+        evaluationId: matching.body.evaluationId,
+        agentId: 'agent-tl1',
+        capability: 'reconcile',
+        policyId: loop.details.policy_generated.policyId,
+      },
     });
     expect(items[items.length - 1].kind).toBe('evaluation');
     expect(items.slice(0, 5).map((i: { kind: string }) => i.kind)).toEqual(LOOP_KINDS);
@@ -69,24 +111,41 @@ describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', (
     expect(res.headers['content-type']).toMatch(/application\/json/);
     const e = res.body;
     expect(Date.parse(e.generatedAt)).not.toBeNaN();
-    expect(e.incident).toMatchObject({ id: incidentId, message: MESSAGE, severity: 'high', matchedPatternId: loop.details.pattern_matched.patternId });
+    expect(e.incident).toMatchObject({
+      id: incidentId,
+      message: MESSAGE,
+      severity: 'high',
+      matchedPatternId: loop.details.pattern_matched.patternId,
+    });
     expect(e.loop).toMatchObject({ incidentId, isComplete: true, state: 'complete', completedAt: loop.completedAt });
-    expect(e.pattern).toMatchObject({ id: loop.details.pattern_matched.patternId, errorType: 'timeout', occurrenceCount: 1 });
+    expect(e.pattern).toMatchObject({
+      id: loop.details.pattern_matched.patternId,
+      errorType: 'timeout',
+      occurrenceCount: 1,
+    });
     expect(e.policy).toMatchObject({ id: loop.details.policy_generated.policyId, sourcePatternId: e.pattern.id });
     expect(e.policy.condition).toContain('agent-tl1');
     expect(e.timeline).toMatchObject({ incidentId, policyId: e.policy.id, truncated: false });
     expect(e.timeline.items.slice(0, 5).map((i: { kind: string }) => i.kind)).toEqual(LOOP_KINDS);
-    expect((await app.http.get(`/incidents/${incidentId}/evidence`).query({ format: 'json' }).set(auth(viewer)).expect(200)).body.incident.id).toBe(incidentId);
+    expect(
+      (await app.http.get(`/incidents/${incidentId}/evidence`).query({ format: 'json' }).set(auth(viewer)).expect(200))
+        .body.incident.id,
+    ).toBe(incidentId);
   });
 
   it('exports the evidence as a Markdown attachment for a post-incident review', async () => {
-    const res = await app.http.get(`/incidents/${incidentId}/evidence`).query({ format: 'md' }).set(auth(viewer)).expect(200);
+    const res = await app.http
+      .get(`/incidents/${incidentId}/evidence`)
+      .query({ format: 'md' })
+      .set(auth(viewer))
+      .expect(200);
     expect(res.headers['content-type']).toBe('text/markdown; charset=utf-8');
     expect(res.headers['content-disposition']).toBe(`attachment; filename="incident-${incidentId}.md"`);
     const md: string = res.text;
     const lines = md.split('\n');
     expect(lines[0]).toMatch(/^# Incident report: /);
-    for (const heading of ['## Summary', '## Loop stages', '## Policy', '## Timeline']) expect(lines).toContain(heading);
+    for (const heading of ['## Summary', '## Loop stages', '## Policy', '## Timeline'])
+      expect(lines).toContain(heading);
     expect(md.indexOf('## Summary')).toBeLessThan(md.indexOf('## Loop stages'));
     expect(md.indexOf('## Policy')).toBeLessThan(md.indexOf('## Timeline'));
 
@@ -115,15 +174,26 @@ describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', (
     }
 
     const stageRows = lines.filter((l) => /^\| \d \| `\w+` \| completed \|/.test(l));
-    expect(stageRows.map((l) => cells(l)[1])).toEqual(['`incident_created`', '`pattern_matched`', '`recovery_suggested`', '`policy_generated`', '`routing_adjusted`']);
+    expect(stageRows.map((l) => cells(l)[1])).toEqual([
+      '`incident_created`',
+      '`pattern_matched`',
+      '`recovery_suggested`',
+      '`policy_generated`',
+      '`routing_adjusted`',
+    ]);
 
-    const policy = (await app.http.get(`/policies/${loop.details.policy_generated.policyId}`).set(auth(viewer)).expect(200)).body;
+    const policy = (
+      await app.http.get(`/policies/${loop.details.policy_generated.policyId}`).set(auth(viewer)).expect(200)
+    ).body;
     expect(lines).toContain(`| Action | ${policy.action.replace(/_/g, '\\_')} |`);
     expect(lines.find((l) => l.startsWith('| Name |'))).toBeDefined();
     expect(md).toContain(`\`\`\`cel\n${policy.condition}\n\`\`\``);
 
     const timelineStart = lines.indexOf('## Timeline');
-    const timelineRows = lines.slice(timelineStart).filter((l) => /^\| \d+ \|/.test(l)).map(cells);
+    const timelineRows = lines
+      .slice(timelineStart)
+      .filter((l) => /^\| \d+ \|/.test(l))
+      .map(cells);
     expect(timelineRows.slice(0, 5).map((c) => c[2])).toEqual(LOOP_KINDS.map((k) => `\`${k}\``));
     for (let n = 1; n < timelineRows.length; n++) {
       expect(Date.parse(timelineRows[n][1])).toBeGreaterThanOrEqual(Date.parse(timelineRows[n - 1][1]));
@@ -136,7 +206,11 @@ describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', (
       await app.http.get(`/incidents/00000000-0000-4000-8000-000000000000/${path}`).set(auth(viewer)).expect(404);
       await app.http.get(`/incidents/not-a-uuid/${path}`).set(auth(viewer)).expect(400);
     }
-    const badFormat = await app.http.get(`/incidents/${incidentId}/evidence`).query({ format: 'pdf' }).set(auth(viewer)).expect(400);
+    const badFormat = await app.http
+      .get(`/incidents/${incidentId}/evidence`)
+      .query({ format: 'pdf' })
+      .set(auth(viewer))
+      .expect(400);
     expect(badFormat.body.fields.map((f: { field: string }) => f.field)).toEqual(['format']);
     await app.http.get(`/incidents/${incidentId}/evidence`).query({ format: 'MD' }).set(auth(viewer)).expect(400);
     await app.http.get(`/incidents/${incidentId}/timeline`).expect(401);

@@ -17,10 +17,15 @@ describe('TransactionHost (real PostgreSQL)', () => {
   const calls: string[][] = [];
   const writeRows = (rows: Array<string | null>): Statement[] => {
     calls.push(rows as string[]);
-    return [{ sql: `INSERT INTO deferred_rows (v, written_with) SELECT unnest($1::text[]), $2`, params: [rows, rows.length] }];
+    return [
+      { sql: `INSERT INTO deferred_rows (v, written_with) SELECT unnest($1::text[]), $2`, params: [rows, rows.length] },
+    ];
   };
   const stored = async (prefix: string) =>
-    (await app.sql(`SELECT v, written_with FROM deferred_rows WHERE v LIKE $1 ORDER BY v`, [`${prefix}%`])).map((r) => [r.v, r.written_with]);
+    (await app.sql(`SELECT v, written_with FROM deferred_rows WHERE v LIKE $1 ORDER BY v`, [`${prefix}%`])).map((r) => [
+      r.v,
+      r.written_with,
+    ]);
 
   /** How many times the app's sockets write while `work` runs (the relay is off: only `work` talks to the database). */
   async function socketWrites(work: () => Promise<unknown>): Promise<number> {
@@ -51,7 +56,11 @@ describe('TransactionHost (real PostgreSQL)', () => {
     });
     expect(seenInside).toBe(0);
     expect(calls).toEqual([['a1', 'a2', 'a3']]);
-    expect(await stored('a')).toEqual([['a1', 3], ['a2', 3], ['a3', 3]]);
+    expect(await stored('a')).toEqual([
+      ['a1', 3],
+      ['a2', 3],
+      ['a3', 3],
+    ]);
   });
 
   it('writes nothing when the transaction rolls back, or when building the deferred statements fails', async () => {
@@ -99,7 +108,10 @@ describe('TransactionHost (real PostgreSQL)', () => {
       await tx.deferWrite(second, 'l2');
     });
     expect(order).toEqual(['plain', 'last']);
-    expect(await stored('l')).toEqual([['l1', 1], ['l2', 1]]);
+    expect(await stored('l')).toEqual([
+      ['l1', 1],
+      ['l2', 1],
+    ]);
   });
 
   it('writes at once outside a transaction', async () => {
@@ -122,7 +134,9 @@ describe('TransactionHost (real PostgreSQL)', () => {
   });
 
   it('sends a transaction that only defers writes as one statement, without BEGIN and COMMIT, still all or nothing', async () => {
-    const other = (rows: Array<string | null>): Statement[] => [{ sql: `INSERT INTO deferred_rows (v, written_with) SELECT unnest($1::text[]), 0`, params: [rows] }];
+    const other = (rows: Array<string | null>): Statement[] => [
+      { sql: `INSERT INTO deferred_rows (v, written_with) SELECT unnest($1::text[]), 0`, params: [rows] },
+    ];
     await tx.run(() => tx.deferWrite(other, 'warm')); // a warm connection
     const writes = await socketWrites(() =>
       tx.run(async () => {
@@ -131,7 +145,10 @@ describe('TransactionHost (real PostgreSQL)', () => {
       }),
     );
     expect(writes).toBe(1);
-    expect(await stored('g')).toEqual([['g1', 1], ['g2', 0]]);
+    expect(await stored('g')).toEqual([
+      ['g1', 1],
+      ['g2', 0],
+    ]);
 
     await expect(
       tx.run(async () => {

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
-import { RecordRunOutcomeForTrust, type RecordRunOutcomeForTrustProps } from '../src/governance/routing/trust/record-run-outcome-for-trust/record-run-outcome-for-trust.command.js';
+import {
+  RecordRunOutcomeForTrust,
+  type RecordRunOutcomeForTrustProps,
+} from '../src/governance/routing/trust/record-run-outcome-for-trust/record-run-outcome-for-trust.command.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -14,32 +17,57 @@ describe('trust from recovery runs (real HTTP, real PostgreSQL)', () => {
   let app: TestApp;
   let operator: string;
   const auth = () => ({ Authorization: `Bearer ${operator}` });
-  const record = (p: Omit<RecordRunOutcomeForTrustProps, 'tenantId'>) => app.app.get(CommandBus).execute(new RecordRunOutcomeForTrust({ tenantId: 'trust', ...p }));
+  const record = (p: Omit<RecordRunOutcomeForTrustProps, 'tenantId'>) =>
+    app.app.get(CommandBus).execute(new RecordRunOutcomeForTrust({ tenantId: 'trust', ...p }));
   const agent = async (id: string) => (await app.http.get(`/routing/agents/${id}`).set(auth()).expect(200)).body;
-  const route = async () => (await app.http.post('/routing/route').set(auth()).send({ capability: 'deploy' }).expect(200)).body;
+  const route = async () =>
+    (await app.http.post('/routing/route').set(auth()).send({ capability: 'deploy' }).expect(200)).body;
 
   beforeAll(async () => {
     app = await startTestApp();
     operator = await app.keyFor('trust', 'operator');
-    await app.http.put('/routing/agents/fixer').set(auth()).send({ capabilities: ['deploy', 'ci'], baseConfidence: 0.75 }).expect(200);
-    await app.http.put('/routing/agents/steady').set(auth()).send({ capabilities: ['deploy'], baseConfidence: 0.8 }).expect(200);
+    await app.http
+      .put('/routing/agents/fixer')
+      .set(auth())
+      .send({ capabilities: ['deploy', 'ci'], baseConfidence: 0.75 })
+      .expect(200);
+    await app.http
+      .put('/routing/agents/steady')
+      .set(auth())
+      .send({ capabilities: ['deploy'], baseConfidence: 0.8 })
+      .expect(200);
   });
   afterAll(() => app.stop());
 
-  it('a verified run raises the capability\'s trust toward 1, kept with its reason and run, and routing uses it at once', async () => {
+  it("a verified run raises the capability's trust toward 1, kept with its reason and run, and routing uses it at once", async () => {
     expect((await route()).agentId).toBe('steady'); // 0.8 beats 0.75
-    const change = await record({ runId: RUN_1, agentId: 'fixer', capability: 'deploy', outcome: 'succeeded', reason: 'verification passed' });
+    const change = await record({
+      runId: RUN_1,
+      agentId: 'fixer',
+      capability: 'deploy',
+      outcome: 'succeeded',
+      reason: 'verification passed',
+    });
     expect(change).toMatchObject({ previousTrust: 0.75, newTrust: 0.8125, runId: RUN_1 });
     const view = await agent('fixer');
     expect(view.baseConfidence).toBe(0.75); // the agent's other capabilities keep their base
     expect(view.trustByCapability).toEqual({ deploy: 0.8125 });
     expect(view.effectiveConfidenceByCapability).toEqual({ ci: 0.75, deploy: 0.8125 });
     expect(view.trustHistory).toEqual([
-      expect.objectContaining({ capability: 'deploy', previousTrust: 0.75, newTrust: 0.8125, runId: RUN_1, outcome: 'succeeded', reason: `0.75 → 0.8125 after run ${RUN_1} (succeeded): verification passed` }),
+      expect.objectContaining({
+        capability: 'deploy',
+        previousTrust: 0.75,
+        newTrust: 0.8125,
+        runId: RUN_1,
+        outcome: 'succeeded',
+        reason: `0.75 → 0.8125 after run ${RUN_1} (succeeded): verification passed`,
+      }),
     ]);
     const decision = await route();
     expect(decision.agentId).toBe('fixer');
-    expect(decision.candidates.find((c: { agentId: string }) => c.agentId === 'fixer').effectiveConfidence).toBe(0.8125);
+    expect(decision.candidates.find((c: { agentId: string }) => c.agentId === 'fixer').effectiveConfidence).toBe(
+      0.8125,
+    );
   });
 
   it('counts a run once: a repeated delivery changes nothing', async () => {
@@ -49,17 +77,27 @@ describe('trust from recovery runs (real HTTP, real PostgreSQL)', () => {
   });
 
   it('a failed or rolled-back run lowers it, and routing turns away at once', async () => {
-    const change = await record({ runId: RUN_2, agentId: 'fixer', capability: 'deploy', outcome: 'rolled_back', reason: 'the patch failed its tests' });
+    const change = await record({
+      runId: RUN_2,
+      agentId: 'fixer',
+      capability: 'deploy',
+      outcome: 'rolled_back',
+      reason: 'the patch failed its tests',
+    });
     expect(change).toMatchObject({ previousTrust: 0.8125, newTrust: 0.6094 });
     expect((await route()).agentId).toBe('steady');
     const history = (await agent('fixer')).trustHistory;
     expect(history.map((h: { runId: string }) => h.runId)).toEqual([RUN_2, RUN_1]); // newest first
   });
 
-  it('a canceled run or an unknown agent changes nothing; a run without a capability moves the agent\'s base confidence', async () => {
+  it("a canceled run or an unknown agent changes nothing; a run without a capability moves the agent's base confidence", async () => {
     expect(await record({ runId: RUN_3, agentId: 'fixer', capability: 'deploy', outcome: 'canceled' })).toBeNull();
     expect(await record({ runId: RUN_3, agentId: 'nobody', capability: 'deploy', outcome: 'succeeded' })).toBeNull();
-    expect(await record({ runId: RUN_4, agentId: 'steady', capability: null, outcome: 'failed' })).toMatchObject({ capability: null, previousTrust: 0.8, newTrust: 0.6 });
+    expect(await record({ runId: RUN_4, agentId: 'steady', capability: null, outcome: 'failed' })).toMatchObject({
+      capability: null,
+      previousTrust: 0.8,
+      newTrust: 0.6,
+    });
     const steady = await agent('steady');
     expect(steady.baseConfidence).toBe(0.6);
     expect(steady.trustHistory[0].reason).toBe(`0.8 → 0.6 after run ${RUN_4} (failed)`);
@@ -68,17 +106,35 @@ describe('trust from recovery runs (real HTTP, real PostgreSQL)', () => {
     expect((await app.http.get('/routing/agents/steady').set('Authorization', `Bearer ${other}`)).status).toBe(404);
   });
 
-  it('RecoveryRunFinished, delivered through the outbox, moves the trust of the run\'s agent and capability', async () => {
+  it("RecoveryRunFinished, delivered through the outbox, moves the trust of the run's agent and capability", async () => {
     const runId = '0190a0a0-0000-7000-8000-000000000105';
     const before = (await agent('fixer')).effectiveConfidenceByCapability.ci;
     await app.app.get(TransactionHost).run(() =>
-      app.app.get(EventBus).publish(new RecoveryRunFinished({
-        tenantId: 'trust', runId, incidentId: '0190a0a0-0000-7000-8000-000000000200', recoveryId: '0190a0a0-0000-7000-8000-000000000201',
-        patternId: '0190a0a0-0000-7000-8000-000000000202', agentId: 'fixer', capability: 'ci', playbook: 'pipeline_timeout_fix',
-        outcome: 'succeeded', automatic: true, reason: 'verified after the patch',
-      })),
+      app.app.get(EventBus).publish(
+        new RecoveryRunFinished({
+          tenantId: 'trust',
+          runId,
+          incidentId: '0190a0a0-0000-7000-8000-000000000200',
+          recoveryId: '0190a0a0-0000-7000-8000-000000000201',
+          patternId: '0190a0a0-0000-7000-8000-000000000202',
+          agentId: 'fixer',
+          capability: 'ci',
+          playbook: 'pipeline_timeout_fix',
+          outcome: 'succeeded',
+          automatic: true,
+          reason: 'verified after the patch',
+        }),
+      ),
     );
-    const change = await eventually(async () => (await agent('fixer')).trustHistory.find((h: { runId: string }) => h.runId === runId), 'the trust change');
-    expect(change).toMatchObject({ capability: 'ci', previousTrust: before, newTrust: 0.8125, reason: `0.75 → 0.8125 after run ${runId} (succeeded): verified after the patch` });
+    const change = await eventually(
+      async () => (await agent('fixer')).trustHistory.find((h: { runId: string }) => h.runId === runId),
+      'the trust change',
+    );
+    expect(change).toMatchObject({
+      capability: 'ci',
+      previousTrust: before,
+      newTrust: 0.8125,
+      reason: `0.75 → 0.8125 after run ${runId} (succeeded): verified after the patch`,
+    });
   });
 });

@@ -12,7 +12,13 @@ function measure(corpus: readonly VariedEntry[]) {
   const perKind = new Map<string, number>();
   for (const kind of new Set(corpus.map((e) => e.kind))) {
     const at = corpus.flatMap((e, i) => (e.kind === kind ? [i] : []));
-    perKind.set(kind, groupingAccuracy(at.map((i) => corpus[i]!), at.map((i) => predicted[i]!)).accuracy);
+    perKind.set(
+      kind,
+      groupingAccuracy(
+        at.map((i) => corpus[i]!),
+        at.map((i) => predicted[i]!),
+      ).accuracy,
+    );
   }
   return { overall, perKind };
 }
@@ -36,7 +42,8 @@ describe('grouping of the varied corpus (variable words, dates, units, twelve ki
     );
     expect(overall.mergedGroups).toEqual([]);
     expect(overall.accuracy).toBeGreaterThanOrEqual(0.99);
-    for (const [kind, accuracy] of perKind) expect({ kind, accuracy: accuracy >= 0.9 }).toEqual({ kind, accuracy: true });
+    for (const [kind, accuracy] of perKind)
+      expect({ kind, accuracy: accuracy >= 0.9 }).toEqual({ kind, accuracy: true });
   });
 
   it.each([1, 2, 3])('holds for another arrival order (shuffle seed %i)', (seed) => {
@@ -49,10 +56,16 @@ describe('grouping of the varied corpus (variable words, dates, units, twelve ki
   it.each(NEAR_MISS_PAIRS)('never merges the near-miss templates %s and %s, however many of each arrive', (a, b) => {
     const pair = generateVariedCorpus().filter((e) => e.templateId === a || e.templateId === b);
     // Both templates' messages, many times over and interleaved: each keeps its own pattern.
-    const many = seededShuffle([...pair, ...generateVariedCorpus(99).filter((e) => e.templateId === a || e.templateId === b)], 5);
+    const many = seededShuffle(
+      [...pair, ...generateVariedCorpus(99).filter((e) => e.templateId === a || e.templateId === b)],
+      5,
+    );
     const index = new PatternIndex();
     let n = 0;
-    const ids = many.map((e) => index.matchOrAdd(extractSignature(e.errorType, e.message), 0.8, () => `p${String(++n).padStart(4, '0')}`).id);
+    const ids = many.map(
+      (e) =>
+        index.matchOrAdd(extractSignature(e.errorType, e.message), 0.8, () => `p${String(++n).padStart(4, '0')}`).id,
+    );
     const final = ids.map((id) => index.resolve(id));
     const patternsOf = (templateId: string) => new Set(final.filter((_, i) => many[i]!.templateId === templateId));
     const [ofA, ofB] = [patternsOf(a), patternsOf(b)];

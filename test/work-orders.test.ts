@@ -5,7 +5,11 @@ import { OutboxHandler } from '../src/platform/outbox/outbox-handler.decorator.j
 import { WorkOrderFinished } from '../src/self-healing/events/work-order-finished.event.js';
 import { BuildWorkOrderContext } from '../src/self-healing/patches/build-work-order-context/build-work-order-context.query.js';
 import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
-import { estimateComplexity, priorityFromSeverity, type WorkOrderView } from '../src/self-healing/patches/work-order.view.js';
+import {
+  estimateComplexity,
+  priorityFromSeverity,
+  type WorkOrderView,
+} from '../src/self-healing/patches/work-order.view.js';
 import { openSse } from './support/sse.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -44,34 +48,75 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
 
   const incident = async () => {
     const res = await app.http.post('/incidents').set(auth(operator)).send({
-      errorType: 'pipeline_timeout', message: 'stage build of pipeline nightly timed out after 900 s', agentId: 'builder-1', capability: 'ci', severity: 'high',
+      errorType: 'pipeline_timeout',
+      message: 'stage build of pipeline nightly timed out after 900 s',
+      agentId: 'builder-1',
+      capability: 'ci',
+      severity: 'high',
     });
     expect(res.status).toBe(201);
     return res.body.id as string;
   };
   const create = async (incidentId: string | null = null, runId: string | null = null): Promise<WorkOrderView> => {
     const context = {
-      incident: incidentId ? { id: incidentId, title: 'pipeline timeout', errorType: 'pipeline_timeout', severity: 'high', message: 'stage build timed out' } : null,
-      pattern: { id: '0190a0a0-0000-7000-8000-000000000001', template: 'stage <*> of pipeline <*> timed out after <NUM> s', samples: ['stage build of pipeline nightly timed out after 900 s'] },
-      affectedAgents: ['builder-1'], capabilities: ['ci'], lastErrors: ['check code_cause: true'], runId,
+      incident: incidentId
+        ? {
+            id: incidentId,
+            title: 'pipeline timeout',
+            errorType: 'pipeline_timeout',
+            severity: 'high',
+            message: 'stage build timed out',
+          }
+        : null,
+      pattern: {
+        id: '0190a0a0-0000-7000-8000-000000000001',
+        template: 'stage <*> of pipeline <*> timed out after <NUM> s',
+        samples: ['stage build of pipeline nightly timed out after 900 s'],
+      },
+      affectedAgents: ['builder-1'],
+      capabilities: ['ci'],
+      lastErrors: ['check code_cause: true'],
+      runId,
     };
-    return app.app.get(CommandBus).execute(new CreateWorkOrder({
-      tenantId: 'wo', runId, incidentId, stepId: runId ? 'escalate' : null, description: 'Fix the slow build stage', context,
-      priority: priorityFromSeverity('high'), complexity: estimateComplexity(context),
-    }));
+    return app.app.get(CommandBus).execute(
+      new CreateWorkOrder({
+        tenantId: 'wo',
+        runId,
+        incidentId,
+        stepId: runId ? 'escalate' : null,
+        description: 'Fix the slow build stage',
+        context,
+        priority: priorityFromSeverity('high'),
+        complexity: estimateComplexity(context),
+      }),
+    );
   };
-  const post = (id: string, action: string, key: string, body: object = {}) => app.http.post(`/patches/work-orders/${id}/${action}`).set(auth(key)).send(body);
+  const post = (id: string, action: string, key: string, body: object = {}) =>
+    app.http.post(`/patches/work-orders/${id}/${action}`).set(auth(key)).send(body);
 
   it('queues a work order with context, priority from severity and a complexity; lists it to an agent by status and run', async () => {
     const runId = '0190a0a0-0000-7000-8000-0000000000aa';
     const order = await create(await incident(), runId);
-    expect(order).toMatchObject({ status: 'queued', priority: 'high', complexity: 'small', runId, stepId: 'escalate', description: 'Fix the slow build stage' });
+    expect(order).toMatchObject({
+      status: 'queued',
+      priority: 'high',
+      complexity: 'small',
+      runId,
+      stepId: 'escalate',
+      description: 'Fix the slow build stage',
+    });
     expect(order.context.pattern!.samples).toHaveLength(1);
-    const listed = (await app.http.get('/patches/work-orders').query({ status: 'queued', runId }).set(auth(agentA)).expect(200)).body;
+    const listed = (
+      await app.http.get('/patches/work-orders').query({ status: 'queued', runId }).set(auth(agentA)).expect(200)
+    ).body;
     expect(listed.items.map((w: WorkOrderView) => w.id)).toEqual([order.id]);
     const detail = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA)).expect(200)).body;
     expect(detail.history).toEqual([expect.objectContaining({ from: null, to: 'queued', actor: `run ${runId}` })]);
-    expect((await app.http.get('/patches/work-orders').query({ status: 'bogus' }).set(auth(agentA))).body.fields.map((f: { field: string }) => f.field)).toEqual(['status']);
+    expect(
+      (await app.http.get('/patches/work-orders').query({ status: 'bogus' }).set(auth(agentA))).body.fields.map(
+        (f: { field: string }) => f.field,
+      ),
+    ).toEqual(['status']);
   });
 
   it('claim → progress → complete: every transition kept, the timeline, evidence and SSE show it, WorkOrderFinished reaches the run engine', async () => {
@@ -84,23 +129,52 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
       await opened;
       const order = await create(incidentId, '0190a0a0-0000-7000-8000-0000000000bb');
       const claimed = (await post(order.id, 'claim', agentA).expect(200)).body;
-      expect(claimed).toMatchObject({ status: 'claimed', claimedBy: expect.stringContaining('wo agent'), claimToken: expect.stringMatching(/^woc_/) });
+      expect(claimed).toMatchObject({
+        status: 'claimed',
+        claimedBy: expect.stringContaining('wo agent'),
+        claimToken: expect.stringMatching(/^woc_/),
+      });
       const { claimToken } = claimed;
       // The token is shown to the claimant once: not on reads.
-      expect(JSON.stringify((await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA))).body)).not.toContain(claimToken);
+      expect(
+        JSON.stringify((await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA))).body),
+      ).not.toContain(claimToken);
       // Progress and completion need the claim's token and the claimant's own key.
       expect((await post(order.id, 'progress', agentB, { claimToken, note: 'me too' })).status).toBe(409);
       expect((await post(order.id, 'progress', agentA, { note: 'no token' })).status).toBe(409);
-      expect((await post(order.id, 'progress', agentA, { claimToken, note: 'reproduced; fixing', percent: 40 })).body.status).toBe('in_progress');
-      expect((await post(order.id, 'complete', agentB, { claimToken, testsPassed: true, summary: 'not mine' })).status).toBe(409);
-      const bad = await post(order.id, 'complete', agentA, { claimToken, testsPassed: 'yes', diffUrl: 'ftp://x.example/diff', filesChanged: 'a.ts' });
-      expect(bad.status).toBe(400);
-      expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['diffUrl', 'filesChanged', 'summary', 'testsPassed']);
-      const done = (await post(order.id, 'complete', agentA, {
+      expect(
+        (await post(order.id, 'progress', agentA, { claimToken, note: 'reproduced; fixing', percent: 40 })).body.status,
+      ).toBe('in_progress');
+      expect(
+        (await post(order.id, 'complete', agentB, { claimToken, testsPassed: true, summary: 'not mine' })).status,
+      ).toBe(409);
+      const bad = await post(order.id, 'complete', agentA, {
         claimToken,
-        testsPassed: true, filesChanged: ['ci/stages/build.ts'], diffUrl: 'https://git.example.com/acme/ci/pull/7', summary: 'cached the dependency install',
-      }).expect(200)).body;
-      expect(done).toMatchObject({ status: 'completed', result: { testsPassed: true, diffUrl: 'https://git.example.com/acme/ci/pull/7' }, finishedAt: expect.any(String) });
+        testsPassed: 'yes',
+        diffUrl: 'ftp://x.example/diff',
+        filesChanged: 'a.ts',
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual([
+        'diffUrl',
+        'filesChanged',
+        'summary',
+        'testsPassed',
+      ]);
+      const done = (
+        await post(order.id, 'complete', agentA, {
+          claimToken,
+          testsPassed: true,
+          filesChanged: ['ci/stages/build.ts'],
+          diffUrl: 'https://git.example.com/acme/ci/pull/7',
+          summary: 'cached the dependency install',
+        }).expect(200)
+      ).body;
+      expect(done).toMatchObject({
+        status: 'completed',
+        result: { testsPassed: true, diffUrl: 'https://git.example.com/acme/ci/pull/7' },
+        finishedAt: expect.any(String),
+      });
       expect(done.history.map((h: { to: string }) => h.to)).toEqual(['queued', 'claimed', 'in_progress', 'completed']);
       // Finished is final.
       expect((await post(order.id, 'claim', agentB)).status).toBe(409);
@@ -111,12 +185,26 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
         return mine.includes('completed') ? mine : null;
       }, 'work order changes on the tenant stream');
       expect(seen).toEqual(['created', 'claimed', 'progress', 'completed']);
-      const got = await eventually(async () => finished.find((f) => f.workOrderId === order.id), 'WorkOrderFinished delivered');
-      expect(got).toMatchObject({ runId: order.runId, stepId: 'escalate', testsPassed: true, outcome: 'completed', tenantId: 'wo' });
+      const got = await eventually(
+        async () => finished.find((f) => f.workOrderId === order.id),
+        'WorkOrderFinished delivered',
+      );
+      expect(got).toMatchObject({
+        runId: order.runId,
+        stepId: 'escalate',
+        testsPassed: true,
+        outcome: 'completed',
+        tenantId: 'wo',
+      });
 
       const timeline = (await app.http.get(`/incidents/${incidentId}/timeline`).set(auth(viewer)).expect(200)).body;
       const patchItems = timeline.items.filter((i: { kind: string }) => i.kind === 'patch');
-      expect(patchItems.map((i: { details: { change: string } }) => i.details.change)).toEqual(['created', 'claimed', 'progress', 'completed']);
+      expect(patchItems.map((i: { details: { change: string } }) => i.details.change)).toEqual([
+        'created',
+        'claimed',
+        'progress',
+        'completed',
+      ]);
       const evidence = (await app.http.get(`/incidents/${incidentId}/evidence`).set(auth(viewer)).expect(200)).body;
       expect(evidence.timeline.items.filter((i: { kind: string }) => i.kind === 'patch')).toHaveLength(4);
     } finally {
@@ -128,9 +216,16 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     const order = await create(null, '0190a0a0-0000-7000-8000-0000000000cc');
     expect((await post(order.id, 'fail', agentA, { reason: 'not claimed yet' })).status).toBe(409);
     const { claimToken } = (await post(order.id, 'claim', agentA).expect(200)).body;
-    expect((await post(order.id, 'fail', agentA, { claimToken })).body.fields.map((f: { field: string }) => f.field)).toEqual(['reason']);
-    expect((await post(order.id, 'fail', agentA, { claimToken, reason: 'needs a schema change' }).expect(200)).body).toMatchObject({ status: 'failed', failureReason: 'needs a schema change' });
-    const got = await eventually(async () => finished.find((f) => f.workOrderId === order.id), 'WorkOrderFinished delivered');
+    expect(
+      (await post(order.id, 'fail', agentA, { claimToken })).body.fields.map((f: { field: string }) => f.field),
+    ).toEqual(['reason']);
+    expect(
+      (await post(order.id, 'fail', agentA, { claimToken, reason: 'needs a schema change' }).expect(200)).body,
+    ).toMatchObject({ status: 'failed', failureReason: 'needs a schema change' });
+    const got = await eventually(
+      async () => finished.find((f) => f.workOrderId === order.id),
+      'WorkOrderFinished delivered',
+    );
     expect(got).toMatchObject({ testsPassed: false, outcome: 'failed' });
   });
 
@@ -138,7 +233,10 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     const order = await create();
     const answers = await Promise.all([post(order.id, 'claim', agentA), post(order.id, 'claim', agentB)]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
-    const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM work_order_transitions WHERE work_order_id = $1 AND to_status = 'claimed'`, [order.id]);
+    const [{ n }] = await app.sql(
+      `SELECT count(*)::int AS n FROM work_order_transitions WHERE work_order_id = $1 AND to_status = 'claimed'`,
+      [order.id],
+    );
     expect(n).toBe(1);
   });
 
@@ -147,46 +245,92 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     const { claimToken } = (await post(order.id, 'claim', agentA).expect(200)).body;
     expect((await post(order.id, 'claim', agentB)).status).toBe(409);
     // Nobody reads it meanwhile: the sweeper returns it (reads would too, see the next test).
-    await eventually(async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued', 'the claim to lapse', 4 * CLAIM_MS + 5000);
+    await eventually(
+      async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued',
+      'the claim to lapse',
+      4 * CLAIM_MS + 5000,
+    );
     const back = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentB)).expect(200)).body;
     expect(back.claimedBy).toBeNull();
-    expect(back.history.at(-1)).toMatchObject({ from: 'claimed', to: 'queued', actor: 'lease', note: null, details: { previousClaimant: expect.stringContaining('wo agent') } });
+    expect(back.history.at(-1)).toMatchObject({
+      from: 'claimed',
+      to: 'queued',
+      actor: 'lease',
+      note: null,
+      details: { previousClaimant: expect.stringContaining('wo agent') },
+    });
     // The first agent lost it: its report is refused, naming the order's state, and kept in the history; the second may claim.
     const late = await post(order.id, 'progress', agentA, { claimToken, note: 'still here' });
     expect(late.status).toBe(409);
-    expect(late.body).toMatchObject({ workOrderStatus: 'queued', message: expect.stringMatching(/is no longer current: the work order is queued/) });
+    expect(late.body).toMatchObject({
+      workOrderStatus: 'queued',
+      message: expect.stringMatching(/is no longer current: the work order is queued/),
+    });
     expect((await post(order.id, 'claim', agentB)).body.status).toBe('claimed');
   });
 
-  it('two workers on one agent key: the one without the claim token gets 409; a lapsed claim\'s late completion is answered 409 naming the new state, and kept', async () => {
+  it("two workers on one agent key: the one without the claim token gets 409; a lapsed claim's late completion is answered 409 naming the new state, and kept", async () => {
     const order = await create();
     const first = (await post(order.id, 'claim', agentA).expect(200)).body.claimToken;
     // The second worker holds the same key but not the claim.
     const noToken = await post(order.id, 'complete', agentA, { testsPassed: true, summary: 'not my claim' });
     expect(noToken.status).toBe(409);
-    expect(noToken.body).toMatchObject({ workOrderStatus: 'claimed', message: expect.stringMatching(/needs the claimToken that claim returned/) });
-    expect((await post(order.id, 'complete', agentA, { claimToken: 'woc_guessed', testsPassed: true, summary: 'guessed' })).status).toBe(409);
-    expect((await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA))).body).toMatchObject({ status: 'claimed', result: null });
+    expect(noToken.body).toMatchObject({
+      workOrderStatus: 'claimed',
+      message: expect.stringMatching(/needs the claimToken that claim returned/),
+    });
+    expect(
+      (await post(order.id, 'complete', agentA, { claimToken: 'woc_guessed', testsPassed: true, summary: 'guessed' }))
+        .status,
+    ).toBe(409);
+    expect((await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA))).body).toMatchObject({
+      status: 'claimed',
+      result: null,
+    });
 
     // The first worker goes quiet; its claim lapses and the second claims the order.
-    await eventually(async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued', 'the claim to lapse', 4 * CLAIM_MS + 5000);
+    await eventually(
+      async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued',
+      'the claim to lapse',
+      4 * CLAIM_MS + 5000,
+    );
     const second = (await post(order.id, 'claim', agentA).expect(200)).body.claimToken;
     expect(second).not.toBe(first);
-    const late = await post(order.id, 'complete', agentA, { claimToken: first, testsPassed: true, filesChanged: ['ci/build.ts'], summary: 'done, late' });
+    const late = await post(order.id, 'complete', agentA, {
+      claimToken: first,
+      testsPassed: true,
+      filesChanged: ['ci/build.ts'],
+      summary: 'done, late',
+    });
     expect(late.status).toBe(409);
-    expect(late.body).toMatchObject({ workOrderStatus: 'claimed', message: expect.stringMatching(/no longer current: the work order is claimed by .*Your complete is kept in its history/) });
+    expect(late.body).toMatchObject({
+      workOrderStatus: 'claimed',
+      message: expect.stringMatching(
+        /no longer current: the work order is claimed by .*Your complete is kept in its history/,
+      ),
+    });
     const detail = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA))).body;
     expect(detail).toMatchObject({ status: 'claimed', result: null });
-    expect(detail.history.at(-1)).toMatchObject({ from: 'claimed', to: 'claimed', note: 'done, late', details: { lateReport: 'complete', testsPassed: true, filesChanged: ['ci/build.ts'], summary: 'done, late' } });
+    expect(detail.history.at(-1)).toMatchObject({
+      from: 'claimed',
+      to: 'claimed',
+      note: 'done, late',
+      details: { lateReport: 'complete', testsPassed: true, filesChanged: ['ci/build.ts'], summary: 'done, late' },
+    });
     // The current claim decides it.
-    expect((await post(order.id, 'fail', agentA, { claimToken: second, reason: 'cannot reproduce' }).expect(200)).body.status).toBe('failed');
+    expect(
+      (await post(order.id, 'fail', agentA, { claimToken: second, reason: 'cannot reproduce' }).expect(200)).body
+        .status,
+    ).toBe('failed');
   });
 
-  it('cancel is an operator\'s; a canceled order cannot be claimed; unknown and other tenants\' orders are 404', async () => {
+  it("cancel is an operator's; a canceled order cannot be claimed; unknown and other tenants' orders are 404", async () => {
     const order = await create();
     expect((await post(order.id, 'cancel', agentA, { reason: 'x' })).status).toBe(403);
     expect((await post(order.id, 'cancel', viewer, { reason: 'x' })).status).toBe(403);
-    expect((await post(order.id, 'cancel', operator, { reason: 'duplicate of another order' }).expect(200)).body.status).toBe('canceled');
+    expect(
+      (await post(order.id, 'cancel', operator, { reason: 'duplicate of another order' }).expect(200)).body.status,
+    ).toBe('canceled');
     expect((await post(order.id, 'claim', agentA)).status).toBe(409);
     expect((await app.http.get(`/patches/work-orders/${order.id}`).set(auth(otherTenant))).status).toBe(404);
     expect((await post(order.id, 'claim', otherTenant)).status).toBe(404);
@@ -196,44 +340,89 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
 
   it('stats count work orders by state and the mean patch time from stored rows', async () => {
     const stats = (await app.http.get('/patches/stats').set(auth(viewer)).expect(200)).body;
-    const rows = await app.sql(`SELECT status, count(*)::int AS n FROM work_orders WHERE tenant_id = 'wo' GROUP BY status`);
+    const rows = await app.sql(
+      `SELECT status, count(*)::int AS n FROM work_orders WHERE tenant_id = 'wo' GROUP BY status`,
+    );
     for (const r of rows) expect(stats.workOrders[r.status]).toBe(r.n);
     expect(stats.workOrders.total).toBe(rows.reduce((a, r) => a + r.n, 0));
     expect(stats.workOrders.completed).toBe(1);
-    const [{ minutes }] = await app.sql(`SELECT extract(epoch FROM finished_at - created_at) / 60 AS minutes FROM work_orders WHERE tenant_id = 'wo' AND status = 'completed'`);
+    const [{ minutes }] = await app.sql(
+      `SELECT extract(epoch FROM finished_at - created_at) / 60 AS minutes FROM work_orders WHERE tenant_id = 'wo' AND status = 'completed'`,
+    );
     expect(stats.averagePatchTimeMinutes).toBeCloseTo(Number(minutes), 2);
   });
 
-  it('builds a work order\'s context from the incident and its pattern: template, distinct samples, agents, capabilities, last errors, priority', async () => {
+  it("builds a work order's context from the incident and its pattern: template, distinct samples, agents, capabilities, last errors, priority", async () => {
     const ids: string[] = [];
-    for (const [agentId, secs] of [['builder-1', 900], ['builder-2', 901], ['builder-2', 902], ['builder-1', 900]] as const) {
-      const res = await app.http.post('/incidents').set(auth(operator)).send({
-        errorType: 'pipeline_timeout', message: `stage test of pipeline release timed out after ${secs} s`, agentId, capability: 'ci', severity: 'critical',
-      });
+    for (const [agentId, secs] of [
+      ['builder-1', 900],
+      ['builder-2', 901],
+      ['builder-2', 902],
+      ['builder-1', 900],
+    ] as const) {
+      const res = await app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({
+          errorType: 'pipeline_timeout',
+          message: `stage test of pipeline release timed out after ${secs} s`,
+          agentId,
+          capability: 'ci',
+          severity: 'critical',
+        });
       ids.push(res.body.id);
     }
     const last = ids.at(-1)!;
     await eventually(async () => {
-      const rows = await app.sql(`SELECT count(*)::int AS n FROM incidents WHERE id = ANY($1::uuid[]) AND matched_pattern_id IS NOT NULL`, [ids]);
+      const rows = await app.sql(
+        `SELECT count(*)::int AS n FROM incidents WHERE id = ANY($1::uuid[]) AND matched_pattern_id IS NOT NULL`,
+        [ids],
+      );
       return rows[0].n === ids.length;
     }, 'the incidents to join their pattern');
     const lastErrors = ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'];
-    const brief = await app.app.get(QueryBus).execute(new BuildWorkOrderContext({ tenantId: 'wo', incidentId: last, runId: null, lastErrors, filePath: 'ci/stages/test.ts' }));
+    const brief = await app.app.get(QueryBus).execute(
+      new BuildWorkOrderContext({
+        tenantId: 'wo',
+        incidentId: last,
+        runId: null,
+        lastErrors,
+        filePath: 'ci/stages/test.ts',
+      }),
+    );
     expect(brief).not.toBeNull();
-    const order = await app.app.get(CommandBus).execute(new CreateWorkOrder({ tenantId: 'wo', runId: null, incidentId: last, stepId: null, description: 'Make the test stage fit its timeout', ...brief! }));
+    const order = await app.app.get(CommandBus).execute(
+      new CreateWorkOrder({
+        tenantId: 'wo',
+        runId: null,
+        incidentId: last,
+        stepId: null,
+        description: 'Make the test stage fit its timeout',
+        ...brief!,
+      }),
+    );
     const detail = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentA)).expect(200)).body;
     expect(detail.priority).toBe('critical');
     expect(detail.complexity).toBe('small'); // two agents, one capability, a named file
     expect(detail.context).toMatchObject({
       incident: { id: last, errorType: 'pipeline_timeout', severity: 'critical' },
       pattern: { template: expect.stringContaining('timed out after') },
-      affectedAgents: ['builder-1', 'builder-2'], capabilities: ['ci'], lastErrors: ['e2', 'e3', 'e4', 'e5', 'e6'], filePath: 'ci/stages/test.ts',
+      affectedAgents: ['builder-1', 'builder-2'],
+      capabilities: ['ci'],
+      lastErrors: ['e2', 'e3', 'e4', 'e5', 'e6'],
+      filePath: 'ci/stages/test.ts',
     });
     // Distinct messages, newest first, three at most.
     expect(detail.context.pattern.samples).toEqual([
-      'stage test of pipeline release timed out after 900 s', 'stage test of pipeline release timed out after 902 s', 'stage test of pipeline release timed out after 901 s',
+      'stage test of pipeline release timed out after 900 s',
+      'stage test of pipeline release timed out after 902 s',
+      'stage test of pipeline release timed out after 901 s',
     ]);
-    expect(await app.app.get(QueryBus).execute(new BuildWorkOrderContext({ tenantId: 'wo-other', incidentId: last, runId: null }))).toBeNull();
+    expect(
+      await app.app
+        .get(QueryBus)
+        .execute(new BuildWorkOrderContext({ tenantId: 'wo-other', incidentId: last, runId: null })),
+    ).toBeNull();
   });
 });
 
@@ -242,13 +431,23 @@ describe('work-order leases on a replica without the relay', () => {
     const app = await startTestApp({ WORK_ORDER_CLAIM_MS: '300', OUTBOX_RELAY_ENABLED: 'false' });
     try {
       const agent = await app.keyFor('wo-lazy', 'agent');
-      const order = await app.app.get(CommandBus).execute(new CreateWorkOrder({
-        tenantId: 'wo-lazy', runId: null, incidentId: null, stepId: null, description: 'd', priority: 'low', complexity: 'small',
-        context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
-      }));
+      const order = await app.app.get(CommandBus).execute(
+        new CreateWorkOrder({
+          tenantId: 'wo-lazy',
+          runId: null,
+          incidentId: null,
+          stepId: null,
+          description: 'd',
+          priority: 'low',
+          complexity: 'small',
+          context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
+        }),
+      );
       await app.http.post(`/patches/work-orders/${order.id}/claim`).set('Authorization', `Bearer ${agent}`).expect(200);
       const back = await eventually(async () => {
-        const w = (await app.http.get(`/patches/work-orders/${order.id}`).set('Authorization', `Bearer ${agent}`).expect(200)).body;
+        const w = (
+          await app.http.get(`/patches/work-orders/${order.id}`).set('Authorization', `Bearer ${agent}`).expect(200)
+        ).body;
         return w.status === 'queued' ? w : null;
       }, 'the sweeper to release the lapsed claim');
       expect(back.history.map((h: { to: string }) => h.to)).toEqual(['queued', 'claimed', 'queued']);

@@ -25,8 +25,21 @@ export class DecisionsRepository {
   constructor(private readonly tx: TransactionHost) {}
 
   /** Written when the caller's transaction commits (incidentId null: a tenant-wide decision). */
-  record(d: { tenantId: string; incidentId: string | null; kind: DecisionKind; summary: string; details?: Record<string, unknown> }): Promise<void> {
-    return this.tx.deferWrite(insertDecisions, [uuidv7(), d.tenantId, d.incidentId, d.kind, d.summary, JSON.stringify(d.details ?? {})]);
+  record(d: {
+    tenantId: string;
+    incidentId: string | null;
+    kind: DecisionKind;
+    summary: string;
+    details?: Record<string, unknown>;
+  }): Promise<void> {
+    return this.tx.deferWrite(insertDecisions, [
+      uuidv7(),
+      d.tenantId,
+      d.incidentId,
+      d.kind,
+      d.summary,
+      JSON.stringify(d.details ?? {}),
+    ]);
   }
 
   /** The incident's decisions in the order they were taken. */

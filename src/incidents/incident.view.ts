@@ -25,9 +25,11 @@ export class IncidentView {
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) acknowledgedAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) acknowledgedBy!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) resolvedAt!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'an operator, `run <id>` or `monitoring`' }) resolvedBy!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'an operator, `run <id>` or `monitoring`' }) resolvedBy!:
+    string | null;
   @ApiProperty({ enum: INCIDENT_SOURCES }) source!: IncidentSource;
-  @ApiProperty({ type: String, nullable: true, description: "the alert's fingerprint (Alertmanager)" }) fingerprint!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "the alert's fingerprint (Alertmanager)" }) fingerprint!:
+    string | null;
   @ApiProperty({ description: 'how many times its alert fired while it was unresolved' }) repeatCount!: number;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) lastSeenAt!: string | null;
 }

@@ -1,6 +1,14 @@
 import { Body, Controller, Get, Headers, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../platform/auth/auth.decorators.js';
 import type { Principal } from '../platform/auth/principal.js';
@@ -26,7 +34,9 @@ export class IncidentsController {
   @ApiCreatedResponse({ type: IncidentView })
   @Post()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key + same body → the same incident' })
-  @ApiTooManyRequestsResponse({ description: 'more than OUTBOX_BACKLOG_LIMIT outbox deliveries are pending; retry after `Retry-After` seconds' })
+  @ApiTooManyRequestsResponse({
+    description: 'more than OUTBOX_BACKLOG_LIMIT outbox deliveries are pending; retry after `Retry-After` seconds',
+  })
   async report(
     @Body() body: ReportIncidentDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -35,7 +45,9 @@ export class IncidentsController {
   ) {
     const key = checkIdempotencyKey(idempotencyKey);
     this.backlog.refuseWhenBehind(res);
-    const { incident, replayed } = await this.commands.execute(new ReportIncident({ tenantId: principal.tenantId, input: body, idempotencyKey: key }));
+    const { incident, replayed } = await this.commands.execute(
+      new ReportIncident({ tenantId: principal.tenantId, input: body, idempotencyKey: key }),
+    );
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return incident;
   }

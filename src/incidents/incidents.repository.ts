@@ -32,11 +32,15 @@ export interface IncidentRow {
 }
 
 // Columns the repository itself sets on insert.
-type SetOnInsert = 'status' | 'acknowledged_at' | 'acknowledged_by' | 'resolved_at' | 'resolved_by' | 'repeat_count' | 'last_seen_at';
+type SetOnInsert =
+  'status' | 'acknowledged_at' | 'acknowledged_by' | 'resolved_at' | 'resolved_by' | 'repeat_count' | 'last_seen_at';
 
 /** Per transaction: the unresolved incident of a fingerprint, including one inserted (deferred) in it. */
 const UNRESOLVED_BY_FINGERPRINT = Symbol('unresolved incident by fingerprint');
-interface FingerprintSlot { row: IncidentRow | null; pending: boolean }
+interface FingerprintSlot {
+  row: IncidentRow | null;
+  pending: boolean;
+}
 
 export interface IncidentFilters {
   status?: string;
@@ -69,9 +73,16 @@ export class IncidentsRepository {
    */
   async insert(row: Omit<IncidentRow, 'created_at' | 'matched_pattern_id' | SetOnInsert>): Promise<IncidentRow> {
     const stored: IncidentRow = {
-      ...row, created_at: new Date(), matched_pattern_id: null,
-      status: 'open', acknowledged_at: null, acknowledged_by: null, resolved_at: null, resolved_by: null,
-      repeat_count: 1, last_seen_at: row.fingerprint ? row.occurred_at : null,
+      ...row,
+      created_at: new Date(),
+      matched_pattern_id: null,
+      status: 'open',
+      acknowledged_at: null,
+      acknowledged_by: null,
+      resolved_at: null,
+      resolved_by: null,
+      repeat_count: 1,
+      last_seen_at: row.fingerprint ? row.occurred_at : null,
     };
     await this.tx.deferWrite(this.insertIncidents, stored);
     if (stored.fingerprint) {
@@ -90,20 +101,39 @@ export class IncidentsRepository {
                                  $9::jsonb[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::int[], $15::timestamptz[])`,
       params: columnsOf(
         rows.map((r) => [
-          r.id, r.tenant_id, r.title, r.error_type, r.message, r.severity, r.agent_id, r.capability, JSON.stringify(r.context), r.occurred_at,
-          r.created_at, r.source, r.fingerprint, r.repeat_count, r.last_seen_at,
+          r.id,
+          r.tenant_id,
+          r.title,
+          r.error_type,
+          r.message,
+          r.severity,
+          r.agent_id,
+          r.capability,
+          JSON.stringify(r.context),
+          r.occurred_at,
+          r.created_at,
+          r.source,
+          r.fingerprint,
+          r.repeat_count,
+          r.last_seen_at,
         ]),
       ),
     },
   ];
 
   async find(tenantId: string, id: string): Promise<IncidentRow | null> {
-    const [row] = await this.tx.query<IncidentRow>(`SELECT * FROM incidents WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const [row] = await this.tx.query<IncidentRow>(`SELECT * FROM incidents WHERE tenant_id = $1 AND id = $2`, [
+      tenantId,
+      id,
+    ]);
     return row ?? null;
   }
 
   async findMany(tenantId: string, ids: string[]): Promise<IncidentRow[]> {
-    return this.tx.query<IncidentRow>(`SELECT * FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, ids]);
+    return this.tx.query<IncidentRow>(`SELECT * FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [
+      tenantId,
+      ids,
+    ]);
   }
 
   /**
@@ -158,12 +188,16 @@ export class IncidentsRepository {
     const links = rows.filter((r): r is string[] => Array.isArray(r));
     const moves = rows.filter((r): r is PatternMove => !Array.isArray(r));
     return [
-      ...(links.length === 0 ? [] : [{
-        sql: `UPDATE incidents i SET matched_pattern_id = l.pattern_id
+      ...(links.length === 0
+        ? []
+        : [
+            {
+              sql: `UPDATE incidents i SET matched_pattern_id = l.pattern_id
                 FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS l(tenant_id, incident_id, pattern_id)
                WHERE i.tenant_id = l.tenant_id AND i.id = l.incident_id`,
-        params: columnsOf(links),
-      }]),
+              params: columnsOf(links),
+            },
+          ]),
       ...moves.map((m) => ({
         sql: `UPDATE incidents SET matched_pattern_id = $2 WHERE tenant_id = $1 AND matched_pattern_id = ANY($3::uuid[])`,
         params: [m.tenantId, m.to, m.from],
@@ -217,7 +251,13 @@ export class IncidentsRepository {
 
   /** One round trip: see FindRecurrence. Served by idx_incidents_agent_occurred and the primary key. */
   async recurrenceEvidence(q: FindRecurrenceProps): Promise<RecurrenceEvidence> {
-    type Row = { new_id: string | null; new_occurred_at: Date | null; unfiled: number; refired_at: Date | null; resolved_at: Date | null };
+    type Row = {
+      new_id: string | null;
+      new_occurred_at: Date | null;
+      unfiled: number;
+      refired_at: Date | null;
+      resolved_at: Date | null;
+    };
     const [row] = await this.tx.query<Row>(
       `WITH inside AS (
          SELECT id, matched_pattern_id, occurred_at FROM incidents

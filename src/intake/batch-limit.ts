@@ -3,7 +3,11 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 /** 413: a batch with more items than one request may carry. */
 export function batchTooLarge(what: string, count: number, limit: number): HttpException {
   return new HttpException(
-    { statusCode: 413, error: 'Payload Too Large', message: `${count} ${what} in one request, over the limit of ${limit} (INTAKE_MAX_BATCH); send smaller batches` },
+    {
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: `${count} ${what} in one request, over the limit of ${limit} (INTAKE_MAX_BATCH); send smaller batches`,
+    },
     HttpStatus.PAYLOAD_TOO_LARGE,
   );
 }

@@ -39,7 +39,13 @@ import { IntegrationStatsService } from './stats/integration-stats.service.js';
  */
 @Module({
   imports: [InboxModule, NotificationsModule],
-  controllers: [IncidentDetailController, EvidenceController, LoopController, LoopStreamController, IntegrationStatsController],
+  controllers: [
+    IncidentDetailController,
+    EvidenceController,
+    LoopController,
+    LoopStreamController,
+    IntegrationStatsController,
+  ],
   providers: [
     IncidentToCatalogBridge,
     PatternToRecoveryBridge,
@@ -75,12 +81,22 @@ export class IntegrationModule implements OnModuleInit {
     // Work-order news goes to the tenant's live stream once it has committed.
     this.publisher.onPublishInTransaction(eventTypeOf(WorkOrderChanged), async (event) => {
       const { tenantId, ...data } = event as WorkOrderChanged;
-      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'work_order_progress', data: { ...data, summary: clip(data.summary) } }));
+      this.notifier.notifyAfterCommit(
+        TENANT_EVENTS_CHANNEL,
+        JSON.stringify({ tenantId, event: 'work_order_progress', data: { ...data, summary: clip(data.summary) } }),
+      );
     });
     // So does every change of a recovery run and its steps.
     this.publisher.onPublishInTransaction(eventTypeOf(RecoveryRunProgressed), async (event) => {
       const { tenantId, ...data } = event as RecoveryRunProgressed;
-      this.notifier.notifyAfterCommit(TENANT_EVENTS_CHANNEL, JSON.stringify({ tenantId, event: 'run_progress', data: { ...data, error: clip(data.error), note: clip(data.note) } }));
+      this.notifier.notifyAfterCommit(
+        TENANT_EVENTS_CHANNEL,
+        JSON.stringify({
+          tenantId,
+          event: 'run_progress',
+          data: { ...data, error: clip(data.error), note: clip(data.note) },
+        }),
+      );
     });
     // Changes that move a tenant's inbox without loop, run or work-order news: its live count reads again.
     for (const event of [PolicyActivated, PolicyDisabled, KillSwitchChanged, IncidentResolved]) {

@@ -14,12 +14,19 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .setLicense('UNLICENSED', 'https://choosealicense.com/no-permission/')
     .addServer('/', 'this service')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key: `Authorization: Bearer <key>`' })
-    .addCookieAuth('pl_session', { type: 'apiKey', in: 'cookie', description: "the console's session (POST /auth/session); accepted wherever a key is" })
+    .addCookieAuth('pl_session', {
+      type: 'apiKey',
+      in: 'cookie',
+      description: "the console's session (POST /auth/session); accepted wherever a key is",
+    })
     .build();
   const document = SwaggerModule.createDocument(app, config);
   // What the guard answers on every authenticated route (ApiKeyGuard): said once here, not on 80 methods.
   for (const operations of Object.values(document.paths)) {
-    for (const op of Object.values(operations) as Array<{ security?: Array<Record<string, string[]>>; responses: Record<string, unknown> }>) {
+    for (const op of Object.values(operations) as Array<{
+      security?: Array<Record<string, string[]>>;
+      responses: Record<string, unknown>;
+    }>) {
       if (!op?.responses || !op.security?.some((s) => 'bearer' in s)) continue;
       op.responses['401'] ??= { description: 'no valid API key or session' };
       op.responses['403'] ??= { description: "the key's role may not do this" };

@@ -13,5 +13,9 @@ export const playbookProviders = [
     inject: [APP_CONFIG],
   },
   // The one place to plug in another generator (an LLM-backed one, behind configuration).
-  { provide: RECOVERY_GENERATOR, useFactory: (c: PlaybookCatalog): RecoveryGenerator => new PlaybookRecoveryGenerator(c), inject: [PLAYBOOK_CATALOG] },
+  {
+    provide: RECOVERY_GENERATOR,
+    useFactory: (c: PlaybookCatalog): RecoveryGenerator => new PlaybookRecoveryGenerator(c),
+    inject: [PLAYBOOK_CATALOG],
+  },
 ];

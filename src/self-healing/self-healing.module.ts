@@ -60,7 +60,14 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
 /** Pillar 2, the self-healing platform: failure catalog and matcher, recovery engine, playbooks and their runs, work orders for coding agents. */
 @Module({
   imports: [PlatformModule],
-  controllers: [CatalogController, RecoveriesController, ActuatorsController, PatchesController, RunsController, GuardrailsController],
+  controllers: [
+    CatalogController,
+    RecoveriesController,
+    ActuatorsController,
+    PatchesController,
+    RunsController,
+    GuardrailsController,
+  ],
   providers: [
     ...playbookProviders,
     FailurePatternRepository,

@@ -4,6 +4,9 @@ import 'reflect-metadata';
 import { startApp } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/platform/config/config.js';
 
-const running = await startApp(loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? 'silent' }), () => {});
+const running = await startApp(
+  loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? 'silent' }),
+  () => {},
+);
 process.stdout.write(`READY ${running.url}\n`);
 process.once('SIGTERM', () => void running.close().then(() => process.exit(0)));

@@ -12,7 +12,9 @@ export const CHROMIUM = '/usr/bin/chromium';
  */
 export async function launchBrowser(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install the Debian package "chromium" (apt-get update && apt-get install -y chromium)`);
+    throw new Error(
+      `${CHROMIUM} is missing: install the Debian package "chromium" (apt-get update && apt-get install -y chromium)`,
+    );
   }
   const profile = await mkdtemp(path.join(os.tmpdir(), 'pillar-loop-chromium-'));
   // launchPersistentContext is how playwright takes a --user-data-dir: a fresh one per browser.
@@ -20,7 +22,16 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close:
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
     context,

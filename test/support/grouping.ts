@@ -1,7 +1,10 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { TransactionHost } from '../../src/platform/database/transaction-host.js';
-import { catalogBucketOf, MatchIncidentToCatalog } from '../../src/self-healing/catalog/match-incident/match-incident.command.js';
+import {
+  catalogBucketOf,
+  MatchIncidentToCatalog,
+} from '../../src/self-healing/catalog/match-incident/match-incident.command.js';
 import { PatternIndex } from '../../src/self-healing/catalog/pattern-matcher.js';
 import { extractSignature } from '../../src/self-healing/catalog/signature.js';
 import type { CorpusEntry } from '../fixtures/error-corpus.js';
@@ -47,7 +50,9 @@ export function groupCorpus(entries: readonly CorpusEntry[], threshold = 0.8): s
   const index = new PatternIndex();
   let nextId = 0;
   const newId = () => `p${String(++nextId).padStart(6, '0')}`;
-  const filed = entries.map((entry) => index.matchOrAdd(extractSignature(entry.errorType, entry.message), threshold, newId).id);
+  const filed = entries.map(
+    (entry) => index.matchOrAdd(extractSignature(entry.errorType, entry.message), threshold, newId).id,
+  );
   return filed.map((id) => index.resolve(id));
 }
 
@@ -61,7 +66,11 @@ export const RELAY_BATCH = 64;
  * pattern as the catalog holds it at the end: a pattern merged into another stands for that one
  * (`merged_into_id`, followed to the survivor).
  */
-export async function groupThroughCatalog(app: TestApp, tenantId: string, entries: readonly CorpusEntry[]): Promise<string[]> {
+export async function groupThroughCatalog(
+  app: TestApp,
+  tenantId: string,
+  entries: readonly CorpusEntry[],
+): Promise<string[]> {
   const tx = app.app.get(TransactionHost);
   const commands = app.app.get(CommandBus);
   const filed: string[] = new Array(entries.length);

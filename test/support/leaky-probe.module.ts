@@ -25,7 +25,10 @@ export class LeakyProbeController {
   /** Right: the same read, scoped. */
   @Get('incidents/:id/scoped')
   async scoped(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
-    const [row] = await this.tx.query(`SELECT id, message FROM incidents WHERE id = $1 AND tenant_id = $2`, [id, p.tenantId]);
+    const [row] = await this.tx.query(`SELECT id, message FROM incidents WHERE id = $1 AND tenant_id = $2`, [
+      id,
+      p.tenantId,
+    ]);
     if (!row) throw new NotFoundException(`incident ${id} not found`);
     return row;
   }

@@ -27,15 +27,18 @@ function repositoryRoot(): string {
 
 /** The folders looked in, in order: `LOGHUB_DEV_DIR`, `../shared/loghub-dev` beside the checkout, `/work/shared/loghub-dev`. */
 export function loghubDevCandidates(): string[] {
-  return [process.env.LOGHUB_DEV_DIR, path.resolve(repositoryRoot(), '..', 'shared', 'loghub-dev'), '/work/shared/loghub-dev'].filter(
-    (dir): dir is string => typeof dir === 'string' && dir !== '',
-  );
+  return [
+    process.env.LOGHUB_DEV_DIR,
+    path.resolve(repositoryRoot(), '..', 'shared', 'loghub-dev'),
+    '/work/shared/loghub-dev',
+  ].filter((dir): dir is string => typeof dir === 'string' && dir !== '');
 }
 
 /** The first candidate folder that holds the data; throws naming every path tried: a missing data set fails loudly. */
 export function loghubDevDir(candidates = loghubDevCandidates()): string {
   const found = candidates.find((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.csv.gz')));
-  if (!found) throw new Error(`Loghub-2k development set not found (set LOGHUB_DEV_DIR); tried: ${candidates.join(', ')}`);
+  if (!found)
+    throw new Error(`Loghub-2k development set not found (set LOGHUB_DEV_DIR); tried: ${candidates.join(', ')}`);
   return found;
 }
 
@@ -48,7 +51,9 @@ export function loghubSystemNames(dir = loghubDevDir()): string[] {
 }
 
 export function loadLoghubSystem(name: string, dir = loghubDevDir()): LoghubSystem {
-  const rows = parseCsv(gunzipSync(readFileSync(path.join(dir, `${name}_2k.log_structured_corrected.csv.gz`))).toString('utf8'));
+  const rows = parseCsv(
+    gunzipSync(readFileSync(path.join(dir, `${name}_2k.log_structured_corrected.csv.gz`))).toString('utf8'),
+  );
   const header = rows.shift() ?? [];
   const content = header.indexOf('Content');
   const eventId = header.indexOf('EventId');
@@ -72,14 +77,12 @@ export function parseCsv(text: string): string[][] {
       else if (text[i + 1] === '"') {
         field += '"';
         i++;
-      }
-      else quoted = false;
+      } else quoted = false;
     } else if (c === '"') quoted = true;
     else if (c === ',') {
       row.push(field);
       field = '';
-    }
-    else if (c === '\n' || c === '\r') {
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
       rows.push(row);

@@ -35,7 +35,8 @@ export interface AllowedEdge {
 }
 
 // Files directly under src/ and outside it (migrations/) belong to no module.
-const moduleOf = (path: string): string | null => (path.includes('/') && !path.startsWith('../') ? path.split('/')[0] : null);
+const moduleOf = (path: string): string | null =>
+  path.includes('/') && !path.startsWith('../') ? path.split('/')[0] : null;
 
 /** What the command line may import from outside src/cli/: the API's types, generated from the OpenAPI document. */
 export const CLI_MAY_IMPORT = ['../console/src/api/schema.ts'];
@@ -44,15 +45,22 @@ export function violationOf(edge: ImportEdge): Violation | null {
   const from = moduleOf(edge.from);
   const to = moduleOf(edge.to);
   if (from === 'cli' && to !== 'cli' && !CLI_MAY_IMPORT.includes(edge.to)) {
-    return { ...edge, rule: 'the command line talks HTTP only: src/cli/ imports nothing of the service (only the generated API types)' };
+    return {
+      ...edge,
+      rule: 'the command line talks HTTP only: src/cli/ imports nothing of the service (only the generated API types)',
+    };
   }
-  if (to === 'cli' && from !== 'cli') return { ...edge, rule: 'nothing of the service imports the command line (src/cli/)' };
+  if (to === 'cli' && from !== 'cli')
+    return { ...edge, rule: 'nothing of the service imports the command line (src/cli/)' };
   if (from === null || to === null || from === to) return null;
   if (from === 'platform') return { ...edge, rule: 'platform/ imports no pillar and not integration/' };
   if (to === 'platform') return null;
   if (to === 'integration') return { ...edge, rule: 'a pillar never imports integration/' };
   if (!PUBLIC_SURFACE.test(edge.to)) {
-    return { ...edge, rule: `another module is reached only through its *.command.ts, *.query.ts, *.event.ts or *.view.ts files` };
+    return {
+      ...edge,
+      rule: `another module is reached only through its *.command.ts, *.query.ts, *.event.ts or *.view.ts files`,
+    };
   }
   return null;
 }

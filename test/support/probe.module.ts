@@ -65,7 +65,10 @@ export class GroupedProbeHandler implements IEventHandler<GroupedProbeEvent> {
     const mine = (grouped.inflight.get(event.group) ?? 0) + 1;
     grouped.inflight.set(event.group, mine);
     grouped.maxInflightPerGroup.set(event.group, Math.max(mine, grouped.maxInflightPerGroup.get(event.group) ?? 0));
-    grouped.maxInflight = Math.max(grouped.maxInflight, [...grouped.inflight.values()].reduce((a, b) => a + b, 0));
+    grouped.maxInflight = Math.max(
+      grouped.maxInflight,
+      [...grouped.inflight.values()].reduce((a, b) => a + b, 0),
+    );
     try {
       await this.tx.query(`SELECT pg_sleep(0.02)`);
       await this.tx.query(`INSERT INTO probe_effects (key, pid) VALUES ($1, $2)`, [event.key, process.pid]);
@@ -83,7 +86,9 @@ export class ProbePublisher implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.tx.query(`CREATE TABLE IF NOT EXISTS probe_effects (key text NOT NULL, pid integer NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    await this.tx.query(
+      `CREATE TABLE IF NOT EXISTS probe_effects (key text NOT NULL, pid integer NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+    );
   }
 
   /** Publishes in one transaction; `thenFail` rolls it back after the publish. */

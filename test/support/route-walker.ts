@@ -109,7 +109,9 @@ export async function walkRoutes(o: WalkOptions): Promise<{ findings: Finding[];
 
   // Upserts last: the intruder's PUT creates its own object under the owner's name, which the
   // other routes of that name (a DELETE) would then find.
-  const routes = Object.entries(o.doc.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => ({ path, method, route: `${method.toUpperCase()} ${path}` })));
+  const routes = Object.entries(o.doc.paths).flatMap(([path, operations]) =>
+    Object.keys(operations).map((method) => ({ path, method, route: `${method.toUpperCase()} ${path}` })),
+  );
   routes.sort((a, b) => Number(a.route in o.upserts) - Number(b.route in o.upserts));
   for (const { path, method, route } of routes) {
     const found = (problem: string) => findings.push({ route, problem });
@@ -126,7 +128,8 @@ export async function walkRoutes(o: WalkOptions): Promise<{ findings: Finding[];
       continue;
     }
     const anonymous = await hit(method, nobody, null, {});
-    if (anonymous.status !== 401) found(`answers ${anonymous.status} without a key (declare it public, with why, or guard it)`);
+    if (anonymous.status !== 401)
+      found(`answers ${anonymous.status} without a key (declare it public, with why, or guard it)`);
 
     // Roles: an empty body, and no object of the intruder's own: the guard answers before anything runs.
     const statuses = [];
@@ -134,15 +137,19 @@ export async function walkRoutes(o: WalkOptions): Promise<{ findings: Finding[];
     const refused = statuses.map((s) => s === 403);
     if (o.platformRoutes.test(path)) {
       figures.platformRoutes++;
-      if (refused.some((r) => !r)) found(`a platform-admin route answered ${statuses.join('/')} to tenant viewer/operator/admin, not 403`);
+      if (refused.some((r) => !r))
+        found(`a platform-admin route answered ${statuses.join('/')} to tenant viewer/operator/admin, not 403`);
       continue;
     }
     figures.roleChecked++;
     const minimum = refused.indexOf(false);
-    if (refused.some((r, i) => !r && refused.slice(i + 1).some(Boolean))) found(`roles out of order: viewer/operator/admin answered ${statuses.join('/')}`);
+    if (refused.some((r, i) => !r && refused.slice(i + 1).some(Boolean)))
+      found(`roles out of order: viewer/operator/admin answered ${statuses.join('/')}`);
     if (minimum < 0) found('every tenant role is refused (403)');
-    if (method !== 'get' && minimum === 0 && o.readLikeWrites[route] === undefined) found(`a viewer may ${method.toUpperCase()} it (answered ${statuses[0]}): writes need operator`);
-    if (o.adminOnly.some((r) => r.test(route)) && minimum !== 2) found(`admin-only, yet viewer/operator/admin answered ${statuses.join('/')}`);
+    if (method !== 'get' && minimum === 0 && o.readLikeWrites[route] === undefined)
+      found(`a viewer may ${method.toUpperCase()} it (answered ${statuses[0]}): writes need operator`);
+    if (o.adminOnly.some((r) => r.test(route)) && minimum !== 2)
+      found(`admin-only, yet viewer/operator/admin answered ${statuses.join('/')}`);
 
     // Isolation: the intruder's admin, with a valid body, at the owner's objects.
     const body = o.bodies[route] ?? exampleBody(o.doc, path, method);
@@ -150,13 +157,16 @@ export async function walkRoutes(o: WalkOptions): Promise<{ findings: Finding[];
     const sent = `${owner} ${JSON.stringify(body)}`;
     const leaked = o.markers.filter((m) => !sent.includes(m) && res.text.includes(m));
     if (res.status === 400) {
-      found(`cannot judge: the intruder's request answered 400 (${res.text.slice(0, 160)}): give it a valid body in \`bodies\``);
+      found(
+        `cannot judge: the intruder's request answered 400 (${res.text.slice(0, 160)}): give it a valid body in \`bodies\``,
+      );
       continue;
     }
     const namesObject = objectParams(path, o).length > 0;
     if (namesObject && o.upserts[route] === undefined) {
       figures.objectRoutes++;
-      if (res.status !== 404) found(`another tenant's object answered ${res.status}, not 404: ${res.text.slice(0, 200)}`);
+      if (res.status !== 404)
+        found(`another tenant's object answered ${res.status}, not 404: ${res.text.slice(0, 200)}`);
       continue;
     }
     if (namesObject) figures.upserts++;
@@ -169,7 +179,9 @@ export async function walkRoutes(o: WalkOptions): Promise<{ findings: Finding[];
 
 /** The path's parameters that name a tenant's object (not vocabulary). */
 function objectParams(path: string, o: WalkOptions): string[] {
-  return [...path.matchAll(/([^/]+)\/\{(\w+)\}/g)].filter(([, segment]) => o.objects[segment] !== undefined).map(([, segment]) => segment);
+  return [...path.matchAll(/([^/]+)\/\{(\w+)\}/g)]
+    .filter(([, segment]) => o.objects[segment] !== undefined)
+    .map(([, segment]) => segment);
 }
 
 /** The path with its parameters filled: the owner's objects, or objects nobody has; `unknown` when a parameter has no fixture. */
@@ -181,7 +193,8 @@ function pathFor(path: string, o: WalkOptions, whose: 'owner' | 'nobody'): strin
       unknown = `no fixture for {${param}} after /${segment}/: add the owner's object (or a vocabulary value) to the walker's options`;
       return _all;
     }
-    const given = whose === 'owner' || o.objects[segment] === undefined ? value : UUID.test(value) ? NOBODY_ID : 'no-such-object';
+    const given =
+      whose === 'owner' || o.objects[segment] === undefined ? value : UUID.test(value) ? NOBODY_ID : 'no-such-object';
     return `${segment}/${encodeURIComponent(given)}`;
   });
   return unknown ? { unknown } : filled;
@@ -195,7 +208,11 @@ function exampleBody(doc: WalkOptions['doc'], path: string, method: string): unk
 
 function fromSchema(doc: WalkOptions['doc'], s: Schema, depth: number): unknown {
   if (depth > 8) return null;
-  const resolved = s.$ref ? doc.components?.schemas?.[s.$ref.split('/').pop()!] ?? {} : s.allOf?.[0] ? fromRef(doc, s.allOf[0]) : s;
+  const resolved = s.$ref
+    ? (doc.components?.schemas?.[s.$ref.split('/').pop()!] ?? {})
+    : s.allOf?.[0]
+      ? fromRef(doc, s.allOf[0])
+      : s;
   if (resolved.example !== undefined) return resolved.example;
   if (resolved.enum?.length) return resolved.enum[0];
   switch (resolved.type) {
@@ -209,25 +226,39 @@ function fromSchema(doc: WalkOptions['doc'], s: Schema, depth: number): unknown 
     case 'array':
       return [];
     default:
-      return Object.fromEntries((resolved.required ?? []).map((k) => [k, fromSchema(doc, resolved.properties?.[k] ?? {}, depth + 1)]));
+      return Object.fromEntries(
+        (resolved.required ?? []).map((k) => [k, fromSchema(doc, resolved.properties?.[k] ?? {}, depth + 1)]),
+      );
   }
 }
 
-const fromRef = (doc: WalkOptions['doc'], s: Schema): Schema => (s.$ref ? doc.components?.schemas?.[s.$ref.split('/').pop()!] ?? {} : s);
+const fromRef = (doc: WalkOptions['doc'], s: Schema): Schema =>
+  s.$ref ? (doc.components?.schemas?.[s.$ref.split('/').pop()!] ?? {}) : s;
 
 /** One request; a stream (SSE) is read while `whileStreaming` runs, or closed at once. */
-async function send(baseUrl: string, method: string, path: string, key: string | null, body: unknown, whileStreaming: (() => Promise<void>) | null) {
+async function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  key: string | null,
+  body: unknown,
+  whileStreaming: (() => Promise<void>) | null,
+) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), 15_000);
   const withBody = !['get', 'head', 'delete'].includes(method);
   try {
     const res = await fetch(baseUrl + path, {
       method: method.toUpperCase(),
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(withBody ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(withBody ? { 'content-type': 'application/json' } : {}),
+      },
       body: withBody ? JSON.stringify(body) : undefined,
       signal: abort.signal,
     });
-    if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) return { status: res.status, text: await res.text(), stream: false };
+    if (!(res.headers.get('content-type') ?? '').includes('text/event-stream'))
+      return { status: res.status, text: await res.text(), stream: false };
     let text = '';
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();

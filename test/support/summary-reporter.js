@@ -9,6 +9,9 @@ export default class SummaryReporter {
     const { numPassedTests, numFailedTests, numPendingTests, numTodoTests, numRuntimeErrorTestSuites } = results;
     const failed = numFailedTests + numRuntimeErrorTestSuites;
     mkdirSync('dist', { recursive: true });
-    writeFileSync(SUMMARY_FILE, `${numPassedTests} passed, ${failed} failed, ${numPendingTests + numTodoTests} skipped\n`);
+    writeFileSync(
+      SUMMARY_FILE,
+      `${numPassedTests} passed, ${failed} failed, ${numPendingTests + numTodoTests} skipped\n`,
+    );
   }
 }

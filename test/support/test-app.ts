@@ -22,7 +22,11 @@ export interface TestApp extends RunningApp {
 }
 
 /** The real app, over real HTTP, on its own fresh database. */
-export async function startTestApp(env: Record<string, string> = {}, extraModules: Type[] = [], databaseUrl?: string): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  extraModules: Type[] = [],
+  databaseUrl?: string,
+): Promise<TestApp> {
   const url = databaseUrl ?? (await createTestDatabase());
   const config = loadConfig({
     DATABASE_URL: url,
@@ -57,7 +61,11 @@ export async function startTestApp(env: Record<string, string> = {}, extraModule
 }
 
 /** Polls until `check` returns a truthy value (never asserts on time; the timeout only bounds a hang). */
-export async function eventually<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | null | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

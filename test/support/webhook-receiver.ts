@@ -31,7 +31,13 @@ export async function startWebhookReceiver(answer: Answer = (_c, res) => res.end
       } catch {
         /* not JSON */
       }
-      const call = { path: req.url ?? '/', headers: req.headers, body, json, verified: secret !== '' && verifyWebhook(secret, req.headers, body) };
+      const call = {
+        path: req.url ?? '/',
+        headers: req.headers,
+        body,
+        json,
+        verified: secret !== '' && verifyWebhook(secret, req.headers, body),
+      };
       calls.push(call);
       if (respond(call, res) === 'hang') hanging.add(res);
     });

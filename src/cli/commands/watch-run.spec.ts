@@ -68,7 +68,9 @@ describe('watchRun', () => {
     expect(err).toEqual(['pillar-loop: the live stream ended; opening it again\n']);
     const text = out.join('');
     expect(text).toContain('run …3f9a1c: Restart, started by auto-apply\n');
-    expect(text).toMatch(/ {2}\d\d:\d\d:\d\d {2}restart +running\n {2}\d\d:\d\d:\d\d {2}run +succeeded \(done\), read again\n/);
+    expect(text).toMatch(
+      / {2}\d\d:\d\d:\d\d {2}restart +running\n {2}\d\d:\d\d:\d\d {2}run +succeeded \(done\), read again\n/,
+    );
     expect(text.trimEnd().split('\n').at(-1)).toBe('run …3f9a1c succeeded: verified');
   });
 

@@ -1,6 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { CEL_EVAL_STRIKES, CelProgramCache, MAX_CONTEXT_ITEMS, celBindings, celString, compileCondition, evaluateCondition, planUnchecked, runProgram, validateCondition } from './cel.js';
+import {
+  CEL_EVAL_STRIKES,
+  CelProgramCache,
+  MAX_CONTEXT_ITEMS,
+  celBindings,
+  celString,
+  compileCondition,
+  evaluateCondition,
+  planUnchecked,
+  runProgram,
+  validateCondition,
+} from './cel.js';
 
 const req = (request: Record<string, unknown>) => ({ request }) as never;
 
@@ -51,9 +62,15 @@ describe('evaluateCondition', () => {
   const cond = 'request.tenantId == "t1" && request.agentId in ["a", "b"] && request.capability == "summarise"';
 
   it('is true for a matching request and false for another agent', () => {
-    expect(evaluateCondition(cache, cond, req({ tenantId: 't1', agentId: 'b', capability: 'summarise' }))).toEqual({ matched: true });
-    expect(evaluateCondition(cache, cond, req({ tenantId: 't1', agentId: 'c', capability: 'summarise' }))).toEqual({ matched: false });
-    expect(evaluateCondition(cache, cond, req({ tenantId: 't2', agentId: 'a', capability: 'summarise' }))).toEqual({ matched: false });
+    expect(evaluateCondition(cache, cond, req({ tenantId: 't1', agentId: 'b', capability: 'summarise' }))).toEqual({
+      matched: true,
+    });
+    expect(evaluateCondition(cache, cond, req({ tenantId: 't1', agentId: 'c', capability: 'summarise' }))).toEqual({
+      matched: false,
+    });
+    expect(evaluateCondition(cache, cond, req({ tenantId: 't2', agentId: 'a', capability: 'summarise' }))).toEqual({
+      matched: false,
+    });
   });
 
   it('treats missing top-level fields as null, not an error', () => {
@@ -66,8 +83,16 @@ describe('evaluateCondition', () => {
     expect(evaluateCondition(cache, guarded, req({ context: { region: 'eu' } })).matched).toBe(true);
     expect(evaluateCondition(cache, guarded, req({ context: {} }))).toEqual({ matched: false });
     expect(evaluateCondition(cache, guarded, req({}))).toEqual({ matched: false });
-    expect(evaluateCondition(cache, 'request.context.retries >= 3', req({ context: { retries: 3 } })).matched).toBe(true);
-    expect(evaluateCondition(cache, 'request.context.at.startsWith("2026")', req({ context: { at: new Date('2026-01-02T00:00:00Z') } })).matched).toBe(true);
+    expect(evaluateCondition(cache, 'request.context.retries >= 3', req({ context: { retries: 3 } })).matched).toBe(
+      true,
+    );
+    expect(
+      evaluateCondition(
+        cache,
+        'request.context.at.startsWith("2026")',
+        req({ context: { at: new Date('2026-01-02T00:00:00Z') } }),
+      ).matched,
+    ).toBe(true);
   });
 
   it('never throws: evaluation errors give matched false with the error', () => {
@@ -162,7 +187,9 @@ describe('condition cost bounds', () => {
     const expr = 'request.context.tags.exists(t, t == "needle")';
     expect(validateCondition(expr)).toEqual({ ok: true });
     const tags = Array.from({ length: MAX_CONTEXT_ITEMS + 5 }, (_, i) => `t${i}`);
-    expect(evaluateCondition(cache, expr, req({ context: { tags: [...tags.slice(0, 10), 'needle'] } }))).toEqual({ matched: true });
+    expect(evaluateCondition(cache, expr, req({ context: { tags: [...tags.slice(0, 10), 'needle'] } }))).toEqual({
+      matched: true,
+    });
     // Beyond the cut, the needle is not seen: the cost bound holds whatever the context holds.
     expect(evaluateCondition(cache, expr, req({ context: { tags: [...tags, 'needle'] } }))).toEqual({ matched: false });
   });
@@ -177,7 +204,11 @@ describe('condition cost bounds', () => {
     expect(validateCondition(slow)).toMatchObject({ ok: false });
     const program = planUnchecked(slow);
     const bindings = celBindings(req({}));
-    for (let i = 0; i < CEL_EVAL_STRIKES; i++) expect(runProgram(program, bindings)).toEqual({ matched: false, error: expect.stringContaining('budget') });
-    expect(runProgram(planUnchecked(slow), bindings)).toEqual({ matched: false, error: expect.stringContaining('budget') });
+    for (let i = 0; i < CEL_EVAL_STRIKES; i++)
+      expect(runProgram(program, bindings)).toEqual({ matched: false, error: expect.stringContaining('budget') });
+    expect(runProgram(planUnchecked(slow), bindings)).toEqual({
+      matched: false,
+      error: expect.stringContaining('budget'),
+    });
   });
 });

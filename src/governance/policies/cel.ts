@@ -1,4 +1,15 @@
-import { CelScalar, celEnv, celList, celMap, isCelError, mapType, parse, plan, type CelEnv, type CelInput } from '@bufbuild/cel';
+import {
+  CelScalar,
+  celEnv,
+  celList,
+  celMap,
+  isCelError,
+  mapType,
+  parse,
+  plan,
+  type CelEnv,
+  type CelInput,
+} from '@bufbuild/cel';
 
 /** What a policy condition sees. Only `request` is bound. */
 export interface EvaluationContext {
@@ -11,7 +22,8 @@ export interface EvaluationContext {
 }
 
 export type ConditionValidation = { ok: true } | { ok: false; error: string };
-export type CompiledCondition = { ok: true; program: CelProgram; guards: ConditionGuards } | { ok: false; error: string };
+export type CompiledCondition =
+  { ok: true; program: CelProgram; guards: ConditionGuards } | { ok: false; error: string };
 
 /** Request fields a guard can test. The engine always binds them as a string or null. */
 export const GUARD_FIELDS = ['agentId', 'capability', 'tenantId'] as const;
@@ -202,7 +214,8 @@ export function planUnchecked(expr: string): CelProgram {
  */
 export function runProgram(program: CelProgram, bindings: CelBindings): { matched: boolean; error?: string } {
   const text = programText.get(program);
-  if (text !== undefined && (overBudget.get(text) ?? 0) >= CEL_EVAL_STRIKES) return { matched: false, error: OVER_BUDGET };
+  if (text !== undefined && (overBudget.get(text) ?? 0) >= CEL_EVAL_STRIKES)
+    return { matched: false, error: OVER_BUDGET };
   try {
     const started = performance.now();
     const result = program(bindings);
@@ -212,7 +225,8 @@ export function runProgram(program: CelProgram, bindings: CelBindings): { matche
       return { matched: false, error: OVER_BUDGET };
     }
     if (isCelError(result)) return { matched: false, error: result.message };
-    if (typeof result !== 'boolean') return { matched: false, error: `condition returned ${describe(result)}, not a bool` };
+    if (typeof result !== 'boolean')
+      return { matched: false, error: `condition returned ${describe(result)}, not a bool` };
     return { matched: result };
   } catch (err) {
     return { matched: false, error: err instanceof Error ? err.message : String(err) };
@@ -267,7 +281,8 @@ function toCelValue(v: unknown, depth = 0): unknown {
       if (Array.isArray(v)) return v.slice(0, MAX_CONTEXT_ITEMS).map((x) => toCelValue(x, depth + 1));
       if (isPlainObject(v)) {
         const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v).slice(0, MAX_CONTEXT_ITEMS)) if (x !== undefined) out[k] = toCelValue(x, depth + 1);
+        for (const [k, x] of Object.entries(v).slice(0, MAX_CONTEXT_ITEMS))
+          if (x !== undefined) out[k] = toCelValue(x, depth + 1);
         return out;
       }
       return String(v);
@@ -296,7 +311,9 @@ function extractGuards(root: Expr | undefined): ConditionGuards {
     const guard = guardOf(c);
     if (!guard) continue;
     const current = guards[guard.field];
-    guards[guard.field] = current ? new Set([...current].filter((v) => guard.values.includes(v))) : new Set(guard.values);
+    guards[guard.field] = current
+      ? new Set([...current].filter((v) => guard.values.includes(v)))
+      : new Set(guard.values);
   }
   return guards;
 }
@@ -363,13 +380,19 @@ function costProblem(root: Expr | undefined): string | null {
         if (k.value.function === 'matches') {
           const pattern = stringConstant(k.value.args[k.value.args.length - 1]);
           if (pattern === null || NESTED_QUANTIFIER.test(pattern)) {
-            problem = 'matches() takes a string literal without nested quantifiers such as (a+)+ (they can backtrack for seconds)';
+            problem =
+              'matches() takes a string literal without nested quantifiers such as (a+)+ (they can backtrack for seconds)';
             return { cost: 0, size: 0 };
           }
         }
         const cost = parts.reduce((n, p) => n + p.cost, 1) + (k.value.function === 'matches' ? REGEX_COST : 0);
         // Concatenation adds sizes; indexing may give any value of the context; the rest give scalars.
-        const size = k.value.function === '_+_' ? parts.reduce((n, p) => n + p.size, 0) : k.value.function === '_[_]' ? MAX_CONTEXT_ITEMS : 1;
+        const size =
+          k.value.function === '_+_'
+            ? parts.reduce((n, p) => n + p.size, 0)
+            : k.value.function === '_[_]'
+              ? MAX_CONTEXT_ITEMS
+              : 1;
         return { cost, size };
       }
       case 'listExpr': {
@@ -377,7 +400,9 @@ function costProblem(root: Expr | undefined): string | null {
         return { cost: parts.reduce((n, p) => n + p.cost, 1), size: parts.length };
       }
       case 'structExpr': {
-        const parts = k.value.entries.flatMap((en) => [en.keyKind.case === 'mapKey' ? en.keyKind.value : undefined, en.value]).map(sub);
+        const parts = k.value.entries
+          .flatMap((en) => [en.keyKind.case === 'mapKey' ? en.keyKind.value : undefined, en.value])
+          .map(sub);
         return { cost: parts.reduce((n, p) => n + p.cost, 1), size: k.value.entries.length };
       }
       case 'comprehensionExpr': {
@@ -431,7 +456,9 @@ function checkNames(e: Expr | undefined, locals: Set<string>): string | null {
     case 'structExpr':
       if (k.value.messageName) return `message construction (${k.value.messageName}{…}) is not supported`;
       for (const entry of k.value.entries) {
-        const p = checkNames(entry.keyKind.case === 'mapKey' ? entry.keyKind.value : undefined, locals) ?? checkNames(entry.value, locals);
+        const p =
+          checkNames(entry.keyKind.case === 'mapKey' ? entry.keyKind.value : undefined, locals) ??
+          checkNames(entry.value, locals);
         if (p) return p;
       }
       return null;

@@ -39,8 +39,14 @@ export class EvaluationsRepository {
     const params: unknown[] = [tenantId];
     const values = rows.map((r) => {
       params.push(
-        r.id, r.agent_id, r.capability, JSON.stringify(r.context ?? {}), r.decision, JSON.stringify(r.matched),
-        [...new Set(r.matched.map((m) => m.policyId))], r.kill_switch,
+        r.id,
+        r.agent_id,
+        r.capability,
+        JSON.stringify(r.context ?? {}),
+        r.decision,
+        JSON.stringify(r.matched),
+        [...new Set(r.matched.map((m) => m.policyId))],
+        r.kill_switch,
       );
       const p = params.length;
       return `($${p - 7}::uuid, $1, $${p - 6}, $${p - 5}, $${p - 4}::jsonb, $${p - 3}, $${p - 2}::jsonb, $${p - 1}::uuid[], $${p})`;
@@ -82,7 +88,9 @@ export class EvaluationsRepository {
     const direction = order === 'asc' ? 'ASC' : 'DESC';
     if (cursor) {
       params.push(cursor.at, cursor.id);
-      where.push(`(created_at, id) ${order === 'asc' ? '>' : '<'} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+      where.push(
+        `(created_at, id) ${order === 'asc' ? '>' : '<'} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
+      );
     }
     params.push(limit);
     return this.tx.query<EvaluationRow & { cursor_at: string }>(

@@ -1,4 +1,15 @@
-import { Body, Controller, ForbiddenException, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
@@ -52,7 +63,10 @@ export class PoliciesController {
   @RequireRole('viewer')
   evaluate(@Body() body: EvaluatePoliciesDto, @CurrentPrincipal() principal: Principal): Promise<PolicyDecision> {
     return this.commands.execute(
-      new EvaluatePolicies({ tenantId: principal.tenantId, request: { agentId: body.agentId, capability: body.capability, context: body.context } }),
+      new EvaluatePolicies({
+        tenantId: principal.tenantId,
+        request: { agentId: body.agentId, capability: body.capability, context: body.context },
+      }),
     );
   }
 
@@ -76,17 +90,26 @@ export class PoliciesController {
     const policyIds = query.policyId ? [query.policyId] : [];
     if (query.incidentId) {
       // The incident's pattern → the policy generated for it → evaluations in which that policy matched.
-      const incident = await this.queries.execute(new GetIncident({ tenantId: principal.tenantId, incidentId: query.incidentId }));
+      const incident = await this.queries.execute(
+        new GetIncident({ tenantId: principal.tenantId, incidentId: query.incidentId }),
+      );
       if (!incident) throw new NotFoundException(`incident ${query.incidentId} not found`);
       const policy = incident.matchedPatternId
-        ? await this.queries.execute(new FindPolicyForPattern({ tenantId: principal.tenantId, patternId: incident.matchedPatternId }))
+        ? await this.queries.execute(
+            new FindPolicyForPattern({ tenantId: principal.tenantId, patternId: incident.matchedPatternId }),
+          )
         : null;
       if (!policy || (query.policyId && query.policyId !== policy.id)) return { items: [], nextCursor: null };
       if (!query.policyId) policyIds.push(policy.id);
     }
     const rows = await this.evaluations.list(
       principal.tenantId,
-      { agentId: query.agentId, policyIds: policyIds.length ? policyIds : undefined, since: query.since, until: query.until },
+      {
+        agentId: query.agentId,
+        policyIds: policyIds.length ? policyIds : undefined,
+        since: query.since,
+        until: query.until,
+      },
       decodeCursor(query.cursor),
       limit + 1,
     );
@@ -96,7 +119,10 @@ export class PoliciesController {
   @ApiOperation({ summary: 'Get a policy' })
   @ApiOkResponse({ type: PolicyView })
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
+  async get(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PolicyView> {
     return found(id, await this.queries.execute(new GetPolicy({ tenantId: principal.tenantId, policyId: id })));
   }
 
@@ -108,7 +134,9 @@ export class PoliciesController {
     if (body.scope === 'global' && !principal.platformAdmin) {
       throw new ForbiddenException('global policies need a platform admin key');
     }
-    return this.commands.execute(new CreatePolicy({ tenantId: principal.tenantId, input: body, actor: actorOf(principal) }));
+    return this.commands.execute(
+      new CreatePolicy({ tenantId: principal.tenantId, input: body, actor: actorOf(principal) }),
+    );
   }
 
   @ApiOperation({ summary: 'Activate a policy' })
@@ -116,8 +144,16 @@ export class PoliciesController {
   @Post(':id/activate')
   @HttpCode(200)
   @RequireRole('admin')
-  async activate(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new ActivatePolicy({ tenantId: principal.tenantId, policyId: id, actor: actorOf(principal) })));
+  async activate(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PolicyView> {
+    return found(
+      id,
+      await this.commands.execute(
+        new ActivatePolicy({ tenantId: principal.tenantId, policyId: id, actor: actorOf(principal) }),
+      ),
+    );
   }
 
   @ApiOperation({ summary: 'Disable a policy' })
@@ -125,8 +161,16 @@ export class PoliciesController {
   @Post(':id/disable')
   @HttpCode(200)
   @RequireRole('admin')
-  async disable(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
-    return found(id, await this.commands.execute(new DisablePolicy({ tenantId: principal.tenantId, policyId: id, actor: actorOf(principal) })));
+  async disable(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PolicyView> {
+    return found(
+      id,
+      await this.commands.execute(
+        new DisablePolicy({ tenantId: principal.tenantId, policyId: id, actor: actorOf(principal) }),
+      ),
+    );
   }
 }
 

@@ -61,8 +61,20 @@ export class PoliciesRepository {
                                  source_type, source_pattern_id, source_recovery_id, generation_confidence)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
       [
-        row.id, row.tenant_id, row.name, row.description, row.category, row.action, row.scope, row.scope_agent_id, row.condition,
-        row.status, row.source_type, row.source_pattern_id, row.source_recovery_id, row.generation_confidence,
+        row.id,
+        row.tenant_id,
+        row.name,
+        row.description,
+        row.category,
+        row.action,
+        row.scope,
+        row.scope_agent_id,
+        row.condition,
+        row.status,
+        row.source_type,
+        row.source_pattern_id,
+        row.source_recovery_id,
+        row.generation_confidence,
       ],
     );
     return created;
@@ -100,8 +112,19 @@ export class PoliciesRepository {
          updated_at = now()
        RETURNING *, (SELECT status FROM previous) AS previous_status`,
       [
-        id, tenantId, policy.name, policy.description, policy.category, policy.action, policy.scope, policy.scopeAgentId,
-        policy.condition, policy.status, patternId, recoveryId, policy.confidence,
+        id,
+        tenantId,
+        policy.name,
+        policy.description,
+        policy.category,
+        policy.action,
+        policy.scope,
+        policy.scopeAgentId,
+        policy.condition,
+        policy.status,
+        patternId,
+        recoveryId,
+        policy.confidence,
       ],
     );
     return row;
@@ -151,7 +174,10 @@ export class PoliciesRepository {
   }
 
   async find(tenantId: string, id: string): Promise<PolicyRow | null> {
-    const [row] = await this.tx.query<PolicyRow>(`SELECT * FROM policy_rules WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const [row] = await this.tx.query<PolicyRow>(`SELECT * FROM policy_rules WHERE tenant_id = $1 AND id = $2`, [
+      tenantId,
+      id,
+    ]);
     return row ?? null;
   }
 
@@ -184,7 +210,9 @@ export class PoliciesRepository {
       table: 'policy_rules',
       tenantId,
       conditions: [
-        ['status = ?', filters.status || undefined], ['source_type = ?', filters.sourceType || undefined], ['source_pattern_id = ?', filters.sourcePatternId || undefined],
+        ['status = ?', filters.status || undefined],
+        ['source_type = ?', filters.sourceType || undefined],
+        ['source_pattern_id = ?', filters.sourcePatternId || undefined],
       ],
       cursor,
       limit,

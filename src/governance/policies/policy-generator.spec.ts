@@ -4,17 +4,27 @@ import { generatePolicy, type PolicyGenerationInput } from './policy-generator.j
 
 // Playbooks as bridge 3 hands them over (their policy blocks as config/playbooks.json ships them).
 const playbooks: Record<string, PolicyGenerationInput['playbook']> = {
-  backoff_and_route_away: { id: 'backoff_and_route_away', name: 'Back off and route away', policy: { category: 'routing', action: 'route_away' } },
+  backoff_and_route_away: {
+    id: 'backoff_and_route_away',
+    name: 'Back off and route away',
+    policy: { category: 'routing', action: 'route_away' },
+  },
   code_patch: { id: 'code_patch', name: 'Code patch', policy: { category: 'safety', action: 'block' } },
-  retry_with_backoff: { id: 'retry_with_backoff', name: 'Retry with exponential backoff', policy: { category: 'operational', action: 'warn' } },
+  retry_with_backoff: {
+    id: 'retry_with_backoff',
+    name: 'Retry with exponential backoff',
+    policy: { category: 'operational', action: 'warn' },
+  },
 };
 
-const input = (over: {
-  pattern?: Partial<PolicyGenerationInput['pattern']>;
-  recovery?: Partial<PolicyGenerationInput['recovery']>;
-  playbookId?: string;
-  tenantId?: string;
-} = {}): PolicyGenerationInput => {
+const input = (
+  over: {
+    pattern?: Partial<PolicyGenerationInput['pattern']>;
+    recovery?: Partial<PolicyGenerationInput['recovery']>;
+    playbookId?: string;
+    tenantId?: string;
+  } = {},
+): PolicyGenerationInput => {
   const playbookId = over.playbookId ?? 'backoff_and_route_away';
   return {
     tenantId: over.tenantId ?? 't1',
@@ -33,13 +43,17 @@ const input = (over: {
 };
 
 const cache = new CelProgramCache();
-const matches = (condition: string, request: Record<string, string>) => evaluateCondition(cache, condition, { request }).matched;
+const matches = (condition: string, request: Record<string, string>) =>
+  evaluateCondition(cache, condition, { request }).matched;
 
 describe('generatePolicy', () => {
   it('takes category and action from the playbook policy block', () => {
     expect(generatePolicy(input())).toMatchObject({ category: 'routing', action: 'route_away' });
     expect(generatePolicy(input({ playbookId: 'code_patch' }))).toMatchObject({ category: 'safety', action: 'block' });
-    expect(generatePolicy(input({ playbookId: 'retry_with_backoff' }))).toMatchObject({ category: 'operational', action: 'warn' });
+    expect(generatePolicy(input({ playbookId: 'retry_with_backoff' }))).toMatchObject({
+      category: 'operational',
+      action: 'warn',
+    });
   });
 
   it('writes a valid CEL condition that matches affected agents only', () => {
@@ -67,10 +81,14 @@ describe('generatePolicy', () => {
 
   it('escapes quotes and backslashes so ids cannot break out of the string', () => {
     const evil = 'x" || true || "';
-    const policy = generatePolicy(input({ tenantId: 'ten\\"ant', pattern: { affectedAgents: [evil], capabilities: ['c\\d'] } }));
+    const policy = generatePolicy(
+      input({ tenantId: 'ten\\"ant', pattern: { affectedAgents: [evil], capabilities: ['c\\d'] } }),
+    );
     expect(validateCondition(policy.condition)).toEqual({ ok: true });
     expect(matches(policy.condition, { tenantId: 'ten\\"ant', agentId: evil, capability: 'c\\d' })).toBe(true);
-    expect(matches(policy.condition, { tenantId: 'ten\\"ant', agentId: 'someone-else', capability: 'c\\d' })).toBe(false);
+    expect(matches(policy.condition, { tenantId: 'ten\\"ant', agentId: 'someone-else', capability: 'c\\d' })).toBe(
+      false,
+    );
     expect(matches(policy.condition, { tenantId: 'ten\\"ant', agentId: 'x', capability: 'c\\d' })).toBe(false);
   });
 
@@ -81,7 +99,11 @@ describe('generatePolicy', () => {
   });
 
   it('is active only when confidence > 0.85 and the pattern occurred at least 3 times', () => {
-    const status = (confidence: number, occurrenceCount: number, recoveryStatus: 'applied' | 'pending_review' = 'pending_review') =>
+    const status = (
+      confidence: number,
+      occurrenceCount: number,
+      recoveryStatus: 'applied' | 'pending_review' = 'pending_review',
+    ) =>
       generatePolicy(input({ recovery: { confidence, status: recoveryStatus }, pattern: { occurrenceCount } })).status;
     expect(status(0.85, 3)).toBe('draft');
     expect(status(0.851, 3)).toBe('active');

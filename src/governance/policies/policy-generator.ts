@@ -71,7 +71,9 @@ export function generatePolicy(input: PolicyGenerationInput): GeneratedPolicy {
   const base = clamp01(recovery.confidence);
   const confidence = round4(recovery.status === 'applied' ? base + (1 - base) / 2 : base);
   const status: PolicyStatus =
-    confidence > POLICY_ACTIVE_CONFIDENCE && pattern.occurrenceCount >= POLICY_ACTIVE_MIN_OCCURRENCES ? 'active' : 'draft';
+    confidence > POLICY_ACTIVE_CONFIDENCE && pattern.occurrenceCount >= POLICY_ACTIVE_MIN_OCCURRENCES
+      ? 'active'
+      : 'draft';
   const scope: PolicyScope = agents.length === 1 ? 'agent' : 'tenant';
 
   const who = agents.length ? `agent${agents.length > 1 ? 's' : ''} ${agents.join(', ')}` : 'all agents of the tenant';

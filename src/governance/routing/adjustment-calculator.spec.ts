@@ -4,7 +4,10 @@ import { calculateAdjustments, effectiveConfidence, type AdjustmentInput } from 
 
 const now = new Date('2026-03-01T12:00:00Z');
 const HOUR = 3_600_000;
-const input = (policy: Partial<AdjustmentInput['policy']> = {}, over: Partial<AdjustmentInput> = {}): AdjustmentInput => ({
+const input = (
+  policy: Partial<AdjustmentInput['policy']> = {},
+  over: Partial<AdjustmentInput> = {},
+): AdjustmentInput => ({
   policy: { id: 'pol-1', action: 'block', status: 'active', confidence: 0.8, ...policy },
   agents: ['agent-a'],
   capabilities: ['summarise'],
@@ -21,7 +24,13 @@ describe('calculateAdjustments', () => {
     ['escalate', 'escalation_add', 0.8],
   ] as const)('%s → %s with magnitude %d (active, confidence 0.8)', (action, type, magnitude) => {
     const [adj] = calculateAdjustments(input({ action }));
-    expect(adj).toMatchObject({ agentId: 'agent-a', capability: 'summarise', adjustmentType: type, magnitude, expiresAt: null });
+    expect(adj).toMatchObject({
+      agentId: 'agent-a',
+      capability: 'summarise',
+      adjustmentType: type,
+      magnitude,
+      expiresAt: null,
+    });
     expect(adj!.reason).toContain('pol-1');
   });
 
@@ -43,7 +52,10 @@ describe('calculateAdjustments', () => {
     const many = calculateAdjustments(input({}, { agents: ['a', 'b', 'a'], capabilities: ['x', 'y'] }));
     expect(many.map((a) => `${a.agentId}/${a.capability}`)).toEqual(['a/x', 'a/y', 'b/x', 'b/y']);
     const whole = calculateAdjustments(input({}, { agents: ['a', 'b'], capabilities: [] }));
-    expect(whole.map((a) => [a.agentId, a.capability])).toEqual([['a', null], ['b', null]]);
+    expect(whole.map((a) => [a.agentId, a.capability])).toEqual([
+      ['a', null],
+      ['b', null],
+    ]);
     expect(calculateAdjustments(input({}, { agents: [] }))).toEqual([]);
   });
 

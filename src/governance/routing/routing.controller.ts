@@ -17,7 +17,8 @@ import { TrustRepository } from './trust/trust.repository.js';
 import { trustChangeView, TrustChangeView } from './trust/trust.view.js';
 
 export class AgentDetail extends AgentView {
-  @ApiProperty({ type: [TrustChangeView], description: 'how recovery runs moved its trust, newest first' }) trustHistory!: TrustChangeView[];
+  @ApiProperty({ type: [TrustChangeView], description: 'how recovery runs moved its trust, newest first' })
+  trustHistory!: TrustChangeView[];
 }
 
 /** How many trust changes the agent detail lists (newest first). */
@@ -68,7 +69,11 @@ export class RoutingController {
   /** Registers the agent or updates it (capabilities replaced, base confidence set). Operators may. */
   @ApiOperation({ summary: 'Register or update an agent' })
   @Put('agents/:id')
-  putAgent(@Param('id') id: string, @Body() body: PutAgentDto, @CurrentPrincipal() principal: Principal): Promise<AgentView> {
+  putAgent(
+    @Param('id') id: string,
+    @Body() body: PutAgentDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<AgentView> {
     return this.commands.execute(
       new PutAgent({
         tenantId: principal.tenantId,
@@ -86,7 +91,10 @@ export class RoutingController {
   @HttpCode(200)
   route(@Body() body: SelectRouteDto, @CurrentPrincipal() principal: Principal): Promise<RouteDecision> {
     return this.commands.execute(
-      new SelectRoute({ tenantId: principal.tenantId, input: { capability: body.capability, candidates: body.candidates, context: body.context } }),
+      new SelectRoute({
+        tenantId: principal.tenantId,
+        input: { capability: body.capability, candidates: body.candidates, context: body.context },
+      }),
     );
   }
 

@@ -5,7 +5,6 @@ import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import type { AdjustmentType, CalculatedAdjustment } from './adjustment-calculator.js';
 
-
 export interface AdjustmentRow {
   id: string;
   tenant_id: string;
@@ -68,7 +67,8 @@ export class RoutingRepository {
    * order so concurrent registrations never deadlock.
    */
   async registerAgents(tenantId: string, agentIds: string[], capabilities: string[]): Promise<void> {
-    for (const s of this.registrations(registrationRows(tenantId, agentIds, capabilities))) await this.tx.query(s.sql, s.params);
+    for (const s of this.registrations(registrationRows(tenantId, agentIds, capabilities)))
+      await this.tx.query(s.sql, s.params);
   }
 
   /** registerAgents, sent with the commit: for callers that do not read the agents back in the transaction (bridge 1). */
@@ -108,7 +108,9 @@ export class RoutingRepository {
   async upsertAdjustments(tenantId: string, policyId: string, adjustments: CalculatedAdjustment[]): Promise<void> {
     if (adjustments.length === 0) return;
     const sorted = [...adjustments].sort((a, b) =>
-      a.agentId === b.agentId ? (a.capability ?? '').localeCompare(b.capability ?? '') : a.agentId.localeCompare(b.agentId),
+      a.agentId === b.agentId
+        ? (a.capability ?? '').localeCompare(b.capability ?? '')
+        : a.agentId.localeCompare(b.agentId),
     );
     const params: unknown[] = [tenantId, policyId];
     const values = sorted.map((a) => {
@@ -150,7 +152,10 @@ export class RoutingRepository {
     return rows.length > 0;
   }
 
-  async targetsOfPolicy(tenantId: string, policyId: string): Promise<Array<{ agentId: string; capability: string | null }>> {
+  async targetsOfPolicy(
+    tenantId: string,
+    policyId: string,
+  ): Promise<Array<{ agentId: string; capability: string | null }>> {
     const rows = await this.tx.query<{ agent_id: string; capability: string }>(
       `SELECT agent_id, capability FROM routing_adjustments WHERE tenant_id = $1 AND source_policy_id = $2 ORDER BY agent_id, capability`,
       [tenantId, policyId],
@@ -175,13 +180,19 @@ export class RoutingRepository {
   }
 
   async findAgent(tenantId: string, agentId: string): Promise<AgentRow | null> {
-    const [row] = await this.tx.query<AgentRow>(`${AGENT_WITH_TRUST} WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, agentId]);
+    const [row] = await this.tx.query<AgentRow>(`${AGENT_WITH_TRUST} WHERE a.tenant_id = $1 AND a.id = $2`, [
+      tenantId,
+      agentId,
+    ]);
     return row ?? null;
   }
 
   /** These agents of the tenant (unknown ids are left out), by id. */
   async findAgents(tenantId: string, agentIds: string[]): Promise<AgentRow[]> {
-    return this.tx.query<AgentRow>(`${AGENT_WITH_TRUST} WHERE a.tenant_id = $1 AND a.id = ANY($2::text[]) ORDER BY a.id`, [tenantId, agentIds]);
+    return this.tx.query<AgentRow>(
+      `${AGENT_WITH_TRUST} WHERE a.tenant_id = $1 AND a.id = ANY($2::text[]) ORDER BY a.id`,
+      [tenantId, agentIds],
+    );
   }
 
   /** The tenant's agents that have this capability, by id. */
@@ -214,7 +225,15 @@ export class RoutingRepository {
     await this.tx.query(
       `INSERT INTO routing_decisions (id, tenant_id, capability, chosen_agent_id, needs_human_checkpoint, reason, candidates)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-      [row.id, row.tenantId, row.capability, row.chosenAgentId, row.needsHumanCheckpoint, row.reason, JSON.stringify(row.candidates)],
+      [
+        row.id,
+        row.tenantId,
+        row.capability,
+        row.chosenAgentId,
+        row.needsHumanCheckpoint,
+        row.reason,
+        JSON.stringify(row.candidates),
+      ],
     );
   }
 
@@ -231,12 +250,19 @@ export class RoutingRepository {
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
-  async listAdjustments(tenantId: string, filters: AdjustmentFilters, cursor: Cursor | null, limit: number): Promise<AdjustmentRow[]> {
+  async listAdjustments(
+    tenantId: string,
+    filters: AdjustmentFilters,
+    cursor: Cursor | null,
+    limit: number,
+  ): Promise<AdjustmentRow[]> {
     const q = newestFirst({
       table: 'routing_adjustments',
       tenantId,
       conditions: [
-        ['agent_id = ?', filters.agentId || undefined], ['source_policy_id = ?', filters.policyId || undefined], ['is_active = ?', filters.active],
+        ['agent_id = ?', filters.agentId || undefined],
+        ['source_policy_id = ?', filters.policyId || undefined],
+        ['is_active = ?', filters.active],
       ],
       cursor,
       limit,

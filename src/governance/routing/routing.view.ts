@@ -19,7 +19,10 @@ export class AgentView {
    * Per capability of the agent: its trust (else base) + the penalties for that capability or for every
    * capability (''), clamped — exactly what POST /routing/route uses for that capability.
    */
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } }) effectiveConfidenceByCapability!: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } }) effectiveConfidenceByCapability!: Record<
+    string,
+    number
+  >;
   /** Active, unexpired adjustments of any type. */
   @ApiProperty() activeAdjustments!: number;
   @ApiProperty() createdAt!: string;
@@ -54,10 +57,12 @@ export const adjustmentView = (r: AdjustmentRow): AdjustmentView => ({
 });
 
 /** Counts now: active and not expired at `now`. */
-export const inForce = (r: AdjustmentRow, now: Date): boolean => r.is_active && (r.expires_at === null || r.expires_at.getTime() > now.getTime());
+export const inForce = (r: AdjustmentRow, now: Date): boolean =>
+  r.is_active && (r.expires_at === null || r.expires_at.getTime() > now.getTime());
 
 /** The adjustment is for this capability, or for every capability (''). */
-export const appliesTo = (r: AdjustmentRow, capability: string): boolean => r.capability === '' || r.capability === capability;
+export const appliesTo = (r: AdjustmentRow, capability: string): boolean =>
+  r.capability === '' || r.capability === capability;
 
 const applied = (r: AdjustmentRow): AppliedAdjustment => ({
   adjustmentType: r.adjustment_type,
@@ -67,7 +72,12 @@ const applied = (r: AdjustmentRow): AppliedAdjustment => ({
 });
 
 /** Effective confidence of an agent for a capability: base + its penalties for the capability or '', clamped to [0, 1]. */
-export function confidenceFor(base: number, adjustments: readonly AdjustmentRow[], capability: string, now: Date): number {
+export function confidenceFor(
+  base: number,
+  adjustments: readonly AdjustmentRow[],
+  capability: string,
+  now: Date,
+): number {
   return effectiveConfidence(base, adjustments.filter((a) => appliesTo(a, capability)).map(applied), now);
 }
 
@@ -75,7 +85,8 @@ export function confidenceFor(base: number, adjustments: readonly AdjustmentRow[
 export function agentView(agent: AgentRow, adjustments: readonly AdjustmentRow[], now: Date): AgentView {
   const counting = adjustments.filter((a) => a.agent_id === agent.id && inForce(a, now));
   const byCapability: Record<string, number> = {};
-  for (const capability of agent.capabilities) byCapability[capability] = confidenceFor(baseFor(agent, capability), counting, capability, now);
+  for (const capability of agent.capabilities)
+    byCapability[capability] = confidenceFor(baseFor(agent, capability), counting, capability, now);
   return {
     agentId: agent.id,
     capabilities: agent.capabilities,

@@ -10,7 +10,13 @@ export class GetIncidentSummariesHandler implements IQueryHandler<GetIncidentSum
     if (incidentIds.length === 0) return [];
     const rows = await this.incidents.findMany(tenantId, [...new Set(incidentIds)]);
     return rows.map((r) => ({
-      id: r.id, title: r.title, status: r.status, source: r.source, agentId: r.agent_id, capability: r.capability, createdAt: r.created_at.toISOString(),
+      id: r.id,
+      title: r.title,
+      status: r.status,
+      source: r.source,
+      agentId: r.agent_id,
+      capability: r.capability,
+      createdAt: r.created_at.toISOString(),
     }));
   }
 }

@@ -13,7 +13,10 @@ export class GetResolutionStatsHandler implements IQueryHandler<GetResolutionSta
       incidents: r.total,
       resolved: r.resolved,
       resolveRate: r.total === 0 ? 1 : Math.round((r.resolved / r.total) * 10_000) / 10_000,
-      mttrMs: r.resolved === 0 || r.avg === null ? null : { avg: ms(r.avg), p50: ms(r.p50), fastest: ms(r.fastest), slowest: ms(r.slowest) },
+      mttrMs:
+        r.resolved === 0 || r.avg === null
+          ? null
+          : { avg: ms(r.avg), p50: ms(r.p50), fastest: ms(r.fastest), slowest: ms(r.slowest) },
     };
   }
 }

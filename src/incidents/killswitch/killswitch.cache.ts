@@ -18,7 +18,10 @@ const MAX_TENANTS = 10_000;
  */
 @Injectable()
 export class KillSwitchCache implements OnModuleInit {
-  private readonly cache = new PromiseCache<KillSwitchState>({ ttlMs: KILLSWITCH_CACHE_TTL_MS, maxEntries: MAX_TENANTS });
+  private readonly cache = new PromiseCache<KillSwitchState>({
+    ttlMs: KILLSWITCH_CACHE_TTL_MS,
+    maxEntries: MAX_TENANTS,
+  });
 
   constructor(
     private readonly repository: KillSwitchRepository,

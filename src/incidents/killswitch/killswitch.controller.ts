@@ -45,7 +45,10 @@ export class KillSwitchController {
   @Delete()
   @HttpCode(200)
   @RequireRole('admin')
-  deactivate(@Query() query: DeactivateKillSwitchQuery, @CurrentPrincipal() principal: Principal): Promise<KillSwitchChange> {
+  deactivate(
+    @Query() query: DeactivateKillSwitchQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<KillSwitchChange> {
     return this.commands.execute(
       new SetKillSwitch({
         tenantId: principal.tenantId,

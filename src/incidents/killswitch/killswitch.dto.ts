@@ -7,7 +7,11 @@ const NOT_BLANK = /\S/;
 
 /** `POST /guard/killswitch`. */
 export class ActivateKillSwitchDto {
-  @ApiProperty({ required: false, example: 'agent-7', description: 'one agent; leave out to switch off the whole tenant' })
+  @ApiProperty({
+    required: false,
+    example: 'agent-7',
+    description: 'one agent; leave out to switch off the whole tenant',
+  })
   @IsOptional()
   @Matches(NAME, { message: AGENT_MESSAGE })
   agentId?: string;

@@ -16,7 +16,9 @@ export class KillSwitchRepository {
 
   /** Serialises changes to one switch (tenant, agent) until the transaction ends, even before its row exists. */
   async lock(tenantId: string, agentId: string): Promise<void> {
-    await this.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [JSON.stringify(['killswitch', tenantId, agentId])]);
+    await this.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+      JSON.stringify(['killswitch', tenantId, agentId]),
+    ]);
   }
 
   async find(tenantId: string, agentId: string): Promise<KillSwitchRow | null> {
@@ -27,7 +29,13 @@ export class KillSwitchRepository {
     return row ?? null;
   }
 
-  async upsert(tenantId: string, agentId: string, active: boolean, reason: string, actor: string): Promise<KillSwitchRow> {
+  async upsert(
+    tenantId: string,
+    agentId: string,
+    active: boolean,
+    reason: string,
+    actor: string,
+  ): Promise<KillSwitchRow> {
     const [row] = await this.tx.query<KillSwitchRow>(
       `INSERT INTO killswitch_state (id, tenant_id, agent_id, active, reason, changed_by, changed_at)
        VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())
@@ -40,7 +48,9 @@ export class KillSwitchRepository {
   }
 
   async list(tenantId: string): Promise<KillSwitchRow[]> {
-    return this.tx.query<KillSwitchRow>(`SELECT * FROM killswitch_state WHERE tenant_id = $1 ORDER BY agent_id`, [tenantId]);
+    return this.tx.query<KillSwitchRow>(`SELECT * FROM killswitch_state WHERE tenant_id = $1 ORDER BY agent_id`, [
+      tenantId,
+    ]);
   }
 
   /** What the cache holds: outside any ambient transaction, so a cached answer never depends on one. */

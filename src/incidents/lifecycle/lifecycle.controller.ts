@@ -10,7 +10,10 @@ import { ResolveIncident } from './resolve-incident/resolve-incident.command.js'
 
 export class ResolveIncidentDto {
   @ApiProperty({ required: false, description: 'why it is resolved, for the timeline' })
-  @IsOptional() @IsString() @Length(1, 2000) note?: string;
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  note?: string;
 }
 
 /** An operator's hand on the lifecycle: acknowledge, resolve. */
@@ -34,11 +37,18 @@ export class LifecycleController {
   @Post(':id/resolve')
   @HttpCode(200)
   @ApiConflictResponse({ description: 'already resolved' })
-  async resolve(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ResolveIncidentDto, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+  async resolve(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: ResolveIncidentDto,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<IncidentView> {
     const { incident, changed } = await this.commands.execute(
       new ResolveIncident({ tenantId: p.tenantId, incidentId: id, resolvedBy: actorOf(p), note: body.note }),
     );
-    if (!changed) throw new ConflictException(`incident ${id} was already resolved by ${incident.resolvedBy} at ${incident.resolvedAt}`);
+    if (!changed)
+      throw new ConflictException(
+        `incident ${id} was already resolved by ${incident.resolvedBy} at ${incident.resolvedAt}`,
+      );
     return incident;
   }
 }

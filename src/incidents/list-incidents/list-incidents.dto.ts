@@ -13,9 +13,23 @@ export class ListIncidentsQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() agentId?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsString() capability?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() matchedPatternId?: string;
-  @ApiProperty({ required: false, description: 'created at or after (ISO 8601)' }) @IsOptional() @IsCalendarDate() since?: string;
-  @ApiProperty({ required: false, description: 'created before (ISO 8601)' }) @IsOptional() @IsCalendarDate() until?: string;
+  @ApiProperty({ required: false, description: 'created at or after (ISO 8601)' })
+  @IsOptional()
+  @IsCalendarDate()
+  since?: string;
+  @ApiProperty({ required: false, description: 'created before (ISO 8601)' })
+  @IsOptional()
+  @IsCalendarDate()
+  until?: string;
   @ApiProperty({ required: false, default: 50, minimum: 1, maximum: 200 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
-  @ApiProperty({ required: false, description: 'nextCursor of the previous page' }) @IsOptional() @IsString() cursor?: string;
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+  @ApiProperty({ required: false, description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  cursor?: string;
 }

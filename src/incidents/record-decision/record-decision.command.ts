@@ -1,6 +1,7 @@
 import { Command } from '@nestjs/cqrs';
 
-export type DecisionKind = 'pattern_match' | 'recovery' | 'policy' | 'routing' | 'evaluation' | 'killswitch' | 'lifecycle' | 'patch' | 'run';
+export type DecisionKind =
+  'pattern_match' | 'recovery' | 'policy' | 'routing' | 'evaluation' | 'killswitch' | 'lifecycle' | 'patch' | 'run';
 
 export interface RecordDecisionProps {
   tenantId: string;

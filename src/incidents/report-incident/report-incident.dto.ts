@@ -44,7 +44,8 @@ export class ReportIncidentDto {
   context?: Record<string, unknown>;
 
   @ApiProperty({
-    required: false, example: '2026-11-24T05:00:00Z',
+    required: false,
+    example: '2026-11-24T05:00:00Z',
     description: `When it happened (MTTR starts here): a date-time with an offset, at most ${MAX_CLOCK_SKEW_MS / 60_000} min in the future and ${MAX_INCIDENT_AGE_MS / 86_400_000} days in the past; default: now`,
   })
   @IsOptional()

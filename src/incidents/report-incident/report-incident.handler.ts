@@ -29,7 +29,12 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
       const id = uuidv7();
       if (idempotencyKey) {
         const earlier = await this.idempotencyKeys.claim(tenantId, SCOPE, idempotencyKey, input, id);
-        if (earlier) return { incident: incidentView((await this.incidents.find(tenantId, earlier))!), replayed: true, deduplicated: false };
+        if (earlier)
+          return {
+            incident: incidentView((await this.incidents.find(tenantId, earlier))!),
+            replayed: true,
+            deduplicated: false,
+          };
       }
       const now = new Date();
       // POST /incidents has validated it (400 otherwise); other reporters' odd clocks fall back to now.
@@ -67,8 +72,15 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
       });
       await this.eventBus.publish(
         new IncidentCreated({
-          tenantId, incidentId: row.id, errorType: row.error_type, message: row.message, agentId: row.agent_id, capability: row.capability,
-          severity: row.severity, occurredAt: row.occurred_at.toISOString(), createdAt: row.created_at.toISOString(),
+          tenantId,
+          incidentId: row.id,
+          errorType: row.error_type,
+          message: row.message,
+          agentId: row.agent_id,
+          capability: row.capability,
+          severity: row.severity,
+          occurredAt: row.occurred_at.toISOString(),
+          createdAt: row.created_at.toISOString(),
         }),
       );
       return { incident: incidentView(row), replayed: false, deduplicated: false };

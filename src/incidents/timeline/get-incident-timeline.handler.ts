@@ -35,27 +35,45 @@ export class GetIncidentTimelineHandler implements IQueryHandler<GetIncidentTime
       const newest = await this.queries.execute(
         new ListEvaluations({
           tenantId,
-          filters: { policyIds: [policy.id], since: incident.created_at.toISOString(), limit: TIMELINE_EVALUATION_LIMIT + 1, order: 'desc' },
+          filters: {
+            policyIds: [policy.id],
+            since: incident.created_at.toISOString(),
+            limit: TIMELINE_EVALUATION_LIMIT + 1,
+            order: 'desc',
+          },
         }),
       );
       truncated = newest.length > TIMELINE_EVALUATION_LIMIT;
-      evaluations = newest.slice(0, TIMELINE_EVALUATION_LIMIT).reverse().map((e) => {
-        const match = e.matched.find((m) => m.policyId === policy.id);
-        const who = [e.agentId ?? 'no agent', e.capability ?? 'any capability'].join(' / ');
-        return {
-          at: new Date(e.createdAt).toISOString(),
-          kind: 'evaluation' as const,
-          summary: `evaluation for ${who}: ${e.decision}${match ? ` (policy ${match.action}, ${match.status})` : ''}`,
-          details: {
-            evaluationId: e.id, agentId: e.agentId, capability: e.capability, decision: e.decision,
-            policyId: policy.id, action: match?.action ?? null, status: match?.status ?? null,
-          },
-        };
-      });
+      evaluations = newest
+        .slice(0, TIMELINE_EVALUATION_LIMIT)
+        .reverse()
+        .map((e) => {
+          const match = e.matched.find((m) => m.policyId === policy.id);
+          const who = [e.agentId ?? 'no agent', e.capability ?? 'any capability'].join(' / ');
+          return {
+            at: new Date(e.createdAt).toISOString(),
+            kind: 'evaluation' as const,
+            summary: `evaluation for ${who}: ${e.decision}${match ? ` (policy ${match.action}, ${match.status})` : ''}`,
+            details: {
+              evaluationId: e.id,
+              agentId: e.agentId,
+              capability: e.capability,
+              decision: e.decision,
+              policyId: policy.id,
+              action: match?.action ?? null,
+              status: match?.status ?? null,
+            },
+          };
+        });
     }
     const items: TimelineItem[] = [
       created(incident),
-      ...decisions.map((d) => ({ at: d.created_at.toISOString(), kind: d.kind, summary: d.summary, details: d.details })),
+      ...decisions.map((d) => ({
+        at: d.created_at.toISOString(),
+        kind: d.kind,
+        summary: d.summary,
+        details: d.details,
+      })),
       ...evaluations,
     ];
     // Stable: equal timestamps keep creation, then decision order (the SQL order), then evaluations.

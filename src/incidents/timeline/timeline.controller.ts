@@ -16,8 +16,13 @@ export class TimelineController {
   @ApiOkResponse({ type: IncidentTimeline })
   @ApiOperation({ summary: "An incident's decision timeline" })
   @Get(':id/timeline')
-  async timeline(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentTimeline> {
-    const timeline = await this.queries.execute(new GetIncidentTimeline({ tenantId: principal.tenantId, incidentId: id }));
+  async timeline(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<IncidentTimeline> {
+    const timeline = await this.queries.execute(
+      new GetIncidentTimeline({ tenantId: principal.tenantId, incidentId: id }),
+    );
     if (!timeline) throw new NotFoundException(`incident ${id} not found`);
     return timeline;
   }

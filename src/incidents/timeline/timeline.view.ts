@@ -2,7 +2,18 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { DecisionKind } from '../record-decision/record-decision.command.js';
 
 export type TimelineKind = 'incident_created' | DecisionKind;
-const TIMELINE_KINDS: TimelineKind[] = ['incident_created', 'pattern_match', 'recovery', 'policy', 'routing', 'evaluation', 'killswitch', 'lifecycle', 'patch', 'run'];
+const TIMELINE_KINDS: TimelineKind[] = [
+  'incident_created',
+  'pattern_match',
+  'recovery',
+  'policy',
+  'routing',
+  'evaluation',
+  'killswitch',
+  'lifecycle',
+  'patch',
+  'run',
+];
 
 /** One decision that touched an incident. */
 export class TimelineItem {

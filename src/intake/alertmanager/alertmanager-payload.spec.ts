@@ -14,9 +14,17 @@ const alert = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 const payload = (over: Record<string, unknown> = {}) => ({
-  version: '4', groupKey: '{}:{alertname="HighLatency"}', truncatedAlerts: 0, status: 'firing', receiver: 'pillar-loop',
-  groupLabels: { alertname: 'HighLatency' }, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
-  alerts: [alert()], ...over,
+  version: '4',
+  groupKey: '{}:{alertname="HighLatency"}',
+  truncatedAlerts: 0,
+  status: 'firing',
+  receiver: 'pillar-loop',
+  groupLabels: { alertname: 'HighLatency' },
+  commonLabels: {},
+  commonAnnotations: {},
+  externalURL: 'http://am:9093',
+  alerts: [alert()],
+  ...over,
 });
 
 /** What POST /intake/alertmanager makes of a body: the payload, or the fields its 400 names. */
@@ -29,17 +37,35 @@ describe('WebhookPayloadDto and webhookPayloadOf', () => {
   it('takes a version 4 payload as Alertmanager sends it (and ignores fields only Grafana sends)', () => {
     const { parsed, problems } = parseWebhookPayload({ ...payload(), orgId: 1 });
     expect(problems).toEqual([]);
-    expect(parsed?.alerts[0]).toMatchObject({ status: 'firing', fingerprint: 'a1b2c3d4e5f60718', labels: { alertname: 'HighLatency' } });
+    expect(parsed?.alerts[0]).toMatchObject({
+      status: 'firing',
+      fingerprint: 'a1b2c3d4e5f60718',
+      labels: { alertname: 'HighLatency' },
+    });
   });
 
   it('names every offending field', () => {
-    const { parsed, problems } = parseWebhookPayload(payload({ version: '3', status: 'on fire', alerts: [alert({ labels: { service: 'x' }, startsAt: 'yesterday' }), 7] }));
+    const { parsed, problems } = parseWebhookPayload(
+      payload({
+        version: '3',
+        status: 'on fire',
+        alerts: [alert({ labels: { service: 'x' }, startsAt: 'yesterday' }), 7],
+      }),
+    );
     expect(parsed).toBeNull();
-    expect(problems.map((p) => p.field).sort()).toEqual(['alerts[0].labels.alertname', 'alerts[0].startsAt', 'alerts[1]', 'status', 'version']);
+    expect(problems.map((p) => p.field).sort()).toEqual([
+      'alerts[0].labels.alertname',
+      'alerts[0].startsAt',
+      'alerts[1]',
+      'status',
+      'version',
+    ]);
   });
 
   it('reads only labels the alert has itself: no alertname inherited from Object.prototype', () => {
-    const { parsed, problems } = parseWebhookPayload(payload({ alerts: [alert({ labels: JSON.parse('{"__proto__": {"alertname": "x"}}') })] }));
+    const { parsed, problems } = parseWebhookPayload(
+      payload({ alerts: [alert({ labels: JSON.parse('{"__proto__": {"alertname": "x"}}') })] }),
+    );
     expect(parsed).toBeNull();
     expect(problems.map((p) => p.field)).toContain('alerts[0].labels.alertname');
   });
@@ -55,7 +81,9 @@ describe('WebhookPayloadDto and webhookPayloadOf', () => {
 
   it('derives a fingerprint from the labels when the sender gives none, independent of label order', () => {
     const { parsed } = parseWebhookPayload(payload({ alerts: [alert({ fingerprint: undefined })] }));
-    expect(parsed?.alerts[0].fingerprint).toBe(fingerprintOf({ severity: 'critical', service: 'checkout', alertname: 'HighLatency' }));
+    expect(parsed?.alerts[0].fingerprint).toBe(
+      fingerprintOf({ severity: 'critical', service: 'checkout', alertname: 'HighLatency' }),
+    );
     expect(fingerprintOf({ a: '1' })).not.toBe(fingerprintOf({ a: '2' }));
   });
 });

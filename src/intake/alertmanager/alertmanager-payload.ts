@@ -60,15 +60,34 @@ export function labelOf(labels: Record<string, string>, name: string): string | 
 
 /** A stable fingerprint of a label set (sorted name=value pairs), for senders that send none. */
 export function fingerprintOf(labels: Record<string, string>): string {
-  const canonical = Object.keys(labels).sort().map((k) => `${k}\u0000${labels[k]}`).join('\u0001');
+  const canonical = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}\u0000${labels[k]}`)
+    .join('\u0001');
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
 const SEVERITY_OF: Record<string, 'low' | 'medium' | 'high' | 'critical'> = {
-  critical: 'critical', fatal: 'critical', emergency: 'critical', page: 'critical', p1: 'critical',
-  high: 'high', error: 'high', major: 'high', p2: 'high',
-  warning: 'medium', warn: 'medium', medium: 'medium', minor: 'medium', p3: 'medium',
-  info: 'low', informational: 'low', low: 'low', none: 'low', p4: 'low', p5: 'low',
+  critical: 'critical',
+  fatal: 'critical',
+  emergency: 'critical',
+  page: 'critical',
+  p1: 'critical',
+  high: 'high',
+  error: 'high',
+  major: 'high',
+  p2: 'high',
+  warning: 'medium',
+  warn: 'medium',
+  medium: 'medium',
+  minor: 'medium',
+  p3: 'medium',
+  info: 'low',
+  informational: 'low',
+  low: 'low',
+  none: 'low',
+  p4: 'low',
+  p5: 'low',
 };
 
 /** The `severity` label mapped onto the incident severities; missing or unknown values are `medium`. */
@@ -80,6 +99,9 @@ export function severityOf(label: string | undefined): 'low' | 'medium' | 'high'
 /** A label value made into an agent/capability name (1-128 of [A-Za-z0-9._:/-], starting alphanumeric); null when nothing is left. */
 export function nameOf(value: string | undefined): string | null {
   if (!value) return null;
-  const cleaned = value.replace(/[^A-Za-z0-9._:/-]/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const cleaned = value
+    .replace(/[^A-Za-z0-9._:/-]/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
   return cleaned || null;
 }

@@ -1,6 +1,15 @@
 import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
@@ -28,10 +37,19 @@ export class AlertmanagerController {
   @HttpCode(200)
   @ApiOkResponse({ description: 'what each alert did (incident reported, repeat counted, resolved)' })
   @ApiBadRequestResponse({ description: 'invalid entries, each named' })
-  @ApiBody({ description: 'Alertmanager webhook payload, version 4', schema: { type: 'object', additionalProperties: true } })
+  @ApiBody({
+    description: 'Alertmanager webhook payload, version 4',
+    schema: { type: 'object', additionalProperties: true },
+  })
   @ApiPayloadTooLargeResponse({ description: 'more alerts than INTAKE_MAX_BATCH' })
-  @ApiTooManyRequestsResponse({ description: 'the loop is over OUTBOX_BACKLOG_LIMIT behind; Alertmanager retries the notification' })
-  receive(@Body() body: unknown, @CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response): Promise<ReceiveAlertsResult> {
+  @ApiTooManyRequestsResponse({
+    description: 'the loop is over OUTBOX_BACKLOG_LIMIT behind; Alertmanager retries the notification',
+  })
+  receive(
+    @Body() body: unknown,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ReceiveAlertsResult> {
     // The same back-pressure as POST /incidents: Alertmanager retries a 429, so nothing is lost.
     this.backlog.refuseWhenBehind(res);
     refuseLargeBatch(body, 'alerts', this.config.intakeMaxBatch);

@@ -26,7 +26,11 @@ function IsLabelSet(): PropertyDecorator {
     name: 'isLabelSet',
     validator: {
       validate: (v: unknown) =>
-        typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length <= MAX_LABELS && Object.values(v).every((x) => typeof x === 'string'),
+        typeof v === 'object' &&
+        v !== null &&
+        !Array.isArray(v) &&
+        Object.keys(v).length <= MAX_LABELS &&
+        Object.values(v).every((x) => typeof x === 'string'),
       defaultMessage: buildMessage(() => `must be an object of at most ${MAX_LABELS} string values`),
     },
   });
@@ -69,7 +73,9 @@ export class WebhookAlertDto {
  * Grafana adds (orgId, silenceURL, values…) are ignored, not refused.
  */
 export class WebhookPayloadDto {
-  @Equals('4', { message: (a) => `must be "4" (Alertmanager's webhook payload version), got ${JSON.stringify(a.value ?? null)}` })
+  @Equals('4', {
+    message: (a) => `must be "4" (Alertmanager's webhook payload version), got ${JSON.stringify(a.value ?? null)}`,
+  })
   version!: '4';
   @IsString() groupKey!: string;
   @IsOptional() @IsInt() @Min(0) truncatedAlerts?: number;
@@ -79,6 +85,9 @@ export class WebhookPayloadDto {
   @IsOptional() @IsLabelSet() commonLabels?: Record<string, string>;
   @IsOptional() @IsLabelSet() commonAnnotations?: Record<string, string>;
   @IsOptional() @IsString() externalURL?: string;
-  @IsArray() @ArrayNotEmpty({ message: 'must be a non-empty array of alerts' }) @ValidateNested({ each: true }) @Type(() => WebhookAlertDto)
+  @IsArray()
+  @ArrayNotEmpty({ message: 'must be a non-empty array of alerts' })
+  @ValidateNested({ each: true })
+  @Type(() => WebhookAlertDto)
   alerts!: WebhookAlertDto[];
 }

@@ -33,18 +33,28 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
       await lockKey(this.tx, `intake:alertmanager:${tenantId}`);
       const settings = await this.settings.get(tenantId);
       const result: ReceiveAlertsResult = { created: 0, deduplicated: 0, resolved: 0, unmatched: 0, alerts: [] };
-      const ordered = [...payload.alerts.filter((a) => a.status === 'resolved'), ...payload.alerts.filter((a) => a.status === 'firing')];
+      const ordered = [
+        ...payload.alerts.filter((a) => a.status === 'resolved'),
+        ...payload.alerts.filter((a) => a.status === 'firing'),
+      ];
       for (const alert of ordered) {
         const alertname = alert.labels.alertname;
         if (alert.status === 'resolved') {
-          const open = await this.queries.execute(new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint: alert.fingerprint }));
+          const open = await this.queries.execute(
+            new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint: alert.fingerprint }),
+          );
           if (!open) {
             result.unmatched++;
             result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'unmatched', incidentId: null });
             continue;
           }
           await this.commands.execute(
-            new ResolveIncident({ tenantId, incidentId: open.id, resolvedBy: 'monitoring', note: `alert ${alertname} resolved${alert.endsAt ? ` at ${alert.endsAt}` : ''}` }),
+            new ResolveIncident({
+              tenantId,
+              incidentId: open.id,
+              resolvedBy: 'monitoring',
+              note: `alert ${alertname} resolved${alert.endsAt ? ` at ${alert.endsAt}` : ''}`,
+            }),
           );
           result.resolved++;
           result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'resolved', incidentId: open.id });
@@ -71,7 +81,8 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
 function incidentInput(alert: WebhookAlert, payload: WebhookPayload, settings: IntakeSettings): ReportIncidentInput {
   const { labels, annotations } = alert;
   const alertname = labels.alertname.trim();
-  const text = (name: string) => labelOf(annotations, name)?.trim() || labelOf(payload.commonAnnotations, name)?.trim() || '';
+  const text = (name: string) =>
+    labelOf(annotations, name)?.trim() || labelOf(payload.commonAnnotations, name)?.trim() || '';
   const summary = text('summary');
   const description = text('description');
   const message = [summary, description].filter(Boolean).join(' — ') || `alert ${alertname} is firing`;
@@ -87,8 +98,18 @@ function incidentInput(alert: WebhookAlert, payload: WebhookPayload, settings: I
     // Alertmanager's zero time (0001-01-01) and unparsable times fall back to now.
     occurredAt: startsAt > 0 ? new Date(startsAt).toISOString() : undefined,
     context: {
-      alert: { labels, annotations, startsAt: alert.startsAt, generatorURL: alert.generatorURL || null, fingerprint: alert.fingerprint },
-      alertmanager: { receiver: payload.receiver, groupKey: payload.groupKey, externalURL: payload.externalURL || null },
+      alert: {
+        labels,
+        annotations,
+        startsAt: alert.startsAt,
+        generatorURL: alert.generatorURL || null,
+        fingerprint: alert.fingerprint,
+      },
+      alertmanager: {
+        receiver: payload.receiver,
+        groupKey: payload.groupKey,
+        externalURL: payload.externalURL || null,
+      },
     },
   };
 }

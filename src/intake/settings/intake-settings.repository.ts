@@ -8,7 +8,10 @@ export class IntakeSettingsRepository {
 
   /** The tenant's settings; the defaults until an admin changes them (fields added later take their default). */
   async get(tenantId: string): Promise<IntakeSettings> {
-    const [row] = await this.tx.query<{ settings: Partial<IntakeSettings> }>(`SELECT settings FROM intake_settings WHERE tenant_id = $1`, [tenantId]);
+    const [row] = await this.tx.query<{ settings: Partial<IntakeSettings> }>(
+      `SELECT settings FROM intake_settings WHERE tenant_id = $1`,
+      [tenantId],
+    );
     const stored = row?.settings ?? {};
     return {
       ...structuredClone(DEFAULT_SETTINGS),

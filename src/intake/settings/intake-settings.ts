@@ -66,7 +66,10 @@ const MAX_METRICS = 100;
  * that metric's (checked by MetricRuleDto), null removes one of the tenant's own metrics. With
  * every offending field (`metrics.<name>…`).
  */
-function metricChanges(current: Record<string, MetricRule>, changes: Record<string, unknown>): { metrics: Record<string, MetricRule>; errors: FieldError[] } {
+function metricChanges(
+  current: Record<string, MetricRule>,
+  changes: Record<string, unknown>,
+): { metrics: Record<string, MetricRule>; errors: FieldError[] } {
   const metrics = structuredClone(current);
   const errors: FieldError[] = [];
   for (const [name, raw] of Object.entries(changes)) {
@@ -74,18 +77,26 @@ function metricChanges(current: Record<string, MetricRule>, changes: Record<stri
     if (!METRIC_NAME.test(name)) {
       errors.push({ field: path, errors: ['metric names are 1-64 lower-case letters, digits, _ or .'] });
     } else if (raw === null) {
-      if ((BUILT_IN_METRICS as readonly string[]).includes(name)) errors.push({ field: path, errors: ['a built-in metric cannot be removed'] });
+      if ((BUILT_IN_METRICS as readonly string[]).includes(name))
+        errors.push({ field: path, errors: ['a built-in metric cannot be removed'] });
       else delete metrics[name];
     } else {
       const rule = checkBody(MetricRuleDto, raw, { unknownFields: 'refuse', path });
       errors.push(...rule.errors);
       if (rule.value) {
         const { direction, warningPct, criticalPct, allowNegative, max } = rule.value;
-        metrics[name] = { direction, warningPct, criticalPct: criticalPct ?? null, allowNegative: allowNegative ?? false, max: max ?? null };
+        metrics[name] = {
+          direction,
+          warningPct,
+          criticalPct: criticalPct ?? null,
+          allowNegative: allowNegative ?? false,
+          max: max ?? null,
+        };
       }
     }
   }
-  if (Object.keys(metrics).length > MAX_METRICS) errors.push({ field: 'metrics', errors: [`at most ${MAX_METRICS} metrics`] });
+  if (Object.keys(metrics).length > MAX_METRICS)
+    errors.push({ field: 'metrics', errors: [`at most ${MAX_METRICS} metrics`] });
   return { metrics, errors };
 }
 
@@ -94,21 +105,34 @@ function metricChanges(current: Record<string, MetricRule>, changes: Record<stri
  * metric given replaces that metric's rule, null removes one of the tenant's own), or every
  * offending field: the body is checked by UpdateIntakeSettingsDto, each metric by MetricRuleDto.
  */
-export function settingsAfter(current: IntakeSettings, body: unknown): { settings: IntakeSettings; errors: FieldError[] } {
+export function settingsAfter(
+  current: IntakeSettings,
+  body: unknown,
+): { settings: IntakeSettings; errors: FieldError[] } {
   const { value: dto, errors } = checkBody(UpdateIntakeSettingsDto, body, { unknownFields: 'refuse' });
   // The metrics are checked even when other fields are wrong: one 400 names them all.
   const changes = (body as { metrics?: unknown } | null)?.metrics;
   const isMap = typeof changes === 'object' && changes !== null && !Array.isArray(changes);
-  const metrics = isMap ? metricChanges(current.metrics, changes as Record<string, unknown>) : { metrics: current.metrics, errors: [] };
+  const metrics = isMap
+    ? metricChanges(current.metrics, changes as Record<string, unknown>)
+    : { metrics: current.metrics, errors: [] };
   if (!dto || metrics.errors.length) return { settings: current, errors: [...errors, ...metrics.errors] };
   const next: IntakeSettings = structuredClone(current);
-  for (const key of ['baselineDays', 'symptomWindowHours', 'symptomCount', 'escalationTtlHours', 'noiseMads', 'retentionDays'] as const) {
+  for (const key of [
+    'baselineDays',
+    'symptomWindowHours',
+    'symptomCount',
+    'escalationTtlHours',
+    'noiseMads',
+    'retentionDays',
+  ] as const) {
     if (dto[key] !== undefined) next[key] = dto[key];
   }
   if (dto.minHistory?.samples !== undefined) next.minHistory.samples = dto.minHistory.samples;
   if (dto.minHistory?.spanHours !== undefined) next.minHistory.spanHours = dto.minHistory.spanHours;
   if (dto.alertmanager?.agentLabels !== undefined) next.alertmanager.agentLabels = dto.alertmanager.agentLabels;
-  if (dto.alertmanager?.capabilityLabel !== undefined) next.alertmanager.capabilityLabel = dto.alertmanager.capabilityLabel;
+  if (dto.alertmanager?.capabilityLabel !== undefined)
+    next.alertmanager.capabilityLabel = dto.alertmanager.capabilityLabel;
   next.metrics = metrics.metrics;
   return { settings: next, errors: [] };
 }

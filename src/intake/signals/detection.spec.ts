@@ -30,7 +30,7 @@ describe('classify against DESIGN §10 default thresholds', () => {
     expect(classify(oom_events, base(2), 20, 3)?.severity).toBe('warning');
   });
 
-  it('ignores a breach inside the series\' usual noise (noiseMads scaled MADs)', () => {
+  it("ignores a breach inside the series' usual noise (noiseMads scaled MADs)", () => {
     // median 100, MAD 10: 3 × 1.4826 × 10 ≈ 44.5 ms of ordinary spread.
     expect(classify(latency_ms, base(100, 10), 140, 3)).toBeNull();
     expect(classify(latency_ms, base(100, 10), 145, 3)?.severity).toBe('warning');

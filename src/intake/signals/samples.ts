@@ -24,10 +24,18 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function samplesOf(body: unknown, settings: IntakeSettings, now: Date): Sample[] {
   const { value, errors } = checkBody(RecordSamplesDto, body, { unknownFields: 'refuse' });
   const raw = isObject(body) && Array.isArray(body.samples) ? body.samples : [];
-  const problems: FieldError[] = [...errors, ...raw.flatMap((s: unknown, i: number) => tenantProblems(s, i, settings, now))];
+  const problems: FieldError[] = [
+    ...errors,
+    ...raw.flatMap((s: unknown, i: number) => tenantProblems(s, i, settings, now)),
+  ];
   if (problems.length || !value) {
     const indexOf = (f: FieldError) => Number(/^samples\[(\d+)\]/.exec(f.field)?.[1] ?? -1);
-    throw invalidFields(problems.map((f, order) => ({ f, order })).sort((a, b) => indexOf(a.f) - indexOf(b.f) || a.order - b.order).map(({ f }) => f));
+    throw invalidFields(
+      problems
+        .map((f, order) => ({ f, order }))
+        .sort((a, b) => indexOf(a.f) - indexOf(b.f) || a.order - b.order)
+        .map(({ f }) => f),
+    );
   }
   return value.samples.map((s) => ({
     metric: s.metric,
@@ -43,14 +51,20 @@ function tenantProblems(s: unknown, i: number, settings: IntakeSettings, now: Da
   if (!isObject(s)) return [];
   const path = `samples[${i}]`;
   const problems: FieldError[] = [];
-  const rule = typeof s.metric === 'string' && Object.hasOwn(settings.metrics, s.metric) ? settings.metrics[s.metric] : undefined;
+  const rule =
+    typeof s.metric === 'string' && Object.hasOwn(settings.metrics, s.metric) ? settings.metrics[s.metric] : undefined;
   if (typeof s.metric === 'string' && !rule) {
     const known = Object.keys(settings.metrics).join(', ');
-    problems.push({ field: `${path}.metric`, errors: [`must be one of ${known} (define others in PUT /signals/settings)`] });
+    problems.push({
+      field: `${path}.metric`,
+      errors: [`must be one of ${known} (define others in PUT /signals/settings)`],
+    });
   }
   if (rule && typeof s.value === 'number' && Number.isFinite(s.value)) {
-    if (s.value < 0 && !rule.allowNegative) problems.push({ field: `${path}.value`, errors: [`${s.metric} cannot be negative`] });
-    else if (rule.max !== null && s.value > rule.max) problems.push({ field: `${path}.value`, errors: [`${s.metric} cannot exceed ${rule.max}`] });
+    if (s.value < 0 && !rule.allowNegative)
+      problems.push({ field: `${path}.value`, errors: [`${s.metric} cannot be negative`] });
+    else if (rule.max !== null && s.value > rule.max)
+      problems.push({ field: `${path}.value`, errors: [`${s.metric} cannot exceed ${rule.max}`] });
   }
   if (typeof s.at === 'string' && Date.parse(s.at) > now.getTime() + MAX_FUTURE_MS) {
     problems.push({ field: `${path}.at`, errors: ['must not be more than 5 minutes in the future'] });

@@ -33,12 +33,25 @@ export interface ArmedEscalationView extends EscalationView {
 }
 
 export const symptomView = (r: SymptomRow): SymptomView => ({
-  id: r.id, metric: r.metric, agentId: r.agent_id || null, capability: r.capability || null, severity: r.severity, value: r.value,
-  baseline: { median: r.baseline, mad: r.mad, samples: r.baseline_samples }, deltaPct: r.delta_pct, at: r.at.toISOString(),
+  id: r.id,
+  metric: r.metric,
+  agentId: r.agent_id || null,
+  capability: r.capability || null,
+  severity: r.severity,
+  value: r.value,
+  baseline: { median: r.baseline, mad: r.mad, samples: r.baseline_samples },
+  deltaPct: r.delta_pct,
+  at: r.at.toISOString(),
 });
 
 export const escalationView = (r: EscalationRow): EscalationView => ({
-  id: r.id, metric: r.metric, agentId: r.agent_id || null, capability: r.capability || null,
-  armedAt: r.armed_at.toISOString(), expiresAt: r.expires_at.toISOString(), active: r.expires_at.getTime() > Date.now(),
-  symptomIds: r.symptom_ids, incidentId: r.incident_id,
+  id: r.id,
+  metric: r.metric,
+  agentId: r.agent_id || null,
+  capability: r.capability || null,
+  armedAt: r.armed_at.toISOString(),
+  expiresAt: r.expires_at.toISOString(),
+  active: r.expires_at.getTime() > Date.now(),
+  symptomIds: r.symptom_ids,
+  incidentId: r.incident_id,
 });

@@ -1,6 +1,15 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
@@ -18,11 +27,25 @@ import { SignalsRepository } from './signals.repository.js';
 export class ListSignalsQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() metric?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsString() agentId?: string;
-  @ApiProperty({ required: false, description: 'at or after (ISO 8601)' }) @IsOptional() @IsCalendarDate() since?: string;
-  @ApiProperty({ required: false, description: 'escalations only: true = still armed by the wall clock' }) @IsOptional() @IsIn(['true', 'false']) active?: string;
+  @ApiProperty({ required: false, description: 'at or after (ISO 8601)' })
+  @IsOptional()
+  @IsCalendarDate()
+  since?: string;
+  @ApiProperty({ required: false, description: 'escalations only: true = still armed by the wall clock' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  active?: string;
   @ApiProperty({ required: false, default: 50, minimum: 1, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
-  @ApiProperty({ required: false, description: 'nextCursor of the previous page' }) @IsOptional() @IsString() cursor?: string;
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+  @ApiProperty({ required: false, description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  cursor?: string;
 }
 
 /** Metric samples in; symptoms and escalations out (DESIGN §10). */

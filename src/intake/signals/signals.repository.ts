@@ -7,13 +7,30 @@ import type { Baseline, Breach } from './detection.js';
 import type { Sample } from './samples.js';
 
 export interface SymptomRow {
-  id: string; tenant_id: string; metric: string; agent_id: string; capability: string; severity: 'warning' | 'critical';
-  value: number; baseline: number; mad: number; delta_pct: number | null; baseline_samples: number; at: Date;
+  id: string;
+  tenant_id: string;
+  metric: string;
+  agent_id: string;
+  capability: string;
+  severity: 'warning' | 'critical';
+  value: number;
+  baseline: number;
+  mad: number;
+  delta_pct: number | null;
+  baseline_samples: number;
+  at: Date;
 }
 
 export interface EscalationRow {
-  id: string; tenant_id: string; metric: string; agent_id: string; capability: string;
-  armed_at: Date; expires_at: Date; symptom_ids: string[]; incident_id: string;
+  id: string;
+  tenant_id: string;
+  metric: string;
+  agent_id: string;
+  capability: string;
+  armed_at: Date;
+  expires_at: Date;
+  symptom_ids: string[];
+  incident_id: string;
 }
 
 export interface BaselineRow {
@@ -67,7 +84,20 @@ export class SignalsRepository {
     const [row] = await this.tx.query<SymptomRow>(
       `INSERT INTO signal_symptoms (id, tenant_id, metric, agent_id, capability, severity, value, baseline, mad, delta_pct, baseline_samples, at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
-      [uuidv7(), tenantId, s.metric, s.agentId, s.capability, breach.severity, s.value, b.median, b.mad, breach.deltaPct, b.samples, s.at],
+      [
+        uuidv7(),
+        tenantId,
+        s.metric,
+        s.agentId,
+        s.capability,
+        breach.severity,
+        s.value,
+        b.median,
+        b.mad,
+        breach.deltaPct,
+        b.samples,
+        s.at,
+      ],
     );
     return row;
   }
@@ -89,11 +119,27 @@ export class SignalsRepository {
     return armed !== undefined;
   }
 
-  async insertEscalation(tenantId: string, symptom: SymptomRow, expiresAt: Date, symptomIds: string[], incidentId: string): Promise<EscalationRow> {
+  async insertEscalation(
+    tenantId: string,
+    symptom: SymptomRow,
+    expiresAt: Date,
+    symptomIds: string[],
+    incidentId: string,
+  ): Promise<EscalationRow> {
     const [row] = await this.tx.query<EscalationRow>(
       `INSERT INTO signal_escalations (id, tenant_id, metric, agent_id, capability, armed_at, expires_at, symptom_ids, incident_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-      [uuidv7(), tenantId, symptom.metric, symptom.agent_id, symptom.capability, symptom.at, expiresAt, symptomIds, incidentId],
+      [
+        uuidv7(),
+        tenantId,
+        symptom.metric,
+        symptom.agent_id,
+        symptom.capability,
+        symptom.at,
+        expiresAt,
+        symptomIds,
+        incidentId,
+      ],
     );
     return row;
   }
@@ -114,8 +160,14 @@ export class SignalsRepository {
 
   /** Deletes samples and symptoms older than `cutoff`; answers how many of each. */
   async pruneBefore(tenantId: string, cutoff: Date): Promise<{ samples: number; symptoms: number }> {
-    const samples = await this.tx.query(`DELETE FROM signal_samples WHERE tenant_id = $1 AND at < $2 RETURNING 1`, [tenantId, cutoff]);
-    const symptoms = await this.tx.query(`DELETE FROM signal_symptoms WHERE tenant_id = $1 AND at < $2 RETURNING 1`, [tenantId, cutoff]);
+    const samples = await this.tx.query(`DELETE FROM signal_samples WHERE tenant_id = $1 AND at < $2 RETURNING 1`, [
+      tenantId,
+      cutoff,
+    ]);
+    const symptoms = await this.tx.query(`DELETE FROM signal_symptoms WHERE tenant_id = $1 AND at < $2 RETURNING 1`, [
+      tenantId,
+      cutoff,
+    ]);
     return { samples: samples.length, symptoms: symptoms.length };
   }
 

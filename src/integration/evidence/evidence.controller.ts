@@ -25,7 +25,9 @@ export class EvidenceController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<IncidentEvidence | string> {
-    const evidence = await this.queries.execute(new GetIncidentEvidence({ tenantId: principal.tenantId, incidentId: id }));
+    const evidence = await this.queries.execute(
+      new GetIncidentEvidence({ tenantId: principal.tenantId, incidentId: id }),
+    );
     if (!evidence) throw new NotFoundException(`incident ${id} not found`);
     if (query.format !== 'md') return evidence;
     res.setHeader('Content-Type', 'text/markdown; charset=utf-8');

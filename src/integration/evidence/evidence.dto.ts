@@ -5,7 +5,12 @@ export const EVIDENCE_FORMATS = ['json', 'md'] as const;
 export type EvidenceFormat = (typeof EVIDENCE_FORMATS)[number];
 
 export class EvidenceQuery {
-  @ApiProperty({ required: false, enum: EVIDENCE_FORMATS, default: 'json', description: 'md: a Markdown attachment for a post-incident review' })
+  @ApiProperty({
+    required: false,
+    enum: EVIDENCE_FORMATS,
+    default: 'json',
+    description: 'md: a Markdown attachment for a post-incident review',
+  })
   @IsOptional()
   @IsIn(EVIDENCE_FORMATS, { message: `format must be one of ${EVIDENCE_FORMATS.join(', ')}` })
   format?: EvidenceFormat;

@@ -3,7 +3,9 @@ import { mdCodeBlock, mdText } from './evidence.markdown.js';
 
 describe('mdText', () => {
   it('escapes what could open markup, links, HTML or a new table cell', () => {
-    expect(mdText('a | b `c` *d* _e_ [f](g) <h> ~i~ &amp; $x$ \\')).toBe('a \\| b \\`c\\` \\*d\\* \\_e\\_ \\[f\\](g) \\<h\\> \\~i\\~ \\&amp; \\$x\\$ \\\\');
+    expect(mdText('a | b `c` *d* _e_ [f](g) <h> ~i~ &amp; $x$ \\')).toBe(
+      'a \\| b \\`c\\` \\*d\\* \\_e\\_ \\[f\\](g) \\<h\\> \\~i\\~ \\&amp; \\$x\\$ \\\\',
+    );
   });
 
   it('keeps a value on one line', () => {

@@ -9,9 +9,7 @@ import type { IncidentEvidence } from './evidence.view.js';
  */
 export function mdText(value: unknown, newline = '<br>'): string {
   const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-  return text
-    .replace(/[\\`*_[\]<>|~&$]/g, (c) => `\\${c}`)
-    .replace(/\r\n|\r|\n/g, newline);
+  return text.replace(/[\\`*_[\]<>|~&$]/g, (c) => `\\${c}`).replace(/\r\n|\r|\n/g, newline);
 }
 
 /** A fenced code block that nothing in `code` can close early. */
@@ -25,7 +23,11 @@ const cell = (value: unknown) => (value === null || value === undefined || value
 const code = (id: string | null | undefined) => (id ? `\`${id.replace(/`/g, '')}\`` : '—');
 
 function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 function details(d: Record<string, unknown> | undefined): string {
@@ -42,30 +44,57 @@ export function renderEvidenceMarkdown(e: IncidentEvidence): string {
   out.push(`_Evidence exported ${e.generatedAt} by pillar-loop for incident ${code(i.id)}._`, '');
 
   out.push('## Summary', '');
-  const loopState = loop ? `${loop.state} (${loop.stagesCompleted.length}/${loop.totalStages} stages, ${loop.completionPct}%)` : 'no loop trace';
+  const loopState = loop
+    ? `${loop.state} (${loop.stagesCompleted.length}/${loop.totalStages} stages, ${loop.completionPct}%)`
+    : 'no loop trace';
   const completion = loop?.completedAt ? `${loop.completedAt} (${loop.durationMs} ms after creation)` : 'not complete';
   out.push(
-    table(['Field', 'Value'], [
-      ['Incident ID', code(i.id)],
-      ['Title', cell(i.title)],
-      ['Severity', cell(i.severity)],
-      ['Source', cell(i.fingerprint ? `${i.source} (fingerprint ${i.fingerprint}, fired ${i.repeatCount}×, last ${i.lastSeenAt})` : i.source)],
-      ['Agent', cell(i.agentId)],
-      ['Capability', cell(i.capability)],
-      ['Error type', cell(i.errorType)],
-      ['Message', cell(i.message)],
-      ['Occurred at', cell(i.occurredAt)],
-      ['Created at', cell(i.createdAt)],
-      ['Status', cell(life.status)],
-      ['Acknowledged', life.acknowledgedAt ? `${mdText(life.acknowledgedAt)} by ${mdText(life.acknowledgedBy)}` : '—'],
-      ['Resolved at', cell(life.resolvedAt)],
-      ['Resolved by', cell(life.resolvedBy)],
-      ['Time to resolve', life.timeToResolveMs === null ? '—' : `${life.timeToResolveMs} ms (${(life.timeToResolveMs / 60_000).toFixed(1)} min)`],
-      ['Pattern', pattern ? `${code(pattern.id)} ${mdText(pattern.template)}` : i.matchedPatternId ? code(i.matchedPatternId) : 'not matched'],
-      ['Pattern occurrences', pattern ? String(pattern.occurrenceCount) : '—'],
-      ['Loop state', mdText(loopState)],
-      ['Loop completed at', mdText(completion)],
-    ]),
+    table(
+      ['Field', 'Value'],
+      [
+        ['Incident ID', code(i.id)],
+        ['Title', cell(i.title)],
+        ['Severity', cell(i.severity)],
+        [
+          'Source',
+          cell(
+            i.fingerprint
+              ? `${i.source} (fingerprint ${i.fingerprint}, fired ${i.repeatCount}×, last ${i.lastSeenAt})`
+              : i.source,
+          ),
+        ],
+        ['Agent', cell(i.agentId)],
+        ['Capability', cell(i.capability)],
+        ['Error type', cell(i.errorType)],
+        ['Message', cell(i.message)],
+        ['Occurred at', cell(i.occurredAt)],
+        ['Created at', cell(i.createdAt)],
+        ['Status', cell(life.status)],
+        [
+          'Acknowledged',
+          life.acknowledgedAt ? `${mdText(life.acknowledgedAt)} by ${mdText(life.acknowledgedBy)}` : '—',
+        ],
+        ['Resolved at', cell(life.resolvedAt)],
+        ['Resolved by', cell(life.resolvedBy)],
+        [
+          'Time to resolve',
+          life.timeToResolveMs === null
+            ? '—'
+            : `${life.timeToResolveMs} ms (${(life.timeToResolveMs / 60_000).toFixed(1)} min)`,
+        ],
+        [
+          'Pattern',
+          pattern
+            ? `${code(pattern.id)} ${mdText(pattern.template)}`
+            : i.matchedPatternId
+              ? code(i.matchedPatternId)
+              : 'not matched',
+        ],
+        ['Pattern occurrences', pattern ? String(pattern.occurrenceCount) : '—'],
+        ['Loop state', mdText(loopState)],
+        ['Loop completed at', mdText(completion)],
+      ],
+    ),
     '',
   );
   if (Object.keys(i.context ?? {}).length > 0) {
@@ -94,16 +123,25 @@ export function renderEvidenceMarkdown(e: IncidentEvidence): string {
     out.push("_No policy has been generated for this incident's pattern yet._", '');
   } else {
     out.push(
-      table(['Field', 'Value'], [
-        ['Name', cell(policy.name)],
-        ['Policy ID', code(policy.id)],
-        ['Action', cell(policy.action)],
-        ['Status', cell(policy.status)],
-        ['Category', cell(policy.category)],
-        ['Scope', policy.scopeAgentId ? `${mdText(policy.scope)} (${mdText(policy.scopeAgentId)})` : cell(policy.scope)],
-        ['Generation confidence', policy.generationConfidence === null ? '—' : policy.generationConfidence.toFixed(2)],
-        ['Updated at', cell(policy.updatedAt)],
-      ]),
+      table(
+        ['Field', 'Value'],
+        [
+          ['Name', cell(policy.name)],
+          ['Policy ID', code(policy.id)],
+          ['Action', cell(policy.action)],
+          ['Status', cell(policy.status)],
+          ['Category', cell(policy.category)],
+          [
+            'Scope',
+            policy.scopeAgentId ? `${mdText(policy.scope)} (${mdText(policy.scopeAgentId)})` : cell(policy.scope),
+          ],
+          [
+            'Generation confidence',
+            policy.generationConfidence === null ? '—' : policy.generationConfidence.toFixed(2),
+          ],
+          ['Updated at', cell(policy.updatedAt)],
+        ],
+      ),
       '',
       'Condition (CEL):',
       '',
@@ -116,8 +154,16 @@ export function renderEvidenceMarkdown(e: IncidentEvidence): string {
   if (e.recoveries.length === 0) out.push('_No recovery was suggested for this incident._', '');
   else {
     out.push(
-      table(['Recovery', 'Playbook', 'Status now', 'Decided by', 'Decided at'],
-        e.recoveries.map((r) => [code(r.id), cell(r.playbookName ?? r.playbookId), r.status, cell(r.decidedBy), cell(r.decidedAt)])),
+      table(
+        ['Recovery', 'Playbook', 'Status now', 'Decided by', 'Decided at'],
+        e.recoveries.map((r) => [
+          code(r.id),
+          cell(r.playbookName ?? r.playbookId),
+          r.status,
+          cell(r.decidedBy),
+          cell(r.decidedAt),
+        ]),
+      ),
       '',
     );
   }
@@ -127,11 +173,21 @@ export function renderEvidenceMarkdown(e: IncidentEvidence): string {
   for (const run of e.runs) {
     const why = run.reason ? `: ${mdText(run.reason, ' ')}` : '';
     out.push(`### Run ${code(run.id)}: ${mdText(run.playbookId)}, ${run.status}${why}`, '');
-    out.push(`${run.automatic ? 'Auto-applied' : `Started by ${mdText(run.startedBy)}`}; created ${run.createdAt}, finished ${run.finishedAt ?? '—'}.`, '');
+    out.push(
+      `${run.automatic ? 'Auto-applied' : `Started by ${mdText(run.startedBy)}`}; created ${run.createdAt}, finished ${run.finishedAt ?? '—'}.`,
+      '',
+    );
     out.push(
       table(
         ['Step', 'List', 'Kind', 'Status', 'Attempts', 'Error'],
-        (run.steps ?? []).map((s) => [code(s.id), s.list, s.runsAs === s.kind ? s.kind : `${s.kind} → ${s.runsAs}`, s.status, String(s.attempts), cell(s.error)]),
+        (run.steps ?? []).map((s) => [
+          code(s.id),
+          s.list,
+          s.runsAs === s.kind ? s.kind : `${s.kind} → ${s.runsAs}`,
+          s.status,
+          String(s.attempts),
+          cell(s.error),
+        ]),
       ),
       '',
     );

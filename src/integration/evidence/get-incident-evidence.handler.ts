@@ -48,7 +48,9 @@ export class GetIncidentEvidenceHandler implements IQueryHandler<GetIncidentEvid
           acknowledgedBy: incident.acknowledgedBy,
           resolvedAt: incident.resolvedAt,
           resolvedBy: incident.resolvedBy,
-          timeToResolveMs: incident.resolvedAt ? Date.parse(incident.resolvedAt) - Date.parse(incident.occurredAt) : null,
+          timeToResolveMs: incident.resolvedAt
+            ? Date.parse(incident.resolvedAt) - Date.parse(incident.occurredAt)
+            : null,
         },
         loop,
         recoveries,

@@ -25,7 +25,10 @@ export class IncidentDetailController {
   @ApiOperation({ summary: 'Get an incident with its loop status' })
   @ApiOkResponse({ type: IncidentDetail })
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentDetail> {
+  async get(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<IncidentDetail> {
     const incident = await this.queries.execute(new GetIncident({ tenantId: principal.tenantId, incidentId: id }));
     if (!incident) throw new NotFoundException(`incident ${id} not found`);
     const loop = await this.queries.execute(new GetLoopStatus({ tenantId: principal.tenantId, incidentId: id }));

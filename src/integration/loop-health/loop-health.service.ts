@@ -40,7 +40,10 @@ export class LoopHealthService {
         mttrP50Ms: incidents.mttrP50Ms[i],
         mttrP90Ms: incidents.mttrP90Ms[i],
         detectionToFixP50Ms: incidents.detectionToFixP50Ms[i],
-        escalationsWithoutPersonRate: ratio(incidents.escalationsResolvedWithoutPerson[i], incidents.escalationsResolved[i]),
+        escalationsWithoutPersonRate: ratio(
+          incidents.escalationsResolvedWithoutPerson[i],
+          incidents.escalationsResolved[i],
+        ),
         runs: runsAt(runs.runsByStatus, i),
       })),
     };

@@ -1,31 +1,56 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { RUN_STATUSES, RunsByStatus, type RunStatus } from '../../self-healing/runs/run.view.js';
 
-export const HEALTH_RANGES = { '24h': { bucketMs: 3_600_000, count: 24 }, '7d': { bucketMs: 6 * 3_600_000, count: 28 }, '30d': { bucketMs: 86_400_000, count: 30 } } as const;
+export const HEALTH_RANGES = {
+  '24h': { bucketMs: 3_600_000, count: 24 },
+  '7d': { bucketMs: 6 * 3_600_000, count: 28 },
+  '30d': { bucketMs: 86_400_000, count: 30 },
+} as const;
 export type HealthRange = keyof typeof HEALTH_RANGES;
 
 /** One bucket of the loop-health dashboard. Rates are 0–1; null where nothing in the bucket says anything. */
 export class LoopHealthBucket {
   @ApiProperty({ format: 'date-time' }) start!: string;
   @ApiProperty({ description: 'incidents reported' }) incidents!: number;
-  @ApiProperty({ description: 'incidents of a pattern that already had an active policy when they were reported' }) repeatIncidentsAfterPolicy!: number;
-  @ApiProperty({ type: Number, nullable: true, description: 'auto-applied runs that succeeded ÷ auto-applied runs with a verdict (by finish time); the bar is > 0.9' })
+  @ApiProperty({ description: 'incidents of a pattern that already had an active policy when they were reported' })
+  repeatIncidentsAfterPolicy!: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'auto-applied runs that succeeded ÷ auto-applied runs with a verdict (by finish time); the bar is > 0.9',
+  })
   autoApplySuccessRate!: number | null;
   @ApiProperty({ description: 'auto-applied runs with a verdict (the rate’s denominator)' }) autoApplyVerdicts!: number;
   @ApiProperty({
-    type: Number, nullable: true,
-    description: 'succeeded runs whose fault did not come back within 24 h ÷ succeeded runs whose 24 h are over (null: none known yet)',
+    type: Number,
+    nullable: true,
+    description:
+      'succeeded runs whose fault did not come back within 24 h ÷ succeeded runs whose 24 h are over (null: none known yet)',
   })
   verifiedPrecision!: number | null;
-  @ApiProperty({ type: Number, nullable: true, description: 'median resolvedAt − occurredAt of incidents resolved in the bucket' }) mttrP50Ms!: number | null;
-  @ApiProperty({ type: Number, nullable: true }) mttrP90Ms!: number | null;
-  @ApiProperty({ type: Number, nullable: true, description: 'median resolvedAt − createdAt of incidents a run resolved' }) detectionToFixP50Ms!: number | null;
   @ApiProperty({
-    type: Number, nullable: true,
-    description: 'degradation escalations resolved by a run or by monitoring ÷ those resolved (the rest an operator resolved by hand)',
+    type: Number,
+    nullable: true,
+    description: 'median resolvedAt − occurredAt of incidents resolved in the bucket',
+  })
+  mttrP50Ms!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) mttrP90Ms!: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'median resolvedAt − createdAt of incidents a run resolved',
+  })
+  detectionToFixP50Ms!: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'degradation escalations resolved by a run or by monitoring ÷ those resolved (the rest an operator resolved by hand)',
   })
   escalationsWithoutPersonRate!: number | null;
-  @ApiProperty({ type: RunsByStatus, description: 'runs started in the bucket, by their state now' }) runs!: RunsByStatus;
+  @ApiProperty({ type: RunsByStatus, description: 'runs started in the bucket, by their state now' })
+  runs!: RunsByStatus;
 }
 
 /** `GET /integration/stats/loop-health`: the loop's health over time, from stored incidents, runs, recoveries and loop events. */

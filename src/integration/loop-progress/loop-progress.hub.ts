@@ -94,7 +94,8 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
           const trace = byId.get(incidentId);
           if (!trace || trace.tenant_id !== tenantId) continue;
           const status = toLoopStatus(trace);
-          for (const listener of [...(this.byIncident.get(incidentId) ?? []), ...(this.byTenant.get(tenantId) ?? [])]) listener(status);
+          for (const listener of [...(this.byIncident.get(incidentId) ?? []), ...(this.byTenant.get(tenantId) ?? [])])
+            listener(status);
         }
       }
     } finally {

@@ -1,4 +1,15 @@
-import { Controller, Get, HttpException, HttpStatus, Inject, NotFoundException, Param, ParseUUIDPipe, Req, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpException,
+  HttpStatus,
+  Inject,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
@@ -27,7 +38,12 @@ export class LoopStreamController {
   @ApiOperation({ summary: 'Live loop progress of one incident (SSE)' })
   @Get('loop/:incidentId/stream')
   @ApiProduces('text/event-stream')
-  async incident(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @CurrentPrincipal() p: Principal, @Req() req: Request, @Res() res: Response) {
+  async incident(
+    @Param('incidentId', new ParseUUIDPipe()) incidentId: string,
+    @CurrentPrincipal() p: Principal,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const trace = await this.traces.find(p.tenantId, incidentId);
     if (!trace) throw new NotFoundException(`incident ${incidentId} not found`);
     const stream = this.open(p, req, res);
@@ -57,9 +73,19 @@ export class LoopStreamController {
     const byKey = this.openByKey.get(p.keyId) ?? 0;
     const byTenant = this.openByTenant.get(p.tenantId) ?? 0;
     if (byKey >= sseMaxStreamsPerKey || byTenant >= sseMaxStreamsPerTenant) {
-      const which = byKey >= sseMaxStreamsPerKey ? `this API key (${sseMaxStreamsPerKey})` : `this tenant (${sseMaxStreamsPerTenant})`;
+      const which =
+        byKey >= sseMaxStreamsPerKey
+          ? `this API key (${sseMaxStreamsPerKey})`
+          : `this tenant (${sseMaxStreamsPerTenant})`;
       throw Object.assign(
-        new HttpException({ statusCode: 429, error: 'Too Many Requests', message: `too many open streams for ${which}; close one first` }, HttpStatus.TOO_MANY_REQUESTS),
+        new HttpException(
+          {
+            statusCode: 429,
+            error: 'Too Many Requests',
+            message: `too many open streams for ${which}; close one first`,
+          },
+          HttpStatus.TOO_MANY_REQUESTS,
+        ),
         { retryAfterS: 5 },
       );
     }

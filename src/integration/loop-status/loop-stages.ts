@@ -1,4 +1,10 @@
-export const LOOP_STAGES = ['incident_created', 'pattern_matched', 'recovery_suggested', 'policy_generated', 'routing_adjusted'] as const;
+export const LOOP_STAGES = [
+  'incident_created',
+  'pattern_matched',
+  'recovery_suggested',
+  'policy_generated',
+  'routing_adjusted',
+] as const;
 export type LoopStage = (typeof LOOP_STAGES)[number];
 export const isLoopStage = (s: string): s is LoopStage => (LOOP_STAGES as readonly string[]).includes(s);
 
@@ -14,4 +20,3 @@ export interface StageRecord {
   error: string | null;
   details: Record<string, unknown>;
 }
-

@@ -14,8 +14,10 @@ export class LoopStatus {
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) completedAt!: string | null;
   @ApiProperty({ type: Number, nullable: true }) durationMs!: number | null;
   @ApiProperty({
-    type: 'object', additionalProperties: { type: 'object', additionalProperties: true },
-    description: "per completed stage, what it recorded when it completed (e.g. the recovery's status when it was suggested)",
+    type: 'object',
+    additionalProperties: { type: 'object', additionalProperties: true },
+    description:
+      "per completed stage, what it recorded when it completed (e.g. the recovery's status when it was suggested)",
   })
   details!: Partial<Record<LoopStage, Record<string, unknown>>>;
 }

@@ -36,9 +36,20 @@ export class LoopTraceRepository {
   /** Written at commit, with the incident's other deferred writes. */
   start(tenantId: string, incidentId: string, createdAt: string): Promise<void> {
     const record: StageRecord = {
-      status: 'completed', startedAt: createdAt, completedAt: createdAt, durationMs: 0, attempts: 1, error: null, details: {},
+      status: 'completed',
+      startedAt: createdAt,
+      completedAt: createdAt,
+      durationMs: 0,
+      attempts: 1,
+      error: null,
+      details: {},
     };
-    return this.tx.deferWrite(this.insertTraces, [incidentId, tenantId, JSON.stringify({ incident_created: record }), createdAt]);
+    return this.tx.deferWrite(this.insertTraces, [
+      incidentId,
+      tenantId,
+      JSON.stringify({ incident_created: record }),
+      createdAt,
+    ]);
   }
 
   private readonly insertTraces = (rows: string[][]): Statement[] => [
@@ -58,10 +69,9 @@ export class LoopTraceRepository {
   }
 
   async findMany(incidentIds: string[]): Promise<LoopTraceRow[]> {
-    return this.tx.query<LoopTraceRow>(
-      `SELECT ${TRACE_COLUMNS} FROM loop_traces WHERE incident_id = ANY($1::uuid[])`,
-      [incidentIds],
-    );
+    return this.tx.query<LoopTraceRow>(`SELECT ${TRACE_COLUMNS} FROM loop_traces WHERE incident_id = ANY($1::uuid[])`, [
+      incidentIds,
+    ]);
   }
 
   /**
@@ -98,7 +108,9 @@ export class LoopTraceRepository {
     const history: Statement = {
       sql: `INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details)
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[])`,
-      params: columnsOf(events.map((e) => [uuidv7(), e.tenantId, e.incidentId, e.stage, e.eventType, JSON.stringify(e.details)])),
+      params: columnsOf(
+        events.map((e) => [uuidv7(), e.tenantId, e.incidentId, e.stage, e.eventType, JSON.stringify(e.details)]),
+      ),
     };
     // Per incident, its completed stages (later events win) and, once routing is adjusted, the loop's end.
     const patches = new Map<string, { stages: Record<string, StageRecord>; completedAt: string | null }>();
@@ -111,7 +123,9 @@ export class LoopTraceRepository {
     }
     if (patches.size === 0) return [history];
     // In incident order, so two transactions updating the same traces never deadlock.
-    const rows = [...patches].sort(([a], [b]) => a.localeCompare(b)).map(([id, p]) => [id, JSON.stringify(p.stages), p.completedAt]);
+    const rows = [...patches]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([id, p]) => [id, JSON.stringify(p.stages), p.completedAt]);
     const traces: Statement = {
       sql: `UPDATE loop_traces t
                SET stages = t.stages || p.patch,

@@ -1,4 +1,13 @@
-import { ConflictException, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
@@ -44,7 +53,11 @@ export class LoopController {
   @ApiOperation({ summary: 'Re-queue a failed or held loop stage' })
   @Post(':incidentId/retry/:stage')
   @HttpCode(200)
-  async retry(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @Param('stage') stage: string, @CurrentPrincipal() p: Principal) {
+  async retry(
+    @Param('incidentId', new ParseUUIDPipe()) incidentId: string,
+    @Param('stage') stage: string,
+    @CurrentPrincipal() p: Principal,
+  ) {
     const retryable = LOOP_STAGES.slice(1);
     const handler = this.registry.handlers().find((h) => h.loopStage === stage);
     if (!isLoopStage(stage) || !handler) {
@@ -52,8 +65,17 @@ export class LoopController {
     }
     await this.trace(p.tenantId, incidentId);
     const requeued = await this.outbox.requeue(p.tenantId, incidentId, handler.name);
-    if (requeued === 0) throw new ConflictException(`stage ${stage} of incident ${incidentId} is neither failed nor held`);
-    await this.traces.recordStage(incidentId, stage, { status: 'pending', startedAt: null, completedAt: null, durationMs: null, attempts: 0, error: null, details: {} });
+    if (requeued === 0)
+      throw new ConflictException(`stage ${stage} of incident ${incidentId} is neither failed nor held`);
+    await this.traces.recordStage(incidentId, stage, {
+      status: 'pending',
+      startedAt: null,
+      completedAt: null,
+      durationMs: null,
+      attempts: 0,
+      error: null,
+      details: {},
+    });
     return toLoopStatus(await this.trace(p.tenantId, incidentId));
   }
 }

@@ -11,17 +11,34 @@ import { IntegrationStats, StageStats } from './integration-stats.view.js';
 
 export class StatsQuery {
   @ApiProperty({ required: false, default: 24, minimum: 0.01, maximum: 8760 })
-  @IsOptional() @Type(() => Number) @IsNumber() @Min(0.01) @Max(8760) hours?: number;
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.01)
+  @Max(8760)
+  hours?: number;
 }
 
 export class TimeseriesQuery extends StatsQuery {
   @ApiProperty({ required: false, default: 24, minimum: 1, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) buckets?: number;
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  buckets?: number;
 }
 
 export class LoopHealthQuery {
-  @ApiProperty({ required: false, enum: Object.keys(HEALTH_RANGES), default: '24h', description: '24h: hourly buckets; 7d: 6-hour buckets; 30d: daily buckets' })
-  @IsOptional() @IsIn(Object.keys(HEALTH_RANGES)) range?: HealthRange;
+  @ApiProperty({
+    required: false,
+    enum: Object.keys(HEALTH_RANGES),
+    default: '24h',
+    description: '24h: hourly buckets; 7d: 6-hour buckets; 30d: daily buckets',
+  })
+  @IsOptional()
+  @IsIn(Object.keys(HEALTH_RANGES))
+  range?: HealthRange;
 }
 
 @ApiTags('integration')

@@ -25,7 +25,11 @@ export class IntegrationStatsService {
   ) {}
 
   /** Loops per time bucket over the window (empty buckets included), for the console's charts. */
-  async timeseries(tenantId: string, hours: number, buckets: number): Promise<{ windowHours: number; bucketMs: number; buckets: StatsBucket[] }> {
+  async timeseries(
+    tenantId: string,
+    hours: number,
+    buckets: number,
+  ): Promise<{ windowHours: number; bucketMs: number; buckets: StatsBucket[] }> {
     const bucketMs = Math.max(1000, Math.ceil((hours * 3_600_000) / buckets));
     const rows = await this.loops.loopsPerBucket(tenantId, hours, bucketMs, buckets);
     return {
@@ -47,7 +51,12 @@ export class IntegrationStatsService {
     const runs = await this.queries.execute(new GetRunStats({ tenantId, hours }));
     const stages: Record<string, StageStats> = {};
     LOOP_STAGES.slice(1).forEach((s, i) => {
-      stages[s] = { completed: Number(loops[`c${i}`]), failed: Number(loops[`f${i}`]), held: Number(loops[`h${i}`]), avgMs: round(loops[`a${i}`]) };
+      stages[s] = {
+        completed: Number(loops[`c${i}`]),
+        failed: Number(loops[`f${i}`]),
+        held: Number(loops[`h${i}`]),
+        avgMs: round(loops[`a${i}`]),
+      };
     });
     return {
       windowHours: hours,

@@ -36,7 +36,10 @@ export class IntegrationStats {
   @ApiProperty() p95LoopCompletionTimeMs!: number;
   @ApiProperty() p99LoopCompletionTimeMs!: number;
   @ApiProperty() loopCompletionRate!: number;
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(StageStats) } }) stages!: Record<string, StageStats>;
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(StageStats) } }) stages!: Record<
+    string,
+    StageStats
+  >;
   /** DESIGN §8: how incidents got resolved and how recovery runs went, over the same window. */
   @ApiProperty({ type: Mttr, nullable: true }) mttrMs!: ResolutionStats['mttrMs'];
   @ApiProperty() resolveRate!: number;

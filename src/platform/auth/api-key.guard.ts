@@ -48,7 +48,8 @@ export class ApiKeyGuard implements CanActivate {
       throw new ForbiddenException('an agent key may only use the work-order routes (/patches/work-orders)');
     }
     const required =
-      this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ?? (READS.has(request.method) ? 'viewer' : 'operator');
+      this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ??
+      (READS.has(request.method) ? 'viewer' : 'operator');
     if (!roleAtLeast(principal.role, required)) {
       throw new ForbiddenException(`this needs the ${required} role; the key has ${principal.role}`);
     }
@@ -68,7 +69,10 @@ export class ApiKeyGuard implements CanActivate {
       const principal = await this.sessions.authenticate(token);
       if (!principal) {
         const probe = request.method === 'GET' && request.path === SESSION_PATH;
-        throw (probe ? null : this.throttle.fail(clientAddress(request))) ?? new UnauthorizedException('session expired or ended: sign in again');
+        throw (
+          (probe ? null : this.throttle.fail(clientAddress(request))) ??
+          new UnauthorizedException('session expired or ended: sign in again')
+        );
       }
       if (!READS.has(request.method) && !sameOrigin(request)) {
         throw new ForbiddenException('a write with the session cookie needs an Origin (or Referer) of this server');
@@ -78,7 +82,13 @@ export class ApiKeyGuard implements CanActivate {
     if (header === undefined) throw new UnauthorizedException('missing API key: send Authorization: Bearer <apiKey>');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const principal = match ? await this.keys.authenticate(match[1]) : null;
-    if (!principal) throw this.throttle.fail(clientAddress(request)) ?? new UnauthorizedException(match ? 'unknown or revoked API key' : 'malformed Authorization header: send Bearer <apiKey>');
+    if (!principal)
+      throw (
+        this.throttle.fail(clientAddress(request)) ??
+        new UnauthorizedException(
+          match ? 'unknown or revoked API key' : 'malformed Authorization header: send Bearer <apiKey>',
+        )
+      );
     return principal;
   }
 }

@@ -9,7 +9,11 @@ const MAX_ADDRESSES = 100_000;
 export class TooManyAuthFailures extends HttpException {
   constructor(readonly retryAfterS: number) {
     super(
-      { statusCode: 429, error: 'Too Many Requests', message: `too many failed authentications from this address; retry in ${retryAfterS} s` },
+      {
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: `too many failed authentications from this address; retry in ${retryAfterS} s`,
+      },
       HttpStatus.TOO_MANY_REQUESTS,
     );
   }
@@ -43,7 +47,9 @@ export class AuthThrottle {
       if (this.windows.size > MAX_ADDRESSES) this.windows.delete(this.windows.keys().next().value!);
     }
     w.failures++;
-    return w.failures > this.config.security.authFailureLimit ? new TooManyAuthFailures(Math.max(1, Math.ceil((w.until - now) / 1000))) : null;
+    return w.failures > this.config.security.authFailureLimit
+      ? new TooManyAuthFailures(Math.max(1, Math.ceil((w.until - now) / 1000)))
+      : null;
   }
 }
 

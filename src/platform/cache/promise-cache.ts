@@ -11,7 +11,9 @@
 export class PromiseCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
 
-  constructor(private readonly options: { ttlMs: number; maxEntries: number; keep?: (value: V) => boolean; serveStale?: boolean }) {}
+  constructor(
+    private readonly options: { ttlMs: number; maxEntries: number; keep?: (value: V) => boolean; serveStale?: boolean },
+  ) {}
 
   get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);

@@ -14,7 +14,9 @@ describe('loadConfig', () => {
     expect(c.embeddedPgHome).toBe('/var/lib/pillar-loop');
     expect(loadConfig({ EMBEDDED_PG_HOME: '/srv/pg/' }).embeddedPgHome).toBe('/srv/pg');
     expect(c.publicUrl).toBeNull();
-    expect(loadConfig({ PUBLIC_URL: 'https://ops.example.com/pillar/' }).publicUrl).toBe('https://ops.example.com/pillar');
+    expect(loadConfig({ PUBLIC_URL: 'https://ops.example.com/pillar/' }).publicUrl).toBe(
+      'https://ops.example.com/pillar',
+    );
     expect(c.notifications).toMatchObject({ maxAttempts: 8, slackIntervalMs: 1000 });
   });
 
@@ -40,7 +42,12 @@ describe('loadConfig', () => {
   });
 
   it('reads flags and numbers', () => {
-    const c = loadConfig({ INTEGRATION_LOOP_ENABLED: 'false', BRIDGE_3_ENABLED: '0', OUTBOX_RETENTION_HOURS: '0.5', DATABASE_URL: 'postgres://u:p@h:5432/d' });
+    const c = loadConfig({
+      INTEGRATION_LOOP_ENABLED: 'false',
+      BRIDGE_3_ENABLED: '0',
+      OUTBOX_RETENTION_HOURS: '0.5',
+      DATABASE_URL: 'postgres://u:p@h:5432/d',
+    });
     expect(c.flagDefaults.integration_loop).toBe(false);
     expect(c.flagDefaults.bridge_3).toBe(false);
     expect(c.outbox.retentionHours).toBe(0.5);
@@ -48,7 +55,9 @@ describe('loadConfig', () => {
   });
 
   it('rejects a retry maximum below the base', () => {
-    expect(() => loadConfig({ OUTBOX_RETRY_BASE_MS: '500', OUTBOX_RETRY_MAX_MS: '100' })).toThrow(/OUTBOX_RETRY_MAX_MS/);
+    expect(() => loadConfig({ OUTBOX_RETRY_BASE_MS: '500', OUTBOX_RETRY_MAX_MS: '100' })).toThrow(
+      /OUTBOX_RETRY_MAX_MS/,
+    );
   });
 });
 
@@ -56,7 +65,9 @@ describe('secrets key and review expiry', () => {
   it('reads SECRETS_KEY as hex or base64 of 32 bytes and rejects other lengths, naming it', () => {
     const hex = 'ab'.repeat(32);
     expect(loadConfig({ SECRETS_KEY: hex }).secretsKey?.toString('hex')).toBe(hex);
-    expect(loadConfig({ SECRETS_KEY: Buffer.alloc(32, 3).toString('base64') }).secretsKey?.equals(Buffer.alloc(32, 3))).toBe(true);
+    expect(
+      loadConfig({ SECRETS_KEY: Buffer.alloc(32, 3).toString('base64') }).secretsKey?.equals(Buffer.alloc(32, 3)),
+    ).toBe(true);
     expect(loadConfig({}).secretsKey).toBeNull();
     expect(() => loadConfig({ SECRETS_KEY: 'short' })).toThrow(/SECRETS_KEY/);
   });
@@ -71,8 +82,14 @@ describe('secrets key and review expiry', () => {
 describe('egress and proxies (issue 20)', () => {
   it('ACTUATOR_ALLOW_NETWORKS: none by default, CIDRs or addresses, a bad entry named', () => {
     expect(loadConfig({}).egress.allowNetworks).toEqual([]);
-    expect(loadConfig({ ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8, ::1' }).egress.allowNetworks.map(([a, bits]) => `${a.toString()}/${bits}`)).toEqual(['127.0.0.0/8', '::1/128']);
-    expect(() => loadConfig({ ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8,localhost' })).toThrow(/ACTUATOR_ALLOW_NETWORKS must be comma-separated CIDRs.*"localhost"/);
+    expect(
+      loadConfig({ ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8, ::1' }).egress.allowNetworks.map(
+        ([a, bits]) => `${a.toString()}/${bits}`,
+      ),
+    ).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(() => loadConfig({ ACTUATOR_ALLOW_NETWORKS: '127.0.0.0/8,localhost' })).toThrow(
+      /ACTUATOR_ALLOW_NETWORKS must be comma-separated CIDRs.*"localhost"/,
+    );
   });
 
   it('TRUST_PROXY: off by default; a hop count or proxies; never true', () => {

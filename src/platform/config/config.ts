@@ -131,7 +131,10 @@ export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3
 export type FlagName = (typeof FLAG_NAMES)[number];
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, detail: string) {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
     super(`Invalid configuration: ${variable} ${detail}`);
   }
 }
@@ -203,7 +206,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const integrationLoop = bool(env, 'INTEGRATION_LOOP_ENABLED', true);
   const notificationRetryBase = int(env, 'NOTIFICATION_RETRY_BASE_MS', 2000, 1, 3_600_000);
   const notificationRetryMax = int(env, 'NOTIFICATION_RETRY_MAX_MS', 15 * 60_000, 1, 86_400_000);
-  if (notificationRetryMax < notificationRetryBase) throw new ConfigError('NOTIFICATION_RETRY_MAX_MS', 'must not be below NOTIFICATION_RETRY_BASE_MS');
+  if (notificationRetryMax < notificationRetryBase)
+    throw new ConfigError('NOTIFICATION_RETRY_MAX_MS', 'must not be below NOTIFICATION_RETRY_BASE_MS');
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
@@ -295,9 +299,18 @@ function publicUrl(env: Env): string | null {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('PUBLIC_URL', `must be an absolute URL such as https://pillar-loop.example.com, got "${raw}"`);
+    throw new ConfigError(
+      'PUBLIC_URL',
+      `must be an absolute URL such as https://pillar-loop.example.com, got "${raw}"`,
+    );
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
     throw new ConfigError('PUBLIC_URL', 'must be an http(s) URL without credentials, query or fragment');
   }
   return url.href.replace(/\/+$/, '');
@@ -307,7 +320,10 @@ function networks(env: Env, name: string): Network[] {
   try {
     return parseNetworks(env[name] ?? '');
   } catch (err) {
-    throw new ConfigError(name, `must be comma-separated CIDRs such as 127.0.0.0/8,10.0.0.0/8: ${(err as Error).message}`);
+    throw new ConfigError(
+      name,
+      `must be comma-separated CIDRs such as 127.0.0.0/8,10.0.0.0/8: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -319,14 +335,23 @@ function trustProxy(env: Env): false | number | string[] {
   if (raw === '' || raw.toLowerCase() === 'false') return false;
   if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 0, 100) || false;
   if (raw.toLowerCase() === 'true') {
-    throw new ConfigError('TRUST_PROXY', 'must not be true (any client could then choose its address): give the hop count or the proxies\' addresses');
+    throw new ConfigError(
+      'TRUST_PROXY',
+      "must not be true (any client could then choose its address): give the hop count or the proxies' addresses",
+    );
   }
-  const entries = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const entry of entries.filter((e) => !PROXY_NAMES.includes(e))) {
     try {
       parseNetworks(entry);
     } catch (err) {
-      throw new ConfigError('TRUST_PROXY', `must be a hop count, or proxies' addresses/CIDRs (or ${PROXY_NAMES.join(', ')}): ${(err as Error).message}`);
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `must be a hop count, or proxies' addresses/CIDRs (or ${PROXY_NAMES.join(', ')}): ${(err as Error).message}`,
+      );
     }
   }
   return entries;
@@ -356,7 +381,10 @@ function auditSigningKey(env: Env): string | null {
 
 /** AUDIT_PREVIOUS_PUBLIC_KEYS: comma-separated raw Ed25519 public keys, base64 (as GET /audit/public-key's). */
 function previousPublicKeys(env: Env): string[] {
-  const keys = (env.AUDIT_PREVIOUS_PUBLIC_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  const keys = (env.AUDIT_PREVIOUS_PUBLIC_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
   for (const key of keys) {
     try {
       parsePublicKey(key);

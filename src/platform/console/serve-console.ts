@@ -17,7 +17,8 @@ export function serveConsole(app: NestExpressApplication): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     if (req.path === '/') return res.redirect(302, '/console/');
     // Browsers ask for it at the root whatever page they show.
-    if (req.path === '/favicon.ico') return res.sendFile(path.join(CONSOLE_DIR, 'favicon.ico'), { maxAge: '1d' }, (err) => err && next());
+    if (req.path === '/favicon.ico')
+      return res.sendFile(path.join(CONSOLE_DIR, 'favicon.ico'), { maxAge: '1d' }, (err) => err && next());
     if (req.path !== '/console' && !req.path.startsWith('/console/')) return next();
     // A missing asset is a 404, not the page: only extension-less paths are client routes.
     if (path.extname(req.path)) return next();

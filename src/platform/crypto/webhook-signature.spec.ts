@@ -14,14 +14,23 @@ describe('Standard Webhooks signature', () => {
 
   it('matches the spec example', () => {
     // The example in the Standard Webhooks specification.
-    const sig = signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+    const sig = signWebhook(
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      'msg_p5jXN8AQM9LWM0D4loKWxJek',
+      1614265330,
+      '{"test": 2432232314}',
+    );
     expect(sig).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
   it('a receiver accepts a good signature among several, refuses a changed body, another secret or an old timestamp', () => {
     const secret = generateWebhookSecret();
     const now = 1_800_000_000;
-    const headers = { 'webhook-id': 'id-1', 'webhook-timestamp': String(now), 'webhook-signature': `v1,bogus ${signWebhook(secret, 'id-1', now, 'body')}` };
+    const headers = {
+      'webhook-id': 'id-1',
+      'webhook-timestamp': String(now),
+      'webhook-signature': `v1,bogus ${signWebhook(secret, 'id-1', now, 'body')}`,
+    };
     expect(verifyWebhook(secret, headers, 'body', 300, now)).toBe(true);
     expect(verifyWebhook(secret, headers, 'body!', 300, now)).toBe(false);
     expect(verifyWebhook(generateWebhookSecret(), headers, 'body', 300, now)).toBe(false);

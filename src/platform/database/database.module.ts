@@ -15,7 +15,14 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, true), autoLoadEntities: true })],
-      providers: [{ provide: DATABASE_URL, useValue: url }, TransactionHost, PgNotifications, NotifyBatcher, IdempotencyKeys, IdempotencyKeysRepository],
+      providers: [
+        { provide: DATABASE_URL, useValue: url },
+        TransactionHost,
+        PgNotifications,
+        NotifyBatcher,
+        IdempotencyKeys,
+        IdempotencyKeysRepository,
+      ],
       exports: [DATABASE_URL, TransactionHost, PgNotifications, NotifyBatcher, IdempotencyKeys],
     };
   }

@@ -28,7 +28,7 @@ describe('socketDirFor', () => {
 });
 
 describe('clearStaleLock', () => {
-  it('removes the lock files of a server that is gone, its socket\'s included', async () => {
+  it("removes the lock files of a server that is gone, its socket's included", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-lock-'));
     try {
       // A pid no process has (above the kernel's pid_max).

@@ -71,7 +71,11 @@ const maxSocketPath = (platform: NodeJS.Platform) => (platform === 'linux' ? 107
  * talks to its embedded server through the socket: per message the kernel does far less for a
  * Unix socket than for loopback TCP, on both ends (docs/BENCHMARKS.md: 11–18 % more loops/s).
  */
-export function socketDirFor(dataDir: string, port: number, platform: NodeJS.Platform = process.platform): string | null {
+export function socketDirFor(
+  dataDir: string,
+  port: number,
+  platform: NodeJS.Platform = process.platform,
+): string | null {
   if (platform === 'win32' || /[",]/.test(dataDir)) return null;
   return Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${port}`)) <= maxSocketPath(platform) ? dataDir : null;
 }
@@ -107,7 +111,8 @@ export async function clearStaleLock(dataDir: string, log: (msg: string) => void
     log('removing stale PostgreSQL lock file from an earlier run');
     rmSync(lockFile, { force: true });
     // The socket's own lock file names the dead server's pid too, which another process may have by now.
-    for (const name of readdirSync(dataDir)) if (name.startsWith('.s.PGSQL.')) rmSync(path.join(dataDir, name), { force: true });
+    for (const name of readdirSync(dataDir))
+      if (name.startsWith('.s.PGSQL.')) rmSync(path.join(dataDir, name), { force: true });
   }
 }
 
@@ -118,7 +123,11 @@ export async function clearStaleLock(dataDir: string, log: (msg: string) => void
 function messagesLocale(): string {
   if (process.platform === 'win32') return 'C';
   try {
-    const available = new Set(execSync('locale -a', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\r?\n/).map((l) => l.trim()));
+    const available = new Set(
+      execSync('locale -a', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .split(/\r?\n/)
+        .map((l) => l.trim()),
+    );
     for (const locale of ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8']) if (available.has(locale)) return locale;
   } catch {
     // no `locale`: POSIX
@@ -131,7 +140,13 @@ function lastLines(output: string, n = 3): string {
 }
 
 /** initdb, as `postgres` under root: password authentication, the superuser's password from a private file. */
-async function initdb(bin: string, dataDir: string, password: string, ids: PostgresIds | null, locale: string): Promise<void> {
+async function initdb(
+  bin: string,
+  dataDir: string,
+  password: string,
+  ids: PostgresIds | null,
+  locale: string,
+): Promise<void> {
   if (ids) {
     await mkdir(dataDir, { recursive: true });
     await chown(dataDir, ids.uid, ids.gid);
@@ -160,7 +175,14 @@ async function initdb(bin: string, dataDir: string, password: string, ids: Postg
 }
 
 /** The server process, as `postgres` under root; resolves once it accepts connections. */
-async function startServer(bin: string, dataDir: string, port: number, flags: string[], ids: PostgresIds | null, locale: string): Promise<ChildProcess> {
+async function startServer(
+  bin: string,
+  dataDir: string,
+  port: number,
+  flags: string[],
+  ids: PostgresIds | null,
+  locale: string,
+): Promise<ChildProcess> {
   const child = spawn(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), ...flags], {
     ...(ids ?? {}),
     env: { ...process.env, LC_MESSAGES: locale },
@@ -186,13 +208,19 @@ async function startServer(bin: string, dataDir: string, port: number, flags: st
  * and the data kept in a `postgres`-owned folder, both under EMBEDDED_PG_HOME (/var/lib/pillar-loop;
  * see postgres-placement.ts). What cannot be placed stops the start with one line (StartupError).
  */
-async function placeServer(dataDir: string, ids: PostgresIds | null, home: string): Promise<{ bin: string; data: string }> {
+async function placeServer(
+  dataDir: string,
+  ids: PostgresIds | null,
+  home: string,
+): Promise<{ bin: string; data: string }> {
   const { nativeDir, key } = packagedPostgres();
   const parent = path.dirname(dataDir);
   try {
     await mkdir(parent, { recursive: true });
   } catch (err) {
-    throw new StartupError(`cannot create the data folder ${parent} (${(err as NodeJS.ErrnoException).code}): set DATA_DIR to a folder you may write, or set DATABASE_URL`);
+    throw new StartupError(
+      `cannot create the data folder ${parent} (${(err as NodeJS.ErrnoException).code}): set DATA_DIR to a folder you may write, or set DATABASE_URL`,
+    );
   }
   if (!ids) return { bin: path.join(nativeDir, 'bin'), data: dataDir };
 
@@ -203,7 +231,12 @@ async function placeServer(dataDir: string, ids: PostgresIds | null, home: strin
   let data = dataDir;
   const closedToData = unreachableFolder(parent);
   if (closedToData || (await lstat(dataDir).catch(() => null))?.isSymbolicLink()) {
-    data = await reachableDataDir(dataDir, ids, closedToData ? closedFolder(closedToData) : 'the data directory was placed outside DATA_DIR', home);
+    data = await reachableDataDir(
+      dataDir,
+      ids,
+      closedToData ? closedFolder(closedToData) : 'the data directory was placed outside DATA_DIR',
+      home,
+    );
   } else {
     // DATA_DIR itself may be 0700 (it holds keys, each 0600): `postgres` only needs to pass through it.
     await chmod(parent, (await stat(parent)).mode | 0o111);
@@ -227,7 +260,8 @@ export async function startEmbeddedPostgres(
   // PostgreSQL refuses to run as root: it then runs as a `postgres` user (created when missing).
   const ids = process.getuid?.() === 0 ? await postgresUser() : null;
   const { bin, data: dataDir } = await placeServer(requested, ids, options.home ?? SHARED_HOME);
-  if (dataDir !== requested) log(`embedded PostgreSQL data of ${requested} kept in ${dataDir}, which user "postgres" can reach`);
+  if (dataDir !== requested)
+    log(`embedded PostgreSQL data of ${requested} kept in ${dataDir}, which user "postgres" can reach`);
   const socketDir = socketDirFor(dataDir, port);
   // TCP only when asked (tools), or when no socket can be used: other local users cannot connect.
   const tcp = options.tcp === true || socketDir === null;
@@ -243,7 +277,12 @@ export async function startEmbeddedPostgres(
   await clearStaleLock(dataDir, log);
   // Autovacuum looks every 5 s instead of every minute: the outbox churns (migration 1764000007000).
   const flags = [
-    '-c', `listen_addresses=${tcp ? '127.0.0.1' : ''}`, '-c', 'max_connections=200', '-c', 'autovacuum_naptime=5',
+    '-c',
+    `listen_addresses=${tcp ? '127.0.0.1' : ''}`,
+    '-c',
+    'max_connections=200',
+    '-c',
+    'autovacuum_naptime=5',
     // Quoted: the setting is a list, and a directory may contain spaces.
     ...(socketDir ? ['-c', `unix_socket_directories="${socketDir}"`] : []),
   ];
@@ -252,11 +291,20 @@ export async function startEmbeddedPostgres(
     server = await startServer(bin, dataDir, port, flags, ids, locale);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(`embedded PostgreSQL did not start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${reason}`, { cause: err });
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${port} (is the port in use? set EMBEDDED_PG_PORT): ${reason}`,
+      { cause: err },
+    );
   }
   const stopped = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const connect = async (pw: string) => {
-    const c = new pgClient.Client({ user: USER, password: pw, database: 'postgres', host: socketDir ?? '127.0.0.1', port });
+    const c = new pgClient.Client({
+      user: USER,
+      password: pw,
+      database: 'postgres',
+      host: socketDir ?? '127.0.0.1',
+      port,
+    });
     await c.connect();
     return c;
   };

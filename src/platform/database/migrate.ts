@@ -13,7 +13,8 @@ export interface MigrationContext {
 async function dataSource(url: string, context: MigrationContext): Promise<DataSource> {
   const ds = new DataSource(dataSourceOptions(url, 2));
   await ds.initialize();
-  for (const migration of ds.migrations) if ('secretBox' in migration) Object.assign(migration, { secretBox: context.secretBox ?? null });
+  for (const migration of ds.migrations)
+    if ('secretBox' in migration) Object.assign(migration, { secretBox: context.secretBox ?? null });
   return ds;
 }
 

@@ -42,5 +42,8 @@ export function newestFirst({
     where.push(`(${timeColumn}, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(limit);
-  return { sql: `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY ${timeColumn} DESC, id DESC LIMIT $${params.length}`, params };
+  return {
+    sql: `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY ${timeColumn} DESC, id DESC LIMIT $${params.length}`,
+    params,
+  };
 }

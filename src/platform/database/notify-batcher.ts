@@ -46,7 +46,9 @@ export class NotifyBatcher implements OnApplicationShutdown {
       for (const payload of payloads) {
         const size = Buffer.byteLength(payload);
         if (size > MAX_NOTIFY_BYTES) {
-          this.logger.warn(`NOTIFY on ${channel} dropped: its payload is ${size} bytes, PostgreSQL takes at most ${MAX_NOTIFY_BYTES}`);
+          this.logger.warn(
+            `NOTIFY on ${channel} dropped: its payload is ${size} bytes, PostgreSQL takes at most ${MAX_NOTIFY_BYTES}`,
+          );
           continue;
         }
         if (parts.length > 0 && bytes + 1 + size > MAX_NOTIFY_BYTES) {

@@ -35,7 +35,10 @@ export class PgNotifications implements OnModuleInit, OnApplicationShutdown {
       this.listeners.set(channel, set);
       const client = this.client;
       // One command at a time on this connection (pg does not queue them for us).
-      if (client) this.commands = this.commands.then(() => client.query(`LISTEN ${pg.escapeIdentifier(channel)}`)).catch(() => undefined);
+      if (client)
+        this.commands = this.commands
+          .then(() => client.query(`LISTEN ${pg.escapeIdentifier(channel)}`))
+          .catch(() => undefined);
     }
     set.add(listener);
     return () => set.delete(listener);

@@ -1,8 +1,28 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { clusterFolder, postgresUser, reachableBinaries, reachableDataDir, StartupError, unreachableFolder } from './postgres-placement.js';
+import {
+  clusterFolder,
+  postgresUser,
+  reachableBinaries,
+  reachableDataDir,
+  StartupError,
+  unreachableFolder,
+} from './postgres-placement.js';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -35,15 +55,24 @@ describe('postgres placement', () => {
   });
 
   it('maps a data directory to one cluster folder, the same every time', () => {
-    expect(clusterFolder('/root/app/.data/pg', '/var/lib/pillar-loop')).toBe(clusterFolder('/root/app/.data/pg', '/var/lib/pillar-loop'));
-    expect(clusterFolder('/root/app/.data/pg', '/var/lib/pillar-loop')).toMatch(/^\/var\/lib\/pillar-loop\/clusters\/[0-9a-f]{16}$/);
-    expect(clusterFolder('/root/other/.data/pg', '/var/lib/pillar-loop')).not.toBe(clusterFolder('/root/app/.data/pg', '/var/lib/pillar-loop'));
+    expect(clusterFolder('/root/app/.data/pg', '/var/lib/pillar-loop')).toBe(
+      clusterFolder('/root/app/.data/pg', '/var/lib/pillar-loop'),
+    );
+    expect(clusterFolder('/root/app/.data/pg', '/var/lib/pillar-loop')).toMatch(
+      /^\/var\/lib\/pillar-loop\/clusters\/[0-9a-f]{16}$/,
+    );
+    expect(clusterFolder('/root/other/.data/pg', '/var/lib/pillar-loop')).not.toBe(
+      clusterFolder('/root/app/.data/pg', '/var/lib/pillar-loop'),
+    );
   });
 
   if (asRoot) {
     it('copies the binaries once into a root-owned folder others may read, keeping links; racing starts share one copy', async () => {
       const native = fakeNative();
-      const [bin, again] = await Promise.all([reachableBinaries(native, 'linux-x64-1.0', 'closed', home), reachableBinaries(native, 'linux-x64-1.0', 'closed', home)]);
+      const [bin, again] = await Promise.all([
+        reachableBinaries(native, 'linux-x64-1.0', 'closed', home),
+        reachableBinaries(native, 'linux-x64-1.0', 'closed', home),
+      ]);
       expect(bin).toBe(path.join(home, 'postgres-linux-x64-1.0', 'bin'));
       expect(again).toBe(bin);
       expect(readdirSync(home)).toEqual(['postgres-linux-x64-1.0']); // no half copy left beside it
@@ -65,7 +94,9 @@ describe('postgres placement', () => {
       chmodSync(home, 0o777);
       const attempt = reachableBinaries(fakeNative(), 'linux-x64-1.0', 'closed', home);
       await expect(attempt).rejects.toBeInstanceOf(StartupError);
-      await expect(attempt).rejects.toThrow(`${home} is not a folder that root alone may write and others may enter (mode 777, owner uid 0)`);
+      await expect(attempt).rejects.toThrow(
+        `${home} is not a folder that root alone may write and others may enter (mode 777, owner uid 0)`,
+      );
     });
 
     it('keeps the cluster in a postgres-owned 0700 folder, linked from the data directory, and finds it again', async () => {
@@ -92,7 +123,7 @@ describe('postgres placement', () => {
       expect(existsSync(path.join(other, 'PG_VERSION'))).toBe(true);
     });
   } else {
-    it('not root: refuses a home root does not own (the work-around is root\'s alone)', async () => {
+    it("not root: refuses a home root does not own (the work-around is root's alone)", async () => {
       const attempt = reachableBinaries(fakeNative(), 'linux-x64-1.0', 'closed', home);
       await expect(attempt).rejects.toBeInstanceOf(StartupError);
       await expect(attempt).rejects.toThrow(`owner uid ${process.getuid!()}`);

@@ -1,7 +1,20 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { chmod, chown, cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, rmdir, symlink } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  rmdir,
+  symlink,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -44,10 +57,20 @@ export async function postgresUser(): Promise<PostgresIds> {
   } catch {
     try {
       await run('groupadd', ['--system', 'postgres']).catch(() => undefined); // the group may exist alone
-      await run('useradd', ['--system', '-g', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+      await run('useradd', [
+        '--system',
+        '-g',
+        'postgres',
+        '--no-create-home',
+        '--shell',
+        '/usr/sbin/nologin',
+        'postgres',
+      ]);
       return await lookup();
     } catch (err) {
-      throw new StartupError(`embedded PostgreSQL runs as user "postgres" under root, and that user could not be created (${String(err).split('\n')[0]}): create it, run as a non-root user, or set DATABASE_URL`);
+      throw new StartupError(
+        `embedded PostgreSQL runs as user "postgres" under root, and that user could not be created (${String(err).split('\n')[0]}): create it, run as a non-root user, or set DATABASE_URL`,
+      );
     }
   }
 }
@@ -83,7 +106,8 @@ export function unreachableMessage(folder: string): string {
 }
 
 /** What to do when the work-around itself cannot be placed. */
-const HOME_FIX = 'set EMBEDDED_PG_HOME to a folder of root\'s that others may traverse, put the checkout and DATA_DIR under such a folder (e.g. /srv or /opt), run as a non-root user, or set DATABASE_URL';
+const HOME_FIX =
+  "set EMBEDDED_PG_HOME to a folder of root's that others may traverse, put the checkout and DATA_DIR under such a folder (e.g. /srv or /opt), run as a non-root user, or set DATABASE_URL";
 
 /** A folder of `home` that root alone may write (binaries run from it, clusters live in it), others may enter. */
 async function rootFolder(dir: string, why: string): Promise<void> {
@@ -94,7 +118,9 @@ async function rootFolder(dir: string, why: string): Promise<void> {
     await chmod(dir, 0o755); // not the umask's choice: `postgres` must enter it
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new StartupError(`${why}, and ${dir} could not be created for it (${(err as NodeJS.ErrnoException).code}): ${HOME_FIX}`);
+      throw new StartupError(
+        `${why}, and ${dir} could not be created for it (${(err as NodeJS.ErrnoException).code}): ${HOME_FIX}`,
+      );
     }
   }
   const st = await lstat(dir);
@@ -155,12 +181,17 @@ export async function reachableDataDir(dataDir: string, ids: PostgresIds, why: s
     const target = path.resolve(path.dirname(dataDir), await readlink(dataDir));
     if (existsSync(target)) return realpath(target);
     if (path.dirname(target) !== path.join(home, 'clusters')) {
-      throw new StartupError(`${dataDir} points to ${target}, which is missing: restore it, or remove the link to start an empty database`);
+      throw new StartupError(
+        `${dataDir} points to ${target}, which is missing: restore it, or remove the link to start an empty database`,
+      );
     }
     await rm(dataDir); // its cluster was deleted: start a new one in the same place
   } else if (existing?.isDirectory()) {
     // An empty one is what an earlier, failed start as root left behind; a cluster is not moved unasked.
-    if ((await readdir(dataDir)).length > 0) throw new StartupError(`${why}, and ${dataDir} already holds a database: move it to a folder others may traverse, chmod o+x the folder, run as a non-root user, or set DATABASE_URL`);
+    if ((await readdir(dataDir)).length > 0)
+      throw new StartupError(
+        `${why}, and ${dataDir} already holds a database: move it to a folder others may traverse, chmod o+x the folder, run as a non-root user, or set DATABASE_URL`,
+      );
     await rmdir(dataDir);
   }
   await rootFolder(home, why);
@@ -173,7 +204,8 @@ export async function reachableDataDir(dataDir: string, ids: PostgresIds, why: s
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     // Left by this data directory before its link was removed: it is ours if `postgres` owns it.
-    if ((await lstat(cluster)).uid !== ids.uid) throw new StartupError(`${cluster} exists but is not owned by user "postgres": remove it, or set DATABASE_URL`);
+    if ((await lstat(cluster)).uid !== ids.uid)
+      throw new StartupError(`${cluster} exists but is not owned by user "postgres": remove it, or set DATABASE_URL`);
   }
   try {
     await symlink(cluster, dataDir);

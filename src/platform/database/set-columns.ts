@@ -7,7 +7,10 @@ export function setColumns(set: Record<string, unknown>, first: number): { sql: 
   const entries = Object.entries(set);
   const isJson = (v: unknown) => v !== null && typeof v === 'object' && !(v instanceof Date);
   return {
-    sql: [...entries.map(([c, v], i) => `${c} = $${i + first}${isJson(v) ? '::jsonb' : ''}`), 'updated_at = now()'].join(', '),
+    sql: [
+      ...entries.map(([c, v], i) => `${c} = $${i + first}${isJson(v) ? '::jsonb' : ''}`),
+      'updated_at = now()',
+    ].join(', '),
     params: entries.map(([, v]) => (isJson(v) ? JSON.stringify(v) : v)),
   };
 }

@@ -13,6 +13,18 @@ describe('lastBuckets', () => {
 describe('perBucket', () => {
   it('places each row at its bucket and fills the others, ignoring rows outside', () => {
     const frame = { from: new Date(0), bucketMs: 1000, count: 3 };
-    expect(perBucket(frame, [{ b: 2, n: 5 }, { b: 0, n: 1 }, { b: 7, n: 9 }, { b: -1, n: 9 }], (r) => r.n, 0)).toEqual([1, 0, 5]);
+    expect(
+      perBucket(
+        frame,
+        [
+          { b: 2, n: 5 },
+          { b: 0, n: 1 },
+          { b: 7, n: 9 },
+          { b: -1, n: 9 },
+        ],
+        (r) => r.n,
+        0,
+      ),
+    ).toEqual([1, 0, 5]);
   });
 });

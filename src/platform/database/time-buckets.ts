@@ -23,7 +23,12 @@ export const inBuckets = (column: string, from: string, bucketMs: string, count:
   `${column} >= ${from}::timestamptz AND ${column} < ${from}::timestamptz + make_interval(secs => ${bucketMs}::double precision * ${count}::int / 1000)`;
 
 /** One value per bucket from rows that carry their bucket index `b` (buckets without a row get `empty`). */
-export function perBucket<R extends { b: number }, V>(frame: TimeBuckets, rows: R[], value: (row: R) => V, empty: V): V[] {
+export function perBucket<R extends { b: number }, V>(
+  frame: TimeBuckets,
+  rows: R[],
+  value: (row: R) => V,
+  empty: V,
+): V[] {
   const out = Array.from({ length: frame.count }, () => empty);
   for (const row of rows) if (row.b >= 0 && row.b < frame.count) out[row.b] = value(row);
   return out;

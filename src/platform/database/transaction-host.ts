@@ -93,7 +93,13 @@ export class TransactionHost {
       await this.commit(open);
     } catch (err) {
       // A connection that cannot even roll back is broken: the pool must not hand it out again.
-      const broken = lost !== null || (open.begun !== null && (await client.query('ROLLBACK').then(() => false, () => true)));
+      const broken =
+        lost !== null ||
+        (open.begun !== null &&
+          (await client.query('ROLLBACK').then(
+            () => false,
+            () => true,
+          )));
       client.off('error', onError);
       client.release(broken);
       throw err;

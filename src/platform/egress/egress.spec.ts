@@ -5,7 +5,13 @@ import { Egress, EgressFailure, failureOf } from './egress.js';
 import { parseNetworks } from './networks.js';
 
 const egress = (allow = '') => new Egress({ egress: { allowNetworks: parseNetworks(allow) } });
-const request = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', timeoutMs: 2000, maxAnswerBytes: 1024 };
+const request = {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: '{}',
+  timeoutMs: 2000,
+  maxAnswerBytes: 1024,
+};
 
 describe('the egress rule at configuration time', () => {
   const rule = egress();
@@ -60,8 +66,14 @@ describe('the egress rule at call time (a real local server)', () => {
 
   it('refuses loopback by address and by name without connecting', async () => {
     const before = requests;
-    for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`]) {
-      const err = await egress().send(url, request).catch((e: unknown) => e);
+    for (const url of [
+      `http://127.0.0.1:${port}/`,
+      `http://localhost:${port}/`,
+      `http://[::ffff:127.0.0.1]:${port}/`,
+    ]) {
+      const err = await egress()
+        .send(url, request)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(EgressFailure);
       expect(err).toMatchObject({ kind: 'refused' });
       expect((err as Error).message).toMatch(/refused by the egress rule/);
@@ -72,16 +84,24 @@ describe('the egress rule at call time (a real local server)', () => {
 
   it('https goes through the same rule: refused by name and by address; a TLS failure says only that', async () => {
     for (const url of [`https://localhost:${port}/`, `https://127.0.0.1:${port}/`]) {
-      expect(await egress().send(url, request).catch((e: unknown) => e)).toMatchObject({ kind: 'refused' });
+      expect(
+        await egress()
+          .send(url, request)
+          .catch((e: unknown) => e),
+      ).toMatchObject({ kind: 'refused' });
     }
     // Allowed, but the server speaks plain HTTP: the handshake fails, named by its code only.
-    const tls = await egress('127.0.0.0/8').send(`https://127.0.0.1:${port}/`, request).catch((e: unknown) => e);
+    const tls = await egress('127.0.0.0/8')
+      .send(`https://127.0.0.1:${port}/`, request)
+      .catch((e: unknown) => e);
     expect(tls).toMatchObject({ kind: 'network', message: expect.stringMatching(/^TLS failed \([A-Z_]+\)$/) });
   });
 
   it('the agent refuses other clients too (Node http with agentFor)', async () => {
     const url = new URL(`http://127.0.0.1:${port}/`);
-    const err = await new Promise((resolve) => http.get(url, { agent: egress().agentFor(url) }, resolve).on('error', resolve));
+    const err = await new Promise((resolve) =>
+      http.get(url, { agent: egress().agentFor(url) }, resolve).on('error', resolve),
+    );
     expect(err).toBeInstanceOf(EgressFailure);
   });
 
@@ -105,8 +125,12 @@ describe('the egress rule at call time (a real local server)', () => {
     expect(hung).toMatchObject({ kind: 'timed_out', message: 'timed out' });
     const refused = await rule.send('http://127.0.0.1:1/', request).catch((e: unknown) => e);
     expect(refused).toMatchObject({ kind: 'network', message: 'connection refused' });
-    expect(failureOf(Object.assign(new Error('getaddrinfo ENOTFOUND db.internal'), { code: 'ENOTFOUND' })).message).toBe('host name not found');
-    expect(failureOf(Object.assign(new Error('connect EHOSTUNREACH 10.0.0.9:5432'), { code: 'EHOSTUNREACH' })).message).toBe('host unreachable');
+    expect(
+      failureOf(Object.assign(new Error('getaddrinfo ENOTFOUND db.internal'), { code: 'ENOTFOUND' })).message,
+    ).toBe('host name not found');
+    expect(
+      failureOf(Object.assign(new Error('connect EHOSTUNREACH 10.0.0.9:5432'), { code: 'EHOSTUNREACH' })).message,
+    ).toBe('host unreachable');
     expect(failureOf(new Error('something about 10.0.0.9:5432')).message).toBe('network error');
     answer = (res) => res.end('{}');
   });

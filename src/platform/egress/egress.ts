@@ -64,12 +64,18 @@ export class Egress {
   constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'egress'>) {
     this.allowed = config.egress.allowNetworks;
     const guard = (options: http.ClientRequestArgs): EgressFailure | null => {
-      if (options.socketPath) return new EgressFailure('refused', 'refused by the egress rule: Unix sockets are not reachable');
+      if (options.socketPath)
+        return new EgressFailure('refused', 'refused by the egress rule: Unix sockets are not reachable');
       const host = options.host ?? options.hostname ?? '';
-      return isIP(host) && !this.allows(host) ? new EgressFailure('refused', `refused by the egress rule: ${NOT_REACHABLE}`) : null;
+      return isIP(host) && !this.allows(host)
+        ? new EgressFailure('refused', `refused by the egress rule: ${NOT_REACHABLE}`)
+        : null;
     };
     const options = { keepAlive: true, lookup: this.lookup };
-    this.agents = { http: new (guarded(http.Agent, guard))(options), https: new (guarded(https.Agent, guard))(options) };
+    this.agents = {
+      http: new (guarded(http.Agent, guard))(options),
+      https: new (guarded(https.Agent, guard))(options),
+    };
   }
 
   /** Whether the rule lets a connection reach `address` (an IP literal). */
@@ -90,9 +96,13 @@ export class Egress {
       return 'must be an http or https URL';
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http or https URL';
-    if (u.username || u.password) return 'must not carry credentials (user:password@): send them in a header, which is stored sealed';
+    if (u.username || u.password)
+      return 'must not carry credentials (user:password@): send them in a header, which is stored sealed';
     const literal = ipLiteral(u.hostname);
-    if (literal) return this.allows(literal) ? null : `${literal} is not a public address; only the networks in ${ALLOW_NETWORKS_VARIABLE} may be reached besides public ones`;
+    if (literal)
+      return this.allows(literal)
+        ? null
+        : `${literal} is not a public address; only the networks in ${ALLOW_NETWORKS_VARIABLE} may be reached besides public ones`;
     const addresses = await resolveAll(u.hostname, CHECK_LOOKUP_MS);
     return addresses.every((a) => this.allows(a))
       ? null
@@ -122,21 +132,30 @@ export class Egress {
     const client = target.protocol === 'https:' ? https : http;
     return new Promise<OutboundAnswer>((resolve, reject) => {
       const fail = (err: unknown) => reject(failureOf(err, signal));
-      const req = client.request(target, { method: o.method, headers: o.headers, agent: this.agentFor(target), signal }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, o.maxAnswerBytes).toString('utf8') });
-        res.on('data', (chunk: Buffer) => {
-          chunks.push(chunk);
-          size += chunk.length;
-          if (size >= o.maxAnswerBytes) {
-            done();
-            res.destroy();
-          }
-        });
-        res.on('end', done);
-        res.on('error', fail);
-      });
+      const req = client.request(
+        target,
+        { method: o.method, headers: o.headers, agent: this.agentFor(target), signal },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          const done = () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).subarray(0, o.maxAnswerBytes).toString('utf8'),
+            });
+          res.on('data', (chunk: Buffer) => {
+            chunks.push(chunk);
+            size += chunk.length;
+            if (size >= o.maxAnswerBytes) {
+              done();
+              res.destroy();
+            }
+          });
+          res.on('end', done);
+          res.on('error', fail);
+        },
+      );
       req.on('error', fail);
       req.end(o.body);
     });
@@ -147,7 +166,14 @@ export class Egress {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
       if (addresses.length === 0 || !addresses.every((a) => this.allows(a.address))) {
-        return callback(new EgressFailure('refused', `refused by the egress rule: the host name resolves to an address that is neither public nor in ${ALLOW_NETWORKS_VARIABLE}`), '', 0);
+        return callback(
+          new EgressFailure(
+            'refused',
+            `refused by the egress rule: the host name resolves to an address that is neither public nor in ${ALLOW_NETWORKS_VARIABLE}`,
+          ),
+          '',
+          0,
+        );
       }
       if (options.all) return callback(null, addresses);
       callback(null, addresses[0].address, addresses[0].family);
@@ -160,7 +186,10 @@ type AgentClass = typeof http.Agent | typeof https.Agent;
 /** An agent class that refuses, before connecting, what `guard` refuses (IP literals never reach `lookup`). */
 function guarded<A extends AgentClass>(Base: A, guard: (options: http.ClientRequestArgs) => EgressFailure | null): A {
   return class extends (Base as typeof http.Agent) {
-    override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    override createConnection(
+      options: http.ClientRequestArgs,
+      callback?: (err: Error | null, stream: Duplex) => void,
+    ): Duplex | null | undefined {
       const refused = guard(options);
       if (!refused) return super.createConnection(options, callback);
       process.nextTick(() => callback?.(refused, undefined as never));
@@ -172,7 +201,10 @@ function guarded<A extends AgentClass>(Base: A, guard: (options: http.ClientRequ
 async function resolveAll(hostname: string, timeoutMs: number): Promise<string[]> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<string[]>((resolve) => (timer = setTimeout(() => resolve([]), timeoutMs)));
-  const lookup = dns.promises.lookup(hostname, { all: true }).then((a) => a.map((x) => x.address), () => []);
+  const lookup = dns.promises.lookup(hostname, { all: true }).then(
+    (a) => a.map((x) => x.address),
+    () => [],
+  );
   try {
     return await Promise.race([lookup, late]);
   } finally {

@@ -84,9 +84,11 @@ export function parseNetworks(list: string): Network[] {
     .map((entry) => {
       const [address, bits, ...rest] = entry.split('/');
       const v4 = ipaddr.IPv4.isValidFourPartDecimal(address);
-      if (rest.length > 0 || (!v4 && !ipaddr.IPv6.isValid(address)) || address.includes('%')) throw new Error(`"${entry}" is not an IP address or CIDR`);
+      if (rest.length > 0 || (!v4 && !ipaddr.IPv6.isValid(address)) || address.includes('%'))
+        throw new Error(`"${entry}" is not an IP address or CIDR`);
       const max = v4 ? 32 : 128;
-      if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)) throw new Error(`"${entry}" has a prefix length outside 0…${max}`);
+      if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))
+        throw new Error(`"${entry}" has a prefix length outside 0…${max}`);
       return [ipaddr.parse(address), bits === undefined ? max : Number(bits)] as Network;
     });
 }

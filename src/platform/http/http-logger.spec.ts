@@ -21,13 +21,18 @@ describe('http logger', () => {
     const { port } = server.address() as AddressInfo;
     await fetch(`http://127.0.0.1:${port}/auth/session`, {
       method: 'POST',
-      headers: { Authorization: 'Bearer KEYSECRET', Cookie: 'pl_session=COOKIESECRET', 'Content-Type': 'application/json' },
+      headers: {
+        Authorization: 'Bearer KEYSECRET',
+        Cookie: 'pl_session=COOKIESECRET',
+        'Content-Type': 'application/json',
+      },
       body: JSON.stringify({ apiKey: 'BODYSECRET' }),
     });
     await new Promise<void>((r) => server.close(() => r()));
     const out = lines.join('');
     expect(out).toMatch(/"url":"\/auth\/session"/);
     expect(out).toMatch(/\[Redacted\]/);
-    for (const secret of ['KEYSECRET', 'COOKIESECRET', 'SESSIONSECRET', 'BODYSECRET']) expect(out).not.toContain(secret);
+    for (const secret of ['KEYSECRET', 'COOKIESECRET', 'SESSIONSECRET', 'BODYSECRET'])
+      expect(out).not.toContain(secret);
   });
 });

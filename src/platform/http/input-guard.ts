@@ -38,14 +38,17 @@ export function inputProblem(value: unknown, root = ''): InputProblem | null {
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
-    if (depth >= MAX_BODY_DEPTH) return { field: path || 'body', error: `is nested deeper than ${MAX_BODY_DEPTH} levels` };
+    if (depth >= MAX_BODY_DEPTH)
+      return { field: path || 'body', error: `is nested deeper than ${MAX_BODY_DEPTH} levels` };
     if (Array.isArray(v)) {
-      if (v.length > MAX_BODY_ENTRIES) return { field: path || 'body', error: `has more than ${MAX_BODY_ENTRIES} items` };
+      if (v.length > MAX_BODY_ENTRIES)
+        return { field: path || 'body', error: `has more than ${MAX_BODY_ENTRIES} items` };
       v.forEach((x, i) => stack.push({ v: x, path: join(path, i), depth: depth + 1 }));
       continue;
     }
     const keys = Object.keys(v);
-    if (keys.length > MAX_BODY_ENTRIES) return { field: path || 'body', error: `has more than ${MAX_BODY_ENTRIES} keys` };
+    if (keys.length > MAX_BODY_ENTRIES)
+      return { field: path || 'body', error: `has more than ${MAX_BODY_ENTRIES} keys` };
     for (const key of keys) {
       const field = join(path, key);
       if (FORBIDDEN_KEYS.has(key)) return { field, error: `the key "${key}" is not allowed` };
@@ -90,6 +93,8 @@ export function requestProblem(req: Request): InputProblem | null {
 export function inputGuard(req: Request & { id?: string }, res: Response, next: NextFunction): void {
   const problem = requestProblem(req);
   if (!problem) return next();
-  const body = invalidFields([{ field: problem.field, errors: [`${problem.field} ${problem.error}`] }]).getResponse() as object;
+  const body = invalidFields([
+    { field: problem.field, errors: [`${problem.field} ${problem.error}`] },
+  ]).getResponse() as object;
   res.status(400).json({ ...body, requestId: req.id });
 }

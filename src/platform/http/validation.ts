@@ -24,11 +24,15 @@ function flatten(errors: ValidationError[], parent = '', brackets = false): Fiel
       const at = sub ? `${field}.${sub}` : field;
       own.set(at, [...(own.get(at) ?? []), message]);
     }
-    return [...[...own].map(([f, errs]) => ({ field: f, errors: errs })), ...flatten(e.children ?? [], field, brackets)];
+    return [
+      ...[...own].map(([f, errs]) => ({ field: f, errors: errs })),
+      ...flatten(e.children ?? [], field, brackets),
+    ];
   });
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks a body against a DTO class outside the global pipe (for bodies whose unknown fields a
@@ -41,7 +45,8 @@ export function checkBody<T extends object>(
   body: unknown,
   options: { unknownFields: 'refuse' | 'ignore'; path?: string },
 ): { value: T; errors: FieldError[] } | { value: null; errors: FieldError[] } {
-  if (!isPlainObject(body)) return { value: null, errors: [{ field: options.path ?? 'body', errors: ['must be a JSON object'] }] };
+  if (!isPlainObject(body))
+    return { value: null, errors: [{ field: options.path ?? 'body', errors: ['must be a JSON object'] }] };
   const value = plainToInstance(cls, body);
   const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: options.unknownFields === 'refuse' });
   const fields = flatten(errors, options.path ?? '', true);
@@ -49,7 +54,11 @@ export function checkBody<T extends object>(
 }
 
 /** `body` as a valid `cls` (see checkBody), or the 400 naming every offending field. */
-export function validBody<T extends object>(cls: new () => T, body: unknown, options: { unknownFields: 'refuse' | 'ignore' }): T {
+export function validBody<T extends object>(
+  cls: new () => T,
+  body: unknown,
+  options: { unknownFields: 'refuse' | 'ignore' },
+): T {
   const { value, errors } = checkBody(cls, body, options);
   if (value === null) throw invalidFields(errors);
   return value;
@@ -81,17 +90,21 @@ export function validationPipe(): ValidationPipe {
 
 // A calendar date, optionally with a time and offset: 2026-12-01, 2026-12-01T10:00:00.123Z,
 // 2026-12-01T10:00+02:00. No week dates (2020-W01), ordinal dates or year 0.
-const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const CALENDAR_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Is `s` a real instant: a calendar date that exists (no 2020-02-30), year 0001–9999, valid clock time? */
 export function isCalendarDate(s: unknown): boolean {
   if (typeof s !== 'string') return false;
   const m = CALENDAR_DATE.exec(s);
   if (!m) return false;
-  const [year, month, day, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  const [year, month, day, hour = 0, minute = 0, second = 0] = m
+    .slice(1, 7)
+    .map((x) => (x === undefined ? undefined : Number(x))) as number[];
   if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
   const days = new Date(Date.UTC(2000, month, 0)).getUTCDate(); // 2000 is a leap year: February has 29
-  if (day > days || (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)))) return false;
+  if (day > days || (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))))
+    return false;
   return !Number.isNaN(Date.parse(s));
 }
 
@@ -101,7 +114,9 @@ export function IsCalendarDate(): PropertyDecorator {
     name: 'isCalendarDate',
     validator: {
       validate: (value) => isCalendarDate(value),
-      defaultMessage: buildMessage((prefix) => `${prefix}$property must be an existing ISO 8601 date such as 2026-12-01 or 2026-12-01T10:00:00Z`),
+      defaultMessage: buildMessage(
+        (prefix) => `${prefix}$property must be an existing ISO 8601 date such as 2026-12-01 or 2026-12-01T10:00:00Z`,
+      ),
     },
   });
 }
@@ -123,7 +138,9 @@ export function IsTimeZone(): PropertyDecorator {
     name: 'isTimeZone',
     validator: {
       validate: (value) => isTimeZone(value),
-      defaultMessage: buildMessage((prefix) => `${prefix}$property must be an IANA time zone name such as Europe/Berlin or UTC`),
+      defaultMessage: buildMessage(
+        (prefix) => `${prefix}$property must be an IANA time zone name such as Europe/Berlin or UTC`,
+      ),
     },
   });
 }

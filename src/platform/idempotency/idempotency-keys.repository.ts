@@ -7,7 +7,13 @@ export class IdempotencyKeysRepository {
   constructor(private readonly tx: TransactionHost) {}
 
   /** True: the key is now claimed for `resourceId`; false: it was claimed before. */
-  async insert(tenantId: string, scope: string, key: string, requestHash: string, resourceId: string): Promise<boolean> {
+  async insert(
+    tenantId: string,
+    scope: string,
+    key: string,
+    requestHash: string,
+    resourceId: string,
+  ): Promise<boolean> {
     const claimed = await this.tx.query(
       `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash, resource_id) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT DO NOTHING RETURNING key`,

@@ -19,7 +19,10 @@ export function checkIdempotencyKey(key: string | undefined): string | null {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -35,7 +38,13 @@ export class IdempotencyKeys {
   constructor(private readonly keys: IdempotencyKeysRepository) {}
 
   /** null: claimed for `resourceId` now; else the id the key was claimed for earlier. */
-  async claim(tenantId: string, scope: string, key: string, request: unknown, resourceId: string): Promise<string | null> {
+  async claim(
+    tenantId: string,
+    scope: string,
+    key: string,
+    request: unknown,
+    resourceId: string,
+  ): Promise<string | null> {
     const requestHash = createHash('sha256').update(canonical(request)).digest('hex');
     if (await this.keys.insert(tenantId, scope, key, requestHash, resourceId)) return null;
     const earlier = await this.keys.find(tenantId, scope, key);

@@ -24,11 +24,17 @@ export class MetricsService implements OnModuleInit {
   });
   /** Recovery runs entering each state (a run counts once per state it reaches). */
   readonly recoveryRuns = new Counter({
-    name: 'recovery_runs_total', help: 'Recovery runs by the state they entered', labelNames: ['status'] as const, registers: [this.registry],
+    name: 'recovery_runs_total',
+    help: 'Recovery runs by the state they entered',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
   });
   /** Recovery steps entering each state, by the kind they ran as. */
   readonly recoverySteps = new Counter({
-    name: 'recovery_steps_total', help: 'Recovery steps by the state they entered', labelNames: ['kind', 'status'] as const, registers: [this.registry],
+    name: 'recovery_steps_total',
+    help: 'Recovery steps by the state they entered',
+    labelNames: ['kind', 'status'] as const,
+    registers: [this.registry],
   });
   /** Notification delivery attempts, by channel type and outcome (sent, retry, dead). */
   readonly notificationDeliveries = new Counter({
@@ -38,16 +44,28 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
   private readonly handled = new Counter({
-    name: 'outbox_events_handled_total', help: 'Outbox deliveries handled', labelNames: ['event_type', 'handler'] as const, registers: [this.registry],
+    name: 'outbox_events_handled_total',
+    help: 'Outbox deliveries handled',
+    labelNames: ['event_type', 'handler'] as const,
+    registers: [this.registry],
   });
   private readonly failed = new Counter({
-    name: 'outbox_events_failed_total', help: 'Outbox delivery attempts that failed', labelNames: ['event_type', 'handler'] as const, registers: [this.registry],
+    name: 'outbox_events_failed_total',
+    help: 'Outbox delivery attempts that failed',
+    labelNames: ['event_type', 'handler'] as const,
+    registers: [this.registry],
   });
   private readonly dead = new Counter({
-    name: 'outbox_events_dead_lettered_total', help: 'Outbox deliveries dead-lettered', labelNames: ['event_type', 'handler'] as const, registers: [this.registry],
+    name: 'outbox_events_dead_lettered_total',
+    help: 'Outbox deliveries dead-lettered',
+    labelNames: ['event_type', 'handler'] as const,
+    registers: [this.registry],
   });
   private readonly held = new Counter({
-    name: 'outbox_events_held_total', help: 'Outbox deliveries held by a disabled flag', labelNames: ['event_type', 'handler'] as const, registers: [this.registry],
+    name: 'outbox_events_held_total',
+    help: 'Outbox deliveries held by a disabled flag',
+    labelNames: ['event_type', 'handler'] as const,
+    registers: [this.registry],
   });
 
   constructor(
@@ -56,7 +74,11 @@ export class MetricsService implements OnModuleInit {
   ) {
     collectDefaultMetrics({ register: this.registry });
     const outbox = this.store;
-    const oldest = new Gauge({ name: 'outbox_oldest_due_age_seconds', help: 'Age of the oldest delivery that is due', registers: [this.registry] });
+    const oldest = new Gauge({
+      name: 'outbox_oldest_due_age_seconds',
+      help: 'Age of the oldest delivery that is due',
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'outbox_depth',
       help: 'Outbox deliveries not yet done, by status',

@@ -1,4 +1,12 @@
-import { BeforeApplicationShutdown, HttpException, HttpStatus, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { OutboxRepository } from './outbox.repository.js';
 
@@ -46,7 +54,11 @@ export class OutboxBacklog implements OnApplicationBootstrap, BeforeApplicationS
     if (behind === null) return;
     res.setHeader('Retry-After', '1');
     throw new HttpException(
-      { statusCode: 429, error: 'Too Many Requests', message: `the loop is behind (${behind.pending} outbox deliveries pending, over the limit of ${behind.limit}); retry later` },
+      {
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: `the loop is behind (${behind.pending} outbox deliveries pending, over the limit of ${behind.limit}); retry later`,
+      },
       HttpStatus.TOO_MANY_REQUESTS,
     );
   }

@@ -56,7 +56,14 @@ export class OutboxPublisher implements IEventPublisher {
       const eventId = uuidv7();
       const payload = JSON.stringify(event);
       for (const handler of handlers) {
-        await this.tx.deferWrite(insertDeliveries, [eventId, eventType, handler.name, event.tenantId, event.incidentId ?? null, payload]);
+        await this.tx.deferWrite(insertDeliveries, [
+          eventId,
+          eventType,
+          handler.name,
+          event.tenantId,
+          event.incidentId ?? null,
+          payload,
+        ]);
         handlerNames.add(handler.name);
       }
       for (const hook of this.hooks.get(eventType) ?? []) await hook(event);

@@ -79,7 +79,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.running = true;
     for (const handler of this.registry.handlers()) {
       const lanes = Array.from({ length: this.config.outbox.concurrency }, () => ({
-        handler, claimSize: this.config.outbox.batchSize, dirty: false, busy: false,
+        handler,
+        claimSize: this.config.outbox.batchSize,
+        dirty: false,
+        busy: false,
       }));
       this.lanes.set(handler.name, lanes);
     }
@@ -195,7 +198,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const mine = await this.store.markDone(toHandle.map((d) => d.id));
     // Not mine when another worker handled it after this one's lease ran out.
     const handled = toHandle.filter((d) => mine.has(d.id));
-    const work = handled.map((delivery) => ({ delivery, event: this.registry.revive(delivery.event_type, delivery.payload) }));
+    const work = handled.map((delivery) => ({
+      delivery,
+      event: this.registry.revive(delivery.event_type, delivery.payload),
+    }));
     const sequences = new Map<string, typeof work>();
     for (const item of work) {
       const key = handler.serializeBy?.(item.event as never) ?? '';
@@ -218,12 +224,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const error = err instanceof Error ? err.message : String(err);
     const { maxAttempts, retryBaseMs, retryMaxMs } = this.config.outbox;
     const dead = delivery.attempts >= maxAttempts;
-    this.logger.warn(`${delivery.handler} failed on ${delivery.event_type} ${delivery.event_id} (attempt ${delivery.attempts}${dead ? ', dead-lettered' : ''}): ${error}`);
+    this.logger.warn(
+      `${delivery.handler} failed on ${delivery.event_type} ${delivery.event_id} (attempt ${delivery.attempts}${dead ? ', dead-lettered' : ''}): ${error}`,
+    );
     const retryInMs = backoffDelayMs(delivery.attempts, retryBaseMs, retryMaxMs);
     await this.tx.run(async () => {
       if (dead) await this.store.markDead(delivery.id, error);
       else await this.store.scheduleRetry(delivery.id, retryInMs, error);
-      await this.tell(dead ? { kind: 'dead', delivery, handler, error } : { kind: 'retrying', delivery, handler, error, retryInMs });
+      await this.tell(
+        dead ? { kind: 'dead', delivery, handler, error } : { kind: 'retrying', delivery, handler, error, retryInMs },
+      );
     });
     if (!dead) this.wakeIn(handler.name, retryInMs);
   }

@@ -143,13 +143,21 @@ export class OutboxRepository {
 
   /** Deliveries not yet handled (due, claimed or waiting for a retry), through the pending index. */
   async pendingCount(): Promise<number> {
-    const [row] = await this.tx.queryOutside<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_events WHERE status = 'pending'`);
+    const [row] = await this.tx.queryOutside<{ n: number }>(
+      `SELECT count(*)::int AS n FROM outbox_events WHERE status = 'pending'`,
+    );
     return row.n;
   }
 
   /** Counted through the partial indexes: processed rows (almost all of them) are never read. */
   async depth(): Promise<{ due: number; pending: number; held: number; dead: number; oldestDueAgeSeconds: number }> {
-    const [row] = await this.tx.queryOutside<{ due: number; pending: number; held: number; dead: number; oldest: number }>(
+    const [row] = await this.tx.queryOutside<{
+      due: number;
+      pending: number;
+      held: number;
+      dead: number;
+      oldest: number;
+    }>(
       `SELECT (SELECT count(*) FROM outbox_events WHERE status = 'pending' AND available_at <= now())::int AS due,
               (SELECT count(*) FROM outbox_events WHERE status = 'pending')::int AS pending,
               (SELECT count(*) FROM outbox_events WHERE status = 'held')::int AS held,

@@ -18,17 +18,30 @@ import { actuatorView } from './actuator.view.js';
 export class PutActuatorDto {
   @ApiProperty({
     example: 'https://ops.example.com/hooks/pillar-loop',
-    description: 'http(s), without user:password@; a public address unless the platform operator opened its network with ACTUATOR_ALLOW_NETWORKS',
+    description:
+      'http(s), without user:password@; a public address unless the platform operator opened its network with ACTUATOR_ALLOW_NETWORKS',
   })
-  @IsString() @MaxLength(2048)
+  @IsString()
+  @MaxLength(2048)
   url!: string;
   @ApiProperty({
     required: false,
-    description: 'extra request headers (not webhook-*, host or content-*), stored sealed: their values are shown in this answer only, later just their names. Omitted: the stored ones are kept; {} removes them',
+    description:
+      'extra request headers (not webhook-*, host or content-*), stored sealed: their values are shown in this answer only, later just their names. Omitted: the stored ones are kept; {} removes them',
   })
-  @IsOptional() @IsObject() headers?: Record<string, string>;
-  @ApiProperty({ required: false, default: DEFAULT_STEP_TIMEOUT_MS }) @IsOptional() @IsInt() @Min(100) @Max(600_000) timeoutMs?: number;
-  @ApiProperty({ required: false, description: 'generate a new signing secret (shown once in the answer)' }) @IsOptional() @IsBoolean() rotateSecret?: boolean;
+  @IsOptional()
+  @IsObject()
+  headers?: Record<string, string>;
+  @ApiProperty({ required: false, default: DEFAULT_STEP_TIMEOUT_MS })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  timeoutMs?: number;
+  @ApiProperty({ required: false, description: 'generate a new signing secret (shown once in the answer)' })
+  @IsOptional()
+  @IsBoolean()
+  rotateSecret?: boolean;
 }
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
@@ -69,7 +82,12 @@ export class ActuatorsController {
    */
   @ApiOperation({ summary: 'Create or replace an actuator' })
   @Put(':name')
-  async put(@Param('name') name: string, @Body() body: PutActuatorDto, @CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response) {
+  async put(
+    @Param('name') name: string,
+    @Body() body: PutActuatorDto,
+    @CurrentPrincipal() p: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     checkName(name);
     const headers = body.headers === undefined ? null : checkHeaders(body.headers);
     const refusal = await this.egress.refusal(body.url);
@@ -102,7 +120,11 @@ export class ActuatorsController {
       return upserted;
     });
     res.status(created ? 201 : 200);
-    return { ...actuatorView(row), ...(headers ? { headers } : {}), ...(created || body.rotateSecret ? { secret } : {}) };
+    return {
+      ...actuatorView(row),
+      ...(headers ? { headers } : {}),
+      ...(created || body.rotateSecret ? { secret } : {}),
+    };
   }
 
   @ApiOperation({ summary: 'Delete an actuator' })
@@ -137,16 +159,20 @@ const audited = (r: ActuatorRow) => ({
 });
 
 function checkName(name: string): string {
-  if (!ACTUATOR_NAME_PATTERN.test(name)) throw invalidFields([{ field: 'name', errors: [`name must match ${ACTUATOR_NAME_PATTERN}`] }]);
+  if (!ACTUATOR_NAME_PATTERN.test(name))
+    throw invalidFields([{ field: 'name', errors: [`name must match ${ACTUATOR_NAME_PATTERN}`] }]);
   return name;
 }
 
 function checkHeaders(headers: Record<string, unknown>): Record<string, string> {
   const entries = Object.entries(headers);
-  if (entries.length > MAX_HEADERS) throw invalidFields([{ field: 'headers', errors: [`headers: at most ${MAX_HEADERS}`] }]);
+  if (entries.length > MAX_HEADERS)
+    throw invalidFields([{ field: 'headers', errors: [`headers: at most ${MAX_HEADERS}`] }]);
   for (const [k, v] of entries) {
-    if (!HEADER_NAME.test(k) || RESERVED_HEADER.test(k)) throw invalidFields([{ field: `headers.${k}`, errors: ['not an allowed header name'] }]);
-    if (typeof v !== 'string' || v.length > 4096 || /[\r\n\0]/.test(v)) throw invalidFields([{ field: `headers.${k}`, errors: ['must be a single-line string'] }]);
+    if (!HEADER_NAME.test(k) || RESERVED_HEADER.test(k))
+      throw invalidFields([{ field: `headers.${k}`, errors: ['not an allowed header name'] }]);
+    if (typeof v !== 'string' || v.length > 4096 || /[\r\n\0]/.test(v))
+      throw invalidFields([{ field: `headers.${k}`, errors: ['must be a single-line string'] }]);
   }
   return headers as Record<string, string>;
 }

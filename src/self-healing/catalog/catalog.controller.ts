@@ -1,4 +1,16 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
@@ -53,10 +65,16 @@ export class CatalogController {
   @ApiOperation({ summary: 'Update a failure pattern (template, auto-apply)' })
   @Patch('patterns/:id')
   @RequireRole('admin')
-  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdatePatternDto, @CurrentPrincipal() p: Principal) {
+  async update(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: UpdatePatternDto,
+    @CurrentPrincipal() p: Principal,
+  ) {
     if (body.recoveryTemplate && !this.playbooks.has(body.recoveryTemplate.playbookId)) {
       const known = this.playbooks.all().map((pb) => pb.id);
-      throw invalidFields([{ field: 'recoveryTemplate.playbookId', errors: [`unknown playbook; known: ${known.join(', ')}`] }]);
+      throw invalidFields([
+        { field: 'recoveryTemplate.playbookId', errors: [`unknown playbook; known: ${known.join(', ')}`] },
+      ]);
     }
     return this.tx.run(async () => {
       const before = await this.patterns.find(p.tenantId, id);

@@ -1,6 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 
 export class RecoveryTemplateDto {
   @ApiProperty({ example: 'retry_with_backoff', description: 'a playbook id from config/playbooks.json' })
@@ -13,7 +24,12 @@ export class RecoveryTemplateDto {
   @IsObject()
   params?: Record<string, unknown>;
 
-  @ApiProperty({ required: false, minimum: 0, maximum: 1, description: 'used until the pattern has reviewed recoveries' })
+  @ApiProperty({
+    required: false,
+    minimum: 0,
+    maximum: 1,
+    description: 'used until the pattern has reviewed recoveries',
+  })
   @IsOptional()
   @IsNumber()
   @Min(0)
@@ -48,6 +64,12 @@ export class MatchRequestDto {
 
 export class ListPatternsQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() errorType?: string;
-  @ApiProperty({ required: false, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @ApiProperty({ required: false, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
   @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }

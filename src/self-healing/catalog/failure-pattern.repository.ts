@@ -78,7 +78,19 @@ const writeHeldPatterns = (patterns: HeldPattern[]): Statement[] =>
       ? {
           sql: `INSERT INTO failure_patterns (id, tenant_id, error_type, shape_key, template, template_tokens, occurrence_count, first_incident_id, affected_agents, capabilities, merged_into_id)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-          params: [p.id, p.tenantId, p.errorType, p.shapeKey, p.templateTokens.join(' '), p.templateTokens, p.added, p.firstIncidentId, p.newAgents, p.newCapabilities, p.mergedInto],
+          params: [
+            p.id,
+            p.tenantId,
+            p.errorType,
+            p.shapeKey,
+            p.templateTokens.join(' '),
+            p.templateTokens,
+            p.added,
+            p.firstIncidentId,
+            p.newAgents,
+            p.newCapabilities,
+            p.mergedInto,
+          ],
         }
       : {
           // The lists only grow, in the order first seen; the bucket lock kept them as read.
@@ -87,7 +99,15 @@ const writeHeldPatterns = (patterns: HeldPattern[]): Statement[] =>
                        affected_agents = affected_agents || $5::text[], capabilities = capabilities || $6::text[],
                        merged_into_id = coalesce($7, merged_into_id)
                  WHERE id = $1`,
-          params: [p.id, p.templateTokens, p.templateTokens.join(' '), p.added, p.newAgents, p.newCapabilities, p.mergedInto],
+          params: [
+            p.id,
+            p.templateTokens,
+            p.templateTokens.join(' '),
+            p.added,
+            p.newAgents,
+            p.newCapabilities,
+            p.mergedInto,
+          ],
         },
   );
 
@@ -108,11 +128,26 @@ export class FailurePatternRepository {
   }
 
   private async readLocked(tenantId: string, errorType: string, shapeKey: string, key: string): Promise<HeldPattern[]> {
-    const [, rows] = await Promise.all([this.tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [key]), this.bucketRows(tenantId, errorType, shapeKey)]);
+    const [, rows] = await Promise.all([
+      this.tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [key]),
+      this.bucketRows(tenantId, errorType, shapeKey),
+    ]);
     return rows.map((r) => ({
-      id: r.id, tenantId, errorType, shapeKey, templateTokens: r.template_tokens, occurrenceCount: r.occurrence_count,
-      isNew: false, firstIncidentId: null, agents: r.affected_agents, capabilities: r.capabilities, added: 0, newAgents: [], newCapabilities: [],
-      mergedInto: null, queued: false,
+      id: r.id,
+      tenantId,
+      errorType,
+      shapeKey,
+      templateTokens: r.template_tokens,
+      occurrenceCount: r.occurrence_count,
+      isNew: false,
+      firstIncidentId: null,
+      agents: r.affected_agents,
+      capabilities: r.capabilities,
+      added: 0,
+      newAgents: [],
+      newCapabilities: [],
+      mergedInto: null,
+      queued: false,
     }));
   }
 
@@ -123,7 +158,9 @@ export class FailurePatternRepository {
   }
 
   private bucketRows(tenantId: string, errorType: string, shapeKey: string) {
-    return this.tx.query<Pick<PatternRow, 'id' | 'template_tokens' | 'occurrence_count' | 'affected_agents' | 'capabilities'>>(
+    return this.tx.query<
+      Pick<PatternRow, 'id' | 'template_tokens' | 'occurrence_count' | 'affected_agents' | 'capabilities'>
+    >(
       `SELECT id, template_tokens, occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = $1 AND error_type = $2 AND shape_key = $3 AND merged_into_id IS NULL`,
       [tenantId, errorType, shapeKey],
     );
@@ -144,9 +181,21 @@ export class FailurePatternRepository {
     },
   ): Promise<HeldPattern> {
     const pattern: HeldPattern = {
-      id: p.id, tenantId: p.tenantId, errorType: p.errorType, shapeKey: p.shapeKey, templateTokens: p.tokens, occurrenceCount: 0,
-      isNew: true, firstIncidentId: p.incidentId, agents: [], capabilities: [], added: 0, newAgents: [], newCapabilities: [],
-      mergedInto: null, queued: false,
+      id: p.id,
+      tenantId: p.tenantId,
+      errorType: p.errorType,
+      shapeKey: p.shapeKey,
+      templateTokens: p.tokens,
+      occurrenceCount: 0,
+      isNew: true,
+      firstIncidentId: p.incidentId,
+      agents: [],
+      capabilities: [],
+      added: 0,
+      newAgents: [],
+      newCapabilities: [],
+      mergedInto: null,
+      queued: false,
     };
     bucket.push(pattern);
     await this.recordOccurrence(pattern, p.tokens, p.agentId, p.capability);
@@ -154,7 +203,12 @@ export class FailurePatternRepository {
   }
 
   /** Records one more occurrence of a held pattern, with its generalised template; written at commit. */
-  async recordOccurrence(pattern: HeldPattern, tokens: string[], agentId: string | null, capability: string | null): Promise<void> {
+  async recordOccurrence(
+    pattern: HeldPattern,
+    tokens: string[],
+    agentId: string | null,
+    capability: string | null,
+  ): Promise<void> {
     pattern.templateTokens = tokens;
     pattern.occurrenceCount += 1;
     pattern.added += 1;
@@ -175,18 +229,34 @@ export class FailurePatternRepository {
    * and each merge is a row of its history. The absorbed patterns leave the bucket and are kept,
    * naming the survivor. Incidents and policies belong to other pillars: the caller moves those.
    */
-  async absorb(bucket: HeldPattern[], survivor: HeldPattern, absorbed: HeldPattern[], templateTokens: string[], incidentId: string): Promise<void> {
+  async absorb(
+    bucket: HeldPattern[],
+    survivor: HeldPattern,
+    absorbed: HeldPattern[],
+    templateTokens: string[],
+    incidentId: string,
+  ): Promise<void> {
     const before = survivor.templateTokens.join(' ');
     survivor.templateTokens = templateTokens;
     for (const p of absorbed) {
       survivor.occurrenceCount += p.occurrenceCount;
       survivor.added += p.occurrenceCount;
       for (const agent of [...p.agents, ...p.newAgents]) addNew(survivor.newAgents, agent, survivor.agents);
-      for (const capability of [...p.capabilities, ...p.newCapabilities]) addNew(survivor.newCapabilities, capability, survivor.capabilities);
+      for (const capability of [...p.capabilities, ...p.newCapabilities])
+        addNew(survivor.newCapabilities, capability, survivor.capabilities);
       p.mergedInto = survivor.id;
       bucket.splice(bucket.indexOf(p), 1);
       await this.queue(p);
-      await this.tx.deferWrite(writeHistory, [uuidv7(), survivor.tenantId, survivor.id, p.id, before, templateTokens.join(' '), p.occurrenceCount, incidentId]);
+      await this.tx.deferWrite(writeHistory, [
+        uuidv7(),
+        survivor.tenantId,
+        survivor.id,
+        p.id,
+        before,
+        templateTokens.join(' '),
+        p.occurrenceCount,
+        incidentId,
+      ]);
     }
     await this.queue(survivor);
     // A recovery template set on a merged pattern (PATCH) carries over when the survivor has none.
@@ -198,32 +268,52 @@ export class FailurePatternRepository {
       [survivor.tenantId, survivor.id, absorbed.map((p) => p.id)],
     );
     // Recoveries are written by other transactions (bridge 2): this one has none of them deferred.
-    await this.tx.query(`UPDATE recovery_candidates SET source_pattern_id = $2 WHERE tenant_id = $1 AND source_pattern_id = ANY($3::uuid[])`, [
-      survivor.tenantId, survivor.id, absorbed.map((p) => p.id),
-    ]);
+    await this.tx.query(
+      `UPDATE recovery_candidates SET source_pattern_id = $2 WHERE tenant_id = $1 AND source_pattern_id = ANY($3::uuid[])`,
+      [survivor.tenantId, survivor.id, absorbed.map((p) => p.id)],
+    );
   }
 
   async history(tenantId: string, patternId: string): Promise<PatternHistoryView[]> {
-    const rows = await this.tx.query<{ event: 'merged'; merged_pattern_id: string | null; template_before: string; template_after: string; occurrences_moved: number; incident_id: string | null; created_at: Date }>(
+    const rows = await this.tx.query<{
+      event: 'merged';
+      merged_pattern_id: string | null;
+      template_before: string;
+      template_after: string;
+      occurrences_moved: number;
+      incident_id: string | null;
+      created_at: Date;
+    }>(
       `SELECT event, merged_pattern_id, template_before, template_after, occurrences_moved, incident_id, created_at
          FROM failure_pattern_history WHERE tenant_id = $1 AND pattern_id = $2 ORDER BY created_at, id`,
       [tenantId, patternId],
     );
     return rows.map((r) => ({
-      event: r.event, mergedPatternId: r.merged_pattern_id, templateBefore: r.template_before, templateAfter: r.template_after,
-      occurrencesMoved: r.occurrences_moved, incidentId: r.incident_id, at: r.created_at.toISOString(),
+      event: r.event,
+      mergedPatternId: r.merged_pattern_id,
+      templateBefore: r.template_before,
+      templateAfter: r.template_after,
+      occurrencesMoved: r.occurrences_moved,
+      incidentId: r.incident_id,
+      at: r.created_at.toISOString(),
     }));
   }
 
   /** The templates of these patterns (pages that name patterns show their template). */
   async templates(tenantId: string, ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.tx.query<{ id: string; template: string }>(`SELECT id, template FROM failure_patterns WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, [...new Set(ids)]]);
+    const rows = await this.tx.query<{ id: string; template: string }>(
+      `SELECT id, template FROM failure_patterns WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+      [tenantId, [...new Set(ids)]],
+    );
     return new Map(rows.map((r) => [r.id, r.template]));
   }
 
   async find(tenantId: string, id: string): Promise<PatternRow | null> {
-    const [row] = await this.tx.query<PatternRow>(`SELECT * FROM failure_patterns WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const [row] = await this.tx.query<PatternRow>(`SELECT * FROM failure_patterns WHERE tenant_id = $1 AND id = $2`, [
+      tenantId,
+      id,
+    ]);
     return row ?? null;
   }
 
@@ -253,8 +343,11 @@ export class FailurePatternRepository {
     return this.tx.query<PatternRow>(sql, params);
   }
 
-
-  async update(tenantId: string, id: string, changes: { recoveryTemplate?: RecoveryTemplate | null; autoApplyRecovery?: boolean }): Promise<PatternRow | null> {
+  async update(
+    tenantId: string,
+    id: string,
+    changes: { recoveryTemplate?: RecoveryTemplate | null; autoApplyRecovery?: boolean },
+  ): Promise<PatternRow | null> {
     // A findOnce later in this transaction must not return the row as it was.
     this.tx.forget(READ_ONCE, `${tenantId}|${id}`);
     const [row] = await this.tx.query<PatternRow>(

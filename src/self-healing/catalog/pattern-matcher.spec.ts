@@ -1,9 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
-import { bestMatch, fileSignature, generalize, PatternIndex, similarity, WILDCARD, type PatternCandidate } from './pattern-matcher.js';
+import {
+  bestMatch,
+  fileSignature,
+  generalize,
+  PatternIndex,
+  similarity,
+  WILDCARD,
+  type PatternCandidate,
+} from './pattern-matcher.js';
 import { extractSignature, type FailureSignature } from './signature.js';
 
 const words = (text: string) => text.split(' ');
-const signatureOf = (text: string): FailureSignature => ({ errorType: 'e', tokens: words(text), masked: text, shapeKey: 'k' });
+const signatureOf = (text: string): FailureSignature => ({
+  errorType: 'e',
+  tokens: words(text),
+  masked: text,
+  shapeKey: 'k',
+});
 
 describe('similarity', () => {
   it('is 1 for identical token lists (and for two empty ones)', () => {
@@ -27,11 +40,18 @@ describe('similarity', () => {
 
   it('counts a value against a literal word as a soft mismatch', () => {
     expect(similarity(words('user admin not found'), words('user <ID> not found'))).toBeCloseTo(3 / 4);
-    expect(similarity(words('chdir <PATH> failed no such file'), words('chdir pwd failed no such file'))).toBeCloseTo(5 / 6);
+    expect(similarity(words('chdir <PATH> failed no such file'), words('chdir pwd failed no such file'))).toBeCloseTo(
+      5 / 6,
+    );
   });
 
   it('is 0 on any hard mismatch: two different literal words at one position', () => {
-    expect(similarity(words('connection refused by <IP> after <NUM> ms x y z'), words('connection reset by <IP> after <NUM> ms x y z'))).toBe(0);
+    expect(
+      similarity(
+        words('connection refused by <IP> after <NUM> ms x y z'),
+        words('connection reset by <IP> after <NUM> ms x y z'),
+      ),
+    ).toBe(0);
     expect(similarity(words('state=FAILED for <ID>'), words('state=CANCELLED for <ID>'))).toBe(0);
   });
 });
@@ -98,11 +118,15 @@ describe('bestMatch', () => {
 
 describe('generalize', () => {
   it('turns differing positions into <*> and keeps equal ones', () => {
-    expect(generalize(words('retry <NUM> on <HOST> now'), words('retry <NUM> on <IP> now'))).toEqual(words(`retry <NUM> on ${WILDCARD} now`));
+    expect(generalize(words('retry <NUM> on <HOST> now'), words('retry <NUM> on <IP> now'))).toEqual(
+      words(`retry <NUM> on ${WILDCARD} now`),
+    );
   });
 
   it('keeps existing wildcards and lets a literal meet a placeholder', () => {
-    expect(generalize(words(`user ${WILDCARD} admin`), words('user <ID> <ID>'))).toEqual(words(`user ${WILDCARD} ${WILDCARD}`));
+    expect(generalize(words(`user ${WILDCARD} admin`), words('user <ID> <ID>'))).toEqual(
+      words(`user ${WILDCARD} ${WILDCARD}`),
+    );
   });
 
   it('refuses different lengths and hard mismatches', () => {
@@ -131,14 +155,32 @@ describe('PatternIndex', () => {
     const index = new PatternIndex();
     const newId = ids();
     const first = index.matchOrAdd(extractSignature('db_error', 'replica db-1.prod.internal lag 30s'), 0.8, newId);
-    expect(first).toEqual({ id: 'p1', score: 1, isNew: true, templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'], absorbed: [] });
+    expect(first).toEqual({
+      id: 'p1',
+      score: 1,
+      isNew: true,
+      templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'],
+      absorbed: [],
+    });
 
     const same = index.matchOrAdd(extractSignature('db_error', 'replica db-7.prod.internal lag 2s'), 0.8, newId);
-    expect(same).toEqual({ id: 'p1', score: 1, isNew: false, templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'], absorbed: [] });
+    expect(same).toEqual({
+      id: 'p1',
+      score: 1,
+      isNew: false,
+      templateTokens: ['replica', '<HOST>', 'lag', '<NUM>'],
+      absorbed: [],
+    });
 
     // A slot that held a host now holds an IP: the same slot, generalised.
     const ip = index.matchOrAdd(extractSignature('db_error', 'replica 10.0.0.5 lag 9s'), 0.8, newId);
-    expect(ip).toEqual({ id: 'p1', score: 1, isNew: false, templateTokens: ['replica', WILDCARD, 'lag', '<NUM>'], absorbed: [] });
+    expect(ip).toEqual({
+      id: 'p1',
+      score: 1,
+      isNew: false,
+      templateTokens: ['replica', WILDCARD, 'lag', '<NUM>'],
+      absorbed: [],
+    });
     // A slot that held a value now holds a word: 3 of 4 tokens agree (0.75 < 0.8) → new pattern…
     const words = new PatternIndex();
     words.matchOrAdd(extractSignature('db_error', 'replica db-1.prod.internal lag 30s'), 0.8, newId);
@@ -148,9 +190,22 @@ describe('PatternIndex', () => {
     const newId2 = ids();
     index2.matchOrAdd(extractSignature('db_error', 'replica db-1.prod.internal lag 30s'), 0.7, newId2);
     const merged = index2.matchOrAdd(extractSignature('db_error', 'replica primary lag 9s'), 0.7, newId2);
-    expect(merged).toEqual({ id: 'p1', score: 0.75, isNew: false, templateTokens: ['replica', WILDCARD, 'lag', '<NUM>'], absorbed: [] });
-    expect(index2.candidates('db_error', String(merged.templateTokens.length))[0]).toEqual({ id: 'p1', templateTokens: merged.templateTokens, occurrenceCount: 2 });
-    expect(index2.matchOrAdd(extractSignature('db_error', 'replica fd00::1 lag 1s'), 0.7, newId2)).toMatchObject({ id: 'p1', score: 1 });
+    expect(merged).toEqual({
+      id: 'p1',
+      score: 0.75,
+      isNew: false,
+      templateTokens: ['replica', WILDCARD, 'lag', '<NUM>'],
+      absorbed: [],
+    });
+    expect(index2.candidates('db_error', String(merged.templateTokens.length))[0]).toEqual({
+      id: 'p1',
+      templateTokens: merged.templateTokens,
+      occurrenceCount: 2,
+    });
+    expect(index2.matchOrAdd(extractSignature('db_error', 'replica fd00::1 lag 1s'), 0.7, newId2)).toMatchObject({
+      id: 'p1',
+      score: 1,
+    });
   });
 
   it('keeps the same message under different error types apart', () => {
@@ -165,9 +220,21 @@ describe('PatternIndex', () => {
   it('keeps confusable templates in separate patterns', () => {
     const index = new PatternIndex();
     const newId = ids();
-    const refused = index.matchOrAdd(extractSignature('db', 'connect to 10.0.0.1:5432 failed: connection refused after 3 tries'), 0.8, newId);
-    const reset = index.matchOrAdd(extractSignature('db', 'connect to 10.0.0.2:5432 failed: connection reset after 4 tries'), 0.8, newId);
-    const refusedAgain = index.matchOrAdd(extractSignature('db', 'connect to 10.0.0.3:6432 failed: connection refused after 1 tries'), 0.8, newId);
+    const refused = index.matchOrAdd(
+      extractSignature('db', 'connect to 10.0.0.1:5432 failed: connection refused after 3 tries'),
+      0.8,
+      newId,
+    );
+    const reset = index.matchOrAdd(
+      extractSignature('db', 'connect to 10.0.0.2:5432 failed: connection reset after 4 tries'),
+      0.8,
+      newId,
+    );
+    const refusedAgain = index.matchOrAdd(
+      extractSignature('db', 'connect to 10.0.0.3:6432 failed: connection refused after 1 tries'),
+      0.8,
+      newId,
+    );
     expect(reset.isNew).toBe(true);
     expect(refusedAgain.id).toBe(refused.id);
     expect(index.size).toBe(2);
@@ -175,7 +242,8 @@ describe('PatternIndex', () => {
 });
 
 describe('fileSignature: learning variable positions', () => {
-  const file = (index: PatternIndex, message: string, newId: () => string) => index.matchOrAdd(extractSignature('ssh', message), 0.8, newId);
+  const file = (index: PatternIndex, message: string, newId: () => string) =>
+    index.matchOrAdd(extractSignature('ssh', message), 0.8, newId);
   const ids = () => {
     let n = 0;
     return () => `p${++n}`;
@@ -190,15 +258,27 @@ describe('fileSignature: learning variable positions', () => {
     expect(file(index, 'unknown user oracle from gw-west', newId)).toMatchObject({ id: 'p3', isNew: true });
     // …four are (2.9).
     const fourth = file(index, 'unknown user admin from gw-west', newId);
-    expect(fourth).toEqual({ id: 'p1', score: 1, isNew: false, templateTokens: ['unknown', 'user', WILDCARD, 'from', 'gw-west'], absorbed: ['p2', 'p3'] });
+    expect(fourth).toEqual({
+      id: 'p1',
+      score: 1,
+      isNew: false,
+      templateTokens: ['unknown', 'user', WILDCARD, 'from', 'gw-west'],
+      absorbed: ['p2', 'p3'],
+    });
     expect(index.resolve('p3')).toBe('p1');
-    expect(file(index, 'unknown user guest from gw-west', newId)).toMatchObject({ id: 'p1', isNew: false, absorbed: [] });
+    expect(file(index, 'unknown user guest from gw-west', newId)).toMatchObject({
+      id: 'p1',
+      isNew: false,
+      absorbed: [],
+    });
     expect(index.size).toBe(1);
     expect(index.candidates('ssh', '5')[0]?.occurrenceCount).toBe(5);
   });
 
   it('keeps a word that dominates its position literal, whatever the order (root 30 times, guest 3, test 1)', () => {
-    const messages = [...Array(30).fill('root'), 'guest', 'guest', 'guest', 'test'].map((user) => `authentication failure rhost=10.0.0.1 user=${user}`);
+    const messages = [...Array(30).fill('root'), 'guest', 'guest', 'guest', 'test'].map(
+      (user) => `authentication failure rhost=10.0.0.1 user=${user}`,
+    );
     for (const order of [messages, [...messages].reverse(), [...messages.slice(28), ...messages.slice(0, 28)]]) {
       const index = new PatternIndex();
       const newId = ids();
@@ -225,8 +305,15 @@ describe('fileSignature: learning variable positions', () => {
   it('does not learn positions whose words change together (state transitions)', () => {
     const index = new PatternIndex();
     const newId = ids();
-    const transitions = [['NEW', 'UNASSIGNED'], ['UNASSIGNED', 'ASSIGNED'], ['ASSIGNED', 'RUNNING'], ['RUNNING', 'SUCCEEDED'], ['SUCCEEDED', 'DONE']];
-    for (let i = 0; i < 5; i++) for (const [from, to] of transitions) file(index, `attempt_${i}_0 transitioned from ${from} to ${to}`, newId);
+    const transitions = [
+      ['NEW', 'UNASSIGNED'],
+      ['UNASSIGNED', 'ASSIGNED'],
+      ['ASSIGNED', 'RUNNING'],
+      ['RUNNING', 'SUCCEEDED'],
+      ['SUCCEEDED', 'DONE'],
+    ];
+    for (let i = 0; i < 5; i++)
+      for (const [from, to] of transitions) file(index, `attempt_${i}_0 transitioned from ${from} to ${to}`, newId);
     expect(index.size).toBe(transitions.length);
   });
 
@@ -235,9 +322,18 @@ describe('fileSignature: learning variable positions', () => {
     const newId = ids();
     const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
     const hosts = ['gw-west', 'gw-east', 'bastion', 'jumpbox', 'relay'];
-    const filed = Array.from({ length: 12 }, (_, i) => file(index, `login refused for ${users[(i * 5) % 6]} on ${hosts[(i * 7) % 5]} by policy`, newId).id);
+    const filed = Array.from(
+      { length: 12 },
+      (_, i) => file(index, `login refused for ${users[(i * 5) % 6]} on ${hosts[(i * 7) % 5]} by policy`, newId).id,
+    );
     expect(new Set(filed.map((id) => index.resolve(id))).size).toBe(1);
-    expect(index.candidates('ssh', '8')).toEqual([{ id: 'p1', templateTokens: words(`login refused for ${WILDCARD} on ${WILDCARD} by policy`), occurrenceCount: 12 }]);
+    expect(index.candidates('ssh', '8')).toEqual([
+      {
+        id: 'p1',
+        templateTokens: words(`login refused for ${WILDCARD} on ${WILDCARD} by policy`),
+        occurrenceCount: 12,
+      },
+    ]);
   });
 
   it('never learns a template that would keep fewer literal words than values', () => {
@@ -268,7 +364,11 @@ describe('fileSignature: learning variable positions', () => {
     const newId = ids();
     file(index, 'slow query docs=120 ms=3400 plan=COLLSCAN', newId);
     const second = file(index, 'slow query docs=9 ms=210 plan=IXSCAN', newId);
-    expect(second).toMatchObject({ id: 'p1', isNew: false, templateTokens: ['slow', 'query', 'docs=', '<NUM>', 'ms=', '<NUM>', 'plan=', WILDCARD] });
+    expect(second).toMatchObject({
+      id: 'p1',
+      isNew: false,
+      templateTokens: ['slow', 'query', 'docs=', '<NUM>', 'ms=', '<NUM>', 'plan=', WILDCARD],
+    });
     // A record that keeps a literal field (tty=ssh) keeps its other literal fields too.
     const index2 = new PatternIndex();
     file(index2, 'auth failure uid=0 tty=ssh rhost=10.0.0.1 user=root', newId);
@@ -286,6 +386,12 @@ describe('fileSignature: learning variable positions', () => {
     // where p1, p3 and p5 already hold <*>, only two: p2 does not vary there as a variant…
     const decision = fileSignature(candidates, signatureOf('unknown user git from jumpbox'));
     // …but the learned template covers it, so it merges too.
-    expect(decision).toEqual({ kind: 'merge', id: 'p1', score: 1, templateTokens: words(`unknown user ${WILDCARD} from ${WILDCARD}`), absorbed: ['p2', 'p3', 'p5'] });
+    expect(decision).toEqual({
+      kind: 'merge',
+      id: 'p1',
+      score: 1,
+      templateTokens: words(`unknown user ${WILDCARD} from ${WILDCARD}`),
+      absorbed: ['p2', 'p3', 'p5'],
+    });
   });
 });

@@ -35,7 +35,8 @@ function relation(templateToken: string, token: string, tokenIsLiteral: boolean)
   return templateIsLiteral || tokenIsLiteral ? SOFT : SAME;
 }
 
-const isHardMismatch = (templateToken: string, token: string) => relation(templateToken, token, isLiteralToken(token)) === HARD;
+const isHardMismatch = (templateToken: string, token: string) =>
+  relation(templateToken, token, isLiteralToken(token)) === HARD;
 
 /**
  * Drain-style positional similarity in [0, 1]: the share of positions where the template and
@@ -62,7 +63,11 @@ function wildcardCount(tokens: readonly string[]): number {
 }
 
 /** Whether `a` is a better plain match than the best so far: higher score, then fewer `<*>`, then smaller id. */
-function better(a: PatternCandidate, score: number, best: { candidate: PatternCandidate; score: number; wildcards: number } | null): boolean {
+function better(
+  a: PatternCandidate,
+  score: number,
+  best: { candidate: PatternCandidate; score: number; wildcards: number } | null,
+): boolean {
   if (best === null || score > best.score) return true;
   if (score < best.score) return false;
   const wildcards = wildcardCount(a.templateTokens);
@@ -74,7 +79,11 @@ function better(a: PatternCandidate, score: number, best: { candidate: PatternCa
  * specific template (fewest `<*>`), then to the smallest id, so the answer never depends on
  * the order the candidates were loaded in.
  */
-export function bestMatch(candidates: readonly PatternCandidate[], signature: FailureSignature, threshold = 0.8): PatternMatch | null {
+export function bestMatch(
+  candidates: readonly PatternCandidate[],
+  signature: FailureSignature,
+  threshold = 0.8,
+): PatternMatch | null {
   let best: { candidate: PatternCandidate; score: number; wildcards: number } | null = null;
   for (const candidate of candidates) {
     const score = similarity(candidate.templateTokens, signature.tokens);
@@ -158,7 +167,11 @@ interface Variant {
  * Judging on every message (not only on a new word) makes the outcome depend on the counts, not on
  * the moment the third word arrived. Pure: the caller applies the decision.
  */
-export function fileSignature(candidates: readonly PatternCandidate[], signature: FailureSignature, threshold = 0.8): FilingDecision {
+export function fileSignature(
+  candidates: readonly PatternCandidate[],
+  signature: FailureSignature,
+  threshold = 0.8,
+): FilingDecision {
   const tokens = signature.tokens;
   const n = tokens.length;
   const literal = tokens.map(isLiteralToken);
@@ -178,7 +191,8 @@ export function fileSignature(candidates: readonly PatternCandidate[], signature
     }
     if (differences === null) {
       const score = n === 0 ? 1 : same / n;
-      if (score > 0 && score >= threshold && better(candidate, score, best)) best = { candidate, score, wildcards: wildcardCount(template) };
+      if (score > 0 && score >= threshold && better(candidate, score, best))
+        best = { candidate, score, wildcards: wildcardCount(template) };
     } else if (same >= VARIANT_SIMILARITY * n) near.push({ candidate, differences });
   }
 
@@ -188,17 +202,34 @@ export function fileSignature(candidates: readonly PatternCandidate[], signature
   const focusWeight = matched ? matched.occurrenceCount + 1 : 1;
   // Positions where the focus holds <*> already take any word: they are no difference.
   const variants = matched
-    ? near.map((v) => ({ ...v, differences: v.differences.filter((i) => focus[i] !== WILDCARD) })).filter((v) => v.differences.length > 0)
+    ? near
+        .map((v) => ({ ...v, differences: v.differences.filter((i) => focus[i] !== WILDCARD) }))
+        .filter((v) => v.differences.length > 0)
     : near;
   const group = learnedGroup(focus, focusWeight, variants);
   if (group.length > 0) {
-    const templateTokens = group.reduce((template, candidate) => mergeTokens(template, candidate.templateTokens), focus);
+    const templateTokens = group.reduce(
+      (template, candidate) => mergeTokens(template, candidate.templateTokens),
+      focus,
+    );
     if (templateTokens.filter(isLiteralToken).length >= MIN_LITERAL_SHARE * n) {
-      return withSubsumed(candidates, matched ? [matched, ...group] : group, templateTokens, similarity(templateTokens, tokens), true);
+      return withSubsumed(
+        candidates,
+        matched ? [matched, ...group] : group,
+        templateTokens,
+        similarity(templateTokens, tokens),
+        true,
+      );
     }
   }
   if (!matched) return { kind: 'new' };
-  return withSubsumed(candidates, [matched], focus, best!.score, wildcardCount(focus) > wildcardCount(matched.templateTokens));
+  return withSubsumed(
+    candidates,
+    [matched],
+    focus,
+    best!.score,
+    wildcardCount(focus) > wildcardCount(matched.templateTokens),
+  );
 }
 
 /**
@@ -213,7 +244,8 @@ function learnedGroup(focus: readonly string[], focusWeight: number, variants: r
     const members = variants.filter(({ differences }) => differences.every((i) => positions.has(i)));
     if (members.length === 0) return [];
     const kept = new Set([...positions].filter((i) => isParameter(i, focus, focusWeight, members)));
-    if (kept.size === positions.size) return kept.size < 2 || varyIndependently(kept, focus, members) ? members.map((m) => m.candidate) : [];
+    if (kept.size === positions.size)
+      return kept.size < 2 || varyIndependently(kept, focus, members) ? members.map((m) => m.candidate) : [];
     positions = kept;
   }
 }
@@ -225,7 +257,11 @@ function learnedGroup(focus: readonly string[], focusWeight: number, variants: r
  * other (`from NEW to UNASSIGNED`, `from UNASSIGNED to ASSIGNED`), are a choice among a few fixed
  * messages (state transitions), not parameters.
  */
-function varyIndependently(positions: ReadonlySet<number>, focus: readonly string[], members: readonly Variant[]): boolean {
+function varyIndependently(
+  positions: ReadonlySet<number>,
+  focus: readonly string[],
+  members: readonly Variant[],
+): boolean {
   const at = [...positions];
   const rows = [focus, ...members.map((m) => m.candidate.templateTokens)];
   const combinations = new Set(rows.map((tokens) => at.map((i) => tokens[i]).join(' ')));
@@ -368,7 +404,8 @@ export class PatternIndex {
   /** The pattern an id stands for now: itself, or the pattern it was merged into. */
   resolve(id: string): string {
     let current = id;
-    for (let next = this.mergedInto.get(current); next !== undefined; next = this.mergedInto.get(current)) current = next;
+    for (let next = this.mergedInto.get(current); next !== undefined; next = this.mergedInto.get(current))
+      current = next;
     return current;
   }
 
@@ -386,7 +423,10 @@ export class PatternIndex {
     for (const id of absorbed) this.mergedInto.set(id, decision.id);
     const kept = bucket.filter((c) => !absorbed.includes(c.id));
     const index = kept.findIndex((c) => c.id === decision.id);
-    const occurrenceCount = bucket.reduce((sum, c) => (c.id === decision.id || absorbed.includes(c.id) ? sum + c.occurrenceCount : sum), 1);
+    const occurrenceCount = bucket.reduce(
+      (sum, c) => (c.id === decision.id || absorbed.includes(c.id) ? sum + c.occurrenceCount : sum),
+      1,
+    );
     kept[index] = { id: decision.id, templateTokens: decision.templateTokens, occurrenceCount };
     this.buckets.set(key, kept);
     this.count -= absorbed.length;

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { generalize, similarity, WILDCARD } from './pattern-matcher.js';
-import { extractSignature, isLiteralToken, maskMessage, MAX_MESSAGE_LENGTH, shapeKeyOf, tokenize } from './signature.js';
+import {
+  extractSignature,
+  isLiteralToken,
+  maskMessage,
+  MAX_MESSAGE_LENGTH,
+  shapeKeyOf,
+  tokenize,
+} from './signature.js';
 
 describe('maskMessage', () => {
   it.each([
@@ -70,12 +77,18 @@ describe('maskMessage', () => {
   });
 
   it('keeps constant technical words that contain digits', () => {
-    expect(maskMessage('x509: certificate signed for s3 via oauth2')).toBe('x509: certificate signed for s3 via oauth2');
+    expect(maskMessage('x509: certificate signed for s3 via oauth2')).toBe(
+      'x509: certificate signed for s3 via oauth2',
+    );
   });
 
   it('leaves literal words, dotted class names and MAC-like text classified consistently', () => {
-    expect(maskMessage('java.lang.OutOfMemoryError: Java heap space')).toBe('java.lang.OutOfMemoryError: Java heap space');
-    expect(maskMessage('mach-lookup com.apple.networking.captivenetworksupport denied')).toBe('mach-lookup com.apple.networking.captivenetworksupport denied');
+    expect(maskMessage('java.lang.OutOfMemoryError: Java heap space')).toBe(
+      'java.lang.OutOfMemoryError: Java heap space',
+    );
+    expect(maskMessage('mach-lookup com.apple.networking.captivenetworksupport denied')).toBe(
+      'mach-lookup com.apple.networking.captivenetworksupport denied',
+    );
     expect(maskMessage('process python3 and eth0')).toBe('process python3 and eth0');
     expect(maskMessage('iface 00:1a:2b:3c:4d:5e down')).toBe('iface <ID> down');
     expect(maskMessage('std::vector and Pub/Sub and 5/20')).toBe('std::vector and Pub/Sub and <NUM>/<NUM>');
@@ -88,13 +101,23 @@ describe('maskMessage', () => {
 
 describe('tokenize', () => {
   it('splits on whitespace and strips edge punctuation', () => {
-    expect(tokenize('refused (pool <ID>, attempt <NUM>); done. ... :')).toEqual(['refused', 'pool', '<ID>', 'attempt', '<NUM>', 'done']);
+    expect(tokenize('refused (pool <ID>, attempt <NUM>); done. ... :')).toEqual([
+      'refused',
+      'pool',
+      '<ID>',
+      'attempt',
+      '<NUM>',
+      'done',
+    ]);
   });
 });
 
 describe('extractSignature', () => {
   it('normalises the error type and masks, tokenises and keys the message', () => {
-    const signature = extractSignature('  DB_Connection ', 'could not connect to server at 10.0.3.17:5432: connection refused (attempt 3)');
+    const signature = extractSignature(
+      '  DB_Connection ',
+      'could not connect to server at 10.0.3.17:5432: connection refused (attempt 3)',
+    );
     expect(signature).toEqual({
       errorType: 'db_connection',
       masked: 'could not connect to server at <IP>: connection refused (attempt <NUM>)',
@@ -109,7 +132,14 @@ describe('extractSignature', () => {
   });
 
   it('splits key=value into the key and the value', () => {
-    expect(tokenize('reset user=maria rhost= code=<NUM>')).toEqual(['reset', 'user=', 'maria', 'rhost=', 'code=', '<NUM>']);
+    expect(tokenize('reset user=maria rhost= code=<NUM>')).toEqual([
+      'reset',
+      'user=',
+      'maria',
+      'rhost=',
+      'code=',
+      '<NUM>',
+    ]);
   });
 
   it('treats words as literal, names ending in one digit included, and values as not', () => {
@@ -128,19 +158,33 @@ describe('tokenize: punctuation, dot leaders and values of variable length', () 
 
   it.each([
     ['a value glued to its name by punctuation', 'Previous sleep cause: 5', ['Previous', 'sleep', 'cause', '<NUM>']],
-    ['a bracketed or parenthesised value', 'LOGIN chdir(pwd) failed: No such file', ['LOGIN', 'chdir', 'pwd', 'failed', 'No', 'such', 'file']],
+    [
+      'a bracketed or parenthesised value',
+      'LOGIN chdir(pwd) failed: No such file',
+      ['LOGIN', 'chdir', 'pwd', 'failed', 'No', 'such', 'file'],
+    ],
     ['dot leaders', 'store operation.............1', ['store', 'operation', '<NUM>']],
     ['a masked run of asterisks', 'llFriendUIN = ******2341.', ['llFriendUIN', '=', '<NUM>']],
     ['a number and its unit in parentheses (one value)', '1190 bytes (1.16 KB) sent', ['<NUM>', 'sent']],
     ['a list of numbers (one value)', 'Supported channels 1 2 3 36 40 44', ['Supported', 'channels', '<NUM>']],
-    ['values of different kinds side by side (one value)', 'connection from 10.0.0.1 (host-1.example.net) at 07:07:00', ['connection', 'from', '<*>', 'at', '<TS>']],
-    ['an empty pair of parentheses', 'connection from 10.0.0.1 () at 07:07:00', ['connection', 'from', '<IP>', 'at', '<TS>']],
+    [
+      'values of different kinds side by side (one value)',
+      'connection from 10.0.0.1 (host-1.example.net) at 07:07:00',
+      ['connection', 'from', '<*>', 'at', '<TS>'],
+    ],
+    [
+      'an empty pair of parentheses',
+      'connection from 10.0.0.1 () at 07:07:00',
+      ['connection', 'from', '<IP>', 'at', '<TS>'],
+    ],
   ])('splits %s', (_case, message, tokens) => {
     expect(tokensOf(message)).toEqual(tokens);
   });
 
   it('keeps the length of a template whatever its values are', () => {
-    expect(tokensOf('close, 0 bytes sent, 0 bytes received, lifetime 00:01')).toEqual(tokensOf('close, 1190 bytes (1.16 KB) sent, 815 bytes received, lifetime <1 sec'));
+    expect(tokensOf('close, 0 bytes sent, 0 bytes received, lifetime 00:01')).toEqual(
+      tokensOf('close, 1190 bytes (1.16 KB) sent, 815 bytes received, lifetime <1 sec'),
+    );
   });
 });
 
@@ -154,25 +198,45 @@ const arb = {
   num: fc.oneof(
     fc.nat().map(String),
     fc.double({ min: 0, max: 1e6, noNaN: true }).map((n) => n.toFixed(3)),
-    fc.tuple(fc.nat({ max: 100_000 }), fc.constantFrom('ms', 's', 'MB', 'GiB', '%', 'Mi', 'm')).map(([n, unit]) => `${n}${unit}`),
+    fc
+      .tuple(fc.nat({ max: 100_000 }), fc.constantFrom('ms', 's', 'MB', 'GiB', '%', 'Mi', 'm'))
+      .map(([n, unit]) => `${n}${unit}`),
   ),
   uuid: fc.uuid(),
-  ipPort: fc.oneof(fc.ipV4(), fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([ip, port]) => `${ip}:${port}`)),
+  ipPort: fc.oneof(
+    fc.ipV4(),
+    fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([ip, port]) => `${ip}:${port}`),
+  ),
   ipv6: fc.ipV6(),
   path: fc.oneof(
-    fc.array(fc.stringMatching(/^[a-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 6 }).map((parts) => `/${parts.join('/')}`),
-    fc.array(fc.stringMatching(/^[A-Za-z0-9_-]{1,10}$/), { minLength: 1, maxLength: 4 }).map((parts) => `C:\\${parts.join('\\')}`),
+    fc
+      .array(fc.stringMatching(/^[a-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 6 })
+      .map((parts) => `/${parts.join('/')}`),
+    fc
+      .array(fc.stringMatching(/^[A-Za-z0-9_-]{1,10}$/), { minLength: 1, maxLength: 4 })
+      .map((parts) => `C:\\${parts.join('\\')}`),
   ),
   quoted: fc.string({ maxLength: 40 }).filter((s) => !/['\r\n]/.test(s)),
   timestamp: fc
-    .tuple(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }), fc.nat(3))
-    .map(([date, format]) =>
-      [date.toISOString(), date.toUTCString(), date.toISOString().slice(0, 19), date.toISOString().replace('T', ' ').slice(0, 19)][format]!,
+    .tuple(
+      fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }),
+      fc.nat(3),
+    )
+    .map(
+      ([date, format]) =>
+        [
+          date.toISOString(),
+          date.toUTCString(),
+          date.toISOString().slice(0, 19),
+          date.toISOString().replace('T', ' ').slice(0, 19),
+        ][format]!,
     ),
   // 0x-prefixed, or a sha with at least one letter and one digit (an all-digit sha is a number).
   hex: fc.oneof(
     hexChars(1, 16).map((h) => `0x${h}`),
-    fc.tuple(hexChars(38, 38), fc.constantFrom(...'abcdef'), fc.constantFrom(...'0123456789')).map(([h, l, d]) => `${l}${h}${d}`),
+    fc
+      .tuple(hexChars(38, 38), fc.constantFrom(...'abcdef'), fc.constantFrom(...'0123456789'))
+      .map(([h, l, d]) => `${l}${h}${d}`),
   ),
   // Ids are told from words by their digits, so every generated id holds one.
   id: fc.oneof(
@@ -181,22 +245,38 @@ const arb = {
     fc.tuple(word, alnum(5, 9), fc.nat(9), alnum(4, 4), fc.nat(9)).map(([w, a, d, b, e]) => `${w}-${a}${d}-${b}${e}`),
   ),
   host: fc
-    .tuple(word, fc.nat(99), fc.constantFrom('prod.internal', 'svc.cluster.local', 'example.com'), fc.option(fc.integer({ min: 1, max: 65535 })))
+    .tuple(
+      word,
+      fc.nat(99),
+      fc.constantFrom('prod.internal', 'svc.cluster.local', 'example.com'),
+      fc.option(fc.integer({ min: 1, max: 65535 })),
+    )
     .map(([w, n, domain, port]) => `${w}-${n}.${domain}${port === null ? '' : `:${port}`}`),
-  email: fc.tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,10}$/), fc.constantFrom('example.com', 'corp.example.org')).map(([local, domain]) => `${local}@${domain}`),
-  url: fc.tuple(fc.constantFrom('http', 'https', 'gs'), word, fc.array(alnum(1, 8), { maxLength: 4 })).map(([scheme, w, parts]) => `${scheme}://${w}.example.com/${parts.join('/')}`),
+  email: fc
+    .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,10}$/), fc.constantFrom('example.com', 'corp.example.org'))
+    .map(([local, domain]) => `${local}@${domain}`),
+  url: fc
+    .tuple(fc.constantFrom('http', 'https', 'gs'), word, fc.array(alnum(1, 8), { maxLength: 4 }))
+    .map(([scheme, w, parts]) => `${scheme}://${w}.example.com/${parts.join('/')}`),
 };
 
 type Values = { [K in keyof typeof arb]: string };
 const values: fc.Arbitrary<Values> = fc.record(arb) as fc.Arbitrary<Values>;
 
 const templates: ReadonlyArray<readonly [string, (v: Values) => string]> = [
-  ['kafka', (v) => `Kafka consumer group '${v.quoted}' rebalance failed for topic '${v.quoted}' partition ${v.num}: member ${v.id} timed out after ${v.num}`],
+  [
+    'kafka',
+    (v) =>
+      `Kafka consumer group '${v.quoted}' rebalance failed for topic '${v.quoted}' partition ${v.num}: member ${v.id} timed out after ${v.num}`,
+  ],
   ['db', (v) => `could not connect to server at ${v.ipPort}: connection refused (pool ${v.id}, attempt ${v.num})`],
   ['http', (v) => `GET ${v.path} returned ${v.num} after ${v.num} at ${v.timestamp} (request ${v.uuid})`],
   ['tls', (v) => `TLS handshake with ${v.host} failed at ${v.timestamp}: serial ${v.hex}, client ${v.ipv6}`],
   ['auth', (v) => `JWT for ${v.email} from ${v.url} rejected, kid ${v.hex}, cache file ${v.path}.`],
-  ['gpu', (v) => `CUDA out of memory on GPU ${v.num} (${v.num} allocated; ${v.num} free) in pod ${v.id} at ${v.timestamp}`],
+  [
+    'gpu',
+    (v) => `CUDA out of memory on GPU ${v.num} (${v.num} allocated; ${v.num} free) in pod ${v.id} at ${v.timestamp}`,
+  ],
 ];
 
 describe('signature stability (property)', () => {
@@ -219,7 +299,13 @@ describe('signature stability (property)', () => {
 
 describe('input bounds', () => {
   it('masks long, pathological input quickly and caps its length', () => {
-    const nasty = ['a.'.repeat(50_000), '/a'.repeat(50_000), '"'.repeat(50_000), '1:'.repeat(50_000), 'x-1'.repeat(50_000)];
+    const nasty = [
+      'a.'.repeat(50_000),
+      '/a'.repeat(50_000),
+      '"'.repeat(50_000),
+      '1:'.repeat(50_000),
+      'x-1'.repeat(50_000),
+    ];
     for (const message of nasty) {
       const started = performance.now();
       const signature = extractSignature('e', message);

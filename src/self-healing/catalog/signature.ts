@@ -28,7 +28,8 @@ export const PLACEHOLDERS = {
 } as const;
 
 const P = PLACEHOLDERS;
-const MONTH = '(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)';
+const MONTH =
+  '(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)';
 const WEEKDAY = '(?:Mon(?:day)?|Tue(?:sday)?|Wed(?:nesday)?|Thu(?:rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?)';
 const SIZE_UNIT = '(?:bytes?|B|[kKMGTP]i?B|[kKMGTP]i)';
 const TIME_UNIT = '(?:ns|us|µs|ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)';
@@ -69,8 +70,22 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   // Common Log Format: "03/Mar/2026:14:22:10 +0000".
   [new RegExp(`\\b\\d{1,2}\\/${MONTH}\\/\\d{4}:${TIME}${ZONE}(?!\\w)`, 'g'), P.ts, HAS_MONTH],
   // Written dates: "March 3, 2026", "Mar 3rd 2026", "3 Mar 2026", "Tuesday, 3 March 2026", optional time.
-  [new RegExp(`\\b(?:${WEEKDAY},?\\s+)?${MONTH}\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`, 'g'), P.ts, HAS_MONTH],
-  [new RegExp(`\\b(?:${WEEKDAY},?\\s+)?\\d{1,2}(?:st|nd|rd|th)?\\s+${MONTH}(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`, 'g'), P.ts, HAS_MONTH],
+  [
+    new RegExp(
+      `\\b(?:${WEEKDAY},?\\s+)?${MONTH}\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`,
+      'g',
+    ),
+    P.ts,
+    HAS_MONTH,
+  ],
+  [
+    new RegExp(
+      `\\b(?:${WEEKDAY},?\\s+)?\\d{1,2}(?:st|nd|rd|th)?\\s+${MONTH}(?:,?\\s+\\d{4})?(?:\\s+${TIME}${ZONE})?(?![\\w:])`,
+      'g',
+    ),
+    P.ts,
+    HAS_MONTH,
+  ],
   [/(?<![\w:.])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\w:])/g, P.ts],
   // A bare weekday name ("on Tuesday") is a date too.
   [new RegExp(`\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b`, 'g'), P.ts, HAS_WEEKDAY],
@@ -87,7 +102,10 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   [/\b[A-Za-z]:\\[^\s'"<>|]*[^\s'"<>|.,;:)]/g, P.path],
   [/(?<!\S)\\\\[\w.$-]+(?:\\[^\s'"<>|\\]+)+/g, P.path],
   // Absolute or ./ ~/ relative paths, with an optional ?query (URL paths).
-  [/(?<![\w./<>\\-]|(?:^|\W):)(?:~|\.{1,2})?(?:\/+(?:\.{1,2}|[\w@%+=~-](?:[\w.@%+=~-]*[\w@%+=~-])?(?:\.(?=\/))?))+\/?(?:\?[^\s]*[^\s.,;:)])?/g, P.path],
+  [
+    /(?<![\w./<>\\-]|(?:^|\W):)(?:~|\.{1,2})?(?:\/+(?:\.{1,2}|[\w@%+=~-](?:[\w.@%+=~-]*[\w@%+=~-])?(?:\.(?=\/))?))+\/?(?:\?[^\s]*[^\s.,;:)])?/g,
+    P.path,
+  ],
   // Relative paths with at least two separators (gcr.io/a/b, projects/p/topics/t).
   [/(?<![\w./<>-])[\w.-]+(?:\/[\w.@-]+){2,}\/?/g, P.path],
   // Bare file names with a known extension (model-00001.safetensors, app.py).
@@ -105,7 +123,11 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   // A number and its unit as two words ("5.0 KB", "812 bytes", "90 seconds", "1h 30m"): one
   // value, as "5.0KB" already is, so a change of unit does not look like a change of word. Only
   // descending units make one compound duration ("1h 30m", "2 min 5 s"); "40ms 25ms" are two values.
-  [/(?<![\w.])\d+\s?(?:h|hrs?|hours?)\s\d+\s?(?:m|mins?|minutes?)(?:\s\d+\s?(?:s|secs?|seconds?))?(?![\w.])|(?<![\w.])\d+\s?(?:m|mins?|minutes?)\s\d+\s?(?:s|secs?|seconds?)(?![\w.])/g, P.num, HAS_UNIT_WORD],
+  [
+    /(?<![\w.])\d+\s?(?:h|hrs?|hours?)\s\d+\s?(?:m|mins?|minutes?)(?:\s\d+\s?(?:s|secs?|seconds?))?(?![\w.])|(?<![\w.])\d+\s?(?:m|mins?|minutes?)\s\d+\s?(?:s|secs?|seconds?)(?![\w.])/g,
+    P.num,
+    HAS_UNIT_WORD,
+  ],
   [new RegExp(`(?<![\\w.])[-+]?\\d+(?:\\.\\d+)?\\s(?:${SIZE_UNIT}|${TIME_UNIT})(?![\\w=])`, 'g'), P.num, HAS_UNIT_WORD],
   // 1,024,000 — thousands separators would otherwise split one number into several.
   [/(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w,]|\.\d)/g, P.num],
@@ -134,10 +156,44 @@ const HAS_LETTER = /[A-Za-z]/;
 
 /** Technical terms that contain digits but are constant text, not identifiers. */
 const KEEP_WORDS = new Set([
-  'ipv4', 'ipv6', 'utf8', 'utf-8', 'utf16', 'utf-16', 'sha1', 'sha256', 'sha512', 'md5',
-  'base64', 'x509', 'oauth2', 'http2', 'h2', 's3', 'ec2', 'k8s', 'e2e', 'l4', 'l7',
-  'int32', 'int64', 'uint32', 'uint64', 'float16', 'float32', 'float64', 'fp16', 'fp32', 'bf16',
-  'int8', 'p95', 'p99', '2fa', 'mp4', 'tls1.2', 'tls1.3',
+  'ipv4',
+  'ipv6',
+  'utf8',
+  'utf-8',
+  'utf16',
+  'utf-16',
+  'sha1',
+  'sha256',
+  'sha512',
+  'md5',
+  'base64',
+  'x509',
+  'oauth2',
+  'http2',
+  'h2',
+  's3',
+  'ec2',
+  'k8s',
+  'e2e',
+  'l4',
+  'l7',
+  'int32',
+  'int64',
+  'uint32',
+  'uint64',
+  'float16',
+  'float32',
+  'float64',
+  'fp16',
+  'fp32',
+  'bf16',
+  'int8',
+  'p95',
+  'p99',
+  '2fa',
+  'mp4',
+  'tls1.2',
+  'tls1.3',
 ]);
 
 // A word with one trailing digit names a thing (python3, eth0, ssh2, ipv6): a word, not an identifier.
@@ -153,7 +209,11 @@ const WORD_RUN_RE = /(?<![\w.-])[-+]?[A-Za-z0-9_][\w.-]*%?/g;
 
 /** Classifies one word run: number, hex, identifier or literal text. Dot leaders ("operation......0") separate words. */
 function maskWordRun(run: string): string {
-  if (run.includes('..')) return run.split(/(\.{2,})/).map((part, i) => (i % 2 === 1 || part === '' ? part : maskWordRun(part))).join('');
+  if (run.includes('..'))
+    return run
+      .split(/(\.{2,})/)
+      .map((part, i) => (i % 2 === 1 || part === '' ? part : maskWordRun(part)))
+      .join('');
   // Trailing dots/hyphens are punctuation ("took 30s." / "dash-"), not part of the value.
   const core = run.replace(/[.-]+$/, '');
   const tail = run.slice(core.length);
@@ -174,7 +234,8 @@ export function maskMessage(message: string): string {
   let masked = message.length > MAX_MESSAGE_LENGTH ? message.slice(0, MAX_MESSAGE_LENGTH) : message;
   for (const [pattern, replacement, guard] of STRUCTURAL_MASKS) {
     if (guard && !guard.test(masked)) continue;
-    masked = typeof replacement === 'string' ? masked.replace(pattern, replacement) : masked.replace(pattern, replacement);
+    masked =
+      typeof replacement === 'string' ? masked.replace(pattern, replacement) : masked.replace(pattern, replacement);
   }
   masked = masked.replace(WORD_RUN_RE, maskWordRun);
   return masked.replace(/\s+/g, ' ').trim();
@@ -228,7 +289,7 @@ export function tokenize(masked: string): string[] {
 /** Whether a placeholder (`<NUM>`, `<*>`) starts at index i of the token. */
 function placeholderAt(token: string, i: number): boolean {
   let j = i + 1;
-  if (token.charCodeAt(j) === 42 /* * */) return token.charCodeAt(j + 1) === 62 /* > */;
+  if (token.charCodeAt(j) === 42 /* * */) return token.charCodeAt(j + 1) === 62; /* > */
   while (j < token.length && token.charCodeAt(j) >= 65 && token.charCodeAt(j) <= 90) j++;
   return j > i + 1 && token.charCodeAt(j) === 62;
 }

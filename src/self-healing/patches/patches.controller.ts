@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -11,7 +22,15 @@ import { RunPlan } from '../runs/plan-run/run-plan.view.js';
 import { runView, workOrderOf, type RunRow, type StepRow } from '../runs/run.view.js';
 import { RunsRepository } from '../runs/runs.repository.js';
 import { ActOnWorkOrder, type WorkOrderAction } from './act-on-work-order/act-on-work-order.command.js';
-import { CompleteDto, FailDto, ListPatchRunsQuery, ListWorkOrdersQuery, ProgressDto, ReasonDto, TriggerDto } from './patches.dto.js';
+import {
+  CompleteDto,
+  FailDto,
+  ListPatchRunsQuery,
+  ListWorkOrdersQuery,
+  ProgressDto,
+  ReasonDto,
+  TriggerDto,
+} from './patches.dto.js';
 import { TriggerPlaybook } from './trigger-playbook/trigger-playbook.command.js';
 import { WORK_ORDER_STATUSES, workOrderView, type WorkOrderStatus } from './work-order.view.js';
 import { WorkOrdersRepository } from './work-orders.repository.js';
@@ -37,7 +56,12 @@ export class PatchesController {
   async list(@Query() q: ListWorkOrdersQuery, @CurrentPrincipal() p: Principal) {
     const limit = q.limit ?? 50;
     const rows = await this.orders.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
-    return pageOf(rows, limit, (r) => workOrderView(r), (r) => encodeCursor(r.created_at, r.id));
+    return pageOf(
+      rows,
+      limit,
+      (r) => workOrderView(r),
+      (r) => encodeCursor(r.created_at, r.id),
+    );
   }
 
   @ApiOperation({ summary: 'Get a work order with its history' })
@@ -63,7 +87,12 @@ export class PatchesController {
   @AllowAgent()
   @HttpCode(200)
   progress(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ProgressDto, @CurrentPrincipal() p: Principal) {
-    return this.act(p, id, { kind: 'progress', claimToken: body.claimToken ?? null, note: body.note, percent: body.percent ?? null });
+    return this.act(p, id, {
+      kind: 'progress',
+      claimToken: body.claimToken ?? null,
+      note: body.note,
+      percent: body.percent ?? null,
+    });
   }
 
   @ApiOperation({ summary: 'Complete a claimed work order with its patch' })
@@ -71,7 +100,12 @@ export class PatchesController {
   @AllowAgent()
   @HttpCode(200)
   complete(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: CompleteDto, @CurrentPrincipal() p: Principal) {
-    const result = { testsPassed: body.testsPassed, filesChanged: body.filesChanged ?? [], diffUrl: body.diffUrl ?? null, summary: body.summary };
+    const result = {
+      testsPassed: body.testsPassed,
+      filesChanged: body.filesChanged ?? [],
+      diffUrl: body.diffUrl ?? null,
+      summary: body.summary,
+    };
     return this.act(p, id, { kind: 'complete', claimToken: body.claimToken ?? null, result });
   }
 
@@ -147,7 +181,12 @@ export class PatchesController {
     const limit = q.limit ?? 50;
     const rows = await this.runs.list(p.tenantId, { status: q.status }, decodeCursor(q.cursor), limit + 1);
     const steps = await this.runs.stepsByRun(rows.slice(0, limit).map((r) => r.id));
-    return pageOf(rows, limit, (r) => patchRunView(r, steps.get(r.id)!), (r) => encodeCursor(r.created_at, r.id));
+    return pageOf(
+      rows,
+      limit,
+      (r) => patchRunView(r, steps.get(r.id)!),
+      (r) => encodeCursor(r.created_at, r.id),
+    );
   }
 
   @ApiOperation({ summary: 'Get a playbook run' })
@@ -159,7 +198,9 @@ export class PatchesController {
   }
 
   private act(p: Principal, workOrderId: string, action: WorkOrderAction) {
-    return this.commands.execute(new ActOnWorkOrder({ tenantId: p.tenantId, workOrderId, keyId: p.keyId, actor: actorOf(p), action }));
+    return this.commands.execute(
+      new ActOnWorkOrder({ tenantId: p.tenantId, workOrderId, keyId: p.keyId, actor: actorOf(p), action }),
+    );
   }
 }
 

@@ -34,7 +34,8 @@ export class WorkOrderLeaseSweeper implements OnApplicationBootstrap, BeforeAppl
 
   async sweep(): Promise<void> {
     try {
-      for (const tenantId of await this.orders.tenantsWithLapsedClaims()) await this.journal.releaseStaleClaims(tenantId);
+      for (const tenantId of await this.orders.tenantsWithLapsedClaims())
+        await this.journal.releaseStaleClaims(tenantId);
     } catch (err) {
       this.logger.error(`releasing lapsed work-order claims failed: ${String(err)}`);
     }

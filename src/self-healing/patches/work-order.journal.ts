@@ -37,7 +37,13 @@ export class WorkOrderJournal {
   }): Promise<void> {
     const { row } = o;
     await this.orders.recordTransition({
-      tenantId: row.tenant_id, workOrderId: row.id, from: o.from, to: row.status, actor: o.actor, note: o.note, details: o.details,
+      tenantId: row.tenant_id,
+      workOrderId: row.id,
+      from: o.from,
+      to: row.status,
+      actor: o.actor,
+      note: o.note,
+      details: o.details,
     });
     if (row.incident_id) {
       await this.commands.execute(
@@ -70,8 +76,15 @@ export class WorkOrderJournal {
     }
     await this.events.publish(
       new WorkOrderChanged({
-        tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, change: o.change, status: row.status,
-        actor: o.actor, summary: o.summary, at: row.updated_at.toISOString(),
+        tenantId: row.tenant_id,
+        workOrderId: row.id,
+        incidentId: row.incident_id,
+        runId: row.run_id,
+        change: o.change,
+        status: row.status,
+        actor: o.actor,
+        summary: o.summary,
+        at: row.updated_at.toISOString(),
       }),
     );
   }
@@ -84,9 +97,19 @@ export class WorkOrderJournal {
   releaseStaleClaims(tenantId: string): Promise<void> {
     return this.tx.run(async () => {
       for (const stale of await this.orders.takeStaleClaims(tenantId, new Date())) {
-        const row = await this.orders.update(stale.id, { status: 'queued', claimed_by: null, claim_key_id: null, claim_token_hash: null, claimed_at: null, claim_expires_at: null });
+        const row = await this.orders.update(stale.id, {
+          status: 'queued',
+          claimed_by: null,
+          claim_key_id: null,
+          claim_token_hash: null,
+          claimed_at: null,
+          claim_expires_at: null,
+        });
         await this.record({
-          row, from: stale.status, change: 'claim_expired', actor: CLAIM_EXPIRED_ACTOR,
+          row,
+          from: stale.status,
+          change: 'claim_expired',
+          actor: CLAIM_EXPIRED_ACTOR,
           summary: `work order ${row.id}: the claim by ${stale.claimed_by} expired (no progress by ${stale.claim_expires_at!.toISOString()}); back in the queue`,
           details: { previousClaimant: stale.claimed_by, expiredAt: stale.claim_expires_at!.toISOString() },
         });

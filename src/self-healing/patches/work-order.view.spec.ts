@@ -12,7 +12,9 @@ describe('work-order priority and complexity', () => {
   it('grows with the agents and capabilities the failure spans; a named file narrows it', () => {
     expect(estimateComplexity({ affectedAgents: ['a'], capabilities: ['x'] })).toBe('small');
     expect(estimateComplexity({ affectedAgents: ['a', 'b'], capabilities: ['x', 'y'] })).toBe('medium');
-    expect(estimateComplexity({ affectedAgents: ['a', 'b'], capabilities: ['x', 'y'], filePath: 'src/a.ts' })).toBe('small');
+    expect(estimateComplexity({ affectedAgents: ['a', 'b'], capabilities: ['x', 'y'], filePath: 'src/a.ts' })).toBe(
+      'small',
+    );
     expect(estimateComplexity({ affectedAgents: ['a', 'b', 'c', 'd'], capabilities: ['x', 'y'] })).toBe('large');
     expect(estimateComplexity({ affectedAgents: ['a', 'a', 'a'], capabilities: [] })).toBe('small'); // distinct names count
   });

@@ -45,7 +45,14 @@ export interface WorkOrderView {
   updatedAt: string;
   finishedAt: string | null;
   /** Every state change (and progress report), oldest first; only on the detail. */
-  history?: Array<{ from: WorkOrderStatus | null; to: WorkOrderStatus; actor: string; note: string | null; details: Record<string, unknown>; at: string }>;
+  history?: Array<{
+    from: WorkOrderStatus | null;
+    to: WorkOrderStatus;
+    actor: string;
+    note: string | null;
+    details: Record<string, unknown>;
+    at: string;
+  }>;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -93,7 +100,9 @@ export function priorityFromSeverity(severity: string | null | undefined): WorkO
  * A rough size for the change: the more agents and capabilities the failure spans, the wider
  * the fix; a named file narrows it.
  */
-export function estimateComplexity(context: Pick<WorkOrderContext, 'affectedAgents' | 'capabilities' | 'filePath'>): WorkOrderComplexity {
+export function estimateComplexity(
+  context: Pick<WorkOrderContext, 'affectedAgents' | 'capabilities' | 'filePath'>,
+): WorkOrderComplexity {
   const spread = new Set(context.affectedAgents).size + new Set(context.capabilities).size;
   if (spread <= 2 || (context.filePath && spread <= 4)) return 'small';
   if (spread <= 5) return 'medium';

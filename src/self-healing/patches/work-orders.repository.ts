@@ -4,7 +4,13 @@ import { setColumns } from '../../platform/database/set-columns.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
-import type { WorkOrderComplexity, WorkOrderContext, WorkOrderPriority, WorkOrderResult, WorkOrderStatus } from './work-order.view.js';
+import type {
+  WorkOrderComplexity,
+  WorkOrderContext,
+  WorkOrderPriority,
+  WorkOrderResult,
+  WorkOrderStatus,
+} from './work-order.view.js';
 
 export interface TransitionRow {
   from_status: WorkOrderStatus | null;
@@ -72,7 +78,17 @@ export class WorkOrdersRepository {
     const [row] = await this.tx.query<WorkOrderRow>(
       `INSERT INTO work_orders (id, tenant_id, run_id, step_id, incident_id, description, context, priority, complexity, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, 'queued') RETURNING *`,
-      [uuidv7(), w.tenantId, w.runId, w.stepId, w.incidentId, w.description, JSON.stringify(w.context), w.priority, w.complexity],
+      [
+        uuidv7(),
+        w.tenantId,
+        w.runId,
+        w.stepId,
+        w.incidentId,
+        w.description,
+        JSON.stringify(w.context),
+        w.priority,
+        w.complexity,
+      ],
     );
     return row;
   }
@@ -88,11 +104,21 @@ export class WorkOrdersRepository {
   /** Sets the given columns (and updated_at) and returns the new row. */
   async update(id: string, set: Partial<Record<keyof WorkOrderRow, unknown>>): Promise<WorkOrderRow> {
     const a = setColumns(set, 2);
-    const [row] = await this.tx.query<WorkOrderRow>(`UPDATE work_orders SET ${a.sql} WHERE id = $1 RETURNING *`, [id, ...a.params]);
+    const [row] = await this.tx.query<WorkOrderRow>(`UPDATE work_orders SET ${a.sql} WHERE id = $1 RETURNING *`, [
+      id,
+      ...a.params,
+    ]);
     return row;
   }
 
-  async insertClaim(c: { tokenHash: string; tenantId: string; workOrderId: string; keyId: string; claimedBy: string; claimedAt: Date }): Promise<void> {
+  async insertClaim(c: {
+    tokenHash: string;
+    tenantId: string;
+    workOrderId: string;
+    keyId: string;
+    claimedBy: string;
+    claimedAt: Date;
+  }): Promise<void> {
     await this.tx.query(
       `INSERT INTO work_order_claims (token_hash, tenant_id, work_order_id, key_id, claimed_by, claimed_at) VALUES ($1, $2, $3, $4, $5, $6)`,
       [c.tokenHash, c.tenantId, c.workOrderId, c.keyId, c.claimedBy, c.claimedAt],
@@ -101,7 +127,10 @@ export class WorkOrdersRepository {
 
   /** A claim of this order (current or earlier) by its token's hash. */
   async findClaim(workOrderId: string, tokenHash: string): Promise<ClaimRow | null> {
-    const [row] = await this.tx.query<ClaimRow>(`SELECT * FROM work_order_claims WHERE work_order_id = $1 AND token_hash = $2`, [workOrderId, tokenHash]);
+    const [row] = await this.tx.query<ClaimRow>(
+      `SELECT * FROM work_order_claims WHERE work_order_id = $1 AND token_hash = $2`,
+      [workOrderId, tokenHash],
+    );
     return row ?? null;
   }
 
@@ -149,11 +178,19 @@ export class WorkOrdersRepository {
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
-  async list(tenantId: string, filters: { status?: string; runId?: string }, cursor: Cursor | null, limit: number): Promise<WorkOrderRow[]> {
+  async list(
+    tenantId: string,
+    filters: { status?: string; runId?: string },
+    cursor: Cursor | null,
+    limit: number,
+  ): Promise<WorkOrderRow[]> {
     const q = newestFirst({
       table: 'work_orders',
       tenantId,
-      conditions: [['status = ?', filters.status], ['run_id = ?', filters.runId]],
+      conditions: [
+        ['status = ?', filters.status],
+        ['run_id = ?', filters.runId],
+      ],
       cursor,
       limit,
     });
@@ -161,7 +198,9 @@ export class WorkOrdersRepository {
   }
 
   /** Counts by state, and the mean time from creation to completion of completed orders. */
-  async stats(tenantId: string): Promise<{ byStatus: StatusCount[]; averageCompletedMinutes: number | null; escalatedRuns: number }> {
+  async stats(
+    tenantId: string,
+  ): Promise<{ byStatus: StatusCount[]; averageCompletedMinutes: number | null; escalatedRuns: number }> {
     const byStatus = await this.tx.query<StatusCount>(
       `SELECT status, count(*)::int AS count FROM work_orders WHERE tenant_id = $1 GROUP BY status`,
       [tenantId],

@@ -30,7 +30,14 @@ describe('shipped catalog (config/playbooks.json)', () => {
   it('is found from the module and loads the required playbooks', () => {
     expect(defaultPlaybookCatalogPath()).toMatch(/config[\\/]playbooks\.json$/);
     const ids = catalog.all().map((p) => p.id);
-    for (const id of ['retry_with_backoff', 'backoff_and_route_away', 'memory_cleanup', 'data_fix', 'reconnect', 'code_patch']) {
+    for (const id of [
+      'retry_with_backoff',
+      'backoff_and_route_away',
+      'memory_cleanup',
+      'data_fix',
+      'reconnect',
+      'code_patch',
+    ]) {
       expect(ids).toContain(id);
     }
     expect(catalog.get('retry_with_backoff')?.policy).toEqual({ category: 'operational', action: 'warn' });
@@ -111,14 +118,28 @@ describe('catalog validation', () => {
     const path = write('bad-confidence.json', {
       playbooks: [validPlaybook(), validPlaybook({ id: 'retry', baseConfidence: 1.5 })],
     });
-    expect(() => loadPlaybookCatalog(path)).toThrow(/bad-confidence\.json: playbook "retry" \(index 1\): field "baseConfidence"/);
+    expect(() => loadPlaybookCatalog(path)).toThrow(
+      /bad-confidence\.json: playbook "retry" \(index 1\): field "baseConfidence"/,
+    );
   });
 
   it.each([
-    ['policy.action', validPlaybook({ id: 'x', policy: { category: 'custom', action: 'explode' } }), /playbook "x".*"policy\.action" must be one of block, warn, escalate, route_away/],
-    ['policy.category', validPlaybook({ id: 'x', policy: { category: 'fun', action: 'warn' } }), /playbook "x".*"policy\.category"/],
+    [
+      'policy.action',
+      validPlaybook({ id: 'x', policy: { category: 'custom', action: 'explode' } }),
+      /playbook "x".*"policy\.action" must be one of block, warn, escalate, route_away/,
+    ],
+    [
+      'policy.category',
+      validPlaybook({ id: 'x', policy: { category: 'fun', action: 'warn' } }),
+      /playbook "x".*"policy\.category"/,
+    ],
     ['steps', validPlaybook({ id: 'x', steps: [] }), /playbook "x".*"steps"/],
-    ['match.keywords', validPlaybook({ id: 'x', match: { errorTypes: [], keywords: [1] } }), /playbook "x".*"match\.keywords"/],
+    [
+      'match.keywords',
+      validPlaybook({ id: 'x', match: { errorTypes: [], keywords: [1] } }),
+      /playbook "x".*"match\.keywords"/,
+    ],
     ['name', validPlaybook({ id: 'x', name: '' }), /playbook "x".*"name"/],
     ['id', validPlaybook({ id: 42 }), /playbook at index 1.*"id"/],
   ])('rejects a bad %s', (_field, bad, message) => {
@@ -126,10 +147,18 @@ describe('catalog validation', () => {
   });
 
   it('rejects duplicate ids, a missing fallback, bad JSON and a missing file', () => {
-    expect(() => parsePlaybookCatalog({ playbooks: [validPlaybook(), validPlaybook()] })).toThrow(/"investigate".*duplicate id/);
-    expect(() => parsePlaybookCatalog({ fallbackPlaybookId: 'ghost', playbooks: [validPlaybook()] })).toThrow(/fallbackPlaybookId/);
+    expect(() => parsePlaybookCatalog({ playbooks: [validPlaybook(), validPlaybook()] })).toThrow(
+      /"investigate".*duplicate id/,
+    );
+    expect(() => parsePlaybookCatalog({ fallbackPlaybookId: 'ghost', playbooks: [validPlaybook()] })).toThrow(
+      /fallbackPlaybookId/,
+    );
     expect(() => parsePlaybookCatalog({ playbooks: [] })).toThrow(/"playbooks" must be a non-empty array/);
-    expect(() => loadPlaybookCatalog(write('broken.json', '{ "playbooks": ['))).toThrow(/broken\.json is not valid JSON/);
-    expect(() => loadPlaybookCatalog(join(dir, 'missing.json'))).toThrow(/cannot read playbook catalog .*missing\.json/);
+    expect(() => loadPlaybookCatalog(write('broken.json', '{ "playbooks": ['))).toThrow(
+      /broken\.json is not valid JSON/,
+    );
+    expect(() => loadPlaybookCatalog(join(dir, 'missing.json'))).toThrow(
+      /cannot read playbook catalog .*missing\.json/,
+    );
   });
 });

@@ -2,7 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // A playbook's policy hint for bridge 3 is written in governance's vocabulary.
-import { POLICY_ACTIONS, POLICY_CATEGORIES, type PolicyAction, type PolicyCategory } from '../../governance/policies/policy.view.js';
+import {
+  POLICY_ACTIONS,
+  POLICY_CATEGORIES,
+  type PolicyAction,
+  type PolicyCategory,
+} from '../../governance/policies/policy.view.js';
 import { validateStepList, type PlaybookStep } from './playbook-steps.js';
 
 export interface PlaybookMatch {
@@ -43,7 +48,8 @@ export const ON_FAILURE = ['pause', 'rollback'] as const;
 export type OnFailure = (typeof ON_FAILURE)[number];
 
 /** What a failed step of this run does: the playbook's choice, else a person's run pauses and an automatic one rolls back. */
-export const onFailureOf = (playbook: Playbook, automatic: boolean): OnFailure => playbook.onFailure ?? (automatic ? 'rollback' : 'pause');
+export const onFailureOf = (playbook: Playbook, automatic: boolean): OnFailure =>
+  playbook.onFailure ?? (automatic ? 'rollback' : 'pause');
 
 export interface PlaybookChoice {
   playbook: Playbook;
@@ -108,7 +114,8 @@ export class PlaybookCatalog {
     for (const playbook of this.byId.values()) {
       let typeEvidence = 0;
       if (type && playbook.match.errorTypes.some((t) => normaliseType(t) === type)) typeEvidence = EXACT_TYPE_EVIDENCE;
-      else if (playbook.match.keywords.some((k) => containsWordStart(typeWords, k))) typeEvidence = PARTIAL_TYPE_EVIDENCE;
+      else if (playbook.match.keywords.some((k) => containsWordStart(typeWords, k)))
+        typeEvidence = PARTIAL_TYPE_EVIDENCE;
 
       const matchedKeywords = playbook.match.keywords.filter((k) => containsWordStart(text, k));
       const keywordEvidence = 1 - 0.5 ** matchedKeywords.length;
@@ -122,7 +129,9 @@ export class PlaybookCatalog {
 
 /** "CUDA_OutOfMemory-Error" → "cudaoutofmemoryerror": error types compare on letters and digits only. */
 function normaliseType(s: string): string {
-  return String(s ?? '').toLowerCase().replace(/[^a-z0-9]/g, '');
+  return String(s ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 }
 
 /** "CUDAOutOfMemoryError" / "out_of_memory" → " cuda out of memory error " so keywords can be found in it. */
@@ -197,7 +206,9 @@ export function parsePlaybookCatalog(data: unknown): PlaybookCatalog {
 
   const fallbackId = data.fallbackPlaybookId ?? 'investigate';
   if (typeof fallbackId !== 'string' || !seen.has(fallbackId)) {
-    throw new Error(`field "fallbackPlaybookId" must name a playbook in the catalog (got ${JSON.stringify(fallbackId)})`);
+    throw new Error(
+      `field "fallbackPlaybookId" must name a playbook in the catalog (got ${JSON.stringify(fallbackId)})`,
+    );
   }
   return new PlaybookCatalog(playbooks, fallbackId);
 }
@@ -241,8 +252,10 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
   if (typeof base !== 'number' || !Number.isFinite(base) || base < 0 || base > 1) {
     fail('baseConfidence', 'must be a number in [0, 1]');
   }
-  if (raw.awaitResolution !== undefined && typeof raw.awaitResolution !== 'boolean') fail('awaitResolution', 'must be true or false');
-  if (raw.onFailure !== undefined && !(ON_FAILURE as readonly unknown[]).includes(raw.onFailure)) fail('onFailure', `must be one of ${ON_FAILURE.join(', ')}`);
+  if (raw.awaitResolution !== undefined && typeof raw.awaitResolution !== 'boolean')
+    fail('awaitResolution', 'must be true or false');
+  if (raw.onFailure !== undefined && !(ON_FAILURE as readonly unknown[]).includes(raw.onFailure))
+    fail('onFailure', `must be one of ${ON_FAILURE.join(', ')}`);
 
   return {
     id: id!,

@@ -82,7 +82,8 @@ function validateStep(
   seenIds: Set<string>,
   fail: (field: string, rule: string) => never,
 ): PlaybookStep {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(at, 'must be an object with id, kind and instruction');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail(at, 'must be an object with id, kind and instruction');
   const s = raw as Record<string, unknown>;
   if (typeof s.id !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(s.id)) fail(`${at}.id`, 'must be a snake_case string');
   const id = s.id as string;
@@ -92,7 +93,8 @@ function validateStep(
     fail(`${at}.kind`, `must be one of ${STEP_KINDS.join(', ')} (got ${JSON.stringify(s.kind)})`);
   }
   const kind = s.kind as StepKind;
-  if (typeof s.instruction !== 'string' || s.instruction.trim() === '') fail(`${at}.instruction`, 'must be a non-empty string');
+  if (typeof s.instruction !== 'string' || s.instruction.trim() === '')
+    fail(`${at}.instruction`, 'must be a non-empty string');
 
   const params = s.params ?? {};
   if (typeof params !== 'object' || params === null || Array.isArray(params)) fail(`${at}.params`, 'must be an object');
@@ -105,14 +107,24 @@ function validateStep(
     kind,
     instruction: s.instruction as string,
     params: { ...(params as Record<string, unknown>) },
-    timeoutMs: boundedInt(s.timeoutMs, `${at}.timeoutMs`, 1, MAX_STEP_TIMEOUT_MS, kind === 'manual' || kind === 'escalate' ? HUMAN_STEP_TIMEOUT_MS : DEFAULT_STEP_TIMEOUT_MS, fail),
+    timeoutMs: boundedInt(
+      s.timeoutMs,
+      `${at}.timeoutMs`,
+      1,
+      MAX_STEP_TIMEOUT_MS,
+      kind === 'manual' || kind === 'escalate' ? HUMAN_STEP_TIMEOUT_MS : DEFAULT_STEP_TIMEOUT_MS,
+      fail,
+    ),
     attempts: boundedInt(s.attempts, `${at}.attempts`, 1, MAX_STEP_ATTEMPTS, DEFAULT_STEP_ATTEMPTS, fail),
   };
 
   if ((ACTUATOR_STEP_KINDS as readonly string[]).includes(kind)) {
     const actuator = s.actuator ?? DEFAULT_ACTUATOR;
     if (typeof actuator !== 'string' || !ACTUATOR_NAME_PATTERN.test(actuator)) {
-      fail(`${at}.actuator`, `must be an actuator name matching ${ACTUATOR_NAME_PATTERN} (got ${JSON.stringify(actuator)})`);
+      fail(
+        `${at}.actuator`,
+        `must be an actuator name matching ${ACTUATOR_NAME_PATTERN} (got ${JSON.stringify(actuator)})`,
+      );
     }
     step.actuator = actuator as string;
   } else if (s.actuator !== undefined) {
@@ -131,7 +143,8 @@ function validateStep(
   }
 
   if (kind === 'check') {
-    if (typeof s.condition !== 'string' || s.condition.trim() === '') fail(`${at}.condition`, 'must be a CEL expression');
+    if (typeof s.condition !== 'string' || s.condition.trim() === '')
+      fail(`${at}.condition`, 'must be a CEL expression');
     const error = celSyntaxError(s.condition as string);
     if (error) fail(`${at}.condition`, `is not valid CEL: ${error}`);
     step.condition = s.condition as string;
@@ -140,7 +153,9 @@ function validateStep(
   }
 
   if (kind === 'canary') {
-    step.canary = validateCanary(s, at, fail, celSyntaxError, (value, field) => checkRef(value, field, paramNames, fail));
+    step.canary = validateCanary(s, at, fail, celSyntaxError, (value, field) =>
+      checkRef(value, field, paramNames, fail),
+    );
   } else {
     const stray = CANARY_FIELDS.find((f) => s[f] !== undefined);
     if (stray) fail(`${at}.${stray}`, `is only for canary steps, not ${kind}`);
@@ -155,7 +170,13 @@ function validateStep(
   return step;
 }
 
-function checkRef(value: unknown, field: string, names: ReadonlySet<string>, fail: (f: string, r: string) => never, required = false): void {
+function checkRef(
+  value: unknown,
+  field: string,
+  names: ReadonlySet<string>,
+  fail: (f: string, r: string) => never,
+  required = false,
+): void {
   if (typeof value !== 'string') return;
   const m = PARAM_REF.exec(value);
   if (!m) {
@@ -165,9 +186,17 @@ function checkRef(value: unknown, field: string, names: ReadonlySet<string>, fai
   if (!names.has(m[1]!)) fail(field, `references unknown parameter "${m[1]}" (not in defaultParams)`);
 }
 
-function boundedInt(v: unknown, field: string, min: number, max: number, dflt: number, fail: (f: string, r: string) => never): number {
+function boundedInt(
+  v: unknown,
+  field: string,
+  min: number,
+  max: number,
+  dflt: number,
+  fail: (f: string, r: string) => never,
+): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(field, `must be an integer in [${min}, ${max}]`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    fail(field, `must be an integer in [${min}, ${max}]`);
   return v as number;
 }
 
@@ -182,7 +211,10 @@ function celSyntaxError(expr: string): string | null {
 }
 
 /** Fills `"{{name}}"` values from the recovery's parameters (template or suggestion). */
-export function resolveStepParams(step: Pick<PlaybookStep, 'params'>, params: Record<string, unknown>): Record<string, unknown> {
+export function resolveStepParams(
+  step: Pick<PlaybookStep, 'params'>,
+  params: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(step.params)) out[key] = resolveValue(value, params);
   return out;
@@ -198,11 +230,17 @@ export function resolveWaitMs(step: Pick<PlaybookStep, 'durationMs'>, params: Re
 /** A canary step's candidates and actions with their `{{param}}` values filled. */
 export function resolveCanary(spec: CanarySpec, params: Record<string, unknown>): CanarySpec {
   const fill = (o: Record<string, unknown>) => resolveStepParams({ params: o }, params);
-  return { ...spec, candidates: spec.candidates.map(fill), apply: fill(spec.apply), promote: fill(spec.promote), restore: fill(spec.restore) };
+  return {
+    ...spec,
+    candidates: spec.candidates.map(fill),
+    apply: fill(spec.apply),
+    promote: fill(spec.promote),
+    restore: fill(spec.restore),
+  };
 }
 
 function resolveValue(value: unknown, params: Record<string, unknown>): unknown {
   if (typeof value !== 'string') return value;
   const m = PARAM_REF.exec(value);
-  return m ? params[m[1]!] ?? null : value;
+  return m ? (params[m[1]!] ?? null) : value;
 }

@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -24,9 +35,21 @@ export class ListRecoveriesQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) agentId?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) capability?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) playbookId?: string;
-  @ApiProperty({ required: false, description: 'suggested at or after (ISO 8601)' }) @IsOptional() @IsCalendarDate() since?: string;
-  @ApiProperty({ required: false, description: 'suggested before (ISO 8601)' }) @IsOptional() @IsCalendarDate() until?: string;
-  @ApiProperty({ required: false, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @ApiProperty({ required: false, description: 'suggested at or after (ISO 8601)' })
+  @IsOptional()
+  @IsCalendarDate()
+  since?: string;
+  @ApiProperty({ required: false, description: 'suggested before (ISO 8601)' })
+  @IsOptional()
+  @IsCalendarDate()
+  until?: string;
+  @ApiProperty({ required: false, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
   @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }
 
@@ -57,7 +80,12 @@ export class RecoveriesController {
     const limit = q.limit ?? 50;
     const rows = await this.recoveries.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
     const names = await this.names.read(p.tenantId, rows.slice(0, limit));
-    return pageOf(rows, limit, (r) => recoveryView(r, names), (r) => encodeCursor(r.created_at, r.id));
+    return pageOf(
+      rows,
+      limit,
+      (r) => recoveryView(r, names),
+      (r) => encodeCursor(r.created_at, r.id),
+    );
   }
 
   @ApiOperation({ summary: 'Get a recovery' })
@@ -74,7 +102,11 @@ export class RecoveriesController {
   @ApiConflictResponse({ description: 'already decided, or its incident is resolved (the recovery is superseded)' })
   @Post(':id/approve')
   @HttpCode(200)
-  async approve(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal): Promise<ApprovedRun> {
+  async approve(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: ReviewDto,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<ApprovedRun> {
     // DESIGN §8: approving answers with the run it started (and the recovery it applied).
     const { recovery, run } = await this.commands.execute(
       new ReviewRecovery({
@@ -99,7 +131,8 @@ export class RecoveriesController {
     @CurrentPrincipal() p: Principal,
   ): Promise<RecoveryView> {
     const expiresAt = new Date(body.expiresAt);
-    if (expiresAt.getTime() <= Date.now()) throw invalidFields([{ field: 'expiresAt', errors: ['expiresAt must be in the future'] }]);
+    if (expiresAt.getTime() <= Date.now())
+      throw invalidFields([{ field: 'expiresAt', errors: ['expiresAt must be in the future'] }]);
     const recovery = await this.commands.execute(
       new SetRecoveryExpiry({ tenantId: p.tenantId, recoveryId: id, expiresAt, actor: actorOf(p) }),
     );
@@ -121,7 +154,11 @@ export class RecoveriesController {
   @ApiConflictResponse({ description: 'already decided' })
   @Post(':id/reject')
   @HttpCode(200)
-  async reject(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReviewDto, @CurrentPrincipal() p: Principal): Promise<RecoveryView> {
+  async reject(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: ReviewDto,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<RecoveryView> {
     const { recovery } = await this.commands.execute(
       new ReviewRecovery({
         tenantId: p.tenantId,

@@ -48,19 +48,37 @@ describe('recovery generation', () => {
   it('instantiates a template with its own confidence (the prior runs move it later)', () => {
     const s = instantiateTemplate(
       catalog,
-      pattern({ recoveryTemplate: { playbookId: 'reconnect', params: { host: 'db-{{agentId}}', maxReconnectAttempts: 9 }, confidence: 0.5 } }),
+      pattern({
+        recoveryTemplate: {
+          playbookId: 'reconnect',
+          params: { host: 'db-{{agentId}}', maxReconnectAttempts: 9 },
+          confidence: 0.5,
+        },
+      }),
       incident,
     );
-    expect(s).toMatchObject({ playbookId: 'reconnect', suggestionType: 'template', confidence: 0.5, confidenceFrom: 'template' });
+    expect(s).toMatchObject({
+      playbookId: 'reconnect',
+      suggestionType: 'template',
+      confidence: 0.5,
+      confidenceFrom: 'template',
+    });
     // Template params override the playbook defaults; placeholders are filled from the incident.
     expect(s.params).toEqual({ maxReconnectAttempts: 9, reconnectDelayMs: 1000, host: 'db-agent-a' });
   });
 
   it('uses template confidence, then playbook baseConfidence', () => {
-    const withConf = instantiateTemplate(catalog, pattern({ recoveryTemplate: { playbookId: 'data_fix', confidence: 0.42 } }), incident);
+    const withConf = instantiateTemplate(
+      catalog,
+      pattern({ recoveryTemplate: { playbookId: 'data_fix', confidence: 0.42 } }),
+      incident,
+    );
     expect(withConf.confidence).toBe(0.42);
     // A confidence of 0 is what the owner said, not missing.
-    expect(instantiateTemplate(catalog, pattern({ recoveryTemplate: { playbookId: 'data_fix', confidence: 0 } }), incident).confidence).toBe(0);
+    expect(
+      instantiateTemplate(catalog, pattern({ recoveryTemplate: { playbookId: 'data_fix', confidence: 0 } }), incident)
+        .confidence,
+    ).toBe(0);
     const bare = instantiateTemplate(catalog, pattern({ recoveryTemplate: { playbookId: 'data_fix' } }), incident);
     expect(bare).toMatchObject({ confidence: catalog.get('data_fix')!.baseConfidence, confidenceFrom: 'playbook' });
   });
@@ -99,7 +117,14 @@ describe('recovery generation', () => {
       suggestRecovery(catalog, generator, pattern({ recoveryTemplate: { playbookId: 'ghost' } }), incident),
     ).rejects.toBeInstanceOf(UnknownPlaybookError);
     const inventive: RecoveryGenerator = {
-      generate: () => ({ playbookId: 'reboot_universe', action: 'x', steps: [], params: {}, suggestionType: 'generated', confidence: 2 }),
+      generate: () => ({
+        playbookId: 'reboot_universe',
+        action: 'x',
+        steps: [],
+        params: {},
+        suggestionType: 'generated',
+        confidence: 2,
+      }),
     };
     await expect(suggestRecovery(catalog, inventive, pattern(), incident)).rejects.toThrow(/reboot_universe/);
   });

@@ -41,7 +41,10 @@ export interface RecoverySuggestion {
 
 /** Produces a suggestion for a pattern without a template. An LLM-backed generator may implement this later. */
 export interface RecoveryGenerator {
-  generate(pattern: RecoveryPatternInput, incident: RecoveryIncidentInput): Promise<Omit<RecoverySuggestion, 'confidenceFrom'>> | Omit<RecoverySuggestion, 'confidenceFrom'>;
+  generate(
+    pattern: RecoveryPatternInput,
+    incident: RecoveryIncidentInput,
+  ): Promise<Omit<RecoverySuggestion, 'confidenceFrom'>> | Omit<RecoverySuggestion, 'confidenceFrom'>;
 }
 
 /** A template or generator named a playbook the catalog does not have. */

@@ -17,12 +17,16 @@ export class RecoveryNamesReader {
   ) {}
 
   async read(tenantId: string, rows: RecoveryRow[]): Promise<RecoveryNames> {
-    const summaries = await this.queries.execute(new GetIncidentSummaries({ tenantId, incidentIds: rows.map((r) => r.source_incident_id) }));
+    const summaries = await this.queries.execute(
+      new GetIncidentSummaries({ tenantId, incidentIds: rows.map((r) => r.source_incident_id) }),
+    );
     return {
       playbooks: (id) => this.catalog.get(id)?.name ?? null,
-      templates: await this.patterns.templates(tenantId, rows.map((r) => r.source_pattern_id)),
+      templates: await this.patterns.templates(
+        tenantId,
+        rows.map((r) => r.source_pattern_id),
+      ),
       incidents: new Map(summaries.map((s) => [s.id, s])),
     };
   }
 }
-

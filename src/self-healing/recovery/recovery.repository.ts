@@ -70,8 +70,22 @@ export class RecoveryRepository {
   /** Written at commit, with the rest of a bridge-2 batch's recoveries; nothing reads it back before. */
   insertAtCommit(r: Omit<RecoveryRow, 'created_at' | 'decided_at'>): Promise<void> {
     return this.tx.deferWrite(this.insertRecoveries, [
-      r.id, r.tenant_id, r.source_incident_id, r.source_pattern_id, r.playbook_id, r.action, JSON.stringify(r.steps), JSON.stringify(r.params),
-      r.suggestion_type, r.confidence, r.status, r.decided_by, r.agent_id, r.capability, r.held_by, r.decision === null ? null : JSON.stringify(r.decision),
+      r.id,
+      r.tenant_id,
+      r.source_incident_id,
+      r.source_pattern_id,
+      r.playbook_id,
+      r.action,
+      JSON.stringify(r.steps),
+      JSON.stringify(r.params),
+      r.suggestion_type,
+      r.confidence,
+      r.status,
+      r.decided_by,
+      r.agent_id,
+      r.capability,
+      r.held_by,
+      r.decision === null ? null : JSON.stringify(r.decision),
       r.expires_at,
     ]);
   }
@@ -107,8 +121,24 @@ export class RecoveryRepository {
   }
 
   /** Written at commit (after the recoveries deferred before it), all of the transaction's in one statement. */
-  recordAction(r: { tenantId: string; recoveryId: string; action: 'applied' | 'rejected'; automatic: boolean; actor: string; note?: string | null; id: string }): Promise<void> {
-    return this.tx.deferWrite(this.insertActions, [r.id, r.tenantId, r.recoveryId, r.action, r.automatic, r.actor, r.note ?? null]);
+  recordAction(r: {
+    tenantId: string;
+    recoveryId: string;
+    action: 'applied' | 'rejected';
+    automatic: boolean;
+    actor: string;
+    note?: string | null;
+    id: string;
+  }): Promise<void> {
+    return this.tx.deferWrite(this.insertActions, [
+      r.id,
+      r.tenantId,
+      r.recoveryId,
+      r.action,
+      r.automatic,
+      r.actor,
+      r.note ?? null,
+    ]);
   }
 
   private readonly insertActions = (rows: unknown[][]): Statement[] => [
@@ -176,9 +206,14 @@ export class RecoveryRepository {
       table: 'recovery_candidates',
       tenantId,
       conditions: [
-        ['status = ?', f.status || undefined], ['source_pattern_id = ?', f.patternId || undefined], ['source_incident_id = ?', f.incidentId || undefined],
-        ['agent_id = ?', f.agentId || undefined], ['capability = ?', f.capability || undefined], ['playbook_id = ?', f.playbookId || undefined],
-        ['created_at >= ?', f.since || undefined], ['created_at < ?', f.until || undefined],
+        ['status = ?', f.status || undefined],
+        ['source_pattern_id = ?', f.patternId || undefined],
+        ['source_incident_id = ?', f.incidentId || undefined],
+        ['agent_id = ?', f.agentId || undefined],
+        ['capability = ?', f.capability || undefined],
+        ['playbook_id = ?', f.playbookId || undefined],
+        ['created_at >= ?', f.since || undefined],
+        ['created_at < ?', f.until || undefined],
       ],
       cursor,
       limit,

@@ -1,6 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { IncidentSummary } from '../../incidents/get-incident-summaries/get-incident-summaries.query.js';
-import { RECOVERY_STATUSES, type RecoveryDecision, type RecoveryRow, type RecoveryStatus } from './recovery.repository.js';
+import {
+  RECOVERY_STATUSES,
+  type RecoveryDecision,
+  type RecoveryRow,
+  type RecoveryStatus,
+} from './recovery.repository.js';
 
 /** The incident a recovery was suggested for, as far as a reviewer needs it. */
 export class RecoveryIncident {
@@ -21,8 +26,10 @@ export class RecoveryDecisionView {
   @ApiProperty({ example: 'auto-applied: 17 of the last 18 runs verified; lower bound 0.87 ≥ 0.60' }) reason!: string;
   @ApiProperty({ type: RecoveryHold, nullable: true }) heldBy!: RecoveryHold | null;
   @ApiProperty({
-    type: 'object', additionalProperties: true,
-    description: 'the learning rule\'s evidence: prior, runs and reviews considered, weighted counts, streak, confidence, lowerBound, trusted and the parameters',
+    type: 'object',
+    additionalProperties: true,
+    description:
+      "the learning rule's evidence: prior, runs and reviews considered, weighted counts, streak, confidence, lowerBound, trusted and the parameters",
   })
   evidence!: RecoveryDecision['evidence'];
 }
@@ -33,7 +40,8 @@ export class RecoveryView {
   @ApiProperty({ format: 'uuid' }) incidentId!: string;
   @ApiProperty({ format: 'uuid' }) patternId!: string;
   @ApiProperty() playbookId!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'the playbook name (null: it left the catalog)' }) playbookName!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'the playbook name (null: it left the catalog)' })
+  playbookName!: string | null;
   @ApiProperty({ type: String, nullable: true, description: "the pattern's template" }) patternTemplate!: string | null;
   @ApiProperty({ type: RecoveryIncident, nullable: true }) incident!: RecoveryIncident | null;
   @ApiProperty({ type: String, nullable: true }) agentId!: string | null;
@@ -42,12 +50,22 @@ export class RecoveryView {
   @ApiProperty({ type: [String] }) steps!: string[];
   @ApiProperty({ type: 'object', additionalProperties: true }) params!: Record<string, unknown>;
   @ApiProperty({ enum: ['template', 'generated'] }) suggestionType!: 'template' | 'generated';
-  @ApiProperty({ description: 'the learned confidence: the posterior mean of how often this fix works (ADR 0014)' }) confidence!: number;
-  @ApiProperty({ type: RecoveryDecisionView, nullable: true, description: 'why it was auto-applied or held (null: suggested before decisions were recorded)' }) decision!: RecoveryDecisionView | null;
+  @ApiProperty({ description: 'the learned confidence: the posterior mean of how often this fix works (ADR 0014)' })
+  confidence!: number;
+  @ApiProperty({
+    type: RecoveryDecisionView,
+    nullable: true,
+    description: 'why it was auto-applied or held (null: suggested before decisions were recorded)',
+  })
+  decision!: RecoveryDecisionView | null;
   @ApiProperty({ enum: RECOVERY_STATUSES }) status!: RecoveryStatus;
   @ApiProperty({ type: String, nullable: true }) decidedBy!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) decidedAt!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'the guardrail that sent a trusted recovery to review instead of running it' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'the guardrail that sent a trusted recovery to review instead of running it',
+  })
   heldBy!: string | null;
   @ApiProperty({
     type: String,

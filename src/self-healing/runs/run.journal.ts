@@ -30,7 +30,14 @@ export class RunJournal {
 
   /** `audited: false` for a rollback going back to `failed`/`canceled` after a person answered: already audited when it got there. */
   async run(run: RunRow, from: string | null, note: string, timeline = true, audited = true): Promise<void> {
-    await this.runs.insertTransition({ tenantId: run.tenant_id, runId: run.id, stepId: null, from, to: run.status, note });
+    await this.runs.insertTransition({
+      tenantId: run.tenant_id,
+      runId: run.id,
+      stepId: null,
+      from,
+      to: run.status,
+      note,
+    });
     if (from !== run.status) this.metrics.recoveryRuns.inc({ status: run.status });
     if (audited && from !== run.status && AUDITED_RUN_STATES.has(run.status)) {
       await this.audit.record({
@@ -53,21 +60,41 @@ export class RunJournal {
         reason: note,
       });
     }
-    if (timeline) await this.timeline(run, `run ${run.id} ${run.status}: ${note}`, { runId: run.id, status: run.status, phase: run.phase, reason: run.reason });
+    if (timeline)
+      await this.timeline(run, `run ${run.id} ${run.status}: ${note}`, {
+        runId: run.id,
+        status: run.status,
+        phase: run.phase,
+        reason: run.reason,
+      });
     await this.progress(run, null, note);
   }
 
   async step(run: RunRow, step: StepRow, from: string, note: string | null = null): Promise<void> {
     await this.runs.insertTransition({
-      tenantId: run.tenant_id, runId: run.id, stepId: step.step_id, from, to: step.status, attempt: step.attempts || null,
-      output: step.output ?? undefined, error: step.error, note,
+      tenantId: run.tenant_id,
+      runId: run.id,
+      stepId: step.step_id,
+      from,
+      to: step.status,
+      attempt: step.attempts || null,
+      output: step.output ?? undefined,
+      error: step.error,
+      note,
     });
     if (from !== step.status) this.metrics.recoverySteps.inc({ kind: step.runs_as, status: step.status });
     if (TIMELINE_STEP_STATES.has(step.status) && from !== step.status) {
       const why = step.error ?? note;
-      await this.timeline(run, `run ${run.id} step ${step.step_id} (${step.runs_as}) ${step.status}${why ? `: ${why}` : ''}`, {
-        runId: run.id, stepId: step.step_id, stepStatus: step.status, attempts: step.attempts,
-      });
+      await this.timeline(
+        run,
+        `run ${run.id} step ${step.step_id} (${step.runs_as}) ${step.status}${why ? `: ${why}` : ''}`,
+        {
+          runId: run.id,
+          stepId: step.step_id,
+          stepStatus: step.status,
+          attempts: step.attempts,
+        },
+      );
     }
     await this.progress(run, step, note);
   }
@@ -96,22 +123,39 @@ export class RunJournal {
 
   /** A line on the timeline only (e.g. a guardrail or a pause), with no state change. */
   async note(run: RunRow, note: string): Promise<void> {
-    await this.runs.insertTransition({ tenantId: run.tenant_id, runId: run.id, stepId: null, from: run.status, to: run.status, note });
+    await this.runs.insertTransition({
+      tenantId: run.tenant_id,
+      runId: run.id,
+      stepId: null,
+      from: run.status,
+      to: run.status,
+      note,
+    });
     await this.timeline(run, `run ${run.id}: ${note}`, { runId: run.id, status: run.status });
     await this.progress(run, null, note);
   }
 
   private async timeline(run: RunRow, summary: string, details: Record<string, unknown>): Promise<void> {
     if (!run.incident_id) return;
-    await this.commands.execute(new RecordDecision({ tenantId: run.tenant_id, incidentId: run.incident_id, kind: 'run', summary, details }));
+    await this.commands.execute(
+      new RecordDecision({ tenantId: run.tenant_id, incidentId: run.incident_id, kind: 'run', summary, details }),
+    );
   }
 
   private progress(run: RunRow, step: StepRow | null, note: string | null): Promise<void> {
     return this.events.publish(
       new RecoveryRunProgressed({
-        tenantId: run.tenant_id, runId: run.id, incidentId: run.incident_id, status: run.status, phase: run.phase,
-        stepId: step?.step_id ?? null, stepStatus: step?.status ?? null, attempt: step ? step.attempts : null, error: step?.error ?? null,
-        note, at: new Date().toISOString(),
+        tenantId: run.tenant_id,
+        runId: run.id,
+        incidentId: run.incident_id,
+        status: run.status,
+        phase: run.phase,
+        stepId: step?.step_id ?? null,
+        stepStatus: step?.status ?? null,
+        attempt: step ? step.attempts : null,
+        error: step?.error ?? null,
+        note,
+        at: new Date().toISOString(),
       }),
     );
   }

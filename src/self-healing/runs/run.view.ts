@@ -6,14 +6,30 @@ import { CanaryView, canaryView } from './canary.view.js';
 /** Recovery runs (DESIGN §8): what the API answers and other modules may read. */
 
 export const RUN_STATUSES = [
-  'queued', 'running', 'awaiting_operator', 'awaiting_patch', 'verifying',
-  'succeeded', 'failed', 'rolled_back', 'rollback_failed', 'canceled',
+  'queued',
+  'running',
+  'awaiting_operator',
+  'awaiting_patch',
+  'verifying',
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'rollback_failed',
+  'canceled',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** Where a run is in its playbook: the steps, the verify checks, the recurrence watch, the rollback. */
 export const RUN_PHASES = ['steps', 'verify', 'watch', 'rollback', 'done'] as const;
 export type RunPhase = (typeof RUN_PHASES)[number];
-export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'awaiting_operator', 'timed_out'] as const;
+export const STEP_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'awaiting_operator',
+  'timed_out',
+] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 /** What a running step waits for: an answer, a late result, a timer, a person, a coding agent, its next canary call. */
 export const WAITING_FOR = ['call', 'result', 'timer', 'operator', 'notify', 'patch', 'next'] as const;
@@ -76,7 +92,15 @@ export interface LeasedRun extends RunRow {
 
 /** What the run's webhook payloads say about the incident and pattern, fixed when the run starts. */
 export interface RunContext {
-  incident: { id: string; title: string; errorType: string; severity: string; message: string; agentId: string | null; capability: string | null } | null;
+  incident: {
+    id: string;
+    title: string;
+    errorType: string;
+    severity: string;
+    message: string;
+    agentId: string | null;
+    capability: string | null;
+  } | null;
   pattern: { id: string; template: string; errorType: string } | null;
   /** POST /patches/trigger: the reported problem. */
   problem?: { description: string; errorType: string; filePath: string | null };
@@ -154,7 +178,8 @@ export function pausedOn(run: RunRow, steps: StepRow[]): StepRow | null {
 }
 
 /** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */
-export const workOrderOf = (steps: StepRow[]): string | null => steps.find((s) => s.work_order_id)?.work_order_id ?? null;
+export const workOrderOf = (steps: StepRow[]): string | null =>
+  steps.find((s) => s.work_order_id)?.work_order_id ?? null;
 
 /** A count per run status (statistics). */
 export class RunsByStatus implements Record<RunStatus, number> {
@@ -175,19 +200,34 @@ export class StepView {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: ['steps', 'verify', 'rollback'] }) list!: StepListName;
   @ApiProperty({ enum: STEP_KINDS }) kind!: StepKind;
-  @ApiProperty({ enum: STEP_KINDS, description: 'the kind actually run (a webhook without its actuator runs as manual)' }) runsAs!: StepKind;
+  @ApiProperty({
+    enum: STEP_KINDS,
+    description: 'the kind actually run (a webhook without its actuator runs as manual)',
+  })
+  runsAs!: StepKind;
   @ApiProperty() instruction!: string;
   @ApiProperty({ type: String, nullable: true }) actuator!: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'what it sends, {{param}} values filled (a retry may correct them)' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'what it sends, {{param}} values filled (a retry may correct them)',
+  })
   params!: Record<string, unknown>;
   @ApiProperty({ enum: STEP_STATUSES }) status!: StepStatus;
   @ApiProperty({ type: String, nullable: true, enum: WAITING_FOR }) waitingFor!: WaitingFor | null;
   @ApiProperty() attempts!: number;
   @ApiProperty() maxAttempts!: number;
-  @ApiProperty({ description: 'calls repeated because their answer was lost (the service stopped mid-call): not attempts' }) interruptedCalls!: number;
+  @ApiProperty({
+    description: 'calls repeated because their answer was lost (the service stopped mid-call): not attempts',
+  })
+  interruptedCalls!: number;
   @ApiProperty({ nullable: true, description: 'what the step produced (an actuator answer, a note)' }) output!: unknown;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
-  @ApiProperty({ type: CanaryView, nullable: true, description: "a canary step's candidates and their results (null for other kinds)" })
+  @ApiProperty({
+    type: CanaryView,
+    nullable: true,
+    description: "a canary step's candidates and their results (null for other kinds)",
+  })
   canary!: CanaryView | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) workOrderId!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) deadlineAt!: string | null;
@@ -212,14 +252,23 @@ export class RunView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: RUN_STATUSES }) status!: RunStatus;
   @ApiProperty({ enum: RUN_PHASES }) phase!: RunPhase;
-  @ApiProperty({ type: String, nullable: true, description: 'why it ended as it did (or is stopping), in words' }) reason!: string | null;
-  @ApiProperty({ type: String, nullable: true, enum: ['succeeded', 'failed'], description: 'whether the fix worked, once known (a failed run may still roll back); null when canceled' }) verdict!: RunVerdict | null;
+  @ApiProperty({ type: String, nullable: true, description: 'why it ended as it did (or is stopping), in words' })
+  reason!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    enum: ['succeeded', 'failed'],
+    description: 'whether the fix worked, once known (a failed run may still roll back); null when canceled',
+  })
+  verdict!: RunVerdict | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) verdictAt!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) incidentId!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: "the incident's title when the run started" }) incidentTitle!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "the incident's title when the run started" })
+  incidentTitle!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) recoveryId!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) patternId!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: "the pattern's template when the run started" }) patternTemplate!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "the pattern's template when the run started" })
+  patternTemplate!: string | null;
   @ApiProperty() playbookId!: string;
   @ApiProperty({ type: String, nullable: true }) agentId!: string | null;
   @ApiProperty({ type: String, nullable: true }) capability!: string | null;
@@ -228,7 +277,10 @@ export class RunView {
   @ApiProperty({ type: String, nullable: true }) pausedReason!: string | null;
   @ApiProperty({ type: String, nullable: true }) cancelRequestedBy!: string | null;
   @ApiProperty({ description: 'POST /runs/:id/cancel would be accepted now' }) cancelable!: boolean;
-  @ApiProperty({ enum: ON_FAILURE, description: 'what a failed step does: pause for an operator, or roll back at once' })
+  @ApiProperty({
+    enum: ON_FAILURE,
+    description: 'what a failed step does: pause for an operator, or roll back at once',
+  })
   onFailure!: OnFailure;
   @ApiProperty({
     type: String,
@@ -237,10 +289,19 @@ export class RunView {
   })
   pausedOnStep!: string | null;
   @ApiProperty({ type: String, nullable: true }) rollbackRequestedBy!: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'the work order it escalated to' }) workOrderId!: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'start of the recurrence watch window: when its steps were through' }) verifyFrom!: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'end of the recurrence watch window' }) verifyUntil!: string | null;
-  @ApiProperty({ description: "the watch also waits for monitoring's resolution of its incident" }) awaitResolution!: boolean;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'the work order it escalated to' })
+  workOrderId!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description: 'start of the recurrence watch window: when its steps were through',
+  })
+  verifyFrom!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'end of the recurrence watch window' })
+  verifyUntil!: string | null;
+  @ApiProperty({ description: "the watch also waits for monitoring's resolution of its incident" })
+  awaitResolution!: boolean;
   @ApiProperty({ format: 'date-time' }) deadlineAt!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
@@ -252,7 +313,8 @@ export class RunView {
 
 /** A run with the name of its playbook (the controllers add it from the catalog). */
 export class NamedRunView extends RunView {
-  @ApiProperty({ type: String, nullable: true, description: 'null: the playbook left the catalog' }) playbookName!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'null: the playbook left the catalog' }) playbookName!:
+    string | null;
 }
 
 export class RunPage {
@@ -320,7 +382,13 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   ...(transitions
     ? {
         transitions: transitions.map((t) => ({
-          stepId: t.step_id, from: t.from_status, to: t.to_status, attempt: t.attempt, output: t.output ?? null, error: t.error, note: t.note,
+          stepId: t.step_id,
+          from: t.from_status,
+          to: t.to_status,
+          attempt: t.attempt,
+          output: t.output ?? null,
+          error: t.error,
+          note: t.note,
           at: t.created_at.toISOString(),
         })),
       }

@@ -1,6 +1,26 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Query, UnauthorizedException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentPrincipal, Public } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
@@ -36,7 +56,12 @@ export class RunsController {
     const limit = q.limit ?? 50;
     const rows = await this.runs.list(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
     const steps = await this.runs.stepsByRun(rows.slice(0, limit).map((r) => r.id));
-    return pageOf(rows, limit, (r) => this.named(runView(r, steps.get(r.id))), (r) => encodeCursor(r.created_at, r.id));
+    return pageOf(
+      rows,
+      limit,
+      (r) => this.named(runView(r, steps.get(r.id))),
+      (r) => encodeCursor(r.created_at, r.id),
+    );
   }
 
   @ApiOperation({ summary: 'Get a recovery run with its steps and transitions' })
@@ -99,8 +124,13 @@ export class RunsController {
   complete(@Param() params: StepParams, @Body() body: CompleteStepDto, @CurrentPrincipal() p: Principal) {
     return this.commands.execute(
       new FinishWaitingStep({
-        tenantId: p.tenantId, runId: params.id, stepId: params.stepId, source: { kind: 'operator', actor: actorOf(p) },
-        outcome: body.outcome, note: body.note ?? null, output: body.output,
+        tenantId: p.tenantId,
+        runId: params.id,
+        stepId: params.stepId,
+        source: { kind: 'operator', actor: actorOf(p) },
+        outcome: body.outcome,
+        note: body.note ?? null,
+        output: body.output,
       }),
     );
   }
@@ -113,13 +143,23 @@ export class RunsController {
   @Public()
   @Post(':id/steps/:stepId/result')
   @HttpCode(200)
-  async result(@Param() params: StepParams, @Body() body: StepResultDto, @Headers('authorization') authorization: string | undefined) {
+  async result(
+    @Param() params: StepParams,
+    @Body() body: StepResultDto,
+    @Headers('authorization') authorization: string | undefined,
+  ) {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-    if (!token) throw new UnauthorizedException('a step result needs the callback token: Authorization: Bearer <callback.token>');
+    if (!token)
+      throw new UnauthorizedException('a step result needs the callback token: Authorization: Bearer <callback.token>');
     const run = await this.commands.execute(
       new FinishWaitingStep({
-        tenantId: null, runId: params.id, stepId: params.stepId, source: { kind: 'result', token },
-        outcome: body.outcome, note: body.error ?? null, output: body.output,
+        tenantId: null,
+        runId: params.id,
+        stepId: params.stepId,
+        source: { kind: 'result', token },
+        outcome: body.outcome,
+        note: body.error ?? null,
+        output: body.output,
       }),
     );
     // The actuator learns only that it was taken, not the rest of the run.

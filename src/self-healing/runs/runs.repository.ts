@@ -39,19 +39,74 @@ export interface RunFilters {
 export class RunsRepository {
   constructor(private readonly tx: TransactionHost) {}
 
-  async insertRun(r: Pick<RunRow, 'id' | 'tenant_id' | 'recovery_id' | 'incident_id' | 'pattern_id' | 'playbook_id' | 'agent_id' | 'capability' | 'automatic' | 'started_by'
-    | 'status' | 'phase' | 'params' | 'context' | 'deadline_at' | 'due_at' | 'await_resolution' | 'on_failure'>): Promise<RunRow> {
+  async insertRun(
+    r: Pick<
+      RunRow,
+      | 'id'
+      | 'tenant_id'
+      | 'recovery_id'
+      | 'incident_id'
+      | 'pattern_id'
+      | 'playbook_id'
+      | 'agent_id'
+      | 'capability'
+      | 'automatic'
+      | 'started_by'
+      | 'status'
+      | 'phase'
+      | 'params'
+      | 'context'
+      | 'deadline_at'
+      | 'due_at'
+      | 'await_resolution'
+      | 'on_failure'
+    >,
+  ): Promise<RunRow> {
     const [row] = await this.tx.query<RunRow>(
       `INSERT INTO recovery_runs (id, tenant_id, recovery_id, incident_id, pattern_id, playbook_id, agent_id, capability, automatic, started_by,
                                   status, phase, params, context, deadline_at, due_at, await_resolution, on_failure)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17, $18) RETURNING *`,
-      [r.id, r.tenant_id, r.recovery_id, r.incident_id, r.pattern_id, r.playbook_id, r.agent_id, r.capability, r.automatic, r.started_by,
-        r.status, r.phase, JSON.stringify(r.params), JSON.stringify(r.context), r.deadline_at, r.due_at, r.await_resolution, r.on_failure],
+      [
+        r.id,
+        r.tenant_id,
+        r.recovery_id,
+        r.incident_id,
+        r.pattern_id,
+        r.playbook_id,
+        r.agent_id,
+        r.capability,
+        r.automatic,
+        r.started_by,
+        r.status,
+        r.phase,
+        JSON.stringify(r.params),
+        JSON.stringify(r.context),
+        r.deadline_at,
+        r.due_at,
+        r.await_resolution,
+        r.on_failure,
+      ],
     );
     return row;
   }
 
-  async insertSteps(steps: Array<Omit<StepRow, 'updated_at' | 'started_at' | 'finished_at' | 'deadline_at' | 'attempts' | 'interrupted_calls' | 'output' | 'error' | 'work_order_id' | 'waiting_for'>>): Promise<StepRow[]> {
+  async insertSteps(
+    steps: Array<
+      Omit<
+        StepRow,
+        | 'updated_at'
+        | 'started_at'
+        | 'finished_at'
+        | 'deadline_at'
+        | 'attempts'
+        | 'interrupted_calls'
+        | 'output'
+        | 'error'
+        | 'work_order_id'
+        | 'waiting_for'
+      >
+    >,
+  ): Promise<StepRow[]> {
     if (steps.length === 0) return [];
     const col = <K extends keyof (typeof steps)[number]>(k: K) => steps.map((s) => s[k]);
     return this.tx.query<StepRow>(
@@ -61,20 +116,43 @@ export class RunsRepository {
                             $11::text[], $12::text[], $13::int[], $14::int[], $15::int[], $16::text[], $17::text[],
                             $18::jsonb[])
        RETURNING *`,
-      [col('run_id'), col('step_id'), col('tenant_id'), col('list'), col('position'), col('kind'), col('runs_as'), col('instruction'), col('actuator'),
-        steps.map((s) => JSON.stringify(s.params)), col('condition'), col('run_if'), col('duration_ms'), col('timeout_ms'), col('max_attempts'),
-        col('status'), col('webhook_id'), steps.map((s) => (s.canary ? JSON.stringify(s.canary) : null))],
+      [
+        col('run_id'),
+        col('step_id'),
+        col('tenant_id'),
+        col('list'),
+        col('position'),
+        col('kind'),
+        col('runs_as'),
+        col('instruction'),
+        col('actuator'),
+        steps.map((s) => JSON.stringify(s.params)),
+        col('condition'),
+        col('run_if'),
+        col('duration_ms'),
+        col('timeout_ms'),
+        col('max_attempts'),
+        col('status'),
+        col('webhook_id'),
+        steps.map((s) => (s.canary ? JSON.stringify(s.canary) : null)),
+      ],
     );
   }
 
   async find(tenantId: string, id: string): Promise<RunRow | null> {
-    const [row] = await this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const [row] = await this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE tenant_id = $1 AND id = $2`, [
+      tenantId,
+      id,
+    ]);
     return row ?? null;
   }
 
   /** The incident's runs, oldest first. */
   listOfIncident(tenantId: string, incidentId: string): Promise<RunRow[]> {
-    return this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`, [tenantId, incidentId]);
+    return this.tx.query<RunRow>(
+      `SELECT * FROM recovery_runs WHERE tenant_id = $1 AND incident_id = $2 ORDER BY created_at, id`,
+      [tenantId, incidentId],
+    );
   }
 
   /**
@@ -82,14 +160,20 @@ export class RunsRepository {
    * only for a caller the run's own token authenticated (an actuator's late result).
    */
   async lock(tenantId: string | null, id: string): Promise<RunRow | null> {
-    const [row] = await this.tx.query<RunRow>(`SELECT * FROM recovery_runs WHERE id = $2 AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE`, [tenantId, id]);
+    const [row] = await this.tx.query<RunRow>(
+      `SELECT * FROM recovery_runs WHERE id = $2 AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE`,
+      [tenantId, id],
+    );
     return row ?? null;
   }
 
   /** Locks the run only if this worker's lease on it still holds: a worker whose lease lapsed changes nothing. */
   async lockLeased(id: string, token: string): Promise<LeasedRun | null> {
     // With the database's clock, read once the lock is held: the engine's "now".
-    const [row] = await this.tx.query<LeasedRun>(`SELECT *, clock_timestamp() AS locked_at FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE`, [id, token]);
+    const [row] = await this.tx.query<LeasedRun>(
+      `SELECT *, clock_timestamp() AS locked_at FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE`,
+      [id, token],
+    );
     return row ?? null;
   }
 
@@ -99,7 +183,10 @@ export class RunsRepository {
 
   /** The steps of several runs (a page of a list), by run. */
   async stepsByRun(runIds: string[]): Promise<Map<string, StepRow[]>> {
-    const rows = await this.tx.query<StepRow>(`SELECT * FROM recovery_run_steps WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, ${STEP_ORDER}`, [runIds]);
+    const rows = await this.tx.query<StepRow>(
+      `SELECT * FROM recovery_run_steps WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, ${STEP_ORDER}`,
+      [runIds],
+    );
     const byRun = new Map<string, StepRow[]>(runIds.map((id) => [id, []]));
     for (const row of rows) byRun.get(row.run_id)!.push(row);
     return byRun;
@@ -114,7 +201,10 @@ export class RunsRepository {
 
   async updateRun(id: string, set: Columns<RunRow>): Promise<RunRow> {
     const a = setColumns(set, 2);
-    const [row] = await this.tx.query<RunRow>(`UPDATE recovery_runs SET ${a.sql} WHERE id = $1 RETURNING *`, [id, ...a.params]);
+    const [row] = await this.tx.query<RunRow>(`UPDATE recovery_runs SET ${a.sql} WHERE id = $1 RETURNING *`, [
+      id,
+      ...a.params,
+    ]);
     return row;
   }
 
@@ -140,8 +230,17 @@ export class RunsRepository {
     note?: string | null;
   }): Promise<void> {
     return this.tx.deferWrite(this.writeTransitions, [
-      uuidv7(), t.tenantId, t.runId, t.stepId, t.from, t.to, t.attempt ?? null, t.output === undefined ? null : JSON.stringify(t.output), t.error ?? null,
-      t.note ?? null, new Date(),
+      uuidv7(),
+      t.tenantId,
+      t.runId,
+      t.stepId,
+      t.from,
+      t.to,
+      t.attempt ?? null,
+      t.output === undefined ? null : JSON.stringify(t.output),
+      t.error ?? null,
+      t.note ?? null,
+      new Date(),
     ]);
   }
 
@@ -212,7 +311,11 @@ export class RunsRepository {
 
   /** Gives claims back unused. */
   async release(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.tx.query(`UPDATE recovery_runs SET lease_token = NULL, lease_until = NULL WHERE id = ANY($1::uuid[])`, [ids]);
+    if (ids.length > 0)
+      await this.tx.query(
+        `UPDATE recovery_runs SET lease_token = NULL, lease_until = NULL WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
   }
 
   /** Another run of the same incident still trying to fix it (its incident stays mitigating); a rollback is not trying. */
@@ -227,7 +330,10 @@ export class RunsRepository {
   /** Makes a run due now (by the database's clock), setting `set` with it: the engine takes it on from here. */
   async makeDue(id: string, set: Columns<RunRow> = {}): Promise<RunRow> {
     const a = setColumns(set, 2);
-    const [row] = await this.tx.query<RunRow>(`UPDATE recovery_runs SET ${a.sql}, due_at = now() WHERE id = $1 RETURNING *`, [id, ...a.params]);
+    const [row] = await this.tx.query<RunRow>(
+      `UPDATE recovery_runs SET ${a.sql}, due_at = now() WHERE id = $1 RETURNING *`,
+      [id, ...a.params],
+    );
     return row;
   }
 
@@ -236,9 +342,15 @@ export class RunsRepository {
       table: 'recovery_runs',
       tenantId,
       conditions: [
-        ['status = ?', f.status], ['incident_id = ?', f.incidentId], ['pattern_id = ?', f.patternId], ['agent_id = ?', f.agentId],
-        ['capability = ?', f.capability], ['playbook_id = ?', f.playbookId], ['automatic = ?', f.trigger ? f.trigger === 'automatic' : undefined],
-        ['created_at >= ?', f.since], ['created_at < ?', f.until],
+        ['status = ?', f.status],
+        ['incident_id = ?', f.incidentId],
+        ['pattern_id = ?', f.patternId],
+        ['agent_id = ?', f.agentId],
+        ['capability = ?', f.capability],
+        ['playbook_id = ?', f.playbookId],
+        ['automatic = ?', f.trigger ? f.trigger === 'automatic' : undefined],
+        ['created_at >= ?', f.since],
+        ['created_at < ?', f.until],
       ],
       cursor,
       limit,
@@ -293,7 +405,12 @@ export class RunsRepository {
               recurrence_reason = $4
         WHERE tenant_id = $1 AND incident_id = $2 AND ${WATCHING_AT('$3')}
         RETURNING id`,
-      [r.tenantId, r.incidentId, r.seenAt, `recurrence: the incident's alert fired again at ${r.seenAt.toISOString()}, after the fix`],
+      [
+        r.tenantId,
+        r.incidentId,
+        r.seenAt,
+        `recurrence: the incident's alert fired again at ${r.seenAt.toISOString()}, after the fix`,
+      ],
     );
     return rows.length;
   }
@@ -318,7 +435,10 @@ export class RunsRepository {
 
   /** A pattern merge: the survivor takes the merged patterns' runs, so their verdicts, cooldowns and watch windows count for it. */
   async movePattern(tenantId: string, fromPatternIds: string[], toPatternId: string): Promise<void> {
-    await this.tx.query(`UPDATE recovery_runs SET pattern_id = $2 WHERE tenant_id = $1 AND pattern_id = ANY($3::uuid[])`, [tenantId, toPatternId, fromPatternIds]);
+    await this.tx.query(
+      `UPDATE recovery_runs SET pattern_id = $2 WHERE tenant_id = $1 AND pattern_id = ANY($3::uuid[])`,
+      [tenantId, toPatternId, fromPatternIds],
+    );
   }
 
   /** The kill switch is off for this tenant (or agent): its paused runs are due now. */

@@ -42,8 +42,10 @@ function IsScopeAgentId(): PropertyDecorator {
       target: target.constructor,
       propertyName: propertyName as string,
       validator: {
-        validate: (value: unknown, args?: ValidationArguments) => problem(value, (args?.object as CreatePolicyDto)?.scope) === null,
-        defaultMessage: (args?: ValidationArguments) => problem(args?.value, (args?.object as CreatePolicyDto)?.scope) ?? 'invalid scopeAgentId',
+        validate: (value: unknown, args?: ValidationArguments) =>
+          problem(value, (args?.object as CreatePolicyDto)?.scope) === null,
+        defaultMessage: (args?: ValidationArguments) =>
+          problem(args?.value, (args?.object as CreatePolicyDto)?.scope) ?? 'invalid scopeAgentId',
       },
     });
 }

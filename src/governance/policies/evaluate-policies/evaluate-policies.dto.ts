@@ -3,7 +3,11 @@ import { IsObject, IsOptional, Matches } from 'class-validator';
 import { NAME_PATTERN, nameMessage } from '../../names.js';
 
 export class EvaluatePoliciesDto {
-  @ApiProperty({ required: false, example: 'agent-007', description: 'selects the agent-scoped policies; request.agentId' })
+  @ApiProperty({
+    required: false,
+    example: 'agent-007',
+    description: 'selects the agent-scoped policies; request.agentId',
+  })
   @IsOptional()
   @Matches(NAME_PATTERN, { message: nameMessage('agentId') })
   agentId?: string;

@@ -21,7 +21,11 @@ const ERROR_LOG_INTERVAL_MS = 60_000;
 export class PolicyDecisionPoint implements OnModuleInit {
   private readonly logger = new Logger('PolicyEngine');
   // Stale but usable after the TTL: served while one refresh runs in the background.
-  private readonly indexes = new PromiseCache<PolicyIndex>({ ttlMs: POLICY_INDEX_TTL_MS, maxEntries: MAX_TENANTS, serveStale: true });
+  private readonly indexes = new PromiseCache<PolicyIndex>({
+    ttlMs: POLICY_INDEX_TTL_MS,
+    maxEntries: MAX_TENANTS,
+    serveStale: true,
+  });
   private readonly lastLogged = new Map<string, { at: number; suppressed: number }>();
   readonly engine = new PolicyEngine();
 
@@ -80,14 +84,20 @@ export class PolicyDecisionPoint implements OnModuleInit {
       })),
     );
     for (const { policyId, error } of index.invalid) {
-      this.logThrottled(`compile:${policyId}`, `policy ${policyId} is skipped: its condition does not compile (${error})`);
+      this.logThrottled(
+        `compile:${policyId}`,
+        `policy ${policyId} is skipped: its condition does not compile (${error})`,
+      );
     }
     return index;
   }
 
   private logErrors(tenantId: string, errors: EngineResult['errors']): void {
     for (const { policyId, error } of errors) {
-      this.logThrottled(`${policyId}:${error}`, `policy ${policyId} (tenant ${tenantId}) skipped: its condition failed to evaluate: ${error}`);
+      this.logThrottled(
+        `${policyId}:${error}`,
+        `policy ${policyId} (tenant ${tenantId}) skipped: its condition failed to evaluate: ${error}`,
+      );
     }
   }
 

@@ -22,7 +22,10 @@ describe('PolicyEngine', () => {
   it('decides by precedence: block > route_away > escalate > warn > allow', () => {
     const actions = ['warn', 'escalate', 'route_away', 'block'] as const;
     for (let k = 0; k <= actions.length; k++) {
-      const index = engine.buildIndex('t1', actions.slice(0, k).map((action) => policy({ action })));
+      const index = engine.buildIndex(
+        't1',
+        actions.slice(0, k).map((action) => policy({ action })),
+      );
       const result = engine.evaluate(index, { tenantId: 't1', agentId: 'a' });
       expect(result.decision).toBe(k === 0 ? 'allow' : actions[k - 1]);
       expect(result.matched.map((m) => m.action)).toEqual(actions.slice(0, k).reverse());
@@ -49,8 +52,13 @@ describe('PolicyEngine', () => {
     const foreignAgent = policy({ tenantId: 't2', scope: 'agent', scopeAgentId: 'a', action: 'block' });
     const mine = policy({ scope: 'agent', scopeAgentId: 'a', action: 'route_away' });
     const index = engine.buildIndex('t1', [global, foreign, foreignAgent, mine]);
-    expect(engine.evaluate(index, { tenantId: 't1', agentId: 'a' }).matched.map((m) => m.policyId)).toEqual([mine.id, global.id]);
-    expect(engine.evaluate(index, { tenantId: 't1', agentId: 'b' }).matched.map((m) => m.policyId)).toEqual([global.id]);
+    expect(engine.evaluate(index, { tenantId: 't1', agentId: 'a' }).matched.map((m) => m.policyId)).toEqual([
+      mine.id,
+      global.id,
+    ]);
+    expect(engine.evaluate(index, { tenantId: 't1', agentId: 'b' }).matched.map((m) => m.policyId)).toEqual([
+      global.id,
+    ]);
     expect(engine.evaluate(index, { tenantId: 't1' }).decision).toBe('escalate');
   });
 
@@ -69,7 +77,11 @@ describe('PolicyEngine', () => {
   it('keeps a policy whose condition does not compile out of evaluation', () => {
     const index = engine.buildIndex('t1', [policy({ condition: 'request.agentId ==' })]);
     expect(index.invalid).toHaveLength(1);
-    expect(engine.evaluate(index, { tenantId: 't1', agentId: 'a' })).toEqual({ decision: 'allow', matched: [], errors: [] });
+    expect(engine.evaluate(index, { tenantId: 't1', agentId: 'a' })).toEqual({
+      decision: 'allow',
+      matched: [],
+      errors: [],
+    });
   });
 
   it('indexes generated tenant policies by the agents their conditions name', () => {
@@ -77,9 +89,9 @@ describe('PolicyEngine', () => {
     const index = engine.buildIndex('t1', [p, policy({ condition: 'request.context.x == 1' })]);
     expect([...index.tenant.byGuardedAgent.keys()].sort()).toEqual(['a', 'b']);
     expect(index.tenant.anyAgent).toHaveLength(1);
-    expect(engine.evaluate(index, { tenantId: 't1', agentId: 'b', capability: 'summarise', context: { x: 2 } }).matched).toEqual([
-      { policyId: p.id, action: 'warn', status: 'active' },
-    ]);
+    expect(
+      engine.evaluate(index, { tenantId: 't1', agentId: 'b', capability: 'summarise', context: { x: 2 } }).matched,
+    ).toEqual([{ policyId: p.id, action: 'warn', status: 'active' }]);
   });
 });
 
@@ -91,7 +103,9 @@ describe('condition guards', () => {
       return Object.fromEntries(Object.entries(c.guards).map(([k, v]) => [k, [...v!].sort()]));
     };
     expect(guards('request.tenantId == "t" && request.agentId in ["b", "a"] && "x" == request.capability')).toEqual({
-      tenantId: ['t'], agentId: ['a', 'b'], capability: ['x'],
+      tenantId: ['t'],
+      agentId: ['a', 'b'],
+      capability: ['x'],
     });
     expect(guards('request.agentId == "a" || request.agentId == "b"')).toEqual({});
     expect(guards('!(request.agentId == "a")')).toEqual({});
@@ -108,7 +122,13 @@ describe('condition guards', () => {
     const atom = fc.oneof(
       fc.tuple(field, lit).map(([f, v]) => `request.${f} == ${v}`),
       fc.tuple(field, fc.array(lit, { maxLength: 3 })).map(([f, vs]) => `request.${f} in [${vs.join(', ')}]`),
-      fc.constantFrom('request.context.n > 1', 'has(request.context.n)', 'true', 'false', 'request.context.s.startsWith("a")'),
+      fc.constantFrom(
+        'request.context.n > 1',
+        'has(request.context.n)',
+        'true',
+        'false',
+        'request.context.s.startsWith("a")',
+      ),
     );
     const condition = fc.oneof(
       fc.array(atom, { minLength: 1, maxLength: 4 }).map((xs) => xs.join(' && ')),
@@ -119,7 +139,10 @@ describe('condition guards', () => {
       agentId: fc.option(names, { nil: undefined }),
       capability: fc.option(names, { nil: undefined }),
       tenantId: names,
-      context: fc.record({ n: fc.option(fc.oneof(fc.integer(), fc.string()), { nil: undefined }), s: fc.option(names, { nil: undefined }) }),
+      context: fc.record({
+        n: fc.option(fc.oneof(fc.integer(), fc.string()), { nil: undefined }),
+        s: fc.option(names, { nil: undefined }),
+      }),
     });
     const engine = new PolicyEngine();
     const cache = new CelProgramCache();

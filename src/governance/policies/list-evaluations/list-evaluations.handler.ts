@@ -12,7 +12,8 @@ export class ListEvaluationsHandler implements IQueryHandler<ListEvaluations> {
 
   async execute({ tenantId, filters }: ListEvaluations): Promise<EvaluationView[]> {
     if (filters.policyIds && filters.policyIds.length === 0) return [];
-    const requested = Number.isInteger(filters.limit) && filters.limit! > 0 ? filters.limit! : LIST_EVALUATIONS_DEFAULT_LIMIT;
+    const requested =
+      Number.isInteger(filters.limit) && filters.limit! > 0 ? filters.limit! : LIST_EVALUATIONS_DEFAULT_LIMIT;
     const rows = await this.evaluations.list(
       tenantId,
       { agentId: filters.agentId, policyIds: filters.policyIds, since: filters.since, until: filters.until },

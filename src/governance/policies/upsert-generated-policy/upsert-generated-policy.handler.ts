@@ -23,7 +23,8 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
       const id = uuidv7();
       const row = await this.policies.upsertGenerated(id, tenantId, input.pattern.id, input.recovery.id, generated);
       // Going active, like an admin's activation, waits for routing work that read "draft".
-      if (row.previous_status === 'draft' && row.status === 'active') await this.policies.lock(tenantId, row.id, 'update');
+      if (row.previous_status === 'draft' && row.status === 'active')
+        await this.policies.lock(tenantId, row.id, 'update');
       this.policies.notifyChanged(tenantId, row.scope === 'global');
       const isNew = row.id === id;
       // The only status an update changes: draft → active, once the pattern is confident and frequent enough.

@@ -4,5 +4,7 @@ import { MAX_CONDITION_LENGTH } from '../cel.js';
 
 export class ValidateConditionDto {
   @ApiProperty({ example: 'request.agentId == "agent-7"' })
-  @IsString() @MaxLength(MAX_CONDITION_LENGTH) condition!: string;
+  @IsString()
+  @MaxLength(MAX_CONDITION_LENGTH)
+  condition!: string;
 }

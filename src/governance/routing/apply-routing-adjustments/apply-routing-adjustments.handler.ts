@@ -21,7 +21,13 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  execute({ tenantId, policyId, agents, capabilities, agentsRegistered }: ApplyRoutingAdjustments): Promise<ApplyRoutingAdjustmentsResult> {
+  execute({
+    tenantId,
+    policyId,
+    agents,
+    capabilities,
+    agentsRegistered,
+  }: ApplyRoutingAdjustments): Promise<ApplyRoutingAdjustmentsResult> {
     return this.tx.run(async () => {
       const agentsNamed = agents.some((a) => typeof a === 'string' && a !== '');
       // A concurrent disable or activation waits for this to commit, then sees what it wrote.
@@ -65,7 +71,9 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
         adjustments = calculate(agents, capabilities);
         if (policy.status === 'active' && temporaryRemain) {
           const named = new Set(adjustments.map((a) => `${a.agentId}|${a.capability ?? ''}`));
-          adjustments.push(...(await recalculateExisting()).filter((a) => !named.has(`${a.agentId}|${a.capability ?? ''}`)));
+          adjustments.push(
+            ...(await recalculateExisting()).filter((a) => !named.has(`${a.agentId}|${a.capability ?? ''}`)),
+          );
         }
       } else {
         adjustments = await recalculateExisting();

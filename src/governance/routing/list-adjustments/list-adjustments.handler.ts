@@ -10,7 +10,11 @@ export class ListAdjustmentsHandler implements IQueryHandler<ListAdjustments> {
 
   async execute({ tenantId, query }: ListAdjustments): Promise<AdjustmentPage> {
     const limit = query.limit ?? 50;
-    const filters = { agentId: query.agentId, policyId: query.policyId, active: query.active === undefined ? undefined : query.active === 'true' };
+    const filters = {
+      agentId: query.agentId,
+      policyId: query.policyId,
+      active: query.active === undefined ? undefined : query.active === 'true',
+    };
     const rows = await this.routing.listAdjustments(tenantId, filters, decodeCursor(query.cursor), limit + 1);
     return pageOf(rows, limit, adjustmentView, (r) => encodeCursor(r.created_at, r.id));
   }

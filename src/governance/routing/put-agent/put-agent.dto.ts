@@ -3,7 +3,11 @@ import { ArrayMaxSize, IsArray, IsNumber, Matches, Max, Min } from 'class-valida
 import { NAME_PATTERN } from '../../names.js';
 
 export class PutAgentDto {
-  @ApiProperty({ type: [String], example: ['summarise', 'translate'], description: 'replaces the agent\'s capabilities' })
+  @ApiProperty({
+    type: [String],
+    example: ['summarise', 'translate'],
+    description: "replaces the agent's capabilities",
+  })
   @IsArray()
   @ArrayMaxSize(200)
   @Matches(NAME_PATTERN, { each: true, message: 'each capability must be 1-128 letters, digits or ._:/- characters' })

@@ -5,11 +5,27 @@ import { assessCandidate, selectRoute, TENANT_KILL_SWITCH_REASON, type Candidate
 
 const now = new Date('2026-01-01T00:00:00Z');
 const adjustment = (over: Partial<AdjustmentRow> = {}): AdjustmentRow => ({
-  id: 'adj', tenant_id: 't', agent_id: 'a', capability: '', adjustment_type: 'confidence_penalty', magnitude: -0.3, reason: '',
-  source_policy_id: 'p1', is_active: true, expires_at: null, created_at: now, updated_at: now, ...over,
+  id: 'adj',
+  tenant_id: 't',
+  agent_id: 'a',
+  capability: '',
+  adjustment_type: 'confidence_penalty',
+  magnitude: -0.3,
+  reason: '',
+  source_policy_id: 'p1',
+  is_active: true,
+  expires_at: null,
+  created_at: now,
+  updated_at: now,
+  ...over,
 });
 const facts = (over: Partial<CandidateFacts> = {}): CandidateFacts => ({
-  agentId: 'a', baseConfidence: 1, adjustments: [], policy: { decision: 'allow', matched: [] }, agentKillSwitch: false, ...over,
+  agentId: 'a',
+  baseConfidence: 1,
+  adjustments: [],
+  policy: { decision: 'allow', matched: [] },
+  agentKillSwitch: false,
+  ...over,
 });
 
 describe('assessCandidate', () => {
@@ -25,30 +41,69 @@ describe('assessCandidate', () => {
     ];
     expect(assessCandidate(facts({ adjustments }), 'summarise', now).effectiveConfidence).toBe(0.5);
     expect(assessCandidate(facts({ adjustments }), 'translate', now).effectiveConfidence).toBe(0.2);
-    expect(assessCandidate(facts({ adjustments: [adjustment({ magnitude: -1 }), adjustment({ magnitude: -1 })] }), 'x', now).effectiveConfidence).toBe(0);
+    expect(
+      assessCandidate(facts({ adjustments: [adjustment({ magnitude: -1 }), adjustment({ magnitude: -1 })] }), 'x', now)
+        .effectiveConfidence,
+    ).toBe(0);
   });
 
   it('skips for the kill switch, a route_block in force, or a block / route_away decision, with reasons', () => {
-    expect(assessCandidate(facts({ agentKillSwitch: true }), 'x', now)).toMatchObject({ eligible: false, reasons: ['kill switch active for agent a'] });
-    expect(assessCandidate(facts(), 'x', now, true)).toMatchObject({ eligible: false, reasons: [TENANT_KILL_SWITCH_REASON] });
+    expect(assessCandidate(facts({ agentKillSwitch: true }), 'x', now)).toMatchObject({
+      eligible: false,
+      reasons: ['kill switch active for agent a'],
+    });
+    expect(assessCandidate(facts(), 'x', now, true)).toMatchObject({
+      eligible: false,
+      reasons: [TENANT_KILL_SWITCH_REASON],
+    });
     const block = adjustment({ adjustment_type: 'route_block', magnitude: 1, capability: 'x', source_policy_id: 'p9' });
-    expect(assessCandidate(facts({ adjustments: [block] }), 'x', now)).toMatchObject({ eligible: false, reasons: ['route_block adjustment from policy p9 for x'] });
+    expect(assessCandidate(facts({ adjustments: [block] }), 'x', now)).toMatchObject({
+      eligible: false,
+      reasons: ['route_block adjustment from policy p9 for x'],
+    });
     expect(assessCandidate(facts({ adjustments: [block] }), 'y', now).eligible).toBe(true);
     expect(assessCandidate(facts({ adjustments: [{ ...block, expires_at: now }] }), 'x', now).eligible).toBe(true);
     const decided = (decision: 'block' | 'route_away' | 'escalate' | 'warn') =>
-      assessCandidate(facts({ policy: { decision, matched: [{ policyId: 'p2', action: decision, status: 'active' }, { policyId: 'p3', action: 'block', status: 'draft' }] } }), 'x', now);
+      assessCandidate(
+        facts({
+          policy: {
+            decision,
+            matched: [
+              { policyId: 'p2', action: decision, status: 'active' },
+              { policyId: 'p3', action: 'block', status: 'draft' },
+            ],
+          },
+        }),
+        'x',
+        now,
+      );
     expect(decided('block')).toMatchObject({ eligible: false, reasons: ['policy decision block (policy p2)'] });
-    expect(decided('route_away')).toMatchObject({ eligible: false, reasons: ['policy decision route_away (policy p2)'] });
+    expect(decided('route_away')).toMatchObject({
+      eligible: false,
+      reasons: ['policy decision route_away (policy p2)'],
+    });
     expect(decided('escalate')).toMatchObject({ eligible: true, needsHumanCheckpoint: true });
-    expect(decided('warn')).toMatchObject({ eligible: true, needsHumanCheckpoint: false, reasons: ['policy decision warn (policy p2)'] });
+    expect(decided('warn')).toMatchObject({
+      eligible: true,
+      needsHumanCheckpoint: false,
+      reasons: ['policy decision warn (policy p2)'],
+    });
     const escalation = adjustment({ adjustment_type: 'escalation_add', magnitude: 1 });
-    expect(assessCandidate(facts({ adjustments: [escalation] }), 'x', now)).toMatchObject({ eligible: true, needsHumanCheckpoint: true });
+    expect(assessCandidate(facts({ adjustments: [escalation] }), 'x', now)).toMatchObject({
+      eligible: true,
+      needsHumanCheckpoint: true,
+    });
   });
 });
 
 describe('selectRoute', () => {
   const assessed = (agentId: string, effectiveConfidence: number, eligible = true) => ({
-    agentId, baseConfidence: 1, effectiveConfidence, eligible, reasons: [], needsHumanCheckpoint: false,
+    agentId,
+    baseConfidence: 1,
+    effectiveConfidence,
+    eligible,
+    reasons: [],
+    needsHumanCheckpoint: false,
   });
 
   it('chooses the highest effective confidence among eligible candidates, whatever the input order (property)', () => {
@@ -66,15 +121,24 @@ describe('selectRoute', () => {
         const eligible = input.filter((c) => c.eligible);
         if (eligible.length === 0) return expect(forward.agentId).toBeNull();
         const best = Math.max(...eligible.map((c) => c.effectiveConfidence));
-        const expected = eligible.filter((c) => c.effectiveConfidence === best).map((c) => c.agentId).sort()[0];
+        const expected = eligible
+          .filter((c) => c.effectiveConfidence === best)
+          .map((c) => c.agentId)
+          .sort()[0];
         expect(forward.agentId).toBe(expected);
       }),
     );
   });
 
   it('chooses no agent under the tenant kill switch, or when no candidate is eligible', () => {
-    expect(selectRoute('x', [assessed('a', 1)], true)).toMatchObject({ agentId: null, reason: TENANT_KILL_SWITCH_REASON });
-    expect(selectRoute('x', [assessed('a', 1, false)])).toMatchObject({ agentId: null, reason: 'no eligible candidate: all 1 candidate(s) for x were skipped' });
+    expect(selectRoute('x', [assessed('a', 1)], true)).toMatchObject({
+      agentId: null,
+      reason: TENANT_KILL_SWITCH_REASON,
+    });
+    expect(selectRoute('x', [assessed('a', 1, false)])).toMatchObject({
+      agentId: null,
+      reason: 'no eligible candidate: all 1 candidate(s) for x were skipped',
+    });
     expect(selectRoute('x', [])).toMatchObject({ agentId: null, reason: 'no registered agent has capability x' });
   });
 });

@@ -41,8 +41,15 @@ export const TENANT_KILL_SWITCH_REASON = 'kill switch active for the tenant';
  * route_away. Needs a human checkpoint: an in-force escalation_add, or a policy decision of
  * escalate. Draft policies never count here: the engine reports them but they do not decide.
  */
-export function assessCandidate(facts: CandidateFacts, capability: string, now: Date, tenantKillSwitch = false): CandidateAssessment {
-  const counting = facts.adjustments.filter((a) => a.agent_id === facts.agentId && inForce(a, now) && appliesTo(a, capability));
+export function assessCandidate(
+  facts: CandidateFacts,
+  capability: string,
+  now: Date,
+  tenantKillSwitch = false,
+): CandidateAssessment {
+  const counting = facts.adjustments.filter(
+    (a) => a.agent_id === facts.agentId && inForce(a, now) && appliesTo(a, capability),
+  );
   const reasons: string[] = [];
   let eligible = true;
   let needsHumanCheckpoint = false;
@@ -57,7 +64,9 @@ export function assessCandidate(facts: CandidateFacts, capability: string, now: 
     skip(`route_block adjustment from policy ${a.source_policy_id}${a.capability ? ` for ${a.capability}` : ''}`);
   }
   const decision = facts.policy?.decision ?? 'allow';
-  const deciding = (facts.policy?.matched ?? []).filter((m) => m.status === 'active' && m.action === decision).map((m) => m.policyId);
+  const deciding = (facts.policy?.matched ?? [])
+    .filter((m) => m.status === 'active' && m.action === decision)
+    .map((m) => m.policyId);
   const by = deciding.length ? ` (polic${deciding.length > 1 ? 'ies' : 'y'} ${deciding.join(', ')})` : '';
   if (decision === 'block' || decision === 'route_away') skip(`policy decision ${decision}${by}`);
   for (const a of sortById(counting.filter((a) => a.adjustment_type === 'escalation_add'))) {
@@ -85,11 +94,21 @@ export function assessCandidate(facts: CandidateFacts, capability: string, now: 
  * smallest agentId (plain code-unit order, so every replica agrees). No eligible candidate:
  * agentId null with the reason.
  */
-export function selectRoute(capability: string, assessed: CandidateAssessment[], tenantKillSwitch = false): RouteSelection {
+export function selectRoute(
+  capability: string,
+  assessed: CandidateAssessment[],
+  tenantKillSwitch = false,
+): RouteSelection {
   const candidates = [...assessed].sort(rank);
-  if (tenantKillSwitch) return { agentId: null, reason: TENANT_KILL_SWITCH_REASON, needsHumanCheckpoint: false, candidates };
+  if (tenantKillSwitch)
+    return { agentId: null, reason: TENANT_KILL_SWITCH_REASON, needsHumanCheckpoint: false, candidates };
   if (candidates.length === 0) {
-    return { agentId: null, reason: `no registered agent has capability ${capability}`, needsHumanCheckpoint: false, candidates };
+    return {
+      agentId: null,
+      reason: `no registered agent has capability ${capability}`,
+      needsHumanCheckpoint: false,
+      candidates,
+    };
   }
   const eligible = candidates.filter((c) => c.eligible);
   const best = eligible[0];
@@ -120,5 +139,7 @@ function rank(a: CandidateAssessment, b: CandidateAssessment): number {
 }
 
 function sortById(rows: AdjustmentRow[]): AdjustmentRow[] {
-  return rows.sort((a, b) => (a.source_policy_id < b.source_policy_id ? -1 : a.source_policy_id > b.source_policy_id ? 1 : 0));
+  return rows.sort((a, b) =>
+    a.source_policy_id < b.source_policy_id ? -1 : a.source_policy_id > b.source_policy_id ? 1 : 0,
+  );
 }

@@ -10,7 +10,8 @@ export class SelectRouteDto {
   @ApiProperty({
     required: false,
     type: [String],
-    description: "default: the tenant's registered agents with the capability; named agents are registered (with the capability) if needed",
+    description:
+      "default: the tenant's registered agents with the capability; named agents are registered (with the capability) if needed",
   })
   @IsOptional()
   @IsArray()
@@ -19,7 +20,12 @@ export class SelectRouteDto {
   @Matches(NAME_PATTERN, { each: true, message: 'each candidate must be 1-128 letters, digits or ._:/- characters' })
   candidates?: string[];
 
-  @ApiProperty({ required: false, type: Object, additionalProperties: true, description: 'request.context for the policy conditions' })
+  @ApiProperty({
+    required: false,
+    type: Object,
+    additionalProperties: true,
+    description: 'request.context for the policy conditions',
+  })
   @IsOptional()
   @IsObject()
   context?: Record<string, unknown>;

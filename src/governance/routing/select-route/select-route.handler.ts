@@ -38,7 +38,11 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
       }
       // One clock for the whole decision: adjustments expiring "now" count or not for every candidate alike.
       const now = new Date();
-      const adjustments = await this.routing.activeAdjustmentsOf(tenantId, agents.map((a) => a.id), now);
+      const adjustments = await this.routing.activeAdjustmentsOf(
+        tenantId,
+        agents.map((a) => a.id),
+        now,
+      );
       const byAgent = new Map<string, AdjustmentRow[]>();
       for (const a of adjustments) byAgent.set(a.agent_id, [...(byAgent.get(a.agent_id) ?? []), a]);
 

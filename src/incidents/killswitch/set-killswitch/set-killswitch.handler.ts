@@ -51,7 +51,12 @@ export class SetKillSwitchHandler implements ICommandHandler<SetKillSwitch> {
             active: c.active,
             reason: reason || null,
             previous: before
-              ? { active: before.active, reason: before.reason || null, changedBy: before.changed_by, changedAt: before.changed_at.toISOString() }
+              ? {
+                  active: before.active,
+                  reason: before.reason || null,
+                  changedBy: before.changed_by,
+                  changedAt: before.changed_at.toISOString(),
+                }
               : null,
           },
         }),

@@ -21,9 +21,13 @@ export class AcknowledgeIncidentHandler implements ICommandHandler<AcknowledgeIn
         const existing = await this.incidents.find(c.tenantId, c.incidentId);
         if (!existing) throw new NotFoundException(`incident ${c.incidentId} not found`);
         if (existing.status === 'resolved') {
-          throw new ConflictException(`incident ${c.incidentId} is resolved (by ${existing.resolved_by} at ${existing.resolved_at!.toISOString()}): nothing to acknowledge`);
+          throw new ConflictException(
+            `incident ${c.incidentId} is resolved (by ${existing.resolved_by} at ${existing.resolved_at!.toISOString()}): nothing to acknowledge`,
+          );
         }
-        throw new ConflictException(`incident ${c.incidentId} was already acknowledged by ${existing.acknowledged_by} at ${existing.acknowledged_at!.toISOString()}`);
+        throw new ConflictException(
+          `incident ${c.incidentId} was already acknowledged by ${existing.acknowledged_by} at ${existing.acknowledged_at!.toISOString()}`,
+        );
       }
       await this.commands.execute(
         new RecordDecision({

@@ -29,7 +29,10 @@ const isPercentage = (v: unknown): v is number => typeof v === 'number' && Numbe
 function IsPercentage(): PropertyDecorator {
   return ValidateBy({
     name: 'isPercentage',
-    validator: { validate: isPercentage, defaultMessage: buildMessage(() => 'must be a percentage above 0 (at most 10000)') },
+    validator: {
+      validate: isPercentage,
+      defaultMessage: buildMessage(() => 'must be a percentage above 0 (at most 10000)'),
+    },
   });
 }
 
@@ -49,7 +52,8 @@ function NotBelowWarning(): PropertyDecorator {
 
 /** How one metric is judged (`PUT /signals/settings` `metrics.<name>`); null instead removes a metric of the tenant's own. */
 export class MetricRuleDto {
-  @IsIn(['up', 'down'], { message: 'must be "up" (higher is worse) or "down" (lower is worse)' }) direction!: 'up' | 'down';
+  @IsIn(['up', 'down'], { message: 'must be "up" (higher is worse) or "down" (lower is worse)' }) direction!:
+    'up' | 'down';
   @IsPercentage() warningPct!: number;
   /** Null or left out: no critical level by percentage. */
   @NotNull() @NotBelowWarning() criticalPct?: number | null;
@@ -64,7 +68,11 @@ export class MinHistoryDto {
 }
 
 export class AlertmanagerLabelsDto {
-  @Given() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(10) @Matches(LABEL_NAME, { each: true, message: 'must be 1-10 Prometheus label names' })
+  @Given()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  @Matches(LABEL_NAME, { each: true, message: 'must be 1-10 Prometheus label names' })
   agentLabels?: string[];
   @Given() @Matches(LABEL_NAME, { message: 'must be a Prometheus label name' }) capabilityLabel?: string;
 }

@@ -36,7 +36,12 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
       const ordered = [...samples].sort((a, b) => a.at.getTime() - b.at.getTime());
       await this.signals.insertSamples(tenantId, ordered);
       const result: RecordSamplesResult = {
-        accepted: samples.length, evaluated: 0, symptoms: [], escalations: [], insufficientHistory: [], pruned: { samples: 0, symptoms: 0 },
+        accepted: samples.length,
+        evaluated: 0,
+        symptoms: [],
+        escalations: [],
+        insufficientHistory: [],
+        pruned: { samples: 0, symptoms: 0 },
       };
       const short = new Map<string, InsufficientHistory>();
       for (const sample of ordered) {
@@ -45,8 +50,12 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
         if (baseline.samples < needSamples || baseline.spanHours < needSpan) {
           const key = `${sample.metric}\u0000${sample.agentId}\u0000${sample.capability}`;
           const entry = short.get(key) ?? {
-            metric: sample.metric, agentId: sample.agentId || null, capability: sample.capability || null,
-            samplesNotEvaluated: 0, history: { samples: 0, spanHours: 0 }, required: { samples: needSamples, spanHours: needSpan },
+            metric: sample.metric,
+            agentId: sample.agentId || null,
+            capability: sample.capability || null,
+            samplesNotEvaluated: 0,
+            history: { samples: 0, spanHours: 0 },
+            required: { samples: needSamples, spanHours: needSpan },
           };
           entry.samplesNotEvaluated++;
           entry.history = { samples: baseline.samples, spanHours: Math.round(baseline.spanHours * 100) / 100 };
@@ -68,7 +77,11 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
   }
 
   private async baseline(tenantId: string, s: Sample, settings: IntakeSettings): Promise<Baseline> {
-    const row = await this.signals.baselineOf(tenantId, s, new Date(s.at.getTime() - settings.baselineDays * 24 * HOUR));
+    const row = await this.signals.baselineOf(
+      tenantId,
+      s,
+      new Date(s.at.getTime() - settings.baselineDays * 24 * HOUR),
+    );
     return {
       samples: row.n,
       spanHours: row.first_at && row.last_at ? (row.last_at.getTime() - row.first_at.getTime()) / HOUR : 0,
@@ -83,36 +96,55 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
    * armed; a later one may follow once the TTL has passed). Arming reports the incident and
    * publishes DegradationDetected.
    */
-  private async maybeEscalate(tenantId: string, symptom: SymptomRow, settings: IntakeSettings): Promise<EscalationRow | null> {
+  private async maybeEscalate(
+    tenantId: string,
+    symptom: SymptomRow,
+    settings: IntakeSettings,
+  ): Promise<EscalationRow | null> {
     const at = symptom.at.getTime();
     const ttlMs = settings.escalationTtlHours * HOUR;
-    const recent = await this.signals.symptomsBefore(tenantId, symptom, new Date(at - settings.symptomWindowHours * HOUR));
+    const recent = await this.signals.symptomsBefore(
+      tenantId,
+      symptom,
+      new Date(at - settings.symptomWindowHours * HOUR),
+    );
     if (recent.length < settings.symptomCount) return null;
     if (await this.signals.escalationArmed(tenantId, symptom, new Date(at + ttlMs))) return null;
     const { incident } = await this.commands.execute(
       new ReportIncident({
         tenantId,
         input: {
-        errorType: `degradation.${symptom.metric}`,
-        message: degradationMessage(symptom, recent, settings),
-        agentId: symptom.agent_id || undefined,
-        capability: symptom.capability || undefined,
-        severity: recent.some((s) => s.severity === 'critical') ? 'high' : 'medium',
-        occurredAt: symptom.at.toISOString(),
-        context: {
-          degradation: {
-            metric: symptom.metric,
-            symptoms: recent.map((s) => ({
-              id: s.id, at: s.at.toISOString(), value: s.value, baseline: s.baseline, deltaPct: s.delta_pct, severity: s.severity,
-            })),
+          errorType: `degradation.${symptom.metric}`,
+          message: degradationMessage(symptom, recent, settings),
+          agentId: symptom.agent_id || undefined,
+          capability: symptom.capability || undefined,
+          severity: recent.some((s) => s.severity === 'critical') ? 'high' : 'medium',
+          occurredAt: symptom.at.toISOString(),
+          context: {
+            degradation: {
+              metric: symptom.metric,
+              symptoms: recent.map((s) => ({
+                id: s.id,
+                at: s.at.toISOString(),
+                value: s.value,
+                baseline: s.baseline,
+                deltaPct: s.delta_pct,
+                severity: s.severity,
+              })),
+            },
           },
         },
-      },
         idempotencyKey: null,
         origin: { source: 'degradation' },
       }),
     );
-    const row = await this.signals.insertEscalation(tenantId, symptom, new Date(at + ttlMs), recent.map((s) => s.id), incident.id);
+    const row = await this.signals.insertEscalation(
+      tenantId,
+      symptom,
+      new Date(at + ttlMs),
+      recent.map((s) => s.id),
+      incident.id,
+    );
     await this.events.publish(
       new DegradationDetected({
         tenantId,
@@ -140,7 +172,10 @@ export function degradationMessage(symptom: SymptomRow, recent: SymptomRow[], se
   const who = [symptom.agent_id || 'no agent', symptom.capability].filter(Boolean).join(' / ');
   const delta = (s: SymptomRow) =>
     `${s.delta_pct === null ? 'first over a zero baseline' : `${s.delta_pct >= 0 ? '+' : ''}${s.delta_pct.toFixed(1)} %`} (${s.value} vs ${round(s.baseline)}, ${s.severity}) at ${s.at.toISOString()}`;
-  return `${symptom.metric} of ${who} degraded against its ${settings.baselineDays}-day baseline: ${recent.length} symptoms in ${settings.symptomWindowHours} h: ${recent.map(delta).join('; ')}`.slice(0, 16_384);
+  return `${symptom.metric} of ${who} degraded against its ${settings.baselineDays}-day baseline: ${recent.length} symptoms in ${settings.symptomWindowHours} h: ${recent.map(delta).join('; ')}`.slice(
+    0,
+    16_384,
+  );
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;

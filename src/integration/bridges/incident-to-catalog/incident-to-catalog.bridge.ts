@@ -4,7 +4,10 @@ import { IncidentCreated } from '../../../incidents/events/incident-created.even
 import { LinkIncidentToPattern } from '../../../incidents/link-incident-to-pattern/link-incident-to-pattern.command.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
-import { catalogBucketOf, MatchIncidentToCatalog } from '../../../self-healing/catalog/match-incident/match-incident.command.js';
+import {
+  catalogBucketOf,
+  MatchIncidentToCatalog,
+} from '../../../self-healing/catalog/match-incident/match-incident.command.js';
 import { PatternMatched } from '../../events/pattern-matched.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
 
@@ -12,7 +15,12 @@ import { stageTiming } from '../../events/stage-timing.js';
 @EventsHandler(IncidentCreated)
 // One pattern bucket at a time: an incident is only ever matched against (and added to) the
 // patterns of its own bucket, the catalog's unit of locking.
-@OutboxHandler({ name: 'bridge_1.incident-to-catalog', flag: 'bridge_1', loopStage: 'pattern_matched', serializeBy: (e: IncidentCreated) => catalogBucketOf(e.tenantId, e.errorType, e.message) })
+@OutboxHandler({
+  name: 'bridge_1.incident-to-catalog',
+  flag: 'bridge_1',
+  loopStage: 'pattern_matched',
+  serializeBy: (e: IncidentCreated) => catalogBucketOf(e.tenantId, e.errorType, e.message),
+})
 export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
   constructor(
     private readonly commands: CommandBus,
@@ -30,8 +38,13 @@ export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
         capability: e.capability,
       }),
     );
-    await this.commands.execute(new LinkIncidentToPattern({ tenantId: e.tenantId, incidentId: e.incidentId, patternId: match.patternId }));
-    if (e.agentId) await this.commands.execute(new RegisterAgents({ tenantId: e.tenantId, agentIds: [e.agentId], capability: e.capability }));
+    await this.commands.execute(
+      new LinkIncidentToPattern({ tenantId: e.tenantId, incidentId: e.incidentId, patternId: match.patternId }),
+    );
+    if (e.agentId)
+      await this.commands.execute(
+        new RegisterAgents({ tenantId: e.tenantId, agentIds: [e.agentId], capability: e.capability }),
+      );
     await this.commands.execute(
       new RecordDecision({
         tenantId: e.tenantId,
@@ -45,8 +58,16 @@ export class IncidentToCatalogBridge implements IEventHandler<IncidentCreated> {
     );
     await this.eventBus.publish(
       new PatternMatched({
-        tenantId: e.tenantId, incidentId: e.incidentId, patternId: match.patternId, confidence: match.score, isNewPattern: match.isNew,
-        occurrenceCount: match.occurrenceCount, message: e.message, agentId: e.agentId, capability: e.capability, occurredAt: e.occurredAt,
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        patternId: match.patternId,
+        confidence: match.score,
+        isNewPattern: match.isNew,
+        occurrenceCount: match.occurrenceCount,
+        message: e.message,
+        agentId: e.agentId,
+        capability: e.capability,
+        occurredAt: e.occurredAt,
         timing: stageTiming(),
       }),
     );

@@ -11,31 +11,71 @@ import type { StageTiming } from '../../events/stage-timing.js';
 import type { LoopStage } from '../../loop-status/loop-stages.js';
 import { LoopTraceRepository } from '../../loop-status/loop-trace.repository.js';
 
-type LoopEvent = IncidentCreated | PatternMatched | RecoverySuggested | RecoveryApplied | PolicyGenerated | RoutingAdjusted;
+type LoopEvent =
+  IncidentCreated | PatternMatched | RecoverySuggested | RecoveryApplied | PolicyGenerated | RoutingAdjusted;
 
 /** Which stage an event completes, and what the console shows of it. */
 function stageOf(e: LoopEvent): { stage: LoopStage; details: Record<string, unknown>; timing: StageTiming | null } {
   if (e instanceof IncidentCreated) {
-    return { stage: 'incident_created', details: { errorType: e.errorType, severity: e.severity, agentId: e.agentId }, timing: { startedAt: e.createdAt, completedAt: e.createdAt, attempts: 1 } };
+    return {
+      stage: 'incident_created',
+      details: { errorType: e.errorType, severity: e.severity, agentId: e.agentId },
+      timing: { startedAt: e.createdAt, completedAt: e.createdAt, attempts: 1 },
+    };
   }
   if (e instanceof PatternMatched) {
-    return { stage: 'pattern_matched', details: { patternId: e.patternId, confidence: e.confidence, isNewPattern: e.isNewPattern, occurrenceCount: e.occurrenceCount }, timing: e.timing };
+    return {
+      stage: 'pattern_matched',
+      details: {
+        patternId: e.patternId,
+        confidence: e.confidence,
+        isNewPattern: e.isNewPattern,
+        occurrenceCount: e.occurrenceCount,
+      },
+      timing: e.timing,
+    };
   }
   if (e instanceof RecoverySuggested) {
     return {
       stage: 'recovery_suggested',
-      details: { recoveryId: e.recoveryId, playbookId: e.playbookId, suggestionType: e.suggestionType, confidence: e.confidence, autoApplied: e.autoApplied, status: e.autoApplied ? 'applied' : 'pending_review' },
+      details: {
+        recoveryId: e.recoveryId,
+        playbookId: e.playbookId,
+        suggestionType: e.suggestionType,
+        confidence: e.confidence,
+        autoApplied: e.autoApplied,
+        status: e.autoApplied ? 'applied' : 'pending_review',
+      },
       timing: e.timing,
     };
   }
   if (e instanceof RecoveryApplied) {
     // A later approval: history only, the stage itself completed when the recovery was suggested.
-    return { stage: 'recovery_suggested', details: { recoveryId: e.recoveryId, status: 'applied', appliedBy: e.appliedBy }, timing: null };
+    return {
+      stage: 'recovery_suggested',
+      details: { recoveryId: e.recoveryId, status: 'applied', appliedBy: e.appliedBy },
+      timing: null,
+    };
   }
   if (e instanceof PolicyGenerated) {
-    return { stage: 'policy_generated', details: { policyId: e.policyId, category: e.category, action: e.action, status: e.status, confidence: e.confidence, isNewPolicy: e.isNewPolicy }, timing: e.timing };
+    return {
+      stage: 'policy_generated',
+      details: {
+        policyId: e.policyId,
+        category: e.category,
+        action: e.action,
+        status: e.status,
+        confidence: e.confidence,
+        isNewPolicy: e.isNewPolicy,
+      },
+      timing: e.timing,
+    };
   }
-  return { stage: 'routing_adjusted', details: { policyId: e.policyId, affectedAgents: e.affectedAgents, adjustmentCount: e.adjustmentCount }, timing: e.timing };
+  return {
+    stage: 'routing_adjusted',
+    details: { policyId: e.policyId, affectedAgents: e.affectedAgents, adjustmentCount: e.adjustmentCount },
+    timing: e.timing,
+  };
 }
 
 /** Bridge 5: every loop event updates the incident's loop trace and history and tells live consoles. */
@@ -57,7 +97,12 @@ export class LoopStatusBridge implements IEventHandler<LoopEvent> {
       details,
     };
     await this.traces.recordEvent({
-      tenantId: e.tenantId, incidentId: e.incidentId, stage, eventType: eventTypeOf(e), details: { ...details, ...(timing ? { timing } : {}) }, completed,
+      tenantId: e.tenantId,
+      incidentId: e.incidentId,
+      stage,
+      eventType: eventTypeOf(e),
+      details: { ...details, ...(timing ? { timing } : {}) },
+      completed,
     });
     this.traces.notifyProgress(e.tenantId, e.incidentId);
   }

@@ -10,7 +10,12 @@ import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 2: suggests a recovery for the pattern; auto-applied when trusted, else queued for review. */
 @EventsHandler(PatternMatched)
-@OutboxHandler({ name: 'bridge_2.pattern-to-recovery', flag: 'bridge_2', loopStage: 'recovery_suggested', serializeBy: (e: PatternMatched) => e.patternId })
+@OutboxHandler({
+  name: 'bridge_2.pattern-to-recovery',
+  flag: 'bridge_2',
+  loopStage: 'recovery_suggested',
+  serializeBy: (e: PatternMatched) => e.patternId,
+})
 export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
   constructor(
     private readonly commands: CommandBus,
@@ -23,7 +28,14 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
     // (An event stored before PatternMatched carried occurredAt: bridge 1's input was stored when the incident was, timing.startedAt.)
     const occurredAt = new Date(e.occurredAt ?? e.timing.startedAt);
     await this.commands.execute(
-      new NoteRecurrence({ tenantId: e.tenantId, patternId: e.patternId, agentId: e.agentId, capability: e.capability, incidentId: e.incidentId, occurredAt }),
+      new NoteRecurrence({
+        tenantId: e.tenantId,
+        patternId: e.patternId,
+        agentId: e.agentId,
+        capability: e.capability,
+        incidentId: e.incidentId,
+        occurredAt,
+      }),
     );
     // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
     const killSwitch = await this.queries.execute(new GetKillSwitchState({ tenantId: e.tenantId }));
@@ -51,9 +63,17 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
     );
     await this.eventBus.publish(
       new RecoverySuggested({
-        tenantId: e.tenantId, incidentId: e.incidentId, patternId: e.patternId, recoveryId: r.recoveryId, playbookId: r.playbookId,
-        suggestionType: r.suggestionType, confidence: r.confidence, autoApplied: r.autoApplied, timing: stageTiming(),
-        incidentAgent: { agentId: e.agentId, capability: e.capability }, playbook,
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        patternId: e.patternId,
+        recoveryId: r.recoveryId,
+        playbookId: r.playbookId,
+        suggestionType: r.suggestionType,
+        confidence: r.confidence,
+        autoApplied: r.autoApplied,
+        timing: stageTiming(),
+        incidentAgent: { agentId: e.agentId, capability: e.capability },
+        playbook,
       }),
     );
   }

@@ -11,7 +11,12 @@ import { stageTiming } from '../../events/stage-timing.js';
 
 /** Bridge 4: adjusts CARE routing for the agents the policy's pattern affected (each with its incident). */
 @EventsHandler(PolicyGenerated, PolicyActivated)
-@OutboxHandler({ name: 'bridge_4.policy-to-routing', flag: 'bridge_4', loopStage: 'routing_adjusted', serializeBy: (e: PolicyGenerated | PolicyActivated) => e.policyId })
+@OutboxHandler({
+  name: 'bridge_4.policy-to-routing',
+  flag: 'bridge_4',
+  loopStage: 'routing_adjusted',
+  serializeBy: (e: PolicyGenerated | PolicyActivated) => e.policyId,
+})
 export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | PolicyActivated> {
   constructor(
     private readonly commands: CommandBus,
@@ -27,7 +32,13 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
     const agents = named?.agentId ? [named.agentId] : [];
     const capabilities = named?.capability ? [named.capability] : [];
     const result = await this.commands.execute(
-      new ApplyRoutingAdjustments({ tenantId: e.tenantId, policyId: e.policyId, agents, capabilities, agentsRegistered: true }),
+      new ApplyRoutingAdjustments({
+        tenantId: e.tenantId,
+        policyId: e.policyId,
+        agents,
+        capabilities,
+        agentsRegistered: true,
+      }),
     );
     await this.commands.execute(
       new RecordDecision({
@@ -53,6 +64,8 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
   /** Carried on the event from bridge 1 on; read from the incident when it is not. */
   private async incidentAgent(e: PolicyGenerated | PolicyActivated): Promise<IncidentAgent | null> {
     if (e instanceof PolicyGenerated && e.incidentAgent) return e.incidentAgent;
-    return e.incidentId ? this.queries.execute(new GetIncident({ tenantId: e.tenantId, incidentId: e.incidentId })) : null;
+    return e.incidentId
+      ? this.queries.execute(new GetIncident({ tenantId: e.tenantId, incidentId: e.incidentId }))
+      : null;
   }
 }

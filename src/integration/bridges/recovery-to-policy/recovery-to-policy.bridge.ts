@@ -4,7 +4,10 @@ import { RecordDecision } from '../../../incidents/record-decision/record-decisi
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
 import { GetPattern } from '../../../self-healing/catalog/get-pattern/get-pattern.query.js';
 import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
-import { GetRecovery, type RecoveryWithPlaybook } from '../../../self-healing/recovery/get-recovery/get-recovery.query.js';
+import {
+  GetRecovery,
+  type RecoveryWithPlaybook,
+} from '../../../self-healing/recovery/get-recovery/get-recovery.query.js';
 import { PolicyGenerated } from '../../events/policy-generated.event.js';
 import { RecoverySuggested } from '../../events/recovery-suggested.event.js';
 import { stageTiming } from '../../events/stage-timing.js';
@@ -12,7 +15,12 @@ import { stageTiming } from '../../events/stage-timing.js';
 /** Bridge 3: turns the recovery into the pattern's prevention policy (one per pattern, updated later). */
 @EventsHandler(RecoverySuggested, RecoveryApplied)
 // One pattern at a time: its policy is upserted and may change status.
-@OutboxHandler({ name: 'bridge_3.recovery-to-policy', flag: 'bridge_3', loopStage: 'policy_generated', serializeBy: (e: RecoverySuggested | RecoveryApplied) => e.patternId })
+@OutboxHandler({
+  name: 'bridge_3.recovery-to-policy',
+  flag: 'bridge_3',
+  loopStage: 'policy_generated',
+  serializeBy: (e: RecoverySuggested | RecoveryApplied) => e.patternId,
+})
 export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested | RecoveryApplied> {
   constructor(
     private readonly commands: CommandBus,
@@ -22,7 +30,10 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
 
   async handle(e: RecoverySuggested | RecoveryApplied): Promise<void> {
     // Both reads leave together on the batch's pipelined connection.
-    const [recovery, pattern] = await Promise.all([this.recoveryOf(e), this.queries.execute(new GetPattern({ tenantId: e.tenantId, patternId: e.patternId }))]);
+    const [recovery, pattern] = await Promise.all([
+      this.recoveryOf(e),
+      this.queries.execute(new GetPattern({ tenantId: e.tenantId, patternId: e.patternId })),
+    ]);
     if (!recovery || !pattern) throw new Error(`recovery ${e.recoveryId} or pattern ${e.patternId} not found`);
     if (!recovery.playbook) throw new Error(`playbook "${recovery.playbookId}" is no longer in the playbook catalog`);
     const policy = await this.commands.execute(
@@ -31,11 +42,20 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
         input: {
           tenantId: e.tenantId,
           pattern: {
-            id: pattern.id, errorType: pattern.errorType, template: pattern.template, occurrenceCount: pattern.occurrenceCount,
-            affectedAgents: pattern.affectedAgents, capabilities: pattern.capabilities,
+            id: pattern.id,
+            errorType: pattern.errorType,
+            template: pattern.template,
+            occurrenceCount: pattern.occurrenceCount,
+            affectedAgents: pattern.affectedAgents,
+            capabilities: pattern.capabilities,
           },
           // A rejected fix still leaves the failure to prevent; it just earns no extra trust.
-          recovery: { id: recovery.id, playbookId: recovery.playbookId, confidence: recovery.confidence, status: recovery.status === 'applied' ? 'applied' : 'pending_review' },
+          recovery: {
+            id: recovery.id,
+            playbookId: recovery.playbookId,
+            confidence: recovery.confidence,
+            status: recovery.status === 'applied' ? 'applied' : 'pending_review',
+          },
           playbook: recovery.playbook,
         },
       }),
@@ -51,8 +71,17 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
     );
     await this.eventBus.publish(
       new PolicyGenerated({
-        tenantId: e.tenantId, incidentId: e.incidentId, policyId: policy.policyId, patternId: pattern.id, recoveryId: recovery.id, category: policy.category,
-        action: policy.action, status: policy.status, confidence: policy.confidence, isNewPolicy: policy.isNew, timing: stageTiming(),
+        tenantId: e.tenantId,
+        incidentId: e.incidentId,
+        policyId: policy.policyId,
+        patternId: pattern.id,
+        recoveryId: recovery.id,
+        category: policy.category,
+        action: policy.action,
+        status: policy.status,
+        confidence: policy.confidence,
+        isNewPolicy: policy.isNew,
+        timing: stageTiming(),
         incidentAgent: e instanceof RecoverySuggested ? e.incidentAgent : undefined,
       }),
     );
@@ -65,7 +94,14 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
   private recoveryOf(e: RecoverySuggested | RecoveryApplied): Promise<RecoveryWithPlaybook | null> {
     if (e instanceof RecoverySuggested && e.playbook) {
       const status = e.autoApplied ? 'applied' : 'pending_review';
-      return Promise.resolve({ id: e.recoveryId, patternId: e.patternId, playbookId: e.playbookId, confidence: e.confidence, status, playbook: e.playbook });
+      return Promise.resolve({
+        id: e.recoveryId,
+        patternId: e.patternId,
+        playbookId: e.playbookId,
+        confidence: e.confidence,
+        status,
+        playbook: e.playbook,
+      });
     }
     return this.queries.execute(new GetRecovery({ tenantId: e.tenantId, recoveryId: e.recoveryId }));
   }

@@ -19,7 +19,9 @@ export class VerifyAuditLogHandler implements IQueryHandler<VerifyAuditLog> {
       // Said durably, so whoever subscribed to audit.verify_failed hears of it.
       const { firstBrokenSeq = 0, problem = 'the chain does not verify' } = verdict;
       await this.tx.run(() =>
-        this.events.publish(new AuditVerificationFailed({ tenantId, firstBrokenSeq, problem, foundBy: 'verify', incidentId: null })),
+        this.events.publish(
+          new AuditVerificationFailed({ tenantId, firstBrokenSeq, problem, foundBy: 'verify', incidentId: null }),
+        ),
       );
     }
     return verdict;

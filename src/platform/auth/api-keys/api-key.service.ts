@@ -56,13 +56,19 @@ export class ApiKeyService implements OnModuleInit {
     private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.cache = new PromiseCache({ ttlMs: config.apiKeyCacheMs, maxEntries: MAX_CACHED_KEYS, keep: (row) => row !== undefined });
+    this.cache = new PromiseCache({
+      ttlMs: config.apiKeyCacheMs,
+      maxEntries: MAX_CACHED_KEYS,
+      keep: (row) => row !== undefined,
+    });
   }
 
   onModuleInit(): void {
     // 'created' only drops the unknown-key entries (a key tried before it existed); anything else
     // (a revocation, '' after a reconnect) drops every cached key.
-    this.notifications.on(API_KEYS_CHANNEL, (payload) => (payload === KEY_CREATED ? this.unknown.clear() : this.forgetKeys()));
+    this.notifications.on(API_KEYS_CHANNEL, (payload) =>
+      payload === KEY_CREATED ? this.unknown.clear() : this.forgetKeys(),
+    );
   }
 
   private forgetKeys(): void {
@@ -78,7 +84,13 @@ export class ApiKeyService implements OnModuleInit {
       this.touched.set(row.id, Date.now());
       void this.keys.touch(row.id).catch(() => undefined); // informational: a failed write loses nothing
     }
-    return { keyId: row.id, keyName: row.name, tenantId: row.tenant_id, role: row.role, platformAdmin: row.platform_admin };
+    return {
+      keyId: row.id,
+      keyName: row.name,
+      tenantId: row.tenant_id,
+      role: row.role,
+      platformAdmin: row.platform_admin,
+    };
   }
 
   /** The key's row while it is not revoked. */

@@ -68,7 +68,10 @@ export class ApiKeysRepository {
 
   /** Revokes the key (once; a second revocation keeps the first time) and ends its console sessions. Undefined: no such key. */
   async revoke(id: string): Promise<KeyRow | undefined> {
-    const [row] = await this.tx.query<KeyRow>(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *`, [id]);
+    const [row] = await this.tx.query<KeyRow>(
+      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *`,
+      [id],
+    );
     if (!row) return undefined;
     // The session lookup also checks revoked_at; this just leaves no dead sessions behind.
     await this.tx.query(`DELETE FROM console_sessions WHERE key_id = $1`, [id]);

@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthThrottle, clientAddress } from '../auth-throttle.js';
 import { CurrentPrincipal, Public } from '../auth.decorators.js';
@@ -33,7 +42,8 @@ export class SessionController {
   @HttpCode(201)
   async create(@Body() body: CreateSessionDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const created = await this.sessions.create(body.apiKey);
-    if (!created) throw this.throttle.fail(clientAddress(req)) ?? new UnauthorizedException('unknown or revoked API key');
+    if (!created)
+      throw this.throttle.fail(clientAddress(req)) ?? new UnauthorizedException('unknown or revoked API key');
     res.cookie(SESSION_COOKIE, created.token, {
       httpOnly: true,
       sameSite: 'strict',

@@ -37,7 +37,9 @@ describe('classifying an actuator answer (DESIGN §8)', () => {
   });
 
   it('makes every answer storable (platform/database/storable)', () => {
-    expect(classifyAnswer(200, null, '{"a\\u0000":"x\\u0000y","b":["\\ud800","\\udc00z","\\ud83d\\ude00"]}').body).toEqual({ 'a\ufffd': 'x\ufffdy', b: ['\ufffd', '\ufffdz', '😀'] });
+    expect(
+      classifyAnswer(200, null, '{"a\\u0000":"x\\u0000y","b":["\\ud800","\\udc00z","\\ud83d\\ude00"]}').body,
+    ).toEqual({ 'a\ufffd': 'x\ufffdy', b: ['\ufffd', '\ufffdz', '😀'] });
     expect(classifyAnswer(200, null, 'plain\u0000text').body).toBe('plain\ufffdtext');
   });
 });

@@ -13,7 +13,12 @@ const MAX_ERROR_CHARS = 1000;
  * `{"status":"failed"}` (its `error`, if a string, is the step's error); 408, 429 and 5xx are
  * retryable (with Retry-After); redirects are not followed and fail, as do other 4xx.
  */
-export function classifyAnswer(status: number, retryAfter: string | null, text: string, now = Date.now()): Omit<ActuatorCallResult, 'durationMs'> {
+export function classifyAnswer(
+  status: number,
+  retryAfter: string | null,
+  text: string,
+  now = Date.now(),
+): Omit<ActuatorCallResult, 'durationMs'> {
   const body = storable(parseBody(text));
   const base = { status, body, retryAfterMs: null as number | null, error: null as string | null };
   if (status === 202) return { ...base, outcome: 'accepted' };
@@ -21,13 +26,17 @@ export function classifyAnswer(status: number, retryAfter: string | null, text: 
     const answer = typeof body === 'object' && body !== null ? (body as { status?: unknown; error?: unknown }) : {};
     if (answer.status !== 'failed') return { ...base, outcome: 'succeeded' };
     // The actuator's own words, when it gives them, are what an operator reads on the paused run.
-    const said = typeof answer.error === 'string' && answer.error.trim() !== '' ? answer.error.trim().slice(0, MAX_ERROR_CHARS) : null;
+    const said =
+      typeof answer.error === 'string' && answer.error.trim() !== ''
+        ? answer.error.trim().slice(0, MAX_ERROR_CHARS)
+        : null;
     return { ...base, outcome: 'failed', error: said ?? 'the actuator answered {"status":"failed"}' };
   }
   if (status === 408 || status === 429 || status >= 500) {
     return { ...base, outcome: 'retryable', error: `HTTP ${status}`, retryAfterMs: parseRetryAfter(retryAfter, now) };
   }
-  if (status >= 300 && status < 400) return { ...base, outcome: 'failed', error: `HTTP ${status}: redirects are not followed` };
+  if (status >= 300 && status < 400)
+    return { ...base, outcome: 'failed', error: `HTTP ${status}: redirects are not followed` };
   return { ...base, outcome: 'failed', error: `HTTP ${status}` };
 }
 

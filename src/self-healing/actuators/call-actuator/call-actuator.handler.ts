@@ -19,7 +19,8 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
   // Runs outside any transaction: the actuator is read, then the call is made with no connection held.
   async execute(c: CallActuator): Promise<ActuatorCallResult> {
     const result = await this.call(c);
-    if (result.outcome !== 'not_configured') this.metrics.actuatorCallDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
+    if (result.outcome !== 'not_configured')
+      this.metrics.actuatorCallDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
     return result;
   }
 
@@ -27,7 +28,14 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
     const started = Date.now();
     const actuator = c.actuator ?? (await this.actuators.find(c.tenantId, c.actuatorName));
     if (!actuator) {
-      return { outcome: 'not_configured', status: null, body: null, error: `actuator "${c.actuatorName}" is not configured`, retryAfterMs: null, durationMs: 0 };
+      return {
+        outcome: 'not_configured',
+        status: null,
+        body: null,
+        error: `actuator "${c.actuatorName}" is not configured`,
+        retryAfterMs: null,
+        durationMs: 0,
+      };
     }
     const body = JSON.stringify(c.payload);
     const timestamp = Math.floor(Date.now() / 1000);
@@ -50,13 +58,23 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
         body,
       });
       const retryAfter = answer.headers['retry-after'];
-      return { ...classifyAnswer(answer.status, typeof retryAfter === 'string' ? retryAfter : null, answer.body), durationMs: Date.now() - started };
+      return {
+        ...classifyAnswer(answer.status, typeof retryAfter === 'string' ? retryAfter : null, answer.body),
+        durationMs: Date.now() - started,
+      };
     } catch (err) {
       // Worded without host, port or address (EgressFailure), so a stored error is no scanner's oracle.
       const failure = err instanceof EgressFailure ? err : new EgressFailure('network', 'network error');
       // Refused by the egress rule: calling again changes nothing, so the step fails at once.
       const outcome = failure.kind === 'refused' ? 'failed' : 'retryable';
-      return { outcome, status: null, body: null, error: failure.message, retryAfterMs: null, durationMs: Date.now() - started };
+      return {
+        outcome,
+        status: null,
+        body: null,
+        error: failure.message,
+        retryAfterMs: null,
+        durationMs: Date.now() - started,
+      };
     }
   }
 }

@@ -29,8 +29,14 @@ export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncid
       const decision = fileSignature(bucket, signature, this.config.matchThreshold);
       if (decision.kind === 'new') {
         const created = await this.patterns.found(bucket, {
-          id: uuidv7(), tenantId: c.tenantId, errorType: signature.errorType, shapeKey: signature.shapeKey,
-          tokens: signature.tokens, incidentId: c.incidentId, agentId: c.agentId, capability: c.capability,
+          id: uuidv7(),
+          tenantId: c.tenantId,
+          errorType: signature.errorType,
+          shapeKey: signature.shapeKey,
+          tokens: signature.tokens,
+          incidentId: c.incidentId,
+          agentId: c.agentId,
+          capability: c.capability,
         });
         return { patternId: created.id, score: 1, isNew: true, occurrenceCount: created.occurrenceCount };
       }
@@ -39,9 +45,19 @@ export class MatchIncidentToCatalogHandler implements ICommandHandler<MatchIncid
         // The older pattern keeps its id; the runs, incidents and the policy of the others follow it.
         const absorbed = bucket.filter((p) => decision.absorbed.includes(p.id));
         await this.patterns.absorb(bucket, pattern, absorbed, decision.templateTokens, c.incidentId);
-        await this.commands.execute(new MovePatternRuns({ tenantId: c.tenantId, fromPatternIds: decision.absorbed, toPatternId: pattern.id }));
-        await this.commands.execute(new MovePatternIncidents({ tenantId: c.tenantId, fromPatternIds: decision.absorbed, toPatternId: pattern.id }));
-        await this.commands.execute(new MovePatternPolicy({ tenantId: c.tenantId, fromPatternIds: decision.absorbed, toPatternId: pattern.id }));
+        await this.commands.execute(
+          new MovePatternRuns({ tenantId: c.tenantId, fromPatternIds: decision.absorbed, toPatternId: pattern.id }),
+        );
+        await this.commands.execute(
+          new MovePatternIncidents({
+            tenantId: c.tenantId,
+            fromPatternIds: decision.absorbed,
+            toPatternId: pattern.id,
+          }),
+        );
+        await this.commands.execute(
+          new MovePatternPolicy({ tenantId: c.tenantId, fromPatternIds: decision.absorbed, toPatternId: pattern.id }),
+        );
       }
       await this.patterns.recordOccurrence(pattern, decision.templateTokens, c.agentId, c.capability);
       return { patternId: decision.id, score: decision.score, isNew: false, occurrenceCount: pattern.occurrenceCount };

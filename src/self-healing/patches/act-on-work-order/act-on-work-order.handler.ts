@@ -15,7 +15,8 @@ const HELD: readonly WorkOrderStatus[] = ['claimed', 'in_progress'];
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** 409 that also says, in a field, what state the work order is in now. */
-const conflict = (message: string, order: WorkOrderRow) => new ConflictException({ statusCode: 409, error: 'Conflict', message, workOrderStatus: order.status });
+const conflict = (message: string, order: WorkOrderRow) =>
+  new ConflictException({ statusCode: 409, error: 'Conflict', message, workOrderStatus: order.status });
 
 @CommandHandler(ActOnWorkOrder)
 export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
@@ -38,9 +39,23 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
       if (a.kind === 'claim') return this.claim(order, c);
       if (a.kind === 'cancel') {
         if (FINISHED.includes(order.status)) throw conflict(`work order ${order.id} is already ${order.status}`, order);
-        const row = await this.orders.update(order.id, { status: 'canceled', claim_key_id: null, claim_token_hash: null, claim_expires_at: null, failure_reason: a.reason, finished_at: new Date() });
+        const row = await this.orders.update(order.id, {
+          status: 'canceled',
+          claim_key_id: null,
+          claim_token_hash: null,
+          claim_expires_at: null,
+          failure_reason: a.reason,
+          finished_at: new Date(),
+        });
         await this.finish(row, false, 'canceled');
-        return this.done(row, order, 'canceled', c.actor, `work order ${order.id} canceled by ${c.actor}: ${a.reason}`, a.reason);
+        return this.done(
+          row,
+          order,
+          'canceled',
+          c.actor,
+          `work order ${order.id} canceled by ${c.actor}: ${a.reason}`,
+          a.reason,
+        );
       }
       return this.asClaimant(order, c, a);
     });
@@ -51,42 +66,93 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
 
   private async claim(order: WorkOrderRow, c: ActOnWorkOrder): Promise<WorkOrderView & { claimToken: string }> {
     if (FINISHED.includes(order.status)) throw conflict(`work order ${order.id} is already ${order.status}`, order);
-    if (order.status !== 'queued') throw conflict(`work order ${order.id} is already claimed by ${order.claimed_by}`, order);
+    if (order.status !== 'queued')
+      throw conflict(`work order ${order.id} is already claimed by ${order.claimed_by}`, order);
     const now = new Date();
     const claimToken = `woc_${randomBytes(32).toString('base64url')}`;
     const tokenHash = hashOf(claimToken);
-    await this.orders.insertClaim({ tokenHash, tenantId: order.tenant_id, workOrderId: order.id, keyId: c.keyId, claimedBy: c.actor, claimedAt: now });
-    const row = await this.orders.update(order.id, { status: 'claimed', claimed_by: c.actor, claim_key_id: c.keyId, claim_token_hash: tokenHash, claimed_at: now, claim_expires_at: this.leaseFrom(now) });
-    const view = await this.done(row, order, 'claimed', c.actor, `work order ${order.id} claimed by ${c.actor}`, null, { claimExpiresAt: row.claim_expires_at!.toISOString() });
+    await this.orders.insertClaim({
+      tokenHash,
+      tenantId: order.tenant_id,
+      workOrderId: order.id,
+      keyId: c.keyId,
+      claimedBy: c.actor,
+      claimedAt: now,
+    });
+    const row = await this.orders.update(order.id, {
+      status: 'claimed',
+      claimed_by: c.actor,
+      claim_key_id: c.keyId,
+      claim_token_hash: tokenHash,
+      claimed_at: now,
+      claim_expires_at: this.leaseFrom(now),
+    });
+    const view = await this.done(row, order, 'claimed', c.actor, `work order ${order.id} claimed by ${c.actor}`, null, {
+      claimExpiresAt: row.claim_expires_at!.toISOString(),
+    });
     return { ...view, claimToken };
   }
 
   /** Progress, complete, fail: only under the current claim, by its token and its key. */
-  private async asClaimant(order: WorkOrderRow, c: ActOnWorkOrder, a: ClaimantAction): Promise<WorkOrderView | ConflictException> {
+  private async asClaimant(
+    order: WorkOrderRow,
+    c: ActOnWorkOrder,
+    a: ClaimantAction,
+  ): Promise<WorkOrderView | ConflictException> {
     const tokenHash = a.claimToken ? hashOf(a.claimToken) : null;
     if (tokenHash === null || tokenHash !== order.claim_token_hash || order.claim_key_id !== c.keyId) {
       const earlier = tokenHash === null ? null : await this.orders.findClaim(order.id, tokenHash);
-      if (earlier && earlier.key_id === c.keyId && tokenHash !== order.claim_token_hash) return this.lateReport(order, earlier, c, a);
+      if (earlier && earlier.key_id === c.keyId && tokenHash !== order.claim_token_hash)
+        return this.lateReport(order, earlier, c, a);
       if (FINISHED.includes(order.status)) throw conflict(`work order ${order.id} is already ${order.status}`, order);
       if (!HELD.includes(order.status)) throw conflict(`work order ${order.id} is not claimed: claim it first`, order);
-      throw conflict(`work order ${order.id} is claimed by ${order.claimed_by}: ${a.kind} needs the claimToken that claim returned`, order);
+      throw conflict(
+        `work order ${order.id} is claimed by ${order.claimed_by}: ${a.kind} needs the claimToken that claim returned`,
+        order,
+      );
     }
     if (a.kind === 'progress') {
       // Progress renews the lease: an agent that keeps reporting keeps its claim.
-      const row = await this.orders.update(order.id, { status: 'in_progress', claim_expires_at: this.leaseFrom(new Date()) });
+      const row = await this.orders.update(order.id, {
+        status: 'in_progress',
+        claim_expires_at: this.leaseFrom(new Date()),
+      });
       const pct = a.percent === null ? '' : ` (${a.percent} %)`;
-      return this.done(row, order, 'progress', c.actor, `work order ${order.id} in progress${pct}: ${a.note}`, a.note, a.percent === null ? {} : { percent: a.percent });
+      return this.done(
+        row,
+        order,
+        'progress',
+        c.actor,
+        `work order ${order.id} in progress${pct}: ${a.note}`,
+        a.note,
+        a.percent === null ? {} : { percent: a.percent },
+      );
     }
     const finished = { claim_key_id: null, claim_token_hash: null, claim_expires_at: null, finished_at: new Date() };
     if (a.kind === 'complete') {
       const row = await this.orders.update(order.id, { ...finished, status: 'completed', result: a.result });
       await this.finish(row, a.result.testsPassed, 'completed');
       const tests = a.result.testsPassed ? 'tests passed' : 'tests failed';
-      return this.done(row, order, 'completed', c.actor, `work order ${order.id} completed by ${c.actor} (${tests}): ${a.result.summary}`, a.result.summary, { testsPassed: a.result.testsPassed, filesChanged: a.result.filesChanged, diffUrl: a.result.diffUrl });
+      return this.done(
+        row,
+        order,
+        'completed',
+        c.actor,
+        `work order ${order.id} completed by ${c.actor} (${tests}): ${a.result.summary}`,
+        a.result.summary,
+        { testsPassed: a.result.testsPassed, filesChanged: a.result.filesChanged, diffUrl: a.result.diffUrl },
+      );
     }
     const row = await this.orders.update(order.id, { ...finished, status: 'failed', failure_reason: a.reason });
     await this.finish(row, false, 'failed');
-    return this.done(row, order, 'failed', c.actor, `work order ${order.id} failed (${c.actor}): ${a.reason}`, a.reason);
+    return this.done(
+      row,
+      order,
+      'failed',
+      c.actor,
+      `work order ${order.id} failed (${c.actor}): ${a.reason}`,
+      a.reason,
+    );
   }
 
   /**
@@ -94,16 +160,36 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
    * order does not change, the report is kept in its history (and timeline), and the claimant is
    * answered 409 with the order's state now.
    */
-  private async lateReport(order: WorkOrderRow, claim: ClaimRow, c: ActOnWorkOrder, a: ClaimantAction): Promise<ConflictException> {
-    const now = order.status === 'claimed' || order.status === 'in_progress' ? `${order.status} by ${order.claimed_by}` : order.status;
-    const report = a.kind === 'progress' ? { note: a.note, percent: a.percent } : a.kind === 'complete' ? { ...a.result } : { reason: a.reason };
+  private async lateReport(
+    order: WorkOrderRow,
+    claim: ClaimRow,
+    c: ActOnWorkOrder,
+    a: ClaimantAction,
+  ): Promise<ConflictException> {
+    const now =
+      order.status === 'claimed' || order.status === 'in_progress'
+        ? `${order.status} by ${order.claimed_by}`
+        : order.status;
+    const report =
+      a.kind === 'progress'
+        ? { note: a.note, percent: a.percent }
+        : a.kind === 'complete'
+          ? { ...a.result }
+          : { reason: a.reason };
     const text = a.kind === 'progress' ? a.note : a.kind === 'complete' ? a.result.summary : a.reason;
     await this.journal.record({
-      row: order, from: order.status, change: 'late_report', actor: c.actor,
+      row: order,
+      from: order.status,
+      change: 'late_report',
+      actor: c.actor,
       summary: `work order ${order.id}: a late ${a.kind} under the claim of ${claim.claimed_at.toISOString()}, which is no longer current (the order is ${now}): ${text}`,
-      note: text, details: { lateReport: a.kind, claimedAt: claim.claimed_at.toISOString(), ...report },
+      note: text,
+      details: { lateReport: a.kind, claimedAt: claim.claimed_at.toISOString(), ...report },
     });
-    return conflict(`the claim of work order ${order.id} made at ${claim.claimed_at.toISOString()} is no longer current: the work order is ${now}. Your ${a.kind} is kept in its history`, order);
+    return conflict(
+      `the claim of work order ${order.id} made at ${claim.claimed_at.toISOString()} is no longer current: the work order is ${now}. Your ${a.kind} is kept in its history`,
+      order,
+    );
   }
 
   private leaseFrom(now: Date): Date {
@@ -113,7 +199,13 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
   private finish(row: WorkOrderRow, testsPassed: boolean, outcome: WorkOrderFinished['outcome']): Promise<void> {
     return this.events.publish(
       new WorkOrderFinished({
-        tenantId: row.tenant_id, workOrderId: row.id, incidentId: row.incident_id, runId: row.run_id, stepId: row.step_id, testsPassed, outcome,
+        tenantId: row.tenant_id,
+        workOrderId: row.id,
+        incidentId: row.incident_id,
+        runId: row.run_id,
+        stepId: row.step_id,
+        testsPassed,
+        outcome,
       }),
     );
   }

@@ -25,7 +25,13 @@ export class BuildWorkOrderContextHandler implements IQueryHandler<BuildWorkOrde
       : [incident.message];
     const union = (a: string[], b: string | null) => [...new Set([...a, ...(b ? [b] : [])])].sort();
     const context: WorkOrderContext = {
-      incident: { id: incident.id, title: incident.title, errorType: incident.errorType, severity: incident.severity, message: incident.message },
+      incident: {
+        id: incident.id,
+        title: incident.title,
+        errorType: incident.errorType,
+        severity: incident.severity,
+        message: incident.message,
+      },
       pattern: pattern ? { id: pattern.id, template: pattern.template, samples } : null,
       affectedAgents: union(pattern?.affectedAgents ?? [], incident.agentId),
       capabilities: union(pattern?.capabilities ?? [], incident.capability),

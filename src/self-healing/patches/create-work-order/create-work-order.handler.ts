@@ -18,7 +18,10 @@ export class CreateWorkOrderHandler implements ICommandHandler<CreateWorkOrder> 
       const row = await this.orders.insert(p);
       const actor = p.actor ?? (p.runId ? `run ${p.runId}` : 'system');
       await this.journal.record({
-        row, from: null, change: 'created', actor,
+        row,
+        from: null,
+        change: 'created',
+        actor,
         summary: `work order ${row.id} queued for a coding agent (${row.priority} priority, ${row.complexity})${p.runId ? `: run ${p.runId} escalated` : ''}`,
         details: { priority: row.priority, complexity: row.complexity, stepId: row.step_id },
       });

@@ -23,8 +23,15 @@ export class TriggerPlaybookHandler implements ICommandHandler<TriggerPlaybook> 
     const { playbook } = this.catalog.choose(c.errorType, c.description);
     const started = await this.commands.execute(
       new StartRecoveryRun({
-        tenantId: c.tenantId, recoveryId: null, incidentId: null, patternId: null, playbookId: playbook.id, params: playbook.defaultParams,
-        automatic: false, startedBy: c.actor, problem: { description: c.description, errorType: c.errorType, filePath: c.filePath },
+        tenantId: c.tenantId,
+        recoveryId: null,
+        incidentId: null,
+        patternId: null,
+        playbookId: playbook.id,
+        params: playbook.defaultParams,
+        automatic: false,
+        startedBy: c.actor,
+        problem: { description: c.description, errorType: c.errorType, filePath: c.filePath },
       }),
     );
     // The engine runs it (maybe on another replica); watch the stored run until it settles.
@@ -37,7 +44,13 @@ export class TriggerPlaybookHandler implements ICommandHandler<TriggerPlaybook> 
       steps = await this.runs.steps(run.id);
     }
     const workOrderId = workOrderOf(steps);
-    return { runId: run.id, playbookId: playbook.id, status: run.status, escalatedToCoding: workOrderId !== null, workOrderId };
+    return {
+      runId: run.id,
+      playbookId: playbook.id,
+      status: run.status,
+      escalatedToCoding: workOrderId !== null,
+      workOrderId,
+    };
   }
 }
 

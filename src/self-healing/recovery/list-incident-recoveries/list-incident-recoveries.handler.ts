@@ -15,8 +15,13 @@ export class ListIncidentRecoveriesHandler implements IQueryHandler<ListIncident
   async execute({ tenantId, incidentId }: ListIncidentRecoveries): Promise<IncidentRecovery[]> {
     const rows = await this.recoveries.list(tenantId, { incidentId }, null, 100);
     return rows.reverse().map((r) => ({
-      id: r.id, playbookId: r.playbook_id, playbookName: this.catalog.get(r.playbook_id)?.name ?? null, status: r.status,
-      decidedBy: r.decided_by, decidedAt: r.decided_at?.toISOString() ?? null, createdAt: r.created_at.toISOString(),
+      id: r.id,
+      playbookId: r.playbook_id,
+      playbookName: this.catalog.get(r.playbook_id)?.name ?? null,
+      status: r.status,
+      decidedBy: r.decided_by,
+      decidedAt: r.decided_at?.toISOString() ?? null,
+      createdAt: r.created_at.toISOString(),
     }));
   }
 }

@@ -30,15 +30,21 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       }
       // Past its expiresAt, before the sweep marked it: expired all the same.
       if (recovery.expires_at !== null && recovery.expires_at.getTime() <= Date.now()) {
-        throw new ConflictException(`recovery ${c.recoveryId} is already expired (expiresAt ${recovery.expires_at.toISOString()})`);
+        throw new ConflictException(
+          `recovery ${c.recoveryId} is already expired (expiresAt ${recovery.expires_at.toISOString()})`,
+        );
       }
       // Its incident resolved before anyone reviewed it (the supersede that follows may not have run yet): a run would wait for nothing.
       const incident =
         c.decision === 'applied'
-          ? await this.queries.execute(new GetIncident({ tenantId: c.tenantId, incidentId: recovery.source_incident_id }))
+          ? await this.queries.execute(
+              new GetIncident({ tenantId: c.tenantId, incidentId: recovery.source_incident_id }),
+            )
           : null;
       if (incident?.status === 'resolved') {
-        throw new ConflictException(`incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${c.recoveryId} is superseded, nothing to run`);
+        throw new ConflictException(
+          `incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${c.recoveryId} is superseded, nothing to run`,
+        );
       }
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
       await this.recoveries.recordAction({
@@ -74,8 +80,14 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       );
       const run = await this.commands.execute(
         new StartRecoveryRun({
-          tenantId: c.tenantId, recoveryId: recovery.id, incidentId: recovery.source_incident_id, patternId: recovery.source_pattern_id,
-          playbookId: recovery.playbook_id, params: recovery.params, automatic: false, startedBy: c.actor,
+          tenantId: c.tenantId,
+          recoveryId: recovery.id,
+          incidentId: recovery.source_incident_id,
+          patternId: recovery.source_pattern_id,
+          playbookId: recovery.playbook_id,
+          params: recovery.params,
+          automatic: false,
+          startedBy: c.actor,
         }),
       );
       await this.audit.record({ ...audited, after: { status: decided.status, runId: run.id } });

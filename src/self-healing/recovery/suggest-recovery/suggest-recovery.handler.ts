@@ -59,12 +59,20 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       // A trusted fix still runs alone only inside the tenant's guardrails (checked under a tenant lock, before the run exists).
       const heldBy = allowed
         ? await this.guardrails.blockingGuardrail({
-            tenantId: c.tenantId, agentId: c.agentId, capability: c.capability, patternId: pattern.id,
+            tenantId: c.tenantId,
+            agentId: c.agentId,
+            capability: c.capability,
+            patternId: pattern.id,
             canary: this.hasCanary(suggestion.playbookId),
           })
         : null;
       const autoApplied = allowed && heldBy === null;
-      const decision = explain(fix, { autoApplied, heldBy, paused: c.autoApplyPaused ?? false, patternAllows: pattern.auto_apply_recovery });
+      const decision = explain(fix, {
+        autoApplied,
+        heldBy,
+        paused: c.autoApplyPaused ?? false,
+        patternAllows: pattern.auto_apply_recovery,
+      });
       const recoveryId = uuidv7();
       const ttl = this.config.recoveryReviewTtlMs;
       await this.recoveries.insertAtCommit({
@@ -106,11 +114,25 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       });
       let runId: string | null = null;
       if (autoApplied) {
-        await this.recoveries.recordAction({ id: uuidv7(), tenantId: c.tenantId, recoveryId, action: 'applied', automatic: true, actor: 'auto-apply', note: decision.reason });
+        await this.recoveries.recordAction({
+          id: uuidv7(),
+          tenantId: c.tenantId,
+          recoveryId,
+          action: 'applied',
+          automatic: true,
+          actor: 'auto-apply',
+          note: decision.reason,
+        });
         const run = await this.commands.execute(
           new StartRecoveryRun({
-            tenantId: c.tenantId, recoveryId, incidentId: c.incidentId, patternId: pattern.id, playbookId: suggestion.playbookId, params: suggestion.params,
-            automatic: true, startedBy: 'auto-apply',
+            tenantId: c.tenantId,
+            recoveryId,
+            incidentId: c.incidentId,
+            patternId: pattern.id,
+            playbookId: suggestion.playbookId,
+            params: suggestion.params,
+            automatic: true,
+            startedBy: 'auto-apply',
           }),
         );
         runId = run.id;
@@ -126,8 +148,15 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       // suggestRecovery only suggests playbooks of the catalog.
       const { id, name, policy } = this.catalog.get(suggestion.playbookId)!;
       return {
-        recoveryId, playbookId: suggestion.playbookId, playbook: { id, name, policy },
-        suggestionType: suggestion.suggestionType, confidence: fix.confidence, autoApplied, runId, heldBy, decision,
+        recoveryId,
+        playbookId: suggestion.playbookId,
+        playbook: { id, name, policy },
+        suggestionType: suggestion.suggestionType,
+        confidence: fix.confidence,
+        autoApplied,
+        runId,
+        heldBy,
+        decision,
       };
     });
   }
@@ -139,11 +168,15 @@ function explain(
   o: { autoApplied: boolean; heldBy: SuggestedRecovery['heldBy']; paused: boolean; patternAllows: boolean },
 ): RecoveryDecision {
   const trust = `${fix.trusted ? 'trusted' : 'not trusted'}: ${fix.reason}`;
-  const reason = o.autoApplied ? `auto-applied: ${fix.reason}`
-    : o.paused ? `held: the kill switch pauses auto-apply (${trust})`
-    : !o.patternAllows ? `queued for review: the pattern does not auto-apply its recoveries (${trust})`
-    : !fix.trusted ? `held: ${fix.reason}`
-    : `held by ${o.heldBy!.reason} (${trust})`;
+  const reason = o.autoApplied
+    ? `auto-applied: ${fix.reason}`
+    : o.paused
+      ? `held: the kill switch pauses auto-apply (${trust})`
+      : !o.patternAllows
+        ? `queued for review: the pattern does not auto-apply its recoveries (${trust})`
+        : !fix.trusted
+          ? `held: ${fix.reason}`
+          : `held by ${o.heldBy!.reason} (${trust})`;
   return {
     autoApplied: o.autoApplied,
     reason,

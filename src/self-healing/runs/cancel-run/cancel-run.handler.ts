@@ -20,8 +20,12 @@ export class CancelRunHandler implements ICommandHandler<CancelRun> {
     return this.tx.run(async () => {
       const found = await this.runs.lock(c.tenantId, c.runId);
       if (!found) throw new NotFoundException(`run ${c.runId} not found`);
-      if (found.phase === 'done' || found.phase === 'rollback') throw new ConflictException(`run ${found.id} is already ${found.status}${found.phase === 'rollback' ? ' and rolling back' : ''}`);
-      if (found.cancel_requested_by) throw new ConflictException(`run ${found.id} is already being canceled by ${found.cancel_requested_by}`);
+      if (found.phase === 'done' || found.phase === 'rollback')
+        throw new ConflictException(
+          `run ${found.id} is already ${found.status}${found.phase === 'rollback' ? ' and rolling back' : ''}`,
+        );
+      if (found.cancel_requested_by)
+        throw new ConflictException(`run ${found.id} is already being canceled by ${found.cancel_requested_by}`);
       // The engine cancels it at its next turn: at once, or after the call in flight.
       const run = await this.runs.makeDue(found.id, { cancel_requested_by: c.actor });
       await this.journal.note(run, `cancel requested by ${c.actor}`);

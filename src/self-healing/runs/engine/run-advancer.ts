@@ -14,7 +14,14 @@ import { BuildWorkOrderContext } from '../../patches/build-work-order-context/bu
 import { CreateWorkOrder } from '../../patches/create-work-order/create-work-order.command.js';
 import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
 import { RunJournal } from '../run.journal.js';
-import { FINISHED_STEP, pausesOnFailure, type LeasedRun, type RunRow, type RunStatus, type StepRow } from '../run.view.js';
+import {
+  FINISHED_STEP,
+  pausesOnFailure,
+  type LeasedRun,
+  type RunRow,
+  type RunStatus,
+  type StepRow,
+} from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { CallSlots } from './call-slots.js';
 import { finishTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
@@ -96,7 +103,12 @@ export class RunAdvancer {
   }
 
   /** Stores the answer to a call made for this run, then moves on. */
-  async afterCall(run: LeasedRun, steps: StepRow[], call: PlannedCall, result: ActuatorCallResult): Promise<PlannedCall | null> {
+  async afterCall(
+    run: LeasedRun,
+    steps: StepRow[],
+    call: PlannedCall,
+    result: ActuatorCallResult,
+  ): Promise<PlannedCall | null> {
     const s: State = { run, steps, now: run.locked_at };
     const step = steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'notify') {
@@ -104,8 +116,12 @@ export class RunAdvancer {
         const notification = { outcome: result.outcome, status: result.status, error: result.error };
         // A canary step that escalated keeps its trial beside the notification.
         const output = step.kind === 'canary' ? { ...(step.output as object), notification } : { notification };
-        await this.moveStep(s, step, { waiting_for: 'patch', output },
-          `coding agent notified: ${result.outcome}${result.error ? ` (${result.error})` : ''}`);
+        await this.moveStep(
+          s,
+          step,
+          { waiting_for: 'patch', output },
+          `coding agent notified: ${result.outcome}${result.error ? ` (${result.error})` : ''}`,
+        );
       }
     } else if (step.status === 'running' && step.waiting_for === 'call') {
       await this.storeAnswer(s, step, result);
@@ -135,7 +151,10 @@ export class RunAdvancer {
         return this.cancelNow(s);
       case 'time_out':
         if (current) await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
-        return this.fail(s, `timed_out: the run did not get through its steps and checks within ${this.config.runs.runTimeoutMs} ms`);
+        return this.fail(
+          s,
+          `timed_out: the run did not get through its steps and checks within ${this.config.runs.runTimeoutMs} ms`,
+        );
       case 'pause_on_failure':
         return this.pauseOnFailure(s);
       case 'fail_on_step': {
@@ -143,17 +162,26 @@ export class RunAdvancer {
         return this.fail(s, `${this.stepFailure(s)}${by ? `; rolled back at the request of ${by}` : ''}`);
       }
       case 'fail_on_recurrence':
-        return this.fail(s, run.recurrence_reason ?? `recurrence: incident ${run.recurrence_incident_id} of the same pattern on the same agent inside the verification window`);
+        return this.fail(
+          s,
+          run.recurrence_reason ??
+            `recurrence: incident ${run.recurrence_incident_id} of the same pattern on the same agent inside the verification window`,
+        );
       case 'skip_rest_of_rollback':
         for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status))) {
-          await this.finishStep(s, step, 'skipped', { note: 'not run: an earlier rollback step failed or was not confirmed' });
+          await this.finishStep(s, step, 'skipped', {
+            note: 'not run: an earlier rollback step failed or was not confirmed',
+          });
         }
         return 'again';
       case 'start':
         await this.moveRun(s, { status: 'running', started_at: now }, 'running its steps');
         return 'again';
       case 'resume': {
-        const why = run.status === 'awaiting_patch' ? 'resumed: the work order finished' : 'resumed: the operator finished the step';
+        const why =
+          run.status === 'awaiting_patch'
+            ? 'resumed: the work order finished'
+            : 'resumed: the operator finished the step';
         // Back in the rollback, the run is again what stopped it: no new verdict to audit.
         await this.moveRun(s, { status: this.workingStatus(s) }, why, run.phase !== 'rollback');
         return 'again';
@@ -183,7 +211,12 @@ export class RunAdvancer {
       case 'repeat_call':
         return this.planCall(s, current!, { repeat: true });
       case 'fail_interrupted':
-        return this.stepFailed(s, current!, 'failed', `no stored answer after ${current!.interrupted_calls} interrupted calls (the service stopped mid-call each time)`);
+        return this.stepFailed(
+          s,
+          current!,
+          'failed',
+          `no stored answer after ${current!.interrupted_calls} interrupted calls (the service stopped mid-call each time)`,
+        );
       case 'notify':
         return this.planNotify(s, current!);
       case 'canary_call':
@@ -194,7 +227,12 @@ export class RunAdvancer {
           await this.finishStep(s, step, 'succeeded', { note: `waited ${step.duration_ms} ms` });
           return 'again';
         }
-        const what = { result: 'the actuator reported no result', operator: 'no operator marked it done', patch: 'the work order did not finish' }[step.waiting_for as 'result'] ?? 'no answer';
+        const what =
+          {
+            result: 'the actuator reported no result',
+            operator: 'no operator marked it done',
+            patch: 'the work order did not finish',
+          }[step.waiting_for as 'result'] ?? 'no answer';
         return this.stepFailed(s, step, 'timed_out', `timed_out: ${what} within ${this.waitMs(step)} ms`);
       }
     }
@@ -222,7 +260,11 @@ export class RunAdvancer {
         steps.some((x) => x.list !== 'rollback' && broken(x) && pausesOnFailure(x)),
       failedRollbackStep: steps.some((x) => x.list === 'rollback' && broken(x)),
       recurrence: run.recurrence_incident_id !== null,
-      waitingOnSomeone: steps.some((x) => x.status === 'awaiting_operator' || (x.status === 'running' && (x.waiting_for === 'patch' || x.waiting_for === 'notify'))),
+      waitingOnSomeone: steps.some(
+        (x) =>
+          x.status === 'awaiting_operator' ||
+          (x.status === 'running' && (x.waiting_for === 'patch' || x.waiting_for === 'notify')),
+      ),
       killSwitch,
       paused: run.paused_reason !== null,
       watchOver: run.verify_until !== null && now >= run.verify_until,
@@ -283,9 +325,17 @@ export class RunAdvancer {
     }
     // The rollback list is through. A manual rollback step nobody confirmed in time did not fail: nobody knows.
     const rollback = s.steps.filter((x) => x.list === 'rollback');
-    const rollbackFailed = rollback.some((x) => x.status === 'failed' || (x.status === 'timed_out' && x.runs_as !== 'manual'));
-    const unconfirmed = rollback.filter((x) => x.status === 'timed_out' && x.runs_as === 'manual').map((x) => x.step_id);
-    const why = rollbackFailed ? '; the rollback failed' : unconfirmed.length > 0 ? `; rollback step ${unconfirmed.join(', ')} not confirmed by an operator in time` : '';
+    const rollbackFailed = rollback.some(
+      (x) => x.status === 'failed' || (x.status === 'timed_out' && x.runs_as !== 'manual'),
+    );
+    const unconfirmed = rollback
+      .filter((x) => x.status === 'timed_out' && x.runs_as === 'manual')
+      .map((x) => x.step_id);
+    const why = rollbackFailed
+      ? '; the rollback failed'
+      : unconfirmed.length > 0
+        ? `; rollback step ${unconfirmed.join(', ')} not confirmed by an operator in time`
+        : '';
     if (run.verdict === null) return this.finish(s, 'canceled', `${run.reason}${why}`);
     if (rollbackFailed) return this.finish(s, 'rollback_failed', run.reason);
     if (unconfirmed.length > 0) return this.finish(s, 'failed', `${run.reason}${why}`);
@@ -301,19 +351,20 @@ export class RunAdvancer {
     const { run, now } = s;
     const from = run.verify_from ?? run.started_at!;
     const until = run.verify_until!;
-    const evidence = run.pattern_id || run.incident_id
-      ? await this.queries.execute(
-          new FindRecurrence({
-            tenantId: run.tenant_id,
-            incidentId: run.incident_id,
-            patternId: run.pattern_id,
-            agentId: run.agent_id,
-            capability: run.capability,
-            from,
-            until,
-          }),
-        )
-      : { newIncident: null, refiredAt: null, unfiled: 0, resolvedByMonitoringAt: null };
+    const evidence =
+      run.pattern_id || run.incident_id
+        ? await this.queries.execute(
+            new FindRecurrence({
+              tenantId: run.tenant_id,
+              incidentId: run.incident_id,
+              patternId: run.pattern_id,
+              agentId: run.agent_id,
+              capability: run.capability,
+              from,
+              until,
+            }),
+          )
+        : { newIncident: null, refiredAt: null, unfiled: 0, resolvedByMonitoringAt: null };
     const windowMs = until.getTime() - from.getTime();
     const maxWaitOver = now.getTime() - until.getTime() >= Math.max(windowMs, VERDICT_MAX_WAIT_MS);
     const judged = judgeWatch(evidence, { awaitResolution: run.await_resolution, windowEnd: until, maxWaitOver });
@@ -329,9 +380,14 @@ export class RunAdvancer {
   private async begin(s: State, step: StepRow): Promise<Next> {
     const { now } = s;
     if (step.run_if) {
-      const verdict = evaluate(step.run_if, { steps: Object.fromEntries(s.steps.map((x) => [x.step_id, { status: x.status, output: x.output ?? null }])) });
+      const verdict = evaluate(step.run_if, {
+        steps: Object.fromEntries(s.steps.map((x) => [x.step_id, { status: x.status, output: x.output ?? null }])),
+      });
       if (!('value' in verdict) || !verdict.value) {
-        const why = 'value' in verdict ? `its condition (${step.run_if}) is false` : `its condition could not be decided: ${verdict.error}`;
+        const why =
+          'value' in verdict
+            ? `its condition (${step.run_if}) is false`
+            : `its condition could not be decided: ${verdict.error}`;
         await this.finishStep(s, step, 'skipped', { note: `skipped: ${why}` });
         return 'again';
       }
@@ -339,12 +395,19 @@ export class RunAdvancer {
     switch (step.kind) {
       case 'webhook':
       case 'check':
-        return this.planCall(s, step, { missing: `actuator "${step.actuator}" is not configured: a person does it (${step.instruction})` });
+        return this.planCall(s, step, {
+          missing: `actuator "${step.actuator}" is not configured: a person does it (${step.instruction})`,
+        });
       case 'manual':
         return this.awaitOperator(s, step, null);
       case 'wait': {
         const until = new Date(now.getTime() + (step.duration_ms ?? 0));
-        await this.moveStep(s, step, { status: 'running', waiting_for: 'timer', started_at: now, deadline_at: until }, `waiting ${step.duration_ms} ms`);
+        await this.moveStep(
+          s,
+          step,
+          { status: 'running', waiting_for: 'timer', started_at: now, deadline_at: until },
+          `waiting ${step.duration_ms} ms`,
+        );
         await this.runStatus(s, this.workingStatus(s));
         return 'again';
       }
@@ -353,8 +416,12 @@ export class RunAdvancer {
       case 'canary': {
         const n = step.canary!.candidates.length;
         const trial = startTrial(step.canary!);
-        await this.moveStep(s, step, { status: 'running', waiting_for: 'next', started_at: now, output: trial },
-          `trying ${n} candidate${n === 1 ? '' : 's'} on the canary`);
+        await this.moveStep(
+          s,
+          step,
+          { status: 'running', waiting_for: 'next', started_at: now, output: trial },
+          `trying ${n} candidate${n === 1 ? '' : 's'} on the canary`,
+        );
         await this.runStatus(s, this.workingStatus(s));
         return 'again';
       }
@@ -364,9 +431,19 @@ export class RunAdvancer {
   /** A manual step, or a webhook or check whose actuator is missing: the run waits for a person. */
   private async awaitOperator(s: State, step: StepRow, note: string | null): Promise<Next> {
     const timeout = step.kind === 'manual' ? step.timeout_ms : Math.max(step.timeout_ms, HUMAN_STEP_TIMEOUT_MS);
-    await this.moveStep(s, step, {
-      status: 'awaiting_operator', waiting_for: 'operator', runs_as: 'manual', started_at: step.started_at ?? s.now, deadline_at: new Date(s.now.getTime() + timeout), timeout_ms: timeout,
-    }, note);
+    await this.moveStep(
+      s,
+      step,
+      {
+        status: 'awaiting_operator',
+        waiting_for: 'operator',
+        runs_as: 'manual',
+        started_at: step.started_at ?? s.now,
+        deadline_at: new Date(s.now.getTime() + timeout),
+        timeout_ms: timeout,
+      },
+      note,
+    );
     await this.runStatus(s, 'awaiting_operator');
     return this.schedule(s, s.steps.find((x) => x.step_id === step.step_id)!.deadline_at);
   }
@@ -378,29 +455,66 @@ export class RunAdvancer {
    */
   private async planCall(s: State, step: StepRow, o: { repeat?: boolean; missing?: string } = {}): Promise<Next> {
     const actuator = await this.actuators.find(step.tenant_id, step.actuator!);
-    if (!actuator) return this.awaitOperator(s, step, o.missing ?? `actuator "${step.actuator}" is no longer configured: a person does it`);
+    if (!actuator)
+      return this.awaitOperator(
+        s,
+        step,
+        o.missing ?? `actuator "${step.actuator}" is no longer configured: a person does it`,
+      );
     const timeoutMs = Math.min(step.timeout_ms, actuator.timeout_ms);
     if (step.kind === 'canary') return this.planCanaryCall(s, step, actuator, timeoutMs, o.repeat ?? false);
     if (o.repeat) {
-      await this.moveStep(s, step, { interrupted_calls: step.interrupted_calls + 1 },
-        `the call of attempt ${step.attempts} has no stored answer (the service stopped mid-call): calling again with the same webhook-id, not counted as an attempt`);
+      await this.moveStep(
+        s,
+        step,
+        { interrupted_calls: step.interrupted_calls + 1 },
+        `the call of attempt ${step.attempts} has no stored answer (the service stopped mid-call): calling again with the same webhook-id, not counted as an attempt`,
+      );
     } else {
       const attempt = step.attempts + 1;
-      await this.moveStep(s, step, { status: 'running', waiting_for: 'call', attempts: attempt, started_at: step.started_at ?? s.now, deadline_at: null }, `attempt ${attempt} of ${step.max_attempts}`);
+      await this.moveStep(
+        s,
+        step,
+        {
+          status: 'running',
+          waiting_for: 'call',
+          attempts: attempt,
+          started_at: step.started_at ?? s.now,
+          deadline_at: null,
+        },
+        `attempt ${attempt} of ${step.max_attempts}`,
+      );
     }
     await this.runStatus(s, this.workingStatus(s));
     await this.holdLease(s, actuator.name, timeoutMs);
     const { run } = s;
     const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
-      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator: actuator.name, actuatorRow: actuator, webhookId: step.webhook_id, timeoutMs,
+      purpose: 'step',
+      runId: run.id,
+      tenantId: run.tenant_id,
+      stepId: step.step_id,
+      actuator: actuator.name,
+      actuatorRow: actuator,
+      webhookId: step.webhook_id,
+      timeoutMs,
       repeat: o.repeat ?? false,
       payload: {
-        runId: run.id, stepId: step.step_id, kind: step.kind, attempt: current.attempts, instruction: step.instruction,
-        incident: run.context.incident, pattern: run.context.pattern, ...(run.context.problem ? { problem: run.context.problem } : {}), params: step.params,
+        runId: run.id,
+        stepId: step.step_id,
+        kind: step.kind,
+        attempt: current.attempts,
+        instruction: step.instruction,
+        incident: run.context.incident,
+        pattern: run.context.pattern,
+        ...(run.context.problem ? { problem: run.context.problem } : {}),
+        params: step.params,
         // Where and how to report a late result after answering 202.
         // Bound to the step, not the webhook-id: a retried step's id changes, its result route does not.
-        callback: { path: `/runs/${run.id}/steps/${step.step_id}/result`, token: this.tokens.tokenFor(`${run.id}.${step.step_id}`) },
+        callback: {
+          path: `/runs/${run.id}/steps/${step.step_id}/result`,
+          token: this.tokens.tokenFor(`${run.id}.${step.step_id}`),
+        },
       },
     };
   }
@@ -411,37 +525,66 @@ export class RunAdvancer {
    * restore the canary. A repeat after a crash recomputes the same call from the same trial.
    */
   private async planCanaryCall(
-    s: State, step: StepRow, actuator: ActuatorRow, timeoutMs: number, repeat: boolean,
+    s: State,
+    step: StepRow,
+    actuator: ActuatorRow,
+    timeoutMs: number,
+    repeat: boolean,
   ): Promise<Next> {
     const spec = step.canary!;
     const elapsedMs = s.now.getTime() - (step.started_at ?? s.now).getTime();
     const { trial, call } = nextCall(spec, trialOf(spec, step.output), elapsedMs, s.now, step.params);
     // A trial is done once its promote or restore answered, which finishes the step: there is always a call here.
     if (!call) throw new Error(`canary step ${step.step_id} of run ${s.run.id} has no call left but is not finished`);
-    const what = call.stage === 'apply' ? `applying candidate ${call.candidate!.index}`
-      : call.stage === 'promote' ? `promoting candidate ${call.candidate!.index}`
-      : 'restoring the canary';
+    const what =
+      call.stage === 'apply'
+        ? `applying candidate ${call.candidate!.index}`
+        : call.stage === 'promote'
+          ? `promoting candidate ${call.candidate!.index}`
+          : 'restoring the canary';
     if (repeat) {
-      await this.moveStep(s, step, { interrupted_calls: step.interrupted_calls + 1, output: trial },
-        `the call ${what} has no stored answer (the service stopped mid-call): calling again with the same webhook-id`);
+      await this.moveStep(
+        s,
+        step,
+        { interrupted_calls: step.interrupted_calls + 1, output: trial },
+        `the call ${what} has no stored answer (the service stopped mid-call): calling again with the same webhook-id`,
+      );
     } else {
       // Promote and restore may be retried up to the step's attempts; an apply is never retried.
       const attempt = step.attempts + 1;
-      await this.moveStep(s, step, { waiting_for: 'call', attempts: attempt, output: trial, deadline_at: null },
-        call.stage === 'apply' ? what : `${what} (attempt ${attempt} of ${step.max_attempts})`);
+      await this.moveStep(
+        s,
+        step,
+        { waiting_for: 'call', attempts: attempt, output: trial, deadline_at: null },
+        call.stage === 'apply' ? what : `${what} (attempt ${attempt} of ${step.max_attempts})`,
+      );
     }
     await this.holdLease(s, actuator.name, timeoutMs);
     const { run } = s;
     const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
-      purpose: 'step', runId: run.id, tenantId: run.tenant_id, stepId: step.step_id, actuator: actuator.name, actuatorRow: actuator, timeoutMs, repeat,
+      purpose: 'step',
+      runId: run.id,
+      tenantId: run.tenant_id,
+      stepId: step.step_id,
+      actuator: actuator.name,
+      actuatorRow: actuator,
+      timeoutMs,
+      repeat,
       // Each candidate, the promote and the restore are calls of their own, each with its own idempotency key.
       webhookId: `${step.webhook_id}.${call.idSuffix}`,
       payload: {
-        runId: run.id, stepId: step.step_id, kind: step.kind, stage: call.stage, attempt: current.attempts,
-        instruction: step.instruction, incident: run.context.incident, pattern: run.context.pattern,
+        runId: run.id,
+        stepId: step.step_id,
+        kind: step.kind,
+        stage: call.stage,
+        attempt: current.attempts,
+        instruction: step.instruction,
+        incident: run.context.incident,
+        pattern: run.context.pattern,
         ...(run.context.problem ? { problem: run.context.problem } : {}),
-        params: call.params, candidate: call.candidate,
+        params: call.params,
+        candidate: call.candidate,
       },
     };
   }
@@ -471,17 +614,27 @@ export class RunAdvancer {
         if (step.attempts < step.max_attempts) {
           const delay = retryDelayMs(step.attempts, r.retryAfterMs, this.config.runs.retryBaseMs, MAX_RETRY_DELAY_MS);
           const retryAt = new Date(s.now.getTime() + delay);
-          await this.moveStep(s, step, { waiting_for: 'next', error: r.error, deadline_at: retryAt },
-            `${what}: ${r.error}: retry in ${delay} ms`);
+          await this.moveStep(
+            s,
+            step,
+            { waiting_for: 'next', error: r.error, deadline_at: retryAt },
+            `${what}: ${r.error}: retry in ${delay} ms`,
+          );
           return;
         }
-        await this.stepFailed(s, step, r.error === 'timed out' ? 'timed_out' : 'failed',
-          `${what}: ${r.error} (attempt ${step.attempts} of ${step.max_attempts})`, trial);
+        await this.stepFailed(
+          s,
+          step,
+          r.error === 'timed out' ? 'timed_out' : 'failed',
+          `${what}: ${r.error} (attempt ${step.attempts} of ${step.max_attempts})`,
+          trial,
+        );
         return;
       default: {
-        const why = r.outcome === 'accepted'
-          ? 'answered 202: a canary step needs the answer, not a later result'
-          : (r.error ?? 'the actuator reported a failure');
+        const why =
+          r.outcome === 'accepted'
+            ? 'answered 202: a canary step needs the answer, not a later result'
+            : (r.error ?? 'the actuator reported a failure');
         await this.stepFailed(s, step, 'failed', `${what}: ${why}`, trial);
         return;
       }
@@ -498,7 +651,11 @@ export class RunAdvancer {
     }
     // onNoCandidate: escalate: the step hands the tuning to a coding agent, its trial kept as its output.
     await this.moveStep(s, step, { output: done, error: done.summary }, done.summary);
-    await this.escalate(s, s.steps.find((x) => x.step_id === step.step_id)!, HUMAN_STEP_TIMEOUT_MS);
+    await this.escalate(
+      s,
+      s.steps.find((x) => x.step_id === step.step_id)!,
+      HUMAN_STEP_TIMEOUT_MS,
+    );
   }
 
   private async storeAnswer(s: State, step: StepRow, r: ActuatorCallResult): Promise<void> {
@@ -515,19 +672,40 @@ export class RunAdvancer {
         await this.stepFailed(s, step, 'failed', r.error ?? 'the actuator reported a failure', output);
         return;
       case 'accepted':
-        await this.moveStep(s, step, { waiting_for: 'result', output, deadline_at: new Date(s.now.getTime() + step.timeout_ms) }, `accepted (202): waiting up to ${step.timeout_ms} ms for the result`);
+        await this.moveStep(
+          s,
+          step,
+          { waiting_for: 'result', output, deadline_at: new Date(s.now.getTime() + step.timeout_ms) },
+          `accepted (202): waiting up to ${step.timeout_ms} ms for the result`,
+        );
         return;
       case 'not_configured':
         await this.awaitOperator(s, step, `actuator "${step.actuator}" is no longer configured: a person does it`);
         return;
       case 'retryable': {
         if (step.attempts >= step.max_attempts) {
-          await this.stepFailed(s, step, r.error === 'timed out' ? 'timed_out' : 'failed', `${r.error} (attempt ${step.attempts} of ${step.max_attempts})`, output);
+          await this.stepFailed(
+            s,
+            step,
+            r.error === 'timed out' ? 'timed_out' : 'failed',
+            `${r.error} (attempt ${step.attempts} of ${step.max_attempts})`,
+            output,
+          );
           return;
         }
         const delay = retryDelayMs(step.attempts, r.retryAfterMs, this.config.runs.retryBaseMs, MAX_RETRY_DELAY_MS);
-        await this.moveStep(s, step, { status: 'pending', waiting_for: null, error: r.error, output, deadline_at: new Date(s.now.getTime() + delay) },
-          `${r.error}: retry in ${delay} ms${r.retryAfterMs !== null ? ` (Retry-After ${r.retryAfterMs} ms)` : ''}`);
+        await this.moveStep(
+          s,
+          step,
+          {
+            status: 'pending',
+            waiting_for: null,
+            error: r.error,
+            output,
+            deadline_at: new Date(s.now.getTime() + delay),
+          },
+          `${r.error}: retry in ${delay} ms${r.retryAfterMs !== null ? ` (Retry-After ${r.retryAfterMs} ms)` : ''}`,
+        );
       }
     }
   }
@@ -539,26 +717,54 @@ export class RunAdvancer {
     const problem = run.context.problem;
     const brief = run.incident_id
       ? await this.queries.execute(
-          new BuildWorkOrderContext({ tenantId: run.tenant_id, incidentId: run.incident_id, runId: run.id, lastErrors }),
+          new BuildWorkOrderContext({
+            tenantId: run.tenant_id,
+            incidentId: run.incident_id,
+            runId: run.id,
+            lastErrors,
+          }),
         )
       : null;
     const order = await this.commands.execute(
       new CreateWorkOrder({
-        tenantId: run.tenant_id, runId: run.id, incidentId: run.incident_id, stepId: step.step_id,
-        description: problem ? `${step.instruction} Reported problem (${problem.errorType}): ${problem.description}` : `${step.instruction} (playbook ${run.playbook_id})`,
+        tenantId: run.tenant_id,
+        runId: run.id,
+        incidentId: run.incident_id,
+        stepId: step.step_id,
+        description: problem
+          ? `${step.instruction} Reported problem (${problem.errorType}): ${problem.description}`
+          : `${step.instruction} (playbook ${run.playbook_id})`,
         context: brief?.context ?? {
-          incident: null, pattern: null, affectedAgents: run.agent_id ? [run.agent_id] : [], capabilities: run.capability ? [run.capability] : [], lastErrors,
-          runId: run.id, filePath: problem?.filePath ?? null,
+          incident: null,
+          pattern: null,
+          affectedAgents: run.agent_id ? [run.agent_id] : [],
+          capabilities: run.capability ? [run.capability] : [],
+          lastErrors,
+          runId: run.id,
+          filePath: problem?.filePath ?? null,
         },
-        priority: brief?.priority ?? 'medium', complexity: brief?.complexity ?? 'medium',
+        priority: brief?.priority ?? 'medium',
+        complexity: brief?.complexity ?? 'medium',
       }),
     );
     const notify = (await this.actuators.find(run.tenant_id, CODING_AGENT_ACTUATOR)) !== null;
-    await this.moveStep(s, step, {
-      status: 'running', waiting_for: notify ? 'notify' : 'patch', work_order_id: order.id,
-      started_at: step.started_at ?? now, deadline_at: new Date(now.getTime() + timeoutMs),
-    }, `escalated to a coding agent: work order ${order.id}`);
-    await this.moveRun(s, { status: 'awaiting_patch' }, `escalated to a coding agent: waiting for work order ${order.id}`);
+    await this.moveStep(
+      s,
+      step,
+      {
+        status: 'running',
+        waiting_for: notify ? 'notify' : 'patch',
+        work_order_id: order.id,
+        started_at: step.started_at ?? now,
+        deadline_at: new Date(now.getTime() + timeoutMs),
+      },
+      `escalated to a coding agent: work order ${order.id}`,
+    );
+    await this.moveRun(
+      s,
+      { status: 'awaiting_patch' },
+      `escalated to a coding agent: waiting for work order ${order.id}`,
+    );
     return 'again';
   }
 
@@ -570,14 +776,33 @@ export class RunAdvancer {
     }
     await this.holdLease(s, actuator.name, actuator.timeout_ms);
     return {
-      purpose: 'notify', runId: s.run.id, tenantId: s.run.tenant_id, stepId: step.step_id, actuator: actuator.name, actuatorRow: actuator,
-      webhookId: `${step.webhook_id}.work-order`, timeoutMs: actuator.timeout_ms,
-      payload: { type: 'work_order.created', workOrderId: step.work_order_id, runId: s.run.id, stepId: step.step_id, incidentId: s.run.incident_id, path: `/patches/work-orders/${step.work_order_id}` },
+      purpose: 'notify',
+      runId: s.run.id,
+      tenantId: s.run.tenant_id,
+      stepId: step.step_id,
+      actuator: actuator.name,
+      actuatorRow: actuator,
+      webhookId: `${step.webhook_id}.work-order`,
+      timeoutMs: actuator.timeout_ms,
+      payload: {
+        type: 'work_order.created',
+        workOrderId: step.work_order_id,
+        runId: s.run.id,
+        stepId: step.step_id,
+        incidentId: s.run.incident_id,
+        path: `/patches/work-orders/${step.work_order_id}`,
+      },
     };
   }
 
   /** A step that failed or timed out: in the steps or checks the run fails (and rolls back); in the rollback, the rest of it is skipped. */
-  private async stepFailed(s: State, step: StepRow, status: 'failed' | 'timed_out', error: string, output?: unknown): Promise<Next> {
+  private async stepFailed(
+    s: State,
+    step: StepRow,
+    status: 'failed' | 'timed_out',
+    error: string,
+    output?: unknown,
+  ): Promise<Next> {
     // next() fails the run (or, in the rollback, skips the rest of it).
     await this.finishStep(s, step, status, { error, output });
     return 'again';
@@ -600,18 +825,33 @@ export class RunAdvancer {
    * and its incident is no longer being mitigated (it is open again) whatever the rollback does.
    */
   private async stop(s: State, status: 'failed' | 'canceled', reason: string, skipNote: string): Promise<Next> {
-    for (const step of s.steps.filter((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status))) await this.finishStep(s, step, 'skipped', { note: skipNote });
+    for (const step of s.steps.filter((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status)))
+      await this.finishStep(s, step, 'skipped', { note: skipNote });
     for (const step of s.steps.filter((x) => x.work_order_id)) {
-      await this.commands.execute(new ActOnWorkOrder({ tenantId: s.run.tenant_id, workOrderId: step.work_order_id!, keyId: '', actor: `run ${s.run.id}`, action: { kind: 'cancel', reason } }))
+      await this.commands
+        .execute(
+          new ActOnWorkOrder({
+            tenantId: s.run.tenant_id,
+            workOrderId: step.work_order_id!,
+            keyId: '',
+            actor: `run ${s.run.id}`,
+            action: { kind: 'cancel', reason },
+          }),
+        )
         .catch(() => undefined); // already finished: nothing to withdraw
     }
     const touched = s.steps.some((x) => x.list !== 'rollback' && x.started_at !== null);
     if (!touched) {
-      for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status))) await this.finishStep(s, step, 'skipped', { note: 'not run: no step had started, nothing to undo' });
+      for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status)))
+        await this.finishStep(s, step, 'skipped', { note: 'not run: no step had started, nothing to undo' });
     }
     const rollingBack = touched && s.steps.some((x) => x.list === 'rollback');
     const verdict = status === 'failed' ? { verdict: 'failed', verdict_at: s.now } : {};
-    await this.moveRun(s, { status, reason, phase: 'rollback', paused_reason: null, ...verdict }, rollingBack ? `${reason}; rolling back` : reason);
+    await this.moveRun(
+      s,
+      { status, reason, phase: 'rollback', paused_reason: null, ...verdict },
+      rollingBack ? `${reason}; rolling back` : reason,
+    );
     await this.stopMitigating(s, `run ${s.run.id} ${status}`);
     return 'again';
   }
@@ -619,7 +859,14 @@ export class RunAdvancer {
   private async succeed(s: State, note: string): Promise<Next> {
     const next = await this.finish(s, 'succeeded', null, `verified: ${note}`);
     if (s.run.incident_id) {
-      await this.commands.execute(new ResolveIncident({ tenantId: s.run.tenant_id, incidentId: s.run.incident_id, resolvedBy: `run ${s.run.id}`, note: `verified by run ${s.run.id} (playbook ${s.run.playbook_id})` }));
+      await this.commands.execute(
+        new ResolveIncident({
+          tenantId: s.run.tenant_id,
+          incidentId: s.run.incident_id,
+          resolvedBy: `run ${s.run.id}`,
+          note: `verified by run ${s.run.id} (playbook ${s.run.playbook_id})`,
+        }),
+      );
     }
     return next;
   }
@@ -627,11 +874,34 @@ export class RunAdvancer {
   private async finish(s: State, status: RunStatus, reason: string | null, note = reason ?? status): Promise<Next> {
     const { run } = s;
     const verdict = status === 'succeeded' ? { verdict: 'succeeded', verdict_at: s.now } : {};
-    await this.moveRun(s, { status, reason, phase: 'done', finished_at: s.now, due_at: null, lease_until: null, lease_token: null, paused_reason: null, ...verdict }, note);
+    await this.moveRun(
+      s,
+      {
+        status,
+        reason,
+        phase: 'done',
+        finished_at: s.now,
+        due_at: null,
+        lease_until: null,
+        lease_token: null,
+        paused_reason: null,
+        ...verdict,
+      },
+      note,
+    );
     await this.events.publish(
       new RecoveryRunFinished({
-        tenantId: run.tenant_id, runId: run.id, incidentId: run.incident_id, recoveryId: run.recovery_id, patternId: run.pattern_id, agentId: run.agent_id,
-        capability: run.capability, playbook: run.playbook_id, outcome: status as RecoveryRunFinished['outcome'], automatic: run.automatic, reason,
+        tenantId: run.tenant_id,
+        runId: run.id,
+        incidentId: run.incident_id,
+        recoveryId: run.recovery_id,
+        patternId: run.pattern_id,
+        agentId: run.agent_id,
+        capability: run.capability,
+        playbook: run.playbook_id,
+        outcome: status as RecoveryRunFinished['outcome'],
+        automatic: run.automatic,
+        reason,
       }),
     );
     return 'idle';
@@ -641,18 +911,42 @@ export class RunAdvancer {
   private async stopMitigating(s: State, why: string): Promise<void> {
     const { run } = s;
     if (run.incident_id && !(await this.runs.otherActiveRun(run))) {
-      await this.commands.execute(new SetIncidentMitigation({ tenantId: run.tenant_id, incidentId: run.incident_id, mitigating: false, reason: why }));
+      await this.commands.execute(
+        new SetIncidentMitigation({
+          tenantId: run.tenant_id,
+          incidentId: run.incident_id,
+          mitigating: false,
+          reason: why,
+        }),
+      );
     }
   }
 
-  private async finishStep(s: State, step: StepRow, status: 'succeeded' | 'failed' | 'timed_out' | 'skipped', o: { output?: unknown; error?: string | null; note?: string }): Promise<void> {
-    await this.moveStep(s, step, {
-      status, waiting_for: null, finished_at: s.now, error: o.error ?? null, deadline_at: null, ...(o.output !== undefined ? { output: o.output } : {}),
-    }, o.note ?? null);
+  private async finishStep(
+    s: State,
+    step: StepRow,
+    status: 'succeeded' | 'failed' | 'timed_out' | 'skipped',
+    o: { output?: unknown; error?: string | null; note?: string },
+  ): Promise<void> {
+    await this.moveStep(
+      s,
+      step,
+      {
+        status,
+        waiting_for: null,
+        finished_at: s.now,
+        error: o.error ?? null,
+        deadline_at: null,
+        ...(o.output !== undefined ? { output: o.output } : {}),
+      },
+      o.note ?? null,
+    );
   }
 
   private waitMs(step: StepRow): number {
-    return step.deadline_at && step.started_at ? step.deadline_at.getTime() - step.started_at.getTime() : step.timeout_ms;
+    return step.deadline_at && step.started_at
+      ? step.deadline_at.getTime() - step.started_at.getTime()
+      : step.timeout_ms;
   }
 
   /** The run's status while it works (workingStatus), or waiting on someone: in the rollback too, so a rollback waiting for a person is listed as such. */
@@ -664,14 +958,21 @@ export class RunAdvancer {
   /** The lease covers the call about to be made, and its wait for a slot on the actuator (CallSlots), with a margin. */
   private async holdLease(s: State, actuator: string, callMs: number): Promise<void> {
     const slotWaitMs = this.slots.plan(s.run.id, s.run.tenant_id, actuator, callMs);
-    await this.setRun(s, { lease_until: new Date(s.now.getTime() + slotWaitMs + callMs + this.config.runs.leaseMarginMs) });
+    await this.setRun(s, {
+      lease_until: new Date(s.now.getTime() + slotWaitMs + callMs + this.config.runs.leaseMarginMs),
+    });
   }
 
   /** Releases the lease and sleeps until `at` (null: until something wakes the run). */
   private async schedule(s: State, at: Date | null): Promise<'idle'> {
     const { phase, deadline_at } = s.run;
     // In its steps and checks a run also wakes at its own deadline, whatever it waits for.
-    const wake = phase === 'done' ? null : (phase === 'steps' || phase === 'verify') && (at === null || at > deadline_at) ? deadline_at : at;
+    const wake =
+      phase === 'done'
+        ? null
+        : (phase === 'steps' || phase === 'verify') && (at === null || at > deadline_at)
+          ? deadline_at
+          : at;
     await this.setRun(s, { due_at: wake, lease_until: null, lease_token: null });
     return 'idle';
   }
@@ -680,13 +981,23 @@ export class RunAdvancer {
     s.run = await this.runs.updateRun(s.run.id, set);
   }
 
-  private async moveRun(s: State, set: Partial<Record<keyof RunRow, unknown>>, note: string, audited = true): Promise<void> {
+  private async moveRun(
+    s: State,
+    set: Partial<Record<keyof RunRow, unknown>>,
+    note: string,
+    audited = true,
+  ): Promise<void> {
     const from = s.run.status;
     await this.setRun(s, set);
     await this.journal.run(s.run, from, note, from !== s.run.status, audited);
   }
 
-  private async moveStep(s: State, step: StepRow, set: Partial<Record<keyof StepRow, unknown>>, note: string | null): Promise<void> {
+  private async moveStep(
+    s: State,
+    step: StepRow,
+    set: Partial<Record<keyof StepRow, unknown>>,
+    note: string | null,
+  ): Promise<void> {
     const from = s.steps.find((x) => x.step_id === step.step_id)!.status;
     const row = await this.runs.updateStep(step.run_id, step.step_id, set);
     s.steps = s.steps.map((x) => (x.step_id === row.step_id ? row : x));

@@ -1,4 +1,15 @@
-import { CelScalar, celEnv, celList, celMap, isCelError, mapType, parse, plan, type CelEnv, type CelInput } from '@bufbuild/cel';
+import {
+  CelScalar,
+  celEnv,
+  celList,
+  celMap,
+  isCelError,
+  mapType,
+  parse,
+  plan,
+  type CelEnv,
+  type CelInput,
+} from '@bufbuild/cel';
 
 /*
  * The CEL a playbook carries: a check's `condition` over `response` ({status, body}), a step's
@@ -50,7 +61,10 @@ export function evaluateNumber(expr: string, bindings: Bindings): { value: numbe
   const r = run(expr, bindings);
   if ('error' in r) return r;
   const n = typeof r.result === 'bigint' ? Number(r.result) : r.result;
-  if (typeof n !== 'number' || !Number.isFinite(n)) return { error: `the expression gave ${typeof r.result === 'number' ? String(n) : typeof r.result}, not a finite number` };
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    return {
+      error: `the expression gave ${typeof r.result === 'number' ? String(n) : typeof r.result}, not a finite number`,
+    };
   return { value: n };
 }
 
@@ -60,7 +74,12 @@ export function checkBindings(status: number | null, body: unknown) {
 }
 
 /** A check's verdict on an answer: null when its condition holds, else why the check failed. */
-export function checkFailure(condition: string, status: number | null, body: unknown, candidate?: Record<string, unknown>): string | null {
+export function checkFailure(
+  condition: string,
+  status: number | null,
+  body: unknown,
+  candidate?: Record<string, unknown>,
+): string | null {
   const verdict = evaluate(condition, { ...checkBindings(status, body), candidate });
   if ('value' in verdict) return verdict.value ? null : `check failed: ${condition} is false`;
   return `check failed: ${verdict.error}`;
@@ -70,7 +89,9 @@ function toCel(v: unknown, depth = 0): unknown {
   if (depth > 32 || v === null || v === undefined) return null;
   if (Array.isArray(v)) return celList(v.map((x) => toCel(x, depth + 1)) as CelInput[]);
   if (typeof v === 'object' && !(v instanceof Date)) {
-    return celMap(new Map(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, toCel(x, depth + 1)])) as never);
+    return celMap(
+      new Map(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, toCel(x, depth + 1)])) as never,
+    );
   }
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'function' || typeof v === 'symbol') return null;

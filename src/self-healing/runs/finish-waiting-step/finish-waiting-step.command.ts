@@ -3,9 +3,7 @@ import type { RunView } from '../run.view.js';
 
 /** Who finishes a waiting step: an operator (manual step), the actuator (late result after 202), the coding agent (work order). */
 export type WaitingStepSource =
-  | { kind: 'operator'; actor: string }
-  | { kind: 'result'; token: string }
-  | { kind: 'work_order'; workOrderId: string };
+  { kind: 'operator'; actor: string } | { kind: 'result'; token: string } | { kind: 'work_order'; workOrderId: string };
 
 export interface FinishWaitingStepProps {
   tenantId: string | null;

@@ -30,7 +30,8 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       const steps = found ? await this.runs.steps(found.id) : [];
       const step = steps.find((s) => s.step_id === p.stepId);
       if (!found || !step) {
-        if (p.source.kind === 'result') throw new UnauthorizedException('unknown run or step, or a wrong callback token');
+        if (p.source.kind === 'result')
+          throw new UnauthorizedException('unknown run or step, or a wrong callback token');
         throw new NotFoundException(`run ${p.runId} or its step ${p.stepId} not found`);
       }
       if (found.phase === 'done') throw new ConflictException(`run ${found.id} is already ${found.status}`);
@@ -40,20 +41,37 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       let outcome = p.outcome;
       let error = outcome === 'failed' ? (p.note ?? `reported failed by ${this.who(p.source)}`) : null;
       // A check's late result is judged by the check's condition, as an immediate answer would be.
-      const failure = step.runs_as === 'check' && outcome === 'succeeded' ? checkFailure(step.condition!, 200, p.output ?? null) : null;
+      const failure =
+        step.runs_as === 'check' && outcome === 'succeeded'
+          ? checkFailure(step.condition!, 200, p.output ?? null)
+          : null;
       if (failure !== null) {
         outcome = 'failed';
         error = failure;
       }
       const from = step.status;
       // `body` is what was reported, where a check's `when` readers find an answer: `steps.<id>.output.body`.
-      const report = { status: p.source.kind === 'result' ? 200 : null, body: p.output ?? null, by: this.who(p.source), note: p.note };
+      const report = {
+        status: p.source.kind === 'result' ? 200 : null,
+        body: p.output ?? null,
+        by: this.who(p.source),
+        note: p.note,
+      };
       const row = await this.runs.updateStep(step.run_id, step.step_id, {
-        status: outcome, waiting_for: null, finished_at: new Date(), deadline_at: null, error,
+        status: outcome,
+        waiting_for: null,
+        finished_at: new Date(),
+        deadline_at: null,
+        error,
         // A canary step (escalated, or done by a person) keeps its candidates' results beside the report.
         output: step.kind === 'canary' ? { ...(step.output as object), ...report } : report,
       });
-      await this.journal.step(found, row, from, `${outcome} (reported by ${this.who(p.source)})${p.note ? `: ${p.note}` : ''}`);
+      await this.journal.step(
+        found,
+        row,
+        from,
+        `${outcome} (reported by ${this.who(p.source)})${p.note ? `: ${p.note}` : ''}`,
+      );
       // Due now: the engine (this replica's or another's) takes the run on from here.
       const run = await this.runs.makeDue(found.id);
       this.wakeups.afterCommit();
@@ -68,18 +86,29 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       case 'operator':
         return step.status === 'awaiting_operator' ? null : `is ${step.status}, not waiting for an operator`;
       case 'result': {
-        if (step.runs_as !== 'webhook' && step.runs_as !== 'check') return `is a ${step.runs_as} step: it takes no actuator result`;
+        if (step.runs_as !== 'webhook' && step.runs_as !== 'check')
+          return `is a ${step.runs_as} step: it takes no actuator result`;
         // `call` too: an actuator may report before its 202 answer has been stored; and a retry
         // waiting for its time: the attempt that timed out here may have done the work after all.
-        const waitingForIt = (step.status === 'running' && (waits === 'result' || waits === 'call')) || (step.status === 'pending' && step.attempts > 0);
+        const waitingForIt =
+          (step.status === 'running' && (waits === 'result' || waits === 'call')) ||
+          (step.status === 'pending' && step.attempts > 0);
         return waitingForIt ? null : `is ${step.status}, not waiting for a result`;
       }
       case 'work_order':
-        return step.status === 'running' && (waits === 'patch' || waits === 'notify') && step.work_order_id === source.workOrderId ? null : `is ${step.status}, not waiting for work order ${source.workOrderId}`;
+        return step.status === 'running' &&
+          (waits === 'patch' || waits === 'notify') &&
+          step.work_order_id === source.workOrderId
+          ? null
+          : `is ${step.status}, not waiting for work order ${source.workOrderId}`;
     }
   }
 
   private who(source: WaitingStepSource): string {
-    return source.kind === 'operator' ? source.actor : source.kind === 'result' ? 'the actuator' : `work order ${source.workOrderId}`;
+    return source.kind === 'operator'
+      ? source.actor
+      : source.kind === 'result'
+        ? 'the actuator'
+        : `work order ${source.workOrderId}`;
   }
 }

@@ -19,14 +19,21 @@ export class WorkOrderFinishedHandler implements IEventHandler<WorkOrderFinished
   async handle(e: WorkOrderFinished): Promise<void> {
     if (!e.runId || !e.stepId) return; // raised outside a run
     const passed = e.outcome === 'completed' && e.testsPassed;
-    const note = passed ? `patch completed, tests passed (work order ${e.workOrderId})`
-      : e.outcome === 'completed' ? `patch completed but its tests failed (work order ${e.workOrderId})`
-      : `work order ${e.workOrderId} ${e.outcome}`;
+    const note = passed
+      ? `patch completed, tests passed (work order ${e.workOrderId})`
+      : e.outcome === 'completed'
+        ? `patch completed but its tests failed (work order ${e.workOrderId})`
+        : `work order ${e.workOrderId} ${e.outcome}`;
     try {
       await this.commands.execute(
         new FinishWaitingStep({
-          tenantId: e.tenantId, runId: e.runId, stepId: e.stepId, source: { kind: 'work_order', workOrderId: e.workOrderId },
-          outcome: passed ? 'succeeded' : 'failed', note, output: { workOrderId: e.workOrderId, outcome: e.outcome, testsPassed: e.testsPassed },
+          tenantId: e.tenantId,
+          runId: e.runId,
+          stepId: e.stepId,
+          source: { kind: 'work_order', workOrderId: e.workOrderId },
+          outcome: passed ? 'succeeded' : 'failed',
+          note,
+          output: { workOrderId: e.workOrderId, outcome: e.outcome, testsPassed: e.testsPassed },
         }),
       );
     } catch (err) {

@@ -12,7 +12,15 @@ export class GetRunSeriesHandler implements IQueryHandler<GetRunSeries> {
     const started = await this.stats.started(tenantId, frame);
     const finished = await this.stats.finished(tenantId, frame, RECURRENCE_FOLLOW_UP_MS);
     const runsByStatus = Object.fromEntries(
-      RUN_STATUSES.map((s) => [s, perBucket(frame, started.filter((r) => r.status === s), (r) => r.n, 0)]),
+      RUN_STATUSES.map((s) => [
+        s,
+        perBucket(
+          frame,
+          started.filter((r) => r.status === s),
+          (r) => r.n,
+          0,
+        ),
+      ]),
     ) as RunSeries['runsByStatus'];
     return {
       runsByStatus,

@@ -18,7 +18,10 @@ export class GetRunStatsHandler implements IQueryHandler<GetRunStats> {
     const autoDone = sum((g) => g.automatic && verdict(g));
     return {
       runs,
-      autoApplySuccessRate: autoDone === 0 ? null : Math.round((sum((g) => g.automatic && g.verdict === 'succeeded') / autoDone) * 10_000) / 10_000,
+      autoApplySuccessRate:
+        autoDone === 0
+          ? null
+          : Math.round((sum((g) => g.automatic && g.verdict === 'succeeded') / autoDone) * 10_000) / 10_000,
       escalated: sum((g) => g.escalated),
       succeededWithoutEscalation: sum((g) => g.status === 'succeeded' && !g.escalated),
       withVerdict: sum(verdict),

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_GUARDRAIL_SETTINGS, formatDuration, settingsFrom } from './guardrail-settings.js';
 
 describe('guardrail settings', () => {
-  it('defaults to no guardrail at all on ordinary runs, and to seed 004\'s bounds on canary runs', () => {
+  it("defaults to no guardrail at all on ordinary runs, and to seed 004's bounds on canary runs", () => {
     expect(settingsFrom(null)).toEqual({
       maintenanceWindows: [],
       maxAutomaticRunsPerHour: null,
@@ -23,7 +23,10 @@ describe('guardrail settings', () => {
   });
 
   it('a stored document keeps its values; a field it lacks takes its default', () => {
-    const stored = { maxAutomaticRunsPerHour: 3, maintenanceWindows: [{ days: ['mon' as const], start: '01:00', end: '02:00', timeZone: 'UTC' }] };
+    const stored = {
+      maxAutomaticRunsPerHour: 3,
+      maintenanceWindows: [{ days: ['mon' as const], start: '01:00', end: '02:00', timeZone: 'UTC' }],
+    };
     const s = settingsFrom(stored);
     expect(s).toEqual({ ...DEFAULT_GUARDRAIL_SETTINGS, ...stored });
     s.maintenanceWindows[0].days.push('tue');

@@ -51,9 +51,15 @@ export const MAX_CANARY_RUNS_PER_24H = 10_000;
 export function settingsFrom(stored: Partial<GuardrailSettings> | null | undefined): GuardrailSettings {
   const s = stored ?? {};
   return {
-    maintenanceWindows: (s.maintenanceWindows ?? []).map((w) => ({ days: [...w.days], start: w.start, end: w.end, timeZone: w.timeZone })),
+    maintenanceWindows: (s.maintenanceWindows ?? []).map((w) => ({
+      days: [...w.days],
+      start: w.start,
+      end: w.end,
+      timeZone: w.timeZone,
+    })),
     maxAutomaticRunsPerHour: s.maxAutomaticRunsPerHour ?? DEFAULT_GUARDRAIL_SETTINGS.maxAutomaticRunsPerHour,
-    oneActiveRunPerAgentCapability: s.oneActiveRunPerAgentCapability ?? DEFAULT_GUARDRAIL_SETTINGS.oneActiveRunPerAgentCapability,
+    oneActiveRunPerAgentCapability:
+      s.oneActiveRunPerAgentCapability ?? DEFAULT_GUARDRAIL_SETTINGS.oneActiveRunPerAgentCapability,
     cooldownMs: s.cooldownMs ?? DEFAULT_GUARDRAIL_SETTINGS.cooldownMs,
     dailyAutomaticRunBudgetMs: s.dailyAutomaticRunBudgetMs ?? DEFAULT_GUARDRAIL_SETTINGS.dailyAutomaticRunBudgetMs,
     // These default to a limit, so an explicit null (no limit) must survive: only a missing field takes the default.

@@ -85,8 +85,18 @@ export class GuardrailUsageReadModel {
               AND started_at > $2::timestamptz - interval '24 hours' AND started_at <= $2::timestamptz
          ) END AS canary_used_ms`,
       [
-        q.tenantId, q.now, q.runsLastHour, q.activeRun, q.agentId, q.capability, q.patternId, q.cooldownMs,
-        q.budgetUsed, q.canaryRuns, q.canaryCooldownMs, q.canaryBudgetUsed,
+        q.tenantId,
+        q.now,
+        q.runsLastHour,
+        q.activeRun,
+        q.agentId,
+        q.capability,
+        q.patternId,
+        q.cooldownMs,
+        q.budgetUsed,
+        q.canaryRuns,
+        q.canaryCooldownMs,
+        q.canaryBudgetUsed,
       ],
     );
     return usage;

@@ -33,7 +33,10 @@ export class GuardrailsController {
 
   @ApiOperation({ summary: 'Guardrails for automatic runs' })
   @Get()
-  @ApiOkResponse({ description: 'the tenant\'s guardrails (the defaults, no guardrail, until set) with updatedAt and updatedBy (null until set)' })
+  @ApiOkResponse({
+    description:
+      "the tenant's guardrails (the defaults, no guardrail, until set) with updatedAt and updatedBy (null until set)",
+  })
   async get(@CurrentPrincipal() p: Principal): Promise<GuardrailsView> {
     return guardrailsView(await this.guardrails.get(p.tenantId));
   }
@@ -46,7 +49,12 @@ export class GuardrailsController {
   async put(@Body() body: PutGuardrailsDto, @CurrentPrincipal() p: Principal): Promise<GuardrailsView> {
     const settings = settingsFrom({
       ...body,
-      maintenanceWindows: body.maintenanceWindows?.map((w) => ({ days: w.days, start: w.start, end: w.end, timeZone: canonicalTimeZone(w.timeZone) })),
+      maintenanceWindows: body.maintenanceWindows?.map((w) => ({
+        days: w.days,
+        start: w.start,
+        end: w.end,
+        timeZone: canonicalTimeZone(w.timeZone),
+      })),
     });
     return this.tx.run(async () => {
       const before = await this.guardrails.get(p.tenantId);

@@ -21,8 +21,15 @@ export class GuardrailsRepository {
 
   /** The tenant's settings (the defaults, with null `updatedAt`/`updatedBy`, until an admin sets them). */
   async get(tenantId: string): Promise<StoredGuardrails> {
-    const [row] = await this.tx.query<GuardrailsRow>(`SELECT settings, updated_by, updated_at FROM self_healing_guardrails WHERE tenant_id = $1`, [tenantId]);
-    return { settings: settingsFrom(row?.settings), updatedAt: row?.updated_at ?? null, updatedBy: row?.updated_by ?? null };
+    const [row] = await this.tx.query<GuardrailsRow>(
+      `SELECT settings, updated_by, updated_at FROM self_healing_guardrails WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return {
+      settings: settingsFrom(row?.settings),
+      updatedAt: row?.updated_at ?? null,
+      updatedBy: row?.updated_by ?? null,
+    };
   }
 
   /**

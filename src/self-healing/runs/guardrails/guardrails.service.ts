@@ -50,7 +50,8 @@ export class GuardrailsService {
 
   /** The first guardrail, in the order of the settings, that blocks the run; null when none does. */
   async blockingGuardrail(a: GuardrailCheck): Promise<GuardrailBlock | null> {
-    if (!this.tx.inTransaction) throw new Error('GuardrailsService.blockingGuardrail must run in the transaction that creates the run');
+    if (!this.tx.inTransaction)
+      throw new Error('GuardrailsService.blockingGuardrail must run in the transaction that creates the run');
     return (await this.holdingGuardrails(a))[0] ?? null;
   }
 

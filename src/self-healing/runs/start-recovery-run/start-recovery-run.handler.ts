@@ -38,13 +38,25 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
     return this.tx.run(async () => {
       const playbook = this.catalog.get(p.playbookId);
       // A recovery suggested before its playbook left config/playbooks.json.
-      if (!playbook) throw new UnprocessableEntityException(`playbook "${p.playbookId}" is no longer in the playbook catalog: this recovery cannot run`);
-      const incident = p.incidentId ? await this.queries.execute(new GetIncident({ tenantId: p.tenantId, incidentId: p.incidentId })) : null;
-      const pattern = p.patternId ? await this.queries.execute(new GetPattern({ tenantId: p.tenantId, patternId: p.patternId })) : null;
+      if (!playbook)
+        throw new UnprocessableEntityException(
+          `playbook "${p.playbookId}" is no longer in the playbook catalog: this recovery cannot run`,
+        );
+      const incident = p.incidentId
+        ? await this.queries.execute(new GetIncident({ tenantId: p.tenantId, incidentId: p.incidentId }))
+        : null;
+      const pattern = p.patternId
+        ? await this.queries.execute(new GetPattern({ tenantId: p.tenantId, patternId: p.patternId }))
+        : null;
       const context: RunContext = {
         incident: incident && {
-          id: incident.id, title: incident.title, errorType: incident.errorType, severity: incident.severity, message: incident.message,
-          agentId: incident.agentId, capability: incident.capability,
+          id: incident.id,
+          title: incident.title,
+          errorType: incident.errorType,
+          severity: incident.severity,
+          message: incident.message,
+          agentId: incident.agentId,
+          capability: incident.capability,
         },
         pattern: pattern && { id: pattern.id, template: pattern.template, errorType: pattern.errorType },
         ...(p.problem ? { problem: p.problem } : {}),
@@ -52,10 +64,22 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
       const id = uuidv7();
       const now = Date.now();
       const run = await this.runs.insertRun({
-        id, tenant_id: p.tenantId, recovery_id: p.recoveryId, incident_id: p.incidentId, pattern_id: p.patternId, playbook_id: playbook.id,
-        agent_id: incident?.agentId ?? null, capability: incident?.capability ?? null, automatic: p.automatic, started_by: p.startedBy,
-        status: 'queued', phase: 'steps', params: p.params, context,
-        deadline_at: new Date(now + this.config.runs.runTimeoutMs), due_at: new Date(now),
+        id,
+        tenant_id: p.tenantId,
+        recovery_id: p.recoveryId,
+        incident_id: p.incidentId,
+        pattern_id: p.patternId,
+        playbook_id: playbook.id,
+        agent_id: incident?.agentId ?? null,
+        capability: incident?.capability ?? null,
+        automatic: p.automatic,
+        started_by: p.startedBy,
+        status: 'queued',
+        phase: 'steps',
+        params: p.params,
+        context,
+        deadline_at: new Date(now + this.config.runs.runTimeoutMs),
+        due_at: new Date(now),
         // Only monitoring sends resolutions: an incident reported otherwise has none to wait for.
         await_resolution: playbook.awaitResolution && incident?.source === 'alertmanager',
         on_failure: onFailureOf(playbook, p.automatic),
@@ -64,20 +88,50 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
         playbook[list].map((step, position) => this.stepRow(run.id, p.tenantId, list, position, step, p.params)),
       );
       const steps = await this.runs.insertSteps(rows);
-      await this.journal.run(run, null, `${p.automatic ? 'auto-applied' : 'started'} by ${p.startedBy}: playbook ${playbook.id}`);
+      await this.journal.run(
+        run,
+        null,
+        `${p.automatic ? 'auto-applied' : 'started'} by ${p.startedBy}: playbook ${playbook.id}`,
+      );
       if (p.incidentId) {
-        await this.commands.execute(new SetIncidentMitigation({ tenantId: p.tenantId, incidentId: p.incidentId, mitigating: true, reason: `run ${run.id} started` }));
+        await this.commands.execute(
+          new SetIncidentMitigation({
+            tenantId: p.tenantId,
+            incidentId: p.incidentId,
+            mitigating: true,
+            reason: `run ${run.id} started`,
+          }),
+        );
       }
       this.wakeups.afterCommit();
       return runView(run, steps);
     });
   }
 
-  private stepRow(runId: string, tenantId: string, list: StepList, position: number, s: PlaybookStep, params: Record<string, unknown>) {
+  private stepRow(
+    runId: string,
+    tenantId: string,
+    list: StepList,
+    position: number,
+    s: PlaybookStep,
+    params: Record<string, unknown>,
+  ) {
     return {
-      run_id: runId, step_id: s.id, tenant_id: tenantId, list, position, kind: s.kind, runs_as: s.kind, instruction: s.instruction,
-      actuator: s.actuator ?? null, params: resolveStepParams(s, params), condition: s.condition ?? null, run_if: s.when ?? null,
-      duration_ms: s.kind === 'wait' ? resolveWaitMs(s, params) : null, timeout_ms: s.timeoutMs, max_attempts: s.attempts,
+      run_id: runId,
+      step_id: s.id,
+      tenant_id: tenantId,
+      list,
+      position,
+      kind: s.kind,
+      runs_as: s.kind,
+      instruction: s.instruction,
+      actuator: s.actuator ?? null,
+      params: resolveStepParams(s, params),
+      condition: s.condition ?? null,
+      run_if: s.when ?? null,
+      duration_ms: s.kind === 'wait' ? resolveWaitMs(s, params) : null,
+      timeout_ms: s.timeoutMs,
+      max_attempts: s.attempts,
       canary: s.canary ? resolveCanary(s.canary, params) : null,
       status: 'pending' as StepRow['status'],
       // Fixed for the step's whole life: every attempt, and a repeat after a crash, carries it.
