@@ -1,6 +1,6 @@
 // `npm run lint` (part of `npm test`): the conventions of CONTRIBUTING.md that a machine can check.
-// Formatting is Prettier's (`npm run format`); until the whole tree has been formatted once,
-// max-len stands in for its print width.
+// Formatting is Prettier's (`npm run format`, checked by `npm run lint`); max-len catches what
+// Prettier leaves long on one line, other than strings, templates, regular expressions and comments.
 import js from '@eslint/js';
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
