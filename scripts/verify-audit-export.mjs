@@ -3,24 +3,11 @@
 import { createHash, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-const canon = (v) =>
-  v === null || typeof v !== 'object'
-    ? JSON.stringify(v)
-    : Array.isArray(v)
-      ? `[${v.map(canon).join(',')}]`
-      : `{${Object.keys(v)
-          .sort()
-          .map((k) => `${JSON.stringify(k)}:${canon(v[k])}`)
-          .join(',')}}`;
-const fail = (seq, why) => {
-  console.log(`BROKEN at seq ${seq}: ${why}`);
-  process.exit(1);
-};
+const canon = (v) => (v === null || typeof v !== 'object' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(canon).join(',')}]`
+  : `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`).join(',')}}`);
+const fail = (seq, why) => { console.log(`BROKEN at seq ${seq}: ${why}`); process.exit(1); };
 const [file, ...keyFiles] = process.argv.slice(2);
-const [header, ...lines] = readFileSync(file, 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l));
+const [header, ...lines] = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const keys = keyFiles.length ? keyFiles.map((f) => readFileSync(f, 'utf8')) : [header.publicKey.pem]; // none given: the export's own (weaker)
 const checkpoints = lines.filter((l) => l.type === 'checkpoint').map(({ type, ...c }) => c);
 for (const { signature, ...c } of checkpoints) {
@@ -33,17 +20,10 @@ let prev = cut ? { seq: cut.seq, hash: cut.hash } : { seq: 0, hash: '0'.repeat(6
 const hashes = new Map();
 for (const { type, hash, ...e } of lines.filter((l) => l.type === 'entry' && l.seq > prev.seq)) {
   if (e.seq !== prev.seq + 1 || e.prevHash !== prev.hash) fail(prev.seq + 1, 'entry missing or not linked');
-  if (
-    createHash('sha256')
-      .update(e.prevHash + canon(e), 'utf8')
-      .digest('hex') !== hash
-  )
-    fail(e.seq, 'hash does not match the entry');
+  if (createHash('sha256').update(e.prevHash + canon(e), 'utf8').digest('hex') !== hash) fail(e.seq, 'hash does not match the entry');
   hashes.set(e.seq, hash);
   prev = { seq: e.seq, hash };
 }
-for (const c of checkpoints.filter((c) => c.seq > (cut?.seq ?? 0) && hashes.get(c.seq) !== c.hash))
-  fail(c.seq, `differs from the checkpoint of ${c.at} (rewritten or cut)`);
-if (header.head && (header.head.seq !== prev.seq || header.head.hash !== prev.hash))
-  fail(prev.seq + 1, `the export's head is seq ${header.head.seq}`);
+for (const c of checkpoints.filter((c) => c.seq > (cut?.seq ?? 0) && hashes.get(c.seq) !== c.hash)) fail(c.seq, `differs from the checkpoint of ${c.at} (rewritten or cut)`);
+if (header.head && (header.head.seq !== prev.seq || header.head.hash !== prev.hash)) fail(prev.seq + 1, `the export's head is seq ${header.head.seq}`);
 console.log(`OK: ${hashes.size} entries, ${checkpoints.length} signed checkpoints, head seq ${prev.seq}`);
