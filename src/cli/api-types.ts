@@ -28,39 +28,10 @@ export type InboxItem = Schemas['InboxItem'];
 export type InboxPage = Schemas['InboxPage'];
 export type InboxSummary = Schemas['InboxSummary'];
 
-/*
- * Routes whose OpenAPI operations do not describe their answer yet, written from the server's
- * views (src/intake/signals/signal.view.ts, src/platform/audit/chain/verify-chain.ts); move each to
- * `Schemas[...]` once its controller declares it.
- */
-
 /** `GET /signals/escalations` items. */
-export interface Escalation {
-  id: string;
-  metric: string;
-  agentId: string | null;
-  capability: string | null;
-  armedAt: string;
-  expiresAt: string;
-  /** Still armed by the wall clock. */
-  active: boolean;
-  symptomIds: string[];
-  incidentId: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
+export type Escalation = Schemas['EscalationView'];
 /** `GET /audit/verify`. */
-export interface ChainVerdict {
-  ok: boolean;
-  entries: number;
-  checkpoints: number;
-  firstBrokenSeq?: number;
-  problem?: string;
-}
+export type ChainVerdict = Schemas['ChainVerdictView'];
 
 /** A `run_progress` message on `GET /integration/stream`. */
 export interface RunProgress {

@@ -1712,6 +1712,17 @@ export interface components {
             };
             score: number;
         };
+        ChainVerdictView: {
+            /** @description checkpoints whose signature verified and whose hash matched its entry */
+            checkpoints: number;
+            /** @description entries checked (up to the first broken one) */
+            entries: number;
+            /** @description the first sequence number that can no longer be trusted */
+            firstBrokenSeq?: number;
+            ok: boolean;
+            /** @description why it is broken */
+            problem?: string;
+        };
         ChannelList: {
             items: components["schemas"]["ChannelView"][];
         };
@@ -1853,6 +1864,29 @@ export interface components {
             status: "pending" | "held" | "sending" | "sent" | "dead" | "suppressed";
             subject: components["schemas"]["DeliverySubject"];
             title: string;
+        };
+        EscalationPage: {
+            items: components["schemas"]["EscalationView"][];
+            nextCursor: string | null;
+        };
+        EscalationView: {
+            /** @description still armed by the wall clock (detection goes by the samples’ times) */
+            active: boolean;
+            agentId: string | null;
+            /** Format: date-time */
+            armedAt: string;
+            capability: string | null;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description the incident it reported
+             */
+            incidentId: string;
+            metric: string;
+            symptomIds: string[];
         };
         EvaluatePoliciesDto: {
             /**
@@ -3359,7 +3393,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ChainVerdictView"];
+                };
             };
             /** @description no valid API key or session */
             401: {
@@ -6785,7 +6821,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["EscalationPage"];
+                };
             };
             /** @description no valid API key or session */
             401: {

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { EscalationRow, SymptomRow } from './signals.repository.js';
 
 /** A breach of a sample against its series' baseline (`GET /signals/symptoms`). */
@@ -14,17 +15,23 @@ export interface SymptomView {
 }
 
 /** Armed by enough symptoms of one kind for one agent; reported an incident (`GET /signals/escalations`). */
-export interface EscalationView {
-  id: string;
-  metric: string;
-  agentId: string | null;
-  capability: string | null;
-  armedAt: string;
-  expiresAt: string;
+export class EscalationView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() metric!: string;
+  @ApiProperty({ type: String, nullable: true }) agentId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) capability!: string | null;
+  @ApiProperty({ format: 'date-time' }) armedAt!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
   /** By the wall clock; detection itself goes by the samples' times. */
-  active: boolean;
-  symptomIds: string[];
-  incidentId: string;
+  @ApiProperty({ description: 'still armed by the wall clock (detection goes by the samples’ times)' })
+  active!: boolean;
+  @ApiProperty({ type: [String] }) symptomIds!: string[];
+  @ApiProperty({ format: 'uuid', description: 'the incident it reported' }) incidentId!: string;
+}
+
+export class EscalationPage {
+  @ApiProperty({ type: [EscalationView] }) items!: EscalationView[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
 
 /** An escalation still armed, with the worst severity among its symptoms. */

@@ -21,7 +21,7 @@ import { refuseLargeBatch } from '../batch-limit.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
 import { RecordSamples, type RecordSamplesResult } from './record-samples/record-samples.command.js';
 import { samplesOf } from './samples.js';
-import { escalationView, symptomView } from './signal.view.js';
+import { EscalationPage, escalationView, symptomView } from './signal.view.js';
 import { SignalsRepository } from './signals.repository.js';
 
 export class ListSignalsQuery {
@@ -85,8 +85,9 @@ export class SignalsController {
 
   /** Newest first. */
   @ApiOperation({ summary: 'List degradation escalations' })
+  @ApiOkResponse({ type: EscalationPage })
   @Get('escalations')
-  async escalations(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal) {
+  async escalations(@Query() q: ListSignalsQuery, @CurrentPrincipal() p: Principal): Promise<EscalationPage> {
     const limit = q.limit ?? 50;
     const rows = await this.signals.listEscalations(p.tenantId, q, decodeCursor(q.cursor), limit + 1);
     return pageOf(rows, limit, escalationView, (r) => encodeCursor(r.armed_at, r.id));

@@ -1,11 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import type { AuditCheckpoint } from './chain/checkpoint.js';
-import type { ChainVerdict } from './chain/verify-chain.js';
 import { CreateAuditCheckpoint } from './checkpoints/create-audit-checkpoint.command.js';
 import { ExportAuditLog } from './export/export-audit-log.query.js';
 import { ListAuditEntriesQueryDto } from './list-entries/list-audit-entries.dto.js';
@@ -13,6 +12,7 @@ import { ListAuditEntries, type AuditEntryPage } from './list-entries/list-audit
 import { ApplyAuditRetention, type AuditRetentionResult } from './retention/apply-audit-retention.command.js';
 import { ApplyAuditRetentionDto } from './retention/apply-audit-retention.dto.js';
 import { AuditSigningKey } from './signing/audit-signing-key.js';
+import { ChainVerdictView } from './verify/chain-verdict.view.js';
 import { VerifyAuditLog } from './verify/verify-audit-log.query.js';
 
 /** The public half of the checkpoint signing key. */
@@ -50,8 +50,9 @@ export class AuditController {
 
   /** Recomputes the chain and checks the checkpoints: `{ok, entries, checkpoints, firstBrokenSeq?, problem?}`. */
   @ApiOperation({ summary: 'Verify the audit chain and its checkpoints' })
+  @ApiOkResponse({ type: ChainVerdictView })
   @Get('verify')
-  verify(@CurrentPrincipal() p: Principal): Promise<ChainVerdict> {
+  verify(@CurrentPrincipal() p: Principal): Promise<ChainVerdictView> {
     return this.queries.execute(new VerifyAuditLog({ tenantId: p.tenantId }));
   }
 
