@@ -3539,6 +3539,7 @@ export interface operations {
     CatalogController_list: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
                 cursor?: string;
                 errorType?: string;
                 limit?: number;
@@ -5264,6 +5265,7 @@ export interface operations {
     PatchesController_listRuns: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
                 status?: "queued" | "running" | "awaiting_operator" | "awaiting_patch" | "verifying" | "succeeded" | "failed" | "rolled_back" | "rollback_failed" | "canceled";
@@ -5401,6 +5403,7 @@ export interface operations {
     PatchesController_list: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
                 cursor?: string;
                 limit?: number;
                 runId?: string;
@@ -5949,6 +5952,7 @@ export interface operations {
             query?: {
                 agentId?: string;
                 capability?: string;
+                /** @description nextCursor of the previous page */
                 cursor?: string;
                 incidentId?: string;
                 limit?: number;
@@ -6385,6 +6389,7 @@ export interface operations {
             query?: {
                 agentId?: string;
                 capability?: string;
+                /** @description nextCursor of the previous page */
                 cursor?: string;
                 incidentId?: string;
                 limit?: number;

@@ -1,11 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID } from 'class-validator';
+import { PageQuery } from '../../platform/http/page-query.js';
 import { IsCalendarDate } from '../../platform/http/validation.js';
 import { INCIDENT_SOURCES, INCIDENT_STATUSES } from '../incident.view.js';
 import { SEVERITIES } from '../report-incident/report-incident.dto.js';
 
-export class ListIncidentsQuery {
+export class ListIncidentsQuery extends PageQuery {
   @ApiProperty({ required: false, enum: INCIDENT_STATUSES }) @IsOptional() @IsIn(INCIDENT_STATUSES) status?: string;
   @ApiProperty({ required: false, enum: INCIDENT_SOURCES }) @IsOptional() @IsIn(INCIDENT_SOURCES) source?: string;
   @ApiProperty({ required: false, enum: SEVERITIES }) @IsOptional() @IsIn(SEVERITIES) severity?: string;
@@ -21,15 +21,4 @@ export class ListIncidentsQuery {
   @IsOptional()
   @IsCalendarDate()
   until?: string;
-  @ApiProperty({ required: false, default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-  @ApiProperty({ required: false, description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
 }

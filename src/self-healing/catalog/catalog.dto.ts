@@ -1,17 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsBoolean,
-  IsInt,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Length,
-  Max,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { IsBoolean, IsNumber, IsObject, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
+import { PageQuery } from '../../platform/http/page-query.js';
 
 export class RecoveryTemplateDto {
   @ApiProperty({ example: 'retry_with_backoff', description: 'a playbook id from config/playbooks.json' })
@@ -62,14 +52,6 @@ export class MatchRequestDto {
   message!: string;
 }
 
-export class ListPatternsQuery {
+export class ListPatternsQuery extends PageQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() errorType?: string;
-  @ApiProperty({ required: false, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }

@@ -1,5 +1,4 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -14,20 +13,13 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { PageQuery } from '../../platform/http/page-query.js';
 import { RUN_STATUSES } from '../runs/run.view.js';
 import { WORK_ORDER_STATUSES } from './work-order.view.js';
 
-export class ListWorkOrdersQuery {
+export class ListWorkOrdersQuery extends PageQuery {
   @ApiProperty({ required: false, enum: WORK_ORDER_STATUSES }) @IsOptional() @IsIn(WORK_ORDER_STATUSES) status?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() runId?: string;
-  @ApiProperty({ required: false, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }
 
 /** Progress, complete and fail name the claim they report under: the token their claim returned. */
@@ -108,14 +100,6 @@ export class TriggerDto {
   dryRun?: boolean;
 }
 
-export class ListPatchRunsQuery {
+export class ListPatchRunsQuery extends PageQuery {
   @ApiProperty({ required: false, enum: RUN_STATUSES }) @IsOptional() @IsIn(RUN_STATUSES) status?: string;
-  @ApiProperty({ required: false, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }

@@ -12,11 +12,11 @@ import {
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { PageQuery } from '../../platform/http/page-query.js';
 import { invalidFields, IsCalendarDate } from '../../platform/http/validation.js';
 import { PlanRun } from '../runs/plan-run/plan-run.query.js';
 import { RunPlan } from '../runs/plan-run/run-plan.view.js';
@@ -28,7 +28,7 @@ import { ReviewRecovery } from './review-recovery/review-recovery.command.js';
 import { SetRecoveryExpiry } from './set-recovery-expiry/set-recovery-expiry.command.js';
 import { SetRecoveryExpiryDto } from './set-recovery-expiry/set-recovery-expiry.dto.js';
 
-export class ListRecoveriesQuery {
+export class ListRecoveriesQuery extends PageQuery {
   @ApiProperty({ required: false, enum: RECOVERY_STATUSES }) @IsOptional() @IsIn(RECOVERY_STATUSES) status?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() patternId?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() incidentId?: string;
@@ -43,14 +43,6 @@ export class ListRecoveriesQuery {
   @IsOptional()
   @IsCalendarDate()
   until?: string;
-  @ApiProperty({ required: false, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }
 
 export class ReviewDto {

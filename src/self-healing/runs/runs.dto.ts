@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { PageQuery } from '../../platform/http/page-query.js';
 import { IsCalendarDate } from '../../platform/http/validation.js';
 import { RUN_STATUSES } from './run.view.js';
 
-export class ListRunsQuery {
+export class ListRunsQuery extends PageQuery {
   @ApiProperty({ required: false, enum: RUN_STATUSES }) @IsOptional() @IsIn(RUN_STATUSES) status?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() incidentId?: string;
   @ApiProperty({ required: false }) @IsOptional() @IsUUID() patternId?: string;
@@ -27,14 +27,6 @@ export class ListRunsQuery {
   @IsOptional()
   @IsCalendarDate()
   until?: string;
-  @ApiProperty({ required: false, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() cursor?: string;
 }
 
 export class CompleteStepDto {

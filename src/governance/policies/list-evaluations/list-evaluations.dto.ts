@@ -1,9 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { PageQuery } from '../../../platform/http/page-query.js';
 import { IsCalendarDate } from '../../../platform/http/validation.js';
 
-export class ListEvaluationsQuery {
+export class ListEvaluationsQuery extends PageQuery {
   @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 128) agentId?: string;
   @ApiProperty({ required: false, description: 'evaluations in which this policy matched (enforced or shadow)' })
   @IsOptional()
@@ -18,15 +18,4 @@ export class ListEvaluationsQuery {
   incidentId?: string;
   @ApiProperty({ required: false, description: 'inclusive, ISO 8601' }) @IsOptional() @IsCalendarDate() since?: string;
   @ApiProperty({ required: false, description: 'exclusive, ISO 8601' }) @IsOptional() @IsCalendarDate() until?: string;
-  @ApiProperty({ required: false, default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-  @ApiProperty({ required: false, description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
 }

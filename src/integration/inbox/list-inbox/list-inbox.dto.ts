@@ -1,12 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { PageQuery } from '../../../platform/http/page-query.js';
 import { INBOX_KINDS, type InboxKind } from '../inbox-item.view.js';
 
 export const SNOOZED_MODES = ['exclude', 'include', 'only'] as const;
 
 /** `GET /inbox`. */
-export class ListInboxQuery {
+export class ListInboxQuery extends PageQuery {
   @ApiProperty({ required: false, enum: INBOX_KINDS }) @IsOptional() @IsIn(INBOX_KINDS) kind?: InboxKind;
   @ApiProperty({ required: false, description: 'only items assigned to this person; `none`: only unassigned ones' })
   @IsOptional()
@@ -22,15 +22,4 @@ export class ListInboxQuery {
   @IsOptional()
   @IsIn(SNOOZED_MODES)
   snoozed?: (typeof SNOOZED_MODES)[number];
-  @ApiProperty({ required: false, default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-  @ApiProperty({ required: false, description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
 }

@@ -1,12 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { PageQuery } from '../../../../platform/http/page-query.js';
 import { NAME_PATTERN } from '../../names.js';
 import { NOTIFICATION_EVENTS } from '../../notice.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery.view.js';
 
 /** `GET /notifications/deliveries`. */
-export class ListDeliveriesQuery {
+export class ListDeliveriesQuery extends PageQuery {
   @ApiProperty({ required: false, enum: DELIVERY_STATUSES })
   @IsOptional()
   @IsIn(DELIVERY_STATUSES)
@@ -23,15 +23,4 @@ export class ListDeliveriesQuery {
   @IsOptional()
   @IsIn([...NOTIFICATION_EVENTS, 'test'])
   event?: string;
-  @ApiProperty({ required: false, default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-  @ApiProperty({ required: false, description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
 }
