@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import { INCIDENT_SOURCES, INCIDENT_STATUSES, SEVERITIES, type IncidentPage, type QueryOf } from '../api-types.js';
 import type { CliContext } from '../context.js';
-import { ago, cut, idTail, instantOption, limitOption, table } from '../format.js';
-import { SINCE_HELP, morePages } from './options.js';
+import { ago, cut, idTail, table } from '../format.js';
+import { morePages, windowAndPageQuery, withWindowAndPage, type WindowAndPageOptions } from './options.js';
 
-interface IncidentsOptions {
+interface IncidentsOptions extends WindowAndPageOptions {
   status?: string;
   severity?: string;
   source?: string;
@@ -12,29 +12,24 @@ interface IncidentsOptions {
   agent?: string;
   capability?: string;
   pattern?: string;
-  since?: string;
-  until?: string;
-  limit: number;
-  cursor?: string;
   json?: boolean;
 }
 
 /** `pillar-loop incidents`: `GET /incidents` with every filter it takes. */
 export function incidentsCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('incidents')
-    .description('List incidents, newest first (GET /incidents)')
-    .addOption(new Option('--status <status>', 'only incidents in this state').choices(INCIDENT_STATUSES))
-    .addOption(new Option('--severity <severity>').choices(SEVERITIES))
-    .addOption(new Option('--source <source>', 'who reported them').choices(INCIDENT_SOURCES))
-    .option('--error-type <type>', 'only this error type')
-    .option('--agent <id>', 'only this agent')
-    .option('--capability <name>', 'only this capability')
-    .option('--pattern <id>', 'only incidents matched to this failure pattern')
-    .option('--since <when>', `created at or after: ${SINCE_HELP}`)
-    .option('--until <when>', `created before: ${SINCE_HELP}`)
-    .option('--limit <n>', 'at most this many (1–200)', limitOption(200), 50)
-    .option('--cursor <cursor>', 'the next page, as printed under a full one')
+  withWindowAndPage(
+    program
+      .command('incidents')
+      .description('List incidents, newest first (GET /incidents)')
+      .addOption(new Option('--status <status>', 'only incidents in this state').choices(INCIDENT_STATUSES))
+      .addOption(new Option('--severity <severity>').choices(SEVERITIES))
+      .addOption(new Option('--source <source>', 'who reported them').choices(INCIDENT_SOURCES))
+      .option('--error-type <type>', 'only this error type')
+      .option('--agent <id>', 'only this agent')
+      .option('--capability <name>', 'only this capability')
+      .option('--pattern <id>', 'only incidents matched to this failure pattern'),
+    'created',
+  )
     .option('--json', 'print the API answer as JSON')
     .action(async (o: IncidentsOptions) => {
       const now = ctx.now();
@@ -46,10 +41,7 @@ export function incidentsCommand(program: Command, ctx: CliContext): void {
         agentId: o.agent,
         capability: o.capability,
         matchedPatternId: o.pattern,
-        since: o.since && instantOption(o.since, now),
-        until: o.until && instantOption(o.until, now),
-        limit: o.limit,
-        cursor: o.cursor,
+        ...windowAndPageQuery(o, now),
       };
       const page = await ctx.api().get<IncidentPage>('/incidents', { ...query });
       ctx.print(o.json, page, () => {

@@ -1,40 +1,35 @@
 import { Option, type Command } from 'commander';
 import { RECOVERY_STATUSES, type QueryOf, type RecoveryPage } from '../api-types.js';
 import type { CliContext } from '../context.js';
-import { ago, cut, idTail, instantOption, limitOption, pct, table } from '../format.js';
-import { SINCE_HELP, morePages } from './options.js';
+import { ago, cut, idTail, pct, table } from '../format.js';
+import { morePages, windowAndPageQuery, withWindowAndPage, type WindowAndPageOptions } from './options.js';
 
-interface RecoveriesOptions {
+interface RecoveriesOptions extends WindowAndPageOptions {
   status?: string;
   incident?: string;
   pattern?: string;
   agent?: string;
   capability?: string;
   playbook?: string;
-  since?: string;
-  until?: string;
-  limit: number;
-  cursor?: string;
   json?: boolean;
 }
 
 /** `pillar-loop recoveries`: `GET /recoveries`, the review queue and its history (what `approve` takes). */
 export function recoveriesCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('recoveries')
-    .description(
-      'List suggested recoveries, newest first (GET /recoveries); --status pending_review is the review queue',
-    )
-    .addOption(new Option('--status <status>', 'only recoveries in this state').choices(RECOVERY_STATUSES))
-    .option('--incident <id>', 'only recoveries for this incident')
-    .option('--pattern <id>', 'only recoveries for this failure pattern')
-    .option('--agent <id>', 'only recoveries for this agent')
-    .option('--capability <name>', 'only recoveries for this capability')
-    .option('--playbook <id>', 'only recoveries of this playbook')
-    .option('--since <when>', `suggested at or after: ${SINCE_HELP}`)
-    .option('--until <when>', `suggested before: ${SINCE_HELP}`)
-    .option('--limit <n>', 'at most this many (1–200)', limitOption(200), 50)
-    .option('--cursor <cursor>', 'the next page, as printed under a full one')
+  withWindowAndPage(
+    program
+      .command('recoveries')
+      .description(
+        'List suggested recoveries, newest first (GET /recoveries); --status pending_review is the review queue',
+      )
+      .addOption(new Option('--status <status>', 'only recoveries in this state').choices(RECOVERY_STATUSES))
+      .option('--incident <id>', 'only recoveries for this incident')
+      .option('--pattern <id>', 'only recoveries for this failure pattern')
+      .option('--agent <id>', 'only recoveries for this agent')
+      .option('--capability <name>', 'only recoveries for this capability')
+      .option('--playbook <id>', 'only recoveries of this playbook'),
+    'suggested',
+  )
     .option('--json', 'print the API answer as JSON')
     .action(async (o: RecoveriesOptions) => {
       const now = ctx.now();
@@ -45,10 +40,7 @@ export function recoveriesCommand(program: Command, ctx: CliContext): void {
         agentId: o.agent,
         capability: o.capability,
         playbookId: o.playbook,
-        since: o.since && instantOption(o.since, now),
-        until: o.until && instantOption(o.until, now),
-        limit: o.limit,
-        cursor: o.cursor,
+        ...windowAndPageQuery(o, now),
       };
       const page = await ctx.api().get<RecoveryPage>('/recoveries', { ...query });
       ctx.print(o.json, page, () => {

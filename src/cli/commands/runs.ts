@@ -2,12 +2,12 @@ import { Option, type Command } from 'commander';
 import { RUN_STATUSES, RUN_TRIGGERS, type QueryOf, type RunPage } from '../api-types.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../exit-codes.js';
-import { ago, cut, idTail, instantOption, limitOption, table } from '../format.js';
+import { ago, cut, idTail, table } from '../format.js';
 import { resolveId } from '../resolve-id.js';
-import { SINCE_HELP, morePages } from './options.js';
+import { morePages, windowAndPageQuery, withWindowAndPage, type WindowAndPageOptions } from './options.js';
 import { watchRun } from './watch-run.js';
 
-interface RunsOptions {
+interface RunsOptions extends WindowAndPageOptions {
   watch?: string;
   status?: string;
   incident?: string;
@@ -16,10 +16,6 @@ interface RunsOptions {
   capability?: string;
   playbook?: string;
   trigger?: string;
-  since?: string;
-  until?: string;
-  limit: number;
-  cursor?: string;
   json?: boolean;
 }
 
@@ -38,24 +34,23 @@ const LIST_FILTERS = [
 
 /** `pillar-loop runs`: `GET /runs` with its filters, or `--watch <run>` to follow one live. */
 export function runsCommand(program: Command, ctx: CliContext): void {
-  program
-    .command('runs')
-    .description('List recovery runs, newest first (GET /runs), or follow one live with --watch')
-    .option(
-      '--watch <run>',
-      'follow this run (its id, or the tail lists show) until it ends; exit 0 succeeded, 1 failed or rolled back, 2 canceled',
-    )
-    .addOption(new Option('--status <status>', 'only runs in this state').choices(RUN_STATUSES))
-    .option('--incident <id>', 'only runs for this incident')
-    .option('--pattern <id>', 'only runs for this failure pattern')
-    .option('--agent <id>', 'only runs for this agent')
-    .option('--capability <name>', 'only runs for this capability')
-    .option('--playbook <id>', 'only runs of this playbook')
-    .addOption(new Option('--trigger <trigger>', 'auto-applied or started by a person').choices(RUN_TRIGGERS))
-    .option('--since <when>', `created at or after: ${SINCE_HELP}`)
-    .option('--until <when>', `created before: ${SINCE_HELP}`)
-    .option('--limit <n>', 'at most this many (1–200)', limitOption(200), 50)
-    .option('--cursor <cursor>', 'the next page, as printed under a full one')
+  withWindowAndPage(
+    program
+      .command('runs')
+      .description('List recovery runs, newest first (GET /runs), or follow one live with --watch')
+      .option(
+        '--watch <run>',
+        'follow this run (its id, or the tail lists show) until it ends; exit 0 succeeded, 1 failed or rolled back, 2 canceled',
+      )
+      .addOption(new Option('--status <status>', 'only runs in this state').choices(RUN_STATUSES))
+      .option('--incident <id>', 'only runs for this incident')
+      .option('--pattern <id>', 'only runs for this failure pattern')
+      .option('--agent <id>', 'only runs for this agent')
+      .option('--capability <name>', 'only runs for this capability')
+      .option('--playbook <id>', 'only runs of this playbook')
+      .addOption(new Option('--trigger <trigger>', 'auto-applied or started by a person').choices(RUN_TRIGGERS)),
+    'created',
+  )
     .option('--json', 'print JSON (with --watch: one object a line, the last one the finished run)')
     .addHelpText(
       'after',
@@ -77,10 +72,7 @@ export function runsCommand(program: Command, ctx: CliContext): void {
         capability: o.capability,
         playbookId: o.playbook,
         trigger: o.trigger as QueryOf<'/runs'>['trigger'],
-        since: o.since && instantOption(o.since, now),
-        until: o.until && instantOption(o.until, now),
-        limit: o.limit,
-        cursor: o.cursor,
+        ...windowAndPageQuery(o, now),
       };
       const page = await ctx.api().get<RunPage>('/runs', { ...query });
       ctx.print(o.json, page, () => {
