@@ -84,6 +84,7 @@ import {
   instrumentRunEngine,
   prepareNoisyTenant,
   prepareRuns,
+  runsDone,
   runCost,
   runsFigures,
   startReceiverWorker,
@@ -575,7 +576,11 @@ async function main(): Promise<void> {
     // Runs outlive their loops (steps, checks, the verify window): wait for them before anything is counted.
     let runs: RunsFigures | null = null;
     if (receiver && dbUrl) {
+      // The outbox is stopped from here on: what the machine does now is the run engine finishing the backlog.
+      const engineFrom = { cpu: sampler.snapshot(), done: await runsDone(dbUrl, tenantId) };
       const notDone = await waitForRuns(dbUrl, tenantId, opts.runsDrainS, log);
+      const engineCpu = sampler.split(engineFrom.cpu, sampler.snapshot());
+      const engineRuns = (await runsDone(dbUrl, tenantId)) - engineFrom.done;
       const centresAfter = costCentres();
       const n = atOffer.noisy;
       runs = await runsFigures(dbUrl, tenantId, {
@@ -589,6 +594,7 @@ async function main(): Promise<void> {
         concurrency: (appSettings.runs as { concurrency?: number } | undefined)?.concurrency ?? null,
         receiver: await receiver.counts(),
         notDone,
+        engineAlone: engineRuns > 0 ? { runs: engineRuns, cpu: engineCpu } : null,
       });
       if (atOffer.centres) runs.cost = runCost(atOffer.centres, centresAfter, runs.runs, noisyRunIds.size);
     }
@@ -1032,6 +1038,25 @@ function renderReport(f: Figures): string {
       'runs completed/s (incl. drain; while offering)',
       `${fmt(r.runsPerS, 1)} /s; ${fmt(r.runsPerSWhileOffering, 1)} /s`,
     );
+    if (r.engineAlone) {
+      const { runs: n, cpu } = r.engineAlone;
+      // % of a core over the span → CPU-ms per run finished in it.
+      const perRun = (p: number | null) => (p === null ? null : ((p / 100) * cpu.seconds * 1000) / n);
+      const parts = [
+        ['app thread', perRun(cpu.appMainPct)],
+        ['node other', perRun(cpu.nodeOtherPct)],
+        ['postgres', perRun(cpu.postgresPct)],
+      ] as const;
+      const total = parts.reduce((t, [, v]) => t + (v ?? 0), 0);
+      row(
+        'engine alone after the offering (outbox off)',
+        `${n} runs finished in ${fmt(cpu.seconds, 1)} s (${fmt(n / cpu.seconds, 1)} /s); other processes ${pct(cpu.othersPct ?? 0)}`,
+      );
+      row(
+        '  CPU per finished run',
+        `${parts.map(([k, v]) => `${k} ${fmt(v ?? 0, 2)}`).join(' + ')} = ${fmt(total, 2)} ms`,
+      );
+    }
     row('incident → verified run p50/p95/p99', sum(r.incidentToVerifiedMs));
     row('  incident → run inserted (loop to bridge 2)', sum(r.incidentToRunMs));
     row('  run inserted → claimed (engine queue)', sum(r.queuedMs));

@@ -17,6 +17,7 @@ import pg from 'pg';
 import type { OpsReceiverCounts } from '../simulation/ops-receiver.js';
 import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import { centresBetween, costCentres, inCostCentre, tagBenchClient, type CentreCounts } from './pg-count.js';
+import type { CpuSplit } from './sampler.js';
 import { sleep, summarise, type Summary } from './stats.js';
 
 /** Every pattern gets the same playbook: four actuator calls, no waits (the shipped waits are seconds long). */
@@ -267,6 +268,23 @@ export function runCost(
   };
 }
 
+/** How many runs of the tenant's measured incidents are done. */
+export async function runsDone(dbUrl: string, tenantId: string): Promise<number> {
+  const c = tagBenchClient(new pg.Client({ connectionString: dbUrl }));
+  await c.connect();
+  try {
+    const [row] = (
+      await c.query(
+        `SELECT count(*)::int AS n FROM recovery_runs r JOIN incidents i ON i.id = r.incident_id WHERE r.tenant_id = $1 AND r.phase = 'done' AND ${MEASURED}`,
+        [tenantId],
+      )
+    ).rows;
+    return row.n as number;
+  } finally {
+    await c.end();
+  }
+}
+
 /** Waits until every run of the tenant's measured incidents is done, or the deadline passes; returns how many are not. */
 export async function waitForRuns(
   dbUrl: string,
@@ -325,6 +343,8 @@ export interface RunsFigures {
   noisy: NoisyFigures | null;
   cost: RunCost | null;
   failReasons: Array<{ reason: string; n: number }>;
+  /** The engine alone, once the offering is over and the outbox stopped: runs it finished, and the CPU it took. */
+  engineAlone: { runs: number; cpu: CpuSplit } | null;
 }
 
 /** The noisy tenant's runs when the measured ones were done. */
@@ -377,6 +397,7 @@ export async function runsFigures(
     notDone: number;
     noisy: { tenantId: string; timeoutMs: number; receiver: OpsReceiverCounts } | null;
     cost: RunCost | null;
+    engineAlone: RunsFigures['engineAlone'];
   },
 ): Promise<RunsFigures> {
   const c = tagBenchClient(new pg.Client({ connectionString: dbUrl }));
@@ -474,6 +495,7 @@ export async function runsFigures(
       receiver: extra.receiver,
       noisy,
       cost: extra.cost,
+      engineAlone: extra.engineAlone,
       failReasons: [...reasons.entries()]
         .sort((a, b) => b[1] - a[1])
         .slice(0, 5)
