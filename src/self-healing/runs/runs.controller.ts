@@ -68,9 +68,9 @@ export class RunsController {
   @ApiOkResponse({ type: NamedRunView })
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<NamedRunView> {
-    const run = await this.runs.find(p.tenantId, id);
-    if (!run) throw new NotFoundException(`run ${id} not found`);
-    return this.named(runView(run, await this.runs.steps(id), await this.runs.transitions(id)));
+    const whole = await this.runs.findWhole(p.tenantId, id);
+    if (!whole) throw new NotFoundException(`run ${id} not found`);
+    return this.named(runView(whole.run, whole.steps, whole.transitions));
   }
 
   /** Accepted: the run stops between steps (a call in flight finishes first), then rolls back. */

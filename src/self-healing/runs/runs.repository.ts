@@ -147,6 +147,27 @@ export class RunsRepository {
     return row ?? null;
   }
 
+  /**
+   * A run, its steps and its history as of one moment: read in one snapshot, so a turn that
+   * commits meanwhile shows wholly or not at all (never a run older than its steps).
+   */
+  findWhole(
+    tenantId: string,
+    id: string,
+  ): Promise<{ run: RunRow; steps: StepRow[]; transitions: RunTransitionRow[] } | null> {
+    return this.tx.run(async () => {
+      // Sent together: the snapshot is taken by the first read after it.
+      const snapshot = this.tx.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
+      const [run, steps, transitions] = await Promise.all([
+        this.find(tenantId, id),
+        this.steps(id),
+        this.transitions(id),
+      ]);
+      await snapshot;
+      return run ? { run, steps, transitions } : null;
+    });
+  }
+
   /** The incident's runs, oldest first. */
   listOfIncident(tenantId: string, incidentId: string): Promise<RunRow[]> {
     return this.tx.query<RunRow>(
