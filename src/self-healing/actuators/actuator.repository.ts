@@ -25,6 +25,16 @@ export class ActuatorRepository {
     return row ?? null;
   }
 
+  /** The tenant's actuators a run's steps name, and those of `alsoNamed`, by name: what a turn of the run may call. */
+  async ofRun(tenantId: string, runId: string, alsoNamed: string[]): Promise<Map<string, ActuatorRow>> {
+    const rows = await this.tx.query<ActuatorRow>(
+      `SELECT * FROM actuators WHERE tenant_id = $1
+          AND (name = ANY($3::text[]) OR name IN (SELECT actuator FROM recovery_run_steps WHERE run_id = $2))`,
+      [tenantId, runId, alsoNamed],
+    );
+    return new Map(rows.map((r) => [r.name, r]));
+  }
+
   list(tenantId: string): Promise<ActuatorRow[]> {
     return this.tx.query<ActuatorRow>(`SELECT * FROM actuators WHERE tenant_id = $1 ORDER BY name`, [tenantId]);
   }

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../../platform/database/newest-first.js';
 import { setColumns } from '../../platform/database/set-columns.js';
-import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
+import {
+  columnsOf,
+  TransactionHost,
+  type DeferredWriter,
+  type Statement,
+} from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import { RUN_ENGINE_CHANNEL } from './run-wakeups.js';
@@ -12,6 +17,40 @@ type Columns<R> = Partial<Record<keyof R, unknown>>;
 /** A run whose fix is applied and that has not yet heard of a recurrence, with `$at` inside its window (still open while it verifies). */
 const WATCHING_AT = (at: string) =>
   `phase IN ('verify', 'watch') AND recurrence_incident_id IS NULL AND coalesce(verify_from, started_at) <= ${at} AND (verify_until IS NULL OR ${at} < verify_until)`;
+
+const RUN_CHANGES = Symbol('run changes at commit');
+const STEP_CHANGES = Symbol('step changes at commit');
+
+/** Columns of one row (its key) to set at commit; the last value set for a column wins. */
+interface PendingChange {
+  key: unknown[];
+  set: Record<string, unknown>;
+}
+
+/** `UPDATE … SET` the change's columns (in a fixed order: one prepared statement per set of columns) `WHERE` its key. */
+function updateStatement(table: string, keyColumns: string[], c: PendingChange): Statement {
+  const set = Object.fromEntries(
+    Object.keys(c.set)
+      .sort()
+      .map((k) => [k, c.set[k]]),
+  );
+  const a = setColumns(set, keyColumns.length + 1);
+  const where = keyColumns.map((k, i) => `${k} = $${i + 1}`).join(' AND ');
+  return { sql: `UPDATE ${table} SET ${a.sql} WHERE ${where}`, params: [...c.key, ...a.params] };
+}
+
+/** Values as a read of the row would give them back: JSON as parsed from jsonb, nothing undefined. */
+function asStored(set: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(set))
+    out[k] =
+      v === undefined
+        ? null
+        : typeof v === 'object' && v !== null && !(v instanceof Date)
+          ? JSON.parse(JSON.stringify(v))
+          : v;
+  return out;
+}
 
 /** A run's steps in the order they run: its steps, then its checks, then its rollback. */
 const STEP_ORDER = `CASE list WHEN 'steps' THEN 0 WHEN 'verify' THEN 1 ELSE 2 END, position`;
@@ -220,14 +259,45 @@ export class RunsRepository {
     );
   }
 
-  async updateRun(id: string, set: Columns<RunRow>): Promise<RunRow> {
-    const a = setColumns(set, 2);
-    const [row] = await this.tx.query<RunRow>(`UPDATE recovery_runs SET ${a.sql} WHERE id = $1 RETURNING *`, [
-      id,
-      ...a.params,
-    ]);
-    return row;
+  /**
+   * A change of a run this transaction has locked, written with its COMMIT: however often a turn
+   * changes the run, its row gets one UPDATE, and the turn waits for no round trip per change
+   * (ADR 0008 §13). Returns the row as it will be stored. Only for a locked row that nothing in
+   * the transaction reads back with SQL.
+   */
+  async changeRunAtCommit<R extends RunRow>(run: R, set: Columns<RunRow>): Promise<R> {
+    await this.changeAtCommit(RUN_CHANGES, run.id, [run.id], this.writeRunChanges, set);
+    return { ...run, ...asStored(set) };
   }
+
+  /** The same for one of its steps. */
+  async changeStepAtCommit(step: StepRow, set: Columns<StepRow>): Promise<StepRow> {
+    const key = [step.run_id, step.step_id];
+    await this.changeAtCommit(STEP_CHANGES, key.join(' '), key, this.writeStepChanges, set);
+    return { ...step, ...asStored(set) };
+  }
+
+  private async changeAtCommit(
+    slot: symbol,
+    id: string,
+    key: unknown[],
+    writer: DeferredWriter<PendingChange>,
+    set: Record<string, unknown>,
+  ): Promise<void> {
+    // The first change of the row in this transaction queues it; later ones add to the same row, written as it is at commit.
+    const pending = await this.tx.once(slot, id, async () => {
+      const change: PendingChange = { key, set: {} };
+      await this.tx.deferWrite(writer, change);
+      return change;
+    });
+    Object.assign(pending.set, set);
+  }
+
+  private readonly writeRunChanges = (changes: PendingChange[]): Statement[] =>
+    changes.map((c) => updateStatement('recovery_runs', ['id'], c));
+
+  private readonly writeStepChanges = (changes: PendingChange[]): Statement[] =>
+    changes.map((c) => updateStatement('recovery_run_steps', ['run_id', 'step_id'], c));
 
   async updateStep(runId: string, stepId: string, set: Columns<StepRow>): Promise<StepRow> {
     const a = setColumns(set, 3);

@@ -6,7 +6,7 @@ import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-incident
 import { FindRecurrence } from '../../../incidents/recurrence/find-recurrence.query.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
-import { ActuatorRepository, type ActuatorRow } from '../../actuators/actuator.repository.js';
+import type { ActuatorRow } from '../../actuators/actuator.repository.js';
 import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
 import { RecoveryRunFinished } from '../../events/recovery-run-finished.event.js';
 import { ActOnWorkOrder } from '../../patches/act-on-work-order/act-on-work-order.command.js';
@@ -51,10 +51,25 @@ const MAX_RETRY_DELAY_MS = 5 * 60_000;
 /** How long past its window a verdict waits, at least, for incidents from inside the window to be filed under a pattern. */
 const VERDICT_MAX_WAIT_MS = 60_000;
 
+/** What a turn reads in its first round trip, under the run's lock: the run, its steps, and the tenant's actuators they (or an escalation) may call. */
+export interface TurnInput {
+  run: LeasedRun;
+  steps: StepRow[];
+  actuators: ReadonlyMap<string, ActuatorRow>;
+}
+
 type Next = 'again' | 'idle' | PlannedCall;
+/** What differs between a step's call and a canary's: the idempotency key, the parameters, and the payload's extra fields. */
+interface CallParts {
+  webhookId: string;
+  stage?: { stage: string };
+  params: unknown;
+  extra: Record<string, unknown>;
+}
 interface State {
   run: RunRow;
   steps: StepRow[];
+  actuators: ReadonlyMap<string, ActuatorRow>;
   now: Date;
 }
 
@@ -69,7 +84,6 @@ export class RunAdvancer {
   constructor(
     private readonly runs: RunsRepository,
     private readonly journal: RunJournal,
-    private readonly actuators: ActuatorRepository,
     private readonly tokens: StepCallbackTokens,
     private readonly slots: CallSlots,
     private readonly commands: CommandBus,
@@ -79,17 +93,17 @@ export class RunAdvancer {
   ) {}
 
   /** Moves the run on as far as it can go now. */
-  advance(run: LeasedRun, steps: StepRow[]): Promise<PlannedCall | null> {
-    return this.settle({ run, steps, now: run.locked_at });
+  advance(t: TurnInput): Promise<PlannedCall | null> {
+    return this.settle(stateOf(t));
   }
 
   /**
    * The engine is stopping and will not make `call`: the step goes back to pending with its
    * attempt returned, and the run is due again at once, for whichever replica runs next.
    */
-  async unplan(run: LeasedRun, steps: StepRow[], call: PlannedCall): Promise<void> {
-    const s: State = { run, steps, now: run.locked_at };
-    const step = steps.find((x) => x.step_id === call.stepId)!;
+  async unplan(t: TurnInput, call: PlannedCall): Promise<void> {
+    const s = stateOf(t);
+    const step = s.steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'step' && step.status === 'running' && step.waiting_for === 'call') {
       // A repeat stays a call without an answer, to be repeated by the next holder; a first call goes back to pending.
       // A canary's first call goes back to waiting for its next call, keeping its trial.
@@ -103,14 +117,9 @@ export class RunAdvancer {
   }
 
   /** Stores the answer to a call made for this run, then moves on. */
-  async afterCall(
-    run: LeasedRun,
-    steps: StepRow[],
-    call: PlannedCall,
-    result: ActuatorCallResult,
-  ): Promise<PlannedCall | null> {
-    const s: State = { run, steps, now: run.locked_at };
-    const step = steps.find((x) => x.step_id === call.stepId)!;
+  async afterCall(t: TurnInput, call: PlannedCall, result: ActuatorCallResult): Promise<PlannedCall | null> {
+    const s = stateOf(t);
+    const step = s.steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'notify') {
       if (step.status === 'running' && step.waiting_for === 'notify') {
         const notification = { outcome: result.outcome, status: result.status, error: result.error };
@@ -454,16 +463,50 @@ export class RunAdvancer {
    * webhook-id, not counted as an attempt.
    */
   private async planCall(s: State, step: StepRow, o: { repeat?: boolean; missing?: string } = {}): Promise<Next> {
-    const actuator = await this.actuators.find(step.tenant_id, step.actuator!);
+    const actuator = s.actuators.get(step.actuator!);
     if (!actuator)
       return this.awaitOperator(
         s,
         step,
         o.missing ?? `actuator "${step.actuator}" is no longer configured: a person does it`,
       );
+    const repeat = o.repeat ?? false;
     const timeoutMs = Math.min(step.timeout_ms, actuator.timeout_ms);
-    if (step.kind === 'canary') return this.planCanaryCall(s, step, actuator, timeoutMs, o.repeat ?? false);
-    if (o.repeat) {
+    const call =
+      step.kind === 'canary' ? await this.markCanaryCall(s, step, repeat) : await this.markCall(s, step, repeat);
+    await this.runStatus(s, this.workingStatus(s));
+    await this.holdLease(s, actuator.name, timeoutMs);
+    const { run } = s;
+    const current = s.steps.find((x) => x.step_id === step.step_id)!;
+    return {
+      purpose: 'step',
+      runId: run.id,
+      tenantId: run.tenant_id,
+      stepId: step.step_id,
+      actuator: actuator.name,
+      actuatorRow: actuator,
+      webhookId: call.webhookId,
+      timeoutMs,
+      repeat,
+      payload: {
+        runId: run.id,
+        stepId: step.step_id,
+        kind: step.kind,
+        ...call.stage,
+        attempt: current.attempts,
+        instruction: step.instruction,
+        incident: run.context.incident,
+        pattern: run.context.pattern,
+        ...(run.context.problem ? { problem: run.context.problem } : {}),
+        params: call.params,
+        ...call.extra,
+      },
+    };
+  }
+
+  /** A webhook or check step's call: its attempt (or the repeat) noted on the step. */
+  private async markCall(s: State, step: StepRow, repeat: boolean): Promise<CallParts> {
+    if (repeat) {
       await this.moveStep(
         s,
         step,
@@ -485,35 +528,15 @@ export class RunAdvancer {
         `attempt ${attempt} of ${step.max_attempts}`,
       );
     }
-    await this.runStatus(s, this.workingStatus(s));
-    await this.holdLease(s, actuator.name, timeoutMs);
-    const { run } = s;
-    const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
-      purpose: 'step',
-      runId: run.id,
-      tenantId: run.tenant_id,
-      stepId: step.step_id,
-      actuator: actuator.name,
-      actuatorRow: actuator,
       webhookId: step.webhook_id,
-      timeoutMs,
-      repeat: o.repeat ?? false,
-      payload: {
-        runId: run.id,
-        stepId: step.step_id,
-        kind: step.kind,
-        attempt: current.attempts,
-        instruction: step.instruction,
-        incident: run.context.incident,
-        pattern: run.context.pattern,
-        ...(run.context.problem ? { problem: run.context.problem } : {}),
-        params: step.params,
-        // Where and how to report a late result after answering 202.
-        // Bound to the step, not the webhook-id: a retried step's id changes, its result route does not.
+      params: step.params,
+      // Where and how to report a late result after answering 202.
+      // Bound to the step, not the webhook-id: a retried step's id changes, its result route does not.
+      extra: {
         callback: {
-          path: `/runs/${run.id}/steps/${step.step_id}/result`,
-          token: this.tokens.tokenFor(`${run.id}.${step.step_id}`),
+          path: `/runs/${s.run.id}/steps/${step.step_id}/result`,
+          token: this.tokens.tokenFor(`${s.run.id}.${step.step_id}`),
         },
       },
     };
@@ -524,13 +547,7 @@ export class RunAdvancer {
    * candidate (its own webhook-id; the step's timeout is the candidate's), promote the winner, or
    * restore the canary. A repeat after a crash recomputes the same call from the same trial.
    */
-  private async planCanaryCall(
-    s: State,
-    step: StepRow,
-    actuator: ActuatorRow,
-    timeoutMs: number,
-    repeat: boolean,
-  ): Promise<Next> {
+  private async markCanaryCall(s: State, step: StepRow, repeat: boolean): Promise<CallParts> {
     const spec = step.canary!;
     const elapsedMs = s.now.getTime() - (step.started_at ?? s.now).getTime();
     const { trial, call } = nextCall(spec, trialOf(spec, step.output), elapsedMs, s.now, step.params);
@@ -559,33 +576,12 @@ export class RunAdvancer {
         call.stage === 'apply' ? what : `${what} (attempt ${attempt} of ${step.max_attempts})`,
       );
     }
-    await this.holdLease(s, actuator.name, timeoutMs);
-    const { run } = s;
-    const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
-      purpose: 'step',
-      runId: run.id,
-      tenantId: run.tenant_id,
-      stepId: step.step_id,
-      actuator: actuator.name,
-      actuatorRow: actuator,
-      timeoutMs,
-      repeat,
       // Each candidate, the promote and the restore are calls of their own, each with its own idempotency key.
       webhookId: `${step.webhook_id}.${call.idSuffix}`,
-      payload: {
-        runId: run.id,
-        stepId: step.step_id,
-        kind: step.kind,
-        stage: call.stage,
-        attempt: current.attempts,
-        instruction: step.instruction,
-        incident: run.context.incident,
-        pattern: run.context.pattern,
-        ...(run.context.problem ? { problem: run.context.problem } : {}),
-        params: call.params,
-        candidate: call.candidate,
-      },
+      stage: { stage: call.stage },
+      params: call.params,
+      extra: { candidate: call.candidate },
     };
   }
 
@@ -747,7 +743,7 @@ export class RunAdvancer {
         complexity: brief?.complexity ?? 'medium',
       }),
     );
-    const notify = (await this.actuators.find(run.tenant_id, CODING_AGENT_ACTUATOR)) !== null;
+    const notify = s.actuators.has(CODING_AGENT_ACTUATOR);
     await this.moveStep(
       s,
       step,
@@ -769,7 +765,7 @@ export class RunAdvancer {
   }
 
   private async planNotify(s: State, step: StepRow): Promise<Next> {
-    const actuator = await this.actuators.find(s.run.tenant_id, CODING_AGENT_ACTUATOR);
+    const actuator = s.actuators.get(CODING_AGENT_ACTUATOR);
     if (!actuator) {
       await this.moveStep(s, step, { waiting_for: 'patch' }, 'the coding-agent actuator is gone: not notified');
       return 'again';
@@ -978,7 +974,7 @@ export class RunAdvancer {
   }
 
   private async setRun(s: State, set: Partial<Record<keyof RunRow, unknown>>): Promise<void> {
-    s.run = await this.runs.updateRun(s.run.id, set);
+    s.run = await this.runs.changeRunAtCommit(s.run, set);
   }
 
   private async moveRun(
@@ -998,9 +994,12 @@ export class RunAdvancer {
     set: Partial<Record<keyof StepRow, unknown>>,
     note: string | null,
   ): Promise<void> {
-    const from = s.steps.find((x) => x.step_id === step.step_id)!.status;
-    const row = await this.runs.updateStep(step.run_id, step.step_id, set);
+    const current = s.steps.find((x) => x.step_id === step.step_id)!;
+    const from = current.status;
+    const row = await this.runs.changeStepAtCommit(current, set);
     s.steps = s.steps.map((x) => (x.step_id === row.step_id ? row : x));
     await this.journal.step(s.run, row, from, note);
   }
 }
+
+const stateOf = (t: TurnInput): State => ({ run: t.run, steps: t.steps, actuators: t.actuators, now: t.run.locked_at });

@@ -4,12 +4,12 @@ import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
+import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import { CallActuator, type ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
 import { RunWakeups } from '../run-wakeups.js';
-import type { LeasedRun, StepRow } from '../run.view.js';
 import { RunsRepository, type ClaimedRun } from '../runs.repository.js';
 import { CallSlots } from './call-slots.js';
-import { RunAdvancer, type PlannedCall } from './run-advancer.js';
+import { CODING_AGENT_ACTUATOR, RunAdvancer, type PlannedCall, type TurnInput } from './run-advancer.js';
 
 /** A claim's first lease, before the worker knows which call it will make. */
 const CLAIM_LEASE_MS = 30_000;
@@ -41,6 +41,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly tx: TransactionHost,
     private readonly runs: RunsRepository,
     private readonly advancer: RunAdvancer,
+    private readonly actuators: ActuatorRepository,
     private readonly commands: CommandBus,
     private readonly wakeups: RunWakeups,
     private readonly notifications: PgNotifications,
@@ -94,7 +95,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Moves one claimed run on; loops while it keeps asking for calls. */
   private async work(c: ClaimedRun): Promise<void> {
     try {
-      let call = await this.turn(c, (run, steps) => this.advancer.advance(run, steps));
+      let call = await this.turn(c, (t) => this.advancer.advance(t));
       while (call && !this.pump.stopping) {
         const made: PlannedCall = call;
         // Waits for a slot on the actuator (CallSlots), holding no connection and no turn.
@@ -102,12 +103,12 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         const result = await this.call(made);
         this.slots.release(c.id);
         // A worker whose lease lapsed stores nothing: the run's new holder repeats the call.
-        call = await this.turn(c, (run, steps) => this.advancer.afterCall(run, steps, made, result));
+        call = await this.turn(c, (t) => this.advancer.afterCall(t, made, result));
       }
       if (call) {
         // Stopping: the call planned last is not made, and costs the step no attempt.
         const planned: PlannedCall = call;
-        await this.turn(c, (run, steps) => this.advancer.unplan(run, steps, planned).then(() => null));
+        await this.turn(c, (t) => this.advancer.unplan(t, planned).then(() => null));
       }
     } catch (err) {
       // The lease lapses and another claim retries; say why meanwhile.
@@ -119,20 +120,21 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   /** One transaction on the run, under its lock and this worker's lease, in one of the engine's turns. */
-  private async turn(
-    c: ClaimedRun,
-    move: (run: LeasedRun, steps: StepRow[]) => Promise<PlannedCall | null>,
-  ): Promise<PlannedCall | null> {
+  private async turn(c: ClaimedRun, move: (t: TurnInput) => Promise<PlannedCall | null>): Promise<PlannedCall | null> {
     await this.takeTurn();
     let call: PlannedCall | null = null;
     try {
       call = await this.tx.run(async () => {
-        // Sent together, one round trip: the steps are read once the lock is held.
+        // Sent together, one round trip: the steps and actuators are read once the lock is held.
+        // The turn's changes are written with its COMMIT (the second and last round trip).
         const locked = this.runs.lockLeased(c.id, c.lease_token);
         const steps = this.runs.steps(c.id);
-        steps.catch(() => undefined); // fails only with the lock, whose error is the one thrown
+        const actuators = this.actuators.ofRun(c.tenant_id, c.id, [CODING_AGENT_ACTUATOR]);
+        // These fail only with the lock, whose error is the one thrown.
+        steps.catch(() => undefined);
+        actuators.catch(() => undefined);
         const run = await locked;
-        return run ? move(run, await steps) : null;
+        return run ? move({ run, steps: await steps, actuators: await actuators }) : null;
       });
       return call;
     } finally {
