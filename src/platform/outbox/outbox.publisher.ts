@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { IEvent, IEventPublisher } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../database/notify-batcher.js';
@@ -16,7 +16,6 @@ type InTransactionHook = (event: DomainEvent) => Promise<void>;
  */
 @Injectable()
 export class OutboxPublisher implements IEventPublisher {
-  private readonly logger = new Logger(OutboxPublisher.name);
   private readonly hooks = new Map<string, InTransactionHook[]>();
 
   /** Set by this replica's relay when it runs. */
@@ -52,9 +51,9 @@ export class OutboxPublisher implements IEventPublisher {
     for (const event of events) {
       const eventType = eventTypeOf(event);
       const handlers = this.registry.handlersFor(eventType);
-      if (handlers.length === 0) this.logger.debug(`no handler for ${eventType}; not stored`);
-      const eventId = uuidv7();
-      const payload = JSON.stringify(event);
+      // An event no handler takes (a run's progress: only its in-transaction hook) is not serialised.
+      const eventId = handlers.length > 0 ? uuidv7() : '';
+      const payload = handlers.length > 0 ? JSON.stringify(event) : '';
       for (const handler of handlers) {
         await this.tx.deferWrite(insertDeliveries, [
           eventId,
