@@ -352,7 +352,9 @@ export class RunsRepository {
    * under way before new ones, then by due time: under a backlog, finishing what was started
    * resolves incidents sooner). A tenant gets at most `room` runs here, or what `held` leaves it:
    * the runs this replica already holds for it. The claim commits at once: the work itself runs
-   * outside any transaction and comes back with the token.
+   * outside any transaction and comes back with the token. A claimed run is due again when its
+   * claim's lease lapses (its worker's turn sets the next wake-up): runs being worked on are not
+   * in the way of the next claim's index scans, and one whose worker died is taken over.
    */
   claimDue(limit: number, leaseMs: number, room: number, held: ReadonlyMap<string, number>): Promise<ClaimedRun[]> {
     // The tenants with work due, one index probe each (a loose index scan), then each one's first runs.
@@ -377,7 +379,8 @@ export class RunsRepository {
           ORDER BY c.turn, c.due_at
           LIMIT $1
        )
-       UPDATE recovery_runs r SET lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $2::double precision / 1000)
+       UPDATE recovery_runs r SET lease_token = gen_random_uuid(), lease_until = now() + make_interval(secs => $2::double precision / 1000),
+                                  due_at = now() + make_interval(secs => $2::double precision / 1000)
         WHERE r.id IN (SELECT id FROM recovery_runs
                         WHERE id IN (SELECT id FROM candidates) AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
                         FOR UPDATE SKIP LOCKED)
@@ -404,7 +407,7 @@ export class RunsRepository {
   async release(ids: string[]): Promise<void> {
     if (ids.length > 0)
       await this.tx.query(
-        `UPDATE recovery_runs SET lease_token = NULL, lease_until = NULL WHERE id = ANY($1::uuid[])`,
+        `UPDATE recovery_runs SET lease_token = NULL, lease_until = NULL, due_at = now() WHERE id = ANY($1::uuid[])`,
         [ids],
       );
   }

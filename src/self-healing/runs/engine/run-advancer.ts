@@ -951,12 +951,14 @@ export class RunAdvancer {
     await this.moveRun(s, { status }, status === 'awaiting_operator' ? 'waiting for an operator' : 'working');
   }
 
-  /** The lease covers the call about to be made, and its wait for a slot on the actuator (CallSlots), with a margin. */
+  /**
+   * The lease covers the call about to be made, and its wait for a slot on the actuator (CallSlots), with a margin.
+   * The run is due again when it lapses (as after its claim): taken over then if this worker died.
+   */
   private async holdLease(s: State, actuator: string, callMs: number): Promise<void> {
     const slotWaitMs = this.slots.plan(s.run.id, s.run.tenant_id, actuator, callMs);
-    await this.setRun(s, {
-      lease_until: new Date(s.now.getTime() + slotWaitMs + callMs + this.config.runs.leaseMarginMs),
-    });
+    const until = new Date(s.now.getTime() + slotWaitMs + callMs + this.config.runs.leaseMarginMs);
+    await this.setRun(s, { lease_until: until, due_at: until });
   }
 
   /** Releases the lease and sleeps until `at` (null: until something wakes the run). */
