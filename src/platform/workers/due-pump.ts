@@ -44,6 +44,8 @@ export class DuePump<T> {
   private pumping: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  /** The last claim got as many items as it asked for (or had no room to ask): more may be due. */
+  private full = true;
 
   constructor(
     private readonly o: DuePumpOptions,
@@ -74,6 +76,15 @@ export class DuePump<T> {
     return this.stopped;
   }
 
+  /**
+   * The source has room again: claims only if the last claim was full or had no room, since
+   * otherwise nothing more was due then, and what falls due later wakes the pump by itself (a
+   * new item's wake-up, the sleep until the next due time, or a finished item).
+   */
+  roomFreed(): void {
+    if (this.full) this.wake();
+  }
+
   wake(): void {
     if (this.stopped) return;
     if (this.pumping) {
@@ -92,8 +103,12 @@ export class DuePump<T> {
   private async pump(): Promise<void> {
     try {
       const free = Math.min(this.o.concurrency - this.inFlight.size, this.source.room?.() ?? Infinity);
-      if (free <= 0 || !this.o.isOpen()) return;
+      if (free <= 0 || !this.o.isOpen()) {
+        this.full = true;
+        return;
+      }
       const claimed = await this.source.claim(free);
+      this.full = claimed.length >= free;
       if (this.stopped) {
         await this.source.release?.(claimed);
         return;
@@ -110,7 +125,7 @@ export class DuePump<T> {
           });
         this.inFlight.add(work);
       }
-      if (claimed.length === 0) await this.sleepUntilNextDue();
+      if (!this.full) await this.sleepUntilNextDue();
     } catch (err) {
       if (!this.stopped) this.o.logger.warn(`claiming due ${this.o.what} failed: ${String(err)}`);
     }

@@ -155,7 +155,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     const next = this.waitingToTurn.shift();
     if (next) return next(); // the turn passes on
     this.turning--;
-    this.pump.wake(); // room to claim again
+    this.pump.roomFreed(); // room to claim again
   }
 
   private tenantsAtCap(): string[] {
