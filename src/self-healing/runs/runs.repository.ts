@@ -195,14 +195,13 @@ export class RunsRepository {
     id: string,
   ): Promise<{ run: RunRow; steps: StepRow[]; transitions: RunTransitionRow[] } | null> {
     return this.tx.run(async () => {
-      // Sent together: the snapshot is taken by the first read after it.
-      const snapshot = this.tx.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
-      const [run, steps, transitions] = await Promise.all([
+      // Sent together: the snapshot is taken by the first read after the SET.
+      const [, run, steps, transitions] = await Promise.all([
+        this.tx.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`),
         this.find(tenantId, id),
         this.steps(id),
         this.transitions(id),
       ]);
-      await snapshot;
       return run ? { run, steps, transitions } : null;
     });
   }
