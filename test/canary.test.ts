@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectActuator } from './support/actuators.js';
 import { launchBrowser } from './support/browser.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
@@ -67,12 +68,7 @@ describe('canary and promote', () => {
   async function tenant(name: string, q: Quality) {
     const admin = await app.keyFor(name, 'admin');
     const operator = await app.keyFor(name, 'operator');
-    const res = await app.http
-      .put('/actuators/ops')
-      .set(auth(admin))
-      .send({ url: `${receiver.url}/ops/${name}`, timeoutMs: 2000 })
-      .expect(201);
-    receiver.setSecret(res.body.secret);
+    await connectActuator(app.http, admin, receiver, { path: `/ops/${name}`, timeoutMs: 2000 });
     quality.set(name, q);
     return { admin, operator };
   }
