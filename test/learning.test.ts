@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -87,15 +88,7 @@ describe('learning: what runs and reviews teach about a fix', () => {
       RUN_RETRY_BASE_MS: '50',
     });
     key = await app.keyFor('learning', 'admin');
-    receiver.setSecret(
-      (
-        await app.http
-          .put('/actuators/ops')
-          .set(auth(key))
-          .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
-          .expect(201)
-      ).body.secret,
-    );
+    await connectActuator(app.http, key, receiver, { timeoutMs: 2000 });
   });
   afterAll(async () => {
     await app.stop();
