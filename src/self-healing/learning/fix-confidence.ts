@@ -137,9 +137,10 @@ export function lowerBound(prior: FixPrior, observations: readonly FixObservatio
  * The verified runs in a row a held fix needs to earn its way back: the smallest n with
  * (p₁ / p₀)ⁿ ≥ odds, a sequential probability ratio test of "it works like a good fix" (p₁ =
  * goodReliability) against "it works as its record says" (p₀: the record's share, at most the floor,
- * since the hold already says it may be no better than that). A record of 0.6 or better needs 9 runs
- * after a hold (a fix that works 6 times in 10 does that once in a hundred), a record of 0.4 only 5
- * (a fix that got better shows it at once); a dip needs 6.
+ * since the hold already says it may be no better than that). A record of 0.6 or better needs 8 runs
+ * after a hold (a fix that works 6 times in 10 does that 1.7 % of the time), a record of 0.4 only 4
+ * (a fix that got better shows it at once); a dip needs 5. The odds are capped by "one failure among
+ * ten verified runs still auto-applies" (ADR 0014): (0.95/0.6)⁵ = 9.96 after a dip, (0.95/0.6)⁸ = 39.6.
  */
 export function earnBackRuns(record: number, odds: number): number {
   const p0 = Math.min(LEARNING.reliabilityFloor, Math.max(0.001, record));
