@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectActuator } from './support/actuators.js';
 import { launchBrowser } from './support/browser.js';
+import { playbookCatalogWith } from './support/playbooks.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -67,12 +69,7 @@ describe('canary and promote', () => {
   async function tenant(name: string, q: Quality) {
     const admin = await app.keyFor(name, 'admin');
     const operator = await app.keyFor(name, 'operator');
-    const res = await app.http
-      .put('/actuators/ops')
-      .set(auth(admin))
-      .send({ url: `${receiver.url}/ops/${name}`, timeoutMs: 2000 })
-      .expect(201);
-    receiver.setSecret(res.body.secret);
+    await connectActuator(app.http, admin, receiver, { path: `/ops/${name}`, timeoutMs: 2000 });
     quality.set(name, q);
     return { admin, operator };
   }
@@ -305,5 +302,82 @@ describe('canary and promote', () => {
       guardrail: 'canary_cooldown',
       reason: expect.stringContaining('(cooldown 6 h, '),
     });
+  });
+});
+
+/**
+ * The canary step's own budget (`budgetMs`) inside a real run: every answer takes longer than the
+ * whole budget, so the first candidate is the only one tried whatever the machine's speed (the
+ * first call is planned in the turn that starts the step), and the trial decides on it.
+ */
+describe('canary and promote: the step budget', () => {
+  let app: TestApp;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  const BUDGET_MS = 500;
+  const APPLY_MS = 800;
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver((c, res) => {
+      const action = c.json?.params?.action;
+      const send = (body: unknown) => res.end(JSON.stringify(body));
+      // Every candidate would pass; the first one is fine but not the best (p95 200 ms).
+      if (action === 'canary_apply')
+        return setTimeout(() => send({ p95_ms: c.json.candidate.index === 0 ? 200 : 100, error_rate: 0 }), APPLY_MS);
+      send(action === 'latency_check' ? { healthy: true } : { ok: true });
+    });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: '300',
+      RUN_RETRY_BASE_MS: '50',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      PLAYBOOK_CATALOG_PATH: playbookCatalogWith((byId) => {
+        byId('tune_config').steps[0].budgetMs = BUDGET_MS;
+      }),
+    });
+  });
+  afterAll(async () => {
+    await app.stop();
+    await receiver.close();
+  });
+
+  it('tries candidates only while the budget lasts, marks the rest not tried, says so, and promotes the best it tried', async () => {
+    const admin = await app.keyFor('canary-budget-step', 'admin');
+    await connectActuator(app.http, admin, receiver, { timeoutMs: 5000 });
+    const incident = await app.http
+      .post('/incidents')
+      .set(auth(admin))
+      .send({
+        errorType: 'LatencyRegression',
+        message: 'p95 latency of search-api-1 regressed to 900 ms after a traffic shift',
+        agentId: 'agent-b1',
+        capability: 'search',
+      })
+      .expect(201);
+    const recovery = await eventually(async () => {
+      const items = (await app.http.get(`/recoveries?incidentId=${incident.body.id}`).set(auth(admin))).body.items;
+      return items?.[0];
+    }, 'a recovery');
+    expect(recovery.playbookId).toBe('tune_config');
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(admin)).send({}).expect(200))
+      .body;
+    const run = await eventually(async () => {
+      const r = (await app.http.get(`/runs/${started.id}`).set(auth(admin)).expect(200)).body;
+      return r.phase === 'done' ? r : null;
+    }, 'the canary run to finish');
+
+    expect(run.status).toBe('succeeded');
+    const actions = receiver.calls.filter((c) => c.json?.runId === run.id).map((c) => c.json.params.action);
+    expect(actions).toEqual(['canary_apply', 'promote_config', 'latency_check']);
+    const step = run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+    const notTried = `not tried: the step's budget of ${BUDGET_MS} ms was spent`;
+    expect(step.output.candidates.map((c: any) => [c.index, c.result])).toEqual([
+      [0, 'passed'],
+      ...[1, 2, 3, 4, 5].map((i) => [i, 'not_tried']),
+    ]);
+    expect(step.output.candidates.slice(1).every((c: any) => c.reason === notTried)).toBe(true);
+    expect(step.output).toMatchObject({ outcome: 'promoted', winner: { index: 0, score: -200 } });
+    expect(step.output.summary).toBe(
+      `promoted candidate 0 {"timeoutMs":2000,"concurrency":4,"cacheMb":256} (score -200; 1 of 1 tried passed, 5 not tried (the step's budget of ${BUDGET_MS} ms was spent))`,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -157,15 +158,7 @@ describe('pattern merges keep the older id and move what hangs on the others', (
 
   it("moves the merged pattern's runs in the same transaction: the survivor learns from their verdicts, cools down on them, and hears recurrences for a run still watching", async () => {
     const admin = await app.keyFor('merge-runs', 'admin');
-    receiver.setSecret(
-      (
-        await app.http
-          .put('/actuators/ops')
-          .set(auth(admin))
-          .send({ url: `${receiver.url}/ops` })
-          .expect(201)
-      ).body.secret,
-    );
+    await connectActuator(app.http, admin, receiver);
     await app.http.put('/self-healing/guardrails').set(auth(admin)).send({ cooldownMs: 3600_000 }).expect(200);
     const get = async (path: string) => (await app.http.get(path).set(auth(admin)).expect(200)).body;
     const report = async (user: string, agentId: string) =>

@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { connectActuator } from './support/actuators.js';
 import { freePort } from './support/free-port.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
@@ -44,12 +45,7 @@ describe('pillar-loop, the command line', () => {
       app.keyFor(name, 'viewer'),
     ]);
     if (actuator) {
-      const res = await app.http
-        .put('/actuators/ops')
-        .set(auth(admin))
-        .send({ url: `${receiver.url}/ops`, timeoutMs: 15_000 });
-      expect(res.status).toBe(201);
-      receiver.setSecret(res.body.secret);
+      await connectActuator(app.http, admin, receiver, { timeoutMs: 15_000 });
     }
     return { admin, operator, viewer };
   }

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { connectActuator } from './support/actuators.js';
 import { launchBrowser } from './support/browser.js';
 import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
@@ -335,15 +336,7 @@ describe('console in Chromium', () => {
     });
     try {
       const admin = await app.keyFor('ui-pause', 'admin');
-      receiver.setSecret(
-        (
-          await app.http
-            .put('/actuators/ops')
-            .set(bearer(admin))
-            .send({ url: `${receiver.url}/ops` })
-            .expect(201)
-        ).body.secret,
-      );
+      await connectActuator(app.http, admin, receiver);
       const incident = (
         await app.http
           .post('/incidents')

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -40,24 +41,8 @@ describe('escalation to a coding agent', () => {
     admin = await app.keyFor('esc', 'admin');
     operator = await app.keyFor('esc', 'operator');
     agentKey = await app.keyFor('esc', 'agent');
-    ops.setSecret(
-      (
-        await app.http
-          .put('/actuators/ops')
-          .set(auth(admin))
-          .send({ url: `${ops.url}/ops` })
-          .expect(201)
-      ).body.secret,
-    );
-    codingAgent.setSecret(
-      (
-        await app.http
-          .put('/actuators/coding-agent')
-          .set(auth(admin))
-          .send({ url: `${codingAgent.url}/work` })
-          .expect(201)
-      ).body.secret,
-    );
+    await connectActuator(app.http, admin, ops);
+    await connectActuator(app.http, admin, codingAgent, { name: 'coding-agent', path: '/work' });
     await app.http
       .put('/routing/agents/builder-1')
       .set(auth(admin))

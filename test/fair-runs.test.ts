@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
+import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -70,12 +71,7 @@ describe('a tenant whose actuator hangs slows only itself', () => {
       ['healthy', good, 5_000],
     ] as const) {
       const admin = await app.keyFor(tenant, 'admin');
-      const res = await app.http
-        .put('/actuators/ops')
-        .set(auth(admin))
-        .send({ url: `${receiver.url}/ops`, timeoutMs })
-        .expect(201);
-      receiver.setSecret(res.body.secret);
+      await connectActuator(app.http, admin, receiver, { timeoutMs });
     }
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ServerResponse } from 'node:http';
 import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
+import { connectActuator } from './support/actuators.js';
 import { openSse } from './support/sse.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
@@ -184,11 +185,7 @@ describe('inbox', () => {
       else res.end('{"healthy":true}');
     });
     try {
-      await app.http
-        .put('/actuators/ops')
-        .set(auth(tenantAdmin))
-        .send({ url: `${receiver.url}/ops` })
-        .expect(201);
+      await connectActuator(app.http, tenantAdmin, receiver);
       const seed = await report('LinkReset', 'link to broker 1 reset by peer', { agentId: 'broker-1' }, tenantOperator);
       await app.http
         .patch(`/catalog/patterns/${seed.recovery.patternId}`)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectActuator } from './support/actuators.js';
 import { openSse } from './support/sse.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
@@ -74,12 +75,7 @@ describe('recovery runs', () => {
     admin = await app.keyFor('runs', 'admin');
     operator = await app.keyFor('runs', 'operator');
     otherOperator = await app.keyFor('runs-other', 'operator');
-    const res = await app.http
-      .put('/actuators/ops')
-      .set(auth(admin))
-      .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
-      .expect(201);
-    receiver.setSecret(res.body.secret);
+    await connectActuator(app.http, admin, receiver, { timeoutMs: 2000 });
   });
   afterAll(async () => {
     await app.stop();
@@ -184,15 +180,7 @@ describe('recovery runs', () => {
 
   it('a guardrail sends a trusted recovery to review and says which, in the timeline', async () => {
     const key = await app.keyFor('runs-guard', 'admin');
-    receiver.setSecret(
-      (
-        await app.http
-          .put('/actuators/ops')
-          .set(auth(key))
-          .send({ url: `${receiver.url}/ops` })
-          .expect(201)
-      ).body.secret,
-    );
+    await connectActuator(app.http, key, receiver);
     receiver.answer((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
     await app.http.put('/self-healing/guardrails').set(auth(key)).send({ maxAutomaticRunsPerHour: 1 }).expect(200);
     const first = await incident(key);
@@ -439,12 +427,7 @@ describe('recovery runs', () => {
 
   it('auto-applied runs teach the template: a verified run and a failed one move its confidence, and a fresh failure holds it for review', async () => {
     const key = await app.keyFor('runs-learn', 'admin');
-    const ops = await app.http
-      .put('/actuators/ops')
-      .set(auth(key))
-      .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
-      .expect(201);
-    receiver.setSecret(ops.body.secret);
+    await connectActuator(app.http, key, receiver, { timeoutMs: 2000 });
     // agent-ok's fixes work, agent-bad's restart fails.
     receiver.answer((c, res) => {
       const action = c.json?.params?.action;
@@ -504,12 +487,7 @@ describe('recovery runs', () => {
 
   it('the kill switch pauses automatic runs between steps, and they go on when it is off', async () => {
     const key = await app.keyFor('runs-pause', 'admin');
-    const ops = await app.http
-      .put('/actuators/ops')
-      .set(auth(key))
-      .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
-      .expect(201);
-    receiver.setSecret(ops.body.secret);
+    await connectActuator(app.http, key, receiver, { timeoutMs: 2000 });
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
     receiver.answer((c, res) => {
@@ -575,12 +553,7 @@ describe('recovery runs: the recurrence window', () => {
 
   it('a new incident of the pattern on the same agent inside the window fails the verification and rolls back', async () => {
     const key = await app.keyFor('recur', 'admin');
-    const ops = await app.http
-      .put('/actuators/ops')
-      .set(auth(key))
-      .send({ url: `${receiver.url}/ops` })
-      .expect(201);
-    receiver.setSecret(ops.body.secret);
+    await connectActuator(app.http, key, receiver);
     const report = async (n: number) =>
       (
         await app.http

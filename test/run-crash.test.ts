@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
@@ -79,12 +80,7 @@ describe('a recovery run survives a crash mid-call', () => {
     await first.ready;
     const operator = await http.keyFor('crash', 'operator');
     const admin = await http.keyFor('crash', 'admin');
-    const ops = await http.http
-      .put('/actuators/ops')
-      .set(auth(admin))
-      .send({ url: `${receiver.url}/ops`, timeoutMs: 1000 })
-      .expect(201);
-    receiver.setSecret(ops.body.secret);
+    await connectActuator(http.http, admin, receiver, { timeoutMs: 1000 });
 
     const inc = await http.http
       .post('/incidents')

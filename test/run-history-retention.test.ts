@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RunHistoryPruner } from '../src/self-healing/runs/prune-history/run-history.pruner.js';
+import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -66,12 +67,7 @@ describe('retention of finished runs’ transitions', () => {
     });
     operator = await app.keyFor('retention', 'operator');
     const admin = await app.keyFor('retention', 'admin');
-    const res = await app.http
-      .put('/actuators/ops')
-      .set(auth(admin))
-      .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
-      .expect(201);
-    receiver.setSecret(res.body.secret);
+    await connectActuator(app.http, admin, receiver, { timeoutMs: 2000 });
   });
   afterAll(async () => {
     await app.stop();

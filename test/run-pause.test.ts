@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -75,15 +76,7 @@ describe('pause, retry, skip and roll back a run', () => {
     operator = await app.keyFor('pause', 'operator');
     viewer = await app.keyFor('pause', 'viewer');
     otherOperator = await app.keyFor('pause-other', 'operator');
-    receiver.setSecret(
-      (
-        await app.http
-          .put('/actuators/ops')
-          .set(auth(admin))
-          .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
-          .expect(201)
-      ).body.secret,
-    );
+    await connectActuator(app.http, admin, receiver, { timeoutMs: 2000 });
   });
   afterAll(async () => {
     await app.stop();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
@@ -104,15 +105,7 @@ describe('run verdicts: recurrences judged by when they occurred, monitoring, ro
       PLAYBOOK_CATALOG_PATH: catalog,
     });
     key = await app.keyFor('verdicts', 'admin');
-    receiver.setSecret(
-      (
-        await app.http
-          .put('/actuators/ops')
-          .set(auth(key))
-          .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
-          .expect(201)
-      ).body.secret,
-    );
+    await connectActuator(app.http, key, receiver, { timeoutMs: 2000 });
   });
   afterAll(async () => {
     await app.stop();
@@ -336,15 +329,7 @@ describe('run verdicts: the kill switch does not spin, and deadlines fire while 
 
   it('a paused automatic run is not claimed every poll while the switch stays on, and still times out', async () => {
     const key = await app.keyFor('paused', 'admin');
-    receiver.setSecret(
-      (
-        await app.http
-          .put('/actuators/ops')
-          .set(auth(key))
-          .send({ url: `${receiver.url}/ops` })
-          .expect(201)
-      ).body.secret,
-    );
+    await connectActuator(app.http, key, receiver);
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
     receiver.answer((c, res) =>

@@ -1,7 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { betaCdf, betaQuantile } from './beta-distribution.js';
-import { assessFix, LEARNING, lowerBound, posterior, type FixObservation, type FixPrior } from './fix-confidence.js';
+import {
+  assessFix,
+  earnBackRuns,
+  LEARNING,
+  lowerBound,
+  posterior,
+  type FixObservation,
+  type FixPrior,
+} from './fix-confidence.js';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const MINUTE = 60_000;
@@ -103,6 +111,21 @@ describe('the learning rule (ADR 0014)', () => {
     expect(mean(template(), [{ kind: 'run', succeeded: false, at: NOW }, ...obs])).toBeLessThan(mean(template(), obs));
   });
 
+  it('is monotone in its decision: one more failure never makes a held fix trusted, a hold once earned stays earned', () => {
+    fc.assert(
+      fc.property(arbPrior, arbObservations, (prior, obs) => {
+        const failed: FixObservation[] = [{ kind: 'run', succeeded: false, at: NOW }, ...obs];
+        const succeeded: FixObservation[] = [{ kind: 'run', succeeded: true, at: NOW }, ...obs];
+        const before = assessFix(prior, obs, NOW);
+        const hold = before.evidence.hold;
+        return (
+          (before.trusted || !assessFix(prior, failed, NOW).trusted) &&
+          (hold === null || !hold.earned || assessFix(prior, succeeded, NOW).evidence.hold?.earned === true)
+        );
+      }),
+    );
+  });
+
   it('decays: the same failure weighs less when it is older (by later verdicts, and by time)', () => {
     expect(mean(template(), runs('FSSSS'))).toBeGreaterThan(mean(template(), runs('SSSSF')));
     const failure = (ageDays: number): FixObservation[] => [
@@ -154,14 +177,71 @@ describe('the learning rule (ADR 0014)', () => {
   it('needs evidence, not one lucky run, and lets a fix that works again earn its way back', () => {
     expect(assessFix(template(0.5), runs('S'), NOW).trusted).toBe(false);
     expect(assessFix({ mean: 0.7, from: 'generator' }, runs('S'), NOW).trusted).toBe(false);
-    // Held after failures; it comes back after earnBackRuns verified runs in a row, not before.
-    const bad = 'SFSFFSFFS';
-    const back = (n: number) => assessFix(template(), runs(`${bad}F${'S'.repeat(n)}`), NOW);
-    expect(back(LEARNING.earnBackRuns - 1)).toMatchObject({ trusted: false });
-    expect(back(LEARNING.earnBackRuns - 1).reason).toMatch(
-      /earns its way back after 7 verified runs in a row \(6 so far\)|lower bound/,
+    // Held after failures: 4 of its first 7 runs verified, the bound fell to 0.33. It comes back after the runs
+    // in a row its record asks for, not before, although its bound is back over the floor sooner.
+    const bad = 'SSSFSFF';
+    const back = (n: number) => assessFix(template(), runs(`${bad}${'S'.repeat(n)}`), NOW);
+    const needed = back(0).evidence.hold!.runsNeeded;
+    expect(back(0).evidence.hold).toMatchObject({ record: { verified: 4, runs: 7 }, odds: LEARNING.holdOdds });
+    expect(needed).toBe(earnBackRuns(back(0).evidence.hold!.record.share, LEARNING.holdOdds));
+    expect(back(needed - 1).lowerBound).toBeGreaterThanOrEqual(LEARNING.reliabilityFloor);
+    expect(back(needed - 1)).toMatchObject({
+      trusted: false,
+      reason: expect.stringMatching(
+        new RegExp(
+          `lower bound 0\\.\\d\\d ≥ 0\\.60, but it fell to 0\\.33 at a failure with 4 of 7 runs verified until then: ` +
+            `it earns its way back after ${needed} verified runs in a row \\(${needed - 1} so far\\)$`,
+        ),
+      ),
+    });
+    expect(back(needed).trusted).toBe(true);
+    // And stays back: a later failure that leaves the bound over the floor does not hold it again.
+    expect(assessFix(template(), runs(`${bad}${'S'.repeat(needed + 6)}F`), NOW).trusted).toBe(true);
+    // A failure before it has earned its way back starts over.
+    expect(assessFix(template(), runs(`${bad}${'S'.repeat(needed - 1)}F`), NOW).trusted).toBe(false);
+  });
+
+  it('earning back is a sequential test against the record: a fix that got better is back sooner than one that had a lucky streak', () => {
+    // (0.95 / p₀)ⁿ ≥ odds: the record's share p₀ counts at most as the floor.
+    expect(earnBackRuns(0.4, LEARNING.holdOdds)).toBe(4);
+    expect(earnBackRuns(0.6, LEARNING.holdOdds)).toBe(8);
+    expect(earnBackRuns(0.8, LEARNING.holdOdds)).toBe(8);
+    expect(earnBackRuns(0.6, LEARNING.dipOdds)).toBe(5);
+    // Monotone: a worse record never needs more runs, higher odds never fewer.
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (a, b) =>
+          earnBackRuns(Math.min(a, b), LEARNING.holdOdds) <= earnBackRuns(Math.max(a, b), LEARNING.holdOdds) &&
+          earnBackRuns(a, LEARNING.dipOdds) <= earnBackRuns(a, LEARNING.holdOdds),
+      ),
     );
-    expect(back(LEARNING.earnBackRuns + 3).trusted).toBe(true);
+    // Seven verified runs in a row: a fix that failed 7 times in its first 10 is back (its record asks for 4, and
+    // its bound is over the floor again); one with a record of 8 in 12 is not (it needs 8), though its bound is higher.
+    const improved = assessFix(template(), runs(`FSFFSFFSFF${'S'.repeat(7)}`), NOW);
+    const lucky = assessFix(template(), runs(`SSSSFSFSSSFF${'S'.repeat(7)}`), NOW);
+    expect(improved).toMatchObject({ trusted: true, evidence: { hold: { runsNeeded: 4, earned: true } } });
+    expect(lucky).toMatchObject({ trusted: false, evidence: { hold: { runsNeeded: 8, earned: false } } });
+    expect(lucky.lowerBound).toBeGreaterThan(improved.lowerBound);
+  });
+
+  it('after one unlucky failure on a short good record (a dip), a fix earns its way back with fewer runs', () => {
+    // 4 verified runs then a failure: the bound dips just under the floor, but not under the hold bound.
+    const dip = (n: number) => assessFix(template(), runs(`SSSSF${'S'.repeat(n)}`), NOW);
+    expect(dip(0).evidence.hold).toMatchObject({ odds: LEARNING.dipOdds, runsNeeded: 5 });
+    expect(dip(0).evidence.hold!.lowerBound).toBeGreaterThanOrEqual(LEARNING.holdBound);
+    // One success lifts the bound over the floor (a fix that works 6 times in 10 shows that record as often as
+    // a good one), but the fix waits for its five in a row: with them it has 9 of 10 runs verified.
+    expect(dip(1)).toMatchObject({ trusted: false, lowerBound: expect.any(Number) });
+    expect(dip(1).lowerBound).toBeGreaterThanOrEqual(LEARNING.reliabilityFloor);
+    expect(dip(4).trusted).toBe(false);
+    expect(dip(5).trusted).toBe(true);
+    // A long good record absorbs one failure: no hold at all.
+    expect(assessFix(template(), runs(`${'S'.repeat(30)}F`), NOW)).toMatchObject({
+      trusted: true,
+      evidence: { hold: null },
+    });
   });
 
   it('explains itself', () => {

@@ -12,8 +12,10 @@ import { betaQuantile } from './beta-distribution.js';
  * runs before the first verdict and fading like the oldest evidence (V: the verdicts so far), and each
  * observation's weight wᵢ = strength × λ^(verdicts newer than it) × ½^(age / half-life).
  * It is trusted to run alone when its lower credible bound (the value p exceeds with probability
- * AUTO_APPLY_THRESHOLD) is at least the reliability floor, and either that bound stayed at or above
- * the hold bound just after its last failure or it has since had earnBackRuns verified runs in a row.
+ * AUTO_APPLY_THRESHOLD) is at least the reliability floor and it is not held. A failure that leaves the
+ * bound under the floor holds it until it earns its way back: a sequential test (SPRT) of "it works like
+ * a good fix" against "it works as its record up to that failure says", on the verified runs in a row
+ * since. See earnBackRuns.
  */
 export const LEARNING = {
   /** n₀: the prior is worth this many verified runs before the first verdict; it then fades like a run that old. */
@@ -28,13 +30,15 @@ export const LEARNING = {
   credibility: AUTO_APPLY_THRESHOLD,
   /** The reliability the fix must have (with that credibility) to run without a person. */
   reliabilityFloor: 0.6,
+  /** p₁ of the earn-back test: how often a good fix works. */
+  goodReliability: 0.95,
   /**
-   * A failure that leaves the bound under this holds the fix until it earns its way back with
-   * earnBackRuns verified runs in a row; a smaller dip holds it only until the bound is back over
-   * the floor (one unlucky failure of a good fix with a short record).
+   * A failure that leaves the bound under the floor but at or above this is a dip (a good record's one
+   * unlucky failure): it asks dipOdds of the earn-back test; one that leaves it lower asks holdOdds.
    */
   holdBound: 0.55,
-  earnBackRuns: 7,
+  dipOdds: 8,
+  holdOdds: 30,
   /** Verdicts and reviews read per fix: older ones weigh under 0.85^50 ≈ 0.03 % of a fresh run. */
   horizon: 50,
 } as const;
@@ -71,13 +75,28 @@ export interface FixAssessment {
     weighted: { successes: number; failures: number };
     /** Verified runs in a row since the last failure. */
     streak: number;
-    /** The lower bound just after the last failed run (null: none failed). */
-    lowerBoundAfterLastFailure: number | null;
+    /** The latest failure that left the bound under the floor, and what earning back from it takes (null: none). */
+    hold: Hold | null;
     credibility: number;
     reliabilityFloor: number;
+    goodReliability: number;
     holdBound: number;
-    earnBackRuns: number;
+    dipOdds: number;
+    holdOdds: number;
   };
+}
+
+export interface Hold {
+  /** The lower bound just after that failure. */
+  lowerBound: number;
+  /** The verified runs up to and including it: p₀ is their share, with the prior fading as in the posterior. */
+  record: { verified: number; runs: number; share: number };
+  /** dipOdds if the bound stayed at or above holdBound, else holdOdds. */
+  odds: number;
+  /** Verified runs in a row it needs: earnBackRuns(share, odds). */
+  runsNeeded: number;
+  /** It had them (in a row, at some point since that failure). */
+  earned: boolean;
 }
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -114,23 +133,74 @@ export function lowerBound(prior: FixPrior, observations: readonly FixObservatio
   return betaQuantile(1 - LEARNING.credibility, alpha, beta);
 }
 
+/**
+ * The verified runs in a row a held fix needs to earn its way back: the smallest n with
+ * (p₁ / p₀)ⁿ ≥ odds, a sequential probability ratio test of "it works like a good fix" (p₁ =
+ * goodReliability) against "it works as its record says" (p₀: the record's share, at most the floor,
+ * since the hold already says it may be no better than that). A record of 0.6 or better needs 8 runs
+ * after a hold (a fix that works 6 times in 10 does that 1.7 % of the time), a record of 0.4 only 4
+ * (a fix that got better shows it at once); a dip needs 5. The odds are capped by "one failure among
+ * ten verified runs still auto-applies" (ADR 0014): (0.95/0.6)⁵ = 9.96 after a dip, (0.95/0.6)⁸ = 39.6.
+ */
+export function earnBackRuns(record: number, odds: number): number {
+  const p0 = Math.min(LEARNING.reliabilityFloor, Math.max(0.001, record));
+  // The small tolerance keeps an exact power (say (0.95/0.6)ⁿ against odds it just meets) from rounding up.
+  return Math.max(1, Math.ceil(Math.log(odds) / Math.log(LEARNING.goodReliability / p0) - 1e-9));
+}
+
+/** The latest failure that left the bound under the floor (observations newest first), or null. */
+function findHold(prior: FixPrior, observations: readonly FixObservation[]): Hold | null {
+  for (const [index, o] of observations.entries()) {
+    if (o.kind !== 'run' || o.succeeded) continue;
+    // As it stood just after that failure, judged at that time.
+    const upTo = observations.slice(index);
+    const bound = lowerBound(prior, upTo, o.at);
+    if (bound >= LEARNING.reliabilityFloor) continue;
+    const runs = upTo.filter((r) => r.kind === 'run');
+    const verified = runs.filter((r) => r.succeeded).length;
+    // Every run counts fully in the record; the prior fades as in the posterior.
+    const priorWeight = LEARNING.priorRuns * LEARNING.decayPerVerdict ** runs.length;
+    const share = (verified + prior.mean * priorWeight) / (runs.length + priorWeight);
+    const odds = bound >= LEARNING.holdBound ? LEARNING.dipOdds : LEARNING.holdOdds;
+    const runsNeeded = earnBackRuns(share, odds);
+    const since = observations.slice(0, index).filter((r) => r.kind === 'run');
+    return {
+      lowerBound: bound,
+      record: { verified, runs: runs.length, share },
+      odds,
+      runsNeeded,
+      earned: longestStreak(since) >= runsNeeded,
+    };
+  }
+  return null;
+}
+
+/** The most verified runs in a row among `runs`. */
+function longestStreak(runs: readonly FixObservation[]): number {
+  let longest = 0;
+  let current = 0;
+  for (const r of runs) {
+    current = r.succeeded ? current + 1 : 0;
+    longest = Math.max(longest, current);
+  }
+  return longest;
+}
+
 /** The decision and its explanation. `observations` newest first (at most LEARNING.horizon of each kind matter). */
 export function assessFix(prior: FixPrior, observations: readonly FixObservation[], now: Date): FixAssessment {
   const post = posterior(prior, observations, now);
   const bound = betaQuantile(1 - LEARNING.credibility, post.alpha, post.beta);
   const runs = observations.filter((o) => o.kind === 'run');
   const reviews = observations.filter((o) => o.kind === 'review');
-  const lastFailure = observations.findIndex((o) => o.kind === 'run' && !o.succeeded);
-  const streak = lastFailure === -1 ? runs.length : runs.indexOf(observations[lastFailure]!);
-  // As it stood just after its last failed run, judged at that time.
-  const afterFailure =
-    lastFailure === -1 ? null : lowerBound(prior, observations.slice(lastFailure), observations[lastFailure]!.at);
+  const lastFailure = runs.findIndex((o) => !o.succeeded);
+  const streak = lastFailure === -1 ? runs.length : lastFailure;
+  const hold = findHold(prior, observations);
   const floor = LEARNING.reliabilityFloor;
-  const earnedBack = streak >= LEARNING.earnBackRuns;
-  const trusted = bound >= floor && (afterFailure === null || afterFailure >= LEARNING.holdBound || earnedBack);
+  const trusted = bound >= floor && (hold === null || hold.earned);
 
   const verified = runs.filter((o) => o.succeeded).length;
-  const b = (x: number) => x.toFixed(2);
+  // Bounds are shown rounded down, so a bound just under the floor never reads as the floor.
+  const b = (x: number) => (Math.floor(x * 100 + 1e-9) / 100).toFixed(2);
   const record =
     runs.length === 0
       ? `no verified runs yet; the ${prior.from === 'generator' ? "generator's" : `${prior.from}'s`} confidence ${b(prior.mean)} counts as ${LEARNING.priorRuns} runs`
@@ -140,7 +210,7 @@ export function assessFix(prior: FixPrior, observations: readonly FixObservation
   let reason: string;
   if (bound < floor) reason = `${record}; lower bound ${b(bound)} < ${b(floor)}`;
   else if (!trusted)
-    reason = `${record}; lower bound ${b(bound)} ≥ ${b(floor)}, but it fell to ${b(afterFailure!)} at its last failure: it earns its way back after ${LEARNING.earnBackRuns} verified runs in a row (${streak} so far)`;
+    reason = `${record}; lower bound ${b(bound)} ≥ ${b(floor)}, but it fell to ${b(hold!.lowerBound)} at a failure with ${hold!.record.verified} of ${hold!.record.runs} runs verified until then: it earns its way back after ${hold!.runsNeeded} verified runs in a row (${streak} so far)`;
   else reason = `${record}; lower bound ${b(bound)} ≥ ${b(floor)}`;
 
   return {
@@ -157,11 +227,17 @@ export function assessFix(prior: FixPrior, observations: readonly FixObservation
       },
       weighted: { successes: round(post.successes), failures: round(post.failures) },
       streak,
-      lowerBoundAfterLastFailure: afterFailure === null ? null : round(afterFailure),
+      hold: hold && {
+        ...hold,
+        lowerBound: round(hold.lowerBound),
+        record: { ...hold.record, share: round(hold.record.share) },
+      },
       credibility: LEARNING.credibility,
       reliabilityFloor: floor,
+      goodReliability: LEARNING.goodReliability,
       holdBound: LEARNING.holdBound,
-      earnBackRuns: LEARNING.earnBackRuns,
+      dipOdds: LEARNING.dipOdds,
+      holdOdds: LEARNING.holdOdds,
     },
   };
 }

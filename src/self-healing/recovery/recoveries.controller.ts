@@ -12,15 +12,15 @@ import {
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { PageQuery } from '../../platform/http/page-query.js';
 import { invalidFields, IsCalendarDate } from '../../platform/http/validation.js';
 import { PlanRun } from '../runs/plan-run/plan-run.query.js';
 import { RunPlan } from '../runs/plan-run/run-plan.view.js';
 import { NamedRunView } from '../runs/run.view.js';
+import { FixScopeQuery } from './fix-scope.dto.js';
 import { RecoveryNamesReader } from './recovery-names.reader.js';
 import { RECOVERY_STATUSES, RecoveryRepository } from './recovery.repository.js';
 import { RecoveryPage, recoveryView, RecoveryView } from './recovery.view.js';
@@ -28,13 +28,8 @@ import { ReviewRecovery } from './review-recovery/review-recovery.command.js';
 import { SetRecoveryExpiry } from './set-recovery-expiry/set-recovery-expiry.command.js';
 import { SetRecoveryExpiryDto } from './set-recovery-expiry/set-recovery-expiry.dto.js';
 
-export class ListRecoveriesQuery extends PageQuery {
+export class ListRecoveriesQuery extends FixScopeQuery {
   @ApiProperty({ required: false, enum: RECOVERY_STATUSES }) @IsOptional() @IsIn(RECOVERY_STATUSES) status?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsUUID() patternId?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsUUID() incidentId?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) agentId?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) capability?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) playbookId?: string;
   @ApiProperty({ required: false, description: 'suggested at or after (ISO 8601)' })
   @IsOptional()
   @IsCalendarDate()

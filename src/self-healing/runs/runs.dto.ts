@@ -1,16 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { PageQuery } from '../../platform/http/page-query.js';
 import { IsCalendarDate } from '../../platform/http/validation.js';
+import { FixScopeQuery } from '../recovery/fix-scope.dto.js';
 import { RUN_STATUSES } from './run.view.js';
 
-export class ListRunsQuery extends PageQuery {
+export class ListRunsQuery extends FixScopeQuery {
   @ApiProperty({ required: false, enum: RUN_STATUSES }) @IsOptional() @IsIn(RUN_STATUSES) status?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsUUID() incidentId?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsUUID() patternId?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) agentId?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) capability?: string;
-  @ApiProperty({ required: false }) @IsOptional() @IsString() @Length(1, 200) playbookId?: string;
   @ApiProperty({
     required: false,
     enum: ['automatic', 'manual'],
