@@ -137,4 +137,52 @@ describe('trust from recovery runs (real HTTP, real PostgreSQL)', () => {
       reason: `0.75 → 0.8125 after run ${runId} (succeeded): verified after the patch`,
     });
   });
+  it("a batch of outcomes of several agents: each agent's changes apply one after another, in order, none lost", async () => {
+    for (const id of ['batch-a', 'batch-b'])
+      await app.http
+        .put(`/routing/agents/${id}`)
+        .set(auth())
+        .send({ capabilities: ['deploy'], baseConfidence: 0.5 })
+        .expect(200);
+    const outcomes = [
+      ['batch-a', 'succeeded'],
+      ['batch-b', 'failed'],
+      ['batch-a', 'succeeded'],
+      ['batch-b', 'succeeded'],
+      ['batch-a', 'failed'],
+    ] as const;
+    const runIds = outcomes.map((_, i) => `0190a0a0-0000-7000-8000-0000000003${String(i).padStart(2, '0')}`);
+    // Published together, so the relay takes them in one batch (one transaction).
+    await app.app.get(TransactionHost).run(async () => {
+      for (const [i, [agentId, outcome]] of outcomes.entries())
+        await app.app.get(EventBus).publish(
+          new RecoveryRunFinished({
+            tenantId: 'trust',
+            runId: runIds[i]!,
+            incidentId: '0190a0a0-0000-7000-8000-000000000200',
+            recoveryId: '0190a0a0-0000-7000-8000-000000000201',
+            patternId: '0190a0a0-0000-7000-8000-000000000202',
+            agentId,
+            capability: 'deploy',
+            playbook: 'pipeline_timeout_fix',
+            outcome,
+            automatic: true,
+            reason: null,
+          }),
+        );
+    });
+    for (const id of ['batch-a', 'batch-b']) {
+      const mine = runIds.filter((_, i) => outcomes[i]![0] === id);
+      const history = await eventually(async () => {
+        const h = (await agent(id)).trustHistory as Array<{ runId: string; previousTrust: number; newTrust: number }>;
+        return h.length === mine.length ? h : null;
+      }, `${id}'s ${mine.length} trust changes`);
+      // Oldest first: each change starts where the one before it ended.
+      const chain = [...history].reverse();
+      expect(chain.map((c) => c.runId)).toEqual(mine);
+      expect(chain[0]!.previousTrust).toBe(0.5);
+      for (let i = 1; i < chain.length; i++) expect(chain[i]!.previousTrust).toBe(chain[i - 1]!.newTrust);
+      expect((await agent(id)).trustByCapability.deploy).toBe(chain.at(-1)!.newTrust);
+    }
+  });
 });

@@ -5,7 +5,11 @@ import { RecoveryRunFinished } from '../../../self-healing/events/recovery-run-f
 
 /** The sixth bridge: a finished recovery run teaches routing (governance moves the trust of the run's agent and capability, ADR 0009). */
 @EventsHandler(RecoveryRunFinished)
-@OutboxHandler({ name: 'integration.run-outcome-to-trust' })
+@OutboxHandler({
+  name: 'integration.run-outcome-to-trust',
+  // Each run's change locks only its own agent: runs of different agents in a batch are handled side by side.
+  serializeBy: (e: RecoveryRunFinished) => `${e.tenantId}/${e.agentId ?? ''}`,
+})
 export class RunOutcomeToTrustBridge implements IEventHandler<RecoveryRunFinished> {
   constructor(private readonly commands: CommandBus) {}
 
