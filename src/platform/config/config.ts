@@ -250,7 +250,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     runs: {
       verifyWindowMs: int(env, 'RECOVERY_VERIFY_WINDOW_MS', 15 * 60_000, 0, 30 * 24 * 3_600_000),
       runTimeoutMs: int(env, 'RECOVERY_RUN_TIMEOUT_MS', 72 * 3_600_000, 1000, 365 * 24 * 3_600_000),
-      concurrency: int(env, 'RUN_ENGINE_CONCURRENCY', 8, 1, 1000),
+      concurrency: int(env, 'RUN_ENGINE_CONCURRENCY', 16, 1, 1000),
       calls: int(env, 'RUN_ENGINE_CALLS', 256, 1, 100_000),
       tenantCalls: int(env, 'RUN_ENGINE_TENANT_CALLS', 64, 1, 100_000),
       actuatorCalls: int(env, 'RUN_ENGINE_ACTUATOR_CALLS', 32, 1, 100_000),
