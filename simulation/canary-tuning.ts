@@ -1,4 +1,5 @@
 import { mulberry32 } from '../test/fixtures/error-corpus.js';
+import { alertmanagerWebhook } from './alertmanager.js';
 import { startOpsReceiver, type OpsCall } from './ops-receiver.js';
 import { Api, until } from './run-simulation.js';
 
@@ -92,30 +93,14 @@ function plan(seed: number, count: number): Fault[] {
 }
 
 function alertPayload(f: Fault, status: 'firing' | 'resolved') {
-  return {
-    version: '4',
-    groupKey: '{}:{alertname="LatencyRegression"}',
-    truncatedAlerts: 0,
+  return alertmanagerWebhook(
+    {
+      labels: { alertname: 'LatencyRegression', service: f.agentId, capability: 'search', severity: 'warning' },
+      summary: `p95 latency of ${f.agentId} regressed to ${400 + (f.n % 600)} ms after a traffic shift`,
+      fingerprint: f.fingerprint,
+    },
     status,
-    receiver: 'pillar-loop',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    alerts: [
-      {
-        status,
-        labels: { alertname: 'LatencyRegression', service: f.agentId, capability: 'search', severity: 'warning' },
-        annotations: {
-          summary: `p95 latency of ${f.agentId} regressed to ${400 + (f.n % 600)} ms after a traffic shift`,
-        },
-        startsAt: new Date().toISOString(),
-        endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus:9090/graph',
-        fingerprint: f.fingerprint,
-      },
-    ],
-  };
+  );
 }
 
 interface Run {

@@ -1,5 +1,6 @@
 import { generateWebhookSecret, signWebhook } from '../src/platform/crypto/webhook-signature.js';
 import { mulberry32 } from '../test/fixtures/error-corpus.js';
+import { alertmanagerWebhook } from './alertmanager.js';
 import { checkBody, startOpsReceiver, type OpsCall } from './ops-receiver.js';
 import { Api, until } from './run-simulation.js';
 
@@ -253,27 +254,14 @@ function plan(seed: number, windows: number, patchWindow: number): Fault[][] {
 
 /** The Alertmanager webhook (version 4) for one fault's alert. */
 function alertPayload(f: Fault, status: 'firing' | 'resolved') {
-  const alert = {
+  return alertmanagerWebhook(
+    {
+      labels: { alertname: f.kind.alertname, service: f.agentId, capability: f.kind.capability, severity: 'critical' },
+      summary: f.kind.summary(f.n),
+      fingerprint: f.fingerprint,
+    },
     status,
-    labels: { alertname: f.kind.alertname, service: f.agentId, capability: f.kind.capability, severity: 'critical' },
-    annotations: { summary: f.kind.summary(f.n) },
-    startsAt: new Date().toISOString(),
-    endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
-    generatorURL: 'http://prometheus:9090/graph',
-    fingerprint: f.fingerprint,
-  };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${f.kind.alertname}"}`,
-    truncatedAlerts: 0,
-    status,
-    receiver: 'pillar-loop',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    alerts: [alert],
-  };
+  );
 }
 
 export async function runSelfHealing(o: SelfHealingOptions): Promise<SelfHealingResult> {
