@@ -8,6 +8,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import { generateWebhookSecret } from '../src/platform/crypto/webhook-signature.js';
+import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { openSse } from './support/sse.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
@@ -21,28 +22,6 @@ import { startWebhookReceiver, type ReceivedCall } from './support/webhook-recei
  */
 type Http = ReturnType<typeof request>;
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
-const OOM = (n: string) => ({
-  errorType: 'OutOfMemoryError',
-  message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`,
-  agentId: `agent-${n}`,
-  capability: 'ingest',
-});
-
-/** An incident, its recovery approved: the run it started. */
-async function startRun(http: Http, key: string, n: string) {
-  const inc = await http.post('/incidents').set(auth(key)).send(OOM(n)).expect(201);
-  const recovery = await eventually(
-    async () => (await http.get(`/recoveries?incidentId=${inc.body.id}`).set(auth(key))).body.items?.[0],
-    'a recovery',
-  );
-  const run = (await http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
-  return { incidentId: inc.body.id as string, runId: run.id as string };
-}
-const finished = (http: Http, key: string, runId: string) =>
-  eventually(async () => {
-    const run = (await http.get(`/runs/${runId}`).set(auth(key)).expect(200)).body;
-    return run.phase === 'done' ? run : null;
-  }, `run ${runId} to finish`);
 const byAction = (calls: ReceivedCall[], runId: string, action: string) =>
   calls.filter((c) => c.json?.runId === runId && c.json.params?.action === action);
 
@@ -107,14 +86,14 @@ describe('actuators reach public addresses only (ACTUATOR_ALLOW_NETWORKS unset)'
       `INSERT INTO actuators (tenant_id, name, url, timeout_ms, secret_sealed) VALUES ('reach', 'ops', $1, 2000, $2)`,
       [`http://localhost:${port}/ops`, box.seal(generateWebhookSecret())],
     );
-    const { runId } = await startRun(app.http, admin, 'dns');
+    const { runId } = await approvedRun(app.http, admin, oomIncident('dns'));
     // A run a person started pauses on its failed step (DESIGN §13): the failure shows there already; then it is rolled back.
     await eventually(
       async () => (await app.http.get(`/runs/${runId}`).set(auth(admin))).body.pausedOnStep === 'clear_cache',
       'the run to pause',
     );
     await app.http.post(`/runs/${runId}/rollback`).set(auth(admin)).send({}).expect(202);
-    const run = await finished(app.http, admin, runId);
+    const run = await finishedRun(app.http, admin, runId);
     const first = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
     expect(first).toMatchObject({ status: 'failed', attempts: 1 });
     expect(first.error).toBe(
@@ -227,8 +206,8 @@ describe('with ACTUATOR_ALLOW_NETWORKS covering loopback (the service in its own
     );
     try {
       await stream.opened;
-      const { incidentId, runId } = await startRun(http, admin, 'hdr');
-      const run = await finished(http, admin, runId);
+      const { incidentId, runId } = await approvedRun(http, admin, oomIncident('hdr'));
+      const run = await finishedRun(http, admin, runId);
       expect(run.status).toBe('succeeded');
       expect(run.steps.find((s: { id: string }) => s.id === 'reduce_batch')).toMatchObject({
         status: 'succeeded',
@@ -273,8 +252,8 @@ describe('with ACTUATOR_ALLOW_NETWORKS covering loopback (the service in its own
         );
       res.end(action === 'memory_check' ? '{"healthy":true}' : '{}');
     });
-    const { runId } = await startRun(http, admin, 'nul');
-    const run = await finished(http, admin, runId);
+    const { runId } = await approvedRun(http, admin, oomIncident('nul'));
+    const run = await finishedRun(http, admin, runId);
     expect(run.status).toBe('succeeded');
     const step = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
     expect(step).toMatchObject({ status: 'succeeded', attempts: 1 });

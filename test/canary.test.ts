@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectActuator } from './support/actuators.js';
 import { launchBrowser } from './support/browser.js';
 import { playbookCatalogWith } from './support/playbooks.js';
+import { approvedRun, finishedRun } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -343,27 +344,14 @@ describe('canary and promote: the step budget', () => {
   it('tries candidates only while the budget lasts, marks the rest not tried, says so, and promotes the best it tried', async () => {
     const admin = await app.keyFor('canary-budget-step', 'admin');
     await connectActuator(app.http, admin, receiver, { timeoutMs: 5000 });
-    const incident = await app.http
-      .post('/incidents')
-      .set(auth(admin))
-      .send({
-        errorType: 'LatencyRegression',
-        message: 'p95 latency of search-api-1 regressed to 900 ms after a traffic shift',
-        agentId: 'agent-b1',
-        capability: 'search',
-      })
-      .expect(201);
-    const recovery = await eventually(async () => {
-      const items = (await app.http.get(`/recoveries?incidentId=${incident.body.id}`).set(auth(admin))).body.items;
-      return items?.[0];
-    }, 'a recovery');
-    expect(recovery.playbookId).toBe('tune_config');
-    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(admin)).send({}).expect(200))
-      .body;
-    const run = await eventually(async () => {
-      const r = (await app.http.get(`/runs/${started.id}`).set(auth(admin)).expect(200)).body;
-      return r.phase === 'done' ? r : null;
-    }, 'the canary run to finish');
+    const { runId } = await approvedRun(app.http, admin, {
+      errorType: 'LatencyRegression',
+      message: 'p95 latency of search-api-1 regressed to 900 ms after a traffic shift',
+      agentId: 'agent-b1',
+      capability: 'search',
+    });
+    const run = await finishedRun(app.http, admin, runId);
+    expect(run.playbookId).toBe('tune_config');
 
     expect(run.status).toBe('succeeded');
     const actions = receiver.calls.filter((c) => c.json?.runId === run.id).map((c) => c.json.params.action);

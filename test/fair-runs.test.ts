@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import { connectActuator } from './support/actuators.js';
+import { approvedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -24,26 +25,8 @@ describe('a tenant whose actuator hangs slows only itself', () => {
 
   const get = async (path: string, key: string) => (await app.http.get(path).set(auth(key)).expect(200)).body;
 
-  async function startRun(key: string) {
-    const n = ++seq;
-    const inc = await app.http
-      .post('/incidents')
-      .set(auth(key))
-      .send({
-        errorType: 'OutOfMemoryError',
-        message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`,
-        agentId: `agent-${n}`,
-        capability: 'ingest',
-      })
-      .expect(201);
-    const recovery = await eventually(
-      async () => (await get(`/recoveries?incidentId=${inc.body.id}`, key)).items[0],
-      `a recovery for ${inc.body.id}`,
-    );
-    return (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body as {
-      id: string;
-    };
-  }
+  /** An approved run of a new OutOfMemoryError incident, on an agent of its own. */
+  const startRun = async (key: string) => ({ id: (await approvedRun(app.http, key, oomIncident(++seq))).runId });
 
   beforeAll(async () => {
     bad = await startWebhookReceiver((_call, res) => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RunHistoryPruner } from '../src/self-healing/runs/prune-history/run-history.pruner.js';
 import { connectActuator } from './support/actuators.js';
-import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
+import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -15,26 +16,11 @@ describe('retention of finished runs’ transitions', () => {
 
   const get = async (path: string) => (await app.http.get(path).set(auth(operator)).expect(200)).body;
 
-  async function finishedRun(): Promise<string> {
-    const n = ++seq;
-    const inc = await app.http
-      .post('/incidents')
-      .set(auth(operator))
-      .send({
-        errorType: 'OutOfMemoryError',
-        message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`,
-        agentId: `agent-${n}`,
-        capability: 'ingest',
-      })
-      .expect(201);
-    const recovery = await eventually(
-      async () => (await get(`/recoveries?incidentId=${inc.body.id}`)).items[0],
-      'a recovery',
-    );
-    const run = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
-      .body;
-    await eventually(async () => (await get(`/runs/${run.id}`)).phase === 'done', `run ${run.id} to finish`);
-    return run.id;
+  /** A new incident's run, approved and done: its id. */
+  async function doneRun(): Promise<string> {
+    const { runId } = await approvedRun(app.http, operator, oomIncident(++seq));
+    await finishedRun(app.http, operator, runId);
+    return runId;
   }
 
   /** As if the run had finished `days` ago: its finish time, and its transitions' ids (UUID v7, which carry when they were written). */
@@ -75,7 +61,7 @@ describe('retention of finished runs’ transitions', () => {
   });
 
   it('deletes the transitions of runs finished longer ago than the retention, and keeps the runs and everything newer', async () => {
-    const [old, recent, fresh] = [await finishedRun(), await finishedRun(), await finishedRun()];
+    const [old, recent, fresh] = [await doneRun(), await doneRun(), await doneRun()];
     await age(old, 8);
     await age(recent, 6);
     const before = { old: await transitions(old), recent: await transitions(recent), fresh: await transitions(fresh) };

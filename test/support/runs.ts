@@ -1,0 +1,35 @@
+import type { TestApp } from './test-app.js';
+import { eventually } from './test-app.js';
+
+type Http = TestApp['http'];
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+/** An OutOfMemoryError incident on agent-`n` (memory_cleanup's pattern): `n` keeps each one its own agent. */
+export const oomIncident = (n: string | number) => ({
+  errorType: 'OutOfMemoryError',
+  message: `Worker pod ingest-${n} OOMKilled: container exceeded memory limit 2048Mi`,
+  agentId: `agent-${n}`,
+  capability: 'ingest',
+});
+
+/** Reports the incident, waits for its recovery and approves it: the incident, and the run the approval started. */
+export async function approvedRun(
+  http: Http,
+  key: string,
+  incident: Record<string, unknown>,
+): Promise<{ incidentId: string; runId: string }> {
+  const inc = await http.post('/incidents').set(auth(key)).send(incident).expect(201);
+  const recovery = await eventually(
+    async () => (await http.get(`/recoveries?incidentId=${inc.body.id}`).set(auth(key))).body.items?.[0],
+    `a recovery for ${inc.body.id}`,
+  );
+  const run = (await http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
+  return { incidentId: inc.body.id as string, runId: run.id as string };
+}
+
+/** The run once it is done (phase `done`). */
+export const finishedRun = (http: Http, key: string, runId: string) =>
+  eventually(async () => {
+    const run = (await http.get(`/runs/${runId}`).set(auth(key)).expect(200)).body;
+    return run.phase === 'done' ? run : null;
+  }, `run ${runId} to finish`);
