@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
-import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
+import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
@@ -23,6 +24,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
     private readonly recoveries: RecoveryRepository,
     private readonly evidence: FixEvidenceRepository,
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly guardrails: GuardrailsService,
     private readonly audit: AuditTrail,
     @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
@@ -56,6 +58,11 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
       const observations = await this.evidence.observations(c.tenantId, pattern.id, suggestion.playbookId);
       const fix = assessFix({ mean: suggestion.confidence, from: suggestion.confidenceFrom }, observations, new Date());
       const allowed = !c.autoApplyPaused && pattern.auto_apply_recovery && fix.trusted;
+      // The run it would start needs the incident: read with the guardrails' lock, in the same round trip.
+      const incident = allowed
+        ? this.queries.execute(new GetIncident({ tenantId: c.tenantId, incidentId: c.incidentId }))
+        : null;
+      incident?.catch(() => undefined); // not awaited when a guardrail holds the fix; a failed read fails the commit anyway
       // A trusted fix still runs alone only inside the tenant's guardrails (checked under a tenant lock, before the run exists).
       const heldBy = allowed
         ? await this.guardrails.blockingGuardrail({
@@ -128,6 +135,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
             tenantId: c.tenantId,
             recoveryId,
             incidentId: c.incidentId,
+            incident: await incident,
             patternId: pattern.id,
             playbookId: suggestion.playbookId,
             params: suggestion.params,

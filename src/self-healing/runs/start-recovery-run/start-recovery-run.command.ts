@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { IncidentView } from '../../../incidents/incident.view.js';
 import type { RunView } from '../run.view.js';
 
 export interface StartRecoveryRunProps {
@@ -6,6 +7,8 @@ export interface StartRecoveryRunProps {
   /** The approved or auto-applied recovery (null: `POST /patches/trigger`, a reported problem). */
   recoveryId: string | null;
   incidentId: string | null;
+  /** The incident, when the caller has read it in this transaction already (auto-apply: with the guardrails' lock). */
+  incident?: IncidentView | null;
   patternId: string | null;
   playbookId: string;
   /** The recovery's parameters (template or suggestion); they fill the steps' `{{param}}` values. */

@@ -42,12 +42,12 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
         throw new UnprocessableEntityException(
           `playbook "${p.playbookId}" is no longer in the playbook catalog: this recovery cannot run`,
         );
-      const incident = p.incidentId
-        ? await this.queries.execute(new GetIncident({ tenantId: p.tenantId, incidentId: p.incidentId }))
-        : null;
-      const pattern = p.patternId
-        ? await this.queries.execute(new GetPattern({ tenantId: p.tenantId, patternId: p.patternId }))
-        : null;
+      const [incident, pattern] = await Promise.all([
+        p.incident !== undefined || !p.incidentId
+          ? (p.incident ?? null)
+          : this.queries.execute(new GetIncident({ tenantId: p.tenantId, incidentId: p.incidentId })),
+        p.patternId ? this.queries.execute(new GetPattern({ tenantId: p.tenantId, patternId: p.patternId })) : null,
+      ]);
       const context: RunContext = {
         incident: incident && {
           id: incident.id,
@@ -63,7 +63,9 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
       };
       const id = uuidv7();
       const now = Date.now();
-      const run = await this.runs.insertRun({
+      // The run, its steps and the incident's new status leave in one round trip: statements on a
+      // transaction's connection run in the order they were sent, and any failure rolls back all three.
+      const inserted = this.runs.insertRun({
         id,
         tenant_id: p.tenantId,
         recovery_id: p.recoveryId,
@@ -85,24 +87,26 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
         on_failure: onFailureOf(playbook, p.automatic),
       });
       const rows = (['steps', 'verify', 'rollback'] as StepList[]).flatMap((list) =>
-        playbook[list].map((step, position) => this.stepRow(run.id, p.tenantId, list, position, step, p.params)),
+        playbook[list].map((step, position) => this.stepRow(id, p.tenantId, list, position, step, p.params)),
       );
-      const steps = await this.runs.insertSteps(rows);
+      const [run, steps] = await Promise.all([
+        inserted,
+        this.runs.insertSteps(rows),
+        p.incidentId &&
+          this.commands.execute(
+            new SetIncidentMitigation({
+              tenantId: p.tenantId,
+              incidentId: p.incidentId,
+              mitigating: true,
+              reason: `run ${id} started`,
+            }),
+          ),
+      ]);
       await this.journal.run(
         run,
         null,
         `${p.automatic ? 'auto-applied' : 'started'} by ${p.startedBy}: playbook ${playbook.id}`,
       );
-      if (p.incidentId) {
-        await this.commands.execute(
-          new SetIncidentMitigation({
-            tenantId: p.tenantId,
-            incidentId: p.incidentId,
-            mitigating: true,
-            reason: `run ${run.id} started`,
-          }),
-        );
-      }
       this.wakeups.afterCommit();
       return runView(run, steps);
     });
