@@ -24,7 +24,6 @@ export class RecordRunOutcomeForTrustHandler implements ICommandHandler<RecordRu
       const reason = describeChange(previous, next, p.runId, p.outcome) + (p.reason ? `: ${p.reason}` : '');
       const change = await this.trust.recordChange({ ...p, previous, next, reason });
       if (!change) return null; // this run was counted already
-      await this.trust.setTrust(p.tenantId, p.agentId, p.capability, next);
       const view = trustChangeView(change);
       await this.audit.record({
         tenantId: p.tenantId,
