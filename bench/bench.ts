@@ -75,6 +75,7 @@ import {
   type DbCounters,
   type TenantFigures,
 } from './db-probe.js';
+import { EventLoopWatch, type EventLoopFigures } from './event-loop.js';
 import type { LoadMessage, LoadParams, LoadProgress, LoadResult } from './loop-load.js';
 import { installQueryCounter, queryCount } from './pg-count.js';
 import { runPolicyEvaluateHttp, type PolicyEvaluateHttpResult } from './policy-evaluate-http.js';
@@ -489,6 +490,8 @@ async function main(): Promise<void> {
           : ''),
     );
 
+    const eventLoop = new EventLoopWatch();
+    let eventLoopOffer: EventLoopFigures | null = null;
     const snap: { before: DbCounters | null } = { before: null };
     const marks: Record<string, ReturnType<CpuSampler['snapshot']>> = {};
     let activity: { stop(): Promise<ActivityReport | null> } | null = null;
@@ -530,7 +533,9 @@ async function main(): Promise<void> {
         if (phase === 'warmup')
           log(`bench: warming up at ${opts.warmupRate}/s for ${opts.warmupS} s (left out of every figure)`);
         if (phase === 'offer' && dbUrl && opts.pgSampleHz > 0) activity = startActivitySampler(dbUrl, opts.pgSampleHz);
+        if (phase === 'offer' && app) eventLoop.start();
         if (phase === 'drain' && activity) activityReport = activity.stop();
+        if (phase === 'drain') eventLoopOffer = eventLoop.stop();
         if (phase === 'crosscheck') {
           // In-process: freeze the outbox at the deadline, so the counters below and the commit
           // probe see only this run's finished work on an otherwise idle database.
@@ -726,6 +731,7 @@ async function main(): Promise<void> {
         sseReconnects: load.sseReconnects,
       },
       cpu: { offer: cpuOffer, drain: cpuDrain },
+      eventLoop: eventLoopOffer,
       commitRate,
       commitProbe: { outboxPendingAtStart: backlogAtProbe, relayStopped: app !== null },
       audit: { entriesPerIncident: auditPerIncident, append: auditAppend },
@@ -788,6 +794,8 @@ type Figures = {
     sseReconnects: number;
   };
   cpu: { offer: CpuSplit | null; drain: CpuSplit | null };
+  /** The app thread's event loop while offering (in-process only). */
+  eventLoop: EventLoopFigures | null;
   commitRate: CommitRateResult | null;
   commitProbe: { outboxPendingAtStart: number | null; relayStopped: boolean };
   audit: { entriesPerIncident: number | null; append: AuditAppendResult | null };
@@ -913,6 +921,13 @@ function renderReport(f: Figures): string {
     head('CPU (% of one core, averaged)');
     cpuRow('while offering', f.cpu.offer);
     cpuRow('while draining', f.cpu.drain);
+  }
+  if (f.eventLoop) {
+    const d = f.eventLoop.delayMs;
+    row(
+      'app event loop while offering',
+      `busy ${pct(f.eventLoop.busyPct)} (utilization), a ready callback waited p50/p99/max ${ms(d.p50)} / ${ms(d.p99)} / ${ms(d.max)}`,
+    );
   }
 
   head('Database');
