@@ -63,34 +63,33 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
       };
       const id = uuidv7();
       const now = Date.now();
-      // The run, its steps and the incident's new status leave in one round trip: statements on a
-      // transaction's connection run in the order they were sent, and any failure rolls back all three.
-      const inserted = this.runs.insertRun({
-        id,
-        tenant_id: p.tenantId,
-        recovery_id: p.recoveryId,
-        incident_id: p.incidentId,
-        pattern_id: p.patternId,
-        playbook_id: playbook.id,
-        agent_id: incident?.agentId ?? null,
-        capability: incident?.capability ?? null,
-        automatic: p.automatic,
-        started_by: p.startedBy,
-        status: 'queued',
-        phase: 'steps',
-        params: p.params,
-        context,
-        deadline_at: new Date(now + this.config.runs.runTimeoutMs),
-        due_at: new Date(now),
-        // Only monitoring sends resolutions: an incident reported otherwise has none to wait for.
-        await_resolution: playbook.awaitResolution && incident?.source === 'alertmanager',
-        on_failure: onFailureOf(playbook, p.automatic),
-      });
       const rows = (['steps', 'verify', 'rollback'] as StepList[]).flatMap((list) =>
         playbook[list].map((step, position) => this.stepRow(id, p.tenantId, list, position, step, p.params)),
       );
+      // The run, its steps and the incident's new status leave in one round trip: statements on a
+      // transaction's connection run in the order they were sent, and any failure rolls back all three.
       const [run, steps] = await Promise.all([
-        inserted,
+        this.runs.insertRun({
+          id,
+          tenant_id: p.tenantId,
+          recovery_id: p.recoveryId,
+          incident_id: p.incidentId,
+          pattern_id: p.patternId,
+          playbook_id: playbook.id,
+          agent_id: incident?.agentId ?? null,
+          capability: incident?.capability ?? null,
+          automatic: p.automatic,
+          started_by: p.startedBy,
+          status: 'queued',
+          phase: 'steps',
+          params: p.params,
+          context,
+          deadline_at: new Date(now + this.config.runs.runTimeoutMs),
+          due_at: new Date(now),
+          // Only monitoring sends resolutions: an incident reported otherwise has none to wait for.
+          await_resolution: playbook.awaitResolution && incident?.source === 'alertmanager',
+          on_failure: onFailureOf(playbook, p.automatic),
+        }),
         this.runs.insertSteps(rows),
         p.incidentId &&
           this.commands.execute(
