@@ -29,6 +29,12 @@ export interface DuePumpOptions {
   /** False once the database pool is closed. */
   isOpen: () => boolean;
   logger: Logger;
+  /**
+   * Claim again whenever an item's work ends (default). False for a source that schedules its
+   * items' next due times itself (`Wakeups.atAfterCommit`) and wakes the pump when a limit of its
+   * own frees: then only a claim that was full is followed up, since more may be due.
+   */
+  wakeAfterEachItem?: boolean;
 }
 
 /**
@@ -41,6 +47,8 @@ export class DuePump<T> {
   private readonly inFlight = new Set<Promise<void>>();
   private poll: NodeJS.Timeout | null = null;
   private sleeper: NodeJS.Timeout | null = null;
+  /** When the sleeper fires (epoch ms); Infinity when none is set. */
+  private sleepUntil = Infinity;
   private pumping: Promise<void> | null = null;
   private again = false;
   private stopped = true;
@@ -56,7 +64,11 @@ export class DuePump<T> {
   start(wakeups: Wakeups, notifications: PgNotifications): void {
     this.stopped = false;
     wakeups.wakeLocal = () => this.wake();
-    notifications.on(wakeups.channel, () => this.wake());
+    wakeups.wakeLocalAt = (at) => this.wakeAt(at);
+    // Its own replica's wake-ups came through wakeLocal already.
+    notifications.on(wakeups.channel, (origin) => {
+      if (origin !== wakeups.origin) this.wake();
+    });
     this.poll = setInterval(() => this.wake(), this.o.pollMs);
     this.poll.unref();
     this.wake();
@@ -66,8 +78,11 @@ export class DuePump<T> {
   async stop(wakeups: Wakeups): Promise<void> {
     this.stopped = true;
     wakeups.wakeLocal = null;
+    wakeups.wakeLocalAt = null;
     if (this.poll) clearInterval(this.poll);
     if (this.sleeper) clearTimeout(this.sleeper);
+    this.sleeper = null;
+    this.sleepUntil = Infinity;
     await this.pumping;
     await Promise.allSettled([...this.inFlight]);
   }
@@ -121,7 +136,7 @@ export class DuePump<T> {
           )
           .finally(() => {
             this.inFlight.delete(work);
-            this.wake();
+            if (this.o.wakeAfterEachItem !== false || this.full) this.wake();
           });
         this.inFlight.add(work);
       }
@@ -133,9 +148,22 @@ export class DuePump<T> {
 
   private async sleepUntilNextDue(): Promise<void> {
     const ms = await this.source.msUntilNextDue();
-    if (ms === null || ms >= this.o.pollMs) return; // the poll comes first
+    if (ms !== null) this.wakeAt(Date.now() + ms + 1);
+  }
+
+  /** Wakes at `at` (epoch ms), or earlier if already due to; at once if it has passed. */
+  wakeAt(at: number): void {
+    if (this.stopped || at >= this.sleepUntil) return;
+    const ms = at - Date.now();
+    if (ms <= 0) return this.wake();
+    if (ms >= this.o.pollMs) return; // the poll comes first
     if (this.sleeper) clearTimeout(this.sleeper);
-    this.sleeper = setTimeout(() => this.wake(), Math.max(1, ms + 1));
+    this.sleepUntil = at;
+    this.sleeper = setTimeout(() => {
+      this.sleeper = null;
+      this.sleepUntil = Infinity;
+      this.wake();
+    }, ms);
     this.sleeper.unref();
   }
 }

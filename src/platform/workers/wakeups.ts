@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { NotifyBatcher } from '../database/notify-batcher.js';
 import type { TransactionHost } from '../database/transaction-host.js';
 
@@ -9,6 +10,10 @@ import type { TransactionHost } from '../database/transaction-host.js';
 export class Wakeups {
   /** Set by this replica's worker while it runs. */
   wakeLocal: (() => void) | null = null;
+  /** The same, at a time (epoch ms) rather than at once. */
+  wakeLocalAt: ((at: number) => void) | null = null;
+  /** The NOTIFY payload of this replica's wake-ups: its own worker, already woken, skips them. */
+  readonly origin = randomUUID();
 
   constructor(
     readonly channel: string,
@@ -18,6 +23,15 @@ export class Wakeups {
 
   afterCommit(): void {
     this.tx.afterCommit(() => this.wakeLocal?.());
-    this.notifier.notifyAfterCommit(this.channel);
+    this.notifier.notifyAfterCommit(this.channel, this.origin);
+  }
+
+  /**
+   * Wakes this replica's worker at `at`, once the change commits: the worker that scheduled an
+   * item's next turn knows when it falls due, without asking the database. Other replicas are
+   * not told; an item is theirs only once its lease lapses, which their look-ups or polls find.
+   */
+  atAfterCommit(at: Date): void {
+    this.tx.afterCommit(() => this.wakeLocalAt?.(at.getTime()));
   }
 }

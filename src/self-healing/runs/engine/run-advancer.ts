@@ -13,6 +13,7 @@ import { ActOnWorkOrder } from '../../patches/act-on-work-order/act-on-work-orde
 import { BuildWorkOrderContext } from '../../patches/build-work-order-context/build-work-order-context.query.js';
 import { CreateWorkOrder } from '../../patches/create-work-order/create-work-order.command.js';
 import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
+import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import {
   FINISHED_STEP,
@@ -89,6 +90,7 @@ export class RunAdvancer {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly events: EventBus,
+    private readonly wakeups: RunWakeups,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -972,6 +974,8 @@ export class RunAdvancer {
           ? deadline_at
           : at;
     await this.setRun(s, { due_at: wake, lease_until: null, lease_token: null });
+    // This replica's engine wakes for it then, without looking the time up again.
+    if (wake) this.wakeups.atAfterCommit(wake);
     return 'idle';
   }
 

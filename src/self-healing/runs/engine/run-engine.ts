@@ -54,6 +54,9 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
       pollMs: config.outbox.pollIntervalMs,
       isOpen: () => tx.isOpen,
       logger: this.logger,
+      // A turn that puts a run to sleep schedules its wake-up (RunAdvancer), and a tenant leaving
+      // its cap wakes the pump (unhold): a run's work ending is no reason to claim again by itself.
+      wakeAfterEachItem: false,
     };
     this.pump = new DuePump(options, {
       claim: (limit) => this.claim(limit),
@@ -166,6 +169,8 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     const n = (this.held.get(tenantId) ?? 1) - 1;
     if (n > 0) this.held.set(tenantId, n);
     else this.held.delete(tenantId);
+    // Its runs were passed over while it was at its cap: claimable again.
+    if (n === this.config.runs.tenantCalls - 1) this.pump.wake();
   }
 
   private call(c: PlannedCall): Promise<ActuatorCallResult> {

@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { Logger } from '@nestjs/common';
+import type { PgNotifications } from '../database/pg-notifications.js';
+import { DuePump, type DueWork } from './due-pump.js';
+import type { Wakeups } from './wakeups.js';
+
+const POLL_MS = 10_000;
+
+/** A source whose due items the test puts in by hand; it counts the claims and look-ups the pump makes. */
+class Items implements DueWork<string> {
+  due: string[] = [];
+  claims = 0;
+  lookups = 0;
+  readonly finish = new Map<string, () => void>();
+
+  claim(limit: number): Promise<string[]> {
+    this.claims++;
+    return Promise.resolve(this.due.splice(0, limit));
+  }
+
+  work(item: string): Promise<void> {
+    return new Promise((done) => this.finish.set(item, done));
+  }
+
+  msUntilNextDue(): Promise<number | null> {
+    this.lookups++;
+    return Promise.resolve(null);
+  }
+}
+
+function startPump(items: Items, options: { concurrency?: number; wakeAfterEachItem?: boolean } = {}) {
+  const pump = new DuePump(
+    {
+      what: 'items',
+      concurrency: options.concurrency ?? 4,
+      pollMs: POLL_MS,
+      isOpen: () => true,
+      logger: { error: () => undefined, warn: () => undefined } as unknown as Logger,
+      wakeAfterEachItem: options.wakeAfterEachItem,
+    },
+    items,
+  );
+  const wakeups = {
+    channel: 'items',
+    origin: 'this-replica',
+    wakeLocal: null,
+    wakeLocalAt: null,
+  } as unknown as Wakeups;
+  const listeners: Array<(payload: string) => void> = [];
+  const notifications = { on: (_: string, listener: (payload: string) => void) => listeners.push(listener) };
+  pump.start(wakeups, notifications as unknown as PgNotifications);
+  const notify = (payload: string) => listeners.forEach((listener) => listener(payload));
+  return { pump, wakeups, notify };
+}
+
+describe('DuePump', () => {
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('claims again when an item is done, unless told its source schedules its items itself', async () => {
+    for (const wakeAfterEachItem of [undefined, false]) {
+      const items = new Items();
+      items.due = ['a'];
+      const { pump, wakeups } = startPump(items, { wakeAfterEachItem });
+      await jest.advanceTimersByTimeAsync(0);
+      expect(items.claims).toBe(1); // at start: 'a', fewer than the 4 free slots
+      items.finish.get('a')!();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(items.claims).toBe(wakeAfterEachItem === false ? 1 : 2);
+      await pump.stop(wakeups);
+    }
+  });
+
+  it("claims on another replica's NOTIFY, not on its own (its own worker was woken at once)", async () => {
+    const items = new Items();
+    const { pump, wakeups, notify } = startPump(items);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.claims).toBe(1);
+    notify('this-replica');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.claims).toBe(1);
+    notify('another-replica');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.claims).toBe(2);
+    notify(''); // an older replica's wake-up, without its origin
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.claims).toBe(3);
+    await pump.stop(wakeups);
+  });
+
+  it('a claim that filled every slot is followed up when an item is done, whatever the source', async () => {
+    const items = new Items();
+    items.due = ['a', 'b', 'c'];
+    const { pump, wakeups } = startPump(items, { concurrency: 2, wakeAfterEachItem: false });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.claims).toBe(1);
+    items.finish.get('a')!();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.claims).toBe(2); // 'c', in the freed slot
+    items.finish.get('b')!();
+    items.finish.get('c')!();
+    await pump.stop(wakeups);
+  });
+
+  it('wakes at a time it was told, keeps the earliest, and leaves times past the poll to the poll', async () => {
+    const items = new Items();
+    const { pump, wakeups } = startPump(items, { wakeAfterEachItem: false });
+    const started = Date.now();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.claims).toBe(1);
+
+    wakeups.wakeLocalAt!(Date.now() + 300);
+    wakeups.wakeLocalAt!(Date.now() + 500); // later: the 300 ms wake stays
+    await jest.advanceTimersByTimeAsync(299);
+    expect(items.claims).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(items.claims).toBe(2);
+    await jest.advanceTimersByTimeAsync(1_000);
+    // Only the earliest time is kept: after its claim the pump looks the next one up (here: none).
+    expect(items.claims).toBe(2);
+
+    wakeups.wakeLocalAt!(Date.now() + 500);
+    wakeups.wakeLocalAt!(Date.now() + 100); // earlier: moves the wake
+    await jest.advanceTimersByTimeAsync(100);
+    expect(items.claims).toBe(3);
+
+    wakeups.wakeLocalAt!(Date.now() + POLL_MS + 5_000);
+    const untilPoll = started + POLL_MS - Date.now();
+    await jest.advanceTimersByTimeAsync(untilPoll - 1);
+    expect(items.claims).toBe(3);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(items.claims).toBe(4); // the poll's claim; no timer of its own for that time
+    await jest.advanceTimersByTimeAsync(POLL_MS - 1);
+    expect(items.claims).toBe(4);
+
+    wakeups.wakeLocalAt!(Date.now() - 1); // already due: at once
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.claims).toBe(5);
+    await pump.stop(wakeups);
+  });
+});
