@@ -31,7 +31,7 @@ export interface DuePumpOptions {
   logger: Logger;
   /**
    * Claim again whenever an item's work ends (default). False for a source that schedules its
-   * items' next due times itself (`Wakeups.atAfterCommit`) and wakes the pump when a limit of its
+   * items' next due times itself (`Wakeups.inAfterCommit`) and wakes the pump when a limit of its
    * own frees: then only a claim that was full is followed up, since more may be due.
    */
   wakeAfterEachItem?: boolean;
@@ -39,9 +39,10 @@ export interface DuePumpOptions {
 
 /**
  * Works through due items with at most `concurrency` in flight: claims as many as there are free
- * slots, claims again as each finishes, and otherwise sleeps until the next one falls due, a
- * wake-up (this replica's, or another's through NOTIFY), or the fallback poll. Claims run one at a
- * time; a wake-up during one makes another follow it.
+ * slots, claims again as each finishes (or, with `wakeAfterEachItem: false`, only when the last
+ * claim was full), and otherwise sleeps until the next one falls due, a wake-up (this replica's,
+ * or another's through NOTIFY), or the fallback poll. Claims run one at a time; a wake-up during
+ * one makes another follow it.
  */
 export class DuePump<T> {
   private readonly inFlight = new Set<Promise<void>>();
@@ -94,7 +95,7 @@ export class DuePump<T> {
   /**
    * The source has room again: claims only if the last claim was full or had no room, since
    * otherwise nothing more was due then, and what falls due later wakes the pump by itself (a
-   * new item's wake-up, the sleep until the next due time, or a finished item).
+   * new item's wake-up, the sleep until the next due time, or a finished item or its source).
    */
   roomFreed(): void {
     if (this.full) this.wake();

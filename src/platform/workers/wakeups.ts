@@ -27,11 +27,13 @@ export class Wakeups {
   }
 
   /**
-   * Wakes this replica's worker at `at`, once the change commits: the worker that scheduled an
-   * item's next turn knows when it falls due, without asking the database. Other replicas are
-   * not told; an item is theirs only once its lease lapses, which their look-ups or polls find.
+   * Wakes this replica's worker `ms` from now (by this process's clock: a time read from the
+   * database may run on another), once the change commits: the worker that scheduled an item's
+   * next turn knows when it falls due, without asking the database. Other replicas are not told;
+   * they find the item by their own look-ups or polls.
    */
-  atAfterCommit(at: Date): void {
-    this.tx.afterCommit(() => this.wakeLocalAt?.(at.getTime()));
+  inAfterCommit(ms: number): void {
+    const at = Date.now() + ms;
+    this.tx.afterCommit(() => this.wakeLocalAt?.(at));
   }
 }

@@ -394,12 +394,14 @@ export class RunsRepository {
    * `exceptTenants`' runs are left out: the engine cannot claim them now (they are at its cap).
    */
   async msUntilNextDue(exceptTenants: string[] = []): Promise<number | null> {
+    // Not greatest(0, …) in SQL: GREATEST skips a NULL, so "no run waits" became "one is due now",
+    // and an idle engine claimed and looked up again every millisecond or so.
     const [row] = await this.tx.query<{ ms: number | null }>(
-      `SELECT greatest(0, extract(epoch FROM min(due_at) - now()) * 1000)::double precision AS ms
+      `SELECT (extract(epoch FROM min(due_at) - now()) * 1000)::double precision AS ms
          FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now()) AND tenant_id <> ALL($1::text[])`,
       [exceptTenants],
     );
-    return row?.ms ?? null;
+    return row?.ms == null ? null : Math.max(0, row.ms);
   }
 
   /** Gives claims back unused. */

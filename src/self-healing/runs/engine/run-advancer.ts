@@ -974,8 +974,9 @@ export class RunAdvancer {
           ? deadline_at
           : at;
     await this.setRun(s, { due_at: wake, lease_until: null, lease_token: null });
-    // This replica's engine wakes for it then, without looking the time up again.
-    if (wake) this.wakeups.atAfterCommit(wake);
+    // This replica's engine wakes for it then, without looking the time up again (s.now and
+    // `wake` are the database's clock: the delay, plus a millisecond so as not to be early).
+    if (wake) this.wakeups.inAfterCommit(wake.getTime() - s.now.getTime() + 1);
     return 'idle';
   }
 
