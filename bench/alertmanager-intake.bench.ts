@@ -2,6 +2,7 @@
 // batches of 100 (sequentially, as one Alertmanager sends them), 400 distinct fingerprints, so
 // 600 alerts must deduplicate onto open incidents; the figures say whether they did.
 import { performance } from 'node:perf_hooks';
+import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
 
 export interface AlertmanagerIntakeResult {
   alerts: number;
@@ -65,18 +66,7 @@ export async function runAlertmanagerIntakeBench(
   for (let from = 0; from < alerts; from += batchSize) {
     const batch = Array.from({ length: Math.min(batchSize, alerts - from) }, (_, j) => alert(from + j));
     const t = performance.now();
-    const res = await call(baseUrl, key, 'POST', '/intake/alertmanager', {
-      version: '4',
-      groupKey: '{}:{}',
-      truncatedAlerts: 0,
-      status: 'firing',
-      receiver: 'bench',
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: 'http://am:9093',
-      alerts: batch,
-    });
+    const res = await call(baseUrl, key, 'POST', '/intake/alertmanager', alertmanagerEnvelope(batch));
     batchMs.push(performance.now() - t);
     created += res.created;
     deduplicated += res.deduplicated;

@@ -5,12 +5,11 @@ export interface SimulatedAlert {
   fingerprint: string;
 }
 
-/** The Alertmanager webhook (version 4) for one alert, firing or resolved, as Alertmanager sends it. */
-export function alertmanagerWebhook(a: SimulatedAlert, status: 'firing' | 'resolved') {
-  const now = new Date().toISOString();
+/** The Alertmanager webhook (version 4) around `alerts`, as Alertmanager sends it (alerts are the caller's). */
+export function alertmanagerEnvelope(alerts: unknown[], status: 'firing' | 'resolved' = 'firing', groupKey = '{}:{}') {
   return {
     version: '4',
-    groupKey: `{}:{alertname="${a.labels.alertname}"}`,
+    groupKey,
     truncatedAlerts: 0,
     status,
     receiver: 'pillar-loop',
@@ -18,16 +17,21 @@ export function alertmanagerWebhook(a: SimulatedAlert, status: 'firing' | 'resol
     commonLabels: {},
     commonAnnotations: {},
     externalURL: 'http://alertmanager:9093',
-    alerts: [
-      {
-        status,
-        labels: a.labels,
-        annotations: { summary: a.summary },
-        startsAt: now,
-        endsAt: status === 'resolved' ? now : '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus:9090/graph',
-        fingerprint: a.fingerprint,
-      },
-    ],
+    alerts,
   };
+}
+
+/** The Alertmanager webhook (version 4) for one alert, firing or resolved, as Alertmanager sends it. */
+export function alertmanagerWebhook(a: SimulatedAlert, status: 'firing' | 'resolved') {
+  const now = new Date().toISOString();
+  const alert = {
+    status,
+    labels: a.labels,
+    annotations: { summary: a.summary },
+    startsAt: now,
+    endsAt: status === 'resolved' ? now : '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus:9090/graph',
+    fingerprint: a.fingerprint,
+  };
+  return alertmanagerEnvelope([alert], status, `{}:{alertname="${a.labels.alertname}"}`);
 }

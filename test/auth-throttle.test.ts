@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/test-app.js';
 
 const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -39,17 +40,8 @@ describe('failed-authentication throttling (one client address, default AUTH_FAI
     const cookie = signIn.headers['set-cookie'][0].split(';')[0];
     expect((await app.http.get('/auth/session').set('Cookie', cookie)).status).toBe(200);
     // Alertmanager's intake, authenticated with a key, from the same address.
-    const webhook = {
-      version: '4',
-      groupKey: '{}:{alertname="HighLatency"}',
-      truncatedAlerts: 0,
-      status: 'resolved',
-      receiver: 'pillar-loop',
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: 'http://alertmanager:9093',
-      alerts: [
+    const webhook = alertmanagerEnvelope(
+      [
         {
           status: 'resolved',
           labels: { alertname: 'HighLatency', service: 'checkout', severity: 'critical' },
@@ -60,7 +52,9 @@ describe('failed-authentication throttling (one client address, default AUTH_FAI
           fingerprint: 'fp-throttle',
         },
       ],
-    };
+      'resolved',
+      '{}:{alertname="HighLatency"}',
+    );
     expect((await app.http.post('/intake/alertmanager').set(bearer(ADMIN_KEY)).send(webhook)).status).toBe(200);
   });
 

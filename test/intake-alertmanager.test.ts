@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** The receiver over HTTP with hand-built version 4 payloads; test/alertmanager-real.test.ts drives it from a real Alertmanager. */
@@ -32,18 +33,8 @@ describe('POST /intake/alertmanager', () => {
     generatorURL: 'http://prometheus:9090/graph?g0.expr=x',
     fingerprint: over.fingerprint ?? `fp-${++seq}`,
   });
-  const payload = (alerts: unknown[], status = 'firing') => ({
-    version: '4',
-    groupKey: '{}:{alertname="HighLatency"}',
-    truncatedAlerts: 0,
-    status,
-    receiver: 'pillar-loop',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    alerts,
-  });
+  const payload = (alerts: unknown[], status: 'firing' | 'resolved' = 'firing') =>
+    alertmanagerEnvelope(alerts, status, '{}:{alertname="HighLatency"}');
   const post = (body: unknown, key = operator) =>
     app.http
       .post('/intake/alertmanager')

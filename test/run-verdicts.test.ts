@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
 import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -72,18 +73,7 @@ describe('run verdicts: recurrences judged by when they occurred, monitoring, ro
       await app.http
         .post('/intake/alertmanager')
         .set(auth(key))
-        .send({
-          version: '4',
-          groupKey: '{}:{}',
-          truncatedAlerts: 0,
-          status: a.status,
-          receiver: 'pillar-loop',
-          groupLabels: {},
-          commonLabels: {},
-          commonAnnotations: {},
-          externalURL: 'http://alertmanager:9093',
-          alerts: [a],
-        })
+        .send(alertmanagerEnvelope([a], a.status))
         .expect(200)
     ).body;
   const setFlag = (name: string, enabled: boolean) =>

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
+import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
 import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
 import { LeakyProbeModule } from './support/leaky-probe.module.js';
 import { walkRoutes, type Finding, type TenantKeys, type WalkFigures } from './support/route-walker.js';
@@ -177,17 +178,8 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
             message: 'Worker pod ingest-9 OOMKilled: container exceeded memory limit 4096Mi',
           },
           'POST /signals/metrics': { samples: [{ metric: 'latency_ms', agentId: 'agent-b', value: 120 }] },
-          'POST /intake/alertmanager': {
-            version: '4',
-            groupKey: '{}:{alertname="HighLatency"}',
-            truncatedAlerts: 0,
-            status: 'firing',
-            receiver: 'pillar-loop',
-            groupLabels: {},
-            commonLabels: {},
-            commonAnnotations: {},
-            externalURL: 'http://alertmanager:9093',
-            alerts: [
+          'POST /intake/alertmanager': alertmanagerEnvelope(
+            [
               {
                 status: 'firing',
                 labels: { alertname: 'HighLatency', service: 'agent-b' },
@@ -198,7 +190,9 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
                 fingerprint: 'fp-b',
               },
             ],
-          },
+            'firing',
+            '{}:{alertname="HighLatency"}',
+          ),
         },
         publicRoutes: {
           'GET /health/live': 'a liveness probe',
