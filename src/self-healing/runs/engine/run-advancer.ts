@@ -63,7 +63,7 @@ type Next = 'again' | 'idle' | PlannedCall;
 /** What differs between a step's call and a canary's: the idempotency key, the parameters, and the payload's extra fields. */
 interface CallParts {
   webhookId: string;
-  stage?: { stage: string };
+  stage?: string;
   params: unknown;
   extra: Record<string, unknown>;
 }
@@ -494,7 +494,7 @@ export class RunAdvancer {
         runId: run.id,
         stepId: step.step_id,
         kind: step.kind,
-        ...call.stage,
+        ...(call.stage && { stage: call.stage }),
         attempt: current.attempts,
         instruction: step.instruction,
         incident: run.context.incident,
@@ -581,7 +581,7 @@ export class RunAdvancer {
     return {
       // Each candidate, the promote and the restore are calls of their own, each with its own idempotency key.
       webhookId: `${step.webhook_id}.${call.idSuffix}`,
-      stage: { stage: call.stage },
+      stage: call.stage,
       params: call.params,
       extra: { candidate: call.candidate },
     };
