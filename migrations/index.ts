@@ -26,6 +26,7 @@ import { Inbox1766200001000 } from './1766200001000-inbox.js';
 import { RunVerdicts1766300000000 } from './1766300000000-run-verdicts.js';
 import { CanaryPauseExpiry1766400000000 } from './1766400000000-canary-pause-expiry.js';
 import { FairRuns1766450000000 } from './1766450000000-fair-runs.js';
+import { InboxRunIndexes1766500000000 } from './1766500000000-inbox-run-indexes.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -57,4 +58,5 @@ export const migrations = [
   RunVerdicts1766300000000,
   CanaryPauseExpiry1766400000000,
   FairRuns1766450000000,
+  InboxRunIndexes1766500000000,
 ];

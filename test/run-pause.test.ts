@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { WAITING_WORK_SQL } from '../src/self-healing/waiting/waiting-work.read-model.js';
 import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
@@ -210,5 +211,43 @@ describe('pause, retry, skip and roll back a run', () => {
     expect(done).toMatchObject({ automatic: true, status: 'rolled_back', verdict: 'failed' });
     expect(actions(runId)).toEqual(['clear_cache', 'reduce_batch', 'restore_batch']);
     expect(done.transitions.some((t: any) => t.to === 'awaiting_operator')).toBe(false);
+  });
+
+  it("the inbox finds a paused run through indexes of what waits, not by reading the tenant's run history", async () => {
+    const { run } = await pausedRun();
+    // 300 finished runs of history, copies of the paused run and its steps.
+    await app.sql(
+      `WITH copies AS (
+         INSERT INTO recovery_runs
+         SELECT (jsonb_populate_record(r, jsonb_build_object('id', gen_random_uuid(), 'recovery_id', NULL, 'status', 'succeeded',
+                 'phase', 'done', 'finished_at', now(), 'due_at', NULL, 'lease_token', NULL, 'lease_until', NULL))).*
+           FROM recovery_runs r, generate_series(1, 300) WHERE r.id = $1
+         RETURNING id)
+       INSERT INTO recovery_run_steps
+       SELECT (jsonb_populate_record(s, jsonb_build_object('run_id', c.id, 'status', 'succeeded', 'webhook_id', gen_random_uuid()))).*
+         FROM recovery_run_steps s CROSS JOIN copies c WHERE s.run_id = $1`,
+      [run.id],
+    );
+    await app.sql(`ANALYZE recovery_runs, recovery_run_steps`);
+    const [{ tenant_id: tenantId }] = await app.sql(`SELECT tenant_id FROM recovery_runs WHERE id = $1`, [run.id]);
+
+    const found = await app.sql(WAITING_WORK_SQL.operator_step, [tenantId, 50]);
+    expect(found.map((r) => `${r.subject_id}:${r.step_id}`)).toContain(`${run.id}:reduce_batch`);
+    for (const kind of ['operator_step', 'guardrail_hold'] as const) {
+      const [
+        {
+          'QUERY PLAN': [plan],
+        },
+      ] = await app.sql(`EXPLAIN (ANALYZE, FORMAT JSON) ${WAITING_WORK_SQL[kind]}`, [tenantId, 50]);
+      // Rows each scan of a run table looked at (kept or filtered out), over all its loops.
+      const read: Array<[string, number]> = [];
+      const walk = (n: any) => {
+        if (['recovery_runs', 'recovery_run_steps'].includes(n['Relation Name']))
+          read.push([n['Relation Name'], (n['Actual Rows'] + (n['Rows Removed by Filter'] ?? 0)) * n['Actual Loops']]);
+        for (const child of n.Plans ?? []) walk(child);
+      };
+      walk(plan.Plan);
+      expect({ kind, tooMany: read.filter(([, rows]) => rows > 20) }).toEqual({ kind, tooMany: [] });
+    }
   });
 });

@@ -25,12 +25,20 @@ export interface WaitingRow {
 const incidentOf = (column: string) => `CASE WHEN ${column} IS NULL THEN '{}'::text[] ELSE ARRAY[${column}::text] END`;
 const runSeverity = `run.context -> 'incident' ->> 'severity'`;
 
+/** An operator_step item's columns, from a step `s` and its run `run`. */
+const OPERATOR_STEP_COLUMNS = `
+  'operator_step' AS kind, 'run' AS subject_type, run.id::text AS subject_id, s.step_id,
+  coalesce(s.finished_at, s.started_at, s.updated_at) AS since, s.deadline_at AS deadline, ${runSeverity} AS severity,
+  ${incidentOf('run.incident_id')} AS incident_ids, run.agent_id, run.capability, run.playbook_id AS playbook,
+  CASE WHEN s.status = 'awaiting_operator' THEN s.instruction ELSE coalesce(s.error, s.status) END AS text,
+  CASE WHEN s.status = 'awaiting_operator' THEN s.list ELSE 'paused' END AS detail, 1 AS count`;
+
 /**
  * The SQL of each kind, newest first, `$1` the tenant and `$2` the limit. What "waiting" means is
  * said here and only here: statuses and phases change with the run engine (issue 22), and this
- * file with them.
+ * file with them. Exported for the test that reads their plans.
  */
-const BY_KIND: Record<WaitingWorkKind, string> = {
+export const WAITING_WORK_SQL: Record<WaitingWorkKind, string> = {
   // Recoveries awaiting review, one item per pattern; those a guardrail held are guardrail_hold.
   review: `
     SELECT 'review' AS kind, 'pattern' AS subject_type, r.source_pattern_id::text AS subject_id, NULL AS step_id,
@@ -44,20 +52,20 @@ const BY_KIND: Record<WaitingWorkKind, string> = {
      ORDER BY since DESC LIMIT $2`,
   // Steps waiting for a person, in any list (a rollback's too), and the failed step a run is
   // paused on (retry, skip or roll back: DESIGN §13; the same condition as run.view's pausedOn).
+  // Two halves, each through an index of only what waits, not through the tenant's history.
   operator_step: `
-    SELECT 'operator_step' AS kind, 'run' AS subject_type, run.id::text AS subject_id, s.step_id,
-           coalesce(s.finished_at, s.started_at, s.updated_at) AS since, s.deadline_at AS deadline, ${runSeverity} AS severity,
-           ${incidentOf('run.incident_id')} AS incident_ids, run.agent_id, run.capability, run.playbook_id AS playbook,
-           CASE WHEN s.status = 'awaiting_operator' THEN s.instruction ELSE coalesce(s.error, s.status) END AS text,
-           CASE WHEN s.status = 'awaiting_operator' THEN s.list ELSE 'paused' END AS detail, 1 AS count, (count(*) OVER ())::int AS total
-      FROM recovery_run_steps s JOIN recovery_runs run ON run.id = s.run_id
-     WHERE s.tenant_id = $1
-       AND (s.status = 'awaiting_operator'
-            OR (s.status IN ('failed', 'timed_out') AND s.list <> 'rollback' AND s.runs_as NOT IN ('manual', 'escalate')
-                AND run.status = 'awaiting_operator'
-                AND run.phase IN ('steps', 'verify') AND run.on_failure = 'pause'
-                AND run.rollback_requested_by IS NULL AND run.cancel_requested_by IS NULL))
-     ORDER BY since DESC LIMIT $2`,
+    SELECT *, (count(*) OVER ())::int AS total FROM (
+      SELECT ${OPERATOR_STEP_COLUMNS}
+        FROM recovery_run_steps s JOIN recovery_runs run ON run.id = s.run_id
+       WHERE s.tenant_id = $1 AND s.status = 'awaiting_operator'
+      UNION ALL
+      SELECT ${OPERATOR_STEP_COLUMNS}
+        FROM recovery_runs run JOIN recovery_run_steps s ON s.run_id = run.id
+       WHERE run.tenant_id = $1 AND run.status = 'awaiting_operator'
+         AND run.phase IN ('steps', 'verify') AND run.on_failure = 'pause'
+         AND run.rollback_requested_by IS NULL AND run.cancel_requested_by IS NULL
+         AND s.status IN ('failed', 'timed_out') AND s.list <> 'rollback' AND s.runs_as NOT IN ('manual', 'escalate')
+    ) steps ORDER BY since DESC LIMIT $2`,
   // A trusted recovery a guardrail sent to review; an automatic run the kill switch paused (and
   // that waits for nobody else: one waiting for its operator is an operator_step already).
   guardrail_hold: `
@@ -106,7 +114,7 @@ export class WaitingWorkReadModel {
 
   async list(tenantId: string, kinds: readonly WaitingWorkKind[], limitPerKind: number): Promise<WaitingRow[]> {
     const perKind = await Promise.all(
-      kinds.map((kind) => this.tx.query<WaitingRow>(BY_KIND[kind], [tenantId, limitPerKind])),
+      kinds.map((kind) => this.tx.query<WaitingRow>(WAITING_WORK_SQL[kind], [tenantId, limitPerKind])),
     );
     return perKind.flat();
   }
