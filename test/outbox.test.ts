@@ -27,6 +27,7 @@ describe('transactional outbox (real PostgreSQL)', () => {
     probe.mode = 'ok';
     probe.calls.length = 0;
     probe.failKeys.clear();
+    probe.hold = () => {};
     outcomes.length = 0;
   });
 
@@ -90,6 +91,81 @@ describe('transactional outbox (real PostgreSQL)', () => {
     );
     expect(transactions).toBe(1);
     expect(probe.calls).toEqual(keys);
+  });
+
+  it("a commit's deliveries go to this replica's relay, leased to it when stored, and are handled without a claim; more than a batch are left to the claims", async () => {
+    const store = app.app.get(OutboxRepository);
+    const relay = app.app.get(OutboxRelay);
+    const base = app.app.get<AppConfig>(APP_CONFIG).outbox.batchSize;
+    const claimedKeys = new Set<string>();
+    const claim = store.claim.bind(store);
+    store.claim = async (...args) => {
+      const rows = await claim(...args);
+      for (const row of rows) claimedKeys.add(String(row.payload.key));
+      return rows;
+    };
+    try {
+      const small = Array.from({ length: 5 }, (_, i) => `handoff-${i}`);
+      let seen: Array<{ locked_by: string | null; attempts: number }> = [];
+      // What the rows look like between their commit and their handling, from another connection.
+      probe.hold = async (key) => {
+        if (key === 'handoff-0')
+          seen = await app.sql(`SELECT locked_by, attempts FROM outbox_events WHERE payload->>'key' LIKE 'handoff-%'`);
+      };
+      await publisher.publish('t1', small);
+      await eventually(async () => (await rows('handoff-4'))[0]?.status === 'done', 'the small commit handled');
+      expect(seen).toHaveLength(5);
+      expect(seen.every((r) => r.locked_by === relay.workerId && r.attempts === 1)).toBe(true);
+      expect(small.filter((k) => claimedKeys.has(k))).toEqual([]);
+      expect(probe.calls).toEqual(small);
+
+      const large = Array.from({ length: base + 1 }, (_, i) => `claimed-${i}`);
+      await publisher.publish('t1', large);
+      await eventually(
+        async () =>
+          (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'claimed-%' AND status = 'done'`))
+            .length === large.length,
+        'the large commit handled',
+      );
+      expect(large.filter((k) => !claimedKeys.has(k))).toEqual([]);
+    } finally {
+      store.claim = claim;
+      probe.hold = () => {};
+    }
+  });
+
+  it('a relay that stops gives back the deliveries handed to it that it had not started on: due again, no attempt counted', async () => {
+    const relay = app.app.get(OutboxRelay);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => (entered = resolve));
+    probe.hold = (key) => {
+      if (key !== 'stop-first') return;
+      entered();
+      return held;
+    };
+    try {
+      await publisher.publish('t1', ['stop-first']);
+      await holding; // its lane is busy with it
+      await publisher.publish('t1', ['stop-queued-0', 'stop-queued-1']);
+      const stopped = relay.stop();
+      release();
+      await stopped;
+      expect(await rows('stop-first')).toEqual([{ status: 'done', attempts: 1, last_error: null }]);
+      const queued = await app.sql(
+        `SELECT status, attempts, locked_by, available_at <= now() AS due FROM outbox_events
+          WHERE payload->>'key' LIKE 'stop-queued-%' ORDER BY id`,
+      );
+      expect(queued).toEqual([
+        { status: 'pending', attempts: 0, locked_by: null, due: true },
+        { status: 'pending', attempts: 0, locked_by: null, due: true },
+      ]);
+    } finally {
+      probe.hold = () => {};
+      relay.start();
+    }
+    await eventually(async () => (await rows('stop-queued-1'))[0]?.status === 'done', 'handled once it runs again');
   });
 
   it('a lane that is behind doubles its batches while they come back full, up to 8 times OUTBOX_BATCH_SIZE', async () => {

@@ -20,6 +20,8 @@ export const probe = {
   /** Keys whose handling always fails, whatever the mode. */
   failKeys: new Set<string>(),
   onEnter: (_key: string): void => {},
+  /** Awaited by the handler after onEnter: a test holds a batch open with it. */
+  hold: (_key: string): Promise<void> | void => {},
 };
 
 @EventsHandler(ProbeEvent)
@@ -32,6 +34,7 @@ export class ProbeHandler implements IEventHandler<ProbeEvent> {
     // The effect is written first, so a crash after it proves the rollback.
     await this.tx.query(`INSERT INTO probe_effects (key, pid) VALUES ($1, $2)`, [event.key, process.pid]);
     probe.onEnter(event.key);
+    await probe.hold(event.key);
     if (probe.mode === 'fail' || probe.failKeys.has(event.key)) throw new Error(`probe failure for ${event.key}`);
     if (probe.mode === 'hang') await new Promise((resolve) => setTimeout(resolve, 600_000));
   }

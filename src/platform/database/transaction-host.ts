@@ -8,6 +8,8 @@ import { DataSource } from 'typeorm';
 export interface Statement {
   sql: string;
   params: unknown[];
+  /** For a deferred write whose RETURNING rows are wanted: called with them as they arrive, before the COMMIT's answer. */
+  onRows?: (rows: Record<string, unknown>[]) => void;
 }
 
 /**
@@ -15,6 +17,7 @@ export interface Statement {
  * further deferring). It runs at commit, so a row changed after it was deferred is written as it is then.
  * `last`: its statements go after every other writer's, just before the COMMIT (a writer that
  * takes a lock other transactions wait on, such as the audit chain's head, holds it the least).
+ * It runs in the transaction's context: what it asks `afterCommit` to do happens once it committed.
  */
 export interface DeferredWriter<R> {
   (rows: R[]): Statement[];
@@ -90,7 +93,7 @@ export class TransactionHost {
     let result: T;
     try {
       result = await this.storage.run(open, work);
-      await this.commit(open);
+      await this.storage.run(open, () => this.commit(open));
     } catch (err) {
       // A connection that cannot even roll back is broken: the pool must not hand it out again.
       const broken =
@@ -118,13 +121,22 @@ export class TransactionHost {
   private async commit(open: OpenTransaction): Promise<void> {
     const writers = [...open.deferred].sort(([a], [b]) => Number(a.last ?? false) - Number(b.last ?? false));
     const statements = writers.flatMap(([writer, rows]) => writer(rows));
-    if (open.begun === null) {
-      // Nothing sent yet: one statement is atomic by itself.
-      if (statements.length > 0) await this.send(open.client, ...asOneStatement(statements));
+    const returning = statements.filter((s) => s.onRows);
+    if (open.begun === null && returning.length <= 1) {
+      // Nothing sent yet: one statement is atomic by itself. It answers with its last part's
+      // rows, so the one write whose rows are wanted goes last.
+      const ordered = [...statements.filter((s) => !s.onRows), ...returning];
+      if (ordered.length > 0) {
+        const rows = await this.send<Record<string, unknown>>(open.client, ...asOneStatement(ordered));
+        returning[0]?.onRows!(rows);
+      }
       return;
     }
+    if (open.begun === null) open.begun = this.send(open.client, 'BEGIN', []);
     await open.begun;
-    const sent = statements.map((s) => this.send(open.client, s.sql, s.params));
+    const sent: Promise<unknown>[] = statements.map((s) =>
+      this.send<Record<string, unknown>>(open.client, s.sql, s.params).then((rows) => s.onRows?.(rows)),
+    );
     sent.push(this.send(open.client, 'COMMIT', []));
     const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;

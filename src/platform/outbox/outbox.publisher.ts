@@ -2,13 +2,29 @@ import { Injectable } from '@nestjs/common';
 import type { IEvent, IEventPublisher } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { NotifyBatcher } from '../database/notify-batcher.js';
-import { TransactionHost } from '../database/transaction-host.js';
+import { TransactionHost, type Statement } from '../database/transaction-host.js';
 import { uuidv7 } from '../ids/uuid-v7.js';
 import { eventTypeOf, type DomainEvent } from './domain-event.js';
 import { HandlerRegistry } from './handler-registry.js';
-import { insertDeliveries, OUTBOX_CHANNEL } from './outbox.repository.js';
+import { insertDeliveries, insertLeasedDeliveries, OUTBOX_CHANNEL, type DeliveryRow } from './outbox.repository.js';
 
 type InTransactionHook = (event: DomainEvent) => Promise<void>;
+
+/** A delivery's values as the outbox inserts take them: event_id, event_type, handler, tenant_id, incident_id, payload. */
+type DeliveryValues = [string, string, string, string, string | null, string];
+
+/** This replica's relay, as the publisher sees it. */
+export interface LocalRelay {
+  /** Marks the deliveries it is handed as its own. */
+  workerId: string;
+  leaseMs: number;
+  /** Whether it takes `count` more deliveries of `handler` now, without a claim. */
+  accepts(handler: string, count: number): boolean;
+  /** Deliveries leased to it when they were stored, now committed: handled without a claim. */
+  handOff(deliveries: DeliveryRow[]): void;
+  /** Something may be due for `handler`: claim. */
+  wake(handler: string): void;
+}
 
 /**
  * The EventBus publisher: `eventBus.publish(event)` writes one outbox row per handler of the
@@ -18,8 +34,8 @@ type InTransactionHook = (event: DomainEvent) => Promise<void>;
 export class OutboxPublisher implements IEventPublisher {
   private readonly hooks = new Map<string, InTransactionHook[]>();
 
-  /** Set by this replica's relay when it runs. */
-  wakeLocal: ((handler: string) => void) | null = null;
+  /** Set by this replica's relay while it runs. */
+  local: LocalRelay | null = null;
 
   /** Marks this replica's NOTIFYs, so its relay, already woken directly, ignores their echo. */
   readonly origin = randomUUID().slice(0, 8);
@@ -47,15 +63,14 @@ export class OutboxPublisher implements IEventPublisher {
     if (!this.tx.inTransaction) {
       throw new Error('events must be published inside a transaction (TransactionHost.run)');
     }
-    const handlerNames = new Set<string>();
     for (const event of events) {
       const eventType = eventTypeOf(event);
       const handlers = this.registry.handlersFor(eventType);
       // An event no handler takes (a run's progress: only its in-transaction hook) is not serialised.
       const eventId = handlers.length > 0 ? uuidv7() : '';
       const payload = handlers.length > 0 ? JSON.stringify(event) : '';
-      for (const handler of handlers) {
-        await this.tx.deferWrite(insertDeliveries, [
+      for (const handler of handlers)
+        await this.tx.deferWrite<DeliveryValues>(this.writeDeliveries, [
           eventId,
           eventType,
           handler.name,
@@ -63,15 +78,42 @@ export class OutboxPublisher implements IEventPublisher {
           event.incidentId ?? null,
           payload,
         ]);
-        handlerNames.add(handler.name);
-      }
       for (const hook of this.hooks.get(eventType) ?? []) await hook(event);
     }
-    // Relays wake once the rows are visible: this replica's at once, the others through NOTIFY,
-    // and only the lanes of the handlers that have new deliveries.
-    for (const name of handlerNames) {
-      this.tx.afterCommit(() => this.wakeLocal?.(name));
-      this.notifier.notifyAfterCommit(OUTBOX_CHANNEL, `${name} ${this.origin}`);
-    }
   }
+
+  /**
+   * A transaction's deliveries, written with its COMMIT. Those of a handler this replica's relay
+   * takes now (no more than one batch of them) are stored leased to it and handed to it once
+   * committed: no claim, no round trip, no wait for a lane to wake (ADR 0004). If this replica
+   * dies first, the lease lapses and any relay claims them, as when it dies after a claim. The
+   * rest are stored due, and the relays are woken: this replica's at once, the others through
+   * NOTIFY, and only the lanes of the handlers that have new deliveries.
+   */
+  private readonly writeDeliveries = (rows: DeliveryValues[]): Statement[] => {
+    const local = this.local;
+    const perHandler = new Map<string, number>();
+    for (const [, , handler] of rows) perHandler.set(handler, (perHandler.get(handler) ?? 0) + 1);
+    const handed = new Set([...perHandler].filter(([h, n]) => local?.accepts(h, n)).map(([h]) => h));
+    const due = rows.filter(([, , handler]) => !handed.has(handler));
+    const statements: Statement[] = [];
+    if (due.length > 0) {
+      statements.push(...insertDeliveries(due));
+      for (const name of new Set(due.map(([, , handler]) => handler))) {
+        this.tx.afterCommit(() => this.local?.wake(name));
+        this.notifier.notifyAfterCommit(OUTBOX_CHANNEL, `${name} ${this.origin}`);
+      }
+    }
+    if (local && handed.size > 0) {
+      let stored: DeliveryRow[] = [];
+      const leased = insertLeasedDeliveries(
+        rows.filter(([, , handler]) => handed.has(handler)),
+        local.workerId,
+        local.leaseMs,
+      );
+      statements.push({ ...leased, onRows: (r) => (stored = r as unknown as DeliveryRow[]) });
+      this.tx.afterCommit(() => local.handOff(stored));
+    }
+    return statements;
+  };
 }

@@ -52,6 +52,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly inflight = new Set<Promise<void>>();
   private readonly listeners: OutcomeListener[] = [];
   private lanes = new Map<string, Lane[]>();
+  /** Deliveries leased to this relay when they were stored, by handler, in the order handed over (ADR 0004). */
+  private readonly handedOff = new Map<string, DeliveryRow[]>();
   private running = false;
   private pollTimer: NodeJS.Timeout | null = null;
   private retryTimers = new Set<NodeJS.Timeout>();
@@ -92,7 +94,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const [handler, origin] = payload.split(' ');
       if (origin !== this.publisher.origin) this.wake(handler || undefined);
     });
-    this.publisher.wakeLocal = (handler) => this.wake(handler);
+    this.publisher.local = {
+      workerId: this.workerId,
+      leaseMs: this.config.outbox.leaseMs,
+      accepts: (handler, count) => this.accepts(handler, count),
+      handOff: (deliveries) => this.handOff(deliveries),
+      wake: (handler) => this.wake(handler),
+    };
     this.flags.onChange(() => {
       this.store.releaseHeld().catch((err) => this.logger.error(`releasing held events failed: ${String(err)}`));
     });
@@ -103,15 +111,52 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     poll();
   }
 
-  /** Stops claiming, then waits (up to SHUTDOWN_TIMEOUT_MS) for batches already running. */
+  /**
+   * Stops claiming, then waits (up to SHUTDOWN_TIMEOUT_MS) for batches already running, and gives
+   * back the deliveries handed to it that it did not start on, so another replica need not wait
+   * for their lease to lapse.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.publisher.local = null;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
     const drained = Promise.allSettled([...this.inflight]);
     const timeout = new Promise((resolve) => setTimeout(resolve, this.config.shutdownTimeoutMs).unref());
     await Promise.race([drained, timeout]);
+    const left = [...this.handedOff.values()].flat().map((d) => d.id);
+    this.handedOff.clear();
+    if (left.length > 0 && this.tx.isOpen)
+      await this.store.release(left).catch((err) => this.logger.warn(`giving back deliveries failed: ${String(err)}`));
+  }
+
+  /**
+   * It takes a commit's deliveries of a handler without a claim when they are one batch at most
+   * and what it already holds of the handler stays within a grown batch; more than that is left
+   * in the database for the lanes (and other replicas) to claim.
+   */
+  private accepts(handler: string, count: number): boolean {
+    const { batchSize } = this.config.outbox;
+    const held = this.handedOff.get(handler)?.length ?? 0;
+    return (
+      this.running && this.lanes.has(handler) && count <= batchSize && held + count <= batchSize * MAX_BATCH_GROWTH
+    );
+  }
+
+  private handOff(deliveries: DeliveryRow[]): void {
+    if (!this.running) {
+      // Stopped since the commit: given back, not left until the lease lapses (as it is if this fails).
+      if (this.tx.isOpen) this.store.release(deliveries.map((d) => d.id)).catch(() => undefined);
+      return;
+    }
+    for (const delivery of deliveries) {
+      const queue = this.handedOff.get(delivery.handler);
+      if (queue) queue.push(delivery);
+      else this.handedOff.set(delivery.handler, [delivery]);
+    }
+    for (const handler of new Set(deliveries.map((d) => d.handler)))
+      for (const lane of this.lanes.get(handler) ?? []) if (!lane.busy) this.track(this.pump(lane));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -135,7 +180,15 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (!this.running) return;
     lane.busy = true;
     try {
-      while (this.running && lane.dirty) {
+      while (this.running) {
+        // What was handed over first: it is leased already and waits for nothing else.
+        const handed = this.handedOff.get(lane.handler.name);
+        if (handed?.length) {
+          const batch = handed.splice(0, lane.claimSize).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+          await this.process(lane.handler, batch);
+          continue;
+        }
+        if (!lane.dirty) break;
         lane.dirty = false;
         const { batchSize, leaseMs } = this.config.outbox;
         const claimed = await this.store.claim(this.workerId, lane.handler.name, lane.claimSize, leaseMs);

@@ -29,6 +29,21 @@ export const insertDeliveries = (rows: unknown[][]): Statement[] => [
   },
 ];
 
+/** What a claim returns of a delivery: what its handler needs. */
+const DELIVERY_COLUMNS = 'id, event_id, event_type, handler, tenant_id, incident_id, payload, attempts, created_at';
+
+/**
+ * The same, stored already leased to the relay `workerId` (as its claim would: the lease is
+ * `available_at`, and this is the first attempt), returning the rows as a claim does.
+ */
+export const insertLeasedDeliveries = (rows: unknown[][], workerId: string, leaseMs: number): Statement => ({
+  sql: `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload, locked_by, locked_until, available_at, attempts)
+        SELECT e.*, $7, now() + make_interval(secs => $8::double precision / 1000), now() + make_interval(secs => $8::double precision / 1000), 1
+          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[]) AS e
+        RETURNING ${DELIVERY_COLUMNS}`,
+  params: [...columnsOf(rows), workerId, leaseMs],
+});
+
 /** The SQL of the outbox, in one place. */
 @Injectable()
 export class OutboxRepository {
@@ -61,7 +76,7 @@ export class OutboxRepository {
                         WHERE handler = $2 AND status = 'pending' AND available_at <= now()
                         ORDER BY id
                         LIMIT $3 FOR UPDATE SKIP LOCKED)
-    RETURNING o.id, o.event_id, o.event_type, o.handler, o.tenant_id, o.incident_id, o.payload, o.attempts, o.created_at`,
+    RETURNING ${DELIVERY_COLUMNS}`,
       [workerId, handler, limit, leaseMs],
     );
   }
@@ -93,6 +108,15 @@ export class OutboxRepository {
     await this.tx.query(
       `UPDATE outbox_events SET status = 'dead', processed_at = now(), locked_by = NULL, locked_until = NULL, last_error = $2 WHERE id = $1`,
       [id, error],
+    );
+  }
+
+  /** Gives back, due now and not counted as an attempt, deliveries leased to a relay that did not handle them (it stops). */
+  async release(ids: string[]): Promise<void> {
+    await this.tx.queryOutside(
+      `UPDATE outbox_events SET available_at = now(), locked_by = NULL, locked_until = NULL, attempts = greatest(attempts - 1, 0)
+        WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+      [ids],
     );
   }
 
