@@ -134,6 +134,43 @@ describe('transactional outbox (real PostgreSQL)', () => {
     }
   });
 
+  it('a relay holds at most one batch of a handler handed over: while its lane is busy, later commits are stored due, for any relay to claim', async () => {
+    const base = app.app.get<AppConfig>(APP_CONFIG).outbox.batchSize;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => (entered = resolve));
+    probe.hold = (key) => {
+      if (key !== 'bound-first') return;
+      entered();
+      return held;
+    };
+    const state = async (like: string) =>
+      app.sql(`SELECT DISTINCT locked_by IS NOT NULL AS leased FROM outbox_events WHERE payload->>'key' LIKE $1`, [
+        like,
+      ]);
+    try {
+      await publisher.publish('t1', ['bound-first']);
+      await holding;
+      await publisher.publish(
+        't1',
+        Array.from({ length: base }, (_, i) => `bound-batch-${i}`),
+      );
+      await publisher.publish('t1', ['bound-over']);
+      expect(await state('bound-batch-%')).toEqual([{ leased: true }]);
+      expect(await state('bound-over')).toEqual([{ leased: false }]);
+    } finally {
+      release();
+    }
+    await eventually(
+      async () =>
+        (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'bound-%' AND status = 'done'`))
+          .length ===
+        base + 2,
+      'all handled',
+    );
+  });
+
   it('a relay that stops gives back the deliveries handed to it that it had not started on: due again, no attempt counted', async () => {
     const relay = app.app.get(OutboxRelay);
     let release!: () => void;
@@ -149,15 +186,19 @@ describe('transactional outbox (real PostgreSQL)', () => {
       await publisher.publish('t1', ['stop-first']);
       await holding; // its lane is busy with it
       await publisher.publish('t1', ['stop-queued-0', 'stop-queued-1']);
+      const queuedRows = () =>
+        app.sql(
+          `SELECT status, attempts, locked_by, available_at <= now() AS due FROM outbox_events
+            WHERE payload->>'key' LIKE 'stop-queued-%' ORDER BY id`,
+        );
+      // Handed to the relay, which holds them behind the batch in progress.
+      const leased = { status: 'pending', attempts: 1, locked_by: relay.workerId, due: false };
+      expect(await queuedRows()).toEqual([leased, leased]);
       const stopped = relay.stop();
       release();
       await stopped;
       expect(await rows('stop-first')).toEqual([{ status: 'done', attempts: 1, last_error: null }]);
-      const queued = await app.sql(
-        `SELECT status, attempts, locked_by, available_at <= now() AS due FROM outbox_events
-          WHERE payload->>'key' LIKE 'stop-queued-%' ORDER BY id`,
-      );
-      expect(queued).toEqual([
+      expect(await queuedRows()).toEqual([
         { status: 'pending', attempts: 0, locked_by: null, due: true },
         { status: 'pending', attempts: 0, locked_by: null, due: true },
       ]);
@@ -294,14 +335,16 @@ describe('transactional outbox (real PostgreSQL)', () => {
       (await app.sql(`SELECT n_tup_hot_upd::int AS n FROM pg_stat_user_tables WHERE relname = 'outbox_events'`))[0]
         .n as number;
     const before = await hotUpdates();
+    // More than a batch in one commit: stored due and claimed, not handed over.
+    const count = app.app.get<AppConfig>(APP_CONFIG).outbox.batchSize + 1;
     await publisher.publish(
       't5',
-      Array.from({ length: 20 }, (_, i) => `hot-${i}`),
+      Array.from({ length: count }, (_, i) => `hot-${i}`),
     );
     await eventually(
       async () =>
         (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'hot-%' AND status = 'done'`)).length ===
-        20,
+        count,
       'all handled',
     );
     // Statistics reach the shared counters within seconds of the transactions that made them.
@@ -430,26 +473,31 @@ describe('transactional outbox (real PostgreSQL)', () => {
         (o) => void (o.kind === 'handled' && String(o.delivery.payload.key).startsWith('pair-') && handledBy.second++),
       );
     try {
-      const keys = Array.from({ length: 300 }, (_, i) => `pair-${i}`);
-      for (let i = 0; i < keys.length; i += 30) {
-        // Alternate publishers so both relays are woken and race for every batch.
-        await (i % 60 === 0 ? publisher : second.app.get(ProbePublisher)).publish('t2', keys.slice(i, i + 30));
+      // Commits of more than a batch are stored due (not handed to the publisher's relay), and
+      // alternating publishers wake both relays, which race for every batch.
+      const size = app.app.get<AppConfig>(APP_CONFIG).outbox.batchSize + 1;
+      const keys = Array.from({ length: 4 * size }, (_, i) => `pair-${i}`);
+      for (let i = 0; i < keys.length; i += size) {
+        await ((i / size) % 2 === 0 ? publisher : second.app.get(ProbePublisher)).publish(
+          't2',
+          keys.slice(i, i + size),
+        );
       }
       await eventually(async () => {
         const [{ n }] = await app.sql(
           `SELECT count(*)::int AS n FROM outbox_events WHERE payload->>'key' LIKE 'pair-%' AND status = 'done'`,
         );
         return n === keys.length;
-      }, 'all 300 handled');
+      }, 'all handled');
       const perKey = await app.sql(
         `SELECT key, count(*)::int AS n FROM probe_effects WHERE key LIKE 'pair-%' GROUP BY key`,
       );
-      expect(perKey).toHaveLength(300);
+      expect(perKey).toHaveLength(keys.length);
       expect(perKey.every((r) => r.n === 1)).toBe(true);
       // Both relays really competed, and together handled each delivery once.
       expect(handledBy.first).toBeGreaterThan(0);
       expect(handledBy.second).toBeGreaterThan(0);
-      expect(handledBy.first + handledBy.second).toBe(300);
+      expect(handledBy.first + handledBy.second).toBe(keys.length);
     } finally {
       await second.stop();
     }

@@ -55,6 +55,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Deliveries leased to this relay when they were stored, by handler, in the order handed over (ADR 0004). */
   private readonly handedOff = new Map<string, DeliveryRow[]>();
   private running = false;
+  /** Its NOTIFY and flag listeners are registered once, however often it is started. */
+  private listening = false;
   private pollTimer: NodeJS.Timeout | null = null;
   private retryTimers = new Set<NodeJS.Timeout>();
 
@@ -88,12 +90,18 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       }));
       this.lanes.set(handler.name, lanes);
     }
-    // A payload names the handler that has new deliveries and the replica that added them; an
-    // empty one means "look at everything".
-    this.notifications.on(OUTBOX_CHANNEL, (payload) => {
-      const [handler, origin] = payload.split(' ');
-      if (origin !== this.publisher.origin) this.wake(handler || undefined);
-    });
+    if (!this.listening) {
+      this.listening = true;
+      // A payload names the handler that has new deliveries and the replica that added them; an
+      // empty one means "look at everything".
+      this.notifications.on(OUTBOX_CHANNEL, (payload) => {
+        const [handler, origin] = payload.split(' ');
+        if (origin !== this.publisher.origin) this.wake(handler || undefined);
+      });
+      this.flags.onChange(() => {
+        this.store.releaseHeld().catch((err) => this.logger.error(`releasing held events failed: ${String(err)}`));
+      });
+    }
     this.publisher.local = {
       workerId: this.workerId,
       leaseMs: this.config.outbox.leaseMs,
@@ -101,9 +109,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       handOff: (deliveries) => this.handOff(deliveries),
       wake: (handler) => this.wake(handler),
     };
-    this.flags.onChange(() => {
-      this.store.releaseHeld().catch((err) => this.logger.error(`releasing held events failed: ${String(err)}`));
-    });
     const poll = () => {
       this.wake();
       this.pollTimer = setTimeout(poll, this.config.outbox.pollIntervalMs);
@@ -125,29 +130,33 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const drained = Promise.allSettled([...this.inflight]);
     const timeout = new Promise((resolve) => setTimeout(resolve, this.config.shutdownTimeoutMs).unref());
     await Promise.race([drained, timeout]);
-    const left = [...this.handedOff.values()].flat().map((d) => d.id);
+    const left = [...this.handedOff.values()].flat();
     this.handedOff.clear();
-    if (left.length > 0 && this.tx.isOpen)
-      await this.store.release(left).catch((err) => this.logger.warn(`giving back deliveries failed: ${String(err)}`));
+    await this.giveBack(left);
+  }
+
+  private async giveBack(deliveries: DeliveryRow[]): Promise<void> {
+    if (deliveries.length === 0 || !this.tx.isOpen) return;
+    const ids = deliveries.map((d) => d.id);
+    await this.store
+      .release(ids, this.workerId)
+      .catch((err) => this.logger.warn(`giving back deliveries failed (due once their lease lapses): ${String(err)}`));
   }
 
   /**
-   * It takes a commit's deliveries of a handler without a claim when they are one batch at most
-   * and what it already holds of the handler stays within a grown batch; more than that is left
-   * in the database for the lanes (and other replicas) to claim.
+   * It takes a commit's deliveries of a handler without a claim while it holds at most one batch
+   * of that handler: a lane that is behind claims what is left in the database instead (in
+   * growing batches, in storage order, shared with the other replicas).
    */
   private accepts(handler: string, count: number): boolean {
-    const { batchSize } = this.config.outbox;
     const held = this.handedOff.get(handler)?.length ?? 0;
-    return (
-      this.running && this.lanes.has(handler) && count <= batchSize && held + count <= batchSize * MAX_BATCH_GROWTH
-    );
+    return this.running && this.lanes.has(handler) && held + count <= this.config.outbox.batchSize;
   }
 
   private handOff(deliveries: DeliveryRow[]): void {
     if (!this.running) {
       // Stopped since the commit: given back, not left until the lease lapses (as it is if this fails).
-      if (this.tx.isOpen) this.store.release(deliveries.map((d) => d.id)).catch(() => undefined);
+      void this.giveBack(deliveries);
       return;
     }
     for (const delivery of deliveries) {
@@ -180,26 +189,29 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (!this.running) return;
     lane.busy = true;
     try {
+      const { batchSize, leaseMs } = this.config.outbox;
       while (this.running) {
-        // What was handed over first: it is leased already and waits for nothing else.
-        const handed = this.handedOff.get(lane.handler.name);
-        if (handed?.length) {
-          const batch = handed.splice(0, lane.claimSize).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
-          await this.process(lane.handler, batch);
-          continue;
+        // What was handed over (leased already), and when something else may be due, a claim for the rest of the batch.
+        const batch = this.handedOff.get(lane.handler.name)?.splice(0, lane.claimSize) ?? [];
+        if (lane.dirty && batch.length < lane.claimSize) {
+          lane.dirty = false;
+          const wanted = lane.claimSize - batch.length;
+          const claimed = await this.store.claim(this.workerId, lane.handler.name, wanted, leaseMs);
+          // A full claim means more may be waiting.
+          const full = claimed.length === wanted;
+          if (full) lane.dirty = true;
+          lane.claimSize = full ? Math.min(lane.claimSize * 2, batchSize * MAX_BATCH_GROWTH) : batchSize;
+          batch.push(...claimed);
         }
-        if (!lane.dirty) break;
-        lane.dirty = false;
-        const { batchSize, leaseMs } = this.config.outbox;
-        const claimed = await this.store.claim(this.workerId, lane.handler.name, lane.claimSize, leaseMs);
-        // A full batch means more may be waiting.
-        const full = claimed.length === lane.claimSize;
-        if (full) lane.dirty = true;
-        lane.claimSize = full ? Math.min(lane.claimSize * 2, batchSize * MAX_BATCH_GROWTH) : batchSize;
+        if (batch.length === 0) {
+          // Something handed over while it claimed nothing: go on; else nothing is left.
+          if (this.handedOff.get(lane.handler.name)?.length) continue;
+          break;
+        }
         // In the order they were stored (RETURNING does not keep it): one incident's events in causal order.
-        claimed.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+        batch.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
         // A batch that failed is not grown from: its deliveries were just retried one by one.
-        if (claimed.length > 0 && !(await this.process(lane.handler, claimed))) lane.claimSize = batchSize;
+        if (!(await this.process(lane.handler, batch))) lane.claimSize = batchSize;
       }
     } catch (err) {
       this.logger.error(`claiming outbox events failed: ${String(err)}`);

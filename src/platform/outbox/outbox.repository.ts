@@ -29,6 +29,9 @@ export const insertDeliveries = (rows: unknown[][]): Statement[] => [
   },
 ];
 
+/** When a lease of `ms` milliseconds (a parameter), taken at this moment, ends. */
+const leaseEnd = (ms: string) => `clock_timestamp() + make_interval(secs => ${ms}::double precision / 1000)`;
+
 /** What a claim returns of a delivery: what its handler needs. */
 const DELIVERY_COLUMNS = 'id, event_id, event_type, handler, tenant_id, incident_id, payload, attempts, created_at';
 
@@ -38,7 +41,7 @@ const DELIVERY_COLUMNS = 'id, event_id, event_type, handler, tenant_id, incident
  */
 export const insertLeasedDeliveries = (rows: unknown[][], workerId: string, leaseMs: number): Statement => ({
   sql: `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, incident_id, payload, locked_by, locked_until, available_at, attempts)
-        SELECT e.*, $7, now() + make_interval(secs => $8::double precision / 1000), now() + make_interval(secs => $8::double precision / 1000), 1
+        SELECT e.*, $7, ${leaseEnd('$8')}, ${leaseEnd('$8')}, 1
           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[]) AS e
         RETURNING ${DELIVERY_COLUMNS}`,
   params: [...columnsOf(rows), workerId, leaseMs],
@@ -68,8 +71,7 @@ export class OutboxRepository {
     return this.tx.queryOutside<DeliveryRow>(
       `WITH no_flush_wait AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
        UPDATE outbox_events o
-          SET available_at = now() + make_interval(secs => $4::double precision / 1000),
-              locked_until = now() + make_interval(secs => $4::double precision / 1000),
+          SET available_at = ${leaseEnd('$4')}, locked_until = ${leaseEnd('$4')},
               locked_by = $1, attempts = o.attempts + 1
          FROM no_flush_wait
         WHERE o.id IN (SELECT id FROM outbox_events
@@ -111,12 +113,15 @@ export class OutboxRepository {
     );
   }
 
-  /** Gives back, due now and not counted as an attempt, deliveries leased to a relay that did not handle them (it stops). */
-  async release(ids: string[]): Promise<void> {
+  /**
+   * Gives back, due now and not counted as an attempt, deliveries leased to relay `workerId` that
+   * it did not handle (it stops); not those another relay claimed since.
+   */
+  async release(ids: string[], workerId: string): Promise<void> {
     await this.tx.queryOutside(
       `UPDATE outbox_events SET available_at = now(), locked_by = NULL, locked_until = NULL, attempts = greatest(attempts - 1, 0)
-        WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
-      [ids],
+        WHERE id = ANY($1::bigint[]) AND status = 'pending' AND locked_by = $2`,
+      [ids, workerId],
     );
   }
 
