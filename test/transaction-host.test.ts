@@ -159,3 +159,32 @@ describe('TransactionHost (real PostgreSQL)', () => {
     expect(await stored('h')).toEqual([]);
   });
 });
+
+describe('TransactionHost with a small pool (real PostgreSQL)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false', DB_POOL_SIZE: '2' });
+  });
+  afterAll(() => app.stop());
+
+  it('serves a query outside the transaction, made from inside one, though transactions hold every pooled connection', async () => {
+    const tx = app.app.get(TransactionHost);
+    let inside = 0;
+    let allInside!: () => void;
+    const everyConnectionHeld = new Promise<void>((resolve) => (allInside = resolve));
+    // As a bridge batch does when its flags' cache has expired: it holds its connection and waits for the load.
+    const transaction = () =>
+      tx.run(async () => {
+        await tx.query('SELECT 1');
+        if (++inside === 2) allInside();
+        await everyConnectionHeld;
+        const [row] = await tx.queryOutside<{ n: number }>('SELECT 42 AS n');
+        return row.n;
+      });
+    // Without connections of its own the load waits for the pool forever: fail with a message instead.
+    const deadlocked = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('deadlocked: the load waits for a pooled connection')), 20_000).unref(),
+    );
+    expect(await Promise.race([Promise.all([transaction(), transaction()]), deadlocked])).toEqual([42, 42]);
+  });
+});

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Socket } from 'node:net';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { DataSource } from 'typeorm';
 
 /** One SQL statement and its parameters. */
@@ -34,12 +34,16 @@ interface OpenTransaction {
   begun: Promise<unknown> | null;
   /** What `once` loaded in this transaction, by slot and key. */
   kept: Map<symbol, Map<string, Promise<unknown>>>;
+  /** Set once its deferred writers have run: a row deferred after that would never be written. */
+  committing: boolean;
 }
 
 const ignore = () => undefined;
 
 /** Distinct SQL texts prepared per connection; beyond this (generated SQL gone wild) they run unnamed. */
 const MAX_PREPARED = 1000;
+/** Connections for `queryOutside` from inside a transaction (see there). */
+const RESERVE_POOL_SIZE = 4;
 
 /**
  * The ambient database transaction. Code that must commit together (a state change, the
@@ -58,8 +62,9 @@ const MAX_PREPARED = 1000;
  * writes joined as data-modifying CTEs, with neither BEGIN nor COMMIT.
  */
 @Injectable()
-export class TransactionHost {
+export class TransactionHost implements OnApplicationShutdown {
   private readonly storage = new AsyncLocalStorage<OpenTransaction>();
+  private reservePool: Pool | null = null;
   private readonly statementNames = new Map<string, string>();
   private readonly corked = new WeakSet<Socket>();
 
@@ -68,6 +73,26 @@ export class TransactionHost {
   /** TypeORM's pg pool (sized by DB_POOL_SIZE). */
   private get pool(): Pool {
     return (this.dataSource.driver as unknown as { master: Pool }).master;
+  }
+
+  /**
+   * A few connections of their own, to the same database, for `queryOutside` from inside a
+   * transaction: made on first use, closed at shutdown.
+   */
+  private get reserve(): Pool {
+    if (!this.reservePool) {
+      const main = this.pool as Pool & { options: PoolConfig };
+      const PoolClass = main.constructor as new (config: PoolConfig) => Pool;
+      this.reservePool = new PoolClass({ ...main.options, max: RESERVE_POOL_SIZE });
+      // An idle connection the server dropped: the pool replaces it; nothing to do here.
+      this.reservePool.on('error', ignore);
+    }
+    return this.reservePool;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.reservePool?.end();
+    this.reservePool = null;
   }
 
   /** False once the app has shut the pool down. */
@@ -89,7 +114,14 @@ export class TransactionHost {
     let lost: Error | null = null;
     const onError = (err: Error) => (lost = err);
     client.on('error', onError);
-    const open: OpenTransaction = { client, afterCommit: [], deferred: new Map(), begun: null, kept: new Map() };
+    const open: OpenTransaction = {
+      client,
+      afterCommit: [],
+      deferred: new Map(),
+      begun: null,
+      kept: new Map(),
+      committing: false,
+    };
     let result: T;
     try {
       result = await this.storage.run(open, work);
@@ -119,6 +151,7 @@ export class TransactionHost {
    * answers a COMMIT of a failed transaction with ROLLBACK), and its error is thrown here.
    */
   private async commit(open: OpenTransaction): Promise<void> {
+    open.committing = true;
     const writers = [...open.deferred].sort(([a], [b]) => Number(a.last ?? false) - Number(b.last ?? false));
     const statements = writers.flatMap(([writer, rows]) => writer(rows));
     const returning = statements.filter((s) => s.onRows);
@@ -153,6 +186,7 @@ export class TransactionHost {
   async deferWrite<R>(writer: DeferredWriter<R>, row: R): Promise<void> {
     const current = this.storage.getStore();
     if (!current) return this.run(() => this.deferWrite(writer, row));
+    if (current.committing) throw new Error('deferWrite() from a deferred writer: nothing would write the row');
     // The map forgets R; a writer only ever gets back the rows queued for it, which are R.
     const key = writer as DeferredWriter<unknown>;
     const rows = current.deferred.get(key);
@@ -202,13 +236,18 @@ export class TransactionHost {
     return this.send<R>(open.client, sql, params);
   }
 
-  /** SQL outside any ambient transaction (its own connection from the pool). */
+  /**
+   * SQL outside any ambient transaction (its own connection from the pool). Called from inside a
+   * transaction (a cache loading what it must not read through one), it takes a connection of the
+   * reserve instead: from the pool it could wait forever, once transactions that wait for such a
+   * load hold every connection.
+   */
   async queryOutside<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return this.send<R>(this.pool, sql, params);
+    return this.send<R>(this.storage.getStore() ? this.reserve : this.pool, sql, params);
   }
 
   private async send<R>(target: Pool | PoolClient, sql: string, params: unknown[]): Promise<R[]> {
-    if (target !== this.pool) this.corkBurst(target as PoolClient);
+    if ('release' in target) this.corkBurst(target);
     const result = await target.query({ name: this.nameOf(sql), text: sql, values: params });
     return result.rows as R[];
   }
