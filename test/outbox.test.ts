@@ -34,6 +34,28 @@ describe('transactional outbox (real PostgreSQL)', () => {
   const rows = (key: string) =>
     app.sql(`SELECT status, attempts, last_error FROM outbox_events WHERE payload->>'key' = $1`, [key]);
   const effects = (key: string) => app.sql(`SELECT pid FROM probe_effects WHERE key = $1`, [key]);
+  /** Waits until `count` deliveries whose key starts with `prefix` are done. */
+  const handled = (prefix: string, count: number) =>
+    eventually(async () => {
+      const [{ n }] = await app.sql(
+        `SELECT count(*)::int AS n FROM outbox_events WHERE payload->>'key' LIKE $1 AND status = 'done'`,
+        [`${prefix}%`],
+      );
+      return n === count;
+    }, `${count} deliveries ${prefix}… handled`);
+  /** Holds the batch that handles `key` open (its lane busy) from when it gets there (`holding`) until `release()`. */
+  const holdAt = (held: string) => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => (entered = resolve));
+    probe.hold = (key) => {
+      if (key !== held) return;
+      entered();
+      return released;
+    };
+    return { holding, release };
+  };
 
   it('stores an event only if its transaction commits', async () => {
     await expect(publisher.publish('t1', ['rolled-back'], true)).rejects.toThrow('rolled back on purpose');
@@ -121,12 +143,7 @@ describe('transactional outbox (real PostgreSQL)', () => {
 
       const large = Array.from({ length: base + 1 }, (_, i) => `claimed-${i}`);
       await publisher.publish('t1', large);
-      await eventually(
-        async () =>
-          (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'claimed-%' AND status = 'done'`))
-            .length === large.length,
-        'the large commit handled',
-      );
+      await handled('claimed-', large.length);
       expect(large.filter((k) => !claimedKeys.has(k))).toEqual([]);
     } finally {
       store.claim = claim;
@@ -136,15 +153,7 @@ describe('transactional outbox (real PostgreSQL)', () => {
 
   it('a relay holds at most one batch of a handler handed over: while its lane is busy, later commits are stored due, for any relay to claim', async () => {
     const base = app.app.get<AppConfig>(APP_CONFIG).outbox.batchSize;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let entered!: () => void;
-    const holding = new Promise<void>((resolve) => (entered = resolve));
-    probe.hold = (key) => {
-      if (key !== 'bound-first') return;
-      entered();
-      return held;
-    };
+    const { holding, release } = holdAt('bound-first');
     const state = async (like: string) =>
       app.sql(`SELECT DISTINCT locked_by IS NOT NULL AS leased FROM outbox_events WHERE payload->>'key' LIKE $1`, [
         like,
@@ -162,26 +171,12 @@ describe('transactional outbox (real PostgreSQL)', () => {
     } finally {
       release();
     }
-    await eventually(
-      async () =>
-        (await app.sql(`SELECT 1 FROM outbox_events WHERE payload->>'key' LIKE 'bound-%' AND status = 'done'`))
-          .length ===
-        base + 2,
-      'all handled',
-    );
+    await handled('bound-', base + 2);
   });
 
   it('a relay that stops gives back the deliveries handed to it that it had not started on: due again, no attempt counted', async () => {
     const relay = app.app.get(OutboxRelay);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let entered!: () => void;
-    const holding = new Promise<void>((resolve) => (entered = resolve));
-    probe.hold = (key) => {
-      if (key !== 'stop-first') return;
-      entered();
-      return held;
-    };
+    const { holding, release } = holdAt('stop-first');
     try {
       await publisher.publish('t1', ['stop-first']);
       await holding; // its lane is busy with it
