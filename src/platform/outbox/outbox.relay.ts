@@ -196,7 +196,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         if (lane.dirty && batch.length < lane.claimSize) {
           lane.dirty = false;
           const wanted = lane.claimSize - batch.length;
-          const claimed = await this.store.claim(this.workerId, lane.handler.name, wanted, leaseMs);
+          // A claim that fails (the database away) leaves the lane to what was handed over; the next wake-up claims again.
+          const claimed = await this.store
+            .claim(this.workerId, lane.handler.name, wanted, leaseMs)
+            .catch((err: unknown): DeliveryRow[] => {
+              this.logger.error(`claiming outbox events failed: ${String(err)}`);
+              return [];
+            });
           // A full claim means more may be waiting.
           const full = claimed.length === wanted;
           if (full) lane.dirty = true;
@@ -214,7 +220,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         if (!(await this.process(lane.handler, batch))) lane.claimSize = batchSize;
       }
     } catch (err) {
-      this.logger.error(`claiming outbox events failed: ${String(err)}`);
+      this.logger.error(`the outbox lane of ${lane.handler.name} failed: ${String(err)}`);
     } finally {
       lane.busy = false;
     }
