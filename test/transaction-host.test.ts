@@ -158,6 +158,27 @@ describe('TransactionHost (real PostgreSQL)', () => {
     ).rejects.toThrow(/null value/);
     expect(await stored('h')).toEqual([]);
   });
+
+  it('plans a transaction’s statements once, generically, even those PostgreSQL would plan for every array; not outside one', async () => {
+    // An array parameter makes PostgreSQL prefer a custom plan on every run (ADR 0005).
+    const byArray = `SELECT count(*)::int AS n FROM deferred_rows WHERE v = ANY($1::text[])`;
+    const plans = await tx.run(async () => {
+      for (let i = 1; i <= 8; i++) await tx.query(byArray, [Array.from({ length: i }, (_, j) => `a${j + 1}`)]);
+      expect((await tx.query(`SELECT current_setting('plan_cache_mode') AS mode`))[0].mode).toBe('force_generic_plan');
+      return (
+        await tx.query<{ generic_plans: string; custom_plans: string }>(
+          `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1`,
+          [byArray],
+        )
+      )[0];
+    });
+    expect({ generic: Number(plans.generic_plans) > 0, custom: Number(plans.custom_plans) }).toEqual({
+      generic: true,
+      custom: 0,
+    });
+    // SET LOCAL: the connection goes back to the pool with PostgreSQL's own choice.
+    expect((await tx.query(`SELECT current_setting('plan_cache_mode') AS mode`))[0].mode).toBe('auto');
+  });
 });
 
 describe('TransactionHost with a small pool (real PostgreSQL)', () => {

@@ -40,6 +40,18 @@ interface OpenTransaction {
 
 const ignore = () => undefined;
 
+/**
+ * PostgreSQL plans a prepared statement for its values (a custom plan) on its first five runs,
+ * and then whenever that plan looks cheaper than the generic one, which for a statement taking
+ * an array (`id = ANY($1)`, `unnest($1)`) is always: the generic plan assumes ten elements. So
+ * the outbox's done-mark, the engine's reads and the loop trace's update were planned on every
+ * call, a quarter of PostgreSQL's time in statements at 50 loops/s with runs (docs/BENCHMARKS.md).
+ * Transactions run the loop's and the engine's keyed reads and writes, whose best plan does not
+ * depend on the values, so they use the plan made once per connection; statements outside a
+ * transaction (read models, listings over time ranges) keep PostgreSQL's choice. ADR 0005.
+ */
+const BEGIN_WITH_GENERIC_PLANS = 'BEGIN; SET LOCAL plan_cache_mode = force_generic_plan';
+
 /** Distinct SQL texts prepared per connection; beyond this (generated SQL gone wild) they run unnamed. */
 const MAX_PREPARED = 1000;
 /** Connections for `queryOutside` from inside a transaction (see there). */
@@ -165,7 +177,7 @@ export class TransactionHost implements OnApplicationShutdown {
       }
       return;
     }
-    if (open.begun === null) open.begun = this.send(open.client, 'BEGIN', []);
+    if (open.begun === null) open.begun = this.begin(open.client);
     await open.begun;
     const sent: Promise<unknown>[] = statements.map((s) =>
       this.send<Record<string, unknown>>(open.client, s.sql, s.params).then((rows) => s.onRows?.(rows)),
@@ -230,7 +242,7 @@ export class TransactionHost implements OnApplicationShutdown {
     if (!open) return this.send<R>(this.pool, sql, params);
     if (open.begun === null) {
       // Not awaited: it leaves with this statement (a failed BEGIN fails this one too).
-      open.begun = this.send(open.client, 'BEGIN', []);
+      open.begun = this.begin(open.client);
       open.begun.catch(ignore);
     }
     return this.send<R>(open.client, sql, params);
@@ -244,6 +256,15 @@ export class TransactionHost implements OnApplicationShutdown {
    */
   async queryOutside<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
     return this.send<R>(this.storage.getStore() ? this.reserve : this.pool, sql, params);
+  }
+
+  /**
+   * BEGIN, and generic plans for the transaction's prepared statements, in one simple-protocol
+   * message (no statement of its own; SET LOCAL ends with the transaction).
+   */
+  private begin(client: PoolClient): Promise<unknown> {
+    this.corkBurst(client);
+    return client.query(BEGIN_WITH_GENERIC_PLANS);
   }
 
   private async send<R>(target: Pool | PoolClient, sql: string, params: unknown[]): Promise<R[]> {
