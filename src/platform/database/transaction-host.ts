@@ -45,7 +45,7 @@ const ignore = () => undefined;
  * and then whenever that plan looks cheaper than the generic one, which for a statement taking
  * an array (`id = ANY($1)`, `unnest($1)`) is always: the generic plan assumes ten elements. So
  * the outbox's done-mark, the engine's reads and the loop trace's update were planned on every
- * call, a quarter of PostgreSQL's time in statements at 50 loops/s with runs (docs/BENCHMARKS.md).
+ * call: planning took a quarter of PostgreSQL's time in statements at 50 loops/s with runs.
  * Transactions run the loop's and the engine's keyed reads and writes, whose best plan does not
  * depend on the values, so they use the plan made once per connection; statements outside a
  * transaction (read models, listings over time ranges) keep PostgreSQL's choice. ADR 0005.
