@@ -396,10 +396,14 @@ export class RunsRepository {
   async msUntilNextDue(exceptTenants: string[] = []): Promise<number | null> {
     // Not greatest(0, …) in SQL: GREATEST skips a NULL, so "no run waits" became "one is due now",
     // and an idle engine claimed and looked up again every millisecond or so.
+    // Without tenants to leave out (the usual case), a statement without parameters: planned once,
+    // and min() read off the due index, which a plan for "any array" cannot do (ADR 0005).
     const [row] = await this.tx.query<{ ms: number | null }>(
       `SELECT (extract(epoch FROM min(due_at) - now()) * 1000)::double precision AS ms
-         FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now()) AND tenant_id <> ALL($1::text[])`,
-      [exceptTenants],
+         FROM recovery_runs WHERE due_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())${
+           exceptTenants.length > 0 ? ' AND tenant_id <> ALL($1::text[])' : ''
+         }`,
+      exceptTenants.length > 0 ? [exceptTenants] : [],
     );
     return row?.ms == null ? null : Math.max(0, row.ms);
   }
