@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -149,6 +150,19 @@ describe('transactional outbox (real PostgreSQL)', () => {
       store.claim = claim;
       probe.hold = () => {};
     }
+  });
+
+  it("handles a commit's deliveries in the relay's own async context, not in the publisher's", async () => {
+    const publisherContext = new AsyncLocalStorage<string>();
+    const seen: Array<string | undefined> = [];
+    probe.onEnter = (key) => void (key.startsWith('context-') && seen.push(publisherContext.getStore()));
+    try {
+      await publisherContext.run('the publisher', () => publisher.publish('t1', ['context-1']));
+      await handled('context-', 1);
+    } finally {
+      probe.onEnter = () => {};
+    }
+    expect(seen).toEqual([undefined]);
   });
 
   it('a relay holds at most one batch of a handler handed over: while its lane is busy, later commits are stored due, for any relay to claim', async () => {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -50,6 +51,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly logger = new Logger(OutboxRelay.name);
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly inflight = new Set<Promise<void>>();
+  /**
+   * Starts a lane's pump in the relay's own async context, not in its waker's (a commit's
+   * after-commit hook, a timer): the pump goes on to batches that have nothing to do with the
+   * waker, and must not carry what the waker keeps in AsyncLocalStorage. Woken from inside a
+   * transaction, its batches would join that transaction.
+   */
+  private readonly startPump = AsyncResource.bind((lane: Lane) => this.track(this.pump(lane)));
   private readonly listeners: OutcomeListener[] = [];
   private lanes = new Map<string, Lane[]>();
   /** Deliveries leased to this relay when they were stored, by handler, in the order handed over (ADR 0004). */
@@ -165,7 +173,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       else this.handedOff.set(delivery.handler, [delivery]);
     }
     for (const handler of new Set(deliveries.map((d) => d.handler)))
-      for (const lane of this.lanes.get(handler) ?? []) if (!lane.busy) this.track(this.pump(lane));
+      for (const lane of this.lanes.get(handler) ?? []) if (!lane.busy) this.startPump(lane);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -181,7 +189,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const lanes = handler === undefined ? [...this.lanes.values()].flat() : (this.lanes.get(handler) ?? []);
     for (const lane of lanes) {
       lane.dirty = true;
-      if (!lane.busy) this.track(this.pump(lane));
+      if (!lane.busy) this.startPump(lane);
     }
   }
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PgNotifications } from '../database/pg-notifications.js';
 import { DuePump, type DueWork } from './due-pump.js';
 import type { Wakeups } from './wakeups.js';
@@ -73,6 +74,24 @@ describe('DuePump', () => {
       expect(items.claims).toBe(wakeAfterEachItem === false ? 1 : 2);
       await pump.stop(wakeups);
     }
+  });
+
+  it("claims and works in its own async context, not in its waker's", async () => {
+    const waker = new AsyncLocalStorage<string>();
+    const seen: Array<string | undefined> = [];
+    const items = new Items();
+    const { pump, wakeups } = startPump(items);
+    await jest.advanceTimersByTimeAsync(0); // the claim at start: nothing due
+    const claim = items.claim.bind(items);
+    const work = items.work.bind(items);
+    items.claim = (limit) => (seen.push(waker.getStore()), claim(limit));
+    items.work = (item) => (seen.push(waker.getStore()), work(item));
+    items.due = ['a'];
+    waker.run('a commit of the waker', () => pump.wake());
+    await jest.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual([undefined, undefined]); // the claim, and the work on 'a'
+    items.finish.get('a')!();
+    await pump.stop(wakeups);
   });
 
   it("claims on another replica's NOTIFY, not on its own (its own worker was woken at once)", async () => {

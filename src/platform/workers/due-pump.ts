@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { AsyncResource } from 'node:async_hooks';
 import type { PgNotifications } from '../database/pg-notifications.js';
 import type { Wakeups } from './wakeups.js';
 
@@ -51,6 +52,11 @@ export class DuePump<T> {
   /** When the sleeper fires (epoch ms); Infinity when none is set. */
   private sleepUntil = Infinity;
   private pumping: Promise<void> | null = null;
+  /**
+   * The pump, in its own async context rather than its waker's: its claims and work must not
+   * carry what the waker keeps in AsyncLocalStorage (woken inside a transaction, they would join it).
+   */
+  private readonly pumpInOwnContext = AsyncResource.bind(() => this.pump());
   private again = false;
   private stopped = true;
   /** The last claim got as many items as it asked for (or had no room to ask): more may be due. */
@@ -107,7 +113,7 @@ export class DuePump<T> {
       this.again = true;
       return;
     }
-    this.pumping = this.pump().finally(() => {
+    this.pumping = this.pumpInOwnContext().finally(() => {
       this.pumping = null;
       if (this.again) {
         this.again = false;
