@@ -114,6 +114,21 @@ describe('TransactionHost (real PostgreSQL)', () => {
     ]);
   });
 
+  it('runs the after-rollback callbacks when the transaction rolls back, and only then', async () => {
+    const ran: string[] = [];
+    await tx.run(async () => {
+      tx.afterRollback(() => ran.push('committed'));
+      await tx.deferWrite(writeRows, 'r1');
+    });
+    await expect(
+      tx.run(async () => {
+        tx.afterRollback(() => ran.push('rolled back'));
+        await tx.deferWrite(writeRows, null); // violates NOT NULL at commit
+      }),
+    ).rejects.toThrow(/null value/);
+    expect(ran).toEqual(['rolled back']);
+  });
+
   it('writes at once outside a transaction', async () => {
     await tx.deferWrite(writeRows, 'd1');
     expect(await stored('d')).toEqual([['d1', 1]]);

@@ -27,6 +27,7 @@ export interface DeferredWriter<R> {
 interface OpenTransaction {
   client: PoolClient;
   afterCommit: Array<() => void>;
+  afterRollback: Array<() => void>;
   /** Rows waiting for their writer, whose statements are sent with the COMMIT. */
   /** Each writer with the rows queued for it (a writer and its rows share their row type). */
   deferred: Map<DeferredWriter<unknown>, unknown[]>;
@@ -129,6 +130,7 @@ export class TransactionHost implements OnApplicationShutdown {
     const open: OpenTransaction = {
       client,
       afterCommit: [],
+      afterRollback: [],
       deferred: new Map(),
       begun: null,
       kept: new Map(),
@@ -149,6 +151,7 @@ export class TransactionHost implements OnApplicationShutdown {
           )));
       client.off('error', onError);
       client.release(broken);
+      for (const callback of open.afterRollback) callback();
       throw err;
     }
     client.off('error', onError);
@@ -234,6 +237,14 @@ export class TransactionHost implements OnApplicationShutdown {
     const current = this.storage.getStore();
     if (current) current.afterCommit.push(callback);
     else callback();
+  }
+
+  /**
+   * Runs `callback` if the current transaction fails: rolled back, or its COMMIT's outcome unknown
+   * (the connection lost meanwhile). For undoing what the app held for it. Outside one, nothing.
+   */
+  afterRollback(callback: () => void): void {
+    this.storage.getStore()?.afterRollback.push(callback);
   }
 
   /** SQL on the ambient transaction, or on the pool outside one; the rows of a SELECT or a RETURNING clause. */

@@ -94,6 +94,24 @@ describe('DuePump', () => {
     await pump.stop(wakeups);
   });
 
+  it('is caught up only once a claim came back with fewer items than it asked for: a full one may have left more due', async () => {
+    const items = new Items();
+    items.due = ['a', 'b', 'c', 'd', 'e'];
+    const { pump, wakeups } = startPump(items, { concurrency: 4 });
+    expect(pump.caughtUp).toBe(false); // not claimed yet
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.claims).toBe(1); // 'a'-'d', as many as it asked for
+    expect(pump.caughtUp).toBe(false);
+    items.finish.get('a')!();
+    items.finish.get('b')!();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(items.due).toEqual([]); // 'e' claimed, and a claim since found nothing more
+    expect(pump.caughtUp).toBe(true);
+    for (const item of ['c', 'd', 'e']) items.finish.get(item)!();
+    await pump.stop(wakeups);
+    expect(pump.caughtUp).toBe(false);
+  });
+
   it("claims on another replica's NOTIFY, not on its own (its own worker was woken at once)", async () => {
     const items = new Items();
     const { pump, wakeups, notify } = startPump(items);

@@ -135,23 +135,47 @@ export class DuePump<T> {
         await this.source.release?.(claimed);
         return;
       }
-      for (const item of claimed) {
-        const work = this.source
-          .work(item)
-          .catch((err: unknown) =>
-            this.o.logger.error(`${this.o.what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
-          )
-          .finally(() => {
-            this.inFlight.delete(work);
-            if (this.o.wakeAfterEachItem !== false || this.full) this.wake();
-          });
-        this.inFlight.add(work);
-      }
+      for (const item of claimed) this.startWork(item);
       if (!this.full) await this.sleepUntilNextDue();
     } catch (err) {
       if (!this.stopped) this.o.logger.warn(`claiming due ${this.o.what} failed: ${String(err)}`);
     }
   }
+
+  /**
+   * Running, and its last claim got fewer items than it asked for: nothing else was due then, so
+   * an item that jumps the database's queue (`adopt`) passes nobody.
+   */
+  get caughtUp(): boolean {
+    return !this.stopped && !this.full;
+  }
+
+  /**
+   * Works on an item this replica holds without a claim: leased to it by the transaction that
+   * stored it, and handed over once that committed. Stopped, it is given back.
+   */
+  adopt(item: T): void {
+    if (this.stopped) {
+      void this.source.release?.([item]).catch(() => undefined); // else its lease lapses, and any replica claims it
+      return;
+    }
+    this.startWorkInOwnContext(item);
+  }
+
+  private startWork(item: T): void {
+    const work = this.source
+      .work(item)
+      .catch((err: unknown) =>
+        this.o.logger.error(`${this.o.what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+      )
+      .finally(() => {
+        this.inFlight.delete(work);
+        if (this.o.wakeAfterEachItem !== false || this.full) this.wake();
+      });
+    this.inFlight.add(work);
+  }
+
+  private readonly startWorkInOwnContext = AsyncResource.bind((item: T) => this.startWork(item));
 
   private async sleepUntilNextDue(): Promise<void> {
     const ms = await this.source.msUntilNextDue();

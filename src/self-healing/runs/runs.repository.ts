@@ -99,12 +99,14 @@ export class RunsRepository {
       | 'due_at'
       | 'await_resolution'
       | 'on_failure'
+      | 'lease_token'
+      | 'lease_until'
     >,
   ): Promise<RunRow> {
     const [row] = await this.tx.query<RunRow>(
       `INSERT INTO recovery_runs (id, tenant_id, recovery_id, incident_id, pattern_id, playbook_id, agent_id, capability, automatic, started_by,
-                                  status, phase, params, context, deadline_at, due_at, await_resolution, on_failure)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17, $18) RETURNING *`,
+                                  status, phase, params, context, deadline_at, due_at, await_resolution, on_failure, lease_token, lease_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17, $18, $19, $20) RETURNING *`,
       [
         r.id,
         r.tenant_id,
@@ -124,6 +126,8 @@ export class RunsRepository {
         r.due_at,
         r.await_resolution,
         r.on_failure,
+        r.lease_token,
+        r.lease_until,
       ],
     );
     return row;

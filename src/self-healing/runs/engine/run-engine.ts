@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
@@ -65,10 +66,38 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
       msUntilNextDue: () => this.runs.msUntilNextDue(this.tenantsAtCap()),
       // Claimed while shutting down: leave them to the next replica.
       release: (claimed) => this.giveBack(claimed),
-      // Claims in batches, but no more runs waiting for their first turn here than one round of
-      // turns: the others wait in the database, in fair order.
-      room: () => 2 * this.config.runs.concurrency - this.turning - this.waitingToTurn.length,
+      room: () => this.roomToTurn(),
     });
+  }
+
+  /**
+   * Takes a run that this replica's transaction is storing, if the engine has room for it under the
+   * caps a claim obeys and no backlog (else the new run would pass runs waiting longer): the run
+   * is stored leased to it (with the lease returned), and handed over once the transaction
+   * commits, without a claim, a wake-up or a wait (ADR 0008 §12). Null: the run is stored due,
+   * for any replica's claim. A replica that dies first leaves it to be claimed once the lease
+   * lapses, as after a claim.
+   */
+  leaseNewRun(run: { id: string; tenant_id: string }): { token: string; until: Date } | null {
+    const mine = this.held.get(run.tenant_id) ?? 0;
+    let all = 0;
+    for (const n of this.held.values()) all += n;
+    const { tenantCalls, calls } = this.config.runs;
+    const roomHere = this.pump.caughtUp && mine < tenantCalls && all < calls && this.roomToTurn() > 0;
+    if (!roomHere || !this.tx.inTransaction) return null;
+    this.held.set(run.tenant_id, mine + 1);
+    const token = randomUUID();
+    this.tx.afterCommit(() => this.pump.adopt({ id: run.id, tenant_id: run.tenant_id, lease_token: token }));
+    this.tx.afterRollback(() => this.unhold(run.tenant_id));
+    return { token, until: new Date(Date.now() + CLAIM_LEASE_MS) };
+  }
+
+  /**
+   * Claims in batches, but no more runs waiting for their first turn here than one round of
+   * turns: the others wait in the database, in fair order.
+   */
+  private roomToTurn(): number {
+    return 2 * this.config.runs.concurrency - this.turning - this.waitingToTurn.length;
   }
 
   onApplicationBootstrap(): void {

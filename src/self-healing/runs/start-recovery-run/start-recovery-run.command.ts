@@ -21,8 +21,9 @@ export interface StartRecoveryRunProps {
 
 /**
  * Starts one run of a playbook, in the caller's transaction: the run and its steps are rows,
- * the incident turns `mitigating`, and the engine is woken after commit. The run is executed by
- * the engine, never by the caller, so the loop does not wait for it.
+ * the incident turns `mitigating`, and after commit the run is handed to this replica's engine
+ * (stored leased to it, if it has room) or the engines are woken. The run is executed by the
+ * engine, never by the caller, so the loop does not wait for it.
  */
 export interface StartRecoveryRun extends StartRecoveryRunProps {}
 export class StartRecoveryRun extends Command<RunView> {

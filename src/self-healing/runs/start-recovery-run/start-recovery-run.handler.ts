@@ -15,6 +15,7 @@ import {
   type PlaybookStep,
   type StepList,
 } from '../../recovery/playbook-steps.js';
+import { RunEngine } from '../engine/run-engine.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import { runView, type RunContext, type RunView, type StepRow } from '../run.view.js';
@@ -28,6 +29,7 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
     private readonly runs: RunsRepository,
     private readonly journal: RunJournal,
     private readonly wakeups: RunWakeups,
+    private readonly engine: RunEngine,
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     @Inject(PLAYBOOK_CATALOG) private readonly catalog: PlaybookCatalog,
@@ -63,6 +65,8 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
       };
       const id = uuidv7();
       const now = Date.now();
+      // Leased to this replica's engine if it has room (handed over at commit), else due for a claim.
+      const lease = this.engine.leaseNewRun({ id, tenant_id: p.tenantId });
       const rows = (['steps', 'verify', 'rollback'] as StepList[]).flatMap((list) =>
         playbook[list].map((step, position) => this.stepRow(id, p.tenantId, list, position, step, p.params)),
       );
@@ -85,7 +89,10 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
           params: p.params,
           context,
           deadline_at: new Date(now + this.config.runs.runTimeoutMs),
-          due_at: new Date(now),
+          // As a claim leaves it: due again when the lease lapses.
+          due_at: lease?.until ?? new Date(now),
+          lease_token: lease?.token ?? null,
+          lease_until: lease?.until ?? null,
           // Only monitoring sends resolutions: an incident reported otherwise has none to wait for.
           await_resolution: playbook.awaitResolution && incident?.source === 'alertmanager',
           on_failure: onFailureOf(playbook, p.automatic),
@@ -106,7 +113,7 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
         null,
         `${p.automatic ? 'auto-applied' : 'started'} by ${p.startedBy}: playbook ${playbook.id}`,
       );
-      this.wakeups.afterCommit();
+      if (!lease) this.wakeups.afterCommit();
       return runView(run, steps);
     });
   }

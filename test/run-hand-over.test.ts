@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CommandBus } from '@nestjs/cqrs';
+import type { ServerResponse } from 'node:http';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
+import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/start-recovery-run.command.js';
+import { connectActuator } from './support/actuators.js';
+import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
+
+/**
+ * ADR 0008 §12: a run started on a replica whose engine has room is stored leased to that engine
+ * and handed to it once committed, so it runs without a claim; a tenant at its cap, or a start
+ * that rolled back, does not get (or keep) that room.
+ */
+describe('runs handed to their own replica’s engine', () => {
+  let app: TestApp;
+  let bad: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let good: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  const open = new Set<ServerResponse>();
+  /** Every run id a claim returned (a run asleep, as in its verify window, is claimed again later). */
+  const claimed = new Set<string>();
+  /** By run: whether a claim had returned it when its first call arrived. */
+  const claimedAtFirstCall = new Map<string, boolean>();
+  let seq = 0;
+
+  const startRun = async (key: string) => (await approvedRun(app.http, key, oomIncident(++seq))).runId;
+  const leaseOf = async (runId: string) =>
+    (await app.sql(`SELECT lease_token FROM recovery_runs WHERE id = $1`, [runId]))[0].lease_token as string | null;
+
+  beforeAll(async () => {
+    bad = await startWebhookReceiver((_call, res) => {
+      open.add(res);
+      res.on('close', () => open.delete(res));
+      return 'hang';
+    });
+    good = await startWebhookReceiver((c, res) => {
+      const runId = c.json?.runId as string | undefined;
+      if (runId && !claimedAtFirstCall.has(runId)) claimedAtFirstCall.set(runId, claimed.has(runId));
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+    });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: '200',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      RUN_ENGINE_TENANT_CALLS: '2',
+    });
+    for (const [tenant, receiver, timeoutMs] of [
+      ['hangs', bad, 120_000],
+      ['healthy', good, 5_000],
+      ['rolls-back', good, 5_000],
+    ] as const) {
+      const admin = await app.keyFor(tenant, 'admin');
+      await connectActuator(app.http, admin, receiver, { timeoutMs });
+    }
+    const runs = app.app.get(RunsRepository);
+    const claimDue = runs.claimDue.bind(runs);
+    runs.claimDue = async (...args) => {
+      const rows = await claimDue(...args);
+      for (const row of rows) claimed.add(row.id);
+      return rows;
+    };
+  });
+  afterAll(async () => {
+    await bad.close(); // the hanging calls end now, so the engine's shutdown need not wait for their timeout
+    await app.stop();
+    await good.close();
+  });
+
+  it('makes a new run’s first call without claiming it, and runs it to verified', async () => {
+    const healthy = await app.keyFor('healthy', 'operator');
+    const runId = await startRun(healthy);
+    expect((await finishedRun(app.http, healthy, runId)).status).toBe('succeeded');
+    expect(claimedAtFirstCall.get(runId)).toBe(false);
+  });
+
+  it('stores the run of a tenant at its cap due, for a claim, without a lease', async () => {
+    const hangs = await app.keyFor('hangs', 'operator');
+    const holding = [await startRun(hangs), await startRun(hangs)];
+    await eventually(async () => open.size === 2, 'two hanging calls in flight');
+    const third = await startRun(hangs);
+    expect(await leaseOf(third)).toBeNull();
+    // A healthy run done since is a sync point: the third was not claimed either, the tenant being at its cap.
+    const healthy = await app.keyFor('healthy', 'operator');
+    await finishedRun(app.http, healthy, await startRun(healthy));
+    expect(claimed.has(third)).toBe(false);
+    expect(holding.some((id) => claimed.has(id))).toBe(false);
+  });
+
+  it('gives back the room a start that rolled back had taken', async () => {
+    const tx = app.app.get(TransactionHost);
+    const commands = app.app.get(CommandBus);
+    // More rolled-back starts than the tenant's cap (2): had they kept their room, the next run would wait for a claim.
+    for (let i = 0; i < 3; i++)
+      await expect(
+        tx.run(async () => {
+          await commands.execute(
+            new StartRecoveryRun({
+              tenantId: 'rolls-back',
+              recoveryId: null,
+              incidentId: null,
+              patternId: null,
+              playbookId: 'memory_cleanup',
+              params: {},
+              automatic: false,
+              startedBy: 'test',
+            }),
+          );
+          throw new Error('rolled back on purpose');
+        }),
+      ).rejects.toThrow('rolled back on purpose');
+    const operator = await app.keyFor('rolls-back', 'operator');
+    const runId = await startRun(operator);
+    expect((await finishedRun(app.http, operator, runId)).status).toBe('succeeded');
+    expect(claimedAtFirstCall.get(runId)).toBe(false);
+  });
+});
