@@ -117,9 +117,16 @@ describe('the service process on its embedded PostgreSQL', () => {
     const { rows } = await admin.query<{ app: number; tcp: number }>(
       `SELECT count(*)::int AS app, count(*) FILTER (WHERE client_addr IS NOT NULL)::int AS tcp FROM pg_stat_activity WHERE application_name = 'pillar-loop'`,
     );
+    const backend = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const backendPolicy = schedulingPolicy(backend); // read while the backend lives
     await admin.end();
     expect(rows[0].app).toBeGreaterThan(0);
     expect(rows[0].tcp).toBe(0);
+    // The server and the backends it forks are batch tasks: a backend woken by a statement does not
+    // take the core from the service's event loop (SCHED_BATCH is policy 3 in /proc/<pid>/stat).
+    const postmaster = Number(readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    expect(schedulingPolicy(postmaster)).toBe(3);
+    expect(backendPolicy).toBe(3);
 
     first.child.kill('SIGTERM');
     const [code] = await once(first.child, 'exit');
@@ -174,3 +181,9 @@ describe('the service process on its embedded PostgreSQL', () => {
     expect(badUrl.output()).toMatch(/DATABASE_URL must use the postgres:\/\/ scheme/);
   });
 });
+
+/** The scheduling policy of a process: field 41 of /proc/<pid>/stat, counted after the command's closing parenthesis. */
+function schedulingPolicy(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+}

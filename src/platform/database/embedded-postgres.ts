@@ -1,4 +1,4 @@
-import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, execSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -174,6 +174,24 @@ async function initdb(
   }
 }
 
+/**
+ * `chrt` when it can start a command under SCHED_BATCH here (Linux with util-linux, and allowed),
+ * else null. The server then runs as a batch task: the service wakes a backend with each statement
+ * it sends over the socket, and a woken backend of the normal policy preempts the waker, so the
+ * service's event loop spent about a third of its busy time off its core, waiting in `writev`
+ * (docs/BENCHMARKS.md). A batch task never preempts on wake-up: it takes a free core, or its turn
+ * at the next tick.
+ */
+function batchScheduler(): string | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    execFileSync('chrt', ['--batch', '0', 'true'], { stdio: 'ignore' });
+    return 'chrt';
+  } catch {
+    return null;
+  }
+}
+
 /** The server process, as `postgres` under root; resolves once it accepts connections. */
 async function startServer(
   bin: string,
@@ -182,8 +200,14 @@ async function startServer(
   flags: string[],
   ids: PostgresIds | null,
   locale: string,
+  log: (msg: string) => void,
 ): Promise<ChildProcess> {
-  const child = spawn(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), ...flags], {
+  const server = [path.join(bin, 'postgres'), '-D', dataDir, '-p', String(port), ...flags];
+  const chrt = batchScheduler();
+  if (!chrt) log('embedded PostgreSQL runs under the normal scheduling policy: `chrt --batch` is not available here');
+  // chrt execs the server: the child's pid is the postmaster's, and every backend it forks inherits the policy.
+  const [command, ...args] = chrt ? [chrt, '--batch', '0', ...server] : server;
+  const child = spawn(command, args, {
     ...(ids ?? {}),
     env: { ...process.env, LC_MESSAGES: locale },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -288,7 +312,7 @@ export async function startEmbeddedPostgres(
   ];
   let server: ChildProcess;
   try {
-    server = await startServer(bin, dataDir, port, flags, ids, locale);
+    server = await startServer(bin, dataDir, port, flags, ids, locale, log);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(
