@@ -27,6 +27,7 @@ import { RunVerdicts1766300000000 } from './1766300000000-run-verdicts.js';
 import { CanaryPauseExpiry1766400000000 } from './1766400000000-canary-pause-expiry.js';
 import { FairRuns1766450000000 } from './1766450000000-fair-runs.js';
 import { InboxRunIndexes1766500000000 } from './1766500000000-inbox-run-indexes.js';
+import { LeanStatistics1766600000000 } from './1766600000000-lean-statistics.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -59,4 +60,5 @@ export const migrations = [
   CanaryPauseExpiry1766400000000,
   FairRuns1766450000000,
   InboxRunIndexes1766500000000,
+  LeanStatistics1766600000000,
 ];

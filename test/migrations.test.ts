@@ -118,4 +118,32 @@ describe('migrations', () => {
     await ds.query(`DELETE FROM actuators WHERE tenant_id = 'm'`);
     await runMigrations(url);
   });
+
+  it('keeps ANALYZE lean on the growing tables: no statistics of documents, a rough sample of the logs, and back on down', async () => {
+    await runMigrations(url);
+    await ds.query(
+      `INSERT INTO decisions (id, tenant_id, incident_id, kind, summary, details, created_at)
+       SELECT gen_random_uuid(), 'lean', gen_random_uuid(), 'k', 'decision ' || g, jsonb_build_object('n', g),
+              now() - g * interval '1 second'
+         FROM generate_series(1, 5000) g`,
+    );
+    const analysed = async () => {
+      await ds.query(`ANALYZE decisions`);
+      const stats: { attname: string; bounds: number | null }[] = await ds.query(
+        `SELECT attname, cardinality(histogram_bounds::text::text[]) AS bounds FROM pg_stats WHERE tablename = 'decisions'`,
+      );
+      return Object.fromEntries(stats.map((r) => [r.attname, r.bounds]));
+    };
+    const lean = await analysed();
+    expect(Object.keys(lean)).not.toContain('details');
+    expect(Object.keys(lean)).not.toContain('summary');
+    expect(lean.created_at).toBeLessThanOrEqual(11); // a target of 10: at most 11 bounds
+    const after = migrations.length - migrations.findIndex((m) => m.name === 'LeanStatistics1766600000000');
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    const full = await analysed();
+    expect(Object.keys(full)).toEqual(expect.arrayContaining(['details', 'summary']));
+    expect(full.created_at).toBe(101); // the default target of 100
+    await ds.query(`DELETE FROM decisions WHERE tenant_id = 'lean'`);
+    await runMigrations(url);
+  });
 });
