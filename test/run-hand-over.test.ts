@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ServerResponse } from 'node:http';
+import pg from 'pg';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
 import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/start-recovery-run.command.js';
 import { connectActuator } from './support/actuators.js';
 import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 /**
@@ -75,6 +78,15 @@ describe('runs handed to their own replica’s engine', () => {
     expect(claimedAtFirstCall.get(runId)).toBe(false);
   });
 
+  it('lets a run asleep for less than a second (its 200 ms verify window) nap in its engine, so no claim returns it', async () => {
+    const healthy = await app.keyFor('healthy', 'operator');
+    const runId = await startRun(healthy);
+    const run = await finishedRun(app.http, healthy, runId);
+    expect(run.status).toBe('succeeded');
+    expect(run.verdict).toBe('succeeded');
+    expect(claimed.has(runId)).toBe(false);
+  });
+
   it('stores the run of a tenant at its cap due, for a claim, without a lease', async () => {
     const hangs = await app.keyFor('hangs', 'operator');
     const holding = [await startRun(hangs), await startRun(hangs)];
@@ -114,5 +126,38 @@ describe('runs handed to their own replica’s engine', () => {
     const runId = await startRun(operator);
     expect((await finishedRun(app.http, operator, runId)).status).toBe('succeeded');
     expect(claimedAtFirstCall.get(runId)).toBe(false);
+  });
+});
+
+describe('a run napping in an engine that stops', () => {
+  it('is handed back due at once, not left leased until its lease lapses', async () => {
+    const url = await createTestDatabase();
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    const receiver = await startWebhookReceiver((c, res) =>
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
+    );
+    // A verify window just under NAP_MAX_MS: the run naps through it.
+    const app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '950' }, [], url);
+    try {
+      const admin = await app.keyFor('naps', 'admin');
+      await connectActuator(app.http, admin, receiver, { timeoutMs: 5_000 });
+      const { runId } = await approvedRun(app.http, await app.keyFor('naps', 'operator'), oomIncident('nap'));
+      const row = async () =>
+        (await db.query(`SELECT phase, lease_token, due_at <= now() AS due FROM recovery_runs WHERE id = $1`, [runId]))
+          .rows[0];
+      // Checked, and watching for a recurrence through its window, still leased to the engine: napping, not released.
+      await eventually(async () => {
+        const r = await row();
+        return r.phase === 'watch' && r.lease_token !== null;
+      }, 'the run napping through its verify window');
+      // The engine's own shutdown, while the database is up and the nap has most of its time left.
+      await app.app.get(RunEngine).beforeApplicationShutdown();
+      expect(await row()).toEqual({ phase: 'watch', lease_token: null, due: true });
+    } finally {
+      await app.stop();
+      await db.end();
+      await receiver.close();
+    }
   });
 });

@@ -46,6 +46,19 @@ export interface PlannedCall {
   repeat?: boolean;
 }
 
+/**
+ * A turn that puts its run to sleep for no longer than this keeps the lease: the run naps in its
+ * engine and takes its next turn there, instead of being claimed again (ADR 0008 §12).
+ */
+export const NAP_MAX_MS = 1000;
+
+/** The run is asleep for `ms`, still leased to the engine that ran the turn: its next turn is that engine's. */
+export interface Nap {
+  nap: number;
+}
+
+export const isNap = (next: PlannedCall | Nap): next is Nap => 'nap' in next;
+
 /** The actuator told about new work orders (DESIGN §9). */
 export const CODING_AGENT_ACTUATOR = 'coding-agent';
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
@@ -72,13 +85,15 @@ interface State {
   steps: StepRow[];
   actuators: ReadonlyMap<string, ActuatorRow>;
   now: Date;
+  /** Set when the turn ends in a nap (schedule). */
+  nap?: number;
 }
 
 /**
  * The run state machine of DESIGN §8. Every method runs inside a transaction that holds the
- * run's row lock (and, for the engine, its lease), decides, stores the transition, and either
- * schedules the run's next wake-up (`due_at`) or returns the one call to make once it has
- * committed. Nothing here waits on the network.
+ * run's row lock and the engine's lease, decides, stores the transition, and either schedules
+ * the run's next wake-up (`due_at`), returns the nap its engine takes before the next turn, or
+ * returns the one call to make once it has committed. Nothing here waits on the network.
  */
 @Injectable()
 export class RunAdvancer {
@@ -95,8 +110,14 @@ export class RunAdvancer {
   ) {}
 
   /** Moves the run on as far as it can go now. */
-  advance(t: TurnInput): Promise<PlannedCall | null> {
+  advance(t: TurnInput): Promise<PlannedCall | Nap | null> {
     return this.settle(stateOf(t));
+  }
+
+  /** The engine is stopping while the run naps in it: the run is due at once, for whichever replica runs next. */
+  async handBack(t: TurnInput): Promise<null> {
+    await this.schedule(stateOf(t), t.run.locked_at, false);
+    return null;
   }
 
   /**
@@ -115,11 +136,11 @@ export class RunAdvancer {
         : { ...back, attempts: step.attempts - 1 };
       await this.moveStep(s, step, refund, 'not called: the service is shutting down');
     }
-    await this.schedule(s, s.now);
+    await this.schedule(s, s.now, false);
   }
 
   /** Stores the answer to a call made for this run, then moves on. */
-  async afterCall(t: TurnInput, call: PlannedCall, result: ActuatorCallResult): Promise<PlannedCall | null> {
+  async afterCall(t: TurnInput, call: PlannedCall, result: ActuatorCallResult): Promise<PlannedCall | Nap | null> {
     const s = stateOf(t);
     const step = s.steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'notify') {
@@ -140,11 +161,11 @@ export class RunAdvancer {
     return this.settle(s);
   }
 
-  private async settle(s: State): Promise<PlannedCall | null> {
+  private async settle(s: State): Promise<PlannedCall | Nap | null> {
     // Bounded: every pass finishes a step or changes the run, and a playbook has few of either.
     for (let pass = 0; pass < 500; pass++) {
       const next = await this.next(s);
-      if (next === 'idle') return null;
+      if (next === 'idle') return s.nap === undefined ? null : { nap: s.nap };
       if (next !== 'again') return next;
     }
     throw new Error(`run ${s.run.id} did not settle`);
@@ -963,8 +984,12 @@ export class RunAdvancer {
     await this.setRun(s, { lease_until: until, due_at: until });
   }
 
-  /** Releases the lease and sleeps until `at` (null: until something wakes the run). */
-  private async schedule(s: State, at: Date | null): Promise<'idle'> {
+  /**
+   * Sleeps until `at` (null: until something wakes the run). A nap (due again within NAP_MAX_MS)
+   * keeps the lease, as for a call, and the run is due when that lapses: taken over then if this
+   * worker died. A longer sleep releases the lease.
+   */
+  private async schedule(s: State, at: Date | null, mayNap = true): Promise<'idle'> {
     const { phase, deadline_at } = s.run;
     // In its steps and checks a run also wakes at its own deadline, whatever it waits for.
     const wake =
@@ -973,10 +998,17 @@ export class RunAdvancer {
         : (phase === 'steps' || phase === 'verify') && (at === null || at > deadline_at)
           ? deadline_at
           : at;
+    // The database's clock on both sides, plus a millisecond so as not to be early.
+    const inMs = wake && wake.getTime() - s.now.getTime() + 1;
+    if (mayNap && inMs !== null && inMs <= NAP_MAX_MS) {
+      const until = new Date(s.now.getTime() + inMs + this.config.runs.leaseMarginMs);
+      await this.setRun(s, { due_at: until, lease_until: until });
+      s.nap = inMs;
+      return 'idle';
+    }
     await this.setRun(s, { due_at: wake, lease_until: null, lease_token: null });
-    // This replica's engine wakes for it then, without looking the time up again (s.now and
-    // `wake` are the database's clock: the delay, plus a millisecond so as not to be early).
-    if (wake) this.wakeups.inAfterCommit(wake.getTime() - s.now.getTime() + 1);
+    // This replica's engine wakes for it then, without looking the time up again.
+    if (inMs !== null) this.wakeups.inAfterCommit(inMs);
     return 'idle';
   }
 

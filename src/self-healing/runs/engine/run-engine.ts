@@ -10,7 +10,14 @@ import { CallActuator, type ActuatorCallResult } from '../../actuators/call-actu
 import { RunWakeups } from '../run-wakeups.js';
 import { RunsRepository, type ClaimedRun } from '../runs.repository.js';
 import { CallSlots } from './call-slots.js';
-import { CODING_AGENT_ACTUATOR, RunAdvancer, type PlannedCall, type TurnInput } from './run-advancer.js';
+import {
+  CODING_AGENT_ACTUATOR,
+  isNap,
+  RunAdvancer,
+  type Nap,
+  type PlannedCall,
+  type TurnInput,
+} from './run-advancer.js';
 
 /** A claim's first lease, before the worker knows which call it will make. */
 const CLAIM_LEASE_MS = 30_000;
@@ -27,7 +34,8 @@ const CLAIM_LEASE_MS = 30_000;
  * `RUN_ENGINE_CALLS` runs may be held at once, `RUN_ENGINE_TENANT_CALLS` of one tenant, and
  * `RUN_ENGINE_ACTUATOR_CALLS` calls to one actuator (CallSlots), so a tenant whose actuator hangs
  * holds its own share and nobody else's. Woken by NOTIFY, polls as a fallback, and sleeps until
- * the next run falls due.
+ * the next run falls due. A run asleep for less than a second (a short verify window, a retry)
+ * naps here, leased, and is not claimed again.
  */
 @Injectable()
 export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -37,6 +45,8 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly held = new Map<string, number>();
   private turning = 0;
   private readonly waitingToTurn: Array<() => void> = [];
+  /** Ends each nap in progress now (shutdown). */
+  private readonly napping = new Set<() => void>();
 
   constructor(
     private readonly tx: TransactionHost,
@@ -110,6 +120,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     // stored; calls still waiting for a slot are not made; a run cut off here is taken over after its lease.
     const stopped = this.pump.stop(this.wakeups);
     this.slots.close();
+    for (const wake of [...this.napping]) wake(); // a napping run is handed back (work)
     await stopped;
   }
 
@@ -124,22 +135,31 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.runs.release(claimed.map((c) => c.id));
   }
 
-  /** Moves one claimed run on; loops while it keeps asking for calls. */
+  /** Moves one claimed run on; loops while it keeps asking for calls or naps. */
   private async work(c: ClaimedRun): Promise<void> {
     try {
-      let call = await this.turn(c, (t) => this.advancer.advance(t));
-      while (call && !this.pump.stopping) {
-        const made: PlannedCall = call;
+      let next = await this.turn(c, (t) => this.advancer.advance(t));
+      while (next && !this.pump.stopping) {
+        if (isNap(next)) {
+          // Holding no connection, no turn and no call slot; still counted against the tenant's cap.
+          await this.nap(next.nap);
+          if (!this.pump.stopping) next = await this.turn(c, (t) => this.advancer.advance(t));
+          continue;
+        }
+        const made: PlannedCall = next;
         // Waits for a slot on the actuator (CallSlots), holding no connection and no turn.
         if (!(await this.slots.acquire(c.id))) break;
         const result = await this.call(made);
         this.slots.release(c.id);
         // A worker whose lease lapsed stores nothing: the run's new holder repeats the call.
-        call = await this.turn(c, (t) => this.advancer.afterCall(t, made, result));
+        next = await this.turn(c, (t) => this.advancer.afterCall(t, made, result));
       }
-      if (call) {
+      if (next && isNap(next)) {
+        // Stopping: the run is due at once for another replica, not when this lease lapses.
+        await this.turn(c, (t) => this.advancer.handBack(t));
+      } else if (next) {
         // Stopping: the call planned last is not made, and costs the step no attempt.
-        const planned: PlannedCall = call;
+        const planned: PlannedCall = next;
         await this.turn(c, (t) => this.advancer.unplan(t, planned).then(() => null));
       }
     } catch (err) {
@@ -152,11 +172,14 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   /** One transaction on the run, under its lock and this worker's lease, in one of the engine's turns. */
-  private async turn(c: ClaimedRun, move: (t: TurnInput) => Promise<PlannedCall | null>): Promise<PlannedCall | null> {
+  private async turn(
+    c: ClaimedRun,
+    move: (t: TurnInput) => Promise<PlannedCall | Nap | null>,
+  ): Promise<PlannedCall | Nap | null> {
     await this.takeTurn();
-    let call: PlannedCall | null = null;
+    let next: PlannedCall | Nap | null = null;
     try {
-      call = await this.tx.run(async () => {
+      next = await this.tx.run(async () => {
         // Sent together, one round trip: the steps and actuators are read once the lock is held.
         // The turn's changes are written with its COMMIT (the second and last round trip).
         const locked = this.runs.lockLeased(c.id, c.lease_token);
@@ -168,11 +191,24 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         const run = await locked;
         return run ? move({ run, steps: await steps, actuators: await actuators }) : null;
       });
-      return call;
+      return next;
     } finally {
-      if (!call) this.slots.release(c.id); // a call planned by a turn that did not commit is not made
+      // A call planned by a turn that did not commit is not made; a nap makes none.
+      if (!next || isNap(next)) this.slots.release(c.id);
       this.endTurn();
     }
+  }
+
+  private nap(ms: number): Promise<void> {
+    return new Promise((done) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.napping.delete(wake);
+        done();
+      };
+      const timer = setTimeout(wake, ms);
+      this.napping.add(wake);
+    });
   }
 
   private takeTurn(): Promise<void> {
