@@ -161,3 +161,34 @@ describe('a run napping in an engine that stops', () => {
     }
   });
 });
+
+describe('a run asleep while its tenant is at its cap', () => {
+  it('releases its lease and is claimed again: a nap would hold room that waiting runs need', async () => {
+    const receiver = await startWebhookReceiver((c, res) =>
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
+    );
+    const app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: '200',
+      RUN_ENGINE_TENANT_CALLS: '1',
+    });
+    try {
+      const runs = app.app.get(RunsRepository);
+      const claimDue = runs.claimDue.bind(runs);
+      const claimed = new Set<string>();
+      runs.claimDue = async (...args) => {
+        const rows = await claimDue(...args);
+        for (const row of rows) claimed.add(row.id);
+        return rows;
+      };
+      await connectActuator(app.http, await app.keyFor('at-cap', 'admin'), receiver, { timeoutMs: 5_000 });
+      const operator = await app.keyFor('at-cap', 'operator');
+      const { runId } = await approvedRun(app.http, operator, oomIncident('cap'));
+      expect((await finishedRun(app.http, operator, runId)).status).toBe('succeeded');
+      expect(claimed.has(runId)).toBe(true);
+    } finally {
+      await app.stop();
+      await receiver.close();
+    }
+  });
+});

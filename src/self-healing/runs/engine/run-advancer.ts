@@ -47,8 +47,9 @@ export interface PlannedCall {
 }
 
 /**
- * A turn that puts its run to sleep for no longer than this keeps the lease: the run naps in its
- * engine and takes its next turn there, instead of being claimed again (ADR 0008 §12).
+ * A turn that puts its run to sleep for no longer than this keeps the lease, when its engine has
+ * no runs waiting for that room (TurnInput.mayNap): the run naps in its engine and takes its next
+ * turn there, instead of being claimed again (ADR 0008 §12).
  */
 export const NAP_MAX_MS = 1000;
 
@@ -70,6 +71,8 @@ export interface TurnInput {
   run: LeasedRun;
   steps: StepRow[];
   actuators: ReadonlyMap<string, ActuatorRow>;
+  /** The engine would keep the run through a nap: no run waits for the room it holds. */
+  mayNap: boolean;
 }
 
 type Next = 'again' | 'idle' | PlannedCall;
@@ -85,6 +88,7 @@ interface State {
   steps: StepRow[];
   actuators: ReadonlyMap<string, ActuatorRow>;
   now: Date;
+  mayNap: boolean;
   /** Set when the turn ends in a nap (schedule). */
   nap?: number;
 }
@@ -116,7 +120,7 @@ export class RunAdvancer {
 
   /** The engine is stopping while the run naps in it: the run is due at once, for whichever replica runs next. */
   async handBack(t: TurnInput): Promise<null> {
-    await this.schedule(stateOf(t), t.run.locked_at, false);
+    await this.schedule({ ...stateOf(t), mayNap: false }, t.run.locked_at);
     return null;
   }
 
@@ -125,7 +129,7 @@ export class RunAdvancer {
    * attempt returned, and the run is due again at once, for whichever replica runs next.
    */
   async unplan(t: TurnInput, call: PlannedCall): Promise<void> {
-    const s = stateOf(t);
+    const s = { ...stateOf(t), mayNap: false };
     const step = s.steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'step' && step.status === 'running' && step.waiting_for === 'call') {
       // A repeat stays a call without an answer, to be repeated by the next holder; a first call goes back to pending.
@@ -136,7 +140,7 @@ export class RunAdvancer {
         : { ...back, attempts: step.attempts - 1 };
       await this.moveStep(s, step, refund, 'not called: the service is shutting down');
     }
-    await this.schedule(s, s.now, false);
+    await this.schedule(s, s.now);
   }
 
   /** Stores the answer to a call made for this run, then moves on. */
@@ -985,11 +989,11 @@ export class RunAdvancer {
   }
 
   /**
-   * Sleeps until `at` (null: until something wakes the run). A nap (due again within NAP_MAX_MS)
-   * keeps the lease, as for a call, and the run is due when that lapses: taken over then if this
-   * worker died. A longer sleep releases the lease.
+   * Sleeps until `at` (null: until something wakes the run). A nap (due again within NAP_MAX_MS,
+   * where the engine may keep the run) keeps the lease, as for a call, and the run is due when that
+   * lapses: taken over then if this worker died. Otherwise the lease is released.
    */
-  private async schedule(s: State, at: Date | null, mayNap = true): Promise<'idle'> {
+  private async schedule(s: State, at: Date | null): Promise<'idle'> {
     const { phase, deadline_at } = s.run;
     // In its steps and checks a run also wakes at its own deadline, whatever it waits for.
     const wake =
@@ -1000,7 +1004,7 @@ export class RunAdvancer {
           : at;
     // The database's clock on both sides, plus a millisecond so as not to be early.
     const inMs = wake && wake.getTime() - s.now.getTime() + 1;
-    if (mayNap && inMs !== null && inMs <= NAP_MAX_MS) {
+    if (s.mayNap && inMs !== null && inMs <= NAP_MAX_MS) {
       const until = new Date(s.now.getTime() + inMs + this.config.runs.leaseMarginMs);
       await this.setRun(s, { due_at: until, lease_until: until });
       s.nap = inMs;
@@ -1041,4 +1045,10 @@ export class RunAdvancer {
   }
 }
 
-const stateOf = (t: TurnInput): State => ({ run: t.run, steps: t.steps, actuators: t.actuators, now: t.run.locked_at });
+const stateOf = (t: TurnInput): State => ({
+  run: t.run,
+  steps: t.steps,
+  actuators: t.actuators,
+  now: t.run.locked_at,
+  mayNap: t.mayNap,
+});

@@ -35,7 +35,7 @@ const CLAIM_LEASE_MS = 30_000;
  * `RUN_ENGINE_ACTUATOR_CALLS` calls to one actuator (CallSlots), so a tenant whose actuator hangs
  * holds its own share and nobody else's. Woken by NOTIFY, polls as a fallback, and sleeps until
  * the next run falls due. A run asleep for less than a second (a short verify window, a retry)
- * naps here, leased, and is not claimed again.
+ * naps here, leased, and is not claimed again, unless other runs wait for its room.
  */
 @Injectable()
 export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -189,7 +189,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         steps.catch(() => undefined);
         actuators.catch(() => undefined);
         const run = await locked;
-        return run ? move({ run, steps: await steps, actuators: await actuators }) : null;
+        return run ? move({ run, steps: await steps, actuators: await actuators, mayNap: this.mayNap(c) }) : null;
       });
       return next;
     } finally {
@@ -197,6 +197,15 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
       if (!next || isNap(next)) this.slots.release(c.id);
       this.endTurn();
     }
+  }
+
+  /**
+   * A run naps here only while no run waits for the room it holds: the pump caught up (as for a
+   * new run's hand-over) and its tenant under its cap. With a backlog a nap would keep a waiting
+   * run from its turn; it releases the lease instead, and a claim takes the run up again.
+   */
+  private mayNap(c: ClaimedRun): boolean {
+    return this.pump.caughtUp && (this.held.get(c.tenant_id) ?? 0) < this.config.runs.tenantCalls;
   }
 
   private nap(ms: number): Promise<void> {
