@@ -19,7 +19,8 @@ ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/data
 WORKDIR /app
-# curl for the HEALTHCHECK; the embedded PostgreSQL (used when DATABASE_URL is unset) ships its own libraries.
+# curl for the HEALTHCHECK; the embedded PostgreSQL (used when DATABASE_URL is unset) ships its own libraries,
+# and runs as a batch task through util-linux's chrt, which the base image has (ADR 0006).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
