@@ -3,8 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Cheaper ANALYZE for the tables that grow with every incident and run. Autovacuum re-analyses each
  * of them every few seconds while they grow (every 10 % of new rows), and each ANALYZE read and
- * sorted a 30 000-row sample of every column: at 50 incidents/s with runs that was 5.2 s of
- * PostgreSQL CPU a minute, in bursts that held up the loop (docs/BENCHMARKS.md).
+ * sorted a 30 000-row sample of every column: over a 60 s bench at 50 incidents/s with runs that
+ * was 5.2 s of PostgreSQL CPU, in bursts that held up the loop (docs/BENCHMARKS.md).
  * - Documents (jsonb), free text and hashes get no statistics: no query filters, joins or sorts on
  *   them (the read models' jsonb `->` filters are expressions, which use none), so conditions on
  *   them get the planner's default estimates as before.
