@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ServerResponse } from 'node:http';
-import pg from 'pg';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
@@ -9,21 +8,38 @@ import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/st
 import { connectActuator } from './support/actuators.js';
 import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
-import { createTestDatabase } from './support/test-database.js';
-import { startWebhookReceiver } from './support/webhook-receiver.js';
+import { startWebhookReceiver, type Answer } from './support/webhook-receiver.js';
 
 /**
  * ADR 0008 §12: a run started on a replica whose engine has room is stored leased to that engine
  * and handed to it once committed, so it runs without a claim; a tenant at its cap, or a start
- * that rolled back, does not get (or keep) that room.
+ * that rolled back, does not get (or keep) that room. A run asleep for less than a second naps in
+ * its engine, while no run waits for its room.
  */
+
+/** An actuator whose every call succeeds and whose check finds the agent healthy. */
+const answerHealthy: Answer = (c, res) =>
+  res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+
+/** The ids of every run a claim of `app`'s engine returns from now on. */
+function claimsOf(app: TestApp): Set<string> {
+  const claimed = new Set<string>();
+  const runs = app.app.get(RunsRepository);
+  const claimDue = runs.claimDue.bind(runs);
+  runs.claimDue = async (...args) => {
+    const rows = await claimDue(...args);
+    for (const row of rows) claimed.add(row.id);
+    return rows;
+  };
+  return claimed;
+}
 describe('runs handed to their own replica’s engine', () => {
   let app: TestApp;
   let bad: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let good: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const open = new Set<ServerResponse>();
   /** Every run id a claim returned (a run asleep, as in its verify window, is claimed again later). */
-  const claimed = new Set<string>();
+  let claimed = new Set<string>();
   /** By run: whether a claim had returned it when its first call arrived. */
   const claimedAtFirstCall = new Map<string, boolean>();
   let seq = 0;
@@ -41,7 +57,7 @@ describe('runs handed to their own replica’s engine', () => {
     good = await startWebhookReceiver((c, res) => {
       const runId = c.json?.runId as string | undefined;
       if (runId && !claimedAtFirstCall.has(runId)) claimedAtFirstCall.set(runId, claimed.has(runId));
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+      return answerHealthy(c, res);
     });
     app = await startTestApp({
       ...ALLOW_LOOPBACK,
@@ -57,13 +73,7 @@ describe('runs handed to their own replica’s engine', () => {
       const admin = await app.keyFor(tenant, 'admin');
       await connectActuator(app.http, admin, receiver, { timeoutMs });
     }
-    const runs = app.app.get(RunsRepository);
-    const claimDue = runs.claimDue.bind(runs);
-    runs.claimDue = async (...args) => {
-      const rows = await claimDue(...args);
-      for (const row of rows) claimed.add(row.id);
-      return rows;
-    };
+    claimed = claimsOf(app);
   });
   afterAll(async () => {
     await bad.close(); // the hanging calls end now, so the engine's shutdown need not wait for their timeout
@@ -131,21 +141,17 @@ describe('runs handed to their own replica’s engine', () => {
 
 describe('a run napping in an engine that stops', () => {
   it('is handed back due at once, not left leased until its lease lapses', async () => {
-    const url = await createTestDatabase();
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
-    const receiver = await startWebhookReceiver((c, res) =>
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
-    );
+    const receiver = await startWebhookReceiver(answerHealthy);
     // A verify window just under NAP_MAX_MS: the run naps through it.
-    const app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '950' }, [], url);
+    const app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '950' });
     try {
       const admin = await app.keyFor('naps', 'admin');
       await connectActuator(app.http, admin, receiver, { timeoutMs: 5_000 });
       const { runId } = await approvedRun(app.http, await app.keyFor('naps', 'operator'), oomIncident('nap'));
       const row = async () =>
-        (await db.query(`SELECT phase, lease_token, due_at <= now() AS due FROM recovery_runs WHERE id = $1`, [runId]))
-          .rows[0];
+        (
+          await app.sql(`SELECT phase, lease_token, due_at <= now() AS due FROM recovery_runs WHERE id = $1`, [runId])
+        )[0];
       // Checked, and watching for a recurrence through its window, still leased to the engine: napping, not released.
       await eventually(async () => {
         const r = await row();
@@ -156,7 +162,6 @@ describe('a run napping in an engine that stops', () => {
       expect(await row()).toEqual({ phase: 'watch', lease_token: null, due: true });
     } finally {
       await app.stop();
-      await db.end();
       await receiver.close();
     }
   });
@@ -164,23 +169,14 @@ describe('a run napping in an engine that stops', () => {
 
 describe('a run asleep while its tenant is at its cap', () => {
   it('releases its lease and is claimed again: a nap would hold room that waiting runs need', async () => {
-    const receiver = await startWebhookReceiver((c, res) =>
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
-    );
+    const receiver = await startWebhookReceiver(answerHealthy);
     const app = await startTestApp({
       ...ALLOW_LOOPBACK,
       RECOVERY_VERIFY_WINDOW_MS: '200',
       RUN_ENGINE_TENANT_CALLS: '1',
     });
     try {
-      const runs = app.app.get(RunsRepository);
-      const claimDue = runs.claimDue.bind(runs);
-      const claimed = new Set<string>();
-      runs.claimDue = async (...args) => {
-        const rows = await claimDue(...args);
-        for (const row of rows) claimed.add(row.id);
-        return rows;
-      };
+      const claimed = claimsOf(app);
       await connectActuator(app.http, await app.keyFor('at-cap', 'admin'), receiver, { timeoutMs: 5_000 });
       const operator = await app.keyFor('at-cap', 'operator');
       const { runId } = await approvedRun(app.http, operator, oomIncident('cap'));

@@ -89,13 +89,11 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
    * lapses, as after a claim.
    */
   leaseNewRun(run: { id: string; tenant_id: string }): { token: string; until: Date } | null {
-    const mine = this.held.get(run.tenant_id) ?? 0;
     let all = 0;
     for (const n of this.held.values()) all += n;
-    const { tenantCalls, calls } = this.config.runs;
-    const roomHere = this.pump.caughtUp && mine < tenantCalls && all < calls && this.roomToTurn() > 0;
+    const roomHere = this.noRunWaits(run.tenant_id) && all < this.config.runs.calls && this.roomToTurn() > 0;
     if (!roomHere || !this.tx.inTransaction) return null;
-    this.held.set(run.tenant_id, mine + 1);
+    this.held.set(run.tenant_id, (this.held.get(run.tenant_id) ?? 0) + 1);
     const token = randomUUID();
     this.tx.afterCommit(() => this.pump.adopt({ id: run.id, tenant_id: run.tenant_id, lease_token: token }));
     this.tx.afterRollback(() => this.unhold(run.tenant_id));
@@ -189,7 +187,8 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         steps.catch(() => undefined);
         actuators.catch(() => undefined);
         const run = await locked;
-        return run ? move({ run, steps: await steps, actuators: await actuators, mayNap: this.mayNap(c) }) : null;
+        const mayNap = this.noRunWaits(c.tenant_id);
+        return run ? move({ run, steps: await steps, actuators: await actuators, mayNap }) : null;
       });
       return next;
     } finally {
@@ -200,12 +199,13 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   /**
-   * A run naps here only while no run waits for the room it holds: the pump caught up (as for a
-   * new run's hand-over) and its tenant under its cap. With a backlog a nap would keep a waiting
-   * run from its turn; it releases the lease instead, and a claim takes the run up again.
+   * No run waits for room a run of this tenant would hold here: the pump caught up (its last claim
+   * was not full) and the tenant is under its cap (so no claim passed its runs over). Only then is
+   * a new run handed over, and a sleeping run kept through a nap; otherwise either would keep a
+   * waiting run from its turn.
    */
-  private mayNap(c: ClaimedRun): boolean {
-    return this.pump.caughtUp && (this.held.get(c.tenant_id) ?? 0) < this.config.runs.tenantCalls;
+  private noRunWaits(tenantId: string): boolean {
+    return this.pump.caughtUp && (this.held.get(tenantId) ?? 0) < this.config.runs.tenantCalls;
   }
 
   private nap(ms: number): Promise<void> {
