@@ -129,6 +129,52 @@ describe('TransactionHost (real PostgreSQL)', () => {
     expect(ran).toEqual(['rolled back']);
   });
 
+  it('hands a write its rows only once committed: a callback that throws then leaves it committed, not rolled back', async () => {
+    const returningWriter =
+      (fail: boolean) =>
+      (rows: string[]): Statement[] => [
+        {
+          sql: `INSERT INTO deferred_rows (v, written_with) SELECT unnest($1::text[]), 1 RETURNING v`,
+          params: [rows],
+          onRows: (answer) => {
+            seen.push(answer.map((r) => r.v as string).join());
+            if (fail) throw new Error('onRows failed');
+          },
+        },
+      ];
+    const seen: string[] = [];
+    const ran: string[] = [];
+    // Nothing sent before the COMMIT (one statement), and after a statement (BEGIN … COMMIT).
+    for (const [prefix, readFirst] of [
+      ['o1', false],
+      ['o2', true],
+    ] as const) {
+      await expect(
+        tx.run(async () => {
+          if (readFirst) await tx.query('SELECT 1');
+          tx.afterCommit(() => ran.push(`${prefix} committed`));
+          tx.afterRollback(() => ran.push(`${prefix} rolled back`));
+          await tx.deferWrite(returningWriter(true), prefix);
+        }),
+      ).rejects.toThrow('onRows failed');
+      expect(await stored(prefix)).toEqual([[prefix, 1]]);
+    }
+    expect(seen).toEqual(['o1', 'o2']);
+    expect(ran).toEqual(['o1 committed', 'o2 committed']);
+
+    // A write that fails: the rows written before it are never handed on.
+    seen.length = 0;
+    await expect(
+      tx.run(async () => {
+        await tx.query('SELECT 1');
+        await tx.deferWrite(returningWriter(false), 'o3');
+        await tx.deferWrite(writeRows, null); // violates NOT NULL at commit
+      }),
+    ).rejects.toThrow(/null value/);
+    expect(seen).toEqual([]);
+    expect(await stored('o3')).toEqual([]);
+  });
+
   it('writes at once outside a transaction', async () => {
     await tx.deferWrite(writeRows, 'd1');
     expect(await stored('d')).toEqual([['d1', 1]]);

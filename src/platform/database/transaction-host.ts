@@ -8,7 +8,10 @@ import { DataSource } from 'typeorm';
 export interface Statement {
   sql: string;
   params: unknown[];
-  /** For a deferred write whose RETURNING rows are wanted: called with them as they arrive, before the COMMIT's answer. */
+  /**
+   * For a deferred write whose RETURNING rows are wanted: called with them once the transaction
+   * has committed, before its after-commit callbacks (which may use what it kept).
+   */
   onRows?: (rows: Record<string, unknown>[]) => void;
 }
 
@@ -37,6 +40,8 @@ interface OpenTransaction {
   kept: Map<symbol, Map<string, Promise<unknown>>>;
   /** Set once its deferred writers have run: a row deferred after that would never be written. */
   committing: boolean;
+  /** The deferred writes' `onRows` with their answers, called once the COMMIT has succeeded. */
+  answered: Array<() => void>;
 }
 
 const ignore = () => undefined;
@@ -135,6 +140,7 @@ export class TransactionHost implements OnApplicationShutdown {
       begun: null,
       kept: new Map(),
       committing: false,
+      answered: [],
     };
     let result: T;
     try {
@@ -156,7 +162,18 @@ export class TransactionHost implements OnApplicationShutdown {
     }
     client.off('error', onError);
     client.release();
-    for (const callback of open.afterCommit) callback();
+    // Committed. A callback that throws from here on must not make it look rolled back (its
+    // after-rollback undoing what committed): every after-commit callback still runs, then the
+    // first error is thrown.
+    const errors: unknown[] = [];
+    for (const callback of [...open.answered, ...open.afterCommit]) {
+      try {
+        callback();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
     return result;
   }
 
@@ -176,14 +193,16 @@ export class TransactionHost implements OnApplicationShutdown {
       const ordered = [...statements.filter((s) => !s.onRows), ...returning];
       if (ordered.length > 0) {
         const rows = await this.send<Record<string, unknown>>(open.client, ...asOneStatement(ordered));
-        returning[0]?.onRows!(rows);
+        if (returning[0]) open.answered.push(() => returning[0].onRows!(rows));
       }
       return;
     }
     if (open.begun === null) open.begun = this.begin(open.client);
     await open.begun;
     const sent: Promise<unknown>[] = statements.map((s) =>
-      this.send<Record<string, unknown>>(open.client, s.sql, s.params).then((rows) => s.onRows?.(rows)),
+      this.send<Record<string, unknown>>(open.client, s.sql, s.params).then((rows) => {
+        if (s.onRows) open.answered.push(() => s.onRows!(rows));
+      }),
     );
     sent.push(this.send(open.client, 'COMMIT', []));
     const failed = (await Promise.allSettled(sent)).find((r) => r.status === 'rejected');
@@ -232,6 +251,7 @@ export class TransactionHost implements OnApplicationShutdown {
   /**
    * Runs `callback` once the current transaction has committed (never if it rolls back); at
    * once when there is no transaction. For signals that must not be sent before the data exists.
+   * If one throws, the others still run and `run()` rejects with its error, though it committed.
    */
   afterCommit(callback: () => void): void {
     const current = this.storage.getStore();
