@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
-import { startWebhookReceiver } from './support/webhook-receiver.js';
+import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
 /**
  * When a fourth user name shows that a position is a parameter, the patterns founded for the
@@ -16,9 +16,7 @@ describe('pattern merges keep the older id and move what hangs on the others', (
   const WINDOW_MS = 5000;
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver((c, res) =>
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
-    );
+    receiver = await startWebhookReceiver(answerHealthy);
     app = await startTestApp({
       ...ALLOW_LOOPBACK,
       RECOVERY_VERIFY_WINDOW_MS: String(WINDOW_MS),

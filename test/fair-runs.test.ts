@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { connectActuator } from './support/actuators.js';
 import { approvedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
-import { startWebhookReceiver } from './support/webhook-receiver.js';
+import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 const BAD_RUNS = 4;
@@ -38,9 +38,7 @@ describe('a tenant whose actuator hangs slows only itself', () => {
       });
       return 'hang';
     });
-    good = await startWebhookReceiver((c, res) =>
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
-    );
+    good = await startWebhookReceiver(answerHealthy);
     app = await startTestApp({
       ...ALLOW_LOOPBACK,
       RECOVERY_VERIFY_WINDOW_MS: '200',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connectActuator } from './support/actuators.js';
 import { openSse } from './support/sse.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
-import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
+import { answerHealthy, startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
@@ -144,7 +144,7 @@ describe('recovery runs', () => {
   });
 
   it("pushes every run and step change to the tenant's live stream as run_progress", async () => {
-    receiver.answer((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
+    receiver.answer(answerHealthy);
     const events: Array<{ runId: string; status: string; stepId: string | null; stepStatus: string | null }> = [];
     const other: unknown[] = [];
     const stream = openSse(
@@ -181,7 +181,7 @@ describe('recovery runs', () => {
   it('a guardrail sends a trusted recovery to review and says which, in the timeline', async () => {
     const key = await app.keyFor('runs-guard', 'admin');
     await connectActuator(app.http, key, receiver);
-    receiver.answer((c, res) => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'));
+    receiver.answer(answerHealthy);
     await app.http.put('/self-healing/guardrails').set(auth(key)).send({ maxAutomaticRunsPerHour: 1 }).expect(200);
     const first = await incident(key);
     await app.http
@@ -257,7 +257,7 @@ describe('recovery runs', () => {
         res.writeHead(202);
         return res.end();
       }
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+      answerHealthy(c, res);
     });
     const { recovery } = await incident();
     const started = await approve(recovery.id);
@@ -301,7 +301,7 @@ describe('recovery runs', () => {
         res.writeHead(503, { 'retry-after': '30' });
         return res.end();
       }
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+      answerHealthy(c, res);
     });
     const { recovery } = await incident();
     const started = await approve(recovery.id);
@@ -492,7 +492,7 @@ describe('recovery runs', () => {
     const held = new Promise<void>((r) => (release = r));
     receiver.answer((c, res) => {
       if (c.json?.params?.action === 'clear_cache') return void held.then(() => res.end('{}'));
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+      answerHealthy(c, res);
     });
     const first = await incident(key);
     await app.http
@@ -535,9 +535,7 @@ describe('recovery runs: the recurrence window', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runs-recur-'));
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver((c, res) =>
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
-    );
+    receiver = await startWebhookReceiver(answerHealthy);
     app = await startTestApp({
       ...ALLOW_LOOPBACK,
       DATA_DIR: dataDir,

@@ -7,7 +7,7 @@ import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
-import { startWebhookReceiver } from './support/webhook-receiver.js';
+import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
@@ -60,7 +60,7 @@ describe('a recovery run survives a crash mid-call', () => {
         crashNow();
         return 'hang'; // the answer never comes: the service dies first
       }
-      res.end(action === 'memory_check' ? '{"healthy":true}' : '{}');
+      answerHealthy(c, res);
     });
     // Serves HTTP only: runs and the loop are left to the child processes.
     http = await startTestApp(

@@ -8,7 +8,7 @@ import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/st
 import { connectActuator } from './support/actuators.js';
 import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
-import { startWebhookReceiver, type Answer } from './support/webhook-receiver.js';
+import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
 /**
  * ADR 0008 §12: a run started on a replica whose engine has room is stored leased to that engine
@@ -16,10 +16,6 @@ import { startWebhookReceiver, type Answer } from './support/webhook-receiver.js
  * that rolled back, does not get (or keep) that room. A run asleep for less than a second naps in
  * its engine, while no run waits for its room.
  */
-
-/** An actuator whose every call succeeds and whose check finds the agent healthy. */
-const answerHealthy: Answer = (c, res) =>
-  res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
 
 /** The ids of every run a claim of `app`'s engine returns from now on. */
 function claimsOf(app: TestApp): Set<string> {

@@ -3,7 +3,7 @@ import { RunHistoryPruner } from '../src/self-healing/runs/prune-history/run-his
 import { connectActuator } from './support/actuators.js';
 import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
-import { startWebhookReceiver } from './support/webhook-receiver.js';
+import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
@@ -42,9 +42,7 @@ describe('retention of finished runs’ transitions', () => {
     Number((await app.sql(`SELECT count(*) AS n FROM recovery_run_transitions WHERE run_id = $1`, [runId]))[0]!.n);
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver((c, res) =>
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'),
-    );
+    receiver = await startWebhookReceiver(answerHealthy);
     app = await startTestApp({
       ...ALLOW_LOOPBACK,
       RECOVERY_VERIFY_WINDOW_MS: '100',

@@ -3,7 +3,7 @@ import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
 import { connectActuator } from './support/actuators.js';
 import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
-import { startWebhookReceiver } from './support/webhook-receiver.js';
+import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
 const VERIFY_WINDOW_MS = 3_000;
 
@@ -22,7 +22,7 @@ describe('the run engine wakes itself for what it scheduled', () => {
   beforeAll(async () => {
     // Each call takes 300 ms, so a run holds its place under the tenant's cap for about 1.2 s.
     receiver = await startWebhookReceiver((c, res) => {
-      setTimeout(() => res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}'), 300);
+      setTimeout(() => answerHealthy(c, res), 300);
     });
     app = await startTestApp({
       ...ALLOW_LOOPBACK,

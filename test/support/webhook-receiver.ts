@@ -14,6 +14,10 @@ export interface ReceivedCall {
 /** How the receiver answers a call; return nothing to hang until the client gives up. */
 export type Answer = (call: ReceivedCall, res: ServerResponse) => unknown;
 
+/** Every call succeeds, and memory_cleanup's check (memory_check) finds the agent healthy. */
+export const answerHealthy: Answer = (c, res) =>
+  res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{}');
+
 /** A real local HTTP receiver that checks every call's signature with the secret it is given. */
 export async function startWebhookReceiver(answer: Answer = (_c, res) => res.end('{}')) {
   const calls: ReceivedCall[] = [];
