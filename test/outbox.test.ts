@@ -5,9 +5,12 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { APP_CONFIG, type AppConfig } from '../src/platform/config/config.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { FlagsService } from '../src/platform/flags/flags.service.js';
+import { HandlerRegistry, type RegisteredHandler } from '../src/platform/outbox/handler-registry.js';
 import { OutboxRelay, type DeliveryOutcome } from '../src/platform/outbox/outbox.relay.js';
-import { OutboxRepository } from '../src/platform/outbox/outbox.repository.js';
+import { OutboxRepository, type DeliveryRow } from '../src/platform/outbox/outbox.repository.js';
 import { grouped, probe, ProbeModule, ProbePublisher } from './support/probe.module.js';
+import { socketWrites } from './support/socket-writes.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 
@@ -510,6 +513,66 @@ describe('transactional outbox (real PostgreSQL)', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe("a relay's batch, handed to it by the test (its lanes off)", () => {
+  let app: TestApp;
+  let relay: OutboxRelay;
+  let store: OutboxRepository;
+  /** The relay's own step for a batch its lane claimed: one transaction, the done-mark first. */
+  let process: (deliveries: DeliveryRow[]) => Promise<boolean>;
+
+  beforeAll(async () => {
+    app = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false' }, [ProbeModule]);
+    relay = app.app.get(OutboxRelay);
+    store = app.app.get(OutboxRepository);
+    const handler = app.app
+      .get(HandlerRegistry)
+      .handlers()
+      .find((h) => h.name === 'test.probe')!;
+    const step = relay as unknown as { process(h: RegisteredHandler, d: DeliveryRow[]): Promise<boolean> };
+    process = (deliveries) => step.process(handler, deliveries);
+  });
+  afterAll(() => app.stop());
+  beforeEach(() => {
+    probe.mode = 'ok';
+    probe.calls.length = 0;
+    probe.hold = () => {};
+  });
+
+  /** Publishes `keys` in one commit and claims them for the relay, as its lane would. */
+  const claimed = async (keys: string[]) => {
+    await app.app.get(ProbePublisher).publish('t5', keys);
+    return store.claim(relay.workerId, 'test.probe', keys.length, 60_000);
+  };
+  const effects = async (prefix: string) =>
+    (await app.sql(`SELECT key FROM probe_effects WHERE key LIKE $1 ORDER BY key`, [`${prefix}%`])).map((r) => r.key);
+
+  it("sends the handler's first statement with the done-mark: one round trip less than marking first", async () => {
+    await app.app.get(FlagsService).isBridgeEnabled('t5', 'bridge_1'); // the flag read, cached before counting
+    // A timer of the app's own (the engine's claim, a pump) may write meanwhile: the fewest of three batches.
+    const writes: number[] = [];
+    for (const key of ['rt-1', 'rt-2', 'rt-3']) {
+      const batch = await claimed([key]);
+      writes.push(await socketWrites(() => process(batch)));
+    }
+    // BEGIN, the done-mark and the handler's INSERT in one write; the COMMIT in the next.
+    expect(Math.min(...writes)).toBe(2);
+    expect(await effects('rt-')).toEqual(['rt-1', 'rt-2', 'rt-3']);
+  });
+
+  it('rolls the batch back and handles only its own when the done-mark finds one handled elsewhere meanwhile', async () => {
+    const batch = await claimed(['nm-1', 'nm-2']);
+    // Another worker took nm-2 after this one's lease ran out, and handled it.
+    const other = batch.find((d) => d.payload.key === 'nm-2')!;
+    await app.sql(`UPDATE outbox_events SET status = 'done', processed_at = now() WHERE id = $1`, [other.id]);
+    expect(await process(batch)).toBe(true);
+    expect(await effects('nm-')).toEqual(['nm-1']);
+    const rows = await app.sql(`SELECT status FROM outbox_events WHERE id = ANY($1::bigint[])`, [
+      batch.map((d) => d.id),
+    ]);
+    expect(rows.map((r) => r.status)).toEqual(['done', 'done']);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Socket } from 'node:net';
 import { TransactionHost, type Statement } from '../src/platform/database/transaction-host.js';
+import { socketWrites } from './support/socket-writes.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 describe('TransactionHost (real PostgreSQL)', () => {
@@ -26,25 +26,6 @@ describe('TransactionHost (real PostgreSQL)', () => {
       r.v,
       r.written_with,
     ]);
-
-  /** How many times the app's sockets write while `work` runs (the relay is off: only `work` talks to the database). */
-  async function socketWrites(work: () => Promise<unknown>): Promise<number> {
-    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
-    const originals = { _write: proto._write, _writev: proto._writev };
-    let writes = 0;
-    for (const name of ['_write', '_writev'] as const) {
-      proto[name] = function (this: unknown, ...args: unknown[]) {
-        writes++;
-        return originals[name].apply(this, args);
-      };
-    }
-    try {
-      await work();
-    } finally {
-      Object.assign(proto, originals);
-    }
-    return writes;
-  }
 
   it('writes the rows deferred in a transaction once, together, just before it commits', async () => {
     calls.length = 0;
