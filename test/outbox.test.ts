@@ -542,8 +542,8 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
   });
 
   /** Publishes `keys` in one commit and claims them for the relay, as its lane would. */
-  const claimed = async (keys: string[]) => {
-    await app.app.get(ProbePublisher).publish('t5', keys);
+  const claimed = async (keys: string[], tenantId = 't5') => {
+    await app.app.get(ProbePublisher).publish(tenantId, keys);
     return store.claim(relay.workerId, 'test.probe', keys.length, 60_000);
   };
   const effects = async (prefix: string) =>
@@ -562,6 +562,37 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     expect(await effects('rt-')).toEqual(['rt-1', 'rt-2', 'rt-3']);
   });
 
+  it('leaves a delivery done whose handling committed though a callback after the COMMIT threw (no retry, no dead letter)', async () => {
+    const tx = app.app.get(TransactionHost);
+    const [delivery] = await claimed(['ac-1']);
+    delivery.attempts = 99; // its last attempt: a failure recorded now would dead-letter it
+    probe.hold = () =>
+      tx.afterCommit(() => {
+        throw new Error('after commit');
+      });
+    expect(await process([delivery])).toBe(false);
+    expect(await effects('ac-')).toEqual(['ac-1']);
+    const [row] = await app.sql(`SELECT status, last_error FROM outbox_events WHERE id = $1`, [delivery.id]);
+    expect(row).toEqual({ status: 'done', last_error: null });
+  });
+
+  it('leaves a delivery another worker handled done when its flag is off by now (not held)', async () => {
+    const flags = app.app.get(FlagsService);
+    const told: DeliveryOutcome[] = [];
+    relay.onOutcome((o) => void told.push(o));
+    const [delivery] = await claimed(['hd-1'], 't6');
+    await app.sql(`UPDATE outbox_events SET status = 'done', processed_at = now() WHERE id = $1`, [delivery.id]);
+    await flags.set('bridge_1', false, 't6', 'test');
+    try {
+      await process([delivery]);
+    } finally {
+      await flags.set('bridge_1', true, 't6', 'test');
+    }
+    expect(told.map((o) => [o.kind, o.delivery.id])).toEqual([['held', delivery.id]]); // it took the held path
+    const [row] = await app.sql(`SELECT status FROM outbox_events WHERE id = $1`, [delivery.id]);
+    expect(row.status).toBe('done');
+  });
+
   it('rolls the batch back and handles only its own when the done-mark finds one handled elsewhere meanwhile', async () => {
     const batch = await claimed(['nm-1', 'nm-2']);
     // Another worker took nm-2 after this one's lease ran out, and handled it.
@@ -569,6 +600,9 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     await app.sql(`UPDATE outbox_events SET status = 'done', processed_at = now() WHERE id = $1`, [other.id]);
     expect(await process(batch)).toBe(true);
     expect(await effects('nm-')).toEqual(['nm-1']);
+    // Both ran with the mark, the batch rolled back, and nm-1 ran again alone.
+    expect(probe.calls.slice(0, 2).sort()).toEqual(['nm-1', 'nm-2']);
+    expect(probe.calls.slice(2)).toEqual(['nm-1']);
     const rows = await app.sql(`SELECT status FROM outbox_events WHERE id = ANY($1::bigint[])`, [
       batch.map((d) => d.id),
     ]);

@@ -98,17 +98,23 @@ export class OutboxRepository {
     return new Set(rows.map((r) => r.id));
   }
 
+  /*
+   * scheduleRetry, markDead and markHeld change only pending deliveries: one that another worker
+   * handled after this one's lease ran out, or whose handling committed though a callback after
+   * the COMMIT threw, stays done.
+   */
   async scheduleRetry(id: string, delayMs: number, error: string): Promise<void> {
     await this.tx.query(
       `UPDATE outbox_events SET available_at = now() + make_interval(secs => $2::double precision / 1000),
-              locked_by = NULL, locked_until = NULL, last_error = $3 WHERE id = $1`,
+              locked_by = NULL, locked_until = NULL, last_error = $3 WHERE id = $1 AND status = 'pending'`,
       [id, delayMs, error],
     );
   }
 
   async markDead(id: string, error: string): Promise<void> {
     await this.tx.query(
-      `UPDATE outbox_events SET status = 'dead', processed_at = now(), locked_by = NULL, locked_until = NULL, last_error = $2 WHERE id = $1`,
+      `UPDATE outbox_events SET status = 'dead', processed_at = now(), locked_by = NULL, locked_until = NULL, last_error = $2
+        WHERE id = $1 AND status = 'pending'`,
       [id, error],
     );
   }
@@ -129,7 +135,7 @@ export class OutboxRepository {
   async markHeld(ids: string[]): Promise<void> {
     await this.tx.query(
       `UPDATE outbox_events SET status = 'held', attempts = greatest(attempts - 1, 0), available_at = now(),
-              locked_by = NULL, locked_until = NULL WHERE id = ANY($1::bigint[])`,
+              locked_by = NULL, locked_until = NULL WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
       [ids],
     );
   }
