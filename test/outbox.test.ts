@@ -521,7 +521,7 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
   let relay: OutboxRelay;
   let store: OutboxRepository;
   /** The relay's own step for a batch its lane claimed: one transaction, the done-mark first. */
-  let process: (deliveries: DeliveryRow[]) => Promise<boolean>;
+  let handleBatch: (deliveries: DeliveryRow[]) => Promise<boolean>;
 
   beforeAll(async () => {
     app = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false' }, [ProbeModule]);
@@ -532,7 +532,7 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
       .handlers()
       .find((h) => h.name === 'test.probe')!;
     const step = relay as unknown as { process(h: RegisteredHandler, d: DeliveryRow[]): Promise<boolean> };
-    process = (deliveries) => step.process(handler, deliveries);
+    handleBatch = (deliveries) => step.process(handler, deliveries);
   });
   afterAll(() => app.stop());
   beforeEach(() => {
@@ -555,7 +555,7 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     const writes: number[] = [];
     for (const key of ['rt-1', 'rt-2', 'rt-3']) {
       const batch = await claimed([key]);
-      writes.push(await socketWrites(() => process(batch)));
+      writes.push(await socketWrites(() => handleBatch(batch)));
     }
     // BEGIN, the done-mark and the handler's INSERT in one write; the COMMIT in the next.
     expect(Math.min(...writes)).toBe(2);
@@ -570,7 +570,7 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
       tx.afterCommit(() => {
         throw new Error('after commit');
       });
-    expect(await process([delivery])).toBe(false);
+    expect(await handleBatch([delivery])).toBe(false);
     expect(await effects('ac-')).toEqual(['ac-1']);
     const [row] = await app.sql(`SELECT status, last_error FROM outbox_events WHERE id = $1`, [delivery.id]);
     expect(row).toEqual({ status: 'done', last_error: null });
@@ -584,7 +584,7 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     await app.sql(`UPDATE outbox_events SET status = 'done', processed_at = now() WHERE id = $1`, [delivery.id]);
     await flags.set('bridge_1', false, 't6', 'test');
     try {
-      await process([delivery]);
+      await handleBatch([delivery]);
     } finally {
       await flags.set('bridge_1', true, 't6', 'test');
     }
@@ -598,7 +598,7 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     // Another worker took nm-2 after this one's lease ran out, and handled it.
     const other = batch.find((d) => d.payload.key === 'nm-2')!;
     await app.sql(`UPDATE outbox_events SET status = 'done', processed_at = now() WHERE id = $1`, [other.id]);
-    expect(await process(batch)).toBe(true);
+    expect(await handleBatch(batch)).toBe(true);
     expect(await effects('nm-')).toEqual(['nm-1']);
     // Both ran with the mark, the batch rolled back, and nm-1 ran again alone.
     expect(probe.calls.slice(0, 2).sort()).toEqual(['nm-1', 'nm-2']);
