@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -579,17 +580,25 @@ describe('notifications', () => {
 
   it('tells of an audit log that no longer verifies (audit.verify_failed), found by a checkpoint or by GET /audit/verify', async () => {
     const rule = { channel: 'oncall-slack', events: ['audit.verify_failed'], repeatIntervalMs: 3_600_000 };
-    await app.http.put('/notifications/rules/audit').set(auth(admin)).send(rule).expect(201);
-    // The newest entry rewritten behind the append-only trigger; then the chain moves on.
-    const [head] = await app.sql<{ seq: string }>(
-      `SELECT max(seq) AS seq FROM audit_entries WHERE tenant_id = 'notify'`,
-    );
-    await app
-      .sql(`ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only`)
-      .then(() =>
-        app.sql(`UPDATE audit_entries SET reason = 'rewritten' WHERE tenant_id = 'notify' AND seq = $1`, [head.seq]),
-      )
-      .finally(() => app.sql(`ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only`));
+    // A checkpoint checks only what follows the latest one: none may sign the newest entry before
+    // it is rewritten. The tenant's checkpoint lock is held until then, as a replica signing would.
+    const holder = new pg.Client({ connectionString: app.database.url });
+    await holder.connect();
+    await holder.query(`SELECT pg_advisory_lock(hashtextextended('audit-checkpoints notify', 0))`);
+    let head: { seq: string };
+    try {
+      await app.http.put('/notifications/rules/audit').set(auth(admin)).send(rule).expect(201);
+      // The newest entry rewritten behind the append-only trigger; then the chain moves on.
+      [head] = await app.sql<{ seq: string }>(`SELECT max(seq) AS seq FROM audit_entries WHERE tenant_id = 'notify'`);
+      await app
+        .sql(`ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only`)
+        .then(() =>
+          app.sql(`UPDATE audit_entries SET reason = 'rewritten' WHERE tenant_id = 'notify' AND seq = $1`, [head.seq]),
+        )
+        .finally(() => app.sql(`ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only`));
+    } finally {
+      await holder.end(); // the lock goes with the session
+    }
     await app.http
       .put('/notifications/rules/audit')
       .set(auth(admin))
