@@ -93,7 +93,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     for (const n of this.held.values()) all += n;
     const roomHere = this.noRunWaits(run.tenant_id) && all < this.config.runs.calls && this.roomToTurn() > 0;
     if (!roomHere || !this.tx.inTransaction) return null;
-    this.held.set(run.tenant_id, (this.held.get(run.tenant_id) ?? 0) + 1);
+    this.hold(run.tenant_id);
     const token = randomUUID();
     this.tx.afterCommit(() => this.pump.adopt({ id: run.id, tenant_id: run.tenant_id, lease_token: token }));
     this.tx.afterRollback(() => this.unhold(run.tenant_id));
@@ -124,7 +124,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async claim(limit: number): Promise<ClaimedRun[]> {
     const claimed = await this.runs.claimDue(limit, CLAIM_LEASE_MS, this.config.runs.tenantCalls, this.held);
-    for (const run of claimed) this.held.set(run.tenant_id, (this.held.get(run.tenant_id) ?? 0) + 1);
+    for (const run of claimed) this.hold(run.tenant_id);
     return claimed;
   }
 
@@ -237,6 +237,10 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private tenantsAtCap(): string[] {
     return [...this.held].filter(([, n]) => n >= this.config.runs.tenantCalls).map(([tenantId]) => tenantId);
+  }
+
+  private hold(tenantId: string): void {
+    this.held.set(tenantId, (this.held.get(tenantId) ?? 0) + 1);
   }
 
   private unhold(tenantId: string): void {
