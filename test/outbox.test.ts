@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { APP_CONFIG, type AppConfig } from '../src/platform/config/config.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { FlagsService } from '../src/platform/flags/flags.service.js';
+import { MetricsService } from '../src/platform/metrics/metrics.service.js';
 import { HandlerRegistry, type RegisteredHandler } from '../src/platform/outbox/handler-registry.js';
 import { OutboxRelay, type DeliveryOutcome } from '../src/platform/outbox/outbox.relay.js';
 import { OutboxRepository, type DeliveryRow } from '../src/platform/outbox/outbox.repository.js';
@@ -219,6 +220,25 @@ describe('transactional outbox (real PostgreSQL)', () => {
       relay.start();
     }
     await eventually(async () => (await rows('stop-queued-1'))[0]?.status === 'done', 'handled once it runs again');
+  });
+
+  it('handles a handed-over delivery once when its lease lapsed while it waited and the claim returns it too', async () => {
+    const { holding, release } = holdAt('lapse-first');
+    try {
+      await publisher.publish('t1', ['lapse-first']);
+      await holding; // its lane is busy with it
+      await publisher.publish('t1', ['lapse-again']); // handed over, waiting behind that batch
+      // Its lease runs out meanwhile, and the lane will claim before it takes its next batch.
+      await app.sql(
+        `UPDATE outbox_events SET available_at = now() - interval '1 second' WHERE payload->>'key' = 'lapse-again'`,
+      );
+      app.app.get(OutboxRelay).wake('test.probe');
+    } finally {
+      release();
+    }
+    await handled('lapse-', 2);
+    expect(probe.calls).toEqual(['lapse-first', 'lapse-again']);
+    expect(await effects('lapse-again')).toHaveLength(1);
   });
 
   it('a lane that is behind doubles its batches while they come back full, up to 8 times OUTBOX_BATCH_SIZE', async () => {
@@ -591,6 +611,31 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     expect(told.map((o) => [o.kind, o.delivery.id])).toEqual([['held', delivery.id]]); // it took the held path
     const [row] = await app.sql(`SELECT status FROM outbox_events WHERE id = $1`, [delivery.id]);
     expect(row.status).toBe('done');
+  });
+
+  it('counts a held delivery once in the metrics when its batch rolls back and runs again', async () => {
+    const flags = app.app.get(FlagsService);
+    const heldCount = async () => {
+      const text = await app.app.get(MetricsService).registry.metrics();
+      return Number(
+        /outbox_events_held_total\{event_type="ProbeEvent",handler="test.probe"\} (\d+)/.exec(text)?.[1] ?? 0,
+      );
+    };
+    const before = await heldCount();
+    const batch = [...(await claimed(['hc-off'], 't7')), ...(await claimed(['hc-1', 'hc-2']))];
+    // Another worker took hc-2 after this one's lease ran out, and handled it.
+    const other = batch.find((d) => d.payload.key === 'hc-2')!;
+    await app.sql(`UPDATE outbox_events SET status = 'done', processed_at = now() WHERE id = $1`, [other.id]);
+    await flags.set('bridge_1', false, 't7', 'test');
+    try {
+      expect(await handleBatch(batch)).toBe(true); // rolled back (hc-2 not its own), then run again
+    } finally {
+      await flags.set('bridge_1', true, 't7', 'test');
+    }
+    expect(await effects('hc-')).toEqual(['hc-1']);
+    const [row] = await app.sql(`SELECT status FROM outbox_events WHERE id = $1`, [batch[0].id]);
+    expect(row.status).toBe('held');
+    expect((await heldCount()) - before).toBe(1);
   });
 
   it('rolls the batch back and handles only its own when the done-mark finds one handled elsewhere meanwhile', async () => {

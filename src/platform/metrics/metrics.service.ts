@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { OutboxRelay } from '../outbox/outbox.relay.js';
+import { TransactionHost } from '../database/transaction-host.js';
+import { OutboxRelay, type DeliveryOutcome } from '../outbox/outbox.relay.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 
 /** Prometheus metrics: HTTP latency, outbox depth and age, deliveries by outcome. */
@@ -71,6 +72,7 @@ export class MetricsService implements OnModuleInit {
   constructor(
     private readonly relay: OutboxRelay,
     private readonly store: OutboxRepository,
+    private readonly tx: TransactionHost,
   ) {
     collectDefaultMetrics({ register: this.registry });
     const outbox = this.store;
@@ -97,14 +99,17 @@ export class MetricsService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.relay.onOutcome((o) => {
-      const labels = { event_type: o.delivery.event_type, handler: o.delivery.handler };
-      if (o.kind === 'handled') this.handled.inc(labels);
-      else if (o.kind === 'held') this.held.inc(labels);
-      else {
-        this.failed.inc(labels);
-        if (o.kind === 'dead') this.dead.inc(labels);
-      }
-    });
+    // Counted once the outcome's transaction commits: a batch that rolls back and runs again tells again.
+    this.relay.onOutcome((o) => this.tx.afterCommit(() => this.count(o)));
+  }
+
+  private count(o: DeliveryOutcome): void {
+    const labels = { event_type: o.delivery.event_type, handler: o.delivery.handler };
+    if (o.kind === 'handled') this.handled.inc(labels);
+    else if (o.kind === 'held') this.held.inc(labels);
+    else {
+      this.failed.inc(labels);
+      if (o.kind === 'dead') this.dead.inc(labels);
+    }
   }
 }

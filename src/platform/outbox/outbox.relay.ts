@@ -19,7 +19,11 @@ export type DeliveryOutcome =
   | { kind: 'retrying'; delivery: DeliveryRow; handler: RegisteredHandler; error: string; retryInMs: number }
   | { kind: 'dead'; delivery: DeliveryRow; handler: RegisteredHandler; error: string };
 
-/** Told of every delivery's outcome, inside the transaction that records it ('handled' after commit). */
+/**
+ * Told of every delivery's outcome, inside the transaction that records it ('handled' after commit).
+ * That transaction may roll back and the batch run again, telling again: what must happen once
+ * waits for the commit (`TransactionHost.afterCommit`).
+ */
 export type OutcomeListener = (outcome: DeliveryOutcome) => Promise<void> | void;
 
 /** A batch's done-mark found a delivery another worker has handled since: it rolls back and is handled again without it. */
@@ -204,7 +208,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const { batchSize, leaseMs } = this.config.outbox;
       while (this.running) {
         // What was handed over (leased already), and when something else may be due, a claim for the rest of the batch.
-        const batch = this.handedOff.get(lane.handler.name)?.splice(0, lane.claimSize) ?? [];
+        let batch = this.handedOff.get(lane.handler.name)?.splice(0, lane.claimSize) ?? [];
         if (lane.dirty && batch.length < lane.claimSize) {
           lane.dirty = false;
           const wanted = lane.claimSize - batch.length;
@@ -219,7 +223,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           const full = claimed.length === wanted;
           if (full) lane.dirty = true;
           lane.claimSize = full ? Math.min(lane.claimSize * 2, batchSize * MAX_BATCH_GROWTH) : batchSize;
-          batch.push(...claimed);
+          // One handed over whose lease lapsed while it waited here comes back in the claim: kept once, as claimed.
+          const reclaimed = new Set(claimed.map((d) => d.id));
+          batch = [...batch.filter((d) => !reclaimed.has(d.id)), ...claimed];
         }
         if (batch.length === 0) {
           // Something handed over while it claimed nothing: go on; else nothing is left.
