@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EventBus } from '@nestjs/cqrs';
 import pg from 'pg';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -526,6 +529,34 @@ describe('notifications', () => {
       expect(callsAbout(hook.calls, run.id).every((c) => c.headers['webhook-id'] === dead.id && c.verified)).toBe(true);
       await app.http.post(`/notifications/deliveries/${dead.id}/retry`).set(auth(operator)).expect(409);
     });
+  });
+
+  it('stores a delivery only for the events a rule can subscribe to: none for a run that succeeded', async () => {
+    const outcome = (runId: string, outcome: 'succeeded' | 'failed') =>
+      new RecoveryRunFinished({
+        tenantId: 'notify',
+        runId,
+        incidentId: null,
+        recoveryId: null,
+        patternId: null,
+        agentId: 'agent-1',
+        capability: 'warp',
+        playbook: 'investigate',
+        outcome,
+        automatic: true,
+        reason: null,
+      });
+    const succeeded = '0190a0a0-0000-7000-8000-0000000000a1';
+    const failed = '0190a0a0-0000-7000-8000-0000000000a2';
+    await app.app
+      .get(TransactionHost)
+      .run(() => app.app.get(EventBus).publishAll([outcome(succeeded, 'succeeded'), outcome(failed, 'failed')]));
+    const handlers = async (runId: string) =>
+      (await app.sql(`SELECT handler FROM outbox_events WHERE payload->>'runId' = $1 ORDER BY handler`, [runId])).map(
+        (r) => r.handler,
+      );
+    expect(await handlers(succeeded)).toEqual(['integration.run-outcome-to-trust']);
+    expect(await handlers(failed)).toEqual(['integration.notifications', 'integration.run-outcome-to-trust']);
   });
 
   it('tells of a kill switch turned on', async () => {

@@ -17,6 +17,12 @@ export interface OutboxHandlerOptions {
    * after another. Choose the key so that concurrent handlers never depend on each other's writes.
    */
   serializeBy?: (event: never) => string;
+  /**
+   * Which of its events it takes, judged by their content alone when they are published: no
+   * delivery is stored for the others (a handler that would return at once costs a row, a batch
+   * and a commit). Without it, every event of its types.
+   */
+  takes?: (event: never) => boolean;
 }
 
 /**

@@ -65,7 +65,7 @@ export class OutboxPublisher implements IEventPublisher {
     }
     for (const event of events) {
       const eventType = eventTypeOf(event);
-      const handlers = this.registry.handlersFor(eventType);
+      const handlers = this.registry.handlersFor(eventType).filter((h) => h.takes?.(event as never) ?? true);
       // An event no handler takes (a run's progress: only its in-transaction hook) is not serialised.
       const eventId = handlers.length > 0 ? uuidv7() : '';
       const payload = handlers.length > 0 ? JSON.stringify(event) : '';

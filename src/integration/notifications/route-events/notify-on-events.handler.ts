@@ -29,7 +29,8 @@ type Notified =
  * them exactly once (DESIGN §3). Events no rule of the tenant wants cost one indexed read.
  */
 @EventsHandler(RecoveryRunFinished, WorkOrderChanged, DegradationDetected, KillSwitchChanged, AuditVerificationFailed)
-@OutboxHandler({ name: 'integration.notifications' })
+// No delivery for what no rule can subscribe to (a run that succeeded, a work order's progress).
+@OutboxHandler({ name: 'integration.notifications', takes: (e: Notified) => eventOf(e) !== null })
 export class NotifyOnEventsHandler implements IEventHandler<Notified> {
   constructor(
     private readonly router: NotificationRouter,
@@ -38,7 +39,7 @@ export class NotifyOnEventsHandler implements IEventHandler<Notified> {
 
   async handle(e: Notified): Promise<void> {
     const event = eventOf(e);
-    if (event === null) return;
+    if (event === null) return; // a delivery stored before `takes` was there
     const rules = await this.router.rulesFor(e.tenantId, event);
     if (rules.length === 0) return;
     await this.router.route(e.tenantId, await this.noticeOf(e, event), rules);
