@@ -295,8 +295,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       (off ? held : toHandle).push(delivery);
     }
     if (held.length > 0) {
-      await this.store.markHeld(held.map((d) => d.id));
-      for (const delivery of held) await this.tell({ kind: 'held', delivery, handler });
+      const marked = await this.store.markHeld(held.map((d) => d.id));
+      for (const delivery of held) if (marked.has(delivery.id)) await this.tell({ kind: 'held', delivery, handler });
     }
     if (toHandle.length === 0) return [];
     // "done", the handler's effects and its events commit together or not at all.
@@ -341,18 +341,23 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const error = err instanceof Error ? err.message : String(err);
     const { maxAttempts, retryBaseMs, retryMaxMs } = this.config.outbox;
     const dead = delivery.attempts >= maxAttempts;
-    this.logger.warn(
-      `${delivery.handler} failed on ${delivery.event_type} ${delivery.event_id} (attempt ${delivery.attempts}${dead ? ', dead-lettered' : ''}): ${error}`,
-    );
+    const what = `${delivery.handler} on ${delivery.event_type} ${delivery.event_id} (attempt ${delivery.attempts})`;
+    this.logger.warn(`${what} failed: ${error}`);
     const retryInMs = backoffDelayMs(delivery.attempts, retryBaseMs, retryMaxMs);
-    await this.tx.run(async () => {
-      if (dead) await this.store.markDead(delivery.id, error);
-      else await this.store.scheduleRetry(delivery.id, retryInMs, error);
-      await this.tell(
-        dead ? { kind: 'dead', delivery, handler, error } : { kind: 'retrying', delivery, handler, error, retryInMs },
-      );
+    const recorded = await this.tx.run(async () => {
+      const changed = dead
+        ? await this.store.markDead(delivery.id, error)
+        : await this.store.scheduleRetry(delivery.id, retryInMs, error);
+      if (changed)
+        await this.tell(
+          dead ? { kind: 'dead', delivery, handler, error } : { kind: 'retrying', delivery, handler, error, retryInMs },
+        );
+      return changed;
     });
-    if (!dead) this.wakeIn(handler.name, retryInMs);
+    // No longer pending: its handling committed (a callback after the COMMIT threw), or another worker's did.
+    if (!recorded) this.logger.warn(`${what} is done all the same: not retried`);
+    else if (dead) this.logger.warn(`${what} dead-lettered`);
+    else this.wakeIn(handler.name, retryInMs);
   }
 
   private wakeIn(handler: string, ms: number): void {

@@ -99,24 +99,26 @@ export class OutboxRepository {
   }
 
   /*
-   * scheduleRetry, markDead and markHeld change only pending deliveries: one that another worker
-   * handled after this one's lease ran out, or whose handling committed though a callback after
-   * the COMMIT threw, stays done.
+   * scheduleRetry, markDead and markHeld change only pending deliveries, and say which they
+   * changed: one that another worker handled after this one's lease ran out, or whose handling
+   * committed though a callback after the COMMIT threw, stays done.
    */
-  async scheduleRetry(id: string, delayMs: number, error: string): Promise<void> {
-    await this.tx.query(
+  async scheduleRetry(id: string, delayMs: number, error: string): Promise<boolean> {
+    const rows = await this.tx.query(
       `UPDATE outbox_events SET available_at = now() + make_interval(secs => $2::double precision / 1000),
-              locked_by = NULL, locked_until = NULL, last_error = $3 WHERE id = $1 AND status = 'pending'`,
+              locked_by = NULL, locked_until = NULL, last_error = $3 WHERE id = $1 AND status = 'pending' RETURNING id`,
       [id, delayMs, error],
     );
+    return rows.length > 0;
   }
 
-  async markDead(id: string, error: string): Promise<void> {
-    await this.tx.query(
+  async markDead(id: string, error: string): Promise<boolean> {
+    const rows = await this.tx.query(
       `UPDATE outbox_events SET status = 'dead', processed_at = now(), locked_by = NULL, locked_until = NULL, last_error = $2
-        WHERE id = $1 AND status = 'pending'`,
+        WHERE id = $1 AND status = 'pending' RETURNING id`,
       [id, error],
     );
+    return rows.length > 0;
   }
 
   /**
@@ -131,13 +133,14 @@ export class OutboxRepository {
     );
   }
 
-  /** Holding is not an attempt: the claim's increment is given back. */
-  async markHeld(ids: string[]): Promise<void> {
-    await this.tx.query(
+  /** Holding is not an attempt: the claim's increment is given back. Returns the ids held. */
+  async markHeld(ids: string[]): Promise<Set<string>> {
+    const rows = await this.tx.query<{ id: string }>(
       `UPDATE outbox_events SET status = 'held', attempts = greatest(attempts - 1, 0), available_at = now(),
-              locked_by = NULL, locked_until = NULL WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+              locked_by = NULL, locked_until = NULL WHERE id = ANY($1::bigint[]) AND status = 'pending' RETURNING id`,
       [ids],
     );
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Puts every held delivery back in the queue; the relay holds again whatever is still switched off. */
