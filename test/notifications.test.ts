@@ -534,7 +534,7 @@ describe('notifications', () => {
   it('stores a delivery only for the events a rule can subscribe to: none for a run that succeeded', async () => {
     const outcome = (runId: string, outcome: 'succeeded' | 'failed') =>
       new RecoveryRunFinished({
-        tenantId: 'notify',
+        tenantId: 'notify-takes', // a tenant without rules: nothing goes out, nothing else changes
         runId,
         incidentId: null,
         recoveryId: null,

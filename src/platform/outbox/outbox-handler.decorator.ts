@@ -20,7 +20,8 @@ export interface OutboxHandlerOptions {
   /**
    * Which of its events it takes, judged by their content alone when they are published: no
    * delivery is stored for the others (a handler that would return at once costs a row, a batch
-   * and a commit). Without it, every event of its types.
+   * and a commit). Without it, every event of its types. It runs in the publishing transaction:
+   * keep it a pure function of the event that never throws.
    */
   takes?: (event: never) => boolean;
 }

@@ -20,9 +20,9 @@ export type DeliveryOutcome =
   | { kind: 'dead'; delivery: DeliveryRow; handler: RegisteredHandler; error: string };
 
 /**
- * Told of every delivery's outcome, inside the transaction that records it ('handled' after commit).
- * That transaction may roll back and the batch run again, telling again: what must happen once
- * waits for the commit (`TransactionHost.afterCommit`).
+ * Told of the outcomes the relay records: 'retrying', 'dead' and 'held' inside the transaction
+ * that records them, 'handled' after its commit. That transaction may roll back and the batch
+ * run again, telling again: what must happen once waits for the commit (`TransactionHost.afterCommit`).
  */
 export type OutcomeListener = (outcome: DeliveryOutcome) => Promise<void> | void;
 
@@ -341,8 +341,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const error = err instanceof Error ? err.message : String(err);
     const { maxAttempts, retryBaseMs, retryMaxMs } = this.config.outbox;
     const dead = delivery.attempts >= maxAttempts;
-    const what = `${delivery.handler} on ${delivery.event_type} ${delivery.event_id} (attempt ${delivery.attempts})`;
-    this.logger.warn(`${what} failed: ${error}`);
+    const what = `${delivery.handler} on ${delivery.event_type} ${delivery.event_id}`;
+    this.logger.warn(`${what} failed (attempt ${delivery.attempts}${dead ? ', dead-lettered' : ''}): ${error}`);
     const retryInMs = backoffDelayMs(delivery.attempts, retryBaseMs, retryMaxMs);
     const recorded = await this.tx.run(async () => {
       const changed = dead
@@ -354,10 +354,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         );
       return changed;
     });
-    // No longer pending: its handling committed (a callback after the COMMIT threw), or another worker's did.
-    if (!recorded) this.logger.warn(`${what} is done all the same: not retried`);
-    else if (dead) this.logger.warn(`${what} dead-lettered`);
-    else this.wakeIn(handler.name, retryInMs);
+    // Its handling committed (a callback after the COMMIT threw), or another worker handled, held or dead-lettered it.
+    if (!recorded) this.logger.warn(`${what} was no longer pending: nothing recorded, not retried by this worker`);
+    else if (!dead) this.wakeIn(handler.name, retryInMs);
   }
 
   private wakeIn(handler: string, ms: number): void {

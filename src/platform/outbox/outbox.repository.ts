@@ -100,8 +100,8 @@ export class OutboxRepository {
 
   /*
    * scheduleRetry, markDead and markHeld change only pending deliveries, and say which they
-   * changed: one that another worker handled after this one's lease ran out, or whose handling
-   * committed though a callback after the COMMIT threw, stays done.
+   * changed: one whose handling committed though a callback after the COMMIT threw stays done, as
+   * does one that another worker handled (or held, or dead-lettered) after this one's lease ran out.
    */
   async scheduleRetry(id: string, delayMs: number, error: string): Promise<boolean> {
     const rows = await this.tx.query(
