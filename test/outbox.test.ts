@@ -642,6 +642,37 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     expect((await heldCount()) - before).toBe(1);
   });
 
+  it('releases what it held once it commits, when the flag came back on meanwhile (the release then could not see the hold)', async () => {
+    const flags = app.app.get(FlagsService);
+    await flags.set('bridge_1', false, 't8', 'test');
+    const batch = [...(await claimed(['rh-off'], 't8')), ...(await claimed(['rh-1']))];
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    probe.hold = (key) => {
+      if (key !== 'rh-1') return;
+      entered();
+      return released;
+    };
+    let handling!: Promise<boolean>;
+    try {
+      handling = handleBatch(batch);
+      await holding; // rh-off is marked held in the batch's transaction, not yet committed
+      await flags.set('bridge_1', true, 't8', 'test');
+      await store.releaseHeld(); // what each relay does on a flag change: it finds nothing held yet
+    } finally {
+      release();
+    }
+    expect(await handling).toBe(true);
+    const status = async () =>
+      (await app.sql(`SELECT status FROM outbox_events WHERE id = $1`, [batch[0].id]))[0].status;
+    await eventually(async () => (await status()) === 'pending', 'the hold released once the batch committed');
+    // Due again, and handled by the next claim (the only due delivery: the claims here are the test's).
+    expect(await handleBatch(await store.claim(relay.workerId, 'test.probe', 10, 60_000))).toBe(true);
+    expect(await effects('rh-')).toEqual(['rh-1', 'rh-off']);
+  });
+
   it('rolls the batch back and handles only its own when the done-mark finds one handled elsewhere meanwhile', async () => {
     const batch = await claimed(['nm-1', 'nm-2']);
     // Another worker took nm-2 after this one's lease ran out, and handled it.

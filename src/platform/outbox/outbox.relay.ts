@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, BeforeApplicationSh
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { APP_CONFIG, type AppConfig, type FlagName } from '../config/config.js';
 import { PgNotifications } from '../database/pg-notifications.js';
 import { TransactionHost } from '../database/transaction-host.js';
 import { FlagsService } from '../flags/flags.service.js';
@@ -297,6 +297,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (held.length > 0) {
       const marked = await this.store.markHeld(held.map((d) => d.id));
       for (const delivery of held) if (marked.has(delivery.id)) await this.tell({ kind: 'held', delivery, handler });
+      // A flag turned back on before this commits releases only the holds already committed: look again once it has.
+      if (marked.size > 0) this.tx.afterCommit(() => void this.releaseIfOnAgain(handler.flag!, held));
     }
     if (toHandle.length === 0) return [];
     // "done", the handler's effects and its events commit together or not at all.
@@ -335,6 +337,18 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  private async releaseIfOnAgain(flag: FlagName, held: DeliveryRow[]): Promise<void> {
+    try {
+      for (const tenantId of new Set(held.map((d) => d.tenant_id)))
+        if (await this.flags.isBridgeEnabled(tenantId, flag)) {
+          await this.store.releaseHeld();
+          return;
+        }
+    } catch (err) {
+      this.logger.error(`releasing held events failed: ${String(err)}`);
+    }
   }
 
   private async recordFailure(delivery: DeliveryRow, handler: RegisteredHandler, err: unknown): Promise<void> {
