@@ -71,6 +71,7 @@ describe('recovery runs', () => {
       RECOVERY_VERIFY_WINDOW_MS: '300',
       RUN_RETRY_BASE_MS: '50',
       OUTBOX_POLL_INTERVAL_MS: '200',
+      RUN_PAUSED_RECHECK_MS: '300',
     });
     admin = await app.keyFor('runs', 'admin');
     operator = await app.keyFor('runs', 'operator');
@@ -526,6 +527,36 @@ describe('recovery runs', () => {
         'resumed: the kill switch no longer stops it',
       ]),
     );
+  });
+
+  it('a paused run looks at the kill switch again by itself: it goes on though the wake-up of the switch turned off was missed', async () => {
+    const key = await app.keyFor('runs-pause-missed', 'admin');
+    await connectActuator(app.http, key, receiver, { timeoutMs: 2000 });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    receiver.answer((c, res) => {
+      if (c.json?.params?.action === 'clear_cache') return void held.then(() => res.end('{}'));
+      answerHealthy(c, res);
+    });
+    const first = await incident(key);
+    await app.http
+      .patch(`/catalog/patterns/${first.recovery.patternId}`)
+      .set(auth(key))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
+    const auto = await incident(key);
+    const runId = (await get(`/runs?incidentId=${auto.incidentId}`, key)).items[0].id;
+    await eventually(async () => receiver.calls.some((c) => c.json?.runId === runId), 'the first call to be in flight');
+    await app.http.post('/guard/killswitch').set(auth(key)).send({ reason: 'freeze' }).expect(200);
+    release();
+    await eventually(async () => ((await get(`/runs/${runId}`, key)).pausedReason ? true : null), 'the run to pause');
+    // Off without its event: as when the wake-up ran before the pause committed, and found nothing paused.
+    await app.sql(`UPDATE killswitch_state SET active = false WHERE tenant_id = 'runs-pause-missed'`);
+    const run = await finished(runId, key);
+    expect(run).toMatchObject({ status: 'succeeded', pausedReason: null });
+    const notes = run.transitions.map((t: { note: string }) => t.note);
+    expect(notes.filter((n: string) => n === 'paused: the kill switch stops automatic runs')).toHaveLength(1);
+    expect(notes).toContain('resumed: the kill switch no longer stops it');
   });
 });
 

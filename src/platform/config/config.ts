@@ -66,6 +66,8 @@ export interface AppConfig {
     leaseMarginMs: number;
     /** Retries of a failed actuator call back off from this (exponential, full jitter, at least Retry-After). */
     retryBaseMs: number;
+    /** A run the kill switch paused looks at the switch again this often, besides being woken when it is turned off. */
+    pausedRecheckMs: number;
   };
   /** Hardening (issue 11): abuse limits, security of /docs and of the embedded database. */
   security: {
@@ -257,6 +259,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       historyRetentionDays: int(env, 'RUN_HISTORY_RETENTION_DAYS', 30, 1, 36_500),
       leaseMarginMs: int(env, 'RUN_LEASE_MARGIN_MS', 10_000, 100, 3_600_000),
       retryBaseMs: int(env, 'RUN_RETRY_BASE_MS', 500, 1, 3_600_000),
+      pausedRecheckMs: int(env, 'RUN_PAUSED_RECHECK_MS', 60_000, 100, 86_400_000),
     },
     security: {
       authFailureLimit: int(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),

@@ -227,8 +227,9 @@ export class RunAdvancer {
           await this.setRun(s, { paused_reason: 'kill switch' });
           await this.journal.note(s.run, 'paused: the kill switch stops automatic runs');
         }
-        // Sleeps until its deadline; turning the switch off wakes it (KillSwitchOffHandler).
-        return this.schedule(s, null);
+        // Turning the switch off wakes it (KillSwitchOffHandler). That wake-up misses a pause it runs
+        // before this one commits (it reads the run as not paused), so the run also looks again now and then.
+        return this.schedule(s, new Date(s.now.getTime() + this.config.runs.pausedRecheckMs));
       case 'unpause':
         await this.setRun(s, { paused_reason: null });
         await this.journal.note(s.run, 'resumed: the kill switch no longer stops it');
