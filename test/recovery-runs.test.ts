@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import { connectActuator } from './support/actuators.js';
 import { openSse } from './support/sse.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -343,6 +345,28 @@ describe('recovery runs', () => {
         .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 })
         .expect(200);
     }
+  });
+
+  it('an actuator whose secret does not open with this SECRETS_KEY fails its step at once, saying so: no call, no repeat', async () => {
+    const key = await app.keyFor('runs-foreign-key', 'admin');
+    await connectActuator(app.http, key, receiver, { timeoutMs: 2000 });
+    // Sealed under another key: as after SECRETS_KEY was changed, or on a replica that generated its own.
+    const foreign = new SecretBox(randomBytes(32)).seal('whsec_sealed_elsewhere');
+    await app.sql(`UPDATE actuators SET secret_sealed = $1 WHERE tenant_id = 'runs-foreign-key'`, [foreign]);
+    const { recovery } = await incident(key);
+    const { id } = await approve(recovery.id, key);
+    const run = await eventually(async () => {
+      const r = await runOf(id, key);
+      return r.pausedOnStep !== null ? r : null;
+    }, 'the run to pause on its failed step');
+    expect(run.pausedOnStep).toBe('clear_cache');
+    expect(run.steps[0]).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      interruptedCalls: 0,
+      error: expect.stringContaining('cannot be opened (was SECRETS_KEY changed?)'),
+    });
+    expect(actions(receiver.calls, id)).toEqual([]);
   });
 
   it('without an actuator every step is a manual one, completed once through the API; another tenant gets 404', async () => {

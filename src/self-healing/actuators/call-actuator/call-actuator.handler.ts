@@ -39,8 +39,22 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
     }
     const body = JSON.stringify(c.payload);
     const timestamp = Math.floor(Date.now() / 1000);
-    const signature = signWebhook(this.box.open(actuator.secret_sealed), c.webhookId, timestamp, body);
-    const headers = Object.fromEntries(Object.entries(actuator.headers_sealed).map(([k, v]) => [k, this.box.open(v)]));
+    let signature: string;
+    let headers: Record<string, string>;
+    try {
+      signature = signWebhook(this.box.open(actuator.secret_sealed), c.webhookId, timestamp, body);
+      headers = Object.fromEntries(Object.entries(actuator.headers_sealed).map(([k, v]) => [k, this.box.open(v)]));
+    } catch {
+      // Sealed under another SECRETS_KEY (rotated, or a replica that generated its own): calling again changes nothing.
+      return {
+        outcome: 'failed',
+        status: null,
+        body: null,
+        error: `the sealed secret or headers of actuator "${actuator.name}" cannot be opened (was SECRETS_KEY changed?): PUT the actuator again`,
+        retryAfterMs: null,
+        durationMs: Date.now() - started,
+      };
+    }
     try {
       // The egress rule (ADR 0013) applies to the address the connection really goes to.
       const answer = await this.egress.send(actuator.url, {
