@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import { connectActuator } from './support/actuators.js';
+import { playbookCatalogWith } from './support/playbooks.js';
 import { approvedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
@@ -97,5 +98,67 @@ describe('a tenant whose actuator hangs slows only itself', () => {
     expect(badStates.sort()).toEqual(['queued', 'running', 'running', 'running']);
     expect(bad.calls).toHaveLength(2);
     expect(bad.calls.every((c) => c.verified)).toBe(true);
+  });
+});
+
+/**
+ * ADR 0008 §12: a run that waits for a slot on its actuator holds its lease for the wait. The calls
+ * ahead of it end within the actuator's timeout, not within its own step's shorter one: a lease
+ * reckoned from its own would lapse while it waits, and the run be taken over and its call counted
+ * as interrupted.
+ */
+describe('a run queued for an actuator slot behind a longer call', () => {
+  let app: TestApp;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver((call, res) => {
+      if (call.json?.params?.action === 'clear_cache') return void held.then(() => answerHealthy(call, res));
+      answerHealthy(call, res);
+    });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      RECOVERY_VERIFY_WINDOW_MS: '200',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      RUN_ENGINE_ACTUATOR_CALLS: '1',
+      RUN_LEASE_MARGIN_MS: '100',
+      PLAYBOOK_CATALOG_PATH: playbookCatalogWith((byId) => {
+        byId('retry_with_backoff').steps[0].timeoutMs = 300;
+      }),
+    });
+    await connectActuator(app.http, await app.keyFor('slots', 'admin'), receiver, { timeoutMs: 5_000 });
+  });
+  afterAll(async () => {
+    release();
+    await app.stop();
+    await receiver.close();
+  });
+
+  it('holds its lease for the whole wait: its call is made once, none counted as interrupted', async () => {
+    const key = await app.keyFor('slots', 'operator');
+    const callsOf = (runId: string) => receiver.calls.filter((c) => c.json?.runId === runId);
+    const first = await approvedRun(app.http, key, oomIncident('slots-1'));
+    await eventually(async () => callsOf(first.runId).length === 1, 'the first call holding the only slot');
+    const second = await approvedRun(app.http, key, {
+      errorType: 'TimeoutError',
+      message: 'upstream request to billing timed out after 30s',
+      agentId: 'agent-slots-2',
+      capability: 'ingest',
+    });
+    await eventually(async () => {
+      const run = (await app.http.get(`/runs/${second.runId}`).set(auth(key)).expect(200)).body;
+      return run.steps[0].id === 'retry_call' && run.steps[0].status === 'running';
+    }, 'the second run planned its 300 ms call and waits for the slot');
+    // Longer than a lease reckoned from its own step (300 + 300 + 100 ms), shorter than the actuator's 5 s.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    release();
+    const call = await eventually(async () => {
+      const { steps } = (await app.http.get(`/runs/${second.runId}`).set(auth(key)).expect(200)).body;
+      return steps[0].status === 'running' ? null : steps[0];
+    }, "the second run's call to be answered");
+    expect(call).toMatchObject({ id: 'retry_call', status: 'succeeded', attempts: 1, interruptedCalls: 0 });
+    expect(callsOf(second.runId).filter((c) => c.json.stepId === 'retry_call')).toHaveLength(1);
   });
 });

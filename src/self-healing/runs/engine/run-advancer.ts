@@ -503,7 +503,7 @@ export class RunAdvancer {
     const call =
       step.kind === 'canary' ? await this.markCanaryCall(s, step, repeat) : await this.markCall(s, step, repeat);
     await this.runStatus(s, this.workingStatus(s));
-    await this.holdLease(s, actuator.name, timeoutMs);
+    await this.holdLease(s, actuator, timeoutMs);
     const { run } = s;
     const current = s.steps.find((x) => x.step_id === step.step_id)!;
     return {
@@ -798,7 +798,7 @@ export class RunAdvancer {
       await this.moveStep(s, step, { waiting_for: 'patch' }, 'the coding-agent actuator is gone: not notified');
       return 'again';
     }
-    await this.holdLease(s, actuator.name, actuator.timeout_ms);
+    await this.holdLease(s, actuator, actuator.timeout_ms);
     return {
       purpose: 'notify',
       runId: s.run.id,
@@ -983,8 +983,9 @@ export class RunAdvancer {
    * The lease covers the call about to be made, and its wait for a slot on the actuator (CallSlots), with a margin.
    * The run is due again when it lapses (as after its claim): taken over then if this worker died.
    */
-  private async holdLease(s: State, actuator: string, callMs: number): Promise<void> {
-    const slotWaitMs = this.slots.plan(s.run.id, s.run.tenant_id, actuator, callMs);
+  private async holdLease(s: State, actuator: ActuatorRow, callMs: number): Promise<void> {
+    // Each call ahead in the line ends within the actuator's timeout (a step may ask for less, as this one may).
+    const slotWaitMs = this.slots.plan(s.run.id, s.run.tenant_id, actuator.name, actuator.timeout_ms);
     const until = new Date(s.now.getTime() + slotWaitMs + callMs + this.config.runs.leaseMarginMs);
     await this.setRun(s, { lease_until: until, due_at: until });
   }
