@@ -510,8 +510,8 @@ describe('recovery runs', () => {
     expect(metrics).toMatch(/actuator_call_duration_seconds_count\{outcome="succeeded"\} [1-9]/);
   });
 
-  it('the kill switch pauses automatic runs between steps, and they go on when it is off', async () => {
-    const key = await app.keyFor('runs-pause', 'admin');
+  /** An automatic run of the key's tenant that the kill switch paused after its first call: the run as paused. */
+  async function pausedAutomaticRun(key: string) {
     await connectActuator(app.http, key, receiver, { timeoutMs: 2000 });
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
@@ -530,10 +530,15 @@ describe('recovery runs', () => {
     await eventually(async () => receiver.calls.some((c) => c.json?.runId === runId), 'the first call to be in flight');
     await app.http.post('/guard/killswitch').set(auth(key)).send({ reason: 'freeze for the audit' }).expect(200);
     release();
-    const paused = await eventually(async () => {
+    return eventually(async () => {
       const r = await get(`/runs/${runId}`, key);
       return r.pausedReason ? r : null;
     }, 'the run to pause');
+  }
+
+  it('the kill switch pauses automatic runs between steps, and they go on when it is off', async () => {
+    const key = await app.keyFor('runs-pause', 'admin');
+    const paused = await pausedAutomaticRun(key);
     expect(paused.steps.map((s: { status: string }) => s.status)).toEqual([
       'succeeded',
       'pending',
@@ -541,9 +546,9 @@ describe('recovery runs', () => {
       'pending',
       'pending',
     ]);
-    expect(actions(receiver.calls, runId)).toEqual(['clear_cache']);
+    expect(actions(receiver.calls, paused.id)).toEqual(['clear_cache']);
     await app.http.delete('/guard/killswitch').set(auth(key)).expect(200);
-    const run = await finished(runId, key);
+    const run = await finished(paused.id, key);
     expect(run).toMatchObject({ status: 'succeeded', pausedReason: null });
     expect(run.transitions.map((t: { note: string }) => t.note)).toEqual(
       expect.arrayContaining([
@@ -555,28 +560,10 @@ describe('recovery runs', () => {
 
   it('a paused run looks at the kill switch again by itself: it goes on though the wake-up of the switch turned off was missed', async () => {
     const key = await app.keyFor('runs-pause-missed', 'admin');
-    await connectActuator(app.http, key, receiver, { timeoutMs: 2000 });
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((r) => (release = r));
-    receiver.answer((c, res) => {
-      if (c.json?.params?.action === 'clear_cache') return void held.then(() => res.end('{}'));
-      answerHealthy(c, res);
-    });
-    const first = await incident(key);
-    await app.http
-      .patch(`/catalog/patterns/${first.recovery.patternId}`)
-      .set(auth(key))
-      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
-      .expect(200);
-    const auto = await incident(key);
-    const runId = (await get(`/runs?incidentId=${auto.incidentId}`, key)).items[0].id;
-    await eventually(async () => receiver.calls.some((c) => c.json?.runId === runId), 'the first call to be in flight');
-    await app.http.post('/guard/killswitch').set(auth(key)).send({ reason: 'freeze' }).expect(200);
-    release();
-    await eventually(async () => ((await get(`/runs/${runId}`, key)).pausedReason ? true : null), 'the run to pause');
+    const paused = await pausedAutomaticRun(key);
     // Off without its event: as when the wake-up ran before the pause committed, and found nothing paused.
     await app.sql(`UPDATE killswitch_state SET active = false WHERE tenant_id = 'runs-pause-missed'`);
-    const run = await finished(runId, key);
+    const run = await finished(paused.id, key);
     expect(run).toMatchObject({ status: 'succeeded', pausedReason: null });
     const notes = run.transitions.map((t: { note: string }) => t.note);
     expect(notes.filter((n: string) => n === 'paused: the kill switch stops automatic runs')).toHaveLength(1);
