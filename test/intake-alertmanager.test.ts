@@ -159,6 +159,25 @@ describe('POST /intake/alertmanager', () => {
     expect(refired.body.alerts[0].incidentId).not.toBe(id);
   });
 
+  it("takes Grafana's webhook contact point too: its payload is version 1, with fields of its own", async () => {
+    const grafana = {
+      ...payload([{ ...alert(), silenceURL: 'https://grafana.example/alerting/silence/new', values: { B: 44.2 } }]),
+      version: '1',
+      orgId: 1,
+      state: 'alerting',
+      title: '[FIRING:1] HighLatency',
+    };
+    const res = await post(grafana).expect(200);
+    expect(res.body).toMatchObject({ created: 1, deduplicated: 0, resolved: 0 });
+    const refused = await post({ ...grafana, version: '2' }).expect(400);
+    expect(refused.body.fields).toEqual([
+      {
+        field: 'version',
+        errors: [`must be "4" (Alertmanager's webhook payload version) or "1" (Grafana's), got "2"`],
+      },
+    ]);
+  });
+
   it('takes all alerts of a payload or none: one bad alert is a 400 naming it, and nothing is written', async () => {
     const before = await incidentCount();
     const noName = await post(payload([alert(), alert({ labels: { service: 'checkout' } })])).expect(400);

@@ -44,6 +44,29 @@ describe('WebhookPayloadDto and webhookPayloadOf', () => {
     });
   });
 
+  it("takes Grafana's webhook contact point's payload: version 1, with the fields only Grafana sends", () => {
+    // As Grafana documents it (alerting, webhook notifier): the same shape, and its own extras.
+    const grafana = {
+      ...payload({ version: '1', groupKey: '{}:{}', externalURL: 'https://grafana.example/' }),
+      orgId: 1,
+      title: '[FIRING:1]  (blue)',
+      state: 'alerting',
+      message: '**Firing**',
+      alerts: [
+        {
+          ...alert(),
+          silenceURL: 'https://grafana.example/alerting/silence/new',
+          dashboardURL: '',
+          panelURL: '',
+          values: { B: 44.2, C: 1 },
+        },
+      ],
+    };
+    const { parsed, problems } = parseWebhookPayload(grafana);
+    expect(problems).toEqual([]);
+    expect(parsed).toMatchObject({ version: '1', alerts: [{ status: 'firing', fingerprint: 'a1b2c3d4e5f60718' }] });
+  });
+
   it('names every offending field', () => {
     const { parsed, problems } = parseWebhookPayload(
       payload({

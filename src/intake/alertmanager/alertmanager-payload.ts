@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { WebhookPayloadDto } from './receive-alerts.dto.js';
 
-/** One alert of Alertmanager's webhook payload (version 4; Grafana's compatible contact point sends the same). */
+/** Alertmanager's webhook payload is version 4; Grafana's compatible webhook contact point sends the same shape as version 1. */
+export const PAYLOAD_VERSIONS = ['4', '1'] as const;
+export type PayloadVersion = (typeof PAYLOAD_VERSIONS)[number];
+
+/** One alert of the webhook payload. */
 export interface WebhookAlert {
   status: 'firing' | 'resolved';
   labels: Record<string, string>;
@@ -13,7 +17,7 @@ export interface WebhookAlert {
 }
 
 export interface WebhookPayload {
-  version: '4';
+  version: PayloadVersion;
   groupKey: string;
   truncatedAlerts: number;
   status: 'firing' | 'resolved';
@@ -32,7 +36,7 @@ export interface WebhookPayload {
  */
 export function webhookPayloadOf(dto: WebhookPayloadDto): WebhookPayload {
   return {
-    version: '4',
+    version: dto.version,
     groupKey: dto.groupKey,
     truncatedAlerts: dto.truncatedAlerts ?? 0,
     status: dto.status,

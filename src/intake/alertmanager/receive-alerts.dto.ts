@@ -2,7 +2,6 @@ import { Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
   buildMessage,
-  Equals,
   IsArray,
   IsIn,
   IsInt,
@@ -15,7 +14,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { IsParsableTime } from '../../platform/http/validation.js';
-import { labelOf } from './alertmanager-payload.js';
+import { labelOf, PAYLOAD_VERSIONS, type PayloadVersion } from './alertmanager-payload.js';
 
 const STATUSES = ['firing', 'resolved'];
 const MAX_LABELS = 200;
@@ -56,7 +55,7 @@ function HasAlertname(options?: ValidationOptions): PropertyDecorator {
 
 const status = { message: 'must be "firing" or "resolved"' };
 
-/** One alert of Alertmanager's webhook payload (version 4; Grafana's compatible contact point sends the same). */
+/** One alert of Alertmanager's webhook payload (version 4; Grafana's compatible contact point, version 1, sends the same). */
 export class WebhookAlertDto {
   @IsIn(STATUSES, status) status!: 'firing' | 'resolved';
   @IsLabelSet() @HasAlertname() labels!: Record<string, string>;
@@ -73,10 +72,11 @@ export class WebhookAlertDto {
  * Grafana adds (orgId, silenceURL, values…) are ignored, not refused.
  */
 export class WebhookPayloadDto {
-  @Equals('4', {
-    message: (a) => `must be "4" (Alertmanager's webhook payload version), got ${JSON.stringify(a.value ?? null)}`,
+  @IsIn(PAYLOAD_VERSIONS, {
+    message: (a) =>
+      `must be "4" (Alertmanager's webhook payload version) or "1" (Grafana's), got ${JSON.stringify(a.value ?? null)}`,
   })
-  version!: '4';
+  version!: PayloadVersion;
   @IsString() groupKey!: string;
   @IsOptional() @IsInt() @Min(0) truncatedAlerts?: number;
   @IsIn(STATUSES, status) status!: 'firing' | 'resolved';
