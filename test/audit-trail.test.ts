@@ -116,6 +116,21 @@ describe('AuditTrail.record (real PostgreSQL)', () => {
     expect(firstBrokenEntry([stored], GENESIS).broken).toBeNull();
   });
 
+  it('stores the texts it hashes too: a reason or subject cut in the middle of an emoji still verifies', async () => {
+    const cut = 'assigned: disk full on node \uD83D'; // a title cut after the first half of a surrogate pair
+    await audit.record({
+      ...entry('t-odd-text', 1),
+      subject: { type: 'inbox_item', id: 'item\u0000\uDC00' },
+      reason: cut,
+    });
+    const [stored] = await entries('t-odd-text');
+    expect(stored).toMatchObject({
+      reason: 'assigned: disk full on node \uFFFD',
+      subject: { type: 'inbox_item', id: 'item\uFFFD\uFFFD' },
+    });
+    expect(firstBrokenEntry([stored], GENESIS).broken).toBeNull();
+  });
+
   it('refuses an action that does not read subject.verb', async () => {
     expect(() => audit.record({ ...entry('t-bad', 1), action: 'Changed' })).toThrow(/subject\.verb/);
   });

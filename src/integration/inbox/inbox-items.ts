@@ -16,7 +16,9 @@ export type WaitingItem = Omit<InboxItem, 'assignee' | 'snoozedUntil'> & {
 };
 
 const TITLE_MAX = 200;
-const cut = (text: string) => (text.length <= TITLE_MAX ? text : `${text.slice(0, TITLE_MAX - 1)}…`);
+// Not in the middle of a surrogate pair: half an emoji is no text (and would be stored as U+FFFD).
+const cut = (text: string) =>
+  text.length <= TITLE_MAX ? text : `${text.slice(0, TITLE_MAX - 1).replace(/[\ud800-\udbff]$/, '')}…`;
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 export function fromWaitingWork(w: WaitingWorkView): WaitingItem {

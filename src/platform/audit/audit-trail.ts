@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyIdOfActor } from '../auth/principal.js';
+import { storable } from '../database/storable.js';
 import { AuditRepository } from './audit.repository.js';
 import type { AuditSubject } from './chain/audit-chain.js';
 import { jsonData } from './chain/canonical-json.js';
@@ -39,16 +40,20 @@ export class AuditTrail {
   record(entry: AuditRecord): Promise<void> {
     if (!AUDIT_ACTION.test(entry.action)) throw new Error(`audit action "${entry.action}" must read like subject.verb`);
     if (!entry.tenantId) throw new Error('an audit entry needs a tenant');
+    // Texts too as stored: a lone surrogate (a title cut in the middle of an emoji) would be hashed
+    // as it is but stored as U+FFFD, and the entry would never verify again.
     return this.repository.appendAtCommit(entry.tenantId, {
-      actor: auditActor(entry.actor),
+      actor: storableText(auditActor(entry.actor)),
       action: entry.action,
-      subject: { type: entry.subject.type, id: entry.subject.id },
+      subject: { type: storableText(entry.subject.type), id: storableText(entry.subject.id) },
       before: jsonData(entry.before),
       after: jsonData(entry.after),
-      reason: entry.reason ?? null,
+      reason: entry.reason == null ? null : storableText(entry.reason),
     });
   }
 }
+
+const storableText = (text: string) => storable(text) as string;
 
 /** The actor as the log names it: an API key id, `auto-apply`, or `system`. */
 export function auditActor(actor: string): string {
