@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AuditTrail } from '../src/platform/audit/audit-trail.js';
 import { entryOf, type AuditEntryRow } from '../src/platform/audit/audit.repository.js';
 import { entryHash } from '../src/platform/audit/chain/audit-chain.js';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -373,6 +376,50 @@ describe('rotating the audit signing key', () => {
       );
     } finally {
       await rotated.stop();
+    }
+  });
+});
+
+/** Asks for the tenant's export over a raw socket and reads nothing of the answer. */
+async function stalledExport(baseUrl: string, key: string): Promise<Socket> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  socket.pause(); // nothing read: the kernel's buffers fill, then the app's writes wait
+  socket.write(`GET /audit/export HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${key}\r\n\r\n`);
+  return socket;
+}
+
+describe('an audit export whose client stops reading', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ AUDIT_CHECKPOINT_INTERVAL_MS: '0', AUDIT_EXPORT_STALL_MS: '500', DB_POOL_SIZE: '4' });
+  });
+  afterAll(() => app.stop());
+
+  it('is cut short after AUDIT_EXPORT_STALL_MS: clients that stop reading do not keep the connection pool', async () => {
+    const viewer = await app.keyFor('audit-stall', 'viewer');
+    // Some megabytes of log: more than the sockets between the app and a client hold.
+    const audit = app.app.get(AuditTrail);
+    const filler = 'x'.repeat(2000);
+    await app.app.get(TransactionHost).run(async () => {
+      for (let i = 0; i < 4000; i++)
+        await audit.record({
+          tenantId: 'audit-stall',
+          actor: 'system',
+          action: 'test.filled',
+          subject: { type: 'test', id: String(i) },
+          after: { filler },
+        });
+    });
+    // As many stalled exports as the pool has connections, each holding one while it waits.
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => stalledExport(app.url, viewer)));
+    try {
+      const res = await app.http.get('/audit?limit=1').set(auth(viewer)).timeout(15_000);
+      expect(res.status).toBe(200);
+    } finally {
+      for (const socket of sockets) socket.destroy();
     }
   });
 });

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators.js';
 import { actorOf, type Principal } from '../auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { AuditCheckpoint } from './chain/checkpoint.js';
 import { CreateAuditCheckpoint } from './checkpoints/create-audit-checkpoint.command.js';
 import { ExportAuditLog } from './export/export-audit-log.query.js';
@@ -37,6 +38,7 @@ export class AuditController {
     private readonly queries: QueryBus,
     private readonly commands: CommandBus,
     private readonly key: AuditSigningKey,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @ApiOperation({ summary: 'The audit log, newest first' })
@@ -64,7 +66,10 @@ export class AuditController {
     res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="audit-${p.tenantId}.jsonl"`);
     try {
-      await this.queries.execute(new ExportAuditLog({ tenantId: p.tenantId, write: (chunk) => writeTo(res, chunk) }));
+      const stallMs = this.config.audit.exportStallMs;
+      await this.queries.execute(
+        new ExportAuditLog({ tenantId: p.tenantId, write: (chunk) => writeTo(res, chunk, stallMs) }),
+      );
       res.end();
     } catch (err) {
       if (!res.headersSent) throw err;
@@ -103,11 +108,16 @@ export class AuditController {
   }
 }
 
-/** Writes a chunk, waiting while the client's socket is full; rejects if the client goes away. */
-function writeTo(res: Response, chunk: string): Promise<void> {
+/**
+ * Writes a chunk, waiting while the client's socket is full; rejects if the client goes away, or
+ * reads nothing for `stallMs`: meanwhile the export holds a pooled connection and a snapshot, and a
+ * few clients that stop reading would otherwise take the whole pool.
+ */
+function writeTo(res: Response, chunk: string, stallMs: number): Promise<void> {
   if (chunk === '' || res.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
+      clearTimeout(stalled);
       res.off('drain', onDrain);
       res.off('close', onClose);
       if (err) reject(err);
@@ -115,6 +125,7 @@ function writeTo(res: Response, chunk: string): Promise<void> {
     };
     const onDrain = () => done();
     const onClose = () => done(new Error('the client closed the export'));
+    const stalled = setTimeout(() => done(new Error(`the client read nothing for ${stallMs} ms`)), stallMs);
     res.once('drain', onDrain);
     res.once('close', onClose);
   });

@@ -106,6 +106,8 @@ export interface AppConfig {
     checkpointIntervalMs: number;
     /** A retention cut may remove only entries older than this many days. */
     retentionMinDays: number;
+    /** An export whose client reads nothing for this long is cut short: it holds a connection and a snapshot. */
+    exportStallMs: number;
   };
   /** Where people reach the service (PUBLIC_URL, e.g. https://pillar-loop.example.com): the base of console links in messages; null: paths only. */
   publicUrl: string | null;
@@ -279,6 +281,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       previousPublicKeys: previousPublicKeys(env),
       checkpointIntervalMs: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
       retentionMinDays: num(env, 'AUDIT_RETENTION_MIN_DAYS', 365, 0, 100 * 365),
+      exportStallMs: int(env, 'AUDIT_EXPORT_STALL_MS', 30_000, 100, 3_600_000),
     },
     publicUrl: publicUrl(env),
     notifications: {
