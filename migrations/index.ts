@@ -28,6 +28,7 @@ import { CanaryPauseExpiry1766400000000 } from './1766400000000-canary-pause-exp
 import { FairRuns1766450000000 } from './1766450000000-fair-runs.js';
 import { InboxRunIndexes1766500000000 } from './1766500000000-inbox-run-indexes.js';
 import { LeanStatistics1766600000000 } from './1766600000000-lean-statistics.js';
+import { OneSamplePerMoment1766700000000 } from './1766700000000-one-sample-per-moment.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -61,4 +62,5 @@ export const migrations = [
   FairRuns1766450000000,
   InboxRunIndexes1766500000000,
   LeanStatistics1766600000000,
+  OneSamplePerMoment1766700000000,
 ];

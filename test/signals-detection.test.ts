@@ -171,6 +171,24 @@ describe('degradation detection: POST /signals/metrics', () => {
     expect(timeline.items[0].details.source).toBe('degradation');
   });
 
+  it('takes a sample sent again as the reading already stored: judged once, so one bad reading arms nothing', async () => {
+    const sample = (value: number, hours: number) => ({
+      metric: 'latency_ms',
+      agentId: 'agent-resend',
+      capability: 'summarise',
+      value,
+      at: at(hours),
+    });
+    await send(Array.from({ length: 30 }, (_, h) => sample(100, h))).expect(200);
+    const bad = sample(200, 40);
+    const first = (await send([bad, bad]).expect(200)).body; // the same reading twice in a body
+    expect(first).toMatchObject({ accepted: 2, repeated: 1, evaluated: 1 });
+    expect(first.symptoms).toHaveLength(1);
+    const retried = (await send([bad]).expect(200)).body; // a client's retry after a timeout
+    expect(retried).toMatchObject({ accepted: 1, repeated: 1, evaluated: 0, symptoms: [], escalations: [] });
+    expect(await degradationIncidents('agent-resend')).toEqual([]);
+  });
+
   it('applies the other default thresholds: throughput and pass rate down, OOM events over a zero baseline', async () => {
     const seed = ['throughput', 'pass_rate', 'oom_events'].flatMap((metric) =>
       Array.from({ length: 48 }, (_, i) => ({

@@ -58,12 +58,20 @@ export type ArmedEscalationRow = EscalationRow & { critical: boolean; total: num
 export class SignalsRepository {
   constructor(private readonly tx: TransactionHost) {}
 
-  async insertSamples(tenantId: string, samples: Sample[]): Promise<void> {
-    await this.tx.query(
+  /**
+   * Stores the samples, one per series and moment: a sample sent again (a retry, the same reading
+   * twice in a body) is the reading already stored. Returns the samples stored now, in their order.
+   */
+  async insertSamples(tenantId: string, samples: Sample[]): Promise<Sample[]> {
+    const ids = samples.map(() => uuidv7());
+    const rows = await this.tx.query<{ id: string }>(
       `INSERT INTO signal_samples (id, tenant_id, metric, agent_id, capability, value, at)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::timestamptz[])`,
-      columnsOf(samples.map((s) => [uuidv7(), tenantId, s.metric, s.agentId, s.capability, s.value, s.at])),
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::timestamptz[])
+       ON CONFLICT (tenant_id, metric, agent_id, capability, at) DO NOTHING RETURNING id`,
+      columnsOf(samples.map((s, i) => [ids[i], tenantId, s.metric, s.agentId, s.capability, s.value, s.at])),
     );
+    const stored = new Set(rows.map((r) => r.id));
+    return samples.filter((_, i) => stored.has(ids[i]));
   }
 
   /** Count, time span, median and MAD of the sample's series (metric, agent, capability) in [from, its `at`). */

@@ -16,6 +16,8 @@ export interface InsufficientHistory {
 
 export interface RecordSamplesResult {
   accepted: number;
+  /** Of those, samples already stored (same series and moment): the same reading, not judged again. */
+  repeated: number;
   /** Samples that had enough history to be compared with their baseline. */
   evaluated: number;
   symptoms: SymptomView[];

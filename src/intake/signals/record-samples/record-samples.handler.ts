@@ -34,9 +34,11 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
       await lockKey(this.tx, `intake:signals:${tenantId}`);
       const settings = await this.settingsRepository.get(tenantId);
       const ordered = [...samples].sort((a, b) => a.at.getTime() - b.at.getTime());
-      await this.signals.insertSamples(tenantId, ordered);
+      // A sample sent again is the reading already judged: only the new ones are.
+      const fresh = await this.signals.insertSamples(tenantId, ordered);
       const result: RecordSamplesResult = {
         accepted: samples.length,
+        repeated: samples.length - fresh.length,
         evaluated: 0,
         symptoms: [],
         escalations: [],
@@ -44,7 +46,7 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
         pruned: { samples: 0, symptoms: 0 },
       };
       const short = new Map<string, InsufficientHistory>();
-      for (const sample of ordered) {
+      for (const sample of fresh) {
         const baseline = await this.baseline(tenantId, sample, settings);
         const { samples: needSamples, spanHours: needSpan } = settings.minHistory;
         if (baseline.samples < needSamples || baseline.spanHours < needSpan) {
