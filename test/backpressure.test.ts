@@ -38,7 +38,7 @@ describe('back-pressure on POST /incidents (real PostgreSQL, real HTTP)', () => 
     expect(await incidents()).toBe(2);
   });
 
-  it('refuses Alertmanager webhooks the same way (Alertmanager retries a 429), writing nothing', async () => {
+  it('refuses Alertmanager webhooks with a 503, which Alertmanager retries (it does not retry a 429), writing nothing', async () => {
     const refused = await app.http
       .post('/intake/alertmanager')
       .set('Authorization', `Bearer ${operator}`)
@@ -58,8 +58,9 @@ describe('back-pressure on POST /incidents (real PostgreSQL, real HTTP)', () => 
           },
         ],
       })
-      .expect(429);
+      .expect(503);
     expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
     expect(await incidents()).toBe(2);
   });
 

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiBadRequestResponse,
@@ -8,7 +8,7 @@ import {
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiTags,
-  ApiTooManyRequestsResponse,
+  ApiServiceUnavailableResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
@@ -38,20 +38,21 @@ export class AlertmanagerController {
   @ApiOkResponse({ description: 'what each alert did (incident reported, repeat counted, resolved)' })
   @ApiBadRequestResponse({ description: 'invalid entries, each named' })
   @ApiBody({
-    description: 'Alertmanager webhook payload, version 4',
+    description: "Alertmanager's webhook payload (version 4), or Grafana's (version 1)",
     schema: { type: 'object', additionalProperties: true },
   })
   @ApiPayloadTooLargeResponse({ description: 'more alerts than INTAKE_MAX_BATCH' })
-  @ApiTooManyRequestsResponse({
-    description: 'the loop is over OUTBOX_BACKLOG_LIMIT behind; Alertmanager retries the notification',
+  @ApiServiceUnavailableResponse({
+    description: 'the loop is over OUTBOX_BACKLOG_LIMIT behind; Alertmanager (and Grafana) retry the notification',
   })
   receive(
     @Body() body: unknown,
     @CurrentPrincipal() p: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ReceiveAlertsResult> {
-    // The same back-pressure as POST /incidents: Alertmanager retries a 429, so nothing is lost.
-    this.backlog.refuseWhenBehind(res);
+    // The same back-pressure as POST /incidents, but a 503: Alertmanager's webhook retries only 5xx
+    // answers (a 429 would drop the notification until the group's next flush), Grafana both.
+    this.backlog.refuseWhenBehind(res, HttpStatus.SERVICE_UNAVAILABLE);
     refuseLargeBatch(body, 'alerts', this.config.intakeMaxBatch);
     // Validated here, not by the global pipe: fields only Grafana sends are ignored, not refused.
     const payload = webhookPayloadOf(validBody(WebhookPayloadDto, body, { unknownFields: 'ignore' }));

@@ -48,18 +48,24 @@ export class OutboxBacklog implements OnApplicationBootstrap, BeforeApplicationS
     return limit > 0 && this.pending > limit ? { pending: this.pending, limit } : null;
   }
 
-  /** For routes that take new work: while over the limit, a 429 with `Retry-After: 1` set on `res`. */
-  refuseWhenBehind(res: { setHeader(name: string, value: string): unknown }): void {
+  /**
+   * For routes that take new work: while over the limit, a 429 with `Retry-After: 1` set on `res`;
+   * or a 503, for a sender that retries only 5xx answers (Alertmanager's webhook).
+   */
+  refuseWhenBehind(
+    res: { setHeader(name: string, value: string): unknown },
+    status: HttpStatus.TOO_MANY_REQUESTS | HttpStatus.SERVICE_UNAVAILABLE = HttpStatus.TOO_MANY_REQUESTS,
+  ): void {
     const behind = this.overLimit();
     if (behind === null) return;
     res.setHeader('Retry-After', '1');
     throw new HttpException(
       {
-        statusCode: 429,
-        error: 'Too Many Requests',
+        statusCode: status,
+        error: status === HttpStatus.TOO_MANY_REQUESTS ? 'Too Many Requests' : 'Service Unavailable',
         message: `the loop is behind (${behind.pending} outbox deliveries pending, over the limit of ${behind.limit}); retry later`,
       },
-      HttpStatus.TOO_MANY_REQUESTS,
+      status,
     );
   }
 
