@@ -4373,7 +4373,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Alertmanager webhook payload, version 4 */
+        /** @description Alertmanager's webhook payload (version 4), or Grafana's (version 1) */
         requestBody: {
             content: {
                 "application/json": {
@@ -4417,8 +4417,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description the loop is over OUTBOX_BACKLOG_LIMIT behind; Alertmanager retries the notification */
-            429: {
+            /** @description the loop is over OUTBOX_BACKLOG_LIMIT behind; Alertmanager (and Grafana) retry the notification */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
