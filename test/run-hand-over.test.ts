@@ -184,3 +184,41 @@ describe('a run asleep while its tenant is at its cap', () => {
     }
   });
 });
+
+describe('a call planned but not made when the engine stops', () => {
+  it('puts a step never called back to pending and not started, so a cancel has nothing of it to roll back', async () => {
+    // One call to the actuator at a time: the second run's first call waits for the slot the first run's holds.
+    const receiver = await startWebhookReceiver((call, res) =>
+      call.json?.stepId === 'clear_cache' && call.json?.incident?.agentId === 'agent-slot-holder'
+        ? 'hang'
+        : answerHealthy(call, res),
+    );
+    const app = await startTestApp({ ...ALLOW_LOOPBACK, RUN_ENGINE_ACTUATOR_CALLS: '1' });
+    try {
+      const admin = await app.keyFor('unplanned', 'admin');
+      await connectActuator(app.http, admin, receiver, { timeoutMs: 1_000 });
+      const operator = await app.keyFor('unplanned', 'operator');
+      const holder = await approvedRun(app.http, operator, oomIncident('slot-holder'));
+      await eventually(
+        async () => receiver.calls.some((c) => c.json?.runId === holder.runId),
+        'the first call in flight',
+      );
+      const waiting = await approvedRun(app.http, operator, oomIncident('slot-waiter'));
+      const step = async () =>
+        (
+          await app.sql(
+            `SELECT status, attempts, started_at IS NOT NULL AS started FROM recovery_run_steps
+              WHERE run_id = $1 AND step_id = 'clear_cache'`,
+            [waiting.runId],
+          )
+        )[0];
+      await eventually(async () => (await step()).status === 'running', 'the second run waiting for the slot');
+      await app.app.get(RunEngine).beforeApplicationShutdown();
+      expect(receiver.calls.some((c) => c.json?.runId === waiting.runId)).toBe(false);
+      expect(await step()).toEqual({ status: 'pending', attempts: 0, started: false });
+    } finally {
+      await app.stop();
+      await receiver.close();
+    }
+  });
+});

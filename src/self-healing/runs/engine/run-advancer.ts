@@ -132,9 +132,13 @@ export class RunAdvancer {
     const s = { ...stateOf(t), mayNap: false };
     const step = s.steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'step' && step.status === 'running' && step.waiting_for === 'call') {
-      // A repeat stays a call without an answer, to be repeated by the next holder; a first call goes back to pending.
+      // A repeat stays a call without an answer, to be repeated by the next holder; a first call goes back to pending,
+      // and a step never called to not started (a cancel then has nothing to roll back for it).
       // A canary's first call goes back to waiting for its next call, keeping its trial.
-      const back = step.kind === 'canary' ? { waiting_for: 'next' } : { status: 'pending', waiting_for: null };
+      const back =
+        step.kind === 'canary'
+          ? { waiting_for: 'next' }
+          : { status: 'pending', waiting_for: null, ...(step.attempts === 1 && { started_at: null }) };
       const refund = call.repeat
         ? { interrupted_calls: step.interrupted_calls - 1 }
         : { ...back, attempts: step.attempts - 1 };
