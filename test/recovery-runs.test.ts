@@ -4,6 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretBox } from '../src/platform/crypto/secret-box.js';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { MetricsService } from '../src/platform/metrics/metrics.service.js';
+import { RunJournal } from '../src/self-healing/runs/run.journal.js';
+import type { RunRow } from '../src/self-healing/runs/run.view.js';
 import { connectActuator } from './support/actuators.js';
 import { openSse } from './support/sse.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -367,6 +371,29 @@ describe('recovery runs', () => {
       error: expect.stringContaining('cannot be opened (was SECRETS_KEY changed?)'),
     });
     expect(actions(receiver.calls, id)).toEqual([]);
+  });
+
+  it('counts a run entering a state in the metrics only once its change commits, not for a turn that rolls back', async () => {
+    const count = async () =>
+      Number(
+        /recovery_runs_total\{status="canceled"\} (\d+)/.exec(
+          await app.app.get(MetricsService).registry.metrics(),
+        )?.[1] ?? 0,
+      );
+    const before = await count();
+    const run = {
+      id: '0190a0a0-0000-7000-8000-0000000000c1',
+      tenant_id: 'runs-metrics',
+      incident_id: null,
+      status: 'canceled',
+      phase: 'rollback',
+    } as unknown as RunRow;
+    const turn = app.app.get(TransactionHost).run(async () => {
+      await app.app.get(RunJournal).run(run, 'running', 'canceled, then rolled back', false, false);
+      throw new Error('the turn rolls back');
+    });
+    await expect(turn).rejects.toThrow('the turn rolls back');
+    expect(await count()).toBe(before);
   });
 
   it('without an actuator every step is a manual one, completed once through the API; another tenant gets 404', async () => {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
 import { RecordDecision } from '../../incidents/record-decision/record-decision.command.js';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { MetricsService } from '../../platform/metrics/metrics.service.js';
 import { RecoveryRunProgressed } from '../events/recovery-run-progressed.event.js';
 import type { CanaryOutput } from './engine/canary-trial.js';
@@ -15,7 +16,7 @@ const AUDITED_RUN_STATES = new Set<RunStatus>(['succeeded', 'failed', 'rolled_ba
 
 /**
  * Every change of a run or a step is told, in the changing transaction: a transition row (time,
- * attempt, output, error), a RecoveryRunProgressed event (the tenant's live stream), a counter,
+ * attempt, output, error), a RecoveryRunProgressed event (the tenant's live stream), a counter (on commit),
  * and for the changes a person cares about a line on the incident's timeline (evidence export).
  */
 @Injectable()
@@ -26,6 +27,7 @@ export class RunJournal {
     private readonly events: EventBus,
     private readonly metrics: MetricsService,
     private readonly audit: AuditTrail,
+    private readonly tx: TransactionHost,
   ) {}
 
   /** `audited: false` for a rollback going back to `failed`/`canceled` after a person answered: already audited when it got there. */
@@ -38,7 +40,8 @@ export class RunJournal {
       to: run.status,
       note,
     });
-    if (from !== run.status) this.metrics.recoveryRuns.inc({ status: run.status });
+    // Counted once the change commits: a turn that rolls back and is taken again changes it again.
+    if (from !== run.status) this.tx.afterCommit(() => this.metrics.recoveryRuns.inc({ status: run.status }));
     if (audited && from !== run.status && AUDITED_RUN_STATES.has(run.status)) {
       await this.audit.record({
         tenantId: run.tenant_id,
@@ -82,7 +85,8 @@ export class RunJournal {
       error: step.error,
       note,
     });
-    if (from !== step.status) this.metrics.recoverySteps.inc({ kind: step.runs_as, status: step.status });
+    if (from !== step.status)
+      this.tx.afterCommit(() => this.metrics.recoverySteps.inc({ kind: step.runs_as, status: step.status }));
     if (TIMELINE_STEP_STATES.has(step.status) && from !== step.status) {
       const why = step.error ?? note;
       await this.timeline(
