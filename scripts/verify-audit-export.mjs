@@ -26,4 +26,7 @@ for (const { type, hash, ...e } of lines.filter((l) => l.type === 'entry' && l.s
 }
 for (const c of checkpoints.filter((c) => c.seq > (cut?.seq ?? 0) && hashes.get(c.seq) !== c.hash)) fail(c.seq, `differs from the checkpoint of ${c.at} (rewritten or cut)`);
 if (header.head && (header.head.seq !== prev.seq || header.head.hash !== prev.hash)) fail(prev.seq + 1, `the export's head is seq ${header.head.seq}`);
-console.log(`OK: ${hashes.size} entries, ${checkpoints.length} signed checkpoints, head seq ${prev.seq}`);
+// Entries after the last checkpoint are vouched for by nobody; with a key given, a chain no checkpoint signs proves nothing.
+const signedThrough = Math.max(0, ...checkpoints.map((c) => c.seq));
+if (keyFiles.length && checkpoints.length === 0) { console.log(`UNSIGNED: no checkpoint of tenant ${header.tenantId} is signed with the given key`); process.exit(1); }
+console.log(`OK: tenant ${header.tenantId}, ${hashes.size} entries, ${checkpoints.length} signed checkpoints, head seq ${prev.seq}, signed through seq ${signedThrough}`);

@@ -236,7 +236,7 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
   it('exports JSON lines the offline script verifies, checkpoints included; it finds an edited export', async () => {
     const t = await tenant('audit-export');
     await record(t.id, 3);
-    await app.http.post('/audit/checkpoints').set(auth(t.admin)).expect(201);
+    const checkpoint = (await app.http.post('/audit/checkpoints').set(auth(t.admin)).expect(201)).body;
     await record(t.id, 2, 4);
     const res = await exportOf(app.url, t.viewer);
     expect(res.status).toBe(200);
@@ -258,7 +258,7 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
     const good = await offline(text, pem);
     expect(good).toEqual({
       code: 0,
-      out: `OK: ${await head(t.id)} entries, 1 signed checkpoints, head seq ${await head(t.id)}`,
+      out: `OK: tenant ${t.id}, ${await head(t.id)} entries, 1 signed checkpoints, head seq ${await head(t.id)}, signed through seq ${checkpoint.seq}`,
     });
 
     const edited = text.replace('"after":{"v":2}', '"after":{"v":20}');
@@ -280,6 +280,20 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const stranger = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
     expect((await offline(text, stranger)).out).toMatch(/^BROKEN at seq \d+: bad checkpoint signature$/);
+  });
+
+  it('offline, a chain no checkpoint signs is UNSIGNED when a key is given: it proves nothing', async () => {
+    const t = await tenant('audit-unsigned');
+    await record(t.id, 2);
+    const { text } = await exportOf(app.url, t.viewer);
+    expect(await offline(text, pem)).toEqual({
+      code: 1,
+      out: 'UNSIGNED: no checkpoint of tenant audit-unsigned is signed with the given key',
+    });
+    // Without a key it checks the links and hashes only (the export's own key: weaker), and says so little.
+    expect((await offline(text)).out).toMatch(
+      /^OK: tenant audit-unsigned, \d+ entries, 0 signed checkpoints, head seq \d+, signed through seq 0$/,
+    );
   });
 
   it('cuts old entries with a signed retention checkpoint, recorded; the rest verifies (online, offline)', async () => {
@@ -328,7 +342,7 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
     });
     expect(await verify(t.viewer)).toEqual({ ok: true, entries: (await head(t.id)) - lastCut, checkpoints: 1 });
     const { text } = await exportOf(app.url, t.viewer);
-    expect((await offline(text, pem)).out).toMatch(/^OK: \d+ entries, 1 signed checkpoints/);
+    expect((await offline(text, pem)).out).toMatch(/^OK: tenant audit-retention, \d+ entries, 1 signed checkpoints/);
     // Nothing older left: a second cut to the same time cuts nothing.
     expect(
       (await app.http.post('/audit/retention').set(auth(t.admin)).send({ before, reason: 'again' }).expect(200)).body,
@@ -372,7 +386,7 @@ describe('rotating the audit signing key', () => {
       const { text } = await exportOf(rotated.url, admin);
       expect((await offline(text, current.publicKeyPem)).out).toMatch(/BROKEN at seq \d+: bad checkpoint signature/);
       expect((await offline(text, current.publicKeyPem, old.publicKeyPem)).out).toMatch(
-        /^OK: \d+ entries, 2 signed checkpoints/,
+        /^OK: tenant [^,]+, \d+ entries, 2 signed checkpoints/,
       );
     } finally {
       await rotated.stop();
