@@ -275,6 +275,12 @@ describe('notifications', () => {
       expect(text).toContain('"secretRotated":true');
       expect(text).not.toContain(hookSecret.slice(6));
       expect(text).not.toContain('XXXXsecretpath');
+      // Viewers read the log: of a webhook's URL only its origin and a fingerprint (a path or query may hold a token).
+      expect(text).not.toContain(`${hook.url}/events`);
+      expect(channels.find((e: { subject: { id: string } }) => e.subject.id === 'hook').after).toMatchObject({
+        urlOrigin: new URL(hook.url).origin,
+        urlSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
     });
   });
 

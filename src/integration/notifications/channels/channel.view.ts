@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { createHash } from 'node:crypto';
 
 export const CHANNEL_TYPES = ['slack', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -49,6 +50,18 @@ export const channelView = (r: ChannelRow): ChannelView => ({
   timeoutMs: r.timeout_ms,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
+});
+
+/**
+ * What the audit log (which viewers read) keeps of a channel: of its URL the origin and a
+ * fingerprint, as a webhook's path or query may hold a token (as for actuators); never a secret.
+ */
+export const auditedChannel = (r: ChannelRow) => ({
+  name: r.name,
+  type: r.type,
+  urlOrigin: new URL(r.url_shown).origin,
+  urlSha256: createHash('sha256').update(r.url_shown).digest('hex'),
+  timeoutMs: r.timeout_ms,
 });
 
 /**

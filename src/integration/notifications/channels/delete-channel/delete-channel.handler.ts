@@ -5,7 +5,7 @@ import { TransactionHost } from '../../../../platform/database/transaction-host.
 import { DeliveryRepository } from '../../deliveries/delivery.repository.js';
 import { RuleRepository } from '../../rules/rule.repository.js';
 import { ChannelRepository } from '../channel.repository.js';
-import { channelView } from '../channel.view.js';
+import { auditedChannel } from '../channel.view.js';
 import { DeleteChannel } from './delete-channel.command.js';
 
 @CommandHandler(DeleteChannel)
@@ -33,7 +33,7 @@ export class DeleteChannelHandler implements ICommandHandler<DeleteChannel> {
         actor,
         action: 'notification_channel.deleted',
         subject,
-        before: channelView(before),
+        before: auditedChannel(before),
       });
     });
   }

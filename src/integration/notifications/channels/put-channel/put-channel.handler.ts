@@ -6,7 +6,7 @@ import { TransactionHost } from '../../../../platform/database/transaction-host.
 import { Egress } from '../../../../platform/egress/egress.js';
 import { invalidFields } from '../../../../platform/http/validation.js';
 import { ChannelRepository } from '../channel.repository.js';
-import { channelView, maskedUrl } from '../channel.view.js';
+import { auditedChannel, channelView, maskedUrl } from '../channel.view.js';
 import { PutChannel, type PutChannelResult } from './put-channel.command.js';
 import { DEFAULT_CHANNEL_TIMEOUT_MS } from './put-channel.dto.js';
 
@@ -39,17 +39,15 @@ export class PutChannelHandler implements ICommandHandler<PutChannel> {
         replaceSecret: newSecret !== null || !webhook,
         timeoutMs: channel.timeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
       });
-      const view = channelView(row);
-      // Never the secret or a Slack URL: the views carry neither.
       await this.audit.record({
         tenantId,
         actor,
         action: created ? 'notification_channel.created' : 'notification_channel.updated',
         subject: { type: 'notification_channel', id: name },
-        before: before && channelView(before),
-        after: { ...view, secretRotated: !created && newSecret !== null },
+        before: before && auditedChannel(before),
+        after: { ...auditedChannel(row), secretRotated: !created && newSecret !== null },
       });
-      return { channel: view, created, secret: newSecret };
+      return { channel: channelView(row), created, secret: newSecret };
     });
   }
 }
