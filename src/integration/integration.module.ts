@@ -7,6 +7,7 @@ import { KillSwitchChanged } from '../incidents/events/kill-switch-changed.event
 import { NotifyBatcher } from '../platform/database/notify-batcher.js';
 import { eventTypeOf } from '../platform/outbox/domain-event.js';
 import { OutboxPublisher } from '../platform/outbox/outbox.publisher.js';
+import { cutText } from '../platform/text/cut-text.js';
 import { RecoveryRunProgressed } from '../self-healing/events/recovery-run-progressed.event.js';
 import { WorkOrderChanged } from '../self-healing/events/work-order-changed.event.js';
 import { IncidentToCatalogBridge } from './bridges/incident-to-catalog/incident-to-catalog.bridge.js';
@@ -112,6 +113,5 @@ export class IntegrationModule implements OnModuleInit {
 const LIVE_TEXT_MAX = 500;
 
 function clip<T extends string | null>(text: T): T {
-  if (text === null || text.length <= LIVE_TEXT_MAX) return text;
-  return `${text.slice(0, LIVE_TEXT_MAX).replace(/[\ud800-\udbff]$/, '')}…` as T;
+  return (text === null ? text : cutText(text, LIVE_TEXT_MAX)) as T;
 }

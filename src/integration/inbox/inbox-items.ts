@@ -1,5 +1,6 @@
 import type { PolicyView } from '../../governance/policies/policy.view.js';
 import type { ArmedEscalationView } from '../../intake/signals/signal.view.js';
+import { cutText } from '../../platform/text/cut-text.js';
 import type { WaitingWorkView } from '../../self-healing/waiting/waiting-work.view.js';
 import { asSeverity, atLeast } from '../severities.js';
 import type { InboxItem } from './inbox-item.view.js';
@@ -16,9 +17,7 @@ export type WaitingItem = Omit<InboxItem, 'assignee' | 'snoozedUntil'> & {
 };
 
 const TITLE_MAX = 200;
-// Not in the middle of a surrogate pair: half an emoji is no text (and would be stored as U+FFFD).
-const cut = (text: string) =>
-  text.length <= TITLE_MAX ? text : `${text.slice(0, TITLE_MAX - 1).replace(/[\ud800-\udbff]$/, '')}…`;
+const cut = (text: string) => cutText(text, TITLE_MAX);
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 export function fromWaitingWork(w: WaitingWorkView): WaitingItem {

@@ -1,3 +1,4 @@
+import { cutText } from '../../../platform/text/cut-text.js';
 import type { Severity } from '../../severities.js';
 import type { Notice } from '../notice.js';
 
@@ -25,7 +26,6 @@ const FIELD_MAX = 2000;
 const MAX_FIELDS = 10;
 const MAX_BUTTONS = 5;
 
-const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 /** Slack's mrkdwn treats &, < and > as control characters; they are sent escaped. */
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -42,12 +42,12 @@ export function slackMessage(n: Notice, publicUrl: string | null): Record<string
     ...n.facts.map((f) => ({ label: f.label, value: escape(f.value) })),
   ]
     .slice(0, MAX_FIELDS)
-    .map((f) => ({ type: 'mrkdwn', text: cut(`*${escape(f.label)}*\n${f.value}`, FIELD_MAX) }));
+    .map((f) => ({ type: 'mrkdwn', text: cutText(`*${escape(f.label)}*\n${f.value}`, FIELD_MAX) }));
   const buttons = links.filter((l) => l.url !== null).slice(0, MAX_BUTTONS);
   const paths = links.filter((l) => l.url === null);
   const blocks: Array<Record<string, unknown>> = [
-    { type: 'header', text: { type: 'plain_text', text: cut(n.title, HEADER_MAX), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: cut(escape(n.summary), SECTION_MAX) } },
+    { type: 'header', text: { type: 'plain_text', text: cutText(n.title, HEADER_MAX), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: cutText(escape(n.summary), SECTION_MAX) } },
     { type: 'section', fields },
   ];
   if (buttons.length > 0) {
@@ -55,7 +55,7 @@ export function slackMessage(n: Notice, publicUrl: string | null): Record<string
       type: 'actions',
       elements: buttons.map((l) => ({
         type: 'button',
-        text: { type: 'plain_text', text: cut(l.label, 75) },
+        text: { type: 'plain_text', text: cutText(l.label, 75) },
         url: l.url,
       })),
     });
@@ -63,8 +63,8 @@ export function slackMessage(n: Notice, publicUrl: string | null): Record<string
   const context = [`pillar-loop · ${n.occurredAt}`, ...paths.map((l) => `${escape(l.label)}: \`${l.path}\``)].join(
     ' · ',
   );
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cut(context, SECTION_MAX) }] });
-  return { text: cut(`[${n.severity}] ${n.title}: ${n.summary}`, SECTION_MAX), blocks };
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cutText(context, SECTION_MAX) }] });
+  return { text: cutText(`[${n.severity}] ${n.title}: ${n.summary}`, SECTION_MAX), blocks };
 }
 
 /**

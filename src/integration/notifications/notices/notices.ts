@@ -2,6 +2,7 @@ import type { KillSwitchChanged } from '../../../incidents/events/kill-switch-ch
 import type { IncidentView } from '../../../incidents/incident.view.js';
 import type { DegradationDetected } from '../../../intake/events/degradation-detected.event.js';
 import type { AuditVerificationFailed } from '../../../platform/audit/audit-verification-failed.event.js';
+import { cutText } from '../../../platform/text/cut-text.js';
 import type { RecoveryRunFinished } from '../../../self-healing/events/recovery-run-finished.event.js';
 import type { WorkOrderChanged } from '../../../self-healing/events/work-order-changed.event.js';
 import type { WaitingItem } from '../../inbox/inbox-items.js';
@@ -15,7 +16,7 @@ import type { Notice, NotificationEvent } from '../notice.js';
  */
 
 const TEXT_MAX = 1000;
-const clip = (text: string) => (text.length <= TEXT_MAX ? text : `${text.slice(0, TEXT_MAX - 1)}…`);
+const clip = (text: string) => cutText(text, TEXT_MAX);
 
 /**
  * The fault an event is about, for repeat intervals: the pattern (else the incident) on the
