@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put,
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { Response } from 'express';
-import { createHash } from 'node:crypto';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
+import { auditedUrl } from '../../platform/audit/audited-url.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { SecretBox } from '../../platform/crypto/secret-box.js';
@@ -147,13 +147,9 @@ export class ActuatorsController {
   }
 }
 
-/**
- * What the audit log (which viewers read) keeps of an actuator: never its secret or header values,
- * only their names; of its URL the origin and a fingerprint, as a path or query may hold a token.
- */
+/** What the audit log keeps of an actuator: never its secret or header values, only their names; of its URL, auditedUrl. */
 const audited = (r: ActuatorRow) => ({
-  urlOrigin: new URL(r.url).origin,
-  urlSha256: createHash('sha256').update(r.url).digest('hex'),
+  ...auditedUrl(r.url),
   headerNames: Object.keys(r.headers_sealed).sort(),
   timeoutMs: r.timeout_ms,
 });

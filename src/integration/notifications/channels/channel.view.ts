@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { createHash } from 'node:crypto';
+import { auditedUrl } from '../../../platform/audit/audited-url.js';
 
 export const CHANNEL_TYPES = ['slack', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -52,15 +52,11 @@ export const channelView = (r: ChannelRow): ChannelView => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-/**
- * What the audit log (which viewers read) keeps of a channel: of its URL the origin and a
- * fingerprint, as a webhook's path or query may hold a token (as for actuators); never a secret.
- */
+/** What the audit log keeps of a channel: never a secret; of its URL (as shown: a Slack URL masked), auditedUrl. */
 export const auditedChannel = (r: ChannelRow) => ({
   name: r.name,
   type: r.type,
-  urlOrigin: new URL(r.url_shown).origin,
-  urlSha256: createHash('sha256').update(r.url_shown).digest('hex'),
+  ...auditedUrl(r.url_shown),
   timeoutMs: r.timeout_ms,
 });
 
