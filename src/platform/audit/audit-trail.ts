@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyIdOfActor } from '../auth/principal.js';
-import { storable } from '../database/storable.js';
+import { storableText } from '../database/storable.js';
 import { AuditRepository } from './audit.repository.js';
 import type { AuditSubject } from './chain/audit-chain.js';
 import { jsonData } from './chain/canonical-json.js';
@@ -52,8 +52,6 @@ export class AuditTrail {
     });
   }
 }
-
-const storableText = (text: string) => storable(text) as string;
 
 /** The actor as the log names it: an API key id, `auto-apply`, or `system`. */
 export function auditActor(actor: string): string {

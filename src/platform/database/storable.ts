@@ -18,3 +18,6 @@ export function storable(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((x) => storable(x, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, x]) => [storable(k), storable(x, depth + 1)]));
 }
+
+/** A text as it can be stored (see storable). */
+export const storableText = (text: string): string => storable(text) as string;

@@ -1,4 +1,4 @@
-import { storable } from '../../../platform/database/storable.js';
+import { storableText } from '../../../platform/database/storable.js';
 import { parseRetryAfter } from '../../../platform/egress/retry-after.js';
 
 export interface AttemptOutcome {
@@ -26,7 +26,7 @@ export function attemptOutcome(
 ): AttemptOutcome {
   if (status >= 200 && status < 300) return { kind: 'sent', retryAfterMs: null, error: null };
   const said = body.trim().replace(/\s+/g, ' ').slice(0, MAX_BODY_IN_ERROR);
-  const error = storable(`HTTP ${status}${said ? `: ${said}` : ''}`) as string;
+  const error = storableText(`HTTP ${status}${said ? `: ${said}` : ''}`);
   if (status === 408 || status === 429 || status >= 500)
     return { kind: 'retry', retryAfterMs: parseRetryAfter(retryAfter, now), error };
   if (status >= 300 && status < 400)
