@@ -114,9 +114,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         const [handler, origin] = payload.split(' ');
         if (origin !== this.publisher.origin) this.wake(handler || undefined);
       });
-      this.flags.onChange(() => {
-        this.store.releaseHeld().catch((err) => this.logger.error(`releasing held events failed: ${String(err)}`));
-      });
+      this.flags.onChange(() => void this.releaseHeld());
     }
     this.publisher.local = {
       workerId: this.workerId,
@@ -339,15 +337,17 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (failed) throw failed.reason;
   }
 
+  /** Puts the held deliveries back in the queue (a flag changed); a failure is logged, the next change tries again. */
+  private async releaseHeld(): Promise<void> {
+    await this.store.releaseHeld().catch((err) => this.logger.error(`releasing held events failed: ${String(err)}`));
+  }
+
   private async releaseIfOnAgain(flag: FlagName, held: DeliveryRow[]): Promise<void> {
     try {
       for (const tenantId of new Set(held.map((d) => d.tenant_id)))
-        if (await this.flags.isBridgeEnabled(tenantId, flag)) {
-          await this.store.releaseHeld();
-          return;
-        }
+        if (await this.flags.isBridgeEnabled(tenantId, flag)) return await this.releaseHeld();
     } catch (err) {
-      this.logger.error(`releasing held events failed: ${String(err)}`);
+      this.logger.error(`reading the flags of held events failed: ${String(err)}`);
     }
   }
 
