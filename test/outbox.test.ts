@@ -6,10 +6,10 @@ import { createInterface } from 'node:readline';
 import { APP_CONFIG, type AppConfig } from '../src/platform/config/config.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { FlagsService } from '../src/platform/flags/flags.service.js';
-import { MetricsService } from '../src/platform/metrics/metrics.service.js';
 import { HandlerRegistry, type RegisteredHandler } from '../src/platform/outbox/handler-registry.js';
 import { OutboxRelay, type DeliveryOutcome } from '../src/platform/outbox/outbox.relay.js';
 import { OutboxRepository, type DeliveryRow } from '../src/platform/outbox/outbox.repository.js';
+import { counterValue } from './support/metrics.js';
 import { grouped, probe, ProbeModule, ProbePublisher } from './support/probe.module.js';
 import { socketWrites } from './support/socket-writes.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -619,12 +619,8 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
 
   it('counts a held delivery once in the metrics when its batch rolls back and runs again', async () => {
     const flags = app.app.get(FlagsService);
-    const heldCount = async () => {
-      const text = await app.app.get(MetricsService).registry.metrics();
-      return Number(
-        /outbox_events_held_total\{event_type="ProbeEvent",handler="test.probe"\} (\d+)/.exec(text)?.[1] ?? 0,
-      );
-    };
+    const heldCount = () =>
+      counterValue(app, 'outbox_events_held_total', { event_type: 'ProbeEvent', handler: 'test.probe' });
     const before = await heldCount();
     const batch = [...(await claimed(['hc-off'], 't7')), ...(await claimed(['hc-1', 'hc-2']))];
     // Another worker took hc-2 after this one's lease ran out, and handled it.

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
-import { MetricsService } from '../src/platform/metrics/metrics.service.js';
 import { RunJournal } from '../src/self-healing/runs/run.journal.js';
 import type { RunRow } from '../src/self-healing/runs/run.view.js';
 import { connectActuator } from './support/actuators.js';
+import { counterValue } from './support/metrics.js';
 import { openSse } from './support/sse.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { answerHealthy, startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
@@ -374,12 +374,7 @@ describe('recovery runs', () => {
   });
 
   it('counts a run entering a state in the metrics only once its change commits, not for a turn that rolls back', async () => {
-    const count = async () =>
-      Number(
-        /recovery_runs_total\{status="canceled"\} (\d+)/.exec(
-          await app.app.get(MetricsService).registry.metrics(),
-        )?.[1] ?? 0,
-      );
+    const count = () => counterValue(app, 'recovery_runs_total', { status: 'canceled' });
     const before = await count();
     const run = {
       id: '0190a0a0-0000-7000-8000-0000000000c1',
