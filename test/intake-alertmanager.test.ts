@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
+import { counterValue } from './support/metrics.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** The receiver over HTTP with hand-built version 4 payloads; test/alertmanager-real.test.ts drives it from a real Alertmanager. */
@@ -178,15 +179,32 @@ describe('POST /intake/alertmanager', () => {
     ]);
   });
 
-  it('takes all alerts of a payload or none: one bad alert is a 400 naming it, and nothing is written', async () => {
+  it('refuses a bad alert on its own and takes the rest of its group; a bad envelope, or no valid alert, is a 400 writing nothing', async () => {
+    // Alertmanager does not retry a 4xx and re-sends the same group on every flush: refusing the
+    // whole payload would keep the good alert out for good.
     const before = await incidentCount();
-    const noName = await post(payload([alert(), alert({ labels: { service: 'checkout' } })])).expect(400);
-    expect(noName.body.fields.map((f: { field: string }) => f.field)).toEqual(['alerts[1].labels.alertname']);
+    const rejectedBefore = await counterValue(app, 'intake_alerts_rejected_total');
+    const good = alert();
+    const mixed = await post(payload([alert({ labels: { service: 'checkout' } }), good])).expect(200);
+    expect(mixed.body).toMatchObject({
+      created: 1,
+      rejected: 1,
+      rejectedAlerts: [{ index: 0, fields: [{ field: 'alerts[0].labels.alertname' }] }],
+      alerts: [{ fingerprint: good.fingerprint, outcome: 'created' }],
+    });
+    expect(await incidentCount()).toBe(before + 1);
+    expect(await counterValue(app, 'intake_alerts_rejected_total')).toBe(rejectedBefore + 1);
+
+    const none = await post(payload([alert({ labels: { service: 'checkout' } }), 'oops'])).expect(400);
+    expect(none.body.fields.map((f: { field: string }) => f.field)).toEqual([
+      'alerts[0].labels.alertname',
+      'alerts[1]',
+    ]);
     const bad = await post({ ...payload([alert()]), version: '3', status: 'burning' }).expect(400);
     expect(bad.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['status', 'version']);
     await post({ alerts: 'none' }).expect(400);
     await post([]).expect(400);
-    expect(await incidentCount()).toBe(before);
+    expect(await incidentCount()).toBe(before + 1);
   });
 
   it('answers 413 for more alerts than INTAKE_MAX_BATCH, writing nothing', async () => {

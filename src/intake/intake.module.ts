@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PlatformModule } from '../platform/platform.module.js';
 import { AlertmanagerController } from './alertmanager/alertmanager.controller.js';
 import { ReceiveAlertsHandler } from './alertmanager/receive-alerts.handler.js';
 import { IntakeSettingsController } from './settings/intake-settings.controller.js';
@@ -14,6 +15,7 @@ import { SignalsRepository } from './signals/signals.repository.js';
  * over metric samples. Reports and resolves incidents only through the incidents pillar's commands.
  */
 @Module({
+  imports: [PlatformModule],
   controllers: [AlertmanagerController, SignalsController, IntakeSettingsController],
   providers: [
     IntakeSettingsRepository,

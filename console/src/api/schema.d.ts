@@ -4382,14 +4382,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description what each alert did (incident reported, repeat counted, resolved) */
+            /** @description what each alert did (incident reported, repeat counted, resolved); alerts not of the payload shape are refused on their own, named in rejectedAlerts */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description invalid entries, each named */
+            /** @description an invalid envelope, or no valid alert: every offending field named */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkBody } from '../../platform/http/validation.js';
-import { fingerprintOf, nameOf, severityOf, webhookPayloadOf } from './alertmanager-payload.js';
-import { WebhookPayloadDto } from './receive-alerts.dto.js';
+import { fingerprintOf, nameOf, severityOf } from './alertmanager-payload.js';
+import { readWebhookPayload } from './read-webhook-payload.js';
 
 const alert = (over: Record<string, unknown> = {}) => ({
   status: 'firing',
@@ -27,13 +26,15 @@ const payload = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-/** What POST /intake/alertmanager makes of a body: the payload, or the fields its 400 names. */
+/** What POST /intake/alertmanager makes of a body: the payload and its refused alerts, or the fields its 400 names. */
 function parseWebhookPayload(body: unknown) {
-  const { value, errors } = checkBody(WebhookPayloadDto, body, { unknownFields: 'ignore' });
-  return { parsed: value && webhookPayloadOf(value), problems: errors };
+  const read = readWebhookPayload(body);
+  return read.payload
+    ? { parsed: read.payload, rejected: read.rejected, problems: [] }
+    : { parsed: null, rejected: [], problems: read.problems };
 }
 
-describe('WebhookPayloadDto and webhookPayloadOf', () => {
+describe('readWebhookPayload', () => {
   it('takes a version 4 payload as Alertmanager sends it (and ignores fields only Grafana sends)', () => {
     const { parsed, problems } = parseWebhookPayload({ ...payload(), orgId: 1 });
     expect(problems).toEqual([]);
@@ -82,6 +83,18 @@ describe('WebhookPayloadDto and webhookPayloadOf', () => {
       'alerts[1]',
       'status',
       'version',
+    ]);
+  });
+
+  it('refuses a bad alert on its own: the others are taken, the refused one named by its place', () => {
+    const { parsed, rejected, problems } = parseWebhookPayload(
+      payload({ alerts: [alert({ labels: { service: 'x' } }), alert({ fingerprint: 'f2' }), 'oops'] }),
+    );
+    expect(problems).toEqual([]);
+    expect(parsed?.alerts.map((a) => a.fingerprint)).toEqual(['f2']);
+    expect(rejected).toEqual([
+      { index: 0, fields: [{ field: 'alerts[0].labels.alertname', errors: [expect.stringMatching(/is required/)] }] },
+      { index: 2, fields: [{ field: 'alerts[2]', errors: ['must be a JSON object'] }] },
     ]);
   });
 

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { WebhookPayloadDto } from './receive-alerts.dto.js';
 
 /** Alertmanager's webhook payload is version 4; Grafana's compatible webhook contact point sends the same shape as version 1. */
 export const PAYLOAD_VERSIONS = ['4', '1'] as const;
@@ -27,34 +26,6 @@ export interface WebhookPayload {
   commonAnnotations: Record<string, string>;
   externalURL: string;
   alerts: WebhookAlert[];
-}
-
-/**
- * A payload that passed WebhookPayloadDto, with what a sender may leave out filled in: empty
- * label sets and texts, `truncatedAlerts` 0, and each alert's fingerprint (from its labels when
- * it has none).
- */
-export function webhookPayloadOf(dto: WebhookPayloadDto): WebhookPayload {
-  return {
-    version: dto.version,
-    groupKey: dto.groupKey,
-    truncatedAlerts: dto.truncatedAlerts ?? 0,
-    status: dto.status,
-    receiver: dto.receiver,
-    groupLabels: dto.groupLabels ?? {},
-    commonLabels: dto.commonLabels ?? {},
-    commonAnnotations: dto.commonAnnotations ?? {},
-    externalURL: dto.externalURL ?? '',
-    alerts: dto.alerts.map((a) => ({
-      status: a.status,
-      labels: a.labels,
-      annotations: a.annotations ?? {},
-      startsAt: a.startsAt,
-      endsAt: a.endsAt ?? '',
-      generatorURL: a.generatorURL ?? '',
-      fingerprint: a.fingerprint || fingerprintOf(a.labels),
-    })),
-  };
 }
 
 /** A label's value, only if the alert has that label itself (`constructor` is a valid label name). */

@@ -14,12 +14,11 @@ import type { Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
-import { validBody } from '../../platform/http/validation.js';
+import { invalidFields } from '../../platform/http/validation.js';
 import { OutboxBacklog } from '../../platform/outbox/outbox-backlog.js';
 import { refuseLargeBatch } from '../batch-limit.js';
-import { webhookPayloadOf } from './alertmanager-payload.js';
+import { readWebhookPayload } from './read-webhook-payload.js';
 import { ReceiveAlerts, type ReceiveAlertsResult } from './receive-alerts.command.js';
-import { WebhookPayloadDto } from './receive-alerts.dto.js';
 
 /** Alertmanager's (or Grafana's) webhook receiver; authenticated by `http_config.authorization` with an operator key. */
 @ApiTags('intake')
@@ -35,8 +34,11 @@ export class AlertmanagerController {
   @ApiOperation({ summary: 'Alertmanager webhook (version 4)' })
   @Post('alertmanager')
   @HttpCode(200)
-  @ApiOkResponse({ description: 'what each alert did (incident reported, repeat counted, resolved)' })
-  @ApiBadRequestResponse({ description: 'invalid entries, each named' })
+  @ApiOkResponse({
+    description:
+      'what each alert did (incident reported, repeat counted, resolved); alerts not of the payload shape are refused on their own, named in rejectedAlerts',
+  })
+  @ApiBadRequestResponse({ description: 'an invalid envelope, or no valid alert: every offending field named' })
   @ApiBody({
     description: "Alertmanager's webhook payload (version 4), or Grafana's (version 1)",
     schema: { type: 'object', additionalProperties: true },
@@ -54,8 +56,12 @@ export class AlertmanagerController {
     // answers (a 429 would drop the notification until the group's next flush), Grafana both.
     this.backlog.refuseWhenBehind(res, HttpStatus.SERVICE_UNAVAILABLE);
     refuseLargeBatch(body, 'alerts', this.config.intakeMaxBatch);
-    // Validated here, not by the global pipe: fields only Grafana sends are ignored, not refused.
-    const payload = webhookPayloadOf(validBody(WebhookPayloadDto, body, { unknownFields: 'ignore' }));
-    return this.commands.execute(new ReceiveAlerts({ tenantId: p.tenantId, payload }));
+    // Validated here, not by the global pipe: fields only Grafana sends are ignored, not refused,
+    // and an alert that is not Alertmanager's shape is refused on its own.
+    const read = readWebhookPayload(body);
+    if (!read.payload) throw invalidFields(read.problems);
+    return this.commands.execute(
+      new ReceiveAlerts({ tenantId: p.tenantId, payload: read.payload, rejected: read.rejected }),
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import type { WebhookPayload } from './alertmanager-payload.js';
+import type { RejectedAlert } from './read-webhook-payload.js';
 
 export type AlertOutcome = 'created' | 'deduplicated' | 'resolved' | 'unmatched';
 
@@ -11,11 +12,16 @@ export interface ReceiveAlertsResult {
   /** Resolved alerts with no unresolved incident (already resolved, or never seen). */
   unmatched: number;
   alerts: Array<{ fingerprint: string; alertname: string; outcome: AlertOutcome; incidentId: string | null }>;
+  /** Alerts not of Alertmanager's shape, refused on their own (the payload's other alerts were taken). */
+  rejected: number;
+  rejectedAlerts: RejectedAlert[];
 }
 
 export interface ReceiveAlertsProps {
   tenantId: string;
   payload: WebhookPayload;
+  /** The payload's alerts refused before it came here, reported in the answer. */
+  rejected: RejectedAlert[];
 }
 
 /** Turns one webhook payload into incidents, repeats and resolutions, all in one transaction. */

@@ -1,9 +1,12 @@
+import { Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
 import { ResolveIncident } from '../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { ReportIncident, type ReportIncidentInput } from '../../incidents/report-incident/report-incident.command.js';
 import { lockKey } from '../../platform/database/advisory-lock.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { MetricsService } from '../../platform/metrics/metrics.service.js';
+import { cutText } from '../../platform/text/cut-text.js';
 import type { IntakeSettings } from '../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
 import { labelOf, nameOf, severityOf, type WebhookAlert, type WebhookPayload } from './alertmanager-payload.js';
@@ -26,13 +29,24 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
     private readonly settings: IntakeSettingsRepository,
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly metrics: MetricsService,
   ) {}
 
-  execute({ tenantId, payload }: ReceiveAlerts): Promise<ReceiveAlertsResult> {
-    return this.tx.run(async () => {
+  private readonly logger = new Logger('AlertmanagerIntake');
+
+  async execute({ tenantId, payload, rejected }: ReceiveAlerts): Promise<ReceiveAlertsResult> {
+    const taken = await this.tx.run(async () => {
       await lockKey(this.tx, `intake:alertmanager:${tenantId}`);
       const settings = await this.settings.get(tenantId);
-      const result: ReceiveAlertsResult = { created: 0, deduplicated: 0, resolved: 0, unmatched: 0, alerts: [] };
+      const result: ReceiveAlertsResult = {
+        created: 0,
+        deduplicated: 0,
+        resolved: 0,
+        unmatched: 0,
+        alerts: [],
+        rejected: rejected.length,
+        rejectedAlerts: rejected,
+      };
       const ordered = [
         ...payload.alerts.filter((a) => a.status === 'resolved'),
         ...payload.alerts.filter((a) => a.status === 'firing'),
@@ -74,6 +88,15 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
       }
       return result;
     });
+    if (rejected.length > 0) {
+      // Alertmanager reads no answer: the log and the metric are how an operator hears of them.
+      this.metrics.intakeAlertsRejected.inc(rejected.length);
+      const fields = rejected.flatMap((r) => r.fields.map((f) => f.field));
+      this.logger.warn(
+        `tenant ${tenantId}: ${rejected.length} of ${rejected.length + payload.alerts.length} alerts refused (${cutText(fields.join(', '), 300)}), the others taken`,
+      );
+    }
+    return taken;
   }
 }
 

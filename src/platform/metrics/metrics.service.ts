@@ -44,6 +44,12 @@ export class MetricsService implements OnModuleInit {
     labelNames: ['channel_type', 'outcome'] as const,
     registers: [this.registry],
   });
+  /** Alerts of Alertmanager's (or Grafana's) payloads refused on their own; the rest of each payload was taken. */
+  readonly intakeAlertsRejected = new Counter({
+    name: 'intake_alerts_rejected_total',
+    help: 'Alerts refused as not of the webhook payload shape (the others of their payload taken)',
+    registers: [this.registry],
+  });
   private readonly handled = new Counter({
     name: 'outbox_events_handled_total',
     help: 'Outbox deliveries handled',
