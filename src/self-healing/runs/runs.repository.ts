@@ -412,12 +412,17 @@ export class RunsRepository {
     return row?.ms == null ? null : Math.max(0, row.ms);
   }
 
-  /** Gives claims back unused. */
-  async release(ids: string[]): Promise<void> {
-    if (ids.length > 0)
+  /**
+   * Gives claims back unused, each only while its lease is still this worker's: a claim whose
+   * lease lapsed meanwhile may be another worker's now, and must not be taken from it.
+   */
+  async release(claims: Array<Pick<ClaimedRun, 'id' | 'lease_token'>>): Promise<void> {
+    if (claims.length > 0)
       await this.tx.query(
-        `UPDATE recovery_runs SET lease_token = NULL, lease_until = NULL, due_at = now() WHERE id = ANY($1::uuid[])`,
-        [ids],
+        `UPDATE recovery_runs r SET lease_token = NULL, lease_until = NULL, due_at = now()
+           FROM unnest($1::uuid[], $2::uuid[]) AS c(id, lease_token)
+          WHERE r.id = c.id AND r.lease_token = c.lease_token`,
+        [claims.map((c) => c.id), claims.map((c) => c.lease_token)],
       );
   }
 

@@ -130,7 +130,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async giveBack(claimed: ClaimedRun[]): Promise<void> {
     for (const run of claimed) this.unhold(run.tenant_id);
-    await this.runs.release(claimed.map((c) => c.id));
+    await this.runs.release(claimed);
   }
 
   /** Moves one claimed run on; loops while it keeps asking for calls or naps. */
