@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { lockKey } from '../../platform/database/advisory-lock.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { DEFAULT_SETTINGS, type IntakeSettings } from './intake-settings.js';
 
@@ -22,9 +23,12 @@ export class IntakeSettingsRepository {
     };
   }
 
-  /** Locks the tenant's settings row (when there is one) until the transaction ends. */
-  async lock(tenantId: string): Promise<void> {
-    await this.tx.query(`SELECT 1 FROM intake_settings WHERE tenant_id = $1 FOR UPDATE`, [tenantId]);
+  /**
+   * Serialises changes to the tenant's settings until the transaction ends. A lock on the key, not
+   * on the row: a tenant's first change has no row to lock yet.
+   */
+  lock(tenantId: string): Promise<void> {
+    return lockKey(this.tx, `intake:settings:${tenantId}`);
   }
 
   async save(tenantId: string, settings: IntakeSettings): Promise<void> {
