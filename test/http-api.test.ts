@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { withWritesHeld } from './support/held-writes.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 
@@ -303,6 +304,24 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
         newEnabled: false,
       });
       expect(acme.body.history[1].changedBy).toMatch(/acme admin/);
+    });
+
+    it('records two first changes of a flag made at once one after the other: the second knows what the first set', async () => {
+      const admin = await app.keyFor('flag-race', 'admin');
+      const put = () =>
+        app.http.put('/integration/flags/bridge_5').set(bearer(admin)).send({ enabled: false, scope: 'tenant' });
+      const changes = await withWritesHeld(app, 'feature_flags', 2, () => Promise.all([put(), put()]));
+      for (const res of changes) expect(res.status).toBe(200);
+      const history = (await app.http.get('/integration/flags').set(bearer(admin)).expect(200)).body.history;
+      const ours = history.filter(
+        (h: { name: string; scope: string }) => h.name === 'bridge_5' && h.scope === 'tenant',
+      );
+      expect(ours.map((h: { oldEnabled: boolean | null }) => h.oldEnabled)).toEqual([false, null]);
+      // One change to audit, not two.
+      const [{ n }] = await app.sql(
+        `SELECT count(*)::int AS n FROM audit_entries WHERE tenant_id = 'flag-race' AND action = 'flag.changed'`,
+      );
+      expect(n).toBe(1);
     });
   });
 

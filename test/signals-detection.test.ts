@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { withWritesHeld } from './support/held-writes.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 const HOUR = 3_600_000;
@@ -263,28 +263,13 @@ describe('degradation detection: POST /signals/metrics', () => {
 
   it("keeps both of two admins' first changes made at once: neither undoes the other's", async () => {
     const admin2 = await app.keyFor('settings-race', 'admin');
-    // Both changes read the settings, then wait to write them until the blocker lets go: with
+    // Both changes read the settings, then wait to write them until the writes are let go: with
     // nothing serialising them, the second to write would store what it read, the defaults.
-    const blocker = new pg.Client({ connectionString: app.database.url });
-    await blocker.connect();
-    try {
-      await blocker.query(`BEGIN; LOCK TABLE intake_settings IN SHARE ROW EXCLUSIVE MODE`);
-      const put = (body: object) => app.http.put('/signals/settings').set(bearer(admin2)).send(body);
-      const changes = Promise.all([put({ symptomCount: 5 }), put({ retentionDays: 9 })]); // sent now
-      const blockerPid = (blocker as unknown as { processID: number }).processID;
-      await eventually(async () => {
-        const [{ n }] = await app.sql(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1`,
-          [blockerPid],
-        );
-        return n === 2;
-      }, 'both changes to wait on a lock');
-      await blocker.query('COMMIT');
-      for (const res of await changes) expect(res.status).toBe(200);
-    } finally {
-      await blocker.end();
-    }
+    const put = (body: object) => app.http.put('/signals/settings').set(bearer(admin2)).send(body);
+    const changes = await withWritesHeld(app, 'intake_settings', 2, () =>
+      Promise.all([put({ symptomCount: 5 }), put({ retentionDays: 9 })]),
+    );
+    for (const res of changes) expect(res.status).toBe(200);
     const stored = await app.http.get('/signals/settings').set(bearer(admin2)).expect(200);
     expect(stored.body).toMatchObject({ symptomCount: 5, retentionDays: 9 });
   });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FlagName } from '../config/config.js';
+import { lockKey } from '../database/advisory-lock.js';
 import { TransactionHost } from '../database/transaction-host.js';
 
 export interface FlagRow {
@@ -32,11 +33,13 @@ export class FlagsRepository {
     );
   }
 
-  /** Sets a flag and records the change, in the caller's transaction. */
   /** Sets the flag and keeps the change in its history; answers what it was before (null: never set). */
   async set(name: FlagName, enabled: boolean, tenantId: string, actor: string): Promise<boolean | null> {
+    // A lock on the key, not the row: a flag's first change has no row to lock, and two first
+    // changes at once would both record "never set" as what it was before.
+    await lockKey(this.tx, `flag:${tenantId}:${name}`);
     const [old] = await this.tx.query<{ enabled: boolean }>(
-      `SELECT enabled FROM feature_flags WHERE name = $1 AND tenant_id = $2 FOR UPDATE`,
+      `SELECT enabled FROM feature_flags WHERE name = $1 AND tenant_id = $2`,
       [name, tenantId],
     );
     await this.tx.query(
