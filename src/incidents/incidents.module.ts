@@ -16,6 +16,7 @@ import { KillSwitchRepository } from './killswitch/killswitch.repository.js';
 import { SetKillSwitchHandler } from './killswitch/set-killswitch/set-killswitch.handler.js';
 import { AcknowledgeIncidentHandler } from './lifecycle/acknowledge-incident/acknowledge-incident.handler.js';
 import { LifecycleController } from './lifecycle/lifecycle.controller.js';
+import { LockIncidentHandler } from './lifecycle/lock-incident/lock-incident.handler.js';
 import { ResolveIncidentHandler } from './lifecycle/resolve-incident/resolve-incident.handler.js';
 import { SetIncidentMitigationHandler } from './lifecycle/set-incident-mitigation/set-incident-mitigation.handler.js';
 import { LinkIncidentToPatternHandler } from './link-incident-to-pattern/link-incident-to-pattern.handler.js';
@@ -53,6 +54,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     AcknowledgeIncidentHandler,
     ResolveIncidentHandler,
     SetIncidentMitigationHandler,
+    LockIncidentHandler,
     FindUnresolvedIncidentByFingerprintHandler,
     FindResolvedIncidentsHandler,
     FindRecurrenceHandler,

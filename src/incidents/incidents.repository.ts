@@ -240,13 +240,28 @@ export class IncidentsRepository {
   }
 
   /** open ⇄ mitigating; a resolved incident stays resolved. Null when nothing changed. */
+  /**
+   * Locks the incident's row whatever its status (a plain UPDATE … AND status = $3 would lock only
+   * a row it changes): a run starting while another of the incident's runs finishes then holds the
+   * row, and the finishing run's check (LockIncident) waits for it.
+   */
   async setMitigating(tenantId: string, id: string, mitigating: boolean): Promise<IncidentRow | null> {
     const [from, to] = mitigating ? ['open', 'mitigating'] : ['mitigating', 'open'];
     const [row] = await this.tx.query<IncidentRow>(
-      `UPDATE incidents SET status = $4 WHERE tenant_id = $1 AND id = $2 AND status = $3 RETURNING *`,
+      `WITH locked AS (SELECT id, status FROM incidents WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
+       UPDATE incidents i SET status = $4 FROM locked WHERE i.id = locked.id AND locked.status = $3 RETURNING i.*`,
       [tenantId, id, from, to],
     );
     return row ?? null;
+  }
+
+  /** Locks the incident's row until the transaction ends; false when there is no such incident. */
+  async lock(tenantId: string, id: string): Promise<boolean> {
+    const rows = await this.tx.query(`SELECT 1 FROM incidents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [
+      tenantId,
+      id,
+    ]);
+    return rows.length > 0;
   }
 
   /** One round trip: see FindRecurrence. Served by idx_incidents_agent_occurred and the primary key. */

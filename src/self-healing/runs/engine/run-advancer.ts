@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus, EventBus, QueryBus } from '@nestjs/cqrs';
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
+import { LockIncident } from '../../../incidents/lifecycle/lock-incident/lock-incident.command.js';
 import { ResolveIncident } from '../../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-incident-mitigation/set-incident-mitigation.command.js';
 import { FindRecurrence } from '../../../incidents/recurrence/find-recurrence.query.js';
@@ -938,7 +939,11 @@ export class RunAdvancer {
   /** The incident goes back to open, unless another run of it is still trying. */
   private async stopMitigating(s: State, why: string): Promise<void> {
     const { run } = s;
-    if (run.incident_id && !(await this.runs.otherActiveRun(run))) {
+    if (!run.incident_id) return;
+    // Under the incident's lock: two of its runs stopping at once would otherwise each see the
+    // other still trying, and leave it mitigating; a run starting holds the same lock.
+    await this.commands.execute(new LockIncident({ tenantId: run.tenant_id, incidentId: run.incident_id }));
+    if (!(await this.runs.otherActiveRun(run))) {
       await this.commands.execute(
         new SetIncidentMitigation({
           tenantId: run.tenant_id,
