@@ -35,6 +35,7 @@ export async function startApp(
   extraModules: Type[] = [],
 ): Promise<RunningApp> {
   const database = await resolveDatabase(config, log);
+  let created: NestExpressApplication | undefined;
   try {
     const applied = await runMigrations(database.url, { secretBox: () => secretBoxOf(config) });
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`);
@@ -42,6 +43,7 @@ export async function startApp(
       AppModule.forRoot(config, database.url, extraModules),
       { bufferLogs: true, bodyParser: false },
     );
+    created = app;
     app.useLogger(app.get(Logger));
     // The client address (auth throttling, logs) is the socket's unless TRUST_PROXY names the proxies in front.
     app.set('trust proxy', config.trustProxy);
@@ -97,6 +99,9 @@ export async function startApp(
       close: () => (closing ??= app.close().finally(() => database.stop())),
     };
   } catch (err) {
+    // A hook that failed at startup (listen runs them) leaves the others' workers, timers and
+    // pools running: closing stops them, so a process that cannot start ends instead of hanging.
+    await created?.close().catch(() => undefined);
     await database.stop();
     throw err;
   }

@@ -365,12 +365,25 @@ describe('rotating the audit signing key', () => {
     await first.stop();
 
     const newKey = { AUDIT_SIGNING_KEY: randomBytes(32).toString('hex'), AUDIT_CHECKPOINT_INTERVAL_MS: '0' };
+    // A replica that generated its own key (no AUDIT_SIGNING_KEY: replicas without a shared key)
+    // refuses to start; one given a new key deliberately starts, and verification names the key.
+    const ownDataDir = mkdtempSync(join(tmpdir(), 'audit-own-key-'));
+    try {
+      await expect(startTestApp({ AUDIT_CHECKPOINT_INTERVAL_MS: '0', DATA_DIR: ownDataDir }, [], url)).rejects.toThrow(
+        new RegExp(`signed by key ${old.keyId}, which this service does not trust.*not starting`),
+      );
+    } finally {
+      rmSync(ownDataDir, { recursive: true, force: true });
+    }
     const forgetful = await startTestApp(newKey, [], url);
     try {
       expect((await forgetful.http.get('/audit/verify').set(auth(admin)).expect(200)).body).toMatchObject({
         ok: false,
-        problem: expect.stringMatching(/no valid signature/),
+        problem: expect.stringMatching(new RegExp(`is signed by key ${old.keyId}, which this service does not trust`)),
       });
+      // Nor is a checkpoint signed over the untrusted one; the answer says why.
+      const refused = await forgetful.http.post('/audit/checkpoints').set(auth(admin)).expect(409);
+      expect(refused.body.message).toMatch(/AUDIT_PREVIOUS_PUBLIC_KEYS/);
     } finally {
       await forgetful.stop();
     }

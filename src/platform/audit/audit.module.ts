@@ -9,6 +9,7 @@ import { CreateAuditCheckpointHandler } from './checkpoints/create-audit-checkpo
 import { ExportAuditLogHandler } from './export/export-audit-log.handler.js';
 import { ListAuditEntriesHandler } from './list-entries/list-audit-entries.handler.js';
 import { ApplyAuditRetentionHandler } from './retention/apply-audit-retention.handler.js';
+import { AuditKeyCheck } from './signing/audit-key-check.js';
 import { AuditSigningKey, auditSigningKeyFrom, AuditTrustedKeys, parsePublicKey } from './signing/audit-signing-key.js';
 import { AuditVerifier } from './verify/audit-verifier.js';
 import { VerifyAuditLogHandler } from './verify/verify-audit-log.handler.js';
@@ -21,6 +22,7 @@ import { VerifyAuditLogHandler } from './verify/verify-audit-log.handler.js';
     AuditRepository,
     AuditTrail,
     AuditVerifier,
+    AuditKeyCheck,
     AuditCheckpointSigner,
     AuditCheckpointScheduler,
     CreateAuditCheckpointHandler,

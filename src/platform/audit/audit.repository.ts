@@ -200,6 +200,12 @@ export class AuditRepository {
     return row ?? null;
   }
 
+  /** The checkpoint signed last, of any tenant (ids are UUIDv7: the primary key's last). */
+  async newestCheckpoint(): Promise<AuditCheckpointRow | null> {
+    const [row] = await this.tx.query<AuditCheckpointRow>(`SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1`);
+    return row ?? null;
+  }
+
   async insertCheckpoint(id: string, c: AuditCheckpoint): Promise<void> {
     await this.tx.query(
       `INSERT INTO audit_checkpoints (id, tenant_id, seq, hash, at, kind, cut, key_id, signature)

@@ -5,8 +5,12 @@ import { checkpointStatement, type AuditCheckpoint, type CheckpointKind } from '
 import { verifyChain, type ChainToVerify } from './verify-chain.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-const signedBy = (statement: string, signature: string, keyId: string) =>
-  keyId === 'k1' && verify(null, Buffer.from(statement), publicKey, Buffer.from(signature, 'base64'));
+const signatureProblem = (cp: AuditCheckpoint) =>
+  cp.keyId !== 'k1'
+    ? `is signed by key ${cp.keyId}, which this service does not trust`
+    : verify(null, Buffer.from(checkpointStatement(cp)), publicKey, Buffer.from(cp.signature, 'base64'))
+      ? null
+      : 'has no valid signature';
 
 function chain(n: number): AuditEntry[] {
   const entries: AuditEntry[] = [];
@@ -42,7 +46,7 @@ async function* pagesOf(entries: AuditEntry[], size = 3) {
 }
 
 const verdict = (entries: AuditEntry[], checkpoints: AuditCheckpoint[], head: ChainToVerify['head'] = null) =>
-  verifyChain({ tenantId: 't', checkpoints, pages: pagesOf(entries), head, signedBy });
+  verifyChain({ tenantId: 't', checkpoints, pages: pagesOf(entries), head, signatureProblem });
 
 describe('verifyChain', () => {
   const entries = chain(10);
@@ -100,9 +104,16 @@ describe('verifyChain', () => {
         checkpoints: [checkpoint(entries[4])],
         pages: pagesOf(entries),
         head,
-        signedBy,
+        signatureProblem,
       }),
-    ).toMatchObject({ ok: false });
+    ).toMatchObject({ ok: false, problem: expect.stringMatching(/is tenant t's/) });
+    expect(await verdict(entries, [{ ...checkpoint(entries[4]), keyId: 'k2' }], head)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: 5,
+      problem: expect.stringMatching(
+        /^the checkpoint at seq 5 \(.*\) is signed by key k2, which this service does not trust/,
+      ),
+    });
   });
 
   it('starts after a retention checkpoint; entries cut without one break at the first missing seq', async () => {

@@ -3,6 +3,7 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkpointStatement } from '../chain/checkpoint.js';
 import {
   AuditSigningKey,
   auditSigningKeyFrom,
@@ -49,10 +50,24 @@ describe('the audit signing key (Ed25519)', () => {
     const restored = parsePublicKey(earlier.publicKeyRaw);
     expect(restored.keyId).toBe(earlier.keyId);
     const trusted = new AuditTrustedKeys([current, restored]);
-    expect(trusted.signed('s', earlier.sign('s'), earlier.keyId)).toBe(true);
-    expect(trusted.signed('s', current.sign('s'), current.keyId)).toBe(true);
-    expect(trusted.signed('s', earlier.sign('s'), current.keyId)).toBe(false); // named as another key
-    expect(new AuditTrustedKeys([current]).signed('s', earlier.sign('s'), earlier.keyId)).toBe(false);
+    const checkpointBy = (key: AuditSigningKey, keyId = key.keyId) => {
+      const unsigned = {
+        tenantId: 't',
+        seq: 1,
+        hash: 'a'.repeat(64),
+        at: '2026-12-06T00:00:00.000Z',
+        kind: 'periodic' as const,
+        cut: null,
+        keyId,
+      };
+      return { ...unsigned, signature: key.sign(checkpointStatement(unsigned)) };
+    };
+    expect(trusted.problemWith(checkpointBy(earlier))).toBeNull();
+    expect(trusted.problemWith(checkpointBy(current))).toBeNull();
+    expect(trusted.problemWith(checkpointBy(earlier, current.keyId))).toBe('has no valid signature'); // named as another key
+    expect(new AuditTrustedKeys([current]).problemWith(checkpointBy(earlier))).toMatch(
+      new RegExp(`^is signed by key ${earlier.keyId}, which this service does not trust: .*AUDIT_SIGNING_KEY`),
+    );
     expect(() => parsePublicKey('c2hvcnQ=')).toThrow(/32 bytes/);
   });
 

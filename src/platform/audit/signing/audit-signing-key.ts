@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkpointStatement, type AuditCheckpoint } from '../chain/checkpoint.js';
 
 // PKCS#8 DER of an Ed25519 private key is this prefix followed by the 32-byte seed (RFC 8410).
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -55,10 +56,28 @@ export class AuditSigningKey extends AuditPublicKey {
 export class AuditTrustedKeys {
   constructor(readonly keys: AuditPublicKey[]) {}
 
-  /** Whether the key named `keyId` is trusted and signed `statement`. */
-  signed(statement: string, signature: string, keyId: string): boolean {
-    return this.keys.some((k) => k.keyId === keyId && k.verify(statement, signature));
+  trusts(keyId: string): boolean {
+    return this.keys.some((k) => k.keyId === keyId);
   }
+
+  /**
+   * Why `checkpoint`'s signature does not count, or null when a trusted key made it. A key this
+   * service does not know is said so: that is a replica without the shared key, or a rotation
+   * without the earlier key, not a forgery.
+   */
+  problemWith(checkpoint: AuditCheckpoint): string | null {
+    const key = this.keys.find((k) => k.keyId === checkpoint.keyId);
+    if (!key) return untrustedKey(checkpoint.keyId);
+    return key.verify(checkpointStatement(checkpoint), checkpoint.signature) ? null : 'has no valid signature';
+  }
+}
+
+/** What a checkpoint of an unknown key is, and what to do about it. */
+export function untrustedKey(keyId: string): string {
+  return (
+    `is signed by key ${keyId}, which this service does not trust: give every replica the same ` +
+    `AUDIT_SIGNING_KEY, and after a rotation list the earlier keys in AUDIT_PREVIOUS_PUBLIC_KEYS`
+  );
 }
 
 // SPKI DER of an Ed25519 public key is this prefix followed by the raw 32 bytes (RFC 8410).

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { checkpointOf, entryOf, AuditRepository, type AuditHeadRow } from '../audit.repository.js';
 import { firstBrokenEntry, GENESIS, type AuditEntry, type ChainAnchor } from '../chain/audit-chain.js';
-import { checkpointStatement, type AuditCheckpoint } from '../chain/checkpoint.js';
+import type { AuditCheckpoint } from '../chain/checkpoint.js';
 import { verifyChain, type ChainVerdict } from '../chain/verify-chain.js';
 import { AuditTrustedKeys } from '../signing/audit-signing-key.js';
 
@@ -23,9 +23,8 @@ export class AuditVerifier {
     private readonly trusted: AuditTrustedKeys,
   ) {}
 
-  /** Whether a checkpoint was signed by a trusted key (this service's, or an earlier one). */
-  readonly signedBy = (statement: string, signature: string, keyId: string): boolean =>
-    this.trusted.signed(statement, signature, keyId);
+  /** Why a checkpoint's signature does not count: null when a trusted key (this service's, or an earlier one) made it. */
+  readonly signatureProblem = (checkpoint: AuditCheckpoint): string | null => this.trusted.problemWith(checkpoint);
 
   /** The whole chain, every checkpoint and the head, read in one snapshot (blind to appends and cuts meanwhile). */
   verify(tenantId: string): Promise<ChainVerdict> {
@@ -39,7 +38,7 @@ export class AuditVerifier {
         checkpoints,
         pages: this.pages(tenantId, 0, through),
         head: anchorOf(head),
-        signedBy: this.signedBy,
+        signatureProblem: this.signatureProblem,
       });
     });
   }
@@ -58,7 +57,7 @@ export class AuditVerifier {
       checkpoints,
       pages: this.pages(tenantId, 0, last.seq),
       head,
-      signedBy: this.signedBy,
+      signatureProblem: this.signatureProblem,
     });
   }
 
@@ -67,9 +66,8 @@ export class AuditVerifier {
    * (signed) hash up to the head. Null when they do; else where they break.
    */
   async checkSince(tenantId: string, latest: AuditCheckpoint | null, head: AuditHeadRow): Promise<ChainBreak | null> {
-    if (latest && !this.signedBy(checkpointStatement(latest), latest.signature, latest.keyId)) {
-      return { seq: latest.seq, problem: `the checkpoint at seq ${latest.seq} has no valid signature` };
-    }
+    const problem = latest && this.signatureProblem(latest);
+    if (latest && problem) return { seq: latest.seq, problem: `the checkpoint at seq ${latest.seq} ${problem}` };
     let anchor: ChainAnchor = latest ? { seq: latest.seq, hash: latest.hash } : GENESIS;
     for await (const page of this.pages(tenantId, anchor.seq, Number(head.seq))) {
       const checked = firstBrokenEntry(page, anchor);
