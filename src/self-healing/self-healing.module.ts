@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PlatformModule } from '../platform/platform.module.js';
+import { ActuatorSecretsCheck } from './actuators/actuator-secrets-check.js';
 import { ActuatorRepository } from './actuators/actuator.repository.js';
 import { ActuatorsController } from './actuators/actuators.controller.js';
 import { CallActuatorHandler } from './actuators/call-actuator/call-actuator.handler.js';
@@ -82,6 +83,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     ListIncidentRecoveriesHandler,
     SupersedeReviewsHandler,
     ActuatorRepository,
+    ActuatorSecretsCheck,
     CallActuatorHandler,
     ReviewExpiryService,
     WorkOrdersRepository,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PlatformModule } from '../../platform/platform.module.js';
 import { InboxModule } from '../inbox/inbox.module.js';
+import { ChannelSecretsCheck } from './channels/channel-secrets-check.js';
 import { ChannelRepository } from './channels/channel.repository.js';
 import { ChannelsController } from './channels/channels.controller.js';
 import { DeleteChannelHandler } from './channels/delete-channel/delete-channel.handler.js';
@@ -32,6 +33,7 @@ import { RulesController } from './rules/rules.controller.js';
   controllers: [ChannelsController, RulesController, DeliveriesController],
   providers: [
     ChannelRepository,
+    ChannelSecretsCheck,
     RuleRepository,
     DeliveryRepository,
     DeliveryWakeups,

@@ -17,6 +17,12 @@ export interface ActuatorRow {
 export class ActuatorRepository {
   constructor(private readonly tx: TransactionHost) {}
 
+  /** The actuator stored last, of any tenant (a sample of the secrets key in use). */
+  async newest(): Promise<ActuatorRow | null> {
+    const [row] = await this.tx.query<ActuatorRow>(`SELECT * FROM actuators ORDER BY updated_at DESC LIMIT 1`);
+    return row ?? null;
+  }
+
   async find(tenantId: string, name: string): Promise<ActuatorRow | null> {
     const [row] = await this.tx.query<ActuatorRow>(`SELECT * FROM actuators WHERE tenant_id = $1 AND name = $2`, [
       tenantId,

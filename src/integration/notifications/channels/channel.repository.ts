@@ -19,6 +19,14 @@ export interface ChannelFields {
 export class ChannelRepository {
   constructor(private readonly tx: TransactionHost) {}
 
+  /** The channel stored last, of any tenant (a sample of the secrets key in use). */
+  async newest(): Promise<ChannelRow | null> {
+    const [row] = await this.tx.query<ChannelRow>(
+      `SELECT * FROM notification_channels ORDER BY updated_at DESC LIMIT 1`,
+    );
+    return row ?? null;
+  }
+
   list(tenantId: string): Promise<ChannelRow[]> {
     return this.tx.query<ChannelRow>(`SELECT * FROM notification_channels WHERE tenant_id = $1 ORDER BY name`, [
       tenantId,
