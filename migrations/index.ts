@@ -29,6 +29,7 @@ import { FairRuns1766450000000 } from './1766450000000-fair-runs.js';
 import { InboxRunIndexes1766500000000 } from './1766500000000-inbox-run-indexes.js';
 import { LeanStatistics1766600000000 } from './1766600000000-lean-statistics.js';
 import { OneSamplePerMoment1766700000000 } from './1766700000000-one-sample-per-moment.js';
+import { AuditVerifications1766800000000 } from './1766800000000-audit-verifications.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -63,4 +64,5 @@ export const migrations = [
   InboxRunIndexes1766500000000,
   LeanStatistics1766600000000,
   OneSamplePerMoment1766700000000,
+  AuditVerifications1766800000000,
 ];

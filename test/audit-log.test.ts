@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AuditTrail } from '../src/platform/audit/audit-trail.js';
-import { entryOf, type AuditEntryRow } from '../src/platform/audit/audit.repository.js';
+import { AuditRepository, entryOf, type AuditEntryRow } from '../src/platform/audit/audit.repository.js';
 import { entryHash } from '../src/platform/audit/chain/audit-chain.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 const run = promisify(execFile);
@@ -448,5 +448,51 @@ describe('an audit export whose client stops reading', () => {
     } finally {
       for (const socket of sockets) socket.destroy();
     }
+  });
+});
+
+describe('the scheduled verification of every chain (AUDIT_VERIFY_INTERVAL_MS)', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ AUDIT_CHECKPOINT_INTERVAL_MS: '0', AUDIT_VERIFY_INTERVAL_MS: '300' });
+  });
+  afterAll(() => app.stop());
+
+  const verification = async (tenantId: string) =>
+    (
+      await app.sql(
+        `SELECT ok, entries, first_broken_seq, problem FROM audit_verifications WHERE tenant_id = $1 AND finished_at IS NOT NULL`,
+        [tenantId],
+      )
+    )[0];
+
+  it('finds a rewrite of entries a checkpoint signed without anyone asking, tells of it, and claims each chain once per interval', async () => {
+    const admin = await app.keyFor('audit-scheduled', 'admin'); // the key's creation is its first entry
+    await app.keyFor('audit-scheduled-clean', 'admin');
+    await app.http.post('/audit/checkpoints').set(auth(admin)).expect(201);
+    await app
+      .sql(`ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only`)
+      .then(() =>
+        app.sql(`UPDATE audit_entries SET reason = 'rewritten' WHERE tenant_id = 'audit-scheduled' AND seq = 1`),
+      )
+      .finally(() => app.sql(`ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only`));
+
+    const found = await eventually(async () => {
+      const v = await verification('audit-scheduled');
+      return v?.ok === false ? v : null;
+    }, 'the scheduled verification to find the rewrite');
+    expect(found).toMatchObject({ first_broken_seq: '1', problem: expect.stringMatching(/entry 1/) });
+    expect(await eventually(() => verification('audit-scheduled-clean'), 'the clean chain verified')).toMatchObject({
+      ok: true,
+      entries: '1',
+    });
+    // Told durably, as GET /audit/verify tells it, for notification rules on audit.verify_failed.
+    const told = await app.sql(
+      `SELECT payload FROM outbox_events WHERE tenant_id = 'audit-scheduled' AND payload ->> 'foundBy' = 'schedule'`,
+    );
+    expect(told[0].payload).toMatchObject({ firstBrokenSeq: 1 });
+    // A chain started within the interval is nobody's to verify again: not this replica's, nor another's.
+    expect(await app.app.get(AuditRepository).claimVerifications('', 100, 3_600_000)).toMatchObject({ claimed: [] });
   });
 });

@@ -5,8 +5,8 @@ export interface AuditVerificationFailedProps {
   /** The first entry that can no longer be trusted. */
   firstBrokenSeq: number;
   problem: string;
-  /** What found it: `GET /audit/verify`, or a checkpoint refusing to sign over a broken chain. */
-  foundBy: 'verify' | 'checkpoint';
+  /** What found it: `GET /audit/verify`, a checkpoint refusing to sign over a broken chain, or the scheduled verification. */
+  foundBy: 'verify' | 'checkpoint' | 'schedule';
   /** Not about one incident (the outbox keys loop events by incident). */
   incidentId: null;
 }

@@ -11,6 +11,7 @@ import { ListAuditEntriesHandler } from './list-entries/list-audit-entries.handl
 import { ApplyAuditRetentionHandler } from './retention/apply-audit-retention.handler.js';
 import { AuditKeyCheck } from './signing/audit-key-check.js';
 import { AuditSigningKey, auditSigningKeyFrom, AuditTrustedKeys, parsePublicKey } from './signing/audit-signing-key.js';
+import { AuditVerificationScheduler } from './verify/audit-verification.scheduler.js';
 import { AuditVerifier } from './verify/audit-verifier.js';
 import { VerifyAuditLogHandler } from './verify/verify-audit-log.handler.js';
 
@@ -29,6 +30,7 @@ import { VerifyAuditLogHandler } from './verify/verify-audit-log.handler.js';
     ApplyAuditRetentionHandler,
     ListAuditEntriesHandler,
     VerifyAuditLogHandler,
+    AuditVerificationScheduler,
     ExportAuditLogHandler,
     {
       provide: AuditSigningKey,

@@ -4,6 +4,7 @@ import type { AuditEntry, AuditEntryBody } from './chain/audit-chain.js';
 import { entryFragments } from './chain/audit-chain.js';
 import { canonicalJson } from './chain/canonical-json.js';
 import type { AuditCheckpoint, CheckpointKind, RetentionCut } from './chain/checkpoint.js';
+import type { ChainVerdict } from './chain/verify-chain.js';
 
 export interface AuditEntryRow {
   tenant_id: string;
@@ -198,6 +199,40 @@ export class AuditRepository {
       [tenantId],
     );
     return row ?? null;
+  }
+
+  /**
+   * The tenants of the page after `afterTenant` whose chain is due for its scheduled verification
+   * (none started within `intervalMs`), claimed by this replica in one statement, so replicas
+   * share a round. A tenant seen for the first time is due one interval later. `last`: the page's
+   * last tenant (null: no tenant after `afterTenant`).
+   */
+  async claimVerifications(
+    afterTenant: string,
+    limit: number,
+    intervalMs: number,
+  ): Promise<{ claimed: string[]; last: string | null }> {
+    const [row] = await this.tx.query<{ claimed: string[]; last: string | null }>(
+      `WITH page AS (SELECT tenant_id FROM audit_heads WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2),
+            marked AS (
+              INSERT INTO audit_verifications (tenant_id, started_at) SELECT tenant_id, now() FROM page
+              ON CONFLICT (tenant_id) DO UPDATE SET started_at = now()
+                 WHERE audit_verifications.started_at <= now() - make_interval(secs => $3::double precision / 1000)
+              RETURNING tenant_id, (xmax = 0) AS inserted)
+       SELECT coalesce((SELECT array_agg(tenant_id ORDER BY tenant_id) FROM marked WHERE NOT inserted), '{}') AS claimed,
+              (SELECT max(tenant_id) FROM page) AS last`,
+      [afterTenant, limit, intervalMs],
+    );
+    return row;
+  }
+
+  /** What a scheduled verification found. */
+  async recordVerification(tenantId: string, v: ChainVerdict): Promise<void> {
+    await this.tx.query(
+      `UPDATE audit_verifications SET finished_at = now(), ok = $2, entries = $3, first_broken_seq = $4, problem = $5
+        WHERE tenant_id = $1`,
+      [tenantId, v.ok, v.entries, v.firstBrokenSeq ?? null, v.problem ?? null],
+    );
   }
 
   /** The checkpoint signed last, of any tenant (ids are UUIDv7: the primary key's last). */

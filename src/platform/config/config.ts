@@ -104,6 +104,8 @@ export interface AppConfig {
     previousPublicKeys: string[];
     /** How often each tenant's chain head is signed when it moved (0: only on demand). */
     checkpointIntervalMs: number;
+    /** How often each tenant's whole chain is verified on a schedule (0: only when asked). */
+    verifyIntervalMs: number;
     /** A retention cut may remove only entries older than this many days. */
     retentionMinDays: number;
     /** An export whose client reads nothing for this long is cut short: it holds a connection and a snapshot. */
@@ -280,6 +282,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       signingKey: auditSigningKey(env),
       previousPublicKeys: previousPublicKeys(env),
       checkpointIntervalMs: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MS', 3_600_000, 0, 7 * 24 * 3_600_000),
+      verifyIntervalMs: int(env, 'AUDIT_VERIFY_INTERVAL_MS', 24 * 3_600_000, 0, 30 * 24 * 3_600_000),
       retentionMinDays: num(env, 'AUDIT_RETENTION_MIN_DAYS', 365, 0, 100 * 365),
       exportStallMs: int(env, 'AUDIT_EXPORT_STALL_MS', 30_000, 100, 3_600_000),
     },

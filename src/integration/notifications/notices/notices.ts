@@ -156,6 +156,12 @@ export function killSwitchNotice(e: KillSwitchChanged): Notice {
   };
 }
 
+const FOUND_BY: Record<AuditVerificationFailed['foundBy'], string> = {
+  verify: 'GET /audit/verify',
+  checkpoint: 'a checkpoint that refused to sign',
+  schedule: 'the scheduled verification',
+};
+
 export function auditNotice(e: AuditVerificationFailed, at: string): Notice {
   return {
     event: 'audit.verify_failed',
@@ -163,7 +169,7 @@ export function auditNotice(e: AuditVerificationFailed, at: string): Notice {
     title: `Audit log does not verify from entry ${e.firstBrokenSeq}`,
     summary: clip(
       `The audit chain of tenant ${e.tenantId} is broken at seq ${e.firstBrokenSeq}: ${e.problem}. ` +
-        `Found by ${e.foundBy === 'verify' ? 'GET /audit/verify' : 'a checkpoint that refused to sign'}; ` +
+        `Found by ${FOUND_BY[e.foundBy]}; ` +
         'check GET /audit/verify and the export.',
     ),
     subjectKey: `audit:${e.firstBrokenSeq}`,

@@ -13,14 +13,14 @@ export class VerifyAuditLogHandler implements IQueryHandler<VerifyAuditLog> {
     private readonly events: EventBus,
   ) {}
 
-  async execute({ tenantId }: VerifyAuditLog): Promise<ChainVerdict> {
+  async execute({ tenantId, foundBy = 'verify' }: VerifyAuditLog): Promise<ChainVerdict> {
     const verdict = await this.verifier.verify(tenantId);
     if (!verdict.ok) {
       // Said durably, so whoever subscribed to audit.verify_failed hears of it.
       const { firstBrokenSeq = 0, problem = 'the chain does not verify' } = verdict;
       await this.tx.run(() =>
         this.events.publish(
-          new AuditVerificationFailed({ tenantId, firstBrokenSeq, problem, foundBy: 'verify', incidentId: null }),
+          new AuditVerificationFailed({ tenantId, firstBrokenSeq, problem, foundBy, incidentId: null }),
         ),
       );
     }
