@@ -203,6 +203,38 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
     });
   });
 
+  it('detects entries written around the log: past the chain head, or back within a retention cut', async () => {
+    const t = await tenant('audit-around');
+    await record(t.id, 4);
+    const top = await head(t.id);
+    // INSERT is not refused by the append-only trigger: only the chain says these do not belong.
+    const forge = (seq: number) =>
+      app.sql(
+        `INSERT INTO audit_entries (tenant_id, seq, at, actor, action, subject_type, subject_id, prev_hash, hash)
+         VALUES ($1, $2, now(), 'system', 'thing.changed', 'thing', 'forged', 'x', 'y')`,
+        [t.id, seq],
+      );
+    await forge(top + 1); // GET /audit lists it; verification read only up to the head
+    expect(await verify(t.viewer)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: top + 1,
+      problem: expect.stringMatching(/beyond the chain head|missing, out of order/),
+    });
+    await behindTheTrigger(`DELETE FROM audit_entries WHERE tenant_id = $1 AND seq = $2`, [t.id, top + 1]);
+    expect(await verify(t.viewer)).toMatchObject({ ok: true });
+
+    const before = new Date(Date.now() + 1).toISOString();
+    await new Promise((r) => setTimeout(r, 5));
+    await app.http.post('/audit/retention').set(auth(t.admin)).send({ before, reason: 'test' }).expect(200);
+    expect(await verify(t.viewer)).toMatchObject({ ok: true });
+    await forge(2);
+    expect(await verify(t.viewer)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: 2,
+      problem: expect.stringMatching(/within the retention cut/),
+    });
+  });
+
   it('detects a stretch rewritten with recomputed hashes before a checkpoint', async () => {
     const t = await tenant('audit-rewrite');
     await record(t.id, 4);

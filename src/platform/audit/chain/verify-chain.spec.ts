@@ -125,5 +125,20 @@ describe('verifyChain', () => {
     });
     expect(await verdict(entries.slice(4), [], head)).toMatchObject({ ok: false, firstBrokenSeq: 1 });
     expect(await verdict(entries.slice(5), [retention], head)).toMatchObject({ ok: false, firstBrokenSeq: 5 });
+    // An entry written back within the cut, around the log:
+    expect(await verdict([entries[2], ...entries.slice(4)], [retention], head)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: 3,
+      problem: 'entry 3 lies within the retention cut through seq 4, which removed those entries',
+    });
+  });
+
+  it('breaks at the first entry beyond the chain head the database records', async () => {
+    const head8 = { seq: 8, hash: entries[7].hash };
+    expect(await verdict(entries, [checkpoint(entries[3])], head8)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: 9,
+      problem: expect.stringMatching(/^entries 9–10 lie beyond the chain head, seq 8/),
+    });
   });
 });

@@ -16,7 +16,7 @@ export interface ChainToVerify {
   tenantId: string;
   /** Every checkpoint of the tenant, any order. */
   checkpoints: AuditCheckpoint[];
-  /** The tenant's entries in seq order, a page at a time. */
+  /** The tenant's entries in seq order, a page at a time: all that are stored, not only up to the head. */
   pages: AsyncIterable<AuditEntry[]>;
   /** The chain head the database records, read in the same snapshot as the entries (null: not known, as offline). */
   head: ChainAnchor | null;
@@ -31,7 +31,8 @@ export interface ChainToVerify {
  *   its hash (or the genesis); each follows the one before and hashes right;
  * - an entry a checkpoint vouches for must still have the signed hash: a rewritten stretch breaks
  *   at the first seq after the last checkpoint that still matches;
- * - no checkpoint, and not the database's head, may lie beyond the last entry (a cut tail).
+ * - no checkpoint, and not the database's head, may lie beyond the last entry (a cut tail);
+ * - no entry may lie beyond the head, or within a retention cut (rows written around the log).
  * The verdict names the lowest broken seq.
  */
 export async function verifyChain(c: ChainToVerify): Promise<ChainVerdict> {
@@ -51,9 +52,17 @@ export async function verifyChain(c: ChainToVerify): Promise<ChainVerdict> {
   let entries = 0;
   let matched = valid.length - [...vouched.values()].flat().length;
   walk: for await (const page of c.pages) {
-    const kept = page.filter((e) => e.seq > start.seq); // entries a retention cut has already vouched for
-    const { broken, anchor: reached } = firstBrokenEntry(kept, anchor);
-    for (const entry of kept) {
+    // A retention cut deleted what it signed for: an entry at or before it was written since, around the log.
+    const stray = page.find((e) => e.seq <= start.seq);
+    if (stray) {
+      breaks.push({
+        seq: stray.seq,
+        problem: `entry ${stray.seq} lies within the retention cut through seq ${start.seq}, which removed those entries`,
+      });
+      break;
+    }
+    const { broken, anchor: reached } = firstBrokenEntry(page, anchor);
+    for (const entry of page) {
       if (broken !== null && entry.seq >= broken) break;
       entries++;
       for (const cp of vouched.get(entry.seq) ?? []) {
@@ -84,7 +93,12 @@ export async function verifyChain(c: ChainToVerify): Promise<ChainVerdict> {
       problem: `a checkpoint vouches for seq ${Math.max(...beyond)}, past the last entry ${anchor.seq}`,
     });
   }
-  if (breaks.length === 0 && c.head && (c.head.seq !== anchor.seq || c.head.hash !== anchor.hash)) {
+  if (breaks.length === 0 && c.head && anchor.seq > c.head.seq) {
+    breaks.push({
+      seq: c.head.seq + 1,
+      problem: `entries ${c.head.seq + 1}–${anchor.seq} lie beyond the chain head, seq ${c.head.seq}: written around the log`,
+    });
+  } else if (breaks.length === 0 && c.head && (c.head.seq !== anchor.seq || c.head.hash !== anchor.hash)) {
     const seq = c.head.seq === anchor.seq ? anchor.seq : Math.min(c.head.seq, anchor.seq) + 1;
     breaks.push({
       seq,
