@@ -18,7 +18,9 @@ for (const { signature, ...c } of checkpoints) {
 const cut = checkpoints.filter((c) => c.kind === 'retention').sort((a, b) => b.seq - a.seq)[0]; // where the kept chain starts
 let prev = cut ? { seq: cut.seq, hash: cut.hash } : { seq: 0, hash: '0'.repeat(64) };
 const hashes = new Map();
-for (const { type, hash, ...e } of lines.filter((l) => l.type === 'entry' && l.seq > prev.seq)) {
+for (const { type, hash, ...e } of lines.filter((l) => l.type === 'entry')) {
+  if (cut && e.seq <= cut.seq) fail(e.seq, `within the retention cut through seq ${cut.seq} (written around the log)`);
+  if (header.head && e.seq > header.head.seq) fail(e.seq, `past the chain head, seq ${header.head.seq} (written around the log)`);
   if (e.seq !== prev.seq + 1 || e.prevHash !== prev.hash) fail(prev.seq + 1, 'entry missing or not linked');
   if (createHash('sha256').update(e.prevHash + canon(e), 'utf8').digest('hex') !== hash) fail(e.seq, 'hash does not match the entry');
   hashes.set(e.seq, hash);

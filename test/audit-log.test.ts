@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { AuditTrail } from '../src/platform/audit/audit-trail.js';
 import { AuditRepository, entryOf, type AuditEntryRow } from '../src/platform/audit/audit.repository.js';
 import { entryHash } from '../src/platform/audit/chain/audit-chain.js';
+import { AuditVerificationScheduler } from '../src/platform/audit/verify/audit-verification.scheduler.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -220,6 +221,10 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
       firstBrokenSeq: top + 1,
       problem: expect.stringMatching(/beyond the chain head|missing, out of order/),
     });
+    const offlineOf = async () => (await offline((await exportOf(app.url, t.viewer)).text, pem)).out;
+    expect(await offlineOf()).toBe(
+      `BROKEN at seq ${top + 1}: past the chain head, seq ${top} (written around the log)`,
+    );
     await behindTheTrigger(`DELETE FROM audit_entries WHERE tenant_id = $1 AND seq = $2`, [t.id, top + 1]);
     expect(await verify(t.viewer)).toMatchObject({ ok: true });
 
@@ -233,6 +238,7 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
       firstBrokenSeq: 2,
       problem: expect.stringMatching(/within the retention cut/),
     });
+    expect(await offlineOf()).toMatch(/^BROKEN at seq 2: within the retention cut through seq \d+/);
   });
 
   it('detects a stretch rewritten with recomputed hashes before a checkpoint', async () => {
@@ -524,7 +530,18 @@ describe('the scheduled verification of every chain (AUDIT_VERIFY_INTERVAL_MS)',
       `SELECT payload FROM outbox_events WHERE tenant_id = 'audit-scheduled' AND payload ->> 'foundBy' = 'schedule'`,
     );
     expect(told[0].payload).toMatchObject({ firstBrokenSeq: 1 });
-    // A chain started within the interval is nobody's to verify again: not this replica's, nor another's.
-    expect(await app.app.get(AuditRepository).claimVerifications('', 100, 3_600_000)).toMatchObject({ claimed: [] });
+    // This replica's scheduler stops (as at shutdown); what follows plays two replicas by hand.
+    app.app.get(AuditVerificationScheduler).beforeApplicationShutdown();
+    const repository = app.app.get(AuditRepository);
+    const claim = () => repository.claimVerifications('', 100, 3_600_000);
+    // A chain started within the interval is nobody's to verify again, and its row is left as it is.
+    const rows = () => app.sql(`SELECT tenant_id, xmin::text AS version FROM audit_verifications ORDER BY tenant_id`);
+    const before = await rows();
+    expect(await claim()).toMatchObject({ claimed: [] });
+    expect(await rows()).toEqual(before);
+    // Two replicas claiming at once share the chains due: each is verified by one of them.
+    await app.sql(`UPDATE audit_verifications SET started_at = '-infinity'`);
+    const [a, b] = await Promise.all([claim(), claim()]);
+    expect([...a.claimed, ...b.claimed].sort()).toEqual(before.map((r) => r.tenant_id));
   });
 });

@@ -239,8 +239,8 @@ export class IncidentsRepository {
     return row ?? null;
   }
 
-  /** open ⇄ mitigating; a resolved incident stays resolved. Null when nothing changed. */
   /**
+   * open ⇄ mitigating; a resolved incident stays resolved. Null when nothing changed.
    * Locks the incident's row whatever its status (a plain UPDATE … AND status = $3 would lock only
    * a row it changes): a run starting while another of the incident's runs finishes then holds the
    * row, and the finishing run's check (LockIncident) waits for it.

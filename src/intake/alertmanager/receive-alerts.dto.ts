@@ -67,7 +67,7 @@ export class WebhookAlertDto {
 
 /**
  * `POST /intake/alertmanager`'s body without its alerts, which are checked one by one
- * (checkWebhookPayload). Fields Alertmanager always sends are required; fields only Grafana adds
+ * (readWebhookPayload). Fields Alertmanager always sends are required; fields only Grafana adds
  * (orgId, silenceURL, values…) are ignored, not refused.
  */
 export class WebhookPayloadDto {

@@ -204,8 +204,9 @@ export class AuditRepository {
   /**
    * The tenants of the page after `afterTenant` whose chain is due for its scheduled verification
    * (none started within `intervalMs`), claimed by this replica in one statement, so replicas
-   * share a round. A tenant seen for the first time is due one interval later. `last`: the page's
-   * last tenant (null: no tenant after `afterTenant`).
+   * share a round; rows not due are not touched. A tenant seen for the first time is due at a
+   * random moment of the next interval, so chains seen together are not verified together.
+   * `last`: the page's last tenant (null: no tenant after `afterTenant`).
    */
   async claimVerifications(
     afterTenant: string,
@@ -214,8 +215,11 @@ export class AuditRepository {
   ): Promise<{ claimed: string[]; last: string | null }> {
     const [row] = await this.tx.query<{ claimed: string[]; last: string | null }>(
       `WITH page AS (SELECT tenant_id FROM audit_heads WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2),
+            due AS (SELECT p.tenant_id FROM page p LEFT JOIN audit_verifications v USING (tenant_id)
+                     WHERE v.tenant_id IS NULL OR v.started_at <= now() - make_interval(secs => $3::double precision / 1000)),
             marked AS (
-              INSERT INTO audit_verifications (tenant_id, started_at) SELECT tenant_id, now() FROM page
+              INSERT INTO audit_verifications (tenant_id, started_at)
+              SELECT tenant_id, now() - random() * make_interval(secs => $3::double precision / 1000) FROM due
               ON CONFLICT (tenant_id) DO UPDATE SET started_at = now()
                  WHERE audit_verifications.started_at <= now() - make_interval(secs => $3::double precision / 1000)
               RETURNING tenant_id, (xmax = 0) AS inserted)
@@ -224,6 +228,14 @@ export class AuditRepository {
       [afterTenant, limit, intervalMs],
     );
     return row;
+  }
+
+  /** Claims this replica did not get to (it is stopping): due again at once, for whichever replica looks next. */
+  async releaseVerifications(tenantIds: string[]): Promise<void> {
+    if (tenantIds.length > 0)
+      await this.tx.query(`UPDATE audit_verifications SET started_at = '-infinity' WHERE tenant_id = ANY($1::text[])`, [
+        tenantIds,
+      ]);
   }
 
   /** What a scheduled verification found. */

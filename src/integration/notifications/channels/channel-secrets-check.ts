@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { checkSecretsKey } from '../../../platform/crypto/secrets-key-check.js';
@@ -6,14 +6,14 @@ import { ChannelRepository } from './channel.repository.js';
 
 /** At startup: the URL of the channel stored last opens with this replica's secrets key (checkSecretsKey). */
 @Injectable()
-export class ChannelSecretsCheck implements OnApplicationBootstrap {
+export class ChannelSecretsCheck implements OnModuleInit {
   constructor(
     private readonly channels: ChannelRepository,
     private readonly box: SecretBox,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  async onModuleInit(): Promise<void> {
     const c = await this.channels.newest();
     const sample = c && {
       sealed: c.url_sealed,

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -18,10 +25,13 @@ const MAX_TICK_MS = 60_000;
  * tenant is claimed in the database (audit_verifications) by one of them per interval.
  */
 @Injectable()
-export class AuditVerificationScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AuditVerificationScheduler
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('AuditLog');
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<number> | null = null;
+  private stopping = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -42,8 +52,13 @@ export class AuditVerificationScheduler implements OnApplicationBootstrap, OnApp
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** The round in progress ends after the chain it is verifying; the chains it claimed and did not reach are given back. */
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.round;
   }
 
@@ -53,16 +68,14 @@ export class AuditVerificationScheduler implements OnApplicationBootstrap, OnApp
     let after = '';
     try {
       for (;;) {
-        if (!this.tx.isOpen) return verified;
+        if (this.stopping || !this.tx.isOpen) return verified;
         const page = await this.repository.claimVerifications(after, PAGE, this.config.audit.verifyIntervalMs);
-        for (const tenantId of page.claimed) {
-          const verdict = await this.queries.execute(new VerifyAuditLog({ tenantId, foundBy: 'schedule' }));
-          await this.repository.recordVerification(tenantId, verdict);
-          verified++;
-          if (!verdict.ok)
-            this.logger.error(
-              `the audit chain of tenant ${tenantId} does not verify from seq ${verdict.firstBrokenSeq}: ${verdict.problem}`,
-            );
+        for (const [i, tenantId] of page.claimed.entries()) {
+          if (this.stopping) {
+            await this.repository.releaseVerifications(page.claimed.slice(i));
+            return verified;
+          }
+          if (await this.verify(tenantId)) verified++;
         }
         if (page.last === null) return verified;
         after = page.last;
@@ -70,6 +83,22 @@ export class AuditVerificationScheduler implements OnApplicationBootstrap, OnApp
     } catch (err) {
       this.logger.warn(`scheduled audit verification stopped: ${(err as Error).message}`);
       return verified;
+    }
+  }
+
+  /** One tenant's chain; a failure to verify it is logged, and the round goes on. */
+  private async verify(tenantId: string): Promise<boolean> {
+    try {
+      const verdict = await this.queries.execute(new VerifyAuditLog({ tenantId, foundBy: 'schedule' }));
+      await this.repository.recordVerification(tenantId, verdict);
+      if (!verdict.ok)
+        this.logger.error(
+          `the audit chain of tenant ${tenantId} does not verify from seq ${verdict.firstBrokenSeq}: ${verdict.problem}`,
+        );
+      return true;
+    } catch (err) {
+      this.logger.warn(`scheduled verification of tenant ${tenantId}'s audit chain failed: ${(err as Error).message}`);
+      return false;
     }
   }
 }
