@@ -7,10 +7,10 @@ import type { SecretBox } from './secret-box.js';
 const logger = new Logger('SecretsKey');
 
 /**
- * At startup, before the workers start (onModuleInit): does this replica's secrets key open `sample`, the secret stored last (an
- * actuator's, a channel's)? One that does not means replicas without a shared SECRETS_KEY (each
- * generated its own into its DATA_DIR), or a lost DATA_DIR: every call needing such a secret would
- * fail. A replica whose key was generated is the one that is wrong and refuses to start; one given
+ * At startup, before the workers start (onModuleInit): does this replica's secrets key open
+ * `sample`, the secret stored last (an actuator's, a channel's)? One that does not means replicas
+ * without a shared SECRETS_KEY (each generated its own into its DATA_DIR), or a lost DATA_DIR:
+ * every call needing such a secret would fail. A replica whose key was generated is the one that is wrong and refuses to start; one given
  * its key deliberately starts and logs an error (its secrets can be stored again).
  */
 export function checkSecretsKey(
@@ -18,13 +18,7 @@ export function checkSecretsKey(
   sample: { sealed: string; what: string } | null,
   config: Pick<AppConfig, 'secretsKey' | 'dataDir'>,
 ): void {
-  if (!sample) return;
-  try {
-    box.open(sample.sealed);
-    return;
-  } catch {
-    // below
-  }
+  if (!sample || opens(box, sample.sealed)) return;
   const what = `${sample.what} was sealed with a secrets key this replica does not have`;
   if (config.secretsKey === null)
     throw new StartupError(
@@ -35,4 +29,13 @@ export function checkSecretsKey(
   logger.error(
     `${what} (SECRETS_KEY): calls needing the secrets sealed with the other key fail until they are stored again.`,
   );
+}
+
+function opens(box: SecretBox, sealed: string): boolean {
+  try {
+    box.open(sealed);
+    return true;
+  } catch {
+    return false;
+  }
 }
