@@ -583,6 +583,78 @@ describe('notifications', () => {
     expect(call.json.blocks[1].text.text).toContain('duplicate refunds');
   });
 
+  it('tells of other news of a fault within the repeat interval (a failed rollback after a failed run), not the same news again', async () => {
+    await app.http
+      .put('/notifications/rules/fault-news')
+      .set(auth(admin))
+      .send({
+        channel: 'hook',
+        events: ['run.failed', 'run.rollback_failed'],
+        agents: ['agent-news'],
+        repeatIntervalMs: 3_600_000,
+      })
+      .expect(201);
+    const finished = (runId: string, outcome: 'failed' | 'rollback_failed') =>
+      new RecoveryRunFinished({
+        tenantId: 'notify',
+        runId,
+        incidentId: null,
+        recoveryId: null,
+        patternId: null,
+        agentId: 'agent-news',
+        capability: 'warp',
+        playbook: 'investigate',
+        outcome,
+        automatic: true,
+        reason: 'test',
+      });
+    const runs = ['b1', 'b2', 'b3'].map((n) => `0190a0a0-0000-7000-8000-0000000000${n}`);
+    const outcomes = ['failed', 'failed', 'rollback_failed'] as const;
+    for (const [i, runId] of runs.entries()) {
+      await app.app.get(TransactionHost).run(() => app.app.get(EventBus).publish(finished(runId, outcomes[i])));
+      await eventually(
+        async () => (await deliveries('&rule=fault-news')).some((d) => d.subject.id === runId),
+        `the delivery about run ${runId}`,
+      );
+    }
+    const status = async (runId: string) =>
+      (await deliveries('&rule=fault-news')).find((d) => d.subject.id === runId)?.status;
+    expect(await status(runs[1])).toBe('suppressed'); // the same news of the same fault
+    expect(await status(runs[2])).not.toBe('suppressed'); // a failed rollback is other news
+    await eventually(async () => (await status(runs[2])) === 'sent', 'the failed rollback to be told');
+  });
+
+  it('tells of every change of a kill switch, even on → off → on within the repeat interval', async () => {
+    await app.http
+      .put('/notifications/rules/switch-changes')
+      .set(auth(admin))
+      .send({
+        channel: 'oncall-slack',
+        events: ['killswitch.changed'],
+        agents: ['agent-flip'],
+        repeatIntervalMs: 3_600_000,
+      })
+      .expect(201);
+    const on = () =>
+      app.http.post('/guard/killswitch').set(auth(admin)).send({ agentId: 'agent-flip', reason: 'flip' }).expect(200);
+    const off = () => app.http.delete('/guard/killswitch?agentId=agent-flip&reason=flop').set(auth(admin)).expect(200);
+    // This rule's deliveries, oldest first: what it told, and whether it went out.
+    const told = async () =>
+      (await deliveries('&rule=switch-changes'))
+        .reverse()
+        .map((d) => `${d.title.includes('Kill switch on') ? 'on' : 'off'} ${d.status}`);
+    await on();
+    await eventually(async () => (await told()).length === 1, 'the first message');
+    await off();
+    await eventually(async () => (await told()).length === 2, 'the second message');
+    await on();
+    await eventually(async () => (await told()).length === 3, 'the third message');
+    // Gated by state, the third was suppressed and the channel's last word stayed "off".
+    await eventually(async () => (await told()).every((t) => t.endsWith(' sent')), 'all three sent');
+    expect(await told()).toEqual(['on sent', 'off sent', 'on sent']);
+    await off();
+  });
+
   it('tells once of a review that has waited longer than the rule says (review.waiting)', async () => {
     await app.http
       .put('/notifications/rules/reviews')

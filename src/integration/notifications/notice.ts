@@ -28,8 +28,9 @@ export interface Notice {
   /** What happened, in a sentence or two of plain text. */
   summary: string;
   /**
-   * What a repeat is a repeat of: a rule sends one message per subject key per repeat interval,
-   * so a flapping fault (the same pattern failing on the same agent) sends one, not fifty.
+   * What a repeat is a repeat of: a rule sends one message per event and subject key per repeat
+   * interval (repeatKey), so a flapping fault (the same pattern failing on the same agent) sends
+   * one, not fifty, while other news of it (its rollback failed, it was escalated) still goes out.
    */
   subjectKey: string;
   subject: { type: string; id: string };
@@ -42,4 +43,9 @@ export interface Notice {
   occurredAt: string;
   /** review.waiting: since when it waits (a rule's afterMs is measured from here). */
   waitingSince?: string;
+}
+
+/** The repeat gate's key: the same event about the same subject. */
+export function repeatKey(notice: Pick<Notice, 'event' | 'subjectKey'>): string {
+  return `${notice.event} ${notice.subjectKey}`;
 }

@@ -142,8 +142,9 @@ export function killSwitchNotice(e: KillSwitchChanged): Notice {
     summary: clip(
       `${e.actor} turned the kill switch ${e.active ? 'on' : 'off'} for ${target}${e.reason ? `: ${e.reason}` : ''}.`,
     ),
-    // On and off are different news; flapping between them still sends one of each per interval.
-    subjectKey: `killswitch:${e.agentId ?? '-'}:${e.active ? 'on' : 'off'}`,
+    // Every change is news (a person made it): gated by state, on → off → on within an interval
+    // left the channel's last word "off" while the switch was on.
+    subjectKey: `killswitch:${e.agentId ?? '-'}:${e.active ? 'on' : 'off'}:${e.changedAt}`,
     subject: { type: 'killswitch', id: e.agentId ?? 'tenant' },
     agentId: e.agentId,
     capability: null,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
 import { DeliveryWakeups } from '../dispatch/delivery-wakeups.js';
-import type { Notice, NotificationEvent } from '../notice.js';
+import { repeatKey, type Notice, type NotificationEvent } from '../notice.js';
 import { quietUntil, ruleTakes } from '../rules/rule-match.js';
 import { RuleRepository } from '../rules/rule.repository.js';
 import { ruleView, type RuleView } from '../rules/rule.view.js';
@@ -35,7 +35,7 @@ export class NotificationRouter {
       const passes = await this.deliveries.passesRepeatGate(
         tenantId,
         rule.name,
-        notice.subjectKey,
+        repeatKey(notice),
         rule.repeatIntervalMs,
       );
       if (!passes && !o.recordSuppressed) continue;
@@ -50,7 +50,7 @@ export class NotificationRouter {
         availableAt: heldUntil,
         note: passes
           ? null
-          : `a repeat of ${notice.subjectKey} within the rule's repeat interval (${rule.repeatIntervalMs} ms)`,
+          : `a repeat of ${notice.event} for ${notice.subjectKey} within the rule's repeat interval (${rule.repeatIntervalMs} ms)`,
       });
       if (passes) queued++;
     }
