@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
 import pg from 'pg';
+import { DeliveryRepository } from '../src/integration/notifications/deliveries/delivery.repository.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -734,6 +735,39 @@ describe('notifications', () => {
     await eventually(() => foundBy('verify'), 'the verification to be routed');
     expect(slack.calls.filter((c) => c.json?.text?.includes('Audit log does not verify'))).toHaveLength(1);
     expect(new Set((await deliveries('&rule=audit')).map((d) => d.status))).toEqual(new Set(['sent', 'suppressed']));
+  });
+
+  it('a worker whose claim lapsed stores nothing, and leaves the channel to its new holder', async () => {
+    const staleAdmin = await app.keyFor('notify-stale', 'admin');
+    await app.http
+      .put('/notifications/channels/stale')
+      .set(auth(staleAdmin))
+      .send({ type: 'webhook', url: `${hook.url}/stale` })
+      .expect(201);
+    // Another worker holds the channel and the delivery now (its lease: a day; no one else claims them).
+    await app.sql(
+      `UPDATE notification_channels SET next_send_at = now() + interval '1 day' WHERE tenant_id = 'notify-stale'`,
+    );
+    const [{ id }] = await app.sql(
+      `INSERT INTO notification_deliveries (id, tenant_id, channel, event, subject_key, severity, notice, status, attempts, available_at)
+       VALUES (gen_random_uuid(), 'notify-stale', 'stale', 'run.failed', 'k', 'high', '{}', 'sending', 2, now() + interval '1 day')
+       RETURNING id`,
+    );
+    const state = async () =>
+      (
+        await app.sql(
+          `SELECT c.next_send_at, d.status FROM notification_channels c JOIN notification_deliveries d
+              ON d.tenant_id = c.tenant_id AND d.channel = c.name WHERE d.id = $1`,
+          [id],
+        )
+      )[0];
+    const before = await state();
+    const stale = { id, tenantId: 'notify-stale', channel: 'stale', attempts: 1 }; // the lapsed claim
+    const settled = await app.app
+      .get(DeliveryRepository)
+      .settle(stale, { status: 'sent', retryInMs: 0, error: null, httpStatus: 200 }, 0);
+    expect(settled).toBe(false);
+    expect(await state()).toEqual(before);
   });
 
   it("another tenant sees none of this tenant's channels, rules or deliveries", async () => {

@@ -127,7 +127,7 @@ export class DeliveryRepository {
   /**
    * Stores how an attempt went, if the claim that made it still holds (`attempts` unchanged: no
    * other worker took the delivery over), and paces the channel: its next message goes no sooner
-   * than `channelPauseMs` from now. False when the claim had lapsed.
+   * than `channelPauseMs` from now. False when the claim had lapsed: then nothing changes.
    */
   async settle(
     d: { id: string; tenantId: string; channel: string; attempts: number },
@@ -147,12 +147,14 @@ export class DeliveryRepository {
         WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING 1`,
       [d.id, d.attempts, outcome.status, outcome.error, outcome.httpStatus, outcome.retryInMs],
     );
+    // A lapsed claim leaves the channel alone: its next_send_at is the new holder's lease now.
+    if (rows.length === 0) return false;
     await this.tx.query(
       `UPDATE notification_channels SET next_send_at = now() + make_interval(secs => $3::double precision / 1000)
         WHERE tenant_id = $1 AND name = $2`,
       [d.tenantId, d.channel, channelPauseMs],
     );
-    return rows.length > 0;
+    return true;
   }
 
   /** A dead delivery back in the queue with fresh attempts; null when it is not dead. */
