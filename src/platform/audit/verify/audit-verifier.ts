@@ -35,8 +35,7 @@ export class AuditVerifier {
       return verifyChain({
         tenantId,
         checkpoints,
-        // Every stored entry, past the head too: one written around the log breaks the chain.
-        pages: this.pages(tenantId, 0, Number.MAX_SAFE_INTEGER),
+        pages: this.storedEntries(tenantId),
         head: anchorOf(head),
         signatureProblem: this.signatureProblem,
       });
@@ -82,6 +81,14 @@ export class AuditVerifier {
       return { seq: anchor.seq + 1, problem: `the entries end at seq ${anchor.seq}, the chain head is ${head.seq}` };
     }
     return null;
+  }
+
+  /**
+   * Every entry stored for the tenant, past the chain head too (verify and export read these):
+   * a row written around the log must be seen to be refused.
+   */
+  storedEntries(tenantId: string): AsyncGenerator<AuditEntry[]> {
+    return this.pages(tenantId, 0, Number.MAX_SAFE_INTEGER);
   }
 
   /** Entries after `afterSeq` up to `throughSeq`, in seq order, a page at a time. */
