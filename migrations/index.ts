@@ -30,6 +30,7 @@ import { InboxRunIndexes1766500000000 } from './1766500000000-inbox-run-indexes.
 import { LeanStatistics1766600000000 } from './1766600000000-lean-statistics.js';
 import { OneSamplePerMoment1766700000000 } from './1766700000000-one-sample-per-moment.js';
 import { AuditVerifications1766800000000 } from './1766800000000-audit-verifications.js';
+import { NotificationClaimTokens1766900000000 } from './1766900000000-notification-claim-tokens.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -65,4 +66,5 @@ export const migrations = [
   LeanStatistics1766600000000,
   OneSamplePerMoment1766700000000,
   AuditVerifications1766800000000,
+  NotificationClaimTokens1766900000000,
 ];

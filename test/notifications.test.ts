@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DeliveryRepository } from '../src/integration/notifications/deliveries/delivery.repository.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
+import { counterValue } from './support/metrics.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -762,12 +764,58 @@ describe('notifications', () => {
         )
       )[0];
     const before = await state();
-    const stale = { id, tenantId: 'notify-stale', channel: 'stale', attempts: 1 }; // the lapsed claim
+    const stale = { id, tenantId: 'notify-stale', channel: 'stale', claimToken: randomUUID() }; // the lapsed claim
     const settled = await app.app
       .get(DeliveryRepository)
       .settle(stale, { status: 'sent', retryInMs: 0, error: null, httpStatus: 200 }, 0);
     expect(settled).toBe(false);
     expect(await state()).toEqual(before);
+  });
+
+  it('a dead letter retried while a call from before is still out: only the new claim stores its answer', async () => {
+    const answers: Array<(status: number) => void> = [];
+    const receiver = await startWebhookReceiver((_c, res) => {
+      answers.push((status) => {
+        res.statusCode = status;
+        res.end('{}');
+      });
+      return 'hang';
+    });
+    const key = await app.keyFor('notify-requeue', 'admin');
+    const delivery = async () =>
+      (await app.http.get(`/notifications/deliveries/${id}`).set(auth(key)).expect(200)).body;
+    const channel = { type: 'webhook', url: `${receiver.url}/requeue` };
+    const retriesCounted = () =>
+      counterValue(app, 'notification_deliveries_total', { channel_type: 'webhook', outcome: 'retry' });
+    await app.http.put('/notifications/channels/flaky').set(auth(key)).send(channel).expect(201);
+    const { id } = (await app.http.post('/notifications/channels/flaky/test').set(auth(key)).expect(202)).body;
+    try {
+      await eventually(async () => answers.length === 1, 'the first call to be out');
+      // Mid-call, the channel is deleted (its delivery dead-lettered) and made again, and the delivery retried:
+      // its attempts start again at 0, so the new claim's count is the old one's.
+      await app.http.delete('/notifications/channels/flaky').set(auth(key)).expect(204);
+      await app.http.put('/notifications/channels/flaky').set(auth(key)).send(channel).expect(201);
+      await app.http.post(`/notifications/deliveries/${id}/retry`).set(auth(key)).expect(200);
+      await eventually(async () => answers.length === 2, "the retried delivery's call to be out");
+      expect(await delivery()).toMatchObject({ status: 'sending', attempts: 1 });
+
+      // The old call fails, and its worker has finished with it (it counts the attempt after recording it) ...
+      const counted = await retriesCounted();
+      answers[0](500);
+      await eventually(async () => (await retriesCounted()) > counted, 'the old call to be done with');
+      // ... without touching the new claim's delivery.
+      expect(await delivery()).toMatchObject({ status: 'sending', attempts: 1, lastStatusCode: null });
+
+      answers[1](200);
+      const sent = await eventually(async () => {
+        const d = await delivery();
+        return d.status === 'sent' ? d : null;
+      }, 'the new claim to store its answer');
+      expect(sent).toMatchObject({ attempts: 1, lastStatusCode: 200, error: null });
+      expect(receiver.calls).toHaveLength(2); // sent once after the retry, not again
+    } finally {
+      await receiver.close();
+    }
   });
 
   it("another tenant sees none of this tenant's channels, rules or deliveries", async () => {

@@ -17,8 +17,9 @@ export interface NewDelivery {
   note: string | null;
 }
 
-/** A claimed delivery with what sending it needs from its channel. */
-export type ClaimedDelivery = DeliveryRow & Pick<ChannelRow, 'type' | 'url_sealed' | 'secret_sealed' | 'timeout_ms'>;
+/** A claimed delivery, with its claim's token and what sending it needs from its channel. */
+export type ClaimedDelivery = DeliveryRow & { claim_token: string } & Pick<ChannelRow, SendingColumns>;
+type SendingColumns = 'type' | 'url_sealed' | 'secret_sealed' | 'timeout_ms';
 
 export interface DeliveryListFilter {
   status?: DeliveryStatus;
@@ -115,7 +116,7 @@ export class DeliveryRepository {
             SET next_send_at = now() + make_interval(secs => (c.timeout_ms + $2)::double precision / 1000)
            FROM picked WHERE c.tenant_id = picked.tenant_id AND c.name = picked.name)
        UPDATE notification_deliveries d
-          SET status = 'sending', attempts = d.attempts + 1, updated_at = now(),
+          SET status = 'sending', attempts = d.attempts + 1, claim_token = gen_random_uuid(), updated_at = now(),
               available_at = now() + make_interval(secs => (c.timeout_ms + $2)::double precision / 1000)
          FROM picked, notification_channels c
         WHERE d.id = picked.id AND c.tenant_id = d.tenant_id AND c.name = d.channel
@@ -125,12 +126,12 @@ export class DeliveryRepository {
   }
 
   /**
-   * Stores how an attempt went, if the claim that made it still holds (`attempts` unchanged: no
-   * other worker took the delivery over), and paces the channel: its next message goes no sooner
+   * Stores how an attempt went, if the claim that made it still holds (its `claimToken` is still
+   * the delivery's: no other worker took it over, and it was not dead-lettered and retried), and paces the channel: its next message goes no sooner
    * than `channelPauseMs` from now. False when the claim had lapsed: then nothing changes.
    */
   async settle(
-    d: { id: string; tenantId: string; channel: string; attempts: number },
+    d: { id: string; tenantId: string; channel: string; claimToken: string },
     outcome: {
       status: 'sent' | 'pending' | 'dead';
       retryInMs: number;
@@ -144,8 +145,8 @@ export class DeliveryRepository {
           SET status = $3, last_error = $4, last_status = $5, updated_at = now(),
               sent_at = CASE WHEN $3 = 'sent' THEN now() END,
               available_at = now() + make_interval(secs => $6::double precision / 1000)
-        WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING 1`,
-      [d.id, d.attempts, outcome.status, outcome.error, outcome.httpStatus, outcome.retryInMs],
+        WHERE id = $1 AND status = 'sending' AND claim_token = $2 RETURNING 1`,
+      [d.id, d.claimToken, outcome.status, outcome.error, outcome.httpStatus, outcome.retryInMs],
     );
     // A lapsed claim leaves the channel alone: its next_send_at is the new holder's lease now.
     if (rows.length === 0) return false;

@@ -20,6 +20,8 @@ export interface DeliveryRow {
   notice: Notice;
   status: DeliveryStatus;
   attempts: number;
+  /** Drawn at each claim: a worker's answer is stored only while its claim is the delivery's latest. */
+  claim_token: string | null;
   available_at: Date;
   last_error: string | null;
   last_status: number | null;

@@ -80,7 +80,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     try {
       const kept = await this.tx.run(() =>
         this.deliveries.settle(
-          { id: d.id, tenantId: d.tenant_id, channel: d.channel, attempts: d.attempts },
+          { id: d.id, tenantId: d.tenant_id, channel: d.channel, claimToken: d.claim_token },
           { status, retryInMs, error: outcome.error, httpStatus: outcome.httpStatus },
           channelPauseMs,
         ),
