@@ -3,6 +3,7 @@ import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DeliveryRepository } from '../src/integration/notifications/deliveries/delivery.repository.js';
+import { ReviewWaitingSweeper } from '../src/integration/notifications/route-events/review-waiting.sweeper.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
 import { counterValue } from './support/metrics.js';
@@ -688,6 +689,40 @@ describe('notifications', () => {
     expect(told(first.patternId)).toHaveLength(1);
     expect(await deliveries('&rule=reviews')).toHaveLength(2);
     await app.http.delete('/notifications/rules/reviews').set(auth(admin)).expect(204);
+  });
+
+  it('tells again of a review group that stopped waiting and waits again (review.waiting, repeat interval 0)', async () => {
+    await app.http
+      .put('/notifications/rules/refills')
+      .set(auth(admin))
+      .send({ channel: 'hook', events: ['review.waiting'], afterMs: 0, repeatIntervalMs: 0 })
+      .expect(201);
+    const told = (patternId: string) =>
+      hook.calls.filter((c) => c.json?.type === 'review.waiting' && c.json.data.subject.id === patternId);
+    const incident = async () => {
+      const res = await app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({ errorType: 'GearSlip', message: `gear ${++seq} slipped`, agentId: 'agent-g' })
+        .expect(201);
+      const recovery = await eventually(
+        async () => (await get(`/recoveries?incidentId=${res.body.id}`)).items[0],
+        'a recovery',
+      );
+      return { incidentId: res.body.id as string, patternId: recovery.patternId as string };
+    };
+    const first = await incident();
+    await eventually(async () => told(first.patternId).length === 1, 'the first review.waiting message');
+    // Its incident resolved, the review no longer waits; a sweep sees that ...
+    await app.http.post(`/incidents/${first.incidentId}/resolve`).set(auth(operator)).send({}).expect(200);
+    await app.app.get(ReviewWaitingSweeper).sweep();
+    // ... and a new incident of the same pattern makes it wait again: that is news.
+    const second = await incident();
+    expect(second.patternId).toBe(first.patternId);
+    await eventually(async () => told(first.patternId).length === 2, 'a review.waiting message for the refill');
+    await app.app.get(ReviewWaitingSweeper).sweep();
+    expect(told(first.patternId)).toHaveLength(2); // still waiting: told once per waiting period
+    await app.http.delete('/notifications/rules/refills').set(auth(admin)).expect(204);
   });
 
   it('tells of an audit log that no longer verifies (audit.verify_failed), found by a checkpoint or by GET /audit/verify', async () => {

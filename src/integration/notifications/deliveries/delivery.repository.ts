@@ -76,18 +76,38 @@ export class DeliveryRepository {
 
   /**
    * The repeat gate: true when `subjectKey` has had no message from `rule` within `intervalMs`,
-   * and then marks one now. Concurrent callers for one subject queue on its row, so exactly one
-   * of them passes.
+   * and then marks one now (the statement's moment, not its transaction's: a sweep tells what it
+   * read, and forgetRepeatsExcept compares the mark with when another sweep read). Concurrent
+   * callers for one subject queue on its row, so exactly one of them passes.
    */
   async passesRepeatGate(tenantId: string, rule: string, subjectKey: string, intervalMs: number): Promise<boolean> {
     const rows = await this.tx.query(
-      `INSERT INTO notification_repeats (tenant_id, rule, subject_key, last_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (tenant_id, rule, subject_key) DO UPDATE SET last_at = now()
+      `INSERT INTO notification_repeats (tenant_id, rule, subject_key, last_at) VALUES ($1, $2, $3, clock_timestamp())
+       ON CONFLICT (tenant_id, rule, subject_key) DO UPDATE SET last_at = clock_timestamp()
         WHERE notification_repeats.last_at <= now() - make_interval(secs => $4::double precision / 1000)
        RETURNING 1`,
       [tenantId, rule, subjectKey, intervalMs],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * Forgets `event`'s repeat marks of the tenant whose key is not in `stillKeys` and that were set
+   * more than `sinceLookedMs` ago, before the caller looked at what waits: what no longer waits is
+   * news again when it waits again. A mark set since may be another replica's, for something that
+   * began to wait after the caller looked.
+   */
+  async forgetRepeatsExcept(
+    tenantId: string,
+    event: string,
+    stillKeys: string[],
+    sinceLookedMs: number,
+  ): Promise<void> {
+    await this.tx.query(
+      `DELETE FROM notification_repeats WHERE tenant_id = $1 AND starts_with(subject_key, $2 || ' ')
+          AND subject_key <> ALL ($3::text[]) AND last_at < now() - make_interval(secs => $4::double precision / 1000)`,
+      [tenantId, event, stillKeys, sinceLookedMs],
+    );
   }
 
   /**

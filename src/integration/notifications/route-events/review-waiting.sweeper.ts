@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { WaitingItems } from '../../inbox/waiting-items.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
+import { repeatKey } from '../notice.js';
 import { reviewNotice } from '../notices/notices.js';
 import { RuleRepository } from '../rules/rule.repository.js';
 import { ruleView, type RuleView } from '../rules/rule.view.js';
@@ -15,8 +16,9 @@ const ONCE_MS = 100 * 365 * 24 * 3_600_000;
  * review.waiting has no event: a review simply keeps waiting. Every NOTIFICATION_SWEEP_MS, for
  * the tenants with a rule on it, this looks at the recoveries awaiting review (and those a
  * guardrail held), as the inbox shows them, and queues a message for each that has waited the
- * rule's afterMs; the repeat gate makes that once per review per repeat interval. Repeats found
- * again by the next sweep are not recorded. The same sweep prunes old deliveries. Safe on
+ * rule's afterMs; the repeat gate makes that once per review per repeat interval, and a review
+ * that stops waiting (its group emptied, its incidents resolved) is forgotten, so it is told again
+ * when it waits again. Repeats found again by the next sweep are not recorded. The same sweep prunes old deliveries. Safe on
  * several replicas: the repeat gate lets one message per review through.
  */
 @Injectable()
@@ -57,12 +59,20 @@ export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeAppli
         byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), rule]);
       }
       for (const [tenantId, rules] of byTenant) {
-        const { items } = await this.waiting.of(tenantId, ['review', 'guardrail_hold']);
+        const lookedAt = Date.now();
+        const { items, unlisted } = await this.waiting.of(tenantId, ['review', 'guardrail_hold']);
         const reviews = items.filter((i) => i.subject.type !== 'run'); // a paused run is no review
         const at = new Date().toISOString();
         await this.tx.run(async () => {
-          for (const item of reviews)
-            queued += await this.router.route(tenantId, reviewNotice(item, at), rules, { recordSuppressed: false });
+          const notices = reviews.map((item) => reviewNotice(item, at));
+          for (const notice of notices)
+            queued += await this.router.route(tenantId, notice, rules, { recordSuppressed: false });
+          // A review that no longer waits forgets it was told: a pattern's group that empties and fills
+          // again is news. Only when every waiting review was listed (one not listed still waits).
+          if (unlisted.review === 0 && unlisted.guardrail_hold === 0) {
+            const stillKeys = notices.map(repeatKey);
+            await this.deliveries.forgetRepeatsExcept(tenantId, 'review.waiting', stillKeys, Date.now() - lookedAt);
+          }
         });
       }
       await this.deliveries.prune(this.config.notifications.retentionDays);
