@@ -31,6 +31,7 @@ import { LeanStatistics1766600000000 } from './1766600000000-lean-statistics.js'
 import { OneSamplePerMoment1766700000000 } from './1766700000000-one-sample-per-moment.js';
 import { AuditVerifications1766800000000 } from './1766800000000-audit-verifications.js';
 import { NotificationClaimTokens1766900000000 } from './1766900000000-notification-claim-tokens.js';
+import { InboxSnoozedAt1766940000000 } from './1766940000000-inbox-snoozed-at.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -67,4 +68,5 @@ export const migrations = [
   OneSamplePerMoment1766700000000,
   AuditVerifications1766800000000,
   NotificationClaimTokens1766900000000,
+  InboxSnoozedAt1766940000000,
 ];

@@ -261,6 +261,10 @@ describe('inbox', () => {
       link: `/console/work-orders/${order.id}`,
     });
     expect(stuck.title).toBe('Work order stuck (its claim lapsed): fix the parser');
+    // Snoozed while it is stuck: the snooze is about that, not about what happens to the order next.
+    const until = new Date(Date.now() + 24 * HOUR).toISOString();
+    await app.http.post(`/inbox/${id}/snooze`).set(auth(operator)).send({ until }).expect(200);
+    expect(await find(id)).toMatchObject({ snoozedUntil: until });
 
     const { claimToken } = (
       await app.http.post(`/patches/work-orders/${order.id}/claim`).set(auth(agent)).send({}).expect(200)
@@ -273,6 +277,8 @@ describe('inbox', () => {
       .expect(200);
     const failed = await appears(id);
     expect(failed.title).toBe('Work order failed: fix the parser');
+    expect(failed.snoozedUntil).toBeNull(); // news since the snooze: in the inbox, not hidden
+    expect((await everything(operator, 'snoozed=exclude')).map((i) => i.id)).toContain(id);
 
     await app.http
       .post(`/incidents/${incident.id}/resolve`)

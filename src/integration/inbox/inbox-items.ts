@@ -111,10 +111,14 @@ export function fromEscalation(e: ArmedEscalationView): WaitingItem {
 /** The item as listed: with its assignee, and its snooze while it lasts. */
 export function withMarks(
   item: WaitingItem,
-  mark: { assignee: string | null; snoozed_until: Date | null } | undefined,
+  mark: { assignee: string | null; snoozed_until: Date | null; snoozed_at: Date | null } | undefined,
   now: Date,
 ): InboxItem {
   const { incidentIds: _about, ...shown } = item;
-  const snoozed = mark?.snoozed_until && mark.snoozed_until > now ? mark.snoozed_until.toISOString() : null;
+  // A snooze hides the waiting it was set on: an item that began to wait again since (a work order
+  // stuck, then failed; a retried step that failed again) is news. An assignment stays with the item.
+  const sameWaiting = !mark?.snoozed_at || mark.snoozed_at.getTime() >= Date.parse(item.createdAt);
+  const snoozed =
+    mark?.snoozed_until && mark.snoozed_until > now && sameWaiting ? mark.snoozed_until.toISOString() : null;
   return { ...shown, assignee: mark?.assignee ?? null, snoozedUntil: snoozed };
 }

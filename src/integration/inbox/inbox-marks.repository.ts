@@ -7,6 +7,8 @@ export interface InboxMarkRow {
   item_id: string;
   assignee: string | null;
   snoozed_until: Date | null;
+  /** When the snooze was set: it hides only the waiting that had begun by then. */
+  snoozed_at: Date | null;
   updated_by: string;
   updated_at: Date;
 }
@@ -43,10 +45,13 @@ export class InboxMarksRepository {
     change: { assignee: string | null } | { snoozedUntil: Date | null },
     actor: string,
   ): Promise<InboxMarkRow> {
-    const [column, value] =
-      'assignee' in change ? ['assignee', change.assignee] : ['snoozed_until', change.snoozedUntil];
+    const set =
+      'assignee' in change
+        ? 'assignee = $3'
+        : 'snoozed_until = $3, snoozed_at = CASE WHEN $3::timestamptz IS NULL THEN NULL ELSE now() END';
+    const value = 'assignee' in change ? change.assignee : change.snoozedUntil;
     const [row] = await this.tx.query<InboxMarkRow>(
-      `UPDATE inbox_marks SET ${column} = $3, updated_by = $4, updated_at = now()
+      `UPDATE inbox_marks SET ${set}, updated_by = $4, updated_at = now()
         WHERE tenant_id = $1 AND item_id = $2 RETURNING *`,
       [tenantId, itemId, value, actor],
     );
