@@ -74,7 +74,8 @@ export async function startApp(
       const guard = app.get(ApiKeyGuard);
       const filter = new HttpExceptionFilter();
       app.use((req: Request, res: Response, next: NextFunction) => {
-        if (!/^\/docs(?:$|\/|-json|-yaml)/.test(req.path)) return next();
+        // Case-insensitive, as Express matches routes: /DOCS-JSON is /docs-json.
+        if (!/^\/docs(?:$|\/|-json|-yaml)/i.test(req.path)) return next();
         guard.authenticate(req).then(
           () => next(),
           (err: unknown) =>

@@ -215,6 +215,10 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
   it('needs a key for /docs outside development', async () => {
     expect((await app.http.get('/docs-json')).status).toBe(401);
     expect((await app.http.get('/docs')).status).toBe(401);
+    // Express routes ignore letter case, so the check must too.
+    for (const path of ['/DOCS-JSON', '/Docs-json', '/DOCS-YAML', '/DOCS', '/Docs/', '/DOCS/swagger-ui-init.js']) {
+      expect([path, (await app.http.get(path)).status]).toEqual([path, 401]);
+    }
     const docs = await app.http.get('/docs-json').set(bearer(viewer));
     expect(docs.status).toBe(200);
     expect(docs.body.info.title).toBe('pillar-loop');
