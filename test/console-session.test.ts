@@ -88,6 +88,12 @@ describe('console sessions and routes', () => {
     await app.http.get('/incidents').set('Cookie', ending.cookie).expect(401);
   });
 
+  it('answers a session cookie that does not decode as a bad session (401), not 500', async () => {
+    const res = await app.http.get('/incidents').set('Cookie', 'pl_session=%E0%A4%A');
+    expect(res.status).toBe(401);
+    expect(res.body.message).toMatch(/session expired or ended/); // a failed session, counted by the throttle
+  });
+
   it('serves the console at /console with a fallback for client routes; / redirects there', async () => {
     await app.http.get('/').expect(302).expect('Location', '/console/');
     const index = await app.http.get('/console/').expect(200);

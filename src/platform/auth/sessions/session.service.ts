@@ -74,11 +74,23 @@ export class SessionService {
 /** How the audit log names a session: the first 16 hex digits of its token's stored SHA-256, never the token. */
 const sessionSubject = (token: string) => ({ type: 'session', id: hash(token).slice(0, 16) });
 
-/** The session token from a Cookie header, if any. */
+/**
+ * The session token from a Cookie header, if any. A value that does not percent-decode is returned
+ * as it is: no session has it (tokens are base64url), so it fails like any wrong token (401,
+ * counted by the auth-failure throttle) instead of throwing.
+ */
 export function sessionTokenOf(cookieHeader: string | undefined): string | null {
   for (const part of (cookieHeader ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === SESSION_COOKIE && value.length) return decodeURIComponent(value.join('='));
+    if (name === SESSION_COOKIE && value.length) return decodeOr(value.join('='));
   }
   return null;
+}
+
+function decodeOr(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
