@@ -83,9 +83,24 @@ describe('console sessions and routes', () => {
     await app.http.get('/incidents').set('Cookie', expiring.cookie).expect(401);
 
     const ending = await signIn(ADMIN_KEY);
-    const out = await app.http.delete('/auth/session').set('Cookie', ending.cookie).expect(204);
+    const out = await app.http
+      .delete('/auth/session')
+      .set('Cookie', ending.cookie)
+      .set('Origin', `http://${new URL(app.url).host}`)
+      .expect(204);
     expect(out.headers['set-cookie'][0]).toMatch(/pl_session=;/);
     await app.http.get('/incidents').set('Cookie', ending.cookie).expect(401);
+  });
+
+  it('signs out with the cookie only from this origin (CSRF), like every other cookie write', async () => {
+    const { cookie } = await signIn(ADMIN_KEY);
+    await app.http.delete('/auth/session').set('Cookie', cookie).set('Origin', 'https://evil.example').expect(403);
+    await app.http.delete('/auth/session').set('Cookie', cookie).expect(403); // no Origin nor Referer
+    await app.http.get('/incidents').set('Cookie', cookie).expect(200); // still signed in
+    const host = new URL(app.url).host;
+    await app.http.delete('/auth/session').set('Cookie', cookie).set('Origin', `http://${host}`).expect(204);
+    await app.http.get('/incidents').set('Cookie', cookie).expect(401);
+    await app.http.delete('/auth/session').expect(204); // without a cookie there is nothing to end
   });
 
   it('answers a session cookie that does not decode as a bad session (401), not 500', async () => {

@@ -3493,7 +3493,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description signed out (or there was no session); the cookie is cleared */
             204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the session cookie came without an Origin (or Referer) of this server */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,6 +23,13 @@ function sameOrigin(request: Request): boolean {
   }
 }
 
+/** For a request made with the session cookie: 403 unless it is a read or comes from this origin. Sign-out asks too. */
+export function checkCookieOrigin(request: Request): void {
+  if (!READS.has(request.method) && !sameOrigin(request)) {
+    throw new ForbiddenException('a write with the session cookie needs an Origin (or Referer) of this server');
+  }
+}
+
 /** Every route needs `Authorization: Bearer <apiKey>` or the console's session cookie unless it is @Public(). */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -74,9 +81,7 @@ export class ApiKeyGuard implements CanActivate {
           new UnauthorizedException('session expired or ended: sign in again')
         );
       }
-      if (!READS.has(request.method) && !sameOrigin(request)) {
-        throw new ForbiddenException('a write with the session cookie needs an Origin (or Referer) of this server');
-      }
+      checkCookieOrigin(request);
       return principal;
     }
     if (header === undefined) throw new UnauthorizedException('missing API key: send Authorization: Bearer <apiKey>');

@@ -4,12 +4,15 @@ import {
   ApiBearerAuth,
   ApiCookieAuth,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { checkCookieOrigin } from '../api-key.guard.js';
 import { AuthThrottle, clientAddress } from '../auth-throttle.js';
 import { CurrentPrincipal, Public } from '../auth.decorators.js';
 import type { Principal } from '../principal.js';
@@ -65,14 +68,22 @@ export class SessionController {
     return { ...viewOf(p), expiresAt: p.expiresAt ?? null };
   }
 
-  /** Sign-out: the session is deleted server-side, so a copied cookie stops working too. */
+  /**
+   * Sign-out: the session is deleted server-side, so a copied cookie stops working too. Public (an
+   * ended session may sign out), so the guard's Origin check for cookie writes is made here.
+   */
   @ApiOperation({ summary: 'Sign out' })
+  @ApiNoContentResponse({ description: 'signed out (or there was no session); the cookie is cleared' })
+  @ApiForbiddenResponse({ description: 'the session cookie came without an Origin (or Referer) of this server' })
   @Public()
   @Delete()
   @HttpCode(204)
   async end(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     const token = sessionTokenOf(req.headers.cookie);
-    if (token) await this.sessions.end(token);
+    if (token) {
+      checkCookieOrigin(req);
+      await this.sessions.end(token);
+    }
     res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: secure(req), path: '/' });
   }
 }
