@@ -308,6 +308,14 @@ describe('pillar-loop, the command line', () => {
     expect((await status()).code).toBe(0);
   });
 
+  it('status still answers when it cannot save its state: the verdict and exit code, and one warning line', async () => {
+    const { viewer } = await tenant('cli-status-unsaved', false);
+    const r = await cli(['status'], viewer, { XDG_STATE_HOME: '/dev/null/state' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^HEALTHY: no open escalations, no failing runs /m);
+    expect(r.stderr).toMatch(/^pillar-loop: warning: could not save the last check to \/dev\/null\/state\/[^\n]+\n$/);
+  });
+
   it('runs --watch follows a run live over SSE to its end (exit 0), in text and as JSON lines', async () => {
     const { operator } = await tenant('cli-watch');
     holding.add('hold-1');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Target } from './config.js';
@@ -23,10 +23,11 @@ export function statePath(env: Env): string {
  * What `status` found last time, per service and key, so that it can say "fixed since the last
  * check" (exit 2) as seed 004's orchestrator does. The file names each target by its URL and the
  * first 12 hex digits of the key's SHA-256 (never the key), so two tenants on one service keep
- * apart. An unreadable file is treated as no memory: the check itself still answers.
+ * apart. An unreadable file is treated as no memory; one that cannot be written makes remember()
+ * throw, and the caller warns: the check itself still answers.
  */
 export class StatusMemory {
-  constructor(private readonly path: string) {}
+  constructor(readonly path: string) {}
 
   static targetOf(target: Target): string {
     return `${target.url} ${createHash('sha256').update(target.key).digest('hex').slice(0, 12)}`;
@@ -41,8 +42,13 @@ export class StatusMemory {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     // Written whole and renamed: two checks at once never leave half a file.
     const next = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(next, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
-    renameSync(next, this.path);
+    try {
+      writeFileSync(next, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
+      renameSync(next, this.path);
+    } catch (error) {
+      rmSync(next, { force: true });
+      throw error;
+    }
   }
 
   private read(): Record<string, LastCheck> {

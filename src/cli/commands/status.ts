@@ -47,7 +47,13 @@ Healthy: exit 0.`,
       const report = await check(ctx.api(), o.range, ctx.now());
       const last = memory.last(target);
       const { verdict, exitCode } = verdictOf(report.judgement.health, last);
-      memory.remember(target, { health: report.judgement.health, at: report.checkedAt });
+      try {
+        memory.remember(target, { health: report.judgement.health, at: report.checkedAt });
+      } catch (error) {
+        // The check answered: its verdict and exit code stand; only the next "fixed" is lost.
+        const why = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
+        ctx.io.err(`pillar-loop: warning: could not save the last check to ${memory.path} (${why})\n`);
+      }
       ctx.exitCode = exitCode;
       const { judgement, ...figures } = report;
       ctx.print(o.json, { verdict, exitCode, service: target.url, lastCheck: last, ...judgement, ...figures }, () =>
