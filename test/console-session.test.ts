@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ADMIN_KEY, startTestApp, type TestApp } from './support/test-app.js';
+import { openSse } from './support/sse.js';
+import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** Session-cookie auth, the console's static serving, and the routes the console added. */
 describe('console sessions and routes', () => {
@@ -101,6 +102,77 @@ describe('console sessions and routes', () => {
     await app.http.delete('/auth/session').set('Cookie', cookie).set('Origin', `http://${host}`).expect(204);
     await app.http.get('/incidents').set('Cookie', cookie).expect(401);
     await app.http.delete('/auth/session').expect(204); // without a cookie there is nothing to end
+  });
+
+  describe('open SSE streams end with their credential (ADR 0011)', () => {
+    const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+    const tokenHash = `encode(sha256($1::bytea), 'hex')`;
+    /** A stream of the tenant's updates, and the incident ids it heard. */
+    function stream(headers: Record<string, string>) {
+      const heard: string[] = [];
+      let ended = false;
+      const sse = openSse(`${app.url}/integration/stream`, headers, (_event, data: { incidentId?: string }) => {
+        if (data.incidentId) heard.push(data.incidentId);
+      });
+      void sse.ended.then(() => (ended = true));
+      return { ...sse, heard, isEnded: () => ended };
+    }
+    const report = async (key: string) =>
+      (
+        await app.http
+          .post('/incidents')
+          .set(bearer(key))
+          .send({ errorType: 'TimeoutError', message: 'after the credential went' })
+          .expect(201)
+      ).body.id as string;
+
+    it('a key revoked by DELETE /admin/api-keys/:id: its stream ends and hears nothing more', async () => {
+      const [viewer, operator] = [await app.keyFor('sse-key', 'viewer'), await app.keyFor('sse-key', 'operator')];
+      const revoked = stream(bearer(viewer));
+      const control = stream(bearer(operator)); // same tenant, key not revoked
+      expect(await Promise.all([revoked.opened, control.opened])).toEqual([200, 200]);
+      const [{ id }] = await app.sql(`SELECT id FROM api_keys WHERE key_hash = ${tokenHash}`, [viewer]);
+      await app.http.delete(`/admin/api-keys/${id}`).set(bearer(ADMIN_KEY)).expect(204);
+      await eventually(async () => revoked.isEnded(), 'the revoked key’s stream to end');
+
+      const incidentId = await report(operator);
+      await eventually(async () => control.heard.includes(incidentId), 'the control stream to hear the incident');
+      expect(revoked.heard).not.toContain(incidentId);
+      expect(control.isEnded()).toBe(false);
+      control.close();
+    });
+
+    it('a session signed out by DELETE /auth/session: its stream ends, another session’s stays', async () => {
+      const operator = await app.keyFor('sse-session', 'operator');
+      const [ending, staying] = [await signIn(operator), await signIn(operator)];
+      const ended = stream({ Cookie: ending.cookie });
+      const control = stream({ Cookie: staying.cookie });
+      expect(await Promise.all([ended.opened, control.opened])).toEqual([200, 200]);
+      await app.http
+        .delete('/auth/session')
+        .set('Cookie', ending.cookie)
+        .set('Origin', `http://${new URL(app.url).host}`)
+        .expect(204);
+      await eventually(async () => ended.isEnded(), 'the signed-out session’s stream to end');
+
+      const incidentId = await report(operator);
+      await eventually(async () => control.heard.includes(incidentId), 'the control stream to hear the incident');
+      expect(ended.heard).not.toContain(incidentId);
+      expect(control.isEnded()).toBe(false);
+      control.close();
+    });
+
+    it('a session that expires while its stream is open: the stream ends', async () => {
+      const { cookie } = await signIn(await app.keyFor('sse-expiry', 'viewer'));
+      // Seconds to live: enough to open the stream, which then must end by itself.
+      await app.sql(
+        `UPDATE console_sessions SET expires_at = now() + interval '3 seconds' WHERE token_hash = ${tokenHash}`,
+        [cookie.split('=')[1]],
+      );
+      const expiring = stream({ Cookie: cookie });
+      expect(await expiring.opened).toBe(200);
+      await eventually(async () => expiring.isEnded(), 'the expired session’s stream to end');
+    });
   });
 
   it('answers a session cookie that does not decode as a bad session (401), not 500', async () => {

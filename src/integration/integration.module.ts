@@ -7,6 +7,7 @@ import { KillSwitchChanged } from '../incidents/events/kill-switch-changed.event
 import { NotifyBatcher } from '../platform/database/notify-batcher.js';
 import { eventTypeOf } from '../platform/outbox/domain-event.js';
 import { OutboxPublisher } from '../platform/outbox/outbox.publisher.js';
+import { PlatformModule } from '../platform/platform.module.js';
 import { cutText } from '../platform/text/cut-text.js';
 import { RecoveryRunProgressed } from '../self-healing/events/recovery-run-progressed.event.js';
 import { WorkOrderChanged } from '../self-healing/events/work-order-changed.event.js';
@@ -39,7 +40,7 @@ import { IntegrationStatsService } from './stats/integration-stats.service.js';
  * loop-enriched incident reads (detail, evidence), the inbox, and notifications.
  */
 @Module({
-  imports: [InboxModule, NotificationsModule],
+  imports: [PlatformModule, InboxModule, NotificationsModule],
   controllers: [
     IncidentDetailController,
     EvidenceController,

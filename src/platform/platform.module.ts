@@ -15,6 +15,6 @@ import { OutboxModule } from './outbox/outbox.module.js';
   imports: [TerminusModule, AuditModule, AuthModule, FlagsModule, OutboxModule, EgressModule, CryptoModule],
   controllers: [HealthController, MetricsController],
   providers: [MetricsService],
-  exports: [AuditModule, FlagsModule, OutboxModule, EgressModule, CryptoModule, MetricsService],
+  exports: [AuditModule, AuthModule, FlagsModule, OutboxModule, EgressModule, CryptoModule, MetricsService],
 })
 export class PlatformModule {}

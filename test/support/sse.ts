@@ -2,17 +2,22 @@ import http from 'node:http';
 
 /**
  * Opens a real SSE connection and hands every message (event name, parsed data) to `onMessage`.
- * `opened` resolves once the server answered (it subscribes before it answers).
+ * `opened` resolves with the status once the server answered (it subscribes before it answers); `ended` once the
+ * server ended the stream (or it was closed).
  */
 export function openSse(
   url: string,
   headers: Record<string, string>,
   onMessage: (event: string, data: any) => void,
-): { opened: Promise<void>; close: () => void } {
-  let answered: () => void = () => {};
-  const opened = new Promise<void>((resolve) => (answered = resolve));
+): { opened: Promise<number>; ended: Promise<void>; close: () => void } {
+  let answered: (status: number) => void = () => {};
+  const opened = new Promise<number>((resolve) => (answered = resolve));
+  let finished: () => void = () => {};
+  const ended = new Promise<void>((resolve) => (finished = resolve));
   const req = http.get(url, { headers }, (res) => {
-    answered();
+    answered(res.statusCode!);
+    res.on('end', finished);
+    res.on('close', finished);
     let buffer = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
@@ -27,6 +32,6 @@ export function openSse(
       }
     });
   });
-  req.on('error', () => {}); // closing the stream on purpose ends it with an error
-  return { opened, close: () => req.destroy() };
+  req.on('error', () => finished()); // closing the stream on purpose ends it with an error
+  return { opened, ended, close: () => req.destroy() };
 }

@@ -13,13 +13,17 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
+import { CredentialWatch } from '../../platform/auth/credential-watch.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
 import { toLoopStatus, type LoopStatus } from '../loop-status/loop-status.js';
 import { LoopTraceRepository } from '../loop-status/loop-trace.repository.js';
 import { LoopProgressHub } from './loop-progress.hub.js';
 
-/** Server-sent events: `loop_progress` messages carrying LoopStatus, with comment heart-beats. */
+/**
+ * Server-sent events: `loop_progress` messages carrying LoopStatus, with comment heart-beats. A
+ * stream ends when its credential no longer holds (CredentialWatch).
+ */
 @ApiTags('integration')
 @ApiBearerAuth()
 @Controller('integration')
@@ -31,6 +35,7 @@ export class LoopStreamController {
   constructor(
     private readonly hub: LoopProgressHub,
     private readonly traces: LoopTraceRepository,
+    private readonly credentials: CredentialWatch,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -123,6 +128,8 @@ export class LoopStreamController {
     };
     req.on('close', close);
     cleanups.push(this.hub.trackStream(close));
+    // Authenticated once, here: the stream ends when its key is revoked or its session ends (ADR 0011).
+    cleanups.push(this.credentials.watch(p, close));
     return {
       send: (data: unknown, event = 'loop_progress') => {
         if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

@@ -12,6 +12,8 @@ export interface Principal {
   tenantId: string;
   role: Role;
   platformAdmin: boolean;
+  /** Set when the request came with a console session: the stored SHA-256 of its token. */
+  sessionHash?: string;
 }
 
 /** `agent` is below every ordered role, so it passes no minimum. */

@@ -14,7 +14,8 @@ import { ApiKeysRepository, type KeyRow } from './api-keys.repository.js';
 
 export const DEFAULT_TENANT = 'default';
 // Keys are 256 random bits, so a plain SHA-256 is enough; a slow KDF would only slow every request.
-const KEY_CREATED = 'created';
+/** The API_KEYS_CHANNEL payload of a new key: no existing key changed. */
+export const KEY_CREATED = 'created';
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 const newKey = () => `plk_${randomBytes(32).toString('base64url')}`;
 // last_used_at is informational; writing it on every request would double the write load.

@@ -38,6 +38,15 @@ export class ApiKeysRepository {
     return found;
   }
 
+  /** Of these keys (by id), the ones not revoked (outside any transaction). */
+  async activeOf(ids: string[]): Promise<Set<string>> {
+    const rows = await this.tx.queryOutside<{ id: string }>(
+      `SELECT id FROM api_keys WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL`,
+      [ids],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Notes that the key was used (informational, outside any transaction). */
   async touch(id: string): Promise<void> {
     await this.tx.queryOutside(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [id]);

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { AuditTrail } from '../../audit/audit-trail.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { NotifyBatcher } from '../../database/notify-batcher.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { ApiKeyService } from '../api-keys/api-key.service.js';
 import type { Principal } from '../principal.js';
@@ -9,6 +10,8 @@ import { type SessionView, viewOf } from './session.view.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 export const SESSION_COOKIE = 'pl_session';
+/** Told when a session is ended (sign-out): each replica re-checks the streams opened with a session (CredentialWatch). */
+export const SESSIONS_CHANNEL = 'console_sessions_ended';
 // Tokens are 256 random bits: a plain SHA-256 is enough, as for API keys.
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -19,6 +22,7 @@ export class SessionService {
     private readonly tx: TransactionHost,
     private readonly sessions: SessionsRepository,
     private readonly keys: ApiKeyService,
+    private readonly notifier: NotifyBatcher,
     private readonly audit: AuditTrail,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -44,9 +48,11 @@ export class SessionService {
 
   /** The session's principal while the session is unexpired and its key unrevoked. */
   async authenticate(token: string): Promise<(Principal & { expiresAt: string }) | null> {
-    const row = await this.sessions.findLive(hash(token));
+    const sessionHash = hash(token);
+    const row = await this.sessions.findLive(sessionHash);
     if (!row) return null;
     return {
+      sessionHash,
       keyId: row.id,
       keyName: row.name,
       tenantId: row.tenant_id,
@@ -67,6 +73,7 @@ export class SessionService {
         subject: sessionSubject(token),
         before: { keyName: ended.name },
       });
+      this.notifier.notifyAfterCommit(SESSIONS_CHANNEL);
     });
   }
 }

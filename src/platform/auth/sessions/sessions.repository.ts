@@ -38,6 +38,16 @@ export class SessionsRepository {
     return row ?? null;
   }
 
+  /** Of these sessions (by token hash), the ones still live: unexpired, their key unrevoked. */
+  async liveOf(tokenHashes: string[]): Promise<Set<string>> {
+    const rows = await this.tx.queryOutside<{ token_hash: string }>(
+      `SELECT s.token_hash FROM console_sessions s JOIN api_keys k ON k.id = s.key_id
+        WHERE s.token_hash = ANY($1::text[]) AND s.expires_at > now() AND k.revoked_at IS NULL`,
+      [tokenHashes],
+    );
+    return new Set(rows.map((r) => r.token_hash));
+  }
+
   /** Ends the session; answers whose it was (undefined: no such session). */
   async delete(tokenHash: string): Promise<{ key_id: string; tenant_id: string; name: string } | undefined> {
     const [ended] = await this.tx.query<{ key_id: string; tenant_id: string; name: string }>(
