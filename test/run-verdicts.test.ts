@@ -119,6 +119,28 @@ describe('run verdicts: recurrences judged by when they occurred, monitoring, ro
     expect(await get(`/incidents/${incidentId}`)).toMatchObject({ status: 'open', repeatCount: 2 });
   });
 
+  it('the alert firing again only after the window, while the verdict waits, does not fail the run (judged by when it fired)', async () => {
+    const fired = alert('OutOfMemoryError', 'agent-refire-late');
+    const incidentId = (await sendAlert(fired)).alerts[0].incidentId as string;
+    const runId = await approve(incidentId);
+    await runWhen(runId, (r) => r.phase === 'watch', 'the watch');
+    // Another fault on the agent, inside the window, that no pattern files yet: the verdict waits past the window.
+    await setFlag('bridge_1', false);
+    try {
+      await report('agent-refire-late', 'ConnectionResetError');
+      const waiting = await runWhen(runId, (r) => r.reason !== null, 'the verdict to wait');
+      expect(waiting).toMatchObject({ phase: 'watch', reason: expect.stringMatching(/the verdict waits/) });
+      const again = await sendAlert(fired); // after the window's end
+      expect(again).toMatchObject({ deduplicated: 1, alerts: [{ incidentId }] });
+      const { lastSeenAt } = await get(`/incidents/${incidentId}`);
+      expect(Date.parse(lastSeenAt)).toBeGreaterThanOrEqual(Date.parse(waiting.verifyUntil));
+    } finally {
+      await setFlag('bridge_1', true);
+    }
+    const done = await runWhen(runId, (r) => r.phase === 'done', 'the verdict');
+    expect(done).toMatchObject({ status: 'succeeded', verdict: 'succeeded' });
+  });
+
   it('item 2: a recurrence that occurred inside the window fails the run though bridge 2 handles it only after the window', async () => {
     const first = await report('agent-late');
     const runId = await approve(first);

@@ -282,7 +282,7 @@ export class IncidentsRepository {
        own AS (SELECT repeat_count, last_seen_at, resolved_at, resolved_by FROM incidents WHERE tenant_id = $1 AND id = $5::uuid)
        SELECT (SELECT id FROM first_new) AS new_id, (SELECT occurred_at FROM first_new) AS new_occurred_at,
               (SELECT count(*)::int FROM inside WHERE $2::uuid IS NOT NULL AND matched_pattern_id IS NULL) AS unfiled,
-              (SELECT last_seen_at FROM own WHERE repeat_count > 1 AND last_seen_at >= $6) AS refired_at,
+              (SELECT last_seen_at FROM own WHERE repeat_count > 1 AND last_seen_at >= $6 AND last_seen_at < $7) AS refired_at,
               (SELECT resolved_at FROM own WHERE resolved_by = 'monitoring') AS resolved_at`,
       [q.tenantId, q.patternId, q.agentId, q.capability, q.incidentId, q.from, q.until],
     );

@@ -4,7 +4,7 @@ import { Query } from '@nestjs/cqrs';
 export interface RecurrenceEvidence {
   /** The first new incident of the pattern on the agent and capability that occurred inside the window. */
   newIncident: { id: string; occurredAt: string } | null;
-  /** When the fixed incident's alert last fired again, if that was at or after the window's start. */
+  /** When the fixed incident's alert last fired again, if that was inside the window (a re-fire after its end is not counted). */
   refiredAt: string | null;
   /** Incidents on the agent and capability that occurred inside the window and are not filed under a pattern yet. */
   unfiled: number;
