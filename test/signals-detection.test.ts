@@ -190,6 +190,38 @@ describe('degradation detection: POST /signals/metrics', () => {
     expect(await degradationIncidents('agent-resend')).toEqual([]);
   });
 
+  it('arms one escalation when the symptoms arrive out of order, as when they arrive in order', async () => {
+    const latency = (agentId: string, value: number, hours: number) =>
+      send([{ metric: 'latency_ms', agentId, value, at: at(hours) }]).expect(200);
+    for (const agentId of ['in-order', 'out-of-order'])
+      await send(
+        Array.from({ length: 168 }, (_, h) => ({ metric: 'latency_ms', agentId, value: 100, at: at(h) })),
+      ).expect(200);
+    const inOrder = [];
+    for (const h of [170, 171, 172]) inOrder.push((await latency('in-order', 160, h)).body);
+    const outOfOrder = [];
+    for (const h of [170, 172, 171]) outOfOrder.push((await latency('out-of-order', 160, h)).body); // h171 arrives late
+    for (const bodies of [inOrder, outOfOrder]) {
+      expect(bodies.map((b) => b.symptoms.length)).toEqual([1, 1, 1]);
+      expect(bodies.map((b) => b.escalations.length)).toEqual([0, 0, 1]);
+      expect(bodies[2].escalations[0]).toMatchObject({ armedAt: at(172), expiresAt: at(176) });
+      expect(bodies[2].escalations[0].symptomIds).toHaveLength(3);
+    }
+    const armed = await app.sql(
+      `SELECT agent_id, armed_at FROM signal_escalations WHERE agent_id IN ('in-order', 'out-of-order') ORDER BY agent_id`,
+    );
+    expect(armed.map((e) => [e.agent_id, e.armed_at.toISOString()])).toEqual([
+      ['in-order', at(172)],
+      ['out-of-order', at(172)],
+    ]);
+    const [incident] = await degradationIncidents('out-of-order');
+    expect(incident).toMatchObject({ errorType: 'degradation.latency_ms', occurredAt: at(172) });
+    expect(incident.message).toMatch(/3 symptoms in 24 h/);
+    // Later still, an earlier symptom completes windows the armed escalation covers: nothing more is armed.
+    expect((await latency('out-of-order', 160, 169)).body).toMatchObject({ symptoms: [{}], escalations: [] });
+    expect(await degradationIncidents('out-of-order')).toHaveLength(1);
+  });
+
   it('applies the other default thresholds: throughput and pass rate down, OOM events over a zero baseline', async () => {
     const seed = ['throughput', 'pass_rate', 'oom_events'].flatMap((metric) =>
       Array.from({ length: 48 }, (_, i) => ({

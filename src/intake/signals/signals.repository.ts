@@ -110,21 +110,25 @@ export class SignalsRepository {
     return row;
   }
 
-  /** The symptoms of this kind for this agent in (from, symptom.at], oldest first. */
-  symptomsBefore(tenantId: string, symptom: SymptomRow, from: Date): Promise<SymptomRow[]> {
+  /** The symptoms of this kind (metric) for this agent in (from, until), oldest first. */
+  symptomsBetween(tenantId: string, symptom: SymptomRow, from: Date, until: Date): Promise<SymptomRow[]> {
     return this.tx.query<SymptomRow>(
-      `SELECT * FROM signal_symptoms WHERE tenant_id = $1 AND metric = $2 AND agent_id = $3 AND at > $4 AND at <= $5 ORDER BY at, id`,
-      [tenantId, symptom.metric, symptom.agent_id, from, symptom.at],
+      `SELECT * FROM signal_symptoms WHERE tenant_id = $1 AND metric = $2 AND agent_id = $3 AND at > $4 AND at < $5 ORDER BY at, id`,
+      [tenantId, symptom.metric, symptom.agent_id, from, until],
     );
   }
 
-  /** Whether an escalation of this kind for this agent is armed at any time in [symptom.at, until). */
-  async escalationArmed(tenantId: string, symptom: SymptomRow, until: Date): Promise<boolean> {
-    const [armed] = await this.tx.query(
-      `SELECT 1 FROM signal_escalations WHERE tenant_id = $1 AND metric = $2 AND agent_id = $3 AND armed_at < $5 AND expires_at > $4 LIMIT 1`,
-      [tenantId, symptom.metric, symptom.agent_id, symptom.at, until],
+  /** The times of the escalations of this kind for this agent armed at any time in [from, until). */
+  escalationsArmedBetween(
+    tenantId: string,
+    symptom: SymptomRow,
+    from: Date,
+    until: Date,
+  ): Promise<Pick<EscalationRow, 'armed_at' | 'expires_at'>[]> {
+    return this.tx.query(
+      `SELECT armed_at, expires_at FROM signal_escalations WHERE tenant_id = $1 AND metric = $2 AND agent_id = $3 AND armed_at < $5 AND expires_at > $4`,
+      [tenantId, symptom.metric, symptom.agent_id, from, until],
     );
-    return armed !== undefined;
   }
 
   async insertEscalation(

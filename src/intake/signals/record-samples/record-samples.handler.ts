@@ -69,8 +69,8 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
         if (!breach) continue;
         const symptom = await this.signals.insertSymptom(tenantId, sample, baseline, breach);
         result.symptoms.push(symptomView(symptom));
-        const escalation = await this.maybeEscalate(tenantId, symptom, settings);
-        if (escalation) result.escalations.push(escalationView(escalation));
+        for (const escalation of await this.maybeEscalate(tenantId, symptom, settings))
+          result.escalations.push(escalationView(escalation));
       }
       result.insufficientHistory = [...short.values()];
       result.pruned = await this.prune(tenantId, settings);
@@ -93,25 +93,57 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
   }
 
   /**
-   * `symptomCount` symptoms of this kind for this agent within `symptomWindowHours` up to this
-   * one arm an escalation, unless one already covers this time (one per kind and agent while
-   * armed; a later one may follow once the TTL has passed). Arming reports the incident and
+   * `symptomCount` symptoms of this kind for this agent within `symptomWindowHours` arm an
+   * escalation at the last of them, unless one already covers that time (one per kind and agent
+   * while armed; a later one may follow once the TTL has passed). Every window that holds this
+   * symptom is judged, in time order: the one ending at it, and, for a symptom that arrived late,
+   * those ending at the symptoms after it, which it may complete. Arming reports the incident and
    * publishes DegradationDetected.
    */
   private async maybeEscalate(
     tenantId: string,
     symptom: SymptomRow,
     settings: IntakeSettings,
-  ): Promise<EscalationRow | null> {
+  ): Promise<EscalationRow[]> {
     const at = symptom.at.getTime();
+    const windowMs = settings.symptomWindowHours * HOUR;
     const ttlMs = settings.escalationTtlHours * HOUR;
-    const recent = await this.signals.symptomsBefore(
+    const near = await this.signals.symptomsBetween(
       tenantId,
       symptom,
-      new Date(at - settings.symptomWindowHours * HOUR),
+      new Date(at - windowMs),
+      new Date(at + windowMs),
     );
-    if (recent.length < settings.symptomCount) return null;
-    if (await this.signals.escalationArmed(tenantId, symptom, new Date(at + ttlMs))) return null;
+    const times = near.map((s) => s.at.getTime());
+    let armed: { from: number; until: number }[] | null = null;
+    const escalations: EscalationRow[] = [];
+    let first = 0;
+    for (let i = 0; i < near.length; i++) {
+      const end = times[i];
+      // Each moment from this symptom's on is a window's end, judged once with all its symptoms.
+      if (end < at || (i + 1 < near.length && times[i + 1] === end)) continue;
+      while (times[first] <= end - windowMs) first++;
+      const window = near.slice(first, i + 1);
+      if (window.length < settings.symptomCount) continue;
+      armed ??= (
+        await this.signals.escalationsArmedBetween(tenantId, symptom, symptom.at, new Date(at + windowMs + ttlMs))
+      ).map((e) => ({ from: e.armed_at.getTime(), until: e.expires_at.getTime() }));
+      if (armed.some((e) => e.from < end + ttlMs && e.until > end)) continue;
+      const escalation = await this.arm(tenantId, end === at ? symptom : near[i], window, settings);
+      armed.push({ from: end, until: end + ttlMs });
+      escalations.push(escalation);
+    }
+    return escalations;
+  }
+
+  private async arm(
+    tenantId: string,
+    symptom: SymptomRow,
+    recent: SymptomRow[],
+    settings: IntakeSettings,
+  ): Promise<EscalationRow> {
+    const at = symptom.at.getTime();
+    const ttlMs = settings.escalationTtlHours * HOUR;
     const { incident } = await this.commands.execute(
       new ReportIncident({
         tenantId,
