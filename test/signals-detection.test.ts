@@ -293,6 +293,35 @@ describe('degradation detection: POST /signals/metrics', () => {
     await app.http.put('/signals/settings').set(bearer(admin)).send({ symptomCount: 3 }).expect(200);
   });
 
+  it('refuses settings that would leave nothing to judge, naming both fields and storing nothing', async () => {
+    const adminOf = await app.keyFor('settings-combos', 'admin');
+    const put = (body: object) => app.http.put('/signals/settings').set(bearer(adminOf)).send(body);
+    const stored = async () => (await app.http.get('/signals/settings').set(bearer(adminOf)).expect(200)).body;
+    const before = await stored();
+    const refused = async (body: object, fields: string[]) => {
+      const res = await put(body).expect(400);
+      expect(res.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(fields);
+    };
+    // A 1-day baseline spans under 24 h: the default 24 h of history is never reached.
+    await refused({ baselineDays: 1 }, ['baselineDays', 'minHistory.spanHours']);
+    await refused({ minHistory: { spanHours: 2000 } }, ['baselineDays', 'minHistory.spanHours']);
+    // Pruning would delete the samples a baseline needs, or the symptoms a window counts.
+    await refused({ retentionDays: 6 }, ['baselineDays', 'retentionDays']);
+    await refused({ baselineDays: 2, retentionDays: 2, symptomWindowHours: 72 }, [
+      'retentionDays',
+      'symptomWindowHours',
+    ]);
+    expect(await stored()).toEqual(before);
+    const ok = await put({ baselineDays: 2, minHistory: { spanHours: 47 }, retentionDays: 3, symptomWindowHours: 72 });
+    expect(ok.status).toBe(200);
+    expect(await stored()).toMatchObject({
+      baselineDays: 2,
+      minHistory: { spanHours: 47 },
+      retentionDays: 3,
+      symptomWindowHours: 72,
+    });
+  });
+
   it("keeps both of two admins' first changes made at once: neither undoes the other's", async () => {
     const admin2 = await app.keyFor('settings-race', 'admin');
     // Both changes read the settings, then wait to write them until the writes are let go: with

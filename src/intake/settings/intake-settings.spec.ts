@@ -52,4 +52,19 @@ describe('settingsAfter', () => {
       'symptomCount',
     ]);
   });
+
+  it('refuses a merged result that leaves nothing to judge, naming both fields of each conflict', () => {
+    const { settings, errors } = settingsAfter(DEFAULT_SETTINGS, {
+      baselineDays: 10,
+      retentionDays: 9,
+      minHistory: { spanHours: 240 },
+    });
+    expect(settings).toBe(DEFAULT_SETTINGS);
+    expect(errors.map((e) => [e.field, e.errors.length])).toEqual([
+      ['minHistory.spanHours', 1],
+      ['baselineDays', 2],
+      ['retentionDays', 1],
+    ]);
+    expect(settingsAfter(DEFAULT_SETTINGS, { baselineDays: 10, minHistory: { spanHours: 239 } }).errors).toEqual([]);
+  });
 });

@@ -103,7 +103,8 @@ function metricChanges(
 /**
  * `current` with a `PUT /signals/settings` body applied (fields left out keep their value; a
  * metric given replaces that metric's rule, null removes one of the tenant's own), or every
- * offending field: the body is checked by UpdateIntakeSettingsDto, each metric by MetricRuleDto.
+ * offending field: the body is checked by UpdateIntakeSettingsDto, each metric by MetricRuleDto,
+ * then the merged result by conflictsOf.
  */
 export function settingsAfter(
   current: IntakeSettings,
@@ -134,5 +135,43 @@ export function settingsAfter(
   if (dto.alertmanager?.capabilityLabel !== undefined)
     next.alertmanager.capabilityLabel = dto.alertmanager.capabilityLabel;
   next.metrics = metrics.metrics;
-  return { settings: next, errors: [] };
+  const conflicts = conflictsOf(next);
+  return conflicts.length ? { settings: current, errors: conflicts } : { settings: next, errors: [] };
+}
+
+/**
+ * Fields of the merged settings that, together, would leave the detector nothing to judge, each
+ * with why (a field named by two conflicts has both errors): a history longer than the baseline
+ * window can hold is never reached, and pruning must not delete the samples a baseline needs or the
+ * symptoms a window counts.
+ */
+function conflictsOf(s: IntakeSettings): FieldError[] {
+  const errors = new Map<string, string[]>();
+  const conflict = (a: string, aError: string, b: string, bError: string) => {
+    errors.set(a, [...(errors.get(a) ?? []), aError]);
+    errors.set(b, [...(errors.get(b) ?? []), bError]);
+  };
+  const baselineHours = s.baselineDays * 24;
+  if (s.minHistory.spanHours >= baselineHours)
+    conflict(
+      'minHistory.spanHours',
+      `must be below baselineDays × 24 (${baselineHours}): a baseline's samples span less than its window, so no sample would be judged`,
+      'baselineDays',
+      `must be more than minHistory.spanHours (${s.minHistory.spanHours}) / 24: a baseline's samples span less than its window, so no sample would be judged`,
+    );
+  if (s.retentionDays < s.baselineDays)
+    conflict(
+      'retentionDays',
+      `must be at least baselineDays (${s.baselineDays}): pruning would delete the samples a baseline needs`,
+      'baselineDays',
+      `must be at most retentionDays (${s.retentionDays}): pruning would delete the samples a baseline needs`,
+    );
+  if (s.retentionDays * 24 < s.symptomWindowHours)
+    conflict(
+      'retentionDays',
+      `must be at least symptomWindowHours (${s.symptomWindowHours}) / 24: pruning would delete the symptoms a window counts`,
+      'symptomWindowHours',
+      `must be at most retentionDays × 24 (${s.retentionDays * 24}): pruning would delete the symptoms a window counts`,
+    );
+  return [...errors].map(([field, messages]) => ({ field, errors: messages }));
 }
