@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { withWritesHeld } from './support/held-writes.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -320,6 +321,68 @@ describe('degradation detection: POST /signals/metrics', () => {
       retentionDays: 3,
       symptomWindowHours: 72,
     });
+  });
+
+  it('refuses with 400 a sample whose metric is removed or narrowed while the request waits, storing nothing', async () => {
+    const tenant = 'metric-removed';
+    const [adminOf, operatorOf] = [await app.keyFor(tenant, 'admin'), await app.keyFor(tenant, 'operator')];
+    const putSettings = (body: object) => app.http.put('/signals/settings').set(bearer(adminOf)).send(body).expect(200);
+    await putSettings({
+      metrics: { queue_depth: { direction: 'up', warningPct: 30 }, backlog: { direction: 'up', warningPct: 30 } },
+    });
+    // A day and more of history: the new samples are judged against their rules.
+    const history = ['queue_depth', 'backlog'].flatMap((metric) =>
+      Array.from({ length: 30 }, (_, h) => ({
+        metric,
+        agentId: 'a',
+        value: 5,
+        at: new Date(Date.now() - (h + 1) * HOUR).toISOString(),
+      })),
+    );
+    await app.http.post('/signals/metrics').set(bearer(operatorOf)).send({ samples: history }).expect(200);
+    const stored = async () => (await app.sql(`SELECT 1 FROM signal_samples WHERE tenant_id = $1`, [tenant])).length;
+    // The request is checked against the settings, then waits for the tenant's signals lock, held here.
+    const holder = new pg.Client({ connectionString: app.database.url });
+    await holder.connect();
+    try {
+      await holder.query(`BEGIN`);
+      await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`intake:signals:${tenant}`]);
+      const posted = app.http
+        .post('/signals/metrics')
+        .set(bearer(operatorOf))
+        .send({
+          samples: [
+            { metric: 'latency_ms', agentId: 'a', value: 100 },
+            { metric: 'queue_depth', agentId: 'a', value: 5 },
+            { metric: 'backlog', agentId: 'a', value: 50 }, // a symptom, but over the new max
+          ],
+        })
+        .then((res) => res);
+      await eventually(
+        async () =>
+          (
+            await app.sql(
+              `SELECT 1 FROM pg_locks l
+                WHERE l.locktype = 'advisory' AND NOT l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)`,
+              [`intake:signals:${tenant}`],
+            )
+          ).length > 0,
+        'the request to wait for the signals lock',
+      );
+      // Meanwhile an admin removes one metric and bounds the other.
+      await putSettings({ metrics: { queue_depth: null, backlog: { direction: 'up', warningPct: 30, max: 10 } } });
+      await holder.query(`COMMIT`);
+      const res = await posted;
+      expect(res.status).toBe(400);
+      expect(res.body.fields).toEqual([
+        { field: 'samples[1].metric', errors: [expect.stringMatching(/^must be one of latency_ms, .*backlog/)] },
+        { field: 'samples[2].value', errors: ['backlog cannot exceed 10'] },
+      ]);
+    } finally {
+      await holder.end();
+    }
+    expect(await stored()).toBe(60);
   });
 
   it("keeps both of two admins' first changes made at once: neither undoes the other's", async () => {

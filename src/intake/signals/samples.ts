@@ -46,10 +46,29 @@ export function samplesOf(body: unknown, settings: IntakeSettings, now: Date): S
   }));
 }
 
+/**
+ * Samples checked by samplesOf against settings read before the request's transaction, checked
+ * again against the settings they are judged by (read under the tenant's lock): a metric removed,
+ * or bounded, meanwhile is a 400 naming the field, as samplesOf's. `samples` in the request's order.
+ */
+export function refuseAgainst(samples: Sample[], settings: IntakeSettings): void {
+  const problems = samples.flatMap((s, i) => ruleProblems(s, `samples[${i}]`, settings));
+  if (problems.length) throw invalidFields(problems);
+}
+
 /** What the tenant's settings and the clock say of one sample's fields that are well-formed themselves. */
 function tenantProblems(s: unknown, i: number, settings: IntakeSettings, now: Date): FieldError[] {
   if (!isObject(s)) return [];
   const path = `samples[${i}]`;
+  const problems = ruleProblems(s, path, settings);
+  if (typeof s.at === 'string' && Date.parse(s.at) > now.getTime() + MAX_FUTURE_MS) {
+    problems.push({ field: `${path}.at`, errors: ['must not be more than 5 minutes in the future'] });
+  }
+  return problems;
+}
+
+/** Whether the sample's metric is one of the tenant's, and its value one that metric takes. */
+function ruleProblems(s: { metric?: unknown; value?: unknown }, path: string, settings: IntakeSettings): FieldError[] {
   const problems: FieldError[] = [];
   const rule =
     typeof s.metric === 'string' && Object.hasOwn(settings.metrics, s.metric) ? settings.metrics[s.metric] : undefined;
@@ -65,9 +84,6 @@ function tenantProblems(s: unknown, i: number, settings: IntakeSettings, now: Da
       problems.push({ field: `${path}.value`, errors: [`${s.metric} cannot be negative`] });
     else if (rule.max !== null && s.value > rule.max)
       problems.push({ field: `${path}.value`, errors: [`${s.metric} cannot exceed ${rule.max}`] });
-  }
-  if (typeof s.at === 'string' && Date.parse(s.at) > now.getTime() + MAX_FUTURE_MS) {
-    problems.push({ field: `${path}.at`, errors: ['must not be more than 5 minutes in the future'] });
   }
   return problems;
 }

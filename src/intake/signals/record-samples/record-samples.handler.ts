@@ -6,7 +6,7 @@ import { DegradationDetected } from '../../events/degradation-detected.event.js'
 import type { IntakeSettings } from '../../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../../settings/intake-settings.repository.js';
 import { type Baseline, classify } from '../detection.js';
-import type { Sample } from '../samples.js';
+import { refuseAgainst, type Sample } from '../samples.js';
 import { escalationView, symptomView } from '../signal.view.js';
 import { type EscalationRow, SignalsRepository, type SymptomRow } from '../signals.repository.js';
 import { RecordSamples, type InsufficientHistory, type RecordSamplesResult } from './record-samples.command.js';
@@ -33,6 +33,8 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
     return this.tx.run(async () => {
       await lockKey(this.tx, `intake:signals:${tenantId}`);
       const settings = await this.settingsRepository.get(tenantId);
+      // Checked before against settings read outside this lock: an admin may have changed them since.
+      refuseAgainst(samples, settings);
       const ordered = [...samples].sort((a, b) => a.at.getTime() - b.at.getTime());
       // A sample sent again is the reading already judged: only the new ones are.
       const fresh = await this.signals.insertSamples(tenantId, ordered);
