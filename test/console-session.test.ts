@@ -166,7 +166,7 @@ describe('console sessions and routes', () => {
       const { cookie } = await signIn(await app.keyFor('sse-expiry', 'viewer'));
       // Seconds to live: enough to open the stream, which then must end by itself.
       await app.sql(
-        `UPDATE console_sessions SET expires_at = now() + interval '3 seconds' WHERE token_hash = ${tokenHash}`,
+        `UPDATE console_sessions SET expires_at = now() + interval '6 seconds' WHERE token_hash = ${tokenHash}`,
         [cookie.split('=')[1]],
       );
       const expiring = stream({ Cookie: cookie });
