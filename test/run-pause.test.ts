@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ServerResponse } from 'node:http';
 import { WAITING_WORK_SQL } from '../src/self-healing/waiting/waiting-work.read-model.js';
 import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
-import { startWebhookReceiver } from './support/webhook-receiver.js';
+import { startWebhookReceiver, type Answer } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
@@ -60,13 +61,16 @@ describe('pause, retry, skip and roll back a run', () => {
     return { incidentId, run: await paused(started.id) };
   }
 
+  /** reduce_batch with factor 0.5 fails; everything else succeeds and the memory check finds the agent healthy. */
+  const defaultAnswer: Answer = (c, res) => {
+    const p = c.json?.params ?? {};
+    if (p.action === 'reduce_batch' && p.factor === 0.5)
+      return res.end('{"status":"failed","error":"factor 0.5 starves the consumers"}');
+    res.end(p.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}');
+  };
+
   beforeAll(async () => {
-    receiver = await startWebhookReceiver((c, res) => {
-      const p = c.json?.params ?? {};
-      if (p.action === 'reduce_batch' && p.factor === 0.5)
-        return res.end('{"status":"failed","error":"factor 0.5 starves the consumers"}');
-      res.end(p.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}');
-    });
+    receiver = await startWebhookReceiver(defaultAnswer);
     app = await startTestApp({
       ...ALLOW_LOOPBACK,
       RECOVERY_VERIFY_WINDOW_MS: '300',
@@ -147,6 +151,88 @@ describe('pause, retry, skip and roll back a run', () => {
         after: expect.objectContaining({ stepId: 'reduce_batch', params: { factor: 0.75 } }),
       }),
     ]);
+  });
+
+  it("the late result of the call before a retry is refused: the retried call's own answer decides the step", async () => {
+    // The first reduce_batch answers 202 and never reports in time; the retried one is held here until the test answers it.
+    const held: { res?: ServerResponse } = {};
+    receiver.answer((c, res) => {
+      const p = c.json?.params ?? {};
+      if (p.action === 'reduce_batch' && p.factor === 0.5) {
+        res.writeHead(202);
+        return res.end();
+      }
+      if (p.action === 'reduce_batch') {
+        held.res = res;
+        return 'hang';
+      }
+      res.end(p.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}');
+    });
+    // Time enough for the held call: the test, not the call's timeout, decides when it answers.
+    await app.http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({ url: `${receiver.url}/ops`, timeoutMs: 60_000 });
+    try {
+      const { recovery } = await incident();
+      const started = (
+        await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)
+      ).body;
+      await runWhere(
+        started.id,
+        (r) => r.steps.some((s: any) => s.id === 'reduce_batch' && s.waitingFor === 'result'),
+        'the 202 to be stored',
+      );
+      // The step's wait for its result runs out (its deadline moved to now: time passing, without the wait).
+      await app.sql(
+        `UPDATE recovery_run_steps SET deadline_at = now() WHERE run_id = $1 AND step_id = 'reduce_batch' AND waiting_for = 'result'`,
+        [started.id],
+      );
+      await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [started.id]);
+      const run = await runWhere(
+        started.id,
+        (r) =>
+          r.status === 'awaiting_operator' &&
+          r.steps.some((s: any) => s.id === 'reduce_batch' && s.status === 'timed_out'),
+        'the run to pause on the timed-out step',
+      );
+      const first = receiver.calls.find((c) => c.json?.runId === run.id && c.json.params.action === 'reduce_batch')!;
+
+      await app.http
+        .post(`/runs/${run.id}/steps/reduce_batch/retry`)
+        .set(auth(operator))
+        .send({ params: { factor: 0.75 } })
+        .expect(200);
+      await eventually(async () => held.res, 'the retried call to reach the actuator');
+
+      // The first call's result comes in late, with the first call's token: it is for an earlier call.
+      const late = await app.http
+        .post(first.json.callback.path)
+        .set(auth(first.json.callback.token))
+        .send({ outcome: 'failed', error: 'factor 0.5 starves the consumers' });
+      expect(late.status).toBe(409);
+      expect(late.body.message).toContain('earlier call');
+      expect((await get(`/runs/${run.id}`)).steps.find((s: any) => s.id === 'reduce_batch')).toMatchObject({
+        status: 'running',
+        waitingFor: 'call',
+        error: null,
+        params: expect.objectContaining({ factor: 0.75 }),
+      });
+
+      held.res!.end('{"ok":true}');
+      const done = await runWhere(run.id, (r) => r.phase === 'done', 'the retried run to finish');
+      expect(done).toMatchObject({ status: 'succeeded', verdict: 'succeeded' });
+      expect(done.steps.find((s: any) => s.id === 'reduce_batch')).toMatchObject({
+        status: 'succeeded',
+        output: { body: { ok: true } },
+      });
+    } finally {
+      await app.http
+        .put('/actuators/ops')
+        .set(auth(admin))
+        .send({ url: `${receiver.url}/ops`, timeoutMs: 2000 });
+      receiver.answer(defaultAnswer);
+    }
   });
 
   it('skip passes over the failed step and the run goes on to verify', async () => {

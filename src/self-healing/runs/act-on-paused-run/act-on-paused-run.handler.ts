@@ -3,17 +3,12 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { invalidFields } from '../../../platform/http/validation.js';
+import { retryWebhookId } from '../engine/step-callback-tokens.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import { pausedOn, runView, type RunRow, type RunView, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { ActOnPausedRun, type PausedRunChoice } from './act-on-paused-run.command.js';
-
-/** `<run>.<step>`, then `….retry-1`, `….retry-2`: a retry is a new call, not a repeat the receiver may drop. */
-export function retryWebhookId(current: string): string {
-  const n = /\.retry-(\d+)$/.exec(current);
-  return n ? current.replace(/\d+$/, String(Number(n[1]) + 1)) : `${current}.retry-1`;
-}
 
 @CommandHandler(ActOnPausedRun)
 export class ActOnPausedRunHandler implements ICommandHandler<ActOnPausedRun> {

@@ -564,12 +564,12 @@ export class RunAdvancer {
     return {
       webhookId: step.webhook_id,
       params: step.params,
-      // Where and how to report a late result after answering 202.
-      // Bound to the step, not the webhook-id: a retried step's id changes, its result route does not.
+      // Where and how to report a late result after answering 202. The route is the step's; the token
+      // is this call's (its webhook-id): after an operator's retry, the replaced call's result is refused.
       extra: {
         callback: {
           path: `/runs/${s.run.id}/steps/${step.step_id}/result`,
-          token: this.tokens.tokenFor(`${s.run.id}.${step.step_id}`),
+          token: this.tokens.tokenFor(step.webhook_id),
         },
       },
     };

@@ -17,9 +17,10 @@ export interface FinishWaitingStepProps {
 }
 
 /**
- * Finishes a step the run is waiting on, once: a second report, or one for a step that is not
- * waiting for that source, is refused with 409; a wrong callback token with 401; another
- * tenant's run is 404. The engine moves the run on right after.
+ * Finishes a step the run is waiting on, once: a second report, one for a step that is not
+ * waiting for that source, or an actuator's result for a call an operator's retry replaced, is
+ * refused with 409; a wrong callback token with 401; another tenant's run is 404. The engine
+ * moves the run on right after.
  */
 export interface FinishWaitingStep extends FinishWaitingStepProps {}
 export class FinishWaitingStep extends Command<RunView> {
