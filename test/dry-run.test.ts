@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectActuator } from './support/actuators.js';
+import { finishedRun } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -36,9 +37,12 @@ describe('dry run', () => {
     );
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver((c, res) =>
-      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":true}' : '{"ok":true}'),
-    );
+    // The checks find the agent healthy; tune_config's canary measures every candidate as passing.
+    receiver = await startWebhookReceiver((c, res) => {
+      const action = c.json?.params?.action;
+      if (action === 'canary_apply') return res.end('{"p95_ms":150,"error_rate":0}');
+      res.end(action === 'memory_check' || action === 'latency_check' ? '{"healthy":true}' : '{"ok":true}');
+    });
     app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '300', OUTBOX_POLL_INTERVAL_MS: '200' });
     admin = await app.keyFor('dry', 'admin');
     operator = await app.keyFor('dry', 'operator');
@@ -181,5 +185,41 @@ describe('dry run', () => {
     } finally {
       await app.http.delete('/guard/killswitch').set(auth(admin)).expect(200);
     }
+  });
+
+  it('lists the canary guardrails that would hold a playbook with a canary step', async () => {
+    const latency = async (n: number) => {
+      const incident = (
+        await app.http
+          .post('/incidents')
+          .set(auth(operator))
+          .send({
+            errorType: 'LatencyRegression',
+            message: `p95 latency of search-api-${n} regressed to ${800 + n} ms after a traffic shift`,
+            agentId: 'agent-dry',
+            capability: 'search',
+          })
+          .expect(201)
+      ).body;
+      const recovery = await eventually(
+        async () => (await get(`/recoveries?incidentId=${incident.id}`)).items[0],
+        `a recovery for ${incident.id}`,
+      );
+      expect(recovery.playbookId).toBe('tune_config');
+      return recovery;
+    };
+    // A tune_config run on the agent, approved and done: the default canary cooldown (6 h) now holds the next one.
+    const first = await latency(1);
+    const run = (await app.http.post(`/recoveries/${first.id}/approve`).set(auth(operator)).send({}).expect(200)).body;
+    expect((await finishedRun(app.http, operator, run.id)).status).toBe('succeeded');
+    const second = await latency(2);
+    expect(second.patternId).toBe(first.patternId);
+
+    const plan = (await app.http.post(`/recoveries/${second.id}/dry-run`).set(auth(operator)).send({}).expect(200))
+      .body;
+    expect(plan.guardrails).toContainEqual({
+      guardrail: 'canary_cooldown',
+      reason: expect.stringContaining(`the last canary run of pattern ${first.patternId} on agent agent-dry`),
+    });
   });
 });

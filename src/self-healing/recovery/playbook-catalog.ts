@@ -51,6 +51,13 @@ export type OnFailure = (typeof ON_FAILURE)[number];
 export const onFailureOf = (playbook: Playbook, automatic: boolean): OnFailure =>
   playbook.onFailure ?? (automatic ? 'rollback' : 'pause');
 
+/**
+ * A playbook with a canary step: its runs are also bounded by the canary guardrails (DESIGN §13).
+ * The one answer for the decision to auto-apply (SuggestRecovery) and for the dry run (PlanRun).
+ */
+export const hasCanaryStep = (playbook: Playbook): boolean =>
+  [...playbook.steps, ...playbook.verify, ...playbook.rollback].some((step) => step.kind === 'canary');
+
 export interface PlaybookChoice {
   playbook: Playbook;
   /** How well the incident matched, in [0, 1]. See PlaybookCatalog.choose. */

@@ -11,7 +11,7 @@ import { FixEvidenceRepository } from '../../learning/fix-evidence.repository.js
 import { PLAYBOOK_CATALOG, RECOVERY_GENERATOR } from '../../playbooks.provider.js';
 import { GuardrailsService } from '../../runs/guardrails/guardrails.service.js';
 import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
-import type { PlaybookCatalog } from '../playbook-catalog.js';
+import { hasCanaryStep, type PlaybookCatalog } from '../playbook-catalog.js';
 import { suggestRecovery, type RecoveryGenerator } from '../recovery-generator.js';
 import { RecoveryRepository, type RecoveryDecision } from '../recovery.repository.js';
 import { SuggestRecovery, type SuggestedRecovery } from './suggest-recovery.command.js';
@@ -35,7 +35,7 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
   /** A playbook with a canary step is also bounded by the canary guardrails. */
   private hasCanary(playbookId: string): boolean {
     const p = this.catalog.get(playbookId);
-    return p !== undefined && [...p.steps, ...p.verify, ...p.rollback].some((step) => step.kind === 'canary');
+    return p !== undefined && hasCanaryStep(p);
   }
 
   execute(c: SuggestRecovery): Promise<SuggestedRecovery> {

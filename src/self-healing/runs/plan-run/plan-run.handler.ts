@@ -4,7 +4,7 @@ import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswit
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
-import type { Playbook, PlaybookCatalog } from '../../recovery/playbook-catalog.js';
+import { hasCanaryStep, type Playbook, type PlaybookCatalog } from '../../recovery/playbook-catalog.js';
 import { RecoveryRepository } from '../../recovery/recovery.repository.js';
 import { GuardrailsService } from '../guardrails/guardrails.service.js';
 import { PlanRun } from './plan-run.query.js';
@@ -54,6 +54,8 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
           agentId: recovery.agent_id,
           capability: recovery.capability,
           patternId: recovery.source_pattern_id,
+          // As the decision to auto-apply it checks them (SuggestRecovery).
+          canary: hasCanaryStep(playbook),
         });
         if (guardrails.length > 0) {
           const names = guardrails.map((g) => g.guardrail).join(', ');
