@@ -144,4 +144,27 @@ describe('approval requests with an expiresAt (DESIGN §13)', () => {
     expect(next.patternId).toBe(kept.patternId);
     expect(next.decision.evidence.reviews).toEqual(kept.decision.evidence.reviews);
   });
+
+  it('a request past its expiresAt, not yet swept, cannot be given a new expiresAt and then approved', async () => {
+    const recovery = await queuedRecovery('Column "refund_ref" of relation "refunds" does not exist', 'agent-late');
+    const patch = (expiresAt: string) =>
+      app.http.patch(`/recoveries/${recovery.id}`).set(auth(operator)).send({ expiresAt });
+    await patch(new Date(Date.now() + 3_600_000).toISOString()).expect(200);
+    // Its expiresAt passes (stored in the past: time passing, without the wait), before the sweep comes by.
+    await app.sql(`UPDATE recovery_candidates SET expires_at = now() - interval '1 second' WHERE id = $1`, [
+      recovery.id,
+    ]);
+    const approve = () => app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({});
+    const first = await approve();
+    expect(first.status).toBe(409);
+    expect(first.body.message).toMatch(/already expired/);
+
+    const revived = await patch(new Date(Date.now() + 3_600_000).toISOString());
+    expect(revived.status).toBe(409);
+    expect(revived.body.message).toMatch(/already expired/);
+    const again = await approve();
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/already expired/);
+    expect(await app.sql(`SELECT id FROM recovery_runs WHERE recovery_id = $1`, [recovery.id])).toEqual([]);
+  });
 });

@@ -18,6 +18,17 @@ export class SetRecoveryExpiryHandler implements ICommandHandler<SetRecoveryExpi
       // Locked, so a review or the sweep deciding at once either wins before or sees the new expiry.
       const before = await this.recoveries.find(c.tenantId, c.recoveryId, true);
       if (!before) throw new NotFoundException(`recovery ${c.recoveryId} not found`);
+      // Past its expiresAt, before the sweep marked it: expired all the same (as ReviewRecovery judges it),
+      // not to be revived by a new expiry.
+      if (
+        before.status === 'pending_review' &&
+        before.expires_at !== null &&
+        before.expires_at.getTime() <= Date.now()
+      ) {
+        throw new ConflictException(
+          `recovery ${c.recoveryId} is already expired (expiresAt ${before.expires_at.toISOString()})`,
+        );
+      }
       const after = await this.recoveries.setExpiry(c.tenantId, c.recoveryId, c.expiresAt);
       if (!after)
         throw new ConflictException(
