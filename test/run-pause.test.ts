@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import { WAITING_WORK_SQL } from '../src/self-healing/waiting/waiting-work.read-model.js';
 import { connectActuator } from './support/actuators.js';
+import { playbookCatalogWith } from './support/playbooks.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type Answer } from './support/webhook-receiver.js';
 
@@ -73,6 +74,10 @@ describe('pause, retry, skip and roll back a run', () => {
     receiver = await startWebhookReceiver(defaultAnswer);
     app = await startTestApp({
       ...ALLOW_LOOPBACK,
+      // An automatic run of retry_with_backoff pauses on a failed step, as a person's does.
+      PLAYBOOK_CATALOG_PATH: playbookCatalogWith((byId) => {
+        byId('retry_with_backoff').onFailure = 'pause';
+      }),
       RECOVERY_VERIFY_WINDOW_MS: '300',
       RUN_RETRY_BASE_MS: '50',
       OUTBOX_POLL_INTERVAL_MS: '200',
@@ -297,6 +302,63 @@ describe('pause, retry, skip and roll back a run', () => {
     expect(done).toMatchObject({ automatic: true, status: 'rolled_back', verdict: 'failed' });
     expect(actions(runId)).toEqual(['clear_cache', 'reduce_batch', 'restore_batch']);
     expect(done.transitions.some((t: any) => t.to === 'awaiting_operator')).toBe(false);
+  });
+
+  it('a cancel after a retry still rolls back what the first call did', async () => {
+    // retry_with_backoff pauses on failure here, automatic runs too (its onFailure: beforeAll); its first step fails half done.
+    receiver.answer((c, res) =>
+      c.json?.params?.action === 'retry_with_backoff'
+        ? res.end('{"status":"failed","error":"retried 2 of 5 calls, then gave up"}')
+        : defaultAnswer(c, res),
+    );
+    const timeout = async (agentId: string) => {
+      const res = await app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({ errorType: 'TimeoutError', message: `call to billing-api timed out after 30 s (${agentId})`, agentId })
+        .expect(201);
+      const recovery = await eventually(
+        async () => (await get(`/recoveries?incidentId=${res.body.id}`)).items[0],
+        `a recovery for ${res.body.id}`,
+      );
+      expect(recovery.playbookId).toBe('retry_with_backoff');
+      return { incidentId: res.body.id as string, recovery };
+    };
+    try {
+      const founding = await timeout('agent-t1');
+      await app.http
+        .patch(`/catalog/patterns/${founding.recovery.patternId}`)
+        .set(auth(admin))
+        .send({ recoveryTemplate: { playbookId: 'retry_with_backoff', confidence: 0.95 }, autoApplyRecovery: true })
+        .expect(200);
+      await app.http
+        .post(`/incidents/${founding.incidentId}/resolve`)
+        .set(auth(operator))
+        .send({ note: 'founding' })
+        .expect(200);
+      const auto = await timeout('agent-t2');
+      expect(auto.recovery.status).toBe('applied');
+      const runId = (await get(`/runs?incidentId=${auto.incidentId}`)).items[0].id;
+      await runWhere(
+        runId,
+        (r) => r.status === 'awaiting_operator' && r.automatic,
+        'the automatic run to pause on its failed first step',
+      );
+
+      // The kill switch holds it; the operator retries (parked: not called), then cancels.
+      await app.http.post('/guard/killswitch').set(auth(admin)).send({ reason: 'hold everything' }).expect(200);
+      await app.http.post(`/runs/${runId}/steps/retry_call/retry`).set(auth(operator)).send({}).expect(200);
+      await runWhere(runId, (r) => r.pausedReason === 'kill switch', 'the kill switch to hold the retried step');
+      await app.http.post(`/runs/${runId}/cancel`).set(auth(operator)).send({}).expect(202);
+
+      const done = await runWhere(runId, (r) => r.phase === 'done', 'the canceled run to finish');
+      expect(done.status).toBe('canceled');
+      expect(done.steps.find((s: any) => s.id === 'restore_timeout').status).toBe('succeeded');
+      expect(actions(runId)).toEqual(['retry_with_backoff', 'restore_timeout']);
+    } finally {
+      await app.http.delete('/guard/killswitch').set(auth(admin));
+      receiver.answer(defaultAnswer);
+    }
   });
 
   it("the inbox finds a paused run through indexes of what waits, not by reading the tenant's run history", async () => {

@@ -28,7 +28,7 @@ import { RunsRepository } from '../runs.repository.js';
 import { CallSlots } from './call-slots.js';
 import { finishTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
-import { StepCallbackTokens } from './step-callback-tokens.js';
+import { earlierWebhookIds, StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
 
 /** One HTTP call the engine makes after the deciding transaction has committed. */
@@ -850,8 +850,9 @@ export class RunAdvancer {
   /**
    * Ends the forward part of a run: the rest of its steps and checks is skipped, its open work
    * orders are withdrawn (a timed-out escalation too), and its rollback runs, unless no step ever
-   * started, in which case there is nothing to undo. A failure is the run's verdict from here on,
-   * and its incident is no longer being mitigated (it is open again) whatever the rollback does.
+   * started (a step an operator retried had), in which case there is nothing to undo. A failure is
+   * the run's verdict from here on, and its incident is no longer being mitigated (it is open
+   * again) whatever the rollback does.
    */
   private async stop(s: State, status: 'failed' | 'canceled', reason: string, skipNote: string): Promise<Next> {
     for (const step of s.steps.filter((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status)))
@@ -869,7 +870,10 @@ export class RunAdvancer {
         )
         .catch(() => undefined); // already finished: nothing to withdraw
     }
-    const touched = s.steps.some((x) => x.list !== 'rollback' && x.started_at !== null);
+    // A step an operator retried is pending again and not started, but its earlier call was made.
+    const touched = s.steps.some(
+      (x) => x.list !== 'rollback' && (x.started_at !== null || earlierWebhookIds(x.webhook_id).length > 0),
+    );
     if (!touched) {
       for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status)))
         await this.finishStep(s, step, 'skipped', { note: 'not run: no step had started, nothing to undo' });
