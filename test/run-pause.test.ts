@@ -361,6 +361,21 @@ describe('pause, retry, skip and roll back a run', () => {
     }
   });
 
+  // After the automatic run's test: one more failed run of memory_cleanup would leave its fix untrusted there.
+  it('a paused run that runs out of time names the step it was paused on, and leaves the next one skipped', async () => {
+    const { run } = await pausedRun();
+    // The run's deadline (RECOVERY_RUN_TIMEOUT_MS) passes: stored as now, time passing without the wait.
+    await app.sql(`UPDATE recovery_runs SET deadline_at = now(), due_at = now() WHERE id = $1`, [run.id]);
+    const done = await runWhere(run.id, (r) => r.phase === 'done', 'the paused run to time out');
+    expect(done).toMatchObject({ status: 'rolled_back', verdict: 'failed' });
+    expect(done.reason).toMatch(/^timed_out: /);
+    expect(done.reason).toContain('step reduce_batch failed: factor 0.5 starves the consumers');
+    const steps = Object.fromEntries(done.steps.map((s: any) => [s.id, s]));
+    expect(steps.reduce_batch.status).toBe('failed');
+    expect(steps.restart_worker.status).toBe('skipped');
+    expect(steps.restore_batch.status).toBe('succeeded');
+  });
+
   it("the inbox finds a paused run through indexes of what waits, not by reading the tenant's run history", async () => {
     const { run } = await pausedRun();
     // 300 finished runs of history, copies of the paused run and its steps.

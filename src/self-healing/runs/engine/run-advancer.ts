@@ -18,6 +18,7 @@ import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import {
   FINISHED_STEP,
+  pausedOn,
   pausesOnFailure,
   type LeasedRun,
   type RunRow,
@@ -190,12 +191,17 @@ export class RunAdvancer {
         return this.schedule(s, null);
       case 'cancel':
         return this.cancelNow(s);
-      case 'time_out':
+      case 'time_out': {
+        const reason = `timed_out: the run did not get through its steps and checks within ${this.config.runs.runTimeoutMs} ms`;
+        // A run held by a failed step (paused on it for an operator) ran out of time on that step: it is the
+        // one named, and the step after it, which never began, is skipped with the rest.
+        if (s.steps.some((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'))) {
+          const paused = pausedOn(run, s.steps) ? '; no operator retried, skipped or rolled it back' : '';
+          return this.fail(s, `${reason}: ${this.stepFailure(s)}${paused}`);
+        }
         if (current) await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
-        return this.fail(
-          s,
-          `timed_out: the run did not get through its steps and checks within ${this.config.runs.runTimeoutMs} ms`,
-        );
+        return this.fail(s, reason);
+      }
       case 'pause_on_failure':
         return this.pauseOnFailure(s);
       case 'fail_on_step': {

@@ -11,7 +11,7 @@ import type { RunPhase, RunStatus, StepRow } from '../run.view.js';
 export const MOVES = [
   'sleep', // a finished run: nothing left to do
   'cancel', // an operator asked: skip the rest, roll back
-  'time_out', // the run is past its deadline: the current step times out, the run fails
+  'time_out', // the run is past its deadline: the current step times out (none past a failed one), the run fails
   'pause_on_failure', // a step or check failed in a run that waits for an operator: retry, skip or roll back (DESIGN §13)
   'fail_on_step', // a step or check failed (or its reporter said so): the run fails
   'fail_on_recurrence', // the fault came back inside the window: the run fails
