@@ -29,7 +29,7 @@ import { RunsRepository } from '../runs.repository.js';
 import { CallSlots } from './call-slots.js';
 import { finishTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
-import { earlierWebhookIds, StepCallbackTokens } from './step-callback-tokens.js';
+import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
 
 /** One HTTP call the engine makes after the deciding transaction has committed. */
@@ -877,9 +877,7 @@ export class RunAdvancer {
         .catch(() => undefined); // already finished: nothing to withdraw
     }
     // A step an operator retried is pending again and not started, but its earlier call was made.
-    const touched = s.steps.some(
-      (x) => x.list !== 'rollback' && (x.started_at !== null || earlierWebhookIds(x.webhook_id).length > 0),
-    );
+    const touched = s.steps.some((x) => x.list !== 'rollback' && (x.started_at !== null || isRetryCall(x.webhook_id)));
     if (!touched) {
       for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status)))
         await this.finishStep(s, step, 'skipped', { note: 'not run: no step had started, nothing to undo' });

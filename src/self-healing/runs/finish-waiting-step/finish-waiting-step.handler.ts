@@ -20,22 +20,25 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
   ) {}
 
   execute(p: FinishWaitingStep): Promise<RunView> {
+    // The token is bound to the call it came with: a wrong one is refused before any database work.
+    const call = p.source.kind === 'result' ? this.tokens.callOf(p.runId, p.stepId, p.source.token) : null;
+    if (p.source.kind === 'result' && call === null) {
+      throw new UnauthorizedException('unknown run or step, or a wrong callback token');
+    }
     return this.tx.run(async () => {
       // The result callback carries no API key: its token names the run, so look it up by id alone.
       const found = await this.runs.lock(p.tenantId, p.runId);
       const steps = found ? await this.runs.steps(found.id) : [];
       const step = steps.find((s) => s.step_id === p.stepId);
-      // The token is bound to the call it came with (the step's webhook-id then): one of a call an
-      // operator's retry replaced is that call's late result, which must not decide the retried step.
-      const call = p.source.kind === 'result' && step ? this.tokens.callOf(step.webhook_id, p.source.token) : null;
-      if (!found || !step || (p.source.kind === 'result' && call === null)) {
+      if (!found || !step) {
         if (p.source.kind === 'result')
           throw new UnauthorizedException('unknown run or step, or a wrong callback token');
         throw new NotFoundException(`run ${p.runId} or its step ${p.stepId} not found`);
       }
-      if (call === 'earlier') {
+      // The late result of a call an operator's retry replaced must not decide the retried step.
+      if (call !== null && call !== step.webhook_id) {
         throw new ConflictException(
-          `this result is for an earlier call of step ${step.step_id}, which an operator's retry replaced: the step waits for the answer to its call ${step.webhook_id}`,
+          `this result is for an earlier call of step ${step.step_id} (${call}), which an operator's retry replaced: the step waits for the answer to its call ${step.webhook_id}`,
         );
       }
       if (found.phase === 'done') throw new ConflictException(`run ${found.id} is already ${found.status}`);
