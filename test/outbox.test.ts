@@ -103,6 +103,32 @@ describe('transactional outbox (real PostgreSQL)', () => {
     expect(metrics.text).toMatch(/outbox_events_dead_lettered_total\{event_type="ProbeEvent",handler="test.probe"\} 1/);
   });
 
+  it('dead-letters a delivery claimed past OUTBOX_MAX_ATTEMPTS without running its handler (each attempt stopped the process)', async () => {
+    const deadCount = () =>
+      counterValue(app, 'outbox_events_dead_lettered_total', { event_type: 'ProbeEvent', handler: 'test.probe' });
+    const before = await deadCount();
+    // Four claims, and each time the process stopped in the handler (nothing recorded): the next claim is its fifth.
+    await app.sql(
+      `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, payload, attempts)
+       VALUES (gen_random_uuid(), 'ProbeEvent', 'test.probe', 't1', $1::jsonb, 4)`,
+      [JSON.stringify({ incidentId: null, tenantId: 't1', key: 'stopped-4-times' })],
+    );
+    app.app.get(OutboxRelay).wake('test.probe');
+    const [row] = await eventually(async () => {
+      const r = await rows('stopped-4-times');
+      return r[0]?.status !== 'pending' ? r : null;
+    }, 'the delivery recorded');
+    expect(row).toEqual({
+      status: 'dead',
+      attempts: 5,
+      last_error: 'did not finish in 4 attempts: the process stopped or its lease lapsed each time',
+    });
+    expect(probe.calls).not.toContain('stopped-4-times');
+    expect(await effects('stopped-4-times')).toHaveLength(0);
+    expect(outcomes.filter((o) => o.delivery.payload.key === 'stopped-4-times').map((o) => o.kind)).toEqual(['dead']);
+    await eventually(async () => (await deadCount()) === before + 1, 'the dead letter counted');
+  });
+
   it('handles the deliveries committed together in one transaction', async () => {
     const keys = Array.from({ length: 10 }, (_, i) => `batch-${i}`);
     await publisher.publish('t1', keys);
@@ -582,12 +608,34 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     expect(await effects('rt-')).toEqual(['rt-1', 'rt-2', 'rt-3']);
   });
 
+  it('claims the oldest due delivery alone while it is still leased (its worker stopped in it), and the rest after it', async () => {
+    await app.app.get(ProbePublisher).publish('t5', ['lapsed-1', 'lapsed-2', 'lapsed-3']);
+    // lapsed-1 was claimed by a relay that stopped in its batch: its lease is over, its mark still on it.
+    await app.sql(
+      `UPDATE outbox_events SET locked_by = 'stopped', locked_until = now(), attempts = 1 WHERE payload->>'key' = 'lapsed-1'`,
+    );
+    const alone = await store.claim(relay.workerId, 'test.probe', 10, 60_000);
+    expect(alone.map((d) => [d.payload.key, d.attempts])).toEqual([['lapsed-1', 2]]);
+    const rest = await store.claim(relay.workerId, 'test.probe', 10, 60_000);
+    expect(rest.map((d) => [d.payload.key, d.attempts]).sort()).toEqual([
+      ['lapsed-2', 1],
+      ['lapsed-3', 1],
+    ]);
+    expect(await handleBatch([...alone, ...rest])).toBe(false); // one claimed before: one at a time
+    const [{ transactions }] = await app.sql(
+      `SELECT count(DISTINCT processed_at)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'lapsed-%' AND status = 'done'`,
+    );
+    expect(transactions).toBe(3);
+    expect(await effects('lapsed-')).toEqual(['lapsed-1', 'lapsed-2', 'lapsed-3']);
+  });
+
   it('leaves a delivery done whose handling committed though a callback after the COMMIT threw (no retry, no dead letter, nothing told)', async () => {
     const tx = app.app.get(TransactionHost);
     const told: DeliveryOutcome[] = [];
     relay.onOutcome((o) => void told.push(o));
     const [delivery] = await claimed(['ac-1']);
-    delivery.attempts = 99; // its last attempt: a failure recorded now would dead-letter it
+    // Its last attempt: a failure recorded now would dead-letter it.
+    delivery.attempts = app.app.get<AppConfig>(APP_CONFIG).outbox.maxAttempts;
     probe.hold = () =>
       tx.afterCommit(() => {
         throw new Error('after commit');

@@ -217,9 +217,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
               this.logger.error(`claiming outbox events failed: ${String(err)}`);
               return [];
             });
-          // A full claim means more may be waiting.
+          // A full claim means more may be waiting; so does one claimed before (a lapsed lease is claimed alone).
           const full = claimed.length === wanted;
-          if (full) lane.dirty = true;
+          if (full || claimed.some((d) => d.attempts > 1)) lane.dirty = true;
           lane.claimSize = full ? Math.min(lane.claimSize * 2, batchSize * MAX_BATCH_GROWTH) : batchSize;
           // One handed over whose lease lapsed while it waited here comes back in the claim: kept once, as claimed.
           const reclaimed = new Set(claimed.map((d) => d.id));
@@ -247,8 +247,27 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     void work.finally(() => this.inflight.delete(work));
   }
 
-  /** Handles a batch in one transaction; false when that failed (and each delivery was then handled alone). */
+  /**
+   * Handles a batch in one transaction; false when that failed (and each delivery was then handled
+   * alone), or when it was handled one at a time from the start (see below).
+   */
   private async process(handler: RegisteredHandler, deliveries: DeliveryRow[]): Promise<boolean> {
+    // A delivery claimed before and not finished (a retry, or a lease that lapsed: maybe it stopped
+    // the process) goes alone, so the others of its batch commit without waiting on it.
+    if (deliveries.length > 1 && deliveries.some((d) => d.attempts > 1)) {
+      for (const delivery of deliveries) await this.process(handler, [delivery]);
+      return false;
+    }
+    // Attempts are counted at claim: past the last one, every attempt ended without a word (the
+    // process stopped, or the lease lapsed), and its handler is not run again.
+    const { maxAttempts } = this.config.outbox;
+    if (deliveries.length === 1 && deliveries[0].attempts > maxAttempts) {
+      const error = `did not finish in ${maxAttempts} attempts: the process stopped or its lease lapsed each time`;
+      await this.recordFailure(deliveries[0], handler, new Error(error)).catch((failure) =>
+        this.logger.error(`dead-lettering delivery ${deliveries[0].id} failed: ${String(failure)}`),
+      );
+      return false;
+    }
     let handled: DeliveryRow[];
     try {
       handled = await this.tx
