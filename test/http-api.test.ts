@@ -186,6 +186,31 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
       expect(await counts()).toEqual(before);
     });
 
+    it('answers 400 naming since or cursor to a time zone offset PostgreSQL does not take (beyond ±15:59)', async () => {
+      const named = (body: { fields?: Array<{ field: string }> }) => body.fields?.map((f) => f.field);
+      for (const since of ['2026-12-01T10:00:00+16:00', '2026-12-01T10:00:00-20:00', '2026-12-01T10:00+2359']) {
+        const res = await app.http.get('/incidents').query({ since }).set(bearer(acmeViewer));
+        expect([since, res.status, named(res.body)]).toEqual([since, 400, ['since']]);
+      }
+      await app.http
+        .get('/incidents')
+        .query({ since: '2026-12-01T10:00:00+15:59' })
+        .set(bearer(acmeViewer))
+        .expect(200);
+      const cursorAt = (at: string) =>
+        Buffer.from(JSON.stringify({ at, id: '0192f7a0-0000-7000-8000-000000000000' })).toString('base64url');
+      const far = await app.http
+        .get('/incidents')
+        .query({ cursor: cursorAt('2026-12-01T10:00:00+16:00') })
+        .set(bearer(acmeViewer));
+      expect([far.status, named(far.body)]).toEqual([400, ['cursor']]);
+      await app.http
+        .get('/incidents')
+        .query({ cursor: cursorAt('2026-12-01T10:00:00-15:59') })
+        .set(bearer(acmeViewer))
+        .expect(200);
+    });
+
     it('answers 400 to malformed JSON and 413 to a body over 256 KiB', async () => {
       const before = await counts();
       const bad = await app.http

@@ -91,17 +91,22 @@ export function validationPipe(): ValidationPipe {
 // A calendar date, optionally with a time and offset: 2026-12-01, 2026-12-01T10:00:00.123Z,
 // 2026-12-01T10:00+02:00. No week dates (2020-W01), ordinal dates or year 0.
 const CALENDAR_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/;
 
-/** Is `s` a real instant: a calendar date that exists (no 2020-02-30), year 0001–9999, valid clock time? */
+/**
+ * Is `s` a real instant: a calendar date that exists (no 2020-02-30), year 0001–9999, valid clock
+ * time, and an offset PostgreSQL takes (up to ±15:59; Date.parse reads up to ±23:59, and such a
+ * value reached the database as error 22009, a 500)?
+ */
 export function isCalendarDate(s: unknown): boolean {
   if (typeof s !== 'string') return false;
   const m = CALENDAR_DATE.exec(s);
   if (!m) return false;
-  const [year, month, day, hour = 0, minute = 0, second = 0] = m
-    .slice(1, 7)
+  const [year, month, day, hour = 0, minute = 0, second = 0, offsetHours = 0, offsetMinutes = 0] = m
+    .slice(1, 9)
     .map((x) => (x === undefined ? undefined : Number(x))) as number[];
   if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  if (offsetHours > 15 || offsetMinutes > 59) return false;
   const days = new Date(Date.UTC(2000, month, 0)).getUTCDate(); // 2000 is a leap year: February has 29
   if (day > days || (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))))
     return false;
