@@ -219,6 +219,31 @@ describe('console sessions and routes', () => {
     await app.http.get('/integration/stats/timeseries').query({ buckets: 0 }).set(auth).expect(400);
   });
 
+  it("buckets every loop the stats count: one started at the window's start too", async () => {
+    const operator = await app.keyFor('window-edge', 'operator');
+    const auth = { Authorization: `Bearer ${operator}` };
+    const created = await app.http
+      .post('/incidents')
+      .set(auth)
+      .send({ errorType: 'timeout', message: 'upstream timed out at the edge of the window' })
+      .expect(201);
+    // Started 24 h less 30 s ago: in the last 24 h, before the hour-aligned buckets the old code drew.
+    await app.sql(
+      `UPDATE loop_traces SET started_at = now() - interval '24 hours' + interval '30 seconds' WHERE incident_id = $1`,
+      [created.body.id],
+    );
+    const stats = await app.http.get('/integration/stats').query({ hours: 24 }).set(auth).expect(200);
+    const series = await app.http
+      .get('/integration/stats/timeseries')
+      .query({ hours: 24, buckets: 24 })
+      .set(auth)
+      .expect(200);
+    expect(series.body.buckets).toHaveLength(24);
+    const total = series.body.buckets.reduce((n: number, b: { incidents: number }) => n + b.incidents, 0);
+    expect([stats.body.totalIncidents, total]).toEqual([1, 1]);
+    expect(series.body.buckets[0].incidents).toBe(1);
+  });
+
   it('validates a CEL condition without saving anything', async () => {
     const auth = { Authorization: `Bearer ${await app.keyFor('default', 'viewer')}` };
     expect(

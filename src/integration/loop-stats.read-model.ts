@@ -35,18 +35,24 @@ export interface LoopEventTotalsRow {
 export class LoopStatsReadModel {
   constructor(private readonly tx: TransactionHost) {}
 
-  /** Loops started per bucket of `bucketMs` over the last `hours` (empty buckets included), oldest first. */
+  /**
+   * Loops started per bucket of `bucketMs` over the last `hours` (empty buckets included), oldest
+   * first: the loops loopTotals counts, each in one bucket. Buckets end at now and go back from it
+   * (`bucketMs` × `buckets` is at least the window); the oldest starts at or before the window's
+   * start and counts only what is in the window, and the newest takes a loop started after now.
+   */
   loopsPerBucket(tenantId: string, hours: number, bucketMs: number, buckets: number): Promise<LoopBucketRow[]> {
     return this.tx.query<LoopBucketRow>(
       `WITH b AS (
-         SELECT to_timestamp(floor(extract(epoch FROM now()) * 1000 / $3) * $3 / 1000.0 - (n * $3) / 1000.0) AS start
+         SELECT n, now() - make_interval(secs => (n + 1) * $3::double precision / 1000) AS start
            FROM generate_series(0, $4 - 1) AS n)
        SELECT b.start, count(t.incident_id)::int AS incidents, count(*) FILTER (WHERE t.is_complete)::int AS completed,
               avg(extract(epoch FROM t.completed_at - t.started_at) * 1000) FILTER (WHERE t.is_complete) AS avg_ms
          FROM b LEFT JOIN loop_traces t
-           ON t.tenant_id = $1 AND t.started_at >= b.start AND t.started_at < b.start + make_interval(secs => $3 / 1000.0)
-              AND t.started_at >= now() - make_interval(secs => $2::double precision * 3600)
-        GROUP BY b.start ORDER BY b.start`,
+           ON t.tenant_id = $1 AND t.started_at >= now() - make_interval(secs => $2::double precision * 3600)
+              AND (t.started_at >= b.start OR b.n = $4 - 1)
+              AND (t.started_at < b.start + make_interval(secs => $3::double precision / 1000) OR b.n = 0)
+        GROUP BY b.n, b.start ORDER BY b.start`,
       [tenantId, hours, bucketMs, buckets],
     );
   }
