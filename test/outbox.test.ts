@@ -629,6 +629,53 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     expect(await effects('lapsed-')).toEqual(['lapsed-1', 'lapsed-2', 'lapsed-3']);
   });
 
+  it('retry/:stage shows the stage pending in the transaction that re-queues it: a hold recorded once that commits stays', async () => {
+    const bridge1 = app.app
+      .get(HandlerRegistry)
+      .handlers()
+      .find((h) => h.loopStage === 'pattern_matched')!;
+    const step = relay as unknown as { process(h: RegisteredHandler, d: DeliveryRow[]): Promise<boolean> };
+    /** One batch of bridge 1's lane, as the relay runs it; how many deliveries it took. */
+    const runLane = async () => {
+      const batch = await store.claim(relay.workerId, bridge1.name, 10, 60_000);
+      if (batch.length > 0) await step.process(bridge1, batch);
+      return batch.length;
+    };
+    const flags = app.app.get(FlagsService);
+    const auth = { Authorization: `Bearer ${await app.keyFor('t-retry', 'operator')}` };
+    const stage = async (id: string) =>
+      (await app.http.get(`/integration/loop/${id}/stages`).set(auth).expect(200)).body.find(
+        (s: { stage: string }) => s.stage === 'pattern_matched',
+      );
+    await flags.set('bridge_1', false, 't-retry', 'test');
+    const requeue = store.requeue.bind(store);
+    try {
+      const { id } = (
+        await app.http
+          .post('/incidents')
+          .set(auth)
+          .send({ errorType: 'timeout', message: 'upstream timed out after 30 s' })
+          .expect(201)
+      ).body as { id: string };
+      expect(await runLane()).toBe(1);
+      expect((await stage(id)).status).toBe('held');
+      // A relay woken by the re-queue's commit holds the delivery again before the controller's next statement.
+      let raced = 0;
+      store.requeue = async (...args) => {
+        const requeued = await requeue(...args);
+        raced = await runLane(); // nothing to claim until the re-queue has committed
+        return requeued;
+      };
+      await app.http.post(`/integration/loop/${id}/retry/pattern_matched`).set(auth).expect(200);
+      store.requeue = requeue;
+      if (raced === 0) expect(await runLane()).toBe(1);
+      expect(await stage(id)).toMatchObject({ status: 'held', error: 'held: bridge_1 is off' });
+    } finally {
+      store.requeue = requeue;
+      await flags.set('bridge_1', true, 't-retry', 'test');
+    }
+  });
+
   it('leaves a delivery done whose handling committed though a callback after the COMMIT threw (no retry, no dead letter, nothing told)', async () => {
     const tx = app.app.get(TransactionHost);
     const told: DeliveryOutcome[] = [];

@@ -11,6 +11,7 @@ import {
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { HandlerRegistry } from '../../platform/outbox/handler-registry.js';
 import { OutboxRepository } from '../../platform/outbox/outbox.repository.js';
@@ -26,6 +27,7 @@ export class LoopController {
     private readonly traces: LoopTraceRepository,
     private readonly registry: HandlerRegistry,
     private readonly outbox: OutboxRepository,
+    private readonly tx: TransactionHost,
   ) {}
 
   private async trace(tenantId: string, incidentId: string) {
@@ -64,17 +66,21 @@ export class LoopController {
       throw invalidFields([{ field: 'stage', errors: [`stage must be one of ${retryable.join(', ')}`] }]);
     }
     await this.trace(p.tenantId, incidentId);
-    const requeued = await this.outbox.requeue(p.tenantId, incidentId, handler.name);
-    if (requeued === 0)
-      throw new ConflictException(`stage ${stage} of incident ${incidentId} is neither failed nor held`);
-    await this.traces.recordStage(incidentId, stage, {
-      status: 'pending',
-      startedAt: null,
-      completedAt: null,
-      durationMs: null,
-      attempts: 0,
-      error: null,
-      details: {},
+    // The stage shows pending in the transaction that re-queues: a relay woken by its commit may
+    // hold or fail the delivery at once, and that record must not be written over.
+    await this.tx.run(async () => {
+      const requeued = await this.outbox.requeue(p.tenantId, incidentId, handler.name);
+      if (requeued === 0)
+        throw new ConflictException(`stage ${stage} of incident ${incidentId} is neither failed nor held`);
+      await this.traces.recordStage(incidentId, stage, {
+        status: 'pending',
+        startedAt: null,
+        completedAt: null,
+        durationMs: null,
+        attempts: 0,
+        error: null,
+        details: {},
+      });
     });
     return toLoopStatus(await this.trace(p.tenantId, incidentId));
   }
