@@ -504,6 +504,35 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     expect(done.details.recovery_suggested).toMatchObject({ playbookId: 'code_patch', suggestionType: 'template' });
   });
 
+  it('shows a dead letter of bridge 5 (loop status) on the stage its event completes, and retries it', async () => {
+    const key = await app.keyFor('loop-b5', 'operator');
+    // Bridge 5 cannot record this tenant's RoutingAdjusted: every attempt fails, and it is dead-lettered.
+    await app.sql(`CREATE FUNCTION refuse_b5_routing() RETURNS trigger LANGUAGE plpgsql AS $$
+                   BEGIN RAISE EXCEPTION 'loop history refused for the test'; END $$`);
+    await app.sql(`CREATE TRIGGER refuse_b5_routing BEFORE INSERT ON loop_events FOR EACH ROW
+                   WHEN (NEW.tenant_id = 'loop-b5' AND NEW.event_type = 'RoutingAdjusted') EXECUTE FUNCTION refuse_b5_routing()`);
+    let id: string;
+    try {
+      id = await report({ errorType: 'quota', message: 'quota exceeded for project p-17', agentId: 'agent-q' }, key);
+      const failed = await eventually(async () => {
+        const status = await loop(id, key);
+        return status.state === 'failed' ? status : null;
+      }, `loop of ${id} to be failed`);
+      expect(failed.stagesCompleted).toEqual(STAGES.slice(0, 4));
+      const stage = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(key))).body.find(
+        (s: { stage: string }) => s.stage === 'routing_adjusted',
+      );
+      expect(stage).toMatchObject({ status: 'failed', attempts: 3, error: 'loop history refused for the test' });
+    } finally {
+      await app.sql(`DROP TRIGGER refuse_b5_routing ON loop_events; DROP FUNCTION refuse_b5_routing()`);
+    }
+    const retried = await app.http.post(`/integration/loop/${id}/retry/routing_adjusted`).set(auth(key)).expect(200);
+    expect(retried.body.state).toBe('running');
+    const done = await untilComplete(id, key);
+    expect(done.stagesCompleted).toEqual(STAGES);
+    await app.http.post(`/integration/loop/${id}/retry/routing_adjusted`).set(auth(key)).expect(409);
+  });
+
   it('streams loop_progress over SSE to a real HTTP client until isComplete', async () => {
     const received: Array<{ stagesCompleted: string[]; isComplete: boolean }> = [];
     let id = '';

@@ -15,7 +15,7 @@ import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { HandlerRegistry } from '../../platform/outbox/handler-registry.js';
 import { OutboxRepository } from '../../platform/outbox/outbox.repository.js';
-import { isLoopStage, LOOP_STAGES } from './loop-stages.js';
+import { isLoopStage, LOOP_STAGES, type LoopStage } from './loop-stages.js';
 import { LoopStageDetail, LoopStatus, toLoopStatus, toStageDetails } from './loop-status.js';
 import { LoopTraceRepository } from './loop-trace.repository.js';
 
@@ -50,7 +50,10 @@ export class LoopController {
     return toStageDetails(await this.trace(p.tenantId, incidentId));
   }
 
-  /** Re-queues a failed (dead-lettered) or held stage with fresh attempts. */
+  /**
+   * Re-queues a failed (dead-lettered) or held stage with fresh attempts, and the incident's dead
+   * letters of bridge 5 (loop status), which show failed on the stages their events complete.
+   */
   @ApiOkResponse({ type: LoopStatus })
   @ApiOperation({ summary: 'Re-queue a failed or held loop stage' })
   @Post(':incidentId/retry/:stage')
@@ -70,17 +73,29 @@ export class LoopController {
     // hold or fail the delivery at once, and that record must not be written over.
     await this.tx.run(async () => {
       const requeued = await this.outbox.requeue(p.tenantId, incidentId, handler.name);
-      if (requeued === 0)
+      const stages = new Set<LoopStage>(requeued.length > 0 ? [stage] : []);
+      let recorded = 0;
+      for (const recorder of this.registry.handlers().filter((h) => h.loopStages)) {
+        const eventTypes = await this.outbox.requeue(p.tenantId, incidentId, recorder.name, true);
+        recorded += eventTypes.length;
+        for (const eventType of eventTypes) {
+          const completes = recorder.loopStages![eventType];
+          if (completes && isLoopStage(completes)) stages.add(completes);
+        }
+      }
+      if (requeued.length + recorded === 0)
         throw new ConflictException(`stage ${stage} of incident ${incidentId} is neither failed nor held`);
-      await this.traces.recordStage(incidentId, stage, {
-        status: 'pending',
-        startedAt: null,
-        completedAt: null,
-        durationMs: null,
-        attempts: 0,
-        error: null,
-        details: {},
-      });
+      // A stage completed meanwhile stays completed (recordStage).
+      for (const pending of stages)
+        await this.traces.recordStage(incidentId, pending, {
+          status: 'pending',
+          startedAt: null,
+          completedAt: null,
+          durationMs: null,
+          attempts: 0,
+          error: null,
+          details: {},
+        });
     });
     return toLoopStatus(await this.trace(p.tenantId, incidentId));
   }

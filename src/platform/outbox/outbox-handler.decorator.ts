@@ -11,6 +11,12 @@ export interface OutboxHandlerOptions {
   /** The loop stage this handler produces, reported when its delivery fails or is held. */
   loopStage?: string;
   /**
+   * For the handler that records the loop itself (bridge 5): by event type, the stage an event
+   * completes. A dead letter of it shows `failed` on that stage, and any `retry/:stage` of the
+   * incident re-queues its dead letters.
+   */
+  loopStages?: Record<string, string>;
+  /**
    * What must not be handled at the same time. Within a batch, deliveries with different keys
    * are handled concurrently (their statements pipelined on the batch's connection), those with
    * the same key one after another, in storage order. Without it, a batch runs one delivery

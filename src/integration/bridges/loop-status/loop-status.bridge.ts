@@ -78,9 +78,24 @@ function stageOf(e: LoopEvent): { stage: LoopStage; details: Record<string, unkn
   };
 }
 
+/** The stage each event completes (RecoveryApplied: history of a stage completed before). */
+const LOOP_STAGES_BY_EVENT: Record<string, LoopStage> = {
+  [eventTypeOf(IncidentCreated)]: 'incident_created',
+  [eventTypeOf(PatternMatched)]: 'pattern_matched',
+  [eventTypeOf(RecoverySuggested)]: 'recovery_suggested',
+  [eventTypeOf(RecoveryApplied)]: 'recovery_suggested',
+  [eventTypeOf(PolicyGenerated)]: 'policy_generated',
+  [eventTypeOf(RoutingAdjusted)]: 'routing_adjusted',
+};
+
 /** Bridge 5: every loop event updates the incident's loop trace and history and tells live consoles. */
 @EventsHandler(IncidentCreated, PatternMatched, RecoverySuggested, RecoveryApplied, PolicyGenerated, RoutingAdjusted)
-@OutboxHandler({ name: 'bridge_5.loop-status', flag: 'bridge_5', serializeBy: (e: LoopEvent) => e.incidentId ?? '' })
+@OutboxHandler({
+  name: 'bridge_5.loop-status',
+  flag: 'bridge_5',
+  serializeBy: (e: LoopEvent) => e.incidentId ?? '',
+  loopStages: LOOP_STAGES_BY_EVENT,
+})
 export class LoopStatusBridge implements IEventHandler<LoopEvent> {
   constructor(private readonly traces: LoopTraceRepository) {}
 
