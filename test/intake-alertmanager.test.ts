@@ -207,6 +207,37 @@ describe('POST /intake/alertmanager', () => {
     expect(await incidentCount()).toBe(before + 1);
   });
 
+  it('refuses on its own an alert with a label or annotation named constructor or prototype, or a NUL in a value', async () => {
+    // Valid Prometheus label names: the input guard refused the whole group for them, for as long as the alert fired.
+    const before = await incidentCount();
+    const good = alert();
+    const res = await post(
+      payload([
+        good,
+        alert({ labels: { alertname: 'Odd', constructor: 'x' } }),
+        alert({ annotations: { prototype: 'y' } }),
+        alert({ labels: { alertname: 'Nul', service: 'check\u0000out' } }),
+      ]),
+    ).expect(200);
+    expect(res.body).toMatchObject({
+      created: 1,
+      rejected: 3,
+      alerts: [{ fingerprint: good.fingerprint, outcome: 'created' }],
+    });
+    expect(res.body.rejectedAlerts.map((r: any) => [r.index, r.fields.map((f: { field: string }) => f.field)])).toEqual(
+      [
+        [1, ['alerts[1].labels.constructor']],
+        [2, ['alerts[2].annotations.prototype']],
+        [3, ['alerts[3].labels.service']],
+      ],
+    );
+    expect(await incidentCount()).toBe(before + 1);
+    // In the envelope such a key still refuses the request: every alert of the group has it.
+    const envelope = await post({ ...payload([alert()]), commonLabels: { constructor: 'x' } }).expect(400);
+    expect(envelope.body.fields.map((f: { field: string }) => f.field)).toEqual(['commonLabels.constructor']);
+    expect(await incidentCount()).toBe(before + 1);
+  });
+
   it('answers 413 for more alerts than INTAKE_MAX_BATCH, writing nothing', async () => {
     const before = await incidentCount();
     const res = await post(payload(Array.from({ length: 51 }, () => alert()))).expect(413);

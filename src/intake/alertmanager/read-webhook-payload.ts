@@ -1,3 +1,4 @@
+import { inputProblem } from '../../platform/http/input-guard.js';
 import { checkBody, type FieldError } from '../../platform/http/validation.js';
 import { fingerprintOf, type WebhookAlert, type WebhookPayload } from './alertmanager-payload.js';
 import { WebhookAlertDto, WebhookPayloadDto } from './receive-alerts.dto.js';
@@ -18,18 +19,31 @@ export interface RejectedAlert {
 export function readWebhookPayload(
   body: unknown,
 ): { payload: WebhookPayload; rejected: RejectedAlert[] } | { payload: null; problems: FieldError[] } {
-  const envelope = checkBody(WebhookPayloadDto, body, { unknownFields: 'ignore' });
-  // Every alert is checked, so that a 400 for the envelope names the alerts' problems too.
   const raw =
     typeof body === 'object' && body !== null && 'alerts' in body && Array.isArray(body.alerts) ? body.alerts : [];
-  const checked = raw.map((a: unknown, i) =>
-    checkBody(WebhookAlertDto, a, { unknownFields: 'ignore', path: `alerts[${i}]` }),
-  );
+  // The alerts are checked one by one below: the envelope's check sees only how many there are.
+  const envelope = checkBody(WebhookPayloadDto, raw.length ? { ...body!, alerts: raw.map(() => null) } : body, {
+    unknownFields: 'ignore',
+  });
+  // Every alert is checked, so that a 400 for the envelope names the alerts' problems too.
+  const checked = raw.map((a: unknown, i) => checkAlert(a, `alerts[${i}]`));
   const alerts = checked.flatMap((c) => (c.value ? [c.value] : []));
   if (!envelope.value || alerts.length === 0)
     return { payload: null, problems: [...envelope.errors, ...checked.flatMap((c) => c.errors)] };
   const rejected = checked.flatMap((c, index) => (c.value ? [] : [{ index, fields: c.errors }]));
   return { payload: webhookPayloadOf(envelope.value, alerts), rejected };
+}
+
+/**
+ * One alert, checked first as the input guard checks a body (it leaves alerts to this): a label or
+ * annotation named `constructor`, `prototype` or `__proto__`, or a NUL in a value, refuses this
+ * alert, before class-transformer, which such a key would reach through.
+ */
+function checkAlert(alert: unknown, path: string): { value: WebhookAlertDto | null; errors: FieldError[] } {
+  const problem = inputProblem(alert, path);
+  if (problem)
+    return { value: null, errors: [{ field: problem.field, errors: [`${problem.field} ${problem.error}`] }] };
+  return checkBody(WebhookAlertDto, alert, { unknownFields: 'ignore', path });
 }
 
 /** The payload with what a sender may leave out filled in: empty label sets and texts, `truncatedAlerts` 0, and each alert's fingerprint (from its labels when it has none). */

@@ -68,6 +68,24 @@ function decodedPath(url: string): string | null {
   }
 }
 
+/**
+ * Routes whose body holds an array of items each refused on its own by their handler, which
+ * runs inputProblem on each (`POST /intake/alertmanager`'s alerts: one alert with a label named
+ * `constructor`, or a NUL, must not keep its group out). The guard checks the rest of the body
+ * and the array's length.
+ */
+const ITEMS_CHECKED_BY_HANDLER: Array<{ method: string; path: RegExp; items: string }> = [
+  { method: 'POST', path: /^\/intake\/alertmanager\/?$/i, items: 'alerts' },
+];
+
+function bodyToCheck(req: Request, path: string): unknown {
+  const body: unknown = req.body;
+  const route = ITEMS_CHECKED_BY_HANDLER.find((r) => r.method === req.method && r.path.test(path));
+  if (!route || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const items = (body as Record<string, unknown>)[route.items];
+  return Array.isArray(items) ? { ...body, [route.items]: items.map(() => null) } : body;
+}
+
 /** The first problem of a request's body, query, path or headers. */
 export function requestProblem(req: Request): InputProblem | null {
   const path = decodedPath(req.originalUrl ?? req.url);
@@ -86,7 +104,7 @@ export function requestProblem(req: Request): InputProblem | null {
   } catch {
     return { field: 'query', error: 'is not a valid query string' };
   }
-  return inputProblem(query, 'query') ?? (req.body === undefined ? null : inputProblem(req.body));
+  return inputProblem(query, 'query') ?? (req.body === undefined ? null : inputProblem(bodyToCheck(req, path)));
 }
 
 /** Express middleware (after the JSON parser, before Nest): 400 naming the field, in the API's error shape. */
