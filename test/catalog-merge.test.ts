@@ -154,6 +154,72 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     ).toEqual([{ n: 1 }]);
   });
 
+  /**
+   * Files deploy, maria and oracle (three patterns, p1 < p2 < p3) and then admin, which merges p2 and
+   * p3 into p1, for a tenant whose `bridge` is off: what the first three queued for that bridge names
+   * patterns absorbed by the time the flag is on again. Waits for the four loops to complete.
+   */
+  const mergeWhileHeld = async (
+    tenant: string,
+    bridge: 'bridge_2' | 'bridge_3',
+    beforeMerge: (admin: string, p2: string) => Promise<unknown>,
+  ) => {
+    const admin = await app.keyFor(tenant, 'admin');
+    const flag = (enabled: boolean) =>
+      app.http.put(`/integration/flags/${bridge}`).set(auth(admin)).send({ enabled, scope: 'tenant' }).expect(200);
+    const get = async (path: string) => (await app.http.get(path).set(auth(admin)).expect(200)).body;
+    const filed = async (user: string, agentId: string) => {
+      const res = await app.http
+        .post('/incidents')
+        .set(auth(admin))
+        .send({ errorType: 'ssh_auth', message: `unknown user ${user} from gw-west`, agentId });
+      expect(res.status).toBe(201);
+      const id = res.body.id as string;
+      const patternId = await eventually(async () => (await get(`/incidents/${id}`)).matchedPatternId, `${id} filed`);
+      return { id, patternId: patternId as string };
+    };
+    await flag(false);
+    const first = await filed('deploy', 'agent-a');
+    const second = await filed('maria', 'agent-b');
+    const third = await filed('oracle', 'agent-c');
+    const [p1, p2, p3] = [first.patternId, second.patternId, third.patternId];
+    expect(new Set([p1, p2, p3]).size).toBe(3);
+    await beforeMerge(admin, p2);
+    const fourth = await filed('admin', 'agent-d');
+    expect(fourth.patternId).toBe(p1);
+    expect((await get(`/catalog/patterns/${p2}`)).mergedIntoId).toBe(p1);
+    expect((await get(`/catalog/patterns/${p3}`)).mergedIntoId).toBe(p1);
+    await flag(true);
+    const incidents = [first.id, second.id, third.id, fourth.id];
+    for (const id of incidents)
+      await eventually(async () => (await get(`/integration/loop/${id}`)).isComplete, `loop of ${id}`);
+    return { p1, incidents, sql: (text: string) => app.sql(text, [tenant]) };
+  };
+
+  it("sends bridge 2's work held for an absorbed pattern to its survivor: the family's recoveries, runs and one policy are the survivor's", async () => {
+    // p2 gets a trusted template that auto-applies; the merge carries it over to p1.
+    const patchP2 = (admin: string, p2: string) =>
+      app.http
+        .patch(`/catalog/patterns/${p2}`)
+        .set(auth(admin))
+        .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+        .expect(200);
+    // Bridge 2 off: each PatternMatched waits, naming the pattern as bridge 1 filed it (p1, p2, p3, p1).
+    const { p1, incidents, sql } = await mergeWhileHeld('merge-held-2', 'bridge_2', patchP2);
+    expect(
+      await sql(`SELECT source_incident_id, source_pattern_id FROM recovery_candidates WHERE tenant_id = $1`),
+    ).toEqual(expect.arrayContaining(incidents.map((id) => ({ source_incident_id: id, source_pattern_id: p1 }))));
+    expect(await sql(`SELECT DISTINCT source_pattern_id FROM recovery_candidates WHERE tenant_id = $1`)).toEqual([
+      { source_pattern_id: p1 },
+    ]);
+    expect(await sql(`SELECT source_pattern_id FROM policy_rules WHERE tenant_id = $1`)).toEqual([
+      { source_pattern_id: p1 },
+    ]);
+    const runs = await sql(`SELECT pattern_id FROM recovery_runs WHERE tenant_id = $1`);
+    expect(runs.length).toBeGreaterThan(0); // the carried-over template auto-applies
+    expect(new Set(runs.map((r) => r.pattern_id))).toEqual(new Set([p1]));
+  });
+
   it("moves the merged pattern's runs in the same transaction: the survivor learns from their verdicts, cools down on them, and hears recurrences for a run still watching", async () => {
     const admin = await app.keyFor('merge-runs', 'admin');
     await connectActuator(app.http, admin, receiver);

@@ -3,11 +3,12 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { FailurePatternRepository } from '../src/self-healing/catalog/failure-pattern.repository.js';
 import { GetPattern } from '../src/self-healing/catalog/get-pattern/get-pattern.query.js';
+import { GetSurvivingPattern } from '../src/self-healing/catalog/get-surviving-pattern/get-surviving-pattern.query.js';
 import {
   MatchIncidentToCatalog,
   type CatalogMatch,
 } from '../src/self-healing/catalog/match-incident/match-incident.command.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /**
  * Bridge 1 files a whole outbox batch in one transaction: each bucket is read once, under its
@@ -166,5 +167,83 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
       return queries.execute(new GetPattern({ tenantId: 'cat-e', patternId }));
     });
     expect(after?.autoApplyRecovery).toBe(true);
+  });
+
+  describe('a merge and work on the patterns it absorbs (a bridge reads the survivor)', () => {
+    const user = (tenant: string, name: string) =>
+      tx.run(() => match(tenant, `unknown user ${name} from gw-west`, 'agent-1', 'login'));
+    /** Three patterns, p1 < p2 < p3; a fourth user merges p2 and p3 into p1. */
+    const family = async (tenant: string) => {
+      const ids = [];
+      for (const name of ['deploy', 'maria', 'oracle']) ids.push((await user(tenant, name)).patternId);
+      expect(new Set(ids).size).toBe(3);
+      return ids as [string, string, string];
+    };
+    /** Resolves once a statement of the test database waits for a lock, or 'done' if `work` ends first. */
+    const blocksOn = (work: Promise<unknown>) =>
+      Promise.race([
+        work.then(() => 'done'),
+        eventually(async () => {
+          const [row] = await app.sql<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return row!.n > 0 && 'waiting';
+        }, 'a statement waiting for a lock'),
+      ]);
+    const gate = () => {
+      let open!: () => void;
+      return { opened: new Promise<void>((r) => (open = r)), open: () => open() };
+    };
+    const queries = () => app.app.get(QueryBus);
+
+    it('a merge waits for a transaction holding an absorbed pattern, then moves the recovery it wrote', async () => {
+      const [p1, p2] = await family('cat-m1');
+      const held = gate();
+      const resolved = gate();
+      const bridge = tx.run(async () => {
+        const pattern = await queries().execute(new GetSurvivingPattern({ tenantId: 'cat-m1', patternId: p2 }));
+        expect(pattern?.id).toBe(p2); // not merged yet
+        resolved.open();
+        await held.opened;
+        await tx.query(
+          `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, suggestion_type, confidence, status)
+           VALUES ($1, 'cat-m1', $2, $3, 'memory_cleanup', 'clean', 'template', 0.9, 'pending_review')`,
+          [crypto.randomUUID(), crypto.randomUUID(), p2],
+        );
+      });
+      await resolved.opened;
+      const merge = user('cat-m1', 'admin');
+      const waited = await blocksOn(merge);
+      held.open();
+      await bridge;
+      expect(waited).toBe('waiting');
+      expect((await merge).patternId).toBe(p1);
+      expect(
+        await app.sql(`SELECT DISTINCT source_pattern_id FROM recovery_candidates WHERE tenant_id = 'cat-m1'`),
+      ).toEqual([{ source_pattern_id: p1 }]);
+    });
+
+    it('work that reads an absorbed pattern while the merge is under way waits for it, and gets the survivor', async () => {
+      const [p1, , p3] = await family('cat-m2');
+      const held = gate();
+      const merged = gate();
+      const merge = tx.run(async () => {
+        const m = await match('cat-m2', 'unknown user admin from gw-west', 'agent-1', 'login');
+        merged.open();
+        await held.opened;
+        return m;
+      });
+      await merged.opened;
+      const bridge = tx.run(() => queries().execute(new GetSurvivingPattern({ tenantId: 'cat-m2', patternId: p3 })));
+      const waited = await blocksOn(bridge);
+      held.open();
+      expect(waited).toBe('waiting');
+      expect((await merge).patternId).toBe(p1);
+      expect((await bridge)?.id).toBe(p1);
+      // The survivor resolves to itself.
+      expect(
+        (await tx.run(() => queries().execute(new GetSurvivingPattern({ tenantId: 'cat-m2', patternId: p1 }))))?.id,
+      ).toBe(p1);
+    });
   });
 });

@@ -7,6 +7,7 @@ import { CallActuatorHandler } from './actuators/call-actuator/call-actuator.han
 import { CatalogController } from './catalog/catalog.controller.js';
 import { FailurePatternRepository } from './catalog/failure-pattern.repository.js';
 import { GetPatternHandler } from './catalog/get-pattern/get-pattern.handler.js';
+import { GetSurvivingPatternHandler } from './catalog/get-surviving-pattern/get-surviving-pattern.handler.js';
 import { MatchIncidentToCatalogHandler } from './catalog/match-incident/match-incident.handler.js';
 import { FixEvidenceRepository } from './learning/fix-evidence.repository.js';
 import { ActOnWorkOrderHandler } from './patches/act-on-work-order/act-on-work-order.handler.js';
@@ -76,6 +77,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     FixEvidenceRepository,
     MatchIncidentToCatalogHandler,
     GetPatternHandler,
+    GetSurvivingPatternHandler,
     GetRecoveryHandler,
     SuggestRecoveryHandler,
     ReviewRecoveryHandler,

@@ -55,6 +55,9 @@ export interface HeldPattern extends PatternCandidate {
 /** The patterns the current transaction has read with findOnce, by `tenant|id`. */
 const READ_ONCE = Symbol('patterns read once');
 
+/** The patterns the current transaction resolved to their survivor (survivorOnce), by `tenant|id`. */
+const SURVIVORS = Symbol('surviving patterns');
+
 /** The buckets the current transaction holds, by `tenant|errorType|shapeKey`. */
 const HELD_BUCKETS = Symbol('held pattern buckets');
 
@@ -236,6 +239,15 @@ export class FailurePatternRepository {
     templateTokens: string[],
     incidentId: string,
   ): Promise<void> {
+    // The stored ones are locked first (FOR UPDATE), against the bridges that read them FOR KEY SHARE
+    // (survivorOnce) and a PATCH: what those wrote under their ids is committed before it moves
+    // below, and whatever comes after this commit finds them merged and works on the survivor.
+    const stored = absorbed.filter((p) => !p.isNew).map((p) => p.id);
+    if (stored.length > 0)
+      await this.tx.query(
+        `SELECT id FROM failure_patterns WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
+        [survivor.tenantId, stored],
+      );
     const before = survivor.templateTokens.join(' ');
     survivor.templateTokens = templateTokens;
     for (const p of absorbed) {
@@ -327,6 +339,44 @@ export class FailurePatternRepository {
     return this.tx.once(READ_ONCE, `${tenantId}|${id}`, () => this.find(tenantId, id));
   }
 
+  /**
+   * The pattern that `id` stands for now: itself, or the one it was merged into (to the end of the
+   * chain: a survivor may be absorbed later), each read FOR KEY SHARE until the transaction ends.
+   * For work that takes a pattern id from an event written before a merge (a bridge): a
+   * merge locks what it absorbs FOR UPDATE first (absorb), so either this waits for the merge and
+   * reads the survivor, or the merge waits for this transaction and then moves what it wrote. The
+   * lock does not hold up bridge 1's counting updates (FOR NO KEY UPDATE). Once per pattern per
+   * transaction; a pattern not merged costs the one read findOnce would make, and findOnce of
+   * the survivor afterwards none.
+   */
+  survivorOnce(tenantId: string, id: string): Promise<PatternRow | null> {
+    if (!this.tx.inTransaction) return this.tx.run(() => this.survivorOnce(tenantId, id));
+    return this.tx.once(SURVIVORS, `${tenantId}|${id}`, async () => {
+      const seen = new Set<string>();
+      let row = await this.findShared(tenantId, id);
+      while (row?.merged_into_id) {
+        seen.add(row.id);
+        if (seen.has(row.merged_into_id)) throw new Error(`pattern ${id}: merged_into_id loops at ${row.id}`);
+        row = await this.findShared(tenantId, row.merged_into_id);
+      }
+      if (row) {
+        const found = row;
+        void this.tx.once(SURVIVORS, `${tenantId}|${found.id}`, () => Promise.resolve(found));
+        this.tx.forget(READ_ONCE, `${tenantId}|${found.id}`);
+        void this.tx.once(READ_ONCE, `${tenantId}|${found.id}`, () => Promise.resolve(found));
+      }
+      return row;
+    });
+  }
+
+  private async findShared(tenantId: string, id: string): Promise<PatternRow | null> {
+    const [row] = await this.tx.query<PatternRow>(
+      `SELECT * FROM failure_patterns WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+
   list(tenantId: string, filters: { errorType?: string }, cursor: Cursor | null, limit: number): Promise<PatternRow[]> {
     const { sql, params } = newestFirst({
       table: 'failure_patterns',
@@ -350,6 +400,7 @@ export class FailurePatternRepository {
   ): Promise<PatternRow | null> {
     // A findOnce later in this transaction must not return the row as it was.
     this.tx.forget(READ_ONCE, `${tenantId}|${id}`);
+    this.tx.forget(SURVIVORS, `${tenantId}|${id}`);
     const [row] = await this.tx.query<PatternRow>(
       `UPDATE failure_patterns
           SET recovery_template = CASE WHEN $3 THEN $4::jsonb ELSE recovery_template END,

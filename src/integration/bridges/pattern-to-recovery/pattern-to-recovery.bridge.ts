@@ -2,6 +2,7 @@ import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } fro
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
+import { GetSurvivingPattern } from '../../../self-healing/catalog/get-surviving-pattern/get-surviving-pattern.query.js';
 import { SuggestRecovery } from '../../../self-healing/recovery/suggest-recovery/suggest-recovery.command.js';
 import { NoteRecurrence } from '../../../self-healing/runs/note-recurrence/note-recurrence.command.js';
 import { PatternMatched } from '../../events/pattern-matched.event.js';
@@ -24,27 +25,35 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
   ) {}
 
   async handle(e: PatternMatched): Promise<void> {
+    // The event names the pattern as bridge 1 filed it; a merge since moved its runs, evidence, cooldowns
+    // and policy to the survivor, so everything below is the survivor's (DESIGN §8). Held against a merge
+    // until the batch commits (a merge waits, then moves what this wrote). Read with the kill switch's state.
+    const [pattern, killSwitch] = await Promise.all([
+      this.queries.execute(new GetSurvivingPattern({ tenantId: e.tenantId, patternId: e.patternId })),
+      // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
+      this.queries.execute(new GetKillSwitchState({ tenantId: e.tenantId })),
+    ]);
+    if (!pattern) throw new Error(`pattern ${e.patternId} not found`);
+    const patternId = pattern.id;
     // A run of this pattern on the same agent whose window this incident occurred in has not fixed it: it learns so first.
     // (An event stored before PatternMatched carried occurredAt: bridge 1's input was stored when the incident was, timing.startedAt.)
     const occurredAt = new Date(e.occurredAt ?? e.timing.startedAt);
     await this.commands.execute(
       new NoteRecurrence({
         tenantId: e.tenantId,
-        patternId: e.patternId,
+        patternId,
         agentId: e.agentId,
         capability: e.capability,
         incidentId: e.incidentId,
         occurredAt,
       }),
     );
-    // While the kill switch is on (tenant, or the incident's agent), nothing is applied unreviewed.
-    const killSwitch = await this.queries.execute(new GetKillSwitchState({ tenantId: e.tenantId }));
     const paused = killSwitchStops(killSwitch, e.agentId);
     const { playbook, ...r } = await this.commands.execute(
       new SuggestRecovery({
         tenantId: e.tenantId,
         incidentId: e.incidentId,
-        patternId: e.patternId,
+        patternId,
         message: e.message,
         agentId: e.agentId,
         capability: e.capability,
@@ -65,7 +74,7 @@ export class PatternToRecoveryBridge implements IEventHandler<PatternMatched> {
       new RecoverySuggested({
         tenantId: e.tenantId,
         incidentId: e.incidentId,
-        patternId: e.patternId,
+        patternId,
         recoveryId: r.recoveryId,
         playbookId: r.playbookId,
         suggestionType: r.suggestionType,

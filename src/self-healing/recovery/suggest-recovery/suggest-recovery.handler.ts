@@ -40,7 +40,9 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
 
   execute(c: SuggestRecovery): Promise<SuggestedRecovery> {
     return this.tx.run(async () => {
-      const pattern = await this.patterns.findOnce(c.tenantId, c.patternId);
+      // The pattern as it stands now: a merge since the event names the survivor, whose evidence,
+      // guardrails, run and recovery these are (DESIGN §8). Bridge 2 resolved it already: no read.
+      const pattern = await this.patterns.survivorOnce(c.tenantId, c.patternId);
       if (!pattern) throw new Error(`pattern ${c.patternId} not found`);
       const suggestion = await suggestRecovery(
         this.catalog,
