@@ -220,6 +220,23 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     expect(new Set(runs.map((r) => r.pattern_id))).toEqual(new Set([p1]));
   });
 
+  it("sends bridge 3's work held for an absorbed pattern to its survivor: one policy for the merged family", async () => {
+    // Bridge 3 off: bridge 2 suggests a recovery for each (p1, p2, p3) before the merge, and each
+    // RecoverySuggested waits, naming that pattern; the merge moves the recoveries to p1.
+    const recoveries = (admin: string) =>
+      eventually(async () => {
+        const { items } = (await app.http.get('/recoveries').set(auth(admin)).expect(200)).body;
+        return items.length === 3;
+      }, 'a recovery for each of the three');
+    const { p1, sql } = await mergeWhileHeld('merge-held-3', 'bridge_3', recoveries);
+    expect(await sql(`SELECT DISTINCT source_pattern_id FROM recovery_candidates WHERE tenant_id = $1`)).toEqual([
+      { source_pattern_id: p1 },
+    ]);
+    expect(await sql(`SELECT source_pattern_id FROM policy_rules WHERE tenant_id = $1`)).toEqual([
+      { source_pattern_id: p1 },
+    ]);
+  });
+
   it("moves the merged pattern's runs in the same transaction: the survivor learns from their verdicts, cools down on them, and hears recurrences for a run still watching", async () => {
     const admin = await app.keyFor('merge-runs', 'admin');
     await connectActuator(app.http, admin, receiver);

@@ -2,7 +2,7 @@ import { CommandBus, EventBus, EventsHandler, QueryBus, type IEventHandler } fro
 import { UpsertGeneratedPolicy } from '../../../governance/policies/upsert-generated-policy/upsert-generated-policy.command.js';
 import { RecordDecision } from '../../../incidents/record-decision/record-decision.command.js';
 import { OutboxHandler } from '../../../platform/outbox/outbox-handler.decorator.js';
-import { GetPattern } from '../../../self-healing/catalog/get-pattern/get-pattern.query.js';
+import { GetSurvivingPattern } from '../../../self-healing/catalog/get-surviving-pattern/get-surviving-pattern.query.js';
 import { RecoveryApplied } from '../../../self-healing/events/recovery-applied.event.js';
 import {
   GetRecovery,
@@ -29,10 +29,12 @@ export class RecoveryToPolicyBridge implements IEventHandler<RecoverySuggested |
   ) {}
 
   async handle(e: RecoverySuggested | RecoveryApplied): Promise<void> {
-    // Both reads leave together on the batch's pipelined connection.
+    // Both reads leave together on the batch's pipelined connection. The pattern as it stands now:
+    // after a merge, the survivor's policy is the one (one per pattern), and a merge running at the
+    // same time waits for this batch, then moves what it wrote.
     const [recovery, pattern] = await Promise.all([
       this.recoveryOf(e),
-      this.queries.execute(new GetPattern({ tenantId: e.tenantId, patternId: e.patternId })),
+      this.queries.execute(new GetSurvivingPattern({ tenantId: e.tenantId, patternId: e.patternId })),
     ]);
     if (!recovery || !pattern) throw new Error(`recovery ${e.recoveryId} or pattern ${e.patternId} not found`);
     if (!recovery.playbook) throw new Error(`playbook "${recovery.playbookId}" is no longer in the playbook catalog`);
