@@ -280,6 +280,14 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     const merged = await recoveryOf(fourth);
     expect(merged.patternId).toBe(p1);
     expect((await get(`/catalog/patterns/${p2}`)).mergedIntoId).toBe(p1);
+    // A change to the merged pattern would never take effect (its incidents go to p1): refused, naming p1.
+    const refused = await app.http
+      .patch(`/catalog/patterns/${p2}`)
+      .set(auth(admin))
+      .send({ autoApplyRecovery: false })
+      .expect(409);
+    expect(refused.body).toMatchObject({ mergedIntoId: p1, message: expect.stringContaining(p1) });
+    expect((await get(`/catalog/patterns/${p2}`)).autoApplyRecovery).toBe(true);
     expect((await get(`/runs?patternId=${p1}`)).items.map((r: { id: string }) => r.id)).toEqual(
       expect.arrayContaining([verifiedRun.id, watchingRun.id]),
     );

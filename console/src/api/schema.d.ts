@@ -3628,6 +3628,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description the pattern, changed */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3643,6 +3644,13 @@ export interface operations {
             };
             /** @description the key's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the pattern was merged into another (`mergedIntoId`): change that one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

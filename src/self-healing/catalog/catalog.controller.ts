@@ -1,5 +1,6 @@
 import {
   Body,
+  ConflictException,
   Controller,
   Get,
   HttpCode,
@@ -11,7 +12,7 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
@@ -61,8 +62,13 @@ export class CatalogController {
     };
   }
 
-  /** Sets the pattern's recovery template and whether its recoveries may be auto-applied. */
+  /**
+   * Sets the pattern's recovery template and whether its recoveries may be auto-applied; 409 for a
+   * merged pattern, naming the survivor (which files its incidents now, so the change belongs there).
+   */
   @ApiOperation({ summary: 'Update a failure pattern (template, auto-apply)' })
+  @ApiOkResponse({ description: 'the pattern, changed' })
+  @ApiConflictResponse({ description: 'the pattern was merged into another (`mergedIntoId`): change that one' })
   @Patch('patterns/:id')
   @RequireRole('admin')
   async update(
@@ -77,12 +83,21 @@ export class CatalogController {
       ]);
     }
     return this.tx.run(async () => {
-      const before = await this.patterns.find(p.tenantId, id);
+      // Locked: a merge either waits and carries this change over, or went first and is refused here.
+      const before = await this.patterns.lockForChange(p.tenantId, id);
+      if (!before) throw new NotFoundException(`pattern ${id} not found`);
+      if (before.merged_into_id)
+        throw new ConflictException({
+          statusCode: 409,
+          error: 'Conflict',
+          message: `pattern ${id} was merged into ${before.merged_into_id}, which files its incidents now: change that pattern`,
+          mergedIntoId: before.merged_into_id,
+        });
       const { recoveryTemplate: given } = body;
       const recoveryTemplate = given === undefined ? undefined : given && { ...given };
       const changes = { recoveryTemplate, autoApplyRecovery: body.autoApplyRecovery };
-      const row = before && (await this.patterns.update(p.tenantId, id, changes));
-      if (!before || !row) throw new NotFoundException(`pattern ${id} not found`);
+      const row = await this.patterns.update(p.tenantId, id, changes);
+      if (!row) throw new NotFoundException(`pattern ${id} not found`);
       const decided = (r: typeof row) => ({
         autoApplyRecovery: r.auto_apply_recovery,
         recoveryTemplate: r.recovery_template,

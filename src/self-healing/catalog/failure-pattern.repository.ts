@@ -393,6 +393,21 @@ export class FailurePatternRepository {
     return this.tx.query<PatternRow>(sql, params);
   }
 
+  /**
+   * The pattern, locked until the transaction ends against a merge (absorb locks FOR UPDATE) and
+   * another change, for a change of its settings: one made before a merge is what the merge
+   * carries over, and one after finds the pattern merged. FOR NO KEY UPDATE, so it does not hold
+   * up the bridges reading it FOR KEY SHARE.
+   */
+  async lockForChange(tenantId: string, id: string): Promise<PatternRow | null> {
+    const [row] = await this.tx.query<PatternRow>(
+      `SELECT * FROM failure_patterns WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+
+  /** Null when there is no such pattern, or it was merged (its settings are its survivor's now). */
   async update(
     tenantId: string,
     id: string,
@@ -405,7 +420,7 @@ export class FailurePatternRepository {
       `UPDATE failure_patterns
           SET recovery_template = CASE WHEN $3 THEN $4::jsonb ELSE recovery_template END,
               auto_apply_recovery = coalesce($5, auto_apply_recovery), updated_at = now()
-        WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+        WHERE tenant_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING *`,
       [
         tenantId,
         id,
