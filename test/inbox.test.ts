@@ -209,6 +209,24 @@ describe('inbox', () => {
         link: `/console/runs/${run.id}`,
       });
       expect(item.title).toBe('Automatic run of reconnect paused by the kill switch');
+      // Snoozed, it stays snoozed while it stays paused: the engine looking again now and then
+      // (it rewrites the run) is no new waiting.
+      const until = new Date(Date.now() + HOUR).toISOString();
+      await app.http
+        .post(`/inbox/guardrail_hold:${run.id}/snooze`)
+        .set(auth(tenantOperator))
+        .send({ until })
+        .expect(200);
+      const [{ updated_at: before }] = await app.sql(`SELECT updated_at FROM recovery_runs WHERE id = $1`, [run.id]);
+      await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [run.id]);
+      await eventually(async () => {
+        const [{ updated_at }] = await app.sql(`SELECT updated_at FROM recovery_runs WHERE id = $1`, [run.id]);
+        return updated_at > before;
+      }, 'the engine to look at the paused run again');
+      expect(await find(`guardrail_hold:${run.id}`, tenantOperator)).toMatchObject({
+        snoozedUntil: until,
+        createdAt: item.createdAt,
+      });
 
       await app.http.delete('/guard/killswitch').set(auth(tenantAdmin)).expect(200);
       await eventually(

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { KILL_SWITCH_PAUSE_NOTE } from '../runs/engine/run-advancer.js';
 import type { WaitingWorkKind } from './waiting-work.view.js';
 
 /** One waiting thing as the queries below read it (their columns, in this order). */
@@ -77,10 +78,14 @@ export const WAITING_WORK_SQL: Record<WaitingWorkKind, string> = {
         FROM recovery_candidates r
        WHERE r.tenant_id = $1 AND r.status = 'pending_review' AND r.held_by IS NOT NULL
       UNION ALL
-      SELECT 'guardrail_hold', 'run', run.id::text, NULL, run.updated_at, run.deadline_at, ${runSeverity},
-             ${incidentOf('run.incident_id')}, run.agent_id, run.capability, run.playbook_id, run.paused_reason,
-             'kill_switch', 1
+      SELECT 'guardrail_hold', 'run', run.id::text, NULL, coalesce(paused.at, run.updated_at), run.deadline_at,
+             ${runSeverity}, ${incidentOf('run.incident_id')}, run.agent_id, run.capability, run.playbook_id,
+             run.paused_reason, 'kill_switch', 1
         FROM recovery_runs run
+        -- Since when it is paused: the pause's transition (the run's updated_at moves at every re-check).
+        LEFT JOIN LATERAL (
+          SELECT max(t.created_at) AS at FROM recovery_run_transitions t
+           WHERE t.run_id = run.id AND t.note = '${KILL_SWITCH_PAUSE_NOTE}') paused ON true
        WHERE run.tenant_id = $1 AND run.finished_at IS NULL AND run.paused_reason IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = run.id AND s.status = 'awaiting_operator')
     ) held ORDER BY since DESC LIMIT $2`,

@@ -32,6 +32,9 @@ import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts }
 import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
 
+/** The transition noted when the kill switch pauses a run: the inbox dates the pause by it. */
+export const KILL_SWITCH_PAUSE_NOTE = 'paused: the kill switch stops automatic runs';
+
 /** One HTTP call the engine makes after the deciding transaction has committed. */
 export interface PlannedCall {
   purpose: 'step' | 'notify';
@@ -236,7 +239,7 @@ export class RunAdvancer {
       case 'pause':
         if (!run.paused_reason) {
           await this.setRun(s, { paused_reason: 'kill switch' });
-          await this.journal.note(s.run, 'paused: the kill switch stops automatic runs');
+          await this.journal.note(s.run, KILL_SWITCH_PAUSE_NOTE);
         }
         // Turning the switch off wakes it (KillSwitchOffHandler). That wake-up misses a pause it runs
         // before this one commits (it reads the run as not paused), so the run also looks again now and then.
