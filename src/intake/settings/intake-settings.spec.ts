@@ -67,4 +67,14 @@ describe('settingsAfter', () => {
     ]);
     expect(settingsAfter(DEFAULT_SETTINGS, { baselineDays: 10, minHistory: { spanHours: 239 } }).errors).toEqual([]);
   });
+
+  it('lets settings stored before these checks, which break one already, change another field or move towards valid', () => {
+    const stored = { ...structuredClone(DEFAULT_SETTINGS), retentionDays: 3 }; // below baselineDays 7: allowed once
+    expect(settingsAfter(stored, { noiseMads: 4 })).toMatchObject({ errors: [], settings: { noiseMads: 4 } });
+    expect(settingsAfter(stored, { retentionDays: 5 })).toMatchObject({ errors: [], settings: { retentionDays: 5 } });
+    // A conflict the change brings is still refused.
+    const worse = settingsAfter(stored, { minHistory: { spanHours: 200 } });
+    expect(worse.settings).toBe(stored);
+    expect(worse.errors.map((e) => e.field)).toEqual(['minHistory.spanHours', 'baselineDays']);
+  });
 });

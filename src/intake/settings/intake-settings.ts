@@ -135,43 +135,66 @@ export function settingsAfter(
   if (dto.alertmanager?.capabilityLabel !== undefined)
     next.alertmanager.capabilityLabel = dto.alertmanager.capabilityLabel;
   next.metrics = metrics.metrics;
-  const conflicts = conflictsOf(next);
-  return conflicts.length ? { settings: current, errors: conflicts } : { settings: next, errors: [] };
+  // Settings stored before these checks existed may break one already: only a conflict this change
+  // brings is refused, so an admin can still change another field (or move towards valid ones).
+  const before = new Set(conflictsOf(current).map((c) => c.rule));
+  const conflicts = conflictsOf(next).filter((c) => !before.has(c.rule));
+  if (conflicts.length === 0) return { settings: next, errors: [] };
+  const byField = new Map<string, string[]>();
+  for (const c of conflicts)
+    for (const [field, error] of c.fields) byField.set(field, [...(byField.get(field) ?? []), error]);
+  return { settings: current, errors: [...byField].map(([field, messages]) => ({ field, errors: messages })) };
 }
 
 /**
- * Fields of the merged settings that, together, would leave the detector nothing to judge, each
- * with why (a field named by two conflicts has both errors): a history longer than the baseline
- * window can hold is never reached, and pruning must not delete the samples a baseline needs or the
- * symptoms a window counts.
+ * The rules the settings break that would leave the detector nothing to judge, each with its two
+ * fields and why: a history longer than the baseline window can hold is never reached, and pruning
+ * must not delete the samples a baseline needs or the symptoms a window counts.
  */
-function conflictsOf(s: IntakeSettings): FieldError[] {
-  const errors = new Map<string, string[]>();
-  const conflict = (a: string, aError: string, b: string, bError: string) => {
-    errors.set(a, [...(errors.get(a) ?? []), aError]);
-    errors.set(b, [...(errors.get(b) ?? []), bError]);
-  };
+function conflictsOf(s: IntakeSettings): Array<{ rule: string; fields: Array<[string, string]> }> {
+  const conflicts: Array<{ rule: string; fields: Array<[string, string]> }> = [];
   const baselineHours = s.baselineDays * 24;
   if (s.minHistory.spanHours >= baselineHours)
-    conflict(
-      'minHistory.spanHours',
-      `must be below baselineDays × 24 (${baselineHours}): a baseline's samples span less than its window, so no sample would be judged`,
-      'baselineDays',
-      `must be more than minHistory.spanHours (${s.minHistory.spanHours}) / 24: a baseline's samples span less than its window, so no sample would be judged`,
-    );
+    conflicts.push({
+      rule: 'history within the baseline',
+      fields: [
+        [
+          'minHistory.spanHours',
+          `must be below baselineDays × 24 (${baselineHours}): a baseline's samples span less than its window, so no sample would be judged`,
+        ],
+        [
+          'baselineDays',
+          `must be more than minHistory.spanHours (${s.minHistory.spanHours}) / 24: a baseline's samples span less than its window, so no sample would be judged`,
+        ],
+      ],
+    });
   if (s.retentionDays < s.baselineDays)
-    conflict(
-      'retentionDays',
-      `must be at least baselineDays (${s.baselineDays}): pruning would delete the samples a baseline needs`,
-      'baselineDays',
-      `must be at most retentionDays (${s.retentionDays}): pruning would delete the samples a baseline needs`,
-    );
+    conflicts.push({
+      rule: 'baseline kept',
+      fields: [
+        [
+          'retentionDays',
+          `must be at least baselineDays (${s.baselineDays}): pruning would delete the samples a baseline needs`,
+        ],
+        [
+          'baselineDays',
+          `must be at most retentionDays (${s.retentionDays}): pruning would delete the samples a baseline needs`,
+        ],
+      ],
+    });
   if (s.retentionDays * 24 < s.symptomWindowHours)
-    conflict(
-      'retentionDays',
-      `must be at least symptomWindowHours (${s.symptomWindowHours}) / 24: pruning would delete the symptoms a window counts`,
-      'symptomWindowHours',
-      `must be at most retentionDays × 24 (${s.retentionDays * 24}): pruning would delete the symptoms a window counts`,
-    );
-  return [...errors].map(([field, messages]) => ({ field, errors: messages }));
+    conflicts.push({
+      rule: 'symptoms kept',
+      fields: [
+        [
+          'retentionDays',
+          `must be at least symptomWindowHours (${s.symptomWindowHours}) / 24: pruning would delete the symptoms a window counts`,
+        ],
+        [
+          'symptomWindowHours',
+          `must be at most retentionDays × 24 (${s.retentionDays * 24}): pruning would delete the symptoms a window counts`,
+        ],
+      ],
+    });
+  return conflicts;
 }
