@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LOOPS_PER_BUCKET_SQL } from '../src/integration/loop-stats.read-model.js';
 import { openSse } from './support/sse.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -242,6 +243,19 @@ describe('console sessions and routes', () => {
     const total = series.body.buckets.reduce((n: number, b: { incidents: number }) => n + b.incidents, 0);
     expect([stats.body.totalIncidents, total]).toEqual([1, 1]);
     expect(series.body.buckets[0].incidents).toBe(1);
+  });
+
+  it('reads each loop of the window once for the timeseries, however many buckets it asks for', async () => {
+    // A join on "started within this bucket" compared every loop with every bucket (500 buckets: 3 s).
+    const [{ 'QUERY PLAN': plan }] = await app.sql(`EXPLAIN (FORMAT JSON) ${LOOPS_PER_BUCKET_SQL}`, [
+      'window-edge',
+      8760,
+      63_072_000,
+      500,
+    ]);
+    const text = JSON.stringify(plan);
+    expect(text).not.toContain('Join Filter');
+    expect(text.match(/"Relation Name":"loop_traces"/g)).toHaveLength(1);
   });
 
   it('validates a CEL condition without saving anything', async () => {
