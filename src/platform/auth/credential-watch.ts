@@ -16,9 +16,9 @@ const LONGEST_TIMER_MS = 2_147_483_647;
  * ended (signed out, expired, its key revoked). The credentials of every watched response are
  * checked again whenever keys change (API_KEYS_CHANNEL) or a session ends (SESSIONS_CHANNEL), on
  * every replica, and after the LISTEN connection reconnects (a notification may have been missed);
- * a session's also when it expires. Each credential is checked once more right after it is
- * watched: a revocation committed between the request's authentication and the watch is not
- * missed. When a check fails (the database unreachable), its responses are ended: their clients
+ * a session's stream also ends when the session expires (by this process's clock). Each
+ * credential is checked once more right after it is watched: a revocation committed between the
+ * request's authentication and the watch is not missed. When a check fails (the database unreachable), its responses are ended: their clients
  * reconnect and authenticate afresh.
  */
 @Injectable()
@@ -53,7 +53,9 @@ export class CredentialWatch implements OnModuleInit {
       const expiresAt = Date.parse(p.expiresAt);
       const arm = () => {
         timer = setTimeout(
-          () => (Date.now() < expiresAt ? arm() : void this.check([], [session])),
+          // A session's expiry is fixed when it is made: past it, the stream ends without asking the
+          // database (whose clock may lag this one's, and nothing would ask again).
+          () => (Date.now() < expiresAt ? arm() : close()),
           Math.min(Math.max(0, expiresAt - Date.now()), LONGEST_TIMER_MS),
         );
         timer.unref();
