@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../src/platform/config/config.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { FlagsService } from '../src/platform/flags/flags.service.js';
@@ -627,6 +628,41 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     );
     expect(transactions).toBe(3);
     expect(await effects('lapsed-')).toEqual(['lapsed-1', 'lapsed-2', 'lapsed-3']);
+  });
+
+  it('claims in full past an oldest delivery whose slow worker still holds it, though its lease lapsed', async () => {
+    await app.app.get(ProbePublisher).publish('t5', ['slow-1', 'slow-2', 'slow-3']);
+    // slow-1's worker is slow, not stopped: its lease is over, but its transaction still holds the row.
+    await app.sql(
+      `UPDATE outbox_events SET locked_by = 'slow', locked_until = now(), attempts = 1 WHERE payload->>'key' = 'slow-1'`,
+    );
+    const slow = new pg.Client({ connectionString: app.database.url });
+    await slow.connect();
+    try {
+      await slow.query(`BEGIN; SELECT 1 FROM outbox_events WHERE payload->>'key' = 'slow-1' FOR UPDATE`);
+      const claimed = await store.claim(relay.workerId, 'test.probe', 10, 60_000);
+      expect(claimed.map((d) => d.payload.key).sort()).toEqual(['slow-2', 'slow-3']); // not one at a time
+      expect(await handleBatch(claimed)).toBe(true);
+    } finally {
+      await slow.query('ROLLBACK');
+      await slow.end();
+    }
+    const [rest] = await store.claim(relay.workerId, 'test.probe', 10, 60_000);
+    expect(await handleBatch([rest])).toBe(true);
+    expect(await effects('slow-')).toEqual(['slow-1', 'slow-2', 'slow-3']);
+  });
+
+  it('runs a delivery past its last attempt that was claimed in a batch: only one claimed alone is dead-lettered unrun', async () => {
+    const { maxAttempts } = app.app.get<AppConfig>(APP_CONFIG).outbox;
+    await app.app.get(ProbePublisher).publish('t5', ['beside-1', 'beside-2']);
+    // Claimed beside a delivery that stopped the process each time, their attempts went up with its.
+    await app.sql(`UPDATE outbox_events SET attempts = $1 WHERE payload->>'key' LIKE 'beside-%'`, [maxAttempts]);
+    const batch = await store.claim(relay.workerId, 'test.probe', 10, 60_000);
+    expect(batch.map((d) => d.attempts)).toEqual([maxAttempts + 1, maxAttempts + 1]);
+    await handleBatch(batch);
+    expect(await effects('beside-')).toEqual(['beside-1', 'beside-2']);
+    const statuses = await app.sql(`SELECT status FROM outbox_events WHERE payload->>'key' LIKE 'beside-%'`);
+    expect(statuses.map((r) => r.status)).toEqual(['done', 'done']);
   });
 
   it('retry/:stage shows the stage pending in the transaction that re-queues it: a hold recorded once that commits stays', async () => {

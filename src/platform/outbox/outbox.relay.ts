@@ -251,17 +251,23 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    * Handles a batch in one transaction; false when that failed (and each delivery was then handled
    * alone), or when it was handled one at a time from the start (see below).
    */
-  private async process(handler: RegisteredHandler, deliveries: DeliveryRow[]): Promise<boolean> {
+  private async process(
+    handler: RegisteredHandler,
+    deliveries: DeliveryRow[],
+    claimedAlone = deliveries.length === 1,
+  ): Promise<boolean> {
     // A delivery claimed before and not finished (a retry, or a lease that lapsed: maybe it stopped
     // the process) goes alone, so the others of its batch commit without waiting on it.
     if (deliveries.length > 1 && deliveries.some((d) => d.attempts > 1)) {
-      for (const delivery of deliveries) await this.process(handler, [delivery]);
+      for (const delivery of deliveries) await this.process(handler, [delivery], false);
       return false;
     }
-    // Attempts are counted at claim: past the last one, every attempt ended without a word (the
-    // process stopped, or the lease lapsed), and its handler is not run again.
+    // Attempts are counted at claim: past the last one, a delivery claimed alone (as the oldest
+    // with a lapsed lease is) ended every attempt without a word (the process stopped, or the lease
+    // lapsed), and its handler is not run again. One claimed in a batch may only have been beside
+    // such a delivery each time: it runs (and a failure then dead-letters it).
     const { maxAttempts } = this.config.outbox;
-    if (deliveries.length === 1 && deliveries[0].attempts > maxAttempts) {
+    if (claimedAlone && deliveries[0].attempts > maxAttempts) {
       const error = `did not finish in ${maxAttempts} attempts: the process stopped or its lease lapsed each time`;
       await this.recordFailure(deliveries[0], handler, new Error(error)).catch((failure) =>
         this.logger.error(`dead-lettering delivery ${deliveries[0].id} failed: ${String(failure)}`),

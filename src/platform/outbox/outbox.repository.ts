@@ -67,8 +67,9 @@ export class OutboxRepository {
    * flushes the WAL up to and past it. A database crash in between loses only the lease, and
    * the rows are claimed again. That saves one flush wait (~1–3 ms) per batch and stage.
    *
-   * When the oldest due delivery is still leased (`locked_by` set: its worker stopped in its
-   * batch, maybe because of it, or is slow), it is claimed alone: a delivery that stops the
+   * When the oldest due delivery this claim can lock still bears a lapsed lease (`locked_by` set:
+   * its worker stopped in its batch, maybe because of it, or is slow), it is claimed alone (one
+   * whose slow worker still holds its row lock is skipped, and does not make the claim small): a delivery that stops the
    * process then counts its attempts towards its dead letter by itself, not those of the
    * deliveries behind it, and the relay dead-letters it past OUTBOX_MAX_ATTEMPTS.
    */
@@ -80,10 +81,10 @@ export class OutboxRepository {
           SET available_at = ${leaseEnd('$4')}, locked_until = ${leaseEnd('$4')},
               locked_by = $1, attempts = o.attempts + 1
          FROM no_flush_wait
-        WHERE o.id IN (SELECT id FROM outbox_events WHERE ${due} ORDER BY id
-                        LIMIT CASE WHEN (SELECT locked_by FROM outbox_events WHERE ${due} ORDER BY id LIMIT 1) IS NULL
-                                   THEN $3 ELSE 1 END
-                        FOR UPDATE SKIP LOCKED)
+        WHERE o.id IN (WITH free AS MATERIALIZED (
+                         SELECT id, locked_by FROM outbox_events WHERE ${due} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+                       SELECT id FROM free ORDER BY id
+                        LIMIT CASE WHEN (SELECT locked_by FROM free ORDER BY id LIMIT 1) IS NULL THEN $3 ELSE 1 END)
     RETURNING ${DELIVERY_COLUMNS}`,
       [workerId, handler, limit, leaseMs],
     );
