@@ -1,4 +1,4 @@
-import { inputProblem } from '../../platform/http/input-guard.js';
+import { fieldErrorOf, inputProblem } from '../../platform/http/input-guard.js';
 import { checkBody, type FieldError } from '../../platform/http/validation.js';
 import { fingerprintOf, type WebhookAlert, type WebhookPayload } from './alertmanager-payload.js';
 import { WebhookAlertDto, WebhookPayloadDto } from './receive-alerts.dto.js';
@@ -41,8 +41,7 @@ export function readWebhookPayload(
  */
 function checkAlert(alert: unknown, path: string): { value: WebhookAlertDto | null; errors: FieldError[] } {
   const problem = inputProblem(alert, path);
-  if (problem)
-    return { value: null, errors: [{ field: problem.field, errors: [`${problem.field} ${problem.error}`] }] };
+  if (problem) return { value: null, errors: [fieldErrorOf(problem)] };
   return checkBody(WebhookAlertDto, alert, { unknownFields: 'ignore', path });
 }
 

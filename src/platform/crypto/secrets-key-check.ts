@@ -10,8 +10,9 @@ const logger = new Logger('SecretsKey');
  * At startup, before the workers start (onModuleInit): does this replica's secrets key open
  * `sample`, the secret stored last (an actuator's, a channel's)? One that does not means replicas
  * without a shared SECRETS_KEY (each generated its own into its DATA_DIR), or a lost DATA_DIR:
- * every call needing such a secret would fail. A replica whose key was generated is the one that is wrong and refuses to start; one given
- * its key deliberately starts and logs an error (its secrets can be stored again).
+ * every call needing such a secret would fail. A replica whose key was generated is the one that
+ * is wrong and refuses to start; one given its key deliberately starts and logs an error (its
+ * secrets can be stored again).
  */
 export function checkSecretsKey(
   box: SecretBox,

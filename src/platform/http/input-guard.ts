@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { invalidFields } from './validation.js';
+import { invalidFields, type FieldError } from './validation.js';
 
 /** Deepest JSON nesting a body may have: every DTO here is a few levels deep; `context` gets the rest. */
 export const MAX_BODY_DEPTH = 16;
@@ -107,12 +107,15 @@ export function requestProblem(req: Request): InputProblem | null {
   return inputProblem(query, 'query') ?? (req.body === undefined ? null : inputProblem(bodyToCheck(req, path)));
 }
 
+/** A problem as a 400 names its field. */
+export function fieldErrorOf(problem: InputProblem): FieldError {
+  return { field: problem.field, errors: [`${problem.field} ${problem.error}`] };
+}
+
 /** Express middleware (after the JSON parser, before Nest): 400 naming the field, in the API's error shape. */
 export function inputGuard(req: Request & { id?: string }, res: Response, next: NextFunction): void {
   const problem = requestProblem(req);
   if (!problem) return next();
-  const body = invalidFields([
-    { field: problem.field, errors: [`${problem.field} ${problem.error}`] },
-  ]).getResponse() as object;
+  const body = invalidFields([fieldErrorOf(problem)]).getResponse() as object;
   res.status(400).json({ ...body, requestId: req.id });
 }

@@ -147,8 +147,9 @@ export class DeliveryRepository {
 
   /**
    * Stores how an attempt went, if the claim that made it still holds (its `claimToken` is still
-   * the delivery's: no other worker took it over, and it was not dead-lettered and retried), and paces the channel: its next message goes no sooner
-   * than `channelPauseMs` from now. False when the claim had lapsed: then nothing changes.
+   * the delivery's: no other worker took it over, and it was not dead-lettered and retried), and
+   * paces the channel: its next message goes no sooner than `channelPauseMs` from now. False when
+   * the claim had lapsed: then nothing changes.
    */
   async settle(
     d: { id: string; tenantId: string; channel: string; claimToken: string },

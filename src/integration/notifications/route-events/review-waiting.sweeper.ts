@@ -18,8 +18,9 @@ const ONCE_MS = 100 * 365 * 24 * 3_600_000;
  * guardrail held), as the inbox shows them, and queues a message for each that has waited the
  * rule's afterMs; the repeat gate makes that once per review per repeat interval, and a review
  * that stops waiting (its group emptied, its incidents resolved) is forgotten, so it is told again
- * when it waits again. Repeats found again by the next sweep are not recorded. The same sweep prunes old deliveries. Safe on
- * several replicas: the repeat gate lets one message per review through.
+ * when it waits again. Repeats found again by the next sweep are not recorded. The same sweep
+ * prunes old deliveries. Safe on several replicas: the repeat gate lets one message per review
+ * through.
  */
 @Injectable()
 export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
