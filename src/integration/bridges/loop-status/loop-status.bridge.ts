@@ -14,18 +14,29 @@ import { LoopTraceRepository } from '../../loop-status/loop-trace.repository.js'
 type LoopEvent =
   IncidentCreated | PatternMatched | RecoverySuggested | RecoveryApplied | PolicyGenerated | RoutingAdjusted;
 
-/** Which stage an event completes, and what the console shows of it. */
-function stageOf(e: LoopEvent): { stage: LoopStage; details: Record<string, unknown>; timing: StageTiming | null } {
+/**
+ * The stage each event completes (RecoveryApplied: history of a stage completed before), by event
+ * type: for the events handled here and for their dead letters (LoopOutcomeRecorder).
+ */
+const LOOP_STAGES_BY_EVENT: Record<string, LoopStage> = {
+  [eventTypeOf(IncidentCreated)]: 'incident_created',
+  [eventTypeOf(PatternMatched)]: 'pattern_matched',
+  [eventTypeOf(RecoverySuggested)]: 'recovery_suggested',
+  [eventTypeOf(RecoveryApplied)]: 'recovery_suggested',
+  [eventTypeOf(PolicyGenerated)]: 'policy_generated',
+  [eventTypeOf(RoutingAdjusted)]: 'routing_adjusted',
+};
+
+/** What the console shows of an event. */
+function detailsOf(e: LoopEvent): { details: Record<string, unknown>; timing: StageTiming | null } {
   if (e instanceof IncidentCreated) {
     return {
-      stage: 'incident_created',
       details: { errorType: e.errorType, severity: e.severity, agentId: e.agentId },
       timing: { startedAt: e.createdAt, completedAt: e.createdAt, attempts: 1 },
     };
   }
   if (e instanceof PatternMatched) {
     return {
-      stage: 'pattern_matched',
       details: {
         patternId: e.patternId,
         confidence: e.confidence,
@@ -37,7 +48,6 @@ function stageOf(e: LoopEvent): { stage: LoopStage; details: Record<string, unkn
   }
   if (e instanceof RecoverySuggested) {
     return {
-      stage: 'recovery_suggested',
       details: {
         recoveryId: e.recoveryId,
         playbookId: e.playbookId,
@@ -52,14 +62,12 @@ function stageOf(e: LoopEvent): { stage: LoopStage; details: Record<string, unkn
   if (e instanceof RecoveryApplied) {
     // A later approval: history only, the stage itself completed when the recovery was suggested.
     return {
-      stage: 'recovery_suggested',
       details: { recoveryId: e.recoveryId, status: 'applied', appliedBy: e.appliedBy },
       timing: null,
     };
   }
   if (e instanceof PolicyGenerated) {
     return {
-      stage: 'policy_generated',
       details: {
         policyId: e.policyId,
         category: e.category,
@@ -72,21 +80,10 @@ function stageOf(e: LoopEvent): { stage: LoopStage; details: Record<string, unkn
     };
   }
   return {
-    stage: 'routing_adjusted',
     details: { policyId: e.policyId, affectedAgents: e.affectedAgents, adjustmentCount: e.adjustmentCount },
     timing: e.timing,
   };
 }
-
-/** The stage each event completes (RecoveryApplied: history of a stage completed before). */
-const LOOP_STAGES_BY_EVENT: Record<string, LoopStage> = {
-  [eventTypeOf(IncidentCreated)]: 'incident_created',
-  [eventTypeOf(PatternMatched)]: 'pattern_matched',
-  [eventTypeOf(RecoverySuggested)]: 'recovery_suggested',
-  [eventTypeOf(RecoveryApplied)]: 'recovery_suggested',
-  [eventTypeOf(PolicyGenerated)]: 'policy_generated',
-  [eventTypeOf(RoutingAdjusted)]: 'routing_adjusted',
-};
 
 /** Bridge 5: every loop event updates the incident's loop trace and history and tells live consoles. */
 @EventsHandler(IncidentCreated, PatternMatched, RecoverySuggested, RecoveryApplied, PolicyGenerated, RoutingAdjusted)
@@ -101,7 +98,9 @@ export class LoopStatusBridge implements IEventHandler<LoopEvent> {
 
   async handle(e: LoopEvent): Promise<void> {
     if (!e.incidentId) return; // e.g. routing adjusted after a manual activation: no incident loop
-    const { stage, details, timing } = stageOf(e);
+    const eventType = eventTypeOf(e);
+    const stage = LOOP_STAGES_BY_EVENT[eventType];
+    const { details, timing } = detailsOf(e);
     const completed = timing && {
       status: 'completed' as const,
       startedAt: timing.startedAt,
@@ -115,7 +114,7 @@ export class LoopStatusBridge implements IEventHandler<LoopEvent> {
       tenantId: e.tenantId,
       incidentId: e.incidentId,
       stage,
-      eventType: eventTypeOf(e),
+      eventType,
       details: { ...details, ...(timing ? { timing } : {}) },
       completed,
     });
