@@ -59,6 +59,14 @@ describe('kill switch (real HTTP, real PostgreSQL)', () => {
     await app.http.post('/guard/killswitch').set(auth(admin)).send({ reason: 'stop', scope: 'global' }).expect(400);
     await app.http.delete('/guard/killswitch').query({ reason: '' }).set(auth(admin)).expect(400);
     await app.http.delete('/guard/killswitch').query({ agentId: '' }).set(auth(admin)).expect(400);
+    // The agent and reason of a DELETE go in the query; sent as a body they would be lost and the
+    // tenant's switch turned off instead of the agent's.
+    const inBody = await app.http
+      .delete('/guard/killswitch')
+      .set(auth(admin))
+      .send({ agentId: 'agent-1', reason: 'back' })
+      .expect(400);
+    expect(inBody.body.fields.map((f: { field: string }) => f.field)).toEqual(['agentId', 'reason']);
 
     expect(await app.sql(`SELECT 1 FROM killswitch_state WHERE tenant_id = 'ks'`)).toHaveLength(0);
     expect(await killswitchDecisions('ks')).toHaveLength(0);

@@ -2946,6 +2946,16 @@ export interface components {
             /** @example src/pipeline/runner.ts */
             filePath?: string;
         };
+        TriggeredRunView: {
+            escalatedToCoding: boolean;
+            playbookId: string;
+            /** Format: uuid */
+            runId: string;
+            /** @description the run's status when the answer was sent */
+            status: string;
+            /** Format: uuid */
+            workOrderId: string | null;
+        };
         TrustChangeView: {
             agentId: string;
             at: string;
@@ -3054,7 +3064,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description replaced (with the new secret when rotateSecret was set) */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description created: the answer carries its signing secret, this once */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5398,6 +5416,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunPlan"];
+                };
+            };
+            /** @description the run started, as it stands when it settled */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggeredRunView"];
                 };
             };
             /** @description no valid API key or session */

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { Response } from 'express';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
@@ -81,6 +81,8 @@ export class ActuatorsController {
    * secret and the header values are never shown again.
    */
   @ApiOperation({ summary: 'Create or replace an actuator' })
+  @ApiCreatedResponse({ description: 'created: the answer carries its signing secret, this once' })
+  @ApiOkResponse({ description: 'replaced (with the new secret when rotateSecret was set)' })
   @Put(':name')
   async put(
     @Param('name') name: string,

@@ -11,7 +11,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AllowAgent, CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
@@ -32,6 +32,7 @@ import {
   TriggerDto,
 } from './patches.dto.js';
 import { TriggerPlaybook } from './trigger-playbook/trigger-playbook.command.js';
+import { TriggeredRunView } from './triggered-run.view.js';
 import { WORK_ORDER_STATUSES, workOrderView, type WorkOrderStatus } from './work-order.view.js';
 import { WorkOrdersRepository } from './work-orders.repository.js';
 
@@ -154,6 +155,7 @@ export class PatchesController {
    * or is waiting. With `dryRun: true`, answers (200) the plan of that run and starts nothing.
    */
   @ApiOperation({ summary: 'Run the matching playbook for a reported problem (or, dryRun, answer its plan)' })
+  @ApiCreatedResponse({ type: TriggeredRunView, description: 'the run started, as it stands when it settled' })
   @ApiOkResponse({ type: RunPlan, description: 'dryRun: the plan; nothing started, called or changed' })
   @Post('trigger')
   @HttpCode(201)
