@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
+import pg from 'pg';
 import {
   RecordRunOutcomeForTrust,
   type RecordRunOutcomeForTrustProps,
@@ -68,6 +69,44 @@ describe('trust from recovery runs (real HTTP, real PostgreSQL)', () => {
     expect(decision.candidates.find((c: { agentId: string }) => c.agentId === 'fixer').effectiveConfidence).toBe(
       0.8125,
     );
+  });
+
+  it("an agent's detail is read in one snapshot: a trust change committed meanwhile shows whole or not at all", async () => {
+    await app.http
+      .put('/routing/agents/skewed')
+      .set(auth())
+      .send({ capabilities: ['ci'], baseConfidence: 0.75 })
+      .expect(200);
+    // The change is written as the trust rule writes it, by a transaction that also holds the
+    // history's table: the detail's read of the agent goes ahead, its read of the history waits.
+    const writer = new pg.Client({ connectionString: app.database.url });
+    await writer.connect();
+    try {
+      await writer.query(`BEGIN; LOCK TABLE agent_trust_changes IN ACCESS EXCLUSIVE MODE`);
+      await writer.query(
+        `INSERT INTO agent_trust_changes (id, tenant_id, agent_id, capability, run_id, outcome, previous_trust, new_trust, reason)
+         VALUES ($1, 'trust', 'skewed', 'ci', $2, 'succeeded', 0.75, 0.8125, 'verification passed')`,
+        ['0190a0a0-0000-7000-8000-000000000199', RUN_4],
+      );
+      await writer.query(
+        `INSERT INTO agent_trust (tenant_id, agent_id, capability, trust) VALUES ('trust', 'skewed', 'ci', 0.8125)`,
+      );
+      const detail = agent('skewed');
+      const writerPid = (writer as unknown as { processID: number }).processID;
+      await eventually(async () => {
+        const [{ n }] = await app.sql(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,
+          [writerPid],
+        );
+        return n > 0;
+      }, 'the detail to wait for the history');
+      await writer.query('COMMIT');
+      const view = await detail;
+      const seen = view.trustHistory.length > 0;
+      expect(view.trustByCapability).toEqual(seen ? { ci: 0.8125 } : {});
+    } finally {
+      await writer.end();
+    }
   });
 
   it('counts a run once: a repeated delivery changes nothing', async () => {

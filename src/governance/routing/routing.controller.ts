@@ -3,6 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { NAME_PATTERN, nameMessage } from '../names.js';
 import { ListAdjustmentsQuery } from './list-adjustments/list-adjustments.dto.js';
@@ -34,6 +35,7 @@ export class RoutingController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly trust: TrustRepository,
+    private readonly tx: TransactionHost,
   ) {}
 
   @ApiOperation({ summary: 'List agents with their effective confidence' })
@@ -56,11 +58,16 @@ export class RoutingController {
   async agent(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<AgentDetail> {
     const agentId = validAgentId(id);
     const now = new Date();
-    const [agent, adjustments, history] = await Promise.all([
-      this.routing.findAgent(principal.tenantId, agentId),
-      this.routing.activeAdjustmentsOf(principal.tenantId, [agentId], now),
-      this.trust.history(principal.tenantId, agentId, TRUST_HISTORY_LIMIT),
-    ]);
+    // One snapshot: a trust change committed between separate reads showed in the history
+    // while the agent's trust was read before it.
+    const [, agent, adjustments, history] = await this.tx.run(() =>
+      Promise.all([
+        this.tx.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`),
+        this.routing.findAgent(principal.tenantId, agentId),
+        this.routing.activeAdjustmentsOf(principal.tenantId, [agentId], now),
+        this.trust.history(principal.tenantId, agentId, TRUST_HISTORY_LIMIT),
+      ]),
+    );
     if (!agent) throw new NotFoundException(`agent ${agentId} not found`);
     // Newest first: what each recovery run did to the agent's trust, and why.
     return { ...agentView(agent, adjustments, now), trustHistory: history.map(trustChangeView) };
