@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** The server side of issue 25: superseded reviews, 409s, filters, names, evidence lifecycle, the loop-health series. */
@@ -70,6 +71,76 @@ describe('console API (issue 25)', () => {
     );
     const answer = await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth).send({}).expect(409);
     expect(answer.body.message).toMatch(/resolved by monitoring/);
+  });
+
+  it('an approval racing a resolve of its incident is a 409 and starts no run', async () => {
+    const { id } = await report({
+      errorType: 'SchemaMismatchError',
+      message: 'schema mismatch on shipments',
+      agentId: 'agent-race',
+    });
+    const recovery = await pendingRecovery(id);
+    await eventually(
+      async () => (await app.sql(`SELECT count(*)::int AS n FROM outbox_events WHERE processed_at IS NULL`))[0].n === 0,
+      'the outbox to drain',
+    );
+    // The resolve's decision is written at its COMMIT: holding writes to `decisions` keeps it
+    // between its UPDATE of the incident and its commit, the incident's row locked and still open
+    // to any read that does not wait for that lock.
+    const blocker = new pg.Client({ connectionString: app.database.url });
+    await blocker.connect();
+    try {
+      await blocker.query(`BEGIN; LOCK TABLE decisions IN SHARE ROW EXCLUSIVE MODE`);
+      const blockerPid = (blocker as unknown as { processID: number }).processID;
+      const waitingPids = async () =>
+        (
+          await app.sql<{ pid: number }>(
+            `WITH RECURSIVE behind(pid) AS (
+               SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))
+               UNION SELECT a.pid FROM pg_stat_activity a, behind b WHERE b.pid = ANY(pg_blocking_pids(a.pid)))
+             SELECT pid FROM behind`,
+            [blockerPid],
+          )
+        ).map((r) => r.pid);
+      // Both sent now (then), answered once the writes go.
+      const resolveRequest = app.http
+        .post(`/incidents/${id}/resolve`)
+        .set(auth)
+        .send({ note: 'fixed by hand' })
+        .then((r) => r);
+      await eventually(async () => {
+        try {
+          await app.sql(`SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE NOWAIT`, [id]);
+          return false;
+        } catch (e) {
+          if ((e as { code?: string }).code !== '55P03') throw e;
+          return true; // lock_not_available: the resolve holds the row
+        }
+      }, 'the resolve to hold the incident');
+      const before = new Set(await waitingPids());
+      const approveRequest = app.http
+        .post(`/recoveries/${recovery.id}/approve`)
+        .set(auth)
+        .send({})
+        .then((r) => r);
+      // The approval has read what it reads and waits (on the incident, or on the writes held).
+      await eventually(
+        async () => (await waitingPids()).some((pid) => !before.has(pid)),
+        'the approval to wait behind the resolve',
+      );
+      await blocker.query('COMMIT');
+      const [resolved, approved] = await Promise.all([resolveRequest, approveRequest]);
+      expect(resolved.status).toBe(200);
+      expect(approved.status).toBe(409);
+      expect(approved.body.message).toMatch(/was resolved by/);
+    } finally {
+      await blocker.end();
+    }
+    expect(await app.sql(`SELECT id FROM recovery_runs WHERE incident_id = $1`, [id])).toEqual([]);
+    await eventually(
+      async () => (await app.http.get(`/recoveries/${recovery.id}`).set(auth).expect(200)).body.status === 'superseded',
+      'the recovery superseded',
+    );
   });
 
   it('acknowledging a resolved incident is a 409', async () => {

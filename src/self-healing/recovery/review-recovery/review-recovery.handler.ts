@@ -1,6 +1,7 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandBus, CommandHandler, EventBus, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
+import { LockIncident } from '../../../incidents/lifecycle/lock-incident/lock-incident.command.js';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
@@ -35,12 +36,14 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
         );
       }
       // Its incident resolved before anyone reviewed it (the supersede that follows may not have run yet): a run would wait for nothing.
-      const incident =
-        c.decision === 'applied'
-          ? await this.queries.execute(
-              new GetIncident({ tenantId: c.tenantId, incidentId: recovery.source_incident_id }),
-            )
-          : null;
+      // Locked before it is read (the run below locks it anyway: recovery, then incident), so a
+      // resolve under way commits first and is seen here, and one that comes later waits for the run.
+      let incident = null;
+      if (c.decision === 'applied') {
+        const ref = { tenantId: c.tenantId, incidentId: recovery.source_incident_id };
+        await this.commands.execute(new LockIncident(ref));
+        incident = await this.queries.execute(new GetIncident(ref));
+      }
       if (incident?.status === 'resolved') {
         throw new ConflictException(
           `incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${c.recoveryId} is superseded, nothing to run`,
