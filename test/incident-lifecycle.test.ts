@@ -90,11 +90,42 @@ describe('incident lifecycle: open → mitigating → resolved, acknowledged by 
         fields: [{ field: 'occurredAt', errors: [expect.stringMatching(why)] }],
       });
     }
-    // Inside the bounds: a reporter's clock a little ahead, another zone, a month-old incident.
-    for (const when of [iso(60_000), iso(-7200_000).replace('Z', '+00:00'), iso(-29 * 86_400_000)]) {
+    // Inside the bounds: another zone, a month-old incident.
+    for (const when of [iso(-7200_000).replace('Z', '+00:00'), iso(-29 * 86_400_000)]) {
       const res = await post(when).expect(201);
       expect(res.body.occurredAt).toBe(new Date(when).toISOString());
     }
+    // A reporter's clock a little ahead is accepted, but nothing occurs after we receive it.
+    const sent = Date.now();
+    const ahead = await post(iso(60_000)).expect(201);
+    expect(Date.parse(ahead.body.occurredAt)).toBeGreaterThanOrEqual(sent);
+    expect(Date.parse(ahead.body.occurredAt)).toBeLessThanOrEqual(Date.parse(ahead.body.createdAt));
+  });
+
+  it('stores an occurredAt ahead of our clock as the receipt time: resolved at once, its MTTR is not negative', async () => {
+    const desk = await app.keyFor('skewed', 'operator');
+    const created = (
+      await app.http
+        .post('/incidents')
+        .set(bearer(desk))
+        .send({
+          errorType: 'timeout',
+          message: 'clock ahead',
+          occurredAt: new Date(Date.now() + 4 * 60_000).toISOString(),
+        })
+        .expect(201)
+    ).body;
+    expect(Date.parse(created.occurredAt)).toBeLessThanOrEqual(Date.parse(created.createdAt));
+    const [row] = await app.sql(`SELECT occurred_at <= created_at AS before_receipt FROM incidents WHERE id = $1`, [
+      created.id,
+    ]);
+    expect(row.before_receipt).toBe(true);
+    await app.http.post(`/incidents/${created.id}/resolve`).set(bearer(desk)).send({}).expect(200);
+    const timeline = await app.http.get(`/incidents/${created.id}/timeline`).set(bearer(desk)).expect(200);
+    const [resolved] = timeline.body.items.filter((i: { kind: string }) => i.kind === 'lifecycle');
+    expect(resolved.details.mttrMs).toBeGreaterThanOrEqual(0);
+    const stats = (await app.http.get('/integration/stats').query({ hours: 1 }).set(bearer(desk)).expect(200)).body;
+    expect(stats.mttrMs.fastest).toBeGreaterThanOrEqual(0);
   });
 
   it('two concurrent resolutions: exactly one wins', async () => {

@@ -2632,7 +2632,7 @@ export interface components {
             /** @example Upstream request to 10.0.3.7:8443 timed out after 30000 ms */
             message: string;
             /**
-             * @description When it happened (MTTR starts here): a date-time with an offset, at most 5 min in the future and 30 days in the past; default: now
+             * @description When it happened (MTTR starts here): a date-time with an offset, at most 5 min in the future (clock skew; stored as the time it was received, as it cannot have occurred later) and 30 days in the past; default: now
              * @example 2026-11-24T05:00:00Z
              */
             occurredAt?: string;

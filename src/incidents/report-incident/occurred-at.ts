@@ -4,8 +4,9 @@ import { isCalendarDate } from '../../platform/http/validation.js';
 /*
  * `occurredAt` starts an incident's MTTR (resolvedAt − occurredAt), so it must be an instant a
  * clock could have read: with an offset (a time without one would be read in the server's zone),
- * not in the future beyond the clock skew tolerated between a reporter and this service, and not
- * older than an incident anyone still reports.
+ * not in the future beyond the clock skew tolerated between a reporter and this service (and one
+ * ahead of ours within it is stored as the receipt time), and not older than an incident anyone
+ * still reports.
  */
 
 /** How far in the future a reporter's clock may be ahead of ours (5 min). */
@@ -42,9 +43,14 @@ export function IsOccurredAt(): PropertyDecorator {
 }
 
 /**
- * For reporters that are not asked (monitoring's alerts, degradation detection): an occurredAt
- * outside the bounds is replaced by `now` (the report time), so one odd clock cannot skew MTTR.
+ * The occurredAt stored. For reporters that are not asked (monitoring's alerts, degradation
+ * detection) one outside the bounds is replaced by `now` (the report time), so one odd clock cannot
+ * skew MTTR. One within the tolerated skew but after `now` is `now` too: an incident cannot occur
+ * after it is received, and a time ahead of ours would make MTTR negative when it is resolved at
+ * once (and land the report in a run's watch window early).
  */
 export function boundedOccurredAt(value: string | undefined, now: Date): Date {
-  return value !== undefined && occurredAtProblem(value, now.getTime()) === null ? new Date(value) : now;
+  if (value === undefined || occurredAtProblem(value, now.getTime()) !== null) return now;
+  const at = new Date(value);
+  return at.getTime() > now.getTime() ? now : at;
 }

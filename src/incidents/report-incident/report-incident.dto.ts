@@ -46,7 +46,7 @@ export class ReportIncidentDto {
   @ApiProperty({
     required: false,
     example: '2026-11-24T05:00:00Z',
-    description: `When it happened (MTTR starts here): a date-time with an offset, at most ${MAX_CLOCK_SKEW_MS / 60_000} min in the future and ${MAX_INCIDENT_AGE_MS / 86_400_000} days in the past; default: now`,
+    description: `When it happened (MTTR starts here): a date-time with an offset, at most ${MAX_CLOCK_SKEW_MS / 60_000} min in the future (clock skew; stored as the time it was received, as it cannot have occurred later) and ${MAX_INCIDENT_AGE_MS / 86_400_000} days in the past; default: now`,
   })
   @IsOptional()
   @IsOccurredAt()

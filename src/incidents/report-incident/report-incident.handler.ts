@@ -37,7 +37,8 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
           };
       }
       const now = new Date();
-      // POST /incidents has validated it (400 otherwise); other reporters' odd clocks fall back to now.
+      // POST /incidents has validated it (400 otherwise); other reporters' odd clocks fall back to now,
+      // and a time ahead of ours (clock skew) is taken as now.
       const occurredAt = boundedOccurredAt(input.occurredAt, now);
       const fingerprint = origin?.fingerprint ?? null;
       if (fingerprint) {
