@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { resolvedByRun } from '../src/incidents/lifecycle/resolve-incident/resolve-incident.command.js';
+import { uuidv7 } from '../src/platform/ids/uuid-v7.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** The server side of issue 25: superseded reviews, 409s, filters, names, evidence lifecycle, the loop-health series. */
@@ -264,5 +266,51 @@ describe('console API (issue 25)', () => {
     expect(at(bucketStart(4))).toMatchObject({ incidents: 0, mttrP50Ms: null, autoApplySuccessRate: null });
     expect(health.autoApplySuccessTarget).toBe(0.9);
     await app.http.get('/integration/stats/loop-health').query({ range: '1y' }).set(auth).expect(400);
+  });
+
+  it('loop-health counts an escalation as resolved by a run only when a run resolved it, not an operator key named "run …"', async () => {
+    const created = await app.http
+      .post('/admin/api-keys')
+      .set(auth)
+      .send({ tenantId: 'desk', name: 'run desk', role: 'operator' })
+      .expect(201);
+    const desk = { Authorization: `Bearer ${created.body.key}` };
+    // Two degradation escalations: a day of history, then three symptoms in a row.
+    const escalate = async (agentId: string) => {
+      const t0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 40 * 3_600_000;
+      const samples = Array.from({ length: 33 }, (_, i) => ({
+        metric: 'latency_ms',
+        agentId,
+        value: i < 30 ? 100 : 200,
+        at: new Date(t0 + i * 3_600_000).toISOString(),
+      }));
+      const res = await app.http.post('/signals/metrics').set(desk).send({ samples }).expect(200);
+      expect(res.body.escalations).toHaveLength(1);
+      return res.body.escalations[0].incidentId as string;
+    };
+    const byKey = await escalate('agent-desk-1');
+    const byRun = await escalate('agent-desk-2');
+    const resolved = (await app.http.post(`/incidents/${byKey}/resolve`).set(desk).send({}).expect(200)).body;
+    expect(resolved.resolvedBy).toMatch(/^run desk \(/);
+    // As a verified run resolves one (resolvedBy `run <run id>`), at the same instant.
+    await app.sql(`UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = $3 WHERE id = $1`, [
+      byRun,
+      resolved.resolvedAt,
+      resolvedByRun(uuidv7()),
+    ]);
+
+    const health = (await app.http.get('/integration/stats/loop-health').query({ range: '24h' }).set(desk).expect(200))
+      .body;
+    const at = Date.parse(resolved.resolvedAt);
+    const bucket = health.buckets.find(
+      (b: { start: string }) => Date.parse(b.start) <= at && at < Date.parse(b.start) + health.bucketMs,
+    );
+    // Of the two escalations resolved, one without a person: the run's.
+    expect(bucket.escalationsWithoutPersonRate).toBe(0.5);
+    const [{ to_fix }] = await app.sql(
+      `SELECT extract(epoch FROM resolved_at - created_at) * 1000 AS to_fix FROM incidents WHERE id = $1`,
+      [byRun],
+    );
+    expect(bucket.detectionToFixP50Ms).toBe(Math.round(Number(to_fix)));
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { bucketOf, inBuckets, type TimeBuckets } from '../platform/database/time-buckets.js';
 import { TransactionHost } from '../platform/database/transaction-host.js';
+import { RESOLVED_BY_RUN_SQL } from './lifecycle/resolve-incident/resolve-incident.command.js';
 
 export interface ReportedRow {
   b: number;
@@ -47,9 +48,9 @@ export class IncidentStatsReadModel {
                 extract(epoch FROM resolved_at - occurred_at) * 1000 AS mttr, extract(epoch FROM resolved_at - created_at) * 1000 AS to_fix
            FROM incidents WHERE tenant_id = $1 AND status = 'resolved' AND ${inBuckets('resolved_at', '$2', '$3', '$4')})
        SELECT b, percentile_cont(0.5) WITHIN GROUP (ORDER BY mttr) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY mttr) AS p90,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY to_fix) FILTER (WHERE resolved_by LIKE 'run %') AS fix50,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY to_fix) FILTER (WHERE ${RESOLVED_BY_RUN_SQL}) AS fix50,
               count(*) FILTER (WHERE source = 'degradation')::int AS esc,
-              count(*) FILTER (WHERE source = 'degradation' AND (resolved_by LIKE 'run %' OR resolved_by = 'monitoring'))::int AS esc_auto
+              count(*) FILTER (WHERE source = 'degradation' AND (${RESOLVED_BY_RUN_SQL} OR resolved_by = 'monitoring'))::int AS esc_auto
          FROM r GROUP BY b`,
       [tenantId, frame.from, frame.bucketMs, frame.count],
     );

@@ -7,10 +7,19 @@ export interface ResolveIncidentResult {
   changed: boolean;
 }
 
+/** The `resolvedBy` of an incident a verified run resolved. */
+export const resolvedByRun = (runId: string) => `run ${runId}`;
+
+/**
+ * SQL: the incident's `resolved_by` is a run's (resolvedByRun), exactly `run <run id>`. An
+ * operator's is `<key name> (<key id>)`, so a key named "run …" never matches.
+ */
+export const RESOLVED_BY_RUN_SQL = `resolved_by ~ '^run [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+
 export interface ResolveIncidentProps {
   tenantId: string;
   incidentId: string;
-  /** An operator's actor string, `run <id>`, or `monitoring`. */
+  /** An operator's actor string, `run <id>` (resolvedByRun), or `monitoring`. */
   resolvedBy: string;
   /** Absent: none. */
   note?: string | null;

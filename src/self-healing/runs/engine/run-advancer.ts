@@ -2,7 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus, EventBus, QueryBus } from '@nestjs/cqrs';
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { LockIncident } from '../../../incidents/lifecycle/lock-incident/lock-incident.command.js';
-import { ResolveIncident } from '../../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
+import {
+  ResolveIncident,
+  resolvedByRun,
+} from '../../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { SetIncidentMitigation } from '../../../incidents/lifecycle/set-incident-mitigation/set-incident-mitigation.command.js';
 import { FindRecurrence } from '../../../incidents/recurrence/find-recurrence.query.js';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
@@ -903,7 +906,7 @@ export class RunAdvancer {
         new ResolveIncident({
           tenantId: s.run.tenant_id,
           incidentId: s.run.incident_id,
-          resolvedBy: `run ${s.run.id}`,
+          resolvedBy: resolvedByRun(s.run.id),
           note: `verified by run ${s.run.id} (playbook ${s.run.playbook_id})`,
         }),
       );
