@@ -173,6 +173,9 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
   describe('bad input gets a clear answer and writes nothing', () => {
     const cases: Array<[string, object | string, string[]]> = [
       ['a missing required field', { message: 'x' }, ['errorType']],
+      ['a blank errorType (spaces only)', { errorType: '   ', message: 'x' }, ['errorType']],
+      ['a blank message', { errorType: 'timeout', message: ' \t\n ' }, ['message']],
+      ['a blank title', { errorType: 'timeout', message: 'x', title: '  ' }, ['title']],
       ['a wrong type', { errorType: 42, message: 'x' }, ['errorType']],
       ['an out-of-range enum', { errorType: 'timeout', message: 'x', severity: 'apocalyptic' }, ['severity']],
       ['an unknown field', { errorType: 'timeout', message: 'x', colour: 'red' }, ['colour']],

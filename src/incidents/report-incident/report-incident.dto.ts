@@ -5,16 +5,20 @@ import { IsOccurredAt, MAX_CLOCK_SKEW_MS, MAX_INCIDENT_AGE_MS } from './occurred
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+/** Length counts spaces: a text of spaces alone says nothing (an errorType is trimmed to ''). */
+const NOT_BLANK = /\S/;
 
 export class ReportIncidentDto {
   @ApiProperty({ example: 'timeout' })
   @IsString()
   @Length(1, 128)
+  @Matches(NOT_BLANK, { message: 'errorType must not be blank' })
   errorType!: string;
 
   @ApiProperty({ example: 'Upstream request to 10.0.3.7:8443 timed out after 30000 ms' })
   @IsString()
   @Length(1, 16_384)
+  @Matches(NOT_BLANK, { message: 'message must not be blank' })
   message!: string;
 
   @ApiProperty({ required: false, example: 'agent-001' })
@@ -36,6 +40,7 @@ export class ReportIncidentDto {
   @IsOptional()
   @IsString()
   @Length(1, 500)
+  @Matches(NOT_BLANK, { message: 'title must not be blank' })
   title?: string;
 
   @ApiProperty({ required: false, type: Object, additionalProperties: true })
