@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { sessionConnection } from './data-source-options.js';
 import { DATABASE_URL } from './database.tokens.js';
 
 type Listener = (payload: string) => void;
@@ -45,7 +46,7 @@ export class PgNotifications implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'pillar-loop-listener' });
+    const client = new pg.Client({ ...sessionConnection(this.url), application_name: 'pillar-loop-listener' });
     client.on('notification', (msg) => this.dispatch(msg.channel, msg.payload ?? ''));
     client.on('error', (err) => this.handleFailure(client, err));
     client.on('end', () => this.handleFailure(client, new Error('connection ended')));
