@@ -7,6 +7,7 @@ import { RecoverySuggested } from '../src/integration/events/recovery-suggested.
 import { stageTiming } from '../src/integration/events/stage-timing.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 
 const STAGES = ['incident_created', 'pattern_matched', 'recovery_suggested', 'policy_generated', 'routing_adjusted'];
 
@@ -631,5 +632,77 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     expect(Object.keys(stats.stages)).toEqual(STAGES.slice(1));
     expect(stats.stages.pattern_matched.completed).toBe(total);
     await app.http.get('/integration/stats').query({ hours: -1 }).set(auth(operator)).expect(400);
+  });
+});
+
+describe('held deliveries whose flag is on without a flag change saying so', () => {
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+  const loopOf = async (app: TestApp, key: string, id: string) =>
+    (await app.http.get(`/integration/loop/${id}`).set(auth(key)).expect(200)).body;
+  const untilHeldAtBridge3 = (app: TestApp, key: string, id: string) =>
+    eventually(async () => {
+      const status = await loopOf(app, key, id);
+      return status.state === 'held' && status.stagesCompleted.length === 3 ? status : null;
+    }, `loop of ${id} to be held before policy_generated`);
+  const untilComplete = (app: TestApp, key: string, id: string) =>
+    eventually(async () => {
+      const status = await loopOf(app, key, id);
+      return status.isComplete ? status : null;
+    }, `loop of ${id} to complete`);
+
+  it('a restart with BRIDGE_3_ENABLED=true releases what bridge 3 held under BRIDGE_3_ENABLED=false', async () => {
+    const url = await createTestDatabase();
+    const before = await startTestApp({ BRIDGE_3_ENABLED: 'false' }, [], url);
+    let operator: string;
+    let id: string;
+    try {
+      operator = await before.keyFor('restart', 'operator');
+      id = (
+        await before.http
+          .post('/incidents')
+          .set(auth(operator))
+          .send({ errorType: 'timeout', message: 'Call to ledger-api timed out after 5000 ms', agentId: 'agent-r' })
+          .expect(201)
+      ).body.id;
+      const held = await untilHeldAtBridge3(before, operator, id);
+      expect(held.stagesCompleted).toEqual(STAGES.slice(0, 3));
+    } finally {
+      await before.stop();
+    }
+    // The env default changed; no flag row did, so no flag-change NOTIFY is ever sent.
+    const after = await startTestApp({}, [], url);
+    try {
+      const flags = (await after.http.get('/integration/flags').set(auth(operator)).expect(200)).body.items;
+      expect(flags.find((f: { name: string }) => f.name === 'bridge_3')).toMatchObject({ enabled: true });
+      expect((await untilComplete(after, operator, id)).stagesCompleted).toEqual(STAGES);
+    } finally {
+      await after.stop();
+    }
+  });
+
+  it('the sweep releases what is held though its flag is on, when the flag change released nothing (its NOTIFY lost, or its release failed)', async () => {
+    const app = await startTestApp({ OUTBOX_HELD_SWEEP_MS: '200' });
+    try {
+      const operator = await app.keyFor('sweep', 'operator');
+      const admin = await app.keyFor('sweep', 'admin');
+      await app.http
+        .put('/integration/flags/bridge_3')
+        .set(auth(admin))
+        .send({ enabled: false, scope: 'tenant' })
+        .expect(200);
+      const id = (
+        await app.http
+          .post('/incidents')
+          .set(auth(operator))
+          .send({ errorType: 'timeout', message: 'Call to ledger-api timed out after 7000 ms', agentId: 'agent-s' })
+          .expect(201)
+      ).body.id;
+      await untilHeldAtBridge3(app, operator, id);
+      // Turned on behind the relays' backs: no NOTIFY, so no release but the sweep's.
+      await app.sql(`UPDATE feature_flags SET enabled = true WHERE name = 'bridge_3' AND tenant_id = 'sweep'`);
+      expect((await untilComplete(app, operator, id)).stagesCompleted).toEqual(STAGES);
+    } finally {
+      await app.stop();
+    }
   });
 });

@@ -27,6 +27,8 @@ export interface AppConfig {
     maxAttempts: number;
     leaseMs: number;
     pollIntervalMs: number;
+    /** How often the relay releases held deliveries whose flag is on (besides at start and on a flag change). */
+    heldSweepMs: number;
     retryBaseMs: number;
     retryMaxMs: number;
     retentionHours: number;
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxAttempts: int(env, 'OUTBOX_MAX_ATTEMPTS', 5, 1, 100),
       leaseMs: int(env, 'OUTBOX_LEASE_MS', 30_000, 100, 3_600_000),
       pollIntervalMs: int(env, 'OUTBOX_POLL_INTERVAL_MS', 1000, 10, 600_000),
+      heldSweepMs: int(env, 'OUTBOX_HELD_SWEEP_MS', 10_000, 100, 3_600_000),
       retryBaseMs,
       retryMaxMs,
       retentionHours: num(env, 'OUTBOX_RETENTION_HOURS', 72, 0, 24 * 365),

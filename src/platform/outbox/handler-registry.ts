@@ -44,6 +44,11 @@ export class HandlerRegistry implements OnModuleInit {
     return this.byEventType.get(eventType) ?? [];
   }
 
+  /** The handler of that name, if this build has it. */
+  handler(name: string): RegisteredHandler | undefined {
+    return this.byName.get(name);
+  }
+
   handlers(): RegisteredHandler[] {
     return [...this.byName.values()];
   }

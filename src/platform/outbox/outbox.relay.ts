@@ -74,6 +74,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Its NOTIFY and flag listeners are registered once, however often it is started. */
   private listening = false;
   private pollTimer: NodeJS.Timeout | null = null;
+  private heldSweepTimer: NodeJS.Timeout | null = null;
   private retryTimers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -128,6 +129,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.pollTimer = setTimeout(poll, this.config.outbox.pollIntervalMs);
     };
     poll();
+    // A flag's NOTIFY is not the only way it comes on: its env default at a restart, a replica with
+    // other defaults, a change whose NOTIFY was missed or whose release failed. So the relay also
+    // releases at start, and every OUTBOX_HELD_SWEEP_MS, what is held though its flag is on now.
+    const sweep = () => {
+      this.track(this.releaseHeld());
+      this.heldSweepTimer = setTimeout(sweep, this.config.outbox.heldSweepMs);
+    };
+    sweep();
   }
 
   /**
@@ -139,6 +148,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.running = false;
     this.publisher.local = null;
     if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.heldSweepTimer) clearTimeout(this.heldSweepTimer);
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
     const drained = Promise.allSettled([...this.inflight]);
@@ -362,9 +372,25 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (failed) throw failed.reason;
   }
 
-  /** Puts the held deliveries back in the queue (a flag changed); a failure is logged, the next change tries again. */
+  /**
+   * Puts back in the queue the held deliveries whose flag is on now, for their tenant: what is still
+   * switched off stays held, untouched (looking costs one probe of the held index per handler and
+   * tenant). A delivery whose handler this build lacks is left to a replica that has it. Called on
+   * a flag change, at start and by the sweep; a failure is logged, and the next sweep tries again.
+   */
   private async releaseHeld(): Promise<void> {
-    await this.store.releaseHeld().catch((err) => this.logger.error(`releasing held events failed: ${String(err)}`));
+    try {
+      const on: Array<{ handler: string; tenantId: string }> = [];
+      for (const group of await this.store.heldGroups()) {
+        const handler = this.registry.handler(group.handler);
+        if (!handler) continue;
+        if (!handler.flag || (await this.flags.isBridgeEnabled(group.tenant_id, handler.flag)))
+          on.push({ handler: group.handler, tenantId: group.tenant_id });
+      }
+      await this.store.releaseHeld(on);
+    } catch (err) {
+      this.logger.error(`releasing held events failed (the next sweep tries again): ${String(err)}`);
+    }
   }
 
   private async releaseIfOnAgain(flag: FlagName, held: DeliveryRow[]): Promise<void> {

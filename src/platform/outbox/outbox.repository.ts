@@ -150,14 +150,40 @@ export class OutboxRepository {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Puts every held delivery back in the queue; the relay holds again whatever is still switched off. */
-  async releaseHeld(): Promise<number> {
+  /**
+   * The (handler, tenant) pairs that have held deliveries: a loose index scan of the partial held
+   * index, one probe per pair, so it stays cheap however many deliveries a switched-off bridge holds.
+   */
+  heldGroups(): Promise<Array<{ handler: string; tenant_id: string }>> {
+    return this.tx.queryOutside(
+      `WITH RECURSIVE g AS (
+         (SELECT handler, tenant_id FROM outbox_events WHERE status = 'held' ORDER BY handler, tenant_id LIMIT 1)
+         UNION ALL
+         SELECT n.handler, n.tenant_id FROM g CROSS JOIN LATERAL (
+           SELECT handler, tenant_id FROM outbox_events
+            WHERE status = 'held' AND (handler, tenant_id) > (g.handler, g.tenant_id)
+            ORDER BY handler, tenant_id LIMIT 1) n)
+       SELECT handler, tenant_id FROM g`,
+    );
+  }
+
+  /**
+   * Puts the held deliveries of these (handler, tenant) pairs back in the queue (the relay holds
+   * again whatever is switched off by the time it claims them); returns how many.
+   */
+  async releaseHeld(groups: Array<{ handler: string; tenantId: string }>): Promise<number> {
+    if (groups.length === 0) return 0;
     return this.tx.run(async () => {
-      const rows = await this.tx.query(
-        `UPDATE outbox_events SET status = 'pending', available_at = now() WHERE status = 'held' RETURNING id`,
+      const [{ n }] = await this.tx.query<{ n: number }>(
+        `WITH released AS (
+           UPDATE outbox_events SET status = 'pending', available_at = now()
+            WHERE status = 'held' AND (handler, tenant_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM released`,
+        [groups.map((g) => g.handler), groups.map((g) => g.tenantId)],
       );
-      if (rows.length > 0) this.notifier.notifyAfterCommit(OUTBOX_CHANNEL);
-      return rows.length;
+      if (n > 0) this.notifier.notifyAfterCommit(OUTBOX_CHANNEL);
+      return n;
     });
   }
 
