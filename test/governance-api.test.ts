@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { PolicyGenerationInput } from '../src/governance/policies/policy-generator.js';
 import { UpsertGeneratedPolicy } from '../src/governance/policies/upsert-generated-policy/upsert-generated-policy.command.js';
 import { ApplyRoutingAdjustments } from '../src/governance/routing/apply-routing-adjustments/apply-routing-adjustments.command.js';
 import { RegisterAgents } from '../src/governance/routing/register-agents/register-agents.command.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
-import { ADMIN_KEY, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 interface PolicyBody {
   id: string;
@@ -531,6 +532,48 @@ describe('governance API: policies and CARE routing', () => {
         patternId,
       ]);
       expect(rows).toHaveLength(1);
+    });
+
+    it("updates a pattern's first policy that another transaction stored while it waited: neither new nor activated from nothing", async () => {
+      const patternId = randomUUID();
+      const elsewhere = new pg.Client({ connectionString: app.database.url });
+      await elsewhere.connect();
+      let stored: { policyId: string; isNew: boolean; status: string };
+      try {
+        // Another replica's bridge 3 stores the pattern's first policy; it commits while this one waits.
+        await elsewhere.query('BEGIN');
+        const policyId = randomUUID();
+        await elsewhere.query(
+          `INSERT INTO policy_rules (id, tenant_id, name, category, action, scope, condition, status, source_type, source_pattern_id)
+           VALUES ($1, 'acme', 'generated elsewhere', 'operational', 'warn', 'tenant', 'true', 'draft', 'recovery', $2)`,
+          [policyId, patternId],
+        );
+        const upserting = upsert(generation(patternId));
+        await eventually(
+          async () =>
+            (
+              await app.sql(
+                `SELECT 1 FROM pg_stat_activity
+                  WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%policy_rules%'`,
+              )
+            ).length > 0,
+          'the upsert to wait for the other insert',
+        );
+        await elsewhere.query('COMMIT');
+        stored = await upserting;
+        expect(stored).toMatchObject({ policyId, isNew: false, status: 'draft' });
+      } finally {
+        await elsewhere.query('ROLLBACK').catch(() => undefined);
+        await elsewhere.end();
+      }
+      const audit = (
+        await app.http
+          .get('/audit')
+          .query({ subjectType: 'policy', subjectId: stored.policyId })
+          .set(bearer(acmeViewer))
+          .expect(200)
+      ).body.items as Array<{ action: string; before: unknown }>;
+      expect(audit.map((e) => [e.action, e.before])).toEqual([['policy.regenerated', { status: 'draft' }]]);
     });
 
     it('leaves a disabled policy disabled', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import pg from 'pg';
 import { PolicyGenerated } from '../src/integration/events/policy-generated.event.js';
 import { RecoverySuggested } from '../src/integration/events/recovery-suggested.event.js';
 import { stageTiming } from '../src/integration/events/stage-timing.js';
@@ -328,6 +329,55 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
       [status.incidentId],
     );
     expect(delivery.status).toBe('done');
+  });
+
+  it("bridge 3 reads the status a disable committed while it waited for the policy's row, not its snapshot from before: no false policy.activated", async () => {
+    const message = (n: number) => `Ledger sync job ${n} aborted: replica lag exceeded the threshold`;
+    const first = await untilComplete(
+      await report({ errorType: 'replication', message: message(101), agentId: 'agent-lag' }),
+    );
+    const { policyId } = first.details.policy_generated;
+    expect((await app.sql(`SELECT status FROM policy_rules WHERE id = $1`, [policyId]))[0].status).toBe('draft');
+    // An admin's disable, committing while bridge 3 waits for the row (the test holds it open).
+    const disabling = new pg.Client({ connectionString: app.database.url });
+    await disabling.connect();
+    try {
+      await disabling.query('BEGIN');
+      await disabling.query(`UPDATE policy_rules SET status = 'disabled', updated_at = now() WHERE id = $1`, [
+        policyId,
+      ]);
+      const second = await report({ errorType: 'replication', message: message(202), agentId: 'agent-lag' });
+      await eventually(
+        async () =>
+          (
+            await app.sql(
+              `SELECT 1 FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%policy_rules%'`,
+            )
+          ).length > 0,
+        "bridge 3 to wait for the policy's row",
+      );
+      await disabling.query('COMMIT');
+      expect((await untilComplete(second)).details.pattern_matched.patternId).toBe(
+        first.details.pattern_matched.patternId,
+      );
+    } finally {
+      await disabling.query('ROLLBACK').catch(() => undefined);
+      await disabling.end();
+    }
+    const entries = async (action: string) =>
+      (
+        await app.http
+          .get('/audit')
+          .query({ action, subjectType: 'policy', subjectId: policyId })
+          .set(auth(admin))
+          .expect(200)
+      ).body.items as Array<{ before: { status: string } | null; after: { status: string } }>;
+    expect((await entries('policy.activated')).filter((e) => e.after.status === 'disabled')).toEqual([]);
+    // What bridge 3 recorded: a regeneration of the policy as it found it, disabled.
+    expect((await entries('policy.regenerated')).map((e) => [e.before?.status, e.after.status])).toEqual([
+      ['disabled', 'disabled'],
+    ]);
   });
 
   it('completes 10 concurrent incidents, and concurrent incidents with one new signature share one pattern', async () => {

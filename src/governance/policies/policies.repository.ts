@@ -81,36 +81,37 @@ export class PoliciesRepository {
   }
 
   /**
-   * One policy per pattern: inserts, or updates the pattern's existing policy in place. Concurrent
-   * calls for one pattern serialise on the unique index `uq_policy_per_pattern` (the second waits
-   * for the first to commit, then updates its row). The status of an existing policy only moves
-   * up: `disabled` and `active` are kept, a draft takes the generated status.
+   * The pattern's policy, read and locked as the update bridge 3 then makes takes it (`FOR NO KEY
+   * UPDATE`): a concurrent disable, activation or regeneration either commits first, and is what
+   * this returns (the latest version, not the statement's snapshot), or waits for this
+   * transaction. Bridge 4's key share lock is not in the way. Null: the pattern has no policy yet.
    */
-  async upsertGenerated(
+  async lockForPattern(tenantId: string, patternId: string): Promise<PolicyRow | null> {
+    const [row] = await this.tx.query<PolicyRow>(
+      `SELECT * FROM policy_rules WHERE tenant_id = $1 AND source_pattern_id = $2 FOR NO KEY UPDATE`,
+      [tenantId, patternId],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Stores the pattern's first generated policy, or nothing (null) when the pattern has one by
+   * now: a concurrent insert for the same pattern (another replica) holds the unique index
+   * `uq_policy_per_pattern` and this waits for it to commit.
+   */
+  async insertGenerated(
     id: string,
     tenantId: string,
     patternId: string,
     recoveryId: string,
     policy: GeneratedPolicy,
-  ): Promise<PolicyRow & { previous_status: PolicyRow['status'] | null }> {
-    const [row] = await this.tx.query<PolicyRow & { previous_status: PolicyRow['status'] | null }>(
-      `WITH previous AS (SELECT status FROM policy_rules WHERE tenant_id = $2 AND source_pattern_id = $11)
-       INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
+  ): Promise<PolicyRow | null> {
+    const [row] = await this.tx.query<PolicyRow>(
+      `INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
                                  source_type, source_pattern_id, source_recovery_id, generation_confidence)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'recovery', $11, $12, $13)
-       ON CONFLICT (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL DO UPDATE SET
-         name = EXCLUDED.name,
-         description = EXCLUDED.description,
-         category = EXCLUDED.category,
-         action = EXCLUDED.action,
-         scope = EXCLUDED.scope,
-         scope_agent_id = EXCLUDED.scope_agent_id,
-         condition = EXCLUDED.condition,
-         status = CASE WHEN policy_rules.status IN ('disabled', 'active') THEN policy_rules.status ELSE EXCLUDED.status END,
-         source_recovery_id = EXCLUDED.source_recovery_id,
-         generation_confidence = EXCLUDED.generation_confidence,
-         updated_at = now()
-       RETURNING *, (SELECT status FROM previous) AS previous_status`,
+       ON CONFLICT (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL DO NOTHING
+       RETURNING *`,
       [
         id,
         tenantId,
@@ -123,6 +124,37 @@ export class PoliciesRepository {
         policy.condition,
         policy.status,
         patternId,
+        recoveryId,
+        policy.confidence,
+      ],
+    );
+    return row ?? null;
+  }
+
+  /** Rewrites a generated policy from a later recovery of its pattern, with the status the caller decided. */
+  async updateGenerated(
+    tenantId: string,
+    id: string,
+    recoveryId: string,
+    policy: GeneratedPolicy,
+    status: PolicyRow['status'],
+  ): Promise<PolicyRow> {
+    const [row] = await this.tx.query<PolicyRow>(
+      `UPDATE policy_rules SET name = $3, description = $4, category = $5, action = $6, scope = $7, scope_agent_id = $8,
+              condition = $9, status = $10, source_recovery_id = $11, generation_confidence = $12, updated_at = now()
+        WHERE tenant_id = $1 AND id = $2
+       RETURNING *`,
+      [
+        tenantId,
+        id,
+        policy.name,
+        policy.description,
+        policy.category,
+        policy.action,
+        policy.scope,
+        policy.scopeAgentId,
+        policy.condition,
+        status,
         recoveryId,
         policy.confidence,
       ],

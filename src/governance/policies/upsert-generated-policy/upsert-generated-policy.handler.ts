@@ -3,8 +3,9 @@ import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { PolicyDecisionPoint } from '../evaluate-policies/policy-decision-point.js';
-import { PoliciesRepository } from '../policies.repository.js';
-import { generatePolicy } from '../policy-generator.js';
+import { PoliciesRepository, type PolicyRow } from '../policies.repository.js';
+import { generatePolicy, type GeneratedPolicy } from '../policy-generator.js';
+import type { PolicyRuleStatus } from '../policy.view.js';
 import { UpsertGeneratedPolicy, type UpsertGeneratedPolicyResult } from './upsert-generated-policy.command.js';
 
 @CommandHandler(UpsertGeneratedPolicy)
@@ -20,21 +21,17 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
     const result = await this.tx.run(async () => {
       // The command's tenant is authoritative: a policy never lands in (or names) another tenant.
       const generated = generatePolicy({ ...input, tenantId });
-      const id = uuidv7();
-      const row = await this.policies.upsertGenerated(id, tenantId, input.pattern.id, input.recovery.id, generated);
-      // Going active, like an admin's activation, waits for routing work that read "draft".
-      if (row.previous_status === 'draft' && row.status === 'active')
-        await this.policies.lock(tenantId, row.id, 'update');
+      const { row, previous } = await this.store(tenantId, input, generated);
       this.policies.notifyChanged(tenantId, row.scope === 'global');
-      const isNew = row.id === id;
+      const isNew = previous === null;
       // The only status an update changes: draft → active, once the pattern is confident and frequent enough.
-      const activated = !isNew && row.previous_status !== row.status;
+      const activated = previous === 'draft' && row.status === 'active';
       await this.audit.record({
         tenantId,
         actor: 'system',
         subject: { type: 'policy', id: row.id },
         action: isNew ? 'policy.generated' : activated ? 'policy.activated' : 'policy.regenerated',
-        before: isNew ? null : { status: row.previous_status },
+        before: isNew ? null : { status: previous },
         after: {
           status: row.status,
           action: row.action,
@@ -58,5 +55,41 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
     // Usually inside a bridge's transaction: this drops the index early, the NOTIFY (after commit) again.
     this.pdp.changed(tenantId, result.scope === 'global');
     return result;
+  }
+
+  /**
+   * Inserts the pattern's policy, or updates the one it has, and says the status it had before
+   * (null: inserted). That status is read under the row lock the update takes, so it is the status
+   * the update replaces: a disable or activation committed meanwhile is seen, not a snapshot from
+   * before it (an upsert's own read of it could be stale under READ COMMITTED). An existing policy's
+   * status only moves up: `disabled` and `active` are kept, a draft takes the generated status.
+   */
+  private async store(
+    tenantId: string,
+    input: UpsertGeneratedPolicy['input'],
+    generated: GeneratedPolicy,
+  ): Promise<{ row: PolicyRow; previous: PolicyRuleStatus | null }> {
+    // A policy is never deleted, only moved by a pattern merge: an insert that found the pattern
+    // holding a policy after all finds it locked on the next try, short of merges in between.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const current = await this.policies.lockForPattern(tenantId, input.pattern.id);
+      if (current) {
+        const status = current.status === 'draft' ? generated.status : current.status;
+        // Going active, like an admin's activation, waits for routing work that read "draft".
+        if (current.status === 'draft' && status === 'active') await this.policies.lock(tenantId, current.id, 'update');
+        const row = await this.policies.updateGenerated(tenantId, current.id, input.recovery.id, generated, status);
+        return { row, previous: current.status };
+      }
+      const row = await this.policies.insertGenerated(
+        uuidv7(),
+        tenantId,
+        input.pattern.id,
+        input.recovery.id,
+        generated,
+      );
+      if (row) return { row, previous: null };
+      // Another transaction (another replica) stored the pattern's first policy meanwhile: lock and update it.
+    }
+    throw new Error(`the policy of pattern ${input.pattern.id} kept changing hands; try again`);
   }
 }
