@@ -32,6 +32,7 @@ import { OneSamplePerMoment1766700000000 } from './1766700000000-one-sample-per-
 import { AuditVerifications1766800000000 } from './1766800000000-audit-verifications.js';
 import { NotificationClaimTokens1766900000000 } from './1766900000000-notification-claim-tokens.js';
 import { InboxSnoozedAt1766940000000 } from './1766940000000-inbox-snoozed-at.js';
+import { PolicyStatusChanges1766960000000 } from './1766960000000-policy-status-changes.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -69,4 +70,5 @@ export const migrations = [
   AuditVerifications1766800000000,
   NotificationClaimTokens1766900000000,
   InboxSnoozedAt1766940000000,
+  PolicyStatusChanges1766960000000,
 ];

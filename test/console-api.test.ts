@@ -313,4 +313,86 @@ describe('console API (issue 25)', () => {
     );
     expect(bucket.detectionToFixP50Ms).toBe(Math.round(Number(to_fix)));
   });
+
+  it("counts repeats after policy while the pattern's policy is active, from an admin's activation to its disable", async () => {
+    const admin = { Authorization: `Bearer ${await app.keyFor('repeats', 'admin')}` };
+    const incident = async (n: number) => {
+      const { id } = (
+        await app.http
+          .post('/incidents')
+          .set(admin)
+          .send({ errorType: 'QuotaError', message: `tenant quota exceeded on bucket b-${n}`, agentId: 'agent-rp' })
+          .expect(201)
+      ).body;
+      return eventually(async () => {
+        const loop = (await app.http.get(`/integration/loop/${id}`).set(admin).expect(200)).body;
+        return loop.isComplete ? loop : null;
+      }, `loop of incident ${n} to complete`);
+    };
+    const repeats = async () =>
+      (
+        await app.http.get('/integration/stats/loop-health').query({ range: '24h' }).set(admin).expect(200)
+      ).body.buckets.reduce(
+        (n: number, b: { repeatIncidentsAfterPolicy: number }) => n + b.repeatIncidentsAfterPolicy,
+        0,
+      );
+
+    const first = await incident(1);
+    const { policyId } = first.details.policy_generated;
+    expect(first.details.policy_generated.status).toBe('draft');
+    await app.http.post(`/policies/${policyId}/activate`).set(admin).expect(200);
+    const second = await incident(2);
+    expect(second.details.pattern_matched.patternId).toBe(first.details.pattern_matched.patternId);
+    expect(await repeats()).toBe(1);
+
+    await app.http.post(`/policies/${policyId}/disable`).set(admin).expect(200);
+    await incident(3);
+    await incident(4);
+    expect(await repeats()).toBe(1);
+  });
+
+  it('stops counting repeats after policy once the policy bridge 3 activated is disabled', async () => {
+    const admin = { Authorization: `Bearer ${await app.keyFor('repeats-auto', 'admin')}` };
+    const incident = async (n: number) => {
+      const { id } = (
+        await app.http
+          .post('/incidents')
+          .set(admin)
+          .send({
+            errorType: 'oom',
+            message: `Worker pod ingest-${n}x7 OOMKilled: memory limit 2048Mi`,
+            agentId: 'agent-ra',
+          })
+          .expect(201)
+      ).body;
+      return eventually(async () => {
+        const loop = (await app.http.get(`/integration/loop/${id}`).set(admin).expect(200)).body;
+        return loop.isComplete ? loop : null;
+      }, `loop of incident ${n} to complete`);
+    };
+    const repeats = async () =>
+      (
+        await app.http.get('/integration/stats/loop-health').query({ range: '24h' }).set(admin).expect(200)
+      ).body.buckets.reduce(
+        (n: number, b: { repeatIncidentsAfterPolicy: number }) => n + b.repeatIncidentsAfterPolicy,
+        0,
+      );
+
+    const first = await incident(1);
+    // A confident template, applied alone: bridge 3 makes the policy active at the third occurrence.
+    await app.http
+      .patch(`/catalog/patterns/${first.details.pattern_matched.patternId}`)
+      .set(admin)
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
+    await incident(2);
+    const third = await incident(3);
+    expect(third.details.policy_generated.status).toBe('active');
+    await incident(4);
+    expect(await repeats()).toBe(1);
+
+    await app.http.post(`/policies/${third.details.policy_generated.policyId}/disable`).set(admin).expect(200);
+    await incident(5);
+    expect(await repeats()).toBe(1);
+  });
 });

@@ -7,6 +7,7 @@ import { PolicyDecisionPoint } from './policies/evaluate-policies/policy-decisio
 import { EvaluationsRepository } from './policies/evaluations.repository.js';
 import { FindPolicyForPatternHandler } from './policies/find-policy-for-pattern/find-policy-for-pattern.handler.js';
 import { GetPolicyHandler } from './policies/get-policy/get-policy.handler.js';
+import { GetPolicyActivePeriodsHandler } from './policies/get-policy-active-periods/get-policy-active-periods.handler.js';
 import { ListDraftPoliciesHandler } from './policies/list-draft-policies/list-draft-policies.handler.js';
 import { ListEvaluationsHandler } from './policies/list-evaluations/list-evaluations.handler.js';
 import { ListPoliciesHandler } from './policies/list-policies/list-policies.handler.js';
@@ -44,6 +45,7 @@ import { TrustRepository } from './routing/trust/trust.repository.js';
     ListEvaluationsHandler,
     ListDraftPoliciesHandler,
     FindPolicyForPatternHandler,
+    GetPolicyActivePeriodsHandler,
     ApplyRoutingAdjustmentsHandler,
     RegisterAgentsHandler,
     PutAgentHandler,

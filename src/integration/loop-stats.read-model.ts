@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { PolicyActivePeriod } from '../governance/policies/get-policy-active-periods/get-policy-active-periods.query.js';
 import { bucketOf, inBuckets, type TimeBuckets } from '../platform/database/time-buckets.js';
 import { TransactionHost } from '../platform/database/transaction-host.js';
 import { LOOP_STAGES } from './loop-status/loop-stages.js';
@@ -105,19 +106,46 @@ export class LoopStatsReadModel {
     return events;
   }
 
-  /** Per bucket: incidents that matched a pattern whose policy was already active (from the loop's own history). */
-  repeatsAfterPolicy(tenantId: string, frame: TimeBuckets): Promise<Array<{ b: number; n: number }>> {
+  /**
+   * Per bucket of their report time: incidents of a pattern whose policy was active when they were
+   * reported, by `periods` (governance's status history of its policies). A pattern's policy is the
+   * one its policy belongs to now, or one bridge 3 derived for an incident of it (the loop's own
+   * history: a pattern merged away keeps its incidents' policy).
+   */
+  repeatsAfterPolicy(
+    tenantId: string,
+    frame: TimeBuckets,
+    periods: PolicyActivePeriod[],
+  ): Promise<Array<{ b: number; n: number }>> {
+    if (periods.length === 0) return Promise.resolve([]);
     return this.tx.query<{ b: number; n: number }>(
-      `WITH matched AS (
-         SELECT incident_id, details ->> 'patternId' AS pattern_id, created_at FROM loop_events
+      `WITH period AS (
+         SELECT * FROM unnest($5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+                    AS p(policy_id, pattern_id, active_from, active_until)),
+       matched AS (
+         SELECT incident_id, details ->> 'patternId' AS pattern_id FROM loop_events
           WHERE tenant_id = $1 AND event_type = 'PatternMatched'),
-       policy AS (
-         SELECT m.pattern_id, min(e.created_at) AS active_at FROM loop_events e JOIN matched m ON m.incident_id = e.incident_id
-          WHERE e.tenant_id = $1 AND e.event_type = 'PolicyGenerated' AND e.details ->> 'status' = 'active' GROUP BY m.pattern_id)
-       SELECT ${bucketOf('m.created_at', '$2', '$3')} AS b, count(*)::int AS n
-         FROM matched m JOIN policy p ON p.pattern_id = m.pattern_id
-        WHERE m.created_at > p.active_at AND ${inBuckets('m.created_at', '$2', '$3', '$4')} GROUP BY 1`,
-      [tenantId, frame.from, frame.bucketMs, frame.count],
+       owner AS (
+         SELECT m.pattern_id, e.details ->> 'policyId' AS policy_id FROM loop_events e JOIN matched m ON m.incident_id = e.incident_id
+          WHERE e.tenant_id = $1 AND e.event_type = 'PolicyGenerated'
+         UNION SELECT pattern_id, policy_id FROM period)
+       SELECT ${bucketOf('t.started_at', '$2', '$3')} AS b, count(DISTINCT m.incident_id)::int AS n
+         FROM matched m JOIN loop_traces t ON t.incident_id = m.incident_id
+        WHERE ${inBuckets('t.started_at', '$2', '$3', '$4')}
+          AND EXISTS (SELECT 1 FROM owner o JOIN period p ON p.policy_id = o.policy_id
+                       WHERE o.pattern_id = m.pattern_id AND t.started_at > p.active_from
+                         AND (p.active_until IS NULL OR t.started_at < p.active_until))
+        GROUP BY 1`,
+      [
+        tenantId,
+        frame.from,
+        frame.bucketMs,
+        frame.count,
+        periods.map((p) => p.policyId),
+        periods.map((p) => p.patternId),
+        periods.map((p) => p.from),
+        periods.map((p) => p.until),
+      ],
     );
   }
 }

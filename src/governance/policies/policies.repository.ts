@@ -33,9 +33,27 @@ export interface PolicyFilters {
 
 export type NewPolicyRow = Omit<PolicyRow, 'created_at' | 'updated_at'>;
 
+export interface ActivePeriodRow {
+  policy_id: string;
+  source_pattern_id: string;
+  active_from: Date;
+  active_until: Date | null;
+}
+
 /** NOTIFY channel: payload = the tenant whose policies changed, '*' when a global policy changed. */
 export const POLICIES_CHANGED_CHANNEL = 'policies_changed';
 export const ALL_TENANTS = '*';
+
+/**
+ * The statement (which returns policy rows, `RETURNING *`) with, in the same statement, a row of
+ * `policy_status_changes` for each policy it returns (`when`: those whose status it changed) at the
+ * moment in parameter `at`, this replica's clock as an incident's `created_at` is.
+ */
+const recordingStatus = (statement: string, at: string, when = 'true') =>
+  `WITH p AS (${statement}),
+        changed AS (INSERT INTO policy_status_changes (tenant_id, policy_id, status, changed_at)
+                    SELECT tenant_id, id, status, ${at}::timestamptz FROM p WHERE ${when})
+   SELECT * FROM p`;
 
 /** The columns the policy engine indexes. */
 export interface IndexablePolicyRow {
@@ -57,9 +75,12 @@ export class PoliciesRepository {
 
   async insert(row: NewPolicyRow): Promise<PolicyRow> {
     const [created] = await this.tx.query<PolicyRow>(
-      `INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
-                                 source_type, source_pattern_id, source_recovery_id, generation_confidence)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+      recordingStatus(
+        `INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
+                                   source_type, source_pattern_id, source_recovery_id, generation_confidence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+        '$15',
+      ),
       [
         row.id,
         row.tenant_id,
@@ -75,6 +96,7 @@ export class PoliciesRepository {
         row.source_pattern_id,
         row.source_recovery_id,
         row.generation_confidence,
+        new Date(),
       ],
     );
     return created;
@@ -107,11 +129,14 @@ export class PoliciesRepository {
     policy: GeneratedPolicy,
   ): Promise<PolicyRow | null> {
     const [row] = await this.tx.query<PolicyRow>(
-      `INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
-                                 source_type, source_pattern_id, source_recovery_id, generation_confidence)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'recovery', $11, $12, $13)
-       ON CONFLICT (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL DO NOTHING
-       RETURNING *`,
+      recordingStatus(
+        `INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
+                                   source_type, source_pattern_id, source_recovery_id, generation_confidence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'recovery', $11, $12, $13)
+         ON CONFLICT (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL DO NOTHING
+         RETURNING *`,
+        '$14',
+      ),
       [
         id,
         tenantId,
@@ -126,24 +151,33 @@ export class PoliciesRepository {
         patternId,
         recoveryId,
         policy.confidence,
+        new Date(),
       ],
     );
     return row ?? null;
   }
 
-  /** Rewrites a generated policy from a later recovery of its pattern, with the status the caller decided. */
+  /**
+   * Rewrites a generated policy from a later recovery of its pattern, with the status the caller
+   * decided; `previous`, the status it had (read under the row's lock), says whether that is a change.
+   */
   async updateGenerated(
     tenantId: string,
     id: string,
     recoveryId: string,
     policy: GeneratedPolicy,
     status: PolicyRow['status'],
+    previous: PolicyRow['status'],
   ): Promise<PolicyRow> {
     const [row] = await this.tx.query<PolicyRow>(
-      `UPDATE policy_rules SET name = $3, description = $4, category = $5, action = $6, scope = $7, scope_agent_id = $8,
-              condition = $9, status = $10, source_recovery_id = $11, generation_confidence = $12, updated_at = now()
-        WHERE tenant_id = $1 AND id = $2
-       RETURNING *`,
+      recordingStatus(
+        `UPDATE policy_rules SET name = $3, description = $4, category = $5, action = $6, scope = $7, scope_agent_id = $8,
+                condition = $9, status = $10, source_recovery_id = $11, generation_confidence = $12, updated_at = now()
+          WHERE tenant_id = $1 AND id = $2
+         RETURNING *`,
+        '$13',
+        'p.status <> $14',
+      ),
       [
         tenantId,
         id,
@@ -157,6 +191,8 @@ export class PoliciesRepository {
         status,
         recoveryId,
         policy.confidence,
+        new Date(),
+        previous,
       ],
     );
     return row;
@@ -228,12 +264,36 @@ export class PoliciesRepository {
     return row ?? null;
   }
 
+  /** Changes the policy's status (the caller has checked, under the row's lock, that it is a change) and records it. */
   async setStatus(tenantId: string, id: string, status: PolicyRow['status']): Promise<PolicyRow> {
     const [row] = await this.tx.query<PolicyRow>(
-      `UPDATE policy_rules SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-      [tenantId, id, status],
+      recordingStatus(
+        `UPDATE policy_rules SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+        '$4',
+      ),
+      [tenantId, id, status, new Date()],
     );
     return row;
+  }
+
+  /**
+   * The periods in which the tenant's pattern policies were active that overlap [from, until): from
+   * each change to `active` to the policy's next status change (null: active still), with the
+   * pattern each policy belongs to now. Through the history's (tenant, policy, time) index.
+   */
+  async activePeriods(tenantId: string, from: Date, until: Date): Promise<ActivePeriodRow[]> {
+    return this.tx.query<ActivePeriodRow>(
+      `WITH c AS (
+         SELECT policy_id, status, changed_at AS active_from,
+                lead(changed_at) OVER (PARTITION BY policy_id ORDER BY changed_at, id) AS active_until
+           FROM policy_status_changes WHERE tenant_id = $1)
+       SELECT c.policy_id, p.source_pattern_id, c.active_from, c.active_until
+         FROM c JOIN policy_rules p ON p.id = c.policy_id
+        WHERE c.status = 'active' AND p.source_pattern_id IS NOT NULL
+          AND c.active_from < $3 AND (c.active_until IS NULL OR c.active_until > $2)
+        ORDER BY c.policy_id, c.active_from`,
+      [tenantId, from, until],
+    );
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
+import { GetPolicyActivePeriods } from '../../governance/policies/get-policy-active-periods/get-policy-active-periods.query.js';
 import { GetIncidentSeries } from '../../incidents/get-incident-series/get-incident-series.query.js';
 import { lastBuckets, perBucket } from '../../platform/database/time-buckets.js';
 import { GetRunSeries } from '../../self-healing/runs/get-run-series/get-run-series.query.js';
@@ -21,14 +22,17 @@ export class LoopHealthService {
     const frame = lastBuckets(now, bucketMs, count);
     const incidents = await this.queries.execute(new GetIncidentSeries({ tenantId, frame }));
     const runs = await this.queries.execute(new GetRunSeries({ tenantId, frame }));
-    // From the loop's own history: an incident matched a pattern whose policy was already active.
-    const repeats = await this.loops.repeatsAfterPolicy(tenantId, frame);
+    // An incident matched a pattern whose policy was active when it was reported: the loop's
+    // history says which pattern and policy, governance's status history when that policy was active.
+    const to = new Date(frame.from.getTime() + count * bucketMs);
+    const periods = await this.queries.execute(new GetPolicyActivePeriods({ tenantId, from: frame.from, until: to }));
+    const repeats = await this.loops.repeatsAfterPolicy(tenantId, frame, periods);
     const repeatCounts = perBucket(frame, repeats, (r) => r.n, 0);
     return {
       range,
       bucketMs,
       from: frame.from.toISOString(),
-      to: new Date(frame.from.getTime() + count * bucketMs).toISOString(),
+      to: to.toISOString(),
       autoApplySuccessTarget: 0.9,
       buckets: Array.from({ length: count }, (_, i) => ({
         start: new Date(frame.from.getTime() + i * bucketMs).toISOString(),

@@ -77,7 +77,14 @@ export class UpsertGeneratedPolicyHandler implements ICommandHandler<UpsertGener
         const status = current.status === 'draft' ? generated.status : current.status;
         // Going active, like an admin's activation, waits for routing work that read "draft".
         if (current.status === 'draft' && status === 'active') await this.policies.lock(tenantId, current.id, 'update');
-        const row = await this.policies.updateGenerated(tenantId, current.id, input.recovery.id, generated, status);
+        const row = await this.policies.updateGenerated(
+          tenantId,
+          current.id,
+          input.recovery.id,
+          generated,
+          status,
+          current.status,
+        );
         return { row, previous: current.status };
       }
       const row = await this.policies.insertGenerated(
