@@ -465,7 +465,7 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
       for (const id of ids) expect((await untilComplete(id)).stagesCompleted).toEqual(STAGES);
     });
 
-    it('with bridge_5 off the loop runs unrecorded; turned on, its five events are recorded in one batch, in loop order', async () => {
+    it('with bridge_5 off the loop runs unrecorded and shows held; turned on, its five events are recorded in one batch, in loop order', async () => {
       await setFlag('bridge_5', false);
       const id = await report({
         errorType: 'tls',
@@ -482,6 +482,14 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
           ).length === 5,
         'all five loop events held for bridge 5',
       );
+      // Nothing records the stages, and the loop says why instead of running forever.
+      const held = await untilState(id, 'held');
+      const stages = (await app.http.get(`/integration/loop/${id}/stages`).set(auth(operator)).expect(200)).body;
+      expect(stages.find((s: { stage: string }) => s.stage === 'routing_adjusted')).toMatchObject({
+        status: 'held',
+        error: 'held: bridge_5 is off',
+      });
+      expect(held.stagesCompleted).not.toContain('routing_adjusted');
       await setFlag('bridge_5', true);
       await untilComplete(id);
       const recorded = await app.sql(

@@ -6,8 +6,8 @@ import { LoopTraceRepository } from './loop-trace.repository.js';
 /**
  * Shows a bridge's trouble on its loop stage: attempts and the last error while it retries,
  * `failed` once dead-lettered, `held` while its flag is off. Bridge 5, which records the stages,
- * shows only its dead letters, `failed` on the stage the event would have completed (a stage
- * already completed stays so). Runs in the relay's transaction.
+ * shows its trouble on the stage the event would have completed (a stage already completed stays
+ * so). Runs in the relay's transaction.
  */
 @Injectable()
 export class LoopOutcomeRecorder implements OnModuleInit {
@@ -21,8 +21,7 @@ export class LoopOutcomeRecorder implements OnModuleInit {
   }
 
   private async record(o: DeliveryOutcome): Promise<void> {
-    const stage =
-      o.handler.loopStage ?? (o.kind === 'dead' ? o.handler.loopStages?.[o.delivery.event_type] : undefined);
+    const stage = o.handler.loopStage ?? o.handler.loopStages?.[o.delivery.event_type];
     const incidentId = o.delivery.incident_id;
     if (o.kind === 'handled' || !stage || !isLoopStage(stage) || !incidentId) return;
     const record: StageRecord = {

@@ -51,8 +51,8 @@ export class LoopController {
   }
 
   /**
-   * Re-queues a failed (dead-lettered) or held stage with fresh attempts, and the incident's dead
-   * letters of bridge 5 (loop status), which show failed on the stages their events complete.
+   * Re-queues a failed (dead-lettered) or held stage with fresh attempts, and the incident's
+   * failed or held deliveries of bridge 5 (loop status), shown on the stages their events complete.
    */
   @ApiOkResponse({ type: LoopStatus })
   @ApiOperation({ summary: 'Re-queue a failed or held loop stage' })
@@ -76,7 +76,7 @@ export class LoopController {
       const stages = new Set<LoopStage>(requeued.length > 0 ? [stage] : []);
       let recorded = 0;
       for (const recorder of this.registry.handlers().filter((h) => h.loopStages)) {
-        const eventTypes = await this.outbox.requeue(p.tenantId, incidentId, recorder.name, true);
+        const eventTypes = await this.outbox.requeue(p.tenantId, incidentId, recorder.name);
         recorded += eventTypes.length;
         for (const eventType of eventTypes) {
           const completes = recorder.loopStages![eventType];

@@ -188,15 +188,15 @@ export class OutboxRepository {
   }
 
   /**
-   * Re-queues the failed or held (`deadOnly`: the failed) deliveries of one handler for one
-   * incident, with fresh attempts; returns their event types. The statuses are written out, not
-   * a parameter, so the partial (incident, handler) index serves a prepared statement too.
+   * Re-queues the failed or held deliveries of one handler for one incident, with fresh attempts;
+   * returns their event types. The statuses are written out, not a parameter, so the partial
+   * (incident, handler) index serves a prepared statement too.
    */
-  async requeue(tenantId: string, incidentId: string, handler: string, deadOnly = false): Promise<string[]> {
+  async requeue(tenantId: string, incidentId: string, handler: string): Promise<string[]> {
     return this.tx.run(async () => {
       const rows = await this.tx.query<{ event_type: string }>(
         `UPDATE outbox_events SET status = 'pending', attempts = 0, available_at = now(), last_error = NULL, processed_at = NULL
-          WHERE tenant_id = $1 AND incident_id = $2 AND handler = $3 AND ${deadOnly ? `status = 'dead'` : `status IN ('dead', 'held')`}
+          WHERE tenant_id = $1 AND incident_id = $2 AND handler = $3 AND status IN ('dead', 'held')
       RETURNING event_type`,
         [tenantId, incidentId, handler],
       );

@@ -16,7 +16,7 @@ type LoopEvent =
 
 /**
  * The stage each event completes (RecoveryApplied: history of a stage completed before), by event
- * type: for the events handled here and for their dead letters (LoopOutcomeRecorder).
+ * type: for the events handled here and for their retries, holds and dead letters (LoopOutcomeRecorder).
  */
 const LOOP_STAGES_BY_EVENT: Record<string, LoopStage> = {
   [eventTypeOf(IncidentCreated)]: 'incident_created',
