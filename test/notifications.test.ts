@@ -725,6 +725,59 @@ describe('notifications', () => {
     await app.http.delete('/notifications/rules/refills').set(auth(admin)).expect(204);
   });
 
+  describe('review.waiting in a guardrail storm (more held recoveries than a page of the inbox)', () => {
+    /** `count` recoveries a guardrail held, the i-th suggested `ago(i)` ago (an SQL interval of `i`); their ids. */
+    const held = async (tenantId: string, count: number, ago: string) =>
+      (
+        await app.sql<{ id: string }>(
+          `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action,
+                                            suggestion_type, confidence, status, held_by, created_at)
+           SELECT gen_random_uuid(), $1, gen_random_uuid(), gen_random_uuid(), 'memory_cleanup', 'restart',
+                  'template', 0.9, 'pending_review', 'blast radius: too many agents at once', now() - ${ago}
+             FROM generate_series(1, $2::int) i RETURNING id`,
+          [tenantId, count],
+        )
+      ).map((r) => r.id);
+    const told = async (tenantId: string) =>
+      (
+        await app.sql<{ id: string }>(
+          `SELECT notice -> 'subject' ->> 'id' AS id FROM notification_deliveries WHERE tenant_id = $1 AND rule = 'held'`,
+          [tenantId],
+        )
+      ).map((r) => r.id);
+    const ruleOn = async (tenantId: string) => {
+      const key = await app.keyFor(tenantId, 'admin');
+      await app.http
+        .put('/notifications/channels/storm')
+        .set(auth(key))
+        .send({ type: 'webhook', url: `${hook.url}/storm` })
+        .expect(201);
+      await app.http
+        .put('/notifications/rules/held')
+        .set(auth(key))
+        .send({ channel: 'storm', events: ['review.waiting'], afterMs: 30 * 60_000, repeatIntervalMs: 0 })
+        .expect(201);
+    };
+
+    it('tells of the one that waited longest, though 500 newer ones fill the inbox', async () => {
+      await ruleOn('notify-storm');
+      // The storm (held in the last 10 minutes) first: no sweep may find the oldest alone.
+      await held('notify-storm', 510, `make_interval(secs => i)`);
+      const [oldest] = await held('notify-storm', 1, `interval '2 hours'`);
+      await app.app.get(ReviewWaitingSweeper).sweep();
+      // Only it has waited the rule's 30 minutes.
+      expect(await told('notify-storm')).toEqual([oldest]);
+    });
+
+    it('reaches, sweep after sweep, every one that waited, when more have waited than a sweep reads', async () => {
+      await ruleOn('notify-backlog');
+      const waited = await held('notify-backlog', 600, `interval '2 hours' + make_interval(secs => i)`);
+      // Each sweep reads a page (500) from where the last one stopped: the periodic sweeps reach them all.
+      await eventually(async () => (await told('notify-backlog')).length === waited.length, 'all 600 to be told');
+      expect(new Set(await told('notify-backlog'))).toEqual(new Set(waited));
+    });
+  });
+
   it('tells of an audit log that no longer verifies (audit.verify_failed), found by a checkpoint or by GET /audit/verify', async () => {
     const rule = { channel: 'oncall-slack', events: ['audit.verify_failed'], repeatIntervalMs: 3_600_000 };
     // A checkpoint checks only what follows the latest one: none may sign the newest entry before

@@ -4,12 +4,19 @@ import { ListDraftPolicies } from '../../governance/policies/list-draft-policies
 import { FindResolvedIncidents } from '../../incidents/find-resolved/find-resolved-incidents.query.js';
 import { ListArmedEscalations } from '../../intake/signals/list-armed-escalations/list-armed-escalations.query.js';
 import { ListWaitingWork } from '../../self-healing/waiting/list-waiting-work/list-waiting-work.query.js';
-import { WAITING_WORK_KINDS, type WaitingWorkKind } from '../../self-healing/waiting/waiting-work.view.js';
+import {
+  WAITING_WORK_KINDS,
+  type WaitingPosition,
+  type WaitingWorkKind,
+} from '../../self-healing/waiting/waiting-work.view.js';
 import { INBOX_KINDS, type InboxKind } from './inbox-item.view.js';
 import { fromDraftPolicy, fromEscalation, fromWaitingWork, type WaitingItem } from './inbox-items.js';
 
-/** Each kind's newest this many are read; the inbox counts the rest without listing them. */
+/** Each kind's newest this many are read (the inbox counts the rest without listing them); or a page of its longest waiting. */
 export const LIMIT_PER_KIND = 500;
+
+/** Where each kind's next page of the longest waiting starts. */
+export type WaitingPositions = Partial<Record<WaitingWorkKind, WaitingPosition>>;
 
 /**
  * What waits for a person right now, asked of each pillar (nothing is copied, so an item leaves
@@ -49,13 +56,45 @@ export class WaitingItems {
     const unlisted = Object.fromEntries(INBOX_KINDS.map((k) => [k, 0])) as Record<InboxKind, number>;
     for (const kind of kinds)
       unlisted[kind] = Math.max(0, (totals[kind] ?? 0) - listed.filter((i) => i.kind === kind).length);
+    return { items: await this.stillWaiting(tenantId, listed), unlisted };
+  }
 
+  /**
+   * What of self-healing's `kinds` has waited at least `waitedAtLeastMs`, the longest waiting
+   * first: each kind's next LIMIT_PER_KIND from after its position in `after` (where the last page
+   * ended). `next`: the positions the next page starts from; a kind whose page reached the newest
+   * has none, and starts again from the longest waiting. Paging so, a reader reaches everything
+   * that waits long enough however much waits (review.waiting's sweep), where `of` would list
+   * the newest every time.
+   */
+  async longestWaiting(
+    tenantId: string,
+    kinds: readonly WaitingWorkKind[],
+    waitedAtLeastMs: number,
+    after: WaitingPositions = {},
+  ): Promise<{ items: WaitingItem[]; next: WaitingPositions }> {
+    const page = await this.queries.execute(
+      new ListWaitingWork({ tenantId, kinds, limitPerKind: LIMIT_PER_KIND, longest: { waitedAtLeastMs, after } }),
+    );
+    const next: WaitingPositions = {};
+    for (const kind of kinds) {
+      const ofKind = page.items.filter((w) => w.kind === kind);
+      const last = ofKind.at(-1);
+      // Positioned on what was listed before dropping what waits only on resolved incidents: a page of those moves on too.
+      if (last && (page.totals[kind] ?? 0) > ofKind.length)
+        next[kind] = { since: last.since, subjectId: last.subject.id, stepId: last.stepId };
+    }
+    return { items: await this.stillWaiting(tenantId, page.items.map(fromWaitingWork)), next };
+  }
+
+  /** Drops what waits only on incidents resolved since (a step waiting for its operator still waits). */
+  private async stillWaiting(tenantId: string, listed: WaitingItem[]): Promise<WaitingItem[]> {
     const about = [...new Set(listed.filter((i) => i.kind !== 'operator_step').flatMap((i) => i.incidentIds))];
     const resolved = new Set(
       about.length > 0 ? await this.queries.execute(new FindResolvedIncidents({ tenantId, incidentIds: about })) : [],
     );
-    const stillWaiting = (i: WaitingItem) =>
+    const waits = (i: WaitingItem) =>
       i.kind === 'operator_step' || i.incidentIds.length === 0 || !i.incidentIds.every((id) => resolved.has(id));
-    return { items: listed.filter(stillWaiting), unlisted };
+    return listed.filter(waits);
   }
 }

@@ -41,8 +41,27 @@ export interface WaitingWorkView {
 }
 
 export interface WaitingWorkPage {
-  /** The newest waiting things of each kind asked for, up to the limit per kind. */
+  /** The newest waiting things of each kind asked for (or the longest waiting), up to the limit per kind. */
   items: WaitingWorkView[];
-  /** How many wait, by kind (beyond the limit too). */
+  /** How many wait, by kind (beyond the limit too; asked for the longest waiting, from the position on). */
   totals: Partial<Record<WaitingWorkKind, number>>;
+}
+
+/**
+ * Where a page of the longest waiting ended: the last thing listed of a kind. To the
+ * millisecond: what waits since the same millisecond may be listed again, nothing is skipped.
+ */
+export interface WaitingPosition {
+  since: string;
+  subjectId: string;
+  stepId: string | null;
+}
+
+/**
+ * The longest waiting first instead of the newest, and only what has waited at least
+ * `waitedAtLeastMs` (by the database's clock), each kind from after its position in `after`.
+ */
+export interface LongestWaiting {
+  waitedAtLeastMs: number;
+  after?: Partial<Record<WaitingWorkKind, WaitingPosition>>;
 }

@@ -1,32 +1,41 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { WaitingItems } from '../../inbox/waiting-items.js';
+import type { WaitingItem } from '../../inbox/inbox-items.js';
+import { WaitingItems, type WaitingPositions } from '../../inbox/waiting-items.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
 import { repeatKey } from '../notice.js';
 import { reviewNotice } from '../notices/notices.js';
 import { RuleRepository } from '../rules/rule.repository.js';
-import { ruleView, type RuleView } from '../rules/rule.view.js';
+import { DEFAULT_REVIEW_AFTER_MS, ruleView, type RuleView } from '../rules/rule.view.js';
 import { NotificationRouter } from './notification-router.js';
 
 /** A repeat interval of 0 on review.waiting: told once per review (a sweep would otherwise tell it every time). */
 const ONCE_MS = 100 * 365 * 24 * 3_600_000;
+/** What review.waiting tells of: recoveries awaiting review, and those a guardrail held (a paused run is no review). */
+const KINDS = ['review', 'guardrail_hold'] as const;
+const isReview = (item: WaitingItem) => item.subject.type !== 'run';
 
 /**
  * review.waiting has no event: a review simply keeps waiting. Every NOTIFICATION_SWEEP_MS, for
  * the tenants with a rule on it, this looks at the recoveries awaiting review (and those a
- * guardrail held), as the inbox shows them, and queues a message for each that has waited the
- * rule's afterMs; the repeat gate makes that once per review per repeat interval, and a review
- * that stops waiting (its group emptied, its incidents resolved) is forgotten, so it is told again
- * when it waits again. Repeats found again by the next sweep are not recorded. The same sweep
- * prunes old deliveries. Safe on several replicas: the repeat gate lets one message per review
- * through.
+ * guardrail held) that have waited the shortest afterMs of the tenant's rules, the longest
+ * waiting first, and queues a message for each that has waited its rule's afterMs; the repeat
+ * gate makes that once per review per repeat interval. A sweep reads one page of each kind
+ * (LIMIT_PER_KIND) and the next goes on from where it stopped, back to the longest waiting once
+ * a page reaches the newest: however many wait, each is looked at within a few sweeps (the
+ * inbox's newest 500 would leave out those that waited longest). A review that stops waiting
+ * (its group emptied, its incidents resolved) is forgotten, so it is told again when it waits
+ * again. Repeats found again by the next sweep are not recorded. The same sweep prunes old
+ * deliveries. Safe on several replicas: the repeat gate lets one message per review through.
  */
 @Injectable()
 export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ReviewWaitingSweeper.name);
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
+  /** Where each tenant's next sweep goes on reading what has waited long enough. */
+  private readonly positions = new Map<string, WaitingPositions>();
 
   constructor(
     private readonly tx: TransactionHost,
@@ -59,22 +68,26 @@ export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeAppli
         const rule = { ...ruleView(row), repeatIntervalMs: Number(row.repeat_interval_ms) || ONCE_MS };
         byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), rule]);
       }
+      for (const tenantId of this.positions.keys()) if (!byTenant.has(tenantId)) this.positions.delete(tenantId);
       for (const [tenantId, rules] of byTenant) {
         const lookedAt = Date.now();
-        const { items, unlisted } = await this.waiting.of(tenantId, ['review', 'guardrail_hold']);
-        const reviews = items.filter((i) => i.subject.type !== 'run'); // a paused run is no review
+        // What waits, as the inbox lists it: to forget what no longer waits.
+        const { items: waiting, unlisted } = await this.waiting.of(tenantId, KINDS);
+        // What has waited long enough for one of the rules, from where the last sweep stopped.
+        const afterMs = Math.min(...rules.map((r) => r.afterMs ?? DEFAULT_REVIEW_AFTER_MS));
+        const due = await this.waiting.longestWaiting(tenantId, KINDS, afterMs, this.positions.get(tenantId));
         const at = new Date().toISOString();
         await this.tx.run(async () => {
-          const notices = reviews.map((item) => reviewNotice(item, at));
-          for (const notice of notices)
-            queued += await this.router.route(tenantId, notice, rules, { recordSuppressed: false });
+          for (const item of due.items.filter(isReview))
+            queued += await this.router.route(tenantId, reviewNotice(item, at), rules, { recordSuppressed: false });
           // A review that no longer waits forgets it was told: a pattern's group that empties and fills
           // again is news. Only when every waiting review was listed (one not listed still waits).
           if (unlisted.review === 0 && unlisted.guardrail_hold === 0) {
-            const stillKeys = notices.map(repeatKey);
+            const stillKeys = waiting.filter(isReview).map((item) => repeatKey(reviewNotice(item, at)));
             await this.deliveries.forgetRepeatsExcept(tenantId, 'review.waiting', stillKeys, Date.now() - lookedAt);
           }
         });
+        this.positions.set(tenantId, due.next);
       }
       await this.deliveries.prune(this.config.notifications.retentionDays);
     } catch (err) {

@@ -1,11 +1,17 @@
 import { Query } from '@nestjs/cqrs';
-import type { WaitingWorkKind, WaitingWorkPage } from '../waiting-work.view.js';
+import type { LongestWaiting, WaitingWorkKind, WaitingWorkPage } from '../waiting-work.view.js';
 
 export interface ListWaitingWorkProps {
   tenantId: string;
   kinds: readonly WaitingWorkKind[];
-  /** At most this many of each kind, the newest. */
+  /** At most this many of each kind, the newest (unless `longest`). */
   limitPerKind: number;
+  /**
+   * The longest waiting first, of what has waited long enough, from a position on: for a reader
+   * that must reach, page by page, all that has waited so long however much waits (review.waiting's
+   * sweep), where the newest would always be the same ones.
+   */
+  longest?: LongestWaiting;
 }
 
 /** What of the self-healing platform waits for a person, for the inbox and for review.waiting notifications. */
