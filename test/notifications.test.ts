@@ -3,6 +3,7 @@ import { EventBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DeliveryRepository } from '../src/integration/notifications/deliveries/delivery.repository.js';
+import { NotificationDispatcher } from '../src/integration/notifications/dispatch/notification-dispatcher.js';
 import { ReviewWaitingSweeper } from '../src/integration/notifications/route-events/review-waiting.sweeper.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
@@ -916,5 +917,71 @@ describe('notifications', () => {
     await app.http.post(`/notifications/deliveries/${mine.id}/retry`).set(auth(other)).expect(404);
     await app.http.get('/notifications/rules/oncall').set(auth(other)).expect(404);
     await app.http.post('/notifications/channels/hook/test').set(auth(other)).expect(404);
+  });
+});
+
+/**
+ * A replica that stops while its dispatcher's claim is under way: what the claim gets is not sent,
+ * and goes back to the queue as it was (else it stays `sending`, an attempt counted and no call
+ * made, and its channel is blocked until the claim's lease runs out).
+ */
+describe('a notification dispatcher that stops', () => {
+  let app: TestApp;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    app = await startTestApp({ ...ALLOW_LOOPBACK, OUTBOX_POLL_INTERVAL_MS: '100' });
+  }, 60_000);
+  afterAll(async () => {
+    await app.stop();
+    await receiver.close();
+  });
+
+  it('gives back a delivery claimed while stopping: pending, its attempt not counted, its channel free, nothing sent', async () => {
+    const key = await app.keyFor('notify-stop', 'admin');
+    await app.http
+      .put('/notifications/channels/hook')
+      .set(auth(key))
+      .send({ type: 'webhook', url: `${receiver.url}/stop` })
+      .expect(201);
+    // The dispatcher's claim waits behind a lock on the deliveries, taken by the transaction that queues one.
+    const blocker = new pg.Client({ connectionString: app.database.url });
+    await blocker.connect();
+    let id: string;
+    try {
+      await blocker.query(`BEGIN; LOCK TABLE notification_deliveries IN SHARE MODE`);
+      const queued = await blocker.query(
+        `INSERT INTO notification_deliveries (id, tenant_id, channel, event, subject_key, severity, notice, status, attempts, available_at)
+         VALUES (gen_random_uuid(), 'notify-stop', 'hook', 'run.failed', 'k', 'high', '{}', 'pending', 0, now())
+         RETURNING id`,
+      );
+      id = queued.rows[0].id;
+      const blockerPid = (blocker as unknown as { processID: number }).processID;
+      await eventually(
+        async () =>
+          (
+            await app.sql(
+              `SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND query LIKE '%WITH ready AS%'`,
+              [blockerPid],
+            )
+          ).length > 0,
+        "the dispatcher's claim to wait behind the lock",
+      );
+      // The replica stops; then the claim goes through, and gets the delivery.
+      const stopped = app.app.get(NotificationDispatcher).beforeApplicationShutdown();
+      await blocker.query('COMMIT');
+      await stopped;
+    } finally {
+      await blocker.end();
+    }
+    const [row] = await app.sql(
+      `SELECT d.status, d.attempts, c.next_send_at <= now() AS channel_free
+         FROM notification_deliveries d JOIN notification_channels c ON c.tenant_id = d.tenant_id AND c.name = d.channel
+        WHERE d.id = $1`,
+      [id],
+    );
+    expect(row).toEqual({ status: 'pending', attempts: 0, channel_free: true });
+    expect(receiver.calls).toEqual([]);
   });
 });

@@ -179,6 +179,29 @@ export class DeliveryRepository {
     return true;
   }
 
+  /**
+   * Gives back deliveries claimed by a dispatcher that stopped before calling their channels:
+   * pending and due again, the claim's attempt not counted, and their channels free at once
+   * (rather than leased until their timeout and the margin pass). Only claims that still hold
+   * (their token is the delivery's, their lease has not run out): one that lapsed may be another
+   * worker's now, and so may its channel.
+   */
+  async release(claims: Array<Pick<ClaimedDelivery, 'id' | 'claim_token'>>): Promise<void> {
+    if (claims.length === 0) return;
+    await this.tx.queryOutside(
+      `WITH given AS (
+         UPDATE notification_deliveries d
+            SET status = 'pending', attempts = greatest(d.attempts - 1, 0), claim_token = NULL,
+                available_at = now(), updated_at = now()
+           FROM unnest($1::uuid[], $2::uuid[]) AS c(id, claim_token)
+          WHERE d.id = c.id AND d.status = 'sending' AND d.claim_token = c.claim_token AND d.available_at > now()
+         RETURNING d.tenant_id, d.channel)
+       UPDATE notification_channels c SET next_send_at = now()
+         FROM given WHERE c.tenant_id = given.tenant_id AND c.name = given.channel`,
+      [claims.map((c) => c.id), claims.map((c) => c.claim_token)],
+    );
+  }
+
   /** A dead delivery back in the queue with fresh attempts; null when it is not dead. */
   async requeueDead(tenantId: string, id: string): Promise<DeliveryRow | null> {
     const [row] = await this.tx.query<DeliveryRow>(

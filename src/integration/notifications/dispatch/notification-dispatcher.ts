@@ -54,6 +54,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
       claim: (limit) => this.deliveries.claim(limit, LEASE_MARGIN_MS),
       work: (delivery) => this.deliver(delivery),
       msUntilNextDue: () => this.deliveries.msUntilNextDue(),
+      // Claimed while stopping: not sent, given back for the next replica (or this one's next start).
+      release: (claimed) => this.giveBack(claimed),
     });
   }
 
@@ -62,9 +64,21 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     this.pump.start(this.wakeups, this.notifications);
   }
 
-  /** Calls in flight finish (bounded by their channels' timeouts) and are recorded. */
+  /**
+   * Calls in flight finish (bounded by their channels' timeouts) and are recorded; what a claim
+   * still under way gets is given back unsent (giveBack).
+   */
   async beforeApplicationShutdown(): Promise<void> {
     await this.pump.stop(this.wakeups);
+  }
+
+  private async giveBack(claimed: ClaimedDelivery[]): Promise<void> {
+    if (claimed.length === 0 || !this.tx.isOpen) return;
+    await this.deliveries
+      .release(claimed)
+      .catch((err) =>
+        this.logger.warn(`giving back notification deliveries failed (due once their lease lapses): ${String(err)}`),
+      );
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
