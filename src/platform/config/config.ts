@@ -133,6 +133,13 @@ export interface AppConfig {
   };
   /** How often the live inbox count is recomputed for open streams, for changes no event announces (a snooze ending, a lease lapsing). */
   inboxRefreshMs: number;
+  /** The rounds that delete old rows (processed outbox deliveries, old runs' transitions), on replicas that run the relay. */
+  prune: {
+    /** The first round this long after start-up (PRUNE_FIRST_DELAY_MS). */
+    firstDelayMs: number;
+    /** Then one this often (PRUNE_INTERVAL_MS). */
+    intervalMs: number;
+  };
 }
 
 export const FLAG_NAMES = ['integration_loop', 'bridge_1', 'bridge_2', 'bridge_3', 'bridge_4', 'bridge_5'] as const;
@@ -300,6 +307,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retentionDays: int(env, 'NOTIFICATION_RETENTION_DAYS', 30, 1, 3650),
     },
     inboxRefreshMs: int(env, 'INBOX_REFRESH_MS', 10_000, 100, 3_600_000),
+    prune: {
+      firstDelayMs: int(env, 'PRUNE_FIRST_DELAY_MS', 30_000, 0, 3_600_000),
+      intervalMs: int(env, 'PRUNE_INTERVAL_MS', 10 * 60_000, 100, 24 * 3_600_000),
+    },
   };
 }
 
