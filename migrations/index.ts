@@ -33,6 +33,7 @@ import { AuditVerifications1766800000000 } from './1766800000000-audit-verificat
 import { NotificationClaimTokens1766900000000 } from './1766900000000-notification-claim-tokens.js';
 import { InboxSnoozedAt1766940000000 } from './1766940000000-inbox-snoozed-at.js';
 import { PolicyStatusChanges1766960000000 } from './1766960000000-policy-status-changes.js';
+import { IdempotencyKeysCreatedIndex1767100000000 } from './1767100000000-idempotency-keys-created-index.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -71,4 +72,5 @@ export const migrations = [
   NotificationClaimTokens1766900000000,
   InboxSnoozedAt1766940000000,
   PolicyStatusChanges1766960000000,
+  IdempotencyKeysCreatedIndex1767100000000,
 ];

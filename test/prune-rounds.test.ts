@@ -14,9 +14,9 @@ const BATCH = 5000;
 const NO_ROUND = { PRUNE_FIRST_DELAY_MS: '3600000' };
 
 /**
- * The pruners' rounds (OutboxPruner, RunHistoryPruner): the first comes soon after start-up, not an
- * interval later, and shutdown waits for a round that is deleting, stopped between two batches,
- * before the database pool closes.
+ * The pruners' rounds (OutboxPruner, RunHistoryPruner, IdempotencyKeysPruner): the first comes soon
+ * after start-up, not an interval later, and shutdown waits for a round that is deleting, stopped
+ * between two batches, before the database pool closes.
  */
 describe('prune rounds', () => {
   let url: string;
@@ -68,10 +68,20 @@ describe('prune rounds', () => {
     return run.id;
   }
 
+  /** `n` Idempotency-Key claims made `hoursAgo`. */
+  const claims = (n: number, hoursAgo: number) =>
+    sql.query(
+      `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash, resource_id, created_at)
+       SELECT 'prune', 'POST /incidents', gen_random_uuid()::text, 'h', gen_random_uuid(), now() - make_interval(hours => $2)
+         FROM generate_series(1, $1)`,
+      [n, hoursAgo],
+    );
+
   const count = async (query: string, params: unknown[] = []) =>
     Number((await sql.query<{ n: string }>(`SELECT count(*) AS n FROM (${query}) q`, params)).rows[0].n);
   const deliveries = () => count(`SELECT 1 FROM outbox_events WHERE handler = 'prune-probe'`);
   const transitions = (runId: string) => count(`SELECT 1 FROM recovery_run_transitions WHERE run_id = $1`, [runId]);
+  const keys = () => count(`SELECT 1 FROM idempotency_keys`);
 
   it('a replica prunes soon after it starts, not an interval later, and then every PRUNE_INTERVAL_MS', async () => {
     // A replica restarted more often than the interval: what it should prune is there when it starts.
@@ -79,16 +89,25 @@ describe('prune rounds', () => {
     await processedDeliveries(5, 1);
     const old = await finishedRun(20, 40); // past RUN_HISTORY_RETENTION_DAYS (30)
     const recent = await finishedRun(4, 1);
+    await claims(10, 25); // past IDEMPOTENCY_KEY_TTL_HOURS (24)
+    await claims(2, 1);
 
     app = await startTestApp({ PRUNE_FIRST_DELAY_MS: '50', PRUNE_INTERVAL_MS: '200' }, [], url);
 
-    await eventually(async () => (await deliveries()) === 5 && (await transitions(old)) === 0, 'the first round');
+    await eventually(
+      async () => (await deliveries()) === 5 && (await transitions(old)) === 0 && (await keys()) === 2,
+      'the first round',
+    );
     expect(await transitions(recent)).toBe(4);
 
     // Rows that age past their retention later go in a later round, with no one asking.
     await processedDeliveries(7, 100);
     const later = await finishedRun(3, 40);
-    await eventually(async () => (await deliveries()) === 5 && (await transitions(later)) === 0, 'a later round');
+    await claims(4, 25);
+    await eventually(
+      async () => (await deliveries()) === 5 && (await transitions(later)) === 0 && (await keys()) === 2,
+      'a later round',
+    );
     expect(await transitions(recent)).toBe(4);
     expect(errors).toEqual([]);
   });

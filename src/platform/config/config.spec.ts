@@ -19,6 +19,7 @@ describe('loadConfig', () => {
     );
     expect(c.notifications).toMatchObject({ maxAttempts: 8, slackIntervalMs: 1000 });
     expect(c.prune).toEqual({ firstDelayMs: 30_000, intervalMs: 600_000 });
+    expect(c.idempotencyKeyTtlHours).toBe(24);
   });
 
   it.each([
@@ -38,6 +39,8 @@ describe('loadConfig', () => {
     ['PUBLIC_URL', 'https://pillar-loop.example.com/?next=x', /PUBLIC_URL must be an http\(s\) URL/],
     ['NOTIFICATION_RETRY_MAX_MS', '10', /NOTIFICATION_RETRY_MAX_MS must not be below NOTIFICATION_RETRY_BASE_MS/],
     ['PRUNE_INTERVAL_MS', '50', /PRUNE_INTERVAL_MS must be between 100 and/],
+    ['IDEMPOTENCY_KEY_TTL_HOURS', '0', /IDEMPOTENCY_KEY_TTL_HOURS must be between 1 and 8760/],
+    ['IDEMPOTENCY_KEY_TTL_HOURS', '1.5', /IDEMPOTENCY_KEY_TTL_HOURS must be an integer/],
     ['PRUNE_FIRST_DELAY_MS', '-1', /PRUNE_FIRST_DELAY_MS must be between 0 and/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);

@@ -19,6 +19,8 @@ export interface AppConfig {
   /** How long a console sign-in session lasts (SESSION_TTL_MS). */
   sessionTtlMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** An `Idempotency-Key` older than this is forgotten: its next use creates a new resource (IDEMPOTENCY_KEY_TTL_HOURS). */
+  idempotencyKeyTtlHours: number;
   outbox: {
     /** Batches in flight per handler on this replica. */
     concurrency: number;
@@ -133,7 +135,7 @@ export interface AppConfig {
   };
   /** How often the live inbox count is recomputed for open streams, for changes no event announces (a snooze ending, a lease lapsing). */
   inboxRefreshMs: number;
-  /** The rounds that delete old rows (processed outbox deliveries, old runs' transitions), on replicas that run the relay. */
+  /** The rounds that delete old rows (processed outbox deliveries, old runs' transitions, expired idempotency keys), on replicas that run the relay. */
   prune: {
     /** The first round this long after start-up (PRUNE_FIRST_DELAY_MS). */
     firstDelayMs: number;
@@ -235,6 +237,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     apiKeyCacheMs: int(env, 'API_KEY_CACHE_MS', 1000, 0, 3_600_000),
     sessionTtlMs: int(env, 'SESSION_TTL_MS', 8 * 3_600_000, 60_000, 30 * 24 * 3_600_000),
     logLevel,
+    idempotencyKeyTtlHours: int(env, 'IDEMPOTENCY_KEY_TTL_HOURS', 24, 1, 24 * 365),
     outbox: {
       concurrency: int(env, 'OUTBOX_CONCURRENCY', 1, 1, 64),
       batchSize: int(env, 'OUTBOX_BATCH_SIZE', 64, 1, 1000),

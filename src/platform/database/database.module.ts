@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys.js';
+import { IdempotencyKeysPruner } from '../idempotency/idempotency-keys.pruner.js';
 import { IdempotencyKeysRepository } from '../idempotency/idempotency-keys.repository.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { DATABASE_URL } from './database.tokens.js';
@@ -22,6 +23,7 @@ export class DatabaseModule {
         NotifyBatcher,
         IdempotencyKeys,
         IdempotencyKeysRepository,
+        IdempotencyKeysPruner,
       ],
       exports: [DATABASE_URL, TransactionHost, PgNotifications, NotifyBatcher, IdempotencyKeys],
     };

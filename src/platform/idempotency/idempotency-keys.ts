@@ -1,5 +1,6 @@
-import { Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { invalidFields } from '../http/validation.js';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository.js';
 
@@ -30,12 +31,17 @@ function canonical(value: unknown): string {
 /**
  * `Idempotency-Key` claims (table `idempotency_keys`): the first request with a key claims it for
  * the resource it creates; a later one with the same key and body gets that resource's id back,
- * one with another body a 422. Call inside the transaction that creates the resource: concurrent
- * requests with one key serialise on the key's primary key, and the second sees the first's commit.
+ * one with another body a 422. A claim lasts IDEMPOTENCY_KEY_TTL_HOURS: after that the key is
+ * forgotten, and its next use claims it anew (IdempotencyKeysPruner deletes what nobody reused).
+ * Call inside the transaction that creates the resource: concurrent requests with one key
+ * serialise on the key's primary key, and the second sees the first's commit.
  */
 @Injectable()
 export class IdempotencyKeys {
-  constructor(private readonly keys: IdempotencyKeysRepository) {}
+  constructor(
+    private readonly keys: IdempotencyKeysRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /** null: claimed for `resourceId` now; else the id the key was claimed for earlier. */
   async claim(
@@ -46,7 +52,8 @@ export class IdempotencyKeys {
     resourceId: string,
   ): Promise<string | null> {
     const requestHash = createHash('sha256').update(canonical(request)).digest('hex');
-    if (await this.keys.insert(tenantId, scope, key, requestHash, resourceId)) return null;
+    const ttlHours = this.config.idempotencyKeyTtlHours;
+    if (await this.keys.insert(tenantId, scope, key, requestHash, resourceId, ttlHours)) return null;
     const earlier = await this.keys.find(tenantId, scope, key);
     if (earlier.request_hash !== requestHash) {
       throw new UnprocessableEntityException('this Idempotency-Key was already used with a different request body');
