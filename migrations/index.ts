@@ -34,6 +34,7 @@ import { NotificationClaimTokens1766900000000 } from './1766900000000-notificati
 import { InboxSnoozedAt1766940000000 } from './1766940000000-inbox-snoozed-at.js';
 import { PolicyStatusChanges1766960000000 } from './1766960000000-policy-status-changes.js';
 import { IdempotencyKeysCreatedIndex1767100000000 } from './1767100000000-idempotency-keys-created-index.js';
+import { NotificationPruneIndexes1767100001000 } from './1767100001000-notification-prune-indexes.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -73,4 +74,5 @@ export const migrations = [
   InboxSnoozedAt1766940000000,
   PolicyStatusChanges1766960000000,
   IdempotencyKeysCreatedIndex1767100000000,
+  NotificationPruneIndexes1767100001000,
 ];

@@ -9,6 +9,7 @@ import { ListChannelsHandler } from './channels/list-channels/list-channels.hand
 import { PutChannelHandler } from './channels/put-channel/put-channel.handler.js';
 import { TestChannelHandler } from './channels/test-channel/test-channel.handler.js';
 import { DeliveriesController } from './deliveries/deliveries.controller.js';
+import { DeliveryPruner } from './deliveries/delivery.pruner.js';
 import { DeliveryRepository } from './deliveries/delivery.repository.js';
 import { GetDeliveryHandler } from './deliveries/get-delivery/get-delivery.handler.js';
 import { ListDeliveriesHandler } from './deliveries/list-deliveries/list-deliveries.handler.js';
@@ -36,6 +37,7 @@ import { RulesController } from './rules/rules.controller.js';
     ChannelSecretsCheck,
     RuleRepository,
     DeliveryRepository,
+    DeliveryPruner,
     DeliveryWakeups,
     NotificationRouter,
     NotificationDispatcher,

@@ -128,14 +128,17 @@ export interface AppConfig {
     slackIntervalMs: number;
     /** Channels one replica sends to at once (one message at a time per channel). */
     concurrency: number;
-    /** How often `review.waiting` is looked for, and old deliveries pruned. */
+    /** How often `review.waiting` is looked for. */
     sweepMs: number;
-    /** Finished deliveries (sent, dead, suppressed) are kept this long. */
+    /** Finished deliveries (sent, dead, suppressed) are kept this long, then pruned (PRUNE_INTERVAL_MS). */
     retentionDays: number;
   };
   /** How often the live inbox count is recomputed for open streams, for changes no event announces (a snooze ending, a lease lapsing). */
   inboxRefreshMs: number;
-  /** The rounds that delete old rows (processed outbox deliveries, old runs' transitions, expired idempotency keys), on replicas that run the relay. */
+  /**
+   * The rounds that delete old rows (processed outbox deliveries, old runs' transitions, expired
+   * idempotency keys, finished notification deliveries), on replicas that run the relay.
+   */
   prune: {
     /** The first round this long after start-up (PRUNE_FIRST_DELAY_MS). */
     firstDelayMs: number;

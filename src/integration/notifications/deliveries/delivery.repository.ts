@@ -232,19 +232,37 @@ export class DeliveryRepository {
   }
 
   /**
-   * Deletes finished deliveries older than `retentionDays`, and repeat marks older than their
-   * rule's interval and a month (review.waiting's say a review was told; reviews expire sooner).
+   * Deletes up to `batch` finished deliveries (sent, dead, suppressed) last changed more than
+   * `retentionDays` ago, found through idx_notification_deliveries_finished and locked (skipping
+   * any another replica's prune holds), then deleted by row address; how many. The lock checks
+   * status and age again on the row's latest version: a dead delivery retried meanwhile stays.
    */
-  async prune(retentionDays: number): Promise<number> {
+  async pruneDeliveries(retentionDays: number, batch = 5000): Promise<number> {
     const deleted = await this.tx.queryOutside(
-      `DELETE FROM notification_deliveries WHERE status IN ('sent', 'dead', 'suppressed')
-          AND updated_at < now() - make_interval(days => $1) RETURNING 1`,
-      [retentionDays],
+      `DELETE FROM notification_deliveries WHERE ctid = ANY (ARRAY(
+         SELECT ctid FROM notification_deliveries
+          WHERE status IN ('sent', 'dead', 'suppressed') AND updated_at < now() - make_interval(days => $1)
+          LIMIT $2 FOR UPDATE SKIP LOCKED))
+       RETURNING 1`,
+      [retentionDays, batch],
     );
-    await this.tx.queryOutside(
-      `DELETE FROM notification_repeats r USING notification_rules u
-        WHERE u.tenant_id = r.tenant_id AND u.name = r.rule
-          AND r.last_at < now() - greatest(make_interval(secs => u.repeat_interval_ms / 1000.0), interval '30 days')`,
+    return deleted.length;
+  }
+
+  /**
+   * Deletes up to `batch` repeat marks older than their rule's interval and a month
+   * (review.waiting's say a review was told; reviews expire sooner), found through
+   * idx_notification_repeats_last_at and locked as above; how many. A mark set again meanwhile stays.
+   */
+  async pruneRepeats(batch = 5000): Promise<number> {
+    const deleted = await this.tx.queryOutside(
+      `DELETE FROM notification_repeats WHERE ctid = ANY (ARRAY(
+         SELECT r.ctid FROM notification_repeats r JOIN notification_rules u ON u.tenant_id = r.tenant_id AND u.name = r.rule
+          WHERE r.last_at < now() - interval '30 days'
+            AND r.last_at < now() - greatest(make_interval(secs => u.repeat_interval_ms / 1000.0), interval '30 days')
+          LIMIT $1 FOR UPDATE OF r SKIP LOCKED))
+       RETURNING 1`,
+      [batch],
     );
     return deleted.length;
   }

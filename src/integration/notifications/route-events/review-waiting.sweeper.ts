@@ -26,8 +26,9 @@ const isReview = (item: WaitingItem) => item.subject.type !== 'run';
  * a page reaches the newest: however many wait, each is looked at within a few sweeps (the
  * inbox's newest 500 would leave out those that waited longest). A review that stops waiting
  * (its group emptied, its incidents resolved) is forgotten, so it is told again when it waits
- * again. Repeats found again by the next sweep are not recorded. The same sweep prunes old
- * deliveries. Safe on several replicas: the repeat gate lets one message per review through.
+ * again. Repeats found again by the next sweep are not recorded. Old deliveries are pruned on a
+ * slower schedule (DeliveryPruner). Safe on several replicas: the repeat gate lets one message
+ * per review through.
  */
 @Injectable()
 export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -89,7 +90,6 @@ export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeAppli
         });
         this.positions.set(tenantId, due.next);
       }
-      await this.deliveries.prune(this.config.notifications.retentionDays);
     } catch (err) {
       this.logger.warn(`looking for reviews that wait failed: ${String(err)}`);
     }
