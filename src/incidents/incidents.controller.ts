@@ -33,7 +33,12 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Report an incident' })
   @ApiCreatedResponse({ type: IncidentView })
   @Post()
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key + same body → the same incident' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'same key + same body → the same incident (for IDEMPOTENCY_KEY_TTL_HOURS, default 24); another body → 422',
+  })
   @ApiTooManyRequestsResponse({
     description: 'more than OUTBOX_BACKLOG_LIMIT outbox deliveries are pending; retry after `Retry-After` seconds',
   })

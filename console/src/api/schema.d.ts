@@ -4163,7 +4163,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description same key + same body → the same incident */
+                /** @description same key + same body → the same incident (for IDEMPOTENCY_KEY_TTL_HOURS, default 24); another body → 422 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
