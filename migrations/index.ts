@@ -33,6 +33,7 @@ import { AuditVerifications1766800000000 } from './1766800000000-audit-verificat
 import { NotificationClaimTokens1766900000000 } from './1766900000000-notification-claim-tokens.js';
 import { InboxSnoozedAt1766940000000 } from './1766940000000-inbox-snoozed-at.js';
 import { PolicyStatusChanges1766960000000 } from './1766960000000-policy-status-changes.js';
+import { AuditSeqPositive1767000000000 } from './1767000000000-audit-seq-positive.js';
 import { IdempotencyKeysCreatedIndex1767100000000 } from './1767100000000-idempotency-keys-created-index.js';
 import { NotificationPruneIndexes1767100001000 } from './1767100001000-notification-prune-indexes.js';
 
@@ -73,6 +74,7 @@ export const migrations = [
   NotificationClaimTokens1766900000000,
   InboxSnoozedAt1766940000000,
   PolicyStatusChanges1766960000000,
+  AuditSeqPositive1767000000000,
   IdempotencyKeysCreatedIndex1767100000000,
   NotificationPruneIndexes1767100001000,
 ];

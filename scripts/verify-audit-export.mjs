@@ -20,6 +20,7 @@ let prev = cut ? { seq: cut.seq, hash: cut.hash } : { seq: 0, hash: '0'.repeat(6
 const hashes = new Map();
 for (const { type, hash, ...e } of lines.filter((l) => l.type === 'entry')) {
   if (cut && e.seq <= cut.seq) fail(e.seq, `within the retention cut through seq ${cut.seq} (written around the log)`);
+  if (e.seq < 1) fail(e.seq, 'before the first seq, 1 (written around the log)');
   if (header.head && e.seq > header.head.seq) fail(e.seq, `past the chain head, seq ${header.head.seq} (written around the log)`);
   if (e.seq !== prev.seq + 1 || e.prevHash !== prev.hash) fail(prev.seq + 1, 'entry missing or not linked');
   if (createHash('sha256').update(e.prevHash + canon(e), 'utf8').digest('hex') !== hash) fail(e.seq, 'hash does not match the entry');

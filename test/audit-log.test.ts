@@ -204,7 +204,7 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
     });
   });
 
-  it('detects entries written around the log: past the chain head, or back within a retention cut', async () => {
+  it('detects entries written around the log: past the chain head, before seq 1, without a head, or back within a retention cut', async () => {
     const t = await tenant('audit-around');
     await record(t.id, 4);
     const top = await head(t.id);
@@ -226,6 +226,64 @@ describe('the audit log (real HTTP, real PostgreSQL)', () => {
       `BROKEN at seq ${top + 1}: past the chain head, seq ${top} (written around the log)`,
     );
     await behindTheTrigger(`DELETE FROM audit_entries WHERE tenant_id = $1 AND seq = $2`, [t.id, top + 1]);
+    expect(await verify(t.viewer)).toMatchObject({ ok: true });
+
+    // No head row (audit_heads has no trigger): the chain has not begun, so every stored entry lies
+    // beyond it. Verification used to skip the head checks then, and a chain forged from the genesis
+    // for such a tenant verified.
+    const [headRow] = await app.sql(`DELETE FROM audit_heads WHERE tenant_id = $1 RETURNING *`, [t.id]);
+    try {
+      expect(await verify(t.viewer)).toMatchObject({
+        ok: false,
+        firstBrokenSeq: 1,
+        problem: `entries 1–${top} lie beyond the chain head, seq 0: written around the log`,
+      });
+      expect(await offlineOf()).toBe('BROKEN at seq 1: past the chain head, seq 0 (written around the log)');
+    } finally {
+      await app.sql(`INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, $2, $3)`, [
+        t.id,
+        headRow.seq,
+        headRow.hash,
+      ]);
+    }
+    expect(await verify(t.viewer)).toMatchObject({ ok: true });
+
+    // Before seq 1: the table refuses it (migration 1767000000000)…
+    await expect(forge(0)).rejects.toThrow(/audit_entries_seq_positive/);
+    await expect(forge(-1)).rejects.toThrow(/audit_entries_seq_positive/);
+    // …but a database may hold one written before the check (which then stays NOT VALID). GET /audit
+    // lists it; verification, the export and a retention cut read from seq 1 on, so the chain
+    // verified, the export left it out, and a cut deleted it under its signed checkpoint.
+    await app.sql(`ALTER TABLE audit_entries DROP CONSTRAINT audit_entries_seq_positive`);
+    try {
+      await forge(0);
+      const listed = (await app.http.get('/audit?subjectId=forged').set(auth(t.viewer)).expect(200)).body.items;
+      expect(listed.map((e: { seq: number }) => e.seq)).toEqual([0]);
+      expect(await verify(t.viewer)).toMatchObject({
+        ok: false,
+        firstBrokenSeq: 0,
+        problem: "entry 0 lies before the chain's first seq, 1: written around the log",
+      });
+      const exported = (await exportOf(app.url, t.viewer)).text;
+      expect(exported).toContain('"type":"entry","seq":0,');
+      expect(await offlineOf()).toBe('BROKEN at seq 0: before the first seq, 1 (written around the log)');
+      // Nothing is signed over it: not a checkpoint, not a retention cut (which would delete it).
+      expect((await app.http.post('/audit/checkpoints').set(auth(t.admin)).expect(409)).body.firstBrokenSeq).toBe(0);
+      const cutBefore = new Date(Date.now() + 1).toISOString();
+      await new Promise((r) => setTimeout(r, 5));
+      const refused = await app.http
+        .post('/audit/retention')
+        .set(auth(t.admin))
+        .send({ before: cutBefore, reason: 'test' })
+        .expect(409);
+      expect(refused.body.firstBrokenSeq).toBe(0);
+      expect(await app.sql(`SELECT seq FROM audit_entries WHERE tenant_id = $1 AND seq < 1`, [t.id])).toEqual([
+        { seq: '0' },
+      ]);
+    } finally {
+      await behindTheTrigger(`DELETE FROM audit_entries WHERE tenant_id = $1 AND seq < 1`, [t.id]);
+      await app.sql(`ALTER TABLE audit_entries ADD CONSTRAINT audit_entries_seq_positive CHECK (seq > 0)`);
+    }
     expect(await verify(t.viewer)).toMatchObject({ ok: true });
 
     const before = new Date(Date.now() + 1).toISOString();
@@ -504,6 +562,27 @@ describe('the scheduled verification of every chain (AUDIT_VERIFY_INTERVAL_MS)',
         [tenantId],
       )
     )[0];
+
+  it('verifies the chain of a tenant with entries and no head row (the round used to visit only audit_heads)', async () => {
+    const audit = app.app.get(AuditTrail);
+    for (let i = 1; i <= 2; i++)
+      await audit.record({
+        tenantId: 'audit-headless',
+        actor: 'system',
+        action: 'thing.changed',
+        subject: { type: 'thing', id: `t${i}` },
+      });
+    await app.sql(`DELETE FROM audit_heads WHERE tenant_id = 'audit-headless'`);
+    const found = await eventually(
+      () => verification('audit-headless'),
+      'the scheduled verification of a chain without a head row',
+    );
+    expect(found).toMatchObject({
+      ok: false,
+      first_broken_seq: '1',
+      problem: expect.stringMatching(/beyond the chain head, seq 0/),
+    });
+  });
 
   it('finds a rewrite of entries a checkpoint signed without anyone asking, tells of it, and claims each chain once per interval', async () => {
     const admin = await app.keyFor('audit-scheduled', 'admin'); // the key's creation is its first entry

@@ -119,6 +119,43 @@ describe('migrations', () => {
     await runMigrations(url);
   });
 
+  it('refuses audit entries before seq 1; a database already holding one still migrates, the check left NOT VALID; down drops it', async () => {
+    await runMigrations(url);
+    const after = migrations.length - migrations.findIndex((m) => m.name === 'AuditSeqPositive1767000000000');
+    const revert = async () => {
+      for (let i = 0; i < after; i++) await revertLastMigration(url);
+    };
+    const check = async () =>
+      (
+        await ds.query(
+          `SELECT convalidated FROM pg_constraint WHERE conrelid = 'audit_entries'::regclass AND conname = 'audit_entries_seq_positive'`,
+        )
+      )[0] ?? null;
+    const insert = (tenant: string, seq: number) =>
+      ds.query(
+        `INSERT INTO audit_entries (tenant_id, seq, at, actor, action, subject_type, subject_id, prev_hash, hash)
+         VALUES ($1, $2, now(), 'system', 'thing.changed', 'thing', 'forged', 'x', 'y')`,
+        [tenant, seq],
+      );
+    expect(await check()).toEqual({ convalidated: true });
+    await expect(insert('m', 0)).rejects.toThrow(/audit_entries_seq_positive/);
+    await revert();
+    expect(await check()).toBeNull();
+    // A row written around the log before the check existed: the migration must not fail on it
+    // (nor delete it: it is the evidence /audit/verify reports).
+    await insert('m', 0);
+    await runMigrations(url);
+    expect(await check()).toEqual({ convalidated: false });
+    await expect(insert('m', -1)).rejects.toThrow(/audit_entries_seq_positive/); // new ones are refused all the same
+    expect(await ds.query(`SELECT seq FROM audit_entries WHERE tenant_id = 'm'`)).toEqual([{ seq: '0' }]);
+    await ds.query(`ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only`);
+    await ds.query(`DELETE FROM audit_entries WHERE tenant_id = 'm'`);
+    await ds.query(`ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only`);
+    await revert();
+    await runMigrations(url);
+    expect(await check()).toEqual({ convalidated: true });
+  });
+
   it('keeps ANALYZE lean on the growing tables: no statistics of documents, a rough sample of the logs, and back on down', async () => {
     await runMigrations(url);
     await ds.query(

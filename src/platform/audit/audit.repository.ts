@@ -131,11 +131,24 @@ export class AuditRepository {
     );
   }
 
-  /** Entries after `afterSeq` up to `throughSeq`, in chain order, a page at a time (verification, export). */
-  async entriesAfter(tenantId: string, afterSeq: number, throughSeq: number, limit: number): Promise<AuditEntryRow[]> {
+  /**
+   * Entries after `afterSeq` up to `throughSeq`, in seq order, a page at a time (verification,
+   * export). A null bound is no bound: a row stored outside the chain's numbering (seq 0 or less,
+   * or past any number a page could name) is read too. Bounds are bigint text or numbers.
+   */
+  async entriesAfter(
+    tenantId: string,
+    afterSeq: string | number | null,
+    throughSeq: string | number | null,
+    limit: number,
+  ): Promise<AuditEntryRow[]> {
+    const where = ['tenant_id = $1'];
+    const params: unknown[] = [tenantId];
+    if (afterSeq !== null) where.push(`seq > $${params.push(afterSeq)}::bigint`);
+    if (throughSeq !== null) where.push(`seq <= $${params.push(throughSeq)}::bigint`);
     return this.tx.query<AuditEntryRow>(
-      `SELECT * FROM audit_entries WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
-      [tenantId, afterSeq, throughSeq, limit],
+      `SELECT * FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.push(limit)}`,
+      params,
     );
   }
 
@@ -206,7 +219,10 @@ export class AuditRepository {
    * (none started within `intervalMs`), claimed by this replica in one statement, so replicas
    * share a round; rows not due are not touched. A tenant seen for the first time is due at a
    * random moment of the next interval, so chains seen together are not verified together.
-   * `last`: the page's last tenant (null: no tenant after `afterTenant`).
+   * Tenants are those with a chain head and those with entries stored: a chain forged for a tenant
+   * with no head row is verified too (the entries' tenants are found by a skip scan of their
+   * primary key, one index probe per tenant). `last`: the page's last tenant (null: no tenant
+   * after `afterTenant`).
    */
   async claimVerifications(
     afterTenant: string,
@@ -214,7 +230,15 @@ export class AuditRepository {
     intervalMs: number,
   ): Promise<{ claimed: string[]; last: string | null }> {
     const [row] = await this.tx.query<{ claimed: string[]; last: string | null }>(
-      `WITH page AS (SELECT tenant_id FROM audit_heads WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2),
+      `WITH RECURSIVE stored AS (
+              (SELECT tenant_id FROM audit_entries WHERE tenant_id > $1 ORDER BY tenant_id LIMIT 1)
+              UNION ALL
+              SELECT (SELECT e.tenant_id FROM audit_entries e WHERE e.tenant_id > s.tenant_id ORDER BY e.tenant_id LIMIT 1)
+                FROM stored s WHERE s.tenant_id IS NOT NULL),
+            page AS (SELECT tenant_id FROM (SELECT tenant_id FROM audit_heads WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2) h
+                     UNION
+                     SELECT tenant_id FROM (SELECT tenant_id FROM stored WHERE tenant_id IS NOT NULL LIMIT $2) e
+                     ORDER BY tenant_id LIMIT $2),
             due AS (SELECT p.tenant_id FROM page p LEFT JOIN audit_verifications v USING (tenant_id)
                      WHERE v.tenant_id IS NULL OR v.started_at <= now() - make_interval(secs => $3::double precision / 1000)),
             marked AS (

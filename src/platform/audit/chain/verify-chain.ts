@@ -18,7 +18,10 @@ export interface ChainToVerify {
   checkpoints: AuditCheckpoint[];
   /** The tenant's entries in seq order, a page at a time: all that are stored, not only up to the head. */
   pages: AsyncIterable<AuditEntry[]>;
-  /** The chain head the database records, read in the same snapshot as the entries (null: not known, as offline). */
+  /**
+   * The chain head the database records, read in the same snapshot as the entries (no head row:
+   * seq 0 at the genesis hash); null: not known (offline).
+   */
   head: ChainAnchor | null;
   /** Why a checkpoint's signature does not count (null: a trusted key's). */
   signatureProblem: (checkpoint: AuditCheckpoint) => string | null;
@@ -32,7 +35,8 @@ export interface ChainToVerify {
  * - an entry a checkpoint vouches for must still have the signed hash: a rewritten stretch breaks
  *   at the first seq after the last checkpoint that still matches;
  * - no checkpoint, and not the database's head, may lie beyond the last entry (a cut tail);
- * - no entry may lie beyond the head, or within a retention cut (rows written around the log).
+ * - no entry may lie beyond the head, before seq 1, or within a retention cut (rows written
+ *   around the log).
  * The verdict names the lowest broken seq.
  */
 export async function verifyChain(c: ChainToVerify): Promise<ChainVerdict> {
@@ -52,12 +56,15 @@ export async function verifyChain(c: ChainToVerify): Promise<ChainVerdict> {
   let entries = 0;
   let matched = valid.length - [...vouched.values()].flat().length;
   walk: for await (const page of c.pages) {
-    // A retention cut deleted what it signed for: an entry at or before it was written since, around the log.
+    // The chain starts at seq 1, or after a retention cut that deleted what it signed for: an entry
+    // at or before that was written around the log (the table refuses seq < 1 since 1767000000000).
     const stray = page.find((e) => e.seq <= start.seq);
     if (stray) {
       breaks.push({
         seq: stray.seq,
-        problem: `entry ${stray.seq} lies within the retention cut through seq ${start.seq}, which removed those entries`,
+        problem: retention
+          ? `entry ${stray.seq} lies within the retention cut through seq ${start.seq}, which removed those entries`
+          : `entry ${stray.seq} lies before the chain's first seq, 1: written around the log`,
       });
       break;
     }

@@ -2,7 +2,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { checkpointOf, AuditRepository } from '../audit.repository.js';
 import { AuditSigningKey } from '../signing/audit-signing-key.js';
-import { AuditVerifier } from '../verify/audit-verifier.js';
+import { AuditVerifier, headOf } from '../verify/audit-verifier.js';
 import { EXPORT_FORMAT, ExportAuditLog } from './export-audit-log.query.js';
 
 const line = (value: object) => `${JSON.stringify(value)}\n`;
@@ -28,7 +28,7 @@ export class ExportAuditLogHandler implements IQueryHandler<ExportAuditLog> {
           format: EXPORT_FORMAT,
           tenantId,
           exportedAt,
-          head: head && { seq: Number(head.seq), hash: head.hash },
+          head: headOf(head), // no head row: a chain not begun (seq 0), so stored entries lie beyond it
           publicKey: { algorithm: 'Ed25519', keyId: this.key.keyId, pem: this.key.publicKeyPem },
         }),
       );

@@ -36,7 +36,7 @@ export class AuditVerifier {
         tenantId,
         checkpoints,
         pages: this.storedEntries(tenantId),
-        head: anchorOf(head),
+        head: headOf(head),
         signatureProblem: this.signatureProblem,
       });
     });
@@ -44,7 +44,8 @@ export class AuditVerifier {
 
   /**
    * The chain up to `throughSeq` only (what a retention cut is about to remove), with the
-   * checkpoints that vouch for it; the entry at throughSeq ends it.
+   * checkpoints that vouch for it; the entry at throughSeq ends it. Rows before seq 1 are read
+   * too: the cut would delete them, and must not sign over them.
    */
   async verifyThrough(tenantId: string, last: AuditEntry): Promise<ChainVerdict> {
     const checkpoints = (await this.repository.checkpoints(tenantId))
@@ -54,7 +55,7 @@ export class AuditVerifier {
     return verifyChain({
       tenantId,
       checkpoints,
-      pages: this.pages(tenantId, 0, last.seq),
+      pages: this.pages(tenantId, null, last.seq),
       head,
       signatureProblem: this.signatureProblem,
     });
@@ -68,7 +69,8 @@ export class AuditVerifier {
     const problem = latest && this.signatureProblem(latest);
     if (latest && problem) return { seq: latest.seq, problem: `the checkpoint at seq ${latest.seq} ${problem}` };
     let anchor: ChainAnchor = latest ? { seq: latest.seq, hash: latest.hash } : GENESIS;
-    for await (const page of this.pages(tenantId, anchor.seq, Number(head.seq))) {
+    // Without a checkpoint, from the very first row stored: one before seq 1 breaks the chain at its seq.
+    for await (const page of this.pages(tenantId, latest ? anchor.seq : null, Number(head.seq))) {
       const checked = firstBrokenEntry(page, anchor);
       if (checked.broken !== null)
         return {
@@ -84,24 +86,29 @@ export class AuditVerifier {
   }
 
   /**
-   * Every entry stored for the tenant, past the chain head too (verify and export read these):
-   * a row written around the log must be seen to be refused.
+   * Every entry stored for the tenant, with no bound on seq, before seq 1 and past the chain head
+   * too (verify and export read these): a row written around the log must be seen to be refused.
    */
   storedEntries(tenantId: string): AsyncGenerator<AuditEntry[]> {
-    return this.pages(tenantId, 0, Number.MAX_SAFE_INTEGER);
+    return this.pages(tenantId, null, null);
   }
 
-  /** Entries after `afterSeq` up to `throughSeq`, in seq order, a page at a time. */
-  async *pages(tenantId: string, afterSeq: number, throughSeq: number): AsyncGenerator<AuditEntry[]> {
-    let after = afterSeq;
-    while (after < throughSeq) {
+  /** Entries after `afterSeq` up to `throughSeq` (null: unbounded), in seq order, a page at a time. */
+  async *pages(tenantId: string, afterSeq: number | null, throughSeq: number | null): AsyncGenerator<AuditEntry[]> {
+    // The cursor is the last row's seq as the database wrote it: a forged seq past 2^53 would not survive a Number.
+    let after: string | number | null = afterSeq;
+    for (;;) {
       const rows = await this.repository.entriesAfter(tenantId, after, throughSeq, PAGE);
-      if (rows.length === 0) return;
-      yield rows.map(entryOf);
-      after = Number(rows[rows.length - 1].seq);
+      if (rows.length > 0) yield rows.map(entryOf);
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1].seq;
     }
   }
 }
 
-const anchorOf = (head: AuditHeadRow | null): ChainAnchor | null =>
-  head ? { seq: Number(head.seq), hash: head.hash } : null;
+/**
+ * The head the database records. No head row is a chain that has not begun: seq 0 at the genesis
+ * hash, so entries stored for such a tenant (a chain forged from the genesis) lie beyond it.
+ */
+export const headOf = (head: AuditHeadRow | null): ChainAnchor =>
+  head ? { seq: Number(head.seq), hash: head.hash } : GENESIS;
