@@ -450,6 +450,54 @@ describe('every decision is in the audit log', () => {
     });
   });
 
+  it('runs a person starts by hand (POST /patches/trigger), and the manual steps a person completes', async () => {
+    const description = 'flux capacitor of unit 7 drifted';
+    const started = (
+      await app.http
+        .post('/patches/trigger')
+        .set(auth(keys.operator))
+        .send({ errorType: 'QuarkDrift', description })
+        .expect(201)
+    ).body;
+    expect(started).toMatchObject({ playbookId: 'investigate', status: 'awaiting_operator' });
+    const ofRun = async () =>
+      ((await get(`/audit?subjectType=run&subjectId=${started.runId}`, keys.viewer)).items as Entry[]).map(
+        ({ actor, action, before, after, reason }) => ({ actor, action, before, after, reason }),
+      );
+    const runStarted = {
+      actor: keyIds.operator,
+      action: 'run.started',
+      before: null,
+      after: {
+        status: 'queued',
+        playbookId: 'investigate',
+        params: {},
+        problem: { description, errorType: 'QuarkDrift', filePath: null },
+      },
+      reason: description,
+    };
+    expect(await entryOf('run.started', started.runId)).toMatchObject(runStarted);
+    expect(await ofRun()).toEqual([runStarted]);
+
+    await app.http
+      .post(`/runs/${started.runId}/steps/collect/complete`)
+      .set(auth(keys.operator))
+      .send({ outcome: 'succeeded', note: 'logs attached' })
+      .expect(200);
+    expect(await entryOf('run.step_completed', started.runId)).toMatchObject({ actor: keyIds.operator });
+    // Newest first; the run now waits for its next manual step, so nothing else is written meanwhile.
+    expect(await ofRun()).toEqual([
+      {
+        actor: keyIds.operator,
+        action: 'run.step_completed',
+        before: { status: 'awaiting_operator', stepId: 'collect', stepStatus: 'awaiting_operator' },
+        after: { stepId: 'collect', outcome: 'succeeded', stepStatus: 'succeeded', error: null },
+        reason: 'logs attached',
+      },
+      runStarted,
+    ]);
+  });
+
   it('recoveries that waited too long expire (another replica, with a review TTL, sweeps them)', async () => {
     const incident = (
       await app.http
@@ -519,7 +567,9 @@ describe('every decision is in the audit log', () => {
       'agent.updated',
       'signal_settings.changed',
     ];
-    expect(issue26.filter((a) => !seen.includes(a))).toEqual([]);
+    // And the decisions found unrecorded since (a person starting or steering a run, …).
+    const since = ['run.started', 'run.step_completed'];
+    expect([...issue26, ...since].filter((a) => !seen.includes(a))).toEqual([]);
     expect(await get('/audit/verify', keys.viewer)).toMatchObject({ ok: true });
     expect(await get('/audit/verify', ADMIN_KEY)).toMatchObject({ ok: true });
   });

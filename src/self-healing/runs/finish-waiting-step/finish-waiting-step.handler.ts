@@ -1,5 +1,6 @@
 import { ConflictException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { StepCallbackTokens } from '../engine/step-callback-tokens.js';
 import { checkFailure } from '../engine/step-conditions.js';
@@ -17,6 +18,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     private readonly journal: RunJournal,
     private readonly tokens: StepCallbackTokens,
     private readonly wakeups: RunWakeups,
+    private readonly audit: AuditTrail,
   ) {}
 
   execute(p: FinishWaitingStep): Promise<RunView> {
@@ -79,6 +81,18 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
         from,
         `${outcome} (reported by ${this.who(p.source)})${p.note ? `: ${p.note}` : ''}`,
       );
+      // A person deciding a step's outcome is a decision of its own (the actuator's and the coding
+      // agent's reports are the run's doing, and work orders are audited as such).
+      if (p.source.kind === 'operator')
+        await this.audit.record({
+          tenantId: found.tenant_id,
+          actor: p.source.actor,
+          action: 'run.step_completed',
+          subject: { type: 'run', id: found.id },
+          before: { status: found.status, stepId: step.step_id, stepStatus: from },
+          after: { stepId: step.step_id, outcome: p.outcome, stepStatus: row.status, error },
+          reason: p.note ?? `${p.outcome} by ${p.source.actor}`,
+        });
       // Due now: the engine (this replica's or another's) takes the run on from here.
       const run = await this.runs.makeDue(found.id);
       this.wakeups.afterCommit();
