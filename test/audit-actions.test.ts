@@ -212,7 +212,7 @@ describe('every decision is in the audit log', () => {
     for (const secret of [HEADER_SECRET, created.secret, 'q-secret']) expect(text).not.toContain(secret);
   });
 
-  it('recoveries (all but expired), a run verdict, trust, policies generated, routing adjusted', async () => {
+  it('recoveries (all but expired), a run verdict, trust, policies generated, routing adjusted; incidents acknowledged and resolved', async () => {
     await app.http
       .put('/routing/agents/agent-w1')
       .set(auth(keys.admin))
@@ -273,6 +273,13 @@ describe('every decision is in the audit log', () => {
       reason: 'looks right',
     });
     expect((await done(run.id)).status).toBe('succeeded');
+    // The verified run resolves its incident: the system's doing, and the reason names the run.
+    expect(await entryOf('incident.resolved', first)).toMatchObject({
+      actor: 'system',
+      subject: { type: 'incident' },
+      after: { status: 'resolved' },
+      reason: expect.stringMatching(new RegExp(`^resolved by run ${run.id}: verified by run`)),
+    });
     expect(await entryOf('run.succeeded', run.id)).toMatchObject({
       actor: 'system',
       after: { recoveryId: recovery.id, agentId: 'agent-w1' },
@@ -341,11 +348,30 @@ describe('every decision is in the audit log', () => {
       async () => (await get(`/recoveries?incidentId=${limited}`)).items[0],
       'the rate-limit recovery',
     );
+    await app.http.post(`/incidents/${limited}/acknowledge`).set(auth(keys.operator)).expect(200);
+    expect(await entryOf('incident.acknowledged', limited)).toMatchObject({
+      actor: keyIds.operator,
+      before: { status: 'open', acknowledgedAt: null },
+      after: { status: 'open', acknowledgedAt: expect.any(String) },
+      reason: null,
+    });
+    await app.http.post(`/incidents/${limited}/acknowledge`).set(auth(keys.operator)).expect(409);
     await app.http
       .post(`/incidents/${limited}/resolve`)
       .set(auth(keys.operator))
       .send({ note: 'went away' })
       .expect(200);
+    expect(await entryOf('incident.resolved', limited)).toMatchObject({
+      actor: keyIds.operator,
+      before: null,
+      after: { status: 'resolved', resolvedAt: expect.any(String), mttrMs: expect.any(Number) },
+      reason: expect.stringMatching(/^resolved by .+: went away$/),
+    });
+    await app.http.post(`/incidents/${limited}/resolve`).set(auth(keys.operator)).send({}).expect(409);
+    // Each once: what was refused (acknowledged or resolved twice) is not in the log.
+    expect(
+      (await get(`/audit?subjectType=incident&subjectId=${limited}`, keys.viewer)).items.map((e: Entry) => e.action),
+    ).toEqual(['incident.resolved', 'incident.acknowledged']);
     expect(await entryOf('recovery.superseded', pending.id)).toMatchObject({
       actor: 'system',
       before: { status: 'pending_review' },
@@ -568,7 +594,7 @@ describe('every decision is in the audit log', () => {
       'signal_settings.changed',
     ];
     // And the decisions found unrecorded since (a person starting or steering a run, …).
-    const since = ['run.started', 'run.step_completed'];
+    const since = ['run.started', 'run.step_completed', 'incident.acknowledged', 'incident.resolved'];
     expect([...issue26, ...since].filter((a) => !seen.includes(a))).toEqual([]);
     expect(await get('/audit/verify', keys.viewer)).toMatchObject({ ok: true });
     expect(await get('/audit/verify', ADMIN_KEY)).toMatchObject({ ok: true });

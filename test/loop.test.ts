@@ -559,6 +559,21 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
       .set(auth(operator))
       .expect(200);
     expect(retried.body.state).toBe('running');
+    // The re-queue is a person's decision, in the audit log; the refused retries above are not.
+    const keys = (await app.http.get('/admin/api-keys').set(auth(ADMIN_KEY)).expect(200)).body.items as Array<{
+      id: string;
+      keyPrefix: string;
+    }>;
+    const audited = (await app.http.get(`/audit?subjectType=loop&subjectId=${id}`).set(auth(operator)).expect(200)).body
+      .items;
+    expect(audited).toEqual([
+      expect.objectContaining({
+        actor: keys.find((k) => operator.startsWith(k.keyPrefix))!.id,
+        action: 'loop.stage_retried',
+        subject: { type: 'loop', id },
+        after: { stage: 'recovery_suggested', requeued: 1, loopStatusRequeued: 0, pending: ['recovery_suggested'] },
+      }),
+    ]);
     const done = await untilComplete(id);
     expect(done.details.recovery_suggested).toMatchObject({ playbookId: 'code_patch', suggestionType: 'template' });
   });

@@ -8,7 +8,7 @@ import { ReviewWaitingSweeper } from '../src/integration/notifications/route-eve
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
 import { counterValue } from './support/metrics.js';
-import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -532,6 +532,19 @@ describe('notifications', () => {
       const dead = (await deliveries('&status=dead')).find((x) => x.subject.id === run.id)!;
       const retried = await app.http.post(`/notifications/deliveries/${dead.id}/retry`).set(auth(operator)).expect(200);
       expect(retried.body).toMatchObject({ status: 'pending', attempts: 0 });
+      // Audited, by whom (the viewer's refused retry is not); never with the receiver's answer.
+      const audited = (await get(`/audit?subjectType=notification_delivery&subjectId=${dead.id}`, viewer)).items;
+      const keys: Array<{ id: string; keyPrefix: string }> = (await get('/admin/api-keys', ADMIN_KEY)).items;
+      expect(audited).toEqual([
+        expect.objectContaining({
+          actor: keys.find((k) => operator.startsWith(k.keyPrefix))!.id,
+          action: 'notification_delivery.retried',
+          before: { status: 'dead', attempts: 3, channel: dead.channel, rule: 'audit-hook', event: dead.event },
+          after: { status: 'pending', attempts: 0 },
+          reason: null,
+        }),
+      ]);
+      expect(JSON.stringify(audited)).not.toContain('database down');
       await eventually(
         async () => (await get(`/notifications/deliveries/${dead.id}`)).status === 'sent',
         'the retried delivery to be sent',

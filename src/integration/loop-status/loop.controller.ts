@@ -9,8 +9,9 @@ import {
   Post,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
-import type { Principal } from '../../platform/auth/principal.js';
+import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { HandlerRegistry } from '../../platform/outbox/handler-registry.js';
@@ -28,6 +29,7 @@ export class LoopController {
     private readonly registry: HandlerRegistry,
     private readonly outbox: OutboxRepository,
     private readonly tx: TransactionHost,
+    private readonly audit: AuditTrail,
   ) {}
 
   private async trace(tenantId: string, incidentId: string) {
@@ -96,6 +98,13 @@ export class LoopController {
           error: null,
           details: {},
         });
+      await this.audit.record({
+        tenantId: p.tenantId,
+        actor: actorOf(p),
+        action: 'loop.stage_retried',
+        subject: { type: 'loop', id: incidentId },
+        after: { stage, requeued: requeued.length, loopStatusRequeued: recorded, pending: [...stages] },
+      });
     });
     return toLoopStatus(await this.trace(p.tenantId, incidentId));
   }

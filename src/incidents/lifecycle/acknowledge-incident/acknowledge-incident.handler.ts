@@ -1,5 +1,6 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { incidentView, type IncidentView } from '../../incident.view.js';
 import { IncidentsRepository } from '../../incidents.repository.js';
@@ -12,6 +13,7 @@ export class AcknowledgeIncidentHandler implements ICommandHandler<AcknowledgeIn
     private readonly tx: TransactionHost,
     private readonly incidents: IncidentsRepository,
     private readonly commands: CommandBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   execute(c: AcknowledgeIncident): Promise<IncidentView> {
@@ -38,6 +40,14 @@ export class AcknowledgeIncidentHandler implements ICommandHandler<AcknowledgeIn
           details: { actor: c.actor, action: 'acknowledged' },
         }),
       );
+      await this.audit.record({
+        tenantId: c.tenantId,
+        actor: c.actor,
+        action: 'incident.acknowledged',
+        subject: { type: 'incident', id: c.incidentId },
+        before: { status: row.status, acknowledgedAt: null },
+        after: { status: row.status, acknowledgedAt: row.acknowledged_at },
+      });
       return incidentView(row);
     });
   }

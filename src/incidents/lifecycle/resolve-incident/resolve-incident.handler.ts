@@ -1,5 +1,6 @@
 import { NotFoundException } from '@nestjs/common';
 import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { IncidentResolved } from '../../events/incident-resolved.event.js';
 import { incidentView } from '../../incident.view.js';
@@ -14,6 +15,7 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
     private readonly incidents: IncidentsRepository,
     private readonly commands: CommandBus,
     private readonly events: EventBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   execute(c: ResolveIncident): Promise<ResolveIncidentResult> {
@@ -34,6 +36,15 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
           details: { action: 'resolved', resolvedBy: c.resolvedBy, note: c.note ?? null, mttrMs },
         }),
       );
+      // An operator's key id; a run or monitoring is the system, and the reason names which.
+      await this.audit.record({
+        tenantId: c.tenantId,
+        actor: c.resolvedBy,
+        action: 'incident.resolved',
+        subject: { type: 'incident', id: c.incidentId },
+        after: { status: row.status, resolvedAt: row.resolved_at, mttrMs },
+        reason: `resolved by ${c.resolvedBy}${c.note ? `: ${c.note}` : ''}`,
+      });
       // Recoveries still waiting for review on it are superseded (self-healing), durably, after this commits.
       await this.events.publish(
         new IncidentResolved({

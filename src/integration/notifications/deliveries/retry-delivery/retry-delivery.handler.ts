@@ -1,5 +1,6 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../../platform/database/transaction-host.js';
 import { ChannelRepository } from '../../channels/channel.repository.js';
 import { DeliveryWakeups } from '../../dispatch/delivery-wakeups.js';
@@ -14,9 +15,10 @@ export class RetryDeliveryHandler implements ICommandHandler<RetryDelivery> {
     private readonly deliveries: DeliveryRepository,
     private readonly channels: ChannelRepository,
     private readonly wakeups: DeliveryWakeups,
+    private readonly audit: AuditTrail,
   ) {}
 
-  execute({ tenantId, id }: RetryDelivery): Promise<DeliveryView> {
+  execute({ tenantId, id, actor }: RetryDelivery): Promise<DeliveryView> {
     return this.tx.run(async () => {
       const before = await this.deliveries.find(tenantId, id);
       if (!before) throw new NotFoundException(`notification delivery ${id} not found`);
@@ -30,6 +32,16 @@ export class RetryDeliveryHandler implements ICommandHandler<RetryDelivery> {
         );
       }
       const row = (await this.deliveries.requeueDead(tenantId, id))!;
+      // Its last error is left out: it quotes the receiver's answer, which may hold anything.
+      const state = (d: typeof row) => ({ status: d.status, attempts: d.attempts });
+      await this.audit.record({
+        tenantId,
+        actor,
+        action: 'notification_delivery.retried',
+        subject: { type: 'notification_delivery', id },
+        before: { ...state(before), channel: before.channel, rule: before.rule, event: before.event },
+        after: state(row),
+      });
       this.wakeups.afterCommit();
       return deliveryView(row);
     });
