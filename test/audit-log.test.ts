@@ -1,17 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { AuditTrail } from '../src/platform/audit/audit-trail.js';
 import { AuditRepository, entryOf, type AuditEntryRow } from '../src/platform/audit/audit.repository.js';
 import { entryHash } from '../src/platform/audit/chain/audit-chain.js';
 import { AuditVerificationScheduler } from '../src/platform/audit/verify/audit-verification.scheduler.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 const run = promisify(execFile);
@@ -622,5 +625,115 @@ describe('the scheduled verification of every chain (AUDIT_VERIFY_INTERVAL_MS)',
     await app.sql(`UPDATE audit_verifications SET started_at = '-infinity'`);
     const [a, b] = await Promise.all([claim(), claim()]);
     expect([...a.claimed, ...b.claimed].sort()).toEqual(before.map((r) => r.tenant_id));
+  });
+});
+
+describe("a retention cut's `before`: one instant, whatever the zones of the process and the session", () => {
+  let db: pg.Client;
+  let child: ChildProcess;
+  let base = '';
+  const dataDir = mkdtempSync(join(tmpdir(), 'audit-zones-'));
+
+  beforeAll(async () => {
+    const url = await createTestDatabase();
+    db = new pg.Client({ connectionString: url });
+    await db.connect();
+    // PostgreSQL reads a time without an offset in the session's zone: the pool's sessions are UTC,
+    // and the database's own is 10 hours behind, so that a cast of the raw string would show…
+    await db.query(
+      `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone TO %L', current_database(), 'America/Adak'); END $$`,
+    );
+    // …and Node in the process's: the app runs in a process of its own, 14 hours ahead of UTC.
+    child = spawn(process.execPath, ['dist/test/support/app-child.js'], {
+      env: {
+        ...process.env,
+        TZ: 'Pacific/Kiritimati',
+        DATABASE_URL: url,
+        ADMIN_API_KEY: ADMIN_KEY,
+        DATA_DIR: dataDir,
+        AUDIT_RETENTION_MIN_DAYS: '0',
+        AUDIT_CHECKPOINT_INTERVAL_MS: '0',
+        AUDIT_VERIFY_INTERVAL_MS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: child.stdout! });
+    base = await new Promise<string>((resolve, reject) => {
+      lines.on('line', (line) => line.startsWith('READY ') && resolve(line.slice('READY '.length).trim()));
+      child.once('exit', (code) => reject(new Error(`the app exited (${code}) before READY`)));
+    });
+  }, 120_000);
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    await db.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const post = (path: string, key: string, body: object) =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { ...auth(key), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  /** Each key created is an entry (api_key.created) of its tenant. */
+  const write = async (n: number) => {
+    for (let i = 0; i < n; i++)
+      expect(
+        (await post('/admin/api-keys', ADMIN_KEY, { tenantId: 'zones', name: `k${i}`, role: 'viewer' })).status,
+      ).toBe(201);
+  };
+  const entries = async () =>
+    (
+      await db.query<{ seq: string; at: Date }>(
+        `SELECT seq, at FROM audit_entries WHERE tenant_id = 'zones' ORDER BY seq`,
+      )
+    ).rows.map((r) => ({ seq: Number(r.seq), at: r.at.getTime() }));
+
+  it('reads one without an offset as UTC for the age check, the cut and the signed cut.before alike, to the millisecond', async () => {
+    const created = await post('/admin/api-keys', ADMIN_KEY, { tenantId: 'zones', name: 'admin', role: 'admin' });
+    const admin = ((await created.json()) as { key: string }).key;
+    await write(3);
+    const boundary = Math.max(...(await entries()).map((e) => e.at)) + 1;
+    await new Promise((r) => setTimeout(r, 5));
+    await write(2);
+    const all = await entries();
+    const older = all.filter((e) => e.at < boundary);
+    expect(older.length).toBeGreaterThan(0);
+    expect(older.length).toBeLessThan(all.length);
+
+    // An hour ahead in UTC is too recent (AUDIT_RETENTION_MIN_DAYS 0: nothing after now may go);
+    // read in the process's zone it was 13 hours ago, and went through.
+    const ahead = new Date(Date.now() + 3_600_000).toISOString().slice(0, -1);
+    expect((await post('/audit/retention', admin, { before: ahead, reason: 'too soon' })).status).toBe(400);
+    expect(await entries()).toEqual(all);
+
+    // The wall-clock time of the boundary, in UTC, without an offset.
+    const res = await post('/audit/retention', admin, {
+      before: new Date(boundary).toISOString().slice(0, -1),
+      reason: 'zones',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      entriesCut: older.length,
+      checkpoint: {
+        seq: older.at(-1)!.seq,
+        cut: { throughSeq: older.at(-1)!.seq, before: new Date(boundary).toISOString() },
+      },
+    });
+    const kept = await entries();
+    expect(kept.slice(0, all.length - older.length)).toEqual(all.filter((e) => e.at >= boundary));
+
+    // Finer than a millisecond (the log's resolution), `before` is the millisecond it falls in, for
+    // the cut as for the checkpoint: the entry stamped at that millisecond is not older, and stays.
+    const first = kept[0];
+    const fine = `${new Date(first.at).toISOString().slice(0, -1)}500Z`;
+    const again = await post('/audit/retention', admin, { before: fine, reason: 'fine' });
+    expect(await again.json()).toEqual({ entriesCut: 0, checkpoint: null });
+    expect((await entries())[0]).toEqual(first);
+    const verdict = await (await fetch(`${base}/audit/verify`, { headers: auth(admin) })).json();
+    expect(verdict).toMatchObject({ ok: true, checkpoints: 1 });
   });
 });

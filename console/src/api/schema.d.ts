@@ -1571,7 +1571,7 @@ export interface components {
         };
         ApplyAuditRetentionDto: {
             /**
-             * @description entries older than this go (at least AUDIT_RETENTION_MIN_DAYS ago)
+             * @description entries older than this go (at least AUDIT_RETENTION_MIN_DAYS ago); without an offset it is UTC, and it counts to the millisecond
              * @example 2020-01-01T00:00:00Z
              */
             before: string;

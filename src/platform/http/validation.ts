@@ -113,6 +113,19 @@ export function isCalendarDate(s: unknown): boolean {
   return !Number.isNaN(Date.parse(s));
 }
 
+/**
+ * The instant an isCalendarDate string names, read one way wherever it is used: without an offset
+ * it is UTC (Date.parse reads a date-time without one in this process's zone, PostgreSQL a date or
+ * date-time in the session's); fractions of a millisecond are dropped, as a Date keeps it. Pass
+ * the instant on (`toISOString()`), not the string, and every reader agrees on it.
+ */
+export function utcInstant(s: string): Date {
+  const m = CALENDAR_DATE.exec(s);
+  if (!m) throw new Error(`"${s}" is not an ISO 8601 calendar date`);
+  const hasOffset = m[4] === undefined || /(?:Z|[+-]\d{2}:?\d{2})$/.test(s); // a date alone is UTC to Date.parse
+  return new Date(hasOffset ? s : `${s}Z`);
+}
+
 /** An ISO 8601 calendar date or date-time that exists (see isCalendarDate). */
 export function IsCalendarDate(): PropertyDecorator {
   return ValidateBy({

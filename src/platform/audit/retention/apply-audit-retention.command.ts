@@ -9,7 +9,10 @@ export interface AuditRetentionResult {
 
 export interface ApplyAuditRetentionProps {
   tenantId: string;
-  /** Entries older than this (ISO 8601) go; it must be at least AUDIT_RETENTION_MIN_DAYS ago. */
+  /**
+   * Entries older than this (ISO 8601; without an offset, UTC) go; it must be at least
+   * AUDIT_RETENTION_MIN_DAYS ago.
+   */
   before: string;
   reason: string;
   actor: string;

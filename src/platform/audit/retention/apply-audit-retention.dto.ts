@@ -6,7 +6,8 @@ import { IsCalendarDate } from '../../http/validation.js';
 export class ApplyAuditRetentionDto {
   @ApiProperty({
     example: '2020-01-01T00:00:00Z',
-    description: 'entries older than this go (at least AUDIT_RETENTION_MIN_DAYS ago)',
+    description:
+      'entries older than this go (at least AUDIT_RETENTION_MIN_DAYS ago); without an offset it is UTC, and it counts to the millisecond',
   })
   @IsCalendarDate()
   before!: string;

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
-import { invalidFields } from '../../http/validation.js';
+import { invalidFields, utcInstant } from '../../http/validation.js';
 import { AuditTrail } from '../audit-trail.js';
 import { entryOf, AuditRepository } from '../audit.repository.js';
 import { AuditCheckpointSigner } from '../checkpoints/audit-checkpoint-signer.js';
@@ -25,16 +25,19 @@ export class ApplyAuditRetentionHandler implements ICommandHandler<ApplyAuditRet
 
   execute(c: ApplyAuditRetention): Promise<AuditRetentionResult> {
     return this.tx.run(async () => {
+      // One instant for the age check, the cut (SQL) and the signed cut.before, so the checkpoint
+      // names the very boundary used: read as UTC when it has no offset, to the millisecond.
+      const before = utcInstant(c.before).toISOString();
       const minDays = this.config.audit.retentionMinDays;
       const latestAllowed = (await this.repository.now()).getTime() - minDays * DAY_MS;
-      if (Date.parse(c.before) > latestAllowed) {
+      if (Date.parse(before) > latestAllowed) {
         throw invalidFields([
           { field: 'before', errors: [`before must be at least ${minDays} days ago (AUDIT_RETENTION_MIN_DAYS)`] },
         ]);
       }
       // One cut or checkpoint of the tenant at a time; appends go on meanwhile (they are all newer).
       await this.repository.lockCheckpoints(c.tenantId, true);
-      const lastRow = await this.repository.lastEntryBefore(c.tenantId, c.before);
+      const lastRow = await this.repository.lastEntryBefore(c.tenantId, before);
       if (!lastRow) return { entriesCut: 0, checkpoint: null };
       const last = entryOf(lastRow);
       const verdict = await this.verifier.verifyThrough(c.tenantId, last);
@@ -44,7 +47,7 @@ export class ApplyAuditRetentionHandler implements ICommandHandler<ApplyAuditRet
         fromSeq,
         throughSeq: last.seq,
         entries: last.seq - fromSeq + 1,
-        before: new Date(c.before).toISOString(),
+        before,
       };
       const checkpoint = await this.signer.sign(c.tenantId, { seq: last.seq, hash: last.hash }, 'retention', cut);
       const entriesCut = await this.repository.cut(c.tenantId, last.seq);
