@@ -273,17 +273,15 @@ describe('every decision is in the audit log', () => {
       reason: 'looks right',
     });
     expect((await done(run.id)).status).toBe('succeeded');
-    // The verified run resolves its incident: the system's doing, and the reason names the run.
-    expect(await entryOf('incident.resolved', first)).toMatchObject({
-      actor: 'system',
-      subject: { type: 'incident' },
-      after: { status: 'resolved' },
-      reason: expect.stringMatching(new RegExp(`^resolved by run ${run.id}: verified by run`)),
-    });
     expect(await entryOf('run.succeeded', run.id)).toMatchObject({
       actor: 'system',
       after: { recoveryId: recovery.id, agentId: 'agent-w1' },
     });
+    // The verified run resolved its incident: that is its verdict's entry, not one of its own.
+    expect((await app.http.get(`/incidents/${first}`).set(auth(keys.viewer)).expect(200)).body.status).toBe('resolved');
+    expect((await log(keys.viewer)).filter((e) => e.action === 'incident.resolved' && e.subject.id === first)).toEqual(
+      [],
+    );
     expect(await entryOf('trust.changed', 'agent-w1')).toMatchObject({
       before: { capability: 'ingest', trust: 0.7 },
       after: { capability: 'ingest', evidence: { runId: run.id, outcome: 'succeeded' } },

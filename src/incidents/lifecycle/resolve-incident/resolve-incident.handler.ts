@@ -1,6 +1,7 @@
 import { NotFoundException } from '@nestjs/common';
 import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
+import { keyIdOfActor } from '../../../platform/auth/principal.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { IncidentResolved } from '../../events/incident-resolved.event.js';
 import { incidentView } from '../../incident.view.js';
@@ -36,15 +37,17 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
           details: { action: 'resolved', resolvedBy: c.resolvedBy, note: c.note ?? null, mttrMs },
         }),
       );
-      // An operator's key id; a run or monitoring is the system, and the reason names which.
-      await this.audit.record({
-        tenantId: c.tenantId,
-        actor: c.resolvedBy,
-        action: 'incident.resolved',
-        subject: { type: 'incident', id: c.incidentId },
-        after: { status: row.status, resolvedAt: row.resolved_at, mttrMs },
-        reason: `resolved by ${c.resolvedBy}${c.note ? `: ${c.note}` : ''}`,
-      });
+      // A person's resolution. A run's is its verdict (run.succeeded, already in this transaction),
+      // monitoring's an observation: neither is a decision of its own, and runs are the hot path.
+      if (keyIdOfActor(c.resolvedBy) !== null)
+        await this.audit.record({
+          tenantId: c.tenantId,
+          actor: c.resolvedBy,
+          action: 'incident.resolved',
+          subject: { type: 'incident', id: c.incidentId },
+          after: { status: row.status, resolvedAt: row.resolved_at, mttrMs },
+          reason: `resolved by ${c.resolvedBy}${c.note ? `: ${c.note}` : ''}`,
+        });
       // Recoveries still waiting for review on it are superseded (self-healing), durably, after this commits.
       await this.events.publish(
         new IncidentResolved({
