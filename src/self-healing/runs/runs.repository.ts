@@ -78,6 +78,13 @@ export interface RunFilters {
 export class RunsRepository {
   constructor(private readonly tx: TransactionHost) {}
 
+  /**
+   * Stores a new run. Its times are the database's clock when it is stored (ADR 0008 §10), never
+   * this host's: `deadline_at` is `timeout_ms` from then; leased (a hand-over, ADR 0008 §12), the
+   * lease lasts `lease.ms` from then and the run is due again when it lapses, as a claim leaves it;
+   * else it is due at once. A host whose clock is ahead would otherwise store a run no claim takes
+   * until its clock's time, and one behind a lease already lapsed.
+   */
   async insertRun(
     r: Pick<
       RunRow,
@@ -95,18 +102,18 @@ export class RunsRepository {
       | 'phase'
       | 'params'
       | 'context'
-      | 'deadline_at'
-      | 'due_at'
       | 'await_resolution'
       | 'on_failure'
-      | 'lease_token'
-      | 'lease_until'
-    >,
+    > & { timeout_ms: number; lease: { token: string; ms: number } | null },
   ): Promise<RunRow> {
+    // statement_timestamp(): one time for the whole statement, read when the database receives it.
     const [row] = await this.tx.query<RunRow>(
       `INSERT INTO recovery_runs (id, tenant_id, recovery_id, incident_id, pattern_id, playbook_id, agent_id, capability, automatic, started_by,
                                   status, phase, params, context, deadline_at, due_at, await_resolution, on_failure, lease_token, lease_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17, $18, $19, $20) RETURNING *`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb,
+               statement_timestamp() + make_interval(secs => $15::double precision / 1000),
+               statement_timestamp() + make_interval(secs => coalesce($19::double precision, 0) / 1000),
+               $16, $17, $18, statement_timestamp() + make_interval(secs => $19::double precision / 1000)) RETURNING *`,
       [
         r.id,
         r.tenant_id,
@@ -122,12 +129,11 @@ export class RunsRepository {
         r.phase,
         JSON.stringify(r.params),
         JSON.stringify(r.context),
-        r.deadline_at,
-        r.due_at,
+        r.timeout_ms,
         r.await_resolution,
         r.on_failure,
-        r.lease_token,
-        r.lease_until,
+        r.lease?.token ?? null,
+        r.lease?.ms ?? null,
       ],
     );
     return row;

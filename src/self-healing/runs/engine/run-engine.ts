@@ -83,12 +83,13 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   /**
    * Takes a run that this replica's transaction is storing, if the engine has room for it under the
    * caps a claim obeys and no backlog (else the new run would pass runs waiting longer): the run
-   * is stored leased to it (with the lease returned), and handed over once the transaction
-   * commits, without a claim, a wake-up or a wait (ADR 0008 §12). Null: the run is stored due,
-   * for any replica's claim. A replica that dies first leaves it to be claimed once the lease
-   * lapses, as after a claim.
+   * is stored leased to it (with the lease returned: its token, and how long it lasts from when
+   * the run is stored, by the database's clock, as a claim's), and handed over once the
+   * transaction commits, without a claim, a wake-up or a wait (ADR 0008 §12). Null: the run is
+   * stored due, for any replica's claim. A replica that dies first leaves it to be claimed once
+   * the lease lapses, as after a claim.
    */
-  leaseNewRun(run: { id: string; tenant_id: string }): { token: string; until: Date } | null {
+  leaseNewRun(run: { id: string; tenant_id: string }): { token: string; ms: number } | null {
     let all = 0;
     for (const n of this.held.values()) all += n;
     const roomHere = this.noRunWaits(run.tenant_id) && all < this.config.runs.calls && this.roomToTurn() > 0;
@@ -97,7 +98,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     const token = randomUUID();
     this.tx.afterCommit(() => this.pump.adopt({ id: run.id, tenant_id: run.tenant_id, lease_token: token }));
     this.tx.afterRollback(() => this.unhold(run.tenant_id));
-    return { token, until: new Date(Date.now() + CLAIM_LEASE_MS) };
+    return { token, ms: CLAIM_LEASE_MS };
   }
 
   /**

@@ -64,7 +64,6 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
         ...(p.problem ? { problem: p.problem } : {}),
       };
       const id = uuidv7();
-      const now = Date.now();
       // Leased to this replica's engine if it has room (handed over at commit), else due for a claim.
       const lease = this.engine.leaseNewRun({ id, tenant_id: p.tenantId });
       const rows = (['steps', 'verify', 'rollback'] as StepList[]).flatMap((list) =>
@@ -88,11 +87,9 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
           phase: 'steps',
           params: p.params,
           context,
-          deadline_at: new Date(now + this.config.runs.runTimeoutMs),
-          // As a claim leaves it: due again when the lease lapses.
-          due_at: lease?.until ?? new Date(now),
-          lease_token: lease?.token ?? null,
-          lease_until: lease?.until ?? null,
+          // The deadline and the lease are times of the database's clock (ADR 0008 §10), set by the insert.
+          timeout_ms: this.config.runs.runTimeoutMs,
+          lease,
           // Only monitoring sends resolutions: an incident reported otherwise has none to wait for.
           await_resolution: playbook.awaitResolution && incident?.source === 'alertmanager',
           on_failure: onFailureOf(playbook, p.automatic),

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CommandBus } from '@nestjs/cqrs';
+import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
+import type { RunRow } from '../src/self-healing/runs/run.view.js';
+import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
+import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/start-recovery-run.command.js';
+import { driftingClock } from './support/app-clock.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * Replicas share one database, and their hosts' clocks may drift apart: what they store to be
+ * compared with the database's `now()` (a lease, a due time, a deadline, an expiry) is set from
+ * the database's clock, never the host's (ADR 0008 §10). The app under test runs in this process
+ * with its Date drifted (support/app-clock.ts); every time is judged in SQL, against `now()`.
+ */
+
+/** A drift larger than any tolerance below, either way: a minute ahead, 40 s behind. */
+const AHEAD_MS = 60_000;
+const BEHIND_MS = -40_000;
+/** What the check itself may take, between the write and the SQL that judges it. */
+const SLACK_MS = 5_000;
+
+/** Milliseconds from the database's now() to each time (negative: past). */
+async function fromNow(app: TestApp, times: Record<string, Date | null>): Promise<Record<string, number | null>> {
+  const names = Object.keys(times);
+  const [row] = await app.sql(
+    `SELECT ${names.map((n, i) => `(extract(epoch FROM $${i + 1}::timestamptz - now()) * 1000)::double precision AS "${n}"`).join(', ')}`,
+    names.map((n) => times[n]),
+  );
+  return row;
+}
+
+describe('recovery runs started on a replica whose clock drifts', () => {
+  let app: TestApp;
+  let clock: ReturnType<typeof driftingClock>;
+  /** Each run as its INSERT stored it (the engine's first turn changes it at once). */
+  const stored = new Map<string, RunRow>();
+  const TIMEOUT_MS = 3_600_000;
+  /** RunEngine's CLAIM_LEASE_MS: a claim's first lease, and a handed-over run's. */
+  const CLAIM_LEASE_MS = 30_000;
+
+  beforeAll(async () => {
+    clock = driftingClock();
+    app = await startTestApp({ RECOVERY_RUN_TIMEOUT_MS: String(TIMEOUT_MS) });
+    const runs = app.app.get(RunsRepository);
+    const insertRun = runs.insertRun.bind(runs);
+    runs.insertRun = async (...args) => {
+      const row = await insertRun(...args);
+      stored.set(row.id, row);
+      return row;
+    };
+    // The engine hands a new run over once it has caught up: its first claim found less than it asked for.
+    let caughtUp = false;
+    const claimDue = runs.claimDue.bind(runs);
+    runs.claimDue = async (limit, ...rest) => {
+      const claimed = await claimDue(limit, ...rest);
+      if (claimed.length < limit) caughtUp = true;
+      return claimed;
+    };
+    await eventually(async () => caughtUp, 'the engine’s first claim');
+  });
+  afterAll(async () => {
+    clock?.restore();
+    await app?.stop();
+  });
+
+  /** A run of memory_cleanup (no actuator: its steps wait for an operator), started with the app's clock `skewMs` off. */
+  const startRun = async (skewMs: number): Promise<RunRow> => {
+    clock.skew(skewMs);
+    try {
+      const run = await app.app.get(CommandBus).execute(
+        new StartRecoveryRun({
+          tenantId: 'drift',
+          recoveryId: null,
+          incidentId: null,
+          patternId: null,
+          playbookId: 'memory_cleanup',
+          params: {},
+          automatic: false,
+          startedBy: 'test',
+        }),
+      );
+      return stored.get(run.id)!;
+    } finally {
+      clock.skew(0);
+    }
+  };
+
+  it.each([
+    ['a minute ahead', AHEAD_MS],
+    ['40 s behind', BEHIND_MS],
+  ])(
+    'a run handed to the engine of a replica %s is leased for CLAIM_LEASE_MS of the database’s clock, and its deadline is RECOVERY_RUN_TIMEOUT_MS from it',
+    async (_what, skewMs) => {
+      const run = await startRun(skewMs);
+      expect(run.lease_token).not.toBeNull(); // handed over: the engine had room
+      const ms = await fromNow(app, { lease: run.lease_until, due: run.due_at, deadline: run.deadline_at });
+      // Ahead, the old lease kept every other replica off the run for 30 s + the drift; behind, it had lapsed already.
+      expect(ms.lease).toBeGreaterThan(CLAIM_LEASE_MS - SLACK_MS);
+      expect(ms.lease).toBeLessThanOrEqual(CLAIM_LEASE_MS + 1); // timestamptz(3) rounds
+      expect(ms.due).toBe(ms.lease); // due again when the lease lapses, as a claim leaves it
+      expect(ms.deadline).toBeGreaterThan(TIMEOUT_MS - SLACK_MS);
+      expect(ms.deadline).toBeLessThanOrEqual(TIMEOUT_MS + 1);
+    },
+  );
+
+  it('a run stored for a claim by a replica a minute ahead is due by the database’s clock at once, not in a minute', async () => {
+    // An engine that stopped has no room: the run is stored due, for any replica's claim.
+    await app.app.get(RunEngine).beforeApplicationShutdown();
+    const run = await startRun(AHEAD_MS);
+    expect(run.lease_token).toBeNull();
+    expect(run.lease_until).toBeNull();
+    const ms = await fromNow(app, { due: run.due_at, deadline: run.deadline_at });
+    expect(ms.due).toBeLessThanOrEqual(0);
+    expect(ms.due).toBeGreaterThan(-SLACK_MS);
+    expect(ms.deadline).toBeGreaterThan(TIMEOUT_MS - SLACK_MS);
+    expect(ms.deadline).toBeLessThanOrEqual(TIMEOUT_MS + 1);
+    // What a claim asks of it: due by the database's clock.
+    expect(await app.sql(`SELECT due_at <= now() AS due FROM recovery_runs WHERE id = $1`, [run.id])).toEqual([
+      { due: true },
+    ]);
+  });
+});
