@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
+import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
+import type { WorkOrderView } from '../src/self-healing/patches/work-order.view.js';
 import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import type { RunRow } from '../src/self-healing/runs/run.view.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
@@ -119,5 +121,109 @@ describe('recovery runs started on a replica whose clock drifts', () => {
     expect(await app.sql(`SELECT due_at <= now() AS due FROM recovery_runs WHERE id = $1`, [run.id])).toEqual([
       { due: true },
     ]);
+  });
+});
+
+describe('work-order claims on a replica whose clock drifts', () => {
+  let app: TestApp;
+  let clock: ReturnType<typeof driftingClock>;
+  /** Shorter than either drift: a claim set or judged by a drifted clock has lapsed, or is not near lapsing. */
+  const CLAIM_MS = 30_000;
+  let agentA: string;
+  let agentB: string;
+  let viewer: string;
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    clock = driftingClock();
+    app = await startTestApp({ WORK_ORDER_CLAIM_MS: String(CLAIM_MS) });
+    viewer = await app.keyFor('drift', 'viewer');
+    agentA = await app.keyFor('drift', 'agent');
+    agentB = await app.keyFor('drift', 'agent');
+  });
+  afterAll(async () => {
+    clock?.restore();
+    await app?.stop();
+  });
+
+  const create = (): Promise<WorkOrderView> =>
+    app.app.get(CommandBus).execute(
+      new CreateWorkOrder({
+        tenantId: 'drift',
+        runId: null,
+        incidentId: null,
+        stepId: null,
+        description: 'Fix the slow build stage',
+        context: {
+          incident: null,
+          pattern: null,
+          affectedAgents: ['builder-1'],
+          capabilities: ['ci'],
+          lastErrors: [],
+          runId: null,
+        },
+        priority: 'high',
+        complexity: 'small',
+      }),
+    );
+  /** A request made with the app's clock `skewMs` off. */
+  const post = async (skewMs: number, id: string, action: string, key: string, body: object = {}) => {
+    clock.skew(skewMs);
+    try {
+      return await app.http.post(`/patches/work-orders/${id}/${action}`).set(auth(key)).send(body);
+    } finally {
+      clock.skew(0);
+    }
+  };
+  /** Milliseconds from the database's now() to a time the API answered. */
+  const msFromNow = async (iso: string) => (await fromNow(app, { at: new Date(Date.parse(iso)) })).at!;
+
+  it.each([
+    ['a minute ahead', AHEAD_MS],
+    ['40 s behind', BEHIND_MS],
+  ])(
+    'a claim, and its renewal by progress, on a replica %s lasts WORK_ORDER_CLAIM_MS of the database’s clock',
+    async (_what, skewMs) => {
+      const order = await create();
+      const claimed = await post(skewMs, order.id, 'claim', agentA);
+      expect(claimed.status).toBe(200);
+      // Ahead, the old lease lasted a minute longer; behind, it had lapsed when it was stored.
+      const claimMs = await msFromNow(claimed.body.claimExpiresAt);
+      expect(claimMs).toBeGreaterThan(CLAIM_MS - SLACK_MS);
+      expect(claimMs).toBeLessThanOrEqual(CLAIM_MS + 1);
+      const progress = await post(skewMs, order.id, 'progress', agentA, {
+        claimToken: claimed.body.claimToken,
+        note: 'reproduced it',
+      });
+      expect(progress.status).toBe(200);
+      const renewedMs = await msFromNow(progress.body.claimExpiresAt);
+      expect(renewedMs).toBeGreaterThan(CLAIM_MS - SLACK_MS);
+      expect(renewedMs).toBeLessThanOrEqual(CLAIM_MS + 1);
+      // Not stuck by the inbox's reading (claim_expires_at <= now()), and not another agent's to take.
+      const inbox = (await app.http.get('/inbox').query({ kind: 'work_order' }).set(auth(viewer)).expect(200)).body;
+      expect(inbox.items?.map((i: { id: string }) => i.id) ?? []).not.toContain(`work_order:${order.id}`);
+      expect((await post(0, order.id, 'claim', agentB)).status).toBe(409);
+    },
+  );
+
+  it('a replica a minute ahead does not release a claim its lease still holds: the claimant’s progress is taken, a second agent’s claim refused', async () => {
+    const order = await create();
+    const claimed = await post(0, order.id, 'claim', agentA);
+    expect(claimed.status).toBe(200);
+    // Before every action the replica releases the tenant's lapsed claims: by its own clock, this one had lapsed.
+    const progress = await post(AHEAD_MS, order.id, 'progress', agentA, {
+      claimToken: claimed.body.claimToken,
+      note: 'halfway',
+    });
+    expect(progress.status).toBe(200);
+    expect(progress.body.status).toBe('in_progress');
+    const second = await post(AHEAD_MS, order.id, 'claim', agentB);
+    expect(second.status).toBe(409);
+    expect(second.body.message).toMatch(/already claimed/);
+    const history = await app.sql(
+      `SELECT to_status, actor FROM work_order_transitions WHERE work_order_id = $1 ORDER BY created_at, id`,
+      [order.id],
+    );
+    expect(history.map((h) => h.actor)).not.toContain('lease');
   });
 });

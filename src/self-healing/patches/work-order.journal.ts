@@ -96,7 +96,7 @@ export class WorkOrderJournal {
    */
   releaseStaleClaims(tenantId: string): Promise<void> {
     return this.tx.run(async () => {
-      for (const stale of await this.orders.takeStaleClaims(tenantId, new Date())) {
+      for (const stale of await this.orders.takeStaleClaims(tenantId)) {
         const row = await this.orders.update(stale.id, {
           status: 'queued',
           claimed_by: null,

@@ -93,9 +93,22 @@ export class WorkOrdersRepository {
     return row;
   }
 
-  async find(tenantId: string, id: string, lock = false): Promise<WorkOrderRow | null> {
-    const [row] = await this.tx.query<WorkOrderRow>(
-      `SELECT * FROM work_orders WHERE tenant_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
+  async find(tenantId: string, id: string): Promise<WorkOrderRow | null> {
+    const [row] = await this.tx.query<WorkOrderRow>(`SELECT * FROM work_orders WHERE tenant_id = $1 AND id = $2`, [
+      tenantId,
+      id,
+    ]);
+    return row ?? null;
+  }
+
+  /**
+   * Locks the order for a change, with the database's time read once the lock is held
+   * (`locked_at`): the time a claim's lease runs from and a finish is stamped with, so that they
+   * are compared with `now()` (lapsed claims, the inbox) on the same clock, whatever this host's says.
+   */
+  async lock(tenantId: string, id: string): Promise<(WorkOrderRow & { locked_at: Date }) | null> {
+    const [row] = await this.tx.query<WorkOrderRow & { locked_at: Date }>(
+      `SELECT *, clock_timestamp() AS locked_at FROM work_orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
       [tenantId, id],
     );
     return row ?? null;
@@ -157,10 +170,6 @@ export class WorkOrdersRepository {
     );
   }
 
-  /**
-   * Claims whose lease ran out at `now` go back to the queue (locked, skipping orders another
-   * request is changing right now: that request decides them).
-   */
   /** Tenants with a claim past its lease, for the sweeper. */
   async tenantsWithLapsedClaims(): Promise<string[]> {
     const rows = await this.tx.query<{ tenant_id: string }>(
@@ -169,11 +178,16 @@ export class WorkOrdersRepository {
     return rows.map((r) => r.tenant_id);
   }
 
-  async takeStaleClaims(tenantId: string, now: Date): Promise<WorkOrderRow[]> {
+  /**
+   * The tenant's claims whose lease ran out by the database's clock (the one leases are set
+   * from), to go back to the queue: locked, skipping orders another request is changing right
+   * now (that request decides them).
+   */
+  async takeStaleClaims(tenantId: string): Promise<WorkOrderRow[]> {
     return this.tx.query<WorkOrderRow>(
-      `SELECT * FROM work_orders WHERE tenant_id = $1 AND claim_expires_at IS NOT NULL AND claim_expires_at <= $2
+      `SELECT * FROM work_orders WHERE tenant_id = $1 AND claim_expires_at IS NOT NULL AND claim_expires_at <= now()
         ORDER BY id FOR UPDATE SKIP LOCKED`,
-      [tenantId, now],
+      [tenantId],
     );
   }
 

@@ -14,6 +14,9 @@ const HELD: readonly WorkOrderStatus[] = ['claimed', 'in_progress'];
 // Claim tokens are 256 random bits: a plain SHA-256 is enough, as for API keys.
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** A work order locked for an action, with the database's time then. */
+type LockedOrder = WorkOrderRow & { locked_at: Date };
+
 /** 409 that also says, in a field, what state the work order is in now. */
 const conflict = (message: string, order: WorkOrderRow) =>
   new ConflictException({ statusCode: 409, error: 'Conflict', message, workOrderStatus: order.status });
@@ -32,8 +35,10 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
     // A lapsed lease is released (and recorded) first, in its own transaction, so it stays released whatever this action does.
     await this.journal.releaseStaleClaims(c.tenantId);
     const outcome = await this.tx.run(async () => {
-      // Locked: of two claims at once, the second sees the first's result and gets 409.
-      const order = await this.orders.find(c.tenantId, c.workOrderId, true);
+      // Locked: of two claims at once, the second sees the first's result and gets 409. Its
+      // `locked_at` (the database's clock) is the time of this action: a lease set from this
+      // host's clock would lapse early, or late, by its drift, for a sweep judging by now().
+      const order = await this.orders.lock(c.tenantId, c.workOrderId);
       if (!order) throw new NotFoundException(`work order ${c.workOrderId} not found`);
       const a = c.action;
       if (a.kind === 'claim') return this.claim(order, c);
@@ -45,7 +50,7 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
           claim_token_hash: null,
           claim_expires_at: null,
           failure_reason: a.reason,
-          finished_at: new Date(),
+          finished_at: order.locked_at,
         });
         await this.finish(row, false, 'canceled');
         return this.done(
@@ -64,11 +69,11 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
     return outcome;
   }
 
-  private async claim(order: WorkOrderRow, c: ActOnWorkOrder): Promise<WorkOrderView & { claimToken: string }> {
+  private async claim(order: LockedOrder, c: ActOnWorkOrder): Promise<WorkOrderView & { claimToken: string }> {
     if (FINISHED.includes(order.status)) throw conflict(`work order ${order.id} is already ${order.status}`, order);
     if (order.status !== 'queued')
       throw conflict(`work order ${order.id} is already claimed by ${order.claimed_by}`, order);
-    const now = new Date();
+    const now = order.locked_at;
     const claimToken = `woc_${randomBytes(32).toString('base64url')}`;
     const tokenHash = hashOf(claimToken);
     await this.orders.insertClaim({
@@ -95,7 +100,7 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
 
   /** Progress, complete, fail: only under the current claim, by its token and its key. */
   private async asClaimant(
-    order: WorkOrderRow,
+    order: LockedOrder,
     c: ActOnWorkOrder,
     a: ClaimantAction,
   ): Promise<WorkOrderView | ConflictException> {
@@ -115,7 +120,7 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
       // Progress renews the lease: an agent that keeps reporting keeps its claim.
       const row = await this.orders.update(order.id, {
         status: 'in_progress',
-        claim_expires_at: this.leaseFrom(new Date()),
+        claim_expires_at: this.leaseFrom(order.locked_at),
       });
       const pct = a.percent === null ? '' : ` (${a.percent} %)`;
       return this.done(
@@ -128,7 +133,12 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
         a.percent === null ? {} : { percent: a.percent },
       );
     }
-    const finished = { claim_key_id: null, claim_token_hash: null, claim_expires_at: null, finished_at: new Date() };
+    const finished = {
+      claim_key_id: null,
+      claim_token_hash: null,
+      claim_expires_at: null,
+      finished_at: order.locked_at,
+    };
     if (a.kind === 'complete') {
       const row = await this.orders.update(order.id, { ...finished, status: 'completed', result: a.result });
       await this.finish(row, a.result.testsPassed, 'completed');
