@@ -227,3 +227,117 @@ describe('work-order claims on a replica whose clock drifts', () => {
     expect(history.map((h) => h.actor)).not.toContain('lease');
   });
 });
+
+describe('approval requests on a replica whose clock drifts', () => {
+  let app: TestApp;
+  let clock: ReturnType<typeof driftingClock>;
+  const TTL_MS = 3_600_000;
+  let operator: string;
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    clock = driftingClock();
+    app = await startTestApp({ RECOVERY_REVIEW_TTL_MS: String(TTL_MS) });
+    operator = await app.keyFor('drift', 'operator');
+  });
+  afterAll(async () => {
+    clock?.restore();
+    await app?.stop();
+  });
+
+  /** A recovery sent to review, suggested (by bridge 2, in this process) with the app's clock `skewMs` off. */
+  const queuedRecovery = async (agentId: string, skewMs = 0) => {
+    clock.skew(skewMs);
+    try {
+      const incident = (
+        await app.http
+          .post('/incidents')
+          .set(auth(operator))
+          .send({ errorType: 'schema', message: `Column "${agentId}" of relation "orders" does not exist`, agentId })
+          .expect(201)
+      ).body;
+      const recovery = await eventually(
+        async () =>
+          (await app.http.get('/recoveries').query({ incidentId: incident.id }).set(auth(operator))).body.items?.[0],
+        'the recovery to be suggested',
+      );
+      expect(recovery.status).toBe('pending_review');
+      return recovery as { id: string; expiresAt: string };
+    } finally {
+      clock.skew(0);
+    }
+  };
+  /** A request made with the app's clock `skewMs` off. */
+  const send = async (skewMs: number, req: () => Promise<{ status: number; body: any }>) => {
+    clock.skew(skewMs);
+    try {
+      return await req();
+    } finally {
+      clock.skew(0);
+    }
+  };
+  /** The database's now, `ms` from it, as an ISO string. */
+  const dbTime = async (ms: number) =>
+    (
+      await app.sql<{ at: Date }>(`SELECT now() + make_interval(secs => $1::double precision / 1000) AS at`, [ms])
+    )[0].at.toISOString();
+
+  it('a recovery suggested on a replica a minute ahead expires RECOVERY_REVIEW_TTL_MS after it was stored, by the database’s clock', async () => {
+    const recovery = await queuedRecovery('agent-ahead', AHEAD_MS);
+    const [row] = await app.sql(
+      `SELECT (extract(epoch FROM expires_at - created_at) * 1000)::double precision AS after_created,
+              (extract(epoch FROM expires_at - now()) * 1000)::double precision AS from_now
+         FROM recovery_candidates WHERE id = $1`,
+      [recovery.id],
+    );
+    expect(row.after_created).toBe(TTL_MS);
+    expect(row.from_now).toBeGreaterThan(TTL_MS - SLACK_MS);
+    expect(row.from_now).toBeLessThanOrEqual(TTL_MS);
+  });
+
+  /** A recovery whose expiresAt passed a second ago by the database's clock (time passing, without the wait), not yet swept. */
+  const expiredByTheDatabase = async (agentId: string) => {
+    const recovery = await queuedRecovery(agentId);
+    await app.sql(`UPDATE recovery_candidates SET expires_at = now() - interval '1 second' WHERE id = $1`, [
+      recovery.id,
+    ]);
+    return recovery;
+  };
+
+  it('a replica 40 s behind does not approve a recovery the database’s clock has expired: 409, and no run', async () => {
+    const recovery = await expiredByTheDatabase('agent-late');
+    const approve = await send(BEHIND_MS, () =>
+      app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}),
+    );
+    expect(approve.status).toBe(409);
+    expect(approve.body.message).toMatch(/already expired/);
+    expect(await app.sql(`SELECT id FROM recovery_runs WHERE recovery_id = $1`, [recovery.id])).toEqual([]);
+  });
+
+  it('a replica 40 s behind does not give a recovery the database’s clock has expired a new expiresAt', async () => {
+    const recovery = await expiredByTheDatabase('agent-revived');
+    const revived = await send(BEHIND_MS, async () =>
+      app.http
+        .patch(`/recoveries/${recovery.id}`)
+        .set(auth(operator))
+        .send({ expiresAt: await dbTime(3_600_000) }),
+    );
+    expect(revived.status).toBe(409);
+    expect(revived.body.message).toMatch(/already expired/);
+  });
+
+  it('PATCH /recoveries/:id takes an expiresAt in the future by the database’s clock, whatever the replica’s says', async () => {
+    const recovery = await queuedRecovery('agent-patched');
+    const patch = (skewMs: number, expiresAt: string) =>
+      send(skewMs, () => app.http.patch(`/recoveries/${recovery.id}`).set(auth(operator)).send({ expiresAt }));
+    // 20 s ago by the database, 20 s ahead by a replica 40 s behind: refused, or the sweep would expire it at once.
+    const past = await patch(BEHIND_MS, await dbTime(-20_000));
+    expect(past.status).toBe(400);
+    expect(past.body.fields.map((f: { field: string }) => f.field)).toEqual(['expiresAt']);
+    // 30 s ahead by the database, 30 s ago by a replica a minute ahead: taken.
+    const soon = await dbTime(30_000);
+    const taken = await patch(AHEAD_MS, soon);
+    expect(taken.status).toBe(200);
+    expect(taken.body.expiresAt).toBe(soon);
+  });
+});

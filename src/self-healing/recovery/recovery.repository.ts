@@ -67,8 +67,14 @@ export const expiryNote = (ttlMs: number) => `no review within ${ttlMs} ms (RECO
 export class RecoveryRepository {
   constructor(private readonly tx: TransactionHost) {}
 
-  /** Written at commit, with the rest of a bridge-2 batch's recoveries; nothing reads it back before. */
-  insertAtCommit(r: Omit<RecoveryRow, 'created_at' | 'decided_at'>): Promise<void> {
+  /**
+   * Written at commit, with the rest of a bridge-2 batch's recoveries; nothing reads it back before.
+   * `review_ms`: how long it waits for review before it expires (null: no expiry), from the
+   * database's clock as it is stored (its `created_at`), which the sweep and a review judge by.
+   */
+  insertAtCommit(
+    r: Omit<RecoveryRow, 'created_at' | 'decided_at' | 'expires_at'> & { review_ms: number | null },
+  ): Promise<void> {
     return this.tx.deferWrite(this.insertRecoveries, [
       r.id,
       r.tenant_id,
@@ -86,7 +92,7 @@ export class RecoveryRepository {
       r.capability,
       r.held_by,
       r.decision === null ? null : JSON.stringify(r.decision),
-      r.expires_at,
+      r.review_ms,
     ]);
   }
 
@@ -94,19 +100,34 @@ export class RecoveryRepository {
     {
       sql: `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params,
                                              suggestion_type, confidence, status, decided_by, agent_id, capability, held_by, decision, expires_at, decided_at)
-            SELECT r.*, CASE WHEN r.status = 'pending_review' THEN NULL ELSE now() END
+            SELECT r.id, r.tenant_id, r.source_incident_id, r.source_pattern_id, r.playbook_id, r.action, r.steps, r.params,
+                   r.suggestion_type, r.confidence, r.status, r.decided_by, r.agent_id, r.capability, r.held_by, r.decision,
+                   now() + make_interval(secs => r.review_ms / 1000), CASE WHEN r.status = 'pending_review' THEN NULL ELSE now() END
               FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
                           $9::text[], $10::double precision[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::jsonb[],
-                          $17::timestamptz[])
+                          $17::double precision[])
                 AS r(id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action, steps, params, suggestion_type, confidence, status, decided_by,
-                     agent_id, capability, held_by, decision, expires_at)`,
+                     agent_id, capability, held_by, decision, review_ms)`,
       params: columnsOf(rows),
     },
   ];
 
-  async find(tenantId: string, id: string, forUpdate = false): Promise<RecoveryRow | null> {
+  async find(tenantId: string, id: string): Promise<RecoveryRow | null> {
     const [row] = await this.tx.query<RecoveryRow>(
-      `SELECT * FROM recovery_candidates WHERE tenant_id = $1 AND id = $2 ${forUpdate ? 'FOR UPDATE' : ''}`,
+      `SELECT * FROM recovery_candidates WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Locks the recovery for a decision or a new expiry, with the database's time read once the
+   * lock is held (`locked_at`): what its `expires_at` is judged against, as the sweep judges it
+   * by `now()`, whatever this host's clock says.
+   */
+  async lock(tenantId: string, id: string): Promise<(RecoveryRow & { locked_at: Date }) | null> {
+    const [row] = await this.tx.query<RecoveryRow & { locked_at: Date }>(
+      `SELECT *, clock_timestamp() AS locked_at FROM recovery_candidates WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
       [tenantId, id],
     );
     return row ?? null;

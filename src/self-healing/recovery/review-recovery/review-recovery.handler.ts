@@ -24,13 +24,14 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
   execute(c: ReviewRecovery) {
     return this.tx.run(async () => {
       // Locked, so two reviewers deciding at once cannot both win.
-      const recovery = await this.recoveries.find(c.tenantId, c.recoveryId, true);
+      const recovery = await this.recoveries.lock(c.tenantId, c.recoveryId);
       if (!recovery) throw new NotFoundException(`recovery ${c.recoveryId} not found`);
       if (recovery.status !== 'pending_review') {
         throw new ConflictException(`recovery ${c.recoveryId} is already ${recovery.status}`);
       }
-      // Past its expiresAt, before the sweep marked it: expired all the same.
-      if (recovery.expires_at !== null && recovery.expires_at.getTime() <= Date.now()) {
+      // Past its expiresAt, before the sweep marked it: expired all the same. By the database's
+      // clock, as the sweep judges it: a replica whose clock is behind would approve it yet.
+      if (recovery.expires_at !== null && recovery.expires_at <= recovery.locked_at) {
         throw new ConflictException(
           `recovery ${c.recoveryId} is already expired (expiresAt ${recovery.expires_at.toISOString()})`,
         );

@@ -101,8 +101,9 @@ export class SuggestRecoveryHandler implements ICommandHandler<SuggestRecovery> 
         decided_by: autoApplied ? 'auto-apply' : null,
         held_by: heldBy?.reason ?? null,
         decision,
-        // The approval request's expiry (DESIGN §13); an operator may move it (PATCH /recoveries/:id).
-        expires_at: !autoApplied && ttl > 0 ? new Date(Date.now() + ttl) : null,
+        // The approval request's expiry (DESIGN §13), TTL from when it is stored by the database's
+        // clock (the sweep's); an operator may move it (PATCH /recoveries/:id).
+        review_ms: !autoApplied && ttl > 0 ? ttl : null,
       });
       await this.audit.record({
         tenantId: c.tenantId,
