@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
+import request from 'supertest';
 import { PgNotifications } from '../src/platform/database/pg-notifications.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
-import { ADMIN_KEY, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 
 /**
@@ -65,5 +69,81 @@ describe('session time zone: offset-less times are UTC', () => {
     expect(reserve[0].TimeZone).toBe('UTC');
     const listener = (app.app.get(PgNotifications) as unknown as { client: pg.Client }).client;
     expect((await listener.query<{ TimeZone: string }>('SHOW TimeZone')).rows[0].TimeZone).toBe('UTC');
+  });
+});
+
+/**
+ * A time a body gives without an offset is UTC too: PATCH /recoveries/:id `expiresAt` and
+ * POST /inbox/:id/snooze `until` are read by the app, not PostgreSQL, and `new Date(s)` reads such
+ * a time in the Node process's zone. The service runs in a process of its own whose TZ is
+ * Asia/Kathmandu (+05:45, no daylight saving time), as a host set to its local zone would.
+ */
+describe('a replica whose Node process is in another time zone', () => {
+  let child: ChildProcess;
+  let http: ReturnType<typeof request>;
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+  /** A UTC time `ms` from now, written without an offset. */
+  const utcWithoutOffset = (ms: number) => new Date(Date.now() + ms).toISOString().replace('Z', '');
+
+  beforeAll(async () => {
+    child = spawn(process.execPath, ['dist/test/support/app-child.js'], {
+      env: { ...process.env, TZ: 'Asia/Kathmandu', DATABASE_URL: await createTestDatabase(), ADMIN_API_KEY: ADMIN_KEY },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.startsWith('READY ')) resolve(line.slice('READY '.length));
+      });
+      child.once('exit', (code) => reject(new Error(`service child exited (${code}) before READY`)));
+    });
+    http = request(url);
+  });
+  afterAll(async () => {
+    if (child?.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+
+  it('PATCH /recoveries/:id and POST /inbox/:id/snooze read an expiresAt and an until without an offset as UTC', async () => {
+    const created = await http
+      .post('/admin/api-keys')
+      .set(auth(ADMIN_KEY))
+      .send({ tenantId: 'zone', name: 'zone operator', role: 'operator' })
+      .expect(201);
+    const operator = created.body.key as string;
+    const incident = (
+      await http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({
+          errorType: 'schema',
+          message: 'Column "zone_ref" of relation "orders" does not exist',
+          agentId: 'agent-z',
+        })
+        .expect(201)
+    ).body;
+    const recovery = await eventually(
+      async () =>
+        (await http.get('/recoveries').query({ incidentId: incident.id }).set(auth(operator))).body.items?.[0],
+      'the recovery to be suggested',
+    );
+    expect(recovery.status).toBe('pending_review');
+
+    // A day ahead in UTC; read in Kathmandu's zone it would be 5 h 45 min earlier.
+    const expiresAt = utcWithoutOffset(86_400_000);
+    const patched = await http.patch(`/recoveries/${recovery.id}`).set(auth(operator)).send({ expiresAt });
+    expect(patched.status).toBe(200);
+    expect(patched.body.expiresAt).toBe(`${expiresAt}Z`);
+
+    const item = await eventually(
+      async () => (await http.get('/inbox').query({ kind: 'review' }).set(auth(operator))).body.items?.[0],
+      'the review in the inbox',
+    );
+    // An hour ahead in UTC: in Kathmandu's zone, 4 h 45 min ago (refused as past).
+    const until = utcWithoutOffset(3_600_000);
+    const snoozed = await http.post(`/inbox/${item.id}/snooze`).set(auth(operator)).send({ until });
+    expect(snoozed.status).toBe(200);
+    expect(snoozed.body.snoozedUntil).toBe(`${until}Z`);
   });
 });

@@ -2854,14 +2854,14 @@ export interface components {
         SetRecoveryExpiryDto: {
             /**
              * Format: date-time
-             * @description when the recovery expires unreviewed (then `expired`, not rejected); in the future
+             * @description when the recovery expires unreviewed (then `expired`, not rejected); in the future; without an offset, UTC
              * @example 2026-12-06T09:00:00Z
              */
             expiresAt: string;
         };
         SnoozeInboxItemDto: {
             /**
-             * @description hidden until then (at most 90 days ahead); null: back now
+             * @description hidden until then (at most 90 days ahead; without an offset, UTC); null: back now
              * @example 2026-12-01T09:00:00Z
              */
             until: string | null;

@@ -3,6 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
+import { utcInstant } from '../../platform/http/validation.js';
 import { AssignInboxItem } from './assign-item/assign-inbox-item.command.js';
 import { AssignInboxItemDto } from './assign-item/assign-inbox-item.dto.js';
 import { InboxItem, InboxPage, InboxSummary } from './inbox-item.view.js';
@@ -62,7 +63,8 @@ export class InboxController {
     @Body() body: SnoozeInboxItemDto,
     @CurrentPrincipal() p: Principal,
   ): Promise<InboxItem> {
-    const until = body.until === null ? null : new Date(body.until);
+    // Without an offset: UTC, as every time the API takes.
+    const until = body.until === null ? null : utcInstant(body.until);
     return this.commands.execute(new SnoozeInboxItem({ tenantId: p.tenantId, itemId: id, until, actor: actorOf(p) }));
   }
 }

@@ -16,7 +16,7 @@ import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
-import { IsCalendarDate } from '../../platform/http/validation.js';
+import { utcInstant, IsCalendarDate } from '../../platform/http/validation.js';
 import { PlanRun } from '../runs/plan-run/plan-run.query.js';
 import { RunPlan } from '../runs/plan-run/run-plan.view.js';
 import { NamedRunView } from '../runs/run.view.js';
@@ -117,8 +117,8 @@ export class RecoveriesController {
     @Body() body: SetRecoveryExpiryDto,
     @CurrentPrincipal() p: Principal,
   ): Promise<RecoveryView> {
-    // In the future by the database's clock: SetRecoveryExpiry checks it (400 naming expiresAt).
-    const expiresAt = new Date(body.expiresAt);
+    // Without an offset: UTC. In the future by the database's clock: SetRecoveryExpiry checks it (400 naming expiresAt).
+    const expiresAt = utcInstant(body.expiresAt);
     const recovery = await this.commands.execute(
       new SetRecoveryExpiry({ tenantId: p.tenantId, recoveryId: id, expiresAt, actor: actorOf(p) }),
     );

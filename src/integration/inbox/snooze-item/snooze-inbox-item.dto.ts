@@ -8,7 +8,7 @@ export class SnoozeInboxItemDto {
     type: String,
     nullable: true,
     example: '2026-12-01T09:00:00Z',
-    description: 'hidden until then (at most 90 days ahead); null: back now',
+    description: 'hidden until then (at most 90 days ahead; without an offset, UTC); null: back now',
   })
   @ValidateIf((_o, v) => v !== null)
   @IsCalendarDate()
