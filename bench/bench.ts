@@ -1032,6 +1032,10 @@ function renderReport(f: Figures): string {
       out.push('  idle in transaction after (share of idle-in-transaction samples):');
       for (const q of a.topIdleInTx) out.push(`    ${`${fmt(q.share * 100)}%`.padStart(4)}  ${q.query}`);
     }
+    if (a.topLockWaits.length) {
+      out.push('  waiting on a lock  ⟵  held by a session running or last ran (share of lock-waiting samples):');
+      for (const q of a.topLockWaits) out.push(`    ${`${fmt(q.share * 100)}%`.padStart(4)}  ${q.query}`);
+    }
   }
 
   if (f.runs) {

@@ -299,6 +299,11 @@ export interface ActivityReport {
   topActive: Array<{ query: string; share: number }>;
   /** Share of idle-in-transaction samples per last statement (what the app did before going back to JS). */
   topIdleInTx: Array<{ query: string; share: number }>;
+  /**
+   * Share of lock-waiting samples per (waiting statement, the statement its first blocker runs or
+   * last ran): which transactions hold up which, read off `pg_blocking_pids`.
+   */
+  topLockWaits: Array<{ query: string; share: number }>;
 }
 
 /**
@@ -313,8 +318,10 @@ export function startActivitySampler(url: string, hz: number): { stop(): Promise
   const waits = new Map<string, number>();
   const active = new Map<string, number>();
   const idleTx = new Map<string, number>();
+  const lockWaits = new Map<string, number>();
   let activeTotal = 0;
   let idleTxTotal = 0;
+  let lockWaitTotal = 0;
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   const norm = (q: string) => q.replace(/\s+/g, ' ').trim().slice(0, 110);
   let failed = false;
@@ -323,8 +330,12 @@ export function startActivitySampler(url: string, hz: number): { stop(): Promise
     while (running) {
       const t = performance.now();
       const { rows } = await client.query(
-        `SELECT state, wait_event_type, wait_event, query FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+        // The blocker is looked up only for sessions waiting on a lock (pg_blocking_pids is not free).
+        `SELECT a.state, a.wait_event_type, a.wait_event, a.query,
+                CASE WHEN a.wait_event_type = 'Lock' THEN
+                  (SELECT b.query FROM pg_stat_activity b WHERE b.pid = (pg_blocking_pids(a.pid))[1]) END AS blocker
+           FROM pg_stat_activity a
+          WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'`,
       );
       samples++;
       for (const r of rows) {
@@ -333,6 +344,10 @@ export function startActivitySampler(url: string, hz: number): { stop(): Promise
           activeTotal++;
           bump(waits, r.wait_event_type ? `${r.wait_event_type}:${r.wait_event}` : 'CPU (not waiting)');
           bump(active, norm(r.query ?? ''));
+          if (r.wait_event_type === 'Lock') {
+            lockWaitTotal++;
+            bump(lockWaits, `${norm(r.query ?? '').slice(0, 70)}  ⟵  ${norm(r.blocker ?? '(gone)').slice(0, 70)}`);
+          }
         } else if (r.state === 'idle in transaction') {
           idleTxTotal++;
           bump(idleTx, norm(r.query ?? ''));
@@ -362,6 +377,7 @@ export function startActivitySampler(url: string, hz: number): { stop(): Promise
         waitShare: top(waits, activeTotal, 8).map(({ query, share }) => ({ wait: query, share })),
         topActive: top(active, activeTotal, 10),
         topIdleInTx: top(idleTx, idleTxTotal, 6),
+        topLockWaits: top(lockWaits, lockWaitTotal, 6),
       };
     },
   };
