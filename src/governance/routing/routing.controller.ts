@@ -3,6 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
+import { inOneSnapshot } from '../../platform/database/one-snapshot.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { NAME_PATTERN, nameMessage } from '../names.js';
@@ -43,10 +44,14 @@ export class RoutingController {
   @Get('agents')
   async agents(@CurrentPrincipal() principal: Principal): Promise<AgentList> {
     const now = new Date();
-    const [agents, adjustments] = await Promise.all([
-      this.routing.listAgents(principal.tenantId),
-      this.routing.activeAdjustments(principal.tenantId, now),
-    ]);
+    // One snapshot: an application of a policy registers an agent's capability and writes its
+    // adjustment in one commit, which separate reads could show half of.
+    const [agents, adjustments] = await inOneSnapshot(this.tx, () =>
+      Promise.all([
+        this.routing.listAgents(principal.tenantId),
+        this.routing.activeAdjustments(principal.tenantId, now),
+      ]),
+    );
     const byAgent = new Map<string, AdjustmentRow[]>();
     for (const a of adjustments) byAgent.set(a.agent_id, [...(byAgent.get(a.agent_id) ?? []), a]);
     return { items: agents.map((agent) => agentView(agent, byAgent.get(agent.id) ?? [], now)) };
@@ -60,9 +65,8 @@ export class RoutingController {
     const now = new Date();
     // One snapshot: a trust change committed between separate reads showed in the history
     // while the agent's trust was read before it.
-    const [, agent, adjustments, history] = await this.tx.run(() =>
+    const [agent, adjustments, history] = await inOneSnapshot(this.tx, () =>
       Promise.all([
-        this.tx.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`),
         this.routing.findAgent(principal.tenantId, agentId),
         this.routing.activeAdjustmentsOf(principal.tenantId, [agentId], now),
         this.trust.history(principal.tenantId, agentId, TRUST_HISTORY_LIMIT),
