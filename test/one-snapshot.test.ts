@@ -73,4 +73,49 @@ describe('reads in one snapshot (real HTTP, real PostgreSQL)', () => {
         : { capabilities: ['ci'], activeAdjustments: 0, effectiveConfidence: 0.75 },
     );
   });
+
+  it('the inbox reads every kind in one snapshot: a sweep that expires a review and a held recovery shows whole or not at all', async () => {
+    const report = async (message: string, agentId: string) => {
+      const res = await app.http
+        .post('/incidents')
+        .set(auth())
+        .send({ errorType: 'HeapExhausted', message, agentId })
+        .expect(201);
+      return eventually(async () => (await get(`/recoveries?incidentId=${res.body.id}`)).items[0], 'a recovery');
+    };
+    // A plain review, and a trusted recovery a guardrail held (inbox.test.ts says how).
+    await app.http.put('/self-healing/guardrails').set(auth()).send({ maxAutomaticRunsPerHour: 1 }).expect(200);
+    const seed = await report('heap of cache node 1 exhausted', 'cache-1');
+    await app.http
+      .patch(`/catalog/patterns/${seed.patternId}`)
+      .set(auth())
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
+    expect((await report('heap of cache node 2 exhausted', 'cache-2')).status).toBe('applied');
+    const held = await report('heap of cache node 3 exhausted', 'cache-3');
+    expect(held.status).toBe('pending_review');
+    const review = `review:${seed.patternId}`;
+    const hold = `guardrail_hold:${held.id}`;
+    const listed = async () =>
+      ((await get('/inbox?snoozed=include&limit=200')).items as Array<{ id: string }>).map((i) => i.id);
+    await eventually(async () => {
+      const ids = await listed();
+      return ids.includes(review) && ids.includes(hold);
+    }, 'the review and the hold to wait');
+
+    // As the review expiry sweep commits it: both expire in one statement. The inbox's read of the
+    // held recoveries goes ahead, its read of the plain reviews (which joins their patterns) waits.
+    const ids = await commitDuring(
+      'failure_patterns',
+      [
+        `UPDATE recovery_candidates SET status = 'expired', decided_by = 'review expiry', decided_at = now()
+          WHERE id IN ('${seed.id}', '${held.id}')`,
+      ],
+      `'review' AS kind`,
+      listed,
+    );
+    expect({ review: ids.includes(review), hold: ids.includes(hold) }).toEqual(
+      ids.includes(hold) ? { review: true, hold: true } : { review: false, hold: false },
+    );
+  });
 });

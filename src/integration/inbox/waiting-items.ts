@@ -3,6 +3,8 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ListDraftPolicies } from '../../governance/policies/list-draft-policies/list-draft-policies.query.js';
 import { FindResolvedIncidents } from '../../incidents/find-resolved/find-resolved-incidents.query.js';
 import { ListArmedEscalations } from '../../intake/signals/list-armed-escalations/list-armed-escalations.query.js';
+import { inOneSnapshot } from '../../platform/database/one-snapshot.js';
+import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { ListWaitingWork } from '../../self-healing/waiting/list-waiting-work/list-waiting-work.query.js';
 import {
   WAITING_WORK_KINDS,
@@ -14,6 +16,12 @@ import { fromDraftPolicy, fromEscalation, fromWaitingWork, type WaitingItem } fr
 
 /** Each kind's newest this many are read (the inbox counts the rest without listing them); or a page of its longest waiting. */
 export const LIMIT_PER_KIND = 500;
+
+/** What waits, and how many more of each kind wait unlisted. */
+export interface Waiting {
+  items: WaitingItem[];
+  unlisted: Record<InboxKind, number>;
+}
 
 /** Where each kind's next page of the longest waiting starts. */
 export type WaitingPositions = Partial<Record<WaitingWorkKind, WaitingPosition>>;
@@ -27,12 +35,21 @@ export type WaitingPositions = Partial<Record<WaitingWorkKind, WaitingPosition>>
  */
 @Injectable()
 export class WaitingItems {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly tx: TransactionHost,
+  ) {}
 
-  async of(
-    tenantId: string,
-    kinds: readonly InboxKind[] = INBOX_KINDS,
-  ): Promise<{ items: WaitingItem[]; unlisted: Record<InboxKind, number> }> {
+  /**
+   * Everything of `kinds` that waits, read in one snapshot (the queries below join its transaction):
+   * one commit can move things between kinds (a review sweep expires plain reviews and held ones
+   * at once), which reads on separate connections could show half of.
+   */
+  of(tenantId: string, kinds: readonly InboxKind[] = INBOX_KINDS): Promise<Waiting> {
+    return inOneSnapshot(this.tx, () => this.read(tenantId, kinds));
+  }
+
+  private async read(tenantId: string, kinds: readonly InboxKind[]): Promise<Waiting> {
     const wanted = new Set<InboxKind>(kinds);
     const work = WAITING_WORK_KINDS.filter((k: WaitingWorkKind) => wanted.has(k));
     const limit = LIMIT_PER_KIND;
