@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { QueryBus } from '@nestjs/cqrs';
 import pg from 'pg';
+import { ListDraftPolicies } from '../src/governance/policies/list-draft-policies/list-draft-policies.query.js';
+import { PoliciesRepository } from '../src/governance/policies/policies.repository.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 const TENANT = 'snapshots';
@@ -117,5 +120,48 @@ describe('reads in one snapshot (real HTTP, real PostgreSQL)', () => {
     expect({ review: ids.includes(review), hold: ids.includes(hold) }).toEqual(
       ids.includes(hold) ? { review: true, hold: true } : { review: false, hold: false },
     );
+  });
+
+  it('the draft policies and their count are read in one snapshot: an activation shows whole or not at all', async () => {
+    const draft = async (name: string) =>
+      (
+        await app.http
+          .post('/policies')
+          .set(auth())
+          .send({ name, category: 'safety', action: 'warn', scope: 'tenant', condition: 'request.agentId == "x"' })
+          .expect(201)
+      ).body.id as string;
+    const first = await draft('first draft');
+    await draft('second draft');
+    // Both reads are of one table, which no lock can hold apart: the list is held in the app until
+    // the count has been read and an activation has committed.
+    const policies = app.app.get(PoliciesRepository);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let counted!: () => void;
+    const count = new Promise<void>((resolve) => (counted = resolve));
+    const { list, countWithStatus } = policies;
+    policies.list = async (...args) => {
+      if (args[0] === TENANT) await released;
+      return list.apply(policies, args);
+    };
+    policies.countWithStatus = async (...args) => {
+      const n = await countWithStatus.apply(policies, args);
+      if (args[0] === TENANT) counted();
+      return n;
+    };
+    try {
+      const drafts = app.app.get(QueryBus).execute(new ListDraftPolicies({ tenantId: TENANT, limit: 500 }));
+      await count;
+      await app.http.post(`/policies/${first}/activate`).set(auth()).send({}).expect(200);
+      release();
+      const { items, total } = await drafts;
+      expect(total).toBe(items.length);
+      expect(items.map((p) => p.id)).toContain(first); // the count was read before the activation
+    } finally {
+      release();
+      policies.list = list;
+      policies.countWithStatus = countWithStatus;
+    }
   });
 });
