@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
+import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
 import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
 import type { WorkOrderView } from '../src/self-healing/patches/work-order.view.js';
 import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
@@ -31,6 +32,12 @@ async function fromNow(app: TestApp, times: Record<string, Date | null>): Promis
   );
   return row;
 }
+
+/** The database's now, `ms` from it, as an ISO string. */
+const dbTimeOf = async (app: TestApp, ms: number) =>
+  (
+    await app.sql<{ at: Date }>(`SELECT now() + make_interval(secs => $1::double precision / 1000) AS at`, [ms])
+  )[0].at.toISOString();
 
 describe('recovery runs started on a replica whose clock drifts', () => {
   let app: TestApp;
@@ -339,5 +346,172 @@ describe('approval requests on a replica whose clock drifts', () => {
     const taken = await patch(AHEAD_MS, soon);
     expect(taken.status).toBe(200);
     expect(taken.body.expiresAt).toBe(soon);
+  });
+});
+
+describe('incidents and alert repeats received by a replica whose clock drifts', () => {
+  let app: TestApp;
+  let clock: ReturnType<typeof driftingClock>;
+  let key: string;
+  let seq = 0;
+  const auth = () => ({ Authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    clock = driftingClock();
+    app = await startTestApp({ OUTBOX_POLL_INTERVAL_MS: '100' });
+    key = await app.keyFor('drift', 'admin');
+    // No engine turns the runs these tests put in a watch: what judges them here is the alert repeat's handler.
+    await app.app.get(RunEngine).beforeApplicationShutdown();
+  });
+  afterAll(async () => {
+    clock?.restore();
+    await app?.stop();
+  });
+
+  /** A request made with the app's clock `skewMs` off. */
+  const send = async <T>(skewMs: number, req: () => Promise<T>): Promise<T> => {
+    clock.skew(skewMs);
+    try {
+      return await req();
+    } finally {
+      clock.skew(0);
+    }
+  };
+  const report = (skewMs: number, body: Record<string, unknown> = {}) =>
+    send(skewMs, () =>
+      app.http
+        .post('/incidents')
+        .set(auth())
+        .send({ errorType: 'TimeoutError', message: `Upstream call ${++seq} timed out after 30s`, ...body })
+        .expect(201),
+    );
+  const msFromNow = async (iso: string) => (await fromNow(app, { at: new Date(Date.parse(iso)) })).at!;
+
+  it.each([
+    ['a minute ahead', AHEAD_MS],
+    ['40 s behind', BEHIND_MS],
+  ])(
+    'an incident reported on a replica %s is received (createdAt, the default occurredAt) at the database’s now',
+    async (_what, skewMs) => {
+      const { body } = await report(skewMs);
+      // Old code: this host's clock, the drift from now.
+      const ms = await msFromNow(body.createdAt);
+      expect(ms).toBeLessThanOrEqual(0);
+      expect(ms).toBeGreaterThan(-SLACK_MS);
+      expect(body.occurredAt).toBe(body.createdAt);
+      // Stored as answered, and the loop's trace starts then too.
+      const [row] = await app.sql(
+        `SELECT i.created_at, i.occurred_at, t.started_at FROM incidents i JOIN loop_traces t ON t.incident_id = i.id
+          WHERE i.id = $1`,
+        [body.id],
+      );
+      expect(row.created_at.toISOString()).toBe(body.createdAt);
+      expect(row.occurred_at.toISOString()).toBe(body.occurredAt);
+      expect(row.started_at.toISOString()).toBe(body.createdAt);
+    },
+  );
+
+  it('an occurredAt 30 s ahead of the database’s clock, from a replica a minute ahead, is the receipt time: resolved at once, MTTR is not negative', async () => {
+    // 30 s ago by the replica's clock, so it took it as given.
+    const { body } = await report(AHEAD_MS, { occurredAt: await dbTimeOf(app, 30_000) });
+    expect(body.occurredAt).toBe(body.createdAt);
+    expect(await msFromNow(body.occurredAt)).toBeLessThanOrEqual(0);
+    const resolved = (await app.http.post(`/incidents/${body.id}/resolve`).set(auth()).send({}).expect(200)).body;
+    expect(Date.parse(resolved.resolvedAt)).toBeGreaterThanOrEqual(Date.parse(resolved.occurredAt));
+  });
+
+  /** A firing alert of its own fingerprint; `startsAt` a minute ago by the database. */
+  const alertFor = async (name: string) => ({
+    status: 'firing',
+    labels: { alertname: 'OutOfMemoryError', service: name, capability: 'ingest', severity: 'critical' },
+    annotations: { summary: `OutOfMemoryError on ${name}` },
+    startsAt: await dbTimeOf(app, -60_000),
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus:9090/graph',
+    fingerprint: `fp-drift-${name}`,
+  });
+  const sendAlert = (skewMs: number, alert: object) =>
+    send(
+      skewMs,
+      async () =>
+        (
+          await app.http
+            .post('/intake/alertmanager')
+            .set(auth())
+            .send(alertmanagerEnvelope([alert]))
+            .expect(200)
+        ).body,
+    );
+
+  /**
+   * The alert's incident, and a run for it whose fix was applied and whose watch window is
+   * [now + fromMs, now + untilMs) by the database's clock, as the engine leaves it (no engine here moves it on).
+   */
+  const watchedIncident = async (name: string, fromMs: number, untilMs: number) => {
+    const alert = await alertFor(name);
+    const incidentId = (await sendAlert(0, alert)).alerts[0].incidentId as string;
+    const run = await app.app.get(CommandBus).execute(
+      new StartRecoveryRun({
+        tenantId: 'drift',
+        recoveryId: null,
+        incidentId,
+        patternId: null,
+        playbookId: 'memory_cleanup',
+        params: {},
+        automatic: false,
+        startedBy: 'test',
+      }),
+    );
+    await app.sql(
+      `UPDATE recovery_runs SET phase = 'watch', status = 'verifying',
+              verify_from = now() + make_interval(secs => $2::double precision / 1000),
+              verify_until = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE id = $1`,
+      [run.id, fromMs, untilMs],
+    );
+    return { alert, incidentId, runId: run.id as string };
+  };
+  /** Once the alert repeat's handler has taken the repeat: the run's recurrence, and the incident's last_seen_at from now. */
+  const afterRepeat = async (incidentId: string, runId: string) => {
+    await eventually(
+      async () =>
+        (
+          await app.sql(
+            `SELECT 1 FROM outbox_events WHERE handler = 'self-healing.note-alert-repeat' AND incident_id = $1 AND status = 'done'`,
+            [incidentId],
+          )
+        ).length > 0,
+      'the alert repeat to be handled',
+    );
+    const [row] = await app.sql(
+      `SELECT r.recurrence_incident_id, r.recurrence_reason,
+              (extract(epoch FROM i.last_seen_at - now()) * 1000)::double precision AS seen_ms
+         FROM recovery_runs r JOIN incidents i ON i.id = r.incident_id WHERE r.id = $1`,
+      [runId],
+    );
+    return row;
+  };
+
+  it('an alert repeat received by a replica 40 s behind, 20 s into a run’s watch window, fails the fix', async () => {
+    const { alert, incidentId, runId } = await watchedIncident('agent-inside', -20_000, 3_600_000);
+    const again = await sendAlert(BEHIND_MS, alert);
+    expect(again).toMatchObject({ deduplicated: 1, alerts: [{ incidentId }] });
+    // Old code: seen 40 s ago, before the window began: the fix went on to be verified.
+    const row = await afterRepeat(incidentId, runId);
+    expect(row.recurrence_incident_id).toBe(incidentId);
+    expect(row.recurrence_reason).toMatch(/^recurrence: the incident's alert fired again at/);
+    expect(row.seen_ms).toBeLessThanOrEqual(0);
+    expect(row.seen_ms).toBeGreaterThan(-SLACK_MS);
+  });
+
+  it('an alert repeat received by a replica 40 s behind, 20 s after a run’s watch window ended, does not fail the fix', async () => {
+    const { alert, incidentId, runId } = await watchedIncident('agent-after', -3_600_000, -20_000);
+    const again = await sendAlert(BEHIND_MS, alert);
+    expect(again).toMatchObject({ deduplicated: 1, alerts: [{ incidentId }] });
+    // Old code: seen 40 s ago, inside the window: the fix failed by a repeat after it.
+    const row = await afterRepeat(incidentId, runId);
+    expect(row.recurrence_incident_id).toBeNull();
+    expect(row.seen_ms).toBeLessThanOrEqual(0);
+    expect(row.seen_ms).toBeGreaterThan(-SLACK_MS);
   });
 });

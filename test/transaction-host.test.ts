@@ -175,6 +175,27 @@ describe('TransactionHost (real PostgreSQL)', () => {
     expect(await stored('f')).toEqual([['f1', 1]]);
   });
 
+  it('now() is the database’s now() of the transaction, read once, with the statements issued alongside it', async () => {
+    await tx.run(async () => {
+      await tx.now();
+      await tx.query(`SELECT 1`);
+    }); // a warm connection, its statements prepared
+    let seen: { now: Date; again: Date; inside: Date } | null = null;
+    const writes = await socketWrites(() =>
+      tx.run(async () => {
+        const [now] = await Promise.all([tx.now(), tx.query(`SELECT 1`)]);
+        const again = await tx.now(); // kept: nothing sent
+        const [{ inside }] = await tx.query<{ inside: Date }>(`SELECT now()::timestamptz(3) AS inside`);
+        seen = { now, again, inside };
+      }),
+    );
+    // BEGIN with the first two, then the last SELECT, then the COMMIT.
+    expect(writes).toBe(3);
+    expect(seen!.again).toBe(seen!.now);
+    expect(seen!.inside.toISOString()).toBe(seen!.now.toISOString());
+    expect(() => tx.now()).toThrow(/needs a transaction/);
+  });
+
   it('sends a transaction that only defers writes as one statement, without BEGIN and COMMIT, still all or nothing', async () => {
     const other = (rows: Array<string | null>): Statement[] => [
       { sql: `INSERT INTO deferred_rows (v, written_with) SELECT unnest($1::text[]), 0`, params: [rows] },

@@ -68,13 +68,13 @@ export class IncidentsRepository {
   constructor(private readonly tx: TransactionHost) {}
 
   /**
-   * Written at commit, with the incident's event and loop trace, so reporting an incident costs
-   * one round trip; returns the row as it will be stored (`created_at` is this replica's clock).
+   * Written at commit, with the incident's event and loop trace; returns the row as it will be
+   * stored. `created_at`: the receipt time, the database's clock (TransactionHost.now()), as the
+   * times it is compared with (a resolution, a run's watch window, a policy's status change).
    */
-  async insert(row: Omit<IncidentRow, 'created_at' | 'matched_pattern_id' | SetOnInsert>): Promise<IncidentRow> {
+  async insert(row: Omit<IncidentRow, 'matched_pattern_id' | SetOnInsert>): Promise<IncidentRow> {
     const stored: IncidentRow = {
       ...row,
-      created_at: new Date(),
       matched_pattern_id: null,
       status: 'open',
       acknowledged_at: null,

@@ -5,8 +5,10 @@ import { isCalendarDate } from '../../platform/http/validation.js';
  * `occurredAt` starts an incident's MTTR (resolvedAt − occurredAt), so it must be an instant a
  * clock could have read: with an offset (a time without one would be read in the server's zone),
  * not in the future beyond the clock skew tolerated between a reporter and this service (and one
- * ahead of ours within it is stored as the receipt time), and not older than an incident anyone
- * still reports.
+ * ahead of the receipt time within it is stored as the receipt time), and not older than an
+ * incident anyone still reports. The bounds are tolerances of minutes and days, checked by this
+ * host's clock when the request is validated; the receipt time, and so the clamp, is the
+ * database's clock (ReportIncidentHandler), as the resolution's and a run's watch window are.
  */
 
 /** How far in the future a reporter's clock may be ahead of ours (5 min). */
@@ -44,7 +46,7 @@ export function IsOccurredAt(): PropertyDecorator {
 
 /**
  * The occurredAt stored. For reporters that are not asked (monitoring's alerts, degradation
- * detection) one outside the bounds is replaced by `now` (the report time), so one odd clock cannot
+ * detection) one outside the bounds is replaced by `now` (the receipt time), so one odd clock cannot
  * skew MTTR. One within the tolerated skew but after `now` is `now` too: an incident cannot occur
  * after it is received, and a time ahead of ours would make MTTR negative when it is resolved at
  * once (and land the report in a run's watch window early).

@@ -28,7 +28,11 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
     return this.tx.run(async () => {
       const id = uuidv7();
       if (idempotencyKey) {
-        const earlier = await this.idempotencyKeys.claim(tenantId, SCOPE, idempotencyKey, input, id);
+        // The receipt time (below) is read with the claim: no round trip of its own.
+        const [earlier] = await Promise.all([
+          this.idempotencyKeys.claim(tenantId, SCOPE, idempotencyKey, input, id),
+          this.tx.now(),
+        ]);
         if (earlier)
           return {
             incident: incidentView((await this.incidents.find(tenantId, earlier))!),
@@ -36,26 +40,31 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
             deduplicated: false,
           };
       }
-      const now = new Date();
-      // POST /incidents has validated it (400 otherwise); other reporters' odd clocks fall back to now,
-      // and a time ahead of ours (clock skew) is taken as now.
-      const occurredAt = boundedOccurredAt(input.occurredAt, now);
       const fingerprint = origin?.fingerprint ?? null;
-      if (fingerprint) {
-        const open = await this.incidents.findUnresolvedByFingerprint(tenantId, fingerprint);
-        if (open) {
-          const repeated = await this.incidents.recordRepeat(open, now);
-          // The fault is still there: a run watching this incident must hear it (DESIGN §8 "recurrence").
-          await this.eventBus.publish(
-            new IncidentRepeated({
-              tenantId,
-              incidentId: repeated.id,
-              seenAt: now.toISOString(),
-              repeatCount: repeated.repeat_count,
-            }),
-          );
-          return { incident: incidentView(repeated), replayed: false, deduplicated: true };
-        }
+      // The receipt time is the database's clock (the transaction's now()), not this host's: a run's
+      // watch window, which a repeat's time and the occurredAt are judged against, is on it, and so
+      // is a resolution, which MTTR measures from occurredAt (ADR 0008 §10). It goes into the events
+      // and the answer, so it is read before the commit: with the fingerprint's look-up (an alert)
+      // or the Idempotency-Key's claim; a report with neither pays a round trip for it (ADR 0005).
+      const [now, open] = await Promise.all([
+        this.tx.now(),
+        fingerprint ? this.incidents.findUnresolvedByFingerprint(tenantId, fingerprint) : null,
+      ]);
+      // POST /incidents has validated it (400 otherwise); other reporters' odd clocks fall back to now,
+      // and a time ahead of the receipt (clock skew) is taken as now.
+      const occurredAt = boundedOccurredAt(input.occurredAt, now);
+      if (open) {
+        const repeated = await this.incidents.recordRepeat(open, now);
+        // The fault is still there: a run watching this incident must hear it (DESIGN §8 "recurrence").
+        await this.eventBus.publish(
+          new IncidentRepeated({
+            tenantId,
+            incidentId: repeated.id,
+            seenAt: now.toISOString(),
+            repeatCount: repeated.repeat_count,
+          }),
+        );
+        return { incident: incidentView(repeated), replayed: false, deduplicated: true };
       }
       const row = await this.incidents.insert({
         id,
@@ -70,6 +79,7 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
         occurred_at: occurredAt,
         source: origin?.source ?? 'api',
         fingerprint,
+        created_at: now,
       });
       await this.eventBus.publish(
         new IncidentCreated({

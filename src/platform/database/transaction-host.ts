@@ -46,6 +46,9 @@ interface OpenTransaction {
 
 const ignore = () => undefined;
 
+/** The `once` slot of `TransactionHost.now()`. */
+const TRANSACTION_NOW = Symbol('transaction now');
+
 /**
  * PostgreSQL plans a prepared statement for its values (a custom plan) on its first five runs,
  * and then whenever that plan looks cheaper than the generic one, which for a statement taking
@@ -241,6 +244,21 @@ export class TransactionHost implements OnApplicationShutdown {
     let value = kept.get(key) as Promise<T> | undefined;
     if (!value) kept.set(key, (value = load()));
     return value;
+  }
+
+  /**
+   * The database's `now()` in the current transaction: when it began, the time every `now()` in
+   * it reads, to the millisecond as a `timestamptz(3)` column stores it. For a time the app must
+   * know before its commit (it goes into events or a response) that is to agree with times the
+   * database sets and judges by `now()` (ADR 0008 §10): this host's clock may drift from it.
+   * Read once per transaction, with a statement of its own: issue it with the transaction's
+   * first statement (`Promise.all`) and it costs no round trip; alone, it costs one.
+   */
+  now(): Promise<Date> {
+    return this.once(TRANSACTION_NOW, '', async () => {
+      const [row] = await this.query<{ now: Date }>('SELECT now()::timestamptz(3) AS now');
+      return row.now;
+    });
   }
 
   /** Makes the next `once` for `slot` and `key` in the current transaction load again (outside one, nothing to do). */
