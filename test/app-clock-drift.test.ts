@@ -514,4 +514,34 @@ describe('incidents and alert repeats received by a replica whose clock drifts',
     expect(row.seen_ms).toBeLessThanOrEqual(0);
     expect(row.seen_ms).toBeGreaterThan(-SLACK_MS);
   });
+
+  it('a policy’s status changes made on a replica a minute ahead are recorded at the database’s now, as incidents are received', async () => {
+    const policy = (
+      await send(AHEAD_MS, () =>
+        app.http
+          .post('/policies')
+          .set(auth())
+          .send({
+            name: 'drift',
+            category: 'operational',
+            action: 'warn',
+            scope: 'tenant',
+            condition: 'request.agentId == "drift"',
+          })
+          .expect(201),
+      )
+    ).body;
+    await send(AHEAD_MS, () => app.http.post(`/policies/${policy.id}/activate`).set(auth()).send({}).expect(200));
+    const changes = await app.sql(
+      `SELECT status, (extract(epoch FROM changed_at - now()) * 1000)::double precision AS ms
+         FROM policy_status_changes WHERE policy_id = $1 ORDER BY id`,
+      [policy.id],
+    );
+    expect(changes.map((c) => c.status)).toEqual(['draft', 'active']);
+    // Old code: a minute ahead, so an incident reported in that minute was not counted after the activation.
+    for (const c of changes) {
+      expect(c.ms).toBeLessThanOrEqual(0);
+      expect(c.ms).toBeGreaterThan(-SLACK_MS);
+    }
+  });
 });

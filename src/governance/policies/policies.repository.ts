@@ -46,13 +46,14 @@ export const ALL_TENANTS = '*';
 
 /**
  * The statement (which returns policy rows, `RETURNING *`) with, in the same statement, a row of
- * `policy_status_changes` for each policy it returns (`when`: those whose status it changed) at the
- * moment in parameter `at`, this replica's clock as an incident's `created_at` is.
+ * `policy_status_changes` for each policy it returns (`when`: those whose status it changed) at
+ * `now()`: the database's clock, as an incident's `created_at` (its receipt time), which loop
+ * health compares with it, is.
  */
-const recordingStatus = (statement: string, at: string, when = 'true') =>
+const recordingStatus = (statement: string, when = 'true') =>
   `WITH p AS (${statement}),
         changed AS (INSERT INTO policy_status_changes (tenant_id, policy_id, status, changed_at)
-                    SELECT tenant_id, id, status, ${at}::timestamptz FROM p WHERE ${when})
+                    SELECT tenant_id, id, status, now() FROM p WHERE ${when})
    SELECT * FROM p`;
 
 /** The columns the policy engine indexes. */
@@ -79,7 +80,6 @@ export class PoliciesRepository {
         `INSERT INTO policy_rules (id, tenant_id, name, description, category, action, scope, scope_agent_id, condition, status,
                                    source_type, source_pattern_id, source_recovery_id, generation_confidence)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
-        '$15',
       ),
       [
         row.id,
@@ -96,7 +96,6 @@ export class PoliciesRepository {
         row.source_pattern_id,
         row.source_recovery_id,
         row.generation_confidence,
-        new Date(),
       ],
     );
     return created;
@@ -135,7 +134,6 @@ export class PoliciesRepository {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'recovery', $11, $12, $13)
          ON CONFLICT (tenant_id, source_pattern_id) WHERE source_pattern_id IS NOT NULL DO NOTHING
          RETURNING *`,
-        '$14',
       ),
       [
         id,
@@ -151,7 +149,6 @@ export class PoliciesRepository {
         patternId,
         recoveryId,
         policy.confidence,
-        new Date(),
       ],
     );
     return row ?? null;
@@ -175,8 +172,7 @@ export class PoliciesRepository {
                 condition = $9, status = $10, source_recovery_id = $11, generation_confidence = $12, updated_at = now()
           WHERE tenant_id = $1 AND id = $2
          RETURNING *`,
-        '$13',
-        'p.status <> $14',
+        'p.status <> $13',
       ),
       [
         tenantId,
@@ -191,7 +187,6 @@ export class PoliciesRepository {
         status,
         recoveryId,
         policy.confidence,
-        new Date(),
         previous,
       ],
     );
@@ -269,9 +264,8 @@ export class PoliciesRepository {
     const [row] = await this.tx.query<PolicyRow>(
       recordingStatus(
         `UPDATE policy_rules SET status = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *`,
-        '$4',
       ),
-      [tenantId, id, status, new Date()],
+      [tenantId, id, status],
     );
     return row;
   }
