@@ -545,3 +545,101 @@ describe('incidents and alert repeats received by a replica whose clock drifts',
     }
   });
 });
+
+describe('inbox snoozes on a replica whose clock drifts', () => {
+  let app: TestApp;
+  let clock: ReturnType<typeof driftingClock>;
+  let key: string;
+  let seq = 0;
+  const auth = () => ({ Authorization: `Bearer ${key}` });
+  const DAY_MS = 24 * 3_600_000;
+
+  beforeAll(async () => {
+    clock = driftingClock();
+    app = await startTestApp({ INBOX_REFRESH_MS: '60000' });
+    key = await app.keyFor('drift', 'admin');
+  });
+  afterAll(async () => {
+    clock?.restore();
+    await app?.stop();
+  });
+
+  /** A request made with the app's clock `skewMs` off. */
+  const send = async <T>(skewMs: number, req: () => Promise<T>): Promise<T> => {
+    clock.skew(skewMs);
+    try {
+      return await req();
+    } finally {
+      clock.skew(0);
+    }
+  };
+  /** An inbox item: a draft policy waiting for an admin. */
+  const draftPolicyItem = async () => {
+    const policy = (
+      await app.http
+        .post('/policies')
+        .set(auth())
+        .send({
+          name: `snooze ${++seq}`,
+          category: 'operational',
+          action: 'warn',
+          scope: 'tenant',
+          condition: `request.agentId == "snooze-${seq}"`,
+        })
+        .expect(201)
+    ).body;
+    return `draft_policy:${policy.id}`;
+  };
+  const snooze = (skewMs: number, itemId: string, until: string | null) =>
+    send(skewMs, () => app.http.post(`/inbox/${itemId}/snooze`).set(auth()).send({ until }));
+  /** The item as GET /inbox lists it (snoozed ones too), with the app's clock `skewMs` off. */
+  const listed = async (skewMs: number, itemId: string) =>
+    (
+      await send(skewMs, () => app.http.get('/inbox').query({ snoozed: 'include', limit: 200 }).set(auth()).expect(200))
+    ).body.items.find((i: { id: string }) => i.id === itemId);
+
+  it('a snooze until 20 s ago by the database is refused from a replica 40 s behind', async () => {
+    const itemId = await draftPolicyItem();
+    const past = await snooze(BEHIND_MS, itemId, await dbTimeOf(app, -20_000));
+    // Old code: 20 s ahead by its clock, taken (and hidden by no one).
+    expect(past.status).toBe(400);
+    expect(past.body.fields.map((f: { field: string }) => f.field)).toEqual(['until']);
+  });
+
+  it('a snooze until 30 s ahead by the database is taken from a replica a minute ahead, and shown snoozed there', async () => {
+    const itemId = await draftPolicyItem();
+    const until = await dbTimeOf(app, 30_000);
+    const taken = await snooze(AHEAD_MS, itemId, until);
+    // Old code: 30 s ago by its clock, 400.
+    expect(taken.status).toBe(200);
+    expect(taken.body.snoozedUntil).toBe(until);
+    expect((await listed(AHEAD_MS, itemId))?.snoozedUntil).toBe(until);
+    const summary = (await send(AHEAD_MS, () => app.http.get('/inbox/summary').set(auth()).expect(200))).body;
+    expect(summary.snoozed).toBe(1);
+  });
+
+  it('a snooze reaches at most 90 days ahead of the database’s clock, whatever the replica’s', async () => {
+    const itemId = await draftPolicyItem();
+    // 90 days less 30 s by a replica a minute ahead: old code took it.
+    const tooFar = await snooze(AHEAD_MS, itemId, await dbTimeOf(app, 90 * DAY_MS + 30_000));
+    expect(tooFar.status).toBe(400);
+    expect(tooFar.body.fields.map((f: { field: string }) => f.field)).toEqual(['until']);
+    // 90 days and 10 s by a replica 40 s behind: old code refused it.
+    const justIn = await snooze(BEHIND_MS, itemId, await dbTimeOf(app, 90 * DAY_MS - 30_000));
+    expect(justIn.status).toBe(200);
+    await snooze(0, itemId, null);
+  });
+
+  it('a snooze the database’s clock has ended is not shown from a replica 40 s behind', async () => {
+    const itemId = await draftPolicyItem();
+    // Assigned, so its marks are read after the snooze ends too.
+    await app.http.post(`/inbox/${itemId}/assign`).set(auth()).send({ assignee: 'dana@example.com' }).expect(200);
+    expect((await snooze(0, itemId, await dbTimeOf(app, 3_600_000))).status).toBe(200);
+    // Time passing, without the wait: it ended 20 s ago by the database.
+    await app.sql(`UPDATE inbox_marks SET snoozed_until = now() - interval '20 seconds' WHERE item_id = $1`, [itemId]);
+    // Old code: 20 s ahead by its clock, still snoozed (hidden from the inbox).
+    expect(await listed(BEHIND_MS, itemId)).toMatchObject({ assignee: 'dana@example.com', snoozedUntil: null });
+    const inbox = (await send(BEHIND_MS, () => app.http.get('/inbox').set(auth()).expect(200))).body;
+    expect(inbox.items.map((i: { id: string }) => i.id)).toContain(itemId);
+  });
+});

@@ -108,7 +108,10 @@ export function fromEscalation(e: ArmedEscalationView): WaitingItem {
   };
 }
 
-/** The item as listed: with its assignee, and its snooze while it lasts. */
+/**
+ * The item as listed: with its assignee, and its snooze while it lasts at `now` (the database's
+ * clock the marks were read at, as their read judges a snooze).
+ */
 export function withMarks(
   item: WaitingItem,
   mark: { assignee: string | null; snoozed_until: Date | null; snoozed_at: Date | null } | undefined,

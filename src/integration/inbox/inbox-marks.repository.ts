@@ -17,12 +17,19 @@ export interface InboxMarkRow {
 export class InboxMarksRepository {
   constructor(private readonly tx: TransactionHost) {}
 
-  async of(tenantId: string): Promise<Map<string, InboxMarkRow>> {
-    const rows = await this.tx.query<InboxMarkRow>(
-      `SELECT * FROM inbox_marks WHERE tenant_id = $1 AND (assignee IS NOT NULL OR snoozed_until > now())`,
+  /**
+   * The tenant's marks that still mean something (an assignee, a snooze still running), by item id,
+   * and the database's clock they were read at (`now`): what a snooze is judged by, here and
+   * wherever it is shown, whatever this host's clock says (one row even without marks).
+   */
+  async of(tenantId: string): Promise<{ marks: Map<string, InboxMarkRow>; now: Date }> {
+    const rows = await this.tx.query<InboxMarkRow & { read_at: Date }>(
+      `SELECT c.read_at, m.* FROM (SELECT now() AS read_at) c
+         LEFT JOIN inbox_marks m ON m.tenant_id = $1 AND (m.assignee IS NOT NULL OR m.snoozed_until > c.read_at)`,
       [tenantId],
     );
-    return new Map(rows.map((r) => [r.item_id, r]));
+    const marks = rows.filter((r) => r.item_id !== null).map(({ read_at: _at, ...mark }) => mark);
+    return { marks: new Map(marks.map((r) => [r.item_id, r])), now: rows[0].read_at };
   }
 
   /** Locks the item's marks (creating them) so changes to one item queue; the row before the change. */

@@ -21,28 +21,39 @@ export class Inbox {
     private readonly audit: AuditTrail,
   ) {}
 
-  /** Every item of `kinds`, snoozed ones included, and how many more of each kind wait unlisted. */
+  /**
+   * Every item of `kinds`, snoozed ones included, and how many more of each kind wait unlisted;
+   * `now`: the database's clock the snoozes were judged by (read with the marks).
+   */
   async items(
     tenantId: string,
     kinds: readonly InboxKind[] = INBOX_KINDS,
-  ): Promise<{ items: InboxItem[]; unlisted: Record<InboxKind, number> }> {
-    const [{ items, unlisted }, marks] = await Promise.all([this.waiting.of(tenantId, kinds), this.marks.of(tenantId)]);
-    const now = new Date();
-    return { items: items.map((i) => withMarks(i, marks.get(i.id), now)), unlisted };
+  ): Promise<{ items: InboxItem[]; unlisted: Record<InboxKind, number>; now: Date }> {
+    const [{ items, unlisted }, { marks, now }] = await Promise.all([
+      this.waiting.of(tenantId, kinds),
+      this.marks.of(tenantId),
+    ]);
+    return { items: items.map((i) => withMarks(i, marks.get(i.id), now)), unlisted, now };
   }
 
   /**
    * Gives an item that waits to someone, or snoozes it, with its audit entry, in one transaction;
-   * 404 when the item does not wait (any more). Live streams hear of it after commit.
+   * 404 when the item does not wait (any more). Live streams hear of it after commit. `check`
+   * sees the change first, with the database's clock the item was read at (a snooze's bounds);
+   * what it throws is thrown before any 404.
    */
   async mark(
     tenantId: string,
     itemId: string,
     change: { assignee: string | null } | { snoozedUntil: Date | null },
     actor: string,
+    check: (now: Date) => void = () => undefined,
   ): Promise<InboxItem> {
     const kind = kindOfItemId(itemId);
-    const item = kind && (await this.items(tenantId, [kind])).items.find((i) => i.id === itemId);
+    // An id of no kind: nothing waits by it, but the marks (and the clock) are read for the check.
+    const read = await this.items(tenantId, kind ? [kind] : []);
+    check(read.now);
+    const item = read.items.find((i) => i.id === itemId);
     if (!item) throw new NotFoundException(`inbox item ${itemId} not found: nothing by that id waits`);
     return this.tx.run(async () => {
       const before = await this.marks.lock(tenantId, itemId, actor);
@@ -61,7 +72,7 @@ export class Inbox {
       });
       this.changed(tenantId);
       const { assignee: _a, snoozedUntil: _s, ...waiting } = item;
-      return withMarks({ ...waiting, incidentIds: [] }, after, new Date());
+      return withMarks({ ...waiting, incidentIds: [] }, after, read.now);
     });
   }
 

@@ -12,12 +12,16 @@ export class SnoozeInboxItemHandler implements ICommandHandler<SnoozeInboxItem> 
   constructor(private readonly inbox: Inbox) {}
 
   execute({ tenantId, itemId, until, actor }: SnoozeInboxItem): Promise<InboxItem> {
-    const now = Date.now();
-    if (until !== null && (until.getTime() <= now || until.getTime() > now + MAX_SNOOZE_MS)) {
-      throw invalidFields([
-        { field: 'until', errors: ['until must be in the future, at most 90 days ahead (null ends a snooze)'] },
-      ]);
-    }
-    return this.inbox.mark(tenantId, itemId, { snoozedUntil: until }, actor);
+    // Judged by the database's clock (read with the item, before a 404), as the inbox judges
+    // whether a snooze still runs: this host's clock may drift from it.
+    const check = (now: Date) => {
+      const ms = until?.getTime();
+      if (ms !== undefined && (ms <= now.getTime() || ms > now.getTime() + MAX_SNOOZE_MS)) {
+        throw invalidFields([
+          { field: 'until', errors: ['until must be in the future, at most 90 days ahead (null ends a snooze)'] },
+        ]);
+      }
+    };
+    return this.inbox.mark(tenantId, itemId, { snoozedUntil: until }, actor, check);
   }
 }
