@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { connectActuator } from './support/actuators.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
@@ -236,6 +237,116 @@ describe('pattern merges keep the older id and move what hangs on the others', (
       { source_pattern_id: p1 },
     ]);
   });
+
+  /**
+   * An operator approves p2's recovery while the incident that merges p2 into p1 is being filed.
+   * One side goes first and is held (`approval-first`: the approval holds the recovery's lock and
+   * waits for its incident, whose row the test holds; `merge-first`: the merge has moved and locked
+   * the recoveries and waits to move the runs, whose table the test holds), then the other is sent,
+   * and the hold is let go once that one has stopped too, wherever it stops. Today it waits for the
+   * first's lock on the recovery, which orders the two (ADR 0012). Either way the run must end up
+   * under p1, and neither side may deadlock.
+   */
+  const approveWhileMerging = async (tenant: string, order: 'approval-first' | 'merge-first') => {
+    const admin = await app.keyFor(tenant, 'admin');
+    const get = async (path: string) => (await app.http.get(path).set(auth(admin)).expect(200)).body;
+    const file = async (user: string, agentId: string) =>
+      (
+        await app.http
+          .post('/incidents')
+          .set(auth(admin))
+          .send({ errorType: 'ssh_auth', message: `unknown user ${user} from ${tenant}`, agentId })
+          .expect(201)
+      ).body.id as string;
+    const recoveryOf = (incidentId: string) =>
+      eventually(
+        async () => (await get(`/recoveries?incidentId=${incidentId}`)).items[0],
+        `a recovery for ${incidentId}`,
+      );
+    const p1 = (await recoveryOf(await file('deploy', 'agent-a'))).patternId as string;
+    const second = await file('maria', 'agent-b');
+    const waiting = await recoveryOf(second);
+    const p2 = waiting.patternId as string;
+    await recoveryOf(await file('oracle', 'agent-c'));
+    expect(waiting.status).toBe('pending_review');
+    await eventually(
+      async () => (await app.sql(`SELECT count(*)::int AS n FROM outbox_events WHERE processed_at IS NULL`))[0].n === 0,
+      'the outbox to drain',
+    );
+
+    // The statements each side may be held or wait at.
+    const lockIncident = 'FROM incidents WHERE tenant_id = $1 AND id = $2 FOR UPDATE';
+    const lockRecovery = 'FROM recovery_candidates WHERE tenant_id = $1 AND id = $2 FOR UPDATE';
+    const insertRun = 'INSERT INTO recovery_runs';
+    const lockPatterns = 'FROM failure_patterns WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE';
+    const moveRecoveries = 'UPDATE recovery_candidates SET source_pattern_id';
+    const moveRuns = 'UPDATE recovery_runs SET pattern_id';
+    const moveIncidents = 'UPDATE incidents SET matched_pattern_id';
+    // The backend running one of `statements` while it waits for a lock one of `blockedBy` holds.
+    const waitsAt = (statements: string[], blockedBy: number[], what: string) =>
+      eventually(async () => {
+        const [row] = await app.sql<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity
+            WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) s WHERE position(s in query) > 0)
+              AND pg_blocking_pids(pid) && $2::int[]`,
+          [statements, blockedBy],
+        );
+        return row?.pid;
+      }, what);
+    const approve = () =>
+      app.http
+        .post(`/recoveries/${waiting.id}/approve`)
+        .set(auth(admin))
+        .send({})
+        .then((r) => r);
+
+    const blocker = new pg.Client({ connectionString: app.database.url });
+    await blocker.connect();
+    let approval: Promise<{ status: number; body: any }>;
+    let merging: Promise<string>;
+    try {
+      await blocker.query('BEGIN');
+      const blockerPid = (blocker as unknown as { processID: number }).processID;
+      if (order === 'approval-first') {
+        await blocker.query(`SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE`, [second]);
+        approval = approve();
+        const approver = await waitsAt([lockIncident], [blockerPid], 'the approval to hold the recovery');
+        merging = file('admin', 'agent-d');
+        await waitsAt(
+          [lockPatterns, moveRecoveries, moveRuns, moveIncidents],
+          [approver, blockerPid],
+          'the merge to stop',
+        );
+      } else {
+        await blocker.query(`LOCK TABLE recovery_runs IN SHARE ROW EXCLUSIVE MODE`);
+        merging = file('admin', 'agent-d');
+        const merger = await waitsAt([moveRuns], [blockerPid], 'the merge to hold the recovery');
+        approval = approve();
+        await waitsAt([lockRecovery, lockIncident, insertRun], [merger, blockerPid], 'the approval to stop');
+      }
+      await blocker.query('COMMIT');
+    } finally {
+      await blocker.end();
+    }
+    const approved = await approval;
+    expect(approved.status).toBe(200);
+    const fourth = await merging;
+    await eventually(async () => (await get(`/integration/loop/${fourth}`)).isComplete, 'the merging loop');
+    expect((await get(`/catalog/patterns/${p2}`)).mergedIntoId).toBe(p1);
+    expect(await get(`/recoveries/${waiting.id}`)).toMatchObject({ status: 'applied', patternId: p1 });
+    expect((await get(`/runs/${approved.body.id}`)).patternId).toBe(p1);
+    expect((await get(`/runs?patternId=${p2}`)).items).toEqual([]);
+    // Neither side was rolled back and retried (a deadlock would retry the merge or fail the approval).
+    expect(
+      await app.sql(`SELECT handler, attempts FROM outbox_events WHERE tenant_id = $1 AND attempts > 1`, [tenant]),
+    ).toEqual([]);
+  };
+
+  it('an approval that holds the recovery when a merge moves it: the merge waits, and moves the run it started', () =>
+    approveWhileMerging('merge-approve-1', 'approval-first'));
+
+  it('an approval of a recovery a merge has moved but not committed: it waits, and starts the run under the survivor', () =>
+    approveWhileMerging('merge-approve-2', 'merge-first'));
 
   it("moves the merged pattern's runs in the same transaction: the survivor learns from their verdicts, cools down on them, and hears recurrences for a run still watching", async () => {
     const admin = await app.keyFor('merge-runs', 'admin');

@@ -280,6 +280,8 @@ export class FailurePatternRepository {
       [survivor.tenantId, survivor.id, absorbed.map((p) => p.id)],
     );
     // Recoveries are written by other transactions (bridge 2): this one has none of them deferred.
+    // Sent now, before the caller moves the runs: an approval holding one of these rows makes the
+    // merge wait here until its run is committed, so the run moves too (ADR 0012).
     await this.tx.query(
       `UPDATE recovery_candidates SET source_pattern_id = $2 WHERE tenant_id = $1 AND source_pattern_id = ANY($3::uuid[])`,
       [survivor.tenantId, survivor.id, absorbed.map((p) => p.id)],

@@ -23,7 +23,11 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
 
   execute(c: ReviewRecovery) {
     return this.tx.run(async () => {
-      // Locked, so two reviewers deciding at once cannot both win.
+      // Locked, so two reviewers deciding at once cannot both win. The lock also orders the
+      // approval with a merge of its pattern, which moves this row and then the runs: either
+      // source_pattern_id is the survivor's, or the merge waits and moves the run started here.
+      // No key-share lock on the pattern as the bridges take: after this one it deadlocks with a
+      // merge that holds the pattern and waits for this row (ADR 0012).
       const recovery = await this.recoveries.lock(c.tenantId, c.recoveryId);
       if (!recovery) throw new NotFoundException(`recovery ${c.recoveryId} not found`);
       if (recovery.status !== 'pending_review') {
