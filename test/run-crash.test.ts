@@ -22,12 +22,15 @@ describe('a recovery run survives a crash mid-call', () => {
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const children: ChildProcess[] = [];
   const SECRETS_KEY = randomBytes(32).toString('hex');
-  // Restarting a worker is tried once: a crash mid-call must not use up that one attempt.
+  // Restarting a worker is tried once: a crash mid-call must not use up that one attempt. A code
+  // patch escalates at once (no manual reproduction first), so its run notifies the coding agent.
   const PLAYBOOK_CATALOG_PATH = playbookCatalogWith((p) => {
     p('memory_cleanup').steps.find((s: { id: string }) => s.id === 'restart_worker').attempts = 1;
+    p('code_patch').steps = p('code_patch').steps.filter((s: { id: string }) => s.id !== 'reproduce');
   });
   let crashNow: () => void = () => undefined;
   let crashed = false;
+  let codingAgent: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
   function spawnService() {
     const child = spawn(process.execPath, ['dist/test/support/app-child.js'], {
@@ -62,6 +65,11 @@ describe('a recovery run survives a crash mid-call', () => {
       }
       answerHealthy(c, res);
     });
+    // Every notification of a new work order kills the service mid-call.
+    codingAgent = await startWebhookReceiver(() => {
+      crashNow();
+      return 'hang';
+    });
     // Serves HTTP only: runs and the loop are left to the child processes.
     http = await startTestApp(
       { ...ALLOW_LOOPBACK, OUTBOX_RELAY_ENABLED: 'false', SECRETS_KEY, PLAYBOOK_CATALOG_PATH },
@@ -73,6 +81,7 @@ describe('a recovery run survives a crash mid-call', () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await http.stop();
     await receiver.close();
+    await codingAgent.close();
   });
 
   it('repeats the call in flight once with the same webhook-id, not counted as an attempt, and runs nothing twice', async () => {
@@ -149,4 +158,81 @@ describe('a recovery run survives a crash mid-call', () => {
     second.child.kill('SIGTERM');
     await once(second.child, 'exit');
   });
+
+  /**
+   * A coding agent's notification is a call like a step's: a crash mid-call repeats it with the same
+   * webhook-id, counted in the step's interruptedCalls, at most MAX_INTERRUPTED_CALLS times. Then
+   * the notice is given up, as any failed notice is: the run waits for its work order, which stays
+   * queued for coding agents to list and claim (ADR 0008 §5).
+   */
+  it("repeats a coding agent's notification interrupted by a crash at most 3 times, then waits for the work order without it", async () => {
+    const operator = await http.keyFor('crash-notify', 'operator');
+    const admin = await http.keyFor('crash-notify', 'admin');
+    await connectActuator(http.http, admin, codingAgent, { name: 'coding-agent', path: '/work', timeoutMs: 1000 });
+    let service = spawnService();
+    crashNow = () => service.child.kill('SIGKILL');
+    await service.ready;
+    const get = async (path: string) => (await http.http.get(path).set(auth(operator)).expect(200)).body;
+    const inc = await http.http
+      .post('/incidents')
+      .set(auth(operator))
+      .send({
+        errorType: 'TypeError',
+        message: "Cannot read properties of undefined (reading 'id') in checkout handler",
+        agentId: 'agent-n',
+        capability: 'checkout',
+      })
+      .expect(201);
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${inc.body.id}`)).items[0],
+      'the recovery',
+    );
+    expect(recovery).toMatchObject({ playbookId: 'code_patch', status: 'pending_review' });
+    const run = (await http.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
+    const notices = () => codingAgent.calls.filter((c) => c.json?.runId === run.id);
+
+    // The first notice and three repeats, each killing the service that made it; a new one each time.
+    for (let n = 1; n <= 4; n++) {
+      await eventually(async () => notices().length >= n, `notice ${n}`, 30_000);
+      if (service.child.exitCode === null) await once(service.child, 'exit');
+      expect(notices()).toHaveLength(n);
+      service = spawnService();
+      await service.ready;
+    }
+    // The fifth service gives the notice up (or, without a cap, calls a fifth time).
+    const settled = await eventually(
+      async () => {
+        const r = await get(`/runs/${run.id}`);
+        const patch = r.steps.find((s: { id: string }) => s.id === 'patch');
+        return patch.waitingFor !== 'notify' || notices().length > 4 ? { r, patch } : null;
+      },
+      'the notification to be given up',
+      30_000,
+    );
+    expect(notices()).toHaveLength(4);
+    expect(new Set(notices().map((c) => c.headers['webhook-id']))).toEqual(new Set([`${run.id}.patch.work-order`]));
+    expect(notices().every((c) => c.verified && c.json.type === 'work_order.created')).toBe(true);
+    const { r, patch } = settled;
+    expect(r.status).toBe('awaiting_patch');
+    expect(patch).toMatchObject({
+      status: 'running',
+      waitingFor: 'patch',
+      interruptedCalls: 3,
+      output: {
+        notification: {
+          outcome: 'interrupted',
+          error: expect.stringContaining('no stored answer after 3 interrupted calls'),
+        },
+      },
+    });
+    expect(await get(`/patches/work-orders/${patch.workOrderId}`)).toMatchObject({ status: 'queued', runId: run.id });
+    const notes = (await get(`/runs/${run.id}`)).transitions
+      .filter((t: { stepId: string }) => t.stepId === 'patch')
+      .map((t: { note: string }) => t.note);
+    expect(notes.filter((n: string) => /notifying again with the same webhook-id/.test(n))).toHaveLength(3);
+    expect(notes.some((n: string) => /coding agent not notified/.test(n))).toBe(true);
+    service.child.kill('SIGTERM');
+    await once(service.child, 'exit');
+  }, 180_000); // five services start one after another, each in several seconds
 });

@@ -6,6 +6,7 @@ import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
 import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/start-recovery-run.command.js';
 import { connectActuator } from './support/actuators.js';
+import { playbookCatalogWith } from './support/playbooks.js';
 import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
@@ -216,6 +217,49 @@ describe('a call planned but not made when the engine stops', () => {
       await app.app.get(RunEngine).beforeApplicationShutdown();
       expect(receiver.calls.some((c) => c.json?.runId === waiting.runId)).toBe(false);
       expect(await step()).toEqual({ status: 'pending', attempts: 0, started: false });
+    } finally {
+      await app.stop();
+      await receiver.close();
+    }
+  });
+
+  it('takes back a notice to the coding agent it noted as sent but did not send, so the next holder does not count it as interrupted', async () => {
+    // A code patch escalates at once; the coding agent takes one notice at a time, and hangs on it.
+    const PLAYBOOK_CATALOG_PATH = playbookCatalogWith((p) => {
+      p('code_patch').steps = p('code_patch').steps.filter((s: { id: string }) => s.id !== 'reproduce');
+    });
+    const receiver = await startWebhookReceiver(() => 'hang');
+    const app = await startTestApp({ ...ALLOW_LOOPBACK, RUN_ENGINE_ACTUATOR_CALLS: '1', PLAYBOOK_CATALOG_PATH });
+    try {
+      const admin = await app.keyFor('unnotified', 'admin');
+      await connectActuator(app.http, admin, receiver, { name: 'coding-agent', timeoutMs: 1_000 });
+      const operator = await app.keyFor('unnotified', 'operator');
+      const typeError = (n: number) => ({
+        errorType: 'TypeError',
+        message: `Cannot read properties of undefined (reading 'id') in handler ${n}`,
+        agentId: `agent-${n}`,
+        capability: 'api',
+      });
+      const holder = await approvedRun(app.http, operator, typeError(1));
+      await eventually(
+        async () => receiver.calls.some((c) => c.json?.runId === holder.runId),
+        'the first notice in flight',
+      );
+      const waiting = await approvedRun(app.http, operator, typeError(2));
+      const step = async () =>
+        (
+          await app.sql(
+            `SELECT waiting_for, interrupted_calls, output FROM recovery_run_steps WHERE run_id = $1 AND step_id = 'patch'`,
+            [waiting.runId],
+          )
+        )[0];
+      await eventually(
+        async () => (await step()).output?.notification?.outcome === 'sent',
+        'the second notice noted as sent, waiting for the slot',
+      );
+      await app.app.get(RunEngine).beforeApplicationShutdown();
+      expect(receiver.calls.some((c) => c.json?.runId === waiting.runId)).toBe(false);
+      expect(await step()).toEqual({ waiting_for: 'notify', interrupted_calls: 0, output: null });
     } finally {
       await app.stop();
       await receiver.close();

@@ -139,6 +139,13 @@ export class RunAdvancer {
   async unplan(t: TurnInput, call: PlannedCall): Promise<void> {
     const s = { ...stateOf(t), mayNap: false };
     const step = s.steps.find((x) => x.step_id === call.stepId)!;
+    if (call.purpose === 'notify' && step.status === 'running' && step.waiting_for === 'notify') {
+      // A first notice goes back to not sent; a repeat stays a notice without an answer.
+      const refund = call.repeat
+        ? { interrupted_calls: step.interrupted_calls - 1 }
+        : { output: withNotice(step, null) };
+      await this.moveStep(s, step, refund, 'coding agent not notified: the service is shutting down');
+    }
     if (call.purpose === 'step' && step.status === 'running' && step.waiting_for === 'call') {
       // A repeat stays a call without an answer, to be repeated by the next holder; a first call goes back to pending,
       // and a step never called to not started (a cancel then has nothing to roll back for it).
@@ -161,9 +168,7 @@ export class RunAdvancer {
     const step = s.steps.find((x) => x.step_id === call.stepId)!;
     if (call.purpose === 'notify') {
       if (step.status === 'running' && step.waiting_for === 'notify') {
-        const notification = { outcome: result.outcome, status: result.status, error: result.error };
-        // A canary step that escalated keeps its trial beside the notification.
-        const output = step.kind === 'canary' ? { ...(step.output as object), notification } : { notification };
+        const output = withNotice(step, { outcome: result.outcome, status: result.status, error: result.error });
         await this.moveStep(
           s,
           step,
@@ -273,6 +278,18 @@ export class RunAdvancer {
         );
       case 'notify':
         return this.planNotify(s, current!);
+      case 'notify_interrupted': {
+        // As any notice that failed: the work order waits in the queue, where coding agents list and claim it (ADR 0008 §5).
+        const step = current!;
+        const error = `no stored answer after ${step.interrupted_calls} interrupted calls (the service stopped mid-call each time)`;
+        await this.moveStep(
+          s,
+          step,
+          { waiting_for: 'patch', output: withNotice(step, { outcome: 'interrupted', status: null, error }) },
+          `coding agent not notified: ${error}; work order ${step.work_order_id} waits in the queue without a notice`,
+        );
+        return 'again';
+      }
       case 'canary_call':
         return this.planCall(s, current!);
       case 'step_deadline': {
@@ -323,7 +340,10 @@ export class RunAdvancer {
       paused: run.paused_reason !== null,
       watchOver: run.verify_until !== null && now >= run.verify_until,
       stepDue: !current?.deadline_at || now >= current.deadline_at,
-      repeatsLeft: (current?.interrupted_calls ?? 0) < MAX_INTERRUPTED_CALLS,
+      // A step about to notify the coding agent has nothing to repeat until a notice went out.
+      repeatsLeft:
+        (current?.waiting_for === 'notify' && !noticeSent(current)) ||
+        (current?.interrupted_calls ?? 0) < MAX_INTERRUPTED_CALLS,
     };
   }
 
@@ -812,12 +832,41 @@ export class RunAdvancer {
   private async planNotify(s: State, step: StepRow): Promise<Next> {
     const actuator = s.actuators.get(CODING_AGENT_ACTUATOR);
     if (!actuator) {
-      await this.moveStep(s, step, { waiting_for: 'patch' }, 'the coding-agent actuator is gone: not notified');
+      // A notice sent before it went has no answer to wait for any more.
+      const gone = noticeSent(step)
+        ? { output: withNotice(step, { outcome: 'not_configured', status: null, error: 'the actuator is gone' }) }
+        : {};
+      await this.moveStep(
+        s,
+        step,
+        { waiting_for: 'patch', ...gone },
+        'the coding-agent actuator is gone: not notified',
+      );
       return 'again';
+    }
+    // Noted before the call, as a step's call is: a turn that finds it still without an answer
+    // after this one committed finds a notice lost to a crash, repeated (same webhook-id) up to
+    // MAX_INTERRUPTED_CALLS times as a call is, then given up (notify_interrupted).
+    const repeat = noticeSent(step);
+    if (repeat) {
+      await this.moveStep(
+        s,
+        step,
+        { interrupted_calls: step.interrupted_calls + 1 },
+        `the notice to the coding agent has no stored answer (the service stopped mid-call): notifying again with the same webhook-id`,
+      );
+    } else {
+      await this.moveStep(
+        s,
+        step,
+        { output: withNotice(step, { outcome: 'sent', status: null, error: null }) },
+        `notifying the coding agent of work order ${step.work_order_id}`,
+      );
     }
     await this.holdLease(s, actuator, actuator.timeout_ms);
     return {
       purpose: 'notify',
+      repeat,
       runId: s.run.id,
       tenantId: s.run.tenant_id,
       stepId: step.step_id,
@@ -1077,3 +1126,23 @@ const stateOf = (t: TurnInput): State => ({
   now: t.run.locked_at,
   mayNap: t.mayNap,
 });
+
+/** What became of the notice to the coding agent, kept in its step's output: `sent` until its answer is stored. */
+interface Notice {
+  outcome: ActuatorCallResult['outcome'] | 'sent' | 'interrupted';
+  status: number | null;
+  error: string | null;
+}
+
+/** A notice went out for this step and no answer was stored. */
+const noticeSent = (step: StepRow): boolean =>
+  (step.output as { notification?: Notice } | null)?.notification?.outcome === 'sent';
+
+/** The step's output with its notice set (null: removed). A canary step that escalated keeps its trial beside it. */
+function withNotice(step: StepRow, notification: Notice | null): unknown {
+  const { notification: _old, ...rest } = (step.kind === 'canary' ? (step.output ?? {}) : {}) as {
+    notification?: Notice;
+  };
+  if (notification) return { ...rest, notification };
+  return Object.keys(rest).length > 0 ? rest : null;
+}

@@ -77,6 +77,13 @@ describe('the run rules (a transition table)', () => {
     expect(nextMove(facts({ phase: 'rollback', status: 'failed', step: 'running/call' }))).toBe('repeat_call');
   });
 
+  it("a coding agent's notice is repeated after a crash like a call while repeats are left, then given up", () => {
+    const notifying = { step: 'running/notify', status: 'awaiting_patch', waitingOnSomeone: true } as const;
+    expect(nextMove(facts(notifying))).toBe('notify');
+    expect(nextMove(facts({ ...notifying, repeatsLeft: false }))).toBe('notify_interrupted');
+    expect(nextMove(facts({ step: 'running/notify', killSwitch: true, repeatsLeft: false }))).toBe('pause');
+  });
+
   it('a canary step between its calls makes the next one when due, and the kill switch holds it', () => {
     expect(nextMove(facts({ step: 'running/next' }))).toBe('canary_call');
     expect(nextMove(facts({ step: 'running/next', stepDue: false }))).toBe('await_retry');

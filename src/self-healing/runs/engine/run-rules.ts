@@ -27,7 +27,8 @@ export const MOVES = [
   'begin_step', // run the step by its kind
   'repeat_call', // the answer to a call was lost (the service stopped mid-call): call again, same webhook-id, no attempt counted
   'fail_interrupted', // calls of this step were interrupted too often
-  'notify', // tell the coding agent about the work order
+  'notify', // tell the coding agent about the work order (again, with the same webhook-id, if the last notice has no answer)
+  'notify_interrupted', // notices of this step were interrupted too often: it waits for its work order without one
   'step_deadline', // a waiting step's time is up: a timer is done, anything else timed out
   'await_step', // sleep until the step's deadline (its reporter wakes it earlier)
   'canary_call', // a canary step between its calls: make the next one (apply a candidate, promote or restore)
@@ -89,7 +90,10 @@ export interface RunFacts {
   watchOver: boolean;
   /** The current step's deadline (its retry time, timer, or timeout) has passed, or it has none. */
   stepDue: boolean;
-  /** The current step may repeat a call whose answer was lost. */
+  /**
+   * The current step may repeat a call whose answer was lost; for a step about to notify the
+   * coding agent, also true while it has sent no notice yet.
+   */
   repeatsLeft: boolean;
 }
 
@@ -143,7 +147,8 @@ export const RUN_RULES: readonly RunRule[] = [
   { step: ['running/next'], move: 'canary_call' },
   { step: ['running/call'], when: (f) => f.repeatsLeft, move: 'repeat_call' },
   { step: ['running/call'], move: 'fail_interrupted' },
-  { step: ['running/notify'], move: 'notify' },
+  { step: ['running/notify'], when: (f) => f.repeatsLeft, move: 'notify' },
+  { step: ['running/notify'], move: 'notify_interrupted' },
   { step: WAITING, when: (f) => f.stepDue, move: 'step_deadline' },
   { step: WAITING, move: 'await_step' },
 ];
@@ -161,7 +166,10 @@ export function nextMove(f: RunFacts): Move {
   return rule.move;
 }
 
-/** A call repeated after a crash is not an attempt; this many lost answers fail the step (a call that kills the service every time). */
+/**
+ * A call repeated after a crash is not an attempt; this many lost answers fail the step (a call that
+ * kills the service every time), or give up the coding agent's notice (the step still waits for its work order).
+ */
 export const MAX_INTERRUPTED_CALLS = 3;
 
 /** What the catalog and monitoring saw inside a run's watch window (the incidents pillar's FindRecurrence). */
