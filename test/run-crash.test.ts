@@ -47,12 +47,14 @@ describe('a recovery run survives a crash mid-call', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
+    // Listened for from the start: a SIGKILLed child keeps exitCode null, and its 'exit' may already be past.
+    const exited = once(child, 'exit');
     const lines = createInterface({ input: child.stdout! });
     const ready = new Promise<void>((resolve, reject) => {
       lines.on('line', (line) => line.startsWith('READY') && resolve());
       child.once('exit', (code) => reject(new Error(`service child exited (${code}) before READY`)));
     });
-    return { child, ready };
+    return { child, ready, exited };
   }
 
   beforeAll(async () => {
@@ -115,7 +117,7 @@ describe('a recovery run survives a crash mid-call', () => {
     const run = (await http.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
       .body;
     await killed;
-    await once(first.child, 'exit');
+    await first.exited;
     const inFlight = (await http.http.get(`/runs/${run.id}`).set(auth(operator))).body;
     expect(inFlight.steps.find((s: { id: string }) => s.id === 'restart_worker')).toMatchObject({
       status: 'running',
@@ -156,7 +158,7 @@ describe('a recovery run survives a crash mid-call', () => {
     ).toBe(true);
     expect((await http.http.get(`/incidents/${inc.body.id}`).set(auth(operator))).body.status).toBe('resolved');
     second.child.kill('SIGTERM');
-    await once(second.child, 'exit');
+    await second.exited;
   });
 
   /**
@@ -195,7 +197,7 @@ describe('a recovery run survives a crash mid-call', () => {
     // The first notice and three repeats, each killing the service that made it; a new one each time.
     for (let n = 1; n <= 4; n++) {
       await eventually(async () => notices().length >= n, `notice ${n}`, 30_000);
-      if (service.child.exitCode === null) await once(service.child, 'exit');
+      await service.exited;
       expect(notices()).toHaveLength(n);
       service = spawnService();
       await service.ready;
@@ -233,6 +235,6 @@ describe('a recovery run survives a crash mid-call', () => {
     expect(notes.filter((n: string) => /notifying again with the same webhook-id/.test(n))).toHaveLength(3);
     expect(notes.some((n: string) => /coding agent not notified/.test(n))).toBe(true);
     service.child.kill('SIGTERM');
-    await once(service.child, 'exit');
+    await service.exited;
   }, 180_000); // five services start one after another, each in several seconds
 });

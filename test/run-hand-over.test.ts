@@ -197,7 +197,8 @@ describe('a call planned but not made when the engine stops', () => {
     const app = await startTestApp({ ...ALLOW_LOOPBACK, RUN_ENGINE_ACTUATOR_CALLS: '1' });
     try {
       const admin = await app.keyFor('unplanned', 'admin');
-      await connectActuator(app.http, admin, receiver, { timeoutMs: 1_000 });
+      // Long enough that the hanging call is still out at shutdown however slow the machine: the slot stays taken.
+      await connectActuator(app.http, admin, receiver, { timeoutMs: 60_000 });
       const operator = await app.keyFor('unplanned', 'operator');
       const holder = await approvedRun(app.http, operator, oomIncident('slot-holder'));
       await eventually(
@@ -214,7 +215,11 @@ describe('a call planned but not made when the engine stops', () => {
           )
         )[0];
       await eventually(async () => (await step()).status === 'running', 'the second run waiting for the slot');
-      await app.app.get(RunEngine).beforeApplicationShutdown();
+      // Shutdown closes the slots at once (the waiting call is never made), then waits for the hanging
+      // call, which ends when the receiver goes.
+      const stopping = app.app.get(RunEngine).beforeApplicationShutdown();
+      await receiver.close();
+      await stopping;
       expect(receiver.calls.some((c) => c.json?.runId === waiting.runId)).toBe(false);
       expect(await step()).toEqual({ status: 'pending', attempts: 0, started: false });
     } finally {
@@ -232,7 +237,7 @@ describe('a call planned but not made when the engine stops', () => {
     const app = await startTestApp({ ...ALLOW_LOOPBACK, RUN_ENGINE_ACTUATOR_CALLS: '1', PLAYBOOK_CATALOG_PATH });
     try {
       const admin = await app.keyFor('unnotified', 'admin');
-      await connectActuator(app.http, admin, receiver, { name: 'coding-agent', timeoutMs: 1_000 });
+      await connectActuator(app.http, admin, receiver, { name: 'coding-agent', timeoutMs: 60_000 });
       const operator = await app.keyFor('unnotified', 'operator');
       const typeError = (n: number) => ({
         errorType: 'TypeError',
@@ -257,7 +262,11 @@ describe('a call planned but not made when the engine stops', () => {
         async () => (await step()).output?.notification?.outcome === 'sent',
         'the second notice noted as sent, waiting for the slot',
       );
-      await app.app.get(RunEngine).beforeApplicationShutdown();
+      // Shutdown closes the slots at once (the waiting call is never made), then waits for the hanging
+      // call, which ends when the receiver goes.
+      const stopping = app.app.get(RunEngine).beforeApplicationShutdown();
+      await receiver.close();
+      await stopping;
       expect(receiver.calls.some((c) => c.json?.runId === waiting.runId)).toBe(false);
       expect(await step()).toEqual({ waiting_for: 'notify', interrupted_calls: 0, output: null });
     } finally {
