@@ -79,8 +79,8 @@ const RESERVE_POOL_SIZE = 4;
  * app), so a transaction sends what it can together on its pipelined connection: BEGIN goes out
  * with the first statement, the deferred writes go out with the COMMIT, and every statement
  * issued in one burst of synchronous work (concurrent handlers of a batch) leaves in one write.
- * A transaction that only defers writes (reporting an incident) is sent as one statement, its
- * writes joined as data-modifying CTEs, with neither BEGIN nor COMMIT.
+ * A transaction that only defers writes is sent as one statement, its writes joined as
+ * data-modifying CTEs, with neither BEGIN nor COMMIT.
  */
 @Injectable()
 export class TransactionHost implements OnApplicationShutdown {
