@@ -47,13 +47,14 @@ export const ALL_TENANTS = '*';
 /**
  * The statement (which returns policy rows, `RETURNING *`) with, in the same statement, a row of
  * `policy_status_changes` for each policy it returns (`when`: those whose status it changed) at
- * `now()`: the database's clock, as an incident's `created_at` (its receipt time), which loop
- * health compares with it, is.
+ * the statement's start: the database's clock, as an incident's `created_at` (its receipt time),
+ * which loop health compares with it, is. Not `now()`: bridge 3 changes a status inside a batch's
+ * transaction, which may have begun well before it took the policy's lock.
  */
 const recordingStatus = (statement: string, when = 'true') =>
   `WITH p AS (${statement}),
         changed AS (INSERT INTO policy_status_changes (tenant_id, policy_id, status, changed_at)
-                    SELECT tenant_id, id, status, now() FROM p WHERE ${when})
+                    SELECT tenant_id, id, status, statement_timestamp() FROM p WHERE ${when})
    SELECT * FROM p`;
 
 /** The columns the policy engine indexes. */
