@@ -167,7 +167,7 @@ export function nextMove(f: RunFacts): Move {
 }
 
 /**
- * A call repeated after a crash is not an attempt; this many lost answers fail the step (a call that
+ * A call repeated after a crash is not an attempt; this many repeats lost too fail the step (a call that
  * kills the service every time), or give up the coding agent's notice (the step still waits for its work order).
  */
 export const MAX_INTERRUPTED_CALLS = 3;
