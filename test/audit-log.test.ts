@@ -612,8 +612,12 @@ describe('the scheduled verification of every chain (AUDIT_VERIFY_INTERVAL_MS)',
       `SELECT payload FROM outbox_events WHERE tenant_id = 'audit-scheduled' AND payload ->> 'foundBy' = 'schedule'`,
     );
     expect(told[0].payload).toMatchObject({ firstBrokenSeq: 1 });
-    // This replica's scheduler stops (as at shutdown); what follows plays two replicas by hand.
-    app.app.get(AuditVerificationScheduler).beforeApplicationShutdown();
+    // This replica's scheduler stops (as at shutdown: the round in progress ends first, else it may
+    // still record a chain it claimed, `default`, after `before` below); what follows plays two
+    // replicas by hand.
+    const scheduler = app.app.get(AuditVerificationScheduler);
+    scheduler.beforeApplicationShutdown();
+    await scheduler.onApplicationShutdown();
     const repository = app.app.get(AuditRepository);
     const claim = () => repository.claimVerifications('', 100, 3_600_000);
     // A chain started within the interval is nobody's to verify again, and its row is left as it is.
