@@ -17,7 +17,7 @@ describe('migrations', () => {
     ).map((r: { table_name: string }) => r.table_name);
 
   beforeAll(async () => {
-    url = await createTestDatabase();
+    url = await createTestDatabase({ empty: true }); // these tests run the migrations themselves
     ds = new DataSource(dataSourceOptions(url, 2));
     await ds.initialize();
   });
