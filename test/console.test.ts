@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { connectActuator } from './support/actuators.js';
-import { launchBrowser } from './support/browser.js';
+import { startBrowser, type TestBrowser } from './support/browser.js';
 import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -16,6 +16,7 @@ const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS_DIR;
 /** The console in a real headless Chromium against the real service (npm test builds it first). */
 describe('console in Chromium', () => {
   let app: TestApp;
+  let browser: TestBrowser;
   const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
   const report = async (errorType: string) =>
     (
@@ -30,21 +31,23 @@ describe('console in Chromium', () => {
 
   beforeAll(async () => {
     // Loopback actuators are allowed for the one tenant that configures one (the paused-run test).
-    app = await startTestApp(ALLOW_LOOPBACK);
+    // One Chromium for the file (its start was most of each test's time); each test gets a fresh context.
+    [app, browser] = await Promise.all([startTestApp(ALLOW_LOOPBACK), startBrowser()]);
   });
   afterAll(async () => {
+    await browser?.close();
     await app?.stop();
   });
 
-  /** A fresh browser signed in with `key`; closed afterwards whatever happens. */
+  /** A fresh browser context (its own cookie jar) signed in with `key`; closed afterwards whatever happens. */
   async function signedIn(key: string, use: (page: Page, context: BrowserContext) => Promise<void>) {
-    const browser = await launchBrowser();
+    const context = await browser.newContext();
     try {
-      const page = await browser.context.newPage();
+      const page = await context.newPage();
       await signIn(page, key);
-      await use(page, browser.context);
+      await use(page, context);
     } finally {
-      await browser.close();
+      await context.close();
     }
   }
 
@@ -546,9 +549,9 @@ describe('console in Chromium', () => {
       ['not-found', '/console/incidents/01900000-0000-7000-8000-000000000000'],
     ];
     if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
-    const browser = await launchBrowser();
+    const context = await browser.newContext();
     try {
-      const page = await browser.context.newPage();
+      const page = await context.newPage();
       await page.goto(`${app.url}/`);
       expect(await axeSerious(page)).toEqual([]); // the sign-in page
       if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'sign-in.png') });
@@ -567,7 +570,7 @@ describe('console in Chromium', () => {
         if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
       }
     } finally {
-      await browser.close();
+      await context.close();
     }
   });
 

@@ -1,27 +1,29 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+export interface TestBrowser {
+  /** A fresh context: its own cookie jar and storage, as a new profile would have. */
+  newContext(): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
 /**
  * Debian's Chromium (apt-get install chromium; .ci/run installs it when missing) driven by
- * playwright-core: no browser download. Each call is a fresh profile, so a fresh cookie jar.
+ * playwright-core: no browser download. Started once per test file (2 to 3 s on this machine);
+ * each test takes a fresh context from it, which shares nothing with another context (cookies,
+ * storage, cache) and costs well under a second.
  */
-export async function launchBrowser(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export async function startBrowser(): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `${CHROMIUM} is missing: install the Debian package "chromium" (apt-get update && apt-get install -y chromium)`,
     );
   }
-  const profile = await mkdtemp(path.join(os.tmpdir(), 'pillar-loop-chromium-'));
-  // launchPersistentContext is how playwright takes a --user-data-dir: a fresh one per browser.
-  const context = await chromium.launchPersistentContext(profile, {
+  const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 1280, height: 900 },
     args: [
       '--headless',
       '--no-sandbox',
@@ -34,10 +36,18 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close:
     ],
   });
   return {
-    context,
-    close: async () => {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
+    newContext: () => browser.newContext({ viewport: { width: 1280, height: 900 } }),
+    close: () => browser.close(),
   };
+}
+
+/** A browser of its own with one fresh context, for a test that needs a browser once. */
+export async function launchBrowser(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  const browser = await startBrowser();
+  try {
+    return { context: await browser.newContext(), close: browser.close };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
 }
