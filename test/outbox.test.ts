@@ -139,9 +139,9 @@ describe('transactional outbox (real PostgreSQL)', () => {
           .length === 10,
       'all handled',
     );
-    // processed_at is its transaction's start time: one batch, one time.
+    // xmin is the transaction that marked a row done: one batch, one transaction.
     const [{ transactions }] = await app.sql(
-      `SELECT count(DISTINCT processed_at)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'batch-%'`,
+      `SELECT count(DISTINCT xmin::text)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'batch-%'`,
     );
     expect(transactions).toBe(1);
     expect(probe.calls).toEqual(keys);
@@ -342,7 +342,7 @@ describe('transactional outbox (real PostgreSQL)', () => {
     expect(grouped.calls.filter((k) => k.startsWith('grp-a'))).toEqual(['grp-a0', 'grp-a1', 'grp-a2']);
     expect(grouped.calls.filter((k) => k.startsWith('grp-b'))).toEqual(['grp-b0', 'grp-b1']);
     const [{ transactions }] = await app.sql(
-      `SELECT count(DISTINCT processed_at)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'grp-%'`,
+      `SELECT count(DISTINCT xmin::text)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'grp-%'`,
     );
     expect(transactions).toBe(1);
   });
@@ -625,7 +625,7 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
     ]);
     expect(await handleBatch([...alone, ...rest])).toBe(false); // one claimed before: one at a time
     const [{ transactions }] = await app.sql(
-      `SELECT count(DISTINCT processed_at)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'lapsed-%' AND status = 'done'`,
+      `SELECT count(DISTINCT xmin::text)::int AS transactions FROM outbox_events WHERE payload->>'key' LIKE 'lapsed-%' AND status = 'done'`,
     );
     expect(transactions).toBe(3);
     expect(await effects('lapsed-')).toEqual(['lapsed-1', 'lapsed-2', 'lapsed-3']);
