@@ -270,18 +270,13 @@ export class RunAdvancer {
       case 'repeat_call':
         return this.planCall(s, current!, { repeat: true });
       case 'fail_interrupted':
-        return this.stepFailed(
-          s,
-          current!,
-          'failed',
-          `no stored answer after ${current!.interrupted_calls} interrupted calls (the service stopped mid-call each time)`,
-        );
+        return this.stepFailed(s, current!, 'failed', interruptedCalls(current!));
       case 'notify':
         return this.planNotify(s, current!);
       case 'notify_interrupted': {
         // As any notice that failed: the work order waits in the queue, where coding agents list and claim it (ADR 0008 §5).
         const step = current!;
-        const error = `no stored answer after ${step.interrupted_calls} interrupted calls (the service stopped mid-call each time)`;
+        const error = interruptedCalls(step);
         await this.moveStep(
           s,
           step,
@@ -1126,6 +1121,10 @@ const stateOf = (t: TurnInput): State => ({
   now: t.run.locked_at,
   mayNap: t.mayNap,
 });
+
+/** Why a step's call, or its notice, is given up after crashes. */
+const interruptedCalls = (step: StepRow): string =>
+  `no stored answer after ${step.interrupted_calls} interrupted calls (the service stopped mid-call each time)`;
 
 /** What became of the notice to the coding agent, kept in its step's output: `sent` until its answer is stored. */
 interface Notice {
