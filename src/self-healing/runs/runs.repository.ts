@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../../platform/database/newest-first.js';
+import { inOneSnapshot } from '../../platform/database/one-snapshot.js';
 import { setColumns } from '../../platform/database/set-columns.js';
 import {
   columnsOf,
@@ -204,10 +205,8 @@ export class RunsRepository {
     tenantId: string,
     id: string,
   ): Promise<{ run: RunRow; steps: StepRow[]; transitions: RunTransitionRow[] } | null> {
-    return this.tx.run(async () => {
-      // Sent together: the snapshot is taken by the first read after the SET.
-      const [, run, steps, transitions] = await Promise.all([
-        this.tx.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`),
+    return inOneSnapshot(this.tx, async () => {
+      const [run, steps, transitions] = await Promise.all([
         this.find(tenantId, id),
         this.steps(id),
         this.transitions(id),
