@@ -7,7 +7,7 @@ import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import type { RunRow } from '../src/self-healing/runs/run.view.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
 import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/start-recovery-run.command.js';
-import { driftingClock } from './support/app-clock.js';
+import { driftingClock, type DriftingClock } from './support/app-clock.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -41,7 +41,7 @@ const dbTimeOf = async (app: TestApp, ms: number) =>
 
 describe('recovery runs started on a replica whose clock drifts', () => {
   let app: TestApp;
-  let clock: ReturnType<typeof driftingClock>;
+  let clock: DriftingClock;
   /** Each run as its INSERT stored it (the engine's first turn changes it at once). */
   const stored = new Map<string, RunRow>();
   const TIMEOUT_MS = 3_600_000;
@@ -74,9 +74,8 @@ describe('recovery runs started on a replica whose clock drifts', () => {
   });
 
   /** A run of memory_cleanup (no actuator: its steps wait for an operator), started with the app's clock `skewMs` off. */
-  const startRun = async (skewMs: number): Promise<RunRow> => {
-    clock.skew(skewMs);
-    try {
+  const startRun = (skewMs: number): Promise<RunRow> =>
+    clock.during(skewMs, async () => {
       const run = await app.app.get(CommandBus).execute(
         new StartRecoveryRun({
           tenantId: 'drift',
@@ -90,10 +89,7 @@ describe('recovery runs started on a replica whose clock drifts', () => {
         }),
       );
       return stored.get(run.id)!;
-    } finally {
-      clock.skew(0);
-    }
-  };
+    });
 
   it.each([
     ['a minute ahead', AHEAD_MS],
@@ -133,7 +129,7 @@ describe('recovery runs started on a replica whose clock drifts', () => {
 
 describe('work-order claims on a replica whose clock drifts', () => {
   let app: TestApp;
-  let clock: ReturnType<typeof driftingClock>;
+  let clock: DriftingClock;
   /** Shorter than either drift: a claim set or judged by a drifted clock has lapsed, or is not near lapsing. */
   const CLAIM_MS = 30_000;
   let agentA: string;
@@ -174,14 +170,8 @@ describe('work-order claims on a replica whose clock drifts', () => {
       }),
     );
   /** A request made with the app's clock `skewMs` off. */
-  const post = async (skewMs: number, id: string, action: string, key: string, body: object = {}) => {
-    clock.skew(skewMs);
-    try {
-      return await app.http.post(`/patches/work-orders/${id}/${action}`).set(auth(key)).send(body);
-    } finally {
-      clock.skew(0);
-    }
-  };
+  const post = (skewMs: number, id: string, action: string, key: string, body: object = {}) =>
+    clock.during(skewMs, async () => app.http.post(`/patches/work-orders/${id}/${action}`).set(auth(key)).send(body));
   /** Milliseconds from the database's now() to a time the API answered. */
   const msFromNow = async (iso: string) => (await fromNow(app, { at: new Date(Date.parse(iso)) })).at!;
 
@@ -237,7 +227,7 @@ describe('work-order claims on a replica whose clock drifts', () => {
 
 describe('approval requests on a replica whose clock drifts', () => {
   let app: TestApp;
-  let clock: ReturnType<typeof driftingClock>;
+  let clock: DriftingClock;
   const TTL_MS = 3_600_000;
   let operator: string;
   const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -253,9 +243,8 @@ describe('approval requests on a replica whose clock drifts', () => {
   });
 
   /** A recovery sent to review, suggested (by bridge 2, in this process) with the app's clock `skewMs` off. */
-  const queuedRecovery = async (agentId: string, skewMs = 0) => {
-    clock.skew(skewMs);
-    try {
+  const queuedRecovery = (agentId: string, skewMs = 0) =>
+    clock.during(skewMs, async () => {
       const incident = (
         await app.http
           .post('/incidents')
@@ -270,24 +259,7 @@ describe('approval requests on a replica whose clock drifts', () => {
       );
       expect(recovery.status).toBe('pending_review');
       return recovery as { id: string; expiresAt: string };
-    } finally {
-      clock.skew(0);
-    }
-  };
-  /** A request made with the app's clock `skewMs` off. */
-  const send = async (skewMs: number, req: () => Promise<{ status: number; body: any }>) => {
-    clock.skew(skewMs);
-    try {
-      return await req();
-    } finally {
-      clock.skew(0);
-    }
-  };
-  /** The database's now, `ms` from it, as an ISO string. */
-  const dbTime = async (ms: number) =>
-    (
-      await app.sql<{ at: Date }>(`SELECT now() + make_interval(secs => $1::double precision / 1000) AS at`, [ms])
-    )[0].at.toISOString();
+    });
 
   it('a recovery suggested on a replica a minute ahead expires RECOVERY_REVIEW_TTL_MS after it was stored, by the database’s clock', async () => {
     const recovery = await queuedRecovery('agent-ahead', AHEAD_MS);
@@ -313,7 +285,7 @@ describe('approval requests on a replica whose clock drifts', () => {
 
   it('a replica 40 s behind does not approve a recovery the database’s clock has expired: 409, and no run', async () => {
     const recovery = await expiredByTheDatabase('agent-late');
-    const approve = await send(BEHIND_MS, () =>
+    const approve = await clock.during(BEHIND_MS, () =>
       app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}),
     );
     expect(approve.status).toBe(409);
@@ -323,11 +295,11 @@ describe('approval requests on a replica whose clock drifts', () => {
 
   it('a replica 40 s behind does not give a recovery the database’s clock has expired a new expiresAt', async () => {
     const recovery = await expiredByTheDatabase('agent-revived');
-    const revived = await send(BEHIND_MS, async () =>
+    const revived = await clock.during(BEHIND_MS, async () =>
       app.http
         .patch(`/recoveries/${recovery.id}`)
         .set(auth(operator))
-        .send({ expiresAt: await dbTime(3_600_000) }),
+        .send({ expiresAt: await dbTimeOf(app, 3_600_000) }),
     );
     expect(revived.status).toBe(409);
     expect(revived.body.message).toMatch(/already expired/);
@@ -336,13 +308,13 @@ describe('approval requests on a replica whose clock drifts', () => {
   it('PATCH /recoveries/:id takes an expiresAt in the future by the database’s clock, whatever the replica’s says', async () => {
     const recovery = await queuedRecovery('agent-patched');
     const patch = (skewMs: number, expiresAt: string) =>
-      send(skewMs, () => app.http.patch(`/recoveries/${recovery.id}`).set(auth(operator)).send({ expiresAt }));
+      clock.during(skewMs, () => app.http.patch(`/recoveries/${recovery.id}`).set(auth(operator)).send({ expiresAt }));
     // 20 s ago by the database, 20 s ahead by a replica 40 s behind: refused, or the sweep would expire it at once.
-    const past = await patch(BEHIND_MS, await dbTime(-20_000));
+    const past = await patch(BEHIND_MS, await dbTimeOf(app, -20_000));
     expect(past.status).toBe(400);
     expect(past.body.fields.map((f: { field: string }) => f.field)).toEqual(['expiresAt']);
     // 30 s ahead by the database, 30 s ago by a replica a minute ahead: taken.
-    const soon = await dbTime(30_000);
+    const soon = await dbTimeOf(app, 30_000);
     const taken = await patch(AHEAD_MS, soon);
     expect(taken.status).toBe(200);
     expect(taken.body.expiresAt).toBe(soon);
@@ -351,7 +323,7 @@ describe('approval requests on a replica whose clock drifts', () => {
 
 describe('incidents and alert repeats received by a replica whose clock drifts', () => {
   let app: TestApp;
-  let clock: ReturnType<typeof driftingClock>;
+  let clock: DriftingClock;
   let key: string;
   let seq = 0;
   const auth = () => ({ Authorization: `Bearer ${key}` });
@@ -368,17 +340,8 @@ describe('incidents and alert repeats received by a replica whose clock drifts',
     await app?.stop();
   });
 
-  /** A request made with the app's clock `skewMs` off. */
-  const send = async <T>(skewMs: number, req: () => Promise<T>): Promise<T> => {
-    clock.skew(skewMs);
-    try {
-      return await req();
-    } finally {
-      clock.skew(0);
-    }
-  };
   const report = (skewMs: number, body: Record<string, unknown> = {}) =>
-    send(skewMs, () =>
+    clock.during(skewMs, () =>
       app.http
         .post('/incidents')
         .set(auth())
@@ -431,7 +394,7 @@ describe('incidents and alert repeats received by a replica whose clock drifts',
     fingerprint: `fp-drift-${name}`,
   });
   const sendAlert = (skewMs: number, alert: object) =>
-    send(
+    clock.during(
       skewMs,
       async () =>
         (
@@ -517,7 +480,7 @@ describe('incidents and alert repeats received by a replica whose clock drifts',
 
   it('a policy’s status changes made on a replica a minute ahead are recorded at the database’s now, as incidents are received', async () => {
     const policy = (
-      await send(AHEAD_MS, () =>
+      await clock.during(AHEAD_MS, () =>
         app.http
           .post('/policies')
           .set(auth())
@@ -531,7 +494,9 @@ describe('incidents and alert repeats received by a replica whose clock drifts',
           .expect(201),
       )
     ).body;
-    await send(AHEAD_MS, () => app.http.post(`/policies/${policy.id}/activate`).set(auth()).send({}).expect(200));
+    await clock.during(AHEAD_MS, () =>
+      app.http.post(`/policies/${policy.id}/activate`).set(auth()).send({}).expect(200),
+    );
     const changes = await app.sql(
       `SELECT status, (extract(epoch FROM changed_at - now()) * 1000)::double precision AS ms
          FROM policy_status_changes WHERE policy_id = $1 ORDER BY id`,
@@ -548,7 +513,7 @@ describe('incidents and alert repeats received by a replica whose clock drifts',
 
 describe('inbox snoozes on a replica whose clock drifts', () => {
   let app: TestApp;
-  let clock: ReturnType<typeof driftingClock>;
+  let clock: DriftingClock;
   let key: string;
   let seq = 0;
   const auth = () => ({ Authorization: `Bearer ${key}` });
@@ -564,15 +529,6 @@ describe('inbox snoozes on a replica whose clock drifts', () => {
     await app?.stop();
   });
 
-  /** A request made with the app's clock `skewMs` off. */
-  const send = async <T>(skewMs: number, req: () => Promise<T>): Promise<T> => {
-    clock.skew(skewMs);
-    try {
-      return await req();
-    } finally {
-      clock.skew(0);
-    }
-  };
   /** An inbox item: a draft policy waiting for an admin. */
   const draftPolicyItem = async () => {
     const policy = (
@@ -591,11 +547,13 @@ describe('inbox snoozes on a replica whose clock drifts', () => {
     return `draft_policy:${policy.id}`;
   };
   const snooze = (skewMs: number, itemId: string, until: string | null) =>
-    send(skewMs, () => app.http.post(`/inbox/${itemId}/snooze`).set(auth()).send({ until }));
+    clock.during(skewMs, () => app.http.post(`/inbox/${itemId}/snooze`).set(auth()).send({ until }));
   /** The item as GET /inbox lists it (snoozed ones too), with the app's clock `skewMs` off. */
   const listed = async (skewMs: number, itemId: string) =>
     (
-      await send(skewMs, () => app.http.get('/inbox').query({ snoozed: 'include', limit: 200 }).set(auth()).expect(200))
+      await clock.during(skewMs, () =>
+        app.http.get('/inbox').query({ snoozed: 'include', limit: 200 }).set(auth()).expect(200),
+      )
     ).body.items.find((i: { id: string }) => i.id === itemId);
 
   it('a snooze until 20 s ago by the database is refused from a replica 40 s behind', async () => {
@@ -614,7 +572,7 @@ describe('inbox snoozes on a replica whose clock drifts', () => {
     expect(taken.status).toBe(200);
     expect(taken.body.snoozedUntil).toBe(until);
     expect((await listed(AHEAD_MS, itemId))?.snoozedUntil).toBe(until);
-    const summary = (await send(AHEAD_MS, () => app.http.get('/inbox/summary').set(auth()).expect(200))).body;
+    const summary = (await clock.during(AHEAD_MS, () => app.http.get('/inbox/summary').set(auth()).expect(200))).body;
     expect(summary.snoozed).toBe(1);
   });
 
@@ -639,7 +597,7 @@ describe('inbox snoozes on a replica whose clock drifts', () => {
     await app.sql(`UPDATE inbox_marks SET snoozed_until = now() - interval '20 seconds' WHERE item_id = $1`, [itemId]);
     // Old code: 20 s ahead by its clock, still snoozed (hidden from the inbox).
     expect(await listed(BEHIND_MS, itemId)).toMatchObject({ assignee: 'dana@example.com', snoozedUntil: null });
-    const inbox = (await send(BEHIND_MS, () => app.http.get('/inbox').set(auth()).expect(200))).body;
+    const inbox = (await clock.during(BEHIND_MS, () => app.http.get('/inbox').set(auth()).expect(200))).body;
     expect(inbox.items.map((i: { id: string }) => i.id)).toContain(itemId);
   });
 });

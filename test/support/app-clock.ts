@@ -3,12 +3,19 @@
  * `Date.now()`, `new Date()` and `Date()` read the real time plus `skew(ms)`'s offset; a Date of a
  * given time (`new Date(x)`, `Date.parse`, `Date.UTC`) is what it was. The app a test starts runs
  * in this process, so it drifts too, and so does the test's own code: judge stored times against
- * the database's `now()` in SQL, not against `Date.now()`. `restore()` puts the real Date back
- * (one drifting clock at a time: take it in `beforeAll`, restore it in `afterAll`).
+ * the database's `now()` in SQL, not against `Date.now()`. `during(ms, work)` runs work with the
+ * clock `ms` off and sets it back after. `restore()` puts the real Date back (one drifting clock at
+ * a time: take it in `beforeAll`, restore it in `afterAll`).
  */
 const Real = globalThis.Date;
 
-export function driftingClock(): { skew(ms: number): void; restore(): void } {
+export interface DriftingClock {
+  skew(ms: number): void;
+  during<T>(ms: number, work: () => Promise<T>): Promise<T>;
+  restore(): void;
+}
+
+export function driftingClock(): DriftingClock {
   let offset = 0;
   function Drifting(this: unknown, ...args: unknown[]): Date | string {
     if (!new.target) return new Real(Real.now() + offset).toString();
@@ -22,6 +29,14 @@ export function driftingClock(): { skew(ms: number): void; restore(): void } {
   return {
     skew: (ms) => {
       offset = ms;
+    },
+    during: async (ms, work) => {
+      offset = ms;
+      try {
+        return await work();
+      } finally {
+        offset = 0;
+      }
     },
     restore: () => {
       globalThis.Date = Real;
