@@ -1,6 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import {
+  CEL_EVAL_BUDGET_MS,
   CEL_EVAL_STRIKES,
   CelProgramCache,
   MAX_CONTEXT_ITEMS,
@@ -204,11 +205,50 @@ describe('condition cost bounds', () => {
     expect(validateCondition(slow)).toMatchObject({ ok: false });
     const program = planUnchecked(slow);
     const bindings = celBindings(req({}));
-    for (let i = 0; i < CEL_EVAL_STRIKES; i++)
-      expect(runProgram(program, bindings)).toEqual({ matched: false, error: expect.stringContaining('budget') });
+    // Each evaluation that finished keeps its result; the next ones are skipped.
+    for (let i = 0; i < CEL_EVAL_STRIKES; i++) expect(runProgram(program, bindings)).toEqual({ matched: true });
     expect(runProgram(planUnchecked(slow), bindings)).toEqual({
       matched: false,
       error: expect.stringContaining('budget'),
+    });
+  });
+
+  describe('on a host that stalls', () => {
+    const now = performance.now.bind(performance);
+    /** Runs the program while the host stalls: the clock's second reading is past the budget. */
+    const stalled = (program: ReturnType<typeof planUnchecked>, bindings: ReturnType<typeof celBindings>) => {
+      let readings = 0;
+      const clock = jest
+        .spyOn(performance, 'now')
+        .mockImplementation(() => now() + (readings++ > 0 ? CEL_EVAL_BUDGET_MS + 10 : 0));
+      try {
+        return runProgram(program, bindings);
+      } finally {
+        clock.mockRestore();
+      }
+    };
+
+    it('keeps the result of an evaluation that took longer than the budget', () => {
+      const deny = planUnchecked('request.agentId == "stalled-once"');
+      const bindings = celBindings(req({ agentId: 'stalled-once' }));
+      expect(stalled(deny, bindings)).toEqual({ matched: true });
+      expect(runProgram(deny, bindings)).toEqual({ matched: true });
+    });
+
+    it('skips a condition only after CEL_EVAL_STRIKES slow evaluations in a row', () => {
+      const text = 'request.agentId == "stalled-often"';
+      const bindings = celBindings(req({ agentId: 'stalled-often' }));
+      const program = planUnchecked(text);
+      // Slow, slow, fast: the count starts again, so occasional pauses never add up.
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < CEL_EVAL_STRIKES - 1; i++) expect(stalled(program, bindings)).toEqual({ matched: true });
+        expect(runProgram(program, bindings)).toEqual({ matched: true });
+      }
+      for (let i = 0; i < CEL_EVAL_STRIKES; i++) expect(stalled(program, bindings)).toEqual({ matched: true });
+      expect(runProgram(planUnchecked(text), bindings)).toEqual({
+        matched: false,
+        error: expect.stringContaining('budget'),
+      });
     });
   });
 });

@@ -48,7 +48,9 @@ export const MAX_CONDITION_LENGTH = 4096;
  * creation unless its worst-case cost (estimated from the AST, with every list or map it did not
  * write itself assumed to hold MAX_CONTEXT_ITEMS entries, which the bindings enforce) is within
  * MAX_CONDITION_COST; and at evaluation a condition that still runs over CEL_EVAL_BUDGET_MS
- * (CEL_EVAL_STRIKES times) is skipped from then on, until the service restarts, with the reason recorded as its evaluation error.
+ * CEL_EVAL_STRIKES times in a row is skipped from then on, until the service restarts, with the
+ * reason recorded as its evaluation error. An evaluation that finished keeps its result, however
+ * long it took: a GC pause or a busy host must not turn one deny into an allow.
  */
 /** Deepest expression nesting a condition may have. */
 export const MAX_CONDITION_NESTING = 32;
@@ -58,7 +60,7 @@ export const MAX_COMPREHENSION_DEPTH = 2;
 export const MAX_CONTEXT_ITEMS = 100;
 /** Estimated steps (AST nodes evaluated, times iterations) a condition may take at worst. */
 export const MAX_CONDITION_COST = 20_000;
-/** A condition whose evaluations take longer than this CEL_EVAL_STRIKES times is skipped afterwards. */
+/** A condition whose evaluations take longer than this CEL_EVAL_STRIKES times in a row is skipped afterwards. */
 export const CEL_EVAL_BUDGET_MS = 50;
 /** More than one: a GC pause or a cold start must not disable a sound condition. */
 export const CEL_EVAL_STRIKES = 3;
@@ -197,7 +199,7 @@ function precompiled(v: unknown): unknown {
 }
 
 const OVER_BUDGET = `condition skipped: its evaluations took longer than the ${CEL_EVAL_BUDGET_MS} ms budget`;
-/** Over-budget evaluations by condition text; at CEL_EVAL_STRIKES it is skipped, however often it is compiled again. */
+/** Over-budget evaluations in a row by condition text; at CEL_EVAL_STRIKES it is skipped, however often it is compiled again. */
 const overBudget = new Map<string, number>();
 const programText = new WeakMap<CelProgram, string>();
 
@@ -219,11 +221,7 @@ export function runProgram(program: CelProgram, bindings: CelBindings): { matche
   try {
     const started = performance.now();
     const result = program(bindings);
-    if (text !== undefined && performance.now() - started > CEL_EVAL_BUDGET_MS) {
-      overBudget.set(text, (overBudget.get(text) ?? 0) + 1);
-      if (overBudget.size > 10_000) overBudget.delete(overBudget.keys().next().value!);
-      return { matched: false, error: OVER_BUDGET };
-    }
+    if (text !== undefined) countStrike(text, performance.now() - started > CEL_EVAL_BUDGET_MS);
     if (isCelError(result)) return { matched: false, error: result.message };
     if (typeof result !== 'boolean')
       return { matched: false, error: `condition returned ${describe(result)}, not a bool` };
@@ -231,6 +229,16 @@ export function runProgram(program: CelProgram, bindings: CelBindings): { matche
   } catch (err) {
     return { matched: false, error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+function countStrike(text: string, over: boolean): void {
+  if (!over) {
+    // Strikes count in a row: noise comes and goes, a slow condition stays slow.
+    if (overBudget.size !== 0) overBudget.delete(text);
+    return;
+  }
+  overBudget.set(text, (overBudget.get(text) ?? 0) + 1);
+  if (overBudget.size > 10_000) overBudget.delete(overBudget.keys().next().value!);
 }
 
 /** Quotes a string as a CEL string literal that evaluates back to exactly `s` (lone surrogates, which CEL cannot hold, become U+FFFD). */
