@@ -60,13 +60,14 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   [/\barn:[\w-]+:[\w-]*:[\w-]*:\d*:[^\s,;'"]*[^\s,;'".)]/g, P.id],
   [/(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g, P.email],
   [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, P.uuid],
-  // ISO 8601 / RFC 3339 (date, optional time and zone) and 2024/01/02 dates.
-  [new RegExp(`\\b\\d{4}[-/]\\d{2}[-/]\\d{2}(?:[T ]${TIME})?${ZONE}(?!\\w)`, 'g'), P.ts],
+  // ISO 8601 / RFC 3339 (date, optional time and zone) and 2024/01/02 dates; not after a "/",
+  // where the digits are a path's segments ("/reports/2026/12/05" is one path).
+  [new RegExp(`(?<![\\w/])\\d{4}[-/]\\d{2}[-/]\\d{2}(?:[T ]${TIME})?${ZONE}(?!\\w)`, 'g'), P.ts],
   // RFC 1123 / 2822: "Tue, 02 Jan 2024 15:04:05 GMT".
   [new RegExp(`\\b${WEEKDAY},?\\s+\\d{1,2}\\s+${MONTH}\\s+\\d{4}\\s+${TIME}${ZONE}(?!\\w)`, 'g'), P.ts],
   // syslog / ctime: "Jan  2 15:04:05", "Tue Jan 02 15:04:05 2024".
   [new RegExp(`\\b(?:${WEEKDAY}\\s+)?${MONTH}\\s+\\d{1,2}\\s+${TIME}(?:\\s+\\d{4})?(?!\\d)`, 'g'), P.ts],
-  [/\b\d{1,2}\/\d{1,2}\/\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b/g, P.ts],
+  [/(?<![\w/])\d{1,2}\/\d{1,2}\/\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b/g, P.ts],
   // Common Log Format: "03/Mar/2026:14:22:10 +0000".
   [new RegExp(`\\b\\d{1,2}\\/${MONTH}\\/\\d{4}:${TIME}${ZONE}(?!\\w)`, 'g'), P.ts, HAS_MONTH],
   // Written dates: "March 3, 2026", "Mar 3rd 2026", "3 Mar 2026", "Tuesday, 3 March 2026", optional time.
@@ -89,8 +90,8 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   [/(?<![\w:.])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\w:])/g, P.ts],
   // A bare weekday name ("on Tuesday") is a date too.
   [new RegExp(`\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b`, 'g'), P.ts, HAS_WEEKDAY],
-  // MAC addresses (before IPv6, which they resemble).
-  [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5,}[0-9A-Fa-f]{2}(?![\w:-])/g, P.id],
+  // MAC addresses (before IPv6, which they resemble; one ending in an IPv4 is an IPv6).
+  [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5,}[0-9A-Fa-f]{2}(?![\w:-]|\.\d)/g, P.id],
   // IPv6 candidates (optionally [bracketed]:port), validated so "a:b:c" is left alone.
   [
     /(?<![\w:.])\[?(?:[0-9A-Fa-f]{0,4}:){2,8}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?:%[\w.]+)?\]?(?::\d{1,5})?(?!\w|\.\d|:[0-9A-Fa-f])/g,
