@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
+import { LATE_FIRING_COPY_MS } from '../src/intake/alertmanager/receive-alerts.handler.js';
 import { counterValue } from './support/metrics.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -155,9 +156,67 @@ describe('POST /intake/alertmanager', () => {
     ).toBe(true);
     const again = await post(payload([{ ...fired, status: 'resolved' }], 'resolved')).expect(200);
     expect(again.body).toMatchObject({ resolved: 0, unmatched: 1 });
-    const refired = await post(payload([fired])).expect(200);
+    // Firing again is a new firing: Alertmanager gives it a new startsAt.
+    const refired = await post(payload([{ ...fired, startsAt: new Date().toISOString() }])).expect(200);
     expect(refired.body.created).toBe(1);
     expect(refired.body.alerts[0].incidentId).not.toBe(id);
+  });
+
+  describe('a late copy of a firing monitoring has resolved (an HA pair, a retried notification)', () => {
+    const fireAndResolve = async () => {
+      const fired = alert();
+      const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId as string;
+      await post(payload([{ ...fired, status: 'resolved', endsAt: new Date().toISOString() }], 'resolved')).expect(200);
+      return { fired, id };
+    };
+    const incidentCountOf = async (fingerprint: string) =>
+      (await app.sql(`SELECT id FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fingerprint])).length;
+
+    it('opens no incident: the copy is counted stale, naming the resolved incident', async () => {
+      const { fired, id } = await fireAndResolve();
+      // The other Alertmanager writes the same instant its own way.
+      const copy = { ...fired, startsAt: fired.startsAt.replace('.000Z', 'Z') };
+      const res = await post(payload([copy])).expect(200);
+      expect(res.body).toMatchObject({ created: 0, deduplicated: 0, stale: 1 });
+      expect(res.body.alerts).toEqual([
+        { fingerprint: fired.fingerprint, alertname: fired.labels.alertname, outcome: 'stale', incidentId: id },
+      ]);
+      expect(await incidentCountOf(fired.fingerprint)).toBe(1);
+      expect((await app.http.get(`/incidents/${id}`).set(bearer(viewer)).expect(200)).body.status).toBe('resolved');
+      // The alert's next firing is a new incident, not a repeat of one left open by the copy.
+      const next = await post(payload([{ ...fired, startsAt: new Date().toISOString() }])).expect(200);
+      expect(next.body).toMatchObject({ created: 1, stale: 0 });
+      expect(await incidentCountOf(fired.fingerprint)).toBe(2);
+    });
+
+    it('opens an incident when the resolution is older than LATE_FIRING_COPY_MS (the alert still fires)', async () => {
+      const { fired, id } = await fireAndResolve();
+      await app.sql(
+        `UPDATE incidents SET resolved_at = now() - make_interval(secs => $2::float8 / 1000) WHERE id = $1`,
+        [id, LATE_FIRING_COPY_MS + 1_000],
+      );
+      const res = await post(payload([fired])).expect(200);
+      expect(res.body).toMatchObject({ created: 1, stale: 0 });
+    });
+
+    it("opens an incident when the firing has Alertmanager's zero startsAt, or an operator resolved it", async () => {
+      const zero = alert();
+      zero.startsAt = '0001-01-01T00:00:00Z';
+      await post(payload([zero])).expect(200);
+      await post(payload([{ ...zero, status: 'resolved' }], 'resolved')).expect(200);
+      expect((await post(payload([zero])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+
+      const fired = alert();
+      const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId;
+      await app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({}).expect(200);
+      expect((await post(payload([fired])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+    });
+
+    it('takes a payload that resolves and fires one firing as firing (the newer news)', async () => {
+      const { fired } = await fireAndResolve();
+      const both = await post(payload([{ ...fired, status: 'resolved' }, fired])).expect(200);
+      expect(both.body).toMatchObject({ unmatched: 1, created: 1, stale: 0 });
+    });
   });
 
   it("takes Grafana's webhook contact point too: its payload is version 1, with fields of its own", async () => {

@@ -144,6 +144,22 @@ export class IncidentsRepository {
     return (await this.fingerprintSlot(tenantId, fingerprint)).row;
   }
 
+  /** The incident of an alert's fingerprint that monitoring resolved last, if within `withinMs` (database clock), with its alert's `startsAt`. */
+  async lastResolvedByMonitoring(
+    tenantId: string,
+    fingerprint: string,
+    withinMs: number,
+  ): Promise<{ id: string; startsAt: string | null } | null> {
+    const [row] = await this.tx.query<{ id: string; starts_at: string | null }>(
+      `SELECT id, context->'alert'->>'startsAt' AS starts_at FROM incidents
+        WHERE tenant_id = $1 AND fingerprint = $2 AND status = 'resolved' AND resolved_by = 'monitoring'
+          AND resolved_at > now() - make_interval(secs => $3::float8 / 1000)
+        ORDER BY resolved_at DESC LIMIT 1`,
+      [tenantId, fingerprint, withinMs],
+    );
+    return row ? { id: row.id, startsAt: row.starts_at } : null;
+  }
+
   /** Counts one more firing of an unresolved incident's alert; a row still waiting for the commit is changed in place. */
   async recordRepeat(row: IncidentRow, seenAt: Date): Promise<IncidentRow> {
     const slot = await this.fingerprintSlot(row.tenant_id, row.fingerprint!);

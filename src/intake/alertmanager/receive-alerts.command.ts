@@ -2,7 +2,7 @@ import { Command } from '@nestjs/cqrs';
 import type { WebhookPayload } from './alertmanager-payload.js';
 import type { RejectedAlert } from './read-webhook-payload.js';
 
-export type AlertOutcome = 'created' | 'deduplicated' | 'resolved' | 'unmatched';
+export type AlertOutcome = 'created' | 'deduplicated' | 'resolved' | 'unmatched' | 'stale';
 
 /** `POST /intake/alertmanager`'s answer: what each alert did, counted. */
 export interface ReceiveAlertsResult {
@@ -11,6 +11,8 @@ export interface ReceiveAlertsResult {
   resolved: number;
   /** Resolved alerts with no unresolved incident (already resolved, or never seen). */
   unmatched: number;
+  /** Late copies of a firing monitoring has just resolved (same fingerprint and startsAt): no incident opened. */
+  stale: number;
   alerts: Array<{ fingerprint: string; alertname: string; outcome: AlertOutcome; incidentId: string | null }>;
   /** Alerts not of Alertmanager's shape, refused on their own (the payload's other alerts were taken). */
   rejected: number;

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
+import { FindResolvedAlertFiring } from '../../incidents/find-resolved-alert-firing/find-resolved-alert-firing.query.js';
 import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
 import { ResolveIncident } from '../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { ReportIncident, type ReportIncidentInput } from '../../incidents/report-incident/report-incident.command.js';
@@ -13,6 +14,12 @@ import { labelOf, nameOf, severityOf, type WebhookAlert, type WebhookPayload } f
 import { ReceiveAlerts, type ReceiveAlertsResult } from './receive-alerts.command.js';
 
 const MAX_MESSAGE = 16_384;
+/**
+ * How long after monitoring resolved an alert a firing copy of that same firing (same `startsAt`)
+ * is taken as late news, not a new fault: Alertmanager's default `group_interval`, within which the
+ * other member of an HA pair, or a retried notification, still delivers what it knew before.
+ */
+export const LATE_FIRING_COPY_MS = 5 * 60_000;
 
 /**
  * Firing alerts report incidents through the incidents pillar (which deduplicates by fingerprint:
@@ -20,7 +27,10 @@ const MAX_MESSAGE = 16_384;
  * resolved alerts resolve their incident as `monitoring`. One transaction for the whole payload,
  * serialised per tenant, so two deliveries of one new alert cannot both create an incident.
  * Resolutions go first: a payload never carries both states of one fingerprint, and if a sender
- * did, the firing one (the newer news) leaves an open incident.
+ * did, the firing one (the newer news) leaves an open incident. A firing alert whose same firing
+ * (fingerprint and `startsAt`) monitoring resolved within LATE_FIRING_COPY_MS is a late copy: it
+ * opens nothing (`stale`), or the incident would wait for a resolution already delivered, and the
+ * alert's next real firing would only count as its repeat. A new firing has a new `startsAt`.
  */
 @CommandHandler(ReceiveAlerts)
 export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
@@ -43,6 +53,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
         deduplicated: 0,
         resolved: 0,
         unmatched: 0,
+        stale: 0,
         alerts: [],
         rejected: rejected.length,
         rejectedAlerts: rejected,
@@ -51,9 +62,11 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
         ...payload.alerts.filter((a) => a.status === 'resolved'),
         ...payload.alerts.filter((a) => a.status === 'firing'),
       ];
+      const resolvedHere = new Set<string>();
       for (const alert of ordered) {
         const alertname = alert.labels.alertname;
         if (alert.status === 'resolved') {
+          resolvedHere.add(alert.fingerprint);
           const open = await this.queries.execute(
             new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint: alert.fingerprint }),
           );
@@ -72,6 +85,12 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
           );
           result.resolved++;
           result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'resolved', incidentId: open.id });
+          continue;
+        }
+        const lateCopy = resolvedHere.has(alert.fingerprint) ? null : await this.lateCopyOf(tenantId, alert);
+        if (lateCopy) {
+          result.stale++;
+          result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'stale', incidentId: lateCopy });
           continue;
         }
         const { incident, deduplicated } = await this.commands.execute(
@@ -97,6 +116,18 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
       );
     }
     return taken;
+  }
+
+  /** The incident monitoring just resolved for this very firing, when the alert has no unresolved one. */
+  private async lateCopyOf(tenantId: string, alert: WebhookAlert): Promise<string | null> {
+    // Alertmanager's zero time (Grafana's too) is no firing's own time: it could not tell two apart.
+    if (!(Date.parse(alert.startsAt) > 0)) return null;
+    const { fingerprint } = alert;
+    // The look-up ReportIncident makes anyway (kept for the transaction): no extra round trip.
+    if (await this.queries.execute(new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint }))) return null;
+    return this.queries.execute(
+      new FindResolvedAlertFiring({ tenantId, fingerprint, startsAt: alert.startsAt, withinMs: LATE_FIRING_COPY_MS }),
+    );
   }
 }
 
