@@ -35,6 +35,7 @@ const SIZE_UNIT = '(?:bytes?|B|[kKMGTP]i?B|[kKMGTP]i)';
 const TIME_UNIT = '(?:ns|us|µs|ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)';
 const TIME = '\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?';
 const ZONE = '(?:\\s?(?:Z|UTC|GMT|[+-]\\d{2}:?\\d{2}))?';
+const DATE = '\\d{4}[-/]\\d{2}[-/]\\d{2}';
 const FILE_EXT =
   'json|ya?ml|toml|ini|conf|cfg|env|txt|log|csv|tsv|parquet|avro|xml|html?|sql|db|sqlite|py|ipynb|js|mjs|cjs|ts|go|java|jar|class|rb|rs|cs|c|h|cpp|so|dll|dylib|exe|bin|pt|pth|onnx|safetensors|ckpt|h5|pb|gguf|pkl|npy|npz|tar|gz|tgz|zip|pem|crt|cer|key|p12|sock|pid|lock|tmp|bak';
 // Generic top-level domains, the private suffixes of internal networks, and (below) any two-letter country code.
@@ -60,14 +61,15 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   [/\barn:[\w-]+:[\w-]*:[\w-]*:\d*:[^\s,;'"]*[^\s,;'".)]/g, P.id],
   [/(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g, P.email],
   [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, P.uuid],
-  // ISO 8601 / RFC 3339 (date, optional time and zone) and 2024/01/02 dates; not after a "/",
-  // where the digits are a path's segments ("/reports/2026/12/05" is one path).
-  [new RegExp(`(?<![\\w/])\\d{4}[-/]\\d{2}[-/]\\d{2}(?:[T ]${TIME})?${ZONE}(?!\\w)`, 'g'), P.ts],
+  // ISO 8601 / RFC 3339 (date, optional time and zone) and 2024/01/02 dates. A date alone right
+  // after a "/" or "-" is part of a path's segments ("/reports/2026/12/05" is one path), unless the
+  // "/" follows a digit (an interval's end, "2026-12-01/2026-12-02"); a date and time is a time anywhere.
+  [new RegExp(`(?<!\\w)(?:${DATE}[T ]${TIME}|(?<!-|(?:^|\\D)/)${DATE})${ZONE}(?!\\w)`, 'g'), P.ts],
   // RFC 1123 / 2822: "Tue, 02 Jan 2024 15:04:05 GMT".
   [new RegExp(`\\b${WEEKDAY},?\\s+\\d{1,2}\\s+${MONTH}\\s+\\d{4}\\s+${TIME}${ZONE}(?!\\w)`, 'g'), P.ts],
   // syslog / ctime: "Jan  2 15:04:05", "Tue Jan 02 15:04:05 2024".
   [new RegExp(`\\b(?:${WEEKDAY}\\s+)?${MONTH}\\s+\\d{1,2}\\s+${TIME}(?:\\s+\\d{4})?(?!\\d)`, 'g'), P.ts],
-  [/(?<![\w/])\d{1,2}\/\d{1,2}\/\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b/g, P.ts],
+  [/(?<![\w/-])\d{1,2}\/\d{1,2}\/\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\b/g, P.ts],
   // Common Log Format: "03/Mar/2026:14:22:10 +0000".
   [new RegExp(`\\b\\d{1,2}\\/${MONTH}\\/\\d{4}:${TIME}${ZONE}(?!\\w)`, 'g'), P.ts, HAS_MONTH],
   // Written dates: "March 3, 2026", "Mar 3rd 2026", "3 Mar 2026", "Tuesday, 3 March 2026", optional time.
@@ -91,7 +93,7 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   // A bare weekday name ("on Tuesday") is a date too.
   [new RegExp(`\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b`, 'g'), P.ts, HAS_WEEKDAY],
   // MAC addresses (before IPv6, which they resemble; one ending in an IPv4 is an IPv6).
-  [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5,}[0-9A-Fa-f]{2}(?![\w:-]|\.\d)/g, P.id],
+  [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5,}[0-9A-Fa-f]{2}(?![\w:-]|\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\d))/g, P.id],
   // IPv6 candidates (optionally [bracketed]:port), validated so "a:b:c" is left alone.
   [
     /(?<![\w:.])\[?(?:[0-9A-Fa-f]{0,4}:){2,8}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?:%[\w.]+)?\]?(?::\d{1,5})?(?!\w|\.\d|:[0-9A-Fa-f])/g,
