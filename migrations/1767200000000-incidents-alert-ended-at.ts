@@ -1,22 +1,24 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The Alertmanager intake asks, for a firing alert without an unresolved incident, which incident
- * of its fingerprint monitoring resolved last (a late copy of that firing opens nothing). Only
- * alerts' incidents have a fingerprint; the unique index of the unresolved ones does not hold the
- * resolved ones.
+ * When monitoring resolves an alert's incident, the resolved alert's `endsAt` (monitoring's own
+ * clock) is kept: a firing of that alert that started before it is older news than the resolution
+ * (a late copy from the other member of an Alertmanager HA pair, a retried notification), which
+ * the intake looks up by fingerprint among the incidents monitoring resolved last.
  */
-export class IncidentsResolvedFingerprintIndex1767200000000 implements MigrationInterface {
-  name = 'IncidentsResolvedFingerprintIndex1767200000000';
+export class IncidentsAlertEndedAt1767200000000 implements MigrationInterface {
+  name = 'IncidentsAlertEndedAt1767200000000';
 
   async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE incidents ADD COLUMN alert_ended_at timestamptz(3)`);
     await q.query(
-      `CREATE INDEX idx_incidents_resolved_fingerprint ON incidents (tenant_id, fingerprint, resolved_at DESC)
-        WHERE fingerprint IS NOT NULL AND status = 'resolved'`,
+      `CREATE INDEX idx_incidents_monitoring_resolved ON incidents (tenant_id, fingerprint, resolved_at DESC)
+        WHERE fingerprint IS NOT NULL AND status = 'resolved' AND resolved_by = 'monitoring'`,
     );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX idx_incidents_resolved_fingerprint`);
+    await q.query(`DROP INDEX idx_incidents_monitoring_resolved`);
+    await q.query(`ALTER TABLE incidents DROP COLUMN alert_ended_at`);
   }
 }

@@ -36,7 +36,7 @@ import { PolicyStatusChanges1766960000000 } from './1766960000000-policy-status-
 import { AuditSeqPositive1767000000000 } from './1767000000000-audit-seq-positive.js';
 import { IdempotencyKeysCreatedIndex1767100000000 } from './1767100000000-idempotency-keys-created-index.js';
 import { NotificationPruneIndexes1767100001000 } from './1767100001000-notification-prune-indexes.js';
-import { IncidentsResolvedFingerprintIndex1767200000000 } from './1767200000000-incidents-resolved-fingerprint-index.js';
+import { IncidentsAlertEndedAt1767200000000 } from './1767200000000-incidents-alert-ended-at.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -78,5 +78,5 @@ export const migrations = [
   AuditSeqPositive1767000000000,
   IdempotencyKeysCreatedIndex1767100000000,
   NotificationPruneIndexes1767100001000,
-  IncidentsResolvedFingerprintIndex1767200000000,
+  IncidentsAlertEndedAt1767200000000,
 ];

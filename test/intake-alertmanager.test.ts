@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
-import { LATE_FIRING_COPY_MS } from '../src/intake/alertmanager/receive-alerts.handler.js';
 import { counterValue } from './support/metrics.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -163,16 +162,20 @@ describe('POST /intake/alertmanager', () => {
   });
 
   describe('a late copy of a firing monitoring has resolved (an HA pair, a retried notification)', () => {
-    const fireAndResolve = async () => {
-      const fired = alert();
+    const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
+    /** An alert that fired since `from` and was resolved, its end at `until` (monitoring's clock). */
+    const fireAndResolve = async (fired = alert(), until = new Date().toISOString()) => {
       const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId as string;
-      await post(payload([{ ...fired, status: 'resolved', endsAt: new Date().toISOString() }], 'resolved')).expect(200);
+      await post(payload([{ ...fired, status: 'resolved', endsAt: until }], 'resolved')).expect(200);
       return { fired, id };
     };
     const incidentCountOf = async (fingerprint: string) =>
       (await app.sql(`SELECT id FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fingerprint])).length;
+    const setLateCopySeconds = (lateCopySeconds: number) =>
+      app.http.put('/signals/settings').set(bearer(admin)).send({ alertmanager: { lateCopySeconds } }).expect(200);
 
-    it('opens no incident: the copy is counted stale, naming the resolved incident', async () => {
+    it('opens no incident: the copy is counted stale, naming the resolved incident, and logged in a metric', async () => {
+      const staleBefore = await counterValue(app, 'intake_alerts_stale_total');
       const { fired, id } = await fireAndResolve();
       // The other Alertmanager writes the same instant its own way.
       const copy = { ...fired, startsAt: fired.startsAt.replace('.000Z', 'Z') };
@@ -183,39 +186,66 @@ describe('POST /intake/alertmanager', () => {
       ]);
       expect(await incidentCountOf(fired.fingerprint)).toBe(1);
       expect((await app.http.get(`/incidents/${id}`).set(bearer(viewer)).expect(200)).body.status).toBe('resolved');
-      // The alert's next firing is a new incident, not a repeat of one left open by the copy.
+      expect(await counterValue(app, 'intake_alerts_stale_total')).toBe(staleBefore + 1);
+      // The alert's next firing starts after it ended: a new incident, not a repeat of one left open by the copy.
       const next = await post(payload([{ ...fired, startsAt: new Date().toISOString() }])).expect(200);
       expect(next.body).toMatchObject({ created: 1, stale: 0 });
       expect(await incidentCountOf(fired.fingerprint)).toBe(2);
     });
 
-    it('opens an incident when the resolution is older than LATE_FIRING_COPY_MS (the alert still fires)', async () => {
-      const { fired, id } = await fireAndResolve();
-      await app.sql(
-        `UPDATE incidents SET resolved_at = now() - make_interval(secs => $2::float8 / 1000) WHERE id = $1`,
-        [id, LATE_FIRING_COPY_MS + 1_000],
-      );
-      const res = await post(payload([fired])).expect(200);
-      expect(res.body).toMatchObject({ created: 1, stale: 0 });
+    it('judges by the last resolution: a copy of an earlier firing, or of a repeat, is stale too', async () => {
+      // The alert flaps: fired and resolved twice; a copy of its first firing comes last.
+      const first = alert();
+      await fireAndResolve(first, minutesAgo(3));
+      const second = { ...first, startsAt: minutesAgo(2) };
+      await fireAndResolve(second, minutesAgo(1));
+      expect((await post(payload([first])).expect(200)).body).toMatchObject({ created: 0, stale: 1 });
+      // Its resolution was lost: the next firing counted as a repeat of the open incident, then resolved.
+      const lost = alert();
+      await post(payload([lost])).expect(200);
+      const repeat = { ...lost, startsAt: minutesAgo(2) };
+      expect((await post(payload([repeat])).expect(200)).body).toMatchObject({ deduplicated: 1 });
+      await post(payload([{ ...repeat, status: 'resolved', endsAt: minutesAgo(1) }], 'resolved')).expect(200);
+      expect((await post(payload([repeat])).expect(200)).body).toMatchObject({ created: 0, stale: 1 });
     });
 
-    it("opens an incident when the firing has Alertmanager's zero startsAt, or an operator resolved it", async () => {
-      const zero = alert();
-      zero.startsAt = '0001-01-01T00:00:00Z';
-      await post(payload([zero])).expect(200);
-      await post(payload([{ ...zero, status: 'resolved' }], 'resolved')).expect(200);
-      expect((await post(payload([zero])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+    it('opens an incident once lateCopySeconds have passed (the alert still fires), or with the check turned off', async () => {
+      const { fired, id } = await fireAndResolve();
+      await app.sql(`UPDATE incidents SET resolved_at = now() - interval '61 seconds' WHERE id = $1`, [id]);
+      expect((await post(payload([fired])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+
+      await setLateCopySeconds(0);
+      try {
+        const other = await fireAndResolve();
+        expect((await post(payload([other.fired])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+      } finally {
+        await setLateCopySeconds(60);
+      }
+      const refused = await app.http
+        .put('/signals/settings')
+        .set(bearer(admin))
+        .send({ alertmanager: { lateCopySeconds: -1 } })
+        .expect(400);
+      expect(refused.body.fields.map((f: { field: string }) => f.field)).toEqual(['alertmanager.lateCopySeconds']);
+    });
+
+    it("opens an incident for Alertmanager's zero times, an operator's resolution, and a firing that resolves it in the same payload", async () => {
+      const zeroStart = { ...alert(), startsAt: '0001-01-01T00:00:00Z' };
+      await fireAndResolve(zeroStart);
+      expect((await post(payload([zeroStart])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+      const zeroEnd = alert();
+      await fireAndResolve(zeroEnd, '0001-01-01T00:00:00Z');
+      expect((await post(payload([zeroEnd])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
 
       const fired = alert();
       const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId;
       await app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({}).expect(200);
       expect((await post(payload([fired])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
-    });
 
-    it('takes a payload that resolves and fires one firing as firing (the newer news)', async () => {
-      const { fired } = await fireAndResolve();
-      const both = await post(payload([{ ...fired, status: 'resolved' }, fired])).expect(200);
-      expect(both.body).toMatchObject({ unmatched: 1, created: 1, stale: 0 });
+      // A payload with both states of one firing: the firing one is the newer news.
+      const { fired: both } = await fireAndResolve();
+      const res = await post(payload([{ ...both, status: 'resolved' }, both])).expect(200);
+      expect(res.body).toMatchObject({ unmatched: 1, created: 1, stale: 0 });
     });
   });
 

@@ -144,20 +144,20 @@ export class IncidentsRepository {
     return (await this.fingerprintSlot(tenantId, fingerprint)).row;
   }
 
-  /** The incident of an alert's fingerprint that monitoring resolved last, if within `withinMs` (database clock), with its alert's `startsAt`. */
+  /** The incident of an alert's fingerprint that monitoring resolved last, if within `withinMs` (database clock), with when its alert ended. */
   async lastResolvedByMonitoring(
     tenantId: string,
     fingerprint: string,
     withinMs: number,
-  ): Promise<{ id: string; startsAt: string | null } | null> {
-    const [row] = await this.tx.query<{ id: string; starts_at: string | null }>(
-      `SELECT id, context->'alert'->>'startsAt' AS starts_at FROM incidents
+  ): Promise<{ id: string; alertEndedAt: Date | null } | null> {
+    const [row] = await this.tx.query<{ id: string; alert_ended_at: Date | null }>(
+      `SELECT id, alert_ended_at FROM incidents
         WHERE tenant_id = $1 AND fingerprint = $2 AND status = 'resolved' AND resolved_by = 'monitoring'
           AND resolved_at > now() - make_interval(secs => $3::float8 / 1000)
         ORDER BY resolved_at DESC LIMIT 1`,
       [tenantId, fingerprint, withinMs],
     );
-    return row ? { id: row.id, startsAt: row.starts_at } : null;
+    return row ? { id: row.id, alertEndedAt: row.alert_ended_at } : null;
   }
 
   /** Counts one more firing of an unresolved incident's alert; a row still waiting for the commit is changed in place. */
@@ -244,11 +244,16 @@ export class IncidentsRepository {
   }
 
   /** Resolves once; null when the incident is missing or already resolved (one statement: two resolvers cannot both win). */
-  async resolve(tenantId: string, id: string, resolvedBy: string): Promise<IncidentRow | null> {
+  async resolve(
+    tenantId: string,
+    id: string,
+    resolvedBy: string,
+    alertEndedAt: Date | null,
+  ): Promise<IncidentRow | null> {
     const [row] = await this.tx.query<IncidentRow>(
-      `UPDATE incidents SET status = 'resolved', resolved_at = now(), resolved_by = $3
+      `UPDATE incidents SET status = 'resolved', resolved_at = now(), resolved_by = $3, alert_ended_at = $4
         WHERE tenant_id = $1 AND id = $2 AND status <> 'resolved' RETURNING *`,
-      [tenantId, id, resolvedBy],
+      [tenantId, id, resolvedBy, alertEndedAt],
     );
     // A later firing of its alert in this transaction opens a new incident.
     if (row?.fingerprint) this.tx.forget(UNRESOLVED_BY_FINGERPRINT, `${tenantId}\u0000${row.fingerprint}`);

@@ -8,7 +8,8 @@ export class FindResolvedAlertFiringHandler implements IQueryHandler<FindResolve
 
   async execute({ tenantId, fingerprint, startsAt, withinMs }: FindResolvedAlertFiring): Promise<string | null> {
     const last = await this.incidents.lastResolvedByMonitoring(tenantId, fingerprint, withinMs);
-    // Compared as instants: the two members of an HA pair may write one time differently.
-    return last !== null && Date.parse(last.startsAt ?? '') === Date.parse(startsAt) ? last.id : null;
+    // Both times are monitoring's clock, so they compare; an end it did not say judges nothing.
+    if (!last?.alertEndedAt) return null;
+    return Date.parse(startsAt) < last.alertEndedAt.getTime() ? last.id : null;
   }
 }

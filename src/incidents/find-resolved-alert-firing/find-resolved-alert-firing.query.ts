@@ -10,9 +10,10 @@ export interface FindResolvedAlertFiringProps {
 }
 
 /**
- * The incident monitoring resolved within `withinMs` for this very firing of an alert (same
- * fingerprint, same `startsAt`): its id, or null. A firing copy of it is news older than the
- * resolution (the other member of an Alertmanager HA pair, a retried notification).
+ * The incident of an alert that monitoring resolved within `withinMs`, when this firing of the
+ * alert started before the alert ended (the resolved alert's `endsAt`): its id, or null. Such a
+ * firing is news older than the resolution (the other member of an Alertmanager HA pair, a
+ * retried notification); a new firing starts after the last one ended, as Alertmanager tells them apart.
  */
 export interface FindResolvedAlertFiring extends FindResolvedAlertFiringProps {}
 export class FindResolvedAlertFiring extends Query<string | null> {

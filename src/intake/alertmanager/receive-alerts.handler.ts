@@ -14,12 +14,6 @@ import { labelOf, nameOf, severityOf, type WebhookAlert, type WebhookPayload } f
 import { ReceiveAlerts, type ReceiveAlertsResult } from './receive-alerts.command.js';
 
 const MAX_MESSAGE = 16_384;
-/**
- * How long after monitoring resolved an alert a firing copy of that same firing (same `startsAt`)
- * is taken as late news, not a new fault: Alertmanager's default `group_interval`, within which the
- * other member of an HA pair, or a retried notification, still delivers what it knew before.
- */
-export const LATE_FIRING_COPY_MS = 5 * 60_000;
 
 /**
  * Firing alerts report incidents through the incidents pillar (which deduplicates by fingerprint:
@@ -27,10 +21,16 @@ export const LATE_FIRING_COPY_MS = 5 * 60_000;
  * resolved alerts resolve their incident as `monitoring`. One transaction for the whole payload,
  * serialised per tenant, so two deliveries of one new alert cannot both create an incident.
  * Resolutions go first: a payload never carries both states of one fingerprint, and if a sender
- * did, the firing one (the newer news) leaves an open incident. A firing alert whose same firing
- * (fingerprint and `startsAt`) monitoring resolved within LATE_FIRING_COPY_MS is a late copy: it
- * opens nothing (`stale`), or the incident would wait for a resolution already delivered, and the
- * alert's next real firing would only count as its repeat. A new firing has a new `startsAt`.
+ * did, the firing one (the newer news) leaves an open incident.
+ *
+ * A firing alert without an unresolved incident that started before its alert's last resolution
+ * ended (`startsAt` before that resolved alert's `endsAt`, both monitoring's clock), received within
+ * the tenant's `lateCopySeconds` of that resolution, is a late copy: the other member of an HA pair,
+ * or a retried notification, delivering what it knew before. It opens nothing (`stale`); otherwise
+ * the incident would wait for a resolution already delivered, and the alert's next real firing
+ * would only count as its repeat. The window stays short, under the `group_interval` that parts two
+ * notifications of one group: a resolution Alertmanager made by timeout, followed by the alert
+ * firing on with its old `startsAt`, is sent a group interval later and opens an incident.
  */
 @CommandHandler(ReceiveAlerts)
 export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
@@ -80,6 +80,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
               tenantId,
               incidentId: open.id,
               resolvedBy: 'monitoring',
+              alertEndedAt: monitoringTime(alert.endsAt),
               note: `alert ${alertname} resolved${alert.endsAt ? ` at ${alert.endsAt}` : ''}`,
             }),
           );
@@ -87,7 +88,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
           result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'resolved', incidentId: open.id });
           continue;
         }
-        const lateCopy = resolvedHere.has(alert.fingerprint) ? null : await this.lateCopyOf(tenantId, alert);
+        const lateCopy = resolvedHere.has(alert.fingerprint) ? null : await this.lateCopyOf(tenantId, alert, settings);
         if (lateCopy) {
           result.stale++;
           result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'stale', incidentId: lateCopy });
@@ -107,6 +108,13 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
       }
       return result;
     });
+    if (taken.stale > 0) {
+      this.metrics.intakeAlertsStale.inc(taken.stale);
+      const copies = taken.alerts.filter((a) => a.outcome === 'stale');
+      this.logger.log(
+        `tenant ${tenantId}: ${copies.length} firing alerts came after their resolution, taken as late copies (${cutText(copies.map((a) => `${a.alertname} of incident ${a.incidentId}`).join(', '), 300)})`,
+      );
+    }
     if (rejected.length > 0) {
       // Alertmanager reads no answer: the log and the metric are how an operator hears of them.
       this.metrics.intakeAlertsRejected.inc(rejected.length);
@@ -118,17 +126,24 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
     return taken;
   }
 
-  /** The incident monitoring just resolved for this very firing, when the alert has no unresolved one. */
-  private async lateCopyOf(tenantId: string, alert: WebhookAlert): Promise<string | null> {
+  /** The incident monitoring resolved moments ago for an earlier state of this alert, when it has no unresolved one. */
+  private async lateCopyOf(tenantId: string, alert: WebhookAlert, settings: IntakeSettings): Promise<string | null> {
+    const withinMs = settings.alertmanager.lateCopySeconds * 1000;
     // Alertmanager's zero time (Grafana's too) is no firing's own time: it could not tell two apart.
-    if (!(Date.parse(alert.startsAt) > 0)) return null;
+    if (withinMs === 0 || monitoringTime(alert.startsAt) === null) return null;
     const { fingerprint } = alert;
     // The look-up ReportIncident makes anyway (kept for the transaction): no extra round trip.
     if (await this.queries.execute(new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint }))) return null;
     return this.queries.execute(
-      new FindResolvedAlertFiring({ tenantId, fingerprint, startsAt: alert.startsAt, withinMs: LATE_FIRING_COPY_MS }),
+      new FindResolvedAlertFiring({ tenantId, fingerprint, startsAt: alert.startsAt, withinMs }),
     );
   }
+}
+
+/** A time of the payload; null for Alertmanager's zero time (0001-01-01), which means "none". */
+function monitoringTime(value: string | undefined): Date | null {
+  const at = Date.parse(value ?? '');
+  return at > 0 ? new Date(at) : null;
 }
 
 /** DESIGN §10: errorType from alertname, message from summary/description, agent and capability from the tenant's labels. */
@@ -141,7 +156,7 @@ function incidentInput(alert: WebhookAlert, payload: WebhookPayload, settings: I
   const description = text('description');
   const message = [summary, description].filter(Boolean).join(' — ') || `alert ${alertname} is firing`;
   const agentLabel = settings.alertmanager.agentLabels.find((l) => labelOf(labels, l));
-  const startsAt = Date.parse(alert.startsAt);
+  const startsAt = monitoringTime(alert.startsAt);
   return {
     errorType: alertname,
     message: message.slice(0, MAX_MESSAGE),
@@ -150,7 +165,7 @@ function incidentInput(alert: WebhookAlert, payload: WebhookPayload, settings: I
     capability: nameOf(labelOf(labels, settings.alertmanager.capabilityLabel)) ?? undefined,
     severity: severityOf(labelOf(labels, 'severity')),
     // Alertmanager's zero time (0001-01-01) and unparsable times fall back to now.
-    occurredAt: startsAt > 0 ? new Date(startsAt).toISOString() : undefined,
+    occurredAt: startsAt?.toISOString(),
     context: {
       alert: {
         labels,

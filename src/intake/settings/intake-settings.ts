@@ -38,6 +38,11 @@ export interface IntakeSettings {
     /** The first of these labels an alert carries names the agent. */
     agentLabels: string[];
     capabilityLabel: string;
+    /**
+     * For this long after monitoring resolved an alert, a firing of it that started before it ended
+     * is a late copy (no incident); 0 turns this off. Keep it under Alertmanager's `group_interval`.
+     */
+    lateCopySeconds: number;
   };
 }
 
@@ -55,7 +60,7 @@ export const DEFAULT_SETTINGS: IntakeSettings = {
   minHistory: { samples: 24, spanHours: 24 },
   noiseMads: 3,
   retentionDays: 30,
-  alertmanager: { agentLabels: ['service', 'job'], capabilityLabel: 'capability' },
+  alertmanager: { agentLabels: ['service', 'job'], capabilityLabel: 'capability', lateCopySeconds: 60 },
 };
 
 const METRIC_NAME = /^[a-z][a-z0-9_.]{0,63}$/;
@@ -134,6 +139,8 @@ export function settingsAfter(
   if (dto.alertmanager?.agentLabels !== undefined) next.alertmanager.agentLabels = dto.alertmanager.agentLabels;
   if (dto.alertmanager?.capabilityLabel !== undefined)
     next.alertmanager.capabilityLabel = dto.alertmanager.capabilityLabel;
+  if (dto.alertmanager?.lateCopySeconds !== undefined)
+    next.alertmanager.lateCopySeconds = dto.alertmanager.lateCopySeconds;
   next.metrics = metrics.metrics;
   // Settings stored before these checks existed may break one already: only a conflict this change
   // brings is refused, so an admin can still change another field (or move towards valid ones).

@@ -50,6 +50,12 @@ export class MetricsService implements OnModuleInit {
     help: 'Alerts refused as not of the webhook payload shape (the others of their payload taken)',
     registers: [this.registry],
   });
+  /** Firing alerts taken as late copies of a firing monitoring had just resolved: no incident opened. */
+  readonly intakeAlertsStale = new Counter({
+    name: 'intake_alerts_stale_total',
+    help: 'Firing alerts that started before their alert last ended, received just after that resolution (no incident opened)',
+    registers: [this.registry],
+  });
   private readonly handled = new Counter({
     name: 'outbox_events_handled_total',
     help: 'Outbox deliveries handled',

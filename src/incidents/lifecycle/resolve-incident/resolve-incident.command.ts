@@ -23,6 +23,8 @@ export interface ResolveIncidentProps {
   resolvedBy: string;
   /** Absent: none. */
   note?: string | null;
+  /** Monitoring's: when the alert ended by its own clock (the resolved alert's `endsAt`), if it said. */
+  alertEndedAt?: Date | null;
 }
 
 /**

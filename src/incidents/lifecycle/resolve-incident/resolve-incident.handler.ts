@@ -21,7 +21,7 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
 
   execute(c: ResolveIncident): Promise<ResolveIncidentResult> {
     return this.tx.run(async () => {
-      const row = await this.incidents.resolve(c.tenantId, c.incidentId, c.resolvedBy);
+      const row = await this.incidents.resolve(c.tenantId, c.incidentId, c.resolvedBy, c.alertEndedAt ?? null);
       if (!row) {
         const existing = await this.incidents.find(c.tenantId, c.incidentId);
         if (!existing) throw new NotFoundException(`incident ${c.incidentId} not found`);
