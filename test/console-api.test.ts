@@ -226,7 +226,8 @@ describe('console API (issue 25)', () => {
   it('GET /integration/stats/loop-health aggregates stored rows per bucket', async () => {
     // Stored data placed in known past buckets: two incidents 5 h ago (one resolved 10 min after it occurred), and an auto-applied run that rolled back 3 h ago.
     const hour = 3_600_000;
-    const bucketStart = (hoursAgo: number) => new Date(Math.floor((Date.now() - hoursAgo * hour) / hour) * hour);
+    const now = Date.now(); // once: an hour turning during the test must not shift the buckets
+    const bucketStart = (hoursAgo: number) => new Date(Math.floor((now - hoursAgo * hour) / hour) * hour);
     const t5 = new Date(bucketStart(5).getTime() + 60_000);
     const a = await report({
       errorType: 'OutOfMemoryError',

@@ -407,7 +407,6 @@ describe('policy decisions', () => {
             .expect(200)
         ).body as Decision;
       expect((await onOther()).decision).toBe('allow'); // the other replica has now cached the (empty) index
-      const started = Date.now();
       const policy = await createPolicy(admin, { action: 'escalate', condition: 'request.capability == "summarise"' });
       // Well inside the 5 s TTL: only the notification can have told the other replica.
       await eventually(
@@ -415,7 +414,6 @@ describe('policy decisions', () => {
         'the other replica to see the new policy',
         3_000,
       );
-      expect(Date.now() - started).toBeLessThan(3_000);
       await app.http.post(`/policies/${policy.id}/disable`).set(bearer(admin)).expect(200);
       await eventually(
         async () => (await onOther()).decision === 'allow',

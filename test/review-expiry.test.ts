@@ -6,8 +6,9 @@ describe('review expiry (RECOVERY_REVIEW_TTL_MS)', () => {
   let operator: string;
   const auth = (k: string) => ({ Authorization: `Bearer ${k}` });
 
+  // Short, but with room for the test to read the recovery before it passes on a busy machine.
   beforeAll(async () => {
-    app = await startTestApp({ RECOVERY_REVIEW_TTL_MS: '400' });
+    app = await startTestApp({ RECOVERY_REVIEW_TTL_MS: '2000' });
     operator = await app.keyFor('acme', 'operator');
   });
   afterAll(() => app.stop());
@@ -120,7 +121,7 @@ describe('approval requests with an expiresAt (DESIGN §13)', () => {
     );
 
     // Brought forward, it expires by its own expiresAt.
-    const soon = new Date(Date.now() + 300).toISOString();
+    const soon = new Date(Date.now() + 2000).toISOString(); // still ahead when the PATCH arrives
     await patch({ expiresAt: soon }).expect(200);
     await eventually(
       async () => (await app.http.get(`/recoveries/${kept.id}`).set(auth(operator))).body.status === 'expired',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
 import { connectActuator } from './support/actuators.js';
-import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
+import { approve, approvedRun, finishedRun, oomIncident, suggestedRecovery } from './support/runs.js';
 import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
 import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -50,9 +50,14 @@ describe('the run engine wakes itself for what it scheduled', () => {
   });
 
   it("a tenant's run waiting for its cap starts as soon as one before it is done with its calls", async () => {
-    const runs = [];
-    for (const n of [1, 2, 3]) runs.push(await approvedRun(app.http, key, oomIncident(`cap-${n}`)));
-    const [first, , third] = await Promise.all(runs.map((r) => finishedRun(app.http, key, r.runId)));
+    // Suggested first, then approved one right after another: the three start within moments, not
+    // each a loop's pace after the one before, which could leave the first's verdict before the third's calls.
+    const recoveries = await Promise.all(
+      [1, 2, 3].map((n) => suggestedRecovery(app.http, key, oomIncident(`cap-${n}`))),
+    );
+    const runIds = [];
+    for (const { recoveryId } of recoveries) runIds.push(await approve(app.http, key, recoveryId));
+    const [first, , third] = await Promise.all(runIds.map((id) => finishedRun(app.http, key, id)));
     for (const run of [first, third]) expect(run).toMatchObject({ status: 'succeeded' });
     // The third run, held back by the cap of 2, made its calls while the first sat in its verify
     // window. Were it woken only by the first run's wake-up at the window's end, its calls would

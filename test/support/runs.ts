@@ -12,19 +12,33 @@ export const oomIncident = (n: string | number) => ({
   capability: 'ingest',
 });
 
+/** Reports the incident and waits for its recovery to be suggested: the incident's id and the recovery's. */
+export async function suggestedRecovery(
+  http: Http,
+  key: string,
+  incident: Record<string, unknown>,
+): Promise<{ incidentId: string; recoveryId: string }> {
+  const inc = await http.post('/incidents').set(auth(key)).send(incident).expect(201);
+  const recovery = await eventually(
+    async () => (await http.get(`/recoveries?incidentId=${inc.body.id}`).set(auth(key))).body.items?.[0],
+    `a recovery for ${inc.body.id}`,
+  );
+  return { incidentId: inc.body.id as string, recoveryId: recovery.id as string };
+}
+
+/** Approves a suggested recovery: the run the approval started. */
+export async function approve(http: Http, key: string, recoveryId: string): Promise<string> {
+  return (await http.post(`/recoveries/${recoveryId}/approve`).set(auth(key)).send({}).expect(200)).body.id as string;
+}
+
 /** Reports the incident, waits for its recovery and approves it: the incident, and the run the approval started. */
 export async function approvedRun(
   http: Http,
   key: string,
   incident: Record<string, unknown>,
 ): Promise<{ incidentId: string; runId: string }> {
-  const inc = await http.post('/incidents').set(auth(key)).send(incident).expect(201);
-  const recovery = await eventually(
-    async () => (await http.get(`/recoveries?incidentId=${inc.body.id}`).set(auth(key))).body.items?.[0],
-    `a recovery for ${inc.body.id}`,
-  );
-  const run = (await http.post(`/recoveries/${recovery.id}/approve`).set(auth(key)).send({}).expect(200)).body;
-  return { incidentId: inc.body.id as string, runId: run.id as string };
+  const { incidentId, recoveryId } = await suggestedRecovery(http, key, incident);
+  return { incidentId, runId: await approve(http, key, recoveryId) };
 }
 
 /** The run once it is done (phase `done`). */
