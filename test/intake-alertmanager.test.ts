@@ -209,6 +209,16 @@ describe('POST /intake/alertmanager', () => {
       expect((await post(payload([repeat])).expect(200)).body).toMatchObject({ created: 0, stale: 1 });
     });
 
+    it("is no repeat of the incident the alert's next firing opened", async () => {
+      const { fired } = await fireAndResolve(alert(), minutesAgo(1));
+      const next = { ...fired, startsAt: new Date().toISOString() };
+      const opened = (await post(payload([next])).expect(200)).body.alerts[0].incidentId;
+      expect((await post(payload([fired])).expect(200)).body).toMatchObject({ deduplicated: 0, stale: 1 });
+      expect((await post(payload([next])).expect(200)).body).toMatchObject({ deduplicated: 1, stale: 0 });
+      const [row] = await app.sql(`SELECT repeat_count FROM incidents WHERE id = $1`, [opened]);
+      expect(row.repeat_count).toBe(2);
+    });
+
     it('opens an incident once lateCopySeconds have passed (the alert still fires), or with the check turned off', async () => {
       const { fired, id } = await fireAndResolve();
       await app.sql(`UPDATE incidents SET resolved_at = now() - interval '61 seconds' WHERE id = $1`, [id]);

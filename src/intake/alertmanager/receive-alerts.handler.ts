@@ -23,12 +23,13 @@ const MAX_MESSAGE = 16_384;
  * Resolutions go first: a payload never carries both states of one fingerprint, and if a sender
  * did, the firing one (the newer news) leaves an open incident.
  *
- * A firing alert without an unresolved incident that started before its alert's last resolution
- * ended (`startsAt` before that resolved alert's `endsAt`, both monitoring's clock), received within
- * the tenant's `lateCopySeconds` of that resolution, is a late copy: the other member of an HA pair,
- * or a retried notification, delivering what it knew before. It opens nothing (`stale`); otherwise
- * the incident would wait for a resolution already delivered, and the alert's next real firing
- * would only count as its repeat. The window stays short, under the `group_interval` that parts two
+ * A firing alert that started before its alert's last resolution ended (`startsAt` before that
+ * resolved alert's `endsAt`, both monitoring's clock), received within the tenant's
+ * `lateCopySeconds` of that resolution, is a late copy: the other member of an HA pair, or a
+ * retried notification, delivering what it knew before. It opens nothing and repeats nothing
+ * (`stale`); otherwise the incident would wait for a resolution already delivered, the alert's
+ * next real firing would only count as its repeat, and a copy arriving after that next firing
+ * would count as a repeat of it (failing a run that watches it). The window stays short, under the `group_interval` that parts two
  * notifications of one group: a resolution Alertmanager made by timeout, followed by the alert
  * firing on with its old `startsAt`, is sent a group interval later and opens an incident.
  */
@@ -126,14 +127,20 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
     return taken;
   }
 
-  /** The incident monitoring resolved moments ago for an earlier state of this alert, when it has no unresolved one. */
+  /** The incident monitoring resolved moments ago for an earlier firing of this alert: this one is its late copy. */
   private async lateCopyOf(tenantId: string, alert: WebhookAlert, settings: IntakeSettings): Promise<string | null> {
     const withinMs = settings.alertmanager.lateCopySeconds * 1000;
     // Alertmanager's zero time (Grafana's too) is no firing's own time: it could not tell two apart.
     if (withinMs === 0 || monitoringTime(alert.startsAt) === null) return null;
     const { fingerprint } = alert;
-    // The look-up ReportIncident makes anyway (kept for the transaction): no extra round trip.
-    if (await this.queries.execute(new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint }))) return null;
+    // Both read by ReportIncident anyway (kept for the transaction): no extra round trip.
+    const [open, now] = await Promise.all([
+      this.queries.execute(new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint })),
+      this.tx.now(),
+    ]);
+    // An incident opened since a resolution in the window is a newer firing's: a copy of the older
+    // one is no repeat of it (it would fail a run watching it). One opened before is the alert's own.
+    if (open && Date.parse(open.createdAt) <= now.getTime() - withinMs) return null;
     return this.queries.execute(
       new FindResolvedAlertFiring({ tenantId, fingerprint, startsAt: alert.startsAt, withinMs }),
     );
