@@ -144,20 +144,20 @@ export class IncidentsRepository {
     return (await this.fingerprintSlot(tenantId, fingerprint)).row;
   }
 
-  /** The incident of an alert's fingerprint that monitoring resolved last, if within `withinMs` (database clock), with when its alert ended. */
-  async lastResolvedByMonitoring(
+  /** Per fingerprint, the incident monitoring resolved last, if within `withinMs` (database clock), with when its alert ended. */
+  async lastResolutionsByMonitoring(
     tenantId: string,
-    fingerprint: string,
+    fingerprints: string[],
     withinMs: number,
-  ): Promise<{ id: string; alertEndedAt: Date | null } | null> {
-    const [row] = await this.tx.query<{ id: string; alert_ended_at: Date | null }>(
-      `SELECT id, alert_ended_at FROM incidents
-        WHERE tenant_id = $1 AND fingerprint = $2 AND status = 'resolved' AND resolved_by = 'monitoring'
+  ): Promise<Map<string, { incidentId: string; alertEndedAt: Date | null }>> {
+    const rows = await this.tx.query<{ fingerprint: string; id: string; alert_ended_at: Date | null }>(
+      `SELECT DISTINCT ON (fingerprint) fingerprint, id, alert_ended_at FROM incidents
+        WHERE tenant_id = $1 AND fingerprint = ANY($2::text[]) AND status = 'resolved' AND resolved_by = 'monitoring'
           AND resolved_at > now() - make_interval(secs => $3::float8 / 1000)
-        ORDER BY resolved_at DESC LIMIT 1`,
-      [tenantId, fingerprint, withinMs],
+        ORDER BY fingerprint, resolved_at DESC`,
+      [tenantId, fingerprints, withinMs],
     );
-    return row ? { id: row.id, alertEndedAt: row.alert_ended_at } : null;
+    return new Map(rows.map((r) => [r.fingerprint, { incidentId: r.id, alertEndedAt: r.alert_ended_at }]));
   }
 
   /** Counts one more firing of an unresolved incident's alert; a row still waiting for the commit is changed in place. */

@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { FindResolvedAlertFiring } from '../../incidents/find-resolved-alert-firing/find-resolved-alert-firing.query.js';
+import {
+  FindRecentAlertResolutions,
+  type AlertResolution,
+} from '../../incidents/find-recent-alert-resolutions/find-recent-alert-resolutions.query.js';
 import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
 import { ResolveIncident } from '../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { ReportIncident, type ReportIncidentInput } from '../../incidents/report-incident/report-incident.command.js';
@@ -29,9 +32,10 @@ const MAX_MESSAGE = 16_384;
  * retried notification, delivering what it knew before. It opens nothing and repeats nothing
  * (`stale`); otherwise the incident would wait for a resolution already delivered, the alert's
  * next real firing would only count as its repeat, and a copy arriving after that next firing
- * would count as a repeat of it (failing a run that watches it). The window stays short, under the `group_interval` that parts two
- * notifications of one group: a resolution Alertmanager made by timeout, followed by the alert
- * firing on with its old `startsAt`, is sent a group interval later and opens an incident.
+ * would count as a repeat of it (failing a run that watches it). The window stays short, under
+ * the `group_interval` that parts two notifications of one group: a resolution Alertmanager made
+ * by timeout, followed by the alert firing on with its old `startsAt`, is sent a group interval
+ * later and opens an incident.
  */
 @CommandHandler(ReceiveAlerts)
 export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
@@ -63,6 +67,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
         ...payload.alerts.filter((a) => a.status === 'resolved'),
         ...payload.alerts.filter((a) => a.status === 'firing'),
       ];
+      const resolutions = await this.recentResolutions(tenantId, payload.alerts, settings);
       const resolvedHere = new Set<string>();
       for (const alert of ordered) {
         const alertname = alert.labels.alertname;
@@ -89,7 +94,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
           result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'resolved', incidentId: open.id });
           continue;
         }
-        const lateCopy = resolvedHere.has(alert.fingerprint) ? null : await this.lateCopyOf(tenantId, alert, settings);
+        const lateCopy = resolvedHere.has(alert.fingerprint) ? null : lateCopyOf(alert, resolutions);
         if (lateCopy) {
           result.stale++;
           result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'stale', incidentId: lateCopy });
@@ -127,24 +132,31 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
     return taken;
   }
 
-  /** The incident monitoring resolved moments ago for an earlier firing of this alert: this one is its late copy. */
-  private async lateCopyOf(tenantId: string, alert: WebhookAlert, settings: IntakeSettings): Promise<string | null> {
+  /** The payload's firing alerts' last resolutions by monitoring within the tenant's `lateCopySeconds`: one query. */
+  private recentResolutions(
+    tenantId: string,
+    alerts: WebhookAlert[],
+    settings: IntakeSettings,
+  ): Promise<Map<string, AlertResolution>> {
     const withinMs = settings.alertmanager.lateCopySeconds * 1000;
-    // Alertmanager's zero time (Grafana's too) is no firing's own time: it could not tell two apart.
-    if (withinMs === 0 || monitoringTime(alert.startsAt) === null) return null;
-    const { fingerprint } = alert;
-    // Both read by ReportIncident anyway (kept for the transaction): no extra round trip.
-    const [open, now] = await Promise.all([
-      this.queries.execute(new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint })),
-      this.tx.now(),
-    ]);
-    // An incident opened since a resolution in the window is a newer firing's: a copy of the older
-    // one is no repeat of it (it would fail a run watching it). One opened before is the alert's own.
-    if (open && Date.parse(open.createdAt) <= now.getTime() - withinMs) return null;
-    return this.queries.execute(
-      new FindResolvedAlertFiring({ tenantId, fingerprint, startsAt: alert.startsAt, withinMs }),
-    );
+    const fingerprints = [...new Set(alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint))];
+    if (withinMs === 0 || fingerprints.length === 0) return Promise.resolve(new Map());
+    return this.queries.execute(new FindRecentAlertResolutions({ tenantId, fingerprints, withinMs }));
   }
+}
+
+/**
+ * The incident of the alert's last resolution when this firing started before the alert ended
+ * then: a late copy. An unresolved incident of the alert, if any, was opened after that
+ * resolution, by a firing that started after it; this one is no repeat of it.
+ */
+function lateCopyOf(alert: WebhookAlert, resolutions: Map<string, AlertResolution>): string | null {
+  const last = resolutions.get(alert.fingerprint);
+  const started = monitoringTime(alert.startsAt);
+  // Both monitoring's clock, so they compare. An end it did not say, or its zero start time
+  // (Grafana's too), is no firing's own time: it judges nothing.
+  if (!last?.alertEndedAt || started === null) return null;
+  return started < last.alertEndedAt ? last.incidentId : null;
 }
 
 /** A time of the payload; null for Alertmanager's zero time (0001-01-01), which means "none". */
