@@ -3,6 +3,7 @@ import { newestFirst } from '../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../platform/database/transaction-host.js';
 import type { Cursor } from '../platform/http/cursor.js';
 import type { IncidentSource, IncidentStatus } from './incident.view.js';
+import type { AlertResolution } from './find-recent-alert-resolutions/find-recent-alert-resolutions.query.js';
 import type { FindRecurrenceProps, RecurrenceEvidence } from './recurrence/find-recurrence.query.js';
 
 export interface IncidentRow {
@@ -149,7 +150,7 @@ export class IncidentsRepository {
     tenantId: string,
     fingerprints: string[],
     withinMs: number,
-  ): Promise<Map<string, { incidentId: string; alertEndedAt: Date | null }>> {
+  ): Promise<Map<string, AlertResolution>> {
     const rows = await this.tx.query<{ fingerprint: string; id: string; alert_ended_at: Date | null }>(
       `SELECT DISTINCT ON (fingerprint) fingerprint, id, alert_ended_at FROM incidents
         WHERE tenant_id = $1 AND fingerprint = ANY($2::text[]) AND status = 'resolved' AND resolved_by = 'monitoring'

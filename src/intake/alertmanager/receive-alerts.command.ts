@@ -11,7 +11,7 @@ export interface ReceiveAlertsResult {
   resolved: number;
   /** Resolved alerts with no unresolved incident (already resolved, or never seen). */
   unmatched: number;
-  /** Late copies of a firing monitoring has just resolved (same fingerprint and startsAt): no incident opened. */
+  /** Late copies of a firing monitoring has just resolved (started before the alert last ended): no incident opened, no repeat. */
   stale: number;
   alerts: Array<{ fingerprint: string; alertname: string; outcome: AlertOutcome; incidentId: string | null }>;
   /** Alerts not of Alertmanager's shape, refused on their own (the payload's other alerts were taken). */

@@ -139,8 +139,8 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
     settings: IntakeSettings,
   ): Promise<Map<string, AlertResolution>> {
     const withinMs = settings.alertmanager.lateCopySeconds * 1000;
+    if (withinMs === 0) return Promise.resolve(new Map());
     const fingerprints = [...new Set(alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint))];
-    if (withinMs === 0 || fingerprints.length === 0) return Promise.resolve(new Map());
     return this.queries.execute(new FindRecentAlertResolutions({ tenantId, fingerprints, withinMs }));
   }
 }
