@@ -173,6 +173,19 @@ describe('POST /intake/alertmanager', () => {
       (await app.sql(`SELECT id FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fingerprint])).length;
     const setLateCopySeconds = (lateCopySeconds: number) =>
       app.http.put('/signals/settings').set(bearer(admin)).send({ alertmanager: { lateCopySeconds } }).expect(200);
+    beforeAll(() => setLateCopySeconds(60));
+    afterAll(() => setLateCopySeconds(0));
+
+    it('is off by default: a late copy opens an incident, as any firing without an unresolved one', async () => {
+      const fresh = await app.keyFor('acme-defaults', 'operator');
+      const fired = alert();
+      await post(payload([fired]), fresh).expect(200);
+      await post(
+        payload([{ ...fired, status: 'resolved', endsAt: new Date().toISOString() }], 'resolved'),
+        fresh,
+      ).expect(200);
+      expect((await post(payload([fired]), fresh).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+    });
 
     it('opens no incident: the copy is counted stale, naming the resolved incident, and logged in a metric', async () => {
       const staleBefore = await counterValue(app, 'intake_alerts_stale_total');
@@ -199,6 +212,8 @@ describe('POST /intake/alertmanager', () => {
       await fireAndResolve(first, minutesAgo(3));
       const second = { ...first, startsAt: minutesAgo(2) };
       await fireAndResolve(second, minutesAgo(1));
+      // The second firing's copy is stale by the last resolution only (the first ended before it started).
+      expect((await post(payload([second])).expect(200)).body).toMatchObject({ created: 0, stale: 1 });
       expect((await post(payload([first])).expect(200)).body).toMatchObject({ created: 0, stale: 1 });
       // Its resolution was lost: the next firing counted as a repeat of the open incident, then resolved.
       const lost = alert();
@@ -207,6 +222,17 @@ describe('POST /intake/alertmanager', () => {
       expect((await post(payload([repeat])).expect(200)).body).toMatchObject({ deduplicated: 1 });
       await post(payload([{ ...repeat, status: 'resolved', endsAt: minutesAgo(1) }], 'resolved')).expect(200);
       expect((await post(payload([repeat])).expect(200)).body).toMatchObject({ created: 0, stale: 1 });
+    });
+
+    it('judges by when the alert ended, not when its resolution arrived, and each fingerprint of a payload by its own', async () => {
+      // Ended 1 min ago, resolution delivered now: a firing that started 30 s ago is a new one.
+      const ended = alert();
+      await fireAndResolve(ended, minutesAgo(1));
+      const other = alert();
+      await fireAndResolve(other);
+      const res = await post(payload([{ ...ended, startsAt: minutesAgo(0.5) }, other])).expect(200);
+      expect(res.body).toMatchObject({ created: 1, stale: 1 });
+      expect(res.body.alerts.map((a: { outcome: string }) => a.outcome)).toEqual(['created', 'stale']);
     });
 
     it("is no repeat of the incident the alert's next firing opened", async () => {
@@ -247,10 +273,14 @@ describe('POST /intake/alertmanager', () => {
       await fireAndResolve(zeroEnd, '0001-01-01T00:00:00Z');
       expect((await post(payload([zeroEnd])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
 
-      const fired = alert();
-      const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId;
+      // Monitoring resolved the first firing; the next one's incident an operator resolved: the last
+      // resolution by monitoring is still the first's, and a copy of the next firing is no copy of it.
+      const { fired } = await fireAndResolve(alert(), minutesAgo(2));
+      const next = { ...fired, startsAt: minutesAgo(1) };
+      const id = (await post(payload([next])).expect(200)).body.alerts[0].incidentId;
       await app.http.post(`/incidents/${id}/resolve`).set(bearer(operator)).send({}).expect(200);
-      expect((await post(payload([fired])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+      expect((await post(payload([next])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+      expect((await post(payload([fired])).expect(200)).body).toMatchObject({ stale: 1 });
 
       // A payload with both states of one firing: the firing one is the newer news.
       const { fired: both } = await fireAndResolve();

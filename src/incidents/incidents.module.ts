@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DecisionsRepository } from './decisions.repository.js';
-import { FindResolvedIncidentsHandler } from './find-resolved/find-resolved-incidents.handler.js';
 import { FindRecentAlertResolutionsHandler } from './find-recent-alert-resolutions/find-recent-alert-resolutions.handler.js';
+import { FindResolvedIncidentsHandler } from './find-resolved/find-resolved-incidents.handler.js';
 import { FindUnresolvedIncidentByFingerprintHandler } from './find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { GetIncidentSeriesHandler } from './get-incident-series/get-incident-series.handler.js';

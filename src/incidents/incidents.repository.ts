@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { newestFirst } from '../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../platform/database/transaction-host.js';
 import type { Cursor } from '../platform/http/cursor.js';
-import type { IncidentSource, IncidentStatus } from './incident.view.js';
 import type { AlertResolution } from './find-recent-alert-resolutions/find-recent-alert-resolutions.query.js';
+import type { IncidentSource, IncidentStatus } from './incident.view.js';
 import type { FindRecurrenceProps, RecurrenceEvidence } from './recurrence/find-recurrence.query.js';
 
 export interface IncidentRow {

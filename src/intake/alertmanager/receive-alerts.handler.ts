@@ -32,10 +32,10 @@ const MAX_MESSAGE = 16_384;
  * retried notification, delivering what it knew before. It opens nothing and repeats nothing
  * (`stale`); otherwise the incident would wait for a resolution already delivered, the alert's
  * next real firing would only count as its repeat, and a copy arriving after that next firing
- * would count as a repeat of it (failing a run that watches it). The window stays short, under
- * the `group_interval` that parts two notifications of one group: a resolution Alertmanager made
- * by timeout, followed by the alert firing on with its old `startsAt`, is sent a group interval
- * later and opens an incident.
+ * would count as a repeat of it (failing a run that watches it). Off unless the tenant turns it
+ * on: an alert Alertmanager resolved by timeout (Prometheus out of reach longer than the alert's
+ * endsAt) that fires on with its old `startsAt` once Prometheus is back is sent at once and looks
+ * the same; taken as a copy, that fault would wait for Alertmanager's `repeat_interval`.
  */
 @CommandHandler(ReceiveAlerts)
 export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
@@ -148,7 +148,8 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
 /**
  * The incident of the alert's last resolution when this firing started before the alert ended
  * then: a late copy. An unresolved incident of the alert, if any, was opened after that
- * resolution, by a firing that started after it; this one is no repeat of it.
+ * resolution (one unresolved incident per fingerprint), usually by a firing that started after
+ * it; this one is no repeat of it.
  */
 function lateCopyOf(alert: WebhookAlert, resolutions: Map<string, AlertResolution>): string | null {
   const last = resolutions.get(alert.fingerprint);

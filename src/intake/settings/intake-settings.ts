@@ -40,7 +40,8 @@ export interface IntakeSettings {
     capabilityLabel: string;
     /**
      * For this long after monitoring resolved an alert, a firing of it that started before it ended
-     * is a late copy (no incident); 0 turns this off. Keep it under Alertmanager's `group_interval`.
+     * is a late copy (no incident). 0, the default, turns this off: an alert Alertmanager resolved
+     * by timeout that fires on with its old startsAt looks the same (see the README).
      */
     lateCopySeconds: number;
   };
@@ -60,7 +61,7 @@ export const DEFAULT_SETTINGS: IntakeSettings = {
   minHistory: { samples: 24, spanHours: 24 },
   noiseMads: 3,
   retentionDays: 30,
-  alertmanager: { agentLabels: ['service', 'job'], capabilityLabel: 'capability', lateCopySeconds: 60 },
+  alertmanager: { agentLabels: ['service', 'job'], capabilityLabel: 'capability', lateCopySeconds: 0 },
 };
 
 const METRIC_NAME = /^[a-z][a-z0-9_.]{0,63}$/;

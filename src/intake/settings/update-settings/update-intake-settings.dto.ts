@@ -75,7 +75,7 @@ export class AlertmanagerLabelsDto {
   @Matches(LABEL_NAME, { each: true, message: 'must be 1-10 Prometheus label names' })
   agentLabels?: string[];
   @Given() @Matches(LABEL_NAME, { message: 'must be a Prometheus label name' }) capabilityLabel?: string;
-  /** 0 turns late-copy detection off; at most 10 minutes (two group intervals of Alertmanager's default). */
+  /** 0 turns late-copy detection off; at most 10 minutes. */
   @Given() @IsInt() @Min(0) @Max(600) lateCopySeconds?: number;
 }
 
