@@ -142,7 +142,7 @@ describe('POST /intake/alertmanager', () => {
     const fired = alert();
     const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId;
     const resolved = await post(
-      payload([{ ...fired, status: 'resolved', endsAt: '2026-12-01T10:30:00.000Z' }], 'resolved'),
+      payload([{ ...fired, status: 'resolved', endsAt: new Date().toISOString() }], 'resolved'),
     ).expect(200);
     expect(resolved.body).toMatchObject({ created: 0, deduplicated: 0, resolved: 1 });
     const incident = (await app.http.get(`/incidents/${id}`).set(bearer(viewer)).expect(200)).body;
@@ -159,6 +159,26 @@ describe('POST /intake/alertmanager', () => {
     const refired = await post(payload([{ ...fired, startsAt: new Date().toISOString() }])).expect(200);
     expect(refired.body.created).toBe(1);
     expect(refired.body.alerts[0].incidentId).not.toBe(id);
+  });
+
+  it("leaves an incident open when a resolution of the alert's earlier firing comes late (it ended before this firing began)", async () => {
+    const first = { ...alert(), startsAt: new Date(Date.now() - 5 * 60_000).toISOString() };
+    const firstEnd = new Date(Date.now() - 3 * 60_000).toISOString();
+    await post(payload([first])).expect(200);
+    await post(payload([{ ...first, status: 'resolved', endsAt: firstEnd }], 'resolved')).expect(200);
+    const next = { ...first, startsAt: new Date(Date.now() - 60_000).toISOString() };
+    const id = (await post(payload([next])).expect(200)).body.alerts[0].incidentId;
+    const late = await post(payload([{ ...first, status: 'resolved', endsAt: firstEnd }], 'resolved')).expect(200);
+    expect(late.body).toMatchObject({ resolved: 0, stale: 1 });
+    expect(late.body.alerts[0]).toMatchObject({ outcome: 'stale', incidentId: id });
+    expect((await app.http.get(`/incidents/${id}`).set(bearer(viewer)).expect(200)).body.status).toBe('open');
+    // Its own resolution, and one with Alertmanager's zero end, resolve it.
+    const own = await post(payload([{ ...next, status: 'resolved', endsAt: new Date().toISOString() }], 'resolved'));
+    expect(own.body).toMatchObject({ resolved: 1, stale: 0 });
+    const zero = alert();
+    await post(payload([zero])).expect(200);
+    const zeroEnd = await post(payload([{ ...zero, status: 'resolved', endsAt: '0001-01-01T00:00:00Z' }], 'resolved'));
+    expect(zeroEnd.body).toMatchObject({ resolved: 1, stale: 0 });
   });
 
   describe('a late copy of a firing monitoring has resolved (an HA pair, a retried notification)', () => {

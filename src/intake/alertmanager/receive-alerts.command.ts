@@ -11,7 +11,10 @@ export interface ReceiveAlertsResult {
   resolved: number;
   /** Resolved alerts with no unresolved incident (already resolved, or never seen). */
   unmatched: number;
-  /** Late copies of a firing monitoring has just resolved (started before the alert last ended): no incident opened, no repeat. */
+  /**
+   * Older news than the incident holds, nothing changed: a firing that started before the alert last
+   * ended (with lateCopySeconds), or a resolution that ended before the unresolved incident's firing began.
+   */
   stale: number;
   alerts: Array<{ fingerprint: string; alertname: string; outcome: AlertOutcome; incidentId: string | null }>;
   /** Alerts not of Alertmanager's shape, refused on their own (the payload's other alerts were taken). */

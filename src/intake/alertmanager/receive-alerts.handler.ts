@@ -5,6 +5,7 @@ import {
   type AlertResolution,
 } from '../../incidents/find-recent-alert-resolutions/find-recent-alert-resolutions.query.js';
 import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
+import type { IncidentView } from '../../incidents/incident.view.js';
 import { ResolveIncident } from '../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { ReportIncident, type ReportIncidentInput } from '../../incidents/report-incident/report-incident.command.js';
 import { lockKey } from '../../platform/database/advisory-lock.js';
@@ -79,6 +80,12 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
           if (!open) {
             result.unmatched++;
             result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'unmatched', incidentId: null });
+            continue;
+          }
+          if (endedBeforeItsFiring(alert, open)) {
+            // The resolution of an earlier firing (an HA peer's late copy): this one still fires.
+            result.stale++;
+            result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'stale', incidentId: open.id });
             continue;
           }
           await this.commands.execute(
@@ -158,6 +165,17 @@ function lateCopyOf(alert: WebhookAlert, resolutions: Map<string, AlertResolutio
   // (Grafana's too), is no firing's own time: it judges nothing.
   if (!last?.alertEndedAt || started === null) return null;
   return started < last.alertEndedAt ? last.incidentId : null;
+}
+
+/**
+ * A resolved alert that ended before the unresolved incident's firing started (both monitoring's
+ * clock): it resolves an earlier firing of the alert, never this one, whatever the window.
+ */
+function endedBeforeItsFiring(alert: WebhookAlert, open: IncidentView): boolean {
+  const firing = open.context.alert as { startsAt?: unknown } | undefined;
+  const started = monitoringTime(typeof firing?.startsAt === 'string' ? firing.startsAt : undefined);
+  const ended = monitoringTime(alert.endsAt);
+  return started !== null && ended !== null && ended < started;
 }
 
 /** A time of the payload; null for Alertmanager's zero time (0001-01-01), which means "none". */
