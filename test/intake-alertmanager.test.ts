@@ -161,12 +161,19 @@ describe('POST /intake/alertmanager', () => {
     expect(refired.body.alerts[0].incidentId).not.toBe(id);
   });
 
+  const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
+  /** An alert that fired and was resolved, its end at `until` (monitoring's clock). */
+  const fireAndResolve = async (fired = alert(), until = new Date().toISOString()) => {
+    const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId as string;
+    await post(payload([{ ...fired, status: 'resolved', endsAt: until }], 'resolved')).expect(200);
+    return { fired, id };
+  };
+
   it("leaves an incident open when a resolution of the alert's earlier firing comes late (it ended before this firing began)", async () => {
-    const first = { ...alert(), startsAt: new Date(Date.now() - 5 * 60_000).toISOString() };
-    const firstEnd = new Date(Date.now() - 3 * 60_000).toISOString();
-    await post(payload([first])).expect(200);
-    await post(payload([{ ...first, status: 'resolved', endsAt: firstEnd }], 'resolved')).expect(200);
-    const next = { ...first, startsAt: new Date(Date.now() - 60_000).toISOString() };
+    const first = { ...alert(), startsAt: minutesAgo(5) };
+    const firstEnd = minutesAgo(3);
+    await fireAndResolve(first, firstEnd);
+    const next = { ...first, startsAt: minutesAgo(1) };
     const id = (await post(payload([next])).expect(200)).body.alerts[0].incidentId;
     const late = await post(payload([{ ...first, status: 'resolved', endsAt: firstEnd }], 'resolved')).expect(200);
     expect(late.body).toMatchObject({ resolved: 0, stale: 1 });
@@ -182,13 +189,6 @@ describe('POST /intake/alertmanager', () => {
   });
 
   describe('a late copy of a firing monitoring has resolved (an HA pair, a retried notification)', () => {
-    const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
-    /** An alert that fired since `from` and was resolved, its end at `until` (monitoring's clock). */
-    const fireAndResolve = async (fired = alert(), until = new Date().toISOString()) => {
-      const id = (await post(payload([fired])).expect(200)).body.alerts[0].incidentId as string;
-      await post(payload([{ ...fired, status: 'resolved', endsAt: until }], 'resolved')).expect(200);
-      return { fired, id };
-    };
     const incidentCountOf = async (fingerprint: string) =>
       (await app.sql(`SELECT id FROM incidents WHERE tenant_id = 'acme' AND fingerprint = $1`, [fingerprint])).length;
     const setLateCopySeconds = (lateCopySeconds: number) =>

@@ -4416,7 +4416,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description what each alert did (incident reported, repeat counted, resolved, unmatched, or stale: a late copy of a firing monitoring has just resolved); alerts not of the payload shape are refused on their own, named in rejectedAlerts */
+            /** @description what each alert did (incident reported, repeat counted, resolved, unmatched, or stale: a late copy, older news than its incident, changing nothing); alerts not of the payload shape are refused on their own, named in rejectedAlerts */
             200: {
                 headers: {
                     [name: string]: unknown;

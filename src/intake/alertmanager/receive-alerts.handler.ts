@@ -125,7 +125,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
       this.metrics.intakeAlertsStale.inc(taken.stale);
       const copies = taken.alerts.filter((a) => a.outcome === 'stale');
       this.logger.log(
-        `tenant ${tenantId}: ${copies.length} firing alerts came after their resolution, taken as late copies (${cutText(copies.map((a) => `${a.alertname} of incident ${a.incidentId}`).join(', '), 300)})`,
+        `tenant ${tenantId}: ${copies.length} alerts were older news than their incident, late copies changing nothing (${cutText(copies.map((a) => `${a.alertname} of incident ${a.incidentId}`).join(', '), 300)})`,
       );
     }
     if (rejected.length > 0) {

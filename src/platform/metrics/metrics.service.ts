@@ -50,10 +50,10 @@ export class MetricsService implements OnModuleInit {
     help: 'Alerts refused as not of the webhook payload shape (the others of their payload taken)',
     registers: [this.registry],
   });
-  /** Firing alerts taken as late copies of a firing monitoring had just resolved: no incident opened. */
+  /** Alerts taken as late copies, older news than their incident: nothing changed. */
   readonly intakeAlertsStale = new Counter({
     name: 'intake_alerts_stale_total',
-    help: 'Firing alerts that started before their alert last ended, received just after that resolution (no incident opened)',
+    help: 'Alerts older than their incident, nothing changed: a firing that started before its alert last ended (lateCopySeconds), or a resolution of an earlier firing',
     registers: [this.registry],
   });
   private readonly handled = new Counter({
