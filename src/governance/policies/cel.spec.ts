@@ -2,6 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import {
   CEL_EVAL_BUDGET_MS,
+  CEL_EVAL_SKIP_MS,
   CEL_EVAL_STRIKES,
   CelProgramCache,
   MAX_CONTEXT_ITEMS,
@@ -215,18 +216,22 @@ describe('condition cost bounds', () => {
 
   describe('on a host that stalls', () => {
     const now = performance.now.bind(performance);
-    /** Runs the program while the host stalls: the clock's second reading is past the budget. */
-    const stalled = (program: ReturnType<typeof planUnchecked>, bindings: ReturnType<typeof celBindings>) => {
+    type Program = ReturnType<typeof planUnchecked>;
+    type Bindings = ReturnType<typeof celBindings>;
+    /** Runs the program on a clock `laterBy` ms ahead that, when the host stalls, passes the budget between any two readings. */
+    const runAt = (program: Program, bindings: Bindings, { laterBy = 0, stall = false } = {}) => {
       let readings = 0;
       const clock = jest
         .spyOn(performance, 'now')
-        .mockImplementation(() => now() + (readings++ > 0 ? CEL_EVAL_BUDGET_MS + 10 : 0));
+        .mockImplementation(() => now() + laterBy + (stall ? readings++ * (CEL_EVAL_BUDGET_MS + 10) : 0));
       try {
         return runProgram(program, bindings);
       } finally {
         clock.mockRestore();
       }
     };
+    const stalled = (program: Program, bindings: Bindings) => runAt(program, bindings, { stall: true });
+    const skipped = { matched: false, error: expect.stringContaining('budget') };
 
     it('keeps the result of an evaluation that took longer than the budget', () => {
       const deny = planUnchecked('request.agentId == "stalled-once"');
@@ -245,10 +250,22 @@ describe('condition cost bounds', () => {
         expect(runProgram(program, bindings)).toEqual({ matched: true });
       }
       for (let i = 0; i < CEL_EVAL_STRIKES; i++) expect(stalled(program, bindings)).toEqual({ matched: true });
-      expect(runProgram(planUnchecked(text), bindings)).toEqual({
-        matched: false,
-        error: expect.stringContaining('budget'),
-      });
+      expect(runProgram(planUnchecked(text), bindings)).toEqual(skipped);
+    });
+
+    it('evaluates a skipped condition once more after CEL_EVAL_SKIP_MS: skipped again while slow, back once within budget', () => {
+      const text = 'request.agentId == "stalled-for-a-while"';
+      const bindings = celBindings(req({ agentId: 'stalled-for-a-while' }));
+      const program = planUnchecked(text);
+      for (let i = 0; i < CEL_EVAL_STRIKES; i++) expect(stalled(program, bindings)).toEqual({ matched: true });
+      expect(runAt(program, bindings, { laterBy: CEL_EVAL_SKIP_MS - 1000 })).toEqual(skipped);
+      // The retry is slow again: its result is kept, and another skip starts from it.
+      expect(runAt(program, bindings, { laterBy: CEL_EVAL_SKIP_MS + 1000, stall: true })).toEqual({ matched: true });
+      expect(runAt(program, bindings, { laterBy: CEL_EVAL_SKIP_MS + 2000 })).toEqual(skipped);
+      // The next retry is within budget: the condition is back, and one slow evaluation no longer skips it.
+      expect(runAt(program, bindings, { laterBy: 2 * CEL_EVAL_SKIP_MS + 2000 })).toEqual({ matched: true });
+      expect(stalled(program, bindings)).toEqual({ matched: true });
+      expect(runProgram(program, bindings)).toEqual({ matched: true });
     });
   });
 });

@@ -48,9 +48,10 @@ export const MAX_CONDITION_LENGTH = 4096;
  * creation unless its worst-case cost (estimated from the AST, with every list or map it did not
  * write itself assumed to hold MAX_CONTEXT_ITEMS entries, which the bindings enforce) is within
  * MAX_CONDITION_COST; and at evaluation a condition that still runs over CEL_EVAL_BUDGET_MS
- * CEL_EVAL_STRIKES times in a row is skipped from then on, until the service restarts, with the
- * reason recorded as its evaluation error. An evaluation that finished keeps its result, however
- * long it took: a GC pause or a busy host must not turn one deny into an allow.
+ * CEL_EVAL_STRIKES times in a row is skipped for CEL_EVAL_SKIP_MS, with the reason recorded as its
+ * evaluation error, and then evaluated once more: within budget it is back, over it is skipped
+ * again. An evaluation that finished keeps its result, however long it took: a GC pause or a busy
+ * host must not turn one deny into an allow, nor a bad minute skip a policy for good.
  */
 /** Deepest expression nesting a condition may have. */
 export const MAX_CONDITION_NESTING = 32;
@@ -64,6 +65,8 @@ export const MAX_CONDITION_COST = 20_000;
 export const CEL_EVAL_BUDGET_MS = 50;
 /** More than one: a GC pause or a cold start must not disable a sound condition. */
 export const CEL_EVAL_STRIKES = 3;
+/** How long a skipped condition stays skipped before one evaluation decides whether it still is. */
+export const CEL_EVAL_SKIP_MS = 60_000;
 // Regular expressions run on JavaScript's backtracking engine: charged as this many steps, and
 // a group that is quantified and holds a quantifier (or a backreference) is refused outright.
 const REGEX_COST = 1000;
@@ -199,8 +202,11 @@ function precompiled(v: unknown): unknown {
 }
 
 const OVER_BUDGET = `condition skipped: its evaluations took longer than the ${CEL_EVAL_BUDGET_MS} ms budget`;
-/** Over-budget evaluations in a row by condition text; at CEL_EVAL_STRIKES it is skipped, however often it is compiled again. */
-const overBudget = new Map<string, number>();
+/**
+ * Conditions whose last evaluations ran over budget, by text (so recompiling does not reset
+ * them): how many in a row, and once skipped, when (on performance.now()) to try again.
+ */
+const overBudget = new Map<string, { strikes: number; retryAt?: number }>();
 const programText = new WeakMap<CelProgram, string>();
 
 /** Plans a condition without the name and cost checks: only for conditions stored before the checks existed, and tests. */
@@ -216,8 +222,8 @@ export function planUnchecked(expr: string): CelProgram {
  */
 export function runProgram(program: CelProgram, bindings: CelBindings): { matched: boolean; error?: string } {
   const text = programText.get(program);
-  if (text !== undefined && (overBudget.get(text) ?? 0) >= CEL_EVAL_STRIKES)
-    return { matched: false, error: OVER_BUDGET };
+  const slow = text === undefined ? undefined : overBudget.get(text);
+  if (slow?.retryAt !== undefined && performance.now() < slow.retryAt) return { matched: false, error: OVER_BUDGET };
   try {
     const started = performance.now();
     const result = program(bindings);
@@ -237,7 +243,11 @@ function countStrike(text: string, over: boolean): void {
     if (overBudget.size !== 0) overBudget.delete(text);
     return;
   }
-  overBudget.set(text, (overBudget.get(text) ?? 0) + 1);
+  const slow = overBudget.get(text) ?? { strikes: 0 };
+  slow.strikes++;
+  // Past the strikes, every slow evaluation (the retry included) starts another skip.
+  if (slow.strikes >= CEL_EVAL_STRIKES) slow.retryAt = performance.now() + CEL_EVAL_SKIP_MS;
+  overBudget.set(text, slow);
   if (overBudget.size > 10_000) overBudget.delete(overBudget.keys().next().value!);
 }
 
