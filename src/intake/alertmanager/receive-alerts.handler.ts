@@ -5,7 +5,6 @@ import {
   type AlertResolution,
 } from '../../incidents/find-recent-alert-resolutions/find-recent-alert-resolutions.query.js';
 import { FindUnresolvedIncidentByFingerprint } from '../../incidents/find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.query.js';
-import type { IncidentView } from '../../incidents/incident.view.js';
 import { ResolveIncident } from '../../incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { ReportIncident, type ReportIncidentInput } from '../../incidents/report-incident/report-incident.command.js';
 import { lockKey } from '../../platform/database/advisory-lock.js';
@@ -15,6 +14,7 @@ import { cutText } from '../../platform/text/cut-text.js';
 import type { IntakeSettings } from '../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
 import { labelOf, nameOf, severityOf, type WebhookAlert, type WebhookPayload } from './alertmanager-payload.js';
+import { endedBeforeItsFiring, lateCopyOf, monitoringTime } from './late-alerts.js';
 import { ReceiveAlerts, type ReceiveAlertsResult } from './receive-alerts.command.js';
 
 const MAX_MESSAGE = 16_384;
@@ -150,38 +150,6 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
     const fingerprints = [...new Set(alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint))];
     return this.queries.execute(new FindRecentAlertResolutions({ tenantId, fingerprints, withinMs }));
   }
-}
-
-/**
- * The incident of the alert's last resolution when this firing started before the alert ended
- * then: a late copy. An unresolved incident of the alert, if any, was opened after that
- * resolution (one unresolved incident per fingerprint), usually by a firing that started after
- * it; this one is no repeat of it.
- */
-function lateCopyOf(alert: WebhookAlert, resolutions: Map<string, AlertResolution>): string | null {
-  const last = resolutions.get(alert.fingerprint);
-  const started = monitoringTime(alert.startsAt);
-  // Both monitoring's clock, so they compare. An end it did not say, or its zero start time
-  // (Grafana's too), is no firing's own time: it judges nothing.
-  if (!last?.alertEndedAt || started === null) return null;
-  return started < last.alertEndedAt ? last.incidentId : null;
-}
-
-/**
- * A resolved alert that ended before the unresolved incident's firing started (both monitoring's
- * clock): it resolves an earlier firing of the alert, never this one, whatever the window.
- */
-function endedBeforeItsFiring(alert: WebhookAlert, open: IncidentView): boolean {
-  const firing = open.context.alert as { startsAt?: unknown } | undefined;
-  const started = monitoringTime(typeof firing?.startsAt === 'string' ? firing.startsAt : undefined);
-  const ended = monitoringTime(alert.endsAt);
-  return started !== null && ended !== null && ended < started;
-}
-
-/** A time of the payload; null for Alertmanager's zero time (0001-01-01), which means "none". */
-function monitoringTime(value: string | undefined): Date | null {
-  const at = Date.parse(value ?? '');
-  return at > 0 ? new Date(at) : null;
 }
 
 /** DESIGN §10: errorType from alertname, message from summary/description, agent and capability from the tenant's labels. */
