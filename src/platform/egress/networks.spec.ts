@@ -45,6 +45,8 @@ describe('which addresses are public (ADR 0013)', () => {
     '64:ff9b::a00:1',
     '64:ff9b::127.0.0.1',
     '64:ff9b:1::1',
+    '::ffff:0:7f00:1',
+    '::ffff:0:808:808',
   ])('%s is not public', (address) => {
     expect(isPublicAddress(address)).toBe(false);
   });
@@ -74,6 +76,16 @@ describe('which addresses are public (ADR 0013)', () => {
     expect(isReachable('169.254.169.254', allowed)).toBe(false);
     expect(isReachable('fe80::1', allowed)).toBe(false);
     expect(isReachable('8.8.8.8', [])).toBe(true);
+  });
+
+  it('takes an IPv4 range written in IPv4-mapped or NAT64 form as that IPv4 range', () => {
+    const allowed = parseNetworks('::ffff:10.0.0.0/104, 64:ff9b::192.168.1.0/120');
+    expect(allowed.map(([a, b]) => `${a.toString()}/${b}`)).toEqual(['10.0.0.0/8', '192.168.1.0/24']);
+    expect(isReachable('10.9.8.7', allowed)).toBe(true);
+    expect(isReachable('::ffff:10.9.8.7', allowed)).toBe(true);
+    expect(isReachable('192.168.1.20', allowed)).toBe(true);
+    expect(isReachable('192.168.2.20', allowed)).toBe(false);
+    expect(() => parseNetworks('::ffff:0:0/80')).toThrow(/wider than the IPv4 addresses/);
   });
 
   it('parses only dotted quads and RFC 4291 addresses, with a prefix in range', () => {

@@ -27,6 +27,7 @@ const SPECIAL = [
   '224.0.0.0/4', // multicast
   '240.0.0.0/4', // reserved, and the broadcast address
   '::/96', // unspecified, loopback (::1) and the deprecated IPv4-compatible addresses
+  '::ffff:0:0:0/96', // IPv4-translated addresses (SIIT, RFC 2765): a translator's way to any IPv4 address
   '64:ff9b:1::/48', // local-use IPv4/IPv6 translation
   '100::/64', // discard-only
   '2001::/23', // IETF protocol assignments (Teredo, benchmarking, ORCHID, …)
@@ -89,6 +90,18 @@ export function parseNetworks(list: string): Network[] {
       const max = v4 ? 32 : 128;
       if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))
         throw new Error(`"${entry}" has a prefix length outside 0…${max}`);
-      return [ipaddr.parse(address), bits === undefined ? max : Number(bits)] as Network;
+      const base = ipaddr.parse(address);
+      const length = bits === undefined ? max : Number(bits);
+      return base.kind() === 'ipv6' ? asIPv4Range(entry, base as ipaddr.IPv6, length) : ([base, length] as Network);
     });
+}
+
+/**
+ * An IPv4-mapped or NAT64 range as the IPv4 range it stands for: addresses are judged by the IPv4
+ * address they carry (`effective`), so the IPv6 form would never match.
+ */
+function asIPv4Range(entry: string, base: ipaddr.IPv6, bits: number): Network {
+  if (!base.isIPv4MappedAddress() && !base.match(NAT64)) return [base, bits];
+  if (bits < 96) throw new Error(`"${entry}" is wider than the IPv4 addresses it maps: write the IPv4 range`);
+  return [effective(base), bits - 96];
 }
