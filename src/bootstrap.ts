@@ -70,13 +70,14 @@ export async function startApp(
     // Depth, size, NUL/surrogate and __proto__ checks before class-transformer sees the body.
     app.use(inputGuard);
     if (config.security.docsRequireKey) {
-      // Swagger's routes are plain Express ones, outside Nest's guards: authenticate them here.
+      // Swagger's routes are plain Express ones, outside Nest's guards: authenticate them here
+      // (an agent key, confined to work orders, is refused as on every other route).
       const guard = app.get(ApiKeyGuard);
       const filter = new HttpExceptionFilter();
       app.use((req: Request, res: Response, next: NextFunction) => {
         // Case-insensitive, as Express matches routes: /DOCS-JSON is /docs-json.
         if (!/^\/docs(?:$|\/|-json|-yaml)/i.test(req.path)) return next();
-        guard.authenticate(req).then(
+        guard.authenticateForDocs(req).then(
           () => next(),
           (err: unknown) =>
             filter.catch(err, { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never),

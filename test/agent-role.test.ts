@@ -55,6 +55,13 @@ describe('role agent: work orders only (real HTTP)', () => {
     expect(answers.length).toBeGreaterThan(30);
   });
 
+  it('is refused (403) on the API docs, which are not in the document they serve', async () => {
+    for (const path of ['/docs', '/docs/', '/docs-json', '/DOCS-JSON', '/docs-yaml'])
+      expect([path, (await app.http.get(path).set('Authorization', `Bearer ${agent}`)).status]).toEqual([path, 403]);
+    const viewer = await app.keyFor('agents', 'viewer');
+    expect((await app.http.get('/docs-json').set('Authorization', `Bearer ${viewer}`)).status).toBe(200);
+  });
+
   it('an agent key signed into the console is held to the same rule', async () => {
     const signIn = await app.http.post('/auth/session').send({ apiKey: agent }).expect(201);
     const cookie = signIn.headers['set-cookie'][0].split(';')[0];

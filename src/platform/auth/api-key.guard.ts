@@ -30,6 +30,8 @@ export function checkCookieOrigin(request: Request): void {
   }
 }
 
+const AGENT_CONFINED = 'an agent key may only use the work-order routes (/patches/work-orders)';
+
 /** Every route needs `Authorization: Bearer <apiKey>` or the console's session cookie unless it is @Public(). */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -52,7 +54,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     if (principal.role === AGENT_ROLE) {
       if (this.reflector.getAllAndOverride<boolean>(AGENT_ALLOWED, targets)) return true;
-      throw new ForbiddenException('an agent key may only use the work-order routes (/patches/work-orders)');
+      throw new ForbiddenException(AGENT_CONFINED);
     }
     const required =
       this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ??
@@ -61,6 +63,13 @@ export class ApiKeyGuard implements CanActivate {
       throw new ForbiddenException(`this needs the ${required} role; the key has ${principal.role}`);
     }
     return true;
+  }
+
+  /** For the API docs, plain Express routes outside this guard: any key's principal but an agent's (403). */
+  async authenticateForDocs(request: Request): Promise<Principal> {
+    const principal = await this.authenticate(request);
+    if (principal.role === AGENT_ROLE) throw new ForbiddenException(AGENT_CONFINED);
+    return principal;
   }
 
   /**
