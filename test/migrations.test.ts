@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/index.js';
 import { SecretBox } from '../src/platform/crypto/secret-box.js';
@@ -182,5 +183,102 @@ describe('migrations', () => {
     expect(full.created_at).toBe(101); // the default target of 100
     await ds.query(`DELETE FROM decisions WHERE tenant_id = 'lean'`);
     await runMigrations(url);
+  });
+
+  describe('indexes added to tables the service writes (built CONCURRENTLY)', () => {
+    const revertTo = async (name: string) => {
+      await runMigrations(url);
+      const after = migrations.length - migrations.findIndex((m) => m.name === name);
+      for (let i = 0; i < after; i++) await revertLastMigration(url);
+    };
+    const index = async (name: string) =>
+      (
+        await ds.query(
+          `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def FROM pg_class c
+            JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = $1`,
+          [name],
+        )
+      )[0] ?? null;
+    const client = async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    };
+
+    it('are built without blocking writes, while a second replica waits to migrate', async () => {
+      await revertTo('IdempotencyKeysCreatedIndex1767100000000');
+      // A writer's transaction is open on idempotency_keys when the deploy's migration starts.
+      const holder = await client();
+      const writer = await client();
+      try {
+        await holder.query(`BEGIN; LOCK TABLE idempotency_keys IN ROW EXCLUSIVE MODE`);
+        const first = runMigrations(url);
+        // The build waits for that writer to end (a plain CREATE INDEX would wait for its lock).
+        for (let i = 0; ; i++) {
+          const [{ waiting }] = await ds.query(
+            `SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND locktype IN ('relation', 'virtualxid')
+                AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())`,
+          );
+          if (waiting > 0) break;
+          if (i > 600) throw new Error('the migration never waited for the open writer');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const second = runMigrations(url); // another replica starting at the same time
+        // It asks for the migration lock the first holds (its last statement names it either way).
+        for (let i = 0; ; i++) {
+          const [{ asking }] = await ds.query(
+            `SELECT count(*)::int AS asking FROM pg_stat_activity
+              WHERE datname = current_database() AND query ILIKE '%advisory_lock(%'`,
+          );
+          if (asking >= 2) break;
+          if (i > 600) throw new Error('the second replica never asked for the migration lock');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        // Meanwhile the service's writes go on: a plain CREATE INDEX would queue them behind its lock.
+        await writer.query(`SET lock_timeout = '3s'`);
+        await writer.query(`BEGIN; LOCK TABLE idempotency_keys IN ROW EXCLUSIVE MODE; COMMIT`);
+        await holder.query(`COMMIT`);
+        // The second replica waited with no statement open, so the build's wait for older
+        // snapshots did not wait for it while it waited for the first (a deadlock).
+        const [applied, none] = await Promise.all([first, second]);
+        expect(applied.slice(0, 3)).toEqual([
+          'IdempotencyKeysCreatedIndex1767100000000',
+          'NotificationPruneIndexes1767100001000',
+          'IncidentsAlertEndedAt1767200000000',
+        ]);
+        expect(none).toEqual([]);
+        for (const name of [
+          'idx_idempotency_keys_created',
+          'idx_notification_deliveries_finished',
+          'idx_notification_repeats_last_at',
+          'idx_incidents_monitoring_resolved',
+        ])
+          expect([name, await index(name)]).toEqual([name, expect.objectContaining({ valid: true })]);
+      } finally {
+        await holder.end();
+        await writer.end();
+      }
+    });
+
+    it('run again after a build that failed half way, replacing the invalid index it left', async () => {
+      const INDEX = 'idx_incidents_monitoring_resolved';
+      await revertTo('IncidentsAlertEndedAt1767200000000');
+      // What a cut-off run leaves: the column added, an INVALID index of the name.
+      await ds.query(`ALTER TABLE incidents ADD COLUMN alert_ended_at timestamptz(3)`);
+      await ds.query(
+        `INSERT INTO incidents (id, tenant_id, title, error_type, message, severity, occurred_at)
+         SELECT gen_random_uuid(), 'half-way', 't', 'e', 'm', 'low', now() FROM generate_series(1, 2)`,
+      );
+      await expect(ds.query(`CREATE UNIQUE INDEX CONCURRENTLY ${INDEX} ON incidents ((1))`)).rejects.toThrow(
+        /could not create unique index/,
+      );
+      expect(await index(INDEX)).toMatchObject({ valid: false });
+      expect((await runMigrations(url))[0]).toBe('IncidentsAlertEndedAt1767200000000');
+      expect(await index(INDEX)).toMatchObject({
+        valid: true,
+        def: expect.stringContaining("resolved_by = 'monitoring'"),
+      });
+      await ds.query(`DELETE FROM incidents WHERE tenant_id = 'half-way'`);
+    });
   });
 });

@@ -20,17 +20,24 @@ async function dataSource(url: string, context: MigrationContext): Promise<DataS
 
 // Any constant works; it only has to be the same for every replica.
 const MIGRATION_LOCK = 727_001;
+const LOCK_POLL_MS = 250;
 
 /**
  * Applies pending migrations. Replicas starting together take an advisory lock so only
  * one of them migrates; the others then find nothing pending.
+ *
+ * The others wait by asking again (pg_try_advisory_lock), never inside pg_advisory_lock(): a
+ * statement waiting there holds a snapshot, and an index built CONCURRENTLY by the migrating
+ * replica waits for every older snapshot to end, while the lock it waits for is held by that
+ * replica's other connection. PostgreSQL sees no cycle, and both would wait for ever.
  */
 export async function runMigrations(url: string, context: MigrationContext = {}): Promise<string[]> {
   const ds = await dataSource(url, context);
   const runner = ds.createQueryRunner();
   try {
     await runner.connect();
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    while (!(await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK]))[0].locked)
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     const applied = await ds.runMigrations({ transaction: 'each' });
     return applied.map((m) => m.name);
   } finally {
