@@ -583,6 +583,34 @@ describe('notifications', () => {
     expect(await handlers(failed)).toEqual(['integration.notifications', 'integration.run-outcome-to-trust']);
   });
 
+  it('a repeat interval of 0 lets every piece of news through, two in one transaction too (one relay batch)', async () => {
+    const gateAdmin = await app.keyFor('notify-gate', 'admin');
+    await app.http
+      .put('/notifications/channels/gate')
+      .set(auth(gateAdmin))
+      .send({ type: 'webhook', url: `${hook.url}/gate` })
+      .expect(201);
+    for (const [rule, repeatIntervalMs] of [
+      ['every-time', 0],
+      ['hourly', 3_600_000],
+    ] as const)
+      await app.http
+        .put(`/notifications/rules/${rule}`)
+        .set(auth(gateAdmin))
+        .send({ channel: 'gate', events: ['run.failed'], repeatIntervalMs })
+        .expect(201);
+    const tx = app.app.get(TransactionHost);
+    const gate = app.app.get(DeliveryRepository);
+    const subject = `run.failed gate-${randomUUID()}`;
+    const twice = (rule: string, intervalMs: number) =>
+      tx.run(async () => [
+        await gate.passesRepeatGate('notify-gate', rule, subject, intervalMs),
+        await gate.passesRepeatGate('notify-gate', rule, subject, intervalMs),
+      ]);
+    expect(await twice('every-time', 0)).toEqual([true, true]);
+    expect(await twice('hourly', 3_600_000)).toEqual([true, false]);
+  });
+
   it('tells of a kill switch turned on', async () => {
     await app.http
       .put('/notifications/rules/switches')

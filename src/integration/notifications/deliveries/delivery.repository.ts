@@ -77,14 +77,17 @@ export class DeliveryRepository {
   /**
    * The repeat gate: true when `subjectKey` has had no message from `rule` within `intervalMs`,
    * and then marks one now (the statement's moment, not its transaction's: a sweep tells what it
-   * read, and forgetRepeatsExcept compares the mark with when another sweep read). Concurrent
-   * callers for one subject queue on its row, so exactly one of them passes.
+   * read, and forgetRepeatsExcept compares the mark with when another sweep read). The interval is
+   * measured to the statement's moment too: against the transaction's start, a mark set earlier in
+   * the same transaction (two events of one relay batch) or committed by one that began later
+   * would fall within even an interval of 0 ("every time"). Concurrent callers for one subject
+   * queue on its row, so within an interval exactly one of them passes.
    */
   async passesRepeatGate(tenantId: string, rule: string, subjectKey: string, intervalMs: number): Promise<boolean> {
     const rows = await this.tx.query(
       `INSERT INTO notification_repeats (tenant_id, rule, subject_key, last_at) VALUES ($1, $2, $3, clock_timestamp())
        ON CONFLICT (tenant_id, rule, subject_key) DO UPDATE SET last_at = clock_timestamp()
-        WHERE notification_repeats.last_at <= now() - make_interval(secs => $4::double precision / 1000)
+        WHERE notification_repeats.last_at <= clock_timestamp() - make_interval(secs => $4::double precision / 1000)
        RETURNING 1`,
       [tenantId, rule, subjectKey, intervalMs],
     );
