@@ -62,6 +62,25 @@ describe('channel messages', () => {
     expect(long.blocks[1].text.text.length).toBeLessThanOrEqual(3000);
   });
 
+  it('Slack: text from incidents and actuators can neither mention nor link, the fallback text included', () => {
+    const hostile = '<!channel> <@U024BE7LH> see <https://evil.example/login|the console>';
+    const m = slackMessage({ ...notice, title: `Run failed ${hostile}`, summary: hostile }, null) as {
+      text: string;
+      blocks: Block[];
+    };
+    for (const text of [m.text, m.blocks[1].text.text]) {
+      expect(text).not.toMatch(/[<>]/);
+      expect(text).toContain('&lt;!channel&gt; &lt;@U024BE7LH&gt;');
+    }
+  });
+
+  it('cuts escaped text between entities, never inside one', () => {
+    const m = slackMessage({ ...notice, summary: `${'s'.repeat(2997)}&&&&` }, null) as { blocks: Block[] };
+    const cut = m.blocks[1].text.text;
+    expect(cut.length).toBeLessThanOrEqual(3000);
+    expect(cut).toMatch(/s…$/);
+  });
+
   it('webhook: {type, timestamp, data} with absolute links', () => {
     const m = webhookMessage(notice, 'd1', 'https://pl.example.com') as { type: string; data: { links: unknown[] } };
     expect(m).toMatchObject({

@@ -26,8 +26,11 @@ const FIELD_MAX = 2000;
 const MAX_FIELDS = 10;
 const MAX_BUTTONS = 5;
 
-/** Slack's mrkdwn treats &, < and > as control characters; they are sent escaped. */
+/** Slack's mrkdwn treats &, < and > as control characters (`<!channel>`, `<@U…>`, `<url|label>`); they are sent escaped. */
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Escaped text cut to `max`, never inside an entity (`&am…`). */
+const cutEscaped = (escaped: string, max: number) => cutText(escaped, max).replace(/&[a-z]{0,3}…$/, '…');
+const mrkdwn = (text: string, max: number) => cutEscaped(escape(text), max);
 
 /**
  * A Slack incoming-webhook message (Block Kit): a header with the title, what happened, the
@@ -42,12 +45,12 @@ export function slackMessage(n: Notice, publicUrl: string | null): Record<string
     ...n.facts.map((f) => ({ label: f.label, value: escape(f.value) })),
   ]
     .slice(0, MAX_FIELDS)
-    .map((f) => ({ type: 'mrkdwn', text: cutText(`*${escape(f.label)}*\n${f.value}`, FIELD_MAX) }));
+    .map((f) => ({ type: 'mrkdwn', text: cutEscaped(`*${escape(f.label)}*\n${f.value}`, FIELD_MAX) }));
   const buttons = links.filter((l) => l.url !== null).slice(0, MAX_BUTTONS);
   const paths = links.filter((l) => l.url === null);
   const blocks: Array<Record<string, unknown>> = [
     { type: 'header', text: { type: 'plain_text', text: cutText(n.title, HEADER_MAX), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: cutText(escape(n.summary), SECTION_MAX) } },
+    { type: 'section', text: { type: 'mrkdwn', text: mrkdwn(n.summary, SECTION_MAX) } },
     { type: 'section', fields },
   ];
   if (buttons.length > 0) {
@@ -64,7 +67,8 @@ export function slackMessage(n: Notice, publicUrl: string | null): Record<string
     ' · ',
   );
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cutText(context, SECTION_MAX) }] });
-  return { text: cutText(`[${n.severity}] ${n.title}: ${n.summary}`, SECTION_MAX), blocks };
+  // The fallback is mrkdwn too, and it is what push and desktop notifications show.
+  return { text: mrkdwn(`[${n.severity}] ${n.title}: ${n.summary}`, SECTION_MAX), blocks };
 }
 
 /**
