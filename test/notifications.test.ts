@@ -611,6 +611,72 @@ describe('notifications', () => {
     expect(await twice('hourly', 3_600_000)).toEqual([true, false]);
   });
 
+  it('tells of a canceled run whose rollback failed (run.rollback_failed): things are half-changed', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const tenantAdmin = await app.keyFor('notify-cancel', 'admin');
+      const tenantOperator = await app.keyFor('notify-cancel', 'operator');
+      const channel = await app.http
+        .put('/notifications/channels/hook')
+        .set(auth(tenantAdmin))
+        .send({ type: 'webhook', url: `${receiver.url}/events` })
+        .expect(201);
+      receiver.setSecret(channel.body.secret);
+      await app.http
+        .put('/notifications/rules/runs')
+        .set(auth(tenantAdmin))
+        .send({ channel: 'hook', events: ['run.failed', 'run.rolled_back', 'run.rollback_failed'], repeatIntervalMs: 0 })
+        .expect(201);
+      const read = async (path: string) => (await app.http.get(path).set(auth(tenantOperator)).expect(200)).body;
+      // No actuator in this tenant: the oom playbook's steps, its rollback too, are an operator's.
+      const incident = await app.http
+        .post('/incidents')
+        .set(auth(tenantOperator))
+        .send({
+          errorType: 'OutOfMemoryError',
+          message: 'Worker pod ingest-1 OOMKilled: container exceeded memory limit 2048Mi',
+          agentId: 'agent-1',
+          capability: 'ingest',
+        })
+        .expect(201);
+      const recovery = await eventually(
+        async () => (await read(`/recoveries?incidentId=${incident.body.id}`)).items[0],
+        'a recovery',
+      );
+      const run = (
+        await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(tenantOperator)).send({}).expect(200)
+      ).body;
+      await eventually(async () => (await read(`/runs/${run.id}`)).status === 'awaiting_operator', 'its first step');
+      await app.http.post(`/runs/${run.id}/cancel`).set(auth(tenantOperator)).expect(202);
+      const rollbackStep = await eventually(async () => {
+        const r = await read(`/runs/${run.id}`);
+        const step = r.steps.at(-1);
+        return r.phase === 'rollback' && step.status === 'awaiting_operator' ? step : null;
+      }, 'its rollback step to wait for the operator');
+      await app.http
+        .post(`/runs/${run.id}/steps/${rollbackStep.id}/complete`)
+        .set(auth(tenantOperator))
+        .send({ outcome: 'failed', note: 'restore failed, batch half-written' })
+        .expect(200);
+      const done = await eventually(async () => {
+        const r = await read(`/runs/${run.id}`);
+        return r.phase === 'done' ? r : null;
+      }, 'the run to end');
+      expect(done).toMatchObject({ status: 'canceled', reason: expect.stringContaining('the rollback failed') });
+      const call = await eventually(
+        async () => receiver.calls.find((c) => c.body.includes(run.id)),
+        'the notice of the failed rollback',
+      );
+      expect(call.verified).toBe(true);
+      expect(call.json).toMatchObject({
+        type: 'run.rollback_failed',
+        data: { title: expect.stringContaining('canceled and its rollback failed'), subject: { id: run.id } },
+      });
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('tells of a kill switch turned on', async () => {
     await app.http
       .put('/notifications/rules/switches')

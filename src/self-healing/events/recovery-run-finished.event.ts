@@ -12,6 +12,8 @@ export interface RecoveryRunFinishedProps {
   outcome: 'succeeded' | 'failed' | 'rolled_back' | 'rollback_failed' | 'canceled';
   automatic: boolean;
   reason: string | null;
+  /** A rollback step failed: with `rollback_failed`, and with `canceled` when a canceled run's rollback failed. */
+  rollbackFailed?: boolean;
 }
 
 /** A run ended (published by the run engine in the finishing transaction); trust learns from it. */

@@ -28,9 +28,12 @@ const faultKey = (patternOrIncident: string | null, agentId: string | null, capa
 const incidentLinks = (incidentId: string | null) =>
   incidentId ? [{ label: 'Open incident', path: `/console/incidents/${incidentId}` }] : [];
 
-/** A finished run's notification event: the most telling one (a failed rollback outranks a timeout). */
+/**
+ * A finished run's notification event: the most telling one (a failed rollback outranks a timeout,
+ * and a canceled run whose rollback failed left things as half-changed as a failed one).
+ */
 export function runEventOf(e: RecoveryRunFinished): NotificationEvent | null {
-  if (e.outcome === 'rollback_failed') return 'run.rollback_failed';
+  if (e.outcome === 'rollback_failed' || (e.outcome === 'canceled' && e.rollbackFailed)) return 'run.rollback_failed';
   if (e.outcome !== 'failed' && e.outcome !== 'rolled_back') return null;
   if (e.reason?.startsWith('timed_out')) return 'run.timed_out';
   return e.outcome === 'failed' ? 'run.failed' : 'run.rolled_back';
@@ -55,7 +58,7 @@ export function runNotice(
     event,
     // A rollback that failed leaves things half-changed: someone must look now.
     severity: event === 'run.rollback_failed' ? atLeast(severity, 'high') : severity,
-    title: `${RUN_TITLES[event]}: ${e.playbook}`,
+    title: `${e.outcome === 'canceled' ? 'Recovery run canceled and its rollback failed' : RUN_TITLES[event]}: ${e.playbook}`,
     summary: clip(
       `${e.automatic ? 'An automatic' : 'A'} run of playbook ${e.playbook}` +
         `${incident ? ` for “${incident.title}”` : ''}${who ? ` on ${who}` : ''}` +

@@ -394,9 +394,7 @@ export class RunAdvancer {
     }
     // The rollback list is through. A manual rollback step nobody confirmed in time did not fail: nobody knows.
     const rollback = s.steps.filter((x) => x.list === 'rollback');
-    const rollbackFailed = rollback.some(
-      (x) => x.status === 'failed' || (x.status === 'timed_out' && x.runs_as !== 'manual'),
-    );
+    const rollbackFailed = rollbackFailedIn(s.steps);
     const unconfirmed = rollback
       .filter((x) => x.status === 'timed_out' && x.runs_as === 'manual')
       .map((x) => x.step_id);
@@ -989,6 +987,7 @@ export class RunAdvancer {
         outcome: status as RecoveryRunFinished['outcome'],
         automatic: run.automatic,
         reason,
+        rollbackFailed: rollbackFailedIn(s.steps),
       }),
     );
     return 'idle';
@@ -1144,4 +1143,11 @@ function withNotice(step: StepRow, notification: Notice | null): unknown {
   };
   if (notification) return { ...rest, notification };
   return Object.keys(rest).length > 0 ? rest : null;
+}
+
+/** A rollback step failed. A manual one nobody confirmed in time did not fail: nobody knows. */
+function rollbackFailedIn(steps: StepRow[]): boolean {
+  return steps.some(
+    (x) => x.list === 'rollback' && (x.status === 'failed' || (x.status === 'timed_out' && x.runs_as !== 'manual')),
+  );
 }
