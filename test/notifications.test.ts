@@ -242,6 +242,13 @@ describe('notifications', () => {
         'quietHours.timeZone',
         'quietHours.to',
       ]);
+      // An empty filter would match nothing: refused, where left out (or null) means any.
+      const empty = await app.http
+        .put('/notifications/rules/r1')
+        .set(auth(admin))
+        .send({ channel: 'hook', events: ['run.failed'], repeatIntervalMs: 0, agents: [], capabilities: [] })
+        .expect(400);
+      expect(empty.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['agents', 'capabilities']);
       await app.http
         .put('/notifications/rules/r1')
         .set(auth(operator))

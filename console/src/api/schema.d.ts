@@ -2470,9 +2470,9 @@ export interface components {
         PutRuleDto: {
             /** @description review.waiting: a review waits this long before it is told (default 30 minutes) */
             afterMs?: number;
-            /** @description only notices about these agents; left out = any */
+            /** @description only notices about these agents; left out (or null) = any; an empty list is refused, it would match nothing */
             agents?: string[] | null;
-            /** @description only notices about these capabilities; left out = any */
+            /** @description only notices about these capabilities; left out (or null) = any; an empty list is refused, it would match nothing */
             capabilities?: string[] | null;
             /**
              * @description the channel the rule sends to (it must exist)

@@ -79,10 +79,11 @@ export class PutRuleDto {
     required: false,
     type: [String],
     nullable: true,
-    description: 'only notices about these agents; left out = any',
+    description: 'only notices about these agents; left out (or null) = any; an empty list is refused, it would match nothing',
   })
   @IsOptional()
   @IsArray()
+  @ArrayNotEmpty()
   @ArrayMaxSize(MAX_FILTER_ENTRIES)
   @IsString({ each: true })
   @MaxLength(128, { each: true })
@@ -92,10 +93,11 @@ export class PutRuleDto {
     required: false,
     type: [String],
     nullable: true,
-    description: 'only notices about these capabilities; left out = any',
+    description: 'only notices about these capabilities; left out (or null) = any; an empty list is refused, it would match nothing',
   })
   @IsOptional()
   @IsArray()
+  @ArrayNotEmpty()
   @ArrayMaxSize(MAX_FILTER_ENTRIES)
   @IsString({ each: true })
   @MaxLength(128, { each: true })
