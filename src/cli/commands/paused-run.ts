@@ -39,7 +39,10 @@ export function pausedRunCommands(program: Command, ctx: CliContext): void {
     .action(async (given: string, step: string, o: { param?: Record<string, unknown>; json?: boolean }) => {
       const api = ctx.api();
       const id = await resolveId(api, 'run', given);
-      const run = await api.post<RunView>(`/runs/${id}/steps/${step}/retry`, o.param ? { params: o.param } : {});
+      const run = await api.post<RunView>(
+        `/runs/${id}/steps/${encodeURIComponent(step)}/retry`,
+        o.param ? { params: o.param } : {},
+      );
       const params = o.param ? ` with ${JSON.stringify(o.param)}` : '';
       ctx.print(o.json, run, () => answered(run, `step ${step} retried${params}`));
     });
@@ -52,7 +55,7 @@ export function pausedRunCommands(program: Command, ctx: CliContext): void {
     .action(async (given: string, step: string, o: { json?: boolean }) => {
       const api = ctx.api();
       const id = await resolveId(api, 'run', given);
-      const run = await api.post<RunView>(`/runs/${id}/steps/${step}/skip`);
+      const run = await api.post<RunView>(`/runs/${id}/steps/${encodeURIComponent(step)}/skip`);
       ctx.print(o.json, run, () => answered(run, `step ${step} skipped`));
     });
   program
