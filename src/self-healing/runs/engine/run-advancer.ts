@@ -392,7 +392,7 @@ export class RunAdvancer {
       }
       return 'again';
     }
-    // The rollback list is through. A manual rollback step nobody confirmed in time did not fail: nobody knows.
+    // The rollback list is through.
     const rollback = s.steps.filter((x) => x.list === 'rollback');
     const rollbackFailed = rollbackFailedIn(s.steps);
     const unconfirmed = rollback
