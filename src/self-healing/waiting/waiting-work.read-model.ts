@@ -129,6 +129,17 @@ const LONGEST_WAITING_SQL = byKind(
      ORDER BY since, subject_id, coalesce(step_id, '') LIMIT $2`,
 );
 
+/**
+ * What of each kind waits about one subject (`$2` its id, as text), `$1` the tenant and `$3` the
+ * limit, newest first, each row with how many such wait: an inbox item looked up by its id,
+ * however much else of its kind waits (the kind's newest, which the inbox lists, may not include it).
+ */
+const ABOUT_SUBJECT_SQL = byKind(
+  (waiting) => `
+    SELECT *, (count(*) OVER ())::int AS total FROM (${waiting}) w
+     WHERE subject_id = $2 ORDER BY since DESC LIMIT $3`,
+);
+
 /** Cross-table reads of self-healing's own tables: what waits for a person. */
 @Injectable()
 export class WaitingWorkReadModel {
@@ -154,6 +165,19 @@ export class WaitingWorkReadModel {
           from?.stepId ?? '',
         ]);
       }),
+    );
+    return perKind.flat();
+  }
+
+  /** What of `kinds` waits about the subject `subjectId` (a step's run: each of its waiting steps), up to `limitPerKind` of each. */
+  async about(
+    tenantId: string,
+    kinds: readonly WaitingWorkKind[],
+    subjectId: string,
+    limitPerKind: number,
+  ): Promise<WaitingRow[]> {
+    const perKind = await Promise.all(
+      kinds.map((kind) => this.tx.query<WaitingRow>(ABOUT_SUBJECT_SQL[kind], [tenantId, subjectId, limitPerKind])),
     );
     return perKind.flat();
   }
