@@ -306,6 +306,45 @@ describe('inbox', () => {
     await leaves(id);
   });
 
+  it("work_order: a failed one without an incident (a POST /patches/trigger run's) leaves once its run has finished", async () => {
+    const triggered = (
+      await app.http
+        .post('/patches/trigger')
+        .set(auth(operator))
+        .send({ errorType: 'verification_failed', description: `output failed verification: ${++seq} tests failed` })
+        .expect(201)
+    ).body;
+    expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
+    expect((await get(`/patches/work-orders/${triggered.workOrderId}`, agent)).incidentId).toBeNull();
+    const id = `work_order:${triggered.workOrderId}`;
+    const { claimToken } = (
+      await app.http.post(`/patches/work-orders/${triggered.workOrderId}/claim`).set(auth(agent)).send({}).expect(200)
+    ).body;
+    await app.http
+      .post(`/patches/work-orders/${triggered.workOrderId}/fail`)
+      .set(auth(agent))
+      .send({ claimToken, reason: 'cannot reproduce the failing verification' })
+      .expect(200);
+    // Failure fails the run (DESIGN §9): it rolls back, by hand here (the tenant has no actuator named
+    // ops). Until the run has finished, the failure still waits to be dealt with.
+    await waitingStep(triggered.runId, 'revert_deploy');
+    expect((await find(id))?.title).toMatch(/^Work order failed: /);
+    await complete(triggered.runId, 'revert_deploy', 'succeeded');
+    await eventually(
+      async () => (await get(`/runs/${triggered.runId}`)).status === 'rolled_back',
+      'the run to be rolled back',
+    );
+    // Finished, nothing waits on it: it has no incident to resolve, and a failed order can be
+    // neither claimed again nor canceled.
+    expect(await find(id)).toBeNull();
+    await app.http.post(`/patches/work-orders/${triggered.workOrderId}/claim`).set(auth(agent)).send({}).expect(409);
+    await app.http
+      .post(`/patches/work-orders/${triggered.workOrderId}/cancel`)
+      .set(auth(operator))
+      .send({ reason: 'dismiss' })
+      .expect(409);
+  });
+
   it('draft_policy: a draft waits for activation, and leaves once activated', async () => {
     const policy = (
       await app.http
