@@ -306,6 +306,45 @@ describe('inbox', () => {
     await leaves(id);
   });
 
+  it("work_order: a failed one without an incident (a POST /patches/trigger run's) leaves once its run has finished", async () => {
+    const triggered = (
+      await app.http
+        .post('/patches/trigger')
+        .set(auth(operator))
+        .send({ errorType: 'verification_failed', description: `output failed verification: ${++seq} tests failed` })
+        .expect(201)
+    ).body;
+    expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
+    expect((await get(`/patches/work-orders/${triggered.workOrderId}`, agent)).incidentId).toBeNull();
+    const id = `work_order:${triggered.workOrderId}`;
+    const { claimToken } = (
+      await app.http.post(`/patches/work-orders/${triggered.workOrderId}/claim`).set(auth(agent)).send({}).expect(200)
+    ).body;
+    await app.http
+      .post(`/patches/work-orders/${triggered.workOrderId}/fail`)
+      .set(auth(agent))
+      .send({ claimToken, reason: 'cannot reproduce the failing verification' })
+      .expect(200);
+    // Failure fails the run (DESIGN §9): it rolls back, by hand here (the tenant has no actuator named
+    // ops). Until the run has finished, the failure still waits to be dealt with.
+    await waitingStep(triggered.runId, 'revert_deploy');
+    expect((await find(id))?.title).toMatch(/^Work order failed: /);
+    await complete(triggered.runId, 'revert_deploy', 'succeeded');
+    await eventually(
+      async () => (await get(`/runs/${triggered.runId}`)).status === 'rolled_back',
+      'the run to be rolled back',
+    );
+    // Finished, nothing waits on it: it has no incident to resolve, and a failed order can be
+    // neither claimed again nor canceled.
+    expect(await find(id)).toBeNull();
+    await app.http.post(`/patches/work-orders/${triggered.workOrderId}/claim`).set(auth(agent)).send({}).expect(409);
+    await app.http
+      .post(`/patches/work-orders/${triggered.workOrderId}/cancel`)
+      .set(auth(operator))
+      .send({ reason: 'dismiss' })
+      .expect(409);
+  });
+
   it('draft_policy: a draft waits for activation, and leaves once activated', async () => {
     const policy = (
       await app.http
@@ -446,6 +485,68 @@ describe('inbox', () => {
       const assigned = entries.find((e: Item) => e.action === 'inbox_item.assigned');
       expect(assigned).toMatchObject({ before: { assignee: null }, after: { assignee: 'dana@example.com' } });
     });
+  });
+
+  it('an item past the newest 500 of its kind (the oldest hold of a guardrail storm) is assigned and snoozed, and 404 once it no longer waits', async () => {
+    // A tenant of its own: 511 holds would crowd the others' pages.
+    const [stormAdmin, stormOperator] = [
+      await app.keyFor('inbox-storm', 'admin'),
+      await app.keyFor('inbox-storm', 'operator'),
+    ];
+    await app.http
+      .put('/self-healing/guardrails')
+      .set(auth(stormAdmin))
+      .send({ maxAutomaticRunsPerHour: 1 })
+      .expect(200);
+    const seed = await report('DiskFull', 'disk of store node 1 full', { agentId: 'store-1' }, stormOperator);
+    await app.http
+      .patch(`/catalog/patterns/${seed.recovery.patternId}`)
+      .set(auth(stormAdmin))
+      .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+      .expect(200);
+    expect(
+      (await report('DiskFull', 'disk of store node 2 full', { agentId: 'store-2' }, stormOperator)).recovery.status,
+    ).toBe('applied');
+    const oldest = (await report('DiskFull', 'disk of store node 3 full', { agentId: 'store-3' }, stormOperator))
+      .recovery;
+    expect(oldest.status).toBe('pending_review');
+    // The storm: 510 more holds, each newer than the first (copies of it, as a burst of alerts would file them).
+    await app.sql(
+      `INSERT INTO recovery_candidates
+       SELECT (jsonb_populate_record(r, jsonb_build_object('id', gen_random_uuid(),
+               'created_at', r.created_at + make_interval(secs => i / 1000.0)))).*
+         FROM recovery_candidates r, generate_series(1, 510) i WHERE r.id = $1`,
+      [oldest.id],
+    );
+    const id = `guardrail_hold:${oldest.id}`;
+    expect((await get('/inbox/summary', stormOperator)).byKind.guardrail_hold).toBe(511);
+    const listed = await everything(stormOperator, 'snoozed=include&kind=guardrail_hold');
+    expect(listed).toHaveLength(500);
+    expect(listed.map((i) => i.id)).not.toContain(id);
+
+    const assigned = await app.http
+      .post(`/inbox/${id}/assign`)
+      .set(auth(stormOperator))
+      .send({ assignee: 'dana@example.com' })
+      .expect(200);
+    expect(assigned.body).toMatchObject({
+      id,
+      kind: 'guardrail_hold',
+      subject: { type: 'recovery', id: oldest.id },
+      assignee: 'dana@example.com',
+      snoozedUntil: null,
+    });
+    expect(assigned.body.createdAt).toBe(oldest.createdAt);
+    const until = new Date(Date.now() + HOUR).toISOString();
+    const snoozed = await app.http.post(`/inbox/${id}/snooze`).set(auth(stormOperator)).send({ until }).expect(200);
+    expect(snoozed.body).toMatchObject({ id, assignee: 'dana@example.com', snoozedUntil: until });
+    const audited = (await get(`/audit?subjectType=inbox_item&subjectId=${id}`, stormAdmin)).items;
+    expect(audited.map((e: Item) => e.action).sort()).toEqual(['inbox_item.assigned', 'inbox_item.snoozed']);
+
+    // Decided, it no longer waits: 404, however far back it was.
+    await app.http.post(`/recoveries/${oldest.id}/reject`).set(auth(stormOperator)).send({}).expect(200);
+    await app.http.post(`/inbox/${id}/assign`).set(auth(stormOperator)).send({ assignee: 'eve' }).expect(404);
+    await app.http.post(`/inbox/${id}/snooze`).set(auth(stormOperator)).send({ until: null }).expect(404);
   });
 
   it('the tenant stream says inbox_changed, with the new count, when the inbox moves; another tenant hears none of it', async () => {

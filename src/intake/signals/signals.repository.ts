@@ -156,17 +156,20 @@ export class SignalsRepository {
     return row;
   }
 
-  /** Escalations still armed by the wall clock, newest first, at most `limit`, with how bad their symptoms were and how many are armed. */
-  armedEscalations(tenantId: string, limit: number): Promise<ArmedEscalationRow[]> {
+  /**
+   * Escalations still armed by the wall clock, newest first, at most `limit`, with how bad their
+   * symptoms were and how many are armed; with `id` (a uuid), only that one if it is armed.
+   */
+  armedEscalations(tenantId: string, limit: number, id: string | null = null): Promise<ArmedEscalationRow[]> {
     return this.tx.query<ArmedEscalationRow>(
       `SELECT e.*,
               EXISTS (SELECT 1 FROM signal_symptoms s
                        WHERE s.id = ANY(e.symptom_ids) AND s.severity = 'critical') AS critical,
               (count(*) OVER ())::int AS total
          FROM signal_escalations e
-        WHERE e.tenant_id = $1 AND e.expires_at > now()
+        WHERE e.tenant_id = $1 AND e.expires_at > now() AND ($3::uuid IS NULL OR e.id = $3)
         ORDER BY e.armed_at DESC, e.id DESC LIMIT $2`,
-      [tenantId, limit],
+      [tenantId, limit, id],
     );
   }
 

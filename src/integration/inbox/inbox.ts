@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
-import { INBOX_KINDS, kindOfItemId, type InboxItem, type InboxKind, type InboxSummary } from './inbox-item.view.js';
+import { INBOX_KINDS, type InboxItem, type InboxKind, type InboxSummary } from './inbox-item.view.js';
 import { withMarks } from './inbox-items.js';
 import { InboxMarksRepository, type InboxMarkRow } from './inbox-marks.repository.js';
 import { WaitingItems } from './waiting-items.js';
@@ -49,12 +49,12 @@ export class Inbox {
     actor: string,
     check: (now: Date) => void = () => undefined,
   ): Promise<InboxItem> {
-    const kind = kindOfItemId(itemId);
-    // An id of no kind: nothing waits by it, but the marks (and the clock) are read for the check.
-    const read = await this.items(tenantId, kind ? [kind] : []);
+    // The item itself, by its subject, not looked for among the newest its kind lists: an item past
+    // them (a guardrail storm's oldest hold) is assigned and snoozed like any. An id of no kind:
+    // nothing waits by it, but the marks (and the clock) are read for the check all the same.
+    const [found, read] = await Promise.all([this.waiting.one(tenantId, itemId), this.marks.of(tenantId)]);
     check(read.now);
-    const item = read.items.find((i) => i.id === itemId);
-    if (!item) throw new NotFoundException(`inbox item ${itemId} not found: nothing by that id waits`);
+    if (!found) throw new NotFoundException(`inbox item ${itemId} not found: nothing by that id waits`);
     return this.tx.run(async () => {
       const before = await this.marks.lock(tenantId, itemId, actor);
       const after = await this.marks.set(tenantId, itemId, change, actor);
@@ -68,11 +68,10 @@ export class Inbox {
         subject: { type: 'inbox_item', id: itemId },
         before: shown(before),
         after: shown(after),
-        reason: item.title,
+        reason: found.title,
       });
       this.changed(tenantId);
-      const { assignee: _a, snoozedUntil: _s, ...waiting } = item;
-      return withMarks({ ...waiting, incidentIds: [] }, after, read.now);
+      return withMarks(found, after, read.now);
     });
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
+import { isUUID } from 'class-validator';
 import { ListDraftPolicies } from '../../governance/policies/list-draft-policies/list-draft-policies.query.js';
 import { FindResolvedIncidents } from '../../incidents/find-resolved/find-resolved-incidents.query.js';
 import { ListArmedEscalations } from '../../intake/signals/list-armed-escalations/list-armed-escalations.query.js';
@@ -11,7 +12,7 @@ import {
   type WaitingPosition,
   type WaitingWorkKind,
 } from '../../self-healing/waiting/waiting-work.view.js';
-import { INBOX_KINDS, type InboxKind } from './inbox-item.view.js';
+import { INBOX_KINDS, kindOfItemId, type InboxKind } from './inbox-item.view.js';
 import { fromDraftPolicy, fromEscalation, fromWaitingWork, type WaitingItem } from './inbox-items.js';
 
 /** Each kind's newest this many are read (the inbox counts the rest without listing them); or a page of its longest waiting. */
@@ -47,6 +48,44 @@ export class WaitingItems {
    */
   of(tenantId: string, kinds: readonly InboxKind[] = INBOX_KINDS): Promise<Waiting> {
     return inOneSnapshot(this.tx, () => this.read(tenantId, kinds));
+  }
+
+  /**
+   * The item `itemId` if it waits, null if not, however much else of its kind waits (`of` lists
+   * each kind's newest LIMIT_PER_KIND only: an older one is still there to assign or snooze). Its
+   * pillar is asked for what waits about its subject alone, in one snapshot with the incidents it
+   * is about, and that is judged as `of` judges it.
+   */
+  one(tenantId: string, itemId: string): Promise<WaitingItem | null> {
+    const kind = kindOfItemId(itemId);
+    // `<kind>:<subject id>` (`operator_step:<run id>:<step id>`): every subject is a row's uuid.
+    const subjectId = itemId.split(':')[1];
+    if (!kind || !isUUID(subjectId)) return Promise.resolve(null);
+    return inOneSnapshot(this.tx, async () => {
+      const about = await this.about(tenantId, kind, subjectId);
+      const [item] = await this.stillWaiting(
+        tenantId,
+        about.filter((i) => i.id === itemId),
+      );
+      return item ?? null;
+    });
+  }
+
+  /** What of `kind` waits about the subject `subjectId` (the steps of a run waiting for a person: several). */
+  private async about(tenantId: string, kind: InboxKind, subjectId: string): Promise<WaitingItem[]> {
+    const limit = LIMIT_PER_KIND;
+    if (kind === 'draft_policy')
+      return (await this.queries.execute(new ListDraftPolicies({ tenantId, limit, id: subjectId }))).items.map(
+        fromDraftPolicy,
+      );
+    if (kind === 'escalation')
+      return (await this.queries.execute(new ListArmedEscalations({ tenantId, limit, id: subjectId }))).items.map(
+        fromEscalation,
+      );
+    const page = await this.queries.execute(
+      new ListWaitingWork({ tenantId, kinds: [kind], limitPerKind: limit, subjectId }),
+    );
+    return page.items.map(fromWaitingWork);
   }
 
   private async read(tenantId: string, kinds: readonly InboxKind[]): Promise<Waiting> {

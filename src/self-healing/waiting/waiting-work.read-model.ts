@@ -85,7 +85,10 @@ const WAITING: Record<WaitingWorkKind, string> = {
      WHERE run.tenant_id = $1 AND run.finished_at IS NULL AND run.paused_reason IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = run.id AND s.status = 'awaiting_operator')`,
   // Failed work orders, and those whose claim lapsed (the sweeper returns them to the queue:
-  // they wait for a coding agent that already dropped them once).
+  // they wait for a coding agent that already dropped them once). A failed one waits on its
+  // incident (the inbox drops it once that is resolved); one without (a POST /patches/trigger
+  // run's) only until its run, which the failure fails (DESIGN §9), has finished: after that
+  // nothing is left to do about it (a failed order is never claimed again, nor canceled).
   work_order: `
     SELECT 'work_order' AS kind, 'work_order' AS subject_type, w.id::text AS subject_id, NULL AS step_id,
            CASE WHEN w.status = 'failed' THEN coalesce(w.finished_at, w.updated_at)
@@ -101,7 +104,10 @@ const WAITING: Record<WaitingWorkKind, string> = {
            AND t.from_status IN ('claimed', 'in_progress')) lapse
         ON w.status = 'queued'
      WHERE w.tenant_id = $1 AND w.status IN ('failed', 'queued', 'claimed', 'in_progress')
-       AND (w.status = 'failed' OR (w.status <> 'queued' AND w.claim_expires_at <= now())
+       AND ((w.status = 'failed'
+             AND (w.incident_id IS NOT NULL
+                  OR EXISTS (SELECT 1 FROM recovery_runs run WHERE run.id = w.run_id AND run.finished_at IS NULL)))
+            OR (w.status <> 'queued' AND w.claim_expires_at <= now())
             OR (w.status = 'queued' AND lapse.at IS NOT NULL))`,
 };
 
@@ -129,6 +135,17 @@ const LONGEST_WAITING_SQL = byKind(
      ORDER BY since, subject_id, coalesce(step_id, '') LIMIT $2`,
 );
 
+/**
+ * What of each kind waits about one subject (`$2` its id, as text), `$1` the tenant and `$3` the
+ * limit, newest first, each row with how many such wait: an inbox item looked up by its id,
+ * however much else of its kind waits (the kind's newest, which the inbox lists, may not include it).
+ */
+const ABOUT_SUBJECT_SQL = byKind(
+  (waiting) => `
+    SELECT *, (count(*) OVER ())::int AS total FROM (${waiting}) w
+     WHERE subject_id = $2 ORDER BY since DESC LIMIT $3`,
+);
+
 /** Cross-table reads of self-healing's own tables: what waits for a person. */
 @Injectable()
 export class WaitingWorkReadModel {
@@ -154,6 +171,19 @@ export class WaitingWorkReadModel {
           from?.stepId ?? '',
         ]);
       }),
+    );
+    return perKind.flat();
+  }
+
+  /** What of `kinds` waits about the subject `subjectId` (a step's run: each of its waiting steps), up to `limitPerKind` of each. */
+  async about(
+    tenantId: string,
+    kinds: readonly WaitingWorkKind[],
+    subjectId: string,
+    limitPerKind: number,
+  ): Promise<WaitingRow[]> {
+    const perKind = await Promise.all(
+      kinds.map((kind) => this.tx.query<WaitingRow>(ABOUT_SUBJECT_SQL[kind], [tenantId, subjectId, limitPerKind])),
     );
     return perKind.flat();
   }

@@ -43,7 +43,10 @@ export interface WaitingWorkView {
 export interface WaitingWorkPage {
   /** The newest waiting things of each kind asked for (or the longest waiting), up to the limit per kind. */
   items: WaitingWorkView[];
-  /** How many wait, by kind (beyond the limit too; asked for the longest waiting, from the position on). */
+  /**
+   * How many wait, by kind (beyond the limit too; asked for the longest waiting, from the position on;
+   * asked about one subject, about it).
+   */
   totals: Partial<Record<WaitingWorkKind, number>>;
 }
 

@@ -12,7 +12,12 @@ export class ListDraftPoliciesHandler implements IQueryHandler<ListDraftPolicies
     private readonly tx: TransactionHost,
   ) {}
 
-  async execute({ tenantId, limit }: ListDraftPolicies): Promise<{ items: PolicyView[]; total: number }> {
+  async execute({ tenantId, limit, id }: ListDraftPolicies): Promise<{ items: PolicyView[]; total: number }> {
+    if (id !== undefined) {
+      const row = await this.policies.find(tenantId, id);
+      const items = row?.status === 'draft' ? [policyView(row)] : [];
+      return { items, total: items.length };
+    }
     // One snapshot: a draft activated between separate reads was listed and not counted, or
     // counted and not listed (the inbox counted a snoozed one as waiting).
     const [rows, total] = await inOneSnapshot(this.tx, () =>

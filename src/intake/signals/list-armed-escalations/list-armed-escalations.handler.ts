@@ -7,8 +7,12 @@ import { ListArmedEscalations } from './list-armed-escalations.query.js';
 export class ListArmedEscalationsHandler implements IQueryHandler<ListArmedEscalations> {
   constructor(private readonly signals: SignalsRepository) {}
 
-  async execute({ tenantId, limit }: ListArmedEscalations): Promise<{ items: ArmedEscalationView[]; total: number }> {
-    const rows = await this.signals.armedEscalations(tenantId, limit);
+  async execute({
+    tenantId,
+    limit,
+    id,
+  }: ListArmedEscalations): Promise<{ items: ArmedEscalationView[]; total: number }> {
+    const rows = await this.signals.armedEscalations(tenantId, limit, id ?? null);
     return {
       items: rows.map((r) => ({ ...escalationView(r), severity: r.critical ? 'critical' : 'warning' })),
       total: rows[0]?.total ?? 0,

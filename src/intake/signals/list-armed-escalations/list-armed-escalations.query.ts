@@ -5,6 +5,8 @@ export interface ListArmedEscalationsProps {
   tenantId: string;
   /** At most this many, the newest. */
   limit: number;
+  /** Only this escalation (a uuid), if it is armed: an inbox item looked up by its id. */
+  id?: string;
 }
 
 /** Degradation escalations still armed (DESIGN §10), and how many there are. */

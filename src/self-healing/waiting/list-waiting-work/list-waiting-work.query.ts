@@ -12,6 +12,11 @@ export interface ListWaitingWorkProps {
    * sweep), where the newest would always be the same ones.
    */
   longest?: LongestWaiting;
+  /**
+   * Only what waits about this subject (its id: a pattern, run, recovery or work order), newest
+   * first: one inbox item looked up by its id, however much else waits. Not with `longest`.
+   */
+  subjectId?: string;
 }
 
 /** What of the self-healing platform waits for a person, for the inbox and for review.waiting notifications. */
