@@ -237,6 +237,76 @@ describe('canary and promote', () => {
     expect(after.output.candidates).toHaveLength(6);
   });
 
+  it('the canary budget counts the trial, not the wait after it for its work order or for a person', async () => {
+    const HOUR = 3600_000;
+    const earlier = (iso: string) => new Date(Date.parse(iso) - HOUR).toISOString();
+    const canaryStep = (run: any) => run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+    /** The step began an hour earlier, its trial (once ended) as long as it was: it has waited an hour since. */
+    const anHourAgo = async (runId: string, step: any) =>
+      app.sql(
+        `UPDATE recovery_run_steps
+            SET started_at = $3::timestamptz,
+                output = CASE WHEN $4::text IS NULL THEN output ELSE output || jsonb_build_object('endedAt', $4::text) END
+          WHERE run_id = $1 AND step_id = $2`,
+        [runId, step.id, earlier(step.startedAt), step.output?.endedAt ? earlier(step.output.endedAt) : null],
+      );
+    /** The canary guardrails a dry run of the tenant's next recovery (another agent) names, with `budgetMs`. */
+    const heldBy = async (t: { admin: string; operator: string }, agentId: string, budgetMs: number) => {
+      await app.http
+        .put('/self-healing/guardrails')
+        .set(auth(t.admin))
+        .send({ canaryRunsPer24h: null, canaryCooldownMs: 0, canaryDailyBudgetMs: budgetMs })
+        .expect(200);
+      const { recovery } = await incident(t.operator, agentId);
+      expect(recovery.status).toBe('pending_review');
+      const plan = (
+        await app.http.post(`/recoveries/${recovery.id}/dry-run`).set(auth(t.operator)).send({}).expect(200)
+      ).body;
+      return plan.guardrails.filter((g: { guardrail: string }) => g.guardrail.startsWith('canary_'));
+    };
+
+    // No candidate passes: the trial restores the canary and escalates; the step waits for its work order (up to 24 h).
+    const none = await tenant('canary-wait', NONE_PASS);
+    const { recovery } = await incident(none.operator, 'agent-w1');
+    const started = (
+      await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(none.operator)).send({}).expect(200)
+    ).body;
+    const escalated = await runWhere(started.id, none.operator, (r) => r.status === 'awaiting_patch', 'the escalation');
+    const step = canaryStep(escalated);
+    expect(step).toMatchObject({ status: 'running', waitingFor: 'patch', finishedAt: null });
+    expect(step.output.endedAt).toEqual(expect.any(String));
+    expect(step.canary.endedAt).toBe(step.output.endedAt);
+    const trialMs = Date.parse(step.output.endedAt) - Date.parse(step.startedAt);
+    await anHourAgo(escalated.id, step);
+    // An hour of waiting for the work order is not canary time: the budget (seed 004's 60 s) holds nothing…
+    expect(await heldBy(none, 'agent-w2', 60_000)).toEqual([]);
+    // …and the trial itself still counts, to the millisecond.
+    expect(await heldBy(none, 'agent-w3', 1)).toEqual([
+      {
+        guardrail: 'canary_budget',
+        reason: `guardrail canary_budget: canary steps of the last 24 h took ${trialMs} ms (budget 1 ms)`,
+      },
+    ]);
+
+    // No actuator: the canary step is a person's from the start; waiting for them is not canary time either.
+    const manual = {
+      admin: await app.keyFor('canary-manual', 'admin'),
+      operator: await app.keyFor('canary-manual', 'operator'),
+    };
+    const first = await incident(manual.operator, 'agent-m1');
+    const waiting = await runWhere(
+      (await app.http.post(`/recoveries/${first.recovery.id}/approve`).set(auth(manual.operator)).send({}).expect(200))
+        .body.id,
+      manual.operator,
+      (r) => r.status === 'awaiting_operator',
+      'the canary step to wait for a person',
+    );
+    const handed = canaryStep(waiting);
+    expect(handed).toMatchObject({ status: 'awaiting_operator', runsAs: 'manual' });
+    await anHourAgo(waiting.id, handed);
+    expect(await heldBy(manual, 'agent-m2', 1)).toEqual([]);
+  });
+
   it('the canary guardrails stop a second automatic canary run and say which: runs per 24 h, then the budget', async () => {
     /** Founds the pattern, lets it auto-apply tune_config, and returns a reporter of further incidents on one agent. */
     async function autoApplying(name: string, guardrails: Record<string, unknown>) {

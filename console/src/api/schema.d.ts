@@ -1696,6 +1696,11 @@ export interface components {
         };
         CanaryView: {
             candidates: components["schemas"]["CanaryCandidateView"][];
+            /**
+             * Format: date-time
+             * @description when the trial stopped using the canary (its promote or restore answered, or a person took the step over); null while it runs. The canary budget counts the step up to here, not a wait for a work order or a person after it
+             */
+            endedAt: string | null;
             /** @enum {string|null} */
             outcome: "promoted" | "no_candidate" | null;
             restore: components["schemas"]["CanaryRestoreView"] | null;

@@ -65,6 +65,27 @@ describe('a canary step in a playbook', () => {
     });
   });
 
+  it('expands a range to the values its from and step write, with no drift near zero and no -0', () => {
+    const range = (from: number, to: number, step: number) =>
+      stepOf(
+        canary({ maxCandidates: 20, candidates: { param: 'x', range: { from, to, step } } }),
+      ).canary!.candidates.map((c) => c.x as number);
+    // -0.3 + 3 × 0.1 is 5.55e-17 in floating point: the candidate is 0.
+    expect(range(-0.3, 0.3, 0.1)).toEqual([-0.3, -0.2, -0.1, 0, 0.1, 0.2, 0.3]);
+    expect(range(0.1, 0.3, 0.1)).toEqual([0.1, 0.2, 0.3]);
+    expect(range(0, 0.5, 0.25)).toEqual([0, 0.25, 0.5]);
+    expect(range(1, 5, 2)).toEqual([1, 3, 5]);
+    expect(range(-4, 4, 2)).toEqual([-4, -2, 0, 2, 4]);
+    expect(range(1000, 5000, 1000)).toEqual([1000, 2000, 3000, 4000, 5000]);
+    expect(range(0, 3e-7, 1e-7)).toEqual([0, 1e-7, 2e-7, 3e-7]);
+    // -0.9 + 3 × 0.3 is -1.1e-16: rounded, it must be 0, not -0 (toEqual tells them apart).
+    const signed = range(-0.9, 0.9, 0.3);
+    expect(signed).toEqual([-0.9, -0.6, -0.3, 0, 0.3, 0.6, 0.9]);
+    expect(Object.is(signed[3], 0)).toBe(true);
+    // A step no decimals write keeps the 12 significant digits it always had.
+    expect(range(0, 1, 1 / 3)).toEqual([0, 0.333333333333, 0.666666666667, 1]);
+  });
+
   it('refuses more candidates than maxCandidates (default 6), duplicates, and bad generators, naming the field', () => {
     expect(() => stepOf(canary({ candidates: { param: 'n', range: { from: 1, to: 7, step: 1 } } }))).toThrow(
       /steps\[0\]\.candidates" expands to 7 candidates, more than maxCandidates \(6\)/,

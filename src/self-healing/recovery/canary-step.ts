@@ -159,8 +159,29 @@ export function expandCandidates(raw: unknown, at: string, fail: Fail): Array<Re
     fail(`${at}.range`, 'must be {from, to, step} numbers with from ≤ to and step > 0');
   const count = Math.floor(((to as number) - (from as number)) / (step as number) + 1e-9) + 1;
   if (count > MAX_CANDIDATES) fail(`${at}.range`, `gives ${count} candidates, more than ${MAX_CANDIDATES}`);
-  // Rounded, so 0.1 steps give 0.3 and not 0.30000000000000004.
   return Array.from({ length: count }, (_, i) => ({
-    [param]: Number(((from as number) + i * (step as number)).toPrecision(12)),
+    [param]: rangeValue(from as number, step as number, i),
   }));
+}
+
+/**
+ * The i-th value of a range, rounded to the decimals its `from` and `step` are written with: 0.1
+ * steps give 0.3, not 0.30000000000000004, and -0.3 + 3 × 0.1 is 0, not 5.55e-17 (a relative
+ * rounding such as 12 significant digits keeps that drift, since near 0 it is all there is). Then
+ * 12 significant digits, as before, for a step such as 1/3 that no decimals write; never -0.
+ */
+function rangeValue(from: number, step: number, i: number): number {
+  const raw = from + i * step;
+  const places = Math.max(decimalsOf(from), decimalsOf(step));
+  // toFixed takes at most 100 decimals; a range finer than that is left to the significant digits.
+  const fixed = places <= 100 ? Number(raw.toFixed(places)) : raw;
+  const value = Number(fixed.toPrecision(12));
+  return value === 0 ? 0 : value;
+}
+
+/** The decimals a number is written with: 0.25 → 2, 1e-7 → 7, 1.5e-7 → 8, 300 → 0. */
+function decimalsOf(x: number): number {
+  const [mantissa = '', exponent = '0'] = String(x).toLowerCase().split('e');
+  const fraction = mantissa.split('.')[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent));
 }

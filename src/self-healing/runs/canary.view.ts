@@ -43,6 +43,14 @@ export class CanaryView {
   @ApiProperty({ type: CanaryRestoreView, nullable: true }) restore!: CanaryRestoreView | null;
   @ApiProperty({ type: String, nullable: true, description: 'what was tried and what came of it' }) summary!:
     string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description:
+      'when the trial stopped using the canary (its promote or restore answered, or a person took the step over); null while it runs. The canary budget counts the step up to here, not a wait for a work order or a person after it',
+  })
+  endedAt!: string | null;
 }
 
 /** The typed view of a canary step's output (null before the step started), parameters in the playbook's order. */
@@ -64,5 +72,6 @@ export function canaryView(output: unknown, spec: Pick<CanarySpec, 'paramOrder'>
     winner: o.winner ? { ...o.winner, params: orderParams(spec, o.winner.params) } : null,
     restore: o.restore ?? null,
     summary: o.summary ?? null,
+    endedAt: o.endedAt ?? null,
   };
 }

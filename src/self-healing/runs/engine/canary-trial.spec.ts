@@ -4,6 +4,7 @@ import type { CanarySpec } from '../../recovery/canary-step.js';
 import {
   describeParams,
   finishTrial,
+  handOverTrial,
   judgeCandidate,
   nextCall,
   startTrial,
@@ -76,6 +77,19 @@ describe('a canary trial', () => {
       restore: null,
     });
     expect(t.summary).toBe('promoted candidate 1 {"timeoutMs":2000} (score 800; 2 of 3 tried passed)');
+  });
+
+  it('records when the trial stopped using the canary: its promote or restore answered, or a person took it over', () => {
+    expect(startTrial(spec()).endedAt).toBeNull();
+    // Three applies, then the promote (or the restore) answered at at(4): the trial ended then.
+    const promoted = trial(spec(), () => ok({ p95_ms: 200, error_rate: 0 })).t;
+    expect(promoted).toMatchObject({ outcome: 'promoted', endedAt: at(4).toISOString() });
+    const restored = trial(spec(), () => ok({ p95_ms: 900, error_rate: 0 })).t;
+    expect(restored).toMatchObject({ outcome: 'no_candidate', endedAt: at(4).toISOString() });
+    // Handed to a person: ended now, and not moved by a later hand-over.
+    const handed = handOverTrial(startTrial(spec()), at(1));
+    expect(handed.endedAt).toBe(at(1).toISOString());
+    expect(handOverTrial(handed, at(9)).endedAt).toBe(at(1).toISOString());
   });
 
   it('sends the step parameters with each action, and the candidate apart', () => {

@@ -36,6 +36,12 @@ export interface CanaryOutput {
   restore: { slaMs: number; startedAt: string; ms: number | null; withinSla: boolean | null } | null;
   /** A sentence: what was tried and what came of it. */
   summary: string | null;
+  /**
+   * When the trial stopped using the canary: its promote or restore answered, or the step went to a
+   * person. Null while it runs. The canary budget counts the step's time up to here, not the wait
+   * for a work order or a person that may follow (absent in trials stored before it was kept).
+   */
+  endedAt?: string | null;
 }
 
 /** One call of the trial: its stage, the candidate it carries (apply and promote), what it sends, and its webhook-id's suffix. */
@@ -64,6 +70,7 @@ export function startTrial(spec: CanarySpec): CanaryOutput {
     outcome: null,
     restore: null,
     summary: null,
+    endedAt: null,
   };
 }
 
@@ -193,11 +200,13 @@ export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): C
   // Only the step's budget leaves candidates untried: say so, it is what stopped the trial.
   const budget = `, ${notTried} not tried (the step's budget of ${spec.budgetMs} ms was spent)`;
   const counts = `${passed} of ${tried} tried passed${notTried > 0 ? budget : ''}`;
+  const endedAt = now.toISOString();
   if (trial.stage === 'promote') {
     const w = trial.winner!;
     return {
       ...trial,
       stage: 'done',
+      endedAt,
       outcome: 'promoted',
       summary: `promoted candidate ${w.index} ${describeParams(spec, w.params)} (score ${w.score}; ${counts})`,
     };
@@ -208,8 +217,14 @@ export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): C
   return {
     ...trial,
     stage: 'done',
+    endedAt,
     outcome: 'no_candidate',
     restore: { ...trial.restore!, ms, withinSla },
     summary: `no candidate passed (${counts}); the canary was restored in ${ms} ms (${sla})`,
   };
+}
+
+/** The step goes to a person (its actuator is not configured): the trial stops using the canary now, if it has not already. */
+export function handOverTrial(trial: CanaryOutput, now: Date): CanaryOutput {
+  return trial.endedAt ? trial : { ...trial, endedAt: now.toISOString() };
 }

@@ -30,7 +30,7 @@ import {
 } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { CallSlots } from './call-slots.js';
-import { finishTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
+import { finishTrial, handOverTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
@@ -508,6 +508,8 @@ export class RunAdvancer {
         started_at: step.started_at ?? s.now,
         deadline_at: new Date(s.now.getTime() + timeout),
         timeout_ms: timeout,
+        // A canary step a person takes over no longer counts as canary time (the canary budget).
+        ...(step.kind === 'canary' && { output: handOverTrial(trialOf(step.canary!, step.output), s.now) }),
       },
       note,
     );

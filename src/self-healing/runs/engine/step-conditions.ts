@@ -85,6 +85,89 @@ export function checkFailure(
   return `check failed: ${verdict.error}`;
 }
 
+type CelExpr = ReturnType<typeof parse>['expr'];
+
+/** How a `when` uses `steps`: which steps the run has (`keys`), what one answers (`answers`), or the whole map (`other`). */
+export interface StepsUse {
+  /** `has(steps.x)`, `"x" in steps`, `size(steps)`, a comprehension over the step ids. */
+  keys: boolean;
+  /** `steps.x…` or `steps["x"]…`: a step's status or output. */
+  answers: boolean;
+  /** Anything else (`steps == {}`, a comprehension over ids and statuses): read as a whole. */
+  other: boolean;
+}
+
+/** How the expression uses `steps` (a dry run decides a `when` that reads no step's answer); null when it does not parse. */
+export function stepsUse(expr: string): StepsUse | null {
+  let root: CelExpr;
+  try {
+    root = parse(expr).expr;
+  } catch {
+    return null;
+  }
+  const use: StepsUse = { keys: false, answers: false, other: false };
+  const isSteps = (e: CelExpr | undefined): boolean =>
+    e?.exprKind.case === 'identExpr' && e.exprKind.value.name === 'steps';
+  const visit = (e: CelExpr | undefined): void => {
+    if (!e) return;
+    const k = e.exprKind;
+    switch (k.case) {
+      case 'identExpr':
+        if (k.value.name === 'steps') use.other = true;
+        return;
+      case 'selectExpr':
+        if (isSteps(k.value.operand)) {
+          if (k.value.testOnly) use.keys = true;
+          else use.answers = true;
+          return;
+        }
+        return visit(k.value.operand);
+      case 'callExpr': {
+        const { function: fn, target, args } = k.value;
+        if (fn === '_[_]' && isSteps(args[0])) {
+          use.answers = true;
+          return visit(args[1]);
+        }
+        if (fn === '@in' && isSteps(args[1])) {
+          use.keys = true;
+          return visit(args[0]);
+        }
+        if (
+          fn === 'size' &&
+          ((!target && args.length === 1 && isSteps(args[0])) || (isSteps(target) && !args.length))
+        ) {
+          use.keys = true;
+          return;
+        }
+        visit(target);
+        args.forEach(visit);
+        return;
+      }
+      case 'listExpr':
+        k.value.elements.forEach(visit);
+        return;
+      case 'structExpr':
+        for (const entry of k.value.entries) {
+          if (entry.keyKind.case === 'mapKey') visit(entry.keyKind.value);
+          visit(entry.value);
+        }
+        return;
+      case 'comprehensionExpr': {
+        const c = k.value;
+        // Over a map, one variable is its keys: the step ids; a second would be their {status, output}.
+        if (isSteps(c.iterRange) && c.iterVar2 === '') use.keys = true;
+        else visit(c.iterRange);
+        [c.accuInit, c.loopCondition, c.loopStep, c.result].forEach(visit);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  visit(root);
+  return use;
+}
+
 function toCel(v: unknown, depth = 0): unknown {
   if (depth > 32 || v === null || v === undefined) return null;
   if (Array.isArray(v)) return celList(v.map((x) => toCel(x, depth + 1)) as CelInput[]);

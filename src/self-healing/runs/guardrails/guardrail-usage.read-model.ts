@@ -20,7 +20,11 @@ export interface UsageQuery {
   canaryRuns: boolean;
   /** The canary cooldown: the last run with a canary step of the pattern on the agent within it; null: not asked. */
   canaryCooldownMs: number | null;
-  /** Sum how long the tenant's canary steps started in the last 24 hours took. */
+  /**
+   * Sum how long the tenant's canary steps started in the last 24 hours took: each from its start to
+   * the end of its trial (`endedAt` in its output), not the wait for a work order or a person that
+   * may follow; a step still trialling counts up to `now`.
+   */
   canaryBudgetUsed: boolean;
 }
 
@@ -78,7 +82,8 @@ export class GuardrailUsageReadModel {
               AND EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = r.id AND s.kind = 'canary')
          ) END AS last_canary_run_at,
          CASE WHEN $12::boolean THEN (
-           SELECT (coalesce(sum(greatest(extract(epoch FROM coalesce(finished_at, $2::timestamptz) - started_at), 0)),
+           SELECT (coalesce(sum(greatest(extract(epoch FROM
+                     coalesce((output->>'endedAt')::timestamptz, finished_at, $2::timestamptz) - started_at), 0)),
                             0) * 1000)::bigint
              FROM recovery_run_steps
             WHERE tenant_id = $1 AND kind = 'canary'

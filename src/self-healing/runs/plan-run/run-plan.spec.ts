@@ -1,9 +1,39 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadPlaybookCatalog } from '../../recovery/playbook-catalog.js';
-import { planCondition, planSteps } from './run-plan.js';
+import { loadPlaybookCatalog, parsePlaybookCatalog } from '../../recovery/playbook-catalog.js';
+import { planSteps } from './run-plan.js';
 
 const catalog = loadPlaybookCatalog();
 const ops = new Set(['ops']);
+
+/** A playbook whose step `fix` runs only `when`: diagnose, then fix, a check, and a rollback step. */
+function planWith(when: string) {
+  const webhook = (id: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    kind: 'webhook',
+    instruction: `Do ${id}`,
+    actuator: 'ops',
+    params: { action: id },
+    ...extra,
+  });
+  const playbook = parsePlaybookCatalog({
+    fallbackPlaybookId: 'branching',
+    playbooks: [
+      {
+        id: 'branching',
+        name: 'Branching',
+        description: 'Diagnose, then fix when asked',
+        steps: [webhook('diagnose'), webhook('fix', { when })],
+        verify: [{ ...webhook('check_fixed'), kind: 'check', condition: 'response.status == 200' }],
+        rollback: [webhook('undo')],
+        match: { errorTypes: [], keywords: [] },
+        policy: { category: 'custom', action: 'escalate' },
+        baseConfidence: 0.5,
+      },
+    ],
+  }).get('branching')!;
+  return planSteps(playbook, {}, { actuators: ops, automatic: false });
+}
+const whenOf = (when: string) => planWith(when).steps.find((s) => s.id === 'fix')!.when;
 
 describe('the plan of a run (dry run)', () => {
   it('fills the parameters, names the actuators, and lists the calls in the order the run makes them', () => {
@@ -70,12 +100,49 @@ describe('the plan of a run (dry run)', () => {
   });
 
   it('decides a condition that reads nothing earlier', () => {
-    expect(planCondition('1 == 2')).toMatchObject({ result: 'skipped' });
-    expect(planCondition('true')).toMatchObject({ result: 'runs' });
-    expect(planCondition('steps.a.status == "succeeded" && steps["b"].output.body.ok')).toMatchObject({
+    expect(whenOf('1 == 2')).toMatchObject({ result: 'skipped' });
+    expect(whenOf('true')).toMatchObject({ result: 'runs' });
+    expect(whenOf('steps.a.status == "succeeded" && steps["b"].output.body.ok')).toMatchObject({
       result: 'unknown',
       reason: 'decided when the run gets there: it reads what steps a, b answer',
     });
+    // Decided without the answers it reads: each such read fails, and false && … is false all the same.
+    expect(whenOf('false && steps.diagnose.status == "succeeded"')).toMatchObject({ result: 'skipped' });
+  });
+
+  it('binds every step of the run, as the engine does: which steps the run has is known, what they answer is not', () => {
+    // The engine binds every step of the run, pending ones included: has(steps.diagnose) is true
+    // there whatever diagnose answers, so the step runs and its call is in the plan.
+    const plan = planWith('has(steps.diagnose)');
+    expect(plan.steps.find((s) => s.id === 'fix')!.when).toEqual({
+      expression: 'has(steps.diagnose)',
+      result: 'runs',
+      reason: 'it is true whatever earlier steps answer',
+    });
+    expect(plan.calls.map((c) => [c.stepId, c.onlyIf])).toEqual([
+      ['diagnose', null],
+      ['fix', null],
+      ['check_fixed', null],
+      ['undo', 'the run fails or is canceled'],
+    ]);
+    expect(whenOf('"diagnose" in steps')).toMatchObject({ result: 'runs' });
+    expect(whenOf('!("diagnose" in steps)')).toMatchObject({ result: 'skipped' });
+    // The steps of every list, this one's included; a step the playbook does not have is not there.
+    expect(whenOf('has(steps.undo) && has(steps.check_fixed) && has(steps.fix)')).toMatchObject({ result: 'runs' });
+    expect(whenOf('has(steps.nothing_like_it)')).toMatchObject({ result: 'skipped' });
+    expect(whenOf('size(steps) == 4')).toMatchObject({ result: 'runs' });
+    expect(whenOf('steps.exists(id, id == "diagnose")')).toMatchObject({ result: 'runs' });
+    // What a step answers stays unknown, however it is reached.
+    expect(whenOf('has(steps.diagnose.output)')).toMatchObject({ result: 'unknown' });
+    expect(whenOf('steps.diagnose.status == "succeeded"')).toMatchObject({ result: 'unknown' });
+    expect(whenOf('!has(steps.diagnose) || steps.diagnose.status == "succeeded"')).toMatchObject({
+      result: 'unknown',
+    });
+    expect(whenOf('steps.all(id, steps[id].status != "failed")')).toMatchObject({ result: 'unknown' });
+    expect(whenOf('steps.all(id, s, s.status != "failed")')).toMatchObject({ result: 'unknown' });
+    expect(planWith('steps.diagnose.status == "succeeded"').calls.find((c) => c.stepId === 'fix')!.onlyIf).toBe(
+      'steps.diagnose.status == "succeeded"',
+    );
   });
 
   it('a canary step: one apply per candidate, then promote the best or restore', () => {

@@ -7,7 +7,7 @@ import {
   type StepList,
 } from '../../recovery/playbook-steps.js';
 import { CODING_AGENT_ACTUATOR } from '../engine/run-advancer.js';
-import { evaluate } from '../engine/step-conditions.js';
+import { evaluate, stepsUse } from '../engine/step-conditions.js';
 import type { PlannedCall, PlannedCondition, PlannedStep, RunPlan } from './run-plan.view.js';
 
 /*
@@ -31,9 +31,11 @@ export function planSteps(
 ): Pick<RunPlan, 'steps' | 'calls' | 'onFailure'> {
   const steps: PlannedStep[] = [];
   const calls: PlannedCall[] = [];
+  // The run has a row for every step of every list, and its `when` conditions see them all.
+  const stepIds = (['steps', 'verify', 'rollback'] as const).flatMap((list) => playbook[list].map((s) => s.id));
   for (const list of ['steps', 'verify', 'rollback'] as const) {
     for (const s of playbook[list]) {
-      const planned = planStep(s, list, params, ctx);
+      const planned = planStep(s, list, params, ctx, stepIds);
       steps.push(planned);
       calls.push(...callsOf(s, planned, params, ctx));
     }
@@ -41,7 +43,13 @@ export function planSteps(
   return { steps, calls, onFailure: onFailureOf(playbook, ctx.automatic) };
 }
 
-function planStep(s: PlaybookStep, list: StepList, params: Record<string, unknown>, ctx: PlanContext): PlannedStep {
+function planStep(
+  s: PlaybookStep,
+  list: StepList,
+  params: Record<string, unknown>,
+  ctx: PlanContext,
+  stepIds: readonly string[],
+): PlannedStep {
   const configured = s.actuator ? ctx.actuators.has(s.actuator) : null;
   const canary = s.canary ? resolveCanary(s.canary, params) : null;
   return {
@@ -55,7 +63,7 @@ function planStep(s: PlaybookStep, list: StepList, params: Record<string, unknow
     params: resolveStepParams(s, params),
     durationMs: s.kind === 'wait' ? resolveWaitMs(s, params) : null,
     condition: s.condition ?? null,
-    when: s.when ? planCondition(s.when) : null,
+    when: s.when ? planCondition(s.when, stepIds) : null,
     canary: canary && {
       candidates: canary.candidates,
       check: canary.check,
@@ -70,12 +78,29 @@ function planStep(s: PlaybookStep, list: StepList, params: Record<string, unknow
 }
 
 /**
- * Decided now when it reads nothing of earlier steps (evaluated with none known); otherwise it
- * waits for their answers, as the engine does when it gets there.
+ * What the engine binds for a step that has not run (run-advancer.ts: `{status, output: output ?? null}`
+ * of its row). The engine binds every step of the run, so `has(steps.x)` and `"x" in steps` are true
+ * for each of the run's `stepIds` whatever has run.
  */
-export function planCondition(expression: string): PlannedCondition {
-  const verdict = evaluate(expression, { steps: {} });
-  if ('value' in verdict) {
+const NOT_RUN = { status: 'pending', output: null };
+
+/**
+ * Decided now when it reads nothing of what steps answer: with no `steps` at all, or only which
+ * steps the run has (evaluated against every step of the run, as the engine binds them); or when it
+ * reads answers only by step id (`steps.x.output…`) and is decided without them (evaluated with none
+ * known: each such read fails). Otherwise it waits for their answers, as the engine does when it gets there.
+ */
+export function planCondition(expression: string, stepIds: readonly string[]): PlannedCondition {
+  const use = stepsUse(expression);
+  // Reading the ids and the answers together, or the map as a whole: neither binding decides it.
+  const bound =
+    use === null || use.other || (use.keys && use.answers)
+      ? null
+      : use.answers
+        ? {}
+        : Object.fromEntries(stepIds.map((id) => [id, NOT_RUN]));
+  const verdict = bound === null ? null : evaluate(expression, { steps: bound });
+  if (verdict && 'value' in verdict) {
     return {
       expression,
       result: verdict.value ? 'runs' : 'skipped',
