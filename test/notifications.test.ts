@@ -632,7 +632,11 @@ describe('notifications', () => {
       await app.http
         .put('/notifications/rules/runs')
         .set(auth(tenantAdmin))
-        .send({ channel: 'hook', events: ['run.failed', 'run.rolled_back', 'run.rollback_failed'], repeatIntervalMs: 0 })
+        .send({
+          channel: 'hook',
+          events: ['run.failed', 'run.rolled_back', 'run.rollback_failed'],
+          repeatIntervalMs: 0,
+        })
         .expect(201);
       const read = async (path: string) => (await app.http.get(path).set(auth(tenantOperator)).expect(200)).body;
       // No actuator in this tenant: the oom playbook's steps, its rollback too, are an operator's.

@@ -79,7 +79,8 @@ export class PutRuleDto {
     required: false,
     type: [String],
     nullable: true,
-    description: 'only notices about these agents; left out (or null) = any; an empty list is refused, it would match nothing',
+    description:
+      'only notices about these agents; left out (or null) = any; an empty list is refused, it would match nothing',
   })
   @IsOptional()
   @IsArray()
@@ -93,7 +94,8 @@ export class PutRuleDto {
     required: false,
     type: [String],
     nullable: true,
-    description: 'only notices about these capabilities; left out (or null) = any; an empty list is refused, it would match nothing',
+    description:
+      'only notices about these capabilities; left out (or null) = any; an empty list is refused, it would match nothing',
   })
   @IsOptional()
   @IsArray()
