@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CelProgramCache, evaluateCondition, validateCondition } from './cel.js';
+import { CelProgramCache, MAX_CONDITION_LENGTH, evaluateCondition, validateCondition } from './cel.js';
 import { generatePolicy, type PolicyGenerationInput } from './policy-generator.js';
 
 // Playbooks as bridge 3 hands them over (their policy blocks as config/playbooks.json ships them).
@@ -77,6 +77,29 @@ describe('generatePolicy', () => {
     expect(generatePolicy(input())).toMatchObject({ scope: 'tenant', scopeAgentId: null });
     const none = generatePolicy(input({ pattern: { affectedAgents: [], capabilities: [] } }));
     expect(none).toMatchObject({ scope: 'tenant', scopeAgentId: null, condition: 'request.tenantId == "t1"' });
+  });
+
+  it('names the agents while they fit a condition; a pattern seen on more is the tenant’s (the loop never stops at bridge 3)', () => {
+    const pods = (n: number) =>
+      Array.from({ length: n }, (_, i) => `ingest-worker-7f9c4d-${String(i).padStart(8, '0')}`);
+    const some = generatePolicy(input({ pattern: { affectedAgents: pods(100) } }));
+    expect(some.condition).toContain('request.agentId in [');
+    expect(some.condition.length).toBeLessThanOrEqual(MAX_CONDITION_LENGTH);
+    // 150 pods' names would not fit: the agents are left out, the capability kept.
+    const many = generatePolicy(input({ pattern: { affectedAgents: pods(150) } }));
+    expect(many).toMatchObject({
+      scope: 'tenant',
+      scopeAgentId: null,
+      condition: 'request.tenantId == "t1" && request.capability == "summarise"',
+    });
+    expect(many.description).toContain('all agents of the tenant (seen on 150 agents) for summarise');
+    expect(validateCondition(many.condition)).toEqual({ ok: true });
+    expect(matches(many.condition, { tenantId: 't1', agentId: 'a-new-pod', capability: 'summarise' })).toBe(true);
+    // Capabilities too many as well: the tenant alone.
+    const everything = generatePolicy(
+      input({ pattern: { affectedAgents: pods(150), capabilities: pods(150).map((p) => `cap-${p}`) } }),
+    );
+    expect(everything.condition).toBe('request.tenantId == "t1"');
   });
 
   it('escapes quotes and backslashes so ids cannot break out of the string', () => {

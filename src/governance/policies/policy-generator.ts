@@ -1,4 +1,4 @@
-import { CelProgramCache, celString } from './cel.js';
+import { CelProgramCache, MAX_CONDITION_LENGTH, celString } from './cel.js';
 import type { PolicyAction, PolicyCategory, PolicyScope } from './policy.view.js';
 
 // A pattern's condition only changes when it gains an agent or a capability, and checking one
@@ -53,15 +53,26 @@ export const POLICY_ACTIVE_MIN_OCCURRENCES = 3;
  *   retry_with_backoff → operational/warn); the catalog owns that mapping.
  * - scope: 'agent' when exactly one agent is affected, else 'tenant'. Generated policies are
  *   never 'global': one tenant's incidents must not change another tenant's routing.
- * - condition: the tenant, plus the affected agents and capabilities when there are any.
+ * - condition: the tenant, plus the affected agents and capabilities when there are any, as long
+ *   as they fit the length any condition may have (MAX_CONDITION_LENGTH); a pattern seen on more
+ *   agents than that (pods named one by one, say) is the tenant's: its agents are left out of the
+ *   condition, then, if still too long, its capabilities.
  * - confidence: a recovery that was applied is evidence the diagnosis holds, so it closes
  *   half the gap to 1 (`c + (1 − c) / 2`); a pending one keeps the recovery's confidence.
  * - status: 'active' iff confidence > 0.85 and occurrenceCount ≥ 3, else 'draft'.
  */
 export function generatePolicy(input: PolicyGenerationInput): GeneratedPolicy {
   const { tenantId, pattern, recovery, playbook } = input;
-  const agents = uniqueSorted(pattern.affectedAgents);
-  const capabilities = uniqueSorted(pattern.capabilities);
+  const seenAgents = uniqueSorted(pattern.affectedAgents);
+  const seenCapabilities = uniqueSorted(pattern.capabilities);
+  const choices: Array<[string[], string[]]> = [
+    [seenAgents, seenCapabilities],
+    [[], seenCapabilities],
+    [[], []],
+  ];
+  const [agents, capabilities] = choices.find(
+    ([a, c]) => buildCondition(tenantId, a, c).length <= MAX_CONDITION_LENGTH,
+  )!;
 
   const condition = buildCondition(tenantId, agents, capabilities);
   // Generated text must always be valid; failing here is a bug, not bad input.
@@ -76,8 +87,14 @@ export function generatePolicy(input: PolicyGenerationInput): GeneratedPolicy {
       : 'draft';
   const scope: PolicyScope = agents.length === 1 ? 'agent' : 'tenant';
 
-  const who = agents.length ? `agent${agents.length > 1 ? 's' : ''} ${agents.join(', ')}` : 'all agents of the tenant';
-  const what = capabilities.length ? ` for ${capabilities.join(', ')}` : '';
+  const who = agents.length
+    ? `agent${agents.length > 1 ? 's' : ''} ${agents.join(', ')}`
+    : `all agents of the tenant${seenAgents.length > 1 ? ` (seen on ${seenAgents.length} agents)` : ''}`;
+  const what = capabilities.length
+    ? ` for ${capabilities.join(', ')}`
+    : seenCapabilities.length
+      ? ` for any capability (seen on ${seenCapabilities.length})`
+      : '';
   return {
     name: `${playbook.name}: ${pattern.errorType} (pattern ${pattern.id})`,
     description:
@@ -95,9 +112,9 @@ export function generatePolicy(input: PolicyGenerationInput): GeneratedPolicy {
 }
 
 /** `request.tenantId == "t1" && request.agentId in ["a", "b"] && request.capability == "summarise"`. */
-export function buildCondition(tenantId: string, agents: string[], capabilities: string[]): string {
+export function buildCondition(tenantId: string, agents: readonly string[], capabilities: readonly string[]): string {
   const clauses = [`request.tenantId == ${celString(tenantId)}`];
-  const field = (name: string, values: string[]) => {
+  const field = (name: string, values: readonly string[]) => {
     if (values.length === 1) clauses.push(`request.${name} == ${celString(values[0]!)}`);
     else if (values.length > 1) clauses.push(`request.${name} in [${values.map(celString).join(', ')}]`);
   };
