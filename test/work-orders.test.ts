@@ -161,6 +161,23 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
         'summary',
         'testsPassed',
       ]);
+      // A diff URL is kept in the order, its history, the timeline and the audit log: no credentials in it.
+      for (const diffUrl of [
+        'https://user:s3cret@git.example.com/acme/ci/pull/7',
+        'https://ghp_abc123@github.com/a/b/pull/2',
+      ]) {
+        const leaky = await post(order.id, 'complete', agentA, {
+          claimToken,
+          testsPassed: true,
+          summary: 's',
+          diffUrl,
+        });
+        expect([diffUrl, leaky.status, leaky.body.fields]).toEqual([
+          diffUrl,
+          400,
+          [{ field: 'diffUrl', errors: [expect.stringContaining('without credentials')] }],
+        ]);
+      }
       const done = (
         await post(order.id, 'complete', agentA, {
           claimToken,

@@ -50,9 +50,10 @@ export class CompleteDto extends ClaimantDto {
   filesChanged?: string[];
   @ApiProperty({ required: false, example: 'https://git.example.com/acme/app/pull/42' })
   @IsOptional()
+  // Kept in the order, its history, the timeline and the hash-chained audit log: never a credential.
   @IsUrl(
-    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
-    { message: 'diffUrl must be an http(s) URL' },
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false, disallow_auth: true },
+    { message: 'diffUrl must be an http(s) URL without credentials' },
   )
   @Length(1, 2000)
   diffUrl?: string;
