@@ -72,8 +72,9 @@ export class TriggerPlaybookHandler implements ICommandHandler<TriggerPlaybook> 
   }
 }
 
-function settled(run: RunRow, steps: StepRow[]): boolean {
-  if (run.phase === 'done' || run.phase === 'watch') return true;
+/** Where the answer may stop waiting (README): the run escalated, finished, is verifying or waits for a person. */
+export function settled(run: Pick<RunRow, 'phase' | 'status'>, steps: StepRow[]): boolean {
+  if (run.phase === 'done' || run.phase === 'watch' || run.status === 'verifying') return true;
   if (run.status === 'awaiting_patch' && workOrderOf(steps) !== null) return true;
   return run.status === 'awaiting_operator';
 }
