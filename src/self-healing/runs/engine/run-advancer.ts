@@ -913,19 +913,7 @@ export class RunAdvancer {
   private async stop(s: State, status: 'failed' | 'canceled', reason: string, skipNote: string): Promise<Next> {
     for (const step of s.steps.filter((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status)))
       await this.finishStep(s, step, 'skipped', { note: skipNote });
-    for (const step of s.steps.filter((x) => x.work_order_id)) {
-      await this.commands
-        .execute(
-          new ActOnWorkOrder({
-            tenantId: s.run.tenant_id,
-            workOrderId: step.work_order_id!,
-            keyId: '',
-            actor: `run ${s.run.id}`,
-            action: { kind: 'cancel', reason },
-          }),
-        )
-        .catch(() => undefined); // already finished: nothing to withdraw
-    }
+    await this.withdrawWorkOrders(s, s.steps, reason);
     // A step an operator retried is pending again and not started, but its earlier call was made.
     const touched = s.steps.some((x) => x.list !== 'rollback' && (x.started_at !== null || isRetryCall(x.webhook_id)));
     if (!touched) {
@@ -960,6 +948,12 @@ export class RunAdvancer {
 
   private async finish(s: State, status: RunStatus, reason: string | null, note = reason ?? status): Promise<Next> {
     const { run } = s;
+    // A rollback step that escalated and timed out leaves its order open (stop() withdrew the others).
+    await this.withdrawWorkOrders(
+      s,
+      s.steps.filter((x) => x.list === 'rollback'),
+      reason ?? status,
+    );
     const verdict = status === 'succeeded' ? { verdict: 'succeeded', verdict_at: s.now } : {};
     await this.moveRun(
       s,
@@ -993,6 +987,23 @@ export class RunAdvancer {
       }),
     );
     return 'idle';
+  }
+
+  /** Cancels the open work orders of these steps: the run no longer waits for them. */
+  private async withdrawWorkOrders(s: State, steps: StepRow[], reason: string): Promise<void> {
+    for (const step of steps.filter((x) => x.work_order_id)) {
+      await this.commands
+        .execute(
+          new ActOnWorkOrder({
+            tenantId: s.run.tenant_id,
+            workOrderId: step.work_order_id!,
+            keyId: '',
+            actor: `run ${s.run.id}`,
+            action: { kind: 'cancel', reason },
+          }),
+        )
+        .catch(() => undefined); // already finished: nothing to withdraw
+    }
   }
 
   /** The incident goes back to open, unless another run of it is still trying. */

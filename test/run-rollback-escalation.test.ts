@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectActuator } from './support/actuators.js';
+import { playbookCatalogWith } from './support/playbooks.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+/**
+ * A rollback a coding agent is asked to do (an `escalate` step in a playbook's rollback list, which
+ * the catalog allows): when the run ends without it, its work order is withdrawn, as a failed or
+ * canceled run withdraws every order it raised (README). Real database, real HTTP, a real receiver.
+ */
+describe('a work order raised by a rollback step', () => {
+  let app: TestApp;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let operator: string;
+  let agent: string;
+
+  beforeAll(async () => {
+    // reduce_batch always fails; the rest answers ok.
+    receiver = await startWebhookReceiver((c, res) => {
+      if (c.json?.params?.action === 'reduce_batch') return res.end('{"status":"failed","error":"no smaller batch"}');
+      res.end('{"ok":true}');
+    });
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      PLAYBOOK_CATALOG_PATH: playbookCatalogWith((byId) => {
+        byId('memory_cleanup').rollback = [
+          {
+            id: 'revert_by_agent',
+            kind: 'escalate',
+            instruction: 'Revert the change (a coding agent)',
+            timeoutMs: 1500,
+          },
+        ];
+      }),
+      RUN_RETRY_BASE_MS: '50',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+    });
+    const admin = await app.keyFor('rollback-escalation', 'admin');
+    operator = await app.keyFor('rollback-escalation', 'operator');
+    agent = await app.keyFor('rollback-escalation', 'agent');
+    await connectActuator(app.http, admin, receiver, { timeoutMs: 2000 });
+  });
+  afterAll(async () => {
+    await app.stop();
+    await receiver.close();
+  });
+
+  it('is withdrawn when the run ends without it (the rollback step timed out): no agent can take it after', async () => {
+    const get = async (path: string, key = operator) => (await app.http.get(path).set(auth(key)).expect(200)).body;
+    const incident = await app.http
+      .post('/incidents')
+      .set(auth(operator))
+      .send({
+        errorType: 'OutOfMemoryError',
+        message: 'Worker pod ingest-1 OOMKilled: container exceeded memory limit 2048Mi',
+        agentId: 'agent-r1',
+        capability: 'ingest',
+      })
+      .expect(201);
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${incident.body.id}`)).items[0],
+      'a recovery',
+    );
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
+    // A person's run pauses on its failed step; the operator rolls it back.
+    await eventually(async () => (await get(`/runs/${started.id}`)).status === 'awaiting_operator', 'the pause');
+    await app.http.post(`/runs/${started.id}/rollback`).set(auth(operator)).send({}).expect(202);
+    const run = await eventually(async () => {
+      const r = await get(`/runs/${started.id}`);
+      return r.phase === 'done' ? r : null;
+    }, 'the run to end');
+    const revert = run.steps.find((s: { id: string }) => s.id === 'revert_by_agent');
+    expect(revert).toMatchObject({ list: 'rollback', status: 'timed_out', workOrderId: expect.any(String) });
+    expect(run.status).toBe('rollback_failed');
+    const order = await get(`/patches/work-orders/${revert.workOrderId}`, agent);
+    expect(order).toMatchObject({ status: 'canceled' });
+    expect((await app.http.post(`/patches/work-orders/${order.id}/claim`).set(auth(agent)).send({})).status).toBe(409);
+  });
+});
