@@ -79,12 +79,11 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
       let adjustments: CalculatedAdjustment[];
       if (!state) {
         // PolicyActivated (no incident): re-apply every existing adjustment (temporary ones
-        // become lasting), or, when the policy has none, give its scope agent one.
+        // become lasting). A policy with none (a manual one) gets none: an adjustment holds for
+        // an agent and capability whatever the request, while the policy's condition may name
+        // one capability or test request.context; route selection evaluates the policy itself,
+        // condition and all, for every candidate (ADR 0003).
         adjustments = await recalculateExisting();
-        if (adjustments.length === 0 && policy.scope_agent_id) {
-          await this.routing.registerAgents(tenantId, [policy.scope_agent_id], capabilities);
-          adjustments = calculate([policy.scope_agent_id], capabilities);
-        }
       } else {
         // An incident: only its agent's rows are written (none when it names no agent: the
         // agents of earlier incidents got theirs with those, and are not renewed by another's).

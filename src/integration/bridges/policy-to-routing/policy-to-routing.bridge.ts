@@ -29,7 +29,7 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
     // earlier incidents got theirs with those incidents, and an incident that names no agent
     // renews none of them (a generated policy's scope agent is one of those: it is not written
     // either). An activation, with no incident, re-applies every existing adjustment (temporary
-    // ones become lasting), or adjusts the agent a manual policy names.
+    // ones become lasting); a manual policy, with none, gets none (route selection evaluates it).
     const activation = e instanceof PolicyActivated;
     const named = await this.incidentAgent(e);
     const agents = named?.agentId ? [named.agentId] : [];
