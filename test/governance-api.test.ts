@@ -57,9 +57,15 @@ describe('governance API: policies and CARE routing', () => {
   /** Runs a command the way a bridge does: inside a transaction of its own. */
   const execute = <R>(command: { tenantId: string } & object): Promise<R> =>
     app.app.get(TransactionHost).run(() => app.app.get(CommandBus).execute(command as never) as Promise<R>);
-  const apply = (tenantId: string, policyId: string, agents: string[], capabilities: string[] = []) =>
+  const apply = (
+    tenantId: string,
+    policyId: string,
+    agents: string[],
+    capabilities: string[] = [],
+    activation = false,
+  ) =>
     execute<{ adjustmentCount: number; affectedAgents: string[] }>(
-      new ApplyRoutingAdjustments({ tenantId, policyId, agents, capabilities }),
+      new ApplyRoutingAdjustments({ tenantId, policyId, agents, capabilities, activation }),
     );
   const createPolicy = async (key: string, over: Record<string, unknown> = {}): Promise<PolicyBody> =>
     (await app.http.post('/policies').set(bearer(key)).send(manual(over)).expect(201)).body;
@@ -365,7 +371,7 @@ describe('governance API: policies and CARE routing', () => {
 
       await app.http.post(`/policies/${policy.id}/activate`).set(bearer(acmeAdmin)).expect(200);
       // What bridge 4 does on PolicyActivated: re-apply, here to the policy's existing targets.
-      expect(await apply('acme', policy.id, [], [])).toEqual({
+      expect(await apply('acme', policy.id, [], [], true)).toEqual({
         adjustmentCount: 2,
         affectedAgents: ['agent-r1', 'agent-r2'],
         policyStatus: 'active',
@@ -454,6 +460,45 @@ describe('governance API: policies and CARE routing', () => {
         [draft.id],
       );
       expect(await agent(acmeViewer, 'agent-e3')).toMatchObject({ effectiveConfidence: 1, activeAdjustments: 0 });
+    });
+
+    it("rewrites the rows of another action when a policy's action changes; a draft's keep their expiry, run-out ones stay out", async () => {
+      const policy = await createPolicy(acmeAdmin, { action: 'block' });
+      await apply('acme', policy.id, ['agent-w1', 'agent-w2', 'agent-w3'], ['summarise']);
+      await app.sql(
+        `UPDATE routing_adjustments SET expires_at = now() - interval '1 minute' WHERE source_policy_id = $1 AND agent_id = 'agent-w3'`,
+        [policy.id],
+      );
+      const byAgent = async () =>
+        Object.fromEntries((await adjustments(acmeViewer, { policyId: policy.id })).map((a) => [a.agentId, a]));
+      const before = await byAgent();
+      // As bridge 3 does when the pattern's playbook changes (block → warn: same type, smaller penalty).
+      await app.sql(`UPDATE policy_rules SET action = 'warn' WHERE id = $1`, [policy.id]);
+      await apply('acme', policy.id, ['agent-w4'], ['summarise']);
+      const after = await byAgent();
+      for (const id of ['agent-w1', 'agent-w2']) {
+        expect(after[id]).toMatchObject({
+          adjustmentType: 'confidence_penalty',
+          magnitude: -0.05,
+          isActive: true,
+          expiresAt: before[id]!.expiresAt,
+        });
+      }
+      expect(after['agent-w3']).toEqual(before['agent-w3']); // run out: not renewed
+      expect(after['agent-w4']).toMatchObject({ magnitude: -0.05, expiresAt: expect.any(String) });
+      expect((await agent(acmeViewer, 'agent-w1'))?.effectiveConfidence).toBe(0.95);
+
+      // Nothing of the old action is in force now: a further incident writes its agent's row only.
+      const stamp = async (agentId: string) =>
+        (
+          await app.sql(`SELECT updated_at FROM routing_adjustments WHERE source_policy_id = $1 AND agent_id = $2`, [
+            policy.id,
+            agentId,
+          ])
+        )[0].updated_at as Date;
+      const w1 = await stamp('agent-w1');
+      await apply('acme', policy.id, ['agent-w4'], ['summarise']);
+      expect(await stamp('agent-w1')).toEqual(w1);
     });
 
     it('rejects adjustments for a policy the tenant does not have', async () => {

@@ -292,6 +292,130 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     expect((await adjusted('agent-read'))[0]).toMatchObject({ capability: 'triage' });
   });
 
+  describe('bridge 4 across incidents of one pattern (a tenant of their own)', () => {
+    let op: string;
+    let adminKey: string;
+    beforeAll(async () => {
+      op = await app.keyFor('loop-routing', 'operator');
+      adminKey = await app.keyFor('loop-routing', 'admin');
+    });
+    const incident = async (body: Record<string, unknown>) => untilComplete(await report(body, op), op);
+    const adjustmentsOf = async (policyId: string) =>
+      (
+        (await app.http.get('/routing/adjustments').query({ policyId }).set(auth(op)).expect(200)).body.items as Array<{
+          agentId: string;
+          capability: string | null;
+          adjustmentType: string;
+          magnitude: number;
+          isActive: boolean;
+          expiresAt: string | null;
+        }>
+      )
+        .map(({ agentId, capability, adjustmentType, magnitude, isActive, expiresAt }) => ({
+          agentId,
+          capability,
+          adjustmentType,
+          magnitude,
+          isActive,
+          expiresAt,
+        }))
+        .sort((a, b) => a.agentId.localeCompare(b.agentId));
+    const setTemplate = (patternId: string, playbookId: string, confidence: number, autoApplyRecovery: boolean) =>
+      app.http
+        .patch(`/catalog/patterns/${patternId}`)
+        .set(auth(adminKey))
+        .send({ recoveryTemplate: { playbookId, confidence }, autoApplyRecovery })
+        .expect(200);
+
+    it("rewrites earlier agents' adjustments when the policy's action changes: no route_block left under a warn", async () => {
+      const message = (n: number) => `Too many requests for tenant batch ${n}: rate limit exceeded, retry-after 30`;
+      const body = (n: number, agentId: string) => ({
+        errorType: 'RateLimitError',
+        message: message(n),
+        agentId,
+        capability: 'summarise',
+      });
+      const first = await incident(body(1, 'agent-a'));
+      const patternId = first.details.pattern_matched.patternId;
+      const policyId = first.details.policy_generated.policyId;
+      await setTemplate(patternId, 'backoff_and_route_away', 0.95, true);
+      await incident(body(2, 'agent-a'));
+      const third = await incident(body(3, 'agent-a'));
+      expect(third.details.policy_generated).toMatchObject({ action: 'route_away', status: 'active' });
+      expect(await adjustmentsOf(policyId)).toEqual([
+        expect.objectContaining({ agentId: 'agent-a', adjustmentType: 'route_block', expiresAt: null }),
+      ]);
+
+      // The pattern's fix becomes a plain retry: bridge 3 makes the policy a warn.
+      await setTemplate(patternId, 'retry_with_backoff', 0.95, true);
+      const fourth = await incident(body(4, 'agent-b'));
+      expect(fourth.details.policy_generated).toMatchObject({ policyId, action: 'warn', status: 'active' });
+      const rows = await adjustmentsOf(policyId);
+      expect(rows).toEqual([
+        expect.objectContaining({ agentId: 'agent-a', capability: 'summarise', adjustmentType: 'confidence_penalty' }),
+        expect.objectContaining({ agentId: 'agent-b', capability: 'summarise', adjustmentType: 'confidence_penalty' }),
+      ]);
+      for (const r of rows) {
+        expect(r).toMatchObject({ isActive: true, expiresAt: null });
+        expect(r.magnitude).toBeLessThan(0);
+        expect(r.magnitude).toBeGreaterThanOrEqual(-0.1);
+      }
+      // Routing agrees with the policy: agent-a is no longer routed away from.
+      const route = (
+        await app.http
+          .post('/routing/route')
+          .set(auth(op))
+          .send({ capability: 'summarise', candidates: ['agent-a', 'agent-b'] })
+          .expect(200)
+      ).body;
+      const a = route.candidates.find((c: { agentId: string }) => c.agentId === 'agent-a');
+      expect(a.eligible).toBe(true);
+      expect(
+        (
+          await app.http
+            .post('/policies/evaluate')
+            .set(auth(op))
+            .send({ agentId: 'agent-a', capability: 'summarise' })
+            .expect(200)
+        ).body.decision,
+      ).toBe('warn');
+      // One row per (policy, agent, capability): nothing stacked.
+      const [n] = await app.sql(`SELECT count(*)::int AS n FROM routing_adjustments WHERE source_policy_id = $1`, [
+        policyId,
+      ]);
+      expect(n.n).toBe(2);
+    });
+
+    it("an incident that names no agent renews no other agent's expired draft adjustment", async () => {
+      const message = (n: number) => `Request ${n} to ledger-sync stalled after 30s waiting for upstream`;
+      const first = await incident({
+        errorType: 'LedgerStallError',
+        message: message(1),
+        agentId: 'agent-s',
+        capability: 'reconcile',
+      });
+      const policyId = first.details.policy_generated.policyId;
+      // A low-confidence template keeps the policy a draft.
+      await setTemplate(first.details.pattern_matched.patternId, 'retry_with_backoff', 0.5, false);
+      const [temporary] = await adjustmentsOf(policyId);
+      expect(temporary).toMatchObject({ agentId: 'agent-s', isActive: true, expiresAt: expect.any(String) });
+      // The draft's temporary adjustment runs out.
+      await app.sql(
+        `UPDATE routing_adjustments SET expires_at = now() - interval '1 hour' WHERE source_policy_id = $1`,
+        [policyId],
+      );
+      const agentS = async () => (await app.http.get('/routing/agents/agent-s').set(auth(op)).expect(200)).body;
+      expect(await agentS()).toMatchObject({ effectiveConfidence: 1, activeAdjustments: 0 });
+      const [expired] = await adjustmentsOf(policyId);
+
+      const agentless = await incident({ errorType: 'LedgerStallError', message: message(2) });
+      expect(agentless.details.policy_generated).toMatchObject({ policyId, status: 'draft' });
+      expect(agentless.details.routing_adjusted).toMatchObject({ adjustmentCount: 0 });
+      expect(await adjustmentsOf(policyId)).toEqual([expired]);
+      expect(await agentS()).toMatchObject({ effectiveConfidence: 1, activeAdjustments: 0 });
+    });
+  });
+
   it('bridge 3 reads the recovery when a RecoverySuggested does not carry its playbook (an event stored before it was carried)', async () => {
     const status = await untilComplete(
       await report({

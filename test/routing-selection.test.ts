@@ -472,4 +472,49 @@ describe('CARE route selection', () => {
     expect(lasting).toMatchObject({ id: temporary!.id, magnitude: -1, isActive: true });
     expect(candidate(await route(operator, { capability: 'summarise' }), 'agent-z').effectiveConfidence).toBe(0);
   });
+
+  it("a manual policy gets no adjustment of its own, activated or created active: routing follows its condition's capability", async () => {
+    const { t, admin, operator, viewer } = await tenant('manual');
+    await putAgent(operator, 'agent-x', ['summarise', 'translate'], 1);
+    await putAgent(operator, 'agent-y', ['summarise', 'translate'], 1);
+    await putAgent(operator, 'agent-z', ['summarise', 'translate'], 0.9);
+    const awayFromSummarise = (agentId: string, status: string) =>
+      createPolicy(admin, {
+        action: 'route_away',
+        status,
+        scope: 'agent',
+        scopeAgentId: agentId,
+        condition: 'request.capability == "summarise"',
+      });
+    const activated = await awayFromSummarise('agent-x', 'draft');
+    await app.http.post(`/policies/${activated.id}/activate`).set(bearer(admin)).expect(200);
+    const createdActive = await awayFromSummarise('agent-y', 'active');
+    // Bridge 4 has handled the activation.
+    await eventually(async () => {
+      const [row] = await app.sql(
+        `SELECT status FROM outbox_events WHERE tenant_id = $1 AND handler = 'bridge_4.policy-to-routing' AND payload->>'policyId' = $2`,
+        [t, activated.id],
+      );
+      return row?.status === 'done' ? row : null;
+    }, 'bridge 4 to handle the activation');
+    for (const policy of [activated, createdActive]) {
+      expect(
+        (await app.http.get('/routing/adjustments').query({ policyId: policy.id }).set(bearer(viewer)).expect(200)).body
+          .items,
+      ).toEqual([]);
+    }
+    for (const agentId of ['agent-x', 'agent-y']) {
+      // Routed away from for summarise, as the condition says, by the policy's decision ...
+      const summarise = await route(operator, { capability: 'summarise', candidates: [agentId, 'agent-z'] });
+      expect(summarise.agentId).toBe('agent-z');
+      expect(candidate(summarise, agentId)).toMatchObject({
+        eligible: false,
+        reasons: [expect.stringMatching(/^policy decision route_away/)],
+      });
+      // ... and not for translate: no route_block for every capability.
+      const translate = await route(operator, { capability: 'translate', candidates: [agentId, 'agent-z'] });
+      expect(translate.agentId).toBe(agentId);
+      expect(candidate(translate, agentId)).toMatchObject({ eligible: true, reasons: [] });
+    }
+  });
 });

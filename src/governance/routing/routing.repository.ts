@@ -142,25 +142,56 @@ export class RoutingRepository {
     return rows.length;
   }
 
-  /** The (agent, capability) pairs a policy already adjusts; capability null for ''. */
-  /** Whether the policy still has temporary (draft) adjustments in force. */
-  async hasTemporaryAdjustments(tenantId: string, policyId: string): Promise<boolean> {
-    const rows = await this.tx.query(
-      `SELECT 1 FROM routing_adjustments WHERE tenant_id = $1 AND source_policy_id = $2 AND is_active AND expires_at IS NOT NULL LIMIT 1`,
-      [tenantId, policyId],
+  /**
+   * What bridge 4 needs to know of a policy's adjustments (`is_active`), without reading them
+   * all: whether temporary (draft) ones remain, and whether any in force is stale, i.e. one the
+   * policy's current action could not have written (another adjustment type, or a magnitude
+   * beyond the action's weight, as a block's −1 under a warn). The action is read here from the
+   * policy's row, so this can be sent in one round trip with the lock on it; `effects` maps each
+   * action to its type and weight (ACTION_EFFECTS). Rows of a policy are found by the unique
+   * (source_policy_id, agent_id, capability) index; each EXISTS stops at its first row.
+   */
+  async adjustmentState(
+    tenantId: string,
+    policyId: string,
+    effects: Record<string, { type: AdjustmentType; weight: number }>,
+  ): Promise<{ temporaryRemain: boolean; stale: boolean }> {
+    const [row] = await this.tx.query<{ temporary_remain: boolean; stale: boolean }>(
+      `WITH effect AS (
+         SELECT $3::jsonb -> p.action ->> 'type' AS type, abs(($3::jsonb -> p.action ->> 'weight')::double precision) AS weight
+           FROM policy_rules p WHERE p.tenant_id = $1 AND p.id = $2)
+       SELECT EXISTS (SELECT 1 FROM routing_adjustments
+                       WHERE tenant_id = $1 AND source_policy_id = $2 AND is_active AND expires_at IS NOT NULL) AS temporary_remain,
+              EXISTS (SELECT 1 FROM routing_adjustments r, effect e
+                       WHERE r.tenant_id = $1 AND r.source_policy_id = $2 AND r.is_active
+                         AND (r.expires_at IS NULL OR r.expires_at > now())
+                         AND (r.adjustment_type IS DISTINCT FROM e.type OR abs(r.magnitude) > e.weight)) AS stale`,
+      [tenantId, policyId, JSON.stringify(effects)],
     );
-    return rows.length > 0;
+    return { temporaryRemain: row?.temporary_remain ?? false, stale: row?.stale ?? false };
   }
 
+  /** The (agent, capability) pairs a policy already adjusts (capability null for ''), with each row's state. */
   async targetsOfPolicy(
     tenantId: string,
     policyId: string,
-  ): Promise<Array<{ agentId: string; capability: string | null }>> {
-    const rows = await this.tx.query<{ agent_id: string; capability: string }>(
-      `SELECT agent_id, capability FROM routing_adjustments WHERE tenant_id = $1 AND source_policy_id = $2 ORDER BY agent_id, capability`,
+  ): Promise<Array<{ agentId: string; capability: string | null; isActive: boolean; expiresAt: Date | null }>> {
+    const rows = await this.tx.query<{
+      agent_id: string;
+      capability: string;
+      is_active: boolean;
+      expires_at: Date | null;
+    }>(
+      `SELECT agent_id, capability, is_active, expires_at FROM routing_adjustments
+        WHERE tenant_id = $1 AND source_policy_id = $2 ORDER BY agent_id, capability`,
       [tenantId, policyId],
     );
-    return rows.map((r) => ({ agentId: r.agent_id, capability: r.capability === '' ? null : r.capability }));
+    return rows.map((r) => ({
+      agentId: r.agent_id,
+      capability: r.capability === '' ? null : r.capability,
+      isActive: r.is_active,
+      expiresAt: r.expires_at,
+    }));
   }
 
   /**

@@ -26,8 +26,11 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
 
   async handle(e: PolicyGenerated | PolicyActivated): Promise<void> {
     // The incident's agent and capability get (or refresh) their adjustment; agents of the pattern's
-    // earlier incidents got theirs with those incidents. An activation, with no incident, re-applies
-    // every existing adjustment (temporary ones become lasting), or the agent a manual policy names.
+    // earlier incidents got theirs with those incidents, and an incident that names no agent
+    // renews none of them (a generated policy's scope agent is one of those: it is not written
+    // either). An activation, with no incident, re-applies every existing adjustment (temporary
+    // ones become lasting); a manual policy, with none, gets none (route selection evaluates it).
+    const activation = e instanceof PolicyActivated;
     const named = await this.incidentAgent(e);
     const agents = named?.agentId ? [named.agentId] : [];
     const capabilities = named?.capability ? [named.capability] : [];
@@ -38,6 +41,7 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
         agents,
         capabilities,
         agentsRegistered: true,
+        activation,
       }),
     );
     await this.commands.execute(
