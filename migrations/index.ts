@@ -37,6 +37,7 @@ import { AuditSeqPositive1767000000000 } from './1767000000000-audit-seq-positiv
 import { IdempotencyKeysCreatedIndex1767100000000 } from './1767100000000-idempotency-keys-created-index.js';
 import { NotificationPruneIndexes1767100001000 } from './1767100001000-notification-prune-indexes.js';
 import { IncidentsAlertEndedAt1767200000000 } from './1767200000000-incidents-alert-ended-at.js';
+import { IncidentsFingerprintIndex1767300000000 } from './1767300000000-incidents-fingerprint-index.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -79,4 +80,5 @@ export const migrations = [
   IdempotencyKeysCreatedIndex1767100000000,
   NotificationPruneIndexes1767100001000,
   IncidentsAlertEndedAt1767200000000,
+  IncidentsFingerprintIndex1767300000000,
 ];

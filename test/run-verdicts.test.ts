@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { QueryBus } from '@nestjs/cqrs';
 import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
+import { FindRecurrence } from '../src/incidents/recurrence/find-recurrence.query.js';
 import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -117,6 +119,44 @@ describe('run verdicts: recurrences judged by when they occurred, monitoring, ro
       reason: expect.stringMatching(/^recurrence: the incident's alert fired again at .*, after the fix/),
     });
     expect(await get(`/incidents/${incidentId}`)).toMatchObject({ status: 'open', repeatCount: 2 });
+  });
+
+  it('the alert firing again on a new incident, once the fixed one was resolved by hand during the watch, fails the run', async () => {
+    const fired = alert('OutOfMemoryError', 'agent-refire-new');
+    const incidentId = (await sendAlert(fired)).alerts[0].incidentId as string;
+    const runId = await approve(incidentId);
+    await runWhen(runId, (r) => r.phase === 'watch', 'the watch');
+    await app.http.post(`/incidents/${incidentId}/resolve`).set(auth(key)).send({ note: 'looks fixed' }).expect(200);
+    // Still firing: Alertmanager sends it again, with its old startsAt, and it opens a new incident.
+    const again = await sendAlert(fired);
+    expect(again).toMatchObject({ created: 1 });
+    expect(again.alerts[0].incidentId).not.toBe(incidentId);
+    const done = await runWhen(runId, (r) => r.phase === 'done', 'the verdict');
+    expect(done).toMatchObject({
+      verdict: 'failed',
+      reason: expect.stringMatching(/^recurrence: the incident's alert fired again at .*, after the fix/),
+    });
+  });
+
+  it("monitoring's resolution counts from the window's start, not from before the fix was through", async () => {
+    const fired = alert('RateLimitError', 'agent-early');
+    const incidentId = (await sendAlert(fired)).alerts[0].incidentId as string;
+    expect((await sendAlert({ ...fired, status: 'resolved', endsAt: new Date().toISOString() })).resolved).toBe(1);
+    const resolvedAt = Date.parse((await get(`/incidents/${incidentId}`)).resolvedAt);
+    const evidence = (from: number) =>
+      app.app.get(QueryBus).execute(
+        new FindRecurrence({
+          tenantId: 'verdicts',
+          incidentId,
+          patternId: null,
+          agentId: null,
+          capability: null,
+          from: new Date(from),
+          until: new Date(resolvedAt + 60_000),
+        }),
+      );
+    expect((await evidence(resolvedAt - 1000)).resolvedByMonitoringAt).toBe(new Date(resolvedAt).toISOString());
+    expect((await evidence(resolvedAt + 1)).resolvedByMonitoringAt).toBeNull();
   });
 
   it('the alert firing again only after the window, while the verdict waits, does not fail the run (judged by when it fired)', async () => {

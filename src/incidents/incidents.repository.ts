@@ -286,7 +286,7 @@ export class IncidentsRepository {
     return rows.length > 0;
   }
 
-  /** One round trip: see FindRecurrence. Served by idx_incidents_agent_occurred and the primary key. */
+  /** One round trip: see FindRecurrence. Served by idx_incidents_agent_occurred, idx_incidents_fingerprint and the primary key. */
   async recurrenceEvidence(q: FindRecurrenceProps): Promise<RecurrenceEvidence> {
     type Row = {
       new_id: string | null;
@@ -301,11 +301,24 @@ export class IncidentsRepository {
           WHERE tenant_id = $1 AND agent_id IS NOT DISTINCT FROM $3 AND capability IS NOT DISTINCT FROM $4
             AND occurred_at >= $6 AND occurred_at < $7 AND id IS DISTINCT FROM $5::uuid),
        first_new AS (SELECT id, occurred_at FROM inside WHERE matched_pattern_id = $2::uuid ORDER BY occurred_at LIMIT 1),
-       own AS (SELECT repeat_count, last_seen_at, resolved_at, resolved_by FROM incidents WHERE tenant_id = $1 AND id = $5::uuid)
+       own AS (SELECT repeat_count, last_seen_at, resolved_at, resolved_by, fingerprint FROM incidents
+                WHERE tenant_id = $1 AND id = $5::uuid),
+       refired AS (
+         SELECT last_seen_at AS at FROM own WHERE repeat_count > 1 AND last_seen_at >= $6 AND last_seen_at < $7
+         UNION ALL
+         -- Once the fixed incident is resolved, its alert's next firing opens another incident
+         -- (with the alert's old startsAt as occurredAt): received, or repeated, inside the window.
+         SELECT CASE WHEN i.created_at >= $6 AND i.created_at < $7 THEN i.created_at ELSE i.last_seen_at END
+           FROM incidents i, own
+          WHERE own.fingerprint IS NOT NULL AND i.tenant_id = $1 AND i.fingerprint = own.fingerprint
+            AND i.id <> $5::uuid
+            AND ((i.created_at >= $6 AND i.created_at < $7)
+                 OR (i.repeat_count > 1 AND i.last_seen_at >= $6 AND i.last_seen_at < $7)))
        SELECT (SELECT id FROM first_new) AS new_id, (SELECT occurred_at FROM first_new) AS new_occurred_at,
               (SELECT count(*)::int FROM inside WHERE $2::uuid IS NOT NULL AND matched_pattern_id IS NULL) AS unfiled,
-              (SELECT last_seen_at FROM own WHERE repeat_count > 1 AND last_seen_at >= $6 AND last_seen_at < $7) AS refired_at,
-              (SELECT resolved_at FROM own WHERE resolved_by = 'monitoring') AS resolved_at`,
+              (SELECT min(at) FROM refired) AS refired_at,
+              -- A resolution counts from the window's start: one from before the fix was through is not its doing.
+              (SELECT resolved_at FROM own WHERE resolved_by = 'monitoring' AND resolved_at >= $6) AS resolved_at`,
       [q.tenantId, q.patternId, q.agentId, q.capability, q.incidentId, q.from, q.until],
     );
     return {

@@ -4,11 +4,15 @@ import { Query } from '@nestjs/cqrs';
 export interface RecurrenceEvidence {
   /** The first new incident of the pattern on the agent and capability that occurred inside the window. */
   newIncident: { id: string; occurredAt: string } | null;
-  /** When the fixed incident's alert last fired again, if that was inside the window (a re-fire after its end is not counted). */
+  /**
+   * A time inside the window at which the fixed incident's alert fired again (a re-fire after its
+   * end is not counted): a repeat on the incident, or, once it was resolved, another incident of the
+   * alert (same fingerprint) received or repeated inside the window.
+   */
   refiredAt: string | null;
   /** Incidents on the agent and capability that occurred inside the window and are not filed under a pattern yet. */
   unfiled: number;
-  /** When monitoring resolved the fixed incident, if it did. */
+  /** When monitoring resolved the fixed incident, if it did so from the window's start on (not before the fix was through). */
   resolvedByMonitoringAt: string | null;
 }
 
