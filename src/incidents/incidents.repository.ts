@@ -303,15 +303,13 @@ export class IncidentsRepository {
        first_new AS (SELECT id, occurred_at FROM inside WHERE matched_pattern_id = $2::uuid ORDER BY occurred_at LIMIT 1),
        own AS (SELECT repeat_count, last_seen_at, resolved_at, resolved_by, fingerprint FROM incidents
                 WHERE tenant_id = $1 AND id = $5::uuid),
+       -- The alert firing again inside the window: a repeat (only an alert's incident repeats), on
+       -- the fixed incident or, once that is resolved, on the next one its firing opened (with the
+       -- alert's old startsAt as occurredAt), or that next one received inside the window.
        refired AS (
-         SELECT last_seen_at AS at FROM own WHERE repeat_count > 1 AND last_seen_at >= $6 AND last_seen_at < $7
-         UNION ALL
-         -- Once the fixed incident is resolved, its alert's next firing opens another incident
-         -- (with the alert's old startsAt as occurredAt): received, or repeated, inside the window.
-         SELECT CASE WHEN i.created_at >= $6 AND i.created_at < $7 THEN i.created_at ELSE i.last_seen_at END
+         SELECT CASE WHEN i.created_at >= $6 AND i.created_at < $7 THEN i.created_at ELSE i.last_seen_at END AS at
            FROM incidents i, own
           WHERE own.fingerprint IS NOT NULL AND i.tenant_id = $1 AND i.fingerprint = own.fingerprint
-            AND i.id <> $5::uuid
             AND ((i.created_at >= $6 AND i.created_at < $7)
                  OR (i.repeat_count > 1 AND i.last_seen_at >= $6 AND i.last_seen_at < $7)))
        SELECT (SELECT id FROM first_new) AS new_id, (SELECT occurred_at FROM first_new) AS new_occurred_at,
