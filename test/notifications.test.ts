@@ -8,6 +8,7 @@ import { ReviewWaitingSweeper } from '../src/integration/notifications/route-eve
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
 import { counterValue } from './support/metrics.js';
+import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -640,48 +641,29 @@ describe('notifications', () => {
         .expect(201);
       const read = async (path: string) => (await app.http.get(path).set(auth(tenantOperator)).expect(200)).body;
       // No actuator in this tenant: the oom playbook's steps, its rollback too, are an operator's.
-      const incident = await app.http
-        .post('/incidents')
-        .set(auth(tenantOperator))
-        .send({
-          errorType: 'OutOfMemoryError',
-          message: 'Worker pod ingest-1 OOMKilled: container exceeded memory limit 2048Mi',
-          agentId: 'agent-1',
-          capability: 'ingest',
-        })
-        .expect(201);
-      const recovery = await eventually(
-        async () => (await read(`/recoveries?incidentId=${incident.body.id}`)).items[0],
-        'a recovery',
-      );
-      const run = (
-        await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(tenantOperator)).send({}).expect(200)
-      ).body;
-      await eventually(async () => (await read(`/runs/${run.id}`)).status === 'awaiting_operator', 'its first step');
-      await app.http.post(`/runs/${run.id}/cancel`).set(auth(tenantOperator)).expect(202);
+      const { runId } = await approvedRun(app.http, tenantOperator, oomIncident('cancel-1'));
+      await eventually(async () => (await read(`/runs/${runId}`)).status === 'awaiting_operator', 'its first step');
+      await app.http.post(`/runs/${runId}/cancel`).set(auth(tenantOperator)).expect(202);
       const rollbackStep = await eventually(async () => {
-        const r = await read(`/runs/${run.id}`);
+        const r = await read(`/runs/${runId}`);
         const step = r.steps.at(-1);
         return r.phase === 'rollback' && step.status === 'awaiting_operator' ? step : null;
       }, 'its rollback step to wait for the operator');
       await app.http
-        .post(`/runs/${run.id}/steps/${rollbackStep.id}/complete`)
+        .post(`/runs/${runId}/steps/${rollbackStep.id}/complete`)
         .set(auth(tenantOperator))
         .send({ outcome: 'failed', note: 'restore failed, batch half-written' })
         .expect(200);
-      const done = await eventually(async () => {
-        const r = await read(`/runs/${run.id}`);
-        return r.phase === 'done' ? r : null;
-      }, 'the run to end');
+      const done = await finishedRun(app.http, tenantOperator, runId);
       expect(done).toMatchObject({ status: 'canceled', reason: expect.stringContaining('the rollback failed') });
       const call = await eventually(
-        async () => receiver.calls.find((c) => c.body.includes(run.id)),
+        async () => receiver.calls.find((c) => c.body.includes(runId)),
         'the notice of the failed rollback',
       );
       expect(call.verified).toBe(true);
       expect(call.json).toMatchObject({
         type: 'run.rollback_failed',
-        data: { title: expect.stringContaining('canceled and its rollback failed'), subject: { id: run.id } },
+        data: { title: expect.stringContaining('canceled and its rollback failed'), subject: { id: runId } },
       });
     } finally {
       await receiver.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
+import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -50,29 +51,11 @@ describe('a work order raised by a rollback step', () => {
 
   it('is withdrawn when the run ends without it (the rollback step timed out): no agent can take it after', async () => {
     const get = async (path: string, key = operator) => (await app.http.get(path).set(auth(key)).expect(200)).body;
-    const incident = await app.http
-      .post('/incidents')
-      .set(auth(operator))
-      .send({
-        errorType: 'OutOfMemoryError',
-        message: 'Worker pod ingest-1 OOMKilled: container exceeded memory limit 2048Mi',
-        agentId: 'agent-r1',
-        capability: 'ingest',
-      })
-      .expect(201);
-    const recovery = await eventually(
-      async () => (await get(`/recoveries?incidentId=${incident.body.id}`)).items[0],
-      'a recovery',
-    );
-    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
-      .body;
+    const { runId } = await approvedRun(app.http, operator, oomIncident('r1'));
     // A person's run pauses on its failed step; the operator rolls it back.
-    await eventually(async () => (await get(`/runs/${started.id}`)).status === 'awaiting_operator', 'the pause');
-    await app.http.post(`/runs/${started.id}/rollback`).set(auth(operator)).send({}).expect(202);
-    const run = await eventually(async () => {
-      const r = await get(`/runs/${started.id}`);
-      return r.phase === 'done' ? r : null;
-    }, 'the run to end');
+    await eventually(async () => (await get(`/runs/${runId}`)).status === 'awaiting_operator', 'the pause');
+    await app.http.post(`/runs/${runId}/rollback`).set(auth(operator)).send({}).expect(202);
+    const run = await finishedRun(app.http, operator, runId);
     const revert = run.steps.find((s: { id: string }) => s.id === 'revert_by_agent');
     expect(revert).toMatchObject({ list: 'rollback', status: 'timed_out', workOrderId: expect.any(String) });
     expect(run.status).toBe('rollback_failed');
