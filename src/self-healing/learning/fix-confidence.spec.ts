@@ -126,6 +126,93 @@ describe('the learning rule (ADR 0014)', () => {
     );
   });
 
+  it('judges each failure as it was when it happened: a hold does not come and go as old runs leave the view', () => {
+    // What FixEvidenceRepository reads at each moment: the newest readPerKind runs and reviews of the history.
+    const read = (history: readonly FixObservation[]) => {
+      const seen = { run: 0, review: 0 };
+      return history.filter((o) => ++seen[o.kind] <= LEARNING.readPerKind);
+    };
+    const newestRuns = (history: readonly FixObservation[]) =>
+      history.filter((o) => o.kind === 'run').slice(0, LEARNING.horizon);
+    const horizon = (history: readonly FixObservation[]) => {
+      const seen = { run: 0, review: 0 };
+      return history.filter((o) => ++seen[o.kind] <= LEARNING.horizon);
+    };
+    // The reference keeps each failure's hold from the moment it happened (the newest failure is judged first
+    // by findHold, so the assessment made then is that failure's own), and asks for the latest hold among the
+    // newest horizon runs and the runs in a row since it.
+    const decisions = (prior: FixPrior, oldestFirst: readonly FixObservation[]) => {
+      const holdAt = new Map<FixObservation, number | null>();
+      const mismatches: string[] = [];
+      for (let t = 1; t <= oldestFirst.length; t++) {
+        const history = oldestFirst.slice(0, t).reverse();
+        const latest = history[0]!;
+        if (latest.kind === 'run' && !latest.succeeded) {
+          const then = horizon(history);
+          holdAt.set(
+            latest,
+            lowerBound(prior, then, latest.at) < LEARNING.reliabilityFloor
+              ? assessFix(prior, then, latest.at).evidence.hold!.runsNeeded
+              : null,
+          );
+        }
+        const inView = newestRuns(history);
+        const held = inView.findIndex((o) => !o.succeeded && holdAt.get(o) != null);
+        let streak = 0;
+        let longest = 0;
+        for (const o of inView.slice(0, held === -1 ? 0 : held).reverse()) {
+          streak = o.succeeded ? streak + 1 : 0;
+          longest = Math.max(longest, streak);
+        }
+        const expected =
+          lowerBound(prior, horizon(history), latest.at) >= LEARNING.reliabilityFloor &&
+          (held === -1 || longest >= holdAt.get(inView[held]!)!);
+        if (assessFix(prior, read(history), latest.at).trusted !== expected) mismatches.push(`after ${t}`);
+      }
+      return mismatches;
+    };
+    const arbHistory = fc
+      .array(
+        fc.record({
+          kind: fc.constantFrom('run' as const, 'run' as const, 'run' as const, 'review' as const),
+          failed: fc.nat(99),
+        }),
+        { minLength: 60, maxLength: 130 },
+      )
+      .chain((xs) =>
+        fc.record({
+          xs: fc.constant(xs),
+          failureRate: fc.integer({ min: 5, max: 40 }),
+        }),
+      )
+      .map(({ xs, failureRate }) =>
+        xs.map((x, i) => ({
+          kind: x.kind,
+          succeeded: x.failed >= failureRate,
+          at: new Date(NOW.getTime() + i * MINUTE),
+        })),
+      );
+    // Found by the property below when the repository read only the horizon. The failure at the 56th verdict
+    // left the bound at 0.47 with 31 of its 50 runs verified, which asks for 8 runs in a row. Recomputed at the
+    // 63rd from the runs still in view (25 of 43), it asked for 7, and that verdict, the 7th in a row, trusted it.
+    const sequence = [...'SFFFFSSSSSSFSFFSFSSSSSSFFFSFFFFFFFSSSFSSFSSSSSSFSFSSSSSFSSSSSSSSSSFSFS'].map((o, i) => ({
+      kind: 'run' as const,
+      succeeded: o === 'S',
+      at: new Date(NOW.getTime() + i * MINUTE),
+    }));
+    const after = (t: number) => assessFix(template(), read(sequence.slice(0, t).reverse()), sequence[t - 1]!.at);
+    expect(after(63)).toMatchObject({
+      trusted: false,
+      evidence: { streak: 7, hold: { record: { verified: 31, runs: 50 }, runsNeeded: 8 } },
+    });
+    expect(after(64).trusted).toBe(true);
+    expect(decisions(template(), sequence)).toEqual([]);
+    fc.assert(
+      fc.property(arbPrior, arbHistory, (prior, history) => decisions(prior, history).length === 0),
+      { numRuns: 60, endOnFailure: true },
+    );
+  });
+
   it('decays: the same failure weighs less when it is older (by later verdicts, and by time)', () => {
     expect(mean(template(), runs('FSSSS'))).toBeGreaterThan(mean(template(), runs('SSSSF')));
     const failure = (ageDays: number): FixObservation[] => [

@@ -39,9 +39,20 @@ export const LEARNING = {
   holdBound: 0.55,
   dipOdds: 8,
   holdOdds: 30,
-  /** Verdicts and reviews read per fix: older ones weigh under 0.85^50 ≈ 0.03 % of a fresh run. */
+  /** Verdicts and reviews that count: older ones weigh under 0.85^50 ≈ 0.03 % of a fresh run. */
   horizon: 50,
+  /**
+   * Verdicts and reviews read per fix: twice the horizon, so each failure within the horizon is judged
+   * from the horizon's worth of evidence before it, as it was when it happened (see findHold).
+   */
+  readPerKind: 100,
 } as const;
+
+/** The newest `horizon` runs and the newest `horizon` reviews of `observations` (newest first), in order. */
+function withinHorizon(observations: readonly FixObservation[]): FixObservation[] {
+  const seen = { run: 0, review: 0 };
+  return observations.filter((o) => ++seen[o.kind] <= LEARNING.horizon);
+}
 
 /** One piece of evidence about a fix, newest first in the lists below. */
 export interface FixObservation {
@@ -148,12 +159,19 @@ export function earnBackRuns(record: number, odds: number): number {
   return Math.max(1, Math.ceil(Math.log(odds) / Math.log(LEARNING.goodReliability / p0) - 1e-9));
 }
 
-/** The latest failure that left the bound under the floor (observations newest first), or null. */
+/**
+ * The latest failure within the horizon that left the bound under the floor (observations newest first), or
+ * null. Each failure is judged from the evidence within the horizon up to it, as it was when it happened: a
+ * hold does not come and go as older runs leave the view (so `observations` reaches readPerKind back).
+ */
 function findHold(prior: FixPrior, observations: readonly FixObservation[]): Hold | null {
+  let newerRuns = 0;
   for (const [index, o] of observations.entries()) {
-    if (o.kind !== 'run' || o.succeeded) continue;
+    if (o.kind !== 'run') continue;
+    if (++newerRuns > LEARNING.horizon) break;
+    if (o.succeeded) continue;
     // As it stood just after that failure, judged at that time.
-    const upTo = observations.slice(index);
+    const upTo = withinHorizon(observations.slice(index));
     const bound = lowerBound(prior, upTo, o.at);
     if (bound >= LEARNING.reliabilityFloor) continue;
     const runs = upTo.filter((r) => r.kind === 'run');
@@ -186,12 +204,16 @@ function longestStreak(runs: readonly FixObservation[]): number {
   return longest;
 }
 
-/** The decision and its explanation. `observations` newest first (at most LEARNING.horizon of each kind matter). */
+/**
+ * The decision and its explanation. `observations` newest first: the newest LEARNING.horizon of each kind
+ * count, and up to LEARNING.readPerKind of each are looked back on to judge the failures among them.
+ */
 export function assessFix(prior: FixPrior, observations: readonly FixObservation[], now: Date): FixAssessment {
-  const post = posterior(prior, observations, now);
+  const inView = withinHorizon(observations);
+  const post = posterior(prior, inView, now);
   const bound = betaQuantile(1 - LEARNING.credibility, post.alpha, post.beta);
-  const runs = observations.filter((o) => o.kind === 'run');
-  const reviews = observations.filter((o) => o.kind === 'review');
+  const runs = inView.filter((o) => o.kind === 'run');
+  const reviews = inView.filter((o) => o.kind === 'review');
   const lastFailure = runs.findIndex((o) => !o.succeeded);
   const streak = lastFailure === -1 ? runs.length : lastFailure;
   const hold = findHold(prior, observations);

@@ -18,7 +18,7 @@ export class FixEvidenceRepository {
          WHERE tenant_id = $1 AND source_pattern_id = $2 AND playbook_id = $3 AND status IN ('applied', 'rejected') AND decided_by <> 'auto-apply'
          ORDER BY decided_at DESC LIMIT $4)
        ORDER BY at DESC`,
-      [tenantId, patternId, playbookId, LEARNING.horizon],
+      [tenantId, patternId, playbookId, LEARNING.readPerKind],
     );
     return rows.map((r) => ({ kind: r.kind, succeeded: r.succeeded, at: r.at }));
   }
