@@ -75,6 +75,11 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
         revokedAt: null,
       });
       expect(JSON.stringify(list.body)).not.toContain(created.body.key);
+      // ADMIN_API_KEY is chosen by the operator and may be short: none of it is stored or listed in the clear.
+      const bootstrap = list.body.items.find((k: { name: string }) => k.name === 'bootstrap admin (ADMIN_API_KEY)');
+      expect(bootstrap.keyPrefix).toBe('ADMIN_API_KEY');
+      const prefixes = await app.sql<{ key_prefix: string }>(`SELECT key_prefix FROM api_keys`);
+      for (const { key_prefix } of prefixes) expect(ADMIN_KEY.startsWith(key_prefix)).toBe(false);
       await app.http.get('/incidents').set(bearer(created.body.key)).expect(200);
       await app.http.delete(`/admin/api-keys/${created.body.id}`).set(bearer(ADMIN_KEY)).expect(204);
       await app.http.get('/incidents').set(bearer(created.body.key)).expect(401);
@@ -324,7 +329,15 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
         scope: 'global',
         oldEnabled: null,
         newEnabled: false,
+        changedBy: 'a platform admin',
       });
+      // The platform admin's key name and id are not shown to tenants; the admin's own audit log has them.
+      const platformKey = (
+        await app.sql<{ id: string; name: string }>(`SELECT id, name FROM api_keys WHERE platform_admin`)
+      )[0]!;
+      for (const secretish of [platformKey.id, platformKey.name])
+        expect(JSON.stringify(acme.body)).not.toContain(secretish);
+      expect(acme.body.items.find((f: { name: string }) => f.name === 'bridge_4').updatedBy).toBe('a platform admin');
       expect(acme.body.history[1]).toMatchObject({
         name: 'bridge_3',
         scope: 'tenant',

@@ -10,6 +10,8 @@ import { FlagsRepository, type FlagRow } from './flags.repository.js';
 
 export const FLAGS_CHANNEL = 'feature_flags';
 const GLOBAL = '';
+/** Who changed a global flag, as other tenants see it: the admin's key name is their own tenant's business. */
+const PLATFORM_ADMIN = 'a platform admin';
 // Flags are read on every outbox delivery; this bounds staleness if a NOTIFY is ever missed.
 const CACHE_TTL_MS = 1000;
 
@@ -58,7 +60,7 @@ export class FlagsService implements OnModuleInit {
         globalSource: global ? 'override' : 'default',
         tenantOverride: tenant ? tenant.enabled : null,
         updatedAt: latest ? latest.updated_at.toISOString() : null,
-        updatedBy: latest ? latest.updated_by : null,
+        updatedBy: latest ? this.actorFor(tenantId, latest.tenant_id, latest.updated_by) : null,
       };
     });
   }
@@ -100,6 +102,11 @@ export class FlagsService implements OnModuleInit {
     this.cache.clear();
   }
 
+  /** A global change's actor is named only in the audit log of the platform admin's own tenant. */
+  private actorFor(viewer: string, rowTenant: string, actor: string): string {
+    return rowTenant === GLOBAL && viewer !== GLOBAL ? PLATFORM_ADMIN : actor;
+  }
+
   async history(tenantId: string, limit = 50): Promise<Array<Record<string, unknown>>> {
     const rows = await this.flags.history(tenantId, limit);
     return rows.map((r) => ({
@@ -107,7 +114,7 @@ export class FlagsService implements OnModuleInit {
       scope: r.tenant_id === GLOBAL ? 'global' : 'tenant',
       oldEnabled: r.old_enabled,
       newEnabled: r.new_enabled,
-      changedBy: r.changed_by,
+      changedBy: this.actorFor(tenantId, r.tenant_id, r.changed_by),
       changedAt: r.changed_at.toISOString(),
     }));
   }
