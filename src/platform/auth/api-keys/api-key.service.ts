@@ -10,7 +10,7 @@ import { PgNotifications } from '../../database/pg-notifications.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import type { Principal, Role } from '../principal.js';
 import { type ApiKeyView, apiKeyView } from './api-key.view.js';
-import { ApiKeysRepository, type KeyRow } from './api-keys.repository.js';
+import { ApiKeysRepository, SUPPLIED_KEY_PREFIX, type KeyRow } from './api-keys.repository.js';
 
 export const DEFAULT_TENANT = 'default';
 // Keys are 256 random bits, so a plain SHA-256 is enough; a slow KDF would only slow every request.
@@ -126,10 +126,14 @@ export class ApiKeyService implements OnModuleInit {
   async create(
     input: { tenantId: string; name: string; role: Role; platformAdmin: boolean },
     actor: string,
-    key = newKey(),
+    supplied?: string,
   ): Promise<ApiKeyView & { key: string }> {
+    const key = supplied ?? newKey();
+    // A generated key's first 8 characters ('plk_' and 4 random ones) tell keys apart at no cost; a
+    // supplied key (ADMIN_API_KEY, as short as 16 characters) keeps none of itself in the clear.
+    const keyPrefix = supplied === undefined ? key.slice(0, 8) : SUPPLIED_KEY_PREFIX;
     return this.tx.run(async () => {
-      const row = await this.keys.insert({ ...input, keyHash: hash(key), keyPrefix: key.slice(0, 8) });
+      const row = await this.keys.insert({ ...input, keyHash: hash(key), keyPrefix });
       await this.audit.record({
         tenantId: row.tenant_id,
         actor,

@@ -3,6 +3,9 @@ import { TransactionHost } from '../../database/transaction-host.js';
 import { uuidv7 } from '../../ids/uuid-v7.js';
 import type { Role } from '../principal.js';
 
+/** The key_prefix of a key supplied rather than generated (ADMIN_API_KEY): none of the secret is kept in the clear. */
+export const SUPPLIED_KEY_PREFIX = 'ADMIN_API_KEY';
+
 export interface KeyRow {
   id: string;
   tenant_id: string;
@@ -90,8 +93,8 @@ export class ApiKeysRepository {
   /** Makes the key with this hash an unrevoked platform admin. False: no such key. */
   async restoreAdmin(keyHash: string): Promise<boolean> {
     const rows = await this.tx.query(
-      `UPDATE api_keys SET revoked_at = NULL, platform_admin = true, role = 'admin' WHERE key_hash = $1 RETURNING id`,
-      [keyHash],
+      `UPDATE api_keys SET revoked_at = NULL, platform_admin = true, role = 'admin', key_prefix = $2 WHERE key_hash = $1 RETURNING id`,
+      [keyHash, SUPPLIED_KEY_PREFIX],
     );
     return rows.length > 0;
   }
