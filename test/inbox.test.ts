@@ -610,6 +610,15 @@ describe('inbox', () => {
     }
     const bad = await app.http.get('/inbox?cursor=bm9wZQ').set(auth(operator)).expect(400);
     expect(bad.body.fields[0].field).toBe('cursor');
+    // A cursor of our shape whose priority is not an index (an array's own property names included) is refused too.
+    const forged = (p: unknown) =>
+      Buffer.from(JSON.stringify({ p, at: pages[0]!.createdAt, id: pages[0]!.id })).toString('base64url');
+    await app.http
+      .get(`/inbox?snoozed=include&cursor=${forged(0)}`)
+      .set(auth(operator))
+      .expect(200);
+    for (const p of ['constructor', 'length', 1.5, '1'])
+      expect((await app.http.get(`/inbox?cursor=${forged(p)}`).set(auth(operator))).status).toBe(400);
   });
 
   it("another tenant's items are never listed, and cannot be assigned", async () => {

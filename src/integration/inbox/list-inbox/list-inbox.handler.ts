@@ -46,7 +46,13 @@ function decode(cursor: string | undefined): InboxCursor | null {
   if (!cursor) return null;
   try {
     const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as InboxCursor;
-    if (SEVERITIES[c.p] !== undefined && isCalendarDate(c.at) && typeof c.id === 'string' && kindOfItemId(c.id))
+    if (
+      Number.isInteger(c.p) &&
+      SEVERITIES[c.p] !== undefined &&
+      isCalendarDate(c.at) &&
+      typeof c.id === 'string' &&
+      kindOfItemId(c.id)
+    )
       return c;
   } catch {
     // not one of ours: the 400 below
