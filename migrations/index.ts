@@ -38,6 +38,7 @@ import { IdempotencyKeysCreatedIndex1767100000000 } from './1767100000000-idempo
 import { NotificationPruneIndexes1767100001000 } from './1767100001000-notification-prune-indexes.js';
 import { IncidentsAlertEndedAt1767200000000 } from './1767200000000-incidents-alert-ended-at.js';
 import { IncidentsFingerprintIndex1767300000000 } from './1767300000000-incidents-fingerprint-index.js';
+import { OutboxTenantDeadLettersIndex1767400300000 } from './1767400300000-outbox-tenant-dead-letters-index.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -81,4 +82,5 @@ export const migrations = [
   NotificationPruneIndexes1767100001000,
   IncidentsAlertEndedAt1767200000000,
   IncidentsFingerprintIndex1767300000000,
+  OutboxTenantDeadLettersIndex1767400300000,
 ];

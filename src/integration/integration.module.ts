@@ -32,11 +32,16 @@ import { LoopOutcomeRecorder } from './loop-status/loop-outcome.recorder.js';
 import { LoopTraceRepository } from './loop-status/loop-trace.repository.js';
 import { LoopController } from './loop-status/loop.controller.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
+import { GetOutboxDeliveryHandler } from './outbox-deliveries/get-outbox-delivery/get-outbox-delivery.handler.js';
+import { ListOutboxDeliveriesHandler } from './outbox-deliveries/list-outbox-deliveries/list-outbox-deliveries.handler.js';
+import { OutboxDeliveriesController } from './outbox-deliveries/outbox-deliveries.controller.js';
+import { RetryOutboxDeliveryHandler } from './outbox-deliveries/retry-outbox-delivery/retry-outbox-delivery.handler.js';
 import { IntegrationStatsController } from './stats/integration-stats.controller.js';
 import { IntegrationStatsService } from './stats/integration-stats.service.js';
 
 /**
- * The loop: the five bridges, loop traces, the /integration API and its live stream, the
+ * The loop: the five bridges, loop traces, the /integration API (the outbox's deliveries and
+ * their retry included) and its live stream, the
  * loop-enriched incident reads (detail, evidence), the inbox, and notifications.
  */
 @Module({
@@ -47,6 +52,7 @@ import { IntegrationStatsService } from './stats/integration-stats.service.js';
     LoopController,
     LoopStreamController,
     IntegrationStatsController,
+    OutboxDeliveriesController,
   ],
   providers: [
     IncidentToCatalogBridge,
@@ -64,6 +70,9 @@ import { IntegrationStatsService } from './stats/integration-stats.service.js';
     GetIncidentEvidenceHandler,
     RunOutcomeToTrustBridge,
     InboxChanges,
+    ListOutboxDeliveriesHandler,
+    GetOutboxDeliveryHandler,
+    RetryOutboxDeliveryHandler,
   ],
 })
 export class IntegrationModule implements OnModuleInit {

@@ -587,6 +587,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/integration/outbox/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Outbox deliveries, newest first (`?status=dead`: the dead letters) */
+        get: operations["OutboxDeliveriesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/integration/outbox/deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One outbox delivery */
+        get: operations["OutboxDeliveriesController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/integration/outbox/deliveries/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry a dead-lettered outbox delivery */
+        post: operations["OutboxDeliveriesController_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/integration/stats": {
         parameters: {
             query?: never;
@@ -2285,6 +2336,50 @@ export interface components {
              * @description the work order it escalated to
              */
             workOrderId: string | null;
+        };
+        OutboxDeliveryPage: {
+            items: components["schemas"]["OutboxDeliveryView"][];
+            nextCursor: string | null;
+        };
+        OutboxDeliveryView: {
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description pending: when it is next due (or its lease ends)
+             */
+            availableAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            eventId: string;
+            /** @example PolicyActivated */
+            eventType: string;
+            /** @example bridge_4.policy-to-routing */
+            handler: string;
+            /**
+             * @description the delivery of one event to one handler (a decimal integer)
+             * @example 1042
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description null: an event of no incident
+             */
+            incidentId: string | null;
+            /** @description the last attempt's error */
+            lastError: string | null;
+            /** @description the loop stage it shows on (the incident's loop); null for a handler of no stage or an event of no incident */
+            loopStage: string | null;
+            /**
+             * Format: date-time
+             * @description done or dead: when
+             */
+            processedAt: string | null;
+            /**
+             * @description pending: waiting, running or waiting for a retry; held: its flag is off; done; dead: failed for good (retryable by hand)
+             * @enum {string}
+             */
+            status: "pending" | "held" | "done" | "dead";
         };
         PlannedCall: {
             actuator: string;
@@ -4665,6 +4760,147 @@ export interface operations {
             };
             /** @description the key's role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OutboxDeliveriesController_list: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                handler?: string;
+                limit?: number;
+                /** @description dead: the dead letters */
+                status?: "pending" | "held" | "done" | "dead";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboxDeliveryPage"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OutboxDeliveriesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an outbox delivery id (a positive integer) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboxDeliveryView"];
+                };
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the tenant has no such delivery */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OutboxDeliveriesController_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an outbox delivery id (a positive integer) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the delivery, pending again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboxDeliveryView"];
+                };
+            };
+            /** @description the id is not a delivery id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid API key or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the key's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the tenant has no such delivery */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description it is not dead, or no handler of this build takes it */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,6 +16,40 @@ export interface DeliveryRow {
   created_at: Date;
 }
 
+/** What a delivery is in: waiting (or leased, or waiting for a retry), held by a flag, handled, dead-lettered. */
+export const DELIVERY_STATUSES = ['pending', 'held', 'done', 'dead'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A delivery as the deliveries API reads it (its payload left out). */
+export interface StoredDeliveryRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  handler: string;
+  tenant_id: string;
+  incident_id: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  last_error: string | null;
+  available_at: Date;
+  created_at: Date;
+  processed_at: Date | null;
+}
+
+const storedColumns = (alias = '') =>
+  ['id', 'event_id', 'event_type', 'handler', 'tenant_id', 'incident_id', 'status', 'attempts', 'last_error']
+    .concat(['available_at', 'created_at', 'processed_at'])
+    .map((c) => alias + c)
+    .join(', ');
+
+/** Each status as a literal condition (see listDeliveries). */
+const STATUS_IS: Record<DeliveryStatus, string> = {
+  pending: `status = 'pending'`,
+  held: `status = 'held'`,
+  done: `status = 'done'`,
+  dead: `status = 'dead'`,
+};
+
 /**
  * The deliveries of a transaction's published events, written just before it commits, every
  * delivery in one statement (OutboxPublisher defers it; one statement text for any number of
@@ -202,6 +236,58 @@ export class OutboxRepository {
       );
       if (rows.length > 0) this.notifier.notifyAfterCommit(OUTBOX_CHANNEL, handler);
       return rows.map((r) => r.event_type);
+    });
+  }
+
+  /** One delivery of the tenant, as the deliveries API shows it; null when it has none by that id. */
+  async findDelivery(tenantId: string, id: string): Promise<StoredDeliveryRow | null> {
+    const [row] = await this.tx.query<StoredDeliveryRow>(
+      `SELECT ${storedColumns()} FROM outbox_events WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * A tenant's deliveries, newest first (by id: the ids grow with the inserts), after the id
+   * `beforeId`. The status is written out, not a parameter, so the partial (tenant, id) index of
+   * dead and held deliveries serves a prepared statement too (migration 1767400300000).
+   */
+  listDeliveries(
+    tenantId: string,
+    filter: { status?: DeliveryStatus; handler?: string },
+    beforeId: string | null,
+    limit: number,
+  ): Promise<StoredDeliveryRow[]> {
+    const params: unknown[] = [tenantId];
+    const where = ['tenant_id = $1'];
+    if (filter.status) where.push(STATUS_IS[filter.status]);
+    if (filter.handler) where.push(`handler = $${params.push(filter.handler)}`);
+    if (beforeId !== null) where.push(`id < $${params.push(beforeId)}::bigint`);
+    return this.tx.query<StoredDeliveryRow>(
+      `SELECT ${storedColumns()} FROM outbox_events WHERE ${where.join(' AND ')}
+        ORDER BY id DESC LIMIT $${params.push(limit)}`,
+      params,
+    );
+  }
+
+  /**
+   * Puts one dead delivery of the tenant back in the queue with fresh attempts, due now (its error
+   * cleared), and wakes its handler's relay after the commit; null when it has no such dead
+   * delivery. `attempts_before` is what it had.
+   */
+  async requeueDead(tenantId: string, id: string): Promise<(StoredDeliveryRow & { attempts_before: number }) | null> {
+    return this.tx.run(async () => {
+      const [row] = await this.tx.query<StoredDeliveryRow & { attempts_before: number }>(
+        `WITH dead AS (SELECT id, attempts FROM outbox_events WHERE tenant_id = $1 AND id = $2 AND status = 'dead' FOR UPDATE)
+         UPDATE outbox_events o SET status = 'pending', attempts = 0, available_at = now(), last_error = NULL,
+                processed_at = NULL, locked_by = NULL, locked_until = NULL
+           FROM dead WHERE o.id = dead.id
+      RETURNING ${storedColumns('o.')}, dead.attempts AS attempts_before`,
+        [tenantId, id],
+      );
+      if (row) this.notifier.notifyAfterCommit(OUTBOX_CHANNEL, row.handler);
+      return row ?? null;
     });
   }
 
