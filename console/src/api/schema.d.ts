@@ -4774,8 +4774,8 @@ export interface operations {
                 cursor?: string;
                 handler?: string;
                 limit?: number;
-                /** @description dead: the dead letters */
-                status?: "pending" | "held" | "done" | "dead";
+                /** @description dead: the dead letters; held: held by a flag that is off */
+                status?: "dead" | "held";
             };
             header?: never;
             path?: never;

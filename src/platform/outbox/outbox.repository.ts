@@ -42,13 +42,9 @@ const storedColumns = (alias = '') =>
     .map((c) => alias + c)
     .join(', ');
 
-/** Each status as a literal condition (see listDeliveries). */
-const STATUS_IS: Record<DeliveryStatus, string> = {
-  pending: `status = 'pending'`,
-  held: `status = 'held'`,
-  done: `status = 'done'`,
-  dead: `status = 'dead'`,
-};
+/** The deliveries the list shows: those stuck until someone acts (a retry, or the flag switched on). */
+export const STUCK_STATUSES = ['dead', 'held'] as const;
+export type StuckStatus = (typeof STUCK_STATUSES)[number];
 
 /**
  * The deliveries of a transaction's published events, written just before it commits, every
@@ -249,19 +245,18 @@ export class OutboxRepository {
   }
 
   /**
-   * A tenant's deliveries, newest first (by id: the ids grow with the inserts), after the id
-   * `beforeId`. The status is written out, not a parameter, so the partial (tenant, id) index of
-   * dead and held deliveries serves a prepared statement too (migration 1767400300000).
+   * A tenant's dead or held deliveries, newest first (by id: the ids grow with the inserts), after
+   * the id `beforeId`. The status is written out, not a parameter, so the partial (tenant, id) index
+   * of dead and held deliveries serves a prepared statement too (migration 1767400300000).
    */
   listDeliveries(
     tenantId: string,
-    filter: { status?: DeliveryStatus; handler?: string },
+    filter: { status: StuckStatus; handler?: string },
     beforeId: string | null,
     limit: number,
   ): Promise<StoredDeliveryRow[]> {
     const params: unknown[] = [tenantId];
-    const where = ['tenant_id = $1'];
-    if (filter.status) where.push(STATUS_IS[filter.status]);
+    const where = ['tenant_id = $1', filter.status === 'dead' ? `status = 'dead'` : `status = 'held'`];
     if (filter.handler) where.push(`handler = $${params.push(filter.handler)}`);
     if (beforeId !== null) where.push(`id < $${params.push(beforeId)}::bigint`);
     return this.tx.query<StoredDeliveryRow>(

@@ -17,7 +17,7 @@ export class ListOutboxDeliveriesHandler implements IQueryHandler<ListOutboxDeli
     const limit = filter.limit ?? 50;
     const rows = await this.outbox.listDeliveries(
       tenantId,
-      { status: filter.status, handler: filter.handler },
+      { status: filter.status ?? 'dead', handler: filter.handler },
       decodeDeliveryCursor(filter.cursor),
       limit + 1,
     );
