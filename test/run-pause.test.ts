@@ -275,14 +275,6 @@ describe('pause, retry, skip and roll back a run', () => {
     expect((await app.http.post(`/runs/${run.id}/rollback`).set(auth(operator)).send({})).status).toBe(409);
   });
 
-  it('a cancel still wins over a paused run', async () => {
-    const { run } = await pausedRun();
-    await app.http.post(`/runs/${run.id}/cancel`).set(auth(operator)).send({}).expect(202);
-    const done = await runWhere(run.id, (r) => r.phase === 'done', 'the paused run to be canceled');
-    expect(done).toMatchObject({ status: 'canceled', verdict: null });
-    expect(actions(run.id)).toEqual(['clear_cache', 'reduce_batch', 'restore_batch']);
-  });
-
   it('an automatic run still rolls back at once', async () => {
     const first = await incident(operator, 'agent-auto');
     await app.http
@@ -374,6 +366,91 @@ describe('pause, retry, skip and roll back a run', () => {
     expect(steps.reduce_batch.status).toBe('failed');
     expect(steps.restart_worker.status).toBe('skipped');
     expect(steps.restore_batch.status).toBe('succeeded');
+  });
+
+  // After the automatic run's test, as the ones below fail memory_cleanup's runs too.
+  it("a cancel still ends a paused run, but the step's failure stands: the run fails with it and rolls back (ADR 0014)", async () => {
+    const { incidentId, run } = await pausedRun();
+    expect(run.cancelable).toBe(true);
+    await app.http.post(`/runs/${run.id}/cancel`).set(auth(operator)).send({}).expect(202);
+    const done = await runWhere(run.id, (r) => r.phase === 'done', 'the paused run to end');
+    expect(done).toMatchObject({ status: 'rolled_back', verdict: 'failed' });
+    expect(done.reason).toMatch(
+      /^step reduce_batch failed: factor 0\.5 starves the consumers; the failure stands over the cancel requested by /,
+    );
+    expect(actions(run.id)).toEqual(['clear_cache', 'reduce_batch', 'restore_batch']);
+    expect((await get(`/incidents/${incidentId}`)).status).toBe('open');
+  });
+
+  /** Keeps the engine off the run (a lease it does not hold), as between an accepted request and its next turn. */
+  const holdEngine = (runId: string) =>
+    app.sql(
+      `UPDATE recovery_runs SET lease_token = gen_random_uuid(), lease_until = now() + interval '1 minute' WHERE id = $1`,
+      [runId],
+    );
+  const releaseEngine = (runId: string) =>
+    app.sql(`UPDATE recovery_runs SET lease_until = now() - interval '1 second', due_at = now() WHERE id = $1`, [
+      runId,
+    ]);
+
+  it("a cancel after an accepted rollback, before the engine's turn, is refused: the run rolls back with its step's failure", async () => {
+    const { incidentId, run } = await pausedRun();
+    const secondOperator = await app.keyFor('pause', 'operator');
+    await holdEngine(run.id);
+    const rolledBack = await app.http.post(`/runs/${run.id}/rollback`).set(auth(operator)).send({}).expect(202);
+    expect(rolledBack.body).toMatchObject({ cancelable: false, rollbackRequestedBy: expect.any(String) });
+    const cancel = await app.http.post(`/runs/${run.id}/cancel`).set(auth(secondOperator)).send({});
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.message).toBe(
+      `run ${run.id} is already being rolled back at the request of ${rolledBack.body.rollbackRequestedBy}: it fails with its step's failure`,
+    );
+    expect((await get(`/runs/${run.id}`)).cancelRequestedBy).toBeNull();
+    await releaseEngine(run.id);
+    const done = await runWhere(run.id, (r) => r.phase === 'done', 'the run to roll back');
+    expect(done).toMatchObject({
+      status: 'rolled_back',
+      verdict: 'failed',
+      reason: expect.stringMatching(
+        /^step reduce_batch failed: factor 0\.5 starves the consumers; rolled back at the request of [^;]+$/,
+      ),
+    });
+    expect(actions(run.id)).toEqual(['clear_cache', 'reduce_batch', 'restore_batch']);
+    expect((await get(`/incidents/${incidentId}`)).status).toBe('open');
+  });
+
+  it("a failed step's late result and a cancel, both before the engine's turn: the failure stands", async () => {
+    // reduce_batch answers 202 and reports later: the result and the cancel come while the engine is off the run.
+    receiver.answer((c, res) => {
+      if (c.json?.params?.action !== 'reduce_batch') return defaultAnswer(c, res);
+      res.statusCode = 202;
+      res.end('{}');
+    });
+    try {
+      const { recovery } = await incident();
+      const runId = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+        .body.id as string;
+      await runWhere(
+        runId,
+        (r) => r.steps.some((s: any) => s.id === 'reduce_batch' && s.waitingFor === 'result'),
+        'reduce_batch to wait for its result',
+      );
+      await holdEngine(runId);
+      const call = receiver.calls.find((c) => c.json?.runId === runId && c.json.params.action === 'reduce_batch')!;
+      const { path, token } = call.json.callback;
+      await app.http
+        .post(path)
+        .set(auth(token))
+        .send({ outcome: 'failed', error: 'factor 0.5 starves the consumers' })
+        .expect(200);
+      await app.http.post(`/runs/${runId}/cancel`).set(auth(operator)).send({}).expect(202);
+      await releaseEngine(runId);
+      const done = await runWhere(runId, (r) => r.phase === 'done', 'the run to end');
+      expect(done).toMatchObject({ status: 'rolled_back', verdict: 'failed' });
+      expect(done.reason).toMatch(/^step reduce_batch failed: .*; the failure stands over the cancel requested by /);
+      expect(actions(runId)).toEqual(['clear_cache', 'reduce_batch', 'restore_batch']);
+    } finally {
+      receiver.answer(defaultAnswer);
+    }
   });
 
   it("the inbox finds a paused run through indexes of what waits, not by reading the tenant's run history", async () => {

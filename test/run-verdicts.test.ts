@@ -121,6 +121,33 @@ describe('run verdicts: recurrences judged by when they occurred, monitoring, ro
     expect(await get(`/incidents/${incidentId}`)).toMatchObject({ status: 'open', repeatCount: 2 });
   });
 
+  it("a recurrence noted during the watch and a cancel, both before the engine's turn: the recurrence fails the run (ADR 0014)", async () => {
+    const fired = alert('OutOfMemoryError', 'agent-refire-cancel');
+    const incidentId = (await sendAlert(fired)).alerts[0].incidentId as string;
+    const runId = await approve(incidentId);
+    await runWhen(runId, (r) => r.phase === 'watch', 'the watch');
+    // The engine is kept off the run, as between the recurrence being noted and its next turn.
+    await app.sql(
+      `UPDATE recovery_runs SET lease_token = gen_random_uuid(), lease_until = now() + interval '1 minute' WHERE id = $1`,
+      [runId],
+    );
+    await sendAlert(fired);
+    await eventually(
+      async () =>
+        (await app.sql(`SELECT 1 FROM recovery_runs WHERE id = $1 AND recurrence_incident_id IS NOT NULL`, [runId]))[0],
+      'the re-fired alert to be noted on the run',
+    );
+    await app.http.post(`/runs/${runId}/cancel`).set(auth(key)).send({}).expect(202);
+    await app.sql(`UPDATE recovery_runs SET lease_until = now() - interval '1 second', due_at = now() WHERE id = $1`, [
+      runId,
+    ]);
+    const done = await runWhen(runId, (r) => r.phase === 'done', 'the verdict');
+    expect(done).toMatchObject({ status: 'rolled_back', verdict: 'failed' });
+    expect(done.reason).toMatch(
+      /^recurrence: the incident's alert fired again at .*, after the fix; the failure stands over the cancel requested by /,
+    );
+  });
+
   it('the alert firing again on a new incident, once the fixed one was resolved by hand during the watch, fails the run', async () => {
     const fired = alert('OutOfMemoryError', 'agent-refire-new');
     const incidentId = (await sendAlert(fired)).alerts[0].incidentId as string;

@@ -6785,7 +6785,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description already finished, rolling back or being canceled */
+            /** @description already finished, rolling back, being canceled, or its rollback requested */
             409: {
                 headers: {
                     [name: string]: unknown;

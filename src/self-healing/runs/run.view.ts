@@ -365,7 +365,8 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   pausedReason: r.paused_reason,
   cancelRequestedBy: r.cancel_requested_by,
   // What CancelRun accepts.
-  cancelable: r.phase !== 'done' && r.phase !== 'rollback' && r.cancel_requested_by === null,
+  cancelable:
+    r.phase !== 'done' && r.phase !== 'rollback' && r.cancel_requested_by === null && r.rollback_requested_by === null,
   onFailure: r.on_failure,
   pausedOnStep: steps ? (pausedOn(r, steps)?.step_id ?? null) : null,
   rollbackRequestedBy: r.rollback_requested_by,

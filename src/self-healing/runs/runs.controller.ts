@@ -73,10 +73,13 @@ export class RunsController {
     return this.named(runView(whole.run, whole.steps, whole.transitions));
   }
 
-  /** Accepted: the run stops between steps (a call in flight finishes first), then rolls back. */
+  /**
+   * Accepted: the run stops between steps (a call in flight finishes first), then rolls back. A failure
+   * it already holds (a failed step, a recurrence) still fails it: a cancel erases no verdict.
+   */
   @ApiOperation({ summary: 'Cancel a recovery run' })
   @ApiAcceptedResponse({ type: RunView })
-  @ApiConflictResponse({ description: 'already finished, rolling back or being canceled' })
+  @ApiConflictResponse({ description: 'already finished, rolling back, being canceled, or its rollback requested' })
   @Post(':id/cancel')
   @HttpCode(202)
   cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {

@@ -26,6 +26,11 @@ export class CancelRunHandler implements ICommandHandler<CancelRun> {
         );
       if (found.cancel_requested_by)
         throw new ConflictException(`run ${found.id} is already being canceled by ${found.cancel_requested_by}`);
+      // The rollback was promised to fail the run with its step's failure (ADR 0014): a cancel would erase that verdict.
+      if (found.rollback_requested_by)
+        throw new ConflictException(
+          `run ${found.id} is already being rolled back at the request of ${found.rollback_requested_by}: it fails with its step's failure`,
+        );
       // The engine cancels it at its next turn: at once, or after the call in flight.
       const run = await this.runs.makeDue(found.id, { cancel_requested_by: c.actor });
       await this.journal.note(run, `cancel requested by ${c.actor}`);

@@ -217,13 +217,17 @@ export class RunAdvancer {
         return this.pauseOnFailure(s);
       case 'fail_on_step': {
         const by = run.rollback_requested_by;
-        return this.fail(s, `${this.stepFailure(s)}${by ? `; rolled back at the request of ${by}` : ''}`);
+        return this.fail(
+          s,
+          `${this.stepFailure(s)}${by ? `; rolled back at the request of ${by}` : ''}${this.failureStands(s)}`,
+        );
       }
       case 'fail_on_recurrence':
         return this.fail(
           s,
-          run.recurrence_reason ??
-            `recurrence: incident ${run.recurrence_incident_id} of the same pattern on the same agent inside the verification window`,
+          (run.recurrence_reason ??
+            `recurrence: incident ${run.recurrence_incident_id} of the same pattern on the same agent inside the verification window`) +
+            this.failureStands(s),
         );
       case 'skip_rest_of_rollback':
         for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status))) {
@@ -896,6 +900,15 @@ export class RunAdvancer {
   /** The run failed: what is left of its steps and checks is skipped, then its rollback runs. */
   private async fail(s: State, reason: string): Promise<Next> {
     return this.stop(s, 'failed', reason, 'not run: the run failed');
+  }
+
+  /**
+   * A cancel requested before the engine turned a failure the run holds into its verdict does not
+   * erase it (run-rules.ts): the run fails with it, and its reason says so.
+   */
+  private failureStands(s: State): string {
+    const by = s.run.cancel_requested_by;
+    return by ? `; the failure stands over the cancel requested by ${by}` : '';
   }
 
   private async cancelNow(s: State): Promise<Next> {

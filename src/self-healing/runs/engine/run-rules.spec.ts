@@ -1,7 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import { RUN_STATUSES, type RunPhase } from '../run.view.js';
-import { judgeWatch, MOVES, nextMove, RUN_RULES, STEP_STATES, type Move, type RunFacts } from './run-rules.js';
+import {
+  failureStored,
+  judgeWatch,
+  MOVES,
+  nextMove,
+  RUN_RULES,
+  STEP_STATES,
+  type Move,
+  type RunFacts,
+} from './run-rules.js';
 
+/** The moves that fail a run, giving it the verdict `failed`. */
+const FAILING: Move[] = ['time_out', 'fail_on_step', 'fail_on_recurrence'];
 const PHASES: RunPhase[] = ['steps', 'verify', 'watch', 'rollback', 'done'];
 const FLAGS = [
   'cancelRequested',
@@ -53,7 +64,7 @@ function* everyState(): Generator<RunFacts> {
 }
 
 describe('the run rules (a transition table)', () => {
-  it('give exactly one move for every combination of phase, status, step state and flags; every rule is reachable; a finished run is left alone; a cancel wins while the run still tries', () => {
+  it('give exactly one move for every combination of phase, status, step state and flags; every rule is reachable; a finished run is left alone; a cancel wins while the run still tries, unless it already holds a failure', () => {
     const used = new Set<Move>();
     const wrong: string[] = [];
     let states = 0;
@@ -62,8 +73,13 @@ describe('the run rules (a transition table)', () => {
       used.add(move);
       states++;
       if (f.phase === 'done' && move !== 'sleep') wrong.push(`done → ${move}`);
-      if (f.phase !== 'done' && f.phase !== 'rollback' && f.cancelRequested && move !== 'cancel')
-        wrong.push(`${f.phase} with a cancel → ${move}`);
+      if (f.phase !== 'done' && f.phase !== 'rollback' && f.cancelRequested) {
+        // A failure already stored is the fix's verdict: the run fails with it (its deadline's reason, if
+        // past), and a cancel erases it never; without one, the cancel wins over anything else.
+        const expected = failureStored(f) ? FAILING : ['cancel'];
+        if (!expected.includes(move))
+          wrong.push(`${f.phase} with a cancel${failureStored(f) ? ' and a failure' : ''} → ${move}`);
+      }
     }
     expect(states).toBe(5 * 10 * 9 * 4096);
     expect(wrong.slice(0, 5)).toEqual([]);
@@ -138,19 +154,46 @@ describe('the run rules (a transition table)', () => {
     );
   });
 
-  it('a failed step pauses a run that waits for an operator, until the operator asks for the rollback; a cancel and the deadline still win', () => {
+  it('a failed step pauses a run that waits for an operator, until the operator asks for the rollback; a cancel ends the pause with the failure, and the deadline still wins', () => {
     const failed = { failedStep: true, step: 'pending' as const };
     expect(nextMove(facts({ ...failed, pauseOnFailure: true }))).toBe('pause_on_failure');
     expect(nextMove(facts({ ...failed, phase: 'verify', status: 'verifying', pauseOnFailure: true }))).toBe(
       'pause_on_failure',
     );
     expect(nextMove(facts({ ...failed, pauseOnFailure: false }))).toBe('fail_on_step');
-    expect(nextMove(facts({ ...failed, pauseOnFailure: true, cancelRequested: true }))).toBe('cancel');
+    // The step's failure is the fix's: a cancel stops the pause but the run fails with it (ADR 0014).
+    expect(
+      nextMove(facts({ ...failed, status: 'awaiting_operator', pauseOnFailure: true, cancelRequested: true })),
+    ).toBe('fail_on_step');
+    expect(nextMove(facts({ ...failed, pauseOnFailure: true, cancelRequested: true, pastDeadline: true }))).toBe(
+      'time_out',
+    );
+    // Nothing failed: the cancel wins, over the kill switch's pause too.
+    expect(nextMove(facts({ cancelRequested: true }))).toBe('cancel');
+    expect(nextMove(facts({ cancelRequested: true, killSwitch: true, paused: true }))).toBe('cancel');
+    expect(nextMove(facts({ cancelRequested: true, pastDeadline: true }))).toBe('cancel');
     expect(nextMove(facts({ ...failed, pauseOnFailure: true, pastDeadline: true }))).toBe('time_out');
     // The fix is applied and watched: a recurrence is no step to retry.
     expect(nextMove(facts({ ...failed, phase: 'watch', status: 'verifying', pauseOnFailure: true }))).toBe(
       'fail_on_step',
     );
+  });
+
+  it('a failure stored before the next turn is not erased by a cancel requested meanwhile', () => {
+    // An automatic run's failed step (a late result, a call's answer) and a cancel, both before the engine's turn.
+    expect(nextMove(facts({ failedStep: true, cancelRequested: true, step: 'none' }))).toBe('fail_on_step');
+    expect(
+      nextMove(
+        facts({ phase: 'verify', status: 'verifying', failedStep: true, cancelRequested: true, step: 'pending' }),
+      ),
+    ).toBe('fail_on_step');
+    // A recurrence noted in the verify checks or the watch, then a cancel.
+    for (const phase of ['verify', 'watch'] as const)
+      expect(
+        nextMove(facts({ phase, status: 'verifying', step: 'none', recurrence: true, cancelRequested: true })),
+      ).toBe('fail_on_recurrence');
+    // A recurrence during the steps is none (the fix is not applied): the cancel wins.
+    expect(nextMove(facts({ recurrence: true, cancelRequested: true }))).toBe('cancel');
   });
 
   it('the watch: a recurrence fails it at once, its end is judged, until then it sleeps', () => {

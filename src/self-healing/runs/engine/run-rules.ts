@@ -10,7 +10,7 @@ import type { RunPhase, RunStatus, StepRow } from '../run.view.js';
 /** Everything the advancer can do with a run in one pass. */
 export const MOVES = [
   'sleep', // a finished run: nothing left to do
-  'cancel', // an operator asked: skip the rest, roll back
+  'cancel', // an operator asked, and the run holds no failure yet: skip the rest, roll back
   'time_out', // the run is past its deadline: the current step times out (none past a failed one), the run fails
   'pause_on_failure', // a step or check failed in a run that waits for an operator: retry, skip or roll back (DESIGN §13)
   'fail_on_step', // a step or check failed (or its reporter said so): the run fails
@@ -109,6 +109,13 @@ const WAITING: readonly StepState[] = [
 /** Steps whose next move is an automatic action: the kill switch holds these. */
 const ACTING: readonly StepState[] = ['pending', 'running/call', 'running/notify', 'running/next'];
 
+/**
+ * A failure the run already holds and has not yet turned into its verdict: a failed or timed-out step
+ * of the steps or checks, or (the fix applied) a recurrence noted for it.
+ */
+export const failureStored = (f: Pick<RunFacts, 'phase' | 'failedStep' | 'recurrence'>): boolean =>
+  f.failedStep || (f.recurrence && (f.phase === 'verify' || f.phase === 'watch'));
+
 export interface RunRule {
   phase?: readonly RunPhase[];
   status?: readonly RunStatus[];
@@ -120,11 +127,14 @@ export interface RunRule {
 /** First match wins. Columns left out match anything. */
 export const RUN_RULES: readonly RunRule[] = [
   { phase: ['done'], move: 'sleep' },
-  { phase: FORWARD, when: (f) => f.cancelRequested, move: 'cancel' },
+  // A cancel wins over anything the run would still do, but not over a failure the fix already showed
+  // (a failed step nobody retried or skipped, a recurrence noted in the watch): that is evidence about
+  // the fix (ADR 0014), so the run fails with it below and rolls back, and a cancel changes nothing.
+  { phase: FORWARD, when: (f) => f.cancelRequested && !failureStored(f), move: 'cancel' },
   // Deadlines come before the kill switch: a paused run still times out.
   { phase: WORKING, when: (f) => f.pastDeadline, move: 'time_out' },
-  // A cancel still wins over a paused run; so does its deadline.
-  { phase: WORKING, when: (f) => f.failedStep && f.pauseOnFailure, move: 'pause_on_failure' },
+  // A cancel still ends a run paused on its failed step (it fails with the step's failure); so does its deadline.
+  { phase: WORKING, when: (f) => f.failedStep && f.pauseOnFailure && !f.cancelRequested, move: 'pause_on_failure' },
   { phase: FORWARD, when: (f) => f.failedStep, move: 'fail_on_step' },
   { phase: ['verify', 'watch'], when: (f) => f.recurrence, move: 'fail_on_recurrence' },
   {
