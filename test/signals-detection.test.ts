@@ -323,7 +323,7 @@ describe('degradation detection: POST /signals/metrics', () => {
     });
   });
 
-  it('refuses with 400 a sample whose metric is removed or narrowed while the request waits, storing nothing', async () => {
+  it('refuses with 400 a sample whose metric is removed or narrowed, or retention shortened, while the request waits, storing nothing', async () => {
     const tenant = 'metric-removed';
     const [adminOf, operatorOf] = [await app.keyFor(tenant, 'admin'), await app.keyFor(tenant, 'operator')];
     const putSettings = (body: object) => app.http.put('/signals/settings').set(bearer(adminOf)).send(body).expect(200);
@@ -355,6 +355,7 @@ describe('degradation detection: POST /signals/metrics', () => {
             { metric: 'latency_ms', agentId: 'a', value: 100 },
             { metric: 'queue_depth', agentId: 'a', value: 5 },
             { metric: 'backlog', agentId: 'a', value: 50 }, // a symptom, but over the new max
+            { metric: 'latency_ms', agentId: 'a', value: 100, at: new Date(Date.now() - 10 * 24 * HOUR).toISOString() },
           ],
         })
         .then((res) => res);
@@ -370,14 +371,21 @@ describe('degradation detection: POST /signals/metrics', () => {
           ).length > 0,
         'the request to wait for the signals lock',
       );
-      // Meanwhile an admin removes one metric and bounds the other.
-      await putSettings({ metrics: { queue_depth: null, backlog: { direction: 'up', warningPct: 30, max: 10 } } });
+      // Meanwhile an admin removes one metric, bounds the other and keeps samples 8 days, not 30.
+      await putSettings({
+        metrics: { queue_depth: null, backlog: { direction: 'up', warningPct: 30, max: 10 } },
+        retentionDays: 8,
+      });
       await holder.query(`COMMIT`);
       const res = await posted;
       expect(res.status).toBe(400);
       expect(res.body.fields).toEqual([
         { field: 'samples[1].metric', errors: [expect.stringMatching(/^must be one of latency_ms, .*backlog/)] },
         { field: 'samples[2].value', errors: ['backlog cannot exceed 10'] },
+        {
+          field: 'samples[3].at',
+          errors: ["must not be older than the tenant's retentionDays (8 days): older samples are pruned"],
+        },
       ]);
     } finally {
       await holder.end();
@@ -428,6 +436,76 @@ describe('degradation detection: POST /signals/metrics', () => {
     const tooMany = await send(Array.from({ length: 301 }, () => ({ metric: 'latency_ms', value: 1 }))).expect(413);
     expect(tooMany.body.message).toMatch(/301 samples/);
     expect(await count()).toBe(before);
+  });
+
+  /** A day and more of steady hourly latency, then three breaching hours, from `start` on. */
+  const regressionFrom = (start: number, agentId: string) =>
+    Array.from({ length: 33 }, (_, i) => ({
+      metric: 'latency_ms',
+      agentId,
+      value: i < 30 ? 100 : 300,
+      at: new Date(start + i * HOUR).toISOString(),
+    }));
+  const stateOf = async (tenant: string) =>
+    (
+      await app.sql(
+        `SELECT (SELECT count(*)::int FROM signal_samples WHERE tenant_id = $1) AS samples,
+                (SELECT count(*)::int FROM signal_symptoms WHERE tenant_id = $1) AS symptoms,
+                (SELECT count(*)::int FROM signal_escalations WHERE tenant_id = $1) AS escalations,
+                (SELECT count(*)::int FROM incidents WHERE tenant_id = $1 AND source = 'degradation') AS incidents`,
+        [tenant],
+      )
+    )[0];
+
+  it('refuses with 400 samples older than retentionDays, the whole batch, storing nothing and reporting no incident', async () => {
+    // Judged, they would arm an escalation whose incident is dated now and whose evidence the same
+    // request's prune deletes: an open incident today for a regression 40 days ago.
+    const tenant = 'old-backfill';
+    const operatorOf = await app.keyFor(tenant, 'operator');
+    const post = (samples: unknown[]) => app.http.post('/signals/metrics').set(bearer(operatorOf)).send({ samples });
+    const hourAgo = (days: number) => Math.floor((Date.now() - days * 24 * HOUR) / HOUR) * HOUR;
+    const old = await post(regressionFrom(hourAgo(40), 'old-agent')).expect(400);
+    expect(old.body.fields).toHaveLength(33);
+    expect(old.body.fields[0]).toEqual({
+      field: 'samples[0].at',
+      errors: ["must not be older than the tenant's retentionDays (30 days): older samples are pruned"],
+    });
+    // One old sample in a batch of recent ones: the batch is refused, as any bad sample refuses it.
+    const mixed = regressionFrom(hourAgo(3), 'old-agent');
+    mixed.splice(5, 0, {
+      metric: 'latency_ms',
+      agentId: 'old-agent',
+      value: 100,
+      at: new Date(hourAgo(31)).toISOString(),
+    });
+    const refused = await post(mixed).expect(400);
+    expect(refused.body.fields.map((f: { field: string }) => f.field)).toEqual(['samples[5].at']);
+    expect(await stateOf(tenant)).toEqual({ samples: 0, symptoms: 0, escalations: 0, incidents: 0 });
+
+    // Within the retention the same back-fill is judged as it happened, and escalates.
+    const recent = (await post(regressionFrom(hourAgo(20), 'old-agent')).expect(200)).body;
+    expect(recent).toMatchObject({ accepted: 33, pruned: { samples: 0, symptoms: 0 } });
+    expect(recent.escalations).toHaveLength(1);
+    const [incident] = await app.sql(`SELECT occurred_at FROM incidents WHERE id = $1`, [
+      recent.escalations[0].incidentId,
+    ]);
+    expect(incident.occurred_at.toISOString()).toBe(new Date(hourAgo(20) + 32 * HOUR).toISOString());
+  });
+
+  it('arms nothing for a window older than an incident may be (30 days), even when retentionDays keeps it', async () => {
+    // An incident reported with an older occurredAt would be re-dated to now: none is reported.
+    const tenant = 'long-retention';
+    const [adminOf, operatorOf] = [await app.keyFor(tenant, 'admin'), await app.keyFor(tenant, 'operator')];
+    await app.http.put('/signals/settings').set(bearer(adminOf)).send({ retentionDays: 60 }).expect(200);
+    const start = Math.floor((Date.now() - 40 * 24 * HOUR) / HOUR) * HOUR;
+    const res = await app.http
+      .post('/signals/metrics')
+      .set(bearer(operatorOf))
+      .send({ samples: regressionFrom(start, 'old-agent') })
+      .expect(200);
+    expect(res.body).toMatchObject({ accepted: 33, escalations: [], pruned: { samples: 0, symptoms: 0 } });
+    expect(res.body.symptoms).toHaveLength(3); // judged and kept: the retention is the tenant's
+    expect(await stateOf(tenant)).toEqual({ samples: 33, symptoms: 3, escalations: 0, incidents: 0 });
   });
 
   it('needs an operator to post, keeps tenants apart, and prunes samples older than the retention', async () => {

@@ -19,6 +19,12 @@ export interface ReportIncidentResult {
   deduplicated: boolean;
 }
 
+/**
+ * How long ago an incident may have occurred (30 days): an older occurredAt is a 400 for POST
+ * /incidents, and replaced by the receipt time for other reporters, so they check it first.
+ */
+export { MAX_INCIDENT_AGE_MS } from './occurred-at.js';
+
 export interface ReportIncidentProps {
   tenantId: string;
   input: ReportIncidentDto;

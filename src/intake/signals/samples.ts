@@ -13,13 +13,15 @@ export interface Sample {
 
 /** Samples from the future beyond this are refused: a clock that far off would poison the baseline. */
 const MAX_FUTURE_MS = 5 * 60_000;
+const DAY_MS = 86_400_000;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * `{samples: [...]}` checked by RecordSamplesDto and against the tenant's metrics (which exist,
- * which values they take) and the clock, every problem in one 400 naming each field
- * (`samples[3].value`), in the order of the samples.
+ * which values they take) and the clock (`at` neither more than 5 minutes ahead nor older than the
+ * tenant's `retentionDays`), every problem in one 400 naming each field (`samples[3].value`), in the
+ * order of the samples. `now` is this host's clock, the one the request's prune reads.
  */
 export function samplesOf(body: unknown, settings: IntakeSettings, now: Date): Sample[] {
   const { value, errors } = checkBody(RecordSamplesDto, body, { unknownFields: 'refuse' });
@@ -48,12 +50,38 @@ export function samplesOf(body: unknown, settings: IntakeSettings, now: Date): S
 
 /**
  * Samples checked by samplesOf against settings read before the request's transaction, checked
- * again against the settings they are judged by (read under the tenant's lock): a metric removed,
- * or bounded, meanwhile is a 400 naming the field, as samplesOf's. `samples` in the request's order.
+ * again against the settings they are judged by (read under the tenant's lock) and the clock then
+ * (`now`, this host's, the one the request's prune uses): a metric removed, or bounded, or a
+ * `retentionDays` shortened meanwhile, or a sample that aged past it while the request waited, is a
+ * 400 naming the field, as samplesOf's. `samples` in the request's order.
  */
-export function refuseAgainst(samples: Sample[], settings: IntakeSettings): void {
-  const problems = samples.flatMap((s, i) => ruleProblems(s, `samples[${i}]`, settings));
+export function refuseAgainst(samples: Sample[], settings: IntakeSettings, now: Date): void {
+  const problems = samples.flatMap((s, i) => {
+    const path = `samples[${i}]`;
+    return [...ruleProblems(s, path, settings), ...retentionProblems(s.at.getTime(), path, settings, now)];
+  });
   if (problems.length) throw invalidFields(problems);
+}
+
+/**
+ * The earliest `at` a sample may have at `now`: older ones would be pruned by the very request
+ * that stores them, after being judged, and could arm an escalation whose evidence is gone (ADR 0010).
+ */
+export function retentionCutoff(settings: IntakeSettings, now: Date): Date {
+  return new Date(now.getTime() - settings.retentionDays * DAY_MS);
+}
+
+/** A sample older than the tenant's retention: a problem naming `at`. */
+function retentionProblems(at: number, path: string, settings: IntakeSettings, now: Date): FieldError[] {
+  if (!(at < retentionCutoff(settings, now).getTime())) return [];
+  return [
+    {
+      field: `${path}.at`,
+      errors: [
+        `must not be older than the tenant's retentionDays (${settings.retentionDays} days): older samples are pruned`,
+      ],
+    },
+  ];
 }
 
 /** What the tenant's settings and the clock say of one sample's fields that are well-formed themselves. */
@@ -61,9 +89,11 @@ function tenantProblems(s: unknown, i: number, settings: IntakeSettings, now: Da
   if (!isObject(s)) return [];
   const path = `samples[${i}]`;
   const problems = ruleProblems(s, path, settings);
-  if (typeof s.at === 'string' && Date.parse(s.at) > now.getTime() + MAX_FUTURE_MS) {
+  const at = typeof s.at === 'string' ? Date.parse(s.at) : NaN;
+  if (at > now.getTime() + MAX_FUTURE_MS) {
     problems.push({ field: `${path}.at`, errors: ['must not be more than 5 minutes in the future'] });
   }
+  problems.push(...retentionProblems(at, path, settings, now));
   return problems;
 }
 

@@ -1,12 +1,12 @@
 import { CommandBus, CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { ReportIncident } from '../../../incidents/report-incident/report-incident.command.js';
+import { MAX_INCIDENT_AGE_MS, ReportIncident } from '../../../incidents/report-incident/report-incident.command.js';
 import { lockKey } from '../../../platform/database/advisory-lock.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { DegradationDetected } from '../../events/degradation-detected.event.js';
 import type { IntakeSettings } from '../../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../../settings/intake-settings.repository.js';
 import { type Baseline, classify } from '../detection.js';
-import { refuseAgainst, type Sample } from '../samples.js';
+import { refuseAgainst, retentionCutoff, type Sample } from '../samples.js';
 import { escalationView, symptomView } from '../signal.view.js';
 import { type EscalationRow, SignalsRepository, type SymptomRow } from '../signals.repository.js';
 import { RecordSamples, type InsufficientHistory, type RecordSamplesResult } from './record-samples.command.js';
@@ -33,8 +33,11 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
     return this.tx.run(async () => {
       await lockKey(this.tx, `intake:signals:${tenantId}`);
       const settings = await this.settingsRepository.get(tenantId);
-      // Checked before against settings read outside this lock: an admin may have changed them since.
-      refuseAgainst(samples, settings);
+      // Checked before against settings read outside this lock: an admin may have changed them since,
+      // and the clock has moved. The prune below cuts at the same instant, so it keeps every sample
+      // this request accepts: none is judged and then deleted by the request that stored it.
+      const now = new Date();
+      refuseAgainst(samples, settings, now);
       const ordered = [...samples].sort((a, b) => a.at.getTime() - b.at.getTime());
       // A sample sent again is the reading already judged: only the new ones are.
       const fresh = await this.signals.insertSamples(tenantId, ordered);
@@ -75,7 +78,7 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
           result.escalations.push(escalationView(escalation));
       }
       result.insufficientHistory = [...short.values()];
-      result.pruned = await this.prune(tenantId, settings);
+      result.pruned = await this.signals.pruneBefore(tenantId, retentionCutoff(settings, now));
       return result;
     });
   }
@@ -100,7 +103,10 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
    * while armed; a later one may follow once the TTL has passed). Every window that holds this
    * symptom is judged, in time order: the one ending at it, and, for a symptom that arrived late,
    * those ending at the symptoms after it, which it may complete. Arming reports the incident and
-   * publishes DegradationDetected.
+   * publishes DegradationDetected. A window ending more than MAX_INCIDENT_AGE_MS (30 days) before
+   * the database's now, the clock ReportIncident bounds occurredAt by, arms nothing: its incident
+   * would be re-dated to now, an open incident for a regression long past (possible when
+   * `retentionDays` exceeds 30 days, or a sample at the retention edge meets a database clock ahead).
    */
   private async maybeEscalate(
     tenantId: string,
@@ -118,6 +124,7 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
     );
     const times = near.map((s) => s.at.getTime());
     let armed: { from: number; until: number }[] | null = null;
+    let oldest: number | null = null;
     const escalations: EscalationRow[] = [];
     let first = 0;
     for (let i = 0; i < near.length; i++) {
@@ -127,6 +134,8 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
       while (times[first] <= end - windowMs) first++;
       const window = near.slice(first, i + 1);
       if (window.length < settings.symptomCount) continue;
+      oldest ??= (await this.tx.now()).getTime() - MAX_INCIDENT_AGE_MS;
+      if (end < oldest) continue;
       armed ??= (
         await this.signals.escalationsArmedBetween(tenantId, symptom, symptom.at, new Date(at + windowMs + ttlMs))
       ).map((e) => ({ from: e.armed_at.getTime(), until: e.expires_at.getTime() }));
@@ -196,10 +205,6 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
       }),
     );
     return row;
-  }
-
-  private prune(tenantId: string, settings: IntakeSettings): Promise<{ samples: number; symptoms: number }> {
-    return this.signals.pruneBefore(tenantId, new Date(Date.now() - settings.retentionDays * 24 * HOUR));
   }
 }
 
