@@ -4,6 +4,7 @@ import { betaCdf, betaQuantile } from './beta-distribution.js';
 import {
   assessFix,
   earnBackRuns,
+  evidenceRead,
   LEARNING,
   lowerBound,
   posterior,
@@ -127,11 +128,8 @@ describe('the learning rule (ADR 0014)', () => {
   });
 
   it('judges each failure as it was when it happened: a hold does not come and go as old runs leave the view', () => {
-    // What FixEvidenceRepository reads at each moment: the newest readPerKind runs and reviews of the history.
-    const read = (history: readonly FixObservation[]) => {
-      const seen = { run: 0, review: 0 };
-      return history.filter((o) => ++seen[o.kind] <= LEARNING.readPerKind);
-    };
+    // What FixEvidenceRepository reads at each moment.
+    const read = evidenceRead;
     const newestRuns = (history: readonly FixObservation[]) =>
       history.filter((o) => o.kind === 'run').slice(0, LEARNING.horizon);
     const horizon = (history: readonly FixObservation[]) => {
@@ -171,23 +169,17 @@ describe('the learning rule (ADR 0014)', () => {
       }
       return mismatches;
     };
+    // Histories of 60–260 verdicts and reviews, from review-free to mostly reviews (more reviews than the read's
+    // horizon since a failure in view).
     const arbHistory = fc
-      .array(
-        fc.record({
-          kind: fc.constantFrom('run' as const, 'run' as const, 'run' as const, 'review' as const),
-          failed: fc.nat(99),
-        }),
-        { minLength: 60, maxLength: 130 },
-      )
-      .chain((xs) =>
-        fc.record({
-          xs: fc.constant(xs),
-          failureRate: fc.integer({ min: 5, max: 40 }),
-        }),
-      )
-      .map(({ xs, failureRate }) =>
+      .record({
+        xs: fc.array(fc.record({ kind: fc.nat(99), failed: fc.nat(99) }), { minLength: 60, maxLength: 260 }),
+        reviewShare: fc.integer({ min: 0, max: 80 }),
+        failureRate: fc.integer({ min: 5, max: 40 }),
+      })
+      .map(({ xs, reviewShare, failureRate }) =>
         xs.map((x, i) => ({
-          kind: x.kind,
+          kind: x.kind < reviewShare ? ('review' as const) : ('run' as const),
           succeeded: x.failed >= failureRate,
           at: new Date(NOW.getTime() + i * MINUTE),
         })),
@@ -207,6 +199,29 @@ describe('the learning rule (ADR 0014)', () => {
     });
     expect(after(64).trusted).toBe(true);
     expect(decisions(template(), sequence)).toEqual([]);
+    // Found by a reviewer when the repository read the newest 100 reviews: a failure among the newest 50 runs
+    // with more than 50 reviews since it was judged from fewer reviews before it than it had then. Its dip
+    // (0.556, 5 runs, earned) read as a hold (0.5495, 8 runs) after 234 observations, on approvals alone.
+    // ('S'/'F': a verified/failed run, 'a'/'r': a reviewer's approval/rejection.)
+    const reviewed = [
+      ...('aaaaaaSaaaSFrFaSSaaSaSaaaSSaSaaSaSraaSraaSSSSSraSaaaaFaaaaarraaFSaSraSaaarSaSaaa' +
+        'aarSaaaSaaSaaFSaSaaaSaaSaraaFaaaSaaaaSaSFaaSaaSaFarSraaraaaraFSSaaaSaaSaraaSFaaa' +
+        'araraaaaSaaSaaaaaraaaaaaaSaaaaaaSaFaaSaaSaraaSaaSaSaaFaaSaaaaaaaaSaaaaaaaaaa'),
+    ].map((c, i) => ({
+      kind: c === 'S' || c === 'F' ? ('run' as const) : ('review' as const),
+      succeeded: c === 'S' || c === 'a',
+      at: new Date(NOW.getTime() + i * MINUTE),
+    }));
+    const prior = { mean: 0.6569, from: 'template' as const };
+    for (let t = 226; t <= reviewed.length; t++) {
+      const history = reviewed.slice(0, t).reverse();
+      expect({ t, ...assessFix(prior, read(history), history[0]!.at) }).toMatchObject({
+        t,
+        trusted: true,
+        evidence: { hold: { lowerBound: 0.556, runsNeeded: 5, earned: true } },
+      });
+    }
+    expect(decisions(prior, reviewed)).toEqual([]);
     fc.assert(
       fc.property(arbPrior, arbHistory, (prior, history) => decisions(prior, history).length === 0),
       { numRuns: 60, endOnFailure: true },

@@ -42,11 +42,34 @@ export const LEARNING = {
   /** Verdicts and reviews that count: older ones weigh under 0.85^50 ≈ 0.03 % of a fresh run. */
   horizon: 50,
   /**
-   * Verdicts and reviews read per fix: twice the horizon, so each failure within the horizon is judged
-   * from the horizon's worth of evidence before it, as it was when it happened (see findHold).
+   * Verdicts read per fix: twice the horizon, so each failure within the horizon is judged from the
+   * horizon's worth of verdicts before it, as it was when it happened (see findHold). Reviews are read
+   * alike: every one since the oldest verdict that counts, and the horizon's worth before it.
    */
   readPerKind: 100,
+  /** At most this many reviews since the oldest verdict that counts are read (reviewers decide far less often). */
+  reviewsSince: 1000,
 } as const;
+
+/**
+ * What FixEvidenceRepository reads of a fix's whole history (newest first): the newest readPerKind runs,
+ * every review since the oldest run that counts (up to reviewsSince), and the horizon of reviews before
+ * it; with no run, the newest horizon reviews. Its SQL's contract (test/fix-evidence.test.ts).
+ */
+export function evidenceRead(history: readonly FixObservation[]): FixObservation[] {
+  const runs = history.filter((o) => o.kind === 'run');
+  const edge = runs.slice(0, LEARNING.horizon).at(-1)?.at.getTime() ?? Infinity;
+  let since = 0;
+  let before = 0;
+  const read = new Set(runs.slice(0, LEARNING.readPerKind));
+  for (const o of history)
+    if (
+      o.kind === 'review' &&
+      (o.at.getTime() > edge ? ++since <= LEARNING.reviewsSince : ++before <= LEARNING.horizon)
+    )
+      read.add(o);
+  return history.filter((o) => read.has(o));
+}
 
 /** The newest `horizon` runs and the newest `horizon` reviews of `observations` (newest first), in order. */
 function withinHorizon(observations: readonly FixObservation[]): FixObservation[] {
@@ -162,7 +185,7 @@ export function earnBackRuns(record: number, odds: number): number {
 /**
  * The latest failure within the horizon that left the bound under the floor (observations newest first), or
  * null. Each failure is judged from the evidence within the horizon up to it, as it was when it happened: a
- * hold does not come and go as older runs leave the view (so `observations` reaches readPerKind back).
+ * hold does not come and go as older evidence leaves the view (FixEvidenceRepository reads that far back).
  */
 function findHold(prior: FixPrior, observations: readonly FixObservation[]): Hold | null {
   let newerRuns = 0;
@@ -206,7 +229,8 @@ function longestStreak(runs: readonly FixObservation[]): number {
 
 /**
  * The decision and its explanation. `observations` newest first: the newest LEARNING.horizon of each kind
- * count, and up to LEARNING.readPerKind of each are looked back on to judge the failures among them.
+ * count, and older ones (as FixEvidenceRepository reads them) are looked back on to judge the failures
+ * among them.
  */
 export function assessFix(prior: FixPrior, observations: readonly FixObservation[], now: Date): FixAssessment {
   const inView = withinHorizon(observations);
