@@ -469,19 +469,33 @@ describe('run verdicts: the kill switch does not spin, and deadlines fire while 
     }
     expect(versions.size).toBeLessThanOrEqual(3);
 
-    // The switch is still on; the run's own deadline fires anyway.
+    // The switch is still on; the run's own deadline fires anyway. The fix never got to act: no verdict, and
+    // the step it did is rolled back.
     const timedOut = await eventually(
       async () => {
         const r = (await app.http.get(`/runs/${runId}`).set(auth(key))).body;
-        return r.verdict ? r : null;
+        return r.phase === 'done' ? r : null;
       },
       'the paused run to time out',
       RUN_TIMEOUT_MS + 10_000,
     );
     expect(timedOut).toMatchObject({
-      verdict: 'failed',
-      reason: expect.stringMatching(/^timed_out: the run did not get through its steps/),
+      status: 'canceled',
+      verdict: null,
+      reason: expect.stringMatching(
+        /^timed_out: the run did not get through its steps .*: the kill switch held it; this says nothing about the fix$/,
+      ),
     });
+    expect(
+      timedOut.steps.filter((s: { list: string }) => s.list === 'rollback').map((s: { status: string }) => s.status),
+    ).not.toContain('pending');
+    // Trust hears a canceled run, which it does not count (ADR 0009).
+    const told = await app.sql<{ outcome: string }>(
+      `SELECT DISTINCT payload->>'outcome' AS outcome FROM outbox_events
+        WHERE event_type = 'RecoveryRunFinished' AND payload->>'runId' = $1`,
+      [runId],
+    );
+    expect(told).toEqual([{ outcome: 'canceled' }]);
     expect((await app.http.get('/guard/killswitch').set(auth(key))).body).toMatchObject({ tenant: { active: true } });
   });
 });

@@ -35,6 +35,8 @@ import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts }
 import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
 
+/** A run's paused_reason while the kill switch holds it. */
+const KILL_SWITCH_PAUSE = 'kill switch';
 /** The transition noted when the kill switch pauses a run: the inbox dates the pause by it. */
 export const KILL_SWITCH_PAUSE_NOTE = 'paused: the kill switch stops automatic runs';
 
@@ -210,6 +212,15 @@ export class RunAdvancer {
           const paused = pausedOn(run, s.steps) ? '; no operator retried, skipped or rolled it back' : '';
           return this.fail(s, `${reason}: ${this.stepFailure(s)}${paused}`);
         }
+        // Held by the kill switch until its deadline, the fix never got to act: an operator's freeze says
+        // nothing about it (ADR 0014), so the run ends canceled, with no verdict, and rolls back what it did.
+        if (run.paused_reason === KILL_SWITCH_PAUSE)
+          return this.stop(
+            s,
+            'canceled',
+            `${reason}: the kill switch held it; this says nothing about the fix`,
+            'not run: the kill switch held the run until its deadline',
+          );
         if (current) await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
         return this.fail(s, reason);
       }
@@ -250,7 +261,7 @@ export class RunAdvancer {
       }
       case 'pause':
         if (!run.paused_reason) {
-          await this.setRun(s, { paused_reason: 'kill switch' });
+          await this.setRun(s, { paused_reason: KILL_SWITCH_PAUSE });
           await this.journal.note(s.run, KILL_SWITCH_PAUSE_NOTE);
         }
         // Turning the switch off wakes it (KillSwitchOffHandler). That wake-up misses a pause it runs
