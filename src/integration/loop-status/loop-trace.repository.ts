@@ -74,6 +74,19 @@ export class LoopTraceRepository {
     ]);
   }
 
+  /** Shows a stage pending again (a retry re-queued its deliveries); a stage completed meanwhile stays completed. */
+  markPending(incidentId: string, stage: LoopStage): Promise<LoopTraceRow | null> {
+    return this.recordStage(incidentId, stage, {
+      status: 'pending',
+      startedAt: null,
+      completedAt: null,
+      durationMs: null,
+      attempts: 0,
+      error: null,
+      details: {},
+    });
+  }
+
   /**
    * Merges one stage's record into the trace. A completed stage is never downgraded by a late
    * failure/held report, and the loop's completion time is set once, when routing_adjusted lands.

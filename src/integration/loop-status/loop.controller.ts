@@ -87,17 +87,7 @@ export class LoopController {
       }
       if (requeued.length + recorded === 0)
         throw new ConflictException(`stage ${stage} of incident ${incidentId} is neither failed nor held`);
-      // A stage completed meanwhile stays completed (recordStage).
-      for (const pending of stages)
-        await this.traces.recordStage(incidentId, pending, {
-          status: 'pending',
-          startedAt: null,
-          completedAt: null,
-          durationMs: null,
-          attempts: 0,
-          error: null,
-          details: {},
-        });
+      for (const pending of stages) await this.traces.markPending(incidentId, pending);
       await this.audit.record({
         tenantId: p.tenantId,
         actor: actorOf(p),

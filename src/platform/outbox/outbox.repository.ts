@@ -21,18 +21,10 @@ export const DELIVERY_STATUSES = ['pending', 'held', 'done', 'dead'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** A delivery as the deliveries API reads it (its payload left out). */
-export interface StoredDeliveryRow {
-  id: string;
-  event_id: string;
-  event_type: string;
-  handler: string;
-  tenant_id: string;
-  incident_id: string | null;
+export interface StoredDeliveryRow extends Omit<DeliveryRow, 'payload'> {
   status: DeliveryStatus;
-  attempts: number;
   last_error: string | null;
   available_at: Date;
-  created_at: Date;
   processed_at: Date | null;
 }
 

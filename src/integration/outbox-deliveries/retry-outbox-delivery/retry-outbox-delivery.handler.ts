@@ -37,16 +37,7 @@ export class RetryOutboxDeliveryHandler implements ICommandHandler<RetryOutboxDe
       // Its loop stage shows pending again in this transaction (as POST /integration/loop/…/retry
       // does): a relay woken by the commit may fail or hold it at once, and that record must stand.
       const stage = loopStageOf(row, handler);
-      if (stage)
-        await this.traces.recordStage(row.incident_id!, stage, {
-          status: 'pending',
-          startedAt: null,
-          completedAt: null,
-          durationMs: null,
-          attempts: 0,
-          error: null,
-          details: {},
-        });
+      if (stage) await this.traces.markPending(row.incident_id!, stage);
       // Its last error is left out of the entry: a handler's error may quote anything it read.
       await this.audit.record({
         tenantId,
