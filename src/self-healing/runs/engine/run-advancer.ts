@@ -29,7 +29,7 @@ import {
   type StepRow,
 } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
-import { CallSlots } from './call-slots.js';
+import { CallSlots, type CallSlot } from './call-slots.js';
 import { finishTrial, handOverTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
@@ -52,6 +52,8 @@ export interface PlannedCall {
   actuatorRow: ActuatorRow;
   /** A repeat of a call whose answer was lost: it cost no attempt. */
   repeat?: boolean;
+  /** The call slot it was planned under (CallSlots): the engine waits for it and releases it. */
+  slot: CallSlot;
 }
 
 /**
@@ -81,6 +83,8 @@ export interface TurnInput {
   actuators: ReadonlyMap<string, ActuatorRow>;
   /** The engine would keep the run through a nap: no run waits for the room it holds. */
   mayNap: boolean;
+  /** The call slot this turn's call, if it plans one, is planned under: the turn's own (CallSlots). */
+  slot: CallSlot;
 }
 
 type Next = 'again' | 'idle' | PlannedCall;
@@ -97,6 +101,7 @@ interface State {
   actuators: ReadonlyMap<string, ActuatorRow>;
   now: Date;
   mayNap: boolean;
+  slot: CallSlot;
   /** Set when the turn ends in a nap (schedule). */
   nap?: number;
 }
@@ -552,6 +557,7 @@ export class RunAdvancer {
       webhookId: call.webhookId,
       timeoutMs,
       repeat,
+      slot: s.slot,
       payload: {
         runId: run.id,
         stepId: step.step_id,
@@ -866,6 +872,7 @@ export class RunAdvancer {
     return {
       purpose: 'notify',
       repeat,
+      slot: s.slot,
       runId: s.run.id,
       tenantId: s.run.tenant_id,
       stepId: step.step_id,
@@ -1077,7 +1084,7 @@ export class RunAdvancer {
    */
   private async holdLease(s: State, actuator: ActuatorRow, callMs: number): Promise<void> {
     // Each call ahead in the line ends within the actuator's timeout (a step may ask for less, as this one may).
-    const slotWaitMs = this.slots.plan(s.run.id, s.run.tenant_id, actuator.name, actuator.timeout_ms);
+    const slotWaitMs = this.slots.plan(s.slot, s.run.tenant_id, actuator.name, actuator.timeout_ms);
     const until = new Date(s.now.getTime() + slotWaitMs + callMs + this.config.runs.leaseMarginMs);
     await this.setRun(s, { lease_until: until, due_at: until });
   }
@@ -1145,6 +1152,7 @@ const stateOf = (t: TurnInput): State => ({
   actuators: t.actuators,
   now: t.run.locked_at,
   mayNap: t.mayNap,
+  slot: t.slot,
 });
 
 /** Why a step's call, or its notice, is given up after crashes. */
