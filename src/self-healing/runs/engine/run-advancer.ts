@@ -30,7 +30,7 @@ import {
 } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { CallSlots, type CallSlot } from './call-slots.js';
-import { finishTrial, handOverTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
+import { callOf, finishTrial, handOverTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
@@ -615,12 +615,17 @@ export class RunAdvancer {
   /**
    * A canary step's next call (canary-trial.ts decides which from its stored trial): apply the next
    * candidate (its own webhook-id; the step's timeout is the candidate's), promote the winner, or
-   * restore the canary. A repeat after a crash recomputes the same call from the same trial.
+   * restore the canary. A repeat after a crash sends the call that was out: read from the trial as
+   * stored when that call was marked, not from the clock (the step's budget may have run out since,
+   * which would make it a promote or a restore and mark the candidate on the canary not tried).
    */
   private async markCanaryCall(s: State, step: StepRow, repeat: boolean): Promise<CallParts> {
     const spec = step.canary!;
+    const stored = trialOf(spec, step.output);
     const elapsedMs = s.now.getTime() - (step.started_at ?? s.now).getTime();
-    const { trial, call } = nextCall(spec, trialOf(spec, step.output), elapsedMs, s.now, step.params);
+    const { trial, call } = repeat
+      ? { trial: stored, call: callOf(spec, stored, step.params) }
+      : nextCall(spec, stored, elapsedMs, s.now, step.params);
     // A trial is done once its promote or restore answered, which finishes the step: there is always a call here.
     if (!call) throw new Error(`canary step ${step.step_id} of run ${s.run.id} has no call left but is not finished`);
     const what =
