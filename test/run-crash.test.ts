@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
+import { approve, suggestedRecovery } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
@@ -24,12 +25,16 @@ describe('a recovery run survives a crash mid-call', () => {
   const SECRETS_KEY = randomBytes(32).toString('hex');
   // Restarting a worker is tried once: a crash mid-call must not use up that one attempt. A code
   // patch escalates at once (no manual reproduction first), so its run notifies the coding agent.
+  // A canary step whose budget is spent long before a restarted service takes its run over.
+  const CANARY_BUDGET_MS = 1000;
   const PLAYBOOK_CATALOG_PATH = playbookCatalogWith((p) => {
     p('memory_cleanup').steps.find((s: { id: string }) => s.id === 'restart_worker').attempts = 1;
     p('code_patch').steps = p('code_patch').steps.filter((s: { id: string }) => s.id !== 'reproduce');
+    p('tune_config').steps[0].budgetMs = CANARY_BUDGET_MS;
   });
   let crashNow: () => void = () => undefined;
   let crashed = false;
+  let canaryCrashed = false;
   let codingAgent: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
   function spawnService() {
@@ -65,6 +70,16 @@ describe('a recovery run survives a crash mid-call', () => {
         crashNow();
         return 'hang'; // the answer never comes: the service dies first
       }
+      if (action === 'canary_apply') {
+        if (!canaryCrashed) {
+          canaryCrashed = true;
+          crashNow();
+          return 'hang';
+        }
+        // Every candidate passes.
+        return res.end(JSON.stringify({ p95_ms: 200, error_rate: 0 }));
+      }
+      if (action === 'latency_check') return res.end('{"healthy":true}');
       answerHealthy(c, res);
     });
     // Every notification of a new work order kills the service mid-call.
@@ -160,6 +175,78 @@ describe('a recovery run survives a crash mid-call', () => {
     second.child.kill('SIGTERM');
     await second.exited;
   });
+
+  /**
+   * A canary's apply interrupted by a crash is repeated as the same call (ADR 0008 §5, ADR 0018),
+   * even when the step's budget ran out while it was out: the candidate was applied to the canary,
+   * so its measurement is what the trial needs. Recomputing the call from the clock made the repeat
+   * a restore (no candidate judged yet) and marked the applied candidate not tried.
+   */
+  it("repeats a canary's interrupted apply as the same call, though the step's budget ran out while it was out", async () => {
+    const operator = await http.keyFor('crash-canary', 'operator');
+    const admin = await http.keyFor('crash-canary', 'admin');
+    await connectActuator(http.http, admin, receiver, { timeoutMs: 1000 });
+    const get = async (path: string) => (await http.http.get(path).set(auth(operator)).expect(200)).body;
+    let service = spawnService();
+    const killed = new Promise<void>((resolve) => {
+      crashNow = () => {
+        service.child.kill('SIGKILL');
+        resolve();
+      };
+    });
+    await service.ready;
+    const { recoveryId } = await suggestedRecovery(http.http, operator, {
+      errorType: 'LatencyRegression',
+      message: 'p95 latency of search-api-7 regressed to 900 ms after a traffic shift',
+      agentId: 'agent-k',
+      capability: 'search',
+    });
+    const runId = await approve(http.http, operator, recoveryId);
+    await killed;
+    await service.exited;
+    const canaryStep = (r: { steps: Array<{ id: string }> }) => r.steps.find((x) => x.id === 'tune_on_canary') as any;
+    const inFlight = canaryStep(await get(`/runs/${runId}`));
+    expect(inFlight).toMatchObject({ status: 'running', waitingFor: 'call', attempts: 1 });
+    expect(inFlight.output.candidates.map((c: { result: string }) => c.result)).toEqual(Array(6).fill('untried'));
+    // The budget is spent before another service takes the run over.
+    const spentAt = Date.parse(inFlight.startedAt) + CANARY_BUDGET_MS + 200;
+    await new Promise((r) => setTimeout(r, Math.max(0, spentAt - Date.now())));
+
+    service = spawnService();
+    await service.ready;
+    const calls = () => receiver.calls.filter((c) => c.json?.runId === runId);
+    // Done, or (before the fix) stuck after restoring the canary, waiting for a coding agent.
+    const after = await eventually(
+      async () => {
+        const r = await get(`/runs/${runId}`);
+        return r.phase === 'done' || calls().some((c) => c.json.params.action === 'canary_restore') ? r : null;
+      },
+      'the canary trial to go on after the restart',
+      30_000,
+    );
+    const actions = calls().map((c) => c.json.params.action);
+    expect(actions).toEqual(['canary_apply', 'canary_apply', 'promote_config', 'latency_check']);
+    const applies = calls().filter((c) => c.json.params.action === 'canary_apply');
+    expect(applies.map((c) => c.headers['webhook-id'])).toEqual(Array(2).fill(`${runId}.tune_on_canary.candidate-0`));
+    expect(applies.map((c) => c.json.candidate)).toEqual(Array(2).fill(applies[0]!.json.candidate));
+    expect(applies[1]!.json.params).toEqual(applies[0]!.json.params);
+    expect(after.status).toBe('succeeded');
+    const step = canaryStep(after);
+    expect(step).toMatchObject({ status: 'succeeded', interruptedCalls: 1 });
+    expect(step.output.candidates.map((c: { result: string }) => c.result)).toEqual([
+      'passed',
+      ...Array(5).fill('not_tried'),
+    ]);
+    expect(step.output).toMatchObject({ outcome: 'promoted', winner: { index: 0 } });
+    expect(
+      after.transitions.some(
+        (t: { stepId: string; note: string }) =>
+          t.stepId === 'tune_on_canary' && /applying candidate 0 has no stored answer/.test(t.note),
+      ),
+    ).toBe(true);
+    service.child.kill('SIGTERM');
+    await service.exited;
+  }, 90_000);
 
   /**
    * A coding agent's notification is a call like a step's: a crash mid-call repeats it with the same

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
 import type { CanarySpec } from '../../recovery/canary-step.js';
 import {
+  callOf,
   describeParams,
   finishTrial,
   handOverTrial,
@@ -100,6 +101,21 @@ describe('a canary trial', () => {
       params: { service: 'search', action: 'canary_apply' },
       idSuffix: 'candidate-0',
     });
+  });
+
+  it('the call a stored trial is at does not depend on the clock: a repeat after the budget ran out is the call that was out', () => {
+    const s = spec({ budgetMs: 1000 });
+    const params = { service: 'search' };
+    // Candidate 0 passed; the apply of candidate 1 was marked (its trial stored) and went out.
+    const judged = judgeCandidate(s, startTrial(s), 0, ok({ p95_ms: 200, error_rate: 0 }), at(0));
+    const out = nextCall(s, judged, 500, at(0.5), params);
+    expect(out.call).toMatchObject({ stage: 'apply', idSuffix: 'candidate-1' });
+    // The budget ran out while it was out: the next call would be another one...
+    expect(nextCall(s, out.trial, 5000, at(5), params).call).toMatchObject({ stage: 'promote' });
+    // ...but the call stored is still the apply of candidate 1, the same as was sent.
+    expect(callOf(s, out.trial, params)).toEqual(out.call);
+    const promoting = nextCall(s, out.trial, 5000, at(5), params);
+    expect(callOf(s, promoting.trial, params)).toEqual(promoting.call);
   });
 
   it('with none passing, restores the canary and holds the time it took against the SLA', () => {

@@ -105,30 +105,30 @@ export function nextCall(
       now,
     );
   }
+  return { trial: t, call: callOf(spec, t, stepParams) };
+}
+
+/**
+ * The call the stored trial is at, the clock left out: the next candidate to apply, the promote or
+ * the restore; null when it is done. For a call marked and stored, this is that call: a repeat of
+ * an interrupted call sends it again (nextCall could, its budget spent meanwhile, make it another).
+ */
+export function callOf(spec: CanarySpec, t: CanaryOutput, stepParams: Record<string, unknown>): CanaryCall | null {
   switch (t.stage) {
     case 'apply': {
       const c = t.candidates.find((x) => x.result === 'untried')!;
       const candidate = { index: c.index, params: c.params };
-      return {
-        trial: t,
-        call: { stage: 'apply', candidate, params: { ...stepParams, ...spec.apply }, idSuffix: `candidate-${c.index}` },
-      };
+      return { stage: 'apply', candidate, params: { ...stepParams, ...spec.apply }, idSuffix: `candidate-${c.index}` };
     }
     case 'promote': {
       const w = t.winner!;
       const candidate = { index: w.index, params: w.params };
-      return {
-        trial: t,
-        call: { stage: 'promote', candidate, params: { ...stepParams, ...spec.promote }, idSuffix: 'promote' },
-      };
+      return { stage: 'promote', candidate, params: { ...stepParams, ...spec.promote }, idSuffix: 'promote' };
     }
     case 'restore':
-      return {
-        trial: t,
-        call: { stage: 'restore', candidate: null, params: { ...stepParams, ...spec.restore }, idSuffix: 'restore' },
-      };
+      return { stage: 'restore', candidate: null, params: { ...stepParams, ...spec.restore }, idSuffix: 'restore' };
     case 'done':
-      return { trial: t, call: null };
+      return null;
   }
 }
 

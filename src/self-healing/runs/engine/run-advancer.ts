@@ -29,8 +29,8 @@ import {
   type StepRow,
 } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
-import { CallSlots } from './call-slots.js';
-import { finishTrial, handOverTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
+import { CallSlots, type CallSlot } from './call-slots.js';
+import { callOf, finishTrial, handOverTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
@@ -54,6 +54,8 @@ export interface PlannedCall {
   actuatorRow: ActuatorRow;
   /** A repeat of a call whose answer was lost: it cost no attempt. */
   repeat?: boolean;
+  /** The call slot it was planned under (CallSlots): the engine waits for it and releases it. */
+  slot: CallSlot;
 }
 
 /**
@@ -83,6 +85,8 @@ export interface TurnInput {
   actuators: ReadonlyMap<string, ActuatorRow>;
   /** The engine would keep the run through a nap: no run waits for the room it holds. */
   mayNap: boolean;
+  /** The call slot this turn's call, if it plans one, is planned under: the turn's own (CallSlots). */
+  slot: CallSlot;
 }
 
 type Next = 'again' | 'idle' | PlannedCall;
@@ -99,6 +103,7 @@ interface State {
   actuators: ReadonlyMap<string, ActuatorRow>;
   now: Date;
   mayNap: boolean;
+  slot: CallSlot;
   /** Set when the turn ends in a nap (schedule). */
   nap?: number;
 }
@@ -563,6 +568,7 @@ export class RunAdvancer {
       webhookId: call.webhookId,
       timeoutMs,
       repeat,
+      slot: s.slot,
       payload: {
         runId: run.id,
         stepId: step.step_id,
@@ -620,12 +626,17 @@ export class RunAdvancer {
   /**
    * A canary step's next call (canary-trial.ts decides which from its stored trial): apply the next
    * candidate (its own webhook-id; the step's timeout is the candidate's), promote the winner, or
-   * restore the canary. A repeat after a crash recomputes the same call from the same trial.
+   * restore the canary. A repeat after a crash sends the call that was out: read from the trial as
+   * stored when that call was marked, not from the clock (the step's budget may have run out since,
+   * which would make it a promote or a restore and mark the candidate on the canary not tried).
    */
   private async markCanaryCall(s: State, step: StepRow, repeat: boolean): Promise<CallParts> {
     const spec = step.canary!;
+    const stored = trialOf(spec, step.output);
     const elapsedMs = s.now.getTime() - (step.started_at ?? s.now).getTime();
-    const { trial, call } = nextCall(spec, trialOf(spec, step.output), elapsedMs, s.now, step.params);
+    const { trial, call } = repeat
+      ? { trial: stored, call: callOf(spec, stored, step.params) }
+      : nextCall(spec, stored, elapsedMs, s.now, step.params);
     // A trial is done once its promote or restore answered, which finishes the step: there is always a call here.
     if (!call) throw new Error(`canary step ${step.step_id} of run ${s.run.id} has no call left but is not finished`);
     const what =
@@ -877,6 +888,7 @@ export class RunAdvancer {
     return {
       purpose: 'notify',
       repeat,
+      slot: s.slot,
       runId: s.run.id,
       tenantId: s.run.tenant_id,
       stepId: step.step_id,
@@ -1088,7 +1100,7 @@ export class RunAdvancer {
    */
   private async holdLease(s: State, actuator: ActuatorRow, callMs: number): Promise<void> {
     // Each call ahead in the line ends within the actuator's timeout (a step may ask for less, as this one may).
-    const slotWaitMs = this.slots.plan(s.run.id, s.run.tenant_id, actuator.name, actuator.timeout_ms);
+    const slotWaitMs = this.slots.plan(s.slot, s.run.tenant_id, actuator.name, actuator.timeout_ms);
     const until = new Date(s.now.getTime() + slotWaitMs + callMs + this.config.runs.leaseMarginMs);
     await this.setRun(s, { lease_until: until, due_at: until });
   }
@@ -1156,6 +1168,7 @@ const stateOf = (t: TurnInput): State => ({
   actuators: t.actuators,
   now: t.run.locked_at,
   mayNap: t.mayNap,
+  slot: t.slot,
 });
 
 /** Why a step's call, or its notice, is given up after crashes. */

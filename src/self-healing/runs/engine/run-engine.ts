@@ -9,7 +9,7 @@ import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import { CallActuator, type ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunsRepository, type ClaimedRun } from '../runs.repository.js';
-import { CallSlots } from './call-slots.js';
+import { CallSlot, CallSlots } from './call-slots.js';
 import {
   CODING_AGENT_ACTUATOR,
   isNap,
@@ -136,8 +136,9 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /** Moves one claimed run on; loops while it keeps asking for calls or naps. */
   private async work(c: ClaimedRun): Promise<void> {
+    let next: PlannedCall | Nap | null = null;
     try {
-      let next = await this.turn(c, (t) => this.advancer.advance(t));
+      next = await this.turn(c, (t) => this.advancer.advance(t));
       while (next && !this.pump.stopping) {
         if (isNap(next)) {
           // Holding no connection, no turn and no call slot; still counted against the tenant's cap.
@@ -147,9 +148,9 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         }
         const made: PlannedCall = next;
         // Waits for a slot on the actuator (CallSlots), holding no connection and no turn.
-        if (!(await this.slots.acquire(c.id))) break;
+        if (!(await this.slots.acquire(made.slot))) break;
         const result = await this.call(made);
-        this.slots.release(c.id);
+        this.slots.release(made.slot);
         // A worker whose lease lapsed stores nothing: the run's new holder repeats the call.
         next = await this.turn(c, (t) => this.advancer.afterCall(t, made, result));
       }
@@ -165,7 +166,9 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
       // The lease lapses and another claim retries; say why meanwhile.
       this.logger.error(`recovery run ${c.id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     } finally {
-      this.slots.release(c.id);
+      // The slot of the call planned last, whether made or not: only its own (a run claimed again
+      // here while this call was still out holds another).
+      if (next && !isNap(next)) this.slots.release(next.slot);
       this.unhold(c.tenant_id);
     }
   }
@@ -176,6 +179,8 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     move: (t: TurnInput) => Promise<PlannedCall | Nap | null>,
   ): Promise<PlannedCall | Nap | null> {
     await this.takeTurn();
+    // The slot a call planned in this turn holds: this turn's own, released with it if no call comes of it.
+    const slot = new CallSlot(c.id);
     let next: PlannedCall | Nap | null = null;
     try {
       next = await this.tx.run(async () => {
@@ -189,12 +194,12 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         actuators.catch(() => undefined);
         const run = await locked;
         const mayNap = this.noRunWaits(c.tenant_id);
-        return run ? move({ run, steps: await steps, actuators: await actuators, mayNap }) : null;
+        return run ? move({ run, steps: await steps, actuators: await actuators, mayNap, slot }) : null;
       });
       return next;
     } finally {
       // A call planned by a turn that did not commit is not made; a nap makes none.
-      if (!next || isNap(next)) this.slots.release(c.id);
+      if (!next || isNap(next)) this.slots.release(slot);
       this.endTurn();
     }
   }
