@@ -254,6 +254,52 @@ describe('governance API: policies and CARE routing', () => {
         .send(manual({ scope: 'global' }))
         .expect(201);
       expect(global.body.scope).toBe('global');
+      // A global policy applies to every tenant: a plain admin of the platform admin's own tenant may not switch it.
+      const defaultAdmin = await app.keyFor('default', 'admin');
+      for (const action of ['disable', 'activate']) {
+        const refused = await app.http.post(`/policies/${global.body.id}/${action}`).set(bearer(defaultAdmin));
+        expect({ action, status: refused.status, message: refused.body.message }).toEqual({
+          action,
+          status: 403,
+          message: 'global policies need a platform admin key',
+        });
+      }
+      expect(
+        (await app.http.get(`/policies/${global.body.id}`).set(bearer(defaultAdmin)).expect(200)).body.status,
+      ).toBe('draft');
+      await app.http.post(`/policies/${global.body.id}/disable`).set(bearer(ADMIN_KEY)).expect(200);
+      await app.http.post(`/policies/${global.body.id}/activate`).set(bearer(ADMIN_KEY)).expect(200);
+    });
+
+    it('refuses a context longer than conditions see, rather than cut the entry a deny looks for', async () => {
+      const admin = await app.keyFor('padding', 'admin');
+      const viewer = await app.keyFor('padding', 'viewer');
+      const operator = await app.keyFor('padding', 'operator');
+      for (const condition of [
+        'has(request.context.amount) && request.context.amount > 1000',
+        'has(request.context.recipients) && request.context.recipients.exists(r, r.endsWith("@evil.example"))',
+      ])
+        await createPolicy(admin, { condition, status: 'active', name: condition.slice(0, 60) });
+      const evaluate = (context: unknown) => app.http.post('/policies/evaluate').set(bearer(viewer)).send({ context });
+      const padding = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 0]));
+      const benign = Array.from({ length: 100 }, (_, i) => `user${i}@example.com`);
+      expect((await evaluate({ amount: 5000 })).body.decision).toBe('block');
+      expect((await evaluate({ recipients: [...benign.slice(1), 'x@evil.example'] })).body.decision).toBe('block');
+      for (const [context, problem] of [
+        [{ ...padding, amount: 5000 }, /^context holds 101 entries; at most 100$/],
+        [{ recipients: [...benign, 'x@evil.example'] }, /^context\.recipients holds 101 entries; at most 100$/],
+        [[1, 2], /^context must be an object$/],
+      ] as const) {
+        const res = await evaluate(context);
+        expect(res.status).toBe(400);
+        expect(res.body.fields).toEqual([{ field: 'context', errors: [expect.stringMatching(problem)] }]);
+      }
+      const route = await app.http
+        .post('/routing/route')
+        .set(bearer(operator))
+        .send({ capability: 'summarise', candidates: ['a', 'b'], context: { ...padding, amount: 5000 } });
+      expect(route.status).toBe(400);
+      expect(route.body.fields.map((f: { field: string }) => f.field)).toEqual(['context']);
     });
 
     it('needs an admin key to write and a key to read', async () => {

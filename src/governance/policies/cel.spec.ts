@@ -1,10 +1,12 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import {
+  contextProblem,
   CEL_EVAL_BUDGET_MS,
   CEL_EVAL_SKIP_MS,
   CEL_EVAL_STRIKES,
   CelProgramCache,
+  MAX_CONTEXT_DEPTH,
   MAX_CONTEXT_ITEMS,
   celBindings,
   celString,
@@ -113,6 +115,21 @@ describe('evaluateCondition', () => {
 
     expect(() => evaluateCondition(cache, cond, null as never)).not.toThrow();
     expect(evaluateCondition(cache, cond, null as never).matched).toBe(false);
+  });
+});
+
+describe('contextProblem', () => {
+  it('names where a context is longer or deeper than conditions see, and accepts one within the bounds', () => {
+    const entries = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+    expect(contextProblem({ a: entries(100), b: [entries(100)] })).toBeNull();
+    expect(contextProblem(entries(101))).toBe(`context holds 101 entries; at most ${MAX_CONTEXT_ITEMS}`);
+    expect(contextProblem({ a: [1, { b: Array.from({ length: 101 }, () => 'x') }] })).toBe(
+      `context.a[1].b holds 101 entries; at most ${MAX_CONTEXT_ITEMS}`,
+    );
+    const nest = (levels: number): unknown => (levels === 0 ? 1 : { n: nest(levels - 1) });
+    // Levels as toCelValue counts them: a value MAX_CONTEXT_DEPTH levels down is still seen.
+    expect(contextProblem(nest(MAX_CONTEXT_DEPTH))).toBeNull();
+    expect(contextProblem(nest(MAX_CONTEXT_DEPTH + 1))).toMatch(/^context(\.n)+ nests deeper than 32 levels$/);
   });
 });
 

@@ -57,8 +57,13 @@ export const MAX_CONDITION_LENGTH = 4096;
 export const MAX_CONDITION_NESTING = 32;
 /** Macros (all, exists, exists_one, map, filter) nested inside each other. */
 export const MAX_COMPREHENSION_DEPTH = 2;
-/** Entries of a list or map in `request.context` seen by a condition (the rest is cut off). */
+/**
+ * Entries a list or map in `request.context` may hold, and levels it may nest: the cost bound of every
+ * condition assumes them. A request beyond them is refused (contextProblem), never cut: a cut context
+ * could hide the very entry a deny policy looks for.
+ */
 export const MAX_CONTEXT_ITEMS = 100;
+export const MAX_CONTEXT_DEPTH = 32;
 /** Estimated steps (AST nodes evaluated, times iterations) a condition may take at worst. */
 export const MAX_CONDITION_COST = 20_000;
 /** A condition whose evaluations take longer than this CEL_EVAL_STRIKES times in a row is skipped afterwards. */
@@ -283,8 +288,26 @@ function toCelRequest(ctx: EvaluationContext): CelInput {
   return request as CelInput;
 }
 
+/** Why `context` cannot be evaluated as it is (a list or map too long, or too deep), or null. */
+export function contextProblem(v: unknown, path = 'context', depth = 0): string | null {
+  if (v === null || typeof v !== 'object' || v instanceof Date) return null;
+  if (depth >= MAX_CONTEXT_DEPTH) return `${path} nests deeper than ${MAX_CONTEXT_DEPTH} levels`;
+  const entries: Array<[string, unknown]> = Array.isArray(v)
+    ? v.map((x, i) => [`${path}[${i}]`, x])
+    : Object.entries(v).map(([k, x]) => [`${path}.${k}`, x]);
+  if (entries.length > MAX_CONTEXT_ITEMS)
+    return `${path} holds ${entries.length} entries; at most ${MAX_CONTEXT_ITEMS}`;
+  for (const [at, x] of entries) {
+    const problem = contextProblem(x, at, depth + 1);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+// Requests are refused beyond the bounds (IsPolicyContext); the cut below only keeps an internal caller's
+// context within what the cost bound assumes.
 function toCelValue(v: unknown, depth = 0): unknown {
-  if (depth > 32) return null; // cyclic or absurdly deep context
+  if (depth > MAX_CONTEXT_DEPTH) return null; // cyclic or absurdly deep context
   if (v === null || v === undefined) return null;
   switch (typeof v) {
     case 'string':

@@ -151,7 +151,12 @@ export class PoliciesController {
     return found(
       id,
       await this.commands.execute(
-        new ActivatePolicy({ tenantId: principal.tenantId, policyId: id, actor: actorOf(principal) }),
+        new ActivatePolicy({
+          tenantId: principal.tenantId,
+          policyId: id,
+          actor: actorOf(principal),
+          mayChangeGlobal: principal.platformAdmin,
+        }),
       ),
     );
   }
@@ -168,7 +173,12 @@ export class PoliciesController {
     return found(
       id,
       await this.commands.execute(
-        new DisablePolicy({ tenantId: principal.tenantId, policyId: id, actor: actorOf(principal) }),
+        new DisablePolicy({
+          tenantId: principal.tenantId,
+          policyId: id,
+          actor: actorOf(principal),
+          mayChangeGlobal: principal.platformAdmin,
+        }),
       ),
     );
   }

@@ -1,3 +1,4 @@
+import { ForbiddenException } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
@@ -22,11 +23,13 @@ export class ActivatePolicyHandler implements ICommandHandler<ActivatePolicy> {
     private readonly audit: AuditTrail,
   ) {}
 
-  async execute({ tenantId, policyId, actor = 'system' }: ActivatePolicy): Promise<PolicyView | null> {
+  async execute({ tenantId, policyId, actor = 'system', mayChangeGlobal }: ActivatePolicy): Promise<PolicyView | null> {
     let changed = false;
     const view = await this.tx.run(async () => {
       const current = await this.policies.lock(tenantId, policyId, 'update');
       if (!current) return null;
+      if (current.scope === 'global' && !mayChangeGlobal)
+        throw new ForbiddenException('global policies need a platform admin key');
       if (current.status === 'active') return policyView(current);
       const row = await this.policies.setStatus(tenantId, policyId, 'active');
       await this.audit.record({

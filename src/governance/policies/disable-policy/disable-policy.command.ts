@@ -6,6 +6,8 @@ export interface DisablePolicyProps {
   policyId: string;
   /** Who asked (see actorOf); recorded in the audit log. Default: `system`. */
   actor?: string;
+  /** The caller may change a global policy (a platform admin): it applies to every tenant. */
+  mayChangeGlobal: boolean;
 }
 
 /** Status → disabled and its routing adjustments deactivated at once (idempotent). Null when the tenant has no such policy. */

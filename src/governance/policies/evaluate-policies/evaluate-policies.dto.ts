@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsObject, IsOptional, Matches } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
 import { NAME_PATTERN, nameMessage } from '../../names.js';
+import { IsPolicyContext } from './policy-context.js';
 
 export class EvaluatePoliciesDto {
   @ApiProperty({
@@ -19,6 +20,6 @@ export class EvaluatePoliciesDto {
 
   @ApiProperty({ required: false, type: Object, additionalProperties: true, description: 'request.context' })
   @IsOptional()
-  @IsObject()
+  @IsPolicyContext()
   context?: Record<string, unknown>;
 }

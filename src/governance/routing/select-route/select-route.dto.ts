@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, Matches } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, Matches } from 'class-validator';
 import { NAME_PATTERN, nameMessage } from '../../names.js';
+import { IsPolicyContext } from '../../policies/evaluate-policies/policy-context.js';
 
 export class SelectRouteDto {
   @ApiProperty({ example: 'summarise' })
@@ -27,6 +28,6 @@ export class SelectRouteDto {
     description: 'request.context for the policy conditions',
   })
   @IsOptional()
-  @IsObject()
+  @IsPolicyContext()
   context?: Record<string, unknown>;
 }
