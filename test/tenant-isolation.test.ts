@@ -91,6 +91,14 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
     ids.delivery = (
       await app.http.post('/notifications/channels/iso-chan/test').set(auth(owner.admin)).expect(202)
     ).body.id;
+    // A dead letter of the owner's outbox (GET/POST /integration/outbox/deliveries/{id}).
+    ids.outboxDelivery = (
+      await app.sql<{ id: string }>(
+        `INSERT INTO outbox_events (event_id, event_type, handler, tenant_id, payload, status, attempts, last_error, processed_at)
+         VALUES (gen_random_uuid(), 'PolicyActivated', 'bridge_4.policy-to-routing', 'iso-a', '{}', 'dead', 1, 'boom', now())
+         RETURNING id::text`,
+      )
+    )[0]!.id;
     // The intruder's own channel, under another name: its PUT of a rule names it.
     await app.http
       .put('/notifications/channels/iso-b-chan')
@@ -155,6 +163,7 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
           channels: 'iso-chan',
           rules: 'iso-rule',
           deliveries: ids.delivery,
+          'outbox/deliveries': ids.outboxDelivery,
           inbox: ids.inboxItem,
         },
         vocabulary: { flags: 'bridge_1', retry: 'pattern_matched', 'api-keys': '0190a0a0-0000-7000-8000-0000000000ee' },

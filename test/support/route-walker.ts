@@ -29,7 +29,10 @@ export interface WalkOptions {
     components?: { schemas?: Record<string, Schema> };
   };
   intruder: TenantKeys;
-  /** The owner's objects, by the path segment before the parameter (`incidents/{id}` → incidents). */
+  /**
+   * The owner's objects, by the path segment before the parameter (`incidents/{id}` → incidents), or by
+   * the two before it where one segment names two kinds (`outbox/deliveries`, beside `deliveries`).
+   */
   objects: Record<string, string>;
   /** Parameters that name vocabulary, not a tenant's object (`flags/{name}`, `retry/{stage}`), by the same segment. */
   vocabulary: Record<string, string>;
@@ -180,21 +183,31 @@ export async function walkRoutes(o: WalkOptions): Promise<{ findings: Finding[];
 /** The path's parameters that name a tenant's object (not vocabulary). */
 function objectParams(path: string, o: WalkOptions): string[] {
   return [...path.matchAll(/([^/]+)\/\{(\w+)\}/g)]
-    .filter(([, segment]) => o.objects[segment] !== undefined)
-    .map(([, segment]) => segment);
+    .map((m) => objectKey(path, m.index, m[1]!, o))
+    .filter((key) => o.objects[key] !== undefined);
 }
+
+/** The key of the object named after `segment` at `offset`: with the segment before it when the options have it. */
+function objectKey(path: string, offset: number, segment: string, o: WalkOptions): string {
+  const wider = `${path.slice(0, offset).split('/').at(-2)}/${segment}`;
+  return o.objects[wider] !== undefined ? wider : segment;
+}
+
+/** An id of the same form as `value` that names nothing: a number for a numeric id, else a name. */
+const nobodysName = (value: string) => (/^\d+$/.test(value) ? '9000000000000000000' : 'no-such-object');
 
 /** The path with its parameters filled: the owner's objects, or objects nobody has; `unknown` when a parameter has no fixture. */
 function pathFor(path: string, o: WalkOptions, whose: 'owner' | 'nobody'): string | { unknown: string } {
   let unknown: string | null = null;
-  const filled = path.replace(/([^/]+)\/\{(\w+)\}/g, (_all, segment: string, param: string) => {
-    const value = o.objects[segment] ?? o.vocabulary[segment];
+  const filled = path.replace(/([^/]+)\/\{(\w+)\}/g, (_all, segment: string, param: string, offset: number) => {
+    const key = objectKey(path, offset, segment, o);
+    const value = o.objects[key] ?? o.vocabulary[segment];
     if (value === undefined) {
       unknown = `no fixture for {${param}} after /${segment}/: add the owner's object (or a vocabulary value) to the walker's options`;
       return _all;
     }
     const given =
-      whose === 'owner' || o.objects[segment] === undefined ? value : UUID.test(value) ? NOBODY_ID : 'no-such-object';
+      whose === 'owner' || o.objects[key] === undefined ? value : UUID.test(value) ? NOBODY_ID : nobodysName(value);
     return `${segment}/${encodeURIComponent(given)}`;
   });
   return unknown ? { unknown } : filled;
