@@ -109,6 +109,37 @@ describe('recovery runs started on a replica whose clock drifts', () => {
     },
   );
 
+  it('a manual step a person completes on a replica a minute ahead is finished at the database’s clock, as the engine stamps steps', async () => {
+    const operator = await app.keyFor('drift', 'operator');
+    const run = await startRun(0);
+    // memory_cleanup has no actuator here: its first step waits for an operator.
+    const { step_id: stepId } = await eventually(
+      async () =>
+        (
+          await app.sql<{ step_id: string }>(
+            `SELECT step_id FROM recovery_run_steps WHERE run_id = $1 AND status = 'awaiting_operator'`,
+            [run.id],
+          )
+        )[0],
+      'a step waiting for an operator',
+    );
+    const done = await clock.during(AHEAD_MS, async () =>
+      app.http
+        .post(`/runs/${run.id}/steps/${stepId}/complete`)
+        .set({ Authorization: `Bearer ${operator}` })
+        .send({ outcome: 'succeeded', note: 'freed the cache by hand' }),
+    );
+    expect(done.status).toBe(200);
+    // A minute in the future, by the host's clock; now (before the SQL that judges it), by the database's.
+    const [{ ms }] = await app.sql<{ ms: number }>(
+      `SELECT (extract(epoch FROM finished_at - now()) * 1000)::double precision AS ms
+         FROM recovery_run_steps WHERE run_id = $1 AND step_id = $2`,
+      [run.id, stepId],
+    );
+    expect(ms).toBeLessThanOrEqual(0);
+    expect(ms).toBeGreaterThan(-SLACK_MS);
+  });
+
   it('a run stored for a claim by a replica a minute ahead is due by the database’s clock at once, not in a minute', async () => {
     // An engine that stopped has no room: the run is stored due, for any replica's claim.
     await app.app.get(RunEngine).beforeApplicationShutdown();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Module } from '@nestjs/common';
 import { CommandBus, EventsHandler, QueryBus, type IEventHandler } from '@nestjs/cqrs';
+import pg from 'pg';
 import { OutboxHandler } from '../src/platform/outbox/outbox-handler.decorator.js';
 import { WorkOrderFinished } from '../src/self-healing/events/work-order-finished.event.js';
 import { BuildWorkOrderContext } from '../src/self-healing/patches/build-work-order-context/build-work-order-context.query.js';
@@ -471,5 +472,115 @@ describe('work-order leases on a replica without the relay', () => {
     } finally {
       await app.stop();
     }
+  });
+});
+
+describe('a claimant’s report whose lease lapsed while it waited for the order’s lock', () => {
+  // The lease (WORK_ORDER_CLAIM_MS, 1 h by default) is set by the tests themselves; the sweeper,
+  // every minute, skips an order another transaction holds, as the release before each action does.
+  let app: TestApp;
+  let agentA: string;
+  let agentB: string;
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    agentA = await app.keyFor('wo-held', 'agent');
+    agentB = await app.keyFor('wo-held', 'agent');
+  });
+  afterAll(() => app.stop());
+
+  const claimed = async () => {
+    const order: WorkOrderView = await app.app.get(CommandBus).execute(
+      new CreateWorkOrder({
+        tenantId: 'wo-held',
+        runId: null,
+        incidentId: null,
+        stepId: null,
+        description: 'Fix the slow build stage',
+        priority: 'high',
+        complexity: 'small',
+        context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
+      }),
+    );
+    const res = await app.http.post(`/patches/work-orders/${order.id}/claim`).set(auth(agentA)).expect(200);
+    return { id: order.id, claimToken: res.body.claimToken as string };
+  };
+  const reports = {
+    progress: (claimToken: string) => ({ claimToken, note: 'halfway' }),
+    complete: (claimToken: string) => ({ claimToken, testsPassed: true, summary: 'fixed' }),
+    fail: (claimToken: string) => ({ claimToken, reason: 'cannot reproduce' }),
+  };
+
+  /**
+   * Another transaction holds the order (`hold`, its statement, keeps it locked) while `report` is
+   * made: the report's release of lapsed claims skips the order, and the report waits for its lock.
+   * Once it waits, and `lapsed` says the lease has run out, the holder commits.
+   */
+  async function whileHeld<T>(id: string, hold: string, report: () => PromiseLike<T>, lapsed = async () => true) {
+    const holder = new pg.Client({ connectionString: app.database.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(hold, [id]);
+      const holderPid = (holder as unknown as { processID: number }).processID;
+      const answer = (async () => report())();
+      await eventually(async () => {
+        const [{ n }] = await app.sql(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,
+          [holderPid],
+        );
+        return n > 0;
+      }, 'the report to wait for the order’s lock');
+      await eventually(lapsed, 'the lease to lapse');
+      await holder.query('COMMIT');
+      return await answer;
+    } finally {
+      await holder.end();
+    }
+  }
+
+  /** The report was refused as one under a lost claim, and kept; the order is back in the queue, another's to claim. */
+  async function expectRefusedAndRequeued(id: string, kind: string, res: { status: number; body: any }) {
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({
+      workOrderStatus: 'queued',
+      message: expect.stringMatching(new RegExp(`no longer current: the work order is queued. Your ${kind} is kept`)),
+    });
+    const detail = (await app.http.get(`/patches/work-orders/${id}`).set(auth(agentB)).expect(200)).body;
+    expect(detail).toMatchObject({ status: 'queued', claimedBy: null, result: null, failureReason: null });
+    expect(detail.history.slice(-2)).toMatchObject([
+      { from: 'claimed', to: 'queued', actor: 'lease' },
+      { from: 'queued', to: 'queued', details: { lateReport: kind } },
+    ]);
+    expect((await app.http.post(`/patches/work-orders/${id}/claim`).set(auth(agentB)).expect(200)).body.status).toBe(
+      'claimed',
+    );
+  }
+
+  it.each(['progress', 'complete', 'fail'] as const)(
+    'a %s whose lease another transaction ran out while holding the order is refused 409, and the order requeued',
+    async (kind) => {
+      const { id, claimToken } = await claimed();
+      const res = await whileHeld(
+        id,
+        `UPDATE work_orders SET claim_expires_at = now() - interval '1 second' WHERE id = $1`,
+        () => app.http.post(`/patches/work-orders/${id}/${kind}`).set(auth(agentA)).send(reports[kind](claimToken)),
+      );
+      await expectRefusedAndRequeued(id, kind, res);
+    },
+  );
+
+  it('a complete whose lease ran out while it waited behind a transaction that only locked the order is refused 409, by the time the lock was held', async () => {
+    const { id, claimToken } = await claimed();
+    await app.sql(`UPDATE work_orders SET claim_expires_at = now() + interval '1 second' WHERE id = $1`, [id]);
+    const res = await whileHeld(
+      id,
+      `SELECT 1 FROM work_orders WHERE id = $1 FOR UPDATE`,
+      () => app.http.post(`/patches/work-orders/${id}/complete`).set(auth(agentA)).send(reports.complete(claimToken)),
+      async () =>
+        (await app.sql(`SELECT claim_expires_at <= now() AS lapsed FROM work_orders WHERE id = $1`, [id]))[0].lapsed,
+    );
+    await expectRefusedAndRequeued(id, 'complete', res);
   });
 });

@@ -96,24 +96,28 @@ export class WorkOrderJournal {
    */
   releaseStaleClaims(tenantId: string): Promise<void> {
     return this.tx.run(async () => {
-      for (const stale of await this.orders.takeStaleClaims(tenantId)) {
-        const row = await this.orders.update(stale.id, {
-          status: 'queued',
-          claimed_by: null,
-          claim_key_id: null,
-          claim_token_hash: null,
-          claimed_at: null,
-          claim_expires_at: null,
-        });
-        await this.record({
-          row,
-          from: stale.status,
-          change: 'claim_expired',
-          actor: CLAIM_EXPIRED_ACTOR,
-          summary: `work order ${row.id}: the claim by ${stale.claimed_by} expired (no progress by ${stale.claim_expires_at!.toISOString()}); back in the queue`,
-          details: { previousClaimant: stale.claimed_by, expiredAt: stale.claim_expires_at!.toISOString() },
-        });
-      }
+      for (const stale of await this.orders.takeStaleClaims(tenantId)) await this.release(stale);
     });
+  }
+
+  /** Returns an order, locked, whose claim's lease ran out to the queue, saying so in its history. */
+  async release(stale: WorkOrderRow): Promise<WorkOrderRow> {
+    const row = await this.orders.update(stale.id, {
+      status: 'queued',
+      claimed_by: null,
+      claim_key_id: null,
+      claim_token_hash: null,
+      claimed_at: null,
+      claim_expires_at: null,
+    });
+    await this.record({
+      row,
+      from: stale.status,
+      change: 'claim_expired',
+      actor: CLAIM_EXPIRED_ACTOR,
+      summary: `work order ${row.id}: the claim by ${stale.claimed_by} expired (no progress by ${stale.claim_expires_at!.toISOString()}); back in the queue`,
+      details: { previousClaimant: stale.claimed_by, expiredAt: stale.claim_expires_at!.toISOString() },
+    });
+    return row;
   }
 }

@@ -225,11 +225,14 @@ export class RunsRepository {
 
   /**
    * Locks the run: every change of a run and its steps happens under this lock. Without a tenant
-   * only for a caller the run's own token authenticated (an actuator's late result).
+   * only for a caller the run's own token authenticated (an actuator's late result). `locked_at`
+   * is the database's time once the lock is held (read outside the locking SELECT, whose own
+   * clock_timestamp() would be the time before a wait for the lock): what a change is stamped with.
    */
-  async lock(tenantId: string | null, id: string): Promise<RunRow | null> {
-    const [row] = await this.tx.query<RunRow>(
-      `SELECT * FROM recovery_runs WHERE id = $2 AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE`,
+  async lock(tenantId: string | null, id: string): Promise<(RunRow & { locked_at: Date }) | null> {
+    const [row] = await this.tx.query<RunRow & { locked_at: Date }>(
+      `WITH locked AS MATERIALIZED (SELECT * FROM recovery_runs WHERE id = $2 AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE)
+       SELECT *, clock_timestamp() AS locked_at FROM locked`,
       [tenantId, id],
     );
     return row ?? null;

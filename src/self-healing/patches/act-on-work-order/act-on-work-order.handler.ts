@@ -116,6 +116,14 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
         order,
       );
     }
+    // The claim is this claimant's, but its lease may have lapsed since the release before this
+    // action (while this report waited for the order's lock, one the release had skipped): judged
+    // by the database's clock once the lock is held, it goes back to the queue as the release would
+    // have put it, and the report is answered as one under a lost claim is.
+    if (order.claim_expires_at !== null && order.claim_expires_at <= order.locked_at) {
+      const claim = await this.orders.findClaim(order.id, tokenHash);
+      return this.lateReport(await this.journal.release(order), claim!, c, a);
+    }
     if (a.kind === 'progress') {
       // Progress renews the lease: an agent that keeps reporting keeps its claim.
       const row = await this.orders.update(order.id, {

@@ -69,7 +69,8 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       const row = await this.runs.updateStep(step.run_id, step.step_id, {
         status: outcome,
         waiting_for: null,
-        finished_at: new Date(),
+        // The database's clock, as the engine stamps a step's times: a host's drift would misplace it.
+        finished_at: found.locked_at,
         deadline_at: null,
         error,
         // A canary step (escalated, or done by a person) keeps its candidates' results beside the report.
