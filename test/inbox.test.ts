@@ -549,6 +549,56 @@ describe('inbox', () => {
     await app.http.post(`/inbox/${id}/snooze`).set(auth(stormOperator)).send({ until: null }).expect(404);
   });
 
+  it('the summary counts a snoozed item past the newest 500 of its kind as snoozed, not waiting', async () => {
+    // A tenant of its own, and holds made directly: 511 recoveries a guardrail held, the oldest 2 hours ago.
+    const key = await app.keyFor('inbox-snooze-storm', 'operator');
+    const held = async (count: number, ago: string) =>
+      (
+        await app.sql<{ id: string }>(
+          `INSERT INTO recovery_candidates (id, tenant_id, source_incident_id, source_pattern_id, playbook_id, action,
+                                            suggestion_type, confidence, status, held_by, created_at)
+           SELECT gen_random_uuid(), 'inbox-snooze-storm', gen_random_uuid(), gen_random_uuid(), 'memory_cleanup',
+                  'restart', 'template', 0.9, 'pending_review', 'blast radius: too many agents at once', now() - ${ago}
+             FROM generate_series(1, $1::int) i RETURNING id`,
+          [count],
+        )
+      ).map((r) => r.id);
+    const [oldest] = await held(1, `interval '2 hours'`);
+    await held(510, `make_interval(secs => i)`);
+    const id = `guardrail_hold:${oldest}`;
+    const summary = () => get('/inbox/summary', key);
+    expect(await summary()).toEqual({
+      total: 511,
+      byKind: expect.objectContaining({ guardrail_hold: 511 }),
+      snoozed: 0,
+    });
+    expect((await everything(key, 'snoozed=include&kind=guardrail_hold')).map((i) => i.id)).not.toContain(id);
+
+    const until = new Date(Date.now() + HOUR).toISOString();
+    await app.http.post(`/inbox/${id}/snooze`).set(auth(key)).send({ until }).expect(200);
+    // Snoozed, it no longer waits: one fewer, though the inbox does not list it.
+    expect(await summary()).toEqual({
+      total: 510,
+      byKind: expect.objectContaining({ guardrail_hold: 510 }),
+      snoozed: 1,
+    });
+    // A snooze of one listed too: both counted apart.
+    const [newest] = await everything(key, 'kind=guardrail_hold');
+    await app.http.post(`/inbox/${newest.id}/snooze`).set(auth(key)).send({ until }).expect(200);
+    expect(await summary()).toEqual({
+      total: 509,
+      byKind: expect.objectContaining({ guardrail_hold: 509 }),
+      snoozed: 2,
+    });
+    // Decided, the snoozed one no longer waits at all: neither waiting nor snoozed.
+    await app.sql(`UPDATE recovery_candidates SET status = 'rejected' WHERE id = $1`, [oldest]);
+    expect(await summary()).toEqual({
+      total: 509,
+      byKind: expect.objectContaining({ guardrail_hold: 509 }),
+      snoozed: 1,
+    });
+  });
+
   it('the tenant stream says inbox_changed, with the new count, when the inbox moves; another tenant hears none of it', async () => {
     const heard: Item[] = [];
     const otherHeard: Item[] = [];

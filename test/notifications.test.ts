@@ -877,6 +877,45 @@ describe('notifications', () => {
       await eventually(async () => (await told('notify-backlog')).length === waited.length, 'all 600 to be told');
       expect(new Set(await told('notify-backlog'))).toEqual(new Set(waited));
     });
+
+    it('tells again of a review group that emptied and waits again, while more than 500 holds wait', async () => {
+      const tenantId = 'notify-refill-storm';
+      await ruleOn(tenantId);
+      const key = await app.keyFor(tenantId, 'operator');
+      // The storm, held in the last 10 minutes (not yet told): more than the inbox lists of its kind.
+      await held(tenantId, 510, `make_interval(secs => i)`);
+      /** A recovery of the pattern of `errorType` awaiting review, suggested 2 hours ago (past the rule's 30 minutes). */
+      const review = async (errorType: string) => {
+        const incident = await app.http
+          .post('/incidents')
+          .set(auth(key))
+          .send({ errorType, message: `valve ${++seq} stuck`, agentId: 'agent-v' })
+          .expect(201);
+        const recovery = await eventually(
+          async () => (await get(`/recoveries?incidentId=${incident.body.id}`, key)).items[0],
+          'a recovery',
+        );
+        expect(recovery.status).toBe('pending_review');
+        await app.sql(`UPDATE recovery_candidates SET created_at = now() - interval '2 hours' WHERE id = $1`, [
+          recovery.id,
+        ]);
+        return recovery as { id: string; patternId: string };
+      };
+      const toldOf = async (patternId: string) => (await told(tenantId)).filter((id) => id === patternId).length;
+      const first = await review('ValveStuck');
+      await app.app.get(ReviewWaitingSweeper).sweep();
+      expect(await toldOf(first.patternId)).toBe(1);
+      // The group empties (its one recovery rejected): a sweep forgets it was told, 510 holds waiting or not ...
+      await app.http.post(`/recoveries/${first.id}/reject`).set(auth(key)).send({}).expect(200);
+      await app.app.get(ReviewWaitingSweeper).sweep();
+      // ... so the pattern's next recovery awaiting review is news.
+      const second = await review('ValveStuck');
+      expect(second.patternId).toBe(first.patternId);
+      await app.app.get(ReviewWaitingSweeper).sweep();
+      expect(await toldOf(first.patternId)).toBe(2);
+      // None of the storm was told (it has not waited 30 minutes), and it still waits.
+      expect(await told(tenantId)).toEqual([first.patternId, first.patternId]);
+    });
   });
 
   it('tells of an audit log that no longer verifies (audit.verify_failed), found by a checkpoint or by GET /audit/verify', async () => {

@@ -307,6 +307,15 @@ export class PoliciesRepository {
     return this.tx.query<PolicyRow>(q.sql, q.params);
   }
 
+  /** Those of the tenant's policies `ids` (uuids) that are in `status`, newest first. */
+  findWithStatus(tenantId: string, ids: readonly string[], status: PolicyRow['status']): Promise<PolicyRow[]> {
+    return this.tx.query<PolicyRow>(
+      `SELECT * FROM policy_rules WHERE tenant_id = $1 AND id = ANY ($2::uuid[]) AND status = $3
+        ORDER BY created_at DESC, id DESC`,
+      [tenantId, ids, status],
+    );
+  }
+
   /** The tenant's own policies in one status (through idx_policies_tenant_status). */
   async countWithStatus(tenantId: string, status: PolicyRow['status']): Promise<number> {
     const [row] = await this.tx.query<{ n: number }>(

@@ -157,19 +157,23 @@ export class SignalsRepository {
   }
 
   /**
-   * Escalations still armed by the wall clock, newest first, at most `limit`, with how bad their
-   * symptoms were and how many are armed; with `id` (a uuid), only that one if it is armed.
+   * Escalations still armed by the wall clock, newest first, at most `limit` (null: all), with how
+   * bad their symptoms were and how many are armed; with `ids` (uuids), only those that are armed.
    */
-  armedEscalations(tenantId: string, limit: number, id: string | null = null): Promise<ArmedEscalationRow[]> {
+  armedEscalations(
+    tenantId: string,
+    limit: number | null,
+    ids: readonly string[] | null = null,
+  ): Promise<ArmedEscalationRow[]> {
     return this.tx.query<ArmedEscalationRow>(
       `SELECT e.*,
               EXISTS (SELECT 1 FROM signal_symptoms s
                        WHERE s.id = ANY(e.symptom_ids) AND s.severity = 'critical') AS critical,
               (count(*) OVER ())::int AS total
          FROM signal_escalations e
-        WHERE e.tenant_id = $1 AND e.expires_at > now() AND ($3::uuid IS NULL OR e.id = $3)
+        WHERE e.tenant_id = $1 AND e.expires_at > now() AND ($3::uuid[] IS NULL OR e.id = ANY ($3::uuid[]))
         ORDER BY e.armed_at DESC, e.id DESC LIMIT $2`,
-      [tenantId, limit, id],
+      [tenantId, limit, ids],
     );
   }
 

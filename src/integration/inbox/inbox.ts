@@ -1,8 +1,9 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { NotifyBatcher } from '../../platform/database/notify-batcher.js';
+import { inOneSnapshot } from '../../platform/database/one-snapshot.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
-import { INBOX_KINDS, type InboxItem, type InboxKind, type InboxSummary } from './inbox-item.view.js';
+import { INBOX_KINDS, kindOfItemId, type InboxItem, type InboxKind, type InboxSummary } from './inbox-item.view.js';
 import { withMarks } from './inbox-items.js';
 import { InboxMarksRepository, type InboxMarkRow } from './inbox-marks.repository.js';
 import { WaitingItems } from './waiting-items.js';
@@ -75,15 +76,41 @@ export class Inbox {
     });
   }
 
-  async summary(tenantId: string): Promise<InboxSummary> {
-    const { items, unlisted } = await this.items(tenantId);
-    const byKind = { ...unlisted };
-    let snoozed = 0;
-    for (const item of items) {
-      if (item.snoozedUntil) snoozed++;
-      else byKind[item.kind]++;
-    }
-    return { total: Object.values(byKind).reduce((a, b) => a + b, 0), byKind, snoozed };
+  /**
+   * How many items wait, by kind, and how many of them are snoozed, however many wait: what a kind
+   * does not list is counted as waiting, unless a snooze hides it. Those are found from the snoozes
+   * (few) of items not listed, asked of their pillars by id (`WaitingItems.among`), and only for
+   * the kinds that leave some unlisted: none of it when every kind lists all it has. One snapshot.
+   */
+  summary(tenantId: string): Promise<InboxSummary> {
+    return inOneSnapshot(this.tx, async () => {
+      const [{ items, unlisted }, { marks, now }] = await Promise.all([
+        this.waiting.of(tenantId),
+        this.marks.of(tenantId),
+      ]);
+      const byKind = { ...unlisted };
+      let snoozed = 0;
+      const listed = new Set<string>();
+      for (const item of items.map((i) => withMarks(i, marks.get(i.id), now))) {
+        listed.add(item.id);
+        if (item.snoozedUntil) snoozed++;
+        else byKind[item.kind]++;
+      }
+      const hidden = [...marks.values()].filter((m) => {
+        const kind = kindOfItemId(m.item_id);
+        return m.snoozed_until && m.snoozed_until > now && kind && unlisted[kind] > 0 && !listed.has(m.item_id);
+      });
+      if (hidden.length > 0)
+        for (const item of await this.waiting.among(
+          tenantId,
+          hidden.map((m) => m.item_id),
+        )) {
+          if (!withMarks(item, marks.get(item.id), now).snoozedUntil) continue;
+          snoozed++;
+          byKind[item.kind] = Math.max(0, byKind[item.kind] - 1);
+        }
+      return { total: Object.values(byKind).reduce((a, b) => a + b, 0), byKind, snoozed };
+    });
   }
 
   /** Tells every replica's live streams, once the current transaction commits, that the tenant's inbox moved. */

@@ -52,38 +52,51 @@ export class WaitingItems {
 
   /**
    * The item `itemId` if it waits, null if not, however much else of its kind waits (`of` lists
-   * each kind's newest LIMIT_PER_KIND only: an older one is still there to assign or snooze). Its
-   * pillar is asked for what waits about its subject alone, in one snapshot with the incidents it
-   * is about, and that is judged as `of` judges it.
+   * each kind's newest LIMIT_PER_KIND only: an older one is still there to assign or snooze).
    */
-  one(tenantId: string, itemId: string): Promise<WaitingItem | null> {
-    const kind = kindOfItemId(itemId);
-    // `<kind>:<subject id>` (`operator_step:<run id>:<step id>`): every subject is a row's uuid.
-    const subjectId = itemId.split(':')[1];
-    if (!kind || !isUUID(subjectId)) return Promise.resolve(null);
+  async one(tenantId: string, itemId: string): Promise<WaitingItem | null> {
+    const [item] = await this.among(tenantId, [itemId]);
+    return item ?? null;
+  }
+
+  /**
+   * Those of the items `itemIds` that wait, however much else of their kinds waits: each pillar is
+   * asked for what waits about their subjects alone (one query per kind), in one snapshot with the
+   * incidents they are about, and that is judged as `of` judges it. What a snooze past a kind's
+   * newest hides (the summary), what a told review still is (review.waiting forgets the rest).
+   */
+  among(tenantId: string, itemIds: readonly string[]): Promise<WaitingItem[]> {
+    const subjects = new Map<InboxKind, Set<string>>();
+    for (const itemId of itemIds) {
+      const kind = kindOfItemId(itemId);
+      // `<kind>:<subject id>` (`operator_step:<run id>:<step id>`): every subject is a row's uuid.
+      const subjectId = itemId.split(':')[1];
+      if (kind && isUUID(subjectId)) subjects.set(kind, (subjects.get(kind) ?? new Set()).add(subjectId));
+    }
+    if (subjects.size === 0) return Promise.resolve([]);
+    const wanted = new Set(itemIds);
     return inOneSnapshot(this.tx, async () => {
-      const about = await this.about(tenantId, kind, subjectId);
-      const [item] = await this.stillWaiting(
+      const about = await Promise.all([...subjects].map(([kind, ids]) => this.about(tenantId, kind, [...ids])));
+      return this.stillWaiting(
         tenantId,
-        about.filter((i) => i.id === itemId),
+        about.flat().filter((i) => wanted.has(i.id)),
       );
-      return item ?? null;
     });
   }
 
-  /** What of `kind` waits about the subject `subjectId` (the steps of a run waiting for a person: several). */
-  private async about(tenantId: string, kind: InboxKind, subjectId: string): Promise<WaitingItem[]> {
+  /** What of `kind` waits about the subjects `subjectIds` (the steps of a run waiting for a person: several). */
+  private async about(tenantId: string, kind: InboxKind, subjectIds: string[]): Promise<WaitingItem[]> {
     const limit = LIMIT_PER_KIND;
     if (kind === 'draft_policy')
-      return (await this.queries.execute(new ListDraftPolicies({ tenantId, limit, id: subjectId }))).items.map(
+      return (await this.queries.execute(new ListDraftPolicies({ tenantId, limit, ids: subjectIds }))).items.map(
         fromDraftPolicy,
       );
     if (kind === 'escalation')
-      return (await this.queries.execute(new ListArmedEscalations({ tenantId, limit, id: subjectId }))).items.map(
+      return (await this.queries.execute(new ListArmedEscalations({ tenantId, limit, ids: subjectIds }))).items.map(
         fromEscalation,
       );
     const page = await this.queries.execute(
-      new ListWaitingWork({ tenantId, kinds: [kind], limitPerKind: limit, subjectId }),
+      new ListWaitingWork({ tenantId, kinds: [kind], limitPerKind: limit, subjectIds }),
     );
     return page.items.map(fromWaitingWork);
   }

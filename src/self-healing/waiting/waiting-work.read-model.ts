@@ -136,14 +136,15 @@ const LONGEST_WAITING_SQL = byKind(
 );
 
 /**
- * What of each kind waits about one subject (`$2` its id, as text), `$1` the tenant and `$3` the
- * limit, newest first, each row with how many such wait: an inbox item looked up by its id,
- * however much else of its kind waits (the kind's newest, which the inbox lists, may not include it).
+ * What of each kind waits about some subjects (`$2` their ids, as text), `$1` the tenant, newest
+ * first, each row with how many such wait: inbox items looked up by their ids, however much else of
+ * their kind waits (the kind's newest, which the inbox lists, may not include them). Unlimited: a
+ * subject is one row of a kind (a run: its steps waiting for a person, a few).
  */
-const ABOUT_SUBJECT_SQL = byKind(
+const ABOUT_SUBJECTS_SQL = byKind(
   (waiting) => `
     SELECT *, (count(*) OVER ())::int AS total FROM (${waiting}) w
-     WHERE subject_id = $2 ORDER BY since DESC LIMIT $3`,
+     WHERE subject_id = ANY ($2::text[]) ORDER BY since DESC`,
 );
 
 /** Cross-table reads of self-healing's own tables: what waits for a person. */
@@ -175,15 +176,14 @@ export class WaitingWorkReadModel {
     return perKind.flat();
   }
 
-  /** What of `kinds` waits about the subject `subjectId` (a step's run: each of its waiting steps), up to `limitPerKind` of each. */
+  /** What of `kinds` waits about the subjects `subjectIds` (a step's run: each of its waiting steps). */
   async about(
     tenantId: string,
     kinds: readonly WaitingWorkKind[],
-    subjectId: string,
-    limitPerKind: number,
+    subjectIds: readonly string[],
   ): Promise<WaitingRow[]> {
     const perKind = await Promise.all(
-      kinds.map((kind) => this.tx.query<WaitingRow>(ABOUT_SUBJECT_SQL[kind], [tenantId, subjectId, limitPerKind])),
+      kinds.map((kind) => this.tx.query<WaitingRow>(ABOUT_SUBJECTS_SQL[kind], [tenantId, subjectIds])),
     );
     return perKind.flat();
   }

@@ -45,7 +45,7 @@ export interface WaitingWorkPage {
   items: WaitingWorkView[];
   /**
    * How many wait, by kind (beyond the limit too; asked for the longest waiting, from the position on;
-   * asked about one subject, about it).
+   * asked about subjects, about them).
    */
   totals: Partial<Record<WaitingWorkKind, number>>;
 }

@@ -12,10 +12,9 @@ export class ListDraftPoliciesHandler implements IQueryHandler<ListDraftPolicies
     private readonly tx: TransactionHost,
   ) {}
 
-  async execute({ tenantId, limit, id }: ListDraftPolicies): Promise<{ items: PolicyView[]; total: number }> {
-    if (id !== undefined) {
-      const row = await this.policies.find(tenantId, id);
-      const items = row?.status === 'draft' ? [policyView(row)] : [];
+  async execute({ tenantId, limit, ids }: ListDraftPolicies): Promise<{ items: PolicyView[]; total: number }> {
+    if (ids !== undefined) {
+      const items = (await this.policies.findWithStatus(tenantId, ids, 'draft')).map(policyView);
       return { items, total: items.length };
     }
     // One snapshot: a draft activated between separate reads was listed and not counted, or

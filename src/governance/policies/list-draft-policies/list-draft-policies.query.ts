@@ -5,8 +5,8 @@ export interface ListDraftPoliciesProps {
   tenantId: string;
   /** At most this many, the newest. */
   limit: number;
-  /** Only this policy (a uuid), if it is a draft: an inbox item looked up by its id. */
-  id?: string;
+  /** Only these policies (uuids), those that are drafts, all of them: inbox items looked up by their ids. */
+  ids?: readonly string[];
 }
 
 /** The tenant's draft policies, waiting for an admin to activate (or disable) them, and how many there are. */

@@ -10,9 +10,9 @@ export class ListArmedEscalationsHandler implements IQueryHandler<ListArmedEscal
   async execute({
     tenantId,
     limit,
-    id,
+    ids,
   }: ListArmedEscalations): Promise<{ items: ArmedEscalationView[]; total: number }> {
-    const rows = await this.signals.armedEscalations(tenantId, limit, id ?? null);
+    const rows = await this.signals.armedEscalations(tenantId, ids === undefined ? limit : null, ids ?? null);
     return {
       items: rows.map((r) => ({ ...escalationView(r), severity: r.critical ? 'critical' : 'warning' })),
       total: rows[0]?.total ?? 0,

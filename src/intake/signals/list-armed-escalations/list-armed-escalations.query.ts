@@ -5,8 +5,8 @@ export interface ListArmedEscalationsProps {
   tenantId: string;
   /** At most this many, the newest. */
   limit: number;
-  /** Only this escalation (a uuid), if it is armed: an inbox item looked up by its id. */
-  id?: string;
+  /** Only these escalations (uuids), those that are armed, all of them: inbox items looked up by their ids. */
+  ids?: readonly string[];
 }
 
 /** Degradation escalations still armed (DESIGN §10), and how many there are. */

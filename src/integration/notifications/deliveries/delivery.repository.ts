@@ -77,7 +77,7 @@ export class DeliveryRepository {
   /**
    * The repeat gate: true when `subjectKey` has had no message from `rule` within `intervalMs`,
    * and then marks one now (the statement's moment, not its transaction's: a sweep tells what it
-   * read, and forgetRepeatsExcept compares the mark with when another sweep read). The interval is
+   * read, and forgetRepeats compares the mark with when another sweep read). The interval is
    * measured to the statement's moment too: against the transaction's start, a mark set earlier in
    * the same transaction (two events of one relay batch) or committed by one that began later
    * would fall within even an interval of 0 ("every time"). Concurrent callers for one subject
@@ -94,22 +94,29 @@ export class DeliveryRepository {
     return rows.length > 0;
   }
 
+  /** What the tenant's repeat marks of `event` are about: their subject keys (repeatKey less the event), each once. */
+  async repeatSubjects(tenantId: string, event: string): Promise<string[]> {
+    const rows = await this.tx.query<{ subject: string }>(
+      `SELECT DISTINCT substr(subject_key, length($2) + 2) AS subject FROM notification_repeats
+        WHERE tenant_id = $1 AND starts_with(subject_key, $2 || ' ')`,
+      [tenantId, event],
+    );
+    return rows.map((r) => r.subject);
+  }
+
   /**
-   * Forgets `event`'s repeat marks of the tenant whose key is not in `stillKeys` and that were set
-   * more than `sinceLookedMs` ago, before the caller looked at what waits: what no longer waits is
-   * news again when it waits again. A mark set since may be another replica's, for something that
-   * began to wait after the caller looked.
+   * Forgets `event`'s repeat marks of the tenant about `subjects` (subject keys without the event)
+   * that were set more than `sinceLookedMs` ago, before the caller looked at what waits: what no
+   * longer waits is news again when it waits again. A mark set since may be another replica's, for
+   * something that began to wait after the caller looked.
    */
-  async forgetRepeatsExcept(
-    tenantId: string,
-    event: string,
-    stillKeys: string[],
-    sinceLookedMs: number,
-  ): Promise<void> {
+  async forgetRepeats(tenantId: string, event: string, subjects: string[], sinceLookedMs: number): Promise<void> {
+    if (subjects.length === 0) return;
     await this.tx.query(
-      `DELETE FROM notification_repeats WHERE tenant_id = $1 AND starts_with(subject_key, $2 || ' ')
-          AND subject_key <> ALL ($3::text[]) AND last_at < now() - make_interval(secs => $4::double precision / 1000)`,
-      [tenantId, event, stillKeys, sinceLookedMs],
+      `DELETE FROM notification_repeats WHERE tenant_id = $1
+          AND subject_key = ANY (SELECT $2 || ' ' || s FROM unnest($3::text[]) s)
+          AND last_at < now() - make_interval(secs => $4::double precision / 1000)`,
+      [tenantId, event, subjects, sinceLookedMs],
     );
   }
 

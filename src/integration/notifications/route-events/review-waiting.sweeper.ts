@@ -4,7 +4,6 @@ import { TransactionHost } from '../../../platform/database/transaction-host.js'
 import type { WaitingItem } from '../../inbox/inbox-items.js';
 import { WaitingItems, type WaitingPositions } from '../../inbox/waiting-items.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
-import { repeatKey } from '../notice.js';
 import { reviewNotice } from '../notices/notices.js';
 import { RuleRepository } from '../rules/rule.repository.js';
 import { DEFAULT_REVIEW_AFTER_MS, ruleView, type RuleView } from '../rules/rule.view.js';
@@ -26,9 +25,9 @@ const isReview = (item: WaitingItem) => item.subject.type !== 'run';
  * a page reaches the newest: however many wait, each is looked at within a few sweeps (the
  * inbox's newest 500 would leave out those that waited longest). A review that stops waiting
  * (its group emptied, its incidents resolved) is forgotten, so it is told again when it waits
- * again. Repeats found again by the next sweep are not recorded. Old deliveries are pruned on a
- * slower schedule (DeliveryPruner). Safe on several replicas: the repeat gate lets one message
- * per review through.
+ * again: what was told is asked for by id, however much else waits. Repeats found again by the
+ * next sweep are not recorded. Old deliveries are pruned on a slower schedule (DeliveryPruner).
+ * Safe on several replicas: the repeat gate lets one message per review through.
  */
 @Injectable()
 export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -72,8 +71,10 @@ export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeAppli
       for (const tenantId of this.positions.keys()) if (!byTenant.has(tenantId)) this.positions.delete(tenantId);
       for (const [tenantId, rules] of byTenant) {
         const lookedAt = Date.now();
-        // What waits, as the inbox lists it: to forget what no longer waits.
-        const { items: waiting, unlisted } = await this.waiting.of(tenantId, KINDS);
+        // What was told, and which of it still waits, asked by id: however much else waits (a review
+        // group past the newest 500 of a guardrail storm too), to forget what no longer waits.
+        const told = await this.deliveries.repeatSubjects(tenantId, 'review.waiting');
+        const still = new Set((await this.waiting.among(tenantId, told)).map((item) => item.id));
         // What has waited long enough for one of the rules, from where the last sweep stopped.
         const afterMs = Math.min(...rules.map((r) => r.afterMs ?? DEFAULT_REVIEW_AFTER_MS));
         const due = await this.waiting.longestWaiting(tenantId, KINDS, afterMs, this.positions.get(tenantId));
@@ -82,11 +83,9 @@ export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeAppli
           for (const item of due.items.filter(isReview))
             queued += await this.router.route(tenantId, reviewNotice(item, at), rules, { recordSuppressed: false });
           // A review that no longer waits forgets it was told: a pattern's group that empties and fills
-          // again is news. Only when every waiting review was listed (one not listed still waits).
-          if (unlisted.review === 0 && unlisted.guardrail_hold === 0) {
-            const stillKeys = waiting.filter(isReview).map((item) => repeatKey(reviewNotice(item, at)));
-            await this.deliveries.forgetRepeatsExcept(tenantId, 'review.waiting', stillKeys, Date.now() - lookedAt);
-          }
+          // again is news.
+          const gone = told.filter((subject) => !still.has(subject));
+          await this.deliveries.forgetRepeats(tenantId, 'review.waiting', gone, Date.now() - lookedAt);
         });
         this.positions.set(tenantId, due.next);
       }

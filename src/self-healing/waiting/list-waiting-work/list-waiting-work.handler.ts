@@ -12,11 +12,11 @@ export class ListWaitingWorkHandler implements IQueryHandler<ListWaitingWork> {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async execute({ tenantId, kinds, limitPerKind, longest, subjectId }: ListWaitingWork): Promise<WaitingWorkPage> {
+  async execute({ tenantId, kinds, limitPerKind, longest, subjectIds }: ListWaitingWork): Promise<WaitingWorkPage> {
     const rows =
-      subjectId === undefined
+      subjectIds === undefined
         ? await this.readModel.list(tenantId, kinds, limitPerKind, longest)
-        : await this.readModel.about(tenantId, kinds, subjectId, limitPerKind);
+        : await this.readModel.about(tenantId, kinds, subjectIds);
     const totals: WaitingWorkPage['totals'] = Object.fromEntries(kinds.map((k) => [k, 0]));
     for (const row of rows) totals[row.kind] = row.total;
     return { items: rows.map((r) => this.view(r)), totals };

@@ -13,10 +13,11 @@ export interface ListWaitingWorkProps {
    */
   longest?: LongestWaiting;
   /**
-   * Only what waits about this subject (its id: a pattern, run, recovery or work order), newest
-   * first: one inbox item looked up by its id, however much else waits. Not with `longest`.
+   * Only what waits about these subjects (their ids: patterns, runs, recoveries or work orders),
+   * newest first, all of it (`limitPerKind` does not apply: the subjects bound it): inbox items
+   * looked up by their ids, however much else waits. Not with `longest`.
    */
-  subjectId?: string;
+  subjectIds?: readonly string[];
 }
 
 /** What of the self-healing platform waits for a person, for the inbox and for review.waiting notifications. */
