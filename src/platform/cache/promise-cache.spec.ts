@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { PromiseCache } from './promise-cache.js';
 
 describe('PromiseCache', () => {
@@ -47,8 +47,8 @@ describe('PromiseCache', () => {
     expect(await cache.get('c', () => Promise.resolve('reloaded'))).toBe('c');
   });
 
-  it('with serveStale, serves an expired value while one reload runs, then the reloaded one', async () => {
-    const cache = new PromiseCache<string>({ ttlMs: 0, maxEntries: 10, serveStale: true });
+  it('with serveStaleMs, serves an expired value while one reload runs, then the reloaded one', async () => {
+    const cache = new PromiseCache<string>({ ttlMs: 0, maxEntries: 10, serveStaleMs: 60_000 });
     expect(await cache.get('k', () => Promise.resolve('v1'))).toBe('v1');
     let finish!: (v: string) => void;
     let reloads = 0;
@@ -61,13 +61,28 @@ describe('PromiseCache', () => {
     expect(await cache.get('k', () => Promise.resolve('v3'))).toBe('v2');
   });
 
-  it('with serveStale, keeps serving the old value when a reload fails, and retries the reload', async () => {
-    const cache = new PromiseCache<string>({ ttlMs: 0, maxEntries: 10, serveStale: true });
+  it('with serveStaleMs, keeps serving the old value when a reload fails, and retries the reload', async () => {
+    const cache = new PromiseCache<string>({ ttlMs: 0, maxEntries: 10, serveStaleMs: 60_000 });
     await cache.get('k', () => Promise.resolve('v1'));
     expect(await cache.get('k', () => Promise.reject(new Error('down')))).toBe('v1');
     await new Promise((r) => setImmediate(r));
     let reloads = 0;
     expect(await cache.get('k', () => (reloads++, Promise.resolve('v2')))).toBe('v1');
     expect(reloads).toBe(1);
+  });
+
+  it('with serveStaleMs, serves an expired value only that long past its TTL: older, a reader waits for the load', async () => {
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const cache = new PromiseCache<string>({ ttlMs: 5_000, maxEntries: 10, serveStaleMs: 5_000 });
+      await cache.get('k', () => Promise.resolve('v1'));
+      now += 9_999; // within the TTL and its stale time: served, one reload in the background
+      expect(await cache.get('k', () => new Promise<string>(() => undefined))).toBe('v1');
+      now += 2; // past both, its reload still hanging: the reader waits for a load of its own
+      expect(await cache.get('k', () => Promise.resolve('v2'))).toBe('v2');
+    } finally {
+      clock.mockRestore();
+    }
   });
 });

@@ -5,20 +5,27 @@
  * load. A load that fails, or whose value `keep` refuses, is not kept, nor is one still in flight
  * when its entry is dropped. Beyond `maxEntries` the least recently loaded entry goes.
  *
- * With `serveStale`, an expired value that has loaded is still served while one reload runs in
- * the background (for readers on a hot path that must not wait on a refresh).
+ * With `serveStaleMs`, an expired value that has loaded is still served, for that long past its TTL,
+ * while one reload runs in the background (for readers on a hot path that must not wait on a
+ * refresh); older than that, readers wait for a load, so a value is never served far past its age.
  */
 export class PromiseCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
 
   constructor(
-    private readonly options: { ttlMs: number; maxEntries: number; keep?: (value: V) => boolean; serveStale?: boolean },
+    private readonly options: {
+      ttlMs: number;
+      maxEntries: number;
+      keep?: (value: V) => boolean;
+      serveStaleMs?: number;
+    },
   ) {}
 
   get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
-    if (hit && Date.now() - hit.at < this.options.ttlMs) return hit.value;
-    if (hit && this.options.serveStale && hit.loaded) {
+    const age = hit ? Date.now() - hit.at : Infinity;
+    if (hit && age < this.options.ttlMs) return hit.value;
+    if (hit && hit.loaded && age < this.options.ttlMs + (this.options.serveStaleMs ?? 0)) {
       if (!hit.refreshing) {
         hit.refreshing = true;
         const next = load();

@@ -20,11 +20,12 @@ const ERROR_LOG_INTERVAL_MS = 60_000;
 @Injectable()
 export class PolicyDecisionPoint implements OnModuleInit {
   private readonly logger = new Logger('PolicyEngine');
-  // Stale but usable after the TTL: served while one refresh runs in the background.
+  // Stale but usable for one more TTL: served while one refresh runs in the background. Older (a missed
+  // notification on a quiet tenant), a decision waits for the refresh rather than apply an index of any age.
   private readonly indexes = new PromiseCache<PolicyIndex>({
     ttlMs: POLICY_INDEX_TTL_MS,
     maxEntries: MAX_TENANTS,
-    serveStale: true,
+    serveStaleMs: POLICY_INDEX_TTL_MS,
   });
   private readonly lastLogged = new Map<string, { at: number; suppressed: number }>();
   readonly engine = new PolicyEngine();
