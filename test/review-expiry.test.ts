@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 describe('review expiry (RECOVERY_REVIEW_TTL_MS)', () => {
@@ -166,6 +167,49 @@ describe('approval requests with an expiresAt (DESIGN §13)', () => {
     const again = await approve();
     expect(again.status).toBe(409);
     expect(again.body.message).toMatch(/already expired/);
+    expect(await app.sql(`SELECT id FROM recovery_runs WHERE recovery_id = $1`, [recovery.id])).toEqual([]);
+  });
+
+  it('an approval that waited for the recovery past its expiresAt is refused: the time is read once the lock is held', async () => {
+    const recovery = await queuedRecovery('Column "tax_code" of relation "invoices" does not exist', 'agent-held');
+    const expiresAt = new Date(Date.now() + 3_000);
+    await app.http
+      .patch(`/recoveries/${recovery.id}`)
+      .set(auth(operator))
+      .send({ expiresAt: expiresAt.toISOString() })
+      .expect(200);
+    // Another transaction holds the recovery, changing nothing, while the approval waits for it.
+    const holder = new pg.Client({ connectionString: app.database.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM recovery_candidates WHERE id = $1 FOR UPDATE`, [recovery.id]);
+      const holderPid = (holder as unknown as { processID: number }).processID;
+      const approval = app.http
+        .post(`/recoveries/${recovery.id}/approve`)
+        .set(auth(operator))
+        .send({})
+        .then((r) => r);
+      await eventually(async () => {
+        const [{ n }] = await app.sql(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,
+          [holderPid],
+        );
+        return n > 0;
+      }, 'the approval to wait for the recovery');
+      await eventually(
+        async () => (await app.sql(`SELECT now() > $1::timestamptz AS past`, [expiresAt]))[0].past,
+        'its expiresAt to pass',
+      );
+      await holder.query('COMMIT');
+      const answer = await approval;
+      expect({ status: answer.status, message: answer.body.message }).toEqual({
+        status: 409,
+        message: expect.stringMatching(/already expired/),
+      });
+    } finally {
+      await holder.end();
+    }
     expect(await app.sql(`SELECT id FROM recovery_runs WHERE recovery_id = $1`, [recovery.id])).toEqual([]);
   });
 });

@@ -122,12 +122,14 @@ export class RecoveryRepository {
 
   /**
    * Locks the recovery for a decision or a new expiry, with the database's time read once the
-   * lock is held (`locked_at`): what its `expires_at` is judged against, as the sweep judges it
-   * by `now()`, whatever this host's clock says.
+   * lock is held (`locked_at`, outside the locking SELECT, whose own clock_timestamp() would be the
+   * time before a wait for the lock): what its `expires_at` is judged against, as the sweep judges
+   * it by `now()`, whatever this host's clock says.
    */
   async lock(tenantId: string, id: string): Promise<(RecoveryRow & { locked_at: Date }) | null> {
     const [row] = await this.tx.query<RecoveryRow & { locked_at: Date }>(
-      `SELECT *, clock_timestamp() AS locked_at FROM recovery_candidates WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+      `WITH locked AS MATERIALIZED (SELECT * FROM recovery_candidates WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
+       SELECT *, clock_timestamp() AS locked_at FROM locked`,
       [tenantId, id],
     );
     return row ?? null;

@@ -240,9 +240,10 @@ export class RunsRepository {
 
   /** Locks the run only if this worker's lease on it still holds: a worker whose lease lapsed changes nothing. */
   async lockLeased(id: string, token: string): Promise<LeasedRun | null> {
-    // With the database's clock, read once the lock is held: the engine's "now".
+    // With the database's clock, read once the lock is held (outside the locking SELECT, as in lock()): the engine's "now".
     const [row] = await this.tx.query<LeasedRun>(
-      `SELECT *, clock_timestamp() AS locked_at FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE`,
+      `WITH locked AS MATERIALIZED (SELECT * FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE)
+       SELECT *, clock_timestamp() AS locked_at FROM locked`,
       [id, token],
     );
     return row ?? null;
