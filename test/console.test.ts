@@ -180,6 +180,102 @@ describe('console in Chromium', () => {
     });
   });
 
+  /** Reports an incident on its own agent and waits for its recovery to wait for review: both ids. */
+  async function pendingReview(errorType: string, agentId: string) {
+    const incidentId = (
+      await app.http
+        .post('/incidents')
+        .set(bearer(ADMIN_KEY))
+        .send({ errorType, message: `${errorType} while calling upstream`, agentId, capability: 'search' })
+        .expect(201)
+    ).body.id as string;
+    const recovery = await eventually(async () => {
+      const res = await app.http
+        .get('/recoveries')
+        .query({ status: 'pending_review', incidentId })
+        .set(bearer(ADMIN_KEY));
+      return res.body.items?.[0];
+    }, 'a pending recovery');
+    return { incidentId, recoveryId: recovery.id as string };
+  }
+  const approveRecovery = async (recoveryId: string) =>
+    (await app.http.post(`/recoveries/${recoveryId}/approve`).set(bearer(ADMIN_KEY)).send({}).expect(200)).body
+      .id as string;
+
+  /** Counts each page's open EventSources (made, not yet closed by the page nor given up by the browser). */
+  const countStreams = (context: BrowserContext) =>
+    context.addInitScript(() => {
+      const w = globalThis as any;
+      const Native = w.EventSource;
+      w.__openStreams = 0;
+      w.EventSource = class extends Native {
+        private counted = true;
+        constructor(...args: unknown[]) {
+          super(...args);
+          w.__openStreams++;
+          this.addEventListener('error', () => {
+            if (this.readyState === Native.CLOSED && this.counted) {
+              this.counted = false;
+              w.__openStreams--;
+            }
+          });
+        }
+        close() {
+          if (this.counted) {
+            this.counted = false;
+            w.__openStreams--;
+          }
+          super.close();
+        }
+      };
+    });
+
+  it('three tabs (inbox, an incident, its run) hold one stream each, and "Mark done" in the run tab goes through', async () => {
+    const { incidentId, recoveryId } = await pendingReview('SchemaMismatchError', 'agent-tabs');
+    const runId = await approveRecovery(recoveryId);
+    await signedIn(ADMIN_KEY, async (inbox, context) => {
+      await countStreams(context);
+      await inbox.goto(`${app.url}/console/inbox`);
+      await inbox.getByRole('heading', { name: 'Inbox' }).waitFor();
+      const incident = await context.newPage();
+      await incident.goto(`${app.url}/console/incidents/${incidentId}`);
+      await incident.locator(`[data-run="${runId}"]`).getByText('awaiting operator').first().waitFor();
+      const runTab = await context.newPage();
+      await runTab.goto(`${app.url}/console/runs/${runId}`);
+      const run = runTab.getByTestId('run');
+      await run.getByText('awaiting operator').first().waitFor();
+      await run.getByLabel('Note').fill('done with three tabs open');
+      await run.getByRole('button', { name: 'Mark done' }).click();
+      await run.getByText('step marked succeeded').waitFor({ timeout: 5000 });
+      // A tab holds one stream, whatever it shows (they once held one per component: six here, all
+      // the connections Chromium allows a host over HTTP/1.1, and the click above hung).
+      const streams = await Promise.all(
+        [inbox, incident, runTab].map((p) => p.evaluate(() => (globalThis as any).__openStreams as number)),
+      );
+      expect(streams).toEqual([1, 1, 1]);
+      // The incident tab hears of it too, on its one stream.
+      await incident
+        .locator(`[data-run="${runId}"] [data-list="steps"] [data-status="succeeded"]`)
+        .first()
+        .waitFor({ timeout: 10_000 });
+    });
+  });
+
+  it('an incident page whose loop completed shows a run started by an approval made elsewhere, without a reload', async () => {
+    const { incidentId, recoveryId } = await pendingReview('SchemaMismatchError', 'agent-approved-elsewhere');
+    await signedIn(ADMIN_KEY, async (page) => {
+      await page.goto(`${app.url}/console/incidents/${incidentId}`);
+      await page.getByTestId('loop-count').filter({ hasText: '5/5' }).waitFor();
+      await page.getByTestId('recovery').getByText('pending review').waitFor();
+      expect(await page.getByTestId('run').count()).toBe(0);
+      await page.evaluate(() => ((globalThis as any).__samePage = true));
+      const runId = await approveRecovery(recoveryId);
+      await page.locator(`[data-run="${runId}"]`).waitFor({ timeout: 10_000 });
+      await page.getByTestId('recovery').locator('.badge', { hasText: 'applied' }).waitFor({ timeout: 10_000 });
+      expect(await page.evaluate(() => (globalThis as any).__samePage)).toBe(true);
+    });
+  });
+
   it('the inbox: its count in the navigation moves live; an item is assigned and snoozed from its page', async () => {
     const summary = async () => (await app.http.get('/inbox/summary').set(bearer(ADMIN_KEY)).expect(200)).body;
     await signedIn(ADMIN_KEY, async (page) => {

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError, api } from '../api/client';
+import { subscribe, type TenantStream } from '../api/stream';
 
 export interface Loaded<T> {
   data: T | null;
@@ -78,9 +79,14 @@ export function useAction() {
   return { busy, run, note };
 }
 
-/** An EventSource on a same-origin path (the cookie goes with it); `onMessage` gets each event's parsed data. */
+/**
+ * Listens to events of the tenant's live stream: the tab's one EventSource, shared by every caller
+ * (api/stream.ts); `onMessage` gets each event's parsed data (filter it by id). `path` null: not
+ * listening. `stream_reconnected` (RECONNECTED) in `events` is called after the stream came back
+ * from a break, to read again what was missed.
+ */
 export function useStream(
-  path: string | null,
+  path: TenantStream | null,
   onMessage: (data: unknown, event: string) => void,
   events: string[] = ['loop_progress'],
 ) {
@@ -89,11 +95,8 @@ export function useStream(
   const names = events.join(',');
   useEffect(() => {
     if (!path) return;
-    const source = new EventSource(path, { withCredentials: true });
-    for (const name of names.split(',')) {
-      source.addEventListener(name, (e: MessageEvent<string>) => handler.current(JSON.parse(e.data) as unknown, name));
-    }
-    return () => source.close();
+    const offs = names.split(',').map((name) => subscribe(name, (data, event) => handler.current(data, event)));
+    return () => offs.forEach((off) => off());
   }, [path, names]);
 }
 

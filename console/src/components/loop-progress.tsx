@@ -1,11 +1,13 @@
 import { useState } from 'react';
 import { STAGES, STAGE_LABELS, type LoopStageDetail, type LoopStatus, type Recovery } from '../api/client';
+import { RECONNECTED } from '../api/stream';
 import { useApi, useStream } from './data';
 import { Badge, fmtMs } from './format';
 
 /**
- * The five-stage loop, live: each SSE loop_progress replaces the status and refreshes the stage
- * details. The recovery stage shows the recovery as it stands now (the trace keeps it as suggested).
+ * The five-stage loop, live: each loop_progress of this incident (on the tab's tenant stream)
+ * replaces the status and refreshes the stage details, also after the loop completed.
+ * The recovery stage shows the recovery as it stands now (the trace keeps it as suggested).
  */
 export function LoopProgress({
   incidentId,
@@ -20,11 +22,24 @@ export function LoopProgress({
   const stages = useApi<LoopStageDetail[]>(`/integration/loop/${incidentId}/stages`);
   const [live, setLive] = useState<LoopStatus | null>(null);
   const current = live ?? status.data;
-  useStream(current?.isComplete ? null : `/integration/loop/${incidentId}/stream`, (s) => {
-    setLive(s as LoopStatus);
-    stages.reload();
-    onUpdate?.();
-  });
+  // loop_progress of this incident, on the tab's shared tenant stream (no stream of its own).
+  useStream(
+    '/integration/stream',
+    (d, event) => {
+      if (event === RECONNECTED) {
+        setLive(null);
+        status.reload();
+        stages.reload();
+        return;
+      }
+      const s = d as LoopStatus;
+      if (s.incidentId !== incidentId) return;
+      setLive(s);
+      stages.reload();
+      onUpdate?.();
+    },
+    ['loop_progress', RECONNECTED],
+  );
   const byStage = new Map((stages.data ?? []).map((s) => [s.stage, s]));
   return (
     <section aria-labelledby="loop-h" className="card">

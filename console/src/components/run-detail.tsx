@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Run, type RunTransition, type Step } from '../api/client';
+import { RECONNECTED } from '../api/stream';
 import { CanaryTable } from './canary-table';
 import { Show, isNotFound, useAction, useApi, useNow, useStream, useThrottled } from './data';
 import { Badge, IdTag, Time, fmtMs, shortenIds } from './format';
@@ -183,14 +184,14 @@ export function RunDetail({
   const run = useApi<Run>(`/runs/${runId}`);
   const act = useAction();
   const refresh = useThrottled(run.reload, 400);
-  // run_progress on the tenant stream; until the run is over (its rollback included).
+  // run_progress on the tab's shared tenant stream; until the run is over (its rollback included).
   useStream(
     run.data && run.data.phase !== 'done' ? '/integration/stream' : null,
-    (d) => {
-      const e = d as { runId?: string; id?: string };
-      if ((e.runId ?? e.id) === runId) refresh();
+    (d, event) => {
+      const e = d as { runId?: string; id?: string } | null;
+      if (event === RECONNECTED || (e?.runId ?? e?.id) === runId) refresh();
     },
-    ['run_progress'],
+    ['run_progress', RECONNECTED],
   );
   const complete = (stepId: string) => (outcome: 'succeeded' | 'failed', note: string) =>
     act.run(async () => {

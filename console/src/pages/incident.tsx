@@ -1,6 +1,7 @@
 import { Link } from 'wouter';
 import { api, qs, type IncidentDetail, type RecoveryPage, type RunPage, type Timeline } from '../api/client';
-import { Show, isNotFound, useAction, useApi } from '../components/data';
+import { RECONNECTED } from '../api/stream';
+import { Show, isNotFound, useAction, useApi, useStream, useThrottled } from '../components/data';
 import { Badge, IdTag, Time, shortenIds } from '../components/format';
 import { LoopProgress } from '../components/loop-progress';
 import { NotFound, isUuid } from '../components/not-found';
@@ -20,13 +21,26 @@ function IncidentBody({
   const recoveries = useApi<RecoveryPage>(`/recoveries${qs({ incidentId: i.id })}`);
   const runs = useApi<RunPage>(`/runs${qs({ incidentId: i.id })}`);
   const act = useAction();
-  // One stream per page: the loop progress passes its updates on.
   const refresh = () => {
     reload();
     recoveries.reload();
     timeline.reload();
     runs.reload();
   };
+  // Live after the loop completed too (a recovery approved elsewhere, its runs, work orders), on the
+  // tab's shared tenant stream filtered by this incident; the loop progress passes its updates on.
+  const soon = useThrottled(refresh, 1000);
+  const recoveriesSoon = useThrottled(recoveries.reload, 2000);
+  useStream(
+    '/integration/stream',
+    (d, event) => {
+      if (event === RECONNECTED) soon();
+      // No event names the incident when a review is rejected or expires; the inbox count moves then.
+      else if (event === 'inbox_changed') recoveriesSoon();
+      else if ((d as { incidentId?: string | null }).incidentId === i.id) soon();
+    },
+    ['run_progress', 'work_order_progress', 'inbox_changed', RECONNECTED],
+  );
   const lifecycle = (verb: 'acknowledge' | 'resolve') =>
     act.run(
       async () => {
@@ -104,7 +118,7 @@ function IncidentBody({
         </p>
       )}
       {act.note}
-      <LoopProgress incidentId={i.id} recovery={recoveries.data?.items[0] ?? null} onUpdate={refresh} />
+      <LoopProgress incidentId={i.id} recovery={recoveries.data?.items[0] ?? null} onUpdate={soon} />
       <section className="card" aria-labelledby="rec-h" id="recovery">
         <h2 id="rec-h">Recovery</h2>
         <Show r={recoveries} empty={(d) => d.items.length === 0}>
