@@ -542,6 +542,33 @@ describe('console in Chromium', () => {
     });
   });
 
+  it('an operator cancels an open work order with a reason from its page', async () => {
+    const operator = await app.keyFor('ui-cancel', 'operator');
+    const triggered = (
+      await app.http
+        .post('/patches/trigger')
+        .set(bearer(operator))
+        .send({ errorType: 'verification_failed', description: 'output failed verification: 3 tests failed' })
+        .expect(201)
+    ).body;
+    expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
+    await signedIn(operator, async (page) => {
+      await page.goto(`${app.url}/console/work-orders/${triggered.workOrderId}`);
+      const cancel = page.getByRole('button', { name: 'Cancel work order' });
+      await cancel.waitFor();
+      expect(await cancel.isDisabled()).toBe(true); // the API requires a reason
+      await page.getByLabel('Reason').fill('the flaky suite was fixed upstream');
+      await cancel.click();
+      await page.getByRole('status').filter({ hasText: 'canceled' }).waitFor();
+      expect(await axeSerious(page)).toEqual([]);
+    });
+    const order = (
+      await app.http.get(`/patches/work-orders/${triggered.workOrderId}`).set(bearer(operator)).expect(200)
+    ).body;
+    expect(order.status).toBe('canceled');
+    expect(JSON.stringify(order)).toContain('the flaky suite was fixed upstream');
+  });
+
   it('the incidents list keeps the pages loaded with "Load more" when a new incident arrives live', async () => {
     const errorType = 'PagedLiveError';
     for (let i = 0; i < 28; i++) await report(errorType);

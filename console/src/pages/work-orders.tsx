@@ -126,6 +126,7 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
   const valid = isUuid(id);
   const order = useApi<WorkOrder>(valid ? `/patches/work-orders/${id}` : null);
   const act = useAction();
+  const [reason, setReason] = useState('');
   useStream(
     valid ? '/integration/stream' : null,
     (d) => {
@@ -137,7 +138,8 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
   if (!valid || isNotFound(order.error)) return <NotFound what="work order" id={id} />;
   const cancel = () =>
     act.run(async () => {
-      await api(`/patches/work-orders/${id}/cancel`, { method: 'POST', body: {} });
+      await api(`/patches/work-orders/${id}/cancel`, { method: 'POST', body: { reason: reason.trim() } });
+      setReason('');
       order.reload();
     }, 'canceled');
   return (
@@ -210,11 +212,28 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
                 </dd>
               </dl>
               {canOperate && open && (
-                <p>
-                  <button className="danger" disabled={act.busy} onClick={cancel}>
+                <form
+                  className="inline"
+                  aria-label="cancel work order"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    void cancel();
+                  }}
+                >
+                  <label>
+                    Reason{' '}
+                    <input
+                      required
+                      maxLength={2000}
+                      value={reason}
+                      onChange={(e) => setReason(e.target.value)}
+                      placeholder="why it is no longer needed"
+                    />
+                  </label>
+                  <button type="submit" className="danger" disabled={act.busy || !reason.trim()}>
                     Cancel work order
                   </button>
-                </p>
+                </form>
               )}
               {act.note}
               <h2>History and progress</h2>
