@@ -569,6 +569,28 @@ describe('console in Chromium', () => {
     expect(JSON.stringify(order)).toContain('the flaky suite was fixed upstream');
   });
 
+  it('a 401 after the key is revoked leads back to the sign-in form', async () => {
+    const created = (
+      await app.http
+        .post('/admin/api-keys')
+        .set(bearer(ADMIN_KEY))
+        .send({ tenantId: 'default', name: 'ui revoked operator', role: 'operator' })
+        .expect(201)
+    ).body;
+    await signedIn(created.key, async (page) => {
+      await page.getByRole('heading', { name: /Overview/ }).waitFor();
+      await app.http.delete(`/admin/api-keys/${created.id}`).set(bearer(ADMIN_KEY)).expect(204);
+      await page.getByRole('navigation', { name: 'main' }).getByRole('link', { name: 'Incidents' }).click();
+      await page.getByLabel('API key').waitFor();
+      expect(await page.getByTestId('signin-notice').textContent()).toMatch(/session ended: sign in again/);
+      expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+      // Signed in again (another key), it is the page it was on.
+      await page.getByLabel('API key').fill(ADMIN_KEY);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+    });
+  });
+
   it('the incidents list keeps the pages loaded with "Load more" when a new incident arrives live', async () => {
     const errorType = 'PagedLiveError';
     for (let i = 0; i < 28; i++) await report(errorType);
