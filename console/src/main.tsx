@@ -1,7 +1,7 @@
-import { StrictMode, useEffect, useState } from 'react';
+import { StrictMode, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Link, Route, Router, Switch, useLocation } from 'wouter';
-import { ApiError, api, type Session } from './api/client';
+import { ApiError, SESSION_ENDED, api, type Session } from './api/client';
 import { InboxCount } from './components/inbox-count';
 import { NotFound } from './components/not-found';
 import { Admin } from './pages/admin';
@@ -21,7 +21,7 @@ import './style.css';
 const rank: Record<Session['role'], number> = { agent: -1, viewer: 0, operator: 1, admin: 2 };
 
 /** The key goes to POST /auth/session in the body and is forgotten; the server answers with an HttpOnly cookie. */
-function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => void; notice: string | null }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -51,6 +51,11 @@ function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         }}
       >
         <h1>pillar-loop console</h1>
+        {notice && (
+          <p className="muted" role="status" data-testid="signin-notice">
+            {notice}
+          </p>
+        )}
         <label>
           API key
           <input
@@ -152,11 +157,32 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
 
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [notice, setNotice] = useState<string | null>(null);
+  const signedIn = useRef(false);
+  signedIn.current = !!session;
   useEffect(() => {
     api<Session>('/auth/session').then(setSession, () => setSession(null));
+    // A 401 from any call once signed in: back to the sign-in form, on the same page.
+    const ended = () => {
+      if (!signedIn.current) return;
+      signedIn.current = false;
+      setNotice('Your session ended: sign in again.');
+      setSession(null);
+    };
+    window.addEventListener(SESSION_ENDED, ended);
+    return () => window.removeEventListener(SESSION_ENDED, ended);
   }, []);
   if (session === undefined) return <p className="muted">Loading…</p>;
-  if (session === null) return <SignIn onSignedIn={setSession} />;
+  if (session === null)
+    return (
+      <SignIn
+        notice={notice}
+        onSignedIn={(s) => {
+          setNotice(null);
+          setSession(s);
+        }}
+      />
+    );
   return <Shell session={session} onSignedOut={() => setSession(null)} />;
 }
 

@@ -47,6 +47,12 @@ const messageOf = (data: unknown): string | null => {
   return typeof message === 'string' ? message : typeof error === 'string' ? error : null;
 };
 
+/**
+ * Sent on `window` when a call answers 401: the session expired, was signed out elsewhere or its
+ * key was revoked. The app then shows the sign-in form. Sign-in's own 401 (a wrong key) is not one.
+ */
+export const SESSION_ENDED = 'pillar-loop:session-ended';
+
 /** Every call goes to the same origin with the HttpOnly session cookie; the key itself is never kept. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const res = await fetch(path, {
@@ -55,6 +61,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     headers: init.body === undefined ? {} : { 'Content-Type': 'application/json' },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
+  if (res.status === 401 && !(path === '/auth/session' && init.method === 'POST'))
+    window.dispatchEvent(new Event(SESSION_ENDED));
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   let data: unknown;

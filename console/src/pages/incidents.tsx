@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link } from 'wouter';
-import { api, qs, type Incident, type IncidentPage, type LoopStatus } from '../api/client';
+import { qs, type Incident, type LoopStatus } from '../api/client';
 import { useApi, useStream, useThrottled } from '../components/data';
 import { FilterSelect, FilterText, SinceSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Time } from '../components/format';
+import { LoadMore, usePaged } from '../components/paged';
 
 const PAGE = 25;
 const FILTERS = [
@@ -31,46 +32,18 @@ function LoopCell({ id, live }: { id: string; live?: LoopStatus }) {
 
 export function Incidents() {
   const { values: f, set } = useUrlFilters(FILTERS);
-  const query = qs({ ...f, limit: PAGE });
-  const [items, setItems] = useState<Incident[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const list = usePaged<Incident>(`/incidents${qs({ ...f, limit: PAGE })}`);
+  const items = list.data;
   const [loops, setLoops] = useState<Record<string, LoopStatus>>({});
-  const [tick, setTick] = useState(0);
 
-  useEffect(() => {
-    let live = true;
-    api<IncidentPage>(`/incidents${query}`).then(
-      (page) => {
-        if (!live) return;
-        setItems(page.items);
-        setCursor(page.nextCursor);
-        setError(null);
-      },
-      (e: Error) => live && setError(e.message),
-    );
-    return () => {
-      live = false;
-    };
-  }, [query, tick]);
-
-  // New incidents appear as their loops start; known ones show their progress.
-  const refetch = useThrottled(() => setTick((t) => t + 1), 1000);
+  // New incidents appear as their loops start (in front of the pages loaded); known ones show their progress.
+  const refetch = useThrottled(list.reload, 1000);
   useStream('/integration/stream', (data) => {
     const status = data as LoopStatus;
     setLoops((l) => ({ ...l, [status.incidentId]: status }));
     if (items && !items.some((i) => i.id === status.incidentId)) refetch();
   });
 
-  const more = async () => {
-    try {
-      const page = await api<IncidentPage>(`/incidents${qs({ ...f, limit: PAGE, cursor })}`);
-      setItems((i) => [...(i ?? []), ...page.items]);
-      setCursor(page.nextCursor);
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    }
-  };
   return (
     <section>
       <h1>Incidents</h1>
@@ -103,12 +76,12 @@ export function Incidents() {
           </button>
         )}
       </form>
-      {error && (
+      {list.error && (
         <p className="error" role="alert">
-          {error}
+          {list.error.message}
         </p>
       )}
-      {items === null && !error && <p className="muted">Loading…</p>}
+      {items === null && !list.error && <p className="muted">Loading…</p>}
       {items?.length === 0 && <p className="muted">No incidents match.</p>}
       {items && items.length > 0 && (
         <div className="table-wrap">
@@ -157,7 +130,7 @@ export function Incidents() {
           </table>
         </div>
       )}
-      {cursor && <button onClick={more}>Load more</button>}
+      <LoadMore paged={list} />
     </section>
   );
 }

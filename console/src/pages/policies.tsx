@@ -1,14 +1,15 @@
 import { useEffect, useState } from 'react';
 import { Link, useLocation } from 'wouter';
-import { api, qs, type Policy, type PolicyPage } from '../api/client';
+import { api, qs, type Policy } from '../api/client';
 import { Show, isNotFound, useAction, useApi } from '../components/data';
 import { FilterSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Time } from '../components/format';
 import { NotFound, isUuid } from '../components/not-found';
+import { LoadMore, usePaged } from '../components/paged';
 
 export function Policies({ isAdmin }: { isAdmin: boolean }) {
   const { values: f, set } = useUrlFilters(['status'] as const);
-  const list = useApi<PolicyPage>(`/policies${qs({ status: f.status, limit: 100 })}`);
+  const list = usePaged<Policy>(`/policies${qs({ status: f.status, limit: 100 })}`);
   return (
     <section>
       <h1>Policies</h1>
@@ -20,7 +21,7 @@ export function Policies({ isAdmin }: { isAdmin: boolean }) {
           options={['draft', 'active', 'disabled']}
         />
       </form>
-      <Show r={list} empty={(d) => d.items.length === 0}>
+      <Show r={list} empty={(d) => d.length === 0}>
         {(d) => (
           <div className="table-wrap">
             <table>
@@ -34,7 +35,7 @@ export function Policies({ isAdmin }: { isAdmin: boolean }) {
                 </tr>
               </thead>
               <tbody>
-                {d.items.map((p) => (
+                {d.map((p) => (
                   <tr key={p.id}>
                     <td>
                       <Link href={`/policies/${p.id}`}>{p.name}</Link>
@@ -60,6 +61,7 @@ export function Policies({ isAdmin }: { isAdmin: boolean }) {
           </div>
         )}
       </Show>
+      <LoadMore paged={list} />
       {isAdmin && <CreatePolicy onCreated={() => list.reload()} />}
     </section>
   );

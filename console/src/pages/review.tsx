@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
-import { api, type ApprovedRun, type Recovery, type RecoveryPage } from '../api/client';
-import { Show, useAction, useApi, useStream, useThrottled } from '../components/data';
+import { api, type ApprovedRun, type Recovery } from '../api/client';
+import { Show, useAction, useStream, useThrottled } from '../components/data';
 import { Badge, IdTag, Time } from '../components/format';
+import { LoadMore, usePaged } from '../components/paged';
 
 /** One incident waiting on a recovery: approve (starts its run) or reject, with a reason. */
 function Waiting({ r, canOperate, onDone }: { r: Recovery; canOperate: boolean; onDone: () => void }) {
@@ -63,15 +64,15 @@ function Waiting({ r, canOperate, onDone }: { r: Recovery; canOperate: boolean; 
  * here: the server supersedes them.
  */
 export function Review({ canOperate }: { canOperate: boolean }) {
-  const pending = useApi<RecoveryPage>('/recoveries?status=pending_review&limit=200');
+  const pending = usePaged<Recovery>('/recoveries?status=pending_review&limit=200');
   useStream('/integration/stream', useThrottled(pending.reload, 2000));
   return (
     <section>
       <h1>Review queue</h1>
-      <Show r={pending} empty={(d) => d.items.length === 0}>
+      <Show r={pending} empty={(d) => d.length === 0}>
         {(d) => {
           const groups = new Map<string, Recovery[]>();
-          for (const r of d.items)
+          for (const r of d)
             groups.set(`${r.patternId}|${r.playbookId}`, [...(groups.get(`${r.patternId}|${r.playbookId}`) ?? []), r]);
           return (
             <ul className="plain">
@@ -88,6 +89,7 @@ export function Review({ canOperate }: { canOperate: boolean }) {
                       {first.playbookName ?? first.action}{' '}
                       <span className="muted small">
                         · {rs.length === 1 ? '1 incident waits' : `${rs.length} incidents wait`}
+                        {pending.more ? ' (of those loaded)' : ''}
                       </span>
                     </h2>
                     <p className="small">
@@ -113,6 +115,8 @@ export function Review({ canOperate }: { canOperate: boolean }) {
           );
         }}
       </Show>
+      {pending.more && <p className="muted small">More recoveries wait than are loaded here.</p>}
+      <LoadMore paged={pending} />
     </section>
   );
 }

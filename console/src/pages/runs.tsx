@@ -1,9 +1,10 @@
 import { Link } from 'wouter';
-import { qs, type Run, type RunPage } from '../api/client';
-import { Show, useApi, useStream, useThrottled } from '../components/data';
+import { qs, type Run } from '../api/client';
+import { Show, useStream, useThrottled } from '../components/data';
 import { FilterSelect, FilterText, SinceSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Time, shortenIds } from '../components/format';
 import { NotFound, isUuid } from '../components/not-found';
+import { LoadMore, usePaged } from '../components/paged';
 import { RunDetail } from '../components/run-detail';
 
 const STATUSES: Run['status'][] = [
@@ -22,7 +23,7 @@ const FILTERS = ['status', 'trigger', 'agentId', 'capability', 'patternId', 'pla
 
 export function Runs() {
   const { values: f, set } = useUrlFilters(FILTERS);
-  const runs = useApi<RunPage>(`/runs${qs({ ...f, limit: 100 })}`);
+  const runs = usePaged<Run>(`/runs${qs({ ...f, limit: 100 })}`);
   useStream('/integration/stream', useThrottled(runs.reload, 2000), ['run_progress']);
   return (
     <section>
@@ -40,7 +41,7 @@ export function Runs() {
         <FilterText label="Playbook" value={f.playbookId} onChange={(v) => set('playbookId', v)} />
         <SinceSelect value={f.since} onChange={(v) => set('since', v)} />
       </form>
-      <Show r={runs} empty={(d) => d.items.length === 0}>
+      <Show r={runs} empty={(d) => d.length === 0}>
         {(d) => (
           <div className="table-wrap">
             <table>
@@ -55,7 +56,7 @@ export function Runs() {
                 </tr>
               </thead>
               <tbody>
-                {d.items.map((r) => (
+                {d.map((r) => (
                   <tr key={r.id}>
                     <td>
                       <Link href={`/runs/${r.id}`}>{r.playbookName ?? r.playbookId}</Link>{' '}
@@ -84,6 +85,7 @@ export function Runs() {
           </div>
         )}
       </Show>
+      <LoadMore paged={runs} />
     </section>
   );
 }

@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
-import { api, qs, type RunPage } from '../api/client';
-import type { Page, PatchStats, WorkOrder } from '../api/untyped-routes';
+import { api, qs, type Run } from '../api/client';
+import type { PatchStats, WorkOrder } from '../api/untyped-routes';
 import { Show, isNotFound, useAction, useApi, useStream, useThrottled } from '../components/data';
 import { FilterSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Stat, Time, pct, shortenIds } from '../components/format';
 import { NotFound, isUuid } from '../components/not-found';
+import { LoadMore, usePaged } from '../components/paged';
 
 const TABS = ['patches', 'runs', 'workflow'] as const;
 const STATUSES = ['queued', 'claimed', 'in_progress', 'completed', 'failed', 'canceled'];
@@ -16,8 +17,10 @@ export function WorkOrders() {
   const [tab, setTab] = useState<(typeof TABS)[number]>('patches');
   const { values: f, set } = useUrlFilters(['status'] as const);
   const stats = useApi<PatchStats>(tab === 'workflow' ? '/patches/stats' : null);
-  const runs = useApi<RunPage>(tab === 'runs' ? '/patches/runs?status=awaiting_patch' : null);
-  const orders = useApi<Page<WorkOrder>>(tab === 'patches' ? `/patches/work-orders${qs({ status: f.status })}` : null);
+  const runs = usePaged<Run>(tab === 'runs' ? '/patches/runs?status=awaiting_patch&limit=50' : null);
+  const orders = usePaged<WorkOrder>(
+    tab === 'patches' ? `/patches/work-orders${qs({ status: f.status, limit: 50 })}` : null,
+  );
   useStream('/integration/stream', useThrottled(orders.reload, 2000), ['work_order_progress']);
   return (
     <section>
@@ -42,7 +45,7 @@ export function WorkOrders() {
             <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="filters">
               <FilterSelect label="Status" value={f.status} options={STATUSES} onChange={(v) => set('status', v)} />
             </form>
-            <Show r={orders} empty={(d) => d.items.length === 0}>
+            <Show r={orders} empty={(d) => d.length === 0}>
               {(d) => (
                 <div className="table-wrap">
                   <table>
@@ -56,7 +59,7 @@ export function WorkOrders() {
                       </tr>
                     </thead>
                     <tbody>
-                      {d.items.map((w) => (
+                      {d.map((w) => (
                         <tr key={w.id}>
                           <td>
                             <Link href={`/work-orders/${w.id}`}>
@@ -79,20 +82,24 @@ export function WorkOrders() {
                 </div>
               )}
             </Show>
+            <LoadMore paged={orders} />
           </>
         )}
         {tab === 'runs' && (
-          <Show r={runs} empty={(d) => d.items.length === 0}>
-            {(d) => (
-              <ul className="plain">
-                {d.items.map((r) => (
-                  <li key={r.id}>
-                    <Link href={`/runs/${r.id}`}>{r.incidentTitle ?? r.playbookId}</Link> <Badge value={r.status} />
-                  </li>
-                ))}
-              </ul>
-            )}
-          </Show>
+          <>
+            <Show r={runs} empty={(d) => d.length === 0}>
+              {(d) => (
+                <ul className="plain">
+                  {d.map((r) => (
+                    <li key={r.id}>
+                      <Link href={`/runs/${r.id}`}>{r.incidentTitle ?? r.playbookId}</Link> <Badge value={r.status} />
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </Show>
+            <LoadMore paged={runs} />
+          </>
         )}
         {tab === 'workflow' && (
           <Show r={stats}>
@@ -119,6 +126,7 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
   const valid = isUuid(id);
   const order = useApi<WorkOrder>(valid ? `/patches/work-orders/${id}` : null);
   const act = useAction();
+  const [reason, setReason] = useState('');
   useStream(
     valid ? '/integration/stream' : null,
     (d) => {
@@ -130,7 +138,8 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
   if (!valid || isNotFound(order.error)) return <NotFound what="work order" id={id} />;
   const cancel = () =>
     act.run(async () => {
-      await api(`/patches/work-orders/${id}/cancel`, { method: 'POST', body: {} });
+      await api(`/patches/work-orders/${id}/cancel`, { method: 'POST', body: { reason: reason.trim() } });
+      setReason('');
       order.reload();
     }, 'canceled');
   return (
@@ -203,11 +212,28 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
                 </dd>
               </dl>
               {canOperate && open && (
-                <p>
-                  <button className="danger" disabled={act.busy} onClick={cancel}>
+                <form
+                  className="inline"
+                  aria-label="cancel work order"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    void cancel();
+                  }}
+                >
+                  <label>
+                    Reason{' '}
+                    <input
+                      required
+                      maxLength={2000}
+                      value={reason}
+                      onChange={(e) => setReason(e.target.value)}
+                      placeholder="why it is no longer needed"
+                    />
+                  </label>
+                  <button type="submit" className="danger" disabled={act.busy || !reason.trim()}>
                     Cancel work order
                   </button>
-                </p>
+                </form>
               )}
               {act.note}
               <h2>History and progress</h2>
