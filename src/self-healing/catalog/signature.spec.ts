@@ -380,3 +380,24 @@ describe('long messages: the cut', () => {
     }
   });
 });
+
+describe('placeholder-shaped text in a message is words, not a value', () => {
+  it('keeps <EOF> and <INDENT> apart: different words, no match', () => {
+    const eof = extractSignature('parse', 'syntax error: unexpected <EOF> while reading config');
+    const indent = extractSignature('parse', 'syntax error: unexpected <INDENT> while reading config');
+    expect(similarity(eof.tokens, indent.tokens)).toBe(0);
+    expect(eof.tokens.every(isLiteralToken)).toBe(true);
+  });
+
+  it('treats a raw <*> as a word, never as the wildcard', () => {
+    const signature = extractSignature('render', 'template render failed: <*> is not defined here now');
+    expect(signature.tokens).not.toContain(WILDCARD);
+    expect(signature.tokens.every(isLiteralToken)).toBe(true);
+    const other = extractSignature('render', 'template render failed: user is not defined here now');
+    expect(similarity(signature.tokens, other.tokens)).toBe(0);
+  });
+
+  it("neutralises only the look-alike's '<' and masks the rest as before", () => {
+    expect(maskMessage('got <EOF> after 12 bytes')).toBe('got ‹EOF> after <NUM>');
+  });
+});

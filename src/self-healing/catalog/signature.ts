@@ -260,10 +260,17 @@ export function cutAtWord(text: string, limit: number): string {
   return text.slice(0, end);
 }
 
+/**
+ * Text in the message that looks like one of the masker's placeholders (`<EOF>`, `<*>`) is
+ * words of the message, not a value: its `<` becomes `‹`, so only the masker's placeholders are
+ * placeholders (and `<*>` in a message is no wildcard).
+ */
+const PLACEHOLDER_LOOKALIKE = /<(?=(?:[A-Z]+|\*)>)/g;
+
 /** Replaces every variable part of a message with a typed placeholder. */
 export function maskMessage(message: string): string {
   // Storable first (lone surrogates, NUL become U+FFFD): what is matched is what is stored.
-  let masked = storableText(cutAtWord(message, MAX_MESSAGE_LENGTH));
+  let masked = storableText(cutAtWord(message, MAX_MESSAGE_LENGTH)).replace(PLACEHOLDER_LOOKALIKE, '‹');
   for (const [pattern, replacement, guard] of STRUCTURAL_MASKS) {
     if (guard && !guard.test(masked)) continue;
     masked =
