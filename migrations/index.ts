@@ -39,6 +39,7 @@ import { NotificationPruneIndexes1767100001000 } from './1767100001000-notificat
 import { IncidentsAlertEndedAt1767200000000 } from './1767200000000-incidents-alert-ended-at.js';
 import { IncidentsFingerprintIndex1767300000000 } from './1767300000000-incidents-fingerprint-index.js';
 import { OutboxTenantDeadLettersIndex1767400300000 } from './1767400300000-outbox-tenant-dead-letters-index.js';
+import { PatternRecoveryTemplateSqlNull1767400500000 } from './1767400500000-pattern-recovery-template-sql-null.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -83,4 +84,5 @@ export const migrations = [
   IncidentsAlertEndedAt1767200000000,
   IncidentsFingerprintIndex1767300000000,
   OutboxTenantDeadLettersIndex1767400300000,
+  PatternRecoveryTemplateSqlNull1767400500000,
 ];

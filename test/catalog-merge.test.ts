@@ -155,6 +155,42 @@ describe('pattern merges keep the older id and move what hangs on the others', (
     ).toEqual([{ n: 1 }]);
   });
 
+  it('a template PATCHed to null is SQL NULL: a later merge carries the absorbed pattern’s template over to it', async () => {
+    const tenant = 'merge-null';
+    const admin = await app.keyFor(tenant, 'admin');
+    const get = async (path: string) => (await app.http.get(path).set(auth(admin)).expect(200)).body;
+    const patch = (id: string, body: object) =>
+      app.http.patch(`/catalog/patterns/${id}`).set(auth(admin)).send(body).expect(200);
+    const filed = async (user: string) => {
+      const res = await app.http
+        .post('/incidents')
+        .set(auth(admin))
+        .send({ errorType: 'ssh_auth', message: `unknown user ${user} from gw-null`, agentId: `agent-${user}` })
+        .expect(201);
+      const id = res.body.id as string;
+      return (await eventually(async () => (await get(`/incidents/${id}`)).matchedPatternId, `${id} filed`)) as string;
+    };
+    const p1 = await filed('deploy');
+    const p2 = await filed('maria');
+    expect(p1 < p2).toBe(true);
+    // p1 had a template and lost it; p2 gets one.
+    await patch(p1, { recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.9 } });
+    expect((await patch(p1, { recoveryTemplate: null })).body.recoveryTemplate).toBeNull();
+    expect(
+      await app.sql(`SELECT recovery_template IS NULL AS sql_null FROM failure_patterns WHERE id = $1`, [p1]),
+    ).toEqual([{ sql_null: true }]);
+    await patch(p2, { recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true });
+
+    // Two more users make the position a parameter: p2 (and the third) merge into p1, which has no template.
+    await filed('oracle');
+    expect(await filed('admin')).toBe(p1);
+    expect((await get(`/catalog/patterns/${p2}`)).mergedIntoId).toBe(p1);
+    expect(await get(`/catalog/patterns/${p1}`)).toMatchObject({
+      recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 },
+      autoApplyRecovery: true,
+    });
+  });
+
   /**
    * Files deploy, maria and oracle (three patterns, p1 < p2 < p3) and then admin, which merges p2 and
    * p3 into p1, for a tenant whose `bridge` is off: what the first three queued for that bridge names

@@ -8,6 +8,7 @@ import {
   MatchIncidentToCatalog,
   type CatalogMatch,
 } from '../src/self-healing/catalog/match-incident/match-incident.command.js';
+import { extractSignature, MAX_MESSAGE_LENGTH } from '../src/self-healing/catalog/signature.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -115,6 +116,22 @@ describe('filing several incidents in one transaction (real PostgreSQL)', () => 
       `SELECT occurrence_count, affected_agents, capabilities FROM failure_patterns WHERE tenant_id = 'cat-b'`,
     );
     expect(row).toEqual({ occurrence_count: 3, affected_agents: ['agent-1', 'agent-3'], capabilities: ['billing'] });
+  });
+
+  it('files a long message cut across an emoji under one pattern, however often it repeats', async () => {
+    // The limit falls between the halves of the emoji: half of it must not become a stored word
+    // (PostgreSQL would store U+FFFD, and the next repeat would not match what was stored).
+    const message = 'worker crashed: '.padEnd(MAX_MESSAGE_LENGTH - 1, 'y') + '😀 tail';
+    const filed: CatalogMatch[] = [];
+    for (let i = 0; i < 3; i++) filed.push(await match('cat-long', message, 'agent-1', null));
+    expect(filed.map((r) => r.isNew)).toEqual([true, false, false]);
+    expect(new Set(filed.map((r) => r.patternId)).size).toBe(1);
+    const rows = await app.sql<{ n: number; tokens: string[] }>(
+      `SELECT occurrence_count AS n, template_tokens AS tokens FROM failure_patterns WHERE tenant_id = 'cat-long'`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.n).toBe(3);
+    expect(rows[0]!.tokens).toEqual(extractSignature('timeout', message).tokens);
   });
 
   it('writes nothing when the transaction rolls back', async () => {

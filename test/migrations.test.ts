@@ -80,6 +80,33 @@ describe('migrations', () => {
     await runMigrations(url);
   });
 
+  it('turns a recovery template stored as JSON null into SQL NULL, and leaves real templates', async () => {
+    await runMigrations(url);
+    const after =
+      migrations.length - migrations.findIndex((m) => m.name === 'PatternRecoveryTemplateSqlNull1767400500000');
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    const insert = (id: string, template: string | null) =>
+      ds.query(
+        `INSERT INTO failure_patterns (id, tenant_id, error_type, shape_key, template, template_tokens, recovery_template)
+         VALUES ($1, 'm-null', 'db', '1', 'x', ARRAY['x'], $2::jsonb)`,
+        [id, template],
+      );
+    await insert('01a233e4-0000-7000-8000-000000000011', 'null');
+    await insert('01a233e4-0000-7000-8000-000000000012', '{"playbookId":"memory_cleanup"}');
+    await insert('01a233e4-0000-7000-8000-000000000013', null);
+    await runMigrations(url);
+    expect(
+      await ds.query(
+        `SELECT recovery_template IS NULL AS sql_null, recovery_template AS t FROM failure_patterns WHERE tenant_id = 'm-null' ORDER BY id`,
+      ),
+    ).toEqual([
+      { sql_null: true, t: null },
+      { sql_null: false, t: { playbookId: 'memory_cleanup' } },
+      { sql_null: true, t: null },
+    ]);
+    await ds.query(`DELETE FROM failure_patterns WHERE tenant_id = 'm-null'`);
+  });
+
   it('seals stored actuator headers, moves URL credentials into a sealed Basic header, and opens them again on down (issue 20)', async () => {
     const box = new SecretBox(Buffer.alloc(32, 7));
     const secrets = { secretBox: () => box };

@@ -427,7 +427,8 @@ export class FailurePatternRepository {
         tenantId,
         id,
         changes.recoveryTemplate !== undefined,
-        changes.recoveryTemplate === undefined ? null : JSON.stringify(changes.recoveryTemplate),
+        // null is SQL NULL, "no template" (a merge carries one over only to a survivor whose column IS NULL), never JSON null.
+        changes.recoveryTemplate == null ? null : JSON.stringify(changes.recoveryTemplate),
         changes.autoApplyRecovery ?? null,
       ],
     );

@@ -394,4 +394,25 @@ describe('fileSignature: learning variable positions', () => {
       absorbed: ['p2', 'p3', 'p5'],
     });
   });
+
+  it('keeps a stored pattern as the survivor over one founded in this transaction, whatever their ids (a replica whose clock is behind)', () => {
+    // p0 was founded by this transaction on a host 40 s behind: its id sorts before the stored ones'.
+    const candidates: PatternCandidate[] = [
+      { id: 'p0', templateTokens: words('unknown user oracle from gw-west'), occurrenceCount: 1, isNew: true },
+      { id: 'p1', templateTokens: words('unknown user deploy from gw-west'), occurrenceCount: 1 },
+      { id: 'p2', templateTokens: words('unknown user maria from gw-west'), occurrenceCount: 1 },
+    ];
+    expect(fileSignature(candidates, signatureOf('unknown user admin from gw-west'))).toMatchObject({
+      kind: 'merge',
+      id: 'p1',
+      absorbed: ['p2', 'p0'],
+    });
+    // Among patterns all founded in this transaction (or all stored), the smallest id.
+    const fresh = candidates.map((c) => ({ ...c, isNew: true }));
+    expect(fileSignature(fresh, signatureOf('unknown user admin from gw-west'))).toMatchObject({
+      kind: 'merge',
+      id: 'p0',
+      absorbed: ['p1', 'p2'],
+    });
+  });
 });

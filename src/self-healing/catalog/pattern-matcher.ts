@@ -7,6 +7,8 @@ export interface PatternCandidate {
   templateTokens: string[];
   /** Incidents filed under it (merged ones included): the weight of its words when a position is judged (see {@link fileSignature}). */
   occurrenceCount: number;
+  /** Founded by the transaction filing the message, not stored yet: never a merge's survivor while a stored one is merged (see {@link survivorFirst}). */
+  isNew?: boolean;
 }
 
 export interface PatternMatch {
@@ -160,8 +162,8 @@ interface Variant {
  *    at least {@link MIN_EFFECTIVE_VALUES} effectively. Positions that fail are dropped, and with
  *    them the variants that differ there, until what is left agrees (Brain's "a column whose
  *    values keep changing is a variable", decided online on the patterns themselves). The
- *    message's pattern and the remaining variants merge into the oldest (smallest id: ids are
- *    time-ordered), whose template gets `<*>` at those positions, provided it keeps at least
+ *    message's pattern and the remaining variants merge into the oldest (stored first, then the
+ *    smallest id: ids are time-ordered), whose template gets `<*>` at those positions, provided it keeps at least
  *    {@link MIN_LITERAL_SHARE} of its positions literal.
  *
  * Judging on every message (not only on a new word) makes the outcome depend on the counts, not on
@@ -332,8 +334,8 @@ function effectiveNumber(weights: Iterable<number>, top: number, total: number):
 
 /**
  * The group's patterns, and (when the template gained a `<*>`) every other pattern of the
- * bucket the new template now covers, become one: the oldest (smallest id; ids are
- * time-ordered) survives. Without this, a pattern founded before a position was learned would
+ * bucket the new template now covers, become one: the oldest survives (a stored one, then the
+ * smallest id; see {@link survivorFirst}). Without this, a pattern founded before a position was learned would
  * live on beside the general one and keep taking its exact repeats.
  */
 function withSubsumed(
@@ -350,8 +352,20 @@ function withSubsumed(
   }
   if (members.length === 1) return { kind: 'match', id: members[0]!.id, score, templateTokens };
   for (const member of members) templateTokens = mergeTokens(templateTokens, member.templateTokens);
-  const ids = members.map((m) => m.id).sort();
+  const ids = members.sort(survivorFirst).map((m) => m.id);
   return { kind: 'merge', id: ids[0]!, score, templateTokens, absorbed: ids.slice(1) };
+}
+
+/**
+ * A merge's survivor comes first: a stored pattern before one founded in this transaction, then
+ * the smallest id (the oldest: ids are time-ordered). Ids come from the host's clock, so a replica
+ * whose clock is behind founds patterns with ids smaller than stored ones; such a survivor exists
+ * only as an insert queued for the commit, and what the merge writes to the stored survivor (the
+ * recovery template carried over from an absorbed pattern) would find no row.
+ */
+function survivorFirst(a: PatternCandidate, b: PatternCandidate): number {
+  if (Boolean(a.isNew) !== Boolean(b.isNew)) return a.isNew ? 1 : -1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** Whether every message of template `inner` also fits template `outer`. */

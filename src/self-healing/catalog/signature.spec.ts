@@ -2,10 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { generalize, similarity, WILDCARD } from './pattern-matcher.js';
 import {
+  cutAtWord,
   extractSignature,
   isLiteralToken,
   maskMessage,
   MAX_MESSAGE_LENGTH,
+  MAX_MASKED_LENGTH,
   shapeKeyOf,
   tokenize,
 } from './signature.js';
@@ -322,7 +324,80 @@ describe('input bounds', () => {
       const started = performance.now();
       const signature = extractSignature('e', message);
       expect(performance.now() - started).toBeLessThan(500);
-      expect(signature.masked).toBe(maskMessage(message.slice(0, MAX_MESSAGE_LENGTH)));
+      expect(signature.masked.length).toBeLessThanOrEqual(MAX_MASKED_LENGTH);
     }
+  });
+});
+
+describe('long messages: the cut', () => {
+  // What PostgreSQL stores for a text: U+0000 and lone surrogates would come back as U+FFFD (or fail).
+  const storableUnchanged = (token: string) =>
+    // eslint-disable-next-line no-control-regex -- NUL is one of the characters looked for
+    !/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(token) &&
+    Buffer.from(token, 'utf8').toString('utf8') === token;
+
+  it('never leaves half a surrogate pair: an emoji across the limit is dropped whole, and the same message gives the same tokens', () => {
+    const messages = [
+      MAX_MASKED_LENGTH - 1,
+      MAX_MESSAGE_LENGTH - 2,
+      MAX_MESSAGE_LENGTH - 1,
+      MAX_MESSAGE_LENGTH,
+    ].flatMap((at) => [
+      'worker crashed: '.padEnd(at, 'y') + '😀 tail',
+      'x'.repeat(at) + '😀'.repeat(MAX_MESSAGE_LENGTH),
+    ]);
+    for (const message of messages) {
+      const first = extractSignature('crash', message);
+      const second = extractSignature('crash', message);
+      expect(first.tokens.every(storableUnchanged)).toBe(true);
+      expect(first.masked.length).toBeLessThanOrEqual(MAX_MASKED_LENGTH);
+      expect(second.tokens).toEqual(first.tokens);
+    }
+    // The cut itself: a trailing high surrogate is never kept.
+    expect(cutAtWord('a'.repeat(9) + '😀', 10)).toBe('a'.repeat(9));
+  });
+
+  it('makes every token storable: lone surrogates and NUL in the message become U+FFFD before matching', () => {
+    const tokens = extractSignature('e', 'bad \ud83d byte \u0000 and \ude00 here').tokens;
+    expect(tokens.every(storableUnchanged)).toBe(true);
+    expect(tokens).toEqual(['bad', '\ufffd', 'byte', '\ufffd', 'and', '\ufffd', 'here']);
+  });
+
+  it('cuts on a word boundary: a word the limit falls inside is dropped', () => {
+    expect(cutAtWord('alpha bravo charlie', 13)).toBe('alpha bravo ');
+    expect(cutAtWord('alpha bravo charlie', 11)).toBe('alpha bravo');
+    expect(cutAtWord('alphabravocharlie', 5)).toBe('alpha'); // no space: cut at the limit
+  });
+
+  it('two long messages differing only in the length of an earlier value give the same template', () => {
+    const words = 'at com.acme.orders.OrderService.process connection refused by upstream payments gateway '.repeat(60);
+    const signatures = [7, 1234, 98, 123456, 5, 31, 4242, 77777].map((n) =>
+      extractSignature('crash', `job ${n} failed after retries: ${words}`),
+    );
+    for (const signature of signatures) {
+      expect(signature.shapeKey).toBe(signatures[0]!.shapeKey);
+      expect(signature.tokens).toEqual(signatures[0]!.tokens);
+    }
+  });
+});
+
+describe('placeholder-shaped text in a message is words, not a value', () => {
+  it('keeps <EOF> and <INDENT> apart: different words, no match', () => {
+    const eof = extractSignature('parse', 'syntax error: unexpected <EOF> while reading config');
+    const indent = extractSignature('parse', 'syntax error: unexpected <INDENT> while reading config');
+    expect(similarity(eof.tokens, indent.tokens)).toBe(0);
+    expect(eof.tokens.every(isLiteralToken)).toBe(true);
+  });
+
+  it('treats a raw <*> as a word, never as the wildcard', () => {
+    const signature = extractSignature('render', 'template render failed: <*> is not defined here now');
+    expect(signature.tokens).not.toContain(WILDCARD);
+    expect(signature.tokens.every(isLiteralToken)).toBe(true);
+    const other = extractSignature('render', 'template render failed: user is not defined here now');
+    expect(similarity(signature.tokens, other.tokens)).toBe(0);
+  });
+
+  it("neutralises only the look-alike's '<' and masks the rest as before", () => {
+    expect(maskMessage('got <EOF> after 12 bytes')).toBe('got ‹EOF> after <NUM>');
   });
 });

@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { storableText } from '../../platform/database/storable.js';
 
 /**
  * The normalised form of a failure message that the catalog matches on.
@@ -229,19 +230,54 @@ function maskWordRun(run: string): string {
   return HAS_LETTER.test(core) ? P.id + tail : P.num + tail;
 }
 
-/** Longer messages (huge stack traces, payload dumps) are cut: bounded work per incident. */
+/** Longer messages (huge stack traces, payload dumps) are cut before masking: bounded work per incident. */
 export const MAX_MESSAGE_LENGTH = 4096;
+/**
+ * The masked message is cut again, to this length: values of different lengths before the cut
+ * (`job 7`, `job 123456`) mask to the same placeholder, so they do not move this cut as they move
+ * the first one. Half the raw limit: room for values that mask shorter than they are.
+ */
+export const MAX_MASKED_LENGTH = MAX_MESSAGE_LENGTH / 2;
+
+const SPACE = /\s/;
+
+/**
+ * `text` cut to at most `limit` UTF-16 units on a word boundary: a word the cut falls inside is
+ * dropped whole, so what is kept never depends on where in a word the limit landed. A text with
+ * no space before the limit is cut at the limit, never between the halves of a surrogate pair
+ * (a lone surrogate is not storable, and would make every repeat a different word).
+ */
+export function cutAtWord(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let end = limit;
+  if (!SPACE.test(text[end]!)) {
+    let i = end;
+    while (i > 0 && !SPACE.test(text[i - 1]!)) i--;
+    if (i > 0) end = i;
+  }
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return text.slice(0, end);
+}
+
+/**
+ * Text in the message that looks like one of the masker's placeholders (`<EOF>`, `<*>`) is
+ * words of the message, not a value: its `<` becomes `‹`, so only the masker's placeholders are
+ * placeholders (and `<*>` in a message is no wildcard).
+ */
+const PLACEHOLDER_LOOKALIKE = /<(?=(?:[A-Z]+|\*)>)/g;
 
 /** Replaces every variable part of a message with a typed placeholder. */
 export function maskMessage(message: string): string {
-  let masked = message.length > MAX_MESSAGE_LENGTH ? message.slice(0, MAX_MESSAGE_LENGTH) : message;
+  // Storable first (lone surrogates, NUL become U+FFFD): what is matched is what is stored.
+  let masked = storableText(cutAtWord(message, MAX_MESSAGE_LENGTH)).replace(PLACEHOLDER_LOOKALIKE, '‹');
   for (const [pattern, replacement, guard] of STRUCTURAL_MASKS) {
     if (guard && !guard.test(masked)) continue;
     masked =
       typeof replacement === 'string' ? masked.replace(pattern, replacement) : masked.replace(pattern, replacement);
   }
   masked = masked.replace(WORD_RUN_RE, maskWordRun);
-  return masked.replace(/\s+/g, ' ').trim();
+  return cutAtWord(masked.replace(/\s+/g, ' ').trim(), MAX_MASKED_LENGTH).trimEnd();
 }
 
 // A token: a placeholder, or a run of characters up to whitespace or punctuation that separates
