@@ -67,9 +67,16 @@ describe('every decision is in the audit log', () => {
       const r = await get(`/runs/${runId}`);
       return r.phase === 'done' ? r : null;
     }, `run ${runId} to finish`);
+  /** A key's id; ADMIN_API_KEY's, which keeps none of itself in the clear, by its bootstrap name. */
   const keyIdOf = async (key: string) => {
-    const listed = (await get('/admin/api-keys', ADMIN_KEY)).items as Array<{ id: string; keyPrefix: string }>;
-    return listed.find((k) => key.startsWith(k.keyPrefix))!.id;
+    const listed = (await get('/admin/api-keys', ADMIN_KEY)).items as Array<{
+      id: string;
+      name: string;
+      keyPrefix: string;
+    }>;
+    return listed.find((k) =>
+      key === ADMIN_KEY ? k.name === 'bootstrap admin (ADMIN_API_KEY)' : key.startsWith(k.keyPrefix),
+    )!.id;
   };
 
   beforeAll(async () => {

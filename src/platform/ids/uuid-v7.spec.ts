@@ -18,6 +18,14 @@ describe('uuidv7', () => {
     expect(ids.every((id) => V7.test(id))).toBe(true);
   });
 
+  it('made one after another in this process, sorts in the order made, within a millisecond too', () => {
+    const ids = Array.from({ length: 10_000 }, () => uuidv7());
+    const sorted = [...ids].sort();
+    expect(sorted).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => V7.test(id))).toBe(true);
+  });
+
   it('uses the current time', () => {
     const before = Date.now();
     const id = uuidv7();

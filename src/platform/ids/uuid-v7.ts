@@ -13,11 +13,27 @@ let offset = pool.length;
  * here has a creation timestamp anyway.)
  */
 export function uuidv7(): string {
-  return uuidv7At(Date.now());
+  let ms = Date.now();
+  // Within one millisecond (or a clock stepping back) the 12 bits after the time count up
+  // (RFC 9562 §6.2, method 1), so the ids this process makes sort in the order they were made:
+  // rows of one transaction, which share created_at = now(), list in the order they were written.
+  if (ms <= last.ms) {
+    ms = last.ms;
+    if (++last.counter > 0xfff) {
+      ms++;
+      last.counter = 0;
+    }
+  } else last.counter = 0;
+  last.ms = ms;
+  return uuidv7At(ms, last.counter);
 }
+const last = { ms: -1, counter: 0 };
 
-/** uuidv7 for a given time (tests); kept apart so that `ids.map(uuidv7)` cannot pass a time by accident. */
-export function uuidv7At(now: number): string {
+/**
+ * uuidv7 for a given time (tests); kept apart so that `ids.map(uuidv7)` cannot pass a time by
+ * accident. With a `counter`, the 12 bits after the time are it rather than random.
+ */
+export function uuidv7At(now: number, counter?: number): string {
   if (offset === pool.length) {
     randomFillSync(pool);
     offset = 0;
@@ -25,6 +41,10 @@ export function uuidv7At(now: number): string {
   const bytes = pool.subarray(offset, offset + 16);
   offset += 16;
   bytes.writeUIntBE(now, 0, 6);
+  if (counter !== undefined) {
+    bytes[6] = counter >> 8;
+    bytes[7] = counter & 0xff;
+  }
   bytes[6] = (bytes[6]! & 0x0f) | 0x70; // version 7
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // variant 10
   const hex = bytes.toString('hex');
