@@ -44,15 +44,15 @@ export const LEARNING = {
   /**
    * Verdicts read per fix: twice the horizon, so each failure within the horizon is judged from the
    * horizon's worth of verdicts before it, as it was when it happened (see findHold). Reviews are read
-   * alike: every one since the oldest verdict that counts, and the horizon's worth before it.
+   * to the same end: every one since the oldest verdict that counts, and the horizon's worth before it.
    */
-  readPerKind: 100,
+  verdictsRead: 100,
   /** At most this many reviews since the oldest verdict that counts are read (reviewers decide far less often). */
   reviewsSince: 1000,
 } as const;
 
 /**
- * What FixEvidenceRepository reads of a fix's whole history (newest first): the newest readPerKind runs,
+ * What FixEvidenceRepository reads of a fix's whole history (newest first): the newest verdictsRead runs,
  * every review since the oldest run that counts (up to reviewsSince), and the horizon of reviews before
  * it; with no run, the newest horizon reviews. Its SQL's contract (test/fix-evidence.test.ts).
  */
@@ -61,7 +61,7 @@ export function evidenceRead(history: readonly FixObservation[]): FixObservation
   const edge = runs.slice(0, LEARNING.horizon).at(-1)?.at.getTime() ?? Infinity;
   let since = 0;
   let before = 0;
-  const read = new Set(runs.slice(0, LEARNING.readPerKind));
+  const read = new Set(runs.slice(0, LEARNING.verdictsRead));
   for (const o of history)
     if (
       o.kind === 'review' &&

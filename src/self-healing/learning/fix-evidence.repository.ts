@@ -9,7 +9,7 @@ export class FixEvidenceRepository {
 
   /**
    * One round trip, each part through its own index (idx_recovery_runs_verdicts, idx_recoveries_reviewed):
-   * the newest readPerKind verdicts, and the reviews each failure among the newest horizon of them was
+   * the newest verdictsRead verdicts, and the reviews each failure among the newest horizon of them was
    * judged with: every review since the oldest verdict that counts (up to reviewsSince), and the horizon
    * of reviews before it. With no verdict, the newest horizon reviews.
    */
@@ -31,7 +31,7 @@ export class FixEvidenceRepository {
        (SELECT 'review', succeeded, at FROM reviews WHERE at <= coalesce((SELECT at FROM edge), 'infinity')
          ORDER BY at DESC LIMIT $5)
        ORDER BY at DESC`,
-      [tenantId, patternId, playbookId, LEARNING.readPerKind, LEARNING.horizon, LEARNING.reviewsSince],
+      [tenantId, patternId, playbookId, LEARNING.verdictsRead, LEARNING.horizon, LEARNING.reviewsSince],
     );
     return rows.map((r) => ({ kind: r.kind, succeeded: r.succeeded, at: r.at }));
   }
