@@ -13,18 +13,16 @@ let offset = pool.length;
  * here has a creation timestamp anyway.)
  */
 export function uuidv7(): string {
-  let ms = Date.now();
-  // Within one millisecond (or a clock stepping back) the 12 bits after the time count up
-  // (RFC 9562 §6.2, method 1), so the ids this process makes sort in the order they were made:
-  // rows of one transaction, which share created_at = now(), list in the order they were written.
-  if (ms <= last.ms) {
-    ms = last.ms;
-    if (++last.counter > 0xfff) {
-      ms++;
-      last.counter = 0;
-    }
-  } else last.counter = 0;
-  last.ms = ms;
+  const ms = Date.now();
+  // Within one millisecond the 12 bits after the time count up (RFC 9562 §6.2, method 1), so the
+  // ids this process makes in a millisecond sort in the order they were made: rows of one
+  // transaction, which share created_at = now(), list in the order they were written. (Past 4 096
+  // in one millisecond the count wraps; a clock that steps back starts again from its time.)
+  if (ms === last.ms) last.counter = (last.counter + 1) & 0xfff;
+  else {
+    last.ms = ms;
+    last.counter = 0;
+  }
   return uuidv7At(ms, last.counter);
 }
 const last = { ms: -1, counter: 0 };
