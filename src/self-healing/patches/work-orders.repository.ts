@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { withLockTime } from '../../platform/database/lock-time.js';
 import { newestFirst } from '../../platform/database/newest-first.js';
 import { setColumns } from '../../platform/database/set-columns.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
@@ -105,14 +106,11 @@ export class WorkOrdersRepository {
    * Locks the order for a change, with the database's time read once the lock is held
    * (`locked_at`): the time a claim's lease runs from, is judged lapsed by, and a finish is stamped
    * with, so that they are compared with `now()` (lapsed claims, the inbox) on the same clock,
-   * whatever this host's says. Read outside the locking SELECT: in its own select list,
-   * clock_timestamp() is the time before a wait for another transaction's lock (unless that one
-   * changed the row), not after.
+   * whatever this host's says (withLockTime).
    */
   async lock(tenantId: string, id: string): Promise<(WorkOrderRow & { locked_at: Date }) | null> {
     const [row] = await this.tx.query<WorkOrderRow & { locked_at: Date }>(
-      `WITH locked AS MATERIALIZED (SELECT * FROM work_orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
-       SELECT *, clock_timestamp() AS locked_at FROM locked`,
+      withLockTime(`SELECT * FROM work_orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE`),
       [tenantId, id],
     );
     return row ?? null;

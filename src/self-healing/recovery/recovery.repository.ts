@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { withLockTime } from '../../platform/database/lock-time.js';
 import { newestFirst } from '../../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../../platform/database/transaction-host.js';
 import type { Cursor } from '../../platform/http/cursor.js';
@@ -122,14 +123,12 @@ export class RecoveryRepository {
 
   /**
    * Locks the recovery for a decision or a new expiry, with the database's time read once the
-   * lock is held (`locked_at`, outside the locking SELECT, whose own clock_timestamp() would be the
-   * time before a wait for the lock): what its `expires_at` is judged against, as the sweep judges
-   * it by `now()`, whatever this host's clock says.
+   * lock is held (`locked_at`, withLockTime): what its `expires_at` is judged against, as the sweep
+   * judges it by `now()`, whatever this host's clock says.
    */
   async lock(tenantId: string, id: string): Promise<(RecoveryRow & { locked_at: Date }) | null> {
     const [row] = await this.tx.query<RecoveryRow & { locked_at: Date }>(
-      `WITH locked AS MATERIALIZED (SELECT * FROM recovery_candidates WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
-       SELECT *, clock_timestamp() AS locked_at FROM locked`,
+      withLockTime(`SELECT * FROM recovery_candidates WHERE tenant_id = $1 AND id = $2 FOR UPDATE`),
       [tenantId, id],
     );
     return row ?? null;

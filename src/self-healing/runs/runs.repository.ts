@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { withLockTime } from '../../platform/database/lock-time.js';
 import { newestFirst } from '../../platform/database/newest-first.js';
 import { inOneSnapshot } from '../../platform/database/one-snapshot.js';
 import { setColumns } from '../../platform/database/set-columns.js';
@@ -226,13 +227,11 @@ export class RunsRepository {
   /**
    * Locks the run: every change of a run and its steps happens under this lock. Without a tenant
    * only for a caller the run's own token authenticated (an actuator's late result). `locked_at`
-   * is the database's time once the lock is held (read outside the locking SELECT, whose own
-   * clock_timestamp() would be the time before a wait for the lock): what a change is stamped with.
+   * is the database's time once the lock is held (withLockTime): what a change is stamped with.
    */
   async lock(tenantId: string | null, id: string): Promise<(RunRow & { locked_at: Date }) | null> {
     const [row] = await this.tx.query<RunRow & { locked_at: Date }>(
-      `WITH locked AS MATERIALIZED (SELECT * FROM recovery_runs WHERE id = $2 AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE)
-       SELECT *, clock_timestamp() AS locked_at FROM locked`,
+      withLockTime(`SELECT * FROM recovery_runs WHERE id = $2 AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE`),
       [tenantId, id],
     );
     return row ?? null;
@@ -240,10 +239,9 @@ export class RunsRepository {
 
   /** Locks the run only if this worker's lease on it still holds: a worker whose lease lapsed changes nothing. */
   async lockLeased(id: string, token: string): Promise<LeasedRun | null> {
-    // With the database's clock, read once the lock is held (outside the locking SELECT, as in lock()): the engine's "now".
+    // With the database's clock, read once the lock is held (withLockTime): the engine's "now".
     const [row] = await this.tx.query<LeasedRun>(
-      `WITH locked AS MATERIALIZED (SELECT * FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE)
-       SELECT *, clock_timestamp() AS locked_at FROM locked`,
+      withLockTime(`SELECT * FROM recovery_runs WHERE id = $1 AND lease_token = $2 FOR UPDATE`),
       [id, token],
     );
     return row ?? null;
