@@ -48,11 +48,12 @@ describe('escalation to a coding agent', () => {
       .set(auth(admin))
       .send({ capabilities: ['ci'], baseConfidence: 0.75 })
       .expect(200);
-    await app.http
-      .put('/routing/agents/builder-2')
-      .set(auth(admin))
-      .send({ capabilities: ['ci'], baseConfidence: 0.75 })
-      .expect(200);
+    for (const agent of ['builder-2', 'builder-3'])
+      await app.http
+        .put(`/routing/agents/${agent}`)
+        .set(auth(admin))
+        .send({ capabilities: ['ci'], baseConfidence: 0.75 })
+        .expect(200);
   });
   afterAll(async () => {
     await app.stop();
@@ -208,6 +209,49 @@ describe('escalation to a coding agent', () => {
     expect(trust.trustByCapability.ci).toBeLessThan(0.75);
   });
 
+  it("an operator's cancel of a work order cancels its run: no verdict, its rollback runs, trust unchanged", async () => {
+    cause = 'code';
+    const { incidentId, run, workOrderId } = await pipelineTimeout('builder-3');
+    await app.http
+      .post(`/patches/work-orders/${workOrderId}/cancel`)
+      .set(auth(operator))
+      .send({ reason: 'fixed by hand' })
+      .expect(200);
+    const finished = await done(run.id);
+    expect(finished).toMatchObject({
+      status: 'canceled',
+      verdict: null,
+      reason: expect.stringContaining(`(work order ${workOrderId} canceled)`),
+    });
+    expect(finished.steps.find((s: { id: string }) => s.id === 'fix_code').status).toBe('skipped');
+    // What it did (diagnose) is undone: the rollback restores the stage's timeout.
+    expect(
+      ops.calls
+        .filter((c) => c.json?.runId === run.id)
+        .map((c) => c.json.params.action)
+        .at(-1),
+    ).toBe('restore_timeout');
+    expect((await get(`/incidents/${incidentId}`)).status).toBe('open');
+
+    // The next run of the agent moves its trust from where it was: the cancel changed nothing.
+    const next = await pipelineTimeout('builder-3');
+    const { claimToken } = (
+      await app.http.post(`/patches/work-orders/${next.workOrderId}/claim`).set(auth(agentKey)).expect(200)
+    ).body;
+    await app.http
+      .post(`/patches/work-orders/${next.workOrderId}/complete`)
+      .set(auth(agentKey))
+      .send({ claimToken, testsPassed: true, summary: 'fixed' })
+      .expect(200);
+    expect((await done(next.run.id)).status).toBe('succeeded');
+    const trust = await eventually(async () => {
+      const a = await get('/routing/agents/builder-3');
+      return a.trustHistory.some((h: { runId: string }) => h.runId === next.run.id) ? a : null;
+    }, 'trust to move');
+    expect(trust.trustHistory.map((h: { runId: string }) => h.runId)).toEqual([next.run.id]);
+    expect(trust.trustHistory[0]).toMatchObject({ previousTrust: 0.75, outcome: 'succeeded' });
+  });
+
   it("POST /patches/trigger: the seed's three checks", async () => {
     const trigger = (errorType: string, description: string) =>
       app.http.post('/patches/trigger').set(auth(operator)).send({ errorType, description, filePath: 'src/app.ts' });
@@ -254,12 +298,15 @@ describe('escalation to a coding agent', () => {
     expect(
       (await app.http.post('/patches/trigger').set(auth(agentKey)).send({ errorType: 'x', description: 'y' })).status,
     ).toBe(403);
-    // An operator withdraws the verification work order: its run stops waiting and fails.
+    // An operator withdraws the verification work order: its run stops waiting, canceled.
     await app.http
       .post(`/patches/work-orders/${verification.workOrderId}/cancel`)
       .set(auth(operator))
       .send({ reason: 'fixed by hand' })
       .expect(200);
-    expect((await done(verification.runId)).reason).toContain(`work order ${verification.workOrderId} canceled`);
+    expect(await done(verification.runId)).toMatchObject({
+      status: 'canceled',
+      reason: expect.stringContaining(`work order ${verification.workOrderId} canceled`),
+    });
   });
 });

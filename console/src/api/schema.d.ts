@@ -974,7 +974,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a work order */
+        /**
+         * Cancel a work order
+         * @description The run waiting on it (an `escalate` step) is canceled, as by `POST /runs/:id/cancel`: no verdict, the agent's trust unchanged, its rollback runs. A rollback step's order, or a canary's handed over when no candidate passed, fails that step.
+         */
         post: operations["PatchesController_cancel"];
         delete?: never;
         options?: never;

@@ -119,7 +119,11 @@ export class PatchesController {
   }
 
   /** An operator withdraws a work order (not an agent: it fails its own instead). */
-  @ApiOperation({ summary: 'Cancel a work order' })
+  @ApiOperation({
+    summary: 'Cancel a work order',
+    description:
+      "The run waiting on it (an `escalate` step) is canceled, as by `POST /runs/:id/cancel`: no verdict, the agent's trust unchanged, its rollback runs. A rollback step's order, or a canary's handed over when no candidate passed, fails that step.",
+  })
   @Post('work-orders/:id/cancel')
   @HttpCode(200)
   cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReasonDto, @CurrentPrincipal() p: Principal) {

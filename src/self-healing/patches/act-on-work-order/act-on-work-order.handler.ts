@@ -52,7 +52,7 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
           failure_reason: a.reason,
           finished_at: order.locked_at,
         });
-        await this.finish(row, false, 'canceled');
+        await this.finish(row, false, 'canceled', c.actor);
         return this.done(
           row,
           order,
@@ -214,7 +214,12 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
     return new Date(now.getTime() + this.config.workOrderClaimMs);
   }
 
-  private finish(row: WorkOrderRow, testsPassed: boolean, outcome: WorkOrderFinished['outcome']): Promise<void> {
+  private finish(
+    row: WorkOrderRow,
+    testsPassed: boolean,
+    outcome: WorkOrderFinished['outcome'],
+    canceledBy?: string,
+  ): Promise<void> {
     return this.events.publish(
       new WorkOrderFinished({
         tenantId: row.tenant_id,
@@ -224,6 +229,7 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
         stepId: row.step_id,
         testsPassed,
         outcome,
+        canceledBy,
       }),
     );
   }

@@ -3,7 +3,10 @@ import type { RunView } from '../run.view.js';
 
 /** Who finishes a waiting step: an operator (manual step), the actuator (late result after 202), the coding agent (work order). */
 export type WaitingStepSource =
-  { kind: 'operator'; actor: string } | { kind: 'result'; token: string } | { kind: 'work_order'; workOrderId: string };
+  | { kind: 'operator'; actor: string }
+  | { kind: 'result'; token: string }
+  /** `canceledBy`: the work order was canceled, by that actor. */
+  | { kind: 'work_order'; workOrderId: string; canceledBy?: string };
 
 export interface FinishWaitingStepProps {
   tenantId: string | null;

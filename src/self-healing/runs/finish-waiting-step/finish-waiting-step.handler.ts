@@ -6,7 +6,7 @@ import { StepCallbackTokens } from '../engine/step-callback-tokens.js';
 import { checkFailure } from '../engine/step-conditions.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
-import { runView, type RunView, type StepRow } from '../run.view.js';
+import { runView, type RunRow, type RunView, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { FinishWaitingStep, type WaitingStepSource } from './finish-waiting-step.command.js';
 
@@ -46,6 +46,8 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       if (found.phase === 'done') throw new ConflictException(`run ${found.id} is already ${found.status}`);
       const refusal = this.refusal(step, p.source);
       if (refusal) throw new ConflictException(`step ${step.step_id} ${refusal}`);
+      if (p.source.kind === 'work_order' && p.source.canceledBy !== undefined && withdrawable(step))
+        return this.cancelRun(found, p.source.workOrderId, p.source.canceledBy);
 
       let outcome = p.outcome;
       let error = outcome === 'failed' ? (p.note ?? `reported failed by ${this.who(p.source)}`) : null;
@@ -101,6 +103,22 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     });
   }
 
+  /**
+   * A person canceled the work order a forward step waits on: a choice that says nothing about the
+   * fix (ADR 0009), so the run is canceled as `POST /runs/:id/cancel` would (no verdict, trust and
+   * learning unchanged, its rollback runs) rather than failed. The engine skips the step.
+   */
+  private async cancelRun(found: RunRow, workOrderId: string, by: string): Promise<RunView> {
+    if (found.cancel_requested_by ?? found.rollback_requested_by)
+      return runView(found, await this.runs.steps(found.id));
+    const run = await this.runs.makeDue(found.id, {
+      cancel_requested_by: `${by} (work order ${workOrderId} canceled)`,
+    });
+    await this.journal.note(run, `cancel requested by ${by}, who canceled work order ${workOrderId}`);
+    this.wakeups.afterCommit();
+    return runView(run, await this.runs.steps(run.id));
+  }
+
   /** Why this source may not finish the step now; null when it may. */
   private refusal(step: StepRow, source: WaitingStepSource): string | null {
     const waits = step.waiting_for;
@@ -133,4 +151,13 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
         ? 'the actuator'
         : `work order ${source.workOrderId}`;
   }
+}
+
+/**
+ * Whether canceling this step's work order cancels the run (FinishWaitingStep.cancelRun). Not a
+ * rollback step's (the rollback did not happen: the step fails), nor a canary's that escalated when
+ * no candidate passed (its trial is evidence against the fix, ADR 0014: the step fails with it).
+ */
+function withdrawable(step: StepRow): boolean {
+  return step.kind === 'escalate' && step.list !== 'rollback';
 }

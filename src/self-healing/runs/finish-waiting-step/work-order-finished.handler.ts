@@ -7,7 +7,8 @@ import { FinishWaitingStep } from './finish-waiting-step.command.js';
 /**
  * A coding agent finished a work order: the run's `escalate` step succeeds when the patch was
  * completed with tests passing (the run then re-runs its verification), and fails otherwise
- * (the run fails and rolls back).
+ * (the run fails and rolls back). An operator's cancel is no failure of the fix: the run is
+ * canceled (FinishWaitingStep).
  */
 @EventsHandler(WorkOrderFinished)
 @OutboxHandler({ name: 'self-healing.resume-run-after-patch' })
@@ -30,7 +31,11 @@ export class WorkOrderFinishedHandler implements IEventHandler<WorkOrderFinished
           tenantId: e.tenantId,
           runId: e.runId,
           stepId: e.stepId,
-          source: { kind: 'work_order', workOrderId: e.workOrderId },
+          source: {
+            kind: 'work_order',
+            workOrderId: e.workOrderId,
+            ...(e.outcome === 'canceled' ? { canceledBy: e.canceledBy ?? 'an operator' } : {}),
+          },
           outcome: passed ? 'succeeded' : 'failed',
           note,
           output: { workOrderId: e.workOrderId, outcome: e.outcome, testsPassed: e.testsPassed },
