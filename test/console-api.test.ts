@@ -224,7 +224,7 @@ describe('console API (issue 25)', () => {
   });
 
   it('GET /integration/stats/loop-health aggregates stored rows per bucket', async () => {
-    // Stored data placed in known past buckets: two incidents 5 h ago (one resolved 10 min after it occurred), and an auto-applied run that rolled back 3 h ago.
+    // Stored data placed in known past buckets: two incidents 5 h ago (one resolved 10 min after it occurred), and an auto-applied run that failed 3 h ago.
     const hour = 3_600_000;
     const now = Date.now(); // once: an hour turning during the test must not shift the buckets
     const bucketStart = (hoursAgo: number) => new Date(Math.floor((now - hoursAgo * hour) / hour) * hour);
@@ -249,9 +249,11 @@ describe('console API (issue 25)', () => {
     );
     const run = (await app.http.get('/runs').query({ limit: 1 }).set(auth).expect(200)).body.items[0];
     const t3 = new Date(bucketStart(3).getTime() + 60_000);
+    // Its verdict came 3 h ago; its rollback, waiting for a person, finished an hour later: the verdict counts when it came.
+    const t2 = new Date(bucketStart(2).getTime() + 60_000);
     await app.sql(
-      `UPDATE recovery_runs SET automatic = true, status = 'rolled_back', verdict = 'failed', verdict_at = $2, phase = 'done', created_at = $2, finished_at = $2 WHERE id = $1`,
-      [run.id, t3],
+      `UPDATE recovery_runs SET automatic = true, status = 'rolled_back', verdict = 'failed', verdict_at = $2, phase = 'done', created_at = $2, finished_at = $3 WHERE id = $1`,
+      [run.id, t3, t2],
     );
 
     const health = (await app.http.get('/integration/stats/loop-health').query({ range: '24h' }).set(auth).expect(200))
@@ -264,6 +266,7 @@ describe('console API (issue 25)', () => {
       autoApplyVerdicts: 1,
       runs: expect.objectContaining({ rolled_back: 1 }),
     });
+    expect(at(bucketStart(2))).toMatchObject({ autoApplySuccessRate: null, autoApplyVerdicts: 0 });
     expect(at(bucketStart(4))).toMatchObject({ incidents: 0, mttrP50Ms: null, autoApplySuccessRate: null });
     expect(health.autoApplySuccessTarget).toBe(0.9);
     await app.http.get('/integration/stats/loop-health').query({ range: '1y' }).set(auth).expect(400);

@@ -2167,7 +2167,7 @@ export interface components {
             to: string;
         };
         LoopHealthBucket: {
-            /** @description auto-applied runs that succeeded ÷ auto-applied runs with a verdict (by finish time); the bar is > 0.9 */
+            /** @description auto-applied runs that succeeded ÷ auto-applied runs with a verdict (when the verdict came, not when a rollback ended); the bar is > 0.9 */
             autoApplySuccessRate: number | null;
             /** @description auto-applied runs with a verdict (the rate’s denominator) */
             autoApplyVerdicts: number;

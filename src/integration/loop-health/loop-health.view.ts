@@ -18,7 +18,7 @@ export class LoopHealthBucket {
     type: Number,
     nullable: true,
     description:
-      'auto-applied runs that succeeded ÷ auto-applied runs with a verdict (by finish time); the bar is > 0.9',
+      'auto-applied runs that succeeded ÷ auto-applied runs with a verdict (when the verdict came, not when a rollback ended); the bar is > 0.9',
   })
   autoApplySuccessRate!: number | null;
   @ApiProperty({ description: 'auto-applied runs with a verdict (the rate’s denominator)' }) autoApplyVerdicts!: number;

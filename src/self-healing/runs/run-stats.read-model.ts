@@ -18,10 +18,14 @@ export interface StartedRow {
   n: number;
 }
 
-export interface FinishedRow {
+export interface VerdictRow {
   b: number;
   auto_verdicts: number;
   auto_succeeded: number;
+}
+
+export interface FinishedRow {
+  b: number;
   known: number;
   recurred: number;
 }
@@ -54,19 +58,33 @@ export class RunStatsReadModel {
   }
 
   /**
-   * Of the runs finished per bucket: automatic verdicts and successes, and the succeeded runs whose
-   * follow-up (`followUpMs` after they finished) is over, and those whose fault came back in it.
+   * Automatic runs per bucket of their verdict, and those that succeeded. By the verdict's time, not
+   * the finish: a failed run's rollback may wait hours for a person, a success finishes at once, and
+   * counting each when it finished would show the successes first.
+   */
+  verdicts(tenantId: string, frame: TimeBuckets): Promise<VerdictRow[]> {
+    return this.tx.query<VerdictRow>(
+      `SELECT ${bucketOf('verdict_at', '$2', '$3')} AS b, count(*)::int AS auto_verdicts,
+              count(*) FILTER (WHERE verdict = 'succeeded')::int AS auto_succeeded
+         FROM recovery_runs
+        WHERE tenant_id = $1 AND automatic AND verdict IS NOT NULL AND ${inBuckets('verdict_at', '$2', '$3', '$4')}
+        GROUP BY 1`,
+      [tenantId, frame.from, frame.bucketMs, frame.count],
+    );
+  }
+
+  /**
+   * Of the runs finished per bucket: the succeeded ones whose follow-up (`followUpMs` after they
+   * finished) is over, and those whose fault came back in it.
    */
   finished(tenantId: string, frame: TimeBuckets, followUpMs: number): Promise<FinishedRow[]> {
     return this.tx.query<FinishedRow>(
       `WITH f AS (
          SELECT r.*, ${bucketOf('r.finished_at', '$2', '$3')} AS b FROM recovery_runs r
-          WHERE r.tenant_id = $1 AND r.finished_at IS NOT NULL AND ${inBuckets('r.finished_at', '$2', '$3', '$4')})
-       SELECT b,
-              count(*) FILTER (WHERE automatic AND verdict IS NOT NULL)::int AS auto_verdicts,
-              count(*) FILTER (WHERE automatic AND verdict = 'succeeded')::int AS auto_succeeded,
-              count(*) FILTER (WHERE status = 'succeeded' AND finished_at + make_interval(secs => $5::double precision / 1000) <= now())::int AS known,
-              count(*) FILTER (WHERE status = 'succeeded' AND finished_at + make_interval(secs => $5::double precision / 1000) <= now() AND EXISTS (
+          WHERE r.tenant_id = $1 AND r.status = 'succeeded' AND ${inBuckets('r.finished_at', '$2', '$3', '$4')}
+            AND r.finished_at + make_interval(secs => $5::double precision / 1000) <= now())
+       SELECT b, count(*)::int AS known,
+              count(*) FILTER (WHERE EXISTS (
                 SELECT 1 FROM recovery_candidates c
                  WHERE c.tenant_id = f.tenant_id AND c.source_pattern_id = f.pattern_id
                    AND c.agent_id IS NOT DISTINCT FROM f.agent_id AND c.capability IS NOT DISTINCT FROM f.capability

@@ -10,6 +10,7 @@ export class GetRunSeriesHandler implements IQueryHandler<GetRunSeries> {
 
   async execute({ tenantId, frame }: GetRunSeries): Promise<RunSeries> {
     const started = await this.stats.started(tenantId, frame);
+    const verdicts = await this.stats.verdicts(tenantId, frame);
     const finished = await this.stats.finished(tenantId, frame, RECURRENCE_FOLLOW_UP_MS);
     const runsByStatus = Object.fromEntries(
       RUN_STATUSES.map((s) => [
@@ -24,8 +25,8 @@ export class GetRunSeriesHandler implements IQueryHandler<GetRunSeries> {
     ) as RunSeries['runsByStatus'];
     return {
       runsByStatus,
-      autoVerdicts: perBucket(frame, finished, (r) => r.auto_verdicts, 0),
-      autoSucceeded: perBucket(frame, finished, (r) => r.auto_succeeded, 0),
+      autoVerdicts: perBucket(frame, verdicts, (r) => r.auto_verdicts, 0),
+      autoSucceeded: perBucket(frame, verdicts, (r) => r.auto_succeeded, 0),
       verifiedKnown: perBucket(frame, finished, (r) => r.known, 0),
       verifiedRecurred: perBucket(frame, finished, (r) => r.recurred, 0),
     };
