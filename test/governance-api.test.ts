@@ -28,6 +28,7 @@ interface AdjustmentBody {
   magnitude: number;
   sourcePolicyId: string;
   isActive: boolean;
+  expired: boolean;
   expiresAt: string | null;
 }
 interface AgentBody {
@@ -506,6 +507,43 @@ describe('governance API: policies and CARE routing', () => {
         [draft.id],
       );
       expect(await agent(acmeViewer, 'agent-e3')).toMatchObject({ effectiveConfidence: 1, activeAdjustments: 0 });
+    });
+
+    it('lists a temporary adjustment whose expiresAt has passed (by the database’s clock) as not active, as routing counts it', async () => {
+      const draft = await createPolicy(acmeAdmin, { action: 'block' });
+      await apply('acme', draft.id, ['agent-x1', 'agent-x2'], []);
+      const ids = async (active: 'true' | 'false') =>
+        (await adjustments(acmeViewer, { policyId: draft.id, active })).map((a) => a.agentId).sort();
+      expect(await ids('true')).toEqual(['agent-x1', 'agent-x2']);
+      expect(await ids('false')).toEqual([]);
+      // agent-x1's runs out; the stored flag stays true (a renewal would revive it).
+      await app.sql(
+        `UPDATE routing_adjustments SET expires_at = now() - interval '1 minute' WHERE source_policy_id = $1 AND agent_id = 'agent-x1'`,
+        [draft.id],
+      );
+      expect(
+        await app.sql(
+          `SELECT is_active FROM routing_adjustments WHERE source_policy_id = $1 AND agent_id = 'agent-x1'`,
+          [draft.id],
+        ),
+      ).toEqual([{ is_active: true }]);
+      expect(await ids('true')).toEqual(['agent-x2']);
+      expect(await ids('false')).toEqual(['agent-x1']);
+      const byAgent = Object.fromEntries(
+        (await adjustments(acmeViewer, { policyId: draft.id })).map((a) => [a.agentId, a]),
+      );
+      expect(byAgent['agent-x1']).toMatchObject({ isActive: false, expired: true, expiresAt: expect.any(String) });
+      expect(byAgent['agent-x2']).toMatchObject({ isActive: true, expired: false });
+      // What the list says is what routing counts.
+      expect(await agent(acmeViewer, 'agent-x1')).toMatchObject({ effectiveConfidence: 1, activeAdjustments: 0 });
+      expect(await agent(acmeViewer, 'agent-x2')).toMatchObject({ effectiveConfidence: 0.5, activeAdjustments: 1 });
+      // A disabled policy's adjustments are not active, nor expired (a lasting one never expires).
+      const disabled = await createPolicy(acmeAdmin, { action: 'block', status: 'active' });
+      await apply('acme', disabled.id, ['agent-x3'], []);
+      await app.http.post(`/policies/${disabled.id}/disable`).set(bearer(acmeAdmin)).expect(200);
+      expect(await adjustments(acmeViewer, { policyId: disabled.id, active: 'false' })).toEqual([
+        expect.objectContaining({ agentId: 'agent-x3', isActive: false, expired: false, expiresAt: null }),
+      ]);
     });
 
     it("rewrites the rows of another action when a policy's action changes; a draft's keep their expiry, run-out ones stay out", async () => {

@@ -1574,8 +1574,11 @@ export interface components {
             agentId: string;
             capability: string | null;
             createdAt: string;
+            /** @description its expiresAt has passed, by the database’s clock (a draft’s temporary adjustment ran out) */
+            expired: boolean;
             expiresAt: string | null;
             id: string;
+            /** @description in effect now: not switched off (its policy disabled) and not expired by the database’s clock; what `active` filters on and routing counts */
             isActive: boolean;
             magnitude: number;
             reason: string;
@@ -6492,7 +6495,7 @@ export interface operations {
     RoutingController_adjustments: {
         parameters: {
             query?: {
-                /** @description the isActive flag */
+                /** @description true: in effect now (not switched off, not expired by the database’s clock), as `isActive`; false: the others, expired ones included */
                 active?: "true" | "false";
                 agentId?: string;
                 /** @description nextCursor of the previous page */

@@ -125,7 +125,7 @@ export function Routing({ agentId }: { agentId?: string }) {
                     <td>{a.adjustmentType}</td>
                     <td>{a.magnitude}</td>
                     <td>
-                      <Badge value={a.isActive ? 'active' : 'inactive'} />
+                      <Badge value={a.isActive ? 'active' : a.expired ? 'expired' : 'inactive'} />
                     </td>
                     <td>
                       <Time at={a.expiresAt} />

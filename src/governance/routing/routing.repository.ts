@@ -21,6 +21,16 @@ export interface AdjustmentRow {
   updated_at: Date;
 }
 
+/** An adjustment as listed: whether it is in effect, and whether it has expired, by the database's clock. */
+export type ListedAdjustmentRow = AdjustmentRow & { in_effect: boolean; expired: boolean };
+
+/**
+ * In effect now: not switched off and not expired by the database's clock. The stored `is_active`
+ * stays true when a temporary adjustment runs out (the router skips it, a renewal revives it).
+ */
+const IN_EFFECT = '(is_active AND (expires_at IS NULL OR expires_at > now()))';
+const EXPIRED = '(expires_at IS NOT NULL AND expires_at <= now())';
+
 export interface AgentRow {
   tenant_id: string;
   id: string;
@@ -35,7 +45,7 @@ export interface AgentRow {
 export interface AdjustmentFilters {
   agentId?: string;
   policyId?: string;
-  /** The stored `is_active` flag. */
+  /** In effect now (IN_EFFECT): true lists those the router counts, false the switched-off and the expired. */
   active?: boolean;
 }
 
@@ -280,24 +290,26 @@ export class RoutingRepository {
     );
   }
 
-  /** Newest first, keyset-paginated on (created_at, id). */
+  /** Newest first, keyset-paginated on (created_at, id), each with whether it is in effect now. */
   async listAdjustments(
     tenantId: string,
     filters: AdjustmentFilters,
     cursor: Cursor | null,
     limit: number,
-  ): Promise<AdjustmentRow[]> {
+  ): Promise<ListedAdjustmentRow[]> {
     const q = newestFirst({
       table: 'routing_adjustments',
       tenantId,
+      columns: `*, ${IN_EFFECT} AS in_effect, ${EXPIRED} AS expired`,
       conditions: [
         ['agent_id = ?', filters.agentId || undefined],
         ['source_policy_id = ?', filters.policyId || undefined],
-        ['is_active = ?', filters.active],
+        [IN_EFFECT, filters.active === true ? true : undefined],
+        [`NOT ${IN_EFFECT}`, filters.active === false ? false : undefined],
       ],
       cursor,
       limit,
     });
-    return this.tx.query<AdjustmentRow>(q.sql, q.params);
+    return this.tx.query<ListedAdjustmentRow>(q.sql, q.params);
   }
 }

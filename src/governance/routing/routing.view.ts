@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { effectiveConfidence, type AdjustmentType, type AppliedAdjustment } from './adjustment-calculator.js';
-import type { AdjustmentRow, AgentRow } from './routing.repository.js';
+import type { AdjustmentRow, AgentRow, ListedAdjustmentRow } from './routing.repository.js';
 
 /** Where routing starts for a capability: the trust runs taught for it, else the agent's base confidence. */
 export function baseFor(agent: AgentRow, capability: string): number {
@@ -36,13 +36,21 @@ export class AdjustmentView {
   @ApiProperty() magnitude!: number;
   @ApiProperty() reason!: string;
   @ApiProperty() sourcePolicyId!: string;
-  @ApiProperty() isActive!: boolean;
+  @ApiProperty({
+    description:
+      'in effect now: not switched off (its policy disabled) and not expired by the database’s clock; what `active` filters on and routing counts',
+  })
+  isActive!: boolean;
+  @ApiProperty({
+    description: 'its expiresAt has passed, by the database’s clock (a draft’s temporary adjustment ran out)',
+  })
+  expired!: boolean;
   @ApiProperty({ type: String, nullable: true }) expiresAt!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }
 
-export const adjustmentView = (r: AdjustmentRow): AdjustmentView => ({
+export const adjustmentView = (r: ListedAdjustmentRow): AdjustmentView => ({
   id: r.id,
   agentId: r.agent_id,
   capability: r.capability === '' ? null : r.capability,
@@ -50,7 +58,8 @@ export const adjustmentView = (r: AdjustmentRow): AdjustmentView => ({
   magnitude: r.magnitude,
   reason: r.reason,
   sourcePolicyId: r.source_policy_id,
-  isActive: r.is_active,
+  isActive: r.in_effect,
+  expired: r.expired,
   expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),

@@ -12,10 +12,12 @@ export interface NewestFirstProps {
   limit: number;
   /** The column the rows are ordered and paginated on. Default: `created_at`. */
   timeColumn?: string;
+  /** The select list. Default: `*`. */
+  columns?: string;
 }
 
 /**
- * `SELECT *` of one tenant's rows, newest first, keyset-paginated on (timeColumn, id) — the
+ * `SELECT *` (or `columns`) of one tenant's rows, newest first, keyset-paginated on (timeColumn, id) — the
  * cursor's `at` is that column's value.
  */
 export function newestFirst({
@@ -25,6 +27,7 @@ export function newestFirst({
   cursor,
   limit,
   timeColumn = 'created_at',
+  columns = '*',
 }: NewestFirstProps): { sql: string; params: unknown[] } {
   const where = ['tenant_id = $1'];
   const params: unknown[] = [tenantId];
@@ -43,7 +46,7 @@ export function newestFirst({
   }
   params.push(limit);
   return {
-    sql: `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY ${timeColumn} DESC, id DESC LIMIT $${params.length}`,
+    sql: `SELECT ${columns} FROM ${table} WHERE ${where.join(' AND ')} ORDER BY ${timeColumn} DESC, id DESC LIMIT $${params.length}`,
     params,
   };
 }
