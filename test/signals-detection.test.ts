@@ -99,6 +99,7 @@ describe('degradation detection: POST /signals/metrics', () => {
 
     const third = (await latency(130, 171)).body;
     expect(third.escalations).toHaveLength(1);
+    expect(third.skippedWindows).toEqual([]); // recent: nothing held back
     const escalation = third.escalations[0];
     expect(escalation).toMatchObject({
       metric: 'latency_ms',
@@ -506,6 +507,28 @@ describe('degradation detection: POST /signals/metrics', () => {
     expect(res.body).toMatchObject({ accepted: 33, escalations: [], pruned: { samples: 0, symptoms: 0 } });
     expect(res.body.symptoms).toHaveLength(3); // judged and kept: the retention is the tenant's
     expect(await stateOf(tenant)).toEqual({ samples: 33, symptoms: 3, escalations: 0, incidents: 0 });
+    // The answer says which window armed nothing, and why (once, though each of its symptoms judged it).
+    const [first, , last] = res.body.symptoms.map((x: { at: string }) => x.at);
+    expect(res.body.skippedWindows).toEqual([
+      {
+        metric: 'latency_ms',
+        agentId: 'old-agent',
+        capability: null,
+        from: first,
+        until: last,
+        symptoms: 3,
+        reason: 'older_than_incident_age',
+        oldestAllowed: expect.any(String),
+      },
+    ]);
+    // 30 days before the database's now, when the request judged it.
+    const [{ ms }] = await app.sql<{ ms: number }>(
+      `SELECT (extract(epoch FROM now() - interval '30 days' - $1::timestamptz) * 1000)::double precision AS ms`,
+      [res.body.skippedWindows[0].oldestAllowed],
+    );
+    expect(ms).toBeGreaterThanOrEqual(0);
+    expect(ms).toBeLessThan(60_000);
+    expect(Date.parse(last)).toBeLessThan(Date.parse(res.body.skippedWindows[0].oldestAllowed));
   });
 
   it('needs an operator to post, keeps tenants apart, and prunes samples older than the retention', async () => {

@@ -7151,7 +7151,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description what each sample did (recorded, symptom, escalation) */
+            /** @description what each sample did (recorded, symptom, escalation): `{accepted, repeated, evaluated, symptoms, escalations, insufficientHistory, skippedWindows, pruned}`. `skippedWindows`: windows of enough symptoms that armed no escalation, each `{metric, agentId, capability, from, until, symptoms, reason, oldestAllowed}`; reason `older_than_incident_age`: the window ended before `oldestAllowed` (30 days before the database’s now), further back than an incident may be dated */
             200: {
                 headers: {
                     [name: string]: unknown;

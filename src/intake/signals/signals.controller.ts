@@ -63,7 +63,12 @@ export class SignalsController {
   @ApiOperation({ summary: 'Record metric samples' })
   @Post('metrics')
   @HttpCode(200)
-  @ApiOkResponse({ description: 'what each sample did (recorded, symptom, escalation)' })
+  @ApiOkResponse({
+    description:
+      'what each sample did (recorded, symptom, escalation): `{accepted, repeated, evaluated, symptoms, escalations, insufficientHistory, skippedWindows, pruned}`. ' +
+      '`skippedWindows`: windows of enough symptoms that armed no escalation, each `{metric, agentId, capability, from, until, symptoms, reason, oldestAllowed}`; ' +
+      'reason `older_than_incident_age`: the window ended before `oldestAllowed` (30 days before the database’s now), further back than an incident may be dated',
+  })
   @ApiBadRequestResponse({ description: 'invalid entries, each named' })
   @ApiBody({ schema: { type: 'object', properties: { samples: { type: 'array', items: { type: 'object' } } } } })
   @ApiPayloadTooLargeResponse({ description: 'more samples than INTAKE_MAX_BATCH' })

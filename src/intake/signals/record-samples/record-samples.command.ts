@@ -14,6 +14,24 @@ export interface InsufficientHistory {
   required: { samples: number; spanHours: number };
 }
 
+/**
+ * A window of `symptomCount` symptoms or more that armed no escalation because of the age
+ * backstop: it ended more than 30 days (MAX_INCIDENT_AGE_MS) before the database's now, further
+ * back than an incident may be dated (possible when `retentionDays` is above 30).
+ */
+export interface SkippedWindow {
+  metric: string;
+  agentId: string | null;
+  capability: string | null;
+  /** Its first symptom's time and its last's, where the window ends. */
+  from: string;
+  until: string;
+  symptoms: number;
+  reason: 'older_than_incident_age';
+  /** The oldest end a window may have to arm: the database's now less 30 days. */
+  oldestAllowed: string;
+}
+
 export interface RecordSamplesResult {
   accepted: number;
   /** Of those, samples already stored (same series and moment): the same reading, not judged again. */
@@ -24,6 +42,8 @@ export interface RecordSamplesResult {
   /** Escalations this request armed (each reported an incident). */
   escalations: EscalationView[];
   insufficientHistory: InsufficientHistory[];
+  /** Windows of enough symptoms that armed nothing, each once, and why. */
+  skippedWindows: SkippedWindow[];
   /** Samples and symptoms deleted for being older than the retention. */
   pruned: { samples: number; symptoms: number };
 }

@@ -9,7 +9,12 @@ import { type Baseline, classify } from '../detection.js';
 import { refuseAgainst, retentionCutoff, type Sample } from '../samples.js';
 import { escalationView, symptomView } from '../signal.view.js';
 import { type EscalationRow, SignalsRepository, type SymptomRow } from '../signals.repository.js';
-import { RecordSamples, type InsufficientHistory, type RecordSamplesResult } from './record-samples.command.js';
+import {
+  RecordSamples,
+  type InsufficientHistory,
+  type RecordSamplesResult,
+  type SkippedWindow,
+} from './record-samples.command.js';
 
 const HOUR = 3_600_000;
 
@@ -48,9 +53,12 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
         symptoms: [],
         escalations: [],
         insufficientHistory: [],
+        skippedWindows: [],
         pruned: { samples: 0, symptoms: 0 },
       };
       const short = new Map<string, InsufficientHistory>();
+      // By series and end: a window is judged again for each of its symptoms this request stored.
+      const skipped = new Map<string, SkippedWindow>();
       for (const sample of fresh) {
         const baseline = await this.baseline(tenantId, sample, settings);
         const { samples: needSamples, spanHours: needSpan } = settings.minHistory;
@@ -74,10 +82,11 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
         if (!breach) continue;
         const symptom = await this.signals.insertSymptom(tenantId, sample, baseline, breach);
         result.symptoms.push(symptomView(symptom));
-        for (const escalation of await this.maybeEscalate(tenantId, symptom, settings))
+        for (const escalation of await this.maybeEscalate(tenantId, symptom, settings, skipped))
           result.escalations.push(escalationView(escalation));
       }
       result.insufficientHistory = [...short.values()];
+      result.skippedWindows = [...skipped.values()];
       result.pruned = await this.signals.pruneBefore(tenantId, retentionCutoff(settings, now));
       return result;
     });
@@ -106,12 +115,14 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
    * publishes DegradationDetected. A window ending more than MAX_INCIDENT_AGE_MS (30 days) before
    * the database's now, the clock ReportIncident bounds occurredAt by, arms nothing: its incident
    * would be re-dated to now, an open incident for a regression long past (possible when
-   * `retentionDays` exceeds 30 days, or a sample at the retention edge meets a database clock ahead).
+   * `retentionDays` exceeds 30 days, or a sample at the retention edge meets a database clock ahead);
+   * it is added to `skipped` (by series and end), for the answer to say so.
    */
   private async maybeEscalate(
     tenantId: string,
     symptom: SymptomRow,
     settings: IntakeSettings,
+    skipped: Map<string, SkippedWindow>,
   ): Promise<EscalationRow[]> {
     const at = symptom.at.getTime();
     const windowMs = settings.symptomWindowHours * HOUR;
@@ -135,7 +146,21 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
       const window = near.slice(first, i + 1);
       if (window.length < settings.symptomCount) continue;
       oldest ??= (await this.tx.now()).getTime() - MAX_INCIDENT_AGE_MS;
-      if (end < oldest) continue;
+      if (end < oldest) {
+        // Judged again from a later symptom of this request, the window may hold more: the last judgement stands.
+        const key = `${symptom.metric}\u0000${symptom.agent_id}\u0000${symptom.capability}\u0000${end}`;
+        skipped.set(key, {
+          metric: symptom.metric,
+          agentId: symptom.agent_id || null,
+          capability: symptom.capability || null,
+          from: window[0].at.toISOString(),
+          until: new Date(end).toISOString(),
+          symptoms: window.length,
+          reason: 'older_than_incident_age',
+          oldestAllowed: new Date(oldest).toISOString(),
+        });
+        continue;
+      }
       armed ??= (
         await this.signals.escalationsArmedBetween(tenantId, symptom, symptom.at, new Date(at + windowMs + ttlMs))
       ).map((e) => ({ from: e.armed_at.getTime(), until: e.expires_at.getTime() }));
