@@ -8,6 +8,7 @@ import type { RunRow } from '../src/self-healing/runs/run.view.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
 import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/start-recovery-run.command.js';
 import { driftingClock, type DriftingClock } from './support/app-clock.js';
+import { openSse } from './support/sse.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -74,22 +75,23 @@ describe('recovery runs started on a replica whose clock drifts', () => {
   });
 
   /** A run of memory_cleanup (no actuator: its steps wait for an operator), started with the app's clock `skewMs` off. */
-  const startRun = (skewMs: number): Promise<RunRow> =>
-    clock.during(skewMs, async () => {
-      const run = await app.app.get(CommandBus).execute(
-        new StartRecoveryRun({
-          tenantId: 'drift',
-          recoveryId: null,
-          incidentId: null,
-          patternId: null,
-          playbookId: 'memory_cleanup',
-          params: {},
-          automatic: false,
-          startedBy: 'test',
-        }),
-      );
-      return stored.get(run.id)!;
-    });
+  const startRun = (skewMs: number): Promise<RunRow> => clock.during(skewMs, start);
+  /** That run, started with the app's clock as it is. */
+  const start = async (): Promise<RunRow> => {
+    const run = await app.app.get(CommandBus).execute(
+      new StartRecoveryRun({
+        tenantId: 'drift',
+        recoveryId: null,
+        incidentId: null,
+        patternId: null,
+        playbookId: 'memory_cleanup',
+        params: {},
+        automatic: false,
+        startedBy: 'test',
+      }),
+    );
+    return stored.get(run.id)!;
+  };
 
   it.each([
     ['a minute ahead', AHEAD_MS],
@@ -138,6 +140,79 @@ describe('recovery runs started on a replica whose clock drifts', () => {
     );
     expect(ms).toBeLessThanOrEqual(0);
     expect(ms).toBeGreaterThan(-SLACK_MS);
+  });
+
+  it('a run’s history on a replica a minute ahead is stamped by the database’s clock, as its steps are: transitions and run_progress', async () => {
+    const operator = await app.keyFor('drift', 'operator');
+    const progress: Array<{ runId: string; at: string }> = [];
+    const stream = openSse(
+      `${app.url}/integration/stream`,
+      { Authorization: `Bearer ${operator}` },
+      (event, data) => event === 'run_progress' && progress.push(data),
+    );
+    clock.skew(AHEAD_MS); // the start, the engine's turns and the operator's completion alike
+    try {
+      expect(await stream.opened).toBe(200);
+      const run = await start();
+      const waiting = (stepId: string) =>
+        eventually(
+          async () =>
+            (
+              await app.sql(
+                `SELECT 1 FROM recovery_run_steps WHERE run_id = $1 AND step_id = $2 AND status = 'awaiting_operator'`,
+                [run.id, stepId],
+              )
+            ).length === 1,
+          `step ${stepId} waiting for an operator`,
+        );
+      await waiting('clear_cache');
+      await app.http
+        .post(`/runs/${run.id}/steps/clear_cache/complete`)
+        .set({ Authorization: `Bearer ${operator}` })
+        .send({ outcome: 'succeeded', note: 'freed the cache by hand' })
+        .expect(200);
+      await waiting('reduce_batch');
+
+      const history = await app.sql<{
+        step_id: string | null;
+        from_status: string | null;
+        to_status: string;
+        created_at: Date;
+        started_at: Date | null;
+        finished_at: Date | null;
+        past: boolean;
+      }>(
+        `SELECT t.step_id, t.from_status, t.to_status, t.created_at, s.started_at, s.finished_at, t.created_at <= now() AS past
+           FROM recovery_run_transitions t LEFT JOIN recovery_run_steps s ON s.run_id = t.run_id AND s.step_id = t.step_id
+          WHERE t.run_id = $1 ORDER BY t.seq`,
+        [run.id],
+      );
+      const at = (step: string | null, to: string) => history.find((t) => t.step_id === step && t.to_status === to)!;
+      // Nothing a minute ahead of the database's now, as the host's clock would have it.
+      expect(history.filter((t) => !t.past)).toEqual([]);
+      // Each change at the time its turn stamped the run and its steps with.
+      expect(at(null, 'queued').created_at).toEqual(run.created_at);
+      expect(at('clear_cache', 'awaiting_operator').created_at).toEqual(
+        at('clear_cache', 'awaiting_operator').started_at,
+      );
+      expect(at('clear_cache', 'succeeded').created_at).toEqual(at('clear_cache', 'succeeded').finished_at);
+      expect(at('reduce_batch', 'awaiting_operator').created_at).toEqual(
+        at('reduce_batch', 'awaiting_operator').started_at,
+      );
+      const times = history.map((t) => t.created_at.getTime());
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      // The live stream tells each change at the time its history has.
+      await eventually(
+        async () => progress.filter((e) => e.runId === run.id).length >= history.length,
+        'run_progress for each change',
+      );
+      expect(progress.filter((e) => e.runId === run.id).map((e) => e.at)).toEqual(
+        history.map((t) => t.created_at.toISOString()),
+      );
+    } finally {
+      clock.skew(0);
+      stream.close();
+    }
   });
 
   it('a run stored for a claim by a replica a minute ahead is due by the database’s clock at once, not in a minute', async () => {

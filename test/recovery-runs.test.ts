@@ -384,7 +384,7 @@ describe('recovery runs', () => {
       phase: 'rollback',
     } as unknown as RunRow;
     const turn = app.app.get(TransactionHost).run(async () => {
-      await app.app.get(RunJournal).run(run, 'running', 'canceled, then rolled back', false, false);
+      await app.app.get(RunJournal).run(run, new Date(), 'running', 'canceled, then rolled back', false, false);
       throw new Error('the turn rolls back');
     });
     await expect(turn).rejects.toThrow('the turn rolls back');

@@ -18,6 +18,9 @@ const AUDITED_RUN_STATES = new Set<RunStatus>(['succeeded', 'failed', 'rolled_ba
  * Every change of a run or a step is told, in the changing transaction: a transition row (time,
  * attempt, output, error), a RecoveryRunProgressed event (the tenant's live stream), a counter (on commit),
  * and for the changes a person cares about a line on the incident's timeline (evidence export).
+ * `at` is the time of the change by the database's clock, as the turn has it (the run's `locked_at`,
+ * or a new run's `created_at`): the clock its steps' times are stamped by, so that the history and
+ * the steps agree whatever the host's clock says (ADR 0008 §10).
  */
 @Injectable()
 export class RunJournal {
@@ -31,8 +34,9 @@ export class RunJournal {
   ) {}
 
   /** `audited: false` for a rollback going back to `failed`/`canceled` after a person answered: already audited when it got there. */
-  async run(run: RunRow, from: string | null, note: string, timeline = true, audited = true): Promise<void> {
+  async run(run: RunRow, at: Date, from: string | null, note: string, timeline = true, audited = true): Promise<void> {
     await this.runs.insertTransition({
+      at,
       tenantId: run.tenant_id,
       runId: run.id,
       stepId: null,
@@ -70,11 +74,12 @@ export class RunJournal {
         phase: run.phase,
         reason: run.reason,
       });
-    await this.progress(run, null, note);
+    await this.progress(run, at, null, note);
   }
 
-  async step(run: RunRow, step: StepRow, from: string, note: string | null = null): Promise<void> {
+  async step(run: RunRow, at: Date, step: StepRow, from: string, note: string | null = null): Promise<void> {
     await this.runs.insertTransition({
+      at,
       tenantId: run.tenant_id,
       runId: run.id,
       stepId: step.step_id,
@@ -100,7 +105,7 @@ export class RunJournal {
         },
       );
     }
-    await this.progress(run, step, note);
+    await this.progress(run, at, step, note);
   }
 
   /** A canary step promoted its winner (DESIGN §13): an audit entry, as a setting changed in production. */
@@ -126,8 +131,9 @@ export class RunJournal {
   }
 
   /** A line on the timeline only (e.g. a guardrail or a pause), with no state change. */
-  async note(run: RunRow, note: string): Promise<void> {
+  async note(run: RunRow, at: Date, note: string): Promise<void> {
     await this.runs.insertTransition({
+      at,
       tenantId: run.tenant_id,
       runId: run.id,
       stepId: null,
@@ -136,7 +142,7 @@ export class RunJournal {
       note,
     });
     await this.timeline(run, `run ${run.id}: ${note}`, { runId: run.id, status: run.status });
-    await this.progress(run, null, note);
+    await this.progress(run, at, null, note);
   }
 
   private async timeline(run: RunRow, summary: string, details: Record<string, unknown>): Promise<void> {
@@ -146,7 +152,7 @@ export class RunJournal {
     );
   }
 
-  private progress(run: RunRow, step: StepRow | null, note: string | null): Promise<void> {
+  private progress(run: RunRow, at: Date, step: StepRow | null, note: string | null): Promise<void> {
     return this.events.publish(
       new RecoveryRunProgressed({
         tenantId: run.tenant_id,
@@ -159,7 +165,7 @@ export class RunJournal {
         attempt: step ? step.attempts : null,
         error: step?.error ?? null,
         note,
-        at: new Date().toISOString(),
+        at: at.toISOString(),
       }),
     );
   }

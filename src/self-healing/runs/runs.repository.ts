@@ -318,8 +318,12 @@ export class RunsRepository {
     return row;
   }
 
-  /** Written with the transaction's commit, every transition of it in one statement, in the order they happened. */
+  /**
+   * Written with the transaction's commit, every transition of it in one statement, in the order they
+   * happened. `at`: when, by the database's clock (the turn's `locked_at`), as the steps' times are.
+   */
   insertTransition(t: {
+    at: Date;
     tenantId: string;
     runId: string;
     stepId: string | null;
@@ -341,7 +345,7 @@ export class RunsRepository {
       t.output === undefined ? null : JSON.stringify(t.output),
       t.error ?? null,
       t.note ?? null,
-      new Date(),
+      t.at,
     ]);
   }
 

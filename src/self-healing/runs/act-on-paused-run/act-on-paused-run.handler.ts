@@ -6,7 +6,7 @@ import { invalidFields } from '../../../platform/http/validation.js';
 import { retryWebhookId } from '../engine/step-callback-tokens.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
-import { pausedOn, runView, type RunRow, type RunView, type StepRow } from '../run.view.js';
+import { pausedOn, runView, type LeasedRun, type RunRow, type RunView, type StepRow } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { ActOnPausedRun, type PausedRunChoice } from './act-on-paused-run.command.js';
 
@@ -42,7 +42,9 @@ export class ActOnPausedRunHandler implements ICommandHandler<ActOnPausedRun> {
     });
   }
 
-  private async act(run: RunRow, failed: StepRow, choice: PausedRunChoice, actor: string): Promise<RunRow> {
+  /** `run` as locked: its `locked_at` (the database's clock) is when its transitions happen. */
+  private async act(run: LeasedRun, failed: StepRow, choice: PausedRunChoice, actor: string): Promise<RunRow> {
+    const at = run.locked_at;
     const audit = (action: string, after: Record<string, unknown>, reason: string) =>
       this.audit.record({
         tenantId: run.tenant_id,
@@ -56,7 +58,7 @@ export class ActOnPausedRunHandler implements ICommandHandler<ActOnPausedRun> {
     if (choice.kind === 'rollback') {
       // The engine fails the run with the step's failure and runs its rollback.
       const due = await this.runs.makeDue(run.id, { rollback_requested_by: actor });
-      await this.journal.note(due, `rollback requested by ${actor}`);
+      await this.journal.note(due, at, `rollback requested by ${actor}`);
       await audit(
         'run.rollback_requested',
         { rollbackRequestedBy: actor },
@@ -81,7 +83,7 @@ export class ActOnPausedRunHandler implements ICommandHandler<ActOnPausedRun> {
         params,
         webhook_id: retryWebhookId(failed.webhook_id),
       });
-      await this.journal.step(run, row, failed.status, note);
+      await this.journal.step(run, at, row, failed.status, note);
       await audit(
         'run.step_retried',
         { stepId: failed.step_id, params: choice.params ?? {}, webhookId: row.webhook_id },
@@ -94,13 +96,13 @@ export class ActOnPausedRunHandler implements ICommandHandler<ActOnPausedRun> {
         waiting_for: null,
         deadline_at: null,
       });
-      await this.journal.step(run, row, failed.status, note);
+      await this.journal.step(run, at, row, failed.status, note);
       await audit('run.step_skipped', { stepId: failed.step_id, stepStatus: 'skipped' }, note);
     }
     // Working again in its phase; the failure it paused on is no longer its reason.
     const status = run.phase === 'verify' ? 'verifying' : 'running';
     const due = await this.runs.makeDue(run.id, { status, reason: null });
-    await this.journal.run(due, run.status, `step ${failed.step_id} ${note}`);
+    await this.journal.run(due, at, run.status, `step ${failed.step_id} ${note}`);
     return due;
   }
 

@@ -33,7 +33,7 @@ export class CancelRunHandler implements ICommandHandler<CancelRun> {
         );
       // The engine cancels it at its next turn: at once, or after the call in flight.
       const run = await this.runs.makeDue(found.id, { cancel_requested_by: c.actor });
-      await this.journal.note(run, `cancel requested by ${c.actor}`);
+      await this.journal.note(run, found.locked_at, `cancel requested by ${c.actor}`);
       this.wakeups.afterCommit();
       return runView(run, await this.runs.steps(run.id));
     });

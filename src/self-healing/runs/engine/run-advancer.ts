@@ -267,14 +267,14 @@ export class RunAdvancer {
       case 'pause':
         if (!run.paused_reason) {
           await this.setRun(s, { paused_reason: KILL_SWITCH_PAUSE });
-          await this.journal.note(s.run, KILL_SWITCH_PAUSE_NOTE);
+          await this.journal.note(s.run, s.now, KILL_SWITCH_PAUSE_NOTE);
         }
         // Turning the switch off wakes it (KillSwitchOffHandler). That wake-up misses a pause it runs
         // before this one commits (it reads the run as not paused), so the run also looks again now and then.
         return this.schedule(s, new Date(s.now.getTime() + this.config.runs.pausedRecheckMs));
       case 'unpause':
         await this.setRun(s, { paused_reason: null });
-        await this.journal.note(s.run, 'resumed: the kill switch no longer stops it');
+        await this.journal.note(s.run, s.now, 'resumed: the kill switch no longer stops it');
         return 'again';
       case 'judge_watch':
         return this.judgeWatch(s);
@@ -408,7 +408,11 @@ export class RunAdvancer {
       await this.setRun(s, { phase: 'watch', verify_until: new Date(now.getTime() + windowMs) });
       if (windowMs > 0) {
         const what = run.await_resolution ? "for monitoring's resolution and for a recurrence" : 'for a recurrence';
-        await this.journal.note(s.run, `checks passed; watching ${what} until ${s.run.verify_until!.toISOString()}`);
+        await this.journal.note(
+          s.run,
+          s.now,
+          `checks passed; watching ${what} until ${s.run.verify_until!.toISOString()}`,
+        );
       }
       return 'again';
     }
@@ -459,7 +463,7 @@ export class RunAdvancer {
     if (judged.verdict === 'succeeded') return this.succeed(s, judged.note);
     if (run.reason !== judged.note) {
       await this.setRun(s, { reason: judged.note });
-      await this.journal.note(s.run, judged.note);
+      await this.journal.note(s.run, s.now, judged.note);
     }
     return this.schedule(s, new Date(now.getTime() + this.config.outbox.pollIntervalMs * 5));
   }
@@ -1145,7 +1149,7 @@ export class RunAdvancer {
   ): Promise<void> {
     const from = s.run.status;
     await this.setRun(s, set);
-    await this.journal.run(s.run, from, note, from !== s.run.status, audited);
+    await this.journal.run(s.run, s.now, from, note, from !== s.run.status, audited);
   }
 
   private async moveStep(
@@ -1158,7 +1162,7 @@ export class RunAdvancer {
     const from = current.status;
     const row = await this.runs.changeStepAtCommit(current, set);
     s.steps = s.steps.map((x) => (x.step_id === row.step_id ? row : x));
-    await this.journal.step(s.run, row, from, note);
+    await this.journal.step(s.run, s.now, row, from, note);
   }
 }
 

@@ -80,6 +80,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       });
       await this.journal.step(
         found,
+        found.locked_at,
         row,
         from,
         `${outcome} (reported by ${this.who(p.source)})${p.note ? `: ${p.note}` : ''}`,
@@ -108,13 +109,13 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
    * fix (ADR 0009), so the run is canceled as `POST /runs/:id/cancel` would (no verdict, trust and
    * learning unchanged, its rollback runs) rather than failed. The engine skips the step.
    */
-  private async cancelRun(found: RunRow, workOrderId: string, by: string): Promise<RunView> {
+  private async cancelRun(found: RunRow & { locked_at: Date }, workOrderId: string, by: string): Promise<RunView> {
     if (found.cancel_requested_by ?? found.rollback_requested_by)
       return runView(found, await this.runs.steps(found.id));
     const run = await this.runs.makeDue(found.id, {
       cancel_requested_by: `${by} (work order ${workOrderId} canceled)`,
     });
-    await this.journal.note(run, `cancel requested by ${by}, who canceled work order ${workOrderId}`);
+    await this.journal.note(run, found.locked_at, `cancel requested by ${by}, who canceled work order ${workOrderId}`);
     this.wakeups.afterCommit();
     return runView(run, await this.runs.steps(run.id));
   }

@@ -105,8 +105,10 @@ export class StartRecoveryRunHandler implements ICommandHandler<StartRecoveryRun
             }),
           ),
       ]);
+      // Its first transition at its created_at: the database's time of this transaction, as later turns' locked_at are.
       await this.journal.run(
         run,
+        run.created_at,
         null,
         `${p.automatic ? 'auto-applied' : 'started'} by ${p.startedBy}: playbook ${playbook.id}`,
       );
