@@ -346,6 +346,35 @@ describe('the learning rule (ADR 0014)', () => {
     });
   });
 
+  it('approvals are weak evidence: without a verified run they never make a fix trusted that its prior alone does not; after one they may tip it', () => {
+    const approvals = (n: number): FixObservation[] =>
+      Array.from({ length: n }, (_, i) => ({
+        kind: 'review' as const,
+        succeeded: true,
+        at: new Date(NOW.getTime() - (100 + i) * MINUTE),
+      }));
+    fc.assert(
+      fc.property(arbPrior, fc.integer({ min: 0, max: 2 * LEARNING.horizon }), (prior, n) => {
+        fc.pre(!assessFix(prior, [], NOW).trusted);
+        return !assessFix(prior, approvals(n), NOW).trusted;
+      }),
+    );
+    const generated: FixPrior = { mean: 0.7, from: 'generator' };
+    // Ten approvals lift the bound over the floor, but no run has verified the fix yet.
+    const onlyApproved = assessFix(generated, approvals(10), NOW);
+    expect(onlyApproved).toMatchObject({ trusted: false, evidence: { reviews: { approved: 10, rejected: 0 } } });
+    expect(onlyApproved.lowerBound).toBeGreaterThanOrEqual(LEARNING.reliabilityFloor);
+    expect(onlyApproved.reason).toBe(
+      "no verified runs yet; the generator's confidence 0.70 counts as 5 runs, 10 approved by reviewers; lower bound 0.60 ≥ 0.60, but only with the approvals: it runs alone once a run of it is verified",
+    );
+    // One verified run alone is not enough; with the approvals it is.
+    expect(assessFix(generated, runs('S'), NOW).trusted).toBe(false);
+    expect(assessFix(generated, [...runs('S'), ...approvals(10)], NOW)).toMatchObject({
+      trusted: true,
+      reason: expect.stringMatching(/^its one run verified, 10 approved by reviewers; lower bound 0\.64 ≥ 0\.60$/),
+    });
+  });
+
   it('explains itself', () => {
     const a = assessFix(template(), runs('SSSSSSSSSFSSSSSSSS'), NOW);
     expect(a).toMatchObject({

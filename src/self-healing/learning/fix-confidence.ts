@@ -242,19 +242,31 @@ export function assessFix(prior: FixPrior, observations: readonly FixObservation
   const streak = lastFailure === -1 ? runs.length : lastFailure;
   const hold = findHold(prior, observations);
   const floor = LEARNING.reliabilityFloor;
-  const trusted = bound >= floor && (hold === null || hold.earned);
-
   const verified = runs.filter((o) => o.succeeded).length;
+  // Approvals are weak evidence: they may tip a fix a verified run vouches for, never stand in for one.
+  // Without a verified run only the prior can make it trusted (approvals come before their runs' verdicts:
+  // a storm of them would otherwise trust a fix no run has verified yet).
+  const vouched = verified > 0 || lowerBound(prior, [], now) >= floor;
+  const trusted = bound >= floor && vouched && (hold === null || hold.earned);
+
   // Bounds are shown rounded down, so a bound just under the floor never reads as the floor.
   const b = (x: number) => (Math.floor(x * 100 + 1e-9) / 100).toFixed(2);
+  const approved = reviews.filter((o) => o.succeeded).length;
+  const rejected = reviews.length - approved;
+  const reviewed = [approved > 0 ? `${approved} approved` : null, rejected > 0 ? `${rejected} rejected` : null].filter(
+    (x) => x !== null,
+  );
   const record =
-    runs.length === 0
+    (runs.length === 0
       ? `no verified runs yet; the ${prior.from === 'generator' ? "generator's" : `${prior.from}'s`} confidence ${b(prior.mean)} counts as ${LEARNING.priorRuns} runs`
       : runs.length === 1
         ? `its one run ${verified === 1 ? 'verified' : 'failed'}`
-        : `${verified} of the last ${runs.length} runs verified`;
+        : `${verified} of the last ${runs.length} runs verified`) +
+    (reviewed.length > 0 ? `, ${reviewed.join(' and ')} by reviewers` : '');
   let reason: string;
   if (bound < floor) reason = `${record}; lower bound ${b(bound)} < ${b(floor)}`;
+  else if (!vouched)
+    reason = `${record}; lower bound ${b(bound)} ≥ ${b(floor)}, but only with the approvals: it runs alone once a run of it is verified`;
   else if (!trusted)
     reason = `${record}; lower bound ${b(bound)} ≥ ${b(floor)}, but it fell to ${b(hold!.lowerBound)} at a failure with ${hold!.record.verified} of ${hold!.record.runs} runs verified until then: it earns its way back after ${hold!.runsNeeded} verified runs in a row (${streak} so far)`;
   else reason = `${record}; lower bound ${b(bound)} ≥ ${b(floor)}`;
@@ -267,10 +279,7 @@ export function assessFix(prior: FixPrior, observations: readonly FixObservation
     evidence: {
       prior: { mean: prior.mean, from: prior.from, worthRuns: LEARNING.priorRuns },
       runs: { verified, failed: runs.length - verified, considered: runs.length },
-      reviews: {
-        approved: reviews.filter((o) => o.succeeded).length,
-        rejected: reviews.filter((o) => !o.succeeded).length,
-      },
+      reviews: { approved, rejected },
       weighted: { successes: round(post.successes), failures: round(post.failures) },
       streak,
       hold: hold && {
