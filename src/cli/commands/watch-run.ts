@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../api-client.js';
 import type { Run, RunProgress, RunStatus } from '../api-types.js';
 import type { CliContext } from '../context.js';
@@ -8,6 +7,14 @@ import { clock, idTail, shortenIds } from '../format.js';
 /** After the live stream drops (a restart of the service), wait this long and open it again, this many times in a row. */
 const RECONNECT_MS = 2000;
 const RECONNECT_TRIES = 5;
+/**
+ * Answers that say "not now" rather than "no": a reverse proxy's 502/503/504 while the service
+ * restarts behind it (or the service's own 503 while its database is away), and 429 (too many open
+ * streams). The stream is opened again after them as after a lost connection, not before their
+ * Retry-After (up to MAX_RETRY_AFTER_MS).
+ */
+const PASSING = new Set([429, 502, 503, 504]);
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /** `runs --watch`'s exit code: whether the run fixed its fault. */
 export function exitOfRun(status: RunStatus): number {
@@ -42,6 +49,8 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
   let followed = false;
   let tries = 0;
   for (;;) {
+    let why = 'the live stream ended';
+    let retryAfter: number | null = null;
     // One connection at a time: closed when it is done with, whichever way.
     const connection = new AbortController();
     try {
@@ -60,16 +69,21 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
         if (progress.phase === 'done') return await finish();
       }
     } catch (error) {
-      // A refusal (the key, the run, too many streams) is final; a lost connection is not.
-      if (error instanceof ApiError || !(error instanceof CliError)) throw error;
+      // A refusal (the key, the run) is final; a lost connection or a passing answer is not.
+      if (!(error instanceof CliError)) throw error;
+      if (error instanceof ApiError && !PASSING.has(error.status)) throw error;
+      why = error.message;
+      retryAfter = error instanceof ApiError ? error.retryAfterMs : null;
     } finally {
       connection.abort();
     }
     if (++tries > RECONNECT_TRIES) {
-      throw new CliError(`lost the live stream of ${ctx.service().url} ${RECONNECT_TRIES} times in a row`);
+      throw new CliError(
+        `lost the live stream of ${ctx.service().url} ${RECONNECT_TRIES} times in a row (last: ${why})`,
+      );
     }
-    out.note('the live stream ended; opening it again');
-    await sleep(RECONNECT_MS);
+    out.note(`${why}; opening it again`);
+    await ctx.sleep(Math.max(RECONNECT_MS, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_MS)));
   }
 }
 
