@@ -96,13 +96,13 @@ describe('watchRun', () => {
 
   it("opens the stream again after a proxy's 502, 503 and 504 while the service restarts, and after a 429 once its Retry-After passed", async () => {
     answer = (res, n) => {
-      if (n === 1) return res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html>502 Bad Gateway</html>');
-      if (n === 2) return res.writeHead(503).end();
-      if (n === 3) return res.writeHead(504).end('upstream timed out');
-      if (n === 4)
+      if (n === 1)
         return res
           .writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '7' })
           .end('{"message":"too many open streams for this API key; close one first"}');
+      if (n === 2) return res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html>502 Bad Gateway</html>');
+      if (n === 3) return res.writeHead(503).end();
+      if (n === 4) return res.writeHead(504).end('upstream timed out');
       phase = 'done';
       res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end();
     };
@@ -110,13 +110,42 @@ describe('watchRun', () => {
     expect(await watchRun(ctx, RUN, false)).toBe(0);
     expect(streams).toBe(5);
     expect(err).toEqual([
+      'pillar-loop: 429: too many open streams for this API key; close one first (retry after 7 s); opening it again\n',
       'pillar-loop: 502: <html>502 Bad Gateway</html>; opening it again\n',
       'pillar-loop: 503: Service Unavailable; opening it again\n',
       'pillar-loop: 504: upstream timed out; opening it again\n',
-      'pillar-loop: 429: too many open streams for this API key; close one first (retry after 7 s); opening it again\n',
     ]);
-    expect(waits).toEqual([2000, 2000, 2000, 7000]);
+    // Retry-After over the first back-off; then 4, 8, 16 s.
+    expect(waits).toEqual([7000, 4000, 8000, 16000]);
     expect(out.join('').trimEnd().split('\n').at(-1)).toBe('run …3f9a1c succeeded: verified');
+  });
+
+  it('follows a run that waits for hours however often its stream ends, each reopening starting the count afresh', async () => {
+    // A proxy that ends idle streams: each ends after a heart-beat, the run still waiting.
+    answer = (res, n) => {
+      if (n === 13) phase = 'done';
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end(': heartbeat\n\n');
+    };
+    const { ctx, out } = context();
+    expect(await watchRun(ctx, RUN, false)).toBe(0);
+    expect(streams).toBe(13);
+    expect(waits).toEqual(Array(12).fill(2000));
+    expect(out.join('').match(/read again/g)).toHaveLength(12);
+  });
+
+  it('backs off between failed tries, 2 s doubling up to 30 s, and gives up after 10 in a row', async () => {
+    answer = (res, n) => {
+      // Opened once, then the service is down for good behind its proxy.
+      if (n === 1) return res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end();
+      res.writeHead(502).end('Bad Gateway');
+    };
+    const { ctx, err } = context();
+    await expect(watchRun(ctx, RUN, false)).rejects.toThrow(
+      `could not open the live stream of ${url} again: 10 tries failed (last: 502: Bad Gateway)`,
+    );
+    expect(streams).toBe(11);
+    expect(waits).toEqual([2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000, 30000, 30000]);
+    expect(err[0]).toBe('pillar-loop: the live stream ended; opening it again\n');
   });
 
   it('stops at once, in one line, when the service refuses the key, or the stream is forbidden or not there', async () => {

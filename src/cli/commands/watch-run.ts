@@ -4,9 +4,16 @@ import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { clock, idTail, shortenIds } from '../format.js';
 
-/** After the live stream drops (a restart of the service), wait this long and open it again, this many times in a row. */
+/**
+ * After the live stream drops (a restart of the service), it is opened again after RECONNECT_MS,
+ * doubling with each failed try in a row up to RECONNECT_MAX_MS: 2, 4, 8, 16, 30, 30 … s, about
+ * 3½ minutes over RECONNECT_TRIES tries, long enough for a restart that runs migrations. A stream
+ * opened again and the run read again start the count afresh: a run that waits for hours may see
+ * its stream end many times (a proxy's idle timeout).
+ */
 const RECONNECT_MS = 2000;
-const RECONNECT_TRIES = 5;
+const RECONNECT_MAX_MS = 30_000;
+const RECONNECT_TRIES = 10;
 /**
  * Answers that say "not now" rather than "no": a reverse proxy's 502/503/504 while the service
  * restarts behind it (or the service's own 503 while its database is away), and 429 (too many open
@@ -59,12 +66,12 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
       if (followed) out.reread(run);
       else out.began(run);
       followed = true;
+      tries = 0;
       if (run.phase === 'done') return await finish();
       for await (const message of messages) {
         if (message.event !== 'run_progress') continue;
         const progress = JSON.parse(message.data) as RunProgress;
         if (progress.runId !== runId) continue;
-        tries = 0;
         out.progress(progress);
         if (progress.phase === 'done') return await finish();
       }
@@ -79,11 +86,12 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
     }
     if (++tries > RECONNECT_TRIES) {
       throw new CliError(
-        `lost the live stream of ${ctx.service().url} ${RECONNECT_TRIES} times in a row (last: ${why})`,
+        `could not open the live stream of ${ctx.service().url} again: ${RECONNECT_TRIES} tries failed (last: ${why})`,
       );
     }
     out.note(`${why}; opening it again`);
-    await ctx.sleep(Math.max(RECONNECT_MS, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_MS)));
+    const backoff = Math.min(RECONNECT_MS * 2 ** (tries - 1), RECONNECT_MAX_MS);
+    await ctx.sleep(Math.max(backoff, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_MS)));
   }
 }
 
