@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { connectActuator } from './support/actuators.js';
+import { driftingClock } from './support/app-clock.js';
 import { finishedRun } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
@@ -172,6 +174,72 @@ describe('dry run', () => {
     const stranger = await app.keyFor('dry-other', 'operator');
     const mine = (await get('/recoveries')).items[0];
     await app.http.post(`/recoveries/${mine.id}/dry-run`).set(auth(stranger)).send({}).expect(404);
+  });
+
+  it('plans a recovery past its expiresAt, or whose incident is resolved, as no longer approvable before the sweep or the supersede marks it', async () => {
+    const suggested = async (column: string) => {
+      const incident = (
+        await app.http
+          .post('/incidents')
+          .set(auth(operator))
+          .send({ errorType: 'schema', message: `Column "${column}" of relation "orders" does not exist` })
+          .expect(201)
+      ).body;
+      const recovery = await eventually(
+        async () => (await get(`/recoveries?incidentId=${incident.id}`)).items[0],
+        `a recovery for ${incident.id}`,
+      );
+      expect(recovery.status).toBe('pending_review');
+      return { incident, recovery };
+    };
+    const dryRun = async (id: string) =>
+      (await app.http.post(`/recoveries/${id}/dry-run`).set(auth(operator)).send({}).expect(200)).body;
+    const approve = (id: string) => app.http.post(`/recoveries/${id}/approve`).set(auth(operator)).send({});
+    // Another transaction holds the recovery's row, so neither the sweep nor the supersede marks it
+    // while the dry run reads it: the sweep (FOR UPDATE SKIP LOCKED) passes over a row held even
+    // by a key-share lock, and the supersede's UPDATE of its status waits behind a share lock.
+    const holding = async <T>(id: string, mode: 'KEY SHARE' | 'SHARE', work: () => Promise<T>): Promise<T> => {
+      const holder = new pg.Client({ connectionString: app.database.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM recovery_candidates WHERE id = $1 FOR ${mode}`, [id]);
+        return await work();
+      } finally {
+        await holder.query('COMMIT');
+        await holder.end();
+      }
+    };
+
+    const late = (await suggested('late_fee')).recovery;
+    await holding(late.id, 'KEY SHARE', async () => {
+      // Its expiresAt passes (stored in the past: time passing, without the wait), by the database's clock.
+      const [{ expires_at }] = await app.sql(
+        `UPDATE recovery_candidates SET expires_at = now() - interval '1 second' WHERE id = $1 RETURNING expires_at`,
+        [late.id],
+      );
+      // Judged by the database's clock, as approve judges it: an app host whose clock is an hour behind says so too.
+      const clock = driftingClock();
+      const plan = await clock.during(-3_600_000, () => dryRun(late.id)).finally(() => clock.restore());
+      expect((await get(`/recoveries/${late.id}`)).status).toBe('pending_review');
+      expect(plan.notes).toContain(
+        `recovery ${late.id} is expired (expiresAt ${expires_at.toISOString()} has passed): it can no longer be approved`,
+      );
+    });
+    expect((await approve(late.id)).body.message).toMatch(/already expired/);
+
+    const { incident, recovery } = await suggested('refund_ref');
+    await holding(recovery.id, 'SHARE', async () => {
+      const resolved = (
+        await app.http.post(`/incidents/${incident.id}/resolve`).set(auth(operator)).send({}).expect(200)
+      ).body;
+      const plan = await dryRun(recovery.id);
+      expect((await get(`/recoveries/${recovery.id}`)).status).toBe('pending_review');
+      expect(plan.notes).toContain(
+        `incident ${incident.id} was resolved by ${resolved.resolvedBy} at ${resolved.resolvedAt}: recovery ${recovery.id} is superseded, nothing to run; it can no longer be approved`,
+      );
+    });
+    expect((await approve(recovery.id)).status).toBe(409);
   });
 
   it('says when the kill switch would pause it', async () => {

@@ -73,21 +73,23 @@ describe('session time zone: offset-less times are UTC', () => {
 });
 
 /**
- * A time a body gives without an offset is UTC too: PATCH /recoveries/:id `expiresAt` and
- * POST /inbox/:id/snooze `until` are read by the app, not PostgreSQL, and `new Date(s)` reads such
- * a time in the Node process's zone. The service runs in a process of its own whose TZ is
+ * A time a body gives without an offset is UTC too: PATCH /recoveries/:id `expiresAt`,
+ * POST /inbox/:id/snooze `until` and POST /signals/metrics `at` are read by the app, not
+ * PostgreSQL, and `new Date(s)` reads such a time in the Node process's zone. The service runs in a process of its own whose TZ is
  * Asia/Kathmandu (+05:45, no daylight saving time), as a host set to its local zone would.
  */
 describe('a replica whose Node process is in another time zone', () => {
   let child: ChildProcess;
   let http: ReturnType<typeof request>;
+  let databaseUrl: string;
   const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
   /** A UTC time `ms` from now, written without an offset. */
   const utcWithoutOffset = (ms: number) => new Date(Date.now() + ms).toISOString().replace('Z', '');
 
   beforeAll(async () => {
+    databaseUrl = await createTestDatabase();
     child = spawn(process.execPath, ['dist/test/support/app-child.js'], {
-      env: { ...process.env, TZ: 'Asia/Kathmandu', DATABASE_URL: await createTestDatabase(), ADMIN_API_KEY: ADMIN_KEY },
+      env: { ...process.env, TZ: 'Asia/Kathmandu', DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN_KEY },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const url = await new Promise<string>((resolve, reject) => {
@@ -145,5 +147,30 @@ describe('a replica whose Node process is in another time zone', () => {
     const snoozed = await http.post(`/inbox/${item.id}/snooze`).set(auth(operator)).send({ until });
     expect(snoozed.status).toBe(200);
     expect(snoozed.body.snoozedUntil).toBe(`${until}Z`);
+  });
+
+  it('POST /signals/metrics stores a sample whose at has no offset at that time in UTC', async () => {
+    const operator = (
+      await http
+        .post('/admin/api-keys')
+        .set(auth(ADMIN_KEY))
+        .send({ tenantId: 'zone-signals', name: 'zone signals', role: 'operator' })
+        .expect(201)
+    ).body.key as string;
+    // An hour ago in UTC; read in Kathmandu's zone it would be 6 h 45 min ago.
+    const at = utcWithoutOffset(-3_600_000);
+    await http
+      .post('/signals/metrics')
+      .set(auth(operator))
+      .send({ samples: [{ metric: 'latency_ms', agentId: 'agent-z', value: 120, at }] })
+      .expect(200);
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ at: Date }>(`SELECT at FROM signal_samples WHERE tenant_id = 'zone-signals'`);
+      expect(rows.map((r) => r.at.toISOString())).toEqual([`${at}Z`]);
+    } finally {
+      await db.end();
+    }
   });
 });

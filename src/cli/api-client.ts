@@ -12,9 +12,19 @@ export class ApiError extends CliError {
   constructor(
     readonly status: number,
     message: string,
+    /** The answer's Retry-After, in ms (null: none, or unreadable). */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
   }
+}
+
+/** Retry-After as delta-seconds or an HTTP date, in ms from `now`; null when absent or unreadable. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | null {
+  const v = value?.trim();
+  if (!v) return null;
+  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v) - now;
+  return Number.isFinite(ms) ? Math.max(0, ms) : null;
 }
 
 /**
@@ -135,7 +145,11 @@ export class ApiClient {
       return new ApiError(401, `the service refused the API key from ${this.target.keySource} (401: ${said})`);
     }
     const retry = res.status === 429 && res.headers.get('retry-after');
-    return new ApiError(res.status, `${res.status}: ${said}${retry ? ` (retry after ${retry} s)` : ''}`);
+    return new ApiError(
+      res.status,
+      `${res.status}: ${said}${retry ? ` (retry after ${retry} s)` : ''}`,
+      retryAfterMs(res.headers.get('retry-after')),
+    );
   }
 }
 

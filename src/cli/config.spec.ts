@@ -79,8 +79,35 @@ describe('loadTarget', () => {
     expect(() => load({ ...key, PILLAR_LOOP_URL: `https://a.example.com/?key=${KEY}` })).toThrow(
       /must not carry a query/,
     );
+    // Bare: URL's search and hash are empty, but its href keeps them, and requests went to `/pillar?/incidents`.
+    for (const bare of ['https://a.example.com/pillar?', 'https://a.example.com/pillar#', 'https://a.example.com/?#'])
+      expect(() => load({ ...key, PILLAR_LOOP_URL: bare })).toThrow(
+        'PILLAR_LOOP_URL must not carry a query or fragment (nothing from "?" or "#" on)',
+      );
     expect(() => load({ ...key, PILLAR_LOOP_URL: 'ftp://a.example.com' })).toThrow(/must be an http or https URL/);
     expect(() => load({ ...key, PILLAR_LOOP_URL: 'a.example.com' })).toThrow(/is not a URL/);
+  });
+
+  it('refuses a key with a control character or one outside visible ASCII, saying so and never echoing it', () => {
+    const url = { PILLAR_LOOP_URL: 'https://a.example.com' };
+    const control = 'contains a control character';
+    const outside =
+      'contains a character outside ASCII (a typographic quote or dash pasted in?): a key is visible ASCII only';
+    for (const [key, why] of [
+      ['plk_sec\x01ret', control],
+      ['plk_sec\x7fret', control],
+      ['plk_sec\u2019ret', outside],
+      ['plk_sec\u00e9ret', outside],
+    ]) {
+      // The whole message: nothing of the key in it.
+      expect(() => load({ ...url, PILLAR_LOOP_KEY: key })).toThrow(
+        new Error(`the API key from PILLAR_LOOP_KEY ${why}`),
+      );
+    }
+    const path = file(JSON.stringify({ url: 'https://a.example.com', key: 'plk_sec\u2019ret' }));
+    expect(() => load({ PILLAR_LOOP_CONFIG: path })).toThrow(new Error(`the API key from ${path} ${outside}`));
+    const punctuated = 'plk_!#$%&*+-./:;<=>?@[]^_`{|}~09AZaz';
+    expect(load({ ...url, PILLAR_LOOP_KEY: punctuated }).key).toBe(punctuated);
   });
 
   it('warns when the key would cross a network in clear, not on loopback', () => {

@@ -33,8 +33,16 @@ export function loadTarget(env: Env, warn: (line: string) => void): Target {
   const key = (env.PILLAR_LOOP_KEY || file?.key)?.trim();
   if (!rawUrl) throw new CliError(`no service URL: set PILLAR_LOOP_URL, or "url" in ${path}`);
   if (!key) throw new CliError(`no API key: set PILLAR_LOOP_KEY, or "key" in ${path} (mode 0600)`);
-  if (/\s/.test(key))
-    throw new CliError(`the API key from ${env.PILLAR_LOOP_KEY ? 'PILLAR_LOOP_KEY' : path} contains whitespace`);
+  // Said here, without the key: fetch would refuse it in a header as a network error.
+  const keyFrom = env.PILLAR_LOOP_KEY ? 'PILLAR_LOOP_KEY' : path;
+  if (/\s/.test(key)) throw new CliError(`the API key from ${keyFrom} contains whitespace`);
+  if ([...key].some((c) => c < ' ' || c === '\x7f'))
+    throw new CliError(`the API key from ${keyFrom} contains a control character`);
+  if (!/^[\x21-\x7e]+$/.test(key)) {
+    throw new CliError(
+      `the API key from ${keyFrom} contains a character outside ASCII (a typographic quote or dash pasted in?): a key is visible ASCII only`,
+    );
+  }
   const url = serviceUrl(rawUrl, env.PILLAR_LOOP_URL ? 'PILLAR_LOOP_URL' : `"url" in ${path}`);
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     warn(`warning: the API key goes to ${url.host} over plain http; use https`);
@@ -103,7 +111,9 @@ function serviceUrl(raw: string, source: string): URL {
       `${source} must not carry a user or password: the key goes in PILLAR_LOOP_KEY or the config file`,
     );
   }
-  if (url.search || url.hash) throw new CliError(`${source} must not carry a query or fragment`);
+  // A bare `?` or `#` leaves search and hash empty, yet href keeps it: requests would go to `…?/runs`.
+  if (url.search || url.hash || /[?#]/.test(url.href))
+    throw new CliError(`${source} must not carry a query or fragment (nothing from "?" or "#" on)`);
   return url;
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ApiClient } from './api-client.js';
 import { loadTarget, type Target } from './config.js';
 import { EXIT } from './exit-codes.js';
@@ -12,8 +13,8 @@ export interface Io {
 
 /**
  * What every command is given: the environment, its output, the service (read from the
- * configuration only when a command needs it, so `--help` works without one), the clock, and the
- * exit code it decides on.
+ * configuration only when a command needs it, so `--help` works without one), the clock and its
+ * waits, and the exit code it decides on.
  */
 export class CliContext {
   exitCode: number = EXIT.ok;
@@ -24,6 +25,9 @@ export class CliContext {
     readonly env: Env,
     readonly io: Io,
     readonly now: () => number = Date.now,
+    readonly sleep: (ms: number) => Promise<void> = async (ms) => {
+      await delay(ms);
+    },
   ) {}
 
   service(): Target {

@@ -1,13 +1,27 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../api-client.js';
 import type { Run, RunProgress, RunStatus } from '../api-types.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { clock, idTail, shortenIds } from '../format.js';
 
-/** After the live stream drops (a restart of the service), wait this long and open it again, this many times in a row. */
+/**
+ * After the live stream drops (a restart of the service), it is opened again after RECONNECT_MS,
+ * doubling with each failed try in a row up to RECONNECT_MAX_MS: 2, 4, 8, 16, 30, 30 … s, about
+ * 3½ minutes over RECONNECT_TRIES tries, long enough for a restart that runs migrations. A stream
+ * opened again and the run read again start the count afresh: a run that waits for hours may see
+ * its stream end many times (a proxy's idle timeout).
+ */
 const RECONNECT_MS = 2000;
-const RECONNECT_TRIES = 5;
+const RECONNECT_MAX_MS = 30_000;
+const RECONNECT_TRIES = 10;
+/**
+ * Answers that say "not now" rather than "no": a reverse proxy's 502/503/504 while the service
+ * restarts behind it (or the service's own 503 while its database is away), and 429 (too many open
+ * streams). The stream is opened again after them as after a lost connection, not before their
+ * Retry-After (up to MAX_RETRY_AFTER_MS).
+ */
+const PASSING = new Set([429, 502, 503, 504]);
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /** `runs --watch`'s exit code: whether the run fixed its fault. */
 export function exitOfRun(status: RunStatus): number {
@@ -42,6 +56,8 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
   let followed = false;
   let tries = 0;
   for (;;) {
+    let why = 'the live stream ended';
+    let retryAfter: number | null = null;
     // One connection at a time: closed when it is done with, whichever way.
     const connection = new AbortController();
     try {
@@ -50,26 +66,32 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
       if (followed) out.reread(run);
       else out.began(run);
       followed = true;
+      tries = 0;
       if (run.phase === 'done') return await finish();
       for await (const message of messages) {
         if (message.event !== 'run_progress') continue;
         const progress = JSON.parse(message.data) as RunProgress;
         if (progress.runId !== runId) continue;
-        tries = 0;
         out.progress(progress);
         if (progress.phase === 'done') return await finish();
       }
     } catch (error) {
-      // A refusal (the key, the run, too many streams) is final; a lost connection is not.
-      if (error instanceof ApiError || !(error instanceof CliError)) throw error;
+      // A refusal (the key, the run) is final; a lost connection or a passing answer is not.
+      if (!(error instanceof CliError)) throw error;
+      if (error instanceof ApiError && !PASSING.has(error.status)) throw error;
+      why = error.message;
+      retryAfter = error instanceof ApiError ? error.retryAfterMs : null;
     } finally {
       connection.abort();
     }
     if (++tries > RECONNECT_TRIES) {
-      throw new CliError(`lost the live stream of ${ctx.service().url} ${RECONNECT_TRIES} times in a row`);
+      throw new CliError(
+        `could not open the live stream of ${ctx.service().url} again: ${RECONNECT_TRIES} tries failed (last: ${why})`,
+      );
     }
-    out.note('the live stream ended; opening it again');
-    await sleep(RECONNECT_MS);
+    out.note(`${why}; opening it again`);
+    const backoff = Math.min(RECONNECT_MS * 2 ** (tries - 1), RECONNECT_MAX_MS);
+    await ctx.sleep(Math.max(backoff, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_MS)));
   }
 }
 

@@ -55,6 +55,34 @@ describe('samplesOf: the clock bounds a sample’s at on both sides', () => {
   });
 });
 
+describe('samplesOf: a sample’s at is read as every time the API takes (utcInstant)', () => {
+  const atOf = (at: string) =>
+    samplesOf({ samples: [{ metric: 'latency_ms', value: 1, at }] }, DEFAULT_SETTINGS, now)[0].at;
+
+  it('reads one without an offset as UTC, keeps an offset, and judges the future by the same reading', () => {
+    expect(atOf('2026-12-06T10:00:00').toISOString()).toBe('2026-12-06T10:00:00.000Z');
+    expect(atOf('2026-12-06 10:00').toISOString()).toBe('2026-12-06T10:00:00.000Z');
+    expect(atOf('2026-12-06').toISOString()).toBe('2026-12-06T00:00:00.000Z');
+    expect(atOf('2026-12-06T10:00:00+02:00').toISOString()).toBe('2026-12-06T08:00:00.000Z');
+    expect(atOf('2026-12-06T10:00:00.250Z').toISOString()).toBe('2026-12-06T10:00:00.250Z');
+    // 4 minutes ahead of `now` in UTC is taken; 6 minutes ahead is the future, whatever the process's zone.
+    expect(atOf('2026-12-06T12:04:00').toISOString()).toBe('2026-12-06T12:04:00.000Z');
+    expect(fieldsOf(() => atOf('2026-12-06T12:06:00'))).toEqual([
+      { field: 'samples[0].at', errors: ['must not be more than 5 minutes in the future'] },
+    ]);
+  });
+
+  it('refuses what is not an existing ISO 8601 date, as the rest of the API does, naming the field', () => {
+    for (const at of ['Sun, 06 Dec 2026 10:00:00 GMT', '12/06/2026 10:00', '2026-02-30T10:00:00', 'tuesday'])
+      expect(fieldsOf(() => atOf(at))).toEqual([
+        {
+          field: 'samples[0].at',
+          errors: ['at must be an existing ISO 8601 date such as 2026-12-01 or 2026-12-01T10:00:00Z'],
+        },
+      ]);
+  });
+});
+
 describe('refuseAgainst: the settings and clock under the tenant’s lock', () => {
   const sample = (at: string) => ({ metric: 'latency_ms', agentId: '', capability: '', value: 1, at: new Date(at) });
 

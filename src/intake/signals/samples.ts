@@ -1,4 +1,10 @@
-import { checkBody, type FieldError, invalidFields } from '../../platform/http/validation.js';
+import {
+  checkBody,
+  type FieldError,
+  invalidFields,
+  isCalendarDate,
+  utcInstant,
+} from '../../platform/http/validation.js';
 import type { IntakeSettings } from '../settings/intake-settings.js';
 import { RecordSamplesDto } from './record-samples/record-samples.dto.js';
 
@@ -44,7 +50,7 @@ export function samplesOf(body: unknown, settings: IntakeSettings, now: Date): S
     agentId: s.agentId ?? '',
     capability: s.capability ?? '',
     value: s.value,
-    at: s.at === undefined ? now : new Date(s.at),
+    at: s.at === undefined ? now : utcInstant(s.at),
   }));
 }
 
@@ -89,7 +95,8 @@ function tenantProblems(s: unknown, i: number, settings: IntakeSettings, now: Da
   if (!isObject(s)) return [];
   const path = `samples[${i}]`;
   const problems = ruleProblems(s, path, settings);
-  const at = typeof s.at === 'string' ? Date.parse(s.at) : NaN;
+  // Read as samplesOf stores it: without an offset, UTC (Date.parse would read this process's zone).
+  const at = isCalendarDate(s.at) ? utcInstant(s.at as string).getTime() : NaN;
   if (at > now.getTime() + MAX_FUTURE_MS) {
     problems.push({ field: `${path}.at`, errors: ['must not be more than 5 minutes in the future'] });
   }

@@ -122,6 +122,18 @@ export class RecoveryRepository {
   }
 
   /**
+   * The recovery with the database's time as it is read (`read_at`), without a lock: what a dry
+   * run judges its `expires_at` by, as a decision judges it by `lock`'s `locked_at`.
+   */
+  async findWithTime(tenantId: string, id: string): Promise<(RecoveryRow & { read_at: Date }) | null> {
+    const [row] = await this.tx.query<RecoveryRow & { read_at: Date }>(
+      `SELECT *, clock_timestamp() AS read_at FROM recovery_candidates WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+
+  /**
    * Locks the recovery for a decision or a new expiry, with the database's time read once the
    * lock is held (`locked_at`, withLockTime): what its `expires_at` is judged against, as the sweep
    * judges it by `now()`, whatever this host's clock says.

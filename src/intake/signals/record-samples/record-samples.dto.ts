@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayNotEmpty, IsArray, IsNumber, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
-import { IsParsableTime } from '../../../platform/http/validation.js';
+import { IsCalendarDate } from '../../../platform/http/validation.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const name = { message: 'must be 1-128 letters, digits or ._:/- characters' };
@@ -11,8 +11,8 @@ export class SampleDto {
   @IsOptional() @Matches(NAME, name) agentId?: string;
   @IsOptional() @Matches(NAME, name) capability?: string;
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a finite number' }) value!: number;
-  /** Absent: now. */
-  @IsOptional() @IsParsableTime('an ISO 8601 time') at?: string;
+  /** Absent: now. Without an offset it is UTC, as every time the API takes (utcInstant). */
+  @IsOptional() @IsCalendarDate() at?: string;
 }
 
 /** `POST /signals/metrics`'s body. */

@@ -1,11 +1,12 @@
 import { Inject, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { QueryBus, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { GetIncident } from '../../../incidents/get-incident/get-incident.query.js';
 import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswitch/get-killswitch-state.query.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
 import { hasCanaryStep, type Playbook, type PlaybookCatalog } from '../../recovery/playbook-catalog.js';
-import { RecoveryRepository } from '../../recovery/recovery.repository.js';
+import { RecoveryRepository, type RecoveryRow } from '../../recovery/recovery.repository.js';
 import { GuardrailsService } from '../guardrails/guardrails.service.js';
 import { PlanRun } from './plan-run.query.js';
 import { planSteps } from './run-plan.js';
@@ -30,7 +31,7 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
       let playbook: Playbook;
       let guardrails: GuardrailHold[] = [];
       if (q.source.kind === 'recovery') {
-        const recovery = await this.recoveries.find(q.tenantId, q.source.recoveryId);
+        const recovery = await this.recoveries.findWithTime(q.tenantId, q.source.recoveryId);
         if (!recovery) throw new NotFoundException(`recovery ${q.source.recoveryId} not found`);
         const found = this.catalog.get(recovery.playbook_id);
         if (!found) {
@@ -49,6 +50,7 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
         };
         if (recovery.status !== 'pending_review')
           notes.push(`recovery ${recovery.id} is ${recovery.status}: it can no longer be approved`);
+        else notes.push(...(await this.unapprovable(q.tenantId, recovery)));
         guardrails = await this.guardrails.holdingGuardrails({
           tenantId: q.tenantId,
           agentId: recovery.agent_id,
@@ -102,5 +104,23 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
         notes,
       };
     });
+  }
+
+  /**
+   * Why approving a recovery still waiting for review would be refused though neither the sweep
+   * nor the supersede has marked it yet, as ReviewRecoveryHandler judges it: past its `expires_at`
+   * by the database's clock (ADR 0018), or its incident already resolved.
+   */
+  private async unapprovable(tenantId: string, recovery: RecoveryRow & { read_at: Date }): Promise<string[]> {
+    if (recovery.expires_at !== null && recovery.expires_at <= recovery.read_at) {
+      return [
+        `recovery ${recovery.id} is expired (expiresAt ${recovery.expires_at.toISOString()} has passed): it can no longer be approved`,
+      ];
+    }
+    const incident = await this.queries.execute(new GetIncident({ tenantId, incidentId: recovery.source_incident_id }));
+    if (incident?.status !== 'resolved') return [];
+    return [
+      `incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${recovery.id} is superseded, nothing to run; it can no longer be approved`,
+    ];
   }
 }
