@@ -1,7 +1,8 @@
-import { StrictMode, useEffect, useRef, useState } from 'react';
+import { StrictMode, useCallback, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Link, Route, Router, Switch, useLocation } from 'wouter';
 import { ApiError, SESSION_ENDED, api, type Session } from './api/client';
+import { setStreamSession } from './api/stream';
 import { InboxCount } from './components/inbox-count';
 import { NotFound } from './components/not-found';
 import { Admin } from './pages/admin';
@@ -156,7 +157,12 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
 }
 
 function App() {
-  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [session, setSessionState] = useState<Session | null | undefined>(undefined);
+  // The live stream is the signed-in session's (its tabs share one; api/stream.ts).
+  const setSession = useCallback((s: Session | null) => {
+    setStreamSession(s);
+    setSessionState(s);
+  }, []);
   const [notice, setNotice] = useState<string | null>(null);
   const signedIn = useRef(false);
   signedIn.current = !!session;
@@ -171,7 +177,7 @@ function App() {
     };
     window.addEventListener(SESSION_ENDED, ended);
     return () => window.removeEventListener(SESSION_ENDED, ended);
-  }, []);
+  }, [setSession]);
   if (session === undefined) return <p className="muted">Loading…</p>;
   if (session === null)
     return (

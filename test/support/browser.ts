@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -51,3 +51,45 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close:
     throw err;
   }
 }
+
+/** Signs `page` in to the console at `baseUrl` with `key` through the sign-in form. */
+export async function signIn(page: Page, baseUrl: string, key: string): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/**
+ * Counts each page's open EventSources in `window.__openStreams` (made, not yet closed by the page
+ * nor given up by the browser), for the context's pages opened from now on.
+ */
+export const countStreams = (context: BrowserContext) =>
+  context.addInitScript(() => {
+    const w = globalThis as any;
+    const Native = w.EventSource;
+    w.__openStreams = 0;
+    w.EventSource = class extends Native {
+      private counted = true;
+      constructor(...args: unknown[]) {
+        super(...args);
+        w.__openStreams++;
+        this.addEventListener('error', () => {
+          if (this.readyState === Native.CLOSED && this.counted) {
+            this.counted = false;
+            w.__openStreams--;
+          }
+        });
+      }
+      close() {
+        if (this.counted) {
+          this.counted = false;
+          w.__openStreams--;
+        }
+        super.close();
+      }
+    };
+  });
+
+/** The page's open EventSources (see countStreams). */
+export const openStreamsOf = (page: Page) => page.evaluate(() => (globalThis as any).__openStreams as number);

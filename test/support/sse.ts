@@ -35,3 +35,33 @@ export function openSse(
   req.on('error', () => finished()); // closing the stream on purpose ends it with an error
   return { opened, ended, close: () => req.destroy() };
 }
+
+export interface StreamRequest {
+  /** The request's Cookie header (a console tab's stream), '' for a Bearer one. */
+  cookie: string;
+  res: http.ServerResponse;
+  /** Answered, with this status (200: the stream opened); null while not yet. */
+  status(): number | null;
+  isOpen(): boolean;
+}
+
+/**
+ * Every `/integration/stream` request the app's HTTP server gets from now on, seen from the
+ * server's side: what it answered and whether the connection is still open. `stop()` stops watching.
+ */
+export function watchStreamRequests(server: http.Server): { seen: StreamRequest[]; stop: () => void } {
+  const seen: StreamRequest[] = [];
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!req.url?.startsWith('/integration/stream')) return;
+    let open = true;
+    res.on('close', () => (open = false));
+    seen.push({
+      cookie: req.headers.authorization ? '' : (req.headers.cookie ?? ''),
+      res,
+      status: () => (res.headersSent ? res.statusCode : null),
+      isOpen: () => open,
+    });
+  };
+  server.on('request', onRequest);
+  return { seen, stop: () => server.off('request', onRequest) };
+}

@@ -1,30 +1,57 @@
+import { SESSION_ENDED } from './client';
+
 /**
- * The tab's one live connection: a single EventSource on the tenant's stream (`/integration/stream`)
- * shared by every component that listens (ADR 0011). Each stream holds an HTTP/1.1 connection for
- * as long as it is open, and a browser allows six per host, so a tab that opened one per component
- * starved its own requests (and the other tabs') of connections.
+ * The browser's one live connection per signed-in session: a single EventSource on the tenant's
+ * stream (`/integration/stream`), shared by every component of every console tab (ADR 0011). A
+ * stream holds an HTTP/1.1 connection for as long as it is open and a browser allows six per host,
+ * so one stream per tab starved the requests of every tab once about five were open.
  *
- * Listeners are counted per event name: the EventSource opens with the first listener and closes
- * shortly after the last one leaves (a page change does not reopen it). Components filter what
- * they get by id (incidentId, runId, …). EventSource reconnects by itself after a dropped
- * connection; when it gives up (an error status, e.g. the session ended or too many streams), the
- * source is dropped and opened again after a back-off while anyone still listens. After any
- * reconnect, the listeners of {@link RECONNECTED} are told, so they can read again what they may
- * have missed.
+ * - **Sharing**: the tabs of one session take turns through a Web Lock named after the session;
+ *   the tab holding it (the leader) opens the EventSource and relays each event over a
+ *   BroadcastChannel of the same name to the other tabs, which only listen. The lock is released
+ *   when the leader stops listening, closes or navigates away, and a waiting tab takes over at
+ *   once. Without Web Locks or BroadcastChannel (an old browser, or plain HTTP to a remote host:
+ *   Web Locks need a secure context) each tab opens its own EventSource, as before.
+ * - **Listeners** are counted per event name: a tab joins with the first listener and leaves
+ *   shortly after the last one went (a page change does not reopen it). Components filter what
+ *   they get by id (incidentId, runId, …).
+ * - **Reconnects**: EventSource reconnects by itself after a dropped connection; when it gives up
+ *   (an error status: the session ended, too many streams, a proxy's 502) the source is dropped
+ *   and opened again after a back-off while anyone still listens. After any break, and when a tab
+ *   takes over from a leader that left, every tab's listeners of {@link RECONNECTED} are told, so
+ *   they can read again what they may have missed.
  */
 
 export const TENANT_STREAM = '/integration/stream';
 export type TenantStream = typeof TENANT_STREAM;
 /** A pseudo event, sent by this module (never by the server) when the stream is open again after a break. */
 export const RECONNECTED = 'stream_reconnected';
+/**
+ * The events the server sends on the tenant stream (LoopStreamController, and the emitTenantEvent
+ * callers). A leader relays these whether or not it listens to them itself; a new event name the
+ * console listens to must be added here, or only the leader's own listeners would hear it.
+ */
+const STREAM_EVENTS = ['loop_progress', 'run_progress', 'work_order_progress', 'inbox_changed'];
 
 export type StreamListener = (data: unknown, event: string) => void;
 
+/** What a leader tells the other tabs of its session. */
+type Relay =
+  | { kind: 'event'; event: string; data: unknown }
+  | { kind: 'reconnected' }
+  /** The stream was refused with a 401: every tab shows the sign-in form. */
+  | { kind: 'session_ended' };
+
 const listeners = new Map<string, Set<StreamListener>>();
-/** The EventSource's own listener for each event name it dispatches. */
+/** Names the lock and the channel: the signed-in session; null: nobody is signed in, no stream. */
+let scope: string | null = null;
+/** This tab's part in the shared stream: the channel while it listens, and how it quits the lock (held or awaited). */
+let channel: BroadcastChannel | null = null;
+let stepDown: (() => void) | null = null;
+/** The EventSource's own listener for each event name it dispatches (leader or a tab on its own). */
 const attached = new Map<string, (e: MessageEvent<string>) => void>();
 let source: EventSource | null = null;
-/** A break (error) happened since the last open: the next open is a reconnect. */
+/** A break (error, or another leader's end) happened since the last open: the next open is a reconnect. */
 let broken = false;
 let retryMs = 0;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -33,6 +60,21 @@ let closeTimer: ReturnType<typeof setTimeout> | null = null;
 const CLOSE_AFTER_MS = 1000;
 const RETRY_MIN_MS = 2000;
 const RETRY_MAX_MS = 60_000;
+
+const shared = () => typeof navigator !== 'undefined' && !!navigator.locks && typeof BroadcastChannel === 'function';
+
+/**
+ * Who is signed in (the console's session as `/auth/session` answers it), or null after sign-out.
+ * The tenant and the session's expiry (to the millisecond, so each sign-in's own) name the lock and
+ * channel: tabs of another tenant, or of a later session after a sign-out, never hear these events.
+ */
+export function setStreamSession(session: { tenantId: string; keyName: string; expiresAt: string | null } | null) {
+  const next = session ? JSON.stringify([session.tenantId, session.keyName, session.expiresAt]) : null;
+  if (next === scope) return;
+  leave();
+  scope = next;
+  start();
+}
 
 function listenerCount(): number {
   let n = 0;
@@ -50,6 +92,48 @@ function dispatch(event: string, data: unknown): void {
   }
 }
 
+/** A message for every tab of the session: this one, and the others through the channel (if shared). */
+function relay(message: Relay): void {
+  channel?.postMessage(message);
+  receive(message);
+}
+
+function receive(message: Relay): void {
+  if (message.kind === 'event') dispatch(message.event, message.data);
+  else if (message.kind === 'reconnected') dispatch(RECONNECTED, null);
+  else window.dispatchEvent(new Event(SESSION_ENDED));
+}
+
+/** Joins the stream while anyone listens: the session's leader election, or a stream of the tab's own. */
+function start(): void {
+  if (channel || source || retryTimer || !scope || listenerCount() === 0) return;
+  if (shared()) join(`pillar-loop:stream:${scope}`);
+  else open();
+}
+
+function join(name: string): void {
+  const ch = new BroadcastChannel(name);
+  channel = ch;
+  ch.onmessage = (m: MessageEvent<Relay>) => receive(m.data);
+  const quit = new AbortController();
+  stepDown = () => quit.abort();
+  // Held until stepDown resolves it (or the tab goes, which releases it).
+  const lead = (takeover: boolean) =>
+    new Promise<void>((resolve) => {
+      if (quit.signal.aborted || channel !== ch) return resolve();
+      stepDown = resolve;
+      // Events between the last leader's end and this open were missed by every tab.
+      broken = takeover;
+      open();
+    });
+  // Asked without waiting first, so a tab that waited knows it takes over from a leader that left.
+  void navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+    if (lock) return lead(false);
+    navigator.locks.request(name, { signal: quit.signal }, () => lead(true)).catch(() => undefined); // aborted: left
+    return undefined;
+  });
+}
+
 function attach(es: EventSource, event: string): void {
   if (event === RECONNECTED || attached.has(event)) return;
   const handler = (e: MessageEvent<string>) => {
@@ -59,7 +143,7 @@ function attach(es: EventSource, event: string): void {
     } catch {
       return;
     }
-    dispatch(event, data);
+    relay({ kind: 'event', event, data });
   };
   attached.set(event, handler);
   es.addEventListener(event, handler);
@@ -70,12 +154,12 @@ function open(): void {
   const es = new EventSource(TENANT_STREAM, { withCredentials: true });
   source = es;
   attached.clear();
-  for (const event of listeners.keys()) attach(es, event);
+  for (const event of new Set([...STREAM_EVENTS, ...listeners.keys()])) attach(es, event);
   es.onopen = () => {
     retryMs = 0;
     if (broken) {
       broken = false;
-      dispatch(RECONNECTED, null);
+      relay({ kind: 'reconnected' });
     }
   };
   es.onerror = () => {
@@ -83,12 +167,30 @@ function open(): void {
     // CONNECTING: the browser retries by itself. CLOSED: it gave up; drop it and try again later.
     if (es.readyState !== EventSource.CLOSED || source !== es) return;
     drop();
+    void checkSession();
     retryMs = Math.min(Math.max(retryMs * 2, RETRY_MIN_MS), RETRY_MAX_MS);
     retryTimer = setTimeout(() => {
       retryTimer = null;
       open();
     }, retryMs);
   };
+}
+
+/**
+ * EventSource does not say why it gave up. A 401 means the session ended (expired, signed out, its
+ * key revoked): ask `GET /auth/session` — cheap, authenticated by the same cookie, and no failed
+ * guess for the auth throttle — and on its 401 tell every tab of the session, as api() tells its
+ * own tab; any other answer (a 429 or a 502 on the stream) is left to the back-off.
+ */
+async function checkSession(): Promise<void> {
+  const asked = scope;
+  try {
+    const res = await fetch('/auth/session', { credentials: 'same-origin' });
+    // Unless the tab moved on meanwhile (signed out, or the stream is back).
+    if (res.status === 401 && scope === asked && source === null) relay({ kind: 'session_ended' });
+  } catch {
+    // offline: the back-off tries again
+  }
 }
 
 function drop(): void {
@@ -101,20 +203,28 @@ function drop(): void {
   source = null;
 }
 
+/** Stops listening: the stream closed, the lock released or no longer awaited, the channel left. */
+function leave(): void {
+  stepDown?.();
+  stepDown = null;
+  channel?.close();
+  channel = null;
+  drop();
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = null;
+  retryMs = 0;
+  broken = false;
+}
+
 function closeWhenUnused(): void {
   if (closeTimer) clearTimeout(closeTimer);
   closeTimer = setTimeout(() => {
     closeTimer = null;
-    if (listenerCount() > 0) return;
-    drop();
-    if (retryTimer) clearTimeout(retryTimer);
-    retryTimer = null;
-    retryMs = 0;
-    broken = false;
+    if (listenerCount() === 0) leave();
   }, CLOSE_AFTER_MS);
 }
 
-/** Listens to one event of the tenant's stream (opening it if need be); returns the unsubscribe. */
+/** Listens to one event of the tenant's stream (joining it if need be); returns the unsubscribe. */
 export function subscribe(event: string, listener: StreamListener): () => void {
   let set = listeners.get(event);
   if (!set) listeners.set(event, (set = new Set()));
@@ -124,19 +234,14 @@ export function subscribe(event: string, listener: StreamListener): () => void {
     closeTimer = null;
   }
   if (source) attach(source, event);
-  else if (!retryTimer) open();
+  start();
   let done = false;
   return () => {
     if (done) return;
     done = true;
     const mine = listeners.get(event);
     mine?.delete(listener);
-    if (mine && mine.size === 0) {
-      listeners.delete(event);
-      const handler = attached.get(event);
-      if (source && handler) source.removeEventListener(event, handler);
-      attached.delete(event);
-    }
+    if (mine && mine.size === 0) listeners.delete(event);
     if (listenerCount() === 0) closeWhenUnused();
   };
 }

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { qs, type Incident, type LoopStatus } from '../api/client';
+import { RECONNECTED } from '../api/stream';
 import { useApi, useStream, useThrottled } from '../components/data';
 import { FilterSelect, FilterText, SinceSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Time } from '../components/format';
@@ -37,12 +38,18 @@ export function Incidents() {
   const [loops, setLoops] = useState<Record<string, LoopStatus>>({});
 
   // New incidents appear as their loops start (in front of the pages loaded); known ones show their progress.
+  // After a break in the stream the list is read again: incidents reported meanwhile were not told.
   const refetch = useThrottled(list.reload, 1000);
-  useStream('/integration/stream', (data) => {
-    const status = data as LoopStatus;
-    setLoops((l) => ({ ...l, [status.incidentId]: status }));
-    if (items && !items.some((i) => i.id === status.incidentId)) refetch();
-  });
+  useStream(
+    '/integration/stream',
+    (data, event) => {
+      if (event === RECONNECTED) return refetch();
+      const status = data as LoopStatus;
+      setLoops((l) => ({ ...l, [status.incidentId]: status }));
+      if (items && !items.some((i) => i.id === status.incidentId)) refetch();
+    },
+    ['loop_progress', RECONNECTED],
+  );
 
   return (
     <section>

@@ -49,6 +49,11 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
     return [...this.tenantEvents.keys()];
   }
 
+  /** The tenant's `/integration/stream` streams open on this replica (a browser's console tabs share one). */
+  tenantStreamCount(tenantId: string): number {
+    return this.tenantEvents.get(tenantId)?.size ?? 0;
+  }
+
   /** Streams still open when the app shuts down are ended, or the HTTP server would wait on them forever. */
   trackStream(close: () => void): () => void {
     this.openStreams.add(close);

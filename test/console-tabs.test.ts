@@ -1,0 +1,244 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
+import type { BrowserContext, Page } from 'playwright-core';
+import { LoopProgressHub } from '../src/integration/loop-progress/loop-progress.hub.js';
+import { countStreams, openStreamsOf, signIn, startBrowser, type TestBrowser } from './support/browser.js';
+import { openSse, watchStreamRequests } from './support/sse.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+/** The stream's events as the server names them: what a tab may be told. */
+const EVENTS = ['loop_progress', 'run_progress', 'work_order_progress', 'inbox_changed'];
+/** The per-key stream limit of this file's app: the reconnect test fills it to have streams refused (429). */
+const STREAMS_PER_KEY = 8;
+
+/**
+ * The console's tabs share one live stream per signed-in session (ADR 0011): one tab holds the
+ * EventSource (a Web Lock), and relays its events to the others over a BroadcastChannel. In a real
+ * headless Chromium against the real service (`npm run build:console` first).
+ */
+describe('console tabs share one live stream', () => {
+  let app: TestApp;
+  let browser: TestBrowser;
+  const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+  const report = async (key: string, errorType: string) =>
+    (
+      await app.http
+        .post('/incidents')
+        .set(bearer(key))
+        .send({
+          errorType,
+          message: `${errorType} while calling upstream`,
+          agentId: 'agent-tabs',
+          capability: 'search',
+        })
+        .expect(201)
+    ).body.id as string;
+  /** The tenant's streams the server holds open (its SSE hub's subscribers). */
+  const serverStreams = (tenantId: string) => app.app.get(LoopProgressHub).tenantStreamCount(tenantId);
+  /** The page lists the incident: its list was read again after the stream told of it (or after a reconnect). */
+  const lists = (page: Page, id: string) => page.locator(`a[href="/console/incidents/${id}"]`).first().waitFor();
+  /** An ordinary API call of the page; 'hung' when it got no answer (the bug: no connection left). */
+  const fetchStatus = (page: Page) =>
+    page.evaluate(async () => {
+      try {
+        return (await fetch('/inbox/summary', { signal: AbortSignal.timeout(10_000) })).status;
+      } catch {
+        return 'hung';
+      }
+    });
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([
+      startTestApp({ SSE_MAX_STREAMS_PER_KEY: String(STREAMS_PER_KEY) }),
+      startBrowser(),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  /** A fresh context (a profile of its own) counting each page's EventSources; closed afterwards. */
+  async function inContext(use: (context: BrowserContext) => Promise<void>) {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(20_000);
+    try {
+      await countStreams(context);
+      await use(context);
+    } finally {
+      await context.close();
+    }
+  }
+
+  async function openTab(context: BrowserContext, path = '/console/incidents') {
+    const page = await context.newPage();
+    await page.goto(`${app.url}${path}`);
+    await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+    return page;
+  }
+
+  const streamsOfTabs = async (pages: Page[]) => (await Promise.all(pages.map(openStreamsOf))).reduce((a, b) => a + b);
+
+  it('eight tabs hold one stream between them, each hears every event and their requests go through; when the leader closes another tab takes over', async () => {
+    const key = await app.keyFor('tabs-eight', 'operator');
+    await inContext(async (context) => {
+      const first = await context.newPage();
+      await signIn(first, app.url, key);
+      await first.goto(`${app.url}/console/incidents`);
+      // With one stream per tab, the seventh tab found the six connections of the host taken: it hung.
+      const tabs = [first];
+      while (tabs.length < 8) tabs.push(await openTab(context));
+      expect(await Promise.all(tabs.map(fetchStatus))).toEqual(Array(8).fill(200));
+
+      const id = await report(key, 'EightTabsError');
+      for (const tab of tabs) await lists(tab, id);
+      // Every tab listens (each heard the event): the server holds one stream, and one tab holds it.
+      expect(serverStreams('tabs-eight')).toBe(1);
+      expect(await streamsOfTabs(tabs)).toBe(1);
+
+      // The leader closes: another tab takes over at once, and the rest keep hearing the news.
+      const leader = (await Promise.all(tabs.map(openStreamsOf))).indexOf(1);
+      await tabs[leader].close();
+      const rest = tabs.filter((_, i) => i !== leader);
+      await eventually(
+        async () => serverStreams('tabs-eight') === 1 && (await streamsOfTabs(rest)) === 1,
+        'another tab to open the stream',
+      );
+      const next = await report(key, 'AfterLeaderError');
+      for (const tab of rest) await lists(tab, next);
+      expect(serverStreams('tabs-eight')).toBe(1);
+      expect(await Promise.all(rest.map(fetchStatus))).toEqual(Array(7).fill(200));
+    });
+  }, 120_000);
+
+  it('tabs of another tenant signed in in the same browser hear none of the first tenant’s events, and the other way round', async () => {
+    const [keyA, keyB] = [await app.keyFor('tabs-a', 'operator'), await app.keyFor('tabs-b', 'operator')];
+    await inContext(async (context) => {
+      // What each tab is told, by its EventSource (if it holds one) or over BroadcastChannel, as text.
+      await context.addInitScript((names: string[]) => {
+        const w = globalThis as any;
+        w.__heard = [] as string[];
+        const Source = w.EventSource;
+        w.EventSource = class extends Source {
+          constructor(...args: unknown[]) {
+            super(...args);
+            for (const name of names) this.addEventListener(name, (e: { data: string }) => w.__heard.push(e.data));
+          }
+        };
+        const Channel = w.BroadcastChannel;
+        w.BroadcastChannel = class extends Channel {
+          constructor(...args: unknown[]) {
+            super(...args);
+            this.addEventListener('message', (e: { data: unknown }) => w.__heard.push(JSON.stringify(e.data)));
+          }
+        };
+      }, EVENTS);
+      const heard = async (page: Page, id: string) =>
+        (await page.evaluate(() => (globalThis as any).__heard as string[])).some((m) => m.includes(id));
+
+      // A tab opened before anyone signed in still shows the sign-in form when tenant A's tabs are open.
+      const b = await context.newPage();
+      await b.goto(`${app.url}/`);
+      await b.getByLabel('API key').waitFor();
+      const a1 = await context.newPage();
+      await signIn(a1, app.url, keyA);
+      await a1.goto(`${app.url}/console/incidents`);
+      const a2 = await openTab(context);
+      // Signed in there as tenant B: the browser's cookie is B's now, A's tabs keep their session and stream.
+      await b.getByLabel('API key').fill(keyB);
+      await b.getByRole('button', { name: 'Sign in' }).click();
+      await b.getByRole('button', { name: 'Sign out' }).waitFor();
+
+      const ofA = await report(keyA, 'TenantAError');
+      await eventually(async () => (await heard(a1, ofA)) && heard(a2, ofA), 'both of A’s tabs to hear A’s incident');
+      const ofB = await report(keyB, 'TenantBError');
+      await eventually(async () => heard(b, ofB), 'B’s tab to hear B’s incident');
+      expect([await heard(b, ofA), await heard(a1, ofB), await heard(a2, ofB)]).toEqual([false, false, false]);
+      expect([serverStreams('tabs-a'), serverStreams('tabs-b')]).toEqual([1, 1]);
+      expect([await streamsOfTabs([a1, a2]), await openStreamsOf(b)]).toEqual([1, 1]);
+    });
+  });
+
+  it('a session that expires while its tabs are open brings back the sign-in form in every tab, from the stream alone', async () => {
+    const key = await app.keyFor('tabs-expiry', 'viewer');
+    await inContext(async (context) => {
+      const first = await context.newPage();
+      await signIn(first, app.url, key);
+      const [{ value: token }] = await context.cookies();
+      // Seconds to live: the tabs open with it and their stream is watched until then (CredentialWatch).
+      await app.sql(
+        `UPDATE console_sessions SET expires_at = now() + interval '8 seconds' WHERE token_hash = encode(sha256($1::bytea), 'hex')`,
+        [token],
+      );
+      await first.goto(`${app.url}/console/incidents`);
+      const second = await openTab(context);
+      await eventually(async () => serverStreams('tabs-expiry') === 1, 'the stream to open');
+      // Opened before the expiry: from here on no tab asks anything but its stream.
+      const [{ live }] = await app.sql(
+        `SELECT expires_at > now() AS live FROM console_sessions WHERE token_hash = encode(sha256($1::bytea), 'hex')`,
+        [token],
+      );
+      expect(live).toBe(true);
+      for (const tab of [first, second]) {
+        await tab.getByLabel('API key').waitFor();
+        expect(await tab.getByTestId('signin-notice').textContent()).toMatch(/session ended: sign in again/);
+      }
+      await eventually(async () => serverStreams('tabs-expiry') === 0, 'no stream to be left');
+    });
+  });
+
+  it('a stream the server drops and then refuses (429) is opened again after a back-off, and every tab reads what it missed and hears what comes next', async () => {
+    const key = await app.keyFor('tabs-retry', 'operator');
+    const watch = watchStreamRequests(app.app.getHttpServer() as Server);
+    const fillers: Array<ReturnType<typeof openSse>> = [];
+    try {
+      await inContext(async (context) => {
+        const first = await context.newPage();
+        await signIn(first, app.url, key);
+        await first.goto(`${app.url}/console/incidents`);
+        const tabs = [first, await openTab(context)];
+        const before = await report(key, 'BeforeDropError');
+        for (const tab of tabs) await lists(tab, before);
+        expect(serverStreams('tabs-retry')).toBe(1);
+
+        // The key's other streams take every place, so the console's next attempts are refused.
+        const [{ value: token }] = await context.cookies();
+        const ours = () => watch.seen.filter((s) => s.cookie.includes(token));
+        const fill = async (n: number) => {
+          while (fillers.length < n) fillers.push(openSse(`${app.url}/integration/stream`, bearer(key), () => {}));
+          expect(new Set(await Promise.all(fillers.map((f) => f.opened)))).toEqual(new Set([200]));
+        };
+        await fill(STREAMS_PER_KEY - 1);
+        // The server drops the console's stream (its connection cut), and its place is taken at once
+        // (the browser reconnects 2 s later: `retry: 2000`).
+        for (const s of ours().filter((s) => s.isOpen())) s.res.socket?.destroy();
+        await eventually(async () => serverStreams('tabs-retry') === STREAMS_PER_KEY - 1, 'the stream to end');
+        await fill(STREAMS_PER_KEY);
+        const missed = await report(key, 'DuringBreakError');
+        await eventually(
+          async () => (await app.http.get(`/integration/loop/${missed}`).set(bearer(key))).body.isComplete === true,
+          'the loop of the incident reported during the break to complete (no later event names it)',
+        );
+        // Refused three times: the browser's own reconnect, then the back-off's retries, the later one
+        // after a longer wait (2 s, then 4 s).
+        await eventually(
+          async () => ours().filter((s) => s.status() === 429).length >= 3,
+          'three refused attempts',
+          30_000,
+        );
+        for (const f of fillers.splice(0)) f.close();
+
+        // Open again (after 8 s): every tab reads its list again and shows what came during the break.
+        for (const tab of tabs)
+          await tab.locator(`a[href="/console/incidents/${missed}"]`).first().waitFor({ timeout: 30_000 });
+        const after = await report(key, 'AfterReconnectError');
+        for (const tab of tabs) await lists(tab, after);
+        expect(serverStreams('tabs-retry')).toBe(1);
+        expect(ours().filter((s) => s.isOpen())).toHaveLength(1);
+      });
+    } finally {
+      for (const f of fillers) f.close();
+      watch.stop();
+    }
+  }, 120_000);
+});
