@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runCanaryTuning, type CanaryResult } from '../simulation/canary-tuning.js';
+import { SEEDED_FAILURES } from '../simulation/fleet.js';
 import { runSimulation, type SimulationResult } from '../simulation/run-simulation.js';
 import { runSelfHealing, type SelfHealingResult } from '../simulation/self-healing.js';
 import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
@@ -48,6 +49,9 @@ describe('simulation: the loop prevents repeat incidents', () => {
 
   it('routes the same traffic in both runs', () => {
     expect(on.totalRequests).toBe(off.totalRequests);
+    // Every request reached an agent: traffic left unrouted makes no incident, and would pass for prevention.
+    expect(on.windows.map((w) => w.unrouted)).toEqual(on.windows.map(() => 0));
+    expect(off.windows.map((w) => w.unrouted)).toEqual(off.windows.map(() => 0));
     expect(off.totalIncidents).toBeGreaterThan(0);
   });
 
@@ -56,9 +60,11 @@ describe('simulation: the loop prevents repeat incidents', () => {
   });
 
   it('cuts each seeded failure’s repeat rate by at least 90 % once its policy is active', () => {
-    const activated = on.failures.filter((f) => f.policyActiveFromWindow !== null && f.repeatRateAfter !== null);
-    expect(activated.length).toBeGreaterThanOrEqual(2);
-    for (const f of activated) {
+    // Each of them: a seeded failure whose policy never became active would otherwise drop out unseen.
+    expect(on.failures.map((f) => f.id)).toEqual(SEEDED_FAILURES.map((f) => f.id));
+    for (const f of on.failures) {
+      expect(f.policyActiveFromWindow).not.toBeNull();
+      expect(f.repeatRateAfter).not.toBeNull();
       expect(f.repeatRateBefore).toBeGreaterThan(0);
       expect(f.drop).toBeGreaterThanOrEqual(0.9);
     }
@@ -87,7 +93,7 @@ describe('simulation: the loop prevents repeat incidents', () => {
     expect(healing.monitoring.refired).toBeGreaterThan(0);
     expect(healing.verifiedPrecision).toBeGreaterThanOrEqual(0.98);
     expect(healing.failedButFixed).toBe(0);
-    expect(healing.autoApplySuccessRate).toBeGreaterThanOrEqual(0.9);
+    expect(healing.autoApplySuccessRate).toBeGreaterThan(0.9); // DESIGN §8: the bar is > 0.9
   });
 
   it('self-healing: reliable fixes keep auto-applying, the 0.6 fix goes to review, the patched one earns its way back', () => {
