@@ -2173,7 +2173,7 @@ export interface components {
             autoApplyVerdicts: number;
             /** @description median resolvedAt − createdAt of incidents a run resolved */
             detectionToFixP50Ms: number | null;
-            /** @description degradation escalations resolved by a run or by monitoring ÷ those resolved (the rest an operator resolved by hand) */
+            /** @description degradation escalations resolved with no person: by monitoring, or by an automatic run in which no person finished, retried or skipped a step ÷ those resolved */
             escalationsWithoutPersonRate: number | null;
             /** @description incidents reported */
             incidents: number;
