@@ -2131,10 +2131,12 @@ export interface components {
             p99LoopCompletionTimeMs: number;
             patternsCreated: number;
             patternsMatched: number;
+            /** @description distinct policies bridge 3 created or updated in the window */
             policiesGenerated: number;
             recoveriesApplied: number;
             recoveriesSuggested: number;
             resolveRate: number;
+            /** @description distinct routing adjustments bridge 4 wrote in the window, one per (policy, agent, capability): an adjustment rewritten by later incidents counts once */
             routingAdjustments: number;
             runs: components["schemas"]["RunCounts"];
             stages: {
