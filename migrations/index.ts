@@ -40,6 +40,7 @@ import { IncidentsAlertEndedAt1767200000000 } from './1767200000000-incidents-al
 import { IncidentsFingerprintIndex1767300000000 } from './1767300000000-incidents-fingerprint-index.js';
 import { OutboxTenantDeadLettersIndex1767400300000 } from './1767400300000-outbox-tenant-dead-letters-index.js';
 import { PatternRecoveryTemplateSqlNull1767400500000 } from './1767400500000-pattern-recovery-template-sql-null.js';
+import { IncidentsRunPersonActed1767400900000 } from './1767400900000-incidents-run-person-acted.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -85,4 +86,5 @@ export const migrations = [
   IncidentsFingerprintIndex1767300000000,
   OutboxTenantDeadLettersIndex1767400300000,
   PatternRecoveryTemplateSqlNull1767400500000,
+  IncidentsRunPersonActed1767400900000,
 ];

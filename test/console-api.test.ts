@@ -296,12 +296,11 @@ describe('console API (issue 25)', () => {
     const byRun = await escalate('agent-desk-2');
     const resolved = (await app.http.post(`/incidents/${byKey}/resolve`).set(desk).send({}).expect(200)).body;
     expect(resolved.resolvedBy).toMatch(/^run desk \(/);
-    // As a verified run resolves one (resolvedBy `run <run id>`), at the same instant.
-    await app.sql(`UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = $3 WHERE id = $1`, [
-      byRun,
-      resolved.resolvedAt,
-      resolvedByRun(uuidv7()),
-    ]);
+    // As a verified automatic run no person acted in resolves one (resolvedBy `run <run id>`), at the same instant.
+    await app.sql(
+      `UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = $3, run_person_acted = false WHERE id = $1`,
+      [byRun, resolved.resolvedAt, resolvedByRun(uuidv7())],
+    );
 
     const health = (await app.http.get('/integration/stats/loop-health').query({ range: '24h' }).set(desk).expect(200))
       .body;

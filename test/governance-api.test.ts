@@ -365,7 +365,15 @@ describe('governance API: policies and CARE routing', () => {
     it('deactivates the adjustments of a disabled policy at once, and a disabled policy writes none', async () => {
       const policy = await createPolicy(acmeAdmin, { status: 'active' });
       const applied = await apply('acme', policy.id, ['agent-d1', 'agent-d2'], ['summarise']);
-      expect(applied).toEqual({ adjustmentCount: 2, affectedAgents: ['agent-d1', 'agent-d2'], policyStatus: 'active' });
+      expect(applied).toEqual({
+        adjustmentCount: 2,
+        affectedAgents: ['agent-d1', 'agent-d2'],
+        adjustments: [
+          { agentId: 'agent-d1', capability: 'summarise' },
+          { agentId: 'agent-d2', capability: 'summarise' },
+        ],
+        policyStatus: 'active',
+      });
       expect((await adjustments(acmeViewer, { policyId: policy.id, active: 'true' })).length).toBe(2);
       expect((await agent(acmeViewer, 'agent-d1'))?.effectiveConfidence).toBe(0);
 
@@ -379,6 +387,7 @@ describe('governance API: policies and CARE routing', () => {
       expect(await apply('acme', policy.id, ['agent-d1', 'agent-d3'], ['summarise'])).toEqual({
         adjustmentCount: 0,
         affectedAgents: [],
+        adjustments: [],
         policyStatus: 'disabled',
       });
       const still = await adjustments(acmeViewer, { policyId: policy.id });
@@ -392,7 +401,15 @@ describe('governance API: policies and CARE routing', () => {
       const policy = await createPolicy(acmeAdmin, { action: 'block' });
       const before = Date.now();
       const first = await apply('acme', policy.id, ['agent-r1', 'agent-r2'], []);
-      expect(first).toEqual({ adjustmentCount: 2, affectedAgents: ['agent-r1', 'agent-r2'], policyStatus: 'draft' });
+      expect(first).toEqual({
+        adjustmentCount: 2,
+        affectedAgents: ['agent-r1', 'agent-r2'],
+        adjustments: [
+          { agentId: 'agent-r1', capability: null },
+          { agentId: 'agent-r2', capability: null },
+        ],
+        policyStatus: 'draft',
+      });
       const drafts = await adjustments(acmeViewer, { policyId: policy.id });
       expect(drafts).toHaveLength(2);
       for (const a of drafts) {
@@ -421,6 +438,10 @@ describe('governance API: policies and CARE routing', () => {
       expect(await apply('acme', policy.id, [], [], true)).toEqual({
         adjustmentCount: 2,
         affectedAgents: ['agent-r1', 'agent-r2'],
+        adjustments: [
+          { agentId: 'agent-r1', capability: null },
+          { agentId: 'agent-r2', capability: null },
+        ],
         policyStatus: 'active',
       });
       const lasting = await adjustments(acmeViewer, { policyId: policy.id });

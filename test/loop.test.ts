@@ -830,6 +830,50 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     expect(stats.stages.pattern_matched.completed).toBe(total);
     await app.http.get('/integration/stats').query({ hours: -1 }).set(auth(operator)).expect(400);
   });
+
+  it('counts routing adjustments once each, however many incidents rewrote them (DESIGN §4: rewritten, not stacked)', async () => {
+    const key = await app.keyFor('adjust-count', 'operator');
+    const incident = async (agentId: string, n: number) =>
+      untilComplete(
+        await report(
+          {
+            errorType: 'TimeoutError',
+            message: `Upstream call to billing timed out after ${3000 + n} ms`,
+            agentId,
+            capability: 'billing',
+          },
+          key,
+        ),
+        key,
+      );
+    // Six incidents of one pattern on agent-1, two on agent-2: one policy, two adjustments.
+    for (let n = 0; n < 6; n++) await incident('agent-1', n);
+    for (let n = 6; n < 8; n++) await incident('agent-2', n);
+    const adjustments = (await app.http.get('/routing/adjustments').set(auth(key)).expect(200)).body.items;
+    expect(adjustments.map((a: { agentId: string; capability: string }) => [a.agentId, a.capability])).toEqual(
+      expect.arrayContaining([
+        ['agent-1', 'billing'],
+        ['agent-2', 'billing'],
+      ]),
+    );
+    expect(adjustments).toHaveLength(2);
+    const stats = async () => (await app.http.get('/integration/stats').set(auth(key)).expect(200)).body;
+    expect(await stats()).toMatchObject({ totalIncidents: 8, policiesGenerated: 1, routingAdjustments: 2 });
+
+    // Events stored before they carried their adjustments' keys name the agents only: each a
+    // (policy, agent) adjustment, not counted again where a keyed event names that policy and agent.
+    const [{ policy_id: policyId, incident_id: incidentId }] = await app.sql(
+      `SELECT details ->> 'policyId' AS policy_id, incident_id FROM loop_events
+        WHERE tenant_id = 'adjust-count' AND event_type = 'RoutingAdjusted' LIMIT 1`,
+    );
+    for (const agent of ['agent-1', 'agent-old'])
+      await app.sql(
+        `INSERT INTO loop_events (id, tenant_id, incident_id, stage, event_type, details)
+         VALUES (gen_random_uuid(), 'adjust-count', $1, 'routing_adjusted', 'RoutingAdjusted', $2)`,
+        [incidentId, { policyId, affectedAgents: [agent], adjustmentCount: 1 }],
+      );
+    expect((await stats()).routingAdjustments).toBe(3);
+  });
 });
 
 describe('held deliveries whose flag is on without a flag change saying so', () => {

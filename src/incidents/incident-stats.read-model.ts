@@ -40,17 +40,22 @@ export class IncidentStatsReadModel {
     );
   }
 
-  /** Of the incidents resolved per bucket: MTTR percentiles, detection-to-fix of those a run resolved, escalations. */
+  /**
+   * Of the incidents resolved per bucket: MTTR percentiles, detection-to-fix of those a run resolved,
+   * escalations, and those of them resolved without a person: by monitoring, or by a run no person
+   * had a hand in (the run said so as it resolved the incident; unknown counts as a person's).
+   */
   resolved(tenantId: string, frame: TimeBuckets): Promise<ResolvedRow[]> {
     return this.tx.query<ResolvedRow>(
       `WITH r AS (
-         SELECT ${bucketOf('resolved_at', '$2', '$3')} AS b, resolved_by, source,
+         SELECT ${bucketOf('resolved_at', '$2', '$3')} AS b, resolved_by, source, run_person_acted,
                 extract(epoch FROM resolved_at - occurred_at) * 1000 AS mttr, extract(epoch FROM resolved_at - created_at) * 1000 AS to_fix
            FROM incidents WHERE tenant_id = $1 AND status = 'resolved' AND ${inBuckets('resolved_at', '$2', '$3', '$4')})
        SELECT b, percentile_cont(0.5) WITHIN GROUP (ORDER BY mttr) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY mttr) AS p90,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY to_fix) FILTER (WHERE ${RESOLVED_BY_RUN_SQL}) AS fix50,
               count(*) FILTER (WHERE source = 'degradation')::int AS esc,
-              count(*) FILTER (WHERE source = 'degradation' AND (${RESOLVED_BY_RUN_SQL} OR resolved_by = 'monitoring'))::int AS esc_auto
+              count(*) FILTER (WHERE source = 'degradation' AND (resolved_by = 'monitoring'
+                OR (${RESOLVED_BY_RUN_SQL} AND run_person_acted = false)))::int AS esc_auto
          FROM r GROUP BY b`,
       [tenantId, frame.from, frame.bucketMs, frame.count],
     );

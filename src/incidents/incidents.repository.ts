@@ -249,12 +249,13 @@ export class IncidentsRepository {
     tenantId: string,
     id: string,
     resolvedBy: string,
-    alertEndedAt: Date | null,
+    o: { alertEndedAt: Date | null; runPersonActed: boolean | null },
   ): Promise<IncidentRow | null> {
     const [row] = await this.tx.query<IncidentRow>(
-      `UPDATE incidents SET status = 'resolved', resolved_at = now(), resolved_by = $3, alert_ended_at = $4
+      `UPDATE incidents SET status = 'resolved', resolved_at = now(), resolved_by = $3, alert_ended_at = $4,
+              run_person_acted = $5
         WHERE tenant_id = $1 AND id = $2 AND status <> 'resolved' RETURNING *`,
-      [tenantId, id, resolvedBy, alertEndedAt],
+      [tenantId, id, resolvedBy, o.alertEndedAt, o.runPersonActed],
     );
     // A later firing of its alert in this transaction opens a new incident.
     if (row?.fingerprint) this.tx.forget(UNRESOLVED_BY_FINGERPRINT, `${tenantId}\u0000${row.fingerprint}`);

@@ -90,17 +90,40 @@ export class LoopStatsReadModel {
     return loops;
   }
 
-  /** What the bridges did in the last `hours`, counted from the loop's events. */
+  /**
+   * What the bridges did in the last `hours`, counted from the loop's events. Policies and routing
+   * adjustments are counted distinct: each is one row rewritten by every later incident of its
+   * pattern (DESIGN §4), so the figure is the adjustments written, one per (policy, agent,
+   * capability), not the writes. An event stored before it carried its adjustments' keys names its
+   * agents only: each counts as one (policy, agent) adjustment, unless a keyed event of the window
+   * names that policy and agent.
+   */
   async eventTotals(tenantId: string, hours: number): Promise<LoopEventTotalsRow> {
     const [events] = await this.tx.query<LoopEventTotalsRow>(
-      `SELECT count(*) FILTER (WHERE event_type = 'PatternMatched')::int AS matched,
+      `WITH e AS (
+         SELECT event_type, details FROM loop_events
+          WHERE tenant_id = $1 AND created_at >= now() - make_interval(secs => $2::double precision * 3600)),
+       adjusted AS (
+         SELECT e.details ->> 'policyId' AS policy_id, k.agent_id, k.capability
+           FROM e CROSS JOIN LATERAL (
+                  SELECT a ->> 'agentId' AS agent_id, coalesce(a ->> 'capability', '') AS capability
+                    FROM jsonb_array_elements(e.details -> 'adjustments') a
+                  UNION ALL
+                  SELECT a, NULL FROM jsonb_array_elements_text(e.details -> 'affectedAgents') a
+                   WHERE e.details -> 'adjustments' IS NULL) k
+          WHERE e.event_type = 'RoutingAdjusted')
+       SELECT count(*) FILTER (WHERE event_type = 'PatternMatched')::int AS matched,
               count(*) FILTER (WHERE event_type = 'PatternMatched' AND (details ->> 'isNewPattern')::boolean)::int AS created,
               count(*) FILTER (WHERE event_type = 'RecoverySuggested')::int AS suggested,
               count(*) FILTER (WHERE (event_type = 'RecoverySuggested' AND (details ->> 'autoApplied')::boolean)
                                   OR event_type = 'RecoveryApplied')::int AS applied,
               count(DISTINCT details ->> 'policyId') FILTER (WHERE event_type = 'PolicyGenerated')::int AS policies,
-              coalesce(sum((details ->> 'adjustmentCount')::int) FILTER (WHERE event_type = 'RoutingAdjusted'), 0)::int AS adjustments
-         FROM loop_events WHERE tenant_id = $1 AND created_at >= now() - make_interval(secs => $2::double precision * 3600)`,
+              (SELECT count(*) FROM (
+                 SELECT DISTINCT policy_id, agent_id, capability FROM adjusted o
+                  WHERE capability IS NOT NULL
+                     OR NOT EXISTS (SELECT 1 FROM adjusted n WHERE n.capability IS NOT NULL
+                                       AND n.policy_id = o.policy_id AND n.agent_id = o.agent_id)) d)::int AS adjustments
+         FROM e`,
       [tenantId, hours],
     );
     return events;

@@ -2134,10 +2134,12 @@ export interface components {
             p99LoopCompletionTimeMs: number;
             patternsCreated: number;
             patternsMatched: number;
+            /** @description distinct policies bridge 3 created or updated in the window */
             policiesGenerated: number;
             recoveriesApplied: number;
             recoveriesSuggested: number;
             resolveRate: number;
+            /** @description distinct routing adjustments bridge 4 wrote in the window, one per (policy, agent, capability): an adjustment rewritten by later incidents counts once */
             routingAdjustments: number;
             runs: components["schemas"]["RunCounts"];
             stages: {
@@ -2176,7 +2178,7 @@ export interface components {
             autoApplyVerdicts: number;
             /** @description median resolvedAt − createdAt of incidents a run resolved */
             detectionToFixP50Ms: number | null;
-            /** @description degradation escalations resolved by a run or by monitoring ÷ those resolved (the rest an operator resolved by hand) */
+            /** @description degradation escalations resolved with no person: by monitoring, or by an automatic run in which no person finished, retried or skipped a step ÷ those resolved */
             escalationsWithoutPersonRate: number | null;
             /** @description incidents reported */
             incidents: number;

@@ -82,7 +82,7 @@ function Dashboard({ h }: { h: LoopHealth }) {
         empty: 'No degradation escalation was resolved in this range.',
         series: [
           {
-            label: 'resolved by a run or monitoring',
+            label: 'by monitoring, or an automatic run no person acted in',
             values: col('escalationsWithoutPersonRate'),
             color: '#6f42c1',
             format: ratio,

@@ -10,7 +10,10 @@ export interface IncidentSeries {
   mttrP90Ms: (number | null)[];
   /** Of the incidents a recovery run resolved in the bucket: resolvedAt − createdAt (from detection to the verified fix). */
   detectionToFixP50Ms: (number | null)[];
-  /** Degradation escalations (source `degradation`) resolved in the bucket, and those resolved by a run or by monitoring (no operator's hand). */
+  /**
+   * Degradation escalations (source `degradation`) resolved in the bucket, and those resolved with
+   * no person: by monitoring, or by an automatic run in which no person finished, retried or skipped a step.
+   */
   escalationsResolved: number[];
   escalationsResolvedWithoutPerson: number[];
 }

@@ -1,3 +1,4 @@
+import type { AdjustmentKey } from '../../governance/routing/apply-routing-adjustments/apply-routing-adjustments.command.js';
 import type { DomainEvent } from '../../platform/outbox/domain-event.js';
 import type { StageTiming } from './stage-timing.js';
 
@@ -6,7 +7,10 @@ export interface RoutingAdjustedProps {
   incidentId: string | null;
   policyId: string;
   affectedAgents: string[];
+  /** Writes, rewrites included: one adjustment rewritten by each incident of its pattern counts each time. */
   adjustmentCount: number;
+  /** Which adjustments were written (absent from an event stored before it was carried). */
+  adjustments?: AdjustmentKey[];
   timing: StageTiming;
 }
 

@@ -46,7 +46,7 @@ export class LoopHealthBucket {
     type: Number,
     nullable: true,
     description:
-      'degradation escalations resolved by a run or by monitoring ÷ those resolved (the rest an operator resolved by hand)',
+      'degradation escalations resolved with no person: by monitoring, or by an automatic run in which no person finished, retried or skipped a step ÷ those resolved',
   })
   escalationsWithoutPersonRate!: number | null;
   @ApiProperty({ type: RunsByStatus, description: 'runs started in the bucket, by their state now' })

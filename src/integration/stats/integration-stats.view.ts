@@ -29,8 +29,13 @@ export class IntegrationStats {
   @ApiProperty() patternsCreated!: number;
   @ApiProperty() recoveriesSuggested!: number;
   @ApiProperty() recoveriesApplied!: number;
-  @ApiProperty() policiesGenerated!: number;
-  @ApiProperty() routingAdjustments!: number;
+  @ApiProperty({ description: 'distinct policies bridge 3 created or updated in the window' })
+  policiesGenerated!: number;
+  @ApiProperty({
+    description:
+      'distinct routing adjustments bridge 4 wrote in the window, one per (policy, agent, capability): an adjustment rewritten by later incidents counts once',
+  })
+  routingAdjustments!: number;
   @ApiProperty() avgLoopCompletionTimeMs!: number;
   @ApiProperty() p50LoopCompletionTimeMs!: number;
   @ApiProperty() p95LoopCompletionTimeMs!: number;

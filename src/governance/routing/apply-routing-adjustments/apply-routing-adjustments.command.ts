@@ -5,8 +5,16 @@ export interface ApplyRoutingAdjustmentsResult {
   adjustmentCount: number;
   /** The agents adjusted, sorted; empty for a disabled policy. */
   affectedAgents: string[];
+  /** Which adjustments were written: one row each per (policy, agent, capability); empty for a disabled policy. */
+  adjustments: AdjustmentKey[];
   /** The policy's status the adjustments were written for. */
   policyStatus: 'draft' | 'active' | 'disabled';
+}
+
+/** An adjustment's key within its policy (null capability: the agent as a whole). */
+export interface AdjustmentKey {
+  agentId: string;
+  capability: string | null;
 }
 
 export interface ApplyRoutingAdjustmentsProps {

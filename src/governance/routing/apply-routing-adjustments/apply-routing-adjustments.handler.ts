@@ -42,7 +42,7 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
       if (!agentsRegistered) await this.routing.registerAgents(tenantId, agents, capabilities);
       if (policy.status === 'disabled') {
         await this.routing.deactivateForPolicy(tenantId, policyId);
-        return { adjustmentCount: 0, affectedAgents: [], policyStatus: policy.status };
+        return { adjustmentCount: 0, affectedAgents: [], adjustments: [], policyStatus: policy.status };
       }
 
       const active = policy.status === 'active';
@@ -123,6 +123,7 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
       return {
         adjustmentCount: adjustments.length,
         affectedAgents: [...new Set(adjustments.map((a) => a.agentId))].sort(),
+        adjustments: adjustments.map((a) => ({ agentId: a.agentId, capability: a.capability })),
         policyStatus: policy.status,
       };
     });

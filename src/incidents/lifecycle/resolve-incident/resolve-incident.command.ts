@@ -23,6 +23,11 @@ export interface ResolveIncidentProps {
   resolvedBy: string;
   /** Absent: none. */
   note?: string | null;
+  /**
+   * A run's (resolvedByRun): whether a person had a hand in it (approved it, finished, retried or
+   * skipped a step). Absent for an operator's or monitoring's resolution.
+   */
+  personActed?: boolean;
   /** Monitoring's: when the alert ended by its own clock (the resolved alert's `endsAt`), if it said. */
   alertEndedAt?: Date | null;
 }

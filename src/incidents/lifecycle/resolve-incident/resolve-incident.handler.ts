@@ -21,7 +21,10 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
 
   execute(c: ResolveIncident): Promise<ResolveIncidentResult> {
     return this.tx.run(async () => {
-      const row = await this.incidents.resolve(c.tenantId, c.incidentId, c.resolvedBy, c.alertEndedAt ?? null);
+      const row = await this.incidents.resolve(c.tenantId, c.incidentId, c.resolvedBy, {
+        alertEndedAt: c.alertEndedAt ?? null,
+        runPersonActed: c.personActed ?? null,
+      });
       if (!row) {
         const existing = await this.incidents.find(c.tenantId, c.incidentId);
         if (!existing) throw new NotFoundException(`incident ${c.incidentId} not found`);

@@ -80,7 +80,13 @@ function detailsOf(e: LoopEvent): { details: Record<string, unknown>; timing: St
     };
   }
   return {
-    details: { policyId: e.policyId, affectedAgents: e.affectedAgents, adjustmentCount: e.adjustmentCount },
+    details: {
+      policyId: e.policyId,
+      affectedAgents: e.affectedAgents,
+      adjustmentCount: e.adjustmentCount,
+      // Their keys: the stats count distinct adjustments, not rewrites (loop-stats.read-model.ts).
+      ...(e.adjustments ? { adjustments: e.adjustments } : {}),
+    },
     timing: e.timing,
   };
 }

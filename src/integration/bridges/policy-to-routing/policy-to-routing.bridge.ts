@@ -60,6 +60,7 @@ export class PolicyToRoutingBridge implements IEventHandler<PolicyGenerated | Po
         policyId: e.policyId,
         affectedAgents: result.affectedAgents,
         adjustmentCount: result.adjustmentCount,
+        adjustments: result.adjustments,
         timing: stageTiming(),
       }),
     );

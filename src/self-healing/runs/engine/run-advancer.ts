@@ -31,6 +31,7 @@ import {
 import { RunsRepository } from '../runs.repository.js';
 import { CallSlots, type CallSlot } from './call-slots.js';
 import { callOf, finishTrial, handOverTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
+import { personActedIn } from './person-acted.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
@@ -979,6 +980,8 @@ export class RunAdvancer {
           tenantId: s.run.tenant_id,
           incidentId: s.run.incident_id,
           resolvedBy: resolvedByRun(s.run.id),
+          // The incidents pillar cannot read runs: the run says whether a person had a hand in it.
+          personActed: personActedIn(s.run, s.steps),
           note: `verified by run ${s.run.id} (playbook ${s.run.playbook_id})`,
         }),
       );
