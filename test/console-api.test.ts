@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { resolvedByRun } from '../src/incidents/lifecycle/resolve-incident/resolve-incident.command.js';
 import { uuidv7 } from '../src/platform/ids/uuid-v7.js';
+import { latencyEscalation } from './support/signals.js';
 import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** The server side of issue 25: superseded reviews, 409s, filters, names, evidence lifecycle, the loop-health series. */
@@ -279,21 +280,8 @@ describe('console API (issue 25)', () => {
       .send({ tenantId: 'desk', name: 'run desk', role: 'operator' })
       .expect(201);
     const desk = { Authorization: `Bearer ${created.body.key}` };
-    // Two degradation escalations: a day of history, then three symptoms in a row.
-    const escalate = async (agentId: string) => {
-      const t0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 40 * 3_600_000;
-      const samples = Array.from({ length: 33 }, (_, i) => ({
-        metric: 'latency_ms',
-        agentId,
-        value: i < 30 ? 100 : 200,
-        at: new Date(t0 + i * 3_600_000).toISOString(),
-      }));
-      const res = await app.http.post('/signals/metrics').set(desk).send({ samples }).expect(200);
-      expect(res.body.escalations).toHaveLength(1);
-      return res.body.escalations[0].incidentId as string;
-    };
-    const byKey = await escalate('agent-desk-1');
-    const byRun = await escalate('agent-desk-2');
+    const byKey = await latencyEscalation(app, created.body.key, 'agent-desk-1');
+    const byRun = await latencyEscalation(app, created.body.key, 'agent-desk-2');
     const resolved = (await app.http.post(`/incidents/${byKey}/resolve`).set(desk).send({}).expect(200)).body;
     expect(resolved.resolvedBy).toMatch(/^run desk \(/);
     // As a verified automatic run no person acted in resolves one (resolvedBy `run <run id>`), at the same instant.

@@ -19,6 +19,9 @@ describe('escalation to a coding agent', () => {
   let cause = 'code';
   const dataDir = mkdtempSync(join(tmpdir(), 'escalation-'));
   const get = async (path: string, key = operator) => (await app.http.get(path).set(auth(key)).expect(200)).body;
+  /** The actions the ops actuator was called with for this run, in order. */
+  const actionsOf = (runId: string): string[] =>
+    ops.calls.filter((c) => c.json?.runId === runId).map((c) => c.json.params.action);
   const done = (runId: string) =>
     eventually(async () => {
       const r = await get(`/runs/${runId}`);
@@ -148,10 +151,7 @@ describe('escalation to a coding agent', () => {
       status: 'succeeded',
       output: { body: { testsPassed: true } },
     });
-    expect(ops.calls.filter((c) => c.json?.runId === run.id).map((c) => c.json.params.action)).toEqual([
-      'diagnose_pipeline',
-      'pipeline_check',
-    ]);
+    expect(actionsOf(run.id)).toEqual(['diagnose_pipeline', 'pipeline_check']);
     expect(await get(`/incidents/${incidentId}`)).toMatchObject({ status: 'resolved', resolvedBy: `run ${run.id}` });
 
     const trust = await eventually(async () => {
@@ -195,12 +195,7 @@ describe('escalation to a coding agent', () => {
       .expect(200);
     const finished = await done(run.id);
     expect(finished).toMatchObject({ status: 'rolled_back', reason: expect.stringContaining('fix_code failed') });
-    expect(
-      ops.calls
-        .filter((c) => c.json?.runId === run.id)
-        .map((c) => c.json.params.action)
-        .at(-1),
-    ).toBe('restore_timeout');
+    expect(actionsOf(run.id).at(-1)).toBe('restore_timeout');
     const trust = await eventually(async () => {
       const a = await get('/routing/agents/builder-2');
       return a.trustHistory.length > 0 ? a : null;
@@ -225,12 +220,7 @@ describe('escalation to a coding agent', () => {
     });
     expect(finished.steps.find((s: { id: string }) => s.id === 'fix_code').status).toBe('skipped');
     // What it did (diagnose) is undone: the rollback restores the stage's timeout.
-    expect(
-      ops.calls
-        .filter((c) => c.json?.runId === run.id)
-        .map((c) => c.json.params.action)
-        .at(-1),
-    ).toBe('restore_timeout');
+    expect(actionsOf(run.id).at(-1)).toBe('restore_timeout');
     expect((await get(`/incidents/${incidentId}`)).status).toBe('open');
 
     // The next run of the agent moves its trust from where it was: the cancel changed nothing.

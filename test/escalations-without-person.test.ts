@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
 import { finishedRun } from './support/runs.js';
+import { latencyEscalation } from './support/signals.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -33,19 +34,6 @@ describe('escalations resolved without a person', () => {
     await receiver?.close();
   });
 
-  /** A degradation escalation on `agentId` (a day of history, then three breaches): its incident. */
-  async function escalate(key: string, agentId: string): Promise<string> {
-    const t0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 40 * 3_600_000;
-    const samples = Array.from({ length: 33 }, (_, i) => ({
-      metric: 'latency_ms',
-      agentId,
-      value: i < 30 ? 100 : 200,
-      at: new Date(t0 + i * 3_600_000).toISOString(),
-    }));
-    const res = await app.http.post('/signals/metrics').set(auth(key)).send({ samples }).expect(200);
-    expect(res.body.escalations).toHaveLength(1);
-    return res.body.escalations[0].incidentId as string;
-  }
   const recoveryOf = (key: string, incidentId: string) =>
     eventually(
       async () => (await app.http.get(`/recoveries?incidentId=${incidentId}`).set(auth(key))).body.items?.[0],
@@ -100,7 +88,7 @@ describe('escalations resolved without a person', () => {
     await connectActuator(app.http, admin, receiver);
 
     // A person approves the first escalation's recovery; its run's step is the actuator's.
-    const approved = await escalate(operator, 'agent-ea1');
+    const approved = await latencyEscalation(app, operator, 'agent-ea1');
     const recovery = await recoveryOf(operator, approved);
     expect(recovery).toMatchObject({ status: 'pending_review', playbookId: 'tune_config' });
     const byApproval = (
@@ -111,7 +99,7 @@ describe('escalations resolved without a person', () => {
 
     // The second runs on its own, to the end.
     await autoApply(admin, approved);
-    const automatic = await escalate(operator, 'agent-ea2');
+    const automatic = await latencyEscalation(app, operator, 'agent-ea2');
     const run = await runOf(operator, automatic);
     expect(run.automatic).toBe(true);
     const done = await finishedRun(app.http, operator, run.id);
@@ -132,13 +120,13 @@ describe('escalations resolved without a person', () => {
     const operator = await app.keyFor('esc-by-hand', 'operator');
 
     // The first escalation an operator resolves; its pattern then auto-applies.
-    const byOperator = await escalate(operator, 'agent-eh1');
+    const byOperator = await latencyEscalation(app, operator, 'agent-eh1');
     await recoveryOf(operator, byOperator);
     await app.http.post(`/incidents/${byOperator}/resolve`).set(auth(operator)).send({}).expect(200);
     await autoApply(admin, byOperator);
 
     // The second's run is automatic, but its webhook step has no actuator here: an operator does it.
-    const automatic = await escalate(operator, 'agent-eh2');
+    const automatic = await latencyEscalation(app, operator, 'agent-eh2');
     const run = await runOf(operator, automatic);
     expect(run.automatic).toBe(true);
     const waiting = await eventually(async () => {
