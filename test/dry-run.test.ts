@@ -75,11 +75,8 @@ describe('dry run', () => {
     );
     // A guardrail that would hold it as an automatic run: a maintenance window that is never open now.
     const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date().getUTCDay() + 3) % 7];
-    await app.http
-      .put('/self-healing/guardrails')
-      .set(auth(admin))
-      .send({ maintenanceWindows: [{ days: [day], start: '00:00', end: '00:01', timeZone: 'UTC' }] })
-      .expect(200);
+    const holding = { maintenanceWindows: [{ days: [day], start: '00:00', end: '00:01', timeZone: 'UTC' }] };
+    await app.http.put('/self-healing/guardrails').set(auth(admin)).send(holding).expect(200);
     await quiet();
     const before = await rowCounts();
     const heard = receiver.calls.length;
@@ -107,7 +104,7 @@ describe('dry run', () => {
       ['restore_batch', 'rollback', 'webhook', 'ops', true],
     ]);
     expect(plan.steps[1].params).toEqual({ action: 'reduce_batch', factor: 0.5 });
-    expect(plan.notes.join(' ')).toMatch(/guardrails hold automatic runs only/);
+    expect(plan.notes.join(' ')).toMatch(/guardrails hold automatic runs only: .*; approving it runs it now/);
 
     await app.http
       .post('/patches/trigger')
@@ -131,6 +128,20 @@ describe('dry run', () => {
     const made = receiver.calls.filter((c) => c.json?.runId === run.id).map((c) => [c.json.stepId, c.json.params]);
     const planned = plan.calls.filter((c: any) => c.onlyIf === null).map((c: any) => [c.stepId, c.params]);
     expect(made).toEqual(planned);
+
+    // Applied, it can no longer be approved: the guardrail's note does not say approving runs it.
+    await app.http.put('/self-healing/guardrails').set(auth(admin)).send(holding).expect(200);
+    const after = (await app.http.post(`/recoveries/${recovery.id}/dry-run`).set(auth(viewer)).send({}).expect(200))
+      .body;
+    expect(after.notes).toEqual(
+      expect.arrayContaining([
+        `recovery ${recovery.id} is applied: it can no longer be approved`,
+        expect.stringMatching(
+          /^guardrails hold automatic runs only: maintenance_window would send it to review if it were auto-applied$/,
+        ),
+      ]),
+    );
+    await app.http.put('/self-healing/guardrails').set(auth(admin)).send({}).expect(200);
   });
 
   it('POST /patches/trigger with dryRun answers the plan for the problem: when conditions left to the run, the escalation, and no run', async () => {

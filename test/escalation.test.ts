@@ -213,11 +213,20 @@ describe('escalation to a coding agent', () => {
       .send({ reason: 'fixed by hand' })
       .expect(200);
     const finished = await done(run.id);
+    // The operator canceled it, as a cancel of the run itself would say (the audit's actor); the history says how.
     expect(finished).toMatchObject({
       status: 'canceled',
       verdict: null,
-      reason: expect.stringContaining(`(work order ${workOrderId} canceled)`),
+      reason: expect.stringMatching(/^canceled by /),
     });
+    expect(JSON.stringify(finished.transitions)).toContain(`who canceled work order ${workOrderId}`);
+    const canceledBy = (await get(`/patches/work-orders/${workOrderId}`)).history.find(
+      (h: { to: string }) => h.to === 'canceled',
+    ).actor;
+    const audited = await get(`/audit?action=run.canceled&subjectId=${run.id}`, admin);
+    // The audit names the operator's key, as for a cancel of the run itself.
+    expect(audited.items).toHaveLength(1);
+    expect(canceledBy).toBe(`esc operator (${audited.items[0].actor})`);
     expect(finished.steps.find((s: { id: string }) => s.id === 'fix_code').status).toBe('skipped');
     // What it did (diagnose) is undone: the rollback restores the stage's timeout.
     expect(actionsOf(run.id).at(-1)).toBe('restore_timeout');
@@ -294,9 +303,8 @@ describe('escalation to a coding agent', () => {
       .set(auth(operator))
       .send({ reason: 'fixed by hand' })
       .expect(200);
-    expect(await done(verification.runId)).toMatchObject({
-      status: 'canceled',
-      reason: expect.stringContaining(`work order ${verification.workOrderId} canceled`),
-    });
+    const canceled = await done(verification.runId);
+    expect(canceled.status).toBe('canceled');
+    expect(JSON.stringify(canceled.transitions)).toContain(`who canceled work order ${verification.workOrderId}`);
   });
 });

@@ -112,9 +112,8 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
   private async cancelRun(found: RunRow & { locked_at: Date }, workOrderId: string, by: string): Promise<RunView> {
     if (found.cancel_requested_by ?? found.rollback_requested_by)
       return runView(found, await this.runs.steps(found.id));
-    const run = await this.runs.makeDue(found.id, {
-      cancel_requested_by: `${by} (work order ${workOrderId} canceled)`,
-    });
+    // The person, as a cancel of the run itself records them (the audit's actor); the note says how.
+    const run = await this.runs.makeDue(found.id, { cancel_requested_by: by });
     await this.journal.note(run, found.locked_at, `cancel requested by ${by}, who canceled work order ${workOrderId}`);
     this.wakeups.afterCommit();
     return runView(run, await this.runs.steps(run.id));

@@ -48,9 +48,11 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
           capability: recovery.capability,
           params: recovery.params,
         };
-        if (recovery.status !== 'pending_review')
-          notes.push(`recovery ${recovery.id} is ${recovery.status}: it can no longer be approved`);
-        else notes.push(...(await this.unapprovable(q.tenantId, recovery)));
+        const unapprovable =
+          recovery.status !== 'pending_review'
+            ? [`recovery ${recovery.id} is ${recovery.status}: it can no longer be approved`]
+            : await this.unapprovable(q.tenantId, recovery);
+        notes.push(...unapprovable);
         guardrails = await this.guardrails.holdingGuardrails({
           tenantId: q.tenantId,
           agentId: recovery.agent_id,
@@ -62,7 +64,10 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
         if (guardrails.length > 0) {
           const names = guardrails.map((g) => g.guardrail).join(', ');
           const what = `${names} would send it to review if it were auto-applied`;
-          notes.push(`guardrails hold automatic runs only: ${what}; approving it runs it now`);
+          // Approving it runs it now, unless it can no longer be approved (said above).
+          notes.push(
+            `guardrails hold automatic runs only: ${what}${unapprovable.length === 0 ? '; approving it runs it now' : ''}`,
+          );
         }
       } else {
         playbook = this.catalog.choose(q.source.errorType, q.source.description).playbook;
