@@ -43,13 +43,14 @@ export class RoutingController {
   @ApiOkResponse({ type: AgentList })
   @Get('agents')
   async agents(@CurrentPrincipal() principal: Principal): Promise<AgentList> {
-    const now = new Date();
     // One snapshot: an application of a policy registers an agent's capability and writes its
-    // adjustment in one commit, which separate reads could show half of.
-    const [agents, adjustments] = await inOneSnapshot(this.tx, () =>
+    // adjustment in one commit, which separate reads could show half of. Expiry is judged by the
+    // database's clock, as the adjustments' listing and the router judge it.
+    const [agents, adjustments, now] = await inOneSnapshot(this.tx, () =>
       Promise.all([
         this.routing.listAgents(principal.tenantId),
-        this.routing.activeAdjustments(principal.tenantId, now),
+        this.routing.activeAdjustments(principal.tenantId),
+        this.tx.now(),
       ]),
     );
     const byAgent = new Map<string, AdjustmentRow[]>();
@@ -62,14 +63,14 @@ export class RoutingController {
   @Get('agents/:id')
   async agent(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<AgentDetail> {
     const agentId = validAgentId(id);
-    const now = new Date();
     // One snapshot: a trust change committed between separate reads showed in the history
-    // while the agent's trust was read before it.
-    const [agent, adjustments, history] = await inOneSnapshot(this.tx, () =>
+    // while the agent's trust was read before it. Expiry by the database's clock, as the router's.
+    const [agent, adjustments, history, now] = await inOneSnapshot(this.tx, () =>
       Promise.all([
         this.routing.findAgent(principal.tenantId, agentId),
-        this.routing.activeAdjustmentsOf(principal.tenantId, [agentId], now),
+        this.routing.activeAdjustmentsOf(principal.tenantId, [agentId]),
         this.trust.history(principal.tenantId, agentId, TRUST_HISTORY_LIMIT),
+        this.tx.now(),
       ]),
     );
     if (!agent) throw new NotFoundException(`agent ${agentId} not found`);

@@ -244,13 +244,15 @@ export class RoutingRepository {
     );
   }
 
-  /** Active adjustments of these agents that have not expired at `now`. */
-  async activeAdjustmentsOf(tenantId: string, agentIds: string[], now: Date): Promise<AdjustmentRow[]> {
+  /**
+   * The adjustments of these agents in effect now (IN_EFFECT), by the database's clock: in a
+   * transaction, its `now()`, which `TransactionHost.now()` reads for the caller's own judgement.
+   */
+  async activeAdjustmentsOf(tenantId: string, agentIds: string[]): Promise<AdjustmentRow[]> {
     if (agentIds.length === 0) return [];
     return this.tx.query<AdjustmentRow>(
-      `SELECT * FROM routing_adjustments
-       WHERE tenant_id = $1 AND agent_id = ANY($2::text[]) AND is_active AND (expires_at IS NULL OR expires_at > $3)`,
-      [tenantId, agentIds, now],
+      `SELECT * FROM routing_adjustments WHERE tenant_id = $1 AND agent_id = ANY($2::text[]) AND ${IN_EFFECT}`,
+      [tenantId, agentIds],
     );
   }
 
@@ -282,12 +284,11 @@ export class RoutingRepository {
     return this.tx.query<AgentRow>(`${AGENT_WITH_TRUST} WHERE a.tenant_id = $1 ORDER BY a.id`, [tenantId]);
   }
 
-  /** Active adjustments of the tenant's agents that have not expired at `now`. */
-  async activeAdjustments(tenantId: string, now: Date): Promise<AdjustmentRow[]> {
-    return this.tx.query<AdjustmentRow>(
-      `SELECT * FROM routing_adjustments WHERE tenant_id = $1 AND is_active AND (expires_at IS NULL OR expires_at > $2)`,
-      [tenantId, now],
-    );
+  /** The adjustments of the tenant's agents in effect now, by the database's clock (activeAdjustmentsOf). */
+  async activeAdjustments(tenantId: string): Promise<AdjustmentRow[]> {
+    return this.tx.query<AdjustmentRow>(`SELECT * FROM routing_adjustments WHERE tenant_id = $1 AND ${IN_EFFECT}`, [
+      tenantId,
+    ]);
   }
 
   /** Newest first, keyset-paginated on (created_at, id), each with whether it is in effect now. */

@@ -33,9 +33,11 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
       // A concurrent disable or activation waits for this to commit, then sees what it wrote.
       // For an incident, the state of the policy's rows (temporary ones left? stale ones?) is
       // asked in the same round trip (it is read after the lock is granted).
-      const [policy, state] = await Promise.all([
+      // A draft's expiry is set by the database's clock, which the router and the listing judge it by.
+      const [policy, state, now] = await Promise.all([
         this.policies.lock(tenantId, policyId, 'key share'),
         activation ? null : this.routing.adjustmentState(tenantId, policyId, ACTION_EFFECTS),
+        this.tx.now(),
       ]);
       if (!policy) throw new NotFoundException(`policy ${policyId} not found`);
       // Registering writes (and locks) agent rows; bridge 1 already did it for the incident's agent.
@@ -46,7 +48,7 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
       }
 
       const active = policy.status === 'active';
-      const calculate = (forAgents: string[], forCapabilities: string[], now = new Date()): CalculatedAdjustment[] =>
+      const calculate = (forAgents: string[], forCapabilities: string[], at = now): CalculatedAdjustment[] =>
         calculateAdjustments({
           policy: {
             id: policy.id,
@@ -56,7 +58,7 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
           },
           agents: forAgents,
           capabilities: forCapabilities,
-          now,
+          now: at,
           draftTtlMs: this.config.draftAdjustmentTtlMs,
         });
 
@@ -64,7 +66,6 @@ export class ApplyRoutingAdjustmentsHandler implements ICommandHandler<ApplyRout
       // active policy's rows all become lasting. A draft's rewrite is no renewal: a row that
       // has run out (or was switched off) stays as it is, one in force keeps its expiry.
       const recalculateExisting = async () => {
-        const now = new Date();
         const existing = await this.routing.targetsOfPolicy(tenantId, policyId);
         return existing.flatMap((t) => {
           const caps = t.capability ? [t.capability] : [];

@@ -25,9 +25,13 @@ export class PutAgentHandler implements ICommandHandler<PutAgent> {
         before: before && { capabilities: before.capabilities, baseConfidence: before.base_confidence },
         after: { capabilities: put.capabilities, baseConfidence: put.base_confidence },
       });
-      const row = (await this.routing.findAgent(tenantId, agentId))!; // with its learned trust
-      const now = new Date();
-      return agentView(row, await this.routing.activeAdjustmentsOf(tenantId, [agentId], now), now);
+      // With its learned trust, and its adjustments in effect by the database's clock (as the router's).
+      const [row, adjustments, now] = await Promise.all([
+        this.routing.findAgent(tenantId, agentId),
+        this.routing.activeAdjustmentsOf(tenantId, [agentId]),
+        this.tx.now(),
+      ]);
+      return agentView(row!, adjustments, now);
     });
   }
 }

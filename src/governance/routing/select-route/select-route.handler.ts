@@ -27,21 +27,21 @@ export class SelectRouteHandler implements ICommandHandler<SelectRoute> {
     const killSwitch = await this.queries.execute(new GetKillSwitchState({ tenantId }));
 
     return this.tx.run(async () => {
+      // One clock for the whole decision, the database's (an adjustment's expiry is set and listed by it):
+      // adjustments expiring "now" count or not for every candidate alike. Read with the first statement.
       let agents: AgentRow[];
+      let now: Date;
       if (input.candidates) {
         const named = [...new Set(input.candidates)];
         // Naming an agent registers it (base confidence 1) and merges the capability, as incidents do.
-        await this.routing.registerAgents(tenantId, named, [capability]);
+        [now] = await Promise.all([this.tx.now(), this.routing.registerAgents(tenantId, named, [capability])]);
         agents = await this.routing.findAgents(tenantId, named);
       } else {
-        agents = await this.routing.agentsWithCapability(tenantId, capability);
+        [now, agents] = await Promise.all([this.tx.now(), this.routing.agentsWithCapability(tenantId, capability)]);
       }
-      // One clock for the whole decision: adjustments expiring "now" count or not for every candidate alike.
-      const now = new Date();
       const adjustments = await this.routing.activeAdjustmentsOf(
         tenantId,
         agents.map((a) => a.id),
-        now,
       );
       const byAgent = new Map<string, AdjustmentRow[]>();
       for (const a of adjustments) byAgent.set(a.agent_id, [...(byAgent.get(a.agent_id) ?? []), a]);
