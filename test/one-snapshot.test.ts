@@ -65,7 +65,7 @@ describe('reads in one snapshot (real HTTP, real PostgreSQL)', () => {
         `INSERT INTO routing_adjustments (id, tenant_id, agent_id, capability, adjustment_type, magnitude, reason, source_policy_id)
          VALUES (gen_random_uuid(), '${TENANT}', 'lister', 'deploy', 'confidence_penalty', -0.1, 'warn', gen_random_uuid())`,
       ],
-      'FROM routing_adjustments WHERE tenant_id = $1 AND is_active',
+      'FROM routing_adjustments WHERE tenant_id = $1 AND (is_active',
       () => get('/routing/agents'),
     );
     const lister = agents.items.find((a: { agentId: string }) => a.agentId === 'lister');
