@@ -6,8 +6,8 @@ import type { WorkOrderView } from '../src/self-healing/patches/work-order.view.
 import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import type { RunRow } from '../src/self-healing/runs/run.view.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
-import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/start-recovery-run.command.js';
 import { driftingClock, type DriftingClock } from './support/app-clock.js';
+import { manualMemoryCleanup } from './support/runs.js';
 import { openSse } from './support/sse.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -78,18 +78,7 @@ describe('recovery runs started on a replica whose clock drifts', () => {
   const startRun = (skewMs: number): Promise<RunRow> => clock.during(skewMs, start);
   /** That run, started with the app's clock as it is. */
   const start = async (): Promise<RunRow> => {
-    const run = await app.app.get(CommandBus).execute(
-      new StartRecoveryRun({
-        tenantId: 'drift',
-        recoveryId: null,
-        incidentId: null,
-        patternId: null,
-        playbookId: 'memory_cleanup',
-        params: {},
-        automatic: false,
-        startedBy: 'test',
-      }),
-    );
+    const run = await app.app.get(CommandBus).execute(manualMemoryCleanup('drift'));
     return stored.get(run.id)!;
   };
 
@@ -519,18 +508,7 @@ describe('incidents and alert repeats received by a replica whose clock drifts',
   const watchedIncident = async (name: string, fromMs: number, untilMs: number) => {
     const alert = await alertFor(name);
     const incidentId = (await sendAlert(0, alert)).alerts[0].incidentId as string;
-    const run = await app.app.get(CommandBus).execute(
-      new StartRecoveryRun({
-        tenantId: 'drift',
-        recoveryId: null,
-        incidentId,
-        patternId: null,
-        playbookId: 'memory_cleanup',
-        params: {},
-        automatic: false,
-        startedBy: 'test',
-      }),
-    );
+    const run = await app.app.get(CommandBus).execute(manualMemoryCleanup('drift', incidentId));
     await app.sql(
       `UPDATE recovery_runs SET phase = 'watch', status = 'verifying',
               verify_from = now() + make_interval(secs => $2::double precision / 1000),

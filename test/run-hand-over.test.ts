@@ -4,10 +4,9 @@ import type { ServerResponse } from 'node:http';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
-import { StartRecoveryRun } from '../src/self-healing/runs/start-recovery-run/start-recovery-run.command.js';
 import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
-import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
+import { approvedRun, finishedRun, manualMemoryCleanup, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -114,18 +113,7 @@ describe('runs handed to their own replica’s engine', () => {
     for (let i = 0; i < 3; i++)
       await expect(
         tx.run(async () => {
-          await commands.execute(
-            new StartRecoveryRun({
-              tenantId: 'rolls-back',
-              recoveryId: null,
-              incidentId: null,
-              patternId: null,
-              playbookId: 'memory_cleanup',
-              params: {},
-              automatic: false,
-              startedBy: 'test',
-            }),
-          );
+          await commands.execute(manualMemoryCleanup('rolls-back'));
           throw new Error('rolled back on purpose');
         }),
       ).rejects.toThrow('rolled back on purpose');

@@ -1,3 +1,4 @@
+import { StartRecoveryRun } from '../../src/self-healing/runs/start-recovery-run/start-recovery-run.command.js';
 import type { TestApp } from './test-app.js';
 import { eventually } from './test-app.js';
 
@@ -47,3 +48,16 @@ export const finishedRun = (http: Http, key: string, runId: string) =>
     const run = (await http.get(`/runs/${runId}`).set(auth(key)).expect(200)).body;
     return run.phase === 'done' ? run : null;
   }, `run ${runId} to finish`);
+
+/** A run of memory_cleanup a person starts (of `incidentId`, else of none): the command, for a test's CommandBus. */
+export const manualMemoryCleanup = (tenantId: string, incidentId: string | null = null) =>
+  new StartRecoveryRun({
+    tenantId,
+    recoveryId: null,
+    incidentId,
+    patternId: null,
+    playbookId: 'memory_cleanup',
+    params: {},
+    automatic: false,
+    startedBy: 'test',
+  });
