@@ -74,6 +74,9 @@ describe('console API (issue 25)', () => {
     );
     const answer = await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth).send({}).expect(409);
     expect(answer.body.message).toMatch(/resolved by monitoring/);
+    // Only an approval asks after the incident: rejecting it is allowed, and recorded.
+    const rejected = await app.http.post(`/recoveries/${recovery.id}/reject`).set(auth).send({}).expect(200);
+    expect(rejected.body.status).toBe('rejected');
   });
 
   it('an approval racing a resolve of its incident is a 409 and starts no run', async () => {

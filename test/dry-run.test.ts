@@ -133,9 +133,12 @@ describe('dry run', () => {
     await app.http.put('/self-healing/guardrails').set(auth(admin)).send(holding).expect(200);
     const after = (await app.http.post(`/recoveries/${recovery.id}/dry-run`).set(auth(viewer)).send({}).expect(200))
       .body;
+    // In the approve's own words (one judgement, approvalRefusal): what it refuses the dry run says.
+    const refused = await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(409);
+    expect(refused.body.message).toBe(`recovery ${recovery.id} is already applied`);
     expect(after.notes).toEqual(
       expect.arrayContaining([
-        `recovery ${recovery.id} is applied: it can no longer be approved`,
+        `${refused.body.message}: it can no longer be approved`,
         expect.stringMatching(
           /^guardrails hold automatic runs only: maintenance_window would send it to review if it were auto-applied$/,
         ),
@@ -234,7 +237,7 @@ describe('dry run', () => {
       const plan = await clock.during(-3_600_000, () => dryRun(late.id)).finally(() => clock.restore());
       expect((await get(`/recoveries/${late.id}`)).status).toBe('pending_review');
       expect(plan.notes).toContain(
-        `recovery ${late.id} is expired (expiresAt ${expires_at.toISOString()} has passed): it can no longer be approved`,
+        `recovery ${late.id} is already expired (expiresAt ${expires_at.toISOString()}): it can no longer be approved`,
       );
     });
     expect((await approve(late.id)).body.message).toMatch(/already expired/);
@@ -247,7 +250,7 @@ describe('dry run', () => {
       const plan = await dryRun(recovery.id);
       expect((await get(`/recoveries/${recovery.id}`)).status).toBe('pending_review');
       expect(plan.notes).toContain(
-        `incident ${incident.id} was resolved by ${resolved.resolvedBy} at ${resolved.resolvedAt}: recovery ${recovery.id} is superseded, nothing to run; it can no longer be approved`,
+        `incident ${incident.id} was resolved by ${resolved.resolvedBy} at ${resolved.resolvedAt}: recovery ${recovery.id} is superseded, nothing to run: it can no longer be approved`,
       );
     });
     expect((await approve(recovery.id)).status).toBe(409);

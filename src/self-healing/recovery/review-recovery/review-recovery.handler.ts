@@ -7,6 +7,7 @@ import { TransactionHost } from '../../../platform/database/transaction-host.js'
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { RecoveryApplied } from '../../events/recovery-applied.event.js';
 import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
+import { approvalRefusal } from '../approval-refusal.js';
 import { RecoveryRepository } from '../recovery.repository.js';
 import { ReviewRecovery } from './review-recovery.command.js';
 
@@ -30,30 +31,21 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       // merge that holds the pattern and waits for this row (ADR 0012).
       const recovery = await this.recoveries.lock(c.tenantId, c.recoveryId);
       if (!recovery) throw new NotFoundException(`recovery ${c.recoveryId} not found`);
-      if (recovery.status !== 'pending_review') {
-        throw new ConflictException(`recovery ${c.recoveryId} is already ${recovery.status}`);
-      }
-      // Past its expiresAt, before the sweep marked it: expired all the same. By the database's
-      // clock, as the sweep judges it: a replica whose clock is behind would approve it yet.
-      if (recovery.expires_at !== null && recovery.expires_at <= recovery.locked_at) {
-        throw new ConflictException(
-          `recovery ${c.recoveryId} is already expired (expiresAt ${recovery.expires_at.toISOString()})`,
-        );
-      }
-      // Its incident resolved before anyone reviewed it (the supersede that follows may not have run yet): a run would wait for nothing.
-      // Locked before it is read (the run below locks it anyway: recovery, then incident), so a
-      // resolve under way commits first and is seen here, and one that comes later waits for the run.
-      let incident = null;
-      if (c.decision === 'applied') {
+      // Refused as a dry run says it would be (approvalRefusal). Its expiresAt by the database's
+      // clock, as the sweep judges it: a replica whose clock is behind would approve it yet. First
+      // without the incident, so a decided or expired recovery is refused before that is locked.
+      let refusal = approvalRefusal(recovery, recovery.locked_at, null);
+      // Its incident resolved before anyone reviewed it (the supersede may not have run yet): asked
+      // by an approval only, as rejecting such a recovery is allowed. Locked before it is read (the
+      // run below locks it anyway: recovery, then incident), so a resolve under way commits first
+      // and is seen here, and one that comes later waits for the run.
+      if (refusal === null && c.decision === 'applied') {
         const ref = { tenantId: c.tenantId, incidentId: recovery.source_incident_id };
         await this.commands.execute(new LockIncident(ref));
-        incident = await this.queries.execute(new GetIncident(ref));
+        const incident = await this.queries.execute(new GetIncident(ref));
+        refusal = approvalRefusal(recovery, recovery.locked_at, incident);
       }
-      if (incident?.status === 'resolved') {
-        throw new ConflictException(
-          `incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${c.recoveryId} is superseded, nothing to run`,
-        );
-      }
+      if (refusal !== null) throw new ConflictException(refusal);
       const decided = await this.recoveries.decide(recovery.id, c.decision, c.actor);
       await this.recoveries.recordAction({
         id: uuidv7(),

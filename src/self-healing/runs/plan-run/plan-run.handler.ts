@@ -5,6 +5,7 @@ import { GetKillSwitchState, killSwitchStops } from '../../../incidents/killswit
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import { PLAYBOOK_CATALOG } from '../../playbooks.provider.js';
+import { approvalRefusal } from '../../recovery/approval-refusal.js';
 import { hasCanaryStep, type Playbook, type PlaybookCatalog } from '../../recovery/playbook-catalog.js';
 import { RecoveryRepository, type RecoveryRow } from '../../recovery/recovery.repository.js';
 import { GuardrailsService } from '../guardrails/guardrails.service.js';
@@ -48,11 +49,8 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
           capability: recovery.capability,
           params: recovery.params,
         };
-        const unapprovable =
-          recovery.status !== 'pending_review'
-            ? [`recovery ${recovery.id} is ${recovery.status}: it can no longer be approved`]
-            : await this.unapprovable(q.tenantId, recovery);
-        notes.push(...unapprovable);
+        const refusal = await this.wouldRefuseApproval(q.tenantId, recovery);
+        if (refusal !== null) notes.push(`${refusal}: it can no longer be approved`);
         guardrails = await this.guardrails.holdingGuardrails({
           tenantId: q.tenantId,
           agentId: recovery.agent_id,
@@ -66,7 +64,7 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
           const what = `${names} would send it to review if it were auto-applied`;
           // Approving it runs it now, unless it can no longer be approved (said above).
           notes.push(
-            `guardrails hold automatic runs only: ${what}${unapprovable.length === 0 ? '; approving it runs it now' : ''}`,
+            `guardrails hold automatic runs only: ${what}${refusal === null ? '; approving it runs it now' : ''}`,
           );
         }
       } else {
@@ -112,20 +110,17 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
   }
 
   /**
-   * Why approving a recovery still waiting for review would be refused though neither the sweep
-   * nor the supersede has marked it yet, as ReviewRecoveryHandler judges it: past its `expires_at`
-   * by the database's clock (ADR 0018), or its incident already resolved.
+   * Why approving the recovery would be refused, as ReviewRecoveryHandler judges it (the same
+   * approvalRefusal): by the database's clock as it is read (ADR 0018), and its incident as it
+   * stands, read only when nothing else refuses it (as the approval reads it).
    */
-  private async unapprovable(tenantId: string, recovery: RecoveryRow & { read_at: Date }): Promise<string[]> {
-    if (recovery.expires_at !== null && recovery.expires_at <= recovery.read_at) {
-      return [
-        `recovery ${recovery.id} is expired (expiresAt ${recovery.expires_at.toISOString()} has passed): it can no longer be approved`,
-      ];
-    }
+  private async wouldRefuseApproval(
+    tenantId: string,
+    recovery: RecoveryRow & { read_at: Date },
+  ): Promise<string | null> {
+    const refusal = approvalRefusal(recovery, recovery.read_at, null);
+    if (refusal !== null) return refusal;
     const incident = await this.queries.execute(new GetIncident({ tenantId, incidentId: recovery.source_incident_id }));
-    if (incident?.status !== 'resolved') return [];
-    return [
-      `incident ${incident.id} was resolved by ${incident.resolvedBy} at ${incident.resolvedAt}: recovery ${recovery.id} is superseded, nothing to run; it can no longer be approved`,
-    ];
+    return approvalRefusal(recovery, recovery.read_at, incident);
   }
 }
