@@ -233,5 +233,46 @@ describe('incident timeline and evidence export (real HTTP, real PostgreSQL)', (
     expect(evaluations[0].at).toBe(new Date(base + 6 * 1000).toISOString());
     expect(evaluations[499].at).toBe(new Date(base + 505 * 1000).toISOString());
     expect(timeline.items.slice(0, 5).map((i: { kind: string }) => i.kind)).toEqual(LOOP_KINDS);
+    // The evidence export, the one list in it that is cut, says so in both forms.
+    const e = (await app.http.get(`/incidents/${incidentId}/evidence`).set(auth(viewer)).expect(200)).body;
+    expect(e.timeline).toMatchObject({ truncated: true, evaluationLimit: 500 });
+    const md = (
+      await app.http.get(`/incidents/${incidentId}/evidence`).query({ format: 'md' }).set(auth(viewer)).expect(200)
+    ).text;
+    expect(md).toContain('_Only the newest 500 matching policy evaluations are listed._');
+  });
+
+  it("lists every one of the incident's recoveries in its evidence, more than a page of them, oldest first", async () => {
+    const first = loop.details.recovery_suggested.recoveryId;
+    // 120 more, each newer than the first (copies of it, decided): past the 100 a page of recoveries holds.
+    await app.sql(
+      `INSERT INTO recovery_candidates
+       SELECT (jsonb_populate_record(r, jsonb_build_object('id', gen_random_uuid(), 'status', 'rejected',
+               'decided_by', 'an operator', 'decided_at', r.created_at + make_interval(secs => i),
+               'created_at', r.created_at + make_interval(secs => i)))).*
+         FROM recovery_candidates r, generate_series(1, 120) i WHERE r.id = $1`,
+      [first],
+    );
+    const ids = (
+      await app.sql<{ id: string }>(
+        `SELECT id FROM recovery_candidates WHERE source_incident_id = $1 ORDER BY created_at, id`,
+        [incidentId],
+      )
+    ).map((r) => r.id);
+    expect(ids).toHaveLength(121);
+
+    const e = (await app.http.get(`/incidents/${incidentId}/evidence`).set(auth(viewer)).expect(200)).body;
+    expect(e.recoveries.map((r: { id: string }) => r.id)).toEqual(ids);
+    expect(e.recoveries[0].id).toBe(first);
+    // The loop's recovery stage is the first recovery, and says where that one stands now.
+    const current = (await app.http.get(`/recoveries/${first}`).set(auth(viewer)).expect(200)).body;
+    expect(e.loop.details.recovery_suggested).toMatchObject({ recoveryId: first, status: current.status });
+
+    const md: string = (
+      await app.http.get(`/incidents/${incidentId}/evidence`).query({ format: 'md' }).set(auth(viewer)).expect(200)
+    ).text;
+    const section = md.slice(md.indexOf('## Recoveries'), md.indexOf('## Recovery runs'));
+    const rows = section.split('\n').filter((l) => /^\| `/.test(l));
+    expect(rows.map((l) => cells(l)[0])).toEqual(ids.map((id) => `\`${id}\``));
   });
 });

@@ -235,6 +235,17 @@ export class RecoveryRepository {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * Every recovery of the incident, oldest first, uncapped: the evidence export lists them all. A
+   * few per incident in practice (one per pattern match), as recovery_runs' listOfIncident.
+   */
+  listOfIncident(tenantId: string, incidentId: string): Promise<RecoveryRow[]> {
+    return this.tx.query<RecoveryRow>(
+      `SELECT * FROM recovery_candidates WHERE tenant_id = $1 AND source_incident_id = $2 ORDER BY created_at, id`,
+      [tenantId, incidentId],
+    );
+  }
+
   async list(tenantId: string, f: RecoveryFilters, cursor: Cursor | null, limit: number): Promise<RecoveryRow[]> {
     const q = newestFirst({
       table: 'recovery_candidates',

@@ -13,8 +13,9 @@ export class ListIncidentRecoveriesHandler implements IQueryHandler<ListIncident
   ) {}
 
   async execute({ tenantId, incidentId }: ListIncidentRecoveries): Promise<IncidentRecovery[]> {
-    const rows = await this.recoveries.list(tenantId, { incidentId }, null, 100);
-    return rows.reverse().map((r) => ({
+    // All of them: the evidence export is complete evidence, and cutting at a page size dropped the oldest unsaid.
+    const rows = await this.recoveries.listOfIncident(tenantId, incidentId);
+    return rows.map((r) => ({
       id: r.id,
       playbookId: r.playbook_id,
       playbookName: this.catalog.get(r.playbook_id)?.name ?? null,

@@ -17,7 +17,7 @@ export interface ListIncidentRecoveriesProps {
   incidentId: string;
 }
 
-/** The incident's recoveries, oldest first. */
+/** The incident's recoveries, all of them, oldest first (for the evidence export). */
 export interface ListIncidentRecoveries extends ListIncidentRecoveriesProps {}
 export class ListIncidentRecoveries extends Query<IncidentRecovery[]> {
   constructor(props: ListIncidentRecoveriesProps) {
