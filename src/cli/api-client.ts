@@ -61,9 +61,9 @@ export class ApiClient {
   /**
    * Opens a server-sent event stream; resolves once the service has answered (it subscribes the
    * stream before answering, so whatever is read after this is not missed), with its messages
-   * until the service ends the stream or `signal` aborts it.
+   * until the service ends the stream or `signal` aborts it. `onRetry` hears the stream's `retry` fields.
    */
-  async stream(path: string, signal: AbortSignal): Promise<AsyncGenerator<SseMessage>> {
+  async stream(path: string, signal: AbortSignal, onRetry?: (ms: number) => void): Promise<AsyncGenerator<SseMessage>> {
     // The timeout bounds the wait for the answer to start, not the stream.
     const late = new AbortController();
     const timer = setTimeout(() => late.abort(new DOMException('timed out', 'TimeoutError')), REQUEST_TIMEOUT_MS);
@@ -77,12 +77,17 @@ export class ApiClient {
       clearTimeout(timer);
     }
     if (!res.ok) throw await this.failure(res);
-    return this.messages(res, path, signal);
+    return this.messages(res, path, signal, onRetry);
   }
 
-  private async *messages(res: Response, path: string, signal: AbortSignal): AsyncGenerator<SseMessage> {
+  private async *messages(
+    res: Response,
+    path: string,
+    signal: AbortSignal,
+    onRetry?: (ms: number) => void,
+  ): AsyncGenerator<SseMessage> {
     if (!res.body) return;
-    const parser = new SseParser();
+    const parser = new SseParser(onRetry);
     const decoder = new TextDecoder();
     try {
       for await (const chunk of res.body) {

@@ -29,6 +29,16 @@ describe('SseParser', () => {
     ]);
   });
 
+  it('tells the retry fields it reads, digits only, however they are split across chunks', () => {
+    const retries: number[] = [];
+    const parser = new SseParser((ms) => retries.push(ms));
+    expect(parser.push('retry: 20')).toEqual([]);
+    expect(parser.push('00\n\nretry: soon\nretry: -1\nretry:500\n\ndata: x\n\n')).toEqual([
+      { event: 'message', data: 'x' },
+    ]);
+    expect(retries).toEqual([2000, 500]);
+  });
+
   it('forgets the event name of a message without data', () => {
     const parser = new SseParser();
     expect(parser.push('event: lonely\n\ndata: x\n\n')).toEqual([{ event: 'message', data: 'x' }]);

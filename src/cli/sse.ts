@@ -6,7 +6,7 @@ export interface SseMessage {
 
 /**
  * Reads a text/event-stream as it arrives (the WHATWG rules: CR, LF or CRLF line ends, `:`
- * comments such as the service's heart-beats, `retry` and `id` ignored, `data` lines joined with newlines, a blank line
+ * comments such as the service's heart-beats, `id` ignored, `data` lines joined with newlines, a blank line
  * dispatching, one space after the colon dropped). Node 20 has no EventSource; fetch's stream
  * and this are enough for one long-lived GET.
  */
@@ -14,6 +14,9 @@ export class SseParser {
   private buffer = '';
   private event = '';
   private data: string[] = [];
+
+  /** `onRetry` hears each `retry` field (digits only, else ignored): the reconnect delay the server asks for, in ms. */
+  constructor(private readonly onRetry: (ms: number) => void = () => {}) {}
 
   push(chunk: string): SseMessage[] {
     this.buffer += chunk;
@@ -43,6 +46,7 @@ export class SseParser {
     const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
     if (field === 'event') this.event = value;
     else if (field === 'data') this.data.push(value);
+    else if (field === 'retry' && /^\d+$/.test(value)) this.onRetry(Number(value));
     return null;
   }
 }
