@@ -14,7 +14,7 @@ export interface Io {
 /**
  * What every command is given: the environment, its output, the service (read from the
  * configuration only when a command needs it, so `--help` works without one), the clock and its
- * waits, and the exit code it decides on.
+ * waits, the random source of its back-off, and the exit code it decides on.
  */
 export class CliContext {
   exitCode: number = EXIT.ok;
@@ -28,6 +28,7 @@ export class CliContext {
     readonly sleep: (ms: number) => Promise<void> = async (ms) => {
       await delay(ms);
     },
+    readonly random: () => number = Math.random,
   ) {}
 
   service(): Target {

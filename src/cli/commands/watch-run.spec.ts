@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CliContext } from '../context.js';
-import { watchRun } from './watch-run.js';
+import { reconnectDelayMs, watchRun } from './watch-run.js';
 
 const RUN = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f9a1c';
 const at = '2026-12-05T10:00:00.000Z';
@@ -56,6 +56,8 @@ describe('watchRun', () => {
       async (ms) => {
         waits.push(ms);
       },
+      // The middle of each jittered wait: three quarters of its exponential step.
+      () => 0.5,
     );
     return { ctx, out, err };
   };
@@ -115,8 +117,8 @@ describe('watchRun', () => {
       'pillar-loop: 503: Service Unavailable; opening it again\n',
       'pillar-loop: 504: upstream timed out; opening it again\n',
     ]);
-    // Retry-After over the first back-off; then 4, 8, 16 s.
-    expect(waits).toEqual([7000, 4000, 8000, 16000]);
+    // Retry-After over the first back-off, spread above it by up to half of it (2 s); then 4, 8, 16 s jittered.
+    expect(waits).toEqual([7500, 3000, 6000, 12000]);
     expect(out.join('').trimEnd().split('\n').at(-1)).toBe('run …3f9a1c succeeded: verified');
   });
 
@@ -129,11 +131,11 @@ describe('watchRun', () => {
     const { ctx, out } = context();
     expect(await watchRun(ctx, RUN, false)).toBe(0);
     expect(streams).toBe(13);
-    expect(waits).toEqual(Array(12).fill(2000));
+    expect(waits).toEqual(Array(12).fill(1500));
     expect(out.join('').match(/read again/g)).toHaveLength(12);
   });
 
-  it('backs off between failed tries, 2 s doubling up to 30 s, and gives up after 10 in a row', async () => {
+  it('backs off between failed tries, 2 s doubling up to 30 s with jitter, and gives up after 10 in a row', async () => {
     answer = (res, n) => {
       // Opened once, then the service is down for good behind its proxy.
       if (n === 1) return res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end();
@@ -144,8 +146,21 @@ describe('watchRun', () => {
       `could not open the live stream of ${url} again: 10 tries failed (last: 502: Bad Gateway)`,
     );
     expect(streams).toBe(11);
-    expect(waits).toEqual([2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000, 30000, 30000]);
+    expect(waits).toEqual([1500, 3000, 6000, 12000, 22500, 22500, 22500, 22500, 22500, 22500]);
     expect(err[0]).toBe('pillar-loop: the live stream ended; opening it again\n');
+  });
+
+  it("backs off from the stream's own retry field, which holds for the reopenings after it", async () => {
+    answer = (res, n) => {
+      if (n === 1) return res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end('retry: 5000\n\n');
+      if (n === 2) return res.writeHead(502).end('Bad Gateway');
+      phase = 'done';
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end();
+    };
+    expect(await watchRun(context().ctx, RUN, false)).toBe(0);
+    expect(streams).toBe(3);
+    // 5 s, then 10 s, each three quarters with the middle of the jitter.
+    expect(waits).toEqual([3750, 7500]);
   });
 
   it('stops at once, in one line, when the service refuses the key, or the stream is forbidden or not there', async () => {
@@ -157,5 +172,42 @@ describe('watchRun', () => {
       await expect(watchRun(context().ctx, RUN, false)).rejects.toThrow(`${status}: not yours`);
     }
     expect(waits).toEqual([]);
+  });
+});
+
+describe('reconnectDelayMs', () => {
+  const tries = [1, 2, 3, 4, 5, 6, 7];
+  const low = () => 0;
+  const high = () => 1;
+
+  it('doubles from 2 s up to 30 s with equal jitter: half of each step fixed, half from the random source', () => {
+    expect(tries.map((n) => reconnectDelayMs(n, null, null, low))).toEqual([
+      1000, 2000, 4000, 8000, 15000, 15000, 15000,
+    ]);
+    expect(tries.map((n) => reconnectDelayMs(n, null, null, high))).toEqual([
+      2000, 4000, 8000, 16000, 30000, 30000, 30000,
+    ]);
+    // Watchers dropped at the same moment come back at different ones.
+    const spread = [0.1, 0.4, 0.9].map((r) => reconnectDelayMs(3, null, null, () => r));
+    expect(spread).toEqual([4400, 5600, 7600]);
+  });
+
+  it("takes the stream's retry field as the first step, from 1 s up to 5 min", () => {
+    expect(tries.map((n) => reconnectDelayMs(n, 5000, null, high))).toEqual([
+      5000, 10000, 20000, 30000, 30000, 30000, 30000,
+    ]);
+    // retry: 0 would spin: less than 1 s is read as 1 s.
+    expect([0, 500].map((r) => reconnectDelayMs(1, r, null, high))).toEqual([1000, 1000]);
+    // A step longer than 30 s is the server's wish: kept, but not doubled, and at most 5 min.
+    expect(reconnectDelayMs(3, 60_000, null, high)).toBe(60_000);
+    expect(reconnectDelayMs(1, 3_600_000, null, high)).toBe(300_000);
+  });
+
+  it('never retries before Retry-After (up to 5 min), and spreads the retries above it', () => {
+    expect(reconnectDelayMs(1, null, 7000, low)).toBe(7000);
+    expect(reconnectDelayMs(1, null, 7000, high)).toBe(8000);
+    // A Retry-After shorter than the back-off changes nothing.
+    expect(reconnectDelayMs(4, null, 1000, low)).toBe(8000);
+    expect(reconnectDelayMs(1, null, 3_600_000, low)).toBe(300_000);
   });
 });

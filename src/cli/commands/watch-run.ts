@@ -5,15 +5,19 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { clock, idTail, shortenIds } from '../format.js';
 
 /**
- * After the live stream drops (a restart of the service), it is opened again after RECONNECT_MS,
- * doubling with each failed try in a row up to RECONNECT_MAX_MS: 2, 4, 8, 16, 30, 30 … s, about
- * 3½ minutes over RECONNECT_TRIES tries, long enough for a restart that runs migrations. A stream
- * opened again and the run read again start the count afresh: a run that waits for hours may see
- * its stream end many times (a proxy's idle timeout).
+ * After the live stream drops (a restart of the service), it is opened again after RECONNECT_MS
+ * (or the stream's own `retry` field), doubling with each failed try in a row up to
+ * RECONNECT_MAX_MS: 2, 4, 8, 16, 30, 30 … s, each with equal jitter (half of it random), so many
+ * watchers behind one proxy do not all come back at once; 10 tries (RECONNECT_TRIES) span 1¾ to 3½
+ * minutes, enough for most restarts that run migrations. A stream opened again and the run read
+ * again start the count afresh: a run that waits for hours may see its stream end many times (a
+ * proxy's idle timeout).
  */
 const RECONNECT_MS = 2000;
 const RECONNECT_MAX_MS = 30_000;
 const RECONNECT_TRIES = 10;
+/** A `retry` field is honoured from 1 s (no busy loop on `retry: 0`) up to MAX_RETRY_AFTER_MS. */
+const MIN_STREAM_RETRY_MS = 1000;
 /**
  * Answers that say "not now" rather than "no": a reverse proxy's 502/503/504 while the service
  * restarts behind it (or the service's own 503 while its database is away), and 429 (too many open
@@ -22,6 +26,25 @@ const RECONNECT_TRIES = 10;
  */
 const PASSING = new Set([429, 502, 503, 504]);
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/**
+ * The wait before failed try `tries` (1 = the first): exponential from the stream's `retry` field
+ * (RECONNECT_MS when it sent none) with equal jitter, never sooner than a Retry-After, and spread
+ * above one too (a proxy's Retry-After would otherwise bring every watcher back at the same instant).
+ */
+export function reconnectDelayMs(
+  tries: number,
+  streamRetryMs: number | null,
+  retryAfterMs: number | null,
+  random: () => number,
+): number {
+  const base = clamp(streamRetryMs ?? RECONNECT_MS, MIN_STREAM_RETRY_MS, MAX_RETRY_AFTER_MS);
+  const exponential = Math.min(base * 2 ** (tries - 1), Math.max(base, RECONNECT_MAX_MS));
+  const floor = Math.max(exponential / 2, clamp(retryAfterMs ?? 0, 0, MAX_RETRY_AFTER_MS));
+  return Math.round(floor + random() * (exponential / 2));
+}
+
+const clamp = (n: number, min: number, max: number) => Math.min(Math.max(n, min), max);
 
 /** `runs --watch`'s exit code: whether the run fixed its fault. */
 export function exitOfRun(status: RunStatus): number {
@@ -55,13 +78,15 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
   };
   let followed = false;
   let tries = 0;
+  // As EventSource keeps it: the last `retry` the service sent holds for every later reopening.
+  let streamRetryMs: number | null = null;
   for (;;) {
     let why = 'the live stream ended';
     let retryAfter: number | null = null;
     // One connection at a time: closed when it is done with, whichever way.
     const connection = new AbortController();
     try {
-      const messages = await api.stream('/integration/stream', connection.signal);
+      const messages = await api.stream('/integration/stream', connection.signal, (ms) => (streamRetryMs = ms));
       const run = await api.get<Run>(`/runs/${runId}`);
       if (followed) out.reread(run);
       else out.began(run);
@@ -90,8 +115,7 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
       );
     }
     out.note(`${why}; opening it again`);
-    const backoff = Math.min(RECONNECT_MS * 2 ** (tries - 1), RECONNECT_MAX_MS);
-    await ctx.sleep(Math.max(backoff, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_MS)));
+    await ctx.sleep(reconnectDelayMs(tries, streamRetryMs, retryAfter, ctx.random));
   }
 }
 
