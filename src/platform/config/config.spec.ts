@@ -42,6 +42,9 @@ describe('loadConfig', () => {
     ['IDEMPOTENCY_KEY_TTL_HOURS', '0', /IDEMPOTENCY_KEY_TTL_HOURS must be between 1 and 8760/],
     ['IDEMPOTENCY_KEY_TTL_HOURS', '1.5', /IDEMPOTENCY_KEY_TTL_HOURS must be an integer/],
     ['PRUNE_FIRST_DELAY_MS', '-1', /PRUNE_FIRST_DELAY_MS must be between 0 and/],
+    // A blank value is no zero: no audit retention floor, processed deliveries pruned at once.
+    ['AUDIT_RETENTION_MIN_DAYS', ' ', /AUDIT_RETENTION_MIN_DAYS must be a number, got " "/],
+    ['OUTBOX_RETENTION_HOURS', '\t', /OUTBOX_RETENTION_HOURS must be a number/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -173,7 +173,8 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 function num(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
+  // Number(' ') is 0: a blank value would silently become zero (AUDIT_RETENTION_MIN_DAYS: no floor at all).
+  const value = raw.trim() === '' ? NaN : Number(raw);
   if (!Number.isFinite(value)) throw new ConfigError(name, `must be a number, got "${raw}"`);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
