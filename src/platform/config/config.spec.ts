@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     ['OUTBOX_MAX_ATTEMPTS', '0', /OUTBOX_MAX_ATTEMPTS must be between/],
     ['BRIDGE_2_ENABLED', 'maybe', /BRIDGE_2_ENABLED must be true or false/],
     ['DATABASE_URL', 'not a url', /DATABASE_URL must be a URL/],
+    ['DATABASE_URL', ' ', /DATABASE_URL must be a URL/],
     ['CATALOG_MATCH_THRESHOLD', '1.5', /CATALOG_MATCH_THRESHOLD must be between/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
     ['ADMIN_API_KEY', 'short', /ADMIN_API_KEY must be at least 16 characters/],
@@ -61,6 +62,8 @@ describe('loadConfig', () => {
     expect(c.flagDefaults.bridge_3).toBe(false);
     expect(c.outbox.retentionHours).toBe(0.5);
     expect(c.databaseUrl).toBe('postgres://u:p@h:5432/d');
+    // As pasted from a secret, with blanks around it: the URL that was checked is the one used.
+    expect(loadConfig({ DATABASE_URL: ' postgres://u:p@h:5432/d\n' }).databaseUrl).toBe('postgres://u:p@h:5432/d');
   });
 
   it('rejects a retry maximum below the base', () => {

@@ -197,8 +197,10 @@ function absolutePath(env: Env, name: string, fallback: string): string {
 }
 
 function databaseUrl(env: Env): string | null {
-  const raw = env.DATABASE_URL;
-  if (raw === undefined || raw === '') return null;
+  if (env.DATABASE_URL === undefined || env.DATABASE_URL === '') return null;
+  // Trimmed: URL() skips a leading blank but pg does not (it would read the whole text as a database name
+  // on host "base"). A blank value stays an error: it must not quietly start an embedded database instead.
+  const raw = env.DATABASE_URL.trim();
   let url: URL;
   try {
     url = new URL(raw);
