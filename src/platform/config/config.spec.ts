@@ -66,6 +66,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: ' postgres://u:p@h:5432/d\n' }).databaseUrl).toBe('postgres://u:p@h:5432/d');
   });
 
+  it('HOST: an IP address or a host name, else refused at once rather than at listen', () => {
+    expect(loadConfig({}).host).toBe('0.0.0.0');
+    for (const host of ['::', '127.0.0.1', 'localhost', 'pillar-loop.internal', ' 10.0.0.5 '])
+      expect(loadConfig({ HOST: host }).host).toBe(host.trim());
+    for (const host of ['http://0.0.0.0', '0.0.0.0:3000', '[::]', 'local host', '-bad-.example'])
+      expect(() => loadConfig({ HOST: host })).toThrow(`HOST must be an IP address or a host name`);
+  });
+
   it('rejects a retry maximum below the base', () => {
     expect(() => loadConfig({ OUTBOX_RETRY_BASE_MS: '500', OUTBOX_RETRY_MAX_MS: '100' })).toThrow(
       /OUTBOX_RETRY_MAX_MS/,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parsePublicKey, parseSigningKey } from '../audit/signing/audit-signing-key.js';
 import { parseNetworks, type Network } from '../egress/networks.js';
@@ -233,7 +234,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('NOTIFICATION_RETRY_MAX_MS', 'must not be below NOTIFICATION_RETRY_BASE_MS');
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
-    host: env.HOST?.trim() || '0.0.0.0',
+    host: listenHost(env),
     dataDir: path.resolve(env.DATA_DIR?.trim() || '.data'),
     databaseUrl: databaseUrl(env),
     embeddedPgPort: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
@@ -321,6 +322,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       intervalMs: int(env, 'PRUNE_INTERVAL_MS', 10 * 60_000, 100, 24 * 3_600_000),
     },
   };
+}
+
+/**
+ * HOST: an IP address or a host name. Anything else (`http://0.0.0.0`, `0.0.0.0:3000`, `[::]`) would
+ * only fail at listen, after the database started, as a getaddrinfo stack trace that names no variable.
+ */
+function listenHost(env: Env): string {
+  const raw = env.HOST?.trim();
+  if (!raw) return '0.0.0.0';
+  const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+  if (isIP(raw) || new RegExp(`^${label}(?:\\.${label})*$`, 'i').test(raw)) return raw;
+  throw new ConfigError(
+    'HOST',
+    `must be an IP address or a host name (0.0.0.0, ::, 127.0.0.1, localhost), got "${raw}"`,
+  );
 }
 
 /** PUBLIC_URL: an absolute http(s) URL without query or fragment; kept without a trailing slash. */
