@@ -43,6 +43,8 @@ describe('loadConfig', () => {
     ['IDEMPOTENCY_KEY_TTL_HOURS', '0', /IDEMPOTENCY_KEY_TTL_HOURS must be between 1 and 8760/],
     ['IDEMPOTENCY_KEY_TTL_HOURS', '1.5', /IDEMPOTENCY_KEY_TTL_HOURS must be an integer/],
     ['PRUNE_FIRST_DELAY_MS', '-1', /PRUNE_FIRST_DELAY_MS must be between 0 and/],
+    // The input guard refuses any array over 1 000 items with a 400 first: a higher limit could never be reached.
+    ['INTAKE_MAX_BATCH', '1001', /INTAKE_MAX_BATCH must be between 1 and 1000, got 1001/],
     // A blank value is no zero: no audit retention floor, processed deliveries pruned at once.
     ['AUDIT_RETENTION_MIN_DAYS', ' ', /AUDIT_RETENTION_MIN_DAYS must be a number, got " "/],
     ['OUTBOX_RETENTION_HOURS', '\t', /OUTBOX_RETENTION_HOURS must be a number/],

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { parsePublicKey, parseSigningKey } from '../audit/signing/audit-signing-key.js';
 import { parseNetworks, type Network } from '../egress/networks.js';
+import { MAX_BODY_ENTRIES } from '../http/input-guard.js';
 
 /** Validated run-time configuration. Every field comes from one environment variable (see README). */
 export interface AppConfig {
@@ -297,7 +298,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     egress: { allowNetworks: networks(env, 'ACTUATOR_ALLOW_NETWORKS') },
     trustProxy: trustProxy(env),
     workOrderClaimMs: int(env, 'WORK_ORDER_CLAIM_MS', 3_600_000, 100, 7 * 24 * 3_600_000),
-    intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, 100_000),
+    // No higher than the input guard's limit on any array: above it a batch is refused 400 before its 413 (Alertmanager drops it).
+    intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, MAX_BODY_ENTRIES),
     audit: {
       signingKey: auditSigningKey(env),
       previousPublicKeys: previousPublicKeys(env),
