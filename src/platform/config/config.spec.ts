@@ -32,6 +32,9 @@ describe('loadConfig', () => {
     ['CATALOG_MATCH_THRESHOLD', '1.5', /CATALOG_MATCH_THRESHOLD must be between/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
     ['ADMIN_API_KEY', 'short', /ADMIN_API_KEY must be at least 16 characters/],
+    // Bearer <key> is read as one run of non-blanks: this key would be created and never authenticate.
+    ['ADMIN_API_KEY', 'correct horse battery staple', /ADMIN_API_KEY must be visible ASCII without spaces/],
+    ['ADMIN_API_KEY', 'pässwörter-sind-lang', /ADMIN_API_KEY must be visible ASCII without spaces/],
     ['WORK_ORDER_CLAIM_MS', '50', /WORK_ORDER_CLAIM_MS must be between 100 and/],
     ['WORK_ORDER_CLAIM_MS', 'an hour', /WORK_ORDER_CLAIM_MS must be an integer/],
     ['EMBEDDED_PG_HOME', 'var/lib/pl', /EMBEDDED_PG_HOME must be an absolute path/],

@@ -225,6 +225,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (adminApiKey !== null && adminApiKey.length < 16) {
     throw new ConfigError('ADMIN_API_KEY', 'must be at least 16 characters');
   }
+  // It travels as `Authorization: Bearer <key>`, which the guard reads as one run of non-blanks (and the CLI
+  // sends only visible ASCII): a passphrase with spaces would be created yet never authenticate.
+  if (adminApiKey !== null && !/^[\x21-\x7e]+$/.test(adminApiKey)) {
+    throw new ConfigError('ADMIN_API_KEY', 'must be visible ASCII without spaces (it is sent as a Bearer token)');
+  }
   const retryBaseMs = int(env, 'OUTBOX_RETRY_BASE_MS', 200, 1, 3_600_000);
   const retryMaxMs = int(env, 'OUTBOX_RETRY_MAX_MS', 60_000, 1, 86_400_000);
   if (retryMaxMs < retryBaseMs) throw new ConfigError('OUTBOX_RETRY_MAX_MS', 'must not be below OUTBOX_RETRY_BASE_MS');
