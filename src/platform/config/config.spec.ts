@@ -30,7 +30,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'not a url', /DATABASE_URL must be a URL/],
     ['DATABASE_URL', ' ', /DATABASE_URL must be a URL/],
     ['CATALOG_MATCH_THRESHOLD', '1.5', /CATALOG_MATCH_THRESHOLD must be between/],
-    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of fatal, .*, silent, got "loud"/],
     ['ADMIN_API_KEY', 'short', /ADMIN_API_KEY must be at least 16 characters/],
     // Bearer <key> is read as one run of non-blanks: this key would be created and never authenticate.
     ['ADMIN_API_KEY', 'correct horse battery staple', /ADMIN_API_KEY must be visible ASCII without spaces/],
@@ -69,6 +69,12 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBe('postgres://u:p@h:5432/d');
     // As pasted from a secret, with blanks around it: the URL that was checked is the one used.
     expect(loadConfig({ DATABASE_URL: ' postgres://u:p@h:5432/d\n' }).databaseUrl).toBe('postgres://u:p@h:5432/d');
+  });
+
+  it('LOG_LEVEL: any case; blank is the default, as for every other variable', () => {
+    expect(loadConfig({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
+    expect(loadConfig({ LOG_LEVEL: '' }).logLevel).toBe('info');
+    expect(loadConfig({ LOG_LEVEL: ' ' }).logLevel).toBe('info');
   });
 
   it('HOST: an IP address or a host name, else refused at once rather than at listen', () => {

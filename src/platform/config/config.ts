@@ -219,8 +219,10 @@ const LOG_LEVELS: AppConfig['logLevel'][] = ['fatal', 'error', 'warn', 'info', '
 
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
-  const logLevel = (env.LOG_LEVEL ?? 'info').trim().toLowerCase() as AppConfig['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  // Blank is unset, as for every other variable (a compose file's `LOG_LEVEL: ${LOG_LEVEL}` with nothing behind it).
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as AppConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   const adminApiKey = env.ADMIN_API_KEY?.trim() || null;
   if (adminApiKey !== null && adminApiKey.length < 16) {
     throw new ConfigError('ADMIN_API_KEY', 'must be at least 16 characters');
