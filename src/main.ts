@@ -1,18 +1,12 @@
 import 'reflect-metadata';
 import { startApp } from './bootstrap.js';
-import { ConfigError, loadConfig } from './platform/config/config.js';
+import { loadConfigOrExit } from './platform/config/config.js';
 import { StartupError } from './platform/database/embedded-postgres.js';
 
 const log = (msg: string) => console.log(JSON.stringify({ level: 30, time: Date.now(), msg }));
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  // A bad variable stops the app with a message naming it.
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(78);
-}
+// A bad variable stops the app with a message naming it.
+const config = loadConfigOrExit();
 
 const running = await startApp(config, log).catch((err) => {
   // A StartupError says what to change in one line; anything else is a bug, with its stack.

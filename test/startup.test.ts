@@ -179,6 +179,19 @@ describe('the service process on its embedded PostgreSQL', () => {
     const badUrl = start({ DATABASE_URL: 'mysql://nope' });
     await once(badUrl.child, 'exit');
     expect(badUrl.output()).toMatch(/DATABASE_URL must use the postgres:\/\/ scheme/);
+    // The migration command (`npm run migration:run`) says it the same way: one line, exit 78, no stack trace.
+    const migrate = spawn(process.execPath, ['dist/src/platform/database/migrate.cli.js', 'run'], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, DB_POOL_SIZE: 'x' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let said = '';
+    migrate.stdout!.on('data', (d) => (said += d));
+    migrate.stderr!.on('data', (d) => (said += d));
+    const [migrateCode] = await once(migrate, 'close');
+    expect({ code: migrateCode, said }).toEqual({
+      code: 78,
+      said: 'Invalid configuration: DB_POOL_SIZE must be an integer, got "x"\n',
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, loadConfigOrExit } from './config.js';
 
 describe('loadConfig', () => {
   it('has sensible defaults', () => {
@@ -132,5 +132,18 @@ describe('egress and proxies (issue 20)', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY must not be true/);
     expect(() => loadConfig({ TRUST_PROXY: 'my-proxy' })).toThrow(/TRUST_PROXY must be a hop count/);
     expect(() => loadConfig({ TRUST_PROXY: '1000' })).toThrow(/TRUST_PROXY must be between 0 and 100/);
+  });
+});
+
+describe('loadConfigOrExit (the service and the migration command)', () => {
+  it('ends on a bad variable with its one line, not a stack trace; a good environment is its config', () => {
+    const lines: string[] = [];
+    const fail = (line: string): never => {
+      lines.push(line);
+      throw new Error('exited');
+    };
+    expect(() => loadConfigOrExit({ DB_POOL_SIZE: 'x' }, fail)).toThrow('exited');
+    expect(lines).toEqual(['Invalid configuration: DB_POOL_SIZE must be an integer, got "x"']);
+    expect(loadConfigOrExit({ PORT: '8080' }, fail).port).toBe(8080);
   });
 });

@@ -453,4 +453,23 @@ function previousPublicKeys(env: Env): string[] {
   return keys;
 }
 
+/**
+ * loadConfig for a process's entry point (the service, the migration command): a bad variable ends
+ * it with the error's one line and exit 78 (EX_CONFIG), not an uncaught error's stack trace.
+ */
+export function loadConfigOrExit(
+  env: Env = process.env,
+  fail: (line: string) => never = (line) => {
+    console.error(line);
+    process.exit(78);
+  },
+): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message);
+    throw err;
+  }
+}
+
 export const APP_CONFIG = Symbol('APP_CONFIG');

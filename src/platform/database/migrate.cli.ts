@@ -1,5 +1,5 @@
 // `npm run migration:run` / `npm run migration:revert`, on DATABASE_URL or the embedded database.
-import { loadConfig } from '../config/config.js';
+import { loadConfigOrExit } from '../config/config.js';
 import { secretBoxOf } from '../crypto/secret-box.js';
 import { revertLastMigration, runMigrations } from './migrate.js';
 import { resolveDatabase } from './resolve-database.js';
@@ -9,7 +9,7 @@ if (command !== 'run' && command !== 'revert') {
   console.error('usage: migrate.cli.js run|revert');
   process.exit(2);
 }
-const config = loadConfig();
+const config = loadConfigOrExit();
 const db = await resolveDatabase(config, (msg) => console.log(msg));
 // Migrations that seal or open stored secrets use the app's key.
 const context = { secretBox: () => secretBoxOf(config) };
