@@ -8,14 +8,14 @@ import { clock, idTail, shortenIds } from '../format.js';
  * After the live stream drops (a restart of the service), it is opened again after RECONNECT_MS
  * (or the stream's own `retry` field), doubling with each failed try in a row up to
  * RECONNECT_MAX_MS: 2, 4, 8, 16, 30, 30 … s, each with equal jitter (half of it random), so many
- * watchers behind one proxy do not all come back at once; 10 tries (RECONNECT_TRIES) span 1¾ to 3½
- * minutes, enough for most restarts that run migrations. A stream opened again and the run read
- * again start the count afresh: a run that waits for hours may see its stream end many times (a
- * proxy's idle timeout).
+ * watchers behind one proxy do not all come back at once. 17 tries (RECONNECT_TRIES) span 3½ to 7
+ * minutes, at least as long as the 10 tries without jitter did: a restart that runs migrations. A
+ * stream opened again and the run read again start the count afresh: a run that waits for hours
+ * may see its stream end many times (a proxy's idle timeout).
  */
 const RECONNECT_MS = 2000;
 const RECONNECT_MAX_MS = 30_000;
-const RECONNECT_TRIES = 10;
+const RECONNECT_TRIES = 17;
 /** A `retry` field is honoured from 1 s (no busy loop on `retry: 0`) up to MAX_RETRY_AFTER_MS. */
 const MIN_STREAM_RETRY_MS = 1000;
 /**
