@@ -478,6 +478,94 @@ describe('incidents and alert repeats received by a replica whose clock drifts',
     expect(Date.parse(resolved.resolvedAt)).toBeGreaterThanOrEqual(Date.parse(resolved.occurredAt));
   });
 
+  /** More than the clock skew POST /incidents tolerates (5 min), either way. */
+  const TEN_MINUTES = 10 * 60_000;
+  const MINUTE = 60_000;
+  const DAY = 86_400_000;
+  /** A report's answer, sent with the app's clock `skewMs` off. */
+  const send = (skewMs: number, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    clock.during(skewMs, () =>
+      app.http
+        .post('/incidents')
+        .set({ ...auth(), ...headers })
+        .send(body),
+    );
+
+  it.each([
+    ['now', '10 min behind', -TEN_MINUTES, 0],
+    ['30 days less 5 min ago', '10 min ahead', TEN_MINUTES, -(30 * DAY - 5 * MINUTE)],
+  ])(
+    'an occurredAt of %s by the database’s clock, reported on a replica %s, is within its bounds: taken as given',
+    async (_when, _what, skewMs, fromNowMs) => {
+      const occurredAt = await dbTimeOf(app, fromNowMs);
+      const res = await send(skewMs, {
+        errorType: 'TimeoutError',
+        message: `Upstream call ${++seq} timed out after 30s`,
+        occurredAt,
+      });
+      // Old code: judged by this host's clock, 400 (behind: "more than 5 minutes in the future"; ahead: "more than 30 days in the past").
+      expect({ status: res.status, fields: res.body.fields }).toEqual({ status: 201, fields: undefined });
+      expect(res.body.occurredAt).toBe(occurredAt);
+      const [row] = await app.sql(
+        `SELECT occurred_at, occurred_at <= created_at AS before_receipt FROM incidents WHERE id = $1`,
+        [res.body.id],
+      );
+      expect(row).toEqual({ occurred_at: new Date(occurredAt), before_receipt: true });
+    },
+  );
+
+  it.each([
+    ['10 min behind', -TEN_MINUTES, -(30 * DAY + 5 * MINUTE), 'occurredAt must not be more than 30 days in the past'],
+    ['10 min ahead', TEN_MINUTES, 6 * MINUTE, 'occurredAt must not be more than 5 minutes in the future (clock skew)'],
+  ])(
+    'an occurredAt out of its bounds by the database’s clock, reported on a replica %s, is the validation 400 naming it; nothing is written, its Idempotency-Key not used',
+    async (_what, skewMs, fromNowMs, why) => {
+      const body = {
+        errorType: 'TimeoutError',
+        message: `Upstream call ${++seq} timed out after 30s`,
+        occurredAt: await dbTimeOf(app, fromNowMs),
+      };
+      const key = { 'Idempotency-Key': `occurred-at-${seq}` };
+      const refused = await send(skewMs, body, key);
+      // Old code: 201, this host's clock let it through and the receipt time replaced it without a word.
+      const invalid = {
+        status: 400,
+        body: {
+          statusCode: 400,
+          error: 'Bad Request',
+          message: 'invalid fields: occurredAt',
+          fields: [{ field: 'occurredAt', errors: [why] }],
+          requestId: expect.any(String),
+        },
+      };
+      expect({ status: refused.status, body: refused.body }).toEqual(invalid);
+      // As the global validation pipe answers an occurredAt it refuses (one without an offset): the same fields.
+      const byPipe = await send(skewMs, { ...body, occurredAt: body.occurredAt.replace('Z', '') });
+      expect({ status: byPipe.status, fields: Object.keys(byPipe.body).sort() }).toEqual({
+        status: 400,
+        fields: Object.keys(refused.body).sort(),
+      });
+      expect(byPipe.body).toMatchObject({ message: 'invalid fields: occurredAt', fields: [{ field: 'occurredAt' }] });
+      const written = async () =>
+        (
+          await app.sql<{ incidents: number; keys: number }>(
+            `SELECT (SELECT count(*)::int FROM incidents WHERE message = $1) AS incidents,
+                    (SELECT count(*)::int FROM idempotency_keys WHERE key = $2) AS keys`,
+            [body.message, key['Idempotency-Key']],
+          )
+        )[0];
+      expect(await written()).toEqual({ incidents: 0, keys: 0 });
+      // The key's claim was rolled back: the same request is judged again (no replay of an incident, no 422),
+      // and the key is free for the corrected report.
+      const again = await send(skewMs, body, key);
+      expect({ status: again.status, body: again.body }).toEqual(invalid);
+      const corrected = await send(skewMs, { ...body, occurredAt: await dbTimeOf(app, -MINUTE) }, key);
+      expect(corrected.status).toBe(201);
+      expect(corrected.headers['idempotent-replayed']).toBeUndefined();
+      expect(await written()).toEqual({ incidents: 1, keys: 1 });
+    },
+  );
+
   /** A firing alert of its own fingerprint; `startsAt` a minute ago by the database. */
   const alertFor = async (name: string) => ({
     status: 'firing',

@@ -1,14 +1,16 @@
 import { buildMessage, ValidateBy } from 'class-validator';
-import { isCalendarDate } from '../../platform/http/validation.js';
+import { invalidFields, isCalendarDate } from '../../platform/http/validation.js';
 
 /*
  * `occurredAt` starts an incident's MTTR (resolvedAt − occurredAt), so it must be an instant a
  * clock could have read: with an offset (a time without one would be read in the server's zone),
  * not in the future beyond the clock skew tolerated between a reporter and this service (and one
  * ahead of the receipt time within it is stored as the receipt time), and not older than an
- * incident anyone still reports. The bounds are tolerances of minutes and days, checked by this
- * host's clock when the request is validated; the receipt time, and so the clamp, is the
- * database's clock (ReportIncidentHandler), as the resolution's and a run's watch window are.
+ * incident anyone still reports. The form is checked when the request is validated; the bounds
+ * are judged against the receipt time, the database's clock (ReportIncidentHandler), as the clamp,
+ * the resolution and a run's watch window are: by this host's clock, a replica whose clock is
+ * behind the database's by more than the skew refused a report of now, and one ahead took one
+ * older than 30 days (test/app-clock-drift.test.ts).
  */
 
 /** How far in the future a reporter's clock may be ahead of ours (5 min). */
@@ -18,12 +20,19 @@ export const MAX_INCIDENT_AGE_MS = 30 * 24 * 3_600_000;
 
 const WITH_OFFSET = /T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
-/** Why `value` is no acceptable occurredAt at `now`; null when it is. */
-export function occurredAtProblem(value: unknown, now: number): string | null {
+/** Why `value` is no instant with an offset; null when it is one. */
+export function occurredAtFormProblem(value: unknown): string | null {
   if (typeof value !== 'string' || !isCalendarDate(value) || !WITH_OFFSET.test(value)) {
     return 'must be an ISO 8601 date-time with an offset, such as 2026-12-01T10:00:00Z or 2026-12-01T11:00:00+01:00';
   }
-  const at = Date.parse(value);
+  return null;
+}
+
+/** Why `value` is no acceptable occurredAt at `now` (the receipt time); null when it is. */
+export function occurredAtProblem(value: unknown, now: number): string | null {
+  const form = occurredAtFormProblem(value);
+  if (form !== null) return form;
+  const at = Date.parse(value as string);
   if (at > now + MAX_CLOCK_SKEW_MS)
     return `must not be more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future (clock skew)`;
   if (at < now - MAX_INCIDENT_AGE_MS)
@@ -31,17 +40,32 @@ export function occurredAtProblem(value: unknown, now: number): string | null {
   return null;
 }
 
-/** The validation of `POST /incidents`: a 400 naming occurredAt and why. */
+/**
+ * The validation of `POST /incidents`'s body: a 400 naming occurredAt when it is no instant with
+ * an offset. Its bounds need the receipt time, which the handler reads: see acceptedOccurredAt.
+ */
 export function IsOccurredAt(): PropertyDecorator {
   return ValidateBy({
     name: 'isOccurredAt',
     validator: {
-      validate: (value) => occurredAtProblem(value, Date.now()) === null,
+      validate: (value) => occurredAtFormProblem(value) === null,
       defaultMessage: buildMessage(
-        (prefix, args) => `${prefix}$property ${occurredAtProblem(args?.value, Date.now()) ?? 'is invalid'}`,
+        (prefix, args) => `${prefix}$property ${occurredAtFormProblem(args?.value) ?? 'is invalid'}`,
       ),
     },
   });
+}
+
+/**
+ * The occurredAt stored for a reporter that reads the answer (`POST /incidents`): one outside the
+ * bounds at `now` (the receipt time) is the 400 the validation pipe gives, naming occurredAt and
+ * why. Thrown inside the report's transaction, it rolls back whatever was written (the
+ * Idempotency-Key's claim). One ahead of `now` within the tolerated skew is `now`, as below.
+ */
+export function acceptedOccurredAt(value: string | undefined, now: Date): Date {
+  const problem = value === undefined ? null : occurredAtProblem(value, now.getTime());
+  if (problem !== null) throw invalidFields([{ field: 'occurredAt', errors: [`occurredAt ${problem}`] }]);
+  return boundedOccurredAt(value, now);
 }
 
 /**

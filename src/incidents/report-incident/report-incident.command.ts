@@ -31,6 +31,12 @@ export interface ReportIncidentProps {
   idempotencyKey: string | null;
   /** Default: `{ source: 'api' }`. */
   origin?: IncidentOrigin;
+  /**
+   * An occurredAt outside its bounds at the receipt time: 'refuse' (the default), a 400 naming it,
+   * for a reporter that reads the answer (POST /incidents); 'receipt-time', stored as the receipt
+   * time, for one that does not (monitoring's alerts, degradation detection).
+   */
+  occurredAtOutOfBounds?: 'refuse' | 'receipt-time';
 }
 
 export interface ReportIncident extends ReportIncidentProps {}

@@ -6,7 +6,7 @@ import { IncidentCreated } from '../events/incident-created.event.js';
 import { IncidentRepeated } from '../events/incident-repeated.event.js';
 import { incidentView } from '../incident.view.js';
 import { IncidentsRepository } from '../incidents.repository.js';
-import { boundedOccurredAt } from './occurred-at.js';
+import { acceptedOccurredAt, boundedOccurredAt } from './occurred-at.js';
 import { ReportIncident, type ReportIncidentResult } from './report-incident.command.js';
 
 const SCOPE = 'POST /incidents';
@@ -24,7 +24,13 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
     private readonly idempotencyKeys: IdempotencyKeys,
   ) {}
 
-  execute({ tenantId, input, idempotencyKey, origin }: ReportIncident): Promise<ReportIncidentResult> {
+  execute({
+    tenantId,
+    input,
+    idempotencyKey,
+    origin,
+    occurredAtOutOfBounds,
+  }: ReportIncident): Promise<ReportIncidentResult> {
     return this.tx.run(async () => {
       const id = uuidv7();
       if (idempotencyKey) {
@@ -50,9 +56,13 @@ export class ReportIncidentHandler implements ICommandHandler<ReportIncident> {
         this.tx.now(),
         fingerprint ? this.incidents.findUnresolvedByFingerprint(tenantId, fingerprint) : null,
       ]);
-      // POST /incidents has validated it (400 otherwise); other reporters' odd clocks fall back to now,
-      // and a time ahead of the receipt (clock skew) is taken as now.
-      const occurredAt = boundedOccurredAt(input.occurredAt, now);
+      // Its bounds are judged by the receipt time (the database's clock, not this host's): out of them,
+      // POST /incidents answers 400 (thrown here, it rolls back the key's claim) and other reporters' odd
+      // clocks fall back to now; a time ahead of the receipt (clock skew) is taken as now.
+      const occurredAt =
+        occurredAtOutOfBounds === 'receipt-time'
+          ? boundedOccurredAt(input.occurredAt, now)
+          : acceptedOccurredAt(input.occurredAt, now);
       if (open) {
         const repeated = await this.incidents.recordRepeat(open, now);
         // The fault is still there: a run watching this incident must hear it (DESIGN §8 "recurrence").

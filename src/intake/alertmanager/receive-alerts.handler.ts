@@ -113,6 +113,8 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
             input: incidentInput(alert, payload, settings),
             idempotencyKey: null,
             origin: { source: 'alertmanager', fingerprint: alert.fingerprint },
+            // Alertmanager reads no answer: an odd startsAt is taken as the receipt time.
+            occurredAtOutOfBounds: 'receipt-time',
           }),
         );
         const outcome = deduplicated ? 'deduplicated' : 'created';

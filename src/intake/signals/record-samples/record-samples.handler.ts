@@ -206,6 +206,8 @@ export class RecordSamplesHandler implements ICommandHandler<RecordSamples> {
         },
         idempotencyKey: null,
         origin: { source: 'degradation' },
+        // No one reads the answer: a symptom's time out of bounds is taken as the receipt time.
+        occurredAtOutOfBounds: 'receipt-time',
       }),
     );
     const row = await this.signals.insertEscalation(
