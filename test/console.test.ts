@@ -1,15 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { connectActuator } from './support/actuators.js';
-import { countStreams, openStreamsOf, signIn as signInAt, startBrowser, type TestBrowser } from './support/browser.js';
+import {
+  axeSerious,
+  countStreams,
+  openStreamsOf,
+  signIn as signInAt,
+  startBrowser,
+  type TestBrowser,
+} from './support/browser.js';
 import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
-/** axe-core's browser build, injected into each page. */
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 /** `npm run screenshots` sets it: the accessibility walk then saves each page it checks there (docs/console). */
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS_DIR;
 
@@ -751,26 +755,4 @@ describe('console in Chromium', () => {
       await context.close();
     }
   });
-
-  /** axe-core's serious and critical findings on the page as it is now (WCAG 2.x A and AA rules and best practices). */
-  async function axeSerious(page: Page): Promise<string[]> {
-    // Evaluated through the browser's protocol: an inline <script> would be refused by the CSP (script-src 'self').
-    await page.evaluate(AXE_SOURCE);
-    const results = await page.evaluate(async () => {
-      const axe = (
-        globalThis as unknown as {
-          axe: {
-            run: (
-              ctx: unknown,
-              opts: unknown,
-            ) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
-          };
-        }
-      ).axe;
-      return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
-    });
-    return results.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }
 });
