@@ -2,12 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
 import type { BrowserContext, Page } from 'playwright-core';
 import { LoopProgressHub } from '../src/integration/loop-progress/loop-progress.hub.js';
-import { countStreams, openStreamsOf, signIn, startBrowser, type TestBrowser } from './support/browser.js';
+import { axeSerious, countStreams, openStreamsOf, signIn, startBrowser, type TestBrowser } from './support/browser.js';
 import { openSse, watchStreamRequests } from './support/sse.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
-/** The stream's events as the server names them: what a tab may be told. */
-const EVENTS = ['loop_progress', 'run_progress', 'work_order_progress', 'inbox_changed'];
 /** The per-key stream limit of this file's app: the reconnect test fills it to have streams refused (429). */
 const STREAMS_PER_KEY = 8;
 
@@ -111,31 +109,37 @@ describe('console tabs share one live stream', () => {
     });
   }, 120_000);
 
-  it('tabs of another tenant signed in in the same browser hear none of the first tenant’s events, and the other way round', async () => {
+  /** The tab shows the notice of a session another tab put in its place (and no page of its own). */
+  const switched = async (page: Page) => (await page.getByTestId('switched-notice').count()) > 0;
+  /** The page shows a link to the incident (whatever the tab shows now). */
+  const shows = async (page: Page, id: string) =>
+    (await page.locator(`a[href="/console/incidents/${id}"]`).count()) > 0;
+  /** The loop of the incident completed: no later event of the stream names it. */
+  const completes = (key: string, id: string) =>
+    eventually(
+      async () => (await app.http.get(`/integration/loop/${id}`).set(bearer(key))).body.isComplete === true,
+      'the incident’s loop to complete',
+    );
+  /** Cuts the open streams the server holds for a session token (as a restart or a proxy would): the browser reconnects. */
+  const dropStreams = (watch: ReturnType<typeof watchStreamRequests>, token: string) => {
+    for (const s of watch.seen.filter((s) => s.cookie.includes(token) && s.isOpen())) s.res.socket?.destroy();
+  };
+  /**
+   * Each of A's tabs either shows the notice or (the bug) B's incident, once B's incident is listed in a tab of
+   * B; it must be the notice, and never B's incident.
+   */
+  async function expectNoticeNotData(tabs: Page[], ofB: string) {
+    await eventually(
+      async () => (await Promise.all(tabs.map(async (t) => (await switched(t)) || shows(t, ofB)))).every(Boolean),
+      'each tab of A to show the notice, or B’s incident',
+    );
+    for (const tab of tabs)
+      expect({ notice: await switched(tab), showsB: await shows(tab, ofB) }).toEqual({ notice: true, showsB: false });
+  }
+
+  it('a tab signing in as another tenant turns the first tenant’s tabs into a notice at once: they leave the stream, never show the other tenant’s data, and continue as it when asked; a sign-out reaches every tab', async () => {
     const [keyA, keyB] = [await app.keyFor('tabs-a', 'operator'), await app.keyFor('tabs-b', 'operator')];
     await inContext(async (context) => {
-      // What each tab is told, by its EventSource (if it holds one) or over BroadcastChannel, as text.
-      await context.addInitScript((names: string[]) => {
-        const w = globalThis as any;
-        w.__heard = [] as string[];
-        const Source = w.EventSource;
-        w.EventSource = class extends Source {
-          constructor(...args: unknown[]) {
-            super(...args);
-            for (const name of names) this.addEventListener(name, (e: { data: string }) => w.__heard.push(e.data));
-          }
-        };
-        const Channel = w.BroadcastChannel;
-        w.BroadcastChannel = class extends Channel {
-          constructor(...args: unknown[]) {
-            super(...args);
-            this.addEventListener('message', (e: { data: unknown }) => w.__heard.push(JSON.stringify(e.data)));
-          }
-        };
-      }, EVENTS);
-      const heard = async (page: Page, id: string) =>
-        (await page.evaluate(() => (globalThis as any).__heard as string[])).some((m) => m.includes(id));
-
       // A tab opened before anyone signed in still shows the sign-in form when tenant A's tabs are open.
       const b = await context.newPage();
       await b.goto(`${app.url}/`);
@@ -144,20 +148,75 @@ describe('console tabs share one live stream', () => {
       await signIn(a1, app.url, keyA);
       await a1.goto(`${app.url}/console/incidents`);
       const a2 = await openTab(context);
-      // Signed in there as tenant B: the browser's cookie is B's now, A's tabs keep their session and stream.
+      const ofA = await report(keyA, 'TenantAError');
+      for (const tab of [a1, a2]) await lists(tab, ofA);
+
+      // Signed in there as tenant B: the profile's cookie, every tab's, is B's now.
       await b.getByLabel('API key').fill(keyB);
       await b.getByRole('button', { name: 'Sign in' }).click();
       await b.getByRole('button', { name: 'Sign out' }).waitFor();
-
-      const ofA = await report(keyA, 'TenantAError');
-      await eventually(async () => (await heard(a1, ofA)) && heard(a2, ofA), 'both of A’s tabs to hear A’s incident');
+      await b.goto(`${app.url}/console/incidents`);
       const ofB = await report(keyB, 'TenantBError');
-      await eventually(async () => heard(b, ofB), 'B’s tab to hear B’s incident');
-      expect([await heard(b, ofA), await heard(a1, ofB), await heard(a2, ofB)]).toEqual([false, false, false]);
-      expect([serverStreams('tabs-a'), serverStreams('tabs-b')]).toEqual([1, 1]);
-      expect([await streamsOfTabs([a1, a2]), await openStreamsOf(b)]).toEqual([1, 1]);
+      await lists(b, ofB);
+      await completes(keyB, ofB);
+      // News of A's own, on A's stream: a tab of A still showing A's list reads it again, with B's cookie.
+      const laterOfA = await report(keyA, 'TenantALaterError');
+      await completes(keyA, laterOfA);
+      await expectNoticeNotData([a1, a2], ofB);
+      expect(await a1.getByTestId('switched-notice').textContent()).toMatch(/signed in as .* of tenant tabs-b/);
+      expect(await axeSerious(a1)).toEqual([]);
+      // A's tabs left the stream when told, not because it broke; B's tab holds B's one stream.
+      await eventually(async () => serverStreams('tabs-a') === 0, 'A’s stream to end');
+      expect([serverStreams('tabs-b'), await streamsOfTabs([a1, a2]), await openStreamsOf(b)]).toEqual([1, 0, 1]);
+
+      // Continuing: the tab shows B's console, B's incidents and none of A's.
+      await a1.getByRole('button', { name: /^Continue as / }).click();
+      await a1.getByRole('button', { name: 'Sign out' }).waitFor();
+      await a1.goto(`${app.url}/console/incidents`);
+      await lists(a1, ofB);
+      expect(await shows(a1, ofA)).toBe(false);
+
+      // B signs out in its tab: every tab (B's, and A's still showing the notice) shows the sign-in form.
+      await b.getByRole('button', { name: 'Sign out' }).click();
+      for (const tab of [a1, a2]) {
+        await tab.getByLabel('API key').waitFor();
+        expect(await tab.getByTestId('signin-notice').textContent()).toMatch(/sign in again/);
+      }
+      await eventually(async () => serverStreams('tabs-b') === 0, 'no stream to be left');
     });
-  });
+  }, 120_000);
+
+  it('a sign-in the tabs were not told of (another program sharing the profile) is caught when the stream opens again: the tabs show the notice, not the other tenant’s events', async () => {
+    const [keyA, keyB] = [await app.keyFor('tabs-a2', 'operator'), await app.keyFor('tabs-b2', 'operator')];
+    const watch = watchStreamRequests(app.app.getHttpServer() as Server);
+    try {
+      await inContext(async (context) => {
+        const a1 = await context.newPage();
+        await signIn(a1, app.url, keyA);
+        await a1.goto(`${app.url}/console/incidents`);
+        const a2 = await openTab(context);
+        const ofA = await report(keyA, 'TenantA2Error');
+        for (const tab of [a1, a2]) await lists(tab, ofA);
+        const [{ value: tokenA }] = await context.cookies();
+
+        // The profile's cookie becomes B's behind the console's back (the context's requests share its cookies).
+        const signedIn = await context.request.post(`${app.url}/auth/session`, { data: { apiKey: keyB } });
+        expect(signedIn.status()).toBe(201);
+        expect(await streamsOfTabs([a1, a2])).toBe(1); // nothing told them: A's stream is still open
+        // It breaks; the browser opens it again, with B's cookie: B's events would come, and B's incident with them.
+        dropStreams(watch, tokenA);
+        const ofB = await report(keyB, 'TenantB2Error');
+        await completes(keyB, ofB);
+        await expectNoticeNotData([a1, a2], ofB);
+        // The tab that holds the stream found B on it, and closed it.
+        await eventually(async () => serverStreams('tabs-b2') === 0, 'the stream opened with B’s cookie to close');
+        await eventually(async () => serverStreams('tabs-a2') === 0, 'A’s dropped stream to end on the server');
+        expect(await streamsOfTabs([a1, a2])).toBe(0);
+      });
+    } finally {
+      watch.stop();
+    }
+  }, 120_000);
 
   it('a session that expires while its tabs are open brings back the sign-in form in every tab, from the stream alone', async () => {
     const key = await app.keyFor('tabs-expiry', 'viewer');

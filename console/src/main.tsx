@@ -2,6 +2,7 @@ import { StrictMode, useCallback, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Link, Route, Router, Switch, useLocation } from 'wouter';
 import { ApiError, SESSION_ENDED, api, type Session } from './api/client';
+import { announceSession, onSessionChanged } from './api/session-sync';
 import { setStreamSession } from './api/stream';
 import { InboxCount } from './components/inbox-count';
 import { NotFound } from './components/not-found';
@@ -156,28 +157,78 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
   );
 }
 
+/** The same signed-in key: the pages this tab shows are still right for it. */
+const sameKey = (a: Session, b: Session) =>
+  a.tenantId === b.tenantId && a.keyName === b.keyName && a.role === b.role && a.platformAdmin === b.platformAdmin;
+
+/**
+ * Another tab signed in with another key (maybe another tenant): the browser's cookie is that key's
+ * now, so this tab shows none of its old pages and calls nothing until asked to continue as the new one.
+ */
+function SignedInElsewhere({ mine, now, onContinue }: { mine: Session; now: Session; onContinue: () => void }) {
+  return (
+    <main className="signin" id="main">
+      <section className="card form" aria-labelledby="elsewhere-title">
+        <h1 id="elsewhere-title">Signed in elsewhere</h1>
+        <p role="status" data-testid="switched-notice">
+          Another tab of this browser signed in as <strong>{now.keyName}</strong> of tenant{' '}
+          <strong>{now.tenantId}</strong>. A browser has one session for all its tabs, so this tab no longer shows{' '}
+          {mine.keyName} of tenant {mine.tenantId}.
+        </p>
+        <button type="button" onClick={onContinue}>
+          Continue as {now.keyName} ({now.tenantId})
+        </button>
+      </section>
+    </main>
+  );
+}
+
 function App() {
   const [session, setSessionState] = useState<Session | null | undefined>(undefined);
+  /** The session the browser's cookie has now, when another tab replaced this tab's with another key's. */
+  const [elsewhere, setElsewhere] = useState<Session | null>(null);
+  /** The session this tab shows (read by the listeners below). */
+  const shown = useRef<Session | null | undefined>(undefined);
   // The live stream is the signed-in session's (its tabs share one; api/stream.ts).
-  const setSession = useCallback((s: Session | null) => {
-    setStreamSession(s);
+  const setSession = useCallback((s: Session | null | undefined) => {
+    shown.current = s;
+    setElsewhere(null);
+    setStreamSession(s ?? null);
     setSessionState(s);
   }, []);
   const [notice, setNotice] = useState<string | null>(null);
-  const signedIn = useRef(false);
-  signedIn.current = !!session;
-  useEffect(() => {
+  const load = useCallback(() => {
+    setSession(undefined);
     api<Session>('/auth/session').then(setSession, () => setSession(null));
-    // A 401 from any call once signed in: back to the sign-in form, on the same page.
-    const ended = () => {
-      if (!signedIn.current) return;
-      signedIn.current = false;
-      setNotice('Your session ended: sign in again.');
+  }, [setSession]);
+  useEffect(() => {
+    load();
+    // Back to the sign-in form, on the same page (unless nothing is shown yet).
+    const end = (why: string) => {
+      if (!shown.current) return;
+      setNotice(why);
       setSession(null);
     };
+    // A 401 from any call once signed in.
+    const ended = () => end('Your session ended: sign in again.');
     window.addEventListener(SESSION_ENDED, ended);
-    return () => window.removeEventListener(SESSION_ENDED, ended);
-  }, [setSession]);
+    // Another tab signed in or out, or the stream found another session's cookie (ADR 0011).
+    const offChanged = onSessionChanged((now) => {
+      const mine = shown.current;
+      if (!mine) return; // the sign-in form shows nobody's data
+      if (!now) end('Signed out in another tab: sign in again.');
+      else if (sameKey(mine, now))
+        setSession(now); // a new session of the same key: carry on with it
+      else {
+        setStreamSession(null); // its events are not this tab's
+        setElsewhere(now);
+      }
+    });
+    return () => {
+      window.removeEventListener(SESSION_ENDED, ended);
+      offChanged();
+    };
+  }, [load, setSession]);
   if (session === undefined) return <p className="muted">Loading…</p>;
   if (session === null)
     return (
@@ -186,10 +237,20 @@ function App() {
         onSignedIn={(s) => {
           setNotice(null);
           setSession(s);
+          announceSession(s);
         }}
       />
     );
-  return <Shell session={session} onSignedOut={() => setSession(null)} />;
+  if (elsewhere) return <SignedInElsewhere mine={session} now={elsewhere} onContinue={load} />;
+  return (
+    <Shell
+      session={session}
+      onSignedOut={() => {
+        setSession(null);
+        announceSession(null);
+      }}
+    />
+  );
 }
 
 createRoot(document.getElementById('root')!).render(

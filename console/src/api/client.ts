@@ -53,6 +53,14 @@ const messageOf = (data: unknown): string | null => {
  */
 export const SESSION_ENDED = 'pillar-loop:session-ended';
 
+/**
+ * Sent on `window` (detail: the session now signed in, or null) when this tab learns that the browser's
+ * session cookie is no longer the session it shows: another tab signed in or out (api/session-sync.ts),
+ * or the live stream opened with another session's cookie (api/stream.ts). The app then stops showing
+ * the old session's pages (ADR 0011).
+ */
+export const SESSION_CHANGED = 'pillar-loop:session-changed';
+
 /** Every call goes to the same origin with the HttpOnly session cookie; the key itself is never kept. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const res = await fetch(path, {

@@ -1,4 +1,4 @@
-import { SESSION_ENDED } from './client';
+import { SESSION_CHANGED, SESSION_ENDED } from './client';
 
 /**
  * The browser's one live connection per signed-in session: a single EventSource on the tenant's
@@ -20,6 +20,11 @@ import { SESSION_ENDED } from './client';
  *   and opened again after a back-off while anyone still listens. After any break, and when a tab
  *   takes over from a leader that left, every tab's listeners of {@link RECONNECTED} are told, so
  *   they can read again what they may have missed.
+ * - **Whose stream**: the cookie is the browser's, so a stream opened (or reopened by the browser)
+ *   after another tab signed in as someone else is that someone's. Each time the stream opens, its
+ *   events are held back until `GET /auth/session` says the cookie is still this tab's session; if
+ *   not, none is passed on, the stream is closed and every tab of the session is told
+ *   ({@link SESSION_CHANGED}, or SESSION_ENDED for nobody).
  */
 
 export const TENANT_STREAM = '/integration/stream';
@@ -35,12 +40,21 @@ const STREAM_EVENTS = ['loop_progress', 'run_progress', 'work_order_progress', '
 
 export type StreamListener = (data: unknown, event: string) => void;
 
+/** Who is signed in, as `GET /auth/session` and sign-in answer it. */
+interface StreamSession {
+  tenantId: string;
+  keyName: string;
+  expiresAt: string | null;
+}
+
 /** What a leader tells the other tabs of its session. */
 type Relay =
   | { kind: 'event'; event: string; data: unknown }
   | { kind: 'reconnected' }
   /** The stream was refused with a 401: every tab shows the sign-in form. */
-  | { kind: 'session_ended' };
+  | { kind: 'session_ended' }
+  /** The stream opened with another session's cookie (another tab signed in): none of its events is theirs. */
+  | { kind: 'session_changed'; session: StreamSession };
 
 const listeners = new Map<string, Set<StreamListener>>();
 /** Names the lock and the channel: the signed-in session; null: nobody is signed in, no stream. */
@@ -51,6 +65,8 @@ let stepDown: (() => void) | null = null;
 /** The EventSource's own listener for each event name it dispatches (leader or a tab on its own). */
 const attached = new Map<string, (e: MessageEvent<string>) => void>();
 let source: EventSource | null = null;
+/** The events of the source's latest open, held back until its session is checked; null: checked. */
+let held: Relay[] | null = null;
 /** A break (error, or another leader's end) happened since the last open: the next open is a reconnect. */
 let broken = false;
 let retryMs = 0;
@@ -68,8 +84,10 @@ const shared = () => typeof navigator !== 'undefined' && !!navigator.locks && ty
  * The tenant and the session's expiry (to the millisecond, so each sign-in's own) name the lock and
  * channel: tabs of another tenant, or of a later session after a sign-out, never hear these events.
  */
-export function setStreamSession(session: { tenantId: string; keyName: string; expiresAt: string | null } | null) {
-  const next = session ? JSON.stringify([session.tenantId, session.keyName, session.expiresAt]) : null;
+const scopeOf = (session: StreamSession) => JSON.stringify([session.tenantId, session.keyName, session.expiresAt]);
+
+export function setStreamSession(session: StreamSession | null) {
+  const next = session ? scopeOf(session) : null;
   if (next === scope) return;
   leave();
   scope = next;
@@ -101,6 +119,8 @@ function relay(message: Relay): void {
 function receive(message: Relay): void {
   if (message.kind === 'event') dispatch(message.event, message.data);
   else if (message.kind === 'reconnected') dispatch(RECONNECTED, null);
+  else if (message.kind === 'session_changed')
+    window.dispatchEvent(new CustomEvent(SESSION_CHANGED, { detail: message.session }));
   else window.dispatchEvent(new Event(SESSION_ENDED));
 }
 
@@ -143,7 +163,9 @@ function attach(es: EventSource, event: string): void {
     } catch {
       return;
     }
-    relay({ kind: 'event', event, data });
+    const message: Relay = { kind: 'event', event, data };
+    if (held) held.push(message);
+    else relay(message);
   };
   attached.set(event, handler);
   es.addEventListener(event, handler);
@@ -156,11 +178,10 @@ function open(): void {
   attached.clear();
   for (const event of new Set([...STREAM_EVENTS, ...listeners.keys()])) attach(es, event);
   es.onopen = () => {
-    retryMs = 0;
-    if (broken) {
-      broken = false;
-      relay({ kind: 'reconnected' });
-    }
+    // Also after the browser's own reconnect: the cookie it sent may be another session's by now.
+    const events: Relay[] = [];
+    held = events;
+    void verify(es, events);
   };
   es.onerror = () => {
     broken = true;
@@ -168,12 +189,49 @@ function open(): void {
     if (es.readyState !== EventSource.CLOSED || source !== es) return;
     drop();
     void checkSession();
-    retryMs = Math.min(Math.max(retryMs * 2, RETRY_MIN_MS), RETRY_MAX_MS);
-    retryTimer = setTimeout(() => {
-      retryTimer = null;
-      open();
-    }, retryMs);
+    retryLater();
   };
+}
+
+function retryLater(): void {
+  retryMs = Math.min(Math.max(retryMs * 2, RETRY_MIN_MS), RETRY_MAX_MS);
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    open();
+  }, retryMs);
+}
+
+/**
+ * Whose stream just opened: the browser sent the cookie it has now, and another tab may have signed
+ * in as someone else (ADR 0011). `GET /auth/session` with that cookie says; the events held since
+ * the open are passed on only if it is still this tab's session. Otherwise none is: the stream is
+ * closed and the session's tabs are told who is signed in now (or that nobody is); with no answer
+ * (offline, a 502) it is tried again after the back-off.
+ */
+async function verify(es: EventSource, events: Relay[]): Promise<void> {
+  let now: StreamSession | null | undefined;
+  try {
+    const res = await fetch('/auth/session', { credentials: 'same-origin' });
+    now = res.ok ? ((await res.json()) as StreamSession) : res.status === 401 ? null : undefined;
+  } catch {
+    now = undefined;
+  }
+  // Dropped, left, or opened again meanwhile: that open's own check decides.
+  if (source !== es || held !== events) return;
+  held = null;
+  if (now && scopeOf(now) === scope) {
+    retryMs = 0;
+    if (broken) {
+      broken = false;
+      relay({ kind: 'reconnected' });
+    }
+    for (const message of events) relay(message);
+    return;
+  }
+  broken = true;
+  drop();
+  if (now === undefined) retryLater();
+  else relay(now ? { kind: 'session_changed', session: now } : { kind: 'session_ended' });
 }
 
 /**
@@ -201,6 +259,7 @@ function drop(): void {
   attached.clear();
   source.close();
   source = null;
+  held = null;
 }
 
 /** Stops listening: the stream closed, the lock released or no longer awaited, the channel left. */
