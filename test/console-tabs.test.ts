@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Route } from 'playwright-core';
 import { LoopProgressHub } from '../src/integration/loop-progress/loop-progress.hub.js';
 import { axeSerious, countStreams, openStreamsOf, signIn, startBrowser, type TestBrowser } from './support/browser.js';
 import { openSse, watchStreamRequests } from './support/sse.js';
@@ -216,6 +216,35 @@ describe('console tabs share one live stream', () => {
     } finally {
       watch.stop();
     }
+  }, 120_000);
+
+  it('when the leader closes, the tabs read their incidents list again once another tab holds the stream: an incident reported in between shows', async () => {
+    const key = await app.keyFor('tabs-handover', 'operator');
+    await inContext(async (context) => {
+      const first = await context.newPage();
+      await signIn(first, app.url, key);
+      await first.goto(`${app.url}/console/incidents`);
+      const tabs = [first, await openTab(context), await openTab(context)];
+      const before = await report(key, 'BeforeHandoverError');
+      for (const tab of tabs) await lists(tab, before);
+
+      // The stream the next leader opens is held in the browser until the incident below is reported and its
+      // loop done: no event names it, only the list read after the handover can show it.
+      const held: Route[] = [];
+      await context.route('**/integration/stream', (route) => void held.push(route));
+      const leader = (await Promise.all(tabs.map(openStreamsOf))).indexOf(1);
+      await tabs[leader].close();
+      const rest = tabs.filter((_, i) => i !== leader);
+      await eventually(async () => held.length === 1, 'another tab to open the stream');
+      const between = await report(key, 'DuringHandoverError');
+      await completes(key, between);
+      expect(await Promise.all(rest.map((t) => shows(t, between)))).toEqual([false, false]);
+
+      await held[0].continue();
+      await context.unroute('**/integration/stream');
+      for (const tab of rest) await lists(tab, between);
+      expect(serverStreams('tabs-handover')).toBe(1);
+    });
   }, 120_000);
 
   it('a session that expires while its tabs are open brings back the sign-in form in every tab, from the stream alone', async () => {
