@@ -54,11 +54,21 @@ describe('with the real Alertmanager', () => {
         '  group_wait: 100ms',
         '  group_interval: 300ms',
         '  repeat_interval: 1s', // repeats arrive while the test runs: they must deduplicate
+        '  routes:',
+        // One group of up to 1 000 alerts, as the README recommends (max_alerts ≤ INTAKE_MAX_BATCH);
+        // group_wait lets the whole batch in before the first notification, no repeats after it.
+        '    - matchers: [\'batch="bulk"\']',
+        '      receiver: pillar-loop',
+        "      group_by: ['alertname']",
+        '      group_wait: 1s',
+        '      group_interval: 5s',
+        '      repeat_interval: 1h',
         'receivers:',
         '  - name: pillar-loop',
         '    webhook_configs:',
         `      - url: ${app.url}/intake/alertmanager`,
         '        send_resolved: true',
+        '        max_alerts: 1000', // the README's configuration: ≤ INTAKE_MAX_BATCH (1 000 by default)
         '        http_config:',
         '          authorization:',
         '            type: Bearer',
@@ -174,5 +184,41 @@ describe('with the real Alertmanager', () => {
     const after = await incidents();
     expect(after).toHaveLength(3);
     expect(after.filter((i) => i.status === 'resolved').map((i) => i.id)).toEqual([payments.id]);
+  });
+
+  const incidentsOf = async (agentPrefix: string) =>
+    Number(
+      (
+        await app.sql(`SELECT count(*) AS n FROM incidents WHERE tenant_id = 'acme' AND agent_id LIKE $1`, [
+          `${agentPrefix}-%`,
+        ])
+      )[0].n,
+    );
+
+  it('takes a group of 1 000 realistic alerts in one notification (over 256 KiB): one incident each', async () => {
+    const startsAt = new Date().toISOString();
+    const bulk = Array.from({ length: 1000 }, (_, i) => ({
+      labels: {
+        alertname: 'BulkErrorRate',
+        batch: 'bulk',
+        service: `bulk-${i}`,
+        instance: `10.1.${i >> 8}.${i & 255}:9100`,
+        severity: 'critical',
+      },
+      annotations: { summary: `errors of bulk-${i} over 5 %`, description: 'for 10 minutes' },
+      generatorURL: 'http://prometheus.example:9090/graph?g0.expr=errors%3Arate5m+%3E+0.05',
+      startsAt,
+    }));
+    // Alertmanager adds status, endsAt and its fingerprint to each: its notification is larger still.
+    expect(Buffer.byteLength(JSON.stringify(bulk))).toBeGreaterThan(256 * 1024);
+    await postAlerts(bulk);
+    await eventually(
+      async () => (await incidentsOf('bulk')) === 1000,
+      'the 1 000 alerts of one notification to become incidents',
+      60_000,
+    ).catch((err: Error) => {
+      // Alertmanager logs why a notification failed (a 413 is not retried).
+      throw new Error(`${err.message}; Alertmanager's log: ${amLog.slice(-1000)}`);
+    });
   });
 });

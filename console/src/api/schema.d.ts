@@ -4552,7 +4552,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description more alerts than INTAKE_MAX_BATCH */
+            /** @description more alerts than INTAKE_MAX_BATCH, or a body over 4 KiB per item of INTAKE_MAX_BATCH (at least 256 KiB) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -7181,7 +7181,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description more samples than INTAKE_MAX_BATCH */
+            /** @description more samples than INTAKE_MAX_BATCH, or a body over 4 KiB per item of INTAKE_MAX_BATCH (at least 256 KiB) */
             413: {
                 headers: {
                     [name: string]: unknown;

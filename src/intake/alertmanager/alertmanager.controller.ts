@@ -43,7 +43,10 @@ export class AlertmanagerController {
     description: "Alertmanager's webhook payload (version 4), or Grafana's (version 1)",
     schema: { type: 'object', additionalProperties: true },
   })
-  @ApiPayloadTooLargeResponse({ description: 'more alerts than INTAKE_MAX_BATCH' })
+  @ApiPayloadTooLargeResponse({
+    description:
+      'more alerts than INTAKE_MAX_BATCH, or a body over 4 KiB per item of INTAKE_MAX_BATCH (at least 256 KiB)',
+  })
   @ApiServiceUnavailableResponse({
     description: 'the loop is over OUTBOX_BACKLOG_LIMIT behind; Alertmanager (and Grafana) retry the notification',
   })

@@ -71,7 +71,10 @@ export class SignalsController {
   })
   @ApiBadRequestResponse({ description: 'invalid entries, each named' })
   @ApiBody({ schema: { type: 'object', properties: { samples: { type: 'array', items: { type: 'object' } } } } })
-  @ApiPayloadTooLargeResponse({ description: 'more samples than INTAKE_MAX_BATCH' })
+  @ApiPayloadTooLargeResponse({
+    description:
+      'more samples than INTAKE_MAX_BATCH, or a body over 4 KiB per item of INTAKE_MAX_BATCH (at least 256 KiB)',
+  })
   async record(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<RecordSamplesResult> {
     refuseLargeBatch(body, 'samples', this.config.intakeMaxBatch);
     // Checked here, not by the global pipe: which metrics exist and what they take are the tenant's settings.

@@ -306,6 +306,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: trustProxy(env),
     workOrderClaimMs: int(env, 'WORK_ORDER_CLAIM_MS', 3_600_000, 100, 7 * 24 * 3_600_000),
     // No higher than the input guard's limit on any array: above it a batch is refused 400 before its 413 (Alertmanager drops it).
+    // It also sizes the intake routes' body limit (intakeBodyLimit), so a full batch is never a 413 for its bytes.
     intakeMaxBatch: int(env, 'INTAKE_MAX_BATCH', 1000, 1, MAX_BODY_ENTRIES),
     audit: {
       signingKey: auditSigningKey(env),

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { BODY_LIMIT_BYTES, formatBodyLimit, INTAKE_BYTES_PER_ITEM, isIntakeRoute } from './body-limits.js';
 
 /** Seconds a client is asked to wait when the database is away (a restart takes a few). */
 export const DATABASE_RETRY_AFTER_S = 5;
@@ -75,7 +76,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
 /** Body-parser errors happen before Nest routing; give them the same JSON shape. */
 export function bodyParserErrorHandler(
-  err: { type?: string; status?: number; message?: string },
+  err: { type?: string; status?: number; message?: string; limit?: number },
   req: Request & { id?: string },
   res: Response,
   next: (err?: unknown) => void,
@@ -84,7 +85,12 @@ export function bodyParserErrorHandler(
     res.status(413).json({
       statusCode: 413,
       error: 'Payload Too Large',
-      message: 'request body is over 256 KiB',
+      // The limit this route's parser applied (the intake routes take more, jsonBodyParser).
+      message: `request body is over ${formatBodyLimit(err.limit ?? BODY_LIMIT_BYTES)}${
+        isIntakeRoute(req)
+          ? `, this route's limit (${formatBodyLimit(INTAKE_BYTES_PER_ITEM)} per item of INTAKE_MAX_BATCH, at least ${formatBodyLimit(BODY_LIMIT_BYTES)}); send smaller batches`
+          : ''
+      }`,
       requestId: req.id,
     });
   } else if (err?.type === 'entity.parse.failed') {
