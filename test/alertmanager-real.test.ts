@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { counterValue } from './support/metrics.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** Debian's package; `.ci/run` installs it on a fresh machine. */
@@ -63,12 +64,27 @@ describe('with the real Alertmanager', () => {
         '      group_wait: 1s',
         '      group_interval: 5s',
         '      repeat_interval: 1h',
+        // A group larger than its webhook's max_alerts: Alertmanager sends the first 2, truncatedAlerts the rest.
+        '    - matchers: [\'batch="truncated"\']',
+        '      receiver: pillar-loop-max-2',
+        "      group_by: ['alertname']",
+        '      group_wait: 1s',
+        '      group_interval: 5s',
+        '      repeat_interval: 1h',
         'receivers:',
         '  - name: pillar-loop',
         '    webhook_configs:',
         `      - url: ${app.url}/intake/alertmanager`,
         '        send_resolved: true',
         '        max_alerts: 1000', // the README's configuration: ≤ INTAKE_MAX_BATCH (1 000 by default)
+        '        http_config:',
+        '          authorization:',
+        '            type: Bearer',
+        `            credentials: ${operator}`,
+        '  - name: pillar-loop-max-2',
+        '    webhook_configs:',
+        `      - url: ${app.url}/intake/alertmanager`,
+        '        max_alerts: 2',
         '        http_config:',
         '          authorization:',
         '            type: Bearer',
@@ -220,5 +236,24 @@ describe('with the real Alertmanager', () => {
       // Alertmanager logs why a notification failed (a 413 is not retried).
       throw new Error(`${err.message}; Alertmanager's log: ${amLog.slice(-1000)}`);
     });
+  });
+
+  it("counts the alerts a webhook's max_alerts left out (truncatedAlerts), taking the ones sent", async () => {
+    const before = await counterValue(app, 'intake_alerts_truncated_total');
+    const startsAt = new Date().toISOString();
+    await postAlerts(
+      Array.from({ length: 5 }, (_, i) => ({
+        labels: { alertname: 'TruncatedGroup', batch: 'truncated', service: `trunc-${i}`, severity: 'warning' },
+        annotations: { summary: `trunc-${i} is down` },
+        startsAt,
+      })),
+    );
+    await eventually(
+      async () =>
+        (await incidentsOf('trunc')) === 2 && (await counterValue(app, 'intake_alerts_truncated_total')) > before,
+      'the 2 alerts sent to become incidents, and the 3 left out to be counted',
+      30_000,
+    );
+    expect(await counterValue(app, 'intake_alerts_truncated_total')).toBe(before + 3);
   });
 });

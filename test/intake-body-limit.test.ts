@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
+import { counterValue } from './support/metrics.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const KIB = 1024;
@@ -50,7 +51,7 @@ describe('intake body limits', () => {
     expect(bytes(body)).toBeGreaterThan(256 * KIB);
 
     const res = await app.http.post('/intake/alertmanager').set(bearer(operator)).send(body).expect(200);
-    expect(res.body).toMatchObject({ created: 1000, deduplicated: 0, rejected: 0 });
+    expect(res.body).toMatchObject({ created: 1000, deduplicated: 0, rejected: 0, truncatedAlerts: 0 });
     expect(await incidentCount()).toBe(1000);
   });
 
@@ -106,5 +107,16 @@ describe('intake body limits', () => {
       .send({ metrics: { queue_depth: { direction: 'up', warningPct: 30, criticalPct: 100, blob } } })
       .expect(413);
     expect(settings.body.message).toBe('request body is over 256 KiB');
+  });
+
+  it("says in the answer and a metric how many alerts Alertmanager left out of the group (max_alerts' truncatedAlerts)", async () => {
+    const before = await counterValue(app, 'intake_alerts_truncated_total');
+    const body = {
+      ...alertmanagerEnvelope([realisticAlert(9000), realisticAlert(9001)], 'firing', '{}:{alertname="HighErrorRate"}'),
+      truncatedAlerts: 7,
+    };
+    const res = await app.http.post('/intake/alertmanager').set(bearer(operator)).send(body).expect(200);
+    expect(res.body).toMatchObject({ created: 2, truncatedAlerts: 7 });
+    expect(await counterValue(app, 'intake_alerts_truncated_total')).toBe(before + 7);
   });
 });

@@ -4524,7 +4524,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description what each alert did (incident reported, repeat counted, resolved, unmatched, or stale: a late copy, older news than its incident, changing nothing); alerts not of the payload shape are refused on their own, named in rejectedAlerts */
+            /** @description what each alert did (incident reported, repeat counted, resolved, unmatched, or stale: a late copy, older news than its incident, changing nothing); alerts not of the payload shape are refused on their own, named in rejectedAlerts; truncatedAlerts repeats how many alerts of the group Alertmanager left out (over its max_alerts) */
             200: {
                 headers: {
                     [name: string]: unknown;

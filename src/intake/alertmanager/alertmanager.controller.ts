@@ -36,7 +36,7 @@ export class AlertmanagerController {
   @HttpCode(200)
   @ApiOkResponse({
     description:
-      'what each alert did (incident reported, repeat counted, resolved, unmatched, or stale: a late copy, older news than its incident, changing nothing); alerts not of the payload shape are refused on their own, named in rejectedAlerts',
+      'what each alert did (incident reported, repeat counted, resolved, unmatched, or stale: a late copy, older news than its incident, changing nothing); alerts not of the payload shape are refused on their own, named in rejectedAlerts; truncatedAlerts repeats how many alerts of the group Alertmanager left out (over its max_alerts)',
   })
   @ApiBadRequestResponse({ description: 'an invalid envelope, or no valid alert: every offending field named' })
   @ApiBody({

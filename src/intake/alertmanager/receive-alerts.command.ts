@@ -19,6 +19,11 @@ export interface ReceiveAlertsResult {
   alerts: Array<{ fingerprint: string; alertname: string; outcome: AlertOutcome; incidentId: string | null }>;
   /** Alerts not of Alertmanager's shape, refused on their own (the payload's other alerts were taken). */
   rejected: number;
+  /**
+   * The payload's `truncatedAlerts`: alerts of the group Alertmanager left out (over the webhook's
+   * `max_alerts`); they were never sent, so nothing here took them.
+   */
+  truncatedAlerts: number;
   rejectedAlerts: RejectedAlert[];
 }
 

@@ -62,6 +62,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
         stale: 0,
         alerts: [],
         rejected: rejected.length,
+        truncatedAlerts: payload.truncatedAlerts,
         rejectedAlerts: rejected,
       };
       const ordered = [
@@ -136,6 +137,13 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
       const fields = rejected.flatMap((r) => r.fields.map((f) => f.field));
       this.logger.warn(
         `tenant ${tenantId}: ${rejected.length} of ${rejected.length + payload.alerts.length} alerts refused (${cutText(fields.join(', '), 300)}), the others taken`,
+      );
+    }
+    if (payload.truncatedAlerts > 0) {
+      // Alertmanager dropped them, not this service: the metric and the log are all that tells.
+      this.metrics.intakeAlertsTruncated.inc(payload.truncatedAlerts);
+      this.logger.warn(
+        `tenant ${tenantId}: Alertmanager left ${payload.truncatedAlerts} alerts out of group ${cutText(payload.groupKey, 200)} (over its max_alerts; ${payload.alerts.length + rejected.length} sent): raise max_alerts up to INTAKE_MAX_BATCH or group finer`,
       );
     }
     return taken;

@@ -50,6 +50,15 @@ export class MetricsService implements OnModuleInit {
     help: 'Alerts refused as not of the webhook payload shape (the others of their payload taken)',
     registers: [this.registry],
   });
+  /**
+   * Alerts Alertmanager left out of its notifications (`truncatedAlerts`: a group larger than the
+   * webhook's `max_alerts`). Counted per notification: a group truncated on every flush counts again.
+   */
+  readonly intakeAlertsTruncated = new Counter({
+    name: 'intake_alerts_truncated_total',
+    help: "Alerts Alertmanager left out of its notifications (truncatedAlerts, over the webhook's max_alerts); they never reached the intake",
+    registers: [this.registry],
+  });
   /** Alerts taken as late copies, older news than their incident: nothing changed. */
   readonly intakeAlertsStale = new Counter({
     name: 'intake_alerts_stale_total',
