@@ -494,7 +494,8 @@ describe('transactional outbox (real PostgreSQL)', () => {
         async () =>
           (
             await app.sql(
-              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE outbox_events SET status = ''done''%'`,
+              `SELECT 1 FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'UPDATE outbox_events SET status = ''done''%'`,
             )
           ).length > 0,
         'the second worker to wait',

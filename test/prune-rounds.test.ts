@@ -129,7 +129,7 @@ describe('prune rounds', () => {
     await eventually(
       async () =>
         (await count(
-          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
               AND (query LIKE 'DELETE FROM outbox_events%' OR query LIKE 'DELETE FROM recovery_run_transitions%')`,
         )) === 2,
       'both rounds waiting in their first batch',
