@@ -755,5 +755,6 @@ describe('console in Chromium', () => {
     } finally {
       await context.close();
     }
-  });
+    // A run rolled back, then axe over 14 pages, while another test file shares the two cores.
+  }, 180_000);
 });
