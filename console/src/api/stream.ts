@@ -89,7 +89,11 @@ const scopeOf = (session: StreamSession) => JSON.stringify([session.tenantId, se
 export function setStreamSession(session: StreamSession | null) {
   const next = session ? scopeOf(session) : null;
   if (next === scope) return;
+  const renewed = scope !== null && next !== null;
   leave();
+  // A new session of the same key (main.tsx carries on with it): what the old stream missed since
+  // its last open, and the events held back for the new cookie, were never passed on: a reconnect.
+  broken = renewed;
   scope = next;
   start();
 }
@@ -143,7 +147,7 @@ function join(name: string): void {
       if (quit.signal.aborted || channel !== ch) return resolve();
       stepDown = resolve;
       // Events between the last leader's end and this open were missed by every tab.
-      broken = takeover;
+      broken ||= takeover;
       open();
     });
   // Asked without waiting first, so a tab that waited knows it takes over from a leader that left.
@@ -185,6 +189,9 @@ function open(): void {
   };
   es.onerror = () => {
     broken = true;
+    // The open under check is over: its check must not pass for the reopen, which has its own
+    // (verify), or it would announce the reconnect before the stream is back, and not after it.
+    if (source === es) held = null;
     // CONNECTING: the browser retries by itself. CLOSED: it gave up; drop it and try again later.
     if (es.readyState !== EventSource.CLOSED || source !== es) return;
     drop();
