@@ -13,7 +13,7 @@ import { serveConsole } from './platform/console/serve-console.js';
 import { secretBoxOf } from './platform/crypto/secret-box.js';
 import { runMigrations } from './platform/database/migrate.js';
 import { resolveDatabase, type ResolvedDatabase } from './platform/database/resolve-database.js';
-import { jsonBodyParser } from './platform/http/body-limits.js';
+import { isIntakeRoute, jsonBodyParser } from './platform/http/body-limits.js';
 import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
 import { inputGuard } from './platform/http/input-guard.js';
 import { validationPipe } from './platform/http/validation.js';
@@ -61,6 +61,23 @@ export async function startApp(
       res.setHeader('Cache-Control', 'no-store');
       next();
     });
+    // Plain Express middleware runs before Nest's guards: a route whose middleware must not serve a
+    // stranger authenticates here first, answering as the guard would (401/403/429).
+    const guard = app.get(ApiKeyGuard);
+    const filter = new HttpExceptionFilter();
+    const authenticatedFirst =
+      (applies: (req: Request) => boolean, authenticate: (req: Request) => Promise<unknown>) =>
+      (req: Request, res: Response, next: NextFunction) => {
+        if (!applies(req)) return next();
+        authenticate(req).then(
+          () => next(),
+          (err: unknown) =>
+            filter.catch(err, { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never),
+        );
+      };
+    // The intake routes read bodies of up to INTAKE_MAX_BATCH × 4 KiB: only for a key that holds, so
+    // a stranger gets no more than every route's 256 KiB read (its role is checked by the guard later).
+    app.use(authenticatedFirst(isIntakeRoute, (req) => guard.authenticate(req)));
     // 256 KiB, but a full batch on the intake routes: Alertmanager drops a notification answered 413.
     app.use(jsonBodyParser(config.intakeMaxBatch));
     app.use(bodyParserErrorHandler);
@@ -69,17 +86,9 @@ export async function startApp(
     if (config.security.docsRequireKey) {
       // Swagger's routes are plain Express ones, outside Nest's guards: authenticate them here
       // (an agent key, confined to work orders, is refused as on every other route).
-      const guard = app.get(ApiKeyGuard);
-      const filter = new HttpExceptionFilter();
-      app.use((req: Request, res: Response, next: NextFunction) => {
-        // Case-insensitive, as Express matches routes: /DOCS-JSON is /docs-json.
-        if (!/^\/docs(?:$|\/|-json|-yaml)/i.test(req.path)) return next();
-        guard.authenticateForDocs(req).then(
-          () => next(),
-          (err: unknown) =>
-            filter.catch(err, { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never),
-        );
-      });
+      // Case-insensitive, as Express matches routes: /DOCS-JSON is /docs-json.
+      const docs = (req: Request) => /^\/docs(?:$|\/|-json|-yaml)/i.test(req.path);
+      app.use(authenticatedFirst(docs, (req) => guard.authenticateForDocs(req)));
     }
     app.useGlobalPipes(validationPipe());
     app.useGlobalFilters(new HttpExceptionFilter());

@@ -109,6 +109,25 @@ describe('intake body limits', () => {
     expect(settings.body.message).toBe('request body is over 256 KiB');
   });
 
+  it('reads no intake body for a caller without a key that holds: 401 before the body is parsed', async () => {
+    // Not JSON at all, and over 256 KiB: read, it would be a 400 (malformed) or a 413.
+    const junk = `{"alerts": [${'x'.repeat(300 * KIB)}`;
+    for (const auth of [{}, bearer('plk_not-a-key-of-anyone')]) {
+      for (const route of ['/intake/alertmanager', '/signals/metrics']) {
+        const res = await app.http.post(route).set(auth).set('Content-Type', 'application/json').send(junk);
+        expect({ route, status: res.status }).toEqual({ route, status: 401 });
+        expect(res.body).toMatchObject({ statusCode: 401 });
+      }
+    }
+    // With a key that holds, the same body is read (and refused as malformed).
+    const read = await app.http
+      .post('/intake/alertmanager')
+      .set(bearer(operator))
+      .set('Content-Type', 'application/json')
+      .send(junk);
+    expect(read.status).toBe(400);
+  });
+
   it("says in the answer and a metric how many alerts Alertmanager left out of the group (max_alerts' truncatedAlerts)", async () => {
     const before = await counterValue(app, 'intake_alerts_truncated_total');
     const body = {
@@ -118,5 +137,9 @@ describe('intake body limits', () => {
     const res = await app.http.post('/intake/alertmanager').set(bearer(operator)).send(body).expect(200);
     expect(res.body).toMatchObject({ created: 2, truncatedAlerts: 7 });
     expect(await counterValue(app, 'intake_alerts_truncated_total')).toBe(before + 7);
+    // A sender's absurd count is answered as sent, but counts at most a million.
+    const absurd = { ...body, truncatedAlerts: 1e15 };
+    await app.http.post('/intake/alertmanager').set(bearer(operator)).send(absurd).expect(200);
+    expect(await counterValue(app, 'intake_alerts_truncated_total')).toBe(before + 7 + 1_000_000);
   });
 });
