@@ -140,8 +140,9 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
       );
     }
     if (payload.truncatedAlerts > 0) {
-      // Alertmanager dropped them, not this service: the metric and the log are all that tells.
-      this.metrics.intakeAlertsTruncated.inc(payload.truncatedAlerts);
+      // Alertmanager dropped them, not this service: the metric and the log are all that tells. At most
+      // a million a notification: one odd sender's number must not inflate the counter for good.
+      this.metrics.intakeAlertsTruncated.inc(Math.min(payload.truncatedAlerts, 1_000_000));
       this.logger.warn(
         `tenant ${tenantId}: Alertmanager left ${payload.truncatedAlerts} alerts out of group ${cutText(payload.groupKey, 200)} (over its max_alerts; ${payload.alerts.length + rejected.length} sent): raise max_alerts up to INTAKE_MAX_BATCH or group finer`,
       );

@@ -79,7 +79,7 @@ describe('loadConfig', () => {
 
   it('HOST: an IP address or a host name, else refused at once rather than at listen', () => {
     expect(loadConfig({}).host).toBe('0.0.0.0');
-    for (const host of ['::', '127.0.0.1', 'localhost', 'pillar-loop.internal', ' 10.0.0.5 '])
+    for (const host of ['::', '127.0.0.1', 'localhost', 'pillar-loop.internal', 'pillar_loop', ' 10.0.0.5 '])
       expect(loadConfig({ HOST: host }).host).toBe(host.trim());
     for (const host of ['http://0.0.0.0', '0.0.0.0:3000', '[::]', 'local host', '-bad-.example'])
       expect(() => loadConfig({ HOST: host })).toThrow(`HOST must be an IP address or a host name`);

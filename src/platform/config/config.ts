@@ -228,7 +228,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('ADMIN_API_KEY', 'must be at least 16 characters');
   }
   // It travels as `Authorization: Bearer <key>`, which the guard reads as one run of non-blanks (and the CLI
-  // sends only visible ASCII): a passphrase with spaces would be created yet never authenticate.
+  // sends only visible ASCII): a passphrase with spaces would sign in to the console (its key travels in a
+  // JSON body) but never authenticate an API call or the CLI.
   if (adminApiKey !== null && !/^[\x21-\x7e]+$/.test(adminApiKey)) {
     throw new ConfigError('ADMIN_API_KEY', 'must be visible ASCII without spaces (it is sent as a Bearer token)');
   }
@@ -341,7 +342,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
 function listenHost(env: Env): string {
   const raw = env.HOST?.trim();
   if (!raw) return '0.0.0.0';
-  const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+  // Underscores too: container names resolve with them (a compose service `pillar_loop`).
+  const label = '[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?';
   if (isIP(raw) || new RegExp(`^${label}(?:\\.${label})*$`, 'i').test(raw)) return raw;
   throw new ConfigError(
     'HOST',
