@@ -1,4 +1,4 @@
-import { SESSION_CHANGED, SESSION_ENDED } from './client';
+import { SESSION_CHANGED, SESSION_ENDED, type Session } from './client';
 
 /**
  * The browser's one live connection per signed-in session: a single EventSource on the tenant's
@@ -40,12 +40,8 @@ const STREAM_EVENTS = ['loop_progress', 'run_progress', 'work_order_progress', '
 
 export type StreamListener = (data: unknown, event: string) => void;
 
-/** Who is signed in, as `GET /auth/session` and sign-in answer it. */
-interface StreamSession {
-  tenantId: string;
-  keyName: string;
-  expiresAt: string | null;
-}
+/** What of the signed-in session names its stream (scopeOf). */
+type StreamSession = Pick<Session, 'tenantId' | 'keyName' | 'expiresAt'>;
 
 /** What a leader tells the other tabs of its session. */
 type Relay =
@@ -216,13 +212,7 @@ function retryLater(): void {
  * (offline, a 502) it is tried again after the back-off.
  */
 async function verify(es: EventSource, events: Relay[]): Promise<void> {
-  let now: StreamSession | null | undefined;
-  try {
-    const res = await fetch('/auth/session', { credentials: 'same-origin' });
-    now = res.ok ? ((await res.json()) as StreamSession) : res.status === 401 ? null : undefined;
-  } catch {
-    now = undefined;
-  }
+  const now = await sessionNow();
   // Dropped, left, or opened again meanwhile: that open's own check decides.
   if (source !== es || held !== events) return;
   held = null;
@@ -249,12 +239,20 @@ async function verify(es: EventSource, events: Relay[]): Promise<void> {
  */
 async function checkSession(): Promise<void> {
   const asked = scope;
+  // Unless the tab moved on meanwhile (signed out, or the stream is back); no answer: the back-off tries again.
+  if ((await sessionNow()) === null && scope === asked && source === null) relay({ kind: 'session_ended' });
+}
+
+/**
+ * Who the browser's cookie signs in now: `GET /auth/session`'s session, null on its 401, undefined
+ * without an answer (offline, a 502).
+ */
+async function sessionNow(): Promise<StreamSession | null | undefined> {
   try {
     const res = await fetch('/auth/session', { credentials: 'same-origin' });
-    // Unless the tab moved on meanwhile (signed out, or the stream is back).
-    if (res.status === 401 && scope === asked && source === null) relay({ kind: 'session_ended' });
+    return res.ok ? ((await res.json()) as StreamSession) : res.status === 401 ? null : undefined;
   } catch {
-    // offline: the back-off tries again
+    return undefined;
   }
 }
 
