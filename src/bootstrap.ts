@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { openApiDocument } from './openapi/openapi-document.js';
 import { ApiKeyGuard } from './platform/auth/api-key.guard.js';
+import type { Principal } from './platform/auth/principal.js';
 import type { AppConfig } from './platform/config/config.js';
 import { serveConsole } from './platform/console/serve-console.js';
 import { secretBoxOf } from './platform/crypto/secret-box.js';
@@ -62,15 +63,19 @@ export async function startApp(
       next();
     });
     // Plain Express middleware runs before Nest's guards: a route whose middleware must not serve a
-    // stranger authenticates here first, answering as the guard would (401/403/429).
+    // stranger authenticates here first, answering as the guard would (401/403/429); the guard then
+    // takes the principal found here rather than looking the key up again.
     const guard = app.get(ApiKeyGuard);
     const filter = new HttpExceptionFilter();
     const authenticatedFirst =
-      (applies: (req: Request) => boolean, authenticate: (req: Request) => Promise<unknown>) =>
-      (req: Request, res: Response, next: NextFunction) => {
+      (applies: (req: Request) => boolean, authenticate: (req: Request) => Promise<Principal>) =>
+      (req: Request & { principal?: Principal }, res: Response, next: NextFunction) => {
         if (!applies(req)) return next();
         authenticate(req).then(
-          () => next(),
+          (principal) => {
+            req.principal = principal;
+            next();
+          },
           (err: unknown) =>
             filter.catch(err, { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never),
         );
