@@ -254,8 +254,9 @@ describe('console tabs share one live stream', () => {
       await signIn(first, app.url, key);
       const [{ value: token }] = await context.cookies();
       // Seconds to live: the tabs open with it and their stream is watched until then (CredentialWatch).
+      // Long enough for two tabs and their stream to open on a machine shared with another test file.
       await app.sql(
-        `UPDATE console_sessions SET expires_at = now() + interval '8 seconds' WHERE token_hash = encode(sha256($1::bytea), 'hex')`,
+        `UPDATE console_sessions SET expires_at = now() + interval '25 seconds' WHERE token_hash = encode(sha256($1::bytea), 'hex')`,
         [token],
       );
       await first.goto(`${app.url}/console/incidents`);
@@ -268,12 +269,13 @@ describe('console tabs share one live stream', () => {
       );
       expect(live).toBe(true);
       for (const tab of [first, second]) {
-        await tab.getByLabel('API key').waitFor();
+        // Until the session's expiry, up to 25 s away.
+        await tab.getByLabel('API key').waitFor({ timeout: 60_000 });
         expect(await tab.getByTestId('signin-notice').textContent()).toMatch(/session ended: sign in again/);
       }
       await eventually(async () => serverStreams('tabs-expiry') === 0, 'no stream to be left');
     });
-  });
+  }, 120_000);
 
   it('a stream the server drops and then refuses (429) is opened again after a back-off, and every tab reads what it missed and hears what comes next', async () => {
     const key = await app.keyFor('tabs-retry', 'operator');
