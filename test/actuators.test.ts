@@ -8,7 +8,7 @@ import {
   CallActuator,
   type ActuatorCallResult,
 } from '../src/self-healing/actuators/call-actuator/call-actuator.command.js';
-import { ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_KEY, ALLOW_LOOPBACK, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 describe('actuators and the Standard Webhooks caller', () => {
@@ -103,6 +103,23 @@ describe('actuators and the Standard Webhooks caller', () => {
       .send({ url: receiver.url, headers: { 'webhook-id': 'forged' } });
     expect(badHeader.status).toBe(400);
     expect(JSON.stringify(badHeader.body)).toMatch(/headers\.webhook-id/);
+    // Values Node would refuse to send on every call are refused when saved.
+    for (const value of ['abc\u0001def', 'a\u007fb', '€ 5']) {
+      const unsendable = await app.http
+        .put('/actuators/x')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ url: receiver.url, headers: { 'X-Token': value } });
+      expect(unsendable.status).toBe(400);
+      expect(unsendable.body.fields).toEqual([
+        { field: 'headers.X-Token', errors: ['must hold only printable ASCII, tabs and Latin-1 characters'] },
+      ]);
+    }
+    const latin1 = await app.http
+      .put('/actuators/x')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ url: receiver.url, headers: { 'X-Token': 'caf\u00e9\tok' } });
+    expect(latin1.status).toBe(201);
+    await app.http.delete('/actuators/x').set('Authorization', `Bearer ${admin}`).expect(204);
   });
 
   it('a call is signed per Standard Webhooks and a retry carries the same webhook-id', async () => {
@@ -184,7 +201,7 @@ describe('actuators and the Standard Webhooks caller', () => {
   });
 
   it('/metrics shows actuator call latency by outcome', async () => {
-    const text = (await app.http.get('/metrics').set('Authorization', `Bearer ${admin}`).expect(200)).text;
+    const text = (await app.http.get('/metrics').set('Authorization', `Bearer ${ADMIN_KEY}`).expect(200)).text;
     expect(text).toMatch(/actuator_call_duration_seconds_count\{outcome="succeeded"\} [1-9]/);
     expect(text).toMatch(/actuator_call_duration_seconds_count\{outcome="retryable"\} [1-9]/);
     expect(text).not.toMatch(/outcome="not_configured"/);

@@ -134,4 +134,22 @@ describe('the egress rule at call time (a real local server)', () => {
     expect(failureOf(new Error('something about 10.0.0.9:5432')).message).toBe('network error');
     answer = (res) => res.end('{}');
   });
+
+  it('a request Node will not build (a header value it cannot send) is refused, not a retryable network error', async () => {
+    const rule = egress('127.0.0.0/8');
+    let reached = 0;
+    answer = (res) => {
+      reached++;
+      res.end('{}');
+    };
+    for (const value of ['a\u0001b', 'a\u007fb', '€']) {
+      const failure = await rule
+        .send(`http://127.0.0.1:${port}/`, { ...request, headers: { 'x-token': value } })
+        .catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(EgressFailure);
+      expect(failure).toMatchObject({ kind: 'refused', message: 'the request is not valid HTTP (ERR_INVALID_CHAR)' });
+    }
+    expect(reached).toBe(0);
+    answer = (res) => res.end('{}');
+  });
 });

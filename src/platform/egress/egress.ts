@@ -132,30 +132,36 @@ export class Egress {
     const client = target.protocol === 'https:' ? https : http;
     return new Promise<OutboundAnswer>((resolve, reject) => {
       const fail = (err: unknown) => reject(failureOf(err, signal));
-      const req = client.request(
-        target,
-        { method: o.method, headers: o.headers, agent: this.agentFor(target), signal },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          const done = () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).subarray(0, o.maxAnswerBytes).toString('utf8'),
+      let req: http.ClientRequest;
+      try {
+        req = client.request(
+          target,
+          { method: o.method, headers: o.headers, agent: this.agentFor(target), signal },
+          (res) => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            const done = () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).subarray(0, o.maxAnswerBytes).toString('utf8'),
+              });
+            res.on('data', (chunk: Buffer) => {
+              chunks.push(chunk);
+              size += chunk.length;
+              if (size >= o.maxAnswerBytes) {
+                done();
+                res.destroy();
+              }
             });
-          res.on('data', (chunk: Buffer) => {
-            chunks.push(chunk);
-            size += chunk.length;
-            if (size >= o.maxAnswerBytes) {
-              done();
-              res.destroy();
-            }
-          });
-          res.on('end', done);
-          res.on('error', fail);
-        },
-      );
+            res.on('end', done);
+            res.on('error', fail);
+          },
+        );
+      } catch (err) {
+        // Node refuses to build the request (a header value it cannot send, say): no retry can help.
+        return reject(new EgressFailure('refused', `the request is not valid HTTP${codeOf(err)}`));
+      }
       req.on('error', fail);
       req.end(o.body);
     });
@@ -218,8 +224,7 @@ const TLS_CODE = /^(EPROTO$|ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_
 export function failureOf(err: unknown, signal?: AbortSignal): EgressFailure {
   if (err instanceof EgressFailure) return err;
   if (signal?.aborted) return new EgressFailure('timed_out', 'timed out');
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
-  const code = String(e?.code ?? e?.cause?.code ?? '');
+  const code = errorCode(err);
   const known: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ECONNRESET: 'connection reset',
@@ -233,5 +238,16 @@ export function failureOf(err: unknown, signal?: AbortSignal): EgressFailure {
   if (known[code]) return new EgressFailure('network', known[code]);
   if (code.startsWith('HPE_')) return new EgressFailure('network', 'the answer is not valid HTTP');
   if (TLS_CODE.test(code)) return new EgressFailure('network', `TLS failed (${code})`);
-  return new EgressFailure('network', /^[A-Z0-9_]{2,40}$/.test(code) ? `network error (${code})` : 'network error');
+  return new EgressFailure('network', `network error${codeOf(err)}`);
+}
+
+function errorCode(err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  return String(e?.code ?? e?.cause?.code ?? '');
+}
+
+/** ` (CODE)` for an error with a Node or system code, else nothing: never the error's message, which may name the host. */
+function codeOf(err: unknown): string {
+  const code = errorCode(err);
+  return /^[A-Z0-9_]{2,40}$/.test(code) ? ` (${code})` : '';
 }

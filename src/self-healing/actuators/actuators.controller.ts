@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put,
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { Response } from 'express';
+import { validateHeaderValue } from 'node:http';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { auditedUrl } from '../../platform/audit/audited-url.js';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
@@ -162,6 +163,15 @@ function checkName(name: string): string {
   return name;
 }
 
+function validHeaderValue(name: string, value: string): boolean {
+  try {
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function checkHeaders(headers: Record<string, unknown>): Record<string, string> {
   const entries = Object.entries(headers);
   if (entries.length > MAX_HEADERS)
@@ -171,6 +181,12 @@ function checkHeaders(headers: Record<string, unknown>): Record<string, string> 
       throw invalidFields([{ field: `headers.${k}`, errors: ['not an allowed header name'] }]);
     if (typeof v !== 'string' || v.length > 4096 || /[\r\n\0]/.test(v))
       throw invalidFields([{ field: `headers.${k}`, errors: ['must be a single-line string'] }]);
+    // What Node itself refuses to send (other control characters, anything above U+00FF): refused here,
+    // not found out on every call.
+    if (!validHeaderValue(k, v))
+      throw invalidFields([
+        { field: `headers.${k}`, errors: ['must hold only printable ASCII, tabs and Latin-1 characters'] },
+      ]);
   }
   return headers as Record<string, string>;
 }
