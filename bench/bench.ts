@@ -527,6 +527,7 @@ async function main(): Promise<void> {
         requestTimeoutMs: opts.requestTimeoutMs,
         crosscheckMax: opts.crosscheckMax,
         sampleDepth: opts.sampleDepth,
+        metricsKey: adminKey,
         runId,
       },
       sampler,

@@ -48,6 +48,8 @@ export interface LoadParams {
   crosscheckMax: number;
   /** Scrape `/metrics` once a second for the outbox depth. */
   sampleDepth: boolean;
+  /** A platform admin key: `/metrics` counts every tenant, so the tenant's key may not read it. */
+  metricsKey: string;
   runId: string;
 }
 
@@ -385,6 +387,7 @@ export async function runLoopLoad(
   const total = Math.max(1, Math.round(p.rate * p.durationS));
   const bodies = new BodySource(p, total);
   const api = requester(p.baseUrl, p.apiKey, p.sockets, p.requestTimeoutMs);
+  const metricsApi = requester(p.baseUrl, p.metricsKey, 1, p.requestTimeoutMs);
 
   const accepted = new Map<string, number>(); // incidentId → offer index
   const completions = new Map<string, { durationMs: number; at: number }>();
@@ -502,7 +505,7 @@ export async function runLoopLoad(
   const scrape = () => {
     if (!p.sampleDepth || scraping) return;
     scraping = true;
-    void api
+    void metricsApi
       .send('GET', '/metrics')
       .then((r) => {
         if (r.status !== 200) return;
@@ -616,6 +619,7 @@ export async function runLoopLoad(
   stream.close();
   await Promise.allSettled([...pending]);
   api.close();
+  metricsApi.close();
   emit({ type: 'phase', phase: 'done', at: Date.now() });
 
   const durations: number[] = [];

@@ -369,7 +369,18 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
   describe('operations', () => {
     it('serves Prometheus metrics and the OpenAPI document', async () => {
       await app.http.get('/metrics').expect(401);
-      const metrics = await app.http.get('/metrics').set(bearer(acmeViewer)).expect(200);
+      // Platform-wide counters: a tenant's key, even an admin's, must not watch the other tenants.
+      await app.http.get('/metrics').set(bearer(acmeViewer)).expect(403);
+      await app.http
+        .get('/metrics')
+        .set(bearer(await app.keyFor('acme', 'admin')))
+        .expect(403);
+      const scraper = await app.http
+        .post('/admin/api-keys')
+        .set(bearer(ADMIN_KEY))
+        .send({ tenantId: 'ops', name: 'prometheus', role: 'viewer', platformAdmin: true })
+        .expect(201);
+      const metrics = await app.http.get('/metrics').set(bearer(scraper.body.key)).expect(200);
       expect(metrics.text).toMatch(/http_request_duration_seconds_bucket\{.*route="\/incidents"/);
       expect(metrics.text).toMatch(/outbox_depth\{status="pending"\} \d+/);
       expect(metrics.text).toMatch(/outbox_oldest_due_age_seconds \d/);

@@ -10,7 +10,7 @@ import type { RunRow } from '../src/self-healing/runs/run.view.js';
 import { connectActuator } from './support/actuators.js';
 import { counterValue } from './support/metrics.js';
 import { openSse } from './support/sse.js';
-import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { answerHealthy, startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -526,7 +526,7 @@ describe('recovery runs', () => {
     const resolved = await get(`/incidents/${ok.incidentId}`, key);
     const mttr = Date.parse(resolved.resolvedAt) - Date.parse(resolved.occurredAt);
     expect(stats.mttrMs).toEqual({ avg: mttr, p50: mttr, fastest: mttr, slowest: mttr });
-    const metrics = (await app.http.get('/metrics').set(auth(admin))).text;
+    const metrics = (await app.http.get('/metrics').set(auth(ADMIN_KEY)).expect(200)).text;
     expect(metrics).toMatch(/recovery_runs_total\{status="rolled_back"\} [1-9]/);
     expect(metrics).toMatch(/recovery_steps_total\{kind="webhook",status="succeeded"\} [1-9]/);
     expect(metrics).toMatch(/actuator_call_duration_seconds_count\{outcome="succeeded"\} [1-9]/);

@@ -211,7 +211,7 @@ describe('tenant isolation and roles on every route of the OpenAPI document', ()
           'POST /runs/{id}/steps/{stepId}/result':
             "an actuator's late result: authenticated by its step's callback token (test/recovery-runs.test.ts)",
         },
-        platformRoutes: /^\/admin\//,
+        platformRoutes: /^\/(admin\/|metrics$)/,
         upserts: {
           'PUT /actuators/{name}': "actuator names are per tenant: the PUT creates the caller's own",
           'PUT /routing/agents/{id}': "agent ids are per tenant: the PUT registers the caller's own",

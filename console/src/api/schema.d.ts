@@ -713,7 +713,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /** Prometheus metrics (platform admin key) */
         get: operations["MetricsController_scrape"];
         put?: never;
         post?: never;
