@@ -1,10 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import type pg from 'pg';
+import { DataSource } from 'typeorm';
+import { startApp } from '../src/bootstrap.js';
+import { loadConfig } from '../src/platform/config/config.js';
 import { NotifyBatcher } from '../src/platform/database/notify-batcher.js';
 import { PgNotifications } from '../src/platform/database/pg-notifications.js';
 import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
 import { openSse } from './support/sse.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 /** 4 000 characters of 3 bytes each: 12 000 bytes, over PostgreSQL's 8 000-byte NOTIFY limit though under 8 000 characters. */
@@ -123,5 +129,32 @@ describe('NOTIFY payloads (real PostgreSQL LISTEN/NOTIFY, real SSE)', () => {
     } finally {
       for (const s of streams) s.close();
     }
+  });
+
+  it('a NOTIFY flushed while shutdown is ending the pool is dropped quietly, not sent to a closed pool and warned about', async () => {
+    // An app of its own: this one is shut down by the test.
+    const running = await startApp(
+      loadConfig({ DATABASE_URL: await createTestDatabase(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }),
+      () => {},
+    );
+    const batcher = running.app.get(NotifyBatcher);
+    const warnings: string[] = [];
+    jest
+      .spyOn((batcher as unknown as { logger: Logger }).logger, 'warn')
+      .mockImplementation((message: unknown) => void warnings.push(String(message)));
+    const dataSource = running.app.get(DataSource);
+    const pool = (dataSource.driver as unknown as { master: pg.Pool & { ending: boolean } }).master;
+
+    // A connection still out keeps the pool's end from finishing: the window in which the pool is
+    // ending while the app still counts as initialised, held open here instead of lasting a few ms.
+    const held = await pool.connect();
+    const closing = running.close();
+    while (!pool.ending) await new Promise((resolve) => setImmediate(resolve));
+    expect(dataSource.isInitialized).toBe(true);
+    batcher.notifyAfterCommit('shutdown_probe', 'late');
+    await batcher.flush();
+    held.release();
+    await closing;
+    expect(warnings).toEqual([]);
   });
 });

@@ -116,9 +116,12 @@ export class TransactionHost implements OnApplicationShutdown {
     this.reservePool = null;
   }
 
-  /** False once the app has shut the pool down. */
+  /**
+   * False once the app has begun to shut the pool down: a pool that is ending refuses every query,
+   * while the app counts as initialised until its last connection has closed.
+   */
   get isOpen(): boolean {
-    return this.dataSource.isInitialized;
+    return this.dataSource.isInitialized && !(this.pool as Pool & { ending?: boolean }).ending;
   }
 
   get inTransaction(): boolean {
