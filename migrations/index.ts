@@ -41,6 +41,7 @@ import { IncidentsFingerprintIndex1767300000000 } from './1767300000000-incident
 import { OutboxTenantDeadLettersIndex1767400300000 } from './1767400300000-outbox-tenant-dead-letters-index.js';
 import { PatternRecoveryTemplateSqlNull1767400500000 } from './1767400500000-pattern-recovery-template-sql-null.js';
 import { IncidentsRunPersonActed1767400900000 } from './1767400900000-incidents-run-person-acted.js';
+import { IncidentResolvedSettlesWaiting1767401230000 } from './1767401230000-incident-resolved-settles-waiting.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -87,4 +88,5 @@ export const migrations = [
   OutboxTenantDeadLettersIndex1767400300000,
   PatternRecoveryTemplateSqlNull1767400500000,
   IncidentsRunPersonActed1767400900000,
+  IncidentResolvedSettlesWaiting1767401230000,
 ];

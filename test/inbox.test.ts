@@ -406,6 +406,87 @@ describe('inbox', () => {
     await leaves(item.id);
   });
 
+  it('work_order: failed orders of a resolved incident, however many, are neither counted nor hide an older one that still waits', async () => {
+    // A tenant of its own: the one that still waits failed 10 hours ago on an open incident; then a
+    // storm of 510 failures, an hour ago, on an incident resolved since (nothing left to do about them).
+    const key = await app.keyFor('inbox-wo-storm', 'operator');
+    const incident = async (message: string) =>
+      (await app.http.post('/incidents').set(auth(key)).send({ errorType: 'CodeBug', message }).expect(201)).body
+        .id as string;
+    const open = await incident('null deref in the parser, still open');
+    const fixed = await incident('overflow in the lexer, fixed by hand');
+    const failed = (incidentId: string, count: number, minutesAgo: number) =>
+      app.sql<{ id: string }>(
+        `INSERT INTO work_orders (id, tenant_id, incident_id, description, priority, complexity, status, failure_reason,
+                                  created_at, updated_at, finished_at)
+         SELECT gen_random_uuid(), 'inbox-wo-storm', $1, 'fix it ' || i, 'high', 'small', 'failed', 'needs a schema change',
+                t, t, t
+           FROM generate_series(1, $2::int) i, LATERAL (SELECT now() - make_interval(mins => $3::int, secs => -i) AS t) at
+         RETURNING id`,
+        [incidentId, count, minutesAgo],
+      );
+    const [waits] = await failed(open, 1, 600);
+    await failed(fixed, 510, 60);
+    expect((await get('/inbox/summary', key)).byKind.work_order).toBe(511);
+
+    await app.http.post(`/incidents/${fixed}/resolve`).set(auth(key)).send({ note: 'fixed' }).expect(200);
+    // Once the resolution has reached self-healing, its orders wait no more, wherever they stood.
+    await eventually(
+      async () => (await get('/inbox/summary', key)).byKind.work_order === 1,
+      'the resolved incident’s failed orders to stop waiting',
+    );
+    expect((await everything(key, 'snoozed=include&kind=work_order')).map((i) => i.id)).toEqual([
+      `work_order:${waits.id}`,
+    ]);
+    // Still itself: an order raised on the resolved incident afterwards is settled from the start.
+    const late = await app.app.get(CommandBus).execute(
+      new CreateWorkOrder({
+        tenantId: 'inbox-wo-storm',
+        runId: null,
+        incidentId: fixed,
+        stepId: null,
+        description: 'fix the lexer again',
+        priority: 'high',
+        complexity: 'small',
+        context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
+      }),
+    );
+    await app.sql(
+      `UPDATE work_orders SET status = 'failed', failure_reason = 'no', finished_at = now() WHERE id = $1`,
+      [late.id],
+    );
+    expect((await get('/inbox/summary', key)).byKind.work_order).toBe(1);
+  });
+
+  it('escalation: escalations of a resolved incident, however many, are neither counted nor hide an older one that still waits', async () => {
+    const key = await app.keyFor('inbox-esc-storm', 'operator');
+    const incident = async (message: string) =>
+      (await app.http.post('/incidents').set(auth(key)).send({ errorType: 'Degradation', message }).expect(201)).body
+        .id as string;
+    const open = await incident('latency of the summariser, still degraded');
+    const fixed = await incident('latency of the translator, fixed');
+    const armed = (incidentId: string, count: number, minutesAgo: number) =>
+      app.sql<{ id: string }>(
+        `INSERT INTO signal_escalations (id, tenant_id, metric, agent_id, capability, armed_at, expires_at, symptom_ids, incident_id)
+         SELECT gen_random_uuid(), 'inbox-esc-storm', 'latency_ms', 'agent-' || i, 'summarise',
+                now() - make_interval(mins => $3::int, secs => -i), now() + interval '20 hours', '{}', $1
+           FROM generate_series(1, $2::int) i RETURNING id`,
+        [incidentId, count, minutesAgo],
+      );
+    const [waits] = await armed(open, 1, 600);
+    await armed(fixed, 510, 60);
+    expect((await get('/inbox/summary', key)).byKind.escalation).toBe(511);
+
+    await app.http.post(`/incidents/${fixed}/resolve`).set(auth(key)).send({}).expect(200);
+    await eventually(
+      async () => (await get('/inbox/summary', key)).byKind.escalation === 1,
+      'the resolved incident’s escalations to stop waiting',
+    );
+    expect((await everything(key, 'snoozed=include&kind=escalation')).map((i) => i.id)).toEqual([
+      `escalation:${waits.id}`,
+    ]);
+  });
+
   describe('assign and snooze', () => {
     let itemId: string;
     beforeAll(async () => {

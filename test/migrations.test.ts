@@ -107,6 +107,48 @@ describe('migrations', () => {
     await ds.query(`DELETE FROM failure_patterns WHERE tenant_id = 'm-null'`);
   });
 
+  it('records on the failed work orders and escalations of incidents resolved before that they no longer wait, and drops it on down', async () => {
+    await runMigrations(url);
+    const after =
+      migrations.length - migrations.findIndex((m) => m.name === 'IncidentResolvedSettlesWaiting1767401230000');
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    const [open, resolved] = ['01a233e4-0000-7000-8000-000000000021', '01a233e4-0000-7000-8000-000000000022'];
+    await ds.query(
+      `INSERT INTO incidents (id, tenant_id, title, error_type, message, severity, occurred_at, status, resolved_at, resolved_by)
+       VALUES ($1, 'm-settle', 'open', 'CodeBug', 'x', 'high', now(), 'open', NULL, NULL),
+              ($2, 'm-settle', 'fixed', 'CodeBug', 'x', 'high', now(), 'resolved', '2026-01-02T03:04:05.678Z', 'ops')`,
+      [open, resolved],
+    );
+    for (const [n, incident] of [
+      [1, open],
+      [2, resolved],
+    ] as const) {
+      await ds.query(
+        `INSERT INTO work_orders (id, tenant_id, incident_id, description, priority, complexity, status)
+         VALUES ($1, 'm-settle', $2, 'fix', 'high', 'small', 'failed')`,
+        [`01a233e4-0000-7000-8000-00000000003${n}`, incident],
+      );
+      await ds.query(
+        `INSERT INTO signal_escalations (id, tenant_id, metric, armed_at, expires_at, symptom_ids, incident_id)
+         VALUES ($1, 'm-settle', 'latency_ms', now(), now(), '{}', $2)`,
+        [`01a233e4-0000-7000-8000-00000000004${n}`, incident],
+      );
+    }
+    await runMigrations(url);
+    const settled = (table: string) =>
+      ds.query(`SELECT incident_id, incident_resolved_at FROM ${table} WHERE tenant_id = 'm-settle' ORDER BY id`);
+    for (const table of ['work_orders', 'signal_escalations'])
+      expect(await settled(table)).toEqual([
+        { incident_id: open, incident_resolved_at: null },
+        { incident_id: resolved, incident_resolved_at: new Date('2026-01-02T03:04:05.678Z') },
+      ]);
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    await expect(settled('work_orders')).rejects.toThrow(/incident_resolved_at/);
+    await runMigrations(url);
+    for (const table of ['work_orders', 'signal_escalations', 'incidents'])
+      await ds.query(`DELETE FROM ${table} WHERE tenant_id = 'm-settle'`);
+  });
+
   it('seals stored actuator headers, moves URL credentials into a sealed Basic header, and opens them again on down (issue 20)', async () => {
     const box = new SecretBox(Buffer.alloc(32, 7));
     const secrets = { secretBox: () => box };

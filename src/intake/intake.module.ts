@@ -7,6 +7,7 @@ import { IntakeSettingsRepository } from './settings/intake-settings.repository.
 import { UpdateIntakeSettingsHandler } from './settings/update-settings/update-intake-settings.handler.js';
 import { ListArmedEscalationsHandler } from './signals/list-armed-escalations/list-armed-escalations.handler.js';
 import { RecordSamplesHandler } from './signals/record-samples/record-samples.handler.js';
+import { SettleEscalationsHandler } from './signals/settle-escalations/settle-escalations.handler.js';
 import { SignalsController } from './signals/signals.controller.js';
 import { SignalsRepository } from './signals/signals.repository.js';
 
@@ -24,6 +25,7 @@ import { SignalsRepository } from './signals/signals.repository.js';
     RecordSamplesHandler,
     UpdateIntakeSettingsHandler,
     ListArmedEscalationsHandler,
+    SettleEscalationsHandler,
   ],
 })
 export class IntakeModule {}

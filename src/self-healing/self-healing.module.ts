@@ -14,6 +14,7 @@ import { ActOnWorkOrderHandler } from './patches/act-on-work-order/act-on-work-o
 import { BuildWorkOrderContextHandler } from './patches/build-work-order-context/build-work-order-context.handler.js';
 import { CreateWorkOrderHandler } from './patches/create-work-order/create-work-order.handler.js';
 import { PatchesController } from './patches/patches.controller.js';
+import { SettleWorkOrdersHandler } from './patches/settle-work-orders/settle-work-orders.handler.js';
 import { TriggerPlaybookHandler } from './patches/trigger-playbook/trigger-playbook.handler.js';
 import { WorkOrderLeaseSweeper } from './patches/work-order-lease.sweeper.js';
 import { WorkOrderJournal } from './patches/work-order.journal.js';
@@ -84,6 +85,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     RecoveryNamesReader,
     ListIncidentRecoveriesHandler,
     SupersedeReviewsHandler,
+    SettleWorkOrdersHandler,
     ActuatorRepository,
     ActuatorSecretsCheck,
     CallActuatorHandler,

@@ -31,6 +31,8 @@ export interface EscalationRow {
   expires_at: Date;
   symptom_ids: string[];
   incident_id: string;
+  /** When its incident was resolved (null: open): it no longer waits for a person, armed or not. */
+  incident_resolved_at: Date | null;
 }
 
 export interface BaselineRow {
@@ -157,8 +159,9 @@ export class SignalsRepository {
   }
 
   /**
-   * Escalations still armed by the wall clock, newest first, at most `limit` (null: all), with how
-   * bad their symptoms were and how many are armed; with `ids` (uuids), only those that are armed.
+   * Escalations still armed by the wall clock whose incident is not resolved (what waits for a
+   * person), newest first, at most `limit` (null: all), with how bad their symptoms were and how
+   * many such there are; with `ids` (uuids), only those of them.
    */
   armedEscalations(
     tenantId: string,
@@ -171,9 +174,19 @@ export class SignalsRepository {
                        WHERE s.id = ANY(e.symptom_ids) AND s.severity = 'critical') AS critical,
               (count(*) OVER ())::int AS total
          FROM signal_escalations e
-        WHERE e.tenant_id = $1 AND e.expires_at > now() AND ($3::uuid[] IS NULL OR e.id = ANY ($3::uuid[]))
+        WHERE e.tenant_id = $1 AND e.expires_at > now() AND e.incident_resolved_at IS NULL
+          AND ($3::uuid[] IS NULL OR e.id = ANY ($3::uuid[]))
         ORDER BY e.armed_at DESC, e.id DESC LIMIT $2`,
       [tenantId, limit, ids],
+    );
+  }
+
+  /** Records that the incident was resolved on its escalations. */
+  async markIncidentResolved(tenantId: string, incidentId: string, resolvedAt: Date): Promise<void> {
+    await this.tx.query(
+      `UPDATE signal_escalations SET incident_resolved_at = $3
+        WHERE tenant_id = $1 AND incident_id = $2 AND incident_resolved_at IS NULL`,
+      [tenantId, incidentId, resolvedAt],
     );
   }
 

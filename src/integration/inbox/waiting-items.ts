@@ -32,7 +32,10 @@ export type WaitingPositions = Partial<Record<WaitingWorkKind, WaitingPosition>>
  * the moment its cause stops waiting): self-healing's reviews, operator steps, holds and work
  * orders, governance's draft policies, intake's armed escalations. What waits only on incidents
  * that have since been resolved no longer waits (a step waiting for its operator still does: the
- * run waits until someone finishes or cancels it).
+ * run waits until someone finishes or cancels it): the pillars stop selecting it once
+ * `IncidentResolved` reached them (reviews and holds superseded, failed work orders and escalations
+ * settled), so it is neither listed nor counted however much of it there is; `stillWaiting` drops
+ * what is listed in the moment before that.
  */
 @Injectable()
 export class WaitingItems {
@@ -156,7 +159,11 @@ export class WaitingItems {
     return { items: await this.stillWaiting(tenantId, page.items.map(fromWaitingWork)), next };
   }
 
-  /** Drops what waits only on incidents resolved since (a step waiting for its operator still waits). */
+  /**
+   * Drops what waits only on incidents resolved since (a step waiting for its operator still waits):
+   * what is listed between a resolution's commit and its pillars' handling of `IncidentResolved`
+   * (the pillars' counts, of the unlisted too, leave it out once handled).
+   */
   private async stillWaiting(tenantId: string, listed: WaitingItem[]): Promise<WaitingItem[]> {
     const about = [...new Set(listed.filter((i) => i.kind !== 'operator_step').flatMap((i) => i.incidentIds))];
     const resolved = new Set(

@@ -53,6 +53,11 @@ export interface WorkOrderRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  /**
+   * When its incident was resolved (raised on one resolved already: when it was raised); null while
+   * the incident is open, or without one. A failed order no longer waits once it is set.
+   */
+  incident_resolved_at: Date | null;
 }
 
 export interface NewWorkOrder {
@@ -75,10 +80,11 @@ export interface StatusCount {
 export class WorkOrdersRepository {
   constructor(private readonly tx: TransactionHost) {}
 
-  async insert(w: NewWorkOrder): Promise<WorkOrderRow> {
+  /** `incidentResolved`: its incident is resolved already (it is raised settled). */
+  async insert(w: NewWorkOrder, incidentResolved = false): Promise<WorkOrderRow> {
     const [row] = await this.tx.query<WorkOrderRow>(
-      `INSERT INTO work_orders (id, tenant_id, run_id, step_id, incident_id, description, context, priority, complexity, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, 'queued') RETURNING *`,
+      `INSERT INTO work_orders (id, tenant_id, run_id, step_id, incident_id, description, context, priority, complexity, status, incident_resolved_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, 'queued', CASE WHEN $10::boolean THEN now() END) RETURNING *`,
       [
         uuidv7(),
         w.tenantId,
@@ -89,9 +95,23 @@ export class WorkOrdersRepository {
         JSON.stringify(w.context),
         w.priority,
         w.complexity,
+        incidentResolved,
       ],
     );
     return row;
+  }
+
+  /**
+   * Records that the incident was resolved on each of its work orders (whatever their status: one
+   * still being worked on that fails later no longer waits either). Answers how many.
+   */
+  async markIncidentResolved(tenantId: string, incidentId: string, resolvedAt: Date): Promise<number> {
+    const rows = await this.tx.query(
+      `UPDATE work_orders SET incident_resolved_at = $3
+        WHERE tenant_id = $1 AND incident_id = $2 AND incident_resolved_at IS NULL RETURNING 1`,
+      [tenantId, incidentId, resolvedAt],
+    );
+    return rows.length;
   }
 
   async find(tenantId: string, id: string): Promise<WorkOrderRow | null> {

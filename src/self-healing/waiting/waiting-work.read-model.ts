@@ -86,9 +86,11 @@ const WAITING: Record<WaitingWorkKind, string> = {
        AND NOT EXISTS (SELECT 1 FROM recovery_run_steps s WHERE s.run_id = run.id AND s.status = 'awaiting_operator')`,
   // Failed work orders, and those whose claim lapsed (the sweeper returns them to the queue:
   // they wait for a coding agent that already dropped them once). A failed one waits on its
-  // incident (the inbox drops it once that is resolved); one without (a POST /patches/trigger
+  // incident: until IncidentResolved reaches self-healing (incident_resolved_at; the inbox drops
+  // the listed ones of an incident resolved in between); one without (a POST /patches/trigger
   // run's) only until its run, which the failure fails (DESIGN §9), has finished: after that
-  // nothing is left to do about it (a failed order is never claimed again, nor canceled).
+  // nothing is left to do about it (a failed order is never claimed again, nor canceled). Nor
+  // is anything about one whose claim lapsed once its incident is resolved.
   work_order: `
     SELECT 'work_order' AS kind, 'work_order' AS subject_type, w.id::text AS subject_id, NULL AS step_id,
            CASE WHEN w.status = 'failed' THEN coalesce(w.finished_at, w.updated_at)
@@ -104,6 +106,7 @@ const WAITING: Record<WaitingWorkKind, string> = {
            AND t.from_status IN ('claimed', 'in_progress')) lapse
         ON w.status = 'queued'
      WHERE w.tenant_id = $1 AND w.status IN ('failed', 'queued', 'claimed', 'in_progress')
+       AND w.incident_resolved_at IS NULL
        AND ((w.status = 'failed'
              AND (w.incident_id IS NOT NULL
                   OR EXISTS (SELECT 1 FROM recovery_runs run WHERE run.id = w.run_id AND run.finished_at IS NULL)))

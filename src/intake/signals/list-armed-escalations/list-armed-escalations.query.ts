@@ -9,7 +9,10 @@ export interface ListArmedEscalationsProps {
   ids?: readonly string[];
 }
 
-/** Degradation escalations still armed (DESIGN §10), and how many there are. */
+/**
+ * Degradation escalations still armed (DESIGN §10) whose incident is not resolved: what waits for a
+ * person. And how many there are.
+ */
 export interface ListArmedEscalations extends ListArmedEscalationsProps {}
 export class ListArmedEscalations extends Query<{ items: ArmedEscalationView[]; total: number }> {
   constructor(props: ListArmedEscalationsProps) {

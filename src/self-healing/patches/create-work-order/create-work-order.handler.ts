@@ -1,4 +1,5 @@
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
+import { FindResolvedIncidents } from '../../../incidents/find-resolved/find-resolved-incidents.query.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { WorkOrderJournal } from '../work-order.journal.js';
 import { workOrderView, type WorkOrderView } from '../work-order.view.js';
@@ -11,11 +12,18 @@ export class CreateWorkOrderHandler implements ICommandHandler<CreateWorkOrder> 
     private readonly tx: TransactionHost,
     private readonly orders: WorkOrdersRepository,
     private readonly journal: WorkOrderJournal,
+    private readonly queries: QueryBus,
   ) {}
 
   execute(p: CreateWorkOrder): Promise<WorkOrderView> {
     return this.tx.run(async () => {
-      const row = await this.orders.insert(p);
+      // Raised on an incident resolved already (its IncidentResolved handled before it existed):
+      // settled from the start, so a failure of it does not wait on an incident nobody will resolve again.
+      const resolved =
+        p.incidentId !== null &&
+        (await this.queries.execute(new FindResolvedIncidents({ tenantId: p.tenantId, incidentIds: [p.incidentId] })))
+          .length > 0;
+      const row = await this.orders.insert(p, resolved);
       const actor = p.actor ?? (p.runId ? `run ${p.runId}` : 'system');
       await this.journal.record({
         row,
