@@ -688,6 +688,64 @@ describe('notifications', () => {
     expect(call.json.blocks[1].text.text).toContain('duplicate refunds');
   });
 
+  it('rules filtering by agent or capability are told of what concerns the whole tenant, and of reviews of theirs', async () => {
+    await app.http
+      .put('/notifications/channels/filters')
+      .set(auth(admin))
+      .send({ type: 'webhook', url: hook.url })
+      .expect((r) => expect([200, 201]).toContain(r.status));
+    const filtered = async (name: string, filter: Record<string, string[]>) =>
+      app.http
+        .put(`/notifications/rules/${name}`)
+        .set(auth(admin))
+        .send({
+          channel: 'filters',
+          events: ['killswitch.changed', 'review.waiting'],
+          afterMs: 0,
+          repeatIntervalMs: 0,
+          ...filter,
+        })
+        .expect(201);
+    await filtered('ledger-only', { capabilities: ['ledger'] });
+    await filtered('filt-agent-only', { agents: ['agent-filt'] });
+    // The tenant's kill switch stops every agent and capability: both rules hear of it.
+    await app.http.post('/guard/killswitch').set(auth(admin)).send({ reason: 'ledger drift' }).expect(200);
+    await app.http.delete('/guard/killswitch?reason=checked').set(auth(admin)).expect(200);
+    for (const rule of ['ledger-only', 'filt-agent-only'])
+      await eventually(
+        async () => (await deliveries(`&rule=${rule}`)).filter((d) => d.event === 'killswitch.changed').length === 2,
+        `${rule} to be told of the tenant's kill switch, on and off`,
+      );
+    // Another agent's switch concerns neither (counted below, once the review has been told).
+    await app.http.post('/guard/killswitch').set(auth(admin)).send({ agentId: 'agent-other', reason: 'x' }).expect(200);
+    await app.http.delete('/guard/killswitch?agentId=agent-other&reason=y').set(auth(admin)).expect(200);
+
+    // A review of agent-filt's ledger capability: both rules are told of it (the review group's agent and capability).
+    const incident = await app.http
+      .post('/incidents')
+      .set(auth(operator))
+      .send({ errorType: 'LedgerSkew', message: `ledger ${++seq} skewed`, agentId: 'agent-filt', capability: 'ledger' })
+      .expect(201);
+    const recovery = await eventually(
+      async () => (await get(`/recoveries?incidentId=${incident.body.id}`)).items[0],
+      'a recovery',
+    );
+    expect(recovery.status).toBe('pending_review');
+    const reviewed = (d: Record<string, any>) => d.event === 'review.waiting' && d.subject?.id === recovery.patternId;
+    for (const rule of ['ledger-only', 'filt-agent-only'])
+      await eventually(
+        async () => (await deliveries(`&rule=${rule}`)).some(reviewed),
+        `${rule} to be told of the review`,
+      );
+    const heard = await deliveries('&rule=ledger-only');
+    expect(heard.filter((d) => d.event === 'killswitch.changed')).toHaveLength(2);
+    expect(heard.filter((d) => d.event === 'review.waiting').every(reviewed)).toBe(true);
+    await app.http.post(`/recoveries/${recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
+    for (const rule of ['ledger-only', 'filt-agent-only'])
+      await app.http.delete(`/notifications/rules/${rule}`).set(auth(admin)).expect(204);
+    await app.http.delete('/notifications/channels/filters').set(auth(admin)).expect(204);
+  });
+
   it('tells of other news of a fault within the repeat interval (a failed rollback after a failed run), not the same news again', async () => {
     await app.http
       .put('/notifications/rules/fault-news')

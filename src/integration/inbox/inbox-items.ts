@@ -14,6 +14,9 @@ import type { InboxItem } from './inbox-item.view.js';
 export type WaitingItem = Omit<InboxItem, 'assignee' | 'snoozedUntil'> & {
   /** The incidents it is about: once all are resolved, it no longer waits (resolved elsewhere counts). */
   incidentIds: string[];
+  /** The agent and capability it concerns, if one (notification rules filter by them). */
+  agentId: string | null;
+  capability: string | null;
 };
 
 const TITLE_MAX = 200;
@@ -21,7 +24,13 @@ const cut = (text: string) => cutText(text, TITLE_MAX);
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 export function fromWaitingWork(w: WaitingWorkView): WaitingItem {
-  const base = { createdAt: w.since, deadline: w.deadline, incidentIds: w.incidentIds };
+  const base = {
+    createdAt: w.since,
+    deadline: w.deadline,
+    incidentIds: w.incidentIds,
+    agentId: w.agentId,
+    capability: w.capability,
+  };
   switch (w.kind) {
     case 'review':
       return {
@@ -90,6 +99,8 @@ export function fromDraftPolicy(p: PolicyView): WaitingItem {
     deadline: null,
     link: `/console/policies/${p.id}`,
     incidentIds: [],
+    agentId: null,
+    capability: null,
   };
 }
 
@@ -105,6 +116,8 @@ export function fromEscalation(e: ArmedEscalationView): WaitingItem {
     deadline: e.expiresAt,
     link: `/console/incidents/${e.incidentId}`,
     incidentIds: [e.incidentId],
+    agentId: e.agentId,
+    capability: e.capability,
   };
 }
 
@@ -117,7 +130,7 @@ export function withMarks(
   mark: { assignee: string | null; snoozed_until: Date | null; snoozed_at: Date | null } | undefined,
   now: Date,
 ): InboxItem {
-  const { incidentIds: _about, ...shown } = item;
+  const { incidentIds: _about, agentId: _agent, capability: _capability, ...shown } = item;
   // A snooze hides the waiting it was set on: an item that began to wait again since (a work order
   // stuck, then failed; a retried step that failed again) is news. An assignment stays with the item.
   const sameWaiting = !mark?.snoozed_at || mark.snoozed_at.getTime() >= Date.parse(item.createdAt);

@@ -36,6 +36,12 @@ export interface Notice {
   subject: { type: string; id: string };
   agentId: string | null;
   capability: string | null;
+  /**
+   * About the whole tenant (its kill switch, its audit log), so about every agent and capability:
+   * it passes every agent and capability filter. Otherwise a notice without an agent (or capability)
+   * passes no agent (or capability) filter: which it is about is not known.
+   */
+  tenantWide?: boolean;
   /** Label and value pairs shown as fields. */
   facts: Array<{ label: string; value: string }>;
   /** Console pages, as paths under the service (`/console/runs/<id>`); PUBLIC_URL makes them absolute. */

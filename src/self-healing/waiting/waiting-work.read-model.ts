@@ -25,6 +25,9 @@ export interface WaitingRow {
 
 const incidentOf = (column: string) => `CASE WHEN ${column} IS NULL THEN '{}'::text[] ELSE ARRAY[${column}::text] END`;
 const runSeverity = `run.context -> 'incident' ->> 'severity'`;
+/** A group's value of `column` when every row has the same one (null: several, or one without). */
+const theOne = (column: string) =>
+  `CASE WHEN count(${column}) = count(*) AND min(${column}) = max(${column}) THEN min(${column}) END`;
 
 /** An operator_step item's columns, from a step `s` and its run `run`. */
 const OPERATOR_STEP_COLUMNS = `
@@ -41,10 +44,12 @@ const OPERATOR_STEP_COLUMNS = `
  */
 const WAITING: Record<WaitingWorkKind, string> = {
   // Recoveries awaiting review, one item per pattern; those a guardrail held are guardrail_hold.
+  // The group's agent and capability when all its recoveries share one (else null: several).
   review: `
     SELECT 'review' AS kind, 'pattern' AS subject_type, r.source_pattern_id::text AS subject_id, NULL AS step_id,
            min(r.created_at) AS since, NULL::timestamptz AS deadline, NULL AS severity,
-           array_agg(DISTINCT r.source_incident_id::text) AS incident_ids, NULL AS agent_id, NULL AS capability,
+           array_agg(DISTINCT r.source_incident_id::text) AS incident_ids,
+           ${theOne('r.agent_id')} AS agent_id, ${theOne('r.capability')} AS capability,
            (array_agg(r.playbook_id ORDER BY r.created_at))[1] AS playbook, p.template AS text, p.error_type AS detail,
            count(*)::int AS count
       FROM recovery_candidates r JOIN failure_patterns p ON p.id = r.source_pattern_id
@@ -69,7 +74,7 @@ const WAITING: Record<WaitingWorkKind, string> = {
   guardrail_hold: `
     SELECT 'guardrail_hold' AS kind, 'recovery' AS subject_type, r.id::text AS subject_id, NULL AS step_id,
            r.created_at AS since, NULL::timestamptz AS deadline, NULL AS severity,
-           ARRAY[r.source_incident_id::text] AS incident_ids, NULL AS agent_id, NULL AS capability,
+           ARRAY[r.source_incident_id::text] AS incident_ids, r.agent_id, r.capability,
            r.playbook_id AS playbook, r.held_by AS text, 'guardrail' AS detail, 1 AS count
       FROM recovery_candidates r
      WHERE r.tenant_id = $1 AND r.status = 'pending_review' AND r.held_by IS NOT NULL

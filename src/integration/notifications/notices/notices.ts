@@ -151,6 +151,8 @@ export function killSwitchNotice(e: KillSwitchChanged): Notice {
     subject: { type: 'killswitch', id: e.agentId ?? 'tenant' },
     agentId: e.agentId,
     capability: null,
+    // The tenant's switch stops every agent: rules filtering by agent or capability want to know.
+    tenantWide: e.agentId === null,
     facts: [
       { label: 'Scope', value: target },
       { label: 'By', value: e.actor },
@@ -180,6 +182,7 @@ export function auditNotice(e: AuditVerificationFailed, at: string): Notice {
     subject: { type: 'audit_entry', id: String(e.firstBrokenSeq) },
     agentId: null,
     capability: null,
+    tenantWide: true, // the tenant's whole log
     facts: [
       { label: 'First broken seq', value: String(e.firstBrokenSeq) },
       { label: 'Found by', value: e.foundBy },
@@ -201,8 +204,10 @@ export function reviewNotice(item: WaitingItem, at: string): Notice {
     ),
     subjectKey: item.id,
     subject: item.subject,
-    agentId: null,
-    capability: null,
+    // Those of what waits: a review group's when all its recoveries share one (else null, which
+    // passes no filter of it: the group is about several).
+    agentId: item.agentId,
+    capability: item.capability,
     facts: [
       { label: 'Waiting since', value: item.createdAt },
       ...(item.deadline ? [{ label: 'Expires', value: item.deadline }] : []),

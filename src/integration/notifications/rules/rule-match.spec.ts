@@ -56,6 +56,25 @@ describe('which rules take a notice', () => {
     expect(ruleTakes(rule({ capabilities: ['search'] }), notice(), now)).toBe(false);
   });
 
+  it('lets a notice about the whole tenant through every agent and capability filter, and no other without them', () => {
+    const tenantWide = notice({ event: 'killswitch.changed', agentId: null, capability: null, tenantWide: true });
+    const filtered = { events: ['killswitch.changed' as const], agents: ['agent-7'], capabilities: ['billing'] };
+    expect(ruleTakes(rule(filtered), tenantWide, now)).toBe(true);
+    expect(ruleTakes(rule({ ...filtered, agents: null }), tenantWide, now)).toBe(true);
+    expect(ruleTakes(rule({ ...filtered, capabilities: null }), tenantWide, now)).toBe(true);
+    // Not said to be about the whole tenant: an agent or capability it lacks is not known, and matches no filter.
+    const unknown = { ...tenantWide, tenantWide: undefined };
+    expect(ruleTakes(rule({ ...filtered, capabilities: null }), unknown, now)).toBe(false);
+    expect(ruleTakes(rule({ ...filtered, agents: null }), unknown, now)).toBe(false);
+    // An agent's own kill switch: its agent filter applies; which capabilities it stops is not known.
+    const agentSwitch = notice({ event: 'killswitch.changed', agentId: 'agent-7', capability: null });
+    expect(ruleTakes(rule({ ...filtered, capabilities: null }), agentSwitch, now)).toBe(true);
+    expect(ruleTakes(rule({ ...filtered, agents: ['agent-8'], capabilities: null }), agentSwitch, now)).toBe(false);
+    // Still its event and severity.
+    expect(ruleTakes(rule({ ...filtered, events: ['run.failed'] }), tenantWide, now)).toBe(false);
+    expect(ruleTakes(rule({ ...filtered, minSeverity: 'critical' }), tenantWide, now)).toBe(false);
+  });
+
   it('tells of a waiting review only once it has waited afterMs (30 minutes by default)', () => {
     const waiting = (minutes: number) =>
       notice({ event: 'review.waiting', waitingSince: new Date(now.getTime() - minutes * 60_000).toISOString() });

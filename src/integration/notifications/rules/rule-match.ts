@@ -5,14 +5,19 @@ import { DEFAULT_REVIEW_AFTER_MS, type QuietHours, type RuleView } from './rule.
 
 /**
  * Whether `rule` wants `notice`: its event, at least its minimum severity, one of its agents and
- * capabilities when it names any (a notice without an agent passes no agent filter), and for
- * review.waiting a review that has waited at least the rule's afterMs.
+ * capabilities when it names any, and for review.waiting a review that has waited at least the
+ * rule's afterMs. A notice about the whole tenant (`tenantWide`: its kill switch, its audit log)
+ * concerns every agent and capability, and passes both filters; any other without an agent (a
+ * review group of several agents) passes no agent filter, nor one without a capability a
+ * capability filter (an agent's kill switch: which capabilities it stops is not known here).
  */
 export function ruleTakes(rule: RuleView, notice: Notice, now: Date): boolean {
   if (notice.event === 'test' || !rule.events.includes(notice.event)) return false;
   if (severityRank(notice.severity) < severityRank(rule.minSeverity)) return false;
-  if (rule.agents && (notice.agentId === null || !rule.agents.includes(notice.agentId))) return false;
-  if (rule.capabilities && (notice.capability === null || !rule.capabilities.includes(notice.capability))) return false;
+  const wide = notice.tenantWide === true;
+  if (rule.agents && !wide && (notice.agentId === null || !rule.agents.includes(notice.agentId))) return false;
+  if (rule.capabilities && !wide && (notice.capability === null || !rule.capabilities.includes(notice.capability)))
+    return false;
   if (notice.event === 'review.waiting') {
     const waitedMs = now.getTime() - Date.parse(notice.waitingSince ?? notice.occurredAt);
     if (waitedMs < (rule.afterMs ?? DEFAULT_REVIEW_AFTER_MS)) return false;
