@@ -194,6 +194,31 @@ describe('HTTP API: auth, tenants, bad input, idempotency', () => {
       expect(await counts()).toEqual(before);
     });
 
+    it('answers 400 naming the path parameter to an id that is not a UUID, as any other invalid field', async () => {
+      const routes: Array<[string, string, string, string]> = [
+        ['get', '/notifications/deliveries/nope', acmeAdmin, 'id'],
+        ['post', '/notifications/deliveries/nope/retry', acmeOperator, 'id'],
+        ['get', '/integration/loop/nope', acmeViewer, 'incidentId'],
+        ['post', '/incidents/nope/resolve', acmeOperator, 'id'],
+        ['get', '/patches/work-orders/0190a5a0-0000-7000-8000-00000000000', acmeOperator, 'id'],
+        ['post', '/policies/nope/activate', acmeAdmin, 'id'],
+      ];
+      for (const [method, path, key, field] of routes) {
+        const res = await (app.http as any)[method](path).set(bearer(key)).send({});
+        expect([path, res.status, res.body]).toEqual([
+          path,
+          400,
+          {
+            statusCode: 400,
+            error: 'Bad Request',
+            message: `invalid fields: ${field}`,
+            fields: [{ field, errors: [`${field} must be a UUID`] }],
+            requestId: expect.any(String),
+          },
+        ]);
+      }
+    });
+
     it('answers 400 naming since or cursor to a time zone offset PostgreSQL does not take (beyond ±15:59)', async () => {
       const named = (body: { fields?: Array<{ field: string }> }) => body.fields?.map((f) => f.field);
       for (const since of ['2026-12-01T10:00:00+16:00', '2026-12-01T10:00:00-20:00', '2026-12-01T10:00+2359']) {

@@ -6,7 +6,6 @@ import {
   HttpCode,
   NotFoundException,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
 } from '@nestjs/common';
@@ -16,6 +15,7 @@ import { GetIncident } from '../../incidents/get-incident/get-incident.query.js'
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { ActivatePolicy } from './activate-policy/activate-policy.command.js';
 import { validateCondition, type ConditionValidation } from './cel.js';
 import { CreatePolicy } from './create-policy/create-policy.command.js';
@@ -119,10 +119,7 @@ export class PoliciesController {
   @ApiOperation({ summary: 'Get a policy' })
   @ApiOkResponse({ type: PolicyView })
   @Get(':id')
-  async get(
-    @Param('id', new ParseUUIDPipe()) id: string,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<PolicyView> {
+  async get(@Param('id', UuidParam) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
     return found(id, await this.queries.execute(new GetPolicy({ tenantId: principal.tenantId, policyId: id })));
   }
 
@@ -144,10 +141,7 @@ export class PoliciesController {
   @Post(':id/activate')
   @HttpCode(200)
   @RequireRole('admin')
-  async activate(
-    @Param('id', new ParseUUIDPipe()) id: string,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<PolicyView> {
+  async activate(@Param('id', UuidParam) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
     return found(
       id,
       await this.commands.execute(
@@ -166,10 +160,7 @@ export class PoliciesController {
   @Post(':id/disable')
   @HttpCode(200)
   @RequireRole('admin')
-  async disable(
-    @Param('id', new ParseUUIDPipe()) id: string,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<PolicyView> {
+  async disable(@Param('id', UuidParam) id: string, @CurrentPrincipal() principal: Principal): Promise<PolicyView> {
     return found(
       id,
       await this.commands.execute(

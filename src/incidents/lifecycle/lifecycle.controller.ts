@@ -1,9 +1,10 @@
-import { Body, ConflictException, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, ConflictException, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { IncidentView } from '../incident.view.js';
 import { AcknowledgeIncident } from './acknowledge-incident/acknowledge-incident.command.js';
 import { ResolveIncident } from './resolve-incident/resolve-incident.command.js';
@@ -28,7 +29,7 @@ export class LifecycleController {
   @Post(':id/acknowledge')
   @HttpCode(200)
   @ApiConflictResponse({ description: 'already acknowledged, or resolved' })
-  acknowledge(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+  acknowledge(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
     return this.commands.execute(new AcknowledgeIncident({ tenantId: p.tenantId, incidentId: id, actor: actorOf(p) }));
   }
 
@@ -38,7 +39,7 @@ export class LifecycleController {
   @HttpCode(200)
   @ApiConflictResponse({ description: 'already resolved' })
   async resolve(
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', UuidParam) id: string,
     @Body() body: ResolveIncidentDto,
     @CurrentPrincipal() p: Principal,
   ): Promise<IncidentView> {

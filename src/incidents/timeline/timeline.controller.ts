@@ -1,8 +1,9 @@
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { GetIncidentTimeline } from './get-incident-timeline.query.js';
 import { IncidentTimeline } from './timeline.view.js';
 
@@ -17,7 +18,7 @@ export class TimelineController {
   @ApiOperation({ summary: "An incident's decision timeline" })
   @Get(':id/timeline')
   async timeline(
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', UuidParam) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<IncidentTimeline> {
     const timeline = await this.queries.execute(

@@ -1,9 +1,10 @@
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { EvidenceQuery } from './evidence.dto.js';
 import { renderEvidenceMarkdown } from './evidence.markdown.js';
 import type { IncidentEvidence } from './evidence.view.js';
@@ -20,7 +21,7 @@ export class EvidenceController {
   @Get(':id/evidence')
   @ApiProduces('application/json', 'text/markdown')
   async evidence(
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', UuidParam) id: string,
     @Query() query: EvidenceQuery,
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,

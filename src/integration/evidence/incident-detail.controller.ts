@@ -1,10 +1,11 @@
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { IncidentView } from '../../incidents/incident.view.js';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import type { Principal } from '../../platform/auth/principal.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { GetLoopStatus } from '../loop-status/get-loop-status.query.js';
 import { LoopStatus } from '../loop-status/loop-status.js';
 
@@ -25,10 +26,7 @@ export class IncidentDetailController {
   @ApiOperation({ summary: 'Get an incident with its loop status' })
   @ApiOkResponse({ type: IncidentDetail })
   @Get(':id')
-  async get(
-    @Param('id', new ParseUUIDPipe()) id: string,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<IncidentDetail> {
+  async get(@Param('id', UuidParam) id: string, @CurrentPrincipal() principal: Principal): Promise<IncidentDetail> {
     const incident = await this.queries.execute(new GetIncident({ tenantId: principal.tenantId, incidentId: id }));
     if (!incident) throw new NotFoundException(`incident ${id} not found`);
     const loop = await this.queries.execute(new GetLoopStatus({ tenantId: principal.tenantId, incidentId: id }));

@@ -1,21 +1,11 @@
-import {
-  Controller,
-  Get,
-  HttpException,
-  HttpStatus,
-  Inject,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Controller, Get, HttpException, HttpStatus, Inject, NotFoundException, Param, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { CredentialWatch } from '../../platform/auth/credential-watch.js';
 import type { Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { toLoopStatus, type LoopStatus } from '../loop-status/loop-status.js';
 import { LoopTraceRepository } from '../loop-status/loop-trace.repository.js';
 import { LoopProgressHub } from './loop-progress.hub.js';
@@ -44,7 +34,7 @@ export class LoopStreamController {
   @Get('loop/:incidentId/stream')
   @ApiProduces('text/event-stream')
   async incident(
-    @Param('incidentId', new ParseUUIDPipe()) incidentId: string,
+    @Param('incidentId', UuidParam) incidentId: string,
     @CurrentPrincipal() p: Principal,
     @Req() req: Request,
     @Res() res: Response,

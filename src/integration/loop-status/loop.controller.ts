@@ -1,18 +1,10 @@
-import {
-  ConflictException,
-  Controller,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Post,
-} from '@nestjs/common';
+import { ConflictException, Controller, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { HandlerRegistry } from '../../platform/outbox/handler-registry.js';
 import { OutboxRepository } from '../../platform/outbox/outbox.repository.js';
@@ -41,14 +33,14 @@ export class LoopController {
   @ApiOkResponse({ type: LoopStatus })
   @ApiOperation({ summary: "An incident's loop status" })
   @Get(':incidentId')
-  async status(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @CurrentPrincipal() p: Principal) {
+  async status(@Param('incidentId', UuidParam) incidentId: string, @CurrentPrincipal() p: Principal) {
     return toLoopStatus(await this.trace(p.tenantId, incidentId));
   }
 
   @ApiOkResponse({ type: [LoopStageDetail] })
   @ApiOperation({ summary: "An incident's loop stages in detail" })
   @Get(':incidentId/stages')
-  async stages(@Param('incidentId', new ParseUUIDPipe()) incidentId: string, @CurrentPrincipal() p: Principal) {
+  async stages(@Param('incidentId', UuidParam) incidentId: string, @CurrentPrincipal() p: Principal) {
     return toStageDetails(await this.trace(p.tenantId, incidentId));
   }
 
@@ -61,7 +53,7 @@ export class LoopController {
   @Post(':incidentId/retry/:stage')
   @HttpCode(200)
   async retry(
-    @Param('incidentId', new ParseUUIDPipe()) incidentId: string,
+    @Param('incidentId', UuidParam) incidentId: string,
     @Param('stage') stage: string,
     @CurrentPrincipal() p: Principal,
   ) {

@@ -7,7 +7,6 @@ import {
   Inject,
   NotFoundException,
   Param,
-  ParseUUIDPipe,
   Patch,
   Post,
   Query,
@@ -19,6 +18,7 @@ import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { invalidFields } from '../../platform/http/validation.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
@@ -50,7 +50,7 @@ export class CatalogController {
 
   @ApiOperation({ summary: 'Get a failure pattern' })
   @Get('patterns/:id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+  async get(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal) {
     const row = await this.patterns.find(p.tenantId, id);
     if (!row) throw new NotFoundException(`pattern ${id} not found`);
     // Every incident of the pattern counted once, so the incident count is the occurrence count.
@@ -71,11 +71,7 @@ export class CatalogController {
   @ApiConflictResponse({ description: 'the pattern was merged into another (`mergedIntoId`): change that one' })
   @Patch('patterns/:id')
   @RequireRole('admin')
-  async update(
-    @Param('id', new ParseUUIDPipe()) id: string,
-    @Body() body: UpdatePatternDto,
-    @CurrentPrincipal() p: Principal,
-  ) {
+  async update(@Param('id', UuidParam) id: string, @Body() body: UpdatePatternDto, @CurrentPrincipal() p: Principal) {
     if (body.recoveryTemplate && !this.playbooks.has(body.recoveryTemplate.playbookId)) {
       const known = this.playbooks.all().map((pb) => pb.id);
       throw invalidFields([

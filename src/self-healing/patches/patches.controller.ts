@@ -1,21 +1,11 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AllowAgent, CurrentPrincipal } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { GetRunStats } from '../runs/get-run-stats/get-run-stats.query.js';
 import { PlanRun } from '../runs/plan-run/plan-run.query.js';
 import { RunPlan } from '../runs/plan-run/run-plan.view.js';
@@ -68,7 +58,7 @@ export class PatchesController {
   @ApiOperation({ summary: 'Get a work order with its history' })
   @Get('work-orders/:id')
   @AllowAgent()
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+  async get(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal) {
     const row = await this.orders.find(p.tenantId, id);
     if (!row) throw new NotFoundException(`work order ${id} not found`);
     return workOrderView(row, await this.orders.history(row.id));
@@ -79,7 +69,7 @@ export class PatchesController {
   @Post('work-orders/:id/claim')
   @AllowAgent()
   @HttpCode(200)
-  claim(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+  claim(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal) {
     return this.act(p, id, { kind: 'claim' });
   }
 
@@ -87,7 +77,7 @@ export class PatchesController {
   @Post('work-orders/:id/progress')
   @AllowAgent()
   @HttpCode(200)
-  progress(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ProgressDto, @CurrentPrincipal() p: Principal) {
+  progress(@Param('id', UuidParam) id: string, @Body() body: ProgressDto, @CurrentPrincipal() p: Principal) {
     return this.act(p, id, {
       kind: 'progress',
       claimToken: body.claimToken ?? null,
@@ -100,7 +90,7 @@ export class PatchesController {
   @Post('work-orders/:id/complete')
   @AllowAgent()
   @HttpCode(200)
-  complete(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: CompleteDto, @CurrentPrincipal() p: Principal) {
+  complete(@Param('id', UuidParam) id: string, @Body() body: CompleteDto, @CurrentPrincipal() p: Principal) {
     const result = {
       testsPassed: body.testsPassed,
       filesChanged: body.filesChanged ?? [],
@@ -114,7 +104,7 @@ export class PatchesController {
   @Post('work-orders/:id/fail')
   @AllowAgent()
   @HttpCode(200)
-  fail(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: FailDto, @CurrentPrincipal() p: Principal) {
+  fail(@Param('id', UuidParam) id: string, @Body() body: FailDto, @CurrentPrincipal() p: Principal) {
     return this.act(p, id, { kind: 'fail', claimToken: body.claimToken ?? null, reason: body.reason });
   }
 
@@ -126,7 +116,7 @@ export class PatchesController {
   })
   @Post('work-orders/:id/cancel')
   @HttpCode(200)
-  cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReasonDto, @CurrentPrincipal() p: Principal) {
+  cancel(@Param('id', UuidParam) id: string, @Body() body: ReasonDto, @CurrentPrincipal() p: Principal) {
     return this.act(p, id, { kind: 'cancel', reason: body.reason });
   }
 
@@ -197,7 +187,7 @@ export class PatchesController {
 
   @ApiOperation({ summary: 'Get a playbook run' })
   @Get('runs/:id')
-  async getRun(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+  async getRun(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal) {
     const run = await this.runs.find(p.tenantId, id);
     if (!run) throw new NotFoundException(`run ${id} not found`);
     return patchRunView(run, await this.runs.steps(id));

@@ -1,21 +1,11 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { utcInstant, IsCalendarDate } from '../../platform/http/validation.js';
 import { PlanRun } from '../runs/plan-run/plan-run.query.js';
 import { RunPlan } from '../runs/plan-run/run-plan.view.js';
@@ -78,7 +68,7 @@ export class RecoveriesController {
   @ApiOperation({ summary: 'Get a recovery' })
   @ApiOkResponse({ type: RecoveryView })
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<RecoveryView> {
+  async get(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal): Promise<RecoveryView> {
     const row = await this.recoveries.find(p.tenantId, id);
     if (!row) throw new NotFoundException(`recovery ${id} not found`);
     return recoveryView(row, await this.names.read(p.tenantId, [row]));
@@ -90,7 +80,7 @@ export class RecoveriesController {
   @Post(':id/approve')
   @HttpCode(200)
   async approve(
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', UuidParam) id: string,
     @Body() body: ReviewDto,
     @CurrentPrincipal() p: Principal,
   ): Promise<ApprovedRun> {
@@ -113,7 +103,7 @@ export class RecoveriesController {
   @ApiConflictResponse({ description: 'it no longer waits for review' })
   @Patch(':id')
   async setExpiry(
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', UuidParam) id: string,
     @Body() body: SetRecoveryExpiryDto,
     @CurrentPrincipal() p: Principal,
   ): Promise<RecoveryView> {
@@ -131,7 +121,7 @@ export class RecoveriesController {
   @RequireRole('viewer')
   @Post(':id/dry-run')
   @HttpCode(200)
-  dryRun(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<RunPlan> {
+  dryRun(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal): Promise<RunPlan> {
     return this.queries.execute(new PlanRun({ tenantId: p.tenantId, source: { kind: 'recovery', recoveryId: id } }));
   }
 
@@ -141,7 +131,7 @@ export class RecoveriesController {
   @Post(':id/reject')
   @HttpCode(200)
   async reject(
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', UuidParam) id: string,
     @Body() body: ReviewDto,
     @CurrentPrincipal() p: Principal,
   ): Promise<RecoveryView> {

@@ -7,7 +7,6 @@ import {
   Inject,
   NotFoundException,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   UnauthorizedException,
@@ -24,6 +23,7 @@ import {
 import { CurrentPrincipal, Public } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
+import { UuidParam } from '../../platform/http/uuid-param.js';
 import { PLAYBOOK_CATALOG } from '../playbooks.provider.js';
 import type { PlaybookCatalog } from '../recovery/playbook-catalog.js';
 import { ActOnPausedRun, type PausedRunChoice } from './act-on-paused-run/act-on-paused-run.command.js';
@@ -67,7 +67,7 @@ export class RunsController {
   @ApiOperation({ summary: 'Get a recovery run with its steps and transitions' })
   @ApiOkResponse({ type: NamedRunView })
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<NamedRunView> {
+  async get(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal): Promise<NamedRunView> {
     const whole = await this.runs.findWhole(p.tenantId, id);
     if (!whole) throw new NotFoundException(`run ${id} not found`);
     return this.named(runView(whole.run, whole.steps, whole.transitions));
@@ -82,7 +82,7 @@ export class RunsController {
   @ApiConflictResponse({ description: 'already finished, rolling back, being canceled, or its rollback requested' })
   @Post(':id/cancel')
   @HttpCode(202)
-  cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+  cancel(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal) {
     return this.commands.execute(new CancelRun({ tenantId: p.tenantId, runId: id, actor: actorOf(p) }));
   }
 
@@ -110,7 +110,7 @@ export class RunsController {
   @ApiConflictResponse({ description: 'the run is not paused on a failed step' })
   @Post(':id/rollback')
   @HttpCode(202)
-  rollback(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal) {
+  rollback(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal) {
     return this.actOnPaused(p, id, { kind: 'rollback' });
   }
 

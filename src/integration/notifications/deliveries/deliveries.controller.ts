@@ -1,8 +1,9 @@
-import { Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../../platform/auth/principal.js';
+import { UuidParam } from '../../../platform/http/uuid-param.js';
 import { DeliveryPage, DeliveryView } from './delivery.view.js';
 import { GetDelivery } from './get-delivery/get-delivery.query.js';
 import { ListDeliveriesQuery } from './list-deliveries/list-deliveries.dto.js';
@@ -29,7 +30,7 @@ export class DeliveriesController {
   @ApiOperation({ summary: 'One notification delivery' })
   @ApiOkResponse({ type: DeliveryView })
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<DeliveryView> {
+  async get(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal): Promise<DeliveryView> {
     const delivery = await this.queries.execute(new GetDelivery({ tenantId: p.tenantId, id }));
     if (!delivery) throw new NotFoundException(`notification delivery ${id} not found`);
     return delivery;
@@ -41,7 +42,7 @@ export class DeliveriesController {
   @ApiConflictResponse({ description: 'it is not dead, or its channel is gone' })
   @Post(':id/retry')
   @HttpCode(200)
-  retry(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<DeliveryView> {
+  retry(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal): Promise<DeliveryView> {
     return this.commands.execute(new RetryDelivery({ tenantId: p.tenantId, id, actor: actorOf(p) }));
   }
 }

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { UuidParam } from '../../http/uuid-param.js';
 import { invalidFields } from '../../http/validation.js';
 import { CurrentPrincipal, RequirePlatformAdmin } from '../auth.decorators.js';
 import { actorOf, AGENT_ROLE, type Principal } from '../principal.js';
@@ -34,7 +35,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke an API key' })
   @Delete(':id')
   @HttpCode(204)
-  async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+  async revoke(@Param('id', UuidParam) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.keys.revoke(id, actorOf(principal));
   }
 }
