@@ -555,10 +555,23 @@ describe('pillar-loop, the command line', () => {
     expect(page.items.every((i: { kind: string }) => i.kind === 'review')).toBe(true);
     const text = await cli(['inbox'], operator);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^PRIORITY +KIND +TITLE +SUBJECT +WAITING +DEADLINE +ASSIGNEE$/m);
+    expect(text.stdout).toMatch(/^ID +PRIORITY +KIND +TITLE +SUBJECT +WAITING +DEADLINE +ASSIGNEE$/m);
+    const [item] = page.items;
     expect(text.stdout).toMatch(
-      new RegExp(`^\\w+ +review +.+ +${page.items[0].subject.type} …${tail(page.items[0].subject.id)} `, 'm'),
+      new RegExp(`^${item.id} +\\w+ +review +.+ +${item.subject.type} …${tail(item.subject.id)} `, 'm'),
     );
+    // The id printed is the one assign takes.
+    await app.http
+      .post(`/inbox/${item.id}/assign`)
+      .set({ Authorization: `Bearer ${operator}` })
+      .send({ assignee: 'dana' })
+      .expect(200);
+    expect((await json(['inbox', '--assignee', 'dana'], operator)).items.map((i: { id: string }) => i.id)).toEqual([
+      item.id,
+    ]);
+    // An empty assignee (an unset variable) is bad usage, not a list of everything.
+    const empty = await cli(['inbox', '--assignee', ''], operator);
+    expect(refused(empty)).toBe('pillar-loop: --assignee needs a person (or none: the unassigned items)\n');
     expect((await json(['inbox', '--kind', 'work_order'], operator)).items).toEqual([]);
   });
 

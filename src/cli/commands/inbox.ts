@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { INBOX_KINDS, SNOOZED_MODES, type InboxPage, type QueryOf } from '../api-types.js';
 import type { CliContext } from '../context.js';
+import { CliError } from '../exit-codes.js';
 import { ago, cut, idTail, limitOption, table } from '../format.js';
 import { morePages } from './options.js';
 
@@ -21,7 +22,7 @@ export function inboxCommand(program: Command, ctx: CliContext): void {
       'What waits for a person: reviews, operator steps, holds, work orders, draft policies, escalations (GET /inbox)',
     )
     .addOption(new Option('--kind <kind>', 'only this kind').choices(INBOX_KINDS))
-    .option('--assignee <who>', 'only items assigned to this person (none: only unassigned ones)')
+    .option('--assignee <who>', 'only items assigned to this person (none: only unassigned ones)', assigneeOption)
     .addOption(
       new Option('--snoozed <mode>', 'snoozed items: left out, listed too, or only them').choices(SNOOZED_MODES),
     )
@@ -40,7 +41,9 @@ export function inboxCommand(program: Command, ctx: CliContext): void {
       const page = await ctx.api().get<InboxPage>('/inbox', { ...query });
       ctx.print(o.json, page, () => {
         if (page.items.length === 0) return 'nothing waits';
+        // The whole item id: what POST /inbox/:id/assign and /snooze take.
         const rows = page.items.map((i) => [
+          i.id,
           i.priority,
           i.kind,
           cut(i.title, 64),
@@ -50,9 +53,18 @@ export function inboxCommand(program: Command, ctx: CliContext): void {
           i.assignee ?? '—',
         ]);
         return (
-          table(['PRIORITY', 'KIND', 'TITLE', 'SUBJECT', 'WAITING', 'DEADLINE', 'ASSIGNEE'], rows) +
+          table(['ID', 'PRIORITY', 'KIND', 'TITLE', 'SUBJECT', 'WAITING', 'DEADLINE', 'ASSIGNEE'], rows) +
           morePages(page.nextCursor)
         );
       });
     });
+}
+
+/**
+ * `--assignee`: a person, or `none`. An empty value is a usage error: sent on, it would be dropped
+ * from the query and list everyone's items, the opposite of a filter (`--assignee "$WHO"` unset).
+ */
+export function assigneeOption(value: string): string {
+  if (value.trim() === '') throw new CliError('--assignee needs a person (or none: the unassigned items)');
+  return value;
 }
