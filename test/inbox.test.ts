@@ -460,9 +460,15 @@ describe('inbox', () => {
 
   it('escalation: escalations of a resolved incident, however many, are neither counted nor hide an older one that still waits', async () => {
     const key = await app.keyFor('inbox-esc-storm', 'operator');
-    const incident = async (message: string) =>
-      (await app.http.post('/incidents').set(auth(key)).send({ errorType: 'Degradation', message }).expect(201)).body
-        .id as string;
+    // Escalations and their incidents as degradation detection leaves them (it raises its incidents
+    // with source 'degradation', and intake hears only those incidents' resolutions).
+    const incident = async (message: string) => {
+      const { id } = (
+        await app.http.post('/incidents').set(auth(key)).send({ errorType: 'Degradation', message }).expect(201)
+      ).body;
+      await app.sql(`UPDATE incidents SET source = 'degradation' WHERE id = $1`, [id]);
+      return id as string;
+    };
     const open = await incident('latency of the summariser, still degraded');
     const fixed = await incident('latency of the translator, fixed');
     const armed = (incidentId: string, count: number, minutesAgo: number) =>

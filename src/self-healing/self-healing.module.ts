@@ -14,7 +14,6 @@ import { ActOnWorkOrderHandler } from './patches/act-on-work-order/act-on-work-o
 import { BuildWorkOrderContextHandler } from './patches/build-work-order-context/build-work-order-context.handler.js';
 import { CreateWorkOrderHandler } from './patches/create-work-order/create-work-order.handler.js';
 import { PatchesController } from './patches/patches.controller.js';
-import { SettleWorkOrdersHandler } from './patches/settle-work-orders/settle-work-orders.handler.js';
 import { TriggerPlaybookHandler } from './patches/trigger-playbook/trigger-playbook.handler.js';
 import { WorkOrderLeaseSweeper } from './patches/work-order-lease.sweeper.js';
 import { WorkOrderJournal } from './patches/work-order.journal.js';
@@ -29,7 +28,6 @@ import { ReviewExpiryService } from './recovery/review-expiry/review-expiry.serv
 import { ReviewRecoveryHandler } from './recovery/review-recovery/review-recovery.handler.js';
 import { SetRecoveryExpiryHandler } from './recovery/set-recovery-expiry/set-recovery-expiry.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
-import { SupersedeReviewsHandler } from './recovery/supersede-reviews/supersede-reviews.handler.js';
 import { ActOnPausedRunHandler } from './runs/act-on-paused-run/act-on-paused-run.handler.js';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
 import { CallSlots } from './runs/engine/call-slots.js';
@@ -57,6 +55,7 @@ import { RunJournal } from './runs/run.journal.js';
 import { RunsController } from './runs/runs.controller.js';
 import { RunsRepository } from './runs/runs.repository.js';
 import { StartRecoveryRunHandler } from './runs/start-recovery-run/start-recovery-run.handler.js';
+import { SettleOnIncidentResolvedHandler } from './settle-on-incident-resolved/settle-on-incident-resolved.handler.js';
 import { ListWaitingWorkHandler } from './waiting/list-waiting-work/list-waiting-work.handler.js';
 import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
 
@@ -84,8 +83,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     ReviewRecoveryHandler,
     RecoveryNamesReader,
     ListIncidentRecoveriesHandler,
-    SupersedeReviewsHandler,
-    SettleWorkOrdersHandler,
+    SettleOnIncidentResolvedHandler,
     ActuatorRepository,
     ActuatorSecretsCheck,
     CallActuatorHandler,

@@ -51,13 +51,14 @@ export class ResolveIncidentHandler implements ICommandHandler<ResolveIncident> 
           after: { status: row.status, resolvedAt: row.resolved_at, mttrMs },
           reason: `resolved by ${c.resolvedBy}${c.note ? `: ${c.note}` : ''}`,
         });
-      // Recoveries still waiting for review on it are superseded (self-healing), durably, after this commits.
+      // What still waits on it stops waiting (self-healing's reviews and work orders, intake's escalations), durably, after this commits.
       await this.events.publish(
         new IncidentResolved({
           tenantId: c.tenantId,
           incidentId: c.incidentId,
           resolvedBy: c.resolvedBy,
           resolvedAt: row.resolved_at!.toISOString(),
+          source: row.source,
         }),
       );
       return { incident: incidentView(row), changed: true };

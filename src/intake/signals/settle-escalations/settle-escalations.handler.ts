@@ -9,7 +9,8 @@ import { SignalsRepository } from '../signals.repository.js';
  * it, at any volume). It stays armed for detection until its TTL: one degradation, one incident.
  */
 @EventsHandler(IncidentResolved)
-@OutboxHandler({ name: 'intake.settle-escalations' })
+// Only degradation detection raises escalations: no delivery for the incidents of other sources.
+@OutboxHandler({ name: 'intake.settle-escalations', takes: (e: IncidentResolved) => e.source === 'degradation' })
 export class SettleEscalationsHandler implements IEventHandler<IncidentResolved> {
   constructor(private readonly signals: SignalsRepository) {}
 
