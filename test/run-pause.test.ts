@@ -242,6 +242,8 @@ describe('pause, retry, skip and roll back a run', () => {
 
   it('skip passes over the failed step and the run goes on to verify', async () => {
     const { run } = await pausedRun();
+    // A step of the steps, with a check after it to judge the fix: the skip is offered.
+    expect(run.skipRefusal).toBeNull();
     await app.http.post(`/runs/${run.id}/steps/reduce_batch/skip`).set(auth(operator)).send({}).expect(200);
     const done = await runWhere(run.id, (r) => r.phase === 'done', 'the run to finish after the skip');
     expect(done.status).toBe('succeeded');
@@ -253,6 +255,52 @@ describe('pause, retry, skip and roll back a run', () => {
       ),
     ).toBe(true);
     expect((await get(`/audit?action=run.step_skipped&subjectId=${run.id}`, admin)).items).toHaveLength(1);
+  });
+
+  it('a failed verification check cannot be skipped: the skip is refused (409), the run waits for a retry or a rollback (ADR 0014)', async () => {
+    // Every step succeeds; the memory check finds the agent still unhealthy, until the test says otherwise.
+    let healthy = false;
+    receiver.answer((c, res) => {
+      const p = c.json?.params ?? {};
+      res.end(p.action === 'memory_check' ? JSON.stringify({ healthy }) : '{"ok":true}');
+    });
+    try {
+      const { incidentId, recovery } = await incident();
+      const runId = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+        .body.id as string;
+      const run = await paused(runId);
+      expect(run).toMatchObject({ phase: 'verify', pausedOnStep: 'memory_ok', verdict: null });
+      // The run, its reason and the console say what the server accepts: no skip.
+      expect(run.reason).toMatch(/^step memory_ok failed: .*; waiting for an operator to retry or roll back$/);
+      expect(run.skipRefusal).toMatch(/^a failed verification check cannot be skipped: /);
+
+      const skip = await app.http.post(`/runs/${runId}/steps/memory_ok/skip`).set(auth(operator)).send({});
+      expect(skip.status).toBe(409);
+      expect(skip.body.message).toBe(run.skipRefusal);
+      expect(skip.body.message).toContain(`POST /runs/${runId}/steps/memory_ok/retry`);
+      expect(skip.body.message).toContain(`POST /runs/${runId}/rollback`);
+      // Nothing changed: the check still failed, the run still paused on it, nothing recorded or audited.
+      await new Promise((r) => setTimeout(r, 400));
+      const after = await get(`/runs/${runId}`);
+      expect(after).toMatchObject({
+        status: 'awaiting_operator',
+        phase: 'verify',
+        pausedOnStep: 'memory_ok',
+        verdict: null,
+      });
+      expect(after.steps.find((s: any) => s.id === 'memory_ok').status).toBe('failed');
+      expect(after.transitions.some((t: any) => t.to === 'skipped')).toBe(false);
+      expect((await get(`/audit?action=run.step_skipped&subjectId=${runId}`, admin)).items).toHaveLength(0);
+      expect((await get(`/incidents/${incidentId}`)).status).toBe('mitigating');
+
+      // Retry stays open: the check passes now, and that verifies the fix.
+      healthy = true;
+      await app.http.post(`/runs/${runId}/steps/memory_ok/retry`).set(auth(operator)).send({}).expect(200);
+      const done = await runWhere(runId, (r) => r.phase === 'done', 'the retried check to verify the run');
+      expect(done).toMatchObject({ status: 'succeeded', verdict: 'succeeded' });
+    } finally {
+      receiver.answer(defaultAnswer);
+    }
   });
 
   it("rollback fails the run with the step's failure and runs its rollback steps", async () => {

@@ -1679,6 +1679,8 @@ export interface components {
             /** Format: uuid */
             recoveryId: string | null;
             rollbackRequestedBy: string | null;
+            /** @description why POST …/steps/:pausedOnStep/skip would be refused (409): a failed verification check, or a run nothing else would judge; null when it is not paused or a skip would be accepted */
+            skipRefusal: string | null;
             /** Format: date-time */
             startedAt: string | null;
             startedBy: string;
@@ -2313,6 +2315,8 @@ export interface components {
             /** Format: uuid */
             recoveryId: string | null;
             rollbackRequestedBy: string | null;
+            /** @description why POST …/steps/:pausedOnStep/skip would be refused (409): a failed verification check, or a run nothing else would judge; null when it is not paused or a skip would be accepted */
+            skipRefusal: string | null;
             /** Format: date-time */
             startedAt: string | null;
             startedBy: string;
@@ -2900,6 +2904,8 @@ export interface components {
             /** Format: uuid */
             recoveryId: string | null;
             rollbackRequestedBy: string | null;
+            /** @description why POST …/steps/:pausedOnStep/skip would be refused (409): a failed verification check, or a run nothing else would judge; null when it is not paused or a skip would be accepted */
+            skipRefusal: string | null;
             /** Format: date-time */
             startedAt: string | null;
             startedBy: string;
@@ -7018,7 +7024,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description the run is not paused on a failed step, or on another step */
+            /** @description the run is not paused on a failed step, or on another step; or the step may not be skipped (the run's skipRefusal: a failed verification check, or a run nothing else would judge) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -111,15 +111,20 @@ function StepItem({
   );
 }
 
-/** A run paused on a failed step (DESIGN §13): retry it (corrected parameters optional), skip it, or roll back. */
+/**
+ * A run paused on a failed step (DESIGN §13): retry it (corrected parameters optional), skip it, or roll back.
+ * Skip is not offered where the server would refuse it (`skipRefusal`: a failed verification check, ADR 0014).
+ */
 function PausedChoice({
   step,
+  skipRefusal,
   busy,
   onRetry,
   onSkip,
   onRollback,
 }: {
   step: Step;
+  skipRefusal: string | null;
   busy: boolean;
   onRetry: (params: Record<string, unknown> | null) => void;
   onSkip: () => void;
@@ -160,13 +165,20 @@ function PausedChoice({
         <button disabled={busy} onClick={retry}>
           Retry step
         </button>
-        <button disabled={busy} className="secondary" onClick={onSkip}>
-          Skip step
-        </button>
+        {skipRefusal === null && (
+          <button disabled={busy} className="secondary" onClick={onSkip}>
+            Skip step
+          </button>
+        )}
         <button disabled={busy} className="danger" onClick={onRollback}>
           Roll back
         </button>
       </div>
+      {skipRefusal !== null && (
+        <p className="muted small" data-testid="skip-refusal">
+          No skip: {shortenIds(skipRefusal)}
+        </p>
+      )}
     </section>
   );
 }
@@ -286,6 +298,7 @@ export function RunDetail({
               <PausedChoice
                 key={r.pausedOnStep}
                 step={steps.find((s) => s.id === r.pausedOnStep)!}
+                skipRefusal={r.skipRefusal}
                 busy={act.busy}
                 onRetry={(params) =>
                   choose(`/runs/${runId}/steps/${r.pausedOnStep}/retry`, params ? { params } : {}, 'step retried')

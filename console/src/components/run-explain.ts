@@ -25,7 +25,9 @@ export function runHeadline(run: Run, steps: Step[]): string {
     case 'awaiting_operator':
       if (run.pausedOnStep) {
         const what = `Paused: step “${run.pausedOnStep}” failed and nothing has been undone yet.`;
-        return `${what} Retry it (with corrected parameters), skip it, or roll the run back.`;
+        return run.skipRefusal === null
+          ? `${what} Retry it (with corrected parameters), skip it, or roll the run back.`
+          : `${what} Retry it (with corrected parameters) or roll the run back.`;
       }
       return `Waiting for an operator${waiting ? ` to do “${waiting.instruction}”` : ''}${run.pausedReason ? ` (${run.pausedReason})` : ''}.`;
     case 'awaiting_patch':

@@ -177,6 +177,30 @@ export function pausedOn(run: RunRow, steps: StepRow[]): StepRow | null {
   return paused && failed && pausesOnFailure(failed) ? failed : null;
 }
 
+/**
+ * Why an operator may not skip the failed step a run is paused on, or null when they may (ADR 0014:
+ * which button an operator presses must not decide what the fix is believed to do). A failed
+ * verification check is the fix's own evidence that it did not work: skipped, the run would go on to
+ * its watch and be verified against it. A failed step of the steps may be skipped (it may have been
+ * unneeded, or done by hand), since something after it still judges the fix: its checks, or the watch
+ * for a recurrence; a run with neither (no check in its playbook, no pattern and no alert to watch)
+ * would be verified by the skip alone. Retry and Roll back stay open either way.
+ */
+export function skipRefusal(
+  run: Pick<RunRow, 'id' | 'pattern_id' | 'await_resolution'>,
+  steps: Pick<StepRow, 'list'>[],
+  failed: Pick<StepRow, 'list' | 'step_id'>,
+): string | null {
+  const instead = `retry it (POST /runs/${run.id}/steps/${failed.step_id}/retry, parameters may be corrected) or roll the run back (POST /runs/${run.id}/rollback)`;
+  if (failed.list === 'verify')
+    return `a failed verification check cannot be skipped: the failure of check ${failed.step_id} is the fix's own evidence that it did not work, and skipped, the run would count the fix verified; ${instead}`;
+  const checks = steps.some((x) => x.list === 'verify');
+  const watch = run.pattern_id !== null || run.await_resolution;
+  if (!checks && !watch)
+    return `step ${failed.step_id} cannot be skipped: the run has no verification check and nothing to watch for (no pattern, no alert), so nothing after it would judge the fix and the skip alone would count it verified; ${instead}`;
+  return null;
+}
+
 /** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */
 export const workOrderOf = (steps: StepRow[]): string | null =>
   steps.find((s) => s.work_order_id)?.work_order_id ?? null;
@@ -288,6 +312,13 @@ export class RunView {
     description: 'the failed step the run waits on: POST …/steps/:stepId/retry or …/skip, or POST /runs/:id/rollback',
   })
   pausedOnStep!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'why POST …/steps/:pausedOnStep/skip would be refused (409): a failed verification check, or a run nothing else would judge; null when it is not paused or a skip would be accepted',
+  })
+  skipRefusal!: string | null;
   @ApiProperty({ type: String, nullable: true }) rollbackRequestedBy!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'the work order it escalated to' })
   workOrderId!: string | null;
@@ -345,6 +376,11 @@ export const stepView = (s: StepRow): StepView => ({
   updatedAt: s.updated_at.toISOString(),
 });
 
+const skipRefusalOf = (r: RunRow, steps: StepRow[]): string | null => {
+  const failed = pausedOn(r, steps);
+  return failed ? skipRefusal(r, steps, failed) : null;
+};
+
 export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitionRow[]): RunView => ({
   id: r.id,
   status: r.status,
@@ -369,6 +405,7 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
     r.phase !== 'done' && r.phase !== 'rollback' && r.cancel_requested_by === null && r.rollback_requested_by === null,
   onFailure: r.on_failure,
   pausedOnStep: steps ? (pausedOn(r, steps)?.step_id ?? null) : null,
+  skipRefusal: steps ? skipRefusalOf(r, steps) : null,
   rollbackRequestedBy: r.rollback_requested_by,
   workOrderId: steps ? workOrderOf(steps) : null,
   verifyFrom: iso(r.verify_from),

@@ -97,7 +97,10 @@ export class RunsController {
 
   @ApiOperation({ summary: 'Skip the failed step a run is paused on; the run goes on' })
   @ApiOkResponse({ type: RunView })
-  @ApiConflictResponse({ description: 'the run is not paused on a failed step, or on another step' })
+  @ApiConflictResponse({
+    description:
+      "the run is not paused on a failed step, or on another step; or the step may not be skipped (the run's skipRefusal: a failed verification check, or a run nothing else would judge)",
+  })
   @Post(':id/steps/:stepId/skip')
   @HttpCode(200)
   skip(@Param() params: StepParams, @CurrentPrincipal() p: Principal) {

@@ -6,7 +6,15 @@ import { invalidFields } from '../../../platform/http/validation.js';
 import { retryWebhookId } from '../engine/step-callback-tokens.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
-import { pausedOn, runView, type LeasedRun, type RunRow, type RunView, type StepRow } from '../run.view.js';
+import {
+  pausedOn,
+  runView,
+  skipRefusal,
+  type LeasedRun,
+  type RunRow,
+  type RunView,
+  type StepRow,
+} from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { ActOnPausedRun, type PausedRunChoice } from './act-on-paused-run.command.js';
 
@@ -35,6 +43,10 @@ export class ActOnPausedRunHandler implements ICommandHandler<ActOnPausedRun> {
         );
       if (named !== null && named !== failed.step_id) {
         throw new ConflictException(`step ${named} did not fail: run ${run.id} waits on step ${failed.step_id}`);
+      }
+      if (c.choice.kind === 'skip') {
+        const refused = skipRefusal(run, steps, failed);
+        if (refused) throw new ConflictException(refused);
       }
       const after = await this.act(run, failed, c.choice, c.actor);
       this.wakeups.afterCommit();

@@ -23,6 +23,7 @@ import {
   FINISHED_STEP,
   pausedOn,
   pausesOnFailure,
+  skipRefusal,
   type LeasedRun,
   type RunRow,
   type RunStatus,
@@ -382,7 +383,10 @@ export class RunAdvancer {
    */
   private async pauseOnFailure(s: State): Promise<Next> {
     if (s.run.status !== 'awaiting_operator') {
-      const reason = `${this.stepFailure(s)}; waiting for an operator to retry, skip or roll back`;
+      const failed = s.steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'))!;
+      // A failed verification check (or a step of a run nothing else judges) may not be skipped (skipRefusal).
+      const choices = skipRefusal(s.run, s.steps, failed) ? 'retry or roll back' : 'retry, skip or roll back';
+      const reason = `${this.stepFailure(s)}; waiting for an operator to ${choices}`;
       await this.moveRun(s, { status: 'awaiting_operator', reason }, reason);
     }
     return this.schedule(s, null);

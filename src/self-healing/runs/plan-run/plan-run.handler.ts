@@ -94,8 +94,15 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
         .filter((s) => s.actuatorConfigured === false)
         .map((s) => `${s.id} (actuator ${s.actuator})`);
       if (manual.length > 0) notes.push(`not configured, so a person does these steps: ${manual.join(', ')}`);
-      if (planned.onFailure === 'pause')
-        notes.push('a failed step pauses the run for an operator: retry, skip or roll back');
+      if (planned.onFailure === 'pause') {
+        // What POST …/skip would refuse (run.view's skipRefusal): a failed check, or any failure of a run nothing else judges.
+        const judged = playbook.verify.length > 0 || subject.patternId !== null;
+        notes.push(
+          judged
+            ? 'a failed step pauses the run for an operator: retry, skip or roll back; a failed verification check only retry or roll back (skipped, it would count the fix verified)'
+            : 'a failed step pauses the run for an operator: retry or roll back; with no verification check and nothing to watch for, a skip would count the fix verified, so none is allowed',
+        );
+      }
       return {
         dryRun: true,
         playbookId: playbook.id,
