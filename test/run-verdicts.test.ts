@@ -498,4 +498,98 @@ describe('run verdicts: the kill switch does not spin, and deadlines fire while 
     expect(told).toEqual([{ outcome: 'canceled' }]);
     expect((await app.http.get('/guard/killswitch').set(auth(key))).body).toMatchObject({ tenant: { active: true } });
   });
+
+  it("a recurrence noted while the kill switch holds the check fails the run, though its deadline passed before the engine's turn (ADR 0014)", async () => {
+    const key = await app.keyFor('paused-recurrence', 'admin');
+    await connectActuator(app.http, key, receiver);
+    // restart_worker, the last step, is held until the kill switch is on: the fix is applied, its check not yet run.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    receiver.answer((c, res) =>
+      c.json?.params?.action === 'restart_worker'
+        ? void held.then(() => res.end('{}'))
+        : res.end(healthy(c.json?.params?.action)),
+    );
+    const report = (agentId: string) =>
+      app.http
+        .post('/incidents')
+        .set(auth(key))
+        .send({
+          errorType: 'OutOfMemoryError',
+          message: 'Worker pod ingest-2 OOMKilled: container exceeded memory limit 2048Mi',
+          agentId,
+          capability: 'ingest',
+        })
+        .expect(201);
+    try {
+      const founding = (await report('agent-r1')).body.id;
+      const { patternId } = await eventually(
+        async () => (await app.http.get(`/recoveries?incidentId=${founding}`).set(auth(key))).body.items[0],
+        'the recovery',
+      );
+      await app.http
+        .patch(`/catalog/patterns/${patternId}`)
+        .set(auth(key))
+        .send({ recoveryTemplate: { playbookId: 'memory_cleanup', confidence: 0.95 }, autoApplyRecovery: true })
+        .expect(200);
+      await app.http.post(`/incidents/${founding}/resolve`).set(auth(key)).send({ note: 'founding' }).expect(200);
+      const incidentId = (await report('agent-r2')).body.id;
+      const runId = (
+        await eventually(
+          async () => (await app.http.get(`/runs?incidentId=${incidentId}`).set(auth(key))).body.items[0],
+          'the automatic run',
+        )
+      ).id as string;
+      const runNow = async () => (await app.http.get(`/runs/${runId}`).set(auth(key))).body;
+      await eventually(
+        async () => receiver.calls.some((c) => c.json?.runId === runId && c.json.params.action === 'restart_worker'),
+        'restart_worker in flight',
+      );
+      await app.http.post('/guard/killswitch').set(auth(key)).send({ reason: 'freeze' }).expect(200);
+      release();
+      const paused = await eventually(async () => {
+        const r = await runNow();
+        return r.pausedReason && r.phase === 'verify' ? r : null;
+      }, 'the kill switch to hold the check');
+      expect(paused.steps.find((s: { id: string }) => s.id === 'memory_ok').status).toBe('pending');
+
+      // The engine is kept off the run, as between the recurrence being noted and its next turn.
+      await app.sql(
+        `UPDATE recovery_runs SET lease_token = gen_random_uuid(), lease_until = now() + interval '1 minute' WHERE id = $1`,
+        [runId],
+      );
+      // The fault comes back on the same agent, after the fix was applied: noted on the run.
+      const again = (await report('agent-r2')).body.id;
+      await eventually(
+        async () =>
+          (
+            await app.sql(`SELECT 1 FROM recovery_runs WHERE id = $1 AND recurrence_incident_id = $2`, [runId, again])
+          )[0],
+        'the recurrence to be noted on the run',
+      );
+      // ... and the run's deadline passes before the engine's turn (time passing, without the wait).
+      await app.sql(
+        `UPDATE recovery_runs SET deadline_at = now() - interval '1 second', lease_until = now() - interval '1 second', due_at = now() WHERE id = $1`,
+        [runId],
+      );
+      const done = await eventually(async () => {
+        const r = await runNow();
+        return r.phase === 'done' ? r : null;
+      }, 'the run to end');
+      expect(done).toMatchObject({ status: 'rolled_back', verdict: 'failed' });
+      expect(done.reason).toMatch(
+        new RegExp(`^recurrence: incident ${again} .*; the run also ran past its deadline \\(${RUN_TIMEOUT_MS} ms\\)`),
+      );
+      // Learning and trust hear the failure.
+      const told = await app.sql<{ outcome: string }>(
+        `SELECT DISTINCT payload->>'outcome' AS outcome FROM outbox_events
+          WHERE event_type = 'RecoveryRunFinished' AND payload->>'runId' = $1`,
+        [runId],
+      );
+      expect(told).toEqual([{ outcome: 'rolled_back' }]);
+    } finally {
+      await app.http.delete('/guard/killswitch').query({ reason: 'test over' }).set(auth(key));
+      receiver.answer((c, res) => res.end(healthy(c.json?.params?.action)));
+    }
+  });
 });

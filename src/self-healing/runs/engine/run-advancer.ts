@@ -240,13 +240,20 @@ export class RunAdvancer {
           `${this.stepFailure(s)}${by ? `; rolled back at the request of ${by}` : ''}${this.failureStands(s)}`,
         );
       }
-      case 'fail_on_recurrence':
+      case 'fail_on_recurrence': {
+        // Past the run's deadline too (the turn came late, the kill switch held the checks): the recurrence is the reason, the deadline a note.
+        const late =
+          run.phase === 'verify' && now >= run.deadline_at
+            ? `; the run also ran past its deadline (${this.config.runs.runTimeoutMs} ms) before its checks were through`
+            : '';
         return this.fail(
           s,
           (run.recurrence_reason ??
             `recurrence: incident ${run.recurrence_incident_id} of the same pattern on the same agent inside the verification window`) +
+            late +
             this.failureStands(s),
         );
+      }
       case 'skip_rest_of_rollback':
         for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status))) {
           await this.finishStep(s, step, 'skipped', {

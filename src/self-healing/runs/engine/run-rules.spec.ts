@@ -73,6 +73,9 @@ describe('the run rules (a transition table)', () => {
       used.add(move);
       states++;
       if (f.phase === 'done' && move !== 'sleep') wrong.push(`done → ${move}`);
+      // A recurrence noted once the fix was applied is not lost to the deadline (whose kill-switch case cancels).
+      if (f.phase === 'verify' && f.recurrence && f.pastDeadline && !f.failedStep && move !== 'fail_on_recurrence')
+        wrong.push(`verify with a recurrence past the deadline → ${move}`);
       if (f.phase !== 'done' && f.phase !== 'rollback' && f.cancelRequested) {
         // A failure already stored is the fix's verdict: the run fails with it (its deadline's reason, if
         // past), and a cancel erases it never; without one, the cancel wins over anything else.
@@ -194,6 +197,33 @@ describe('the run rules (a transition table)', () => {
       ).toBe('fail_on_recurrence');
     // A recurrence during the steps is none (the fix is not applied): the cancel wins.
     expect(nextMove(facts({ recurrence: true, cancelRequested: true }))).toBe('cancel');
+  });
+
+  it('a recurrence noted in the checks fails the run past its deadline too, held by the kill switch or not, cancel or not', () => {
+    // The fix applied, its check pending (the kill switch held it, or the turn came late), the fault back, the deadline passed.
+    for (const paused of [false, true])
+      for (const killSwitch of [false, true])
+        for (const cancelRequested of [false, true])
+          for (const step of ['pending', 'running/result', 'awaiting_operator/operator', 'none'] as const) {
+            const f = facts({ phase: 'verify', status: 'verifying', step, pastDeadline: true, recurrence: true });
+            expect({
+              paused,
+              killSwitch,
+              cancelRequested,
+              step,
+              move: nextMove({ ...f, paused, killSwitch, cancelRequested }),
+            }).toEqual({ paused, killSwitch, cancelRequested, step, move: 'fail_on_recurrence' });
+          }
+    // A failed check as well: the deadline names it (its failure is the verdict either way).
+    expect(
+      nextMove(facts({ phase: 'verify', status: 'verifying', pastDeadline: true, recurrence: true, failedStep: true })),
+    ).toBe('time_out');
+    // No recurrence: the deadline (canceled if the kill switch held the run, failed otherwise).
+    expect(
+      nextMove(facts({ phase: 'verify', status: 'verifying', pastDeadline: true, killSwitch: true, paused: true })),
+    ).toBe('time_out');
+    // In the steps the fix is not applied: a recurrence is none, the deadline decides.
+    expect(nextMove(facts({ pastDeadline: true, recurrence: true, killSwitch: true, paused: true }))).toBe('time_out');
   });
 
   it('the watch: a recurrence fails it at once, its end is judged, until then it sleeps', () => {

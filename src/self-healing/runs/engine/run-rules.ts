@@ -11,7 +11,7 @@ import type { RunPhase, RunStatus, StepRow } from '../run.view.js';
 export const MOVES = [
   'sleep', // a finished run: nothing left to do
   'cancel', // an operator asked, and the run holds no failure yet: skip the rest, roll back
-  'time_out', // the run is past its deadline: the current step times out (none past a failed one), the run fails
+  'time_out', // the run is past its deadline: the current step times out (none past a failed one), the run fails (or, held by the kill switch, is canceled)
   'pause_on_failure', // a step or check failed in a run that waits for an operator: retry, skip or roll back (DESIGN §13)
   'fail_on_step', // a step or check failed (or its reporter said so): the run fails
   'fail_on_recurrence', // the fault came back inside the window: the run fails
@@ -131,6 +131,9 @@ export const RUN_RULES: readonly RunRule[] = [
   // (a failed step nobody retried or skipped, a recurrence noted in the watch): that is evidence about
   // the fix (ADR 0014), so the run fails with it below and rolls back, and a cancel changes nothing.
   { phase: FORWARD, when: (f) => f.cancelRequested && !failureStored(f), move: 'cancel' },
+  // A recurrence noted in the checks (the fix applied) is evidence about the fix: past the run's deadline too, the
+  // run fails with it, not with the deadline's reason, nor canceled as the kill switch's hold would leave it (ADR 0014).
+  { phase: ['verify'], when: (f) => f.pastDeadline && f.recurrence && !f.failedStep, move: 'fail_on_recurrence' },
   // Deadlines come before the kill switch: a paused run still times out.
   { phase: WORKING, when: (f) => f.pastDeadline, move: 'time_out' },
   // A cancel still ends a run paused on its failed step (it fails with the step's failure); so does its deadline.
