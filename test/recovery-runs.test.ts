@@ -532,6 +532,95 @@ describe('recovery runs', () => {
     expect(metrics).toMatch(/actuator_call_duration_seconds_count\{outcome="succeeded"\} [1-9]/);
   });
 
+  /** Time passing for a step's wait, without the wait: its deadline is now, and the run due. */
+  const expireStep = async (runId: string, stepId: string) => {
+    await app.sql(`UPDATE recovery_run_steps SET deadline_at = now() WHERE run_id = $1 AND step_id = $2`, [
+      runId,
+      stepId,
+    ]);
+    await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [runId]);
+  };
+  const outcomesTold = (runId: string) =>
+    app.sql<{ outcome: string }>(
+      `SELECT DISTINCT payload->>'outcome' AS outcome FROM outbox_events
+        WHERE event_type = 'RecoveryRunFinished' AND payload->>'runId' = $1`,
+      [runId],
+    );
+
+  it('a manual step nobody marks done in time says nothing about the fix: the run ends canceled with no verdict, trust untouched (ADR 0014)', async () => {
+    // No actuator: memory_cleanup runs as a guided runbook, each step waiting for a person.
+    const key = await app.keyFor('runs-unanswered', 'operator');
+    const { incidentId, recovery, agentId } = await incident(key);
+    const runId = (await approve(recovery.id, key)).id as string;
+    const awaiting = (stepId: string) =>
+      eventually(
+        async () =>
+          (await runOf(runId, key)).steps.find((x: any) => x.id === stepId && x.status === 'awaiting_operator'),
+        `step ${stepId} to wait for an operator`,
+      );
+    await awaiting('clear_cache');
+    await expireStep(runId, 'clear_cache');
+    // What clear_cache may have done is undone, by a person too: the rollback waits for one, and nobody comes either.
+    const rollingBack = await eventually(async () => {
+      const r = await runOf(runId, key);
+      return r.phase === 'rollback' ? r : null;
+    }, 'the run to stop');
+    expect(rollingBack).toMatchObject({ verdict: null, cancelRequestedBy: null });
+    expect(rollingBack.reason).toMatch(
+      /^step clear_cache timed_out: no operator marked it done within \d+ ms; nobody answered, so this says nothing about the fix$/,
+    );
+    expect((await get(`/incidents/${incidentId}`, key)).status).toBe('open');
+    await awaiting('restore_batch');
+    await expireStep(runId, 'restore_batch');
+    const done = await finished(runId, key);
+    expect(done).toMatchObject({ status: 'canceled', verdict: null });
+    expect(done.reason).toMatch(/; rollback step restore_batch not confirmed by an operator in time$/);
+    expect(Object.fromEntries(done.steps.map((x: any) => [x.id, x.status]))).toEqual({
+      clear_cache: 'timed_out',
+      reduce_batch: 'skipped',
+      restart_worker: 'skipped',
+      memory_ok: 'skipped',
+      restore_batch: 'timed_out',
+    });
+    // Learning and trust hear a canceled run, which they do not count: the agent's trust is as it was.
+    expect(await outcomesTold(runId)).toEqual([{ outcome: 'canceled' }]);
+    await new Promise((r) => setTimeout(r, 600));
+    const agent = await app.http.get(`/routing/agents/${agentId}`).set(auth(key));
+    expect(agent.status === 404 ? [] : agent.body.trustHistory).toEqual([]);
+  });
+
+  it('an escalation whose work order nobody finishes in time says nothing about the fix either: canceled, its order withdrawn', async () => {
+    const key = await app.keyFor('runs-unanswered-patch', 'operator');
+    const triggered = (
+      await app.http
+        .post('/patches/trigger')
+        .set(auth(key))
+        .send({ errorType: 'verification_failed', description: 'output failed verification' })
+        .expect(201)
+    ).body;
+    expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
+    await eventually(
+      async () =>
+        (await runOf(triggered.runId, key)).steps.find((x: any) => x.id === 'fix_code' && x.waitingFor === 'patch'),
+      'the escalation to wait for its work order',
+    );
+    await expireStep(triggered.runId, 'fix_code');
+    // Its rollback (revert_deploy, no actuator here) waits for a person: the run stopped, with no verdict.
+    const done = await eventually(async () => {
+      const r = await runOf(triggered.runId, key);
+      return r.phase === 'rollback' || r.phase === 'done' ? r : null;
+    }, 'the run to stop');
+    expect(done).toMatchObject({ status: expect.stringMatching(/^(canceled|awaiting_operator)$/), verdict: null });
+    expect(done.reason).toMatch(
+      /^step fix_code timed_out: the work order did not finish within \d+ ms; nobody answered, so this says nothing about the fix/,
+    );
+    const order = await get(`/patches/work-orders/${triggered.workOrderId}`, key);
+    expect(order).toMatchObject({
+      status: 'canceled',
+      failureReason: expect.stringMatching(/^step fix_code timed_out/),
+    });
+  });
+
   /** An automatic run of the key's tenant that the kill switch paused after its first call: the run as paused. */
   async function pausedAutomaticRun(key: string) {
     await connectActuator(app.http, key, receiver, { timeoutMs: 2000 });
@@ -690,7 +779,7 @@ describe('recovery runs: the run timeout', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('a run still in its steps after RECOVERY_RUN_TIMEOUT_MS fails with timed_out and starts its rollback', async () => {
+  it('a run still waiting for a person after RECOVERY_RUN_TIMEOUT_MS ends timed_out with no verdict and starts its rollback', async () => {
     const key = await app.keyFor('timeout', 'operator');
     const incidentId = (
       await app.http
@@ -712,11 +801,14 @@ describe('recovery runs: the run timeout', () => {
       .body;
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${started.id}`).set(auth(key))).body;
-      return r.verdict === 'failed' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
+      return r.phase === 'rollback' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
     }, 'the run to time out');
-    expect(run.reason).toMatch(/^timed_out: the run did not get through its steps and checks within 1000 ms/);
-    // Its rollback waits for a person: the run says so (DESIGN §8), its verdict is already failed.
-    expect(run).toMatchObject({ phase: 'rollback', status: 'awaiting_operator' });
+    // It ran out of time waiting for a person who never came: that says nothing about the fix (ADR 0014).
+    expect(run.reason).toMatch(
+      /^timed_out: the run did not get through its steps and checks within 1000 ms: step clear_cache still waited for an operator; nobody answered, so this says nothing about the fix$/,
+    );
+    // Its rollback waits for a person: the run says so (DESIGN §8); no verdict.
+    expect(run).toMatchObject({ phase: 'rollback', status: 'awaiting_operator', verdict: null });
     expect(run.steps.map((s: { status: string }) => s.status)).toEqual([
       'timed_out',
       'skipped',
@@ -726,7 +818,7 @@ describe('recovery runs: the run timeout', () => {
     ]);
   });
 
-  it('a run that times out waiting for a patch withdraws its work order', async () => {
+  it('a run that times out waiting for a patch withdraws its work order, with no verdict', async () => {
     const key = await app.keyFor('timeout', 'operator');
     const triggered = (
       await app.http
@@ -738,9 +830,13 @@ describe('recovery runs: the run timeout', () => {
     expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${triggered.runId}`).set(auth(key))).body;
-      return r.verdict === 'failed' ? r : null;
+      return r.phase === 'rollback' || r.phase === 'done' ? r : null;
     }, 'the escalated run to time out');
-    expect(run.reason).toMatch(/^timed_out/);
+    // No coding agent answered: no verdict on the fix (ADR 0014).
+    expect(run.verdict).toBeNull();
+    expect(run.reason).toMatch(
+      /^timed_out: .*: step fix_code still waited for its work order [0-9a-f-]{36}; nobody answered/,
+    );
     const order = (await app.http.get(`/patches/work-orders/${triggered.workOrderId}`).set(auth(key)).expect(200)).body;
     expect(order).toMatchObject({ status: 'canceled', failureReason: expect.stringMatching(/^timed_out/) });
   });

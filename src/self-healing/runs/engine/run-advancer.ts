@@ -228,6 +228,17 @@ export class RunAdvancer {
             `${reason}: the kill switch held it; this says nothing about the fix`,
             'not run: the kill switch held the run until its deadline',
           );
+        // Run out of time waiting for a person or a coding agent, who never answered: nobody knows what the fix would
+        // have done (ADR 0014), as for the step's own deadline (step_deadline).
+        if (current && unanswered(current)) {
+          await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
+          return this.stop(
+            s,
+            'canceled',
+            `${reason}: step ${current.step_id} still waited ${waitingFor(current)}; nobody answered, so this says nothing about the fix`,
+            `not run: nobody answered for step ${current.step_id} before the run's deadline`,
+          );
+        }
         if (current) await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
         return this.fail(s, reason);
       }
@@ -328,7 +339,19 @@ export class RunAdvancer {
             operator: 'no operator marked it done',
             patch: 'the work order did not finish',
           }[step.waiting_for as 'result'] ?? 'no answer';
-        return this.stepFailed(s, step, 'timed_out', `timed_out: ${what} within ${this.waitMs(step)} ms`);
+        const error = `timed_out: ${what} within ${this.waitMs(step)} ms`;
+        // A person or a coding agent who never answered says nothing about the fix (ADR 0014): the run stops with no
+        // verdict, as a cancel, and rolls back what it did. An actuator that reported no result is the fix's own failure.
+        if (run.phase !== 'rollback' && unanswered(step)) {
+          await this.finishStep(s, step, 'timed_out', { error });
+          return this.stop(
+            s,
+            'canceled',
+            `step ${step.step_id} ${error}; nobody answered, so this says nothing about the fix`,
+            `not run: nobody answered for step ${step.step_id} in time`,
+          );
+        }
+        return this.stepFailed(s, step, 'timed_out', error);
       }
     }
   }
@@ -1212,6 +1235,24 @@ function withNotice(step: StepRow, notification: Notice | null): unknown {
   if (notification) return { ...rest, notification };
   return Object.keys(rest).length > 0 ? rest : null;
 }
+
+/**
+ * A step of the steps or checks that waits for someone's answer: a person's (a manual step, or a
+ * webhook or check run as manual) or a coding agent's (an escalation's work order). If none comes in
+ * time, nobody knows what the fix would have done (ADR 0014). A canary step that escalated is not one:
+ * its trial, which no candidate passed, is evidence the fix already produced.
+ */
+function unanswered(step: StepRow): boolean {
+  if (step.status === 'awaiting_operator') return step.waiting_for === 'operator';
+  return (
+    step.kind === 'escalate' &&
+    step.status === 'running' &&
+    (step.waiting_for === 'patch' || step.waiting_for === 'notify')
+  );
+}
+
+const waitingFor = (step: StepRow): string =>
+  step.status === 'awaiting_operator' ? 'for an operator' : `for its work order ${step.work_order_id}`;
 
 /** A rollback step failed. A manual one nobody confirmed in time did not fail: nobody knows. */
 function rollbackFailedIn(steps: StepRow[]): boolean {
