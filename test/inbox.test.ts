@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ServerResponse } from 'node:http';
+import pg from 'pg';
 import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
 import { connectActuator } from './support/actuators.js';
 import { openSse } from './support/sse.js';
@@ -236,6 +237,51 @@ describe('inbox', () => {
     } finally {
       for (const res of held) if (!res.writableEnded) res.end('{}');
       await receiver.close();
+    }
+  });
+
+  it('work_order: a snooze set on a lapsed claim before the sweeper returned the order still holds after it', async () => {
+    // A tenant of its own: the snooze stays, and the other tests count the snoozed items of theirs.
+    const [lapseOperator, lapseAgent] = [
+      await app.keyFor('inbox-lapse', 'operator'),
+      await app.keyFor('inbox-lapse', 'agent'),
+    ];
+    const order = await app.app.get(CommandBus).execute(
+      new CreateWorkOrder({
+        tenantId: 'inbox-lapse',
+        runId: null,
+        incidentId: null,
+        stepId: null,
+        description: 'fix the tokenizer',
+        priority: 'medium',
+        complexity: 'small',
+        context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
+      }),
+    );
+    const id = `work_order:${order.id}`;
+    await app.http.post(`/patches/work-orders/${order.id}/claim`).set(auth(lapseAgent)).send({}).expect(200);
+    // The order's row locked: the sweeper skips it, so the lapsed claim stays unswept while it is snoozed.
+    const blocker = new pg.Client({ connectionString: app.database.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM work_orders WHERE id = $1 FOR UPDATE', [order.id]);
+      await eventually(() => find(id, lapseOperator), 'the lapsed claim to show as stuck');
+      const until = new Date(Date.now() + 24 * HOUR).toISOString();
+      await app.http.post(`/inbox/${id}/snooze`).set(auth(lapseOperator)).send({ until }).expect(200);
+      expect(await find(id, lapseOperator)).toMatchObject({ snoozedUntil: until });
+      await blocker.query('COMMIT');
+      await eventually(
+        async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued',
+        'the sweeper to return the order to the queue',
+      );
+      // The same waiting (the same lapse), so the same snooze.
+      expect(await find(id, lapseOperator)).toMatchObject({
+        snoozedUntil: until,
+        title: 'Work order stuck (its claim lapsed): fix the tokenizer',
+      });
+    } finally {
+      await blocker.end();
     }
   });
 

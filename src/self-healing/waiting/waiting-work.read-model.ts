@@ -98,6 +98,8 @@ const WAITING: Record<WaitingWorkKind, string> = {
   // is anything about one whose claim lapsed once its incident is resolved.
   work_order: `
     SELECT 'work_order' AS kind, 'work_order' AS subject_type, w.id::text AS subject_id, NULL AS step_id,
+           -- A lapsed claim waits since it expired, before and after the sweeper returns the order to
+           -- the queue (its transition keeps expiredAt): a snooze set in between still holds.
            CASE WHEN w.status = 'failed' THEN coalesce(w.finished_at, w.updated_at)
                 ELSE coalesce(w.claim_expires_at, lapse.at, w.updated_at) END AS since,
            NULL::timestamptz AS deadline, w.priority AS severity, ${incidentOf('w.incident_id')} AS incident_ids,
@@ -106,7 +108,7 @@ const WAITING: Record<WaitingWorkKind, string> = {
            w.description AS text, CASE WHEN w.status = 'failed' THEN 'failed' ELSE 'stuck' END AS detail, 1 AS count
       FROM work_orders w
       LEFT JOIN LATERAL (
-        SELECT max(t.created_at) AS at FROM work_order_transitions t
+        SELECT max(coalesce((t.details ->> 'expiredAt')::timestamptz, t.created_at)) AS at FROM work_order_transitions t
          WHERE t.work_order_id = w.id AND t.to_status = 'queued'
            AND t.from_status IN ('claimed', 'in_progress')) lapse
         ON w.status = 'queued'
