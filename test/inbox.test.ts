@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
 import type { ServerResponse } from 'node:http';
 import pg from 'pg';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { CreateWorkOrder } from '../src/self-healing/patches/create-work-order/create-work-order.command.js';
 import { connectActuator } from './support/actuators.js';
 import { openSse } from './support/sse.js';
@@ -502,6 +503,63 @@ describe('inbox', () => {
       [late.id],
     );
     expect((await get('/inbox/summary', key)).byKind.work_order).toBe(1);
+  });
+
+  it('work_order: one raised while its incident is being resolved is settled too (the resolution waits for it)', async () => {
+    const key = await app.keyFor('inbox-wo-race', 'operator');
+    const incidentId = (
+      await app.http.post('/incidents').set(auth(key)).send({ errorType: 'CodeBug', message: 'race' }).expect(201)
+    ).body.id as string;
+    // The order's transaction (as a run's turn or POST /patches/trigger raises one) stays open...
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let orderId = '';
+    const raising = app.app.get(TransactionHost).run(async () => {
+      orderId = (
+        await app.app.get(CommandBus).execute(
+          new CreateWorkOrder({
+            tenantId: 'inbox-wo-race',
+            runId: null,
+            incidentId,
+            stepId: null,
+            description: 'fix the race',
+            priority: 'high',
+            complexity: 'small',
+            context: {
+              incident: null,
+              pattern: null,
+              affectedAgents: [],
+              capabilities: [],
+              lastErrors: [],
+              runId: null,
+            },
+          }),
+        )
+      ).id;
+      await gate;
+    });
+    await eventually(async () => orderId !== '', 'the order to be raised, uncommitted');
+    // ...while the incident is resolved: the resolution either waits on the order's hold or (unheld) goes first.
+    const resolving = app.http.post(`/incidents/${incidentId}/resolve`).set(auth(key)).send({});
+    let done = false;
+    const resolved = resolving.then((res) => ((done = true), res));
+    await eventually(async () => {
+      if (done) return true;
+      const [{ n }] = await app.sql(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'UPDATE incidents%'`,
+      );
+      return n > 0;
+    }, 'the resolution to wait for the order, or to finish');
+    release();
+    await raising;
+    expect((await resolved).status).toBe(200);
+    await eventually(
+      async () =>
+        (await app.sql(`SELECT incident_resolved_at FROM work_orders WHERE id = $1`, [orderId]))[0]
+          .incident_resolved_at !== null,
+      'the order to be settled by the resolution',
+    );
   });
 
   it('escalation: escalations of a resolved incident, however many, are neither counted nor hide an older one that still waits', async () => {

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type pg from 'pg';
+import { DataSource } from 'typeorm';
 import { TransactionHost, type Statement } from '../src/platform/database/transaction-host.js';
 import { socketWrites } from './support/socket-writes.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 
 describe('TransactionHost (real PostgreSQL)', () => {
   let app: TestApp;
@@ -270,5 +273,32 @@ describe('TransactionHost with a small pool (real PostgreSQL)', () => {
       setTimeout(() => reject(new Error('deadlocked: the load waits for a pooled connection')), 20_000).unref(),
     );
     expect(await Promise.race([Promise.all([transaction(), transaction()]), deadlocked])).toEqual([42, 42]);
+  });
+});
+
+describe('TransactionHost.isOpen through a shutdown', () => {
+  it('is false, never a throw, while the pool ends and once the driver has dropped it', async () => {
+    const ds = new DataSource({ type: 'postgres', url: await createTestDatabase() });
+    await ds.initialize();
+    const tx = new TransactionHost(ds);
+    const driver = ds.driver as unknown as { master: (pg.Pool & { ending: boolean }) | undefined };
+    const pool = driver.master!;
+    expect(tx.isOpen).toBe(true);
+    try {
+      // The driver drops its pool a moment before the data source counts as destroyed.
+      driver.master = undefined;
+      expect(ds.isInitialized).toBe(true);
+      expect(tx.isOpen).toBe(false);
+      driver.master = pool;
+      const held = await pool.connect(); // keeps the end from finishing: the pool is ending meanwhile
+      const ending = pool.end();
+      expect(pool.ending).toBe(true);
+      expect(tx.isOpen).toBe(false);
+      held.release();
+      await ending;
+    } finally {
+      driver.master = undefined; // ended above: the data source has nothing left to close
+      await ds.destroy().catch(() => undefined);
+    }
   });
 });

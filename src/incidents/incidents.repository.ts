@@ -352,7 +352,15 @@ export class IncidentsRepository {
   }
 
   /** The resolved ones among `ids`. */
-  async resolvedAmong(tenantId: string, ids: string[]): Promise<string[]> {
+  /** Which of `ids` are resolved; `hold`: every one of them is locked FOR SHARE (a resolution waits for the caller). */
+  async resolvedAmong(tenantId: string, ids: string[], hold = false): Promise<string[]> {
+    if (hold) {
+      const rows = await this.tx.query<{ id: string; status: string }>(
+        `SELECT id, status FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR SHARE`,
+        [tenantId, ids],
+      );
+      return rows.filter((r) => r.status === 'resolved').map((r) => r.id);
+    }
     const rows = await this.tx.query<{ id: string }>(
       `SELECT id FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'resolved'`,
       [tenantId, ids],

@@ -6,7 +6,9 @@ import { FindResolvedIncidents } from './find-resolved-incidents.query.js';
 export class FindResolvedIncidentsHandler implements IQueryHandler<FindResolvedIncidents> {
   constructor(private readonly incidents: IncidentsRepository) {}
 
-  execute({ tenantId, incidentIds }: FindResolvedIncidents): Promise<string[]> {
-    return incidentIds.length === 0 ? Promise.resolve([]) : this.incidents.resolvedAmong(tenantId, incidentIds);
+  execute({ tenantId, incidentIds, holdUntilCommit }: FindResolvedIncidents): Promise<string[]> {
+    return incidentIds.length === 0
+      ? Promise.resolve([])
+      : this.incidents.resolvedAmong(tenantId, incidentIds, holdUntilCommit ?? false);
   }
 }

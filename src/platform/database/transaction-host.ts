@@ -121,7 +121,9 @@ export class TransactionHost implements OnApplicationShutdown {
    * while the app counts as initialised until its last connection has closed.
    */
   get isOpen(): boolean {
-    return this.dataSource.isInitialized && !(this.pool as Pool & { ending?: boolean }).ending;
+    // The driver drops its pool (master) a moment before the data source counts as destroyed.
+    const pool = (this.dataSource.driver as unknown as { master?: Pool & { ending?: boolean } }).master;
+    return this.dataSource.isInitialized && pool !== undefined && !pool.ending;
   }
 
   get inTransaction(): boolean {

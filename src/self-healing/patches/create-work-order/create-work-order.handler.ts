@@ -19,10 +19,14 @@ export class CreateWorkOrderHandler implements ICommandHandler<CreateWorkOrder> 
     return this.tx.run(async () => {
       // Raised on an incident resolved already (its IncidentResolved handled before it existed):
       // settled from the start, so a failure of it does not wait on an incident nobody will resolve again.
+      // Held until this commits: a resolution meanwhile waits, and its handler then finds this order.
       const resolved =
         p.incidentId !== null &&
-        (await this.queries.execute(new FindResolvedIncidents({ tenantId: p.tenantId, incidentIds: [p.incidentId] })))
-          .length > 0;
+        (
+          await this.queries.execute(
+            new FindResolvedIncidents({ tenantId: p.tenantId, incidentIds: [p.incidentId], holdUntilCommit: true }),
+          )
+        ).length > 0;
       const row = await this.orders.insert(p, resolved);
       const actor = p.actor ?? (p.runId ? `run ${p.runId}` : 'system');
       await this.journal.record({
