@@ -351,12 +351,14 @@ export class IncidentsRepository {
     return this.tx.query<IncidentRow>(sql, params);
   }
 
-  /** The resolved ones among `ids`. */
-  /** Which of `ids` are resolved; `hold`: every one of them is locked FOR SHARE (a resolution waits for the caller). */
+  /**
+   * The resolved ones among `ids`. `hold`: every one of them is locked FOR UPDATE, as `lock` does, so
+   * a resolution waits for the caller (not FOR SHARE: two holders could both try to raise it).
+   */
   async resolvedAmong(tenantId: string, ids: string[], hold = false): Promise<string[]> {
     if (hold) {
       const rows = await this.tx.query<{ id: string; status: string }>(
-        `SELECT id, status FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR SHARE`,
+        `SELECT id, status FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
         [tenantId, ids],
       );
       return rows.filter((r) => r.status === 'resolved').map((r) => r.id);

@@ -4,7 +4,7 @@ export interface FindResolvedIncidentsProps {
   tenantId: string;
   incidentIds: string[];
   /**
-   * Hold the incidents (FOR SHARE) until the caller's transaction ends: a resolution of one of them
+   * Hold the incidents (locked FOR UPDATE) until the caller's transaction ends: a resolution of one of them
    * waits for it, so what the caller records about an incident it found open is committed before
    * the resolution is, and its IncidentResolved handlers find it.
    */
