@@ -35,6 +35,13 @@ describe('canary and promote', () => {
   /** The quality the receiver's canary measures, per tenant. */
   const quality = new Map<string, Quality>();
   const restoreDelayMs = new Map<string, number>();
+  /** A candidate's apply the canary answers only when released, per tenant: the run is mid-trial meanwhile. */
+  const heldApply = new Map<string, { index: number; released: Promise<void> }>();
+  const holdApply = (tenantName: string, index: number): (() => void) => {
+    let release!: () => void;
+    heldApply.set(tenantName, { index, released: new Promise<void>((r) => (release = r)) });
+    return release;
+  };
 
   const get = async (path: string, k: string) => (await app.http.get(path).set(auth(k)).expect(200)).body;
   const ofRun = (runId: string) => receiver.calls.filter((c) => c.json?.runId === runId);
@@ -67,10 +74,10 @@ describe('canary and promote', () => {
     }, what);
 
   /** A tenant with an admin and operator key and the receiver as its `ops` actuator. */
-  async function tenant(name: string, q: Quality) {
+  async function tenant(name: string, q: Quality, timeoutMs = 2000) {
     const admin = await app.keyFor(name, 'admin');
     const operator = await app.keyFor(name, 'operator');
-    await connectActuator(app.http, admin, receiver, { path: `/ops/${name}`, timeoutMs: 2000 });
+    await connectActuator(app.http, admin, receiver, { path: `/ops/${name}`, timeoutMs });
     quality.set(name, q);
     return { admin, operator };
   }
@@ -80,7 +87,12 @@ describe('canary and promote', () => {
       const tenantName = c.path.split('/')[2]!;
       const action = c.json?.params?.action;
       const send = (body: unknown) => res.end(JSON.stringify(body));
-      if (action === 'canary_apply') return send(quality.get(tenantName)![key(c.json.candidate.params)]);
+      if (action === 'canary_apply') {
+        const measured = () => send(quality.get(tenantName)![key(c.json.candidate.params)]);
+        const held = heldApply.get(tenantName);
+        if (held && held.index === c.json.candidate.index) return void held.released.then(measured);
+        return measured();
+      }
       if (action === 'canary_restore')
         return setTimeout(() => send({ restored: true }), restoreDelayMs.get(tenantName) ?? 0);
       if (action === 'latency_check') return send({ healthy: true });
@@ -235,6 +247,148 @@ describe('canary and promote', () => {
     expect(after.status).toBe('failed');
     expect(after.output).toMatchObject({ outcome: 'no_candidate', winner: null, restore: { withinSla: true } });
     expect(after.output.candidates).toHaveLength(6);
+  });
+
+  describe('a run that stops mid-trial restores the canary before its rollback', () => {
+    const applyOut = (runId: string, index: number) =>
+      eventually(
+        async () => ofRun(runId).some((c) => c.json.candidate?.index === index) || null,
+        `the apply of candidate ${index} to go out`,
+      );
+    const canaryStep = (run: any) => run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+    /** The restore the run sent: signed, under the step's own restore webhook-id, with the step's restore action. */
+    const expectRestoreSent = (runId: string) => {
+      const restores = ofRun(runId).filter((c) => c.json.params.action === 'canary_restore');
+      expect(restores).toHaveLength(1);
+      expect(restores[0]).toMatchObject({
+        verified: true,
+        headers: { 'webhook-id': `${runId}.tune_on_canary.restore` },
+        json: { kind: 'canary', stage: 'restore', candidate: null },
+      });
+    };
+
+    it("canceled while a candidate's apply is out: the canary is restored, then the rollback runs; no verdict", async () => {
+      const { operator } = await tenant('canary-cancel', MIXED, 10_000);
+      const release = holdApply('canary-cancel', 1);
+      const { recovery } = await incident(operator, 'agent-x1');
+      const started = (
+        await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)
+      ).body;
+      await applyOut(started.id, 1);
+      await app.http.post(`/runs/${started.id}/cancel`).set(auth(operator)).send({}).expect(202);
+      release();
+
+      const run = await runWhere(started.id, operator, (r) => r.phase === 'done', 'the canceled run to finish');
+      expect(run).toMatchObject({ status: 'canceled', verdict: null });
+      expect(run.reason).toMatch(/^canceled by /);
+      // The restore comes before the playbook's rollback, and nothing after it touches the canary.
+      expect(actions(run.id)).toEqual(['canary_apply', 'canary_apply', 'canary_restore', 'restore_config']);
+      expectRestoreSent(run.id);
+
+      const step = canaryStep(run);
+      expect(step).toMatchObject({ status: 'skipped', error: null });
+      expect(step.output.candidates.map((c: any) => c.result)).toEqual([
+        'failed',
+        'passed',
+        ...Array(4).fill('not_tried'),
+      ]);
+      expect(step.output).toMatchObject({
+        stage: 'done',
+        outcome: 'interrupted',
+        restore: { slaMs: 15_000, withinSla: true },
+        endedAt: expect.any(String),
+      });
+      expect(step.canary).toMatchObject({ outcome: 'interrupted', restore: { withinSla: true } });
+      const [said, tail] = step.output.summary.split('; the canary was restored in ');
+      expect(said).toBe(`interrupted (${run.reason}): 1 of 2 tried passed, 4 not tried`);
+      expect(tail).toMatch(/^\d+ ms \(SLA 15000 ms met\)$/);
+      expect(run.transitions.some((t: any) => t.stepId === 'tune_on_canary' && t.note === step.output.summary)).toBe(
+        true,
+      );
+    });
+
+    it('past its deadline mid-trial: the canary is restored, the step times out, and the verdict is the failure it was', async () => {
+      const { operator } = await tenant('canary-late', MIXED, 10_000);
+      const release = holdApply('canary-late', 2);
+      const { recovery } = await incident(operator, 'agent-x2');
+      const started = (
+        await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)
+      ).body;
+      await applyOut(started.id, 2);
+      // The run's deadline (RECOVERY_RUN_TIMEOUT_MS) passes while the apply is out: stored as now.
+      await app.sql(`UPDATE recovery_runs SET deadline_at = now() WHERE id = $1`, [started.id]);
+      release();
+
+      const run = await runWhere(started.id, operator, (r) => r.phase === 'done', 'the late run to finish');
+      expect(run).toMatchObject({ status: 'rolled_back', verdict: 'failed' });
+      expect(run.reason).toMatch(/^timed_out: the run did not get through its steps and checks within \d+ ms$/);
+      expect(actions(run.id)).toEqual([...Array(3).fill('canary_apply'), 'canary_restore', 'restore_config']);
+      expectRestoreSent(run.id);
+      const step = canaryStep(run);
+      expect(step).toMatchObject({ status: 'timed_out', error: 'timed_out: the run ran out of time' });
+      expect(step.output).toMatchObject({ outcome: 'interrupted', restore: { withinSla: true } });
+      // Candidates 1 and 2 passed; the trial never got to choose between them.
+      expect(step.output.candidates.map((c: any) => c.result)).toEqual([
+        'failed',
+        'passed',
+        'passed',
+        ...Array(3).fill('not_tried'),
+      ]);
+      expect(step.output.summary).toMatch(
+        /^interrupted \(timed_out: .+\): 2 of 3 tried passed, 3 not tried; the canary was restored in \d+ ms \(SLA 15000 ms met\)$/,
+      );
+    });
+
+    it('held by the kill switch until its deadline: the restore goes on under the kill switch, as the rollback does; canceled, no verdict', async () => {
+      const keys = await tenant('canary-held', MIXED, 10_000);
+      await app.http
+        .put('/self-healing/guardrails')
+        .set(auth(keys.admin))
+        .send({ canaryRunsPer24h: null, canaryCooldownMs: 0, canaryDailyBudgetMs: null })
+        .expect(200);
+      const founding = await incident(keys.operator, 'agent-held');
+      await app.http
+        .patch(`/catalog/patterns/${founding.recovery.patternId}`)
+        .set(auth(keys.admin))
+        .send({ recoveryTemplate: { playbookId: 'tune_config', confidence: 0.95 }, autoApplyRecovery: true })
+        .expect(200);
+      await app.http
+        .post(`/incidents/${founding.incidentId}/resolve`)
+        .set(auth(keys.operator))
+        .send({ note: 'founding' })
+        .expect(200);
+      const release = holdApply('canary-held', 0);
+      const auto = await incident(keys.operator, 'agent-held');
+      expect(auto.recovery.status).toBe('applied');
+      const runId = (await get(`/runs?incidentId=${auto.incidentId}`, keys.operator)).items[0].id as string;
+      try {
+        await applyOut(runId, 0);
+        await app.http.post('/guard/killswitch').set(auth(keys.admin)).send({ reason: 'hold the canary' }).expect(200);
+        release();
+        await runWhere(
+          runId,
+          keys.operator,
+          (r) => r.pausedReason === 'kill switch',
+          'the kill switch to hold the run',
+        );
+        expect(actions(runId)).toEqual(['canary_apply']);
+        await app.sql(`UPDATE recovery_runs SET deadline_at = now(), due_at = now() WHERE id = $1`, [runId]);
+
+        const run = await runWhere(runId, keys.operator, (r) => r.phase === 'done', 'the held run to finish');
+        expect(run).toMatchObject({ automatic: true, status: 'canceled', verdict: null });
+        expect(run.reason).toContain('the kill switch held it; this says nothing about the fix');
+        expect(actions(runId)).toEqual(['canary_apply', 'canary_restore', 'restore_config']);
+        expectRestoreSent(runId);
+        const step = canaryStep(run);
+        expect(step).toMatchObject({ status: 'skipped', error: null });
+        expect(step.output).toMatchObject({ outcome: 'interrupted', restore: { withinSla: true } });
+        expect(step.output.summary).toMatch(/^interrupted \(timed_out: .+\): 0 of 1 tried passed, 5 not tried; /);
+        // The kill switch was on throughout.
+        expect((await get('/guard/killswitch', keys.admin)).tenant).toBeTruthy();
+      } finally {
+        await app.http.delete('/guard/killswitch').set(auth(keys.admin));
+      }
+    });
   });
 
   it('the canary budget counts the trial, not the wait after it for its work order or for a person', async () => {

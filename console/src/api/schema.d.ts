@@ -1736,7 +1736,7 @@ export interface components {
             /** @description why it failed or was not tried */
             reason: string | null;
             /**
-             * @description its check: passed or failed; not_tried when the budget ran out first
+             * @description its check: passed or failed; not_tried when the budget ran out or the run stopped first
              * @enum {string}
              */
             result: "untried" | "passed" | "failed" | "not_tried";
@@ -1760,8 +1760,11 @@ export interface components {
              * @description when the trial stopped using the canary (its promote or restore answered, or a person took the step over); null while it runs. The canary budget counts the step up to here, not a wait for a work order or a person after it
              */
             endedAt: string | null;
-            /** @enum {string|null} */
-            outcome: "promoted" | "no_candidate" | null;
+            /**
+             * @description promoted: the winner was put in place; no_candidate: none passed and the canary was restored; interrupted: the run stopped mid-trial (canceled, out of time, failed) and restores the canary before its rollback
+             * @enum {string|null}
+             */
+            outcome: "promoted" | "no_candidate" | "interrupted" | null;
             restore: components["schemas"]["CanaryRestoreView"] | null;
             /** @enum {string} */
             stage: "apply" | "promote" | "restore" | "done";

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { CanarySpec } from '../recovery/canary-step.js';
-import { orderParams, type CanaryOutput } from './engine/canary-trial.js';
+import { CANARY_OUTCOMES, orderParams, type CanaryOutput } from './engine/canary-trial.js';
 
 /** A canary step's trial as the API answers it (DESIGN §13): every candidate, the winner, the restore and its SLA. */
 
@@ -10,7 +10,10 @@ export class CanaryCandidateView {
   @ApiProperty() index!: number;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'the parameter set tried' })
   params!: Record<string, unknown>;
-  @ApiProperty({ enum: RESULTS, description: 'its check: passed or failed; not_tried when the budget ran out first' })
+  @ApiProperty({
+    enum: RESULTS,
+    description: 'its check: passed or failed; not_tried when the budget ran out or the run stopped first',
+  })
   result!: (typeof RESULTS)[number];
   @ApiProperty({ type: String, nullable: true, description: 'why it failed or was not tried' }) reason!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: 'its score when it passed; higher wins' }) score!:
@@ -37,7 +40,14 @@ export class CanaryRestoreView {
 
 export class CanaryView {
   @ApiProperty({ enum: ['apply', 'promote', 'restore', 'done'] }) stage!: CanaryOutput['stage'];
-  @ApiProperty({ type: String, nullable: true, enum: ['promoted', 'no_candidate'] }) outcome!: CanaryOutput['outcome'];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    enum: CANARY_OUTCOMES,
+    description:
+      'promoted: the winner was put in place; no_candidate: none passed and the canary was restored; interrupted: the run stopped mid-trial (canceled, out of time, failed) and restores the canary before its rollback',
+  })
+  outcome!: CanaryOutput['outcome'];
   @ApiProperty({ type: [CanaryCandidateView] }) candidates!: CanaryCandidateView[];
   @ApiProperty({ type: CanaryWinnerView, nullable: true }) winner!: CanaryWinnerView | null;
   @ApiProperty({ type: CanaryRestoreView, nullable: true }) restore!: CanaryRestoreView | null;

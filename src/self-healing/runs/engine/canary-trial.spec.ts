@@ -6,7 +6,9 @@ import {
   describeParams,
   finishTrial,
   handOverTrial,
+  interruptTrial,
   judgeCandidate,
+  leavesCanaryDirty,
   nextCall,
   startTrial,
   type CanaryOutput,
@@ -184,5 +186,89 @@ describe('a canary trial', () => {
       '{"timeoutMs":5000,"concurrency":8,"cacheMb":512}',
     );
     expect(describeParams(order, { extra: true, cacheMb: 1 })).toBe('{"cacheMb":1,"extra":true}');
+  });
+});
+
+describe('a canary trial the run stops midway', () => {
+  const pass = ok({ p95_ms: 200, error_rate: 0 });
+  const fail = ok({ p95_ms: 900, error_rate: 0 });
+  const canceled = { reason: 'canceled by op-key', status: 'skipped' as const, error: null };
+
+  it('leaves the canary dirty once an apply was sent, until the promote or the restore has answered', () => {
+    const s = spec();
+    const fresh = startTrial(s);
+    // Nothing applied yet: clean; the first apply out: maybe applied.
+    expect(leavesCanaryDirty(fresh, false)).toBe(false);
+    expect(leavesCanaryDirty(fresh, true)).toBe(true);
+    const oneJudged = judgeCandidate(s, fresh, 0, fail, at(0));
+    expect(leavesCanaryDirty(oneJudged, false)).toBe(true);
+    // Every candidate judged: the promote (or the restore) is due, and the last candidate is still on the canary.
+    const promoting = [1, 2].reduce((t, i) => judgeCandidate(s, t, i, i === 1 ? pass : fail, at(i)), oneJudged);
+    expect(promoting.stage).toBe('promote');
+    expect(leavesCanaryDirty(promoting, false)).toBe(true);
+    const restoring = [1, 2].reduce((t, i) => judgeCandidate(s, t, i, fail, at(i)), oneJudged);
+    expect(restoring.stage).toBe('restore');
+    expect(leavesCanaryDirty(restoring, true)).toBe(true);
+    // Done: promoted (the fix itself, the playbook's rollback's to undo) or restored.
+    expect(leavesCanaryDirty(finishTrial(s, promoting, at(5)), false)).toBe(false);
+    expect(leavesCanaryDirty(finishTrial(s, restoring, at(5)), false)).toBe(false);
+  });
+
+  it('restores the canary next, marks the rest not tried, and says it was interrupted and how the restore went', () => {
+    const s = spec({ restoreWithinMs: 5000 });
+    const params = { service: 'search' };
+    const judged = judgeCandidate(s, startTrial(s), 0, pass, at(0));
+    // Candidate 1's apply was out when the run was canceled.
+    const t = interruptTrial(s, judged, at(1), canceled, true);
+    expect(t).toMatchObject({
+      stage: 'restore',
+      outcome: 'interrupted',
+      interrupted: canceled,
+      restore: { slaMs: 5000, startedAt: at(1).toISOString(), ms: null, withinSla: null },
+      winner: null,
+      endedAt: null,
+    });
+    expect(t.candidates.map((c) => [c.result, c.reason])).toEqual([
+      ['passed', null],
+      ['not_tried', 'not judged: its apply was out when the run stopped (canceled by op-key)'],
+      ['not_tried', 'not tried: the run stopped (canceled by op-key)'],
+    ]);
+    expect(t.summary).toBe('interrupted (canceled by op-key): 1 of 1 tried passed, 2 not tried; restoring the canary');
+    expect(callOf(s, t, params)).toEqual({
+      stage: 'restore',
+      candidate: null,
+      params: { service: 'search', action: 'canary_restore' },
+      idSuffix: 'restore',
+    });
+    // The budget does not turn the restore into anything else.
+    expect(nextCall(s, t, 10_000_000, at(2), params).call).toMatchObject({ stage: 'restore' });
+
+    const done = finishTrial(s, t, at(3));
+    expect(done).toMatchObject({
+      stage: 'done',
+      outcome: 'interrupted',
+      restore: { ms: 2000, withinSla: true },
+      endedAt: at(3).toISOString(),
+    });
+    expect(done.summary).toBe(
+      'interrupted (canceled by op-key): 1 of 1 tried passed, 2 not tried; the canary was restored in 2000 ms (SLA 5000 ms met)',
+    );
+  });
+
+  it('before the promote, names the winner that was not promoted; a restore under way goes on, timed from its start', () => {
+    const s = spec();
+    const late = { reason: 'timed_out: the run ran out of time', status: 'timed_out' as const, error: 'timed_out' };
+    const promoting = [0, 1, 2].reduce((t, i) => judgeCandidate(s, t, i, i === 1 ? pass : fail, at(i)), startTrial(s));
+    const t = interruptTrial(s, promoting, at(3), late, false);
+    expect(t).toMatchObject({ stage: 'restore', winner: { index: 1 }, restore: { startedAt: at(3).toISOString() } });
+    expect(finishTrial(s, t, at(4)).summary).toBe(
+      'interrupted (timed_out: the run ran out of time): 1 of 3 tried passed; candidate 1 {"timeoutMs":2000} (score 780) was not promoted; the canary was restored in 1000 ms (SLA 15000 ms met)',
+    );
+
+    const restoring = [0, 1, 2].reduce((x, i) => judgeCandidate(s, x, i, fail, at(i)), startTrial(s));
+    const again = interruptTrial(s, restoring, at(7), canceled, true);
+    expect(again.restore).toEqual(restoring.restore);
+    expect(again.restore!.startedAt).toBe(at(2).toISOString());
+    expect(finishTrial(s, again, at(8))).toMatchObject({ outcome: 'interrupted', restore: { ms: 6000 } });
   });
 });

@@ -8,11 +8,21 @@ import { checkBindings, checkFailure, evaluateNumber } from './step-conditions.j
  * Each candidate is applied to the canary and judged by the step's `check`; a passing one gets its
  * `score`. When every candidate is judged (or the step's budget is spent), the best passing one is
  * promoted; when none passes, the canary is restored and the time it took is held against the SLA.
+ * A run that stops mid-trial (canceled, out of time, failed) restores the canary too (interruptTrial).
  */
 
 export type CandidateResult = 'untried' | 'passed' | 'failed' | 'not_tried';
 export const CANARY_STAGES = ['apply', 'promote', 'restore', 'done'] as const;
 export type CanaryStage = (typeof CANARY_STAGES)[number];
+export const CANARY_OUTCOMES = ['promoted', 'no_candidate', 'interrupted'] as const;
+export type CanaryOutcome = (typeof CANARY_OUTCOMES)[number];
+
+/** The run stopped mid-trial: why (the run's reason), and what the step ends as once the canary is restored. */
+export interface CanaryInterruption {
+  reason: string;
+  status: 'skipped' | 'timed_out';
+  error: string | null;
+}
 
 export interface CanaryCandidate {
   index: number;
@@ -32,7 +42,8 @@ export interface CanaryOutput {
   stage: CanaryStage;
   candidates: CanaryCandidate[];
   winner: { index: number; params: Record<string, unknown>; score: number } | null;
-  outcome: 'promoted' | 'no_candidate' | null;
+  /** `interrupted`: the run stopped mid-trial, and the canary is (being) restored. */
+  outcome: CanaryOutcome | null;
   restore: { slaMs: number; startedAt: string; ms: number | null; withinSla: boolean | null } | null;
   /** A sentence: what was tried and what came of it. */
   summary: string | null;
@@ -42,6 +53,8 @@ export interface CanaryOutput {
    * for a work order or a person that may follow (absent in trials stored before it was kept).
    */
   endedAt?: string | null;
+  /** Set when the run stopped mid-trial (interruptTrial); absent otherwise. */
+  interrupted?: CanaryInterruption | null;
 }
 
 /** One call of the trial: its stage, the candidate it carries (apply and promote), what it sends, and its webhook-id's suffix. */
@@ -194,12 +207,7 @@ export const describeParams = (spec: Pick<CanarySpec, 'paramOrder'>, params: Rec
 
 /** The promote or restore call succeeded: the trial is done, and says how it went. */
 export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): CanaryOutput {
-  const tried = trial.candidates.filter((c) => c.result === 'passed' || c.result === 'failed').length;
-  const passed = trial.candidates.filter((c) => c.result === 'passed').length;
-  const notTried = trial.candidates.length - tried;
-  // Only the step's budget leaves candidates untried: say so, it is what stopped the trial.
-  const budget = `, ${notTried} not tried (the step's budget of ${spec.budgetMs} ms was spent)`;
-  const counts = `${passed} of ${tried} tried passed${notTried > 0 ? budget : ''}`;
+  const counts = countsOf(spec, trial);
   const endedAt = now.toISOString();
   if (trial.stage === 'promote') {
     const w = trial.winner!;
@@ -214,14 +222,98 @@ export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): C
   const ms = now.getTime() - Date.parse(trial.restore!.startedAt);
   const withinSla = ms <= trial.restore!.slaMs;
   const sla = `SLA ${trial.restore!.slaMs} ms ${withinSla ? 'met' : 'missed'}`;
+  const restored = `the canary was restored in ${ms} ms (${sla})`;
   return {
     ...trial,
     stage: 'done',
     endedAt,
-    outcome: 'no_candidate',
+    outcome: trial.interrupted ? 'interrupted' : 'no_candidate',
     restore: { ...trial.restore!, ms, withinSla },
-    summary: `no candidate passed (${counts}); the canary was restored in ${ms} ms (${sla})`,
+    summary: trial.interrupted
+      ? `${interruptedSummary(spec, trial)}; ${restored}`
+      : `no candidate passed (${counts}); ${restored}`,
   };
+}
+
+/** "p of t tried passed", and how many were not tried and why: the step's budget, or the run stopping mid-trial. */
+function countsOf(spec: CanarySpec, trial: CanaryOutput): string {
+  const tried = trial.candidates.filter((c) => c.result === 'passed' || c.result === 'failed').length;
+  const passed = trial.candidates.filter((c) => c.result === 'passed').length;
+  const notTried = trial.candidates.length - tried;
+  // Without an interruption only the step's budget leaves candidates untried: say so, it is what stopped the trial.
+  const why = trial.interrupted ? '' : ` (the step's budget of ${spec.budgetMs} ms was spent)`;
+  return `${passed} of ${tried} tried passed${notTried > 0 ? `, ${notTried} not tried${why}` : ''}`;
+}
+
+/** What the run stopping mid-trial left: why, the counts, and a winner that was not promoted. */
+function interruptedSummary(spec: CanarySpec, trial: CanaryOutput): string {
+  const w = trial.winner;
+  const unpromoted = w
+    ? `; candidate ${w.index} ${describeParams(spec, w.params)} (score ${w.score}) was not promoted`
+    : '';
+  return `interrupted (${trial.interrupted!.reason}): ${countsOf(spec, trial)}${unpromoted}`;
+}
+
+/**
+ * The canary may hold something this trial put there that no promote or restore has answered for:
+ * a candidate's apply was sent (judged, or still out: `applyOut`, the step waiting for its call's
+ * answer), or the promote or the restore is due or out. A trial that has applied nothing, or is
+ * done (promoted: the winner is the fix itself, which the playbook's rollback undoes; or restored),
+ * left nothing on the canary.
+ */
+export function leavesCanaryDirty(trial: CanaryOutput, applyOut: boolean): boolean {
+  switch (trial.stage) {
+    case 'apply':
+      return applyOut || trial.candidates.some((c) => c.result === 'passed' || c.result === 'failed');
+    case 'promote':
+    case 'restore':
+      return true;
+    case 'done':
+      return false;
+  }
+}
+
+/**
+ * The run stops mid-trial (leavesCanaryDirty): the trial's next call is the restore (one already
+ * under way goes on, timed from when it began), the candidates not judged are not tried (the one
+ * whose apply was out, `applyOut`, says so), and the outcome is `interrupted`. Once the restore
+ * answers, finishTrial says how long it took; the step then ends as `then.status`.
+ */
+export function interruptTrial(
+  spec: CanarySpec,
+  trial: CanaryOutput,
+  now: Date,
+  then: CanaryInterruption,
+  applyOut: boolean,
+): CanaryOutput {
+  const at = now.toISOString();
+  const out = applyOut && trial.stage === 'apply' ? trial.candidates.find((c) => c.result === 'untried') : undefined;
+  const candidates = trial.candidates.map((c) =>
+    c.result !== 'untried'
+      ? c
+      : {
+          ...c,
+          result: 'not_tried' as const,
+          reason:
+            c === out
+              ? `not judged: its apply was out when the run stopped (${then.reason})`
+              : `not tried: the run stopped (${then.reason})`,
+          at,
+        },
+  );
+  const restore =
+    trial.stage === 'restore' && trial.restore
+      ? trial.restore
+      : { slaMs: spec.restoreWithinMs, startedAt: at, ms: null, withinSla: null };
+  const t: CanaryOutput = {
+    ...trial,
+    stage: 'restore',
+    candidates,
+    restore,
+    outcome: 'interrupted',
+    interrupted: then,
+  };
+  return { ...t, summary: `${interruptedSummary(spec, t)}; restoring the canary` };
 }
 
 /** The step goes to a person (its actuator is not configured): the trial stops using the canary now, if it has not already. */

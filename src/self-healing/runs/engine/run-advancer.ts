@@ -31,7 +31,18 @@ import {
 } from '../run.view.js';
 import { RunsRepository } from '../runs.repository.js';
 import { CallSlots, type CallSlot } from './call-slots.js';
-import { callOf, finishTrial, handOverTrial, judgeCandidate, nextCall, startTrial, trialOf } from './canary-trial.js';
+import {
+  callOf,
+  finishTrial,
+  handOverTrial,
+  interruptTrial,
+  judgeCandidate,
+  leavesCanaryDirty,
+  nextCall,
+  startTrial,
+  trialOf,
+  type CanaryInterruption,
+} from './canary-trial.js';
 import { personActedIn } from './person-acted.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
 import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
@@ -239,7 +250,12 @@ export class RunAdvancer {
             `not run: nobody answered for step ${current.step_id} before the run's deadline`,
           );
         }
-        if (current) await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
+        if (current && owesRestore(current)) {
+          // A canary mid-trial restores the canary first, in the rollback, then ends timed out (stop leaves it to that).
+          const error = 'timed_out: the run ran out of time';
+          await this.interruptCanary(s, current, { reason, status: 'timed_out', error });
+        } else if (current)
+          await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
         return this.fail(s, reason);
       }
       case 'pause_on_failure':
@@ -394,10 +410,16 @@ export class RunAdvancer {
     };
   }
 
-  /** The first unfinished step of the phase's list (none in the watch). */
+  /**
+   * The first unfinished step of the phase's list (none in the watch). In the rollback, a canary step
+   * the run stopped mid-trial comes first: it restores the canary (stop, interruptCanary), the only
+   * step of the steps and checks a stopped run leaves unfinished.
+   */
   private current(s: State): StepRow | undefined {
     const list = s.run.phase === 'watch' || s.run.phase === 'done' ? null : s.run.phase;
-    return s.steps.find((x) => x.list === list && !FINISHED_STEP.includes(x.status));
+    const restoring =
+      list === 'rollback' ? s.steps.find((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status)) : undefined;
+    return restoring ?? s.steps.find((x) => x.list === list && !FINISHED_STEP.includes(x.status));
   }
 
   /** What went wrong with the failed step of the steps or checks, in words. */
@@ -710,6 +732,30 @@ export class RunAdvancer {
     };
   }
 
+  /**
+   * The run stops while this canary step may have left the canary dirty (owesRestore): the step stays
+   * running, its trial's next call the restore (interruptTrial), which the rollback makes first, with
+   * the step's attempts and retries, under its own webhook-id (`.restore`), signed and through the
+   * egress rule as any call; a crash repeats that one call. Once it answers, the step ends as
+   * `then.status`. The kill switch does not hold it, as it does not hold a rollback (run-rules.ts).
+   * A restore already under way keeps its attempt, its retry time and any call out.
+   */
+  private async interruptCanary(s: State, step: StepRow, then: CanaryInterruption): Promise<void> {
+    const spec = step.canary!;
+    const stored = trialOf(spec, step.output);
+    const trial = interruptTrial(spec, stored, s.now, then, step.waiting_for === 'call');
+    const fresh =
+      stored.stage === 'restore'
+        ? {}
+        : { waiting_for: 'next', attempts: 0, interrupted_calls: 0, deadline_at: null, error: null };
+    await this.moveStep(
+      s,
+      step,
+      { output: trial, ...fresh },
+      `the run stopped mid-trial (${then.reason}): the canary is restored before the rollback`,
+    );
+  }
+
   /** A canary call's answer: a candidate judged, or the promote or restore done (the step finishes or escalates). */
   private async storeCanaryAnswer(s: State, step: StepRow, r: ActuatorCallResult): Promise<void> {
     const spec = step.canary!;
@@ -761,6 +807,15 @@ export class RunAdvancer {
       }
     }
     const done = finishTrial(spec, trial, s.now);
+    if (done.interrupted) {
+      // The run stopped mid-trial and the canary is back: the step ends as the stop made it (interruptCanary).
+      await this.finishStep(s, step, done.interrupted.status, {
+        output: done,
+        error: done.interrupted.error,
+        note: done.summary!,
+      });
+      return;
+    }
     if (done.outcome === 'promoted') {
       await this.finishStep(s, step, 'succeeded', { output: done, note: done.summary! });
       await this.journal.canaryPromoted(s.run, step.step_id, done);
@@ -986,8 +1041,12 @@ export class RunAdvancer {
    * again) whatever the rollback does.
    */
   private async stop(s: State, status: 'failed' | 'canceled', reason: string, skipNote: string): Promise<Next> {
-    for (const step of s.steps.filter((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status)))
-      await this.finishStep(s, step, 'skipped', { note: skipNote });
+    for (const step of s.steps.filter((x) => x.list !== 'rollback' && !FINISHED_STEP.includes(x.status))) {
+      // A canary step mid-trial stays unfinished: the rollback restores the canary first, then it ends skipped.
+      if (restoringCanary(step)) continue;
+      if (owesRestore(step)) await this.interruptCanary(s, step, { reason, status: 'skipped', error: null });
+      else await this.finishStep(s, step, 'skipped', { note: skipNote });
+    }
     await this.withdrawWorkOrders(s, s.steps, reason);
     // A step an operator retried is pending again and not started, but its earlier call was made.
     const touched = s.steps.some((x) => x.list !== 'rollback' && (x.started_at !== null || isRetryCall(x.webhook_id)));
@@ -1250,6 +1309,19 @@ function unanswered(step: StepRow): boolean {
     (step.waiting_for === 'patch' || step.waiting_for === 'notify')
   );
 }
+
+/**
+ * A canary step of the steps or checks that may have left the canary dirty (leavesCanaryDirty) and
+ * that the engine runs: one a person took over (its actuator not configured) is theirs to restore.
+ */
+function owesRestore(step: StepRow): boolean {
+  if (step.kind !== 'canary' || step.status !== 'running' || step.runs_as === 'manual') return false;
+  return leavesCanaryDirty(trialOf(step.canary!, step.output), step.waiting_for === 'call');
+}
+
+/** A canary step the run stopped mid-trial, restoring the canary (interruptCanary). */
+const restoringCanary = (step: StepRow): boolean =>
+  step.kind === 'canary' && !!(step.output as { interrupted?: unknown } | null)?.interrupted;
 
 const waitingFor = (step: StepRow): string =>
   step.status === 'awaiting_operator' ? 'for an operator' : `for its work order ${step.work_order_id}`;

@@ -31,7 +31,7 @@ export const MOVES = [
   'notify_interrupted', // notices of this step were interrupted too often: it waits for its work order without one
   'step_deadline', // a waiting step's time is up: a timer is done, anything else timed out
   'await_step', // sleep until the step's deadline (its reporter wakes it earlier)
-  'canary_call', // a canary step between its calls: make the next one (apply a candidate, promote or restore)
+  'canary_call', // a canary step between its calls: make the next one (apply a candidate, promote or restore; in the rollback, the restore of a trial the run stopped)
 ] as const;
 export type Move = (typeof MOVES)[number];
 
@@ -148,7 +148,8 @@ export const RUN_RULES: readonly RunRule[] = [
   },
   { status: ['queued'], move: 'start' },
   { status: ['awaiting_operator', 'awaiting_patch'], when: (f) => !f.waitingOnSomeone, move: 'resume' },
-  // The kill switch holds automatic actions of the steps and checks; a step waiting for a person or its time goes on, and so does a rollback.
+  // The kill switch holds automatic actions of the steps and checks; a step waiting for a person or its time goes on, and so does
+  // a rollback, the restore of a canary the run stopped mid-trial included (its first step then; ADR 0018).
   { phase: WORKING, step: ACTING, when: (f) => f.killSwitch, move: 'pause' },
   { phase: WORKING, when: (f) => f.paused && !f.killSwitch, move: 'unpause' },
   { phase: ['watch'], when: (f) => f.watchOver, move: 'judge_watch' },
