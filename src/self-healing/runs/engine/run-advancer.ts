@@ -241,15 +241,14 @@ export class RunAdvancer {
           );
         // Run out of time waiting for a person or a coding agent, who never answered: nobody knows what the fix would
         // have done (ADR 0014), as for the step's own deadline (step_deadline).
-        if (current && unanswered(current)) {
-          await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
-          return this.stop(
+        if (current && unanswered(current))
+          return this.stopUnanswered(
             s,
-            'canceled',
-            `${reason}: step ${current.step_id} still waited ${waitingFor(current)}; nobody answered, so this says nothing about the fix`,
-            `not run: nobody answered for step ${current.step_id} before the run's deadline`,
+            current,
+            'timed_out: the run ran out of time',
+            `${reason}: step ${current.step_id} still waited ${waitingFor(current)}`,
+            "before the run's deadline",
           );
-        }
         if (current && owesRestore(current)) {
           // A canary mid-trial restores the canary first, in the rollback, then ends timed out (stop leaves it to that).
           const error = 'timed_out: the run ran out of time';
@@ -358,15 +357,8 @@ export class RunAdvancer {
         const error = `timed_out: ${what} within ${this.waitMs(step)} ms`;
         // A person or a coding agent who never answered says nothing about the fix (ADR 0014): the run stops with no
         // verdict, as a cancel, and rolls back what it did. An actuator that reported no result is the fix's own failure.
-        if (run.phase !== 'rollback' && unanswered(step)) {
-          await this.finishStep(s, step, 'timed_out', { error });
-          return this.stop(
-            s,
-            'canceled',
-            `step ${step.step_id} ${error}; nobody answered, so this says nothing about the fix`,
-            `not run: nobody answered for step ${step.step_id} in time`,
-          );
-        }
+        if (run.phase !== 'rollback' && unanswered(step))
+          return this.stopUnanswered(s, step, error, `step ${step.step_id} ${error}`, 'in time');
         return this.stepFailed(s, step, 'timed_out', error);
       }
     }
@@ -730,6 +722,20 @@ export class RunAdvancer {
       params: call.params,
       extra: { candidate: call.candidate },
     };
+  }
+
+  /**
+   * A person or a coding agent never answered `step` (unanswered): it times out, and the run stops
+   * canceled, with no verdict, rolling back what it did (ADR 0014: nobody knows what the fix would do).
+   */
+  private async stopUnanswered(s: State, step: StepRow, error: string, why: string, when: string): Promise<Next> {
+    await this.finishStep(s, step, 'timed_out', { error });
+    return this.stop(
+      s,
+      'canceled',
+      `${why}; nobody answered, so this says nothing about the fix`,
+      `not run: nobody answered for step ${step.step_id} ${when}`,
+    );
   }
 
   /**
