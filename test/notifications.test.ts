@@ -716,9 +716,20 @@ describe('notifications', () => {
         async () => (await deliveries(`&rule=${rule}`)).filter((d) => d.event === 'killswitch.changed').length === 2,
         `${rule} to be told of the tenant's kill switch, on and off`,
       );
-    // Another agent's switch concerns neither (counted below, once the review has been told).
+    // Another agent's switch concerns neither: counted below, once the notifications handler has
+    // routed every event of the tenant (so a delivery it wrongly made would be there).
     await app.http.post('/guard/killswitch').set(auth(admin)).send({ agentId: 'agent-other', reason: 'x' }).expect(200);
     await app.http.delete('/guard/killswitch?agentId=agent-other&reason=y').set(auth(admin)).expect(200);
+    await eventually(
+      async () =>
+        (
+          await app.sql(
+            `SELECT count(*)::int AS n FROM outbox_events
+              WHERE tenant_id = 'notify' AND handler = 'integration.notifications' AND status = 'pending'`,
+          )
+        )[0].n === 0,
+      "the agent-other switch's events to be routed",
+    );
 
     // A review of agent-filt's ledger capability: both rules are told of it (the review group's agent and capability).
     const incident = await app.http
@@ -737,9 +748,11 @@ describe('notifications', () => {
         async () => (await deliveries(`&rule=${rule}`)).some(reviewed),
         `${rule} to be told of the review`,
       );
-    const heard = await deliveries('&rule=ledger-only');
-    expect(heard.filter((d) => d.event === 'killswitch.changed')).toHaveLength(2);
-    expect(heard.filter((d) => d.event === 'review.waiting').every(reviewed)).toBe(true);
+    for (const rule of ['ledger-only', 'filt-agent-only']) {
+      const heard = await deliveries(`&rule=${rule}`);
+      expect(heard.filter((d) => d.event === 'killswitch.changed')).toHaveLength(2);
+      expect(heard.filter((d) => d.event === 'review.waiting').every(reviewed)).toBe(true);
+    }
     await app.http.post(`/recoveries/${recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
     for (const rule of ['ledger-only', 'filt-agent-only'])
       await app.http.delete(`/notifications/rules/${rule}`).set(auth(admin)).expect(204);

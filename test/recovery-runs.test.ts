@@ -16,6 +16,19 @@ import { answerHealthy, startWebhookReceiver, type ReceivedCall } from './suppor
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 /** Recovery runs (DESIGN §8, issue 12) against a real database, real HTTP and a real local receiver. */
+/** POST /patches/trigger for a failed verification: a run that escalates to a coding agent at once. */
+async function triggerEscalation(app: TestApp, key: string): Promise<{ runId: string; workOrderId: string }> {
+  const triggered = (
+    await app.http
+      .post('/patches/trigger')
+      .set(auth(key))
+      .send({ errorType: 'verification_failed', description: 'output failed verification' })
+      .expect(201)
+  ).body;
+  expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
+  return triggered;
+}
+
 describe('recovery runs', () => {
   let app: TestApp;
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -591,14 +604,7 @@ describe('recovery runs', () => {
 
   it('an escalation whose work order nobody finishes in time says nothing about the fix either: canceled, its order withdrawn', async () => {
     const key = await app.keyFor('runs-unanswered-patch', 'operator');
-    const triggered = (
-      await app.http
-        .post('/patches/trigger')
-        .set(auth(key))
-        .send({ errorType: 'verification_failed', description: 'output failed verification' })
-        .expect(201)
-    ).body;
-    expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
+    const triggered = await triggerEscalation(app, key);
     await eventually(
       async () =>
         (await runOf(triggered.runId, key)).steps.find((x: any) => x.id === 'fix_code' && x.waitingFor === 'patch'),
@@ -820,14 +826,7 @@ describe('recovery runs: the run timeout', () => {
 
   it('a run that times out waiting for a patch withdraws its work order, with no verdict', async () => {
     const key = await app.keyFor('timeout', 'operator');
-    const triggered = (
-      await app.http
-        .post('/patches/trigger')
-        .set(auth(key))
-        .send({ errorType: 'verification_failed', description: 'output failed verification' })
-        .expect(201)
-    ).body;
-    expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
+    const triggered = await triggerEscalation(app, key);
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${triggered.runId}`).set(auth(key))).body;
       return r.phase === 'rollback' || r.phase === 'done' ? r : null;
