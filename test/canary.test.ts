@@ -35,6 +35,8 @@ describe('canary and promote', () => {
   /** The quality the receiver's canary measures, per tenant. */
   const quality = new Map<string, Quality>();
   const restoreDelayMs = new Map<string, number>();
+  /** Tenants whose canary answers every promote with a 503. */
+  const failPromote = new Set<string>();
   /** A candidate's apply the canary answers only when released, per tenant: the run is mid-trial meanwhile. */
   const heldApply = new Map<string, { index: number; released: Promise<void> }>();
   const holdApply = (tenantName: string, index: number): (() => void) => {
@@ -95,6 +97,10 @@ describe('canary and promote', () => {
       }
       if (action === 'canary_restore')
         return setTimeout(() => send({ restored: true }), restoreDelayMs.get(tenantName) ?? 0);
+      if (action === 'promote_config' && failPromote.has(tenantName)) {
+        res.statusCode = 503;
+        return send({ error: 'promote unavailable' });
+      }
       if (action === 'latency_check') return send({ healthy: true });
       send({ ok: true });
     });
@@ -389,6 +395,119 @@ describe('canary and promote', () => {
         await app.http.delete('/guard/killswitch').set(auth(keys.admin));
       }
     });
+  });
+
+  /**
+   * A promote that fails for good leaves the last candidate applied on the shared canary: the step
+   * restores it (its ordinary signed `.restore` call) before it ends failed, and the run fails with
+   * the promote's failure as before (ADR 0014, ADR 0018), then runs its rollback.
+   */
+  it("a promote that fails: the canary is restored before the step fails, and the run fails with the promote's failure", async () => {
+    const { operator } = await tenant('canary-promote-fails', MIXED);
+    failPromote.add('canary-promote-fails');
+    const { recovery } = await incident(operator, 'agent-x4');
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
+    const run = await runWhere(started.id, operator, (r) => r.phase === 'done', 'the run to finish');
+
+    // The promote is tried its three attempts, then the canary is restored, then the playbook's rollback runs.
+    expect(actions(run.id)).toEqual([
+      ...Array(6).fill('canary_apply'),
+      ...Array(3).fill('promote_config'),
+      'canary_restore',
+      'restore_config',
+    ]);
+    const calls = ofRun(run.id);
+    expect(calls.slice(6, 9).map((c) => [c.headers['webhook-id'], c.json.attempt])).toEqual(
+      [1, 2, 3].map((n) => [`${run.id}.tune_on_canary.promote`, n]),
+    );
+    const restore = calls[9]!;
+    expect(restore).toMatchObject({
+      verified: true,
+      headers: { 'webhook-id': `${run.id}.tune_on_canary.restore` },
+      json: { kind: 'canary', stage: 'restore', candidate: null, attempt: 1 },
+    });
+
+    const error = 'promote: HTTP 503 (attempt 3 of 3)';
+    expect(run).toMatchObject({
+      status: 'rolled_back',
+      verdict: 'failed',
+      reason: `step tune_on_canary failed: ${error}`,
+    });
+    const step = run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+    expect(step).toMatchObject({ status: 'failed', error });
+    expect(step.output).toMatchObject({
+      stage: 'done',
+      outcome: 'failed',
+      winner: { index: 2, score: -160 },
+      restore: { slaMs: 15_000, withinSla: true },
+      endedAt: expect.any(String),
+    });
+    expect(step.canary).toMatchObject({ outcome: 'failed', restore: { withinSla: true } });
+    const [said, tail] = step.output.summary.split('; the canary was restored in ');
+    expect(said).toBe(
+      `failed (${error}): 3 of 6 tried passed; candidate 2 {"timeoutMs":5000,"concurrency":8,"cacheMb":512} (score -160) was not promoted`,
+    );
+    expect(tail).toMatch(/^\d+ ms \(SLA 15000 ms met\)$/);
+    expect(run.transitions.some((t: any) => t.stepId === 'tune_on_canary' && t.note === step.output.summary)).toBe(
+      true,
+    );
+  });
+
+  /**
+   * An apply whose calls got no answer MAX_INTERRUPTED_CALLS times (the service died mid-call each time;
+   * here: three lost calls are stored, and the worker's lease lapses with the fourth out, so the run is
+   * taken over as after a crash) fails the step, and the candidate may be on the canary, the one judged
+   * before it certainly is: the canary is restored before the step ends failed (ADR 0018).
+   */
+  it('an apply whose calls are interrupted too often: the canary is restored before the step fails with that error', async () => {
+    const { operator } = await tenant('canary-apply-lost', MIXED, 10_000);
+    const release = holdApply('canary-apply-lost', 1);
+    const { recovery } = await incident(operator, 'agent-x5');
+    const started = (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
+    await eventually(
+      async () => ofRun(started.id).some((c) => c.json.candidate?.index === 1) || null,
+      'the apply of candidate 1 to go out',
+    );
+    await app.sql(
+      `UPDATE recovery_run_steps SET interrupted_calls = 3 WHERE run_id = $1 AND step_id = 'tune_on_canary'`,
+      [started.id],
+    );
+    await app.sql(`UPDATE recovery_runs SET lease_until = now() - interval '1 second', due_at = now() WHERE id = $1`, [
+      started.id,
+    ]);
+    try {
+      await runWhere(started.id, operator, (r) => r.status !== 'running', 'the run to be taken over and fail');
+    } finally {
+      // The call the lapsed lease was waiting for answers now: its worker no longer holds the run, and stores nothing.
+      release();
+    }
+    const run = await runWhere(started.id, operator, (r) => r.phase === 'done', 'the run to finish');
+
+    expect(actions(run.id)).toEqual(['canary_apply', 'canary_apply', 'canary_restore', 'restore_config']);
+    expect(ofRun(run.id)[2]).toMatchObject({
+      verified: true,
+      headers: { 'webhook-id': `${run.id}.tune_on_canary.restore` },
+      json: { kind: 'canary', stage: 'restore', candidate: null },
+    });
+    const error = 'no stored answer after 3 interrupted calls (the service stopped mid-call each time)';
+    expect(run).toMatchObject({
+      status: 'rolled_back',
+      verdict: 'failed',
+      reason: `step tune_on_canary failed: ${error}`,
+    });
+    const step = run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+    expect(step).toMatchObject({ status: 'failed', error });
+    expect(step.output).toMatchObject({ stage: 'done', outcome: 'failed', restore: { withinSla: true } });
+    expect(step.output.candidates.map((c: any) => [c.result, c.reason])).toEqual([
+      ['failed', expect.stringMatching(/^check failed: /)],
+      ['not_tried', `not judged: apply of candidate 1: ${error}`],
+      ...Array(4).fill(['not_tried', `not tried: the step failed (apply of candidate 1: ${error})`]),
+    ]);
+    expect(step.output.summary).toMatch(
+      /^failed \(apply of candidate 1: no stored answer .+\): 0 of 1 tried passed, 5 not tried; the canary was restored in \d+ ms \(SLA 15000 ms met\)$/,
+    );
   });
 
   it('the canary budget counts the trial, not the wait after it for its work order or for a person', async () => {

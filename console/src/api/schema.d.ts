@@ -1761,10 +1761,10 @@ export interface components {
              */
             endedAt: string | null;
             /**
-             * @description promoted: the winner was put in place; no_candidate: none passed and the canary was restored; interrupted: the run stopped mid-trial (canceled, out of time, failed) and restores the canary before its rollback
+             * @description promoted: the winner was put in place; no_candidate: none passed and the canary was restored; interrupted: the run stopped mid-trial (canceled, out of time, failed) and restores the canary before its rollback; failed: the step's own promote failed (or an apply's calls were interrupted too often), and the canary is restored before the step ends failed
              * @enum {string|null}
              */
-            outcome: "promoted" | "no_candidate" | "interrupted" | null;
+            outcome: "promoted" | "no_candidate" | "interrupted" | "failed" | null;
             restore: components["schemas"]["CanaryRestoreView"] | null;
             /** @enum {string} */
             stage: "apply" | "promote" | "restore" | "done";

@@ -45,7 +45,7 @@ export class CanaryView {
     nullable: true,
     enum: CANARY_OUTCOMES,
     description:
-      'promoted: the winner was put in place; no_candidate: none passed and the canary was restored; interrupted: the run stopped mid-trial (canceled, out of time, failed) and restores the canary before its rollback',
+      "promoted: the winner was put in place; no_candidate: none passed and the canary was restored; interrupted: the run stopped mid-trial (canceled, out of time, failed) and restores the canary before its rollback; failed: the step's own promote failed (or an apply's calls were interrupted too often), and the canary is restored before the step ends failed",
   })
   outcome!: CanaryOutput['outcome'];
   @ApiProperty({ type: [CanaryCandidateView] }) candidates!: CanaryCandidateView[];

@@ -272,3 +272,72 @@ describe('a canary trial the run stops midway', () => {
     expect(finishTrial(s, again, at(8))).toMatchObject({ outcome: 'interrupted', restore: { ms: 6000 } });
   });
 });
+
+describe('a canary trial whose own call fails restores the canary before the step ends so', () => {
+  const pass = ok({ p95_ms: 200, error_rate: 0 });
+  const fail = ok({ p95_ms: 900, error_rate: 0 });
+
+  it('a promote that failed: the restore is next, the outcome failed, the winner not promoted, the step ending with its error', () => {
+    const s = spec({ restoreWithinMs: 5000 });
+    const promoting = [0, 1, 2].reduce((t, i) => judgeCandidate(s, t, i, i === 1 ? pass : fail, at(i)), startTrial(s));
+    expect(promoting.stage).toBe('promote');
+    const error = 'promote: HTTP 503 (attempt 3 of 3)';
+    const then = { reason: error, status: 'failed' as const, error, failedCall: 'promote' as const };
+    const t = interruptTrial(s, promoting, at(4), then, true);
+    expect(t).toMatchObject({
+      stage: 'restore',
+      outcome: 'failed',
+      interrupted: then,
+      winner: { index: 1 },
+      restore: { slaMs: 5000, startedAt: at(4).toISOString(), ms: null, withinSla: null },
+      endedAt: null,
+    });
+    // Every candidate was judged: none is marked otherwise.
+    expect(t.candidates).toEqual(promoting.candidates);
+    expect(t.summary).toBe(
+      'failed (promote: HTTP 503 (attempt 3 of 3)): 1 of 3 tried passed; candidate 1 {"timeoutMs":2000} (score 780) was not promoted; restoring the canary',
+    );
+    expect(callOf(s, t, { service: 'search' })).toEqual({
+      stage: 'restore',
+      candidate: null,
+      params: { service: 'search', action: 'canary_restore' },
+      idSuffix: 'restore',
+    });
+    expect(leavesCanaryDirty(t, false)).toBe(true);
+
+    const done = finishTrial(s, t, at(10));
+    expect(done).toMatchObject({
+      stage: 'done',
+      outcome: 'failed',
+      interrupted: then,
+      restore: { ms: 6000, withinSla: false },
+      endedAt: at(10).toISOString(),
+    });
+    expect(done.summary).toBe(
+      'failed (promote: HTTP 503 (attempt 3 of 3)): 1 of 3 tried passed; candidate 1 {"timeoutMs":2000} (score 780) was not promoted; the canary was restored in 6000 ms (SLA 5000 ms missed)',
+    );
+    expect(leavesCanaryDirty(done, false)).toBe(false);
+  });
+
+  it('an apply whose calls were lost too often: that candidate is not judged, the rest not tried, and the reason says so', () => {
+    const s = spec();
+    const judged = judgeCandidate(s, startTrial(s), 0, pass, at(0));
+    const error = 'no stored answer after 3 interrupted calls (the service stopped mid-call each time)';
+    const then = {
+      reason: `apply of candidate 1: ${error}`,
+      status: 'failed' as const,
+      error,
+      failedCall: 'apply' as const,
+    };
+    const t = interruptTrial(s, judged, at(5), then, true);
+    expect(t).toMatchObject({ stage: 'restore', outcome: 'failed', winner: null });
+    expect(t.candidates.map((c) => [c.result, c.reason])).toEqual([
+      ['passed', null],
+      ['not_tried', `not judged: apply of candidate 1: ${error}`],
+      ['not_tried', `not tried: the step failed (apply of candidate 1: ${error})`],
+    ]);
+    expect(finishTrial(s, t, at(6)).summary).toBe(
+      `failed (apply of candidate 1: ${error}): 1 of 1 tried passed, 2 not tried; the canary was restored in 1000 ms (SLA 15000 ms met)`,
+    );
+  });
+});

@@ -8,20 +8,30 @@ import { checkBindings, checkFailure, evaluateNumber } from './step-conditions.j
  * Each candidate is applied to the canary and judged by the step's `check`; a passing one gets its
  * `score`. When every candidate is judged (or the step's budget is spent), the best passing one is
  * promoted; when none passes, the canary is restored and the time it took is held against the SLA.
- * A run that stops mid-trial (canceled, out of time, failed) restores the canary too (interruptTrial).
+ * A run that stops mid-trial (canceled, out of time, failed), and a step whose own promote fails (or
+ * whose apply's or promote's calls are interrupted too often), restore the canary too (interruptTrial).
  */
 
 export type CandidateResult = 'untried' | 'passed' | 'failed' | 'not_tried';
 export const CANARY_STAGES = ['apply', 'promote', 'restore', 'done'] as const;
 export type CanaryStage = (typeof CANARY_STAGES)[number];
-export const CANARY_OUTCOMES = ['promoted', 'no_candidate', 'interrupted'] as const;
+export const CANARY_OUTCOMES = ['promoted', 'no_candidate', 'interrupted', 'failed'] as const;
 export type CanaryOutcome = (typeof CANARY_OUTCOMES)[number];
 
-/** The run stopped mid-trial: why (the run's reason), and what the step ends as once the canary is restored. */
+/**
+ * The trial ends before its promote or restore answered, and restores the canary first: why, and what
+ * the step ends as once the canary is restored (`status`, with `error`). Either the run stopped mid-trial
+ * (`reason` is the run's; the step then ends `skipped`, or `timed_out` past the run's deadline), or the
+ * step's own call failed (`failedCall`: the promote, its retries used up or its answer a failure, or the
+ * calls of the promote or of an apply interrupted too often; `reason` says which and why, `error` is the
+ * step's error as it was before the restore, and the step ends `failed` or `timed_out` with it).
+ */
 export interface CanaryInterruption {
   reason: string;
-  status: 'skipped' | 'timed_out';
+  status: 'skipped' | 'timed_out' | 'failed';
   error: string | null;
+  /** The step's own call that failed; absent when the run stopped. */
+  failedCall?: 'apply' | 'promote';
 }
 
 export interface CanaryCandidate {
@@ -42,7 +52,10 @@ export interface CanaryOutput {
   stage: CanaryStage;
   candidates: CanaryCandidate[];
   winner: { index: number; params: Record<string, unknown>; score: number } | null;
-  /** `interrupted`: the run stopped mid-trial, and the canary is (being) restored. */
+  /**
+   * `interrupted`: the run stopped mid-trial; `failed`: the step's own promote (or an apply's calls)
+   * failed. Either way the canary is (being) restored.
+   */
   outcome: CanaryOutcome | null;
   restore: { slaMs: number; startedAt: string; ms: number | null; withinSla: boolean | null } | null;
   /** A sentence: what was tried and what came of it. */
@@ -53,7 +66,7 @@ export interface CanaryOutput {
    * for a work order or a person that may follow (absent in trials stored before it was kept).
    */
   endedAt?: string | null;
-  /** Set when the run stopped mid-trial (interruptTrial); absent otherwise. */
+  /** Set when the run stopped mid-trial or the step's own call failed (interruptTrial); absent otherwise. */
   interrupted?: CanaryInterruption | null;
 }
 
@@ -227,7 +240,7 @@ export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): C
     ...trial,
     stage: 'done',
     endedAt,
-    outcome: trial.interrupted ? 'interrupted' : 'no_candidate',
+    outcome: trial.interrupted ? outcomeOf(trial.interrupted) : 'no_candidate',
     restore: { ...trial.restore!, ms, withinSla },
     summary: trial.interrupted
       ? `${interruptedSummary(spec, trial)}; ${restored}`
@@ -235,23 +248,30 @@ export function finishTrial(spec: CanarySpec, trial: CanaryOutput, now: Date): C
   };
 }
 
-/** "p of t tried passed", and how many were not tried and why: the step's budget, or the run stopping mid-trial. */
+const outcomeOf = (then: CanaryInterruption): CanaryOutcome => (then.failedCall ? 'failed' : 'interrupted');
+
+/** "p of t tried passed", and how many were not tried and why: the step's budget, or the trial interrupted. */
 function countsOf(spec: CanarySpec, trial: CanaryOutput): string {
   const tried = trial.candidates.filter((c) => c.result === 'passed' || c.result === 'failed').length;
   const passed = trial.candidates.filter((c) => c.result === 'passed').length;
   const notTried = trial.candidates.length - tried;
-  // Without an interruption only the step's budget leaves candidates untried: say so, it is what stopped the trial.
+  // Without an interruption only the step's budget leaves candidates untried: say so, it is what stopped the trial
+  // (an interrupted trial's reason comes first in its summary).
   const why = trial.interrupted ? '' : ` (the step's budget of ${spec.budgetMs} ms was spent)`;
   return `${passed} of ${tried} tried passed${notTried > 0 ? `, ${notTried} not tried${why}` : ''}`;
 }
 
-/** What the run stopping mid-trial left: why, the counts, and a winner that was not promoted. */
+/**
+ * What the interruption left: why (the run stopped: `interrupted (…)`; the step's own call failed:
+ * `failed (…)`), the counts, and a winner that was not promoted.
+ */
 function interruptedSummary(spec: CanarySpec, trial: CanaryOutput): string {
   const w = trial.winner;
   const unpromoted = w
     ? `; candidate ${w.index} ${describeParams(spec, w.params)} (score ${w.score}) was not promoted`
     : '';
-  return `interrupted (${trial.interrupted!.reason}): ${countsOf(spec, trial)}${unpromoted}`;
+  const then = trial.interrupted!;
+  return `${outcomeOf(then)} (${then.reason}): ${countsOf(spec, trial)}${unpromoted}`;
 }
 
 /**
@@ -274,10 +294,11 @@ export function leavesCanaryDirty(trial: CanaryOutput, applyOut: boolean): boole
 }
 
 /**
- * The run stops mid-trial (leavesCanaryDirty): the trial's next call is the restore (one already
- * under way goes on, timed from when it began), the candidates not judged are not tried (the one
- * whose apply was out, `applyOut`, says so), and the outcome is `interrupted`. Once the restore
- * answers, finishTrial says how long it took; the step then ends as `then.status`.
+ * The run stops mid-trial (leavesCanaryDirty), or the step's own promote or apply failed
+ * (`then.failedCall`): the trial's next call is the restore (one already under way goes on, timed
+ * from when it began), the candidates not judged are not tried (the one whose apply was out,
+ * `applyOut`, says so), and the outcome is `interrupted` (the run stopped) or `failed` (the step's
+ * call). Once the restore answers, finishTrial says how long it took; the step then ends as `then.status`.
  */
 export function interruptTrial(
   spec: CanarySpec,
@@ -294,8 +315,11 @@ export function interruptTrial(
       : {
           ...c,
           result: 'not_tried' as const,
-          reason:
-            c === out
+          reason: then.failedCall
+            ? c === out
+              ? `not judged: ${then.reason}`
+              : `not tried: the step failed (${then.reason})`
+            : c === out
               ? `not judged: its apply was out when the run stopped (${then.reason})`
               : `not tried: the run stopped (${then.reason})`,
           at,
@@ -310,7 +334,7 @@ export function interruptTrial(
     stage: 'restore',
     candidates,
     restore,
-    outcome: 'interrupted',
+    outcome: outcomeOf(then),
     interrupted: then,
   };
   return { ...t, summary: `${interruptedSummary(spec, t)}; restoring the canary` };

@@ -42,6 +42,7 @@ import {
   startTrial,
   trialOf,
   type CanaryInterruption,
+  type CanaryOutput,
 } from './canary-trial.js';
 import { personActedIn } from './person-acted.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
@@ -226,7 +227,7 @@ export class RunAdvancer {
         const reason = `timed_out: the run did not get through its steps and checks within ${this.config.runs.runTimeoutMs} ms`;
         // A run held by a failed step (paused on it for an operator) ran out of time on that step: it is the
         // one named, and the step after it, which never began, is skipped with the rest.
-        if (s.steps.some((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'))) {
+        if (s.steps.some((x) => x.list !== 'rollback' && holdsFailure(x))) {
           const paused = pausedOn(run, s.steps) ? '; no operator retried, skipped or rolled it back' : '';
           return this.fail(s, `${reason}: ${this.stepFailure(s)}${paused}`);
         }
@@ -324,8 +325,22 @@ export class RunAdvancer {
         return this.begin(s, current!);
       case 'repeat_call':
         return this.planCall(s, current!, { repeat: true });
-      case 'fail_interrupted':
-        return this.stepFailed(s, current!, 'failed', interruptedCalls(current!));
+      case 'fail_interrupted': {
+        const step = current!;
+        const error = interruptedCalls(step);
+        // A canary's apply or promote lost too often may have left a candidate on the canary: restored first.
+        const trial = step.kind === 'canary' && !restoringCanary(step) ? trialOf(step.canary!, step.output) : null;
+        if (trial && (trial.stage === 'apply' || trial.stage === 'promote')) {
+          const what =
+            trial.stage === 'apply'
+              ? `apply of candidate ${trial.candidates.find((c) => c.result === 'untried')!.index}`
+              : 'promote';
+          const then = { reason: `${what}: ${error}`, status: 'failed' as const, error, failedCall: trial.stage };
+          await this.interruptCanary(s, step, then);
+          return 'again';
+        }
+        return this.stepFailed(s, step, 'failed', error);
+      }
       case 'notify':
         return this.planNotify(s, current!);
       case 'notify_interrupted': {
@@ -379,7 +394,7 @@ export class RunAdvancer {
       step: stepState(current),
       cancelRequested: run.cancel_requested_by !== null && run.status !== 'canceled',
       pastDeadline: now >= run.deadline_at,
-      failedStep: steps.some((x) => x.list !== 'rollback' && broken(x)),
+      failedStep: steps.some((x) => x.list !== 'rollback' && holdsFailure(x)),
       pauseOnFailure:
         run.on_failure === 'pause' &&
         run.rollback_requested_by === null &&
@@ -414,10 +429,14 @@ export class RunAdvancer {
     return restoring ?? s.steps.find((x) => x.list === list && !FINISHED_STEP.includes(x.status));
   }
 
-  /** What went wrong with the failed step of the steps or checks, in words. */
+  /**
+   * What went wrong with the failed step of the steps or checks, in words. A canary step whose own
+   * promote (or apply) failed is named as it will end once the canary is restored (canaryFailure).
+   */
   private stepFailure(s: State): string {
-    const failed = s.steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'))!;
-    return `step ${failed.step_id} ${failed.status}: ${failed.error ?? 'reported failed'}`;
+    const failed = s.steps.find((x) => x.list !== 'rollback' && holdsFailure(x))!;
+    const { status, error } = canaryFailure(failed) ?? failed;
+    return `step ${failed.step_id} ${status}: ${error ?? 'reported failed'}`;
   }
 
   /**
@@ -739,12 +758,15 @@ export class RunAdvancer {
   }
 
   /**
-   * The run stops while this canary step may have left the canary dirty (owesRestore): the step stays
-   * running, its trial's next call the restore (interruptTrial), which the rollback makes first, with
-   * the step's attempts and retries, under its own webhook-id (`.restore`), signed and through the
-   * egress rule as any call; a crash repeats that one call. Once it answers, the step ends as
-   * `then.status`. The kill switch does not hold it, as it does not hold a rollback (run-rules.ts).
-   * A restore already under way keeps its attempt, its retry time and any call out.
+   * The run stops while this canary step may have left the canary dirty (owesRestore), or the step's
+   * own promote, or an apply's calls, failed (`then.failedCall`; the last candidate applied may be on
+   * the canary): the step stays running, its trial's next call the restore (interruptTrial), which the
+   * rollback makes first, with the step's attempts and retries, under its own webhook-id (`.restore`),
+   * signed and through the egress rule as any call; a crash repeats that one call. Once it answers, the
+   * step ends as `then.status`. The kill switch does not hold it, as it does not hold a rollback
+   * (run-rules.ts). A restore already under way keeps its attempt, its retry time and any call out.
+   * A step whose own call failed is, meanwhile, the failure the run holds (holdsFailure): the run fails
+   * with it (its reason and verdict as if the step had ended then, ADR 0014) and rolls back, restore first.
    */
   private async interruptCanary(s: State, step: StepRow, then: CanaryInterruption): Promise<void> {
     const spec = step.canary!;
@@ -754,12 +776,27 @@ export class RunAdvancer {
       stored.stage === 'restore'
         ? {}
         : { waiting_for: 'next', attempts: 0, interrupted_calls: 0, deadline_at: null, error: null };
-    await this.moveStep(
-      s,
-      step,
-      { output: trial, ...fresh },
-      `the run stopped mid-trial (${then.reason}): the canary is restored before the rollback`,
-    );
+    const note = then.failedCall
+      ? `${then.reason}: the canary is restored before the step ends ${then.status}`
+      : `the run stopped mid-trial (${then.reason}): the canary is restored before the rollback`;
+    await this.moveStep(s, step, { output: trial, ...fresh }, note);
+  }
+
+  /**
+   * A canary call failed for good (its retries used up, or its answer a failure). A promote's failure
+   * leaves the last candidate applied on the canary: restored first (interruptCanary), the step then
+   * fails with the promote's error. A restore's failure fails the step with its error.
+   */
+  private async canaryCallFailed(
+    s: State,
+    step: StepRow,
+    trial: CanaryOutput,
+    status: 'failed' | 'timed_out',
+    error: string,
+  ): Promise<void> {
+    if (trial.stage === 'promote' && !trial.interrupted)
+      await this.interruptCanary(s, step, { reason: error, status, error, failedCall: 'promote' });
+    else await this.stepFailed(s, step, status, error, trial);
   }
 
   /** A canary call's answer: a candidate judged, or the promote or restore done (the step finishes or escalates). */
@@ -795,12 +832,12 @@ export class RunAdvancer {
           );
           return;
         }
-        await this.stepFailed(
+        await this.canaryCallFailed(
           s,
           step,
+          trial,
           r.error === 'timed out' ? 'timed_out' : 'failed',
           `${what}: ${r.error} (attempt ${step.attempts} of ${step.max_attempts})`,
-          trial,
         );
         return;
       default: {
@@ -808,13 +845,14 @@ export class RunAdvancer {
           r.outcome === 'accepted'
             ? 'answered 202: a canary step needs the answer, not a later result'
             : (r.error ?? 'the actuator reported a failure');
-        await this.stepFailed(s, step, 'failed', `${what}: ${why}`, trial);
+        await this.canaryCallFailed(s, step, trial, 'failed', `${what}: ${why}`);
         return;
       }
     }
     const done = finishTrial(spec, trial, s.now);
     if (done.interrupted) {
-      // The run stopped mid-trial and the canary is back: the step ends as the stop made it (interruptCanary).
+      // The run stopped mid-trial (or the step's promote failed) and the canary is back: the step ends as
+      // interruptCanary made it, with the promote's error for a promote that failed.
       await this.finishStep(s, step, done.interrupted.status, {
         output: done,
         error: done.interrupted.error,
@@ -1325,9 +1363,26 @@ function owesRestore(step: StepRow): boolean {
   return leavesCanaryDirty(trialOf(step.canary!, step.output), step.waiting_for === 'call');
 }
 
-/** A canary step the run stopped mid-trial, restoring the canary (interruptCanary). */
+/** A canary step the run stopped mid-trial, or whose own call failed, restoring the canary (interruptCanary). */
 const restoringCanary = (step: StepRow): boolean =>
   step.kind === 'canary' && !!(step.output as { interrupted?: unknown } | null)?.interrupted;
+
+/**
+ * A canary step whose own promote (or an apply's calls) failed, restoring the canary before it ends
+ * so (interruptCanary): how it will end, its status and error. Null for any other step.
+ */
+function canaryFailure(step: StepRow): { status: string; error: string | null } | null {
+  if (step.kind !== 'canary' || FINISHED_STEP.includes(step.status)) return null;
+  const then = (step.output as { interrupted?: CanaryInterruption | null } | null)?.interrupted;
+  return then?.failedCall ? { status: then.status, error: then.error } : null;
+}
+
+/**
+ * A failure the step holds: it failed or timed out, or it is a canary step failing once the canary is
+ * restored (canaryFailure). The run fails with it as soon as it is held, not after the restore.
+ */
+const holdsFailure = (step: StepRow): boolean =>
+  step.status === 'failed' || step.status === 'timed_out' || canaryFailure(step) !== null;
 
 const waitingFor = (step: StepRow): string =>
   step.status === 'awaiting_operator' ? 'for an operator' : `for its work order ${step.work_order_id}`;

@@ -26,7 +26,7 @@ export const MOVES = [
   'await_retry', // a retry waits for its time
   'begin_step', // run the step by its kind
   'repeat_call', // the answer to a call was lost (the service stopped mid-call): call again, same webhook-id, no attempt counted
-  'fail_interrupted', // calls of this step were interrupted too often
+  'fail_interrupted', // calls of this step were interrupted too often (a canary's apply or promote: it restores the canary first)
   'notify', // tell the coding agent about the work order (again, with the same webhook-id, if the last notice has no answer)
   'notify_interrupted', // notices of this step were interrupted too often: it waits for its work order without one
   'step_deadline', // a waiting step's time is up: a timer is done, anything else timed out
@@ -70,7 +70,11 @@ export interface RunFacts {
   cancelRequested: boolean;
   /** The run's own deadline has passed. */
   pastDeadline: boolean;
-  /** A step of the steps or checks failed or timed out (possibly reported by a person, an actuator or a work order). */
+  /**
+   * A step of the steps or checks failed or timed out (possibly reported by a person, an actuator or a
+   * work order), or is a canary step whose own promote (or an apply's calls) failed, restoring the
+   * canary before it ends so (ADR 0018): the run holds that failure from then on.
+   */
   failedStep: boolean;
   /**
    * The failed step waits for an operator: the run's onFailure is pause, nobody has asked for the
