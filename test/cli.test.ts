@@ -572,6 +572,15 @@ describe('pillar-loop, the command line', () => {
     // An empty assignee (an unset variable) is bad usage, not a list of everything.
     const empty = await cli(['inbox', '--assignee', ''], operator);
     expect(refused(empty)).toBe('pillar-loop: --assignee needs a person (or none: the unassigned items)\n');
+    // So is any other filter given empty: dropped from the query, it would list everything.
+    for (const args of [
+      ['incidents', '--agent', ''],
+      ['runs', '--since', ' '],
+      ['recoveries', '--playbook', ''],
+    ])
+      expect(refused(await cli(args, operator))).toBe(
+        `pillar-loop: ${args[1]} needs a value (empty, it would filter nothing)\n`,
+      );
     expect((await json(['inbox', '--kind', 'work_order'], operator)).items).toEqual([]);
   });
 

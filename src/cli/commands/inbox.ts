@@ -3,7 +3,7 @@ import { INBOX_KINDS, SNOOZED_MODES, type InboxPage, type QueryOf } from '../api
 import type { CliContext } from '../context.js';
 import { CliError } from '../exit-codes.js';
 import { ago, cut, idTail, limitOption, table } from '../format.js';
-import { morePages } from './options.js';
+import { filterOption, morePages } from './options.js';
 
 interface InboxOptions {
   kind?: string;
@@ -27,7 +27,7 @@ export function inboxCommand(program: Command, ctx: CliContext): void {
       new Option('--snoozed <mode>', 'snoozed items: left out, listed too, or only them').choices(SNOOZED_MODES),
     )
     .option('--limit <n>', 'at most this many (1–200)', limitOption(200), 50)
-    .option('--cursor <cursor>', 'the next page, as printed under a full one')
+    .option('--cursor <cursor>', 'the next page, as printed under a full one', filterOption('--cursor'))
     .option('--json', 'print the API answer as JSON')
     .action(async (o: InboxOptions) => {
       const now = ctx.now();

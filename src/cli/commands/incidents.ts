@@ -2,7 +2,13 @@ import { Option, type Command } from 'commander';
 import { INCIDENT_SOURCES, INCIDENT_STATUSES, SEVERITIES, type IncidentPage, type QueryOf } from '../api-types.js';
 import type { CliContext } from '../context.js';
 import { ago, cut, idTail, table } from '../format.js';
-import { morePages, windowAndPageQuery, withWindowAndPage, type WindowAndPageOptions } from './options.js';
+import {
+  filterOption,
+  morePages,
+  type WindowAndPageOptions,
+  windowAndPageQuery,
+  withWindowAndPage,
+} from './options.js';
 
 interface IncidentsOptions extends WindowAndPageOptions {
   status?: string;
@@ -24,10 +30,10 @@ export function incidentsCommand(program: Command, ctx: CliContext): void {
       .addOption(new Option('--status <status>', 'only incidents in this state').choices(INCIDENT_STATUSES))
       .addOption(new Option('--severity <severity>').choices(SEVERITIES))
       .addOption(new Option('--source <source>', 'who reported them').choices(INCIDENT_SOURCES))
-      .option('--error-type <type>', 'only this error type')
-      .option('--agent <id>', 'only this agent')
-      .option('--capability <name>', 'only this capability')
-      .option('--pattern <id>', 'only incidents matched to this failure pattern'),
+      .option('--error-type <type>', 'only this error type', filterOption('--error-type'))
+      .option('--agent <id>', 'only this agent', filterOption('--agent'))
+      .option('--capability <name>', 'only this capability', filterOption('--capability'))
+      .option('--pattern <id>', 'only incidents matched to this failure pattern', filterOption('--pattern')),
     'created',
   )
     .option('--json', 'print the API answer as JSON')

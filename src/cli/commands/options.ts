@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CliError } from '../exit-codes.js';
 import { instantOption, limitOption } from '../format.js';
 
 /** Help shared by the lists' time filters. */
@@ -16,13 +17,24 @@ export interface WindowAndPageOptions {
   cursor?: string;
 }
 
+/**
+ * A filter's value: an empty one (an unset variable, `--agent "$AGENT"`) is a usage error. Sent on,
+ * it would be dropped from the query and list everything, the opposite of a filter.
+ */
+export const filterOption =
+  (flag: string) =>
+  (value: string): string => {
+    if (value.trim() === '') throw new CliError(`${flag} needs a value (empty, it would filter nothing)`);
+    return value;
+  };
+
 /** Adds --since, --until (on the time `what` names), --limit and --cursor to a list command. */
 export const withWindowAndPage = (command: Command, what: string): Command =>
   command
-    .option('--since <when>', `${what} at or after: ${SINCE_HELP}`)
-    .option('--until <when>', `${what} before: ${SINCE_HELP}`)
+    .option('--since <when>', `${what} at or after: ${SINCE_HELP}`, filterOption('--since'))
+    .option('--until <when>', `${what} before: ${SINCE_HELP}`, filterOption('--until'))
     .option('--limit <n>', 'at most this many (1–200)', limitOption(200), 50)
-    .option('--cursor <cursor>', 'the next page, as printed under a full one');
+    .option('--cursor <cursor>', 'the next page, as printed under a full one', filterOption('--cursor'));
 
 /** Those options as the API's query parameters (relative times resolved against `now`). */
 export const windowAndPageQuery = (o: WindowAndPageOptions, now: number) => ({

@@ -2,7 +2,13 @@ import { Option, type Command } from 'commander';
 import { RECOVERY_STATUSES, type QueryOf, type RecoveryPage } from '../api-types.js';
 import type { CliContext } from '../context.js';
 import { ago, cut, idTail, pct, table } from '../format.js';
-import { morePages, windowAndPageQuery, withWindowAndPage, type WindowAndPageOptions } from './options.js';
+import {
+  filterOption,
+  morePages,
+  type WindowAndPageOptions,
+  windowAndPageQuery,
+  withWindowAndPage,
+} from './options.js';
 
 interface RecoveriesOptions extends WindowAndPageOptions {
   status?: string;
@@ -23,11 +29,11 @@ export function recoveriesCommand(program: Command, ctx: CliContext): void {
         'List suggested recoveries, newest first (GET /recoveries); --status pending_review is the review queue',
       )
       .addOption(new Option('--status <status>', 'only recoveries in this state').choices(RECOVERY_STATUSES))
-      .option('--incident <id>', 'only recoveries for this incident')
-      .option('--pattern <id>', 'only recoveries for this failure pattern')
-      .option('--agent <id>', 'only recoveries for this agent')
-      .option('--capability <name>', 'only recoveries for this capability')
-      .option('--playbook <id>', 'only recoveries of this playbook'),
+      .option('--incident <id>', 'only recoveries for this incident', filterOption('--incident'))
+      .option('--pattern <id>', 'only recoveries for this failure pattern', filterOption('--pattern'))
+      .option('--agent <id>', 'only recoveries for this agent', filterOption('--agent'))
+      .option('--capability <name>', 'only recoveries for this capability', filterOption('--capability'))
+      .option('--playbook <id>', 'only recoveries of this playbook', filterOption('--playbook')),
     'suggested',
   )
     .option('--json', 'print the API answer as JSON')

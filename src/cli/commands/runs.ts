@@ -4,7 +4,13 @@ import type { CliContext } from '../context.js';
 import { CliError } from '../exit-codes.js';
 import { ago, cut, idTail, table } from '../format.js';
 import { resolveId } from '../resolve-id.js';
-import { morePages, windowAndPageQuery, withWindowAndPage, type WindowAndPageOptions } from './options.js';
+import {
+  filterOption,
+  morePages,
+  type WindowAndPageOptions,
+  windowAndPageQuery,
+  withWindowAndPage,
+} from './options.js';
 import { watchRun } from './watch-run.js';
 
 interface RunsOptions extends WindowAndPageOptions {
@@ -43,11 +49,11 @@ export function runsCommand(program: Command, ctx: CliContext): void {
         'follow this run (its id, or the tail lists show) until it ends; exit 0 succeeded, 1 failed or rolled back, 2 canceled',
       )
       .addOption(new Option('--status <status>', 'only runs in this state').choices(RUN_STATUSES))
-      .option('--incident <id>', 'only runs for this incident')
-      .option('--pattern <id>', 'only runs for this failure pattern')
-      .option('--agent <id>', 'only runs for this agent')
-      .option('--capability <name>', 'only runs for this capability')
-      .option('--playbook <id>', 'only runs of this playbook')
+      .option('--incident <id>', 'only runs for this incident', filterOption('--incident'))
+      .option('--pattern <id>', 'only runs for this failure pattern', filterOption('--pattern'))
+      .option('--agent <id>', 'only runs for this agent', filterOption('--agent'))
+      .option('--capability <name>', 'only runs for this capability', filterOption('--capability'))
+      .option('--playbook <id>', 'only runs of this playbook', filterOption('--playbook'))
       .addOption(new Option('--trigger <trigger>', 'auto-applied or started by a person').choices(RUN_TRIGGERS)),
     'created',
   )
