@@ -242,20 +242,19 @@ export class RunAdvancer {
           );
         // Run out of time waiting for a person or a coding agent, who never answered: nobody knows what the fix would
         // have done (ADR 0014), as for the step's own deadline (step_deadline).
+        const error = 'timed_out: the run ran out of time';
         if (current && unanswered(current))
           return this.stopUnanswered(
             s,
             current,
-            'timed_out: the run ran out of time',
+            error,
             `${reason}: step ${current.step_id} still waited ${waitingFor(current)}`,
             "before the run's deadline",
           );
-        if (current && owesRestore(current)) {
-          // A canary mid-trial restores the canary first, in the rollback, then ends timed out (stop leaves it to that).
-          const error = 'timed_out: the run ran out of time';
+        // A canary mid-trial restores the canary first, in the rollback, then ends timed out (stop leaves it to that).
+        if (current && owesRestore(current))
           await this.interruptCanary(s, current, { reason, status: 'timed_out', error });
-        } else if (current)
-          await this.finishStep(s, current, 'timed_out', { error: 'timed_out: the run ran out of time' });
+        else if (current) await this.finishStep(s, current, 'timed_out', { error });
         return this.fail(s, reason);
       }
       case 'pause_on_failure':
@@ -387,7 +386,6 @@ export class RunAdvancer {
       working &&
       run.automatic &&
       killSwitchStops(await this.queries.execute(new GetKillSwitchState({ tenantId: run.tenant_id })), run.agent_id);
-    const broken = (x: StepRow) => x.status === 'failed' || x.status === 'timed_out';
     return {
       phase: run.phase,
       status: run.status,
@@ -446,7 +444,7 @@ export class RunAdvancer {
    */
   private async pauseOnFailure(s: State): Promise<Next> {
     if (s.run.status !== 'awaiting_operator') {
-      const failed = s.steps.find((x) => x.list !== 'rollback' && (x.status === 'failed' || x.status === 'timed_out'))!;
+      const failed = s.steps.find((x) => x.list !== 'rollback' && broken(x))!;
       // A failed verification check (or a step of a run nothing else judges) may not be skipped (skipRefusal).
       const choices = skipRefusal(s.run, s.steps, failed) ? 'retry or roll back' : 'retry, skip or roll back';
       const reason = `${this.stepFailure(s)}; waiting for an operator to ${choices}`;
@@ -1363,26 +1361,33 @@ function owesRestore(step: StepRow): boolean {
   return leavesCanaryDirty(trialOf(step.canary!, step.output), step.waiting_for === 'call');
 }
 
+/** Why a canary step is restoring the canary before it ends (interruptCanary); null for any other step. */
+const interruptionOf = (step: StepRow): CanaryInterruption | null =>
+  step.kind === 'canary'
+    ? ((step.output as { interrupted?: CanaryInterruption | null } | null)?.interrupted ?? null)
+    : null;
+
 /** A canary step the run stopped mid-trial, or whose own call failed, restoring the canary (interruptCanary). */
-const restoringCanary = (step: StepRow): boolean =>
-  step.kind === 'canary' && !!(step.output as { interrupted?: unknown } | null)?.interrupted;
+const restoringCanary = (step: StepRow): boolean => interruptionOf(step) !== null;
 
 /**
  * A canary step whose own promote (or an apply's calls) failed, restoring the canary before it ends
  * so (interruptCanary): how it will end, its status and error. Null for any other step.
  */
 function canaryFailure(step: StepRow): { status: string; error: string | null } | null {
-  if (step.kind !== 'canary' || FINISHED_STEP.includes(step.status)) return null;
-  const then = (step.output as { interrupted?: CanaryInterruption | null } | null)?.interrupted;
+  if (FINISHED_STEP.includes(step.status)) return null;
+  const then = interruptionOf(step);
   return then?.failedCall ? { status: then.status, error: then.error } : null;
 }
+
+/** The step failed or timed out. */
+const broken = (step: StepRow): boolean => step.status === 'failed' || step.status === 'timed_out';
 
 /**
  * A failure the step holds: it failed or timed out, or it is a canary step failing once the canary is
  * restored (canaryFailure). The run fails with it as soon as it is held, not after the restore.
  */
-const holdsFailure = (step: StepRow): boolean =>
-  step.status === 'failed' || step.status === 'timed_out' || canaryFailure(step) !== null;
+const holdsFailure = (step: StepRow): boolean => broken(step) || canaryFailure(step) !== null;
 
 const waitingFor = (step: StepRow): string =>
   step.status === 'awaiting_operator' ? 'for an operator' : `for its work order ${step.work_order_id}`;
