@@ -356,17 +356,11 @@ export class IncidentsRepository {
    * a resolution waits for the caller (not FOR SHARE: two holders could both try to raise it).
    */
   async resolvedAmong(tenantId: string, ids: string[], hold = false): Promise<string[]> {
-    if (hold) {
-      const rows = await this.tx.query<{ id: string; status: string }>(
-        `SELECT id, status FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
-        [tenantId, ids],
-      );
-      return rows.filter((r) => r.status === 'resolved').map((r) => r.id);
-    }
-    const rows = await this.tx.query<{ id: string }>(
-      `SELECT id FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'resolved'`,
+    // Held, every one is locked (the open ones too), so the status is filtered here.
+    const rows = await this.tx.query<{ id: string; status: string }>(
+      `SELECT id, status FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[])${hold ? ' ORDER BY id FOR UPDATE' : ''}`,
       [tenantId, ids],
     );
-    return rows.map((r) => r.id);
+    return rows.filter((r) => r.status === 'resolved').map((r) => r.id);
   }
 }
