@@ -44,6 +44,32 @@ describe('inbox', () => {
   const find = async (id: string, key = operator) => (await everything(key)).find((i) => i.id === id) ?? null;
   const appears = (id: string) => eventually(() => find(id), `inbox item ${id} to appear`);
   const leaves = (id: string) => eventually(async () => (await find(id)) === null, `inbox item ${id} to leave`);
+  /** A work order raised through the command, as a run's escalation raises one (no run here). */
+  const raiseWorkOrder = (
+    tenantId: string,
+    incidentId: string | null,
+    description: string,
+    o: { priority?: CreateWorkOrder['priority']; agents?: string[]; capabilities?: string[] } = {},
+  ): Promise<{ id: string }> =>
+    app.app.get(CommandBus).execute(
+      new CreateWorkOrder({
+        tenantId,
+        runId: null,
+        incidentId,
+        stepId: null,
+        description,
+        priority: o.priority ?? 'high',
+        complexity: 'small',
+        context: {
+          incident: null,
+          pattern: null,
+          affectedAgents: o.agents ?? [],
+          capabilities: o.capabilities ?? [],
+          lastErrors: [],
+          runId: null,
+        },
+      }),
+    );
 
   async function report(errorType: string, message: string, more: Record<string, unknown> = {}, key = operator) {
     const res = await app.http
@@ -247,18 +273,7 @@ describe('inbox', () => {
       await app.keyFor('inbox-lapse', 'operator'),
       await app.keyFor('inbox-lapse', 'agent'),
     ];
-    const order = await app.app.get(CommandBus).execute(
-      new CreateWorkOrder({
-        tenantId: 'inbox-lapse',
-        runId: null,
-        incidentId: null,
-        stepId: null,
-        description: 'fix the tokenizer',
-        priority: 'medium',
-        complexity: 'small',
-        context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
-      }),
-    );
+    const order = await raiseWorkOrder('inbox-lapse', null, 'fix the tokenizer', { priority: 'medium' });
     const id = `work_order:${order.id}`;
     await app.http.post(`/patches/work-orders/${order.id}/claim`).set(auth(lapseAgent)).send({}).expect(200);
     // The order's row locked: the sweeper skips it, so the lapsed claim stays unswept while it is snoozed.
@@ -294,25 +309,10 @@ describe('inbox', () => {
         .send({ errorType: 'CodeBug', message: `null deref in parser ${++seq}` })
         .expect(201)
     ).body;
-    const order = await app.app.get(CommandBus).execute(
-      new CreateWorkOrder({
-        tenantId: 'inbox',
-        runId: null,
-        incidentId: incident.id,
-        stepId: null,
-        description: 'fix the parser',
-        priority: 'high',
-        complexity: 'small',
-        context: {
-          incident: null,
-          pattern: null,
-          affectedAgents: ['parser-agent'],
-          capabilities: ['parse'],
-          lastErrors: [],
-          runId: null,
-        },
-      }),
-    );
+    const order = await raiseWorkOrder('inbox', incident.id, 'fix the parser', {
+      agents: ['parser-agent'],
+      capabilities: ['parse'],
+    });
     const id = `work_order:${order.id}`;
     // Queued for a coding agent: nobody's to do yet.
     expect(await find(id)).toBeNull();
@@ -486,18 +486,7 @@ describe('inbox', () => {
       `work_order:${waits.id}`,
     ]);
     // Still itself: an order raised on the resolved incident afterwards is settled from the start.
-    const late = await app.app.get(CommandBus).execute(
-      new CreateWorkOrder({
-        tenantId: 'inbox-wo-storm',
-        runId: null,
-        incidentId: fixed,
-        stepId: null,
-        description: 'fix the lexer again',
-        priority: 'high',
-        complexity: 'small',
-        context: { incident: null, pattern: null, affectedAgents: [], capabilities: [], lastErrors: [], runId: null },
-      }),
-    );
+    const late = await raiseWorkOrder('inbox-wo-storm', fixed, 'fix the lexer again');
     await app.sql(
       `UPDATE work_orders SET status = 'failed', failure_reason = 'no', finished_at = now() WHERE id = $1`,
       [late.id],
@@ -515,27 +504,7 @@ describe('inbox', () => {
     const gate = new Promise<void>((r) => (release = r));
     let orderId = '';
     const raising = app.app.get(TransactionHost).run(async () => {
-      orderId = (
-        await app.app.get(CommandBus).execute(
-          new CreateWorkOrder({
-            tenantId: 'inbox-wo-race',
-            runId: null,
-            incidentId,
-            stepId: null,
-            description: 'fix the race',
-            priority: 'high',
-            complexity: 'small',
-            context: {
-              incident: null,
-              pattern: null,
-              affectedAgents: [],
-              capabilities: [],
-              lastErrors: [],
-              runId: null,
-            },
-          }),
-        )
-      ).id;
+      orderId = (await raiseWorkOrder('inbox-wo-race', incidentId, 'fix the race')).id;
       await gate;
     });
     await eventually(async () => orderId !== '', 'the order to be raised, uncommitted');
