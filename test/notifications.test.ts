@@ -670,6 +670,78 @@ describe('notifications', () => {
     }
   });
 
+  it('tells of a run nobody answered (run.timed_out) though it ends canceled; not of an operator’s cancel', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const tenantAdmin = await app.keyFor('notify-unanswered', 'admin');
+      const tenantOperator = await app.keyFor('notify-unanswered', 'operator');
+      const channel = await app.http
+        .put('/notifications/channels/hook')
+        .set(auth(tenantAdmin))
+        .send({ type: 'webhook', url: `${receiver.url}/events` })
+        .expect(201);
+      receiver.setSecret(channel.body.secret);
+      await app.http
+        .put('/notifications/rules/runs')
+        .set(auth(tenantAdmin))
+        .send({ channel: 'hook', events: ['run.timed_out', 'run.failed', 'run.rolled_back'], repeatIntervalMs: 0 })
+        .expect(201);
+      const read = async (path: string) => (await app.http.get(path).set(auth(tenantOperator)).expect(200)).body;
+      const waitingStep = (runId: string, phase: string) =>
+        eventually(async () => {
+          const r = await read(`/runs/${runId}`);
+          return r.phase === phase ? r.steps.find((x: any) => x.status === 'awaiting_operator') : null;
+        }, `run ${runId} to wait for an operator (${phase})`);
+      const confirmRollback = async (runId: string) => {
+        const step = await waitingStep(runId, 'rollback');
+        await app.http
+          .post(`/runs/${runId}/steps/${step.id}/complete`)
+          .set(auth(tenantOperator))
+          .send({ outcome: 'succeeded' })
+          .expect(200);
+        return finishedRun(app.http, tenantOperator, runId);
+      };
+
+      // No actuator in this tenant: the oom playbook's steps are a person's, and nobody marks the first done in time.
+      const { runId } = await approvedRun(app.http, tenantOperator, oomIncident('unanswered-1'));
+      const first = await waitingStep(runId, 'steps');
+      await app.sql(`UPDATE recovery_run_steps SET deadline_at = now() WHERE run_id = $1 AND step_id = $2`, [
+        runId,
+        first.id,
+      ]);
+      await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [runId]);
+      const done = await confirmRollback(runId);
+      expect(done).toMatchObject({
+        status: 'canceled',
+        verdict: null,
+        reason: expect.stringContaining('nobody answered'),
+      });
+      const call = await eventually(
+        async () => receiver.calls.find((c) => c.body.includes(runId)),
+        'the notice of the run nobody answered',
+      );
+      expect(call.verified).toBe(true);
+      expect(call.json).toMatchObject({
+        type: 'run.timed_out',
+        data: { title: expect.stringContaining('Recovery run timed out'), subject: { id: runId } },
+      });
+      expect(call.json.data.summary).toContain('nobody answered');
+
+      // An operator's own cancel is news to nobody: no delivery is stored for it.
+      const canceled = await approvedRun(app.http, tenantOperator, oomIncident('unanswered-2'));
+      await waitingStep(canceled.runId, 'steps');
+      await app.http.post(`/runs/${canceled.runId}/cancel`).set(auth(tenantOperator)).expect(202);
+      expect(await confirmRollback(canceled.runId)).toMatchObject({ status: 'canceled' });
+      const handlers = await app.sql<{ handler: string }>(
+        `SELECT handler FROM outbox_events WHERE event_type = 'RecoveryRunFinished' AND payload->>'runId' = $1`,
+        [canceled.runId],
+      );
+      expect(handlers.map((r) => r.handler)).toEqual(['integration.run-outcome-to-trust']);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('tells of a kill switch turned on', async () => {
     await app.http
       .put('/notifications/rules/switches')

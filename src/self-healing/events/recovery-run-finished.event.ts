@@ -14,6 +14,11 @@ export interface RecoveryRunFinishedProps {
   reason: string | null;
   /** A rollback step failed: with `rollback_failed`, and with `canceled` when a canceled run's rollback failed. */
   rollbackFailed?: boolean;
+  /**
+   * A deadline stopped the run: its own, or a step's (whatever the outcome: a run nobody answered ends
+   * `canceled`, ADR 0014). Absent on events stored before it was added; their reason tells.
+   */
+  timedOut?: boolean;
 }
 
 /** A run ended (published by the run engine in the finishing transaction); trust learns from it. */

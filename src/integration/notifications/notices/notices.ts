@@ -30,12 +30,15 @@ const incidentLinks = (incidentId: string | null) =>
 
 /**
  * A finished run's notification event: the most telling one (a failed rollback outranks a timeout,
- * and a canceled run whose rollback failed left things as half-changed as a failed one).
+ * and a canceled run whose rollback failed left things as half-changed as a failed one). A deadline
+ * that stopped the run is `run.timed_out` whatever the outcome: a run nobody answered ends `canceled`
+ * (ADR 0014), and its incident is open again all the same. An operator's cancel tells nothing.
  */
 export function runEventOf(e: RecoveryRunFinished): NotificationEvent | null {
   if (e.outcome === 'rollback_failed' || (e.outcome === 'canceled' && e.rollbackFailed)) return 'run.rollback_failed';
-  if (e.outcome !== 'failed' && e.outcome !== 'rolled_back') return null;
-  if (e.reason?.startsWith('timed_out')) return 'run.timed_out';
+  if (e.outcome === 'succeeded') return null;
+  if (e.timedOut ?? e.reason?.startsWith('timed_out')) return 'run.timed_out';
+  if (e.outcome === 'canceled') return null;
   return e.outcome === 'failed' ? 'run.failed' : 'run.rolled_back';
 }
 
@@ -58,7 +61,7 @@ export function runNotice(
     event,
     // A rollback that failed leaves things half-changed: someone must look now.
     severity: event === 'run.rollback_failed' ? atLeast(severity, 'high') : severity,
-    title: `${e.outcome === 'canceled' ? 'Recovery run canceled and its rollback failed' : RUN_TITLES[event]}: ${e.playbook}`,
+    title: `${event === 'run.rollback_failed' && e.outcome === 'canceled' ? 'Recovery run canceled and its rollback failed' : RUN_TITLES[event]}: ${e.playbook}`,
     summary: clip(
       `${e.automatic ? 'An automatic' : 'A'} run of playbook ${e.playbook}` +
         `${incident ? ` for “${incident.title}”` : ''}${who ? ` on ${who}` : ''}` +

@@ -1162,6 +1162,7 @@ export class RunAdvancer {
         automatic: run.automatic,
         reason,
         rollbackFailed: rollbackFailedIn(s.steps),
+        timedOut: status !== 'succeeded' && stoppedByDeadline(run, s.steps),
       }),
     );
     return 'idle';
@@ -1393,6 +1394,17 @@ const waitingFor = (step: StepRow): string =>
   step.status === 'awaiting_operator' ? 'for an operator' : `for its work order ${step.work_order_id}`;
 
 /** A rollback step failed. A manual one nobody confirmed in time did not fail: nobody knows. */
+/**
+ * A deadline stopped the run: the run's own (its reason says `timed_out: …`, the kill switch's hold
+ * too) or a forward step's, which ended `timed_out` (a skipped one ends `skipped`).
+ */
+function stoppedByDeadline(run: RunRow, steps: StepRow[]): boolean {
+  return (
+    (run.reason?.startsWith('timed_out') ?? false) ||
+    steps.some((x) => x.list !== 'rollback' && x.status === 'timed_out')
+  );
+}
+
 function rollbackFailedIn(steps: StepRow[]): boolean {
   return steps.some(
     (x) => x.list === 'rollback' && (x.status === 'failed' || (x.status === 'timed_out' && x.runs_as !== 'manual')),
