@@ -1393,7 +1393,6 @@ const holdsFailure = (step: StepRow): boolean => broken(step) || canaryFailure(s
 const waitingFor = (step: StepRow): string =>
   step.status === 'awaiting_operator' ? 'for an operator' : `for its work order ${step.work_order_id}`;
 
-/** A rollback step failed. A manual one nobody confirmed in time did not fail: nobody knows. */
 /**
  * A deadline stopped the run: the run's own (its reason says `timed_out: …`, the kill switch's hold
  * too) or a forward step's, which ended `timed_out` (a skipped one ends `skipped`).
@@ -1405,6 +1404,7 @@ function stoppedByDeadline(run: RunRow, steps: StepRow[]): boolean {
   );
 }
 
+/** A rollback step failed. A manual one nobody confirmed in time did not fail: nobody knows. */
 function rollbackFailedIn(steps: StepRow[]): boolean {
   return steps.some(
     (x) => x.list === 'rollback' && (x.status === 'failed' || (x.status === 'timed_out' && x.runs_as !== 'manual')),
