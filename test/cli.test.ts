@@ -426,6 +426,36 @@ describe('pillar-loop, the command line', () => {
     expect(done.stdout).toMatch(new RegExp(`^run …${tail(started.id)} canceled: .*canceled by`, 'm'));
   });
 
+  it('a run nobody answered ends canceled, but the watch exits 1: it did not fix the fault, and no operator stopped it', async () => {
+    const { operator } = await tenant('cli-unanswered', false);
+    const { recoveryId } = await incident(operator, 'unanswered-1');
+    const started = (await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
+    await eventually(
+      async () => (await runOf(operator, started.id)).status === 'awaiting_operator',
+      'the first manual step',
+    );
+    const watch = start(['runs', '--watch', started.id], operator);
+    // Nobody marks the step done: its deadline passes.
+    await app.sql(
+      `UPDATE recovery_run_steps SET deadline_at = now() WHERE run_id = $1 AND status = 'awaiting_operator'`,
+      [started.id],
+    );
+    await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [started.id]);
+    await eventually(async () => {
+      const run = await runOf(operator, started.id);
+      return run.phase === 'rollback' && run.steps.at(-1).status === 'awaiting_operator';
+    }, 'the rollback step');
+    await app.http
+      .post(`/runs/${started.id}/steps/restore_batch/complete`)
+      .set(auth(operator))
+      .send({ outcome: 'succeeded' })
+      .expect(200);
+    const done = await watch.done;
+    expect(done.code).toBe(1);
+    expect(done.stdout).toMatch(new RegExp(`^run …${tail(started.id)} canceled: .*nobody answered`, 'm'));
+  });
+
   it('dry-run prints the plan and changes nothing; retry with a corrected parameter and skip answer a paused run', async () => {
     const { operator, viewer } = await tenant('cli-pause');
     const half = await incident(operator, 'half-1');

@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
 import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
@@ -62,5 +67,46 @@ describe('a work order raised by a rollback step', () => {
     const order = await get(`/patches/work-orders/${revert.workOrderId}`, agent);
     expect(order).toMatchObject({ status: 'canceled' });
     expect((await app.http.post(`/patches/work-orders/${order.id}/claim`).set(auth(agent)).send({})).status).toBe(409);
+  });
+
+  it('counts, while it waits for its work order (awaiting_patch), as a failing run for `pillar-loop status`', async () => {
+    // A tenant of its own: the first test's run fails too.
+    await connectActuator(app.http, await app.keyFor('rollback-status', 'admin'), receiver, { timeoutMs: 2000 });
+    const operator = await app.keyFor('rollback-status', 'operator');
+    const get = async (path: string) => (await app.http.get(path).set(auth(operator)).expect(200)).body;
+    const { runId } = await approvedRun(app.http, operator, oomIncident('r2'));
+    await eventually(async () => (await get(`/runs/${runId}`)).status === 'awaiting_operator', 'the pause');
+    await app.http.post(`/runs/${runId}/rollback`).set(auth(operator)).send({}).expect(202);
+    await eventually(async () => (await get(`/runs/${runId}`)).status === 'awaiting_patch', 'the rollback work order');
+    // The order gets time enough for the command to look while it waits.
+    await app.sql(
+      `UPDATE recovery_run_steps SET deadline_at = now() + interval '1 hour' WHERE run_id = $1 AND step_id = $2`,
+      [runId, 'revert_by_agent'],
+    );
+    expect(await get(`/runs/${runId}`)).toMatchObject({
+      status: 'awaiting_patch',
+      phase: 'rollback',
+      verdict: 'failed',
+    });
+    const home = mkdtempSync(path.join(tmpdir(), 'rollback-status-'));
+    const child = spawn(process.execPath, [path.join(process.cwd(), 'bin', 'pillar-loop.js'), 'status', '--json'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        XDG_STATE_HOME: home,
+        PILLAR_LOOP_URL: app.url,
+        PILLAR_LOOP_KEY: operator,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const [code] = await once(child, 'close');
+    const report = JSON.parse(out);
+    expect({ code, verdict: report.verdict, failing: report.failingRuns.map((r: { id: string }) => r.id) }).toEqual({
+      code: 1,
+      verdict: 'degraded',
+      failing: [runId],
+    });
   });
 });

@@ -8,7 +8,7 @@ export const EXIT = {
   ok: 0,
   /** Degraded (status); the run did not fix its fault (runs --watch); the chain is broken (audit verify). */
   no: 1,
-  /** Fixed since the last check (status); the run was canceled (runs --watch). */
+  /** Fixed since the last check (status); an operator canceled the run (runs --watch). */
   changed: 2,
   /** No answer: bad usage or configuration, the service unreachable or refusing the request. */
   error: 3,

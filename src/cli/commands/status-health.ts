@@ -4,13 +4,15 @@ import type { Health, LastCheck } from '../status-memory.js';
 
 /**
  * Where a run whose verdict is `failed` can be: failed (its rollback running, or none to run),
- * rolled back, rollback failed, or waiting for a person to confirm a rollback step.
+ * rolled back, rollback failed, or waiting for a person or a coding agent (a rollback step that
+ * escalated) to finish a rollback step.
  */
 export const FAILED_VERDICT_STATUSES: readonly RunStatus[] = [
   'failed',
   'rolled_back',
   'rollback_failed',
   'awaiting_operator',
+  'awaiting_patch',
 ];
 
 export interface Evidence {

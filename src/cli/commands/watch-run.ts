@@ -1,5 +1,5 @@
 import { ApiError } from '../api-client.js';
-import type { Run, RunProgress, RunStatus } from '../api-types.js';
+import type { Run, RunProgress } from '../api-types.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { clock, idTail, shortenIds } from '../format.js';
@@ -46,10 +46,14 @@ export function reconnectDelayMs(
 
 const clamp = (n: number, min: number, max: number) => Math.min(Math.max(n, min), max);
 
-/** `runs --watch`'s exit code: whether the run fixed its fault. */
-export function exitOfRun(status: RunStatus): number {
-  if (status === 'succeeded') return EXIT.ok;
-  if (status === 'canceled') return EXIT.changed;
+/**
+ * `runs --watch`'s exit code: whether the run fixed its fault, or an operator stopped it. A run that
+ * ends `canceled` with nobody's cancel behind it (nobody answered a step in time, or the kill switch
+ * held it to its deadline, ADR 0014) did not fix the fault: 1, as a failed run.
+ */
+export function exitOfRun(run: Pick<Run, 'status' | 'cancelRequestedBy'>): number {
+  if (run.status === 'succeeded') return EXIT.ok;
+  if (run.status === 'canceled' && run.cancelRequestedBy !== null) return EXIT.changed;
   return EXIT.no;
 }
 
@@ -74,7 +78,7 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
   const finish = async () => {
     const run = await api.get<Run>(`/runs/${runId}`);
     out.finished(run);
-    return exitOfRun(run.status);
+    return exitOfRun(run);
   };
   let followed = false;
   let tries = 0;
