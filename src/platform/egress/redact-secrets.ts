@@ -1,0 +1,64 @@
+/** What stands in for a secret in what an outbound call's receiver answered. */
+export const REDACTED = '[redacted]';
+
+/**
+ * A secret (or a form of it) this long is cut wherever it occurs in a text; a shorter one only
+ * where it is the whole text (an echoed header's value), so `x-team: sre` does not cut every
+ * "sre" out of an answer.
+ */
+export const MIN_EMBEDDED_CHARS = 6;
+
+/** An authorization-style value: a scheme, then the credential. */
+const SCHEME = /^([A-Za-z][A-Za-z0-9_-]*)\s+(\S.*)$/s;
+
+/**
+ * The forms in which a receiver may echo `secret`: itself, URL-encoded and -decoded, JSON-escaped,
+ * and for an authorization-style value (`Bearer …`, `Basic …`) its credential alone, a Basic
+ * credential also decoded (`user:password`) and its password.
+ */
+export function secretForms(secret: string): string[] {
+  const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
+  try {
+    forms.push(decodeURIComponent(secret));
+  } catch {
+    /* not URL-encoded */
+  }
+  const [, scheme, credential] = SCHEME.exec(secret) ?? [];
+  if (scheme && credential) {
+    forms.push(credential);
+    if (scheme.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(credential, 'base64').toString('latin1');
+      // eslint-disable-next-line no-control-regex -- a Basic credential decodes to printable text
+      if (/^[^\u0000-\u001f\u007f]+$/.test(decoded)) {
+        forms.push(decoded);
+        const colon = decoded.indexOf(':');
+        if (colon >= 0) forms.push(decoded.slice(colon + 1));
+      }
+    }
+  }
+  return forms;
+}
+
+/**
+ * `value` (an outbound call's parsed answer, or an error text) with every form (secretForms) of
+ * every secret in `secrets` replaced by REDACTED, in every string and key. The one place an
+ * outbound answer loses the secrets its call carried (an actuator's headers, a channel's sealed
+ * URL) before it is stored, logged or shown: receivers that echo the request (debug endpoints,
+ * proxies, an error page naming the path) would otherwise hand them to every viewer.
+ */
+export function redactSecrets<T>(value: T, secrets: readonly string[]): T {
+  const forms = [...new Set(secrets.filter((s) => s !== '').flatMap(secretForms))].filter((f) => f !== '');
+  if (forms.length === 0) return value;
+  const whole = new Set(forms.filter((f) => f.length < MIN_EMBEDDED_CHARS));
+  // Shortest first: a longer form holding a shorter one is cut where the shorter one is.
+  const embedded = forms.filter((f) => f.length >= MIN_EMBEDDED_CHARS).sort((a, b) => a.length - b.length);
+  const text = (s: string): string =>
+    whole.has(s) ? REDACTED : embedded.reduce((t, f) => (t.includes(f) ? t.split(f).join(REDACTED) : t), s);
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(walk);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), walk(x)]));
+  };
+  return walk(value) as T;
+}
