@@ -5,6 +5,7 @@ import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { Egress, EgressFailure, type OutboundRequest } from '../../../platform/egress/egress.js';
+import { redactSecrets } from '../../../platform/egress/redact-secrets.js';
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
@@ -119,9 +120,14 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   private async attempt(d: ClaimedDelivery): Promise<AttemptOutcome & { httpStatus: number | null }> {
     let url: string;
     let request: OutboundRequest;
+    let sealed: string[];
     try {
       url = this.box.open(d.url_sealed);
       request = this.request(d);
+      // The sealed URL (a Slack URL's path is its credential) and signing secret, echoed in an error
+      // page ("Cannot POST /services/…"), must not reach the delivery viewers read, nor the log (ADR 0013).
+      const { pathname, search } = new URL(url);
+      sealed = [url, pathname + search, ...(d.secret_sealed ? [this.box.open(d.secret_sealed)] : [])];
     } catch {
       return {
         kind: 'dead',
@@ -133,8 +139,15 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     try {
       const answer = await this.egress.send(url, request);
       const retryAfter = answer.headers['retry-after'];
+      // The sealed parts are cut from the answer before its first words are taken, and from the error made of them.
+      const outcome = attemptOutcome(
+        answer.status,
+        typeof retryAfter === 'string' ? retryAfter : null,
+        redactSecrets(answer.body, sealed),
+      );
       return {
-        ...attemptOutcome(answer.status, typeof retryAfter === 'string' ? retryAfter : null, answer.body),
+        ...outcome,
+        error: redactSecrets(outcome.error, sealed),
         httpStatus: answer.status,
       };
     } catch (err) {

@@ -2,6 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { Egress, EgressFailure } from '../../../platform/egress/egress.js';
+import { redactSecrets } from '../../../platform/egress/redact-secrets.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
 import { classifyAnswer, MAX_ANSWER_BYTES } from './actuator-answer.js';
@@ -39,10 +40,12 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
     }
     const body = JSON.stringify(c.payload);
     const timestamp = Math.floor(Date.now() / 1000);
+    let secret: string;
     let signature: string;
     let headers: Record<string, string>;
     try {
-      signature = signWebhook(this.box.open(actuator.secret_sealed), c.webhookId, timestamp, body);
+      secret = this.box.open(actuator.secret_sealed);
+      signature = signWebhook(secret, c.webhookId, timestamp, body);
       headers = Object.fromEntries(Object.entries(actuator.headers_sealed).map(([k, v]) => [k, this.box.open(v)]));
     } catch {
       // Sealed under another SECRETS_KEY (rotated, or a replica that generated its own): calling again changes nothing.
@@ -72,8 +75,20 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
         body,
       });
       const retryAfter = answer.headers['retry-after'];
+      // A receiver that echoes the request (a debug endpoint, a proxy) must not turn the sealed
+      // headers, or the step's callback token, into a step's output or error, which every viewer
+      // of the tenant reads (ADR 0013): cut from the text before anything is taken out of it, and
+      // from what was parsed (escaped forms).
+      const sealed = [...Object.values(headers), secret, ...callbackToken(c.payload)];
+      const answered = classifyAnswer(
+        answer.status,
+        typeof retryAfter === 'string' ? retryAfter : null,
+        redactSecrets(answer.body, sealed),
+      );
       return {
-        ...classifyAnswer(answer.status, typeof retryAfter === 'string' ? retryAfter : null, answer.body),
+        ...answered,
+        body: redactSecrets(answered.body, sealed),
+        error: redactSecrets(answered.error, sealed),
         durationMs: Date.now() - started,
       };
     } catch (err) {
@@ -91,4 +106,13 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
       };
     }
   }
+}
+
+/**
+ * The step's callback token a run's payload carries (the credential of a late result, DESIGN §8,
+ * never stored): an answer that echoes the body must not store it either.
+ */
+function callbackToken(payload: unknown): string[] {
+  const token = (payload as { callback?: { token?: unknown } } | null)?.callback?.token;
+  return typeof token === 'string' ? [token] : [];
 }

@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+/** What many debug endpoints and proxies answer: the request's headers and path, echoed. */
+const echo = (c: ReceivedCall) => ({ path: c.path, headers: c.headers });
+
+/**
+ * An actuator's headers and a Slack channel's URL are sealed and shown once, to an admin
+ * (DESIGN §8 "Actuator reach", §12; ADR 0013). A receiver that echoes what it was sent must not
+ * turn them into a step's output, a step's error or a delivery's error, which viewers read.
+ */
+describe('secrets an outbound call carries, echoed back by its receiver', () => {
+  let app: TestApp;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let admin: string;
+  let operator: string;
+  let viewer: string;
+  const token = `tok_${randomBytes(18).toString('hex')}`;
+  const apiKey = `key_${randomBytes(18).toString('hex')}`;
+  const slackPath = `/services/T0000/B0000/${randomBytes(12).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'echoed-secrets-'));
+  const secrets = [token, apiKey, slackPath.slice(1)];
+  const leaked = (text: string) => secrets.filter((s) => text.includes(s));
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      DATA_DIR: dataDir,
+      RECOVERY_VERIFY_WINDOW_MS: '300',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      NOTIFICATION_MAX_ATTEMPTS: '1',
+      SLACK_MIN_INTERVAL_MS: '0',
+    });
+    admin = await app.keyFor('echo', 'admin');
+    operator = await app.keyFor('echo', 'operator');
+    viewer = await app.keyFor('echo', 'viewer');
+    const put = await app.http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({
+        url: `${receiver.url}/ops`,
+        timeoutMs: 2000,
+        headers: { Authorization: `Bearer ${token}`, 'X-Api-Key': apiKey },
+      })
+      .expect(201);
+    receiver.setSecret(put.body.secret);
+  });
+  afterAll(async () => {
+    await app.stop();
+    await receiver.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("a step's output echoing the actuator's headers is stored and shown with their values redacted", async () => {
+    receiver.answer((c, res) =>
+      res.end(JSON.stringify({ ...(c.json?.params?.action === 'memory_check' && { healthy: true }), echo: echo(c) })),
+    );
+    const { runId } = await approvedRun(app.http, operator, oomIncident('echo-1'));
+    const run = await finishedRun(app.http, viewer, runId);
+    expect(run.status).toBe('succeeded');
+    expect(receiver.calls.some((c) => c.headers.authorization === `Bearer ${token}`)).toBe(true);
+
+    const shown = JSON.stringify(run);
+    expect(leaked(shown)).toEqual([]);
+    const step = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
+    // The rest of the answer is kept: only the values are cut.
+    expect(step.output.body.echo.headers).toMatchObject({
+      authorization: 'Bearer [redacted]',
+      'x-api-key': '[redacted]',
+      'webhook-id': expect.any(String),
+    });
+    const stored = await app.sql(
+      `SELECT s.output::text || coalesce(s.error, '') AS text FROM recovery_run_steps s WHERE s.run_id = $1
+       UNION ALL SELECT t::text FROM recovery_run_transitions t WHERE t.run_id = $1`,
+      [runId],
+    );
+    expect(leaked(stored.map((r) => r.text).join('\n'))).toEqual([]);
+  });
+
+  it("an actuator's error that quotes its headers is stored and shown with their values redacted", async () => {
+    receiver.answer((c, res) =>
+      res.end(
+        JSON.stringify({
+          status: 'failed',
+          error: `refused ${c.headers.authorization} with key ${String(c.headers['x-api-key'])}`,
+        }),
+      ),
+    );
+    const { runId } = await approvedRun(app.http, operator, oomIncident('echo-2'));
+    const paused = await eventually(async () => {
+      const run = (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
+      return run.pausedOnStep ? run : null;
+    }, 'the run to pause on its failed step');
+    const step = paused.steps.find((s: { id: string }) => s.id === 'clear_cache');
+    expect(step.error).toBe('refused Bearer [redacted] with key [redacted]');
+    expect(leaked(JSON.stringify(paused))).toEqual([]);
+    const stored = await app.sql(
+      `SELECT t::text AS text FROM recovery_run_steps t WHERE t.run_id = $1
+       UNION ALL SELECT t::text FROM recovery_run_transitions t WHERE t.run_id = $1`,
+      [runId],
+    );
+    expect(leaked(stored.map((r) => r.text).join('\n'))).toEqual([]);
+    await app.http.post(`/runs/${runId}/cancel`).set(auth(operator)).send({}).expect(202);
+  });
+
+  it("a 202 answer echoing the payload does not store the step's callback token, so a viewer cannot report the result", async () => {
+    receiver.calls.length = 0;
+    receiver.answer((c, res) => {
+      res.statusCode = 202;
+      res.end(JSON.stringify({ accepted: true, echo: c.json }));
+    });
+    const { runId } = await approvedRun(app.http, operator, oomIncident('echo-3'));
+    const waiting = await eventually(async () => {
+      const run = (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
+      return run.steps.find((s: { id: string; waitingFor: string }) => s.waitingFor === 'result') ? run : null;
+    }, 'the step to wait for its late result');
+    const sent = receiver.calls.find((c) => c.json?.runId === runId)!.json.callback.token as string;
+    expect(sent).toMatch(/^srt_/);
+    const step = waiting.steps.find((s: { id: string }) => s.id === 'clear_cache');
+    expect(step.output.body.echo.callback).toEqual({
+      path: `/runs/${runId}/steps/clear_cache/result`,
+      token: '[redacted]',
+    });
+    expect(JSON.stringify(waiting)).not.toContain(sent);
+    const stored = await app.sql(
+      `SELECT t::text AS text FROM recovery_run_steps t WHERE t.run_id = $1
+       UNION ALL SELECT t::text FROM recovery_run_transitions t WHERE t.run_id = $1`,
+      [runId],
+    );
+    expect(stored.map((r) => r.text).join('\n')).not.toContain(sent);
+    await app.http.post(`/runs/${runId}/cancel`).set(auth(operator)).send({}).expect(202);
+  });
+
+  it("a Slack channel's URL path, echoed in an error answer, is redacted from the delivery a viewer reads", async () => {
+    // Express's own 404 names the path it could not route: a moved Slack proxy answers like this.
+    receiver.answer((c, res) => {
+      res.statusCode = 404;
+      res.setHeader('content-type', 'text/html');
+      res.end(`<pre>Cannot POST ${c.path}</pre>`);
+    });
+    await app.http
+      .put('/notifications/channels/oncall')
+      .set(auth(admin))
+      .send({ type: 'slack', url: `${receiver.url}${slackPath}` })
+      .expect(201);
+    const queued = await app.http.post('/notifications/channels/oncall/test').set(auth(admin)).expect(202);
+    const dead = await eventually(async () => {
+      const d = (await app.http.get(`/notifications/deliveries/${queued.body.id}`).set(auth(viewer)).expect(200)).body;
+      return d.status === 'dead' ? d : null;
+    }, 'the delivery to be dead-lettered');
+    expect(receiver.calls.some((c) => c.path === slackPath)).toBe(true);
+    expect(dead.error).toBe('HTTP 404: <pre>Cannot POST [redacted]</pre>');
+    const list = (await app.http.get('/notifications/deliveries').set(auth(viewer)).expect(200)).body;
+    expect(leaked(JSON.stringify(list))).toEqual([]);
+    const [row] = await app.sql(`SELECT t::text AS text FROM notification_deliveries t WHERE id = $1`, [
+      queued.body.id,
+    ]);
+    expect(leaked(row.text)).toEqual([]);
+  });
+});
