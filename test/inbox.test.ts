@@ -101,7 +101,8 @@ describe('inbox', () => {
       ...ALLOW_LOOPBACK,
       OUTBOX_POLL_INTERVAL_MS: '200',
       WORK_ORDER_CLAIM_MS: '1500',
-      INBOX_REFRESH_MS: '60000',
+      // Longer than any test: what the stream says came from an event, not from a refresh.
+      INBOX_REFRESH_MS: '3600000',
     });
     operator = await app.keyFor('inbox', 'operator');
     admin = await app.keyFor('inbox', 'admin');
@@ -789,6 +790,20 @@ describe('inbox', () => {
       await eventually(
         async () => heard.some((s) => s.snoozed === grown.snoozed + 1 && s.total === grown.total - 1),
         'inbox_changed after the snooze',
+      );
+      // A rejection (a person's decision, no run): the review leaves the count.
+      const { incidentId, recovery: rejected } = await report('WidgetSkew', 'widget 4 skewed on belt');
+      await eventually(async () => (await get(`/integration/loop/${incidentId}`)).isComplete, 'its loop to complete');
+      // The stream has told the count as it is now: nothing of the loop is left to move it.
+      const before = await get('/inbox/summary');
+      await eventually(
+        async () => JSON.stringify(heard.at(-1)) === JSON.stringify(before),
+        'inbox_changed with the second review',
+      );
+      await app.http.post(`/recoveries/${rejected.id}/reject`).set(auth(operator)).send({}).expect(200);
+      await eventually(
+        async () => heard.some((s) => s.total === before.total - 1 && s.byKind.review === before.byKind.review - 1),
+        'inbox_changed after the rejection',
       );
       expect(otherHeard.every((s) => s.total === 0)).toBe(true);
     } finally {

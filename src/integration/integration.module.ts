@@ -9,6 +9,7 @@ import { eventTypeOf } from '../platform/outbox/domain-event.js';
 import { OutboxPublisher } from '../platform/outbox/outbox.publisher.js';
 import { PlatformModule } from '../platform/platform.module.js';
 import { cutText } from '../platform/text/cut-text.js';
+import { RecoveryRejected } from '../self-healing/events/recovery-rejected.event.js';
 import { RecoveryRunProgressed } from '../self-healing/events/recovery-run-progressed.event.js';
 import { WorkOrderChanged } from '../self-healing/events/work-order-changed.event.js';
 import { IncidentToCatalogBridge } from './bridges/incident-to-catalog/incident-to-catalog.bridge.js';
@@ -110,7 +111,7 @@ export class IntegrationModule implements OnModuleInit {
       );
     });
     // Changes that move a tenant's inbox without loop, run or work-order news: its live count reads again.
-    for (const event of [PolicyActivated, PolicyDisabled, KillSwitchChanged, IncidentResolved]) {
+    for (const event of [PolicyActivated, PolicyDisabled, KillSwitchChanged, IncidentResolved, RecoveryRejected]) {
       this.publisher.onPublishInTransaction(eventTypeOf(event), async (e) => this.inbox.changed(e.tenantId));
     }
   }

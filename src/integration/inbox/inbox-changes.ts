@@ -11,9 +11,9 @@ const SETTLE_MS = 250;
 /**
  * `inbox_changed` on the tenant's live stream (`/integration/stream`), with the inbox summary,
  * whenever it changed. Every replica hears what may have moved a tenant's inbox through NOTIFY
- * (an assignment or snooze, a policy or kill-switch change; loop, run and work-order progress)
- * and, for the tenants with a stream open on it, reads the summary again and sends it if it
- * differs from the last one sent. What no event announces (a snooze ending, a review expiring, a
+ * (an assignment or snooze, a policy or kill-switch change, a rejected recovery; loop, run and
+ * work-order progress) and, for the tenants with a stream open on it, reads the summary again and
+ * sends it if it differs from the last one sent. What no event announces (a snooze ending, a review expiring, a
  * claim lapsing) is found by reading again every INBOX_REFRESH_MS.
  */
 @Injectable()

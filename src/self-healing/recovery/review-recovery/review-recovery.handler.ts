@@ -6,6 +6,7 @@ import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { uuidv7 } from '../../../platform/ids/uuid-v7.js';
 import { RecoveryApplied } from '../../events/recovery-applied.event.js';
+import { RecoveryRejected } from '../../events/recovery-rejected.event.js';
 import { StartRecoveryRun } from '../../runs/start-recovery-run/start-recovery-run.command.js';
 import { approvalRefusal } from '../approval-refusal.js';
 import { RecoveryRepository } from '../recovery.repository.js';
@@ -67,6 +68,16 @@ export class ReviewRecoveryHandler implements ICommandHandler<ReviewRecovery> {
       };
       if (c.decision === 'rejected') {
         await this.audit.record({ ...audited, after: { status: decided.status } });
+        // No handler takes it: it tells the tenant's live inbox count that a review left.
+        await this.eventBus.publish(
+          new RecoveryRejected({
+            tenantId: c.tenantId,
+            incidentId: recovery.source_incident_id,
+            patternId: recovery.source_pattern_id,
+            recoveryId: recovery.id,
+            rejectedBy: c.actor,
+          }),
+        );
         return { recovery: decided, run: null };
       }
       await this.eventBus.publish(
