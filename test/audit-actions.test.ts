@@ -474,6 +474,10 @@ describe('every decision is in the audit log', () => {
     const dropped = await trigger();
     await app.http.post(`/runs/${dropped.runId}/cancel`).set(auth(keys.operator)).expect(202);
     expect((await done(dropped.runId)).status).toBe('canceled');
+    expect(await entryOf('run.cancel_requested', dropped.runId)).toMatchObject({
+      actor: keyIds.operator,
+      after: { cancelRequestedBy: expect.stringContaining(keyIds.operator) },
+    });
     expect(await entryOf('run.canceled', dropped.runId)).toMatchObject({ actor: keyIds.operator });
     expect(await entryOf('work_order.canceled', dropped.workOrderId)).toMatchObject({
       actor: 'system',
@@ -599,7 +603,13 @@ describe('every decision is in the audit log', () => {
       'signal_settings.changed',
     ];
     // And the decisions found unrecorded since (a person starting or steering a run, …).
-    const since = ['run.started', 'run.step_completed', 'incident.acknowledged', 'incident.resolved'];
+    const since = [
+      'run.started',
+      'run.step_completed',
+      'run.cancel_requested',
+      'incident.acknowledged',
+      'incident.resolved',
+    ];
     expect([...issue26, ...since].filter((a) => !seen.includes(a))).toEqual([]);
     expect(await get('/audit/verify', keys.viewer)).toMatchObject({ ok: true });
     expect(await get('/audit/verify', ADMIN_KEY)).toMatchObject({ ok: true });

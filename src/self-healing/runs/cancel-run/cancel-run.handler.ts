@@ -1,5 +1,6 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AuditTrail } from '../../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
@@ -14,6 +15,7 @@ export class CancelRunHandler implements ICommandHandler<CancelRun> {
     private readonly runs: RunsRepository,
     private readonly journal: RunJournal,
     private readonly wakeups: RunWakeups,
+    private readonly audit: AuditTrail,
   ) {}
 
   execute(c: CancelRun): Promise<RunView> {
@@ -34,6 +36,16 @@ export class CancelRunHandler implements ICommandHandler<CancelRun> {
       // The engine cancels it at its next turn: at once, or after the call in flight.
       const run = await this.runs.makeDue(found.id, { cancel_requested_by: c.actor });
       await this.journal.note(run, found.locked_at, `cancel requested by ${c.actor}`);
+      // The request, under its requester's name: the run may yet end failed (a failure it already
+      // held stands over the cancel, ADR 0014), its verdict then the system's.
+      await this.audit.record({
+        tenantId: c.tenantId,
+        actor: c.actor,
+        action: 'run.cancel_requested',
+        subject: { type: 'run', id: found.id },
+        before: { status: found.status },
+        after: { cancelRequestedBy: c.actor },
+      });
       this.wakeups.afterCommit();
       return runView(run, await this.runs.steps(run.id));
     });
