@@ -433,6 +433,21 @@ describe('degradation detection: POST /signals/metrics', () => {
       .send('{"samples":[{"metric":"latency_ms","value":1e400}]}')
       .expect(400);
     expect(infinite.body.fields[0]).toEqual({ field: 'samples[0].value', errors: ['must be a finite number'] });
+    // Finite but near the float8 limit, on a metric that allows negatives: the baseline would overflow.
+    await app.http
+      .put('/signals/settings')
+      .set(bearer(admin))
+      .send({ metrics: { temp_delta: { direction: 'up', warningPct: 20, criticalPct: 50, allowNegative: true } } })
+      .expect(200);
+    const huge = await send([
+      { metric: 'temp_delta', value: 1.7e308 },
+      { metric: 'temp_delta', value: -1.7e308 },
+      { metric: 'temp_delta', value: -1e15 },
+    ]).expect(400);
+    expect(huge.body.fields).toEqual([
+      { field: 'samples[0].value', errors: ['must be between -1e15 and 1e15'] },
+      { field: 'samples[1].value', errors: ['must be between -1e15 and 1e15'] },
+    ]);
     await app.http.post('/signals/metrics').set(bearer(operator)).send({ sample: [] }).expect(400);
     const tooMany = await send(Array.from({ length: 301 }, () => ({ metric: 'latency_ms', value: 1 }))).expect(413);
     expect(tooMany.body.message).toMatch(/301 samples/);

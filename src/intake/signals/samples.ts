@@ -104,6 +104,13 @@ function tenantProblems(s: unknown, i: number, settings: IntakeSettings, now: Da
   return problems;
 }
 
+/**
+ * A bound on a sample's size: the baseline's median and deviations of values near the float8 limit
+ * (±1.7e308, on a metric that allows negatives) overflow in PostgreSQL, a 500 that lost the batch.
+ * ±1e15 holds any measurement (a petabyte in bytes, thirty years in microseconds).
+ */
+const MAX_MAGNITUDE = 1e15;
+
 /** Whether the sample's metric is one of the tenant's, and its value one that metric takes. */
 function ruleProblems(s: { metric?: unknown; value?: unknown }, path: string, settings: IntakeSettings): FieldError[] {
   const problems: FieldError[] = [];
@@ -116,7 +123,9 @@ function ruleProblems(s: { metric?: unknown; value?: unknown }, path: string, se
       errors: [`must be one of ${known} (define others in PUT /signals/settings)`],
     });
   }
-  if (rule && typeof s.value === 'number' && Number.isFinite(s.value)) {
+  if (typeof s.value === 'number' && Math.abs(s.value) > MAX_MAGNITUDE && Number.isFinite(s.value)) {
+    problems.push({ field: `${path}.value`, errors: ['must be between -1e15 and 1e15'] });
+  } else if (rule && typeof s.value === 'number' && Number.isFinite(s.value)) {
     if (s.value < 0 && !rule.allowNegative)
       problems.push({ field: `${path}.value`, errors: [`${s.metric} cannot be negative`] });
     else if (rule.max !== null && s.value > rule.max)
