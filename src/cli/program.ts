@@ -11,8 +11,8 @@ $PILLAR_LOOP_CONFIG, else $XDG_CONFIG_HOME/pillar-loop/config.json (~/.config/â€
 mode 0600. The key is sent in the Authorization header only, and never printed.
 
 Exit codes: 0 ok or healthy; 1 degraded (status), the run did not fix it (runs --watch), the audit
-chain is broken (audit verify); 2 fixed since the last check (status), the run was canceled
-(runs --watch); 3 no answer (usage, configuration, the service unreachable or refusing).`;
+chain is broken (audit verify); 2 fixed since the last check (status), an operator canceled the
+run (runs --watch); 3 no answer (usage, configuration, the service unreachable or refusing).`;
 
 /** The version of the package this runs from (dist/src/cli â†’ the package's root). */
 function version(): string {

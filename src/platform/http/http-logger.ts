@@ -16,6 +16,42 @@ export function httpLoggerOptions(level: AppConfig['logLevel']): Options {
     },
     // Bodies are never logged (pino-http's default), so POST /auth/session's key is not either.
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    // The API takes no credential in a URL, but a client may put one there (`?apiKey=…`): not into the log.
+    serializers: {
+      req: (req: { url?: string; query?: Record<string, unknown> }) => {
+        if (typeof req.url === 'string') req.url = redactQueryString(req.url);
+        if (req.query && typeof req.query === 'object')
+          req.query = Object.fromEntries(
+            Object.entries(req.query).map(([k, v]) => [k, SECRET_PARAM.test(k) ? REDACTED : v]),
+          );
+        return req;
+      },
+    },
     autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
   };
+}
+
+const REDACTED = '[Redacted]';
+/** Query parameters whose values are credentials by their name. */
+const SECRET_PARAM = /key|token|secret|passw|auth|session|signature|credential/i;
+
+/** `url` with the value of every query parameter SECRET_PARAM names replaced by REDACTED. */
+export function redactQueryString(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const pairs = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // a malformed escape: judged as it is
+      }
+      return eq >= 0 && SECRET_PARAM.test(decoded) ? `${name}=${REDACTED}` : pair;
+    });
+  return `${url.slice(0, at + 1)}${pairs.join('&')}`;
 }
