@@ -37,6 +37,8 @@ describe('canary and promote', () => {
   const restoreDelayMs = new Map<string, number>();
   /** Tenants whose canary answers every promote with a 503. */
   const failPromote = new Set<string>();
+  /** Tenants whose canary refuses every restore (a 409: no retry): the candidate stays on it. */
+  const failRestore = new Set<string>();
   /** A candidate's apply the canary answers only when released, per tenant: the run is mid-trial meanwhile. */
   const heldApply = new Map<string, { index: number; released: Promise<void> }>();
   const holdApply = (tenantName: string, index: number): (() => void) => {
@@ -94,6 +96,10 @@ describe('canary and promote', () => {
         const held = heldApply.get(tenantName);
         if (held && held.index === c.json.candidate.index) return void held.released.then(measured);
         return measured();
+      }
+      if (action === 'canary_restore' && failRestore.has(tenantName)) {
+        res.statusCode = 409;
+        return send({ error: 'the canary is locked' });
       }
       if (action === 'canary_restore')
         return setTimeout(() => send({ restored: true }), restoreDelayMs.get(tenantName) ?? 0);
@@ -343,6 +349,62 @@ describe('canary and promote', () => {
       expect(step.output.summary).toMatch(
         /^interrupted \(timed_out: .+\): 2 of 3 tried passed, 3 not tried; the canary was restored in \d+ ms \(SLA 15000 ms met\)$/,
       );
+    });
+
+    /** The run's RecoveryRunFinished as the outbox carries it to learning and notifications (a row per handler). */
+    const finishedEvent = async (runId: string) => {
+      const rows = await app.sql<{ payload: any }>(
+        `SELECT DISTINCT payload FROM outbox_events WHERE event_type = 'RecoveryRunFinished' AND payload->>'runId' = $1`,
+        [runId],
+      );
+      expect(rows).toHaveLength(1);
+      return rows[0]!.payload;
+    };
+
+    /**
+     * A restore that fails leaves a candidate on the shared canary: things are half-changed, as after any
+     * failed rollback step, so the run says its rollback failed (ADR 0018). The playbook's rollback list
+     * still runs: it undoes what the run did elsewhere, which the canary's state does not change.
+     */
+    it('canceled mid-trial and its restore fails: canceled with its rollback failed, told as such', async () => {
+      const { operator } = await tenant('canary-cancel-dirty', MIXED, 10_000);
+      failRestore.add('canary-cancel-dirty');
+      const release = holdApply('canary-cancel-dirty', 1);
+      const { recovery } = await incident(operator, 'agent-x6');
+      const started = (
+        await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)
+      ).body;
+      await applyOut(started.id, 1);
+      await app.http.post(`/runs/${started.id}/cancel`).set(auth(operator)).send({}).expect(202);
+      release();
+
+      const run = await runWhere(started.id, operator, (r) => r.phase === 'done', 'the canceled run to finish');
+      expect(actions(run.id)).toEqual(['canary_apply', 'canary_apply', 'canary_restore', 'restore_config']);
+      expect(canaryStep(run)).toMatchObject({ status: 'failed', error: expect.stringMatching(/^restore: /) });
+      expect(canaryStep(run).output).toMatchObject({ stage: 'restore', outcome: 'interrupted' });
+      expect(run).toMatchObject({ status: 'canceled', verdict: null });
+      expect(run.reason).toMatch(/^canceled by .+; the rollback failed$/);
+      expect(await finishedEvent(run.id)).toMatchObject({ outcome: 'canceled', rollbackFailed: true });
+    });
+
+    it('past its deadline mid-trial and its restore fails: rollback_failed, as for any failed rollback step', async () => {
+      const { operator } = await tenant('canary-late-dirty', MIXED, 10_000);
+      failRestore.add('canary-late-dirty');
+      const release = holdApply('canary-late-dirty', 2);
+      const { recovery } = await incident(operator, 'agent-x7');
+      const started = (
+        await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)
+      ).body;
+      await applyOut(started.id, 2);
+      await app.sql(`UPDATE recovery_runs SET deadline_at = now() WHERE id = $1`, [started.id]);
+      release();
+
+      const run = await runWhere(started.id, operator, (r) => r.phase === 'done', 'the late run to finish');
+      expect(actions(run.id)).toEqual([...Array(3).fill('canary_apply'), 'canary_restore', 'restore_config']);
+      expect(canaryStep(run)).toMatchObject({ status: 'failed', error: expect.stringMatching(/^restore: /) });
+      expect(run).toMatchObject({ status: 'rollback_failed', verdict: 'failed' });
+      expect(run.reason).toMatch(/^timed_out: the run did not get through its steps and checks within \d+ ms$/);
+      expect(await finishedEvent(run.id)).toMatchObject({ outcome: 'rollback_failed', rollbackFailed: true });
     });
 
     it('held by the kill switch until its deadline: the restore goes on under the kill switch, as the rollback does; canceled, no verdict', async () => {

@@ -485,8 +485,8 @@ export class RunAdvancer {
     // The rollback list is through.
     const rollback = s.steps.filter((x) => x.list === 'rollback');
     const rollbackFailed = rollbackFailedIn(s.steps);
-    const unconfirmed = rollback
-      .filter((x) => x.status === 'timed_out' && x.runs_as === 'manual')
+    const unconfirmed = s.steps
+      .filter((x) => undoes(x) && x.status === 'timed_out' && x.runs_as === 'manual')
       .map((x) => x.step_id);
     const why = rollbackFailed
       ? '; the rollback failed'
@@ -783,7 +783,8 @@ export class RunAdvancer {
   /**
    * A canary call failed for good (its retries used up, or its answer a failure). A promote's failure
    * leaves the last candidate applied on the canary: restored first (interruptCanary), the step then
-   * fails with the promote's error. A restore's failure fails the step with its error.
+   * fails with the promote's error. A restore's failure fails the step with its error; made in the
+   * rollback (an interrupted trial), it is the run's rollback failing (undoes).
    */
   private async canaryCallFailed(
     s: State,
@@ -1395,18 +1396,32 @@ const waitingFor = (step: StepRow): string =>
 
 /**
  * A deadline stopped the run: the run's own (its reason says `timed_out: …`, the kill switch's hold
- * too) or a forward step's, which ended `timed_out` (a skipped one ends `skipped`).
+ * too) or a forward step's, which ended `timed_out` (a skipped one ends `skipped`; a canary's restore
+ * that timed out in the rollback is the rollback's failure, undoes).
  */
 function stoppedByDeadline(run: RunRow, steps: StepRow[]): boolean {
   return (
     (run.reason?.startsWith('timed_out') ?? false) ||
-    steps.some((x) => x.list !== 'rollback' && x.status === 'timed_out')
+    steps.some((x) => x.list !== 'rollback' && !undoes(x) && x.status === 'timed_out')
   );
 }
 
-/** A rollback step failed. A manual one nobody confirmed in time did not fail: nobody knows. */
+/**
+ * A step that undoes what the run did: a step of its rollback list, or a canary step of the steps or checks
+ * that ended while restoring the canary in the rollback (interruptCanary) with the canary not back: its
+ * restore failed, timed out or went unconfirmed, and a candidate stays on the shared canary (ADR 0018).
+ * A canary step whose restore answered has its trial done, whatever the step ended as (a promote's failure).
+ */
+const undoes = (x: StepRow): boolean =>
+  x.list === 'rollback' ||
+  (restoringCanary(x) && FINISHED_STEP.includes(x.status) && trialOf(x.canary!, x.output).stage === 'restore');
+
+/**
+ * A step undoing what the run did failed: a rollback step, or a canary's restore (undoes); the run's rollback
+ * failed. A manual one nobody confirmed in time did not fail: nobody knows.
+ */
 function rollbackFailedIn(steps: StepRow[]): boolean {
   return steps.some(
-    (x) => x.list === 'rollback' && (x.status === 'failed' || (x.status === 'timed_out' && x.runs_as !== 'manual')),
+    (x) => undoes(x) && (x.status === 'failed' || (x.status === 'timed_out' && x.runs_as !== 'manual')),
   );
 }
