@@ -77,6 +77,8 @@ describe('pause, retry, skip and roll back a run', () => {
       // An automatic run of retry_with_backoff pauses on a failed step, as a person's does.
       PLAYBOOK_CATALOG_PATH: playbookCatalogWith((byId) => {
         byId('retry_with_backoff').onFailure = 'pause';
+        // data_fix checks the schema only after a migration that went through (a `when` a skip decides).
+        byId('data_fix').verify[0].when = 'steps.migrate_record.status == "succeeded"';
       }),
       RECOVERY_VERIFY_WINDOW_MS: '300',
       RUN_RETRY_BASE_MS: '50',
@@ -298,6 +300,47 @@ describe('pause, retry, skip and roll back a run', () => {
       await app.http.post(`/runs/${runId}/steps/memory_ok/retry`).set(auth(operator)).send({}).expect(200);
       const done = await runWhere(runId, (r) => r.phase === 'done', 'the retried check to verify the run');
       expect(done).toMatchObject({ status: 'succeeded', verdict: 'succeeded' });
+    } finally {
+      receiver.answer(defaultAnswer);
+    }
+  });
+
+  it('a check whose `when` the skip would make false judges nothing: with no watch, the skip is refused (409), and the dry run says so (ADR 0014)', async () => {
+    // A reported problem (no pattern, no alert to watch) whose migration fails; its one check runs only after a migration.
+    receiver.answer((c, res) =>
+      c.json?.params?.action === 'migrate_data'
+        ? res.end('{"status":"failed","error":"column orders.total is locked"}')
+        : defaultAnswer(c, res),
+    );
+    try {
+      const problem = { errorType: 'SchemaError', description: 'orders fail schema validation after the 2.3 upgrade' };
+      const plan = (
+        await app.http
+          .post('/patches/trigger')
+          .set(auth(operator))
+          .send({ ...problem, dryRun: true })
+          .expect(200)
+      ).body;
+      expect(plan).toMatchObject({ playbookId: 'data_fix', patternId: null, onFailure: 'pause' });
+      expect(plan.notes).toContain(
+        'a failed step pauses the run for an operator: retry or roll back, and skip only where a verification check is sure to run after it (its condition decided by what has run by then): with nothing to watch for, a skip past every check would count the fix verified',
+      );
+      const runId = (await app.http.post('/patches/trigger').set(auth(operator)).send(problem).expect(201)).body
+        .runId as string;
+      const run = await paused(runId);
+      expect(run).toMatchObject({ phase: 'steps', pausedOnStep: 'migrate_record', patternId: null });
+      // Skipped, migrate_record is `skipped`: schema_valid would be skipped too, and nothing would judge the fix.
+      expect(run.skipRefusal).toMatch(
+        /^step migrate_record cannot be skipped: .*check schema_valid would be skipped \(its condition steps\.migrate_record\.status == "succeeded" is false\)/,
+      );
+      expect(run.reason).toMatch(/; waiting for an operator to retry or roll back$/);
+      const skip = await app.http.post(`/runs/${runId}/steps/migrate_record/skip`).set(auth(operator)).send({});
+      expect(skip.status).toBe(409);
+      expect(skip.body.message).toBe(run.skipRefusal);
+      await app.http.post(`/runs/${runId}/rollback`).set(auth(operator)).send({}).expect(202);
+      const done = await runWhere(runId, (r) => r.phase === 'done', 'the run to roll back');
+      expect(done).toMatchObject({ status: 'rolled_back', verdict: 'failed' });
+      expect(done.steps.find((s: any) => s.id === 'schema_valid').status).toBe('skipped');
     } finally {
       receiver.answer(defaultAnswer);
     }

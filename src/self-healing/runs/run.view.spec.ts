@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { skipRefusal, type StepListName } from './run.view.js';
+import { skipRefusal, type StepListName, type StepStatus } from './run.view.js';
 
 const run = (over: { pattern_id?: string | null; await_resolution?: boolean } = {}) => ({
   id: 'r1',
@@ -7,7 +7,19 @@ const run = (over: { pattern_id?: string | null; await_resolution?: boolean } = 
   await_resolution: false,
   ...over,
 });
-const step = (list: StepListName, step_id = `${list}_step`) => ({ list, step_id });
+const step = (
+  list: StepListName,
+  step_id = `${list}_step`,
+  over: { status?: string; run_if?: string | null; output?: unknown } = {},
+) =>
+  ({
+    list,
+    step_id,
+    status: 'pending' as StepStatus,
+    output: null as unknown,
+    run_if: null as string | null,
+    ...over,
+  }) as { list: StepListName; step_id: string; status: StepStatus; output: unknown; run_if: string | null };
 const withCheck = [step('steps', 'clear_cache'), step('verify', 'memory_ok'), step('rollback', 'restore_batch')];
 const noCheck = [step('steps', 'clear_cache'), step('rollback', 'restore_batch')];
 
@@ -32,5 +44,50 @@ describe('which failed step an operator may skip (ADR 0014)', () => {
     expect(skipRefusal(run({ pattern_id: null }), noCheck, step('steps', 'clear_cache'))).toMatch(
       /^step clear_cache cannot be skipped: the run has no verification check and nothing to watch for/,
     );
+  });
+
+  describe('a check whose `when` would skip it judges nothing: decided from what is known at the skip', () => {
+    const noWatch = run({ pattern_id: null });
+    const failedAt = (checkWhen: string, before: { status?: string; output?: unknown } = { status: 'succeeded' }) => [
+      step('steps', 'quarantine', before),
+      step('steps', 'migrate', { status: 'failed' }),
+      step('steps', 'validate'),
+      step('verify', 'schema_valid', { run_if: checkWhen }),
+      step('rollback', 'release'),
+    ];
+    const refusal = (checkWhen: string, before?: { status?: string; output?: unknown }) =>
+      skipRefusal(noWatch, failedAt(checkWhen, before), step('steps', 'migrate'));
+
+    it('a condition false once the step is skipped: refused, naming the check and its condition', () => {
+      expect(refusal('steps.migrate.status == "succeeded"')).toMatch(
+        /^step migrate cannot be skipped: the run has nothing to watch for \(no pattern, no alert\) and no verification check sure to run after it: check schema_valid would be skipped \(its condition steps\.migrate\.status == "succeeded" is false\); so nothing after it/,
+      );
+      expect(
+        refusal('steps.quarantine.output.body.count > 0', { status: 'succeeded', output: { body: { count: 0 } } }),
+      ).not.toBeNull();
+      expect(refusal('!("migrate" in steps)')).not.toBeNull();
+    });
+
+    it('a condition true from the finished steps (or the skip itself): the check judges, the skip is allowed', () => {
+      expect(refusal('steps.quarantine.status == "succeeded"')).toBeNull();
+      expect(refusal('steps.migrate.status == "skipped"')).toBeNull();
+      expect(
+        refusal('steps.quarantine.output.body.count > 0', { status: 'succeeded', output: { body: { count: 3 } } }),
+      ).toBeNull();
+      expect(refusal('"validate" in steps')).toBeNull();
+      // A later step's answer is not needed where the rest decides it.
+      expect(refusal('steps.quarantine.status == "succeeded" || steps.validate.status == "succeeded"')).toBeNull();
+    });
+
+    it('a condition waiting for answers not known yet is not counted: refused (conservative), saying why', () => {
+      expect(refusal('steps.validate.status == "succeeded"')).toMatch(
+        /check schema_valid may be skipped \(its condition steps\.validate\.status == "succeeded" waits for answers not known yet\)/,
+      );
+      // Reading which steps there are and their answers together, or the map as a whole: not decided.
+      expect(refusal('"quarantine" in steps && steps.quarantine.status == "succeeded"')).not.toBeNull();
+      expect(refusal('size(steps) > 0 && steps.quarantine.status == "succeeded"')).not.toBeNull();
+      // A watch judges whatever the checks' conditions say.
+      expect(skipRefusal(run(), failedAt('steps.validate.status == "succeeded"'), step('steps', 'migrate'))).toBeNull();
+    });
   });
 });

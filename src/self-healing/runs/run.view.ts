@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { CanarySpec } from '../recovery/canary-step.js';
 import { ON_FAILURE, type OnFailure } from '../recovery/playbook-catalog.js';
 import { CanaryView, canaryView } from './canary.view.js';
+import { decideWhen } from './engine/step-conditions.js';
 
 /** Recovery runs (DESIGN §8): what the API answers and other modules may read. */
 
@@ -178,27 +179,70 @@ export function pausedOn(run: RunRow, steps: StepRow[]): StepRow | null {
 }
 
 /**
+ * Whether the run watches after its checks: for a recurrence of its pattern, or for monitoring's
+ * resolution (`await_resolution`: its playbook waits for one, and its incident came from monitoring).
+ * Without either the watch is zero-length (the engine's end of the checks), and nothing is judged in it.
+ */
+export const runWatches = (run: Pick<RunRow, 'pattern_id' | 'await_resolution'>): boolean =>
+  run.pattern_id !== null || run.await_resolution;
+
+type SkipStep = Pick<StepRow, 'list' | 'step_id' | 'status' | 'output' | 'run_if'>;
+
+/**
  * Why an operator may not skip the failed step a run is paused on, or null when they may (ADR 0014:
  * which button an operator presses must not decide what the fix is believed to do). A failed
  * verification check is the fix's own evidence that it did not work: skipped, the run would go on to
  * its watch and be verified against it. A failed step of the steps may be skipped (it may have been
- * unneeded, or done by hand), since something after it still judges the fix: its checks, or the watch
- * for a recurrence; a run with neither (no check in its playbook, no pattern and no alert to watch)
- * would be verified by the skip alone. Retry and Roll back stay open either way.
+ * unneeded, or done by hand), since something after it still judges the fix: the watch for a
+ * recurrence or for monitoring's resolution (runWatches), or a check that will run. A check whose
+ * `when` would skip it judges nothing, so its condition is decided as the engine will decide it, from
+ * what is known at the skip (decideWhen): the steps already finished, the skipped one as `skipped`.
+ * One that waits for answers not known yet (a later step's, an earlier check's) is not counted: the
+ * refusal leaves Retry and Roll back open, while a skip allowed on a guess would let the skip alone
+ * verify the fix, a verdict learning and trust count, whenever the guess was wrong.
  */
 export function skipRefusal(
   run: Pick<RunRow, 'id' | 'pattern_id' | 'await_resolution'>,
-  steps: Pick<StepRow, 'list'>[],
+  steps: SkipStep[],
   failed: Pick<StepRow, 'list' | 'step_id'>,
 ): string | null {
   const instead = `retry it (POST /runs/${run.id}/steps/${failed.step_id}/retry, parameters may be corrected) or roll the run back (POST /runs/${run.id}/rollback)`;
   if (failed.list === 'verify')
     return `a failed verification check cannot be skipped: the failure of check ${failed.step_id} is the fix's own evidence that it did not work, and skipped, the run would count the fix verified; ${instead}`;
-  const checks = steps.some((x) => x.list === 'verify');
-  const watch = run.pattern_id !== null || run.await_resolution;
-  if (!checks && !watch)
-    return `step ${failed.step_id} cannot be skipped: the run has no verification check and nothing to watch for (no pattern, no alert), so nothing after it would judge the fix and the skip alone would count it verified; ${instead}`;
-  return null;
+  if (runWatches(run)) return null;
+  const checks = steps.filter((x) => x.list === 'verify');
+  const unsure = checks.map((c) => [c, checkRunsAfterSkip(c, steps, failed.step_id)] as const);
+  if (unsure.some(([, runs]) => runs === true)) return null;
+  const alone = 'so nothing after it would judge the fix and the skip alone would count it verified';
+  const cannot = `step ${failed.step_id} cannot be skipped: the run has`;
+  if (checks.length === 0)
+    return `${cannot} no verification check and nothing to watch for (no pattern, no alert), ${alone}; ${instead}`;
+  const why = unsure
+    .map(([c, runs]) =>
+      runs === false
+        ? `check ${c.step_id} would be skipped (its condition ${c.run_if} is false)`
+        : `check ${c.step_id} may be skipped (its condition ${c.run_if} waits for answers not known yet)`,
+    )
+    .join('; ');
+  return `${cannot} nothing to watch for (no pattern, no alert) and no verification check sure to run after it: ${why}; ${alone}; ${instead}`;
+}
+
+/**
+ * Whether check `c` will run once step `skipped` is skipped: true without a `when`; else its `when`
+ * decided from the steps finished by then (decideWhen), null when that does not decide it.
+ */
+function checkRunsAfterSkip(c: SkipStep, steps: SkipStep[], skipped: string): boolean | null {
+  if (!c.run_if) return true;
+  const known = Object.fromEntries(
+    steps
+      .filter((x) => x.step_id === skipped || FINISHED_STEP.includes(x.status))
+      .map((x) => [x.step_id, { status: x.step_id === skipped ? 'skipped' : x.status, output: x.output ?? null }]),
+  );
+  return decideWhen(
+    c.run_if,
+    known,
+    steps.map((x) => x.step_id),
+  );
 }
 
 /** The work order a run escalated to, if it did (DESIGN §9: run and work order point at each other). */

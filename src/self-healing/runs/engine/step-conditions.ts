@@ -168,6 +168,36 @@ export function stepsUse(expr: string): StepsUse | null {
   return use;
 }
 
+/** What the engine binds for one step in a `when` (run-advancer.ts's begin: `{status, output}` of its row). */
+export interface StepAnswer {
+  status: string;
+  output: unknown;
+}
+
+/**
+ * A `when` decided before the run gets to its step, from what is known then: `known`, the steps whose
+ * answer will not change before it (by id), among the run's `stepIds` (the engine binds every step of
+ * the run, so which steps there are is always known). True or false when that decides it; null when it
+ * waits for answers not known yet. One that reads only which steps there are is evaluated against them
+ * all; one that reads answers only by id is evaluated with the known ones, a read of any other failing
+ * (so it is decided only where the rest decides it: `false && …`); one that reads both, or the map as a
+ * whole, is not decided (neither binding is the engine's). The dry run knows no answers; a skip knows
+ * those of the steps already finished.
+ */
+export function decideWhen(
+  expr: string,
+  known: Readonly<Record<string, StepAnswer>>,
+  stepIds: readonly string[],
+): boolean | null {
+  const use = stepsUse(expr);
+  if (use === null || use.other || (use.keys && use.answers)) return null;
+  const steps = use.answers
+    ? known
+    : Object.fromEntries(stepIds.map((id) => [id, known[id] ?? { status: 'pending', output: null }]));
+  const verdict = evaluate(expr, { steps });
+  return 'value' in verdict ? verdict.value : null;
+}
+
 function toCel(v: unknown, depth = 0): unknown {
   if (depth > 32 || v === null || v === undefined) return null;
   if (Array.isArray(v)) return celList(v.map((x) => toCel(x, depth + 1)) as CelInput[]);

@@ -95,12 +95,19 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
         .map((s) => `${s.id} (actuator ${s.actuator})`);
       if (manual.length > 0) notes.push(`not configured, so a person does these steps: ${manual.join(', ')}`);
       if (planned.onFailure === 'pause') {
-        // What POST …/skip would refuse (run.view's skipRefusal): a failed check, or any failure of a run nothing else judges.
-        const judged = playbook.verify.length > 0 || subject.patternId !== null;
+        // What POST …/skip would refuse (run.view's skipRefusal): a failed check, or any failure of a run nothing
+        // else judges: no watch and no check sure to run, its `when` decided as far as the plan can
+        // (planCondition); the skip decides the rest from what has run by then.
+        const watch = subject.patternId !== null;
+        const checks = planned.steps.filter((s) => s.list === 'verify');
+        const judged = watch || checks.some((c) => c.when === null || c.when.result === 'runs');
+        const never = !watch && checks.every((c) => c.when?.result === 'skipped');
         notes.push(
           judged
             ? 'a failed step pauses the run for an operator: retry, skip or roll back; a failed verification check only retry or roll back (skipped, it would count the fix verified)'
-            : 'a failed step pauses the run for an operator: retry or roll back; with no verification check and nothing to watch for, a skip would count the fix verified, so none is allowed',
+            : never
+              ? 'a failed step pauses the run for an operator: retry or roll back; with no verification check and nothing to watch for, a skip would count the fix verified, so none is allowed'
+              : 'a failed step pauses the run for an operator: retry or roll back, and skip only where a verification check is sure to run after it (its condition decided by what has run by then): with nothing to watch for, a skip past every check would count the fix verified',
         );
       }
       return {

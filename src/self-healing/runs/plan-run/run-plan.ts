@@ -7,7 +7,7 @@ import {
   type StepList,
 } from '../../recovery/playbook-steps.js';
 import { CODING_AGENT_ACTUATOR } from '../engine/run-advancer.js';
-import { evaluate, stepsUse } from '../engine/step-conditions.js';
+import { decideWhen } from '../engine/step-conditions.js';
 import type { PlannedCall, PlannedCondition, PlannedStep, RunPlan } from './run-plan.view.js';
 
 /*
@@ -78,33 +78,19 @@ function planStep(
 }
 
 /**
- * What the engine binds for a step that has not run (run-advancer.ts: `{status, output: output ?? null}`
- * of its row). The engine binds every step of the run, so `has(steps.x)` and `"x" in steps` are true
- * for each of the run's `stepIds` whatever has run.
- */
-const NOT_RUN = { status: 'pending', output: null };
-
-/**
  * Decided now when it reads nothing of what steps answer: with no `steps` at all, or only which
  * steps the run has (evaluated against every step of the run, as the engine binds them); or when it
  * reads answers only by step id (`steps.x.output…`) and is decided without them (evaluated with none
- * known: each such read fails). Otherwise it waits for their answers, as the engine does when it gets there.
+ * known: each such read fails). Otherwise it waits for their answers, as the engine does when it gets
+ * there (decideWhen, which a skip's judgement of the checks after it shares, with the answers it knows).
  */
 export function planCondition(expression: string, stepIds: readonly string[]): PlannedCondition {
-  const use = stepsUse(expression);
-  // Reading the ids and the answers together, or the map as a whole: neither binding decides it.
-  const bound =
-    use === null || use.other || (use.keys && use.answers)
-      ? null
-      : use.answers
-        ? {}
-        : Object.fromEntries(stepIds.map((id) => [id, NOT_RUN]));
-  const verdict = bound === null ? null : evaluate(expression, { steps: bound });
-  if (verdict && 'value' in verdict) {
+  const decided = decideWhen(expression, {}, stepIds);
+  if (decided !== null) {
     return {
       expression,
-      result: verdict.value ? 'runs' : 'skipped',
-      reason: `it is ${verdict.value} whatever earlier steps answer`,
+      result: decided ? 'runs' : 'skipped',
+      reason: `it is ${decided} whatever earlier steps answer`,
     };
   }
   const read = [
