@@ -23,6 +23,7 @@ import {
   FINISHED_STEP,
   pausedOn,
   pausesOnFailure,
+  runWatches,
   skipRefusal,
   type LeasedRun,
   type RunRow,
@@ -470,7 +471,7 @@ export class RunAdvancer {
     }
     if (run.phase === 'verify') {
       // Without a pattern (a reported problem) there is no recurrence to watch for, unless the playbook waits for monitoring.
-      const windowMs = run.pattern_id || run.await_resolution ? this.config.runs.verifyWindowMs : 0;
+      const windowMs = runWatches(run) ? this.config.runs.verifyWindowMs : 0;
       await this.setRun(s, { phase: 'watch', verify_until: new Date(now.getTime() + windowMs) });
       if (windowMs > 0) {
         const what = run.await_resolution ? "for monitoring's resolution and for a recurrence" : 'for a recurrence';

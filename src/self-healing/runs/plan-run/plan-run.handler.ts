@@ -9,6 +9,7 @@ import { approvalRefusal } from '../../recovery/approval-refusal.js';
 import { hasCanaryStep, type Playbook, type PlaybookCatalog } from '../../recovery/playbook-catalog.js';
 import { RecoveryRepository, type RecoveryRow } from '../../recovery/recovery.repository.js';
 import { GuardrailsService } from '../guardrails/guardrails.service.js';
+import { runWatches } from '../run.view.js';
 import { PlanRun } from './plan-run.query.js';
 import { planSteps } from './run-plan.js';
 import type { GuardrailHold, RunPlan } from './run-plan.view.js';
@@ -96,9 +97,12 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
       if (manual.length > 0) notes.push(`not configured, so a person does these steps: ${manual.join(', ')}`);
       if (planned.onFailure === 'pause') {
         // What POST …/skip would refuse (run.view's skipRefusal): a failed check, or any failure of a run nothing
-        // else judges: no watch and no check sure to run, its `when` decided as far as the plan can
-        // (planCondition); the skip decides the rest from what has run by then.
-        const watch = subject.patternId !== null;
+        // else judges: no watch (runWatches, as the run will have) and no check sure to run, its `when` decided
+        // as far as the plan can (planCondition); the skip decides the rest from what has run by then.
+        // The run's await_resolution (StartRecoveryRun) decides nothing here: a recovery's run always has its
+        // pattern (source_pattern_id is NOT NULL), so it watches anyway, and a reported problem's run has no
+        // incident, so no monitoring to await (false). Should either change, set it as the start does.
+        const watch = runWatches({ pattern_id: subject.patternId, await_resolution: false });
         const checks = planned.steps.filter((s) => s.list === 'verify');
         const judged = watch || checks.some((c) => c.when === null || c.when.result === 'runs');
         const never = !watch && checks.every((c) => c.when?.result === 'skipped');
