@@ -8,7 +8,7 @@ import { ReviewWaitingSweeper } from '../src/integration/notifications/route-eve
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
 import { counterValue } from './support/metrics.js';
-import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
+import { approvedRun, finishedRun, firstStepDoneByHand, oomIncident } from './support/runs.js';
 import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -642,7 +642,8 @@ describe('notifications', () => {
       const read = async (path: string) => (await app.http.get(path).set(auth(tenantOperator)).expect(200)).body;
       // No actuator in this tenant: the oom playbook's steps, its rollback too, are an operator's.
       const { runId } = await approvedRun(app.http, tenantOperator, oomIncident('cancel-1'));
-      await eventually(async () => (await read(`/runs/${runId}`)).status === 'awaiting_operator', 'its first step');
+      // A person does the first step: the cancel has something to undo.
+      await firstStepDoneByHand(app.http, tenantOperator, runId, 'clear_cache');
       await app.http.post(`/runs/${runId}/cancel`).set(auth(tenantOperator)).expect(202);
       const rollbackStep = await eventually(async () => {
         const r = await read(`/runs/${runId}`);
@@ -692,15 +693,6 @@ describe('notifications', () => {
           const r = await read(`/runs/${runId}`);
           return r.phase === phase ? r.steps.find((x: any) => x.status === 'awaiting_operator') : null;
         }, `run ${runId} to wait for an operator (${phase})`);
-      const confirmRollback = async (runId: string) => {
-        const step = await waitingStep(runId, 'rollback');
-        await app.http
-          .post(`/runs/${runId}/steps/${step.id}/complete`)
-          .set(auth(tenantOperator))
-          .send({ outcome: 'succeeded' })
-          .expect(200);
-        return finishedRun(app.http, tenantOperator, runId);
-      };
 
       // No actuator in this tenant: the oom playbook's steps are a person's, and nobody marks the first done in time.
       const { runId } = await approvedRun(app.http, tenantOperator, oomIncident('unanswered-1'));
@@ -710,7 +702,8 @@ describe('notifications', () => {
         first.id,
       ]);
       await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [runId]);
-      const done = await confirmRollback(runId);
+      // Nothing was called or answered: nothing to roll back, the run ends at once (ADR 0014).
+      const done = await finishedRun(app.http, tenantOperator, runId);
       expect(done).toMatchObject({
         status: 'canceled',
         verdict: null,
@@ -731,7 +724,7 @@ describe('notifications', () => {
       const canceled = await approvedRun(app.http, tenantOperator, oomIncident('unanswered-2'));
       await waitingStep(canceled.runId, 'steps');
       await app.http.post(`/runs/${canceled.runId}/cancel`).set(auth(tenantOperator)).expect(202);
-      expect(await confirmRollback(canceled.runId)).toMatchObject({ status: 'canceled' });
+      expect(await finishedRun(app.http, tenantOperator, canceled.runId)).toMatchObject({ status: 'canceled' });
       const handlers = await app.sql<{ handler: string }>(
         `SELECT handler FROM outbox_events WHERE event_type = 'RecoveryRunFinished' AND payload->>'runId' = $1`,
         [canceled.runId],

@@ -449,10 +449,22 @@ describe('recovery runs', () => {
     const key = await app.keyFor('runs-cancel', 'operator');
     const { recovery } = await incident(key);
     const started = await approve(recovery.id, key);
-    await eventually(
-      async () => (await get(`/runs/${started.id}`, key)).status === 'awaiting_operator',
-      'the first manual step',
-    );
+    const awaitingStep = (stepId: string) =>
+      eventually(
+        async () =>
+          (await get(`/runs/${started.id}`, key)).steps.find(
+            (s: any) => s.id === stepId && s.status === 'awaiting_operator',
+          ),
+        `step ${stepId} to wait for an operator`,
+      );
+    await awaitingStep('clear_cache');
+    // A person did the first step: there is something to undo.
+    await app.http
+      .post(`/runs/${started.id}/steps/clear_cache/complete`)
+      .set(auth(key))
+      .send({ outcome: 'succeeded' })
+      .expect(200);
+    await awaitingStep('reduce_batch');
     expect((await app.http.post(`/runs/${started.id}/cancel`).set(auth(otherOperator))).status).toBe(404);
     const accepted = await app.http.post(`/runs/${started.id}/cancel`).set(auth(key)).expect(202);
     expect(accepted.body.cancelRequestedBy).toBeTruthy();
@@ -467,7 +479,7 @@ describe('recovery runs', () => {
       reason: expect.stringContaining('canceled by'),
     });
     expect(rolling.steps.slice(0, 4).map((s: { status: string }) => s.status)).toEqual([
-      'skipped',
+      'succeeded',
       'skipped',
       'skipped',
       'skipped',
@@ -483,6 +495,23 @@ describe('recovery runs', () => {
     }, 'the canceled run to finish');
     expect(run).toMatchObject({ status: 'canceled', reason: expect.stringContaining('canceled by') });
     expect((await app.http.post(`/runs/${started.id}/cancel`).set(auth(key))).status).toBe(409);
+
+    // Canceled while its first step still waits for a person: nothing was called or answered, nothing to undo (ADR 0014).
+    const second = await approve((await incident(key)).recovery.id, key);
+    await eventually(
+      async () => (await get(`/runs/${second.id}`, key)).status === 'awaiting_operator',
+      'the second run to wait for a person',
+    );
+    await app.http.post(`/runs/${second.id}/cancel`).set(auth(key)).expect(202);
+    const untouched = await finished(second.id, key);
+    expect(untouched).toMatchObject({ status: 'canceled', verdict: null });
+    expect(untouched.steps.map((s: { status: string }) => s.status)).toEqual(Array(5).fill('skipped'));
+    expect(untouched.transitions).toContainEqual(
+      expect.objectContaining({
+        stepId: 'restore_batch',
+        note: 'not run: nothing to undo; no call was made, and nobody answered step clear_cache',
+      }),
+    );
   });
 
   it('auto-applied runs teach the template: a verified run and a failed one move its confidence, and a fresh failure holds it for review', async () => {
@@ -573,28 +602,28 @@ describe('recovery runs', () => {
       );
     await awaiting('clear_cache');
     await expireStep(runId, 'clear_cache');
-    // What clear_cache may have done is undone, by a person too: the rollback waits for one, and nobody comes either.
-    const rollingBack = await eventually(async () => {
-      const r = await runOf(runId, key);
-      return r.phase === 'rollback' ? r : null;
-    }, 'the run to stop');
-    expect(rollingBack).toMatchObject({ verdict: null, cancelRequestedBy: null });
-    expect(rollingBack.reason).toMatch(
+    // Nothing was called and nobody said they did clear_cache: nothing to undo, so no person is asked to roll
+    // back (restore_batch would undo reduce_batch, which never began) and the run ends at once.
+    const done = await finished(runId, key);
+    expect(done).toMatchObject({ status: 'canceled', verdict: null, cancelRequestedBy: null });
+    expect(done.reason).toMatch(
       /^step clear_cache timed_out: no operator marked it done within \d+ ms; nobody answered, so this says nothing about the fix$/,
     );
     expect((await get(`/incidents/${incidentId}`, key)).status).toBe('open');
-    await awaiting('restore_batch');
-    await expireStep(runId, 'restore_batch');
-    const done = await finished(runId, key);
-    expect(done).toMatchObject({ status: 'canceled', verdict: null });
-    expect(done.reason).toMatch(/; rollback step restore_batch not confirmed by an operator in time$/);
     expect(Object.fromEntries(done.steps.map((x: any) => [x.id, x.status]))).toEqual({
       clear_cache: 'timed_out',
       reduce_batch: 'skipped',
       restart_worker: 'skipped',
       memory_ok: 'skipped',
-      restore_batch: 'timed_out',
+      restore_batch: 'skipped',
     });
+    expect(done.transitions).toContainEqual(
+      expect.objectContaining({
+        stepId: 'restore_batch',
+        to: 'skipped',
+        note: 'not run: nothing to undo; no call was made, and nobody answered step clear_cache',
+      }),
+    );
     // Learning and trust hear a canceled run, which they do not count: the agent's trust is as it was.
     expect(await outcomesTold(runId)).toEqual([{ outcome: 'canceled' }]);
     await new Promise((r) => setTimeout(r, 600));
@@ -602,8 +631,10 @@ describe('recovery runs', () => {
     expect(agent.status === 404 ? [] : agent.body.trustHistory).toEqual([]);
   });
 
-  it('an escalation whose work order nobody finishes in time says nothing about the fix either: canceled, its order withdrawn', async () => {
+  it('an escalation whose work order nobody finishes in time says nothing about the fix either: canceled, its order withdrawn, nothing undone', async () => {
     const key = await app.keyFor('runs-unanswered-patch', 'operator');
+    // With the ops actuator, verification_fix's rollback (revert_deploy) is a call: a deploy reverted.
+    await connectActuator(app.http, await app.keyFor('runs-unanswered-patch', 'admin'), receiver, { timeoutMs: 2000 });
     const triggered = await triggerEscalation(app, key);
     await eventually(
       async () =>
@@ -611,12 +642,17 @@ describe('recovery runs', () => {
       'the escalation to wait for its work order',
     );
     await expireStep(triggered.runId, 'fix_code');
-    // Its rollback (revert_deploy, no actuator here) waits for a person: the run stopped, with no verdict.
-    const done = await eventually(async () => {
-      const r = await runOf(triggered.runId, key);
-      return r.phase === 'rollback' || r.phase === 'done' ? r : null;
-    }, 'the run to stop');
-    expect(done).toMatchObject({ status: expect.stringMatching(/^(canceled|awaiting_operator)$/), verdict: null });
+    // No patch came and nothing was called: no deploy of this run to revert, so revert_deploy is not called.
+    const done = await finished(triggered.runId, key);
+    expect(done).toMatchObject({ status: 'canceled', verdict: null });
+    expect(actions(receiver.calls, triggered.runId)).toEqual([]);
+    expect(done.steps.find((x: any) => x.id === 'revert_deploy')).toMatchObject({ status: 'skipped' });
+    expect(done.transitions).toContainEqual(
+      expect.objectContaining({
+        stepId: 'revert_deploy',
+        note: 'not run: nothing to undo; no call was made, and nobody answered step fix_code',
+      }),
+    );
     expect(done.reason).toMatch(
       /^step fix_code timed_out: the work order did not finish within \d+ ms; nobody answered, so this says nothing about the fix/,
     );
@@ -785,7 +821,7 @@ describe('recovery runs: the run timeout', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('a run still waiting for a person after RECOVERY_RUN_TIMEOUT_MS ends timed_out with no verdict and starts its rollback', async () => {
+  it('a run still waiting for a person after RECOVERY_RUN_TIMEOUT_MS ends timed_out with no verdict, nothing to roll back', async () => {
     const key = await app.keyFor('timeout', 'operator');
     const incidentId = (
       await app.http
@@ -807,20 +843,20 @@ describe('recovery runs: the run timeout', () => {
       .body;
     const run = await eventually(async () => {
       const r = (await app.http.get(`/runs/${started.id}`).set(auth(key))).body;
-      return r.phase === 'rollback' && r.steps.at(-1).status === 'awaiting_operator' ? r : null;
+      return r.phase === 'done' ? r : null;
     }, 'the run to time out');
     // It ran out of time waiting for a person who never came: that says nothing about the fix (ADR 0014).
     expect(run.reason).toMatch(
       /^timed_out: the run did not get through its steps and checks within 1000 ms: step clear_cache still waited for an operator; nobody answered, so this says nothing about the fix$/,
     );
-    // Its rollback waits for a person: the run says so (DESIGN §8); no verdict.
-    expect(run).toMatchObject({ phase: 'rollback', status: 'awaiting_operator', verdict: null });
+    // Nothing was called and nobody answered: nothing to undo, so no person is asked to roll back; no verdict.
+    expect(run).toMatchObject({ status: 'canceled', verdict: null });
     expect(run.steps.map((s: { status: string }) => s.status)).toEqual([
       'timed_out',
       'skipped',
       'skipped',
       'skipped',
-      'awaiting_operator',
+      'skipped',
     ]);
   });
 

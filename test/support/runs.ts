@@ -61,3 +61,20 @@ export const manualMemoryCleanup = (tenantId: string, incidentId: string | null 
     automatic: false,
     startedBy: 'test',
   });
+
+/**
+ * A person marks the run's first step (`stepId`, waiting for them) done, and the run waits for them on its
+ * next one. The run has then done something a cancel must undo: one canceled while its first step still
+ * waits has nothing to undo, nothing having been called or answered (ADR 0014), and skips its rollback.
+ */
+export async function firstStepDoneByHand(http: Http, key: string, runId: string, stepId: string): Promise<void> {
+  const run = async () => (await http.get(`/runs/${runId}`).set(auth(key)).expect(200)).body;
+  const waiting = (r: { steps: { id: string; status: string }[] }, id: string) =>
+    r.steps.some((s) => s.id === id && s.status === 'awaiting_operator');
+  await eventually(async () => waiting(await run(), stepId), `step ${stepId} to wait for an operator`);
+  await http.post(`/runs/${runId}/steps/${stepId}/complete`).set(auth(key)).send({ outcome: 'succeeded' }).expect(200);
+  await eventually(async () => {
+    const r = await run();
+    return r.status === 'awaiting_operator' && r.steps.some((s: { id: string }) => s.id !== stepId && waiting(r, s.id));
+  }, `run ${runId} to wait for an operator on its next step`);
+}

@@ -1092,11 +1092,15 @@ export class RunAdvancer {
       else await this.finishStep(s, step, 'skipped', { note: skipNote });
     }
     await this.withdrawWorkOrders(s, s.steps, reason);
-    // A step an operator retried is pending again and not started, but its earlier call was made.
-    const touched = s.steps.some((x) => x.list !== 'rollback' && (x.started_at !== null || isRetryCall(x.webhook_id)));
+    const touched = s.steps.some((x) => x.list !== 'rollback' && touchedBy(x));
     if (!touched) {
+      const asked = s.steps.filter((x) => x.list !== 'rollback' && x.started_at !== null).map((x) => x.step_id);
+      const note =
+        asked.length > 0
+          ? `not run: nothing to undo; no call was made, and nobody answered step ${asked.join(', ')}`
+          : 'not run: no step had started, nothing to undo';
       for (const step of s.steps.filter((x) => x.list === 'rollback' && !FINISHED_STEP.includes(x.status)))
-        await this.finishStep(s, step, 'skipped', { note: 'not run: no step had started, nothing to undo' });
+        await this.finishStep(s, step, 'skipped', { note });
     }
     const rollingBack = touched && s.steps.some((x) => x.list === 'rollback');
     const verdict = status === 'failed' ? { verdict: 'failed', verdict_at: s.now } : {};
@@ -1381,6 +1385,25 @@ function canaryFailure(step: StepRow): { status: string; error: string | null } 
   if (FINISHED_STEP.includes(step.status)) return null;
   const then = interruptionOf(step);
   return then?.failedCall ? { status: then.status, error: then.error } : null;
+}
+
+/**
+ * The step may have changed something, so a run that stops has something to undo: it started (a call went out,
+ * a timer ran, a person or a coding agent answered), or an operator retried it (pending again, but its earlier
+ * call was made). Not a step that only waited for someone who never answered (unanswered: a person, for a step
+ * run as manual that made no call, or a coding agent whose work order never finished): nothing was called for
+ * it, and nobody said they did anything, as the run's verdict already reads it (ADR 0014). Undoing it would
+ * run the rollback list, calls included (`code_patch` reverts a deploy), for a change nobody made.
+ */
+function touchedBy(step: StepRow): boolean {
+  if (isRetryCall(step.webhook_id)) return true;
+  if (step.started_at === null) return false;
+  const waitedOnly =
+    step.kind !== 'canary' &&
+    step.attempts === 0 &&
+    (step.runs_as === 'manual' || step.kind === 'escalate') &&
+    (step.status === 'timed_out' || step.status === 'skipped');
+  return !waitedOnly;
 }
 
 /** The step failed or timed out. */
