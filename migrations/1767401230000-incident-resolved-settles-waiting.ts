@@ -23,16 +23,14 @@ export class IncidentResolvedSettlesWaiting1767401230000 implements MigrationInt
       UPDATE signal_escalations e SET incident_resolved_at = i.resolved_at
         FROM incidents i
        WHERE i.tenant_id = e.tenant_id AND i.id = e.incident_id AND i.status = 'resolved'`);
-    // Each resolution settles its incident's rows: found by incident, not by scanning the tenant's.
-    await q.query(`CREATE INDEX idx_work_orders_unsettled_incident ON work_orders (tenant_id, incident_id)
-                    WHERE incident_id IS NOT NULL AND incident_resolved_at IS NULL`);
-    await q.query(`CREATE INDEX idx_signal_escalations_unsettled_incident ON signal_escalations (tenant_id, incident_id)
-                    WHERE incident_resolved_at IS NULL`);
+    // The indexes that find an incident's rows are built without blocking writes by the next
+    // migration (databases that ran this one before it was split have them already: kept there).
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX idx_signal_escalations_unsettled_incident`);
-    await q.query(`DROP INDEX idx_work_orders_unsettled_incident`);
+    // Dropped with their column where this migration still built them.
+    await q.query(`DROP INDEX IF EXISTS idx_signal_escalations_unsettled_incident`);
+    await q.query(`DROP INDEX IF EXISTS idx_work_orders_unsettled_incident`);
     await q.query(`ALTER TABLE signal_escalations DROP COLUMN incident_resolved_at`);
     await q.query(`ALTER TABLE work_orders DROP COLUMN incident_resolved_at`);
   }

@@ -42,6 +42,7 @@ import { OutboxTenantDeadLettersIndex1767400300000 } from './1767400300000-outbo
 import { PatternRecoveryTemplateSqlNull1767400500000 } from './1767400500000-pattern-recovery-template-sql-null.js';
 import { IncidentsRunPersonActed1767400900000 } from './1767400900000-incidents-run-person-acted.js';
 import { IncidentResolvedSettlesWaiting1767401230000 } from './1767401230000-incident-resolved-settles-waiting.js';
+import { UnsettledIncidentIndexes1767401235000 } from './1767401235000-unsettled-incident-indexes.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -89,4 +90,5 @@ export const migrations = [
   PatternRecoveryTemplateSqlNull1767400500000,
   IncidentsRunPersonActed1767400900000,
   IncidentResolvedSettlesWaiting1767401230000,
+  UnsettledIncidentIndexes1767401235000,
 ];

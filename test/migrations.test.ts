@@ -142,9 +142,21 @@ describe('migrations', () => {
         { incident_id: open, incident_resolved_at: null },
         { incident_id: resolved, incident_resolved_at: new Date('2026-01-02T03:04:05.678Z') },
       ]);
+    // Their look-up indexes, built concurrently by the migration after it: valid.
+    const indexes = () =>
+      ds.query(
+        `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE c.relname LIKE '%_unsettled_incident' ORDER BY 1`,
+      );
+    expect(await indexes()).toEqual([
+      { name: 'idx_signal_escalations_unsettled_incident', valid: true },
+      { name: 'idx_work_orders_unsettled_incident', valid: true },
+    ]);
     for (let i = 0; i < after; i++) await revertLastMigration(url);
     await expect(settled('work_orders')).rejects.toThrow(/incident_resolved_at/);
+    expect(await indexes()).toEqual([]);
     await runMigrations(url);
+    expect(await indexes()).toHaveLength(2);
     for (const table of ['work_orders', 'signal_escalations', 'incidents'])
       await ds.query(`DELETE FROM ${table} WHERE tenant_id = 'm-settle'`);
   });
