@@ -435,6 +435,13 @@ describe('POST /intake/alertmanager', () => {
     expect(
       (await app.http.get(`/incidents/${byJob.body.alerts[0].incidentId}`).set(bearer(viewer))).body,
     ).toMatchObject({ agentId: 'node', capability: null });
+    // A label whose value makes no agent id (nothing but punctuation) is passed over like an empty one.
+    const unusable = await post(
+      payload([alert({ labels: { alertname: 'Down', service: '***', job: 'worker-7' } })]),
+    ).expect(200);
+    expect(
+      (await app.http.get(`/incidents/${unusable.body.alerts[0].incidentId}`).set(bearer(viewer))).body,
+    ).toMatchObject({ agentId: 'worker-7' });
   });
 
   it('filters incidents by source', async () => {

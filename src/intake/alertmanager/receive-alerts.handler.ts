@@ -172,13 +172,14 @@ function incidentInput(alert: WebhookAlert, payload: WebhookPayload, settings: I
   const summary = text('summary');
   const description = text('description');
   const message = [summary, description].filter(Boolean).join(' — ') || `alert ${alertname} is firing`;
-  const agentLabel = settings.alertmanager.agentLabels.find((l) => labelOf(labels, l));
+  // The first agent label whose value makes an agent id: an empty or unusable one ("***") is skipped.
+  const agentId = settings.alertmanager.agentLabels.map((l) => nameOf(labelOf(labels, l))).find((id) => id !== null);
   const startsAt = monitoringTime(alert.startsAt);
   return {
     errorType: alertname,
     message: message.slice(0, MAX_MESSAGE),
     title: `${alertname}: ${summary || message}`.slice(0, 500),
-    agentId: nameOf(agentLabel ? labelOf(labels, agentLabel) : undefined) ?? undefined,
+    agentId: agentId ?? undefined,
     capability: nameOf(labelOf(labels, settings.alertmanager.capabilityLabel)) ?? undefined,
     severity: severityOf(labelOf(labels, 'severity')),
     // Alertmanager's zero time (0001-01-01) and unparsable times fall back to now.

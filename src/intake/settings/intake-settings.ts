@@ -35,7 +35,7 @@ export interface IntakeSettings {
   /** Samples (and symptoms) older than this are deleted. */
   retentionDays: number;
   alertmanager: {
-    /** The first of these labels an alert carries names the agent. */
+    /** The first of these labels whose value makes an agent id names the agent (an empty or unusable one is passed over). */
     agentLabels: string[];
     capabilityLabel: string;
     /**
