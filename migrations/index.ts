@@ -43,6 +43,7 @@ import { PatternRecoveryTemplateSqlNull1767400500000 } from './1767400500000-pat
 import { IncidentsRunPersonActed1767400900000 } from './1767400900000-incidents-run-person-acted.js';
 import { IncidentResolvedSettlesWaiting1767401230000 } from './1767401230000-incident-resolved-settles-waiting.js';
 import { UnsettledIncidentIndexes1767401235000 } from './1767401235000-unsettled-incident-indexes.js';
+import { UnmatchedAlertResolutions1767401240000 } from './1767401240000-unmatched-alert-resolutions.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -91,4 +92,5 @@ export const migrations = [
   IncidentsRunPersonActed1767400900000,
   IncidentResolvedSettlesWaiting1767401230000,
   UnsettledIncidentIndexes1767401235000,
+  UnmatchedAlertResolutions1767401240000,
 ];

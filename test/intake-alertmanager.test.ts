@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { alertmanagerEnvelope } from '../simulation/alertmanager.js';
+import { UnmatchedResolutionsPruner } from '../src/intake/alertmanager/unmatched-resolutions.pruner.js';
 import { counterValue } from './support/metrics.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -306,6 +307,94 @@ describe('POST /intake/alertmanager', () => {
       const { fired: both } = await fireAndResolve();
       const res = await post(payload([{ ...both, status: 'resolved' }, both])).expect(200);
       expect(res.body).toMatchObject({ unmatched: 1, created: 1, stale: 0 });
+    });
+
+    describe('a resolution that came before its firing (an HA pair flips the order)', () => {
+      const unmatchedRows = (tenant: string, fingerprint: string) =>
+        app.sql(
+          `SELECT starts_at, ends_at FROM unmatched_alert_resolutions WHERE tenant_id = $1 AND fingerprint = $2`,
+          [tenant, fingerprint],
+        );
+      const resolveFirst = (fired: ReturnType<typeof alert>, endsAt = minutesAgo(1), key = operator) =>
+        post(payload([{ ...fired, status: 'resolved', endsAt }], 'resolved'), key).expect(200);
+
+      it('opens no incident for the late firing: stale, naming none, and the next episode opens a new incident', async () => {
+        const fired = alert();
+        // Both members of the pair deliver the resolution at once: one row.
+        const endsAt = minutesAgo(1);
+        const first = await Promise.all([resolveFirst(fired, endsAt), resolveFirst(fired, endsAt)]);
+        for (const res of first) expect(res.body).toMatchObject({ unmatched: 1, stale: 0 });
+        expect(await unmatchedRows('acme', fired.fingerprint)).toHaveLength(1);
+
+        const staleBefore = await counterValue(app, 'intake_alerts_stale_total');
+        const late = await post(payload([fired])).expect(200);
+        expect(late.body).toMatchObject({ created: 0, deduplicated: 0, stale: 1 });
+        expect(late.body.alerts).toEqual([
+          { fingerprint: fired.fingerprint, alertname: fired.labels.alertname, outcome: 'stale', incidentId: null },
+        ]);
+        expect(await counterValue(app, 'intake_alerts_stale_total')).toBe(staleBefore + 1);
+        expect(await incidentCountOf(fired.fingerprint)).toBe(0);
+
+        // The alert's next episode starts after the end: a new incident, and its repeats count on it.
+        const next = { ...fired, startsAt: new Date().toISOString() };
+        expect((await post(payload([next])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+        expect((await post(payload([next])).expect(200)).body).toMatchObject({ deduplicated: 1, stale: 0 });
+        // The first episode's firing, later still, is no repeat of it.
+        expect((await post(payload([fired])).expect(200)).body).toMatchObject({ deduplicated: 0, stale: 1 });
+        expect(await incidentCountOf(fired.fingerprint)).toBe(1);
+      });
+
+      it("is the tenant's own, counts for lateCopySeconds, is kept only with the check on, and is pruned", async () => {
+        const fired = alert();
+        await resolveFirst(fired);
+        // Another tenant with the check on: the same fingerprint is its own alert.
+        const otherAdmin = await app.keyFor('acme-peer', 'admin');
+        const otherOperator = await app.keyFor('acme-peer', 'operator');
+        await app.http
+          .put('/signals/settings')
+          .set(bearer(otherAdmin))
+          .send({ alertmanager: { lateCopySeconds: 60 } })
+          .expect(200);
+        expect((await post(payload([fired]), otherOperator).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+
+        // Received longer ago than the window: it judges nothing, the alert still fires.
+        await app.sql(
+          `UPDATE unmatched_alert_resolutions SET received_at = now() - interval '61 seconds' WHERE tenant_id = 'acme' AND fingerprint = $1`,
+          [fired.fingerprint],
+        );
+        expect((await post(payload([fired])).expect(200)).body).toMatchObject({ created: 1, stale: 0 });
+
+        // With the check off nothing is kept.
+        await setLateCopySeconds(0);
+        const unkept = alert();
+        try {
+          await resolveFirst(unkept);
+        } finally {
+          await setLateCopySeconds(60);
+        }
+        expect(await unmatchedRows('acme', unkept.fingerprint)).toEqual([]);
+
+        // The pruner deletes rows older than the longest window (600 s), and keeps the rest.
+        const recent = alert();
+        await resolveFirst(recent);
+        await app.sql(
+          `UPDATE unmatched_alert_resolutions SET received_at = now() - interval '601 seconds' WHERE tenant_id = 'acme' AND fingerprint = $1`,
+          [fired.fingerprint],
+        );
+        expect(await app.app.get(UnmatchedResolutionsPruner).pruneAll()).toBeGreaterThanOrEqual(1);
+        expect(await unmatchedRows('acme', fired.fingerprint)).toEqual([]);
+        expect(await unmatchedRows('acme', recent.fingerprint)).toHaveLength(1);
+      });
+
+      it("keeps nothing without both of the alert's times, and such a firing opens its incident", async () => {
+        const zeroStart = { ...alert(), startsAt: '0001-01-01T00:00:00Z' };
+        await resolveFirst(zeroStart);
+        const zeroEnd = alert();
+        await resolveFirst(zeroEnd, '0001-01-01T00:00:00Z');
+        expect(await unmatchedRows('acme', zeroStart.fingerprint)).toEqual([]);
+        expect(await unmatchedRows('acme', zeroEnd.fingerprint)).toEqual([]);
+        expect((await post(payload([zeroStart, zeroEnd])).expect(200)).body).toMatchObject({ created: 2, stale: 0 });
+      });
     });
   });
 

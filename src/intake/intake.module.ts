@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { PlatformModule } from '../platform/platform.module.js';
 import { AlertmanagerController } from './alertmanager/alertmanager.controller.js';
 import { ReceiveAlertsHandler } from './alertmanager/receive-alerts.handler.js';
+import { UnmatchedResolutionsPruner } from './alertmanager/unmatched-resolutions.pruner.js';
+import { UnmatchedResolutionsRepository } from './alertmanager/unmatched-resolutions.repository.js';
 import { IntakeSettingsController } from './settings/intake-settings.controller.js';
 import { IntakeSettingsRepository } from './settings/intake-settings.repository.js';
 import { UpdateIntakeSettingsHandler } from './settings/update-settings/update-intake-settings.handler.js';
@@ -22,6 +24,8 @@ import { SignalsRepository } from './signals/signals.repository.js';
     IntakeSettingsRepository,
     SignalsRepository,
     ReceiveAlertsHandler,
+    UnmatchedResolutionsRepository,
+    UnmatchedResolutionsPruner,
     RecordSamplesHandler,
     UpdateIntakeSettingsHandler,
     ListArmedEscalationsHandler,

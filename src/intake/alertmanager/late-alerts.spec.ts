@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { WebhookAlert } from './alertmanager-payload.js';
-import { endedBeforeItsFiring, lateCopyOf, monitoringTime } from './late-alerts.js';
+import { endedBeforeItsFiring, endedUnseen, lateCopyOf, monitoringTime } from './late-alerts.js';
 
 const ZERO = '0001-01-01T00:00:00Z';
 const alert = (a: Partial<WebhookAlert>): WebhookAlert => ({
@@ -62,5 +62,18 @@ describe('endedBeforeItsFiring', () => {
     expect(endedBeforeItsFiring(alert({ status: 'resolved', endsAt: ZERO }), firingFrom('2026-12-06T10:00:00Z'))).toBe(
       false,
     );
+  });
+});
+
+describe('endedUnseen', () => {
+  const ends = new Map([['fp1', new Date('2026-12-06T10:05:00Z')]]);
+  it('is true for a firing that started before an unmatched resolution of its alert ended', () => {
+    expect(endedUnseen(alert({}), ends)).toBe(true);
+    expect(endedUnseen(alert({ startsAt: '2026-12-06T11:04:59+01:00' }), ends)).toBe(true);
+  });
+  it('is false for a firing that started at or after that end, another alert, or the zero start time', () => {
+    expect(endedUnseen(alert({ startsAt: '2026-12-06T10:05:00Z' }), ends)).toBe(false);
+    expect(endedUnseen(alert({ fingerprint: 'fp2' }), ends)).toBe(false);
+    expect(endedUnseen(alert({ startsAt: ZERO }), ends)).toBe(false);
   });
 });

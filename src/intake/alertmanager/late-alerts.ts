@@ -20,6 +20,17 @@ export function lateCopyOf(alert: WebhookAlert, resolutions: Map<string, AlertRe
 }
 
 /**
+ * True when this firing started before the end of a resolution of the alert that found no incident
+ * (`ends`: per fingerprint, the latest such `endsAt`): that resolution arrived first, this firing is
+ * older news. Its zero start time judges nothing, as in `lateCopyOf`.
+ */
+export function endedUnseen(alert: WebhookAlert, ends: Map<string, Date>): boolean {
+  const ended = ends.get(alert.fingerprint);
+  const started = monitoringTime(alert.startsAt);
+  return ended !== undefined && started !== null && started < ended;
+}
+
+/**
  * A resolved alert that ended before the unresolved incident's firing started (both monitoring's
  * clock): it resolves an earlier firing of the alert, never this one, whatever the window.
  */

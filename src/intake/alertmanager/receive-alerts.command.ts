@@ -13,7 +13,8 @@ export interface ReceiveAlertsResult {
   unmatched: number;
   /**
    * Older news than the incident holds, nothing changed: a firing that started before the alert last
-   * ended (with lateCopySeconds), or a resolution that ended before the unresolved incident's firing began.
+   * ended (with lateCopySeconds; also by a resolution that came before it and found no incident, whose
+   * `incidentId` is then null), or a resolution that ended before the unresolved incident's firing began.
    */
   stale: number;
   alerts: Array<{ fingerprint: string; alertname: string; outcome: AlertOutcome; incidentId: string | null }>;

@@ -14,8 +14,9 @@ import { cutText } from '../../platform/text/cut-text.js';
 import type { IntakeSettings } from '../settings/intake-settings.js';
 import { IntakeSettingsRepository } from '../settings/intake-settings.repository.js';
 import { labelOf, nameOf, severityOf, type WebhookAlert, type WebhookPayload } from './alertmanager-payload.js';
-import { endedBeforeItsFiring, lateCopyOf, monitoringTime } from './late-alerts.js';
+import { endedBeforeItsFiring, endedUnseen, lateCopyOf, monitoringTime } from './late-alerts.js';
 import { ReceiveAlerts, type ReceiveAlertsResult } from './receive-alerts.command.js';
+import { UnmatchedResolutionsRepository } from './unmatched-resolutions.repository.js';
 
 const MAX_MESSAGE = 16_384;
 
@@ -37,6 +38,12 @@ const MAX_MESSAGE = 16_384;
  * on: an alert Alertmanager resolved by timeout (Prometheus out of reach longer than the alert's
  * endsAt) that fires on with its old `startsAt` once Prometheus is back is sent at once and looks
  * the same; taken as a copy, that fault would wait for Alertmanager's `repeat_interval`.
+ *
+ * With the check on, a resolution that finds no unresolved incident is remembered (tenant,
+ * fingerprint, its `startsAt` and `endsAt`) for `lateCopySeconds`: an HA pair can deliver an
+ * episode's resolution before its firing. A firing that started before such a resolution's `endsAt`
+ * is then a late copy too (`stale`, no incident: there is none to name), instead of an incident
+ * monitoring would never resolve, onto which the alert's next episodes would be counted as repeats.
  */
 @CommandHandler(ReceiveAlerts)
 export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
@@ -46,6 +53,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly metrics: MetricsService,
+    private readonly unmatched: UnmatchedResolutionsRepository,
   ) {}
 
   private readonly logger = new Logger('AlertmanagerIntake');
@@ -70,6 +78,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
         ...payload.alerts.filter((a) => a.status === 'firing'),
       ];
       const resolutions = await this.recentResolutions(tenantId, payload.alerts, settings);
+      const unseenEnds = await this.recentUnmatchedEnds(tenantId, payload.alerts, settings);
       const resolvedHere = new Set<string>();
       for (const alert of ordered) {
         const alertname = alert.labels.alertname;
@@ -79,6 +88,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
             new FindUnresolvedIncidentByFingerprint({ tenantId, fingerprint: alert.fingerprint }),
           );
           if (!open) {
+            await this.rememberUnmatched(tenantId, alert, settings);
             result.unmatched++;
             result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'unmatched', incidentId: null });
             continue;
@@ -102,11 +112,13 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
           result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'resolved', incidentId: open.id });
           continue;
         }
-        const lateCopy = resolvedHere.has(alert.fingerprint) ? null : lateCopyOf(alert, resolutions);
-        if (lateCopy) {
-          result.stale++;
-          result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'stale', incidentId: lateCopy });
-          continue;
+        if (!resolvedHere.has(alert.fingerprint)) {
+          const lateCopy = lateCopyOf(alert, resolutions);
+          if (lateCopy || endedUnseen(alert, unseenEnds)) {
+            result.stale++;
+            result.alerts.push({ fingerprint: alert.fingerprint, alertname, outcome: 'stale', incidentId: lateCopy });
+            continue;
+          }
         }
         const { incident, deduplicated } = await this.commands.execute(
           new ReportIncident({
@@ -128,7 +140,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
       this.metrics.intakeAlertsStale.inc(taken.stale);
       const copies = taken.alerts.filter((a) => a.outcome === 'stale');
       this.logger.log(
-        `tenant ${tenantId}: ${copies.length} alerts were older news than their incident, late copies changing nothing (${cutText(copies.map((a) => `${a.alertname} of incident ${a.incidentId}`).join(', '), 300)})`,
+        `tenant ${tenantId}: ${copies.length} alerts were older news than their incident, late copies changing nothing (${cutText(copies.map((a) => `${a.alertname} of ${a.incidentId ? `incident ${a.incidentId}` : 'a resolution that came first'}`).join(', '), 300)})`,
       );
     }
     if (rejected.length > 0) {
@@ -160,6 +172,30 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
     if (withinMs === 0) return Promise.resolve(new Map());
     const fingerprints = [...new Set(alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint))];
     return this.queries.execute(new FindRecentAlertResolutions({ tenantId, fingerprints, withinMs }));
+  }
+
+  /** The payload's firing alerts' unmatched resolutions within the tenant's `lateCopySeconds`, latest `endsAt` each: one query. */
+  private recentUnmatchedEnds(
+    tenantId: string,
+    alerts: WebhookAlert[],
+    settings: IntakeSettings,
+  ): Promise<Map<string, Date>> {
+    const withinMs = settings.alertmanager.lateCopySeconds * 1000;
+    if (withinMs === 0) return Promise.resolve(new Map());
+    const fingerprints = [...new Set(alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint))];
+    return this.unmatched.lastEnds(tenantId, fingerprints, withinMs);
+  }
+
+  /**
+   * With late copies judged, a resolution that found no incident is kept for its firing, should that
+   * come after it. Without both of its times it could judge nothing: not kept.
+   */
+  private async rememberUnmatched(tenantId: string, alert: WebhookAlert, settings: IntakeSettings): Promise<void> {
+    if (settings.alertmanager.lateCopySeconds === 0) return;
+    const startsAt = monitoringTime(alert.startsAt);
+    const endsAt = monitoringTime(alert.endsAt);
+    if (startsAt === null || endsAt === null) return;
+    await this.unmatched.remember(tenantId, alert.fingerprint, startsAt, endsAt);
   }
 }
 

@@ -39,8 +39,8 @@ export interface IntakeSettings {
     agentLabels: string[];
     capabilityLabel: string;
     /**
-     * For this long after monitoring resolved an alert, a firing of it that started before it ended
-     * is a late copy (no incident). 0, the default, turns this off: an alert Alertmanager resolved
+     * For this long after monitoring resolved an alert (or after a resolution of it that found no
+     * incident), a firing of it that started before it ended is a late copy (no incident). 0, the default, turns this off: an alert Alertmanager resolved
      * by timeout that fires on with its old startsAt looks the same (see the README).
      */
     lateCopySeconds: number;
