@@ -44,6 +44,7 @@ import { IncidentsRunPersonActed1767400900000 } from './1767400900000-incidents-
 import { IncidentResolvedSettlesWaiting1767401230000 } from './1767401230000-incident-resolved-settles-waiting.js';
 import { UnsettledIncidentIndexes1767401235000 } from './1767401235000-unsettled-incident-indexes.js';
 import { UnmatchedAlertResolutions1767401240000 } from './1767401240000-unmatched-alert-resolutions.js';
+import { WorkOrderFinishedByRole1767401250000 } from './1767401250000-work-order-finished-by-role.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -93,4 +94,5 @@ export const migrations = [
   IncidentResolvedSettlesWaiting1767401230000,
   UnsettledIncidentIndexes1767401235000,
   UnmatchedAlertResolutions1767401240000,
+  WorkOrderFinishedByRole1767401250000,
 ];

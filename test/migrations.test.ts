@@ -161,6 +161,54 @@ describe('migrations', () => {
       await ds.query(`DELETE FROM ${table} WHERE tenant_id = 'm-settle'`);
   });
 
+  it('fills in who finished the work orders finished before (the key of their last claim), and drops it on down', async () => {
+    await runMigrations(url);
+    const after = migrations.length - migrations.findIndex((m) => m.name === 'WorkOrderFinishedByRole1767401250000');
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    const [operatorKey, agentKey] = ['01a233e4-0000-7000-8000-000000000051', '01a233e4-0000-7000-8000-000000000052'];
+    await ds.query(
+      `INSERT INTO api_keys (id, tenant_id, name, role, key_hash, key_prefix)
+       VALUES ($1, 'm-by-role', 'ops', 'operator', 'm-by-role-1', 'pk_1'), ($2, 'm-by-role', 'bot', 'agent', 'm-by-role-2', 'pk_2')`,
+      [operatorKey, agentKey],
+    );
+    // 61: the operator completed it; 62: the agent's claim after the operator's lapsed, it failed; 63: still queued.
+    const orders = ['61', '62', '63'].map((n) => `01a233e4-0000-7000-8000-0000000000${n}`);
+    for (const [id, status] of [
+      [orders[0], 'completed'],
+      [orders[1], 'failed'],
+      [orders[2], 'queued'],
+    ])
+      await ds.query(
+        `INSERT INTO work_orders (id, tenant_id, description, priority, complexity, status)
+         VALUES ($1, 'm-by-role', 'fix', 'high', 'small', $2)`,
+        [id, status],
+      );
+    for (const [n, order, key, at] of [
+      [1, orders[0], operatorKey, '2026-01-01T00:00:00Z'],
+      [2, orders[1], operatorKey, '2026-01-01T00:00:00Z'],
+      [3, orders[1], agentKey, '2026-01-01T01:00:00Z'],
+      [4, orders[2], agentKey, '2026-01-01T00:00:00Z'],
+    ] as const)
+      await ds.query(
+        `INSERT INTO work_order_claims (token_hash, tenant_id, work_order_id, key_id, claimed_by, claimed_at)
+         VALUES ($1, 'm-by-role', $2, $3, 'someone', $4)`,
+        [`m-by-role-claim-${n}`, order, key, at],
+      );
+    await runMigrations(url);
+    const roles = () =>
+      ds.query(`SELECT id, finished_by_role FROM work_orders WHERE tenant_id = 'm-by-role' ORDER BY id`);
+    expect(await roles()).toEqual([
+      { id: orders[0], finished_by_role: 'operator' },
+      { id: orders[1], finished_by_role: 'agent' },
+      { id: orders[2], finished_by_role: null },
+    ]);
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    await expect(roles()).rejects.toThrow(/finished_by_role/);
+    await runMigrations(url);
+    for (const table of ['work_orders', 'api_keys'])
+      await ds.query(`DELETE FROM ${table} WHERE tenant_id = 'm-by-role'`);
+  });
+
   it('seals stored actuator headers, moves URL credentials into a sealed Basic header, and opens them again on down (issue 20)', async () => {
     const box = new SecretBox(Buffer.alloc(32, 7));
     const secrets = { secretBox: () => box };

@@ -42,6 +42,8 @@ export interface WorkOrder {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** The role of the key that completed or failed it: `agent`, or a person's who did it by hand. */
+  finishedByRole?: string | null;
   history?: Array<{
     from: WorkOrderStatus | null;
     to: WorkOrderStatus;

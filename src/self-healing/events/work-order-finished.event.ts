@@ -11,10 +11,15 @@ export interface WorkOrderFinishedProps {
   outcome: 'completed' | 'failed' | 'canceled';
   /** Who canceled it (an operator, or the run withdrawing it); absent otherwise and in older events. */
   canceledBy?: string;
+  /**
+   * The role of the API key that completed or failed it: `agent` for a coding agent, another for a
+   * person who did the work by hand. Absent when canceled, and in older events (read as an agent's).
+   */
+  finishedByRole?: string;
 }
 
 /**
- * A coding agent completed or failed a work order, or an operator canceled it. The run engine
+ * A coding agent (or a person, by hand) completed or failed a work order, or an operator canceled it. The run engine
  * finishes the waiting `escalate` step with it (succeeded only when completed with tests passing);
  * a cancel of a forward step's order cancels the run instead (FinishWaitingStep).
  */

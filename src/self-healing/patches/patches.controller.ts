@@ -195,7 +195,14 @@ export class PatchesController {
 
   private act(p: Principal, workOrderId: string, action: WorkOrderAction) {
     return this.commands.execute(
-      new ActOnWorkOrder({ tenantId: p.tenantId, workOrderId, keyId: p.keyId, actor: actorOf(p), action }),
+      new ActOnWorkOrder({
+        tenantId: p.tenantId,
+        workOrderId,
+        keyId: p.keyId,
+        actor: actorOf(p),
+        role: p.role,
+        action,
+      }),
     );
   }
 }

@@ -44,6 +44,8 @@ export interface WorkOrderView {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** The role of the key that completed or failed it: `agent`, or a person's (operator, admin) who did it by hand. */
+  finishedByRole: string | null;
   /** Every state change (and progress report), oldest first; only on the detail. */
   history?: Array<{
     from: WorkOrderStatus | null;
@@ -76,6 +78,7 @@ export function workOrderView(r: WorkOrderRow, history?: TransitionRow[]): WorkO
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
     finishedAt: iso(r.finished_at),
+    finishedByRole: r.finished_by_role ?? null,
     ...(history
       ? {
           history: history.map((h) => ({

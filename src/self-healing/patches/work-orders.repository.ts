@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Role } from '../../platform/auth/principal.js';
 import { withLockTime } from '../../platform/database/lock-time.js';
 import { newestFirst } from '../../platform/database/newest-first.js';
 import { setColumns } from '../../platform/database/set-columns.js';
@@ -58,6 +59,11 @@ export interface WorkOrderRow {
    * the incident is open, or without one. A failed order no longer waits once it is set.
    */
   incident_resolved_at: Date | null;
+  /**
+   * The role of the key that completed or failed it: `agent` for a coding agent, another for a
+   * person who did the patch by hand. Null otherwise, or not known.
+   */
+  finished_by_role: Role | null;
 }
 
 export interface NewWorkOrder {

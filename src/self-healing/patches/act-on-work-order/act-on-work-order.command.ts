@@ -1,4 +1,5 @@
 import { Command } from '@nestjs/cqrs';
+import type { Role } from '../../../platform/auth/principal.js';
 import type { WorkOrderResult, WorkOrderView } from '../work-order.view.js';
 
 /** Progress, complete and fail present the token their claim returned. */
@@ -13,6 +14,8 @@ export interface ActOnWorkOrderProps {
   workOrderId: string;
   keyId: string;
   actor: string;
+  /** The role of the acting key (a coding agent's is `agent`); null for the run engine itself. */
+  role: Role | null;
   action: WorkOrderAction;
 }
 

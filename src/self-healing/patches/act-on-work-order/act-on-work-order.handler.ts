@@ -141,11 +141,13 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
         a.percent === null ? {} : { percent: a.percent },
       );
     }
+    // Who finished it is kept: a person completing an order by hand is no coding agent's doing.
     const finished = {
       claim_key_id: null,
       claim_token_hash: null,
       claim_expires_at: null,
       finished_at: order.locked_at,
+      finished_by_role: c.role,
     };
     if (a.kind === 'complete') {
       const row = await this.orders.update(order.id, { ...finished, status: 'completed', result: a.result });
@@ -230,6 +232,7 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
         testsPassed,
         outcome,
         canceledBy,
+        ...(row.finished_by_role ? { finishedByRole: row.finished_by_role } : {}),
       }),
     );
   }

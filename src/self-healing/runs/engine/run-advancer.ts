@@ -1184,6 +1184,7 @@ export class RunAdvancer {
             workOrderId: step.work_order_id!,
             keyId: '',
             actor: `run ${s.run.id}`,
+            role: null,
             action: { kind: 'cancel', reason },
           }),
         )
