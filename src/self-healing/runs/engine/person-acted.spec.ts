@@ -47,4 +47,14 @@ describe('personActedIn', () => {
     expect(personActedIn(automatic, [step({ status: 'skipped', error: 'HTTP 500' })])).toBe(true);
     expect(personActedIn(automatic, [step({ status: 'skipped', error: null, started_at: null })])).toBe(false);
   });
+
+  it("a step's work order completed or failed by a person's key; a coding agent's, or one of unknown finisher: no person", () => {
+    const escalated = { kind: 'escalate', runs_as: 'escalate', work_order_id: 'wo-1' } as const;
+    const by = (finishedByRole?: string) => ({ body: { outcome: 'completed' }, by: 'work order wo-1', finishedByRole });
+    expect(personActedIn(automatic, [step({ ...escalated, output: by('operator') })])).toBe(true);
+    expect(personActedIn(automatic, [step({ ...escalated, status: 'failed', output: by('admin') })])).toBe(true);
+    expect(personActedIn(automatic, [step({ ...escalated, output: by('agent') })])).toBe(false);
+    expect(personActedIn(automatic, [step({ ...escalated, output: by() })])).toBe(false);
+    expect(personActedIn(automatic, [step({ ...escalated, status: 'running', output: null })])).toBe(false);
+  });
 });

@@ -5,8 +5,12 @@ import type { RunView } from '../run.view.js';
 export type WaitingStepSource =
   | { kind: 'operator'; actor: string }
   | { kind: 'result'; token: string }
-  /** `canceledBy`: the work order was canceled, by that actor. */
-  | { kind: 'work_order'; workOrderId: string; canceledBy?: string };
+  /**
+   * `canceledBy`: the work order was canceled, by that actor. `finishedByRole`: the role of the key
+   * that completed or failed it (`agent`, or a person's); kept on the step, where the run reads
+   * whether a person had a hand in it.
+   */
+  | { kind: 'work_order'; workOrderId: string; canceledBy?: string; finishedByRole?: string };
 
 export interface FinishWaitingStepProps {
   tenantId: string | null;

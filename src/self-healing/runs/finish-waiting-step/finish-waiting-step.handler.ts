@@ -62,11 +62,15 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       }
       const from = step.status;
       // `body` is what was reported, where a check's `when` readers find an answer: `steps.<id>.output.body`.
+      // `finishedByRole`: who finished the step's work order (personActedIn reads it).
       const report = {
         status: p.source.kind === 'result' ? 200 : null,
         body: p.output ?? null,
         by: this.who(p.source),
         note: p.note,
+        ...(p.source.kind === 'work_order' && p.source.finishedByRole
+          ? { finishedByRole: p.source.finishedByRole }
+          : {}),
       };
       const row = await this.runs.updateStep(step.run_id, step.step_id, {
         status: outcome,

@@ -5,7 +5,7 @@ import { WorkOrderFinished } from '../../events/work-order-finished.event.js';
 import { FinishWaitingStep } from './finish-waiting-step.command.js';
 
 /**
- * A coding agent finished a work order: the run's `escalate` step succeeds when the patch was
+ * A coding agent (or a person, by hand: the role of the key is kept on the step) finished a work order: the run's `escalate` step succeeds when the patch was
  * completed with tests passing (the run then re-runs its verification), and fails otherwise
  * (the run fails and rolls back). An operator's cancel is no failure of the fix: the run is
  * canceled (FinishWaitingStep).
@@ -35,6 +35,7 @@ export class WorkOrderFinishedHandler implements IEventHandler<WorkOrderFinished
             kind: 'work_order',
             workOrderId: e.workOrderId,
             ...(e.outcome === 'canceled' ? { canceledBy: e.canceledBy ?? 'an operator' } : {}),
+            ...(e.finishedByRole ? { finishedByRole: e.finishedByRole } : {}),
           },
           outcome: passed ? 'succeeded' : 'failed',
           note,
