@@ -619,27 +619,36 @@ describe('notifications', () => {
     expect(await twice('hourly', 3_600_000)).toEqual([true, false]);
   });
 
-  it('tells of a canceled run whose rollback failed (run.rollback_failed): things are half-changed', async () => {
+  /**
+   * A tenant of its own, without an actuator (its playbooks' steps are a person's), whose rule sends
+   * `events` to a signed webhook at a receiver of its own: its operator's key, `read`, the receiver.
+   */
+  async function tenantHooked(tenant: string, events: string[]) {
     const receiver = await startWebhookReceiver();
+    const tenantAdmin = await app.keyFor(tenant, 'admin');
+    const tenantOperator = await app.keyFor(tenant, 'operator');
+    const channel = await app.http
+      .put('/notifications/channels/hook')
+      .set(auth(tenantAdmin))
+      .send({ type: 'webhook', url: `${receiver.url}/events` })
+      .expect(201);
+    receiver.setSecret(channel.body.secret);
+    await app.http
+      .put('/notifications/rules/runs')
+      .set(auth(tenantAdmin))
+      .send({ channel: 'hook', events, repeatIntervalMs: 0 })
+      .expect(201);
+    const read = async (path: string) => (await app.http.get(path).set(auth(tenantOperator)).expect(200)).body;
+    return { receiver, tenantOperator, read };
+  }
+
+  it('tells of a canceled run whose rollback failed (run.rollback_failed): things are half-changed', async () => {
+    const { receiver, tenantOperator, read } = await tenantHooked('notify-cancel', [
+      'run.failed',
+      'run.rolled_back',
+      'run.rollback_failed',
+    ]);
     try {
-      const tenantAdmin = await app.keyFor('notify-cancel', 'admin');
-      const tenantOperator = await app.keyFor('notify-cancel', 'operator');
-      const channel = await app.http
-        .put('/notifications/channels/hook')
-        .set(auth(tenantAdmin))
-        .send({ type: 'webhook', url: `${receiver.url}/events` })
-        .expect(201);
-      receiver.setSecret(channel.body.secret);
-      await app.http
-        .put('/notifications/rules/runs')
-        .set(auth(tenantAdmin))
-        .send({
-          channel: 'hook',
-          events: ['run.failed', 'run.rolled_back', 'run.rollback_failed'],
-          repeatIntervalMs: 0,
-        })
-        .expect(201);
-      const read = async (path: string) => (await app.http.get(path).set(auth(tenantOperator)).expect(200)).body;
       // No actuator in this tenant: the oom playbook's steps, its rollback too, are an operator's.
       const { runId } = await approvedRun(app.http, tenantOperator, oomIncident('cancel-1'));
       // A person does the first step: the cancel has something to undo.
@@ -672,22 +681,12 @@ describe('notifications', () => {
   });
 
   it('tells of a run nobody answered (run.timed_out) though it ends canceled; not of an operator’s cancel', async () => {
-    const receiver = await startWebhookReceiver();
+    const { receiver, tenantOperator, read } = await tenantHooked('notify-unanswered', [
+      'run.timed_out',
+      'run.failed',
+      'run.rolled_back',
+    ]);
     try {
-      const tenantAdmin = await app.keyFor('notify-unanswered', 'admin');
-      const tenantOperator = await app.keyFor('notify-unanswered', 'operator');
-      const channel = await app.http
-        .put('/notifications/channels/hook')
-        .set(auth(tenantAdmin))
-        .send({ type: 'webhook', url: `${receiver.url}/events` })
-        .expect(201);
-      receiver.setSecret(channel.body.secret);
-      await app.http
-        .put('/notifications/rules/runs')
-        .set(auth(tenantAdmin))
-        .send({ channel: 'hook', events: ['run.timed_out', 'run.failed', 'run.rolled_back'], repeatIntervalMs: 0 })
-        .expect(201);
-      const read = async (path: string) => (await app.http.get(path).set(auth(tenantOperator)).expect(200)).body;
       const waitingStep = (runId: string, phase: string) =>
         eventually(async () => {
           const r = await read(`/runs/${runId}`);
