@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { qs, type Incident, type LoopStatus } from '../api/client';
 import { RECONNECTED } from '../api/stream';
-import { useApi, useStream, useThrottled } from '../components/data';
+import { StaleNote, useApi, useStream, useThrottled } from '../components/data';
 import { FilterSelect, FilterText, SinceSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Time } from '../components/format';
 import { LoadMore, usePaged } from '../components/paged';
@@ -88,6 +88,7 @@ export function Incidents() {
           {list.error.message}
         </p>
       )}
+      {list.stale && <StaleNote error={list.stale} reload={list.reload} />}
       {items === null && !list.error && <p className="muted">Loading…</p>}
       {items?.length === 0 && <p className="muted">No incidents match.</p>}
       {items && items.length > 0 && (

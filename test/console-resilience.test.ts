@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { BrowserContext, Page } from 'playwright-core';
+import { signIn, startBrowser, type TestBrowser } from './support/browser.js';
+import { approvedRun, oomIncident } from './support/runs.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * The console when things go wrong around it (ADR 0011): a failed refresh, a break in the live
+ * stream, a run nobody answers, text far too long, a refused action. Real Chromium, real service.
+ */
+describe('console resilience in Chromium', () => {
+  let app: TestApp;
+  let browser: TestBrowser;
+  const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startTestApp(ALLOW_LOOPBACK), startBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  async function signedIn(
+    key: string,
+    use: (page: Page, context: BrowserContext) => Promise<void>,
+    before?: (context: BrowserContext) => Promise<unknown>,
+  ) {
+    const context = await browser.newContext();
+    try {
+      if (before) await before(context);
+      const page = await context.newPage();
+      await signIn(page, app.url, key);
+      await use(page, context);
+    } finally {
+      await context.close();
+    }
+  }
+
+  const runOf = async (runId: string, key: string) =>
+    (await app.http.get(`/runs/${runId}`).set(bearer(key)).expect(200)).body;
+  const awaiting = (runId: string, key: string, stepId: string) =>
+    eventually(
+      async () => (await runOf(runId, key)).steps.find((x: any) => x.id === stepId && x.status === 'awaiting_operator'),
+      `step ${stepId} to wait for an operator`,
+    );
+  const complete = (runId: string, key: string, stepId: string) =>
+    app.http
+      .post(`/runs/${runId}/steps/${stepId}/complete`)
+      .set(bearer(key))
+      .send({ outcome: 'succeeded' })
+      .expect(200);
+
+  /** The first fetch of `path` (a glob) from now on answers `status`; the rest pass. `failed` resolves on that failure. */
+  async function failOnce(page: Page, path: string, status: number): Promise<{ failed: Promise<void> }> {
+    let failed!: () => void;
+    const done = new Promise<void>((resolve) => (failed = resolve));
+    let left = 1;
+    await page.route(path, (route) => {
+      if (route.request().resourceType() !== 'fetch' || left === 0) return route.continue();
+      left--;
+      failed();
+      return route.fulfill({ status, contentType: 'application/json', body: '{"message":"upstream unavailable"}' });
+    });
+    return { failed: done };
+  }
+
+  it('a run page whose refresh failed once keeps the run on screen with a note, stays live, and clears the note on the next update', async () => {
+    const key = await app.keyFor('res-run-stale', 'admin');
+    const { runId } = await approvedRun(app.http, key, oomIncident('res1'));
+    await awaiting(runId, key, 'clear_cache');
+    await signedIn(key, async (page) => {
+      await page.goto(`${app.url}/console/runs/${runId}`);
+      const run = page.getByTestId('run');
+      await run.locator('li[data-step="clear_cache"][data-status="awaiting_operator"]').waitFor();
+      const { failed } = await failOnce(page, `**/runs/${runId}`, 502);
+      await complete(runId, key, 'clear_cache');
+      await failed;
+      const note = page.getByRole('status').filter({ hasText: 'Could not refresh' });
+      await note.waitFor();
+      // The run stays on screen as it was read last, its buttons too.
+      expect(await run.count()).toBe(1);
+      expect(await run.locator('li[data-step="clear_cache"]').getAttribute('data-status')).toBe('awaiting_operator');
+      // Still listening: the next update reads the run again, and the note goes.
+      await awaiting(runId, key, 'reduce_batch');
+      await complete(runId, key, 'reduce_batch');
+      await run.locator('li[data-step="reduce_batch"][data-status="succeeded"]').waitFor();
+      await note.waitFor({ state: 'detached' });
+    });
+  });
+
+  it('a first read that fails still shows the error', async () => {
+    const key = await app.keyFor('res-run-first', 'admin');
+    const { runId } = await approvedRun(app.http, key, oomIncident('res1b'));
+    await signedIn(key, async (page) => {
+      await failOnce(page, `**/runs/${runId}`, 503);
+      await page.goto(`${app.url}/console/runs/${runId}`);
+      await page.getByRole('alert').filter({ hasText: 'upstream unavailable' }).waitFor();
+      expect(await page.getByTestId('run').count()).toBe(0);
+    });
+  });
+
+  it('an incident page whose refresh failed once keeps the incident and its live run on screen', async () => {
+    const key = await app.keyFor('res-incident-stale', 'admin');
+    const { incidentId, runId } = await approvedRun(app.http, key, oomIncident('res2'));
+    await awaiting(runId, key, 'clear_cache');
+    await signedIn(key, async (page) => {
+      await page.goto(`${app.url}/console/incidents/${incidentId}`);
+      const run = page.locator(`[data-run="${runId}"]`);
+      await run.locator('li[data-step="clear_cache"][data-status="awaiting_operator"]').waitFor();
+      const { failed } = await failOnce(page, `**/incidents/${incidentId}`, 503);
+      await complete(runId, key, 'clear_cache');
+      await failed;
+      const note = page.getByRole('status').filter({ hasText: 'Could not refresh' });
+      await note.waitFor();
+      expect(await page.getByRole('heading', { level: 1 }).count()).toBe(1);
+      // The run on the page is still live: the next steps show as they happen.
+      await awaiting(runId, key, 'reduce_batch');
+      await complete(runId, key, 'reduce_batch');
+      await run.locator('li[data-step="reduce_batch"][data-status="succeeded"]').waitFor();
+      await note.waitFor({ state: 'detached' });
+    });
+  });
+});
