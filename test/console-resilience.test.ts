@@ -121,4 +121,45 @@ describe('console resilience in Chromium', () => {
       await note.waitFor({ state: 'detached' });
     });
   });
+
+  it('while a stopped run’s rollback waits for a person, the headline says how and why the run stopped, then what the rollback waits for', async () => {
+    const key = await app.keyFor('res-rollback-why', 'admin');
+    // Nobody answered clear_cache in time: the run stops canceled and rolls back; restore_batch is manual.
+    const unanswered = (await approvedRun(app.http, key, oomIncident('res3a'))).runId;
+    await awaiting(unanswered, key, 'clear_cache');
+    await app.sql(`UPDATE recovery_run_steps SET deadline_at = now() WHERE run_id = $1 AND step_id = 'clear_cache'`, [
+      unanswered,
+    ]);
+    await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [unanswered]);
+    // A step failed and an operator chose to roll back: the run failed.
+    const failed = (await approvedRun(app.http, key, oomIncident('res3b'))).runId;
+    await awaiting(failed, key, 'clear_cache');
+    await app.http
+      .post(`/runs/${failed}/steps/clear_cache/complete`)
+      .set(bearer(key))
+      .send({ outcome: 'failed', note: 'cache locked' })
+      .expect(200);
+    // memory_cleanup pauses on a failed step (or, by a tenant's setting, rolls back at once).
+    const stopped = await eventually(async () => {
+      const r = await runOf(failed, key);
+      return r.pausedOnStep === 'clear_cache' || r.phase === 'rollback' ? r : null;
+    }, 'the run to pause or roll back');
+    if (stopped.pausedOnStep) await app.http.post(`/runs/${failed}/rollback`).set(bearer(key)).send({}).expect(202);
+    await awaiting(unanswered, key, 'restore_batch');
+    await awaiting(failed, key, 'restore_batch');
+    await signedIn(key, async (page) => {
+      const headline = async (runId: string) => {
+        await page.goto(`${app.url}/console/runs/${runId}`);
+        const run = page.getByTestId('run');
+        await run.locator('li[data-step="restore_batch"][data-status="awaiting_operator"]').waitFor();
+        return run.getByTestId('run-why').textContent();
+      };
+      expect(await headline(unanswered)).toMatch(
+        /^Canceled: .*clear_cache.*nobody answered.*; rolling back — waiting for an operator to do “.+”\.$/,
+      );
+      expect(await headline(failed)).toMatch(
+        /^Failed: .*clear_cache.*; rolling back — waiting for an operator to do “.+”\.$/,
+      );
+    });
+  });
 });
