@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { signIn, startBrowser, type TestBrowser } from './support/browser.js';
-import { approvedRun, oomIncident } from './support/runs.js';
+import { approvedRun, oomIncident, suggestedRecovery } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -161,5 +163,69 @@ describe('console resilience in Chromium', () => {
         /^Failed: .*clear_cache.*; rolling back — waiting for an operator to do “.+”\.$/,
       );
     });
+  });
+
+  it('after a break in the live stream, the runs list, the review queue and the inbox count read again what they missed', async () => {
+    const key = await app.keyFor('res-reconnect', 'admin');
+    const schema = (n: string) => ({
+      ...oomIncident(n),
+      errorType: 'SchemaMismatchError',
+      message: `schema mismatch ${n}`,
+    });
+    const summary = async () =>
+      (await app.http.get('/inbox/summary').set(bearer(key)).expect(200)).body.total as number;
+    const first = await suggestedRecovery(app.http, key, schema('res4a'));
+    const before = await eventually(async () => ((await summary()) > 0 ? summary() : null), 'an inbox item');
+    // The server's stream sockets, to break them as a proxy's idle timeout or a deploy would.
+    const streams = new Set<Socket>();
+    const server = app.app.getHttpServer() as Server;
+    const onRequest = (req: IncomingMessage) => {
+      if (String(req.url).startsWith('/integration/stream')) streams.add(req.socket);
+    };
+    server.on('request', onRequest);
+    let blocked = false;
+    try {
+      await signedIn(
+        key,
+        async (page) => {
+          const open = async (to: string) => {
+            const tab = await page.context().newPage();
+            await tab.goto(`${app.url}/console${to}`);
+            return tab;
+          };
+          const runs = page;
+          await runs.goto(`${app.url}/console/runs`);
+          await runs.getByRole('heading', { name: 'Runs' }).waitFor();
+          const review = await open('/review');
+          await review.locator(`[data-recovery="${first.recoveryId}"]`).waitFor();
+          const count = runs.getByTestId('inbox-count');
+          await count.filter({ hasText: new RegExp(`^${before}$`) }).waitFor();
+          await eventually(async () => streams.size > 0, 'the stream open');
+          // The stream breaks, and comes back only after the inbox, the runs and the queue moved on.
+          blocked = true;
+          for (const socket of streams) socket.destroy();
+          streams.clear();
+          const second = await suggestedRecovery(app.http, key, schema('res4b'));
+          await app.http
+            .post(`/recoveries/${first.recoveryId}/reject`)
+            .set(bearer(key))
+            .send({ note: 'not this one' })
+            .expect(200);
+          const { runId } = await approvedRun(app.http, key, oomIncident('res4c'));
+          const total = await eventually(async () => {
+            const now = await summary();
+            return now !== before ? now : null;
+          }, 'the inbox to change');
+          blocked = false;
+          await runs.locator(`a[href="/console/runs/${runId}"]`).waitFor({ timeout: 30_000 });
+          await count.filter({ hasText: new RegExp(`^${total}$`) }).waitFor();
+          await review.locator(`[data-recovery="${second.recoveryId}"]`).waitFor();
+          await review.locator(`[data-recovery="${first.recoveryId}"]`).waitFor({ state: 'detached' });
+        },
+        (context) => context.route('**/integration/stream', (r) => (blocked ? r.abort() : r.continue())),
+      );
+    } finally {
+      server.off('request', onRequest);
+    }
   });
 });

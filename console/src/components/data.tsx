@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError, api } from '../api/client';
-import { subscribe, type TenantStream } from '../api/stream';
+import { RECONNECTED, TENANT_STREAM, subscribe, type TenantStream } from '../api/stream';
 
 export interface Loaded<T> {
   /** The last good answer: kept on screen when a later read fails (see `stale`). */
@@ -141,6 +141,32 @@ export function useStream(
     const offs = names.split(',').map((name) => subscribe(name, (data, event) => handler.current(data, event)));
     return () => offs.forEach((off) => off());
   }, [path, names]);
+}
+
+/**
+ * What keeps a page live: `reload` (throttled to once per `ms`) on each of `events` that `matches`
+ * (every one without it), and after every break of the stream (RECONNECTED), when the events missed
+ * meanwhile were never told. `path` null: not listening. Every live page reads again this one way.
+ */
+export function useLiveReload(
+  reload: () => void,
+  events: string[],
+  {
+    ms = 1500,
+    matches,
+    path = TENANT_STREAM,
+  }: { ms?: number; matches?: (data: unknown, event: string) => boolean; path?: TenantStream | null } = {},
+) {
+  const soon = useThrottled(reload, ms);
+  const match = useRef(matches);
+  match.current = matches;
+  useStream(
+    path,
+    (data, event) => {
+      if (event === RECONNECTED || !match.current || match.current(data, event)) soon();
+    },
+    [...events, RECONNECTED],
+  );
 }
 
 /** Calls `fn` at most once per `ms` (trailing call kept): a busy stream must not refetch per event. */

@@ -1,9 +1,8 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Run, type RunTransition, type Step } from '../api/client';
-import { RECONNECTED } from '../api/stream';
 import { CanaryTable } from './canary-table';
-import { Show, isNotFound, useAction, useApi, useNow, useStream, useThrottled } from './data';
+import { Show, isNotFound, useAction, useApi, useLiveReload, useNow } from './data';
 import { Badge, IdTag, Time, fmtMs, shortenIds } from './format';
 import { NotFound } from './not-found';
 import { PHASE_LABELS, runHeadline } from './run-explain';
@@ -195,16 +194,15 @@ export function RunDetail({
 }) {
   const run = useApi<Run>(`/runs/${runId}`);
   const act = useAction();
-  const refresh = useThrottled(run.reload, 400);
   // run_progress on the tab's shared tenant stream; until the run is over (its rollback included).
-  useStream(
-    run.data && run.data.phase !== 'done' ? '/integration/stream' : null,
-    (d, event) => {
+  useLiveReload(run.reload, ['run_progress'], {
+    ms: 400,
+    path: run.data && run.data.phase !== 'done' ? '/integration/stream' : null,
+    matches: (d) => {
       const e = d as { runId?: string; id?: string } | null;
-      if (event === RECONNECTED || (e?.runId ?? e?.id) === runId) refresh();
+      return (e?.runId ?? e?.id) === runId;
     },
-    ['run_progress', RECONNECTED],
-  );
+  });
   const complete = (stepId: string) => (outcome: 'succeeded' | 'failed', note: string) =>
     act.run(async () => {
       await api(`/runs/${runId}/steps/${stepId}/complete`, {
