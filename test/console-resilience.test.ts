@@ -228,4 +228,27 @@ describe('console resilience in Chromium', () => {
       server.off('request', onRequest);
     }
   });
+
+  it('a step waiting for a person shows when it must be answered by, and the run its own deadline', async () => {
+    const key = await app.keyFor('res-deadlines', 'admin');
+    const { runId } = await approvedRun(app.http, key, oomIncident('res5'));
+    await awaiting(runId, key, 'clear_cache');
+    const api = await runOf(runId, key);
+    const step = api.steps.find((x: any) => x.id === 'clear_cache');
+    expect(step.deadlineAt).toEqual(expect.any(String));
+    await signedIn(key, async (page) => {
+      await page.goto(`${app.url}/console/runs/${runId}`);
+      const run = page.getByTestId('run');
+      const waiting = run.locator('li[data-step="clear_cache"][data-status="awaiting_operator"]');
+      await waiting.waitFor();
+      const answerBy = waiting.getByTestId('step-deadline');
+      expect(await answerBy.textContent()).toMatch(/^Answer by: (\d+:)?\d+:\d\d left .*canceled \(nobody answered\)/);
+      expect(await answerBy.locator('time').getAttribute('datetime')).toBe(step.deadlineAt);
+      // Steps not waiting for anyone show none.
+      expect(await run.getByTestId('step-deadline').count()).toBe(1);
+      const deadline = run.getByTestId('run-deadline');
+      expect(await deadline.textContent()).toMatch(/left .*times out/);
+      expect(await deadline.locator('time').getAttribute('datetime')).toBe(api.deadlineAt);
+    });
+  });
 });

@@ -20,18 +20,30 @@ const duration = (s: Step) =>
       ? 'running'
       : '—';
 
-function Countdown({ until }: { until: string }) {
+/** Time left until `until` (m:ss, or h:mm:ss), then `over`; the instant itself beside it. */
+function Countdown({
+  until,
+  over = 'window closed',
+  testId = 'watch-countdown',
+}: {
+  until: string;
+  over?: string;
+  testId?: string;
+}) {
   const now = useNow();
   const left = Date.parse(until) - now;
+  const h = Math.floor(left / 3_600_000);
+  const m = Math.floor((left % 3_600_000) / 60_000);
+  const ss = String(Math.floor((left % 60_000) / 1000)).padStart(2, '0');
   return (
-    <span data-testid="watch-countdown">
-      {left > 0
-        ? `${Math.floor(left / 60_000)}:${String(Math.floor((left % 60_000) / 1000)).padStart(2, '0')} left`
-        : 'window closed'}{' '}
-      (until <Time at={until} />)
+    <span data-testid={testId}>
+      {left > 0 ? `${h > 0 ? `${h}:${String(m).padStart(2, '0')}` : m}:${ss} left` : over} (until <Time at={until} />)
     </span>
   );
 }
+
+/** A step that waits for a person (or a coding agent's work order) until its deadline. */
+const waitsForSomeone = (s: Step) => s.status === 'awaiting_operator' || (s.status === 'running' && !!s.workOrderId);
 
 /** One step in the timeline: what it is, how it went, its output and error (collapsible), its transitions. */
 function StepItem({
@@ -69,6 +81,12 @@ function StepItem({
         </span>
       </div>
       <div className="small">{step.instruction}</div>
+      {step.deadlineAt && waitsForSomeone(step) && (
+        <div className="small" data-testid="step-deadline">
+          Answer by: <Countdown until={step.deadlineAt} over="time is up" testId="step-countdown" />
+          {rollback ? ' — then this rollback step times out.' : ' — then the run stops, canceled (nobody answered).'}
+        </div>
+      )}
       {step.error && <div className="error small">Error: {shortenIds(step.error)}</div>}
       {step.canary && <CanaryTable canary={step.canary} />}
       {step.workOrderId && (
@@ -251,6 +269,15 @@ export function RunDetail({
                   <dt>Watch window</dt>
                   <dd>
                     <Countdown until={r.verifyUntil} />
+                  </dd>
+                </>
+              )}
+              {(r.phase === 'steps' || r.phase === 'verify') && (
+                <>
+                  <dt>Deadline</dt>
+                  <dd data-testid="run-deadline">
+                    <Countdown until={r.deadlineAt} over="passed" testId="run-countdown" /> — the run times out if its
+                    steps and checks are not through by then
                   </dd>
                 </>
               )}
