@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { signIn, startBrowser, type TestBrowser } from './support/browser.js';
-import { approvedRun, oomIncident, suggestedRecovery } from './support/runs.js';
+import { approve, approvedRun, oomIncident, suggestedRecovery } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -249,6 +249,32 @@ describe('console resilience in Chromium', () => {
       const deadline = run.getByTestId('run-deadline');
       expect(await deadline.textContent()).toMatch(/left .*times out/);
       expect(await deadline.locator('time').getAttribute('datetime')).toBe(api.deadlineAt);
+    });
+  });
+
+  it('very long unbroken text (a title, a message) wraps instead of widening the pages', async () => {
+    const key = await app.keyFor('res-long-text', 'admin');
+    const long = 'A'.repeat(3000);
+    const { incidentId, recoveryId } = await suggestedRecovery(app.http, key, {
+      ...oomIncident('res6'),
+      title: `OOM ${long.slice(0, 400)}`,
+      message: `OOMKilled ${long}`,
+    });
+    await signedIn(key, async (page) => {
+      const widthOf = async (to: string) => {
+        await page.goto(`${app.url}/console${to}`);
+        await page.getByRole('heading', { level: 1 }).first().waitFor();
+        await page.waitForLoadState('networkidle');
+        return page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
+      };
+      const widths: Record<string, number> = {};
+      for (const to of ['/incidents', `/incidents/${incidentId}`, '/review', `/recoveries/${recoveryId}`])
+        widths[to] = await widthOf(to);
+      const runId = await approve(app.http, key, recoveryId);
+      await awaiting(runId, key, 'clear_cache');
+      for (const to of [`/runs/${runId}`, '/runs', '/inbox']) widths[to] = await widthOf(to);
+      // The viewport is 1280 px wide (test/support/browser.ts).
+      expect(Object.entries(widths).filter(([, w]) => w > 1280)).toEqual([]);
     });
   });
 });
