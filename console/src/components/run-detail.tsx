@@ -323,7 +323,7 @@ export function RunDetail({
               <PausedChoice
                 key={r.pausedOnStep}
                 step={steps.find((s) => s.id === r.pausedOnStep)!}
-                skipRefusal={r.skipRefusal}
+                skipRefusal={r.skipRefusalReason}
                 busy={act.busy}
                 onRetry={(params) =>
                   choose(`/runs/${runId}/steps/${r.pausedOnStep}/retry`, params ? { params } : {}, 'step retried')
