@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
+import { connectActuator } from './support/actuators.js';
 import { signIn, startBrowser, type TestBrowser } from './support/browser.js';
 import { approve, approvedRun, oomIncident, suggestedRecovery } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
 
 /**
  * The console when things go wrong around it (ADR 0011): a failed refresh, a break in the live
@@ -276,5 +278,43 @@ describe('console resilience in Chromium', () => {
       // The viewport is 1280 px wide (test/support/browser.ts).
       expect(Object.entries(widths).filter(([, w]) => w > 1280)).toEqual([]);
     });
+  });
+
+  it('a run paused on a failed check: no skip, said in words; a refused click (someone acted first) reads the run again', async () => {
+    const receiver = await startWebhookReceiver((c, res) => {
+      res.end(c.json?.params?.action === 'memory_check' ? '{"healthy":false}' : '{"ok":true}');
+    });
+    try {
+      const key = await app.keyFor('res-refused', 'admin');
+      await connectActuator(app.http, key, receiver);
+      const { runId } = await approvedRun(app.http, key, oomIncident('res7'));
+      await eventually(
+        async () => (await runOf(runId, key)).pausedOnStep === 'memory_ok',
+        'the run to pause on its check',
+        40_000,
+      );
+      await signedIn(
+        key,
+        async (page) => {
+          await page.goto(`${app.url}/console/runs/${runId}`);
+          const run = page.getByTestId('run');
+          const choice = run.getByTestId('paused-choice');
+          await choice.waitFor();
+          expect(await choice.getByRole('button', { name: 'Skip step' }).count()).toBe(0);
+          const refusal = await choice.getByTestId('skip-refusal').textContent();
+          expect(refusal).toMatch(/^No skip: a failed verification check cannot be skipped: /);
+          expect(refusal).not.toMatch(/POST|\/runs\//);
+          // Someone else rolls the run back meanwhile; this tab hears nothing (its stream is down).
+          await app.http.post(`/runs/${runId}/rollback`).set(bearer(key)).send({}).expect(202);
+          await choice.getByRole('button', { name: 'Retry step' }).click();
+          await run.getByRole('alert').filter({ hasText: /^409/ }).waitFor();
+          // The page read the run again: no more choice to offer.
+          await choice.waitFor({ state: 'detached' });
+        },
+        (context) => context.route('**/integration/stream', (r) => r.abort()),
+      );
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -221,24 +221,20 @@ export function RunDetail({
       return (e?.runId ?? e?.id) === runId;
     },
   });
-  const complete = (stepId: string) => (outcome: 'succeeded' | 'failed', note: string) =>
+  // The run is read again after an action, accepted or refused: a refusal (409) means the page is
+  // behind (someone else acted), and its buttons must not stay as they were.
+  const post = (path: string, body: object, done: string) =>
     act.run(async () => {
-      await api(`/runs/${runId}/steps/${stepId}/complete`, {
-        method: 'POST',
-        body: { outcome, note: note || undefined },
-      });
-      run.reload();
-    }, `step marked ${outcome}`);
-  const choose = (path: string, body: object, done: string) =>
-    act.run(async () => {
-      await api(path, { method: 'POST', body });
-      run.reload();
+      try {
+        await api(path, { method: 'POST', body });
+      } finally {
+        run.reload();
+      }
     }, done);
-  const cancel = () =>
-    act.run(async () => {
-      await api(`/runs/${runId}/cancel`, { method: 'POST', body: {} });
-      run.reload();
-    }, 'cancel requested');
+  const complete = (stepId: string) => (outcome: 'succeeded' | 'failed', note: string) =>
+    post(`/runs/${runId}/steps/${stepId}/complete`, { outcome, note: note || undefined }, `step marked ${outcome}`);
+  const choose = post;
+  const cancel = () => post(`/runs/${runId}/cancel`, {}, 'cancel requested');
   const H = headingLevel === 1 ? 'h1' : 'h3';
   if (isNotFound(run.error)) return <NotFound what="run" id={runId} />;
   return (
