@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Run, type RunTransition, type Step } from '../api/client';
 import { CanaryTable } from './canary-table';
@@ -223,8 +223,19 @@ export function RunDetail({
   });
   // The run is read again after an action, accepted or refused: a refusal (409) means the page is
   // behind (someone else acted), and its buttons must not stay as they were.
+  // The button pressed is often gone once the run is read again (Mark done, Retry, Skip, Roll back):
+  // focus then moves to the run's headline, which says where the run stands now, not to the page.
+  const headline = useRef<HTMLParagraphElement>(null);
+  const refocusAfter = useRef<Run | null | undefined>(undefined);
+  useEffect(() => {
+    if (refocusAfter.current === undefined || act.busy) return;
+    const focused = document.activeElement;
+    if (focused === null || focused === document.body) headline.current?.focus();
+    if (run.data !== refocusAfter.current) refocusAfter.current = undefined;
+  }, [run.data, act.busy]);
   const post = (path: string, body: object, done: string) =>
     act.run(async () => {
+      refocusAfter.current = run.data;
       try {
         await api(path, { method: 'POST', body });
       } finally {
@@ -248,7 +259,7 @@ export function RunDetail({
             <H className="run-title">
               {r.playbookName ?? r.playbookId} <Badge value={r.status} /> <IdTag id={r.id} label="run id" />
             </H>
-            <p className="run-why" data-testid="run-why">
+            <p className="run-why" data-testid="run-why" tabIndex={-1} ref={headline}>
               {runHeadline(r, steps)}
             </p>
             <dl className="kv small">
