@@ -317,4 +317,43 @@ describe('console resilience in Chromium', () => {
       await receiver.close();
     }
   });
+
+  it('after Mark done the focus goes to the run’s headline, not to the page, when the button is gone', async () => {
+    const key = await app.keyFor('res-focus', 'admin');
+    const { runId } = await approvedRun(app.http, key, oomIncident('res8'));
+    await awaiting(runId, key, 'clear_cache');
+    await signedIn(key, async (page) => {
+      await page.goto(`${app.url}/console/runs/${runId}`);
+      const run = page.getByTestId('run');
+      const step = run.locator('li[data-step="clear_cache"][data-status="awaiting_operator"]');
+      await step.getByLabel('Note').fill('cache cleared by hand');
+      await step.getByRole('button', { name: 'Mark done' }).click();
+      await run.locator('li[data-step="clear_cache"][data-status="succeeded"]').waitFor();
+      await run.getByRole('status').filter({ hasText: 'step marked succeeded' }).waitFor();
+      await eventually(
+        async () =>
+          (await page.evaluate(() => (globalThis as any).document.activeElement?.dataset?.testid)) === 'run-why',
+        'the focus on the headline',
+      );
+    });
+  });
+
+  it('the copy button says what happened where the Clipboard API is missing (plain HTTP to a remote host)', async () => {
+    const key = await app.keyFor('res-copy', 'admin');
+    const { incidentId } = await suggestedRecovery(app.http, key, oomIncident('res9'));
+    await signedIn(
+      key,
+      async (page) => {
+        await page.goto(`${app.url}/console/incidents/${incidentId}`);
+        const copy = page.getByRole('button', { name: `copy incident id ${incidentId}` }).first();
+        await copy.click();
+        await eventually(async () => (await copy.textContent()) !== 'copy', 'feedback on the copy button');
+        expect(await copy.textContent()).toMatch(/^(copied|not copied: selected)$/);
+      },
+      (context) =>
+        context.addInitScript(() =>
+          Object.defineProperty((globalThis as any).navigator, 'clipboard', { value: undefined }),
+        ),
+    );
+  });
 });
