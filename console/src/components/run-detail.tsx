@@ -221,8 +221,6 @@ export function RunDetail({
       return (e?.runId ?? e?.id) === runId;
     },
   });
-  // The run is read again after an action, accepted or refused: a refusal (409) means the page is
-  // behind (someone else acted), and its buttons must not stay as they were.
   // The button pressed is often gone once the run is read again (Mark done, Retry, Skip, Roll back):
   // focus then moves to the run's headline, which says where the run stands now, not to the page.
   const headline = useRef<HTMLParagraphElement>(null);
@@ -233,6 +231,8 @@ export function RunDetail({
     if (focused === null || focused === document.body) headline.current?.focus();
     if (run.data !== refocusAfter.current) refocusAfter.current = undefined;
   }, [run.data, act.busy]);
+  // The run is read again after an action, accepted or refused: a refusal (409) means the page is
+  // behind (someone else acted), and its buttons must not stay as they were.
   const post = (path: string, body: object, done: string) =>
     act.run(async () => {
       refocusAfter.current = run.data;
