@@ -128,10 +128,13 @@ describe('console resilience in Chromium', () => {
 
   it('while a stopped run’s rollback waits for a person, the headline says how and why the run stopped, then what the rollback waits for', async () => {
     const key = await app.keyFor('res-rollback-why', 'admin');
-    // Nobody answered clear_cache in time: the run stops canceled and rolls back; restore_batch is manual.
+    // clear_cache done, then nobody answered reduce_batch in time: the run stops canceled and rolls
+    // back what was done (a step nobody answered is not undone); restore_batch is manual.
     const unanswered = (await approvedRun(app.http, key, oomIncident('res3a'))).runId;
     await awaiting(unanswered, key, 'clear_cache');
-    await app.sql(`UPDATE recovery_run_steps SET deadline_at = now() WHERE run_id = $1 AND step_id = 'clear_cache'`, [
+    await complete(unanswered, key, 'clear_cache');
+    await awaiting(unanswered, key, 'reduce_batch');
+    await app.sql(`UPDATE recovery_run_steps SET deadline_at = now() WHERE run_id = $1 AND step_id = 'reduce_batch'`, [
       unanswered,
     ]);
     await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [unanswered]);
@@ -159,7 +162,7 @@ describe('console resilience in Chromium', () => {
         return run.getByTestId('run-why').textContent();
       };
       expect(await headline(unanswered)).toMatch(
-        /^Canceled: .*clear_cache.*nobody answered.*; rolling back — waiting for an operator to do “.+”\.$/,
+        /^Canceled: .*reduce_batch.*nobody answered.*; rolling back — waiting for an operator to do “.+”\.$/,
       );
       expect(await headline(failed)).toMatch(
         /^Failed: .*clear_cache.*; rolling back — waiting for an operator to do “.+”\.$/,
