@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { clearStaleLock, socketDirFor } from './embedded-postgres.js';
+import { clearStaleLock, clusterLocale, socketDirFor } from './embedded-postgres.js';
 
 describe('socketDirFor', () => {
   it('puts the socket in the data directory', () => {
@@ -41,5 +41,15 @@ describe('clearStaleLock', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('clusterLocale', () => {
+  it('prefers C.UTF-8 as `locale -a` spells it, then en_US.UTF-8, else C', () => {
+    expect(clusterLocale(new Set(['C', 'C.utf8', 'POSIX', 'en_US.utf8']))).toBe('C.utf8');
+    expect(clusterLocale(new Set(['C', 'C.UTF-8']))).toBe('C.UTF-8');
+    expect(clusterLocale(new Set(['C', 'POSIX', 'en_US.UTF-8', 'de_DE.UTF-8']))).toBe('en_US.UTF-8');
+    expect(clusterLocale(new Set(['C', 'POSIX', 'de_DE.ISO-8859-1']))).toBe('C');
+    expect(clusterLocale(new Set())).toBe('C');
   });
 });

