@@ -109,11 +109,16 @@ export async function startApp(
       app,
       database,
       url,
-      close: () => (closing ??= app.close().finally(() => database.stop())),
+      close: () => {
+        // From here the embedded server may go (a supervisor may signal it too): not a crash.
+        database.expectStop();
+        return (closing ??= app.close().finally(() => database.stop()));
+      },
     };
   } catch (err) {
     // A hook that failed at startup (listen runs them) leaves the others' workers, timers and
     // pools running: closing stops them, so a process that cannot start ends instead of hanging.
+    database.expectStop();
     await created?.close().catch(() => undefined);
     await database.stop();
     throw err;

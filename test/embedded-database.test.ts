@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ describe('the service process and its embedded PostgreSQL server', () => {
     AUDIT_SIGNING_KEY: randomBytes(32).toString('hex'),
   };
   const children: ChildProcess[] = [];
+  let app: ReturnType<typeof start>;
   let port: number;
   let pgPort: number;
 
@@ -39,7 +41,7 @@ describe('the service process and its embedded PostgreSQL server', () => {
   beforeAll(async () => {
     port = await freePort();
     pgPort = await freePort();
-    start({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), ...keys });
+    app = start({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), ...keys });
     await eventually(
       async () => {
         try {
@@ -82,5 +84,23 @@ describe('the service process and its embedded PostgreSQL server', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('exits non-zero with one fatal line when its database server dies under it', async () => {
+    const pid = postmasterPid();
+    process.kill(pid, 'SIGQUIT'); // immediate shutdown, as an operator's kill -QUIT or a crash would leave it
+    const [code] = (await once(app.child, 'exit')) as [number | null];
+    expect(code).toBe(70); // EX_SOFTWARE, as the README says
+    const fatal = app
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('exited unexpectedly'));
+    expect(fatal).toHaveLength(1);
+    expect(JSON.parse(fatal[0])).toMatchObject({
+      level: 60,
+      msg: expect.stringMatching(
+        new RegExp(`^embedded PostgreSQL \\(pid ${pid}\\) exited unexpectedly \\((exit code \\d+|signal SIG[A-Z]+)\\)`),
+      ),
+    });
   });
 });

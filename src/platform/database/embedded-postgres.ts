@@ -22,6 +22,8 @@ export { StartupError, unreachableFolder };
 
 export interface EmbeddedDatabase {
   url: string;
+  /** The app is shutting down: the server's exit from now on is expected, not a crash. */
+  expectStop(): void;
   stop(): Promise<void>;
 }
 
@@ -239,6 +241,9 @@ async function startServer(
     ...(ids ?? {}),
     env: { ...process.env, LC_MESSAGES: locale },
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal (or a signal to the app's group) reaches the
+    // app alone, whose graceful shutdown stops the server last, rather than killing it under the app.
+    detached: true,
   });
   await new Promise<void>((resolve, reject) => {
     let output = '';
@@ -306,7 +311,12 @@ export async function startEmbeddedPostgres(
   dir: string,
   port: number,
   log: (msg: string) => void = () => {},
-  options: { tcp?: boolean; home?: string } = {},
+  options: {
+    tcp?: boolean;
+    home?: string;
+    /** Called when the server exits before expectStop()/stop(): killed, crashed, out of memory. */
+    onUnexpectedExit?: (reason: string) => void;
+  } = {},
 ): Promise<EmbeddedDatabase> {
   const requested = path.resolve(dir);
   // PostgreSQL refuses to run as root: it then runs as a `postgres` user (created when missing).
@@ -350,6 +360,13 @@ export async function startEmbeddedPostgres(
     );
   }
   const stopped = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  let expected = false;
+  server.once('exit', (code, signal) => {
+    if (!expected)
+      options.onUnexpectedExit?.(
+        `embedded PostgreSQL (pid ${server.pid}) exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`,
+      );
+  });
   const connect = async (pw: string) => {
     const c = new pgClient.Client({
       user: USER,
@@ -364,6 +381,7 @@ export async function startEmbeddedPostgres(
   // A process that exits without stop() (an uncaught error, process.exit) still asks the server
   // to shut down: the postmaster would otherwise outlive it. Only a signal can be sent this late.
   const onExit = () => {
+    expected = true;
     if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
   };
   process.once('exit', onExit);
@@ -388,7 +406,11 @@ export async function startEmbeddedPostgres(
   return {
     // With `host` naming a directory, node-postgres connects to the socket in it.
     url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`,
+    expectStop: () => {
+      expected = true;
+    },
     stop: async () => {
+      expected = true;
       process.off('exit', onExit);
       // SIGINT: fast shutdown (sessions aborted, a checkpoint written).
       if (server.exitCode === null && server.signalCode === null) {
