@@ -86,6 +86,15 @@ describe('the service process and its embedded PostgreSQL server', () => {
     }
   });
 
+  it('gives the server none of the app’s keys in its environment', () => {
+    const environ = readFileSync(`/proc/${postmasterPid()}/environ`, 'utf8').split('\0').filter(Boolean);
+    const names = environ.map((entry) => entry.slice(0, entry.indexOf('=')));
+    expect(names).toContain('PATH');
+    for (const name of [...Object.keys(keys), 'DATA_DIR', 'PORT', 'EMBEDDED_PG_PORT'])
+      expect(names).not.toContain(name);
+    for (const value of Object.values(keys)) expect(environ.join('\n')).not.toContain(value);
+  });
+
   it('exits non-zero with one fatal line when its database server dies under it', async () => {
     const pid = postmasterPid();
     process.kill(pid, 'SIGQUIT'); // immediate shutdown, as an operator's kill -QUIT or a crash would leave it

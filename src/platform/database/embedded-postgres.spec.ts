@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { clearStaleLock, clusterLocale, socketDirFor } from './embedded-postgres.js';
+import { childEnvironment, clearStaleLock, clusterLocale, socketDirFor } from './embedded-postgres.js';
 
 describe('socketDirFor', () => {
   it('puts the socket in the data directory', () => {
@@ -51,5 +51,33 @@ describe('clusterLocale', () => {
     expect(clusterLocale(new Set(['C', 'POSIX', 'en_US.UTF-8', 'de_DE.UTF-8']))).toBe('en_US.UTF-8');
     expect(clusterLocale(new Set(['C', 'POSIX', 'de_DE.ISO-8859-1']))).toBe('C');
     expect(clusterLocale(new Set())).toBe('C');
+  });
+});
+
+describe('childEnvironment', () => {
+  it('passes on the path, time zone and locale, and none of the app keys or settings', () => {
+    const env = childEnvironment(
+      {
+        PATH: '/usr/bin',
+        TZ: 'Europe/Berlin',
+        LANG: 'de_DE.UTF-8',
+        LC_ALL: 'de_DE.UTF-8',
+        LC_CTYPE: 'de_DE.UTF-8',
+        SECRETS_KEY: 'a'.repeat(64),
+        ADMIN_API_KEY: 'admin-key-0123456789',
+        AUDIT_SIGNING_KEY: 'b'.repeat(64),
+        DATABASE_URL: 'postgres://u:p@db/x',
+        PGPASSWORD: 'secret',
+        DATA_DIR: '/data',
+      },
+      'C',
+    );
+    expect(env).toEqual({
+      PATH: '/usr/bin',
+      TZ: 'Europe/Berlin',
+      LANG: 'de_DE.UTF-8',
+      LC_CTYPE: 'de_DE.UTF-8',
+      LC_MESSAGES: 'C', // LC_ALL would override it
+    });
   });
 });

@@ -156,6 +156,18 @@ export function clusterLocale(available: Set<string>): string {
   return 'C';
 }
 
+/**
+ * Passed on from the app's environment to initdb and the server: none of the app's keys or other
+ * settings. Not LC_ALL, which would override the English LC_MESSAGES that readiness is read in.
+ */
+const CHILD_ENV = /^(PATH|TZ|TMPDIR|LANG|LANGUAGE|LC_(?!ALL$)[A-Z]+)$/;
+
+/** The environment of initdb and the server: the path, time zone and locale, with English messages. */
+export function childEnvironment(env: NodeJS.ProcessEnv, messages: string): NodeJS.ProcessEnv {
+  const kept = Object.fromEntries(Object.entries(env).filter(([name]) => CHILD_ENV.test(name)));
+  return { ...kept, LC_MESSAGES: messages };
+}
+
 function lastLines(output: string, n = 3): string {
   return output.trim().split('\n').slice(-n).join(' | ');
 }
@@ -189,7 +201,7 @@ async function initdb(
         `--locale=${clusterLocaleName}`,
         `--lc-messages=${locale}`,
       ],
-      { ...(ids ?? {}), env: { ...process.env, LC_MESSAGES: locale }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { ...(ids ?? {}), env: childEnvironment(process.env, locale), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
@@ -239,7 +251,7 @@ async function startServer(
   const [command, ...args] = chrt ? [chrt, '--batch', '0', ...server] : server;
   const child = spawn(command, args, {
     ...(ids ?? {}),
-    env: { ...process.env, LC_MESSAGES: locale },
+    env: childEnvironment(process.env, locale),
     stdio: ['ignore', 'ignore', 'pipe'],
     // Its own process group: a Ctrl-C in the terminal (or a signal to the app's group) reaches the
     // app alone, whose graceful shutdown stops the server last, rather than killing it under the app.
