@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -111,5 +111,26 @@ describe('the service process and its embedded PostgreSQL server', () => {
         new RegExp(`^embedded PostgreSQL \\(pid ${pid}\\) exited unexpectedly \\((exit code \\d+|signal SIG[A-Z]+)\\)`),
       ),
     });
+  });
+
+  it('names DATA_DIR, the uid and the fix in one line when it may not write DATA_DIR', async () => {
+    // A root-owned bind mount and an app running as another user; not root, a folder it may not write.
+    const readOnly = mkdtempSync(path.join(tmpdir(), 'pillar-loop-readonly-'));
+    const root = process.getuid?.() === 0;
+    chmodSync(readOnly, root ? 0o755 : 0o555);
+    const uid = root ? 65534 : process.getuid!();
+    try {
+      const denied = start(
+        { DATA_DIR: readOnly, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) },
+        root ? uid : undefined,
+      );
+      const [code] = (await once(denied.child, 'exit')) as [number | null];
+      expect(code).not.toBe(0);
+      expect(denied.output().trim()).toBe(
+        `pillar-loop failed to start: DATA_DIR ${readOnly} is not writable by uid ${uid} (EACCES): chown it to the app's user (chown -R ${uid} ${readOnly}), or set DATABASE_URL`,
+      );
+    } finally {
+      rmSync(readOnly, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { childEnvironment, clearStaleLock, clusterLocale, socketDirFor } from './embedded-postgres.js';
+import {
+  childEnvironment,
+  clearStaleLock,
+  clusterLocale,
+  notWritableMessage,
+  socketDirFor,
+} from './embedded-postgres.js';
 
 describe('socketDirFor', () => {
   it('puts the socket in the data directory', () => {
@@ -79,5 +85,13 @@ describe('childEnvironment', () => {
       LC_CTYPE: 'de_DE.UTF-8',
       LC_MESSAGES: 'C', // LC_ALL would override it
     });
+  });
+});
+
+describe('notWritableMessage', () => {
+  it('names DATA_DIR, the uid and the fix', () => {
+    expect(notWritableMessage('/data', 'EACCES', 1000)).toBe(
+      "DATA_DIR /data is not writable by uid 1000 (EACCES): chown it to the app's user (chown -R 1000 /data), or set DATABASE_URL",
+    );
   });
 });

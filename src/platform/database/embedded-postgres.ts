@@ -34,16 +34,37 @@ const DATABASE = 'pillar_loop';
 /** Next to the data directory: the superuser's password, generated on first start (mode 0600). */
 export const PASSWORD_FILE = 'pg-password';
 
+/**
+ * The one line for a DATA_DIR this process may not write: typically a Docker bind mount owned by
+ * root while the app runs as another user.
+ */
+export function notWritableMessage(dataDir: string, code: string | undefined, uid = process.getuid?.()): string {
+  const who = uid === undefined ? 'the user the app runs as' : `uid ${uid}`;
+  const chownTo = uid === undefined ? 'that user' : `${uid}`;
+  return `DATA_DIR ${dataDir} is not writable by ${who} (${code ?? 'error'}): chown it to the app's user (chown -R ${chownTo} ${dataDir}), or set DATABASE_URL`;
+}
+
 async function superuserPassword(file: string): Promise<{ password: string; generated: boolean }> {
+  const unwritable = (err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? new StartupError(notWritableMessage(path.dirname(file), code))
+      : err;
+  };
   try {
     const password = (await readFile(file, 'utf8')).trim();
     if (password) return { password, generated: false };
-  } catch {
-    // first start
+  } catch (err) {
+    // A password file that is there but cannot be read is not a first start: replacing it would lock the app out.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw unwritable(err);
   }
   const password = randomBytes(24).toString('hex');
-  await writeFile(file, `${password}\n`, { mode: 0o600 });
-  await chmod(file, 0o600);
+  try {
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+  } catch (err) {
+    throw unwritable(err);
+  }
   return { password, generated: true };
 }
 
