@@ -31,6 +31,11 @@ describe('maskMessage', () => {
     ['IPv4-mapped IPv6', 'from ::ffff:10.0.0.1 now', 'from <IP> now'],
     ['IPv6 of six two-digit groups and an IPv4 (no MAC)', 'from 00:00:00:00:00:00:10.0.0.1 now', 'from <IP> now'],
     ['MAC address', 'port 00:1a:2b:3c:4d:5e down', 'port <ID> down'],
+    [
+      'IPv6 of eight two-digit groups (zero-padded, not a MAC)',
+      'client 00:00:00:00:00:00:00:00 gone',
+      'client <IP> gone',
+    ],
     ['MAC address before a dot and a digit', 'port 00:1a:2b:3c:4d:5e.1 down', 'port <ID>.1 down'],
     ['URL', 'GET https://api.example.com/v1/users?id=5, retrying', 'GET <URL>, retrying'],
     ['s3 URL', 'read s3://bucket-1/a/b.parquet failed', 'read <URL> failed'],

@@ -93,8 +93,12 @@ const STRUCTURAL_MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) =>
   [/(?<![\w:.])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\w:])/g, P.ts],
   // A bare weekday name ("on Tuesday") is a date too.
   [new RegExp(`\\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\\b`, 'g'), P.ts, HAS_WEEKDAY],
-  // MAC addresses (before IPv6, which they resemble; one ending in an IPv4 is an IPv6).
-  [/(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5,}[0-9A-Fa-f]{2}(?![\w:-]|\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\d))/g, P.id],
+  // MAC addresses (before IPv6, which they resemble; one ending in an IPv4 is an IPv6, and so is
+  // one of eight groups that is a valid IPv6: `00:00:…:00` is the address `0:0:…:0` zero-padded).
+  [
+    /(?<![\w:-])(?:[0-9A-Fa-f]{2}[:-]){5,}[0-9A-Fa-f]{2}(?![\w:-]|\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\d))/g,
+    (mac: string) => (isIPv6(mac) ? P.ip : P.id),
+  ],
   // IPv6 candidates (optionally [bracketed]:port), validated so "a:b:c" is left alone.
   [
     /(?<![\w:.])\[?(?:[0-9A-Fa-f]{0,4}:){2,8}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?:%[\w.]+)?\]?(?::\d{1,5})?(?!\w|\.\d|:[0-9A-Fa-f])/g,
