@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { startApp } from './bootstrap.js';
 import { loadConfigOrExit } from './platform/config/config.js';
 import { StartupError } from './platform/database/embedded-postgres.js';
+import { DataDirInUseError } from './platform/database/instance-lock.js';
 
 const log = (msg: string) => console.log(JSON.stringify({ level: 30, time: Date.now(), msg }));
 
@@ -13,7 +14,8 @@ const running = await startApp(config, log).catch((err) => {
   console.error(
     `pillar-loop failed to start: ${err instanceof StartupError ? err.message : err instanceof Error ? err.stack : err}`,
   );
-  process.exit(1);
+  // Another process's DATA_DIR is a configuration mistake (EX_CONFIG, as for a bad variable).
+  process.exit(err instanceof DataDirInUseError ? 78 : 1);
 });
 log(
   `pillar-loop listening on ${running.url} (database: ${running.database.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`,

@@ -1,7 +1,9 @@
 // `npm run migration:run` / `npm run migration:revert`, on DATABASE_URL or the embedded database.
 import { loadConfigOrExit } from '../config/config.js';
 import { secretBoxOf } from '../crypto/secret-box.js';
+import { DataDirInUseError } from './instance-lock.js';
 import { revertLastMigration, runMigrations } from './migrate.js';
+import { StartupError } from './postgres-placement.js';
 import { resolveDatabase } from './resolve-database.js';
 
 const command = process.argv[2];
@@ -10,7 +12,12 @@ if (command !== 'run' && command !== 'revert') {
   process.exit(2);
 }
 const config = loadConfigOrExit();
-const db = await resolveDatabase(config, (msg) => console.log(msg));
+const db = await resolveDatabase(config, (msg) => console.log(msg)).catch((err: unknown) => {
+  // One line for what to change (DATA_DIR in use by a running app: exit 78, as main.ts); a bug with its stack.
+  if (!(err instanceof StartupError)) throw err;
+  console.error(`migration not started: ${err.message}`);
+  process.exit(err instanceof DataDirInUseError ? 78 : 1);
+});
 // Migrations that seal or open stored secrets use the app's key.
 const context = { secretBox: () => secretBoxOf(config) };
 try {

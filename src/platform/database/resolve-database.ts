@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { acquireInstanceLock } from './instance-lock.js';
 
 export interface ResolvedDatabase {
   url: string;
@@ -26,14 +27,44 @@ export function exitWithDatabase(reason: string): never {
   process.exit(70); // EX_SOFTWARE
 }
 
-/** DATABASE_URL when set; otherwise a real embedded PostgreSQL under DATA_DIR/pg. */
+/**
+ * Ends the process when its instance lock is taken over (its heartbeat stalled) or removed: another
+ * process may be starting the database on the same data directory.
+ */
+function exitOnLostLock(why: string): void {
+  console.error(JSON.stringify({ level: 60, time: Date.now(), msg: why }));
+  process.exit(1);
+}
+
+/**
+ * DATABASE_URL when set; otherwise a real embedded PostgreSQL under DATA_DIR/pg, started only
+ * while holding DATA_DIR's instance lock (instance-lock.ts): a second process on the same
+ * DATA_DIR is refused before it touches the running server.
+ */
 export async function resolveDatabase(config: AppConfig, log: (msg: string) => void): Promise<ResolvedDatabase> {
   if (config.databaseUrl)
     return { url: config.databaseUrl, embedded: false, expectStop: () => {}, stop: async () => {} };
-  const db = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, log, {
-    tcp: config.security.embeddedPgTcp,
-    home: config.embeddedPgHome,
-    onUnexpectedExit: exitWithDatabase,
-  });
-  return { url: db.url, embedded: true, expectStop: db.expectStop, stop: db.stop };
+  const lock = await acquireInstanceLock(config.dataDir, { log, onLost: exitOnLostLock });
+  try {
+    const db = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, log, {
+      tcp: config.security.embeddedPgTcp,
+      home: config.embeddedPgHome,
+      onUnexpectedExit: exitWithDatabase,
+    });
+    return {
+      url: db.url,
+      embedded: true,
+      expectStop: db.expectStop,
+      stop: async () => {
+        try {
+          await db.stop();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
 }
