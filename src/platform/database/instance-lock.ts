@@ -35,7 +35,6 @@ export interface LockRecord {
 }
 
 export interface Identity {
-  pid: number;
   pidNamespace: string | null;
   bootId: string | null;
 }
@@ -68,7 +67,6 @@ export function judgeLock(
     record.pidNamespace === self.pidNamespace &&
     record.bootId === self.bootId
   ) {
-    if (record.pid === self.pid) return { kind: 'stale', why: `its process (pid ${record.pid}) is gone` };
     const started = probe(record.pid);
     if (started === null) return { kind: 'stale', why: `its process (pid ${record.pid}) is gone` };
     if (record.startTicks !== null && started !== record.startTicks)
@@ -124,7 +122,6 @@ export function processStartTicks(pid: number): string | null {
 
 export function selfIdentity(): Identity {
   return {
-    pid: process.pid,
     pidNamespace: readLink('/proc/self/ns/pid'),
     bootId: readText('/proc/sys/kernel/random/boot_id'),
   };
