@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync, unlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, open, readFile, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -291,23 +291,17 @@ export async function acquireInstanceLock(dataDir: string, options: LockOptions)
     beating = beating.then(beat);
   }, heartbeatMs);
   timer.unref();
-  // An exit without release() (process.exit, an uncaught error) still frees the lock.
-  const onExit = () => {
-    if (lost) return;
-    try {
-      if (parse(readFileSync(file, 'utf8'))?.token === mine.token) unlinkSync(file);
-    } catch {
-      // already gone
-    }
-  };
-  process.once('exit', onExit);
+  // Only a clean stop removes the lock. An exit without it (process.exit, an uncaught error) leaves
+  // it, like a crash: its server may still be shutting down, and a start in this PID namespace
+  // takes the lock over at once anyway (one in another waits for the heartbeat to go stale).
   return {
     release: async () => {
       clearInterval(timer);
       await beating;
-      process.off('exit', onExit);
-      onExit();
+      if (lost) return;
       lost = true;
+      const found = await readLock(file).catch(() => null);
+      if (found?.record?.token === mine.token) await unlink(file).catch(() => undefined);
     },
   };
 }
