@@ -3,6 +3,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, open, readFile, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { notWritableMessage } from './embedded-postgres.js';
 import { StartupError } from './postgres-placement.js';
 
 /**
@@ -204,7 +205,11 @@ export async function acquireInstanceLock(dataDir: string, options: LockOptions)
       }
       return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // A DATA_DIR this user may not write (a root-owned bind mount): the one line naming the chown.
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+        throw new StartupError(notWritableMessage(dir, code));
       throw err;
     }
   };
