@@ -9,10 +9,7 @@ interface Page<T> {
 /** A list read page by page: `data` and `error` as `useApi`'s (so `Show` takes it), `more` loads the next page. */
 export interface Paged<T> {
   data: T[] | null;
-  /** Why the first page could not be read: there is nothing to show. */
   error: Error | null;
-  /** Why the latest re-read failed while the pages read before stay on screen (see useApi). */
-  stale: Error | null;
   /** Reads the first page again and merges it in front of what is loaded (pages loaded by `more` stay). */
   reload: () => void;
   /** Loads the next page; null when there is none. */
@@ -47,11 +44,7 @@ export function mergeFirstPage<T extends { id: string }>(loaded: Page<T> | null,
  * loaded with `more` instead of falling back to the first page. A null path waits.
  */
 export function usePaged<T extends { id: string }>(path: string | null): Paged<T> {
-  const [state, setState] = useState<{ page: Page<T> | null; error: Error | null; stale: Error | null }>({
-    page: null,
-    error: null,
-    stale: null,
-  });
+  const [state, setState] = useState<{ page: Page<T> | null; error: Error | null }>({ page: null, error: null });
   const [moreBusy, setMoreBusy] = useState(false);
   const [moreError, setMoreError] = useState<string | null>(null);
   // Answers for an older path are dropped.
@@ -59,13 +52,13 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
   current.current = path;
 
   useEffect(() => {
-    setState({ page: null, error: null, stale: null });
+    setState({ page: null, error: null });
     setMoreError(null);
     if (path === null) return;
     let live = true;
     api<Page<T>>(path).then(
-      (page) => live && setState({ page, error: null, stale: null }),
-      (error: Error) => live && setState({ page: null, error, stale: null }),
+      (page) => live && setState({ page, error: null }),
+      (error: Error) => live && setState({ page: null, error }),
     );
     return () => {
       live = false;
@@ -77,12 +70,10 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
     if (asked === null) return;
     api<Page<T>>(asked).then(
       (first) => {
-        if (current.current === asked)
-          setState((s) => ({ page: mergeFirstPage(s.page, first), error: null, stale: null }));
+        if (current.current === asked) setState((s) => ({ page: mergeFirstPage(s.page, first), error: null }));
       },
       (error: Error) => {
-        // What is loaded stays on screen; with nothing loaded yet, the failure is the page's error.
-        if (current.current === asked) setState((s) => (s.page === null ? { ...s, error } : { ...s, stale: error }));
+        if (current.current === asked) setState((s) => ({ ...s, error }));
       },
     );
   }, []);
@@ -105,7 +96,6 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
             nextCursor: next.nextCursor,
           },
           error: null,
-          stale: s.stale,
         };
       });
     } catch (e) {
@@ -118,7 +108,6 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
   return {
     data: state.page?.items ?? null,
     error: state.error,
-    stale: state.stale,
     reload,
     more: cursor === null ? null : () => void more(),
     moreBusy,
