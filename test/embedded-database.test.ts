@@ -1,42 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './support/free-port.js';
+import { serviceProcesses, type ServiceProcess } from './support/service-processes.js';
 import { eventually } from './support/test-app.js';
 
 /** The built service (`npm start`) on its own embedded PostgreSQL, in a bare environment: no LANG, no LC_*. */
 describe('the service process and its embedded PostgreSQL server', () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-embedded-'));
   const keys = {
     SECRETS_KEY: randomBytes(32).toString('hex'),
     ADMIN_API_KEY: `admin-${randomBytes(16).toString('hex')}`,
     AUDIT_SIGNING_KEY: randomBytes(32).toString('hex'),
   };
-  const children: ChildProcess[] = [];
-  let app: ReturnType<typeof start>;
+  const { dataDir, run, postmasterPid, cleanup } = serviceProcesses('pillar-loop-embedded-');
+  let app: ServiceProcess;
   let port: number;
   let pgPort: number;
 
-  function start(env: Record<string, string>, uid?: number) {
-    const child = spawn(process.execPath, ['dist/src/main.js'], {
-      // Only what is named here: the test runner's LANG/LC_* are not passed on.
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(uid === undefined ? {} : { uid, gid: uid }),
-    });
-    children.push(child);
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    return { child, output: () => output };
-  }
-
-  const postmasterPid = () => Number(readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  // Only what is named here: the test runner's LANG/LC_* are not passed on.
+  const start = (env: Record<string, string>, uid?: number) => run([process.execPath, 'dist/src/main.js'], env, uid);
 
   beforeAll(async () => {
     port = await freePort();
@@ -55,17 +41,7 @@ describe('the service process and its embedded PostgreSQL server', () => {
     );
   });
 
-  afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    if (existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))) {
-      try {
-        process.kill(postmasterPid(), 'SIGINT');
-      } catch {
-        /* already gone */
-      }
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(cleanup);
 
   it('creates its cluster in UTF8 whatever the locale variables say', async () => {
     const client = new pg.Client({

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from './support/free-port.js';
+import { serviceProcesses, type ServiceProcess } from './support/service-processes.js';
 import { eventually } from './support/test-app.js';
 
 /**
@@ -33,36 +33,12 @@ function ownPidNamespace(): string[] {
  * takes the data directory over at once.
  */
 describe('one process per DATA_DIR', () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-lock-'));
-  const children: ChildProcess[] = [];
+  const { dataDir, run, cleanup } = serviceProcesses('pillar-loop-lock-');
   let port: number;
   let pgPort: number;
 
-  afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
-    if (existsSync(pidFile)) {
-      try {
-        process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGINT');
-      } catch {
-        /* already gone */
-      }
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(cleanup);
 
-  function run(command: string[], env: Record<string, string> = {}) {
-    const [file, ...args] = command;
-    const child = spawn(file, args, {
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    return { child, output: () => output };
-  }
   const app = (env: Record<string, string> = {}) =>
     run([process.execPath, 'dist/src/main.js'], { PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), ...env });
 
@@ -79,7 +55,7 @@ describe('one process per DATA_DIR', () => {
   const incident = (id: string) =>
     fetch(`${base()}/incidents/${id}`, { headers: { Authorization: `Bearer ${key()}` } });
 
-  async function expectRefused(second: ReturnType<typeof run>) {
+  async function expectRefused(second: ServiceProcess) {
     // Refused at once: one that starts instead keeps running (and, before the lock, had stopped the first's database).
     await eventually(async () => second.child.exitCode !== null, 'the second process to be refused', 30_000);
     expect(second.child.exitCode).toBe(78);
@@ -89,7 +65,7 @@ describe('one process per DATA_DIR', () => {
     expect(second.output()).not.toMatch(/orphaned|\n\s+at /);
   }
 
-  let first: ReturnType<typeof run> | undefined;
+  let first: ServiceProcess | undefined;
   let id: string;
 
   it('refuses a second app and the migration command, and the first keeps its database', async () => {

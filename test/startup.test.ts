@@ -1,52 +1,23 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './support/free-port.js';
+import { serviceProcesses } from './support/service-processes.js';
 import { eventually } from './support/test-app.js';
 
 /** The built service as `npm start` runs it, on its own embedded PostgreSQL. */
 describe('the service process on its embedded PostgreSQL', () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-start-'));
-  const children: ChildProcess[] = [];
+  const { dataDir, run, cleanup } = serviceProcesses('pillar-loop-start-');
   let port: number;
   let pgPort: number;
 
-  afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    // The orphan of the SIGKILL case is stopped by the restart; make sure nothing is left.
-    const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
-    if (existsSync(pidFile)) {
-      try {
-        process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGINT');
-      } catch {
-        /* already gone */
-      }
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  // The orphan of the SIGKILL case is stopped by the restart; cleanup makes sure nothing is left.
+  afterAll(cleanup);
 
-  function start(env: Record<string, string> = {}) {
-    const child = spawn(process.execPath, ['dist/src/main.js'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        EMBEDDED_PG_PORT: String(pgPort),
-        LOG_LEVEL: 'warn',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    return { child, output: () => output };
-  }
+  const start = (env: Record<string, string> = {}) =>
+    run([process.execPath, 'dist/src/main.js'], { PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), ...env });
 
   const base = () => `http://127.0.0.1:${port}`;
   const ready = () =>
@@ -180,15 +151,9 @@ describe('the service process on its embedded PostgreSQL', () => {
     await once(badUrl.child, 'exit');
     expect(badUrl.output()).toMatch(/DATABASE_URL must use the postgres:\/\/ scheme/);
     // The migration command (`npm run migration:run`) says it the same way: one line, exit 78, no stack trace.
-    const migrate = spawn(process.execPath, ['dist/src/platform/database/migrate.cli.js', 'run'], {
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, DB_POOL_SIZE: 'x' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let said = '';
-    migrate.stdout!.on('data', (d) => (said += d));
-    migrate.stderr!.on('data', (d) => (said += d));
-    const [migrateCode] = await once(migrate, 'close');
-    expect({ code: migrateCode, said }).toEqual({
+    const migrate = run([process.execPath, 'dist/src/platform/database/migrate.cli.js', 'run'], { DB_POOL_SIZE: 'x' });
+    const [migrateCode] = await once(migrate.child, 'close');
+    expect({ code: migrateCode, said: migrate.output() }).toEqual({
       code: 78,
       said: 'Invalid configuration: DB_POOL_SIZE must be an integer, got "x"\n',
     });
