@@ -44,6 +44,17 @@ export function notWritableMessage(dataDir: string, code: string | undefined, ui
   return `DATA_DIR ${dataDir} is not writable by ${who} (${code ?? 'error'}): chown it to the app's user (chown -R ${chownTo} ${dataDir}), or set DATABASE_URL`;
 }
 
+/** Creates `folder` (and what is above it), or stops the start with one line saying what to set. */
+export async function createDataFolder(folder: string): Promise<void> {
+  try {
+    await mkdir(folder, { recursive: true });
+  } catch (err) {
+    throw new StartupError(
+      `cannot create the data folder ${folder} (${(err as NodeJS.ErrnoException).code}): set DATA_DIR to a folder you may write, or set DATABASE_URL`,
+    );
+  }
+}
+
 async function superuserPassword(file: string): Promise<{ password: string; generated: boolean }> {
   const unwritable = (err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
@@ -305,13 +316,7 @@ async function placeServer(
 ): Promise<{ bin: string; data: string }> {
   const { nativeDir, key } = packagedPostgres();
   const parent = path.dirname(dataDir);
-  try {
-    await mkdir(parent, { recursive: true });
-  } catch (err) {
-    throw new StartupError(
-      `cannot create the data folder ${parent} (${(err as NodeJS.ErrnoException).code}): set DATA_DIR to a folder you may write, or set DATABASE_URL`,
-    );
-  }
+  await createDataFolder(parent);
   if (!ids) return { bin: path.join(nativeDir, 'bin'), data: dataDir };
 
   let bin = path.join(nativeDir, 'bin');

@@ -3,7 +3,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, open, readFile, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { notWritableMessage } from './embedded-postgres.js';
+import { createDataFolder, notWritableMessage } from './embedded-postgres.js';
 import { StartupError } from './postgres-placement.js';
 
 /**
@@ -170,13 +170,7 @@ export interface LockOptions {
 export async function acquireInstanceLock(dataDir: string, options: LockOptions): Promise<InstanceLock> {
   const { log = () => {}, onLost, heartbeatMs = HEARTBEAT_MS, staleMs = STALE_MS, pollMs = 250 } = options;
   const dir = path.resolve(dataDir);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (err) {
-    throw new StartupError(
-      `cannot create the data folder ${dir} (${(err as NodeJS.ErrnoException).code}): set DATA_DIR to a folder you may write, or set DATABASE_URL`,
-    );
-  }
+  await createDataFolder(dir);
   const file = path.join(dir, LOCK_FILE);
   const self = selfIdentity();
   const mine: LockRecord = {
