@@ -77,8 +77,7 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
         ...payload.alerts.filter((a) => a.status === 'resolved'),
         ...payload.alerts.filter((a) => a.status === 'firing'),
       ];
-      const resolutions = await this.recentResolutions(tenantId, payload.alerts, settings);
-      const unseenEnds = await this.recentUnmatchedEnds(tenantId, payload.alerts, settings);
+      const { resolutions, unseenEnds } = await this.lateCopyEvidence(tenantId, payload.alerts, settings);
       const resolvedHere = new Set<string>();
       for (const alert of ordered) {
         const alertname = alert.labels.alertname;
@@ -162,28 +161,24 @@ export class ReceiveAlertsHandler implements ICommandHandler<ReceiveAlerts> {
     return taken;
   }
 
-  /** The payload's firing alerts' last resolutions by monitoring within the tenant's `lateCopySeconds`: one query. */
-  private recentResolutions(
+  /**
+   * What the payload's firing alerts are judged against, within the tenant's `lateCopySeconds`: each
+   * one's last resolution by monitoring, and the latest `endsAt` of its resolutions that found no
+   * incident (both asked at once); nothing with the check off.
+   */
+  private async lateCopyEvidence(
     tenantId: string,
     alerts: WebhookAlert[],
     settings: IntakeSettings,
-  ): Promise<Map<string, AlertResolution>> {
+  ): Promise<{ resolutions: Map<string, AlertResolution>; unseenEnds: Map<string, Date> }> {
     const withinMs = settings.alertmanager.lateCopySeconds * 1000;
-    if (withinMs === 0) return Promise.resolve(new Map());
+    if (withinMs === 0) return { resolutions: new Map(), unseenEnds: new Map() };
     const fingerprints = [...new Set(alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint))];
-    return this.queries.execute(new FindRecentAlertResolutions({ tenantId, fingerprints, withinMs }));
-  }
-
-  /** The payload's firing alerts' unmatched resolutions within the tenant's `lateCopySeconds`, latest `endsAt` each: one query. */
-  private recentUnmatchedEnds(
-    tenantId: string,
-    alerts: WebhookAlert[],
-    settings: IntakeSettings,
-  ): Promise<Map<string, Date>> {
-    const withinMs = settings.alertmanager.lateCopySeconds * 1000;
-    if (withinMs === 0) return Promise.resolve(new Map());
-    const fingerprints = [...new Set(alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint))];
-    return this.unmatched.lastEnds(tenantId, fingerprints, withinMs);
+    const [resolutions, unseenEnds] = await Promise.all([
+      this.queries.execute(new FindRecentAlertResolutions({ tenantId, fingerprints, withinMs })),
+      this.unmatched.lastEnds(tenantId, fingerprints, withinMs),
+    ]);
+    return { resolutions, unseenEnds };
   }
 
   /**
