@@ -24,6 +24,24 @@ const MIXED: Quality = {
 const NONE_PASS: Quality = Object.fromEntries(Object.keys(MIXED).map((k) => [k, { p95_ms: 900, error_rate: 0 }]));
 
 /**
+ * The canary step's trial ended `outcome` with the canary restored within its SLA: its summary is
+ * `said` followed by the restore's time, and the run's history tells that summary.
+ */
+function expectRestoredAs(run: any, step: any, outcome: string, said: string) {
+  expect(step.output).toMatchObject({
+    stage: 'done',
+    outcome,
+    restore: { slaMs: 15_000, withinSla: true },
+    endedAt: expect.any(String),
+  });
+  expect(step.canary).toMatchObject({ outcome, restore: { withinSla: true } });
+  const [before, tail] = step.output.summary.split('; the canary was restored in ');
+  expect(before).toBe(said);
+  expect(tail).toMatch(/^\d+ ms \(SLA 15000 ms met\)$/);
+  expect(run.transitions.some((t: any) => t.stepId === 'tune_on_canary' && t.note === step.output.summary)).toBe(true);
+}
+
+/**
  * Canary and promote (DESIGN §13, issue 27) against a real database, real HTTP and a real local
  * receiver playing the canary: its candidates have known quality, so the test knows which one
  * must win.
@@ -304,19 +322,7 @@ describe('canary and promote', () => {
         'passed',
         ...Array(4).fill('not_tried'),
       ]);
-      expect(step.output).toMatchObject({
-        stage: 'done',
-        outcome: 'interrupted',
-        restore: { slaMs: 15_000, withinSla: true },
-        endedAt: expect.any(String),
-      });
-      expect(step.canary).toMatchObject({ outcome: 'interrupted', restore: { withinSla: true } });
-      const [said, tail] = step.output.summary.split('; the canary was restored in ');
-      expect(said).toBe(`interrupted (${run.reason}): 1 of 2 tried passed, 4 not tried`);
-      expect(tail).toMatch(/^\d+ ms \(SLA 15000 ms met\)$/);
-      expect(run.transitions.some((t: any) => t.stepId === 'tune_on_canary' && t.note === step.output.summary)).toBe(
-        true,
-      );
+      expectRestoredAs(run, step, 'interrupted', `interrupted (${run.reason}): 1 of 2 tried passed, 4 not tried`);
     });
 
     it('past its deadline mid-trial: the canary is restored, the step times out, and the verdict is the failure it was', async () => {
@@ -498,21 +504,12 @@ describe('canary and promote', () => {
     });
     const step = run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
     expect(step).toMatchObject({ status: 'failed', error });
-    expect(step.output).toMatchObject({
-      stage: 'done',
-      outcome: 'failed',
-      winner: { index: 2, score: -160 },
-      restore: { slaMs: 15_000, withinSla: true },
-      endedAt: expect.any(String),
-    });
-    expect(step.canary).toMatchObject({ outcome: 'failed', restore: { withinSla: true } });
-    const [said, tail] = step.output.summary.split('; the canary was restored in ');
-    expect(said).toBe(
+    expect(step.output).toMatchObject({ winner: { index: 2, score: -160 } });
+    expectRestoredAs(
+      run,
+      step,
+      'failed',
       `failed (${error}): 3 of 6 tried passed; candidate 2 {"timeoutMs":5000,"concurrency":8,"cacheMb":512} (score -160) was not promoted`,
-    );
-    expect(tail).toMatch(/^\d+ ms \(SLA 15000 ms met\)$/);
-    expect(run.transitions.some((t: any) => t.stepId === 'tune_on_canary' && t.note === step.output.summary)).toBe(
-      true,
     );
   });
 
