@@ -40,15 +40,16 @@ export function secretForms(secret: string): string[] {
 }
 
 /**
- * `value` (an outbound call's parsed answer, or an error text) with every form (secretForms) of
- * every secret in `secrets` replaced by REDACTED, in every string and key. The one place an
- * outbound answer loses the secrets its call carried (an actuator's headers, a channel's sealed
- * URL) before it is stored, logged or shown: receivers that echo the request (debug endpoints,
- * proxies, an error page naming the path) would otherwise hand them to every viewer.
+ * A function that returns a value (an outbound call's parsed answer, or an error text) with every
+ * form (secretForms) of every secret in `secrets` replaced by REDACTED, in every string and key.
+ * The one place an outbound answer loses the secrets its call carried (an actuator's headers, a
+ * channel's sealed URL) before it is stored, logged or shown: receivers that echo the request
+ * (debug endpoints, proxies, an error page naming the path) would otherwise hand them to every
+ * viewer. The forms are worked out once, for all the parts of one answer.
  */
-export function redactSecrets<T>(value: T, secrets: readonly string[]): T {
+export function secretRedactor(secrets: readonly string[]): <T>(value: T) => T {
   const forms = [...new Set(secrets.filter((s) => s !== '').flatMap(secretForms))].filter((f) => f !== '');
-  if (forms.length === 0) return value;
+  if (forms.length === 0) return (value) => value;
   const whole = new Set(forms.filter((f) => f.length < MIN_EMBEDDED_CHARS));
   // Shortest first: a longer form holding a shorter one is cut where the shorter one is.
   const embedded = forms.filter((f) => f.length >= MIN_EMBEDDED_CHARS).sort((a, b) => a.length - b.length);
@@ -60,5 +61,5 @@ export function redactSecrets<T>(value: T, secrets: readonly string[]): T {
     if (Array.isArray(v)) return v.map(walk);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), walk(x)]));
   };
-  return walk(value) as T;
+  return <T>(value: T) => walk(value) as T;
 }

@@ -5,7 +5,7 @@ import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { Egress, EgressFailure, type OutboundRequest } from '../../../platform/egress/egress.js';
-import { redactSecrets } from '../../../platform/egress/redact-secrets.js';
+import { secretRedactor } from '../../../platform/egress/redact-secrets.js';
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
@@ -140,14 +140,15 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
       const answer = await this.egress.send(url, request);
       const retryAfter = answer.headers['retry-after'];
       // The sealed parts are cut from the answer before its first words are taken, and from the error made of them.
+      const redact = secretRedactor(sealed);
       const outcome = attemptOutcome(
         answer.status,
         typeof retryAfter === 'string' ? retryAfter : null,
-        redactSecrets(answer.body, sealed),
+        redact(answer.body),
       );
       return {
         ...outcome,
-        error: redactSecrets(outcome.error, sealed),
+        error: redact(outcome.error),
         httpStatus: answer.status,
       };
     } catch (err) {

@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { Egress, EgressFailure } from '../../../platform/egress/egress.js';
-import { redactSecrets } from '../../../platform/egress/redact-secrets.js';
+import { secretRedactor } from '../../../platform/egress/redact-secrets.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
 import { classifyAnswer, MAX_ANSWER_BYTES } from './actuator-answer.js';
@@ -79,16 +79,16 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
       // headers, or the step's callback token, into a step's output or error, which every viewer
       // of the tenant reads (ADR 0013): cut from the text before anything is taken out of it, and
       // from what was parsed (escaped forms).
-      const sealed = [...Object.values(headers), secret, ...callbackToken(c.payload)];
+      const redact = secretRedactor([...Object.values(headers), secret, ...callbackToken(c.payload)]);
       const answered = classifyAnswer(
         answer.status,
         typeof retryAfter === 'string' ? retryAfter : null,
-        redactSecrets(answer.body, sealed),
+        redact(answer.body),
       );
       return {
         ...answered,
-        body: redactSecrets(answered.body, sealed),
-        error: redactSecrets(answered.error, sealed),
+        body: redact(answered.body),
+        error: redact(answered.error),
         durationMs: Date.now() - started,
       };
     } catch (err) {
