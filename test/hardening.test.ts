@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import { ADMIN_KEY, startTestApp, type TestApp } from './support/test-app.js';
+import http, { type Server } from 'node:http';
+import net from 'node:net';
+import pg from 'pg';
+import { LoopProgressHub } from '../src/integration/loop-progress/loop-progress.hub.js';
+import { watchStreamRequests } from './support/sse.js';
+import { ADMIN_KEY, eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
 const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -262,6 +266,34 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
     }
     expect(again.status).toBe(200);
     for (const s of [a2, b1, other, again]) s.close();
+  });
+
+  it('gives a stream’s place back when its client left while it was being authenticated', async () => {
+    const key = await app.keyFor('initech', 'viewer');
+    const watch = watchStreamRequests(app.app.getHttpServer() as Server);
+    const blocker = new pg.Client({ connectionString: app.database.url });
+    await blocker.connect();
+    try {
+      // Authentication waits for the key table while the client asks for its stream, and leaves.
+      await blocker.query('BEGIN; LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE');
+      const client = net.connect(Number(new URL(app.url).port), '127.0.0.1');
+      await new Promise((resolve) => client.once('connect', resolve));
+      client.write(`GET /integration/stream HTTP/1.1\r\nHost: pillar-loop\r\nAuthorization: Bearer ${key}\r\n\r\n`);
+      await eventually(async () => watch.seen.length === 1, 'the request to arrive');
+      client.end();
+      await eventually(async () => !watch.seen[0].isOpen(), 'the server to see the client go');
+      await blocker.query('COMMIT');
+      await eventually(async () => watch.seen[0].status() !== null, 'the stream to be authenticated and opened');
+    } finally {
+      await blocker.end();
+      watch.stop();
+    }
+    // The key's two places are free: the stream of the client that left is not held (nor subscribed).
+    expect(app.app.get(LoopProgressHub).tenantStreamCount('initech')).toBe(0);
+    const url = `${app.url}/integration/stream`;
+    const streams = [await openStream(url, key), await openStream(url, key)];
+    expect(streams.map((s) => s.status)).toEqual([200, 200]);
+    for (const s of streams) s.close();
   });
 
   it('throttles failed authentication per client address: 429 with Retry-After for the guesses, never for a valid key (issue 20)', async () => {

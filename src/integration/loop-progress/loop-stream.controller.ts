@@ -120,6 +120,9 @@ export class LoopStreamController {
     cleanups.push(this.hub.trackStream(close));
     // Authenticated once, here: the stream ends when its key is revoked or its session ends (ADR 0011).
     cleanups.push(this.credentials.watch(p, close));
+    // The client left while the stream was being authenticated (a slow database, a tab navigating away):
+    // its 'close' came before anyone listened, and the stream would stay subscribed, and counted, for ever.
+    if (res.destroyed) close();
     return {
       send: (data: unknown, event = 'loop_progress') => {
         if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
