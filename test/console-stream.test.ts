@@ -11,7 +11,7 @@ import ts from 'typescript';
  * under a new session of the same key. The module runs as the browser would run it, compiled as it
  * is, against an EventSource and fetch that this test drives by hand (no Web Locks: the tab opens
  * its own stream, the path every tab falls back to). What is asserted is what pages hear: every
- * event passed on, and RECONNECTED (read again) after any break.
+ * event passed on, and RECONNECTED (read again) at the first open and after any break.
  */
 describe('the console stream after a break', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pillar-loop-stream-'));
@@ -106,6 +106,22 @@ describe('the console stream after a break', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('the first open tells the pages to read again: they read before it opened, and what happened in between was never told', async () => {
+    const stream = await loadStream();
+    heard.length = 0;
+    stream.subscribe('run_progress', (d) => heard.push(`event ${JSON.stringify(d)}`));
+    stream.subscribe(stream.RECONNECTED, () => heard.push('read again'));
+    stream.setStreamSession(session);
+    const es = FakeEventSource.all.at(-1)!;
+    es.opened();
+    es.emit('run_progress', { n: 1 });
+    expect(heard).toEqual([]); // held until the open is checked
+    await answer(session);
+    es.emit('run_progress', { n: 2 });
+    expect(heard).toEqual(['read again', 'event {"n":1}', 'event {"n":2}']);
+    stream.setStreamSession(null);
+  });
+
   it('a drop while the session check is out: the reopen, once checked, tells the pages to read again', async () => {
     const stream = await loadStream();
     heard.length = 0;
@@ -146,7 +162,7 @@ describe('the console stream after a break', () => {
     es.opened();
     es.emit('run_progress', { n: 3 });
     await answer(renewed);
-    expect(heard).toEqual(['event {"n":1}', 'read again', 'event {"n":3}']);
+    expect(heard).toEqual(['read again', 'event {"n":1}', 'read again', 'event {"n":3}']);
     stream.setStreamSession(null);
   });
 });

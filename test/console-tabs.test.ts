@@ -247,6 +247,49 @@ describe('console tabs share one live stream', () => {
     });
   }, 120_000);
 
+  it('an incident reported before a tab’s stream opened, or while its list was still being read, shows in it', async () => {
+    const key = await app.keyFor('tabs-late', 'operator');
+    await inContext(async (context) => {
+      const tab = await context.newPage();
+      await signIn(tab, app.url, key);
+      // The stream of the incidents page is held in the browser until an incident is reported and its loop done:
+      // the list was read before, no event names it; only the list read once the stream is open can show it.
+      const streams: Route[] = [];
+      await context.route('**/integration/stream', (route) => void streams.push(route));
+      await tab.goto(`${app.url}/console/incidents`);
+      await tab.getByText('No incidents match.').waitFor();
+      await eventually(async () => streams.length > 0, 'the tab to ask for its stream');
+      const beforeOpen = await report(key, 'BeforeOpenError');
+      await completes(key, beforeOpen);
+      await context.unroute('**/integration/stream');
+      for (const route of streams) await route.continue().catch(() => undefined); // one of a page already left
+      await lists(tab, beforeOpen);
+      await eventually(async () => serverStreams('tabs-late') === 1, 'the stream to open');
+
+      // The page comes back (its stream stays open) and reads its list: each read is answered by the service at
+      // once but reaches the page only after an incident is reported and its loop done, the latest read first.
+      const nav = tab.getByRole('navigation', { name: 'main' });
+      await nav.getByRole('link', { name: 'Runs', exact: true }).click();
+      await tab.getByRole('heading', { name: 'Runs' }).waitFor();
+      const reads: Array<() => Promise<void>> = [];
+      const listRead = (url: URL) => url.pathname === '/incidents';
+      await context.route(listRead, async (route) => {
+        const response = await route.fetch();
+        reads.push(() => route.fulfill({ response }));
+      });
+      await nav.getByRole('link', { name: 'Incidents', exact: true }).click();
+      await eventually(async () => reads.length > 0, 'the list to be read');
+      const whileReading = await report(key, 'WhileReadingError');
+      await completes(key, whileReading);
+      // The page heard of it while its list was out: it read the list again.
+      await eventually(async () => reads.length > 1, 'the list to be read again');
+      for (const answer of reads.reverse()) await answer();
+      await context.unroute(listRead);
+      await lists(tab, whileReading);
+      expect(await shows(tab, beforeOpen)).toBe(true);
+    });
+  }, 120_000);
+
   it('a session that expires while its tabs are open brings back the sign-in form in every tab, from the stream alone', async () => {
     const key = await app.keyFor('tabs-expiry', 'viewer');
     await inContext(async (context) => {

@@ -17,9 +17,10 @@ import { SESSION_CHANGED, SESSION_ENDED, type Session } from './client';
  *   they get by id (incidentId, runId, …).
  * - **Reconnects**: EventSource reconnects by itself after a dropped connection; when it gives up
  *   (an error status: the session ended, too many streams, a proxy's 502) the source is dropped
- *   and opened again after a back-off while anyone still listens. After any break, and when a tab
- *   takes over from a leader that left, every tab's listeners of {@link RECONNECTED} are told, so
- *   they can read again what they may have missed.
+ *   and opened again after a back-off while anyone still listens. Each time the stream is open
+ *   (again) and checked, every tab's listeners of {@link RECONNECTED} are told, so they can read
+ *   again what they may have missed: after a break, when a tab takes over from a leader that left,
+ *   and at the first open too, since the pages read before their stream opened.
  * - **Whose stream**: the cookie is the browser's, so a stream opened (or reopened by the browser)
  *   after another tab signed in as someone else is that someone's. Each time the stream opens, its
  *   events are held back until `GET /auth/session` says the cookie is still this tab's session; if
@@ -63,7 +64,10 @@ const attached = new Map<string, (e: MessageEvent<string>) => void>();
 let source: EventSource | null = null;
 /** The events of the source's latest open, held back until its session is checked; null: checked. */
 let held: Relay[] | null = null;
-/** A break (error, or another leader's end) happened since the last open: the next open is a reconnect. */
+/**
+ * Events may have been missed since the pages read (they read before the stream opened, or it broke, or
+ * another leader's ended): the next checked open tells them to read again.
+ */
 let broken = false;
 let retryMs = 0;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -85,11 +89,7 @@ const scopeOf = (session: StreamSession) => JSON.stringify([session.tenantId, se
 export function setStreamSession(session: StreamSession | null) {
   const next = session ? scopeOf(session) : null;
   if (next === scope) return;
-  const renewed = scope !== null && next !== null;
   leave();
-  // A new session of the same key (main.tsx carries on with it): what the old stream missed since
-  // its last open, and the events held back for the new cookie, were never passed on: a reconnect.
-  broken = renewed;
   scope = next;
   start();
 }
@@ -127,6 +127,7 @@ function receive(message: Relay): void {
 /** Joins the stream while anyone listens: the session's leader election, or a stream of the tab's own. */
 function start(): void {
   if (channel || source || retryTimer || !scope || listenerCount() === 0) return;
+  broken = true;
   if (shared()) join(`pillar-loop:stream:${scope}`);
   else open();
 }
@@ -138,20 +139,18 @@ function join(name: string): void {
   const quit = new AbortController();
   stepDown = () => quit.abort();
   // Held until stepDown resolves it (or the tab goes, which releases it).
-  const lead = (takeover: boolean) =>
-    new Promise<void>((resolve) => {
-      if (quit.signal.aborted || channel !== ch) return resolve();
-      stepDown = resolve;
-      // Events between the last leader's end and this open were missed by every tab.
-      broken ||= takeover;
-      open();
-    });
-  // Asked without waiting first, so a tab that waited knows it takes over from a leader that left.
-  void navigator.locks.request(name, { ifAvailable: true }, (lock) => {
-    if (lock) return lead(false);
-    navigator.locks.request(name, { signal: quit.signal }, () => lead(true)).catch(() => undefined); // aborted: left
-    return undefined;
-  });
+  navigator.locks
+    .request(
+      name,
+      { signal: quit.signal },
+      () =>
+        new Promise<void>((resolve) => {
+          if (quit.signal.aborted || channel !== ch) return resolve();
+          stepDown = resolve;
+          open();
+        }),
+    )
+    .catch(() => undefined); // aborted: left
 }
 
 function attach(es: EventSource, event: string): void {

@@ -50,15 +50,21 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
   // Answers for an older path are dropped.
   const current = useRef(path);
   current.current = path;
+  // Reads may answer out of order (a live update's re-read asked while the first read was still out):
+  // an answer asked before the one on screen is dropped, or it would put back what that one added.
+  const asked = useRef(0);
+  const shown = useRef(0);
+  const newest = (n: number) => n > shown.current && ((shown.current = n), true);
 
   useEffect(() => {
     setState({ page: null, error: null });
     setMoreError(null);
     if (path === null) return;
     let live = true;
+    const n = ++asked.current;
     api<Page<T>>(path).then(
-      (page) => live && setState({ page, error: null }),
-      (error: Error) => live && setState({ page: null, error }),
+      (page) => live && newest(n) && setState({ page, error: null }),
+      (error: Error) => live && newest(n) && setState({ page: null, error }),
     );
     return () => {
       live = false;
@@ -66,14 +72,16 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
   }, [path]);
 
   const reload = useCallback(() => {
-    const asked = current.current;
-    if (asked === null) return;
-    api<Page<T>>(asked).then(
+    const path = current.current;
+    if (path === null) return;
+    const n = ++asked.current;
+    api<Page<T>>(path).then(
       (first) => {
-        if (current.current === asked) setState((s) => ({ page: mergeFirstPage(s.page, first), error: null }));
+        if (current.current === path && newest(n))
+          setState((s) => ({ page: mergeFirstPage(s.page, first), error: null }));
       },
       (error: Error) => {
-        if (current.current === asked) setState((s) => ({ ...s, error }));
+        if (current.current === path && newest(n)) setState((s) => ({ ...s, error }));
       },
     );
   }, []);

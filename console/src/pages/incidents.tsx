@@ -38,6 +38,7 @@ export function Incidents() {
   const [loops, setLoops] = useState<Record<string, LoopStatus>>({});
 
   // New incidents appear as their loops start (in front of the pages loaded); known ones show their progress.
+  // News while the list is still being read is read again too: that read may have been answered before it.
   // After a break in the stream the list is read again: incidents reported meanwhile were not told.
   const refetch = useThrottled(list.reload, 1000);
   useStream(
@@ -46,7 +47,7 @@ export function Incidents() {
       if (event === RECONNECTED) return refetch();
       const status = data as LoopStatus;
       setLoops((l) => ({ ...l, [status.incidentId]: status }));
-      if (items && !items.some((i) => i.id === status.incidentId)) refetch();
+      if (!items?.some((i) => i.id === status.incidentId)) refetch();
     },
     ['loop_progress', RECONNECTED],
   );
