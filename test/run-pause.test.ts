@@ -246,6 +246,7 @@ describe('pause, retry, skip and roll back a run', () => {
     const { run } = await pausedRun();
     // A step of the steps, with a check after it to judge the fix: the skip is offered.
     expect(run.skipRefusal).toBeNull();
+    expect(run.skipRefusalReason).toBeNull();
     await app.http.post(`/runs/${run.id}/steps/reduce_batch/skip`).set(auth(operator)).send({}).expect(200);
     const done = await runWhere(run.id, (r) => r.phase === 'done', 'the run to finish after the skip');
     expect(done.status).toBe('succeeded');
@@ -275,6 +276,9 @@ describe('pause, retry, skip and roll back a run', () => {
       // The run, its reason and the console say what the server accepts: no skip.
       expect(run.reason).toMatch(/^step memory_ok failed: .*; waiting for an operator to retry or roll back$/);
       expect(run.skipRefusal).toMatch(/^a failed verification check cannot be skipped: /);
+      // The same for a person (the console's text): no routes in it.
+      expect(run.skipRefusal.startsWith(`${run.skipRefusalReason}; retry it (POST `)).toBe(true);
+      expect(run.skipRefusalReason).not.toContain('POST');
 
       const skip = await app.http.post(`/runs/${runId}/steps/memory_ok/skip`).set(auth(operator)).send({});
       expect(skip.status).toBe(409);

@@ -1681,6 +1681,8 @@ export interface components {
             rollbackRequestedBy: string | null;
             /** @description why POST …/steps/:pausedOnStep/skip would be refused (409): a failed verification check, or a run nothing else would judge; null when it is not paused or a skip would be accepted */
             skipRefusal: string | null;
+            /** @description skipRefusal in words for a person, without the routes (retry and roll back stay open); null with it */
+            skipRefusalReason: string | null;
             /** Format: date-time */
             startedAt: string | null;
             startedBy: string;
@@ -2320,6 +2322,8 @@ export interface components {
             rollbackRequestedBy: string | null;
             /** @description why POST …/steps/:pausedOnStep/skip would be refused (409): a failed verification check, or a run nothing else would judge; null when it is not paused or a skip would be accepted */
             skipRefusal: string | null;
+            /** @description skipRefusal in words for a person, without the routes (retry and roll back stay open); null with it */
+            skipRefusalReason: string | null;
             /** Format: date-time */
             startedAt: string | null;
             startedBy: string;
@@ -2909,6 +2913,8 @@ export interface components {
             rollbackRequestedBy: string | null;
             /** @description why POST …/steps/:pausedOnStep/skip would be refused (409): a failed verification check, or a run nothing else would judge; null when it is not paused or a skip would be accepted */
             skipRefusal: string | null;
+            /** @description skipRefusal in words for a person, without the routes (retry and roll back stay open); null with it */
+            skipRefusalReason: string | null;
             /** Format: date-time */
             startedAt: string | null;
             startedBy: string;

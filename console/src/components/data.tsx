@@ -1,23 +1,39 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError, api } from '../api/client';
-import { subscribe, type TenantStream } from '../api/stream';
+import { RECONNECTED, TENANT_STREAM, subscribe, type TenantStream } from '../api/stream';
 
 export interface Loaded<T> {
+  /** The last good answer: kept on screen when a later read fails (see `stale`). */
   data: T | null;
+  /** Why the first read failed: there is nothing to show. */
   error: Error | null;
+  /**
+   * Why the latest re-read failed (a 502 from a proxy during a deploy) while `data`, an older answer,
+   * stays on screen; cleared by the next read that succeeds (the next live event, a reconnect).
+   */
+  stale?: Error | null;
   reload: () => void;
 }
 
-/** GETs a path; reload() fetches again. A null path waits (and makes no request). */
+/**
+ * GETs a path; reload() fetches again. A null path waits (and makes no request). A re-read that
+ * fails keeps the last good answer (`data`) and says why in `stale`: one failed refresh must not
+ * replace a live page with an error, nor unmount what listens for the next update.
+ */
 export function useApi<T>(path: string | null): Loaded<T> {
-  const [state, setState] = useState<{ data: T | null; error: Error | null }>({ data: null, error: null });
+  const [state, setState] = useState<{ data: T | null; error: Error | null; stale: Error | null }>({
+    data: null,
+    error: null,
+    stale: null,
+  });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     if (path === null) return;
     let live = true;
     api<T>(path).then(
-      (data) => live && setState({ data, error: null }),
-      (error: Error) => live && setState({ data: null, error }),
+      (data) => live && setState({ data, error: null, stale: null }),
+      (error: Error) =>
+        live && setState((s) => (s.data === null ? { data: null, error, stale: null } : { ...s, stale: error })),
     );
     return () => {
       live = false;
@@ -27,7 +43,21 @@ export function useApi<T>(path: string | null): Loaded<T> {
   return { ...state, reload };
 }
 
-/** Loading, the error, "nothing here yet", or the content. */
+/** What is on screen could not be read again: it stays, with this note, until a read succeeds. */
+export function StaleNote({ error, reload }: { error: Error; reload?: () => void }) {
+  return (
+    <p className="notice stale" role="status" data-testid="stale-note">
+      Could not refresh ({error.message}): showing what was read last; it updates again with the next change.{' '}
+      {reload && (
+        <button type="button" className="secondary small" onClick={reload}>
+          Try again
+        </button>
+      )}
+    </p>
+  );
+}
+
+/** Loading, the error, "nothing here yet", or the content (with a note when a re-read failed). */
 export function Show<T>({
   r,
   empty,
@@ -37,20 +67,33 @@ export function Show<T>({
   empty?: (d: T) => boolean;
   children: (d: T) => ReactNode;
 }) {
-  if (r.error)
-    return (
-      <p className="error" role="alert">
-        {r.error.message}
-      </p>
-    );
-  if (r.data === null)
+  if (r.data === null) {
+    if (r.error)
+      return (
+        <p className="error" role="alert">
+          {r.error.message}
+        </p>
+      );
     return (
       <p className="muted" aria-busy="true">
         Loading…
       </p>
     );
-  if (empty?.(r.data)) return <p className="muted">Nothing here yet.</p>;
-  return <>{children(r.data)}</>;
+  }
+  const note = r.stale ? <StaleNote error={r.stale} reload={r.reload} /> : null;
+  if (empty?.(r.data))
+    return (
+      <>
+        {note}
+        <p className="muted">Nothing here yet.</p>
+      </>
+    );
+  return (
+    <>
+      {note}
+      {children(r.data)}
+    </>
+  );
 }
 
 export const isNotFound = (e: Error | null) => e instanceof ApiError && e.status === 404;
@@ -98,6 +141,32 @@ export function useStream(
     const offs = names.split(',').map((name) => subscribe(name, (data, event) => handler.current(data, event)));
     return () => offs.forEach((off) => off());
   }, [path, names]);
+}
+
+/**
+ * What keeps a page live: `reload` (throttled to once per `ms`) on each of `events` that `matches`
+ * (every one without it), and after every break of the stream (RECONNECTED), when the events missed
+ * meanwhile were never told. `path` null: not listening. Every live page reads again this one way.
+ */
+export function useLiveReload(
+  reload: () => void,
+  events: string[],
+  {
+    ms = 1500,
+    matches,
+    path = TENANT_STREAM,
+  }: { ms?: number; matches?: (data: unknown, event: string) => boolean; path?: TenantStream | null } = {},
+) {
+  const soon = useThrottled(reload, ms);
+  const match = useRef(matches);
+  match.current = matches;
+  useStream(
+    path,
+    (data, event) => {
+      if (event === RECONNECTED || !match.current || match.current(data, event)) soon();
+    },
+    [...events, RECONNECTED],
+  );
 }
 
 /** Calls `fn` at most once per `ms` (trailing call kept): a busy stream must not refetch per event. */

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, {
   year: 'numeric',
@@ -39,24 +39,57 @@ const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g
 /** Text from the server with each whole UUID shortened to its tail. */
 export const shortenIds = (text: string) => text.replace(UUID, (id) => `…${idTail(id)}`);
 
-/** An id as people read it (its tail), with the whole id one click away on the clipboard. */
+/** Copies `text`: the Clipboard API, or (plain HTTP to a remote host has none) the older copy command. */
+async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // refused: try the older way
+  }
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.appendChild(area);
+  area.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  } finally {
+    area.remove();
+  }
+}
+
+/**
+ * An id as people read it (its tail), with the whole id one click away on the clipboard. Where the
+ * browser copies nothing, the whole id is shown, selected, to copy by hand.
+ */
 export function IdTag({ id, label = 'id' }: { id: string; label?: string }) {
-  const [copied, setCopied] = useState(false);
+  const [copied, setCopied] = useState<'no' | 'yes' | 'failed'>('no');
+  const code = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (copied === 'failed' && code.current) window.getSelection()?.selectAllChildren(code.current);
+    if (copied !== 'yes') return;
+    const t = setTimeout(() => setCopied('no'), 1500);
+    return () => clearTimeout(t);
+  }, [copied]);
   return (
     <span className="id-tag">
-      <code title={id}>…{idTail(id)}</code>
+      <code title={id} ref={code}>
+        {copied === 'failed' ? id : `…${idTail(id)}`}
+      </code>
       <button
         type="button"
         className="copy"
         aria-label={`copy ${label} ${id}`}
-        onClick={() => {
-          void navigator.clipboard?.writeText(id).then(() => {
-            setCopied(true);
-            setTimeout(() => setCopied(false), 1500);
-          });
-        }}
+        onClick={() => void copyText(id).then((ok) => setCopied(ok ? 'yes' : 'failed'))}
       >
-        {copied ? 'copied' : 'copy'}
+        {copied === 'yes' ? 'copied' : copied === 'failed' ? 'not copied: selected' : 'copy'}
       </button>
     </span>
   );

@@ -9,7 +9,10 @@ interface Page<T> {
 /** A list read page by page: `data` and `error` as `useApi`'s (so `Show` takes it), `more` loads the next page. */
 export interface Paged<T> {
   data: T[] | null;
+  /** Why the first page could not be read: there is nothing to show. */
   error: Error | null;
+  /** Why the latest re-read failed while the pages read before stay on screen (see useApi). */
+  stale: Error | null;
   /** Reads the first page again and merges it in front of what is loaded (pages loaded by `more` stay). */
   reload: () => void;
   /** Loads the next page; null when there is none. */
@@ -44,7 +47,11 @@ export function mergeFirstPage<T extends { id: string }>(loaded: Page<T> | null,
  * loaded with `more` instead of falling back to the first page. A null path waits.
  */
 export function usePaged<T extends { id: string }>(path: string | null): Paged<T> {
-  const [state, setState] = useState<{ page: Page<T> | null; error: Error | null }>({ page: null, error: null });
+  const [state, setState] = useState<{ page: Page<T> | null; error: Error | null; stale: Error | null }>({
+    page: null,
+    error: null,
+    stale: null,
+  });
   const [moreBusy, setMoreBusy] = useState(false);
   const [moreError, setMoreError] = useState<string | null>(null);
   // Answers for an older path are dropped.
@@ -57,14 +64,14 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
   const newest = (n: number) => n > shown.current && ((shown.current = n), true);
 
   useEffect(() => {
-    setState({ page: null, error: null });
+    setState({ page: null, error: null, stale: null });
     setMoreError(null);
     if (path === null) return;
     let live = true;
     const n = ++asked.current;
     api<Page<T>>(path).then(
-      (page) => live && newest(n) && setState({ page, error: null }),
-      (error: Error) => live && newest(n) && setState({ page: null, error }),
+      (page) => live && newest(n) && setState({ page, error: null, stale: null }),
+      (error: Error) => live && newest(n) && setState({ page: null, error, stale: null }),
     );
     return () => {
       live = false;
@@ -78,10 +85,12 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
     api<Page<T>>(path).then(
       (first) => {
         if (current.current === path && newest(n))
-          setState((s) => ({ page: mergeFirstPage(s.page, first), error: null }));
+          setState((s) => ({ page: mergeFirstPage(s.page, first), error: null, stale: null }));
       },
       (error: Error) => {
-        if (current.current === path && newest(n)) setState((s) => ({ ...s, error }));
+        // What is loaded stays on screen; with nothing loaded yet, the failure is the page's error.
+        if (current.current === path && newest(n))
+          setState((s) => (s.page === null ? { ...s, error } : { ...s, stale: error }));
       },
     );
   }, []);
@@ -104,6 +113,7 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
             nextCursor: next.nextCursor,
           },
           error: null,
+          stale: s.stale,
         };
       });
     } catch (e) {
@@ -116,6 +126,7 @@ export function usePaged<T extends { id: string }>(path: string | null): Paged<T
   return {
     data: state.page?.items ?? null,
     error: state.error,
+    stale: state.stale,
     reload,
     more: cursor === null ? null : () => void more(),
     moreBusy,

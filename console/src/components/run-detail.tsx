@@ -1,9 +1,8 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Run, type RunTransition, type Step } from '../api/client';
-import { RECONNECTED } from '../api/stream';
 import { CanaryTable } from './canary-table';
-import { Show, isNotFound, useAction, useApi, useNow, useStream, useThrottled } from './data';
+import { Show, isNotFound, useAction, useApi, useLiveReload, useNow } from './data';
 import { Badge, IdTag, Time, fmtMs, shortenIds } from './format';
 import { NotFound } from './not-found';
 import { PHASE_LABELS, runHeadline } from './run-explain';
@@ -21,18 +20,30 @@ const duration = (s: Step) =>
       ? 'running'
       : '—';
 
-function Countdown({ until }: { until: string }) {
+/** Time left until `until` (m:ss, or h:mm:ss), then `over`; the instant itself beside it. */
+function Countdown({
+  until,
+  over = 'window closed',
+  testId = 'watch-countdown',
+}: {
+  until: string;
+  over?: string;
+  testId?: string;
+}) {
   const now = useNow();
   const left = Date.parse(until) - now;
+  const h = Math.floor(left / 3_600_000);
+  const m = Math.floor((left % 3_600_000) / 60_000);
+  const ss = String(Math.floor((left % 60_000) / 1000)).padStart(2, '0');
   return (
-    <span data-testid="watch-countdown">
-      {left > 0
-        ? `${Math.floor(left / 60_000)}:${String(Math.floor((left % 60_000) / 1000)).padStart(2, '0')} left`
-        : 'window closed'}{' '}
-      (until <Time at={until} />)
+    <span data-testid={testId}>
+      {left > 0 ? `${h > 0 ? `${h}:${String(m).padStart(2, '0')}` : m}:${ss} left` : over} (until <Time at={until} />)
     </span>
   );
 }
+
+/** A step that waits for a person (or a coding agent's work order) until its deadline. */
+const waitsForSomeone = (s: Step) => s.status === 'awaiting_operator' || (s.status === 'running' && !!s.workOrderId);
 
 /** One step in the timeline: what it is, how it went, its output and error (collapsible), its transitions. */
 function StepItem({
@@ -70,6 +81,12 @@ function StepItem({
         </span>
       </div>
       <div className="small">{step.instruction}</div>
+      {step.deadlineAt && waitsForSomeone(step) && (
+        <div className="small" data-testid="step-deadline">
+          Answer by: <Countdown until={step.deadlineAt} over="time is up" testId="step-countdown" />
+          {rollback ? ' — then this rollback step times out.' : ' — then the run stops, canceled (nobody answered).'}
+        </div>
+      )}
       {step.error && <div className="error small">Error: {shortenIds(step.error)}</div>}
       {step.canary && <CanaryTable canary={step.canary} />}
       {step.workOrderId && (
@@ -195,34 +212,40 @@ export function RunDetail({
 }) {
   const run = useApi<Run>(`/runs/${runId}`);
   const act = useAction();
-  const refresh = useThrottled(run.reload, 400);
   // run_progress on the tab's shared tenant stream; until the run is over (its rollback included).
-  useStream(
-    run.data && run.data.phase !== 'done' ? '/integration/stream' : null,
-    (d, event) => {
+  useLiveReload(run.reload, ['run_progress'], {
+    ms: 400,
+    path: run.data && run.data.phase !== 'done' ? '/integration/stream' : null,
+    matches: (d) => {
       const e = d as { runId?: string; id?: string } | null;
-      if (event === RECONNECTED || (e?.runId ?? e?.id) === runId) refresh();
+      return (e?.runId ?? e?.id) === runId;
     },
-    ['run_progress', RECONNECTED],
-  );
-  const complete = (stepId: string) => (outcome: 'succeeded' | 'failed', note: string) =>
+  });
+  // The button pressed is often gone once the run is read again (Mark done, Retry, Skip, Roll back):
+  // focus then moves to the run's headline, which says where the run stands now, not to the page.
+  const headline = useRef<HTMLParagraphElement>(null);
+  const refocusAfter = useRef<Run | null | undefined>(undefined);
+  useEffect(() => {
+    if (refocusAfter.current === undefined || act.busy) return;
+    const focused = document.activeElement;
+    if (focused === null || focused === document.body) headline.current?.focus();
+    if (run.data !== refocusAfter.current) refocusAfter.current = undefined;
+  }, [run.data, act.busy]);
+  // The run is read again after an action, accepted or refused: a refusal (409) means the page is
+  // behind (someone else acted), and its buttons must not stay as they were.
+  const post = (path: string, body: object, done: string) =>
     act.run(async () => {
-      await api(`/runs/${runId}/steps/${stepId}/complete`, {
-        method: 'POST',
-        body: { outcome, note: note || undefined },
-      });
-      run.reload();
-    }, `step marked ${outcome}`);
-  const choose = (path: string, body: object, done: string) =>
-    act.run(async () => {
-      await api(path, { method: 'POST', body });
-      run.reload();
+      refocusAfter.current = run.data;
+      try {
+        await api(path, { method: 'POST', body });
+      } finally {
+        run.reload();
+      }
     }, done);
-  const cancel = () =>
-    act.run(async () => {
-      await api(`/runs/${runId}/cancel`, { method: 'POST', body: {} });
-      run.reload();
-    }, 'cancel requested');
+  const complete = (stepId: string) => (outcome: 'succeeded' | 'failed', note: string) =>
+    post(`/runs/${runId}/steps/${stepId}/complete`, { outcome, note: note || undefined }, `step marked ${outcome}`);
+  const choose = post;
+  const cancel = () => post(`/runs/${runId}/cancel`, {}, 'cancel requested');
   const H = headingLevel === 1 ? 'h1' : 'h3';
   if (isNotFound(run.error)) return <NotFound what="run" id={runId} />;
   return (
@@ -236,7 +259,7 @@ export function RunDetail({
             <H className="run-title">
               {r.playbookName ?? r.playbookId} <Badge value={r.status} /> <IdTag id={r.id} label="run id" />
             </H>
-            <p className="run-why" data-testid="run-why">
+            <p className="run-why" data-testid="run-why" tabIndex={-1} ref={headline}>
               {runHeadline(r, steps)}
             </p>
             <dl className="kv small">
@@ -253,6 +276,15 @@ export function RunDetail({
                   <dt>Watch window</dt>
                   <dd>
                     <Countdown until={r.verifyUntil} />
+                  </dd>
+                </>
+              )}
+              {(r.phase === 'steps' || r.phase === 'verify') && (
+                <>
+                  <dt>Deadline</dt>
+                  <dd data-testid="run-deadline">
+                    <Countdown until={r.deadlineAt} over="passed" testId="run-countdown" /> — the run times out if its
+                    steps and checks are not through by then
                   </dd>
                 </>
               )}
@@ -298,7 +330,7 @@ export function RunDetail({
               <PausedChoice
                 key={r.pausedOnStep}
                 step={steps.find((s) => s.id === r.pausedOnStep)!}
-                skipRefusal={r.skipRefusal}
+                skipRefusal={r.skipRefusalReason}
                 busy={act.busy}
                 onRetry={(params) =>
                   choose(`/runs/${runId}/steps/${r.pausedOnStep}/retry`, params ? { params } : {}, 'step retried')

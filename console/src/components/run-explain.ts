@@ -9,6 +9,16 @@ import { shortenIds } from './format';
 export function runHeadline(run: Run, steps: Step[]): string {
   const waiting = steps.find((s) => s.status === 'running' || s.status === 'awaiting_operator');
   const reason = run.reason ? shortenIds(run.reason) : null;
+  if (run.phase === 'rollback' && (run.status === 'awaiting_operator' || run.status === 'awaiting_patch')) {
+    // The run stopped and its rollback waits for someone: why it stopped comes first (the engine
+    // keeps the stop's reason; a failure has its verdict, a cancel none).
+    const stopped = `${run.verdict === 'failed' ? 'Failed' : 'Canceled'}${reason ? `: ${reason}` : ''}`;
+    const doing =
+      run.status === 'awaiting_patch'
+        ? 'waiting for a coding agent to deliver a patch (see the work order)'
+        : `waiting for an operator${waiting ? ` to do “${waiting.instruction}”` : ''}`;
+    return `${stopped}; rolling back — ${doing}.`;
+  }
   switch (run.status) {
     case 'succeeded':
       return 'Verified: every step and check passed and the fault did not come back within the watch window.';

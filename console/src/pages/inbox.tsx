@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, qs, type InboxItem, type InboxPage } from '../api/client';
-import { Show, useAction, useApi, useStream, useThrottled } from '../components/data';
+import { Show, useAction, useApi, useLiveReload } from '../components/data';
 import { FilterSelect, FilterText, useUrlFilters } from '../components/filters';
 import { Badge, Time } from '../components/format';
 
@@ -32,7 +32,7 @@ export function Inbox({ canOperate }: { canOperate: boolean }) {
   const page = useApi<InboxPage>(
     `/inbox${qs({ kind: f.kind, assignee: f.assignee, snoozed: f.snoozed, cursor, limit: 50 })}`,
   );
-  useStream('/integration/stream', useThrottled(page.reload, 1000), ['inbox_changed']);
+  useLiveReload(page.reload, ['inbox_changed'], { ms: 1000 });
   return (
     <section>
       <h1>Inbox</h1>

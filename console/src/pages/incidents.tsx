@@ -1,8 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { qs, type Incident, type LoopStatus } from '../api/client';
-import { RECONNECTED } from '../api/stream';
-import { useApi, useStream, useThrottled } from '../components/data';
+import { StaleNote, useApi, useLiveReload, useStream } from '../components/data';
 import { FilterSelect, FilterText, SinceSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Time } from '../components/format';
 import { LoadMore, usePaged } from '../components/paged';
@@ -40,17 +39,14 @@ export function Incidents() {
   // New incidents appear as their loops start (in front of the pages loaded); known ones show their progress.
   // News while the list is still being read is read again too: that read may have been answered before it.
   // After a break in the stream the list is read again: incidents reported meanwhile were not told.
-  const refetch = useThrottled(list.reload, 1000);
-  useStream(
-    '/integration/stream',
-    (data, event) => {
-      if (event === RECONNECTED) return refetch();
-      const status = data as LoopStatus;
-      setLoops((l) => ({ ...l, [status.incidentId]: status }));
-      if (!items?.some((i) => i.id === status.incidentId)) refetch();
-    },
-    ['loop_progress', RECONNECTED],
-  );
+  useStream('/integration/stream', (data) => {
+    const status = data as LoopStatus;
+    setLoops((l) => ({ ...l, [status.incidentId]: status }));
+  });
+  useLiveReload(list.reload, ['loop_progress'], {
+    ms: 1000,
+    matches: (data) => !items?.some((i) => i.id === (data as LoopStatus).incidentId),
+  });
 
   return (
     <section>
@@ -89,6 +85,7 @@ export function Incidents() {
           {list.error.message}
         </p>
       )}
+      {list.stale && <StaleNote error={list.stale} reload={list.reload} />}
       {items === null && !list.error && <p className="muted">Loading…</p>}
       {items?.length === 0 && <p className="muted">No incidents match.</p>}
       {items && items.length > 0 && (

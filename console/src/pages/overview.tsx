@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { useSearchParams } from 'wouter';
 import type { IntegrationStats, LoopHealth, LoopHealthBucket } from '../api/client';
 import { TimeChart, type Series } from '../components/chart';
-import { Show, useApi, useStream, useThrottled } from '../components/data';
+import { Show, useApi, useLiveReload } from '../components/data';
 import { Stat, fmtMs, pct } from '../components/format';
 
 const RANGES = ['24h', '7d', '30d'] as const;
@@ -130,11 +130,14 @@ export function Overview() {
   const stats = useApi<IntegrationStats>(`/integration/stats?hours=${hours}`);
   const health = useApi<LoopHealth>(`/integration/stats/loop-health?range=${range}`);
   // Fresh figures as loops move (at most as often as updates arrive).
-  const refresh = useThrottled(() => {
-    stats.reload();
-    health.reload();
-  }, 3000);
-  useStream('/integration/stream', refresh);
+  useLiveReload(
+    () => {
+      stats.reload();
+      health.reload();
+    },
+    ['loop_progress'],
+    { ms: 3000 },
+  );
   return (
     <section>
       <h1>Overview</h1>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, type ApprovedRun, type Recovery } from '../api/client';
-import { Show, useAction, useStream, useThrottled } from '../components/data';
+import { Show, useAction, useLiveReload } from '../components/data';
 import { Badge, IdTag, Time } from '../components/format';
 import { LoadMore, usePaged } from '../components/paged';
 
@@ -65,7 +65,8 @@ function Waiting({ r, canOperate, onDone }: { r: Recovery; canOperate: boolean; 
  */
 export function Review({ canOperate }: { canOperate: boolean }) {
   const pending = usePaged<Recovery>('/recoveries?status=pending_review&limit=200');
-  useStream('/integration/stream', useThrottled(pending.reload, 2000));
+  // A review decided elsewhere (another tab, the CLI) changes the inbox.
+  useLiveReload(pending.reload, ['loop_progress', 'inbox_changed'], { ms: 2000 });
   return (
     <section>
       <h1>Review queue</h1>

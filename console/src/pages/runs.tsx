@@ -1,6 +1,6 @@
 import { Link } from 'wouter';
 import { qs, type Run } from '../api/client';
-import { Show, useStream, useThrottled } from '../components/data';
+import { Show, useLiveReload } from '../components/data';
 import { FilterSelect, FilterText, SinceSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Time, shortenIds } from '../components/format';
 import { NotFound, isUuid } from '../components/not-found';
@@ -24,7 +24,7 @@ const FILTERS = ['status', 'trigger', 'agentId', 'capability', 'patternId', 'pla
 export function Runs() {
   const { values: f, set } = useUrlFilters(FILTERS);
   const runs = usePaged<Run>(`/runs${qs({ ...f, limit: 100 })}`);
-  useStream('/integration/stream', useThrottled(runs.reload, 2000), ['run_progress']);
+  useLiveReload(runs.reload, ['run_progress'], { ms: 2000 });
   return (
     <section>
       <h1>Runs</h1>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import { api, qs, type Run } from '../api/client';
 import type { PatchStats, WorkOrder } from '../api/untyped-routes';
-import { Show, isNotFound, useAction, useApi, useStream, useThrottled } from '../components/data';
+import { Show, isNotFound, useAction, useApi, useLiveReload } from '../components/data';
 import { FilterSelect, useUrlFilters } from '../components/filters';
 import { Badge, IdTag, Stat, Time, pct, shortenIds } from '../components/format';
 import { NotFound, isUuid } from '../components/not-found';
@@ -21,7 +21,16 @@ export function WorkOrders() {
   const orders = usePaged<WorkOrder>(
     tab === 'patches' ? `/patches/work-orders${qs({ status: f.status, limit: 50 })}` : null,
   );
-  useStream('/integration/stream', useThrottled(orders.reload, 2000), ['work_order_progress']);
+  // The tab shown reads again (the others have no path: their reload asks nothing).
+  useLiveReload(
+    () => {
+      orders.reload();
+      runs.reload();
+      stats.reload();
+    },
+    ['work_order_progress'],
+    { ms: 2000 },
+  );
   return (
     <section>
       <h1>Work orders</h1>
@@ -127,14 +136,14 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
   const order = useApi<WorkOrder>(valid ? `/patches/work-orders/${id}` : null);
   const act = useAction();
   const [reason, setReason] = useState('');
-  useStream(
-    valid ? '/integration/stream' : null,
-    (d) => {
-      if ((d as { id?: string; workOrderId?: string }).id === id || (d as { workOrderId?: string }).workOrderId === id)
-        order.reload();
+  useLiveReload(order.reload, ['work_order_progress'], {
+    ms: 400,
+    path: valid ? '/integration/stream' : null,
+    matches: (d) => {
+      const e = d as { id?: string; workOrderId?: string } | null;
+      return e?.id === id || e?.workOrderId === id;
     },
-    ['work_order_progress'],
-  );
+  });
   if (!valid || isNotFound(order.error)) return <NotFound what="work order" id={id} />;
   const cancel = () =>
     act.run(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { skipRefusal, type StepListName, type StepStatus } from './run.view.js';
+import { skipRefusal, skipRefusalReason, type StepListName, type StepStatus } from './run.view.js';
 
 const run = (over: { pattern_id?: string | null; await_resolution?: boolean } = {}) => ({
   id: 'r1',
@@ -29,12 +29,19 @@ describe('which failed step an operator may skip (ADR 0014)', () => {
     expect(refused).toMatch(/^a failed verification check cannot be skipped: /);
     expect(refused).toContain('POST /runs/r1/steps/memory_ok/retry');
     expect(refused).toContain('POST /runs/r1/rollback');
+    // The same, for a person: no routes (the console shows it beside its Retry and Roll back buttons).
+    const reason = skipRefusalReason(run(), withCheck, step('verify', 'memory_ok'));
+    expect(refused).toBe(
+      `${reason}; retry it (POST /runs/r1/steps/memory_ok/retry, parameters may be corrected) or roll the run back (POST /runs/r1/rollback)`,
+    );
+    expect(reason).not.toMatch(/POST|\/runs\//);
     // Not even with a watch to come.
     expect(skipRefusal(run({ await_resolution: true }), withCheck, step('verify', 'memory_ok'))).not.toBeNull();
   });
 
   it('a failed step of the steps, when a check or a watch still judges the fix after it', () => {
     expect(skipRefusal(run(), withCheck, step('steps', 'clear_cache'))).toBeNull();
+    expect(skipRefusalReason(run(), withCheck, step('steps', 'clear_cache'))).toBeNull();
     expect(skipRefusal(run({ pattern_id: null }), withCheck, step('steps', 'clear_cache'))).toBeNull();
     expect(skipRefusal(run(), noCheck, step('steps', 'clear_cache'))).toBeNull();
     expect(skipRefusal(run({ pattern_id: null, await_resolution: true }), noCheck, step('steps'))).toBeNull();

@@ -199,16 +199,27 @@ type SkipStep = Pick<StepRow, 'list' | 'step_id' | 'status' | 'output' | 'run_if
  * what is known at the skip (decideWhen): the steps already finished, the skipped one as `skipped`.
  * One that waits for answers not known yet (a later step's, an earlier check's) is not counted: the
  * refusal leaves Retry and Roll back open, while a skip allowed on a guess would let the skip alone
- * verify the fix, a verdict learning and trust count, whenever the guess was wrong.
+ * verify the fix, a verdict learning and trust count, whenever the guess was wrong. This is the API's
+ * text (the routes that stay open named); skipRefusalReason is the same in words for a person.
  */
 export function skipRefusal(
   run: Pick<RunRow, 'id' | 'pattern_id' | 'await_resolution'>,
   steps: SkipStep[],
   failed: Pick<StepRow, 'list' | 'step_id'>,
 ): string | null {
-  const instead = `retry it (POST /runs/${run.id}/steps/${failed.step_id}/retry, parameters may be corrected) or roll the run back (POST /runs/${run.id}/rollback)`;
+  const why = skipRefusalReason(run, steps, failed);
+  if (why === null) return null;
+  return `${why}; retry it (POST /runs/${run.id}/steps/${failed.step_id}/retry, parameters may be corrected) or roll the run back (POST /runs/${run.id}/rollback)`;
+}
+
+/** Why a skip would be refused (skipRefusal), without the routes: what the console shows beside its Retry and Roll back buttons. */
+export function skipRefusalReason(
+  run: Pick<RunRow, 'pattern_id' | 'await_resolution'>,
+  steps: SkipStep[],
+  failed: Pick<StepRow, 'list' | 'step_id'>,
+): string | null {
   if (failed.list === 'verify')
-    return `a failed verification check cannot be skipped: the failure of check ${failed.step_id} is the fix's own evidence that it did not work, and skipped, the run would count the fix verified; ${instead}`;
+    return `a failed verification check cannot be skipped: the failure of check ${failed.step_id} is the fix's own evidence that it did not work, and skipped, the run would count the fix verified`;
   if (runWatches(run)) return null;
   const checks = steps.filter((x) => x.list === 'verify');
   const unsure = checks.map((c) => [c, checkRunsAfterSkip(c, steps, failed.step_id)] as const);
@@ -216,7 +227,7 @@ export function skipRefusal(
   const alone = 'so nothing after it would judge the fix and the skip alone would count it verified';
   const cannot = `step ${failed.step_id} cannot be skipped: the run has`;
   if (checks.length === 0)
-    return `${cannot} no verification check and nothing to watch for (no pattern, no alert), ${alone}; ${instead}`;
+    return `${cannot} no verification check and nothing to watch for (no pattern, no alert), ${alone}`;
   const why = unsure
     .map(([c, runs]) =>
       runs === false
@@ -224,7 +235,7 @@ export function skipRefusal(
         : `check ${c.step_id} may be skipped (its condition ${c.run_if} waits for answers not known yet)`,
     )
     .join('; ');
-  return `${cannot} nothing to watch for (no pattern, no alert) and no verification check sure to run after it: ${why}; ${alone}; ${instead}`;
+  return `${cannot} nothing to watch for (no pattern, no alert) and no verification check sure to run after it: ${why}; ${alone}`;
 }
 
 /**
@@ -363,6 +374,12 @@ export class RunView {
       'why POST …/steps/:pausedOnStep/skip would be refused (409): a failed verification check, or a run nothing else would judge; null when it is not paused or a skip would be accepted',
   })
   skipRefusal!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'skipRefusal in words for a person, without the routes (retry and roll back stay open); null with it',
+  })
+  skipRefusalReason!: string | null;
   @ApiProperty({ type: String, nullable: true }) rollbackRequestedBy!: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'the work order it escalated to' })
   workOrderId!: string | null;
@@ -420,9 +437,9 @@ export const stepView = (s: StepRow): StepView => ({
   updatedAt: s.updated_at.toISOString(),
 });
 
-const skipRefusalOf = (r: RunRow, steps: StepRow[]): string | null => {
+const skipRefusalOf = (r: RunRow, steps: StepRow[], refusal = skipRefusal): string | null => {
   const failed = pausedOn(r, steps);
-  return failed ? skipRefusal(r, steps, failed) : null;
+  return failed ? refusal(r, steps, failed) : null;
 };
 
 export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitionRow[]): RunView => ({
@@ -450,6 +467,7 @@ export const runView = (r: RunRow, steps?: StepRow[], transitions?: RunTransitio
   onFailure: r.on_failure,
   pausedOnStep: steps ? (pausedOn(r, steps)?.step_id ?? null) : null,
   skipRefusal: steps ? skipRefusalOf(r, steps) : null,
+  skipRefusalReason: steps ? skipRefusalOf(r, steps, skipRefusalReason) : null,
   rollbackRequestedBy: r.rollback_requested_by,
   workOrderId: steps ? workOrderOf(steps) : null,
   verifyFrom: iso(r.verify_from),
