@@ -106,11 +106,17 @@ describe('the console stream after a break', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('the first open tells the pages to read again: they read before it opened, and what happened in between was never told', async () => {
+  /** A tab's stream module with a page listening to `run_progress` and to RECONNECTED, what it hears in `heard`. */
+  const listening = async () => {
     const stream = await loadStream();
     heard.length = 0;
     stream.subscribe('run_progress', (d) => heard.push(`event ${JSON.stringify(d)}`));
     stream.subscribe(stream.RECONNECTED, () => heard.push('read again'));
+    return stream;
+  };
+
+  it('the first open tells the pages to read again: they read before it opened, and what happened in between was never told', async () => {
+    const stream = await listening();
     stream.setStreamSession(session);
     const es = FakeEventSource.all.at(-1)!;
     es.opened();
@@ -123,10 +129,7 @@ describe('the console stream after a break', () => {
   });
 
   it('a drop while the session check is out: the reopen, once checked, tells the pages to read again', async () => {
-    const stream = await loadStream();
-    heard.length = 0;
-    stream.subscribe('run_progress', (d) => heard.push(`event ${JSON.stringify(d)}`));
-    stream.subscribe(stream.RECONNECTED, () => heard.push('read again'));
+    const stream = await listening();
     stream.setStreamSession(session);
     const es = FakeEventSource.all.at(-1)!;
     es.opened(); // its session check goes out
@@ -142,10 +145,7 @@ describe('the console stream after a break', () => {
   });
 
   it('carrying on under a new session of the same key tells the pages to read again', async () => {
-    const stream = await loadStream();
-    heard.length = 0;
-    stream.subscribe('run_progress', (d) => heard.push(`event ${JSON.stringify(d)}`));
-    stream.subscribe(stream.RECONNECTED, () => heard.push('read again'));
+    const stream = await listening();
     const renewed = { ...session, expiresAt: '2026-12-07T11:00:00.000Z' };
     // What the console does when told of the same key signed in again (main.tsx).
     win.addEventListener('pillar-loop:session-changed', (e) => stream.setStreamSession((e as CustomEvent).detail));
