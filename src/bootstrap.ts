@@ -19,6 +19,7 @@ import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/htt
 import { inputGuard } from './platform/http/input-guard.js';
 import { validationPipe } from './platform/http/validation.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
+import { checkPlaybookCatalogPath } from './self-healing/playbooks.provider.js';
 
 export interface RunningApp {
   app: INestApplication;
@@ -28,12 +29,16 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Starts the database (embedded unless DATABASE_URL), migrates, and serves. Used by main.ts and the tests. */
+/**
+ * Starts the database (embedded unless DATABASE_URL), migrates, and serves. Used by main.ts and the tests.
+ * Configuration that names a file (PLAYBOOK_CATALOG_PATH) is checked first: a ConfigError before any database.
+ */
 export async function startApp(
   config: AppConfig,
   log: (msg: string) => void = () => {},
   extraModules: Type[] = [],
 ): Promise<RunningApp> {
+  checkPlaybookCatalogPath(config);
   const database = await resolveDatabase(config, log);
   let created: NestExpressApplication | undefined;
   try {

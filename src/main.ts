@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { startApp } from './bootstrap.js';
-import { loadConfigOrExit } from './platform/config/config.js';
+import { ConfigError, loadConfigOrExit } from './platform/config/config.js';
 import { StartupError } from './platform/database/embedded-postgres.js';
 import { DataDirInUseError } from './platform/database/instance-lock.js';
 
@@ -10,6 +10,11 @@ const log = (msg: string) => console.log(JSON.stringify({ level: 30, time: Date.
 const config = loadConfigOrExit();
 
 const running = await startApp(config, log).catch((err) => {
+  // A file a variable names (PLAYBOOK_CATALOG_PATH) that cannot be used: told as any bad variable is, exit 78.
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(78);
+  }
   // A StartupError says what to change in one line; anything else is a bug, with its stack.
   console.error(
     `pillar-loop failed to start: ${err instanceof StartupError ? err.message : err instanceof Error ? err.stack : err}`,

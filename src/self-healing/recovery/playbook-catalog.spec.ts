@@ -119,7 +119,7 @@ describe('catalog validation', () => {
       playbooks: [validPlaybook(), validPlaybook({ id: 'retry', baseConfidence: 1.5 })],
     });
     expect(() => loadPlaybookCatalog(path)).toThrow(
-      /bad-confidence\.json: playbook "retry" \(index 1\): field "baseConfidence"/,
+      /bad-confidence\.json is not a valid catalog: playbook "retry" \(index 1\): field "baseConfidence"/,
     );
   });
 
@@ -157,8 +157,7 @@ describe('catalog validation', () => {
     expect(() => loadPlaybookCatalog(write('broken.json', '{ "playbooks": ['))).toThrow(
       /broken\.json is not valid JSON/,
     );
-    expect(() => loadPlaybookCatalog(join(dir, 'missing.json'))).toThrow(
-      /cannot read playbook catalog .*missing\.json/,
-    );
+    expect(() => loadPlaybookCatalog(join(dir, 'missing.json'))).toThrow(/catalog .*missing\.json does not exist$/);
+    expect(() => loadPlaybookCatalog(dir)).toThrow(/is a folder, not a file$/);
   });
 });

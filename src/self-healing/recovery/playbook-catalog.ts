@@ -175,24 +175,44 @@ export function defaultPlaybookCatalogPath(): string {
   return resolve(process.cwd(), 'config', 'playbooks.json');
 }
 
-/** Reads and validates a catalog file. Throws an Error naming the file, playbook and field at fault. */
+/** A catalog file that cannot be used; `problem` says what is wrong with it (without its path). */
+export class PlaybookCatalogFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+    options?: ErrorOptions,
+  ) {
+    super(`playbook catalog ${path} ${problem}`, options);
+  }
+}
+
+/** What a failed read of the catalog says, in words rather than Node's `ENOENT: …, open '<path>'`. */
+function unreadable(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'does not exist';
+  if (code === 'EISDIR') return 'is a folder, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return `cannot be read by this user (uid ${process.getuid?.() ?? '?'})`;
+  return `cannot be read: ${(err as Error).message}`;
+}
+
+/** Reads and validates a catalog file. Throws a PlaybookCatalogFileError naming the file, playbook and field at fault. */
 export function loadPlaybookCatalog(path: string = defaultPlaybookCatalogPath()): PlaybookCatalog {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read playbook catalog ${path}: ${(err as Error).message}`, { cause: err });
+    throw new PlaybookCatalogFileError(path, unreadable(err), { cause: err });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new Error(`playbook catalog ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new PlaybookCatalogFileError(path, `is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   try {
     return parsePlaybookCatalog(data);
   } catch (err) {
-    throw new Error(`playbook catalog ${path}: ${(err as Error).message}`, { cause: err });
+    throw new PlaybookCatalogFileError(path, `is not a valid catalog: ${(err as Error).message}`, { cause: err });
   }
 }
 
