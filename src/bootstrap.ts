@@ -13,7 +13,7 @@ import type { AppConfig } from './platform/config/config.js';
 import { serveConsole } from './platform/console/serve-console.js';
 import { secretBoxOf } from './platform/crypto/secret-box.js';
 import { runMigrations } from './platform/database/migrate.js';
-import { resolveDatabase, type ResolvedDatabase } from './platform/database/resolve-database.js';
+import { resolveDatabase, type ResolvedDatabase, type StartLog } from './platform/database/resolve-database.js';
 import { isIntakeRoute, jsonBodyParser } from './platform/http/body-limits.js';
 import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
 import { inputGuard } from './platform/http/input-guard.js';
@@ -35,7 +35,7 @@ export interface RunningApp {
  */
 export async function startApp(
   config: AppConfig,
-  log: (msg: string) => void = () => {},
+  log: StartLog = () => {},
   extraModules: Type[] = [],
 ): Promise<RunningApp> {
   checkPlaybookCatalogPath(config);

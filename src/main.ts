@@ -3,8 +3,11 @@ import { startApp } from './bootstrap.js';
 import { ConfigError, loadConfigOrExit } from './platform/config/config.js';
 import { StartupError } from './platform/database/embedded-postgres.js';
 import { DataDirInUseError } from './platform/database/instance-lock.js';
+import type { StartLog } from './platform/database/resolve-database.js';
+import { DatabaseUnavailableError } from './platform/database/wait-for-database.js';
 
-const log = (msg: string) => console.log(JSON.stringify({ level: 30, time: Date.now(), msg }));
+const log: StartLog = (msg, level = 'info') =>
+  console.log(JSON.stringify({ level: level === 'warn' ? 40 : 30, time: Date.now(), msg }));
 
 // A bad variable stops the app with a message naming it.
 const config = loadConfigOrExit();
@@ -19,8 +22,9 @@ const running = await startApp(config, log).catch((err) => {
   console.error(
     `pillar-loop failed to start: ${err instanceof StartupError ? err.message : err instanceof Error ? err.stack : err}`,
   );
-  // Another process's DATA_DIR is a configuration mistake (EX_CONFIG, as for a bad variable).
-  process.exit(err instanceof DataDirInUseError ? 78 : 1);
+  // Another process's DATA_DIR is a configuration mistake (EX_CONFIG, as for a bad variable);
+  // DATABASE_URL's server not answering within DATABASE_CONNECT_TIMEOUT_S is EX_UNAVAILABLE.
+  process.exit(err instanceof DataDirInUseError ? 78 : err instanceof DatabaseUnavailableError ? 69 : 1);
 });
 log(
   `pillar-loop listening on ${running.url} (database: ${running.database.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`,

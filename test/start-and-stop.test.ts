@@ -1,14 +1,21 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { readdirSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { freePort } from './support/free-port.js';
 import { serviceProcesses } from './support/service-processes.js';
+import { eventually } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 
 /** What an orchestrator and its operator see when the built service cannot start (an ops review). */
 describe('the built service, started wrong', () => {
   const { dataDir, run, cleanup } = serviceProcesses('pillar-loop-start-stop-');
-  afterAll(cleanup);
+  const proxies: Server[] = [];
+  afterAll(async () => {
+    cleanup();
+    for (const proxy of proxies) await new Promise((resolve) => proxy.close(resolve));
+  });
 
   const service = (env: Record<string, string>) => run([process.execPath, 'dist/src/main.js'], env);
   const exitOf = async (p: ReturnType<typeof service>) => {
@@ -42,5 +49,87 @@ describe('the built service, started wrong', () => {
     }
     // Nothing was started: no embedded database ($DATA_DIR/pg), no instance lock, no generated key in DATA_DIR.
     expect(readdirSync(dataDir).sort()).toEqual(['not-a-catalog.json', 'not-json.json']);
+  });
+
+  it('a DATABASE_URL nobody answers at is tried again until DATABASE_CONNECT_TIMEOUT_S, then one line and exit 69, never showing the password', async () => {
+    const password = 'Pa55-never-in-logs';
+    const closed = await freePort(); // nothing listens there
+    const p = service({
+      PORT: String(await freePort()),
+      DATABASE_URL: `postgres://pillar:${password}@127.0.0.1:${closed}/pillar_loop`,
+      DATABASE_CONNECT_TIMEOUT_S: '1',
+    });
+    expect(await exitOf(p)).toBe(69);
+    expect(p.stderr()).toMatch(
+      new RegExp(
+        `^pillar-loop failed to start: the database at 127\\.0\\.0\\.1:${closed}/pillar_loop \\(DATABASE_URL\\) cannot be reached: connection refused \\(ECONNREFUSED\\); gave up after \\d+ attempts over 1 s \\(DATABASE_CONNECT_TIMEOUT_S\\)\\n$`,
+      ),
+    );
+    // Before it: one warning per attempt that was followed by another, as a JSON log line.
+    const warnings = p
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => l.level === 40);
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    warnings.forEach((w, i) =>
+      expect(w.msg).toMatch(
+        new RegExp(
+          `^the database at 127\\.0\\.0\\.1:${closed}/pillar_loop \\(DATABASE_URL\\) cannot be reached yet: connection refused \\(ECONNREFUSED\\); attempt ${i + 1}, trying again in [\\d.]+ s$`,
+        ),
+      ),
+    );
+    expect(p.output()).not.toContain(password);
+    expect(p.output()).not.toContain('pillar:'); // nor the user name of the URL
+    expect(p.output()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a database that starts answering while the service waits for it is used: the service becomes ready on it', async () => {
+    const target = new URL(await createTestDatabase());
+    const socketDir = target.searchParams.get('host');
+    const port = await freePort(); // the database "starts" here once the service has said it waits
+    const url = new URL(target);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    url.search = '';
+    const httpPort = await freePort();
+    const p = service({ PORT: String(httpPort), DATABASE_URL: url.toString(), DATABASE_CONNECT_TIMEOUT_S: '600' });
+    await eventually(async () => p.output().includes('cannot be reached yet'), 'the service to say it waits', 60_000);
+    expect(p.child.exitCode).toBeNull();
+
+    // The server appears: a TCP proxy to the test database (on its socket, or its TCP address).
+    let connections = 0;
+    const proxy = createServer((client: Socket) => {
+      connections++;
+      const server = socketDir
+        ? createConnection({ path: path.join(socketDir, `.s.PGSQL.${target.port}`) })
+        : createConnection({ host: target.hostname, port: Number(target.port) });
+      client.pipe(server).pipe(client);
+      const end = () => {
+        client.destroy();
+        server.destroy();
+      };
+      client.on('error', end).on('close', end);
+      server.on('error', end).on('close', end);
+    });
+    proxies.push(proxy);
+    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+
+    await eventually(
+      async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      'the service to be ready on the database that appeared',
+      60_000,
+    );
+    expect(connections).toBeGreaterThan(0);
+    expect(p.output()).not.toContain(target.password);
+    p.child.kill('SIGTERM');
+    expect(await exitOf(p)).toBe(0);
   });
 });

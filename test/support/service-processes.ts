@@ -24,9 +24,14 @@ export function serviceProcesses(prefix: string) {
     });
     children.push(child);
     let output = '';
+    let errors = '';
     child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    return { child, output: () => output };
+    child.stderr!.on('data', (d) => {
+      output += d;
+      errors += d;
+    });
+    // output: both streams as they came; stderr: what it said there alone (a fatal line, a stack trace).
+    return { child, output: () => output, stderr: () => errors };
   }
 
   /** Kills what still runs, stops the embedded server a SIGKILLed app left, and removes DATA_DIR. */

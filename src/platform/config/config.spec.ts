@@ -71,6 +71,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: ' postgres://u:p@h:5432/d\n' }).databaseUrl).toBe('postgres://u:p@h:5432/d');
   });
 
+  it('DATABASE_CONNECT_TIMEOUT_S: 60 s by default, 0 for a single attempt, at most an hour', () => {
+    expect(loadConfig({}).databaseConnectTimeoutS).toBe(60);
+    expect(loadConfig({ DATABASE_CONNECT_TIMEOUT_S: '0' }).databaseConnectTimeoutS).toBe(0);
+    expect(() => loadConfig({ DATABASE_CONNECT_TIMEOUT_S: '3601' })).toThrow(
+      'DATABASE_CONNECT_TIMEOUT_S must be between 0 and 3600',
+    );
+  });
+
   it('LOG_LEVEL: any case; blank is the default, as for every other variable', () => {
     expect(loadConfig({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
     expect(loadConfig({ LOG_LEVEL: '' }).logLevel).toBe('info');

@@ -11,6 +11,8 @@ export interface AppConfig {
   dataDir: string;
   /** Unset: an embedded PostgreSQL is started under `dataDir/pg`. */
   databaseUrl: string | null;
+  /** How long the start waits for DATABASE_URL's server to answer (DATABASE_CONNECT_TIMEOUT_S; 0: one attempt). */
+  databaseConnectTimeoutS: number;
   embeddedPgPort: number;
   /** As root: where the embedded server's binaries and data go when user `postgres` cannot reach the checkout's or DATA_DIR. */
   embeddedPgHome: string;
@@ -246,6 +248,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: listenHost(env),
     dataDir: path.resolve(env.DATA_DIR?.trim() || '.data'),
     databaseUrl: databaseUrl(env),
+    databaseConnectTimeoutS: int(env, 'DATABASE_CONNECT_TIMEOUT_S', 60, 0, 3600),
     embeddedPgPort: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     embeddedPgHome: absolutePath(env, 'EMBEDDED_PG_HOME', '/var/lib/pillar-loop'),
     dbPoolSize: int(env, 'DB_POOL_SIZE', 20, 2, 500),

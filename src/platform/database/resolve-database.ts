@@ -2,6 +2,10 @@ import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { acquireInstanceLock } from './instance-lock.js';
+import { waitForDatabase } from './wait-for-database.js';
+
+/** How start-up says what it does: `warn` for what may need a person (a database not reachable yet). */
+export type StartLog = (msg: string, level?: 'info' | 'warn') => void;
 
 export interface ResolvedDatabase {
   url: string;
@@ -37,13 +41,19 @@ function exitOnLostLock(why: string): void {
 }
 
 /**
- * DATABASE_URL when set; otherwise a real embedded PostgreSQL under DATA_DIR/pg, started only
+ * DATABASE_URL when set, once its server answers (waited for up to DATABASE_CONNECT_TIMEOUT_S: it
+ * may start after the app); otherwise a real embedded PostgreSQL under DATA_DIR/pg, started only
  * while holding DATA_DIR's instance lock (instance-lock.ts): a second process on the same
  * DATA_DIR is refused before it touches the running server.
  */
-export async function resolveDatabase(config: AppConfig, log: (msg: string) => void): Promise<ResolvedDatabase> {
-  if (config.databaseUrl)
+export async function resolveDatabase(config: AppConfig, log: StartLog): Promise<ResolvedDatabase> {
+  if (config.databaseUrl) {
+    await waitForDatabase(config.databaseUrl, {
+      timeoutMs: config.databaseConnectTimeoutS * 1000,
+      warn: (msg) => log(msg, 'warn'),
+    });
     return { url: config.databaseUrl, embedded: false, expectStop: () => {}, stop: async () => {} };
+  }
   const lock = await acquireInstanceLock(config.dataDir, { log, onLost: exitOnLostLock });
   try {
     const db = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), config.embeddedPgPort, log, {
