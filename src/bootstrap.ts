@@ -14,6 +14,7 @@ import { serveConsole } from './platform/console/serve-console.js';
 import { secretBoxOf } from './platform/crypto/secret-box.js';
 import { runMigrations } from './platform/database/migrate.js';
 import { resolveDatabase, type ResolvedDatabase, type StartLog } from './platform/database/resolve-database.js';
+import { HealthController } from './platform/health/health.controller.js';
 import { isIntakeRoute, jsonBodyParser } from './platform/http/body-limits.js';
 import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
 import { inputGuard } from './platform/http/input-guard.js';
@@ -117,6 +118,8 @@ export async function startApp(
       close: () => {
         // From here the embedded server may go (a supervisor may signal it too): not a crash.
         database.expectStop();
+        // And readiness answers 503 at once, for the whole drain (see beginShutdown).
+        app.get(HealthController).beginShutdown();
         return (closing ??= app.close().finally(() => database.stop()));
       },
     };

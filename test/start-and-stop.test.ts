@@ -3,10 +3,13 @@ import { once } from 'node:events';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
+import { connectActuator } from './support/actuators.js';
 import { freePort } from './support/free-port.js';
+import { approvedRun, oomIncident } from './support/runs.js';
 import { serviceProcesses } from './support/service-processes.js';
-import { eventually } from './support/test-app.js';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
+import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
 /** What an orchestrator and its operator see when the built service cannot start (an ops review). */
 describe('the built service, started wrong', () => {
@@ -131,5 +134,51 @@ describe('the built service, started wrong', () => {
     expect(p.output()).not.toContain(target.password);
     p.child.kill('SIGTERM');
     expect(await exitOf(p)).toBe(0);
+  });
+});
+
+describe('shutdown', () => {
+  let app: TestApp | undefined;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>> | undefined;
+  // Answers the held call: the test does, and so does the clean-up when the test failed before it.
+  let answer = () => {};
+  afterAll(async () => {
+    answer();
+    await app?.stop();
+    await receiver?.close();
+  });
+
+  it('readiness answers 503 from the moment shutdown begins, while a call in flight keeps it draining and HTTP still serves', async () => {
+    // A recovery run's actuator call in flight: shutdown waits for it (the run engine's drain, which
+    // Nest runs before terminus's own shutdown flag), and the receiver answers only when told to.
+    let called!: () => void;
+    const inFlight = new Promise<void>((resolve) => (called = resolve));
+    receiver = await startWebhookReceiver((call, res) => {
+      if (call.json?.params?.action !== 'clear_cache') return answerHealthy(call, res);
+      answer = () => res.end('{}');
+      called();
+    });
+    app = await startTestApp({ ...ALLOW_LOOPBACK, SHUTDOWN_TIMEOUT_MS: '600000' });
+    const admin = await app.keyFor('draining', 'admin');
+    const operator = await app.keyFor('draining', 'operator');
+    await connectActuator(app.http, admin, receiver, { timeoutMs: 600_000 });
+    await approvedRun(app.http, operator, oomIncident('drain'));
+    await inFlight;
+    expect((await app.http.get('/health/ready')).status).toBe(200);
+
+    let closed = false;
+    const closing = app.close().then(() => (closed = true)); // what main.ts does on SIGTERM
+    const ready = await app.http.get('/health/ready');
+    expect({ status: ready.status, body: ready.body }).toMatchObject({
+      status: 503,
+      body: { status: 'shutting_down' },
+    });
+    // Still draining, and still serving a request that reaches it meanwhile.
+    expect((await app.http.get('/health/live')).status).toBe(200);
+    expect(closed).toBe(false);
+
+    answer();
+    await closing;
+    expect(receiver.calls.filter((c) => c.json?.params?.action === 'clear_cache')).toHaveLength(1);
   });
 });

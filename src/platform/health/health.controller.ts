@@ -30,7 +30,13 @@ export class HealthController {
     return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
   }
 
-  onApplicationShutdown(): void {
+  /**
+   * Shutdown began (RunningApp.close(), on SIGTERM or SIGINT): readiness answers 503 from now on,
+   * so a load balancer stops sending requests while the app drains its work in flight (up to
+   * SHUTDOWN_TIMEOUT_MS), during which it still serves HTTP. Not a shutdown hook: Nest runs those
+   * after the drain (onApplicationShutdown even after HTTP is closed), when it is too late to tell.
+   */
+  beginShutdown(): void {
     this.shuttingDown = true;
   }
 }
