@@ -44,6 +44,8 @@ export interface WorkOrder {
   finishedAt: string | null;
   /** The role of the key that completed or failed it: `agent`, or a person's who did it by hand. */
   finishedByRole?: string | null;
+  /** When its incident was resolved; null while it is open. */
+  incidentResolvedAt?: string | null;
   history?: Array<{
     from: WorkOrderStatus | null;
     to: WorkOrderStatus;

@@ -1,15 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { CommandBus, EventBus } from '@nestjs/cqrs';
+import { CommandBus, EventBus, QueryBus } from '@nestjs/cqrs';
+import { GetIncident } from '../../incidents/get-incident/get-incident.query.js';
 import { RecordDecision } from '../../incidents/record-decision/record-decision.command.js';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { WorkOrderChanged } from '../events/work-order-changed.event.js';
+import { WorkOrderFinished } from '../events/work-order-finished.event.js';
 import type { WorkOrderStatus } from './work-order.view.js';
 import { WorkOrdersRepository, type WorkOrderRow } from './work-orders.repository.js';
 
 export const CLAIM_EXPIRED_ACTOR = 'lease';
 /** Changes of a work order that are decisions (progress notes and late reports are not): each is an audit entry. */
 const AUDITED_CHANGES = new Set(['created', 'claimed', 'completed', 'failed', 'canceled', 'claim_expired']);
+
+/** Who resolved a work order's incident, and when (ISO). */
+export interface IncidentResolution {
+  by: string;
+  at: string;
+}
 
 /**
  * Every change of a work order is told three ways, in the changing transaction: a row of its
@@ -22,6 +30,7 @@ export class WorkOrderJournal {
     private readonly tx: TransactionHost,
     private readonly orders: WorkOrdersRepository,
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly events: EventBus,
     private readonly audit: AuditTrail,
   ) {}
@@ -100,7 +109,88 @@ export class WorkOrderJournal {
     });
   }
 
-  /** Returns an order, locked, whose claim's lease ran out to the queue, saying so in its history. */
+  /**
+   * Cancels an open order, locked (by an operator, the run withdrawing it, or its incident's
+   * resolution): its claim ends, the run engine is told (WorkOrderFinished) and the change is
+   * recorded. `at`: the database's time of the change (default: the transaction's).
+   */
+  async cancel(o: {
+    order: Pick<WorkOrderRow, 'id' | 'status'>;
+    actor: string;
+    reason: string;
+    at?: Date;
+    resolution?: IncidentResolution;
+  }): Promise<WorkOrderRow> {
+    const row = await this.orders.update(o.order.id, {
+      status: 'canceled',
+      claim_key_id: null,
+      claim_token_hash: null,
+      claim_expires_at: null,
+      failure_reason: o.reason,
+      finished_at: o.at ?? (await this.tx.now()),
+    });
+    await this.events.publish(
+      new WorkOrderFinished({
+        tenantId: row.tenant_id,
+        workOrderId: row.id,
+        incidentId: row.incident_id,
+        runId: row.run_id,
+        stepId: row.step_id,
+        testsPassed: false,
+        outcome: 'canceled',
+        canceledBy: o.actor,
+        ...(o.resolution ? { incidentResolvedAt: o.resolution.at, incidentResolvedBy: o.resolution.by } : {}),
+      }),
+    );
+    await this.record({
+      row,
+      from: o.order.status,
+      change: 'canceled',
+      actor: o.actor,
+      summary: `work order ${row.id} canceled by ${o.actor}: ${o.reason}`,
+      note: o.reason,
+      ...(o.resolution ? { details: { incidentResolvedAt: o.resolution.at } } : {}),
+    });
+    return row;
+  }
+
+  /**
+   * An order nobody holds whose incident is resolved has nothing left to fix: it is canceled, by
+   * whoever resolved the incident (monitoring, an operator, a run), so no coding agent claims it
+   * (DESIGN §9, ADR 0009). Not a rollback step's: that one undoes its run's own change, which the
+   * resolution does not make unneeded (`forRollback`, looked up when not given). The order is
+   * locked by the caller. Answers it canceled, or null when it is not withdrawn.
+   */
+  async withdrawForResolution(
+    order: Pick<WorkOrderRow, 'id' | 'status'>,
+    resolution: IncidentResolution,
+    forRollback?: boolean,
+  ): Promise<WorkOrderRow | null> {
+    if (order.status !== 'queued' || (forRollback ?? (await this.orders.isForRollback(order)))) return null;
+    return this.cancel({
+      order,
+      actor: resolution.by,
+      reason: `its incident was resolved by ${resolution.by} at ${resolution.at}: nothing is left to patch`,
+      resolution,
+    });
+  }
+
+  /** Whether, by whom and when the order's incident was resolved (null: it is not, or it has none). */
+  async incidentResolution(order: Pick<WorkOrderRow, 'tenant_id' | 'incident_id'>): Promise<IncidentResolution | null> {
+    if (order.incident_id === null) return null;
+    const incident = await this.queries.execute(
+      new GetIncident({ tenantId: order.tenant_id, incidentId: order.incident_id }),
+    );
+    return incident?.status === 'resolved' && incident.resolvedAt && incident.resolvedBy
+      ? { by: incident.resolvedBy, at: incident.resolvedAt }
+      : null;
+  }
+
+  /**
+   * Returns an order, locked, whose claim's lease ran out to the queue, saying so in its history;
+   * one whose incident was resolved meanwhile is then withdrawn (withdrawForResolution) rather than
+   * left for another coding agent to claim.
+   */
   async release(stale: WorkOrderRow): Promise<WorkOrderRow> {
     const row = await this.orders.update(stale.id, {
       status: 'queued',
@@ -118,6 +208,8 @@ export class WorkOrderJournal {
       summary: `work order ${row.id}: the claim by ${stale.claimed_by} expired (no progress by ${stale.claim_expires_at!.toISOString()}); back in the queue`,
       details: { previousClaimant: stale.claimed_by, expiredAt: stale.claim_expires_at!.toISOString() },
     });
-    return row;
+    if (row.incident_resolved_at === null) return row;
+    const resolution = await this.incidentResolution(row);
+    return (resolution && (await this.withdrawForResolution(row, resolution))) ?? row;
   }
 }

@@ -46,6 +46,12 @@ export interface WorkOrderView {
   finishedAt: string | null;
   /** The role of the key that completed or failed it: `agent`, or a person's (operator, admin) who did it by hand. */
   finishedByRole: string | null;
+  /**
+   * When its incident was resolved (by monitoring, an operator or a run); null while it is open, or
+   * without one. Set, nothing is left to patch: an order nobody held was canceled, and a claimed one
+   * may still be finished, but its run does not count the patch as a verified fix (ADR 0009).
+   */
+  incidentResolvedAt: string | null;
   /** Every state change (and progress report), oldest first; only on the detail. */
   history?: Array<{
     from: WorkOrderStatus | null;
@@ -79,6 +85,7 @@ export function workOrderView(r: WorkOrderRow, history?: TransitionRow[]): WorkO
     updatedAt: r.updated_at.toISOString(),
     finishedAt: iso(r.finished_at),
     finishedByRole: r.finished_by_role ?? null,
+    incidentResolvedAt: iso(r.incident_resolved_at ?? null),
     ...(history
       ? {
           history: history.map((h) => ({

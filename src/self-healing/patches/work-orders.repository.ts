@@ -77,6 +77,21 @@ export interface NewWorkOrder {
   complexity: string;
 }
 
+/** A work order its incident's resolution reached: its status then, and whether it is a rollback step's. */
+export interface SettledOrder {
+  id: string;
+  status: WorkOrderStatus;
+  for_rollback: boolean;
+}
+
+/**
+ * Whether the work order (`work_orders` in the statement) waits in a step of its run's rollback
+ * list: those undo what the run did. The others (an escalate step's, a canary's handed over, one
+ * raised outside a run) are there to fix the incident.
+ */
+const FOR_ROLLBACK = `EXISTS (SELECT 1 FROM recovery_run_steps s
+                               WHERE s.run_id = work_orders.run_id AND s.step_id = work_orders.step_id AND s.list = 'rollback')`;
+
 export interface StatusCount {
   status: WorkOrderStatus;
   count: number;
@@ -109,15 +124,26 @@ export class WorkOrdersRepository {
 
   /**
    * Records that the incident was resolved on each of its work orders (whatever their status: one
-   * still being worked on that fails later no longer waits either). Answers how many.
+   * still being worked on that fails later no longer waits either). Answers them, locked, with
+   * their status and whether each is a rollback step's (the resolution withdraws the others that
+   * nobody holds).
    */
-  async markIncidentResolved(tenantId: string, incidentId: string, resolvedAt: Date): Promise<number> {
-    const rows = await this.tx.query(
+  async markIncidentResolved(tenantId: string, incidentId: string, resolvedAt: Date): Promise<SettledOrder[]> {
+    return this.tx.query<SettledOrder>(
       `UPDATE work_orders SET incident_resolved_at = $3
-        WHERE tenant_id = $1 AND incident_id = $2 AND incident_resolved_at IS NULL RETURNING 1`,
+        WHERE tenant_id = $1 AND incident_id = $2 AND incident_resolved_at IS NULL
+        RETURNING id, status, ${FOR_ROLLBACK} AS for_rollback`,
       [tenantId, incidentId, resolvedAt],
     );
-    return rows.length;
+  }
+
+  /** Whether the order is a rollback step's: it undoes its run's own change, which no resolution makes unneeded. */
+  async isForRollback(order: Pick<WorkOrderRow, 'id'>): Promise<boolean> {
+    const [row] = await this.tx.query<{ for_rollback: boolean }>(
+      `SELECT ${FOR_ROLLBACK} AS for_rollback FROM work_orders WHERE id = $1`,
+      [order.id],
+    );
+    return row?.for_rollback ?? false;
   }
 
   async find(tenantId: string, id: string): Promise<WorkOrderRow | null> {

@@ -4,6 +4,7 @@ import { IncidentResolved } from '../../incidents/events/incident-resolved.event
 import { RecordDecision } from '../../incidents/record-decision/record-decision.command.js';
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { OutboxHandler } from '../../platform/outbox/outbox-handler.decorator.js';
+import { WorkOrderJournal } from '../patches/work-order.journal.js';
 import { WorkOrdersRepository } from '../patches/work-orders.repository.js';
 import { RecoveryRepository } from '../recovery/recovery.repository.js';
 
@@ -13,7 +14,10 @@ import { RecoveryRepository } from '../recovery/recovery.repository.js';
  *   resolved it (approving one would start a run that waits for nothing);
  * - its work orders record when it was resolved (`incident_resolved_at`): a failed one no longer
  *   waits for a person (the waiting query leaves it out, so the inbox neither lists nor counts it,
- *   at any volume). They keep their status: one still being worked on may finish.
+ *   at any volume), and one nobody has claimed is canceled by whoever resolved it (no coding agent
+ *   takes it up; its run is canceled with no verdict, ADR 0009), unless it is a rollback step's.
+ *   One being worked on keeps its status and may finish; its run does not count that as a
+ *   verified fix (FinishWaitingStep).
  * One handler for both, so a resolution costs self-healing one delivery; its outbox name is older
  * than its work orders and kept, so deliveries stored under it are still handled.
  */
@@ -25,6 +29,7 @@ export class SettleOnIncidentResolvedHandler implements IEventHandler<IncidentRe
   constructor(
     private readonly recoveries: RecoveryRepository,
     private readonly orders: WorkOrdersRepository,
+    private readonly journal: WorkOrderJournal,
     private readonly commands: CommandBus,
     private readonly audit: AuditTrail,
   ) {}
@@ -36,7 +41,16 @@ export class SettleOnIncidentResolvedHandler implements IEventHandler<IncidentRe
       this.recoveries.supersedeForIncident(e.tenantId, e.incidentId, why),
       this.orders.markIncidentResolved(e.tenantId, e.incidentId, new Date(e.resolvedAt)),
     ]);
-    if (settled > 0) this.logger.log(`incident ${e.incidentId} resolved: ${settled} work orders settled`);
+    if (settled.length > 0) {
+      // Locked by the update: no claim comes between.
+      const resolution = { by: e.resolvedBy, at: e.resolvedAt };
+      let withdrawn = 0;
+      for (const order of settled)
+        if (await this.journal.withdrawForResolution(order, resolution, order.for_rollback)) withdrawn++;
+      this.logger.log(
+        `incident ${e.incidentId} resolved: ${settled.length} work orders settled, ${withdrawn} of them unclaimed and canceled`,
+      );
+    }
     if (ids.length === 0) return;
     for (const id of ids) {
       await this.audit.record({

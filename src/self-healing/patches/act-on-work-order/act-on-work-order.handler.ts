@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { WorkOrderFinished } from '../../events/work-order-finished.event.js';
-import { WorkOrderJournal } from '../work-order.journal.js';
+import { WorkOrderJournal, type IncidentResolution } from '../work-order.journal.js';
 import { workOrderView, type WorkOrderStatus, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrdersRepository, type WorkOrderRow, type ClaimRow } from '../work-orders.repository.js';
 import { ActOnWorkOrder, type ClaimantAction } from './act-on-work-order.command.js';
@@ -44,23 +44,8 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
       if (a.kind === 'claim') return this.claim(order, c);
       if (a.kind === 'cancel') {
         if (FINISHED.includes(order.status)) throw conflict(`work order ${order.id} is already ${order.status}`, order);
-        const row = await this.orders.update(order.id, {
-          status: 'canceled',
-          claim_key_id: null,
-          claim_token_hash: null,
-          claim_expires_at: null,
-          failure_reason: a.reason,
-          finished_at: order.locked_at,
-        });
-        await this.finish(row, false, 'canceled', c.actor);
-        return this.done(
-          row,
-          order,
-          'canceled',
-          c.actor,
-          `work order ${order.id} canceled by ${c.actor}: ${a.reason}`,
-          a.reason,
-        );
+        const row = await this.journal.cancel({ order, actor: c.actor, reason: a.reason, at: order.locked_at });
+        return workOrderView(row, await this.orders.history(row.id));
       }
       return this.asClaimant(order, c, a);
     });
@@ -141,6 +126,10 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
         a.percent === null ? {} : { percent: a.percent },
       );
     }
+    // Its incident may have been resolved while it was being worked on (read now, not from
+    // incident_resolved_at alone, which the resolution's handler sets a moment after it commits):
+    // then the run cannot verify the patch against the fault, and is told so (ADR 0009).
+    const resolution = await this.journal.incidentResolution(order);
     // Who finished it is kept: a person completing an order by hand is no coding agent's doing.
     const finished = {
       claim_key_id: null,
@@ -148,30 +137,39 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
       claim_expires_at: null,
       finished_at: order.locked_at,
       finished_by_role: c.role,
+      ...(resolution && order.incident_resolved_at === null ? { incident_resolved_at: new Date(resolution.at) } : {}),
     };
+    const after = resolution ? ` (its incident was resolved by ${resolution.by} at ${resolution.at}, before)` : '';
+    const resolvedDetails = resolution ? { incidentResolvedAt: resolution.at } : {};
     if (a.kind === 'complete') {
       const row = await this.orders.update(order.id, { ...finished, status: 'completed', result: a.result });
-      await this.finish(row, a.result.testsPassed, 'completed');
+      await this.finish(row, a.result.testsPassed, 'completed', resolution);
       const tests = a.result.testsPassed ? 'tests passed' : 'tests failed';
       return this.done(
         row,
         order,
         'completed',
         c.actor,
-        `work order ${order.id} completed by ${c.actor} (${tests}): ${a.result.summary}`,
+        `work order ${order.id} completed by ${c.actor} (${tests})${after}: ${a.result.summary}`,
         a.result.summary,
-        { testsPassed: a.result.testsPassed, filesChanged: a.result.filesChanged, diffUrl: a.result.diffUrl },
+        {
+          testsPassed: a.result.testsPassed,
+          filesChanged: a.result.filesChanged,
+          diffUrl: a.result.diffUrl,
+          ...resolvedDetails,
+        },
       );
     }
     const row = await this.orders.update(order.id, { ...finished, status: 'failed', failure_reason: a.reason });
-    await this.finish(row, false, 'failed');
+    await this.finish(row, false, 'failed', resolution);
     return this.done(
       row,
       order,
       'failed',
       c.actor,
-      `work order ${order.id} failed (${c.actor}): ${a.reason}`,
+      `work order ${order.id} failed (${c.actor})${after}: ${a.reason}`,
       a.reason,
+      resolvedDetails,
     );
   }
 
@@ -216,11 +214,12 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
     return new Date(now.getTime() + this.config.workOrderClaimMs);
   }
 
+  /** Tells the run engine a claimant completed or failed the order (a cancel tells it in WorkOrderJournal.cancel). */
   private finish(
     row: WorkOrderRow,
     testsPassed: boolean,
-    outcome: WorkOrderFinished['outcome'],
-    canceledBy?: string,
+    outcome: 'completed' | 'failed',
+    resolution: IncidentResolution | null,
   ): Promise<void> {
     return this.events.publish(
       new WorkOrderFinished({
@@ -231,8 +230,8 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
         stepId: row.step_id,
         testsPassed,
         outcome,
-        canceledBy,
         ...(row.finished_by_role ? { finishedByRole: row.finished_by_role } : {}),
+        ...(resolution ? { incidentResolvedBy: resolution.by, incidentResolvedAt: resolution.at } : {}),
       }),
     );
   }

@@ -37,7 +37,11 @@ export class CreateWorkOrderHandler implements ICommandHandler<CreateWorkOrder> 
         summary: `work order ${row.id} queued for a coding agent (${row.priority} priority, ${row.complexity})${p.runId ? `: run ${p.runId} escalated` : ''}`,
         details: { priority: row.priority, complexity: row.complexity, stepId: row.step_id },
       });
-      return workOrderView(row);
+      // Nothing is left to patch: withdrawn at once, as the resolution withdraws the queued ones
+      // (unless a rollback step's). The run waiting on it hears so as from a cancel.
+      const resolution = resolved ? await this.journal.incidentResolution(row) : null;
+      const withdrawn = resolution && (await this.journal.withdrawForResolution(row, resolution));
+      return workOrderView(withdrawn || row);
     });
   }
 }

@@ -967,7 +967,8 @@ export class RunAdvancer {
         complexity: brief?.complexity ?? 'medium',
       }),
     );
-    const notify = s.actuators.has(CODING_AGENT_ACTUATOR);
+    // One raised on an incident resolved already is withdrawn at once (nothing left to patch): no notice for it.
+    const notify = order.status === 'queued' && s.actuators.has(CODING_AGENT_ACTUATOR);
     await this.moveStep(
       s,
       step,

@@ -8,9 +8,16 @@ export type WaitingStepSource =
   /**
    * `canceledBy`: the work order was canceled, by that actor. `finishedByRole`: the role of the key
    * that completed or failed it (`agent`, or a person's); kept on the step, where the run reads
-   * whether a person had a hand in it.
+   * whether a person had a hand in it. `incidentResolved`: the run's incident was resolved before
+   * the order finished (or the resolution withdrew it): by whom and when.
    */
-  | { kind: 'work_order'; workOrderId: string; canceledBy?: string; finishedByRole?: string };
+  | {
+      kind: 'work_order';
+      workOrderId: string;
+      canceledBy?: string;
+      finishedByRole?: string;
+      incidentResolved?: { by: string; at: string };
+    };
 
 export interface FinishWaitingStepProps {
   tenantId: string | null;

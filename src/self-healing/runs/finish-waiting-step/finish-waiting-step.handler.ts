@@ -46,11 +46,29 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       if (found.phase === 'done') throw new ConflictException(`run ${found.id} is already ${found.status}`);
       const refusal = this.refusal(step, p.source);
       if (refusal) throw new ConflictException(`step ${step.step_id} ${refusal}`);
-      if (p.source.kind === 'work_order' && p.source.canceledBy !== undefined && withdrawable(step))
-        return this.cancelRun(found, p.source.workOrderId, p.source.canceledBy);
+      // The order's incident was resolved before it finished (a step of the rollback undoes the
+      // run's own change, which a resolution does not make unneeded: it counts as reported).
+      const order = p.source.kind === 'work_order' ? p.source : null;
+      const resolved = order && step.list !== 'rollback' ? (order.incidentResolved ?? null) : null;
+      const afterResolution =
+        order && resolved
+          ? `its incident was resolved by ${resolved.by} at ${resolved.at}, before work order ${order.workOrderId} finished: nothing is left to verify its patch against`
+          : null;
+      if (order && withdrawable(step)) {
+        if (order.canceledBy !== undefined)
+          return this.cancelRun(found, order.workOrderId, order.canceledBy, afterResolution);
+        // Completed or failed after the resolution: the same as a withdrawal (ADR 0009), so no verdict.
+        if (resolved) return this.cancelRun(found, order.workOrderId, resolved.by, afterResolution);
+      }
 
       let outcome = p.outcome;
       let error = outcome === 'failed' ? (p.note ?? `reported failed by ${this.who(p.source)}`) : null;
+      // A canary's handed-over patch finished after the resolution: as a withdrawal of its order,
+      // the step fails with its trial, which no candidate passed (ADR 0014), whatever the patch says.
+      if (afterResolution !== null && order?.canceledBy === undefined) {
+        outcome = 'failed';
+        error = `${afterResolution}; the trial, which no candidate passed, stands`;
+      }
       // A check's late result is judged by the check's condition, as an immediate answer would be.
       const failure =
         step.runs_as === 'check' && outcome === 'succeeded'
@@ -113,12 +131,24 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
    * fix (ADR 0009), so the run is canceled as `POST /runs/:id/cancel` would (no verdict, trust and
    * learning unchanged, its rollback runs) rather than failed. The engine skips the step.
    */
-  private async cancelRun(found: RunRow & { locked_at: Date }, workOrderId: string, by: string): Promise<RunView> {
+  private async cancelRun(
+    found: RunRow & { locked_at: Date },
+    workOrderId: string,
+    by: string,
+    afterResolution: string | null = null,
+  ): Promise<RunView> {
     if (found.cancel_requested_by ?? found.rollback_requested_by)
       return runView(found, await this.runs.steps(found.id));
     // The person, as a cancel of the run itself records them (the audit's actor); the note says how.
+    // A resolution's: who resolved the incident (monitoring, an operator, another run).
     const run = await this.runs.makeDue(found.id, { cancel_requested_by: by });
-    await this.journal.note(run, found.locked_at, `cancel requested by ${by}, who canceled work order ${workOrderId}`);
+    await this.journal.note(
+      run,
+      found.locked_at,
+      afterResolution
+        ? `cancel requested by ${by}: ${afterResolution}`
+        : `cancel requested by ${by}, who canceled work order ${workOrderId}`,
+    );
     this.wakeups.afterCommit();
     return runView(run, await this.runs.steps(run.id));
   }

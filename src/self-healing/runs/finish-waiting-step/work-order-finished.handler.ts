@@ -8,7 +8,8 @@ import { FinishWaitingStep } from './finish-waiting-step.command.js';
  * A coding agent (or a person, by hand: the role of the key is kept on the step) finished a work order: the run's `escalate` step succeeds when the patch was
  * completed with tests passing (the run then re-runs its verification), and fails otherwise
  * (the run fails and rolls back). An operator's cancel is no failure of the fix: the run is
- * canceled (FinishWaitingStep).
+ * canceled (FinishWaitingStep); so is a finish after the run's incident was resolved, which leaves
+ * nothing to verify the patch against.
  */
 @EventsHandler(WorkOrderFinished)
 @OutboxHandler({ name: 'self-healing.resume-run-after-patch' })
@@ -36,6 +37,9 @@ export class WorkOrderFinishedHandler implements IEventHandler<WorkOrderFinished
             workOrderId: e.workOrderId,
             ...(e.outcome === 'canceled' ? { canceledBy: e.canceledBy ?? 'an operator' } : {}),
             ...(e.finishedByRole ? { finishedByRole: e.finishedByRole } : {}),
+            ...(e.incidentResolvedBy && e.incidentResolvedAt
+              ? { incidentResolved: { by: e.incidentResolvedBy, at: e.incidentResolvedAt } }
+              : {}),
           },
           outcome: passed ? 'succeeded' : 'failed',
           note,
