@@ -955,7 +955,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a work order with its history */
+        /**
+         * Get a work order with its history
+         * @description `incidentResolvedAt` says when its incident was resolved (by monitoring, an operator or a run): nothing is left to patch. An order nobody held then is canceled; a claimed one may still be completed or failed, but its run counts no verified fix.
+         */
         get: operations["PatchesController_get"];
         put?: never;
         post?: never;
@@ -1011,7 +1014,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Complete a claimed work order with its patch */
+        /**
+         * Complete a claimed work order with its patch
+         * @description Completed (or failed) after its incident was resolved, the order's run has nothing left to verify the patch against: an `escalate` step's run is canceled (no verdict, the agent's trust unchanged); a canary's handed over fails with its trial. A rollback step's order counts as before.
+         */
         post: operations["PatchesController_complete"];
         delete?: never;
         options?: never;

@@ -55,7 +55,11 @@ export class PatchesController {
     );
   }
 
-  @ApiOperation({ summary: 'Get a work order with its history' })
+  @ApiOperation({
+    summary: 'Get a work order with its history',
+    description:
+      '`incidentResolvedAt` says when its incident was resolved (by monitoring, an operator or a run): nothing is left to patch. An order nobody held then is canceled; a claimed one may still be completed or failed, but its run counts no verified fix.',
+  })
   @Get('work-orders/:id')
   @AllowAgent()
   async get(@Param('id', UuidParam) id: string, @CurrentPrincipal() p: Principal) {
@@ -86,7 +90,11 @@ export class PatchesController {
     });
   }
 
-  @ApiOperation({ summary: 'Complete a claimed work order with its patch' })
+  @ApiOperation({
+    summary: 'Complete a claimed work order with its patch',
+    description:
+      "Completed (or failed) after its incident was resolved, the order's run has nothing left to verify the patch against: an `escalate` step's run is canceled (no verdict, the agent's trust unchanged); a canary's handed over fails with its trial. A rollback step's order counts as before.",
+  })
   @Post('work-orders/:id/complete')
   @AllowAgent()
   @HttpCode(200)
