@@ -5,7 +5,7 @@ import { RecordDecision } from '../../incidents/record-decision/record-decision.
 import { AuditTrail } from '../../platform/audit/audit-trail.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
 import { WorkOrderChanged } from '../events/work-order-changed.event.js';
-import { WorkOrderFinished } from '../events/work-order-finished.event.js';
+import { WorkOrderFinished, type WorkOrderFinishedProps } from '../events/work-order-finished.event.js';
 import type { WorkOrderStatus } from './work-order.view.js';
 import { WorkOrdersRepository, type WorkOrderRow } from './work-orders.repository.js';
 
@@ -129,19 +129,7 @@ export class WorkOrderJournal {
       failure_reason: o.reason,
       finished_at: o.at ?? (await this.tx.now()),
     });
-    await this.events.publish(
-      new WorkOrderFinished({
-        tenantId: row.tenant_id,
-        workOrderId: row.id,
-        incidentId: row.incident_id,
-        runId: row.run_id,
-        stepId: row.step_id,
-        testsPassed: false,
-        outcome: 'canceled',
-        canceledBy: o.actor,
-        ...(o.resolution ? { incidentResolvedAt: o.resolution.at, incidentResolvedBy: o.resolution.by } : {}),
-      }),
-    );
+    await this.finished(row, { testsPassed: false, outcome: 'canceled', canceledBy: o.actor }, o.resolution);
     await this.record({
       row,
       from: o.order.status,
@@ -152,6 +140,28 @@ export class WorkOrderJournal {
       ...(o.resolution ? { details: { incidentResolvedAt: o.resolution.at } } : {}),
     });
     return row;
+  }
+
+  /**
+   * Tells the run engine the order finished (WorkOrderFinished): completed or failed by its claimant,
+   * or canceled; with the resolution of its incident when that came first.
+   */
+  finished(
+    row: WorkOrderRow,
+    how: Pick<WorkOrderFinishedProps, 'testsPassed' | 'outcome' | 'canceledBy' | 'finishedByRole'>,
+    resolution?: IncidentResolution | null,
+  ): Promise<void> {
+    return this.events.publish(
+      new WorkOrderFinished({
+        tenantId: row.tenant_id,
+        workOrderId: row.id,
+        incidentId: row.incident_id,
+        runId: row.run_id,
+        stepId: row.step_id,
+        ...how,
+        ...(resolution ? { incidentResolvedBy: resolution.by, incidentResolvedAt: resolution.at } : {}),
+      }),
+    );
   }
 
   /**

@@ -1,10 +1,9 @@
 import { ConflictException, Inject, NotFoundException } from '@nestjs/common';
-import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { createHash, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { WorkOrderFinished } from '../../events/work-order-finished.event.js';
-import { WorkOrderJournal, type IncidentResolution } from '../work-order.journal.js';
+import { WorkOrderJournal } from '../work-order.journal.js';
 import { workOrderView, type WorkOrderStatus, type WorkOrderView } from '../work-order.view.js';
 import { WorkOrdersRepository, type WorkOrderRow, type ClaimRow } from '../work-orders.repository.js';
 import { ActOnWorkOrder, type ClaimantAction } from './act-on-work-order.command.js';
@@ -13,6 +12,8 @@ const FINISHED: readonly WorkOrderStatus[] = ['completed', 'failed', 'canceled']
 const HELD: readonly WorkOrderStatus[] = ['claimed', 'in_progress'];
 // Claim tokens are 256 random bits: a plain SHA-256 is enough, as for API keys.
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+/** Who finished it, for the run engine: a person completing an order by hand is no coding agent's doing. */
+const by = (row: WorkOrderRow) => (row.finished_by_role ? { finishedByRole: row.finished_by_role } : {});
 
 /** A work order locked for an action, with the database's time then. */
 type LockedOrder = WorkOrderRow & { locked_at: Date };
@@ -27,7 +28,6 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
     private readonly tx: TransactionHost,
     private readonly orders: WorkOrdersRepository,
     private readonly journal: WorkOrderJournal,
-    private readonly events: EventBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -143,7 +143,11 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
     const resolvedDetails = resolution ? { incidentResolvedAt: resolution.at } : {};
     if (a.kind === 'complete') {
       const row = await this.orders.update(order.id, { ...finished, status: 'completed', result: a.result });
-      await this.finish(row, a.result.testsPassed, 'completed', resolution);
+      await this.journal.finished(
+        row,
+        { testsPassed: a.result.testsPassed, outcome: 'completed', ...by(row) },
+        resolution,
+      );
       const tests = a.result.testsPassed ? 'tests passed' : 'tests failed';
       return this.done(
         row,
@@ -161,7 +165,7 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
       );
     }
     const row = await this.orders.update(order.id, { ...finished, status: 'failed', failure_reason: a.reason });
-    await this.finish(row, false, 'failed', resolution);
+    await this.journal.finished(row, { testsPassed: false, outcome: 'failed', ...by(row) }, resolution);
     return this.done(
       row,
       order,
@@ -212,28 +216,6 @@ export class ActOnWorkOrderHandler implements ICommandHandler<ActOnWorkOrder> {
 
   private leaseFrom(now: Date): Date {
     return new Date(now.getTime() + this.config.workOrderClaimMs);
-  }
-
-  /** Tells the run engine a claimant completed or failed the order (a cancel tells it in WorkOrderJournal.cancel). */
-  private finish(
-    row: WorkOrderRow,
-    testsPassed: boolean,
-    outcome: 'completed' | 'failed',
-    resolution: IncidentResolution | null,
-  ): Promise<void> {
-    return this.events.publish(
-      new WorkOrderFinished({
-        tenantId: row.tenant_id,
-        workOrderId: row.id,
-        incidentId: row.incident_id,
-        runId: row.run_id,
-        stepId: row.step_id,
-        testsPassed,
-        outcome,
-        ...(row.finished_by_role ? { finishedByRole: row.finished_by_role } : {}),
-        ...(resolution ? { incidentResolvedBy: resolution.by, incidentResolvedAt: resolution.at } : {}),
-      }),
-    );
   }
 
   private async done(
