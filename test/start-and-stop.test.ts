@@ -88,6 +88,33 @@ describe('the built service, started wrong', () => {
     expect(p.output()).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('a DATABASE_URL its server refuses (a wrong password, a database that does not exist) stops it at once with one line, exit 78, never showing the password', async () => {
+    const target = new URL(await createTestDatabase());
+    const wrongPassword = new URL(target);
+    wrongPassword.password = 'Wr0ng-never-in-logs';
+    const noDatabase = new URL(target);
+    noDatabase.pathname = '/no_such_database';
+    const expected: Array<[URL, RegExp]> = [
+      [wrongPassword, /refused the connection: password authentication failed for user "[^"]+" \(28P01\)\n$/],
+      [noDatabase, /refused the connection: database "no_such_database" does not exist \(3D000\)\n$/],
+    ];
+    for (const [url, reason] of expected) {
+      const p = service({
+        PORT: String(await freePort()),
+        DATABASE_URL: url.toString(),
+        DATABASE_CONNECT_TIMEOUT_S: '600',
+      });
+      expect({ code: await exitOf(p), url: url.pathname }).toEqual({ code: 78, url: url.pathname });
+      expect(p.stderr()).toMatch(
+        /^pillar-loop failed to start: the database at [^\n]+ \(DATABASE_URL\) refused the connection: /,
+      );
+      expect(p.stderr()).toMatch(reason);
+      expect(p.stderr().split('\n').filter(Boolean)).toHaveLength(1);
+      expect(p.output()).not.toContain(url.password);
+      expect(p.output()).not.toMatch(/\n\s+at /); // no stack trace
+    }
+  });
+
   it('a database that starts answering while the service waits for it is used: the service becomes ready on it', async () => {
     const target = new URL(await createTestDatabase());
     const socketDir = target.searchParams.get('host');

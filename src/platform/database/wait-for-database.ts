@@ -5,6 +5,14 @@ import { StartupError } from './postgres-placement.js';
 
 /** DATABASE_URL's server did not answer within DATABASE_CONNECT_TIMEOUT_S: main.ts exits 69 (EX_UNAVAILABLE) on it. */
 export class DatabaseUnavailableError extends StartupError {}
+/**
+ * DATABASE_URL's server answered and refused it (a wrong user or password, a database that does not
+ * exist): the URL is wrong, so main.ts exits 78 (EX_CONFIG) on it, as for a bad variable.
+ */
+export class DatabaseRefusedError extends StartupError {}
+
+// invalid_password, invalid_authorization_specification (no such user, pg_hba), invalid_catalog_name.
+const REFUSED_SQLSTATE = new Set(['28P01', '28000', '3D000']);
 
 /** The first retry waits this long, each next one twice as long, up to the cap. */
 const FIRST_DELAY_MS = 500;
@@ -26,8 +34,9 @@ export interface WaitForDatabaseOptions {
 /**
  * Connects once to `url`, retrying with a capped exponential back-off while the server cannot be
  * reached (refused, not resolving, starting up), for up to `timeoutMs`: a compose file or a pod
- * whose database starts after the app. A server that answers with any other error (a wrong
- * password, a missing database) is not waited for: that error is thrown at once. After the deadline,
+ * whose database starts after the app. A server that answers with any other error is not waited
+ * for: a wrong user, password or database is a DatabaseRefusedError in one line, anything else is
+ * thrown as it is, at once. After the deadline,
  * a DatabaseUnavailableError in one line. Neither the warnings nor the error show the URL's
  * credentials: they name the server by host, port and database only.
  */
@@ -39,6 +48,10 @@ export async function waitForDatabase(url: string, { timeoutMs, warn }: WaitForD
   for (let attempt = 1; ; attempt++) {
     const error = await connectOnce(url);
     if (error === null) return;
+    if (REFUSED_SQLSTATE.has(String((error as { code?: unknown }).code)))
+      throw new DatabaseRefusedError(
+        `the database at ${where} (DATABASE_URL) refused the connection: ${clean(reasonOf(error))}`,
+      );
     if (!isDatabaseUnavailable(error) && !NOT_YET_ERRNO.has(String((error as { code?: unknown }).code))) throw error;
     const reason = clean(reasonOf(error));
     const left = deadline - Date.now();
