@@ -11,6 +11,7 @@ import {
   startBrowser,
   type TestBrowser,
 } from './support/browser.js';
+import { approvedRun } from './support/runs.js';
 import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -634,6 +635,55 @@ describe('console in Chromium', () => {
     ).body;
     expect(order.status).toBe('canceled');
     expect(JSON.stringify(order)).toContain('the flaky suite was fixed upstream');
+  });
+
+  it('a work order page says when its incident was resolved first, and that a person finished an order by hand', async () => {
+    const operator = await app.keyFor('ui-wo-resolved', 'operator');
+    const { incidentId, runId } = await approvedRun(app.http, operator, {
+      errorType: 'VerificationFailed',
+      message: 'output failed verification: 2 assertions failed',
+      agentId: 'agent-wo',
+      capability: 'qa',
+    });
+    const withdrawn = await eventually(
+      async () =>
+        (await app.http.get(`/runs/${runId}`).set(bearer(operator)).expect(200)).body.steps.find(
+          (s: { workOrderId?: string }) => s.workOrderId,
+        )?.workOrderId as string | undefined,
+      'the run to raise its work order',
+    );
+    await app.http.post(`/incidents/${incidentId}/resolve`).set(bearer(operator)).send({}).expect(200);
+    await eventually(
+      async () =>
+        (await app.http.get(`/patches/work-orders/${withdrawn}`).set(bearer(operator)).expect(200)).body.status ===
+        'canceled',
+      'the resolution to withdraw the work order',
+    );
+    const byHand = (
+      await app.http
+        .post('/patches/trigger')
+        .set(bearer(operator))
+        .send({ errorType: 'verification_failed', description: 'output failed verification: 1 test failed' })
+        .expect(201)
+    ).body.workOrderId as string;
+    const { claimToken } = (
+      await app.http.post(`/patches/work-orders/${byHand}/claim`).set(bearer(operator)).expect(200)
+    ).body;
+    await app.http
+      .post(`/patches/work-orders/${byHand}/complete`)
+      .set(bearer(operator))
+      .send({ claimToken, testsPassed: true, summary: 'fixed the assertion by hand' })
+      .expect(200);
+    await signedIn(operator, async (page) => {
+      await page.goto(`${app.url}/console/work-orders/${withdrawn}`);
+      await page.getByTestId('wo-incident-resolved').waitFor();
+      expect(await page.getByTestId('wo-incident-resolved').textContent()).toMatch(/^at .+: nothing is left to patch$/);
+      expect(await page.getByTestId('wo-finished-by').count()).toBe(0); // canceled: nobody finished it
+      await page.goto(`${app.url}/console/work-orders/${byHand}`);
+      expect(await page.getByTestId('wo-finished-by').textContent()).toBe('a person, by hand (operator)');
+      expect(await page.getByTestId('wo-incident-resolved').count()).toBe(0);
+      expect(await axeSerious(page)).toEqual([]);
+    });
   });
 
   it('a 401 after the key is revoked leads back to the sign-in form', async () => {

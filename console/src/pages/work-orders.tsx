@@ -190,6 +190,15 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
                     '—'
                   )}
                 </dd>
+                {w.incidentResolvedAt && (
+                  <>
+                    <dt>Incident resolved</dt>
+                    <dd data-testid="wo-incident-resolved">
+                      at <Time at={w.incidentResolvedAt} />: nothing is left to patch
+                      {open ? ' (its run counts no verified fix from it)' : ''}
+                    </dd>
+                  </>
+                )}
                 <dt>Run</dt>
                 <dd>{w.runId ? <Link href={`/runs/${w.runId}`}>the run waiting for it</Link> : '—'}</dd>
                 <dt>Pattern</dt>
@@ -219,6 +228,14 @@ export function WorkOrderPage({ id, canOperate }: { id: string; canOperate: bool
                     (w.failureReason ?? '—')
                   )}
                 </dd>
+                {w.finishedByRole && (
+                  <>
+                    <dt>Finished by</dt>
+                    <dd data-testid="wo-finished-by">
+                      {w.finishedByRole === 'agent' ? 'a coding agent' : `a person, by hand (${w.finishedByRole})`}
+                    </dd>
+                  </>
+                )}
               </dl>
               {canOperate && open && (
                 <form
