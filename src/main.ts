@@ -2,9 +2,7 @@ import 'reflect-metadata';
 import { startApp } from './bootstrap.js';
 import { ConfigError, loadConfigOrExit } from './platform/config/config.js';
 import { StartupError } from './platform/database/embedded-postgres.js';
-import { DataDirInUseError } from './platform/database/instance-lock.js';
-import type { StartLog } from './platform/database/resolve-database.js';
-import { DatabaseRefusedError, DatabaseUnavailableError } from './platform/database/wait-for-database.js';
+import { startFailureExitCode, type StartLog } from './platform/database/resolve-database.js';
 
 const log: StartLog = (msg, level = 'info') =>
   console.log(JSON.stringify({ level: level === 'warn' ? 40 : 30, time: Date.now(), msg }));
@@ -22,16 +20,7 @@ const running = await startApp(config, log).catch((err) => {
   console.error(
     `pillar-loop failed to start: ${err instanceof StartupError ? err.message : err instanceof Error ? err.stack : err}`,
   );
-  // Another process's DATA_DIR, or a DATABASE_URL its server refuses, is a configuration mistake
-  // (EX_CONFIG, as for a bad variable); its server not answering within DATABASE_CONNECT_TIMEOUT_S
-  // is EX_UNAVAILABLE.
-  process.exit(
-    err instanceof DataDirInUseError || err instanceof DatabaseRefusedError
-      ? 78
-      : err instanceof DatabaseUnavailableError
-        ? 69
-        : 1,
-  );
+  process.exit(startFailureExitCode(err));
 });
 log(
   `pillar-loop listening on ${running.url} (database: ${running.database.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`,

@@ -1,11 +1,9 @@
 // `npm run migration:run` / `npm run migration:revert`, on DATABASE_URL or the embedded database.
 import { loadConfigOrExit } from '../config/config.js';
 import { secretBoxOf } from '../crypto/secret-box.js';
-import { DataDirInUseError } from './instance-lock.js';
 import { revertLastMigration, runMigrations } from './migrate.js';
 import { StartupError } from './postgres-placement.js';
-import { resolveDatabase } from './resolve-database.js';
-import { DatabaseRefusedError, DatabaseUnavailableError } from './wait-for-database.js';
+import { resolveDatabase, startFailureExitCode } from './resolve-database.js';
 
 const command = process.argv[2];
 if (command !== 'run' && command !== 'revert') {
@@ -14,17 +12,10 @@ if (command !== 'run' && command !== 'revert') {
 }
 const config = loadConfigOrExit();
 const db = await resolveDatabase(config, (msg) => console.log(msg)).catch((err: unknown) => {
-  // One line for what to change (DATA_DIR in use by a running app, or DATABASE_URL refused: exit 78, as
-  // main.ts; DATABASE_URL's server not answering within DATABASE_CONNECT_TIMEOUT_S: 69); a bug with its stack.
+  // One line for what to change, with main.ts's exit code (startFailureExitCode); a bug with its stack.
   if (!(err instanceof StartupError)) throw err;
   console.error(`migration not started: ${err.message}`);
-  process.exit(
-    err instanceof DataDirInUseError || err instanceof DatabaseRefusedError
-      ? 78
-      : err instanceof DatabaseUnavailableError
-        ? 69
-        : 1,
-  );
+  process.exit(startFailureExitCode(err));
 });
 // Migrations that seal or open stored secrets use the app's key.
 const context = { secretBox: () => secretBoxOf(config) };

@@ -1,11 +1,22 @@
 import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { acquireInstanceLock } from './instance-lock.js';
-import { waitForDatabase } from './wait-for-database.js';
+import { acquireInstanceLock, DataDirInUseError } from './instance-lock.js';
+import { DatabaseRefusedError, DatabaseUnavailableError, waitForDatabase } from './wait-for-database.js';
 
 /** How start-up says what it does: `warn` for what may need a person (a database not reachable yet). */
 export type StartLog = (msg: string, level?: 'info' | 'warn') => void;
+
+/**
+ * The exit code of a start (the app's or the migration command's) that `err` stopped: what
+ * configuration must change (another process's DATA_DIR, a DATABASE_URL its server refuses) is
+ * EX_CONFIG, 78, as for a bad variable; DATABASE_URL's server not answering within
+ * DATABASE_CONNECT_TIMEOUT_S is EX_UNAVAILABLE, 69; anything else 1.
+ */
+export function startFailureExitCode(err: unknown): number {
+  if (err instanceof DataDirInUseError || err instanceof DatabaseRefusedError) return 78;
+  return err instanceof DatabaseUnavailableError ? 69 : 1;
+}
 
 export interface ResolvedDatabase {
   url: string;
