@@ -32,14 +32,7 @@ export interface ResolvedDatabase {
  * server (recovering from its WAL). Serving on, it would answer 503 on /health/ready for ever.
  */
 export function exitWithDatabase(reason: string): never {
-  console.error(
-    JSON.stringify({
-      level: 60,
-      time: Date.now(),
-      msg: `${reason}: pillar-loop stops so that a restart starts it again`,
-    }),
-  );
-  process.exit(70); // EX_SOFTWARE
+  exitFatally(`${reason}: pillar-loop stops so that a restart starts it again`, 70); // EX_SOFTWARE
 }
 
 /**
@@ -47,8 +40,13 @@ export function exitWithDatabase(reason: string): never {
  * process may be starting the database on the same data directory.
  */
 function exitOnLostLock(why: string): void {
-  console.error(JSON.stringify({ level: 60, time: Date.now(), msg: why }));
-  process.exit(1);
+  exitFatally(why, 1);
+}
+
+/** One fatal JSON log line (level 60, as the app's logger writes them), then the exit. */
+function exitFatally(msg: string, code: number): never {
+  console.error(JSON.stringify({ level: 60, time: Date.now(), msg }));
+  process.exit(code);
 }
 
 /**

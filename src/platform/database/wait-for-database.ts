@@ -48,12 +48,11 @@ export async function waitForDatabase(url: string, { timeoutMs, warn }: WaitForD
   for (let attempt = 1; ; attempt++) {
     const error = await connectOnce(url);
     if (error === null) return;
-    if (REFUSED_SQLSTATE.has(String((error as { code?: unknown }).code)))
-      throw new DatabaseRefusedError(
-        `the database at ${where} (DATABASE_URL) refused the connection: ${clean(reasonOf(error))}`,
-      );
-    if (!isDatabaseUnavailable(error) && !NOT_YET_ERRNO.has(String((error as { code?: unknown }).code))) throw error;
+    const code = String((error as { code?: unknown }).code);
     const reason = clean(reasonOf(error));
+    if (REFUSED_SQLSTATE.has(code))
+      throw new DatabaseRefusedError(`the database at ${where} (DATABASE_URL) refused the connection: ${reason}`);
+    if (!isDatabaseUnavailable(error) && !NOT_YET_ERRNO.has(code)) throw error;
     const left = deadline - Date.now();
     if (left <= 0) {
       const tried = timeoutMs === 0 ? 'one attempt' : `${attempt} attempts over ${timeoutMs / 1000} s`;
