@@ -118,11 +118,22 @@ describe('a work order whose incident monitoring resolved', () => {
       .send({ capabilities: ['qa'], baseConfidence: 0.6 })
       .expect(200);
 
+  /**
+   * A tenant's admin and coding-agent keys, and a run of `agent` waiting on its work order (the agent
+   * registered below full trust, so that a credit would show).
+   */
+  async function orderOf(tenant: string, agent: string) {
+    const admin = await app.keyFor(tenant, 'admin');
+    const agentKey = await app.keyFor(tenant, 'agent');
+    await registerAgent(admin, agent);
+    return { admin, agentKey, w: await waitingOnPatch(admin, 'VerificationFailed', agent) };
+  }
+  /** The coding agent claims the order: its claim token. */
+  const claim = async (agentKey: string, workOrderId: string) =>
+    (await post(agentKey, `/patches/work-orders/${workOrderId}/claim`).expect(200)).body.claimToken as string;
+
   it('nobody claimed it: monitoring resolving the incident cancels it, naming the resolution; its run ends canceled, trust unchanged', async () => {
-    const admin = await app.keyFor('wo-resolved', 'admin');
-    const agentKey = await app.keyFor('wo-resolved', 'agent');
-    await registerAgent(admin, 'agent-q1');
-    const w = await waitingOnPatch(admin, 'VerificationFailed', 'agent-q1');
+    const { admin, agentKey, w } = await orderOf('wo-resolved', 'agent-q1');
     expect(await get(agentKey, `/patches/work-orders/${w.workOrderId}`)).toMatchObject({
       status: 'queued',
       incidentResolvedAt: null,
@@ -140,8 +151,8 @@ describe('a work order whose incident monitoring resolved', () => {
     });
     expect(order.history.at(-1)).toMatchObject({ from: 'queued', to: 'canceled', actor: 'monitoring' });
     // No coding agent takes it up.
-    const claim = await post(agentKey, `/patches/work-orders/${w.workOrderId}/claim`);
-    expect([claim.status, claim.body.workOrderStatus]).toEqual([409, 'canceled']);
+    const refused = await post(agentKey, `/patches/work-orders/${w.workOrderId}/claim`);
+    expect([refused.status, refused.body.workOrderStatus]).toEqual([409, 'canceled']);
     expect((await get(agentKey, '/patches/work-orders?status=queued')).items).toEqual([]);
 
     // The run waited for nothing: canceled, no verdict, nothing learned.
@@ -158,11 +169,8 @@ describe('a work order whose incident monitoring resolved', () => {
   });
 
   it("claimed: it stays completable, its view shows the incident's resolution, and completing it credits no trust", async () => {
-    const admin = await app.keyFor('wo-claimed', 'admin');
-    const agentKey = await app.keyFor('wo-claimed', 'agent');
-    await registerAgent(admin, 'agent-q2');
-    const w = await waitingOnPatch(admin, 'VerificationFailed', 'agent-q2');
-    const { claimToken } = (await post(agentKey, `/patches/work-orders/${w.workOrderId}/claim`).expect(200)).body;
+    const { admin, agentKey, w } = await orderOf('wo-claimed', 'agent-q2');
+    const claimToken = await claim(agentKey, w.workOrderId);
 
     const incident = await monitoringResolves(admin, 'VerificationFailed', 'agent-q2', w.incidentId);
     // The agent can tell, from the order alone, that its incident is resolved; its claim holds.
@@ -206,11 +214,8 @@ describe('a work order whose incident monitoring resolved', () => {
   });
 
   it("completed before the resolution reached self-healing: the completion reads the incident's resolution itself", async () => {
-    const admin = await app.keyFor('wo-early', 'admin');
-    const agentKey = await app.keyFor('wo-early', 'agent');
-    await registerAgent(admin, 'agent-q6');
-    const w = await waitingOnPatch(admin, 'VerificationFailed', 'agent-q6');
-    const { claimToken } = (await post(agentKey, `/patches/work-orders/${w.workOrderId}/claim`).expect(200)).body;
+    const { admin, agentKey, w } = await orderOf('wo-early', 'agent-q6');
+    const claimToken = await claim(agentKey, w.workOrderId);
     const incident = await monitoringResolves(admin, 'VerificationFailed', 'agent-q6', w.incidentId);
     await eventually(
       async () => (await get(agentKey, `/patches/work-orders/${w.workOrderId}`)).incidentResolvedAt !== null,
@@ -232,10 +237,8 @@ describe('a work order whose incident monitoring resolved', () => {
   });
 
   it('a claim that lapses after the resolution does not put the order back in the queue: it is canceled', async () => {
-    const admin = await app.keyFor('wo-lapsed', 'admin');
-    const agentKey = await app.keyFor('wo-lapsed', 'agent');
-    const w = await waitingOnPatch(admin, 'VerificationFailed', 'agent-q3');
-    await post(agentKey, `/patches/work-orders/${w.workOrderId}/claim`).expect(200);
+    const { admin, agentKey, w } = await orderOf('wo-lapsed', 'agent-q3');
+    await claim(agentKey, w.workOrderId);
     const incident = await monitoringResolves(admin, 'VerificationFailed', 'agent-q3', w.incidentId);
     await eventually(
       async () => (await get(agentKey, `/patches/work-orders/${w.workOrderId}`)).incidentResolvedAt !== null,
@@ -302,7 +305,7 @@ describe('a work order whose incident monitoring resolved', () => {
       return o.incidentResolvedAt ? o : null;
     }, "the rollback's work order to show the resolution");
     expect(settled).toMatchObject({ status: 'queued', incidentResolvedAt: incident.resolvedAt });
-    const { claimToken } = (await post(agentKey, `/patches/work-orders/${undo.workOrderId}/claim`).expect(200)).body;
+    const claimToken = await claim(agentKey, undo.workOrderId);
     await post(agentKey, `/patches/work-orders/${undo.workOrderId}/complete`, {
       claimToken,
       testsPassed: true,
