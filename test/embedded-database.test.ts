@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './support/free-port.js';
-import { serviceProcesses, type ServiceProcess } from './support/service-processes.js';
-import { eventually } from './support/test-app.js';
+import { serviceProcesses, untilReady, type ServiceProcess } from './support/service-processes.js';
 
 /** The built service (`npm start`) on its own embedded PostgreSQL, in a bare environment: no LANG, no LC_*. */
 describe('the service process and its embedded PostgreSQL server', () => {
@@ -28,17 +27,7 @@ describe('the service process and its embedded PostgreSQL server', () => {
     port = await freePort();
     pgPort = await freePort();
     app = start({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), ...keys });
-    await eventually(
-      async () => {
-        try {
-          return (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      'the service to be ready',
-      60_000,
-    );
+    await untilReady(port);
   });
 
   afterAll(cleanup);

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './support/free-port.js';
-import { eventually } from './support/test-app.js';
+import { untilReady } from './support/service-processes.js';
 
 /**
  * Issue 11, item 6: `npm start` and `npm test` from a checkout in a folder others may not enter
@@ -89,19 +89,7 @@ describe('the two commands from a checkout in a 0700 folder', () => {
         PORT: String(port),
         EMBEDDED_PG_PORT: String(pgPort),
       });
-    const ready = (what: ReturnType<typeof start>) =>
-      eventually(
-        async () => {
-          if (what.child.exitCode !== null) throw new Error(`the service exited: ${what.output()}`);
-          try {
-            return (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200;
-          } catch {
-            return false;
-          }
-        },
-        'the service to be ready',
-        90_000,
-      );
+    const ready = (what: ReturnType<typeof start>) => untilReady(port, { service: what, timeoutMs: 90_000 });
 
     const first = start();
     await ready(first);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { connectActuator } from './support/actuators.js';
 import { freePort } from './support/free-port.js';
 import { approvedRun, oomIncident } from './support/runs.js';
-import { serviceProcesses } from './support/service-processes.js';
+import { serviceProcesses, untilReady } from './support/service-processes.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
@@ -146,17 +146,7 @@ describe('the built service, started wrong', () => {
     proxies.push(proxy);
     await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
 
-    await eventually(
-      async () => {
-        try {
-          return (await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      'the service to be ready on the database that appeared',
-      60_000,
-    );
+    await untilReady(httpPort, { what: 'the service to be ready on the database that appeared' });
     expect(connections).toBeGreaterThan(0);
     expect(p.output()).not.toContain(target.password);
     p.child.kill('SIGTERM');

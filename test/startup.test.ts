@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './support/free-port.js';
-import { serviceProcesses } from './support/service-processes.js';
+import { serviceProcesses, untilReady } from './support/service-processes.js';
 import { eventually } from './support/test-app.js';
 
 /** The built service as `npm start` runs it, on its own embedded PostgreSQL. */
@@ -20,18 +20,7 @@ describe('the service process on its embedded PostgreSQL', () => {
     run([process.execPath, 'dist/src/main.js'], { PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), ...env });
 
   const base = () => `http://127.0.0.1:${port}`;
-  const ready = () =>
-    eventually(
-      async () => {
-        try {
-          return (await fetch(`${base()}/health/ready`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      'the service to be ready',
-      60_000,
-    );
+  const ready = () => untilReady(port);
 
   it('starts, generates a platform-admin key file (0600), and keeps rows across a restart', async () => {
     port = await freePort();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { eventually } from './test-app.js';
 
 export type ServiceProcess = ReturnType<ReturnType<typeof serviceProcesses>['run']>;
 
@@ -48,4 +49,30 @@ export function serviceProcesses(prefix: string) {
   }
 
   return { dataDir, run, postmasterPid, cleanup };
+}
+
+/**
+ * Waits until the built service on `port` answers `/health/ready` with 200 (as an orchestrator would);
+ * with `service`, fails at once, with its output, if that process exited meanwhile.
+ */
+export function untilReady(
+  port: number,
+  {
+    service,
+    what = 'the service to be ready',
+    timeoutMs = 60_000,
+  }: { service?: { child: ChildProcess; output(): string }; what?: string; timeoutMs?: number } = {},
+) {
+  return eventually(
+    async () => {
+      if (service && service.child.exitCode !== null) throw new Error(`the service exited: ${service.output()}`);
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    what,
+    timeoutMs,
+  );
 }
