@@ -18,6 +18,7 @@ import { HealthController } from './platform/health/health.controller.js';
 import { isIntakeRoute, jsonBodyParser } from './platform/http/body-limits.js';
 import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
 import { inputGuard } from './platform/http/input-guard.js';
+import { ServiceLogger } from './platform/http/service-logger.js';
 import { validationPipe } from './platform/http/validation.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
 import { checkPlaybookCatalogPath } from './self-healing/playbooks.provider.js';
@@ -50,7 +51,7 @@ export async function startApp(
       { bufferLogs: true, bodyParser: false },
     );
     created = app;
-    app.useLogger(app.get(Logger));
+    app.useLogger(new ServiceLogger(app.get(Logger)));
     // The client address (auth throttling, logs) is the socket's unless TRUST_PROXY names the proxies in front.
     app.set('trust proxy', config.trustProxy);
     const metrics = app.get(MetricsService);
