@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MIN_EMBEDDED_CHARS } from '../src/platform/egress/redact-secrets.js';
 import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
@@ -11,6 +12,9 @@ const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 /** What many debug endpoints and proxies answer: the request's headers and path, echoed. */
 const echo = (c: ReceivedCall) => ({ path: c.path, headers: c.headers });
+/** What an answer is read up to: an actuator's (64 KiB) and a channel's (4 KiB). */
+const ACTUATOR_ANSWER_BYTES = 64 * 1024;
+const CHANNEL_ANSWER_BYTES = 4096;
 
 /**
  * An actuator's headers and a Slack channel's URL are sealed and shown once, to an admin
@@ -84,6 +88,30 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       [runId],
     );
     expect(leaked(stored.map((r) => r.text).join('\n'))).toEqual([]);
+  });
+
+  it('an answer longer than 64 KiB, cut in the middle of an echoed header, keeps no part of its value', async () => {
+    const before = `Bearer ${token.slice(0, token.length / 2)}`;
+    const pad = 'x'.repeat(ACTUATOR_ANSWER_BYTES - before.length);
+    receiver.answer((c, res) =>
+      res.end(
+        c.json?.params?.action === 'memory_check'
+          ? '{"healthy":true}'
+          : `${pad}${c.headers.authorization} and ${'y'.repeat(1000)}`,
+      ),
+    );
+    const { runId } = await approvedRun(app.http, operator, oomIncident('echo-cut'));
+    const run = await finishedRun(app.http, viewer, runId);
+    expect(run.status).toBe('succeeded');
+    const step = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
+    // The read stopped at 64 KiB, inside the token: what was left of `Bearer tok_…` is dropped with it.
+    expect(step.output.body).toBe(pad);
+    const stored = await app.sql(
+      `SELECT s.output::text || coalesce(s.error, '') AS text FROM recovery_run_steps s WHERE s.run_id = $1
+       UNION ALL SELECT t::text FROM recovery_run_transitions t WHERE t.run_id = $1`,
+      [runId],
+    );
+    expect(stored.map((r) => r.text).join('\n')).not.toContain(token.slice(0, MIN_EMBEDDED_CHARS));
   });
 
   it("an actuator's error that quotes its headers is stored and shown with their values redacted", async () => {
@@ -165,5 +193,31 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       queued.body.id,
     ]);
     expect(leaked(row.text)).toEqual([]);
+  });
+
+  it("a channel's answer cut at 4 KiB in the middle of its URL's path keeps no part of it in the delivery's error", async () => {
+    const path = `/services/T0000/B0001/${randomBytes(12).toString('hex')}`;
+    const kept = `Cannot POST ${path.slice(0, -12)}`;
+    // Whitespace, which the error squeezes to one space, brings the end of the read into its first words.
+    receiver.answer((c, res) => {
+      res.statusCode = 404;
+      res.end(`${' '.repeat(CHANNEL_ANSWER_BYTES - kept.length)}Cannot POST ${c.path}`);
+    });
+    await app.http
+      .put('/notifications/channels/oncall-cut')
+      .set(auth(admin))
+      .send({ type: 'slack', url: `${receiver.url}${path}` })
+      .expect(201);
+    const queued = await app.http.post('/notifications/channels/oncall-cut/test').set(auth(admin)).expect(202);
+    const dead = await eventually(async () => {
+      const d = (await app.http.get(`/notifications/deliveries/${queued.body.id}`).set(auth(viewer)).expect(200)).body;
+      return d.status === 'dead' ? d : null;
+    }, 'the delivery to be dead-lettered');
+    expect(receiver.calls.some((c) => c.path === path)).toBe(true);
+    expect(dead.error).toBe('HTTP 404: Cannot POST');
+    const [row] = await app.sql(`SELECT t::text AS text FROM notification_deliveries t WHERE id = $1`, [
+      queued.body.id,
+    ]);
+    expect(row.text).not.toContain(path.slice(-24, -12));
   });
 });

@@ -110,7 +110,21 @@ describe('the egress rule at call time (a real local server)', () => {
     expect(await rule.send(`http://127.0.0.1:${port}/`, request)).toMatchObject({ status: 200, body: '{"ok":true}' });
     expect((await rule.send(`http://localhost:${port}/`, request)).status).toBe(200);
     answer = (res) => res.end('x'.repeat(5000));
-    expect((await rule.send(`http://127.0.0.1:${port}/`, request)).body).toHaveLength(1024);
+    expect(await rule.send(`http://127.0.0.1:${port}/`, request)).toMatchObject({
+      body: 'x'.repeat(1024),
+      truncated: true,
+    });
+    answer = (res) => res.end('x'.repeat(1024));
+    expect(await rule.send(`http://127.0.0.1:${port}/`, request)).toMatchObject({
+      body: 'x'.repeat(1024),
+      truncated: false,
+    });
+    // The cut falls inside `€` (3 bytes): it goes before the character, leaving no U+FFFD that would hide what it began.
+    answer = (res) => res.end(`${'x'.repeat(1022)}€uro`);
+    expect(await rule.send(`http://127.0.0.1:${port}/`, request)).toMatchObject({
+      body: 'x'.repeat(1022),
+      truncated: true,
+    });
     answer = (res) => {
       res.writeHead(302, { location: 'http://169.254.169.254/' });
       res.end();

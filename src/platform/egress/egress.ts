@@ -41,8 +41,10 @@ export interface OutboundRequest {
 export interface OutboundAnswer {
   status: number;
   headers: IncomingHttpHeaders;
-  /** UTF-8, at most maxAnswerBytes. */
+  /** UTF-8, at most maxAnswerBytes (cut where a character starts, so no half of one is left at the end). */
   body: string;
+  /** Whether the answer was longer than maxAnswerBytes, and `body` is its start. */
+  truncated: boolean;
 }
 
 const NOT_REACHABLE = `the address is neither public nor in ${ALLOW_NETWORKS_VARIABLE}`;
@@ -140,16 +142,20 @@ export class Egress {
           (res) => {
             const chunks: Buffer[] = [];
             let size = 0;
-            const done = () =>
+            const done = () => {
+              const read = Buffer.concat(chunks);
               resolve({
                 status: res.statusCode ?? 0,
                 headers: res.headers,
-                body: Buffer.concat(chunks).subarray(0, o.maxAnswerBytes).toString('utf8'),
+                body: utf8Start(read, o.maxAnswerBytes),
+                truncated: read.length > o.maxAnswerBytes,
               });
+            };
             res.on('data', (chunk: Buffer) => {
               chunks.push(chunk);
               size += chunk.length;
-              if (size >= o.maxAnswerBytes) {
+              // One byte past the limit tells an answer that was cut from one exactly as long as the limit.
+              if (size > o.maxAnswerBytes) {
                 done();
                 res.destroy();
               }
@@ -185,6 +191,18 @@ export class Egress {
       callback(null, addresses[0].address, addresses[0].family);
     });
   };
+}
+
+/**
+ * The first `max` bytes of `bytes` as UTF-8, less the start of a character the cut would split
+ * (which would decode to U+FFFD, hiding what it began from a redaction of what was cut).
+ */
+function utf8Start(bytes: Buffer, max: number): string {
+  if (bytes.length <= max) return bytes.toString('utf8');
+  let end = max;
+  // A byte 10xxxxxx continues a character (of at most 4 bytes): the cut goes before the byte that starts it.
+  while (end > max - 3 && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
 }
 
 type AgentClass = typeof http.Agent | typeof https.Agent;

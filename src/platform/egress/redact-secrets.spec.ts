@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { REDACTED, secretRedactor } from './redact-secrets.js';
+import { MIN_EMBEDDED_CHARS, REDACTED, secretForms, secretRedactor } from './redact-secrets.js';
 
 const redact = <T>(value: T, secrets: readonly string[]): T => secretRedactor(secrets)(value);
 
@@ -40,6 +40,36 @@ describe('secretRedactor', () => {
       `user deploy:${REDACTED}; password ${REDACTED}`,
     );
     expect(redact(`got ${basic}`, [basic])).toBe(`got Basic ${REDACTED}`);
+  });
+
+  describe("an answer's text cut at its size limit", () => {
+    const odd = 'p@ss/"word"+1';
+    const secrets = [`Bearer ${token}`, odd];
+    const { answer } = secretRedactor(secrets);
+    const forms = secrets.flatMap(secretForms).filter((f) => f.length >= MIN_EMBEDDED_CHARS);
+
+    it('keeps no start of a form the cut split, whichever form and wherever the cut', () => {
+      expect(forms.length).toBeGreaterThan(5);
+      for (const form of forms) {
+        const text = `{"echo": ${form} and more`;
+        for (let cut = '{"echo": '.length + 1; cut < '{"echo": '.length + form.length; cut++) {
+          expect([form, answer({ body: text.slice(0, cut), truncated: true })]).toEqual([form, '{"echo": ']);
+        }
+      }
+    });
+
+    it('replaces whole forms as anywhere, before and at the cut, and cuts nothing from an answer that was not cut', () => {
+      expect(answer({ body: `a ${token} b Bearer ${token.slice(0, 5)}`, truncated: true })).toBe(`a ${REDACTED} b `);
+      expect(answer({ body: `a Bearer ${token}`, truncated: true })).toBe(`a Bearer ${REDACTED}`);
+      // Not cut: what the receiver chose to end with is its own (no secret is whole in it).
+      expect(answer({ body: `a Bearer ${token.slice(0, 5)}`, truncated: false })).toBe(`a Bearer ${token.slice(0, 5)}`);
+      expect(answer({ body: 'plain words', truncated: true })).toBe('plain words');
+      // Even one character that may begin a form goes (`t` of `tok_…`): the answer was cut anyway.
+      expect(answer({ body: 'plain text', truncated: true })).toBe('plain tex');
+      expect(secretRedactor([]).answer({ body: 'tok_3f', truncated: true })).toBe('tok_3f');
+      // A whole form running into the cut one (a secret with a period): neither leaves a part.
+      expect(secretRedactor(['abababab']).answer({ body: `x ${'ab'.repeat(6)}`, truncated: true })).not.toMatch(/ab/);
+    });
   });
 
   it('leaves values without secrets as they are', () => {

@@ -39,20 +39,37 @@ export function secretForms(secret: string): string[] {
   return forms;
 }
 
+/** Takes the secrets out of what an outbound call's receiver answered (see secretRedactor). */
+export interface SecretRedactor {
+  /** `value` with every form of every secret replaced by REDACTED, in every string and key. */
+  <T>(value: T): T;
+  /**
+   * An answer's text, as Egress.send gives it: redacted, and when it was cut at its size limit
+   * (`truncated`), with the start of a form the cut left at its end dropped, so no part of a
+   * secret cut in two survives (what remains of such a form is never a whole one, so it would not
+   * be replaced). What is dropped is the longest end of the text that begins a form (even one
+   * character), at the end of an answer that was cut anyway.
+   */
+  answer(answer: { body: string; truncated: boolean }): string;
+}
+
 /**
  * A function that returns a value (an outbound call's parsed answer, or an error text) with every
  * form (secretForms) of every secret in `secrets` replaced by REDACTED, in every string and key.
  * The one place an outbound answer loses the secrets its call carried (an actuator's headers, a
  * channel's sealed URL) before it is stored, logged or shown: receivers that echo the request
  * (debug endpoints, proxies, an error page naming the path) would otherwise hand them to every
- * viewer. The forms are worked out once, for all the parts of one answer.
+ * viewer. The forms are worked out once, for all the parts of one answer. Anything cut to a size
+ * after this must be cut from what it returns, never before: an answer's text cut by its size
+ * limit goes through `answer`.
  */
-export function secretRedactor(secrets: readonly string[]): <T>(value: T) => T {
+export function secretRedactor(secrets: readonly string[]): SecretRedactor {
   const forms = [...new Set(secrets.filter((s) => s !== '').flatMap(secretForms))].filter((f) => f !== '');
-  if (forms.length === 0) return (value) => value;
   const whole = new Set(forms.filter((f) => f.length < MIN_EMBEDDED_CHARS));
   // Shortest first: a longer form holding a shorter one is cut where the shorter one is.
   const embedded = forms.filter((f) => f.length >= MIN_EMBEDDED_CHARS).sort((a, b) => a.length - b.length);
+  const starts = new Set(embedded.map((f) => f[0]));
+  const longest = embedded.length === 0 ? 0 : embedded[embedded.length - 1].length;
   const text = (s: string): string =>
     whole.has(s) ? REDACTED : embedded.reduce((t, f) => (t.includes(f) ? t.split(f).join(REDACTED) : t), s);
   const walk = (v: unknown): unknown => {
@@ -61,5 +78,21 @@ export function secretRedactor(secrets: readonly string[]): <T>(value: T) => T {
     if (Array.isArray(v)) return v.map(walk);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), walk(x)]));
   };
-  return <T>(value: T) => walk(value) as T;
+  /**
+   * `t` without its end from the earliest place where the rest of it is the start of a form, not
+   * the whole of it (a whole form is replaced as anywhere else).
+   */
+  const withoutCutForm = (t: string): string => {
+    for (let p = Math.max(0, t.length - longest + 1); p < t.length; p++) {
+      if (!starts.has(t[p])) continue;
+      const rest = t.slice(p);
+      if (embedded.some((f) => f.length > rest.length && f.startsWith(rest))) return t.slice(0, p);
+    }
+    return t;
+  };
+  const redact = (forms.length === 0 ? <T>(value: T) => value : <T>(value: T) => walk(value) as T) as SecretRedactor;
+  // Dropped again once redacted: the first drop may have taken the end of a whole form that ran
+  // into the cut one (`abab|ab…` of a secret `abababab`), leaving its start.
+  redact.answer = ({ body, truncated }) => (truncated ? withoutCutForm(text(withoutCutForm(body))) : text(body));
+  return redact;
 }

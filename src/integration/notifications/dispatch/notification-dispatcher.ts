@@ -139,12 +139,13 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     try {
       const answer = await this.egress.send(url, request);
       const retryAfter = answer.headers['retry-after'];
-      // The sealed parts are cut from the answer before its first words are taken, and from the error made of them.
+      // The sealed parts are cut from the answer (with what the size limit left of one at its end)
+      // before its first words are taken, and from the error made of them.
       const redact = secretRedactor(sealed);
       const outcome = attemptOutcome(
         answer.status,
         typeof retryAfter === 'string' ? retryAfter : null,
-        redact(answer.body),
+        redact.answer(answer),
       );
       return {
         ...outcome,

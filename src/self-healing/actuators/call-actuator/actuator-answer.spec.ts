@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { REDACTED, secretRedactor } from '../../../platform/egress/redact-secrets.js';
 import { classifyAnswer } from './actuator-answer.js';
 
 describe('classifying an actuator answer (DESIGN §8)', () => {
@@ -32,8 +33,18 @@ describe('classifying an actuator answer (DESIGN §8)', () => {
     );
   });
 
+  it("cuts a failed answer's error to length after the secrets are cut from it, so no part of one is left", () => {
+    // `\/` (PHP's json_encode) hides the key from the text; parsed, it is whole, and the cut at 1000 characters splits it.
+    const key = 'ak/9f3c2e7d1b/0a';
+    const said = `${'x'.repeat(990)} key=${key}`;
+    const text = JSON.stringify({ status: 'failed', error: said }).replaceAll('/', '\\/');
+    const answered = classifyAnswer(200, null, text, secretRedactor([key]));
+    expect(answered.error).toBe(`${'x'.repeat(990)} key=${REDACTED}`.slice(0, 1000));
+    expect(answered.body).toEqual({ status: 'failed', error: `${'x'.repeat(990)} key=${REDACTED}` });
+  });
+
   it('passes Retry-After on a retryable answer', () => {
-    expect(classifyAnswer(429, '2', '', Date.parse('2026-01-01T00:00:00Z')).retryAfterMs).toBe(2000);
+    expect(classifyAnswer(429, '2', '', undefined, Date.parse('2026-01-01T00:00:00Z')).retryAfterMs).toBe(2000);
   });
 
   it('makes every answer storable (platform/database/storable)', () => {

@@ -11,15 +11,18 @@ const MAX_ERROR_CHARS = 1000;
 /**
  * DESIGN §8: 202 accepted (result later); other 2xx succeed unless the body says
  * `{"status":"failed"}` (its `error`, if a string, is the step's error); 408, 429 and 5xx are
- * retryable (with Retry-After); redirects are not followed and fail, as do other 4xx.
+ * retryable (with Retry-After); redirects are not followed and fail, as do other 4xx. `redact`
+ * (the call's secretRedactor) is applied to the parsed body, before the error is cut out of it
+ * and to its length: a secret the text hid behind an escape (`\/`, `\u…`) is whole there.
  */
 export function classifyAnswer(
   status: number,
   retryAfter: string | null,
   text: string,
+  redact: <T>(value: T) => T = (value) => value,
   now = Date.now(),
 ): Omit<ActuatorCallResult, 'durationMs'> {
-  const body = storable(parseBody(text));
+  const body = storable(redact(parseBody(text)));
   const base = { status, body, retryAfterMs: null as number | null, error: null as string | null };
   if (status === 202) return { ...base, outcome: 'accepted' };
   if (status >= 200 && status < 300) {

@@ -77,18 +77,17 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
       const retryAfter = answer.headers['retry-after'];
       // A receiver that echoes the request (a debug endpoint, a proxy) must not turn the sealed
       // headers, or the step's callback token, into a step's output or error, which every viewer
-      // of the tenant reads (ADR 0013): cut from the text before anything is taken out of it, and
-      // from what was parsed (escaped forms).
+      // of the tenant reads (ADR 0013): cut from the text (with what the 64 KiB limit left of one
+      // at its end) before anything is taken out of it, and from what was parsed (escaped forms)
+      // before its error is cut to length.
       const redact = secretRedactor([...Object.values(headers), secret, ...callbackToken(c.payload)]);
-      const answered = classifyAnswer(
-        answer.status,
-        typeof retryAfter === 'string' ? retryAfter : null,
-        redact(answer.body),
-      );
       return {
-        ...answered,
-        body: redact(answered.body),
-        error: redact(answered.error),
+        ...classifyAnswer(
+          answer.status,
+          typeof retryAfter === 'string' ? retryAfter : null,
+          redact.answer(answer),
+          redact,
+        ),
         durationMs: Date.now() - started,
       };
     } catch (err) {
