@@ -90,6 +90,35 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     expect(leaked(stored.map((r) => r.text).join('\n'))).toEqual([]);
   });
 
+  it('a debug endpoint that answers the headers base64-encoded has them redacted', async () => {
+    const b64 = (v: unknown) => Buffer.from(String(v)).toString('base64');
+    const b64url = (v: unknown) => Buffer.from(String(v)).toString('base64url');
+    const encoded = [`Bearer ${token}`, token, apiKey].flatMap((v) => [b64(v), b64(v).replace(/=+$/, ''), b64url(v)]);
+    receiver.answer((c, res) =>
+      res.end(
+        JSON.stringify({
+          ...(c.json?.params?.action === 'memory_check' && { healthy: true }),
+          headers: { authorization: b64(c.headers.authorization), 'x-api-key': b64url(c.headers['x-api-key']) },
+          credential: b64(String(c.headers.authorization).slice('Bearer '.length)),
+        }),
+      ),
+    );
+    const { runId } = await approvedRun(app.http, operator, oomIncident('echo-b64'));
+    const run = await finishedRun(app.http, viewer, runId);
+    expect(run.status).toBe('succeeded');
+    const step = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
+    // The padding, which encodes nothing, is kept.
+    expect(step.output.body).toEqual({
+      headers: { authorization: expect.stringMatching(/^\[redacted\]=*$/), 'x-api-key': '[redacted]' },
+      credential: expect.stringMatching(/^\[redacted\]=*$/),
+    });
+    const [stored] = await app.sql(
+      `SELECT output::text AS text FROM recovery_run_steps WHERE run_id = $1 AND step_id = $2`,
+      [runId, 'clear_cache'],
+    );
+    expect(encoded.filter((e) => stored.text.includes(e) || JSON.stringify(run).includes(e))).toEqual([]);
+  });
+
   it('an answer longer than 64 KiB, cut in the middle of an echoed header, keeps no part of its value', async () => {
     const before = `Bearer ${token.slice(0, token.length / 2)}`;
     const pad = 'x'.repeat(ACTUATOR_ANSWER_BYTES - before.length);

@@ -42,6 +42,31 @@ describe('secretRedactor', () => {
     expect(redact(`got ${basic}`, [basic])).toBe(`got Basic ${REDACTED}`);
   });
 
+  it("cuts a secret's base64 and base64url encodings, and those of a credential alone", () => {
+    // Bytes that encode to `+` in base64 and to `-` in base64url.
+    const odd = 'k>>?~~?xy';
+    const bearer = `Bearer ${odd}`;
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    const b64url = (s: string) => Buffer.from(s).toString('base64url');
+    expect([b64(odd), b64url(odd)]).toEqual(['az4+P35+P3h5', 'az4-P35-P3h5']);
+    expect(
+      redact({ whole: b64(bearer), wholeUrl: b64url(bearer), credential: b64(odd), credentialUrl: b64url(odd) }, [
+        bearer,
+      ]),
+    ).toEqual({ whole: `${REDACTED}==`, wholeUrl: REDACTED, credential: REDACTED, credentialUrl: REDACTED });
+    // Padded or not, and URL-encoded: the padding, which encodes nothing, stays.
+    expect(b64(token)).toMatch(/[^=]=$/);
+    expect(
+      redact(`{"seen":"${b64(token)}","raw":"${b64(token).slice(0, -1)}"} ?h=${encodeURIComponent(b64(odd))}`, [
+        token,
+        odd,
+      ]),
+    ).toBe(`{"seen":"${REDACTED}=","raw":"${REDACTED}"} ?h=${REDACTED}`);
+    // An encoding too short to be cut wherever it occurs is not a form: `sre` is `c3Jl`.
+    expect(secretForms('sre')).not.toContain(b64('sre'));
+    expect(redact('c3Jl', ['sre'])).toBe('c3Jl');
+  });
+
   describe("an answer's text cut at its size limit", () => {
     const odd = 'p@ss/"word"+1';
     const secrets = [`Bearer ${token}`, odd];

@@ -13,11 +13,12 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9_-]*)\s+(\S.*)$/s;
 
 /**
  * The forms in which a receiver may echo `secret`: itself, URL-encoded and -decoded, JSON-escaped,
- * and for an authorization-style value (`Bearer …`, `Basic …`) its credential alone, a Basic
- * credential also decoded (`user:password`) and its password.
+ * base64- and base64url-encoded, and for an authorization-style value (`Bearer …`, `Basic …`) its
+ * credential alone (also base64- and base64url-encoded), a Basic credential also decoded
+ * (`user:password`) and its password.
  */
 export function secretForms(secret: string): string[] {
-  const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
+  const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), ...base64Forms(secret)];
   try {
     forms.push(decodeURIComponent(secret));
   } catch {
@@ -25,7 +26,7 @@ export function secretForms(secret: string): string[] {
   }
   const [, scheme, credential] = SCHEME.exec(secret) ?? [];
   if (scheme && credential) {
-    forms.push(credential);
+    forms.push(credential, ...base64Forms(credential));
     if (scheme.toLowerCase() === 'basic') {
       const decoded = Buffer.from(credential, 'base64').toString('latin1');
       // eslint-disable-next-line no-control-regex -- a Basic credential decodes to printable text
@@ -37,6 +38,22 @@ export function secretForms(secret: string): string[] {
     }
   }
   return forms;
+}
+
+/**
+ * `value` base64- and base64url-encoded (as UTF-8, what an echoing receiver most likely holds),
+ * without the `=` padding, so a padded and an unpadded echo are both cut (the padding, which
+ * carries nothing, stays): what a debug endpoint that base64-encodes the headers it got answers.
+ * Only where the encoding is long enough to be cut wherever it occurs (MIN_EMBEDDED_CHARS): an
+ * encoding is never an echoed header's whole value. The encoding of a value inside a larger
+ * encoded text (the base64 of a whole header block, of a request) is out of reach: it depends on
+ * where the value falls in that text (its offset modulo 3) and on the bytes around it.
+ */
+function base64Forms(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const base64 = bytes.toString('base64').replace(/=+$/, '');
+  const forms = [base64, encodeURIComponent(base64), bytes.toString('base64url')];
+  return base64.length >= MIN_EMBEDDED_CHARS ? forms : [];
 }
 
 /** Takes the secrets out of what an outbound call's receiver answered (see secretRedactor). */
