@@ -29,9 +29,10 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
   let viewer: string;
   const token = `tok_${randomBytes(18).toString('hex')}`;
   const apiKey = `key_${randomBytes(18).toString('hex')}`;
+  const urlToken = `qt_${randomBytes(18).toString('hex')}`;
   const slackPath = `/services/T0000/B0000/${randomBytes(12).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'echoed-secrets-'));
-  const secrets = [token, apiKey, slackPath.slice(1)];
+  const secrets = [token, apiKey, urlToken, slackPath.slice(1)];
   const leaked = (text: string) => secrets.filter((s) => text.includes(s));
 
   beforeAll(async () => {
@@ -51,7 +52,8 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       .put('/actuators/ops')
       .set(auth(admin))
       .send({
-        url: `${receiver.url}/ops`,
+        // Shown to admins only (GET /actuators): a token in its query is as secret as a header.
+        url: `${receiver.url}/ops?token=${urlToken}`,
         timeoutMs: 2000,
         headers: { Authorization: `Bearer ${token}`, 'X-Api-Key': apiKey },
       })
@@ -77,6 +79,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     expect(leaked(shown)).toEqual([]);
     const step = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
     // The rest of the answer is kept: only the values are cut.
+    expect(step.output.body.echo.path).toBe('/ops?token=[redacted]');
     expect(step.output.body.echo.headers).toMatchObject({
       authorization: 'Bearer [redacted]',
       'x-api-key': '[redacted]',

@@ -76,11 +76,16 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
       });
       const retryAfter = answer.headers['retry-after'];
       // A receiver that echoes the request (a debug endpoint, a proxy) must not turn the sealed
-      // headers, or the step's callback token, into a step's output or error, which every viewer
-      // of the tenant reads (ADR 0013): cut from the text (with what the 64 KiB limit left of one
-      // at its end) before anything is taken out of it, and from what was parsed (escaped forms)
-      // before its error is cut to length.
-      const redact = secretRedactor([...Object.values(headers), secret, ...callbackToken(c.payload)]);
+      // headers, the URL's query values, or the step's callback token into a step's output or
+      // error, which every viewer of the tenant reads (ADR 0013): cut from the text (with what the
+      // 64 KiB limit left of one at its end) before anything is taken out of it, and from what was
+      // parsed (escaped forms) before its error is cut to length.
+      const redact = secretRedactor([
+        ...Object.values(headers),
+        ...queryValues(actuator.url),
+        secret,
+        ...callbackToken(c.payload),
+      ]);
       return {
         ...classifyAnswer(
           answer.status,
@@ -105,6 +110,22 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
       };
     }
   }
+}
+
+/**
+ * The values of the actuator URL's query (`?token=…`), as written and decoded, and a bare
+ * parameter (`?t0k3n`) whole: the URL is shown to admins only (`GET /actuators`; the audit log
+ * keeps its origin and a fingerprint), so a token there must not reach viewers through an echo
+ * either. Its path is not cut (a path is rarely a credential, and cutting its segments would
+ * mangle answers that name them): put a credential in a header.
+ */
+function queryValues(url: string): string[] {
+  const { search, searchParams } = new URL(url);
+  const written = search
+    .slice(1)
+    .split('&')
+    .map((p) => p.slice(p.indexOf('=') + 1));
+  return [...written, ...searchParams.values()];
 }
 
 /**
