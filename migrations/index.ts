@@ -45,6 +45,7 @@ import { IncidentResolvedSettlesWaiting1767401230000 } from './1767401230000-inc
 import { UnsettledIncidentIndexes1767401235000 } from './1767401235000-unsettled-incident-indexes.js';
 import { UnmatchedAlertResolutions1767401240000 } from './1767401240000-unmatched-alert-resolutions.js';
 import { WorkOrderFinishedByRole1767401250000 } from './1767401250000-work-order-finished-by-role.js';
+import { WebhookChannelQueryMasked1767401260000 } from './1767401260000-webhook-channel-query-masked.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -95,4 +96,5 @@ export const migrations = [
   UnsettledIncidentIndexes1767401235000,
   UnmatchedAlertResolutions1767401240000,
   WorkOrderFinishedByRole1767401250000,
+  WebhookChannelQueryMasked1767401260000,
 ];

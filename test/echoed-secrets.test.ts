@@ -227,6 +227,38 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     expect(leaked(row.text)).toEqual([]);
   });
 
+  it("a webhook channel's query token is shown masked, and redacted where its answer names it alone", async () => {
+    const hookToken = `ht_${randomBytes(18).toString('hex')}`;
+    // A receiver that refuses the token and names it, without the rest of the URL.
+    receiver.answer((c, res) => {
+      res.statusCode = 401;
+      res.end(JSON.stringify({ error: `token ${new URL(c.path, 'http://x').searchParams.get('token')} is not valid` }));
+    });
+    const put = await app.http
+      .put('/notifications/channels/hook-query')
+      .set(auth(admin))
+      .send({ type: 'webhook', url: `${receiver.url}/hook?token=${hookToken}&team=sre` })
+      .expect(201);
+    expect(put.body.url).toBe(`${receiver.url}/hook?token=…&team=…`);
+    const listed = (await app.http.get('/notifications/channels').set(auth(admin)).expect(200)).body;
+    expect(JSON.stringify(listed)).not.toContain(hookToken);
+    const queued = await app.http.post('/notifications/channels/hook-query/test').set(auth(admin)).expect(202);
+    const dead = await eventually(async () => {
+      const d = (await app.http.get(`/notifications/deliveries/${queued.body.id}`).set(auth(viewer)).expect(200)).body;
+      return d.status === 'dead' ? d : null;
+    }, 'the delivery to be dead-lettered');
+    expect(receiver.calls.some((c) => c.path === `/hook?token=${hookToken}&team=sre`)).toBe(true);
+    expect(dead.error).toBe('HTTP 401: {"error":"token [redacted] is not valid"}');
+    const stored = await app.sql(
+      `SELECT t::text AS text FROM notification_deliveries t WHERE id = $1
+       UNION ALL SELECT t::text FROM notification_channels t WHERE name = 'hook-query'
+       UNION ALL SELECT t::text FROM audit_entries t WHERE subject_id = 'hook-query'`,
+      [queued.body.id],
+    );
+    expect(stored.length).toBeGreaterThanOrEqual(3);
+    expect(stored.map((r) => r.text).join('\n')).not.toContain(hookToken);
+  });
+
   it("a channel's answer cut at 4 KiB in the middle of its URL's path keeps no part of it in the delivery's error", async () => {
     const path = `/services/T0000/B0001/${randomBytes(12).toString('hex')}`;
     const kept = `Cannot POST ${path.slice(0, -12)}`;

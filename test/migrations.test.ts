@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/index.js';
+import { maskedQueryUrl } from '../src/integration/notifications/channels/channel.view.js';
 import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import { dataSourceOptions } from '../src/platform/database/data-source-options.js';
 import { revertLastMigration, runMigrations } from '../src/platform/database/migrate.js';
@@ -207,6 +208,39 @@ describe('migrations', () => {
     await runMigrations(url);
     for (const table of ['work_orders', 'api_keys'])
       await ds.query(`DELETE FROM ${table} WHERE tenant_id = 'm-by-role'`);
+  });
+
+  it("masks the query values of the webhook channels' shown URLs, and leaves Slack's and the sealed URL", async () => {
+    await runMigrations(url);
+    const after = migrations.length - migrations.findIndex((m) => m.name === 'WebhookChannelQueryMasked1767401260000');
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    for (const [name, type, shown] of [
+      ['query', 'webhook', 'https://ops.example/hook?token=s3cr3t-v4lue&team=sre&&t0k3n'],
+      ['plain', 'webhook', 'https://ops.example/hook'],
+      ['slack', 'slack', 'https://hooks.slack.com/…?abc'],
+    ])
+      await ds.query(
+        `INSERT INTO notification_channels (tenant_id, name, type, url_sealed, url_shown, timeout_ms)
+         VALUES ('m-mask', $1, $2, 'v1.sealed', $3, 1000)`,
+        [name, type, shown],
+      );
+    await runMigrations(url);
+    const shown = () =>
+      ds.query(
+        `SELECT name, url_shown, url_sealed FROM notification_channels WHERE tenant_id = 'm-mask' ORDER BY name`,
+      );
+    const masked = [
+      { name: 'plain', url_shown: 'https://ops.example/hook', url_sealed: 'v1.sealed' },
+      { name: 'query', url_shown: 'https://ops.example/hook?token=…&team=…&&=…', url_sealed: 'v1.sealed' },
+      { name: 'slack', url_shown: 'https://hooks.slack.com/…?abc', url_sealed: 'v1.sealed' },
+    ];
+    expect(await shown()).toEqual(masked);
+    // The same mask as a PUT makes now.
+    expect(maskedQueryUrl('https://ops.example/hook?token=s3cr3t-v4lue&team=sre&&t0k3n')).toBe(masked[1].url_shown);
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    expect(await shown()).toEqual(masked);
+    await runMigrations(url);
+    await ds.query(`DELETE FROM notification_channels WHERE tenant_id = 'm-mask'`);
   });
 
   it('seals stored actuator headers, moves URL credentials into a sealed Basic header, and opens them again on down (issue 20)', async () => {

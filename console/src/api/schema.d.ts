@@ -1810,7 +1810,7 @@ export interface components {
             type: "slack" | "webhook";
             /** Format: date-time */
             updatedAt: string;
-            /** @description a webhook's URL; a Slack URL masked (its path is its secret) */
+            /** @description a webhook's URL, its query's values masked (`?token=…`); a Slack URL masked (its path is its secret) */
             url: string;
         };
         ChannelWithSecret: {
@@ -1827,7 +1827,7 @@ export interface components {
             type: "slack" | "webhook";
             /** Format: date-time */
             updatedAt: string;
-            /** @description a webhook's URL; a Slack URL masked (its path is its secret) */
+            /** @description a webhook's URL, its query's values masked (`?token=…`); a Slack URL masked (its path is its secret) */
             url: string;
         };
         CompleteDto: {

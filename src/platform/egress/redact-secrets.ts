@@ -113,3 +113,20 @@ export function secretRedactor(secrets: readonly string[]): SecretRedactor {
   redact.answer = ({ body, truncated }) => (truncated ? withoutCutForm(text(withoutCutForm(body))) : text(body));
   return redact;
 }
+
+/**
+ * The values of a URL's query (`?token=…`), as written and decoded, and a bare parameter
+ * (`?t0k3n`) whole: an outbound URL's query may hold a credential, which an answer echoing the
+ * request must not hand to viewers (an actuator's URL is shown to admins only; a webhook channel's
+ * is shown with its query values masked, maskedQueryUrl). The path is not among them (a path is
+ * rarely a credential, and cutting its segments would mangle answers that name them): a
+ * credential belongs in a header.
+ */
+export function urlQueryValues(url: string): string[] {
+  const { search, searchParams } = new URL(url);
+  const written = search
+    .slice(1)
+    .split('&')
+    .map((p) => p.slice(p.indexOf('=') + 1));
+  return [...written, ...searchParams.values()];
+}

@@ -10,7 +10,7 @@ export interface ChannelRow {
   type: ChannelType;
   /** The URL sealed with the secrets key (a Slack incoming-webhook URL is itself a secret). */
   url_sealed: string;
-  /** What is shown: a webhook's URL, or a Slack URL with its secret path cut. */
+  /** What is shown: a webhook's URL with its query values masked, or a Slack URL with its secret path cut. */
   url_shown: string;
   /** webhook: the Standard Webhooks signing secret, sealed; slack: null. */
   secret_sealed: string | null;
@@ -22,7 +22,10 @@ export interface ChannelRow {
 export class ChannelView {
   @ApiProperty() name!: string;
   @ApiProperty({ enum: CHANNEL_TYPES }) type!: ChannelType;
-  @ApiProperty({ description: "a webhook's URL; a Slack URL masked (its path is its secret)" }) url!: string;
+  @ApiProperty({
+    description: "a webhook's URL, its query's values masked (`?token=…`); a Slack URL masked (its path is its secret)",
+  })
+  url!: string;
   @ApiProperty() timeoutMs!: number;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
@@ -68,4 +71,20 @@ export function maskedUrl(url: string): string {
   const u = new URL(url);
   const path = u.pathname + u.search;
   return `${u.origin}/…${path.length > 8 ? path.slice(-4) : ''}`;
+}
+
+/**
+ * A webhook's URL with the value of each query parameter masked (`https://ops.example/hook?token=…`):
+ * a query may hold a credential, which would otherwise be shown on every read (and fingerprinted in
+ * the audit log, where a short one could be guessed back from its hash).
+ */
+export function maskedQueryUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  // A fragment after the query (never sent) goes with the last value.
+  const names = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => (pair === '' ? pair : `${pair.includes('=') ? pair.slice(0, pair.indexOf('=')) : ''}=…`));
+  return `${url.slice(0, at + 1)}${names.join('&')}`;
 }

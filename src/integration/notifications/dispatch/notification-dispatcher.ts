@@ -5,7 +5,7 @@ import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { Egress, EgressFailure, type OutboundRequest } from '../../../platform/egress/egress.js';
-import { secretRedactor } from '../../../platform/egress/redact-secrets.js';
+import { secretRedactor, urlQueryValues } from '../../../platform/egress/redact-secrets.js';
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
@@ -124,10 +124,16 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     try {
       url = this.box.open(d.url_sealed);
       request = this.request(d);
-      // The sealed URL (a Slack URL's path is its credential) and signing secret, echoed in an error
-      // page ("Cannot POST /services/…"), must not reach the delivery viewers read, nor the log (ADR 0013).
+      // The sealed URL (a Slack URL's path is its credential; a webhook's query may hold a token) and
+      // signing secret, echoed in an error page ("Cannot POST /services/…"), must not reach the
+      // delivery viewers read, nor the log (ADR 0013).
       const { pathname, search } = new URL(url);
-      sealed = [url, pathname + search, ...(d.secret_sealed ? [this.box.open(d.secret_sealed)] : [])];
+      sealed = [
+        url,
+        pathname + search,
+        ...urlQueryValues(url),
+        ...(d.secret_sealed ? [this.box.open(d.secret_sealed)] : []),
+      ];
     } catch {
       return {
         kind: 'dead',

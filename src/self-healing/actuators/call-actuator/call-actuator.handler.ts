@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { Egress, EgressFailure } from '../../../platform/egress/egress.js';
-import { secretRedactor } from '../../../platform/egress/redact-secrets.js';
+import { secretRedactor, urlQueryValues } from '../../../platform/egress/redact-secrets.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
 import { classifyAnswer, MAX_ANSWER_BYTES } from './actuator-answer.js';
@@ -82,7 +82,7 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
       // parsed (escaped forms) before its error is cut to length.
       const redact = secretRedactor([
         ...Object.values(headers),
-        ...queryValues(actuator.url),
+        ...urlQueryValues(actuator.url),
         secret,
         ...callbackToken(c.payload),
       ]);
@@ -110,22 +110,6 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
       };
     }
   }
-}
-
-/**
- * The values of the actuator URL's query (`?token=…`), as written and decoded, and a bare
- * parameter (`?t0k3n`) whole: the URL is shown to admins only (`GET /actuators`; the audit log
- * keeps its origin and a fingerprint), so a token there must not reach viewers through an echo
- * either. Its path is not cut (a path is rarely a credential, and cutting its segments would
- * mangle answers that name them): put a credential in a header.
- */
-function queryValues(url: string): string[] {
-  const { search, searchParams } = new URL(url);
-  const written = search
-    .slice(1)
-    .split('&')
-    .map((p) => p.slice(p.indexOf('=') + 1));
-  return [...written, ...searchParams.values()];
 }
 
 /**

@@ -6,7 +6,7 @@ import { TransactionHost } from '../../../../platform/database/transaction-host.
 import { Egress } from '../../../../platform/egress/egress.js';
 import { invalidFields } from '../../../../platform/http/validation.js';
 import { ChannelRepository } from '../channel.repository.js';
-import { auditedChannel, channelView, maskedUrl } from '../channel.view.js';
+import { auditedChannel, channelView, maskedQueryUrl, maskedUrl } from '../channel.view.js';
 import { PutChannel, type PutChannelResult } from './put-channel.command.js';
 import { DEFAULT_CHANNEL_TIMEOUT_MS } from './put-channel.dto.js';
 
@@ -34,7 +34,7 @@ export class PutChannelHandler implements ICommandHandler<PutChannel> {
         name,
         type: channel.type,
         urlSealed: this.box.seal(channel.url),
-        urlShown: webhook ? channel.url : maskedUrl(channel.url),
+        urlShown: webhook ? maskedQueryUrl(channel.url) : maskedUrl(channel.url),
         secretSealed: newSecret === null ? null : this.box.seal(newSecret),
         replaceSecret: newSecret !== null || !webhook,
         timeoutMs: channel.timeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
