@@ -35,6 +35,16 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
   const secrets = [token, apiKey, urlToken, slackPath.slice(1)];
   const leaked = (text: string) => secrets.filter((s) => text.includes(s));
 
+  /** Sends a channel's test message (its receiver refuses it) and waits until the delivery is dead-lettered. */
+  const deadTestDelivery = async (channel: string) => {
+    const queued = await app.http.post(`/notifications/channels/${channel}/test`).set(auth(admin)).expect(202);
+    const dead = await eventually(async () => {
+      const d = (await app.http.get(`/notifications/deliveries/${queued.body.id}`).set(auth(viewer)).expect(200)).body;
+      return d.status === 'dead' ? d : null;
+    }, 'the delivery to be dead-lettered');
+    return { queued, dead };
+  };
+
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
     app = await startTestApp({
@@ -212,11 +222,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       .set(auth(admin))
       .send({ type: 'slack', url: `${receiver.url}${slackPath}` })
       .expect(201);
-    const queued = await app.http.post('/notifications/channels/oncall/test').set(auth(admin)).expect(202);
-    const dead = await eventually(async () => {
-      const d = (await app.http.get(`/notifications/deliveries/${queued.body.id}`).set(auth(viewer)).expect(200)).body;
-      return d.status === 'dead' ? d : null;
-    }, 'the delivery to be dead-lettered');
+    const { queued, dead } = await deadTestDelivery('oncall');
     expect(receiver.calls.some((c) => c.path === slackPath)).toBe(true);
     expect(dead.error).toBe('HTTP 404: <pre>Cannot POST [redacted]</pre>');
     const list = (await app.http.get('/notifications/deliveries').set(auth(viewer)).expect(200)).body;
@@ -242,11 +248,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     expect(put.body.url).toBe(`${receiver.url}/hook?token=…&team=…`);
     const listed = (await app.http.get('/notifications/channels').set(auth(admin)).expect(200)).body;
     expect(JSON.stringify(listed)).not.toContain(hookToken);
-    const queued = await app.http.post('/notifications/channels/hook-query/test').set(auth(admin)).expect(202);
-    const dead = await eventually(async () => {
-      const d = (await app.http.get(`/notifications/deliveries/${queued.body.id}`).set(auth(viewer)).expect(200)).body;
-      return d.status === 'dead' ? d : null;
-    }, 'the delivery to be dead-lettered');
+    const { queued, dead } = await deadTestDelivery('hook-query');
     expect(receiver.calls.some((c) => c.path === `/hook?token=${hookToken}&team=sre`)).toBe(true);
     expect(dead.error).toBe('HTTP 401: {"error":"token [redacted] is not valid"}');
     const stored = await app.sql(
@@ -272,11 +274,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       .set(auth(admin))
       .send({ type: 'slack', url: `${receiver.url}${path}` })
       .expect(201);
-    const queued = await app.http.post('/notifications/channels/oncall-cut/test').set(auth(admin)).expect(202);
-    const dead = await eventually(async () => {
-      const d = (await app.http.get(`/notifications/deliveries/${queued.body.id}`).set(auth(viewer)).expect(200)).body;
-      return d.status === 'dead' ? d : null;
-    }, 'the delivery to be dead-lettered');
+    const { queued, dead } = await deadTestDelivery('oncall-cut');
     expect(receiver.calls.some((c) => c.path === path)).toBe(true);
     expect(dead.error).toBe('HTTP 404: Cannot POST');
     const [row] = await app.sql(`SELECT t::text AS text FROM notification_deliveries t WHERE id = $1`, [
