@@ -261,42 +261,51 @@ describe('run verdicts: recurrences judged by when they occurred, monitoring, ro
   });
 
   it('a playbook that waits for monitoring: no resolution inside the window fails the run; a resolution lets it succeed', async () => {
-    const silent = (await sendAlert(alert('RateLimitError', 'agent-silent'))).alerts[0].incidentId as string;
-    const silentRun = await approve(silent);
-    const watching = await runWhen(silentRun, (r) => r.phase === 'watch', 'the watch');
-    expect(watching).toMatchObject({ awaitResolution: true, playbookId: 'backoff_and_route_away' });
-    const failed = await runWhen(silentRun, (r) => r.phase === 'done', 'the verdict');
-    expect(failed).toMatchObject({
-      status: 'rolled_back',
-      verdict: 'failed',
-      reason: expect.stringMatching(/^not resolved by monitoring/),
-    });
-
-    const fired = alert('RateLimitError', 'agent-resolves');
-    const resolves = (await sendAlert(fired)).alerts[0].incidentId as string;
-    const resolvesRun = await approve(resolves);
-    await runWhen(resolvesRun, (r) => r.phase === 'watch', 'the watch');
-    expect((await sendAlert({ ...fired, status: 'resolved', endsAt: new Date().toISOString() })).resolved).toBe(1);
-    const succeeded = await runWhen(resolvesRun, (r) => r.phase === 'done', 'the verdict');
-    expect(succeeded).toMatchObject({ status: 'succeeded', verdict: 'succeeded' });
-    expect(succeeded.transitions.at(-1).note).toMatch(/^verified: monitoring resolved the incident at/);
-    expect(await get(`/incidents/${resolves}`)).toMatchObject({ status: 'resolved', resolvedBy: 'monitoring' });
+    // Three runs on three agents, side by side: each watch waits out its own window.
+    const unresolved = async () => {
+      const silent = (await sendAlert(alert('RateLimitError', 'agent-silent'))).alerts[0].incidentId as string;
+      const silentRun = await approve(silent);
+      const watching = await runWhen(silentRun, (r) => r.phase === 'watch', 'the watch');
+      expect(watching).toMatchObject({ awaitResolution: true, playbookId: 'backoff_and_route_away' });
+      const failed = await runWhen(silentRun, (r) => r.phase === 'done', 'the verdict');
+      expect(failed).toMatchObject({
+        status: 'rolled_back',
+        verdict: 'failed',
+        reason: expect.stringMatching(/^not resolved by monitoring/),
+      });
+    };
+    const resolved = async () => {
+      const fired = alert('RateLimitError', 'agent-resolves');
+      const resolves = (await sendAlert(fired)).alerts[0].incidentId as string;
+      const resolvesRun = await approve(resolves);
+      await runWhen(resolvesRun, (r) => r.phase === 'watch', 'the watch');
+      expect((await sendAlert({ ...fired, status: 'resolved', endsAt: new Date().toISOString() })).resolved).toBe(1);
+      const succeeded = await runWhen(resolvesRun, (r) => r.phase === 'done', 'the verdict');
+      expect(succeeded).toMatchObject({ status: 'succeeded', verdict: 'succeeded' });
+      expect(succeeded.transitions.at(-1).note).toMatch(/^verified: monitoring resolved the incident at/);
+      expect(await get(`/incidents/${resolves}`)).toMatchObject({ status: 'resolved', resolvedBy: 'monitoring' });
+    };
     // An incident reported through the API has no monitoring to wait for.
-    const viaApi = await app.http
-      .post('/incidents')
-      .set(auth(key))
-      .send({
-        errorType: 'RateLimitError',
-        message: 'HTTP 429 rate limit exceeded',
-        agentId: 'agent-api',
-        capability: 'ingest',
-      })
-      .expect(201);
-    const apiRun = await approve(viaApi.body.id);
-    expect(await runWhen(apiRun, (r) => r.phase === 'done', 'the verdict')).toMatchObject({
-      awaitResolution: false,
-      status: 'succeeded',
-    });
+    const viaApi = async () => {
+      const reported = await app.http
+        .post('/incidents')
+        .set(auth(key))
+        .send({
+          errorType: 'RateLimitError',
+          message: 'HTTP 429 rate limit exceeded',
+          agentId: 'agent-api',
+          capability: 'ingest',
+        })
+        .expect(201);
+      const apiRun = await approve(reported.body.id);
+      expect(await runWhen(apiRun, (r) => r.phase === 'done', 'the verdict')).toMatchObject({
+        awaitResolution: false,
+        status: 'succeeded',
+      });
+    };
+    // Each one to its end, so that none still runs into the next test when another fails.
+    for (const r of await Promise.allSettled([unresolved(), resolved(), viaApi()]))
+      if (r.status === 'rejected') throw r.reason;
   });
 
   it("item 7: a rollback waiting for a person is awaiting_operator and listed, its incident is open again, and it does not hold the agent's automatic runs", async () => {
@@ -390,13 +399,16 @@ describe('run verdicts: recurrences judged by when they occurred, monitoring, ro
 describe('run verdicts: the kill switch does not spin, and deadlines fire while paused (item 8)', () => {
   let app: TestApp;
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  const RUN_TIMEOUT_MS = 12_000;
+  // The engine polls every 50 ms: 4 s of watching a paused run is 80 polls, and its deadline comes 4 s after that.
+  const POLL_MS = 50;
+  const WATCH_MS = 4000;
+  const RUN_TIMEOUT_MS = WATCH_MS + 4000;
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver((c, res) => res.end(healthy(c.json?.params?.action)));
     app = await startTestApp({
       ...ALLOW_LOOPBACK,
-      OUTBOX_POLL_INTERVAL_MS: '100',
+      OUTBOX_POLL_INTERVAL_MS: String(POLL_MS),
       RECOVERY_RUN_TIMEOUT_MS: String(RUN_TIMEOUT_MS),
       RECOVERY_VERIFY_WINDOW_MS: '200',
     });
@@ -459,9 +471,10 @@ describe('run verdicts: the kill switch does not spin, and deadlines fire while 
       'pending',
     ]);
 
-    // Every claim and every reschedule rewrites the run's row (a new row version, a new xmin): count them for 8 s (80 polls).
+    // Every claim and every reschedule rewrites the run's row (a new row version, a new xmin): count them over
+    // WATCH_MS / POLL_MS = 80 polls.
     const versions = new Set<string>();
-    const until = Date.now() + 8000;
+    const until = Date.now() + WATCH_MS;
     while (Date.now() < until) {
       const [row] = await app.sql<{ xmin: string }>(`SELECT xmin::text FROM recovery_runs WHERE id = $1`, [runId]);
       versions.add(row!.xmin);
