@@ -97,8 +97,16 @@ describe('approval requests with an expiresAt (DESIGN §13)', () => {
   it('an approval request carries expiresAt, which an operator may move; past it the recovery is expired (audited), never a rejection', async () => {
     const message = 'Column "ledger_ref" of relation "payments" does not exist';
     const kept = await queuedRecovery(message, 'agent-kept');
+    // Suggested after kept, so past its expiresAt kept's own (RECOVERY_REVIEW_TTL_MS) has passed as well.
+    const other = await queuedRecovery(message, 'agent-other');
+    const moved = await queuedRecovery(message, 'agent-moved');
     expect(Date.parse(kept.expiresAt)).toBeGreaterThan(Date.parse(kept.createdAt)); // RECOVERY_REVIEW_TTL_MS from its suggestion
-    const patch = (body: object, k = operator) => app.http.patch(`/recoveries/${kept.id}`).set(auth(k)).send(body);
+    expect(Date.parse(other.expiresAt)).toBeGreaterThanOrEqual(Date.parse(kept.expiresAt));
+    const patchOf =
+      (id: string) =>
+      (body: object, k = operator) =>
+        app.http.patch(`/recoveries/${id}`).set(auth(k)).send(body);
+    const patch = patchOf(kept.id);
     const later = new Date(Date.now() + 3_600_000).toISOString();
     expect((await patch({ expiresAt: later }).expect(200)).body.expiresAt).toBe(later);
     expect((await patch({ expiresAt: later }, viewer)).status).toBe(403);
@@ -111,8 +119,29 @@ describe('approval requests with an expiresAt (DESIGN §13)', () => {
       fields: [{ field: 'expiresAt' }],
     });
 
-    // Another request of the same fault, left at the TTL, expires; the one given an hour waits on.
-    const other = await queuedRecovery(message, 'agent-other');
+    // Another one is given an hour, then brought forward: it expires by its own expiresAt.
+    const patchMoved = patchOf(moved.id);
+    await patchMoved({ expiresAt: later }).expect(200);
+    const soon = new Date(Date.now() + 2000).toISOString(); // still ahead when the PATCH arrives
+    await patchMoved({ expiresAt: soon }).expect(200);
+    await eventually(
+      async () => (await app.http.get(`/recoveries/${moved.id}`).set(auth(operator))).body.status === 'expired',
+      'the one brought forward to expire',
+    );
+    const [action] = await app.sql(`SELECT action, note FROM recovery_actions WHERE recovery_id = $1`, [moved.id]);
+    expect(action).toEqual({ action: 'expired', note: `no review by ${soon} (expiresAt)` });
+    expect((await patchMoved({ expiresAt: later })).status).toBe(409);
+    const audit = async (action: string, id: string) =>
+      (await app.http.get('/audit').query({ action, subjectId: id }).set(auth(admin)).expect(200)).body.items;
+    expect((await audit('recovery.expiry_set', moved.id)).map((e: { after: unknown }) => e.after)).toEqual([
+      { expiresAt: soon },
+      { expiresAt: later },
+    ]);
+    expect(await audit('recovery.expired', moved.id)).toEqual([
+      expect.objectContaining({ actor: 'system', reason: `no review by ${soon} (expiresAt)` }),
+    ]);
+
+    // The request of the same fault left at the TTL expires; the one given an hour waits on.
     await eventually(
       async () => (await app.http.get(`/recoveries/${other.id}`).set(auth(operator))).body.status === 'expired',
       'the other to expire',
@@ -120,26 +149,7 @@ describe('approval requests with an expiresAt (DESIGN §13)', () => {
     expect((await app.http.get(`/recoveries/${kept.id}`).set(auth(operator)).expect(200)).body.status).toBe(
       'pending_review',
     );
-
-    // Brought forward, it expires by its own expiresAt.
-    const soon = new Date(Date.now() + 2000).toISOString(); // still ahead when the PATCH arrives
-    await patch({ expiresAt: soon }).expect(200);
-    await eventually(
-      async () => (await app.http.get(`/recoveries/${kept.id}`).set(auth(operator))).body.status === 'expired',
-      'the kept one to expire',
-    );
-    const [action] = await app.sql(`SELECT action, note FROM recovery_actions WHERE recovery_id = $1`, [kept.id]);
-    expect(action).toEqual({ action: 'expired', note: `no review by ${soon} (expiresAt)` });
-    expect((await patch({ expiresAt: later })).status).toBe(409);
-    const audit = async (action: string) =>
-      (await app.http.get('/audit').query({ action, subjectId: kept.id }).set(auth(admin)).expect(200)).body.items;
-    expect((await audit('recovery.expiry_set')).map((e: { after: unknown }) => e.after)).toEqual([
-      { expiresAt: soon },
-      { expiresAt: later },
-    ]);
-    expect(await audit('recovery.expired')).toEqual([
-      expect.objectContaining({ actor: 'system', reason: `no review by ${soon} (expiresAt)` }),
-    ]);
+    expect(await audit('recovery.expired', kept.id)).toEqual([]);
 
     // The learning rule counts approvals and rejections only: the two expired requests are neither.
     const next = await queuedRecovery(message, 'agent-next');
