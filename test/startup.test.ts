@@ -135,16 +135,19 @@ describe('the service process on its embedded PostgreSQL', () => {
   });
 
   it('stops with a message naming a bad variable', async () => {
+    // Three processes that each stop before they start anything, side by side.
     const bad = start({ OUTBOX_MAX_ATTEMPTS: 'many' });
-    const [code] = await once(bad.child, 'exit');
-    expect(code).not.toBe(0);
-    expect(bad.output()).toMatch(/OUTBOX_MAX_ATTEMPTS must be an integer/);
     const badUrl = start({ DATABASE_URL: 'mysql://nope' });
-    await once(badUrl.child, 'exit');
-    expect(badUrl.output()).toMatch(/DATABASE_URL must use the postgres:\/\/ scheme/);
     // The migration command (`npm run migration:run`) says it the same way: one line, exit 78, no stack trace.
     const migrate = run([process.execPath, 'dist/src/platform/database/migrate.cli.js', 'run'], { DB_POOL_SIZE: 'x' });
-    const [migrateCode] = await once(migrate.child, 'close');
+    const [[code], , [migrateCode]] = await Promise.all([
+      once(bad.child, 'close'),
+      once(badUrl.child, 'close'),
+      once(migrate.child, 'close'),
+    ]);
+    expect(code).not.toBe(0);
+    expect(bad.output()).toMatch(/OUTBOX_MAX_ATTEMPTS must be an integer/);
+    expect(badUrl.output()).toMatch(/DATABASE_URL must use the postgres:\/\/ scheme/);
     expect({ code: migrateCode, said: migrate.output() }).toEqual({
       code: 78,
       said: 'Invalid configuration: DB_POOL_SIZE must be an integer, got "x"\n',
