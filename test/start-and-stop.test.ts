@@ -40,16 +40,19 @@ describe('the built service, started wrong', () => {
         /^Invalid configuration: PLAYBOOK_CATALOG_PATH file \S+not-a-catalog\.json is not a valid catalog: field "playbooks" must be a non-empty array\n$/,
       ],
     ];
-    for (const [file, line] of expected) {
-      const p = service({
-        PORT: String(await freePort()),
-        EMBEDDED_PG_PORT: String(await freePort()),
-        PLAYBOOK_CATALOG_PATH: file,
-      });
-      expect({ code: await exitOf(p), file }).toEqual({ code: 78, file });
-      expect(p.output()).toMatch(line);
-      expect(p.output()).toContain(file);
-    }
+    // The three side by side: each must stop before it starts anything.
+    await Promise.all(
+      expected.map(async ([file, line]) => {
+        const p = service({
+          PORT: String(await freePort()),
+          EMBEDDED_PG_PORT: String(await freePort()),
+          PLAYBOOK_CATALOG_PATH: file,
+        });
+        expect({ code: await exitOf(p), file }).toEqual({ code: 78, file });
+        expect(p.output()).toMatch(line);
+        expect(p.output()).toContain(file);
+      }),
+    );
     // Nothing was started: no embedded database ($DATA_DIR/pg), no instance lock, no generated key in DATA_DIR.
     expect(readdirSync(dataDir).sort()).toEqual(['not-a-catalog.json', 'not-json.json']);
   });
@@ -98,21 +101,24 @@ describe('the built service, started wrong', () => {
       [wrongPassword, /refused the connection: password authentication failed for user "[^"]+" \(28P01\)\n$/],
       [noDatabase, /refused the connection: database "no_such_database" does not exist \(3D000\)\n$/],
     ];
-    for (const [url, reason] of expected) {
-      const p = service({
-        PORT: String(await freePort()),
-        DATABASE_URL: url.toString(),
-        DATABASE_CONNECT_TIMEOUT_S: '600',
-      });
-      expect({ code: await exitOf(p), url: url.pathname }).toEqual({ code: 78, url: url.pathname });
-      expect(p.stderr()).toMatch(
-        /^pillar-loop failed to start: the database at [^\n]+ \(DATABASE_URL\) refused the connection: /,
-      );
-      expect(p.stderr()).toMatch(reason);
-      expect(p.stderr().split('\n').filter(Boolean)).toHaveLength(1);
-      expect(p.output()).not.toContain(url.password);
-      expect(p.output()).not.toMatch(/\n\s+at /); // no stack trace
-    }
+    // Both side by side.
+    await Promise.all(
+      expected.map(async ([url, reason]) => {
+        const p = service({
+          PORT: String(await freePort()),
+          DATABASE_URL: url.toString(),
+          DATABASE_CONNECT_TIMEOUT_S: '600',
+        });
+        expect({ code: await exitOf(p), url: url.pathname }).toEqual({ code: 78, url: url.pathname });
+        expect(p.stderr()).toMatch(
+          /^pillar-loop failed to start: the database at [^\n]+ \(DATABASE_URL\) refused the connection: /,
+        );
+        expect(p.stderr()).toMatch(reason);
+        expect(p.stderr().split('\n').filter(Boolean)).toHaveLength(1);
+        expect(p.output()).not.toContain(url.password);
+        expect(p.output()).not.toMatch(/\n\s+at /); // no stack trace
+      }),
+    );
   });
 
   it('a database that starts answering while the service waits for it is used: the service becomes ready on it', async () => {
