@@ -82,16 +82,20 @@ describe('one process per DATA_DIR', () => {
     id = ((await created.json()) as { id: string }).id;
     const postmaster = readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8');
 
-    // Another port and database port: nothing but DATA_DIR is shared.
-    await expectRefused(
-      run([process.execPath, 'dist/src/main.js'], {
-        PORT: String(await freePort()),
-        EMBEDDED_PG_PORT: String(await freePort()),
-      }),
-    );
-    await expectRefused(
-      run([process.execPath, 'dist/src/platform/database/migrate.cli.js', 'run'], { EMBEDDED_PG_PORT: String(pgPort) }),
-    );
+    // Another port and database port: nothing but DATA_DIR is shared. Both at once: each must be refused.
+    await Promise.all([
+      expectRefused(
+        run([process.execPath, 'dist/src/main.js'], {
+          PORT: String(await freePort()),
+          EMBEDDED_PG_PORT: String(await freePort()),
+        }),
+      ),
+      expectRefused(
+        run([process.execPath, 'dist/src/platform/database/migrate.cli.js', 'run'], {
+          EMBEDDED_PG_PORT: String(pgPort),
+        }),
+      ),
+    ]);
 
     expect(await readyStatus()).toBe(200);
     const kept = await incident(id);
