@@ -1,14 +1,18 @@
 import 'reflect-metadata';
-import { startApp } from './bootstrap.js';
 import { ConfigError, loadConfigOrExit } from './platform/config/config.js';
-import { StartupError } from './platform/database/embedded-postgres.js';
-import { startFailureExitCode, type StartLog } from './platform/database/resolve-database.js';
+import type { StartLog } from './platform/database/resolve-database.js';
 
 const log: StartLog = (msg, level = 'info') =>
   console.log(JSON.stringify({ level: level === 'warn' ? 40 : 30, time: Date.now(), msg }));
 
-// A bad variable stops the app with a message naming it.
+// A bad variable stops the app with a message naming it, before the app's modules are even loaded
+// (about two seconds): a failed start says so at once.
 const config = loadConfigOrExit();
+const [{ startApp }, { StartupError }, { startFailureExitCode }] = await Promise.all([
+  import('./bootstrap.js'),
+  import('./platform/database/embedded-postgres.js'),
+  import('./platform/database/resolve-database.js'),
+]);
 
 const running = await startApp(config, log).catch((err) => {
   // A file a variable names (PLAYBOOK_CATALOG_PATH) that cannot be used: told as any bad variable is, exit 78.
