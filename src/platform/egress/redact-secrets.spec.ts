@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { MIN_EMBEDDED_CHARS, REDACTED, secretForms, secretRedactor } from './redact-secrets.js';
+import { MIN_EMBEDDED_CHARS, REDACTED, secretForms, secretRedactor, urlQueryCredentials } from './redact-secrets.js';
 
 const redact = <T>(value: T, secrets: readonly string[]): T => secretRedactor(secrets)(value);
 
@@ -95,6 +95,18 @@ describe('secretRedactor', () => {
       // A whole form running into the cut one (a secret with a period): neither leaves a part.
       expect(secretRedactor(['abababab']).answer({ body: `x ${'ab'.repeat(6)}`, truncated: true })).not.toMatch(/ab/);
     });
+  });
+
+  it("takes a URL query's credentials by their parameter's name, and a bare parameter, as written and decoded", () => {
+    expect(
+      urlQueryCredentials(
+        'https://ops.example/hook?token=abc123&cluster=prod-eu&api%5Fkey=k%2By&t0k3n&empty=&Auth=a+b',
+      ),
+    ).toEqual(['abc123', 'abc123', 'k%2By', 'k+y', 't0k3n', 't0k3n', 'a+b', 'a b']);
+    expect(urlQueryCredentials('https://ops.example/hook')).toEqual([]);
+    // A value that is no credential stays in what a check reads.
+    const redact = secretRedactor(urlQueryCredentials('https://ops.example/hook?cluster=prod-eu&key=s3cr3t'));
+    expect(redact({ cluster: 'prod-eu', echo: 'key=s3cr3t' })).toEqual({ cluster: 'prod-eu', echo: `key=${REDACTED}` });
   });
 
   it('leaves values without secrets as they are', () => {

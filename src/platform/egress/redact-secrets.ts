@@ -1,3 +1,5 @@
+import { SECRET_PARAM } from '../http/http-logger.js';
+
 /** What stands in for a secret in what an outbound call's receiver answered. */
 export const REDACTED = '[redacted]';
 
@@ -115,18 +117,29 @@ export function secretRedactor(secrets: readonly string[]): SecretRedactor {
 }
 
 /**
- * The values of a URL's query (`?token=…`), as written and decoded, and a bare parameter
- * (`?t0k3n`) whole: an outbound URL's query may hold a credential, which an answer echoing the
- * request must not hand to viewers (an actuator's URL is shown to admins only; a webhook channel's
- * is shown with its query values masked, maskedQueryUrl). The path is not among them (a path is
- * rarely a credential, and cutting its segments would mangle answers that name them): a
- * credential belongs in a header.
+ * The credentials in a URL's query, as written and decoded: the values of the parameters whose
+ * names say they are one (`?token=…`, `?api_key=…`; SECRET_PARAM, as the request log), and a bare
+ * parameter (`?t0k3n`) whole. An answer echoing the request must not hand them to viewers (an
+ * actuator's URL is shown to admins only; a webhook channel's is shown with its query values
+ * masked). Other values (`?cluster=prod`) are left: cut from every answer, they would change what
+ * a check step reads. The path is not among them (cutting its segments would mangle answers that
+ * name them): a credential belongs in a header.
  */
-export function urlQueryValues(url: string): string[] {
-  const { search, searchParams } = new URL(url);
-  const written = search
+export function urlQueryCredentials(url: string): string[] {
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return s; // a malformed escape: as written
+    }
+  };
+  return new URL(url).search
     .slice(1)
     .split('&')
-    .map((p) => p.slice(p.indexOf('=') + 1));
-  return [...written, ...searchParams.values()];
+    .flatMap((pair) => {
+      if (pair === '') return [];
+      const eq = pair.indexOf('=');
+      const value = pair.slice(eq + 1); // a bare parameter: the whole pair
+      return eq < 0 || SECRET_PARAM.test(decode(pair.slice(0, eq))) ? [value, decode(value)] : [];
+    });
 }

@@ -5,7 +5,7 @@ import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { Egress, EgressFailure, type OutboundRequest } from '../../../platform/egress/egress.js';
-import { secretRedactor, urlQueryValues } from '../../../platform/egress/redact-secrets.js';
+import { secretRedactor, urlQueryCredentials } from '../../../platform/egress/redact-secrets.js';
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
@@ -131,7 +131,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
       sealed = [
         url,
         pathname + search,
-        ...urlQueryValues(url),
+        ...urlQueryCredentials(url),
         ...(d.secret_sealed ? [this.box.open(d.secret_sealed)] : []),
       ];
     } catch {

@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { Egress, EgressFailure } from '../../../platform/egress/egress.js';
-import { secretRedactor, urlQueryValues } from '../../../platform/egress/redact-secrets.js';
+import { secretRedactor, urlQueryCredentials } from '../../../platform/egress/redact-secrets.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
 import { classifyAnswer, MAX_ANSWER_BYTES } from './actuator-answer.js';
@@ -76,13 +76,13 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
       });
       const retryAfter = answer.headers['retry-after'];
       // A receiver that echoes the request (a debug endpoint, a proxy) must not turn the sealed
-      // headers, the URL's query values, or the step's callback token into a step's output or
+      // headers, the credentials in the URL's query, or the step's callback token into a step's output or
       // error, which every viewer of the tenant reads (ADR 0013): cut from the text (with what the
       // 64 KiB limit left of one at its end) before anything is taken out of it, and from what was
       // parsed (escaped forms) before its error is cut to length.
       const redact = secretRedactor([
         ...Object.values(headers),
-        ...urlQueryValues(actuator.url),
+        ...urlQueryCredentials(actuator.url),
         secret,
         ...callbackToken(c.payload),
       ]);
