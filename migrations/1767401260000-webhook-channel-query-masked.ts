@@ -13,9 +13,10 @@ export class WebhookChannelQueryMasked1767401260000 implements MigrationInterfac
     await q.query(`
       UPDATE notification_channels c
          SET url_shown = left(url_shown, strpos(url_shown, '?')) || (
-               SELECT string_agg(CASE WHEN pair = '' THEN ''
+               -- An empty query (a URL ending in '?') has no pairs: string_agg's NULL becomes ''.
+               SELECT coalesce(string_agg(CASE WHEN pair = '' THEN ''
                                       WHEN strpos(pair, '=') > 0 THEN split_part(pair, '=', 1) || '=…'
-                                      ELSE '=…' END, '&' ORDER BY n)
+                                      ELSE '=…' END, '&' ORDER BY n), '')
                  FROM unnest(string_to_array(substr(url_shown, strpos(url_shown, '?') + 1), '&'))
                       WITH ORDINALITY AS q(pair, n))
        WHERE type = 'webhook' AND strpos(url_shown, '?') > 0`);

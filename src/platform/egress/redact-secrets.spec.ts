@@ -97,16 +97,66 @@ describe('secretRedactor', () => {
     });
   });
 
-  it("takes a URL query's credentials by their parameter's name, and a bare parameter, as written and decoded", () => {
+  it("takes a URL query's credentials by the words of their parameter's name, as written and decoded", () => {
     expect(
       urlQueryCredentials(
-        'https://ops.example/hook?token=abc123&cluster=prod-eu&api%5Fkey=k%2By&t0k3n&empty=&Auth=a+b',
+        'https://ops.example/hook?token=abc123&cluster=prod-eu&api%5Fkey=k%2By&t0k3n&empty=&Auth=a+b' +
+          '&apiKey=ak1&X-Amz-Signature=s1&code=c1&sig=g1&pwd=p1&author=bot&keyword=restart&force',
       ),
-    ).toEqual(['abc123', 'abc123', 'k%2By', 'k+y', 't0k3n', 't0k3n', 'a+b', 'a b']);
+    ).toEqual([
+      'abc123',
+      'abc123',
+      'k%2By',
+      'k+y',
+      'a+b',
+      'a b',
+      'ak1',
+      'ak1',
+      's1',
+      's1',
+      'c1',
+      'c1',
+      'g1',
+      'g1',
+      'p1',
+      'p1',
+    ]);
     expect(urlQueryCredentials('https://ops.example/hook')).toEqual([]);
-    // A value that is no credential stays in what a check reads.
-    const redact = secretRedactor(urlQueryCredentials('https://ops.example/hook?cluster=prod-eu&key=s3cr3t'));
-    expect(redact({ cluster: 'prod-eu', echo: 'key=s3cr3t' })).toEqual({ cluster: 'prod-eu', echo: `key=${REDACTED}` });
+    // Values that are no credential, and flags, stay in what a check reads.
+    const redact = secretRedactor(
+      urlQueryCredentials('https://x.example/restart?force&author=deploybot&keyword=restart&key=s3cr3t'),
+    );
+    expect(redact({ mode: 'force', by: 'deploybot', action: 'restart', echo: 'key=s3cr3t' })).toEqual({
+      mode: 'force',
+      by: 'deploybot',
+      action: 'restart',
+      echo: `key=${REDACTED}`,
+    });
+  });
+
+  it('cuts a secret as JSON writers escape it: `\\/` (PHP) and `\\uXXXX` (Go, Python), in text that does not parse', () => {
+    const key = 'ak/9f3c&é2e7d1b';
+    const { answer } = secretRedactor([key]);
+    // PHP, Python, Go.
+    for (const escaped of ['ak\\/9f3c&\\u00e92e7d1b', 'ak/9f3c&\\u00e92e7d1b', 'ak/9f3c\\u0026é2e7d1b'])
+      expect(answer({ body: `{"echo":"${escaped}","pad":"xx`, truncated: true })).toBe(
+        `{"echo":"${REDACTED}","pad":"xx`,
+      );
+  });
+
+  it('gives a value too short to be cut wherever it occurs no base64 form that would be (`admin` is `YWRtaW4`)', () => {
+    expect(secretForms('admin')).not.toContain('YWRtaW4');
+    expect(redact('Basic YWRtaW46aHVudGVyMg==', ['admin'])).toBe('Basic YWRtaW46aHVudGVyMg==');
+  });
+
+  it('drops the longest end that begins a form, however repetitive the forms and the text are', () => {
+    const headers = Array.from({ length: 20 }, (_, i) => `${'a'.repeat(4090)}b${i}`);
+    const { answer } = secretRedactor(headers);
+    // Every end of the text is the start of every form: the longest (4090 characters) goes, once before
+    // the redaction and once after (see `answer`).
+    expect(answer({ body: `x${'a'.repeat(65535)}`, truncated: true })).toBe(`x${'a'.repeat(65535 - 2 * 4090)}`);
+    // No end begins a form: nothing goes (the case that took a quadratic search seconds).
+    expect(answer({ body: `${'a'.repeat(65535)}c`, truncated: true })).toBe(`${'a'.repeat(65535)}c`);
   });
 
   it('leaves values without secrets as they are', () => {

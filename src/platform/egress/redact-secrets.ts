@@ -1,5 +1,3 @@
-import { SECRET_PARAM } from '../http/http-logger.js';
-
 /** What stands in for a secret in what an outbound call's receiver answered. */
 export const REDACTED = '[redacted]';
 
@@ -14,13 +12,13 @@ export const MIN_EMBEDDED_CHARS = 6;
 const SCHEME = /^([A-Za-z][A-Za-z0-9_-]*)\s+(\S.*)$/s;
 
 /**
- * The forms in which a receiver may echo `secret`: itself, URL-encoded and -decoded, JSON-escaped,
- * base64- and base64url-encoded, and for an authorization-style value (`Bearer …`, `Basic …`) its
+ * The forms in which a receiver may echo `secret`: itself, URL-encoded and -decoded, JSON-escaped
+ * (jsonForms), base64- and base64url-encoded, and for an authorization-style value (`Bearer …`, `Basic …`) its
  * credential alone (also base64- and base64url-encoded), a Basic credential also decoded
  * (`user:password`) and its password.
  */
 export function secretForms(secret: string): string[] {
-  const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), ...base64Forms(secret)];
+  const forms = [secret, encodeURIComponent(secret), ...jsonForms(secret), ...base64Forms(secret)];
   try {
     forms.push(decodeURIComponent(secret));
   } catch {
@@ -43,19 +41,34 @@ export function secretForms(secret: string): string[] {
 }
 
 /**
+ * `value` inside a JSON string, as JSON writers escape it: JSON.stringify's escapes; also with
+ * every character past ASCII as `\uXXXX` (Python's `ensure_ascii`), with `/` as `\/` too (PHP's
+ * default), and with `<`, `>`, `&`, U+2028 and U+2029 as `\uXXXX` (Go's default). An answer that
+ * does not parse (cut at its size limit, or not JSON) is redacted as text only, so these must be
+ * forms of it.
+ */
+function jsonForms(value: string): string[] {
+  const json = JSON.stringify(value).slice(1, -1);
+  const escape = (t: string, chars: RegExp) =>
+    t.replace(chars, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const nonAscii = escape(json, /[\u0080-\uffff]/g);
+  return [json, nonAscii, nonAscii.replace(/\//g, '\\/'), escape(json, /[<>&\u2028\u2029]/g)];
+}
+
+/**
  * `value` base64- and base64url-encoded (as UTF-8, what an echoing receiver most likely holds),
  * without the `=` padding, so a padded and an unpadded echo are both cut (the padding, which
  * carries nothing, stays): what a debug endpoint that base64-encodes the headers it got answers.
- * Only where the encoding is long enough to be cut wherever it occurs (MIN_EMBEDDED_CHARS): an
- * encoding is never an echoed header's whole value. The encoding of a value inside a larger
+ * Only for a value long enough to be cut wherever it occurs (MIN_EMBEDDED_CHARS). The encoding of a value inside a larger
  * encoded text (the base64 of a whole header block, of a request) is out of reach: it depends on
  * where the value falls in that text (its offset modulo 3) and on the bytes around it.
  */
 function base64Forms(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
   const base64 = bytes.toString('base64').replace(/=+$/, '');
-  const forms = [base64, encodeURIComponent(base64), bytes.toString('base64url')];
-  return base64.length >= MIN_EMBEDDED_CHARS ? forms : [];
+  // A value short enough to be cut only where it is whole has no form cut wherever it occurs.
+  if (value.length < MIN_EMBEDDED_CHARS) return [];
+  return [base64, encodeURIComponent(base64), bytes.toString('base64url')];
 }
 
 /** Takes the secrets out of what an outbound call's receiver answered (see secretRedactor). */
@@ -87,8 +100,6 @@ export function secretRedactor(secrets: readonly string[]): SecretRedactor {
   const whole = new Set(forms.filter((f) => f.length < MIN_EMBEDDED_CHARS));
   // Shortest first: a longer form holding a shorter one is cut where the shorter one is.
   const embedded = forms.filter((f) => f.length >= MIN_EMBEDDED_CHARS).sort((a, b) => a.length - b.length);
-  const starts = new Set(embedded.map((f) => f[0]));
-  const longest = embedded.length === 0 ? 0 : embedded[embedded.length - 1].length;
   const text = (s: string): string =>
     whole.has(s) ? REDACTED : embedded.reduce((t, f) => (t.includes(f) ? t.split(f).join(REDACTED) : t), s);
   const walk = (v: unknown): unknown => {
@@ -98,17 +109,11 @@ export function secretRedactor(secrets: readonly string[]): SecretRedactor {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [text(k), walk(x)]));
   };
   /**
-   * `t` without its end from the earliest place where the rest of it is the start of a form, not
-   * the whole of it (a whole form is replaced as anywhere else).
+   * `t` without its longest end that begins a form without being all of it (a whole form is
+   * replaced as anywhere else). Linear in the text's end and the forms (cutPrefixLength).
    */
-  const withoutCutForm = (t: string): string => {
-    for (let p = Math.max(0, t.length - longest + 1); p < t.length; p++) {
-      if (!starts.has(t[p])) continue;
-      const rest = t.slice(p);
-      if (embedded.some((f) => f.length > rest.length && f.startsWith(rest))) return t.slice(0, p);
-    }
-    return t;
-  };
+  const withoutCutForm = (t: string): string =>
+    t.slice(0, t.length - Math.max(0, ...embedded.map((f) => cutPrefixLength(t, f))));
   const redact = (forms.length === 0 ? <T>(value: T) => value : <T>(value: T) => walk(value) as T) as SecretRedactor;
   // Dropped again once redacted: the first drop may have taken the end of a whole form that ran
   // into the cut one (`abab|ab…` of a secret `abababab`), leaving its start.
@@ -117,13 +122,61 @@ export function secretRedactor(secrets: readonly string[]): SecretRedactor {
 }
 
 /**
+ * The length of the longest end of `t` that is the start of `form` and shorter than it: the
+ * prefix function (Knuth–Morris–Pratt) of the form, a separator and the text's last characters,
+ * in time linear in the form's length, however repetitive the two are.
+ */
+function cutPrefixLength(t: string, form: string): number {
+  const s = `${form}\u0000${t.slice(Math.max(0, t.length - (form.length - 1)))}`;
+  const border = new Int32Array(s.length);
+  for (let i = 1; i < s.length; i++) {
+    let k = border[i - 1];
+    while (k > 0 && s[i] !== s[k]) k = border[k - 1];
+    border[i] = s[i] === s[k] ? k + 1 : k;
+  }
+  return border[s.length - 1];
+}
+
+/**
+ * Words of a query parameter's name that say its value is a credential (`api_key`, `apiKey`,
+ * `access_token`, `X-Amz-Signature`, Azure's `code` and `sig`). By whole words, unlike the request
+ * log's SECRET_PARAM (where hiding too much costs nothing): a value cut from every answer changes
+ * what a check step reads, so `author`, `keyword` and `?force` are not taken for one.
+ */
+const CREDENTIAL_WORDS = new Set([
+  'key',
+  'apikey',
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'pwd',
+  'pass',
+  'auth',
+  'authorization',
+  'credential',
+  'credentials',
+  'session',
+  'sid',
+  'sig',
+  'signature',
+  'code',
+]);
+
+const isCredentialName = (name: string) =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .some((word) => CREDENTIAL_WORDS.has(word));
+
+/**
  * The credentials in a URL's query, as written and decoded: the values of the parameters whose
- * names say they are one (`?token=…`, `?api_key=…`; SECRET_PARAM, as the request log), and a bare
- * parameter (`?t0k3n`) whole. An answer echoing the request must not hand them to viewers (an
- * actuator's URL is shown to admins only; a webhook channel's is shown with its query values
- * masked). Other values (`?cluster=prod`) are left: cut from every answer, they would change what
- * a check step reads. The path is not among them (cutting its segments would mangle answers that
- * name them): a credential belongs in a header.
+ * names say they are one (isCredentialName). An answer echoing the request must not hand them to
+ * viewers (an actuator's URL is shown to admins only; a webhook channel's is shown with its query
+ * values masked). Other values (`?cluster=prod`) and bare parameters (`?force`) are left: cut from
+ * every answer, they would change what a check step reads. The path is not among them (cutting its
+ * segments would mangle answers that name them): a credential belongs in a header.
  */
 export function urlQueryCredentials(url: string): string[] {
   const decode = (s: string) => {
@@ -137,9 +190,9 @@ export function urlQueryCredentials(url: string): string[] {
     .slice(1)
     .split('&')
     .flatMap((pair) => {
-      if (pair === '') return [];
       const eq = pair.indexOf('=');
-      const value = pair.slice(eq + 1); // a bare parameter: the whole pair
-      return eq < 0 || SECRET_PARAM.test(decode(pair.slice(0, eq))) ? [value, decode(value)] : [];
+      if (eq < 0 || !isCredentialName(decode(pair.slice(0, eq)))) return [];
+      const value = pair.slice(eq + 1);
+      return [value, decode(value)];
     });
 }

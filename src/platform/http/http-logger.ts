@@ -33,7 +33,7 @@ export function httpLoggerOptions(level: AppConfig['logLevel']): Options {
 
 const REDACTED = '[Redacted]';
 /** Query parameters whose values are credentials by their name. */
-export const SECRET_PARAM = /key|token|secret|passw|auth|session|signature|credential/i;
+const SECRET_PARAM = /key|token|secret|passw|auth|session|signature|credential/i;
 
 /** `url` with the value of every query parameter SECRET_PARAM names replaced by REDACTED. */
 export function redactQueryString(url: string): string {
