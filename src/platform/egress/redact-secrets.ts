@@ -1,3 +1,5 @@
+import { decodeQueryPart, queryPairs } from '../http/query-pairs.js';
+
 /** What stands in for a secret in what an outbound call's receiver answered. */
 export const REDACTED = '[redacted]';
 
@@ -179,20 +181,7 @@ const isCredentialName = (name: string) =>
  * segments would mangle answers that name them): a credential belongs in a header.
  */
 export function urlQueryCredentials(url: string): string[] {
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s.replace(/\+/g, ' '));
-    } catch {
-      return s; // a malformed escape: as written
-    }
-  };
-  return new URL(url).search
-    .slice(1)
-    .split('&')
-    .flatMap((pair) => {
-      const eq = pair.indexOf('=');
-      if (eq < 0 || !isCredentialName(decode(pair.slice(0, eq)))) return [];
-      const value = pair.slice(eq + 1);
-      return [value, decode(value)];
-    });
+  return queryPairs(new URL(url).search.slice(1)).flatMap((p) =>
+    p.value !== null && isCredentialName(decodeQueryPart(p.name)) ? [p.value, decodeQueryPart(p.value)] : [],
+  );
 }

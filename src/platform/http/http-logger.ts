@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
 import type { AppConfig } from '../config/config.js';
+import { decodeQueryPart, rewriteQuery } from './query-pairs.js';
 
 /** The request logger's options: JSON lines with a request id; keys and session cookies redacted. */
 export function httpLoggerOptions(level: AppConfig['logLevel']): Options {
@@ -37,21 +38,7 @@ const SECRET_PARAM = /key|token|secret|passw|auth|session|signature|credential/i
 
 /** `url` with the value of every query parameter SECRET_PARAM names replaced by REDACTED. */
 export function redactQueryString(url: string): string {
-  const at = url.indexOf('?');
-  if (at < 0) return url;
-  const pairs = url
-    .slice(at + 1)
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      const name = eq < 0 ? pair : pair.slice(0, eq);
-      let decoded = name;
-      try {
-        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
-      } catch {
-        // a malformed escape: judged as it is
-      }
-      return eq >= 0 && SECRET_PARAM.test(decoded) ? `${name}=${REDACTED}` : pair;
-    });
-  return `${url.slice(0, at + 1)}${pairs.join('&')}`;
+  return rewriteQuery(url, (p) =>
+    p.value !== null && SECRET_PARAM.test(decodeQueryPart(p.name)) ? `${p.name}=${REDACTED}` : p.written,
+  );
 }

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { auditedUrl } from '../../../platform/audit/audited-url.js';
+import { rewriteQuery } from '../../../platform/http/query-pairs.js';
 
 export const CHANNEL_TYPES = ['slack', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -79,12 +80,6 @@ export function maskedUrl(url: string): string {
  * the audit log, where a short one could be guessed back from its hash).
  */
 export function maskedQueryUrl(url: string): string {
-  const at = url.indexOf('?');
-  if (at < 0) return url;
   // A fragment after the query (never sent) goes with the last value.
-  const names = url
-    .slice(at + 1)
-    .split('&')
-    .map((pair) => (pair === '' ? pair : `${pair.includes('=') ? pair.slice(0, pair.indexOf('=')) : ''}=…`));
-  return `${url.slice(0, at + 1)}${names.join('&')}`;
+  return rewriteQuery(url, (p) => (p.written === '' ? '' : `${p.value === null ? '' : p.name}=…`));
 }
