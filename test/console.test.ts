@@ -610,16 +610,22 @@ describe('console in Chromium', () => {
     });
   });
 
-  it('an operator cancels an open work order with a reason from its page', async () => {
-    const operator = await app.keyFor('ui-cancel', 'operator');
+  /** A failed verification handed to a coding agent: the work order it raised. */
+  const triggerWorkOrder = async (key: string, description: string) => {
     const triggered = (
       await app.http
         .post('/patches/trigger')
-        .set(bearer(operator))
-        .send({ errorType: 'verification_failed', description: 'output failed verification: 3 tests failed' })
+        .set(bearer(key))
+        .send({ errorType: 'verification_failed', description })
         .expect(201)
     ).body;
     expect(triggered).toMatchObject({ escalatedToCoding: true, workOrderId: expect.any(String) });
+    return triggered;
+  };
+
+  it('an operator cancels an open work order with a reason from its page', async () => {
+    const operator = await app.keyFor('ui-cancel', 'operator');
+    const triggered = await triggerWorkOrder(operator, 'output failed verification: 3 tests failed');
     await signedIn(operator, async (page) => {
       await page.goto(`${app.url}/console/work-orders/${triggered.workOrderId}`);
       const cancel = page.getByRole('button', { name: 'Cancel work order' });
@@ -659,13 +665,8 @@ describe('console in Chromium', () => {
         'canceled',
       'the resolution to withdraw the work order',
     );
-    const byHand = (
-      await app.http
-        .post('/patches/trigger')
-        .set(bearer(operator))
-        .send({ errorType: 'verification_failed', description: 'output failed verification: 1 test failed' })
-        .expect(201)
-    ).body.workOrderId as string;
+    const byHand = (await triggerWorkOrder(operator, 'output failed verification: 1 test failed'))
+      .workOrderId as string;
     const { claimToken } = (
       await app.http.post(`/patches/work-orders/${byHand}/claim`).set(bearer(operator)).expect(200)
     ).body;
