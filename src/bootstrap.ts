@@ -14,6 +14,7 @@ import { serveConsole } from './platform/console/serve-console.js';
 import { secretBoxOf } from './platform/crypto/secret-box.js';
 import { runMigrations } from './platform/database/migrate.js';
 import { resolveDatabase, type ResolvedDatabase, type StartLog } from './platform/database/resolve-database.js';
+import { Egress } from './platform/egress/egress.js';
 import { HealthController } from './platform/health/health.controller.js';
 import { isIntakeRoute, jsonBodyParser } from './platform/http/body-limits.js';
 import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
@@ -121,6 +122,8 @@ export async function startApp(
         database.expectStop();
         // And readiness answers 503 at once, for the whole drain (see beginShutdown).
         app.get(HealthController).beginShutdown();
+        // Outbound calls get SHUTDOWN_TIMEOUT_MS from now, however the hooks that wait for them are ordered.
+        app.get(Egress).cutOffIn(config.shutdownTimeoutMs);
         return (closing ??= app.close().finally(() => database.stop()));
       },
     };

@@ -1259,3 +1259,38 @@ describe('a notification dispatcher that stops', () => {
     expect(receiver.calls).toEqual([]);
   });
 });
+
+describe('a notification call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => {
+  it('is cut off, not waited for to its channel’s timeout, and given back: pending, its attempt not counted, its channel free', async () => {
+    const receiver = await startWebhookReceiver(() => 'hang');
+    const app = await startTestApp({ ...ALLOW_LOOPBACK, OUTBOX_POLL_INTERVAL_MS: '100', SHUTDOWN_TIMEOUT_MS: '300' });
+    try {
+      const key = await app.keyFor('notify-cut-off', 'admin');
+      // A minute: a stop that waited for the call would outlast the test's own timeout.
+      await app.http
+        .put('/notifications/channels/hook')
+        .set(auth(key))
+        .send({ type: 'webhook', url: `${receiver.url}/hangs`, timeoutMs: 60_000 })
+        .expect(201);
+      await app.http
+        .put('/notifications/rules/switches')
+        .set(auth(key))
+        .send({ channel: 'hook', events: ['killswitch.changed'], repeatIntervalMs: 0 })
+        .expect(201);
+      await app.http.post('/guard/killswitch').set(auth(key)).send({ agentId: 'agent-k', reason: 'stop' }).expect(200);
+      await eventually(async () => receiver.calls.length === 1, 'the call in flight');
+      const id = receiver.calls[0].headers['webhook-id'];
+      await app.app.get(NotificationDispatcher).beforeApplicationShutdown();
+      const [row] = await app.sql(
+        `SELECT d.status, d.attempts, c.next_send_at <= now() AS channel_free
+           FROM notification_deliveries d JOIN notification_channels c ON c.tenant_id = d.tenant_id AND c.name = d.channel
+          WHERE d.id = $1`,
+        [id],
+      );
+      expect(row).toEqual({ status: 'pending', attempts: 0, channel_free: true });
+    } finally {
+      await app.stop();
+      await receiver.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CommandBus } from '@nestjs/cqrs';
+import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
@@ -8,6 +9,7 @@ import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
 import { approvedRun, finishedRun, manualMemoryCleanup, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
 
 /**
@@ -259,6 +261,43 @@ describe('a call planned but not made when the engine stops', () => {
       expect(await step()).toEqual({ waiting_for: 'notify', interrupted_calls: 0, output: null });
     } finally {
       await app.stop();
+      await receiver.close();
+    }
+  });
+});
+
+describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => {
+  it('is cut off and its run handed back at once: the next replica repeats it (same webhook-id, no attempt counted) and runs it to verified', async () => {
+    const receiver = await startWebhookReceiver(() => 'hang');
+    const url = await createTestDatabase();
+    const env = { ...ALLOW_LOOPBACK, SECRETS_KEY: randomBytes(32).toString('hex'), RECOVERY_VERIFY_WINDOW_MS: '200' };
+    const first = await startTestApp({ ...env, SHUTDOWN_TIMEOUT_MS: '300' }, [], url);
+    let next: TestApp | null = null;
+    try {
+      // Two minutes: a stop that waited for the call (or a claim that waited for its lease) would outlast the test.
+      await connectActuator(first.http, await first.keyFor('cut-off', 'admin'), receiver, { timeoutMs: 120_000 });
+      const operator = await first.keyFor('cut-off', 'operator');
+      const { runId } = await approvedRun(first.http, operator, oomIncident('cut-off'));
+      await eventually(async () => receiver.calls.length === 1, 'the first call in flight');
+      // The whole stop, as SIGTERM runs it.
+      await first.stop();
+      receiver.answer(answerHealthy);
+      next = await startTestApp(env, [], url);
+      expect((await finishedRun(next.http, operator, runId)).status).toBe('succeeded');
+      const sameStep = receiver.calls.filter((c) => c.json?.stepId === receiver.calls[0].json?.stepId);
+      expect(sameStep.map((c) => c.headers['webhook-id'])).toEqual([
+        receiver.calls[0].headers['webhook-id'],
+        receiver.calls[0].headers['webhook-id'],
+      ]);
+      const [step] = await next.sql(
+        `SELECT status, attempts, interrupted_calls FROM recovery_run_steps WHERE run_id = $1 AND step_id = $2`,
+        [runId, receiver.calls[0].json?.stepId],
+      );
+      expect(step).toEqual({ status: 'succeeded', attempts: 1, interrupted_calls: 1 });
+      const notes = await next.sql(`SELECT note FROM recovery_run_transitions WHERE run_id = $1`, [runId]);
+      expect(notes.map((n) => n.note)).toContain('call cut off: the service is stopping; the next holder repeats it');
+    } finally {
+      await next?.stop();
       await receiver.close();
     }
   });

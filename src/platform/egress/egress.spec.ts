@@ -149,6 +149,29 @@ describe('the egress rule at call time (a real local server)', () => {
     answer = (res) => res.end('{}');
   });
 
+  it('cutOffIn: a call still out then fails as interrupted, before its own timeout, and so does every call after', async () => {
+    const rule = egress('127.0.0.0/8');
+    let open = 0;
+    answer = (res) => {
+      open++;
+      res.on('close', () => open--);
+      res.writeHead(200);
+      res.write('{"partial":'); // the answer has begun: the cut comes while it is read
+    };
+    const hung = rule.send(`http://127.0.0.1:${port}/`, { ...request, timeoutMs: 120_000 }).catch((e: unknown) => e);
+    while (open === 0) await new Promise((r) => setTimeout(r, 10));
+    rule.cutOffIn(50);
+    rule.cutOffIn(60_000); // only the first request counts
+    // Settles long before the call's own two minutes (the test would time out otherwise), and the connection is closed.
+    expect(await hung).toMatchObject({ kind: 'interrupted', message: 'cut off: the service is stopping' });
+    while (open > 0) await new Promise((r) => setTimeout(r, 10));
+    answer = (res) => res.end('{}');
+    const after = await rule.send(`http://127.0.0.1:${port}/`, request).catch((e: unknown) => e);
+    expect(after).toMatchObject({ kind: 'interrupted' });
+    // Another Egress (another replica) is not cut off.
+    expect((await egress('127.0.0.0/8').send(`http://127.0.0.1:${port}/`, request)).status).toBe(200);
+  });
+
   it('a request Node will not build (a header value it cannot send) is refused, not a retryable network error', async () => {
     const rule = egress('127.0.0.0/8');
     let reached = 0;

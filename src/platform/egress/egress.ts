@@ -20,7 +20,7 @@ const CHECK_LOOKUP_MS = 2000;
  */
 export class EgressFailure extends Error {
   constructor(
-    readonly kind: 'refused' | 'timed_out' | 'network',
+    readonly kind: 'refused' | 'timed_out' | 'network' | 'interrupted',
     message: string,
   ) {
     super(message);
@@ -47,6 +47,8 @@ export interface OutboundAnswer {
   truncated: boolean;
 }
 
+const CUT_OFF = 'cut off: the service is stopping';
+
 const NOT_REACHABLE = `the address is neither public nor in ${ALLOW_NETWORKS_VARIABLE}`;
 
 /**
@@ -62,6 +64,8 @@ const NOT_REACHABLE = `the address is neither public nor in ${ALLOW_NETWORKS_VAR
 export class Egress {
   private readonly allowed: readonly Network[];
   private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly cutOff = new AbortController();
+  private cutOffTimer: NodeJS.Timeout | null = null;
 
   constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'egress'>) {
     this.allowed = config.egress.allowNetworks;
@@ -78,6 +82,17 @@ export class Egress {
       http: new (guarded(http.Agent, guard))(options),
       https: new (guarded(https.Agent, guard))(options),
     };
+  }
+
+  /**
+   * The service is stopping: every call still out (or made) `ms` from now fails as `interrupted`,
+   * so that an actuator's timeout of minutes does not hold the stop. Its callers hand such a call's
+   * work back to be repeated, with the same webhook-id. Only the first request counts.
+   */
+  cutOffIn(ms: number): void {
+    if (this.cutOffTimer || this.cutOff.signal.aborted) return;
+    this.cutOffTimer = setTimeout(() => this.cutOff.abort(), ms);
+    this.cutOffTimer.unref();
   }
 
   /** Whether the rule lets a connection reach `address` (an IP literal). */
@@ -130,10 +145,13 @@ export class Egress {
     if ((target.protocol !== 'http:' && target.protocol !== 'https:') || target.username || target.password) {
       return Promise.reject(new EgressFailure('refused', 'not an http or https URL without credentials'));
     }
-    const signal = AbortSignal.timeout(o.timeoutMs);
+    const timeout = AbortSignal.timeout(o.timeoutMs);
+    const cutOff = this.cutOff.signal;
+    const signal = AbortSignal.any([timeout, cutOff]);
     const client = target.protocol === 'https:' ? https : http;
     return new Promise<OutboundAnswer>((resolve, reject) => {
-      const fail = (err: unknown) => reject(failureOf(err, signal));
+      const fail = (err: unknown) =>
+        reject(cutOff.aborted ? new EgressFailure('interrupted', CUT_OFF) : failureOf(err, timeout));
       let req: http.ClientRequest;
       try {
         req = client.request(

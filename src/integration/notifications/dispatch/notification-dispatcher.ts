@@ -66,10 +66,11 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   }
 
   /**
-   * Calls in flight finish (bounded by their channels' timeouts) and are recorded; what a claim
-   * still under way gets is given back unsent (giveBack).
+   * Calls in flight finish and are recorded, but those still out after SHUTDOWN_TIMEOUT_MS are cut
+   * off and given back, as is what a claim still under way gets (giveBack).
    */
   async beforeApplicationShutdown(): Promise<void> {
+    this.egress.cutOffIn(this.config.shutdownTimeoutMs);
     await this.pump.stop(this.wakeups);
   }
 
@@ -85,6 +86,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   private async deliver(d: ClaimedDelivery): Promise<void> {
     const started = Date.now();
     const outcome = await this.attempt(d);
+    // Due at once for the next replica, its attempt not counted; the receiver dedupes by webhook-id.
+    if (outcome.interrupted) return this.giveBack([d]);
     const { maxAttempts, retryBaseMs, retryMaxMs, slackIntervalMs } = this.config.notifications;
     const status =
       outcome.kind === 'sent' ? 'sent' : outcome.kind === 'retry' && d.attempts < maxAttempts ? 'pending' : 'dead';
@@ -117,7 +120,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   }
 
   /** One call to the channel; never throws. */
-  private async attempt(d: ClaimedDelivery): Promise<AttemptOutcome & { httpStatus: number | null }> {
+  private async attempt(
+    d: ClaimedDelivery,
+  ): Promise<AttemptOutcome & { httpStatus: number | null; interrupted?: boolean }> {
     let url: string;
     let request: OutboundRequest;
     let sealed: string[];
@@ -166,6 +171,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
         retryAfterMs: null,
         httpStatus: null,
         error: failure.message,
+        interrupted: failure.kind === 'interrupted',
       };
     }
   }

@@ -13,6 +13,8 @@ export interface ActuatorCallResult {
   /** From Retry-After on a retryable answer; null when not sent. */
   retryAfterMs: number | null;
   durationMs: number;
+  /** Cut off by the stop (Egress.cutOffIn) before an answer came: it may or may not have reached the actuator. */
+  interrupted?: true;
 }
 
 export interface CallActuatorProps {

@@ -20,7 +20,7 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
   // Runs outside any transaction: the actuator is read, then the call is made with no connection held.
   async execute(c: CallActuator): Promise<ActuatorCallResult> {
     const result = await this.call(c);
-    if (result.outcome !== 'not_configured')
+    if (result.outcome !== 'not_configured' && !result.interrupted)
       this.metrics.actuatorCallDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
     return result;
   }
@@ -107,6 +107,7 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
         error: failure.message,
         retryAfterMs: null,
         durationMs: Date.now() - started,
+        ...(failure.kind === 'interrupted' && { interrupted: true as const }),
       };
     }
   }

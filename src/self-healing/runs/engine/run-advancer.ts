@@ -155,6 +155,25 @@ export class RunAdvancer {
   }
 
   /**
+   * The engine stopped waiting for `call` (SHUTDOWN_TIMEOUT_MS) and cut it off: the call stays out,
+   * as after a crash, and the run is due at once for whichever replica runs next, which repeats it
+   * (same webhook-id, counted as interrupted, not as an attempt), rather than when the lease lapses.
+   */
+  async callCutOff(t: TurnInput, call: PlannedCall): Promise<null> {
+    const s = { ...stateOf(t), mayNap: false };
+    const step = s.steps.find((x) => x.step_id === call.stepId)!;
+    await this.journal.step(
+      s.run,
+      s.now,
+      step,
+      step.status,
+      'call cut off: the service is stopping; the next holder repeats it',
+    );
+    await this.schedule(s, s.now);
+    return null;
+  }
+
+  /**
    * The engine is stopping and will not make `call`: the step goes back to pending with its
    * attempt returned, and the run is due again at once, for whichever replica runs next.
    */

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { Egress } from '../../../platform/egress/egress.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import { CallActuator, type ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
@@ -57,6 +58,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly wakeups: RunWakeups,
     private readonly notifications: PgNotifications,
     private readonly slots: CallSlots,
+    private readonly egress: Egress,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     const options = {
@@ -115,11 +117,13 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    // A claim in progress settles; calls in flight finish (bounded by their timeouts) and are
-    // stored; calls still waiting for a slot are not made; a run cut off here is taken over after its lease.
+    // A claim in progress settles; calls in flight finish and are stored, but those still out after
+    // SHUTDOWN_TIMEOUT_MS (an actuator's timeout may be minutes) are cut off and their runs handed
+    // back; calls still waiting for a slot are not made.
     const stopped = this.pump.stop(this.wakeups);
     this.slots.close();
     for (const wake of [...this.napping]) wake(); // a napping run is handed back (work)
+    this.egress.cutOffIn(this.config.shutdownTimeoutMs);
     await stopped;
   }
 
@@ -151,6 +155,10 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         if (!(await this.slots.acquire(made.slot))) break;
         const result = await this.call(made);
         this.slots.release(made.slot);
+        if (result.interrupted) {
+          next = await this.turn(c, (t) => this.advancer.callCutOff(t, made));
+          break;
+        }
         // A worker whose lease lapsed stores nothing: the run's new holder repeats the call.
         next = await this.turn(c, (t) => this.advancer.afterCall(t, made, result));
       }
