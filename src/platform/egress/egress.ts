@@ -145,14 +145,19 @@ export class Egress {
     if ((target.protocol !== 'http:' && target.protocol !== 'https:') || target.username || target.password) {
       return Promise.reject(new EgressFailure('refused', 'not an http or https URL without credentials'));
     }
-    const timeout = AbortSignal.timeout(o.timeoutMs);
+    const signal = AbortSignal.timeout(o.timeoutMs);
     const cutOff = this.cutOff.signal;
-    const signal = AbortSignal.any([timeout, cutOff]);
+    if (cutOff.aborted) return Promise.reject(new EgressFailure('interrupted', CUT_OFF));
     const client = target.protocol === 'https:' ? https : http;
     return new Promise<OutboundAnswer>((resolve, reject) => {
-      const fail = (err: unknown) =>
-        reject(cutOff.aborted ? new EgressFailure('interrupted', CUT_OFF) : failureOf(err, timeout));
-      let req: http.ClientRequest;
+      // A listener on the process-long cut-off signal, removed once the call settles (not
+      // AbortSignal.any: Node keeps every signal combined with a long-lived one, a leak per call).
+      let req: http.ClientRequest | undefined;
+      const cut = () => req?.destroy(new EgressFailure('interrupted', CUT_OFF));
+      const fail = (err: unknown) => {
+        cutOff.removeEventListener('abort', cut);
+        reject(cutOff.aborted ? new EgressFailure('interrupted', CUT_OFF) : failureOf(err, signal));
+      };
       try {
         req = client.request(
           target,
@@ -161,6 +166,7 @@ export class Egress {
             const chunks: Buffer[] = [];
             let size = 0;
             const done = () => {
+              cutOff.removeEventListener('abort', cut);
               const read = Buffer.concat(chunks);
               resolve({
                 status: res.statusCode ?? 0,
@@ -186,6 +192,7 @@ export class Egress {
         // Node refuses to build the request (a header value it cannot send, say): no retry can help.
         return reject(new EgressFailure('refused', `the request is not valid HTTP${codeOf(err)}`));
       }
+      cutOff.addEventListener('abort', cut, { once: true });
       req.on('error', fail);
       req.end(o.body);
     });
