@@ -1236,7 +1236,7 @@ describe('a notification dispatcher that stops', () => {
         async () =>
           (
             await app.sql(
-              `SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND query LIKE '%WITH ready AS%'`,
+              `SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND query LIKE '%WITH due AS%'`,
               [blockerPid],
             )
           ).length > 0,
@@ -1291,6 +1291,56 @@ describe('a notification call still out when the stop has waited SHUTDOWN_TIMEOU
     } finally {
       await app.stop();
       await receiver.close();
+    }
+  });
+});
+
+describe('a tenant whose notification channels hang', () => {
+  it('holds at most NOTIFICATION_TENANT_CONCURRENCY of the calls: another tenant’s news goes out while its calls hang', async () => {
+    const hanging = await startWebhookReceiver(() => 'hang');
+    const calm = await startWebhookReceiver();
+    const app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      OUTBOX_POLL_INTERVAL_MS: '100',
+      NOTIFICATION_CONCURRENCY: '3',
+      NOTIFICATION_TENANT_CONCURRENCY: '2',
+      SHUTDOWN_TIMEOUT_MS: '300',
+    });
+    try {
+      const tellsOfKillSwitch = async (tenant: string, receiver: Receiver, channels: string[]) => {
+        const key = await app.keyFor(tenant, 'admin');
+        for (const channel of channels) {
+          // A minute: a slot held by one of these calls is not free again within the test.
+          await app.http
+            .put(`/notifications/channels/${channel}`)
+            .set(auth(key))
+            .send({ type: 'webhook', url: `${receiver.url}/${channel}`, timeoutMs: 60_000 })
+            .expect(201);
+          await app.http
+            .put(`/notifications/rules/${channel}`)
+            .set(auth(key))
+            .send({ channel, events: ['killswitch.changed'], repeatIntervalMs: 0 })
+            .expect(201);
+        }
+        return () =>
+          app.http.post('/guard/killswitch').set(auth(key)).send({ agentId: 'agent-k', reason: 'stop' }).expect(200);
+      };
+      const hangingNews = await tellsOfKillSwitch('hangs', hanging, ['a', 'b', 'c']);
+      const calmNews = await tellsOfKillSwitch('calm', calm, ['d']);
+      // Three deliveries due at once, in one claim: two of them are called, the third waits for its tenant's room.
+      await hangingNews();
+      await eventually(async () => hanging.calls.length >= 2, 'two hanging calls');
+      await calmNews();
+      await eventually(async () => calm.calls.length === 1, 'the other tenant’s news, while the hanging calls are out');
+      expect(hanging.calls).toHaveLength(2);
+      const [{ sending }] = await app.sql(
+        `SELECT count(*)::int AS sending FROM notification_deliveries WHERE tenant_id = 'hangs' AND status = 'sending'`,
+      );
+      expect(sending).toBe(2);
+    } finally {
+      await app.stop();
+      await hanging.close();
+      await calm.close();
     }
   });
 });

@@ -132,6 +132,8 @@ export interface AppConfig {
     slackIntervalMs: number;
     /** Channels one replica sends to at once (one message at a time per channel). */
     concurrency: number;
+    /** Of those, at most this many of one tenant: channels that hang hold their own tenant's share, nobody else's. */
+    tenantConcurrency: number;
     /** How often `review.waiting` is looked for. */
     sweepMs: number;
     /** Finished deliveries (sent, dead, suppressed) are kept this long, then pruned (PRUNE_INTERVAL_MS). */
@@ -326,7 +328,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retryBaseMs: notificationRetryBase,
       retryMaxMs: notificationRetryMax,
       slackIntervalMs: int(env, 'SLACK_MIN_INTERVAL_MS', 1000, 0, 3_600_000),
-      concurrency: int(env, 'NOTIFICATION_CONCURRENCY', 4, 1, 256),
+      concurrency: int(env, 'NOTIFICATION_CONCURRENCY', 16, 1, 256),
+      tenantConcurrency: int(env, 'NOTIFICATION_TENANT_CONCURRENCY', 4, 1, 256),
       sweepMs: int(env, 'NOTIFICATION_SWEEP_MS', 30_000, 100, 3_600_000),
       retentionDays: int(env, 'NOTIFICATION_RETENTION_DAYS', 30, 1, 3650),
     },

@@ -121,20 +121,28 @@ export class DeliveryRepository {
   }
 
   /**
-   * Claims the next due delivery of up to `limit` channels, one per channel, and leases the
-   * channel and the delivery for the channel's timeout plus `marginMs`: a channel sends one
-   * message at a time across replicas, and at its pace (`next_send_at`). Commits at once; the call
-   * is made outside any transaction. A delivery whose worker died is due again when its lease runs out.
+   * Claims the next due delivery of up to `limit` channels, one per channel, and at most `room` of
+   * a tenant's channels (less what `held` says it holds already: tenant ids and counts), earliest
+   * first; leases the channel and the delivery for the channel's timeout plus `marginMs`: a channel
+   * sends one message at a time across replicas, and at its pace (`next_send_at`). Commits at once;
+   * the call is made outside any transaction. A delivery whose worker died is due again when its
+   * lease runs out.
    */
-  claim(limit: number, marginMs: number): Promise<ClaimedDelivery[]> {
+  claim(limit: number, marginMs: number, room: number, held: Map<string, number>): Promise<ClaimedDelivery[]> {
     return this.tx.queryOutside<ClaimedDelivery>(
-      `WITH ready AS (
-         SELECT c.tenant_id, c.name FROM notification_channels c
+      `WITH due AS (
+         SELECT c.tenant_id, c.name,
+                row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.next_send_at, c.name) AS nth
+           FROM notification_channels c
           WHERE c.next_send_at <= now()
             AND EXISTS (SELECT 1 FROM notification_deliveries d
                          WHERE d.tenant_id = c.tenant_id AND d.channel = c.name
-                           AND d.status IN ('pending', 'held', 'sending') AND d.available_at <= now())
-          ORDER BY c.next_send_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+                           AND d.status IN ('pending', 'held', 'sending') AND d.available_at <= now())),
+       ready AS (
+         SELECT c.tenant_id, c.name FROM notification_channels c JOIN due USING (tenant_id, name)
+          WHERE due.nth <= $3 - coalesce((SELECT h.n FROM unnest($4::text[], $5::int[]) h(tenant_id, n)
+                                          WHERE h.tenant_id = c.tenant_id), 0)
+          ORDER BY c.next_send_at LIMIT $1 FOR UPDATE OF c SKIP LOCKED),
        picked AS (
          SELECT next.id, ready.tenant_id, ready.name FROM ready CROSS JOIN LATERAL (
            SELECT d.id FROM notification_deliveries d
@@ -151,7 +159,7 @@ export class DeliveryRepository {
          FROM picked, notification_channels c
         WHERE d.id = picked.id AND c.tenant_id = d.tenant_id AND c.name = d.channel
     RETURNING d.*, c.type, c.url_sealed, c.secret_sealed, c.timeout_ms`,
-      [limit, marginMs],
+      [limit, marginMs, room, [...held.keys()], [...held.values()]],
     );
   }
 
@@ -231,12 +239,16 @@ export class DeliveryRepository {
     );
   }
 
-  /** Milliseconds until a delivery may become claimable (its own time or its channel's pace); null when none waits. */
-  async msUntilNextDue(): Promise<number | null> {
+  /**
+   * Milliseconds until a delivery of a tenant not in `exceptTenants` (those at their cap here) may
+   * become claimable (its own time or its channel's pace); null when none waits.
+   */
+  async msUntilNextDue(exceptTenants: string[]): Promise<number | null> {
     const [row] = await this.tx.queryOutside<{ ms: number | null }>(
       `SELECT (extract(epoch FROM min(greatest(d.available_at, c.next_send_at)) - now()) * 1000)::float8 AS ms
          FROM notification_deliveries d JOIN notification_channels c ON c.tenant_id = d.tenant_id AND c.name = d.channel
-        WHERE d.status IN ('pending', 'held', 'sending')`,
+        WHERE d.status IN ('pending', 'held', 'sending') AND d.tenant_id <> ALL ($1::text[])`,
+      [exceptTenants],
     );
     return row.ms === null ? null : Math.max(0, row.ms);
   }

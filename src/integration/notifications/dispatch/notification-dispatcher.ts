@@ -27,11 +27,16 @@ const MAX_ANSWER_BYTES = 4096;
  * still holds. Retries back off exponentially, never sooner than a Retry-After, which also pauses
  * the whole channel; after NOTIFICATION_MAX_ATTEMPTS, or at once when retrying cannot help, the
  * delivery is dead-lettered. A crash mid-call repeats the call with the same `webhook-id`.
+ * Calls are waiting, not work: NOTIFICATION_CONCURRENCY of them at once, at most
+ * NOTIFICATION_TENANT_CONCURRENCY of one tenant, so a tenant whose channels hang for their whole
+ * timeout holds its own share and delays nobody else's news.
  */
 @Injectable()
 export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationDispatcher.name);
   private readonly pump: DuePump<ClaimedDelivery>;
+  /** Deliveries this replica holds, by tenant (NOTIFICATION_TENANT_CONCURRENCY caps each). */
+  private readonly held = new Map<string, number>();
 
   constructor(
     private readonly tx: TransactionHost,
@@ -52,11 +57,15 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
       logger: this.logger,
     };
     this.pump = new DuePump(options, {
-      claim: (limit) => this.deliveries.claim(limit, LEASE_MARGIN_MS),
-      work: (delivery) => this.deliver(delivery),
-      msUntilNextDue: () => this.deliveries.msUntilNextDue(),
+      claim: (limit) => this.claim(limit),
+      work: (delivery) => this.deliver(delivery).finally(() => this.unhold([delivery])),
+      // A tenant at its cap has nothing this replica can claim: not waited for (or the pump would spin on it).
+      msUntilNextDue: () => this.deliveries.msUntilNextDue(this.tenantsAtCap()),
       // Claimed while stopping: not sent, given back for the next replica (or this one's next start).
-      release: (claimed) => this.giveBack(claimed),
+      release: (claimed) => {
+        this.unhold(claimed);
+        return this.giveBack(claimed);
+      },
     });
   }
 
@@ -72,6 +81,26 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   async beforeApplicationShutdown(): Promise<void> {
     this.egress.cutOffIn(this.config.shutdownTimeoutMs);
     await this.pump.stop(this.wakeups);
+  }
+
+  private async claim(limit: number): Promise<ClaimedDelivery[]> {
+    const { tenantConcurrency } = this.config.notifications;
+    const claimed = await this.deliveries.claim(limit, LEASE_MARGIN_MS, tenantConcurrency, this.held);
+    for (const d of claimed) this.held.set(d.tenant_id, (this.held.get(d.tenant_id) ?? 0) + 1);
+    return claimed;
+  }
+
+  private unhold(deliveries: ClaimedDelivery[]): void {
+    for (const d of deliveries) {
+      const n = this.held.get(d.tenant_id)! - 1;
+      if (n > 0) this.held.set(d.tenant_id, n);
+      else this.held.delete(d.tenant_id);
+    }
+  }
+
+  private tenantsAtCap(): string[] {
+    const cap = this.config.notifications.tenantConcurrency;
+    return [...this.held].filter(([, n]) => n >= cap).map(([tenantId]) => tenantId);
   }
 
   private async giveBack(claimed: ClaimedDelivery[]): Promise<void> {
