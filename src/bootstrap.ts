@@ -123,7 +123,7 @@ export async function startApp(
         // And readiness answers 503 at once, for the whole drain (see beginShutdown).
         app.get(HealthController).beginShutdown();
         // Outbound calls get SHUTDOWN_TIMEOUT_MS from now, however the hooks that wait for them are ordered.
-        app.get(Egress).cutOffIn(config.shutdownTimeoutMs);
+        app.get(Egress).stopDeadline(config.shutdownTimeoutMs);
         return (closing ??= app.close().finally(() => database.stop()));
       },
     };

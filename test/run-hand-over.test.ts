@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { Egress } from '../src/platform/egress/egress.js';
 import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
 import { connectActuator } from './support/actuators.js';
@@ -267,7 +268,7 @@ describe('a call planned but not made when the engine stops', () => {
 });
 
 describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => {
-  it('is cut off and its run handed back at once: the next replica repeats it (same webhook-id, no attempt counted) and runs it to verified', async () => {
+  it('is cut off and its run handed back at once: the next replica calls again (same webhook-id, no attempt counted) and runs it to verified', async () => {
     const receiver = await startWebhookReceiver(() => 'hang');
     const url = await createTestDatabase();
     const env = { ...ALLOW_LOOPBACK, SECRETS_KEY: randomBytes(32).toString('hex'), RECOVERY_VERIFY_WINDOW_MS: '200' };
@@ -293,11 +294,68 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
         `SELECT status, attempts, interrupted_calls FROM recovery_run_steps WHERE run_id = $1 AND step_id = $2`,
         [runId, receiver.calls[0].json?.stepId],
       );
-      expect(step).toEqual({ status: 'succeeded', attempts: 1, interrupted_calls: 1 });
+      // A stop is not the step's fault: neither an attempt nor an interrupted call.
+      expect(step).toEqual({ status: 'succeeded', attempts: 1, interrupted_calls: 0 });
       const notes = await next.sql(`SELECT note FROM recovery_run_transitions WHERE run_id = $1`, [runId]);
-      expect(notes.map((n) => n.note)).toContain('call cut off: the service is stopping; the next holder repeats it');
+      expect(notes.map((n) => n.note)).toContain('call cut off: the service is stopping');
     } finally {
       await next?.stop();
+      await receiver.close();
+    }
+  });
+
+  it('is not cut off by a stop’s deadline while its engine still claims runs: the deadline is armed by each engine once it stops', async () => {
+    // Every call answers after 300 ms; the stop's deadline (as the app's close sets it) passes meanwhile.
+    const receiver = await startWebhookReceiver((call, res) => {
+      setTimeout(() => answerHealthy(call, res), 300);
+    });
+    const app = await startTestApp({ ...ALLOW_LOOPBACK, RECOVERY_VERIFY_WINDOW_MS: '200' });
+    try {
+      await connectActuator(app.http, await app.keyFor('not-cut', 'admin'), receiver, { timeoutMs: 5_000 });
+      app.app.get(Egress).stopDeadline(50);
+      const operator = await app.keyFor('not-cut', 'operator');
+      const { runId } = await approvedRun(app.http, operator, oomIncident('not-cut'));
+      expect((await finishedRun(app.http, operator, runId)).status).toBe('succeeded');
+      const steps = await app.sql(`SELECT sum(interrupted_calls)::int AS n FROM recovery_run_steps WHERE run_id = $1`, [
+        runId,
+      ]);
+      expect(steps).toEqual([{ n: 0 }]);
+    } finally {
+      await app.stop();
+      await receiver.close();
+    }
+  });
+
+  it('takes back a notice to the coding agent cut off mid-call: not sent, not counted as interrupted', async () => {
+    const PLAYBOOK_CATALOG_PATH = playbookCatalogWith((p) => {
+      p('code_patch').steps = p('code_patch').steps.filter((s: { id: string }) => s.id !== 'reproduce');
+    });
+    const receiver = await startWebhookReceiver(() => 'hang');
+    const app = await startTestApp({ ...ALLOW_LOOPBACK, PLAYBOOK_CATALOG_PATH, SHUTDOWN_TIMEOUT_MS: '300' });
+    try {
+      await connectActuator(app.http, await app.keyFor('notice-cut', 'admin'), receiver, {
+        name: 'coding-agent',
+        timeoutMs: 120_000,
+      });
+      const { runId } = await approvedRun(app.http, await app.keyFor('notice-cut', 'operator'), {
+        errorType: 'TypeError',
+        message: "Cannot read properties of undefined (reading 'id') in handler 1",
+        agentId: 'agent-1',
+        capability: 'api',
+      });
+      await eventually(async () => receiver.calls.some((c) => c.json?.runId === runId), 'the notice in flight');
+      // Returns though the notice has two minutes left.
+      await app.app.get(RunEngine).beforeApplicationShutdown();
+      const [step] = await app.sql(
+        `SELECT waiting_for, interrupted_calls, output FROM recovery_run_steps WHERE run_id = $1 AND step_id = 'patch'`,
+        [runId],
+      );
+      expect(step).toEqual({ waiting_for: 'notify', interrupted_calls: 0, output: null });
+      expect(
+        await app.sql(`SELECT lease_token, due_at <= now() AS due FROM recovery_runs WHERE id = $1`, [runId]),
+      ).toEqual([{ lease_token: null, due: true }]);
+    } finally {
+      await app.stop();
       await receiver.close();
     }
   });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Egress, EgressFailure, failureOf } from './egress.js';
+import { CallCutOff, Egress, EgressFailure, failureOf } from './egress.js';
 import { parseNetworks } from './networks.js';
 
 const egress = (allow = '') => new Egress({ egress: { allowNetworks: parseNetworks(allow) } });
@@ -149,7 +150,7 @@ describe('the egress rule at call time (a real local server)', () => {
     answer = (res) => res.end('{}');
   });
 
-  it('cutOffIn: a call still out then fails as interrupted, before its own timeout, and so does every call after', async () => {
+  it('a CallCutOff armed for a deadline: a call still out then fails as interrupted, before its own timeout, and so does every call after', async () => {
     const rule = egress('127.0.0.0/8');
     let open = 0;
     answer = (res) => {
@@ -158,18 +159,44 @@ describe('the egress rule at call time (a real local server)', () => {
       res.writeHead(200);
       res.write('{"partial":'); // the answer has begun: the cut comes while it is read
     };
-    const hung = rule.send(`http://127.0.0.1:${port}/`, { ...request, timeoutMs: 120_000 }).catch((e: unknown) => e);
+    const cutOff = new CallCutOff();
+    const hung = rule
+      .send(`http://127.0.0.1:${port}/`, { ...request, timeoutMs: 120_000, cutOff: cutOff.signal })
+      .catch((e: unknown) => e);
     while (open === 0) await new Promise((r) => setTimeout(r, 10));
-    rule.cutOffIn(50);
-    rule.cutOffIn(60_000); // only the first request counts
+    // The stop's deadline is fixed by the first to ask.
+    const deadline = rule.stopDeadline(50);
+    expect(rule.stopDeadline(60_000)).toBe(deadline);
+    cutOff.arm(deadline);
     // Settles long before the call's own two minutes (the test would time out otherwise), and the connection is closed.
     expect(await hung).toMatchObject({ kind: 'interrupted', message: 'cut off: the service is stopping' });
     while (open > 0) await new Promise((r) => setTimeout(r, 10));
     answer = (res) => res.end('{}');
-    const after = await rule.send(`http://127.0.0.1:${port}/`, request).catch((e: unknown) => e);
+    const before = requests;
+    const after = await rule
+      .send(`http://127.0.0.1:${port}/`, { ...request, cutOff: cutOff.signal })
+      .catch((e: unknown) => e);
     expect(after).toMatchObject({ kind: 'interrupted' });
-    // Another Egress (another replica) is not cut off.
-    expect((await egress('127.0.0.0/8').send(`http://127.0.0.1:${port}/`, request)).status).toBe(200);
+    expect(requests).toBe(before); // not even sent
+    // Calls of another caller, not cut off, go on; a disarmed CallCutOff cuts nothing.
+    const other = new CallCutOff();
+    other.arm(Date.now() + 20);
+    other.disarm();
+    await new Promise((r) => setTimeout(r, 40));
+    expect((await rule.send(`http://127.0.0.1:${port}/`, { ...request, cutOff: other.signal })).status).toBe(200);
+  });
+
+  it('leaves no listener on a CallCutOff once its calls settle, answered or failed', async () => {
+    const rule = egress('127.0.0.0/8');
+    const cutOff = new CallCutOff();
+    let n = 0;
+    answer = (res) => (++n % 2 === 0 ? res.destroy() : res.end('{}'));
+    const calls = Array.from({ length: 40 }, () =>
+      rule.send(`http://127.0.0.1:${port}/`, { ...request, cutOff: cutOff.signal }).catch(() => 'failed'),
+    );
+    expect((await Promise.all(calls)).filter((c) => c === 'failed')).toHaveLength(20);
+    expect(getEventListeners(cutOff.signal, 'abort')).toHaveLength(0);
+    answer = (res) => res.end('{}');
   });
 
   it('a request Node will not build (a header value it cannot send) is refused, not a retryable network error', async () => {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import dns, { type LookupAddress } from 'node:dns';
+import { setMaxListeners } from 'node:events';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -36,6 +37,8 @@ export interface OutboundRequest {
   timeoutMs: number;
   /** The answer is read up to this many bytes; the rest is dropped unread. */
   maxAnswerBytes: number;
+  /** Ends the call early (a stop: CallCutOff): it then fails as `interrupted`. */
+  cutOff?: AbortSignal;
 }
 
 export interface OutboundAnswer {
@@ -48,6 +51,40 @@ export interface OutboundAnswer {
 }
 
 const CUT_OFF = 'cut off: the service is stopping';
+
+/**
+ * Cuts off one caller's outbound calls at a stop's deadline (Egress.stopDeadline): those still out
+ * then, and any made after, fail as `interrupted`, so that an actuator's timeout of minutes does not
+ * hold the stop. Each caller (the run engine, the notification dispatcher) has its own and arms it
+ * only once it claims no more work: a call cut off is handed back for the next replica to repeat,
+ * never taken back by a pump still claiming (which would fail it again at once).
+ */
+export class CallCutOff {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor() {
+    // One listener per call in flight (Egress.send): hundreds are no leak.
+    setMaxListeners(0, this.controller.signal);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Cuts off at `deadline` (epoch ms). */
+  arm(deadline: number): void {
+    this.disarm();
+    this.timer = setTimeout(() => this.controller.abort(), Math.max(0, deadline - Date.now()));
+    this.timer.unref();
+  }
+
+  /** The calls it waited for are over: no cut-off. */
+  disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
 
 const NOT_REACHABLE = `the address is neither public nor in ${ALLOW_NETWORKS_VARIABLE}`;
 
@@ -64,8 +101,7 @@ const NOT_REACHABLE = `the address is neither public nor in ${ALLOW_NETWORKS_VAR
 export class Egress {
   private readonly allowed: readonly Network[];
   private readonly agents: { http: http.Agent; https: https.Agent };
-  private readonly cutOff = new AbortController();
-  private cutOffTimer: NodeJS.Timeout | null = null;
+  private stopDeadlineAt: number | null = null;
 
   constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'egress'>) {
     this.allowed = config.egress.allowNetworks;
@@ -85,14 +121,13 @@ export class Egress {
   }
 
   /**
-   * The service is stopping: every call still out (or made) `ms` from now fails as `interrupted`,
-   * so that an actuator's timeout of minutes does not hold the stop. Its callers hand such a call's
-   * work back to be repeated, with the same webhook-id. Only the first request counts.
+   * When a stop cuts off the outbound calls still out (epoch ms): `ms` after the first time this
+   * is asked (the app's close, or a caller's own stop hook when that comes first). Shared, so the
+   * stop waits `ms` for calls however its hooks are ordered; each caller arms its own CallCutOff
+   * for it once it claims no more work.
    */
-  cutOffIn(ms: number): void {
-    if (this.cutOffTimer || this.cutOff.signal.aborted) return;
-    this.cutOffTimer = setTimeout(() => this.cutOff.abort(), ms);
-    this.cutOffTimer.unref();
+  stopDeadline(ms: number): number {
+    return (this.stopDeadlineAt ??= Date.now() + ms);
   }
 
   /** Whether the rule lets a connection reach `address` (an IP literal). */
@@ -146,17 +181,17 @@ export class Egress {
       return Promise.reject(new EgressFailure('refused', 'not an http or https URL without credentials'));
     }
     const signal = AbortSignal.timeout(o.timeoutMs);
-    const cutOff = this.cutOff.signal;
-    if (cutOff.aborted) return Promise.reject(new EgressFailure('interrupted', CUT_OFF));
+    const cutOff = o.cutOff;
+    if (cutOff?.aborted) return Promise.reject(new EgressFailure('interrupted', CUT_OFF));
     const client = target.protocol === 'https:' ? https : http;
     return new Promise<OutboundAnswer>((resolve, reject) => {
-      // A listener on the process-long cut-off signal, removed once the call settles (not
+      // A listener on the caller's long-lived cut-off signal, removed once the call settles (not
       // AbortSignal.any: Node keeps every signal combined with a long-lived one, a leak per call).
       let req: http.ClientRequest | undefined;
       const cut = () => req?.destroy(new EgressFailure('interrupted', CUT_OFF));
       const fail = (err: unknown) => {
-        cutOff.removeEventListener('abort', cut);
-        reject(cutOff.aborted ? new EgressFailure('interrupted', CUT_OFF) : failureOf(err, signal));
+        cutOff?.removeEventListener('abort', cut);
+        reject(cutOff?.aborted ? new EgressFailure('interrupted', CUT_OFF) : failureOf(err, signal));
       };
       try {
         req = client.request(
@@ -166,7 +201,7 @@ export class Egress {
             const chunks: Buffer[] = [];
             let size = 0;
             const done = () => {
-              cutOff.removeEventListener('abort', cut);
+              cutOff?.removeEventListener('abort', cut);
               const read = Buffer.concat(chunks);
               resolve({
                 status: res.statusCode ?? 0,
@@ -192,7 +227,7 @@ export class Egress {
         // Node refuses to build the request (a header value it cannot send, say): no retry can help.
         return reject(new EgressFailure('refused', `the request is not valid HTTP${codeOf(err)}`));
       }
-      cutOff.addEventListener('abort', cut, { once: true });
+      cutOff?.addEventListener('abort', cut, { once: true });
       req.on('error', fail);
       req.end(o.body);
     });

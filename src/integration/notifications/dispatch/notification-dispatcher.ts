@@ -4,7 +4,7 @@ import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { Egress, EgressFailure, type OutboundRequest } from '../../../platform/egress/egress.js';
+import { CallCutOff, Egress, EgressFailure, type OutboundRequest } from '../../../platform/egress/egress.js';
 import { secretRedactor, urlQueryCredentials } from '../../../platform/egress/redact-secrets.js';
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
@@ -37,6 +37,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   private readonly pump: DuePump<ClaimedDelivery>;
   /** Deliveries this replica holds, by tenant (NOTIFICATION_TENANT_CONCURRENCY caps each). */
   private readonly held = new Map<string, number>();
+  private readonly cutOff = new CallCutOff();
 
   constructor(
     private readonly tx: TransactionHost,
@@ -79,8 +80,13 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
    * off and given back, as is what a claim still under way gets (giveBack).
    */
   async beforeApplicationShutdown(): Promise<void> {
-    this.egress.cutOffIn(this.config.shutdownTimeoutMs);
-    await this.pump.stop(this.wakeups);
+    const stopped = this.pump.stop(this.wakeups);
+    this.cutOff.arm(this.egress.stopDeadline(this.config.shutdownTimeoutMs));
+    try {
+      await stopped;
+    } finally {
+      this.cutOff.disarm();
+    }
   }
 
   private async claim(limit: number): Promise<ClaimedDelivery[]> {
@@ -206,7 +212,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   }
 
   private request(d: ClaimedDelivery): OutboundRequest {
-    const base = { method: 'POST', timeoutMs: d.timeout_ms, maxAnswerBytes: MAX_ANSWER_BYTES };
+    const base = {
+      method: 'POST',
+      timeoutMs: d.timeout_ms,
+      maxAnswerBytes: MAX_ANSWER_BYTES,
+      cutOff: this.cutOff.signal,
+    };
     const headers = { 'content-type': 'application/json', 'user-agent': 'pillar-loop-notifications/1' };
     if (d.type === 'slack')
       return { ...base, headers, body: JSON.stringify(slackMessage(d.notice, this.config.publicUrl)) };

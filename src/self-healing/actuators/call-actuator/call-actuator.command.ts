@@ -13,7 +13,7 @@ export interface ActuatorCallResult {
   /** From Retry-After on a retryable answer; null when not sent. */
   retryAfterMs: number | null;
   durationMs: number;
-  /** Cut off by the stop (Egress.cutOffIn) before an answer came: it may or may not have reached the actuator. */
+  /** Cut off by a stop (`cutOff`) before an answer came: it may or may not have reached the actuator. */
   interrupted?: true;
 }
 
@@ -25,6 +25,8 @@ export interface CallActuatorProps {
   payload: unknown;
   /** Overrides the actuator's own timeout (absent or null: the actuator's). */
   timeoutMs?: number | null;
+  /** Ends the call early (a stop: CallCutOff): the result is then `interrupted`. */
+  cutOff?: AbortSignal;
   /** The actuator as the caller read it just before (the run engine, in the turn that planned the call): not read again. */
   actuator?: ActuatorRow;
 }

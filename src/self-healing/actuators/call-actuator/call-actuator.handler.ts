@@ -64,6 +64,7 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
         method: 'POST',
         timeoutMs: c.timeoutMs ?? actuator.timeout_ms,
         maxAnswerBytes: MAX_ANSWER_BYTES,
+        cutOff: c.cutOff,
         headers: {
           ...headers,
           'content-type': 'application/json',

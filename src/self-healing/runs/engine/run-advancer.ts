@@ -155,50 +155,47 @@ export class RunAdvancer {
   }
 
   /**
-   * The engine stopped waiting for `call` (SHUTDOWN_TIMEOUT_MS) and cut it off: the call stays out,
-   * as after a crash, and the run is due at once for whichever replica runs next, which repeats it
-   * (same webhook-id, counted as interrupted, not as an attempt), rather than when the lease lapses.
+   * The engine is stopping and will not make `call`, or made it and cut it off (`made`: it waited
+   * SHUTDOWN_TIMEOUT_MS for its answer): the step goes back to pending with its attempt returned,
+   * and the run is due again at once, for whichever replica runs next, which calls again with the
+   * same webhook-id. A stop is not the step's fault, so a cut-off costs no attempt and is not one of
+   * its interrupted calls, with one exception: a canary's call that was made stays out, as after a
+   * crash, and is repeated as such (its candidate may be on the canary; deciding afresh could mark it
+   * not tried).
    */
-  async callCutOff(t: TurnInput, call: PlannedCall): Promise<null> {
+  async unplan(t: TurnInput, call: PlannedCall, { made = false } = {}): Promise<void> {
     const s = { ...stateOf(t), mayNap: false };
     const step = s.steps.find((x) => x.step_id === call.stepId)!;
-    await this.journal.step(
-      s.run,
-      s.now,
-      step,
-      step.status,
-      'call cut off: the service is stopping; the next holder repeats it',
-    );
-    await this.schedule(s, s.now);
-    return null;
-  }
-
-  /**
-   * The engine is stopping and will not make `call`: the step goes back to pending with its
-   * attempt returned, and the run is due again at once, for whichever replica runs next.
-   */
-  async unplan(t: TurnInput, call: PlannedCall): Promise<void> {
-    const s = { ...stateOf(t), mayNap: false };
-    const step = s.steps.find((x) => x.step_id === call.stepId)!;
+    const why = made ? 'call cut off: the service is stopping' : 'not called: the service is shutting down';
     if (call.purpose === 'notify' && step.status === 'running' && step.waiting_for === 'notify') {
       // A first notice goes back to not sent; a repeat stays a notice without an answer.
       const refund = call.repeat
         ? { interrupted_calls: step.interrupted_calls - 1 }
         : { output: withNotice(step, null) };
-      await this.moveStep(s, step, refund, 'coding agent not notified: the service is shutting down');
+      await this.moveStep(
+        s,
+        step,
+        refund,
+        made
+          ? 'coding agent notice cut off: the service is stopping'
+          : 'coding agent not notified: the service is shutting down',
+      );
     }
     if (call.purpose === 'step' && step.status === 'running' && step.waiting_for === 'call') {
-      // A repeat stays a call without an answer, to be repeated by the next holder; a first call goes back to pending,
-      // and a step never called to not started (a cancel then has nothing to roll back for it).
-      // A canary's first call goes back to waiting for its next call, keeping its trial.
-      const back =
-        step.kind === 'canary'
-          ? { waiting_for: 'next' }
-          : { status: 'pending', waiting_for: null, ...(step.attempts === 1 && { started_at: null }) };
-      const refund = call.repeat
-        ? { interrupted_calls: step.interrupted_calls - 1 }
-        : { ...back, attempts: step.attempts - 1 };
-      await this.moveStep(s, step, refund, 'not called: the service is shutting down');
+      if (call.repeat) {
+        // Stays a call without an answer, to be repeated by the next holder.
+        await this.moveStep(s, step, { interrupted_calls: step.interrupted_calls - 1 }, why);
+      } else if (step.kind === 'canary' && made) {
+        await this.journal.step(s.run, s.now, step, step.status, `${why}: the next holder repeats it`);
+      } else {
+        // A canary's first call goes back to waiting for its next call, keeping its trial; another step to
+        // pending, and to not started if it was never called (a cancel then has nothing of it to roll back).
+        const back =
+          step.kind === 'canary'
+            ? { waiting_for: 'next' }
+            : { status: 'pending', waiting_for: null, ...(step.attempts === 1 && !made && { started_at: null }) };
+        await this.moveStep(s, step, { ...back, attempts: step.attempts - 1 }, why);
+      }
     }
     await this.schedule(s, s.now);
   }

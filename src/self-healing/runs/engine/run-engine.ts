@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { PgNotifications } from '../../../platform/database/pg-notifications.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
-import { Egress } from '../../../platform/egress/egress.js';
+import { CallCutOff, Egress } from '../../../platform/egress/egress.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import { CallActuator, type ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
@@ -48,6 +48,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly waitingToTurn: Array<() => void> = [];
   /** Ends each nap in progress now (shutdown). */
   private readonly napping = new Set<() => void>();
+  private readonly cutOff = new CallCutOff();
 
   constructor(
     private readonly tx: TransactionHost,
@@ -123,8 +124,12 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     const stopped = this.pump.stop(this.wakeups);
     this.slots.close();
     for (const wake of [...this.napping]) wake(); // a napping run is handed back (work)
-    this.egress.cutOffIn(this.config.shutdownTimeoutMs);
-    await stopped;
+    this.cutOff.arm(this.egress.stopDeadline(this.config.shutdownTimeoutMs));
+    try {
+      await stopped;
+    } finally {
+      this.cutOff.disarm();
+    }
   }
 
   private async claim(limit: number): Promise<ClaimedRun[]> {
@@ -156,7 +161,8 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         const result = await this.call(made);
         this.slots.release(made.slot);
         if (result.interrupted) {
-          next = await this.turn(c, (t) => this.advancer.callCutOff(t, made));
+          // Cut off by the stop (its pump claims no more): handed back, for the next holder to call again.
+          next = await this.turn(c, (t) => this.advancer.unplan(t, made, { made: true }).then(() => null));
           break;
         }
         // A worker whose lease lapsed stores nothing: the run's new holder repeats the call.
@@ -274,6 +280,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
         payload: c.payload,
         timeoutMs: c.timeoutMs,
         actuator: c.actuatorRow,
+        cutOff: this.cutOff.signal,
       }),
     );
   }
