@@ -1344,3 +1344,53 @@ describe('a tenant whose notification channels hang', () => {
     }
   });
 });
+
+describe('two replicas claiming one channel at once', () => {
+  it('a claim whose statement began before another replica’s claim committed does not send a second message to the channel', async () => {
+    // HTTP only: no dispatcher of its own claims here.
+    const app = await startTestApp({ OUTBOX_RELAY_ENABLED: 'false' });
+    const other = new pg.Client({ connectionString: app.database.url });
+    await other.connect();
+    try {
+      await app.sql(`INSERT INTO notification_channels (tenant_id, name, type, url_sealed, url_shown, timeout_ms, next_send_at)
+                     VALUES ('race', 'x', 'slack', 's', 's', 5000, now() - interval '1 second')`);
+      const [first, second] = [randomUUID(), randomUUID()];
+      for (const [id, ago] of [
+        [first, 2],
+        [second, 1],
+      ] as const)
+        await app.sql(
+          `INSERT INTO notification_deliveries (id, tenant_id, channel, event, subject_key, severity, notice, status, available_at)
+           VALUES ($1, 'race', 'x', 'e', $2, 'high', '{}', 'pending', now() - make_interval(secs => $3))`,
+          [id, `k${ago}`, ago],
+        );
+      // The other replica's claim, not yet committed: the first delivery sending, the channel leased.
+      await other.query('BEGIN');
+      await other.query(
+        `UPDATE notification_channels SET next_send_at = now() + interval '1 minute' WHERE tenant_id = 'race'`,
+      );
+      await other.query(
+        `UPDATE notification_deliveries SET status = 'sending', attempts = 1, claim_token = gen_random_uuid(),
+                           available_at = now() + interval '1 minute' WHERE id = $1`,
+        [first],
+      );
+      // This replica's claim takes its snapshot now and reaches the channel's lock a second later, after the commit.
+      const tx = app.app.get(TransactionHost);
+      const queryOutside = tx.queryOutside.bind(tx);
+      tx.queryOutside = ((sql: string, params?: unknown[]) =>
+        queryOutside(
+          sql.replace('FROM notification_channels c\n', 'FROM notification_channels c CROSS JOIN pg_sleep(1)\n'),
+          params,
+        )) as typeof tx.queryOutside;
+      const claiming = app.app.get(DeliveryRepository).claim(4, 10_000, 4, new Map());
+      await new Promise((r) => setTimeout(r, 300));
+      await other.query('COMMIT');
+      expect(await claiming).toEqual([]);
+      tx.queryOutside = queryOutside;
+      expect(await app.sql(`SELECT id FROM notification_deliveries WHERE status = 'sending'`)).toEqual([{ id: first }]);
+    } finally {
+      await other.end();
+      await app.stop();
+    }
+  });
+});

@@ -359,4 +359,34 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
       await receiver.close();
     }
   });
+
+  it('takes the late result of a call it cut off, though the step waits to be called again', async () => {
+    const receiver = await startWebhookReceiver(() => 'hang');
+    const app = await startTestApp({ ...ALLOW_LOOPBACK, SHUTDOWN_TIMEOUT_MS: '300' });
+    try {
+      await connectActuator(app.http, await app.keyFor('late', 'admin'), receiver, { timeoutMs: 120_000 });
+      const { runId } = await approvedRun(app.http, await app.keyFor('late', 'operator'), oomIncident('late'));
+      await eventually(async () => receiver.calls.length === 1, 'the first call in flight');
+      await app.app.get(RunEngine).beforeApplicationShutdown();
+      const { stepId, callback } = receiver.calls[0].json;
+      const step = async () =>
+        (
+          await app.sql(`SELECT status, attempts FROM recovery_run_steps WHERE run_id = $1 AND step_id = $2`, [
+            runId,
+            stepId,
+          ])
+        )[0];
+      expect(await step()).toEqual({ status: 'pending', attempts: 0 });
+      // The actuator did the work, and says so on the callback the cut-off call carried.
+      await app.http
+        .post(callback.path)
+        .set({ Authorization: `Bearer ${callback.token}` })
+        .send({ outcome: 'succeeded' })
+        .expect(200);
+      expect((await step()).status).toBe('succeeded');
+    } finally {
+      await app.stop();
+      await receiver.close();
+    }
+  });
 });

@@ -140,7 +140,10 @@ export class DeliveryRepository {
                            AND d.status IN ('pending', 'held', 'sending') AND d.available_at <= now())),
        ready AS (
          SELECT c.tenant_id, c.name FROM notification_channels c JOIN due USING (tenant_id, name)
-          WHERE due.nth <= $3 - coalesce((SELECT h.n FROM unnest($4::text[], $5::int[]) h(tenant_id, n)
+          -- Checked again on the row as locked: another replica's claim that committed since this
+          -- statement began has leased the channel, and it must not send a second message at once.
+          WHERE c.next_send_at <= now()
+            AND due.nth <= $3 - coalesce((SELECT h.n FROM unnest($4::text[], $5::int[]) h(tenant_id, n)
                                           WHERE h.tenant_id = c.tenant_id), 0)
           ORDER BY c.next_send_at LIMIT $1 FOR UPDATE OF c SKIP LOCKED),
        picked AS (

@@ -163,10 +163,11 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
         if (step.runs_as !== 'webhook' && step.runs_as !== 'check')
           return `is a ${step.runs_as} step: it takes no actuator result`;
         // `call` too: an actuator may report before its 202 answer has been stored; and a retry
-        // waiting for its time: the attempt that timed out here may have done the work after all.
+        // waiting for its time: the attempt that timed out here may have done the work after all, as
+        // may a call a stop cut off (pending with its attempt refunded, but started).
         const waitingForIt =
           (step.status === 'running' && (waits === 'result' || waits === 'call')) ||
-          (step.status === 'pending' && step.attempts > 0);
+          (step.status === 'pending' && (step.attempts > 0 || step.started_at !== null));
         return waitingForIt ? null : `is ${step.status}, not waiting for a result`;
       }
       case 'work_order':
