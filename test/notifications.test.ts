@@ -1194,6 +1194,39 @@ describe('notifications', () => {
   });
 });
 
+/** A delivery's status and attempts, and whether its channel may send at once. */
+async function deliveryState(app: TestApp, id: string) {
+  const [row] = await app.sql(
+    `SELECT d.status, d.attempts, c.next_send_at <= now() AS channel_free
+       FROM notification_deliveries d JOIN notification_channels c ON c.tenant_id = d.tenant_id AND c.name = d.channel
+      WHERE d.id = $1`,
+    [id],
+  );
+  return row;
+}
+
+/**
+ * Webhook channels of `tenant` on `receiver`, each with a minute's timeout and a rule for its kill-switch
+ * news; returns what turns the tenant's kill switch on.
+ */
+async function tellsOfKillSwitch(app: TestApp, tenant: string, receiver: Receiver, channels: string[]) {
+  const key = await app.keyFor(tenant, 'admin');
+  for (const channel of channels) {
+    await app.http
+      .put(`/notifications/channels/${channel}`)
+      .set(auth(key))
+      .send({ type: 'webhook', url: `${receiver.url}/${channel}`, timeoutMs: 60_000 })
+      .expect(201);
+    await app.http
+      .put(`/notifications/rules/${channel}`)
+      .set(auth(key))
+      .send({ channel, events: ['killswitch.changed'], repeatIntervalMs: 0 })
+      .expect(201);
+  }
+  return () =>
+    app.http.post('/guard/killswitch').set(auth(key)).send({ agentId: 'agent-k', reason: 'stop' }).expect(200);
+}
+
 /**
  * A replica that stops while its dispatcher's claim is under way: what the claim gets is not sent,
  * and goes back to the queue as it was (else it stays `sending`, an attempt counted and no call
@@ -1249,13 +1282,7 @@ describe('a notification dispatcher that stops', () => {
     } finally {
       await blocker.end();
     }
-    const [row] = await app.sql(
-      `SELECT d.status, d.attempts, c.next_send_at <= now() AS channel_free
-         FROM notification_deliveries d JOIN notification_channels c ON c.tenant_id = d.tenant_id AND c.name = d.channel
-        WHERE d.id = $1`,
-      [id],
-    );
-    expect(row).toEqual({ status: 'pending', attempts: 0, channel_free: true });
+    expect(await deliveryState(app, id)).toEqual({ status: 'pending', attempts: 0, channel_free: true });
     expect(receiver.calls).toEqual([]);
   });
 });
@@ -1265,29 +1292,13 @@ describe('a notification call still out when the stop has waited SHUTDOWN_TIMEOU
     const receiver = await startWebhookReceiver(() => 'hang');
     const app = await startTestApp({ ...ALLOW_LOOPBACK, OUTBOX_POLL_INTERVAL_MS: '100', SHUTDOWN_TIMEOUT_MS: '300' });
     try {
-      const key = await app.keyFor('notify-cut-off', 'admin');
       // A minute: a stop that waited for the call would outlast the test's own timeout.
-      await app.http
-        .put('/notifications/channels/hook')
-        .set(auth(key))
-        .send({ type: 'webhook', url: `${receiver.url}/hangs`, timeoutMs: 60_000 })
-        .expect(201);
-      await app.http
-        .put('/notifications/rules/switches')
-        .set(auth(key))
-        .send({ channel: 'hook', events: ['killswitch.changed'], repeatIntervalMs: 0 })
-        .expect(201);
-      await app.http.post('/guard/killswitch').set(auth(key)).send({ agentId: 'agent-k', reason: 'stop' }).expect(200);
+      const news = await tellsOfKillSwitch(app, 'notify-cut-off', receiver, ['hook']);
+      await news();
       await eventually(async () => receiver.calls.length === 1, 'the call in flight');
-      const id = receiver.calls[0].headers['webhook-id'];
       await app.app.get(NotificationDispatcher).beforeApplicationShutdown();
-      const [row] = await app.sql(
-        `SELECT d.status, d.attempts, c.next_send_at <= now() AS channel_free
-           FROM notification_deliveries d JOIN notification_channels c ON c.tenant_id = d.tenant_id AND c.name = d.channel
-          WHERE d.id = $1`,
-        [id],
-      );
-      expect(row).toEqual({ status: 'pending', attempts: 0, channel_free: true });
+      const id = receiver.calls[0].headers['webhook-id'] as string;
+      expect(await deliveryState(app, id)).toEqual({ status: 'pending', attempts: 0, channel_free: true });
     } finally {
       await app.stop();
       await receiver.close();
@@ -1307,26 +1318,8 @@ describe('a tenant whose notification channels hang', () => {
       SHUTDOWN_TIMEOUT_MS: '300',
     });
     try {
-      const tellsOfKillSwitch = async (tenant: string, receiver: Receiver, channels: string[]) => {
-        const key = await app.keyFor(tenant, 'admin');
-        for (const channel of channels) {
-          // A minute: a slot held by one of these calls is not free again within the test.
-          await app.http
-            .put(`/notifications/channels/${channel}`)
-            .set(auth(key))
-            .send({ type: 'webhook', url: `${receiver.url}/${channel}`, timeoutMs: 60_000 })
-            .expect(201);
-          await app.http
-            .put(`/notifications/rules/${channel}`)
-            .set(auth(key))
-            .send({ channel, events: ['killswitch.changed'], repeatIntervalMs: 0 })
-            .expect(201);
-        }
-        return () =>
-          app.http.post('/guard/killswitch').set(auth(key)).send({ agentId: 'agent-k', reason: 'stop' }).expect(200);
-      };
-      const hangingNews = await tellsOfKillSwitch('hangs', hanging, ['a', 'b', 'c']);
-      const calmNews = await tellsOfKillSwitch('calm', calm, ['d']);
+      const hangingNews = await tellsOfKillSwitch(app, 'hangs', hanging, ['a', 'b', 'c']);
+      const calmNews = await tellsOfKillSwitch(app, 'calm', calm, ['d']);
       // Three deliveries due at once, in one claim: two of them are called, the third waits for its tenant's room.
       await hangingNews();
       await eventually(async () => hanging.calls.length >= 2, 'two hanging calls');
