@@ -392,6 +392,7 @@ async function main(): Promise<void> {
   const runId = `${startedAt.toISOString().replace(/\D/g, '').slice(2, 14)}-${randomBytes(2).toString('hex')}`;
   const tenantId = `bench-${runId}`;
   const noisyRunIds = new Set<string>();
+  const noisyTenants = new Set<string>();
   let running: RunningApp | null = null;
   let dataDir: string | null = null;
   let baseUrl: string;
@@ -478,7 +479,7 @@ async function main(): Promise<void> {
       log(`bench: service up at ${running.url} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       baseUrl = running.url;
       dbUrl = running.database.url;
-      if (receiver) instrumentRunEngine(running.app, noisyRunIds);
+      if (receiver) instrumentRunEngine(running.app, noisyTenants);
     }
     const sampler = new CpuSampler({
       inProcess: running !== null,
@@ -568,6 +569,7 @@ async function main(): Promise<void> {
         if (dbUrl) snap.before = await dbCounters(dbUrl);
         atOffer.centres = costCentres();
         if (atOffer.noisy) {
+          noisyTenants.add(atOffer.noisy.tenantId);
           for (const id of await atOffer.noisy.start()) noisyRunIds.add(id);
           log(
             `bench: runs: noisy tenant ${atOffer.noisy.tenantId}: ${noisyRunIds.size} runs started on an actuator that hangs for ${opts.noisyTimeoutMs} ms`,
