@@ -82,9 +82,10 @@ describe('the two commands from a checkout in a 0700 folder', () => {
   it('npm start: serves /health/ready, keeps its data across a restart, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const pgPort = await freePort();
-    // `npm start` is `npm run build && node dist/src/main.js`; the build is the suite's own (pretest).
+    // `npm start` is `npm run build && exec npm run start:prod`; the build is the suite's own (pretest).
+    // Through npm, as a supervisor runs it: its SIGTERM must reach the service (the script execs it).
     const start = () =>
-      run([process.execPath, 'dist/src/main.js'], {
+      run(['npm', 'run', '--silent', 'start:prod'], {
         DATA_DIR: dataDir,
         PORT: String(port),
         EMBEDDED_PG_PORT: String(pgPort),
