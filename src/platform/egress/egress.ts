@@ -84,6 +84,16 @@ export class CallCutOff {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
+
+  /** Waits for `stopped` (a pump's stop: its calls over), cutting off at `deadline` what is still out. */
+  async until(stopped: Promise<void>, deadline: number): Promise<void> {
+    this.arm(deadline);
+    try {
+      await stopped;
+    } finally {
+      this.disarm();
+    }
+  }
 }
 
 const NOT_REACHABLE = `the address is neither public nor in ${ALLOW_NETWORKS_VARIABLE}`;

@@ -9,6 +9,7 @@ import { secretRedactor, urlQueryCredentials } from '../../../platform/egress/re
 import { retryDelayMs } from '../../../platform/egress/retry-after.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
+import { TenantHolds } from '../../../platform/workers/tenant-holds.js';
 import { DeliveryRepository, type ClaimedDelivery } from '../deliveries/delivery.repository.js';
 import { slackMessage, webhookMessage } from './channel-messages.js';
 import { attemptOutcome, type AttemptOutcome } from './delivery-outcome.js';
@@ -36,7 +37,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   private readonly logger = new Logger(NotificationDispatcher.name);
   private readonly pump: DuePump<ClaimedDelivery>;
   /** Deliveries this replica holds, by tenant (NOTIFICATION_TENANT_CONCURRENCY caps each). */
-  private readonly held = new Map<string, number>();
+  private readonly held: TenantHolds;
   private readonly cutOff = new CallCutOff();
 
   constructor(
@@ -49,6 +50,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
+    this.held = new TenantHolds(config.notifications.tenantConcurrency);
     const { concurrency } = config.notifications;
     const options = {
       what: 'notification deliveries',
@@ -59,12 +61,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     };
     this.pump = new DuePump(options, {
       claim: (limit) => this.claim(limit),
-      work: (delivery) => this.deliver(delivery).finally(() => this.unhold([delivery])),
+      work: (delivery) => this.deliver(delivery).finally(() => this.held.release(delivery.tenant_id)),
       // A tenant at its cap has nothing this replica can claim: not waited for (or the pump would spin on it).
-      msUntilNextDue: () => this.deliveries.msUntilNextDue(this.tenantsAtCap()),
+      msUntilNextDue: () => this.deliveries.msUntilNextDue(this.held.tenantsAtCap()),
       // Claimed while stopping: not sent, given back for the next replica (or this one's next start).
       release: (claimed) => {
-        this.unhold(claimed);
+        for (const d of claimed) this.held.release(d.tenant_id);
         return this.giveBack(claimed);
       },
     });
@@ -80,33 +82,15 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
    * off and given back, as is what a claim still under way gets (giveBack).
    */
   async beforeApplicationShutdown(): Promise<void> {
-    const stopped = this.pump.stop(this.wakeups);
-    this.cutOff.arm(this.egress.stopDeadline(this.config.shutdownTimeoutMs));
-    try {
-      await stopped;
-    } finally {
-      this.cutOff.disarm();
-    }
+    const stopped = this.pump.stop(this.wakeups); // claims no more from here
+    await this.cutOff.until(stopped, this.egress.stopDeadline(this.config.shutdownTimeoutMs));
   }
 
   private async claim(limit: number): Promise<ClaimedDelivery[]> {
     const { tenantConcurrency } = this.config.notifications;
     const claimed = await this.deliveries.claim(limit, LEASE_MARGIN_MS, tenantConcurrency, this.held);
-    for (const d of claimed) this.held.set(d.tenant_id, (this.held.get(d.tenant_id) ?? 0) + 1);
+    for (const d of claimed) this.held.hold(d.tenant_id);
     return claimed;
-  }
-
-  private unhold(deliveries: ClaimedDelivery[]): void {
-    for (const d of deliveries) {
-      const n = this.held.get(d.tenant_id)! - 1;
-      if (n > 0) this.held.set(d.tenant_id, n);
-      else this.held.delete(d.tenant_id);
-    }
-  }
-
-  private tenantsAtCap(): string[] {
-    const cap = this.config.notifications.tenantConcurrency;
-    return [...this.held].filter(([, n]) => n >= cap).map(([tenantId]) => tenantId);
   }
 
   private async giveBack(claimed: ClaimedDelivery[]): Promise<void> {

@@ -6,6 +6,7 @@ import { PgNotifications } from '../../../platform/database/pg-notifications.js'
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 import { CallCutOff, Egress } from '../../../platform/egress/egress.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
+import { TenantHolds } from '../../../platform/workers/tenant-holds.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import { CallActuator, type ActuatorCallResult } from '../../actuators/call-actuator/call-actuator.command.js';
 import { RunWakeups } from '../run-wakeups.js';
@@ -43,7 +44,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly logger = new Logger(RunEngine.name);
   private readonly pump: DuePump<ClaimedRun>;
   /** Runs this replica holds, by tenant. */
-  private readonly held = new Map<string, number>();
+  private readonly held: TenantHolds;
   private turning = 0;
   private readonly waitingToTurn: Array<() => void> = [];
   /** Ends each nap in progress now (shutdown). */
@@ -62,6 +63,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly egress: Egress,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
+    this.held = new TenantHolds(config.runs.tenantCalls);
     const options = {
       what: 'recovery runs',
       concurrency: config.runs.calls,
@@ -76,7 +78,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
       claim: (limit) => this.claim(limit),
       work: (run) => this.work(run),
       // A tenant at its cap here has no run this replica can claim: not waited for (or the pump would spin on it).
-      msUntilNextDue: () => this.runs.msUntilNextDue(this.tenantsAtCap()),
+      msUntilNextDue: () => this.runs.msUntilNextDue(this.held.tenantsAtCap()),
       // Claimed while shutting down: leave them to the next replica.
       release: (claimed) => this.giveBack(claimed),
       room: () => this.roomToTurn(),
@@ -93,11 +95,10 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
    * the lease lapses, as after a claim.
    */
   leaseNewRun(run: { id: string; tenant_id: string }): { token: string; ms: number } | null {
-    let all = 0;
-    for (const n of this.held.values()) all += n;
-    const roomHere = this.noRunWaits(run.tenant_id) && all < this.config.runs.calls && this.roomToTurn() > 0;
+    const roomHere =
+      this.noRunWaits(run.tenant_id) && this.held.total < this.config.runs.calls && this.roomToTurn() > 0;
     if (!roomHere || !this.tx.inTransaction) return null;
-    this.hold(run.tenant_id);
+    this.held.hold(run.tenant_id);
     const token = randomUUID();
     this.tx.afterCommit(() => this.pump.adopt({ id: run.id, tenant_id: run.tenant_id, lease_token: token }));
     this.tx.afterRollback(() => this.unhold(run.tenant_id));
@@ -124,17 +125,12 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     const stopped = this.pump.stop(this.wakeups);
     this.slots.close();
     for (const wake of [...this.napping]) wake(); // a napping run is handed back (work)
-    this.cutOff.arm(this.egress.stopDeadline(this.config.shutdownTimeoutMs));
-    try {
-      await stopped;
-    } finally {
-      this.cutOff.disarm();
-    }
+    await this.cutOff.until(stopped, this.egress.stopDeadline(this.config.shutdownTimeoutMs));
   }
 
   private async claim(limit: number): Promise<ClaimedRun[]> {
     const claimed = await this.runs.claimDue(limit, CLAIM_LEASE_MS, this.config.runs.tenantCalls, this.held);
-    for (const run of claimed) this.hold(run.tenant_id);
+    for (const run of claimed) this.held.hold(run.tenant_id);
     return claimed;
   }
 
@@ -225,7 +221,7 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
    * waiting run from its turn.
    */
   private noRunWaits(tenantId: string): boolean {
-    return this.pump.caughtUp && (this.held.get(tenantId) ?? 0) < this.config.runs.tenantCalls;
+    return this.pump.caughtUp && !this.held.atCap(tenantId);
   }
 
   private nap(ms: number): Promise<void> {
@@ -255,20 +251,9 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     this.pump.roomFreed(); // room to claim again
   }
 
-  private tenantsAtCap(): string[] {
-    return [...this.held].filter(([, n]) => n >= this.config.runs.tenantCalls).map(([tenantId]) => tenantId);
-  }
-
-  private hold(tenantId: string): void {
-    this.held.set(tenantId, (this.held.get(tenantId) ?? 0) + 1);
-  }
-
   private unhold(tenantId: string): void {
-    const n = (this.held.get(tenantId) ?? 1) - 1;
-    if (n > 0) this.held.set(tenantId, n);
-    else this.held.delete(tenantId);
     // Its runs were passed over while it was at its cap: claimable again.
-    if (n === this.config.runs.tenantCalls - 1) this.pump.wake();
+    if (this.held.release(tenantId)) this.pump.wake();
   }
 
   private call(c: PlannedCall): Promise<ActuatorCallResult> {
