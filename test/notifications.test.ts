@@ -7,6 +7,7 @@ import { NotificationDispatcher } from '../src/integration/notifications/dispatc
 import { ReviewWaitingSweeper } from '../src/integration/notifications/route-events/review-waiting.sweeper.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { RecoveryRunFinished } from '../src/self-healing/events/recovery-run-finished.event.js';
+import { connectActuator } from './support/actuators.js';
 import { counterValue } from './support/metrics.js';
 import { approvedRun, finishedRun, firstStepDoneByHand, oomIncident } from './support/runs.js';
 import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
@@ -1302,6 +1303,39 @@ describe('a notification call still out when the stop has waited SHUTDOWN_TIMEOU
     } finally {
       await app.stop();
       await receiver.close();
+    }
+  });
+});
+
+/**
+ * Nest stops module by module, and the run engine's module before the notifications': while the
+ * engine waits for an actuator's call (up to SHUTDOWN_TIMEOUT_MS), a dispatcher still claiming would
+ * send news, and then cut at once, with the deadline already past, a call it had just made (its
+ * message given back and sent again by another replica). Every caller stops claiming when the stop begins.
+ */
+describe('a replica that stops while its engine waits for an actuator call that hangs', () => {
+  it('sends no news meanwhile: a delivery stored during the stop waits, pending, for the next replica', async () => {
+    const actuator = await startWebhookReceiver(() => 'hang');
+    const channel = await startWebhookReceiver();
+    const app = await startTestApp({ ...ALLOW_LOOPBACK, OUTBOX_POLL_INTERVAL_MS: '100', SHUTDOWN_TIMEOUT_MS: '2000' });
+    try {
+      // Two minutes: only the stop's cut-off ends the call.
+      await connectActuator(app.http, await app.keyFor('stop-order', 'admin'), actuator, { timeoutMs: 120_000 });
+      await approvedRun(app.http, await app.keyFor('stop-order', 'operator'), oomIncident('stop-order'));
+      await eventually(async () => actuator.calls.length === 1, 'the actuator call in flight');
+      const news = await tellsOfKillSwitch(app, 'stop-order', channel, ['hook']);
+      const closing = app.close();
+      await news(); // HTTP and the outbox relay serve until the hooks are done
+      await closing;
+      const deliveries = await app.sql(
+        `SELECT status, attempts FROM notification_deliveries WHERE tenant_id = 'stop-order' AND event = 'killswitch.changed'`,
+      );
+      expect(deliveries).toEqual([{ status: 'pending', attempts: 0 }]);
+      expect(channel.calls).toEqual([]);
+    } finally {
+      await app.stop();
+      await actuator.close();
+      await channel.close();
     }
   });
 });

@@ -1,4 +1,11 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
@@ -33,12 +40,14 @@ const MAX_ANSWER_BYTES = 4096;
  * timeout holds its own share and delays nobody else's news.
  */
 @Injectable()
-export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationDispatcher.name);
   private readonly pump: DuePump<ClaimedDelivery>;
   /** Deliveries this replica holds, by tenant (NOTIFICATION_TENANT_CONCURRENCY caps each). */
   private readonly held: TenantHolds;
   private readonly cutOff = new CallCutOff();
+  /** The pump's stop, once begun. */
+  private stopped: Promise<void> | null = null;
 
   constructor(
     private readonly tx: TransactionHost,
@@ -77,13 +86,21 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     this.pump.start(this.wakeups, this.notifications);
   }
 
+  /** Claims nothing more from the moment the app begins to stop, as the run engine (whose module stops first). */
+  onModuleDestroy(): void {
+    this.stopClaiming();
+  }
+
   /**
    * Calls in flight finish and are recorded, but those still out after SHUTDOWN_TIMEOUT_MS are cut
    * off and given back, as is what a claim still under way gets (giveBack).
    */
   async beforeApplicationShutdown(): Promise<void> {
-    const stopped = this.pump.stop(this.wakeups); // claims no more from here
-    await this.cutOff.until(stopped, this.egress.stopDeadline(this.config.shutdownTimeoutMs));
+    await this.cutOff.until(this.stopClaiming(), this.egress.stopDeadline(this.config.shutdownTimeoutMs));
+  }
+
+  private stopClaiming(): Promise<void> {
+    return (this.stopped ??= this.pump.stop(this.wakeups));
   }
 
   private async claim(limit: number): Promise<ClaimedDelivery[]> {

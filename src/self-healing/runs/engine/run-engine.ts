@@ -1,4 +1,11 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
@@ -40,7 +47,7 @@ const CLAIM_LEASE_MS = 30_000;
  * naps here, leased, and is not claimed again, unless other runs wait for its room.
  */
 @Injectable()
-export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RunEngine implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(RunEngine.name);
   private readonly pump: DuePump<ClaimedRun>;
   /** Runs this replica holds, by tenant. */
@@ -50,6 +57,8 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
   /** Ends each nap in progress now (shutdown). */
   private readonly napping = new Set<() => void>();
   private readonly cutOff = new CallCutOff();
+  /** The pump's stop, once begun: claims nothing more, its work in flight finishing. */
+  private stopped: Promise<void> | null = null;
 
   constructor(
     private readonly tx: TransactionHost,
@@ -118,14 +127,28 @@ export class RunEngine implements OnApplicationBootstrap, BeforeApplicationShutd
     this.pump.start(this.wakeups, this.notifications);
   }
 
+  /**
+   * Claims nothing more from the moment the app begins to stop: Nest runs every module's
+   * onModuleDestroy before any BeforeApplicationShutdown, which waits module by module.
+   */
+  onModuleDestroy(): void {
+    this.stopClaiming();
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     // A claim in progress settles; calls in flight finish and are stored, but those still out after
     // SHUTDOWN_TIMEOUT_MS (an actuator's timeout may be minutes) are cut off and their runs handed
     // back; calls still waiting for a slot are not made.
-    const stopped = this.pump.stop(this.wakeups);
-    this.slots.close();
-    for (const wake of [...this.napping]) wake(); // a napping run is handed back (work)
-    await this.cutOff.until(stopped, this.egress.stopDeadline(this.config.shutdownTimeoutMs));
+    await this.cutOff.until(this.stopClaiming(), this.egress.stopDeadline(this.config.shutdownTimeoutMs));
+  }
+
+  private stopClaiming(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = this.pump.stop(this.wakeups);
+      this.slots.close();
+      for (const wake of [...this.napping]) wake(); // a napping run is handed back (work)
+    }
+    return this.stopped;
   }
 
   private async claim(limit: number): Promise<ClaimedRun[]> {
