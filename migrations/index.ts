@@ -46,6 +46,7 @@ import { UnsettledIncidentIndexes1767401235000 } from './1767401235000-unsettled
 import { UnmatchedAlertResolutions1767401240000 } from './1767401240000-unmatched-alert-resolutions.js';
 import { WorkOrderFinishedByRole1767401250000 } from './1767401250000-work-order-finished-by-role.js';
 import { WebhookChannelQueryMasked1767401260000 } from './1767401260000-webhook-channel-query-masked.js';
+import { StepCutOffCalls1767401270000 } from './1767401270000-step-cut-off-calls.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -97,4 +98,5 @@ export const migrations = [
   UnmatchedAlertResolutions1767401240000,
   WorkOrderFinishedByRole1767401250000,
   WebhookChannelQueryMasked1767401260000,
+  StepCutOffCalls1767401270000,
 ];

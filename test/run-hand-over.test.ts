@@ -360,6 +360,52 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
     }
   });
 
+  it('counts a cut-off call as made: the step, taken over by a person once its actuator is removed, is rolled back on a cancel', async () => {
+    const receiver = await startWebhookReceiver(() => 'hang');
+    const url = await createTestDatabase();
+    const env = { ...ALLOW_LOOPBACK, SECRETS_KEY: randomBytes(32).toString('hex'), SHUTDOWN_TIMEOUT_MS: '300' };
+    const first = await startTestApp(env, [], url);
+    let next: TestApp | null = null;
+    try {
+      const admin = await first.keyFor('cut-removed', 'admin');
+      const operator = await first.keyFor('cut-removed', 'operator');
+      await connectActuator(first.http, admin, receiver, { timeoutMs: 120_000 });
+      const { runId } = await approvedRun(first.http, operator, oomIncident('cut-removed'));
+      await eventually(async () => receiver.calls.length === 1, 'the first call in flight');
+      await first.app.get(RunEngine).beforeApplicationShutdown(); // cut off, the step back to pending
+      await first.http
+        .delete('/actuators/ops')
+        .set({ Authorization: `Bearer ${admin}` })
+        .expect(204);
+      await first.stop();
+      next = await startTestApp(env, [], url);
+      const steps = async () =>
+        (
+          await next!.http
+            .get(`/runs/${runId}`)
+            .set({ Authorization: `Bearer ${operator}` })
+            .expect(200)
+        ).body.steps as Array<{ id: string; status: string }>;
+      const byId = async (id: string) => (await steps()).find((x) => x.id === id)!;
+      await eventually(async () => (await byId('clear_cache')).status === 'awaiting_operator', 'a person to be asked');
+      await next.http
+        .post(`/runs/${runId}/cancel`)
+        .set({ Authorization: `Bearer ${operator}` })
+        .send({})
+        .expect(202);
+      // The cut-off call may have cleared the cache: the rollback is not skipped as "nothing to undo".
+      const rollback = await eventually(async () => {
+        const step = await byId('restore_batch');
+        return step.status === 'pending' ? null : step;
+      }, 'the rollback step to be decided');
+      expect(rollback.status).toBe('awaiting_operator');
+    } finally {
+      await next?.stop();
+      await first.stop();
+      await receiver.close();
+    }
+  });
+
   it('takes the late result of a call it cut off, though the step waits to be called again', async () => {
     const receiver = await startWebhookReceiver(() => 'hang');
     const app = await startTestApp({ ...ALLOW_LOOPBACK, SHUTDOWN_TIMEOUT_MS: '300' });

@@ -41,6 +41,7 @@ export async function startTestApp(
   const running = await startApp(config, () => {}, extraModules);
   const pool = new pg.Pool({ connectionString: url, max: 3 });
   const http = request(running.url);
+  let stopping: Promise<void> | null = null;
   return {
     ...running,
     http,
@@ -53,10 +54,12 @@ export async function startTestApp(
       if (res.status !== 201) throw new Error(`creating a key failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.key as string;
     },
-    stop: async () => {
-      await running.close();
-      await pool.end();
-    },
+    // Once, however often a test's try and finally ask.
+    stop: () =>
+      (stopping ??= (async () => {
+        await running.close();
+        await pool.end();
+      })()),
   };
 }
 

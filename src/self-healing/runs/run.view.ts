@@ -131,6 +131,8 @@ export interface StepRow {
   attempts: number;
   /** Calls whose answer was lost (the service stopped mid-call) and that were repeated: not attempts. */
   interrupted_calls: number;
+  /** Calls a stopping service cut off (made, their answer never read): not attempts, but the step may have acted. */
+  cut_off_calls: number;
   output: unknown;
   error: string | null;
   webhook_id: string;

@@ -151,6 +151,7 @@ export class RunsRepository {
         | 'deadline_at'
         | 'attempts'
         | 'interrupted_calls'
+        | 'cut_off_calls'
         | 'output'
         | 'error'
         | 'work_order_id'

@@ -194,7 +194,8 @@ export class RunAdvancer {
           step.kind === 'canary'
             ? { waiting_for: 'next' }
             : { status: 'pending', waiting_for: null, ...(step.attempts === 1 && !made && { started_at: null }) };
-        await this.moveStep(s, step, { ...back, attempts: step.attempts - 1 }, why);
+        const cut = made && { cut_off_calls: step.cut_off_calls + 1 }; // made: the step may have acted (touchedBy)
+        await this.moveStep(s, step, { ...back, attempts: step.attempts - 1, ...cut }, why);
       }
     }
     await this.schedule(s, s.now);
@@ -1408,13 +1409,14 @@ function canaryFailure(step: StepRow): { status: string; error: string | null } 
 /**
  * The step may have changed something, so a run that stops has something to undo: it started (a call went out,
  * a timer ran, a person or a coding agent answered), or an operator retried it (pending again, but its earlier
- * call was made). Not a step that only waited for someone who never answered (unanswered: a person, for a step
- * run as manual that made no call, or a coding agent whose work order never finished): nothing was called for
- * it, and nobody said they did anything, as the run's verdict already reads it (ADR 0014). Undoing it would
- * run the rollback list, calls included (`code_patch` reverts a deploy), for a change nobody made.
+ * call was made), or a stop cut off its call (no attempt counted, but the call was made). Not a step that only
+ * waited for someone who never answered (unanswered: a person, for a step run as manual that made no call, or a
+ * coding agent whose work order never finished): nothing was called for it, and nobody said they did anything,
+ * as the run's verdict already reads it (ADR 0014). Undoing it would run the rollback list, calls included
+ * (`code_patch` reverts a deploy), for a change nobody made.
  */
 function touchedBy(step: StepRow): boolean {
-  if (isRetryCall(step.webhook_id)) return true;
+  if (isRetryCall(step.webhook_id) || step.cut_off_calls > 0) return true;
   if (step.started_at === null) return false;
   const waitedOnly =
     step.kind !== 'canary' &&
