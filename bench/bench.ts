@@ -77,6 +77,7 @@ import {
 } from './db-probe.js';
 import { EventLoopWatch, type EventLoopFigures } from './event-loop.js';
 import type { LoadMessage, LoadParams, LoadProgress, LoadResult } from './loop-load.js';
+import { measureMachineSpeed, type MachineSpeed } from './machine-speed.js';
 import { installQueryCounter, queryCount } from './pg-count.js';
 import { runPolicyEvaluateHttp, type PolicyEvaluateHttpResult } from './policy-evaluate-http.js';
 import { runPolicyEvaluateBench } from './policy-evaluate.bench.js';
@@ -487,6 +488,7 @@ async function main(): Promise<void> {
     });
     const tenantKey = await createTenantKey(baseUrl, adminKey, tenantId);
     const settings = dbUrl ? await serverSettings(dbUrl) : {};
+    const speed = await measureMachineSpeed(dbUrl);
     log(
       `bench: tenant ${tenantId}; offering ${opts.rate}/s for ${opts.durationS} s (drain ≤ ${opts.drainS} s)` +
         (settings.server_version
@@ -702,6 +704,7 @@ async function main(): Promise<void> {
         cpu: os.cpus()[0]?.model ?? null,
         node: process.version,
         memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        speed,
       },
       target: opts.url ? { url: opts.url, inProcess: false } : { url: baseUrl, inProcess: true, app: appSettings },
       postgres: settings,
@@ -765,7 +768,7 @@ async function main(): Promise<void> {
 
 type Figures = {
   date: string;
-  machine: { cores: number; cpu: string | null; node: string; memoryGiB: number };
+  machine: { cores: number; cpu: string | null; node: string; memoryGiB: number; speed: MachineSpeed };
   target: { url: string; inProcess: boolean };
   postgres: Record<string, string>;
   tenantId: string;
@@ -829,6 +832,13 @@ function renderReport(f: Figures): string {
   row(
     'machine',
     `${f.machine.cores} cores (${f.machine.cpu ?? '?'}), ${f.machine.memoryGiB} GiB, Node ${f.machine.node}`,
+  );
+  const speed = f.machine.speed;
+  row(
+    'machine speed (fixed work, best of 5)',
+    `node ${fmt(speed.nodeMs, 1)} ms` +
+      (speed.postgresMs === null ? '' : `, postgres ${fmt(speed.postgresMs, 1)} ms`) +
+      '  (lower is faster; compare days with it)',
   );
   row(
     'target',
