@@ -210,6 +210,53 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     await app.http.post(`/runs/${runId}/cancel`).set(auth(operator)).send({}).expect(202);
   });
 
+  it("an actuator's late result that echoes its call is stored with the call's secrets redacted", async () => {
+    receiver.calls.length = 0;
+    receiver.answer((_c, res) => {
+      res.statusCode = 202;
+      res.end('{}');
+    });
+    const { runId } = await approvedRun(app.http, operator, oomIncident('echo-result'));
+    const waitingFor = async (stepId: string) =>
+      eventually(async () => {
+        const run = (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
+        return run.steps.some((s: { id: string; waitingFor: string }) => s.id === stepId && s.waitingFor === 'result');
+      }, `step ${stepId} to wait for its late result`);
+    await waitingFor('clear_cache');
+    const call = receiver.calls.find((c) => c.json?.runId === runId)!;
+    const { path, token: callbackToken } = call.json.callback as { path: string; token: string };
+    // A debug actuator reports back what it was sent: the headers, the callback, the key in its note.
+    await app.http
+      .post(path)
+      .set(auth(callbackToken))
+      .send({
+        outcome: 'succeeded',
+        error: `done; called with X-Api-Key ${apiKey}`,
+        output: { echo: { headers: call.headers, callback: call.json.callback } },
+      })
+      .expect(200);
+    await waitingFor('reduce_batch');
+    const run = (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
+    const step = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
+    expect(step.status).toBe('succeeded');
+    expect(step.output.note).toBe('done; called with X-Api-Key [redacted]');
+    expect(step.output.body.echo.headers).toMatchObject({
+      authorization: 'Bearer [redacted]',
+      'x-api-key': '[redacted]',
+    });
+    expect(step.output.body.echo.callback).toEqual({ path, token: '[redacted]' });
+    expect(leaked(JSON.stringify(run))).toEqual([]);
+    const stored = await app.sql(
+      `SELECT t::text AS text FROM recovery_run_steps t WHERE t.run_id = $1
+       UNION ALL SELECT t::text FROM recovery_run_transitions t WHERE t.run_id = $1`,
+      [runId],
+    );
+    const text = stored.map((r) => r.text).join('\n');
+    expect(leaked(text)).toEqual([]);
+    expect(text).not.toContain(callbackToken);
+    await app.http.post(`/runs/${runId}/cancel`).set(auth(operator)).send({}).expect(202);
+  });
+
   it("a Slack channel's URL path, echoed in an error answer, is redacted from the delivery a viewer reads", async () => {
     // Express's own 404 names the path it could not route: a moved Slack proxy answers like this.
     receiver.answer((c, res) => {

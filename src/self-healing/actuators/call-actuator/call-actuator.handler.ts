@@ -2,9 +2,10 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { signWebhook } from '../../../platform/crypto/webhook-signature.js';
 import { Egress, EgressFailure } from '../../../platform/egress/egress.js';
-import { secretRedactor, urlQueryCredentials } from '../../../platform/egress/redact-secrets.js';
+import { secretRedactor } from '../../../platform/egress/redact-secrets.js';
 import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { ActuatorRepository } from '../actuator.repository.js';
+import { openActuator, type OpenedActuator } from '../open-actuator.js';
 import { classifyAnswer, MAX_ANSWER_BYTES } from './actuator-answer.js';
 import { CallActuator, type ActuatorCallResult } from './call-actuator.command.js';
 
@@ -40,13 +41,11 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
     }
     const body = JSON.stringify(c.payload);
     const timestamp = Math.floor(Date.now() / 1000);
-    let secret: string;
+    let opened: OpenedActuator;
     let signature: string;
-    let headers: Record<string, string>;
     try {
-      secret = this.box.open(actuator.secret_sealed);
-      signature = signWebhook(secret, c.webhookId, timestamp, body);
-      headers = Object.fromEntries(Object.entries(actuator.headers_sealed).map(([k, v]) => [k, this.box.open(v)]));
+      opened = openActuator(actuator, this.box);
+      signature = signWebhook(opened.secret, c.webhookId, timestamp, body);
     } catch {
       // Sealed under another SECRETS_KEY (rotated, or a replica that generated its own): calling again changes nothing.
       return {
@@ -66,7 +65,7 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
         maxAnswerBytes: MAX_ANSWER_BYTES,
         cutOff: c.cutOff,
         headers: {
-          ...headers,
+          ...opened.headers,
           'content-type': 'application/json',
           'user-agent': 'pillar-loop-actuator/1',
           'webhook-id': c.webhookId,
@@ -81,12 +80,7 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
       // error, which every viewer of the tenant reads (ADR 0013): cut from the text (with what the
       // 64 KiB limit left of one at its end) before anything is taken out of it, and from what was
       // parsed (escaped forms) before its error is cut to length.
-      const redact = secretRedactor([
-        ...Object.values(headers),
-        ...urlQueryCredentials(actuator.url),
-        secret,
-        ...callbackToken(c.payload),
-      ]);
+      const redact = secretRedactor([...opened.secrets, ...callbackToken(c.payload)]);
       return {
         ...classifyAnswer(
           answer.status,

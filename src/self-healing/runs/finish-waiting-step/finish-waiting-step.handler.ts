@@ -1,7 +1,11 @@
 import { ConflictException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AuditTrail } from '../../../platform/audit/audit-trail.js';
+import { SecretBox } from '../../../platform/crypto/secret-box.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
+import { secretRedactor, urlQueryCredentials } from '../../../platform/egress/redact-secrets.js';
+import { ActuatorRepository } from '../../actuators/actuator.repository.js';
+import { openActuator } from '../../actuators/open-actuator.js';
 import { StepCallbackTokens } from '../engine/step-callback-tokens.js';
 import { checkFailure } from '../engine/step-conditions.js';
 import { RunWakeups } from '../run-wakeups.js';
@@ -19,6 +23,8 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     private readonly tokens: StepCallbackTokens,
     private readonly wakeups: RunWakeups,
     private readonly audit: AuditTrail,
+    private readonly actuators: ActuatorRepository,
+    private readonly box: SecretBox,
   ) {}
 
   execute(p: FinishWaitingStep): Promise<RunView> {
@@ -61,8 +67,12 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
         if (resolved) return this.cancelRun(found, order.workOrderId, resolved.by, afterResolution);
       }
 
+      // An actuator's result, like its answer, may echo what its call carried (ADR 0013): stored redacted.
+      const redact = p.source.kind === 'result' ? await this.redactorFor(found.tenant_id, step, p.source.token) : null;
+      const note = redact ? redact(p.note) : p.note;
+      const output = redact ? redact(p.output) : p.output;
       let outcome = p.outcome;
-      let error = outcome === 'failed' ? (p.note ?? `reported failed by ${this.who(p.source)}`) : null;
+      let error = outcome === 'failed' ? (note ?? `reported failed by ${this.who(p.source)}`) : null;
       // A canary's handed-over patch finished after the resolution: as a withdrawal of its order,
       // the step fails with its trial, which no candidate passed (ADR 0014), whatever the patch says.
       if (afterResolution !== null && order?.canceledBy === undefined) {
@@ -71,9 +81,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       }
       // A check's late result is judged by the check's condition, as an immediate answer would be.
       const failure =
-        step.runs_as === 'check' && outcome === 'succeeded'
-          ? checkFailure(step.condition!, 200, p.output ?? null)
-          : null;
+        step.runs_as === 'check' && outcome === 'succeeded' ? checkFailure(step.condition!, 200, output ?? null) : null;
       if (failure !== null) {
         outcome = 'failed';
         error = failure;
@@ -83,9 +91,9 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
       // `finishedByRole`: who finished the step's work order (personActedIn reads it).
       const report = {
         status: p.source.kind === 'result' ? 200 : null,
-        body: p.output ?? null,
+        body: output ?? null,
         by: this.who(p.source),
-        note: p.note,
+        note,
         ...(p.source.kind === 'work_order' && p.source.finishedByRole
           ? { finishedByRole: p.source.finishedByRole }
           : {}),
@@ -105,7 +113,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
         found.locked_at,
         row,
         from,
-        `${outcome} (reported by ${this.who(p.source)})${p.note ? `: ${p.note}` : ''}`,
+        `${outcome} (reported by ${this.who(p.source)})${note ? `: ${note}` : ''}`,
       );
       // A person deciding a step's outcome is a decision of its own (the actuator's and the coding
       // agent's reports are the run's doing, and work orders are audited as such).
@@ -154,6 +162,23 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
   }
 
   /** Why this source may not finish the step now; null when it may. */
+  /**
+   * What a late result must not store: the step's callback token, and every secret its actuator's
+   * calls carry (only its URL's query credentials if this replica cannot open the rest).
+   */
+  private async redactorFor(tenantId: string, step: StepRow, token: string) {
+    const actuator = step.actuator ? await this.actuators.find(tenantId, step.actuator) : null;
+    let secrets: string[] = [];
+    if (actuator) {
+      try {
+        secrets = openActuator(actuator, this.box).secrets;
+      } catch {
+        secrets = urlQueryCredentials(actuator.url);
+      }
+    }
+    return secretRedactor([...secrets, token]);
+  }
+
   private refusal(step: StepRow, source: WaitingStepSource): string | null {
     const waits = step.waiting_for;
     switch (source.kind) {
