@@ -385,9 +385,10 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
             .get(`/runs/${runId}`)
             .set({ Authorization: `Bearer ${operator}` })
             .expect(200)
-        ).body.steps as Array<{ id: string; status: string }>;
+        ).body.steps as Array<{ id: string; status: string; attempts: number; cutOffCalls: number }>;
       const byId = async (id: string) => (await steps()).find((x) => x.id === id)!;
       await eventually(async () => (await byId('clear_cache')).status === 'awaiting_operator', 'a person to be asked');
+      expect(await byId('clear_cache')).toMatchObject({ attempts: 0, cutOffCalls: 1 });
       await next.http
         .post(`/runs/${runId}/cancel`)
         .set({ Authorization: `Bearer ${operator}` })
@@ -399,6 +400,55 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
         return step.status === 'pending' ? null : step;
       }, 'the rollback step to be decided');
       expect(rollback.status).toBe('awaiting_operator');
+    } finally {
+      await next?.stop();
+      await first.stop();
+      await receiver.close();
+    }
+  });
+
+  it('still takes the late result of a cut-off call once the next holder planned the call again and stopped before making it', async () => {
+    // Every call hangs. Run X's first call is cut off; on the next replica run Y's call holds the actuator's one slot.
+    const receiver = await startWebhookReceiver(() => 'hang');
+    const url = await createTestDatabase();
+    const env = {
+      ...ALLOW_LOOPBACK,
+      SECRETS_KEY: randomBytes(32).toString('hex'),
+      SHUTDOWN_TIMEOUT_MS: '300',
+      RUN_ENGINE_ACTUATOR_CALLS: '1',
+    };
+    const first = await startTestApp(env, [], url);
+    let next: TestApp | null = null;
+    try {
+      await connectActuator(first.http, await first.keyFor('cut-twice', 'admin'), receiver, { timeoutMs: 120_000 });
+      const operator = await first.keyFor('cut-twice', 'operator');
+      const x = await approvedRun(first.http, operator, oomIncident('cut-twice-x'));
+      await eventually(async () => receiver.calls.length === 1, "run X's call in flight");
+      const { callback } = receiver.calls[0].json as { callback: { path: string; token: string } };
+      await first.app.get(RunEngine).beforeApplicationShutdown(); // cut off
+      // X falls due only once Y holds the slot.
+      await first.sql(`UPDATE recovery_runs SET due_at = now() + interval '2 seconds' WHERE id = $1`, [x.runId]);
+      await first.stop();
+      next = await startTestApp(env, [], url);
+      const y = await approvedRun(next.http, operator, oomIncident('cut-twice-y'));
+      await eventually(async () => receiver.calls.some((c) => c.json?.runId === y.runId), "run Y's call in flight");
+      const step = async () =>
+        (
+          await next!.sql(
+            `SELECT status, started_at IS NOT NULL AS started FROM recovery_run_steps WHERE run_id = $1 AND step_id = 'clear_cache'`,
+            [x.runId],
+          )
+        )[0];
+      await eventually(async () => (await step()).status === 'running', 'run X planned, waiting for the slot');
+      await next.app.get(RunEngine).beforeApplicationShutdown(); // X's call never made
+      // Pending, but started: its first call was made, and its late result is taken.
+      expect(await step()).toEqual({ status: 'pending', started: true });
+      await next.http
+        .post(callback.path)
+        .set({ Authorization: `Bearer ${callback.token}` })
+        .send({ outcome: 'succeeded' })
+        .expect(200);
+      expect((await step()).status).toBe('succeeded');
     } finally {
       await next?.stop();
       await first.stop();

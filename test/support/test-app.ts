@@ -57,8 +57,11 @@ export async function startTestApp(
     // Once, however often a test's try and finally ask.
     stop: () =>
       (stopping ??= (async () => {
-        await running.close();
-        await pool.end();
+        try {
+          await running.close();
+        } finally {
+          await pool.end();
+        }
       })()),
   };
 }

@@ -3013,6 +3013,8 @@ export interface components {
             attempts: number;
             /** @description a canary step's candidates and their results (null for other kinds) */
             canary: components["schemas"]["CanaryView"] | null;
+            /** @description calls a stopping service cut off, to be made again: not attempts, but made, so the step may have acted (its rollback runs) */
+            cutOffCalls: number;
             /** Format: date-time */
             deadlineAt: string | null;
             error: string | null;

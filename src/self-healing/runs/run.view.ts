@@ -302,6 +302,11 @@ export class StepView {
     description: 'calls repeated because their answer was lost (the service stopped mid-call): not attempts',
   })
   interruptedCalls!: number;
+  @ApiProperty({
+    description:
+      'calls a stopping service cut off, to be made again: not attempts, but made, so the step may have acted (its rollback runs)',
+  })
+  cutOffCalls!: number;
   @ApiProperty({ nullable: true, description: 'what the step produced (an actuator answer, a note)' }) output!: unknown;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
   @ApiProperty({
@@ -429,6 +434,7 @@ export const stepView = (s: StepRow): StepView => ({
   attempts: s.attempts,
   maxAttempts: s.max_attempts,
   interruptedCalls: s.interrupted_calls,
+  cutOffCalls: s.cut_off_calls,
   output: s.output ?? null,
   error: s.error,
   canary: s.kind === 'canary' && s.canary ? canaryView(s.output, s.canary) : null,

@@ -88,7 +88,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
 
   /** Claims nothing more from the moment the app begins to stop, as the run engine (whose module stops first). */
   onModuleDestroy(): void {
-    this.stopClaiming();
+    this.stopClaiming().catch(() => undefined); // awaited, and any failure seen, in beforeApplicationShutdown
   }
 
   /**

@@ -87,6 +87,7 @@ export class ActOnPausedRunHandler implements ICommandHandler<ActOnPausedRun> {
         waiting_for: null,
         attempts: 0,
         interrupted_calls: 0,
+        cut_off_calls: 0,
         error: null,
         output: null,
         started_at: null,

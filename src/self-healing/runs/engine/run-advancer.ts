@@ -189,11 +189,13 @@ export class RunAdvancer {
         await this.journal.step(s.run, s.now, step, step.status, `${why}: the next holder repeats it`);
       } else {
         // A canary's first call goes back to waiting for its next call, keeping its trial; another step to
-        // pending, and to not started if it was never called (a cancel then has nothing of it to roll back).
+        // pending, and to not started if it was never called (a cancel then has nothing of it to roll back;
+        // a call an earlier stop cut off was made, and its late result is still taken).
+        const neverCalled = step.attempts === 1 && !made && step.cut_off_calls === 0;
         const back =
           step.kind === 'canary'
             ? { waiting_for: 'next' }
-            : { status: 'pending', waiting_for: null, ...(step.attempts === 1 && !made && { started_at: null }) };
+            : { status: 'pending', waiting_for: null, ...(neverCalled && { started_at: null }) };
         const cut = made && { cut_off_calls: step.cut_off_calls + 1 }; // made: the step may have acted (touchedBy)
         await this.moveStep(s, step, { ...back, attempts: step.attempts - 1, ...cut }, why);
       }

@@ -132,7 +132,7 @@ export class RunEngine implements OnApplicationBootstrap, OnModuleDestroy, Befor
    * onModuleDestroy before any BeforeApplicationShutdown, which waits module by module.
    */
   onModuleDestroy(): void {
-    this.stopClaiming();
+    this.stopClaiming().catch(() => undefined); // awaited, and any failure seen, in beforeApplicationShutdown
   }
 
   async beforeApplicationShutdown(): Promise<void> {
