@@ -232,7 +232,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       .send({
         outcome: 'succeeded',
         error: `done; called with X-Api-Key ${apiKey}`,
-        output: { echo: { headers: call.headers, callback: call.json.callback } },
+        output: { echo: { path: call.path, headers: call.headers, callback: call.json.callback } },
       })
       .expect(200);
     await waitingFor('reduce_batch');
@@ -245,6 +245,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       'x-api-key': '[redacted]',
     });
     expect(step.output.body.echo.callback).toEqual({ path, token: '[redacted]' });
+    expect(step.output.body.echo.path).toBe('/ops?token=[redacted]');
     expect(leaked(JSON.stringify(run))).toEqual([]);
     const stored = await app.sql(
       `SELECT t::text AS text FROM recovery_run_steps t WHERE t.run_id = $1

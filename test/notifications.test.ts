@@ -11,6 +11,7 @@ import { connectActuator } from './support/actuators.js';
 import { counterValue } from './support/metrics.js';
 import { approvedRun, finishedRun, firstStepDoneByHand, oomIncident } from './support/runs.js';
 import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
@@ -1313,6 +1314,30 @@ describe('a notification call still out when the stop has waited SHUTDOWN_TIMEOU
  * send news, and then cut at once, with the deadline already past, a call it had just made (its
  * message given back and sent again by another replica). Every caller stops claiming when the stop begins.
  */
+describe('a notification given back by a stopping replica', () => {
+  it('is sent at once by a replica already running: the stopping one wakes the others', async () => {
+    const receiver = await startWebhookReceiver(() => 'hang');
+    const url = await createTestDatabase();
+    // A poll of a minute: the other replica learns of the delivery given back from a NOTIFY, or not within the test.
+    const env = { ...ALLOW_LOOPBACK, SHUTDOWN_TIMEOUT_MS: '300', OUTBOX_POLL_INTERVAL_MS: '60000' };
+    const first = await startTestApp(env, [], url);
+    let other: TestApp | null = null;
+    try {
+      const news = await tellsOfKillSwitch(first, 'notify-woken', receiver, ['hook']);
+      await news();
+      await eventually(async () => receiver.calls.length === 1, 'the call in flight');
+      other = await startTestApp(env, [], url); // after the claim: the call is the first replica's
+      await first.stop();
+      await eventually(async () => receiver.calls.length === 2, 'the other replica to send it again', 15_000);
+      expect(receiver.calls[1].headers['webhook-id']).toBe(receiver.calls[0].headers['webhook-id']);
+    } finally {
+      await first.stop();
+      await other?.stop();
+      await receiver.close();
+    }
+  });
+});
+
 describe('a replica that stops while its engine waits for an actuator call that hangs', () => {
   it('sends no news meanwhile: a delivery stored during the stop waits, pending, for the next replica', async () => {
     const actuator = await startWebhookReceiver(() => 'hang');

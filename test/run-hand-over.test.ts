@@ -304,6 +304,32 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
     }
   });
 
+  it('is taken up at once by a replica already running: the stopping one wakes the others for what it handed back', async () => {
+    const receiver = await startWebhookReceiver(() => 'hang');
+    const url = await createTestDatabase();
+    // A poll of a minute: the other replica learns of the handed-back run from a NOTIFY, or not within the test.
+    const env = {
+      ...ALLOW_LOOPBACK,
+      SECRETS_KEY: randomBytes(32).toString('hex'),
+      SHUTDOWN_TIMEOUT_MS: '300',
+      OUTBOX_POLL_INTERVAL_MS: '60000',
+    };
+    const first = await startTestApp(env, [], url);
+    const other = await startTestApp(env, [], url);
+    try {
+      await connectActuator(first.http, await first.keyFor('woken', 'admin'), receiver, { timeoutMs: 120_000 });
+      const { runId } = await approvedRun(first.http, await first.keyFor('woken', 'operator'), oomIncident('woken'));
+      await eventually(async () => receiver.calls.length === 1, 'the first call in flight');
+      await first.stop();
+      await eventually(async () => receiver.calls.length === 2, 'the other replica to call again', 15_000);
+      expect(receiver.calls.map((c) => c.json?.runId)).toEqual([runId, runId]);
+    } finally {
+      await first.stop();
+      await other.stop();
+      await receiver.close();
+    }
+  });
+
   it('is not cut off by a stop’s deadline while its engine still claims runs: the deadline is armed by each engine once it stops', async () => {
     // Every call answers after 300 ms; the stop's deadline (as the app's close sets it) passes meanwhile.
     const receiver = await startWebhookReceiver((call, res) => {

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { TransactionHost } from './transaction-host.js';
 
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more (bytes, not characters: one CJK character is 3). */
@@ -16,7 +16,7 @@ const FLUSH_AFTER_MS = 5;
  * costs a poll interval (the outbox) or one SSE update (a client re-reads on reconnect).
  */
 @Injectable()
-export class NotifyBatcher implements OnApplicationShutdown {
+export class NotifyBatcher implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(NotifyBatcher.name);
   private readonly pending = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | null = null;
@@ -83,7 +83,20 @@ export class NotifyBatcher implements OnApplicationShutdown {
     );
   }
 
+  /**
+   * Sends what the stop's own hooks queued (runs and notifications handed back, the outbox drain's
+   * commits) while the pool is still open: Nest runs the pillars' hooks before a global module's,
+   * and the pool closes only in onApplicationShutdown.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flushNow();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    await this.flushNow();
+  }
+
+  private async flushNow(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     await this.flush();
   }

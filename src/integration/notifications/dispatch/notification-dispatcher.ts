@@ -97,6 +97,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
    */
   async beforeApplicationShutdown(): Promise<void> {
     await this.cutOff.until(this.stopClaiming(), this.egress.stopDeadline(this.config.shutdownTimeoutMs));
+    this.wakeups.afterCommit(); // the other replicas' dispatchers wake for what was given back
   }
 
   private stopClaiming(): Promise<void> {

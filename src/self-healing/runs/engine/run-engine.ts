@@ -140,6 +140,8 @@ export class RunEngine implements OnApplicationBootstrap, OnModuleDestroy, Befor
     // SHUTDOWN_TIMEOUT_MS (an actuator's timeout may be minutes) are cut off and their runs handed
     // back; calls still waiting for a slot are not made.
     await this.cutOff.until(this.stopClaiming(), this.egress.stopDeadline(this.config.shutdownTimeoutMs));
+    // What was handed back is due now: the other replicas' engines wake for it, not at their next poll.
+    this.wakeups.afterCommit();
   }
 
   private stopClaiming(): Promise<void> {

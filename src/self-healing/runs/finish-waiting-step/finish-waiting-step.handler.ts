@@ -161,10 +161,10 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     return runView(run, await this.runs.steps(run.id));
   }
 
-  /** Why this source may not finish the step now; null when it may. */
   /**
    * What a late result must not store: the step's callback token, and every secret its actuator's
-   * calls carry (only its URL's query credentials if this replica cannot open the rest).
+   * calls carry, as the actuator is now (only its URL's query credentials if this replica cannot open
+   * the rest; a header replaced or an actuator removed since the call is no longer known).
    */
   private async redactorFor(tenantId: string, step: StepRow, token: string) {
     const actuator = step.actuator ? await this.actuators.find(tenantId, step.actuator) : null;
@@ -179,6 +179,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     return secretRedactor([...secrets, token]);
   }
 
+  /** Why this source may not finish the step now; null when it may. */
   private refusal(step: StepRow, source: WaitingStepSource): string | null {
     const waits = step.waiting_for;
     switch (source.kind) {
