@@ -46,7 +46,9 @@ function startPump(items: Items, options: { concurrency?: number; wakeAfterEachI
     origin: 'this-replica',
     wakeLocal: null,
     wakeLocalAt: null,
-  } as unknown as Wakeups;
+    othersWoken: 0,
+    afterCommit: () => wakeups.othersWoken++,
+  } as unknown as Wakeups & { othersWoken: number };
   const listeners: Array<(payload: string) => void> = [];
   const notifications = { on: (_: string, listener: (payload: string) => void) => listeners.push(listener) };
   pump.start(wakeups, notifications as unknown as PgNotifications);
@@ -74,6 +76,20 @@ describe('DuePump', () => {
       expect(items.claims).toBe(wakeAfterEachItem === false ? 1 : 2);
       await pump.stop(wakeups);
     }
+  });
+
+  it('stops once, however often asked, and then wakes the other replicas for what it handed back', async () => {
+    const items = new Items();
+    items.due = ['a'];
+    const { pump, wakeups } = startPump(items);
+    await jest.advanceTimersByTimeAsync(0);
+    const first = pump.stop(wakeups);
+    expect(pump.stop(wakeups)).toBe(first);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(wakeups.othersWoken).toBe(0); // 'a' is still being worked on
+    items.finish.get('a')!();
+    await first;
+    expect(wakeups.othersWoken).toBe(1);
   });
 
   it("claims and works in its own async context, not in its waker's", async () => {

@@ -59,6 +59,7 @@ export class DuePump<T> {
   private readonly pumpInOwnContext = AsyncResource.bind(() => this.pump());
   private again = false;
   private stopped = true;
+  private stopDone: Promise<void> | null = null;
   /** The last claim got as many items as it asked for (or had no room to ask): more may be due. */
   private full = true;
 
@@ -81,8 +82,16 @@ export class DuePump<T> {
     this.wake();
   }
 
-  /** Stops claiming; a claim in progress settles and work in flight finishes (bounded by its own timeouts). */
-  async stop(wakeups: Wakeups): Promise<void> {
+  /**
+   * Stops claiming, once (asked again, the same stop); a claim in progress settles and work in flight
+   * finishes (bounded by its own timeouts). What was handed back meanwhile is due at once: then the
+   * other replicas' workers are woken for it (NOTIFY), not left to their next poll.
+   */
+  stop(wakeups: Wakeups): Promise<void> {
+    return (this.stopDone ??= this.stopOnce(wakeups));
+  }
+
+  private async stopOnce(wakeups: Wakeups): Promise<void> {
     this.stopped = true;
     wakeups.wakeLocal = null;
     wakeups.wakeLocalAt = null;
@@ -92,6 +101,7 @@ export class DuePump<T> {
     this.sleepUntil = Infinity;
     await this.pumping;
     await Promise.allSettled([...this.inFlight]);
+    wakeups.afterCommit();
   }
 
   get stopping(): boolean {

@@ -46,8 +46,6 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   /** Deliveries this replica holds, by tenant (NOTIFICATION_TENANT_CONCURRENCY caps each). */
   private readonly held: TenantHolds;
   private readonly cutOff = new CallCutOff();
-  /** The pump's stop, once begun. */
-  private stopped: Promise<void> | null = null;
 
   constructor(
     private readonly tx: TransactionHost,
@@ -88,7 +86,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
 
   /** Claims nothing more from the moment the app begins to stop, as the run engine (whose module stops first). */
   onModuleDestroy(): void {
-    this.stopClaiming().catch(() => undefined); // awaited, and any failure seen, in beforeApplicationShutdown
+    this.pump.stop(this.wakeups).catch(() => undefined); // awaited, and any failure seen, in beforeApplicationShutdown
   }
 
   /**
@@ -96,12 +94,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
    * off and given back, as is what a claim still under way gets (giveBack).
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.cutOff.until(this.stopClaiming(), this.egress.stopDeadline(this.config.shutdownTimeoutMs));
-    this.wakeups.afterCommit(); // the other replicas' dispatchers wake for what was given back
-  }
-
-  private stopClaiming(): Promise<void> {
-    return (this.stopped ??= this.pump.stop(this.wakeups));
+    await this.cutOff.until(this.pump.stop(this.wakeups), this.egress.stopDeadline(this.config.shutdownTimeoutMs));
   }
 
   private async claim(limit: number): Promise<ClaimedDelivery[]> {

@@ -57,8 +57,6 @@ export class RunEngine implements OnApplicationBootstrap, OnModuleDestroy, Befor
   /** Ends each nap in progress now (shutdown). */
   private readonly napping = new Set<() => void>();
   private readonly cutOff = new CallCutOff();
-  /** The pump's stop, once begun: claims nothing more, its work in flight finishing. */
-  private stopped: Promise<void> | null = null;
 
   constructor(
     private readonly tx: TransactionHost,
@@ -140,17 +138,14 @@ export class RunEngine implements OnApplicationBootstrap, OnModuleDestroy, Befor
     // SHUTDOWN_TIMEOUT_MS (an actuator's timeout may be minutes) are cut off and their runs handed
     // back; calls still waiting for a slot are not made.
     await this.cutOff.until(this.stopClaiming(), this.egress.stopDeadline(this.config.shutdownTimeoutMs));
-    // What was handed back is due now: the other replicas' engines wake for it, not at their next poll.
-    this.wakeups.afterCommit();
   }
 
+  /** The pump's stop (once, however often asked); calls waiting for a slot are not made, naps end. */
   private stopClaiming(): Promise<void> {
-    if (!this.stopped) {
-      this.stopped = this.pump.stop(this.wakeups);
-      this.slots.close();
-      for (const wake of [...this.napping]) wake(); // a napping run is handed back (work)
-    }
-    return this.stopped;
+    const stopped = this.pump.stop(this.wakeups);
+    this.slots.close();
+    for (const wake of [...this.napping]) wake(); // a napping run is handed back (work)
+    return stopped;
   }
 
   private async claim(limit: number): Promise<ClaimedRun[]> {
