@@ -267,23 +267,55 @@ describe('a call planned but not made when the engine stops', () => {
   });
 });
 
+/**
+ * Replicas of one fresh database, each started by `start` with the same `env` (SHUTDOWN_TIMEOUT_MS 300 and
+ * `extraEnv`), and on the first a run of `tenant` (`runId`) whose first call is out to an actuator that hangs:
+ * for two minutes, so a stop that waited for it (or a claim that waited for its lease) would outlast the test.
+ * `stopAll` stops every replica, then the receiver.
+ */
+async function firstCallHanging(tenant: string, extraEnv: Record<string, string> = {}) {
+  const receiver = await startWebhookReceiver(() => 'hang');
+  const url = await createTestDatabase();
+  const env = {
+    ...ALLOW_LOOPBACK,
+    SECRETS_KEY: randomBytes(32).toString('hex'),
+    SHUTDOWN_TIMEOUT_MS: '300',
+    ...extraEnv,
+  };
+  const replicas: TestApp[] = [];
+  const start = async () => {
+    const app = await startTestApp(env, [], url);
+    replicas.push(app);
+    return app;
+  };
+  const stopAll = async () => {
+    for (const app of replicas) await app.stop();
+    await receiver.close();
+  };
+  try {
+    const first = await start();
+    const admin = await first.keyFor(tenant, 'admin');
+    const operator = await first.keyFor(tenant, 'operator');
+    await connectActuator(first.http, admin, receiver, { timeoutMs: 120_000 });
+    const { runId } = await approvedRun(first.http, operator, oomIncident(tenant));
+    await eventually(async () => receiver.calls.length === 1, 'the first call in flight');
+    return { receiver, first, start, stopAll, admin, operator, runId };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
 describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => {
   it('is cut off and its run handed back at once: the next replica calls again (same webhook-id, no attempt counted) and runs it to verified', async () => {
-    const receiver = await startWebhookReceiver(() => 'hang');
-    const url = await createTestDatabase();
-    const env = { ...ALLOW_LOOPBACK, SECRETS_KEY: randomBytes(32).toString('hex'), RECOVERY_VERIFY_WINDOW_MS: '200' };
-    const first = await startTestApp({ ...env, SHUTDOWN_TIMEOUT_MS: '300' }, [], url);
-    let next: TestApp | null = null;
+    const { receiver, first, start, stopAll, operator, runId } = await firstCallHanging('cut-off', {
+      RECOVERY_VERIFY_WINDOW_MS: '200',
+    });
     try {
-      // Two minutes: a stop that waited for the call (or a claim that waited for its lease) would outlast the test.
-      await connectActuator(first.http, await first.keyFor('cut-off', 'admin'), receiver, { timeoutMs: 120_000 });
-      const operator = await first.keyFor('cut-off', 'operator');
-      const { runId } = await approvedRun(first.http, operator, oomIncident('cut-off'));
-      await eventually(async () => receiver.calls.length === 1, 'the first call in flight');
       // The whole stop, as SIGTERM runs it.
       await first.stop();
       receiver.answer(answerHealthy);
-      next = await startTestApp(env, [], url);
+      const next = await start();
       expect((await finishedRun(next.http, operator, runId)).status).toBe('succeeded');
       const sameStep = receiver.calls.filter((c) => c.json?.stepId === receiver.calls[0].json?.stepId);
       expect(sameStep.map((c) => c.headers['webhook-id'])).toEqual([
@@ -299,34 +331,22 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
       const notes = await next.sql(`SELECT note FROM recovery_run_transitions WHERE run_id = $1`, [runId]);
       expect(notes.map((n) => n.note)).toContain('call cut off: the service is stopping');
     } finally {
-      await next?.stop();
-      await receiver.close();
+      await stopAll();
     }
   });
 
   it('is taken up at once by a replica already running: the stopping one wakes the others for what it handed back', async () => {
-    const receiver = await startWebhookReceiver(() => 'hang');
-    const url = await createTestDatabase();
     // A poll of a minute: the other replica learns of the handed-back run from a NOTIFY, or not within the test.
-    const env = {
-      ...ALLOW_LOOPBACK,
-      SECRETS_KEY: randomBytes(32).toString('hex'),
-      SHUTDOWN_TIMEOUT_MS: '300',
+    const { receiver, first, start, stopAll, runId } = await firstCallHanging('woken', {
       OUTBOX_POLL_INTERVAL_MS: '60000',
-    };
-    const first = await startTestApp(env, [], url);
-    const other = await startTestApp(env, [], url);
+    });
     try {
-      await connectActuator(first.http, await first.keyFor('woken', 'admin'), receiver, { timeoutMs: 120_000 });
-      const { runId } = await approvedRun(first.http, await first.keyFor('woken', 'operator'), oomIncident('woken'));
-      await eventually(async () => receiver.calls.length === 1, 'the first call in flight');
+      await start(); // running, and its claim at start found the run leased to the first
       await first.stop();
       await eventually(async () => receiver.calls.length === 2, 'the other replica to call again', 15_000);
       expect(receiver.calls.map((c) => c.json?.runId)).toEqual([runId, runId]);
     } finally {
-      await first.stop();
-      await other.stop();
-      await receiver.close();
+      await stopAll();
     }
   });
 
@@ -387,27 +407,18 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
   });
 
   it('counts a cut-off call as made: the step, taken over by a person once its actuator is removed, is rolled back on a cancel', async () => {
-    const receiver = await startWebhookReceiver(() => 'hang');
-    const url = await createTestDatabase();
-    const env = { ...ALLOW_LOOPBACK, SECRETS_KEY: randomBytes(32).toString('hex'), SHUTDOWN_TIMEOUT_MS: '300' };
-    const first = await startTestApp(env, [], url);
-    let next: TestApp | null = null;
+    const { first, start, stopAll, admin, operator, runId } = await firstCallHanging('cut-removed');
     try {
-      const admin = await first.keyFor('cut-removed', 'admin');
-      const operator = await first.keyFor('cut-removed', 'operator');
-      await connectActuator(first.http, admin, receiver, { timeoutMs: 120_000 });
-      const { runId } = await approvedRun(first.http, operator, oomIncident('cut-removed'));
-      await eventually(async () => receiver.calls.length === 1, 'the first call in flight');
       await first.app.get(RunEngine).beforeApplicationShutdown(); // cut off, the step back to pending
       await first.http
         .delete('/actuators/ops')
         .set({ Authorization: `Bearer ${admin}` })
         .expect(204);
       await first.stop();
-      next = await startTestApp(env, [], url);
+      const next = await start();
       const steps = async () =>
         (
-          await next!.http
+          await next.http
             .get(`/runs/${runId}`)
             .set({ Authorization: `Bearer ${operator}` })
             .expect(200)
@@ -427,42 +438,29 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
       }, 'the rollback step to be decided');
       expect(rollback.status).toBe('awaiting_operator');
     } finally {
-      await next?.stop();
-      await first.stop();
-      await receiver.close();
+      await stopAll();
     }
   });
 
   it('still takes the late result of a cut-off call once the next holder planned the call again and stopped before making it', async () => {
     // Every call hangs. Run X's first call is cut off; on the next replica run Y's call holds the actuator's one slot.
-    const receiver = await startWebhookReceiver(() => 'hang');
-    const url = await createTestDatabase();
-    const env = {
-      ...ALLOW_LOOPBACK,
-      SECRETS_KEY: randomBytes(32).toString('hex'),
-      SHUTDOWN_TIMEOUT_MS: '300',
+    const { receiver, first, start, stopAll, operator, runId } = await firstCallHanging('cut-twice', {
       RUN_ENGINE_ACTUATOR_CALLS: '1',
-    };
-    const first = await startTestApp(env, [], url);
-    let next: TestApp | null = null;
+    });
     try {
-      await connectActuator(first.http, await first.keyFor('cut-twice', 'admin'), receiver, { timeoutMs: 120_000 });
-      const operator = await first.keyFor('cut-twice', 'operator');
-      const x = await approvedRun(first.http, operator, oomIncident('cut-twice-x'));
-      await eventually(async () => receiver.calls.length === 1, "run X's call in flight");
       const { callback } = receiver.calls[0].json as { callback: { path: string; token: string } };
       await first.app.get(RunEngine).beforeApplicationShutdown(); // cut off
       // X falls due only once Y holds the slot.
-      await first.sql(`UPDATE recovery_runs SET due_at = now() + interval '2 seconds' WHERE id = $1`, [x.runId]);
+      await first.sql(`UPDATE recovery_runs SET due_at = now() + interval '2 seconds' WHERE id = $1`, [runId]);
       await first.stop();
-      next = await startTestApp(env, [], url);
+      const next = await start();
       const y = await approvedRun(next.http, operator, oomIncident('cut-twice-y'));
       await eventually(async () => receiver.calls.some((c) => c.json?.runId === y.runId), "run Y's call in flight");
       const step = async () =>
         (
-          await next!.sql(
+          await next.sql(
             `SELECT status, started_at IS NOT NULL AS started FROM recovery_run_steps WHERE run_id = $1 AND step_id = 'clear_cache'`,
-            [x.runId],
+            [runId],
           )
         )[0];
       await eventually(async () => (await step()).status === 'running', 'run X planned, waiting for the slot');
@@ -476,9 +474,7 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
         .expect(200);
       expect((await step()).status).toBe('succeeded');
     } finally {
-      await next?.stop();
-      await first.stop();
-      await receiver.close();
+      await stopAll();
     }
   });
 
