@@ -13,6 +13,7 @@ class Items implements DueWork<string> {
   claims = 0;
   lookups = 0;
   readonly finish = new Map<string, () => void>();
+  release?: (items: string[]) => Promise<void>;
 
   claim(limit: number): Promise<string[]> {
     this.claims++;
@@ -90,6 +91,41 @@ describe('DuePump', () => {
     items.finish.get('a')!();
     await first;
     expect(wakeups.othersWoken).toBe(1);
+  });
+
+  it('gives back an item adopted once the stop began, and wakes the other replicas for it, during the stop or after it', async () => {
+    const released: string[] = [];
+    const giveBack = new Map<string, () => void>();
+    const items = new Items();
+    items.release = (back: string[]) =>
+      new Promise<void>((done) =>
+        giveBack.set(back[0], () => {
+          released.push(...back);
+          done();
+        }),
+      );
+    items.due = ['a'];
+    const { pump, wakeups } = startPump(items);
+    await jest.advanceTimersByTimeAsync(0);
+    const stop = pump.stop(wakeups);
+    pump.adopt('late'); // its store committed just after the stop began
+    items.finish.get('a')!();
+    let stopped = false;
+    void stop.then(() => (stopped = true));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(false); // the stop waits for the give-back
+    giveBack.get('late')!();
+    await stop;
+    expect(released).toEqual(['late']);
+    expect(wakeups.othersWoken).toBeGreaterThanOrEqual(1);
+    expect(items.finish.has('late')).toBe(false); // never worked on here
+
+    const woken = wakeups.othersWoken;
+    pump.adopt('later'); // after the stop ended
+    giveBack.get('later')!();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(released).toEqual(['late', 'later']);
+    expect(wakeups.othersWoken).toBe(woken + 1);
   });
 
   it("claims and works in its own async context, not in its waker's", async () => {

@@ -47,6 +47,9 @@ export interface DuePumpOptions {
  */
 export class DuePump<T> {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Items adopted after the stop began, on their way back to the queue. */
+  private readonly givingBack = new Set<Promise<void>>();
+  private wakeups: Wakeups | null = null;
   private poll: NodeJS.Timeout | null = null;
   private sleeper: NodeJS.Timeout | null = null;
   /** When the sleeper fires (epoch ms); Infinity when none is set. */
@@ -71,6 +74,7 @@ export class DuePump<T> {
   /** Starts pumping, woken by `wakeups` (locally and through NOTIFY on its channel). */
   start(wakeups: Wakeups, notifications: PgNotifications): void {
     this.stopped = false;
+    this.wakeups = wakeups;
     wakeups.wakeLocal = () => this.wake();
     wakeups.wakeLocalAt = (at) => this.wakeAt(at);
     // Its own replica's wake-ups came through wakeLocal already.
@@ -100,7 +104,7 @@ export class DuePump<T> {
     this.sleeper = null;
     this.sleepUntil = Infinity;
     await this.pumping;
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight, ...this.givingBack]);
     wakeups.afterCommit();
   }
 
@@ -165,11 +169,25 @@ export class DuePump<T> {
    * stored it, and handed over once that committed. Stopped, it is given back.
    */
   adopt(item: T): void {
-    if (this.stopped) {
-      void this.source.release?.([item]).catch(() => undefined); // else its lease lapses, and any replica claims it
-      return;
-    }
+    if (this.stopped) return this.giveBack(item);
     this.startWorkInOwnContext(item);
+  }
+
+  /**
+   * Hands back an item adopted after the stop began, due at once, and wakes the other replicas for
+   * it: the stop waits for this, and a give-back that ends after the stop wakes them itself.
+   * Without `release` (or if it fails) the item's lease lapses, and any replica claims it then.
+   */
+  private giveBack(item: T): void {
+    if (!this.source.release) return;
+    const back: Promise<void> = this.source
+      .release([item])
+      .then(
+        () => this.wakeups?.afterCommit(),
+        () => undefined,
+      )
+      .finally(() => this.givingBack.delete(back));
+    this.givingBack.add(back);
   }
 
   private startWork(item: T): void {
