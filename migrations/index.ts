@@ -47,6 +47,7 @@ import { UnmatchedAlertResolutions1767401240000 } from './1767401240000-unmatche
 import { WorkOrderFinishedByRole1767401250000 } from './1767401250000-work-order-finished-by-role.js';
 import { WebhookChannelQueryMasked1767401260000 } from './1767401260000-webhook-channel-query-masked.js';
 import { StepCutOffCalls1767401270000 } from './1767401270000-step-cut-off-calls.js';
+import { StepCallSecrets1767401280000 } from './1767401280000-step-call-secrets.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -99,4 +100,5 @@ export const migrations = [
   WorkOrderFinishedByRole1767401250000,
   WebhookChannelQueryMasked1767401260000,
   StepCutOffCalls1767401270000,
+  StepCallSecrets1767401280000,
 ];

@@ -27,6 +27,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
   let admin: string;
   let operator: string;
   let viewer: string;
+  let signingSecret: string;
   const token = `tok_${randomBytes(18).toString('hex')}`;
   const apiKey = `key_${randomBytes(18).toString('hex')}`;
   const urlToken = `qt_${randomBytes(18).toString('hex')}`;
@@ -69,6 +70,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       })
       .expect(201);
     receiver.setSecret(put.body.secret);
+    signingSecret = put.body.secret;
   });
   afterAll(async () => {
     await app.stop();
@@ -256,6 +258,113 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     expect(leaked(text)).toEqual([]);
     expect(text).not.toContain(callbackToken);
     await app.http.post(`/runs/${runId}/cancel`).set(auth(operator)).send({}).expect(202);
+  });
+
+  it("a late result is redacted of what its call carried even after the actuator's secrets were replaced, or it was removed", async () => {
+    receiver.calls.length = 0;
+    receiver.answer((_c, res) => {
+      res.statusCode = 202;
+      res.end('{}');
+    });
+    const { runId } = await approvedRun(app.http, operator, oomIncident('echo-replaced'));
+    const runNow = async () => (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
+    const stepOf = (run: { steps: Array<{ id: string }> }, id: string) =>
+      run.steps.find((s) => s.id === id) as { id: string; status: string; waitingFor: string; output: any };
+    const callOf = async (stepId: string) => {
+      await eventually(
+        async () => stepOf(await runNow(), stepId).waitingFor === 'result',
+        `${stepId} to wait for its result`,
+      );
+      return receiver.calls.find((c) => c.json?.runId === runId && c.json?.stepId === stepId)!;
+    };
+    /** A debug actuator's late result: what it was sent, and the signing secret it knows, in its note. */
+    const reportEcho = async (call: ReceivedCall, signingSecret: string) => {
+      const { path, token: callbackToken } = call.json.callback as { path: string; token: string };
+      await app.http
+        .post(path)
+        .set(auth(callbackToken))
+        .send({
+          outcome: 'succeeded',
+          error: `signed with ${signingSecret}`,
+          output: { path: call.path, headers: call.headers },
+        })
+        .expect(200);
+    };
+    const sealedSecretsOf = async (stepId: string) =>
+      (
+        await app.sql(`SELECT call_secrets_sealed FROM recovery_run_steps WHERE run_id = $1 AND step_id = $2`, [
+          runId,
+          stepId,
+        ])
+      )[0].call_secrets_sealed as string | null;
+
+    const first = await callOf('clear_cache');
+    const sealed = await sealedSecretsOf('clear_cache');
+    expect(sealed).toMatch(/^v1\./);
+    // An admin replaces every secret the call carried while its result is still to come.
+    const next = {
+      token: `tok_${randomBytes(18).toString('hex')}`,
+      apiKey: `key_${randomBytes(18).toString('hex')}`,
+      urlToken: `qt_${randomBytes(18).toString('hex')}`,
+    };
+    const replaced = await app.http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({
+        url: `${receiver.url}/ops?token=${next.urlToken}`,
+        timeoutMs: 2000,
+        headers: { Authorization: `Bearer ${next.token}`, 'X-Api-Key': next.apiKey },
+        rotateSecret: true,
+      })
+      .expect(200);
+    receiver.setSecret(replaced.body.secret);
+    await reportEcho(first, signingSecret);
+
+    // The next step is called with the new secrets; then the actuator is removed before its result.
+    const second = await callOf('reduce_batch');
+    await app.http.delete('/actuators/ops').set(auth(admin)).expect(204);
+    await reportEcho(second, replaced.body.secret);
+
+    const run = await eventually(async () => {
+      const r = await runNow();
+      return stepOf(r, 'reduce_batch').status === 'succeeded' ? r : null;
+    }, 'the second late result to be taken');
+    expect(stepOf(run, 'clear_cache').output.body.headers).toMatchObject({
+      authorization: 'Bearer [redacted]',
+      'x-api-key': '[redacted]',
+    });
+    expect(stepOf(run, 'clear_cache').output.body.path).toBe('/ops?token=[redacted]');
+    expect(stepOf(run, 'clear_cache').output.note).toBe('signed with [redacted]');
+    expect(stepOf(run, 'reduce_batch').output.body.headers).toMatchObject({
+      authorization: 'Bearer [redacted]',
+      'x-api-key': '[redacted]',
+    });
+    expect(stepOf(run, 'reduce_batch').output.note).toBe('signed with [redacted]');
+    const all = [...secrets, signingSecret, ...Object.values(next), replaced.body.secret as string];
+    const stored = await app.sql(
+      `SELECT t::text AS text FROM recovery_run_steps t WHERE t.run_id = $1
+       UNION ALL SELECT t::text FROM recovery_run_transitions t WHERE t.run_id = $1`,
+      [runId],
+    );
+    const text = [JSON.stringify(run), ...stored.map((r) => r.text)].join('\n');
+    expect(all.filter((x) => text.includes(x))).toEqual([]);
+    expect(JSON.stringify(run)).not.toContain(sealed); // the sealed copy is never shown
+    // Finished steps take no late result: what their calls carried is not kept.
+    expect(await sealedSecretsOf('clear_cache')).toBeNull();
+    expect(await sealedSecretsOf('reduce_batch')).toBeNull();
+
+    await app.http.post(`/runs/${runId}/cancel`).set(auth(operator)).send({}).expect(202);
+    const restored = await app.http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({
+        url: `${receiver.url}/ops?token=${urlToken}`,
+        timeoutMs: 2000,
+        headers: { Authorization: `Bearer ${token}`, 'X-Api-Key': apiKey },
+      })
+      .expect(201);
+    receiver.setSecret(restored.body.secret);
+    signingSecret = restored.body.secret;
   });
 
   it("a Slack channel's URL path, echoed in an error answer, is redacted from the delivery a viewer reads", async () => {

@@ -33,6 +33,7 @@ import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
 import { CallSlots } from './runs/engine/call-slots.js';
 import { RunAdvancer } from './runs/engine/run-advancer.js';
 import { RunEngine } from './runs/engine/run-engine.js';
+import { StepCallSecrets } from './runs/engine/step-call-secrets.js';
 import { StepCallbackTokens } from './runs/engine/step-callback-tokens.js';
 import { FinishWaitingStepHandler } from './runs/finish-waiting-step/finish-waiting-step.handler.js';
 import { WorkOrderFinishedHandler } from './runs/finish-waiting-step/work-order-finished.handler.js';
@@ -98,6 +99,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     RunJournal,
     RunWakeups,
     StepCallbackTokens,
+    StepCallSecrets,
     CallSlots,
     RunAdvancer,
     RunEngine,

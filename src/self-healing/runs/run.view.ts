@@ -133,6 +133,8 @@ export interface StepRow {
   interrupted_calls: number;
   /** Calls a stopping service cut off (made, their answer never read): not attempts, but the step may have acted. */
   cut_off_calls: number;
+  /** The secrets its calls carried, sealed (StepCallSecrets); null once it finished. Never shown. */
+  call_secrets_sealed: string | null;
   output: unknown;
   error: string | null;
   webhook_id: string;

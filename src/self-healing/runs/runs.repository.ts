@@ -12,9 +12,21 @@ import {
 import type { Cursor } from '../../platform/http/cursor.js';
 import { uuidv7 } from '../../platform/ids/uuid-v7.js';
 import { RUN_ENGINE_CHANNEL } from './run-wakeups.js';
-import { ACTIVE_PHASES, type LeasedRun, type RunRow, type RunTransitionRow, type StepRow } from './run.view.js';
+import {
+  ACTIVE_PHASES,
+  FINISHED_STEP,
+  type LeasedRun,
+  type RunRow,
+  type RunTransitionRow,
+  type StepRow,
+  type StepStatus,
+} from './run.view.js';
 
 type Columns<R> = Partial<Record<keyof R, unknown>>;
+
+/** A finished step takes no late result: the secrets its calls carried (StepCallSecrets) are not kept past it. */
+const stepChange = (set: Columns<StepRow>): Columns<StepRow> =>
+  FINISHED_STEP.includes(set.status as StepStatus) ? { ...set, call_secrets_sealed: null } : set;
 
 /** A run whose fix is applied and that has not yet heard of a recurrence, with `$at` inside its window (still open while it verifies). */
 const WATCHING_AT = (at: string) =>
@@ -152,6 +164,7 @@ export class RunsRepository {
         | 'attempts'
         | 'interrupted_calls'
         | 'cut_off_calls'
+        | 'call_secrets_sealed'
         | 'output'
         | 'error'
         | 'work_order_id'
@@ -284,8 +297,9 @@ export class RunsRepository {
   /** The same for one of its steps. */
   async changeStepAtCommit(step: StepRow, set: Columns<StepRow>): Promise<StepRow> {
     const key = [step.run_id, step.step_id];
-    await this.changeAtCommit(STEP_CHANGES, key.join(' '), key, this.writeStepChanges, set);
-    return { ...step, ...asStored(set) };
+    const change = stepChange(set);
+    await this.changeAtCommit(STEP_CHANGES, key.join(' '), key, this.writeStepChanges, change);
+    return { ...step, ...asStored(change) };
   }
 
   private async changeAtCommit(
@@ -311,7 +325,7 @@ export class RunsRepository {
     changes.map((c) => updateStatement('recovery_run_steps', ['run_id', 'step_id'], c));
 
   async updateStep(runId: string, stepId: string, set: Columns<StepRow>): Promise<StepRow> {
-    const a = setColumns(set, 3);
+    const a = setColumns(stepChange(set), 3);
     const [row] = await this.tx.query<StepRow>(
       `UPDATE recovery_run_steps SET ${a.sql} WHERE run_id = $1 AND step_id = $2 RETURNING *`,
       [runId, stepId, ...a.params],

@@ -47,6 +47,7 @@ import {
 } from './canary-trial.js';
 import { personActedIn } from './person-acted.js';
 import { judgeWatch, MAX_INTERRUPTED_CALLS, nextMove, stepState, type RunFacts } from './run-rules.js';
+import { StepCallSecrets } from './step-call-secrets.js';
 import { isRetryCall, StepCallbackTokens } from './step-callback-tokens.js';
 import { checkFailure, evaluate } from './step-conditions.js';
 
@@ -135,6 +136,7 @@ export class RunAdvancer {
     private readonly runs: RunsRepository,
     private readonly journal: RunJournal,
     private readonly tokens: StepCallbackTokens,
+    private readonly callSecrets: StepCallSecrets,
     private readonly slots: CallSlots,
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
@@ -643,7 +645,9 @@ export class RunAdvancer {
     const repeat = o.repeat ?? false;
     const timeoutMs = Math.min(step.timeout_ms, actuator.timeout_ms);
     const call =
-      step.kind === 'canary' ? await this.markCanaryCall(s, step, repeat) : await this.markCall(s, step, repeat);
+      step.kind === 'canary'
+        ? await this.markCanaryCall(s, step, repeat)
+        : await this.markCall(s, step, actuator, repeat);
     await this.runStatus(s, this.workingStatus(s));
     await this.holdLease(s, actuator, timeoutMs);
     const { run } = s;
@@ -675,13 +679,17 @@ export class RunAdvancer {
     };
   }
 
-  /** A webhook or check step's call: its attempt (or the repeat) noted on the step. */
-  private async markCall(s: State, step: StepRow, repeat: boolean): Promise<CallParts> {
+  /**
+   * A webhook or check step's call: its attempt (or the repeat) noted on the step, with the secrets
+   * it carries sealed, for the redaction of its late result (StepCallSecrets).
+   */
+  private async markCall(s: State, step: StepRow, actuator: ActuatorRow, repeat: boolean): Promise<CallParts> {
+    const call_secrets_sealed = this.callSecrets.sealFor(actuator, step.call_secrets_sealed);
     if (repeat) {
       await this.moveStep(
         s,
         step,
-        { interrupted_calls: step.interrupted_calls + 1 },
+        { interrupted_calls: step.interrupted_calls + 1, call_secrets_sealed },
         `the call of attempt ${step.attempts} has no stored answer (the service stopped mid-call): calling again with the same webhook-id, not counted as an attempt`,
       );
     } else {
@@ -695,6 +703,7 @@ export class RunAdvancer {
           attempts: attempt,
           started_at: step.started_at ?? s.now,
           deadline_at: null,
+          call_secrets_sealed,
         },
         `attempt ${attempt} of ${step.max_attempts}`,
       );

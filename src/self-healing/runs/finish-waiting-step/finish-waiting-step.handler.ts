@@ -6,6 +6,7 @@ import { TransactionHost } from '../../../platform/database/transaction-host.js'
 import { secretRedactor, urlQueryCredentials } from '../../../platform/egress/redact-secrets.js';
 import { ActuatorRepository } from '../../actuators/actuator.repository.js';
 import { openActuator } from '../../actuators/open-actuator.js';
+import { StepCallSecrets } from '../engine/step-call-secrets.js';
 import { StepCallbackTokens } from '../engine/step-callback-tokens.js';
 import { checkFailure } from '../engine/step-conditions.js';
 import { RunWakeups } from '../run-wakeups.js';
@@ -25,6 +26,7 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
     private readonly audit: AuditTrail,
     private readonly actuators: ActuatorRepository,
     private readonly box: SecretBox,
+    private readonly callSecrets: StepCallSecrets,
   ) {}
 
   execute(p: FinishWaitingStep): Promise<RunView> {
@@ -176,7 +178,8 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
         secrets = urlQueryCredentials(actuator.url);
       }
     }
-    return secretRedactor([...secrets, token]);
+    // The secrets its calls carried, as sealed when each was made: the actuator may have changed since, or gone.
+    return secretRedactor([...secrets, ...this.callSecrets.of(step.call_secrets_sealed), token]);
   }
 
   /** Why this source may not finish the step now; null when it may. */
