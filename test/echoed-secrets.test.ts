@@ -46,6 +46,39 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     return { queued, dead };
   };
 
+  /** Sets the `ops` actuator (the receiver) to carry these secrets; a new signing secret goes to the receiver. */
+  const putOps = async (
+    carried: { token: string; apiKey: string; urlToken: string },
+    status: number,
+    rotateSecret = false,
+  ) => {
+    const put = await app.http
+      .put('/actuators/ops')
+      .set(auth(admin))
+      .send({
+        // Shown to admins only (GET /actuators): a token in its query is as secret as a header.
+        url: `${receiver.url}/ops?token=${carried.urlToken}`,
+        timeoutMs: 2000,
+        headers: { Authorization: `Bearer ${carried.token}`, 'X-Api-Key': carried.apiKey },
+        ...(rotateSecret && { rotateSecret }),
+      })
+      .expect(status);
+    if (put.body.secret) {
+      receiver.setSecret(put.body.secret);
+      signingSecret = put.body.secret;
+    }
+  };
+
+  /** A run whose actuator answers every call 202: each step then waits for its late result. */
+  const runAnsweredLater = async (agent: string) => {
+    receiver.calls.length = 0;
+    receiver.answer((_c, res) => {
+      res.statusCode = 202;
+      res.end('{}');
+    });
+    return (await approvedRun(app.http, operator, oomIncident(agent))).runId;
+  };
+
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
     app = await startTestApp({
@@ -59,18 +92,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     admin = await app.keyFor('echo', 'admin');
     operator = await app.keyFor('echo', 'operator');
     viewer = await app.keyFor('echo', 'viewer');
-    const put = await app.http
-      .put('/actuators/ops')
-      .set(auth(admin))
-      .send({
-        // Shown to admins only (GET /actuators): a token in its query is as secret as a header.
-        url: `${receiver.url}/ops?token=${urlToken}`,
-        timeoutMs: 2000,
-        headers: { Authorization: `Bearer ${token}`, 'X-Api-Key': apiKey },
-      })
-      .expect(201);
-    receiver.setSecret(put.body.secret);
-    signingSecret = put.body.secret;
+    await putOps({ token, apiKey, urlToken }, 201);
   });
   afterAll(async () => {
     await app.stop();
@@ -213,12 +235,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
   });
 
   it("an actuator's late result that echoes its call is stored with the call's secrets redacted", async () => {
-    receiver.calls.length = 0;
-    receiver.answer((_c, res) => {
-      res.statusCode = 202;
-      res.end('{}');
-    });
-    const { runId } = await approvedRun(app.http, operator, oomIncident('echo-result'));
+    const runId = await runAnsweredLater('echo-result');
     const waitingFor = async (stepId: string) =>
       eventually(async () => {
         const run = (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
@@ -261,12 +278,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
   });
 
   it("a late result is redacted of what its call carried even after the actuator's secrets were replaced, or it was removed", async () => {
-    receiver.calls.length = 0;
-    receiver.answer((_c, res) => {
-      res.statusCode = 202;
-      res.end('{}');
-    });
-    const { runId } = await approvedRun(app.http, operator, oomIncident('echo-replaced'));
+    const runId = await runAnsweredLater('echo-replaced');
     const runNow = async () => (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
     const stepOf = (run: { steps: Array<{ id: string }> }, id: string) =>
       run.steps.find((s) => s.id === id) as { id: string; status: string; waitingFor: string; output: any };
@@ -307,23 +319,14 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       apiKey: `key_${randomBytes(18).toString('hex')}`,
       urlToken: `qt_${randomBytes(18).toString('hex')}`,
     };
-    const replaced = await app.http
-      .put('/actuators/ops')
-      .set(auth(admin))
-      .send({
-        url: `${receiver.url}/ops?token=${next.urlToken}`,
-        timeoutMs: 2000,
-        headers: { Authorization: `Bearer ${next.token}`, 'X-Api-Key': next.apiKey },
-        rotateSecret: true,
-      })
-      .expect(200);
-    receiver.setSecret(replaced.body.secret);
-    await reportEcho(first, signingSecret);
+    const firstSigningSecret = signingSecret;
+    await putOps(next, 200, true);
+    await reportEcho(first, firstSigningSecret);
 
     // The next step is called with the new secrets; then the actuator is removed before its result.
     const second = await callOf('reduce_batch');
     await app.http.delete('/actuators/ops').set(auth(admin)).expect(204);
-    await reportEcho(second, replaced.body.secret);
+    await reportEcho(second, signingSecret);
 
     const run = await eventually(async () => {
       const r = await runNow();
@@ -340,7 +343,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       'x-api-key': '[redacted]',
     });
     expect(stepOf(run, 'reduce_batch').output.note).toBe('signed with [redacted]');
-    const all = [...secrets, signingSecret, ...Object.values(next), replaced.body.secret as string];
+    const all = [...secrets, firstSigningSecret, ...Object.values(next), signingSecret];
     const stored = await app.sql(
       `SELECT t::text AS text FROM recovery_run_steps t WHERE t.run_id = $1
        UNION ALL SELECT t::text FROM recovery_run_transitions t WHERE t.run_id = $1`,
@@ -354,17 +357,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     expect(await sealedSecretsOf('reduce_batch')).toBeNull();
 
     await app.http.post(`/runs/${runId}/cancel`).set(auth(operator)).send({}).expect(202);
-    const restored = await app.http
-      .put('/actuators/ops')
-      .set(auth(admin))
-      .send({
-        url: `${receiver.url}/ops?token=${urlToken}`,
-        timeoutMs: 2000,
-        headers: { Authorization: `Bearer ${token}`, 'X-Api-Key': apiKey },
-      })
-      .expect(201);
-    receiver.setSecret(restored.body.secret);
-    signingSecret = restored.body.secret;
+    await putOps({ token, apiKey, urlToken }, 201);
   });
 
   it("a Slack channel's URL path, echoed in an error answer, is redacted from the delivery a viewer reads", async () => {
