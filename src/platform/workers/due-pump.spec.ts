@@ -93,39 +93,39 @@ describe('DuePump', () => {
     expect(wakeups.othersWoken).toBe(1);
   });
 
-  it('gives back an item adopted once the stop began, and wakes the other replicas for it, during the stop or after it', async () => {
+  it('waits for an item a transaction is leasing to it, gives it back if that commits after the stop began, and only then wakes the other replicas', async () => {
     const released: string[] = [];
-    const giveBack = new Map<string, () => void>();
+    let giveBack: () => void = () => undefined;
     const items = new Items();
     items.release = (back: string[]) =>
-      new Promise<void>((done) =>
-        giveBack.set(back[0], () => {
+      new Promise<void>((done) => {
+        giveBack = () => {
           released.push(...back);
           done();
-        }),
-      );
+        };
+      });
     items.due = ['a'];
     const { pump, wakeups } = startPump(items);
     await jest.advanceTimersByTimeAsync(0);
-    const stop = pump.stop(wakeups);
-    pump.adopt('late'); // its store committed just after the stop began
-    items.finish.get('a')!();
+    const leased = pump.expectAdoption(); // a transaction storing 'late' took its lease
+    const rolledBack = pump.expectAdoption(); // and another one's will roll back
     let stopped = false;
-    void stop.then(() => (stopped = true));
+    const stop = pump.stop(wakeups).then(() => (stopped = true));
+    items.finish.get('a')!();
     await jest.advanceTimersByTimeAsync(0);
-    expect(stopped).toBe(false); // the stop waits for the give-back
-    giveBack.get('late')!();
+    expect(stopped).toBe(false); // the two transactions have not ended
+    rolledBack(null);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(false);
+    leased('late'); // committed after the stop began
+    await jest.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(false); // the give-back is under way
+    expect(wakeups.othersWoken).toBe(0);
+    giveBack();
     await stop;
     expect(released).toEqual(['late']);
-    expect(wakeups.othersWoken).toBeGreaterThanOrEqual(1);
     expect(items.finish.has('late')).toBe(false); // never worked on here
-
-    const woken = wakeups.othersWoken;
-    pump.adopt('later'); // after the stop ended
-    giveBack.get('later')!();
-    await jest.advanceTimersByTimeAsync(0);
-    expect(released).toEqual(['late', 'later']);
-    expect(wakeups.othersWoken).toBe(woken + 1);
+    expect(wakeups.othersWoken).toBeGreaterThanOrEqual(1);
   });
 
   it("claims and works in its own async context, not in its waker's", async () => {

@@ -47,6 +47,8 @@ export interface DuePumpOptions {
  */
 export class DuePump<T> {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Items a transaction is storing leased to this replica, until it commits (adopted) or rolls back. */
+  private readonly leasedToCome = new Set<Promise<void>>();
   /** Items adopted after the stop began, on their way back to the queue. */
   private readonly givingBack = new Set<Promise<void>>();
   private wakeups: Wakeups | null = null;
@@ -104,7 +106,10 @@ export class DuePump<T> {
     this.sleeper = null;
     this.sleepUntil = Infinity;
     await this.pumping;
-    await Promise.allSettled([...this.inFlight, ...this.givingBack]);
+    // Work in flight, items leased to this replica by a transaction still to commit, and what is
+    // handed back: each of these may end in another (a commit after the stop is a give-back).
+    while (this.inFlight.size + this.leasedToCome.size + this.givingBack.size > 0)
+      await Promise.allSettled([...this.inFlight, ...this.leasedToCome, ...this.givingBack]);
     wakeups.afterCommit();
   }
 
@@ -165,27 +170,37 @@ export class DuePump<T> {
   }
 
   /**
-   * Works on an item this replica holds without a claim: leased to it by the transaction that
-   * stored it, and handed over once that committed. Stopped, it is given back.
+   * For an item this replica will hold without a claim: leased to it by the transaction that is
+   * storing it. The function returned takes the item once that transaction commits (it is worked on
+   * here, or given back if the pump has stopped meanwhile), or null if it rolled back. A stop waits
+   * for it, so an item stored just after the stop began is handed back before the stop ends.
    */
-  adopt(item: T): void {
+  expectAdoption(): (item: T | null) => void {
+    let settle!: () => void;
+    const toCome = new Promise<void>((resolve) => (settle = resolve));
+    this.leasedToCome.add(toCome);
+    return (item) => {
+      if (item !== null) this.adopt(item);
+      this.leasedToCome.delete(toCome);
+      settle();
+    };
+  }
+
+  private adopt(item: T): void {
     if (this.stopped) return this.giveBack(item);
     this.startWorkInOwnContext(item);
   }
 
   /**
    * Hands back an item adopted after the stop began, due at once, and wakes the other replicas for
-   * it: the stop waits for this, and a give-back that ends after the stop wakes them itself.
-   * Without `release` (or if it fails) the item's lease lapses, and any replica claims it then.
+   * it. Without `release` (or if it fails) the item's lease lapses, and any replica claims it then.
    */
   private giveBack(item: T): void {
     if (!this.source.release) return;
     const back: Promise<void> = this.source
       .release([item])
-      .then(
-        () => this.wakeups?.afterCommit(),
-        () => undefined,
-      )
+      .then(() => this.wakeups?.afterCommit())
+      .catch(() => undefined)
       .finally(() => this.givingBack.delete(back));
     this.givingBack.add(back);
   }

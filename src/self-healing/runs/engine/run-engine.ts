@@ -107,8 +107,12 @@ export class RunEngine implements OnApplicationBootstrap, OnModuleDestroy, Befor
     if (!roomHere || !this.tx.inTransaction) return null;
     this.held.hold(run.tenant_id);
     const token = randomUUID();
-    this.tx.afterCommit(() => this.pump.adopt({ id: run.id, tenant_id: run.tenant_id, lease_token: token }));
-    this.tx.afterRollback(() => this.unhold(run.tenant_id));
+    const adopt = this.pump.expectAdoption();
+    this.tx.afterCommit(() => adopt({ id: run.id, tenant_id: run.tenant_id, lease_token: token }));
+    this.tx.afterRollback(() => {
+      adopt(null);
+      this.unhold(run.tenant_id);
+    });
     return { token, ms: CLAIM_LEASE_MS };
   }
 
