@@ -16,7 +16,9 @@ export class StepCallSecrets {
   /**
    * What to store on the step for a call to `actuator`: its secrets and those of the step's earlier
    * calls (a repeat or a retry may go out with a changed actuator while the first call's result is
-   * still to come). Null when this replica cannot open the actuator: the call fails the same way.
+   * still to come). Unchanged when this replica cannot open the actuator: the call fails the same way.
+   * A stored copy it cannot open (sealed with another SECRETS_KEY, which replicas must not have)
+   * is replaced by this call's alone.
    */
   sealFor(actuator: ActuatorRow, stored: string | null): string | null {
     let current: string[];
