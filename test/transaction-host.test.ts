@@ -113,6 +113,21 @@ describe('TransactionHost (real PostgreSQL)', () => {
     expect(ran).toEqual(['rolled back']);
   });
 
+  it('runs every after-rollback callback though one throws, and throws the transaction’s own error', async () => {
+    const ran: string[] = [];
+    await expect(
+      tx.run(async () => {
+        tx.afterRollback(() => {
+          ran.push('first');
+          throw new Error('a callback failed');
+        });
+        tx.afterRollback(() => ran.push('second'));
+        await tx.deferWrite(writeRows, null); // violates NOT NULL at commit
+      }),
+    ).rejects.toThrow(/null value/);
+    expect(ran).toEqual(['first', 'second']);
+  });
+
   it('hands a write its rows only once committed: a callback that throws then leaves it committed, not rolled back', async () => {
     const returningWriter =
       (fail: boolean) =>

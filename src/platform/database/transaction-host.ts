@@ -165,7 +165,15 @@ export class TransactionHost implements OnApplicationShutdown {
           )));
       client.off('error', onError);
       client.release(broken);
-      for (const callback of open.afterRollback) callback();
+      // Each undoes its own part (a lease a stop waits for, a tenant's hold): one that throws must
+      // not keep the others from running. The transaction's own error is the one thrown.
+      for (const callback of open.afterRollback) {
+        try {
+          callback();
+        } catch {
+          // nothing to add to the error thrown below
+        }
+      }
       throw err;
     }
     client.off('error', onError);
