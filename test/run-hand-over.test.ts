@@ -155,6 +155,39 @@ describe('a run napping in an engine that stops', () => {
   });
 });
 
+describe('a new run stored leased to an engine that begins to stop before the run commits', () => {
+  it('is waited for by the stop, and handed back due, with no lease, before the stop ends', async () => {
+    const receiver = await startWebhookReceiver(answerHealthy);
+    const app = await startTestApp({ ...ALLOW_LOOPBACK });
+    try {
+      await connectActuator(app.http, await app.keyFor('leased', 'admin'), receiver, { timeoutMs: 5_000 });
+      const engine = app.app.get(RunEngine);
+      let stopped = false;
+      let stop: Promise<void> = Promise.resolve();
+      const run = await app.app.get(TransactionHost).run(async () => {
+        const started = await app.app.get(CommandBus).execute(manualMemoryCleanup('leased'));
+        // The app begins to stop while this transaction, holding the new run's lease, is still open.
+        engine.onModuleDestroy();
+        stop = engine.beforeApplicationShutdown().then(() => {
+          stopped = true;
+        });
+        await new Promise((done) => setTimeout(done, 200));
+        expect(stopped).toBe(false); // it waits for this transaction
+        return started;
+      });
+      await stop;
+      const [row] = await app.sql(`SELECT lease_token, due_at <= now() AS due FROM recovery_runs WHERE id = $1`, [
+        run.id,
+      ]);
+      expect(row).toEqual({ lease_token: null, due: true });
+      expect(receiver.calls).toHaveLength(0);
+    } finally {
+      await app.stop();
+      await receiver.close();
+    }
+  });
+});
+
 describe('a run asleep while its tenant is at its cap', () => {
   it('releases its lease and is claimed again: a nap would hold room that waiting runs need', async () => {
     const receiver = await startWebhookReceiver(answerHealthy);

@@ -180,9 +180,12 @@ export class DuePump<T> {
     const toCome = new Promise<void>((resolve) => (settle = resolve));
     this.leasedToCome.add(toCome);
     return (item) => {
-      if (item !== null) this.adopt(item);
-      this.leasedToCome.delete(toCome);
-      settle();
+      try {
+        if (item !== null) this.adopt(item);
+      } finally {
+        this.leasedToCome.delete(toCome); // a stop must not wait for ever on a lease that is settled
+        settle();
+      }
     };
   }
 

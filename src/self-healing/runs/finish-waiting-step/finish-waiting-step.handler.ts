@@ -164,9 +164,10 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
   }
 
   /**
-   * What a late result must not store: the step's callback token, and every secret its actuator's
-   * calls carry, as the actuator is now (only its URL's query credentials if this replica cannot open
-   * the rest; a header replaced or an actuator removed since the call is no longer known).
+   * What a late result must not store: the step's callback token, every secret its actuator's calls
+   * carry as the actuator is now (only its URL's query credentials if this replica cannot open the
+   * rest), and those its calls carried, sealed on the step when each was made (the actuator may have
+   * changed since, or gone).
    */
   private async redactorFor(tenantId: string, step: StepRow, token: string) {
     const actuator = step.actuator ? await this.actuators.find(tenantId, step.actuator) : null;
@@ -178,7 +179,6 @@ export class FinishWaitingStepHandler implements ICommandHandler<FinishWaitingSt
         secrets = urlQueryCredentials(actuator.url);
       }
     }
-    // The secrets its calls carried, as sealed when each was made: the actuator may have changed since, or gone.
     return secretRedactor([...secrets, ...this.callSecrets.of(step.call_secrets_sealed), token]);
   }
 
