@@ -125,8 +125,12 @@ describe('inbox', () => {
       snoozedUntil: null,
     });
     expect(item.title).toBe('Review 1 recovery for gizmojam: gizmo <NUM> jammed in the feeder');
-    // A recovery awaiting review expires after RECOVERY_REVIEW_TTL_MS (7 days by default).
+    // A recovery awaiting review expires after RECOVERY_REVIEW_TTL_MS (7 days by default)...
     expect(Date.parse(item.deadline) - Date.parse(item.createdAt)).toBe(7 * 24 * HOUR);
+    // ...or when an operator says: the item's deadline is the recovery's own.
+    const expiresAt = new Date(Date.now() + 2 * HOUR).toISOString();
+    await app.http.patch(`/recoveries/${first.recovery.id}`).set(auth(operator)).send({ expiresAt }).expect(200);
+    expect((await find(id))?.deadline).toBe(expiresAt);
 
     const second = await report('GizmoJam', 'gizmo 2 jammed in the feeder');
     expect(second.recovery.patternId).toBe(first.recovery.patternId);

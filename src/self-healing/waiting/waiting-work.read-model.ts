@@ -47,7 +47,8 @@ const WAITING: Record<WaitingWorkKind, string> = {
   // The group's agent and capability when all its recoveries share one (else null: several).
   review: `
     SELECT 'review' AS kind, 'pattern' AS subject_type, r.source_pattern_id::text AS subject_id, NULL AS step_id,
-           min(r.created_at) AS since, NULL::timestamptz AS deadline, NULL AS severity,
+           -- The first of the group to expire (each has its own expires_at, which an operator may move).
+           min(r.created_at) AS since, min(r.expires_at) AS deadline, NULL AS severity,
            array_agg(DISTINCT r.source_incident_id::text) AS incident_ids,
            ${theOne('r.agent_id')} AS agent_id, ${theOne('r.capability')} AS capability,
            (array_agg(r.playbook_id ORDER BY r.created_at))[1] AS playbook, p.template AS text, p.error_type AS detail,
@@ -73,7 +74,7 @@ const WAITING: Record<WaitingWorkKind, string> = {
   // that waits for nobody else: one waiting for its operator is an operator_step already).
   guardrail_hold: `
     SELECT 'guardrail_hold' AS kind, 'recovery' AS subject_type, r.id::text AS subject_id, NULL AS step_id,
-           r.created_at AS since, NULL::timestamptz AS deadline, NULL AS severity,
+           r.created_at AS since, r.expires_at AS deadline, NULL AS severity,
            ARRAY[r.source_incident_id::text] AS incident_ids, r.agent_id, r.capability,
            r.playbook_id AS playbook, r.held_by AS text, 'guardrail' AS detail, 1 AS count
       FROM recovery_candidates r

@@ -23,14 +23,15 @@ export class ListWaitingWorkHandler implements IQueryHandler<ListWaitingWork> {
   }
 
   private view(r: WaitingRow): WaitingWorkView {
-    // A recovery awaiting review expires RECOVERY_REVIEW_TTL_MS after it was suggested (0: never).
+    // A recovery awaiting review expires at its expires_at (set when it was suggested, movable by an
+    // operator); one stored without it, RECOVERY_REVIEW_TTL_MS after it was suggested (0: never), as
+    // the expiry sweep judges it.
     const ttl = this.config.recoveryReviewTtlMs;
-    const expires =
-      r.subject_type === 'pattern' || r.subject_type === 'recovery'
-        ? ttl > 0
-          ? new Date(r.since.getTime() + ttl)
-          : null
-        : r.deadline;
+    const legacyExpiry =
+      (r.subject_type === 'pattern' || r.subject_type === 'recovery') && ttl > 0
+        ? new Date(r.since.getTime() + ttl)
+        : null;
+    const expires = r.deadline ?? legacyExpiry;
     return {
       kind: r.kind,
       subject: { type: r.subject_type, id: r.subject_id },
