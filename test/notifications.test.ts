@@ -272,6 +272,25 @@ describe('notifications', () => {
       await app.http.delete('/notifications/rules/keeps-spare').set(auth(admin)).expect(404);
     });
 
+    it('a channel whose URL’s credential is replaced says so in the audit log, though its fingerprint (of the masked URL) is the same', async () => {
+      const put = (token: string, status: number) =>
+        app.http
+          .put('/notifications/channels/rotating')
+          .set(auth(admin))
+          .send({ type: 'webhook', url: `${hook.url}/events?token=${token}` })
+          .expect(status);
+      await put('first-token-value', 201);
+      await put('first-token-value', 200);
+      await put('second-token-value', 200);
+      const updates = (await get('/audit?subjectType=notification_channel&subjectId=rotating', admin)).items
+        .filter((e: { action: string }) => e.action === 'notification_channel.updated')
+        .reverse(); // oldest first
+      expect(updates.map((e: { after: { urlReplaced: boolean } }) => e.after.urlReplaced)).toEqual([false, true]);
+      expect(updates[1].after.urlSha256).toBe(updates[1].before.urlSha256);
+      expect(JSON.stringify(updates)).not.toContain('token-value');
+      await app.http.delete('/notifications/channels/rotating').set(auth(admin)).expect(204);
+    });
+
     it('every change of a rule or channel is in the audit log, without a secret', async () => {
       const rules = (await get('/audit?subjectType=notification_rule&subjectId=keeps-spare', admin)).items;
       expect(rules.map((e: { action: string }) => e.action)).toEqual(

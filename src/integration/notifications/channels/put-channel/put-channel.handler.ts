@@ -6,7 +6,7 @@ import { TransactionHost } from '../../../../platform/database/transaction-host.
 import { Egress } from '../../../../platform/egress/egress.js';
 import { invalidFields } from '../../../../platform/http/validation.js';
 import { ChannelRepository } from '../channel.repository.js';
-import { auditedChannel, channelView, maskedQueryUrl, maskedUrl } from '../channel.view.js';
+import { auditedChannel, channelView, maskedQueryUrl, maskedUrl, type ChannelRow } from '../channel.view.js';
 import { PutChannel, type PutChannelResult } from './put-channel.command.js';
 import { DEFAULT_CHANNEL_TIMEOUT_MS } from './put-channel.dto.js';
 
@@ -45,9 +45,24 @@ export class PutChannelHandler implements ICommandHandler<PutChannel> {
         action: created ? 'notification_channel.created' : 'notification_channel.updated',
         subject: { type: 'notification_channel', id: name },
         before: before && auditedChannel(before),
-        after: { ...auditedChannel(row), secretRotated: !created && newSecret !== null },
+        after: {
+          ...auditedChannel(row),
+          secretRotated: !created && newSecret !== null,
+          // The URL is fingerprinted as shown (a Slack path, a webhook's query values masked), which
+          // cannot tell a replaced credential in it: said in words.
+          ...(before && { urlReplaced: this.urlOf(before) !== channel.url }),
+        },
       });
       return { channel: channelView(row), created, secret: newSecret };
     });
+  }
+
+  /** The channel's stored URL; null when this replica cannot open it (another SECRETS_KEY). */
+  private urlOf(before: ChannelRow): string | null {
+    try {
+      return this.box.open(before.url_sealed);
+    } catch {
+      return null;
+    }
   }
 }
