@@ -162,6 +162,13 @@ describe('inbox', () => {
       link: `/console/runs/${run.id}`,
     });
     expect(first.title).toMatch(/^Manual step clear_cache of memory_cleanup: /);
+    // Waiting for its operator, but on a step for a person to do, not paused on a failure: the 409 says so.
+    const retry = await app.http
+      .post(`/runs/${run.id}/steps/clear_cache/retry`)
+      .set(auth(operator))
+      .send({})
+      .expect(409);
+    expect(retry.body.message).toContain('it waits for a person to do step clear_cache');
 
     await complete(run.id, 'clear_cache', 'succeeded');
     await leaves(`operator_step:${run.id}:clear_cache`);

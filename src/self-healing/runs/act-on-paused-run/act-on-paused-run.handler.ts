@@ -37,6 +37,12 @@ export class ActOnPausedRunHandler implements ICommandHandler<ActOnPausedRun> {
       if (named !== null && !steps.some((x) => x.step_id === named))
         throw new NotFoundException(`run ${run.id} has no step ${named}`);
       const failed = pausedOn(run, steps);
+      // A run awaiting its operator on a step for a person to do is not paused on a failure: say which.
+      const personStep = steps.find((x) => x.status === 'awaiting_operator');
+      if (!failed && personStep)
+        throw new ConflictException(
+          `run ${run.id} is not paused on a failed step: it waits for a person to do step ${personStep.step_id} (POST /runs/${run.id}/steps/${personStep.step_id}/complete)`,
+        );
       if (!failed)
         throw new ConflictException(
           `run ${run.id} is ${run.status}, not waiting for an operator to retry, skip or roll back a failed step`,
