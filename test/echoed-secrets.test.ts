@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIN_EMBEDDED_CHARS } from '../src/platform/egress/redact-secrets.js';
-import { approvedRun, finishedRun, oomIncident } from './support/runs.js';
+import { approvedRun, finishedRun, lateResult, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -77,6 +77,14 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
       res.end('{}');
     });
     return (await approvedRun(app.http, operator, oomIncident(agent))).runId;
+  };
+  /** The call made for step `stepId` of run `runId`, once the step waits for its late result. */
+  const callWaitingForResult = async (runId: string, stepId: string) => {
+    await eventually(async () => {
+      const run = (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
+      return run.steps.some((s: { id: string; waitingFor: string }) => s.id === stepId && s.waitingFor === 'result');
+    }, `step ${stepId} to wait for its late result`);
+    return receiver.calls.find((c) => c.json?.runId === runId && c.json?.stepId === stepId)!;
   };
 
   beforeAll(async () => {
@@ -236,25 +244,15 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
 
   it("an actuator's late result that echoes its call is stored with the call's secrets redacted", async () => {
     const runId = await runAnsweredLater('echo-result');
-    const waitingFor = async (stepId: string) =>
-      eventually(async () => {
-        const run = (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
-        return run.steps.some((s: { id: string; waitingFor: string }) => s.id === stepId && s.waitingFor === 'result');
-      }, `step ${stepId} to wait for its late result`);
-    await waitingFor('clear_cache');
-    const call = receiver.calls.find((c) => c.json?.runId === runId)!;
+    const call = await callWaitingForResult(runId, 'clear_cache');
     const { path, token: callbackToken } = call.json.callback as { path: string; token: string };
     // A debug actuator reports back what it was sent: the headers, the callback, the key in its note.
-    await app.http
-      .post(path)
-      .set(auth(callbackToken))
-      .send({
-        outcome: 'succeeded',
-        error: `done; called with X-Api-Key ${apiKey}`,
-        output: { echo: { path: call.path, headers: call.headers, callback: call.json.callback } },
-      })
-      .expect(200);
-    await waitingFor('reduce_batch');
+    await lateResult(app.http, call.json.callback, {
+      outcome: 'succeeded',
+      error: `done; called with X-Api-Key ${apiKey}`,
+      output: { echo: { path: call.path, headers: call.headers, callback: call.json.callback } },
+    }).expect(200);
+    await callWaitingForResult(runId, 'reduce_batch');
     const run = (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
     const step = run.steps.find((s: { id: string }) => s.id === 'clear_cache');
     expect(step.status).toBe('succeeded');
@@ -282,26 +280,13 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     const runNow = async () => (await app.http.get(`/runs/${runId}`).set(auth(viewer)).expect(200)).body;
     const stepOf = (run: { steps: Array<{ id: string }> }, id: string) =>
       run.steps.find((s) => s.id === id) as { id: string; status: string; waitingFor: string; output: any };
-    const callOf = async (stepId: string) => {
-      await eventually(
-        async () => stepOf(await runNow(), stepId).waitingFor === 'result',
-        `${stepId} to wait for its result`,
-      );
-      return receiver.calls.find((c) => c.json?.runId === runId && c.json?.stepId === stepId)!;
-    };
     /** A debug actuator's late result: what it was sent, and the signing secret it knows, in its note. */
-    const reportEcho = async (call: ReceivedCall, signingSecret: string) => {
-      const { path, token: callbackToken } = call.json.callback as { path: string; token: string };
-      await app.http
-        .post(path)
-        .set(auth(callbackToken))
-        .send({
-          outcome: 'succeeded',
-          error: `signed with ${signingSecret}`,
-          output: { path: call.path, headers: call.headers },
-        })
-        .expect(200);
-    };
+    const reportEcho = async (call: ReceivedCall, signingSecret: string) =>
+      lateResult(app.http, call.json.callback, {
+        outcome: 'succeeded',
+        error: `signed with ${signingSecret}`,
+        output: { path: call.path, headers: call.headers },
+      }).expect(200);
     const sealedSecretsOf = async (stepId: string) =>
       (
         await app.sql(`SELECT call_secrets_sealed FROM recovery_run_steps WHERE run_id = $1 AND step_id = $2`, [
@@ -310,7 +295,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
         ])
       )[0].call_secrets_sealed as string | null;
 
-    const first = await callOf('clear_cache');
+    const first = await callWaitingForResult(runId, 'clear_cache');
     const sealed = await sealedSecretsOf('clear_cache');
     expect(sealed).toMatch(/^v1\./);
     // An admin replaces every secret the call carried while its result is still to come.
@@ -324,7 +309,7 @@ describe('secrets an outbound call carries, echoed back by its receiver', () => 
     await reportEcho(first, firstSigningSecret);
 
     // The next step is called with the new secrets; then the actuator is removed before its result.
-    const second = await callOf('reduce_batch');
+    const second = await callWaitingForResult(runId, 'reduce_batch');
     await app.http.delete('/actuators/ops').set(auth(admin)).expect(204);
     await reportEcho(second, signingSecret);
 

@@ -9,6 +9,7 @@ import { RunJournal } from '../src/self-healing/runs/run.journal.js';
 import type { RunRow } from '../src/self-healing/runs/run.view.js';
 import { connectActuator } from './support/actuators.js';
 import { counterValue } from './support/metrics.js';
+import { lateResult } from './support/runs.js';
 import { openSse } from './support/sse.js';
 import { ADMIN_KEY, ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { answerHealthy, startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
@@ -331,11 +332,7 @@ describe('recovery runs', () => {
     }, 'the retry to be scheduled');
     const call = receiver.calls.find((c) => c.json?.runId === started.id)!;
     // The actuator did the work after all and says so before the retry is due.
-    await app.http
-      .post(call.json.callback.path)
-      .set(auth(call.json.callback.token))
-      .send({ outcome: 'succeeded', output: { cleared: true } })
-      .expect(200);
+    await lateResult(app.http, call.json.callback, { outcome: 'succeeded', output: { cleared: true } }).expect(200);
     const run = await finished(started.id);
     expect(run.status).toBe('succeeded');
     expect(actions(receiver.calls, run.id).filter((a) => a === 'clear_cache')).toHaveLength(1);

@@ -8,7 +8,7 @@ import { RunEngine } from '../src/self-healing/runs/engine/run-engine.js';
 import { RunsRepository } from '../src/self-healing/runs/runs.repository.js';
 import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
-import { approvedRun, finishedRun, manualMemoryCleanup, oomIncident } from './support/runs.js';
+import { approvedRun, finishedRun, lateResult, manualMemoryCleanup, oomIncident } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 import { answerHealthy, startWebhookReceiver } from './support/webhook-receiver.js';
@@ -500,11 +500,7 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
       await next.app.get(RunEngine).beforeApplicationShutdown(); // X's call never made
       // Pending, but started: its first call was made, and its late result is taken.
       expect(await step()).toEqual({ status: 'pending', started: true });
-      await next.http
-        .post(callback.path)
-        .set({ Authorization: `Bearer ${callback.token}` })
-        .send({ outcome: 'succeeded' })
-        .expect(200);
+      await lateResult(next.http, callback, { outcome: 'succeeded' }).expect(200);
       expect((await step()).status).toBe('succeeded');
     } finally {
       await stopAll();
@@ -529,11 +525,7 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
         )[0];
       expect(await step()).toEqual({ status: 'pending', attempts: 0 });
       // The actuator did the work, and says so on the callback the cut-off call carried.
-      await app.http
-        .post(callback.path)
-        .set({ Authorization: `Bearer ${callback.token}` })
-        .send({ outcome: 'succeeded' })
-        .expect(200);
+      await lateResult(app.http, callback, { outcome: 'succeeded' }).expect(200);
       expect((await step()).status).toBe('succeeded');
     } finally {
       await app.stop();

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { WAITING_WORK_SQL } from '../src/self-healing/waiting/waiting-work.read-model.js';
 import { connectActuator } from './support/actuators.js';
 import { playbookCatalogWith } from './support/playbooks.js';
+import { lateResult } from './support/runs.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type Answer } from './support/webhook-receiver.js';
 
@@ -213,10 +214,10 @@ describe('pause, retry, skip and roll back a run', () => {
       await eventually(async () => held.res, 'the retried call to reach the actuator');
 
       // The first call's result comes in late, with the first call's token: it is for an earlier call.
-      const late = await app.http
-        .post(first.json.callback.path)
-        .set(auth(first.json.callback.token))
-        .send({ outcome: 'failed', error: 'factor 0.5 starves the consumers' });
+      const late = await lateResult(app.http, first.json.callback, {
+        outcome: 'failed',
+        error: 'factor 0.5 starves the consumers',
+      });
       expect(late.status).toBe(409);
       expect(late.body.message).toContain('earlier call');
       expect((await get(`/runs/${run.id}`)).steps.find((s: any) => s.id === 'reduce_batch')).toMatchObject({

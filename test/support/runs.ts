@@ -5,6 +5,13 @@ import { eventually } from './test-app.js';
 type Http = TestApp['http'];
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 
+/**
+ * An actuator's late result (`POST /runs/:id/steps/:stepId/result`), reported as its call's payload
+ * says: to the callback's path, with the callback's token. Answers the request, to `.expect()` on.
+ */
+export const lateResult = (http: Http, callback: { path: string; token: string }, body: Record<string, unknown>) =>
+  http.post(callback.path).set(auth(callback.token)).send(body);
+
 /** An OutOfMemoryError incident on agent-`n` (memory_cleanup's pattern): `n` keeps each one its own agent. */
 export const oomIncident = (n: string | number) => ({
   errorType: 'OutOfMemoryError',
