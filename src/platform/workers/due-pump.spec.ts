@@ -69,13 +69,13 @@ describe('DuePump', () => {
     for (const wakeAfterEachItem of [undefined, false]) {
       const items = new Items();
       items.due = ['a'];
-      const { pump, wakeups } = startPump(items, { wakeAfterEachItem });
+      const { pump } = startPump(items, { wakeAfterEachItem });
       await jest.advanceTimersByTimeAsync(0);
       expect(items.claims).toBe(1); // at start: 'a', fewer than the 4 free slots
       items.finish.get('a')!();
       await jest.advanceTimersByTimeAsync(0);
       expect(items.claims).toBe(wakeAfterEachItem === false ? 1 : 2);
-      await pump.stop(wakeups);
+      await pump.stop();
     }
   });
 
@@ -84,8 +84,8 @@ describe('DuePump', () => {
     items.due = ['a'];
     const { pump, wakeups } = startPump(items);
     await jest.advanceTimersByTimeAsync(0);
-    const first = pump.stop(wakeups);
-    expect(pump.stop(wakeups)).toBe(first);
+    const first = pump.stop();
+    expect(pump.stop()).toBe(first);
     await jest.advanceTimersByTimeAsync(0);
     expect(wakeups.othersWoken).toBe(0); // 'a' is still being worked on
     items.finish.get('a')!();
@@ -110,7 +110,7 @@ describe('DuePump', () => {
     const leased = pump.expectAdoption(); // a transaction storing 'late' took its lease
     const rolledBack = pump.expectAdoption(); // and another one's will roll back
     let stopped = false;
-    const stop = pump.stop(wakeups).then(() => (stopped = true));
+    const stop = pump.stop().then(() => (stopped = true));
     items.finish.get('a')!();
     await jest.advanceTimersByTimeAsync(0);
     expect(stopped).toBe(false); // the two transactions have not ended
@@ -132,7 +132,7 @@ describe('DuePump', () => {
     const waker = new AsyncLocalStorage<string>();
     const seen: Array<string | undefined> = [];
     const items = new Items();
-    const { pump, wakeups } = startPump(items);
+    const { pump } = startPump(items);
     await jest.advanceTimersByTimeAsync(0); // the claim at start: nothing due
     const claim = items.claim.bind(items);
     const work = items.work.bind(items);
@@ -143,13 +143,13 @@ describe('DuePump', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(seen).toEqual([undefined, undefined]); // the claim, and the work on 'a'
     items.finish.get('a')!();
-    await pump.stop(wakeups);
+    await pump.stop();
   });
 
   it('is caught up only once a claim came back with fewer items than it asked for: a full one may have left more due', async () => {
     const items = new Items();
     items.due = ['a', 'b', 'c', 'd', 'e'];
-    const { pump, wakeups } = startPump(items, { concurrency: 4 });
+    const { pump } = startPump(items, { concurrency: 4 });
     expect(pump.caughtUp).toBe(false); // not claimed yet
     await jest.advanceTimersByTimeAsync(0);
     expect(items.claims).toBe(1); // 'a'-'d', as many as it asked for
@@ -160,13 +160,13 @@ describe('DuePump', () => {
     expect(items.due).toEqual([]); // 'e' claimed, and a claim since found nothing more
     expect(pump.caughtUp).toBe(true);
     for (const item of ['c', 'd', 'e']) items.finish.get(item)!();
-    await pump.stop(wakeups);
+    await pump.stop();
     expect(pump.caughtUp).toBe(false);
   });
 
   it("claims on another replica's NOTIFY, not on its own (its own worker was woken at once)", async () => {
     const items = new Items();
-    const { pump, wakeups, notify } = startPump(items);
+    const { pump, notify } = startPump(items);
     await jest.advanceTimersByTimeAsync(0);
     expect(items.claims).toBe(1);
     notify('this-replica');
@@ -178,13 +178,13 @@ describe('DuePump', () => {
     notify(''); // an older replica's wake-up, without its origin
     await jest.advanceTimersByTimeAsync(0);
     expect(items.claims).toBe(3);
-    await pump.stop(wakeups);
+    await pump.stop();
   });
 
   it('a claim that filled every slot is followed up when an item is done, whatever the source', async () => {
     const items = new Items();
     items.due = ['a', 'b', 'c'];
-    const { pump, wakeups } = startPump(items, { concurrency: 2, wakeAfterEachItem: false });
+    const { pump } = startPump(items, { concurrency: 2, wakeAfterEachItem: false });
     await jest.advanceTimersByTimeAsync(0);
     expect(items.claims).toBe(1);
     items.finish.get('a')!();
@@ -192,7 +192,7 @@ describe('DuePump', () => {
     expect(items.claims).toBe(2); // 'c', in the freed slot
     items.finish.get('b')!();
     items.finish.get('c')!();
-    await pump.stop(wakeups);
+    await pump.stop();
   });
 
   it('wakes at a time it was told, keeps the earliest, and leaves times past the poll to the poll', async () => {
@@ -229,6 +229,6 @@ describe('DuePump', () => {
     wakeups.wakeLocalAt!(Date.now() - 1); // already due: at once
     await jest.advanceTimersByTimeAsync(0);
     expect(items.claims).toBe(5);
-    await pump.stop(wakeups);
+    await pump.stop();
   });
 });

@@ -91,16 +91,19 @@ export class DuePump<T> {
   /**
    * Stops claiming, once (asked again, the same stop); a claim in progress settles and work in flight
    * finishes (bounded by its own timeouts). What was handed back meanwhile is due at once: then the
-   * other replicas' workers are woken for it (NOTIFY), not left to their next poll.
+   * other replicas' workers are woken for it (NOTIFY), not left to their next poll. A pump never
+   * started (an HTTP-only replica's) holds nothing and wakes nobody.
    */
-  stop(wakeups: Wakeups): Promise<void> {
-    return (this.stopDone ??= this.stopOnce(wakeups));
+  stop(): Promise<void> {
+    return (this.stopDone ??= this.stopOnce());
   }
 
-  private async stopOnce(wakeups: Wakeups): Promise<void> {
+  private async stopOnce(): Promise<void> {
     this.stopped = true;
-    wakeups.wakeLocal = null;
-    wakeups.wakeLocalAt = null;
+    if (this.wakeups) {
+      this.wakeups.wakeLocal = null;
+      this.wakeups.wakeLocalAt = null;
+    }
     if (this.poll) clearInterval(this.poll);
     if (this.sleeper) clearTimeout(this.sleeper);
     this.sleeper = null;
@@ -110,7 +113,7 @@ export class DuePump<T> {
     // handed back: each of these may end in another (a commit after the stop is a give-back).
     while (this.inFlight.size + this.leasedToCome.size + this.givingBack.size > 0)
       await Promise.allSettled([...this.inFlight, ...this.leasedToCome, ...this.givingBack]);
-    wakeups.afterCommit();
+    this.wakeups?.afterCommit();
   }
 
   get stopping(): boolean {

@@ -86,7 +86,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
 
   /** Claims nothing more from the moment the app begins to stop, as the run engine (whose module stops first). */
   onModuleDestroy(): void {
-    this.pump.stop(this.wakeups).catch(() => undefined); // awaited, and any failure seen, in beforeApplicationShutdown
+    this.pump.stop().catch(() => undefined); // awaited, and any failure seen, in beforeApplicationShutdown
   }
 
   /**
@@ -94,7 +94,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
    * off and given back, as is what a claim still under way gets (giveBack).
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.cutOff.until(this.pump.stop(this.wakeups), this.egress.stopDeadline(this.config.shutdownTimeoutMs));
+    await this.cutOff.until(this.pump.stop(), this.egress.stopDeadline(this.config.shutdownTimeoutMs));
   }
 
   private async claim(limit: number): Promise<ClaimedDelivery[]> {

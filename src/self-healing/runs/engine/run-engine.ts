@@ -146,7 +146,7 @@ export class RunEngine implements OnApplicationBootstrap, OnModuleDestroy, Befor
 
   /** The pump's stop (once, however often asked); calls waiting for a slot are not made, naps end. */
   private stopClaiming(): Promise<void> {
-    const stopped = this.pump.stop(this.wakeups);
+    const stopped = this.pump.stop();
     this.slots.close();
     for (const wake of [...this.napping]) wake(); // a napping run is handed back (work)
     return stopped;
