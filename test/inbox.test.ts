@@ -132,13 +132,25 @@ describe('inbox', () => {
     await app.http.patch(`/recoveries/${first.recovery.id}`).set(auth(operator)).send({ expiresAt }).expect(200);
     expect((await find(id))?.deadline).toBe(expiresAt);
 
-    const second = await report('GizmoJam', 'gizmo 2 jammed in the feeder');
+    // A group's priority is the highest severity of its open incidents.
+    const second = await report('GizmoJam', 'gizmo 2 jammed in the feeder', { severity: 'high' });
     expect(second.recovery.patternId).toBe(first.recovery.patternId);
     await eventually(async () => (await find(id))?.title.startsWith('Review 2 recoveries'), 'the group to count two');
+    expect((await find(id))?.priority).toBe('high');
+    const third = await report('GizmoJam', 'gizmo 3 jammed in the feeder', { severity: 'low' });
+    await eventually(async () => (await find(id))?.title.startsWith('Review 3 recoveries'), 'the group to count three');
+    expect((await find(id))?.priority).toBe('high');
+    // The high one resolved, its recovery no longer waits, and the group is as urgent as the rest.
+    await app.http.post(`/incidents/${second.incidentId}/resolve`).set(auth(operator)).send({}).expect(200);
+    await eventually(async () => (await find(id))?.title.startsWith('Review 2 recoveries'), 'the group to count two');
+    expect((await find(id))?.priority).toBe('medium');
+    await app.http.post(`/recoveries/${third.recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
 
     await app.http.post(`/recoveries/${first.recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
-    await eventually(async () => (await find(id))?.title.startsWith('Review 1 recovery'), 'the group to count one');
-    await app.http.post(`/recoveries/${second.recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
+    await leaves(id);
+    const fourth = await report('GizmoJam', 'gizmo 4 jammed in the feeder', { severity: 'critical' });
+    await eventually(async () => (await find(id))?.priority === 'critical', 'the group to wait, critical');
+    await app.http.post(`/recoveries/${fourth.recovery.id}/reject`).set(auth(operator)).send({}).expect(200);
     await leaves(id);
   });
 
@@ -197,13 +209,18 @@ describe('inbox', () => {
       .expect(200);
     const allowed = await report('HeapExhausted', 'heap of cache node 2 exhausted', { agentId: 'cache-2' });
     expect(allowed.recovery.status).toBe('applied');
-    const held = await report('HeapExhausted', 'heap of cache node 3 exhausted', { agentId: 'cache-3' });
+    const held = await report('HeapExhausted', 'heap of cache node 3 exhausted', {
+      agentId: 'cache-3',
+      severity: 'critical',
+    });
     expect(held.recovery.status).toBe('pending_review');
 
     const item = await appears(`guardrail_hold:${held.recovery.id}`);
     expect(item).toMatchObject({
       kind: 'guardrail_hold',
       subject: { type: 'recovery', id: held.recovery.id },
+      // Its incident's severity.
+      priority: 'critical',
       link: `/console/recoveries/${held.recovery.id}`,
     });
     expect(item.title).toContain('runs_per_hour');

@@ -982,6 +982,32 @@ describe('notifications', () => {
     await app.http.delete('/notifications/rules/refills').set(auth(admin)).expect(204);
   });
 
+  it('tells a rule with minSeverity high of reviews of high and critical incidents only (review.waiting)', async () => {
+    await app.http
+      .put('/notifications/rules/urgent-reviews')
+      .set(auth(admin))
+      .send({ channel: 'hook', events: ['review.waiting'], minSeverity: 'high', afterMs: 0, repeatIntervalMs: 0 })
+      .expect(201);
+    const incident = async (errorType: string, severity: string) => {
+      const res = await app.http
+        .post('/incidents')
+        .set(auth(operator))
+        .send({ errorType, severity, message: `latch ${++seq} stuck`, agentId: 'agent-u' })
+        .expect(201);
+      return eventually(async () => (await get(`/recoveries?incidentId=${res.body.id}`)).items[0], 'a recovery');
+    };
+    const calm = await incident('LatchStuck', 'medium');
+    const urgent = await incident('HatchStuck', 'critical');
+    const ofRule = async () => deliveries('&rule=urgent-reviews');
+    await eventually(async () => (await ofRule()).length === 1, 'the critical review told');
+    // A sweep after both waited has seen the medium one too, and not told of it.
+    await app.app.get(ReviewWaitingSweeper).sweep();
+    const told = await ofRule();
+    expect(told.map((d) => [d.subject.id, d.severity])).toEqual([[urgent.patternId, 'critical']]);
+    expect(calm.patternId).not.toBe(urgent.patternId);
+    await app.http.delete('/notifications/rules/urgent-reviews').set(auth(admin)).expect(204);
+  });
+
   describe('review.waiting in a guardrail storm (more held recoveries than a page of the inbox)', () => {
     /** `count` recoveries a guardrail held, the i-th suggested `ago(i)` ago (an SQL interval of `i`); their ids. */
     const held = async (tenantId: string, count: number, ago: string) =>

@@ -5,6 +5,7 @@ import { FindResolvedIncidentsHandler } from './find-resolved/find-resolved-inci
 import { FindUnresolvedIncidentByFingerprintHandler } from './find-unresolved-incident-by-fingerprint/find-unresolved-incident-by-fingerprint.handler.js';
 import { GetIncidentHandler } from './get-incident/get-incident.handler.js';
 import { GetIncidentSeriesHandler } from './get-incident-series/get-incident-series.handler.js';
+import { GetIncidentStatesHandler } from './get-incident-states/get-incident-states.handler.js';
 import { GetIncidentSummariesHandler } from './get-incident-summaries/get-incident-summaries.handler.js';
 import { GetResolutionStatsHandler } from './get-resolution-stats/get-resolution-stats.handler.js';
 import { IncidentStatsReadModel } from './incident-stats.read-model.js';
@@ -59,6 +60,7 @@ import { TimelineController } from './timeline/timeline.controller.js';
     FindUnresolvedIncidentByFingerprintHandler,
     FindRecentAlertResolutionsHandler,
     FindResolvedIncidentsHandler,
+    GetIncidentStatesHandler,
     FindRecurrenceHandler,
   ],
 })

@@ -3,6 +3,7 @@ import { newestFirst } from '../platform/database/newest-first.js';
 import { columnsOf, TransactionHost, type Statement } from '../platform/database/transaction-host.js';
 import type { Cursor } from '../platform/http/cursor.js';
 import type { AlertResolution } from './find-recent-alert-resolutions/find-recent-alert-resolutions.query.js';
+import type { IncidentState } from './get-incident-states/get-incident-states.query.js';
 import type { IncidentSource, IncidentStatus } from './incident.view.js';
 import type { FindRecurrenceProps, RecurrenceEvidence } from './recurrence/find-recurrence.query.js';
 
@@ -352,15 +353,19 @@ export class IncidentsRepository {
   }
 
   /**
-   * The resolved ones among `ids`. `hold`: every one of them is locked FOR UPDATE, as `lock` does, so
-   * a resolution waits for the caller (not FOR SHARE: two holders could both try to raise it).
+   * Status and severity of the tenant's incidents among `ids`. `hold`: every one of them is locked
+   * FOR UPDATE, as `lock` does, so a resolution waits for the caller (not FOR SHARE: two holders
+   * could both try to raise it).
    */
-  async resolvedAmong(tenantId: string, ids: string[], hold = false): Promise<string[]> {
-    // Held, every one is locked (the open ones too), so the status is filtered here.
-    const rows = await this.tx.query<{ id: string; status: string }>(
-      `SELECT id, status FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[])${hold ? ' ORDER BY id FOR UPDATE' : ''}`,
+  statesAmong(tenantId: string, ids: string[], hold = false): Promise<IncidentState[]> {
+    return this.tx.query<IncidentState>(
+      `SELECT id, status, severity FROM incidents WHERE tenant_id = $1 AND id = ANY($2::uuid[])${hold ? ' ORDER BY id FOR UPDATE' : ''}`,
       [tenantId, ids],
     );
-    return rows.filter((r) => r.status === 'resolved').map((r) => r.id);
+  }
+
+  /** The resolved ones among `ids` (`hold` as in statesAmong: held, the open ones are locked too). */
+  async resolvedAmong(tenantId: string, ids: string[], hold = false): Promise<string[]> {
+    return (await this.statesAmong(tenantId, ids, hold)).filter((r) => r.status === 'resolved').map((r) => r.id);
   }
 }

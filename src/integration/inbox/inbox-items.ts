@@ -39,6 +39,7 @@ export function fromWaitingWork(w: WaitingWorkView): WaitingItem {
         kind: 'review',
         title: cut(`Review ${plural(w.count, 'recovery', 'recoveries')} for ${w.detail}: ${w.text}`),
         subject: w.subject,
+        // Its open incidents' highest (withIncidentPriority); medium until they are read.
         priority: 'medium',
         link: `/console/patterns/${w.subject.id}`,
       };
@@ -86,6 +87,20 @@ export function fromWaitingWork(w: WaitingWorkView): WaitingItem {
         link: `/console/work-orders/${w.subject.id}`,
       };
   }
+}
+
+/**
+ * A review's, or a held recovery's, priority: the highest severity of its open incidents
+ * (`openSeverities`: an open incident's id → its severity), medium when none is known. The rest
+ * keep the priority their pillar gave them (a run's incident as it was when the run started, a
+ * work order's own priority).
+ */
+export function withIncidentPriority(item: WaitingItem, openSeverities: ReadonlyMap<string, string>): WaitingItem {
+  const ranked = item.kind === 'review' || (item.kind === 'guardrail_hold' && item.subject.type === 'recovery');
+  if (!ranked) return item;
+  const severities = item.incidentIds.flatMap((id) => openSeverities.get(id) ?? []).map(asSeverity);
+  if (severities.length === 0) return { ...item, priority: 'medium' };
+  return { ...item, priority: severities.reduce((highest, s) => atLeast(s, highest)) };
 }
 
 export function fromDraftPolicy(p: PolicyView): WaitingItem {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { isUUID } from 'class-validator';
 import { ListDraftPolicies } from '../../governance/policies/list-draft-policies/list-draft-policies.query.js';
-import { FindResolvedIncidents } from '../../incidents/find-resolved/find-resolved-incidents.query.js';
+import { GetIncidentStates } from '../../incidents/get-incident-states/get-incident-states.query.js';
 import { ListArmedEscalations } from '../../intake/signals/list-armed-escalations/list-armed-escalations.query.js';
 import { inOneSnapshot } from '../../platform/database/one-snapshot.js';
 import { TransactionHost } from '../../platform/database/transaction-host.js';
@@ -13,7 +13,13 @@ import {
   type WaitingWorkKind,
 } from '../../self-healing/waiting/waiting-work.view.js';
 import { INBOX_KINDS, kindOfItemId, type InboxKind } from './inbox-item.view.js';
-import { fromDraftPolicy, fromEscalation, fromWaitingWork, type WaitingItem } from './inbox-items.js';
+import {
+  fromDraftPolicy,
+  fromEscalation,
+  fromWaitingWork,
+  withIncidentPriority,
+  type WaitingItem,
+} from './inbox-items.js';
 
 /** Each kind's newest this many are read (the inbox counts the rest without listing them); or a page of its longest waiting. */
 export const LIMIT_PER_KIND = 500;
@@ -162,15 +168,18 @@ export class WaitingItems {
   /**
    * Drops what waits only on incidents resolved since (a step waiting for its operator still waits):
    * what is listed between a resolution's commit and its pillars' handling of `IncidentResolved`
-   * (the pillars' counts, of the unlisted too, leave it out once handled).
+   * (the pillars' counts, of the unlisted too, leave it out once handled). And gives a review or a
+   * held recovery the highest severity of its open incidents as its priority: self-healing keeps
+   * none of its own for them.
    */
   private async stillWaiting(tenantId: string, listed: WaitingItem[]): Promise<WaitingItem[]> {
     const about = [...new Set(listed.filter((i) => i.kind !== 'operator_step').flatMap((i) => i.incidentIds))];
-    const resolved = new Set(
-      about.length > 0 ? await this.queries.execute(new FindResolvedIncidents({ tenantId, incidentIds: about })) : [],
-    );
+    const states =
+      about.length > 0 ? await this.queries.execute(new GetIncidentStates({ tenantId, incidentIds: about })) : [];
+    const open = new Map(states.filter((s) => s.status !== 'resolved').map((s) => [s.id, s.severity]));
+    const resolved = new Set(states.filter((s) => s.status === 'resolved').map((s) => s.id));
     const waits = (i: WaitingItem) =>
       i.kind === 'operator_step' || i.incidentIds.length === 0 || !i.incidentIds.every((id) => resolved.has(id));
-    return listed.filter(waits);
+    return listed.filter(waits).map((i) => withIncidentPriority(i, open));
   }
 }
