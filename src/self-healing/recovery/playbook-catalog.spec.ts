@@ -142,6 +142,27 @@ describe('catalog validation', () => {
     ],
     ['name', validPlaybook({ id: 'x', name: '' }), /playbook "x".*"name"/],
     ['id', validPlaybook({ id: 42 }), /playbook at index 1.*"id"/],
+    // A misspelt field would be dropped, and its default used: refused, at every level.
+    [
+      'playbook field (onfailure)',
+      validPlaybook({ id: 'x', onfailure: 'rollback' }),
+      /playbook "x".*field "onfailure" is not a field of a playbook \(its fields: id, name, .*onFailure\)/,
+    ],
+    [
+      'step field (timeout)',
+      validPlaybook({ id: 'x', steps: [{ id: 'a', kind: 'manual', instruction: 'do it', timeout: 600000 }] }),
+      /playbook "x".*field "steps\[0\]\.timeout" is not a field of a step/,
+    ],
+    [
+      'match field',
+      validPlaybook({ id: 'x', match: { errorTypes: [], keywords: [], errorType: ['Oops'] } }),
+      /playbook "x".*field "match\.errorType" is not a field of match/,
+    ],
+    [
+      'policy field',
+      validPlaybook({ id: 'x', policy: { category: 'custom', action: 'warn', severity: 'high' } }),
+      /playbook "x".*field "policy\.severity" is not a field of policy/,
+    ],
   ])('rejects a bad %s', (_field, bad, message) => {
     expect(() => parsePlaybookCatalog({ playbooks: [validPlaybook(), bad] })).toThrow(message);
   });
@@ -154,6 +175,9 @@ describe('catalog validation', () => {
       /fallbackPlaybookId/,
     );
     expect(() => parsePlaybookCatalog({ playbooks: [] })).toThrow(/"playbooks" must be a non-empty array/);
+    expect(() => parsePlaybookCatalog({ fallbackPlaybook: 'investigate', playbooks: [validPlaybook()] })).toThrow(
+      /field "fallbackPlaybook" is not a field of the catalog/,
+    );
     expect(() => loadPlaybookCatalog(write('broken.json', '{ "playbooks": ['))).toThrow(
       /broken\.json is not valid JSON/,
     );

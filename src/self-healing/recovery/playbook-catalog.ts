@@ -8,7 +8,7 @@ import {
   type PolicyAction,
   type PolicyCategory,
 } from '../../governance/policies/policy.view.js';
-import { validateStepList, type PlaybookStep } from './playbook-steps.js';
+import { onlyFields, validateStepList, type PlaybookStep } from './playbook-steps.js';
 
 export interface PlaybookMatch {
   /** Error types this playbook is made for; compared case- and punctuation-insensitively. */
@@ -219,6 +219,9 @@ export function loadPlaybookCatalog(path: string = defaultPlaybookCatalogPath())
 /** Validates already-parsed catalog JSON: `{ fallbackPlaybookId?, playbooks: [...] }`. */
 export function parsePlaybookCatalog(data: unknown): PlaybookCatalog {
   if (!isObject(data)) throw new Error('the catalog must be a JSON object');
+  onlyFields(data, ['version', 'fallbackPlaybookId', 'playbooks'], '', 'the catalog', (field, rule) => {
+    throw new Error(`field "${field}" ${rule}`);
+  });
   if (!Array.isArray(data.playbooks) || data.playbooks.length === 0) {
     throw new Error('field "playbooks" must be a non-empty array');
   }
@@ -240,6 +243,21 @@ export function parsePlaybookCatalog(data: unknown): PlaybookCatalog {
   return new PlaybookCatalog(playbooks, fallbackId);
 }
 
+const PLAYBOOK_FIELDS = [
+  'id',
+  'name',
+  'description',
+  'defaultParams',
+  'steps',
+  'verify',
+  'rollback',
+  'match',
+  'policy',
+  'baseConfidence',
+  'awaitResolution',
+  'onFailure',
+];
+
 function validatePlaybook(raw: unknown, index: number): Playbook {
   const id = isObject(raw) && typeof raw.id === 'string' ? raw.id : undefined;
   const where = id ? `playbook "${id}" (index ${index})` : `playbook at index ${index}`;
@@ -248,6 +266,7 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
   };
   if (!isObject(raw)) throw new Error(`${where}: must be an object`);
 
+  onlyFields(raw, PLAYBOOK_FIELDS, '', 'a playbook', fail);
   if (!id || !/^[a-z][a-z0-9_]*$/.test(id)) fail('id', 'must be a snake_case string');
   const name = nonEmptyString(raw.name) ?? fail('name', 'must be a non-empty string');
   const description = nonEmptyString(raw.description) ?? fail('description', 'must be a non-empty string');
@@ -262,12 +281,14 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
   const match = raw.match;
   if (!isObject(match)) fail('match', 'must be an object with errorTypes and keywords');
   const m = match as Record<string, unknown>;
+  onlyFields(m, ['errorTypes', 'keywords'], 'match', 'match', fail);
   if (!isStringArray(m.errorTypes)) fail('match.errorTypes', 'must be an array of non-empty strings');
   if (!isStringArray(m.keywords)) fail('match.keywords', 'must be an array of non-empty strings');
 
   const policy = raw.policy;
   if (!isObject(policy)) fail('policy', 'must be an object with category and action');
   const pol = policy as Record<string, unknown>;
+  onlyFields(pol, ['category', 'action'], 'policy', 'policy', fail);
   if (!(POLICY_CATEGORIES as readonly unknown[]).includes(pol.category)) {
     fail('policy.category', `must be one of ${POLICY_CATEGORIES.join(', ')}`);
   }

@@ -57,6 +57,37 @@ export type StepList = 'steps' | 'verify' | 'rollback';
 
 const PARAM_REF = /^\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}$/;
 
+/** Every field a step may have, a canary's included. */
+const STEP_FIELDS = [
+  'id',
+  'kind',
+  'instruction',
+  'actuator',
+  'params',
+  'durationMs',
+  'condition',
+  'when',
+  'timeoutMs',
+  'attempts',
+  ...CANARY_FIELDS,
+] as const;
+
+/**
+ * Refuses a field of `o` not among `fields`: a misspelt one (`timeout`, `onfailure`) would
+ * otherwise be dropped, and the step or playbook run on a default its author did not write.
+ */
+export function onlyFields(
+  o: Record<string, unknown>,
+  fields: readonly string[],
+  at: string,
+  what: string,
+  fail: (field: string, rule: string) => never,
+): void {
+  const unknown = Object.keys(o).find((k) => !fields.includes(k));
+  if (unknown !== undefined)
+    fail(at ? `${at}.${unknown}` : unknown, `is not a field of ${what} (its fields: ${fields.join(', ')})`);
+}
+
 /**
  * Validates one list of a playbook. `fail(field, rule)` throws with the playbook named;
  * `paramNames` are the playbook's default parameters, the only ones a step may reference.
@@ -85,6 +116,7 @@ function validateStep(
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     fail(at, 'must be an object with id, kind and instruction');
   const s = raw as Record<string, unknown>;
+  onlyFields(s, STEP_FIELDS, at, 'a step', fail);
   if (typeof s.id !== 'string' || !/^[a-z][a-z0-9_]{0,62}$/.test(s.id)) fail(`${at}.id`, 'must be a snake_case string');
   const id = s.id as string;
   if (seenIds.has(id)) fail(`${at}.id`, `"${id}" is used twice in this playbook`);
