@@ -86,6 +86,21 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
     expect(await app.sql(`SELECT count(*)::int AS n FROM incidents WHERE message LIKE 'a%b'`)).toEqual([{ n: 0 }]);
   });
 
+  it('rejects a number too large for JSON (1e400 parses as Infinity) with 400 naming the field, storing nothing', async () => {
+    const huge = await app.http
+      .post('/incidents')
+      .set(bearer(admin))
+      .set('content-type', 'application/json')
+      .send('{"errorType":"HugeNumber","message":"a number past the doubles","context":{"reading":{"n":1e400}}}');
+    expect(huge.status).toBe(400);
+    expect(huge.body.fields).toEqual([
+      { field: 'context.reading.n', errors: ['context.reading.n must be a finite number (it is too large for JSON)'] },
+    ]);
+    expect(await app.sql(`SELECT count(*)::int AS n FROM incidents WHERE error_type = 'HugeNumber'`)).toEqual([
+      { n: 0 },
+    ]);
+  });
+
   it('rejects bodies carrying __proto__ or constructor keys instead of dropping them', async () => {
     const proto = await app.http
       .post('/guard/killswitch')

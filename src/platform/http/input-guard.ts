@@ -25,8 +25,8 @@ const join = (parent: string, key: string | number) => (parent ? `${parent}.${ke
 
 /**
  * The first problem of a parsed JSON value (or a query object), found without recursion so no
- * nesting can overflow the stack: too deep, too many entries, a forbidden key, or a string
- * with a NUL or a lone surrogate. Runs before class-transformer, which recurses.
+ * nesting can overflow the stack: too deep, too many entries, a forbidden key, a string with a
+ * NUL or a lone surrogate, or a number too large to be one. Runs before class-transformer, which recurses.
  */
 export function inputProblem(value: unknown, root = ''): InputProblem | null {
   const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: root, depth: 0 }];
@@ -37,6 +37,9 @@ export function inputProblem(value: unknown, root = ''): InputProblem | null {
       if (p) return { field: path || 'body', error: p };
       continue;
     }
+    // JSON.parse reads 1e400 as Infinity, which JSON cannot hold: stored, it would become null unsaid.
+    if (typeof v === 'number' && !Number.isFinite(v))
+      return { field: path || 'body', error: 'must be a finite number (it is too large for JSON)' };
     if (typeof v !== 'object' || v === null) continue;
     if (depth >= MAX_BODY_DEPTH)
       return { field: path || 'body', error: `is nested deeper than ${MAX_BODY_DEPTH} levels` };
