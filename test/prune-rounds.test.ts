@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { SignalsPruner } from '../src/intake/signals/prune-signals/signals.pruner.js';
 import { runMigrations } from '../src/platform/database/migrate.js';
 import { OutboxPruner } from '../src/platform/outbox/outbox.pruner.js';
 import { RunHistoryPruner } from '../src/self-healing/runs/prune-history/run-history.pruner.js';
@@ -151,5 +152,47 @@ describe('prune rounds', () => {
     expect(deleted.every((n) => n === BATCH || n === BATCH + 1000)).toBe(true);
     expect(deleted).toContain(BATCH);
     expect((await deliveries()) + (await transitions(old))).toBe(1000 * deleted.filter((n) => n === BATCH).length);
+  });
+
+  it('prunes metric samples and symptoms past each tenant’s retentionDays, whether or not the tenant still sends', async () => {
+    /** `n` samples (or symptoms) of `tenantId` taken `daysAgo`. */
+    const samples = (tenantId: string, n: number, daysAgo: number) =>
+      sql.query(
+        `INSERT INTO signal_samples (id, tenant_id, metric, value, at)
+         SELECT gen_random_uuid(), $1, 'latency_ms', i, now() - make_interval(days => $3, secs => i)
+           FROM generate_series(1, $2) i`,
+        [tenantId, n, daysAgo],
+      );
+    const symptoms = (tenantId: string, n: number, daysAgo: number) =>
+      sql.query(
+        `INSERT INTO signal_symptoms (id, tenant_id, metric, severity, value, baseline, mad, baseline_samples, at)
+         SELECT gen_random_uuid(), $1, 'latency_ms', 'warning', 900, 100, 10, 30, now() - make_interval(days => $3, secs => i)
+           FROM generate_series(1, $2) i`,
+        [tenantId, n, daysAgo],
+      );
+    const left = (table: string, tenantId: string, olderThanDays: number) =>
+      count(`SELECT 1 FROM ${table} WHERE tenant_id = $1 AND at < now() - make_interval(days => $2)`, [
+        tenantId,
+        olderThanDays,
+      ]);
+    // 'quiet' keeps the default 30 days; 'keeper' keeps 90 (as PUT /signals/settings stores it).
+    await sql.query(`INSERT INTO intake_settings (tenant_id, settings) VALUES ('keeper', '{"retentionDays": 90}')`);
+    await samples('quiet', BATCH + 100, 40); // more than a batch: the round goes on until none is left
+    await samples('quiet', 7, 10);
+    await symptoms('quiet', 3, 40);
+    await symptoms('quiet', 2, 10);
+    await samples('keeper', 11, 40);
+    await samples('keeper', 13, 100);
+    await symptoms('keeper', 5, 100);
+
+    app = await startTestApp(NO_ROUND, [], url);
+    expect(await app.app.get(SignalsPruner).pruneAll()).toBe(BATCH + 100 + 3 + 13 + 5);
+
+    expect(await left('signal_samples', 'quiet', 30)).toBe(0);
+    expect(await left('signal_samples', 'quiet', 0)).toBe(7);
+    expect(await left('signal_symptoms', 'quiet', 0)).toBe(2);
+    expect(await left('signal_samples', 'keeper', 0)).toBe(11);
+    expect(await left('signal_symptoms', 'keeper', 0)).toBe(0);
+    expect(errors).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { IntakeSettingsController } from './settings/intake-settings.controller.
 import { IntakeSettingsRepository } from './settings/intake-settings.repository.js';
 import { UpdateIntakeSettingsHandler } from './settings/update-settings/update-intake-settings.handler.js';
 import { ListArmedEscalationsHandler } from './signals/list-armed-escalations/list-armed-escalations.handler.js';
+import { SignalsPruner } from './signals/prune-signals/signals.pruner.js';
 import { RecordSamplesHandler } from './signals/record-samples/record-samples.handler.js';
 import { SettleEscalationsHandler } from './signals/settle-escalations/settle-escalations.handler.js';
 import { SignalsController } from './signals/signals.controller.js';
@@ -30,6 +31,7 @@ import { SignalsRepository } from './signals/signals.repository.js';
     UpdateIntakeSettingsHandler,
     ListArmedEscalationsHandler,
     SettleEscalationsHandler,
+    SignalsPruner,
   ],
 })
 export class IntakeModule {}

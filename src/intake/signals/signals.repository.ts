@@ -190,6 +190,39 @@ export class SignalsRepository {
     );
   }
 
+  /**
+   * Deletes up to `limit` rows of `table` older than their tenant's `retentionDays`
+   * (`defaultDays` for a tenant whose settings have none), across tenants; how many it deleted.
+   * The tenants are found by skipping along the table's index on tenant_id (one probe per tenant,
+   * not a scan), and each tenant's old rows by its own.
+   */
+  async prunePastRetention(
+    table: 'signal_samples' | 'signal_symptoms',
+    defaultDays: number,
+    limit: number,
+  ): Promise<number> {
+    const deleted = await this.tx.query(
+      `WITH RECURSIVE tenants AS (
+         (SELECT tenant_id FROM ${table} ORDER BY tenant_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT x.tenant_id FROM ${table} x WHERE x.tenant_id > t.tenant_id ORDER BY x.tenant_id LIMIT 1)
+           FROM tenants t WHERE t.tenant_id IS NOT NULL)
+       DELETE FROM ${table} WHERE ctid = ANY (ARRAY(
+         SELECT old.ctid FROM tenants t
+           LEFT JOIN intake_settings i ON i.tenant_id = t.tenant_id
+           CROSS JOIN LATERAL (
+             SELECT x.ctid FROM ${table} x
+              WHERE x.tenant_id = t.tenant_id
+                AND x.at < now() - make_interval(days => coalesce((i.settings ->> 'retentionDays')::int, $1))
+              LIMIT $2) old
+          WHERE t.tenant_id IS NOT NULL
+          LIMIT $2))
+       RETURNING 1`,
+      [defaultDays, limit],
+    );
+    return deleted.length;
+  }
+
   /** Deletes samples and symptoms older than `cutoff`; answers how many of each. */
   async pruneBefore(tenantId: string, cutoff: Date): Promise<{ samples: number; symptoms: number }> {
     const samples = await this.tx.query(`DELETE FROM signal_samples WHERE tenant_id = $1 AND at < $2 RETURNING 1`, [
