@@ -305,11 +305,18 @@ describe('guardrails for automatic runs', () => {
       expect((await check({ tenantId, agentId: null }))?.reason).toMatch(/on no agent was created 2 min ago/);
     });
 
-    it('daily_budget: run time of the automatic runs of the last 24 h, active ones up to now', async () => {
+    it('daily_budget: run time of the automatic runs within the last 24 h, active ones up to now', async () => {
       const tenantId = 'budget';
       await configure(tenantId, { dailyAutomaticRunBudgetMs: 3600_000 });
-      await insertRun({ tenantId, createdAt: ago(180), startedAt: ago(170), finishedAt: ago(130) }); // 40 min (from started_at)
-      await insertRun({ tenantId, createdAt: ago(25 * 60), startedAt: ago(25 * 60), finishedAt: ago(15 * 60) }); // created too long ago
+      await insertRun({ tenantId, createdAt: ago(180), startedAt: ago(170), finishedAt: ago(135) }); // 35 min (from started_at)
+      await insertRun({ tenantId, createdAt: ago(27 * 60), startedAt: ago(27 * 60), finishedAt: ago(25 * 60) }); // over before the 24 h
+      // Begun before the 24 h: only its 5 min within them count.
+      await insertRun({
+        tenantId,
+        createdAt: ago(24 * 60 + 10),
+        startedAt: ago(24 * 60 + 10),
+        finishedAt: ago(24 * 60 - 5),
+      });
       await insertRun({ tenantId, createdAt: ago(300), finishedAt: ago(100), automatic: false }); // manual
       await insertRun({ tenantId: 'budget-other', createdAt: ago(300), finishedAt: ago(100) });
       await insertRun({ tenantId, createdAt: ago(15), startedAt: null }); // queued: 15 min from created_at
@@ -320,7 +327,12 @@ describe('guardrails for automatic runs', () => {
         guardrail: 'daily_budget',
         reason: 'guardrail daily_budget: automatic runs of the last 24 h took 1 h (3600000 ms; budget 1 h, 3600000 ms)',
       });
-      expect(await check({ tenantId, now: ago(1) })).toBeNull(); // a minute earlier the active run had used 4 min
+      expect(await check({ tenantId, now: ago(1) })).toBeNull(); // a minute earlier: 35 + 6 + 14 + 4 min
+
+      // A run begun two days ago and still going has spent the whole 24 h.
+      await configure('budget-long', { dailyAutomaticRunBudgetMs: 23 * 3600_000 });
+      await insertRun({ tenantId: 'budget-long', createdAt: ago(48 * 60), startedAt: ago(48 * 60) });
+      expect((await check({ tenantId: 'budget-long' }))?.reason).toMatch(/ took [^(]+ \(86400000 ms; budget /);
     });
 
     it('checks in order: window, runs per hour, one active run, cooldown, daily budget', async () => {

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 
 /** What the guardrails that are set need to know of a tenant's automatic runs at `now`. */
@@ -14,7 +15,7 @@ export interface UsageQuery {
   activeRun: boolean;
   /** The cooldown: the last automatic run of the pattern on the agent within it; null: not asked. */
   cooldownMs: number | null;
-  /** Sum how long the automatic runs of the last 24 hours took. */
+  /** Sum how long automatic runs ran within the last 24 hours (those begun before them too). */
   budgetUsed: boolean;
   /** Count the runs with a canary step of the pattern on the agent created in the last 24 hours. */
   canaryRuns: boolean;
@@ -42,7 +43,10 @@ export interface UsageRow {
 /** The guardrails' reads of the tenant's automatic runs, and of all its canary runs (GuardrailsService). */
 @Injectable()
 export class GuardrailUsageReadModel {
-  constructor(private readonly tx: TransactionHost) {}
+  constructor(
+    private readonly tx: TransactionHost,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /** One statement; a guardrail that is not set costs nothing (the CASE never runs its subquery). */
   async usage(q: UsageQuery): Promise<UsageRow> {
@@ -63,10 +67,16 @@ export class GuardrailUsageReadModel {
             WHERE tenant_id = $1 AND automatic AND pattern_id = $7::uuid AND agent_id IS NOT DISTINCT FROM $5::text
               AND created_at > $2::timestamptz - $8::bigint * interval '1 millisecond' AND created_at <= $2::timestamptz
          ) END AS last_run_at,
+         -- Each run's time within the 24 hours, a run that began before them too (it lasts at most
+         -- RECOVERY_RUN_TIMEOUT_MS, $13, which bounds how far back to look).
          CASE WHEN $9::boolean THEN (
-           SELECT coalesce(sum(greatest(extract(epoch FROM coalesce(finished_at, $2::timestamptz) - coalesce(started_at, created_at)), 0)) * 1000, 0)::bigint
+           SELECT coalesce(sum(greatest(extract(epoch FROM
+                    least(coalesce(finished_at, $2::timestamptz), $2::timestamptz)
+                    - greatest(coalesce(started_at, created_at), $2::timestamptz - interval '24 hours')), 0)) * 1000, 0)::bigint
              FROM recovery_runs
-            WHERE tenant_id = $1 AND automatic AND created_at > $2::timestamptz - interval '24 hours' AND created_at <= $2::timestamptz
+            WHERE tenant_id = $1 AND automatic AND created_at <= $2::timestamptz
+              AND created_at > $2::timestamptz - interval '24 hours' - $13::bigint * interval '1 millisecond'
+              AND (finished_at IS NULL OR finished_at > $2::timestamptz - interval '24 hours')
          ) END AS budget_used_ms,
          CASE WHEN $10::boolean THEN (
            SELECT count(*)::int FROM recovery_runs r
@@ -102,6 +112,7 @@ export class GuardrailUsageReadModel {
         q.canaryRuns,
         q.canaryCooldownMs,
         q.canaryBudgetUsed,
+        this.config.runs.runTimeoutMs,
       ],
     );
     return usage;
