@@ -8,17 +8,27 @@ export type ProgressListener = (status: LoopStatus) => void;
 export type TenantEventListener = (event: string, data: unknown) => void;
 export const TENANT_EVENTS_CHANNEL = 'tenant_events';
 
+/** After a failed read of statuses, the next try this much later. */
+const READ_RETRY_MS = 1000;
+
 /**
  * Fans loop progress out to this replica's SSE clients. Updates arrive by LISTEN/NOTIFY, so a
  * client on any replica sees every update. Statuses are read only when someone here is
  * listening, and updates that arrive together are read together (one query, the latest
  * status of each loop); reads run one at a time, so a client never gets an older status after
- * a newer one.
+ * a newer one. A read that fails is tried again. Notifications sent while the LISTEN connection
+ * was down are lost: then every incident followed here is read again, and tenant streams, whose
+ * news cannot be read again here, are told (`onMissed`: they end, and their clients reconnect and
+ * read what they missed).
  */
 @Injectable()
 export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly openStreams = new Set<() => void>();
   private readonly byIncident = new Map<string, Set<ProgressListener>>();
+  /** The tenant of each incident followed here (what a read after a reconnect checks its trace against). */
+  private readonly incidentTenant = new Map<string, string>();
+  private readonly missed = new Set<() => void>();
+  private retryTimer: NodeJS.Timeout | null = null;
   private readonly byTenant = new Map<string, Set<ProgressListener>>();
   private readonly tenantEvents = new Map<string, Set<TenantEventListener>>();
   /** Loops with news not yet read: incident id → tenant id. */
@@ -33,7 +43,11 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
   onModuleInit(): void {
     this.notifications.on(LOOP_PROGRESS_CHANNEL, (payload) => void this.onNotification(payload));
     this.notifications.on(TENANT_EVENTS_CHANNEL, (payload) => {
-      if (!payload) return;
+      if (!payload) {
+        // A reconnect: what was sent meanwhile is lost.
+        for (const missed of [...this.missed]) missed();
+        return;
+      }
       const { tenantId, event, data } = JSON.parse(payload) as { tenantId: string; event: string; data: unknown };
       this.emitTenantEvent(tenantId, event, data);
     });
@@ -61,11 +75,23 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   beforeApplicationShutdown(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const close of [...this.openStreams]) close();
   }
 
-  subscribeIncident(incidentId: string, listener: ProgressListener): () => void {
-    return add(this.byIncident, incidentId, listener);
+  subscribeIncident(tenantId: string, incidentId: string, listener: ProgressListener): () => void {
+    this.incidentTenant.set(incidentId, tenantId);
+    const unsubscribe = add(this.byIncident, incidentId, listener);
+    return () => {
+      unsubscribe();
+      if (!this.byIncident.has(incidentId)) this.incidentTenant.delete(incidentId);
+    };
+  }
+
+  /** `missed` is called when news of the tenant streams may have been lost (the LISTEN connection was down). */
+  onMissed(missed: () => void): () => void {
+    this.missed.add(missed);
+    return () => this.missed.delete(missed);
   }
 
   subscribeTenant(tenantId: string, listener: ProgressListener): () => void {
@@ -77,23 +103,46 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   private onNotification(payload: string): void {
-    if (!payload) return; // a reconnect: clients keep their last status until the next update
-    const { tenantId, incidentId } = JSON.parse(payload) as { tenantId: string; incidentId: string };
-    if (!this.byIncident.has(incidentId) && !this.byTenant.has(tenantId)) return;
-    this.unread.set(incidentId, tenantId);
-    if (!this.reading) {
-      this.reading = true;
-      // The lines of one NOTIFY are dispatched in one go: read after all of them.
-      setImmediate(() => void this.readAndSend());
+    if (!payload) {
+      // A reconnect: every incident followed here is read again (its stream may have missed the end of its loop).
+      for (const [incidentId, tenantId] of this.incidentTenant) this.unread.set(incidentId, tenantId);
+    } else {
+      const { tenantId, incidentId } = JSON.parse(payload) as { tenantId: string; incidentId: string };
+      if (!this.byIncident.has(incidentId) && !this.byTenant.has(tenantId)) return;
+      this.unread.set(incidentId, tenantId);
     }
+    // The lines of one NOTIFY are dispatched in one go: read after all of them.
+    this.readSoon(0);
+  }
+
+  private readSoon(delayMs: number): void {
+    if (this.reading || this.retryTimer || this.unread.size === 0) return;
+    if (delayMs === 0) {
+      this.reading = true;
+      setImmediate(() => void this.readAndSend());
+      return;
+    }
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.readSoon(0);
+    }, delayMs).unref();
   }
 
   private async readAndSend(): Promise<void> {
+    let failed = false;
     try {
       while (this.unread.size > 0) {
         const batch = new Map(this.unread);
         this.unread.clear();
-        const traces = await this.traces.findMany([...batch.keys()]).catch(() => []);
+        const traces = await this.traces.findMany([...batch.keys()]).catch(() => null);
+        if (!traces) {
+          // Kept to be read again, unless nobody listens for it any more (or newer news came meanwhile).
+          for (const [incidentId, tenantId] of batch)
+            if (!this.unread.has(incidentId) && (this.byIncident.has(incidentId) || this.byTenant.has(tenantId)))
+              this.unread.set(incidentId, tenantId);
+          failed = true;
+          break;
+        }
         const byId = new Map(traces.map((t) => [t.incident_id, t]));
         for (const [incidentId, tenantId] of batch) {
           const trace = byId.get(incidentId);
@@ -105,6 +154,7 @@ export class LoopProgressHub implements OnModuleInit, BeforeApplicationShutdown 
       }
     } finally {
       this.reading = false;
+      this.readSoon(failed ? READ_RETRY_MS : 0);
     }
   }
 }

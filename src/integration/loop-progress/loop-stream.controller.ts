@@ -46,7 +46,7 @@ export class LoopStreamController {
       stream.send(status);
       if (status.isComplete) stream.close();
     };
-    stream.onClose(this.hub.subscribeIncident(incidentId, send));
+    stream.onClose(this.hub.subscribeIncident(p.tenantId, incidentId, send));
     // Read again after subscribing, so an update between the first read and the subscription is not missed.
     const current = await this.traces.find(p.tenantId, incidentId);
     if (current) send(toLoopStatus(current));
@@ -60,6 +60,9 @@ export class LoopStreamController {
     const stream = this.open(p, req, res);
     stream.onClose(this.hub.subscribeTenant(p.tenantId, (status) => stream.send(status)));
     stream.onClose(this.hub.subscribeTenantEvents(p.tenantId, (event, data) => stream.send(data, event)));
+    // News lost while this replica's LISTEN connection was down cannot be sent: the stream ends, and
+    // its client reconnects and reads again what it shows (as after any break of its stream).
+    stream.onClose(this.hub.onMissed(() => stream.close()));
   }
 
   /** 429 when the key or its tenant already holds its maximum of streams; else counts one more until it closes. */
