@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,9 +212,15 @@ describe('every decision is in the audit log', () => {
       actor: keyIds.admin,
       after: { urlOrigin: ops.url, headerNames: ['authorization'], secretRotated: true },
     });
-    expect(await entryOf('actuator.updated', 'ops')).toMatchObject({
-      after: { timeoutMs: 5000, headerNames: ['authorization'], secretRotated: false },
+    const updated = await entryOf('actuator.updated', 'ops');
+    expect(updated).toMatchObject({
+      after: { timeoutMs: 5000, headerNames: ['authorization'], secretRotated: false, urlReplaced: true },
     });
+    // The URL is fingerprinted with its query's values masked: viewers read the log, and a short
+    // token could be guessed back from a hash of it.
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    expect(updated.before.urlSha256).toBe(sha256(`${ops.url}/ops?token=…`));
+    expect(updated.before.urlSha256).not.toBe(sha256(`${ops.url}/ops?token=q-secret`));
     expect(await entryOf('actuator.deleted', 'spare')).toMatchObject({ before: { urlOrigin: ops.url } });
     const text = JSON.stringify(await log(keys.admin));
     for (const secret of [HEADER_SECRET, created.secret, 'q-secret']) expect(text).not.toContain(secret);

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations/index.js';
-import { maskedQueryUrl } from '../src/integration/notifications/channels/channel.view.js';
 import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import { dataSourceOptions } from '../src/platform/database/data-source-options.js';
 import { revertLastMigration, runMigrations } from '../src/platform/database/migrate.js';
+import { maskedQueryUrl } from '../src/platform/http/query-pairs.js';
 import { createTestDatabase } from './support/test-database.js';
 
 describe('migrations', () => {

@@ -24,6 +24,16 @@ export function rewriteQuery(url: string, rewrite: (pair: QueryPair) => string):
     .join('&')}`;
 }
 
+/**
+ * `url` with the value of each query parameter masked (`https://ops.example/hook?token=…`): a query
+ * may hold a credential, which would otherwise be shown on every read (and fingerprinted in the
+ * audit log, where a short one could be guessed back from its hash).
+ */
+export function maskedQueryUrl(url: string): string {
+  // A fragment after the query (never sent) goes with the last value.
+  return rewriteQuery(url, (p) => (p.written === '' ? '' : `${p.value === null ? '' : p.name}=…`));
+}
+
 /** A name or value of a query decoded as a form would be (`+` a space); a malformed escape as written. */
 export function decodeQueryPart(part: string): string {
   try {

@@ -111,6 +111,8 @@ export class ActuatorsController {
         ...audited(upserted.row),
         secretRotated: upserted.created || body.rotateSecret === true,
         headersReplaced: headers !== null,
+        // The fingerprint masks the query's values, so a replaced token there is said in words.
+        ...(before && { urlReplaced: before.url !== upserted.row.url }),
       };
       await this.audit.record({
         tenantId: p.tenantId,

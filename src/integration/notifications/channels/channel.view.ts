@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { auditedUrl } from '../../../platform/audit/audited-url.js';
-import { rewriteQuery } from '../../../platform/http/query-pairs.js';
 
 export const CHANNEL_TYPES = ['slack', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
@@ -72,14 +71,4 @@ export function maskedUrl(url: string): string {
   const u = new URL(url);
   const path = u.pathname + u.search;
   return `${u.origin}/…${path.length > 8 ? path.slice(-4) : ''}`;
-}
-
-/**
- * A webhook's URL with the value of each query parameter masked (`https://ops.example/hook?token=…`):
- * a query may hold a credential, which would otherwise be shown on every read (and fingerprinted in
- * the audit log, where a short one could be guessed back from its hash).
- */
-export function maskedQueryUrl(url: string): string {
-  // A fragment after the query (never sent) goes with the last value.
-  return rewriteQuery(url, (p) => (p.written === '' ? '' : `${p.value === null ? '' : p.name}=…`));
 }

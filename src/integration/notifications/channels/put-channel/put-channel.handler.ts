@@ -4,9 +4,10 @@ import { SecretBox } from '../../../../platform/crypto/secret-box.js';
 import { generateWebhookSecret } from '../../../../platform/crypto/webhook-signature.js';
 import { TransactionHost } from '../../../../platform/database/transaction-host.js';
 import { Egress } from '../../../../platform/egress/egress.js';
+import { maskedQueryUrl } from '../../../../platform/http/query-pairs.js';
 import { invalidFields } from '../../../../platform/http/validation.js';
 import { ChannelRepository } from '../channel.repository.js';
-import { auditedChannel, channelView, maskedQueryUrl, maskedUrl, type ChannelRow } from '../channel.view.js';
+import { auditedChannel, channelView, maskedUrl, type ChannelRow } from '../channel.view.js';
 import { PutChannel, type PutChannelResult } from './put-channel.command.js';
 import { DEFAULT_CHANNEL_TIMEOUT_MS } from './put-channel.dto.js';
 
