@@ -483,12 +483,13 @@ describe('a call still out when the stop has waited SHUTDOWN_TIMEOUT_MS', () => 
     try {
       const { callback } = receiver.calls[0].json as { callback: { path: string; token: string } };
       await first.app.get(RunEngine).beforeApplicationShutdown(); // cut off
-      // X falls due only once Y holds the slot.
-      await first.sql(`UPDATE recovery_runs SET due_at = now() + interval '2 seconds' WHERE id = $1`, [runId]);
+      // X falls due only once Y holds the slot (made due by hand then: a time would race a slow start).
+      await first.sql(`UPDATE recovery_runs SET due_at = now() + interval '1 hour' WHERE id = $1`, [runId]);
       await first.stop();
       const next = await start();
       const y = await approvedRun(next.http, operator, oomIncident('cut-twice-y'));
       await eventually(async () => receiver.calls.some((c) => c.json?.runId === y.runId), "run Y's call in flight");
+      await next.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [runId]);
       const step = async () =>
         (
           await next.sql(
