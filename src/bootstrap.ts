@@ -19,6 +19,7 @@ import { HealthController } from './platform/health/health.controller.js';
 import { isIntakeRoute, jsonBodyParser } from './platform/http/body-limits.js';
 import { bodyParserErrorHandler, HttpExceptionFilter } from './platform/http/http-exception.filter.js';
 import { inputGuard } from './platform/http/input-guard.js';
+import { NoBodyInterceptor } from './platform/http/no-body.interceptor.js';
 import { ServiceLogger } from './platform/http/service-logger.js';
 import { validationPipe } from './platform/http/validation.js';
 import { MetricsService } from './platform/metrics/metrics.service.js';
@@ -104,6 +105,7 @@ export async function startApp(
       app.use(authenticatedFirst(docs, (req) => guard.authenticateForDocs(req)));
     }
     app.useGlobalPipes(validationPipe());
+    app.useGlobalInterceptors(new NoBodyInterceptor());
     app.useGlobalFilters(new HttpExceptionFilter());
     // No app.enableShutdownHooks(): main.ts owns SIGTERM/SIGINT and calls close(), which runs the
     // same hooks once, in order (relay drained first). Two owners ran them twice, concurrently.

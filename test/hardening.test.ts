@@ -86,6 +86,30 @@ describe('hardening: hostile input, abuse limits, security headers', () => {
     expect(await app.sql(`SELECT count(*)::int AS n FROM incidents WHERE message LIKE 'a%b'`)).toEqual([{ n: 0 }]);
   });
 
+  it('a write route that takes no body refuses one, naming what was sent, and changes nothing', async () => {
+    // A tenant of its own: its incident's loop writes a policy that would match the other tests' evaluations.
+    const key = await app.keyFor('no-body', 'admin');
+    const { id } = (await app.http.post('/incidents').set(bearer(key)).send(incident({})).expect(201)).body;
+    const note = await app.http.post(`/incidents/${id}/acknowledge`).set(bearer(key)).send({ note: 'on it' });
+    expect(note.status).toBe(400);
+    expect(note.body.fields).toEqual([{ field: 'note', errors: ['note is not accepted: this route takes no body'] }]);
+    const policy = await app.http
+      .post('/policies')
+      .set(bearer(key))
+      .send({ name: 'no body', category: 'custom', action: 'warn', scope: 'tenant', condition: 'true' })
+      .expect(201);
+    const activate = await app.http.post(`/policies/${policy.body.id}/activate`).set(bearer(key)).send([1]);
+    expect(activate.status).toBe(400);
+    expect(fieldsOf(activate.body)).toEqual(['body']);
+    expect((await app.http.get(`/policies/${policy.body.id}`).set(bearer(key)).expect(200)).body.status).toBe(
+      policy.body.status,
+    );
+    expect((await app.http.get(`/incidents/${id}`).set(bearer(key)).expect(200)).body.status).toBe('open');
+    // An empty body, or none, is no body.
+    await app.http.post(`/incidents/${id}/acknowledge`).set(bearer(key)).send({}).expect(200);
+    await app.http.post(`/policies/${policy.body.id}/activate`).set(bearer(key)).expect(200);
+  });
+
   it('rejects a number too large for JSON (1e400 parses as Infinity) with 400 naming the field, storing nothing', async () => {
     const huge = await app.http
       .post('/incidents')
