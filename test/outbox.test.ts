@@ -821,6 +821,47 @@ describe("a relay's batch, handed to it by the test (its lanes off)", () => {
   });
 });
 
+describe('a wake-up while a lane claims nothing', () => {
+  it('claims again at once, not at the next poll: the commit it was woken for may have come after the claim looked', async () => {
+    // No poll comes to the rescue within the test.
+    const app = await startTestApp({ OUTBOX_POLL_INTERVAL_MS: '600000' }, [ProbeModule]);
+    const store = app.app.get(OutboxRepository);
+    const claim = store.claim.bind(store);
+    try {
+      probe.calls.length = 0;
+      let looked!: () => void;
+      const claimLooked = new Promise<void>((resolve) => (looked = resolve));
+      let answer!: () => void;
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      let first = true;
+      // The lane's next claim reads (and finds nothing), then its answer is held back until the commit.
+      store.claim = async (...args) => {
+        const rows = await claim(...args);
+        if (args[1] === 'test.probe' && first) {
+          first = false;
+          looked();
+          await answered;
+        }
+        return rows;
+      };
+      app.app.get(OutboxRelay).wake('test.probe');
+      await claimLooked;
+      // More than a batch, so stored due for a claim (not handed over), and the lane woken after the commit.
+      const base = app.app.get<AppConfig>(APP_CONFIG).outbox.batchSize;
+      const keys = Array.from({ length: base + 1 }, (_, i) => `late-wake-${i}`);
+      await app.app.get(ProbePublisher).publish('t1', keys);
+      answer();
+      await eventually(
+        async () => probe.calls.filter((k) => k.startsWith('late-wake-')).length === keys.length,
+        'every delivery handled',
+      );
+    } finally {
+      store.claim = claim;
+      await app.stop();
+    }
+  });
+});
+
 describe('a relay killed with SIGKILL in the middle of a handler', () => {
   let url: string;
   const children: ChildProcess[] = [];

@@ -217,6 +217,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       while (this.running) {
         // What was handed over (leased already), and when something else may be due, a claim for the rest of the batch.
         let batch = this.handedOff.get(lane.handler.name)?.splice(0, lane.claimSize) ?? [];
+        let claimFailed = false;
         if (lane.dirty && batch.length < lane.claimSize) {
           lane.dirty = false;
           const wanted = lane.claimSize - batch.length;
@@ -225,6 +226,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
             .claim(this.workerId, lane.handler.name, wanted, leaseMs)
             .catch((err: unknown): DeliveryRow[] => {
               this.logger.error(`claiming outbox events failed: ${String(err)}`);
+              claimFailed = true;
               return [];
             });
           // A full claim means more may be waiting; so does one claimed before (a lapsed lease is claimed alone).
@@ -236,8 +238,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           batch = [...batch.filter((d) => !reclaimed.has(d.id)), ...claimed];
         }
         if (batch.length === 0) {
-          // Something handed over while it claimed nothing: go on; else nothing is left.
-          if (this.handedOff.get(lane.handler.name)?.length) continue;
+          // Something handed over while it claimed nothing, or a wake-up meanwhile (its commit may have
+          // come after the claim looked): go on; else nothing is left. Not after a failed claim, which
+          // would only fail again at once.
+          if (this.handedOff.get(lane.handler.name)?.length || (lane.dirty && !claimFailed)) continue;
           break;
         }
         // In the order they were stored (RETURNING does not keep it): one incident's events in causal order.
