@@ -48,6 +48,7 @@ import { WorkOrderFinishedByRole1767401250000 } from './1767401250000-work-order
 import { WebhookChannelQueryMasked1767401260000 } from './1767401260000-webhook-channel-query-masked.js';
 import { StepCutOffCalls1767401270000 } from './1767401270000-step-cut-off-calls.js';
 import { StepCallSecrets1767401280000 } from './1767401280000-step-call-secrets.js';
+import { AutomaticRunTime1767401290000 } from './1767401290000-automatic-run-time.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -101,4 +102,5 @@ export const migrations = [
   WebhookChannelQueryMasked1767401260000,
   StepCutOffCalls1767401270000,
   StepCallSecrets1767401280000,
+  AutomaticRunTime1767401290000,
 ];

@@ -329,9 +329,10 @@ describe('guardrails for automatic runs', () => {
       });
       expect(await check({ tenantId, now: ago(1) })).toBeNull(); // a minute earlier: 35 + 6 + 14 + 4 min
 
-      // A run begun two days ago and still going has spent the whole 24 h.
+      // A run begun five days ago and still going (watching, or waiting in its rollback, past
+      // RECOVERY_RUN_TIMEOUT_MS) has spent the whole 24 h.
       await configure('budget-long', { dailyAutomaticRunBudgetMs: 23 * 3600_000 });
-      await insertRun({ tenantId: 'budget-long', createdAt: ago(48 * 60), startedAt: ago(48 * 60) });
+      await insertRun({ tenantId: 'budget-long', createdAt: ago(120 * 60), startedAt: ago(120 * 60) });
       expect((await check({ tenantId: 'budget-long' }))?.reason).toMatch(/ took [^(]+ \(86400000 ms; budget /);
     });
 

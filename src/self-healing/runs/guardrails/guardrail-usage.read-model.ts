@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
+import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '../../../platform/database/transaction-host.js';
 
 /** What the guardrails that are set need to know of a tenant's automatic runs at `now`. */
@@ -43,10 +42,7 @@ export interface UsageRow {
 /** The guardrails' reads of the tenant's automatic runs, and of all its canary runs (GuardrailsService). */
 @Injectable()
 export class GuardrailUsageReadModel {
-  constructor(
-    private readonly tx: TransactionHost,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly tx: TransactionHost) {}
 
   /** One statement; a guardrail that is not set costs nothing (the CASE never runs its subquery). */
   async usage(q: UsageQuery): Promise<UsageRow> {
@@ -67,16 +63,18 @@ export class GuardrailUsageReadModel {
             WHERE tenant_id = $1 AND automatic AND pattern_id = $7::uuid AND agent_id IS NOT DISTINCT FROM $5::text
               AND created_at > $2::timestamptz - $8::bigint * interval '1 millisecond' AND created_at <= $2::timestamptz
          ) END AS last_run_at,
-         -- Each run's time within the 24 hours, a run that began before them too (it lasts at most
-         -- RECOVERY_RUN_TIMEOUT_MS, $13, which bounds how far back to look).
+         -- Each run's time within the 24 hours, a run begun before them too: those unfinished, and
+         -- those finished within them (idx_recovery_runs_automatic_finished), however long ago begun.
          CASE WHEN $9::boolean THEN (
            SELECT coalesce(sum(greatest(extract(epoch FROM
                     least(coalesce(finished_at, $2::timestamptz), $2::timestamptz)
                     - greatest(coalesce(started_at, created_at), $2::timestamptz - interval '24 hours')), 0)) * 1000, 0)::bigint
-             FROM recovery_runs
-            WHERE tenant_id = $1 AND automatic AND created_at <= $2::timestamptz
-              AND created_at > $2::timestamptz - interval '24 hours' - $13::bigint * interval '1 millisecond'
-              AND (finished_at IS NULL OR finished_at > $2::timestamptz - interval '24 hours')
+             FROM (SELECT created_at, started_at, finished_at FROM recovery_runs
+                    WHERE tenant_id = $1 AND automatic AND finished_at IS NULL AND created_at <= $2::timestamptz
+                   UNION ALL
+                   SELECT created_at, started_at, finished_at FROM recovery_runs
+                    WHERE tenant_id = $1 AND automatic AND finished_at > $2::timestamptz - interval '24 hours'
+                      AND created_at <= $2::timestamptz) r
          ) END AS budget_used_ms,
          CASE WHEN $10::boolean THEN (
            SELECT count(*)::int FROM recovery_runs r
@@ -112,7 +110,6 @@ export class GuardrailUsageReadModel {
         q.canaryRuns,
         q.canaryCooldownMs,
         q.canaryBudgetUsed,
-        this.config.runs.runTimeoutMs,
       ],
     );
     return usage;
