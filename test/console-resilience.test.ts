@@ -179,8 +179,16 @@ describe('console resilience in Chromium', () => {
     });
     const summary = async () =>
       (await app.http.get('/inbox/summary').set(bearer(key)).expect(200)).body.total as number;
+    // The inbox moves with each incident's loop (its review, then its draft policy): read once they are done.
+    const loopDone = (incidentId: string) =>
+      eventually(
+        async () =>
+          (await app.http.get(`/integration/loop/${incidentId}`).set(bearer(key)).expect(200)).body.isComplete,
+        `the loop of ${incidentId}`,
+      );
     const first = await suggestedRecovery(app.http, key, schema('res4a'));
-    const before = await eventually(async () => ((await summary()) > 0 ? summary() : null), 'an inbox item');
+    await loopDone(first.incidentId);
+    const before = await summary();
     // The server's stream sockets, to break them as a proxy's idle timeout or a deploy would.
     const streams = new Set<Socket>();
     const server = app.app.getHttpServer() as Server;
@@ -216,9 +224,11 @@ describe('console resilience in Chromium', () => {
             .set(bearer(key))
             .send({ note: 'not this one' })
             .expect(200);
-          const { runId } = await approvedRun(app.http, key, oomIncident('res4c'));
+          const { runId, incidentId } = await approvedRun(app.http, key, oomIncident('res4c'));
           // The inbox as it stays (it moves on as the run starts and waits for its operator).
           await awaiting(runId, key, 'clear_cache');
+          await loopDone(second.incidentId);
+          await loopDone(incidentId);
           const total = await summary();
           expect(total).not.toBe(before);
           blocked = false;
