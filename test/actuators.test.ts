@@ -82,6 +82,22 @@ describe('actuators and the Standard Webhooks caller', () => {
     expect(list.body.items.map((a: { name: string }) => a.name)).toEqual(['ops']);
   });
 
+  it("shows the values of its URL's query once, in the PUT's answer (a token may sit there), and keeps calling with them", async () => {
+    const url = `${receiver.url}/hook?team=sre&token=q-4d1e`;
+    const put = await app.http.put('/actuators/spare').set('Authorization', `Bearer ${admin}`).send({ url });
+    expect(put.status).toBe(201);
+    expect(put.body.url).toBe(url);
+    const masked = `${receiver.url}/hook?team=…&token=…`;
+    expect((await app.http.get('/actuators/spare').set('Authorization', `Bearer ${admin}`)).body.url).toBe(masked);
+    const list = (await app.http.get('/actuators').set('Authorization', `Bearer ${admin}`)).text;
+    expect(list).toContain(masked);
+    expect(list).not.toContain('q-4d1e');
+    // Stored as sent: calls go to the whole URL.
+    const [row] = await app.sql(`SELECT url FROM actuators WHERE tenant_id = 'acme' AND name = 'spare'`);
+    expect(row.url).toBe(url);
+    await app.http.delete('/actuators/spare').set('Authorization', `Bearer ${admin}`).expect(204);
+  });
+
   it('is admin only, tenant-scoped, and validates the URL, name and headers', async () => {
     expect((await app.http.get('/actuators/ops').set('Authorization', `Bearer ${operator}`)).status).toBe(403);
     expect((await app.http.get('/actuators/ops').set('Authorization', `Bearer ${otherAdmin}`)).status).toBe(404);

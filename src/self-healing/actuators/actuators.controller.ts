@@ -127,6 +127,7 @@ export class ActuatorsController {
     res.status(created ? 201 : 200);
     return {
       ...actuatorView(row),
+      url: row.url, // as sent, this once
       ...(headers ? { headers } : {}),
       ...(created || body.rotateSecret ? { secret } : {}),
     };
