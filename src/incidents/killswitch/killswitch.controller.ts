@@ -1,10 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
 import { CurrentPrincipal, RequireRole } from '../../platform/auth/auth.decorators.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
-import { invalidFields } from '../../platform/http/validation.js';
 import { ActivateKillSwitchDto, DeactivateKillSwitchQuery } from './killswitch.dto.js';
 import { KillSwitchRepository } from './killswitch.repository.js';
 import { killSwitchListing, KillSwitchListing } from './killswitch.view.js';
@@ -48,17 +46,10 @@ export class KillSwitchController {
   @HttpCode(200)
   @RequireRole('admin')
   deactivate(
+    // Takes no body: `{agentId}` sent there is refused (NoBodyInterceptor), or it would turn off the tenant's switch.
     @Query() query: DeactivateKillSwitchQuery,
-    @Req() req: Request,
     @CurrentPrincipal() principal: Principal,
   ): Promise<KillSwitchChange> {
-    // A body is refused, not ignored: `{agentId}` sent there would turn off the tenant's switch.
-    const body: unknown = req.body;
-    const sent = body !== null && typeof body === 'object' ? Object.keys(body) : [];
-    if (sent.length)
-      throw invalidFields(
-        sent.map((field) => ({ field, errors: ['send agentId and reason as query parameters, not in the body'] })),
-      );
     return this.commands.execute(
       new SetKillSwitch({
         tenantId: principal.tenantId,
