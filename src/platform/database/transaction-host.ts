@@ -167,13 +167,7 @@ export class TransactionHost implements OnApplicationShutdown {
       client.release(broken);
       // Each undoes its own part (a lease a stop waits for, a tenant's hold): one that throws must
       // not keep the others from running. The transaction's own error is the one thrown.
-      for (const callback of open.afterRollback) {
-        try {
-          callback();
-        } catch {
-          // nothing to add to the error thrown below
-        }
-      }
+      runEach(open.afterRollback);
       throw err;
     }
     client.off('error', onError);
@@ -181,14 +175,7 @@ export class TransactionHost implements OnApplicationShutdown {
     // Committed. A callback that throws from here on must not make it look rolled back (its
     // after-rollback undoing what committed): every after-commit callback still runs, then the
     // first error is thrown.
-    const errors: unknown[] = [];
-    for (const callback of [...open.answered, ...open.afterCommit]) {
-      try {
-        callback();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
+    const errors = runEach([...open.answered, ...open.afterCommit]);
     if (errors.length > 0) throw errors[0];
     return result;
   }
@@ -382,4 +369,17 @@ function asOneStatement(statements: Statement[]): [sql: string, params: unknown[
   });
   const last = texts.pop()!;
   return [texts.length === 0 ? last : `WITH ${texts.map((sql, i) => `w${i} AS (${sql})`).join(', ')} ${last}`, params];
+}
+
+/** Runs every callback, though one throws; what they threw, in order. */
+function runEach(callbacks: Array<() => void>): unknown[] {
+  const errors: unknown[] = [];
+  for (const callback of callbacks) {
+    try {
+      callback();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  return errors;
 }
