@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../platform/config/config.js';
-import { Pruner, type PruneSchedule } from '../../platform/workers/pruner.js';
+import { Pruner } from '../../platform/workers/pruner.js';
 import { UnmatchedResolutionsRepository } from './unmatched-resolutions.repository.js';
 
 /**
@@ -15,13 +15,9 @@ export class UnmatchedResolutionsPruner extends Pruner {
 
   constructor(
     private readonly resolutions: UnmatchedResolutionsRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super();
-  }
-
-  protected schedule(): PruneSchedule | null {
-    return this.config.outbox.relayEnabled ? this.config.prune : null;
+    super(config);
   }
 
   protected pruneBatch(): Promise<number> {

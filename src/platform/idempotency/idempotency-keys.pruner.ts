@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Pruner, type PruneSchedule } from '../workers/pruner.js';
+import { Pruner } from '../workers/pruner.js';
 import { IdempotencyKeysRepository } from './idempotency-keys.repository.js';
 
 /**
@@ -15,13 +15,9 @@ export class IdempotencyKeysPruner extends Pruner {
 
   constructor(
     private readonly keys: IdempotencyKeysRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super();
-  }
-
-  protected schedule(): PruneSchedule | null {
-    return this.config.outbox.relayEnabled ? this.config.prune : null;
+    super(config);
   }
 
   protected pruneBatch(): Promise<number> {

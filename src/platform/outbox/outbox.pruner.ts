@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { Pruner, type PruneSchedule } from '../workers/pruner.js';
+import { Pruner } from '../workers/pruner.js';
 import { OutboxRepository } from './outbox.repository.js';
 
 /** Deletes processed deliveries after OUTBOX_RETENTION_HOURS; `loop_events` keeps the history. */
@@ -11,13 +11,9 @@ export class OutboxPruner extends Pruner {
 
   constructor(
     private readonly store: OutboxRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super();
-  }
-
-  protected schedule(): PruneSchedule | null {
-    return this.config.outbox.relayEnabled ? this.config.prune : null;
+    super(config);
   }
 
   protected pruneBatch(): Promise<number> {

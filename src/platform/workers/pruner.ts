@@ -1,4 +1,5 @@
 import type { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { AppConfig } from '../config/config.js';
 
 /** When a pruner's rounds run (PRUNE_FIRST_DELAY_MS, PRUNE_INTERVAL_MS). */
 export interface PruneSchedule {
@@ -24,8 +25,12 @@ export abstract class Pruner implements OnApplicationBootstrap, BeforeApplicatio
   /** What a round deletes, for its log lines: "processed outbox deliveries". */
   protected abstract readonly what: string;
 
-  /** This replica's rounds; null: it does not prune. */
-  protected abstract schedule(): PruneSchedule | null;
+  constructor(protected readonly config: AppConfig) {}
+
+  /** This replica's rounds: those of the replicas that run the relay; null: it does not prune. */
+  private schedule(): PruneSchedule | null {
+    return this.config.outbox.relayEnabled ? this.config.prune : null;
+  }
 
   /** Deletes one batch; how many rows it deleted (0: nothing left). */
   protected abstract pruneBatch(): Promise<number>;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
-import { Pruner, type PruneSchedule } from '../../../platform/workers/pruner.js';
+import { Pruner } from '../../../platform/workers/pruner.js';
 import { DEFAULT_SETTINGS } from '../../settings/intake-settings.js';
 import { SignalsRepository } from '../signals.repository.js';
 
@@ -20,13 +20,9 @@ export class SignalsPruner extends Pruner {
 
   constructor(
     private readonly signals: SignalsRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super();
-  }
-
-  protected schedule(): PruneSchedule | null {
-    return this.config.outbox.relayEnabled ? this.config.prune : null;
+    super(config);
   }
 
   protected async pruneBatch(): Promise<number> {

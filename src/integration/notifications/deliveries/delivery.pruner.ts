@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
-import { Pruner, type PruneSchedule } from '../../../platform/workers/pruner.js';
+import { Pruner } from '../../../platform/workers/pruner.js';
 import { DeliveryRepository } from './delivery.repository.js';
 
 /**
@@ -16,13 +16,9 @@ export class DeliveryPruner extends Pruner {
 
   constructor(
     private readonly deliveries: DeliveryRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super();
-  }
-
-  protected schedule(): PruneSchedule | null {
-    return this.config.outbox.relayEnabled ? this.config.prune : null;
+    super(config);
   }
 
   protected async pruneBatch(): Promise<number> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../platform/config/config.js';
-import { Pruner, type PruneSchedule } from '../../../platform/workers/pruner.js';
+import { Pruner } from '../../../platform/workers/pruner.js';
 import { RunsRepository } from '../runs.repository.js';
 
 /**
@@ -16,14 +16,9 @@ export class RunHistoryPruner extends Pruner {
 
   constructor(
     private readonly runs: RunsRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super();
-  }
-
-  /** The replicas that run the engine prune. */
-  protected schedule(): PruneSchedule | null {
-    return this.config.outbox.relayEnabled ? this.config.prune : null;
+    super(config);
   }
 
   protected pruneBatch(): Promise<number> {
