@@ -299,6 +299,9 @@ describe('recovery runs', () => {
       .set(auth(token))
       .send({ outcome: 'succeeded' })
       .expect(401);
+    // The token is checked before the body: a stranger learns nothing of what a result must hold.
+    await app.http.post(path).send({ outcome: 'maybe' }).expect(401);
+    await app.http.post(path).set(auth('srt_forged')).send({ outcome: 'maybe' }).expect(401);
     await app.http.post(path).set(auth(token)).send({ outcome: 'maybe' }).expect(400);
     expect(
       (

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { ApiKeyService } from './api-keys/api-key.service.js';
 import { AuthThrottle, clientAddress } from './auth-throttle.js';
 import { AGENT_ALLOWED, PLATFORM_ADMIN_ONLY, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
+import { bearerToken } from './bearer-token.js';
 import { AGENT_ROLE, roleAtLeast, type Principal, type Role } from './principal.js';
 import { SessionService, sessionTokenOf } from './sessions/session.service.js';
 
@@ -95,13 +96,13 @@ export class ApiKeyGuard implements CanActivate {
       return principal;
     }
     if (header === undefined) throw new UnauthorizedException('missing API key: send Authorization: Bearer <apiKey>');
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const principal = match ? await this.keys.authenticate(match[1]) : null;
+    const key = bearerToken(header);
+    const principal = key ? await this.keys.authenticate(key) : null;
     if (!principal)
       throw (
         this.throttle.fail(clientAddress(request)) ??
         new UnauthorizedException(
-          match ? 'unknown or revoked API key' : 'malformed Authorization header: send Bearer <apiKey>',
+          key ? 'unknown or revoked API key' : 'malformed Authorization header: send Bearer <apiKey>',
         )
       );
     return principal;

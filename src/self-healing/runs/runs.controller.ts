@@ -9,7 +9,7 @@ import {
   Param,
   Post,
   Query,
-  UnauthorizedException,
+  UseGuards,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
@@ -21,6 +21,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, Public } from '../../platform/auth/auth.decorators.js';
+import { bearerToken } from '../../platform/auth/bearer-token.js';
 import { actorOf, type Principal } from '../../platform/auth/principal.js';
 import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/cursor.js';
 import { UuidParam } from '../../platform/http/uuid-param.js';
@@ -33,6 +34,7 @@ import { FinishWaitingStep } from './finish-waiting-step/finish-waiting-step.com
 import { NamedRunView, RunPage, runView, RunView } from './run.view.js';
 import { CompleteStepDto, ListRunsQuery, StepParams, StepResultDto } from './runs.dto.js';
 import { RunsRepository } from './runs.repository.js';
+import { StepCallbackGuard } from './step-callback.guard.js';
 
 /** Recovery runs (DESIGN §8): read them, cancel one, finish a manual step, and the actuators' late results. */
 @ApiTags('runs')
@@ -147,6 +149,7 @@ export class RunsController {
    */
   @ApiOperation({ summary: "An actuator's late result for a step (callback token)" })
   @Public()
+  @UseGuards(StepCallbackGuard)
   @Post(':id/steps/:stepId/result')
   @HttpCode(200)
   async result(
@@ -154,9 +157,7 @@ export class RunsController {
     @Body() body: StepResultDto,
     @Headers('authorization') authorization: string | undefined,
   ) {
-    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-    if (!token)
-      throw new UnauthorizedException('a step result needs the callback token: Authorization: Bearer <callback.token>');
+    const token = bearerToken(authorization)!; // StepCallbackGuard let only a step's own token through
     const run = await this.commands.execute(
       new FinishWaitingStep({
         tenantId: null,
