@@ -49,6 +49,7 @@ import { WebhookChannelQueryMasked1767401260000 } from './1767401260000-webhook-
 import { StepCutOffCalls1767401270000 } from './1767401270000-step-cut-off-calls.js';
 import { StepCallSecrets1767401280000 } from './1767401280000-step-call-secrets.js';
 import { AutomaticRunTime1767401290000 } from './1767401290000-automatic-run-time.js';
+import { SignalSymptomsAge1767401300000 } from './1767401300000-signal-symptoms-age.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -103,4 +104,5 @@ export const migrations = [
   StepCutOffCalls1767401270000,
   StepCallSecrets1767401280000,
   AutomaticRunTime1767401290000,
+  SignalSymptomsAge1767401300000,
 ];

@@ -4,10 +4,19 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { SignalsPruner } from '../src/intake/signals/prune-signals/signals.pruner.js';
 import { runMigrations } from '../src/platform/database/migrate.js';
+import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { OutboxPruner } from '../src/platform/outbox/outbox.pruner.js';
 import { RunHistoryPruner } from '../src/self-healing/runs/prune-history/run-history.pruner.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 /** A batch of the pruners' deletes (OutboxRepository.prune, RunsRepository.pruneTransitions). */
 const BATCH = 5000;
@@ -194,5 +203,33 @@ describe('prune rounds', () => {
     expect(await left('signal_samples', 'keeper', 0)).toBe(11);
     expect(await left('signal_symptoms', 'keeper', 0)).toBe(0);
     expect(errors).toEqual([]);
+  });
+
+  it('finds each tenant’s old samples and symptoms through a (tenant_id, at) index, not the table whole', async () => {
+    // Many tenants, each with symptoms of many series, only some of them old.
+    for (const table of ['signal_samples', 'signal_symptoms']) {
+      const symptom = table === 'signal_symptoms';
+      await sql.query(
+        `INSERT INTO ${table} (id, tenant_id, metric, agent_id, value, at${symptom ? ', severity, baseline, mad, baseline_samples' : ''})
+         SELECT gen_random_uuid(), 'tenant-' || (i % 40), 'metric-' || (i % 25), 'agent-' || (i % 50), i,
+                now() - make_interval(days => CASE WHEN i % 100 = 0 THEN 40 ELSE 1 END, secs => i)
+                ${symptom ? `, 'warning', 100, 10, 30` : ''}
+           FROM generate_series(1, 40000) i`,
+      );
+      await sql.query(`ANALYZE ${table}`);
+    }
+    app = await startTestApp(NO_ROUND, [], url);
+    const host = app.app.get(TransactionHost);
+    const spy = jest.spyOn(host, 'query');
+    expect(await app.app.get(SignalsPruner).pruneAll()).toBe(800);
+    const calls = spy.mock.calls;
+    spy.mockRestore();
+    for (const table of ['signal_samples', 'signal_symptoms']) {
+      const [text, params] = calls.find(([text]) => text.includes(`DELETE FROM ${table} `))!;
+      const { rows } = await sql.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`, params);
+      const scans = nodesOf(rows[0]['QUERY PLAN'][0].Plan).filter((n) => n['Relation Name'] === table);
+      expect(scans.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+      expect(scans.map((n) => n['Index Name'])).toContain(`idx_${table}_age`);
+    }
   });
 });
