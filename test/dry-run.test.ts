@@ -269,6 +269,30 @@ describe('dry run', () => {
     }
   });
 
+  it("answers without the tenant's guardrail lock, which a decision to auto-apply holds (a viewer cannot hold those up)", async () => {
+    const recovery = (await get('/recoveries')).items[0];
+    const holder = new pg.Client({ connectionString: app.database.url });
+    await holder.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtextextended('self-healing:guardrails:dry', 0))`);
+      let answered = false;
+      const response = app.http
+        .post(`/recoveries/${recovery.id}/dry-run`)
+        .set(auth(viewer))
+        .send({})
+        .then((r) => ((answered = true), r));
+      const waitingOnLock = async () =>
+        (await app.sql(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`))[0].n > 0;
+      // It answers; before, it was seen waiting for the lock.
+      expect(
+        await eventually(async () => (answered ? 'answered' : (await waitingOnLock()) && 'waited'), 'an answer'),
+      ).toBe('answered');
+      expect((await response).status).toBe(200);
+    } finally {
+      await holder.end(); // the lock goes with the session
+    }
+  });
+
   it('lists the canary guardrails that would hold a playbook with a canary step', async () => {
     const latency = async (n: number) => {
       const incident = (

@@ -38,13 +38,19 @@ export class GuardrailsRepository {
    * in this order.
    */
   async lockAndRead(tenantId: string): Promise<{ now: Date; settings: GuardrailSettings }> {
-    const [, [row]] = await Promise.all([
+    const [, read] = await Promise.all([
       this.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`self-healing:guardrails:${tenantId}`]),
-      this.tx.query<{ now: Date; settings: Partial<GuardrailSettings> | null }>(
-        `SELECT clock_timestamp() AS now, (SELECT settings FROM self_healing_guardrails WHERE tenant_id = $1) AS settings`,
-        [tenantId],
-      ),
+      this.read(tenantId),
     ]);
+    return read;
+  }
+
+  /** The tenant's settings and the database's clock, without the lock. */
+  async read(tenantId: string): Promise<{ now: Date; settings: GuardrailSettings }> {
+    const [row] = await this.tx.query<{ now: Date; settings: Partial<GuardrailSettings> | null }>(
+      `SELECT clock_timestamp() AS now, (SELECT settings FROM self_healing_guardrails WHERE tenant_id = $1) AS settings`,
+      [tenantId],
+    );
     return { now: row.now, settings: settingsFrom(row.settings) };
   }
 

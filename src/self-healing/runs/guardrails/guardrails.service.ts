@@ -57,12 +57,12 @@ export class GuardrailsService {
 
   /**
    * Every guardrail that blocks the run now, in the order of the settings (a dry run lists them
-   * all, DESIGN §13). Reads only; in a transaction, under the tenant's lock like blockingGuardrail.
+   * all, DESIGN §13). Reads only. A decision (`lock`, blockingGuardrail) reads under the tenant's
+   * lock; a dry run decides nothing, so it does not wait for, or hold up, the tenant's auto-applies.
    */
-  async holdingGuardrails(a: GuardrailCheck): Promise<GuardrailBlock[]> {
+  async holdingGuardrails(a: GuardrailCheck, { lock = true }: { lock?: boolean } = {}): Promise<GuardrailBlock[]> {
     const holds: GuardrailBlock[] = [];
-    // The settings and the clock are read under the lock.
-    const locked = await this.guardrails.lockAndRead(a.tenantId);
+    const locked = lock ? await this.guardrails.lockAndRead(a.tenantId) : await this.guardrails.read(a.tenantId);
     const s = locked.settings;
     const now = a.now ?? locked.now;
 

@@ -26,7 +26,7 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
   ) {}
 
   execute(q: PlanRun): Promise<RunPlan> {
-    // One transaction for consistent reads and the guardrails' tenant lock; it writes nothing.
+    // One transaction (one connection) for its reads; it writes nothing and takes no lock.
     return this.tx.run(async () => {
       const notes: string[] = [];
       let subject: Pick<RunPlan, 'recoveryId' | 'incidentId' | 'patternId' | 'agentId' | 'capability' | 'params'>;
@@ -52,14 +52,17 @@ export class PlanRunHandler implements IQueryHandler<PlanRun> {
         };
         const refusal = await this.wouldRefuseApproval(q.tenantId, recovery);
         if (refusal !== null) notes.push(`${refusal}: it can no longer be approved`);
-        guardrails = await this.guardrails.holdingGuardrails({
-          tenantId: q.tenantId,
-          agentId: recovery.agent_id,
-          capability: recovery.capability,
-          patternId: recovery.source_pattern_id,
-          // As the decision to auto-apply it checks them (SuggestRecovery).
-          canary: hasCanaryStep(playbook),
-        });
+        guardrails = await this.guardrails.holdingGuardrails(
+          {
+            tenantId: q.tenantId,
+            agentId: recovery.agent_id,
+            capability: recovery.capability,
+            patternId: recovery.source_pattern_id,
+            // As the decision to auto-apply it checks them (SuggestRecovery).
+            canary: hasCanaryStep(playbook),
+          },
+          { lock: false },
+        );
         if (guardrails.length > 0) {
           const names = guardrails.map((g) => g.guardrail).join(', ');
           const what = `${names} would send it to review if it were auto-applied`;
