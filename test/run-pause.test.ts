@@ -464,6 +464,22 @@ describe('pause, retry, skip and roll back a run', () => {
     expect(steps.restore_batch.status).toBe('succeeded');
   });
 
+  it("retry and skip past the run's deadline, before the engine's turn, are refused: the run times out on its step", async () => {
+    const { run } = await pausedRun();
+    await holdEngine(run.id);
+    await app.sql(`UPDATE recovery_runs SET deadline_at = now() WHERE id = $1`, [run.id]);
+    for (const choice of ['retry', 'skip']) {
+      const res = await app.http.post(`/runs/${run.id}/steps/reduce_batch/${choice}`).set(auth(operator)).send({});
+      expect(res.status).toBe(409);
+      expect(res.body.message).toMatch(/passed its deadline .* ends timed out on step reduce_batch/);
+    }
+    await releaseEngine(run.id);
+    const done = await runWhere(run.id, (r) => r.phase === 'done', 'the paused run to time out');
+    expect(done).toMatchObject({ status: 'rolled_back', verdict: 'failed' });
+    expect(done.reason).toMatch(/^timed_out: .*step reduce_batch failed/);
+    expect(actions(run.id)).toEqual(['clear_cache', 'reduce_batch', 'restore_batch']);
+  });
+
   // After the automatic run's test, as the ones below fail memory_cleanup's runs too.
   it("a cancel still ends a paused run, but the step's failure stands: the run fails with it and rolls back (ADR 0014)", async () => {
     const { incidentId, run } = await pausedRun();

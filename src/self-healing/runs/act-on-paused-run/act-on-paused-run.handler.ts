@@ -50,6 +50,13 @@ export class ActOnPausedRunHandler implements ICommandHandler<ActOnPausedRun> {
       if (named !== null && named !== failed.step_id) {
         throw new ConflictException(`step ${named} did not fail: run ${run.id} waits on step ${failed.step_id}`);
       }
+      // Past its deadline the engine's next turn times the run out on this step (a rollback, which
+      // fails it with the step's failure, still may be asked for): a retry or skip would not run.
+      if (c.choice.kind !== 'rollback' && run.locked_at >= run.deadline_at) {
+        throw new ConflictException(
+          `run ${run.id} passed its deadline at ${run.deadline_at.toISOString()} (RECOVERY_RUN_TIMEOUT_MS): it ends timed out on step ${failed.step_id}, so a ${c.choice.kind} would not run`,
+        );
+      }
       if (c.choice.kind === 'skip') {
         const refused = skipRefusal(run, steps, failed);
         if (refused) throw new ConflictException(refused);
