@@ -803,10 +803,14 @@ describe('inbox', () => {
     );
     try {
       await Promise.all([stream.opened, otherStream.opened]);
-      // A new review (the loop's news): the count goes up.
-      const { recovery } = await report('WidgetStall', 'widget 9 stalled on belt');
-      const grown = await eventually(
-        async () => heard.find((s) => s.byKind.review >= 1),
+      // A new review (the loop's news): the count goes up. Read once its loop is done (the draft
+      // policy after the review moves the count too), as the stream has told it.
+      const { incidentId: first, recovery } = await report('WidgetStall', 'widget 9 stalled on belt');
+      await eventually(async () => (await get(`/integration/loop/${first}`)).isComplete, 'its loop to complete');
+      const grown = await get('/inbox/summary');
+      expect(grown.byKind.review).toBeGreaterThanOrEqual(1);
+      await eventually(
+        async () => JSON.stringify(heard.at(-1)) === JSON.stringify(grown),
         'inbox_changed with the new review',
       );
       // A snooze (an explicit signal, no loop news): the count goes down and the snoozed count up.

@@ -26,7 +26,11 @@ class FinishedRecorder implements IEventHandler<WorkOrderFinished> {
 @Module({ providers: [FinishedRecorder] })
 class FinishedRecorderModule {}
 
-const CLAIM_MS = 1500;
+/**
+ * Long enough that no claim lapses while a test works on a slow machine; a test that wants one to
+ * lapse ends its lease itself (the sweeper comes by every quarter lease).
+ */
+const CLAIM_MS = 20_000;
 
 describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
   let app: TestApp;
@@ -36,6 +40,8 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
   let agentB: string;
   let otherTenant: string;
   const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+  /** The order's claim lapses now (stored as now, time passing without the wait). */
+  const lapse = (id: string) => app.sql(`UPDATE work_orders SET claim_expires_at = now() WHERE id = $1`, [id]);
 
   beforeAll(async () => {
     app = await startTestApp({ WORK_ORDER_CLAIM_MS: String(CLAIM_MS) }, [FinishedRecorderModule]);
@@ -263,10 +269,11 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     const { claimToken } = (await post(order.id, 'claim', agentA).expect(200)).body;
     expect((await post(order.id, 'claim', agentB)).status).toBe(409);
     // Nobody reads it meanwhile: the sweeper returns it (reads would too, see the next test).
+    await lapse(order.id);
     await eventually(
       async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued',
       'the claim to lapse',
-      4 * CLAIM_MS + 5000,
+      CLAIM_MS + 10_000,
     );
     const back = (await app.http.get(`/patches/work-orders/${order.id}`).set(auth(agentB)).expect(200)).body;
     expect(back.claimedBy).toBeNull();
@@ -307,10 +314,11 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     });
 
     // The first worker goes quiet; its claim lapses and the second claims the order.
+    await lapse(order.id);
     await eventually(
       async () => (await app.sql(`SELECT status FROM work_orders WHERE id = $1`, [order.id]))[0].status === 'queued',
       'the claim to lapse',
-      4 * CLAIM_MS + 5000,
+      CLAIM_MS + 10_000,
     );
     const second = (await post(order.id, 'claim', agentA).expect(200)).body.claimToken;
     expect(second).not.toBe(first);
