@@ -218,17 +218,14 @@ describe('console in Chromium', () => {
       await run.getByText('awaiting operator').first().waitFor();
       await run.getByLabel('Note').fill('done with three tabs open');
       await run.getByRole('button', { name: 'Mark done' }).click();
-      await run.getByText('step marked succeeded').waitFor({ timeout: 5000 });
+      await run.getByText('step marked succeeded').waitFor();
       // The tabs share one stream, whatever they show (they once held one per component: six here,
       // all the connections Chromium allows a host over HTTP/1.1, and the click above hung; then one
       // per tab). console-tabs.test.ts has the sharing in full.
       const streams = await Promise.all([inbox, incident, runTab].map(openStreamsOf));
       expect(streams.reduce((a, b) => a + b)).toBe(1);
       // The incident tab hears of it too, relayed from the tab that holds the stream.
-      await incident
-        .locator(`[data-run="${runId}"] [data-list="steps"] [data-status="succeeded"]`)
-        .first()
-        .waitFor({ timeout: 10_000 });
+      await incident.locator(`[data-run="${runId}"] [data-list="steps"] [data-status="succeeded"]`).first().waitFor();
     });
   });
 
@@ -241,8 +238,8 @@ describe('console in Chromium', () => {
       expect(await page.getByTestId('run').count()).toBe(0);
       await page.evaluate(() => ((globalThis as any).__samePage = true));
       const runId = await approveRecovery(recoveryId);
-      await page.locator(`[data-run="${runId}"]`).waitFor({ timeout: 10_000 });
-      await page.getByTestId('recovery').locator('.badge', { hasText: 'applied' }).waitFor({ timeout: 10_000 });
+      await page.locator(`[data-run="${runId}"]`).waitFor();
+      await page.getByTestId('recovery').locator('.badge', { hasText: 'applied' }).waitFor();
       expect(await page.evaluate(() => (globalThis as any).__samePage)).toBe(true);
     });
   });

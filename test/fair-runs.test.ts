@@ -125,10 +125,10 @@ describe('a run queued for an actuator slot behind a longer call', () => {
       RUN_ENGINE_ACTUATOR_CALLS: '1',
       RUN_LEASE_MARGIN_MS: '100',
       PLAYBOOK_CATALOG_PATH: playbookCatalogWith((byId) => {
-        byId('retry_with_backoff').steps[0].timeoutMs = 300;
+        byId('retry_with_backoff').steps[0].timeoutMs = 1_000;
       }),
     });
-    await connectActuator(app.http, await app.keyFor('slots', 'admin'), receiver, { timeoutMs: 5_000 });
+    await connectActuator(app.http, await app.keyFor('slots', 'admin'), receiver, { timeoutMs: 10_000 });
   });
   afterAll(async () => {
     release();
@@ -150,9 +150,10 @@ describe('a run queued for an actuator slot behind a longer call', () => {
     await eventually(async () => {
       const run = (await app.http.get(`/runs/${second.runId}`).set(auth(key)).expect(200)).body;
       return run.steps[0].id === 'retry_call' && run.steps[0].status === 'running';
-    }, 'the second run planned its 300 ms call and waits for the slot');
-    // Longer than a lease reckoned from its own step (300 + 300 + 100 ms), shorter than the actuator's 5 s.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    }, 'the second run planned its 1 s call and waits for the slot');
+    // Longer than a lease reckoned from its own step (1 000 + 1 000 + 100 ms), shorter than the actuator's 10 s.
+    // (The step's 1 s leaves a loaded machine room for the call's own round trip once the slot is free.)
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
     release();
     const call = await eventually(async () => {
       const { steps } = (await app.http.get(`/runs/${second.runId}`).set(auth(key)).expect(200)).body;

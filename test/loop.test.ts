@@ -773,8 +773,11 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
     const seen = new Set<string>();
     let close: () => void = () => {};
     let id = '';
+    let opened: () => void = () => {};
+    const subscribed = new Promise<void>((resolve) => (opened = resolve));
     const gotComplete = new Promise<string>((resolve, reject) => {
       const req = http.get(`${app.url}/integration/stream`, { headers: auth(operator) }, (res) => {
+        opened(); // the server answers once it has subscribed the stream
         let buffer = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
@@ -797,7 +800,7 @@ describe('the loop, end to end (real HTTP, real PostgreSQL)', () => {
       req.on('error', reject);
       close = () => req.destroy();
     });
-    await new Promise((r) => setTimeout(r, 100)); // let the subscription register
+    await subscribed;
     try {
       id = await report({ errorType: 'auth', message: 'JWT expired at 2026-11-24T05:00:00Z for client svc-a' });
       expect(await gotComplete).toBe(id);

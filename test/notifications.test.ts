@@ -476,11 +476,14 @@ describe('notifications', () => {
       try {
         const run = await failedRun('agent-4');
         await eventually(async () => arrived, 'the webhook call to arrive');
-        // The call hangs on: a transaction held across it would sit idle all that time (others are brief).
+        const [{ at: callArrived }] = await app.sql<{ at: Date }>(`SELECT now() AS at`);
+        // The call hangs on: a transaction held across it would sit idle all that time, since before the call
+        // arrived (others are brief: one that went idle before it and is still idle a second later is this).
         await new Promise((r) => setTimeout(r, 1000));
         const open = await app.sql<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND state LIKE 'idle in transaction%' AND state_change < now() - interval '700 milliseconds'`,
+            WHERE datname = current_database() AND state LIKE 'idle in transaction%' AND state_change < $1`,
+          [callArrived],
         );
         expect(open[0].n).toBe(0);
         release();

@@ -96,19 +96,20 @@ describe('approval requests with an expiresAt (DESIGN §13)', () => {
 
   it('an approval request carries expiresAt, which an operator may move; past it the recovery is expired (audited), never a rejection', async () => {
     const message = 'Column "ledger_ref" of relation "payments" does not exist';
+    const patchOf =
+      (id: string) =>
+      (body: object, k = operator) =>
+        app.http.patch(`/recoveries/${id}`).set(auth(k)).send(body);
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    // Given an hour as soon as it is suggested, before the others go through the loop.
     const kept = await queuedRecovery(message, 'agent-kept');
+    const patch = patchOf(kept.id);
+    expect((await patch({ expiresAt: later }).expect(200)).body.expiresAt).toBe(later);
     // Suggested after kept, so past its expiresAt kept's own (RECOVERY_REVIEW_TTL_MS) has passed as well.
     const other = await queuedRecovery(message, 'agent-other');
     const moved = await queuedRecovery(message, 'agent-moved');
     expect(Date.parse(kept.expiresAt)).toBeGreaterThan(Date.parse(kept.createdAt)); // RECOVERY_REVIEW_TTL_MS from its suggestion
     expect(Date.parse(other.expiresAt)).toBeGreaterThanOrEqual(Date.parse(kept.expiresAt));
-    const patchOf =
-      (id: string) =>
-      (body: object, k = operator) =>
-        app.http.patch(`/recoveries/${id}`).set(auth(k)).send(body);
-    const patch = patchOf(kept.id);
-    const later = new Date(Date.now() + 3_600_000).toISOString();
-    expect((await patch({ expiresAt: later }).expect(200)).body.expiresAt).toBe(later);
     expect((await patch({ expiresAt: later }, viewer)).status).toBe(403);
     expect((await patch({ expiresAt: later }, await app.keyFor('acme-other', 'operator'))).status).toBe(404);
     expect((await patch({ expiresAt: 'tomorrow' })).body.fields.map((f: { field: string }) => f.field)).toEqual([

@@ -20,7 +20,8 @@ describe('run verdicts: recurrences judged by when they occurred, monitoring, ro
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let key: string;
   let seq = 0;
-  const WINDOW_MS = 2000;
+  // Long enough for a test to act inside a watch it has just seen begin, on a loaded machine.
+  const WINDOW_MS = 5000;
 
   const get = async (path: string) => (await app.http.get(path).set(auth(key)).expect(200)).body;
   const run = (id: string) => get(`/runs/${id}`);
