@@ -242,6 +242,46 @@ export class DeliveryRepository {
     );
   }
 
+  /** The rule's deliveries waiting to be sent (pending, held) become dead, with `error`; one being sent goes on. */
+  async abandonRule(tenantId: string, rule: string, error: string): Promise<void> {
+    await this.tx.query(
+      `UPDATE notification_deliveries SET status = 'dead', last_error = $3, updated_at = now()
+        WHERE tenant_id = $1 AND rule = $2 AND status IN ('pending', 'held')`,
+      [tenantId, rule, error],
+    );
+  }
+
+  /** The rule's deliveries waiting to be sent (pending, held), locked to the caller's transaction's end (claims skip them). */
+  queuedOf(tenantId: string, rule: string): Promise<DeliveryRow[]> {
+    return this.tx.query<DeliveryRow>(
+      `SELECT * FROM notification_deliveries WHERE tenant_id = $1 AND rule = $2 AND status IN ('pending', 'held')
+        ORDER BY available_at, id FOR UPDATE`,
+      [tenantId, rule],
+    );
+  }
+
+  /** These of the tenant's deliveries, those still waiting to be sent, become dead, with `error`. */
+  async abandon(tenantId: string, ids: string[], error: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.tx.query(
+      `UPDATE notification_deliveries SET status = 'dead', last_error = $3, updated_at = now()
+        WHERE tenant_id = $1 AND id = ANY ($2::uuid[]) AND status IN ('pending', 'held')`,
+      [tenantId, ids, error],
+    );
+  }
+
+  /** These of the tenant's held deliveries are held until `until`; with null, pending and due now. */
+  async holdUntil(tenantId: string, ids: string[], until: Date | null): Promise<void> {
+    if (ids.length === 0) return;
+    await this.tx.query(
+      `UPDATE notification_deliveries
+          SET status = CASE WHEN $3::timestamptz IS NULL THEN 'pending' ELSE 'held' END,
+              available_at = coalesce($3::timestamptz, now()), updated_at = now()
+        WHERE tenant_id = $1 AND id = ANY ($2::uuid[]) AND status = 'held'`,
+      [tenantId, ids, until],
+    );
+  }
+
   /**
    * Milliseconds until a delivery of a tenant not in `exceptTenants` (those at their cap here) may
    * become claimable (its own time or its channel's pace); null when none waits.

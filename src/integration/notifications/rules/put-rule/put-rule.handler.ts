@@ -4,8 +4,11 @@ import { TransactionHost } from '../../../../platform/database/transaction-host.
 import { invalidFields } from '../../../../platform/http/validation.js';
 import { canonicalTimeZone } from '../../../../platform/time/weekly-window.js';
 import { ChannelRepository } from '../../channels/channel.repository.js';
+import { DeliveryRepository } from '../../deliveries/delivery.repository.js';
+import { DeliveryWakeups } from '../../dispatch/delivery-wakeups.js';
+import { quietUntil, ruleWants } from '../rule-match.js';
 import { RuleRepository } from '../rule.repository.js';
-import { ruleView, type RuleView } from '../rule.view.js';
+import { ruleView, type QuietHours, type RuleView } from '../rule.view.js';
 import { PutRule } from './put-rule.command.js';
 
 @CommandHandler(PutRule)
@@ -14,6 +17,8 @@ export class PutRuleHandler implements ICommandHandler<PutRule> {
     private readonly tx: TransactionHost,
     private readonly rules: RuleRepository,
     private readonly channels: ChannelRepository,
+    private readonly deliveries: DeliveryRepository,
+    private readonly wakeups: DeliveryWakeups,
     private readonly audit: AuditTrail,
   ) {}
 
@@ -48,6 +53,7 @@ export class PutRuleHandler implements ICommandHandler<PutRule> {
         afterMs: rule.afterMs ?? null,
       });
       const view = ruleView(row);
+      if (before) await this.followChange(tenantId, view, !sameQuietHours(before.quiet_hours, view.quietHours));
       await this.audit.record({
         tenantId,
         actor,
@@ -59,4 +65,34 @@ export class PutRuleHandler implements ICommandHandler<PutRule> {
       return { rule: view, created };
     });
   }
+
+  /**
+   * What the rule queued and has not sent (pending, held) follows the change (ADR 0017): what it
+   * now sends to another channel, or no longer takes (events, minSeverity, agents, capabilities),
+   * is dead-lettered saying so; what it still takes waits as before, the held ones until its quiet
+   * hours as they are now end, or due at once when these no longer hold them.
+   */
+  private async followChange(tenantId: string, rule: RuleView, quietHoursChanged: boolean): Promise<void> {
+    const queued = await this.deliveries.queuedOf(tenantId, rule.name);
+    const elsewhere = queued.filter((d) => d.channel !== rule.channel);
+    const unwanted = queued.filter((d) => d.channel === rule.channel && !ruleWants(rule, d.notice));
+    const held = queued.filter((d) => d.status === 'held' && !elsewhere.includes(d) && !unwanted.includes(d));
+    const ids = (ds: typeof queued) => ds.map((d) => d.id);
+    await this.deliveries.abandon(
+      tenantId,
+      ids(elsewhere),
+      `the rule was changed: it sends to channel ${rule.channel} now`,
+    );
+    await this.deliveries.abandon(tenantId, ids(unwanted), 'the rule was changed: it no longer takes this message');
+    if (!quietHoursChanged || held.length === 0) return;
+    const until = quietUntil(rule, new Date());
+    await this.deliveries.holdUntil(tenantId, ids(held), until);
+    if (!until) this.wakeups.afterCommit();
+  }
+}
+
+/** Whether two rules' quiet hours are the same (the stored ones as read back from jsonb). */
+function sameQuietHours(a: QuietHours | null, b: QuietHours | null): boolean {
+  const key = (q: QuietHours | null) => q && JSON.stringify([q.days, q.from, q.to, q.timeZone]);
+  return key(a) === key(b);
 }

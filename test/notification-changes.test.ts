@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { startWebhookReceiver } from './support/webhook-receiver.js';
+
+const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+type Receiver = Awaited<ReturnType<typeof startWebhookReceiver>>;
+const EVERY_DAY = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const clock = (d: Date) => d.toISOString().slice(11, 16);
+/** Quiet hours (UTC) that began an hour ago and end `hours` from now. */
+const quietFor = (hours: number) => ({
+  days: EVERY_DAY,
+  from: clock(new Date(Date.now() - 3_600_000)),
+  to: clock(new Date(Date.now() + hours * 3_600_000)),
+  timeZone: 'UTC',
+});
+
+/**
+ * What a change of a rule or channel does to the messages queued and not yet sent, and what the
+ * repeat marks of review.waiting keep (DESIGN §12, ADR 0017), through the real app, a real
+ * PostgreSQL and a real local webhook receiver. Each test has a tenant of its own.
+ */
+describe('notifications after a change of their rule or channel', () => {
+  let app: TestApp;
+  let hook: Receiver;
+
+  beforeAll(async () => {
+    hook = await startWebhookReceiver();
+    app = await startTestApp({
+      ...ALLOW_LOOPBACK,
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      NOTIFICATION_SWEEP_MS: '200',
+      SLACK_MIN_INTERVAL_MS: '0',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await app.stop();
+    await hook.close();
+  });
+
+  /** A tenant's admin, with a webhook channel `hook` to the receiver (under /<tenant>/). */
+  async function tenant(name: string) {
+    const key = await app.keyFor(name, 'admin');
+    const put = (path: string, body: object, status = 201) =>
+      app.http.put(path).set(auth(key)).send(body).expect(status);
+    await put('/notifications/channels/hook', { type: 'webhook', url: `${hook.url}/${name}/hook` });
+    const deliveries = async (query = '') =>
+      (await app.http.get(`/notifications/deliveries?limit=200${query}`).set(auth(key)).expect(200)).body
+        .items as Array<Record<string, any>>;
+    const delivery = async (id: string) =>
+      (await app.http.get(`/notifications/deliveries/${id}`).set(auth(key)).expect(200)).body;
+    const calls = (what?: string) =>
+      hook.calls.filter((c) => c.path.startsWith(`/${name}/`) && (what === undefined || c.json?.type === what));
+    /** Holds the channel as another replica's claim would: nothing goes to it until `free`. */
+    const lease = () =>
+      app.sql(`UPDATE notification_channels SET next_send_at = now() + interval '1 day' WHERE tenant_id = $1`, [name]);
+    const free = () => app.sql(`UPDATE notification_channels SET next_send_at = now() WHERE tenant_id = $1`, [name]);
+    /** A test message through `hook`, waited for: what was due on the channel before it has gone out by then. */
+    const flush = async () => {
+      const { id } = (await app.http.post('/notifications/channels/hook/test').set(auth(key)).expect(202)).body;
+      await eventually(async () => (await delivery(id)).status === 'sent', 'the test message to go out');
+    };
+    const killSwitch = async (on: boolean) => {
+      const before = (await deliveries()).length;
+      if (on)
+        await app.http
+          .post('/guard/killswitch')
+          .set(auth(key))
+          .send({ agentId: 'agent-q', reason: 'flaky' })
+          .expect(200);
+      else await app.http.delete('/guard/killswitch?agentId=agent-q&reason=calm').set(auth(key)).expect(200);
+      return eventually(
+        async () => {
+          const all = await deliveries();
+          return all.length > before ? all[0] : null;
+        },
+        `the kill switch ${on ? 'on' : 'off'} message`,
+      );
+    };
+    return { key, put, deliveries, delivery, calls, lease, free, flush, killSwitch };
+  }
+
+  it('a deleted rule’s queued messages are dead-lettered: one held by quiet hours does not go when they end', async () => {
+    const t = await tenant('chg-delete');
+    const rule = { channel: 'hook', events: ['killswitch.changed'], repeatIntervalMs: 0 };
+    await t.put('/notifications/rules/night', { ...rule, quietHours: quietFor(1) });
+    await t.put('/notifications/rules/day', rule);
+    await t.lease(); // the day rule's message waits, pending
+    await t.killSwitch(true);
+    const queued = await eventually(async () => {
+      const all = await t.deliveries();
+      return all.length === 2 ? all : null;
+    }, 'both messages queued');
+    expect(Object.fromEntries(queued.map((d) => [d.rule, d.status]))).toEqual({ night: 'held', day: 'pending' });
+
+    await app.http.delete('/notifications/rules/night').set(auth(t.key)).expect(204);
+    await app.http.delete('/notifications/rules/day').set(auth(t.key)).expect(204);
+    for (const d of queued)
+      expect(await t.delivery(d.id)).toMatchObject({
+        status: 'dead',
+        error: 'the rule was deleted',
+        nextAttemptAt: null,
+      });
+
+    // The quiet hours end (the clock moved on by SQL) and the channel is free: nothing of the rules goes.
+    await app.sql(
+      `UPDATE notification_deliveries SET available_at = now() - interval '1 minute' WHERE tenant_id = $1`,
+      ['chg-delete'],
+    );
+    await t.free();
+    await t.flush();
+    expect(t.calls('killswitch.changed')).toEqual([]);
+    expect(t.calls('test')).toHaveLength(1);
+  });
+
+  it('a changed rule’s queued messages follow it: what it no longer takes, or sends elsewhere now, is dead-lettered', async () => {
+    const t = await tenant('chg-put');
+    await t.put('/notifications/channels/other', { type: 'webhook', url: `${hook.url}/chg-put/other` });
+    const rule = { channel: 'hook', events: ['killswitch.changed'], repeatIntervalMs: 0 };
+    await t.put('/notifications/rules/switches', rule);
+    await t.lease();
+    const on = await t.killSwitch(true); // high
+    const off = await t.killSwitch(false); // medium
+    expect([on.severity, on.status, off.severity, off.status]).toEqual(['high', 'pending', 'medium', 'pending']);
+
+    // Only high and above now: the medium one is not sent; the high one still waits for the channel.
+    await t.put('/notifications/rules/switches', { ...rule, minSeverity: 'high' }, 200);
+    expect(await t.delivery(off.id)).toMatchObject({
+      status: 'dead',
+      error: 'the rule was changed: it no longer takes this message',
+    });
+    expect(await t.delivery(on.id)).toMatchObject({ status: 'pending', error: null });
+
+    // Another channel now: the message made for the old one is not sent to it.
+    await t.put('/notifications/rules/switches', { ...rule, minSeverity: 'high', channel: 'other' }, 200);
+    expect(await t.delivery(on.id)).toMatchObject({
+      status: 'dead',
+      error: 'the rule was changed: it sends to channel other now',
+    });
+
+    await t.free();
+    await t.flush();
+    expect(t.calls('killswitch.changed')).toEqual([]);
+  });
+
+  it('a changed rule’s held messages are held by its quiet hours as they are now: longer, or not at all', async () => {
+    const t = await tenant('chg-quiet');
+    const rule = { channel: 'hook', events: ['killswitch.changed'], repeatIntervalMs: 0 };
+    await t.put('/notifications/rules/night', { ...rule, quietHours: quietFor(1) });
+    const held = await t.killSwitch(true);
+    expect(held.status).toBe('held');
+    const inAnHour = Date.parse(held.nextAttemptAt);
+
+    // Quiet for two hours from now: held until they end.
+    const longer = quietFor(2);
+    await t.put('/notifications/rules/night', { ...rule, quietHours: longer }, 200);
+    const later = await t.delivery(held.id);
+    expect(later.status).toBe('held');
+    expect(clock(new Date(later.nextAttemptAt))).toBe(longer.to);
+    expect(Date.parse(later.nextAttemptAt)).toBeGreaterThan(inAnHour);
+
+    // No quiet hours: it goes now.
+    await t.put('/notifications/rules/night', rule, 200);
+    await eventually(async () => (await t.delivery(held.id)).status === 'sent', 'the message once nothing holds it');
+    expect(t.calls('killswitch.changed')).toHaveLength(1);
+  });
+});
