@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Logger } from '@nestjs/common';
+import { NotificationDispatcher } from '../src/integration/notifications/dispatch/notification-dispatcher.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
-import { startWebhookReceiver } from './support/webhook-receiver.js';
+import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 type Receiver = Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -162,5 +164,64 @@ describe('notifications after a change of their rule or channel', () => {
     await t.put('/notifications/rules/night', rule, 200);
     await eventually(async () => (await t.delivery(held.id)).status === 'sent', 'the message once nothing holds it');
     expect(t.calls('killswitch.changed')).toHaveLength(1);
+  });
+
+  it('a channel deleted during a call: its delivery keeps the channel’s answer (sent on 2xx), no claim is said to have lapsed', async () => {
+    const answers: Array<(status: number) => void> = [];
+    const receiver = await startWebhookReceiver((_c, res) => {
+      answers.push((status) => {
+        res.statusCode = status;
+        res.end('{"answer":"down"}');
+      });
+      return 'hang';
+    });
+    const dispatcher = app.app.get(NotificationDispatcher);
+    const warnings: string[] = [];
+    const warn = jest
+      .spyOn((dispatcher as unknown as { logger: Logger }).logger, 'warn')
+      .mockImplementation((message: unknown) => void warnings.push(String(message)));
+    try {
+      const key = await app.keyFor('chg-midcall', 'admin');
+      const ids: string[] = [];
+      for (const name of ['takes', 'fails']) {
+        await app.http
+          .put(`/notifications/channels/${name}`)
+          .set(auth(key))
+          .send({ type: 'webhook', url: `${receiver.url}/${name}` })
+          .expect(201);
+        ids.push((await app.http.post(`/notifications/channels/${name}/test`).set(auth(key)).expect(202)).body.id);
+      }
+      const delivery = async (id: string) =>
+        (await app.http.get(`/notifications/deliveries/${id}`).set(auth(key)).expect(200)).body;
+      await eventually(async () => answers.length === 2, 'both calls to be out');
+      const byPath = Object.fromEntries(receiver.calls.map((c: ReceivedCall, i) => [c.path, answers[i]]));
+
+      // Both channels are deleted while their calls are out: nothing will send the messages again.
+      for (const name of ['takes', 'fails'])
+        await app.http.delete(`/notifications/channels/${name}`).set(auth(key)).expect(204);
+      for (const id of ids)
+        expect(await delivery(id)).toMatchObject({ status: 'dead', error: 'the channel was deleted' });
+
+      // One receiver takes the message, the other fails: each delivery says what happened.
+      byPath['/takes'](200);
+      byPath['/fails'](503);
+      const [took, failed] = await Promise.all(
+        ids.map((id) =>
+          eventually(async () => {
+            const d = await delivery(id);
+            return d.lastStatusCode !== null ? d : null;
+          }, 'the answer recorded'),
+        ),
+      );
+      expect(took).toMatchObject({ status: 'sent', error: null, lastStatusCode: 200, attempts: 1 });
+      expect(took.sentAt).not.toBeNull();
+      expect(failed).toMatchObject({ status: 'dead', lastStatusCode: 503, attempts: 1 });
+      expect(failed.error).toMatch(/^the channel was deleted; the call out then: HTTP 503/);
+      expect(receiver.calls).toHaveLength(2);
+      expect(warnings.filter((w) => w.includes('lapsed'))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+      await receiver.close();
+    }
   });
 });

@@ -169,8 +169,11 @@ export class DeliveryRepository {
   /**
    * Stores how an attempt went, if the claim that made it still holds (its `claimToken` is still
    * the delivery's: no other worker took it over, and it was not dead-lettered and retried), and
-   * paces the channel: its next message goes no sooner than `channelPauseMs` from now. False when
-   * the claim had lapsed: then nothing changes.
+   * paces the channel: its next message goes no sooner than `channelPauseMs` from now. A delivery
+   * dead-lettered with its channel during the call (abandonChannel) keeps the channel's answer:
+   * `sent` when it took the message, else still dead, the failure added to why; the channel, gone
+   * or another of its name, is left alone. The status stored; null when the claim had lapsed: then
+   * nothing changes.
    */
   async settle(
     d: { id: string; tenantId: string; channel: string; claimToken: string },
@@ -181,23 +184,33 @@ export class DeliveryRepository {
       httpStatus: number | null;
     },
     channelPauseMs: number,
-  ): Promise<boolean> {
-    const rows = await this.tx.query(
-      `UPDATE notification_deliveries
-          SET status = $3, last_error = $4, last_status = $5, updated_at = now(),
-              sent_at = CASE WHEN $3 = 'sent' THEN now() END,
-              available_at = now() + make_interval(secs => $6::double precision / 1000)
-        WHERE id = $1 AND status = 'sending' AND claim_token = $2 RETURNING 1`,
-      [d.id, d.claimToken, outcome.status, outcome.error, outcome.httpStatus, outcome.retryInMs],
+  ): Promise<DeliveryStatus | null> {
+    const [held] = await this.tx.query<{ status: DeliveryStatus }>(
+      `SELECT status FROM notification_deliveries
+        WHERE id = $1 AND claim_token = $2 AND status IN ('sending', 'dead') FOR UPDATE`,
+      [d.id, d.claimToken],
     );
     // A lapsed claim leaves the channel alone: its next_send_at is the new holder's lease now.
-    if (rows.length === 0) return false;
+    if (!held) return null;
+    const abandoned = held.status === 'dead';
+    const status = abandoned && outcome.status !== 'sent' ? 'dead' : outcome.status;
     await this.tx.query(
-      `UPDATE notification_channels SET next_send_at = now() + make_interval(secs => $3::double precision / 1000)
-        WHERE tenant_id = $1 AND name = $2`,
-      [d.tenantId, d.channel, channelPauseMs],
+      `UPDATE notification_deliveries
+          SET status = $2, last_status = $4, updated_at = now(),
+              last_error = CASE WHEN $5 AND $3::text IS NOT NULL THEN last_error || '; the call out then: ' || $3
+                                ELSE $3 END,
+              sent_at = CASE WHEN $2 = 'sent' THEN now() END,
+              available_at = now() + make_interval(secs => $6::double precision / 1000)
+        WHERE id = $1`,
+      [d.id, status, outcome.error, outcome.httpStatus, abandoned, outcome.retryInMs],
     );
-    return true;
+    if (!abandoned)
+      await this.tx.query(
+        `UPDATE notification_channels SET next_send_at = now() + make_interval(secs => $3::double precision / 1000)
+          WHERE tenant_id = $1 AND name = $2`,
+        [d.tenantId, d.channel, channelPauseMs],
+      );
+    return status;
   }
 
   /**
@@ -233,7 +246,10 @@ export class DeliveryRepository {
     return row ?? null;
   }
 
-  /** The channel's deliveries not yet sent become dead, with `error`. */
+  /**
+   * The channel's deliveries not yet sent become dead, with `error`. One being sent (a call out
+   * now) too: nothing sends it again, and its worker still records the channel's answer (settle).
+   */
   async abandonChannel(tenantId: string, channel: string, error: string): Promise<void> {
     await this.tx.query(
       `UPDATE notification_deliveries SET status = 'dead', last_error = $3, updated_at = now()

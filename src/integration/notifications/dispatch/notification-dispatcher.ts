@@ -18,6 +18,7 @@ import { MetricsService } from '../../../platform/metrics/metrics.service.js';
 import { DuePump } from '../../../platform/workers/due-pump.js';
 import { TenantHolds } from '../../../platform/workers/tenant-holds.js';
 import { DeliveryRepository, type ClaimedDelivery } from '../deliveries/delivery.repository.js';
+import type { DeliveryStatus } from '../deliveries/delivery.view.js';
 import { slackMessage, webhookMessage } from './channel-messages.js';
 import { attemptOutcome, type AttemptOutcome } from './delivery-outcome.js';
 import { DeliveryWakeups } from './delivery-wakeups.js';
@@ -125,23 +126,30 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       status === 'pending' ? retryDelayMs(d.attempts, outcome.retryAfterMs, retryBaseMs, retryMaxMs) : 0;
     // A Retry-After is about the channel, not the message: nothing goes to it before then.
     const channelPauseMs = outcome.retryAfterMs ?? (d.type === 'slack' ? slackIntervalMs : 0);
+    let stored: DeliveryStatus | null = status;
     try {
-      const kept = await this.tx.run(() =>
+      stored = await this.tx.run(() =>
         this.deliveries.settle(
           { id: d.id, tenantId: d.tenant_id, channel: d.channel, claimToken: d.claim_token },
           { status, retryInMs, error: outcome.error, httpStatus: outcome.httpStatus },
           channelPauseMs,
         ),
       );
-      if (!kept)
+      if (stored === null)
         this.logger.warn(
-          `notification delivery ${d.id}: the claim lapsed during the call; its new holder sends it again`,
+          `notification delivery ${d.id}: its claim lapsed during the call (the lease ran out, or it was ` +
+            'dead-lettered and retried); its new claim sends it',
         );
     } catch (err) {
       // Not recorded: the lease lapses and the delivery is sent again, with the same webhook-id.
       this.logger.error(`recording notification delivery ${d.id} failed: ${String(err)}`);
     }
-    this.metrics.notificationDeliveries.inc({ channel_type: d.type, outcome: status === 'pending' ? 'retry' : status });
+    // What was stored (a delivery dead-lettered with its channel during the call stays dead unless sent).
+    const counted = stored ?? status;
+    this.metrics.notificationDeliveries.inc({
+      channel_type: d.type,
+      outcome: counted === 'pending' ? 'retry' : counted,
+    });
     if (status === 'dead')
       this.logger.warn(
         `notification delivery ${d.id} to channel ${d.channel} dead-lettered after ${d.attempts} attempt(s), ` +
