@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Logger } from '@nestjs/common';
+import { DeliveryRepository } from '../src/integration/notifications/deliveries/delivery.repository.js';
 import { NotificationDispatcher } from '../src/integration/notifications/dispatch/notification-dispatcher.js';
+import { ReviewWaitingSweeper } from '../src/integration/notifications/route-events/review-waiting.sweeper.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -24,6 +26,7 @@ const quietFor = (hours: number) => ({
 describe('notifications after a change of their rule or channel', () => {
   let app: TestApp;
   let hook: Receiver;
+  let seq = 0;
 
   beforeAll(async () => {
     hook = await startWebhookReceiver();
@@ -223,5 +226,43 @@ describe('notifications after a change of their rule or channel', () => {
       warn.mockRestore();
       await receiver.close();
     }
+  });
+
+  it('review.waiting with repeat interval 0 tells once while a review waits, past a month too: that mark is not pruned', async () => {
+    const t = await tenant('chg-once');
+    await t.put('/notifications/rules/reviews', {
+      channel: 'hook',
+      events: ['review.waiting'],
+      afterMs: 0,
+      repeatIntervalMs: 0,
+    });
+    await t.put('/notifications/rules/switches', {
+      channel: 'hook',
+      events: ['killswitch.changed'],
+      repeatIntervalMs: 0,
+    });
+    const operator = await app.keyFor('chg-once', 'operator');
+    const incident = await app.http
+      .post('/incidents')
+      .set(auth(operator))
+      .send({ errorType: 'BellowsLeak', message: `bellows ${++seq} leaked`, agentId: 'agent-o' })
+      .expect(201);
+    await eventually(async () => t.calls('review.waiting').length === 1, 'the review.waiting message');
+
+    // The review waits on; its mark, and an interval-0 mark of another event, are 40 days old.
+    await app.sql(
+      `INSERT INTO notification_repeats (tenant_id, rule, subject_key, last_at)
+       VALUES ('chg-once', 'switches', 'killswitch.changed tenant', now())`,
+    );
+    await app.sql(`UPDATE notification_repeats SET last_at = now() - interval '40 days' WHERE tenant_id = 'chg-once'`);
+    await app.app.get(DeliveryRepository).pruneRepeats();
+    const marks = await app.sql<{ rule: string }>(`SELECT rule FROM notification_repeats WHERE tenant_id = 'chg-once'`);
+    expect(marks.map((m) => m.rule)).toEqual(['reviews']);
+
+    await app.app.get(ReviewWaitingSweeper).sweep();
+    expect(await t.deliveries('&rule=reviews')).toHaveLength(1);
+    const recovery = (await app.http.get(`/recoveries?incidentId=${incident.body.id}`).set(auth(operator)).expect(200))
+      .body.items[0];
+    expect(recovery.status).toBe('pending_review'); // it still waits
   });
 });
