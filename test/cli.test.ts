@@ -200,16 +200,30 @@ describe('pillar-loop, the command line', () => {
     const file = path.join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ url: app.url, key: viewer }));
     chmodSync(file, 0o644);
-    const open = refused(await cli(['status'], null));
-    expect(open).toBe(
-      `pillar-loop: config file ${file} is open to other users (mode 0644) and holds an API key: chmod 600 ${file}\n`,
-    );
-    expect(open).not.toContain(viewer);
-    chmodSync(file, 0o600);
-    const r = await cli(['inbox', '--json'], null);
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(r.stdout)).toEqual({ items: [], nextCursor: null });
-    rmSync(file);
+    // The home is every test's: an open or broken file left behind by a failure here must not fail them too.
+    try {
+      const open = refused(await cli(['status'], null));
+      expect(open).toBe(
+        `pillar-loop: config file ${file} is open to other users (mode 0644) and holds an API key: chmod 600 ${file}\n`,
+      );
+      expect(open).not.toContain(viewer);
+      // With both variables set the file is not read at all: neither open nor broken stops the command.
+      const both = await cli(['inbox', '--json'], viewer);
+      expect({ code: both.code, stderr: both.stderr }).toEqual({ code: 0, stderr: '' });
+      chmodSync(file, 0o600);
+      writeFileSync(file, `{"url": "${app.url}", "key": `);
+      expect((await cli(['inbox', '--json'], viewer)).code).toBe(0);
+      // With one of them unset it is read, and refused as before.
+      expect(refused(await cli(['inbox'], null, { PILLAR_LOOP_URL: app.url }))).toBe(
+        `pillar-loop: config file ${file} is not valid JSON\n`,
+      );
+      writeFileSync(file, JSON.stringify({ url: app.url, key: viewer }));
+      const r = await cli(['inbox', '--json'], null);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(r.stdout)).toEqual({ items: [], nextCursor: null });
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   it('status: 0 healthy, 1 with an open escalation, 2 once it is fixed, 0 again; and the same for a failing run', async () => {

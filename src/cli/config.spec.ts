@@ -57,6 +57,21 @@ describe('loadTarget', () => {
     }
   });
 
+  it('does not read the file at all when both variables are set: a stale, open or broken one is no obstacle', () => {
+    const both = { PILLAR_LOOP_URL: 'https://b.example.com', PILLAR_LOOP_KEY: KEY };
+    const target = { url: 'https://b.example.com', key: KEY, keySource: 'PILLAR_LOOP_KEY' };
+    mkdirSync(join(dir, 'stale', 'pillar-loop'), { recursive: true });
+    const stale = join(dir, 'stale', 'pillar-loop', 'config.json');
+    writeFileSync(stale, '{"url": "https://old.example.com", key', { mode: 0o644 });
+    chmodSync(stale, 0o644);
+    expect(load({ ...both, XDG_CONFIG_HOME: join(dir, 'stale') })).toEqual(target);
+    // Named by PILLAR_LOOP_CONFIG, or not there: the same, nothing of it would be used.
+    expect(load({ ...both, PILLAR_LOOP_CONFIG: file('{"url":', 0o644) })).toEqual(target);
+    expect(load({ ...both, PILLAR_LOOP_CONFIG: join(dir, 'absent.json') })).toEqual(target);
+    // With one of them unset the file is read, and refused as before.
+    expect(() => load({ PILLAR_LOOP_KEY: KEY, XDG_CONFIG_HOME: join(dir, 'stale') })).toThrow(/is open to other users/);
+  });
+
   it('says what is missing or wrong without echoing the file, which holds the key', () => {
     expect(() => load({ PILLAR_LOOP_KEY: KEY })).toThrow(
       `no service URL: set PILLAR_LOOP_URL, or "url" in ${join(dir, '.config/pillar-loop/config.json')}`,

@@ -24,11 +24,13 @@ export function configPath(env: Env): { path: string; chosen: boolean } {
 /**
  * The URL and key: `PILLAR_LOOP_URL` and `PILLAR_LOOP_KEY`, each falling back to the config file
  * (`{"url": …, "key": …}`). The file holds a key, so one that others may read or write is refused,
- * as ssh refuses an open private key. The key is never printed, and never goes into a URL.
+ * as ssh refuses an open private key. The key is never printed, and never goes into a URL. With
+ * both variables set the file is not read at all (one named by PILLAR_LOOP_CONFIG neither): nothing
+ * of it would be used, so a stale or broken file must not stop the command.
  */
 export function loadTarget(env: Env, warn: (line: string) => void): Target {
   const { path, chosen } = configPath(env);
-  const file = readConfigFile(path, chosen);
+  const file = env.PILLAR_LOOP_URL && env.PILLAR_LOOP_KEY ? null : readConfigFile(path, chosen);
   const rawUrl = env.PILLAR_LOOP_URL || file?.url;
   const key = (env.PILLAR_LOOP_KEY || file?.key)?.trim();
   if (!rawUrl) throw new CliError(`no service URL: set PILLAR_LOOP_URL, or "url" in ${path}`);

@@ -8,7 +8,8 @@ const HELP_AFTER = `
 Configuration: PILLAR_LOOP_URL (the service, e.g. https://pillar-loop.example.com) and
 PILLAR_LOOP_KEY (an API key), each falling back to a JSON file {"url": …, "key": …} at
 $PILLAR_LOOP_CONFIG, else $XDG_CONFIG_HOME/pillar-loop/config.json (~/.config/…), which must be
-mode 0600. The key is sent in the Authorization header only, and never printed.
+mode 0600 and is not read when both variables are set. The key is sent in the Authorization
+header only, and never printed.
 
 Exit codes: 0 ok or healthy; 1 degraded (status), the run did not fix it (runs --watch), the audit
 chain is broken (audit verify); 2 fixed since the last check (status), an operator canceled the
