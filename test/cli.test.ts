@@ -92,14 +92,19 @@ describe('pillar-loop, the command line', () => {
     return r.stderr;
   };
 
-  /** An out-of-memory incident of agent `agentId` (memory_cleanup's pattern) and its pending recovery. */
-  async function incident(key: string, agentId: string) {
+  /**
+   * An out-of-memory incident of agent `agentId` (memory_cleanup's pattern) and its pending recovery;
+   * `verification`: a failed verification instead (verification_fix's, whose first step escalates to a coding agent).
+   */
+  async function incident(key: string, agentId: string, verification = false) {
     const res = await app.http
       .post('/incidents')
       .set(auth(key))
       .send({
-        errorType: 'OutOfMemoryError',
-        message: `Worker pod ingest-${++seq} OOMKilled: container exceeded memory limit 2048Mi (case ${seq}c)`,
+        errorType: verification ? 'VerificationFailed' : 'OutOfMemoryError',
+        message: verification
+          ? `Output verification failed for report-${++seq}: tests failed on the summary (case ${seq}v)`
+          : `Worker pod ingest-${++seq} OOMKilled: container exceeded memory limit 2048Mi (case ${seq}c)`,
         agentId,
         capability: 'ingest',
       })
@@ -437,6 +442,50 @@ describe('pillar-loop, the command line', () => {
     const done = await watch.done;
     expect(done.code).toBe(2);
     expect(done.stdout).toMatch(new RegExp(`^run …${tail(started.id)} canceled: .*canceled by`, 'm'));
+  });
+
+  it('a canceled run whose rollback failed: the watch exits 1, as for a failed rollback, not 2', async () => {
+    const { operator } = await tenant('cli-cancel-undo-failed', false);
+    const { recoveryId } = await incident(operator, 'manual-5');
+    const started = (await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
+    await firstStepDoneByHand(app.http, operator, started.id, 'clear_cache');
+    expect((await cli(['cancel', started.id], operator)).code).toBe(0);
+    const watch = start(['runs', '--watch', started.id], operator);
+    await eventually(
+      async () => (await runOf(operator, started.id)).steps.at(-1).status === 'awaiting_operator',
+      'the rollback step',
+    );
+    await app.http
+      .post(`/runs/${started.id}/steps/restore_batch/complete`)
+      .set(auth(operator))
+      .send({ outcome: 'failed', note: 'the batch size would not go back' })
+      .expect(200);
+    const done = await watch.done;
+    expect({ code: done.code, stderr: done.stderr }).toEqual({ code: 1, stderr: '' });
+    expect(done.stdout).toMatch(
+      new RegExp(`^run …${tail(started.id)} canceled: canceled by .*; the rollback failed$`, 'm'),
+    );
+  });
+
+  it('a run canceled because its incident was resolved while it waited on a work order: the watch exits 0', async () => {
+    const { operator } = await tenant('cli-resolved-first', false);
+    const { incidentId, recoveryId } = await incident(operator, 'coder-1', true);
+    const started = (await app.http.post(`/recoveries/${recoveryId}/approve`).set(auth(operator)).send({}).expect(200))
+      .body;
+    expect(started.playbookId).toBe('verification_fix');
+    await eventually(async () => (await runOf(operator, started.id)).status === 'awaiting_patch', 'the work order');
+    const watch = start(['runs', '--watch', started.id], operator);
+    await eventually(async () => watch.stdout().includes('awaiting patch'), 'the watch to begin');
+    // Resolved by hand (as monitoring or another run may): nothing is left to patch; the run stands down.
+    await app.http.post(`/incidents/${incidentId}/resolve`).set(auth(operator)).send({}).expect(200);
+    const done = await watch.done;
+    expect({ code: done.code, stderr: done.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(done.stdout).toMatch(new RegExp(`^run …${tail(started.id)} canceled: canceled by `, 'm'));
+    const run = await runOf(operator, started.id);
+    expect(run).toMatchObject({ status: 'canceled', verdict: null });
+    const resolved = (await app.http.get(`/incidents/${incidentId}`).set(auth(operator)).expect(200)).body;
+    expect(run.cancelRequestedBy).toBe(resolved.resolvedBy);
   });
 
   it('a run nobody answered ends canceled, but the watch exits 1: it did not fix the fault, and no operator stopped it', async () => {

@@ -4,9 +4,9 @@
  * audit chain holds or not); 3 says the command could not answer at all.
  */
 export const EXIT = {
-  /** Healthy; the run succeeded; the chain holds; the command did what it was asked. */
+  /** Healthy; the run succeeded, or stood down as its incident was resolved; the chain holds; the command did what it was asked. */
   ok: 0,
-  /** Degraded (status); the run did not fix its fault (runs --watch); the chain is broken (audit verify). */
+  /** Degraded (status); the run did not fix its fault, or its rollback failed (runs --watch); the chain is broken (audit verify). */
   no: 1,
   /** Fixed since the last check (status); an operator canceled the run (runs --watch). */
   changed: 2,

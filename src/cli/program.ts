@@ -11,9 +11,10 @@ $PILLAR_LOOP_CONFIG, else $XDG_CONFIG_HOME/pillar-loop/config.json (~/.config/â€
 mode 0600 and is not read when both variables are set. The key is sent in the Authorization
 header only, and never printed.
 
-Exit codes: 0 ok or healthy; 1 degraded (status), the run did not fix it (runs --watch), the audit
-chain is broken (audit verify); 2 fixed since the last check (status), an operator canceled the
-run (runs --watch); 3 no answer (usage, configuration, the service unreachable or refusing).`;
+Exit codes: 0 ok or healthy, or (runs --watch) the run stood down as its incident was resolved;
+1 degraded (status), the run did not fix it or its rollback failed (runs --watch), the audit chain
+is broken (audit verify); 2 fixed since the last check (status), an operator canceled the run
+(runs --watch); 3 no answer (usage, configuration, the service unreachable or refusing).`;
 
 /** The version of the package this runs from (dist/src/cli â†’ the package's root). */
 function version(): string {

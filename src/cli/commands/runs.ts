@@ -46,7 +46,7 @@ export function runsCommand(program: Command, ctx: CliContext): void {
       .description('List recovery runs, newest first (GET /runs), or follow one live with --watch')
       .option(
         '--watch <run>',
-        'follow this run (its id, or the tail lists show) until it ends; exit 0 succeeded, 1 failed, rolled back or timed out, 2 canceled by an operator',
+        'follow this run (its id, or the tail lists show) until it ends; exit 0 succeeded (or canceled as its incident was resolved), 1 failed, rolled back, timed out or its rollback failed, 2 canceled by an operator',
       )
       .addOption(new Option('--status <status>', 'only runs in this state').choices(RUN_STATUSES))
       .option('--incident <id>', 'only runs for this incident', filterOption('--incident'))

@@ -1,5 +1,5 @@
 import { ApiError } from '../api-client.js';
-import type { Run, RunProgress } from '../api-types.js';
+import type { IncidentDetail, Run, RunProgress } from '../api-types.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { clock, idTail, shortenIds } from '../format.js';
@@ -46,16 +46,34 @@ export function reconnectDelayMs(
 
 const clamp = (n: number, min: number, max: number) => Math.min(Math.max(n, min), max);
 
+/** How the engine ends the reason of a canceled run whose rollback failed (ADR 0018); the view has no field for it. */
+const ROLLBACK_FAILED = '; the rollback failed';
+
 /**
- * `runs --watch`'s exit code: whether the run fixed its fault, or an operator stopped it. A run that
- * ends `canceled` with nobody's cancel behind it (nobody answered a step in time, or the kill switch
- * held it to its deadline, ADR 0014) did not fix the fault: 1, as a failed run.
+ * `runs --watch`'s exit code: whether the run fixed its fault, or an operator stopped it.
+ * - A run canceled by whoever resolved its incident (monitoring, another run, or a person resolving
+ *   it while the run waited on a work order) stood down because nothing was left to fix: 0.
+ * - A run that ends `canceled` with nobody's cancel behind it (nobody answered a step in time, or
+ *   the kill switch held it to its deadline, ADR 0014) did not fix the fault: 1, as a failed run.
+ * - A canceled run whose rollback failed is left half undone, which someone must look at (the
+ *   service sends `run.rollback_failed` for it, as for a failed run's): 1, as `rollback_failed`.
+ * - Any other cancel was a person's choice (the run's, or its work order's): 2.
+ * `incident` is the run's incident as read after the run ended (null: none, or not read).
  */
-export function exitOfRun(run: Pick<Run, 'status' | 'cancelRequestedBy'>): number {
+export function exitOfRun(
+  run: Pick<Run, 'status' | 'cancelRequestedBy' | 'reason'>,
+  incident: Pick<IncidentDetail, 'status' | 'resolvedBy'> | null,
+): number {
   if (run.status === 'succeeded') return EXIT.ok;
-  if (run.status === 'canceled' && run.cancelRequestedBy !== null) return EXIT.changed;
-  return EXIT.no;
+  if (run.status !== 'canceled' || run.cancelRequestedBy === null) return EXIT.no;
+  if (run.reason?.endsWith(ROLLBACK_FAILED)) return EXIT.no;
+  if (incident?.status === 'resolved' && incident.resolvedBy === run.cancelRequestedBy) return EXIT.ok;
+  return EXIT.changed;
 }
+
+/** Whether exitOfRun needs the run's incident: a canceled run's, to tell a resolution from a person's cancel. */
+const askIncident = (run: Run): run is Run & { incidentId: string } =>
+  run.status === 'canceled' && run.cancelRequestedBy !== null && run.incidentId !== null;
 
 interface Output {
   began(run: Run): void;
@@ -78,7 +96,8 @@ export async function watchRun(ctx: CliContext, runId: string, json: boolean | u
   const finish = async () => {
     const run = await api.get<Run>(`/runs/${runId}`);
     out.finished(run);
-    return exitOfRun(run);
+    const incident = askIncident(run) ? await api.get<IncidentDetail>(`/incidents/${run.incidentId}`) : null;
+    return exitOfRun(run, incident);
   };
   let followed = false;
   let tries = 0;
