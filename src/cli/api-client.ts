@@ -4,6 +4,13 @@ import { SseParser, type SseMessage } from './sse.js';
 
 /** How long a request may take before the command gives up on it (a stream: until its answer starts). */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** The service's heart-beat on its streams: a comment every SSE_HEARTBEAT_MS, 15 s unless its operator changed it. */
+export const SERVICE_HEARTBEAT_MS = 15_000;
+/**
+ * How long an open stream may stay silent (not even a heart-beat) before it is taken for a dead
+ * connection and dropped: three heart-beats missed. PILLAR_LOOP_STREAM_IDLE_MS changes it.
+ */
+export const STREAM_IDLE_MS = 3 * SERVICE_HEARTBEAT_MS;
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
@@ -32,7 +39,11 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | n
  * becomes one line: the status and the server's message, or why the service could not be reached.
  */
 export class ApiClient {
-  constructor(private readonly target: Target) {}
+  constructor(
+    private readonly target: Target,
+    /** How long a stream may be silent before it is dropped (STREAM_IDLE_MS). */
+    private readonly streamIdleMs = STREAM_IDLE_MS,
+  ) {}
 
   get<T>(path: string, query: Query = {}): Promise<T> {
     return this.request<T>('GET', path + queryString(query));
@@ -62,40 +73,57 @@ export class ApiClient {
    * Opens a server-sent event stream; resolves once the service has answered (it subscribes the
    * stream before answering, so whatever is read after this is not missed), with its messages
    * until the service ends the stream or `signal` aborts it. `onRetry` hears the stream's `retry` fields.
+   * A stream silent for `streamIdleMs` (no message, no heart-beat: a connection that died without
+   * closing, behind a NAT or a proxy) is dropped with a CliError, as a lost connection is.
    */
   async stream(path: string, signal: AbortSignal, onRetry?: (ms: number) => void): Promise<AsyncGenerator<SseMessage>> {
-    // The timeout bounds the wait for the answer to start, not the stream.
+    // The timeout bounds the wait for the answer to start; `silent` then watches the stream.
     const late = new AbortController();
+    const silent = new AbortController();
     const timer = setTimeout(() => late.abort(new DOMException('timed out', 'TimeoutError')), REQUEST_TIMEOUT_MS);
     let res: Response;
     try {
       res = await this.fetch(path, {
         headers: { ...this.auth(), Accept: 'text/event-stream' },
-        signal: AbortSignal.any([signal, late.signal]),
+        signal: AbortSignal.any([signal, late.signal, silent.signal]),
       });
     } finally {
       clearTimeout(timer);
     }
     if (!res.ok) throw await this.failure(res);
-    return this.messages(res, path, signal, onRetry);
+    return this.messages(res, path, signal, silent, onRetry);
   }
 
   private async *messages(
     res: Response,
     path: string,
     signal: AbortSignal,
+    silent: AbortController,
     onRetry?: (ms: number) => void,
   ): AsyncGenerator<SseMessage> {
     if (!res.body) return;
     const parser = new SseParser(onRetry);
     const decoder = new TextDecoder();
+    // Runs while a chunk is awaited, started afresh after each one (heart-beat comments included);
+    // stopped while the caller holds a message, so that nothing is aborted under it.
+    let idle: NodeJS.Timeout | undefined;
+    const listen = () => (idle = setTimeout(() => silent.abort(), this.streamIdleMs));
+    listen();
     try {
       for await (const chunk of res.body) {
+        clearTimeout(idle);
         for (const message of parser.push(decoder.decode(chunk as Uint8Array, { stream: true }))) yield message;
+        listen();
       }
     } catch (error) {
       if (signal.aborted) return;
+      if (silent.signal.aborted)
+        throw new CliError(
+          `the live stream went silent (nothing for ${this.streamIdleMs / 1000} s, not even a heart-beat)`,
+        );
       throw this.unreachable(error, path);
+    } finally {
+      clearTimeout(idle);
     }
   }
 

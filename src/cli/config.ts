@@ -120,3 +120,16 @@ function serviceUrl(raw: string, source: string): URL {
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/**
+ * PILLAR_LOOP_STREAM_IDLE_MS: how long `runs --watch` lets its stream be silent before it opens it
+ * again (STREAM_IDLE_MS by default); above three heart-beats if the service's SSE_HEARTBEAT_MS was raised.
+ */
+export function streamIdleMs(env: Env, fallback: number): number {
+  const raw = env.PILLAR_LOOP_STREAM_IDLE_MS?.trim();
+  if (!raw) return fallback;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(ms >= 100 && ms <= 3_600_000))
+    throw new CliError('PILLAR_LOOP_STREAM_IDLE_MS must be a whole number of milliseconds from 100 to 3600000');
+  return ms;
+}

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { ApiClient } from './api-client.js';
-import { loadTarget, type Target } from './config.js';
+import { ApiClient, STREAM_IDLE_MS } from './api-client.js';
+import { loadTarget, streamIdleMs, type Target } from './config.js';
 import { EXIT } from './exit-codes.js';
 
 export type Env = Record<string, string | undefined>;
@@ -42,7 +42,7 @@ export class CliContext {
   }
 
   api(): ApiClient {
-    this.client ??= new ApiClient(this.service());
+    this.client ??= new ApiClient(this.service(), streamIdleMs(this.env, STREAM_IDLE_MS));
     return this.client;
   }
 

@@ -9,7 +9,8 @@ Configuration: PILLAR_LOOP_URL (the service, e.g. https://pillar-loop.example.co
 PILLAR_LOOP_KEY (an API key), each falling back to a JSON file {"url": …, "key": …} at
 $PILLAR_LOOP_CONFIG, else $XDG_CONFIG_HOME/pillar-loop/config.json (~/.config/…), which must be
 mode 0600 and is not read when both variables are set. The key is sent in the Authorization
-header only, and never printed.
+header only, and never printed. PILLAR_LOOP_STREAM_IDLE_MS (45000): how long runs --watch lets its
+stream be silent, not even a heart-beat, before it opens it again.
 
 Exit codes: 0 ok or healthy, or (runs --watch) the run stood down as its incident was resolved;
 1 degraded (status), the run did not fix it or its rollback failed (runs --watch), the audit chain

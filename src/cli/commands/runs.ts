@@ -60,7 +60,7 @@ export function runsCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON (with --watch: one object a line, the last one the finished run)')
     .addHelpText(
       'after',
-      "\nWith --watch, each change of the run and its steps is printed as it happens (the service's live stream);\nCtrl-C stops following, not the run.",
+      "\nWith --watch, each change of the run and its steps is printed as it happens (the service's live stream);\nCtrl-C stops following, not the run. A stream silent for PILLAR_LOOP_STREAM_IDLE_MS (45 s: three of the\nservice's 15 s heart-beats) is taken for a dead connection and opened again.",
     )
     .action(async (o: RunsOptions) => {
       if (o.watch !== undefined) {

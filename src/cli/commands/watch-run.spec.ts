@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CliContext } from '../context.js';
@@ -46,11 +46,11 @@ describe('watchRun', () => {
   let answer: Answer = restart;
   let waits: number[] = [];
 
-  const context = (key = 'k') => {
+  const context = (key = 'k', env: Record<string, string> = {}) => {
     const out: string[] = [];
     const err: string[] = [];
     const ctx = new CliContext(
-      { PILLAR_LOOP_URL: url, PILLAR_LOOP_KEY: key, HOME: '/nonexistent' },
+      { PILLAR_LOOP_URL: url, PILLAR_LOOP_KEY: key, HOME: '/nonexistent', ...env },
       { out: (t) => out.push(t), err: (t) => err.push(t) },
       Date.now,
       async (ms) => {
@@ -80,6 +80,11 @@ describe('watchRun', () => {
     phase = 'steps';
     answer = restart;
     waits = [];
+  });
+  /** Streams a test left open (a connection gone silent): closed after it, so the server can close. */
+  const open: ServerResponse[] = [];
+  afterEach(() => {
+    for (const res of open.splice(0)) res.destroy();
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
@@ -161,6 +166,54 @@ describe('watchRun', () => {
     expect(streams).toBe(3);
     // 5 s, then 10 s, each three quarters with the middle of the jitter.
     expect(waits).toEqual([3750, 7500]);
+  });
+
+  it('drops a stream gone silent (headers, then nothing, the connection never closed) and opens it again', async () => {
+    answer = (res, n) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      if (n === 1) {
+        // A heart-beat, then silence: a connection that died behind a proxy or a NAT.
+        res.write(': heartbeat\n\n');
+        open.push(res);
+        return;
+      }
+      phase = 'done';
+      res.end();
+    };
+    const { ctx, out, err } = context('k', { PILLAR_LOOP_STREAM_IDLE_MS: '300' });
+    expect(await watchRun(ctx, RUN, false)).toBe(0);
+    expect(streams).toBe(2);
+    expect(err).toEqual([
+      'pillar-loop: the live stream went silent (nothing for 0.3 s, not even a heart-beat); opening it again\n',
+    ]);
+    expect(waits).toEqual([1500]);
+    expect(out.join('').trimEnd().split('\n').at(-1)).toBe('run …3f9a1c succeeded: verified');
+    // Before the watchdog it waited on the dead connection for ever: bounded here, well over 0.3 s.
+  }, 15_000);
+
+  it('keeps a stream whose only sign of life is its heart-beats, however long the run takes', async () => {
+    answer = (res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      // Heart-beats alone for five idle limits, then the run's end.
+      let beats = 0;
+      const beat = setInterval(() => {
+        if (++beats < 25) return void res.write(': heartbeat\n\n');
+        clearInterval(beat);
+        phase = 'done';
+        res.end(progress(null, 'succeeded', 'done', null));
+      }, 100);
+    };
+    const { ctx, err } = context('k', { PILLAR_LOOP_STREAM_IDLE_MS: '500' });
+    expect(await watchRun(ctx, RUN, false)).toBe(0);
+    expect({ streams, err }).toEqual({ streams: 1, err: [] });
+  });
+
+  it('refuses an idle limit that is not a number of milliseconds, in one line', async () => {
+    for (const bad of ['45s', '0', '-1', '99'])
+      await expect(watchRun(context('k', { PILLAR_LOOP_STREAM_IDLE_MS: bad }).ctx, RUN, false)).rejects.toThrow(
+        'PILLAR_LOOP_STREAM_IDLE_MS must be a whole number of milliseconds from 100 to 3600000',
+      );
+    expect(streams).toBe(0);
   });
 
   it('stops at once, in one line, when the service refuses the key, or the stream is forbidden or not there', async () => {
