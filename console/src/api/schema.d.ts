@@ -1818,7 +1818,7 @@ export interface components {
             createdAt: string;
             name: string;
             /**
-             * @description a webhook channel's new signing secret: shown this once
+             * @description a webhook channel's new signing secret, shown this once: when created, rotated, changed to a webhook, or when its stored secret could not be opened (SECRETS_KEY changed), which a PUT replaces
              * @example whsec_…
              */
             secret?: string;
@@ -3195,7 +3195,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description replaced (with the new secret when rotateSecret was set) */
+            /** @description replaced (with the new secret when rotateSecret was set, or when the stored one could not be opened: SECRETS_KEY changed) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5189,7 +5189,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description replaced (with the new secret when rotated) */
+            /** @description replaced (with the new secret when rotated, or when the stored one could not be opened) */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -47,7 +47,9 @@ export class ActuatorRepository {
 
   /**
    * Creates or updates. A new actuator gets `secretSealed`; an existing one keeps its secret
-   * unless `rotate`, and its headers when `headersSealed` is null (not given).
+   * unless `rotate` or the stored one is `unopenedSecret` (this replica could not open it: decided on
+   * the row this statement holds, so whether `secretSealed` was stored is `row.secret_sealed`), and
+   * its headers when `headersSealed` is null (not given).
    */
   async upsert(a: {
     tenantId: string;
@@ -57,6 +59,7 @@ export class ActuatorRepository {
     timeoutMs: number;
     secretSealed: string;
     rotate: boolean;
+    unopenedSecret: string | null;
   }): Promise<{ row: ActuatorRow; created: boolean }> {
     const headers = a.headersSealed === null ? null : JSON.stringify(a.headersSealed);
     const [row] = await this.tx.query<ActuatorRow & { created: boolean }>(
@@ -64,9 +67,11 @@ export class ActuatorRepository {
        VALUES ($1, $2, $3, COALESCE($4::jsonb, '{}'), $5, $6)
        ON CONFLICT (tenant_id, name) DO UPDATE
          SET url = EXCLUDED.url, headers_sealed = COALESCE($4::jsonb, actuators.headers_sealed), timeout_ms = EXCLUDED.timeout_ms,
-             secret_sealed = COALESCE($7, actuators.secret_sealed), updated_at = now()
+             secret_sealed = CASE WHEN $7 OR actuators.secret_sealed = $8 THEN EXCLUDED.secret_sealed
+                                  ELSE actuators.secret_sealed END,
+             updated_at = now()
        RETURNING *, (xmax = 0) AS created`,
-      [a.tenantId, a.name, a.url, headers, a.timeoutMs, a.secretSealed, a.rotate ? a.secretSealed : null],
+      [a.tenantId, a.name, a.url, headers, a.timeoutMs, a.secretSealed, a.rotate, a.unopenedSecret],
     );
     const { created, ...rest } = row;
     return { row: rest, created };

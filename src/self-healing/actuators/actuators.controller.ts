@@ -78,12 +78,16 @@ export class ActuatorsController {
   }
 
   /**
-   * 201 with `secret` when created (or rotated: 200 with `secret`), and `headers` when given: the
-   * secret and the header values are never shown again.
+   * 201 with `secret` when created (or rotated, or replacing a stored secret this replica cannot
+   * open: 200 with `secret`), and `headers` when given: the secret and the header values are never
+   * shown again.
    */
   @ApiOperation({ summary: 'Create or replace an actuator' })
   @ApiCreatedResponse({ description: 'created: the answer carries its signing secret, this once' })
-  @ApiOkResponse({ description: 'replaced (with the new secret when rotateSecret was set)' })
+  @ApiOkResponse({
+    description:
+      'replaced (with the new secret when rotateSecret was set, or when the stored one could not be opened: SECRETS_KEY changed)',
+  })
   @Put(':name')
   async put(
     @Param('name') name: string,
@@ -96,6 +100,7 @@ export class ActuatorsController {
     const refusal = await this.egress.refusal(body.url);
     if (refusal) throw invalidFields([{ field: 'url', errors: [`url ${refusal}`] }]);
     const secret = generateWebhookSecret();
+    const secretSealed = this.box.seal(secret);
     const { row, created } = await this.tx.run(async () => {
       const before = await this.actuators.find(p.tenantId, name);
       const upserted = await this.actuators.upsert({
@@ -104,12 +109,14 @@ export class ActuatorsController {
         url: body.url,
         headersSealed: headers && Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, this.box.seal(v)])),
         timeoutMs: body.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
-        secretSealed: this.box.seal(secret),
+        secretSealed,
         rotate: body.rotateSecret === true,
+        // A stored secret this replica cannot open (SECRETS_KEY changed) fails every call: replaced, as a rotation.
+        unopenedSecret: before && !this.opens(before.secret_sealed) ? before.secret_sealed : null,
       });
       const after = {
         ...audited(upserted.row),
-        secretRotated: upserted.created || body.rotateSecret === true,
+        secretRotated: upserted.row.secret_sealed === secretSealed,
         headersReplaced: headers !== null,
         // The fingerprint masks the query's values, so a replaced token there is said in words.
         ...(before && { urlReplaced: before.url !== upserted.row.url }),
@@ -129,8 +136,18 @@ export class ActuatorsController {
       ...actuatorView(row),
       url: row.url, // as sent, this once
       ...(headers ? { headers } : {}),
-      ...(created || body.rotateSecret ? { secret } : {}),
+      // The secret stored (created, rotated or replacing one that could not be opened), this once.
+      ...(row.secret_sealed === secretSealed ? { secret } : {}),
     };
+  }
+
+  private opens(sealed: string): boolean {
+    try {
+      this.box.open(sealed);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   @ApiOperation({ summary: 'Delete an actuator' })

@@ -8,10 +8,12 @@ export interface ChannelFields {
   type: ChannelType;
   urlSealed: string;
   urlShown: string;
-  /** null: keep the stored one (an update that neither rotates nor changes the type). */
+  /** A webhook channel: the secret this PUT sealed, stored when upsert decides so; slack: null. */
   secretSealed: string | null;
-  /** Whether `secretSealed` replaces the stored secret (null included: a Slack channel has none). */
-  replaceSecret: boolean;
+  /** Whether a webhook channel's stored secret is replaced by `secretSealed` (rotateSecret). */
+  rotate: boolean;
+  /** A stored secret this replica could not open (another SECRETS_KEY): replaced too, if still stored. */
+  unopenedSecret: string | null;
   timeoutMs: number;
 }
 
@@ -41,6 +43,13 @@ export class ChannelRepository {
     return row ?? null;
   }
 
+  /**
+   * Creates or updates. The stored secret is decided here, on the row as it is when this statement
+   * holds it, not on what was read before: a new channel gets `secretSealed`; an existing one keeps
+   * its secret unless rotating, the stored one is the unopened one, or it was not a webhook channel
+   * (a Slack channel has none). Whether `secretSealed` was stored: `row.secret_sealed` is it (two
+   * concurrent first PUTs: one creates, the other keeps its secret and shows none).
+   */
   async upsert(c: ChannelFields): Promise<{ row: ChannelRow; created: boolean }> {
     const [row] = await this.tx.query<ChannelRow & { created: boolean }>(
       `INSERT INTO notification_channels (tenant_id, name, type, url_sealed, url_shown, secret_sealed, timeout_ms)
@@ -48,9 +57,12 @@ export class ChannelRepository {
        ON CONFLICT (tenant_id, name) DO UPDATE
          SET type = EXCLUDED.type, url_sealed = EXCLUDED.url_sealed, url_shown = EXCLUDED.url_shown,
              timeout_ms = EXCLUDED.timeout_ms, updated_at = now(),
-             secret_sealed = CASE WHEN $8 THEN EXCLUDED.secret_sealed ELSE notification_channels.secret_sealed END
+             secret_sealed = CASE
+               WHEN EXCLUDED.type <> 'webhook' OR $8 OR notification_channels.type <> 'webhook'
+                 OR notification_channels.secret_sealed IS NULL OR notification_channels.secret_sealed = $9
+               THEN EXCLUDED.secret_sealed ELSE notification_channels.secret_sealed END
        RETURNING *, (xmax = 0) AS created`,
-      [c.tenantId, c.name, c.type, c.urlSealed, c.urlShown, c.secretSealed, c.timeoutMs, c.replaceSecret],
+      [c.tenantId, c.name, c.type, c.urlSealed, c.urlShown, c.secretSealed, c.timeoutMs, c.rotate, c.unopenedSecret],
     );
     const { created, ...rest } = row;
     return { row: rest, created };

@@ -40,7 +40,9 @@ export class ChannelWithSecret extends ChannelView {
   @ApiProperty({
     required: false,
     example: 'whsec_…',
-    description: "a webhook channel's new signing secret: shown this once",
+    description:
+      "a webhook channel's new signing secret, shown this once: when created, rotated, changed to a webhook, or " +
+      'when its stored secret could not be opened (SECRETS_KEY changed), which a PUT replaces',
   })
   secret?: string;
 }

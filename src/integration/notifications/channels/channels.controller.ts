@@ -52,7 +52,10 @@ export class ChannelsController {
   /** 201 when created, 200 when replaced; a webhook channel's new signing secret comes in `secret`, this once. */
   @ApiOperation({ summary: 'Create or replace a notification channel' })
   @ApiCreatedResponse({ type: ChannelWithSecret, description: 'created (a webhook channel: with its signing secret)' })
-  @ApiOkResponse({ type: ChannelWithSecret, description: 'replaced (with the new secret when rotated)' })
+  @ApiOkResponse({
+    type: ChannelWithSecret,
+    description: 'replaced (with the new secret when rotated, or when the stored one could not be opened)',
+  })
   @Put(':name')
   async put(
     @Param('name') name: string,

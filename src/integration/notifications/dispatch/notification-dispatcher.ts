@@ -182,7 +182,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         kind: 'dead',
         retryAfterMs: null,
         httpStatus: null,
-        error: "the channel's sealed URL or secret cannot be opened (was SECRETS_KEY changed?): PUT the channel again",
+        error:
+          "the channel's sealed URL or secret cannot be opened (was SECRETS_KEY changed?): PUT the channel again " +
+          '(a webhook channel gets a new signing secret, in the answer)',
       };
     }
     try {

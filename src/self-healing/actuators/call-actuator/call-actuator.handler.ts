@@ -52,7 +52,7 @@ export class CallActuatorHandler implements ICommandHandler<CallActuator> {
         outcome: 'failed',
         status: null,
         body: null,
-        error: `the sealed secret or headers of actuator "${actuator.name}" cannot be opened (was SECRETS_KEY changed?): PUT the actuator again`,
+        error: `the sealed secret or headers of actuator "${actuator.name}" cannot be opened (was SECRETS_KEY changed?): PUT the actuator again, with its headers (a new signing secret is in the answer)`,
         retryAfterMs: null,
         durationMs: Date.now() - started,
       };

@@ -12,7 +12,10 @@ export interface PutChannelProps {
 export interface PutChannelResult {
   channel: ChannelView;
   created: boolean;
-  /** A webhook channel's new signing secret: when it was created, rotated, or became a webhook. Never shown again. */
+  /**
+   * A webhook channel's new signing secret: when it was created, rotated, became a webhook, or its
+   * stored one could not be opened (SECRETS_KEY changed). Never shown again.
+   */
   secret: string | null;
 }
 

@@ -7,7 +7,7 @@ import { Egress } from '../../../../platform/egress/egress.js';
 import { maskedQueryUrl } from '../../../../platform/http/query-pairs.js';
 import { invalidFields } from '../../../../platform/http/validation.js';
 import { ChannelRepository } from '../channel.repository.js';
-import { auditedChannel, channelView, maskedUrl, type ChannelRow } from '../channel.view.js';
+import { auditedChannel, channelView, maskedUrl } from '../channel.view.js';
 import { PutChannel, type PutChannelResult } from './put-channel.command.js';
 import { DEFAULT_CHANNEL_TIMEOUT_MS } from './put-channel.dto.js';
 
@@ -28,18 +28,26 @@ export class PutChannelHandler implements ICommandHandler<PutChannel> {
     return this.tx.run(async () => {
       const before = await this.channels.find(tenantId, name);
       const webhook = channel.type === 'webhook';
-      const newSecret =
-        webhook && (before?.type !== 'webhook' || channel.rotateSecret === true) ? generateWebhookSecret() : null;
+      const secret = webhook ? generateWebhookSecret() : null;
+      const secretSealed = secret === null ? null : this.box.seal(secret);
+      // Whether it is stored is decided by the upsert, on the row it holds (`before` is not locked):
+      // the secret is shown when it is the one stored, so a secret shown is the one that signs. A
+      // stored secret this replica cannot open (SECRETS_KEY changed) would dead-letter every
+      // delivery: a PUT replaces it, as a rotation.
+      const unopened =
+        before?.secret_sealed != null && this.opened(before.secret_sealed) === null ? before.secret_sealed : null;
       const { row, created } = await this.channels.upsert({
         tenantId,
         name,
         type: channel.type,
         urlSealed: this.box.seal(channel.url),
         urlShown: webhook ? maskedQueryUrl(channel.url) : maskedUrl(channel.url),
-        secretSealed: newSecret === null ? null : this.box.seal(newSecret),
-        replaceSecret: newSecret !== null || !webhook,
+        secretSealed,
+        rotate: channel.rotateSecret === true,
+        unopenedSecret: unopened,
         timeoutMs: channel.timeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS,
       });
+      const newSecret = secretSealed !== null && row.secret_sealed === secretSealed ? secret : null;
       await this.audit.record({
         tenantId,
         actor,
@@ -51,17 +59,17 @@ export class PutChannelHandler implements ICommandHandler<PutChannel> {
           secretRotated: !created && newSecret !== null,
           // The URL is fingerprinted as shown (a Slack path, a webhook's query values masked), which
           // cannot tell a replaced credential in it: said in words.
-          ...(before && { urlReplaced: this.urlOf(before) !== channel.url }),
+          ...(before && { urlReplaced: this.opened(before.url_sealed) !== channel.url }),
         },
       });
       return { channel: channelView(row), created, secret: newSecret };
     });
   }
 
-  /** The channel's stored URL; null when this replica cannot open it (another SECRETS_KEY). */
-  private urlOf(before: ChannelRow): string | null {
+  /** What `sealed` holds; null when this replica cannot open it (another SECRETS_KEY). */
+  private opened(sealed: string): string | null {
     try {
-      return this.box.open(before.url_sealed);
+      return this.box.open(sealed);
     } catch {
       return null;
     }
