@@ -262,13 +262,32 @@ export class AuditRepository {
       ]);
   }
 
-  /** What a scheduled verification found. */
-  async recordVerification(tenantId: string, v: ChainVerdict): Promise<void> {
+  /**
+   * Records what a verification found (scheduled, or GET /audit/verify), in the caller's
+   * transaction; whether it differs from the verdict recorded before (`ok`, `first_broken_seq`,
+   * `problem`; none recorded: it differs). The tenant's row is made if missing (due for the schedule
+   * as a tenant first seen is, at a random moment of the next interval) and locked before it is
+   * compared, so of two verifications at once the second sees the first's verdict.
+   */
+  async recordVerification(tenantId: string, v: ChainVerdict, intervalMs: number): Promise<{ changed: boolean }> {
+    await this.tx.query(
+      `INSERT INTO audit_verifications (tenant_id, started_at)
+       VALUES ($1, now() - random() * make_interval(secs => $2::double precision / 1000))
+       ON CONFLICT (tenant_id) DO NOTHING`,
+      [tenantId, intervalMs],
+    );
+    const verdict = [v.ok, v.firstBrokenSeq ?? null, v.problem ?? null];
+    const [{ changed }] = await this.tx.query<{ changed: boolean }>(
+      `SELECT (ok, first_broken_seq, problem) IS DISTINCT FROM ($2::boolean, $3::bigint, $4::text) AS changed
+         FROM audit_verifications WHERE tenant_id = $1 FOR UPDATE`,
+      [tenantId, ...verdict],
+    );
     await this.tx.query(
       `UPDATE audit_verifications SET finished_at = now(), ok = $2, entries = $3, first_broken_seq = $4, problem = $5
         WHERE tenant_id = $1`,
-      [tenantId, v.ok, v.entries, v.firstBrokenSeq ?? null, v.problem ?? null],
+      [tenantId, v.ok, v.entries, ...verdict.slice(1)],
     );
+    return { changed };
   }
 
   /** The checkpoint signed last, of any tenant (ids are UUIDv7: the primary key's last). */

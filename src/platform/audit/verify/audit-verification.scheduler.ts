@@ -89,8 +89,8 @@ export class AuditVerificationScheduler
   /** One tenant's chain; a failure to verify it is logged, and the round goes on. */
   private async verify(tenantId: string): Promise<boolean> {
     try {
+      // Recorded in audit_verifications by the query, as a GET's verdict is.
       const verdict = await this.queries.execute(new VerifyAuditLog({ tenantId, foundBy: 'schedule' }));
-      await this.repository.recordVerification(tenantId, verdict);
       if (!verdict.ok)
         this.logger.error(
           `the audit chain of tenant ${tenantId} does not verify from seq ${verdict.firstBrokenSeq}: ${verdict.problem}`,
