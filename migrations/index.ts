@@ -50,6 +50,7 @@ import { StepCutOffCalls1767401270000 } from './1767401270000-step-cut-off-calls
 import { StepCallSecrets1767401280000 } from './1767401280000-step-call-secrets.js';
 import { AutomaticRunTime1767401290000 } from './1767401290000-automatic-run-time.js';
 import { SignalSymptomsAge1767401300000 } from './1767401300000-signal-symptoms-age.js';
+import { CanaryLeases1767401340000 } from './1767401340000-canary-leases.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -105,4 +106,5 @@ export const migrations = [
   StepCallSecrets1767401280000,
   AutomaticRunTime1767401290000,
   SignalSymptomsAge1767401300000,
+  CanaryLeases1767401340000,
 ];

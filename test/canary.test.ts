@@ -279,6 +279,96 @@ describe('canary and promote', () => {
     expect(after.output.candidates).toHaveLength(6);
   });
 
+  /**
+   * The canary is shared: two runs' trials on it at once would measure each candidate under the other's
+   * load, and one's restore would wipe what the other is measuring (ADR 0018). Two approvals on two
+   * agents of one tenant (one `ops` canary) start together; the first trial holds the canary, the second
+   * waits for it, visibly, and starts only once the first one's promote has answered.
+   */
+  it('two canary runs started together take turns on the canary: the second waits for the first trial to end', async () => {
+    const { operator } = await tenant('canary-shared', MIXED, 10_000);
+    const release = holdApply('canary-shared', 0);
+    const one = await incident(operator, 'agent-s1');
+    const two = await incident(operator, 'agent-s2');
+    const [a, b] = await Promise.all(
+      [one, two].map(
+        async ({ recovery }) =>
+          (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)).body
+            .id as string,
+      ),
+    );
+    const canaryCalls = () =>
+      receiver.calls.filter((c) => c.path === '/ops/canary-shared' && c.json?.kind === 'canary');
+    // The first trial's first apply is out (and held): the other run waits for the canary, or (before the fix) applies too.
+    const first = await eventually(async () => canaryCalls()[0]?.json.runId ?? null, 'a first apply');
+    const second = first === a ? b : a;
+    const waiting = await eventually(async () => {
+      if (canaryCalls().some((c) => c.json.runId === second)) return 'applied';
+      const run = await get(`/runs/${second}`, operator);
+      const step = run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+      return step.waitingFor === 'canary' ? run : null;
+    }, 'the second run to wait for the canary (or to apply)');
+    release();
+
+    const runs = await Promise.all(
+      [first, second].map((id) => runWhere(id, operator, (r) => r.phase === 'done', `run ${id} to finish`)),
+    );
+    // In the receiver's order: every canary call of the first trial, its promote last, then every one of the second.
+    const order = canaryCalls().map((c) => [c.json.runId === first ? 'first' : 'second', c.json.params.action]);
+    const trial = [...Array(6).fill('canary_apply'), 'promote_config'];
+    expect(order).toEqual([...trial.map((x) => ['first', x]), ...trial.map((x) => ['second', x])]);
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    // While it waited, the second run said so: its canary step not started, waiting for the canary, and whose trial holds it.
+    expect(waiting).not.toBe('applied');
+    const step = waiting.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+    expect(step).toMatchObject({ status: 'running', waitingFor: 'canary', startedAt: null });
+    expect(waiting.transitions.map((t: any) => t.note)).toContain(
+      `waiting for the canary: run ${first} is trying candidates on ops`,
+    );
+    // The second trial tried all six candidates and chose as the first did: its time began with the canary.
+    const secondStep = runs[1]!.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+    expect(secondStep.output).toMatchObject({ outcome: 'promoted', winner: { index: 2, score: -160 } });
+  });
+
+  it('a run still waiting for the canary at its deadline ends canceled, with no verdict, having touched nothing', async () => {
+    const { operator } = await tenant('canary-busy', MIXED, 10_000);
+    const release = holdApply('canary-busy', 0);
+    const one = await incident(operator, 'agent-b1');
+    const holder = (
+      await app.http.post(`/recoveries/${one.recovery.id}/approve`).set(auth(operator)).send({}).expect(200)
+    ).body.id as string;
+    await eventually(async () => ofRun(holder).length > 0 || null, 'the first apply');
+    const two = await incident(operator, 'agent-b2');
+    const waiter = (
+      await app.http.post(`/recoveries/${two.recovery.id}/approve`).set(auth(operator)).send({}).expect(200)
+    ).body.id as string;
+    try {
+      await runWhere(
+        waiter,
+        operator,
+        (r) => r.steps.some((s: any) => s.waitingFor === 'canary'),
+        'the second run to wait for the canary',
+      );
+      await app.sql(`UPDATE recovery_runs SET deadline_at = now(), due_at = now() WHERE id = $1`, [waiter]);
+      const run = await runWhere(waiter, operator, (r) => r.phase === 'done', 'the waiting run to end');
+      expect(run).toMatchObject({ status: 'canceled', verdict: null });
+      expect(run.reason).toMatch(
+        /^timed_out: .+: step tune_on_canary waited for the canary, which other runs' trials held; this says nothing about the fix$/,
+      );
+      expect(run.steps.find((s: any) => s.id === 'tune_on_canary')).toMatchObject({
+        status: 'skipped',
+        startedAt: null,
+      });
+      // Nothing to undo: no call of it went out, and its rollback did not run.
+      expect(ofRun(waiter)).toEqual([]);
+    } finally {
+      release();
+    }
+    expect((await runWhere(holder, operator, (r) => r.phase === 'done', 'the first run to finish')).status).toBe(
+      'succeeded',
+    );
+  });
+
   describe('a run that stops mid-trial restores the canary before its rollback', () => {
     const applyOut = (runId: string, index: number) =>
       eventually(

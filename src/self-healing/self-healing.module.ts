@@ -29,6 +29,7 @@ import { ReviewRecoveryHandler } from './recovery/review-recovery/review-recover
 import { SetRecoveryExpiryHandler } from './recovery/set-recovery-expiry/set-recovery-expiry.handler.js';
 import { SuggestRecoveryHandler } from './recovery/suggest-recovery/suggest-recovery.handler.js';
 import { ActOnPausedRunHandler } from './runs/act-on-paused-run/act-on-paused-run.handler.js';
+import { CanaryLeasesRepository } from './runs/canary-leases.repository.js';
 import { CancelRunHandler } from './runs/cancel-run/cancel-run.handler.js';
 import { CallSlots } from './runs/engine/call-slots.js';
 import { RunAdvancer } from './runs/engine/run-advancer.js';
@@ -96,6 +97,7 @@ import { WaitingWorkReadModel } from './waiting/waiting-work.read-model.js';
     BuildWorkOrderContextHandler,
     ActOnWorkOrderHandler,
     RunsRepository,
+    CanaryLeasesRepository,
     RunJournal,
     RunWakeups,
     StepCallbackTokens,

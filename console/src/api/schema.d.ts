@@ -3047,7 +3047,7 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             /** @enum {string|null} */
-            waitingFor: "call" | "result" | "timer" | "operator" | "notify" | "patch" | "next" | null;
+            waitingFor: "call" | "result" | "timer" | "operator" | "notify" | "patch" | "next" | "canary" | null;
             /** Format: uuid */
             workOrderId: string | null;
         };

@@ -33,7 +33,8 @@ export const STEP_STATUSES = [
 ] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 /** What a running step waits for: an answer, a late result, a timer, a person, a coding agent, its next canary call. */
-export const WAITING_FOR = ['call', 'result', 'timer', 'operator', 'notify', 'patch', 'next'] as const;
+/** `canary`: a canary step whose canary another run's trial holds (ADR 0018): it has not started yet. */
+export const WAITING_FOR = ['call', 'result', 'timer', 'operator', 'notify', 'patch', 'next', 'canary'] as const;
 export type WaitingFor = (typeof WAITING_FOR)[number];
 export type StepListName = 'steps' | 'verify' | 'rollback';
 export const STEP_KINDS = ['webhook', 'manual', 'wait', 'check', 'escalate', 'canary'] as const;

@@ -17,6 +17,7 @@ import { ActOnWorkOrder } from '../../patches/act-on-work-order/act-on-work-orde
 import { BuildWorkOrderContext } from '../../patches/build-work-order-context/build-work-order-context.query.js';
 import { CreateWorkOrder } from '../../patches/create-work-order/create-work-order.command.js';
 import { HUMAN_STEP_TIMEOUT_MS } from '../../recovery/playbook-steps.js';
+import { CanaryLeasesRepository } from '../canary-leases.repository.js';
 import { RunWakeups } from '../run-wakeups.js';
 import { RunJournal } from '../run.journal.js';
 import {
@@ -142,6 +143,7 @@ export class RunAdvancer {
     private readonly queries: QueryBus,
     private readonly events: EventBus,
     private readonly wakeups: RunWakeups,
+    private readonly canaries: CanaryLeasesRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -262,6 +264,14 @@ export class RunAdvancer {
             `${reason}: the kill switch held it; this says nothing about the fix`,
             'not run: the kill switch held the run until its deadline',
           );
+        // So is one whose canary step waited for the shared canary until then: other runs' trials held it (ADR 0018).
+        if (current?.waiting_for === 'canary')
+          return this.stop(
+            s,
+            'canceled',
+            `${reason}: step ${current.step_id} waited for the canary, which other runs' trials held; this says nothing about the fix`,
+            "not run: the canary was not free before the run's deadline",
+          );
         // Run out of time waiting for a person or a coding agent, who never answered: nobody knows what the fix would
         // have done (ADR 0014), as for the step's own deadline (step_deadline).
         const error = 'timed_out: the run ran out of time';
@@ -378,6 +388,8 @@ export class RunAdvancer {
       }
       case 'canary_call':
         return this.planCall(s, current!);
+      case 'take_canary':
+        return this.takeCanary(s, current!);
       case 'step_deadline': {
         const step = current!;
         if (step.waiting_for === 'timer') {
@@ -592,19 +604,48 @@ export class RunAdvancer {
       }
       case 'escalate':
         return this.escalate(s, step);
-      case 'canary': {
-        const n = step.canary!.candidates.length;
-        const trial = startTrial(step.canary!);
-        await this.moveStep(
-          s,
-          step,
-          { status: 'running', waiting_for: 'next', started_at: now, output: trial },
-          `trying ${n} candidate${n === 1 ? '' : 's'} on the canary`,
-        );
-        await this.runStatus(s, this.workingStatus(s));
-        return 'again';
-      }
+      case 'canary':
+        return this.takeCanary(s, step);
     }
+  }
+
+  /**
+   * A canary step's trial begins once its run holds the canary (the step's actuator, shared by the
+   * tenant's runs): one trial at a time, or each would measure its candidates under the other's load,
+   * and one's restore would undo what the other measures (ADR 0018). Held by another run's trial, the
+   * step waits for it, not started (its time, the step's budget and the canary budget's, begins with
+   * the canary); the release makes it due (CanaryLeasesRepository), and the run's deadline bounds the
+   * wait. A step whose actuator is not configured goes to a person (planCall), and takes nothing.
+   */
+  private async takeCanary(s: State, step: StepRow): Promise<Next> {
+    const trial = startTrial(step.canary!);
+    const holder = s.actuators.has(step.actuator!)
+      ? await this.canaries.take(s.run.tenant_id, step.actuator!, s.run.id)
+      : null;
+    if (holder !== null) {
+      await this.moveStep(
+        s,
+        step,
+        { status: 'running', waiting_for: 'canary', output: trial },
+        `waiting for the canary: run ${holder} is trying candidates on ${step.actuator}`,
+      );
+      await this.runStatus(s, this.workingStatus(s));
+      return this.schedule(s, null);
+    }
+    const n = step.canary!.candidates.length;
+    await this.moveStep(
+      s,
+      step,
+      { status: 'running', waiting_for: 'next', started_at: s.now, output: trial },
+      `trying ${n} candidate${n === 1 ? '' : 's'} on the canary`,
+    );
+    await this.runStatus(s, this.workingStatus(s));
+    return 'again';
+  }
+
+  /** The run's trial no longer uses the canary (its promote or restore answered, a person took the step, the run ended): the next waiting trial may take it. */
+  private async releaseCanary(s: State): Promise<void> {
+    if ((await this.canaries.release(s.run.id)) > 0) this.wakeups.afterCommit();
   }
 
   /** A manual step, or a webhook or check whose actuator is missing: the run waits for a person. */
@@ -625,6 +666,7 @@ export class RunAdvancer {
       },
       note,
     );
+    if (step.kind === 'canary') await this.releaseCanary(s);
     await this.runStatus(s, 'awaiting_operator');
     return this.schedule(s, s.steps.find((x) => x.step_id === step.step_id)!.deadline_at);
   }
@@ -878,6 +920,7 @@ export class RunAdvancer {
       }
     }
     const done = finishTrial(spec, trial, s.now);
+    await this.releaseCanary(s);
     if (done.interrupted) {
       // The run stopped mid-trial (or the step's promote failed) and the canary is back: the step ends as
       // interruptCanary made it, with the promote's error for a promote that failed.
@@ -1161,6 +1204,8 @@ export class RunAdvancer {
 
   private async finish(s: State, status: RunStatus, reason: string | null, note = reason ?? status): Promise<Next> {
     const { run } = s;
+    // However it ended (a trial it stopped mid-way keeps the canary through its rollback).
+    if (s.steps.some((x) => x.kind === 'canary')) await this.releaseCanary(s);
     // A rollback step that escalated and timed out leaves its order open (stop() withdrew the others).
     await this.withdrawWorkOrders(
       s,

@@ -48,7 +48,7 @@ const facts = (over: Partial<RunFacts> = {}): RunFacts => ({
   ...over,
 });
 
-/** Every combination of phase × status × step state × the flags: 5 × 10 × 9 × 2^12. */
+/** Every combination of phase × status × step state × the flags: 5 × 10 × 10 × 2^12. */
 function* everyState(): Generator<RunFacts> {
   for (const phase of PHASES) {
     for (const status of RUN_STATUSES) {
@@ -84,7 +84,7 @@ describe('the run rules (a transition table)', () => {
           wrong.push(`${f.phase} with a cancel${failureStored(f) ? ' and a failure' : ''} → ${move}`);
       }
     }
-    expect(states).toBe(5 * 10 * 9 * 4096);
+    expect(states).toBe(5 * 10 * 10 * 4096);
     expect(wrong.slice(0, 5)).toEqual([]);
     expect([...used].sort()).toEqual([...new Set(RUN_RULES.map((r) => r.move))].sort());
     expect([...used].every((m) => MOVES.includes(m))).toBe(true);
@@ -107,6 +107,14 @@ describe('the run rules (a transition table)', () => {
     expect(nextMove(facts({ step: 'running/next' }))).toBe('canary_call');
     expect(nextMove(facts({ step: 'running/next', stepDue: false }))).toBe('await_retry');
     expect(nextMove(facts({ step: 'running/next', killSwitch: true }))).toBe('pause');
+  });
+
+  it('a canary step waiting for its canary tries to take it; the kill switch holds it; a cancel or the deadline ends the wait', () => {
+    expect(nextMove(facts({ step: 'running/canary' }))).toBe('take_canary');
+    expect(nextMove(facts({ step: 'running/canary', phase: 'rollback', status: 'failed' }))).toBe('take_canary');
+    expect(nextMove(facts({ step: 'running/canary', killSwitch: true }))).toBe('pause');
+    expect(nextMove(facts({ step: 'running/canary', cancelRequested: true }))).toBe('cancel');
+    expect(nextMove(facts({ step: 'running/canary', pastDeadline: true }))).toBe('time_out');
   });
 
   it('the kill switch pauses only what would act, and deadlines still fire while paused', () => {

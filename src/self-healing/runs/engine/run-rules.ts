@@ -32,6 +32,7 @@ export const MOVES = [
   'step_deadline', // a waiting step's time is up: a timer is done, anything else timed out
   'await_step', // sleep until the step's deadline (its reporter wakes it earlier)
   'canary_call', // a canary step between its calls: make the next one (apply a candidate, promote or restore; in the rollback, the restore of a trial the run stopped)
+  'take_canary', // a canary step waiting for its canary (another run's trial holds it): take it if free, else wait for its release
 ] as const;
 export type Move = (typeof MOVES)[number];
 
@@ -45,6 +46,7 @@ export type StepState =
   | 'running/notify'
   | 'running/patch'
   | 'running/next'
+  | 'running/canary'
   | 'awaiting_operator/operator';
 export const STEP_STATES: readonly StepState[] = [
   'none',
@@ -55,6 +57,7 @@ export const STEP_STATES: readonly StepState[] = [
   'running/notify',
   'running/patch',
   'running/next',
+  'running/canary',
   'awaiting_operator/operator',
 ];
 
@@ -111,7 +114,7 @@ const WAITING: readonly StepState[] = [
   'awaiting_operator/operator',
 ];
 /** Steps whose next move is an automatic action: the kill switch holds these. */
-const ACTING: readonly StepState[] = ['pending', 'running/call', 'running/notify', 'running/next'];
+const ACTING: readonly StepState[] = ['pending', 'running/call', 'running/notify', 'running/next', 'running/canary'];
 
 /**
  * A failure the run already holds and has not yet turned into its verdict: a failed or timed-out step
@@ -163,6 +166,7 @@ export const RUN_RULES: readonly RunRule[] = [
   { step: ['pending'], move: 'begin_step' },
   { step: ['running/next'], when: (f) => !f.stepDue, move: 'await_retry' },
   { step: ['running/next'], move: 'canary_call' },
+  { step: ['running/canary'], move: 'take_canary' },
   { step: ['running/call'], when: (f) => f.repeatsLeft, move: 'repeat_call' },
   { step: ['running/call'], move: 'fail_interrupted' },
   { step: ['running/notify'], when: (f) => f.repeatsLeft, move: 'notify' },
