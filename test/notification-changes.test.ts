@@ -228,6 +228,45 @@ describe('notifications after a change of their rule or channel', () => {
     }
   });
 
+  it('a rule deleted during its call: a failed answer is not retried for it', async () => {
+    const answers: Array<(status: number) => void> = [];
+    const receiver = await startWebhookReceiver((_c, res) => {
+      answers.push((status) => {
+        res.statusCode = status;
+        res.end('{"answer":"down"}');
+      });
+      return 'hang';
+    });
+    try {
+      const key = await app.keyFor('chg-rule-midcall', 'admin');
+      await app.http
+        .put('/notifications/channels/slow')
+        .set(auth(key))
+        .send({ type: 'webhook', url: `${receiver.url}/slow` })
+        .expect(201);
+      await app.http
+        .put('/notifications/rules/switches')
+        .set(auth(key))
+        .send({ channel: 'slow', events: ['killswitch.changed'], repeatIntervalMs: 0 })
+        .expect(201);
+      await app.http.post('/guard/killswitch').set(auth(key)).send({ agentId: 'agent-q', reason: 'flaky' }).expect(200);
+      await eventually(async () => answers.length === 1, 'the call to be out');
+      const [out] = (await app.http.get('/notifications/deliveries').set(auth(key)).expect(200)).body.items;
+      expect(out).toMatchObject({ rule: 'switches', status: 'sending' });
+
+      await app.http.delete('/notifications/rules/switches').set(auth(key)).expect(204);
+      answers[0](503);
+      const failed = await eventually(async () => {
+        const d = (await app.http.get(`/notifications/deliveries/${out.id}`).set(auth(key)).expect(200)).body;
+        return d.lastStatusCode !== null ? d : null;
+      }, 'the answer recorded');
+      expect(failed).toMatchObject({ status: 'dead', lastStatusCode: 503, attempts: 1, nextAttemptAt: null });
+      expect(failed.error).toMatch(/^the rule was deleted; the call out then: HTTP 503/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('review.waiting with repeat interval 0 tells once while a review waits, past a month too: that mark is not pruned', async () => {
     const t = await tenant('chg-once');
     await t.put('/notifications/rules/reviews', {

@@ -170,7 +170,7 @@ export class DeliveryRepository {
    * Stores how an attempt went, if the claim that made it still holds (its `claimToken` is still
    * the delivery's: no other worker took it over, and it was not dead-lettered and retried), and
    * paces the channel: its next message goes no sooner than `channelPauseMs` from now. A delivery
-   * dead-lettered with its channel during the call (abandonChannel) keeps the channel's answer:
+   * dead-lettered with its channel or rule during the call (abandonChannel, abandonRule) keeps the channel's answer:
    * `sent` when it took the message, else still dead, the failure added to why; the channel, gone
    * or another of its name, is left alone. The status stored; null when the claim had lapsed: then
    * nothing changes.
@@ -258,30 +258,33 @@ export class DeliveryRepository {
     );
   }
 
-  /** The rule's deliveries waiting to be sent (pending, held) become dead, with `error`; one being sent goes on. */
+  /**
+   * The rule's deliveries not yet sent become dead, with `error`; one being sent too, as for a
+   * deleted channel (abandonChannel): its worker records the answer, and a failure is not retried.
+   */
   async abandonRule(tenantId: string, rule: string, error: string): Promise<void> {
     await this.tx.query(
       `UPDATE notification_deliveries SET status = 'dead', last_error = $3, updated_at = now()
-        WHERE tenant_id = $1 AND rule = $2 AND status IN ('pending', 'held')`,
+        WHERE tenant_id = $1 AND rule = $2 AND status IN ('pending', 'held', 'sending')`,
       [tenantId, rule, error],
     );
   }
 
-  /** The rule's deliveries waiting to be sent (pending, held), locked to the caller's transaction's end (claims skip them). */
+  /** The rule's deliveries not yet sent (pending, held, sending), locked to the caller's transaction's end (claims skip them). */
   queuedOf(tenantId: string, rule: string): Promise<DeliveryRow[]> {
     return this.tx.query<DeliveryRow>(
-      `SELECT * FROM notification_deliveries WHERE tenant_id = $1 AND rule = $2 AND status IN ('pending', 'held')
+      `SELECT * FROM notification_deliveries WHERE tenant_id = $1 AND rule = $2 AND status IN ('pending', 'held', 'sending')
         ORDER BY available_at, id FOR UPDATE`,
       [tenantId, rule],
     );
   }
 
-  /** These of the tenant's deliveries, those still waiting to be sent, become dead, with `error`. */
+  /** These of the tenant's deliveries, those not yet sent, become dead, with `error` (one being sent: as abandonRule). */
   async abandon(tenantId: string, ids: string[], error: string): Promise<void> {
     if (ids.length === 0) return;
     await this.tx.query(
       `UPDATE notification_deliveries SET status = 'dead', last_error = $3, updated_at = now()
-        WHERE tenant_id = $1 AND id = ANY ($2::uuid[]) AND status IN ('pending', 'held')`,
+        WHERE tenant_id = $1 AND id = ANY ($2::uuid[]) AND status IN ('pending', 'held', 'sending')`,
       [tenantId, ids, error],
     );
   }

@@ -144,7 +144,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       // Not recorded: the lease lapses and the delivery is sent again, with the same webhook-id.
       this.logger.error(`recording notification delivery ${d.id} failed: ${String(err)}`);
     }
-    // What was stored (a delivery dead-lettered with its channel during the call stays dead unless sent).
+    // What was stored (a delivery dead-lettered with its channel or rule during the call stays dead unless sent).
     const counted = stored ?? status;
     this.metrics.notificationDeliveries.inc({
       channel_type: d.type,

@@ -67,7 +67,7 @@ export class PutRuleHandler implements ICommandHandler<PutRule> {
   }
 
   /**
-   * What the rule queued and has not sent (pending, held) follows the change (ADR 0017): what it
+   * What the rule queued and has not sent (pending, held, or out now) follows the change (ADR 0017): what it
    * now sends to another channel, or no longer takes (events, minSeverity, agents, capabilities),
    * is dead-lettered saying so; what it still takes waits as before, the held ones until its quiet
    * hours as they are now end, or due at once when these no longer hold them.
