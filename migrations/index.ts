@@ -51,6 +51,7 @@ import { StepCallSecrets1767401280000 } from './1767401280000-step-call-secrets.
 import { AutomaticRunTime1767401290000 } from './1767401290000-automatic-run-time.js';
 import { SignalSymptomsAge1767401300000 } from './1767401300000-signal-symptoms-age.js';
 import { CanaryLeases1767401340000 } from './1767401340000-canary-leases.js';
+import { NotificationLineOrder1767401350000 } from './1767401350000-notification-line-order.js';
 
 /** Every migration, in order. Listed explicitly so the same list works compiled and under Jest. */
 export const migrations = [
@@ -107,4 +108,5 @@ export const migrations = [
   AutomaticRunTime1767401290000,
   SignalSymptomsAge1767401300000,
   CanaryLeases1767401340000,
+  NotificationLineOrder1767401350000,
 ];

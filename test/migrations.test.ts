@@ -210,6 +210,45 @@ describe('migrations', () => {
       await ds.query(`DELETE FROM ${table} WHERE tenant_id = 'm-by-role'`);
   });
 
+  it('gives the notifications not yet sent their place in line (held: their hold’s end), swaps the index, and back on down', async () => {
+    await runMigrations(url);
+    const after = migrations.length - migrations.findIndex((m) => m.name === 'NotificationLineOrder1767401350000');
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    const indexes = async () =>
+      (
+        await ds.query(
+          `SELECT indexname FROM pg_indexes WHERE tablename = 'notification_deliveries'
+              AND indexname IN ('idx_notification_deliveries_due', 'idx_notification_deliveries_line')`,
+        )
+      ).map((r: { indexname: string }) => r.indexname);
+    expect(await indexes()).toEqual(['idx_notification_deliveries_due']);
+    // A retry waiting (due later than it was made), a held one (due when its hold ends), a sent one.
+    for (const [n, status, made, due] of [
+      [1, 'pending', '2026-01-01T00:00:00Z', '2026-01-01T00:05:00Z'],
+      [2, 'held', '2026-01-01T00:01:00Z', '2026-01-01T07:00:00Z'],
+      [3, 'sent', '2026-01-01T00:02:00Z', '2026-01-01T00:02:00Z'],
+    ] as const)
+      await ds.query(
+        `INSERT INTO notification_deliveries (id, tenant_id, channel, event, subject_key, severity, notice, status, created_at, available_at)
+         VALUES ($1, 'm-line', 'hook', 'e', 'k', 'high', '{}', $2, $3, $4)`,
+        [`01a233e4-0000-7000-8000-00000000007${n}`, status, made, due],
+      );
+    await runMigrations(url);
+    const places = () =>
+      ds.query(`SELECT status, queued_at FROM notification_deliveries WHERE tenant_id = 'm-line' ORDER BY id`);
+    expect(await places()).toEqual([
+      { status: 'pending', queued_at: new Date('2026-01-01T00:00:00Z') },
+      { status: 'held', queued_at: new Date('2026-01-01T07:00:00Z') },
+      { status: 'sent', queued_at: null },
+    ]);
+    expect(await indexes()).toEqual(['idx_notification_deliveries_line']);
+    for (let i = 0; i < after; i++) await revertLastMigration(url);
+    await expect(places()).rejects.toThrow(/queued_at/);
+    expect(await indexes()).toEqual(['idx_notification_deliveries_due']);
+    await runMigrations(url);
+    await ds.query(`DELETE FROM notification_deliveries WHERE tenant_id = 'm-line'`);
+  });
+
   it("masks the query values of the webhook channels' shown URLs, and leaves Slack's and the sealed URL", async () => {
     await runMigrations(url);
     const after = migrations.length - migrations.findIndex((m) => m.name === 'WebhookChannelQueryMasked1767401260000');

@@ -28,6 +28,24 @@ export interface DeliveryListFilter {
   event?: string;
 }
 
+/**
+ * The head of channel `c`'s line: of its deliveries not yet sent (pending, held, sending), the first
+ * by its place in line (`queued_at`, then id: uuidv7, in the order made), with when it is due. A
+ * channel sends in that order, its head first: a message waiting for its retry holds back the
+ * messages queued after it (the channel's last word must be the latest news, ADR 0017). A message
+ * takes its place when it is queued, or, held by quiet hours (a rule's, not the channel's), when its
+ * hold ends: until then every message in line is ahead of it, so it holds nothing back, and when
+ * its hold ends it goes behind what was queued before that moment. A retry keeps the place; a dead
+ * letter leaves the line (retried by hand, it is queued again at the end). `queued_at` is null on
+ * rows written by a build before it (a replica not yet upgraded during a rolling deploy): their
+ * `available_at` then, when queued or the hold's end, until a claim stores it. Found through
+ * idx_notification_deliveries_line, one row per channel.
+ */
+const HEAD_OF_LINE = `SELECT d.id, d.available_at FROM notification_deliveries d
+                       WHERE d.tenant_id = c.tenant_id AND d.channel = c.name
+                         AND d.status IN ('pending', 'held', 'sending')
+                       ORDER BY coalesce(d.queued_at, d.available_at), d.id LIMIT 1`;
+
 /** The SQL of deliveries and repeats, in one place. */
 @Injectable()
 export class DeliveryRepository {
@@ -36,8 +54,8 @@ export class DeliveryRepository {
   async insert(d: NewDelivery): Promise<DeliveryRow> {
     const [row] = await this.tx.query<DeliveryRow>(
       `INSERT INTO notification_deliveries
-         (id, tenant_id, channel, rule, event, subject_key, severity, notice, status, available_at, last_error)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, coalesce($10, now()), $11) RETURNING *`,
+         (id, tenant_id, channel, rule, event, subject_key, severity, notice, status, available_at, queued_at, last_error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, coalesce($10, now()), coalesce($10, now()), $11) RETURNING *`,
       [
         d.id,
         d.tenantId,
@@ -124,22 +142,21 @@ export class DeliveryRepository {
    * Claims the next due delivery of up to `limit` channels, one per channel, and at most `room` of
    * a tenant's channels (less what `held` says it holds already: tenant ids and counts), earliest
    * first; leases the channel and the delivery for the channel's timeout plus `marginMs`: a channel
-   * sends one message at a time across replicas, and at its pace (`next_send_at`). Commits at once;
-   * the call is made outside any transaction. A delivery whose worker died is due again when its
-   * lease runs out.
+   * sends one message at a time across replicas, and at its pace (`next_send_at`). A channel's next
+   * delivery is the head of its line (HEAD_OF_LINE), and a channel whose head is not due (waiting
+   * for its retry) sends nothing: the messages queued after it wait. Commits at once; the call is
+   * made outside any transaction. A delivery whose worker died is due again when its lease runs out.
    */
   claim(limit: number, marginMs: number, room: number, held: Map<string, number>): Promise<ClaimedDelivery[]> {
     return this.tx.queryOutside<ClaimedDelivery>(
       `WITH due AS (
-         SELECT c.tenant_id, c.name,
+         SELECT c.tenant_id, c.name, head.id,
                 row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.next_send_at, c.name) AS nth
            FROM notification_channels c
-          WHERE c.next_send_at <= now()
-            AND EXISTS (SELECT 1 FROM notification_deliveries d
-                         WHERE d.tenant_id = c.tenant_id AND d.channel = c.name
-                           AND d.status IN ('pending', 'held', 'sending') AND d.available_at <= now())),
+          CROSS JOIN LATERAL (${HEAD_OF_LINE}) head
+          WHERE c.next_send_at <= now() AND head.available_at <= now()),
        ready AS (
-         SELECT c.tenant_id, c.name FROM notification_channels c JOIN due USING (tenant_id, name)
+         SELECT c.tenant_id, c.name, due.id FROM notification_channels c JOIN due USING (tenant_id, name)
           -- Checked again on the row as locked: another replica's claim that committed since this
           -- statement began has leased the channel, and it must not send a second message at once.
           WHERE c.next_send_at <= now()
@@ -147,17 +164,19 @@ export class DeliveryRepository {
                                           WHERE h.tenant_id = c.tenant_id), 0)
           ORDER BY c.next_send_at LIMIT $1 FOR UPDATE OF c SKIP LOCKED),
        picked AS (
-         SELECT next.id, ready.tenant_id, ready.name FROM ready CROSS JOIN LATERAL (
-           SELECT d.id FROM notification_deliveries d
-            WHERE d.tenant_id = ready.tenant_id AND d.channel = ready.name
-              AND d.status IN ('pending', 'held', 'sending') AND d.available_at <= now()
-            ORDER BY d.available_at, d.id LIMIT 1 FOR UPDATE SKIP LOCKED) next),
+         -- The head itself or nothing: one locked (a change of its rule deciding about it) is not
+         -- passed by the message behind it; the channel waits for the next claim.
+         SELECT d.id, ready.tenant_id, ready.name FROM ready JOIN notification_deliveries d ON d.id = ready.id
+          WHERE d.status IN ('pending', 'held', 'sending') AND d.available_at <= now()
+            FOR UPDATE OF d SKIP LOCKED),
        leased AS (
          UPDATE notification_channels c
             SET next_send_at = now() + make_interval(secs => (c.timeout_ms + $2)::double precision / 1000)
            FROM picked WHERE c.tenant_id = picked.tenant_id AND c.name = picked.name)
        UPDATE notification_deliveries d
           SET status = 'sending', attempts = d.attempts + 1, claim_token = gen_random_uuid(), updated_at = now(),
+              -- Its place in line, kept from here on: the lease below moves available_at.
+              queued_at = coalesce(d.queued_at, d.available_at),
               available_at = now() + make_interval(secs => (c.timeout_ms + $2)::double precision / 1000)
          FROM picked, notification_channels c
         WHERE d.id = picked.id AND c.tenant_id = d.tenant_id AND c.name = d.channel
@@ -236,10 +255,15 @@ export class DeliveryRepository {
     );
   }
 
-  /** A dead delivery back in the queue with fresh attempts; null when it is not dead. */
+  /**
+   * A dead delivery back in the queue with fresh attempts, at the end of its channel's line (queued
+   * again now: while dead it held nothing back, and what was queued after it may have gone); null
+   * when it is not dead.
+   */
   async requeueDead(tenantId: string, id: string): Promise<DeliveryRow | null> {
     const [row] = await this.tx.query<DeliveryRow>(
-      `UPDATE notification_deliveries SET status = 'pending', attempts = 0, available_at = now(), updated_at = now()
+      `UPDATE notification_deliveries
+          SET status = 'pending', attempts = 0, available_at = now(), queued_at = now(), updated_at = now()
         WHERE tenant_id = $1 AND id = $2 AND status = 'dead' RETURNING *`,
       [tenantId, id],
     );
@@ -289,13 +313,17 @@ export class DeliveryRepository {
     );
   }
 
-  /** These of the tenant's held deliveries are held until `until`; with null, pending and due now. */
+  /**
+   * These of the tenant's held deliveries are held until `until`, joining their channel's line
+   * then; with null, pending and due now, at the end of the line.
+   */
   async holdUntil(tenantId: string, ids: string[], until: Date | null): Promise<void> {
     if (ids.length === 0) return;
     await this.tx.query(
       `UPDATE notification_deliveries
           SET status = CASE WHEN $3::timestamptz IS NULL THEN 'pending' ELSE 'held' END,
-              available_at = coalesce($3::timestamptz, now()), updated_at = now()
+              available_at = coalesce($3::timestamptz, now()), queued_at = coalesce($3::timestamptz, now()),
+              updated_at = now()
         WHERE tenant_id = $1 AND id = ANY ($2::uuid[]) AND status = 'held'`,
       [tenantId, ids, until],
     );
@@ -303,13 +331,16 @@ export class DeliveryRepository {
 
   /**
    * Milliseconds until a delivery of a tenant not in `exceptTenants` (those at their cap here) may
-   * become claimable (its own time or its channel's pace); null when none waits.
+   * become claimable: the earliest, over the channels, of when the head of a channel's line is due
+   * (its own time, or the channel's pace), as the claim judges it; null when none waits. A message
+   * behind a head waiting for its retry is not counted, however long it has been due: only the
+   * head's retry lets it go.
    */
   async msUntilNextDue(exceptTenants: string[]): Promise<number | null> {
     const [row] = await this.tx.queryOutside<{ ms: number | null }>(
-      `SELECT (extract(epoch FROM min(greatest(d.available_at, c.next_send_at)) - now()) * 1000)::float8 AS ms
-         FROM notification_deliveries d JOIN notification_channels c ON c.tenant_id = d.tenant_id AND c.name = d.channel
-        WHERE d.status IN ('pending', 'held', 'sending') AND d.tenant_id <> ALL ($1::text[])`,
+      `SELECT (extract(epoch FROM min(greatest(head.available_at, c.next_send_at)) - now()) * 1000)::float8 AS ms
+         FROM notification_channels c CROSS JOIN LATERAL (${HEAD_OF_LINE}) head
+        WHERE c.tenant_id <> ALL ($1::text[])`,
       [exceptTenants],
     );
     return row.ms === null ? null : Math.max(0, row.ms);

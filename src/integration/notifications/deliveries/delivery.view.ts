@@ -23,6 +23,11 @@ export interface DeliveryRow {
   /** Drawn at each claim: a worker's answer is stored only while its claim is the delivery's latest. */
   claim_token: string | null;
   available_at: Date;
+  /**
+   * Its place in its channel's line: when queued, or when its quiet hours end (the claim's
+   * HEAD_OF_LINE); null on a row an older build wrote, whose `available_at` stands for it.
+   */
+  queued_at: Date | null;
   last_error: string | null;
   last_status: number | null;
   created_at: Date;

@@ -29,8 +29,9 @@ const LEASE_MARGIN_MS = 10_000;
 const MAX_ANSWER_BYTES = 4096;
 
 /**
- * Sends queued notification deliveries (DESIGN §12). Due deliveries are claimed one per channel
- * in a short transaction of their own (`FOR UPDATE SKIP LOCKED`, so replicas share the work and
+ * Sends queued notification deliveries (DESIGN §12). Due deliveries are claimed one per channel,
+ * in the order they were queued (a message waiting for its retry holds back the channel's later
+ * ones; DeliveryRepository's HEAD_OF_LINE), in a short transaction of their own (`FOR UPDATE SKIP LOCKED`, so replicas share the work and
  * a channel sends one message at a time); the HTTP call is made through the egress rule with no
  * connection or transaction held; a second short transaction records how it went, if the claim
  * still holds. Retries back off exponentially, never sooner than a Retry-After, which also pauses
