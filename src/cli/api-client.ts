@@ -41,8 +41,11 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | n
 export class ApiClient {
   constructor(
     private readonly target: Target,
-    /** How long a stream may be silent before it is dropped (STREAM_IDLE_MS). */
-    private readonly streamIdleMs = STREAM_IDLE_MS,
+    /**
+     * How long a stream may be silent before it is dropped (STREAM_IDLE_MS); read when a stream
+     * opens, so that a bad setting fails the watch only, not every command.
+     */
+    private readonly idleLimitMs: () => number = () => STREAM_IDLE_MS,
   ) {}
 
   get<T>(path: string, query: Query = {}): Promise<T> {
@@ -73,10 +76,11 @@ export class ApiClient {
    * Opens a server-sent event stream; resolves once the service has answered (it subscribes the
    * stream before answering, so whatever is read after this is not missed), with its messages
    * until the service ends the stream or `signal` aborts it. `onRetry` hears the stream's `retry` fields.
-   * A stream silent for `streamIdleMs` (no message, no heart-beat: a connection that died without
+   * A stream silent for `idleLimitMs()` (no message, no heart-beat: a connection that died without
    * closing, behind a NAT or a proxy) is dropped with a CliError, as a lost connection is.
    */
   async stream(path: string, signal: AbortSignal, onRetry?: (ms: number) => void): Promise<AsyncGenerator<SseMessage>> {
+    const idleMs = this.idleLimitMs();
     // The timeout bounds the wait for the answer to start; `silent` then watches the stream.
     const late = new AbortController();
     const silent = new AbortController();
@@ -91,7 +95,7 @@ export class ApiClient {
       clearTimeout(timer);
     }
     if (!res.ok) throw await this.failure(res);
-    return this.messages(res, path, signal, silent, onRetry);
+    return this.messages(res, path, signal, silent, idleMs, onRetry);
   }
 
   private async *messages(
@@ -99,6 +103,7 @@ export class ApiClient {
     path: string,
     signal: AbortSignal,
     silent: AbortController,
+    idleMs: number,
     onRetry?: (ms: number) => void,
   ): AsyncGenerator<SseMessage> {
     if (!res.body) return;
@@ -107,7 +112,7 @@ export class ApiClient {
     // Runs while a chunk is awaited, started afresh after each one (heart-beat comments included);
     // stopped while the caller holds a message, so that nothing is aborted under it.
     let idle: NodeJS.Timeout | undefined;
-    const listen = () => (idle = setTimeout(() => silent.abort(), this.streamIdleMs));
+    const listen = () => (idle = setTimeout(() => silent.abort(), idleMs));
     listen();
     try {
       for await (const chunk of res.body) {
@@ -118,9 +123,7 @@ export class ApiClient {
     } catch (error) {
       if (signal.aborted) return;
       if (silent.signal.aborted)
-        throw new CliError(
-          `the live stream went silent (nothing for ${this.streamIdleMs / 1000} s, not even a heart-beat)`,
-        );
+        throw new CliError(`the live stream went silent (nothing for ${idleMs / 1000} s, not even a heart-beat)`);
       throw this.unreachable(error, path);
     } finally {
       clearTimeout(idle);

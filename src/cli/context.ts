@@ -42,7 +42,7 @@ export class CliContext {
   }
 
   api(): ApiClient {
-    this.client ??= new ApiClient(this.service(), streamIdleMs(this.env, STREAM_IDLE_MS));
+    this.client ??= new ApiClient(this.service(), () => streamIdleMs(this.env, STREAM_IDLE_MS));
     return this.client;
   }
 

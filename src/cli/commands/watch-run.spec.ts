@@ -208,11 +208,14 @@ describe('watchRun', () => {
     expect({ streams, err }).toEqual({ streams: 1, err: [] });
   });
 
-  it('refuses an idle limit that is not a number of milliseconds, in one line', async () => {
-    for (const bad of ['45s', '0', '-1', '99'])
+  it('refuses an idle limit that is not a number of milliseconds, in one line; other requests do not read it', async () => {
+    for (const bad of ['45s', '0', '-1', '99']) {
       await expect(watchRun(context('k', { PILLAR_LOOP_STREAM_IDLE_MS: bad }).ctx, RUN, false)).rejects.toThrow(
         'PILLAR_LOOP_STREAM_IDLE_MS must be a whole number of milliseconds from 100 to 3600000',
       );
+      const api = context('k', { PILLAR_LOOP_STREAM_IDLE_MS: bad }).ctx.api();
+      expect(await api.get<{ id: string }>(`/runs/${RUN}`)).toMatchObject({ id: RUN });
+    }
     expect(streams).toBe(0);
   });
 
