@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Logger } from '@nestjs/common';
+import pg from 'pg';
 import { DeliveryRepository } from '../src/integration/notifications/deliveries/delivery.repository.js';
 import { NotificationDispatcher } from '../src/integration/notifications/dispatch/notification-dispatcher.js';
 import { ReviewWaitingSweeper } from '../src/integration/notifications/route-events/review-waiting.sweeper.js';
@@ -167,6 +168,57 @@ describe('notifications after a change of their rule or channel', () => {
     await t.put('/notifications/rules/night', rule, 200);
     await eventually(async () => (await t.delivery(held.id)).status === 'sent', 'the message once nothing holds it');
     expect(t.calls('killswitch.changed')).toHaveLength(1);
+  });
+
+  it('an event routed while its rule is being changed waits for the change, and follows it', async () => {
+    const t = await tenant('chg-routing');
+    await t.put('/notifications/rules/switches', {
+      channel: 'hook',
+      events: ['killswitch.changed'],
+      repeatIntervalMs: 0,
+    });
+    // A PUT's transaction, not yet committed, has made the rule take critical messages only. (A DELETE
+    // was already waited for: the repeat gate's mark refers to the rule.)
+    const changing = new pg.Client({ connectionString: app.database.url });
+    await changing.connect();
+    try {
+      await changing.query('BEGIN');
+      await changing.query(
+        `UPDATE notification_rules SET min_severity = 'critical' WHERE tenant_id = 'chg-routing' AND name = 'switches'`,
+      );
+      await app.http
+        .post('/guard/killswitch')
+        .set(auth(t.key))
+        .send({ agentId: 'agent-q', reason: 'flaky' })
+        .expect(200);
+      const waits = async () =>
+        (
+          await app.sql(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM notification_rules%'`,
+          )
+        )[0].n > 0;
+      // The routing waits for the rule; before, it read the rule as it was and queued a (high) message.
+      expect(
+        await eventually(
+          async () => ((await t.deliveries()).length > 0 ? 'queued' : (await waits()) && 'waited'),
+          'the routing to wait for the rule',
+        ),
+      ).toBe('waited');
+      await changing.query('COMMIT');
+    } finally {
+      await changing.end();
+    }
+    await eventually(
+      async () =>
+        (
+          await app.sql(
+            `SELECT count(*)::int AS n FROM outbox_events
+              WHERE tenant_id = 'chg-routing' AND handler = 'integration.notifications' AND processed_at IS NULL`,
+          )
+        )[0].n === 0,
+      'the event to be handled',
+    );
+    expect(await t.deliveries()).toEqual([]);
   });
 
   it('a channel deleted during a call: its delivery keeps the channel’s answer (sent on 2xx), no claim is said to have lapsed', async () => {

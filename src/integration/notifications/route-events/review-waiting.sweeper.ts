@@ -64,10 +64,8 @@ export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeAppli
     let queued = 0;
     try {
       const byTenant = new Map<string, RuleView[]>();
-      for (const row of await this.rules.everyForEvent('review.waiting')) {
-        const rule = { ...ruleView(row), repeatIntervalMs: Number(row.repeat_interval_ms) || ONCE_MS };
-        byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), rule]);
-      }
+      for (const row of await this.rules.everyForEvent('review.waiting'))
+        byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), ruleView(row)]);
       for (const tenantId of this.positions.keys()) if (!byTenant.has(tenantId)) this.positions.delete(tenantId);
       for (const [tenantId, rules] of byTenant) {
         const lookedAt = Date.now();
@@ -79,9 +77,13 @@ export class ReviewWaitingSweeper implements OnApplicationBootstrap, BeforeAppli
         const afterMs = Math.min(...rules.map((r) => r.afterMs ?? DEFAULT_REVIEW_AFTER_MS));
         const due = await this.waiting.longestWaiting(tenantId, KINDS, afterMs, this.positions.get(tenantId));
         const at = new Date().toISOString();
+        const reviews = due.items.filter(isReview);
         await this.tx.run(async () => {
-          for (const item of due.items.filter(isReview))
-            queued += await this.router.route(tenantId, reviewNotice(item, at), rules, { recordSuppressed: false });
+          // Routed by the rules as they are now, locked until the messages commit (ADR 0017).
+          const current = reviews.length === 0 ? [] : await this.router.rulesFor(tenantId, 'review.waiting');
+          const once = current.map((rule) => ({ ...rule, repeatIntervalMs: rule.repeatIntervalMs || ONCE_MS }));
+          for (const item of reviews)
+            queued += await this.router.route(tenantId, reviewNotice(item, at), once, { recordSuppressed: false });
           // A review that no longer waits forgets it was told: a pattern's group that empties and fills
           // again is news.
           const gone = told.filter((subject) => !still.has(subject));

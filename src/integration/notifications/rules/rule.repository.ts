@@ -34,8 +34,10 @@ export class RuleRepository {
 
   /** The tenant's rules that subscribe to `event`. */
   forEvent(tenantId: string, event: NotificationEvent): Promise<RuleRow[]> {
+    // Share-locked to the caller's end: a PUT or DELETE of one waits for the messages routed by it
+    // to commit, and then follows them (ADR 0017); one that committed first is read as it is now.
     return this.tx.query<RuleRow>(
-      `SELECT * FROM notification_rules WHERE tenant_id = $1 AND $2 = ANY(events) ORDER BY name`,
+      `SELECT * FROM notification_rules WHERE tenant_id = $1 AND $2 = ANY(events) ORDER BY name FOR SHARE`,
       [tenantId, event],
     );
   }
