@@ -355,5 +355,14 @@ describe('notifications after a change of their rule or channel', () => {
     const recovery = (await app.http.get(`/recoveries?incidentId=${incident.body.id}`).set(auth(operator)).expect(200))
       .body.items[0];
     expect(recovery.status).toBe('pending_review'); // it still waits
+
+    // A rule that no longer takes review.waiting is not swept for: its old marks are pruned as any.
+    await t.put(
+      '/notifications/rules/reviews',
+      { channel: 'hook', events: ['killswitch.changed'], repeatIntervalMs: 0 },
+      200,
+    );
+    await app.app.get(DeliveryRepository).pruneRepeats();
+    expect(await app.sql(`SELECT rule FROM notification_repeats WHERE tenant_id = 'chg-once'`)).toEqual([]);
   });
 });

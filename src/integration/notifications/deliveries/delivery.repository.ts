@@ -367,9 +367,10 @@ export class DeliveryRepository {
   /**
    * Deletes up to `batch` repeat marks older than their rule's interval and a month, found through
    * idx_notification_repeats_last_at and locked as above; how many. A mark set again meanwhile stays.
-   * Not review.waiting's marks of a rule with interval 0: each says a review was told, once while it
-   * waits however long that is (a pattern's review group can wait for months); the sweep forgets it
-   * when the review stops waiting (forgetRepeats).
+   * Not review.waiting's marks of a rule with interval 0 that still takes it: each says a review was
+   * told, once while it waits however long that is (a pattern's review group can wait for months);
+   * the sweep forgets it when the review stops waiting (forgetRepeats). A rule that no longer takes
+   * review.waiting is not swept for, so its old marks are pruned as any.
    */
   async pruneRepeats(batch = 5000): Promise<number> {
     const deleted = await this.tx.queryOutside(
@@ -377,7 +378,8 @@ export class DeliveryRepository {
          SELECT r.ctid FROM notification_repeats r JOIN notification_rules u ON u.tenant_id = r.tenant_id AND u.name = r.rule
           WHERE r.last_at < now() - interval '30 days'
             AND r.last_at < now() - greatest(make_interval(secs => u.repeat_interval_ms / 1000.0), interval '30 days')
-            AND NOT (u.repeat_interval_ms = 0 AND starts_with(r.subject_key, 'review.waiting '))
+            AND NOT (u.repeat_interval_ms = 0 AND 'review.waiting' = ANY (u.events)
+                     AND starts_with(r.subject_key, 'review.waiting '))
           LIMIT $1 FOR UPDATE OF r SKIP LOCKED))
        RETURNING 1`,
       [batch],
