@@ -43,6 +43,19 @@ describe('notifications after a change of their rule or channel', () => {
     await hook.close();
   });
 
+  /** A receiver that holds every call until the test answers it (`answers[i](status)`, in the calls' order). */
+  async function heldReceiver() {
+    const answers: Array<(status: number) => void> = [];
+    const receiver = await startWebhookReceiver((_c, res) => {
+      answers.push((status) => {
+        res.statusCode = status;
+        res.end('{"answer":"down"}');
+      });
+      return 'hang';
+    });
+    return { receiver, answers };
+  }
+
   /** A tenant's admin, with a webhook channel `hook` to the receiver (under /<tenant>/). */
   async function tenant(name: string) {
     const key = await app.keyFor(name, 'admin');
@@ -222,14 +235,7 @@ describe('notifications after a change of their rule or channel', () => {
   });
 
   it('a channel deleted during a call: its delivery keeps the channel’s answer (sent on 2xx), no claim is said to have lapsed', async () => {
-    const answers: Array<(status: number) => void> = [];
-    const receiver = await startWebhookReceiver((_c, res) => {
-      answers.push((status) => {
-        res.statusCode = status;
-        res.end('{"answer":"down"}');
-      });
-      return 'hang';
-    });
+    const { receiver, answers } = await heldReceiver();
     const dispatcher = app.app.get(NotificationDispatcher);
     const warnings: string[] = [];
     const warn = jest
@@ -281,14 +287,7 @@ describe('notifications after a change of their rule or channel', () => {
   });
 
   it('a rule deleted during its call: a failed answer is not retried for it', async () => {
-    const answers: Array<(status: number) => void> = [];
-    const receiver = await startWebhookReceiver((_c, res) => {
-      answers.push((status) => {
-        res.statusCode = status;
-        res.end('{"answer":"down"}');
-      });
-      return 'hang';
-    });
+    const { receiver, answers } = await heldReceiver();
     try {
       const key = await app.keyFor('chg-rule-midcall', 'admin');
       await app.http

@@ -2,19 +2,12 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { ReviewWaitingSweeper } from '../src/integration/notifications/route-events/review-waiting.sweeper.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
+import { nodesOf, type PlanNode } from './support/query-plans.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** The most rows one prune statement may delete. */
 const BATCH = 5000;
 const OLD = BATCH + 1000;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 /**
  * Finished notification deliveries (NOTIFICATION_RETENTION_DAYS) and old repeat marks are pruned

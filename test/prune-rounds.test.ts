@@ -7,16 +7,9 @@ import { runMigrations } from '../src/platform/database/migrate.js';
 import { TransactionHost } from '../src/platform/database/transaction-host.js';
 import { OutboxPruner } from '../src/platform/outbox/outbox.pruner.js';
 import { RunHistoryPruner } from '../src/self-healing/runs/prune-history/run-history.pruner.js';
+import { nodesOf, type PlanNode } from './support/query-plans.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 /** A batch of the pruners' deletes (OutboxRepository.prune, RunsRepository.pruneTransitions). */
 const BATCH = 5000;
