@@ -488,5 +488,44 @@ describe('migrations', () => {
       });
       await ds.query(`DELETE FROM incidents WHERE tenant_id = 'half-way'`);
     });
+
+    /**
+     * The canary leases' migration widens recovery_run_steps' waiting_for check and indexes the steps
+     * waiting for a canary without holding the engine's writes for a scan: the check added NOT VALID and
+     * validated by itself, the index built concurrently, so no migration transaction, and each step may
+     * run again after a cut-off.
+     */
+    it('the canary leases: run again from half way, the widened check validated, the index valid; and back on down', async () => {
+      const check = async () =>
+        (
+          await ds.query(
+            `SELECT convalidated AS validated, pg_get_constraintdef(oid) AS def FROM pg_constraint
+              WHERE conname = 'recovery_run_steps_waiting_for_check'`,
+          )
+        )[0];
+      await revertTo('CanaryLeases1767401340000');
+      // What a run cut off after its first two steps leaves: the table, the widened check not validated yet.
+      await ds.query(
+        `CREATE TABLE canary_leases (tenant_id text NOT NULL, actuator text NOT NULL, run_id uuid, taken_at timestamptz(3),
+                                     PRIMARY KEY (tenant_id, actuator))`,
+      );
+      await ds.query(`
+        ALTER TABLE recovery_run_steps
+          DROP CONSTRAINT recovery_run_steps_waiting_for_check,
+          ADD CONSTRAINT recovery_run_steps_waiting_for_check
+            CHECK (waiting_for IN ('call', 'result', 'timer', 'operator', 'notify', 'patch', 'next', 'canary')) NOT VALID`);
+      expect(await check()).toMatchObject({ validated: false });
+      expect((await runMigrations(url))[0]).toBe('CanaryLeases1767401340000');
+      expect(await check()).toEqual({ validated: true, def: expect.stringContaining("'canary'") });
+      expect(await index('idx_recovery_run_steps_waiting_canary')).toMatchObject({
+        valid: true,
+        def: expect.stringContaining("WHERE (waiting_for = 'canary'::text)"),
+      });
+      await revertTo('CanaryLeases1767401340000');
+      expect(await check()).toEqual({ validated: true, def: expect.not.stringContaining("'canary'") });
+      expect(await index('idx_recovery_run_steps_waiting_canary')).toBeNull();
+      expect(await tables()).not.toContain('canary_leases');
+      await runMigrations(url);
+    });
   });
 });
