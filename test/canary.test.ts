@@ -286,7 +286,8 @@ describe('canary and promote', () => {
    * waits for it, visibly, and starts only once the first one's promote has answered.
    */
   it('two canary runs started together take turns on the canary: the second waits for the first trial to end', async () => {
-    const { operator } = await tenant('canary-shared', MIXED, 10_000);
+    // A long actuator timeout: the held apply ends when released, however long the second run takes to wait.
+    const { operator } = await tenant('canary-shared', MIXED, 120_000);
     const release = holdApply('canary-shared', 0);
     const one = await incident(operator, 'agent-s1');
     const two = await incident(operator, 'agent-s2');
@@ -331,7 +332,7 @@ describe('canary and promote', () => {
   });
 
   it('a run still waiting for the canary at its deadline ends canceled, with no verdict, having touched nothing', async () => {
-    const { operator } = await tenant('canary-busy', MIXED, 10_000);
+    const { operator } = await tenant('canary-busy', MIXED, 120_000);
     const release = holdApply('canary-busy', 0);
     const one = await incident(operator, 'agent-b1');
     const holder = (
