@@ -64,6 +64,15 @@ describe('canary and promote', () => {
     heldApply.set(tenantName, { index, released: new Promise<void>((r) => (release = r)) });
     return release;
   };
+  /** A rollback's restore_config the receiver answers only when released, per tenant. */
+  const heldRestoreConfig = new Map<string, Promise<void>>();
+  const holdRestoreConfig = (tenantName: string): (() => void) => {
+    let release!: () => void;
+    heldRestoreConfig.set(tenantName, new Promise<void>((r) => (release = r)));
+    return release;
+  };
+  /** What reached the receiver (`<action> <run>`) and, for restore_config, when it was answered, in order. */
+  const trace: string[] = [];
 
   const get = async (path: string, k: string) => (await app.http.get(path).set(auth(k)).expect(200)).body;
   const ofRun = (runId: string) => receiver.calls.filter((c) => c.json?.runId === runId);
@@ -109,6 +118,15 @@ describe('canary and promote', () => {
       const tenantName = c.path.split('/')[2]!;
       const action = c.json?.params?.action;
       const send = (body: unknown) => res.end(JSON.stringify(body));
+      trace.push(`${action} ${c.json?.runId}`);
+      if (action === 'restore_config') {
+        const answer = () => {
+          trace.push(`restore_config answered ${c.json.runId}`);
+          send({ ok: true });
+        };
+        const held = heldRestoreConfig.get(tenantName);
+        return held ? void held.then(answer) : answer();
+      }
       if (action === 'canary_apply') {
         const measured = () => send(quality.get(tenantName)![key(c.json.candidate.params)]);
         const held = heldApply.get(tenantName);
@@ -283,9 +301,10 @@ describe('canary and promote', () => {
    * The canary is shared: two runs' trials on it at once would measure each candidate under the other's
    * load, and one's restore would wipe what the other is measuring (ADR 0018). Two approvals on two
    * agents of one tenant (one `ops` canary) start together; the first trial holds the canary, the second
-   * waits for it, visibly, and starts only once the first one's promote has answered.
+   * waits for it, visibly, and starts only once the first one's promote has answered (here, once the first
+   * run has ended: its rollback's restore_config acts on the canary too, so it keeps the canary until then).
    */
-  it('two canary runs started together take turns on the canary: the second waits for the first trial to end', async () => {
+  it('two canary runs started together take turns on the canary: the second waits for the first run to give it back', async () => {
     // A long actuator timeout: the held apply ends when released, however long the second run takes to wait.
     const { operator } = await tenant('canary-shared', MIXED, 120_000);
     const release = holdApply('canary-shared', 0);
@@ -368,6 +387,66 @@ describe('canary and promote', () => {
     expect((await runWhere(holder, operator, (r) => r.phase === 'done', 'the first run to finish')).status).toBe(
       'succeeded',
     );
+  });
+
+  const approve = async (operator: string, { recovery }: { recovery: { id: string } }) =>
+    (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)).body
+      .id as string;
+  const canaryStepOf = (run: any) => run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+
+  /**
+   * A run stopped mid-trial keeps the canary through its whole rollback, not only through its restore:
+   * tune_config's restore_config acts "in production and on the canary", and would land on another run's
+   * trial begun in between (ADR 0018). Until this was fixed the canary was given back when the restore
+   * answered, and the waiting run's trial began while restore_config was still out.
+   */
+  it("a run canceled mid-trial keeps the canary until its rollback's restore_config has answered; the waiting trial begins after", async () => {
+    const name = 'canary-rollback';
+    const { operator } = await tenant(name, MIXED, 120_000);
+    const releaseApply = holdApply(name, 1);
+    const releaseRollback = holdRestoreConfig(name);
+    const a = await approve(operator, await incident(operator, 'agent-r1'));
+    await eventually(
+      async () => ofRun(a).some((c) => c.json.candidate?.index === 1) || null,
+      "the first run's apply of candidate 1",
+    );
+    const b = await approve(operator, await incident(operator, 'agent-r2'));
+    await runWhere(
+      b,
+      operator,
+      (r) => canaryStepOf(r).waitingFor === 'canary',
+      'the second run to wait for the canary',
+    );
+    await app.http.post(`/runs/${a}/cancel`).set(auth(operator)).send({}).expect(202);
+    releaseApply();
+    try {
+      // The canary's restore has answered; the rollback's restore_config is out, held.
+      await eventually(async () => actions(a).includes('restore_config') || null, "the first run's restore_config");
+      // The waiting run looks now (the restore's answer woke it before the fix): the canary is still the first run's.
+      await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [b]);
+      const seen = await eventually(async () => {
+        if (ofRun(b).length > 0) return 'applied';
+        const [r] = await app.sql(
+          `SELECT r.due_at > now() AS looked, l.run_id AS holder FROM recovery_runs r, canary_leases l
+            WHERE r.id = $1 AND l.tenant_id = $2 AND l.actuator = 'ops'`,
+          [b, name],
+        );
+        return r?.looked && r.holder === a ? 'waited' : null;
+      }, 'the second run to look again (or to apply)');
+      expect(seen).toBe('waited');
+    } finally {
+      releaseRollback();
+    }
+    const [first, second] = await Promise.all(
+      [a, b].map((id) => runWhere(id, operator, (r) => r.phase === 'done', `run ${id} to finish`)),
+    );
+    expect(first).toMatchObject({ status: 'canceled', verdict: null });
+    expect(actions(a)).toEqual(['canary_apply', 'canary_apply', 'canary_restore', 'restore_config']);
+    expect(second!.status).toBe('succeeded');
+    expect(actions(b)).toEqual([...Array(6).fill('canary_apply'), 'promote_config', 'latency_check']);
+    const answered = trace.indexOf(`restore_config answered ${a}`);
+    expect(answered).toBeGreaterThan(-1);
+    expect(trace.indexOf(`canary_apply ${b}`)).toBeGreaterThan(answered);
   });
 
   describe('a run that stops mid-trial restores the canary before its rollback', () => {

@@ -34,16 +34,18 @@ export class CanaryLeasesRepository {
   }
 
   /**
-   * Gives back every canary `runId` holds and makes due the runs whose canary step waits for one of
-   * them; returns how many it woke. Two statements: the second reads after the first has waited for
-   * any run taking its turn on the canary's row, so a step that has just started to wait is seen.
-   * A run in a turn right now is skipped (its lock is not waited for: it may be waiting for this row):
-   * its turn takes the canary's row after this commits, and finds it free.
+   * Gives back the canaries `runId` holds (every one, or only `actuator`'s) and makes due the runs
+   * whose canary step waits for one of them; returns how many it woke. Two statements: the second reads
+   * after the first has waited for any run taking its turn on the canary's row, so a step that has just
+   * started to wait is seen. A run in a turn right now is skipped (its lock is not waited for: it may be
+   * waiting for this row): its turn takes the canary's row after this commits, and finds it free.
    */
-  async release(runId: string): Promise<number> {
+  async release(runId: string, actuator?: string): Promise<number> {
     const freed = await this.tx.query<{ tenant_id: string; actuator: string }>(
-      `UPDATE canary_leases SET run_id = NULL, taken_at = NULL WHERE run_id = $1 RETURNING tenant_id, actuator`,
-      [runId],
+      `UPDATE canary_leases SET run_id = NULL, taken_at = NULL
+        WHERE run_id = $1 AND ($2::text IS NULL OR actuator = $2)
+        RETURNING tenant_id, actuator`,
+      [runId, actuator ?? null],
     );
     if (freed.length === 0) return 0;
     const woken = await this.tx.query(

@@ -643,9 +643,22 @@ export class RunAdvancer {
     return 'again';
   }
 
-  /** The run's trial no longer uses the canary (its promote or restore answered, a person took the step, the run ended): the next waiting trial may take it. */
-  private async releaseCanary(s: State): Promise<void> {
-    if ((await this.canaries.release(s.run.id)) > 0) this.wakeups.afterCommit();
+  /**
+   * The trial of canary step `step` is over (its promote or restore answered, or a person took the
+   * step). Its canary is given back now only if the run's rollback cannot touch it: a rollback list
+   * that calls the canary's actuator (tune_config's restore_config acts "in production and on the
+   * canary") may still act on it, after a cancel, the run's deadline, a failed check or a recurrence,
+   * and would undo a candidate another run's trial is measuring. Such a run keeps the canary until it
+   * ends (finish), through its checks, its watch and any wait for a person or a coding agent (ADR 0018).
+   */
+  private async trialOver(s: State, step: StepRow): Promise<void> {
+    const rollbackTouches = s.steps.some((x) => x.list === 'rollback' && x.actuator === step.actuator);
+    if (!rollbackTouches) await this.releaseCanary(s, step.actuator!);
+  }
+
+  /** Gives back the run's canaries (every one, or `actuator`'s): the next waiting trial may take it. */
+  private async releaseCanary(s: State, actuator?: string): Promise<void> {
+    if ((await this.canaries.release(s.run.id, actuator)) > 0) this.wakeups.afterCommit();
   }
 
   /** A manual step, or a webhook or check whose actuator is missing: the run waits for a person. */
@@ -666,7 +679,7 @@ export class RunAdvancer {
       },
       note,
     );
-    if (step.kind === 'canary') await this.releaseCanary(s);
+    if (step.kind === 'canary') await this.trialOver(s, step);
     await this.runStatus(s, 'awaiting_operator');
     return this.schedule(s, s.steps.find((x) => x.step_id === step.step_id)!.deadline_at);
   }
@@ -920,7 +933,7 @@ export class RunAdvancer {
       }
     }
     const done = finishTrial(spec, trial, s.now);
-    await this.releaseCanary(s);
+    await this.trialOver(s, step);
     if (done.interrupted) {
       // The run stopped mid-trial (or the step's promote failed) and the canary is back: the step ends as
       // interruptCanary made it, with the promote's error for a promote that failed.
@@ -1204,7 +1217,7 @@ export class RunAdvancer {
 
   private async finish(s: State, status: RunStatus, reason: string | null, note = reason ?? status): Promise<Next> {
     const { run } = s;
-    // However it ended (a trial it stopped mid-way keeps the canary through its rollback).
+    // However it ended: a run whose rollback may act on its canary kept it until now (trialOver).
     if (s.steps.some((x) => x.kind === 'canary')) await this.releaseCanary(s);
     // A rollback step that escalated and timed out leaves its order open (stop() withdrew the others).
     await this.withdrawWorkOrders(
