@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { connectActuator } from './support/actuators.js';
 import { launchBrowser } from './support/browser.js';
 import { playbookCatalogWith } from './support/playbooks.js';
@@ -151,6 +152,9 @@ describe('canary and promote', () => {
       RECOVERY_VERIFY_WINDOW_MS: '300',
       RUN_RETRY_BASE_MS: '50',
       OUTBOX_POLL_INTERVAL_MS: '200',
+      // A run waiting for the canary (or paused by the kill switch) looks again this often: above NAP_MAX_MS,
+      // so it sleeps in the database between looks rather than napping in the engine.
+      RUN_PAUSED_RECHECK_MS: '1500',
     });
   });
   afterAll(async () => {
@@ -393,6 +397,8 @@ describe('canary and promote', () => {
     (await app.http.post(`/recoveries/${recovery.id}/approve`).set(auth(operator)).send({}).expect(200)).body
       .id as string;
   const canaryStepOf = (run: any) => run.steps.find((s: { id: string }) => s.id === 'tune_on_canary');
+  const waitingNotes = (run: any) =>
+    run.transitions.filter((t: any) => t.note?.startsWith('waiting for the canary: ')).map((t: any) => t.note);
 
   /**
    * A run stopped mid-trial keeps the canary through its whole rollback, not only through its restore:
@@ -447,6 +453,60 @@ describe('canary and promote', () => {
     const answered = trace.indexOf(`restore_config answered ${a}`);
     expect(answered).toBeGreaterThan(-1);
     expect(trace.indexOf(`canary_apply ${b}`)).toBeGreaterThan(answered);
+    expect(waitingNotes(second)).toEqual([`waiting for the canary: run ${a} is trying candidates on ops`]);
+  });
+
+  /**
+   * The release wakes the waiting runs but skips one whose row another transaction holds at that moment
+   * (waiting for it could deadlock): an operator's request answered 409, a pattern merge. Such a run looks
+   * again every RUN_PAUSED_RECHECK_MS; until this was fixed nothing woke it before its deadline, where it
+   * ended canceled though the canary had long been free. However often it looks, it says it waits once.
+   */
+  it('a waiting run whose wake-up is missed (its row locked then) takes the canary at its next look; it says it waits once', async () => {
+    const name = 'canary-missed';
+    const { operator } = await tenant(name, MIXED, 120_000);
+    const release = holdApply(name, 0);
+    const holder = await approve(operator, await incident(operator, 'agent-m1'));
+    await eventually(async () => ofRun(holder).length > 0 || null, 'the first apply');
+    const waiter = await approve(operator, await incident(operator, 'agent-m2'));
+    const locker = new pg.Client({ connectionString: app.database.url });
+    await locker.connect();
+    try {
+      await runWhere(
+        waiter,
+        operator,
+        (r) => canaryStepOf(r).waitingFor === 'canary',
+        'the second run to wait for the canary',
+      );
+      // Woken three times while the canary is held (as by a release or a re-check): each look finds it held.
+      for (let i = 0; i < 3; i++) {
+        await app.sql(`UPDATE recovery_runs SET due_at = now() WHERE id = $1`, [waiter]);
+        await eventually(
+          async () =>
+            (await app.sql(`SELECT due_at > now() AS looked FROM recovery_runs WHERE id = $1`, [waiter]))[0]!.looked ||
+            null,
+          'the waiting run to look again',
+        );
+      }
+      // Another transaction holds the waiting run's row while the holder's run ends and gives the canary back.
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM recovery_runs WHERE id = $1 FOR UPDATE`, [waiter]);
+      release();
+      expect((await runWhere(holder, operator, (r) => r.phase === 'done', 'the holder to finish')).status).toBe(
+        'succeeded',
+      );
+      expect(await app.sql(`SELECT run_id FROM canary_leases WHERE tenant_id = $1`, [name])).toEqual([
+        { run_id: null },
+      ]);
+      await locker.query('COMMIT');
+    } finally {
+      release();
+      await locker.end();
+    }
+    const run = await runWhere(waiter, operator, (r) => r.phase === 'done', 'the waiting run to finish');
+    expect(run).toMatchObject({ status: 'succeeded' });
+    expect(actions(waiter)).toEqual([...Array(6).fill('canary_apply'), 'promote_config', 'latency_check']);
+    expect(waitingNotes(run)).toEqual([`waiting for the canary: run ${holder} is trying candidates on ops`]);
   });
 
   describe('a run that stops mid-trial restores the canary before its rollback', () => {

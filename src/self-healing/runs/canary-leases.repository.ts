@@ -37,8 +37,11 @@ export class CanaryLeasesRepository {
    * Gives back the canaries `runId` holds (every one, or only `actuator`'s) and makes due the runs
    * whose canary step waits for one of them; returns how many it woke. Two statements: the second reads
    * after the first has waited for any run taking its turn on the canary's row, so a step that has just
-   * started to wait is seen. A run in a turn right now is skipped (its lock is not waited for: it may be
-   * waiting for this row): its turn takes the canary's row after this commits, and finds it free.
+   * started to wait is seen. A run whose row is locked right now is skipped (its lock is not waited for:
+   * it may be waiting for this row): one in a turn takes the canary's row after this commits and finds
+   * it free; one locked by something else (an operator's request answered 409, a pattern merge) misses
+   * this wake and finds the canary free at its next look (a waiting step looks again every
+   * RUN_PAUSED_RECHECK_MS, RunAdvancer.takeCanary).
    */
   async release(runId: string, actuator?: string): Promise<number> {
     const freed = await this.tx.query<{ tenant_id: string; actuator: string }>(

@@ -614,8 +614,9 @@ export class RunAdvancer {
    * tenant's runs): one trial at a time, or each would measure its candidates under the other's load,
    * and one's restore would undo what the other measures (ADR 0018). Held by another run's trial, the
    * step waits for it, not started (its time, the step's budget and the canary budget's, begins with
-   * the canary); the release makes it due (CanaryLeasesRepository), and the run's deadline bounds the
-   * wait. A step whose actuator is not configured goes to a person (planCall), and takes nothing.
+   * the canary); the release makes it due (CanaryLeasesRepository), it looks again every
+   * RUN_PAUSED_RECHECK_MS (a wake-up can miss it), and the run's deadline bounds the wait. A step whose
+   * actuator is not configured goes to a person (planCall), and takes nothing.
    */
   private async takeCanary(s: State, step: StepRow): Promise<Next> {
     const trial = startTrial(step.canary!);
@@ -623,14 +624,19 @@ export class RunAdvancer {
       ? await this.canaries.take(s.run.tenant_id, step.actuator!, s.run.id)
       : null;
     if (holder !== null) {
-      await this.moveStep(
-        s,
-        step,
-        { status: 'running', waiting_for: 'canary', output: trial },
-        `waiting for the canary: run ${holder} is trying candidates on ${step.actuator}`,
-      );
+      // Said once: a look that finds the canary still held (a wake-up, a re-check) changes nothing.
+      if (step.waiting_for !== 'canary')
+        await this.moveStep(
+          s,
+          step,
+          { status: 'running', waiting_for: 'canary', output: trial },
+          `waiting for the canary: run ${holder} is trying candidates on ${step.actuator}`,
+        );
       await this.runStatus(s, this.workingStatus(s));
-      return this.schedule(s, null);
+      // The release wakes it, but skips a run whose row another transaction has locked at that moment (an
+      // operator's request answered 409, a pattern merge): it also looks again now and then, as a run the
+      // kill switch paused does, so a missed wake-up costs at most that long, not the wait until its deadline.
+      return this.schedule(s, new Date(s.now.getTime() + this.config.runs.pausedRecheckMs));
     }
     const n = step.canary!.candidates.length;
     await this.moveStep(

@@ -32,7 +32,7 @@ export const MOVES = [
   'step_deadline', // a waiting step's time is up: a timer is done, anything else timed out
   'await_step', // sleep until the step's deadline (its reporter wakes it earlier)
   'canary_call', // a canary step between its calls: make the next one (apply a candidate, promote or restore; in the rollback, the restore of a trial the run stopped)
-  'take_canary', // a canary step waiting for its canary (another run's trial holds it): take it if free, else wait for its release
+  'take_canary', // a canary step waiting for its canary (another run holds it): take it if free, else wait for its release or its next look
 ] as const;
 export type Move = (typeof MOVES)[number];
 
