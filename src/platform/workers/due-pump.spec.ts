@@ -24,13 +24,19 @@ class Items implements DueWork<string> {
     return new Promise((done) => this.finish.set(item, done));
   }
 
+  /** What the look-up answers: null (nothing waits) unless a test says otherwise. */
+  nextDueMs: number | null = null;
+
   msUntilNextDue(): Promise<number | null> {
     this.lookups++;
-    return Promise.resolve(null);
+    return Promise.resolve(this.nextDueMs);
   }
 }
 
-function startPump(items: Items, options: { concurrency?: number; wakeAfterEachItem?: boolean } = {}) {
+function startPump(
+  items: Items,
+  options: { concurrency?: number; wakeAfterEachItem?: boolean; lockedDueRetryMs?: number } = {},
+) {
   const pump = new DuePump(
     {
       what: 'items',
@@ -39,6 +45,7 @@ function startPump(items: Items, options: { concurrency?: number; wakeAfterEachI
       isOpen: () => true,
       logger: { error: () => undefined, warn: () => undefined } as unknown as Logger,
       wakeAfterEachItem: options.wakeAfterEachItem,
+      lockedDueRetryMs: options.lockedDueRetryMs,
     },
     items,
   );
@@ -75,6 +82,19 @@ describe('DuePump', () => {
       items.finish.get('a')!();
       await jest.advanceTimersByTimeAsync(0);
       expect(items.claims).toBe(wakeAfterEachItem === false ? 1 : 2);
+      await pump.stop();
+    }
+  });
+
+  it('an item due but not claimed (held by another transaction) is looked at again after lockedDueRetryMs, not at once', async () => {
+    for (const lockedDueRetryMs of [undefined, 50]) {
+      const items = new Items();
+      items.nextDueMs = 0; // due now, yet every claim comes back empty
+      const { pump } = startPump(items, { lockedDueRetryMs });
+      await jest.advanceTimersByTimeAsync(100);
+      // Without the option the pump claims again every millisecond or so: a hundred claims in 100 ms.
+      if (lockedDueRetryMs === undefined) expect(items.claims).toBeGreaterThan(20);
+      else expect(items.claims).toBeLessThanOrEqual(3);
       await pump.stop();
     }
   });

@@ -36,6 +36,12 @@ export interface DuePumpOptions {
    * own frees: then only a claim that was full is followed up, since more may be due.
    */
   wakeAfterEachItem?: boolean;
+  /**
+   * After a claim that took nothing, a look-up that says something is due now is taken as an item
+   * another transaction holds locked (the claim skips it): looked at again no sooner than this,
+   * rather than at once and again until that transaction ends. Default 0.
+   */
+  lockedDueRetryMs?: number;
 }
 
 /**
@@ -158,7 +164,7 @@ export class DuePump<T> {
         return;
       }
       for (const item of claimed) this.startWork(item);
-      if (!this.full) await this.sleepUntilNextDue();
+      if (!this.full) await this.sleepUntilNextDue(claimed.length === 0);
     } catch (err) {
       if (!this.stopped) this.o.logger.warn(`claiming due ${this.o.what} failed: ${String(err)}`);
     }
@@ -226,9 +232,11 @@ export class DuePump<T> {
 
   private readonly startWorkInOwnContext = AsyncResource.bind((item: T) => this.startWork(item));
 
-  private async sleepUntilNextDue(): Promise<void> {
+  private async sleepUntilNextDue(claimedNone: boolean): Promise<void> {
     const ms = await this.source.msUntilNextDue();
-    if (ms !== null) this.wakeAt(Date.now() + ms + 1);
+    if (ms === null) return;
+    const floor = claimedNone ? (this.o.lockedDueRetryMs ?? 0) : 0;
+    this.wakeAt(Date.now() + Math.max(ms, floor) + 1);
   }
 
   /** Wakes at `at` (epoch ms), or earlier if already due to; at once if it has passed. */

@@ -41,6 +41,9 @@ const MAX_ANSWER_BYTES = 4096;
  * NOTIFICATION_TENANT_CONCURRENCY of one tenant, so a tenant whose channels hang for their whole
  * timeout holds its own share and delays nobody else's news.
  */
+
+/** How soon a claim looks again at a channel whose first message in line another transaction holds. */
+const LOCKED_HEAD_RETRY_MS = 50;
 @Injectable()
 export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationDispatcher.name);
@@ -67,6 +70,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       pollMs: config.outbox.pollIntervalMs,
       isOpen: () => tx.isOpen,
       logger: this.logger,
+      // A channel's first message in line locked by a rule's change holds back its channel (ADR 0017).
+      lockedDueRetryMs: LOCKED_HEAD_RETRY_MS,
     };
     this.pump = new DuePump(options, {
       claim: (limit) => this.claim(limit),
