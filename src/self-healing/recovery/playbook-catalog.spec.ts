@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -165,6 +165,27 @@ describe('catalog validation', () => {
     ],
   ])('rejects a bad %s', (_field, bad, message) => {
     expect(() => parsePlaybookCatalog({ playbooks: [validPlaybook(), bad] })).toThrow(message);
+  });
+
+  it('takes one canary step at most, among the steps only (ADR 0018)', () => {
+    // The shipped tune_config's canary step, as the catalog file has it.
+    const file = JSON.parse(readFileSync(defaultPlaybookCatalogPath(), 'utf8')) as {
+      playbooks: Array<{ id: string; steps: Array<Record<string, unknown>> }>;
+    };
+    const raw = file.playbooks.find((p) => p.id === 'tune_config')!.steps.find((step) => step.kind === 'canary')!;
+    const tune = (over: Record<string, unknown>) => validPlaybook({ id: 'tune', ...over });
+    expect(() => parsePlaybookCatalog({ playbooks: [validPlaybook(), tune({ steps: [raw] })] })).not.toThrow();
+    expect(() =>
+      parsePlaybookCatalog({ playbooks: [validPlaybook(), tune({ steps: [raw, { ...raw, id: 'again' }] })] }),
+    ).toThrow(/playbook "tune".*field "steps\[1\]\.kind" canary: a playbook has one canary step at most/);
+    expect(() =>
+      parsePlaybookCatalog({
+        playbooks: [
+          validPlaybook(),
+          tune({ steps: [{ id: 'look2', kind: 'manual', instruction: 'Look' }], rollback: [raw] }),
+        ],
+      }),
+    ).toThrow(/playbook "tune".*field "rollback\[0\]\.kind" canary is only for the steps list/);
   });
 
   it('rejects duplicate ids, a missing fallback, bad JSON and a missing file', () => {

@@ -277,6 +277,17 @@ function validatePlaybook(raw: unknown, index: number): Playbook {
   const steps = validateStepList(raw.steps, 'steps', paramNames, stepIds, fail);
   const verify = validateStepList(raw.verify, 'verify', paramNames, stepIds, fail);
   const rollback = validateStepList(raw.rollback, 'rollback', paramNames, stepIds, fail);
+  // One trial per run, among its steps: a run holds its canary until it ends (ADR 0018), so a second
+  // canary, or one in the rollback, could wait for a canary another such run holds, each for ever.
+  for (const [list, items] of [
+    ['verify', verify],
+    ['rollback', rollback],
+  ] as const)
+    items.forEach(
+      (step, i) => step.kind === 'canary' && fail(`${list}[${i}].kind`, 'canary is only for the steps list'),
+    );
+  const canaries = steps.flatMap((step, i) => (step.kind === 'canary' ? [i] : []));
+  if (canaries.length > 1) fail(`steps[${canaries[1]}].kind`, 'canary: a playbook has one canary step at most');
 
   const match = raw.match;
   if (!isObject(match)) fail('match', 'must be an object with errorTypes and keywords');
