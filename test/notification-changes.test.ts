@@ -4,6 +4,7 @@ import pg from 'pg';
 import { DeliveryRepository } from '../src/integration/notifications/deliveries/delivery.repository.js';
 import { NotificationDispatcher } from '../src/integration/notifications/dispatch/notification-dispatcher.js';
 import { ReviewWaitingSweeper } from '../src/integration/notifications/route-events/review-waiting.sweeper.js';
+import { notificationTenant } from './support/notification-tenant.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver, type ReceivedCall } from './support/webhook-receiver.js';
 
@@ -56,46 +57,21 @@ describe('notifications after a change of their rule or channel', () => {
     return { receiver, answers };
   }
 
-  /** A tenant's admin, with a webhook channel `hook` to the receiver (under /<tenant>/). */
+  /** A tenant's admin with a channel `hook` (notificationTenant), and ways to hold its channel. */
   async function tenant(name: string) {
-    const key = await app.keyFor(name, 'admin');
-    const put = (path: string, body: object, status = 201) =>
-      app.http.put(path).set(auth(key)).send(body).expect(status);
-    await put('/notifications/channels/hook', { type: 'webhook', url: `${hook.url}/${name}/hook` });
-    const deliveries = async (query = '') =>
-      (await app.http.get(`/notifications/deliveries?limit=200${query}`).set(auth(key)).expect(200)).body
-        .items as Array<Record<string, any>>;
-    const delivery = async (id: string) =>
-      (await app.http.get(`/notifications/deliveries/${id}`).set(auth(key)).expect(200)).body;
-    const calls = (what?: string) =>
-      hook.calls.filter((c) => c.path.startsWith(`/${name}/`) && (what === undefined || c.json?.type === what));
+    const t = await notificationTenant(app, hook, name);
     /** Holds the channel as another replica's claim would: nothing goes to it until `free`. */
     const lease = () =>
       app.sql(`UPDATE notification_channels SET next_send_at = now() + interval '1 day' WHERE tenant_id = $1`, [name]);
     const free = () => app.sql(`UPDATE notification_channels SET next_send_at = now() WHERE tenant_id = $1`, [name]);
     /** A test message through `hook`, waited for: what was due on the channel before it has gone out by then. */
     const flush = async () => {
-      const { id } = (await app.http.post('/notifications/channels/hook/test').set(auth(key)).expect(202)).body;
-      await eventually(async () => (await delivery(id)).status === 'sent', 'the test message to go out');
+      const { id } = (await app.http.post('/notifications/channels/hook/test').set(auth(t.key)).expect(202)).body;
+      await eventually(async () => (await t.delivery(id)).status === 'sent', 'the test message to go out');
     };
-    const killSwitch = async (on: boolean) => {
-      const before = (await deliveries()).length;
-      if (on)
-        await app.http
-          .post('/guard/killswitch')
-          .set(auth(key))
-          .send({ agentId: 'agent-q', reason: 'flaky' })
-          .expect(200);
-      else await app.http.delete('/guard/killswitch?agentId=agent-q&reason=calm').set(auth(key)).expect(200);
-      return eventually(
-        async () => {
-          const all = await deliveries();
-          return all.length > before ? all[0] : null;
-        },
-        `the kill switch ${on ? 'on' : 'off'} message`,
-      );
-    };
-    return { key, put, deliveries, delivery, calls, lease, free, flush, killSwitch };
+    /** The one message a change of agent-q's kill switch queued. */
+    const killSwitch = async (on: boolean) => (await t.killSwitch(on))[0]!;
+    return { ...t, lease, free, flush, killSwitch };
   }
 
   it('a deleted rule’s queued messages are dead-lettered: one held by quiet hours does not go when they end', async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DeliveryRepository } from '../src/integration/notifications/deliveries/delivery.repository.js';
+import { notificationTenant } from './support/notification-tenant.js';
 import { ALLOW_LOOPBACK, eventually, startTestApp, type TestApp } from './support/test-app.js';
 import { startWebhookReceiver } from './support/webhook-receiver.js';
 
-const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 type Receiver = Awaited<ReturnType<typeof startWebhookReceiver>>;
 const EVERY_DAY = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const clock = (d: Date) => d.toISOString().slice(11, 16);
@@ -49,39 +49,10 @@ describe('the order of a channel’s notifications', () => {
     await hook.close();
   });
 
-  /** A tenant's admin, with a webhook channel `hook` to the receiver (under /<tenant>/). */
-  async function tenant(name: string) {
-    const key = await app.keyFor(name, 'admin');
-    const put = (path: string, body: object) => app.http.put(path).set(auth(key)).send(body).expect(201);
-    await put('/notifications/channels/hook', { type: 'webhook', url: `${hook.url}/${name}/hook` });
-    const deliveries = async () =>
-      (await app.http.get('/notifications/deliveries?limit=200').set(auth(key)).expect(200)).body.items as Array<
-        Record<string, any>
-      >;
-    const delivery = async (id: string) =>
-      (await app.http.get(`/notifications/deliveries/${id}`).set(auth(key)).expect(200)).body;
-    /** The delivery ids the receiver was called with for this tenant, in the order of the calls. */
-    const calls = () => hook.calls.filter((c) => c.path.startsWith(`/${name}/`)).map((c) => c.headers['webhook-id']);
-    /** Turns agent-q's kill switch on or off; the messages it queued (one per rule that takes it). */
-    const killSwitch = async (on: boolean, messages = 1) => {
-      const before = (await deliveries()).length;
-      if (on)
-        await app.http
-          .post('/guard/killswitch')
-          .set(auth(key))
-          .send({ agentId: 'agent-q', reason: 'flaky' })
-          .expect(200);
-      else await app.http.delete('/guard/killswitch?agentId=agent-q&reason=calm').set(auth(key)).expect(200);
-      return eventually(
-        async () => {
-          const all = await deliveries();
-          return all.length >= before + messages ? all.slice(0, all.length - before) : null;
-        },
-        `the kill switch ${on ? 'on' : 'off'} message(s)`,
-      );
-    };
-    return { key, put, deliveries, delivery, calls, killSwitch };
-  }
+  const tenant = (name: string) => notificationTenant(app, hook, name);
+  /** The delivery ids the receiver was called with for this tenant, in the order of the calls. */
+  const idsCalled = (t: { calls: () => Array<{ headers: Record<string, unknown> }> }) =>
+    t.calls().map((c) => c.headers['webhook-id']);
 
   it('a message waiting for its retry goes before the message queued after it: the channel’s last word is the latest', async () => {
     const t = await tenant('order-retry');
@@ -98,7 +69,7 @@ describe('the order of a channel’s notifications', () => {
       return d.status === 'pending' && d.attempts === 1 ? d : null;
     }, 'the first attempt to fail');
     expect(waiting).toMatchObject({ lastStatusCode: 503 });
-    expect(t.calls()).toEqual([on!.id]);
+    expect(idsCalled(t)).toEqual([on!.id]);
 
     const [off] = await t.killSwitch(false);
     expect(off!.status).toBe('pending');
@@ -110,7 +81,7 @@ describe('the order of a channel’s notifications', () => {
     await app.sql(`UPDATE notification_deliveries SET available_at = now() WHERE id = $1`, [on!.id]);
     for (const d of [on!, off!])
       await eventually(async () => (await t.delivery(d.id)).status === 'sent', `${d.id} to be sent`);
-    expect(t.calls()).toEqual([on!.id, on!.id, off!.id]);
+    expect(idsCalled(t)).toEqual([on!.id, on!.id, off!.id]);
     expect(await t.delivery(on!.id)).toMatchObject({ status: 'sent', attempts: 2 });
     expect(await t.delivery(off!.id)).toMatchObject({ status: 'sent', attempts: 1 });
   });
@@ -127,7 +98,7 @@ describe('the order of a channel’s notifications', () => {
     const queued = await t.killSwitch(false, 2);
     const day = queued.find((d) => d.rule === 'day')!;
     await eventually(async () => (await t.delivery(day.id)).status === 'sent', 'the day rule’s message to go out');
-    expect(t.calls()).toEqual([day.id]);
+    expect(idsCalled(t)).toEqual([day.id]);
     for (const d of [held!, queued.find((d) => d.rule === 'night')!])
       expect(await t.delivery(d.id)).toMatchObject({ status: 'held', attempts: 0 });
   });
