@@ -375,7 +375,9 @@ describe('work orders for coding agents (real HTTP, real PostgreSQL)', () => {
     const [{ minutes }] = await app.sql(
       `SELECT extract(epoch FROM finished_at - created_at) / 60 AS minutes FROM work_orders WHERE tenant_id = 'wo' AND status = 'completed'`,
     );
-    expect(stats.averagePatchTimeMinutes).toBeCloseTo(Number(minutes), 2);
+    // Rounded to two decimals: at most half a hundredth off (toBeCloseTo's "< 0.005" failed on a
+    // patch time of exactly 300 ms, 0.005 minutes, shown as 0.01).
+    expect(Math.abs(stats.averagePatchTimeMinutes - Number(minutes))).toBeLessThanOrEqual(0.005 + 1e-9);
   });
 
   it("builds a work order's context from the incident and its pattern: template, distinct samples, agents, capabilities, last errors, priority", async () => {
