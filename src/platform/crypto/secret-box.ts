@@ -34,6 +34,15 @@ export class SecretBox {
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
   }
 
+  /** What `sealed` holds; null when this box cannot open it (sealed under another key, or not sealed). */
+  openOrNull(sealed: string): string | null {
+    try {
+      return this.open(sealed);
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * A token bound to `value` for one `purpose` (HMAC-SHA256 under a key derived from the box's
    * key): it can be given out and checked later without being stored.

@@ -35,7 +35,9 @@ export class PutChannelHandler implements ICommandHandler<PutChannel> {
       // stored secret this replica cannot open (SECRETS_KEY changed) would dead-letter every
       // delivery: a PUT replaces it, as a rotation.
       const unopened =
-        before?.secret_sealed != null && this.opened(before.secret_sealed) === null ? before.secret_sealed : null;
+        before?.secret_sealed != null && this.box.openOrNull(before.secret_sealed) === null
+          ? before.secret_sealed
+          : null;
       const { row, created } = await this.channels.upsert({
         tenantId,
         name,
@@ -59,19 +61,10 @@ export class PutChannelHandler implements ICommandHandler<PutChannel> {
           secretRotated: !created && newSecret !== null,
           // The URL is fingerprinted as shown (a Slack path, a webhook's query values masked), which
           // cannot tell a replaced credential in it: said in words.
-          ...(before && { urlReplaced: this.opened(before.url_sealed) !== channel.url }),
+          ...(before && { urlReplaced: this.box.openOrNull(before.url_sealed) !== channel.url }),
         },
       });
       return { channel: channelView(row), created, secret: newSecret };
     });
-  }
-
-  /** What `sealed` holds; null when this replica cannot open it (another SECRETS_KEY). */
-  private opened(sealed: string): string | null {
-    try {
-      return this.box.open(sealed);
-    } catch {
-      return null;
-    }
   }
 }
