@@ -274,24 +274,13 @@ export class DeliveryRepository {
    * The channel's deliveries not yet sent become dead, with `error`. One being sent (a call out
    * now) too: nothing sends it again, and its worker still records the channel's answer (settle).
    */
-  async abandonChannel(tenantId: string, channel: string, error: string): Promise<void> {
-    await this.tx.query(
-      `UPDATE notification_deliveries SET status = 'dead', last_error = $3, updated_at = now()
-        WHERE tenant_id = $1 AND channel = $2 AND status IN ('pending', 'held', 'sending')`,
-      [tenantId, channel, error],
-    );
+  abandonChannel(tenantId: string, channel: string, error: string): Promise<void> {
+    return this.deadLetterUnsent(tenantId, 'channel = $2', channel, error);
   }
 
-  /**
-   * The rule's deliveries not yet sent become dead, with `error`; one being sent too, as for a
-   * deleted channel (abandonChannel): its worker records the answer, and a failure is not retried.
-   */
-  async abandonRule(tenantId: string, rule: string, error: string): Promise<void> {
-    await this.tx.query(
-      `UPDATE notification_deliveries SET status = 'dead', last_error = $3, updated_at = now()
-        WHERE tenant_id = $1 AND rule = $2 AND status IN ('pending', 'held', 'sending')`,
-      [tenantId, rule, error],
-    );
+  /** The rule's deliveries not yet sent become dead, with `error`, one being sent too (as abandonChannel). */
+  abandonRule(tenantId: string, rule: string, error: string): Promise<void> {
+    return this.deadLetterUnsent(tenantId, 'rule = $2', rule, error);
   }
 
   /** The rule's deliveries not yet sent (pending, held, sending), locked to the caller's transaction's end (claims skip them). */
@@ -303,13 +292,17 @@ export class DeliveryRepository {
     );
   }
 
-  /** These of the tenant's deliveries, those not yet sent, become dead, with `error` (one being sent: as abandonRule). */
+  /** These of the tenant's deliveries, those not yet sent, become dead, with `error` (as abandonChannel). */
   async abandon(tenantId: string, ids: string[], error: string): Promise<void> {
-    if (ids.length === 0) return;
+    if (ids.length > 0) await this.deadLetterUnsent(tenantId, 'id = ANY ($2::uuid[])', ids, error);
+  }
+
+  /** The tenant's deliveries not yet sent (pending, held, sending) that `where` ($2: `value`) picks become dead, with `error`. */
+  private async deadLetterUnsent(tenantId: string, where: string, value: unknown, error: string): Promise<void> {
     await this.tx.query(
       `UPDATE notification_deliveries SET status = 'dead', last_error = $3, updated_at = now()
-        WHERE tenant_id = $1 AND id = ANY ($2::uuid[]) AND status IN ('pending', 'held', 'sending')`,
-      [tenantId, ids, error],
+        WHERE tenant_id = $1 AND ${where} AND status IN ('pending', 'held', 'sending')`,
+      [tenantId, value, error],
     );
   }
 

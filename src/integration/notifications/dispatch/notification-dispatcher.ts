@@ -27,23 +27,22 @@ import { DeliveryWakeups } from './delivery-wakeups.js';
 const LEASE_MARGIN_MS = 10_000;
 /** A channel's answer is read up to this many bytes (only its first words are kept, in an error). */
 const MAX_ANSWER_BYTES = 4096;
+/** How soon a claim looks again at a channel whose first message in line another transaction holds. */
+const LOCKED_HEAD_RETRY_MS = 50;
 
 /**
  * Sends queued notification deliveries (DESIGN §12). Due deliveries are claimed one per channel,
  * in the order they were queued (a message waiting for its retry holds back the channel's later
- * ones; DeliveryRepository's HEAD_OF_LINE), in a short transaction of their own (`FOR UPDATE SKIP LOCKED`, so replicas share the work and
- * a channel sends one message at a time); the HTTP call is made through the egress rule with no
- * connection or transaction held; a second short transaction records how it went, if the claim
- * still holds. Retries back off exponentially, never sooner than a Retry-After, which also pauses
+ * ones; DeliveryRepository's HEAD_OF_LINE), in a short transaction of their own (`FOR UPDATE SKIP
+ * LOCKED`, so replicas share the work and a channel sends one message at a time); the HTTP call
+ * is made through the egress rule with no connection or transaction held; a second short
+ * transaction records how it went, if the claim still holds. Retries back off exponentially, never sooner than a Retry-After, which also pauses
  * the whole channel; after NOTIFICATION_MAX_ATTEMPTS, or at once when retrying cannot help, the
  * delivery is dead-lettered. A crash mid-call repeats the call with the same `webhook-id`.
  * Calls are waiting, not work: NOTIFICATION_CONCURRENCY of them at once, at most
  * NOTIFICATION_TENANT_CONCURRENCY of one tenant, so a tenant whose channels hang for their whole
  * timeout holds its own share and delays nobody else's news.
  */
-
-/** How soon a claim looks again at a channel whose first message in line another transaction holds. */
-const LOCKED_HEAD_RETRY_MS = 50;
 @Injectable()
 export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationDispatcher.name);
